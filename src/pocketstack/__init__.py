@@ -1,0 +1,3 @@
+"""pocketstack: OpenStack, rebuilt as one clean Python package."""
+
+__version__ = "0.1.0"

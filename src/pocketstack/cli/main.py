@@ -1,0 +1,129 @@
+"""``pocketstack``: run the cloud and administer it.
+
+    pocketstack up                 all-in-one cloud on 127.0.0.1:8780
+    pocketstack db upgrade         apply database migrations
+    pocketstack token-keys rotate  rotate the Fernet token keys
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from pocketstack.common import config, log
+
+
+def _settings(args: argparse.Namespace) -> config.Settings:
+    overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "database_url", "admin_password",
+                                                     "clouds_file")}
+    return config.load(args.config, overrides)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    import uvicorn
+
+    from pocketstack.cli.clouds import write_clouds
+    from pocketstack.cloud import Cloud
+    from pocketstack.identity.bootstrap import bootstrap, generate_password
+
+    settings = _settings(args)
+    log.setup(settings.log_level, settings.log_format)
+    cloud = Cloud(settings)
+    created = bootstrap(cloud.identity, admin_password=settings.admin_password or generate_password(),
+                        demo_password=generate_password(), region=settings.region, services=cloud.catalog())
+    passwords = dict(created)
+    if settings.admin_password and "admin" not in created:
+        _reset_admin_password(cloud, settings.admin_password)
+        passwords["admin"] = settings.admin_password
+    auth_url = cloud.service("identity").catalog_url()
+    write_clouds(settings.effective_clouds_file, auth_url, settings.region, passwords)
+    app = cloud.asgi_app()
+    print(f"pocketstack {settings.effective_public_url}  (data: {settings.data_dir})", flush=True)
+    for user, password in created.items():
+        print(f"  created user {user!r} with password {password!r} (shown once)", flush=True)
+    print(f"  clouds.yaml: {settings.effective_clouds_file} (clouds 'pocketstack', 'pocketstack-demo')",
+          flush=True)
+    print(f"  ready in {time.monotonic() - started:.2f}s; Ctrl-C stops", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
+                                           access_log=False, lifespan="on"))
+    server.run()
+    return 0
+
+
+def _reset_admin_password(cloud, password: str) -> None:
+    from pocketstack.identity.resource import DEFAULT_DOMAIN_ID
+
+    with cloud.db.session(readonly=True) as s:
+        admin = cloud.identity.users.find_user_by_name(s, "admin", DEFAULT_DOMAIN_ID)
+    cloud.identity.users.update_user(admin.id, {"password": password})
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from pocketstack.common.db import Database
+    from pocketstack.common.db.migrate import new_revision, upgrade
+
+    if args.db_command == "revision":
+        new_revision(args.service, args.message)
+        return 0
+    settings = _settings(args)
+    db = Database(settings.effective_database_url)
+    upgrade(db.engine)
+    print(f"database {db.engine.url.render_as_string(hide_password=True)} is up to date")
+    return 0
+
+
+def cmd_token_keys(args: argparse.Namespace) -> int:
+    from pocketstack.identity.keys import KeyRepository
+
+    settings = _settings(args)
+    keys = KeyRepository(settings.data_dir / "fernet-keys", settings.max_active_keys)
+    keys.ensure()
+    primary = keys.rotate()
+    print(f"rotated: key {primary} is now primary ({keys.path})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pocketstack", description="OpenStack in one command.")
+    parser.add_argument("--config", help="TOML settings file (also POCKETSTACK_CONFIG)")
+    parser.add_argument("--data-dir", help="data directory (default ~/.local/share/pocketstack)")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default SQLite in the data directory)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run the all-in-one cloud")
+    up.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    up.add_argument("--port", type=int, help=f"port to listen on (default {config.DEFAULT_PORT})")
+    up.add_argument("--admin-password", help="admin password (default: generated on first start)")
+    up.add_argument("--clouds-file", help="clouds.yaml to write (default ~/.config/openstack/clouds.yaml)")
+    up.set_defaults(func=cmd_up)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply all pending migrations")
+    revision = db_sub.add_parser("revision", help="(developers) autogenerate a migration")
+    revision.add_argument("--service", required=True)
+    revision.add_argument("-m", "--message", required=True)
+    db.set_defaults(func=cmd_db)
+
+    keys = sub.add_parser("token-keys", help="Fernet token keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("rotate", help="promote the staged key and stage a new one")
+    keys.set_defaults(func=cmd_token_keys)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except ValueError as error:
+        print(f"pocketstack: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""A cloud: settings, database, policy, identity and the services built on them.
+
+``Cloud`` is the one object every process builds first.  It migrates the database,
+creates the identity facade (every service validates tokens through it) and
+instantiates the services asked for; ``asgi_app`` mounts their APIs under their path
+prefixes and runs their background workers for the lifetime of the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from pocketstack import __version__
+from pocketstack.common.config import Settings
+from pocketstack.common.db import Database
+from pocketstack.common.db.migrate import upgrade
+from pocketstack.common.policy import Enforcer
+from pocketstack.common.service import Service
+from pocketstack.identity.manager import Identity
+
+LOG = logging.getLogger(__name__)
+
+# Service name -> "module:Class".  Imported lazily so a process only loads what it runs.
+SERVICES: dict[str, str] = {
+    "identity": "pocketstack.identity.service:IdentityService",
+}
+
+
+def load_service_class(name: str) -> type[Service]:
+    module, _, cls = SERVICES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+class Cloud:
+    def __init__(self, settings: Settings, services: list[str] | None = None, migrate: bool = True):
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.effective_database_url)
+        if migrate:
+            upgrade(self.db.engine)
+        self.enforcer = Enforcer(policy_file=settings.policy_file or None)
+        self.identity = Identity(self.db, settings)
+        names = services or list(SERVICES)
+        unknown = [n for n in names if n not in SERVICES]
+        if unknown:
+            raise ValueError(f"unknown service(s): {', '.join(unknown)}")
+        self.services: list[Service] = [load_service_class(n)(self) for n in names]
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def catalog(self) -> list[tuple[str, str, str]]:
+        return [(s.catalog_type, s.catalog_name, s.catalog_url()) for s in self.services]
+
+    def asgi_app(self) -> Starlette:
+        async def root(request: Request):
+            return JSONResponse({"name": "pocketstack", "version": __version__,
+                                 "services": {s.name: s.url for s in self.services}})
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app):
+            for service in self.services:
+                await service.start()
+            try:
+                yield
+            finally:
+                for service in reversed(self.services):
+                    await service.stop()
+                self.db.dispose()
+
+        routes = [Route("/", root)] + [Mount(s.path, app=s.app()) for s in self.services]
+        return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,1 @@
+"""Shared machinery used by every service (what Oslo is to OpenStack)."""

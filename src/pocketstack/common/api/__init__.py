@@ -1,0 +1,1 @@
+"""HTTP machinery shared by every service API: routing, errors, paging, versions."""

@@ -1,0 +1,122 @@
+"""One typed settings object for every pocketstack process.
+
+Values come, in increasing priority, from the defaults below, an optional TOML file
+(``POCKETSTACK_CONFIG`` or ``--config``) and ``POCKETSTACK_<NAME>`` environment
+variables.  Command-line flags are applied last by the CLI through :func:`load`'s
+``overrides``.  Keeping all of it in one dataclass means a typo in a setting name fails
+at start-up instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+ENV_PREFIX = "POCKETSTACK_"
+DEFAULT_PORT = 8780
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "pocketstack"
+
+
+@dataclass
+class Settings:
+    """Everything a pocketstack process can be configured with."""
+
+    # Where the all-in-one cloud keeps its SQLite database, token keys and files.
+    data_dir: Path = field(default_factory=_default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    # URL the catalog advertises; derived from host/port when empty.
+    public_url: str = ""
+    # SQLAlchemy URL; empty means SQLite in data_dir.
+    database_url: str = ""
+    # RPC transport: "inproc://" (default, all-in-one) or "amqp://user:pass@host/vhost".
+    transport_url: str = "inproc://"
+    # tooz coordination URL; empty means the file backend in data_dir.
+    coordination_url: str = ""
+    region: str = "RegionOne"
+    log_level: str = "INFO"
+    log_format: str = "text"  # "text" or "json"
+    policy_file: str = ""
+    # Identity
+    admin_password: str = ""
+    token_expiration: int = 3600  # seconds
+    token_allow_expired_window: int = 172800
+    max_active_keys: int = 3
+    bcrypt_rounds: int = 12
+    # Where `pocketstack up` writes its clouds.yaml entries; empty means the file the
+    # openstack CLI reads by default (~/.config/openstack/clouds.yaml).
+    clouds_file: str = ""
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'pocketstack.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def effective_clouds_file(self) -> Path:
+        if self.clouds_file:
+            return Path(self.clouds_file).expanduser()
+        return Path.home() / ".config" / "openstack" / "clouds.yaml"
+
+    @property
+    def effective_coordination_url(self) -> str:
+        return self.coordination_url or f"file://{self.data_dir / 'locks'}"
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    if kind is bool or kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"setting {name!r}: {value!r} is not a boolean")
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"setting {name!r}: {value!r} is not a valid {kind.__name__}") from exc
+
+
+def load(config_file: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None,
+         environ: dict[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from defaults, a TOML file, the environment and overrides."""
+    environ = dict(os.environ if environ is None else environ)
+    hints = get_type_hints(Settings)
+    names = {f.name for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+
+    config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        with open(config_file, "rb") as fh:
+            data = tomllib.load(fh)
+        data = data.get("pocketstack", data)
+        for key, value in data.items():
+            if key not in names:
+                raise ValueError(f"unknown setting {key!r} in {config_file}")
+            values[key] = value
+    for name in names:
+        env_value = environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            values[name] = env_value
+    for key, value in (overrides or {}).items():
+        if key not in names:
+            raise ValueError(f"unknown setting {key!r}")
+        if value is not None:
+            values[key] = value
+    coerced = {k: _coerce(k, hints[k], v) for k, v in values.items()}
+    settings = Settings(**coerced)
+    settings.data_dir = Path(settings.data_dir).expanduser()
+    return settings

@@ -1,0 +1,1 @@
+"""Transports move RPC messages: ``inproc`` (one process) and ``amqp`` (RabbitMQ)."""

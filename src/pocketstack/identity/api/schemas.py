@@ -1,0 +1,82 @@
+"""JSON Schemas of the Identity API's request bodies (Keystone's rules).
+
+Entities that Keystone lets carry extra attributes (projects, users, groups, the
+catalog) allow them; the rest reject unknown attributes with a 400.
+"""
+
+from __future__ import annotations
+
+from pocketstack.common.api.validation import BOOLEAN, DESCRIPTION, ID, NULLABLE_ID
+
+
+def _string(max_length: int, min_length: int = 1) -> dict:
+    return {"type": "string", "minLength": min_length, "maxLength": max_length}
+
+
+def _envelope(key: str, properties: dict, required: list[str] | None = None,
+              extra: bool = True, min_properties: int = 0) -> dict:
+    inner = {"type": "object", "properties": properties, "additionalProperties": extra}
+    if required:
+        inner["required"] = required
+    if min_properties:
+        inner["minProperties"] = min_properties
+    return {"type": "object", "properties": {key: inner}, "required": [key], "additionalProperties": False}
+
+
+TAG = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^,/]*$"}
+TAGS = {"type": "array", "items": TAG, "maxItems": 80, "uniqueItems": True}
+OPTIONS = {"type": "object"}
+PROJECT_NAME = _string(64)
+
+_PROJECT = {"name": PROJECT_NAME, "description": DESCRIPTION, "domain_id": NULLABLE_ID, "parent_id": NULLABLE_ID,
+            "enabled": BOOLEAN, "is_domain": BOOLEAN, "tags": TAGS, "options": OPTIONS}
+_DOMAIN = {"name": PROJECT_NAME, "description": DESCRIPTION, "enabled": BOOLEAN, "tags": TAGS,
+           "options": OPTIONS, "explicit_domain_id": ID}
+_USER = {"name": _string(255), "domain_id": ID, "password": {"type": ["string", "null"], "maxLength": 4096},
+         "enabled": BOOLEAN, "default_project_id": NULLABLE_ID, "description": DESCRIPTION, "options": OPTIONS}
+_GROUP = {"name": _string(64), "domain_id": ID, "description": DESCRIPTION}
+_ROLE = {"name": _string(255), "domain_id": NULLABLE_ID, "description": DESCRIPTION, "options": OPTIONS}
+_REGION = {"id": _string(255), "parent_region_id": {"type": ["string", "null"]}, "description": DESCRIPTION}
+_SERVICE = {"type": _string(255), "name": {"type": "string", "maxLength": 255}, "enabled": BOOLEAN,
+            "description": DESCRIPTION}
+_ENDPOINT = {"service_id": ID, "interface": {"type": "string", "enum": ["public", "internal", "admin"]},
+             "url": {"type": "string", "minLength": 1, "maxLength": 225, "pattern": "^[a-zA-Z0-9+.-]+://"},
+             "region_id": {"type": ["string", "null"]}, "region": {"type": ["string", "null"]},
+             "enabled": BOOLEAN}
+
+project_create = _envelope("project", _PROJECT, ["name"])
+project_update = _envelope("project", _PROJECT, min_properties=1)
+domain_create = _envelope("domain", _DOMAIN, ["name"])
+domain_update = _envelope("domain", _DOMAIN, min_properties=1)
+user_create = _envelope("user", _USER, ["name"])
+user_update = _envelope("user", _USER, min_properties=1)
+group_create = _envelope("group", _GROUP, ["name"])
+group_update = _envelope("group", _GROUP, min_properties=1)
+role_create = _envelope("role", _ROLE, ["name"], extra=False)
+role_update = _envelope("role", _ROLE, extra=False, min_properties=1)
+region_create = _envelope("region", _REGION)
+region_update = _envelope("region", {k: v for k, v in _REGION.items() if k != "id"}, min_properties=1)
+service_create = _envelope("service", _SERVICE, ["type"])
+service_update = _envelope("service", _SERVICE, min_properties=1)
+endpoint_create = _envelope("endpoint", _ENDPOINT, ["service_id", "interface", "url"])
+endpoint_update = _envelope("endpoint", _ENDPOINT, min_properties=1)
+password_change = _envelope("user", {"password": _string(4096), "original_password": _string(4096)},
+                            ["password", "original_password"], extra=False)
+app_cred_create = _envelope("application_credential", {
+    "name": _string(255), "secret": {"type": ["string", "null"], "minLength": 1},
+    "description": DESCRIPTION, "expires_at": {"type": ["string", "null"]},
+    "unrestricted": {"type": ["boolean", "null"]},
+    "roles": {"type": "array", "items": {"type": "object", "properties": {"id": ID, "name": _string(255)},
+                                         "minProperties": 1, "additionalProperties": False}},
+    "access_rules": {"type": "array", "maxItems": 0},
+}, ["name"], extra=False)
+auth = {
+    "type": "object",
+    "properties": {"auth": {"type": "object", "properties": {
+        "identity": {"type": "object", "properties": {
+            "methods": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+            "required": ["methods"]},
+        "scope": {"type": ["object", "string"]}},
+        "required": ["identity"]}},
+    "required": ["auth"],
+}

@@ -1,0 +1,337 @@
+"""Authentication and token validation.
+
+``authenticate`` checks the methods of an auth request (password, token,
+application_credential), resolves the requested scope and seals a Fernet token.
+``validate`` opens a token and re-derives everything that may have changed since it was
+issued — user and scope still exist and are enabled, the token is not revoked, the user
+still holds roles there — in one read-only transaction.  The same validation backs
+``GET /v3/auth/tokens`` and the token middleware of every service, so a revoked token
+is rejected everywhere at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from pocketstack.common.db import Database, utcnow
+from pocketstack.identity import models as m
+from pocketstack.identity.passwords import check_password
+from pocketstack.identity.tokens import (SCOPE_DOMAIN, SCOPE_PROJECT, SCOPE_SYSTEM, SCOPE_UNSCOPED,
+                                         TokenError, TokenFormatter, TokenPayload, new_audit_id)
+
+AUTH_FAILED = "The request you have made requires authentication."
+
+
+@dataclass
+class ValidatedToken:
+    """A token opened and checked against the current state of the database."""
+
+    token: str
+    payload: TokenPayload
+    user: m.User
+    user_domain: m.Project
+    roles: list[m.Role] = field(default_factory=list)
+    project: m.Project | None = None
+    project_domain: m.Project | None = None
+    domain: m.Project | None = None
+    system: bool = False
+    app_cred: m.ApplicationCredential | None = None
+    catalog: list[dict] | None = None
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.payload.expires_at, dt.timezone.utc).replace(tzinfo=None)
+
+    @property
+    def issued_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.payload.issued_at, dt.timezone.utc).replace(tzinfo=None)
+
+    def context(self) -> RequestContext:
+        return RequestContext(
+            user_id=self.user.id, user_name=self.user.name,
+            user_domain_id=self.user_domain.id, user_domain_name=self.user_domain.name,
+            project_id=self.project.id if self.project else None,
+            project_name=self.project.name if self.project else None,
+            project_domain_id=self.project_domain.id if self.project_domain else None,
+            project_domain_name=self.project_domain.name if self.project_domain else None,
+            domain_id=self.domain.id if self.domain else None,
+            domain_name=self.domain.name if self.domain else None,
+            system_scope="all" if self.system else None,
+            roles=[r.name for r in self.roles], role_ids=[r.id for r in self.roles],
+            auth_token=self.token, expires_at=self.expires_at, audit_ids=self.payload.audit_ids,
+            application_credential_id=self.app_cred.id if self.app_cred else None,
+        )
+
+
+def format_time(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class TokenManager:
+    def __init__(self, db: Database, identity, formatter: TokenFormatter, expiration: int):
+        self.db = db
+        self.identity = identity
+        self.formatter = formatter
+        self.expiration = expiration
+
+    # -- issuing ---------------------------------------------------------------------
+    def authenticate(self, auth: dict) -> ValidatedToken:
+        """Handle the body of ``POST /v3/auth/tokens``; returns the new, validated token."""
+        identity = auth.get("identity") or {}
+        methods = identity.get("methods") or []
+        if not methods:
+            raise BadRequest("Invalid input for field 'identity.methods': at least one method is required.")
+        unknown = [x for x in methods if x not in ("password", "token", "application_credential")]
+        if unknown:
+            raise Unauthorized(f"Attempted to authenticate with an unsupported method: {unknown[0]}.")
+        for method in methods:
+            if method not in identity:
+                raise BadRequest(f"Invalid input for field 'identity': '{method}' is a required property")
+
+        expires_at = time.time() + self.expiration
+        audit_ids = [new_audit_id()]
+        app_cred = None
+        user_id = None
+        if "token" in methods:
+            try:
+                original = self.validate(self._token_id(identity["token"]))
+            except NotFound:
+                raise Unauthorized(AUTH_FAILED) from None
+            user_id = original.user.id
+            expires_at = original.payload.expires_at
+            audit_ids = [new_audit_id(), original.payload.audit_chain_id]
+            if original.app_cred:
+                raise Forbidden("Application credential tokens cannot be rescoped.")
+        if "password" in methods:
+            user = self._check_password(identity["password"])
+            if user_id and user.id != user_id:
+                raise Unauthorized(AUTH_FAILED)
+            user_id = user.id
+        if "application_credential" in methods:
+            app_cred = self._check_app_cred(identity["application_credential"])
+            user_id = app_cred.user_id
+            if app_cred.expires_at:
+                expires_at = min(expires_at, app_cred.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
+
+        if app_cred:
+            scope_type, scope_id = SCOPE_PROJECT, app_cred.project_id
+        else:
+            scope_type, scope_id = self._resolve_scope(auth.get("scope"), user_id)
+        payload = TokenPayload(user_id=user_id, methods=list(dict.fromkeys(methods)), expires_at=expires_at,
+                               scope_type=scope_type, scope_id=scope_id, audit_ids=audit_ids,
+                               application_credential_id=app_cred.id if app_cred else None)
+        token = self.formatter.seal(payload)
+        try:
+            return self._check(token, payload)
+        except NotFound as error:
+            raise Unauthorized(error.message) from None
+
+    @staticmethod
+    def _token_id(body) -> str:
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+            raise BadRequest("Invalid input for field 'identity.token.id': a token id is required.")
+        return body["id"]
+
+    def _find_user(self, s: Session, ref: dict) -> m.User:
+        if not isinstance(ref, dict):
+            raise BadRequest("Invalid input for field 'user': expected an object.")
+        if ref.get("id"):
+            user = s.get(m.User, ref["id"])
+        elif ref.get("name"):
+            domain = ref.get("domain") or {}
+            if not isinstance(domain, dict) or not (domain.get("id") or domain.get("name")):
+                raise BadRequest("Invalid input for field 'user.domain': a user name requires a domain.")
+            try:
+                domain_id = domain.get("id") or self.identity.resource.find_domain_by_name(s, domain["name"]).id
+            except NotFound:
+                raise Unauthorized(AUTH_FAILED) from None
+            user = s.scalar(sa.select(m.User).where(m.User.name == ref["name"], m.User.domain_id == domain_id))
+        else:
+            raise BadRequest("Invalid input for field 'user': 'id' or 'name' is required.")
+        if user is None:
+            raise Unauthorized(AUTH_FAILED)
+        return user
+
+    def _check_password(self, body: dict) -> m.User:
+        if not isinstance(body, dict) or "user" not in body:
+            raise BadRequest("Invalid input for field 'identity.password': 'user' is a required property")
+        password = body["user"].get("password") if isinstance(body["user"], dict) else None
+        if not isinstance(password, str):
+            raise BadRequest("Invalid input for field 'identity.password.user.password': a password is required.")
+        with self.db.session(readonly=True) as s:
+            user = self._find_user(s, body["user"])
+            domain = s.get(m.Project, user.domain_id)
+        # bcrypt runs outside the transaction: it is slow by design.
+        if not check_password(password, user.password_hash):
+            raise Unauthorized(AUTH_FAILED)
+        if not user.enabled:
+            raise Unauthorized(f"User {user.id} is disabled.")
+        if domain is None or not domain.enabled:
+            raise Unauthorized(AUTH_FAILED)
+        return user
+
+    def _check_app_cred(self, body: dict) -> m.ApplicationCredential:
+        if not isinstance(body, dict) or not isinstance(body.get("secret"), str):
+            raise BadRequest("Invalid input for field 'application_credential.secret': a secret is required.")
+        with self.db.session(readonly=True) as s:
+            if body.get("id"):
+                cred = s.get(m.ApplicationCredential, body["id"])
+            elif body.get("name") and body.get("user"):
+                user = self._find_user(s, body["user"])
+                cred = s.scalar(sa.select(m.ApplicationCredential).where(
+                    m.ApplicationCredential.user_id == user.id, m.ApplicationCredential.name == body["name"]))
+            else:
+                raise BadRequest("Invalid input for field 'application_credential': 'id', or 'name' and "
+                                 "'user', are required.")
+        if cred is None or not check_password(body["secret"], cred.secret_hash):
+            raise Unauthorized(AUTH_FAILED)
+        if cred.expires_at and cred.expires_at <= utcnow():
+            raise Unauthorized("Application credential has expired.")
+        return cred
+
+    def _resolve_scope(self, scope, user_id: str) -> tuple[int, str | None]:
+        with self.db.session(readonly=True) as s:
+            if scope in (None, "unscoped"):
+                user = s.get(m.User, user_id)
+                if scope is None and user.default_project_id:
+                    project = s.get(m.Project, user.default_project_id)
+                    if project is not None and project.enabled and self.identity.assignment.effective_roles(
+                            s, user_id, project=project):
+                        return SCOPE_PROJECT, project.id
+                return SCOPE_UNSCOPED, None
+            if not isinstance(scope, dict) or len(scope) != 1:
+                raise BadRequest("Invalid input for field 'scope': specify one of project, domain or system.")
+            kind, ref = next(iter(scope.items()))
+            if kind == "system":
+                if ref != {"all": True}:
+                    raise BadRequest("Invalid input for field 'scope.system': only {\"all\": true} is supported.")
+                return SCOPE_SYSTEM, "all"
+            if not isinstance(ref, dict):
+                raise BadRequest(f"Invalid input for field 'scope.{kind}': expected an object.")
+            try:
+                if kind == "project":
+                    if ref.get("id"):
+                        return SCOPE_PROJECT, ref["id"]
+                    domain = ref.get("domain") or {}
+                    if not ref.get("name") or not isinstance(domain, dict) or not (domain.get("id") or domain.get("name")):
+                        raise BadRequest("Invalid input for field 'scope.project': 'id', or 'name' and 'domain', "
+                                         "are required.")
+                    domain_id = domain.get("id") or self.identity.resource.find_domain_by_name(s, domain["name"]).id
+                    return SCOPE_PROJECT, self.identity.resource.find_project_by_name(s, ref["name"], domain_id).id
+                if kind == "domain":
+                    if ref.get("id"):
+                        return SCOPE_DOMAIN, ref["id"]
+                    if not ref.get("name"):
+                        raise BadRequest("Invalid input for field 'scope.domain': 'id' or 'name' is required.")
+                    return SCOPE_DOMAIN, self.identity.resource.find_domain_by_name(s, ref["name"]).id
+            except NotFound as error:
+                raise Unauthorized(error.message) from None
+            raise BadRequest(f"Invalid input for field 'scope': unknown scope {kind!r}.")
+
+    # -- validating ------------------------------------------------------------------
+    def validate(self, token: str, *, catalog: bool = False) -> ValidatedToken:
+        """Open and check ``token``; raises :class:`NotFound` if it is not valid (now)."""
+        try:
+            payload = self.formatter.open(token)
+        except TokenError as error:
+            raise NotFound(str(error)) from None
+        if payload.expires_at <= time.time():
+            raise NotFound("The token has expired.")
+        return self._check(token, payload, catalog=catalog)
+
+    def _check(self, token: str, payload: TokenPayload, catalog: bool = False) -> ValidatedToken:
+        with self.db.session(readonly=True) as s:
+            user = s.get(m.User, payload.user_id)
+            if user is None or not user.enabled:
+                raise NotFound(f"Could not find user: {payload.user_id}.")
+            user_domain = s.get(m.Project, user.domain_id)
+            if user_domain is None or not user_domain.enabled:
+                raise NotFound(f"The domain of user {user.id} is disabled.")
+            vt = ValidatedToken(token=token, payload=payload, user=user, user_domain=user_domain)
+            scope_domains: list[str] = []
+            if payload.scope_type == SCOPE_PROJECT:
+                project = s.get(m.Project, payload.scope_id)
+                if project is None or project.is_domain or not project.enabled:
+                    raise NotFound(f"Could not find project: {payload.scope_id}.")
+                project_domain = s.get(m.Project, project.domain_id)
+                if project_domain is None or not project_domain.enabled:
+                    raise NotFound(f"The domain of project {project.id} is disabled.")
+                vt.project, vt.project_domain = project, project_domain
+                scope_domains.append(project_domain.id)
+                vt.roles = self.identity.assignment.effective_roles(s, user.id, project=project)
+            elif payload.scope_type == SCOPE_DOMAIN:
+                domain = s.get(m.Project, payload.scope_id)
+                if domain is None or not domain.is_domain or not domain.enabled:
+                    raise NotFound(f"Could not find domain: {payload.scope_id}.")
+                vt.domain = domain
+                scope_domains.append(domain.id)
+                vt.roles = self.identity.assignment.effective_roles(s, user.id, domain_id=domain.id)
+            elif payload.scope_type == SCOPE_SYSTEM:
+                vt.system = True
+                vt.roles = self.identity.assignment.effective_roles(s, user.id, system=True)
+            if payload.scope_type != SCOPE_UNSCOPED and not vt.roles:
+                raise NotFound(f"User {user.id} has no access to the requested scope.")
+            if payload.application_credential_id:
+                cred = s.get(m.ApplicationCredential, payload.application_credential_id)
+                if cred is None or (cred.expires_at and cred.expires_at <= utcnow()):
+                    raise NotFound("The application credential of this token no longer exists.")
+                allowed = {r["id"] for r in cred.roles}
+                allowed = self.identity.assignment._implied_closure(s, allowed)
+                vt.roles = [r for r in vt.roles if r.id in allowed]
+                if not vt.roles:
+                    raise NotFound("The application credential's roles are no longer held.")
+                vt.app_cred = cred
+            if self.identity.revoke.is_revoked(s, payload, user_domain_id=user.domain_id,
+                                               project_id=vt.project.id if vt.project else None,
+                                               scope_domain_ids=scope_domains):
+                raise NotFound("The token has been revoked.")
+            if catalog:
+                vt.catalog = self.identity.catalog.build_catalog(s)
+            return vt
+
+    def context_for(self, token: str) -> RequestContext:
+        """The token middleware's entry point: a context, or 401."""
+        try:
+            return self.validate(token).context()
+        except ApiError:
+            raise Unauthorized(AUTH_FAILED) from None
+
+    def revoke(self, token: str) -> None:
+        self.identity.revoke.revoke_token(self.validate(token).payload)
+
+    # -- rendering -------------------------------------------------------------------
+    @staticmethod
+    def render(vt: ValidatedToken, *, catalog: bool) -> dict:
+        body: dict = {
+            "methods": vt.payload.methods,
+            "user": {"id": vt.user.id, "name": vt.user.name,
+                     "domain": {"id": vt.user_domain.id, "name": vt.user_domain.name},
+                     "password_expires_at": format_time(vt.user.password_expires_at)
+                     if vt.user.password_expires_at else None},
+            "audit_ids": vt.payload.audit_ids,
+            "expires_at": format_time(vt.expires_at),
+            "issued_at": format_time(vt.issued_at),
+        }
+        if vt.project:
+            body["project"] = {"id": vt.project.id, "name": vt.project.name,
+                               "domain": {"id": vt.project_domain.id, "name": vt.project_domain.name}}
+            body["is_domain"] = False
+        elif vt.domain:
+            body["domain"] = {"id": vt.domain.id, "name": vt.domain.name}
+        elif vt.system:
+            body["system"] = {"all": True}
+        if vt.payload.scope_type != SCOPE_UNSCOPED:
+            body["roles"] = [{"id": r.id, "name": r.name} for r in vt.roles]
+            if catalog:
+                body["catalog"] = vt.catalog or []
+        if vt.app_cred:
+            body["application_credential"] = {"id": vt.app_cred.id, "name": vt.app_cred.name,
+                                              "restricted": not vt.app_cred.unrestricted}
+        return {"token": body}

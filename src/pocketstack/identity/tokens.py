@@ -1,0 +1,104 @@
+"""Fernet tokens: what a token carries and how it is sealed.
+
+A token is never stored.  It is a msgpack payload encrypted and authenticated with the
+primary key of the :class:`KeyRepository`; validation decrypts it and re-checks
+everything that can change (user, scope, roles, revocations) against the database.
+Ids that are 32-character hex uuids are packed as 16 raw bytes to keep tokens short.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import msgpack
+from cryptography.fernet import InvalidToken
+
+from pocketstack.identity.keys import KeyRepository
+
+PAYLOAD_VERSION = 1
+METHODS = ("password", "token", "application_credential", "totp")
+SCOPE_UNSCOPED, SCOPE_PROJECT, SCOPE_DOMAIN, SCOPE_SYSTEM = 0, 1, 2, 3
+
+
+class TokenError(Exception):
+    """The token cannot be read: bad format, wrong key or tampered with."""
+
+
+def new_audit_id() -> str:
+    return base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+
+
+def _pack_id(value: str | None) -> bytes | str | None:
+    if value and len(value) == 32:
+        try:
+            return uuid.UUID(hex=value).bytes
+        except ValueError:
+            pass
+    return value
+
+
+def _unpack_id(value: bytes | str | None) -> str | None:
+    if isinstance(value, bytes):
+        return uuid.UUID(bytes=value).hex
+    return value
+
+
+def _pack_audit(audit_id: str) -> bytes:
+    return base64.urlsafe_b64decode(audit_id + "==")
+
+
+def _unpack_audit(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@dataclass
+class TokenPayload:
+    user_id: str
+    methods: list[str]
+    expires_at: float
+    issued_at: float = field(default_factory=time.time)
+    scope_type: int = SCOPE_UNSCOPED
+    scope_id: str | None = None  # project or domain id; "all" for system
+    audit_ids: list[str] = field(default_factory=lambda: [new_audit_id()])
+    application_credential_id: str | None = None
+
+    @property
+    def audit_chain_id(self) -> str:
+        return self.audit_ids[-1]
+
+
+class TokenFormatter:
+    def __init__(self, keys: KeyRepository):
+        self.keys = keys
+
+    def seal(self, payload: TokenPayload) -> str:
+        methods = sum(1 << METHODS.index(m) for m in payload.methods)
+        raw = msgpack.packb([
+            PAYLOAD_VERSION, _pack_id(payload.user_id), methods, payload.expires_at, payload.issued_at,
+            payload.scope_type, _pack_id(payload.scope_id), [_pack_audit(a) for a in payload.audit_ids],
+            _pack_id(payload.application_credential_id),
+        ])
+        return self.keys.fernet().encrypt(raw).rstrip(b"=").decode()
+
+    def open(self, token: str) -> TokenPayload:
+        try:
+            padded = token.encode("ascii")
+            padded += b"=" * (-len(padded) % 4)
+            raw = self.keys.fernet().decrypt(padded)
+            (version, user_id, methods, expires_at, issued_at, scope_type, scope_id, audit_ids,
+             app_cred_id) = msgpack.unpackb(raw)
+        except (InvalidToken, UnicodeEncodeError, ValueError, TypeError, msgpack.UnpackException) as exc:
+            raise TokenError("Could not recognize Fernet token") from exc
+        if version != PAYLOAD_VERSION:
+            raise TokenError("Unsupported token version")
+        return TokenPayload(
+            user_id=_unpack_id(user_id),
+            methods=[m for i, m in enumerate(METHODS) if methods & (1 << i)],
+            expires_at=expires_at, issued_at=issued_at, scope_type=scope_type,
+            scope_id=_unpack_id(scope_id), audit_ids=[_unpack_audit(a) for a in audit_ids],
+            application_credential_id=_unpack_id(app_cred_id),
+        )

@@ -1,0 +1,211 @@
+"""Users, groups and group membership.
+
+Password hashing (deliberately slow) happens before the transaction opens.  Changing a
+password, disabling or deleting a user revokes every token the user holds.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.errors import BadRequest, Conflict, NotFound, Unauthorized
+from pocketstack.common.db import Database, new_id
+from pocketstack.identity import models as m
+from pocketstack.identity.passwords import check_password, hash_password
+from pocketstack.identity.resource import DEFAULT_DOMAIN_ID
+
+
+class UserManager:
+    def __init__(self, db: Database, identity, bcrypt_rounds: int):
+        self.db = db
+        self.identity = identity
+        self.bcrypt_rounds = bcrypt_rounds
+
+    # -- users -----------------------------------------------------------------------
+    @staticmethod
+    def load_user(session: Session, user_id: str) -> m.User:
+        user = session.get(m.User, user_id)
+        if user is None:
+            raise NotFound(f"Could not find user: {user_id}.")
+        return user
+
+    def get_user(self, user_id: str) -> m.User:
+        with self.db.session(readonly=True) as s:
+            return self.load_user(s, user_id)
+
+    def find_user_by_name(self, session: Session, name: str, domain_id: str) -> m.User:
+        user = session.scalar(sa.select(m.User).where(m.User.name == name, m.User.domain_id == domain_id))
+        if user is None:
+            raise NotFound(f"Could not find user: {name}.")
+        return user
+
+    def list_users(self, filters: dict) -> list[m.User]:
+        with self.db.session(readonly=True) as s:
+            stmt = sa.select(m.User)
+            for key in ("name", "domain_id", "enabled"):
+                if key in filters:
+                    stmt = stmt.where(getattr(m.User, key) == filters[key])
+            return list(s.scalars(stmt.order_by(m.User.name)))
+
+    def create_user(self, *, name: str, domain_id: str | None = None, password: str | None = None,
+                    enabled: bool = True, default_project_id: str | None = None,
+                    description: str | None = None, options: dict | None = None,
+                    extra: dict | None = None, user_id: str | None = None) -> m.User:
+        password_hash = hash_password(password, self.bcrypt_rounds) if password else None
+        domain_id = domain_id or DEFAULT_DOMAIN_ID
+        try:
+            with self.db.session() as s:
+                self.identity.resource.load_project(s, domain_id, domain=True)
+                if default_project_id:
+                    self.identity.resource.load_project(s, default_project_id, domain=False)
+                user = m.User(id=user_id or new_id(), name=name, domain_id=domain_id, enabled=enabled,
+                              default_project_id=default_project_id, password_hash=password_hash,
+                              description=description, options=options or {}, extra=extra or {})
+                s.add(user)
+                s.flush()
+        except sa_exc.IntegrityError:
+            raise Conflict(f"Conflict occurred attempting to store user - Duplicate entry found "
+                           f"with name {name} at domain ID {domain_id}.") from None
+        return user
+
+    def update_user(self, user_id: str, changes: dict) -> m.User:
+        password_hash = (hash_password(changes["password"], self.bcrypt_rounds)
+                         if changes.get("password") else None)
+        try:
+            with self.db.session() as s:
+                user = self.load_user(s, user_id)
+                if "domain_id" in changes and changes["domain_id"] != user.domain_id:
+                    raise BadRequest("Cannot change the domain_id of a user.")
+                for key in ("name", "enabled", "default_project_id", "description"):
+                    if key in changes:
+                        setattr(user, key, changes[key])
+                if "options" in changes:
+                    user.options = {k: v for k, v in {**user.options, **changes["options"]}.items()
+                                    if v is not None}
+                if "extra" in changes:
+                    user.extra = {**user.extra, **changes["extra"]}
+                if "password" in changes:
+                    user.password_hash = password_hash
+                if "password" in changes or changes.get("enabled") is False:
+                    self.identity.revoke.add(s, user_id=user.id)
+                s.flush()
+        except sa_exc.IntegrityError:
+            raise Conflict(f"Conflict occurred attempting to update user - Duplicate entry found "
+                           f"with name {changes.get('name')}.") from None
+        return user
+
+    def change_password(self, user_id: str, original: str, new: str) -> None:
+        """Self-service change: the caller proves the current password first."""
+        user = self.get_user(user_id)
+        if not check_password(original, user.password_hash):
+            raise Unauthorized("The request you have made requires authentication.")
+        self.update_user(user_id, {"password": new})
+
+    def delete_user(self, user_id: str) -> None:
+        with self.db.session() as s:
+            user = self.load_user(s, user_id)
+            s.execute(sa.delete(m.Assignment).where(m.Assignment.actor_id == user.id))
+            s.execute(sa.delete(m.GroupMembership).where(m.GroupMembership.user_id == user.id))
+            s.execute(sa.delete(m.ApplicationCredential).where(m.ApplicationCredential.user_id == user.id))
+            self.identity.revoke.add(s, user_id=user.id)
+            s.delete(user)
+
+    # -- groups ----------------------------------------------------------------------
+    @staticmethod
+    def load_group(session: Session, group_id: str) -> m.Group:
+        group = session.get(m.Group, group_id)
+        if group is None:
+            raise NotFound(f"Could not find group: {group_id}.")
+        return group
+
+    def get_group(self, group_id: str) -> m.Group:
+        with self.db.session(readonly=True) as s:
+            return self.load_group(s, group_id)
+
+    def list_groups(self, filters: dict, user_id: str | None = None) -> list[m.Group]:
+        with self.db.session(readonly=True) as s:
+            stmt = sa.select(m.Group)
+            if user_id:
+                self.load_user(s, user_id)
+                stmt = stmt.join(m.GroupMembership, m.GroupMembership.group_id == m.Group.id).where(
+                    m.GroupMembership.user_id == user_id)
+            for key in ("name", "domain_id"):
+                if key in filters:
+                    stmt = stmt.where(getattr(m.Group, key) == filters[key])
+            return list(s.scalars(stmt.order_by(m.Group.name)))
+
+    def create_group(self, *, name: str, domain_id: str | None, description: str = "",
+                     extra: dict | None = None) -> m.Group:
+        domain_id = domain_id or DEFAULT_DOMAIN_ID
+        try:
+            with self.db.session() as s:
+                self.identity.resource.load_project(s, domain_id, domain=True)
+                group = m.Group(id=new_id(), name=name, domain_id=domain_id,
+                                description=description or "", extra=extra or {})
+                s.add(group)
+                s.flush()
+        except sa_exc.IntegrityError:
+            raise Conflict(f"Conflict occurred attempting to store group - Duplicate entry found "
+                           f"with name {name}.") from None
+        return group
+
+    def update_group(self, group_id: str, changes: dict) -> m.Group:
+        try:
+            with self.db.session() as s:
+                group = self.load_group(s, group_id)
+                if "domain_id" in changes and changes["domain_id"] != group.domain_id:
+                    raise BadRequest("Cannot change the domain_id of a group.")
+                for key in ("name", "description"):
+                    if key in changes:
+                        setattr(group, key, changes[key] or "")
+                if "extra" in changes:
+                    group.extra = {**group.extra, **changes["extra"]}
+                s.flush()
+        except sa_exc.IntegrityError:
+            raise Conflict("Conflict occurred attempting to update group - Duplicate entry found.") from None
+        return group
+
+    def delete_group(self, group_id: str) -> None:
+        with self.db.session() as s:
+            group = self.load_group(s, group_id)
+            self._revoke_members(s, group.id)
+            s.execute(sa.delete(m.Assignment).where(m.Assignment.actor_id == group.id))
+            s.delete(group)
+
+    def _revoke_members(self, s: Session, group_id: str) -> None:
+        for user_id in s.scalars(sa.select(m.GroupMembership.user_id).where(
+                m.GroupMembership.group_id == group_id)):
+            self.identity.revoke.add(s, user_id=user_id)
+
+    def list_members(self, group_id: str) -> list[m.User]:
+        with self.db.session(readonly=True) as s:
+            self.load_group(s, group_id)
+            return list(s.scalars(sa.select(m.User).join(
+                m.GroupMembership, m.GroupMembership.user_id == m.User.id).where(
+                m.GroupMembership.group_id == group_id).order_by(m.User.name)))
+
+    def add_member(self, group_id: str, user_id: str) -> None:
+        with self.db.session() as s:
+            self.load_group(s, group_id)
+            self.load_user(s, user_id)
+            if s.get(m.GroupMembership, (user_id, group_id)) is None:
+                s.add(m.GroupMembership(user_id=user_id, group_id=group_id))
+
+    def check_member(self, group_id: str, user_id: str) -> None:
+        with self.db.session(readonly=True) as s:
+            self.load_group(s, group_id)
+            self.load_user(s, user_id)
+            if s.get(m.GroupMembership, (user_id, group_id)) is None:
+                raise NotFound(f"User '{user_id}' not found in group '{group_id}'.")
+
+    def remove_member(self, group_id: str, user_id: str) -> None:
+        with self.db.session() as s:
+            self.load_group(s, group_id)
+            self.load_user(s, user_id)
+            membership = s.get(m.GroupMembership, (user_id, group_id))
+            if membership is None:
+                raise NotFound(f"User '{user_id}' not found in group '{group_id}'.")
+            s.delete(membership)
+            self.identity.revoke.add(s, user_id=user_id)
