@@ -229,3 +229,10 @@ def test_auth_catalog_projects_domains_system(api, admin_token, demo_token):
     assert api.request("GET", "/identity/v3/auth/domains", admin_token).json()["domains"][0]["id"] == "default"
     assert api.request("GET", "/identity/v3/auth/system", admin_token).json()["system"] == [{"all": True}]
     assert api.request("GET", "/identity/v3/auth/system", demo_token).json()["system"] == []
+
+
+def test_prune_keeps_recent_revocations(api, cloud):
+    token = api.token("admin", ADMIN_PASSWORD, project="admin")
+    api.request("DELETE", TOKENS, token, headers={"X-Subject-Token": token})
+    cloud.identity.revoke.prune()
+    assert api.request("GET", "/identity/v3/auth/projects", token).status_code == 401

@@ -124,7 +124,9 @@ class AssignmentManager:
     def create_implied_role(self, prior_id: str, implied_id: str) -> tuple[m.Role, m.Role]:
         with self.db.session() as s:
             prior, implied = self.load_role(s, prior_id), self.load_role(s, implied_id)
-            if implied.domain_id != m.NULL_DOMAIN_ID and implied.domain_id != prior.domain_id:
+            # As in Keystone, only global -> domain-specific is refused; domain roles may imply
+            # roles of other domains and global ones.
+            if prior.domain_id == m.NULL_DOMAIN_ID and implied.domain_id != m.NULL_DOMAIN_ID:
                 raise Forbidden("A global role cannot imply a domain-specific role.")
             if prior_id in self._implied_closure(s, [implied_id]):
                 raise Conflict(f"Implied role {implied_id} would create a cycle.")
@@ -305,6 +307,10 @@ class AssignmentManager:
             grants = [self._to_grant(row) for row in s.scalars(sa.select(A))]
             if effective:
                 grants = self._expand(s, grants)
+                # Domain-specific roles only imply other roles and never reach a token: the effective
+                # view leaves them out (Keystone's strip_domain_roles).
+                domain_roles = set(s.scalars(sa.select(m.Role.id).where(m.Role.domain_id != m.NULL_DOMAIN_ID)))
+                grants = [g for g in grants if g.role_id not in domain_roles]
             targets = None
             if project_id:
                 targets = {project_id}

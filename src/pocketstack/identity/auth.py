@@ -99,6 +99,7 @@ class TokenManager:
         audit_ids = [new_audit_id()]
         app_cred = None
         user_id = None
+        carried_methods: list[str] = []
         if "token" in methods:
             try:
                 original = self.validate(self._token_id(identity["token"]))
@@ -107,6 +108,8 @@ class TokenManager:
             user_id = original.user.id
             expires_at = original.payload.expires_at
             audit_ids = [new_audit_id(), original.payload.audit_chain_id]
+            # A rescoped token keeps the methods the original was obtained with (Keystone does too).
+            carried_methods = original.payload.methods
             if original.app_cred:
                 raise Forbidden("Application credential tokens cannot be rescoped.")
         if "password" in methods:
@@ -124,7 +127,8 @@ class TokenManager:
             scope_type, scope_id = SCOPE_PROJECT, app_cred.project_id
         else:
             scope_type, scope_id = self._resolve_scope(auth.get("scope"), user_id)
-        payload = TokenPayload(user_id=user_id, methods=list(dict.fromkeys(methods)), expires_at=expires_at,
+        payload = TokenPayload(user_id=user_id, methods=list(dict.fromkeys([*methods, *carried_methods])),
+                               expires_at=expires_at,
                                scope_type=scope_type, scope_id=scope_id, audit_ids=audit_ids,
                                application_credential_id=app_cred.id if app_cred else None)
         token = self.formatter.seal(payload)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.api.errors import keystone_format
 from pocketstack.common.service import Service
 from pocketstack.identity.api import build_router
 from pocketstack.identity.policies import DEFAULTS
+
+LOG = logging.getLogger(__name__)
+PRUNE_INTERVAL = 600  # seconds between sweeps of expired revocation events
 
 
 class IdentityService(Service):
@@ -22,3 +29,22 @@ class IdentityService(Service):
             name=self.name, router=build_router(cloud.identity), error_format=keystone_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
             www_authenticate=f'Keystone uri="{self.url}"'))
+
+    async def start(self) -> None:
+        self._pruner = asyncio.create_task(self._prune_revocations())
+
+    async def stop(self) -> None:
+        self._pruner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._pruner
+
+    async def _prune_revocations(self) -> None:
+        """Revocation events are only needed while a token they match could still be valid."""
+        while True:
+            try:
+                pruned = await asyncio.to_thread(self.cloud.identity.revoke.prune)
+                if pruned:
+                    LOG.info("pruned %d expired revocation events", pruned)
+            except Exception:
+                LOG.exception("pruning revocation events failed")
+            await asyncio.sleep(PRUNE_INTERVAL)
