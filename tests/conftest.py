@@ -53,7 +53,7 @@ def cloud(settings):
     bootstrap(cloud.identity, admin_password=ADMIN_PASSWORD, demo_password=DEMO_PASSWORD,
               region=settings.region, services=cloud.catalog())
     yield cloud
-    cloud.db.dispose()
+    cloud.close()
 
 
 @dataclass

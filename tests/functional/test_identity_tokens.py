@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from conftest import ADMIN_PASSWORD, DEMO_PASSWORD, unique
+from pocketstack.cloud import Cloud
+from pocketstack.common.api.errors import NotFound
 
 TOKENS = "/identity/v3/auth/tokens"
 
@@ -236,3 +240,32 @@ def test_prune_keeps_recent_revocations(api, cloud):
     api.request("DELETE", TOKENS, token, headers={"X-Subject-Token": token})
     cloud.identity.revoke.prune()
     assert api.request("GET", "/identity/v3/auth/projects", token).status_code == 401
+
+
+def test_revocation_in_one_process_is_seen_by_another_at_once(api, cloud, settings, admin_token):
+    """Two Cloud objects on one database stand for two API processes: each caches
+    validations, and a change committed by either invalidates both caches."""
+    other = Cloud(settings, services=["identity"], migrate=False)
+    try:
+        token = api.token("admin", ADMIN_PASSWORD, project="admin")
+        assert other.identity.tokens.validate(token).user.name == "admin"   # cached in "other" now
+        assert api.request("DELETE", TOKENS, token, headers={"X-Subject-Token": token}).status_code == 204
+        with pytest.raises(NotFound):
+            other.identity.tokens.validate(token)
+
+        # And the other way round: a role granted through "other" shows up here at once.
+        project = make_project(api, admin_token)
+        user = make_user(api, admin_token, password="pw-two", project=project["id"], role="reader")
+        fresh = api.token(user["name"], "pw-two", project=project["name"])
+
+        def roles():
+            body = api.request("GET", TOKENS, fresh, headers={"X-Subject-Token": fresh}).json()
+            return {r["name"] for r in body["token"]["roles"]}
+
+        assert roles() == {"reader"}
+        with other.db.session(readonly=True) as s:
+            admin_role = other.identity.assignment.find_role_by_name(s, "admin")
+        other.identity.assignment.grant("user", user["id"], "project", project["id"], admin_role.id)
+        assert roles() == {"admin", "member", "reader"}
+    finally:
+        other.close()

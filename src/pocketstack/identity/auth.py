@@ -11,6 +11,7 @@ is rejected everywhere at once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pocketstack.common.api.errors import ApiError, BadRequest, Forbidden, NotFo
 from pocketstack.common.db import Database, utcnow
 from pocketstack.identity import models as m
 from pocketstack.identity.passwords import check_password
+from pocketstack.identity.validation_cache import ValidationCache
 from pocketstack.identity.tokens import (SCOPE_DOMAIN, SCOPE_PROJECT, SCOPE_SYSTEM, SCOPE_UNSCOPED,
                                          TokenError, TokenFormatter, TokenPayload, new_audit_id)
 
@@ -80,6 +82,7 @@ class TokenManager:
         self.identity = identity
         self.formatter = formatter
         self.expiration = expiration
+        self.cache = ValidationCache(db)
 
     # -- issuing ---------------------------------------------------------------------
     def authenticate(self, auth: dict) -> ValidatedToken:
@@ -248,57 +251,71 @@ class TokenManager:
             raise NotFound(str(error)) from None
         if payload.expires_at <= time.time():
             raise NotFound("The token has expired.")
-        return self._check(token, payload, catalog=catalog)
-
-    def _check(self, token: str, payload: TokenPayload, catalog: bool = False) -> ValidatedToken:
         with self.db.session(readonly=True) as s:
-            user = s.get(m.User, payload.user_id)
-            if user is None or not user.enabled:
-                raise NotFound(f"Could not find user: {payload.user_id}.")
-            user_domain = s.get(m.Project, user.domain_id)
-            if user_domain is None or not user_domain.enabled:
-                raise NotFound(f"The domain of user {user.id} is disabled.")
-            vt = ValidatedToken(token=token, payload=payload, user=user, user_domain=user_domain)
-            scope_domains: list[str] = []
-            if payload.scope_type == SCOPE_PROJECT:
-                project = s.get(m.Project, payload.scope_id)
-                if project is None or project.is_domain or not project.enabled:
-                    raise NotFound(f"Could not find project: {payload.scope_id}.")
-                project_domain = s.get(m.Project, project.domain_id)
-                if project_domain is None or not project_domain.enabled:
-                    raise NotFound(f"The domain of project {project.id} is disabled.")
-                vt.project, vt.project_domain = project, project_domain
-                scope_domains.append(project_domain.id)
-                vt.roles = self.identity.assignment.effective_roles(s, user.id, project=project)
-            elif payload.scope_type == SCOPE_DOMAIN:
-                domain = s.get(m.Project, payload.scope_id)
-                if domain is None or not domain.is_domain or not domain.enabled:
-                    raise NotFound(f"Could not find domain: {payload.scope_id}.")
-                vt.domain = domain
-                scope_domains.append(domain.id)
-                vt.roles = self.identity.assignment.effective_roles(s, user.id, domain_id=domain.id)
-            elif payload.scope_type == SCOPE_SYSTEM:
-                vt.system = True
-                vt.roles = self.identity.assignment.effective_roles(s, user.id, system=True)
-            if payload.scope_type != SCOPE_UNSCOPED and not vt.roles:
-                raise NotFound(f"User {user.id} has no access to the requested scope.")
-            if payload.application_credential_id:
-                cred = s.get(m.ApplicationCredential, payload.application_credential_id)
-                if cred is None or (cred.expires_at and cred.expires_at <= utcnow()):
-                    raise NotFound("The application credential of this token no longer exists.")
-                allowed = {r["id"] for r in cred.roles}
-                allowed = self.identity.assignment._implied_closure(s, allowed)
-                vt.roles = [r for r in vt.roles if r.id in allowed]
-                if not vt.roles:
-                    raise NotFound("The application credential's roles are no longer held.")
-                vt.app_cred = cred
-            if self.identity.revoke.is_revoked(s, payload, user_domain_id=user.domain_id,
-                                               project_id=vt.project.id if vt.project else None,
-                                               scope_domain_ids=scope_domains):
-                raise NotFound("The token has been revoked.")
+            # Read the generation before the data: a result is never cached under a
+            # generation newer than what it saw.
+            generation = self.cache.generation(s)
+            vt = self.cache.get(token, generation)
+            if vt is None:
+                vt = self._check_in(s, token, payload)
+                self.cache.put(token, generation, vt)
+            elif vt.app_cred and vt.app_cred.expires_at and vt.app_cred.expires_at <= utcnow():
+                raise NotFound("The application credential of this token has expired.")
             if catalog:
-                vt.catalog = self.identity.catalog.build_catalog(s)
+                vt = dataclasses.replace(vt, catalog=self.identity.catalog.build_catalog(s))
             return vt
+
+    def _check(self, token: str, payload: TokenPayload) -> ValidatedToken:
+        with self.db.session(readonly=True) as s:
+            return self._check_in(s, token, payload)
+
+    def _check_in(self, s: Session, token: str, payload: TokenPayload) -> ValidatedToken:
+        """Everything that can invalidate ``payload`` since it was issued, checked in ``s``."""
+        user = s.get(m.User, payload.user_id)
+        if user is None or not user.enabled:
+            raise NotFound(f"Could not find user: {payload.user_id}.")
+        user_domain = s.get(m.Project, user.domain_id)
+        if user_domain is None or not user_domain.enabled:
+            raise NotFound(f"The domain of user {user.id} is disabled.")
+        vt = ValidatedToken(token=token, payload=payload, user=user, user_domain=user_domain)
+        scope_domains: list[str] = []
+        if payload.scope_type == SCOPE_PROJECT:
+            project = s.get(m.Project, payload.scope_id)
+            if project is None or project.is_domain or not project.enabled:
+                raise NotFound(f"Could not find project: {payload.scope_id}.")
+            project_domain = s.get(m.Project, project.domain_id)
+            if project_domain is None or not project_domain.enabled:
+                raise NotFound(f"The domain of project {project.id} is disabled.")
+            vt.project, vt.project_domain = project, project_domain
+            scope_domains.append(project_domain.id)
+            vt.roles = self.identity.assignment.effective_roles(s, user.id, project=project)
+        elif payload.scope_type == SCOPE_DOMAIN:
+            domain = s.get(m.Project, payload.scope_id)
+            if domain is None or not domain.is_domain or not domain.enabled:
+                raise NotFound(f"Could not find domain: {payload.scope_id}.")
+            vt.domain = domain
+            scope_domains.append(domain.id)
+            vt.roles = self.identity.assignment.effective_roles(s, user.id, domain_id=domain.id)
+        elif payload.scope_type == SCOPE_SYSTEM:
+            vt.system = True
+            vt.roles = self.identity.assignment.effective_roles(s, user.id, system=True)
+        if payload.scope_type != SCOPE_UNSCOPED and not vt.roles:
+            raise NotFound(f"User {user.id} has no access to the requested scope.")
+        if payload.application_credential_id:
+            cred = s.get(m.ApplicationCredential, payload.application_credential_id)
+            if cred is None or (cred.expires_at and cred.expires_at <= utcnow()):
+                raise NotFound("The application credential of this token no longer exists.")
+            allowed = {r["id"] for r in cred.roles}
+            allowed = self.identity.assignment._implied_closure(s, allowed)
+            vt.roles = [r for r in vt.roles if r.id in allowed]
+            if not vt.roles:
+                raise NotFound("The application credential's roles are no longer held.")
+            vt.app_cred = cred
+        if self.identity.revoke.is_revoked(s, payload, user_domain_id=user.domain_id,
+                                           project_id=vt.project.id if vt.project else None,
+                                           scope_domain_ids=scope_domains):
+            raise NotFound("The token has been revoked.")
+        return vt
 
     def context_for(self, token: str) -> RequestContext:
         """The token middleware's entry point: a context, or 401."""

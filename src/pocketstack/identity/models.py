@@ -181,3 +181,16 @@ class RevocationEvent(Base):
     audit_chain_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     issued_before: Mapped[float] = mapped_column(sa.Double, index=True)
     revoked_at: Mapped[float] = mapped_column(sa.Double)
+
+
+class IdentityState(Base):
+    """One row whose ``generation`` goes up with every committed identity change.
+
+    Token validation results are reused while it stays the same (see
+    :mod:`pocketstack.identity.validation_cache`); reading it is one primary-key lookup.
+    """
+
+    __tablename__ = "identity_state"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(sa.BigInteger, default=0)

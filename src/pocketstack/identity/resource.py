@@ -35,9 +35,9 @@ class ResourceManager:
             raise NotFound(f"Could not find {kind}: {project_id}.")
         return project
 
-    def get_project(self, project_id: str) -> m.Project:
+    def get_project(self, project_id: str, *, domain: bool | None = False) -> m.Project:
         with self.db.session(readonly=True) as s:
-            return self.load_project(s, project_id, domain=False)
+            return self.load_project(s, project_id, domain=domain)
 
     def get_domain(self, domain_id: str) -> m.Project:
         with self.db.session(readonly=True) as s:

@@ -73,7 +73,7 @@ class Database:
         self.url = _normalise_url(url)
         self.engine = create_engine(self.url)
         forbid_row_locks(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -86,7 +86,7 @@ class Database:
         ``readonly=True`` is a promise not to write; on SQLite it lets the transaction
         run beside a writer instead of queueing for the write lock.
         """
-        session = self._sessions()
+        session = self.session_factory()
         session.connection(execution_options={"pocketstack_write": not readonly})
         try:
             yield session

@@ -20,6 +20,13 @@ class RowLockForbidden(RuntimeError):
 
 
 def forbid_row_locks(engine: Engine) -> None:
+    # SQLite's dialect silently drops FOR UPDATE, so also look at the statement itself:
+    # code that would lock rows on PostgreSQL/MariaDB fails on SQLite too.
+    @event.listens_for(engine, "before_execute")
+    def _check_statement(conn, clauseelement, multiparams, params, execution_options):
+        if getattr(clauseelement, "_for_update_arg", None) is not None:
+            raise RowLockForbidden(f"row-locking SELECT is not allowed here: {clauseelement}")
+
     @event.listens_for(engine, "before_cursor_execute")
     def _check(conn, cursor, statement, parameters, context, executemany):
         if _ROW_LOCK.search(statement):

@@ -58,6 +58,7 @@ def new_revision(service: str, message: str) -> None:
         engine = create_engine(f"sqlite:///{tmp}/scratch.db")
         upgrade(engine)
         cfg = alembic_config(engine)
+        cfg.attributes["service"] = service
         cfg.set_main_option("version_locations", " ".join(sorted(set(version_locations()) | {str(version_dir)})))
         has_branch = any(version_dir.glob("*.py"))
         command.revision(cfg, message=message, autogenerate=True,

@@ -135,13 +135,13 @@ def register(router: Router, identity: Identity) -> None:
         req.authorize("identity:update_project")
         tags = validate(req.json(), {"type": "object", "properties": {"tags": schemas.TAGS},
                                      "required": ["tags"], "additionalProperties": False})["tags"]
-        project = resource.update_project(req.path_params["project_id"], {"tags": tags}, domain=False)
+        project = resource.update_project(req.path_params["project_id"], {"tags": tags}, domain=None)
         return {"tags": tags_of([project.id])[project.id]}
 
     @router.delete("/v3/projects/{project_id}/tags")
     def delete_tags(req: ApiRequest):
         req.authorize("identity:update_project")
-        resource.update_project(req.path_params["project_id"], {"tags": []}, domain=False)
+        resource.update_project(req.path_params["project_id"], {"tags": []}, domain=None)
 
     @router.get("/v3/projects/{project_id}/tags/{tag}")
     def check_tag(req: ApiRequest):
@@ -153,28 +153,29 @@ def register(router: Router, identity: Identity) -> None:
     def add_tag(req: ApiRequest):
         req.authorize("identity:update_project")
         tag = validate(req.path_params["tag"], schemas.TAG)
-        project = resource.get_project(req.path_params["project_id"])
+        project = resource.get_project(req.path_params["project_id"], domain=None)
         current = tags_of([project.id])[project.id]
-        resource.update_project(project.id, {"tags": sorted(set(current) | {tag})}, domain=False)
+        resource.update_project(project.id, {"tags": sorted(set(current) | {tag})}, domain=None)
         return Response(status_code=201, headers={
             "Location": f"{req.service_url}/v3/projects/{project.id}/tags/{tag}"})
 
     @router.delete("/v3/projects/{project_id}/tags/{tag}")
     def delete_tag(req: ApiRequest):
         req.authorize("identity:update_project")
-        project = resource.get_project(req.path_params["project_id"])
+        project = resource.get_project(req.path_params["project_id"], domain=None)
         current = tags_of([project.id])[project.id]
         if req.path_params["tag"] not in current:
             raise NotFound(f"Tag {req.path_params['tag']} not found on project {project.id}.")
         resource.update_project(project.id, {"tags": [t for t in current if t != req.path_params["tag"]]},
-                                domain=False)
+                                domain=None)
 
 
 def _authorized_project(req: ApiRequest, identity: Identity):
-    """Load the project, answering 403 rather than 404 to callers who may not see it."""
+    """Load the project (a project acting as a domain too, as in Keystone), answering 403 rather than 404
+    to callers who may not see it."""
     project_id = req.path_params["project_id"]
     try:
-        project = identity.resource.get_project(project_id)
+        project = identity.resource.get_project(project_id, domain=None)
     except NotFound:
         req.authorize("identity:get_project", {"target.project.id": project_id})
         raise

@@ -7,9 +7,21 @@ import pocketstack.models  # noqa: F401  (registers every service's tables)
 from pocketstack.common.db.base import Base
 
 config = context.config
+# `pocketstack db revision --service X` autogenerates only X's tables (named "X_...").
+service = config.attributes.get("service")
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if not service:
+        return True
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return (table.name if table is not None else name).startswith(service + "_")
+
+
 engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
 
 with engine.begin() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                      include_object=include_object)
     context.run_migrations()

@@ -1,0 +1,102 @@
+"""Distributed locks and service liveness through tooz.
+
+Every service that must not do the same thing twice across processes (two volume
+services on one backend, two schedulers) takes a tooz lock instead of a local file
+lock, so it can run active/active on several hosts.  Workers also join a group per
+service and heartbeat; a member that stops heartbeating drops out of the group after
+the backend's timeout, which is how the cloud reports a host down and stops
+scheduling to it.
+
+Backends by URL: ``file://DIR`` (all-in-one: locks across processes of one machine,
+membership without expiry), ``redis://host:6379?timeout=10``,
+``etcd3+http://host:2379`` (needs the ``etcd`` extra), ``zookeeper://host:2181``
+(``zookeeper`` extra).  tooz calls block, so async callers use the ``a*`` methods,
+which run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+from tooz import coordination
+
+LOG = logging.getLogger(__name__)
+
+
+class LockTimeout(Exception):
+    """A lock could not be acquired within the requested time."""
+
+
+class Coordinator:
+    def __init__(self, url: str, member_id: str):
+        self.url = url
+        self.member_id = member_id
+        self._coordinator = coordination.get_coordinator(url, member_id.encode())
+        self._groups: set[str] = set()
+        self._started = False
+
+    def start(self) -> None:
+        # tooz's own heartbeat thread keeps memberships and locks alive.
+        self._coordinator.start(start_heart=True)
+        self._started = True
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        for group in list(self._groups):
+            with contextlib.suppress(coordination.ToozError):
+                self.leave(group)
+        self._coordinator.stop()
+        self._started = False
+
+    # -- locks -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, name: str, timeout: float | None = None) -> Iterator[None]:
+        """Hold the cluster-wide lock ``name``; ``timeout=None`` waits for ever."""
+        lock = self._coordinator.get_lock(name.encode())
+        if not lock.acquire(blocking=True if timeout is None else timeout):
+            raise LockTimeout(f"could not acquire lock {name!r} within {timeout}s")
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextlib.asynccontextmanager
+    async def alock(self, name: str, timeout: float | None = None) -> AsyncIterator[None]:
+        lock = self._coordinator.get_lock(name.encode())
+        acquired = await asyncio.to_thread(lock.acquire, True if timeout is None else timeout)
+        if not acquired:
+            raise LockTimeout(f"could not acquire lock {name!r} within {timeout}s")
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(lock.release)
+
+    # -- membership ------------------------------------------------------------------
+    def join(self, group: str, capabilities: bytes = b"") -> None:
+        with contextlib.suppress(coordination.GroupAlreadyExist):
+            self._coordinator.create_group(group.encode()).get()
+        with contextlib.suppress(coordination.MemberAlreadyExist):
+            self._coordinator.join_group(group.encode(), capabilities).get()
+        self._groups.add(group)
+
+    def leave(self, group: str) -> None:
+        with contextlib.suppress(coordination.MemberNotJoined, coordination.GroupNotCreated):
+            self._coordinator.leave_group(group.encode()).get()
+        self._groups.discard(group)
+
+    def members(self, group: str) -> set[str]:
+        """Live members of ``group`` (empty if nobody ever joined)."""
+        try:
+            return {m.decode() for m in self._coordinator.get_members(group.encode()).get()}
+        except coordination.GroupNotCreated:
+            return set()
+
+    async def ajoin(self, group: str, capabilities: bytes = b"") -> None:
+        await asyncio.to_thread(self.join, group, capabilities)
+
+    async def amembers(self, group: str) -> set[str]:
+        return await asyncio.to_thread(self.members, group)
