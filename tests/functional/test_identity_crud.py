@@ -139,6 +139,8 @@ def test_implied_roles_and_role_assignments_names(api, admin_token):
     assert r.json()["role_inference"]["implies"]["id"] == implied["id"]
     cycle = api.request("PUT", f"{V3}/roles/{implied['id']}/implies/{prior['id']}", admin_token)
     assert cycle.status_code == 409
+    admin = api.request("GET", f"{V3}/roles?name=admin", admin_token).json()["roles"][0]["id"]
+    assert api.request("PUT", f"{V3}/roles/{prior['id']}/implies/{admin}", admin_token).status_code == 403
     project = create(api, admin_token, "projects", "project", {"name": unique("rp")})
     user = create(api, admin_token, "users", "user", {"name": unique("ru"), "password": "pw-r"})
     api.request("PUT", f"{V3}/projects/{project['id']}/users/{user['id']}/roles/{prior['id']}", admin_token)

@@ -22,6 +22,7 @@ from pocketstack.common.db import Database, new_id
 from pocketstack.identity import models as m
 
 SYSTEM_TARGET = "system"
+PROHIBITED_IMPLIED_ROLES = ("admin",)
 A = m.Assignment
 
 
@@ -128,6 +129,9 @@ class AssignmentManager:
             # roles of other domains and global ones.
             if prior.domain_id == m.NULL_DOMAIN_ID and implied.domain_id != m.NULL_DOMAIN_ID:
                 raise Forbidden("A global role cannot imply a domain-specific role.")
+            if implied.name in PROHIBITED_IMPLIED_ROLES and implied.domain_id == m.NULL_DOMAIN_ID:
+                # Keystone's prohibited_implied_role: nothing may silently grant admin.
+                raise Forbidden(f"{implied.name} role cannot be the implied role.")
             if prior_id in self._implied_closure(s, [implied_id]):
                 raise Conflict(f"Implied role {implied_id} would create a cycle.")
             if s.get(m.ImpliedRole, (prior_id, implied_id)) is None:

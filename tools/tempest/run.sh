@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Run Tempest (the OpenStack API test suite) against a running pocketstack cloud.
+#
+#   tools/tempest/run.sh --auth-url http://127.0.0.1:18790/identity --admin-password secret
+#   tools/tempest/run.sh ... --regex 'tempest.api.identity.admin.v3.test_roles'
+#   tools/tempest/run.sh ... --all         # also run the out-of-scope tests in exclude-list.txt
+#
+# Tempest lives in its own virtualenv outside the repository ($TEMPEST_VENV,
+# default /opt/tempest-venv); nothing from the repo's .venv is used. With
+# --install the venv is created and tempest==$TEMPEST_VERSION installed from PyPI
+# when it is missing.
+#
+# Each run gets a fresh Tempest workspace in a temporary directory (kept after
+# the run, its path is printed) holding the generated etc/tempest.conf, the
+# stestr repository and logs/tempest.log. The exit code is tempest's: 0 when no
+# test failed.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+AUTH_URL="${TEMPEST_AUTH_URL:-http://127.0.0.1:18790/identity}"
+ADMIN_PASSWORD="${TEMPEST_ADMIN_PASSWORD:-}"
+ADMIN_USERNAME="${TEMPEST_ADMIN_USERNAME:-admin}"
+ADMIN_PROJECT="${TEMPEST_ADMIN_PROJECT:-admin}"
+ADMIN_DOMAIN="${TEMPEST_ADMIN_DOMAIN:-Default}"
+REGION="${TEMPEST_REGION:-RegionOne}"
+REGEX="${TEMPEST_REGEX:-tempest.api.identity}"
+CONCURRENCY="${TEMPEST_CONCURRENCY:-2}"
+TEMPEST_VENV="${TEMPEST_VENV:-/opt/tempest-venv}"
+TEMPEST_VERSION="${TEMPEST_VERSION:-47.0.0}"
+WORKSPACE="${TEMPEST_WORKSPACE:-}"
+EXCLUDE_LIST="$here/exclude-list.txt"
+DEBUG=false
+INSTALL=false
+
+usage() {
+    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    cat <<USAGE
+Options (environment variable in brackets):
+  --auth-url URL         Identity base URL, without /v3 [TEMPEST_AUTH_URL] ($AUTH_URL)
+  --admin-password PW    admin password [TEMPEST_ADMIN_PASSWORD] (required)
+  --admin-username NAME  [TEMPEST_ADMIN_USERNAME] ($ADMIN_USERNAME)
+  --admin-project NAME   [TEMPEST_ADMIN_PROJECT] ($ADMIN_PROJECT)
+  --admin-domain NAME    user and project domain [TEMPEST_ADMIN_DOMAIN] ($ADMIN_DOMAIN)
+  --region NAME          [TEMPEST_REGION] ($REGION)
+  --regex REGEX          test selection [TEMPEST_REGEX] ($REGEX)
+  --concurrency N        stestr workers [TEMPEST_CONCURRENCY] ($CONCURRENCY)
+  --workspace DIR        workspace directory instead of a new temp dir [TEMPEST_WORKSPACE]
+  --all                  don't apply exclude-list.txt (out-of-scope features)
+  --debug                debug logging in logs/tempest.log (request/response bodies)
+  --install              create \$TEMPEST_VENV with tempest==\$TEMPEST_VERSION if missing
+USAGE
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --auth-url) AUTH_URL="$2"; shift 2 ;;
+        --admin-password) ADMIN_PASSWORD="$2"; shift 2 ;;
+        --admin-username) ADMIN_USERNAME="$2"; shift 2 ;;
+        --admin-project) ADMIN_PROJECT="$2"; shift 2 ;;
+        --admin-domain) ADMIN_DOMAIN="$2"; shift 2 ;;
+        --region) REGION="$2"; shift 2 ;;
+        --regex) REGEX="$2"; shift 2 ;;
+        --concurrency) CONCURRENCY="$2"; shift 2 ;;
+        --workspace) WORKSPACE="$2"; shift 2 ;;
+        --all) EXCLUDE_LIST=""; shift ;;
+        --debug) DEBUG=true; shift ;;
+        --install) INSTALL=true; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+if [ -z "$ADMIN_PASSWORD" ]; then
+    echo "run.sh: --admin-password (or TEMPEST_ADMIN_PASSWORD) is required" >&2
+    exit 2
+fi
+
+tempest="$TEMPEST_VENV/bin/tempest"
+if [ ! -x "$tempest" ]; then
+    if [ "$INSTALL" != true ]; then
+        echo "run.sh: no tempest at $tempest; install it with:" >&2
+        echo "  python3 -m venv $TEMPEST_VENV && $TEMPEST_VENV/bin/pip install tempest==$TEMPEST_VERSION" >&2
+        echo "or rerun with --install" >&2
+        exit 2
+    fi
+    python3 -m venv "$TEMPEST_VENV"
+    "$TEMPEST_VENV/bin/pip" install --quiet --upgrade pip
+    "$TEMPEST_VENV/bin/pip" install --quiet "tempest==$TEMPEST_VERSION"
+fi
+
+AUTH_URL="${AUTH_URL%/}"
+AUTH_URL="${AUTH_URL%/v3}"
+if ! curl -fsS -o /dev/null "$AUTH_URL/v3"; then
+    echo "run.sh: no Identity API answering at $AUTH_URL/v3 (is the cloud up?)" >&2
+    exit 2
+fi
+
+if [ -z "$WORKSPACE" ]; then
+    WORKSPACE="$(mktemp -d "${TMPDIR:-/tmp}/pocketstack-tempest.XXXXXX")"
+fi
+mkdir -p "$WORKSPACE"
+WORKSPACE="$(cd "$WORKSPACE" && pwd)"
+# A private workspace registry, so ~/.tempest/workspace.yaml is left alone. An
+# existing workspace (--workspace used before) is reused: its config is rewritten.
+if [ ! -f "$WORKSPACE/.stestr.conf" ]; then
+    "$tempest" init --workspace-path "$WORKSPACE/workspace.yaml" \
+        --name "pocketstack-$(basename "$WORKSPACE")" "$WORKSPACE" >/dev/null
+fi
+
+# Fill in the template. Done in Python (tempest's own interpreter), values
+# passed through the environment, so any character in them is copied verbatim
+# ('$' doubled: oslo.config would otherwise expand it).
+PS_WORKSPACE="$WORKSPACE" PS_DEBUG="$DEBUG" PS_IDENTITY_URI_V3="$AUTH_URL/v3" \
+PS_REGION="$REGION" PS_ADMIN_USERNAME="$ADMIN_USERNAME" PS_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+PS_ADMIN_PROJECT="$ADMIN_PROJECT" PS_ADMIN_DOMAIN="$ADMIN_DOMAIN" \
+"$TEMPEST_VENV/bin/python" - "$here/tempest.conf.in" "$WORKSPACE/etc/tempest.conf" <<'PY'
+import os, re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r"@([A-Z][A-Z0-9_]+)@", lambda m: os.environ["PS_" + m.group(1)].replace("$", "$$"), text)
+with open(sys.argv[2], "w") as f:
+    f.write(text)
+PY
+
+args=(run --config-file "$WORKSPACE/etc/tempest.conf" --regex "$REGEX" --concurrency "$CONCURRENCY")
+if [ -n "$EXCLUDE_LIST" ]; then
+    args+=(--exclude-list "$EXCLUDE_LIST")
+fi
+
+echo "tempest $("$TEMPEST_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("tempest"))')" \
+     "against $AUTH_URL/v3, regex '$REGEX'${EXCLUDE_LIST:+, excluding $(basename "$EXCLUDE_LIST")}"
+echo "workspace: $WORKSPACE (config etc/tempest.conf, log logs/tempest.log)"
+rc=0
+(cd "$WORKSPACE" && "$tempest" "${args[@]}") >"$WORKSPACE/run.log" 2>&1 || rc=$?
+# One line per skipped or failed test, then stestr's totals; tracebacks are in run.log.
+grep -E '^\{[0-9]+\} .* \.\.\. (SKIPPED|FAILED)' "$WORKSPACE/run.log" || true
+awk '/^Totals$/ { print "======"; p = 1 } /^Worker Balance$/ { exit } p' "$WORKSPACE/run.log" | sed '$d'
+if ! grep -q '^Totals$' "$WORKSPACE/run.log"; then
+    tail -n 40 "$WORKSPACE/run.log"   # tempest died before running tests (config error?)
+fi
+echo "full output (tracebacks, request logs): $WORKSPACE/run.log"
+exit "$rc"
