@@ -16,7 +16,7 @@ from typing import Any
 
 from pocketstack.common.rpc import envelope, exceptions
 from pocketstack.common.rpc.envelope import Request
-from pocketstack.common.rpc.exceptions import Timeout
+from pocketstack.common.rpc.exceptions import EnvelopeError, Timeout
 from pocketstack.common.rpc.transports.base import Target, Transport
 
 LOG = logging.getLogger(__name__)
@@ -47,7 +47,8 @@ class RPCClient:
         target = self.target
         if server is not None or fanout is not None:
             target = dataclasses.replace(target, server=server, fanout=bool(fanout))
-        return RPCClient(self.transport, target, timeout=timeout or self.timeout, ttl=ttl or self.ttl)
+        return RPCClient(self.transport, target, timeout=self.timeout if timeout is None else timeout,
+                         ttl=self.ttl if ttl is None else ttl)
 
     async def call(self, method: str, /, **kwargs: Any) -> Any:
         """Run ``method`` on one server and return its result.
@@ -73,7 +74,11 @@ class RPCClient:
             raise Timeout(f"no reply from {self.target} to {method!r} within {self.timeout}s") from None
         finally:
             self.transport.discard_reply(msg_id)
-        reply = envelope.decode_reply(reply_body)
+        try:
+            reply = envelope.decode_reply(reply_body)
+        except EnvelopeError as exc:
+            LOG.error("undecodable reply from %s to %r: %s", self.target, method, exc)
+            raise
         if reply.error is not None:
             raise exceptions.from_wire(reply.error, f"{self.target.topic}.{method}")
         return reply.result

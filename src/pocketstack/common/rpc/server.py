@@ -155,6 +155,10 @@ class RPCServer:
                          request.method, -request.remaining())
                 await delivery.reject()
                 return
+            if request.kind == "call" and not await self.transport.caller_alive(request.reply_to or ""):
+                LOG.info("dropping call %s of %r: its caller is gone", request.msg_id, request.method)
+                await delivery.reject()
+                return
             if not self._claim(request.msg_id):
                 LOG.warning("dropping duplicate %s %s of %r", request.kind, request.msg_id, request.method)
                 await delivery.reject()

@@ -7,7 +7,7 @@ How the transport contract maps onto AMQP:
   ``expiration`` so that the broker drops it when its TTL is over.  Publisher confirms
   make :meth:`AMQPTransport.send` return only once the broker has the message; direct
   publishes are ``mandatory``, so a queue deleted behind our back is declared again.
-* Each caller process owns one exclusive, auto-delete reply queue; replies carry the
+* Each transport (caller) owns one exclusive, auto-delete reply queue; replies carry the
   request's ``msg_id`` as ``correlation_id``.
 * Servers consume with manual acks and a channel-wide prefetch.  An ack is followed by
   a synchronous method (``basic.qos``) on the same channel; AMQP processes a channel's
@@ -53,13 +53,15 @@ from aiormq.exceptions import (
 from yarl import URL
 
 from pocketstack.common.rpc.exceptions import Timeout
-from pocketstack.common.rpc.transports.base import OnDelivery, Delivery, Subscription, Target, Transport
+from pocketstack.common.rpc.transports.base import Delivery, OnDelivery, Subscription, Target, Transport
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CONNECT_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 5.0
+CALLER_SEEN_TTL = 1.0
+PROBE = "pocketstack.probe"  # message type of "is this caller alive?" pings
 # A fanout queue belongs to one server; if that server is gone for a day, so is its queue.
 FANOUT_QUEUE_ARGS = {"x-expires": 24 * 3600 * 1000}
 # Failures worth retrying on a new connection.
@@ -116,6 +118,7 @@ class AMQPTransport(Transport):
         self._lock = asyncio.Lock()  # serialises attaching consumers and reconnecting
         self._subscriptions: list[_AMQPSubscription] = []
         self._reply_queue: str | None = None
+        self._callers_seen: dict[str, float] = {}  # reply queue -> when last seen alive
         self._supervisor: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -167,6 +170,8 @@ class AMQPTransport(Transport):
                 await self._consume_replies(link)
             for subscription in list(self._subscriptions):
                 await subscription.attach(link)
+            if link.lost.is_set():  # died meanwhile; never hand out a dead link
+                raise ConnectionError("connection to RabbitMQ lost while setting it up")
             self._link = link
             self._connected.set()
 
@@ -282,6 +287,30 @@ class AMQPTransport(Transport):
 
         return await self._on_current_connection(attach)
 
+    async def caller_alive(self, address: str) -> bool:
+        # A caller's reply queue is exclusive to its connection, so the broker deletes it
+        # when the caller dies.  An empty ``mandatory`` message tells whether the queue
+        # still exists: the broker returns it if not.  (A passive queue.declare would
+        # close the channel every time: another connection's exclusive queue answers
+        # RESOURCE_LOCKED.)  A caller seen alive is trusted for CALLER_SEEN_TTL, so this
+        # costs one round trip per caller and second rather than per call.
+        now = time.monotonic()
+        if now - self._callers_seen.get(address, -CALLER_SEEN_TTL) < CALLER_SEEN_TTL:
+            return True
+        link = await self._wait_connected()
+        assert link.publisher is not None
+        probe = aio_pika.Message(b"", type=PROBE, expiration=0.001)
+        try:
+            await link.guard(link.publisher.default_exchange.publish(probe, address, mandatory=True))
+        except PublishError:
+            return False
+        except RETRYABLE:
+            return True
+        if len(self._callers_seen) > 1000:
+            self._callers_seen = {a: t for a, t in self._callers_seen.items() if now - t < CALLER_SEEN_TTL}
+        self._callers_seen[address] = now
+        return True
+
     async def _consume_replies(self, link: _Link) -> None:
         assert self._reply_queue is not None
         channel = await link.connection.channel(publisher_confirms=False)
@@ -296,23 +325,57 @@ class AMQPTransport(Transport):
         link.watch(channel)
 
         async def on_reply(message: AbstractIncomingMessage) -> None:
-            self._on_reply(message.correlation_id, message.body)
+            if message.type != PROBE:
+                self._on_reply(message.correlation_id, message.body)
 
         await queue.consume(on_reply, no_ack=True)
 
 
+class _AckBarrier:
+    """Confirms acks on one consumer channel, many at a time.
+
+    AMQP has no reply to ``basic.ack``, but a channel's methods are processed in order:
+    once a synchronous method sent after an ack is answered, the broker has processed
+    the ack.  Acks that arrive while such a round trip is under way share the next one,
+    so confirming costs one round trip per batch rather than per message.
+    """
+
+    def __init__(self, channel: AbstractChannel, prefetch: int) -> None:
+        self._channel, self._prefetch = channel, prefetch
+        self._next: asyncio.Future[None] | None = None  # the round trip not yet started
+        self._task: asyncio.Task[None] | None = None
+
+    async def after(self, ack: Awaitable[None]) -> None:
+        await ack
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            if self._task is None or self._task.done():
+                self._task = asyncio.get_running_loop().create_task(self._round_trips())
+        await asyncio.shield(self._next)
+
+    async def _round_trips(self) -> None:
+        while self._next is not None:
+            batch, self._next = self._next, None
+            try:
+                await self._channel.set_qos(prefetch_count=self._prefetch, global_=True)
+            except asyncio.CancelledError:
+                batch.cancel()
+                raise
+            except Exception as exc:
+                batch.set_exception(exc)
+                batch.exception()  # retrieved here too: its waiters may be gone
+            else:
+                batch.set_result(None)
+
+
 class _AMQPDelivery(Delivery):
-    def __init__(self, message: AbstractIncomingMessage, link: _Link, prefetch: int) -> None:
+    def __init__(self, message: AbstractIncomingMessage, link: _Link, barrier: _AckBarrier) -> None:
         self.body = message.body
-        self._message, self._link, self._prefetch = message, link, prefetch
+        self._message, self._link, self._barrier = message, link, barrier
 
     async def ack(self) -> bool:
-        async def ack_and_confirm() -> None:
-            await self._message.ack()
-            await self._message.channel.basic_qos(prefetch_count=self._prefetch, global_=True)
-
         try:
-            await self._link.guard(ack_and_confirm())
+            await self._link.guard(self._barrier.after(self._message.ack()))
             return True
         except RETRYABLE:
             return False
@@ -354,8 +417,10 @@ class _AMQPSubscription(Subscription):
                                                   durable=True, arguments=FANOUT_QUEUE_ARGS)]
             await queues[2].bind(fanout)
 
+            barrier = _AckBarrier(channel, self._prefetch)
+
             async def on_message(message: AbstractIncomingMessage) -> None:
-                self._on_delivery(_AMQPDelivery(message, link, self._prefetch))
+                self._on_delivery(_AMQPDelivery(message, link, barrier))
 
             consumers = [(queue, await queue.consume(on_message)) for queue in queues]
         except BaseException:
@@ -372,10 +437,10 @@ class _AMQPSubscription(Subscription):
             self._closing = True
             if self in self._transport._subscriptions:
                 self._transport._subscriptions.remove(self)
-            consumers, self._consumers = self._consumers, []
-            for queue, tag in consumers:
+            link, consumers, self._consumers = self._link, self._consumers, []
+            for queue, tag in consumers if link is not None else ():
                 with suppress(*RETRYABLE):
-                    await self._link.guard(queue.cancel(tag))  # type: ignore[union-attr]  # set with consumers
+                    await link.guard(queue.cancel(tag))
 
     async def close(self) -> None:
         await self.cancel()

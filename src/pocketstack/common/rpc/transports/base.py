@@ -21,7 +21,7 @@ sharing one broker cannot see each other's messages:
 ``{prefix}.rpc.{topic}.server.{s}``   queue of one server
 ``{prefix}.rpc.{topic}.fanout``       fanout exchange of a topic
 ``{prefix}.rpc.{topic}.fanout.{s}``   one server's copy of the fanout casts
-``{prefix}.reply.{id}``               reply queue of one caller process
+``{prefix}.reply.{id}``               reply queue of one transport (caller)
 ====================================  ============================================
 """
 
@@ -145,6 +145,13 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     async def reply_address(self) -> str:
         """The address replies to this process go to (created on first use)."""
+
+    @abc.abstractmethod
+    async def caller_alive(self, address: str) -> bool:
+        """Whether the caller listening on reply ``address`` still exists.
+
+        ``True`` when that cannot be known (the caller's deadline then decides).
+        """
 
     @abc.abstractmethod
     async def close(self) -> None:

@@ -15,12 +15,13 @@ broker.
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
-from pocketstack.common.rpc.transports.base import OnDelivery, Delivery, Subscription, Target, Transport
+from pocketstack.common.rpc.transports.base import Delivery, OnDelivery, Subscription, Target, Transport
 
 
 @dataclass
@@ -52,7 +53,7 @@ class _Broker:
         self.queues: dict[str, _Queue] = {}
         self.bindings: dict[str, set[str]] = {}  # fanout exchange -> queue names
         self.reply_routes: dict[str, InprocTransport] = {}
-        self._tags = iter(range(1, 2**63))
+        self._tags = itertools.count(1)
 
     def queue(self, name: str) -> _Queue:
         return self.queues.setdefault(name, _Queue())
@@ -127,6 +128,9 @@ class _InprocSubscription(Subscription):
             if self._consumer in queue.consumers:
                 queue.consumers.remove(self._consumer)
 
+    async def caller_alive(self, address: str) -> bool:
+        return address in self._broker.reply_routes
+
     async def close(self) -> None:
         await self.cancel()
         # Like a closed AMQP channel: unsettled messages return to the head of their
@@ -174,6 +178,9 @@ class InprocTransport(Transport):
             self._reply_address = f"{self.queue_prefix}.reply.{uuid.uuid4().hex}"
             self._broker.reply_routes[self._reply_address] = self
         return self._reply_address
+
+    async def caller_alive(self, address: str) -> bool:
+        return address in self._broker.reply_routes
 
     async def close(self) -> None:
         # Like an exclusive reply queue, the route dies with its owner.
