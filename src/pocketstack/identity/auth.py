@@ -262,7 +262,8 @@ class TokenManager:
             elif vt.app_cred and vt.app_cred.expires_at and vt.app_cred.expires_at <= utcnow():
                 raise NotFound("The application credential of this token has expired.")
             if catalog:
-                vt = dataclasses.replace(vt, catalog=self.identity.catalog.build_catalog(s))
+                vt = dataclasses.replace(vt, catalog=self.identity.catalog.build_catalog(
+                    s, vt.project.id if vt.project else None))
             return vt
 
     def _check(self, token: str, payload: TokenPayload) -> ValidatedToken:

@@ -156,13 +156,27 @@ class CatalogManager:
             s.delete(self._load(s, m.Endpoint, endpoint_id, "endpoint"))
 
     # -- the catalog -----------------------------------------------------------------
-    def build_catalog(self, session: Session) -> list[dict]:
-        """Enabled services with their enabled endpoints, in the token's format."""
+    def build_catalog(self, session: Session, project_id: str | None = None) -> list[dict]:
+        """Enabled services with their enabled endpoints, in the token's format.
+
+        As in Keystone, ``%(project_id)s``/``%(tenant_id)s`` in an endpoint URL (Swift's
+        ``/v1/AUTH_%(project_id)s``) are replaced by the token's project; an endpoint
+        whose template cannot be filled (no project in scope) is left out.
+        """
         services = {sv.id: {"endpoints": [], "id": sv.id, "type": sv.type, "name": sv.name}
                     for sv in session.scalars(sa.select(m.Service).where(m.Service.enabled.is_(True)))}
         for ep in session.scalars(sa.select(m.Endpoint).where(m.Endpoint.enabled.is_(True))):
-            if ep.service_id in services:
+            url = _substitute(ep.url, project_id)
+            if ep.service_id in services and url is not None:
                 services[ep.service_id]["endpoints"].append({
                     "id": ep.id, "interface": ep.interface, "region": ep.region_id,
-                    "region_id": ep.region_id, "url": ep.url})
+                    "region_id": ep.region_id, "url": url})
         return sorted(services.values(), key=lambda sv: sv["type"])
+
+
+def _substitute(url: str, project_id: str | None) -> str | None:
+    if "%(" not in url:
+        return url
+    if project_id is None:
+        return None
+    return url.replace("%(project_id)s", project_id).replace("%(tenant_id)s", project_id)

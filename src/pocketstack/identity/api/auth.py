@@ -41,7 +41,7 @@ def register(router: Router, identity: Identity) -> None:
         catalog = not query_flag(req.query, "nocatalog")
         if catalog:
             with identity.db.session(readonly=True) as s:
-                vt.catalog = identity.catalog.build_catalog(s)
+                vt.catalog = identity.catalog.build_catalog(s, vt.project.id if vt.project else None)
         return json_response(tokens.render(vt, catalog=catalog), status=201,
                              headers={"X-Subject-Token": vt.token})
 
@@ -75,7 +75,7 @@ def register(router: Router, identity: Identity) -> None:
         if req.context.scope == "unscoped":
             raise Unauthorized("The service catalog is only available to scoped tokens.")
         with identity.db.session(readonly=True) as s:
-            catalog = identity.catalog.build_catalog(s)
+            catalog = identity.catalog.build_catalog(s, req.context.project_id)
         return {"catalog": catalog, "links": {"self": f"{req.service_url}/v3/auth/catalog",
                                               "previous": None, "next": None}}
 

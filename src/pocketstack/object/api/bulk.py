@@ -1,0 +1,67 @@
+"""``?bulk-delete``: delete many objects (and empty containers) in one request.
+
+The body lists URL-encoded ``/container/object`` or ``/container`` paths, one a line;
+the answer reports counts and per-path errors in the negotiated format, as Swift's
+bulk middleware does.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import unquote
+
+from starlette.responses import Response
+
+from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.errors import ApiError, BadRequest
+from pocketstack.object import timestamps
+from pocketstack.object.store import ObjectStore
+
+MAX_DELETES = 10000
+
+
+def delete(req: ApiRequest, store: ObjectStore, account: str) -> Response:
+    try:
+        lines = [unquote(line.strip()) for line in req.body.decode().splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        raise BadRequest("Invalid UTF-8 in bulk delete body") from None
+    if len(lines) > MAX_DELETES:
+        raise BadRequest(f"Maximum Bulk Deletes: {MAX_DELETES} per request")
+    deleted = not_found = 0
+    errors = []
+    for path in lines:
+        container, _, obj = path.lstrip("/").partition("/")
+        try:
+            if not container:
+                raise BadRequest("Invalid path")
+            if obj:
+                state = store.object_state(account, container, obj)
+                if not state.exists:
+                    not_found += 1
+                    continue
+                remove_object(store, account, container, obj, state)
+            else:
+                if store.container(account, container) is None:
+                    not_found += 1
+                    continue
+                store.delete_container(account, container, timestamps.now())
+            deleted += 1
+        except ApiError as error:
+            errors.append([path, f"{error.status} {error.title}"])
+    status = "400 Bad Request" if errors else "200 OK"
+    result = {"Number Deleted": deleted, "Number Not Found": not_found, "Response Body": "",
+              "Response Status": status, "Errors": errors}
+    if "json" in req.headers.get("accept", ""):
+        return Response(json.dumps(result), media_type="application/json")
+    text = (f"Number Deleted: {deleted}\nNumber Not Found: {not_found}\nResponse Body: \n"
+            f"Response Status: {status}\nErrors:\n" + "".join(f"{p}, {e}\n" for p, e in errors))
+    return Response(text, media_type="text/plain")
+
+
+def remove_object(store: ObjectStore, account: str, container: str, obj: str, state) -> None:
+    """Tombstone every replica and drop the object from the listing."""
+    timestamp = timestamps.now()
+    if timestamp <= state.timestamp:
+        timestamp = timestamps.normalize(float(state.timestamp) + 0.00001)
+    store.write_marker(account, container, obj, timestamp, ".ts", {"X-Timestamp": timestamp})
+    store.update_listing(account, container, obj, timestamp, 0, "", "", True)

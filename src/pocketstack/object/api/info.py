@@ -1,0 +1,29 @@
+"""``GET /info``: the capabilities a client may discover before using the cluster."""
+
+from __future__ import annotations
+
+from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.object.api import bulk, large, listing, metadata, names, objects, tempurl
+
+CAPABILITIES = {
+    "swift": {
+        "version": "2.34.0", "max_file_size": objects.MAX_OBJECT_SIZE,
+        "max_object_name_length": names.MAX_OBJECT_NAME, "max_container_name_length": names.MAX_CONTAINER_NAME,
+        "max_meta_name_length": metadata.MAX_NAME, "max_meta_value_length": metadata.MAX_VALUE,
+        "max_meta_count": metadata.MAX_COUNT, "max_meta_overall_size": metadata.MAX_TOTAL,
+        "container_listing_limit": listing.LIMIT, "account_listing_limit": listing.LIMIT,
+        "policies": [{"name": "Policy-0", "default": True}], "strict_cors_mode": True,
+    },
+    "tempurl": {"methods": list(tempurl.METHODS), "allowed_digests": sorted(tempurl.DIGESTS),
+                "incoming_remove_headers": [], "outgoing_remove_headers": []},
+    "bulk_delete": {"max_deletes_per_request": bulk.MAX_DELETES, "max_failed_deletes": bulk.MAX_DELETES},
+    "slo": {"max_manifest_segments": large.MAX_SEGMENTS, "max_manifest_size": large.MAX_MANIFEST,
+            "min_segment_size": 1},
+    "dlo": {"max_segments": 10000},
+}
+
+
+def register(router: Router) -> None:
+    @router.get("/info", public=True)
+    def info(req: ApiRequest):
+        return json_response(CAPABILITIES, headers={"Content-Type": "application/json; charset=utf-8"})

@@ -1,0 +1,123 @@
+"""Large objects: Dynamic (``X-Object-Manifest``) and Static (``?multipart-manifest``).
+
+A DLO manifest names ``<container>/<prefix>``; its body is every object under that
+prefix in listing order, its ETag the quoted MD5 of their ETags.  An SLO manifest is a
+JSON list of segments checked at upload (each must exist, and match any given etag
+and size); it is stored as the manifest object's data and read back at download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from urllib.parse import unquote
+
+from pocketstack.common.api.errors import BadRequest, Conflict, RequestEntityTooLarge
+from pocketstack.object.api.body import Piece
+from pocketstack.object.store import ObjectStore
+from pocketstack.object.timestamps import iso
+
+MAX_SEGMENTS = 1000
+MAX_MANIFEST = 2 * 1024 * 1024
+
+
+def is_slo(metadata: dict) -> bool:
+    return metadata.get("X-Static-Large-Object", "").lower() == "true"
+
+
+def _etag_of(etags: list[str]) -> str:
+    return hashlib.md5("".join(etags).encode(), usedforsecurity=False).hexdigest()
+
+
+def _segment(store: ObjectStore, account: str, path: str):
+    container, _, obj = unquote(path).lstrip("/").partition("/")
+    if not container or not obj:
+        return None
+    state = store.object_state(account, container, obj)
+    return state if state.exists else None
+
+
+def read_manifest(state) -> list[dict]:
+    with open(state.data_path, "rb") as fh:
+        return json.loads(fh.read())
+
+
+def pieces(store: ObjectStore, account: str, state) -> tuple[list[Piece], str]:
+    """``(pieces, etag)`` of an object's full body (blocking)."""
+    meta = state.metadata
+    if is_slo(meta):
+        out = []
+        for seg in read_manifest(state):
+            seg_state = _segment(store, account, seg["name"])
+            if seg_state is None:
+                raise Conflict(f"Missing segment {seg['name']}")
+            start, length = 0, int(seg_state.metadata["Content-Length"])
+            if seg.get("range"):
+                start, end = (int(x) for x in seg["range"].split("-"))
+                length = end - start + 1
+            out.append(Piece(seg_state.data_path, start, length))
+        return out, '"' + meta.get("X-Slo-Etag", "") + '"'
+    if "X-Object-Manifest" in meta:
+        container, _, prefix = unquote(meta["X-Object-Manifest"]).partition("/")
+        found = store.container(account, container)
+        rows = found[0].list(limit=10000, prefix=prefix) if found else []
+        out, etags = [], []
+        for row in rows:
+            seg_state = store.object_state(account, container, row["name"])
+            if seg_state.exists:
+                out.append(Piece(seg_state.data_path, 0, int(seg_state.metadata["Content-Length"])))
+                etags.append(seg_state.metadata["ETag"])
+        return out, '"' + _etag_of(etags) + '"'
+    return [Piece(state.data_path, 0, int(meta["Content-Length"]))], meta["ETag"]
+
+
+def build_manifest(store: ObjectStore, account: str, body: bytes) -> tuple[bytes, int, str]:
+    """Check an SLO upload; return the manifest to store, the total size and the SLO etag."""
+    if len(body) > MAX_MANIFEST:
+        raise RequestEntityTooLarge("Manifest File > 2097152 bytes")
+    try:
+        segments = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("Manifest must be valid JSON.\n") from None
+    if not isinstance(segments, list) or not segments:
+        raise BadRequest("Manifest must be a list of segments.\n")
+    if len(segments) > MAX_SEGMENTS:
+        raise BadRequest(f"Too many segments; max {MAX_SEGMENTS}\n")
+    problems, stored, etags, size = [], [], [], 0
+    for index, seg in enumerate(segments):
+        if not isinstance(seg, dict) or not isinstance(seg.get("path"), str):
+            problems.append(f"Index {index}: invalid segment (need a \"path\")")
+            continue
+        state = _segment(store, account, seg["path"])
+        if state is None:
+            problems.append(f"{seg['path']}, 404 Not Found")
+            continue
+        etag, seg_size = state.metadata["ETag"], int(state.metadata["Content-Length"])
+        if seg.get("etag") not in (None, etag):
+            problems.append(f"{seg['path']}, Etag Mismatch")
+        if seg.get("size_bytes") not in (None, seg_size):
+            problems.append(f"{seg['path']}, Size Mismatch")
+        entry = {"name": "/" + unquote(seg["path"]).lstrip("/"), "bytes": seg_size, "hash": etag,
+                 "content_type": state.metadata.get("Content-Type", ""), "last_modified": iso(state.timestamp)}
+        length = seg_size
+        if seg.get("range"):
+            try:
+                start, end = (int(x) for x in str(seg["range"]).split("-"))
+                if not 0 <= start <= end < seg_size:
+                    raise ValueError
+            except ValueError:
+                problems.append(f"{seg['path']}, Invalid range")
+                continue
+            entry["range"] = f"{start}-{end}"
+            length = end - start + 1
+            etag = f"{etag}:{start}-{end};"
+        stored.append(entry)
+        etags.append(etag)
+        size += length
+    if problems:
+        raise BadRequest("Errors:\n" + "\n".join(problems))
+    return json.dumps(stored).encode(), size, _etag_of(etags)
+
+
+def segment_paths(state) -> list[str]:
+    return [seg["name"] for seg in read_manifest(state)]

@@ -1,0 +1,104 @@
+"""Account and container listings: query parameters and the text, JSON and XML bodies."""
+
+from __future__ import annotations
+
+import json
+from xml.sax.saxutils import escape, quoteattr
+
+from starlette.responses import Response
+
+from pocketstack.common.api.errors import BadRequest, NotAcceptable
+from pocketstack.object.api.errors import PreconditionFailed
+from pocketstack.object.timestamps import iso
+
+LIMIT = 10000
+CONTENT_TYPES = {"plain": "text/plain", "json": "application/json", "xml": "application/xml"}
+_ACCEPTED = [("text/plain", "plain"), ("application/json", "json"), ("application/xml", "xml"),
+             ("text/xml", "xml")]
+
+
+def params(query) -> dict:
+    """Validated ``limit``/``marker``/``end_marker``/``prefix``/``delimiter``/``reverse``."""
+    raw_limit = query.get("limit")
+    limit = LIMIT
+    if raw_limit is not None:
+        if not raw_limit.isdigit():
+            raise BadRequest(f"Invalid limit: {raw_limit!r}")
+        limit = int(raw_limit)
+        if limit > LIMIT:
+            raise PreconditionFailed(f"Maximum limit is {LIMIT}")
+    delimiter = query.get("delimiter", "")
+    if len(delimiter) > 1:
+        raise PreconditionFailed("Bad delimiter")
+    return {"limit": limit, "marker": query.get("marker", ""), "end_marker": query.get("end_marker", ""),
+            "prefix": query.get("prefix", ""), "delimiter": delimiter,
+            "reverse": query.get("reverse", "").lower() in ("1", "true", "yes", "on", "t", "y")}
+
+
+def negotiate(query, headers) -> str:
+    """``plain``, ``json`` or ``xml`` from ``?format=`` or the Accept header; 406 otherwise."""
+    fmt = query.get("format")
+    if fmt:
+        return fmt.lower() if fmt.lower() in CONTENT_TYPES else "plain"
+    accept = headers.get("accept", "")
+    if not accept:
+        return "plain"
+    best, best_q = None, 0.0
+    for part in accept.split(","):
+        media, *opts = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for opt in opts:
+            if opt.startswith("q="):
+                try:
+                    q = float(opt[2:])
+                except ValueError:
+                    q = 0.0
+        for offered, name in _ACCEPTED:
+            if q > best_q and (media in ("*/*", offered) or (media.endswith("/*") and
+                                                              offered.startswith(media[:-1]))):
+                best, best_q = name, q
+    if best is None:
+        raise NotAcceptable("Not Acceptable")
+    return best
+
+
+def _object_entry(row: dict) -> dict:
+    if "subdir" in row:
+        return row
+    return {"name": row["name"], "hash": row["etag"], "bytes": row["size"],
+            "content_type": row["content_type"], "last_modified": iso(row["created_at"])}
+
+
+def _container_entry(row: dict) -> dict:
+    if "subdir" in row:
+        return row
+    return {"name": row["name"], "count": row["object_count"], "bytes": row["bytes_used"],
+            "last_modified": iso(row["put_timestamp"])}
+
+
+def render(kind: str, name: str, rows: list[dict], fmt: str, headers: dict) -> Response:
+    """A listing response; an empty plain-text listing is a 204, like Swift's."""
+    entries = [(_object_entry if kind == "container" else _container_entry)(r) for r in rows]
+    media = CONTENT_TYPES[fmt] + "; charset=utf-8"
+    if fmt == "json":
+        body = json.dumps(entries, ensure_ascii=False)
+    elif fmt == "xml":
+        body = _xml(kind, name, entries)
+    else:
+        if not entries:
+            return Response(status_code=204, headers={**headers, "Content-Type": media})
+        body = "".join((e.get("subdir") or e["name"]) + "\n" for e in entries)
+    return Response(body.encode(), status_code=200, headers=headers, media_type=media)
+
+
+def _xml(kind: str, name: str, entries: list[dict]) -> str:
+    item = "object" if kind == "container" else "container"
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n', f"<{kind} name={quoteattr(name)}>"]
+    for entry in entries:
+        if "subdir" in entry:
+            out.append(f"<subdir name={quoteattr(entry['subdir'])}><name>{escape(entry['subdir'])}</name></subdir>")
+            continue
+        fields = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in entry.items())
+        out.append(f"<{item}>{fields}</{item}>")
+    out.append(f"</{kind}>")
+    return "".join(out)

@@ -1,0 +1,64 @@
+"""User metadata headers (``X-<Kind>-Meta-*`` and friends): parsing, limits, rendering.
+
+Swift limits metadata so that one request cannot make a database row or xattr
+unbounded; the same limits give clients the same 400s.
+"""
+
+from __future__ import annotations
+
+from pocketstack.common.api.errors import BadRequest
+
+MAX_NAME = 128
+MAX_VALUE = 256
+MAX_COUNT = 90
+MAX_TOTAL = 4096
+
+
+def title(header: str) -> str:
+    return "-".join(part.capitalize() for part in header.split("-"))
+
+
+def collect(headers, kind: str, extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Metadata updates in a request: ``X-<kind>-Meta-*``, removals, and ``extra`` headers.
+
+    A removal (``X-Remove-<kind>-Meta-Foo`` or an empty value) is an empty string.
+    """
+    prefix, remove = f"x-{kind}-meta-", f"x-remove-{kind}-meta-"
+    updates: dict[str, str] = {}
+    for name, value in headers.items():
+        name = name.lower()
+        if name.startswith(prefix):
+            updates[title(name)] = value.strip()
+        elif name.startswith(remove):
+            updates[title(prefix + name[len(remove):])] = ""
+        elif name in extra:
+            updates[title(name)] = value.strip()
+        elif name.startswith("x-remove-") and name[len("x-remove-"):] in extra:
+            updates[title(name[len("x-remove-"):])] = ""
+    check(updates, prefix)
+    return updates
+
+
+def check(updates: dict[str, str], prefix: str) -> None:
+    total = count = 0
+    for name, value in updates.items():
+        if not name.lower().startswith(prefix):
+            continue
+        key = name[len(prefix):]
+        if not key:
+            raise BadRequest("Metadata name cannot be empty")
+        if len(key.encode()) > MAX_NAME:
+            raise BadRequest(f"Metadata name too long: {name}; max {MAX_NAME}")
+        if len(value.encode()) > MAX_VALUE:
+            raise BadRequest(f"Metadata value longer than {MAX_VALUE}: {name}")
+        count += 1
+        total += len(key.encode()) + len(value.encode())
+    if count > MAX_COUNT:
+        raise BadRequest(f"Too many metadata items; max {MAX_COUNT}")
+    if total > MAX_TOTAL:
+        raise BadRequest(f"Total metadata too large; max {MAX_TOTAL}")
+
+
+def render(stored: dict[str, list]) -> dict[str, str]:
+    """Database metadata (``{name: [value, timestamp]}``) as response headers, removals hidden."""
+    return {name: value for name, (value, _ts) in stored.items() if value != ""}

@@ -1,0 +1,241 @@
+"""Account and container databases: one small SQLite file per replica, as in Swift.
+
+A container replica's database lists its objects (name, timestamp, size, type, etag,
+and deleted rows kept as tombstones so replicas can be merged) and keeps the object
+count and bytes used; an account replica's database lists its containers with their
+counts.  Every change runs in ``BEGIN IMMEDIATE`` -- SQLite's single-writer lock on
+that one file -- and compares timestamps so that the newest update wins whatever
+order updates arrive in; the counters are adjusted in the same transaction, so
+concurrent object writes never lose a count.
+
+All methods block; callers run them in threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+# A name sorts below this whatever it starts with (for prefix upper bounds).
+_MAX_CHAR = chr(0x10FFFF)
+
+
+class Broker:
+    """What account and container databases share: file, metadata, listing."""
+
+    table = ""
+    schema = ""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextlib.contextmanager
+    def _connect(self, write: bool = False):
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        # WAL: readers never wait for the writer, and a commit is one append; listings
+        # are rebuilt by the replicator, so NORMAL (fsync at checkpoints) is enough.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            if write:
+                conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            if write:
+                conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    def initialize(self, put_timestamp: str, **names: str) -> None:
+        """Create the database if missing and record ``put_timestamp`` (re-create after delete)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect(write=True) as conn:
+            for statement in self.schema.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            if conn.execute("SELECT count(*) FROM info").fetchone()[0] == 0:
+                conn.execute("INSERT INTO info (name, created_at, put_timestamp, delete_timestamp, metadata) "
+                             "VALUES (?, ?, ?, '0', '{}')", (json.dumps(names), put_timestamp, put_timestamp))
+            else:
+                conn.execute("UPDATE info SET put_timestamp = max(put_timestamp, ?)", (put_timestamp,))
+                conn.execute("UPDATE info SET created_at = ? WHERE delete_timestamp > created_at",
+                             (put_timestamp,))
+
+    def info(self) -> dict | None:
+        """The database's row of totals and metadata; ``None`` if it does not exist."""
+        if not self.exists:
+            return None
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM info").fetchone()
+        if row is None:
+            return None
+        info = dict(row)
+        info["metadata"] = json.loads(info["metadata"])
+        info["deleted"] = info["delete_timestamp"] > info["put_timestamp"]
+        return info
+
+    def update_metadata(self, updates: dict[str, str], timestamp: str) -> None:
+        """Newest value per key wins; an empty value deletes (kept as a tombstone)."""
+        with self._connect(write=True) as conn:
+            current = json.loads(conn.execute("SELECT metadata FROM info").fetchone()[0])
+            for key, value in updates.items():
+                if key not in current or current[key][1] < timestamp:
+                    current[key] = [value, timestamp]
+            conn.execute("UPDATE info SET metadata = ?", (json.dumps(current),))
+
+    def mark_deleted(self, timestamp: str) -> None:
+        with self._connect(write=True) as conn:
+            conn.execute("UPDATE info SET delete_timestamp = max(delete_timestamp, ?)", (timestamp,))
+
+    def list(self, *, limit: int, marker: str = "", end_marker: str = "", prefix: str = "",
+             delimiter: str = "", reverse: bool = False) -> list[dict]:
+        """Swift's listing walk: rows and ``{"subdir": ...}`` entries, at most ``limit``."""
+        results: list[dict] = []
+        if not self.exists:
+            return results
+        with self._connect() as conn:
+            while len(results) < limit:
+                rows = self._page(conn, limit - len(results), marker, end_marker, prefix, reverse)
+                if not rows:
+                    break
+                for row in rows:
+                    name = row["name"]
+                    marker = name
+                    cut = name.find(delimiter, len(prefix)) if delimiter else -1
+                    if cut < 0:
+                        results.append(dict(row))
+                        continue
+                    subdir = name[:cut + len(delimiter)]
+                    if not results or results[-1].get("subdir") != subdir:
+                        results.append({"subdir": subdir})
+                    # Skip everything below the pseudo-folder with one new query.
+                    marker = subdir if reverse else subdir[:-1] + chr(ord(subdir[-1]) + 1)
+                    break
+        return results
+
+    def _page(self, conn, count, marker, end_marker, prefix, reverse):
+        clauses, params = ["deleted = 0"], []
+        lower, upper = (end_marker, marker) if reverse else (marker, end_marker)
+        if lower:
+            clauses.append("name > ?")
+            params.append(lower)
+        if upper:
+            clauses.append("name < ?")
+            params.append(upper)
+        if prefix:
+            clauses += ["name >= ?", "name < ?"]
+            params += [prefix, prefix + _MAX_CHAR]
+        order = "DESC" if reverse else "ASC"
+        sql = f"SELECT * FROM {self.table} WHERE {' AND '.join(clauses)} ORDER BY name {order} LIMIT ?"
+        return conn.execute(sql, (*params, count)).fetchall()
+
+    def merge_rows(self, rows: list[dict]) -> None:
+        """Apply another replica's rows; each row's own timestamps decide."""
+        with self._connect(write=True) as conn:
+            for row in rows:
+                self._merge(conn, row)
+
+    @staticmethod
+    def _merge(conn, row: dict) -> None:
+        raise NotImplementedError
+
+    def all_rows(self) -> list[dict]:
+        """Every row, tombstones included, for replication."""
+        with self._connect() as conn:
+            return [dict(r) for r in conn.execute(f"SELECT * FROM {self.table}")]
+
+
+class ContainerBroker(Broker):
+    table = "object"
+    schema = """
+        CREATE TABLE IF NOT EXISTS info (name TEXT, created_at TEXT, put_timestamp TEXT,
+            delete_timestamp TEXT, object_count INTEGER DEFAULT 0, bytes_used INTEGER DEFAULT 0,
+            metadata TEXT);
+        CREATE TABLE IF NOT EXISTS object (name TEXT PRIMARY KEY, created_at TEXT, size INTEGER,
+            content_type TEXT, etag TEXT, deleted INTEGER)
+    """
+
+    def put_object(self, name: str, created_at: str, size: int, content_type: str, etag: str,
+                   deleted: bool) -> None:
+        """Record an object version (or its deletion) unless a newer one is already known."""
+        with self._connect(write=True) as conn:
+            self._merge(conn, dict(name=name, created_at=created_at, size=size, content_type=content_type,
+                                   etag=etag, deleted=int(deleted)))
+
+    @staticmethod
+    def _merge(conn, row: dict) -> None:
+        old = conn.execute("SELECT created_at, size, deleted FROM object WHERE name = ?",
+                           (row["name"],)).fetchone()
+        if old is not None and old["created_at"] >= row["created_at"]:
+            return
+        count = (0 if row["deleted"] else 1) - (0 if old is None or old["deleted"] else 1)
+        size = (0 if row["deleted"] else row["size"]) - (0 if old is None or old["deleted"] else old["size"])
+        conn.execute("INSERT OR REPLACE INTO object (name, created_at, size, content_type, etag, deleted) "
+                     "VALUES (:name, :created_at, :size, :content_type, :etag, :deleted)", row)
+        conn.execute("UPDATE info SET object_count = object_count + ?, bytes_used = bytes_used + ?",
+                     (count, size))
+
+
+class AccountBroker(Broker):
+    table = "container"
+    schema = """
+        CREATE TABLE IF NOT EXISTS info (name TEXT, created_at TEXT, put_timestamp TEXT,
+            delete_timestamp TEXT, metadata TEXT);
+        CREATE TABLE IF NOT EXISTS container (name TEXT PRIMARY KEY, put_timestamp TEXT,
+            delete_timestamp TEXT, object_count INTEGER, bytes_used INTEGER, deleted INTEGER)
+    """
+
+    def put_container(self, name: str, put_timestamp: str, delete_timestamp: str, object_count: int,
+                      bytes_used: int) -> None:
+        with self._connect(write=True) as conn:
+            self._merge(conn, dict(name=name, put_timestamp=put_timestamp, delete_timestamp=delete_timestamp,
+                                   object_count=object_count, bytes_used=bytes_used))
+
+    def report(self, name: str, container_info) -> None:
+        """Copy a container replica's counts, read *inside* this database's write lock.
+
+        Whoever takes the lock last reads a container state that includes every
+        committed change, so concurrent object writes cannot leave stale counts here.
+        """
+        with self._connect(write=True) as conn:
+            info = container_info()
+            if info is None:
+                return
+            self._merge(conn, dict(name=name, put_timestamp=info["put_timestamp"],
+                                   delete_timestamp=info["delete_timestamp"],
+                                   object_count=info["object_count"], bytes_used=info["bytes_used"]))
+
+    @staticmethod
+    def _merge(conn, row: dict) -> None:
+        old = conn.execute("SELECT put_timestamp, delete_timestamp FROM container WHERE name = ?",
+                           (row["name"],)).fetchone()
+        row = dict(row)
+        if old is not None:
+            row["put_timestamp"] = max(old["put_timestamp"], row["put_timestamp"])
+            row["delete_timestamp"] = max(old["delete_timestamp"], row["delete_timestamp"])
+        row["deleted"] = int(row["delete_timestamp"] > row["put_timestamp"])
+        conn.execute("INSERT OR REPLACE INTO container (name, put_timestamp, delete_timestamp, object_count, "
+                     "bytes_used, deleted) VALUES (:name, :put_timestamp, :delete_timestamp, :object_count, "
+                     ":bytes_used, :deleted)", row)
+
+    def totals(self) -> dict:
+        with self._connect() as conn:
+            row = conn.execute("SELECT count(*), coalesce(sum(object_count), 0), coalesce(sum(bytes_used), 0) "
+                               "FROM container WHERE deleted = 0").fetchone()
+        return {"container_count": row[0], "object_count": row[1], "bytes_used": row[2]}
+
+
+def db_path(directory: Path) -> Path:
+    """``<hash dir>/<hash>.db``: Swift's name for a replica's database file."""
+    return directory / (os.path.basename(directory) + ".db")

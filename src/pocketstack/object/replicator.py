@@ -1,0 +1,163 @@
+"""Replication: make every partition's primaries hold the newest copy of everything.
+
+For each partition found on a device, the suffix directories of all devices that hold
+the partition are compared by a hash of their file names (file names carry the
+timestamps, so equal names mean equal replicas).  Where they differ, each object's
+decisive file -- the newest ``.data`` or ``.ts``, plus a newer ``.meta`` -- is copied
+to every primary lacking it, so tombstones win over older data by timestamp.  A
+device that holds a partition it is not a primary for (a handoff, or a device that
+lost the partition in a rebalance) hands its data over, then drops it.  Account and
+container databases are merged row by row instead (each row's timestamp decides).
+Blocking: call :meth:`Replicator.run_once` from a thread or a test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from pocketstack.object import diskfile
+from pocketstack.object.brokers import AccountBroker, ContainerBroker
+from pocketstack.object.layout import DATA_DIRS, Cluster
+
+LOG = logging.getLogger(__name__)
+BROKERS = {"account": AccountBroker, "container": ContainerBroker}
+
+
+@dataclass
+class ReplicationStats:
+    partitions: int = 0
+    copied: int = 0
+    merged: int = 0
+    removed_handoffs: int = 0
+
+
+def suffix_hash(directory: Path) -> str:
+    """Hash of every file name below a suffix directory: equal means in sync."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    for hash_dir in sorted(os.listdir(directory)) if directory.is_dir() else []:
+        md5.update(hash_dir.encode())
+        for name in sorted(os.listdir(directory / hash_dir)):
+            md5.update(name.encode())
+    return md5.hexdigest()
+
+
+class Replicator:
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+
+    def run_once(self) -> ReplicationStats:
+        stats = ReplicationStats()
+        for kind in ("account", "container", "object"):
+            for part in self._partitions(kind):
+                stats.partitions += 1
+                self._replicate_partition(kind, part, stats)
+        return stats
+
+    def _partitions(self, kind: str) -> list[int]:
+        parts = set()
+        for device in self.cluster.local_devices():
+            base = device / DATA_DIRS[kind]
+            if base.is_dir():
+                parts.update(int(p) for p in os.listdir(base) if p.isdigit())
+        return sorted(parts)
+
+    def _replicate_partition(self, kind: str, part: int, stats: ReplicationStats) -> None:
+        ring = self.cluster.rings[kind]
+        primaries = [self.cluster.device_path(d) for d in ring.get_part_nodes(part)
+                     if self.cluster.device_available(d)]
+        holders = [d for d in self.cluster.local_devices() if (d / DATA_DIRS[kind] / str(part)).is_dir()]
+        suffixes = set()
+        for device in holders:
+            suffixes.update(os.listdir(device / DATA_DIRS[kind] / str(part)))
+        for suffix in sorted(suffixes):
+            dirs = {d: d / DATA_DIRS[kind] / str(part) / suffix for d in set(holders) | set(primaries)}
+            hashes = {d: suffix_hash(p) for d, p in dirs.items()}
+            if len(set(hashes.values())) == 1 and set(holders) <= set(primaries):
+                continue
+            names = set()
+            for path in dirs.values():
+                if path.is_dir():
+                    names.update(os.listdir(path))
+            for name_hash in sorted(names):
+                copies = [dirs[d] / name_hash for d in dirs if (dirs[d] / name_hash).is_dir()]
+                targets = [dirs[d] / name_hash for d in primaries]
+                if kind == "object":
+                    stats.copied += _sync_object(copies, targets)
+                else:
+                    stats.merged += _sync_db(BROKERS[kind], name_hash, copies, targets)
+        for device in holders:
+            if device not in primaries and primaries:
+                shutil.rmtree(device / DATA_DIRS[kind] / str(part), ignore_errors=True)
+                stats.removed_handoffs += 1
+
+
+def _copy_file(source: Path, target_dir: Path) -> None:
+    """Copy one replica file (data and xattrs) durably into ``target_dir``."""
+    device = target_dir.parents[3]  # <device>/<kind>/<partition>/<suffix>/<hash>
+    tmp_dir = device / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / uuid.uuid4().hex
+    shutil.copy2(source, tmp)
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    target_dir.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, target_dir / source.name)
+    fd = os.open(target_dir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_object(copies: list[Path], targets: list[Path]) -> int:
+    files = {}
+    for directory in copies:
+        for name in os.listdir(directory):
+            files.setdefault(name, directory / name)
+    wanted = [name for name in diskfile.newest_files(list(files)) if name]
+    copied = 0
+    for target in targets:
+        have = set(os.listdir(target)) if target.is_dir() else set()
+        for name in wanted:
+            if name not in have:
+                _copy_file(files[name], target)
+                copied += 1
+        diskfile.cleanup(target)
+    return copied
+
+
+def _sync_db(broker_cls, name_hash: str, copies: list[Path], targets: list[Path]) -> int:
+    """Merge every copy of a database into every primary's copy."""
+    sources = [broker_cls(d / f"{name_hash}.db") for d in copies if (d / f"{name_hash}.db").exists()]
+    merged = 0
+    for target in targets:
+        dest = broker_cls(target / f"{name_hash}.db")
+        for source in sources:
+            if source.path == dest.path:
+                continue
+            try:
+                info = source.info()
+                if info is None:
+                    continue
+                dest.initialize(info["put_timestamp"], **_names(info))
+                dest.merge_rows(source.all_rows())
+                for key, (value, ts) in info["metadata"].items():
+                    dest.update_metadata({key: value}, ts)
+                if info["delete_timestamp"] != "0":
+                    dest.mark_deleted(info["delete_timestamp"])
+                merged += 1
+            except sqlite3.Error:
+                LOG.exception("could not merge %s into %s", source.path, dest.path)
+    return merged
+
+
+def _names(info: dict) -> dict:
+    return json.loads(info["name"])

@@ -1,0 +1,81 @@
+"""The Object Storage service as the cloud runs it: the Swift v1 proxy under
+``/object-store``, local devices and rings created on first start, and the
+replicator and auditor as background tasks (their blocking walks in threads)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from pocketstack.common.api.app import ApiRequest, ServiceSpec, build_app
+from pocketstack.common.service import Service
+from pocketstack.object.api import build_router
+from pocketstack.object.api.errors import swift_format
+from pocketstack.object.auditor import Auditor
+from pocketstack.object.layout import Cluster
+from pocketstack.object.replicator import Replicator
+from pocketstack.object.rings import ensure_cluster
+from pocketstack.object.store import ObjectStore
+
+LOG = logging.getLogger(__name__)
+
+
+class ObjectService(Service):
+    name = "object"
+    path = "/object-store"
+    catalog_type = "object-store"
+    catalog_name = "swift"
+    catalog_suffix = "/v1/AUTH_%(project_id)s"
+
+    def __init__(self, cloud):
+        super().__init__(cloud)
+        settings = cloud.settings
+        root = settings.data_dir / "object"
+        suffix = ensure_cluster(root, devices=settings.object_devices, replicas=settings.object_replicas,
+                                part_power=settings.object_part_power, port=settings.port)
+        self.cluster = Cluster(root, suffix)
+        self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="object-io")
+        self.store = ObjectStore(self.cluster, self.pool)
+        self.replicator = Replicator(self.cluster)
+        self.auditor = Auditor(self.cluster)
+        self._tasks: list[asyncio.Task] = []
+
+    def app(self):
+        cloud = self.cloud
+        path = self.path
+
+        def prepare(req: ApiRequest) -> None:
+            req.attributes["service_path"] = path
+
+        def finish(req: ApiRequest, response) -> None:
+            response.headers["X-Trans-Id"] = req.attributes["request_id"]
+
+        return build_app(ServiceSpec(
+            name=self.name, router=build_router(self.store), error_format=swift_format,
+            enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
+            prepare=prepare, finish=finish, max_body=4 * 1024 * 1024,
+            www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"'))
+
+    async def start(self) -> None:
+        interval = self.cloud.settings.object_background_interval
+        if interval > 0:
+            self._tasks = [asyncio.create_task(self._every(interval, self.replicator.run_once, "replication")),
+                           asyncio.create_task(self._every(interval, self.auditor.run_once, "audit"))]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.pool.shutdown(wait=True)
+
+    @staticmethod
+    async def _every(interval: float, work, what: str) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(work)
+            except Exception:
+                LOG.exception("object %s pass failed", what)

@@ -1,0 +1,119 @@
+"""Who may touch which account: owners, other projects, container ACLs (grants and
+public read), anonymous callers, and TempURLs with every signature form."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+
+import pytest
+
+from conftest import unique
+
+
+def project_id(api, token):
+    response = api.request("GET", "/identity/v3/auth/tokens", token, headers={"X-Subject-Token": token})
+    return response.json()["token"]["project"]["id"]
+
+
+def user_id(api, token):
+    response = api.request("GET", "/identity/v3/auth/tokens", token, headers={"X-Subject-Token": token})
+    return response.json()["token"]["user"]["id"]
+
+
+@pytest.fixture
+def admin_container(api, admin_token):
+    account = f"AUTH_{project_id(api, admin_token)}"
+    name = unique("acl")
+    api.request("PUT", f"/object-store/v1/{account}/{name}", admin_token)
+    api.request("PUT", f"/object-store/v1/{account}/{name}/obj", admin_token, content=b"secret")
+    return account, name
+
+
+def test_other_projects_and_anonymous_are_refused(api, demo_token, admin_container):
+    account, name = admin_container
+    base = f"/object-store/v1/{account}"
+    assert api.request("GET", base).status_code == 401
+    assert api.request("GET", base, demo_token).status_code == 403
+    assert api.request("GET", f"{base}/{name}/obj", demo_token).status_code == 403
+    assert api.request("GET", f"{base}/{name}/obj").status_code == 401
+    assert api.request("PUT", f"{base}/{name}/new", demo_token, content=b"x").status_code == 403
+    assert api.request("GET", base, "not-a-token").status_code == 401
+
+
+def test_demo_owns_its_account(api, demo_token):
+    base = f"/object-store/v1/AUTH_{project_id(api, demo_token)}/{unique('mine')}"
+    assert api.request("PUT", base, demo_token).status_code == 201
+    assert api.request("PUT", f"{base}/o", demo_token, content=b"x").status_code == 201
+    assert api.request("GET", f"{base}/o", demo_token).content == b"x"
+
+
+def test_grants_by_project_and_user(api, admin_token, demo_token, admin_container):
+    account, name = admin_container
+    path = f"/object-store/v1/{account}/{name}"
+    demo_project, demo_user = project_id(api, demo_token), user_id(api, demo_token)
+    api.request("POST", path, admin_token, headers={"X-Container-Read": f"{demo_project}:{demo_user}"})
+    assert api.request("GET", f"{path}/obj", demo_token).content == b"secret"
+    assert api.request("GET", path, demo_token).status_code == 200
+    assert api.request("PUT", f"{path}/w", demo_token, content=b"x").status_code == 403
+    api.request("POST", path, admin_token, headers={"X-Container-Write": "*:*"})
+    assert api.request("PUT", f"{path}/w", demo_token, content=b"x").status_code == 201
+    assert api.request("DELETE", f"{path}/w", demo_token).status_code == 204
+    assert api.request("POST", path, admin_token, headers={"X-Container-Read": ".bogus"}).status_code == 400
+
+
+def test_public_read_and_listings(api, admin_token, admin_container):
+    account, name = admin_container
+    path = f"/object-store/v1/{account}/{name}"
+    api.request("POST", path, admin_token, headers={"X-Container-Read": ".r:*"})
+    assert api.request("GET", f"{path}/obj").content == b"secret"
+    assert api.request("GET", path).status_code == 401
+    assert api.request("PUT", f"{path}/x", content=b"x").status_code == 401
+    api.request("POST", path, admin_token, headers={"X-Container-Read": ".r:*,.rlistings"})
+    assert api.request("GET", path).text == "obj\n"
+
+
+def _sig(key, method, expires, path, digest=hashlib.sha256, encode=False, prefix=False):
+    body = f"{method}\n{expires}\n{'prefix:' if prefix else ''}{path}".encode()
+    mac = hmac.new(key.encode(), body, digest)
+    if encode:
+        return f"{digest().name}:" + base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+    return mac.hexdigest()
+
+
+def test_tempurl(api, admin_token, admin_container):
+    account, name = admin_container
+    api.request("POST", f"/object-store/v1/{account}", admin_token,
+                headers={"X-Account-Meta-Temp-URL-Key": "k1"})
+    api.request("POST", f"/object-store/v1/{account}/{name}", admin_token,
+                headers={"X-Container-Meta-Temp-URL-Key": "k2"})
+    path = f"/v1/{account}/{name}/obj"
+    expires = int(time.time()) + 60
+    url = f"/object-store{path}"
+    for key, digest, encode in (("k1", hashlib.sha1, False), ("k2", hashlib.sha256, False),
+                                ("k1", hashlib.sha512, False), ("k2", hashlib.sha256, True)):
+        sig = _sig(key, "GET", expires, path, digest, encode)
+        got = api.request("GET", url, params={"temp_url_sig": sig, "temp_url_expires": expires})
+        assert got.status_code == 200 and got.content == b"secret"
+    assert api.request("GET", url, params={"temp_url_sig": _sig("k1", "GET", expires, path),
+                                           "temp_url_expires": expires, }).status_code == 200
+    assert api.request("HEAD", url, params={"temp_url_sig": _sig("k1", "GET", expires, path),
+                                            "temp_url_expires": expires}).status_code == 200
+    wrong = api.request("GET", url, params={"temp_url_sig": _sig("bad", "GET", expires, path),
+                                            "temp_url_expires": expires})
+    assert wrong.status_code == 401
+    past = int(time.time()) - 10
+    assert api.request("GET", url, params={"temp_url_sig": _sig("k1", "GET", past, path),
+                                           "temp_url_expires": past}).status_code == 401
+    assert api.request("GET", url, params={"temp_url_sig": "zz", "temp_url_expires": "x"}).status_code == 401
+    put_sig = _sig("k1", "PUT", expires, f"/v1/{account}/{name}/up")
+    assert api.request("PUT", f"/object-store/v1/{account}/{name}/up", content=b"via tempurl",
+                       params={"temp_url_sig": put_sig, "temp_url_expires": expires}).status_code == 201
+    assert api.request("GET", f"/object-store/v1/{account}/{name}/up", admin_token).content == b"via tempurl"
+    prefix_sig = _sig("k1", "GET", expires, f"/v1/{account}/{name}/o", prefix=True)
+    assert api.request("GET", url, params={"temp_url_sig": prefix_sig, "temp_url_expires": expires,
+                                           "temp_url_prefix": "o"}).status_code == 200
+    assert api.request("GET", url, params={"temp_url_sig": prefix_sig, "temp_url_expires": expires,
+                                           "temp_url_prefix": "x"}).status_code == 401

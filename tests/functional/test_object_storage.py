@@ -1,0 +1,209 @@
+"""The storage layer on real directories: quorum writes, handoffs, replication of
+objects and databases, the auditor's quarantine, rebalance, and exact counts under
+concurrent writes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from pocketstack.common.api.errors import ServiceUnavailable
+from pocketstack.object import diskfile, timestamps
+from pocketstack.object.auditor import Auditor
+from pocketstack.object.layout import Cluster
+from pocketstack.object.replicator import Replicator
+from pocketstack.object.ring import RingBuilder
+from pocketstack.object.rings import ensure_cluster
+from pocketstack.object.store import ObjectStore
+
+ACCOUNT = "AUTH_test"
+
+
+@pytest.fixture
+def store(tmp_path):
+    suffix = ensure_cluster(tmp_path, devices=4, replicas=3, part_power=4, port=6200)
+    with ThreadPoolExecutor(16) as pool:
+        yield ObjectStore(Cluster(tmp_path, suffix), pool)
+
+
+async def _chunks(data: bytes):
+    for i in range(0, len(data), 1000):
+        yield data[i:i + 1000]
+
+
+def put(store, obj, data=b"payload", container="c"):
+    return asyncio.run(store.put_object(ACCOUNT, container, obj, _chunks(data), {"Content-Type": "x/y"},
+                                        timestamps.now()))
+
+
+def replicas(store, obj, container="c"):
+    """Devices holding a readable copy of ``obj`` among its primaries."""
+    return [loc.device.name for loc in store.cluster.primaries("object", ACCOUNT, container, obj)
+            if diskfile.read_state(loc).exists]
+
+
+def offline(store, device_name):
+    """Unmount a device: its directory leaves the devices dir."""
+    path = store.cluster.devices_dir / device_name
+    away = store.cluster.root / "unmounted"
+    away.mkdir(exist_ok=True)
+    os.rename(path, away / device_name)
+    return path
+
+
+def online(path):
+    os.rename(path.parent.parent / "unmounted" / path.name, path)
+
+
+def test_writes_reach_every_replica_durably(store):
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    etag, size = put(store, "o", b"x" * 5000)
+    assert size == 5000 and len(replicas(store, "o")) == 3
+    _broker, info = store.container(ACCOUNT, "c")
+    assert info["object_count"] == 1 and info["bytes_used"] == 5000
+
+
+def test_quorum_handoff_and_replication(store):
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    primaries = [loc.device.name for loc in store.cluster.primaries("object", ACCOUNT, "c", "o")]
+    down = offline(store, primaries[0])
+    put(store, "o", b"while one disk is away")
+    # The fourth device stood in for the missing primary.
+    spare = {d.name for d in store.cluster.local_devices()} - set(primaries)
+    assert all(diskfile.read_state(loc).exists for loc in store.cluster.read_candidates("object", ACCOUNT, "c", "o"))
+    assert len(spare) == 1
+    online(down)
+    stats = Replicator(store.cluster).run_once()
+    assert stats.copied >= 1 and sorted(replicas(store, "o")) == sorted(primaries)
+    # The handoff gave its copy back and dropped it.
+    spare_dev = store.cluster.devices_dir / spare.pop()
+    assert not any(p.name.endswith(".data") for p in (spare_dev / "objects").rglob("*"))
+
+
+def test_no_quorum_is_a_503(store):
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    downs = [offline(store, name) for name in ("d1", "d2", "d3")]
+    try:
+        with pytest.raises(ServiceUnavailable):
+            put(store, "o")
+    finally:
+        for path in downs:
+            online(path)
+
+
+def test_tombstone_wins_over_stale_replica(store):
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    put(store, "o")
+    primaries = [loc.device.name for loc in store.cluster.primaries("object", ACCOUNT, "c", "o")]
+    down = offline(store, primaries[0])
+    state = store.object_state(ACCOUNT, "c", "o")
+    ts = timestamps.now()
+    store.write_marker(ACCOUNT, "c", "o", ts, ".ts", {"X-Timestamp": ts})
+    online(down)
+    assert store.object_state(ACCOUNT, "c", "o").deleted
+    Replicator(store.cluster).run_once()
+    for loc in store.cluster.primaries("object", ACCOUNT, "c", "o"):
+        assert diskfile.read_state(loc).deleted
+    assert state.exists
+
+
+def test_auditor_quarantines_and_replicator_restores(store, caplog):
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    data = b"precious bytes" * 100
+    put(store, "o", data)
+    victim = store.cluster.primaries("object", ACCOUNT, "c", "o")[1]
+    data_path = diskfile.read_state(victim).data_path
+    with open(data_path, "r+b") as fh:
+        fh.write(b"ROT")
+    with caplog.at_level(logging.ERROR, logger="pocketstack.object.auditor"):
+        stats = Auditor(store.cluster).run_once()
+    assert stats.quarantined == 1
+    assert "failed audit and was quarantined" in caplog.text
+    assert (victim.device / "quarantined" / "objects" / victim.name_hash).is_dir()
+    assert not diskfile.read_state(victim).exists
+    Replicator(store.cluster).run_once()
+    restored = diskfile.read_state(victim)
+    assert restored.exists and restored.data_path.read_bytes() == data
+    assert Auditor(store.cluster).run_once().quarantined == 0
+
+
+def test_wiped_device_is_rebuilt(store):
+    store.put_container(ACCOUNT, "c", {"X-Container-Meta-K": "v"}, timestamps.now())
+    for i in range(20):
+        put(store, f"o{i}")
+    wiped = store.cluster.devices_dir / "d1"
+    shutil.rmtree(wiped)
+    wiped.mkdir()
+    Replicator(store.cluster).run_once()
+    for i in range(20):
+        assert len(replicas(store, f"o{i}")) == 3
+    # Copies were staged inside each device, never next to the devices.
+    assert sorted(p.name for p in store.cluster.devices_dir.iterdir()) == ["d1", "d2", "d3", "d4"]
+    for loc in store.cluster.primaries("container", ACCOUNT, "c"):
+        from pocketstack.object.brokers import ContainerBroker, db_path
+
+        info = ContainerBroker(db_path(loc.directory)).info()
+        assert info["object_count"] == 20 and info["metadata"]["X-Container-Meta-K"][0] == "v"
+
+
+def test_rebalance_moves_data_to_new_primaries(store, tmp_path):
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    for i in range(30):
+        put(store, f"o{i}")
+    for kind in ("account", "container", "object"):
+        builder = RingBuilder.load(tmp_path / f"{kind}.builder")
+        builder.remove_dev(3)
+        builder.pretend_min_part_hours_passed()
+        builder.rebalance(seed=2)
+        builder.save(tmp_path / f"{kind}.builder")
+        builder.write_ring(tmp_path / f"{kind}.ring.gz")
+    cluster = Cluster(tmp_path, store.cluster.hash_suffix)
+    moved = ObjectStore(cluster, store.pool)
+    Replicator(cluster).run_once()
+    for i in range(30):
+        assert len(replicas(moved, f"o{i}")) == 3
+        assert all(loc.device.name != "d4" for loc in cluster.primaries("object", ACCOUNT, "c", f"o{i}"))
+    assert not any(p.suffix == ".data" for p in (tmp_path / "devices" / "d4").rglob("*"))
+    _broker, info = moved.container(ACCOUNT, "c")
+    assert info["object_count"] == 30
+
+
+def test_concurrent_writes_keep_exact_counts(store):
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+
+    async def many():
+        await asyncio.gather(*(store.put_object(ACCOUNT, "c", f"o{i}", _chunks(b"x" * i), {}, timestamps.now())
+                               for i in range(60)))
+        # Overwrites of the same names must not double count.
+        await asyncio.gather(*(store.put_object(ACCOUNT, "c", f"o{i}", _chunks(b"y" * i), {}, timestamps.now())
+                               for i in range(0, 60, 2)))
+
+    asyncio.run(many())
+    for loc in store.cluster.primaries("container", ACCOUNT, "c"):
+        from pocketstack.object.brokers import ContainerBroker, db_path
+
+        info = ContainerBroker(db_path(loc.directory)).info()
+        assert info["object_count"] == 60 and info["bytes_used"] == sum(range(60))
+    _broker, account = store.account(ACCOUNT)
+    assert account["object_count"] == 60 and account["bytes_used"] == sum(range(60))
+
+
+def test_dispersion_report_sees_missing_copies(store):
+    from pocketstack.object.dispersion import report
+
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    for i in range(10):
+        put(store, f"o{i}")
+    assert report(store.cluster).objects.percent == 100.0
+    primary = store.cluster.primaries("object", ACCOUNT, "c", "o0")[0]
+    shutil.rmtree(primary.directory)
+    damaged = report(store.cluster)
+    assert damaged.objects.copies_found == damaged.objects.copies_expected - 1
+    assert "missing 1 copy" in damaged.text()
+    Replicator(store.cluster).run_once()
+    assert report(store.cluster).objects.percent == 100.0
