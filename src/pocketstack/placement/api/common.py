@@ -1,0 +1,80 @@
+"""What every Placement handler shares: microversions, the error format, body and
+query helpers."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+import uuid as uuidlib
+
+from starlette.responses import Response
+
+from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.api.microversions import Version, VersionRange
+from pocketstack.common.api.validation import validate
+from pocketstack.common.log import request_id_var
+
+VERSIONS = VersionRange("placement", Version(1, 0), Version(1, 39))
+UNDEFINED_CODE = "placement.undefined_code"
+
+
+def placement_format(error: ApiError) -> Response:
+    """``{"errors": [{"status", "title", "detail", "code", "request_id"}]}``; ``code`` is
+    the ``placement.*`` error type when the raiser set one."""
+    code = error.error_type if error.error_type.startswith("placement.") else UNDEFINED_CODE
+    entry = {"status": error.status, "title": error.title, "detail": error.message, "code": code,
+             "request_id": request_id_var.get()}
+    if error.status == 406:  # clients (osc-placement) negotiate down from these
+        entry.update(min_version=str(VERSIONS.minimum), max_version=str(VERSIONS.maximum))
+    return Response(json.dumps({"errors": [entry]}), status_code=error.status, headers=dict(error.headers),
+                    media_type="application/json")
+
+
+def prepare(req: ApiRequest) -> None:
+    req.attributes["version"] = VERSIONS.negotiate(req.headers)
+
+
+def finish(req: ApiRequest, response: Response) -> None:
+    version = req.attributes.get("version")
+    if version is None:
+        return
+    response.headers.update(VERSIONS.response_headers(version))
+    if version >= (1, 15) and req.method == "GET" and response.status_code == 200:
+        # 1.15: every GET says "do not cache" and when it was generated.
+        response.headers["cache-control"] = "no-cache"
+        response.headers["last-modified"] = email.utils.formatdate(time.time(), usegmt=True)
+    if response.status_code >= 400 and version < (1, 23):
+        _drop_error_codes(response)
+
+
+def _drop_error_codes(response: Response) -> None:
+    """Error ``code`` fields appeared in 1.23; older requests get bodies without them."""
+    payload = json.loads(response.body)
+    for entry in payload.get("errors", []):
+        entry.pop("code", None)
+    response.body = json.dumps(payload).encode()
+    response.headers["content-length"] = str(len(response.body))
+
+
+def version(req: ApiRequest) -> Version:
+    return req.attributes["version"]
+
+
+def require(req: ApiRequest, minimum: tuple[int, int]) -> None:
+    """Routes that appear at a microversion answer 404 below it, as Placement does."""
+    if version(req) < minimum:
+        raise NotFound("The resource could not be found.")
+
+
+def body(req: ApiRequest, schema: dict) -> dict:
+    return validate(req.json(), schema)
+
+
+def check_uuid(value: str, what: str = "uuid") -> str:
+    try:
+        uuidlib.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        raise BadRequest(f"Malformed {what}: {value!r} is not a valid UUID.") from None
+    return value

@@ -1,0 +1,33 @@
+"""The Placement service as the cloud runs it: the API under ``/placement`` and the
+:class:`~pocketstack.placement.manager.PlacementManager` other services call in process."""
+
+from __future__ import annotations
+
+from pocketstack.common.api.app import ServiceSpec, build_app
+from pocketstack.common.service import Service
+from pocketstack.placement.api import build_router
+from pocketstack.placement.api.common import finish, placement_format, prepare
+from pocketstack.placement.manager import PlacementManager
+from pocketstack.placement.policies import DEFAULTS
+
+
+class PlacementService(Service):
+    name = "placement"
+    path = "/placement"
+    catalog_type = "placement"
+    catalog_name = "placement"
+    catalog_suffix = ""
+
+    def __init__(self, cloud):
+        super().__init__(cloud)
+        self.manager = PlacementManager(cloud.db)
+
+    def app(self):
+        cloud = self.cloud
+        cloud.enforcer.register_defaults(DEFAULTS)
+        return build_app(ServiceSpec(
+            name=self.name, router=build_router(self.manager), error_format=placement_format,
+            enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
+            www_authenticate=f'Keystone uri="{cloud.service("identity").url}"',
+            prepare=prepare, finish=finish))
+
