@@ -1,0 +1,102 @@
+"""``/v2/images/{image_id}/file``: streaming upload and (ranged) download.
+
+The upload handler runs on the event loop only to receive the body: bytes are batched
+into ~1 MiB blocks and each block is hashed and written in a worker thread, so neither
+the loop blocks nor the whole image is held in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response, StreamingResponse
+
+from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.errors import BadRequest, RangeNotSatisfiable, RequestEntityTooLarge, \
+    UnsupportedMediaType
+from pocketstack.image.api.common import authorize_image
+from pocketstack.image.manager import ImageManager
+
+FLUSH_BYTES = 1 << 20
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``(offset, length)`` for a single-range ``Range`` header, None to send it all.
+
+    A header that is not a byte range is ignored (RFC 9110); a range that cannot be
+    satisfied, or a multi-range request, is a 416.
+    """
+    if not header:
+        return None
+    if "," in header:
+        raise _unsatisfiable(size)
+    match = _RANGE.match(header)
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise _unsatisfiable(size)
+        start = max(size - suffix, 0)
+        return start, size - start
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise _unsatisfiable(size)
+    return start, end - start + 1
+
+
+def _unsatisfiable(size: int) -> RangeNotSatisfiable:
+    return RangeNotSatisfiable("Requested range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+
+
+def register(router: Router, manager: ImageManager) -> None:
+    data = manager.data
+
+    @router.put("/v2/images/{image_id}/file", stream=True)
+    async def upload(req: ApiRequest):
+        media_type = req.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/octet-stream":
+            raise UnsupportedMediaType("Content type not supported: use application/octet-stream.")
+        declared = req.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > data.size_cap:
+            raise RequestEntityTooLarge(f"Image exceeds the storage quota: the size cap is {data.size_cap} bytes.")
+        image = await run_in_threadpool(authorize_image, req, manager, "upload_image")
+        upload = await run_in_threadpool(data.begin, req.context, image.id)
+        try:
+            block = bytearray()
+            async for chunk in req.raw.stream():
+                block += chunk
+                if len(block) >= FLUSH_BYTES:
+                    await run_in_threadpool(upload.write, bytes(block))
+                    block.clear()
+            if block:
+                await run_in_threadpool(upload.write, bytes(block))
+        except BaseException as error:
+            await asyncio.shield(run_in_threadpool(data.fail, upload))
+            if isinstance(error, ClientDisconnect):
+                raise BadRequest("The client disconnected before the image data was complete.") from None
+            raise
+        await run_in_threadpool(data.finish, req.context, upload)
+
+    @router.get("/v2/images/{image_id}/file")
+    def download(req: ApiRequest):
+        image = authorize_image(req, manager, "download_image")
+        span = byte_range(req.headers.get("range"), image.size or 0) if image.size is not None else None
+        offset, length = span if span else (0, None)
+        image, chunks = manager.open_data(req.context, image.id, offset, length)
+        if chunks is None:
+            return Response(status_code=204)
+        headers = {"Content-Length": str(length if span else image.size)}
+        if image.checksum:
+            headers["Content-MD5"] = image.checksum
+        status = 200
+        if span:
+            status = 206
+            headers["Content-Range"] = f"bytes {offset}-{offset + length - 1}/{image.size}"
+        return StreamingResponse(chunks, status_code=status, headers=headers, media_type="application/octet-stream")

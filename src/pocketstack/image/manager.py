@@ -1,0 +1,283 @@
+"""The Image service's logic; also its in-process interface for other services.
+
+Compute (snapshots, booting) and volume (volumes from images) call the manager of
+``cloud.service("image")`` directly instead of going through HTTP::
+
+    images = cloud.service("image").manager
+    image = images.get_image(context, image_id)            # ImageView, 404 if not visible
+    image = images.create_image(context, name="snap", disk_format="qcow2",
+                                container_format="bare", visibility="private",
+                                tags=["snapshot"], instance_uuid=server_id)
+    image = images.upload(context, image.id, chunk_iterator)  # queued -> saving -> active
+    image, chunks = images.open_data(context, image.id)      # iterate bytes (offset/length)
+    images.members.add_member(context, image.id, project_id)  # share (shared images)
+    images.delete_image(context, image.id)
+
+``context`` is a :class:`~pocketstack.common.api.context.RequestContext` (use
+``RequestContext.admin()`` for the cloud's own work; an image's ``owner`` defaults to the
+context's project, so pass ``owner=`` when creating with a project-less context —
+owner-less images are visible to everyone, as in Glance).  The manager enforces Glance's
+visibility and ownership rules and its state machine; API policy rules are the API
+layer's job.  Errors are ``pocketstack.common.api.errors`` exceptions (NotFound,
+Forbidden, Conflict, …).  Every method is synchronous and blocking: call it from a
+worker thread, never the event loop.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import BadRequest, Conflict, Forbidden, NotFound, RequestEntityTooLarge
+from pocketstack.common.api.pagination import apply_paging
+from pocketstack.common.db import Database
+from pocketstack.common.db.base import utcnow
+from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.image import access, attributes
+from pocketstack.image import models as m
+from pocketstack.image.data import ImageData
+from pocketstack.image.listing import ImageQuery
+from pocketstack.image.members import MemberManager
+from pocketstack.image.records import ImageView, load_view, load_views
+from pocketstack.image.schemas import BASE_ATTRIBUTES
+from pocketstack.image.stores import Store
+
+MAX_TAGS = 128
+MAX_PROPERTIES = 128
+
+
+@dataclass(frozen=True)
+class Change:
+    """One decoded JSON-patch operation on a top-level image attribute."""
+
+    op: str  # "add" | "replace" | "remove"
+    name: str
+    value: Any = None
+
+
+def bump(session: Session, image: ImageView, **values) -> None:
+    """CAS-update ``image``'s row from the generation it was read at."""
+    values.setdefault("updated_at", utcnow())
+    cas_update(session, m.Image, where={"id": image.id, "generation": image.generation},
+               values={**values, "generation": image.generation + 1})
+
+
+def _check_tag(tag: str) -> None:
+    if not isinstance(tag, str) or len(tag) > 255:
+        raise BadRequest("Tags must be strings of at most 255 characters.")
+
+
+class ImageManager:
+    def __init__(self, db: Database, store: Store):
+        self.db = db
+        self.store = store
+        self.members = MemberManager(db)
+        self.data = ImageData(db, store)
+
+    # -- reading ---------------------------------------------------------------------
+    def get_image(self, context: RequestContext, image_id: str) -> ImageView:
+        with self.db.session(readonly=True) as s:
+            return access.check_visible(s, context, load_view(s, image_id))
+
+    def policy_target(self, context: RequestContext, image: ImageView) -> dict:
+        with self.db.session(readonly=True) as s:
+            return access.policy_target(s, context, image)
+
+    def list_images(self, context: RequestContext, query: ImageQuery) -> list[ImageView]:
+        with self.db.session(readonly=True) as s:
+            visible = access.list_condition(context, query.visibility, query.member_status)
+            marker = None
+            if query.paging.marker:
+                marker = s.get(m.Image, query.paging.marker)
+                if marker is None or not s.scalar(sa.select(sa.literal(True)).where(
+                        m.Image.id == marker.id, visible)):
+                    raise BadRequest(f"Invalid marker. Image {query.paging.marker} could not be found.")
+            stmt = sa.select(m.Image).where(visible, *query.conditions)
+            rows = list(s.scalars(apply_paging(stmt, m.Image, query.paging, marker)))
+            return load_views(s, rows)
+
+    # -- creating and changing -------------------------------------------------------
+    def create_image(self, context: RequestContext, /, **props: Any) -> ImageView:
+        """Register an image (status ``queued``).  Base attributes and free-form string
+        properties are given alike, as in Glance's POST body; ``tags`` is a list."""
+        for name in props:
+            attributes.check_name(name, allow_id=True)
+        attributes.check_values(props)
+        tags = sorted(set(props.pop("tags", None) or []))
+        if len(tags) > MAX_TAGS:
+            raise RequestEntityTooLarge(f"Maximum number of tags exceeded: {len(tags)} > {MAX_TAGS}.")
+        base = {k: props.pop(k) for k in list(props) if k in BASE_ATTRIBUTES}
+        if len(props) > MAX_PROPERTIES:
+            raise RequestEntityTooLarge(f"Maximum number of properties exceeded: {len(props)} > {MAX_PROPERTIES}.")
+        now = utcnow()
+        row = m.Image(id=base.pop("id", None) or str(uuid.uuid4()), status="queued",
+                      visibility=base.pop("visibility", "shared"),
+                      owner=base.pop("owner", context.project_id),
+                      protected=bool(base.pop("protected", False)), os_hidden=bool(base.pop("os_hidden", False)),
+                      min_disk=base.pop("min_disk", 0) or 0, min_ram=base.pop("min_ram", 0) or 0,
+                      generation=0, created_at=now, updated_at=now, **base)
+        try:
+            with self.db.session() as s:
+                s.add(row)
+                s.flush()
+                s.add_all([m.ImageProperty(image_id=row.id, name=k, value=v) for k, v in props.items()])
+                s.add_all([m.ImageTag(image_id=row.id, value=t) for t in tags])
+        except sa_exc.IntegrityError:
+            raise Conflict(f"Image with identifier {row.id} already exists!") from None
+        return self.get_image(context, row.id)
+
+    def update_image(self, context: RequestContext, image_id: str, changes: Iterable[Change]) -> ImageView:
+        """Apply JSON-patch ``changes`` atomically (all or nothing, CAS-guarded)."""
+        changes = list(changes)
+
+        def work(s: Session) -> None:
+            image = access.check_visible(s, context, load_view(s, image_id))
+            access.check_mutable(context, image)
+            base: dict[str, Any] = {}
+            props = dict(image.properties)
+            tags: list[str] | None = None
+            for change in changes:
+                if change.name == "tags":
+                    if change.op == "remove":
+                        raise Forbidden("Property tags may not be removed.")
+                    tags = sorted(set(change.value))
+                elif change.name in attributes.WRITABLE_BASE:
+                    if change.op == "remove":
+                        raise Forbidden(f"Property {change.name} may not be removed.")
+                    base[change.name] = change.value
+                elif change.op == "add":
+                    props[change.name] = change.value
+                elif change.name not in props:
+                    raise Conflict(f"Property {change.name} does not exist.")
+                elif change.op == "replace":
+                    props[change.name] = change.value
+                else:
+                    del props[change.name]
+            self._check_update(context, image, base, props, tags)
+            bump(s, image, **base)
+            self._store_properties(s, image, props)
+            if tags is not None:
+                self._store_tags(s, image, tags)
+
+        run_in_transaction(self.db, work)
+        return self.get_image(context, image_id)
+
+    @staticmethod
+    def _check_update(context: RequestContext, image: ImageView, base: dict, props: dict,
+                      tags: list[str] | None) -> None:
+        for key in ("container_format", "disk_format"):
+            if key in base and base[key] != getattr(image, key) and image.status not in ("queued", "importing"):
+                raise Forbidden(f"Attribute {key} can be only replaced for a queued image.")
+        if "owner" in base and base["owner"] != image.owner and not context.is_admin:
+            raise Forbidden("Owner can't be updated by non admin.")
+        if len(props) > MAX_PROPERTIES:
+            raise RequestEntityTooLarge(f"Maximum number of properties exceeded: {len(props)} > {MAX_PROPERTIES}.")
+        if tags is not None:
+            for tag in tags:
+                _check_tag(tag)
+            if len(tags) > MAX_TAGS:
+                raise RequestEntityTooLarge(f"Maximum number of tags exceeded: {len(tags)} > {MAX_TAGS}.")
+
+    @staticmethod
+    def _store_properties(s: Session, image: ImageView, props: dict[str, str]) -> None:
+        old = image.properties
+        stale = [k for k in old if k not in props or old[k] != props[k]]
+        if stale:
+            s.execute(sa.delete(m.ImageProperty).where(m.ImageProperty.image_id == image.id,
+                                                       m.ImageProperty.name.in_(stale)))
+        s.add_all([m.ImageProperty(image_id=image.id, name=k, value=v)
+                   for k, v in props.items() if old.get(k) != v])
+
+    @staticmethod
+    def _store_tags(s: Session, image: ImageView, tags: list[str]) -> None:
+        gone = [t for t in image.tags if t not in tags]
+        if gone:
+            s.execute(sa.delete(m.ImageTag).where(m.ImageTag.image_id == image.id, m.ImageTag.value.in_(gone)))
+        s.add_all([m.ImageTag(image_id=image.id, value=t) for t in tags if t not in image.tags])
+
+    def add_tag(self, context: RequestContext, image_id: str, tag: str) -> None:
+        _check_tag(tag)
+
+        def work(s: Session) -> None:
+            image = access.check_visible(s, context, load_view(s, image_id))
+            access.check_mutable(context, image)
+            if tag in image.tags:
+                return
+            if len(image.tags) >= MAX_TAGS:
+                raise RequestEntityTooLarge(f"Maximum number of tags exceeded: {MAX_TAGS}.")
+            bump(s, image)
+            self._store_tags(s, image, image.tags + [tag])
+
+        run_in_transaction(self.db, work)
+
+    def delete_tag(self, context: RequestContext, image_id: str, tag: str) -> None:
+        def work(s: Session) -> None:
+            image = access.check_visible(s, context, load_view(s, image_id))
+            access.check_mutable(context, image)
+            if tag not in image.tags:
+                raise NotFound(f"Tag {tag} not found on image {image_id}.")
+            bump(s, image)
+            self._store_tags(s, image, [t for t in image.tags if t != tag])
+
+        run_in_transaction(self.db, work)
+
+    def _transition(self, context: RequestContext, image_id: str, action: str, source: str, target: str) -> None:
+        def work(s: Session) -> None:
+            image = access.check_visible(s, context, load_view(s, image_id))
+            access.check_mutable(context, image)
+            if image.status == target:
+                return
+            if image.status != source:
+                raise Forbidden(f"Not allowed to {action} image in status '{image.status}'")
+            bump(s, image, status=target)
+
+        run_in_transaction(self.db, work)
+
+    def deactivate(self, context: RequestContext, image_id: str) -> None:
+        self._transition(context, image_id, "deactivate", "active", "deactivated")
+
+    def reactivate(self, context: RequestContext, image_id: str) -> None:
+        self._transition(context, image_id, "reactivate", "deactivated", "active")
+
+    def delete_image(self, context: RequestContext, image_id: str) -> None:
+        """Delete the image and its data.  An upload still running notices (its final
+        compare-and-swap finds no row), answers 410 and removes what it wrote."""
+        def work(s: Session) -> str | None:
+            image = access.check_visible(s, context, load_view(s, image_id))
+            access.check_mutable(context, image)
+            if image.protected:
+                raise Forbidden(f"Image {image_id} is protected and cannot be deleted.")
+            result = s.execute(sa.delete(m.Image).where(m.Image.id == image.id,
+                                                        m.Image.generation == image.generation))
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(f"image {image.id} changed while being deleted")
+            return image.location
+
+        location = run_in_transaction(self.db, work)
+        if location:
+            self.store.delete(location)
+
+    # -- data ------------------------------------------------------------------------
+    def upload(self, context: RequestContext, image_id: str, chunks: Iterable[bytes]) -> ImageView:
+        """Store the image's data from ``chunks`` (queued -> saving -> active); on any
+        failure the image is ``killed`` and the partial data removed."""
+        upload = self.data.begin(context, image_id)
+        try:
+            for chunk in chunks:
+                upload.write(chunk)
+        except BaseException:
+            self.data.fail(upload)
+            raise
+        return self.data.finish(context, upload)
+
+    def open_data(self, context: RequestContext, image_id: str, offset: int = 0, length: int | None = None):
+        """``(image, chunk_iterator)`` for the image's bytes from ``offset``; the iterator
+        is None when the image has no data."""
+        return self.data.open(context, image_id, offset, length)

@@ -1,0 +1,38 @@
+"""The Image service as the cloud runs it: the Glance v2 API under ``/image`` and, at
+start-up, recovery of uploads a previous run left half-done."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pocketstack.common.api.app import ServiceSpec, build_app
+from pocketstack.common.service import Service
+from pocketstack.image.api import build_router
+from pocketstack.image.api.errors import glance_format
+from pocketstack.image.api.prepare import prepare
+from pocketstack.image.manager import ImageManager
+from pocketstack.image.policies import DEFAULTS
+from pocketstack.image.stores.file import FileStore
+
+
+class ImageService(Service):
+    name = "image"
+    path = "/image"
+    catalog_type = "image"
+    catalog_name = "glance"
+    catalog_suffix = ""
+
+    def __init__(self, cloud):
+        super().__init__(cloud)
+        self.manager = ImageManager(cloud.db, FileStore(cloud.settings.data_dir / "images"))
+
+    def app(self):
+        cloud = self.cloud
+        cloud.enforcer.register_defaults(DEFAULTS)
+        return build_app(ServiceSpec(
+            name=self.name, router=build_router(self.manager), error_format=glance_format,
+            enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
+            prepare=prepare, www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"'))
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.manager.data.recover)
