@@ -1,0 +1,104 @@
+"""What every Compute API module shares: microversion negotiation, body parsing, the
+project a request acts on, and instance lookup with Nova's visibility rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.api.microversions import Version, VersionRange
+from pocketstack.common.api.validation import validate
+
+# The highest microversion whose behaviour changes are all implemented (docs/compute.md).
+VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 64), legacy_header="X-OpenStack-Nova-API-Version")
+
+
+def prepare(req: ApiRequest) -> None:
+    req.attributes["version"] = VERSIONS.negotiate(req.headers)
+
+
+def finish(req: ApiRequest, response: Response) -> None:
+    version = req.attributes.get("version")
+    if version is not None:
+        for key, value in VERSIONS.response_headers(version).items():
+            response.headers[key] = value
+
+
+def accepted() -> Response:
+    """202 with no body, as most Nova actions answer."""
+    return Response(status_code=202)
+
+
+def version(req: ApiRequest) -> Version:
+    return req.attributes["version"]
+
+
+def at_least(req: ApiRequest, major: int, minor: int) -> bool:
+    return version(req) >= (major, minor)
+
+
+def body(req: ApiRequest, schema: dict, key: str | None = None) -> Any:
+    data = validate(req.json(), schema)
+    return data[key] if key else data
+
+
+def url(req: ApiRequest, *parts: str) -> str:
+    return "/".join([req.service_url + "/v2.1", *parts])
+
+
+def bookmark(req: ApiRequest, *parts: str) -> str:
+    return "/".join([req.service_url, *parts])
+
+
+def links(req: ApiRequest, *parts: str) -> list[dict]:
+    return [{"rel": "self", "href": url(req, *parts)}, {"rel": "bookmark", "href": bookmark(req, *parts)}]
+
+
+def is_admin(req: ApiRequest) -> bool:
+    return req.context is not None and req.context.is_admin
+
+
+def int_query(req: ApiRequest, name: str, minimum: int = 0) -> int | None:
+    raw = req.query.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"Invalid input for query parameters {name}. Value: {raw}. "
+                         f"'{raw}' is not an integer") from None
+    if value < minimum:
+        raise BadRequest(f"Invalid input for query parameters {name}. Value: {raw}. "
+                         f"{raw} is less than the minimum of {minimum}")
+    return value
+
+
+def get_instance(compute, req: ApiRequest, instance_id: str, rule: str):
+    """The instance if the caller may apply ``rule`` to it; 404 for other projects'
+    servers (Nova does not reveal they exist), 403 when the rule refuses."""
+    try:
+        inst = compute.instances.get(instance_id)
+    except NotFound:
+        raise NotFound(f"Instance {instance_id} could not be found.") from None
+    if not is_admin(req) and inst.project_id != req.context.project_id:
+        raise NotFound(f"Instance {instance_id} could not be found.")
+    req.authorize(rule, {"project_id": inst.project_id, "user_id": inst.user_id})
+    return inst
+
+
+def check_unlocked(req: ApiRequest, inst) -> None:
+    """A locked server refuses changes from anyone but an admin (409, as Nova)."""
+    if inst.locked and not is_admin(req):
+        raise Conflict(f"Instance {inst.id} is locked")
+
+
+def start_delete(compute, req: ApiRequest, inst) -> None:
+    """Move the server to ``deleting`` and cast the delete (DELETE and forceDelete)."""
+    check_unlocked(req, inst)
+    inst = compute.instances.begin_delete(inst.id)
+    action_id = compute.actions.start(inst.id, "delete", req.attributes["request_id"], req.context.project_id,
+                                      req.context.user_id)
+    compute.rpc.delete_instance(inst.host, inst.id, action_id)

@@ -1,0 +1,107 @@
+"""``/os-quota-sets`` and ``/limits``."""
+
+from __future__ import annotations
+
+from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.errors import BadRequest
+from pocketstack.compute.api.common import accepted, at_least, body
+from pocketstack.compute.quotas import DEFAULTS, user_scope
+
+_PERSONALITY = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+# Network quotas Nova proxied before 2.36; always unlimited-ish placeholders here.
+_LEGACY_NETWORK = {"fixed_ips": -1, "floating_ips": 10, "security_group_rules": 20, "security_groups": 10}
+_LIMIT = {"type": ["integer", "string"], "pattern": r"^-?[0-9]+$"}
+UPDATE = {"type": "object", "required": ["quota_set"], "properties": {"quota_set": {
+    "type": "object", "additionalProperties": False,
+    "properties": {**{name: _LIMIT for name in list(DEFAULTS) + list(_LEGACY_NETWORK)},
+                   "force": {"type": ["boolean", "string"]}}}}}
+
+
+def _resources(req: ApiRequest) -> list[str]:
+    return [n for n in DEFAULTS if not (at_least(req, 2, 57) and n in _PERSONALITY)]
+
+
+def register(router: Router, compute) -> None:
+    quotas = compute.quotas
+
+    def quota_set(req: ApiRequest, limits: dict, project_id: str | None, detail: bool = False) -> dict:
+        out: dict = {"id": project_id} if project_id else {}
+        usage = quotas.usage(project_id) if detail and project_id else {}
+        for name in _resources(req):
+            if detail:
+                used = usage.get(name, 0)
+                if name == "key_pairs":
+                    used = quotas.usage(user_scope(req.context.user_id)).get("key_pairs", 0)
+                out[name] = {"limit": limits[name], "in_use": used, "reserved": 0}
+            else:
+                out[name] = limits[name]
+        if not at_least(req, 2, 36):
+            for name, value in _LEGACY_NETWORK.items():
+                out[name] = {"limit": value, "in_use": 0, "reserved": 0} if detail else value
+        return out
+
+    @router.get("/v2.1/os-quota-sets/{project_id}")
+    def show(req: ApiRequest):
+        project_id = req.path_params["project_id"]
+        req.authorize("os_compute_api:os-quota-sets:show", {"project_id": project_id})
+        return {"quota_set": quota_set(req, quotas.limits(project_id), project_id)}
+
+    @router.get("/v2.1/os-quota-sets/{project_id}/detail")
+    def detail(req: ApiRequest):
+        project_id = req.path_params["project_id"]
+        req.authorize("os_compute_api:os-quota-sets:detail", {"project_id": project_id})
+        return {"quota_set": quota_set(req, quotas.limits(project_id), project_id, detail=True)}
+
+    @router.get("/v2.1/os-quota-sets/{project_id}/defaults")
+    def defaults(req: ApiRequest):
+        req.authorize("os_compute_api:os-quota-sets:defaults")
+        return {"quota_set": quota_set(req, dict(DEFAULTS), req.path_params["project_id"])}
+
+    @router.put("/v2.1/os-quota-sets/{project_id}")
+    def update(req: ApiRequest):
+        project_id = req.path_params["project_id"]
+        req.authorize("os_compute_api:os-quota-sets:update", {"project_id": project_id})
+        data = body(req, UPDATE, "quota_set")
+        data.pop("force", None)
+        values = {}
+        for name, raw in data.items():
+            value = int(raw)
+            if value < -1:
+                raise BadRequest(f"Quota limit {value} for {name} must be -1 or greater.")
+            if name in DEFAULTS:
+                values[name] = value
+        limits = quotas.set_limits(project_id, values)
+        out = quota_set(req, limits, project_id)
+        out.pop("id")
+        return {"quota_set": out}
+
+    @router.delete("/v2.1/os-quota-sets/{project_id}")
+    def revert(req: ApiRequest):
+        req.authorize("os_compute_api:os-quota-sets:delete")
+        quotas.reset_limits(req.path_params["project_id"])
+        return accepted()
+
+    @router.get("/v2.1/limits")
+    def limits(req: ApiRequest):
+        req.authorize("os_compute_api:limits")
+        project_id = req.context.project_id
+        wanted = req.query.get("tenant_id")
+        if wanted and wanted != project_id:
+            req.authorize("os_compute_api:limits:other_project")
+            project_id = wanted
+        limit = quotas.limits(project_id)
+        used = quotas.usage(project_id)
+        absolute = {
+            "maxServerMeta": limit["metadata_items"], "maxImageMeta": 128,
+            "maxTotalKeypairs": limit["key_pairs"], "maxServerGroups": limit["server_groups"],
+            "maxServerGroupMembers": limit["server_group_members"], "maxTotalCores": limit["cores"],
+            "maxTotalInstances": limit["instances"], "maxTotalRAMSize": limit["ram"],
+            "totalCoresUsed": used.get("cores", 0), "totalInstancesUsed": used.get("instances", 0),
+            "totalRAMUsed": used.get("ram", 0), "totalServerGroupsUsed": used.get("server_groups", 0)}
+        if not at_least(req, 2, 57):
+            absolute.update({"maxPersonality": limit["injected_files"],
+                             "maxPersonalitySize": limit["injected_file_content_bytes"]})
+        if not at_least(req, 2, 36):
+            absolute.update({"maxSecurityGroups": 10, "maxSecurityGroupRules": 20, "maxTotalFloatingIps": 10,
+                             "totalFloatingIpsUsed": 0, "totalSecurityGroupsUsed": 0})
+        return {"limits": {"rate": [], "absolute": absolute}}

@@ -1,0 +1,294 @@
+"""``/servers``: create, list (with Nova's filters, sorting and paging), show, update,
+delete."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from starlette.responses import Response
+
+from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.errors import BadRequest, Forbidden, NotFound
+from pocketstack.common.api.pagination import next_link
+from pocketstack.common.api.validation import parse_bool
+from pocketstack.compute import states as st
+from pocketstack.compute.api import render
+from pocketstack.compute.api.common import (at_least, body, get_instance, int_query, is_admin, links, start_delete,
+                                            url)
+from pocketstack.compute.instances import SORT_KEYS, BootRequest, ServerFilters, check_user_data, embed_flavor
+from pocketstack.compute.topology import TopologyError, choose_topology
+
+_METADATA = {"type": "object", "maxProperties": 128,
+             "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
+             "additionalProperties": {"type": "string", "maxLength": 255}}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
+_BDM = {"type": "object", "properties": {
+    "source_type": {"type": "string", "enum": ["image", "volume", "snapshot", "blank"]},
+    "destination_type": {"type": "string", "enum": ["local", "volume"]},
+    "uuid": {"type": "string"}, "boot_index": {"type": ["integer", "string", "null"]},
+    "volume_size": {"type": ["integer", "string"]}, "delete_on_termination": {"type": ["boolean", "string"]},
+    "device_name": {"type": ["string", "null"]}, "disk_bus": {"type": "string"},
+    "device_type": {"type": "string"}, "guest_format": {"type": "string"}, "tag": {"type": "string"},
+    "volume_type": {"type": ["string", "null"]}}}
+CREATE = {"type": "object", "required": ["server"], "properties": {
+    "server": {"type": "object", "required": ["name", "flavorRef"], "properties": {
+        "name": _NAME, "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+        "imageRef": {"type": "string"}, "description": {"type": ["string", "null"], "maxLength": 255},
+        "metadata": _METADATA, "key_name": {"type": "string"}, "user_data": {"type": "string",
+                                                                               "maxLength": 65535},
+        "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
+        "min_count": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
+        "max_count": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
+        "return_reservation_id": {"type": ["boolean", "string"]},
+        "networks": {"anyOf": [{"type": "string", "enum": ["none", "auto"]},
+                               {"type": "array", "items": {"type": "object"}}]},
+        "security_groups": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"}}}},
+        "block_device_mapping_v2": {"type": "array", "items": _BDM},
+        "config_drive": {"type": ["boolean", "string"]}, "adminPass": {"type": "string"},
+        "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
+        "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
+        "tags": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 60}},
+        "trusted_image_certificates": {"type": ["array", "null"]},
+        "personality": {"type": "array"}},
+        "additionalProperties": False},
+    "os:scheduler_hints": {"type": "object"}, "OS-SCH-HNT:scheduler_hints": {"type": "object"}}}
+UPDATE = {"type": "object", "required": ["server"], "properties": {"server": {
+    "type": "object", "additionalProperties": False, "properties": {
+        "name": _NAME, "description": {"type": ["string", "null"], "maxLength": 255},
+        "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
+        "OS-DCF:diskConfig": {"type": "string"}}}}}
+
+
+def _count(value, name: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.") from None
+    if number < 1:
+        raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.")
+    return number
+
+
+def _parse_time(value: str, name: str) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"Invalid filter field: {name}. Value: {value}.") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def register(router: Router, compute) -> None:
+    instances = compute.instances
+
+    def render_many(req: ApiRequest, rows) -> list[dict]:
+        metadata, tags = instances.details([r.id for r in rows])
+        return [render.server(req, r, metadata[r.id], tags[r.id]) for r in rows]
+
+    def show_one(req: ApiRequest, inst) -> dict:
+        return render_many(req, [inst])[0]
+
+    # -- create ----------------------------------------------------------------------
+    def boot_request(req: ApiRequest, server: dict, hints: dict) -> BootRequest:
+        """Validate everything about the request before anything is counted or stored."""
+        ctx = req.context
+        try:
+            flavor = compute.flavors.get_visible(str(server["flavorRef"]).rsplit("/", 1)[-1], ctx.project_id,
+                                                 is_admin(req))
+        except NotFound:
+            raise BadRequest(f"Flavor {server['flavorRef']} could not be found.") from None
+        if flavor.disabled:
+            raise BadRequest(f"Flavor {flavor.id} is disabled.")
+        embedded = embed_flavor(flavor, compute.flavors.extra_specs(flavor.id))
+        image_id = server.get("imageRef", "").rsplit("/", 1)[-1]
+        for bdm in server.get("block_device_mapping_v2") or []:
+            if str(bdm.get("boot_index")) != "0":
+                continue
+            if bdm.get("source_type") != "image" or bdm.get("destination_type", "local") != "local":
+                raise BadRequest("Block Device Mapping is Invalid: only image-backed local root disks are "
+                                 "supported (no volume service).")
+            image_id = bdm.get("uuid", "")
+        if not image_id:
+            raise BadRequest("Missing imageRef attribute")
+        image = compute.images.bootable(ctx, image_id)
+        if image.min_ram and embedded["ram"] < image.min_ram:
+            raise BadRequest("Flavor's memory is too small for requested image.")
+        if image.min_disk and embedded["disk"] and embedded["disk"] < image.min_disk:
+            raise BadRequest("Flavor's disk is too small for requested image.")
+        try:
+            choose_topology(embedded["vcpus"], embedded["extra_specs"], image.properties)
+        except TopologyError as error:
+            raise BadRequest(str(error)) from None
+        networks = server.get("networks")
+        if networks is None and at_least(req, 2, 37):
+            raise BadRequest("Invalid input for field/attribute networks: 'networks' is a required property "
+                             "since microversion 2.37.")
+        if isinstance(networks, list) and networks and not compute.network_available():
+            raise BadRequest("Networks other than 'auto' and 'none' need the network service, which is not "
+                             "running in this cloud.")
+        if "personality" in server:
+            if at_least(req, 2, 57):
+                raise BadRequest("Invalid input for field/attribute server. Additional properties are not "
+                                 "allowed ('personality' was unexpected)")
+            compute.quotas.check_limit(ctx.project_id, "injected_files", len(server["personality"]))
+        if "description" in server and not at_least(req, 2, 19):
+            raise BadRequest("Invalid input: 'description' needs microversion 2.19.")
+        if "tags" in server and not at_least(req, 2, 52):
+            raise BadRequest("Invalid input: 'tags' on create needs microversion 2.52.")
+        for tag in server.get("tags") or []:
+            instances.check_tag(tag)
+        check_user_data(server.get("user_data"))
+        metadata = server.get("metadata") or {}
+        compute.quotas.check_limit(ctx.project_id, "metadata_items", len(metadata))
+        key_name = server.get("key_name")
+        key_data = None
+        if key_name is not None:
+            try:
+                key_data = compute.keypairs.get(ctx.user_id, key_name).public_key
+            except NotFound:
+                raise BadRequest("Invalid key_name provided.") from None
+        zone = server.get("availability_zone")
+        if zone and zone not in {n.availability_zone for n in compute.hosts.list()}:
+            raise BadRequest(f"The requested availability zone is not available: {zone}")
+        group_id = hints.get("group")
+        if group_id is not None:
+            group_id = str(group_id)
+            try:
+                group = compute.groups.get(group_id)
+            except NotFound:
+                raise BadRequest(f"Invalid server group {group_id}.") from None
+            if group.project_id != ctx.project_id and not is_admin(req):
+                raise BadRequest(f"Invalid server group {group_id}.")
+        min_count = _count(server.get("min_count", 1), "min_count")
+        max_count = _count(server.get("max_count", min_count), "max_count")
+        if max_count < min_count:
+            raise BadRequest("min_count must be <= max_count")
+        return BootRequest(
+            name=server["name"], flavor=embedded, image_ref=image.id, image_properties=dict(image.properties),
+            min_count=min_count, max_count=max_count,
+            description=server.get("description"), key_name=key_name, key_data=key_data,
+            user_data=server.get("user_data"), metadata=metadata, tags=list(server.get("tags") or []),
+            availability_zone=zone, group_id=group_id,
+            config_drive="True" if str(server.get("config_drive", "")).lower() == "true" else "",
+            access_ipv4=server.get("accessIPv4", ""), access_ipv6=server.get("accessIPv6", ""),
+            security_groups=[g.get("name", "default") for g in server.get("security_groups") or []] or ["default"],
+            scheduler_hints=hints)
+
+    @router.post("/v2.1/servers")
+    def create_server(req: ApiRequest):
+        req.authorize("os_compute_api:servers:create", {"project_id": req.context.project_id})
+        data = body(req, CREATE)
+        hints = data.get("os:scheduler_hints") or data.get("OS-SCH-HNT:scheduler_hints") or {}
+        server = data["server"]
+        boot = boot_request(req, server, hints)
+        created = instances.create(req.context, boot)
+        for inst in created:
+            action_id = compute.actions.start(inst.id, "create", req.attributes["request_id"],
+                                              req.context.project_id, req.context.user_id)
+            compute.rpc.build_instance(inst.id, action_id)
+        if str(server.get("return_reservation_id", "")).lower() == "true":
+            return json_response({"reservation_id": created[0].reservation_id}, status=202)
+        first = created[0]
+        out = {"id": first.id, "links": links(req, "servers", first.id), "OS-DCF:diskConfig": "MANUAL",
+               "security_groups": [{"name": n} for n in first.security_groups],
+               "adminPass": server.get("adminPass") or secrets.token_urlsafe(9)}
+        return json_response({"server": out}, status=202, headers={"Location": url(req, "servers", first.id)})
+
+    # -- list ------------------------------------------------------------------------
+    def filters(req: ApiRequest) -> ServerFilters:
+        q = req.query
+        admin = is_admin(req)
+        all_tenants = "all_tenants" in q and (q.get("all_tenants") == "" or parse_bool(q["all_tenants"],
+                                                                                        "all_tenants"))
+        project_id = req.context.project_id
+        if all_tenants:
+            req.authorize("os_compute_api:servers:index:get_all_tenants")
+            project_id = q.get("project_id") or q.get("tenant_id") or None
+        elif admin and (q.get("project_id") or q.get("tenant_id")):
+            project_id = q.get("project_id") or q.get("tenant_id")
+        f = ServerFilters(project_id=project_id, name=q.get("name") or None,
+                          flavor_id=q.get("flavor"), image_ref=q.get("image"),
+                          reservation_id=q.get("reservation_id"), key_name=q.get("key_name"),
+                          availability_zone=q.get("availability_zone"))
+        if "status" in q:
+            wanted = []
+            for status in q.getlist("status"):
+                if status.upper() not in st.STATUS_FILTER:
+                    if at_least(req, 2, 38):
+                        raise BadRequest(f"Invalid status value {status}")
+                    return ServerFilters(project_id=project_id, vm_states=[])
+                wanted += st.STATUS_FILTER[status.upper()]
+            f.vm_states = wanted
+        if admin:
+            f.host = q.get("host")
+            f.user_id = q.get("user_id")
+        if "changes-since" in q:
+            f.changes_since = _parse_time(q["changes-since"], "changes-since")
+        if at_least(req, 2, 26):
+            for key, attr in (("tags", "tags"), ("tags-any", "tags_any"), ("not-tags", "not_tags"),
+                              ("not-tags-any", "not_tags_any")):
+                if q.get(key):
+                    setattr(f, attr, [t for t in q[key].split(",") if t])
+        return f
+
+    def sorting(req: ApiRequest) -> list[tuple[str, str]]:
+        keys, dirs = req.query.getlist("sort_key"), req.query.getlist("sort_dir")
+        for key in keys:
+            if key not in SORT_KEYS:
+                raise BadRequest(f"Invalid sort key {key}")
+            if key in ("host", "node") and not is_admin(req):
+                raise Forbidden(f"Only administrators can sort servers by {key}")
+        for direction in dirs:
+            if direction not in ("asc", "desc"):
+                raise BadRequest(f"Invalid sort direction {direction}")
+        sort = [(k, dirs[i] if i < len(dirs) else "desc") for i, k in enumerate(keys)]
+        for key in ("created_at", "uuid"):
+            if key not in keys:
+                sort.append((key, "desc"))
+        return sort
+
+    def listing(req: ApiRequest, detail: bool):
+        req.authorize("os_compute_api:servers:detail" if detail else "os_compute_api:servers:index",
+                      {"project_id": req.context.project_id})
+        limit = int_query(req, "limit")
+        rows = instances.list(filters(req), sorting(req), limit, req.query.get("marker"))
+        result = {"servers": render_many(req, rows) if detail else [render.summary(req, r) for r in rows]}
+        if limit and len(rows) == limit:
+            path = "/v2.1/servers/detail" if detail else "/v2.1/servers"
+            result["servers_links"] = [{"rel": "next", "href": next_link(req.service_url + path, req.query,
+                                                                          rows[-1].id)}]
+        return result
+
+    @router.get("/v2.1/servers")
+    def list_servers(req: ApiRequest):
+        return listing(req, detail=False)
+
+    @router.get("/v2.1/servers/detail")
+    def list_servers_detail(req: ApiRequest):
+        return listing(req, detail=True)
+
+    # -- one server ------------------------------------------------------------------
+    @router.get("/v2.1/servers/{server_id}")
+    def show_server(req: ApiRequest):
+        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:show")
+        return {"server": show_one(req, inst)}
+
+    @router.put("/v2.1/servers/{server_id}")
+    def update_server(req: ApiRequest):
+        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:update")
+        data = body(req, UPDATE, "server")
+        if "description" in data and not at_least(req, 2, 19):
+            raise BadRequest("Invalid input: 'description' needs microversion 2.19.")
+        fields = {"name": "name", "description": "description", "accessIPv4": "access_ipv4",
+                  "accessIPv6": "access_ipv6"}
+        values = {column: data[field] for field, column in fields.items() if field in data}
+        return {"server": show_one(req, instances.update(inst.id, values))}
+
+    @router.delete("/v2.1/servers/{server_id}")
+    def delete_server(req: ApiRequest):
+        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:delete")
+        start_delete(compute, req, inst)
+        return Response(status_code=204)

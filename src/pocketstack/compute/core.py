@@ -1,0 +1,44 @@
+"""Everything the Compute API and workers share, wired once per process."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pocketstack.compute.actions import Actions
+from pocketstack.compute.flavors import Flavors
+from pocketstack.compute.hosts import Hosts
+from pocketstack.compute.images import Images
+from pocketstack.compute.instances import Instances
+from pocketstack.compute.keypairs import KeyPairs
+from pocketstack.compute.lifecycle import ComputeManager
+from pocketstack.compute.quotas import Quotas
+from pocketstack.compute.resources import Placement
+from pocketstack.compute.rpcapi import ComputeAPI
+from pocketstack.compute.scheduler import Scheduler
+from pocketstack.compute.server_groups import ServerGroups
+
+if TYPE_CHECKING:
+    from pocketstack.cloud import Cloud
+
+
+class Compute:
+    def __init__(self, cloud: "Cloud"):
+        db = cloud.db
+        self.cloud = cloud
+        self.db = db
+        self.quotas = Quotas(db)
+        self.flavors = Flavors(db)
+        self.keypairs = KeyPairs(db, self.quotas)
+        self.placement = Placement(cloud)
+        self.images = Images(cloud)
+        self.hosts = Hosts(db, self.placement, cloud.settings)
+        self.actions = Actions(db)
+        self.instances = Instances(db, self.quotas)
+        self.groups = ServerGroups(db, self.quotas)
+        self.scheduler = Scheduler(db, self.hosts, self.placement)
+        self.manager = ComputeManager(db, self.hosts, self.scheduler, self.placement, self.quotas, self.actions,
+                                      self.images)
+        self.rpc = ComputeAPI(self.manager)
+
+    def network_available(self) -> bool:
+        return any(service.name == "network" for service in self.cloud.services)

@@ -1,0 +1,1 @@
+"""Hypervisor drivers: what a compute host does to actually run guests."""

@@ -1,0 +1,118 @@
+"""A hypervisor that pretends: guests are entries in a dict, operations optionally take
+``fake_op_delay`` seconds, and power states move exactly as a real hypervisor's would.
+
+Guests are kept in memory per host; after a restart a guest the database says is on this
+host is re-created on first touch (like a hypervisor whose guests survived the
+nova-compute restart).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass, field
+
+from pocketstack.compute import states
+from pocketstack.compute.drivers.base import Driver, GuestSpec, HostResources
+
+
+@dataclass
+class FakeGuest:
+    spec: GuestSpec | None
+    power_state: int = states.RUNNING
+    rescued: bool = False
+    console: list[str] = field(default_factory=list)
+
+
+class FakeDriver(Driver):
+    def __init__(self, host: str, vcpus: int, memory_mb: int, disk_gb: int, delay: float = 0.0):
+        self.host = host
+        self._resources = HostResources(vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb,
+                                        hypervisor_type="fake", hypervisor_version=1000,
+                                        cpu_info={"arch": "x86_64", "model": "fake", "vendor": "pocketstack",
+                                                  "topology": {"sockets": 1, "cores": vcpus, "threads": 1}})
+        self.delay = delay
+        self._guests: dict[str, FakeGuest] = {}
+        self._lock = threading.Lock()
+
+    def resources(self) -> HostResources:
+        return self._resources
+
+    def _work(self) -> None:
+        if self.delay:
+            time.sleep(self.delay)
+
+    def _guest(self, instance_id: str) -> FakeGuest:
+        with self._lock:
+            return self._guests.setdefault(instance_id, FakeGuest(spec=None))
+
+    def _log(self, guest: FakeGuest, line: str) -> None:
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%H:%M:%S")
+        guest.console.append(f"[{stamp}] {line}")
+
+    def _set(self, instance_id: str, power_state: int, line: str) -> int:
+        self._work()
+        guest = self._guest(instance_id)
+        guest.power_state = power_state
+        self._log(guest, line)
+        return power_state
+
+    def spawn(self, spec: GuestSpec) -> int:
+        self._work()
+        guest = FakeGuest(spec=spec)
+        topo = spec.topology
+        for line in (f"fake-bios: booting {spec.name} ({spec.instance_id}) on {self.host}",
+                     f"cpu topology: {topo.get('sockets')} socket(s), {topo.get('cores')} core(s), "
+                     f"{topo.get('threads')} thread(s); memory {spec.memory_mb} MiB",
+                     "cloud-init: user-data " + ("found" if spec.user_data else "not provided"),
+                     f"{spec.name} login:"):
+            self._log(guest, line)
+        with self._lock:
+            self._guests[spec.instance_id] = guest
+        return states.RUNNING
+
+    def destroy(self, instance_id: str) -> None:
+        self._work()
+        with self._lock:
+            self._guests.pop(instance_id, None)
+
+    def power_off(self, instance_id: str) -> int:
+        return self._set(instance_id, states.SHUTDOWN, "reached target Power-Off")
+
+    def power_on(self, instance_id: str) -> int:
+        return self._set(instance_id, states.RUNNING, "booting")
+
+    def reboot(self, instance_id: str, hard: bool) -> int:
+        return self._set(instance_id, states.RUNNING, "reset" if hard else "rebooting (ACPI)")
+
+    def pause(self, instance_id: str) -> int:
+        return self._set(instance_id, states.POWER_PAUSED, "paused")
+
+    def unpause(self, instance_id: str) -> int:
+        return self._set(instance_id, states.RUNNING, "unpaused")
+
+    def suspend(self, instance_id: str) -> int:
+        return self._set(instance_id, states.POWER_SUSPENDED, "suspended to disk")
+
+    def resume(self, instance_id: str) -> int:
+        return self._set(instance_id, states.RUNNING, "resumed")
+
+    def rescue(self, instance_id: str) -> int:
+        self._guest(instance_id).rescued = True
+        return self._set(instance_id, states.RUNNING, "booted rescue image")
+
+    def unrescue(self, instance_id: str) -> int:
+        self._guest(instance_id).rescued = False
+        return self._set(instance_id, states.RUNNING, "booted from own disk")
+
+    def snapshot(self, instance_id: str) -> bytes:
+        self._work()
+        self._log(self._guest(instance_id), "disk snapshot taken")
+        return f"fake disk of {instance_id}\n".encode()
+
+    def console_output(self, instance_id: str) -> str:
+        return "\n".join(self._guest(instance_id).console) + "\n"
+
+    def power_state(self, instance_id: str) -> int:
+        return self._guest(instance_id).power_state

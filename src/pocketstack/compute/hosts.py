@@ -1,0 +1,116 @@
+"""Compute hosts: the nova-compute services, their hypervisors, their drivers.
+
+Each host is one ``compute_node`` row (service and hypervisor share it) and one
+Placement resource provider with the same UUID holding its VCPU / MEMORY_MB / DISK_GB
+inventory.  Host UUIDs are derived from the host name, so re-registering a host after a
+restart finds the same provider and the same allocations.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from pocketstack.common.api.errors import NotFound
+from pocketstack.common.config import Settings
+from pocketstack.common.db import Database, utcnow
+from pocketstack.compute.drivers.base import Driver
+from pocketstack.compute.drivers.fake import FakeDriver
+from pocketstack.compute.models import ComputeNode
+from pocketstack.compute.resources import Placement
+
+_NAMESPACE = uuid.UUID("6f1c1e4e-3a49-4b4e-9a57-1d0d1ab0c0de")
+
+
+def host_uuid(host: str, kind: str = "node") -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{host}"))
+
+
+class Hosts:
+    def __init__(self, db: Database, placement: Placement, settings: Settings):
+        self.db = db
+        self.placement = placement
+        self.settings = settings
+        self._drivers: dict[str, Driver] = {}
+        self._lock = threading.Lock()
+
+    def register_fake_hosts(self) -> None:
+        s = self.settings
+        for i in range(1, s.fake_hosts + 1):
+            self.add_fake_host(f"compute-{i}", s.fake_host_vcpus, s.fake_host_memory_mb, s.fake_host_disk_gb)
+
+    def add_fake_host(self, host: str, vcpus: int, memory_mb: int, disk_gb: int,
+                      availability_zone: str = "nova") -> ComputeNode:
+        driver = FakeDriver(host, vcpus, memory_mb, disk_gb, delay=self.settings.fake_op_delay)
+        with self._lock:
+            self._drivers[host] = driver
+        return self._register(driver, availability_zone)
+
+    def _register(self, driver: Driver, availability_zone: str) -> ComputeNode:
+        res = driver.resources()
+        node_id = host_uuid(driver.host)
+        values = dict(vcpus=res.vcpus, memory_mb=res.memory_mb, local_gb=res.disk_gb,
+                      hypervisor_type=res.hypervisor_type, availability_zone=availability_zone, updated_at=utcnow())
+        try:
+            with self.db.session() as s:
+                node = s.get(ComputeNode, node_id)
+                if node is None:
+                    s.add(ComputeNode(id=node_id, service_id=host_uuid(driver.host, "service"), host=driver.host,
+                                      **values))
+                else:
+                    for key, value in values.items():
+                        setattr(node, key, value)
+        except sa_exc.IntegrityError:  # another process registered it at the same moment
+            pass
+        self.placement.ensure_provider(node_id, driver.host, {
+            "VCPU": {"total": res.vcpus, "allocation_ratio": 1.0},
+            "MEMORY_MB": {"total": res.memory_mb, "allocation_ratio": 1.0},
+            "DISK_GB": {"total": res.disk_gb, "allocation_ratio": 1.0},
+        })
+        return self.get(node_id)
+
+    def driver(self, host: str) -> Driver:
+        """The driver of ``host``; a fake host known only from the database (registered by
+        an earlier run) gets its driver back on first use."""
+        with self._lock:
+            driver = self._drivers.get(host)
+        if driver is None:
+            node = self.by_host(host)
+            driver = FakeDriver(host, node.vcpus, node.memory_mb, node.local_gb, delay=self.settings.fake_op_delay)
+            with self._lock:
+                driver = self._drivers.setdefault(host, driver)
+        return driver
+
+    def list(self) -> list[ComputeNode]:
+        with self.db.session(readonly=True) as s:
+            return list(s.scalars(sa.select(ComputeNode).order_by(ComputeNode.host)))
+
+    def get(self, node_id: str) -> ComputeNode:
+        with self.db.session(readonly=True) as s:
+            node = s.get(ComputeNode, node_id)
+        if node is None:
+            raise NotFound(f"Hypervisor with ID {node_id} could not be found.")
+        return node
+
+    def by_service(self, service_id: str) -> ComputeNode:
+        with self.db.session(readonly=True) as s:
+            node = s.scalar(sa.select(ComputeNode).where(ComputeNode.service_id == service_id))
+        if node is None:
+            raise NotFound(f"Service {service_id} could not be found.")
+        return node
+
+    def by_host(self, host: str) -> ComputeNode:
+        with self.db.session(readonly=True) as s:
+            node = s.scalar(sa.select(ComputeNode).where(ComputeNode.host == host))
+        if node is None:
+            raise NotFound(f"Compute host {host} could not be found.")
+        return node
+
+    def update_service(self, service_id: str, **values) -> ComputeNode:
+        node = self.by_service(service_id)
+        with self.db.session() as s:
+            s.execute(sa.update(ComputeNode).where(ComputeNode.id == node.id).values(updated_at=utcnow(), **values))
+        return self.by_service(service_id)

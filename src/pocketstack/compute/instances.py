@@ -1,0 +1,317 @@
+"""Servers as the API sees them: creating (validation, quota, the initial state), finding,
+listing with Nova's filters, renaming, metadata, tags and starting deletion.
+
+The work on hosts happens in :mod:`.lifecycle`; this module only moves instances into the
+state that asks for it and casts through :class:`~.rpcapi.ComputeAPI`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.db import Database, utcnow
+from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
+from pocketstack.compute import states as st
+from pocketstack.compute.models import Instance, InstanceMetadata, InstanceTag, ServerGroupMember
+from pocketstack.compute.quotas import Quotas, group_scope
+from pocketstack.compute.transitions import load, transition
+
+MAX_TAGS = 50
+_TAG = re.compile(r"^[^,/]{1,60}$")
+SORT_KEYS = {"display_name": "name", "uuid": "id", "display_description": "description", "created_at": "created_at",
+             "updated_at": "updated_at", "launched_at": "launched_at", "host": "host", "node": "node",
+             "hostname": "hostname", "image_ref": "image_ref", "instance_type_id": "flavor_id",
+             "key_name": "key_name", "launch_index": "launch_index", "power_state": "power_state",
+             "project_id": "project_id", "task_state": "task_state", "user_id": "user_id",
+             "vm_state": "vm_state", "availability_zone": "availability_zone", "locked_by": "locked_by",
+             "access_ip_v4": "access_ipv4", "access_ip_v6": "access_ipv6", "config_drive": "config_drive"}
+
+
+def embed_flavor(flavor, extra_specs: dict[str, str]) -> dict:
+    return {"id": flavor.id, "name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.memory_mb,
+            "disk": flavor.root_gb, "ephemeral": flavor.ephemeral_gb, "swap": flavor.swap,
+            "extra_specs": dict(extra_specs)}
+
+
+def check_user_data(user_data: str | None) -> None:
+    if user_data is None:
+        return
+    try:
+        base64.b64decode(user_data, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("Invalid input for field/attribute user_data. Value: user_data is not "
+                         "base64 encoded.") from None
+
+
+def _hostname(name: str) -> str:
+    host = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    return host[:63] or "server"
+
+
+@dataclass
+class BootRequest:
+    """A validated POST /servers, ready to be counted and stored."""
+
+    name: str
+    flavor: dict
+    image_ref: str
+    image_properties: dict
+    min_count: int = 1
+    max_count: int = 1
+    description: str | None = None
+    key_name: str | None = None
+    key_data: str | None = None
+    user_data: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    availability_zone: str | None = None
+    group_id: str | None = None
+    config_drive: str = ""
+    access_ipv4: str = ""
+    access_ipv6: str = ""
+    security_groups: list[str] = field(default_factory=lambda: ["default"])
+    scheduler_hints: dict = field(default_factory=dict)
+
+
+@dataclass
+class ServerFilters:
+    project_id: str | None
+    name: str | None = None
+    vm_states: list[str] | None = None
+    task_states: list[str | None] | None = None
+    flavor_id: str | None = None
+    image_ref: str | None = None
+    host: str | None = None
+    changes_since: dt.datetime | None = None
+    reservation_id: str | None = None
+    availability_zone: str | None = None
+    key_name: str | None = None
+    user_id: str | None = None
+    tags: list[str] = field(default_factory=list)
+    tags_any: list[str] = field(default_factory=list)
+    not_tags: list[str] = field(default_factory=list)
+    not_tags_any: list[str] = field(default_factory=list)
+
+
+class Instances:
+    def __init__(self, db: Database, quotas: Quotas):
+        self.db = db
+        self.quotas = quotas
+
+    # -- create ----------------------------------------------------------------------
+    def create(self, context: RequestContext, boot: BootRequest) -> list[Instance]:
+        """Count the instances against the quota and store them in BUILD/scheduling, all in
+        one transaction: either every instance is accepted or none."""
+        per_instance = {"instances": 1, "cores": boot.flavor["vcpus"], "ram": boot.flavor["ram"]}
+        project = context.project_id
+        count = self.quotas.fit_count(project, per_instance, boot.max_count, boot.min_count)
+        self.quotas.ensure_rows(project, per_instance)
+        if boot.group_id:
+            self.quotas.ensure_rows(group_scope(boot.group_id), ["server_group_members"])
+        reservation_id = "r-" + secrets.token_hex(4)
+        now = utcnow()
+        instances = []
+        for index in range(count):
+            name = boot.name if count == 1 else f"{boot.name}-{index + 1}"
+            instances.append(dict(
+                id=str(uuid.uuid4()), name=name, description=boot.description, project_id=project,
+                user_id=context.user_id, reservation_id=reservation_id, launch_index=index,
+                flavor_id=boot.flavor["id"], flavor=boot.flavor, image_ref=boot.image_ref,
+                image_properties=boot.image_properties,
+                key_name=boot.key_name, key_data=boot.key_data, user_data=boot.user_data,
+                config_drive=boot.config_drive, requested_az=boot.availability_zone,
+                availability_zone=boot.availability_zone, scheduler_hints=boot.scheduler_hints,
+                vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=st.NOSTATE, guest={},
+                access_ipv4=boot.access_ipv4, access_ipv6=boot.access_ipv6,
+                security_groups=boot.security_groups, hostname=_hostname(name), created_at=now, updated_at=now))
+        limits = self.quotas.limits(project)
+
+        def work(s):
+            self.quotas.reserve(s, project, {k: v * count for k, v in per_instance.items()}, limits)
+            if boot.group_id:
+                self.quotas.reserve(s, group_scope(boot.group_id), {"server_group_members": count}, limits)
+            s.execute(sa.insert(Instance), instances)
+            for values in instances:
+                s.add_all(InstanceMetadata(instance_id=values["id"], key=k, value=v)
+                          for k, v in boot.metadata.items())
+                s.add_all(InstanceTag(instance_id=values["id"], tag=t) for t in boot.tags)
+                if boot.group_id:
+                    s.add(ServerGroupMember(group_id=boot.group_id, instance_id=values["id"]))
+        run_in_transaction(self.db, work)
+        return [self.get(values["id"]) for values in instances]
+
+    # -- read ------------------------------------------------------------------------
+    def get(self, instance_id: str) -> Instance:
+        return load(self.db, instance_id)
+
+    def details(self, instance_ids: list[str]) -> tuple[dict[str, dict], dict[str, list[str]]]:
+        """Metadata and tags of many instances in two queries (for list rendering)."""
+        metadata: dict[str, dict] = {i: {} for i in instance_ids}
+        tags: dict[str, list[str]] = {i: [] for i in instance_ids}
+        if not instance_ids:
+            return metadata, tags
+        with self.db.session(readonly=True) as s:
+            for row in s.scalars(sa.select(InstanceMetadata).where(InstanceMetadata.instance_id.in_(instance_ids))):
+                metadata[row.instance_id][row.key] = row.value
+            for row in s.scalars(sa.select(InstanceTag).where(InstanceTag.instance_id.in_(instance_ids))
+                                 .order_by(InstanceTag.tag)):
+                tags[row.instance_id].append(row.tag)
+        return metadata, tags
+
+    def list(self, filters: ServerFilters, sort: list[tuple[str, str]], limit: int | None,
+             marker: str | None) -> list[Instance]:
+        """SQL does the exact filters; the ``name`` regex (Nova's semantics) and paging on
+        top of it are applied here, so ``limit`` counts only matching servers."""
+        f = filters
+        stmt = sa.select(Instance)
+        for column, value in ((Instance.project_id, f.project_id), (Instance.flavor_id, f.flavor_id),
+                              (Instance.image_ref, f.image_ref), (Instance.host, f.host),
+                              (Instance.reservation_id, f.reservation_id), (Instance.key_name, f.key_name),
+                              (Instance.availability_zone, f.availability_zone), (Instance.user_id, f.user_id)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if f.vm_states is not None:
+            stmt = stmt.where(Instance.vm_state.in_(f.vm_states))
+        if f.changes_since is not None:
+            stmt = stmt.where(Instance.updated_at >= f.changes_since)
+        for tag in f.tags:
+            stmt = stmt.where(Instance.id.in_(sa.select(InstanceTag.instance_id).where(InstanceTag.tag == tag)))
+        if f.tags_any:
+            stmt = stmt.where(Instance.id.in_(sa.select(InstanceTag.instance_id)
+                                              .where(InstanceTag.tag.in_(f.tags_any))))
+        if f.not_tags:
+            having_all = (sa.select(InstanceTag.instance_id).where(InstanceTag.tag.in_(f.not_tags))
+                          .group_by(InstanceTag.instance_id)
+                          .having(sa.func.count(sa.distinct(InstanceTag.tag)) == len(set(f.not_tags))))
+            stmt = stmt.where(Instance.id.not_in(having_all))
+        if f.not_tags_any:
+            stmt = stmt.where(Instance.id.not_in(sa.select(InstanceTag.instance_id)
+                                                 .where(InstanceTag.tag.in_(f.not_tags_any))))
+        columns = [(getattr(Instance, SORT_KEYS.get(k, k)), d) for k, d in sort]
+        stmt = stmt.order_by(*(c.desc() if d == "desc" else c.asc() for c, d in columns))
+        with self.db.session(readonly=True) as s:
+            rows = list(s.scalars(stmt))
+        if f.task_states is not None:
+            rows = [r for r in rows if r.task_state in f.task_states]
+        if f.name:
+            try:
+                pattern = re.compile(f.name)
+            except re.error:
+                raise BadRequest(f"Invalid name filter regex {f.name!r}.") from None
+            rows = [r for r in rows if pattern.search(r.name)]
+        if marker is not None:
+            ids = [r.id for r in rows]
+            if marker not in ids:
+                raise BadRequest(f"marker [{marker}] not found")
+            rows = rows[ids.index(marker) + 1:]
+        return rows[:limit] if limit is not None else rows
+
+    # -- update ----------------------------------------------------------------------
+    def update(self, instance_id: str, values: dict) -> Instance:
+        if values:
+            if "name" in values:
+                values["hostname"] = _hostname(values["name"])
+            with self.db.session() as s:
+                s.execute(sa.update(Instance).where(Instance.id == instance_id).values(updated_at=utcnow(),
+                                                                                      **values))
+        return self.get(instance_id)
+
+    def begin_delete(self, instance_id: str) -> Instance:
+        """Move the instance to task_state ``deleting`` from whatever it was doing (a CAS on
+        the task state we read, so only one delete wins); 404 once it is gone."""
+        for _ in range(20):
+            inst = self.get(instance_id)
+            if inst.task_state == st.DELETING:
+                return inst
+            if transition(self.db, instance_id, {"task_state": inst.task_state}, {"task_state": st.DELETING}):
+                return self.get(instance_id)
+        raise Conflict(f"Instance {instance_id} is changing too quickly to be deleted; try again.")
+
+    # -- metadata --------------------------------------------------------------------
+    def metadata(self, instance_id: str) -> dict[str, str]:
+        return self.details([instance_id])[0][instance_id]
+
+    def set_metadata(self, instance_id: str, project_id: str, items: dict[str, str], replace: bool) -> dict:
+        current = {} if replace else self.metadata(instance_id)
+        merged = current | items
+        self.quotas.check_limit(project_id, "metadata_items", len(merged))
+
+        def work(s):
+            if replace:
+                s.execute(sa.delete(InstanceMetadata).where(InstanceMetadata.instance_id == instance_id))
+            for key, value in items.items():
+                row = s.get(InstanceMetadata, (instance_id, key))
+                if row is None:
+                    s.add(InstanceMetadata(instance_id=instance_id, key=key, value=value))
+                else:
+                    row.value = value
+            try:
+                s.flush()
+            except sa_exc.IntegrityError:
+                raise ConcurrentUpdate("metadata key added concurrently") from None
+        run_in_transaction(self.db, work)
+        return self.metadata(instance_id)
+
+    def delete_metadata(self, instance_id: str, key: str) -> None:
+        with self.db.session() as s:
+            gone = s.execute(sa.delete(InstanceMetadata).where(InstanceMetadata.instance_id == instance_id,
+                                                              InstanceMetadata.key == key)).rowcount
+        if not gone:
+            raise NotFound(f"Metadata item was not found: {key}")
+
+    # -- tags ------------------------------------------------------------------------
+    def tags(self, instance_id: str) -> list[str]:
+        return self.details([instance_id])[1][instance_id]
+
+    @staticmethod
+    def check_tag(tag: str) -> None:
+        if not isinstance(tag, str) or not _TAG.match(tag):
+            raise BadRequest(f"Invalid tag {tag!r}: tags are 1-60 characters without ',' or '/'.")
+
+    def replace_tags(self, instance_id: str, tags: list[str]) -> list[str]:
+        tags = sorted(set(tags))
+        for tag in tags:
+            self.check_tag(tag)
+        if len(tags) > MAX_TAGS:
+            raise BadRequest(f"The number of tags exceeded the per-server limit {MAX_TAGS}")
+        with self.db.session() as s:
+            s.execute(sa.delete(InstanceTag).where(InstanceTag.instance_id == instance_id))
+            s.add_all(InstanceTag(instance_id=instance_id, tag=t) for t in tags)
+        return tags
+
+    def add_tag(self, instance_id: str, tag: str) -> bool:
+        """Add one tag; False if it was already there."""
+        self.check_tag(tag)
+        current = self.tags(instance_id)
+        if tag in current:
+            return False
+        if len(current) >= MAX_TAGS:
+            raise BadRequest(f"The number of tags exceeded the per-server limit {MAX_TAGS}")
+        try:
+            with self.db.session() as s:
+                s.add(InstanceTag(instance_id=instance_id, tag=tag))
+        except sa_exc.IntegrityError:
+            return False
+        return True
+
+    def delete_tag(self, instance_id: str, tag: str) -> None:
+        with self.db.session() as s:
+            gone = s.execute(sa.delete(InstanceTag).where(InstanceTag.instance_id == instance_id,
+                                                         InstanceTag.tag == tag)).rowcount
+        if not gone:
+            raise NotFound(f"Tag {tag} on instance {instance_id} could not be found.")
+
+    def delete_tags(self, instance_id: str) -> None:
+        with self.db.session() as s:
+            s.execute(sa.delete(InstanceTag).where(InstanceTag.instance_id == instance_id))

@@ -1,0 +1,103 @@
+"""Key pairs: per user, imported or generated, counted against the ``key_pairs`` quota."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+import sqlalchemy as sa
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from sqlalchemy import exc as sa_exc
+
+from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.db import Database
+from pocketstack.compute.models import KeyPair
+from pocketstack.compute.quotas import Quotas, user_scope
+
+_NAME = re.compile(r"^[a-zA-Z0-9 _.@-]{1,255}$")
+
+
+def fingerprint(public_key: str, key_type: str) -> str:
+    """Nova's fingerprints: MD5 of the SSH key blob, or SHA-1 of an x509 certificate."""
+    if key_type == "x509":
+        try:
+            cert = x509.load_pem_x509_certificate(public_key.encode())
+        except ValueError:
+            raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
+        digest = cert.fingerprint(hashes.SHA1())
+        return ":".join(f"{b:02x}" for b in digest)
+    try:
+        serialization.load_ssh_public_key(public_key.strip().encode())
+        blob = base64.b64decode(public_key.split()[1])
+    except (ValueError, IndexError, TypeError, UnsupportedAlgorithm):
+        raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
+    digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def generate() -> tuple[str, str]:
+    """A new ed25519 key: (private key in OpenSSH PEM, public key line)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                           serialization.PublicFormat.OpenSSH).decode()
+    return private, public + " Generated-by-Nova"
+
+
+class KeyPairs:
+    def __init__(self, db: Database, quotas: Quotas):
+        self.db = db
+        self.quotas = quotas
+
+    def create(self, user_id: str, project_id: str, name: str, public_key: str | None,
+               key_type: str = "ssh") -> tuple[KeyPair, str | None]:
+        """Import ``public_key`` or generate one; returns the key pair and the private key
+        (only when generated)."""
+        if not _NAME.match(name) or not name.strip():
+            raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
+        private = None
+        if public_key is None:
+            if key_type == "x509":
+                raise BadRequest("Keypair data is invalid: generating x509 key pairs is not supported")
+            private, public_key = generate()
+        fp = fingerprint(public_key, key_type)
+        scope = user_scope(user_id)
+        self.quotas.ensure_rows(scope, ["key_pairs"])
+        limits = self.quotas.limits(project_id)
+        keypair = KeyPair(user_id=user_id, name=name, type=key_type, public_key=public_key, fingerprint=fp)
+        try:
+            with self.db.session() as s:
+                self.quotas.reserve(s, scope, {"key_pairs": 1}, limits)
+                s.add(keypair)
+                s.flush()
+        except sa_exc.IntegrityError:
+            raise Conflict(f"Key pair '{name}' already exists.") from None
+        return keypair, private
+
+    def get(self, user_id: str, name: str) -> KeyPair:
+        with self.db.session(readonly=True) as s:
+            keypair = s.scalar(sa.select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name))
+        if keypair is None:
+            raise NotFound(f"Keypair {name} not found for user {user_id}")
+        return keypair
+
+    def list(self, user_id: str, limit: int | None = None, marker: str | None = None) -> list[KeyPair]:
+        stmt = sa.select(KeyPair).where(KeyPair.user_id == user_id).order_by(KeyPair.name)
+        if marker is not None:
+            stmt = stmt.where(KeyPair.name > marker)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.db.session(readonly=True) as s:
+            return list(s.scalars(stmt))
+
+    def delete(self, user_id: str, name: str) -> None:
+        with self.db.session() as s:
+            result = s.execute(sa.delete(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name))
+            if result.rowcount != 1:
+                raise NotFound(f"Keypair {name} not found for user {user_id}")
+            self.quotas.release(s, user_scope(user_id), {"key_pairs": 1})

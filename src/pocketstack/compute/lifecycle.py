@@ -1,0 +1,373 @@
+"""The compute manager: what happens on a host to build, operate and delete instances.
+
+Every method is one operation the API has already *begun*: the API moved the instance
+into a ``*-ing`` task state by compare-and-swap and persisted it before casting here (see
+:mod:`.transitions`).  Each further step is again a CAS from the task state the step
+expects, so a concurrent delete (which moves the instance to ``deleting``) makes the
+in-flight operation notice and stop, and :meth:`recover` can find every interrupted
+operation after a restart by its task state alone.  All methods block and run in worker
+threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from pocketstack.common.api.errors import NotFound
+from pocketstack.common.db import Database, utcnow
+from pocketstack.common.db.cas import ConcurrentUpdate, cas_update
+from pocketstack.compute import states as st
+from pocketstack.compute.actions import Actions
+from pocketstack.compute.drivers.base import GuestSpec
+from pocketstack.compute.hosts import Hosts
+from pocketstack.compute.images import Images
+from pocketstack.compute.models import Instance, ServerGroup, ServerGroupMember
+from pocketstack.compute.quotas import Quotas, group_scope
+from pocketstack.compute.resources import Placement
+from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler
+from pocketstack.compute.topology import choose_topology
+from pocketstack.compute.transitions import load, transition
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A simple power-style operation: one driver call between two states."""
+
+    task_state: str
+    driver_method: str
+    vm_state: str
+    event: str
+    args: tuple = ()
+
+
+OPERATIONS: dict[str, Operation] = {
+    "stop": Operation(st.POWERING_OFF, "power_off", st.STOPPED, "compute_stop_instance"),
+    "start": Operation(st.POWERING_ON, "power_on", st.ACTIVE, "compute_start_instance"),
+    "reboot_soft": Operation(st.REBOOTING, "reboot", st.ACTIVE, "compute_reboot_instance", (False,)),
+    "reboot_hard": Operation(st.REBOOTING_HARD, "reboot", st.ACTIVE, "compute_reboot_instance", (True,)),
+    "pause": Operation(st.PAUSING, "pause", st.PAUSED, "compute_pause_instance"),
+    "unpause": Operation(st.UNPAUSING, "unpause", st.ACTIVE, "compute_unpause_instance"),
+    "suspend": Operation(st.SUSPENDING, "suspend", st.SUSPENDED, "compute_suspend_instance"),
+    "resume": Operation(st.RESUMING, "resume", st.ACTIVE, "compute_resume_instance"),
+    "rescue": Operation(st.RESCUING, "rescue", st.RESCUED, "compute_rescue_instance"),
+    "unrescue": Operation(st.UNRESCUING, "unrescue", st.ACTIVE, "compute_unrescue_instance"),
+}
+BUILD_TASKS = (st.SCHEDULING, st.NETWORKING, st.BLOCK_DEVICE_MAPPING, st.SPAWNING)
+MAX_PLACEMENTS = 50
+_GONE = "instance left the scheduling state"
+
+
+def fault(code: int, message: str, details: str = "") -> dict:
+    return {"code": code, "message": message, "details": details,
+            "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def quota_deltas(flavor: dict) -> dict[str, int]:
+    return {"instances": 1, "cores": flavor["vcpus"], "ram": flavor["ram"]}
+
+
+class ComputeManager:
+    def __init__(self, db: Database, hosts: Hosts, scheduler: Scheduler, placement: Placement, quotas: Quotas,
+                 actions: Actions, images: Images):
+        self.db = db
+        self.hosts = hosts
+        self.scheduler = scheduler
+        self.placement = placement
+        self.quotas = quotas
+        self.actions = actions
+        self.images = images
+
+    # -- helpers ---------------------------------------------------------------------
+    def _error(self, instance_id: str, from_task, code: int, message: str, details: str = "") -> None:
+        transition(self.db, instance_id, {"task_state": from_task},
+                   {"vm_state": st.ERROR, "task_state": None, "fault": fault(code, message, details)})
+
+    def _request(self, inst: Instance, **kw) -> Request:
+        with self.db.session(readonly=True) as s:
+            group_id = s.scalar(sa.select(ServerGroupMember.group_id)
+                                .where(ServerGroupMember.instance_id == inst.id))
+        return Request(inst.id, inst.project_id, inst.user_id, kw.pop("flavor", inst.flavor), inst.image_properties,
+                       inst.requested_az, group_id, **kw)
+
+    # -- build -----------------------------------------------------------------------
+    def build_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Schedule, network, spawn; resumable from whichever build step it stopped at.
+        Whatever goes wrong on the way leaves the instance in ERROR with a fault, never
+        stuck in BUILD."""
+        try:
+            self._build(instance_id, action_id)
+        except Exception as error:
+            LOG.exception("building %s failed", instance_id)
+            self.placement.release(instance_id)
+            self._error(instance_id, list(BUILD_TASKS), 500, f"Build of instance {instance_id} failed: {error}")
+
+    def _build(self, instance_id: str, action_id: str | None) -> None:
+        inst = load(self.db, instance_id)
+        if inst.task_state == st.SCHEDULING:
+            with self.actions.event(action_id, "compute__schedule_and_build_instances", None):
+                node = self._schedule(inst)
+            if node is None:
+                return
+            inst = load(self.db, instance_id)
+        if inst.task_state not in BUILD_TASKS[1:]:
+            return
+        with self.actions.event(action_id, "compute__do_build_and_run_instance", inst.host):
+            self._spawn(inst)
+
+    def _schedule(self, inst: Instance):
+        for _ in range(MAX_PLACEMENTS):
+            try:
+                choice = self.scheduler.select_and_claim(self._request(inst))
+            except NoValidHost as error:
+                self._error(inst.id, st.SCHEDULING, 500, str(error))
+                return None
+            try:
+                self._place(inst.id, choice)
+                return choice.node
+            except ConcurrentUpdate as conflict:
+                self.placement.release(inst.id)
+                if str(conflict) == _GONE:  # deleted while we were scheduling
+                    return None
+                # Another member of the group was placed meanwhile: decide again.
+        self._error(inst.id, st.SCHEDULING, 500, str(NoValidHost("Server group placement kept conflicting.")))
+        return None
+
+    def _place(self, instance_id: str, choice: Choice) -> None:
+        """Record the host, and for hard-policy groups bump the group generation the decision
+        was based on, in one transaction: both compare-and-swaps succeed or neither."""
+        node = choice.node
+        with self.db.session() as s:
+            if choice.group_id is not None:
+                cas_update(s, ServerGroup, {"id": choice.group_id, "generation": choice.group_generation},
+                           {"generation": choice.group_generation + 1})
+            placed = s.execute(sa.update(Instance).where(Instance.id == instance_id,
+                                                         Instance.task_state == st.SCHEDULING)
+                               .values(task_state=st.NETWORKING, host=node.host, node=node.host,
+                                       availability_zone=node.availability_zone, updated_at=utcnow())).rowcount
+            if placed != 1:
+                raise ConcurrentUpdate(_GONE)
+
+    def _spawn(self, inst: Instance) -> None:
+        # No network service yet: "auto"/"none" both leave the instance without ports.
+        transition(self.db, inst.id, {"task_state": st.NETWORKING}, {"task_state": st.BLOCK_DEVICE_MAPPING})
+        if not transition(self.db, inst.id, {"task_state": [st.BLOCK_DEVICE_MAPPING, st.SPAWNING]},
+                          {"task_state": st.SPAWNING}):
+            return
+        driver = self.hosts.driver(inst.host)
+        flavor = inst.flavor
+        topology = choose_topology(flavor["vcpus"], flavor.get("extra_specs") or {}, inst.image_properties)
+        guest = {"topology": {"sockets": topology.sockets, "cores": topology.cores, "threads": topology.threads}}
+        spec = GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"], flavor["disk"], inst.image_ref,
+                         guest["topology"], inst.user_data)
+        power = driver.spawn(spec)
+        if not transition(self.db, inst.id, {"task_state": st.SPAWNING},
+                          {"task_state": None, "vm_state": st.ACTIVE, "power_state": power, "guest": guest,
+                           "launched_at": utcnow()}):
+            driver.destroy(inst.id)  # deleted while spawning: the delete may have missed the guest
+
+    # -- delete ----------------------------------------------------------------------
+    def delete_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Destroy the guest, free its allocations, then delete the row and give back its
+        quota in one transaction (so a repeated delete never releases twice)."""
+        try:
+            inst = load(self.db, instance_id)
+        except NotFound:  # already gone: a repeated delete
+            return
+        if inst.host:
+            self.hosts.driver(inst.host).destroy(inst.id)
+        self.placement.release(inst.id)
+        if inst.migration:
+            self.placement.release(inst.migration["id"])
+        # During a resize the quota holds the larger of the two flavors.
+        deltas = quota_deltas(inst.flavor)
+        for resource, change in ((inst.migration or {}).get("quota") or {}).items():
+            deltas[resource] += max(0, -change) if inst.old_flavor else max(0, change)
+        with self.db.session() as s:
+            group_id = s.scalar(sa.select(ServerGroupMember.group_id)
+                                .where(ServerGroupMember.instance_id == inst.id))
+            s.execute(sa.delete(ServerGroupMember).where(ServerGroupMember.instance_id == inst.id))
+            gone = s.execute(sa.delete(Instance).where(Instance.id == inst.id,
+                                                       Instance.task_state == st.DELETING)).rowcount
+            if gone:
+                self.quotas.release(s, inst.project_id, deltas)
+                if group_id:
+                    self.quotas.release(s, group_scope(group_id), {"server_group_members": 1})
+
+    # -- simple operations -----------------------------------------------------------
+    def run_operation(self, instance_id: str, name: str, action_id: str | None = None) -> None:
+        op = OPERATIONS[name]
+        inst = load(self.db, instance_id)
+        if inst.task_state != op.task_state:
+            return
+        with self.actions.event(action_id, op.event, inst.host):
+            if inst.host:
+                power = getattr(self.hosts.driver(inst.host), op.driver_method)(inst.id, *op.args)
+            else:
+                power = st.SHUTDOWN
+            transition(self.db, inst.id, {"task_state": op.task_state},
+                       {"task_state": None, "vm_state": op.vm_state, "power_state": power, "fault": None})
+
+    def console_output(self, instance_id: str, length: int | None) -> str:
+        inst = load(self.db, instance_id)
+        lines = self.hosts.driver(inst.host).console_output(inst.id).splitlines(keepends=True)
+        return "".join(lines[-length:] if length is not None else lines)
+
+    # -- rebuild ---------------------------------------------------------------------
+    def rebuild_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.REBUILDING:
+            return
+        with self.actions.event(action_id, "compute_rebuild_instance", inst.host):
+            driver = self.hosts.driver(inst.host)
+            driver.destroy(inst.id)
+            flavor = inst.flavor
+            spec = GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"], flavor["disk"], inst.image_ref,
+                             inst.guest.get("topology") or {}, inst.user_data)
+            power = driver.spawn(spec)
+            vm_state = st.ACTIVE
+            if inst.vm_state == st.STOPPED:  # a stopped server stays stopped, as in Nova
+                power, vm_state = driver.power_off(inst.id), st.STOPPED
+            transition(self.db, inst.id, {"task_state": st.REBUILDING},
+                       {"task_state": None, "vm_state": vm_state, "power_state": power, "fault": None,
+                        "launched_at": utcnow()})
+
+    # -- snapshot --------------------------------------------------------------------
+    def snapshot_instance(self, instance_id: str, image_id: str, action_id: str | None = None) -> None:
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.IMAGE_SNAPSHOT:
+            return
+        with self.actions.event(action_id, "compute_snapshot_instance", inst.host):
+            try:
+                self.images.upload(image_id, self.hosts.driver(inst.host).snapshot(inst.id))
+            finally:
+                transition(self.db, inst.id, {"task_state": st.IMAGE_SNAPSHOT}, {"task_state": None})
+
+    # -- resize ----------------------------------------------------------------------
+    def resize_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Keep the old flavor's allocation under the migration's id, claim the new flavor
+        for the instance (any host, the current one included), and land in VERIFY_RESIZE."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.RESIZE_PREP:
+            return
+        migration = dict(inst.migration)
+        with self.actions.event(action_id, "compute_prep_resize", inst.host):
+            self.placement.move(inst.id, migration["id"])
+            try:
+                node = self.scheduler.select_and_claim(self._request(inst, flavor=inst.new_flavor)).node
+            except NoValidHost as error:
+                self.placement.move(migration["id"], inst.id)
+                self._undo_resize_quota(inst)
+                transition(self.db, inst.id, {"task_state": st.RESIZE_PREP},
+                           {"task_state": None, "migration": None, "new_flavor": None,
+                            "fault": fault(500, str(error))})
+                return
+        migration["dest_host"] = node.host
+        if not transition(self.db, inst.id, {"task_state": st.RESIZE_PREP},
+                          {"task_state": st.RESIZE_MIGRATING, "migration": migration}):
+            return
+        with self.actions.event(action_id, "compute_resize_instance", inst.host):
+            source = self.hosts.driver(inst.host)
+            was_running = inst.vm_state == st.ACTIVE
+            source.power_off(inst.id)
+            dest = self.hosts.driver(node.host)
+            flavor = inst.new_flavor
+            topology = choose_topology(flavor["vcpus"], flavor.get("extra_specs") or {}, inst.image_properties)
+            guest = {"topology": {"sockets": topology.sockets, "cores": topology.cores,
+                                  "threads": topology.threads}}
+            if node.host != inst.host:
+                source.destroy(inst.id)
+            power = dest.spawn(GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"], flavor["disk"],
+                                         inst.image_ref, guest["topology"], inst.user_data))
+            if not was_running:
+                power = dest.power_off(inst.id)
+        transition(self.db, inst.id, {"task_state": st.RESIZE_MIGRATING},
+                   {"task_state": None, "vm_state": st.RESIZED, "power_state": power, "host": node.host,
+                    "node": node.host, "old_flavor": inst.flavor, "flavor": inst.new_flavor, "new_flavor": None,
+                    "guest": guest, "migration": migration | {"was_running": was_running}})
+
+    def _undo_resize_quota(self, inst: Instance) -> None:
+        extra = (inst.migration or {}).get("quota") or {}
+        if extra:
+            with self.db.session() as s:
+                self.quotas.release(s, inst.project_id, extra)
+
+    def confirm_resize(self, instance_id: str, action_id: str | None = None) -> None:
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.RESIZE_CONFIRMING:
+            return
+        with self.actions.event(action_id, "compute_confirm_resize", inst.host):
+            migration = inst.migration
+            if migration.get("source_host") != inst.host:
+                self.hosts.driver(migration["source_host"]).destroy(inst.id)
+            self.placement.release(migration["id"])
+            shrink = {r: -d for r, d in (migration.get("quota") or {}).items() if d < 0}
+            vm_state = st.ACTIVE if migration.get("was_running", True) else st.STOPPED
+            with self.db.session() as s:
+                done = s.execute(sa.update(Instance).where(Instance.id == inst.id,
+                                                           Instance.task_state == st.RESIZE_CONFIRMING)
+                                 .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
+                                         updated_at=utcnow())).rowcount
+                if done and shrink:
+                    self.quotas.release(s, inst.project_id, shrink)
+
+    def revert_resize(self, instance_id: str, action_id: str | None = None) -> None:
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.RESIZE_REVERTING:
+            return
+        with self.actions.event(action_id, "compute_revert_resize", inst.host):
+            migration = inst.migration
+            source = migration["source_host"]
+            dest = self.hosts.driver(inst.host)
+            if source != inst.host:
+                dest.destroy(inst.id)
+            flavor = inst.old_flavor
+            topology = choose_topology(flavor["vcpus"], flavor.get("extra_specs") or {}, inst.image_properties)
+            guest = {"topology": {"sockets": topology.sockets, "cores": topology.cores,
+                                  "threads": topology.threads}}
+            power = self.hosts.driver(source).spawn(GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"],
+                                                              flavor["disk"], inst.image_ref, guest["topology"],
+                                                              inst.user_data))
+            if not migration.get("was_running", True):
+                power = self.hosts.driver(source).power_off(inst.id)
+            self.placement.move(migration["id"], inst.id)
+            grow = {r: d for r, d in (migration.get("quota") or {}).items() if d > 0}
+            vm_state = st.ACTIVE if migration.get("was_running", True) else st.STOPPED
+            with self.db.session() as s:
+                done = s.execute(sa.update(Instance).where(Instance.id == inst.id,
+                                                           Instance.task_state == st.RESIZE_REVERTING)
+                                 .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
+                                         flavor=flavor, host=source, node=source, guest=guest,
+                                         power_state=power, updated_at=utcnow())).rowcount
+                if done and grow:
+                    self.quotas.release(s, inst.project_id, grow)
+
+    # -- restart recovery -------------------------------------------------------------
+    def interrupted(self) -> list[Instance]:
+        with self.db.session(readonly=True) as s:
+            return list(s.scalars(sa.select(Instance).where(Instance.task_state.is_not(None))))
+
+    def recover(self, instance: Instance) -> None:
+        """Finish or fail one operation a previous process left half done: builds, deletes
+        and power operations are resumed (each step is idempotent); snapshots are dropped;
+        anything else (a resize in flight) becomes ERROR with a fault saying why."""
+        task = instance.task_state
+        if task in BUILD_TASKS:
+            if task == st.SCHEDULING:
+                self.placement.release(instance.id)
+            self.build_instance(instance.id)
+        elif task == st.DELETING:
+            self.delete_instance(instance.id)
+        elif any(op.task_state == task for op in OPERATIONS.values()):
+            name = next(n for n, op in OPERATIONS.items() if op.task_state == task)
+            self.run_operation(instance.id, name)
+        elif task == st.REBUILDING:
+            self.rebuild_instance(instance.id)
+        elif task == st.IMAGE_SNAPSHOT:
+            transition(self.db, instance.id, {"task_state": task}, {"task_state": None})
+        else:
+            self._error(instance.id, task, 500, f"Operation {task} was interrupted by a compute service restart.")

@@ -1,0 +1,230 @@
+"""Compute tables.
+
+Flavors are copied into the instance row when it is created (Nova's embedded flavor),
+so a flavor can be deleted or its extra specs changed without rewriting history.
+Every contended counter (quota usage, server group membership) and every instance state
+lives in a column that is changed only by compare-and-swap (see ``common/db/cas.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pocketstack.common.db.base import Base, JSONText, new_id, utcnow
+
+ID = sa.String(64)
+# Microsecond timestamps on MySQL/MariaDB too (their DATETIME defaults to whole seconds),
+# so "newest first" orderings are the same on every backend.
+TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+class Flavor(Base):
+    __tablename__ = "compute_flavor"
+
+    id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    vcpus: Mapped[int] = mapped_column(sa.Integer)
+    memory_mb: Mapped[int] = mapped_column(sa.Integer)
+    root_gb: Mapped[int] = mapped_column(sa.Integer, default=0)
+    ephemeral_gb: Mapped[int] = mapped_column(sa.Integer, default=0)
+    swap: Mapped[int] = mapped_column(sa.Integer, default=0)
+    rxtx_factor: Mapped[float] = mapped_column(sa.Float, default=1.0)
+    is_public: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    disabled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
+
+
+class FlavorExtraSpec(Base):
+    __tablename__ = "compute_flavor_extra_spec"
+
+    flavor_id: Mapped[str] = mapped_column(sa.String(255), sa.ForeignKey("compute_flavor.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))
+
+
+class FlavorAccess(Base):
+    __tablename__ = "compute_flavor_access"
+
+    flavor_id: Mapped[str] = mapped_column(sa.String(255), sa.ForeignKey("compute_flavor.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
+
+
+class KeyPair(Base):
+    __tablename__ = "compute_keypair"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ID)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    type: Mapped[str] = mapped_column(sa.String(16), default="ssh")
+    public_key: Mapped[str] = mapped_column(sa.Text)
+    fingerprint: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
+
+
+class QuotaLimit(Base):
+    """A project's limit for one resource; absent rows mean the default."""
+
+    __tablename__ = "compute_quota_limit"
+
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(sa.Integer)
+
+
+class QuotaUsage(Base):
+    """What a scope (a project, or ``user:<id>`` for key pairs) uses of one resource.
+
+    Reservations change ``in_use`` by compare-and-swap on its old value, so two racing
+    requests can never both take the last unit.
+    """
+
+    __tablename__ = "compute_quota_usage"
+
+    scope: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    in_use: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class ComputeNode(Base):
+    """A hypervisor host: its nova-compute service and its hypervisor in one row."""
+
+    __tablename__ = "compute_node"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # hypervisor UUID = placement provider
+    service_id: Mapped[str] = mapped_column(ID, unique=True)
+    host: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    hypervisor_type: Mapped[str] = mapped_column(sa.String(32), default="fake")
+    availability_zone: Mapped[str] = mapped_column(sa.String(255), default="nova")
+    vcpus: Mapped[int] = mapped_column(sa.Integer)
+    memory_mb: Mapped[int] = mapped_column(sa.Integer)
+    local_gb: Mapped[int] = mapped_column(sa.Integer)
+    host_ip: Mapped[str] = mapped_column(sa.String(64), default="127.0.0.1")
+    disabled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    forced_down: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
+
+
+class Instance(Base):
+    __tablename__ = "compute_instance"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255), index=True)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    project_id: Mapped[str] = mapped_column(ID, index=True)
+    user_id: Mapped[str] = mapped_column(ID)
+    reservation_id: Mapped[str] = mapped_column(sa.String(32), index=True)
+    launch_index: Mapped[int] = mapped_column(sa.Integer, default=0)
+    flavor_id: Mapped[str] = mapped_column(sa.String(255), index=True)
+    flavor: Mapped[dict] = mapped_column(JSONText)  # the flavor as it was at boot / last resize
+    old_flavor: Mapped[dict | None] = mapped_column(JSONText, nullable=True)  # during a resize
+    new_flavor: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
+    # An ongoing resize: {"id": migration consumer uuid, "source_host", "dest_host"}.
+    migration: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
+    image_ref: Mapped[str] = mapped_column(sa.String(64), default="", index=True)
+    image_properties: Mapped[dict] = mapped_column(JSONText, default=dict)
+    boot_from_volume: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    key_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    key_data: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    user_data: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    config_drive: Mapped[str] = mapped_column(sa.String(8), default="")
+    availability_zone: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    requested_az: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    scheduler_hints: Mapped[dict] = mapped_column(JSONText, default=dict)
+    host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
+    node: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    vm_state: Mapped[str] = mapped_column(sa.String(32), index=True)
+    task_state: Mapped[str | None] = mapped_column(sa.String(32), nullable=True, index=True)
+    power_state: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # What the guest looks like to the hypervisor (CPU topology, rescue state...).
+    guest: Mapped[dict] = mapped_column(JSONText, default=dict)
+    locked: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    locked_by: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    fault: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
+    access_ipv4: Mapped[str] = mapped_column(sa.String(64), default="")
+    access_ipv6: Mapped[str] = mapped_column(sa.String(64), default="")
+    security_groups: Mapped[list] = mapped_column(JSONText, default=list)
+    hostname: Mapped[str] = mapped_column(sa.String(255), default="")
+    launched_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow, index=True)
+
+
+class InstanceMetadata(Base):
+    __tablename__ = "compute_instance_metadata"
+
+    instance_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("compute_instance.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))
+
+
+class InstanceTag(Base):
+    __tablename__ = "compute_instance_tag"
+
+    instance_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("compute_instance.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    tag: Mapped[str] = mapped_column(sa.String(60), primary_key=True, index=True)
+
+
+class InstanceAction(Base):
+    __tablename__ = "compute_instance_action"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    instance_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("compute_instance.id", ondelete="CASCADE"),
+                                             index=True)
+    action: Mapped[str] = mapped_column(sa.String(64))
+    request_id: Mapped[str] = mapped_column(sa.String(64))
+    project_id: Mapped[str] = mapped_column(ID)
+    user_id: Mapped[str] = mapped_column(ID)
+    message: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    start_time: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
+
+
+class InstanceActionEvent(Base):
+    __tablename__ = "compute_instance_action_event"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    action_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("compute_instance_action.id", ondelete="CASCADE"),
+                                           index=True)
+    event: Mapped[str] = mapped_column(sa.String(64))
+    host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    result: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    traceback: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    start_time: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
+    finish_time: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)
+
+
+class ServerGroup(Base):
+    __tablename__ = "compute_server_group"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    project_id: Mapped[str] = mapped_column(ID, index=True)
+    user_id: Mapped[str] = mapped_column(ID)
+    policy: Mapped[str] = mapped_column(sa.String(32))
+    rules: Mapped[dict] = mapped_column(JSONText, default=dict)
+    # Bumped by compare-and-swap whenever a member of a hard-policy group is placed, so two
+    # members scheduled at once cannot both decide on a stale view of the group.
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
+
+
+class ServerGroupMember(Base):
+    """Membership; the unique instance id makes a server join at most one group."""
+
+    __tablename__ = "compute_server_group_member"
+
+    group_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("compute_server_group.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    instance_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, unique=True)

@@ -1,0 +1,55 @@
+"""Compute's view of Placement: the few calls the scheduler and the hosts make.
+
+Compute never reads Placement's tables; it calls the placement service's manager in
+process (a REST client can implement the same methods when the services run apart).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pocketstack.common.api.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from pocketstack.cloud import Cloud
+
+
+def flavor_resources(flavor: dict) -> dict[str, int]:
+    """The resources one instance of ``flavor`` consumes."""
+    resources = {"VCPU": flavor["vcpus"], "MEMORY_MB": flavor["ram"],
+                 "DISK_GB": flavor["disk"] + flavor.get("ephemeral", 0) + (flavor.get("swap", 0) + 1023) // 1024}
+    return {rc: amount for rc, amount in resources.items() if amount > 0}
+
+
+class Placement:
+    def __init__(self, cloud: "Cloud"):
+        self._cloud = cloud
+
+    @property
+    def manager(self) -> Any:
+        try:
+            return self._cloud.service("placement").manager
+        except StopIteration:
+            raise ServiceUnavailable("The placement service is not running in this cloud.") from None
+
+    def ensure_provider(self, uuid: str, name: str, inventories: dict[str, dict], traits=()) -> None:
+        self.manager.ensure_provider(uuid, name, inventories, traits=traits)
+
+    def candidates(self, resources: dict[str, int], required_traits=(), forbidden_traits=()) -> list:
+        return self.manager.get_candidates(resources, required_traits=required_traits,
+                                           forbidden_traits=forbidden_traits)
+
+    def claim(self, consumer: str, project_id: str, user_id: str, provider: str, resources: dict[str, int]) -> bool:
+        return self.manager.claim(consumer, project_id, user_id, {provider: resources})
+
+    def allocations(self, consumer: str) -> dict:
+        return self.manager.get_allocations(consumer)
+
+    def release(self, consumer: str) -> None:
+        self.manager.delete_allocations(consumer)
+
+    def move(self, source: str, target: str) -> None:
+        self.manager.move_allocations(source, target)
+
+    def usages(self, provider: str) -> dict[str, int]:
+        return self.manager.usages(provider)

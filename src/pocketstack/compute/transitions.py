@@ -1,0 +1,61 @@
+"""Instance state changes, each one a compare-and-swap on the states it starts from.
+
+``transition(db, id, expect={"task_state": None, "vm_state": [ACTIVE]}, values=...)``
+issues ``UPDATE compute_instance SET ... WHERE id = :id AND task_state IS NULL AND
+vm_state IN (...)`` and reports whether it won.  Nobody ever reads a state and then
+writes it unconditionally, so two racing requests (stop and delete, say) can never both
+think they own the instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from pocketstack.common.api.errors import Conflict, NotFound
+from pocketstack.common.db import Database, utcnow
+from pocketstack.compute.models import Instance
+
+
+def _condition(column, expected: Any):
+    if isinstance(expected, (list, tuple, set, frozenset)):
+        values = list(expected)
+        clauses = [column.in_([v for v in values if v is not None])]
+        if None in values:
+            clauses.append(column.is_(None))
+        return sa.or_(*clauses)
+    return column.is_(None) if expected is None else column == expected
+
+
+def transition(db: Database, instance_id: str, expect: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    """Apply ``values`` if the instance is still in the ``expect``ed states; True if it was."""
+    table = Instance.__table__
+    stmt = (sa.update(table).where(table.c.id == instance_id,
+                                   *(_condition(table.c[k], v) for k, v in expect.items()))
+            .values(updated_at=utcnow(), **values))
+    with db.session() as s:
+        return s.execute(stmt).rowcount == 1
+
+
+def load(db: Database, instance_id: str) -> Instance:
+    with db.session(readonly=True) as s:
+        instance = s.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"Instance {instance_id} could not be found.")
+    return instance
+
+
+def begin(db: Database, instance_id: str, action: str, vm_states: list[str], task_state: str | None,
+          extra: Mapping[str, Any] | None = None, allowed_tasks: tuple = (None,)) -> Instance:
+    """The API side of an action: move the instance into ``task_state`` if it is idle and in
+    one of ``vm_states``; otherwise 409 with Nova's wording."""
+    values = dict(extra or {})
+    values["task_state"] = task_state
+    if transition(db, instance_id, {"vm_state": vm_states, "task_state": list(allowed_tasks)}, values):
+        return load(db, instance_id)
+    instance = load(db, instance_id)
+    if instance.task_state not in allowed_tasks:
+        raise Conflict(f"Cannot '{action}' instance {instance_id} while it is in task_state {instance.task_state}")
+    raise Conflict(f"Cannot '{action}' instance {instance_id} while it is in vm_state {instance.vm_state}")

@@ -1,0 +1,281 @@
+"""Server actions and their state machine, instance actions, diagnostics, server groups
+and the recovery of operations interrupted by a restart."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import unique
+from test_compute_helpers import (add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait,
+                                  wait_gone)
+
+
+@pytest.fixture(scope="module")
+def image(api, admin_token):
+    return make_image(api, admin_token)
+
+
+@pytest.fixture(scope="module")
+def flavor(api, admin_token):
+    return make_flavor(api, admin_token, vcpus=2, ram=128, disk=1)
+
+
+@pytest.fixture(scope="module")
+def user(api, admin_token):
+    return new_member(api, admin_token)
+
+
+@pytest.fixture
+def server(api, user, image, flavor):
+    server_id = boot(api, user["token"], image, flavor["id"])["server"]["id"]
+    wait(api, user["token"], server_id)
+    yield server_id
+    call(api, "DELETE", f"/servers/{server_id}", user["token"])
+    wait_gone(api, user["token"], server_id)
+
+
+def act(api, token, server_id, body, expect=202):
+    r = call(api, "POST", f"/servers/{server_id}/action", token, json=body)
+    assert r.status_code == expect, r.text
+    return r
+
+
+def test_power_cycle_and_invalid_states(api, user, server):
+    token = user["token"]
+    act(api, token, server, {"os-stop": None})
+    assert wait(api, token, server)["status"] == "SHUTOFF"
+    shown = call(api, "GET", f"/servers/{server}", token).json()["server"]
+    assert shown["OS-EXT-STS:power_state"] == 4
+    r = act(api, token, server, {"os-stop": None}, expect=409)
+    assert r.json()["conflictingRequest"]["message"] == (
+        f"Cannot 'stop' instance {server} while it is in vm_state stopped")
+    act(api, token, server, {"reboot": {"type": "SOFT"}}, expect=409)
+    act(api, token, server, {"os-start": None})
+    assert wait(api, token, server)["status"] == "ACTIVE"
+    act(api, token, server, {"reboot": {"type": "HARD"}})
+    assert wait(api, token, server)["status"] == "ACTIVE"
+    act(api, token, server, {"reboot": {"type": "SIDEWAYS"}}, expect=400)
+    for verb, state in (("pause", "PAUSED"), ("unpause", "ACTIVE"), ("suspend", "SUSPENDED"),
+                        ("resume", "ACTIVE"), ("rescue", "RESCUE"), ("unrescue", "ACTIVE")):
+        r = act(api, token, server, {verb: None}, expect=200 if verb == "rescue" else 202)
+        if verb == "rescue":
+            assert r.json()["adminPass"]
+        assert wait(api, token, server)["status"] == state, verb
+    act(api, token, server, {"unpause": None}, expect=409)
+    act(api, token, server, {"fly": None}, expect=400)
+    output = act(api, token, server, {"os-getConsoleOutput": {"length": 2}}, expect=200).json()["output"]
+    assert len(output.splitlines()) == 2
+    full = act(api, token, server, {"os-getConsoleOutput": {}}, expect=200).json()["output"]
+    assert "login:" in full and "cpu topology" in full
+    actions = call(api, "GET", f"/servers/{server}/os-instance-actions", token).json()["instanceActions"]
+    assert [a["action"] for a in actions][-1] == "create"
+    assert {"stop", "start", "reboot", "pause", "rescue"} <= {a["action"] for a in actions}
+    stop = next(a for a in actions if a["action"] == "stop")
+    detail = call(api, "GET", f"/servers/{server}/os-instance-actions/{stop['request_id']}", token).json()
+    events = detail["instanceAction"]["events"]
+    assert events[0]["event"] == "compute_stop_instance" and events[0]["result"] == "Success"
+    assert "traceback" not in events[0]
+
+
+def test_lock(api, user, admin_token, server):
+    token = user["token"]
+    act(api, token, server, {"lock": None})
+    assert call(api, "GET", f"/servers/{server}", token).json()["server"]["locked"] is True
+    r = act(api, token, server, {"os-stop": None}, expect=409)
+    assert r.json()["conflictingRequest"]["message"] == f"Instance {server} is locked"
+    assert call(api, "DELETE", f"/servers/{server}", token).status_code == 409
+    act(api, admin_token, server, {"os-stop": None})  # admins may act on locked servers
+    wait(api, token, server)
+    act(api, token, server, {"unlock": None})
+    act(api, admin_token, server, {"lock": None})
+    act(api, token, server, {"unlock": None}, expect=403)  # locked by an admin
+    act(api, admin_token, server, {"unlock": None})
+    act(api, token, server, {"os-start": None})
+    assert wait(api, token, server)["status"] == "ACTIVE"
+
+
+def test_resize_confirm_and_revert(api, admin_token, user, server, flavor):
+    token = user["token"]
+    bigger = make_flavor(api, admin_token, vcpus=4, ram=256, disk=1)
+    act(api, token, server, {"resize": {"flavorRef": flavor["id"]}}, expect=400)  # same flavor
+    act(api, token, server, {"resize": {"flavorRef": "nope"}}, expect=400)
+    act(api, token, server, {"resize": {"flavorRef": bigger["id"]}})
+    shown = wait(api, token, server)
+    assert shown["status"] == "VERIFY_RESIZE" and shown["flavor"]["vcpus"] == 4
+    used = call(api, "GET", "/limits", token).json()["limits"]["absolute"]
+    assert used["totalCoresUsed"] == 4
+    placement = api.cloud.service("placement").manager
+    assert len(placement.get_allocations(server)) == 1
+    act(api, token, server, {"revertResize": None})
+    shown = wait(api, token, server)
+    assert shown["status"] == "ACTIVE" and shown["flavor"]["vcpus"] == 2
+    assert call(api, "GET", "/limits", token).json()["limits"]["absolute"]["totalCoresUsed"] == 2
+    assert list(placement.get_allocations(server).values())[0]["VCPU"] == 2
+    act(api, token, server, {"confirmResize": None}, expect=409)
+    act(api, token, server, {"resize": {"flavorRef": bigger["id"]}})
+    assert wait(api, token, server)["status"] == "VERIFY_RESIZE"
+    act(api, token, server, {"confirmResize": None}, expect=204)
+    shown = wait(api, token, server)
+    assert shown["status"] == "ACTIVE" and shown["flavor"]["original_name"] == bigger["name"]
+    allocations = placement.get_allocations(server)
+    assert list(allocations.values())[0]["VCPU"] == 4 and len(allocations) == 1
+    actions = {a["action"] for a in call(api, "GET", f"/servers/{server}/os-instance-actions",
+                                         token).json()["instanceActions"]}
+    assert {"resize", "confirmResize", "revertResize"} <= actions
+
+
+def test_create_image_and_rebuild(api, admin_token, user, server, image):
+    token = user["token"]
+    r = act(api, token, server, {"createImage": {"name": unique("snap"), "metadata": {"purpose": "test"}}})
+    image_id = r.json()["image_id"]
+    wait(api, token, server)
+    snap = api.request("GET", f"/image/v2/images/{image_id}", token).json()
+    assert snap["status"] == "active" and snap["instance_uuid"] == server and snap["purpose"] == "test"
+    old = call(api, "POST", f"/servers/{server}/action", token, version="2.44",
+               json={"createImage": {"name": unique("snap")}})
+    assert old.status_code == 202 and "/images/" in old.headers["Location"] and not old.content
+    wait(api, token, server)
+    r = act(api, token, server, {"rebuild": {"imageRef": image_id, "name": "rebuilt"}})
+    assert r.json()["server"]["status"] == "REBUILD" and r.json()["server"]["adminPass"]
+    shown = wait(api, token, server)
+    assert shown["status"] == "ACTIVE" and shown["image"]["id"] == image_id and shown["name"] == "rebuilt"
+
+
+def test_diagnostics_show_topology_to_admins(api, admin_token, user, image):
+    flavor = make_flavor(api, admin_token, vcpus=4, ram=128)
+    call(api, "POST", f"/flavors/{flavor['id']}/os-extra_specs", admin_token,
+         json={"extra_specs": {"hw:cpu_sockets": "2"}})
+    server_id = boot(api, user["token"], image, flavor["id"])["server"]["id"]
+    wait(api, user["token"], server_id)
+    assert call(api, "GET", f"/servers/{server_id}/diagnostics", user["token"]).status_code == 403
+    diag = call(api, "GET", f"/servers/{server_id}/diagnostics", admin_token).json()
+    assert diag["num_cpus"] == 4 and diag["cpu_topology"]["sockets"] == 2
+    assert diag["cpu_topology"]["sockets"] * diag["cpu_topology"]["cores"] * diag["cpu_topology"]["threads"] == 4
+    call(api, "DELETE", f"/servers/{server_id}", user["token"])
+    wait_gone(api, user["token"], server_id)
+
+
+def test_bad_topology_is_400(api, admin_token, user, image):
+    flavor = make_flavor(api, admin_token, vcpus=3, ram=128)
+    call(api, "POST", f"/flavors/{flavor['id']}/os-extra_specs", admin_token,
+         json={"extra_specs": {"hw:cpu_max_sockets": "1", "hw:cpu_max_cores": "1", "hw:cpu_max_threads": "1"}})
+    body = boot(api, user["token"], image, flavor["id"], expect=400)
+    assert "topology" in body["badRequest"]["message"]
+
+
+def test_server_groups(api, admin_token, image, flavor):
+    member = new_member(api, admin_token)
+    token = member["token"]
+    r = call(api, "POST", "/os-server-groups", token, json={"server_group": {"name": "g", "policy": "anti-affinity"}})
+    assert r.status_code == 200, r.text
+    group = r.json()["server_group"]
+    assert group["policy"] == "anti-affinity" and group["rules"] == {} and group["members"] == []
+    old = call(api, "GET", f"/os-server-groups/{group['id']}", token, version="2.1").json()["server_group"]
+    assert old["policies"] == ["anti-affinity"] and "policy" not in old
+    assert call(api, "POST", "/os-server-groups", token,
+                json={"server_group": {"name": "g", "policy": "sideways"}}).status_code == 400
+    ids = [boot(api, token, image, flavor["id"], hints={"group": group["id"]})["server"]["id"] for _ in range(2)]
+    hosts = {wait(api, admin_token, i)["OS-EXT-SRV-ATTR:host"] for i in ids}
+    assert len(hosts) == 2  # anti-affinity: one per host
+    shown = call(api, "GET", f"/os-server-groups/{group['id']}", token).json()["server_group"]
+    assert sorted(shown["members"]) == sorted(ids)
+    assert call(api, "GET", f"/os-server-groups/{group['id']}", new_member(api, admin_token)["token"]).status_code == 404
+    listed = call(api, "GET", "/os-server-groups", token).json()["server_groups"]
+    assert [g["id"] for g in listed] == [group["id"]]
+    assert group["id"] in {g["id"] for g in call(api, "GET", "/os-server-groups?all_projects=1",
+                                                 admin_token).json()["server_groups"]}
+    # Group member quota.
+    call(api, "PUT", f"/os-quota-sets/{member['project']['id']}", admin_token,
+         json={"quota_set": {"server_group_members": 2}})
+    body = boot(api, token, image, flavor["id"], hints={"group": group["id"]}, expect=403)
+    assert "server_group_members" in body["forbidden"]["message"]
+    affinity = call(api, "POST", "/os-server-groups", token,
+                    json={"server_group": {"name": "a", "policy": "affinity"}}).json()["server_group"]
+    together = [boot(api, token, image, flavor["id"], hints={"group": affinity["id"]})["server"]["id"]
+                for _ in range(2)]
+    assert len({wait(api, admin_token, i)["OS-EXT-SRV-ATTR:host"] for i in together}) == 1
+    for server_id in ids + together:
+        call(api, "DELETE", f"/servers/{server_id}", token)
+    for server_id in ids + together:
+        wait_gone(api, token, server_id)
+    assert call(api, "DELETE", f"/os-server-groups/{group['id']}", token).status_code == 204
+    assert call(api, "GET", f"/os-server-groups/{group['id']}", token).status_code == 404
+
+
+def test_interrupted_operations_are_recovered(api, user, image, flavor):
+    """A process that died mid-operation leaves task states behind; recovery resumes or
+    fails each one from its persisted state."""
+    from pocketstack.compute import states as st
+    from pocketstack.compute.transitions import transition
+
+    compute = api.cloud.service("compute").compute
+    token = user["token"]
+    stopping, resizing = [boot(api, token, image, flavor["id"])["server"]["id"] for _ in range(2)]
+    for server_id in (stopping, resizing):
+        wait(api, token, server_id)
+    # Simulate a crash right after the API persisted the transitions.
+    assert transition(compute.db, stopping, {"task_state": None}, {"task_state": st.POWERING_OFF})
+    assert transition(compute.db, resizing, {"task_state": None}, {"task_state": st.RESIZE_MIGRATING})
+    compute.rpc.recover()
+    assert wait(api, token, stopping)["status"] == "SHUTOFF"
+    failed = wait(api, token, resizing)
+    assert failed["status"] == "ERROR" and "interrupted" in failed["fault"]["message"]
+    for server_id in (stopping, resizing):
+        call(api, "DELETE", f"/servers/{server_id}", token)
+        wait_gone(api, token, server_id)
+
+
+def test_anti_affinity_max_server_per_host_under_concurrency(api, admin_token, image, flavor):
+    """Twelve members booted at once onto three hosts allowing two each: exactly six fit,
+    never three on one host (the group generation CAS makes racing members re-decide)."""
+    member = new_member(api, admin_token)
+    token = member["token"]
+    call(api, "PUT", f"/os-quota-sets/{member['project']['id']}", admin_token,
+         json={"quota_set": {"instances": -1, "cores": -1, "ram": -1, "server_group_members": -1}})
+    zone = unique("zone")
+    nodes = add_hosts(api, zone, [64, 64, 64], memory_mb=65536)
+    group = call(api, "POST", "/os-server-groups", token, json={"server_group": {
+        "name": "two-per-host", "policy": "anti-affinity", "rules": {"max_server_per_host": 2}}}).json()
+    group_id = group["server_group"]["id"]
+    assert group["server_group"]["rules"] == {"max_server_per_host": 2}
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        ids = list(pool.map(lambda _: boot(api, token, image, flavor["id"], availability_zone=zone,
+                                           hints={"group": group_id})["server"]["id"], range(12)))
+    servers = [wait(api, admin_token, i) for i in ids]
+    placed = [s["OS-EXT-SRV-ATTR:host"] for s in servers if s["status"] == "ACTIVE"]
+    assert len(placed) == 6 and sorted(placed.count(h) for h in set(placed)) == [2, 2, 2]
+    assert [s["status"] for s in servers].count("ERROR") == 6
+    assert call(api, "POST", "/os-server-groups", token, json={"server_group": {
+        "name": "x", "policy": "affinity", "rules": {"max_server_per_host": 2}}}).status_code == 400
+    for server_id in ids:
+        call(api, "DELETE", f"/servers/{server_id}", token)
+    for server_id in ids:
+        wait_gone(api, token, server_id)
+    retire(api, nodes)
+
+
+def test_rebuild_keeps_a_stopped_server_stopped(api, user, server, image):
+    token = user["token"]
+    act(api, token, server, {"os-stop": None})
+    wait(api, token, server)
+    act(api, token, server, {"rebuild": {"imageRef": image}})
+    shown = wait(api, token, server)
+    assert shown["status"] == "SHUTOFF" and shown["OS-EXT-STS:power_state"] == 4
+
+
+@pytest.mark.parametrize("vcpus", [4, 1])
+def test_delete_during_verify_resize_releases_the_larger_flavor(api, admin_token, image, flavor, vcpus):
+    member = new_member(api, admin_token)
+    token = member["token"]
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    wait(api, token, server_id)
+    target = make_flavor(api, admin_token, vcpus=vcpus, ram=128, disk=1)
+    act(api, token, server_id, {"resize": {"flavorRef": target["id"]}})
+    assert wait(api, token, server_id)["status"] == "VERIFY_RESIZE"
+    used = call(api, "GET", "/limits", token).json()["limits"]["absolute"]["totalCoresUsed"]
+    assert used == max(vcpus, flavor["vcpus"])
+    call(api, "DELETE", f"/servers/{server_id}", token)
+    wait_gone(api, token, server_id)
+    assert call(api, "GET", "/limits", token).json()["limits"]["absolute"]["totalCoresUsed"] == 0

@@ -1,0 +1,106 @@
+"""Flavors: CRUD, extra specs, private flavors and their access lists, visibility."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import unique
+from test_compute_helpers import call, make_flavor, new_member
+
+
+@pytest.fixture(scope="module")
+def member(api, admin_token):
+    return new_member(api, admin_token)
+
+
+def test_create_show_list_delete(api, admin_token, demo_token):
+    flavor = make_flavor(api, admin_token, vcpus=2, ram=256, disk=3, id=unique("fid"), swap=128,
+                         **{"OS-FLV-EXT-DATA:ephemeral": 1, "description": "small"})
+    assert flavor["vcpus"] == 2 and flavor["ram"] == 256 and flavor["disk"] == 3 and flavor["swap"] == 128
+    assert flavor["OS-FLV-EXT-DATA:ephemeral"] == 1 and flavor["os-flavor-access:is_public"] is True
+    assert flavor["extra_specs"] == {} and flavor["description"] == "small"
+    shown = call(api, "GET", f"/flavors/{flavor['id']}", demo_token).json()["flavor"]
+    assert shown["name"] == flavor["name"]
+    names = [f["name"] for f in call(api, "GET", "/flavors", demo_token).json()["flavors"]]
+    assert flavor["name"] in names
+    old = call(api, "GET", f"/flavors/{flavor['id']}", demo_token, version="2.1").json()["flavor"]
+    assert "description" not in old and "extra_specs" not in old
+    assert call(api, "POST", "/flavors", admin_token,
+                json={"flavor": {"name": flavor["name"], "vcpus": 1, "ram": 1, "disk": 0}}).status_code == 409
+    assert call(api, "DELETE", f"/flavors/{flavor['id']}", demo_token).status_code == 403
+    assert call(api, "DELETE", f"/flavors/{flavor['id']}", admin_token).status_code == 202
+    r = call(api, "GET", f"/flavors/{flavor['id']}", demo_token)
+    assert r.status_code == 404 and "itemNotFound" in r.json()
+
+
+@pytest.mark.parametrize("body", [
+    {"name": "x", "vcpus": 0, "ram": 1, "disk": 0},
+    {"name": "x", "vcpus": 1, "ram": "lots", "disk": 0},
+    {"name": "", "vcpus": 1, "ram": 1, "disk": 0},
+    {"name": "x", "vcpus": 1, "ram": 1},
+    {"name": "x", "vcpus": 1, "ram": 1, "disk": 0, "bogus": 1},
+])
+def test_bad_flavor_is_400(api, admin_token, body):
+    r = call(api, "POST", "/flavors", admin_token, json={"flavor": body})
+    assert r.status_code == 400 and r.json()["badRequest"]["code"] == 400
+
+
+def test_update_description_needs_2_55(api, admin_token):
+    flavor = make_flavor(api, admin_token)
+    r = call(api, "PUT", f"/flavors/{flavor['id']}", admin_token, json={"flavor": {"description": "new"}})
+    assert r.status_code == 200 and r.json()["flavor"]["description"] == "new"
+    assert call(api, "PUT", f"/flavors/{flavor['id']}", admin_token, version="2.54",
+                json={"flavor": {"description": "x"}}).status_code == 405
+
+
+def test_extra_specs(api, admin_token, demo_token):
+    flavor = make_flavor(api, admin_token)
+    base = f"/flavors/{flavor['id']}/os-extra_specs"
+    r = call(api, "POST", base, admin_token, json={"extra_specs": {"hw:cpu_sockets": "1", "trait:X": "required"}})
+    assert r.status_code == 200 and r.json()["extra_specs"]["hw:cpu_sockets"] == "1"
+    assert call(api, "GET", base, demo_token).json()["extra_specs"] == {"hw:cpu_sockets": "1",
+                                                                        "trait:X": "required"}
+    assert call(api, "PUT", f"{base}/hw:cpu_sockets", admin_token, json={"hw:cpu_sockets": "2"}).json() == {
+        "hw:cpu_sockets": "2"}
+    assert call(api, "PUT", f"{base}/a", admin_token, json={"b": "2"}).status_code == 400
+    assert call(api, "GET", f"{base}/hw:cpu_sockets", demo_token).json() == {"hw:cpu_sockets": "2"}
+    assert call(api, "POST", base, demo_token, json={"extra_specs": {"a": "b"}}).status_code == 403
+    assert call(api, "DELETE", f"{base}/trait:X", admin_token).status_code == 204
+    assert call(api, "DELETE", f"{base}/trait:X", admin_token).status_code == 404
+    shown = call(api, "GET", f"/flavors/{flavor['id']}", demo_token).json()["flavor"]
+    assert shown["extra_specs"] == {"hw:cpu_sockets": "2"}
+
+
+def test_private_flavor_access(api, admin_token, member):
+    flavor = make_flavor(api, admin_token, **{"os-flavor-access:is_public": False})
+    token, project_id = member["token"], member["project"]["id"]
+    assert call(api, "GET", f"/flavors/{flavor['id']}", token).status_code == 404
+    listed = {f["id"] for f in call(api, "GET", "/flavors?is_public=none", token).json()["flavors"]}
+    assert flavor["id"] not in listed
+    action = f"/flavors/{flavor['id']}/action"
+    r = call(api, "POST", action, admin_token, json={"addTenantAccess": {"tenant": project_id}})
+    assert r.status_code == 200
+    assert r.json()["flavor_access"] == [{"flavor_id": flavor["id"], "tenant_id": project_id}]
+    assert call(api, "POST", action, admin_token,
+                json={"addTenantAccess": {"tenant": project_id}}).status_code == 409
+    assert call(api, "GET", f"/flavors/{flavor['id']}", token).status_code == 200
+    listed = {f["id"] for f in call(api, "GET", "/flavors?is_public=none", token).json()["flavors"]}
+    assert flavor["id"] in listed
+    assert call(api, "GET", f"/flavors/{flavor['id']}/os-flavor-access", admin_token).json()["flavor_access"]
+    assert call(api, "POST", action, token, json={"removeTenantAccess": {"tenant": project_id}}).status_code == 403
+    assert call(api, "POST", action, admin_token,
+                json={"removeTenantAccess": {"tenant": project_id}}).status_code == 200
+    assert call(api, "GET", f"/flavors/{flavor['id']}", token).status_code == 404
+    public = make_flavor(api, admin_token)
+    assert call(api, "GET", f"/flavors/{public['id']}/os-flavor-access", admin_token).status_code == 404
+
+
+def test_list_paging_and_filters(api, admin_token, demo_token):
+    small = make_flavor(api, admin_token, ram=64)
+    big = make_flavor(api, admin_token, ram=999999)
+    ids = [f["id"] for f in call(api, "GET", "/flavors/detail?minRam=999999", demo_token).json()["flavors"]]
+    assert big["id"] in ids and small["id"] not in ids
+    page = call(api, "GET", "/flavors?limit=1", demo_token).json()
+    assert len(page["flavors"]) == 1 and "marker=" in page["flavors_links"][0]["href"]
+    assert call(api, "GET", "/flavors?marker=nope", demo_token).status_code == 400
+    assert call(api, "GET", "/flavors?sort_key=bogus", demo_token).status_code == 400
