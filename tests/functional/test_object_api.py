@@ -239,10 +239,12 @@ def test_copy_and_fresh_metadata(api, admin_token, acct, container):
 
 
 def test_expiry(api, admin_token, container):
-    put(api, admin_token, f"{container}/soon", b"bye", **{"X-Delete-After": "1"})
+    # X-Delete-At is whole seconds, so "after 3 s" may be as little as 2 s away: enough
+    # for the HEAD below even on a loaded machine.
+    put(api, admin_token, f"{container}/soon", b"bye", **{"X-Delete-After": "3"})
     head = api.request("HEAD", f"{container}/soon", admin_token)
-    assert head.status_code == 200 and int(head.headers["X-Delete-At"]) <= time.time() + 2
-    time.sleep(2.1)
+    assert head.status_code == 200 and int(head.headers["X-Delete-At"]) <= time.time() + 4
+    time.sleep(4.1)
     assert api.request("GET", f"{container}/soon", admin_token).status_code == 404
     later = int(time.time()) + 3600
     put(api, admin_token, f"{container}/later", b"x", **{"X-Delete-At": str(later)})

@@ -48,3 +48,5 @@ def setup(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request at INFO; inter-service calls would drown the useful lines.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

@@ -13,9 +13,10 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 from pocketstack.object import diskfile
-from pocketstack.object.layout import Cluster
 
 LOG = logging.getLogger(__name__)
 
@@ -26,8 +27,14 @@ class AuditStats:
     quarantined: int = 0
 
 
+class Devices(Protocol):
+    """Where the auditor looks: a proxy's ``Cluster`` or a storage node's devices."""
+
+    def local_devices(self) -> list[Path]: ...
+
+
 class Auditor:
-    def __init__(self, cluster: Cluster):
+    def __init__(self, cluster: Devices):
         self.cluster = cluster
 
     def run_once(self) -> AuditStats:

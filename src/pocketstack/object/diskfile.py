@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,16 +52,27 @@ def _place(tmp_path: Path, directory: Path, name: str) -> None:
 
 @dataclass
 class ObjectState:
-    """What one replica holds: data (with metadata), a tombstone, or nothing."""
+    """What one replica holds: data (with metadata), a tombstone, or nothing.
+
+    The data is a local ``data_path`` or, for a replica on a storage node, a
+    ``reader(start, length)`` fetching it over HTTP.
+    """
 
     timestamp: str = ""
     deleted: bool = False
     data_path: Path | None = None
     metadata: dict = field(default_factory=dict)
+    reader: Callable[[int, int], Iterator[bytes]] | None = None
 
     @property
     def exists(self) -> bool:
-        return self.data_path is not None and not self.deleted
+        return (self.data_path is not None or self.reader is not None) and not self.deleted
+
+    def read(self, start: int, length: int) -> Iterator[bytes]:
+        """Chunks of the data (blocking generator: iterate it in a thread)."""
+        if self.reader is not None:
+            return self.reader(start, length)
+        return read_range(self.data_path, start, length)
 
 
 def newest_files(names: list[str]) -> tuple[str | None, str | None]:

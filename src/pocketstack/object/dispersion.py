@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pocketstack.object import diskfile
+from pocketstack.object.nodes import Nodes
 from pocketstack.object.brokers import ContainerBroker, db_path
 from pocketstack.object.layout import Cluster
 
@@ -86,15 +86,20 @@ def _container_names(cluster: Cluster, limit: int) -> list[tuple[str, str]]:
 def report(cluster: Cluster, sample: int = 100) -> Report:
     started = time.monotonic()
     containers, objects = Found(), Found()
-    for account, container in _container_names(cluster, sample):
-        locations = cluster.primaries("container", account, container)
-        found = [loc for loc in locations if db_path(loc.directory).exists()]
-        containers.add(locations[0].partition, len(locations), len(found))
-        if objects.queried >= sample or not found:
-            continue
-        for row in ContainerBroker(db_path(found[0].directory)).list(limit=sample - objects.queried):
-            obj_locations = cluster.primaries("object", account, container, row["name"])
-            copies = sum(1 for loc in obj_locations if diskfile.read_state(loc).timestamp == row["created_at"])
-            objects.add(obj_locations[0].partition, len(obj_locations), copies)
+    nodes = Nodes()
+    try:
+        for account, container in _container_names(cluster, sample):
+            locations = cluster.primaries("container", account, container)
+            found = [loc for loc in locations if db_path(loc.directory).exists()]
+            containers.add(locations[0].partition, len(locations), len(found))
+            if objects.queried >= sample or not found:
+                continue
+            for row in ContainerBroker(db_path(found[0].directory)).list(limit=sample - objects.queried):
+                obj_locations = cluster.primaries("object", account, container, row["name"])
+                copies = sum(1 for loc in obj_locations if nodes.client_for(loc, account, container, row["name"])
+                             .object_state(loc).timestamp == row["created_at"])
+                objects.add(obj_locations[0].partition, len(obj_locations), copies)
+    finally:
+        nodes.close()
     return Report(containers, objects, cluster.rings["container"].partition_count,
                   cluster.rings["object"].partition_count, time.monotonic() - started)

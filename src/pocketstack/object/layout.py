@@ -1,7 +1,9 @@
 """Where things live: the three rings and the device directories they point at.
 
 An account, container or object name hashes (with the cluster's secret suffix) to a
-partition and a hash; its replicas live on the ring's devices under
+partition and a hash; a ring device is either one of this process's own directories
+(port 0, or this process's own loopback address) or a storage node's device reached
+over HTTP (``pocketstack object-server``); its replicas live on the ring's devices under
 ``<device>/<kind>/<partition>/<suffix>/<hash>/`` where ``suffix`` is the hash's last
 three hex digits -- Swift's layout, which lets the replicator compare a partition one
 suffix directory at a time.
@@ -28,6 +30,9 @@ class Location:
     name_hash: str
     kind: str
     handoff: bool = False
+    # ``http://ip:port`` of the storage node holding ``device`` (its name there), or
+    # None when ``device`` is a directory of this process.
+    node: str | None = None
 
     @property
     def suffix(self) -> str:
@@ -38,13 +43,22 @@ class Location:
         return self.device / DATA_DIRS[self.kind] / str(self.partition) / self.suffix / self.name_hash
 
 
-class Cluster:
-    """The rings plus the local directory holding every device (all-in-one mode)."""
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
-    def __init__(self, root: Path, hash_suffix: str):
+
+class Cluster:
+    """The rings plus the local directory holding this process's devices.
+
+    ``own_port`` is the port this process serves on: ring devices at a loopback
+    address with that port (or port 0) are local directories.  Offline tools pass
+    None and take every loopback device as local (all-in-one).
+    """
+
+    def __init__(self, root: Path, hash_suffix: str, own_port: int | None = None):
         self.root = root
         self.devices_dir = root / "devices"
         self.hash_suffix = hash_suffix
+        self.own_port = own_port
         self.rings = {kind: Ring(root / f"{kind}.ring.gz", hash_suffix=hash_suffix, reload_time=1.0)
                       for kind in KINDS}
 
@@ -54,16 +68,28 @@ class Cluster:
     def device_path(self, dev: dict) -> Path:
         return self.devices_dir / dev["device"]
 
+    def is_local(self, dev: dict) -> bool:
+        if dev["port"] == 0:
+            return True
+        return dev["ip"] in LOOPBACK and (self.own_port is None or dev["port"] == self.own_port)
+
     def device_available(self, dev: dict) -> bool:
-        """A device is usable when its directory exists (an unmounted disk is absent)."""
-        return os.path.isdir(self.device_path(dev))
+        """A local device is usable when its directory exists (an unmounted disk is
+        absent); a remote one is assumed up until a request to it fails."""
+        return not self.is_local(dev) or os.path.isdir(self.device_path(dev))
+
+    def location(self, dev: dict, part: int, name_hash: str, kind: str, handoff: bool = False) -> Location:
+        if self.is_local(dev):
+            return Location(self.device_path(dev), part, name_hash, kind, handoff)
+        host = f"[{dev['ip']}]" if ":" in dev["ip"] else dev["ip"]
+        return Location(Path(dev["device"]), part, name_hash, kind, handoff, node=f"http://{host}:{dev['port']}")
 
     def primaries(self, kind: str, account: str, container: str | None = None,
                   obj: str | None = None) -> list[Location]:
         ring = self.rings[kind]
         part, nodes = ring.get_nodes(account, container, obj)
         name_hash = self.name_hash(account, container, obj)
-        return [Location(self.device_path(n), part, name_hash, kind) for n in nodes]
+        return [self.location(n, part, name_hash, kind) for n in nodes]
 
     def write_targets(self, kind: str, account: str, container: str | None = None,
                       obj: str | None = None) -> list[Location]:
@@ -75,11 +101,11 @@ class Cluster:
         targets = []
         for node in nodes:
             if self.device_available(node):
-                targets.append(Location(self.device_path(node), part, name_hash, kind))
+                targets.append(self.location(node, part, name_hash, kind))
             else:
                 spare = next(handoffs, None)
                 if spare is not None:
-                    targets.append(Location(self.device_path(spare), part, name_hash, kind, handoff=True))
+                    targets.append(self.location(spare, part, name_hash, kind, handoff=True))
         return targets
 
     def read_candidates(self, kind: str, account: str, container: str | None = None,
@@ -88,8 +114,8 @@ class Cluster:
         ring = self.rings[kind]
         part, nodes = ring.get_nodes(account, container, obj)
         name_hash = self.name_hash(account, container, obj)
-        found = [Location(self.device_path(n), part, name_hash, kind) for n in nodes if self.device_available(n)]
-        found += [Location(self.device_path(h), part, name_hash, kind, handoff=True)
+        found = [self.location(n, part, name_hash, kind) for n in nodes if self.device_available(n)]
+        found += [self.location(h, part, name_hash, kind, handoff=True)
                   for h in ring.get_more_nodes(part) if self.device_available(h)]
         return found
 

@@ -71,8 +71,12 @@ class Replicator:
 
     def _replicate_partition(self, kind: str, part: int, stats: ReplicationStats) -> None:
         ring = self.cluster.rings[kind]
-        primaries = [self.cluster.device_path(d) for d in ring.get_part_nodes(part)
-                     if self.cluster.device_available(d)]
+        part_nodes = ring.get_part_nodes(part)
+        # Only this process's own devices: replicas on storage nodes are not reached
+        # from here (yet), so a handoff is kept unless every primary is local.
+        primaries = [self.cluster.device_path(d) for d in part_nodes
+                     if self.cluster.is_local(d) and self.cluster.device_available(d)]
+        all_local = all(self.cluster.is_local(d) for d in part_nodes)
         holders = [d for d in self.cluster.local_devices() if (d / DATA_DIRS[kind] / str(part)).is_dir()]
         suffixes = set()
         for device in holders:
@@ -94,7 +98,7 @@ class Replicator:
                 else:
                     stats.merged += _sync_db(BROKERS[kind], name_hash, copies, targets)
         for device in holders:
-            if device not in primaries and primaries:
+            if device not in primaries and primaries and all_local:
                 shutil.rmtree(device / DATA_DIRS[kind] / str(part), ignore_errors=True)
                 stats.removed_handoffs += 1
 

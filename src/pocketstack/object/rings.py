@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from pocketstack.object.layout import KINDS, Cluster
+from pocketstack.object.layout import KINDS, LOOPBACK, Cluster
 from pocketstack.object.ring import RingBuilder
 
 SUFFIX_FILE = "hash_path_suffix"
@@ -43,4 +43,15 @@ def open_cluster(root: Path) -> Cluster:
     suffix_file = root / SUFFIX_FILE
     if not suffix_file.exists():
         raise ValueError(f"no object store in {root} (start the cloud once first)")
-    return Cluster(root, suffix_file.read_text().strip())
+    suffix = suffix_file.read_text().strip()
+    return Cluster(root, suffix, own_port=_own_port(Cluster(root, suffix)))
+
+
+def _own_port(cluster: Cluster) -> int | None:
+    """The port of the cloud owning ``root``: that of a loopback ring device whose
+    directory is here (other loopback ports are storage nodes on this machine)."""
+    for ring in cluster.rings.values():
+        for dev in ring.devs:
+            if dev and dev["ip"] in LOOPBACK and dev["port"] and cluster.device_path(dev).is_dir():
+                return dev["port"]
+    return None

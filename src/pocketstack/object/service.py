@@ -1,12 +1,12 @@
 """The Object Storage service as the cloud runs it: the Swift v1 proxy under
 ``/object-store``, local devices and rings created on first start, and the
-replicator and auditor as background tasks (their blocking walks in threads)."""
+replicator and auditor as background tasks (their blocking walks in threads).
+Object replicas on ring devices of other addresses go to storage nodes over HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from pocketstack.common.api.app import ApiRequest, ServiceSpec, build_app
@@ -14,12 +14,12 @@ from pocketstack.common.service import Service
 from pocketstack.object.api import build_router
 from pocketstack.object.api.errors import swift_format
 from pocketstack.object.auditor import Auditor
+from pocketstack.object.background import every
 from pocketstack.object.layout import Cluster
+from pocketstack.object.nodes import Nodes
 from pocketstack.object.replicator import Replicator
 from pocketstack.object.rings import ensure_cluster
 from pocketstack.object.store import ObjectStore
-
-LOG = logging.getLogger(__name__)
 
 
 class ObjectService(Service):
@@ -35,9 +35,10 @@ class ObjectService(Service):
         root = settings.data_dir / "object"
         suffix = ensure_cluster(root, devices=settings.object_devices, replicas=settings.object_replicas,
                                 part_power=settings.object_part_power, port=settings.port)
-        self.cluster = Cluster(root, suffix)
+        self.cluster = Cluster(root, suffix, own_port=settings.port)
         self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="object-io")
-        self.store = ObjectStore(self.cluster, self.pool)
+        self.nodes = Nodes()
+        self.store = ObjectStore(self.cluster, self.pool, self.nodes)
         self.replicator = Replicator(self.cluster)
         self.auditor = Auditor(self.cluster)
         self._tasks: list[asyncio.Task] = []
@@ -61,8 +62,8 @@ class ObjectService(Service):
     async def start(self) -> None:
         interval = self.cloud.settings.object_background_interval
         if interval > 0:
-            self._tasks = [asyncio.create_task(self._every(interval, self.replicator.run_once, "replication")),
-                           asyncio.create_task(self._every(interval, self.auditor.run_once, "audit"))]
+            self._tasks = [asyncio.create_task(every(interval, self.replicator.run_once, "replication")),
+                           asyncio.create_task(every(interval, self.auditor.run_once, "audit"))]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -70,12 +71,5 @@ class ObjectService(Service):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.pool.shutdown(wait=True)
+        self.nodes.close()
 
-    @staticmethod
-    async def _every(interval: float, work, what: str) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await asyncio.to_thread(work)
-            except Exception:
-                LOG.exception("object %s pass failed", what)

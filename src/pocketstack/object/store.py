@@ -3,6 +3,8 @@
 Every write goes to one location per replica (primaries, handoffs standing in for
 absent devices) in parallel threads and succeeds when a quorum (a majority) of them
 did; reads take the newest of the replicas that answer, falling back over handoffs.
+Object replicas are read and written through ``nodes`` (local disk or a storage node
+over HTTP); account and container databases are still local to the proxy.
 An object write then updates every container replica's listing, and each container
 replica reports its counts to the matching account replica, as Swift's object and
 container servers do.
@@ -15,24 +17,36 @@ import hashlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from pocketstack.common.api.errors import Conflict, ServiceUnavailable
 from pocketstack.object import diskfile
 from pocketstack.object.brokers import AccountBroker, ContainerBroker, db_path
 from pocketstack.object.layout import Cluster, Location
+from pocketstack.object.nodes import Nodes, ReplicaWriter
 
 
 def quorum(replicas: int) -> int:
     return replicas // 2 + 1
 
 
-class ObjectStore:
-    """``pool`` runs only leaf disk and database work; callers wait on it from other threads."""
+def _db_file(location: Location) -> Path:
+    """A database replica's file; databases on storage nodes are not served yet, so a
+    ring sending one there fails that replica (``OSError``) instead of writing here."""
+    if location.node is not None:
+        raise OSError(f"account/container databases on storage node {location.node} are not supported")
+    return db_path(location.directory)
 
-    def __init__(self, cluster: Cluster, pool: ThreadPoolExecutor):
+
+class ObjectStore:
+    """``pool`` runs only leaf disk and database work; callers wait on it from other threads.
+    ``nodes`` reaches each object replica (its own, by default)."""
+
+    def __init__(self, cluster: Cluster, pool: ThreadPoolExecutor, nodes: Nodes | None = None):
         self.cluster = cluster
         self.pool = pool
+        self.nodes = nodes or Nodes()
 
     # ------------------------------------------------------------ helpers
 
@@ -56,7 +70,9 @@ class ObjectStore:
     def _first_db(self, kind: str, broker_cls, *names: str):
         """``(broker, info)`` of the first replica holding the database: primaries, then handoffs."""
         for location in self.cluster.read_candidates(kind, *names):
-            broker = broker_cls(db_path(location.directory))
+            if location.node is not None:
+                continue
+            broker = broker_cls(_db_file(location))
             info = broker.info()
             if info is not None:
                 return broker, info
@@ -75,13 +91,13 @@ class ObjectStore:
 
     def ensure_account(self, account: str, timestamp: str) -> None:
         targets = self.cluster.write_targets("account", account)
-        self._on_all(targets, lambda loc: AccountBroker(db_path(loc.directory)).initialize(timestamp, account=account),
+        self._on_all(targets, lambda loc: AccountBroker(_db_file(loc)).initialize(timestamp, account=account),
                      self._quorum("account"))
 
     def post_account(self, account: str, metadata: dict[str, str], timestamp: str) -> None:
         self.ensure_account(account, timestamp)
         targets = self.cluster.write_targets("account", account)
-        self._on_all(targets, lambda loc: AccountBroker(db_path(loc.directory)).update_metadata(metadata, timestamp),
+        self._on_all(targets, lambda loc: AccountBroker(_db_file(loc)).update_metadata(metadata, timestamp),
                      self._quorum("account"))
 
     # ---------------------------------------------------------- containers
@@ -98,7 +114,7 @@ class ObjectStore:
         self.ensure_account(account, timestamp)
 
         def create(loc: Location):
-            broker = ContainerBroker(db_path(loc.directory))
+            broker = ContainerBroker(_db_file(loc))
             broker.initialize(timestamp, account=account, container=container)
             if metadata:
                 broker.update_metadata(metadata, timestamp)
@@ -109,8 +125,8 @@ class ObjectStore:
 
     def post_container(self, account: str, container: str, metadata: dict[str, str], timestamp: str) -> None:
         targets = self.cluster.write_targets("container", account, container)
-        self._on_all(targets, lambda loc: ContainerBroker(db_path(loc.directory)).update_metadata(
-            metadata, timestamp) if db_path(loc.directory).exists() else None, self._quorum("container"))
+        self._on_all(targets, lambda loc: ContainerBroker(_db_file(loc)).update_metadata(
+            metadata, timestamp) if _db_file(loc).exists() else None, self._quorum("container"))
 
     def delete_container(self, account: str, container: str, timestamp: str) -> None:
         found = self.container(account, container)
@@ -119,7 +135,7 @@ class ObjectStore:
         targets = self.cluster.write_targets("container", account, container)
 
         def delete(loc: Location):
-            broker = ContainerBroker(db_path(loc.directory))
+            broker = ContainerBroker(_db_file(loc))
             if broker.exists:
                 broker.mark_deleted(timestamp)
 
@@ -136,10 +152,10 @@ class ObjectStore:
 
         def apply(pair: tuple[Location, Location | None]):
             c_loc, a_loc = pair
-            broker = ContainerBroker(db_path(c_loc.directory))
+            broker = ContainerBroker(_db_file(c_loc))
             if change is not None and broker.exists:
                 change(broker)
-            account_broker = AccountBroker(db_path(a_loc.directory)) if a_loc else None
+            account_broker = AccountBroker(_db_file(a_loc)) if a_loc else None
             if account_broker is not None and account_broker.exists:
                 account_broker.report(container, broker.info)
 
@@ -152,7 +168,7 @@ class ObjectStore:
         primaries = self.cluster.primaries("object", account, container, obj)
         best = diskfile.ObjectState()
         for index, location in enumerate(self.cluster.read_candidates("object", account, container, obj)):
-            state = diskfile.read_state(location)
+            state = self.nodes.client_for(location, account, container, obj).object_state(location)
             if state.timestamp > best.timestamp:
                 best = state
             if best.timestamp and index >= len(primaries) - 1:
@@ -176,8 +192,10 @@ class ObjectStore:
         loop = asyncio.get_running_loop()
         targets = self.cluster.write_targets("object", account, container, obj)
         need = self._quorum("object")
+        opening = {**metadata, "X-Timestamp": timestamp}
         writers = [w for w in await asyncio.gather(
-            *(loop.run_in_executor(self.pool, _open_writer, t) for t in targets)) if w is not None]
+            *(loop.run_in_executor(self.pool, self._open_writer, t, account, container, obj, timestamp, opening)
+              for t in targets)) if w is not None]
         md5 = hashlib.md5(usedforsecurity=False)
         size = 0
         try:
@@ -215,18 +233,18 @@ class ObjectStore:
                      metadata: dict) -> None:
         """A tombstone (``.ts``) or a metadata update (``.meta``) on every replica."""
         targets = self.cluster.write_targets("object", account, container, obj)
-        self._on_all(targets, lambda loc: diskfile.write_marker(loc, timestamp, extension, metadata),
-                     self._quorum("object"))
+        self._on_all(targets, lambda loc: self.nodes.client_for(loc, account, container, obj).write_marker(
+            loc, timestamp, extension, metadata), self._quorum("object"))
+
+    def _open_writer(self, location: Location, account: str, container: str, obj: str, timestamp: str,
+                     metadata: dict) -> ReplicaWriter | None:
+        try:
+            return self.nodes.client_for(location, account, container, obj).open_writer(location, timestamp, metadata)
+        except OSError:
+            return None
 
 
-def _open_writer(location: Location) -> diskfile.ObjectWriter | None:
-    try:
-        return diskfile.ObjectWriter(location)
-    except OSError:
-        return None
-
-
-def _write(writer: diskfile.ObjectWriter, chunk: bytes) -> bool:
+def _write(writer: ReplicaWriter, chunk: bytes) -> bool:
     try:
         writer.write(chunk)
         return True
@@ -235,7 +253,7 @@ def _write(writer: diskfile.ObjectWriter, chunk: bytes) -> bool:
         return False
 
 
-def _commit(writer: diskfile.ObjectWriter, timestamp: str, metadata: dict) -> bool:
+def _commit(writer: ReplicaWriter, timestamp: str, metadata: dict) -> bool:
     try:
         writer.commit(timestamp, metadata)
         return True

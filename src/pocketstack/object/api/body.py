@@ -1,7 +1,7 @@
-"""An object's body as a list of file pieces, and the responses built from it.
+"""An object's body as a list of pieces, and the responses built from it.
 
-A plain object is one piece (its ``.data`` file); a large object is its segments'
-pieces in order.  Ranges are cut from the concatenation, so Range GETs work the same
+A plain object is one piece (its replica's data, local or on a storage node); a large
+object is its segments' pieces in order.  Ranges are cut from the concatenation, so Range GETs work the same
 on every kind of object, and the bytes are read from disk in Starlette's thread pool
 as the response is sent -- never buffered whole.
 """
@@ -11,18 +11,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-
 from starlette.responses import Response, StreamingResponse
 
 from pocketstack.common.api.errors import RangeNotSatisfiable
-from pocketstack.object import diskfile
 from pocketstack.object.api import ranges
+from pocketstack.object.diskfile import ObjectState
 
 
 @dataclass
 class Piece:
-    path: Path
+    source: ObjectState
     start: int
     length: int
 
@@ -37,14 +35,14 @@ def cut(pieces: list[Piece], start: int, end: int) -> list[Piece]:
     for piece in pieces:
         lo, hi = max(start, offset), min(end, offset + piece.length)
         if lo < hi:
-            out.append(Piece(piece.path, piece.start + lo - offset, hi - lo))
+            out.append(Piece(piece.source, piece.start + lo - offset, hi - lo))
         offset += piece.length
     return out
 
 
 def stream(pieces: list[Piece]) -> Iterator[bytes]:
     for piece in pieces:
-        yield from diskfile.read_range(piece.path, piece.start, piece.length)
+        yield from piece.source.read(piece.start, piece.length)
 
 
 def respond(method: str, range_header: str | None, pieces: list[Piece], headers: dict,

@@ -38,8 +38,7 @@ def _segment(store: ObjectStore, account: str, path: str):
 
 
 def read_manifest(state) -> list[dict]:
-    with open(state.data_path, "rb") as fh:
-        return json.loads(fh.read())
+    return json.loads(b"".join(state.read(0, int(state.metadata["Content-Length"]))))
 
 
 def pieces(store: ObjectStore, account: str, state) -> tuple[list[Piece], str]:
@@ -55,7 +54,7 @@ def pieces(store: ObjectStore, account: str, state) -> tuple[list[Piece], str]:
             if seg.get("range"):
                 start, end = (int(x) for x in seg["range"].split("-"))
                 length = end - start + 1
-            out.append(Piece(seg_state.data_path, start, length))
+            out.append(Piece(seg_state, start, length))
         return out, '"' + meta.get("X-Slo-Etag", "") + '"'
     if "X-Object-Manifest" in meta:
         container, _, prefix = unquote(meta["X-Object-Manifest"]).partition("/")
@@ -65,10 +64,10 @@ def pieces(store: ObjectStore, account: str, state) -> tuple[list[Piece], str]:
         for row in rows:
             seg_state = store.object_state(account, container, row["name"])
             if seg_state.exists:
-                out.append(Piece(seg_state.data_path, 0, int(seg_state.metadata["Content-Length"])))
+                out.append(Piece(seg_state, 0, int(seg_state.metadata["Content-Length"])))
                 etags.append(seg_state.metadata["ETag"])
         return out, '"' + _etag_of(etags) + '"'
-    return [Piece(state.data_path, 0, int(meta["Content-Length"]))], meta["ETag"]
+    return [Piece(state, 0, int(meta["Content-Length"]))], meta["ETag"]
 
 
 def build_manifest(store: ObjectStore, account: str, body: bytes) -> tuple[bytes, int, str]:

@@ -1,0 +1,186 @@
+"""A storage node: Swift's object-server protocol over the devices of one machine.
+
+``pocketstack object-server --devices DIR --port P`` serves the device directories
+under ``DIR`` (``DIR/<device>/objects/...``, the layout in ``diskfile``) to proxies
+whose object ring lists this node's ip/port; the verbs and headers are the ones
+``nodes.HttpNode`` sends::
+
+    PUT    /<device>/<partition>/<account>/<container>/<object>   X-Timestamp, X-Backend-Metadata -> 201 + Etag
+    GET    ...  (Range honoured)  -> 200/206 + X-Backend-Timestamp, X-Backend-Metadata
+    HEAD   ...  -> 200, or 404 (with X-Backend-Timestamp when the newest file is a tombstone)
+    DELETE ...  X-Timestamp -> 204 (writes a .ts);  POST ... X-Timestamp -> 202 (writes a .meta)
+
+Bodies stream both ways; disk work runs in threads.  The auditor checks the node's
+own devices every ``object_background_interval`` seconds; replication between nodes
+is not done yet (see docs/object-storage.md).  The node trusts its network (as
+Swift's object servers do): no tokens, but every bad input is a 4xx, never a 500.  The
+object's hash needs the cluster's secret suffix, read from ``hash_path_suffix`` in
+the node's swift dir (by default the parent of ``--devices``), as Swift reads it from
+``/etc/swift/swift.conf``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pocketstack.common.api.errors import RangeNotSatisfiable
+from pocketstack.object import diskfile, timestamps
+from pocketstack.object.api import body
+from pocketstack.object.auditor import Auditor
+from pocketstack.object.background import every
+from pocketstack.object.layout import Location
+from pocketstack.object.nodes import METADATA_HEADER, metadata_header
+from pocketstack.object.ring import hash_path
+from pocketstack.object.rings import SUFFIX_FILE
+
+DEVICE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+MAX_PARTITION = 2**32
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, text: str):
+        super().__init__(text)
+        self.response = Response(text, status_code=status, media_type="text/plain")
+
+
+def _metadata(request: Request, timestamp: str) -> dict:
+    try:
+        metadata = json.loads(request.headers.get(METADATA_HEADER, "{}"))
+    except ValueError:
+        raise _Refused(400, "bad X-Backend-Metadata") from None
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in metadata.items()):
+        raise _Refused(400, "X-Backend-Metadata must be a JSON object of strings")
+    return {**metadata, "X-Timestamp": timestamp}
+
+
+def _timestamp(request: Request) -> str:
+    try:
+        return timestamps.normalize(request.headers["x-timestamp"])
+    except (KeyError, ValueError):
+        raise _Refused(400, "missing or bad X-Timestamp") from None
+
+
+class ObjectServer:
+    """The ASGI app for the devices under ``devices`` (``.app``); every
+    ``audit_interval`` seconds (0: never) the auditor checks those devices."""
+
+    def __init__(self, devices: Path, hash_suffix: str, audit_interval: float = 0):
+        self.devices = devices
+        self.hash_suffix = hash_suffix
+        self.audit_interval = audit_interval
+        path = "/{device}/{partition}/{account}/{container}/{obj:path}"
+        self.app = Starlette(routes=[Route(path, self.handle, methods=["PUT", "GET", "HEAD", "DELETE", "POST"])],
+                             lifespan=self._lifespan)
+
+    def local_devices(self) -> list[Path]:
+        return sorted(p for p in self.devices.iterdir() if p.is_dir())
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _app):
+        task = None
+        if self.audit_interval > 0:
+            task = asyncio.create_task(every(self.audit_interval, Auditor(self).run_once, "audit"))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    def _location(self, request: Request) -> Location:
+        params = request.path_params
+        device, partition = params["device"], params["partition"]
+        if not DEVICE_NAME.match(device) or not partition.isdigit() or int(partition) >= MAX_PARTITION:
+            raise _Refused(400, "bad device or partition")
+        if not all(params[k] for k in ("account", "container", "obj")):
+            raise _Refused(400, "account, container and object are required")
+        root = self.devices / device
+        if not root.is_dir():
+            raise _Refused(507, f"device {device} is not mounted")
+        name_hash = hash_path(params["account"], params["container"], params["obj"], suffix=self.hash_suffix).hex()
+        return Location(root, int(partition), name_hash, "object")
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            location = await asyncio.to_thread(self._location, request)
+            if request.method == "PUT":
+                return await self._put(request, location)
+            if request.method in ("GET", "HEAD"):
+                return await self._get(request, location)
+            timestamp = _timestamp(request)
+            extension = ".ts" if request.method == "DELETE" else ".meta"
+            await asyncio.to_thread(diskfile.write_marker, location, timestamp, extension,
+                                    _metadata(request, timestamp))
+            return Response(status_code=204 if extension == ".ts" else 202)
+        except _Refused as refused:
+            return refused.response
+        except OSError as error:
+            return Response(f"storage error: {error}", status_code=503, media_type="text/plain")
+
+    async def _put(self, request: Request, location: Location) -> Response:
+        timestamp = _timestamp(request)
+        metadata = _metadata(request, timestamp)
+        writer = await asyncio.to_thread(diskfile.ObjectWriter, location)
+        md5 = hashlib.md5(usedforsecurity=False)
+        size = 0
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                await asyncio.to_thread(_write, writer, md5, chunk)
+            etag = md5.hexdigest()
+            await asyncio.to_thread(writer.commit, timestamp,
+                                    {**metadata, "ETag": etag, "Content-Length": str(size)})
+        except ClientDisconnect:
+            # The proxy broke the upload off (it refused the body): nothing becomes visible.
+            await asyncio.to_thread(writer.abort)
+            return Response(status_code=499)
+        except BaseException:
+            await asyncio.to_thread(writer.abort)
+            raise
+        return Response(status_code=201, headers={"Etag": etag, "X-Backend-Timestamp": timestamp})
+
+    async def _get(self, request: Request, location: Location) -> Response:
+        state = await asyncio.to_thread(diskfile.read_state, location)
+        headers = {"X-Backend-Timestamp": state.timestamp, METADATA_HEADER: metadata_header(state.metadata)}
+        wanted = request.headers.get("x-backend-timestamp")
+        if not state.exists or (wanted and wanted != state.timestamp):
+            return Response(status_code=404, headers=headers if state.timestamp else {})
+        meta = state.metadata
+        headers.update({"X-Timestamp": state.timestamp, "ETag": meta.get("ETag", ""),
+                        "Last-Modified": timestamps.http_date(state.timestamp)})
+        pieces = [body.Piece(state, 0, int(meta.get("Content-Length", 0)))]
+        try:
+            return body.respond(request.method, request.headers.get("range"), pieces, headers,
+                                meta.get("Content-Type", "application/octet-stream"))
+        except RangeNotSatisfiable:
+            return Response(status_code=416, headers=headers)
+
+
+def _write(writer: diskfile.ObjectWriter, md5, chunk: bytes) -> None:
+    md5.update(chunk)
+    writer.write(chunk)
+
+
+def serve(devices: Path, host: str, port: int, swift_dir: Path | None = None, audit_interval: float = 0) -> int:
+    """Run a storage node until interrupted (``pocketstack object-server``)."""
+    suffix_file = (swift_dir or devices.parent) / SUFFIX_FILE
+    if not devices.is_dir():
+        raise ValueError(f"--devices {devices} is not a directory")
+    if not suffix_file.is_file():
+        raise ValueError(f"no {suffix_file} (copy the proxy's <data_dir>/object/{SUFFIX_FILE})")
+    server = ObjectServer(devices, suffix_file.read_text().strip(), audit_interval)
+    uvicorn.run(server.app, host=host, port=port, log_level="warning")
+    return 0
