@@ -1,0 +1,74 @@
+"""Version discovery (``/`` and ``/v2.0``) and ``/v2.0/extensions``.
+
+The extension list is what clients check before using a feature (the ``openstack`` CLI
+asks for "router", "security-group", "quotas", "standard-attr-tag"…), so it lists
+exactly what this service implements — no more.
+"""
+
+from __future__ import annotations
+
+from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.network import errors
+
+UPDATED = "2026-01-01T00:00:00-00:00"
+EXTENSIONS = {
+    "allowed-address-pairs": "Allowed Address Pairs",
+    "auto-allocated-topology": "Auto Allocated Topology Services",
+    "binding": "Port Binding",
+    "default-subnetpools": "Default Subnetpools",
+    "external-net": "Neutron external network",
+    "extraroute": "Neutron Extra Route",
+    "ext-gw-mode": "Neutron L3 Configurable external gateway mode",
+    "ip-substring-filtering": "IP address substring filtering",
+    "net-mtu": "Network MTU",
+    "pagination": "Pagination support",
+    "port-security": "Port Security",
+    "project-id": "project_id field enabled",
+    "provider": "Provider Network",
+    "quota_details": "Quota details management support",
+    "quotas": "Quota management support",
+    "revision-if-match": "If-Match constraints based on revision_number",
+    "router": "Neutron L3 Router",
+    "security-group": "security-group",
+    "sorting": "Sorting support",
+    "standard-attr-description": "standard-attr-description",
+    "standard-attr-revisions": "Resource revision numbers",
+    "standard-attr-tag": "Tag support for resources with standard attribute: subnet, trunk, network_segment_range, "
+                         "router, network, policy, subnetpool, port, security_group, floatingip",
+    "standard-attr-timestamp": "Resource timestamps",
+    "subnet_allocation": "Subnet Allocation",
+}
+RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("subnetpool", "subnetpools"), ("port", "ports"),
+             ("router", "routers"), ("floatingip", "floatingips"), ("security_group", "security-groups"),
+             ("security_group_rule", "security-group-rules")]
+
+
+def _extension(alias: str) -> dict:
+    return {"alias": alias, "name": EXTENSIONS[alias], "description": f"{EXTENSIONS[alias]}.",
+            "updated": UPDATED, "links": []}
+
+
+def register(router: Router) -> None:
+    @router.get("/", public=True)
+    def versions(req: ApiRequest):
+        return {"versions": [{"id": "v2.0", "status": "CURRENT",
+                              "links": [{"href": f"{req.service_url}/v2.0/", "rel": "self"}]}]}
+
+    @router.get("/v2.0", public=True)
+    def resources(req: ApiRequest):
+        return {"resources": [{"name": name, "collection": collection,
+                               "links": [{"href": f"{req.service_url}/v2.0/{collection}", "rel": "self"}]}
+                              for name, collection in RESOURCES]}
+
+    router.get("/v2.0/", public=True)(resources)
+
+    @router.get("/v2.0/extensions")
+    def list_extensions(req: ApiRequest):
+        return {"extensions": [_extension(alias) for alias in sorted(EXTENSIONS)]}
+
+    @router.get("/v2.0/extensions/{alias}")
+    def show_extension(req: ApiRequest):
+        alias = req.path_params["alias"]
+        if alias not in EXTENSIONS:
+            raise errors.not_found("Extension", alias)
+        return {"extension": _extension(alias)}

@@ -1,0 +1,96 @@
+"""CRUD for every top-level Neutron resource, registered from one table.
+
+Networks, subnets, subnet pools, ports, routers, floating IPs and security groups all
+answer the same five routes in the same way; only their names, policy targets and
+body schemas differ.
+"""
+
+from __future__ import annotations
+
+from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.validation import validate
+from pocketstack.network.api import present
+from pocketstack.network.api.schemas import SCHEMAS
+from pocketstack.network.manager import NetworkManager
+
+# collection URL segment -> (member key, plural key)
+RESOURCES = {
+    "networks": ("network", "networks"), "subnets": ("subnet", "subnets"),
+    "subnetpools": ("subnetpool", "subnetpools"), "ports": ("port", "ports"), "routers": ("router", "routers"),
+    "floatingips": ("floatingip", "floatingips"), "security-groups": ("security_group", "security_groups"),
+}
+
+
+def _attribute_rules(req: ApiRequest, action: str, member: str, attrs: dict, target: dict) -> None:
+    """Authorise each attribute that has its own rule (``create_network:shared`` …)."""
+    rules = req.enforcer.rules()
+    for attribute, value in attrs.items():
+        rule = f"{action}_{member}:{attribute}"
+        if rule in rules:
+            req.authorize(rule, target)
+        if isinstance(value, dict):
+            for sub in value:
+                if f"{rule}:{sub}" in rules:
+                    req.authorize(f"{rule}:{sub}", target)
+
+
+def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: dict) -> dict:
+    target = dict(attrs)
+    target["project_id"] = attrs.get("project_id") or attrs.get("tenant_id") or req.context.project_id
+    if member in ("subnet", "port") and attrs.get("network_id"):
+        network = manager.get(req.context, "networks", attrs["network_id"])
+        target["network:project_id"] = network["project_id"]
+    return target
+
+
+def register(router: Router, manager: NetworkManager) -> None:
+    for collection, (member, plural) in RESOURCES.items():
+        _register_one(router, manager, collection, member, plural)
+
+
+def _register_one(router: Router, manager: NetworkManager, collection: str, member: str, plural: str) -> None:
+    base = f"/v2.0/{collection}"
+    item_path = base + "/{resource_id}"
+
+    def list_resources(req: ApiRequest):
+        req.authorize(f"get_{member}", {"project_id": req.context.project_id, "shared": True,
+                                        "router:external": True})
+        items, paging = manager.list(req.context, collection, req.query)
+        return present.collection(req, member, plural, items, paging)
+
+    def show_resource(req: ApiRequest):
+        item = manager.get(req.context, collection, req.path_params["resource_id"])
+        req.authorize(f"get_{member}", item)
+        return present.one(req, member, item)
+
+    def create_resource(req: ApiRequest):
+        attrs = dict(validate(req.json(), SCHEMAS[(member, True)])[member])
+        target = create_target(req, manager, member, attrs)
+        req.authorize(f"create_{member}", target)
+        _attribute_rules(req, "create", member, attrs, target)
+        item = manager.create(req.context, collection, attrs)
+        return json_response(present.one(req, member, item), status=201)
+
+    def update_resource(req: ApiRequest):
+        attrs = dict(validate(req.json(), SCHEMAS[(member, False)])[member])
+        item = manager.get(req.context, collection, req.path_params["resource_id"])
+        for key in ("project_id", "tenant_id"):
+            if key in attrs and attrs[key] == item["project_id"]:
+                del attrs[key]  # restating the owner is not a change
+        req.authorize(f"update_{member}", item)
+        _attribute_rules(req, "update", member, attrs, item)
+        item = manager.update(req.context, collection, item["id"], attrs, present.if_match_revision(req))
+        return present.one(req, member, item)
+
+    def delete_resource(req: ApiRequest):
+        item = manager.get(req.context, collection, req.path_params["resource_id"])
+        req.authorize(f"delete_{member}", item)
+        manager.delete(req.context, collection, item["id"])
+
+    for handler in (list_resources, show_resource, create_resource, update_resource, delete_resource):
+        handler.__name__ = f"{handler.__name__}_{member}"
+    router.get(base)(list_resources)
+    router.post(base)(create_resource)
+    router.get(item_path)(show_resource)
+    router.put(item_path)(update_resource)
+    router.delete(item_path)(delete_resource)

@@ -1,0 +1,84 @@
+"""Request bodies of the Neutron API as JSON Schema (a mismatch is a 400 naming the field).
+
+Attributes Neutron accepts but pocketstack does not model (DNS, QoS, availability
+zones…) are accepted and ignored rather than rejected, so unmodified clients that send
+them keep working; anything else unknown is a 400 like Neutron's "Unrecognized
+attribute(s)".
+"""
+
+from __future__ import annotations
+
+STR = {"type": "string", "maxLength": 255}
+NULL_STR = {"type": ["string", "null"], "maxLength": 255}
+ID = {"type": "string", "minLength": 1, "maxLength": 64}
+NULL_ID = {"type": ["string", "null"], "maxLength": 64}
+BOOL = {"type": "boolean"}
+INT = {"type": "integer"}
+NULL_INT = {"type": ["integer", "null"]}
+PORT_NUMBER = {"type": ["integer", "null", "string"]}
+TAGS = {"type": "array", "items": {"type": "string"}}
+IPS = {"type": "array", "items": {"type": "string"}}
+FIXED_IPS = {"type": ["array", "null"], "items": {"type": "object", "properties": {
+    "subnet_id": ID, "ip_address": STR}, "additionalProperties": False}}
+POOLS = {"type": ["array", "null"], "items": {"type": "object", "required": ["start", "end"], "properties": {
+    "start": STR, "end": STR}, "additionalProperties": False}}
+ROUTES = {"type": ["array", "null"], "items": {"type": "object", "required": ["destination", "nexthop"],
+                                               "properties": {"destination": STR, "nexthop": STR},
+                                               "additionalProperties": False}}
+PAIRS = {"type": ["array", "null"], "items": {"type": "object", "required": ["ip_address"], "properties": {
+    "ip_address": STR, "mac_address": STR}, "additionalProperties": False}}
+GATEWAY = {"type": ["object", "null"], "properties": {
+    "network_id": ID, "enable_snat": BOOL, "external_fixed_ips": FIXED_IPS}, "additionalProperties": False}
+IGNORED = {"availability_zone_hints": {}, "dns_domain": {}, "dns_name": {}, "qos_policy_id": {},
+           "extra_dhcp_opts": {}, "segments": {}, "service_types": {},
+           "distributed": {}, "ha": {}, "flavor_id": {}, "propagate_uplink_status": {}, "numa_affinity_policy": {},
+           "binding:vif_type": {}, "binding:vif_details": {}, "address_scope_id": {}, "default_quota": {},
+           "segment_id": {}, "dns_publish_fixed_ip": {}}
+COMMON = {"name": STR, "description": STR, "project_id": ID, "tenant_id": ID, "tags": TAGS}
+
+ATTRIBUTES = {
+    "network": {"admin_state_up": BOOL, "shared": BOOL, "router:external": BOOL, "is_default": BOOL,
+                "mtu": {"type": "integer", "minimum": 68, "maximum": 9216}, "port_security_enabled": BOOL,
+                "provider:network_type": STR, "provider:physical_network": NULL_STR,
+                "provider:segmentation_id": NULL_INT},
+    "subnet": {"network_id": ID, "ip_version": {"enum": [4, 6]}, "cidr": NULL_STR, "gateway_ip": NULL_STR,
+               "enable_dhcp": BOOL, "allocation_pools": POOLS, "dns_nameservers": {"type": ["array", "null"],
+                                                                                   "items": STR},
+               "host_routes": ROUTES, "ipv6_ra_mode": NULL_STR, "ipv6_address_mode": NULL_STR,
+               "subnetpool_id": NULL_ID, "prefixlen": {"type": ["integer", "string"]},
+               "use_default_subnetpool": BOOL},
+    "subnetpool": {"prefixes": IPS, "default_prefixlen": {"type": ["integer", "string"]},
+                   "min_prefixlen": {"type": ["integer", "string"]}, "max_prefixlen": {"type": ["integer", "string"]},
+                   "shared": BOOL, "is_default": BOOL},
+    "port": {"network_id": ID, "admin_state_up": BOOL, "mac_address": STR, "fixed_ips": FIXED_IPS,
+             "device_id": STR, "device_owner": STR, "binding:host_id": NULL_STR, "binding:vnic_type": STR,
+             "binding:profile": {"type": ["object", "null"]}, "allowed_address_pairs": PAIRS,
+             "port_security_enabled": BOOL, "security_groups": {"type": ["array", "null"], "items": ID}},
+    "router": {"admin_state_up": BOOL, "external_gateway_info": GATEWAY, "routes": ROUTES},
+    "floatingip": {"floating_network_id": ID, "floating_ip_address": NULL_STR, "subnet_id": NULL_ID,
+                   "port_id": NULL_ID, "fixed_ip_address": NULL_STR},
+    "security_group": {"stateful": BOOL},
+    "security_group_rule": {"security_group_id": ID, "direction": {"enum": ["ingress", "egress"]},
+                            "ethertype": {"enum": ["IPv4", "IPv6"]}, "protocol": {"type": ["string", "integer",
+                                                                                         "null"]},
+                            "port_range_min": PORT_NUMBER, "port_range_max": PORT_NUMBER,
+                            "remote_ip_prefix": NULL_STR, "remote_group_id": NULL_ID,
+                            "remote_address_group_id": NULL_ID},
+}
+REQUIRED = {"subnet": ["network_id", "ip_version"], "port": ["network_id"], "subnetpool": ["prefixes"],
+            "floatingip": ["floating_network_id"], "security_group_rule": ["security_group_id", "direction"]}
+
+
+def body_schema(member: str, create: bool) -> dict:
+    properties = {**COMMON, **IGNORED, **ATTRIBUTES[member]}
+    inner = {"type": "object", "properties": properties, "additionalProperties": False}
+    if create and member in REQUIRED:
+        inner["required"] = REQUIRED[member]
+    return {"type": "object", "required": [member], "properties": {member: inner}}
+
+
+SCHEMAS = {(member, create): body_schema(member, create) for member in ATTRIBUTES for create in (True, False)}
+TAGS_BODY = {"type": "object", "required": ["tags"], "properties": {"tags": TAGS}}
+INTERFACE_BODY = {"type": "object", "properties": {"subnet_id": ID, "port_id": ID}}
+QUOTA_BODY = {"type": "object", "required": ["quota"], "properties": {"quota": {
+    "type": "object", "additionalProperties": {"type": ["integer", "string"]}}}}

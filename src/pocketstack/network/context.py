@@ -1,0 +1,71 @@
+"""The unit of work every network change runs in, and what it tells the datapath.
+
+``Work`` bundles the session of one transaction with the caller's context and the
+service configuration; changes the datapath driver must apply are recorded on it with
+:meth:`Work.emit` and delivered by :func:`transact` only after the transaction
+committed — a driver never sees a change that was rolled back or re-run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import Conflict
+from pocketstack.common.db import Database
+from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
+from pocketstack.network.drivers.base import DatapathDriver
+from pocketstack.network.segments import SegmentConfig
+
+T = TypeVar("T")
+
+
+@dataclass
+class Env:
+    """What the network logic needs from the process: database, datapath and settings."""
+
+    db: Database
+    driver: DatapathDriver
+    segments: SegmentConfig = field(default_factory=SegmentConfig)
+
+
+@dataclass
+class Work:
+    s: Session
+    ctx: RequestContext
+    env: Env
+    events: list[tuple[str, object]] = field(default_factory=list)
+
+    def emit(self, event: str, payload: object) -> None:
+        """Queue ``driver.<event>(payload)`` for after the commit."""
+        self.events.append((event, payload))
+
+
+def transact(env: Env, ctx: RequestContext, fn: Callable[[Work], T]) -> T:
+    """Run ``fn`` in a retried transaction, then deliver its datapath events."""
+    done: dict[str, Work] = {}
+
+    def attempt(session: Session) -> T:
+        work = Work(session, ctx, env)
+        result = fn(work)
+        done["work"] = work
+        return result
+
+    try:
+        result = run_in_transaction(env.db, attempt)
+    except RetriesExhausted:
+        raise Conflict("The resource is being changed concurrently; please retry.",
+                       error_type="HTTPConflict") from None
+    for event, payload in done["work"].events:
+        getattr(env.driver, event)(payload)
+    return result
+
+
+def read(env: Env, ctx: RequestContext, fn: Callable[[Work], T]) -> T:
+    """Run ``fn`` in a read-only transaction."""
+    with env.db.session(readonly=True) as session:
+        return fn(Work(session, ctx, env))

@@ -1,0 +1,1 @@
+"""Datapath drivers: where network changes meet a real (or recorded) data plane."""

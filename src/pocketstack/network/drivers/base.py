@@ -1,0 +1,40 @@
+"""The datapath driver interface.
+
+The network service calls a driver *after* every committed change a data plane must
+apply — the port (its MAC, fixed IPs, security groups, binding host), the router (its
+gateway, interfaces and routes), the floating IP (its NAT pair), the security group
+(its rules).  Payloads are the API dicts Neutron would return, so an agent-style driver
+can reconcile from them alone.  Calls are idempotent "this is the state now" messages:
+a driver that misses one catches up from the next, and on start the service replays
+the current state through :meth:`DatapathDriver.sync` (a driver may ignore it).
+"""
+
+from __future__ import annotations
+
+
+class DatapathDriver:
+    name = "base"
+
+    def sync(self, state: dict[str, list[dict]]) -> None:
+        """Full state on start: ``{"ports": [...], "routers": [...], ...}``."""
+
+    def network_updated(self, network: dict) -> None: ...
+
+    def network_deleted(self, network: dict) -> None: ...
+
+    def port_updated(self, port: dict) -> None: ...
+
+    def port_deleted(self, port: dict) -> None: ...
+
+    def router_updated(self, router: dict) -> None:
+        """``router`` carries ``interfaces``: the router's interface ports."""
+
+    def router_deleted(self, router: dict) -> None: ...
+
+    def floatingip_updated(self, floatingip: dict) -> None: ...
+
+    def floatingip_deleted(self, floatingip: dict) -> None: ...
+
+    def security_group_updated(self, security_group: dict) -> None: ...
+
+    def security_group_deleted(self, security_group: dict) -> None: ...

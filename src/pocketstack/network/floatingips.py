@@ -1,0 +1,126 @@
+"""Floating IPs: an address on an external network, NAT-ed to a port's fixed IP.
+
+The address is the fixed IP of a port the floating IP owns on the external network,
+so it is allocated by the same IPAM path as any port (INSERT under the unique
+(subnet, address) constraint).  "One floating IP per fixed IP" is a unique constraint
+too: two racing associations cannot both commit.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+
+import sqlalchemy as sa
+
+from pocketstack.common.api.errors import ApiError
+from pocketstack.network import errors, ipam, ports, quota, store, views
+from pocketstack.network.context import Work
+from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
+from pocketstack.network.routers import INTERFACE
+
+UPDATABLE = {"description", "port_id", "fixed_ip_address"}
+
+
+def _emit(w: Work, fip: FloatingIp) -> None:
+    w.emit("floatingip_updated", views.render_one(w.s, fip))
+
+
+def _find_router(w: Work, network_id: str, subnet_id: str) -> str | None:
+    """A router with its gateway on ``network_id`` and an interface on ``subnet_id``."""
+    return w.s.scalar(sa.select(Router.id).where(
+        Router.external_network_id == network_id,
+        Router.id.in_(sa.select(Port.device_id).join(IpAllocation, IpAllocation.port_id == Port.id).where(
+            Port.device_owner == INTERFACE, IpAllocation.subnet_id == subnet_id))).limit(1))
+
+
+def _association(w: Work, fip: FloatingIp, port_id: str | None, fixed_ip: str | None) -> dict:
+    if port_id is None:
+        return {"port_id": None, "fixed_ip_address": None, "router_id": None, "status": "DOWN"}
+    port = store.fetch(w.s, Port, w.ctx, port_id)
+    if not w.ctx.is_admin and port.project_id != fip.project_id:
+        raise errors.not_found("Port", port_id)
+    addresses = [(ip, subnet) for ip, subnet in w.s.execute(
+        sa.select(IpAllocation.ip_address, IpAllocation.subnet_id).where(IpAllocation.port_id == port.id)
+        .order_by(IpAllocation.id)) if ipaddress.ip_address(ip).version == 4]
+    if fixed_ip:
+        chosen = next(((ip, s) for ip, s in addresses if ip == fixed_ip), None)
+        if chosen is None:
+            raise errors.bad_request(f"Bad floatingip request: Port {port.id} does not have fixed ip {fixed_ip}.",
+                                     "BadRequest")
+    elif addresses:
+        chosen = addresses[0]
+    else:
+        raise errors.bad_request(f"Bad floatingip request: Port {port.id} does not have any IPv4 address.",
+                                 "BadRequest")
+    router_id = _find_router(w, fip.floating_network_id, chosen[1])
+    if router_id is None:
+        raise ApiError(f"External network {fip.floating_network_id} is not reachable from subnet {chosen[1]}. "
+                       f"Therefore, cannot associate Port {port.id} with a Floating IP.", status=404,
+                       error_type="ExternalGatewayForFloatingIPNotFound")
+    return {"port_id": port.id, "fixed_ip_address": chosen[0], "router_id": router_id, "status": "ACTIVE"}
+
+
+def _apply(w: Work, fip: FloatingIp, values: dict, revision: int | None = None) -> None:
+    """Write an association; the unique constraint turns a racing duplicate into a 409."""
+    done = ipam.try_insert(w.s, lambda: store.update_row(w.s, fip, values, revision))
+    if not done:
+        raise errors.conflict(f"Cannot associate floating IP {fip.floating_ip_address} ({fip.id}) with port "
+                              f"{values['port_id']} using fixed IP {values['fixed_ip_address']}, as that fixed IP "
+                              f"already has a floating IP on external network {fip.floating_network_id}.",
+                              "FloatingIPPortAlreadyAssociated")
+
+
+def create(w: Work, attrs: dict) -> FloatingIp:
+    network = store.fetch(w.s, Network, w.ctx, attrs["floating_network_id"])
+    if not network.external:
+        raise errors.bad_request(f"Bad floatingip request: Network {network.id} is not a valid external network.",
+                                 "BadRequest")
+    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    fip_id = str(uuid.uuid4())
+    quota.claim(w.s, project_id, "floatingip", fip_id)
+    fixed = None
+    if attrs.get("floating_ip_address") or attrs.get("subnet_id"):
+        fixed = [{k: v for k, v in (("subnet_id", attrs.get("subnet_id")),
+                                    ("ip_address", attrs.get("floating_ip_address"))) if v}]
+    elif not w.s.scalar(sa.select(Subnet.id).where(Subnet.network_id == network.id, Subnet.ip_version == 4).limit(1)):
+        raise errors.bad_request(f"Bad floatingip request: Network {network.id} does not contain any IPv4 subnet.",
+                                 "BadRequest")
+    port = ports.create(w, {"network_id": network.id, "project_id": "", "device_owner": "network:floatingip",
+                            "device_id": fip_id, "fixed_ips": fixed}, count_quota=False, ip_versions=(4,))
+    address = w.s.scalar(sa.select(IpAllocation.ip_address).where(IpAllocation.port_id == port.id)
+                         .order_by(IpAllocation.id).limit(1))
+    fip = FloatingIp(id=fip_id, project_id=project_id, floating_network_id=network.id, floating_ip_address=address,
+                     floating_port_id=port.id, description=attrs.get("description") or "")
+    w.s.add(fip)
+    w.s.flush()
+    if attrs.get("port_id"):
+        _apply(w, fip, _association(w, fip, attrs["port_id"], attrs.get("fixed_ip_address")))
+    _emit(w, fip)
+    return fip
+
+
+def update(w: Work, fip_id: str, attrs: dict, revision: int | None = None) -> FloatingIp:
+    fip = store.fetch(w.s, FloatingIp, w.ctx, fip_id)
+    store.check_updatable(attrs, UPDATABLE)
+    values = {k: v for k, v in attrs.items() if k == "description"}
+    if "port_id" in attrs:
+        values.update(_association(w, fip, attrs["port_id"], attrs.get("fixed_ip_address")))
+    if values.get("port_id"):
+        _apply(w, fip, values, revision)
+    else:
+        store.update_row(w.s, fip, values, revision)
+    _emit(w, fip)
+    return fip
+
+
+def delete(w: Work, fip_id: str) -> None:
+    fip = store.fetch(w.s, FloatingIp, w.ctx, fip_id)
+    rendered = views.render_one(w.s, fip)
+    w.s.execute(sa.delete(FloatingIp).where(FloatingIp.id == fip.id))
+    port = w.s.get(Port, fip.floating_port_id)
+    if port is not None:
+        ports.remove(w, port)
+    quota.release(w.s, [fip.id])
+    w.s.execute(sa.delete(Tag).where(Tag.resource_id == fip.id))
+    w.emit("floatingip_deleted", rendered)

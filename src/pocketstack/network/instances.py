@@ -1,0 +1,190 @@
+"""The interface compute uses to give instances network ports (Nova's ``network_api``).
+
+Reach it as ``cloud.service("network").manager``; every method is synchronous (call it
+from a worker thread, never on the event loop) and takes the caller's
+:class:`~pocketstack.common.api.context.RequestContext` (the instance owner's, or an
+admin context for periodic/cleanup work):
+
+``allocate_for_instance(context, instance_id, host, requested_networks) -> list[port]``
+    ``requested_networks`` is ``"none"`` (no ports), ``"auto"`` (get-me-a-network: the
+    project's own network, or a network+subnet+router created on demand as Neutron's
+    ``auto_allocated_topology`` does), or a list of requests, each one of
+    ``{"port_id": id}`` (bind an existing port), ``{"network_id": id}`` or
+    ``{"network_id": id, "fixed_ip": "10.0.0.5"}`` (create a port).  Ports are bound to
+    ``host`` with ``device_owner="compute:nova"`` and ``device_id=instance_id``.  All or
+    nothing: if one request fails, the ports created so far are deleted, the ones bound
+    are unbound, and the error (a Neutron-style ``ApiError``, e.g. 409
+    ``IpAddressGenerationFailure``) propagates.
+``deallocate_for_instance(instance_id, context=None)``
+    Deletes the ports allocate/attach created, unbinds the ones the user brought.
+``list_instance_ports(instance_id) -> list[port]`` and ``instance_addresses(instance_id)``
+    The latter is the server's ``addresses`` field: ``{network_name: [{"version", "addr",
+    "OS-EXT-IPS:type": "fixed"|"floating", "OS-EXT-IPS-MAC:mac_addr"}]}``.
+``attach_interface(context, instance_id, host, network_id=None, port_id=None, fixed_ip=None) -> port``
+``detach_interface(context, instance_id, port_id)``
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import sqlalchemy as sa
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.network import errors, ipam, networks, ports, routers, store, subnets, views
+from pocketstack.network.context import Env, Work, read, transact
+from pocketstack.network.models import AutoTopology, FloatingIp, Network, Port, Subnet, SubnetPool
+
+DEVICE_OWNER = "compute:nova"
+AUTO_CIDR = "10.0.0.0/24"
+
+
+class InstanceNetworking:
+    env: Env
+
+    def allocate_for_instance(self, context: RequestContext, instance_id: str, host: str,
+                              requested_networks) -> list[dict]:
+        if requested_networks in ("none", None) or requested_networks == []:
+            return []
+        if requested_networks == "auto":
+            requests = [{"network_id": self.auto_allocated_network(context)}]
+        else:
+            requests = list(requested_networks)
+        done: list[dict] = []
+        try:
+            for request in requests:
+                done.append(self._attach(context, instance_id, host, request))
+        except BaseException:
+            for port in reversed(done):
+                self._release(port["id"])
+            raise
+        return done
+
+    def deallocate_for_instance(self, instance_id: str, context: RequestContext | None = None) -> None:
+        for port in self.list_instance_ports(instance_id):
+            self._release(port["id"])
+
+    def list_instance_ports(self, instance_id: str) -> list[dict]:
+        def work(w: Work):
+            rows = w.s.scalars(sa.select(Port).where(Port.device_id == instance_id,
+                                                     Port.device_owner.startswith("compute:"))
+                               .order_by(Port.created_at, Port.id))
+            return views.render(w.s, list(rows))
+        return read(self.env, RequestContext.admin(), work)
+
+    def instance_addresses(self, instance_id: str) -> dict[str, list[dict]]:
+        instance_ports = self.list_instance_ports(instance_id)
+
+        def work(w: Work):
+            names = dict(w.s.execute(sa.select(Network.id, Network.name).where(
+                Network.id.in_([p["network_id"] for p in instance_ports]))).all())
+            floating = {(f.port_id, f.fixed_ip_address): f.floating_ip_address for f in w.s.scalars(
+                sa.select(FloatingIp).where(FloatingIp.port_id.in_([p["id"] for p in instance_ports])))}
+            result: dict[str, list[dict]] = {}
+            for port in instance_ports:
+                entries = result.setdefault(names.get(port["network_id"], port["network_id"]), [])
+                for fixed in port["fixed_ips"]:
+                    ip = fixed["ip_address"]
+                    entries.append(_address(ip, "fixed", port["mac_address"]))
+                    if (port["id"], ip) in floating:
+                        entries.append(_address(floating[(port["id"], ip)], "floating", port["mac_address"]))
+            return result
+        return read(self.env, RequestContext.admin(), work)
+
+    def attach_interface(self, context: RequestContext, instance_id: str, host: str, network_id: str | None = None,
+                         port_id: str | None = None, fixed_ip: str | None = None) -> dict:
+        if not network_id and not port_id:
+            raise errors.bad_request("A network_id or a port_id is required.", "BadRequest")
+        return self._attach(context, instance_id, host,
+                            {"network_id": network_id, "port_id": port_id, "fixed_ip": fixed_ip})
+
+    def detach_interface(self, context: RequestContext, instance_id: str, port_id: str) -> None:
+        if not any(p["id"] == port_id for p in self.list_instance_ports(instance_id)):
+            raise errors.not_found("Port", port_id)
+        self._release(port_id)
+
+    def auto_allocated_network(self, context: RequestContext) -> str:
+        """The project's network for ``auto``: its own (with a subnet), else a new topology.
+
+        Shared networks are not picked: which one would be a guess, and Neutron's
+        ``auto_allocated_topology`` gives each project its own."""
+        return transact(self.env, context, _auto_network)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _attach(self, context: RequestContext, instance_id: str, host: str, request: dict) -> dict:
+        binding = {"device_id": instance_id, "device_owner": DEVICE_OWNER, "binding:host_id": host}
+        if request.get("port_id"):
+            return transact(self.env, context, lambda w: views.render_one(w.s, _bind(w, request["port_id"], binding)))
+        fixed = [{"ip_address": request["fixed_ip"]}] if request.get("fixed_ip") else None
+        attrs = {"network_id": request["network_id"], "fixed_ips": fixed, **binding}
+        return transact(self.env, context,
+                        lambda w: views.render_one(w.s, ports.create(w, attrs, compute_created=True)))
+
+    def _release(self, port_id: str) -> None:
+        transact(self.env, RequestContext.admin(), lambda w: _unbind_or_delete(w, port_id))
+
+
+def _address(ip: str, kind: str, mac: str) -> dict:
+    return {"version": ipaddress.ip_address(ip).version, "addr": ip, "OS-EXT-IPS:type": kind,
+            "OS-EXT-IPS-MAC:mac_addr": mac}
+
+
+def _bind(w: Work, port_id: str, binding: dict) -> Port:
+    port = store.fetch(w.s, Port, w.ctx, port_id)
+    if port.device_id and port.device_id != binding["device_id"]:
+        raise errors.conflict(f"Unable to complete operation on port {port.id} for network {port.network_id}. "
+                              f"Port already has an attached device {port.device_id}.", "PortInUse")
+    store.update_row(w.s, port, {"device_id": binding["device_id"], "device_owner": binding["device_owner"],
+                                 "binding_host_id": binding["binding:host_id"], "status": "ACTIVE"})
+    w.emit("port_updated", views.render_one(w.s, port))
+    return port
+
+
+def _unbind_or_delete(w: Work, port_id: str) -> None:
+    port = w.s.get(Port, port_id)
+    if port is None:
+        return
+    if port.compute_created:
+        ports.remove(w, port)
+        return
+    store.update_row(w.s, port, {"device_id": "", "device_owner": "", "binding_host_id": "", "status": "DOWN"})
+    w.emit("port_updated", views.render_one(w.s, port))
+
+
+def _auto_network(w: Work) -> str:
+    project_id = w.ctx.project_id
+    topology = w.s.get(AutoTopology, project_id)
+    if topology is not None:
+        return topology.network_id
+    own = w.s.scalar(sa.select(Network.id).where(
+        Network.project_id == project_id, Network.external.is_(False),
+        Network.id.in_(sa.select(Subnet.network_id))).order_by(Network.created_at).limit(1))
+    return own or _create_topology(w, project_id)
+
+
+def _create_topology(w: Work, project_id: str) -> str:
+    """Network + subnet (+ router to the default external network), claimed by project.
+
+    The claim row (primary key ``project_id``) is inserted right after the network, so a
+    racing request for the same project waits on it, loses, and re-runs to find ours.
+    """
+    network = networks.create(w, {"name": "auto_allocated_network"})
+    claimed = ipam.try_insert(w.s, lambda: w.s.execute(sa.insert(AutoTopology).values(
+        project_id=project_id, network_id=network.id)))
+    if not claimed:
+        raise ConcurrentUpdate("auto-allocated topology created concurrently")
+    pool = w.s.scalar(sa.select(SubnetPool.id).where(SubnetPool.is_default.is_(True), SubnetPool.ip_version == 4,
+                                                     store.visible_clause(SubnetPool, w.ctx)).limit(1))
+    subnet_attrs = {"network_id": network.id, "ip_version": 4, "name": "auto_allocated_subnet"}
+    subnet_attrs.update({"subnetpool_id": pool} if pool else {"cidr": AUTO_CIDR})
+    subnet = subnets.create(w, subnet_attrs)
+    external = w.s.scalar(sa.select(Network.id).where(Network.external.is_(True))
+                          .order_by(Network.is_default.desc(), Network.created_at).limit(1))
+    if external:
+        router = routers.create(w, {"name": "auto_allocated_router",
+                                    "external_gateway_info": {"network_id": external}})
+        routers.add_interface(w, router.id, {"subnet_id": subnet.id})
+        w.s.execute(sa.update(AutoTopology).where(AutoTopology.project_id == project_id)
+                    .values(router_id=router.id))
+    return network.id

@@ -1,0 +1,139 @@
+"""The network service's logic as one object: what the API and other services call.
+
+Each public method is one transaction (:func:`context.transact`, retried on conflicts),
+returns the API dicts Neutron returns, and hands committed changes to the datapath
+driver.  Collections are named as in the URL (``"networks"``, ``"ports"`` …).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.pagination import Paging
+from pocketstack.network import (floatingips, networks, ports, quota, routers, security_groups, store,
+                                 subnetpools, subnets, tags, views)
+from pocketstack.network.context import Env, Work, read, transact
+from pocketstack.network.instances import InstanceNetworking
+from pocketstack.network.models import (DefaultSecurityGroup, FloatingIp, Network, Port, Quota, Router,
+                                        SecurityGroup, SecurityGroupRule, Subnet, SubnetPool)
+
+COLLECTIONS: dict[str, tuple[Any, Any]] = {
+    "networks": (Network, networks), "subnets": (Subnet, subnets), "subnetpools": (SubnetPool, subnetpools),
+    "ports": (Port, ports), "routers": (Router, routers), "floatingips": (FloatingIp, floatingips),
+    "security-groups": (SecurityGroup, security_groups),
+}
+
+
+class NetworkManager(InstanceNetworking):
+    def __init__(self, env: Env):
+        self.env = env
+
+    # -- resources -----------------------------------------------------------------------
+    def list(self, ctx: RequestContext, collection: str, query) -> tuple[list[dict], Paging]:
+        model, _ = COLLECTIONS[collection]
+        if model is SecurityGroup and ctx.project_id:
+            self.ensure_default_security_group(ctx, ctx.project_id)
+
+        def work(w: Work):
+            extra = store.port_ip_filter(query) if model is Port else []
+            rows, paging = store.list_rows(w.s, model, ctx, query, extra, skip={"fixed_ips"})
+            return views.render(w.s, rows), paging
+        return read(self.env, ctx, work)
+
+    def get(self, ctx: RequestContext, collection: str, resource_id: str) -> dict:
+        model, _ = COLLECTIONS[collection]
+        return read(self.env, ctx, lambda w: views.render_one(w.s, store.fetch(w.s, model, ctx, resource_id)))
+
+    def create(self, ctx: RequestContext, collection: str, attrs: dict) -> dict:
+        _, module = COLLECTIONS[collection]
+        return transact(self.env, ctx, lambda w: views.render_one(w.s, module.create(w, attrs)))
+
+    def update(self, ctx: RequestContext, collection: str, resource_id: str, attrs: dict,
+               revision: int | None = None) -> dict:
+        _, module = COLLECTIONS[collection]
+        return transact(self.env, ctx, lambda w: views.render_one(w.s, module.update(w, resource_id, attrs,
+                                                                                      revision)))
+
+    def delete(self, ctx: RequestContext, collection: str, resource_id: str) -> None:
+        _, module = COLLECTIONS[collection]
+        transact(self.env, ctx, lambda w: module.delete(w, resource_id))
+
+    # -- security group rules --------------------------------------------------------------
+    def ensure_default_security_group(self, ctx: RequestContext, project_id: str) -> None:
+        exists = read(self.env, ctx, lambda w: w.s.get(DefaultSecurityGroup, project_id) is not None)
+        if not exists:
+            transact(self.env, ctx, lambda w: security_groups.default_group(w, project_id))
+
+    def list_rules(self, ctx: RequestContext, query) -> tuple[list[dict], Paging]:
+        def work(w: Work):
+            rows, paging = store.list_rows(w.s, SecurityGroupRule, ctx, query)
+            return [views.rule(r) for r in rows], paging
+        return read(self.env, ctx, work)
+
+    def get_rule(self, ctx: RequestContext, rule_id: str) -> dict:
+        return read(self.env, ctx, lambda w: views.rule(security_groups.fetch_rule(w, rule_id)))
+
+    def create_rule(self, ctx: RequestContext, attrs: dict) -> dict:
+        return transact(self.env, ctx, lambda w: views.rule(security_groups.create_rule(w, attrs)))
+
+    def delete_rule(self, ctx: RequestContext, rule_id: str) -> None:
+        transact(self.env, ctx, lambda w: security_groups.delete_rule(w, rule_id))
+
+    # -- router interfaces -------------------------------------------------------------------
+    def add_router_interface(self, ctx: RequestContext, router_id: str, body: dict) -> dict:
+        return transact(self.env, ctx, lambda w: routers.add_interface(w, router_id, body))
+
+    def remove_router_interface(self, ctx: RequestContext, router_id: str, body: dict) -> dict:
+        return transact(self.env, ctx, lambda w: routers.remove_interface(w, router_id, body))
+
+    # -- tags ------------------------------------------------------------------------------
+    def tags(self, ctx: RequestContext, collection: str, resource_id: str) -> list[str]:
+        model, _ = COLLECTIONS[collection]
+        return read(self.env, ctx, lambda w: tags.get(w, model, resource_id))
+
+    def set_tags(self, ctx: RequestContext, collection: str, resource_id: str, values: list) -> list[str]:
+        model, _ = COLLECTIONS[collection]
+        return transact(self.env, ctx, lambda w: tags.replace(w, model, resource_id, values))
+
+    def add_tag(self, ctx: RequestContext, collection: str, resource_id: str, tag: str) -> None:
+        model, _ = COLLECTIONS[collection]
+        transact(self.env, ctx, lambda w: tags.add(w, model, resource_id, tag))
+
+    def remove_tag(self, ctx: RequestContext, collection: str, resource_id: str, tag: str | None) -> None:
+        model, _ = COLLECTIONS[collection]
+        transact(self.env, ctx, lambda w: tags.remove(w, model, resource_id, tag))
+
+    # -- quotas ------------------------------------------------------------------------------
+    def quota_limits(self, project_id: str) -> dict[str, int]:
+        with self.env.db.session(readonly=True) as s:
+            return quota.limits(s, project_id)
+
+    def quota_details(self, project_id: str) -> dict[str, dict]:
+        with self.env.db.session(readonly=True) as s:
+            limits, used = quota.limits(s, project_id), quota.usage(s, project_id)
+        return {r: {"limit": limit, "used": used.get(r, 0), "reserved": 0} for r, limit in limits.items()}
+
+    def set_quota(self, ctx: RequestContext, project_id: str, values: dict[str, int]) -> dict[str, int]:
+        transact(self.env, ctx, lambda w: quota.set_limits(w.s, project_id, values))
+        return self.quota_limits(project_id)
+
+    def reset_quota(self, ctx: RequestContext, project_id: str) -> None:
+        transact(self.env, ctx, lambda w: quota.reset(w.s, project_id))
+
+    def projects_with_quotas(self) -> list[str]:
+        with self.env.db.session(readonly=True) as s:
+            return list(s.scalars(sa.select(Quota.project_id).distinct()))
+
+    # -- datapath ----------------------------------------------------------------------------
+    def datapath_state(self) -> dict[str, list[dict]]:
+        """Everything a driver needs to rebuild the data plane (replayed on start)."""
+        ctx = RequestContext.admin()
+
+        def work(w: Work):
+            return {name: views.render(w.s, list(w.s.scalars(sa.select(model))))
+                    for name, model in (("networks", Network), ("ports", Port), ("routers", Router),
+                                        ("floatingips", FloatingIp), ("security_groups", SecurityGroup))}
+        return read(self.env, ctx, work)

@@ -1,0 +1,237 @@
+"""Neutron's tables.
+
+Uniqueness that matters under concurrency lives in unique constraints, because an
+INSERT under a unique constraint is decided by the database itself (and certified by
+Galera across writers), where a read-then-write check is not:
+
+* ``network_ip_allocation`` — one row per (subnet, address): the IPAM claim.
+* ``network_port`` — (network_id, mac_address): a MAC is unique per network.
+* ``network_segment`` — (network_type, physical_network, segmentation_id).
+* ``network_quota_slot`` — (project_id, resource, slot): quota usage, see quota.py.
+
+Subnet pools carry a ``generation`` for compare-and-swap prefix allocation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pocketstack.common.db import Base, JSONText, utcnow
+
+
+def _uuid() -> str:
+    """Neutron ids are dashed UUIDs, and clients (the CLI's name-or-id lookup) expect them."""
+    return str(uuid.uuid4())
+
+
+class StandardAttrs:
+    """Neutron's standard attributes: every resource has these."""
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    description: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    revision_number: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class Network(StandardAttrs, Base):
+    __tablename__ = "network_network"
+
+    admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="ACTIVE")
+    shared: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    external: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    mtu: Mapped[int] = mapped_column(sa.Integer, default=1500)
+    port_security_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    network_type: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    physical_network: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    segmentation_id: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+
+
+class Segment(Base):
+    """A claimed segmentation id; the row's existence is the allocation."""
+
+    __tablename__ = "network_segment"
+    __table_args__ = (sa.UniqueConstraint("network_type", "physical_network", "segmentation_id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
+    network_id: Mapped[str] = mapped_column(sa.ForeignKey("network_network.id", ondelete="CASCADE"), index=True)
+    network_type: Mapped[str] = mapped_column(sa.String(16))
+    physical_network: Mapped[str] = mapped_column(sa.String(64), default="")
+    segmentation_id: Mapped[int] = mapped_column(sa.Integer)
+
+
+class SubnetPool(StandardAttrs, Base):
+    __tablename__ = "network_subnetpool"
+
+    ip_version: Mapped[int] = mapped_column(sa.Integer)
+    prefixes: Mapped[list] = mapped_column(JSONText, default=list)
+    default_prefixlen: Mapped[int] = mapped_column(sa.Integer)
+    min_prefixlen: Mapped[int] = mapped_column(sa.Integer)
+    max_prefixlen: Mapped[int] = mapped_column(sa.Integer)
+    shared: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Prefixes handed out to subnets; changed only by compare-and-swap on generation.
+    allocated: Mapped[list] = mapped_column(JSONText, default=list)
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class Subnet(StandardAttrs, Base):
+    __tablename__ = "network_subnet"
+
+    network_id: Mapped[str] = mapped_column(sa.ForeignKey("network_network.id"), index=True)
+    ip_version: Mapped[int] = mapped_column(sa.Integer)
+    cidr: Mapped[str] = mapped_column(sa.String(64))
+    gateway_ip: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    enable_dhcp: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    allocation_pools: Mapped[list] = mapped_column(JSONText, default=list)
+    dns_nameservers: Mapped[list] = mapped_column(JSONText, default=list)
+    host_routes: Mapped[list] = mapped_column(JSONText, default=list)
+    ipv6_ra_mode: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    ipv6_address_mode: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    subnetpool_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+
+
+class Port(StandardAttrs, Base):
+    __tablename__ = "network_port"
+    __table_args__ = (sa.UniqueConstraint("network_id", "mac_address"),)
+
+    network_id: Mapped[str] = mapped_column(sa.ForeignKey("network_network.id"), index=True)
+    mac_address: Mapped[str] = mapped_column(sa.String(32))
+    admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="DOWN")
+    device_id: Mapped[str] = mapped_column(sa.String(255), default="", index=True)
+    device_owner: Mapped[str] = mapped_column(sa.String(255), default="")
+    binding_host_id: Mapped[str] = mapped_column(sa.String(255), default="")
+    binding_vnic_type: Mapped[str] = mapped_column(sa.String(64), default="normal")
+    binding_profile: Mapped[dict] = mapped_column(JSONText, default=dict)
+    port_security_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    allowed_address_pairs: Mapped[list] = mapped_column(JSONText, default=list)
+    security_groups: Mapped[list] = mapped_column(JSONText, default=list)
+    # Set when compute created the port for an instance (deleted on deallocate).
+    compute_created: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class IpAllocation(Base):
+    """One fixed IP of one port; the unique (subnet, address) row *is* the allocation."""
+
+    __tablename__ = "network_ip_allocation"
+    __table_args__ = (sa.UniqueConstraint("subnet_id", "ip_address"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    subnet_id: Mapped[str] = mapped_column(sa.ForeignKey("network_subnet.id"), index=True)
+    ip_address: Mapped[str] = mapped_column(sa.String(64))
+    port_id: Mapped[str] = mapped_column(sa.ForeignKey("network_port.id", ondelete="CASCADE"), index=True)
+    network_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+
+
+class SecurityGroup(StandardAttrs, Base):
+    __tablename__ = "network_security_group"
+
+    stateful: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class DefaultSecurityGroup(Base):
+    """At most one ``default`` group per project: created on first use under this key."""
+
+    __tablename__ = "network_default_security_group"
+
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    security_group_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("network_security_group.id", ondelete="CASCADE"))
+
+
+class SecurityGroupRule(Base):
+    __tablename__ = "network_security_group_rule"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    security_group_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("network_security_group.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(sa.String(16))
+    ethertype: Mapped[str] = mapped_column(sa.String(16), default="IPv4")
+    protocol: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
+    port_range_min: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    port_range_max: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    remote_group_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    description: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    revision_number: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class Router(StandardAttrs, Base):
+    __tablename__ = "network_router"
+
+    admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="ACTIVE")
+    gw_port_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    external_network_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    enable_snat: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    routes: Mapped[list] = mapped_column(JSONText, default=list)
+
+
+class FloatingIp(StandardAttrs, Base):
+    __tablename__ = "network_floatingip"
+    # One floating IP per fixed IP and external network; NULLs (unassociated) never clash.
+    __table_args__ = (sa.UniqueConstraint("floating_network_id", "port_id", "fixed_ip_address"),)
+
+    floating_network_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    floating_ip_address: Mapped[str] = mapped_column(sa.String(64))
+    floating_port_id: Mapped[str] = mapped_column(sa.String(36))
+    port_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True, index=True)
+    fixed_ip_address: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    router_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="DOWN")
+
+
+class AutoTopology(Base):
+    """A project's get-me-a-network topology; the primary key makes its creation race-free."""
+
+    __tablename__ = "network_auto_topology"
+
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    network_id: Mapped[str] = mapped_column(sa.ForeignKey("network_network.id", ondelete="CASCADE"))
+    router_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+
+
+class Tag(Base):
+    __tablename__ = "network_tag"
+    __table_args__ = (sa.UniqueConstraint("resource_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    resource_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    tag: Mapped[str] = mapped_column(sa.String(255))
+
+
+class Quota(Base):
+    """A per-project limit overriding the default."""
+
+    __tablename__ = "network_quota"
+    __table_args__ = (sa.UniqueConstraint("project_id", "resource"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64))
+    resource: Mapped[str] = mapped_column(sa.String(64))
+    hard_limit: Mapped[int] = mapped_column(sa.Integer)
+
+
+class QuotaSlot(Base):
+    """One unit of a project's usage of a resource; see :mod:`pocketstack.network.quota`."""
+
+    __tablename__ = "network_quota_slot"
+    __table_args__ = (sa.UniqueConstraint("project_id", "resource", "slot"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64))
+    resource: Mapped[str] = mapped_column(sa.String(64))
+    slot: Mapped[int] = mapped_column(sa.BigInteger)
+    resource_id: Mapped[str] = mapped_column(sa.String(36), index=True)

@@ -1,0 +1,89 @@
+"""Networks: create with a provider segment, update, delete when nothing uses them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.network import errors, quota, segments, store, views
+from pocketstack.network.context import Work
+from pocketstack.network.models import Network, Port, Segment, Subnet, Tag
+from pocketstack.network.subnets import delete_subnet_rows
+
+UPDATABLE = {"name", "description", "admin_state_up", "shared", "router:external", "mtu",
+             "port_security_enabled", "is_default"}
+_COLUMNS = {"router:external": "external"}
+
+
+def create(w: Work, attrs: dict) -> Network:
+    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    network_type = attrs.get("provider:network_type")
+    physnet = attrs.get("provider:physical_network")
+    seg_id = attrs.get("provider:segmentation_id")
+    if network_type is None:
+        if physnet or seg_id is not None:
+            raise errors.invalid_input("provider:network_type is required with provider attributes")
+        network_type = w.env.segments.tenant_network_type
+    if network_type == "vlan" and not physnet:
+        physnet = next(iter(w.env.segments.vlan_ranges), None)
+    segments.validate(w.env.segments, network_type, physnet, seg_id)
+    row = Network(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
+                  admin_state_up=attrs.get("admin_state_up", True), shared=attrs.get("shared", False),
+                  external=attrs.get("router:external", False), is_default=attrs.get("is_default", False),
+                  mtu=attrs.get("mtu") or (1450 if network_type == "vxlan" else 1500),
+                  port_security_enabled=attrs.get("port_security_enabled", True),
+                  network_type=network_type, physical_network=physnet)
+    w.s.add(row)
+    w.s.flush()
+    quota.claim(w.s, project_id, "network", row.id)
+    row.segmentation_id = segments.allocate(w.s, w.env.segments, row.id, network_type, physnet, seg_id)
+    w.s.flush()
+    w.emit("network_updated", views.render_one(w.s, row))
+    return row
+
+
+def update(w: Work, network_id: str, attrs: dict, revision: int | None = None) -> Network:
+    row = store.fetch(w.s, Network, w.ctx, network_id)
+    if any(k.startswith("provider:") for k in attrs):
+        raise errors.invalid_input("Plugin does not support updating provider attributes")
+    store.check_updatable(attrs, UPDATABLE)
+    if attrs.get("shared") is False and row.shared:
+        others = w.s.scalar(sa.select(sa.func.count()).select_from(Port).where(
+            Port.network_id == row.id, Port.project_id != row.project_id, Port.project_id != ""))
+        if others:
+            raise errors.conflict(f"Unable to reconfigure sharing settings for network {row.id}. "
+                                  "Multiple tenants are using it.", "InvalidSharedSetting")
+    store.update_row(w.s, row, {_COLUMNS.get(k, k): v for k, v in attrs.items()}, revision)
+    w.emit("network_updated", views.render_one(w.s, row))
+    return row
+
+
+def delete(w: Work, network_id: str) -> None:
+    row = store.fetch(w.s, Network, w.ctx, network_id)
+    in_use = w.s.scalar(sa.select(sa.func.count()).select_from(Port).where(Port.network_id == row.id))
+    if in_use:
+        raise _in_use(row.id)
+    rendered = views.render_one(w.s, row)
+    subnets = list(w.s.scalars(sa.select(Subnet).where(Subnet.network_id == row.id)))
+    try:
+        for subnet in subnets:
+            delete_subnet_rows(w, subnet)
+        w.s.execute(sa.delete(Segment).where(Segment.network_id == row.id))
+        w.s.execute(sa.delete(Tag).where(Tag.resource_id == row.id))
+        quota.release(w.s, [row.id])
+        deleted = w.s.execute(sa.delete(Network).where(Network.id == row.id,
+                                                       Network.revision_number == row.revision_number))
+        w.s.flush()
+    except sa_exc.IntegrityError:
+        # A port or allocation committed on this network meanwhile (foreign key).
+        raise _in_use(row.id) from None
+    if deleted.rowcount != 1:
+        raise ConcurrentUpdate(f"network {row.id} changed while being deleted")
+    w.emit("network_deleted", rendered)
+
+
+def _in_use(network_id: str):
+    return errors.conflict(f"Unable to complete operation on network {network_id}. There are one or more "
+                           "ports still in use on the network.", "NetworkInUse")
+

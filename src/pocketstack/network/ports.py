@@ -1,0 +1,213 @@
+"""Ports: MAC and fixed IP allocation, bindings, security groups, address pairs."""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+
+import sqlalchemy as sa
+
+from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.network import errors, ipam, quota, security_groups, store, views
+from pocketstack.network.context import Work
+from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, SecurityGroup, Subnet, Tag
+
+UPDATABLE = {"name", "description", "admin_state_up", "device_id", "device_owner", "binding:host_id",
+             "binding:vnic_type", "binding:profile", "fixed_ips", "allowed_address_pairs",
+             "port_security_enabled", "security_groups", "mac_address"}
+_COLUMNS = {"binding:host_id": "binding_host_id", "binding:vnic_type": "binding_vnic_type",
+            "binding:profile": "binding_profile"}
+# Ports the network service owns itself: no security groups, not deletable via /ports.
+ROUTER_OWNERS = ("network:router_interface", "network:router_gateway", "network:floatingip")
+MAC_ATTEMPTS = 16
+
+
+def _subnets(w: Work, network_id: str) -> list[Subnet]:
+    return list(w.s.scalars(sa.select(Subnet).where(Subnet.network_id == network_id)
+                            .order_by(Subnet.created_at, Subnet.id)))
+
+
+def resolve_fixed_ips(network_id: str, subnets: list[Subnet], fixed_ips: list[dict]) -> list[dict]:
+    """Turn API ``fixed_ips`` items into ``{"subnet": Subnet, "ip_address": str|None}``."""
+    by_id = {s.id: s for s in subnets}
+    result = []
+    for item in fixed_ips:
+        subnet_id, ip = item.get("subnet_id"), item.get("ip_address")
+        if subnet_id:
+            subnet = by_id.get(subnet_id)
+            if subnet is None:
+                raise errors.invalid_input(f"Failed to create port on network {network_id}, because fixed_ips "
+                                           f"included invalid subnet {subnet_id}.")
+        elif ip:
+            try:
+                address = ipaddress.ip_address(ip)
+            except ValueError:
+                raise errors.bad_request(f"IP address {ip} is not a valid IP for the specified subnet.",
+                                         "InvalidIpForSubnet") from None
+            subnet = next((s for s in subnets if address in ipaddress.ip_network(s.cidr)), None)
+            if subnet is None:
+                raise errors.bad_request(f"IP address {ip} is not a valid IP for any of the subnets on the "
+                                         "specified network.", "InvalidIpForNetwork")
+        else:
+            raise errors.invalid_input("fixed_ips items need a subnet_id or an ip_address")
+        result.append({"subnet": subnet, "ip_address": ip})
+    return result
+
+
+def _check_pairs(pairs: list[dict]) -> list[dict]:
+    result = []
+    for pair in pairs:
+        ip = pair.get("ip_address")
+        try:
+            ipaddress.ip_network(ip, strict=False)
+        except (ValueError, TypeError):
+            raise errors.invalid_input(f"'{ip}' is not a valid IP address") from None
+        item = {"ip_address": ip}
+        if pair.get("mac_address"):
+            item["mac_address"] = pair["mac_address"]
+        result.append(item)
+    return result
+
+
+def _security_groups(w: Work, project_id: str, attrs: dict, port_security: bool, device_owner: str) -> list[str]:
+    requested = attrs.get("security_groups")
+    if not port_security or device_owner.startswith("network:"):
+        if requested:
+            raise errors.bad_request("Port security must be enabled and port must have an IP address in order "
+                                     "to use security groups.", "PortSecurityAndIPRequiredForSecurityGroups")
+        return []
+    if requested is None:
+        return [security_groups.default_group(w, project_id).id]
+    for group_id in requested:
+        store.fetch(w.s, SecurityGroup, w.ctx, group_id)
+    return list(dict.fromkeys(requested))
+
+
+def _insert_port(w: Work, values: dict, mac: str | None) -> str:
+    """Insert the port row with a MAC unique on its network; random MACs retry on a clash."""
+    for _ in range(MAC_ATTEMPTS):
+        candidate = mac or ipam.generate_mac()
+        if ipam.try_insert(w.s, lambda: w.s.execute(sa.insert(Port).values(**values, mac_address=candidate))):
+            return candidate
+        if mac:
+            raise errors.conflict(f"Unable to complete operation for network {values['network_id']}. The mac "
+                                  f"address {mac} is in use.", "MacAddressInUse")
+    raise ConcurrentUpdate("no free MAC found; re-running")
+
+
+def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: bool = False,
+           ip_versions: tuple[int, ...] = (4, 6)) -> Port:
+    network = store.fetch(w.s, Network, w.ctx, attrs["network_id"])
+    # Ports the service owns (router gateways, floating IPs) pass project_id="".
+    project_id = attrs["project_id"] if "project_id" in attrs else (attrs.get("tenant_id") or w.ctx.project_id)
+    subnets = _subnets(w, network.id)
+    requested = attrs.get("fixed_ips")
+    requested = resolve_fixed_ips(network.id, subnets, requested) if requested is not None else None
+    device_owner = attrs.get("device_owner") or ""
+    port_security = attrs.get("port_security_enabled", network.port_security_enabled)
+    pairs = _check_pairs(attrs.get("allowed_address_pairs") or [])
+    if pairs and not port_security:
+        raise errors.conflict("Port Security must be enabled in order to have allowed address pairs on a port.",
+                              "AddressPairAndPortSecurityRequired")
+    port_id = str(uuid.uuid4())
+    if count_quota:
+        quota.claim(w.s, project_id, "port", port_id)
+    groups = _security_groups(w, project_id, attrs, port_security, device_owner)
+    mac = attrs.get("mac_address")
+    if mac is not None:
+        mac = _normalise_mac(mac)
+    values = dict(id=port_id, project_id=project_id or "", network_id=network.id, name=attrs.get("name") or "",
+                  description=attrs.get("description") or "", admin_state_up=attrs.get("admin_state_up", True),
+                  device_id=attrs.get("device_id") or "", device_owner=device_owner,
+                  binding_host_id=attrs.get("binding:host_id") or "",
+                  binding_vnic_type=attrs.get("binding:vnic_type") or "normal",
+                  binding_profile=attrs.get("binding:profile") or {}, port_security_enabled=port_security,
+                  allowed_address_pairs=pairs, security_groups=groups, compute_created=compute_created,
+                  status="ACTIVE" if attrs.get("device_id") else "DOWN")
+    mac = _insert_port(w, values, mac)
+    ipam.allocate_for_port(w.s, subnets, port_id, mac, requested, ip_versions,
+                           router_port=device_owner.startswith("network:router"))
+    port = w.s.get(Port, port_id)
+    w.emit("port_updated", views.render_one(w.s, port))
+    return port
+
+
+def _normalise_mac(mac: str) -> str:
+    parts = mac.replace("-", ":").split(":")
+    if len(parts) != 6 or not all(len(p) == 2 and all(c in "0123456789abcdefABCDEF" for c in p) for p in parts):
+        raise errors.invalid_input(f"'{mac}' is not a valid MAC address")
+    return ":".join(p.lower() for p in parts)
+
+
+def replace_fixed_ips(w: Work, port: Port, fixed_ips: list[dict]) -> None:
+    """Keep the addresses still requested, release the others, claim the new ones."""
+    subnets = _subnets(w, port.network_id)
+    wanted = resolve_fixed_ips(port.network_id, subnets, fixed_ips)
+    current = list(w.s.scalars(sa.select(IpAllocation).where(IpAllocation.port_id == port.id)))
+    keep, new = set(), []
+    for item in wanted:
+        match = next((a for a in current if a.subnet_id == item["subnet"].id and a.id not in keep and
+                      (item["ip_address"] is None or
+                       ipaddress.ip_address(a.ip_address) == ipaddress.ip_address(item["ip_address"]))), None)
+        if match is not None:
+            keep.add(match.id)
+        else:
+            new.append(item)
+    gone = [a.id for a in current if a.id not in keep]
+    if gone:
+        w.s.execute(sa.delete(IpAllocation).where(IpAllocation.id.in_(gone)))
+    if new:
+        ipam.allocate_for_port(w.s, subnets, port.id, port.mac_address, new)
+
+
+def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> Port:
+    port = store.fetch(w.s, Port, w.ctx, port_id)
+    store.check_updatable(attrs, UPDATABLE)
+    values = {_COLUMNS.get(k, k): v for k, v in attrs.items() if k not in ("fixed_ips", "security_groups")}
+    if "mac_address" in attrs:
+        values["mac_address"] = _normalise_mac(attrs["mac_address"])
+    port_security = attrs.get("port_security_enabled", port.port_security_enabled)
+    if "allowed_address_pairs" in attrs:
+        values["allowed_address_pairs"] = _check_pairs(attrs["allowed_address_pairs"] or [])
+    if not port_security and (values.get("allowed_address_pairs", port.allowed_address_pairs)):
+        raise errors.conflict("Port Security must be enabled in order to have allowed address pairs on a port.",
+                              "AddressPairAndPortSecurityRequired")
+    if "security_groups" in attrs or "port_security_enabled" in attrs:
+        groups = attrs.get("security_groups", port.security_groups if port_security else [])
+        if not port_security and groups:
+            raise errors.bad_request("Port security must be enabled and port must have an IP address in order "
+                                     "to use security groups.", "PortSecurityAndIPRequiredForSecurityGroups")
+        for group_id in groups or []:
+            store.fetch(w.s, SecurityGroup, w.ctx, group_id)
+        values["security_groups"] = list(dict.fromkeys(groups or []))
+    if "device_id" in attrs:
+        values["status"] = "ACTIVE" if attrs["device_id"] else "DOWN"
+    if "fixed_ips" in attrs:
+        replace_fixed_ips(w, port, attrs["fixed_ips"] or [])
+    store.update_row(w.s, port, values, revision)
+    w.emit("port_updated", views.render_one(w.s, port))
+    return port
+
+
+def delete(w: Work, port_id: str) -> None:
+    """Delete a port; ports a router or floating IP owns only go with their owner."""
+    port = store.fetch(w.s, Port, w.ctx, port_id)
+    if port.device_owner in ROUTER_OWNERS:
+        raise errors.conflict(f"Port {port.id} cannot be deleted directly via the port API: has device owner "
+                              f"{port.device_owner}.", "L3PortInUse")
+    remove(w, port)
+
+
+def remove(w: Work, port: Port) -> None:
+    """Delete ``port`` (already authorised), its addresses and floating IP associations."""
+    rendered = views.render_one(w.s, port)
+    for fip in w.s.scalars(sa.select(FloatingIp).where(FloatingIp.port_id == port.id)):
+        store.update_row(w.s, fip, {"port_id": None, "fixed_ip_address": None, "router_id": None, "status": "DOWN"})
+        w.emit("floatingip_updated", views.render_one(w.s, fip))
+    w.s.execute(sa.delete(IpAllocation).where(IpAllocation.port_id == port.id))
+    w.s.execute(sa.delete(Tag).where(Tag.resource_id == port.id))
+    quota.release(w.s, [port.id])
+    deleted = w.s.execute(sa.delete(Port).where(Port.id == port.id, Port.revision_number == port.revision_number))
+    if deleted.rowcount != 1:
+        raise ConcurrentUpdate(f"port {port.id} changed while being deleted")
+    w.emit("port_deleted", rendered)

@@ -1,0 +1,83 @@
+"""Per-project quotas whose usage stays exact under concurrency, without locks.
+
+Usage is not a counter row (every create in a project would fight over it) nor a
+``COUNT(*)`` before the INSERT (two creators both see room and both commit).  Each
+resource instead claims a *slot*: a row ``(project_id, resource, slot)`` under a unique
+constraint with ``0 <= slot < limit``, claimed in the same transaction as the resource
+with :func:`ipam.claim` — the IPAM algorithm.  N racing creators can only ever
+commit ``limit`` distinct slots; the rest get ``OverQuota`` at once.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.network import errors, ipam
+from pocketstack.network.models import Quota, QuotaSlot
+
+DEFAULTS: dict[str, int] = {
+    "network": 100, "subnet": 100, "subnetpool": -1, "port": 500, "router": 10, "floatingip": 50,
+    "security_group": 10, "security_group_rule": 100, "rbac_policy": 10,
+}
+# Slots for unlimited resources are drawn from a space wide enough never to fill.
+_UNLIMITED_SLOTS = 2 ** 40
+
+
+def limits(session: Session, project_id: str) -> dict[str, int]:
+    result = dict(DEFAULTS)
+    for resource, limit in session.execute(sa.select(Quota.resource, Quota.hard_limit)
+                                           .where(Quota.project_id == project_id)):
+        result[resource] = limit
+    return result
+
+
+def usage(session: Session, project_id: str) -> dict[str, int]:
+    rows = session.execute(sa.select(QuotaSlot.resource, sa.func.count()).where(QuotaSlot.project_id == project_id)
+                           .group_by(QuotaSlot.resource))
+    used = dict.fromkeys(DEFAULTS, 0)
+    used.update({resource: count for resource, count in rows})
+    return used
+
+
+def claim(session: Session, project_id: str, resource: str, resource_id: str) -> None:
+    """Count one ``resource`` against ``project_id``; 409 ``OverQuota`` when at the limit."""
+    limit = limits(session, project_id)[resource]
+    if limit == 0:
+        raise errors.over_quota(resource)
+    scope = (QuotaSlot.project_id == project_id, QuotaSlot.resource == resource)
+
+    def taken():
+        return session.scalars(sa.select(QuotaSlot.slot).where(*scope))
+
+    def row(slot: int) -> dict:
+        return {"project_id": project_id, "resource": resource, "slot": slot, "resource_id": resource_id}
+
+    if limit > 0:
+        # A lowered limit may leave slots above it: the total still counts.
+        in_use = session.scalar(sa.select(sa.func.count()).select_from(QuotaSlot).where(*scope))
+        if in_use >= limit:
+            raise errors.over_quota(resource)
+    try:
+        ipam.claim(session, QuotaSlot.__table__, [(0, (limit if limit > 0 else _UNLIMITED_SLOTS) - 1)], taken, row)
+    except ipam.Exhausted:
+        raise errors.over_quota(resource) from None
+
+
+def release(session: Session, resource_ids: list[str]) -> None:
+    if resource_ids:
+        session.execute(sa.delete(QuotaSlot).where(QuotaSlot.resource_id.in_(resource_ids)))
+
+
+def set_limits(session: Session, project_id: str, values: dict[str, int]) -> None:
+    """Store overrides; a concurrent first write of the same row is retried by the caller."""
+    for resource, limit in values.items():
+        updated = session.execute(sa.update(Quota).where(Quota.project_id == project_id,
+                                                         Quota.resource == resource).values(hard_limit=limit))
+        if updated.rowcount == 0:
+            session.add(Quota(project_id=project_id, resource=resource, hard_limit=limit))
+    session.flush()
+
+
+def reset(session: Session, project_id: str) -> None:
+    session.execute(sa.delete(Quota).where(Quota.project_id == project_id))

@@ -1,0 +1,222 @@
+"""Routers: external gateway, interfaces (by subnet or by port) and static routes.
+
+Interfaces and gateways are ports the router owns (``device_id`` = router id).  Every
+change to a router's interfaces bumps its revision by compare-and-swap, so a delete
+racing an interface add conflicts and re-runs instead of orphaning the port.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import sqlalchemy as sa
+
+from pocketstack.common.api.errors import ApiError
+from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.network import errors, ports, quota, store, views
+from pocketstack.network.context import Work
+from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
+
+INTERFACE = "network:router_interface"
+GATEWAY = "network:router_gateway"
+UPDATABLE = {"name", "description", "admin_state_up", "external_gateway_info", "routes"}
+
+
+def interfaces(w: Work, router_id: str) -> list[Port]:
+    return list(w.s.scalars(sa.select(Port).where(Port.device_id == router_id, Port.device_owner == INTERFACE)
+                            .order_by(Port.created_at)))
+
+
+def _interface_subnets(w: Work, router_id: str) -> list[Subnet]:
+    ids = [p.id for p in interfaces(w, router_id)]
+    if not ids:
+        return []
+    return list(w.s.scalars(sa.select(Subnet).where(Subnet.id.in_(
+        sa.select(IpAllocation.subnet_id).where(IpAllocation.port_id.in_(ids))))))
+
+
+def emit(w: Work, router: Router) -> None:
+    payload = views.render_one(w.s, router)
+    payload["interfaces"] = views.ports(w.s, interfaces(w, router.id))
+    w.emit("router_updated", payload)
+
+
+def _set_gateway(w: Work, router: Router, info: dict) -> dict:
+    network = store.fetch(w.s, Network, w.ctx, info.get("network_id") or "")
+    if not network.external:
+        raise errors.bad_request(f"Bad router request: Network {network.id} is not a valid external network.",
+                                 "BadRequest")
+    values = {"enable_snat": info.get("enable_snat", True)}
+    if router.external_network_id == network.id and "external_fixed_ips" not in info:
+        return values
+    _clear_gateway(w, router)
+    port = ports.create(w, {"network_id": network.id, "project_id": "", "device_owner": GATEWAY,
+                            "device_id": router.id, "fixed_ips": info.get("external_fixed_ips")},
+                        count_quota=False)
+    values.update(gw_port_id=port.id, external_network_id=network.id)
+    return values
+
+
+def _clear_gateway(w: Work, router: Router) -> dict:
+    if not router.gw_port_id:
+        return {}
+    if w.s.scalar(sa.select(sa.func.count()).select_from(FloatingIp).where(FloatingIp.router_id == router.id)):
+        raise errors.conflict(f"Gateway cannot be updated for router {router.id}, since a gateway to external "
+                              f"network {router.external_network_id} is required by one or more floating IPs.",
+                              "RouterExternalGatewayInUseByFloatingIp")
+    port = w.s.get(Port, router.gw_port_id)
+    if port is not None:
+        ports.remove(w, port)
+    return {"gw_port_id": None, "external_network_id": None}
+
+
+def _check_routes(w: Work, router_id: str, routes: list[dict]) -> list[dict]:
+    nets = [ipaddress.ip_network(s.cidr) for s in _interface_subnets(w, router_id)]
+    result = []
+    for route in routes:
+        try:
+            destination = ipaddress.ip_network(route["destination"], strict=False)
+            nexthop = ipaddress.ip_address(route["nexthop"])
+        except (KeyError, ValueError, TypeError):
+            raise errors.invalid_input(f"Invalid route {route}") from None
+        if not any(nexthop in n for n in nets):
+            raise errors.bad_request(f"Invalid format for routes: {routes}, the nexthop is not connected with "
+                                     "router", "InvalidRoutes")
+        result.append({"destination": str(destination), "nexthop": str(nexthop)})
+    return result
+
+
+def create(w: Work, attrs: dict) -> Router:
+    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    router = Router(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
+                    admin_state_up=attrs.get("admin_state_up", True))
+    w.s.add(router)
+    w.s.flush()
+    quota.claim(w.s, project_id, "router", router.id)
+    if attrs.get("external_gateway_info"):
+        for key, value in _set_gateway(w, router, attrs["external_gateway_info"]).items():
+            setattr(router, key, value)
+        w.s.flush()
+    emit(w, router)
+    return router
+
+
+def update(w: Work, router_id: str, attrs: dict, revision: int | None = None) -> Router:
+    router = store.fetch(w.s, Router, w.ctx, router_id)
+    store.check_updatable(attrs, UPDATABLE)
+    values = {k: v for k, v in attrs.items() if k in ("name", "description", "admin_state_up")}
+    if "external_gateway_info" in attrs:
+        info = attrs["external_gateway_info"]
+        values.update(_set_gateway(w, router, info) if info else _clear_gateway(w, router))
+    if "routes" in attrs:
+        values["routes"] = _check_routes(w, router.id, attrs["routes"] or [])
+    store.update_row(w.s, router, values, revision)
+    emit(w, router)
+    return router
+
+
+def delete(w: Work, router_id: str) -> None:
+    router = store.fetch(w.s, Router, w.ctx, router_id)
+    if interfaces(w, router.id):
+        raise errors.conflict(f"Router {router.id} still has ports", "RouterInUse")
+    rendered = views.render_one(w.s, router)
+    _clear_gateway(w, router)
+    quota.release(w.s, [router.id])
+    w.s.execute(sa.delete(Tag).where(Tag.resource_id == router.id))
+    deleted = w.s.execute(sa.delete(Router).where(Router.id == router.id,
+                                                  Router.revision_number == router.revision_number))
+    if deleted.rowcount != 1:
+        raise ConcurrentUpdate(f"router {router.id} changed while being deleted")
+    w.emit("router_deleted", rendered)
+
+
+def _info(router: Router, port: Port, subnet_ids: list[str]) -> dict:
+    return {"id": router.id, "tenant_id": router.project_id, "project_id": router.project_id, "port_id": port.id,
+            "network_id": port.network_id, "subnet_id": subnet_ids[0] if subnet_ids else None,
+            "subnet_ids": subnet_ids}
+
+
+def _subnet_ids(w: Work, port_id: str) -> list[str]:
+    return list(w.s.scalars(sa.select(IpAllocation.subnet_id).where(IpAllocation.port_id == port_id)
+                            .order_by(IpAllocation.id)))
+
+
+def add_interface(w: Work, router_id: str, body: dict) -> dict:
+    router = store.fetch(w.s, Router, w.ctx, router_id)
+    subnet_id, port_id = body.get("subnet_id"), body.get("port_id")
+    if bool(subnet_id) == bool(port_id):
+        raise errors.bad_request("Bad router request: Either subnet_id or port_id must be specified, not both."
+                                 if subnet_id else "Bad router request: Either subnet_id or port_id must be "
+                                 "specified.", "BadRequest")
+    attached = _interface_subnets(w, router.id)
+    if subnet_id:
+        subnet = store.fetch(w.s, Subnet, w.ctx, subnet_id)
+        if not subnet.gateway_ip:
+            raise errors.bad_request(f"Bad router request: Subnet {subnet.id} does not have a gateway IP.",
+                                     "BadRequest")
+        new_subnets = [subnet]
+    else:
+        port = store.fetch(w.s, Port, w.ctx, port_id)
+        if port.device_id:
+            raise errors.conflict(f"Unable to complete operation on port {port.id} for network {port.network_id}. "
+                                  f"Port already has an attached device {port.device_id}.", "PortInUse")
+        ids = _subnet_ids(w, port.id)
+        if not ids:
+            raise errors.bad_request("Bad router request: Router port must have at least one fixed IP.",
+                                     "BadRequest")
+        new_subnets = list(w.s.scalars(sa.select(Subnet).where(Subnet.id.in_(ids))))
+    for new in new_subnets:
+        for old in attached:
+            if old.id == new.id:
+                raise errors.bad_request(f"Bad router request: Router already has a port on subnet {new.id}.",
+                                         "BadRequest")
+            if ipaddress.ip_network(old.cidr).overlaps(ipaddress.ip_network(new.cidr)):
+                raise errors.bad_request(f"Bad router request: Cidr {new.cidr} of subnet {new.id} overlaps with "
+                                         f"cidr {old.cidr} of subnet {old.id}.", "BadRequest")
+    if subnet_id:
+        port = ports.create(w, {"network_id": new_subnets[0].network_id, "project_id": router.project_id,
+                                "device_owner": INTERFACE, "device_id": router.id,
+                                "fixed_ips": [{"subnet_id": subnet_id, "ip_address": new_subnets[0].gateway_ip}]})
+    else:
+        store.update_row(w.s, port, {"device_owner": INTERFACE, "device_id": router.id, "security_groups": [],
+                                     "status": "ACTIVE"})
+        w.emit("port_updated", views.render_one(w.s, port))
+    store.bump(w.s, router)
+    emit(w, router)
+    return _info(router, port, _subnet_ids(w, port.id))
+
+
+def remove_interface(w: Work, router_id: str, body: dict) -> dict:
+    router = store.fetch(w.s, Router, w.ctx, router_id)
+    subnet_id, port_id = body.get("subnet_id"), body.get("port_id")
+    if not subnet_id and not port_id:
+        raise errors.bad_request("Bad router request: Either subnet_id or port_id must be specified.", "BadRequest")
+    mine = interfaces(w, router.id)
+    if port_id:
+        port = next((p for p in mine if p.id == port_id), None)
+        if port is None:
+            raise ApiError(
+                f"Router {router.id} does not have an interface with id {port_id}", status=404,
+                error_type="RouterInterfaceNotFound")
+    else:
+        port = next((p for p in mine if subnet_id in _subnet_ids(w, p.id)), None)
+        if port is None:
+            raise ApiError(f"Router {router.id} has no interface on subnet {subnet_id}", status=404,
+                                  error_type="RouterInterfaceNotFoundForSubnet")
+    subnet_ids = _subnet_ids(w, port.id)
+    subnets = list(w.s.scalars(sa.select(Subnet).where(Subnet.id.in_(subnet_ids))))
+    nets = [ipaddress.ip_network(s.cidr) for s in subnets]
+    for fixed in w.s.scalars(sa.select(FloatingIp.fixed_ip_address).where(FloatingIp.router_id == router.id)):
+        if fixed and any(ipaddress.ip_address(fixed) in n for n in nets):
+            raise errors.conflict(f"Cannot remove router interface from subnet(s) {', '.join(subnet_ids)} of router "
+                                  f"{router.id}: it is required by one or more floating IPs.",
+                                  "RouterInterfaceInUseByFloatingIP")
+    for route in router.routes:
+        if any(ipaddress.ip_address(route["nexthop"]) in n for n in nets):
+            raise errors.conflict(f"Router interface for subnet {subnet_ids[0]} on router {router.id} cannot be "
+                                  "deleted, as it is required by one or more routes.", "RouterInterfaceInUseByRoute")
+    info = _info(router, port, subnet_ids)
+    ports.remove(w, port)
+    store.bump(w.s, router)
+    emit(w, router)
+    return info

@@ -1,0 +1,196 @@
+"""Security groups and rules, and the per-project ``default`` group.
+
+The ``default`` group is created on first use.  Two first uses may race; the group is
+keyed by a row in ``network_default_security_group`` (primary key ``project_id``)
+inserted in the same savepoint as the group, so exactly one creation commits and the
+loser reads the winner's group.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import sqlalchemy as sa
+
+from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.network import errors, ipam, quota, store, views
+from pocketstack.network.context import Work
+from pocketstack.network.models import DefaultSecurityGroup, Port, SecurityGroup, SecurityGroupRule, Tag
+
+PROTOCOLS = {"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1, "igmp": 2,
+             "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58, "icmpv6": 58, "ipv6-nonxt": 59,
+             "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6,
+             "udp": 17, "udplite": 136, "vrrp": 112}
+_PORT_PROTOCOLS = {"tcp", "udp", "sctp", "dccp", "udplite", "6", "17", "132", "33", "136"}
+_ICMP_PROTOCOLS = {"icmp", "ipv6-icmp", "icmpv6", "1", "58"}
+UPDATABLE = {"name", "description", "stateful"}
+
+
+def _emit(w: Work, group: SecurityGroup) -> None:
+    w.emit("security_group_updated", views.render_one(w.s, group))
+
+
+def _add_rule(w: Work, group: SecurityGroup, **fields) -> SecurityGroupRule:
+    rule = SecurityGroupRule(project_id=group.project_id, security_group_id=group.id, **fields)
+    w.s.add(rule)
+    w.s.flush()
+    quota.claim(w.s, group.project_id, "security_group_rule", rule.id)
+    return rule
+
+
+def _new_group(w: Work, project_id: str, name: str, description: str, stateful: bool = True,
+               default_rules: bool = True) -> SecurityGroup:
+    group = SecurityGroup(project_id=project_id, name=name, description=description, stateful=stateful)
+    w.s.add(group)
+    w.s.flush()
+    quota.claim(w.s, project_id, "security_group", group.id)
+    for ethertype in ("IPv4", "IPv6"):
+        _add_rule(w, group, direction="egress", ethertype=ethertype)
+        if default_rules:
+            _add_rule(w, group, direction="ingress", ethertype=ethertype, remote_group_id=group.id)
+    return group
+
+
+def default_group(w: Work, project_id: str) -> SecurityGroup:
+    """The project's ``default`` group, created (race-free) if it does not exist yet."""
+    existing = w.s.get(DefaultSecurityGroup, project_id)
+    if existing is not None:
+        return w.s.get(SecurityGroup, existing.security_group_id)
+    created: list[SecurityGroup] = []
+
+    def insert() -> None:
+        group = _new_group(w, project_id, "default", "Default security group")
+        w.s.flush()
+        w.s.execute(sa.insert(DefaultSecurityGroup).values(project_id=project_id, security_group_id=group.id))
+        created.append(group)
+
+    if ipam.try_insert(w.s, insert):
+        _emit(w, created[0])
+        return created[0]
+    w.s.expire_all()
+    existing = w.s.get(DefaultSecurityGroup, project_id)
+    if existing is None:  # the winner rolled back after all: start again
+        raise ConcurrentUpdate("default security group creation raced")
+    return w.s.get(SecurityGroup, existing.security_group_id)
+
+
+def create(w: Work, attrs: dict) -> SecurityGroup:
+    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    if attrs.get("name") == "default":
+        raise errors.conflict("Default security group already exists.", "SecurityGroupDefaultAlreadyExists")
+    default_group(w, project_id)
+    group = _new_group(w, project_id, attrs.get("name") or "", attrs.get("description") or "",
+                       attrs.get("stateful", True), default_rules=False)
+    _emit(w, group)
+    return group
+
+
+def update(w: Work, group_id: str, attrs: dict, revision: int | None = None) -> SecurityGroup:
+    group = store.fetch(w.s, SecurityGroup, w.ctx, group_id)
+    store.check_updatable(attrs, UPDATABLE)
+    if group.name == "default" and attrs.get("name", "default") != "default":
+        raise errors.conflict("Updating default security group not allowed.", "SecurityGroupCannotUpdateDefault")
+    store.update_row(w.s, group, attrs, revision)
+    _emit(w, group)
+    return group
+
+
+def delete(w: Work, group_id: str) -> None:
+    group = store.fetch(w.s, SecurityGroup, w.ctx, group_id)
+    if group.name == "default" and not w.ctx.is_admin:
+        raise errors.conflict("Insufficient rights for removing default security group.",
+                              "SecurityGroupCannotRemoveDefault")
+    used = w.s.scalar(sa.select(sa.func.count()).select_from(Port)
+                      .where(sa.type_coerce(Port.security_groups, sa.Text).contains(f'"{group.id}"')))
+    if used:
+        raise errors.conflict(f"Security Group {group.id} in use.", "SecurityGroupInUse")
+    rule_ids = list(w.s.scalars(sa.select(SecurityGroupRule.id).where(SecurityGroupRule.security_group_id == group.id)))
+    quota.release(w.s, rule_ids + [group.id])
+    w.s.execute(sa.delete(SecurityGroupRule).where(SecurityGroupRule.security_group_id == group.id))
+    w.s.execute(sa.delete(DefaultSecurityGroup).where(DefaultSecurityGroup.security_group_id == group.id))
+    w.s.execute(sa.delete(Tag).where(Tag.resource_id == group.id))
+    w.s.execute(sa.delete(SecurityGroup).where(SecurityGroup.id == group.id))
+    w.emit("security_group_deleted", {"id": group.id, "project_id": group.project_id})
+
+
+def _protocol(value) -> str | None:
+    if value in (None, "", "any"):
+        return None
+    text = str(value).lower()
+    if text in PROTOCOLS or (text.isdigit() and 0 <= int(text) <= 255):
+        return text
+    raise errors.bad_request(f"Security group rule protocol {value} not supported. Only protocol values "
+                             f"{sorted(PROTOCOLS)} and integer representations [0 to 255] are supported.",
+                             "SecurityGroupRuleInvalidProtocol")
+
+
+def _port_range(protocol: str | None, lo, hi) -> tuple[int | None, int | None]:
+    if lo is None and hi is None:
+        return None, None
+    if protocol in _ICMP_PROTOCOLS:
+        for name, value in (("type", lo), ("code", hi)):
+            if value is not None and not 0 <= int(value) <= 255:
+                raise errors.bad_request(f"Invalid value for ICMP {name} (port_range_min/max): {value}.",
+                                         "SecurityGroupInvalidIcmpValue")
+        return lo, hi
+    if protocol not in _PORT_PROTOCOLS:
+        raise errors.bad_request("Invalid protocol for port range, only supported for TCP, UDP, UDPLITE, SCTP "
+                                 "and DCCP", "SecurityGroupInvalidProtocolForPortRange")
+    lo = lo if lo is not None else hi
+    hi = hi if hi is not None else lo
+    if not (1 <= int(lo) <= 65535 and 1 <= int(hi) <= 65535) or int(lo) > int(hi):
+        raise errors.bad_request("For TCP/UDP protocols, port_range_min must be <= port_range_max",
+                                 "SecurityGroupInvalidPortRange")
+    return int(lo), int(hi)
+
+
+def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
+    group = store.fetch(w.s, SecurityGroup, w.ctx, attrs["security_group_id"])
+    ethertype = attrs.get("ethertype") or "IPv4"
+    direction = attrs["direction"]
+    protocol = _protocol(attrs.get("protocol"))
+    lo, hi = _port_range(protocol, attrs.get("port_range_min"), attrs.get("port_range_max"))
+    prefix = attrs.get("remote_ip_prefix")
+    remote_group = attrs.get("remote_group_id")
+    if prefix and remote_group:
+        raise errors.bad_request("Only remote_ip_prefix or remote_group_id may be provided.",
+                                 "SecurityGroupRemoteGroupAndRemoteIpPrefix")
+    if prefix:
+        try:
+            net = ipaddress.ip_network(prefix, strict=False)
+        except ValueError:
+            raise errors.invalid_input(f"'{prefix}' is not a valid IP subnet") from None
+        if f"IPv{net.version}" != ethertype:
+            raise errors.bad_request(f"Conflicting value ethertype {ethertype} for CIDR {prefix}",
+                                     "SecurityGroupRuleParameterConflict")
+        prefix = str(net)
+    if remote_group:
+        store.fetch(w.s, SecurityGroup, w.ctx, remote_group)
+    fields = dict(direction=direction, ethertype=ethertype, protocol=protocol, port_range_min=lo,
+                  port_range_max=hi, remote_ip_prefix=prefix, remote_group_id=remote_group)
+    for existing in w.s.scalars(sa.select(SecurityGroupRule).where(SecurityGroupRule.security_group_id == group.id)):
+        if all(getattr(existing, k) == v for k, v in fields.items()):
+            raise errors.conflict(f"Security group rule already exists. Rule id is {existing.id}.",
+                                  "SecurityGroupRuleExists")
+    rule = _add_rule(w, group, description=attrs.get("description") or "", **fields)
+    # The duplicate check read the group's rules: bumping the group by CAS makes a
+    # racing identical create re-run and see this rule.
+    store.bump(w.s, group)
+    _emit(w, group)
+    return rule
+
+
+def fetch_rule(w: Work, rule_id: str) -> SecurityGroupRule:
+    rule = w.s.get(SecurityGroupRule, rule_id)
+    if rule is None or not (w.ctx.is_admin or rule.project_id == w.ctx.project_id):
+        raise errors.not_found("SecurityGroupRule", rule_id)
+    return rule
+
+
+def delete_rule(w: Work, rule_id: str) -> None:
+    rule = fetch_rule(w, rule_id)
+    group = w.s.get(SecurityGroup, rule.security_group_id)
+    quota.release(w.s, [rule.id])
+    w.s.execute(sa.delete(SecurityGroupRule).where(SecurityGroupRule.id == rule.id))
+    store.bump(w.s, group)
+    _emit(w, group)

@@ -1,0 +1,226 @@
+"""Reading and changing rows the way every Neutron resource does.
+
+* visibility: admins see everything; others see their project's rows and, for
+  networks/subnets/subnet pools, shared (or external) ones — an invisible row is a 404;
+* list queries: filters on any attribute, ``tags``/``tags-any``/``not-tags``/
+  ``not-tags-any``, ``sort_key``/``sort_dir`` and ``limit``/``marker`` paging;
+* updates: compare-and-swap on ``revision_number`` (the standard attribute doubles as
+  the row's generation), which also honours ``If-Match: revision_number=N``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.pagination import Paging, apply_paging, parse_paging
+from pocketstack.common.api.validation import parse_bool
+from pocketstack.common.db import utcnow
+from pocketstack.common.db.cas import cas_update
+from pocketstack.common.api.errors import ApiError
+from pocketstack.network import errors
+from pocketstack.network.models import (FloatingIp, IpAllocation, Network, Port, Router, SecurityGroup,
+                                        SecurityGroupRule, Subnet, SubnetPool, Tag)
+
+KINDS = {Network: "Network", Subnet: "Subnet", SubnetPool: "SubnetPool", Port: "Port", Router: "Router",
+         SecurityGroup: "SecurityGroup", SecurityGroupRule: "SecurityGroupRule", FloatingIp: "FloatingIP"}
+
+# API attribute -> column, where the two differ.
+_ALIASES = {
+    "tenant_id": "project_id", "router:external": "external", "provider:network_type": "network_type",
+    "provider:physical_network": "physical_network", "provider:segmentation_id": "segmentation_id",
+    "binding:host_id": "binding_host_id", "binding:vnic_type": "binding_vnic_type",
+}
+# Columns that are not filterable as plain values (JSON blobs).
+_NOT_FILTERABLE = {"allocation_pools", "dns_nameservers", "host_routes", "prefixes", "allocated",
+                   "allowed_address_pairs", "security_groups", "routes", "binding_profile"}
+_PAGING_KEYS = {"limit", "marker", "sort_key", "sort_dir", "fields", "page_reverse", "tags", "tags-any",
+                "not-tags", "not-tags-any", "changed_since"}
+
+
+def visible_clause(model, ctx: RequestContext):
+    """The WHERE clause of what ``ctx`` may see of ``model``."""
+    if ctx.is_admin:
+        return sa.true()
+    own = model.project_id == ctx.project_id
+    if model is Network:
+        return sa.or_(own, Network.shared.is_(True), Network.external.is_(True))
+    if model is SubnetPool:
+        return sa.or_(own, SubnetPool.shared.is_(True))
+    if model is Subnet:
+        public = sa.select(Network.id).where(sa.or_(Network.shared.is_(True), Network.external.is_(True)))
+        return sa.or_(own, Subnet.network_id.in_(public))
+    return own
+
+
+def fetch(session: Session, model, ctx: RequestContext, resource_id: str):
+    """The row ``resource_id`` if ``ctx`` may see it, else 404 ``<Kind>NotFound``."""
+    row = session.scalar(sa.select(model).where(model.id == resource_id, visible_clause(model, ctx)))
+    if row is None:
+        raise errors.not_found(KINDS[model], resource_id)
+    return row
+
+
+def column_for(model, attribute: str):
+    name = _ALIASES.get(attribute, attribute)
+    column = model.__table__.c.get(name)
+    if column is None or name in _NOT_FILTERABLE:
+        return None
+    return getattr(model, name)
+
+
+def _coerce(column, attribute: str, raw: str) -> Any:
+    kind = column.type.python_type if hasattr(column.type, "python_type") else str
+    if kind is bool:
+        return parse_bool(raw, attribute)
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise errors.bad_request(f"Invalid value '{raw}' for {attribute}.", "HTTPBadRequest") from None
+    if raw == "" and column.nullable:
+        return None
+    return raw
+
+
+def _tag_filters(model, query) -> list:
+    clauses = []
+
+    def tagged(tags: list[str]):
+        return sa.select(Tag.resource_id).where(Tag.tag.in_(tags)).group_by(Tag.resource_id).having(
+            sa.func.count(sa.distinct(Tag.tag)) == len(set(tags)))
+
+    for key in ("tags", "tags-any", "not-tags", "not-tags-any"):
+        values = [t for raw in query.getlist(key) for t in raw.split(",") if t]
+        if not values:
+            continue
+        if key in ("tags", "not-tags"):
+            clause = model.id.in_(tagged(values))
+        else:
+            clause = model.id.in_(sa.select(Tag.resource_id).where(Tag.tag.in_(values)))
+        clauses.append(sa.not_(clause) if key.startswith("not-") else clause)
+    return clauses
+
+
+def _changed_since(model, query) -> list:
+    """``changed_since=<ISO 8601>`` (standard-attr-timestamp): rows updated at or after it."""
+    raw = query.get("changed_since")
+    if raw is None:
+        return []
+    try:
+        since = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.bad_request(f"'{raw}' is not a valid timestamp for changed_since.", "InvalidInput") from None
+    if since.tzinfo is not None:
+        since = since.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return [model.updated_at >= since]
+
+
+def filter_clauses(model, query, skip: set[str] = frozenset()) -> list:
+    """WHERE clauses for every attribute filter in ``query`` (repeated keys mean "any of")."""
+    clauses = _tag_filters(model, query) + _changed_since(model, query)
+    for attribute in {k for k, _ in query.multi_items()}:
+        if attribute in _PAGING_KEYS or attribute in skip:
+            continue
+        column = column_for(model, attribute)
+        if column is None:
+            continue  # like Neutron without filter-validation: unknown filters are ignored
+        values = [_coerce(column, attribute, raw) for raw in query.getlist(attribute)]
+        clauses.append(sa.or_(*(column.is_(None) if v is None else column == v for v in values)))
+    return clauses
+
+
+def paging_for(model, query) -> Paging:
+    keys = [k for k in query.getlist("sort_key")]
+    for key in keys:
+        if column_for(model, key) is None:
+            raise errors.bad_request(f"{key} is an invalid attribute for sort_keys", "HTTPBadRequest")
+    mapped = query
+    if keys:
+        items = [(k, _ALIASES.get(v, v) if k == "sort_key" else v) for k, v in query.multi_items()]
+        mapped = _MultiDict(items)
+    return parse_paging(mapped, default_sort=(("id", "asc"),))
+
+
+class _MultiDict(Mapping):
+    """A minimal read-only multi-dict for re-mapped query parameters."""
+
+    def __init__(self, items):
+        self._items = list(items)
+
+    def __getitem__(self, key):
+        for k, v in self._items:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(dict(self._items))
+
+    def __len__(self):
+        return len(dict(self._items))
+
+    def getlist(self, key):
+        return [v for k, v in self._items if k == key]
+
+    def multi_items(self):
+        return list(self._items)
+
+
+def list_rows(session: Session, model, ctx: RequestContext, query, extra: list | None = None,
+              skip: set[str] = frozenset()) -> tuple[list, Paging]:
+    """Visible rows matching the query's filters, sorted and paged."""
+    paging = paging_for(model, query)
+    stmt = sa.select(model).where(visible_clause(model, ctx), *filter_clauses(model, query, skip), *(extra or []))
+    marker_row = None
+    if paging.marker:
+        marker_row = session.scalar(sa.select(model).where(model.id == paging.marker, visible_clause(model, ctx)))
+        if marker_row is None:
+            raise errors.not_found(KINDS[model], paging.marker)
+    return list(session.scalars(apply_paging(stmt, model, paging, marker_row))), paging
+
+
+def port_ip_filter(query) -> list:
+    """``fixed_ips=ip_address=X`` / ``fixed_ips=subnet_id=Y`` (and ``ip_address_substr``)."""
+    clauses = []
+    for raw in query.getlist("fixed_ips"):
+        key, _, value = raw.partition("=")
+        column = {"ip_address": IpAllocation.ip_address, "subnet_id": IpAllocation.subnet_id,
+                  "ip_address_substr": IpAllocation.ip_address}.get(key)
+        if column is None:
+            raise errors.bad_request(f"Invalid fixed_ips filter '{raw}'.", "HTTPBadRequest")
+        cond = column.contains(value) if key == "ip_address_substr" else column == value
+        clauses.append(Port.id.in_(sa.select(IpAllocation.port_id).where(cond)))
+    return clauses
+
+
+def update_row(session: Session, row, values: dict, expected_revision: int | None = None) -> None:
+    """Apply ``values`` by compare-and-swap on the revision number; bumps it and updated_at
+    (also when ``values`` is empty: the caller changed something the resource shows).
+
+    A concurrent change raises :class:`ConcurrentUpdate` (the transaction re-runs on
+    fresh data) unless the caller pinned a revision with If-Match, which is a 412.
+    """
+    if expected_revision is not None and expected_revision != row.revision_number:
+        raise ApiError("Constrained to revision_number mismatch.", status=412,
+                              error_type="RevisionNumberConstraintFailed")
+    values = dict(values, revision_number=row.revision_number + 1, updated_at=utcnow())
+    cas_update(session, type(row), where={"id": row.id, "revision_number": row.revision_number}, values=values)
+    session.expire(row)
+
+
+def bump(session: Session, row) -> None:
+    """A change to something a resource shows (its subnets, rules, interfaces) is a new revision."""
+    update_row(session, row, {})
+
+
+def check_updatable(attrs: dict, updatable: set[str]) -> None:
+    unknown = set(attrs) - updatable
+    if unknown:
+        raise errors.bad_request(f"Cannot update read-only attribute(s): {', '.join(sorted(unknown))}",
+                                 "HTTPBadRequest")

@@ -1,0 +1,241 @@
+"""Subnets: CIDR and pool validation, gateway, IPv6 modes, prefixes from subnet pools."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from pocketstack.common.db.cas import cas_update
+from pocketstack.network import errors, ipam, quota, store
+from pocketstack.network.context import Work
+from pocketstack.network.models import IpAllocation, Network, Subnet, SubnetPool, Tag
+
+IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
+UPDATABLE = {"name", "description", "gateway_ip", "allocation_pools", "dns_nameservers", "host_routes",
+             "enable_dhcp"}
+
+
+def parse_cidr(cidr: str, version: int | None = None) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A canonical network; 400 ``InvalidCIDR`` for anything else (host bits set included)."""
+    try:
+        net = ipaddress.ip_network(cidr, strict=True)
+    except (ValueError, TypeError):
+        raise errors.bad_request(f"Invalid CIDR {cidr} given as IP prefix.", "InvalidCIDR") from None
+    if version is not None and net.version != version:
+        raise errors.bad_request(f"Invalid CIDR {cidr} for IP version {version}.", "InvalidCIDR")
+    return net
+
+
+def _ip(value: str, what: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    try:
+        return ipaddress.ip_address(value)
+    except (ValueError, TypeError):
+        raise errors.invalid_input(f"'{value}' is not a valid IP address for {what}.") from None
+
+
+def default_gateway(net) -> str | None:
+    if net.num_addresses < 2:
+        return None
+    return str(net.network_address + 1)
+
+
+def default_pools(net, gateway: str | None) -> list[dict]:
+    """Every host address of the subnet but the gateway, as Neutron computes them."""
+    first = int(net.network_address) + 1
+    last = int(net.broadcast_address) - (1 if net.version == 4 else 0)
+    if net.version == 4 and net.prefixlen >= 31:
+        first, last = int(net.network_address), int(net.broadcast_address)
+    ranges = [(first, last)]
+    if gateway is not None:
+        gw = int(ipaddress.ip_address(gateway))
+        ranges = [r for part in ((first, gw - 1), (gw + 1, last)) for r in [part] if r[0] <= r[1]] \
+            if first <= gw <= last else ranges
+    cls = ipaddress.IPv4Address if net.version == 4 else ipaddress.IPv6Address
+    return [{"start": str(cls(a)), "end": str(cls(b))} for a, b in ranges if a <= b]
+
+
+def check_pools(net, pools: list[dict], gateway: str | None) -> list[dict]:
+    """Validate explicit allocation pools: inside the subnet, ordered, disjoint, gateway-free."""
+    parsed = []
+    for pool in pools:
+        start, end = _ip(pool.get("start"), "allocation_pools"), _ip(pool.get("end"), "allocation_pools")
+        text = f"{pool['start']}-{pool['end']}"
+        if start.version != net.version or end.version != net.version or start > end:
+            raise errors.bad_request(f"The allocation pool {text} is not valid.", "InvalidAllocationPool")
+        if start not in net or end not in net or start == net.network_address or (
+                net.version == 4 and net.prefixlen < 31 and end == net.broadcast_address):
+            raise errors.bad_request(f"The allocation pool {text} spans beyond the subnet cidr {net}.",
+                                     "OutOfBoundsAllocationPool")
+        parsed.append((start, end, text))
+    parsed.sort()
+    for (s1, e1, t1), (s2, e2, t2) in zip(parsed, parsed[1:]):
+        if s2 <= e1:
+            raise errors.conflict(f"Found overlapping allocation pools: {t1} and {t2} for subnet {net}.",
+                                  "OverlappingAllocationPools")
+    if gateway is not None:
+        gw = ipaddress.ip_address(gateway)
+        for start, end, text in parsed:
+            if start <= gw <= end:
+                raise errors.conflict(f"Gateway ip {gateway} conflicts with allocation pool {text}.",
+                                      "GatewayConflictWithAllocationPools")
+    return [{"start": str(s), "end": str(e)} for s, e, _ in parsed]
+
+
+def _check_gateway(net, gateway: str | None) -> str | None:
+    if gateway is None:
+        return None
+    address = _ip(gateway, "gateway_ip")
+    if address.version != net.version or address not in net or address == net.network_address:
+        raise errors.bad_request(f"Invalid input for operation: Gateway ip {gateway} is not valid for subnet "
+                                 f"{net}.", "InvalidInput")
+    return str(address)
+
+
+def _check_lists(net, attrs: dict) -> None:
+    for server in attrs.get("dns_nameservers") or []:
+        _ip(server, "dns_nameservers")
+    for route in attrs.get("host_routes") or []:
+        parse_cidr(route.get("destination", ""))
+        _ip(route.get("nexthop"), "host_routes")
+
+
+def _check_ipv6_modes(version: int, attrs: dict, net) -> None:
+    ra, address = attrs.get("ipv6_ra_mode"), attrs.get("ipv6_address_mode")
+    for mode in (ra, address):
+        if mode is not None and mode not in IPV6_MODES:
+            raise errors.invalid_input(f"'{mode}' is not in {list(IPV6_MODES)}")
+    if version == 4 and (ra or address):
+        raise errors.invalid_input("ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set "
+                                   "to False or ip_version is 4")
+    if ra and address and ra != address:
+        raise errors.invalid_input(f"ipv6_ra_mode set to '{ra}' with ipv6_address_mode set to '{address}' is "
+                                   "not valid. If both attributes are set, they must be the same value")
+    if (address or ra) in ("slaac", "dhcpv6-stateless") and net.prefixlen != 64:
+        raise errors.invalid_input(f"Invalid CIDR {net} for IPv6 address mode. OpenStack uses the EUI-64 "
+                                   "address format, which requires the prefix to be /64")
+
+
+def _prefix_from_pool(w: Work, attrs: dict, version: int) -> tuple[str, str]:
+    """Claim a prefix from the subnet pool by compare-and-swap on the pool's generation."""
+    pool = store.fetch(w.s, SubnetPool, w.ctx, attrs["subnetpool_id"])
+    if pool.ip_version != version:
+        raise errors.invalid_input(f"Cannot allocate IPv{version} subnet from IPv{pool.ip_version} subnet pool")
+    if attrs.get("cidr"):
+        cidr = str(parse_cidr(attrs["cidr"], version))
+        if not ipam.prefix_fits(pool.prefixes, pool.allocated, cidr):
+            raise errors.conflict(f"Unable to allocate subnet with prefix {cidr} from subnet pool {pool.id}.",
+                                  "SubnetAllocationError")
+    else:
+        prefixlen = int(attrs.get("prefixlen") or pool.default_prefixlen)
+        if not pool.min_prefixlen <= prefixlen <= pool.max_prefixlen:
+            raise errors.invalid_input(f"prefixlen {prefixlen} must be between {pool.min_prefixlen} and "
+                                       f"{pool.max_prefixlen}")
+        cidr = ipam.choose_prefix(pool.prefixes, pool.allocated, prefixlen)
+        if cidr is None:
+            raise errors.conflict(f"Insufficient prefix space to allocate subnet size /{prefixlen}.",
+                                  "SubnetAllocationError")
+    cas_update(w.s, SubnetPool, where={"id": pool.id, "generation": pool.generation},
+               values={"allocated": pool.allocated + [cidr], "generation": pool.generation + 1})
+    return cidr, pool.id
+
+
+def _default_pool(w: Work, version: int) -> str:
+    pool_id = w.s.scalar(sa.select(SubnetPool.id).where(
+        SubnetPool.is_default.is_(True), SubnetPool.ip_version == version,
+        store.visible_clause(SubnetPool, w.ctx)).order_by(SubnetPool.created_at).limit(1))
+    if pool_id is None:
+        raise errors.bad_request(f"No default subnetpool found for IPv{version}", "BadRequest")
+    return pool_id
+
+
+def release_prefix(w: Work, subnet: Subnet) -> None:
+    if not subnet.subnetpool_id:
+        return
+    pool = w.s.get(SubnetPool, subnet.subnetpool_id)
+    if pool is None or subnet.cidr not in pool.allocated:
+        return
+    cas_update(w.s, SubnetPool, where={"id": pool.id, "generation": pool.generation},
+               values={"allocated": [c for c in pool.allocated if c != subnet.cidr],
+                       "generation": pool.generation + 1})
+
+
+def create(w: Work, attrs: dict) -> Subnet:
+    network = store.fetch(w.s, Network, w.ctx, attrs["network_id"])
+    version = attrs["ip_version"]
+    if attrs.get("use_default_subnetpool") and not attrs.get("subnetpool_id"):
+        attrs = dict(attrs, subnetpool_id=_default_pool(w, version))
+    if attrs.get("subnetpool_id"):
+        cidr, pool_id = _prefix_from_pool(w, attrs, version)
+    else:
+        if not attrs.get("cidr"):
+            raise errors.bad_request("a cidr must be provided in the absence of a subnet pool", "BadRequest")
+        cidr, pool_id = str(parse_cidr(attrs["cidr"], version)), None
+    net = ipaddress.ip_network(cidr)
+    for other in w.s.scalars(sa.select(Subnet.cidr).where(Subnet.network_id == network.id)):
+        if net.overlaps(ipaddress.ip_network(other)):
+            raise errors.invalid_input(f"Requested subnet with cidr: {cidr} for network: {network.id} overlaps "
+                                       "with another subnet")
+    gateway = _check_gateway(net, attrs["gateway_ip"] if "gateway_ip" in attrs else default_gateway(net))
+    pools = (check_pools(net, attrs["allocation_pools"], gateway) if attrs.get("allocation_pools")
+             else default_pools(net, gateway))
+    _check_ipv6_modes(version, attrs, net)
+    _check_lists(net, attrs)
+    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    row = Subnet(project_id=project_id, network_id=network.id, name=attrs.get("name") or "",
+                 description=attrs.get("description") or "", ip_version=version, cidr=cidr, gateway_ip=gateway,
+                 enable_dhcp=attrs.get("enable_dhcp", True), allocation_pools=pools,
+                 dns_nameservers=attrs.get("dns_nameservers") or [], host_routes=attrs.get("host_routes") or [],
+                 ipv6_ra_mode=attrs.get("ipv6_ra_mode"), ipv6_address_mode=attrs.get("ipv6_address_mode"),
+                 subnetpool_id=pool_id)
+    w.s.add(row)
+    w.s.flush()
+    quota.claim(w.s, project_id, "subnet", row.id)
+    # The overlap check above read the network's subnets: a CAS on the network's revision
+    # makes two racing overlapping creates conflict instead of both committing.
+    store.bump(w.s, network)
+    return row
+
+
+def update(w: Work, subnet_id: str, attrs: dict, revision: int | None = None) -> Subnet:
+    row = store.fetch(w.s, Subnet, w.ctx, subnet_id)
+    store.check_updatable(attrs, UPDATABLE)
+    net = ipaddress.ip_network(row.cidr)
+    values = dict(attrs)
+    if "gateway_ip" in attrs:
+        values["gateway_ip"] = _check_gateway(net, attrs["gateway_ip"])
+    gateway = values.get("gateway_ip", row.gateway_ip)
+    if "allocation_pools" in attrs:
+        values["allocation_pools"] = check_pools(net, attrs["allocation_pools"] or [], gateway)
+    elif "gateway_ip" in attrs:
+        check_pools(net, row.allocation_pools, gateway)
+    _check_lists(net, attrs)
+    store.update_row(w.s, row, values, revision)
+    return row
+
+
+def delete(w: Work, subnet_id: str) -> None:
+    row = store.fetch(w.s, Subnet, w.ctx, subnet_id)
+    in_use = w.s.scalar(sa.select(sa.func.count()).select_from(IpAllocation).where(IpAllocation.subnet_id == row.id))
+    if in_use:
+        raise _in_use(row.id)
+    try:
+        delete_subnet_rows(w, row)
+        w.s.flush()
+    except sa_exc.IntegrityError:
+        raise _in_use(row.id) from None
+
+
+def delete_subnet_rows(w: Work, row: Subnet) -> None:
+    """Remove a subnet nothing is allocated from; a racing allocation fails the foreign key."""
+    release_prefix(w, row)
+    quota.release(w.s, [row.id])
+    w.s.execute(sa.delete(Tag).where(Tag.resource_id == row.id))
+    w.s.execute(sa.delete(Subnet).where(Subnet.id == row.id))
+
+
+def _in_use(subnet_id: str):
+    return errors.conflict(f"Unable to complete operation on subnet {subnet_id}: One or more ports have an IP "
+                           "allocation from this subnet.", "SubnetInUse")
+

@@ -1,0 +1,147 @@
+"""Rows → the exact dicts Neutron's API returns (batch-loading what they join to).
+
+Every function takes a session so a list renders in a constant number of queries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.network.models import (FloatingIp, IpAllocation, Network, Port, Router, SecurityGroup,
+                                        SecurityGroupRule, Subnet, SubnetPool, Tag)
+
+
+def tags_of(session: Session, ids: list[str]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = defaultdict(list)
+    if ids:
+        for resource_id, tag in session.execute(sa.select(Tag.resource_id, Tag.tag).where(Tag.resource_id.in_(ids))
+                                                .order_by(Tag.tag)):
+            result[resource_id].append(tag)
+    return result
+
+
+def _standard(row, tags: dict[str, list[str]]) -> dict:
+    return {"id": row.id, "name": row.name, "description": row.description, "project_id": row.project_id,
+            "tenant_id": row.project_id, "created_at": row.created_at, "updated_at": row.updated_at,
+            "revision_number": row.revision_number, "tags": tags.get(row.id, [])}
+
+
+def networks(session: Session, rows: list[Network]) -> list[dict]:
+    ids = [r.id for r in rows]
+    subnets: dict[str, list[str]] = defaultdict(list)
+    if ids:
+        for net_id, subnet_id in session.execute(sa.select(Subnet.network_id, Subnet.id)
+                                                 .where(Subnet.network_id.in_(ids)).order_by(Subnet.created_at)):
+            subnets[net_id].append(subnet_id)
+    tags = tags_of(session, ids)
+    return [{**_standard(r, tags), "admin_state_up": r.admin_state_up, "status": r.status, "shared": r.shared,
+             "router:external": r.external, "is_default": r.is_default, "mtu": r.mtu,
+             "port_security_enabled": r.port_security_enabled, "subnets": subnets.get(r.id, []),
+             "availability_zone_hints": [], "availability_zones": ["nova"], "l2_adjacency": True,
+             "ipv4_address_scope": None, "ipv6_address_scope": None,
+             "provider:network_type": r.network_type, "provider:physical_network": r.physical_network,
+             "provider:segmentation_id": r.segmentation_id} for r in rows]
+
+
+def subnets(session: Session, rows: list[Subnet]) -> list[dict]:
+    tags = tags_of(session, [r.id for r in rows])
+    return [{**_standard(r, tags), "network_id": r.network_id, "ip_version": r.ip_version, "cidr": r.cidr,
+             "gateway_ip": r.gateway_ip, "enable_dhcp": r.enable_dhcp, "allocation_pools": r.allocation_pools,
+             "dns_nameservers": r.dns_nameservers, "host_routes": r.host_routes, "ipv6_ra_mode": r.ipv6_ra_mode,
+             "ipv6_address_mode": r.ipv6_address_mode, "subnetpool_id": r.subnetpool_id, "service_types": [],
+             "segment_id": None, "dns_publish_fixed_ip": False} for r in rows]
+
+
+def subnetpools(session: Session, rows: list[SubnetPool]) -> list[dict]:
+    tags = tags_of(session, [r.id for r in rows])
+    return [{**_standard(r, tags), "ip_version": r.ip_version, "prefixes": r.prefixes,
+             "default_prefixlen": r.default_prefixlen, "min_prefixlen": r.min_prefixlen,
+             "max_prefixlen": r.max_prefixlen, "shared": r.shared, "is_default": r.is_default,
+             "address_scope_id": None, "default_quota": None} for r in rows]
+
+
+def fixed_ips_of(session: Session, port_ids: list[str]) -> dict[str, list[dict]]:
+    result: dict[str, list[dict]] = defaultdict(list)
+    if port_ids:
+        for port_id, subnet_id, ip in session.execute(
+                sa.select(IpAllocation.port_id, IpAllocation.subnet_id, IpAllocation.ip_address)
+                .where(IpAllocation.port_id.in_(port_ids)).order_by(IpAllocation.id)):
+            result[port_id].append({"subnet_id": subnet_id, "ip_address": ip})
+    return result
+
+
+def ports(session: Session, rows: list[Port]) -> list[dict]:
+    ids = [r.id for r in rows]
+    tags, ips = tags_of(session, ids), fixed_ips_of(session, ids)
+    return [{**_standard(r, tags), "network_id": r.network_id, "mac_address": r.mac_address,
+             "admin_state_up": r.admin_state_up, "status": r.status, "device_id": r.device_id,
+             "device_owner": r.device_owner, "fixed_ips": ips.get(r.id, []),
+             "allowed_address_pairs": r.allowed_address_pairs, "extra_dhcp_opts": [],
+             "security_groups": r.security_groups, "port_security_enabled": r.port_security_enabled,
+             "binding:host_id": r.binding_host_id, "binding:vnic_type": r.binding_vnic_type,
+             "binding:profile": r.binding_profile,
+             "binding:vif_type": "ovs" if r.binding_host_id else "unbound",
+             "binding:vif_details": {"port_filter": True} if r.binding_host_id else {},
+             "propagate_uplink_status": False} for r in rows]
+
+
+def rule(r: SecurityGroupRule) -> dict:
+    return {"id": r.id, "project_id": r.project_id, "tenant_id": r.project_id,
+            "security_group_id": r.security_group_id, "direction": r.direction, "ethertype": r.ethertype,
+            "protocol": r.protocol, "port_range_min": r.port_range_min, "port_range_max": r.port_range_max,
+            "remote_ip_prefix": r.remote_ip_prefix, "normalized_cidr": r.remote_ip_prefix,
+            "remote_group_id": r.remote_group_id, "remote_address_group_id": None,
+            "description": r.description, "created_at": r.created_at, "updated_at": r.updated_at,
+            "revision_number": r.revision_number, "belongs_to_default_sg": None}
+
+
+def security_groups(session: Session, rows: list[SecurityGroup]) -> list[dict]:
+    ids = [r.id for r in rows]
+    rules: dict[str, list[dict]] = defaultdict(list)
+    if ids:
+        for r in session.scalars(sa.select(SecurityGroupRule).where(SecurityGroupRule.security_group_id.in_(ids))
+                                 .order_by(SecurityGroupRule.created_at, SecurityGroupRule.id)):
+            rules[r.security_group_id].append(rule(r))
+    tags = tags_of(session, ids)
+    return [{**_standard(r, tags), "stateful": r.stateful, "shared": False,
+             "security_group_rules": rules.get(r.id, [])} for r in rows]
+
+
+def routers(session: Session, rows: list[Router]) -> list[dict]:
+    tags = tags_of(session, [r.id for r in rows])
+    gw_ips = fixed_ips_of(session, [r.gw_port_id for r in rows if r.gw_port_id])
+    result = []
+    for r in rows:
+        gateway = None
+        if r.external_network_id:
+            gateway = {"network_id": r.external_network_id, "enable_snat": r.enable_snat,
+                       "external_fixed_ips": gw_ips.get(r.gw_port_id, [])}
+        result.append({**_standard(r, tags), "admin_state_up": r.admin_state_up, "status": r.status,
+                       "external_gateway_info": gateway, "routes": r.routes, "distributed": False, "ha": False,
+                       "flavor_id": None, "availability_zone_hints": [], "availability_zones": ["nova"]})
+    return result
+
+
+def floatingips(session: Session, rows: list[FloatingIp]) -> list[dict]:
+    tags = tags_of(session, [r.id for r in rows])
+    return [{**_standard(r, tags), "floating_ip_address": r.floating_ip_address,
+             "floating_network_id": r.floating_network_id, "router_id": r.router_id, "port_id": r.port_id,
+             "fixed_ip_address": r.fixed_ip_address, "status": r.status, "qos_policy_id": None,
+             "port_forwardings": []} for r in rows]
+
+
+RENDERERS = {Network: networks, Subnet: subnets, SubnetPool: subnetpools, Port: ports,
+             SecurityGroup: security_groups, Router: routers, FloatingIp: floatingips}
+
+
+def render(session: Session, rows: list) -> list[dict]:
+    if not rows:
+        return []
+    return RENDERERS[type(rows[0])](session, rows)
+
+
+def render_one(session: Session, row) -> dict:
+    return render(session, [row])[0]
