@@ -9,8 +9,11 @@ prefixes and runs their background workers for the lifetime of the server.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import logging
+import os
+import socket
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +22,7 @@ from starlette.routing import Mount, Route
 
 from pocketstack import __version__
 from pocketstack.common.config import Settings
+from pocketstack.common.coordination import Coordinator
 from pocketstack.common.db import Database
 from pocketstack.common.db.migrate import upgrade
 from pocketstack.common.policy import Enforcer
@@ -30,6 +34,12 @@ LOG = logging.getLogger(__name__)
 # Service name -> "module:Class".  Imported lazily so a process only loads what it runs.
 SERVICES: dict[str, str] = {
     "identity": "pocketstack.identity.service:IdentityService",
+    "network": "pocketstack.network.service:NetworkService",
+    "placement": "pocketstack.placement.service:PlacementService",
+    "image": "pocketstack.image.service:ImageService",
+    "compute": "pocketstack.compute.service:ComputeService",
+    "object": "pocketstack.object.service:ObjectService",
+    "volume": "pocketstack.volume.service:VolumeService",
 }
 
 
@@ -53,6 +63,19 @@ class Cloud:
             raise ValueError(f"unknown service(s): {', '.join(unknown)}")
         self.services: list[Service] = [load_service_class(n)(self) for n in names]
 
+    @functools.cached_property
+    def coordinator(self) -> Coordinator:
+        """This process's member of the coordination backend (started on first use)."""
+        coordinator = Coordinator(self.settings.effective_coordination_url, f"{socket.gethostname()}-{os.getpid()}")
+        coordinator.start()
+        return coordinator
+
+    def close(self) -> None:
+        """Release what the cloud holds: coordination membership, database connections."""
+        if "coordinator" in self.__dict__:
+            self.coordinator.stop()
+        self.db.dispose()
+
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
@@ -73,7 +96,7 @@ class Cloud:
             finally:
                 for service in reversed(self.services):
                     await service.stop()
-                self.db.dispose()
+                self.close()
 
         routes = [Route("/", root)] + [Mount(s.path, app=s.app()) for s in self.services]
         return Starlette(routes=routes, lifespan=lifespan)

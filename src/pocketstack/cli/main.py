@@ -1,8 +1,11 @@
 """``pocketstack``: run the cloud and administer it.
 
-    pocketstack up                 all-in-one cloud on 127.0.0.1:8780
-    pocketstack db upgrade         apply database migrations
-    pocketstack token-keys rotate  rotate the Fernet token keys
+    pocketstack up                   all-in-one cloud on 127.0.0.1:8780
+    pocketstack db upgrade           apply database migrations
+    pocketstack token-keys rotate    rotate the Fernet token keys
+    pocketstack ring ...             build object rings (swift-ring-builder work-alike)
+    pocketstack object dispersion    how many copies of a sample of objects are in place
+    pocketstack object-server ...    run an object storage node
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pocketstack.common import config, log
 
 def _settings(args: argparse.Namespace) -> config.Settings:
     overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "database_url", "admin_password",
-                                                     "clouds_file")}
+                                                     "clouds_file", "fake_hosts")}
     return config.load(args.config, overrides)
 
 
@@ -48,7 +51,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"  ready in {time.monotonic() - started:.2f}s; Ctrl-C stops", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                                            access_log=False, lifespan="on"))
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        # uvicorn re-raises the signal once its graceful shutdown has finished.
+        pass
     return 0
 
 
@@ -85,6 +92,32 @@ def cmd_token_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ring(args: argparse.Namespace) -> int:
+    from pocketstack.object.ring.cli import main as ring_main
+
+    return ring_main(args.ring_args)
+
+
+def cmd_object(args: argparse.Namespace) -> int:
+    from pocketstack.object.dispersion import report
+    from pocketstack.object.rings import open_cluster
+
+    result = report(open_cluster(_settings(args).data_dir / "object"), sample=args.sample)
+    print(result.json() if args.json else result.text())
+    return 0
+
+
+def cmd_object_server(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pocketstack.object.server import serve
+
+    settings = _settings(args)
+    log.setup(settings.log_level, settings.log_format)
+    return serve(Path(args.devices), args.host, args.port, Path(args.swift_dir) if args.swift_dir else None,
+                 settings.object_background_interval)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pocketstack", description="OpenStack in one command.")
     parser.add_argument("--config", help="TOML settings file (also POCKETSTACK_CONFIG)")
@@ -97,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, help=f"port to listen on (default {config.DEFAULT_PORT})")
     up.add_argument("--admin-password", help="admin password (default: generated on first start)")
     up.add_argument("--clouds-file", help="clouds.yaml to write (default ~/.config/openstack/clouds.yaml)")
+    up.add_argument("--fake-hosts", type=int, help="simulated compute hosts (default 2)")
     up.set_defaults(func=cmd_up)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -111,10 +145,33 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser("rotate", help="promote the staged key and stage a new one")
     keys.set_defaults(func=cmd_token_keys)
+
+    ring = sub.add_parser("ring", help="object rings (swift-ring-builder work-alike)", add_help=False)
+    ring.add_argument("ring_args", nargs=argparse.REMAINDER)
+    ring.set_defaults(func=cmd_ring)
+
+    obj = sub.add_parser("object", help="object storage tools")
+    obj_sub = obj.add_subparsers(dest="object_command", required=True)
+    dispersion = obj_sub.add_parser("dispersion", help="report how many copies of a sample are in place")
+    dispersion.add_argument("--sample", type=int, default=100, help="containers/objects to check (default 100)")
+    dispersion.add_argument("--json", action="store_true", help="machine-readable output")
+    obj.set_defaults(func=cmd_object)
+
+    node = sub.add_parser("object-server", help="run an object storage node (Swift object-server)")
+    node.add_argument("--devices", required=True, help="directory holding one directory per device")
+    node.add_argument("--port", type=int, required=True, help="port to listen on (the ring's device port)")
+    node.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    node.add_argument("--swift-dir", help="directory with the cluster's hash_path_suffix "
+                                           "(default: parent of --devices)")
+    node.set_defaults(func=cmd_object_server)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["ring"]:
+        # argparse cannot pass options such as --help through to a sub-command untouched.
+        return cmd_ring(argparse.Namespace(ring_args=argv[1:]))
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

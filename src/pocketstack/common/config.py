@@ -54,6 +54,25 @@ class Settings:
     # Where `pocketstack up` writes its clouds.yaml entries; empty means the file the
     # openstack CLI reads by default (~/.config/openstack/clouds.yaml).
     clouds_file: str = ""
+    # Compute: simulated hypervisor hosts of the fake driver, their size, and a delay
+    # (seconds) every simulated hypervisor operation takes.
+    fake_hosts: int = 2
+    fake_host_vcpus: int = 16
+    fake_host_memory_mb: int = 32768
+    fake_host_disk_gb: int = 500
+    fake_op_delay: float = 0.0
+    # Object storage (all-in-one): simulated devices, replicas per item, ring partition
+    # power, and seconds between replicator/auditor passes (0 disables them).
+    object_devices: int = 3
+    object_replicas: int = 3
+    object_part_power: int = 8
+    object_background_interval: float = 300.0
+    # Block storage: capacity the file backend advertises (GiB), and how long (seconds) a
+    # volume may sit in a `*-ing` state before start-up recovery treats it as abandoned.
+    volume_capacity_gb: int = 1000
+    volume_recovery_window: float = 300.0
+    # Hex AES-256 key: when set, backup chunks are encrypted (AES-GCM); empty: not encrypted.
+    volume_backup_key: str = ""
 
     @property
     def effective_database_url(self) -> str:

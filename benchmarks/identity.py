@@ -1,0 +1,512 @@
+#!/usr/bin/env python3
+"""Load benchmark for any Keystone v3 compatible Identity service.
+
+Three workloads, measured one after the other, each after its own warm-up:
+
+  issue      POST /v3/auth/tokens   (password method, project scope, with catalog)
+  validate   GET  /v3/auth/tokens   (X-Subject-Token: a pool of pre-issued tokens,
+                                     X-Auth-Token: an admin token)
+  projects   GET  /v3/projects      (admin token)
+
+For each it prints requests/s, latency p50/p90/p99 (ms), errors and the client's own
+CPU use per request (to show the client is not the bottleneck).  ``--json`` prints the
+same as one JSON document.
+
+    python benchmarks/identity.py --auth-url http://127.0.0.1:18795/identity \\
+        --username admin --password secret --project admin --duration 20
+
+The load runs in a child process (``--client-processes``, default 1) with one
+``httpx.AsyncClient`` per process and keep-alive connections (one per concurrent
+worker), so the parent's setup work never overlaps the measurement.  On a small machine
+the client still shares the CPU with the server: ``--client-cpus`` pins the load
+process(es) (e.g. ``--client-cpus 1`` with the server under ``taskset -c 0``).
+
+``--cold-start`` instead measures a pocketstack server itself: time from exec of
+``pocketstack up`` to the first successful ``GET /identity/v3``, on a fresh data
+directory and on a restart with the existing one, and the idle RSS of the server process.
+
+Everything is bounded: every loop stops at ``--duration`` seconds or ``--requests``
+requests (hard caps: 600 s, 1,000,000 requests), and only loopback URLs are accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import ipaddress
+import json
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import httpx
+
+WORKLOADS = ("issue", "validate", "projects")
+MAX_DURATION = 600.0
+MAX_REQUESTS = 1_000_000
+REPO = Path(__file__).resolve().parent.parent
+
+
+# --------------------------------------------------------------------------- helpers
+def _check_loopback(url: str) -> None:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise SystemExit(f"refusing to load {host!r}: only loopback addresses (127.0.0.0/8, ::1, localhost)")
+
+
+def _base_url(auth_url: str) -> str:
+    """``http://h:p/identity``, ``.../identity/v3`` or ``.../v3/`` -> URL without ``/v3``."""
+    url = auth_url.rstrip("/")
+    if url.endswith("/v3"):
+        url = url[:-3]
+    return url
+
+
+def _auth_body(args: argparse.Namespace) -> dict:
+    return {"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": args.username, "domain": {"name": args.user_domain}, "password": args.password}}},
+        "scope": {"project": {"name": args.project, "domain": {"name": args.project_domain}}},
+    }}
+
+
+def _proc_cpu_seconds(pid: int | None) -> float | None:
+    """User+system CPU seconds used so far by process ``pid`` and its threads (Linux)."""
+    if not pid:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = (len(sorted_values) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+# --------------------------------------------------------------------------- load
+def _request_factory(workload: str, base: str, ctx: dict):
+    """A coroutine function ``fire(client, i) -> ok`` for one request of ``workload``."""
+    if workload == "issue":
+        url = base + "/v3/auth/tokens"
+        body = json.dumps(ctx["auth_body"]).encode()
+        headers = {"Content-Type": "application/json"}
+        if ctx.get("nocatalog"):
+            url += "?nocatalog"
+
+        async def fire(client: httpx.AsyncClient, i: int) -> bool:
+            r = await client.post(url, content=body, headers=headers)
+            return r.status_code == 201 and "x-subject-token" in r.headers
+        return fire
+    if workload == "validate":
+        url = base + "/v3/auth/tokens"
+        subjects = ctx["subject_tokens"]
+        admin = ctx["admin_token"]
+        if ctx.get("nocatalog"):
+            url += "?nocatalog"
+
+        async def fire(client: httpx.AsyncClient, i: int) -> bool:
+            r = await client.get(url, headers={"X-Auth-Token": admin,
+                                               "X-Subject-Token": subjects[i % len(subjects)]})
+            return r.status_code == 200
+        return fire
+    if workload == "projects":
+        url = base + "/v3/projects"
+        headers = {"X-Auth-Token": ctx["admin_token"]}
+
+        async def fire(client: httpx.AsyncClient, i: int) -> bool:
+            r = await client.get(url, headers=headers)
+            return r.status_code == 200
+        return fire
+    raise ValueError(workload)
+
+
+async def _run_phase(client, fire, concurrency: int, duration: float | None, requests: int | None,
+                     record: bool) -> dict:
+    """Run ``fire`` from ``concurrency`` workers until the time or request budget is spent."""
+    latencies: list[float] = []
+    errors = 0
+    error_samples: list[str] = []
+    issued = 0
+    start = time.perf_counter()
+    deadline = start + min(duration or MAX_DURATION, MAX_DURATION)
+    budget = min(requests or MAX_REQUESTS, MAX_REQUESTS)
+
+    async def worker() -> None:
+        nonlocal errors, issued
+        while True:
+            if issued >= budget or time.perf_counter() >= deadline:
+                return
+            i = issued
+            issued += 1
+            t0 = time.perf_counter()
+            try:
+                ok = await fire(client, i)
+                if not ok and len(error_samples) < 5:
+                    error_samples.append("unexpected status")
+            except Exception as exc:  # noqa: BLE001 - any failure is counted, never fatal
+                ok = False
+                if len(error_samples) < 5:
+                    error_samples.append(f"{type(exc).__name__}: {exc}")
+            t1 = time.perf_counter()
+            if record:
+                latencies.append(t1 - t0)
+            if not ok:
+                errors += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    return {"latencies": latencies, "errors": errors, "elapsed": elapsed, "count": issued,
+            "error_samples": error_samples}
+
+
+def _load_process(workload: str, base: str, ctx: dict, concurrency: int, warmup: float,
+                  duration: float | None, requests: int | None, cpus: list[int] | None,
+                  server_pid: int | None, barrier, queue) -> None:
+    """Child process: warm up, wait for the siblings, measure, report through ``queue``."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    try:
+        import uvloop  # type: ignore
+        uvloop.install()
+    except ImportError:
+        pass
+
+    async def main() -> dict:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        timeout = httpx.Timeout(60.0)
+        async with httpx.AsyncClient(limits=limits, timeout=timeout, trust_env=False) as client:
+            fire = _request_factory(workload, base, ctx)
+            if warmup > 0:
+                await _run_phase(client, fire, concurrency, warmup, None, record=False)
+            barrier.wait(timeout=120)
+            r0, s0, l0 = os.times(), _proc_cpu_seconds(server_pid), os.getloadavg()[0]
+            result = await _run_phase(client, fire, concurrency, duration, requests, record=True)
+            r1, s1, l1 = os.times(), _proc_cpu_seconds(server_pid), os.getloadavg()[0]
+            result["client_cpu"] = (r1.user - r0.user) + (r1.system - r0.system)
+            result["server_cpu"] = s1 - s0 if s0 is not None and s1 is not None else None
+            result["loadavg"] = [l0, l1]
+            return result
+
+    try:
+        queue.put(asyncio.run(main()))
+    except Exception as exc:  # noqa: BLE001
+        queue.put({"fatal": f"{type(exc).__name__}: {exc}"})
+
+
+def run_workload(workload: str, base: str, ctx: dict, args: argparse.Namespace) -> dict:
+    procs = max(1, args.client_processes)
+    per_proc = [args.concurrency // procs + (1 if i < args.concurrency % procs else 0) for i in range(procs)]
+    per_proc = [c for c in per_proc if c > 0]
+    requests = None
+    if args.requests:
+        requests = [args.requests // len(per_proc) + (1 if i < args.requests % len(per_proc) else 0)
+                    for i in range(len(per_proc))]
+    mpctx = mp.get_context("spawn")
+    barrier = mpctx.Barrier(len(per_proc))
+    queue = mpctx.Queue()
+    children = [mpctx.Process(target=_load_process, daemon=True,
+                              args=(workload, base, ctx, c, args.warmup, args.duration,
+                                    requests[i] if requests else None, args.client_cpus, args.server_pid,
+                                    barrier, queue))
+                for i, c in enumerate(per_proc)]
+    for child in children:
+        child.start()
+    limit = args.warmup + min(args.duration or MAX_DURATION, MAX_DURATION) + 180
+    parts = [queue.get(timeout=limit) for _ in children]
+    for child in children:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+    fatal = [p["fatal"] for p in parts if "fatal" in p]
+    if fatal:
+        raise SystemExit(f"{workload}: load process failed: {fatal[0]}")
+    latencies = sorted(x for p in parts for x in p["latencies"])
+    count = sum(p["count"] for p in parts)
+    errors = sum(p["errors"] for p in parts)
+    elapsed = max(p["elapsed"] for p in parts)
+    ok = count - errors
+    ms = [x * 1000 for x in latencies]
+    return {
+        "requests": count, "errors": errors, "seconds": round(elapsed, 3),
+        "rps": round(ok / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(_percentile(ms, 0.50), 2), "p90_ms": round(_percentile(ms, 0.90), 2),
+        "p99_ms": round(_percentile(ms, 0.99), 2), "max_ms": round(ms[-1], 2) if ms else None,
+        "mean_ms": round(statistics.fmean(ms), 2) if ms else None,
+        "client_cpu_ms_per_req": round(sum(p["client_cpu"] for p in parts) * 1000 / count, 3) if count else None,
+        # CPU the server process spent per request (needs --server-pid): less sensitive
+        # than req/s to other load on a shared machine.
+        "server_cpu_ms_per_req": round(parts[0]["server_cpu"] * 1000 / count, 2)
+        if count and parts[0]["server_cpu"] is not None else None,
+        "loadavg_1min": [round(x, 2) for x in parts[0]["loadavg"]],
+        "error_samples": [s for p in parts for s in p["error_samples"]][:5],
+    }
+
+
+# --------------------------------------------------------------------------- setup
+def prepare(base: str, args: argparse.Namespace) -> dict:
+    """Issue the admin token and the pool of subject tokens the workloads use."""
+    body = _auth_body(args)
+    with httpx.Client(timeout=60.0, trust_env=False) as client:
+        r = client.get(base + "/v3")
+        r.raise_for_status()
+        version = r.json().get("version", {}).get("id")
+        r = client.post(base + "/v3/auth/tokens", json=body)
+        if r.status_code != 201:
+            raise SystemExit(f"cannot authenticate as {args.username!r}: HTTP {r.status_code} {r.text[:300]}")
+        admin = r.headers["X-Subject-Token"]
+        subjects = []
+        for _ in range(args.subject_tokens):
+            r = client.post(base + "/v3/auth/tokens", json=body)
+            r.raise_for_status()
+            subjects.append(r.headers["X-Subject-Token"])
+        r = client.get(base + "/v3/projects", headers={"X-Auth-Token": admin})
+        r.raise_for_status()
+        n_projects = len(r.json()["projects"])
+    return {"auth_body": body, "admin_token": admin, "subject_tokens": subjects, "api_version": version,
+            "projects_listed": n_projects, "nocatalog": args.nocatalog}
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    _check_loopback(args.auth_url)
+    base = _base_url(args.auth_url)
+    ctx = prepare(base, args)
+    results = {}
+    for workload in args.workloads:
+        results[workload] = run_workload(workload, base, ctx, args)
+        if not args.json:
+            _print_row(workload, results[workload], header=len(results) == 1)
+        if args.pause:
+            time.sleep(args.pause)
+    report = {
+        "label": args.label, "auth_url": args.auth_url,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "params": {"concurrency": args.concurrency, "duration": args.duration, "requests": args.requests,
+                   "warmup": args.warmup, "client_processes": args.client_processes,
+                   "client_cpus": args.client_cpus, "server_pid": args.server_pid, "subject_tokens": args.subject_tokens,
+                   "nocatalog": args.nocatalog},
+        "server": {"api_version": ctx["api_version"], "projects_listed": ctx["projects_listed"]},
+        "results": results,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    if args.output:
+        Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
+    return 1 if any(r["errors"] for r in results.values()) else 0
+
+
+def _print_row(workload: str, r: dict, header: bool) -> None:
+    if header:
+        print(f"{'workload':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+              f"{'requests':>9} {'errors':>7} {'srv cpu ms/req':>15} {'cli cpu ms/req':>15} {'load1':>11}")
+    print(f"{workload:<10} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+          f"{r['max_ms'] or 0:>8.1f} {r['requests']:>9} {r['errors']:>7} "
+          f"{r['server_cpu_ms_per_req'] if r['server_cpu_ms_per_req'] is not None else '-':>15} "
+          f"{r['client_cpu_ms_per_req'] or 0:>15.3f} {'%.1f->%.1f' % tuple(r['loadavg_1min']):>11}", flush=True)
+    for sample in r["error_samples"]:
+        print(f"  error: {sample}", flush=True)
+
+
+# --------------------------------------------------------------------------- cold start
+def _default_pocketstack() -> str:
+    for candidate in (Path(sys.executable).parent / "pocketstack", REPO / ".venv" / "bin" / "pocketstack"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("pocketstack") or "pocketstack"
+
+
+def _rss_kib(pid: int) -> int:
+    out = subprocess.run(["ps", "-o", "rss=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    return int(out) if out else 0
+
+
+def _start_and_probe(cmd: list[str], probe: str, env: dict, timeout: float, log) -> tuple[subprocess.Popen, float]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = t0 + timeout
+    with httpx.Client(timeout=2.0, trust_env=False) as client:
+        while time.perf_counter() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"server exited with {proc.returncode} before serving: {' '.join(cmd)}")
+            try:
+                if client.get(probe).status_code == 200:
+                    return proc, time.perf_counter() - t0
+            except httpx.TransportError:
+                pass
+            time.sleep(0.005)
+    _stop(proc)
+    raise SystemExit(f"server not serving {probe} after {timeout}s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cmd_cold_start(args: argparse.Namespace) -> int:
+    exe = args.pocketstack_bin or _default_pocketstack()
+    port = args.cold_start_port
+    probe = f"http://127.0.0.1:{port}/identity/v3"
+    env = dict(os.environ)
+    if args.bcrypt_rounds:
+        env["POCKETSTACK_BCRYPT_ROUNDS"] = str(args.bcrypt_rounds)
+    runs = {"fresh": [], "restart": []}
+    rss = {"fresh": [], "restart": []}
+    with tempfile.TemporaryDirectory(prefix="pocketstack-cold-") as tmp:
+        log = open(Path(tmp) / "server.log", "wb")
+        for n in range(args.cold_start_runs):
+            data = Path(tmp) / f"data{n}"
+            cmd = [exe, "--data-dir", str(data), "up", "--port", str(port), "--admin-password", "secret",
+                   "--clouds-file", str(data / "clouds.yaml")]
+            for phase in ("fresh", "restart"):
+                proc, elapsed = _start_and_probe(cmd, probe, env, 120.0, log)
+                runs[phase].append(elapsed)
+                time.sleep(args.idle_wait)
+                rss[phase].append(_rss_kib(proc.pid))
+                _stop(proc)
+                if not args.json:
+                    print(f"run {n + 1} {phase:<8} {elapsed * 1000:8.0f} ms to first 200 on {probe}, "
+                          f"idle RSS {rss[phase][-1] / 1024:.1f} MiB", flush=True)
+        log.close()
+    summary = {
+        "command": f"{exe} --data-dir DIR up --port {port} --admin-password secret --clouds-file DIR/clouds.yaml",
+        "bcrypt_rounds": args.bcrypt_rounds or int(env.get("POCKETSTACK_BCRYPT_ROUNDS", 12)),
+        "fresh_ms": {"median": round(statistics.median(runs["fresh"]) * 1000), "min": round(min(runs["fresh"]) * 1000),
+                     "all": [round(x * 1000) for x in runs["fresh"]]},
+        "restart_ms": {"median": round(statistics.median(runs["restart"]) * 1000),
+                       "min": round(min(runs["restart"]) * 1000), "all": [round(x * 1000) for x in runs["restart"]]},
+        "idle_rss_mib": {phase: {"median": round(statistics.median(v) / 1024, 1),
+                                 "all": [round(x / 1024, 1) for x in v]} for phase, v in rss.items()},
+        "idle_wait_s": args.idle_wait,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"fresh data dir: median {summary['fresh_ms']['median']} ms; restart: median "
+              f"{summary['restart_ms']['median']} ms; idle RSS median "
+              f"{summary['idle_rss_mib']['restart']['median']} MiB (after restart), "
+              f"{summary['idle_rss_mib']['fresh']['median']} MiB (after fresh start)")
+    if args.output:
+        Path(args.output).write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+# --------------------------------------------------------------------------- compare
+def cmd_compare(paths: list[str]) -> int:
+    """Markdown table of two or more ``--output`` reports; ratios are vs. the last one."""
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    names = [r.get("label") or Path(p).stem for r, p in zip(reports, paths)]
+    ref = reports[-1]
+    head = "| workload | " + " | ".join(f"{n} req/s | {n} p50 ms | {n} p99 ms | {n} server CPU ms/req"
+                                       for n in names)
+    ratios = [n for n in names[:-1]]
+    head += "".join(f" | {n} / {names[-1]} (req/s)" for n in ratios) + " |"
+    print(head)
+    print("|" + "---|" * (1 + 4 * len(names) + len(ratios)))
+    for workload in WORKLOADS:
+        if not all(workload in r["results"] for r in reports):
+            continue
+        cells = []
+        for r in reports:
+            x = r["results"][workload]
+            err = f" ({x['errors']} err)" if x["errors"] else ""
+            cpu = x.get("server_cpu_ms_per_req")
+            cells += [f"{x['rps']:.1f}{err}", f"{x['p50_ms']:.1f}", f"{x['p99_ms']:.1f}",
+                      f"{cpu:.1f}" if cpu is not None else "-"]
+        base = ref["results"][workload]["rps"]
+        for r in reports[:-1]:
+            cells.append(f"{r['results'][workload]['rps'] / base:.2f}x" if base else "n/a")
+        print(f"| {workload} | " + " | ".join(cells) + " |")
+    return 0
+
+
+# --------------------------------------------------------------------------- CLI
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("--auth-url", default="http://127.0.0.1:18795/identity",
+                   help="Keystone v3 endpoint, with or without /v3 (loopback only)")
+    p.add_argument("--username", default="admin")
+    p.add_argument("--password", default="secret")
+    p.add_argument("--project", default="admin")
+    p.add_argument("--user-domain", default="Default", help="user domain name")
+    p.add_argument("--project-domain", default="Default", help="project domain name")
+    p.add_argument("--concurrency", type=int, default=8, help="concurrent requests in flight (connections)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--duration", type=float, default=None, help="seconds per workload (default 15)")
+    budget.add_argument("--requests", type=int, default=None, help="requests per workload instead of a duration")
+    p.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load before each workload")
+    p.add_argument("--workloads", default=",".join(WORKLOADS),
+                   help=f"comma-separated subset of {','.join(WORKLOADS)}")
+    p.add_argument("--subject-tokens", type=int, default=16, help="size of the pool of tokens validated")
+    p.add_argument("--nocatalog", action="store_true", help="add ?nocatalog to issue/validate")
+    p.add_argument("--client-processes", type=int, default=1, help="load generator processes")
+    p.add_argument("--client-cpus", default=None,
+                   help="pin the load process(es) to these CPUs, e.g. '1' or '0,1'")
+    p.add_argument("--server-pid", type=int, default=None,
+                   help="server process id: report its CPU ms per request (Linux /proc)")
+    p.add_argument("--pause", type=float, default=1.0, help="seconds of idle between workloads")
+    p.add_argument("--label", default="", help="free text stored in the JSON report (e.g. server name)")
+    p.add_argument("--json", action="store_true", help="print a JSON report instead of a table")
+    p.add_argument("--output", help="also write the JSON report to this file")
+    p.add_argument("--compare", nargs="+", metavar="REPORT.json",
+                   help="print a markdown table of --output reports (ratios vs. the last one) and exit")
+    cold = p.add_argument_group("cold start (pocketstack only)")
+    cold.add_argument("--cold-start", action="store_true",
+                      help="measure `pocketstack up` start-up time and idle RSS instead of load")
+    cold.add_argument("--pocketstack-bin", help="pocketstack executable (default: the one beside this Python)")
+    cold.add_argument("--cold-start-port", type=int, default=18796)
+    cold.add_argument("--cold-start-runs", type=int, default=5)
+    cold.add_argument("--bcrypt-rounds", type=int, default=None, help="POCKETSTACK_BCRYPT_ROUNDS for the server")
+    cold.add_argument("--idle-wait", type=float, default=3.0, help="seconds idle before reading RSS")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.compare:
+        return cmd_compare(args.compare)
+    if args.cold_start:
+        return cmd_cold_start(args)
+    if args.duration is None and args.requests is None:
+        args.duration = 15.0
+    if args.concurrency < 1:
+        raise SystemExit("--concurrency must be >= 1")
+    args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    unknown = set(args.workloads) - set(WORKLOADS)
+    if unknown:
+        raise SystemExit(f"unknown workload(s): {', '.join(sorted(unknown))}")
+    args.client_cpus = [int(c) for c in args.client_cpus.split(",")] if args.client_cpus else None
+    return cmd_load(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""The Block Storage API (Cinder v3): one router assembled from the resource families."""
+
+from __future__ import annotations
+
+from pocketstack.common.api.app import Router
+from pocketstack.volume.api import (actions, attachments, backups, pools, qos, quotas, services, snapshots,
+                                    types, versions, volumes)
+
+
+def build_router(service) -> Router:
+    router = Router()
+    for module in (versions, volumes, actions, snapshots, types, quotas, attachments, pools, backups, qos,
+                   services):
+        module.register(router, service)
+    return router

@@ -1,0 +1,84 @@
+"""``/v3/{project_id}/backups``: create (full or incremental), list, show, restore, delete."""
+
+from __future__ import annotations
+
+from pocketstack.common.api.app import ApiRequest
+from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, at_least, body, links, page_links,
+                                          paging, to_bool)
+
+CREATE = {"type": "object", "properties": {
+    "volume_id": {"type": "string"}, "name": {"type": ["string", "null"], "maxLength": 255},
+    "description": {"type": ["string", "null"], "maxLength": 255}, "container": {"type": ["string", "null"]},
+    "incremental": {"type": ["boolean", "string"]}, "force": {"type": ["boolean", "string"]},
+    "snapshot_id": {"type": ["string", "null"]}}, "required": ["volume_id"]}
+RESTORE = {"type": ["object", "null"], "properties": {
+    "volume_id": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}}}
+
+
+def register(router, service) -> None:
+    backups = service.backups
+
+    def render(req, rows) -> list[dict]:
+        parents = backups.has_children([b.id for b in rows])
+        out = []
+        for b in rows:
+            item = {"id": b.id, "name": b.name, "description": b.description, "status": b.status,
+                    "availability_zone": "nova", "volume_id": b.volume_id, "size": b.size,
+                    "object_count": b.object_count, "container": "backups", "created_at": b.created_at,
+                    "updated_at": b.updated_at, "data_timestamp": b.created_at, "fail_reason": b.fail_reason,
+                    "is_incremental": b.parent_id is not None, "has_dependent_backups": b.id in parents,
+                    "snapshot_id": None, "links": links(req, "backups", b.id)}
+            if at_least(req, 3, 18) and req.context.is_admin:
+                item["os-backup-project-attr:project_id"] = b.project_id
+            if at_least(req, 3, 43):
+                item["metadata"] = {}
+            out.append(item)
+        return out
+
+    def load(req, rule):
+        backup = backups.get(req.context, req.path_params["backup_id"])
+        req.authorize(rule, {"project_id": backup.project_id})
+        return backup
+
+    @router.post(PREFIX + "/backups")
+    def create(req: ApiRequest):
+        req.authorize("backup:create", {"project_id": req.context.project_id})
+        spec = body(req, CREATE, "backup")
+        backup = backups.create(req.context, spec["volume_id"], spec.get("name"), spec.get("description"),
+                                to_bool(spec.get("incremental", False), "incremental"),
+                                to_bool(spec.get("force", False), "force"))
+        return accepted({"backup": {"id": backup.id, "name": backup.name, "links": links(req, "backups", backup.id)}})
+
+    def listing(req, detail):
+        req.authorize("backup:get_all", {"project_id": req.context.project_id})
+        filters = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
+        page = paging(req, ("created_at", "updated_at", "id", "name", "size", "status"))
+        rows = backups.list(req.context, filters, page, all_projects(req))
+        items = render(req, rows) if detail else [
+            {"id": b.id, "name": b.name, "links": links(req, "backups", b.id)} for b in rows]
+        return {"backups": items, **page_links(req, "backups", rows, page, "backups/detail" if detail else "backups")}
+
+    @router.get(PREFIX + "/backups")
+    def list_backups(req: ApiRequest):
+        return listing(req, False)
+
+    @router.get(PREFIX + "/backups/detail")
+    def list_detail(req: ApiRequest):
+        return listing(req, True)
+
+    @router.get(PREFIX + "/backups/{backup_id}")
+    def show(req: ApiRequest):
+        return {"backup": render(req, [load(req, "backup:get")])[0]}
+
+    @router.post(PREFIX + "/backups/{backup_id}/restore")
+    def restore(req: ApiRequest):
+        backup = load(req, "backup:restore")
+        spec = body(req, RESTORE, "restore") or {}
+        volume = backups.restore(req.context, backup.id, spec.get("volume_id"), spec.get("name"))
+        return accepted({"restore": {"backup_id": backup.id, "volume_id": volume.id, "volume_name": volume.name}})
+
+    @router.delete(PREFIX + "/backups/{backup_id}")
+    def delete(req: ApiRequest):
+        backup = load(req, "backup:delete")
+        backups.delete(req.context, backup.id)
+        return accepted()

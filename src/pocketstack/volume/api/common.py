@@ -1,0 +1,77 @@
+"""What every Block Storage API module shares: microversions, bodies, paging, links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from pocketstack.common.api.app import ApiRequest, json_response
+from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.api.microversions import Version, VersionRange
+from pocketstack.common.api.pagination import Paging, next_link, parse_paging
+from pocketstack.common.api.validation import parse_bool, validate
+
+# The highest microversion whose behaviour changes are implemented (docs/volume.md).
+VERSIONS = VersionRange("volume", Version(3, 0), Version(3, 44))
+PREFIX = "/v3/{project_id}"
+
+
+def prepare(req: ApiRequest) -> None:
+    req.attributes["version"] = VERSIONS.negotiate(req.headers)
+
+
+def finish(req: ApiRequest, response: Response) -> None:
+    version = req.attributes.get("version")
+    if version is not None:
+        for key, value in VERSIONS.response_headers(version).items():
+            response.headers[key] = value
+
+
+def at_least(req: ApiRequest, major: int, minor: int) -> bool:
+    return req.attributes["version"] >= (major, minor)
+
+
+def body(req: ApiRequest, schema: dict, key: str) -> Any:
+    return validate(req.json(), {"type": "object", "properties": {key: schema}, "required": [key]})[key]
+
+
+def accepted(payload: Any = None) -> Response:
+    return json_response(payload, status=202) if payload is not None else Response(status_code=202)
+
+
+def flag(req: ApiRequest, name: str) -> bool:
+    value = req.query.get(name)
+    return value is not None and parse_bool(value, name)
+
+
+def all_projects(req: ApiRequest) -> bool:
+    return flag(req, "all_tenants") or flag(req, "all_projects")
+
+
+def paging(req: ApiRequest, sort_keys: tuple[str, ...]) -> Paging:
+    return parse_paging(req.query, allowed_sort_keys=sort_keys)
+
+
+def url(req: ApiRequest, *parts: str) -> str:
+    return "/".join([req.service_url + "/v3", req.path_params.get("project_id", ""), *parts])
+
+
+def links(req: ApiRequest, *parts: str) -> list[dict]:
+    bookmark = "/".join([req.service_url, req.path_params.get("project_id", ""), *parts])
+    return [{"rel": "self", "href": url(req, *parts)}, {"rel": "bookmark", "href": bookmark}]
+
+
+def page_links(req: ApiRequest, key: str, items: list, page: Paging, base: str) -> dict:
+    """``<key>_links`` with a ``next`` link when the page is full."""
+    if page.limit and len(items) >= page.limit:
+        return {f"{key}_links": [{"rel": "next", "href": next_link(url(req, base), req.query, items[-1].id)}]}
+    return {}
+
+
+def to_bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    raise BadRequest(f"Invalid input received: {name} must be a boolean, got {value!r}.")

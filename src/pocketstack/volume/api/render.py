@@ -1,0 +1,77 @@
+"""Volumes, snapshots, types and attachments as Cinder's v3 API shows them."""
+
+from __future__ import annotations
+
+from pocketstack.common.api.app import ApiRequest
+from pocketstack.volume import models as m
+from pocketstack.volume.api.common import at_least, links
+
+
+def volume_summary(req: ApiRequest, volume: m.Volume) -> dict:
+    return {"id": volume.id, "name": volume.name, "links": links(req, "volumes", volume.id)}
+
+
+def attachment_summary(a: m.Attachment) -> dict:
+    return {"id": a.volume_id, "attachment_id": a.id, "volume_id": a.volume_id, "server_id": a.instance_uuid,
+            "host_name": (a.connector or {}).get("host"), "device": a.mountpoint, "attached_at": a.attached_at}
+
+
+def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Attachment],
+           type_names: dict[str, str]) -> dict:
+    meta = dict(metadata)
+    if v.readonly:
+        meta["readonly"] = "True"
+    body = {
+        "id": v.id, "name": v.name, "description": v.description, "size": v.size, "status": v.status,
+        "availability_zone": v.availability_zone, "created_at": v.created_at, "updated_at": v.updated_at,
+        "volume_type": type_names.get(v.volume_type_id), "snapshot_id": v.snapshot_id,
+        "source_volid": v.source_volid, "bootable": "true" if v.bootable else "false",
+        "multiattach": v.multiattach, "encrypted": False, "replication_status": None,
+        "consistencygroup_id": None, "migration_status": None, "metadata": meta, "user_id": v.user_id,
+        "attachments": [attachment_summary(a) for a in attachments], "links": links(req, "volumes", v.id),
+    }
+    if v.image_id:
+        body["volume_image_metadata"] = {"image_id": v.image_id}
+    if req.allowed("volume_extension:volume_tenant_attribute", {"project_id": v.project_id}):
+        body["os-vol-tenant-attr:tenant_id"] = v.project_id
+    if req.allowed("volume_extension:volume_host_attribute"):
+        body["os-vol-host-attr:host"] = v.host
+        body["os-vol-mig-status-attr:migstat"] = None
+        body["os-vol-mig-status-attr:name_id"] = None
+    if at_least(req, 3, 13):
+        body["group_id"] = None
+    if at_least(req, 3, 21):
+        body["provider_id"] = None
+    return body
+
+
+def snapshot(req: ApiRequest, s: m.Snapshot, metadata: dict) -> dict:
+    body = {"id": s.id, "name": s.name, "description": s.description, "volume_id": s.volume_id,
+            "size": s.size, "status": s.status, "created_at": s.created_at, "updated_at": s.updated_at,
+            "metadata": metadata}
+    if req.context.is_admin:
+        body["os-extended-snapshot-attributes:project_id"] = s.project_id
+        body["os-extended-snapshot-attributes:progress"] = "100%" if s.status == "available" else "0%"
+    if at_least(req, 3, 14):
+        body["group_snapshot_id"] = None
+    if at_least(req, 3, 41):
+        body["user_id"] = s.user_id
+    return body
+
+
+def volume_type(t: m.VolumeType, qos_specs_id: str | None = None) -> dict:
+    return {"id": t.id, "name": t.name, "description": t.description, "is_public": t.is_public,
+            "os-volume-type-access:is_public": t.is_public, "extra_specs": t.extra_specs,
+            "qos_specs_id": qos_specs_id}
+
+
+def attachment(a: m.Attachment) -> dict:
+    return {"id": a.id, "volume_id": a.volume_id, "instance": a.instance_uuid, "status": a.attach_status,
+            "attach_mode": a.attach_mode, "attached_at": a.attached_at, "detached_at": None,
+            "connection_info": _connection_info(a) if a.connector else {}}
+
+
+def _connection_info(a: m.Attachment) -> dict:
+    return {"driver_volume_type": "file", "data": {"volume_id": a.volume_id, "access_mode": a.attach_mode,
+                                                   "device_path": f"volume-{a.volume_id}"},
+            "attachment_id": a.id}

@@ -1,0 +1,108 @@
+"""``/v3/{project_id}/snapshots``: create, list, show, update, delete, metadata, actions."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.errors import BadRequest
+from pocketstack.volume.api import render
+from pocketstack.volume.api.common import PREFIX, accepted, all_projects, body, page_links, paging, to_bool
+from pocketstack.volume.api.volumes import METADATA
+
+CREATE = {"type": "object", "properties": {
+    "volume_id": {"type": "string"}, "name": {"type": ["string", "null"], "maxLength": 255},
+    "description": {"type": ["string", "null"], "maxLength": 255},
+    "force": {"type": ["boolean", "string"]}, "metadata": {**METADATA, "type": ["object", "null"]}}, "required": ["volume_id"]}
+UPDATE = {"type": "object", "properties": {
+    "name": {"type": ["string", "null"], "maxLength": 255},
+    "description": {"type": ["string", "null"], "maxLength": 255}}}
+
+
+def register(router, service) -> None:
+    snapshots = service.snapshots
+
+    def render_many(req, rows):
+        metadata = snapshots.metadata([s.id for s in rows])
+        return [render.snapshot(req, s, metadata[s.id]) for s in rows]
+
+    def load(req, rule):
+        snapshot = snapshots.get(req.context, req.path_params["snapshot_id"])
+        req.authorize(rule, {"project_id": snapshot.project_id})
+        return snapshot
+
+    @router.post(PREFIX + "/snapshots")
+    def create(req: ApiRequest):
+        req.authorize("volume:create_snapshot", {"project_id": req.context.project_id})
+        spec = body(req, CREATE, "snapshot")
+        force = to_bool(spec.get("force", False), "force")
+        snapshot = snapshots.create(req.context, spec["volume_id"], spec.get("name"), spec.get("description"),
+                                    force, spec.get("metadata") or {})
+        return accepted({"snapshot": render_many(req, [snapshot])[0]})
+
+    def listing(req, detail):
+        req.authorize("volume:get_snapshot", {"project_id": req.context.project_id})
+        filters = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
+        page = paging(req, ("created_at", "updated_at", "id", "name", "size", "status"))
+        rows = snapshots.list(req.context, filters, page, all_projects(req))
+        # Cinder's summary and detail snapshot views carry the same fields.
+        return {"snapshots": render_many(req, rows), **page_links(req, "snapshots", rows, page,
+                                                  "snapshots/detail" if detail else "snapshots")}
+
+    @router.get(PREFIX + "/snapshots")
+    def list_snapshots(req: ApiRequest):
+        return listing(req, False)
+
+    @router.get(PREFIX + "/snapshots/detail")
+    def list_detail(req: ApiRequest):
+        return listing(req, True)
+
+    @router.get(PREFIX + "/snapshots/{snapshot_id}")
+    def show(req: ApiRequest):
+        return {"snapshot": render_many(req, [load(req, "volume:get_snapshot")])[0]}
+
+    @router.put(PREFIX + "/snapshots/{snapshot_id}")
+    def update(req: ApiRequest):
+        snapshot = load(req, "volume:update_snapshot")
+        values = body(req, UPDATE, "snapshot")
+        return {"snapshot": render_many(req, [snapshots.update(req.context, snapshot.id, values)])[0]}
+
+    @router.delete(PREFIX + "/snapshots/{snapshot_id}")
+    def delete(req: ApiRequest):
+        snapshot = load(req, "volume:delete_snapshot")
+        snapshots.delete(req.context, snapshot.id)
+        return accepted()
+
+    @router.get(PREFIX + "/snapshots/{snapshot_id}/metadata")
+    def get_metadata(req: ApiRequest):
+        snapshot = load(req, "volume:get_snapshot")
+        return {"metadata": snapshots.metadata([snapshot.id])[snapshot.id]}
+
+    @router.post(PREFIX + "/snapshots/{snapshot_id}/metadata")
+    def add_metadata(req: ApiRequest):
+        snapshot = load(req, "volume:update_snapshot")
+        return {"metadata": snapshots.set_metadata(req.context, snapshot.id, body(req, METADATA, "metadata"), False)}
+
+    @router.put(PREFIX + "/snapshots/{snapshot_id}/metadata")
+    def replace_metadata(req: ApiRequest):
+        snapshot = load(req, "volume:update_snapshot")
+        return {"metadata": snapshots.set_metadata(req.context, snapshot.id, body(req, METADATA, "metadata"), True)}
+
+    @router.delete(PREFIX + "/snapshots/{snapshot_id}/metadata/{key}")
+    def delete_metadata(req: ApiRequest):
+        snapshot = load(req, "volume:update_snapshot")
+        snapshots.delete_metadata(req.context, snapshot.id, req.path_params["key"])
+        return Response(status_code=200)
+
+    @router.post(PREFIX + "/snapshots/{snapshot_id}/action")
+    def action(req: ApiRequest):
+        payload = req.json()
+        if not isinstance(payload, dict) or list(payload) != ["os-reset_status"]:
+            raise BadRequest(f"There is no such action: {next(iter(payload or {}), '')}")
+        snapshot = load(req, "volume_extension:snapshot_admin_actions:reset_status")
+        status = (payload["os-reset_status"] or {}).get("status")
+        if not status:
+            raise BadRequest("Invalid input received: Must specify 'status'")
+        snapshots.reset_status(req.context, snapshot.id, status)
+        return accepted()
+

@@ -1,0 +1,146 @@
+"""``/v3/{project_id}/volumes``: create, list (summary and detail), show, update, delete,
+and the volume's metadata."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.responses import Response
+
+from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.volume.api import render
+from pocketstack.volume.api.common import PREFIX, accepted, all_projects, body, page_links, paging, to_bool
+
+SORT_KEYS = ("created_at", "updated_at", "id", "name", "size", "status", "availability_zone", "bootable")
+METADATA = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
+CREATE = {"type": "object", "properties": {
+    "size": {"type": ["integer", "string", "null"]}, "name": {"type": ["string", "null"], "maxLength": 255},
+    "description": {"type": ["string", "null"], "maxLength": 255},
+    "snapshot_id": {"type": ["string", "null"]}, "source_volid": {"type": ["string", "null"]},
+    "imageRef": {"type": ["string", "null"]}, "volume_type": {"type": ["string", "null"]},
+    "availability_zone": {"type": ["string", "null"]}, "metadata": {**METADATA, "type": ["object", "null"]},
+    "multiattach": {"type": ["boolean", "string"]}}}
+UPDATE = {"type": "object", "properties": {
+    "name": {"type": ["string", "null"], "maxLength": 255},
+    "description": {"type": ["string", "null"], "maxLength": 255}, "metadata": METADATA}}
+
+
+def _size(value):
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise BadRequest(f"Invalid input received: Volume size '{value}' must be an integer and greater than 0.")
+
+
+def register(router, service) -> None:
+    volumes = service.volumes
+
+    def render_many(req: ApiRequest, rows) -> list[dict]:
+        ids = [v.id for v in rows]
+        metadata, attachments = volumes.metadata(ids), volumes.attachments(ids)
+        names = service.types.names({v.volume_type_id for v in rows if v.volume_type_id})
+        return [render.volume(req, v, metadata[v.id], attachments[v.id], names) for v in rows]
+
+    def show_one(req: ApiRequest, volume_id: str) -> dict:
+        return render_many(req, [volumes.get(req.context, volume_id)])[0]
+
+    def load(req: ApiRequest, rule: str):
+        volume = volumes.get(req.context, req.path_params["volume_id"])
+        req.authorize(rule, {"project_id": volume.project_id})
+        return volume
+
+    @router.post(PREFIX + "/volumes")
+    def create(req: ApiRequest):
+        req.authorize("volume:create", {"project_id": req.context.project_id})
+        spec = body(req, CREATE, "volume")
+        spec["size"] = _size(spec.get("size"))
+        if "multiattach" in spec:
+            spec["multiattach"] = to_bool(spec["multiattach"], "multiattach")
+        volume = volumes.create(req.context, spec)
+        return accepted({"volume": show_one(req, volume.id)})
+
+    def listing(req: ApiRequest, detail: bool):
+        req.authorize("volume:get_all", {"project_id": req.context.project_id})
+        filters = {k: req.query[k] for k in ("name", "status", "availability_zone", "volume_type", "project_id")
+                   if k in req.query}
+        for key in ("bootable", "multiattach"):
+            if key in req.query:
+                filters[key] = to_bool(req.query[key], key)
+        if "metadata" in req.query:
+            try:
+                filters["metadata"] = json.loads(req.query["metadata"])
+            except ValueError:
+                raise BadRequest("Invalid input received: metadata filter must be a JSON object.") from None
+            if not isinstance(filters["metadata"], dict):
+                raise BadRequest("Invalid input received: metadata filter must be a JSON object.")
+        page = paging(req, SORT_KEYS)
+        rows = volumes.list(req.context, filters, page, all_projects(req))
+        items = render_many(req, rows) if detail else [render.volume_summary(req, v) for v in rows]
+        return {"volumes": items, **page_links(req, "volumes", rows, page, "volumes/detail" if detail else "volumes")}
+
+    @router.get(PREFIX + "/volumes")
+    def list_volumes(req: ApiRequest):
+        return listing(req, detail=False)
+
+    @router.get(PREFIX + "/volumes/detail")
+    def list_detail(req: ApiRequest):
+        return listing(req, detail=True)
+
+    @router.get(PREFIX + "/volumes/{volume_id}")
+    def show(req: ApiRequest):
+        volume = load(req, "volume:get")
+        return {"volume": show_one(req, volume.id)}
+
+    @router.put(PREFIX + "/volumes/{volume_id}")
+    def update(req: ApiRequest):
+        volume = load(req, "volume:update")
+        volumes.update(req.context, volume.id, body(req, UPDATE, "volume"))
+        return {"volume": show_one(req, volume.id)}
+
+    @router.delete(PREFIX + "/volumes/{volume_id}")
+    def delete(req: ApiRequest):
+        volume = load(req, "volume:delete")
+        volumes.delete(req.context, volume.id)
+        return accepted()
+
+    @router.get(PREFIX + "/volumes/{volume_id}/metadata")
+    def get_metadata(req: ApiRequest):
+        volume = load(req, "volume:get_volume_metadata")
+        return {"metadata": volumes.metadata([volume.id])[volume.id]}
+
+    @router.post(PREFIX + "/volumes/{volume_id}/metadata")
+    def add_metadata(req: ApiRequest):
+        volume = load(req, "volume:update_volume_metadata")
+        return {"metadata": volumes.set_metadata(req.context, volume.id, body(req, METADATA, "metadata"), False)}
+
+    @router.put(PREFIX + "/volumes/{volume_id}/metadata")
+    def replace_metadata(req: ApiRequest):
+        volume = load(req, "volume:update_volume_metadata")
+        return {"metadata": volumes.set_metadata(req.context, volume.id, body(req, METADATA, "metadata"), True)}
+
+    @router.get(PREFIX + "/volumes/{volume_id}/metadata/{key}")
+    def get_metadata_item(req: ApiRequest):
+        volume = load(req, "volume:get_volume_metadata")
+        key = req.path_params["key"]
+        metadata = volumes.metadata([volume.id])[volume.id]
+        if key not in metadata:
+            raise NotFound(f"Metadata key {key} for volume {volume.id} could not be found.")
+        return {"meta": {key: metadata[key]}}
+
+    @router.put(PREFIX + "/volumes/{volume_id}/metadata/{key}")
+    def set_metadata_item(req: ApiRequest):
+        volume = load(req, "volume:update_volume_metadata")
+        key = req.path_params["key"]
+        meta = body(req, {**METADATA, "minProperties": 1, "maxProperties": 1}, "meta")
+        if key not in meta:
+            raise BadRequest("Request body and URI mismatch")
+        volumes.set_metadata(req.context, volume.id, meta, False)
+        return {"meta": meta}
+
+    @router.delete(PREFIX + "/volumes/{volume_id}/metadata/{key}")
+    def delete_metadata_item(req: ApiRequest):
+        volume = load(req, "volume:update_volume_metadata")
+        volumes.delete_metadata(req.context, volume.id, req.path_params["key"])
+        return Response(status_code=200)  # Cinder answers 200 with an empty body here

@@ -1,0 +1,131 @@
+"""Attachments (Cinder's new-style attach flow): reserve → update(connector) → complete → delete.
+
+The rule that a volume without ``multiattach`` is never attached twice is enforced by
+the database, not by a lock: reserving compares-and-swaps the volume's ``status`` *and*
+``attach_count`` (``WHERE status = 'available' AND attach_count = 0``), so of any number
+of racing reservations through any number of workers exactly one matches the row.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.db.base import utcnow
+from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.volume import models as m
+from pocketstack.volume.states import move
+
+ATTACHABLE = ("available", "reserved", "attaching", "in-use")
+
+
+def settle_attachments(s: Session, volume_id: str, expected: str) -> None:
+    """Drop attachments that never completed and set the volume's status from the ones
+    that did (recovery of an interrupted attach or detach)."""
+    s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id,
+                                             m.Attachment.attach_status != "attached"))
+    attached = s.scalar(sa.select(sa.func.count()).select_from(m.Attachment).where(
+        m.Attachment.volume_id == volume_id)) or 0
+    status = "in-use" if attached else "available"
+    cas_update(s, m.Volume, where={"id": volume_id, "status": expected},
+               values={"status": status, "attach_count": attached, "task_started_at": None,
+                       "attach_status": "attached" if attached else "detached", "updated_at": utcnow()})
+
+
+class Attachments:
+    def __init__(self, db, volumes):
+        self.db = db
+        self.volumes = volumes
+
+    def get(self, context: RequestContext, attachment_id: str) -> m.Attachment:
+        with self.db.session(readonly=True) as s:
+            row = s.get(m.Attachment, attachment_id)
+            if row is None or not (context.is_admin or row.project_id == context.project_id):
+                raise NotFound(f"Attachment {attachment_id} could not be found.")
+            s.expunge(row)
+            return row
+
+    def list(self, context: RequestContext, all_projects: bool = False, volume_id: str | None = None,
+             instance_id: str | None = None) -> list[m.Attachment]:
+        with self.db.session(readonly=True) as s:
+            stmt = sa.select(m.Attachment).order_by(m.Attachment.created_at.desc(), m.Attachment.id)
+            if not (all_projects and context.is_admin):
+                stmt = stmt.where(m.Attachment.project_id == context.project_id)
+            if volume_id:
+                stmt = stmt.where(m.Attachment.volume_id == volume_id)
+            if instance_id:
+                stmt = stmt.where(m.Attachment.instance_uuid == instance_id)
+            rows = list(s.scalars(stmt))
+            s.expunge_all()
+            return rows
+
+    def create(self, context: RequestContext, volume_id: str, instance_uuid: str | None,
+               connector: dict | None = None, mode: str = "rw") -> m.Attachment:
+        """Reserve the volume for one more attachment (CAS on status and count)."""
+        volume = self.volumes.get(context, volume_id)
+        attachment_id = str(uuid.uuid4())
+
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, volume_id)
+            if row is None:
+                raise NotFound(f"Volume {volume_id} could not be found.")
+            if row.status not in ATTACHABLE or (row.attach_count and not row.multiattach):
+                raise BadRequest(f"Invalid volume: Volume {volume_id} status must be available or "
+                                 f"downloading to reserve, but the current status is {row.status}.")
+            if row.status == "in-use" or (row.multiattach and row.attach_count):
+                status = row.status
+            else:
+                status = "attaching" if connector else "reserved"
+            move(s, volume_id, row.status, status, extra_where={"attach_count": row.attach_count},
+                 attach_count=row.attach_count + 1)
+            s.add(m.Attachment(id=attachment_id, volume_id=volume_id, project_id=volume.project_id,
+                               instance_uuid=instance_uuid, attach_mode=mode, connector=connector,
+                               mountpoint=(connector or {}).get("mountpoint"),
+                               attach_status="attaching" if connector else "reserved"))
+        run_in_transaction(self.db, work)
+        return self.get(context, attachment_id)
+
+    def update(self, context: RequestContext, attachment_id: str, connector: dict) -> m.Attachment:
+        """Record the host connector: the attachment is now being attached."""
+        attachment = self.get(context, attachment_id)
+
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, attachment.volume_id)
+            if row.status == "reserved":
+                move(s, row.id, "reserved", "attaching")
+            cas_update(s, m.Attachment, where={"id": attachment_id}, values={
+                "connector": connector, "attach_status": "attaching",
+                "mountpoint": connector.get("mountpoint")})
+        run_in_transaction(self.db, work)
+        return self.get(context, attachment_id)
+
+    def complete(self, context: RequestContext, attachment_id: str) -> None:
+        attachment = self.get(context, attachment_id)
+
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, attachment.volume_id)
+            current = s.get(m.Attachment, attachment_id)
+            if current is None:
+                raise NotFound(f"Attachment {attachment_id} could not be found.")
+            cas_update(s, m.Attachment, where={"id": attachment_id, "attach_status": current.attach_status},
+                       values={"attach_status": "attached", "attached_at": utcnow()})
+            move(s, row.id, row.status, "in-use", attach_status="attached")
+        run_in_transaction(self.db, work)
+
+    def delete(self, context: RequestContext, attachment_id: str) -> None:
+        attachment = self.get(context, attachment_id)
+
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, attachment.volume_id)
+            result = s.execute(sa.delete(m.Attachment).where(m.Attachment.id == attachment_id))
+            if result.rowcount != 1:
+                return  # already deleted by a concurrent request
+            remaining = row.attach_count - 1
+            status = row.status if remaining and row.status == "in-use" else ("in-use" if remaining else "available")
+            move(s, row.id, row.status, status, extra_where={"attach_count": row.attach_count},
+                 attach_count=remaining, attach_status="attached" if remaining else "detached")
+        run_in_transaction(self.db, work)

@@ -1,0 +1,198 @@
+"""Backups: requests (create, restore, delete) and the worker operations that run them.
+
+Create moves the volume ``available``/``in-use`` → ``backing-up`` and inserts the backup in
+``creating`` in one transaction (with ``backups``/``backup_gigabytes`` quota); the worker
+runs :class:`~pocketstack.volume.backup.BackupStore` in its thread and moves both back.
+Restore targets an existing ``available`` volume or a new one created directly in
+``restoring-backup``; the backup is ``restoring`` meanwhile.  A backup with incremental
+children cannot be deleted (their unchanged chunks live in it).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.api.pagination import Paging, apply_paging
+from pocketstack.common.db.base import utcnow
+from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.volume import models as m
+from pocketstack.volume.backup import BackupStore
+from pocketstack.volume.states import move
+
+LOG = logging.getLogger(__name__)
+
+
+def move_backup(s: Session, backup_id: str, expected: str, status: str, **values) -> None:
+    values.setdefault("task_started_at", utcnow() if status in ("creating", "restoring", "deleting") else None)
+    cas_update(s, m.Backup, where={"id": backup_id, "status": expected},
+               values={"status": status, "updated_at": utcnow(), **values})
+
+
+class Backups:
+    def __init__(self, db, worker, volumes, quotas, store: BackupStore):
+        self.db = db
+        self.worker = worker
+        self.volumes = volumes
+        self.quotas = quotas
+        self.store = store
+        worker.handlers.update({"backup_create": self.do_create, "backup_restore": self.do_restore,
+                                "backup_delete": self.do_delete})
+
+    # -- requests --------------------------------------------------------------------
+    def get(self, context: RequestContext, backup_id: str) -> m.Backup:
+        with self.db.session(readonly=True) as s:
+            row = s.get(m.Backup, backup_id)
+            if row is None or not (context.is_admin or row.project_id == context.project_id):
+                raise NotFound(f"Backup {backup_id} could not be found.")
+            s.expunge(row)
+            return row
+
+    def has_children(self, backup_ids: list[str]) -> set[str]:
+        with self.db.session(readonly=True) as s:
+            return set(s.scalars(sa.select(m.Backup.parent_id).where(m.Backup.parent_id.in_(backup_ids))))
+
+    def list(self, context: RequestContext, filters: dict, paging: Paging, all_projects: bool) -> list[m.Backup]:
+        conditions = [] if all_projects and context.is_admin else [m.Backup.project_id == context.project_id]
+        for key in ("name", "status", "volume_id"):
+            if key in filters:
+                conditions.append(getattr(m.Backup, key) == filters[key])
+        with self.db.session(readonly=True) as s:
+            marker = s.get(m.Backup, paging.marker) if paging.marker else None
+            if paging.marker and marker is None:
+                raise NotFound(f"Marker {paging.marker} could not be found.")
+            rows = list(s.scalars(apply_paging(sa.select(m.Backup).where(*conditions), m.Backup, paging, marker)))
+            s.expunge_all()
+            return rows
+
+    def create(self, context: RequestContext, volume_id: str, name: str | None, description: str | None,
+               incremental: bool, force: bool) -> m.Backup:
+        volume = self.volumes.get(context, volume_id)
+        allowed = ("available", "in-use") if force else ("available",)
+        if volume.status not in allowed:
+            raise BadRequest(f"Invalid volume: Volume to be backed up must be available or in-use, but the current "
+                             f"status is \"{volume.status}\".")
+        parent_id = None
+        if incremental:
+            with self.db.session(readonly=True) as s:
+                parent_id = s.scalar(sa.select(m.Backup.id).where(
+                    m.Backup.volume_id == volume_id, m.Backup.status == "available").order_by(
+                    m.Backup.created_at.desc(), m.Backup.id).limit(1))
+            if parent_id is None:
+                raise BadRequest("Invalid backup: No backups available to do an incremental backup.")
+        backup = m.Backup(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=context.user_id,
+                          volume_id=volume_id, parent_id=parent_id, name=name, description=description,
+                          size=volume.size, status="creating", task_started_at=utcnow())
+        self.quotas.prepare(volume.project_id, None, "backups", "backup_gigabytes")
+
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, volume_id)
+            if row.status not in allowed:
+                raise BadRequest(f"Invalid volume: Volume to be backed up must be available or in-use, but the "
+                                 f"current status is \"{row.status}\".")
+            self.quotas.reserve(s, volume.project_id, None, backups=1, backup_gigabytes=volume.size)
+            move(s, volume_id, row.status, "backing-up", task_args={"previous": row.status, "backup_id": backup.id})
+            s.add(backup)
+        run_in_transaction(self.db, work)
+        self.worker.cast("backup_create", backup.id)
+        return self.get(context, backup.id)
+
+    def restore(self, context: RequestContext, backup_id: str, volume_id: str | None,
+                name: str | None) -> m.Volume:
+        backup = self.get(context, backup_id)
+        if backup.status != "available":
+            raise BadRequest(f"Invalid backup: Backup status must be available but is {backup.status}.")
+        if volume_id is None:
+            target = self.volumes.create(context, {"size": backup.size, "name": name or f"restore_backup_{backup_id}"},
+                                         status="restoring-backup")
+        else:
+            target = self.volumes.get(context, volume_id)
+            if target.size < backup.size:
+                raise BadRequest(f"Invalid volume: volume size {target.size}GB is too small to restore backup of "
+                                 f"size {backup.size}GB.")
+
+        def work(s: Session) -> None:
+            if volume_id is not None:
+                row = s.get(m.Volume, volume_id)
+                if row.status != "available":
+                    raise BadRequest(f"Invalid volume: Volume to be restored to must be available, but the "
+                                     f"current status is \"{row.status}\".")
+                move(s, volume_id, "available", "restoring-backup")
+            move_backup(s, backup_id, "available", "restoring", restore_volume_id=target.id)
+        run_in_transaction(self.db, work)
+        self.worker.cast("backup_restore", backup_id)
+        return target
+
+    def delete(self, context: RequestContext, backup_id: str) -> None:
+        self.get(context, backup_id)
+        if self.has_children([backup_id]):
+            raise BadRequest("Invalid backup: Incremental backups exist for this backup.")
+
+        def work(s: Session) -> None:
+            row = s.get(m.Backup, backup_id)
+            if row.status not in ("available", "error"):
+                raise BadRequest(f"Invalid backup: Backup status must be available or error, but is {row.status}.")
+            move_backup(s, backup_id, row.status, "deleting")
+        run_in_transaction(self.db, work)
+        self.worker.cast("backup_delete", backup_id)
+
+    # -- worker operations -----------------------------------------------------------
+    def _load(self, backup_id: str, status: str) -> m.Backup | None:
+        with self.db.session(readonly=True) as s:
+            row = s.get(m.Backup, backup_id)
+            if row is None or row.status != status:
+                return None
+            s.expunge(row)
+            return row
+
+    def do_create(self, backup_id: str) -> None:
+        backup = self._load(backup_id, "creating")
+        if backup is None:
+            return
+        with self.db.session(readonly=True) as s:
+            previous = (s.get(m.Volume, backup.volume_id).task_args or {}).get("previous", "available")
+        try:
+            result = self.store.backup(self.worker.driver.local_path(backup.volume_id), backup_id, backup.parent_id)
+            status, values = "available", {"object_count": result.object_count, "fail_reason": None}
+        except Exception as error:  # noqa: BLE001 - the backup fails; the volume is unharmed
+            LOG.error("backup %s failed: %s", backup_id, error)
+            self.store.delete(backup_id)
+            status, values = "error", {"fail_reason": str(error)}
+
+        def work(s: Session) -> None:
+            move_backup(s, backup_id, "creating", status, **values)
+            move(s, backup.volume_id, "backing-up", previous)
+        run_in_transaction(self.db, work)
+
+    def do_restore(self, backup_id: str) -> None:
+        backup = self._load(backup_id, "restoring")
+        if backup is None:
+            return
+        target = backup.restore_volume_id
+        try:
+            self.store.restore(backup_id, self.worker.driver.local_path(target))
+            status, reason = "available", None
+        except Exception as error:  # noqa: BLE001
+            LOG.error("restore of backup %s to %s failed: %s", backup_id, target, error)
+            status, reason = "error_restoring", str(error)
+
+        def work(s: Session) -> None:
+            move_backup(s, backup_id, "restoring", "available", restore_volume_id=None)
+            move(s, target, "restoring-backup", status, status_reason=reason)
+        run_in_transaction(self.db, work)
+
+    def do_delete(self, backup_id: str) -> None:
+        backup = self._load(backup_id, "deleting")
+        if backup is None:
+            return
+        self.store.delete(backup_id)
+
+        def work(s: Session) -> None:
+            if s.execute(sa.delete(m.Backup).where(m.Backup.id == backup_id, m.Backup.status == "deleting")).rowcount:
+                self.quotas.reserve(s, backup.project_id, None, backups=-1, backup_gigabytes=-backup.size)
+        run_in_transaction(self.db, work)

@@ -1,0 +1,1 @@
+"""Volume backends: the replaceable edge that stores volume and snapshot data."""

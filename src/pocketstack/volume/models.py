@@ -1,0 +1,186 @@
+"""Volume tables.
+
+A volume's ``status`` is its state machine (see ``states.py``); every change of it is a
+compare-and-swap on ``(id, status)`` so two workers or two API calls can never both
+move a volume out of the same state.  ``task_started_at`` records when the current
+``*-ing`` state was entered: start-up recovery uses it to find work a dead worker left
+behind, and ``task_args`` keeps what that work needs to be resumed (e.g. the new size
+of an extend).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pocketstack.common.db.base import Base, JSONText, utcnow
+
+ID = sa.String(36)
+
+
+class Volume(Base):
+    __tablename__ = "volume_volume"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    size: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(30), index=True)
+    attach_status: Mapped[str] = mapped_column(sa.String(30), default="detached")
+    # Number of live attachments: the CAS guard that keeps a non-multiattach volume
+    # from being attached twice.
+    attach_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    multiattach: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    bootable: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    readonly: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    availability_zone: Mapped[str] = mapped_column(sa.String(255), default="nova")
+    volume_type_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    snapshot_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    source_volid: Mapped[str | None] = mapped_column(ID, nullable=True)
+    image_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    # Why the volume is in ``error``/``error_deleting`` (shown to admins).
+    status_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
+    task_args: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class VolumeMetadata(Base):
+    __tablename__ = "volume_metadata"
+
+    volume_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_volume.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))
+
+
+class Snapshot(Base):
+    __tablename__ = "volume_snapshot"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    volume_id: Mapped[str] = mapped_column(ID, index=True)
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    size: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(30), index=True)
+    status_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class SnapshotMetadata(Base):
+    __tablename__ = "volume_snapshot_metadata"
+
+    snapshot_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_snapshot.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))
+
+
+class VolumeType(Base):
+    __tablename__ = "volume_type"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    is_public: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    extra_specs: Mapped[dict] = mapped_column(JSONText, default=dict)
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class VolumeTypeAccess(Base):
+    __tablename__ = "volume_type_access"
+
+    volume_type_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_type.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+
+
+class Attachment(Base):
+    __tablename__ = "volume_attachment"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    volume_id: Mapped[str] = mapped_column(ID, index=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    instance_uuid: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    attach_status: Mapped[str] = mapped_column(sa.String(30))
+    attach_mode: Mapped[str] = mapped_column(sa.String(10), default="rw")
+    mountpoint: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    connector: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
+    attached_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class QuotaLimit(Base):
+    """A project's limit for one resource (absent: the default)."""
+
+    __tablename__ = "volume_quota_limit"
+
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(sa.Integer)
+
+
+class QuotaUsage(Base):
+    """What a project uses of one resource, changed only by CAS on ``in_use``."""
+
+    __tablename__ = "volume_quota_usage"
+
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    in_use: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class Backup(Base):
+    """A backup of a volume's data; chunks and manifest live under ``<data_dir>/backups/<id>/``."""
+
+    __tablename__ = "volume_backup"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    volume_id: Mapped[str] = mapped_column(ID, index=True)
+    parent_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    size: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(30), index=True)
+    fail_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    object_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Where a restore writes to, while ``restoring``.
+    restore_volume_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class QosSpecs(Base):
+    """Named QoS settings (e.g. ``total_iops_sec``) for a consumer: front-end, back-end or both."""
+
+    __tablename__ = "volume_qos_specs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    consumer: Mapped[str] = mapped_column(sa.String(20), default="back-end")
+    specs: Mapped[dict] = mapped_column(JSONText, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class QosAssociation(Base):
+    """A volume type uses at most one QoS specs (the primary key says so)."""
+
+    __tablename__ = "volume_qos_association"
+
+    volume_type_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_type.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    qos_specs_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_qos_specs.id"), index=True)

@@ -1,0 +1,107 @@
+"""Start-up recovery: nothing stays in a ``*-ing`` state after a worker dies.
+
+A volume or snapshot whose ``*-ing`` state is older than the recovery window was
+abandoned by a dead worker (a live one finishes or fails well within it).  Each state
+is handled the way that is safe for it — the table is in docs/volume.md:
+
+* resumed (idempotent work): ``deleting``, ``extending``, snapshot ``deleting``;
+* rolled back (nothing was changed yet that matters): ``attaching``/``detaching``/
+  ``reserved``-in-progress attachments, ``uploading``, ``backing-up``;
+* failed with a reason (partial data is unusable): ``creating``, ``downloading``,
+  ``restoring-backup``, snapshot ``creating``, backup ``creating``;
+* backups: ``deleting`` resumed, ``restoring`` back to ``available``.
+
+Every change is the same CAS as in normal operation, so a worker that is in fact alive
+and finishes first simply wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.common.db.base import utcnow
+from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.volume import models as m
+from pocketstack.volume.attachments import settle_attachments
+from pocketstack.volume.backups import move_backup
+from pocketstack.volume.states import IN_PROGRESS, move, move_snapshot
+
+LOG = logging.getLogger(__name__)
+
+RESUME = {"deleting": "delete", "extending": "extend"}
+FAIL = {"creating": "error", "downloading": "error", "restoring-backup": "error_restoring"}
+ROLL_BACK = ("uploading", "backing-up")
+
+
+def recover(worker, window: float) -> dict[str, int]:
+    """Resume, roll back or fail every abandoned operation; returns counts by outcome."""
+    cutoff = utcnow() - dt.timedelta(seconds=window)
+    counts = {"resumed": 0, "rolled_back": 0, "failed": 0}
+    with worker.db.session(readonly=True) as s:
+        volumes = [(v.id, v.status, v.task_args) for v in s.scalars(sa.select(m.Volume).where(
+            m.Volume.status.in_(IN_PROGRESS), m.Volume.task_started_at < cutoff))]
+        snapshots = [(x.id, x.status) for x in s.scalars(sa.select(m.Snapshot).where(
+            m.Snapshot.status.in_(("creating", "deleting")), m.Snapshot.task_started_at < cutoff))]
+    for volume_id, status, args in volumes:
+        try:
+            outcome = _recover_volume(worker, volume_id, status, args or {})
+        except Exception:  # noqa: BLE001 - one bad row must not stop the others
+            LOG.exception("recovering volume %s from %s failed", volume_id, status)
+            continue
+        counts[outcome] += 1
+        LOG.warning("volume %s was left %s: %s", volume_id, status, outcome.replace("_", " "))
+    with worker.db.session(readonly=True) as s:
+        backups = [(b.id, b.status) for b in s.scalars(sa.select(m.Backup).where(
+            m.Backup.status.in_(("creating", "restoring", "deleting")), m.Backup.task_started_at < cutoff))]
+    for backup_id, status in backups:
+        counts[_recover_backup(worker, backup_id, status)] += 1
+    for snapshot_id, status in snapshots:
+        if status == "deleting":
+            worker.cast("snapshot_delete", snapshot_id)
+            counts["resumed"] += 1
+        else:
+            worker.driver.delete_snapshot(snapshot_id)
+            run_in_transaction(worker.db, lambda s, i=snapshot_id: move_snapshot(
+                s, i, "creating", "error", status_reason="snapshot creation was interrupted"))
+            counts["failed"] += 1
+    return counts
+
+
+def _recover_backup(worker, backup_id: str, status: str) -> str:
+    """``deleting`` resumes; an interrupted backup fails (its volume is rolled back with
+    the volumes above); an interrupted restore leaves the backup intact (its target
+    volume fails with the volumes above)."""
+    if status == "deleting":
+        worker.cast("backup_delete", backup_id)
+        return "resumed"
+    target = "error" if status == "creating" else "available"
+    run_in_transaction(worker.db, lambda s: move_backup(
+        s, backup_id, status, target, fail_reason=f"{status} was interrupted by a worker restart",
+        restore_volume_id=None))
+    return "failed" if status == "creating" else "rolled_back"
+
+
+def _recover_volume(worker, volume_id: str, status: str, args: dict) -> str:
+    if status in RESUME:
+        # Refresh the timestamp first so a second recovering process does not also resume it.
+        run_in_transaction(worker.db, lambda s: move(s, volume_id, status, status, task_args=args))
+        worker.cast(RESUME[status], volume_id)
+        return "resumed"
+    if status in FAIL:
+        if status == "creating":
+            worker.driver.delete_volume(volume_id)
+        reason = f"{status} was interrupted by a worker restart"
+        run_in_transaction(worker.db, lambda s: move(s, volume_id, status, FAIL[status], status_reason=reason))
+        return "failed"
+    if status in ROLL_BACK:
+        run_in_transaction(worker.db, lambda s: move(s, volume_id, status, args.get("previous", "available")))
+        return "rolled_back"
+
+    def settle(s: Session) -> None:  # attaching / detaching
+        settle_attachments(s, volume_id, status)
+    run_in_transaction(worker.db, settle)
+    return "rolled_back"

@@ -1,0 +1,143 @@
+"""Snapshots: a point-in-time copy of a volume's data, taken by the worker.
+
+A snapshot of an attached volume needs ``force`` (Cinder's rule: the data may be in
+flight).  Creating one reserves quota (``snapshots`` and ``gigabytes``) in the same
+transaction that inserts the row in ``creating``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.api.pagination import Paging, apply_paging
+from pocketstack.common.db.base import utcnow
+from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.volume import models as m
+from pocketstack.volume.states import move_snapshot
+
+
+class Snapshots:
+    def __init__(self, db, worker, volumes, quotas, types):
+        self.db = db
+        self.worker = worker
+        self.volumes = volumes
+        self.quotas = quotas
+        self.types = types
+
+    def get(self, context: RequestContext, snapshot_id: str) -> m.Snapshot:
+        with self.db.session(readonly=True) as s:
+            row = s.get(m.Snapshot, snapshot_id)
+            if row is None or not (context.is_admin or row.project_id == context.project_id):
+                raise NotFound(f"Snapshot {snapshot_id} could not be found.")
+            s.expunge(row)
+            return row
+
+    def count_for_volume(self, volume_id: str) -> int:
+        with self.db.session(readonly=True) as s:
+            return s.scalar(sa.select(sa.func.count()).select_from(m.Snapshot).where(
+                m.Snapshot.volume_id == volume_id)) or 0
+
+    def metadata(self, snapshot_ids: list[str]) -> dict[str, dict[str, str]]:
+        result: dict[str, dict[str, str]] = {i: {} for i in snapshot_ids}
+        with self.db.session(readonly=True) as s:
+            for row in s.scalars(sa.select(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id.in_(snapshot_ids))):
+                result[row.snapshot_id][row.key] = row.value
+        return result
+
+    def list(self, context: RequestContext, filters: dict, paging: Paging, all_projects: bool) -> list[m.Snapshot]:
+        conditions = []
+        if not (all_projects and context.is_admin):
+            conditions.append(m.Snapshot.project_id == context.project_id)
+        for key in ("name", "status", "volume_id"):
+            if key in filters:
+                conditions.append(getattr(m.Snapshot, key) == filters[key])
+        with self.db.session(readonly=True) as s:
+            marker = None
+            if paging.marker:
+                marker = s.get(m.Snapshot, paging.marker)
+                if marker is None:
+                    raise NotFound(f"Marker {paging.marker} could not be found.")
+            rows = list(s.scalars(apply_paging(sa.select(m.Snapshot).where(*conditions), m.Snapshot, paging, marker)))
+            s.expunge_all()
+            return rows
+
+    def create(self, context: RequestContext, volume_id: str, name: str | None, description: str | None,
+               force: bool, metadata: dict) -> m.Snapshot:
+        volume = self.volumes.get(context, volume_id)
+        allowed = ("available", "in-use") if force else ("available",)
+        if volume.status not in allowed:
+            raise BadRequest(f"Invalid volume: Volume {volume_id} status must be available, but current status "
+                             f"is: {volume.status}.")
+        vtype = self.types.get_by_id(volume.volume_type_id)
+        snapshot = m.Snapshot(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=context.user_id,
+                              volume_id=volume_id, name=name, description=description, size=volume.size,
+                              status="creating", task_started_at=utcnow())
+        self.quotas.prepare(volume.project_id, vtype.name if vtype else None, "snapshots", "gigabytes")
+
+        def work(s: Session) -> None:
+            self.quotas.reserve(s, volume.project_id, vtype.name if vtype else None,
+                                snapshots=1, gigabytes=volume.size)
+            s.add(snapshot)
+            s.flush()
+            s.add_all([m.SnapshotMetadata(snapshot_id=snapshot.id, key=k, value=str(v)) for k, v in metadata.items()])
+        run_in_transaction(self.db, work)
+        self.worker.cast("snapshot_create", snapshot.id)
+        return self.get(context, snapshot.id)
+
+    def update(self, context: RequestContext, snapshot_id: str, values: dict) -> m.Snapshot:
+        snapshot = self.get(context, snapshot_id)
+        run_in_transaction(self.db, lambda s: move_snapshot(s, snapshot_id, snapshot.status, snapshot.status,
+                                                            task_started_at=snapshot.task_started_at, **values))
+        return self.get(context, snapshot_id)
+
+    def set_metadata(self, context: RequestContext, snapshot_id: str, metadata: dict, replace: bool) -> dict:
+        self.get(context, snapshot_id)
+        with self.db.session() as s:
+            if replace:
+                s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id))
+                s.flush()
+            for key, value in metadata.items():
+                row = s.get(m.SnapshotMetadata, (snapshot_id, key))
+                if row is None:
+                    s.add(m.SnapshotMetadata(snapshot_id=snapshot_id, key=key, value=str(value)))
+                else:
+                    row.value = str(value)
+        return self.metadata([snapshot_id])[snapshot_id]
+
+    def delete_metadata(self, context: RequestContext, snapshot_id: str, key: str) -> None:
+        self.get(context, snapshot_id)
+        with self.db.session() as s:
+            result = s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id,
+                                                                    m.SnapshotMetadata.key == key))
+            if result.rowcount == 0:
+                raise NotFound(f"Metadata key {key} for snapshot {snapshot_id} could not be found.")
+
+    def delete(self, context: RequestContext, snapshot_id: str) -> None:
+        self.get(context, snapshot_id)
+
+        def work(s: Session) -> None:
+            row = s.get(m.Snapshot, snapshot_id)
+            if row.status not in ("available", "error", "error_deleting"):
+                raise BadRequest(f"Invalid snapshot: Volume Snapshot status must be available or error, "
+                                 f"but current status is: {row.status}.")
+            in_use = s.scalar(sa.select(sa.func.count()).select_from(m.Volume).where(
+                m.Volume.snapshot_id == snapshot_id, m.Volume.status == "creating"))
+            if in_use:
+                raise BadRequest(f"Invalid snapshot: snapshot {snapshot_id} is being used to create a volume.")
+            move_snapshot(s, snapshot_id, row.status, "deleting")
+        run_in_transaction(self.db, work)
+        self.worker.cast("snapshot_delete", snapshot_id)
+
+    def reset_status(self, context: RequestContext, snapshot_id: str, status: str) -> None:
+        self.get(context, snapshot_id)
+        if status not in ("available", "error", "creating", "deleting", "error_deleting"):
+            raise BadRequest(f"Invalid input received: Invalid snapshot status {status!r}.")
+
+        def work(s: Session) -> None:
+            move_snapshot(s, snapshot_id, s.get(m.Snapshot, snapshot_id).status, status)
+        run_in_transaction(self.db, work)

@@ -1,0 +1,159 @@
+"""Volume types: named bundles of extra specs, public or shared with chosen projects.
+
+The ``__DEFAULT__`` type always exists (as in Cinder since Train), so every volume has a
+type and per-type quotas always apply.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.volume import models as m
+
+DEFAULT_TYPE = "__DEFAULT__"
+
+
+class Types:
+    def __init__(self, db):
+        self.db = db
+
+    def ensure_default(self) -> None:
+        try:
+            with self.db.session() as s:
+                if s.scalar(sa.select(m.VolumeType).where(m.VolumeType.name == DEFAULT_TYPE)) is None:
+                    s.add(m.VolumeType(id=str(uuid.uuid4()), name=DEFAULT_TYPE, description="Default Volume Type",
+                                       is_public=True, extra_specs={}))
+        except sa_exc.IntegrityError:
+            pass  # another process created it first
+
+    def _visible(self, context: RequestContext):
+        if context.is_admin:
+            return sa.true()
+        return sa.or_(m.VolumeType.is_public.is_(True), sa.exists().where(
+            m.VolumeTypeAccess.volume_type_id == m.VolumeType.id,
+            m.VolumeTypeAccess.project_id == context.project_id))
+
+    def get(self, context: RequestContext, type_id: str) -> m.VolumeType:
+        with self.db.session(readonly=True) as s:
+            row = s.scalar(sa.select(m.VolumeType).where(m.VolumeType.id == type_id, self._visible(context)))
+            if row is None:
+                raise NotFound(f"Volume type {type_id} could not be found.")
+            s.expunge(row)
+            return row
+
+    def get_by_id(self, type_id: str | None) -> m.VolumeType | None:
+        with self.db.session(readonly=True) as s:
+            row = s.get(m.VolumeType, type_id) if type_id else None
+            if row is not None:
+                s.expunge(row)
+            return row
+
+    def names(self, type_ids) -> dict[str, str]:
+        with self.db.session(readonly=True) as s:
+            return dict(s.execute(sa.select(m.VolumeType.id, m.VolumeType.name).where(
+                m.VolumeType.id.in_(list(type_ids)))).all())
+
+    def resolve(self, context: RequestContext, name_or_id: str | None) -> m.VolumeType:
+        """The type a request names (by id or name), or the default type."""
+        with self.db.session(readonly=True) as s:
+            row = s.scalar(sa.select(m.VolumeType).where(
+                sa.or_(m.VolumeType.id == name_or_id, m.VolumeType.name == name_or_id)
+                if name_or_id else m.VolumeType.name == DEFAULT_TYPE, self._visible(context)))
+            if row is None:
+                raise NotFound(f"Volume type with name {name_or_id} could not be found.")
+            s.expunge(row)
+            return row
+
+    @staticmethod
+    def is_multiattach(vtype: m.VolumeType) -> bool:
+        return str(vtype.extra_specs.get("multiattach", "")).lower() in ("<is> true", "true")
+
+    def list(self, context: RequestContext, is_public: bool | None = None) -> list[m.VolumeType]:
+        with self.db.session(readonly=True) as s:
+            stmt = sa.select(m.VolumeType).where(self._visible(context)).order_by(m.VolumeType.name)
+            if is_public is not None:
+                stmt = stmt.where(m.VolumeType.is_public.is_(is_public))
+            rows = list(s.scalars(stmt))
+            s.expunge_all()
+            return rows
+
+    def create(self, name: str, description: str | None, is_public: bool, extra_specs: dict) -> m.VolumeType:
+        row = m.VolumeType(id=str(uuid.uuid4()), name=name, description=description, is_public=is_public,
+                           extra_specs={k: str(v) for k, v in extra_specs.items()})
+        try:
+            with self.db.session() as s:
+                s.add(row)
+        except sa_exc.IntegrityError:
+            raise Conflict(f"Volume Type {name} already exists.") from None
+        return self.get_by_id(row.id)
+
+    def update(self, context: RequestContext, type_id: str, values: dict) -> m.VolumeType:
+        vtype = self.get(context, type_id)
+        try:
+            run_in_transaction(self.db, lambda s: cas_update(
+                s, m.VolumeType, where={"id": type_id, "generation": vtype.generation},
+                values={**values, "generation": vtype.generation + 1}))
+        except sa_exc.IntegrityError:
+            raise Conflict(f"Volume Type {values.get('name')} already exists.") from None
+        return self.get_by_id(type_id)
+
+    def set_extra_specs(self, context: RequestContext, type_id: str, specs: dict, remove: str | None = None) -> dict:
+        def work(s: Session) -> dict:
+            row = s.get(m.VolumeType, type_id)
+            if row is None:
+                raise NotFound(f"Volume type {type_id} could not be found.")
+            merged = {**row.extra_specs, **{k: str(v) for k, v in specs.items()}}
+            if remove is not None:
+                if remove not in merged:
+                    raise NotFound(f"Volume Type {type_id} has no extra specs with key {remove}.")
+                del merged[remove]
+            cas_update(s, m.VolumeType, where={"id": type_id, "generation": row.generation},
+                       values={"extra_specs": merged, "generation": row.generation + 1})
+            return merged
+        return run_in_transaction(self.db, work)
+
+    def delete(self, context: RequestContext, type_id: str) -> None:
+        vtype = self.get(context, type_id)
+        if vtype.name == DEFAULT_TYPE:
+            raise BadRequest("Default volume type can not be deleted.")
+        with self.db.session() as s:
+            if s.scalar(sa.select(sa.func.count()).select_from(m.Volume).where(m.Volume.volume_type_id == type_id)):
+                raise BadRequest(f"Target volume type is still in use. Volume Type {type_id} deletion is not "
+                                 f"allowed with volumes present with the type.")
+            s.execute(sa.delete(m.VolumeTypeAccess).where(m.VolumeTypeAccess.volume_type_id == type_id))
+            s.execute(sa.delete(m.QosAssociation).where(m.QosAssociation.volume_type_id == type_id))
+            s.execute(sa.delete(m.VolumeType).where(m.VolumeType.id == type_id))
+
+    def access(self, context: RequestContext, type_id: str) -> list[str]:
+        vtype = self.get(context, type_id)
+        if vtype.is_public:
+            raise NotFound(f"Volume type {type_id} is public: it has no access list.")
+        with self.db.session(readonly=True) as s:
+            return list(s.scalars(sa.select(m.VolumeTypeAccess.project_id).where(
+                m.VolumeTypeAccess.volume_type_id == type_id)))
+
+    def add_access(self, context: RequestContext, type_id: str, project_id: str) -> None:
+        vtype = self.get(context, type_id)
+        if vtype.is_public:
+            raise BadRequest(f"Invalid volume type: Type access modification is not applicable to public "
+                             f"volume type.")
+        try:
+            with self.db.session() as s:
+                s.add(m.VolumeTypeAccess(volume_type_id=type_id, project_id=project_id))
+        except sa_exc.IntegrityError:
+            raise Conflict(f"Volume type access for {type_id} / {project_id} combination already exists.") from None
+
+    def remove_access(self, context: RequestContext, type_id: str, project_id: str) -> None:
+        self.get(context, type_id)
+        with self.db.session() as s:
+            result = s.execute(sa.delete(m.VolumeTypeAccess).where(m.VolumeTypeAccess.volume_type_id == type_id,
+                                                                    m.VolumeTypeAccess.project_id == project_id))
+            if result.rowcount == 0:
+                raise NotFound(f"Volume type access not found for {type_id} / {project_id} combination.")

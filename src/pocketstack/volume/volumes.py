@@ -1,0 +1,315 @@
+"""Volumes: what the API asks for, checked and persisted, with the slow part cast to the worker.
+
+Every state-changing request follows one pattern: validate, CAS the volume into its
+``*-ing`` state (committed), then ``worker.cast``.  A request that loses the CAS race
+sees the volume's new status and gets Cinder's 400 ``Invalid volume`` answer.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.api.pagination import Paging, apply_paging
+from pocketstack.common.db.base import utcnow
+from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.volume import models as m
+from pocketstack.volume.drivers.base import GiB
+from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, move
+
+ADMIN_STATUSES = tuple(VOLUME_TRANSITIONS)
+NOT_DELETABLE = ("Invalid volume: Volume status must be available or error or error_restoring or error_extending "
+                 "or error_managing and must not be migrating, attached, belong to a group, have snapshots or "
+                 "be disassociated from snapshots after volume transfer.")
+
+
+def invalid(volume_id: str, action: str, allowed: str, status: str) -> BadRequest:
+    return BadRequest(f"Invalid volume: Volume {volume_id} status must be {allowed} to {action}, "
+                      f"but current status is: {status}.")
+
+
+class Volumes:
+    def __init__(self, db, worker, types, quotas, cloud):
+        self.db = db
+        self.worker = worker
+        self.types = types
+        self.quotas = quotas
+        self.cloud = cloud
+
+    # -- reading ---------------------------------------------------------------------
+    def get(self, context: RequestContext, volume_id: str) -> m.Volume:
+        with self.db.session(readonly=True) as s:
+            volume = s.get(m.Volume, volume_id)
+            if volume is None or not (context.is_admin or volume.project_id == context.project_id):
+                raise NotFound(f"Volume {volume_id} could not be found.")
+            s.expunge(volume)
+            return volume
+
+    def metadata(self, volume_ids: list[str]) -> dict[str, dict[str, str]]:
+        result: dict[str, dict[str, str]] = {i: {} for i in volume_ids}
+        with self.db.session(readonly=True) as s:
+            for row in s.scalars(sa.select(m.VolumeMetadata).where(m.VolumeMetadata.volume_id.in_(volume_ids))):
+                result[row.volume_id][row.key] = row.value
+        return result
+
+    def attachments(self, volume_ids: list[str]) -> dict[str, list[m.Attachment]]:
+        result: dict[str, list[m.Attachment]] = {i: [] for i in volume_ids}
+        with self.db.session(readonly=True) as s:
+            for row in s.scalars(sa.select(m.Attachment).where(m.Attachment.volume_id.in_(volume_ids),
+                                                               m.Attachment.attach_status == "attached")):
+                result[row.volume_id].append(row)
+            s.expunge_all()
+        return result
+
+    def list(self, context: RequestContext, filters: Mapping[str, Any], paging: Paging,
+             all_projects: bool = False) -> list[m.Volume]:
+        conditions = []
+        if not (all_projects and context.is_admin):
+            conditions.append(m.Volume.project_id == context.project_id)
+        elif filters.get("project_id"):
+            conditions.append(m.Volume.project_id == filters["project_id"])
+        for key in ("name", "status", "availability_zone", "bootable", "multiattach"):
+            if key in filters:
+                conditions.append(getattr(m.Volume, key) == filters[key])
+        if "volume_type" in filters:
+            conditions.append(m.Volume.volume_type_id == self.types.resolve(context, filters["volume_type"]).id)
+        for key, value in (filters.get("metadata") or {}).items():
+            conditions.append(sa.exists().where(m.VolumeMetadata.volume_id == m.Volume.id,
+                                                m.VolumeMetadata.key == key, m.VolumeMetadata.value == str(value)))
+        with self.db.session(readonly=True) as s:
+            marker = None
+            if paging.marker:
+                marker = s.get(m.Volume, paging.marker)
+                if marker is None or not (all_projects and context.is_admin or marker.project_id == context.project_id):
+                    raise NotFound(f"Marker {paging.marker} could not be found.")
+            rows = list(s.scalars(apply_paging(sa.select(m.Volume).where(*conditions), m.Volume, paging, marker)))
+            s.expunge_all()
+            return rows
+
+    # -- creating --------------------------------------------------------------------
+    def create(self, context: RequestContext, spec: dict, status: str = "creating") -> m.Volume:
+        """A new volume; with ``status="restoring-backup"`` the row only (a backup restore
+        then fills it) instead of casting the create to the worker."""
+        size = spec.get("size")
+        source: dict[str, Any] = {}
+        task_args: dict[str, Any] = {}
+        if spec.get("snapshot_id"):
+            snapshot = self.cloud.service("volume").snapshots.get(context, spec["snapshot_id"])
+            if snapshot.status != "available":
+                raise BadRequest(f"Invalid snapshot: Originating snapshot status must be one of 'available' "
+                                 f"values")
+            size = size or snapshot.size
+            if size < snapshot.size:
+                raise BadRequest(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the "
+                                 f"snapshot size {snapshot.size}GB. They must be >= original snapshot size.")
+            source["snapshot_id"] = snapshot.id
+        elif spec.get("source_volid"):
+            origin = self.get(context, spec["source_volid"])
+            if origin.status not in ("available", "in-use"):
+                raise invalid(origin.id, "clone", "available or in-use", origin.status)
+            size = size or origin.size
+            if size < origin.size:
+                raise BadRequest(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the "
+                                 f"source volume size {origin.size}GB.")
+            source["source_volid"] = origin.id
+        elif spec.get("imageRef"):
+            image = self._image(context, spec["imageRef"])
+            needed = max(math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1)
+            if size is None:
+                raise BadRequest("Invalid input received: size is required when creating a volume from an image.")
+            if size < needed:
+                raise BadRequest(f"Invalid input received: Image {image.id} requires {needed} GB of disk, "
+                                 f"larger than the requested volume size {size} GB.")
+            source["image_id"] = image.id
+            task_args["disk_format"] = image.disk_format
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise BadRequest(f"Invalid input received: Volume size '{size}' must be an integer and greater than 0.")
+        vtype = self.types.resolve(context, spec.get("volume_type"))
+        multiattach = bool(spec.get("multiattach")) or self.types.is_multiattach(vtype)
+        volume = m.Volume(id=str(uuid.uuid4()), project_id=context.project_id, user_id=context.user_id,
+                          name=spec.get("name"), description=spec.get("description"), size=size,
+                          status=status, multiattach=multiattach, volume_type_id=vtype.id,
+                          availability_zone=spec.get("availability_zone") or "nova", host="pocketstack@file#file",
+                          task_started_at=utcnow(), task_args=task_args or None, **source)
+        metadata = spec.get("metadata") or {}
+        self.quotas.check_volume_size(context.project_id, size)
+        self.quotas.prepare(context.project_id, vtype.name, "volumes", "gigabytes")
+
+        def work(s: Session) -> None:
+            self.quotas.reserve(s, context.project_id, vtype.name, volumes=1, gigabytes=size)
+            s.add(volume)
+            s.flush()
+            s.add_all([m.VolumeMetadata(volume_id=volume.id, key=k, value=str(v)) for k, v in metadata.items()])
+        run_in_transaction(self.db, work)
+        if status == "creating":
+            self.worker.cast("create", volume.id)
+        return self.get(context, volume.id)
+
+    def _image(self, context: RequestContext, image_id: str):
+        try:
+            images = self.cloud.service("image").manager
+        except StopIteration:
+            raise BadRequest("Invalid input received: the image service is not running.") from None
+        try:
+            image = images.get_image(context, image_id)
+        except ApiError:
+            raise NotFound(f"Image {image_id} could not be found.") from None
+        if image.status != "active":
+            raise BadRequest(f"Invalid image identifier or unable to access requested image {image_id}: "
+                             f"its status is {image.status}.")
+        return image
+
+    # -- changing --------------------------------------------------------------------
+    def update(self, context: RequestContext, volume_id: str, values: dict) -> m.Volume:
+        self.get(context, volume_id)
+        allowed = {k: values[k] for k in ("name", "description") if k in values}
+
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, volume_id)
+            move(s, volume_id, row.status, row.status, task_started_at=row.task_started_at,
+                 task_args=row.task_args, **allowed)
+            if "metadata" in values:
+                self._replace_metadata(s, volume_id, values["metadata"])
+        run_in_transaction(self.db, work)
+        return self.get(context, volume_id)
+
+    def set_metadata(self, context: RequestContext, volume_id: str, metadata: dict, replace: bool) -> dict:
+        self.get(context, volume_id)
+
+        def work(s: Session) -> None:
+            if replace:
+                self._replace_metadata(s, volume_id, metadata)
+                return
+            for key, value in metadata.items():
+                row = s.get(m.VolumeMetadata, (volume_id, key))
+                if row is None:
+                    s.add(m.VolumeMetadata(volume_id=volume_id, key=key, value=str(value)))
+                else:
+                    row.value = str(value)
+        run_in_transaction(self.db, work)
+        return self.metadata([volume_id])[volume_id]
+
+    @staticmethod
+    def _replace_metadata(s: Session, volume_id: str, metadata: dict) -> None:
+        s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
+        s.add_all([m.VolumeMetadata(volume_id=volume_id, key=k, value=str(v)) for k, v in metadata.items()])
+
+    def delete_metadata(self, context: RequestContext, volume_id: str, key: str) -> None:
+        self.get(context, volume_id)
+        with self.db.session() as s:
+            result = s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id,
+                                                                  m.VolumeMetadata.key == key))
+            if result.rowcount == 0:
+                raise NotFound(f"Metadata key {key} for volume {volume_id} could not be found.")
+
+    def _transition(self, volume_id: str, allowed: tuple[str, ...], action: str, target: str, **values) -> None:
+        """CAS the volume from any of ``allowed`` to ``target``; 400 when not allowed."""
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, volume_id)
+            if row.status not in allowed:
+                raise invalid(volume_id, action, " or ".join(allowed), row.status)
+            move(s, volume_id, row.status, target, **values)
+        run_in_transaction(self.db, work)
+
+    def delete(self, context: RequestContext, volume_id: str) -> None:
+        """Refused while attached or while it has snapshots (``cascade`` is not supported)."""
+        volume = self.get(context, volume_id)
+        snapshots = self.cloud.service("volume").snapshots
+        if volume.attach_count or volume.status == "in-use" or snapshots.count_for_volume(volume_id):
+            raise BadRequest(NOT_DELETABLE)
+        self._transition(volume_id, DELETABLE + ("error_deleting",), "delete", "deleting",
+                         extra_where={"attach_count": 0})
+        self.worker.cast("delete", volume_id)
+
+    def force_delete(self, context: RequestContext, volume_id: str) -> None:
+        volume = self.get(context, volume_id)
+
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, volume_id)
+            s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
+            cas_update(s, m.Volume, where={"id": volume_id, "status": row.status},
+                       values={"status": "deleting", "attach_count": 0, "attach_status": "detached",
+                               "task_started_at": utcnow(), "updated_at": utcnow()})
+        run_in_transaction(self.db, work)
+        self.worker.cast("delete", volume.id)
+
+    def extend(self, context: RequestContext, volume_id: str, new_size: Any) -> None:
+        volume = self.get(context, volume_id)
+        if not isinstance(new_size, int) or isinstance(new_size, bool) or new_size <= volume.size:
+            raise BadRequest(f"Invalid input received: New size for extend must be greater than current size. "
+                             f"(current: {volume.size}, extended: {new_size}).")
+        vtype = self.types.get_by_id(volume.volume_type_id)
+        self.quotas.check_volume_size(volume.project_id, new_size)
+        self.quotas.prepare(volume.project_id, vtype.name if vtype else None, "gigabytes")
+
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, volume_id)
+            if row.status != "available":
+                raise invalid(volume_id, "extend", "available", row.status)
+            self.quotas.reserve(s, row.project_id, vtype.name if vtype else None, gigabytes=new_size - row.size)
+            move(s, volume_id, "available", "extending", task_args={"new_size": new_size})
+        run_in_transaction(self.db, work)
+        self.worker.cast("extend", volume_id)
+
+    def set_flag(self, context: RequestContext, volume_id: str, **values: bool) -> None:
+        """``os-set_bootable`` / ``os-update_readonly_flag``: fields, not transitions."""
+        volume = self.get(context, volume_id)
+        if volume.status in ("creating", "deleting", "error_deleting"):
+            raise invalid(volume_id, "update", "available or in-use", volume.status)
+        self.update_fields(volume_id, **values)
+
+    def update_fields(self, volume_id: str, **values) -> None:
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, volume_id)
+            move(s, volume_id, row.status, row.status, task_started_at=row.task_started_at,
+                 task_args=row.task_args, **values)
+        run_in_transaction(self.db, work)
+
+    def reset_status(self, context: RequestContext, volume_id: str, status: str | None,
+                     attach_status: str | None) -> None:
+        self.get(context, volume_id)
+        if status is not None and status not in ADMIN_STATUSES:
+            raise BadRequest(f"Invalid input received: Invalid volume status {status!r}.")
+        if attach_status is not None and attach_status not in ("attached", "detached"):
+            raise BadRequest(f"Invalid input received: Invalid attach_status {attach_status!r}.")
+
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, volume_id)
+            values: dict[str, Any] = {"updated_at": utcnow(), "task_started_at": None, "task_args": None}
+            if status is not None:
+                values["status"] = status
+            if attach_status is not None:
+                values["attach_status"] = attach_status
+            cas_update(s, m.Volume, where={"id": volume_id, "status": row.status}, values=values)
+        run_in_transaction(self.db, work)
+
+    def upload_to_image(self, context: RequestContext, volume_id: str, props: dict) -> dict:
+        volume = self.get(context, volume_id)
+        force = props.get("force", False)
+        allowed = ("available", "in-use") if force else ("available",)
+        if volume.status not in allowed:
+            raise invalid(volume_id, "upload to image", " or ".join(allowed), volume.status)
+        images = self.cloud.service("image").manager
+        image = images.create_image(context, name=props.get("image_name") or volume.name or volume.id,
+                                    disk_format=props.get("disk_format", "raw"),
+                                    container_format=props.get("container_format", "bare"),
+                                    visibility=props.get("visibility", "private"))
+        try:
+            self._transition(volume_id, allowed, "upload to image", "uploading",
+                             task_args={"image_id": image.id, "previous": volume.status})
+        except BaseException:
+            images.delete_image(context, image.id)
+            raise
+        self.worker.cast("upload_image", volume_id)
+        return {"id": volume.id, "updated_at": volume.updated_at, "status": "uploading",
+                "display_description": volume.description, "size": volume.size,
+                "volume_type": self.types.get_by_id(volume.volume_type_id).name if volume.volume_type_id else None,
+                "image_id": image.id, "container_format": image.container_format,
+                "disk_format": image.disk_format, "image_name": image.name}

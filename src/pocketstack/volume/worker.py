@@ -1,0 +1,220 @@
+"""The volume worker: does the slow part of every operation the API has accepted.
+
+The API persists the ``*-ing`` state first (a CAS), then *casts* the operation here; an
+operation is addressed only by ids and re-reads everything it needs from the database,
+so the cast can later travel over RPC unchanged.  Each operation runs as an asyncio task
+that holds the tooz lock of its volume (two workers on one backend can run
+active/active) and does the blocking data work in a thread.  It finishes with a CAS out
+of the ``*-ing`` state; if the row is no longer in the state the operation was cast
+for (an admin reset it, another worker finished it), the operation does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
+from pocketstack.volume import models as m
+from pocketstack.volume.states import move, move_snapshot
+
+LOG = logging.getLogger(__name__)
+
+
+class VolumeWorker:
+    def __init__(self, cloud, driver, quotas, types):
+        self.cloud = cloud
+        self.db = cloud.db
+        self.driver = driver
+        self.quotas = quotas
+        self.types = types
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.tasks: set[asyncio.Task] = set()
+        # Operations other modules run through this worker (backups), by name.
+        self.handlers: dict[str, Callable[[str], None]] = {}
+
+    # -- dispatch --------------------------------------------------------------------
+    def cast(self, operation: str, resource_id: str) -> None:
+        """Run ``operation`` on ``resource_id`` in the background (inline when no event
+        loop runs this worker, e.g. in a bare ``Cloud`` used by a script)."""
+        method = self.handlers.get(operation) or getattr(self, "do_" + operation)
+        if self.loop is None:
+            with self.cloud.coordinator.lock(self._lock_name(operation, resource_id)):
+                method(resource_id)
+            return
+        self.loop.call_soon_threadsafe(self._spawn, operation, method, resource_id)
+
+    def _spawn(self, operation: str, method: Callable[[str], None], resource_id: str) -> None:
+        task = asyncio.ensure_future(self._run(operation, method, resource_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _run(self, operation: str, method: Callable[[str], None], resource_id: str) -> None:
+        try:
+            async with self.cloud.coordinator.alock(self._lock_name(operation, resource_id)):
+                await asyncio.to_thread(method, resource_id)
+        except Exception:
+            LOG.exception("volume operation %s on %s failed", operation, resource_id)
+
+    @staticmethod
+    def _lock_name(operation: str, resource_id: str) -> str:
+        kind = operation.split("_")[0] if operation.startswith(("snapshot_", "backup_")) else "volume"
+        return f"{kind}-{resource_id}"
+
+    async def drain(self) -> None:
+        if self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    # -- helpers ---------------------------------------------------------------------
+    def _load(self, volume_id: str, status: str) -> m.Volume | None:
+        with self.db.session(readonly=True) as s:
+            volume = s.get(m.Volume, volume_id)
+            if volume is None or volume.status != status:
+                return None
+            s.expunge(volume)
+            return volume
+
+    def _finish(self, volume_id: str, expected: str, status: str, **values) -> bool:
+        def work(s: Session) -> None:
+            move(s, volume_id, expected, status, **values)
+        try:
+            run_in_transaction(self.db, work, attempts=1)
+        except Exception as error:  # noqa: BLE001 - the row moved on without us
+            LOG.warning("volume %s left %s before the worker finished: %s", volume_id, expected, error)
+            return False
+        return True
+
+    def _attempt(self, volume_id: str, expected: str, work: Callable[[], dict | None], error_status: str,
+                 **success) -> None:
+        try:
+            values = work() or {}
+        except Exception as error:  # noqa: BLE001 - any driver failure ends in the error state
+            LOG.error("volume %s: %s failed: %s", volume_id, expected, error)
+            self._finish(volume_id, expected, error_status, status_reason=str(error))
+            return
+        self._finish(volume_id, expected, success.pop("status"), status_reason=None, **success, **values)
+
+    # -- operations ------------------------------------------------------------------
+    def do_create(self, volume_id: str) -> None:
+        volume = self._load(volume_id, "creating")
+        if volume is None:
+            return
+        args = volume.task_args or {}
+
+        def work() -> dict | None:
+            if volume.snapshot_id:
+                self.driver.volume_from_snapshot(volume.snapshot_id, volume.id, volume.size)
+            elif volume.source_volid:
+                self.driver.clone_volume(volume.source_volid, volume.id, volume.size)
+            elif volume.image_id:
+                images = self.cloud.service("image").manager
+                image, chunks = images.open_data(RequestContext.admin(), volume.image_id)
+                if chunks is None:
+                    raise ValueError(f"image {volume.image_id} has no data")
+                self.driver.write_image(volume.id, chunks, args.get("disk_format") or image.disk_format,
+                                        volume.size)
+                return {"bootable": True}
+            else:
+                self.driver.create_volume(volume.id, volume.size)
+            return None
+
+        self._attempt(volume_id, "creating", work, "error", status="available")
+
+    def do_delete(self, volume_id: str) -> None:
+        volume = self._load(volume_id, "deleting")
+        if volume is None:
+            return
+        vtype = self.types.get_by_id(volume.volume_type_id)
+        try:
+            self.driver.delete_volume(volume_id)
+        except Exception as error:  # noqa: BLE001
+            self._finish(volume_id, "deleting", "error_deleting", status_reason=str(error))
+            return
+
+        def work(s: Session) -> None:
+            s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
+            s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
+            result = s.execute(sa.delete(m.Volume).where(m.Volume.id == volume_id, m.Volume.status == "deleting"))
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(f"volume {volume_id} left deleting")
+            self.quotas.reserve(s, volume.project_id, vtype.name if vtype else None,
+                                volumes=-1, gigabytes=-volume.size)
+        try:
+            run_in_transaction(self.db, work, attempts=1)
+        except Exception as error:  # noqa: BLE001
+            LOG.warning("volume %s: delete finished after the row moved on: %s", volume_id, error)
+
+    def do_extend(self, volume_id: str) -> None:
+        volume = self._load(volume_id, "extending")
+        if volume is None:
+            return
+        new_size = int((volume.task_args or {})["new_size"])
+        self._attempt(volume_id, "extending", lambda: self.driver.extend_volume(volume_id, new_size),
+                      "error_extending", status="available", size=new_size)
+
+    def do_upload_image(self, volume_id: str) -> None:
+        volume = self._load(volume_id, "uploading")
+        if volume is None:
+            return
+        args = volume.task_args or {}
+        images = self.cloud.service("image").manager
+        try:
+            images.upload(RequestContext.admin(), args["image_id"], self.driver.read_volume(volume_id, 1 << 20))
+        except Exception as error:  # noqa: BLE001 - the image is killed; the volume is unharmed
+            LOG.error("volume %s: upload to image %s failed: %s", volume_id, args.get("image_id"), error)
+        self._finish(volume_id, "uploading", args.get("previous", "available"))
+
+    def do_snapshot_create(self, snapshot_id: str) -> None:
+        snapshot = self._load_snapshot(snapshot_id, "creating")
+        if snapshot is None:
+            return
+        try:
+            with self.cloud.coordinator.lock(f"volume-{snapshot.volume_id}"):
+                self.driver.create_snapshot(snapshot.volume_id, snapshot_id)
+            status, reason = "available", None
+        except Exception as error:  # noqa: BLE001
+            status, reason = "error", str(error)
+        self._finish_snapshot(snapshot_id, "creating", status, status_reason=reason)
+
+    def do_snapshot_delete(self, snapshot_id: str) -> None:
+        snapshot = self._load_snapshot(snapshot_id, "deleting")
+        if snapshot is None:
+            return
+        with self.db.session(readonly=True) as s:
+            volume = s.get(m.Volume, snapshot.volume_id)
+            type_name = (self.types.get_by_id(volume.volume_type_id).name
+                         if volume is not None and volume.volume_type_id else None)
+        try:
+            self.driver.delete_snapshot(snapshot_id)
+        except Exception as error:  # noqa: BLE001
+            self._finish_snapshot(snapshot_id, "deleting", "error_deleting", status_reason=str(error))
+            return
+
+        def work(s: Session) -> None:
+            s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id))
+            result = s.execute(sa.delete(m.Snapshot).where(m.Snapshot.id == snapshot_id,
+                                                           m.Snapshot.status == "deleting"))
+            if result.rowcount == 1:
+                self.quotas.reserve(s, snapshot.project_id, type_name, snapshots=-1, gigabytes=-snapshot.size)
+        run_in_transaction(self.db, work)
+
+    def _load_snapshot(self, snapshot_id: str, status: str) -> m.Snapshot | None:
+        with self.db.session(readonly=True) as s:
+            snapshot = s.get(m.Snapshot, snapshot_id)
+            if snapshot is None or snapshot.status != status:
+                return None
+            s.expunge(snapshot)
+            return snapshot
+
+    def _finish_snapshot(self, snapshot_id: str, expected: str, status: str, **values) -> None:
+        try:
+            run_in_transaction(self.db, lambda s: move_snapshot(s, snapshot_id, expected, status, **values),
+                               attempts=1)
+        except Exception as error:  # noqa: BLE001
+            LOG.warning("snapshot %s left %s before the worker finished: %s", snapshot_id, expected, error)
+

@@ -1,0 +1,140 @@
+"""Crash recovery and races, on every backend.
+
+A dead worker is simulated by leaving rows in ``*-ing`` states with old timestamps; a
+new service object's recovery must leave nothing stuck and quota usage equal to what
+really exists.  The race test drives 100 concurrent attach requests through two
+independent service objects ("two volume workers"): a volume without multiattach is
+never attached twice, and a multiattach volume counts every attachment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+
+import sqlalchemy as sa
+
+from conftest import unique
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
+from pocketstack.volume import models as m
+from pocketstack.volume.recovery import recover
+from pocketstack.volume.service import VolumeService
+
+
+def make_project_context() -> RequestContext:
+    return RequestContext(user_id=uuid.uuid4().hex, project_id=uuid.uuid4().hex, roles=["member", "reader"])
+
+
+def make_volume(service, context, **spec):
+    volume = service.volumes.create(context, {"size": 1, "name": unique("v"), **spec})
+    # No event loop runs this service object, so the worker ran the create inline.
+    assert service.volumes.get(context, volume.id).status == "available"
+    return volume
+
+
+def abandon(cloud, volume_id, status, **values):
+    values.setdefault("task_started_at", dt.datetime.utcnow() - dt.timedelta(hours=1))
+    with cloud.db.session() as s:
+        s.execute(sa.update(m.Volume).where(m.Volume.id == volume_id).values(status=status, **values))
+
+
+def test_recovery_leaves_nothing_stuck(cloud):
+    service = VolumeService(cloud)
+    context = make_project_context()
+    creating = make_volume(service, context)
+    deleting = make_volume(service, context)
+    extending = make_volume(service, context)
+    attaching = make_volume(service, context)
+    uploading = make_volume(service, context)
+    attachment = service.attachments.create(context, attaching.id, str(uuid.uuid4()), {"host": "h"})
+    abandon(cloud, creating.id, "creating")
+    abandon(cloud, deleting.id, "deleting")
+    # The extend request reserved its gigabytes before the worker died.
+    run_in_transaction(cloud.db, lambda s: service.quotas.reserve(s, context.project_id, "__DEFAULT__", gigabytes=2))
+    abandon(cloud, extending.id, "extending", task_args={"new_size": 3})
+    abandon(cloud, attaching.id, "attaching")
+    abandon(cloud, uploading.id, "uploading", task_args={"previous": "available", "image_id": "x"})
+    backing_up = make_volume(service, context)
+    backup = m.Backup(id=str(uuid.uuid4()), project_id=context.project_id, volume_id=backing_up.id, size=1,
+                      status="creating", task_started_at=dt.datetime.utcnow() - dt.timedelta(hours=1))
+    with cloud.db.session() as s:
+        s.add(backup)
+    abandon(cloud, backing_up.id, "backing-up", task_args={"previous": "available", "backup_id": backup.id})
+    fresh = make_volume(service, context)
+    abandon(cloud, fresh.id, "deleting", task_started_at=dt.datetime.utcnow())  # in progress elsewhere
+
+    restarted = VolumeService(cloud)  # a new process: its recovery runs before it serves
+    counts = recover(restarted.worker, window=300)
+    assert counts["resumed"] >= 2 and counts["failed"] >= 1 and counts["rolled_back"] >= 2
+
+    get = lambda v: restarted.volumes.get(context, v.id)  # noqa: E731
+    assert get(creating).status == "error" and "interrupted" in get(creating).status_reason
+    assert get(extending).status == "available" and get(extending).size == 3
+    assert restarted.driver.path(extending.id).stat().st_size == 3 * 1024 ** 3
+    assert get(attaching).status == "available" and get(attaching).attach_count == 0
+    assert get(uploading).status == "available"
+    assert get(backing_up).status == "available"
+    assert restarted.backups.get(context, backup.id).status == "error"
+    assert get(fresh).status == "deleting"  # young: not ours to touch
+    with cloud.db.session(readonly=True) as s:
+        assert s.get(m.Volume, deleting.id) is None
+        assert s.get(m.Attachment, attachment.id) is None
+        real = s.execute(sa.select(sa.func.count(), sa.func.sum(m.Volume.size)).where(
+            m.Volume.project_id == context.project_id)).one()
+    usage = restarted.quotas.usage(context.project_id)
+    assert usage["volumes"] == real[0] and usage["gigabytes"] == real[1]
+
+
+def race(service_objects, context, volume_ids, per_volume):
+    """``per_volume`` threads per volume, alternating between the service objects."""
+    results: list[tuple[str, bool]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(volume_ids) * per_volume)
+
+    def attach(service, volume_id):
+        start.wait()
+        try:
+            service.attachments.create(context, volume_id, str(uuid.uuid4()), None)
+            ok = True
+        except (BadRequest, RetriesExhausted):
+            ok = False
+        with lock:
+            results.append((volume_id, ok))
+
+    threads = [threading.Thread(target=attach, args=(service_objects[i % 2], vid))
+               for vid in volume_ids for i in range(per_volume)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_racing_attaches_never_double_attach(cloud):
+    workers = [VolumeService(cloud), VolumeService(cloud)]
+    context = make_project_context()
+    workers[0].quotas.set_limits(context.project_id, {"volumes": 50, "gigabytes": 50})
+    volumes = [make_volume(workers[0], context).id for _ in range(10)]
+    results = race(workers, context, volumes, per_volume=10)
+    assert len(results) == 100
+    with cloud.db.session(readonly=True) as s:
+        for volume_id in volumes:
+            wins = sum(ok for vid, ok in results if vid == volume_id)
+            rows = s.scalar(sa.select(sa.func.count()).select_from(m.Attachment).where(
+                m.Attachment.volume_id == volume_id))
+            volume = s.get(m.Volume, volume_id)
+            assert wins == 1 and rows == 1 and volume.attach_count == 1 and volume.status == "reserved"
+
+
+def test_racing_multiattach_counts_every_attachment(cloud):
+    workers = [VolumeService(cloud), VolumeService(cloud)]
+    context = make_project_context()
+    volume = make_volume(workers[0], context, multiattach=True)
+    results = race(workers, context, [volume.id], per_volume=12)
+    with cloud.db.session(readonly=True) as s:
+        rows = s.scalar(sa.select(sa.func.count()).select_from(m.Attachment).where(
+            m.Attachment.volume_id == volume.id))
+        assert s.get(m.Volume, volume.id).attach_count == rows == sum(ok for _, ok in results) == 12
