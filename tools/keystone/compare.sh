@@ -28,7 +28,7 @@ SERVER_PID=
 
 stop_server() {
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -INT "$SERVER_PID" 2>/dev/null || true
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
         for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
@@ -53,8 +53,10 @@ for r in $ROUNDS; do
     KEYSTONE_PORT=$KS_PORT "$REPO/tools/keystone/run.sh" > "$OUT/keystone-r$r$suffix.log" 2>&1 &
     SERVER_PID=$!
     wait_for "http://127.0.0.1:$KS_PORT/v3"
+    KS_PID=$SERVER_PID  # gunicorn: measure its one worker, not the master
+    [ "${KEYSTONE_SERVER:-uwsgi}" = gunicorn ] && KS_PID=$(pgrep -P "$SERVER_PID" | head -1)
     "${BENCH[@]}" --auth-url "http://127.0.0.1:$KS_PORT/v3" --label "keystone$suffix" \
-        --server-pid "$SERVER_PID" --output "$OUT/keystone-r$r$suffix.json"
+        --server-pid "$KS_PID" --output "$OUT/keystone-r$r$suffix.json"
     stop_server
 
     echo "== bcrypt cost $r: pocketstack" >&2

@@ -18,13 +18,20 @@ SERVER=${KEYSTONE_SERVER:-uwsgi}
 export OS_KEYSTONE_CONFIG_FILES=$STATE/keystone.conf
 [ -f "$OS_KEYSTONE_CONFIG_FILES" ] || { echo "no $OS_KEYSTONE_CONFIG_FILES: run tools/keystone/setup.sh" >&2; exit 1; }
 
+if [ "$SERVER" = uwsgi ] && [ ! -x "$VENV/bin/uwsgi" ]; then
+    echo "uwsgi is not installed in $VENV; using gunicorn" >&2
+    SERVER=gunicorn
+fi
+
 case "$SERVER" in
 uwsgi)
+    KEYSTONE_PKG=$("$VENV/bin/python" -c \
+        'import importlib.util; print(importlib.util.find_spec("keystone").submodule_search_locations[0])')
     # --http11-socket: the worker speaks HTTP/1.1 with keep-alive itself (no
     # separate HTTP router process), no master process: exactly one process.
     exec "$VENV/bin/uwsgi" \
         --http11-socket "127.0.0.1:$PORT" \
-        --wsgi-file "$VENV/lib/python3.11/site-packages/keystone/wsgi/api.py" \
+        --wsgi-file "$KEYSTONE_PKG/wsgi/api.py" \
         --processes 1 --threads "$THREADS" --enable-threads \
         --buffer-size 65535 --listen 128 \
         --disable-logging --die-on-term

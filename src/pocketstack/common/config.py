@@ -51,6 +51,9 @@ class Settings:
     token_allow_expired_window: int = 172800
     max_active_keys: int = 3
     bcrypt_rounds: int = 12
+    # Seconds a successful password/secret check is remembered (as an HMAC, in memory)
+    # so repeated logins skip bcrypt; wrong guesses always pay full bcrypt. 0 disables.
+    verified_secret_ttl: float = 300.0
     # Where `pocketstack up` writes its clouds.yaml entries; empty means the file the
     # openstack CLI reads by default (~/.config/openstack/clouds.yaml).
     clouds_file: str = ""

@@ -23,7 +23,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
 from pocketstack.common.db import Database, utcnow
 from pocketstack.identity import models as m
-from pocketstack.identity.passwords import check_password
+from pocketstack.identity.passwords import VerifiedSecrets
 from pocketstack.identity.validation_cache import ValidationCache
 from pocketstack.identity.tokens import (SCOPE_DOMAIN, SCOPE_PROJECT, SCOPE_SYSTEM, SCOPE_UNSCOPED,
                                          TokenError, TokenFormatter, TokenPayload, new_audit_id)
@@ -77,12 +77,14 @@ def format_time(value: dt.datetime) -> str:
 
 
 class TokenManager:
-    def __init__(self, db: Database, identity, formatter: TokenFormatter, expiration: int):
+    def __init__(self, db: Database, identity, formatter: TokenFormatter, expiration: int,
+                 verified_secret_ttl: float = 300):
         self.db = db
         self.identity = identity
         self.formatter = formatter
         self.expiration = expiration
         self.cache = ValidationCache(db)
+        self.secrets = VerifiedSecrets(verified_secret_ttl)
 
     # -- issuing ---------------------------------------------------------------------
     def authenticate(self, auth: dict) -> ValidatedToken:
@@ -176,7 +178,7 @@ class TokenManager:
             user = self._find_user(s, body["user"])
             domain = s.get(m.Project, user.domain_id)
         # bcrypt runs outside the transaction: it is slow by design.
-        if not check_password(password, user.password_hash):
+        if not self.secrets.check(password, user.password_hash):
             raise Unauthorized(AUTH_FAILED)
         if not user.enabled:
             raise Unauthorized(f"User {user.id} is disabled.")
@@ -197,7 +199,7 @@ class TokenManager:
             else:
                 raise BadRequest("Invalid input for field 'application_credential': 'id', or 'name' and "
                                  "'user', are required.")
-        if cred is None or not check_password(body["secret"], cred.secret_hash):
+        if cred is None or not self.secrets.check(body["secret"], cred.secret_hash):
             raise Unauthorized(AUTH_FAILED)
         if cred.expires_at and cred.expires_at <= utcnow():
             raise Unauthorized("Application credential has expired.")
@@ -262,8 +264,9 @@ class TokenManager:
             elif vt.app_cred and vt.app_cred.expires_at and vt.app_cred.expires_at <= utcnow():
                 raise NotFound("The application credential of this token has expired.")
             if catalog:
-                vt = dataclasses.replace(vt, catalog=self.identity.catalog.build_catalog(
-                    s, vt.project.id if vt.project else None))
+                project_id = vt.project.id if vt.project else None
+                vt = dataclasses.replace(vt, catalog=self.cache.catalog(
+                    generation, project_id, lambda: self.identity.catalog.build_catalog(s, project_id)))
             return vt
 
     def _check(self, token: str, payload: TokenPayload) -> ValidatedToken:

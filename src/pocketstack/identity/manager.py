@@ -30,7 +30,8 @@ class Identity:
         self.assignment = AssignmentManager(db, self)
         self.catalog = CatalogManager(db)
         self.app_creds = AppCredentialManager(db, self, settings.bcrypt_rounds)
-        self.tokens = TokenManager(db, self, TokenFormatter(self.keys), settings.token_expiration)
+        self.tokens = TokenManager(db, self, TokenFormatter(self.keys), settings.token_expiration,
+                                   settings.verified_secret_ttl)
 
     def validate_token(self, token: str):
         """Token middleware hook for every service (see ``common.api.app``)."""

@@ -7,6 +7,12 @@ truncated the way bcrypt always has, explicitly, so bcrypt>=5 accepts them.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import threading
+import time
+
 import bcrypt
 
 MAX_PASSWORD_LENGTH = 4096
@@ -27,3 +33,50 @@ def check_password(password: str | None, hashed: str | None) -> bool:
         return bcrypt.checkpw(_prepare(password), hashed.encode("ascii"))
     except ValueError:
         return False
+
+
+class VerifiedSecrets:
+    """Remembers, for a short while, that a secret matched a bcrypt hash.
+
+    Clients authenticate again and again with the same password or application
+    credential (a CI job issues a token per step); a full bcrypt check each time makes
+    token issue cost ~2^rounds work per request.  After a successful check this keeps
+    ``HMAC-SHA256(process key, hash || secret)`` keyed by the hash, so the next
+    request with the same secret is answered by one HMAC.
+
+    What bcrypt protects is unchanged: the database still holds only bcrypt hashes; a
+    wrong guess is never cached and always pays the full bcrypt price, so online
+    guessing is as slow as before; the process key is random per process and never
+    leaves memory; a changed password has a new hash and so misses the cache.
+    ``ttl=0`` turns it off.
+    """
+
+    def __init__(self, ttl: float, max_entries: int = 10_000):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._key = os.urandom(32)
+        self._entries: dict[str, tuple[bytes, float]] = {}
+        self._lock = threading.Lock()
+
+    def _digest(self, secret: str, hashed: str) -> bytes:
+        return hmac.new(self._key, hashed.encode() + b"\0" + secret.encode("utf-8"), hashlib.sha256).digest()
+
+    def check(self, secret: str | None, hashed: str | None) -> bool:
+        if not secret or not hashed:
+            return False
+        if self.ttl > 0:
+            with self._lock:
+                entry = self._entries.get(hashed)
+            if entry and entry[1] > time.monotonic() and hmac.compare_digest(entry[0], self._digest(secret, hashed)):
+                return True
+        if not check_password(secret, hashed):
+            return False
+        if self.ttl > 0:
+            with self._lock:
+                if len(self._entries) >= self.max_entries:
+                    now = time.monotonic()
+                    self._entries = {h: e for h, e in self._entries.items() if e[1] > now}
+                    if len(self._entries) >= self.max_entries:
+                        self._entries.clear()
+                self._entries[hashed] = (self._digest(secret, hashed), time.monotonic() + self.ttl)
+        return True

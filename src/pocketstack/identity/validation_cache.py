@@ -38,6 +38,7 @@ class ValidationCache:
     def __init__(self, db: Database, max_entries: int = 50_000):
         self.max_entries = max_entries
         self._entries: OrderedDict[str, tuple[int, object]] = OrderedDict()
+        self._catalogs: dict[tuple[int, str | None], list[dict]] = {}
         self._lock = threading.Lock()
         factory = db.session_factory
         event.listen(factory, "after_flush", self._note_flush)
@@ -79,6 +80,20 @@ class ValidationCache:
                 return None
             self._entries.move_to_end(token)
             return entry[1]
+
+    def catalog(self, generation: int, project_id: str | None, build) -> list[dict]:
+        """The service catalog as of ``generation`` (catalog tables are identity tables,
+        so any endpoint change bumps it); ``build()`` computes it on a miss."""
+        key = (generation, project_id)
+        with self._lock:
+            cached = self._catalogs.get(key)
+        if cached is None:
+            cached = build()
+            with self._lock:
+                if any(g != generation for g, _ in self._catalogs):
+                    self._catalogs.clear()
+                self._catalogs[key] = cached
+        return cached
 
     def put(self, token: str, generation: int, value) -> None:
         with self._lock:

@@ -2,8 +2,9 @@
 
 A service declares its routes on a :class:`Router`; :func:`build_app` turns them into a
 Starlette app whose single endpoint wrapper does, for every request and in this order:
-request id, token validation into a :class:`RequestContext`, body reading (bounded),
-the handler (sync handlers run in a worker thread so database calls never block the
+request id, body reading (bounded; skipped for streaming routes), token validation into
+a :class:`RequestContext` and the service's ``prepare`` hook, the handler (sync handlers
+run in the same worker-thread trip as the validation, so database calls never block the
 event loop), rendering of the result, and rendering of any error in the service's own
 format.  Doing this in one wrapper instead of a middleware stack keeps the hot path
 short and the data flow obvious.
@@ -186,11 +187,25 @@ def _to_response(result: Any) -> Response:
     return json_response(result)
 
 
-async def _authenticate(spec: ServiceSpec, request: Request) -> RequestContext | None:
-    token = request.headers.get("x-auth-token")
-    if not token:
-        return None
-    return await run_in_threadpool(spec.validate_token, token)
+def _admit(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> None:
+    """Validate the token into the request's context, then let the service prepare it
+    (e.g. negotiate its microversion).  Runs in a worker thread: validation reads the
+    database."""
+    token = api_request.headers.get("x-auth-token")
+    context = spec.validate_token(token) if token else None
+    if context is None and not route.public:
+        raise errors.Unauthorized("The request you have made requires authentication.")
+    if context is not None:
+        context.request_id = api_request.attributes["request_id"]
+    api_request.context = context
+    if spec.prepare:
+        spec.prepare(api_request)
+    api_request.attributes["admitted"] = True
+
+
+def _admit_and_handle(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> Any:
+    _admit(spec, route, api_request)
+    return route.handler(api_request)
 
 
 def _make_endpoint(spec: ServiceSpec, route: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
@@ -202,22 +217,17 @@ def _make_endpoint(spec: ServiceSpec, route: RouteSpec) -> Callable[[Request], A
         api_request = None
         try:
             try:
-                context = await _authenticate(spec, request)
-                if context is None and not route.public:
-                    raise errors.Unauthorized("The request you have made requires authentication.")
-                if context is not None:
-                    context.request_id = request_id
-                api_request = ApiRequest(request, context, spec.enforcer,
+                api_request = ApiRequest(request, None, spec.enforcer,
                                          attributes={"service_url": spec.service_url,
                                                      "request_id": request_id})
-                if spec.prepare:
-                    spec.prepare(api_request)
                 if not route.stream:
                     api_request.body = await _read_body(request, spec.max_body)
                 if is_async:
+                    await run_in_threadpool(_admit, spec, route, api_request)
                     result = await route.handler(api_request)
                 else:
-                    result = await run_in_threadpool(route.handler, api_request)
+                    # One trip to the worker thread for token validation and the handler.
+                    result = await run_in_threadpool(_admit_and_handle, spec, route, api_request)
                 response = _to_response(result)
             except errors.ApiError as error:
                 if error.status == 401:
@@ -228,7 +238,7 @@ def _make_endpoint(spec: ServiceSpec, route: RouteSpec) -> Callable[[Request], A
             except Exception:
                 LOG.exception("unexpected error serving %s %s", request.method, request.url.path)
                 response = spec.error_format(errors.InternalError())
-            if spec.finish and api_request is not None:
+            if spec.finish and api_request is not None and api_request.attributes.get("admitted"):
                 spec.finish(api_request, response)
             response.headers["x-openstack-request-id"] = request_id
             return response
