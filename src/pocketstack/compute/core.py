@@ -37,8 +37,23 @@ class Compute:
         self.groups = ServerGroups(db, self.quotas)
         self.scheduler = Scheduler(db, self.hosts, self.placement)
         self.manager = ComputeManager(db, self.hosts, self.scheduler, self.placement, self.quotas, self.actions,
-                                      self.images)
+                                      self.images, self.network)
         self.rpc = ComputeAPI(self.manager)
 
     def network_available(self) -> bool:
         return any(service.name == "network" for service in self.cloud.services)
+
+    def network(self):
+        """The network service's manager (see ``network/instances.py``), or None without one."""
+        if not self.network_available():
+            return None
+        return self.cloud.service("network").manager
+
+    def addresses(self, instance_ids: list[str]) -> dict[str, dict]:
+        """The ``addresses`` field of many servers.  For now one ``instance_addresses`` call
+        (a few queries) per server: a bulk lookup in the network service would make lists
+        of many servers cheaper."""
+        network = self.network()
+        if network is None:
+            return {i: {} for i in instance_ids}
+        return {i: network.instance_addresses(i) for i in instance_ids}

@@ -82,6 +82,7 @@ class BootRequest:
     access_ipv6: str = ""
     security_groups: list[str] = field(default_factory=lambda: ["default"])
     scheduler_hints: dict = field(default_factory=dict)
+    requested_networks: str | list | None = None
 
 
 @dataclass
@@ -132,6 +133,7 @@ class Instances:
                 key_name=boot.key_name, key_data=boot.key_data, user_data=boot.user_data,
                 config_drive=boot.config_drive, requested_az=boot.availability_zone,
                 availability_zone=boot.availability_zone, scheduler_hints=boot.scheduler_hints,
+                requested_networks=boot.requested_networks,
                 vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=st.NOSTATE, guest={},
                 access_ipv4=boot.access_ipv4, access_ipv6=boot.access_ipv6,
                 security_groups=boot.security_groups, hostname=_hostname(name), created_at=now, updated_at=now))

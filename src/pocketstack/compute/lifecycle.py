@@ -12,11 +12,13 @@ threads.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import ApiError, NotFound
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update
 from pocketstack.compute import states as st
@@ -67,13 +69,17 @@ def fault(code: int, message: str, details: str = "") -> dict:
             "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
+class BuildAborted(Exception):
+    """A build step failed for a reason the user should read as is (the fault message)."""
+
+
 def quota_deltas(flavor: dict) -> dict[str, int]:
     return {"instances": 1, "cores": flavor["vcpus"], "ram": flavor["ram"]}
 
 
 class ComputeManager:
     def __init__(self, db: Database, hosts: Hosts, scheduler: Scheduler, placement: Placement, quotas: Quotas,
-                 actions: Actions, images: Images):
+                 actions: Actions, images: Images, network: Callable[[], object | None] = lambda: None):
         self.db = db
         self.hosts = hosts
         self.scheduler = scheduler
@@ -81,6 +87,7 @@ class ComputeManager:
         self.quotas = quotas
         self.actions = actions
         self.images = images
+        self.network = network  # -> the network service's manager, None when there is none
 
     # -- helpers ---------------------------------------------------------------------
     def _error(self, instance_id: str, from_task, code: int, message: str, details: str = "") -> None:
@@ -104,7 +111,13 @@ class ComputeManager:
         except Exception as error:
             LOG.exception("building %s failed", instance_id)
             self.placement.release(instance_id)
-            self._error(instance_id, list(BUILD_TASKS), 500, f"Build of instance {instance_id} failed: {error}")
+            try:
+                self._deallocate_network(instance_id)
+            except Exception:
+                LOG.exception("releasing the ports of %s failed", instance_id)
+            message = str(error) if isinstance(error, BuildAborted) else \
+                f"Build of instance {instance_id} failed: {error}"
+            self._error(instance_id, list(BUILD_TASKS), 500, message)
 
     def _build(self, instance_id: str, action_id: str | None) -> None:
         inst = load(self.db, instance_id)
@@ -152,9 +165,35 @@ class ComputeManager:
             if placed != 1:
                 raise ConcurrentUpdate(_GONE)
 
+    def _allocate_network(self, inst: Instance) -> None:
+        """Ports for the requested networks, owned by the instance's project and user.
+
+        Resumable: ports already bound to the instance (a build interrupted by a restart)
+        are released first, so a resumed step never leaves two sets of ports."""
+        network = self.network()
+        if network is None or inst.requested_networks in (None, "none", []):
+            return  # without a network service "auto" leaves the instance without ports
+        if network.list_instance_ports(inst.id):
+            network.deallocate_for_instance(inst.id)
+        context = RequestContext(user_id=inst.user_id, project_id=inst.project_id, roles=["member", "reader"])
+        try:
+            network.allocate_for_instance(context, inst.id, inst.host, inst.requested_networks)
+        except ApiError as error:
+            raise BuildAborted(error.message) from error
+
+    def _deallocate_network(self, instance_id: str) -> None:
+        network = self.network()
+        if network is not None:
+            network.deallocate_for_instance(instance_id)
+
     def _spawn(self, inst: Instance) -> None:
-        # No network service yet: "auto"/"none" both leave the instance without ports.
-        transition(self.db, inst.id, {"task_state": st.NETWORKING}, {"task_state": st.BLOCK_DEVICE_MAPPING})
+        if inst.task_state == st.NETWORKING:
+            self._allocate_network(inst)
+            if not transition(self.db, inst.id, {"task_state": st.NETWORKING},
+                              {"task_state": st.BLOCK_DEVICE_MAPPING}):
+                # Deleted meanwhile: the delete may have released the ports before we made them.
+                self._deallocate_network(inst.id)
+                return
         if not transition(self.db, inst.id, {"task_state": [st.BLOCK_DEVICE_MAPPING, st.SPAWNING]},
                           {"task_state": st.SPAWNING}):
             return
@@ -180,6 +219,7 @@ class ComputeManager:
             return
         if inst.host:
             self.hosts.driver(inst.host).destroy(inst.id)
+        self._deallocate_network(inst.id)
         self.placement.release(inst.id)
         if inst.migration:
             self.placement.release(inst.migration["id"])

@@ -140,6 +140,9 @@ class Instance(Base):
     availability_zone: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     requested_az: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     scheduler_hints: Mapped[dict] = mapped_column(JSONText, default=dict)
+    # What the network service is asked for at the networking build step: "none", "auto" or
+    # a list of {"network_id", "fixed_ip"} / {"port_id"}; NULL means nothing was asked.
+    requested_networks: Mapped[str | list | None] = mapped_column(JSONText, nullable=True)
     host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
     node: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     vm_state: Mapped[str] = mapped_column(sa.String(32), index=True)

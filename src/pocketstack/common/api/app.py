@@ -2,11 +2,11 @@
 
 A service declares its routes on a :class:`Router`; :func:`build_app` turns them into a
 Starlette app whose single endpoint wrapper does, for every request and in this order:
-request id, body reading (bounded; skipped for streaming routes), token validation into
-a :class:`RequestContext` and the service's ``prepare`` hook, the handler (sync handlers
-run in the same worker-thread trip as the validation, so database calls never block the
-event loop), rendering of the result, and rendering of any error in the service's own
-format.  Doing this in one wrapper instead of a middleware stack keeps the hot path
+request id, the service's ``prepare`` hook (header-only work such as microversion
+negotiation), body reading (bounded; skipped for streaming routes), token validation into
+a :class:`RequestContext`, the handler (sync handlers run in the same worker-thread trip
+as the validation, so database calls never block the event loop), rendering of the
+result, and rendering of any error in the service's own format.  Doing this in one wrapper instead of a middleware stack keeps the hot path
 short and the data flow obvious.
 """
 
@@ -172,7 +172,8 @@ class ServiceSpec:
     service_url: str
     # Header value for 401s, e.g. 'Keystone uri="http://127.0.0.1:8780/identity"'.
     www_authenticate: str
-    # Called before every handler, e.g. to negotiate microversions; may set attributes.
+    # Called first on every request, on the event loop, before the token is validated:
+    # header-only work such as microversion negotiation; may set attributes.
     prepare: Callable[[ApiRequest], None] | None = None
     # Called on every response, e.g. to add microversion headers.
     finish: Callable[[ApiRequest, Response], None] | None = None
@@ -188,9 +189,8 @@ def _to_response(result: Any) -> Response:
 
 
 def _admit(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> None:
-    """Validate the token into the request's context, then let the service prepare it
-    (e.g. negotiate its microversion).  Runs in a worker thread: validation reads the
-    database."""
+    """Validate the token into the request's context.  Runs in a worker thread:
+    validation reads the database."""
     token = api_request.headers.get("x-auth-token")
     context = spec.validate_token(token) if token else None
     if context is None and not route.public:
@@ -198,9 +198,6 @@ def _admit(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> None
     if context is not None:
         context.request_id = api_request.attributes["request_id"]
     api_request.context = context
-    if spec.prepare:
-        spec.prepare(api_request)
-    api_request.attributes["admitted"] = True
 
 
 def _admit_and_handle(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> Any:
@@ -220,6 +217,11 @@ def _make_endpoint(spec: ServiceSpec, route: RouteSpec) -> Callable[[Request], A
                 api_request = ApiRequest(request, None, spec.enforcer,
                                          attributes={"service_url": spec.service_url,
                                                      "request_id": request_id})
+                if spec.prepare:
+                    # On the loop, in this request's context: hooks only read headers, and
+                    # what they put in context variables must reach the error renderer.
+                    spec.prepare(api_request)
+                api_request.attributes["prepared"] = True
                 if not route.stream:
                     api_request.body = await _read_body(request, spec.max_body)
                 if is_async:
@@ -238,7 +240,7 @@ def _make_endpoint(spec: ServiceSpec, route: RouteSpec) -> Callable[[Request], A
             except Exception:
                 LOG.exception("unexpected error serving %s %s", request.method, request.url.path)
                 response = spec.error_format(errors.InternalError())
-            if spec.finish and api_request is not None and api_request.attributes.get("admitted"):
+            if spec.finish and api_request is not None and api_request.attributes.get("prepared"):
                 spec.finish(api_request, response)
             response.headers["x-openstack-request-id"] = request_id
             return response

@@ -159,7 +159,7 @@ def register(router: Router, compute) -> None:
             compute.instances.set_metadata(inst.id, inst.project_id, args["metadata"], replace=True)
         compute.rpc.rebuild_instance(inst.host, inst.id, record(req, inst, "rebuild"))
         metadata, tags = compute.instances.details([inst.id])
-        out = render.server(req, inst, metadata[inst.id], tags[inst.id])
+        out = render.server(req, inst, metadata[inst.id], tags[inst.id], compute.addresses([inst.id])[inst.id])
         out["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
         return json_response({"server": out}, status=202)
 

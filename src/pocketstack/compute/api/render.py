@@ -29,7 +29,7 @@ def flavor(req: ApiRequest, inst) -> dict:
     return {"id": f["id"], "links": [{"rel": "bookmark", "href": bookmark(req, "flavors", f["id"])}]}
 
 
-def server(req: ApiRequest, inst, metadata: dict, tags: list[str]) -> dict:
+def server(req: ApiRequest, inst, metadata: dict, tags: list[str], addresses: dict | None = None) -> dict:
     admin = is_admin(req)
     out = {
         "id": inst.id, "name": inst.name, "status": st.status(inst.vm_state, inst.task_state),
@@ -38,7 +38,7 @@ def server(req: ApiRequest, inst, metadata: dict, tags: list[str]) -> dict:
         "image": "" if inst.boot_from_volume else {"id": inst.image_ref, "links": [
             {"rel": "bookmark", "href": bookmark(req, "images", inst.image_ref)}]},
         "flavor": flavor(req, inst), "created": _time(inst.created_at), "updated": _time(inst.updated_at),
-        "addresses": {}, "accessIPv4": inst.access_ipv4, "accessIPv6": inst.access_ipv6,
+        "addresses": addresses or {}, "accessIPv4": inst.access_ipv4, "accessIPv6": inst.access_ipv6,
         "links": links(req, "servers", inst.id), "OS-DCF:diskConfig": "MANUAL",
         "progress": 0 if inst.vm_state in (st.BUILDING, st.ACTIVE) else None,
         "OS-EXT-AZ:availability_zone": inst.availability_zone or "", "config_drive": inst.config_drive,

@@ -4,12 +4,13 @@ delete."""
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import secrets
 
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest, Forbidden, NotFound
+from pocketstack.common.api.errors import BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.common.api.pagination import next_link
 from pocketstack.common.api.validation import parse_bool
 from pocketstack.compute import states as st
@@ -42,7 +43,10 @@ CREATE = {"type": "object", "required": ["server"], "properties": {
         "max_count": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
         "return_reservation_id": {"type": ["boolean", "string"]},
         "networks": {"anyOf": [{"type": "string", "enum": ["none", "auto"]},
-                               {"type": "array", "items": {"type": "object"}}]},
+                               {"type": "array", "items": {"type": "object", "properties": {
+                                   "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
+                                   "fixed_ip": {"type": "string"}, "tag": {"type": "string"}},
+                                   "additionalProperties": False}}]},
         "security_groups": {"type": "array", "items": {"type": "object", "properties": {
             "name": {"type": "string"}}}},
         "block_device_mapping_v2": {"type": "array", "items": _BDM},
@@ -86,7 +90,8 @@ def register(router: Router, compute) -> None:
 
     def render_many(req: ApiRequest, rows) -> list[dict]:
         metadata, tags = instances.details([r.id for r in rows])
-        return [render.server(req, r, metadata[r.id], tags[r.id]) for r in rows]
+        addresses = compute.addresses([r.id for r in rows])
+        return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id]) for r in rows]
 
     def show_one(req: ApiRequest, inst) -> dict:
         return render_many(req, [inst])[0]
@@ -166,6 +171,7 @@ def register(router: Router, compute) -> None:
         max_count = _count(server.get("max_count", min_count), "max_count")
         if max_count < min_count:
             raise BadRequest("min_count must be <= max_count")
+        requested = requested_networks(req, networks, max_count)
         return BootRequest(
             name=server["name"], flavor=embedded, image_ref=image.id, image_properties=dict(image.properties),
             min_count=min_count, max_count=max_count,
@@ -175,7 +181,46 @@ def register(router: Router, compute) -> None:
             config_drive="True" if str(server.get("config_drive", "")).lower() == "true" else "",
             access_ipv4=server.get("accessIPv4", ""), access_ipv6=server.get("accessIPv6", ""),
             security_groups=[g.get("name", "default") for g in server.get("security_groups") or []] or ["default"],
-            scheduler_hints=hints)
+            scheduler_hints=hints, requested_networks=requested)
+
+    def requested_networks(req: ApiRequest, networks, max_count: int):
+        """Nova's ``networks`` as the network service's ``requested_networks``; networks and
+        ports are looked up now so that a wrong id is a 400, not a failed build."""
+        if networks is None or isinstance(networks, str) or not compute.network_available():
+            return networks
+        network = compute.network()
+        requests = []
+        for item in networks:
+            port_id, net_id, fixed_ip = item.get("port"), item.get("uuid"), item.get("fixed_ip")
+            if port_id:
+                if max_count > 1:
+                    raise BadRequest("Unable to launch multiple instances with a single configured port ID. "
+                                     "Please launch your instance one by one with different ports.")
+                try:
+                    port = network.get(req.context, "ports", str(port_id))
+                except NotFound:
+                    raise BadRequest(f"Port {port_id} could not be found.") from None
+                if port["device_id"]:
+                    raise Conflict(f"Port {port_id} is still in use.")
+                requests.append({"port_id": port["id"]})
+                continue
+            if not net_id:
+                raise BadRequest("Bad networks format: network uuid is not in proper format or port is missing")
+            try:
+                network.get(req.context, "networks", str(net_id))
+            except NotFound:
+                raise BadRequest(f"Network {net_id} could not be found.") from None
+            request = {"network_id": str(net_id)}
+            if fixed_ip:
+                try:
+                    ipaddress.ip_address(fixed_ip)
+                except ValueError:
+                    raise BadRequest(f"Invalid fixed IP address ({fixed_ip})") from None
+                if max_count > 1:
+                    raise BadRequest("max_count cannot be greater than 1 if an fixed_ip is specified.")
+                request["fixed_ip"] = fixed_ip
+            requests.append(request)
+        return requests
 
     @router.post("/v2.1/servers")
     def create_server(req: ApiRequest):

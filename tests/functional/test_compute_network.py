@@ -1,0 +1,197 @@
+"""Servers get ports: compute asks the network service for them at the networking build
+step, shows them as ``addresses`` and releases them on delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import unique
+from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait, wait_gone
+
+NET = "/network/v2.0"
+
+
+@pytest.fixture(scope="module")
+def image(api, admin_token):
+    return make_image(api, admin_token)
+
+
+@pytest.fixture(scope="module")
+def flavor(api, admin_token):
+    return make_flavor(api, admin_token, vcpus=1, ram=64, disk=1)
+
+
+@pytest.fixture(scope="module")
+def user(api, admin_token):
+    return new_member(api, admin_token)
+
+
+def network(api, token, cidr: str, **subnet) -> tuple[dict, dict]:
+    r = api.request("POST", f"{NET}/networks", token, json={"network": {"name": unique("cnet")}})
+    assert r.status_code == 201, r.text
+    net = r.json()["network"]
+    r = api.request("POST", f"{NET}/subnets", token, json={"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": cidr, **subnet}})
+    assert r.status_code == 201, r.text
+    return net, r.json()["subnet"]
+
+
+def ports_of(api, token, server_id: str) -> list[dict]:
+    r = api.request("GET", f"{NET}/ports?device_id={server_id}", token)
+    assert r.status_code == 200, r.text
+    return r.json()["ports"]
+
+
+def delete(api, token, server_id: str) -> None:
+    assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
+    wait_gone(api, token, server_id)
+
+
+def test_boot_on_network_gets_an_address(api, user, image, flavor):
+    token = user["token"]
+    net, sub = network(api, token, "10.91.0.0/24")
+    server_id = boot(api, token, image, flavor["id"], networks=[{"uuid": net["id"]}])["server"]["id"]
+    server = wait(api, token, server_id)
+    assert server["status"] == "ACTIVE", server.get("fault")
+    addresses = server["addresses"][net["name"]]
+    assert len(addresses) == 1 and addresses[0]["version"] == 4 and addresses[0]["OS-EXT-IPS:type"] == "fixed"
+    assert addresses[0]["addr"].startswith("10.91.0.")
+    ports = ports_of(api, token, server_id)
+    assert len(ports) == 1 and ports[0]["device_owner"] == "compute:nova"
+    assert ports[0]["fixed_ips"][0]["ip_address"] == addresses[0]["addr"]
+    assert addresses[0]["OS-EXT-IPS-MAC:mac_addr"] == ports[0]["mac_address"]
+    listed = [s for s in call(api, "GET", "/servers/detail", token).json()["servers"] if s["id"] == server_id]
+    assert listed[0]["addresses"] == server["addresses"]
+    delete(api, token, server_id)
+    assert ports_of(api, token, server_id) == []
+    assert api.request("GET", f"{NET}/ports/{ports[0]['id']}", token).status_code == 404
+
+
+def test_fixed_ip_is_honoured_and_freed_on_delete(api, user, image, flavor):
+    token = user["token"]
+    net, _ = network(api, token, "10.92.0.0/24")
+    for _ in range(2):  # the second boot gets the same address back once the first server is gone
+        server_id = boot(api, token, image, flavor["id"],
+                         networks=[{"uuid": net["id"], "fixed_ip": "10.92.0.50"}])["server"]["id"]
+        server = wait(api, token, server_id)
+        assert server["status"] == "ACTIVE", server.get("fault")
+        assert [a["addr"] for a in server["addresses"][net["name"]]] == ["10.92.0.50"]
+        delete(api, token, server_id)
+        assert ports_of(api, token, server_id) == []
+
+
+def test_boot_with_own_port(api, user, image, flavor):
+    token = user["token"]
+    net, _ = network(api, token, "10.93.0.0/24")
+    port = api.request("POST", f"{NET}/ports", token, json={"port": {"network_id": net["id"]}}).json()["port"]
+    server_id = boot(api, token, image, flavor["id"], networks=[{"port": port["id"]}])["server"]["id"]
+    server = wait(api, token, server_id)
+    assert server["status"] == "ACTIVE", server.get("fault")
+    assert [a["addr"] for a in server["addresses"][net["name"]]] == [port["fixed_ips"][0]["ip_address"]]
+    assert boot(api, token, image, flavor["id"], expect=409, networks=[{"port": port["id"]}])
+    delete(api, token, server_id)
+    kept = api.request("GET", f"{NET}/ports/{port['id']}", token).json()["port"]  # the user's port stays
+    assert kept["device_id"] == "" and kept["status"] == "DOWN"
+
+
+def test_exhausted_subnet_is_error_with_fault(api, user, image, flavor):
+    token = user["token"]
+    net, _ = network(api, token, "10.94.0.0/30")  # one address besides the gateway
+    filler = api.request("POST", f"{NET}/ports", token, json={"port": {"network_id": net["id"]}})
+    assert filler.status_code == 201, filler.text
+    server_id = boot(api, token, image, flavor["id"], networks=[{"uuid": net["id"]}])["server"]["id"]
+    server = wait(api, token, server_id)
+    assert server["status"] == "ERROR" and server["fault"]["code"] == 500
+    assert "No more IP addresses available" in server["fault"]["message"]
+    assert server["addresses"] == {} and ports_of(api, token, server_id) == []
+    delete(api, token, server_id)
+    limits = call(api, "GET", "/limits", token).json()["limits"]["absolute"]
+    assert limits["totalInstancesUsed"] == 0
+
+
+def test_none_has_no_addresses(api, user, image, flavor):
+    token = user["token"]
+    server_id = boot(api, token, image, flavor["id"], networks="none")["server"]["id"]
+    server = wait(api, token, server_id)
+    assert server["status"] == "ACTIVE" and server["addresses"] == {}
+    assert ports_of(api, token, server_id) == []
+    delete(api, token, server_id)
+
+
+@pytest.mark.parametrize("networks, status, message", [
+    ([{"uuid": "00000000-0000-0000-0000-00000000dead"}], 400, "could not be found"),
+    ([{"port": "00000000-0000-0000-0000-00000000dead"}], 400, "could not be found"),
+    ([{"fixed_ip": "10.0.0.1"}], 400, "network uuid"),
+    ([{"uuid": "x", "bogus": 1}], 400, "bogus"),
+])
+def test_bad_networks_are_rejected(api, user, image, flavor, networks, status, message):
+    body = boot(api, user["token"], image, flavor["id"], expect=status, networks=networks)
+    assert message in body["badRequest"]["message"]
+
+
+def test_fixed_ip_with_max_count_is_400(api, user, image, flavor):
+    net, _ = network(api, user["token"], "10.95.0.0/24")
+    body = boot(api, user["token"], image, flavor["id"], expect=400, max_count=2,
+                networks=[{"uuid": net["id"], "fixed_ip": "10.95.0.9"}])
+    assert "max_count" in body["badRequest"]["message"]
+
+
+def test_resumed_networking_step_does_not_duplicate_ports(api, user, image, flavor):
+    """A build interrupted at the networking step (a restart) is resumed with one set of ports."""
+    from pocketstack.compute import states as st
+    from pocketstack.compute.transitions import transition
+
+    token = user["token"]
+    compute = api.cloud.service("compute").compute
+    net, _ = network(api, token, "10.96.0.0/24")
+    server_id = boot(api, token, image, flavor["id"], networks=[{"uuid": net["id"]}])["server"]["id"]
+    assert wait(api, token, server_id)["status"] == "ACTIVE"
+    compute.hosts.driver(compute.instances.get(server_id).host).destroy(server_id)
+    assert transition(compute.db, server_id, {"task_state": None},
+                      {"vm_state": st.BUILDING, "task_state": st.NETWORKING})
+    compute.manager.recover(compute.instances.get(server_id))
+    server = wait(api, token, server_id)
+    assert server["status"] == "ACTIVE", server.get("fault")
+    assert len(ports_of(api, token, server_id)) == 1 and len(server["addresses"][net["name"]]) == 1
+    delete(api, token, server_id)
+    assert ports_of(api, token, server_id) == []
+
+
+def test_os_interface_attach_list_show_detach(api, user, demo_token, image, flavor):
+    token = user["token"]
+    net, _ = network(api, token, "10.97.0.0/24")
+    other, _ = network(api, token, "10.98.0.0/24")
+    server_id = boot(api, token, image, flavor["id"], networks=[{"uuid": net["id"]}])["server"]["id"]
+    assert wait(api, token, server_id)["status"] == "ACTIVE"
+    listed = call(api, "GET", f"/servers/{server_id}/os-interface", token).json()["interfaceAttachments"]
+    assert len(listed) == 1 and listed[0]["net_id"] == net["id"] and listed[0]["port_state"] == "ACTIVE"
+    assert set(listed[0]) == {"port_id", "net_id", "fixed_ips", "mac_addr", "port_state"}
+    r = call(api, "POST", f"/servers/{server_id}/os-interface", token, json={"interfaceAttachment": {
+        "net_id": other["id"], "fixed_ips": [{"ip_address": "10.98.0.77"}]}})
+    assert r.status_code == 200, r.text
+    attached = r.json()["interfaceAttachment"]
+    assert attached["net_id"] == other["id"] and attached["fixed_ips"][0]["ip_address"] == "10.98.0.77"
+    shown = call(api, "GET", f"/servers/{server_id}/os-interface/{attached['port_id']}", token)
+    assert shown.status_code == 200 and shown.json()["interfaceAttachment"] == attached
+    server = call(api, "GET", f"/servers/{server_id}", token).json()["server"]
+    assert [a["addr"] for a in server["addresses"][other["name"]]] == ["10.98.0.77"]
+    # Errors: taken address, both ids, unknown network, other projects.
+    taken = call(api, "POST", f"/servers/{server_id}/os-interface", token, json={"interfaceAttachment": {
+        "net_id": other["id"], "fixed_ips": [{"ip_address": "10.98.0.77"}]}})
+    assert taken.status_code == 409, taken.text
+    both = call(api, "POST", f"/servers/{server_id}/os-interface", token, json={"interfaceAttachment": {
+        "net_id": other["id"], "port_id": attached["port_id"]}})
+    assert both.status_code == 400
+    missing = call(api, "POST", f"/servers/{server_id}/os-interface", token, json={"interfaceAttachment": {
+        "net_id": "00000000-0000-0000-0000-00000000dead"}})
+    assert missing.status_code == 404, missing.text
+    assert call(api, "GET", f"/servers/{server_id}/os-interface", demo_token).status_code == 404
+    assert call(api, "DELETE", f"/servers/{server_id}/os-interface/{attached['port_id']}",
+                token).status_code == 202
+    assert api.request("GET", f"{NET}/ports/{attached['port_id']}", token).status_code == 404
+    assert call(api, "DELETE", f"/servers/{server_id}/os-interface/{attached['port_id']}",
+                token).status_code == 404
+    assert call(api, "GET", f"/servers/{server_id}/os-interface/{attached['port_id']}", token).status_code == 404
+    assert len(call(api, "GET", f"/servers/{server_id}/os-interface", token).json()["interfaceAttachments"]) == 1
+    delete(api, token, server_id)
+    assert ports_of(api, token, server_id) == []
