@@ -1,7 +1,7 @@
 """Race-free allocation of IPs, MACs and other unique numbers, without row locks.
 
 The problem (seed 002): two allocators read the same "free" address and both hand it
-out.  ``SELECT ... FOR UPDATE`` serialises them on one server but not on a Galera
+out.  A row-locking SELECT serialises them on one server but not on a Galera
 multi-writer cluster, where write-intent locks are not replicated.  Here the claim *is*
 an ``INSERT`` under a unique constraint — ``network_ip_allocation(subnet_id,
 ip_address)`` — so the database decides who wins, on every backend and on every Galera

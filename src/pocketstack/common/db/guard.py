@@ -20,7 +20,7 @@ class RowLockForbidden(RuntimeError):
 
 
 def forbid_row_locks(engine: Engine) -> None:
-    # SQLite's dialect silently drops FOR UPDATE, so also look at the statement itself:
+    # SQLite's dialect silently drops the row-lock clause, so also look at the statement:
     # code that would lock rows on PostgreSQL/MariaDB fails on SQLite too.
     @event.listens_for(engine, "before_execute")
     def _check_statement(conn, clauseelement, multiparams, params, execution_options):
