@@ -32,6 +32,10 @@ WORKSPACE="${TEMPEST_WORKSPACE:-}"
 EXCLUDE_LIST="$here/exclude-list.txt"
 DEBUG=false
 INSTALL=false
+GLANCE=false             # --image: service_available glance
+NEUTRON=false            # --network: service_available neutron
+PUBLIC_NETWORK_ID="${TEMPEST_PUBLIC_NETWORK_ID:-}"        # [network] public_network_id
+FLOATING_NETWORK_NAME="${TEMPEST_FLOATING_NETWORK_NAME:-public}"  # [network] floating_network_name
 
 usage() {
     sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -49,6 +53,10 @@ Options (environment variable in brackets):
   --all                  don't apply exclude-list.txt (out-of-scope features)
   --debug                debug logging in logs/tempest.log (request/response bodies)
   --install              create \$TEMPEST_VENV with tempest==\$TEMPEST_VERSION if missing
+  --image                mark the Image service (glance) available
+  --network              mark the Networking service (neutron) available
+  --public-network-id ID external network for router/floating-IP tests [TEMPEST_PUBLIC_NETWORK_ID]
+  --floating-network-name NAME  [TEMPEST_FLOATING_NETWORK_NAME] ($FLOATING_NETWORK_NAME)
 USAGE
 }
 
@@ -66,6 +74,10 @@ while [ $# -gt 0 ]; do
         --all) EXCLUDE_LIST=""; shift ;;
         --debug) DEBUG=true; shift ;;
         --install) INSTALL=true; shift ;;
+        --image) GLANCE=true; shift ;;
+        --network) NEUTRON=true; shift ;;
+        --public-network-id) PUBLIC_NETWORK_ID="$2"; shift 2 ;;
+        --floating-network-name) FLOATING_NETWORK_NAME="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -114,6 +126,8 @@ fi
 PS_WORKSPACE="$WORKSPACE" PS_DEBUG="$DEBUG" PS_IDENTITY_URI_V3="$AUTH_URL/v3" \
 PS_REGION="$REGION" PS_ADMIN_USERNAME="$ADMIN_USERNAME" PS_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
 PS_ADMIN_PROJECT="$ADMIN_PROJECT" PS_ADMIN_DOMAIN="$ADMIN_DOMAIN" \
+PS_GLANCE="$GLANCE" PS_NEUTRON="$NEUTRON" PS_PUBLIC_NETWORK_ID="$PUBLIC_NETWORK_ID" \
+PS_FLOATING_NETWORK_NAME="$FLOATING_NETWORK_NAME" \
 "$TEMPEST_VENV/bin/python" - "$here/tempest.conf.in" "$WORKSPACE/etc/tempest.conf" <<'PY'
 import os, re, sys
 text = open(sys.argv[1]).read()
