@@ -101,6 +101,14 @@ def test_tempurl(api, admin_token, admin_container):
                                            "temp_url_expires": expires, }).status_code == 200
     assert api.request("HEAD", url, params={"temp_url_sig": _sig("k1", "GET", expires, path),
                                             "temp_url_expires": expires}).status_code == 200
+    signed = {"temp_url_sig": _sig("k1", "GET", expires, path), "temp_url_expires": expires}
+    # A TempURL GET is a download named after the object, unless ?inline or ?filename= say otherwise.
+    assert api.request("GET", url, params=signed).headers["Content-Disposition"] == \
+        "attachment; filename=\"obj\"; filename*=UTF-8''obj"
+    assert api.request("GET", url, params={**signed, "inline": ""}).headers["Content-Disposition"] == "inline"
+    assert api.request("GET", url, params={**signed, "filename": "a b.txt"}).headers["Content-Disposition"] == \
+        "attachment; filename=\"a b.txt\"; filename*=UTF-8''a%20b.txt"
+    assert "Content-Disposition" not in api.request("GET", url, admin_token).headers
     wrong = api.request("GET", url, params={"temp_url_sig": _sig("bad", "GET", expires, path),
                                             "temp_url_expires": expires})
     assert wrong.status_code == 401

@@ -4,7 +4,10 @@ ranges, conditional requests, copies, expiry, and bad input answered with 4xx.""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import re
+import tarfile
 import time
 
 import pytest
@@ -38,7 +41,9 @@ def test_info_is_public(api):
     assert response.status_code == 200
     body = response.json()
     assert body["swift"]["container_listing_limit"] == 10000
-    assert {"tempurl", "slo", "dlo", "bulk_delete"} <= set(body)
+    assert {"tempurl", "slo", "dlo", "bulk_delete", "bulk_upload", "versioned_writes", "object_expirer"} <= set(body)
+    assert body["versioned_writes"]["allowed_flags"] == ["x-versions-location", "x-history-location"]
+    assert body["object_expirer"]["expiring_objects_account"] == ".expiring_objects"
 
 
 def test_catalog_url_is_substituted_per_project(api, admin_token):
@@ -53,7 +58,10 @@ def test_container_lifecycle_and_headers(api, admin_token, acct):
     assert api.request("HEAD", path, admin_token).status_code == 404
     created = api.request("PUT", path, admin_token, headers={"X-Container-Meta-Color": "red"})
     assert created.status_code == 201
-    assert created.headers["X-Trans-Id"] == created.headers["X-Openstack-Request-Id"]
+    # Swift's transaction id shape (Tempest checks it), made from the request id.
+    assert re.fullmatch(r"tx[0-9a-f]{21}-[0-9a-f]{10}", created.headers["X-Trans-Id"])
+    assert created.headers["X-Openstack-Request-Id"].replace("-", "")[3:24] == created.headers["X-Trans-Id"][2:23]
+    assert created.headers["Content-Type"] == "text/html; charset=UTF-8"
     assert api.request("PUT", path, admin_token).status_code == 202
     head = api.request("HEAD", path, admin_token)
     assert head.status_code == 204
@@ -226,6 +234,8 @@ def test_copy_and_fresh_metadata(api, admin_token, acct, container):
     name = container.rsplit("/", 1)[1]
     copied = put(api, admin_token, f"{target}/one", b"", **{"X-Copy-From": f"/{name}/src", "X-Object-Meta-B": "2"})
     assert copied.status_code == 201 and copied.headers["X-Copied-From"] == f"{name}/src"
+    # The answer carries the new object's metadata, inherited and given.
+    assert copied.headers["X-Object-Meta-A"] == "1" and copied.headers["X-Object-Meta-B"] == "2"
     got = api.request("GET", f"{target}/one", admin_token)
     assert got.content == b"copy me" and got.headers["X-Object-Meta-A"] == "1" and got.headers["X-Object-Meta-B"] == "2"
     assert got.headers["Content-Type"] == "text/y"
@@ -301,3 +311,91 @@ def test_dynamic_large_object(api, admin_token, container):
     assert got.content == b"one-two-three" and got.headers["X-Object-Manifest"] == f"{name}/parts/"
     assert api.request("GET", f"{container}/dlo", admin_token, headers={"Range": "bytes=4-6"}).content == b"two"
     assert put(api, admin_token, f"{container}/dlo2", b"", **{"X-Object-Manifest": "nocontainer"}).status_code == 400
+
+
+def test_empty_object_metadata_is_kept_and_removal_drops_it(api, admin_token, container):
+    put(api, admin_token, f"{container}/m", b"x", **{"X-Object-Meta-Blank": "", "X-Object-Meta-Gone": "1",
+                                                      "X-Remove-Object-Meta-Gone": "x"})
+    head = api.request("HEAD", f"{container}/m", admin_token)
+    assert head.headers["X-Object-Meta-Blank"] == "" and "X-Object-Meta-Gone" not in head.headers
+    api.request("POST", f"{container}/m", admin_token, headers={"X-Object-Meta-Other": ""})
+    head = api.request("HEAD", f"{container}/m", admin_token)
+    assert head.headers["X-Object-Meta-Other"] == "" and "X-Object-Meta-Blank" not in head.headers
+
+
+def test_every_response_has_a_content_type(api, admin_token, container):
+    assert put(api, admin_token, f"{container}/d", b"x").headers["Content-Type"] == "text/html; charset=UTF-8"
+    deleted = api.request("DELETE", f"{container}/d", admin_token)
+    assert deleted.status_code == 204 and deleted.headers["Content-Type"] == "text/html; charset=UTF-8"
+
+
+def test_healthcheck(api):
+    response = api.request("GET", "/object-store/healthcheck")
+    assert response.status_code == 200 and response.text == "OK"
+    assert re.fullmatch(r"tx[0-9a-f]{21}-[0-9a-f]{10}", response.headers["X-Trans-Id"])
+
+
+def test_deleting_an_expired_object_removes_it_and_answers_404(api, admin_token, container):
+    put(api, admin_token, f"{container}/old", b"12345", **{"X-Delete-After": "1"})
+    wait_until = time.time() + 10
+    while api.request("HEAD", f"{container}/old", admin_token).status_code != 404:
+        assert time.time() < wait_until
+        time.sleep(0.2)
+    assert api.request("HEAD", container, admin_token).headers["X-Container-Object-Count"] == "1"
+    assert api.request("DELETE", f"{container}/old", admin_token).status_code == 404
+    head = api.request("HEAD", container, admin_token)
+    assert head.headers["X-Container-Object-Count"] == "0" and head.headers["X-Container-Bytes-Used"] == "0"
+    assert api.request("DELETE", container, admin_token).status_code == 204
+
+
+def _tar(files: dict[str, bytes], mode: str = "w") -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode=mode) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt,mode", [("tar", "w"), ("tar.gz", "w:gz"), ("tar.bz2", "w:bz2")])
+def test_extract_archive(api, admin_token, acct, fmt, mode):
+    first, second = unique("x1"), unique("x2")
+    body = _tar({f"{first}/a.txt": b"alpha", f"{first}/dir/b.json": b"{}", f"{second}/c": b"",
+                 "toplevel": b"no container"}, mode)
+    response = api.request("PUT", f"{acct}/", admin_token, params={"extract-archive": fmt}, content=body,
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    result = response.json()
+    assert result["Number Files Created"] == 3 and result["Response Status"] == "400 Bad Request"
+    assert [path for path, _error in result["Errors"]] == ["toplevel"]
+    assert api.request("GET", f"{acct}/{first}/a.txt", admin_token).content == b"alpha"
+    assert api.request("HEAD", f"{acct}/{first}/dir/b.json", admin_token).headers["Content-Type"] == \
+        "application/json"
+    assert api.request("GET", f"{acct}/{second}", admin_token).text.split() == ["c"]
+    text = api.request("PUT", acct, admin_token, params={"extract-archive": "tar"},
+                       content=_tar({f"{first}/z": b"z"}))
+    assert "Number Files Created: 1" in text.text and "Response Status: 201 Created" in text.text
+
+
+def test_extract_archive_bad_input(api, admin_token, acct, demo_token):
+    assert api.request("PUT", acct, admin_token, params={"extract-archive": "zip"}, content=b"x").status_code == 400
+    assert api.request("PUT", acct, admin_token, params={"extract-archive": "tar.gz"},
+                       content=b"not a tarball").status_code == 400
+    assert api.request("PUT", acct, demo_token, params={"extract-archive": "tar"},
+                       content=_tar({"c/o": b"x"})).status_code == 403
+    assert api.request("PUT", acct, admin_token).status_code == 405
+    assert api.request("DELETE", f"{acct}/", admin_token).status_code == 405
+
+
+def test_extract_archive_into_a_container_and_below_a_prefix(api, admin_token, acct):
+    name = unique("xc")
+    response = api.request("PUT", f"{acct}/{name}", admin_token, params={"extract-archive": "tar"},
+                           content=_tar({"a": b"1", "d/b": b"22"}), headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.json()["Number Files Created"] == 2
+    response = api.request("PUT", f"{acct}/{name}/pre/fix", admin_token, params={"extract-archive": "tar"},
+                           content=_tar({"c": b"333"}), headers={"Accept": "application/json"})
+    assert response.json()["Number Files Created"] == 1
+    assert api.request("GET", f"{acct}/{name}", admin_token).text.split() == ["a", "d/b", "pre/fix/c"]
+    assert api.request("GET", f"{acct}/{name}/pre/fix/c", admin_token).content == b"333"
+    assert api.request("PUT", f"{acct}/{name}", admin_token).status_code == 202

@@ -1,13 +1,14 @@
-"""``/v1/AUTH_<project>``: account stats, metadata, container listing and bulk delete."""
+"""``/v1/AUTH_<project>``: account stats, metadata, container listing, bulk delete and upload."""
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router
 from pocketstack.common.api.errors import MethodNotAllowed
 from pocketstack.object import timestamps
-from pocketstack.object.api import access, bulk, listing, metadata, names
+from pocketstack.object.api import access, bulk, extract, listing, metadata, names
 from pocketstack.object.store import ObjectStore
 
 ACCOUNT = "/v1/{account}"
@@ -67,6 +68,7 @@ def register(router: Router, store: ObjectStore) -> None:
         return Response(status_code=204)
 
     @router.delete(ACCOUNT, public=True)
+    @router.delete(ACCOUNT + "/", public=True)
     def delete_account(req: ApiRequest):
         account = req.path_params["account"]
         access.authorize_account(req, account, write=True)
@@ -74,6 +76,12 @@ def register(router: Router, store: ObjectStore) -> None:
             return bulk.delete(req, store, account)
         raise MethodNotAllowed("Method Not Allowed")
 
-    @router.put(ACCOUNT, public=True)
-    def put_account(req: ApiRequest):
-        raise MethodNotAllowed("Method Not Allowed")
+    @router.put(ACCOUNT, public=True, stream=True)
+    @router.put(ACCOUNT + "/", public=True, stream=True)
+    async def put_account(req: ApiRequest):
+        if "extract-archive" not in req.query:
+            raise MethodNotAllowed("Method Not Allowed")
+        account = req.path_params["account"]
+        names.check(account)
+        await run_in_threadpool(access.authorize_account, req, account, True)
+        return await extract.extract(req, store, account)

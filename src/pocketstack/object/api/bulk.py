@@ -48,13 +48,17 @@ def delete(req: ApiRequest, store: ObjectStore, account: str) -> Response:
             deleted += 1
         except ApiError as error:
             errors.append([path, f"{error.status} {error.title}"])
-    status = "400 Bad Request" if errors else "200 OK"
-    result = {"Number Deleted": deleted, "Number Not Found": not_found, "Response Body": "",
-              "Response Status": status, "Errors": errors}
+    return report(req, {"Number Deleted": deleted, "Number Not Found": not_found},
+                  "400 Bad Request" if errors else "200 OK", errors)
+
+
+def report(req: ApiRequest, counts: dict[str, int], status: str, errors: list[list[str]]) -> Response:
+    """A bulk operation's outcome (always a 200), as JSON when asked for, else text."""
+    result = {**counts, "Response Body": "", "Response Status": status, "Errors": errors}
     if "json" in req.headers.get("accept", ""):
         return Response(json.dumps(result), media_type="application/json")
-    text = (f"Number Deleted: {deleted}\nNumber Not Found: {not_found}\nResponse Body: \n"
-            f"Response Status: {status}\nErrors:\n" + "".join(f"{p}, {e}\n" for p, e in errors))
+    text = ("".join(f"{name}: {value}\n" for name, value in counts.items()) +
+            f"Response Body: \nResponse Status: {status}\nErrors:\n" + "".join(f"{p}, {e}\n" for p, e in errors))
     return Response(text, media_type="text/plain")
 
 

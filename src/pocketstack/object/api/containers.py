@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router
 from pocketstack.common.api.errors import NotFound
 from pocketstack.object import timestamps
-from pocketstack.object.api import access, acl, listing, metadata, names
+from pocketstack.object.api import access, acl, extract, listing, metadata, names, versioning
 from pocketstack.object.store import ObjectStore
 
 CONTAINER = "/v1/{account}/{container}"
@@ -34,6 +35,7 @@ def _updates(req: ApiRequest) -> dict[str, str]:
     for name in ("X-Container-Read", "X-Container-Write"):
         if updates.get(name):
             acl.parse(updates[name])
+    versioning.normalize_container_updates(updates)
     return updates
 
 
@@ -49,11 +51,13 @@ def register(router: Router, store: ObjectStore) -> None:
             raise NotFound(NOT_FOUND)
         return found
 
-    @router.put(CONTAINER, public=True)
-    def put_container(req: ApiRequest):
+    @router.put(CONTAINER, public=True, stream=True)
+    async def put_container(req: ApiRequest):
         account, container = target(req)
-        access.authorize_account(req, account, write=True)
-        created = store.put_container(account, container, _updates(req), timestamps.now())
+        await run_in_threadpool(access.authorize_account, req, account, True)
+        if "extract-archive" in req.query:
+            return await extract.extract(req, store, account, container)
+        created = await run_in_threadpool(store.put_container, account, container, _updates(req), timestamps.now())
         return Response(status_code=201 if created else 202, media_type="text/html; charset=UTF-8")
 
     @router.post(CONTAINER, public=True)

@@ -1,9 +1,13 @@
-"""``GET /info``: the capabilities a client may discover before using the cluster."""
+"""``GET /info``: the capabilities a client may discover before using the cluster;
+``GET /healthcheck``: Swift's liveness probe for load balancers (``OK``)."""
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.object.api import bulk, large, listing, metadata, names, objects, tempurl
+from pocketstack.object import expirer
+from pocketstack.object.api import bulk, extract, large, listing, metadata, names, objects, tempurl
 
 CAPABILITIES = {
     "swift": {
@@ -17,6 +21,12 @@ CAPABILITIES = {
     "tempurl": {"methods": list(tempurl.METHODS), "allowed_digests": sorted(tempurl.DIGESTS),
                 "incoming_remove_headers": [], "outgoing_remove_headers": []},
     "bulk_delete": {"max_deletes_per_request": bulk.MAX_DELETES, "max_failed_deletes": bulk.MAX_DELETES},
+    "bulk_upload": {"max_containers_per_extraction": extract.MAX_CONTAINERS,
+                    "max_failed_extractions": extract.MAX_FAILED},
+    "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
+    # pocketstack's own key (Swift's expirer is not in /info): where the queue lives.
+    "object_expirer": {"expiring_objects_account": expirer.QUEUE_ACCOUNT,
+                       "expiring_objects_container_divisor": expirer.DIVISOR},
     "slo": {"max_manifest_segments": large.MAX_SEGMENTS, "max_manifest_size": large.MAX_MANIFEST,
             "min_segment_size": 1},
     "dlo": {"max_segments": 10000},
@@ -27,3 +37,9 @@ def register(router: Router) -> None:
     @router.get("/info", public=True)
     def info(req: ApiRequest):
         return json_response(CAPABILITIES, headers={"Content-Type": "application/json; charset=utf-8"})
+
+    @router.get("/healthcheck", public=True)
+    @router.head("/healthcheck", public=True)
+    def healthcheck(req: ApiRequest):
+        return Response(b"OK" if req.method == "GET" else b"", media_type="text/plain",
+                        headers={"Content-Length": "2"})

@@ -21,20 +21,28 @@ def title(header: str) -> str:
 def collect(headers, kind: str, extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Metadata updates in a request: ``X-<kind>-Meta-*``, removals, and ``extra`` headers.
 
-    A removal (``X-Remove-<kind>-Meta-Foo`` or an empty value) is an empty string.
+    A removal (``X-Remove-<kind>-Meta-Foo`` or an empty value) is an empty string --
+    except for objects, whose metadata a PUT or POST replaces whole: there an empty
+    value is kept as an empty value, and a removal just leaves the name out.
     """
     prefix, remove = f"x-{kind}-meta-", f"x-remove-{kind}-meta-"
     updates: dict[str, str] = {}
+    removed = set()
     for name, value in headers.items():
         name = name.lower()
         if name.startswith(prefix):
             updates[title(name)] = value.strip()
         elif name.startswith(remove):
-            updates[title(prefix + name[len(remove):])] = ""
+            removed.add(title(prefix + name[len(remove):]))
         elif name in extra:
             updates[title(name)] = value.strip()
-        elif name.startswith("x-remove-") and name[len("x-remove-"):] in extra:
-            updates[title(name[len("x-remove-"):])] = ""
+        elif name.startswith("x-remove-") and "x-" + name[len("x-remove-"):] in extra:
+            updates[title("x-" + name[len("x-remove-"):])] = ""
+    for name in removed:
+        if kind == "object":
+            updates.pop(name, None)
+        else:
+            updates[name] = ""
     check(updates, prefix)
     return updates
 

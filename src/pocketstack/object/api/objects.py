@@ -6,15 +6,16 @@ import json
 import math
 import mimetypes
 import time
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router
 from pocketstack.common.api.errors import BadRequest, NotFound, RequestEntityTooLarge
-from pocketstack.object import timestamps
-from pocketstack.object.api import access, body, bulk, conditions, large, metadata, names
+from pocketstack.object import expirer, timestamps
+from pocketstack.object.api import (access, body, bulk, conditions, extract, large, metadata, names, tempurl,
+                                    versioning)
 from pocketstack.object.api.errors import LengthRequired, PreconditionFailed, Unprocessable
 from pocketstack.object.store import ObjectStore
 
@@ -57,7 +58,10 @@ def _delete_at(headers) -> str | None:
 
 def _user_metadata(req: ApiRequest, obj: str, current: dict | None = None) -> dict[str, str]:
     """What a PUT or POST sets: user metadata, type, disposition, encoding, manifest, expiry."""
-    updates = {k: v for k, v in metadata.collect(req.headers, "object", EXTRA).items() if v != ""}
+    # An empty X-Object-Meta-* value is metadata too (kept, as Swift does); an empty
+    # Content-Disposition and friends means "none".
+    updates = {k: v for k, v in metadata.collect(req.headers, "object", EXTRA).items()
+               if v != "" or k.lower().startswith("x-object-meta-")}
     content_type = req.headers.get("content-type")
     if not content_type or req.headers.get("x-detect-content-type", "").lower() == "true":
         content_type = (current or {}).get("Content-Type") or mimetypes.guess_type(obj)[0] \
@@ -69,11 +73,6 @@ def _user_metadata(req: ApiRequest, obj: str, current: dict | None = None) -> di
     if "X-Object-Manifest" in updates and "/" not in unquote(updates["X-Object-Manifest"]).lstrip("/"):
         raise BadRequest("X-Object-Manifest must be in the format container/prefix")
     return updates
-
-
-def _live(state) -> bool:
-    delete_at = state.metadata.get("X-Delete-At")
-    return state.exists and not (delete_at and int(delete_at) <= time.time())
 
 
 def object_headers(state, etag: str) -> dict[str, str]:
@@ -92,7 +91,7 @@ def object_headers(state, etag: str) -> dict[str, str]:
 def register(router: Router, store: ObjectStore) -> None:
     def load(account: str, container: str, obj: str):
         state = store.object_state(account, container, obj)
-        if not _live(state):
+        if not versioning.live(state):
             raise NotFound(NOT_FOUND)
         return state
 
@@ -109,6 +108,8 @@ def register(router: Router, store: ObjectStore) -> None:
                             media_type="application/json; charset=utf-8")
         pieces, etag = large.pieces(store, account, state)
         headers = object_headers(state, etag)
+        if req.attributes.get("tempurl") and req.method == "GET":
+            headers["Content-Disposition"] = tempurl.disposition(req.query, obj, headers.get("Content-Disposition"))
         conditions.check(req.headers, etag.strip('"'), math.ceil(float(state.timestamp)), req.method, headers)
         return body.respond(req.method, req.headers.get("range"), pieces, headers,
                             state.metadata.get("Content-Type", "application/octet-stream"))
@@ -116,6 +117,9 @@ def register(router: Router, store: ObjectStore) -> None:
     @router.put(OBJECT, public=True, stream=True)
     async def put_object(req: ApiRequest):
         account, container, obj = _target(req)
+        if "extract-archive" in req.query:
+            await run_in_threadpool(access.authorize_account, req, account, True)
+            return await extract.extract(req, store, account, f"{container}/{obj}")
         await run_in_threadpool(access.authorize, req, store, account, container, obj, write=True)
         if "x-copy-from" in req.headers:
             source = unquote(req.headers["x-copy-from"]).lstrip("/")
@@ -124,11 +128,12 @@ def register(router: Router, store: ObjectStore) -> None:
                 raise PreconditionFailed("X-Copy-From header must be of the form <container name>/<object name>")
             return await _copy(req, account, src_container, src_obj, account, container, obj)
         updates = _user_metadata(req, obj)
-        if await run_in_threadpool(store.container, account, container) is None:
+        found = await run_in_threadpool(store.container, account, container)
+        if found is None:
             raise NotFound(NOT_FOUND)
         await run_in_threadpool(_check_if_none_match, req, account, container, obj)
         if req.query.get("multipart-manifest") == "put":
-            return await _put_manifest(req, account, container, obj, updates)
+            return await _put_manifest(req, account, container, obj, updates, found[1])
         declared = _declared_length(req)
         expected_etag = req.headers.get("etag", "").strip('"').lower() or None
 
@@ -140,9 +145,17 @@ def register(router: Router, store: ObjectStore) -> None:
             if expected_etag and expected_etag != etag:
                 raise Unprocessable("Unprocessable Entity")
 
+        await _archive(req, account, container, obj, found[1])
         timestamp = timestamps.now()
         etag, _size = await store.put_object(account, container, obj, req.raw.stream(), updates, timestamp, check)
+        await run_in_threadpool(expirer.enqueue, store, account, container, obj, updates)
         return _created(etag, timestamp)
+
+    async def _archive(req: ApiRequest, account: str, container: str, obj: str, container_info: dict) -> None:
+        """Keep the object being overwritten when its container is versioned."""
+        versions = versioning.location(container_info)
+        if versions is not None:
+            await versioning.archive_current(req, store, account, container, obj, versions[0])
 
     def _check_if_none_match(req: ApiRequest, account: str, container: str, obj: str) -> None:
         value = req.headers.get("if-none-match")
@@ -150,10 +163,10 @@ def register(router: Router, store: ObjectStore) -> None:
             return
         if value.strip() != "*":
             raise BadRequest("If-None-Match only supports *")
-        if _live(store.object_state(account, container, obj)):
+        if versioning.live(store.object_state(account, container, obj)):
             raise PreconditionFailed("Precondition Failed")
 
-    async def _put_manifest(req, account, container, obj, updates):
+    async def _put_manifest(req, account, container, obj, updates, container_info):
         raw = b""
         async for chunk in req.raw.stream():
             raw += chunk
@@ -165,9 +178,11 @@ def register(router: Router, store: ObjectStore) -> None:
             raise Unprocessable("Unprocessable Entity")
         updates = {**updates, "X-Static-Large-Object": "True", "X-Slo-Etag": slo_etag, "X-Slo-Size": str(size)}
         updates.pop("X-Object-Manifest", None)
+        await _archive(req, account, container, obj, container_info)
         timestamp = timestamps.now()
         await store.put_object(account, container, obj, _once(manifest), updates, timestamp,
                                listing=(size, slo_etag))
+        await run_in_threadpool(expirer.enqueue, store, account, container, obj, updates)
         return _created(f'"{slo_etag}"', timestamp)
 
     async def _copy(req, src_account, src_container, src_obj, dst_account, dst_container, dst_obj):
@@ -175,8 +190,10 @@ def register(router: Router, store: ObjectStore) -> None:
         names.check(dst_account, dst_container, dst_obj)
         await run_in_threadpool(access.authorize, req, store, src_account, src_container, src_obj)
         state = await run_in_threadpool(load, src_account, src_container, src_obj)
-        if await run_in_threadpool(store.container, dst_account, dst_container) is None:
+        found = await run_in_threadpool(store.container, dst_account, dst_container)
+        if found is None:
             raise NotFound(NOT_FOUND)
+        await _archive(req, dst_account, dst_container, dst_obj, found[1])
         pieces, _etag = await run_in_threadpool(large.pieces, store, src_account, state)
         fresh = req.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes")
         inherited = {} if fresh else {k: v for k, v in state.metadata.items()
@@ -186,9 +203,14 @@ def register(router: Router, store: ObjectStore) -> None:
         timestamp = timestamps.now()
         etag, _size = await store.put_object(dst_account, dst_container, dst_obj,
                                              iterate_in_threadpool(body.stream(pieces)), updates, timestamp)
+        await run_in_threadpool(expirer.enqueue, store, dst_account, dst_container, dst_obj, updates)
         response = _created(etag, timestamp)
-        response.headers["X-Copied-From"] = f"{src_container}/{src_obj}"
-        response.headers["X-Copied-From-Account"] = src_account
+        # Swift answers a copy with the new object's metadata as well.
+        for name, value in updates.items():
+            if name.lower().startswith("x-object-meta-") or name == "X-Delete-At":
+                response.headers[name] = value
+        response.headers["X-Copied-From"] = quote(f"{src_container}/{src_obj}")
+        response.headers["X-Copied-From-Account"] = quote(src_account)
         response.headers["X-Copied-From-Last-Modified"] = timestamps.http_date(state.timestamp)
         return response
 
@@ -214,6 +236,7 @@ def register(router: Router, store: ObjectStore) -> None:
                 updates[key] = state.metadata[key]
         timestamp = timestamps.now()
         store.write_marker(account, container, obj, timestamp, ".meta", {**updates, "X-Timestamp": timestamp})
+        expirer.enqueue(store, account, container, obj, updates)
         if "content-type" in req.headers:
             # The container lists the new type, as Swift's object server reports it.
             meta = state.metadata
@@ -223,10 +246,27 @@ def register(router: Router, store: ObjectStore) -> None:
         return Response(status_code=202, media_type="text/html; charset=UTF-8")
 
     @router.delete(OBJECT, public=True)
-    def delete_object(req: ApiRequest):
+    async def delete_object(req: ApiRequest):
         account, container, obj = _target(req)
-        access.authorize(req, store, account, container, obj, write=True)
-        state = load(account, container, obj)
+        await run_in_threadpool(access.authorize, req, store, account, container, obj, write=True)
+        found = await run_in_threadpool(store.container, account, container)
+        versions = versioning.location(found[1] if found else None)
+        if versions is not None and req.query.get("multipart-manifest") != "delete":
+            archive, mode = versions
+            if mode == "history":
+                await versioning.push_delete(req, store, account, container, obj, archive)
+            elif await versioning.pop_delete(req, store, account, container, obj, archive):
+                return Response(status_code=204)
+        return await run_in_threadpool(_delete, req, account, container, obj)
+
+    def _delete(req: ApiRequest, account: str, container: str, obj: str):
+        state = store.object_state(account, container, obj)
+        if state.exists and expirer.expired(state.metadata):
+            # Like Swift's object server: the expired object is deleted now, but was
+            # already gone as far as the client is concerned.
+            bulk.remove_object(store, account, container, obj, state)
+        if not versioning.live(state):
+            raise NotFound(NOT_FOUND)
         if req.query.get("multipart-manifest") == "delete" and large.is_slo(state.metadata):
             lines = "\n".join(large.segment_paths(state) + [f"/{container}/{obj}"])
             req.body = lines.encode()

@@ -14,6 +14,7 @@ import calendar
 import hashlib
 import hmac
 import time
+from urllib.parse import quote
 
 from pocketstack.common.api.errors import Unauthorized
 
@@ -75,3 +76,20 @@ def verify(method: str, query, roots: list[str], obj: str, keys: list[str]) -> N
                 if hmac.compare_digest(expected, given):
                     return
     raise Unauthorized(DENIED)
+
+
+def disposition(query, obj: str, existing: str | None) -> str:
+    """``Content-Disposition`` of a TempURL GET: ``?inline``, ``?filename=``, the object's
+    own, or a download named after the object -- Swift's order of preference."""
+    filename = query.get("filename")
+    if "inline" in query:
+        return _disposition("inline", filename) if filename else "inline"
+    if filename:
+        return _disposition("attachment", filename)
+    if existing:
+        return existing
+    return _disposition("attachment", obj.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _disposition(kind: str, filename: str) -> str:
+    return f"{kind}; filename=\"{quote(filename, safe=' /')}\"; filename*=UTF-8''{quote(filename)}"
