@@ -227,7 +227,53 @@ def test_json_patch_media_type(api, demo_token):
     image = create(api, demo_token)
     r = patch(api, demo_token, image["id"], [], headers={"Content-Type": "application/json"})
     assert r.status_code == 415
-    assert r.headers["Accept-Patch"] == "application/openstack-images-v2.1-json-patch"
+    assert r.headers["Accept-Patch"] == ("application/openstack-images-v2.0-json-patch, "
+                                         "application/openstack-images-v2.1-json-patch")
+
+
+PATCH_V2_0 = {"Content-Type": "application/openstack-images-v2.0-json-patch"}
+
+
+def test_json_patch_v2_0_dialect(api, demo_token):
+    """The draft-04 form Tempest sends: the operation is the key holding the path."""
+    image = create(api, demo_token, foo="1")
+    r = patch(api, demo_token, image["id"], [
+        {"replace": "/name", "value": "renamed-v20"},
+        {"add": "/baz", "value": "3"},
+        {"replace": "/foo", "value": "one"},
+        {"replace": "/protected", "value": True},
+    ], headers=PATCH_V2_0)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["name"] == "renamed-v20" and body["baz"] == "3" and body["foo"] == "one" and body["protected"]
+    assert api.request("DELETE", f"{IMAGES}/{image['id']}", demo_token).status_code == 403
+    r = patch(api, demo_token, image["id"], [{"remove": "/baz"}, {"replace": "/protected", "value": False}],
+              headers=PATCH_V2_0)
+    assert r.status_code == 200 and "baz" not in r.json() and r.json()["protected"] is False
+    assert api.request("DELETE", f"{IMAGES}/{image['id']}", demo_token).status_code == 204
+
+
+@pytest.mark.parametrize("ops, status", [
+    ([{"add": "/foo", "value": "again"}], 409),       # v2.0 add never overwrites a property
+    ([{"add": "/name", "value": "x"}], 409),          # ... nor a base attribute
+    ([{"replace": "/missing", "value": "x"}], 409),
+    ([{"replace": "/status", "value": "active"}], 403),
+    ([{"op": "replace", "path": "/name", "value": "x"}], 400),  # the v2.1 form is not v2.0
+    ([{"add": "/x", "replace": "/y", "value": "x"}], 400),
+    ([{"replace": "name", "value": "x"}], 400),
+    ([{"replace": "/name"}], 400),
+])
+def test_json_patch_v2_0_rejects(api, demo_token, ops, status):
+    image = create(api, demo_token, foo="1")
+    r = patch(api, demo_token, image["id"], ops, headers=PATCH_V2_0)
+    assert r.status_code == status, r.text
+    assert api.request("GET", f"{IMAGES}/{image['id']}", demo_token).json() == image
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "PATCH"])
+def test_empty_image_id_is_not_found(api, demo_token, method):
+    r = api.request(method, f"{IMAGES}/", demo_token, headers={"Accept": "application/json", **PATCH})
+    assert r.status_code == 404 and r.json()["code"] == "404 Not Found"
 
 
 def test_owner_change_needs_admin(api, admin_token, demo_token, other):

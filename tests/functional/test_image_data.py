@@ -11,7 +11,7 @@ import pytest
 
 from conftest import unique
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import Conflict
+from pocketstack.common.api.errors import Conflict, Gone
 
 IMAGES = "/image/v2/images"
 OCTETS = {"Content-Type": "application/octet-stream"}
@@ -231,3 +231,24 @@ def test_manager_interface_for_other_services(api, demo_token):
     assert b"".join(chunks) == b"a" * 5 + b"b" * 5
     assert images.get_image(admin, image.id).checksum == hashlib.md5(b"a" * 10 + b"b" * 10).hexdigest()
     images.delete_image(admin, image.id)
+
+
+def test_discard_unfinished_snapshot(api, demo_token, active):
+    """Compute's crash recovery deletes its interrupted snapshot's image, and only that."""
+    images = manager(api)
+    server_id = str(uuid.uuid4())
+    queued = create(api, demo_token, instance_uuid=server_id, image_type="snapshot")
+    saving = create(api, demo_token, instance_uuid=server_id)
+    upload_in_progress = images.data.begin(RequestContext.admin(), saving["id"])
+    other_server = create(api, demo_token, instance_uuid=str(uuid.uuid4()))
+    assert not images.discard_unfinished_snapshot(other_server["id"], server_id)
+    assert not images.discard_unfinished_snapshot(active["id"], server_id)  # active: kept
+    assert not images.discard_unfinished_snapshot(str(uuid.uuid4()), server_id)
+    assert images.discard_unfinished_snapshot(queued["id"], server_id)
+    assert images.discard_unfinished_snapshot(saving["id"], server_id)
+    upload_in_progress.write(b"late bytes")
+    with pytest.raises(Gone):
+        images.data.finish(RequestContext.admin(), upload_in_progress)
+    for image in (queued, saving):
+        assert api.request("GET", f"{IMAGES}/{image['id']}", demo_token).status_code == 404
+    assert api.request("GET", f"{IMAGES}/{other_server['id']}", demo_token).json()["status"] == "queued"

@@ -82,6 +82,34 @@ def test_openstack_cli_image_workflow(cloud_proc, tmp_path):
     assert not (cloud_proc.data_dir / "images" / image["id"]).exists()
 
 
+def test_openstack_cli_metadefs(cloud_proc):
+    """``openstack image metadef …`` (openstacksdk's metadef proxy) end to end."""
+    os_ = cloud_proc.openstack
+    types = [t["Name"] for t in os_("image", "metadef", "resource", "type", "list", "-f", "json")]
+    assert "OS::Glance::Image" in types
+    ns = os_("image", "metadef", "namespace", "create", "--public", "--protected", "--display-name", "CLI NS",
+             "--description", "made by the CLI", "cli-ns", "-f", "json")
+    assert ns["namespace"] == "cli-ns" and ns["visibility"] == "public" and ns["protected"] is True
+    assert "cli-ns" in [n["namespace"] for n in os_("image", "metadef", "namespace", "list", "-f", "json")]
+    os_("image", "metadef", "resource", "type", "association", "create", "cli-ns", "OS::Glance::Image",
+        "-f", "json")
+    associations = os_("image", "metadef", "resource", "type", "association", "list", "cli-ns", "-f", "json")
+    assert [a["Name"] for a in associations] == ["OS::Glance::Image"]
+    prop = os_("image", "metadef", "property", "create", "--name", "hw_cpu_cores", "--title", "Cores",
+               "--type", "integer", "--schema", '{"minimum": 1}', "cli-ns", "-f", "json")
+    assert prop["name"] == "hw_cpu_cores" and prop["minimum"] == 1
+    assert [p["name"] for p in os_("image", "metadef", "property", "list", "cli-ns", "-f", "json")] == ["hw_cpu_cores"]
+    obj = os_("image", "metadef", "object", "create", "--namespace", "cli-ns", "cli-object", "-f", "json")
+    assert obj["name"] == "cli-object"
+    assert os_("image", "metadef", "object", "show", "cli-ns", "cli-object", "-f", "json")["name"] == "cli-object"
+    shown = os_("image", "metadef", "namespace", "show", "cli-ns", "-f", "json")
+    assert shown["display_name"] == "CLI NS" and shown["description"] == "made by the CLI"
+    denied = os_("image", "metadef", "namespace", "delete", "cli-ns", check=False)
+    assert denied.returncode != 0
+    os_("image", "metadef", "namespace", "set", "--unprotected", "cli-ns", parse=False)
+    os_("image", "metadef", "namespace", "delete", "cli-ns", parse=False)
+    assert "cli-ns" not in [n["namespace"] for n in os_("image", "metadef", "namespace", "list", "-f", "json")]
+
 def test_client_disconnect_kills_upload(cloud_proc):
     token = _token(cloud_proc)
     image = httpx.post(f"{cloud_proc.url}/image/v2/images", headers={"X-Auth-Token": token},

@@ -12,6 +12,12 @@ Compute (snapshots, booting) and volume (volumes from images) call the manager o
     image, chunks = images.open_data(context, image.id)      # iterate bytes (offset/length)
     images.members.add_member(context, image.id, project_id)  # share (shared images)
     images.delete_image(context, image.id)
+    images.discard_unfinished_snapshot(image_id, server_id)  # compute's crash recovery
+
+The metadata definitions catalog (metadefs) hangs off the manager too:
+``images.namespaces`` (namespaces, resource types and their associations) and
+``images.definitions`` (the objects, properties and tags inside a namespace);
+``images.tasks`` runs image tasks (import from a URL).
 
 ``context`` is a :class:`~pocketstack.common.api.context.RequestContext` (use
 ``RequestContext.admin()`` for the cloud's own work; an image's ``owner`` defaults to the
@@ -45,9 +51,12 @@ from pocketstack.image import models as m
 from pocketstack.image.data import ImageData
 from pocketstack.image.listing import ImageQuery
 from pocketstack.image.members import MemberManager
+from pocketstack.image.metadefs.definitions import DefinitionCatalog
+from pocketstack.image.metadefs.namespaces import NamespaceCatalog
 from pocketstack.image.records import ImageView, load_view, load_views
 from pocketstack.image.schemas import BASE_ATTRIBUTES
 from pocketstack.image.stores import Store
+from pocketstack.image.tasks import TaskManager
 
 MAX_TAGS = 128
 MAX_PROPERTIES = 128
@@ -60,6 +69,8 @@ class Change:
     op: str  # "add" | "replace" | "remove"
     name: str
     value: Any = None
+    # The v2.0 patch dialect's ``add`` may not overwrite what exists (409).
+    add_only_new: bool = False
 
 
 def bump(session: Session, image: ImageView, **values) -> None:
@@ -80,6 +91,9 @@ class ImageManager:
         self.store = store
         self.members = MemberManager(db)
         self.data = ImageData(db, store)
+        self.namespaces = NamespaceCatalog(db)
+        self.definitions = DefinitionCatalog(db)
+        self.tasks = TaskManager(db, self, store.node)
 
     # -- reading ---------------------------------------------------------------------
     def get_image(self, context: RequestContext, image_id: str) -> ImageView:
@@ -144,6 +158,9 @@ class ImageManager:
             props = dict(image.properties)
             tags: list[str] | None = None
             for change in changes:
+                if change.add_only_new and (change.name in attributes.WRITABLE_BASE or change.name == "tags"
+                                            or change.name in props):
+                    raise Conflict(f"Property {change.name} already present.")
                 if change.name == "tags":
                     if change.op == "remove":
                         raise Forbidden("Property tags may not be removed.")
@@ -263,6 +280,34 @@ class ImageManager:
         location = run_in_transaction(self.db, work)
         if location:
             self.store.delete(location)
+
+    def discard_unfinished_snapshot(self, image_id: str, instance_id: str) -> bool:
+        """Delete the snapshot image of ``instance_id`` if its data never arrived
+        (``queued``, ``saving`` or ``killed``); True if it was deleted.
+
+        For compute's crash recovery: a snapshot interrupted by a restart leaves its
+        image without data, and Nova deletes such an image rather than leave it queued.
+        An image that is active, protected, or not that instance's snapshot (its
+        ``instance_uuid`` property) is left alone.  An upload still running answers 410
+        and removes what it wrote, as with any delete.
+        """
+        def work(s: Session) -> tuple[bool, str | None]:
+            row = s.get(m.Image, image_id)
+            if row is None or row.status not in ("queued", "saving", "killed") or row.protected:
+                return False, None
+            owner = s.get(m.ImageProperty, (image_id, "instance_uuid"))
+            if owner is None or owner.value != instance_id:
+                return False, None
+            result = s.execute(sa.delete(m.Image).where(m.Image.id == image_id,
+                                                        m.Image.generation == row.generation))
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(f"image {image_id} changed while being discarded")
+            return True, row.location
+
+        deleted, location = run_in_transaction(self.db, work)
+        if location:
+            self.store.delete(location)
+        return deleted
 
     # -- data ------------------------------------------------------------------------
     def upload(self, context: RequestContext, image_id: str, chunks: Iterable[bytes]) -> ImageView:

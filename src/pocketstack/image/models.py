@@ -10,11 +10,12 @@ concurrent PATCHes, tag edits and state transitions from overwriting each other.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pocketstack.common.db.base import Base, utcnow
+from pocketstack.common.db.base import Base, JSONText, utcnow
 
 ID = sa.String(36)
 
@@ -75,3 +76,28 @@ class ImageMember(Base):
     status: Mapped[str] = mapped_column(sa.String(20), default="pending")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+
+class ImageTask(Base):
+    """An asynchronous image task (Glance's ``/v2/tasks``; only ``import`` from a URL)."""
+
+    __tablename__ = "image_task"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(30))
+    status: Mapped[str] = mapped_column(sa.String(30), index=True)
+    owner: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
+    input: Mapped[Any] = mapped_column(JSONText)
+    result: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    # The process that runs it: a restarted node resumes (pending) or fails (processing)
+    # only its own tasks.
+    node: Mapped[str] = mapped_column(sa.String(255))
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+
+# The metadefs catalog keeps its tables in its own module; import them so migrations see them.
+from pocketstack.image.metadefs import models as metadef_models  # noqa: E402,F401

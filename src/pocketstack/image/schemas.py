@@ -146,7 +146,47 @@ MEMBERS_SCHEMA = {
     "links": [{"rel": "describedby", "href": "{schema}"}],
 }
 
-DOCUMENTS = {"image": IMAGE_SCHEMA, "images": IMAGES_SCHEMA, "member": MEMBER_SCHEMA, "members": MEMBERS_SCHEMA}
+TASK_SCHEMA = {
+    "name": "task",
+    "properties": {
+        "id": {"type": "string", "description": "An identifier for the task", "pattern": UUID_PATTERN},
+        "type": {"type": "string", "description": "The type of task represented by this content",
+                 "enum": ["import", "api_image_import", "location_import"]},
+        "status": {"type": "string", "description": "The current status of this task",
+                   "enum": ["pending", "processing", "success", "failure"]},
+        "input": {"type": ["null", "object"], "description": "The parameters required by task, JSON blob"},
+        "result": {"type": ["null", "object"], "description": "The result of current task, JSON blob"},
+        "owner": {"type": "string", "description": "An identifier for the owner of this task"},
+        "message": {"type": "string", "description": "Human-readable informative message only included when "
+                                                     "appropriate (usually on failure)"},
+        "image_id": {"type": "string", "readOnly": True, "description": "Image associated with the task"},
+        "request_id": {"type": "string", "readOnly": True, "description": "Human-readable informative request-id"},
+        "user_id": {"type": "string", "readOnly": True, "description": "User associated with the task"},
+        "expires_at": {"type": ["null", "string"], "description": "Datetime when this resource would be "
+                                                                  "subject to removal"},
+        "created_at": {"type": "string", "description": "Datetime when this resource was created"},
+        "updated_at": {"type": "string", "description": "Datetime when this resource was updated"},
+        "self": {"type": "string"},
+        "schema": {"type": "string"},
+    },
+    "required": ["type", "input"],
+    "additionalProperties": False,
+}
+
+TASKS_SCHEMA = {
+    "name": "tasks",
+    "properties": {
+        "tasks": {"type": "array", "items": {k: v for k, v in TASK_SCHEMA.items() if k != "required"}},
+        "schema": {"type": "string"},
+        "first": {"type": "string"},
+        "next": {"type": "string"},
+    },
+    "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
+              {"rel": "describedby", "href": "{schema}"}],
+}
+
+DOCUMENTS = {"image": IMAGE_SCHEMA, "images": IMAGES_SCHEMA, "member": MEMBER_SCHEMA, "members": MEMBERS_SCHEMA,
+             "task": TASK_SCHEMA, "tasks": TASKS_SCHEMA}
 
 
 def _validation_schema(document: dict) -> dict:

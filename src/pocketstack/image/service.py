@@ -1,5 +1,5 @@
 """The Image service as the cloud runs it: the Glance v2 API under ``/image`` and, at
-start-up, recovery of uploads a previous run left half-done."""
+start-up, recovery of uploads and tasks a previous run left half-done."""
 
 from __future__ import annotations
 
@@ -36,3 +36,7 @@ class ImageService(Service):
 
     async def start(self) -> None:
         await asyncio.to_thread(self.manager.data.recover)
+        await asyncio.to_thread(self.manager.tasks.recover)
+
+    async def stop(self) -> None:
+        self.manager.tasks.stop()

@@ -1,9 +1,11 @@
-"""Version discovery (``/``, ``/versions``) and the schema documents (``/v2/schemas/*``)."""
+"""Version discovery (``/``, ``/versions``) and the schema documents (``/v2/schemas/*``,
+``/v2/schemas/metadefs/*``)."""
 
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.errors import NotFound
+from pocketstack.image.metadefs.schemas import DOCUMENTS as METADEF_DOCUMENTS
 from pocketstack.image.schemas import DOCUMENTS
 
 # Glance lists every minor version of v2 it speaks, newest (CURRENT) first.
@@ -29,6 +31,13 @@ def register(router: Router) -> None:
     @router.get("/v2/schemas/{name}")
     def schema(req: ApiRequest):
         document = DOCUMENTS.get(req.path_params["name"])
+        if document is None:
+            raise NotFound("The resource could not be found.")
+        return document
+
+    @router.get("/v2/schemas/metadefs/{name}")
+    def metadef_schema(req: ApiRequest):
+        document = METADEF_DOCUMENTS.get(req.path_params["name"])
         if document is None:
             raise NotFound("The resource could not be found.")
         return document

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.image import listing
 from pocketstack.image.api import patch, render
 from pocketstack.image.api.common import authorize_image
+from pocketstack.image.api.lists import list_links
 from pocketstack.image.manager import ImageManager
 
 VISIBILITY_RULES = {"public": "publicize_image", "community": "communitize_image"}
@@ -18,14 +17,6 @@ def _authorize_visibility(req: ApiRequest, visibility, target: dict) -> None:
     rule = VISIBILITY_RULES.get(visibility)
     if rule:
         req.authorize(rule, target)
-
-
-def _list_links(req: ApiRequest, images: list, limit: int | None) -> dict:
-    params = [(k, v) for k, v in req.query.multi_items() if k != "marker"]
-    links = {"first": "/v2/images" + (f"?{urlencode(params)}" if params else "")}
-    if images and limit and len(images) == limit:
-        links["next"] = "/v2/images?" + urlencode(params + [("marker", images[-1].id)])
-    return links
 
 
 def register(router: Router, manager: ImageManager) -> None:
@@ -48,11 +39,19 @@ def register(router: Router, manager: ImageManager) -> None:
         query = listing.parse(req.query)
         images = manager.list_images(req.context, query)
         return {"images": [render.image(i) for i in images], "schema": "/v2/schemas/images",
-                **_list_links(req, images, query.paging.limit)}
+                **list_links(req, "/v2/images", len(images), query.paging.limit, images[-1].id if images else None)}
 
     @router.get("/v2/images/{image_id}")
     def show_image(req: ApiRequest):
         return render.image(authorize_image(req, manager, "get_image"))
+
+    # An empty image id (``/v2/images/``) names no image: 404 as in Glance, rather than
+    # the router's slash redirect to the image list (or 405 for other methods).
+    @router.get("/v2/images/")
+    @router.patch("/v2/images/")
+    @router.delete("/v2/images/")
+    def empty_image_id(req: ApiRequest):
+        raise NotFound("No image found with ID ''")
 
     @router.patch("/v2/images/{image_id}")
     def update_image(req: ApiRequest):

@@ -1,0 +1,74 @@
+"""``/v2/tasks``: create, list and show image tasks.
+
+Glance puts the whole tasks API behind ``tasks_api_access`` (admin by default) before
+the per-operation rules; a task is visible to its owner's project and to admin.
+"""
+
+from __future__ import annotations
+
+from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.errors import BadRequest, Forbidden
+from pocketstack.image.api.lists import list_links, list_paging
+from pocketstack.image.api.render import isotime
+from pocketstack.image.manager import ImageManager
+from pocketstack.image.tasks import STATUSES, TYPES, TaskView
+
+SORT_KEYS = ("created_at", "updated_at", "id", "type", "status")
+READ_ONLY = ("id", "status", "owner", "result", "message", "created_at", "updated_at", "expires_at", "self",
+             "schema", "image_id", "request_id", "user_id")
+
+
+def render(view: TaskView, *, full: bool = True) -> dict:
+    body = {"id": view.id, "type": view.type, "status": view.status, "owner": view.owner,
+            "created_at": isotime(view.created_at), "updated_at": isotime(view.updated_at),
+            "self": f"/v2/tasks/{view.id}", "schema": "/v2/schemas/task"}
+    if view.expires_at:
+        body["expires_at"] = isotime(view.expires_at)
+    if full:  # lists leave out the blobs, as Glance's
+        body.update(input=view.input, result=view.result, message=view.message)
+    return body
+
+
+def _authorize(req: ApiRequest, rule: str) -> None:
+    target = {"project_id": req.context.project_id}
+    req.authorize("tasks_api_access", target)
+    req.authorize(rule, target)
+
+
+def register(router: Router, manager: ImageManager) -> None:
+    tasks = manager.tasks
+
+    @router.post("/v2/tasks")
+    def create_task(req: ApiRequest):
+        _authorize(req, "add_task")
+        body = req.json()
+        if not isinstance(body, dict):
+            raise BadRequest("Body expected in request: a JSON object.")
+        for key in READ_ONLY:
+            if key in body:
+                raise Forbidden(f"Attribute '{key}' is read-only.")
+        for key in ("type", "input"):
+            if key not in body:
+                raise BadRequest(f"'{key}' is a required property")
+        task = tasks.create_task(req.context, body["type"], body["input"])
+        return json_response(render(task), status=201, headers={"Location": f"{req.service_url}/v2/tasks/{task.id}"})
+
+    @router.get("/v2/tasks")
+    def list_tasks(req: ApiRequest):
+        _authorize(req, "get_tasks")
+        paging = list_paging(req, SORT_KEYS)
+        filters = {}
+        for key, allowed in (("type", TYPES), ("status", STATUSES)):
+            value = req.query.get(key)
+            if value is not None:
+                if value not in allowed:
+                    raise BadRequest(f"Invalid {key} value: {value}")
+                filters[key] = value
+        views = tasks.list_tasks(req.context, paging, filters)
+        return {"tasks": [render(v, full=False) for v in views], "schema": "/v2/schemas/tasks",
+                **list_links(req, "/v2/tasks", len(views), paging.limit, views[-1].id if views else None)}
+
+    @router.get("/v2/tasks/{task_id}")
+    def show_task(req: ApiRequest):
+        _authorize(req, "get_task")
+        return render(tasks.get_task(req.context, req.path_params["task_id"]))
