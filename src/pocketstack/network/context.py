@@ -30,7 +30,7 @@ class Env:
 
     db: Database
     driver: DatapathDriver
-    segments: SegmentConfig = field(default_factory=SegmentConfig)
+    segments: SegmentConfig
 
 
 @dataclass

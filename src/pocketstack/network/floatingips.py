@@ -14,6 +14,7 @@ import uuid
 import sqlalchemy as sa
 
 from pocketstack.common.api.errors import ApiError
+from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.network import errors, ipam, ports, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
@@ -115,9 +116,25 @@ def update(w: Work, fip_id: str, attrs: dict, revision: int | None = None) -> Fl
 
 
 def delete(w: Work, fip_id: str) -> None:
-    fip = store.fetch(w.s, FloatingIp, w.ctx, fip_id)
+    remove(w, store.fetch(w.s, FloatingIp, w.ctx, fip_id))
+
+
+def delete_disassociated(w: Work, network_id: str) -> None:
+    """Delete the floating IPs of external network ``network_id`` that are not associated
+    (Neutron does this before deleting the network; associated ones keep it in use)."""
+    for fip in list(w.s.scalars(sa.select(FloatingIp).where(FloatingIp.floating_network_id == network_id,
+                                                            FloatingIp.port_id.is_(None)))):
+        remove(w, fip)
+
+
+def remove(w: Work, fip: FloatingIp) -> None:
+    """Delete ``fip`` (already authorised) and its port; an association committed since
+    it was read makes the transaction re-run (compare-and-swap on the revision)."""
     rendered = views.render_one(w.s, fip)
-    w.s.execute(sa.delete(FloatingIp).where(FloatingIp.id == fip.id))
+    deleted = w.s.execute(sa.delete(FloatingIp).where(FloatingIp.id == fip.id,
+                                                      FloatingIp.revision_number == fip.revision_number))
+    if deleted.rowcount != 1:
+        raise ConcurrentUpdate(f"floating IP {fip.id} changed while being deleted")
     port = w.s.get(Port, fip.floating_port_id)
     if port is not None:
         ports.remove(w, port)

@@ -51,6 +51,11 @@ class NetworkManager(InstanceNetworking):
         _, module = COLLECTIONS[collection]
         return transact(self.env, ctx, lambda w: views.render_one(w.s, module.create(w, attrs)))
 
+    def create_many(self, ctx: RequestContext, collection: str, items: list[dict]) -> list[dict]:
+        """Bulk create: every item or none (one transaction), like Neutron's native bulk."""
+        _, module = COLLECTIONS[collection]
+        return transact(self.env, ctx, lambda w: [views.render_one(w.s, module.create(w, attrs)) for attrs in items])
+
     def update(self, ctx: RequestContext, collection: str, resource_id: str, attrs: dict,
                revision: int | None = None) -> dict:
         _, module = COLLECTIONS[collection]

@@ -1,4 +1,5 @@
-"""Networks: create with a provider segment, update, delete when nothing uses them."""
+"""Networks: create with a provider segment, update, delete when nothing uses them
+(an external network takes its unassociated floating IPs with it, as in Neutron)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db.cas import ConcurrentUpdate
-from pocketstack.network import errors, quota, segments, store, views
+from pocketstack.network import errors, floatingips, quota, segments, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import Network, Port, Segment, Subnet, Tag
 from pocketstack.network.subnets import delete_subnet_rows
@@ -26,12 +27,12 @@ def create(w: Work, attrs: dict) -> Network:
             raise errors.invalid_input("provider:network_type is required with provider attributes")
         network_type = w.env.segments.tenant_network_type
     if network_type == "vlan" and not physnet:
-        physnet = next(iter(w.env.segments.vlan_ranges), None)
+        physnet = next((name for name, ranges in w.env.segments.vlan_ranges.items() if ranges), None)
     segments.validate(w.env.segments, network_type, physnet, seg_id)
     row = Network(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
                   admin_state_up=attrs.get("admin_state_up", True), shared=attrs.get("shared", False),
                   external=attrs.get("router:external", False), is_default=attrs.get("is_default", False),
-                  mtu=attrs.get("mtu") or (1450 if network_type == "vxlan" else 1500),
+                  mtu=attrs.get("mtu") or w.env.segments.default_mtu(network_type),
                   port_security_enabled=attrs.get("port_security_enabled", True),
                   network_type=network_type, physical_network=physnet)
     w.s.add(row)
@@ -61,6 +62,8 @@ def update(w: Work, network_id: str, attrs: dict, revision: int | None = None) -
 
 def delete(w: Work, network_id: str) -> None:
     row = store.fetch(w.s, Network, w.ctx, network_id)
+    if row.external:
+        floatingips.delete_disassociated(w, row.id)
     in_use = w.s.scalar(sa.select(sa.func.count()).select_from(Port).where(Port.network_id == row.id))
     if in_use:
         raise _in_use(row.id)

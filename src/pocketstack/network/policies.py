@@ -1,8 +1,9 @@
 """Default RBAC rules for the Networking API, after Neutron's defaults.
 
 Admins do anything; project members create, change and delete their project's
-resources; readers only read; shared (and external) networks, their subnets and shared
-subnet pools are visible to every project.  Operator-only attributes (provider
+resources; readers only read; shared and external networks, the subnets of shared
+networks and shared subnet pools are visible to every project (the subnets of a
+non-shared external network are not, as in Neutron).  Operator-only attributes (provider
 segments, sharing, external flag, port bindings, chosen floating IP addresses) have
 their own ``<action>_<resource>:<attribute>`` rules, as in Neutron.
 """
@@ -20,7 +21,7 @@ for _resource in ("network", "subnet", "subnetpool", "port", "router", "floating
         DEFAULTS[f"{_action}_{_resource}"] = WRITE
 DEFAULTS.update({
     "get_network": SHARED_READ,
-    # Which subnets a caller sees (its own, and those of shared or external networks) is
+    # Which subnets a caller sees (its own, its networks' and shared networks') is
     # decided by the query; the rule only asks for the reader role.
     "get_subnet": "rule:admin_api or role:reader",
     "get_subnetpool": SHARED_READ,

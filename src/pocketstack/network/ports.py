@@ -18,7 +18,9 @@ UPDATABLE = {"name", "description", "admin_state_up", "device_id", "device_owner
 _COLUMNS = {"binding:host_id": "binding_host_id", "binding:vnic_type": "binding_vnic_type",
             "binding:profile": "binding_profile"}
 # Ports the network service owns itself: no security groups, not deletable via /ports.
-ROUTER_OWNERS = ("network:router_interface", "network:router_gateway", "network:floatingip")
+ROUTER_INTERFACE = "network:router_interface"
+ROUTER_GATEWAY = "network:router_gateway"
+ROUTER_OWNERS = (ROUTER_INTERFACE, ROUTER_GATEWAY, "network:floatingip")
 MAC_ATTEMPTS = 16
 
 

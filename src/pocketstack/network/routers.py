@@ -17,8 +17,8 @@ from pocketstack.network import errors, ports, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
 
-INTERFACE = "network:router_interface"
-GATEWAY = "network:router_gateway"
+INTERFACE = ports.ROUTER_INTERFACE
+GATEWAY = ports.ROUTER_GATEWAY
 UPDATABLE = {"name", "description", "admin_state_up", "external_gateway_info", "routes"}
 
 

@@ -74,10 +74,16 @@ def default_group(w: Work, project_id: str) -> SecurityGroup:
     return w.s.get(SecurityGroup, existing.security_group_id)
 
 
+def _check_name(attrs: dict) -> None:
+    """Neutron's ``name_not_default`` validator: no API call may name a group ``default``
+    (any case); only the service creates the project's default group."""
+    if str(attrs.get("name") or "").lower() == "default":
+        raise errors.conflict("Default security group already exists.", "SecurityGroupDefaultAlreadyExists")
+
+
 def create(w: Work, attrs: dict) -> SecurityGroup:
     project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
-    if attrs.get("name") == "default":
-        raise errors.conflict("Default security group already exists.", "SecurityGroupDefaultAlreadyExists")
+    _check_name(attrs)
     default_group(w, project_id)
     group = _new_group(w, project_id, attrs.get("name") or "", attrs.get("description") or "",
                        attrs.get("stateful", True), default_rules=False)
@@ -88,7 +94,8 @@ def create(w: Work, attrs: dict) -> SecurityGroup:
 def update(w: Work, group_id: str, attrs: dict, revision: int | None = None) -> SecurityGroup:
     group = store.fetch(w.s, SecurityGroup, w.ctx, group_id)
     store.check_updatable(attrs, UPDATABLE)
-    if group.name == "default" and attrs.get("name", "default") != "default":
+    _check_name(attrs)
+    if group.name == "default" and "name" in attrs:
         raise errors.conflict("Updating default security group not allowed.", "SecurityGroupCannotUpdateDefault")
     store.update_row(w.s, group, attrs, revision)
     _emit(w, group)
@@ -124,24 +131,47 @@ def _protocol(value) -> str | None:
                              "SecurityGroupRuleInvalidProtocol")
 
 
+def _port_value(value) -> int | None:
+    """A port bound as Neutron converts it: None, or an integer 0-65535 (else 400)."""
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if not 0 <= number <= 65535 or isinstance(value, bool):
+        raise errors.bad_request(f"Invalid value for port {value}", "SecurityGroupInvalidPortValue")
+    return number
+
+
 def _port_range(protocol: str | None, lo, hi) -> tuple[int | None, int | None]:
+    """Neutron's checks, in Neutron's order, so each bad rule gets Neutron's message."""
+    lo, hi = _port_value(lo), _port_value(hi)
     if lo is None and hi is None:
         return None, None
-    if protocol in _ICMP_PROTOCOLS:
-        for name, value in (("type", lo), ("code", hi)):
-            if value is not None and not 0 <= int(value) <= 255:
-                raise errors.bad_request(f"Invalid value for ICMP {name} (port_range_min/max): {value}.",
-                                         "SecurityGroupInvalidIcmpValue")
+    if protocol is None:
+        raise errors.bad_request("Must also specify protocol if port range is given.",
+                                 "SecurityGroupProtocolRequiredWithPorts")
+    if protocol in _PORT_PROTOCOLS:
+        if lo == 0 or hi == 0:
+            raise errors.bad_request("Invalid value for port 0", "SecurityGroupInvalidPortValue")
+        if lo is None or hi is None or lo > hi:
+            raise errors.bad_request("For TCP/UDP protocols, port_range_min must be <= port_range_max",
+                                     "SecurityGroupInvalidPortRange")
         return lo, hi
-    if protocol not in _PORT_PROTOCOLS:
-        raise errors.bad_request("Invalid protocol for port range, only supported for TCP, UDP, UDPLITE, SCTP "
-                                 "and DCCP", "SecurityGroupInvalidProtocolForPortRange")
-    lo = lo if lo is not None else hi
-    hi = hi if hi is not None else lo
-    if not (1 <= int(lo) <= 65535 and 1 <= int(hi) <= 65535) or int(lo) > int(hi):
-        raise errors.bad_request("For TCP/UDP protocols, port_range_min must be <= port_range_max",
-                                 "SecurityGroupInvalidPortRange")
-    return int(lo), int(hi)
+    if protocol in _ICMP_PROTOCOLS:
+        for name, attr, value in (("type", "port_range_min", lo), ("code", "port_range_max", hi)):
+            if value is not None and not 0 <= value <= 255:
+                raise errors.bad_request(f"Invalid value for ICMP {name} ({attr}) {value}. It must be 0 to 255.",
+                                         "SecurityGroupInvalidIcmpValue")
+        if lo is None:
+            raise errors.bad_request(f"ICMP code (port-range-max) {hi} is provided but ICMP type (port-range-min) "
+                                     "is missing.", "SecurityGroupMissingIcmpType")
+        return lo, hi
+    if lo != hi:
+        raise errors.bad_request(f"Invalid protocol {protocol} for port range, only supported for TCP, UDP, "
+                                 "UDPLITE, SCTP and DCCP.", "SecurityGroupInvalidProtocolForPortRange")
+    return lo, hi
 
 
 def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:

@@ -7,7 +7,7 @@ free candidate from the configured ranges, exhaustion detected by counting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,17 +17,63 @@ from pocketstack.network import errors, ipam
 from pocketstack.network.models import Segment
 
 NETWORK_TYPES = ("flat", "vlan", "vxlan", "local")
+# Bytes of VXLAN encapsulation over IPv4 (Neutron subtracts it from the physical MTU).
+VXLAN_OVERHEAD = 50
 
 
 @dataclass
 class SegmentConfig:
-    """What ML2 reads from ``network_vlan_ranges``, ``vni_ranges`` and ``flat_networks``."""
+    """What ML2 reads from ``network_vlan_ranges``, ``vni_ranges``, ``flat_networks``,
+    ``tenant_network_types`` and ``global_physnet_mtu`` (Settings ``network_*``)."""
 
-    vlan_ranges: dict[str, list[ipam.Range]] = field(default_factory=lambda: {"physnet1": [(1000, 2999)]})
-    vxlan_ranges: list[ipam.Range] = field(default_factory=lambda: [(1, 65535)])
-    flat_networks: tuple[str, ...] = ("public", "physnet1")
+    vlan_ranges: dict[str, list[ipam.Range]]
+    vxlan_ranges: list[ipam.Range]
+    # Physical networks a flat network may use; "*" allows any.
+    flat_networks: tuple[str, ...]
     # The type a project's own network gets (ML2's tenant_network_types[0]).
-    tenant_network_type: str = "vxlan"
+    tenant_network_type: str
+    physnet_mtu: int
+
+    @classmethod
+    def from_settings(cls, settings) -> SegmentConfig:
+        """Parse the ``network_*`` settings; a malformed value fails at start-up."""
+        vlan: dict[str, list[ipam.Range]] = {}
+        for item in _items(settings.network_vlan_ranges):
+            physnet, _, bounds = item.partition(":")
+            vlan.setdefault(physnet, [])
+            if bounds:
+                vlan[physnet].append(_range("network_vlan_ranges", bounds, 1, 4094))
+        vni = [_range("network_vni_ranges", item, 1, 2 ** 24 - 1) for item in _items(settings.network_vni_ranges)]
+        config = cls(vlan_ranges=vlan, vxlan_ranges=vni, flat_networks=tuple(_items(settings.network_flat_networks)),
+                     tenant_network_type=settings.network_tenant_network_type,
+                     physnet_mtu=settings.network_physnet_mtu)
+        if config.tenant_network_type not in NETWORK_TYPES or config.tenant_network_type == "flat":
+            raise ValueError(f"setting 'network_tenant_network_type': {config.tenant_network_type!r} is not one of "
+                             "vlan, vxlan, local")
+        if config.tenant_network_type == "vlan" and not any(vlan.values()):
+            raise ValueError("setting 'network_tenant_network_type' is vlan but network_vlan_ranges has no range")
+        return config
+
+    def flat_allowed(self, physnet: str | None) -> bool:
+        return bool(physnet) and ("*" in self.flat_networks or physnet in self.flat_networks)
+
+    def default_mtu(self, network_type: str) -> int:
+        """Neutron's MTU for a new network: the physical MTU less the VXLAN overhead."""
+        return self.physnet_mtu - VXLAN_OVERHEAD if network_type == "vxlan" else self.physnet_mtu
+
+
+def _items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _range(setting: str, text: str, lowest: int, highest: int) -> ipam.Range:
+    try:
+        lo, hi = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise ValueError(f"setting {setting!r}: {text!r} is not min:max") from None
+    if not lowest <= lo <= hi <= highest:
+        raise ValueError(f"setting {setting!r}: {text!r} is outside {lowest}:{highest} or reversed")
+    return lo, hi
 
 
 def _in_use(network_type: str, physnet: str, seg_id: int | None) -> ApiError:
@@ -48,7 +94,7 @@ def validate(config: SegmentConfig, network_type: str, physnet: str | None, seg_
         raise errors.invalid_input(f"provider:physical_network specified for {network_type} network")
     if network_type in ("flat", "local") and seg_id is not None:
         raise errors.invalid_input(f"segmentation_id specified for {network_type} network")
-    if network_type == "flat" and physnet not in config.flat_networks:
+    if network_type == "flat" and not config.flat_allowed(physnet):
         raise errors.invalid_input(f"physical_network '{physnet}' unknown for flat provider network")
     if network_type == "vlan":
         if physnet not in config.vlan_ranges:

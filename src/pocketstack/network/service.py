@@ -16,6 +16,7 @@ from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.errors import neutron_type
 from pocketstack.network.manager import NetworkManager
 from pocketstack.network.policies import DEFAULTS
+from pocketstack.network.segments import SegmentConfig
 
 LOG = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ class NetworkService(Service):
     def __init__(self, cloud):
         super().__init__(cloud)
         self.driver = NoopDriver()
-        self.manager = NetworkManager(Env(db=cloud.db, driver=self.driver))
+        self.manager = NetworkManager(Env(db=cloud.db, driver=self.driver,
+                                           segments=SegmentConfig.from_settings(cloud.settings)))
 
     def app(self):
         cloud = self.cloud

@@ -1,7 +1,8 @@
 """Reading and changing rows the way every Neutron resource does.
 
-* visibility: admins see everything; others see their project's rows and, for
-  networks/subnets/subnet pools, shared (or external) ones — an invisible row is a 404;
+* visibility: admins see everything; others see their project's rows, shared and
+  external networks, subnets of shared networks (and of their own networks) and shared
+  subnet pools — an invisible row is a 404;
 * list queries: filters on any attribute, ``tags``/``tags-any``/``not-tags``/
   ``not-tags-any``, ``sort_key``/``sort_dir`` and ``limit``/``marker`` paging;
 * updates: compare-and-swap on ``revision_number`` (the standard attribute doubles as
@@ -53,7 +54,9 @@ def visible_clause(model, ctx: RequestContext):
     if model is SubnetPool:
         return sa.or_(own, SubnetPool.shared.is_(True))
     if model is Subnet:
-        public = sa.select(Network.id).where(sa.or_(Network.shared.is_(True), Network.external.is_(True)))
+        # Neutron's get_subnet: the subnet's or the network's owner, or a shared network.
+        # An external network is visible to all, but its subnets are not unless shared.
+        public = sa.select(Network.id).where(sa.or_(Network.shared.is_(True), Network.project_id == ctx.project_id))
         return sa.or_(own, Subnet.network_id.in_(public))
     return own
 

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db.cas import cas_update
-from pocketstack.network import errors, ipam, quota, store
+from pocketstack.network import errors, ipam, ports, quota, store, views
 from pocketstack.network.context import Work
-from pocketstack.network.models import IpAllocation, Network, Subnet, SubnetPool, Tag
+from pocketstack.network.models import IpAllocation, Network, Port, Subnet, SubnetPool, Tag
 
 IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
 UPDATABLE = {"name", "description", "gateway_ip", "allocation_pools", "dns_nameservers", "host_routes",
@@ -217,14 +217,28 @@ def update(w: Work, subnet_id: str, attrs: dict, revision: int | None = None) ->
 
 def delete(w: Work, subnet_id: str) -> None:
     row = store.fetch(w.s, Subnet, w.ctx, subnet_id)
-    in_use = w.s.scalar(sa.select(sa.func.count()).select_from(IpAllocation).where(IpAllocation.subnet_id == row.id))
-    if in_use:
+    users = list(w.s.execute(sa.select(Port.id, Port.device_owner).join(IpAllocation, IpAllocation.port_id == Port.id)
+                             .where(IpAllocation.subnet_id == row.id)))
+    if users and ipam.is_auto_address_subnet(row):
+        _remove_auto_addresses(w, row, users)
+    elif users:
         raise _in_use(row.id)
     try:
         delete_subnet_rows(w, row)
         w.s.flush()
     except sa_exc.IntegrityError:
         raise _in_use(row.id) from None
+
+
+def _remove_auto_addresses(w: Work, row: Subnet, users: list) -> None:
+    """As Neutron does for a SLAAC / DHCPv6-stateless subnet: the addresses derived on
+    ports go with the subnet (the ports stay); a router interface keeps it in use."""
+    if any(owner == ports.ROUTER_INTERFACE for _, owner in users):
+        raise _in_use(row.id)
+    w.s.execute(sa.delete(IpAllocation).where(IpAllocation.subnet_id == row.id))
+    for port in list(w.s.scalars(sa.select(Port).where(Port.id.in_({port_id for port_id, _ in users})))):
+        store.bump(w.s, port)
+        w.emit("port_updated", views.render_one(w.s, port))
 
 
 def delete_subnet_rows(w: Work, row: Subnet) -> None:

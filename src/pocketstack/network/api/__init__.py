@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import Router
-from pocketstack.network.api import discovery, resources, subresources
+from pocketstack.network.api import agents, discovery, resources, subresources
 from pocketstack.network.manager import NetworkManager
 
 
 def build_router(manager: NetworkManager) -> Router:
     router = Router()
     discovery.register(router)
+    agents.register(router)
     # Sub-resource routes first: "/routers/{id}/add_router_interface" must not be taken
     # for a resource id.
     subresources.register(router, manager)

@@ -1,16 +1,17 @@
 """CRUD for every top-level Neutron resource, registered from one table.
 
 Networks, subnets, subnet pools, ports, routers, floating IPs and security groups all
-answer the same five routes in the same way; only their names, policy targets and
-body schemas differ.
+answer the same five routes in the same way (create also in bulk: a list under the
+plural key); only their names, policy targets and body schemas differ.
 """
 
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.validation import validate
+from pocketstack.network import errors
 from pocketstack.network.api import present
-from pocketstack.network.api.schemas import SCHEMAS
+from pocketstack.network.api.schemas import SCHEMAS, bulk_schema
 from pocketstack.network.manager import NetworkManager
 
 # collection URL segment -> (member key, plural key)
@@ -37,10 +38,23 @@ def _attribute_rules(req: ApiRequest, action: str, member: str, attrs: dict, tar
 def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: dict) -> dict:
     target = dict(attrs)
     target["project_id"] = attrs.get("project_id") or attrs.get("tenant_id") or req.context.project_id
+    if not target["project_id"]:
+        # A system- or domain-scoped token has no project to own the resource.
+        raise errors.bad_request("Running without keystone AuthN requires that tenant_id is specified",
+                                 "HTTPBadRequest")
     if member in ("subnet", "port") and attrs.get("network_id"):
         network = manager.get(req.context, "networks", attrs["network_id"])
         target["network:project_id"] = network["project_id"]
     return target
+
+
+def _authorized(req: ApiRequest, manager: NetworkManager, member: str, body) -> dict:
+    """The validated attributes of one ``{member: {...}}`` create body, once policy allows them."""
+    attrs = dict(validate(body, SCHEMAS[(member, True)])[member])
+    target = create_target(req, manager, member, attrs)
+    req.authorize(f"create_{member}", target)
+    _attribute_rules(req, "create", member, attrs, target)
+    return attrs
 
 
 def register(router: Router, manager: NetworkManager) -> None:
@@ -64,11 +78,14 @@ def _register_one(router: Router, manager: NetworkManager, collection: str, memb
         return present.one(req, member, item)
 
     def create_resource(req: ApiRequest):
-        attrs = dict(validate(req.json(), SCHEMAS[(member, True)])[member])
-        target = create_target(req, manager, member, attrs)
-        req.authorize(f"create_{member}", target)
-        _attribute_rules(req, "create", member, attrs, target)
-        item = manager.create(req.context, collection, attrs)
+        body = req.json()
+        if isinstance(body, dict) and plural in body and member not in body:
+            # Bulk create: {"networks": [{...}, …]} → 201 {"networks": [...]}, all or nothing.
+            items = validate(body, bulk_schema(plural))[plural]
+            attrs = [_authorized(req, manager, member, {member: item}) for item in items]
+            created = manager.create_many(req.context, collection, attrs)
+            return json_response({plural: [present.one(req, member, item)[member] for item in created]}, status=201)
+        item = manager.create(req.context, collection, _authorized(req, manager, member, body))
         return json_response(present.one(req, member, item), status=201)
 
     def update_resource(req: ApiRequest):

@@ -77,6 +77,13 @@ def body_schema(member: str, create: bool) -> dict:
     return {"type": "object", "required": [member], "properties": {member: inner}}
 
 
+def bulk_schema(plural: str) -> dict:
+    """The envelope of a bulk create: a non-empty list under the plural key (each item is
+    then validated against the member's create schema)."""
+    return {"type": "object", "required": [plural], "properties": {plural: {
+        "type": "array", "minItems": 1, "items": {"type": "object"}}}}
+
+
 SCHEMAS = {(member, create): body_schema(member, create) for member in ATTRIBUTES for create in (True, False)}
 TAGS_BODY = {"type": "object", "required": ["tags"], "properties": {"tags": TAGS}}
 INTERFACE_BODY = {"type": "object", "properties": {"subnet_id": ID, "port_id": ID}}

@@ -1,0 +1,59 @@
+"""The network_* settings (ML2's segment options) parsed from TOML and the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from pocketstack.common.config import load
+from pocketstack.network.segments import SegmentConfig
+
+
+def test_defaults_are_neutrons_devstack_layout():
+    config = SegmentConfig.from_settings(load(environ={}))
+    assert config.vlan_ranges == {"physnet1": [(1000, 2999)]}
+    assert config.vxlan_ranges == [(1, 65535)]
+    assert config.flat_networks == ("public", "physnet1")
+    assert config.tenant_network_type == "vxlan"
+    assert (config.default_mtu("vxlan"), config.default_mtu("vlan"), config.default_mtu("flat")) == (1450, 1500, 1500)
+
+
+def test_toml_file(tmp_path):
+    path = tmp_path / "pocketstack.toml"
+    path.write_text('network_vlan_ranges = "physnet1:10:20, physnet2, physnet1:30:40"\n'
+                    'network_vni_ranges = "100:199,500:500"\n'
+                    'network_flat_networks = "*"\n'
+                    'network_tenant_network_type = "vlan"\n'
+                    'network_physnet_mtu = 9000\n')
+    config = SegmentConfig.from_settings(load(path, environ={}))
+    assert config.vlan_ranges == {"physnet1": [(10, 20), (30, 40)], "physnet2": []}
+    assert config.vxlan_ranges == [(100, 199), (500, 500)]
+    assert config.flat_allowed("anything") and not config.flat_allowed(None)
+    assert config.tenant_network_type == "vlan"
+    assert config.default_mtu("vxlan") == 8950
+
+
+def test_environment_overrides():
+    config = SegmentConfig.from_settings(load(environ={"POCKETSTACK_NETWORK_VNI_RANGES": "7:9",
+                                                       "POCKETSTACK_NETWORK_FLAT_NETWORKS": "ext"}))
+    assert config.vxlan_ranges == [(7, 9)]
+    assert config.flat_allowed("ext") and not config.flat_allowed("public")
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("NETWORK_VLAN_RANGES", "physnet1:0:10", "outside 1:4094"),
+    ("NETWORK_VLAN_RANGES", "physnet1:20:10", "reversed"),
+    ("NETWORK_VLAN_RANGES", "physnet1:a:b", "is not min:max"),
+    ("NETWORK_VNI_RANGES", "1:16777216", "outside 1:16777215"),
+    ("NETWORK_VNI_RANGES", "5", "is not min:max"),
+    ("NETWORK_TENANT_NETWORK_TYPE", "flat", "is not one of"),
+    ("NETWORK_TENANT_NETWORK_TYPE", "gre", "is not one of"),
+])
+def test_malformed_values_fail_at_start(name, value, message):
+    with pytest.raises(ValueError, match=message):
+        SegmentConfig.from_settings(load(environ={f"POCKETSTACK_{name}": value}))
+
+
+def test_vlan_tenant_networks_need_a_range():
+    with pytest.raises(ValueError, match="no range"):
+        SegmentConfig.from_settings(load(environ={"POCKETSTACK_NETWORK_TENANT_NETWORK_TYPE": "vlan",
+                                                  "POCKETSTACK_NETWORK_VLAN_RANGES": "physnet1"}))
