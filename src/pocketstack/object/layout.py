@@ -12,6 +12,7 @@ suffix directory at a time.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,13 +112,20 @@ class Cluster:
     def read_candidates(self, kind: str, account: str, container: str | None = None,
                         obj: str | None = None) -> list[Location]:
         """Primaries first, then every handoff, skipping absent devices."""
+        primaries, handoffs = self.read_locations(kind, account, container, obj)
+        return primaries + list(handoffs)
+
+    def read_locations(self, kind: str, account: str, container: str | None = None,
+                       obj: str | None = None) -> tuple[list[Location], Iterator[Location]]:
+        """The available primaries, and the available handoffs as a lazy iterator (a
+        read that finds the item on a primary never computes them)."""
         ring = self.rings[kind]
         part, nodes = ring.get_nodes(account, container, obj)
         name_hash = self.name_hash(account, container, obj)
-        found = [self.location(n, part, name_hash, kind) for n in nodes if self.device_available(n)]
-        found += [self.location(h, part, name_hash, kind, handoff=True)
-                  for h in ring.get_more_nodes(part) if self.device_available(h)]
-        return found
+        primaries = [self.location(n, part, name_hash, kind) for n in nodes if self.device_available(n)]
+        handoffs = (self.location(h, part, name_hash, kind, handoff=True)
+                    for h in ring.get_more_nodes(part) if self.device_available(h))
+        return primaries, handoffs
 
     def local_devices(self) -> list[Path]:
         """Every device directory here, also ones no ring uses any more (to be drained)."""

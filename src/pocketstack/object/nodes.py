@@ -214,10 +214,14 @@ class Nodes:
     def client_for(self, location: Location, account: str, container: str, obj: str) -> NodeClient:
         if location.node is None:
             return _LOCAL
+        return HttpNode(self.http(), account, container, obj)
+
+    def http(self) -> httpx.Client:
+        """The connection pool to the storage nodes (also for their databases, ``remotedb``)."""
         with self._lock:
             if self._http is None:
                 self._http = httpx.Client(timeout=TIMEOUT, limits=httpx.Limits(max_connections=256))
-        return HttpNode(self._http, account, container, obj)
+            return self._http
 
     def close(self) -> None:
         with self._lock:

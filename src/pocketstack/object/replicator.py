@@ -14,7 +14,6 @@ Blocking: call :meth:`Replicator.run_once` from a thread or a test.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -151,17 +150,8 @@ def _sync_db(broker_cls, name_hash: str, copies: list[Path], targets: list[Path]
                 info = source.info()
                 if info is None:
                     continue
-                dest.initialize(info["put_timestamp"], **_names(info))
-                dest.merge_rows(source.all_rows())
-                for key, (value, ts) in info["metadata"].items():
-                    dest.update_metadata({key: value}, ts)
-                if info["delete_timestamp"] != "0":
-                    dest.mark_deleted(info["delete_timestamp"])
+                dest.merge_from(info, source.all_rows())
                 merged += 1
             except sqlite3.Error:
                 LOG.exception("could not merge %s into %s", source.path, dest.path)
     return merged
-
-
-def _names(info: dict) -> dict:
-    return json.loads(info["name"])

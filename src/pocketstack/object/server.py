@@ -10,9 +10,16 @@ whose object ring lists this node's ip/port; the verbs and headers are the ones
     HEAD   ...  -> 200, or 404 (with X-Backend-Timestamp when the newest file is a tombstone)
     DELETE ...  X-Timestamp -> 204 (writes a .ts);  POST ... X-Timestamp -> 202 (writes a .meta)
 
-Bodies stream both ways; disk work runs in threads.  The auditor checks the node's
-own devices every ``object_background_interval`` seconds; replication between nodes
-is not done yet (see docs/object-storage.md).  The node trusts its network (as
+It also holds account and container database replicas placed on it by the account
+and container rings, and serves operations on them to the proxy (``remotedb``)::
+
+    POST   /<device>/db/<account|container>/<partition>/<hash>/<operation>  {"args": {...}} -> 200 {"result": ...}
+
+Bodies stream both ways; disk work runs in threads.  Every
+``object_background_interval`` seconds the auditor checks the node's own devices and,
+when the account/container rings are in the swift dir, the node pushes its databases
+to their other replicas (``dbreplicator``); object replicas are not replicated between
+nodes yet (see docs/object-storage.md).  The node trusts its network (as
 Swift's object servers do): no tokens, but every bad input is a 4xx, never a 500.  The
 object's hash needs the cluster's secret suffix, read from ``hash_path_suffix`` in
 the node's swift dir (by default the parent of ``--devices``), as Swift reads it from
@@ -26,25 +33,28 @@ import contextlib
 import hashlib
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pocketstack.common.api.errors import RangeNotSatisfiable
-from pocketstack.object import diskfile, timestamps
+from pocketstack.object import diskfile, remotedb, timestamps
 from pocketstack.object.api import body
 from pocketstack.object.auditor import Auditor
 from pocketstack.object.background import every
+from pocketstack.object.dbreplicator import DbReplicator
 from pocketstack.object.layout import Location
 from pocketstack.object.nodes import METADATA_HEADER, metadata_header
 from pocketstack.object.ring import hash_path
 from pocketstack.object.rings import SUFFIX_FILE
 
 DEVICE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+NAME_HASH = re.compile(r"^[0-9a-f]{32}$")
 MAX_PARTITION = 2**32
 
 
@@ -73,15 +83,20 @@ def _timestamp(request: Request) -> str:
 
 
 class ObjectServer:
-    """The ASGI app for the devices under ``devices`` (``.app``); every
-    ``audit_interval`` seconds (0: never) the auditor checks those devices."""
+    """The ASGI app for the devices under ``devices`` (``.app``); every ``interval``
+    seconds (0: never) the auditor checks those devices and, given a ``replicator``
+    (``dbreplicator.DbReplicator``), their account/container databases are pushed to
+    the other replicas."""
 
-    def __init__(self, devices: Path, hash_suffix: str, audit_interval: float = 0):
+    def __init__(self, devices: Path, hash_suffix: str, audit_interval: float = 0, replicator=None):
         self.devices = devices
         self.hash_suffix = hash_suffix
         self.audit_interval = audit_interval
+        self.replicator = replicator
         path = "/{device}/{partition}/{account}/{container}/{obj:path}"
-        self.app = Starlette(routes=[Route(path, self.handle, methods=["PUT", "GET", "HEAD", "DELETE", "POST"])],
+        db_path_ = "/{device}/db/{kind}/{partition}/{name_hash}/{operation}"
+        self.app = Starlette(routes=[Route(db_path_, self.handle_db, methods=["POST"]),
+                                     Route(path, self.handle, methods=["PUT", "GET", "HEAD", "DELETE", "POST"])],
                              lifespan=self._lifespan)
 
     def local_devices(self) -> list[Path]:
@@ -89,29 +104,64 @@ class ObjectServer:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app):
-        task = None
+        tasks = []
         if self.audit_interval > 0:
-            task = asyncio.create_task(every(self.audit_interval, Auditor(self).run_once, "audit"))
+            tasks.append(asyncio.create_task(every(self.audit_interval, Auditor(self).run_once, "audit")))
+            if self.replicator is not None:
+                tasks.append(asyncio.create_task(every(self.audit_interval, self.replicator.run_once,
+                                                       "database replication")))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if self.replicator is not None:
+                self.replicator.close()
 
-    def _location(self, request: Request) -> Location:
-        params = request.path_params
-        device, partition = params["device"], params["partition"]
+    def _device(self, device: str, partition: str) -> Path:
         if not DEVICE_NAME.match(device) or not partition.isdigit() or int(partition) >= MAX_PARTITION:
             raise _Refused(400, "bad device or partition")
-        if not all(params[k] for k in ("account", "container", "obj")):
-            raise _Refused(400, "account, container and object are required")
         root = self.devices / device
         if not root.is_dir():
             raise _Refused(507, f"device {device} is not mounted")
+        return root
+
+    def _location(self, request: Request) -> Location:
+        params = request.path_params
+        if not all(params[k] for k in ("account", "container", "obj")):
+            raise _Refused(400, "account, container and object are required")
+        root = self._device(params["device"], params["partition"])
         name_hash = hash_path(params["account"], params["container"], params["obj"], suffix=self.hash_suffix).hex()
-        return Location(root, int(partition), name_hash, "object")
+        return Location(root, int(params["partition"]), name_hash, "object")
+
+    async def handle_db(self, request: Request) -> Response:
+        """One operation on an account or container database replica (``remotedb``)."""
+        params = request.path_params
+        kind, operation, name_hash = params["kind"], params["operation"], params["name_hash"]
+        try:
+            if operation not in remotedb.OPERATIONS.get(kind, {}):
+                raise _Refused(404, f"no operation {operation} on {kind} databases")
+            if not NAME_HASH.match(name_hash):
+                raise _Refused(400, "bad hash")
+            root = await asyncio.to_thread(self._device, params["device"], params["partition"])
+            try:
+                args = json.loads(await request.body())["args"]
+            except (ValueError, KeyError, TypeError):
+                raise _Refused(400, 'the body must be JSON: {"args": {...}}') from None
+            if not isinstance(args, dict):
+                raise _Refused(400, "args must be an object")
+            location = Location(root, int(params["partition"]), name_hash, kind)
+            try:
+                result = await asyncio.to_thread(remotedb.perform, location, operation, args)
+            except (TypeError, KeyError, ValueError) as error:
+                raise _Refused(400, f"bad arguments for {operation}: {error}") from None
+        except _Refused as refused:
+            return refused.response
+        except (OSError, sqlite3.Error) as error:
+            return Response(f"storage error: {error}", status_code=503, media_type="text/plain")
+        return JSONResponse({"result": result})
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -163,8 +213,9 @@ class ObjectServer:
                         "Last-Modified": timestamps.http_date(state.timestamp)})
         pieces = [body.Piece(state, 0, int(meta.get("Content-Length", 0)))]
         try:
-            return body.respond(request.method, request.headers.get("range"), pieces, headers,
-                                meta.get("Content-Type", "application/octet-stream"))
+            # In a thread: a small body is read from disk right away.
+            return await asyncio.to_thread(body.respond, request.method, request.headers.get("range"), pieces,
+                                           headers, meta.get("Content-Type", "application/octet-stream"))
         except RangeNotSatisfiable:
             return Response(status_code=416, headers=headers)
 
@@ -181,6 +232,8 @@ def serve(devices: Path, host: str, port: int, swift_dir: Path | None = None, au
         raise ValueError(f"--devices {devices} is not a directory")
     if not suffix_file.is_file():
         raise ValueError(f"no {suffix_file} (copy the proxy's <data_dir>/object/{SUFFIX_FILE})")
-    server = ObjectServer(devices, suffix_file.read_text().strip(), audit_interval)
+    suffix = suffix_file.read_text().strip()
+    replicator = DbReplicator(devices, swift_dir or devices.parent, suffix, host, port)
+    server = ObjectServer(devices, suffix, audit_interval, replicator)
     uvicorn.run(server.app, host=host, port=port, log_level="warning")
     return 0

@@ -1,6 +1,6 @@
 """The Object Storage service as the cloud runs it: the Swift v1 proxy under
 ``/object-store``, local devices and rings created on first start, and the
-replicator and auditor as background tasks (their blocking walks in threads).
+replicator, auditor and object expirer as background tasks (their blocking walks in threads).
 Object replicas on ring devices of other addresses go to storage nodes over HTTP."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pocketstack.common.api.app import ApiRequest, ServiceSpec, build_app
 from pocketstack.common.service import Service
-from pocketstack.object.api import build_router
+from pocketstack.object.api import build_router, responses
 from pocketstack.object.api.errors import swift_format
 from pocketstack.object.auditor import Auditor
 from pocketstack.object.background import every
+from pocketstack.object.expirer import Expirer
 from pocketstack.object.layout import Cluster
 from pocketstack.object.nodes import Nodes
 from pocketstack.object.replicator import Replicator
@@ -41,6 +42,7 @@ class ObjectService(Service):
         self.store = ObjectStore(self.cluster, self.pool, self.nodes)
         self.replicator = Replicator(self.cluster)
         self.auditor = Auditor(self.cluster)
+        self.expirer = Expirer(self.store)
         self._tasks: list[asyncio.Task] = []
 
     def app(self):
@@ -50,20 +52,18 @@ class ObjectService(Service):
         def prepare(req: ApiRequest) -> None:
             req.attributes["service_path"] = path
 
-        def finish(req: ApiRequest, response) -> None:
-            response.headers["X-Trans-Id"] = req.attributes["request_id"]
-
         return build_app(ServiceSpec(
             name=self.name, router=build_router(self.store), error_format=swift_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            prepare=prepare, finish=finish, max_body=4 * 1024 * 1024,
+            prepare=prepare, finish=responses.finish, max_body=4 * 1024 * 1024,
             www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"'))
 
     async def start(self) -> None:
         interval = self.cloud.settings.object_background_interval
         if interval > 0:
             self._tasks = [asyncio.create_task(every(interval, self.replicator.run_once, "replication")),
-                           asyncio.create_task(every(interval, self.auditor.run_once, "audit"))]
+                           asyncio.create_task(every(interval, self.auditor.run_once, "audit")),
+                           asyncio.create_task(every(interval, self.expirer.run_once, "expiry"))]
 
     async def stop(self) -> None:
         for task in self._tasks:

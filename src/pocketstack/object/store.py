@@ -3,21 +3,23 @@
 Every write goes to one location per replica (primaries, handoffs standing in for
 absent devices) in parallel threads and succeeds when a quorum (a majority) of them
 did; reads take the newest of the replicas that answer, falling back over handoffs.
-Object replicas are read and written through ``nodes`` (local disk or a storage node
-over HTTP); account and container databases are still local to the proxy.
-An object write then updates every container replica's listing, and each container
-replica reports its counts to the matching account replica, as Swift's object and
-container servers do.
+Object replicas are read and written through ``nodes`` and account/container
+database replicas through their brokers -- local files, or ``remotedb`` on a storage
+node.  An object write then updates every container replica's listing, and each
+container replica reports its counts to the matching account replica, as Swift's
+object and container servers do; a small object's replica write and its paired
+listing update run in one thread trip.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from pocketstack.common.api.errors import Conflict, ServiceUnavailable
@@ -25,18 +27,19 @@ from pocketstack.object import diskfile
 from pocketstack.object.brokers import AccountBroker, ContainerBroker, db_path
 from pocketstack.object.layout import Cluster, Location
 from pocketstack.object.nodes import Nodes, ReplicaWriter
+from pocketstack.object.remotedb import BROKERS, RemoteBroker
+
+LOG = logging.getLogger(__name__)
+# Bodies up to this size are gathered in memory before any replica is opened.
+SMALL_BODY = 256 * 1024
+# Larger bodies go to the replicas in pieces of about this size.
+STREAM_CHUNK = 1024 * 1024
 
 
 def quorum(replicas: int) -> int:
     return replicas // 2 + 1
 
 
-def _db_file(location: Location) -> Path:
-    """A database replica's file; databases on storage nodes are not served yet, so a
-    ring sending one there fails that replica (``OSError``) instead of writing here."""
-    if location.node is not None:
-        raise OSError(f"account/container databases on storage node {location.node} are not supported")
-    return db_path(location.directory)
 
 
 class ObjectStore:
@@ -67,22 +70,30 @@ class ObjectStore:
             raise ServiceUnavailable("Service Unavailable")
         return results
 
-    def _first_db(self, kind: str, broker_cls, *names: str):
+    def _first_db(self, kind: str, *names: str):
         """``(broker, info)`` of the first replica holding the database: primaries, then handoffs."""
-        for location in self.cluster.read_candidates(kind, *names):
-            if location.node is not None:
-                continue
-            broker = broker_cls(_db_file(location))
-            info = broker.info()
+        primaries, handoffs = self.cluster.read_locations(kind, *names)
+        for location in itertools.chain(primaries, handoffs):
+            broker = self._db(location)
+            try:
+                info = broker.info()
+            except OSError:
+                continue  # a storage node that does not answer: try the next replica
             if info is not None:
                 return broker, info
         return None
 
+    def _db(self, location: Location):
+        """The broker of a database replica: a local file or a storage node's (``remotedb``)."""
+        if location.node is not None:
+            return RemoteBroker(self.nodes.http(), location)
+        return BROKERS[location.kind](db_path(location.directory))
+
     # ------------------------------------------------------------ accounts
 
-    def account(self, account: str) -> tuple[AccountBroker | None, dict]:
+    def account(self, account: str) -> tuple[AccountBroker | RemoteBroker | None, dict]:
         """An account's broker and info; a missing account reads as an empty one."""
-        found = self._first_db("account", AccountBroker, account)
+        found = self._first_db("account", account)
         if found is None or found[1]["deleted"]:
             return None, {"metadata": {}, "created_at": None, "container_count": 0, "object_count": 0,
                           "bytes_used": 0}
@@ -91,19 +102,19 @@ class ObjectStore:
 
     def ensure_account(self, account: str, timestamp: str) -> None:
         targets = self.cluster.write_targets("account", account)
-        self._on_all(targets, lambda loc: AccountBroker(_db_file(loc)).initialize(timestamp, account=account),
+        self._on_all(targets, lambda loc: self._db(loc).initialize(timestamp, account=account),
                      self._quorum("account"))
 
     def post_account(self, account: str, metadata: dict[str, str], timestamp: str) -> None:
         self.ensure_account(account, timestamp)
         targets = self.cluster.write_targets("account", account)
-        self._on_all(targets, lambda loc: AccountBroker(_db_file(loc)).update_metadata(metadata, timestamp),
+        self._on_all(targets, lambda loc: self._db(loc).update_metadata(metadata, timestamp),
                      self._quorum("account"))
 
     # ---------------------------------------------------------- containers
 
-    def container(self, account: str, container: str) -> tuple[ContainerBroker, dict] | None:
-        found = self._first_db("container", ContainerBroker, account, container)
+    def container(self, account: str, container: str) -> tuple[ContainerBroker | RemoteBroker, dict] | None:
+        found = self._first_db("container", account, container)
         if found is None or found[1]["deleted"]:
             return None
         return found
@@ -114,7 +125,7 @@ class ObjectStore:
         self.ensure_account(account, timestamp)
 
         def create(loc: Location):
-            broker = ContainerBroker(_db_file(loc))
+            broker = self._db(loc)
             broker.initialize(timestamp, account=account, container=container)
             if metadata:
                 broker.update_metadata(metadata, timestamp)
@@ -125,8 +136,12 @@ class ObjectStore:
 
     def post_container(self, account: str, container: str, metadata: dict[str, str], timestamp: str) -> None:
         targets = self.cluster.write_targets("container", account, container)
-        self._on_all(targets, lambda loc: ContainerBroker(_db_file(loc)).update_metadata(
-            metadata, timestamp) if _db_file(loc).exists() else None, self._quorum("container"))
+        def update(loc: Location):
+            broker = self._db(loc)
+            if broker.exists:
+                broker.update_metadata(metadata, timestamp)
+
+        self._on_all(targets, update, self._quorum("container"))
 
     def delete_container(self, account: str, container: str, timestamp: str) -> None:
         found = self.container(account, container)
@@ -135,7 +150,7 @@ class ObjectStore:
         targets = self.cluster.write_targets("container", account, container)
 
         def delete(loc: Location):
-            broker = ContainerBroker(_db_file(loc))
+            broker = self._db(loc)
             if broker.exists:
                 broker.mark_deleted(timestamp)
 
@@ -146,39 +161,74 @@ class ObjectStore:
                 change: Callable[[ContainerBroker], None] | None = None) -> None:
         """Apply ``change`` to each container replica, which then tells the account
         replica of the same index its counts (one task per replica pair)."""
+        self._on_all(self._report_pairs(account, container),
+                     lambda pair: self._report_pair(pair, container, change),
+                     self._quorum("container") if change else 1)
+
+    def _report_pairs(self, account: str, container: str) -> list[tuple[Location, Location | None]]:
         containers = self.cluster.write_targets("container", account, container)
         accounts = self.cluster.write_targets("account", account)
-        pairs = [(c, accounts[i] if i < len(accounts) else None) for i, c in enumerate(containers)]
+        return [(c, accounts[i] if i < len(accounts) else None) for i, c in enumerate(containers)]
 
-        def apply(pair: tuple[Location, Location | None]):
-            c_loc, a_loc = pair
-            broker = ContainerBroker(_db_file(c_loc))
-            if change is not None and broker.exists:
-                change(broker)
-            account_broker = AccountBroker(_db_file(a_loc)) if a_loc else None
-            if account_broker is not None and account_broker.exists:
+    def _report_pair(self, pair: tuple[Location, Location | None], container: str,
+                     change: Callable[[ContainerBroker], None] | None) -> None:
+        """``change`` on one container replica, then its counts to the paired account replica."""
+        c_loc, a_loc = pair
+        broker = self._db(c_loc)
+        if change is not None and broker.exists:
+            change(broker)
+        if a_loc is None:
+            return
+        try:
+            account_broker = self._db(a_loc)
+            if account_broker.exists:
                 account_broker.report(container, broker.info)
-
-        self._on_all(pairs, apply, self._quorum("container") if change else 1)
+        except (OSError, sqlite3.Error) as error:
+            # The container replica has the change; the account's counts catch up with
+            # the next report (the storage nodes' replicator reports every pass).
+            LOG.warning("could not report container %s to account replica %s: %s", container, a_loc, error)
 
     # ------------------------------------------------------------- objects
 
     def object_state(self, account: str, container: str, obj: str) -> diskfile.ObjectState:
         """The newest state any replica knows (a newer tombstone hides older data)."""
-        primaries = self.cluster.primaries("object", account, container, obj)
+        primaries, handoffs = self.cluster.read_locations("object", account, container, obj)
         best = diskfile.ObjectState()
-        for index, location in enumerate(self.cluster.read_candidates("object", account, container, obj)):
+        for location in primaries:
             state = self.nodes.client_for(location, account, container, obj).object_state(location)
             if state.timestamp > best.timestamp:
                 best = state
-            if best.timestamp and index >= len(primaries) - 1:
-                break
+        if best.timestamp:
+            return best
+        for location in handoffs:
+            state = self.nodes.client_for(location, account, container, obj).object_state(location)
+            if state.timestamp:
+                return state
         return best
 
     def update_listing(self, account: str, container: str, obj: str, timestamp: str, size: int,
                        content_type: str, etag: str, deleted: bool) -> None:
         self._report(account, container,
                      lambda broker: broker.put_object(obj, timestamp, size, content_type, etag, deleted))
+
+    async def _update_listing_async(self, account: str, container: str, obj: str, timestamp: str, size: int,
+                                    content_type: str, etag: str, pairs: list, need: int | None = None) -> None:
+        """List a new object in the container replicas of ``pairs`` from the loop (one
+        pool task each); 503 unless ``need`` (default: a quorum) of them did."""
+        loop = asyncio.get_running_loop()
+
+        def change(broker: ContainerBroker) -> None:
+            broker.put_object(obj, timestamp, size, content_type, etag, False)
+
+        results = await asyncio.gather(
+            *(loop.run_in_executor(self.pool, self._report_pair, pair, container, change) for pair in pairs),
+            return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        for error in failed:
+            if not isinstance(error, (OSError, sqlite3.Error)):
+                raise error
+        if len(results) - len(failed) < (self._quorum("container") if need is None else need):
+            raise ServiceUnavailable("Service Unavailable")
 
     async def put_object(self, account: str, container: str, obj: str, chunks: AsyncIterator[bytes],
                          metadata: dict[str, str], timestamp: str,
@@ -192,25 +242,73 @@ class ObjectStore:
         loop = asyncio.get_running_loop()
         targets = self.cluster.write_targets("object", account, container, obj)
         need = self._quorum("object")
+        if len(targets) < need:
+            raise ServiceUnavailable("Service Unavailable")
+        chunks = aiter(chunks)
+        head, more = await _read_head(chunks, SMALL_BODY)
+        content_type = metadata.get("Content-Type", "")
+        if more:
+            etag, size = await self._stream_object(targets, account, container, obj, head, chunks, metadata,
+                                                   timestamp, check)
+            listed_size, listed_etag = listing or (size, etag)
+            await self._update_listing_async(account, container, obj, timestamp, listed_size, content_type,
+                                             listed_etag, self._report_pairs(account, container))
+            return etag, size
+        # A small body is in memory already: one thread trip per replica writes, fsyncs
+        # and places it, then (as Swift's object servers do) updates the paired
+        # container replica; pairs left over are updated after.
+        etag, size = hashlib.md5(head, usedforsecurity=False).hexdigest(), len(head)
+        if check:
+            check(etag, size)
+        full = {**metadata, "X-Timestamp": timestamp, "ETag": etag, "Content-Length": str(size)}
+        listed_size, listed_etag = listing or (size, etag)
+
+        def change(broker: ContainerBroker) -> None:
+            broker.put_object(obj, timestamp, listed_size, content_type, listed_etag, False)
+
+        pairs = self._report_pairs(account, container)
+        outcomes = await asyncio.gather(
+            *(loop.run_in_executor(self.pool, self._write_whole, t, (account, container, obj), head, timestamp,
+                                   full, pairs[i] if i < len(pairs) else None, container, change)
+              for i, t in enumerate(targets)))
+        if sum(written for written, _listed in outcomes) < need:
+            raise ServiceUnavailable("Service Unavailable")
+        listed = sum(done for _written, done in outcomes)
+        if listed < self._quorum("container"):
+            rest = [pair for i, pair in enumerate(pairs) if i >= len(outcomes) or not outcomes[i][1]]
+            await self._update_listing_async(account, container, obj, timestamp, listed_size, content_type,
+                                             listed_etag, rest, self._quorum("container") - listed)
+        return etag, size
+
+    async def _stream_object(self, targets: list[Location], account: str, container: str, obj: str,
+                             head: bytes, chunks: AsyncIterator[bytes], metadata: dict[str, str],
+                             timestamp: str, check: Callable[[str, int], None] | None) -> tuple[str, int]:
+        """A large body: every chunk to every replica in parallel, then commit on a quorum."""
+        loop = asyncio.get_running_loop()
+        need = self._quorum("object")
         opening = {**metadata, "X-Timestamp": timestamp}
         writers = [w for w in await asyncio.gather(
             *(loop.run_in_executor(self.pool, self._open_writer, t, account, container, obj, timestamp, opening)
               for t in targets)) if w is not None]
         md5 = hashlib.md5(usedforsecurity=False)
         size = 0
+        chunk = head
         try:
-            if len(writers) < need:
-                raise ServiceUnavailable("Service Unavailable")
-            async for chunk in chunks:
-                if not chunk:
-                    continue
-                size += len(chunk)
-                results = await asyncio.gather(
-                    loop.run_in_executor(self.pool, md5.update, chunk),
-                    *(loop.run_in_executor(self.pool, _write, w, chunk) for w in writers))
-                writers = [w for w, ok in zip(writers, results[1:]) if ok]
+            while chunk is not None:
                 if len(writers) < need:
                     raise ServiceUnavailable("Service Unavailable")
+                size += len(chunk)
+                # The next piece arrives from the network while this one goes to disk
+                # (the writes always finish before anything else touches the writers).
+                writing = asyncio.gather(loop.run_in_executor(self.pool, md5.update, chunk),
+                                         *(loop.run_in_executor(self.pool, _write, w, chunk) for w in writers))
+                try:
+                    chunk = await _read_chunk(chunks, STREAM_CHUNK)
+                finally:
+                    results = await writing
+                writers = [w for w, ok in zip(writers, results[1:]) if ok]
+            if len(writers) < need:
+                raise ServiceUnavailable("Service Unavailable")
             etag = md5.hexdigest()
             if check:
                 check(etag, size)
@@ -222,12 +320,22 @@ class ObjectStore:
             raise
         if sum(committed) < need:
             raise ServiceUnavailable("Service Unavailable")
-        listed_size, listed_etag = listing or (size, etag)
-        # Not on self.pool: update_listing fans out to the pool itself, and a pool
-        # thread waiting on its own pool could starve it.
-        await asyncio.to_thread(lambda: self.update_listing(
-            account, container, obj, timestamp, listed_size, metadata.get("Content-Type", ""), listed_etag, False))
         return etag, size
+
+    def _write_whole(self, location: Location, names: tuple[str, str, str], data: bytes, timestamp: str,
+                     metadata: dict, pair: tuple[Location, Location | None] | None, container: str,
+                     change: Callable[[ContainerBroker], None]) -> tuple[bool, bool]:
+        """Write one replica; once it is committed, list it in ``pair``. ``(written, listed)``"""
+        writer = self._open_writer(location, *names, timestamp, {**metadata})
+        if writer is None or not (_write(writer, data) and _commit(writer, timestamp, metadata)):
+            return False, False
+        if pair is None:
+            return True, False
+        try:
+            self._report_pair(pair, container, change)
+        except (OSError, sqlite3.Error):
+            return True, False
+        return True, True
 
     def write_marker(self, account: str, container: str, obj: str, timestamp: str, extension: str,
                      metadata: dict) -> None:
@@ -242,6 +350,30 @@ class ObjectStore:
             return self.nodes.client_for(location, account, container, obj).open_writer(location, timestamp, metadata)
         except OSError:
             return None
+
+
+async def _read_head(chunks: AsyncIterator[bytes], limit: int) -> tuple[bytes, bool]:
+    """The body's first bytes, at least ``limit`` of them unless it is shorter; and
+    whether more follows."""
+    parts, size = [], 0
+    async for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            return b"".join(parts), True
+    return b"".join(parts), False
+
+
+async def _read_chunk(chunks: AsyncIterator[bytes], size: int) -> bytes | None:
+    """The next ``size`` bytes or so of the body (None at its end): the replicas are
+    written in rounds of this size, not per network read, to keep thread trips few."""
+    parts, total = [], 0
+    async for chunk in chunks:
+        parts.append(chunk)
+        total += len(chunk)
+        if total >= size:
+            break
+    return b"".join(parts) if parts else None
 
 
 def _write(writer: ReplicaWriter, chunk: bytes) -> bool:

@@ -3,7 +3,7 @@
 A plain object is one piece (its replica's data, local or on a storage node); a large
 object is its segments' pieces in order.  Ranges are cut from the concatenation, so Range GETs work the same
 on every kind of object, and the bytes are read from disk in Starlette's thread pool
-as the response is sent -- never buffered whole.
+as the response is sent -- never buffered whole, except bodies up to ``INLINE_BODY``.
 """
 
 from __future__ import annotations
@@ -76,8 +76,15 @@ def respond(method: str, range_header: str | None, pieces: list[Piece], headers:
                  {**headers, "Content-Type": f"multipart/byteranges;boundary={boundary}"})
 
 
+# A body up to this size is read at once by the (threaded) caller: streaming it would
+# cost a trip to a worker thread per chunk.
+INLINE_BODY = 64 * 1024
+
+
 def _send(method: str, status: int, chunks: Iterator[bytes], length: int, headers: dict) -> Response:
     headers = {**headers, "Content-Length": str(length)}
     if method == "HEAD":
         return Response(status_code=status, headers=headers)
+    if length <= INLINE_BODY:
+        return Response(b"".join(chunks), status_code=status, headers=headers)
     return StreamingResponse(chunks, status_code=status, headers=headers)
