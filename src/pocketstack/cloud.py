@@ -3,7 +3,10 @@
 ``Cloud`` is the one object every process builds first.  It migrates the database,
 creates the identity facade (every service validates tokens through it) and
 instantiates the services asked for; ``asgi_app`` mounts their APIs under their path
-prefixes and runs their background workers for the lifetime of the server.
+prefixes and runs their background workers for the lifetime of the server.  A worker
+process (``pocketstack scheduler``, ``pocketstack compute``) builds the same object and
+runs only some services' workers (:mod:`pocketstack.common.worker`); ``roles`` says
+which parts of a service a process runs.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import importlib
 import logging
 import os
 import socket
+import uuid
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,6 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from pocketstack import __version__
+from pocketstack.common import rpc
 from pocketstack.common.config import Settings
 from pocketstack.common.coordination import Coordinator
 from pocketstack.common.db import Database
@@ -57,11 +63,13 @@ class Cloud:
             upgrade(self.db.engine)
         self.enforcer = Enforcer(policy_file=settings.policy_file or None)
         self.identity = Identity(self.db, settings)
-        names = services or list(SERVICES)
+        self.roles = settings.role_set
+        names = services or settings.service_list or list(SERVICES)
         unknown = [n for n in names if n not in SERVICES]
         if unknown:
             raise ValueError(f"unknown service(s): {', '.join(unknown)}")
         self.services: list[Service] = [load_service_class(n)(self) for n in names]
+        self._started: list[Service] = []
 
     @functools.cached_property
     def coordinator(self) -> Coordinator:
@@ -69,6 +77,35 @@ class Cloud:
         coordinator = Coordinator(self.settings.effective_coordination_url, f"{socket.gethostname()}-{os.getpid()}")
         coordinator.start()
         return coordinator
+
+    @property
+    def in_process_rpc(self) -> bool:
+        """True for the in-process transport: every queue lives and dies with this process."""
+        return urlsplit(self.settings.transport_url).scheme == "inproc"
+
+    @functools.cached_property
+    def transport(self) -> rpc.Transport:
+        """This process's RPC transport.  A bare ``inproc://`` is private to this cloud, so
+        two clouds in one process (tests) never consume each other's requests."""
+        url = self.settings.transport_url
+        if self.in_process_rpc and not urlsplit(url).netloc:
+            url = f"inproc://cloud-{uuid.uuid4().hex}"
+        return rpc.get_transport(url, queue_prefix=self.settings.cluster_name)
+
+    async def start_services(self, names: list[str] | None = None) -> None:
+        """Start the background workers of ``names`` (default: every service), in order."""
+        self._started = [s for s in self.services if names is None or s.name in names]
+        for service in self._started:
+            await service.start()
+
+    async def stop_services(self) -> None:
+        """Stop what :meth:`start_services` started, in reverse, then the RPC transport."""
+        for service in reversed(self._started):
+            await service.stop()
+        self._started = []
+        if "transport" in self.__dict__:
+            await self.transport.close()
+            del self.__dict__["transport"]
 
     def close(self) -> None:
         """Release what the cloud holds: coordination membership, database connections."""
@@ -89,13 +126,11 @@ class Cloud:
 
         @contextlib.asynccontextmanager
         async def lifespan(app):
-            for service in self.services:
-                await service.start()
+            await self.start_services()
             try:
                 yield
             finally:
-                for service in reversed(self.services):
-                    await service.stop()
+                await self.stop_services()
                 self.close()
 
         routes = [Route("/", root)] + [Mount(s.path, app=s.app()) for s in self.services]

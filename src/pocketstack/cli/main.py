@@ -1,10 +1,15 @@
 """``pocketstack``: run the cloud and administer it.
 
     pocketstack up                   all-in-one cloud on 127.0.0.1:8780
+    pocketstack api                  scaled out: the HTTP APIs (docs/deployment.md)
+    pocketstack scheduler            scaled out: a compute scheduler
+    pocketstack compute --host NAME  scaled out: one hypervisor host (fake driver)
+    pocketstack volume --host NAME   scaled out: a volume worker (file backend)
     pocketstack db upgrade           apply database migrations
     pocketstack token-keys rotate    rotate the Fernet token keys
     pocketstack ring ...             build object rings (swift-ring-builder work-alike)
     pocketstack object dispersion    how many copies of a sample of objects are in place
+    pocketstack object expirer       delete objects past their X-Delete-At
     pocketstack object-server ...    run an object storage node
 """
 
@@ -17,13 +22,31 @@ import time
 from pocketstack.common import config, log
 
 
-def _settings(args: argparse.Namespace) -> config.Settings:
-    overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "database_url", "admin_password",
-                                                     "clouds_file", "fake_hosts")}
-    return config.load(args.config, overrides)
+# Settings a sub-command may set from its flags (a flag left out keeps the configured value).
+OVERRIDES = ("host", "port", "data_dir", "database_url", "transport_url", "coordination_url", "admin_password",
+             "clouds_file", "fake_hosts", "services", "compute_host", "fake_host_vcpus", "fake_host_memory_mb",
+             "fake_host_disk_gb")
+
+
+def _settings(args: argparse.Namespace, **fixed) -> config.Settings:
+    overrides = {k: getattr(args, k, None) for k in OVERRIDES}
+    return config.load(args.config, overrides | fixed)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    return _serve_api(_settings(args, roles="api,scheduler,compute,volume", services=""))
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from pocketstack.common.worker import check_scaled_out
+
+    settings = _settings(args, roles="api")
+    check_scaled_out(settings)
+    return _serve_api(settings)
+
+
+def _serve_api(settings: config.Settings) -> int:
+    """Bootstrap identity, write clouds.yaml and serve the cloud's APIs until Ctrl-C."""
     started = time.monotonic()
     import uvicorn
 
@@ -31,7 +54,6 @@ def cmd_up(args: argparse.Namespace) -> int:
     from pocketstack.cloud import Cloud
     from pocketstack.identity.bootstrap import bootstrap, generate_password
 
-    settings = _settings(args)
     log.setup(settings.log_level, settings.log_format)
     cloud = Cloud(settings)
     created = bootstrap(cloud.identity, admin_password=settings.admin_password or generate_password(),
@@ -65,6 +87,35 @@ def _reset_admin_password(cloud, password: str) -> None:
     with cloud.db.session(readonly=True) as s:
         admin = cloud.identity.users.find_user_by_name(s, "admin", DEFAULT_DOMAIN_ID)
     cloud.identity.users.update_user(admin.id, {"password": password})
+
+
+# Services a worker process builds for their managers (a scheduler claims in Placement; a
+# host allocates ports, attaches volumes, uploads snapshots), and the one it runs.
+COMPUTE_LIBRARIES = ["placement", "image", "network", "volume", "compute"]
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from pocketstack.common.worker import run_worker
+
+    settings = _settings(args, roles="scheduler")
+    log.setup(settings.log_level, settings.log_format)
+    return run_worker(settings, COMPUTE_LIBRARIES, ["compute"])
+
+
+def cmd_compute(args: argparse.Namespace) -> int:
+    from pocketstack.common.worker import run_worker
+
+    settings = _settings(args, roles="compute")
+    log.setup(settings.log_level, settings.log_format)
+    return run_worker(settings, COMPUTE_LIBRARIES, ["compute"])
+
+
+def cmd_volume(args: argparse.Namespace) -> int:
+    from pocketstack.common.worker import run_worker
+
+    settings = _settings(args, roles="volume", volume_host=args.volume_host)
+    log.setup(settings.log_level, settings.log_format)
+    return run_worker(settings, ["image", "volume"], ["volume"])
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -107,6 +158,14 @@ def cmd_object(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_object_expirer(args: argparse.Namespace) -> int:
+    from pocketstack.object.expirer import run
+
+    settings = _settings(args)
+    log.setup(settings.log_level, settings.log_format)
+    return run(settings.data_dir / "object", once=args.once, interval=args.interval)
+
+
 def cmd_object_server(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -123,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="TOML settings file (also POCKETSTACK_CONFIG)")
     parser.add_argument("--data-dir", help="data directory (default ~/.local/share/pocketstack)")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default SQLite in the data directory)")
+    parser.add_argument("--transport-url", help="RPC transport (default inproc://; scaled out amqp://...)")
+    parser.add_argument("--coordination-url", help="tooz URL (default file:// in the data directory)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="run the all-in-one cloud")
@@ -132,6 +193,28 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--clouds-file", help="clouds.yaml to write (default ~/.config/openstack/clouds.yaml)")
     up.add_argument("--fake-hosts", type=int, help="simulated compute hosts (default 2)")
     up.set_defaults(func=cmd_up)
+
+    api = sub.add_parser("api", help="scaled out: serve the HTTP APIs (no scheduler, no hosts)")
+    api.add_argument("--services", help="comma-separated services to serve (default: all)")
+    api.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    api.add_argument("--port", type=int, help=f"port to listen on (default {config.DEFAULT_PORT})")
+    api.add_argument("--admin-password", help="admin password (default: generated on first start)")
+    api.add_argument("--clouds-file", help="clouds.yaml to write (default ~/.config/openstack/clouds.yaml)")
+    api.set_defaults(func=cmd_api)
+
+    scheduler = sub.add_parser("scheduler", help="scaled out: run a compute scheduler (active/active)")
+    scheduler.set_defaults(func=cmd_scheduler)
+
+    compute = sub.add_parser("compute", help="scaled out: run one hypervisor host (fake driver)")
+    compute.add_argument("--host", dest="compute_host", required=True, help="the host's name")
+    compute.add_argument("--vcpus", dest="fake_host_vcpus", type=int, help="VCPU inventory (default 16)")
+    compute.add_argument("--memory-mb", dest="fake_host_memory_mb", type=int, help="MEMORY_MB (default 32768)")
+    compute.add_argument("--disk-gb", dest="fake_host_disk_gb", type=int, help="DISK_GB (default 500)")
+    compute.set_defaults(func=cmd_compute)
+
+    volume = sub.add_parser("volume", help="scaled out: run a volume worker on the shared backend (active/active)")
+    volume.add_argument("--host", dest="volume_host", required=True, help="the volume host's name")
+    volume.set_defaults(func=cmd_volume)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -156,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     dispersion.add_argument("--sample", type=int, default=100, help="containers/objects to check (default 100)")
     dispersion.add_argument("--json", action="store_true", help="machine-readable output")
     obj.set_defaults(func=cmd_object)
+    expirer = obj_sub.add_parser("expirer", help="delete objects past their X-Delete-At (Swift's object-expirer)")
+    expirer.add_argument("--once", action="store_true", help="one pass, then exit (default: every --interval)")
+    expirer.add_argument("--interval", type=float, default=300, help="seconds between passes (default 300)")
+    expirer.set_defaults(func=cmd_object_expirer)
 
     node = sub.add_parser("object-server", help="run an object storage node (Swift object-server)")
     node.add_argument("--devices", required=True, help="directory holding one directory per device")

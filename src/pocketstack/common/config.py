@@ -41,6 +41,30 @@ class Settings:
     transport_url: str = "inproc://"
     # tooz coordination URL; empty means the file backend in data_dir.
     coordination_url: str = ""
+    # Scaled-out mode (docs/deployment.md).  Separates deployments that share a broker or
+    # a coordination backend: the RPC queue prefix and the prefix of coordination groups.
+    cluster_name: str = "pocketstack"
+    # What this process runs: "api" (the HTTP APIs of `services`), "scheduler" (places
+    # builds), "compute" (hypervisor hosts), "volume" (the block storage worker).
+    # `pocketstack up` runs all of them.
+    roles: str = "api,scheduler,compute,volume"
+    # Services whose objects this process builds (and, with the "api" role, serves);
+    # empty means all of them.
+    services: str = ""
+    # The one hypervisor host a compute process runs; empty means `fake_hosts` simulated
+    # hosts named compute-1..N (the all-in-one).
+    compute_host: str = ""
+    # Liveness: every worker process heartbeats its coordination group membership every
+    # `heartbeat_interval` seconds; a host not heard of for `service_down_time` seconds
+    # is reported down and no longer scheduled to (Nova's option of the same name).
+    heartbeat_interval: float = 10.0
+    service_down_time: float = 60.0
+    # Seconds a cast to a scheduler or a host may wait for its consumer before the broker
+    # drops it; an instance left in a `*-ing` state longer than that is swept (resumed by
+    # its host, or put in ERROR when nobody will run it).  See docs/rpc.md.
+    rpc_cast_ttl: float = 300.0
+    # Seconds an RPC call (console output) waits for its answer.
+    rpc_call_timeout: float = 30.0
     region: str = "RegionOne"
     log_level: str = "INFO"
     log_format: str = "text"  # "text" or "json"
@@ -74,8 +98,24 @@ class Settings:
     # volume may sit in a `*-ing` state before start-up recovery treats it as abandoned.
     volume_capacity_gb: int = 1000
     volume_recovery_window: float = 300.0
+    # Seconds every volume operation waits before its work (0 in real use): lets crash
+    # tests kill a volume process in the middle of an operation.
+    volume_operation_delay: float = 0.0
+    # The name a volume process serves the volume topic under (`pocketstack volume --host`);
+    # empty: the machine's host name.
+    volume_host: str = ""
     # Hex AES-256 key: when set, backup chunks are encrypted (AES-GCM); empty: not encrypted.
     volume_backup_key: str = ""
+    # Networking (Neutron ML2's options, in their formats; docs/network.md): VLAN ranges
+    # per physical network "physnet:min:max[,…]" (a bare "physnet" allows provider VLANs
+    # only), VXLAN VNI ranges "min:max[,…]", physical networks flat networks may use
+    # ("*" = any), the type a project's own network gets, and the MTU of the physical
+    # network (VXLAN networks get 50 bytes less for the encapsulation).
+    network_vlan_ranges: str = "physnet1:1000:2999"
+    network_vni_ranges: str = "1:65535"
+    network_flat_networks: str = "public,physnet1"
+    network_tenant_network_type: str = "vxlan"
+    network_physnet_mtu: int = 1500
 
     @property
     def effective_database_url(self) -> str:
@@ -93,7 +133,22 @@ class Settings:
 
     @property
     def effective_coordination_url(self) -> str:
-        return self.coordination_url or f"file://{self.data_dir / 'locks'}"
+        """The tooz URL; a Redis member expires ``service_down_time`` after its last
+        heartbeat unless the URL says otherwise (``membership_timeout=``)."""
+        url = self.coordination_url or f"file://{self.data_dir / 'locks'}"
+        if url.startswith("redis") and "membership_timeout=" not in url:
+            url += ("&" if "?" in url else "?") + f"membership_timeout={self.service_down_time:g}"
+        return url
+
+    @property
+    def role_set(self) -> set[str]:
+        return {r.strip() for r in self.roles.split(",") if r.strip()}
+
+    @property
+    def service_list(self) -> list[str] | None:
+        """The services named by ``services``, or None for all of them."""
+        names = [s.strip() for s in self.services.split(",") if s.strip()]
+        return names or None
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:

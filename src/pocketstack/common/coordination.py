@@ -95,6 +95,21 @@ class Coordinator:
         except coordination.GroupNotCreated:
             return set()
 
+    def update_capabilities(self, group: str, capabilities: bytes) -> None:
+        self._coordinator.update_capabilities(group.encode(), capabilities).get()
+
+    def capabilities(self, group: str) -> dict[str, bytes]:
+        """Live members of ``group`` and the capabilities each joined with."""
+        found = {}
+        for member in self.members(group):
+            with contextlib.suppress(coordination.MemberNotJoined, coordination.GroupNotCreated):
+                found[member] = self._coordinator.get_member_capabilities(group.encode(), member.encode()).get()
+        return found
+
+    def heartbeat(self) -> None:
+        """Tell the backend this member is alive (what tooz's heart thread also does)."""
+        self._coordinator.heartbeat()
+
     async def ajoin(self, group: str, capabilities: bytes = b"") -> None:
         await asyncio.to_thread(self.join, group, capabilities)
 

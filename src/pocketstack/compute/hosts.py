@@ -4,12 +4,16 @@ Each host is one ``compute_node`` row (service and hypervisor share it) and one
 Placement resource provider with the same UUID holding its VCPU / MEMORY_MB / DISK_GB
 inventory.  Host UUIDs are derived from the host name, so re-registering a host after a
 restart finds the same provider and the same allocations.
+
+A host is *up* while the process running it is a live member of the compute liveness
+group (:mod:`pocketstack.common.heartbeat`) and an operator has not forced it down.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -17,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 from pocketstack.common.api.errors import NotFound
 from pocketstack.common.config import Settings
 from pocketstack.common.db import Database, utcnow
+from pocketstack.common.heartbeat import Liveness
 from pocketstack.compute.drivers.base import Driver
 from pocketstack.compute.drivers.fake import FakeDriver
 from pocketstack.compute.models import ComputeNode
@@ -36,18 +41,37 @@ class Hosts:
         self.settings = settings
         self._drivers: dict[str, Driver] = {}
         self._lock = threading.Lock()
+        # Set when the service starts; without it (no coordination) every host is up.
+        self.liveness: Liveness | None = None
+        # Called with each host this process starts running (the compute worker serves it).
+        self.on_added: list[Callable[[str], None]] = []
 
-    def register_fake_hosts(self) -> None:
+    def local_hosts(self) -> list[str]:
+        """The hosts this process runs: ``compute_host``, or the all-in-one's fake hosts."""
         s = self.settings
-        for i in range(1, s.fake_hosts + 1):
-            self.add_fake_host(f"compute-{i}", s.fake_host_vcpus, s.fake_host_memory_mb, s.fake_host_disk_gb)
+        if s.compute_host:
+            return [s.compute_host]
+        return [f"compute-{i}" for i in range(1, s.fake_hosts + 1)]
+
+    def register_local_hosts(self) -> None:
+        s = self.settings
+        for host in self.local_hosts():
+            self.add_fake_host(host, s.fake_host_vcpus, s.fake_host_memory_mb, s.fake_host_disk_gb)
+
+    def is_up(self, node: ComputeNode) -> bool:
+        if node.forced_down:
+            return False
+        return self.liveness is None or node.host in self.liveness.alive()
 
     def add_fake_host(self, host: str, vcpus: int, memory_mb: int, disk_gb: int,
                       availability_zone: str = "nova") -> ComputeNode:
         driver = FakeDriver(host, vcpus, memory_mb, disk_gb, delay=self.settings.fake_op_delay)
         with self._lock:
             self._drivers[host] = driver
-        return self._register(driver, availability_zone)
+        node = self._register(driver, availability_zone)
+        for callback in self.on_added:
+            callback(host)
+        return node
 
     def _register(self, driver: Driver, availability_zone: str) -> ComputeNode:
         res = driver.resources()
@@ -60,7 +84,8 @@ class Hosts:
                 if node is None:
                     s.add(ComputeNode(id=node_id, service_id=host_uuid(driver.host, "service"), host=driver.host,
                                       **values))
-                else:
+                else:  # its zone now belongs to the host aggregates (aggregates.py)
+                    values.pop("availability_zone")
                     for key, value in values.items():
                         setattr(node, key, value)
         except sa_exc.IntegrityError:  # another process registered it at the same moment

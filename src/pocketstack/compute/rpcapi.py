@@ -1,85 +1,136 @@
-"""The API's narrow interface to compute hosts: fire-and-forget casts.
+"""The API's narrow interface to the schedulers and the compute hosts: RPC casts and calls.
 
-Every method names the host (or, for builds, no host: the scheduler picks one) and the
-instance; the receiving side (:class:`~.lifecycle.ComputeManager`) reloads everything
-else from the database.  Today a cast is an asyncio task on the server's loop that runs
-the blocking manager method in a worker thread; switching to
-``pocketstack.common.rpc`` casts to ``compute.<host>`` topics changes only this module.
+* A build is cast to the ``scheduler`` topic: any scheduler process takes it, claims a
+  host in Placement (a compare-and-swap there, so schedulers run active/active) and casts
+  the rest of the build to that host.
+* Everything about a placed instance is cast to the ``compute`` topic on server
+  ``<host>``: the queue of the process that runs that host, kept while it restarts.
+* Console output is a call to the host: the API waits for the answer.
+* Deleting (or stopping) an instance that never got a host goes to a scheduler: no host
+  has anything of it.
+
+Every method names the host and the instance; the receiving side
+(:mod:`.worker`) reloads everything else from the database.  The all-in-one cloud runs
+the same code over the in-process transport.
+
+TTLs: the API moved the instance into its ``*-ing`` state *before* casting, so a cast
+carries ``rpc_cast_ttl`` (default 300 s).  A cast nobody takes in that time is dropped by
+the broker, never run late, and the sweeps in :mod:`.worker` find the instance by its
+age: its own host resumes it, or the scheduler puts it in ERROR (a build no scheduler
+took, an operation on a host that is down).  Calls wait ``rpc_call_timeout`` (30 s).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Coroutine
 
+from pocketstack.common import rpc
+from pocketstack.common.api.errors import ApiError, ServiceUnavailable
+from pocketstack.common.config import Settings
 from pocketstack.compute.lifecycle import ComputeManager
 
 LOG = logging.getLogger(__name__)
+SCHEDULER_TOPIC = "scheduler"
+COMPUTE_TOPIC = "compute"
+
+# API errors raised by a host (an instance deleted under a console-output call) come
+# back as themselves and are rendered in Nova's format.
+rpc.register_exception(ApiError, fields=["message", "status", "error_type", "headers"])
 
 
 class ComputeAPI:
-    def __init__(self, manager: ComputeManager):
+    def __init__(self, manager: ComputeManager, settings: Settings):
         self.manager = manager
+        self.settings = settings
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._client: rpc.RPCClient | None = None
 
     # -- transport -------------------------------------------------------------------
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+    def attach(self, loop: asyncio.AbstractEventLoop, transport: rpc.Transport) -> None:
+        """Start sending on ``transport`` from ``loop`` (service start)."""
         self._loop = loop
+        self._client = rpc.RPCClient(transport, rpc.Target(SCHEDULER_TOPIC), timeout=self.settings.rpc_call_timeout,
+                                     ttl=self.settings.rpc_cast_ttl)
 
-    async def drain(self) -> None:
-        """Wait for every cast in flight (service stop)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    def _cast(self, fn: Callable, *args) -> None:
-        if self._loop is None:
+    def _target(self, host: str | None) -> rpc.RPCClient:
+        if self._client is None:
             raise RuntimeError("the compute service is not started")
+        if host is None:
+            return self._client
+        return rpc.RPCClient(self._client.transport, rpc.Target(COMPUTE_TOPIC, host), timeout=self._client.timeout,
+                             ttl=self._client.ttl)
 
-        def spawn():
-            task = self._loop.create_task(asyncio.to_thread(self._run, fn, *args))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        self._loop.call_soon_threadsafe(spawn)
-
-    @staticmethod
-    def _run(fn: Callable, *args) -> None:
+    def _wait(self, coro: Coroutine):
+        """Run ``coro`` on the service's loop and wait for it; API handlers run in worker
+        threads.  On the loop itself (an async caller) it is scheduled, not awaited."""
         try:
-            fn(*args)
-        except Exception:
-            LOG.exception("compute operation %s%r failed", fn.__name__, args)
+            on_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            task = self._loop.create_task(coro)
+            task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or
+                                   LOG.error("RPC send failed", exc_info=t.exception()))
+            return None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def _send(self, host: str | None, method: str, **kwargs) -> None:
+        """Queue ``method``; if the broker cannot take it, the instance is already in its
+        ``*-ing`` state and the sweeps deal with it, so the request still succeeds."""
+        try:
+            await self._target(host).cast(method, **kwargs)
+        except rpc.Timeout:
+            LOG.error("cast %s to %s for %s not confirmed by the broker; the sweep will handle it",
+                      method, host or SCHEDULER_TOPIC, kwargs.get("instance_id"))
+
+    def _cast(self, host: str | None, method: str, **kwargs) -> None:
+        self._wait(self._send(host, method, **kwargs))
+
+    async def cast_to_host(self, host: str, method: str, **kwargs) -> None:
+        """For callers on the loop (the scheduler handing a build to its host)."""
+        await self._send(host, method, **kwargs)
 
     # -- casts -----------------------------------------------------------------------
-    def build_instance(self, instance_id: str, action_id: str | None) -> None:
-        self._cast(self.manager.build_instance, instance_id, action_id)
+    def build_instances(self, builds: list[tuple[str, str | None]]) -> None:
+        """Cast the builds of one request (instance id, action id) to the schedulers, all
+        at once: their broker confirmations overlap instead of adding up."""
+        async def cast_all():
+            await asyncio.gather(*(self._send(None, "build_instance", instance_id=instance_id, action_id=action_id)
+                                   for instance_id, action_id in builds))
+        self._wait(cast_all())
 
     def delete_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
-        self._cast(self.manager.delete_instance, instance_id, action_id)
+        self._cast(host, "delete_instance", instance_id=instance_id, action_id=action_id)
 
     def run_operation(self, host: str | None, instance_id: str, operation: str, action_id: str | None) -> None:
-        self._cast(self.manager.run_operation, instance_id, operation, action_id)
+        self._cast(host, "run_operation", instance_id=instance_id, operation=operation, action_id=action_id)
 
     def rebuild_instance(self, host: str, instance_id: str, action_id: str | None) -> None:
-        self._cast(self.manager.rebuild_instance, instance_id, action_id)
+        self._cast(host, "rebuild_instance", instance_id=instance_id, action_id=action_id)
 
     def snapshot_instance(self, host: str, instance_id: str, image_id: str, action_id: str | None) -> None:
-        self._cast(self.manager.snapshot_instance, instance_id, image_id, action_id)
+        self._cast(host, "snapshot_instance", instance_id=instance_id, image_id=image_id, action_id=action_id)
 
     def resize_instance(self, host: str, instance_id: str, action_id: str | None) -> None:
-        self._cast(self.manager.resize_instance, instance_id, action_id)
+        self._cast(host, "resize_instance", instance_id=instance_id, action_id=action_id)
 
     def confirm_resize(self, host: str, instance_id: str, action_id: str | None) -> None:
-        self._cast(self.manager.confirm_resize, instance_id, action_id)
+        self._cast(host, "confirm_resize", instance_id=instance_id, action_id=action_id)
 
     def revert_resize(self, host: str, instance_id: str, action_id: str | None) -> None:
-        self._cast(self.manager.revert_resize, instance_id, action_id)
+        self._cast(host, "revert_resize", instance_id=instance_id, action_id=action_id)
 
     def get_console_output(self, host: str, instance_id: str, length: int | None) -> str:
-        """A call, not a cast: the API waits for the answer."""
-        return self.manager.console_output(instance_id, length)
+        """A call, not a cast: the API waits for the answer (503 if the host does not give one)."""
+        try:
+            return self._wait(self._target(host).call("get_console_output", instance_id=instance_id, length=length))
+        except rpc.Timeout:
+            raise ServiceUnavailable(f"Compute host {host} did not answer in time.") from None
 
     def recover(self) -> None:
-        """Resume or fail every operation a previous process left in a ``*-ing`` state."""
+        """Resume or fail every operation left in a ``*-ing`` state: each instance goes to
+        its host, or to a scheduler when it has none yet."""
         for instance in self.manager.interrupted():
-            self._cast(self.manager.recover, instance)
+            self._cast(instance.host, "recover_instance", instance_id=instance.id)

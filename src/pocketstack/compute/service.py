@@ -1,5 +1,6 @@
-"""The Compute service as the cloud runs it: the API under ``/compute`` and, in the same
-process, the fake hypervisor hosts and the workers that build and operate instances."""
+"""The Compute service as a process runs it: the API under ``/compute`` (the "api" role),
+a scheduler (the "scheduler" role) and hypervisor hosts (the "compute" role), all three
+in the all-in-one cloud, talking over RPC either way (see :mod:`.worker`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import asyncio
 
 from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.api.errors import fault_format
+from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
 from pocketstack.compute.api import build_router
 from pocketstack.compute.api.common import finish, prepare
 from pocketstack.compute.core import Compute
 from pocketstack.compute.policies import DEFAULTS
+from pocketstack.compute.worker import ComputeWorker, SchedulerWorker
 
 
 class ComputeService(Service):
@@ -24,6 +27,7 @@ class ComputeService(Service):
     def __init__(self, cloud):
         super().__init__(cloud)
         self.compute = Compute(cloud)
+        self.workers: list[SchedulerWorker | ComputeWorker] = []
 
     def app(self):
         cloud = self.cloud
@@ -34,11 +38,30 @@ class ComputeService(Service):
             www_authenticate=f'Keystone uri="{cloud.service("identity").url}"', prepare=prepare, finish=finish))
 
     async def start(self) -> None:
-        """Register the hosts (Placement must be up: it starts first), then resume whatever
-        a previous process left half done."""
-        self.compute.rpc.attach(asyncio.get_running_loop())
-        await asyncio.to_thread(self.compute.hosts.register_fake_hosts)
-        await asyncio.to_thread(self.compute.rpc.recover)
+        """Connect to RPC, start this process's roles' workers (hosts register in Placement,
+        which starts first), and in the all-in-one cloud resume whatever a previous
+        process left half done (its in-process queues died with it)."""
+        cloud, compute, settings = self.cloud, self.compute, self.cloud.settings
+        compute.rpc.attach(asyncio.get_running_loop(), cloud.transport)
+        await asyncio.to_thread(lambda: cloud.coordinator)  # started once, off the loop
+
+        def coordinator():
+            return cloud.coordinator
+
+        group = group_name(settings.cluster_name, "compute")
+        heartbeat = Heartbeat(coordinator, group, settings.heartbeat_interval) if "compute" in cloud.roles else None
+        compute.hosts.liveness = Liveness(coordinator, group, heartbeat)
+        self.workers = []
+        if "scheduler" in cloud.roles:
+            self.workers.append(SchedulerWorker(compute, cloud.transport, coordinator, settings))
+        if heartbeat is not None:
+            self.workers.append(ComputeWorker(compute, cloud.transport, heartbeat, settings))
+        for worker in self.workers:
+            await worker.start()
+        if cloud.in_process_rpc:
+            await asyncio.to_thread(compute.rpc.recover)
 
     async def stop(self) -> None:
-        await self.compute.rpc.drain()
+        for worker in reversed(self.workers):
+            await worker.stop()
+        self.workers = []

@@ -1,0 +1,60 @@
+"""Running a worker process: a cloud without an HTTP server.
+
+``pocketstack scheduler`` and ``pocketstack compute --host NAME`` (and any other worker,
+such as a volume host) are the same program: build the :class:`~pocketstack.cloud.Cloud`
+with the services whose managers the role needs, start the background workers of the
+services that do the work here (each service's ``start()`` starts what the process's
+``roles`` ask for: RPC servers on its topics, coordination membership with a heartbeat,
+periodic sweeps), run until SIGTERM or SIGINT, then stop them — in-flight requests
+finish, the process leaves its coordination groups — and release the database.
+
+Settings (database_url, transport_url, coordination_url, cluster_name, roles, …) come
+from the TOML file, the environment and the command line as for every process; a
+scaled-out process needs a transport every process can reach (``amqp://``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from pocketstack.common.config import Settings
+
+LOG = logging.getLogger(__name__)
+
+
+def check_scaled_out(settings: Settings) -> None:
+    """A process running part of the cloud must share RPC and coordination with the rest."""
+    if settings.transport_url.startswith("inproc"):
+        raise ValueError("a scaled-out process needs a shared RPC transport: set transport_url "
+                         "(e.g. amqp://guest:guest@127.0.0.1:5672/)")
+    if not settings.database_url:
+        raise ValueError("a scaled-out process needs a shared database: set database_url")
+
+
+def run_worker(settings: Settings, services: list[str], run: list[str]) -> int:
+    """Build a cloud of ``services`` and run the workers of those in ``run`` until a signal."""
+    from pocketstack.cloud import Cloud
+
+    check_scaled_out(settings)
+    cloud = Cloud(settings, services)
+    try:
+        asyncio.run(_serve(cloud, run))
+    finally:
+        cloud.close()
+    return 0
+
+
+async def _serve(cloud, run: list[str]) -> None:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await cloud.start_services(run)
+    LOG.info("%s running (roles %s); SIGTERM or Ctrl-C stops", ", ".join(run), ",".join(sorted(cloud.roles)))
+    try:
+        await stopping.wait()
+    finally:
+        LOG.info("stopping: finishing in-flight work")
+        await cloud.stop_services()

@@ -1,0 +1,230 @@
+"""Scaled-out compute: ``pocketstack api``, ``scheduler`` and two ``compute --host``
+processes over PostgreSQL, RabbitMQ and Redis, driven by the real ``openstack`` CLI.
+
+Each run has its own database, its own ``cluster_name`` (the RPC queue prefix and the
+coordination group prefix), and removes its queues, exchanges and Redis keys afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from backends import scratch_database
+from cloudproc import ADMIN_PASSWORD, BIN, free_port
+from support import require_service
+
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+REDIS_URL = "redis://127.0.0.1:6379"
+SERVICE_DOWN_TIME = 5  # seconds; heartbeats every second
+HOSTS = ("host-a", "host-b")
+
+
+@dataclass
+class Cluster:
+    root: Path
+    config: Path
+    cluster_name: str
+    port: int
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def clouds_file(self) -> Path:
+        return self.root / "clouds.yaml"
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.root / f"{name}.log", "a")
+        command = [str(BIN / "pocketstack"), "--config", str(self.config), "--data-dir", str(self.root / name), *args]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POCKETSTACK_")}
+        self.processes[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        log.close()
+        return self.processes[name]
+
+    def start_compute(self, host: str) -> None:
+        self.start(host, "compute", "--host", host, "--vcpus", "64", "--memory-mb", "65536")
+
+    def log(self, name: str) -> str:
+        return (self.root / f"{name}.log").read_text()
+
+    def openstack(self, *args: str):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        env.update(OS_CLIENT_CONFIG_FILE=str(self.clouds_file), OS_CLOUD="pocketstack")
+        result = subprocess.run([str(BIN / "openstack"), *args], env=env, capture_output=True, text=True,
+                                timeout=120)
+        if result.returncode != 0:
+            raise AssertionError(f"openstack {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return json.loads(result.stdout) if "json" in args else result.stdout
+
+    def service_states(self) -> dict[str, str]:
+        return {s["Host"]: s["State"] for s in self.openstack("compute", "service", "list", "--service",
+                                                              "nova-compute", "-f", "json")}
+
+    def servers(self) -> dict[str, dict]:
+        return {s["ID"]: s for s in self.openstack("server", "list", "--long", "-f", "json")}
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def eventually(check, timeout: float = 60.0, interval: float = 0.5):
+    """Poll ``check`` until it returns something truthy (no timing is asserted)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last result: {result!r}")
+        time.sleep(interval)
+
+
+async def _delete_broker_objects(cluster_name: str) -> None:
+    import aio_pika
+
+    from pocketstack.common.rpc.transports.amqp import AMQPTransport
+
+    naming = AMQPTransport(AMQP_URL, queue_prefix=cluster_name)
+    servers = {"scheduler": [socket.gethostname()], "compute": list(HOSTS)}
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for topic, names in servers.items():
+            await channel.queue_delete(naming.queue_name(topic))
+            for server in names:
+                await channel.queue_delete(naming.queue_name(topic, server))
+                await channel.queue_delete(naming.fanout_queue(topic, server))
+            await channel.exchange_delete(naming.fanout_exchange(topic))
+
+
+def _delete_coordination_keys(cluster_name: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    group = f"{cluster_name}-compute"
+    client.delete(f"_tooz_group:{group}")
+    client.srem("_tooz_groups", group)
+    for key in client.scan_iter(f"*{cluster_name}*"):
+        client.delete(key)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """One cluster for the module (starting four processes is the slow part); a test that
+    kills a host starts it again before it returns."""
+    for service in ("postgresql", "rabbitmq", "redis"):
+        require_service(service)
+    tmp_path = tmp_path_factory.mktemp("scaled-out")
+    cluster_name = f"pstest{uuid.uuid4().hex[:10]}"
+    with scratch_database("postgresql", tmp_path) as database_url:
+        config = tmp_path / "pocketstack.toml"
+        config.write_text(f'''[pocketstack]
+database_url = "{database_url}"
+transport_url = "{AMQP_URL}"
+coordination_url = "{REDIS_URL}"
+cluster_name = "{cluster_name}"
+heartbeat_interval = 1.0
+service_down_time = {SERVICE_DOWN_TIME}
+bcrypt_rounds = 4
+''')
+        cluster = Cluster(tmp_path, config, cluster_name, free_port())
+        try:
+            api = cluster.start("api", "api", "--port", str(cluster.port), "--admin-password", ADMIN_PASSWORD,
+                                "--clouds-file", str(cluster.clouds_file))
+
+            def api_ready():
+                assert api.poll() is None, cluster.log("api")
+                with contextlib.suppress(httpx.TransportError):
+                    return httpx.get(f"http://127.0.0.1:{cluster.port}/identity/v3", timeout=1).status_code == 200
+            eventually(api_ready)  # the API migrates the database: start the workers after it
+            cluster.start("scheduler", "scheduler")
+            for host in HOSTS:
+                cluster.start_compute(host)
+            eventually(lambda: cluster.service_states() == {h: "up" for h in HOSTS})
+            yield cluster
+        finally:
+            cluster.stop_all()
+            asyncio.run(_delete_broker_objects(cluster_name))
+            _delete_coordination_keys(cluster_name)
+
+
+@pytest.fixture(scope="module")
+def boot(cluster):
+    """``boot(count, prefix)``: boot servers of a one-VCPU flavor; returns their ids."""
+    image = cluster.root / "image.raw"
+    image.write_bytes(b"\0" * 1024)
+    cluster.openstack("image", "create", "--file", str(image), "--disk-format", "raw", "--container-format", "bare",
+                      "img", "-f", "json")
+    cluster.openstack("flavor", "create", "--ram", "64", "--disk", "1", "--vcpus", "1", "tiny", "-f", "json")
+    cluster.openstack("quota", "set", "--instances", "-1", "--cores", "-1", "--ram", "-1", "admin")
+
+    def boot(count: int, prefix: str) -> list[str]:
+        before = set(cluster.servers())
+        cluster.openstack("server", "create", "--flavor", "tiny", "--image", "img", "--nic", "none",
+                          "--min", str(count), "--max", str(count), prefix, "-f", "json")
+        return sorted(set(cluster.servers()) - before)
+    return boot
+
+
+def all_active(cluster: Cluster, ids: list[str]):
+    servers = cluster.servers()
+    states = {servers[i]["Status"] for i in ids}
+    assert "ERROR" not in states, [servers[i] for i in ids if servers[i]["Status"] == "ERROR"]
+    return {i: servers[i] for i in ids} if states == {"ACTIVE"} else None
+
+
+def test_builds_spread_and_a_killed_host_is_excluded(cluster, boot):
+    ids = boot(50, "wave1")
+    servers = eventually(lambda: all_active(cluster, ids), timeout=180)
+    per_host = collections.Counter(s["Host"] for s in servers.values())
+    assert set(per_host) == set(HOSTS) and sum(per_host.values()) == 50, per_host
+
+    cluster.processes["host-b"].send_signal(signal.SIGKILL)
+    cluster.processes["host-b"].wait()
+    eventually(lambda: cluster.service_states() == {"host-a": "up", "host-b": "down"},
+               timeout=SERVICE_DOWN_TIME * 6)
+
+    late = boot(10, "wave2")
+    servers = eventually(lambda: all_active(cluster, late), timeout=120)
+    assert {s["Host"] for s in servers.values()} == {"host-a"}
+
+    cluster.start_compute("host-b")
+    eventually(lambda: cluster.service_states() == {h: "up" for h in HOSTS})
+
+
+def test_restarted_host_runs_the_casts_queued_while_it_was_dead(cluster, boot):
+    ids = boot(4, "durable")
+    servers = eventually(lambda: all_active(cluster, ids), timeout=120)
+    on_b = [i for i, s in servers.items() if s["Host"] == "host-b"]
+    assert on_b, servers
+
+    cluster.processes["host-b"].send_signal(signal.SIGKILL)
+    cluster.processes["host-b"].wait()
+    for server_id in on_b:
+        cluster.openstack("server", "stop", server_id)  # queued in host-b's durable queue
+    assert {cluster.servers()[i]["Status"] for i in on_b} == {"ACTIVE"}  # nobody ran them
+
+    cluster.start_compute("host-b")
+    eventually(lambda: {cluster.servers()[i]["Status"] for i in on_b} == {"SHUTOFF"}, timeout=90)
+    assert cluster.service_states()["host-b"] == "up"
+    output = cluster.openstack("console", "log", "show", on_b[0])  # an RPC call to the restarted host
+    assert "Power-Off" in output
