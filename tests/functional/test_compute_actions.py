@@ -3,6 +3,7 @@ and the recovery of operations interrupted by a restart."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -66,7 +67,7 @@ def test_power_cycle_and_invalid_states(api, user, server):
     act(api, token, server, {"unpause": None}, expect=409)
     act(api, token, server, {"fly": None}, expect=400)
     output = act(api, token, server, {"os-getConsoleOutput": {"length": 2}}, expect=200).json()["output"]
-    assert len(output.splitlines()) == 2
+    assert len(output.split("\n")) == 2, "Nova's tail: the last pieces between newlines"
     full = act(api, token, server, {"os-getConsoleOutput": {}}, expect=200).json()["output"]
     assert "login:" in full and "cpu topology" in full
     actions = call(api, "GET", f"/servers/{server}/os-instance-actions", token).json()["instanceActions"]
@@ -150,8 +151,12 @@ def test_diagnostics_show_topology_to_admins(api, admin_token, user, image):
     server_id = boot(api, user["token"], image, flavor["id"])["server"]["id"]
     wait(api, user["token"], server_id)
     assert call(api, "GET", f"/servers/{server_id}/diagnostics", user["token"]).status_code == 403
-    diag = call(api, "GET", f"/servers/{server_id}/diagnostics", admin_token).json()
-    assert diag["num_cpus"] == 4 and diag["cpu_topology"]["sockets"] == 2
+    standard = call(api, "GET", f"/servers/{server_id}/diagnostics", admin_token).json()
+    assert standard["num_cpus"] == 4 and set(standard) == {
+        "state", "driver", "hypervisor", "hypervisor_os", "uptime", "config_drive", "num_cpus", "num_disks",
+        "num_nics", "memory_details", "cpu_details", "disk_details", "nic_details"}
+    diag = call(api, "GET", f"/servers/{server_id}/diagnostics", admin_token, version="2.47").json()
+    assert diag["cpu_topology"]["sockets"] == 2
     assert diag["cpu_topology"]["sockets"] * diag["cpu_topology"]["cores"] * diag["cpu_topology"]["threads"] == 4
     call(api, "DELETE", f"/servers/{server_id}", user["token"])
     wait_gone(api, user["token"], server_id)
@@ -279,3 +284,106 @@ def test_delete_during_verify_resize_releases_the_larger_flavor(api, admin_token
     call(api, "DELETE", f"/servers/{server_id}", token)
     wait_gone(api, token, server_id)
     assert call(api, "GET", "/limits", token).json()["limits"]["absolute"]["totalCoresUsed"] == 0
+
+
+def test_reset_state_is_admin_only_and_overrides_the_state(api, admin_token, user, server):
+    act(api, user["token"], server, {"os-resetState": {"state": "error"}}, expect=403)
+    act(api, admin_token, server, {"os-resetState": {"state": "sideways"}}, expect=400)
+    act(api, admin_token, server, {"os-resetState": {"state": "error"}})
+    assert call(api, "GET", f"/servers/{server}", user["token"]).json()["server"]["status"] == "ERROR"
+    act(api, admin_token, server, {"os-resetState": {"state": "active"}})
+    assert call(api, "GET", f"/servers/{server}", user["token"]).json()["server"]["status"] == "ACTIVE"
+    act(api, admin_token, "00000000-0000-0000-0000-000000000000", {"os-resetState": {"state": "error"}}, expect=404)
+    act(api, admin_token, server, {"injectNetworkInfo": None})
+    act(api, user["token"], server, {"restore": None}, expect=409)
+    act(api, admin_token, "00000000-0000-0000-0000-000000000000", {"migrate": None}, expect=404)
+    r = act(api, admin_token, server, {"migrate": None}, expect=400)
+    assert "cannot move guests" in r.json()["badRequest"]["message"]
+    act(api, user["token"], server, {"os-migrateLive": {"host": None, "block_migration": "auto"}}, expect=403)
+
+
+def test_snapshot_metadata_wins_and_rebuild_answers_nova_shape(api, user, server, image):
+    token = user["token"]
+    r = act(api, token, server, {"createImage": {"name": unique("snap"), "metadata": {"image_type": "test"}}})
+    snap = api.request("GET", f"/image/v2/images/{r.json()['image_id']}", token).json()
+    assert snap["image_type"] == "test" and snap["instance_uuid"] == server
+    wait(api, token, server)
+    r = call(api, "POST", f"/servers/{server}/action", token, version="2.53", json={"rebuild": {"imageRef": image}})
+    out = r.json()["server"]
+    assert "OS-EXT-STS:vm_state" not in out and "security_groups" not in out and "key_name" not in out
+    assert out["adminPass"] and out["id"] == server
+    wait(api, token, server)
+    assert "key_name" in act(api, token, server, {"rebuild": {"imageRef": image}}).json()["server"], "2.54"
+    wait(api, token, server)
+    out = call(api, "PUT", f"/servers/{server}", token, json={"server": {"name": "renamed"}}).json()["server"]
+    assert out["name"] == "renamed" and "OS-EXT-AZ:availability_zone" not in out
+
+
+def test_create_backup_rotates_the_oldest_away(api, user, server):
+    token = user["token"]
+    ids = []
+    for n in range(3):
+        # Image timestamps are whole seconds on MariaDB (the image tables' DATETIME), and
+        # rotation goes by age: give each backup its own second so the oldest is defined.
+        time.sleep(1.05 - time.time() % 1)
+        r = act(api, token, server, {"createBackup": {"name": f"backup-{n}", "backup_type": "daily",
+                                                      "rotation": 2}})
+        ids.append(r.json()["image_id"])
+        wait(api, token, server)
+    listed = api.request("GET", f"/image/v2/images?instance_uuid={server}&image_type=backup&backup_type=daily"
+                                "&sort_key=created_at&sort_dir=asc", token).json()["images"]
+    assert [i["id"] for i in listed] == ids[1:] and [i["name"] for i in listed] == ["backup-1", "backup-2"]
+    act(api, token, server, {"createBackup": {"name": "x", "backup_type": "daily"}}, expect=400)
+
+
+def test_os_migrations_follow_resizes(api, admin_token, user, server, flavor):
+    token = user["token"]
+    bigger = make_flavor(api, admin_token, vcpus=3, ram=256, disk=1)
+
+    def migrations(version="2.59"):
+        r = call(api, "GET", f"/os-migrations?instance_uuid={server}", admin_token, version=version)
+        assert r.status_code == 200, r.text
+        return r.json()["migrations"]
+
+    act(api, token, server, {"resize": {"flavorRef": bigger["id"]}})
+    wait(api, token, server)
+    first, = migrations()
+    assert first["status"] == "finished" and first["migration_type"] == "resize" and first["uuid"]
+    assert first["source_compute"] and first["dest_compute"] and first["instance_uuid"] == server
+    act(api, token, server, {"revertResize": None})
+    wait(api, token, server)
+    assert migrations()[0]["status"] == "reverted"
+    act(api, token, server, {"resize": {"flavorRef": bigger["id"]}})
+    wait(api, token, server)
+    act(api, token, server, {"confirmResize": None}, expect=204)
+    wait(api, token, server)
+    newest, older = migrations()
+    assert (newest["status"], older["status"]) == ("confirmed", "reverted") and older["id"] == first["id"]
+    assert [m["id"] for m in call(api, "GET", f"/os-migrations?instance_uuid={server}&limit=1", admin_token,
+                                  version="2.59").json()["migrations"]] == [newest["id"]]
+    legacy = migrations("2.1")[0]
+    assert "migration_type" not in legacy and "uuid" not in legacy and legacy["old_instance_type_id"] is None
+    assert call(api, "GET", "/os-migrations", token).status_code == 403
+    assert [m["status"] for m in call(api, "GET", "/os-migrations?status=reverted", admin_token).json()[
+        "migrations"] if m["instance_uuid"] == server] == ["reverted"]
+
+
+def test_fake_remote_console(api, user, demo_token, server):
+    token = user["token"]
+    r = call(api, "POST", f"/servers/{server}/remote-consoles", token,
+             json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
+    assert r.status_code == 200, r.text
+    console = r.json()["remote_console"]
+    assert console["protocol"] == "vnc" and console["type"] == "novnc" and "token%3D" in console["url"]
+    r = call(api, "POST", f"/servers/{server}/remote-consoles", token,
+             json={"remote_console": {"protocol": "spice", "type": "spice-html5"}})
+    assert r.status_code == 400 and "badRequest" in r.json()
+    r = call(api, "POST", f"/servers/{server}/remote-consoles", token, version="2.5",
+             json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
+    assert r.status_code == 400
+    legacy = act(api, token, server, {"os-getVNCConsole": {"type": "novnc"}}, expect=200).json()["console"]
+    assert legacy["type"] == "novnc" and legacy["url"].startswith("http")
+    act(api, token, server, {"os-getSerialConsole": {"type": "serial"}}, expect=400)
+    r = call(api, "POST", f"/servers/{server}/remote-consoles", demo_token,
+             json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
+    assert r.status_code == 404, "another project's server does not exist for the caller"

@@ -4,7 +4,8 @@ availability zones, services and hypervisors."""
 from __future__ import annotations
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from conftest import unique
@@ -42,6 +43,20 @@ def test_keypair_import_generate_and_isolation(api, member, demo_token):
     assert call(api, "DELETE", f"/os-keypairs/{name}", token).status_code == 204
     assert call(api, "DELETE", f"/os-keypairs/{name}", token).status_code == 404
     assert call(api, "DELETE", f"/os-keypairs/{name}-g", token, version="2.1").status_code == 202
+
+
+def test_generated_x509_keypair(api, member):
+    token = member["token"]
+    name = unique("kpx")
+    r = call(api, "POST", "/os-keypairs", token, json={"keypair": {"name": name, "type": "x509"}})
+    assert r.status_code == 201, r.text
+    created = r.json()["keypair"]
+    assert created["type"] == "x509" and created["private_key"].startswith("-----BEGIN RSA PRIVATE KEY-----")
+    cert = x509.load_pem_x509_certificate(created["public_key"].encode())
+    assert created["fingerprint"] == ":".join(f"{b:02x}" for b in cert.fingerprint(hashes.SHA1()))
+    shown = call(api, "GET", f"/os-keypairs/{name}", token).json()["keypair"]
+    assert shown["type"] == "x509" and shown["public_key"] == created["public_key"]
+    call(api, "DELETE", f"/os-keypairs/{name}", token)
 
 
 @pytest.mark.parametrize("body", [{"name": "bad/name"}, {"name": "x", "public_key": "not a key"},
@@ -130,3 +145,28 @@ def test_availability_zones_services_hypervisors(api, admin_token, demo_token):
     r = call(api, "PUT", f"/os-services/{sid}", admin_token, json={"status": "enabled"})
     assert r.json()["service"]["status"] == "enabled" and r.json()["service"]["disabled_reason"] is None
     assert call(api, "PUT", f"/os-services/{sid}", admin_token, json={"status": "off"}).status_code == 400
+
+
+def test_default_quota_class_is_every_projects_default(api, admin_token, demo_token):
+    before = call(api, "GET", "/os-quota-class-sets/default", admin_token, version="2.1").json()["quota_class_set"]
+    assert before["id"] == "default" and "floating_ips" in before and "server_groups" not in before
+    assert call(api, "GET", "/os-quota-class-sets/default", demo_token).status_code == 403
+    fresh = new_member(api, admin_token)["project"]["id"]
+    try:
+        r = call(api, "PUT", "/os-quota-class-sets/default", admin_token, version="2.1",
+                 json={"quota_class_set": {"metadata_items": 77, "floating_ips": 110}})
+        assert r.status_code == 200, r.text
+        assert r.json()["quota_class_set"]["metadata_items"] == 77
+        assert r.json()["quota_class_set"]["floating_ips"] == 110 and "id" not in r.json()["quota_class_set"]
+        latest = call(api, "GET", "/os-quota-class-sets/default", admin_token).json()["quota_class_set"]
+        assert latest["metadata_items"] == 77 and "server_groups" in latest and "floating_ips" not in latest
+        assert call(api, "GET", f"/os-quota-sets/{fresh}", admin_token).json()["quota_set"]["metadata_items"] == 77
+        defaults = call(api, "GET", f"/os-quota-sets/{fresh}/defaults", admin_token).json()["quota_set"]
+        assert defaults["metadata_items"] == 77
+        r = call(api, "PUT", "/os-quota-class-sets/default", admin_token,
+                 json={"quota_class_set": {"metadata_items": -2}})
+        assert r.status_code == 400
+    finally:
+        call(api, "PUT", "/os-quota-class-sets/default", admin_token, version="2.1",
+             json={"quota_class_set": {"metadata_items": before["metadata_items"],
+                                       "floating_ips": before["floating_ips"]}})

@@ -243,3 +243,59 @@ def test_metadata_and_tags(api, admin_token, project_a, image, flavor):
     assert call(api, "GET", f"{base}", token).json()["server"]["tags"] == []
     call(api, "DELETE", base, token)
     wait_gone(api, token, server_id)
+
+
+def test_access_ips_ips_password_and_request_id(api, admin_token, project_a, image, flavor):
+    token = project_a["member"]
+    r = call(api, "POST", "/servers", token, json={"server": {
+        "name": unique("vm"), "imageRef": image, "flavorRef": flavor["id"], "networks": "none",
+        "accessIPv4": "1.1.1.1", "accessIPv6": "0000:0000:0000:0000:0000:babe:220.12.22.2"}})
+    assert r.status_code == 202 and r.headers["x-compute-request-id"].startswith("req-")
+    server_id = r.json()["server"]["id"]
+    shown = wait(api, token, server_id)
+    assert shown["accessIPv4"] == "1.1.1.1" and shown["accessIPv6"] == "::babe:dc0c:1602"
+    for field, bad in (("accessIPv4", "::1"), ("accessIPv6", "1.1.1.1"), ("accessIPv6", "nonsense")):
+        r = call(api, "PUT", f"/servers/{server_id}", token, json={"server": {field: bad}})
+        assert r.status_code == 400 and "badRequest" in r.json(), (field, bad)
+    updated = call(api, "PUT", f"/servers/{server_id}", token,
+                   json={"server": {"accessIPv6": "2001:db8:0:0::1"}}).json()["server"]
+    assert updated["accessIPv6"] == "2001:db8::1" and "OS-EXT-STS:vm_state" not in updated
+
+    assert call(api, "GET", f"/servers/{server_id}/ips", token).json() == {"addresses": {}}
+    r = call(api, "GET", f"/servers/{server_id}/ips/private", token)
+    assert r.status_code == 404 and "itemNotFound" in r.json()
+    assert call(api, "GET", f"/servers/{server_id}/os-server-password", token).json() == {"password": ""}
+    assert call(api, "DELETE", f"/servers/{server_id}/os-server-password", token).status_code == 204
+
+    # Nova v2 ignores tenant_id/project_id unless all_tenants is given.
+    own = call(api, "GET", f"/servers?tenant_id={project_a['id']}", admin_token).json()["servers"]
+    assert server_id not in [s["id"] for s in own]
+    call(api, "DELETE", f"/servers/{server_id}", token)
+    wait_gone(api, token, server_id)
+
+
+def test_external_events(api, admin_token, project_a, image, flavor):
+    token = project_a["member"]
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    wait(api, token, server_id)
+    missing = "00000000-0000-4000-8000-000000000000"
+    r = call(api, "POST", "/os-server-external-events", admin_token,
+             json={"events": [{"name": "network-changed", "server_uuid": server_id}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["events"] == [{"name": "network-changed", "server_uuid": server_id, "status": "completed",
+                                   "code": 200}]
+    r = call(api, "POST", "/os-server-external-events", admin_token, json={"events": [
+        {"name": "network-vif-plugged", "server_uuid": server_id, "tag": "p1"},
+        {"name": "network-vif-plugged", "server_uuid": missing}]})
+    assert r.status_code == 207 and [e["code"] for e in r.json()["events"]] == [200, 404]
+    r = call(api, "POST", "/os-server-external-events", admin_token,
+             json={"events": [{"name": "network-changed", "server_uuid": missing}]})
+    assert r.status_code == 404
+    r = call(api, "POST", "/os-server-external-events", admin_token,
+             json={"events": [{"name": "reboot-please", "server_uuid": server_id}]})
+    assert r.status_code == 400
+    r = call(api, "POST", "/os-server-external-events", token,
+             json={"events": [{"name": "network-changed", "server_uuid": server_id}]})
+    assert r.status_code == 403
+    call(api, "DELETE", f"/servers/{server_id}", token)
+    wait_gone(api, token, server_id)

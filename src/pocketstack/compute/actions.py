@@ -7,6 +7,7 @@ import contextlib
 import traceback
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.api.errors import NotFound
 from pocketstack.common.db import Database, utcnow
@@ -19,10 +20,15 @@ class Actions:
 
     def start(self, instance_id: str, action: str, request_id: str, project_id: str | None,
               user_id: str | None) -> str:
+        """Record an action; 404 if the instance vanished meanwhile (a delete finished between
+        the caller's lookup and now, and the foreign key refuses the row)."""
         row = InstanceAction(instance_id=instance_id, action=action, request_id=request_id,
                              project_id=project_id or "", user_id=user_id or "")
-        with self.db.session() as s:
-            s.add(row)
+        try:
+            with self.db.session() as s:
+                s.add(row)
+        except sa_exc.IntegrityError:
+            raise NotFound(f"Instance {instance_id} could not be found.") from None
         return row.id
 
     def fail(self, action_id: str | None, message: str = "Error") -> None:

@@ -1,12 +1,16 @@
-"""Compute's use of the Image service: boot images and snapshots, through the image
-service's in-process manager (Glance's API semantics, no HTTP hop)."""
+"""Compute's use of the Image service: boot images, snapshots and the old image proxy API,
+through the image service's in-process manager (Glance's API semantics, no HTTP hop)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from starlette.datastructures import QueryParams
+
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import BadRequest, NotFound, ServiceUnavailable
+from pocketstack.image import listing
+from pocketstack.image.manager import Change
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
@@ -38,12 +42,13 @@ class Images:
         """Register the snapshot image (queued) and return its id; data follows later."""
         props = {k: v for k, v in (base_image.properties if base_image else {}).items()
                  if not k.startswith(("instance_uuid", "image_type", "base_image_ref", "owner_"))}
-        props.update(metadata)
+        props.update(instance_uuid=instance_id, image_type="snapshot",
+                     base_image_ref=getattr(base_image, "id", "") or "")
+        props.update(metadata)  # the caller's metadata wins, as in Nova
         image = self.manager.create_image(
             context, name=name, disk_format=getattr(base_image, "disk_format", None) or "qcow2",
             container_format=getattr(base_image, "container_format", None) or "bare",
-            visibility="private", instance_uuid=instance_id, image_type="snapshot",
-            base_image_ref=getattr(base_image, "id", "") or "", **props)
+            visibility="private", **props)
         return image.id
 
     def upload(self, image_id: str, data: bytes) -> None:
@@ -54,3 +59,41 @@ class Images:
             self.manager.delete_image(RequestContext.admin(), image_id)
         except NotFound:
             pass
+
+    # -- the deprecated image proxy (``/v2.1/images``, before microversion 2.36) ----------
+    def list(self, context: RequestContext, query: list[tuple[str, str]]):
+        """Images visible to the caller, filtered by Glance v2 query parameters."""
+        return self.manager.list_images(context, listing.parse(QueryParams(query)))
+
+    def get(self, context: RequestContext, image_id: str):
+        try:
+            return self.manager.get_image(context, image_id)
+        except NotFound:
+            raise NotFound("Image not found.") from None
+
+    def delete_as(self, context: RequestContext, image_id: str) -> None:
+        self.get(context, image_id)
+        self.manager.delete_image(context, image_id)
+
+    def set_properties(self, context: RequestContext, image_id: str, properties: dict[str, str],
+                       replace: bool) -> dict[str, str]:
+        """Merge (or with ``replace`` replace) the image's free-form properties, which are
+        what Nova calls an image's metadata."""
+        current = self.get(context, image_id).properties
+        changes = [Change("add", k, str(v)) for k, v in properties.items()]
+        if replace:
+            changes += [Change("remove", k) for k in current if k not in properties]
+        return self.manager.update_image(context, image_id, changes).properties
+
+    def rotate_backups(self, context: RequestContext, instance_id: str, backup_type: str, keep: int) -> None:
+        """Delete the server's oldest backups of ``backup_type`` until ``keep`` remain."""
+        backups = self.list(context, [("instance_uuid", instance_id), ("image_type", "backup"),
+                                      ("backup_type", backup_type), ("sort_key", "created_at"),
+                                      ("sort_dir", "desc"), ("limit", "1000")])
+        for image in backups[keep:]:
+            self.manager.delete_image(context, image.id)
+
+    def delete_property(self, context: RequestContext, image_id: str, key: str) -> None:
+        if key not in self.get(context, image_id).properties:
+            raise NotFound(f"Image {image_id} has no metadata item {key}.")
+        self.manager.update_image(context, image_id, [Change("remove", key)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import re
 
@@ -10,7 +11,8 @@ import sqlalchemy as sa
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.x509.oid import NameOID
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
@@ -49,6 +51,25 @@ def generate() -> tuple[str, str]:
     return private, public + " Generated-by-Nova"
 
 
+def generate_x509(user_id: str, project_id: str) -> tuple[str, str]:
+    """A new RSA key and a self-signed certificate for it, valid ten years, with Nova's
+    subject: (private key in PEM, certificate in PEM)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = dt.datetime.now(dt.timezone.utc)
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+        x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "California"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "OpenStack"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "NovaDev"),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"{project_id[:16]}-{user_id[:16]}-{now:%Y-%m-%dT%H:%M:%S}")])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=3650)).sign(key, hashes.SHA256()))
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+    return private, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
 class KeyPairs:
     def __init__(self, db: Database, quotas: Quotas):
         self.db = db
@@ -62,9 +83,7 @@ class KeyPairs:
             raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
         private = None
         if public_key is None:
-            if key_type == "x509":
-                raise BadRequest("Keypair data is invalid: generating x509 key pairs is not supported")
-            private, public_key = generate()
+            private, public_key = generate_x509(user_id, project_id) if key_type == "x509" else generate()
         fp = fingerprint(public_key, key_type)
         scope = user_scope(user_id)
         self.quotas.ensure_rows(scope, ["key_pairs"])

@@ -116,6 +116,9 @@ class ComputeNode(Base):
 
 class Instance(Base):
     __tablename__ = "compute_instance"
+    # A project's servers newest first (the default list order) straight from the index:
+    # a page is an index range scan, not a sort of every server of the project.
+    __table_args__ = (sa.Index("ix_compute_instance_project_created", "project_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(255), index=True)
@@ -231,3 +234,83 @@ class ServerGroupMember(Base):
     group_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("compute_server_group.id", ondelete="CASCADE"),
                                           primary_key=True)
     instance_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, unique=True)
+
+
+class BlockDeviceMapping(Base):
+    """Nova's record of a volume a server boots from or has attached: what the build is
+    asked to create (``source_type`` image → ``destination_type`` volume, ``volume_size``),
+    the volume and the Block Storage attachment once they exist, and whether deleting the
+    server deletes the volume.  Written before the build is cast, so a build resumed after
+    a restart knows what it was doing."""
+
+    __tablename__ = "compute_block_device_mapping"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    instance_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("compute_instance.id", ondelete="CASCADE"),
+                                             index=True)
+    source_type: Mapped[str] = mapped_column(sa.String(16))
+    destination_type: Mapped[str] = mapped_column(sa.String(16))
+    image_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    snapshot_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    volume_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, index=True)
+    volume_size: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    boot_index: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    delete_on_termination: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    device_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    attachment_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
+
+
+class Aggregate(Base):
+    """A host aggregate (``os-aggregates``).  Its ``availability_zone`` metadata is the zone of
+    its hosts: ``compute_node.availability_zone`` is rewritten whenever that can change."""
+
+    __tablename__ = "compute_aggregate"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)
+
+
+class AggregateHost(Base):
+    """Membership; the primary key makes adding a host twice an integrity error (409)."""
+
+    __tablename__ = "compute_aggregate_host"
+
+    aggregate_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey("compute_aggregate.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(255), primary_key=True, index=True)
+
+
+class AggregateMetadata(Base):
+    __tablename__ = "compute_aggregate_metadata"
+
+    aggregate_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey("compute_aggregate.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))
+
+
+class Migration(Base):
+    """The record ``os-migrations`` lists: one per resize, written by the API when the
+    resize is accepted.  While the instance's ``migration`` names it, its status is read
+    from the instance's states; ``status`` holds what the API last decided (``confirming``,
+    ``reverting``), which becomes ``confirmed``/``reverted`` once the instance lets go."""
+
+    __tablename__ = "compute_migration"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    instance_uuid: Mapped[str] = mapped_column(sa.String(36), index=True)
+    project_id: Mapped[str] = mapped_column(ID, index=True)
+    user_id: Mapped[str] = mapped_column(ID)
+    migration_type: Mapped[str] = mapped_column(sa.String(16), default="resize")
+    source_compute: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    dest_compute: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    old_flavor_id: Mapped[str] = mapped_column(sa.String(255))
+    new_flavor_id: Mapped[str] = mapped_column(sa.String(255))
+    status: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)

@@ -55,6 +55,15 @@ def user_scope(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def class_scope(name: str) -> str:
+    """Quota classes (``os-quota-class-sets``) keep their limits in ``compute_quota_limit``
+    under this key; the ``default`` class is every project's default, as in Nova."""
+    return f"class:{name}"
+
+
+DEFAULT_CLASS = class_scope("default")
+
+
 def group_scope(group_id: str) -> str:
     return f"group:{group_id}"
 
@@ -68,9 +77,12 @@ class Quotas:
         if session is None:
             with self.db.session(readonly=True) as s:
                 return self.limits(project_id, s)
-        rows = session.scalars(sa.select(QuotaLimit).where(QuotaLimit.project_id == project_id))
+        """A project's limits: its own, else the ``default`` quota class's, else Nova's."""
+        rows = list(session.scalars(sa.select(QuotaLimit)
+                                    .where(QuotaLimit.project_id.in_([DEFAULT_CLASS, project_id]))))
         limits = dict(DEFAULTS)
-        limits.update({r.resource: r.hard_limit for r in rows})
+        for owner in (DEFAULT_CLASS, project_id):
+            limits.update({r.resource: r.hard_limit for r in rows if r.project_id == owner})
         return limits
 
     def set_limits(self, project_id: str, values: dict[str, int]) -> dict[str, int]:

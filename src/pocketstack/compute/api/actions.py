@@ -16,7 +16,7 @@ from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.api.validation import validate
 from pocketstack.compute import states as st
-from pocketstack.compute.api import render
+from pocketstack.compute.api import consoles, render, security_groups
 from pocketstack.compute.api.common import (accepted, at_least, check_unlocked, get_instance, is_admin,
                                             start_delete, url)
 from pocketstack.compute.instances import check_user_data, embed_flavor
@@ -38,7 +38,8 @@ _REBOOT = {"type": "object", "required": ["type"], "properties": {
 _RESIZE = {"type": "object", "required": ["flavorRef"], "properties": {
     "flavorRef": {"type": ["string", "integer"], "minLength": 1}, "OS-DCF:diskConfig": {"type": "string"}},
     "additionalProperties": False}
-_METADATA = {"type": "object", "additionalProperties": {"type": "string", "maxLength": 255}}
+_METADATA = {"type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
+             "additionalProperties": {"type": "string", "maxLength": 255}}
 _CREATE_IMAGE = {"type": "object", "required": ["name"], "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 255}, "metadata": _METADATA},
     "additionalProperties": False}
@@ -49,11 +50,23 @@ _REBUILD = {"type": "object", "required": ["imageRef"], "properties": {
     "description": {"type": ["string", "null"], "maxLength": 255}, "key_name": {"type": ["string", "null"]},
     "user_data": {"type": ["string", "null"]}, "trusted_image_certificates": {"type": ["array", "null"]}},
     "additionalProperties": False}
+_BACKUP = {"type": "object", "required": ["name", "backup_type", "rotation"], "additionalProperties": False,
+           "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
+                          "backup_type": {"type": "string"}, "metadata": _METADATA,
+                          "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}}}
 _CONSOLE = {"type": ["object", "null"], "properties": {"length": {"type": ["integer", "string", "null"],
                                                                    "pattern": "^-?[0-9]+$"}}}
 _RESCUE = {"type": ["object", "null"], "properties": {"adminPass": {"type": "string"},
                                                       "rescue_image_ref": {"type": "string"}}}
-_LOCK = {"type": "null"}  # locked_reason arrives with 2.73, beyond our maximum
+# Before 2.73 (beyond our maximum, where locked_reason arrives) Nova ignores the body.
+_LOCK = {"type": ["null", "object"]}
+_RESET_STATE = {"type": "object", "required": ["state"], "additionalProperties": False,
+                "properties": {"state": {"type": "string", "enum": ["active", "error"]}}}
+# resetState overrides any state but a delete in progress: the delete must finish.
+_RESETTABLE_TASKS = [None, st.SCHEDULING, st.NETWORKING, st.BLOCK_DEVICE_MAPPING, st.SPAWNING, st.POWERING_OFF,
+                     st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD, st.PAUSING, st.UNPAUSING, st.SUSPENDING,
+                     st.RESUMING, st.REBUILDING, st.RESIZE_PREP, st.RESIZE_MIGRATING, st.RESIZE_FINISH,
+                     st.RESIZE_REVERTING, st.RESIZE_CONFIRMING, st.IMAGE_SNAPSHOT, st.RESCUING, st.UNRESCUING]
 
 
 def register(router: Router, compute) -> None:
@@ -121,6 +134,46 @@ def register(router: Router, compute) -> None:
         record(req, inst, "unlock")
         return accepted()
 
+    def reset_state(req: ApiRequest, args):
+        """Admin override (Nova's os-resetState): set vm_state, clear the task.  An operation
+        still in flight loses its next compare-and-swap and stops."""
+        args = validate(args, _RESET_STATE)
+        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-admin-actions:reset_state")
+        if not transition(compute.db, inst.id, {"task_state": _RESETTABLE_TASKS},
+                          {"vm_state": args["state"], "task_state": None}):
+            raise Conflict(f"Cannot 'os-resetState' instance {inst.id} while it is in task_state deleting")
+        record(req, inst, "resetState")
+        return accepted()
+
+    def inject_network_info(req: ApiRequest, args):
+        """Accepted and recorded; the fake driver's guests read no injected network data."""
+        inst = get_instance(compute, req, req.path_params["server_id"],
+                            "os_compute_api:os-admin-actions:inject_network_info")
+        record(req, inst, "inject_network_info")
+        return accepted()
+
+    def unsupported_move(action: str, rule: str):
+        """Moving a guest between hosts (cold or live migration, evacuate) is not
+        implemented: the server is looked up (404 as usual), then 400 says so."""
+        def handle(req: ApiRequest, args):
+            get_instance(compute, req, req.path_params["server_id"], rule)
+            raise BadRequest(f"'{action}' is not supported: the fake hypervisor cannot move guests between hosts.")
+        return handle
+
+    def restore(req: ApiRequest, args):
+        """Servers are deleted at once (no ``reclaim_instance_interval``), so none is ever
+        soft-deleted and there is nothing to restore: 409, as Nova for a live server."""
+        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-deferred-delete:restore")
+        raise Conflict(f"Cannot 'restore' instance {inst.id} while it is in vm_state {inst.vm_state}")
+
+    def legacy_console(action: str):
+        protocol = consoles.LEGACY_ACTIONS[action]
+
+        def handle(req: ApiRequest, args):
+            kind = validate(args, consoles.LEGACY)["type"]
+            return {"console": {"type": kind, "url": consoles.console_url(compute, req, protocol, kind)}}
+        return handle
+
     def force_delete(req: ApiRequest, args):
         inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-deferred-delete:force")
         start_delete(compute, req, inst)
@@ -135,7 +188,10 @@ def register(router: Router, compute) -> None:
             raise BadRequest(f"Invalid input for field/attribute length. Value: {length}.")
         if not inst.host or inst.vm_state in (st.BUILDING, st.ERROR):
             raise Conflict(f"Instance {inst.id} is not ready: it is in vm_state {inst.vm_state}")
-        return {"output": compute.rpc.get_console_output(inst.host, inst.id, length)}
+        output = compute.rpc.get_console_output(inst.host, inst.id, None)
+        if length is not None:  # Nova's tail: the last ``length`` pieces between newlines
+            output = "\n".join(output.split("\n")[-length:]) if length else ""
+        return {"output": output}
 
     def rebuild(req: ApiRequest, args):
         args = validate(args, _REBUILD)
@@ -159,7 +215,12 @@ def register(router: Router, compute) -> None:
             compute.instances.set_metadata(inst.id, inst.project_id, args["metadata"], replace=True)
         compute.rpc.rebuild_instance(inst.host, inst.id, record(req, inst, "rebuild"))
         metadata, tags = compute.instances.details([inst.id])
-        out = render.server(req, inst, metadata[inst.id], tags[inst.id], compute.addresses([inst.id])[inst.id])
+        out = render.changed(render.server(req, inst, metadata[inst.id], tags[inst.id],
+                                           compute.addresses([inst.id])[inst.id]))
+        if at_least(req, 2, 54):
+            out["key_name"] = inst.key_name
+        if at_least(req, 2, 57):
+            out["user_data"] = inst.user_data
         out["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
         return json_response({"server": out}, status=202)
 
@@ -194,6 +255,7 @@ def register(router: Router, compute) -> None:
                 with compute.db.session() as s:
                     compute.quotas.release(s, inst.project_id, grow)
             raise
+        compute.migration_records.start(inst, migration["id"], flavor.id, req.context.user_id)
         compute.rpc.resize_instance(inst.host, inst.id, record(req, inst, "resize"))
         return accepted()
 
@@ -201,6 +263,7 @@ def register(router: Router, compute) -> None:
         inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:confirm_resize")
         check_unlocked(req, inst)
         inst = begin(compute.db, inst.id, "confirmResize", [st.RESIZED], st.RESIZE_CONFIRMING)
+        compute.migration_records.decide(inst, "confirming")
         compute.rpc.confirm_resize(inst.host, inst.id, record(req, inst, "confirmResize"))
         return Response(status_code=204)
 
@@ -208,32 +271,55 @@ def register(router: Router, compute) -> None:
         inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:revert_resize")
         check_unlocked(req, inst)
         inst = begin(compute.db, inst.id, "revertResize", [st.RESIZED], st.RESIZE_REVERTING)
+        compute.migration_records.decide(inst, "reverting")
         compute.rpc.revert_resize(inst.host, inst.id, record(req, inst, "revertResize"))
         return accepted()
 
     def create_image(req: ApiRequest, args):
         args = validate(args, _CREATE_IMAGE)
         inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:create_image")
+        return snapshot(req, inst, "createImage", args["name"], args.get("metadata") or {})
+
+    def create_backup(req: ApiRequest, args):
+        """A snapshot tagged ``image_type=backup`` + ``backup_type``; the oldest backups of
+        that type beyond ``rotation - 1`` are deleted first, so ``rotation`` remain once the
+        new one is written (Nova rotates after the upload; the count is the same)."""
+        args = validate(args, _BACKUP)
+        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-create-backup")
+        rotation = int(args["rotation"])
+        metadata = {**(args.get("metadata") or {}), "image_type": "backup", "backup_type": args["backup_type"]}
+        return snapshot(req, inst, "createBackup", args["name"], metadata, rotation=rotation)
+
+    def snapshot(req: ApiRequest, inst, action: str, name: str, metadata: dict, rotation: int | None = None):
         check_unlocked(req, inst)
-        inst = begin(compute.db, inst.id, "createImage", [st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED],
+        inst = begin(compute.db, inst.id, action, [st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED],
                      st.IMAGE_SNAPSHOT)
         try:
+            if rotation is not None:
+                compute.images.rotate_backups(req.context, inst.id, metadata["backup_type"], max(rotation - 1, 0))
             try:
                 base = compute.images.manager.get_image(req.context, inst.image_ref)
             except NotFound:
                 base = None
-            image_id = compute.images.create_snapshot(req.context, args["name"], inst.id, base,
-                                                      args.get("metadata") or {})
+            image_id = compute.images.create_snapshot(req.context, name, inst.id, base, metadata)
         except Exception:
             transition(compute.db, inst.id, {"task_state": st.IMAGE_SNAPSHOT}, {"task_state": None})
             raise
-        compute.rpc.snapshot_instance(inst.host, inst.id, image_id, record(req, inst, "createImage"))
+        compute.rpc.snapshot_instance(inst.host, inst.id, image_id, record(req, inst, action))
         if at_least(req, 2, 45):
             return json_response({"image_id": image_id}, status=202)
         return Response(status_code=202, headers={"Location": url(req, "images", image_id)})
 
     HANDLERS = {name: simple(name) for name in SIMPLE}
+    HANDLERS.update({name: legacy_console(name) for name in consoles.LEGACY_ACTIONS})
+    HANDLERS.update({"migrate": unsupported_move("migrate", "os_compute_api:os-migrate-server:migrate"),
+                     "os-migrateLive": unsupported_move("os-migrateLive",
+                                                        "os_compute_api:os-migrate-server:migrate_live"),
+                     "evacuate": unsupported_move("evacuate", "os_compute_api:os-evacuate")})
+    HANDLERS.update({"addSecurityGroup": security_groups.server_action(compute, record, add=True),
+                     "removeSecurityGroup": security_groups.server_action(compute, record, add=False)})
     HANDLERS.update({"reboot": reboot, "rescue": rescue, "lock": lock, "unlock": unlock,
                      "forceDelete": force_delete, "os-getConsoleOutput": console_output, "rebuild": rebuild,
                      "resize": resize, "confirmResize": confirm_resize, "revertResize": revert_resize,
-                     "createImage": create_image})
+                     "createImage": create_image, "createBackup": create_backup, "os-resetState": reset_state,
+                     "injectNetworkInfo": inject_network_info, "restore": restore})

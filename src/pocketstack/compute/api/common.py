@@ -3,6 +3,7 @@ project a request acts on, and instance lookup with Nova's visibility rules."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from starlette.responses import Response
@@ -16,11 +17,38 @@ from pocketstack.common.api.validation import validate
 VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 64), legacy_header="X-OpenStack-Nova-API-Version")
 
 
+# Nova's ``parameter_types.boolean``: JSON booleans and the strings oslo's
+# ``bool_from_string`` understands ("True", "on", "1", ...), as clients send both.
+BOOLEAN = {"type": ["boolean", "string"],
+           "enum": [True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
+                    False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"]}
+
+
+def to_bool(value) -> bool:
+    """A value that matched ``BOOLEAN`` as a Python bool."""
+    return value if isinstance(value, bool) else value.lower() in ("true", "1", "on", "yes")
+
+
+# oslo's ``bool_from_string(strict=True)``, which Nova uses for boolean query parameters.
+_TRUE = ("1", "t", "true", "on", "y", "yes")
+_FALSE = ("0", "f", "false", "off", "n", "no")
+
+
+def query_bool(raw: str, name: str) -> bool:
+    value = raw.strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise BadRequest(f"Invalid value '{raw}' for {name}: expected one of {', '.join(_TRUE + _FALSE)}")
+    return value in _TRUE
+
+
 def prepare(req: ApiRequest) -> None:
     req.attributes["version"] = VERSIONS.negotiate(req.headers)
 
 
 def finish(req: ApiRequest, response: Response) -> None:
+    """Microversion headers, and the request id under Nova's own header name too (clients
+    and Tempest read ``x-compute-request-id``)."""
+    response.headers["x-compute-request-id"] = req.attributes["request_id"]
     version = req.attributes.get("version")
     if version is not None:
         for key, value in VERSIONS.response_headers(version).items():
@@ -30,6 +58,23 @@ def finish(req: ApiRequest, response: Response) -> None:
 def accepted() -> Response:
     """202 with no body, as most Nova actions answer."""
     return Response(status_code=202)
+
+
+def access_ip(server: dict, field: str) -> str:
+    """``accessIPv4``/``accessIPv6`` checked and stored in canonical form ("" when unset),
+    as Nova's IP address fields do (``0:0::babe:dc0c:1602`` becomes ``::babe:dc0c:1602``)."""
+    value = server.get(field) or ""
+    if not value:
+        return ""
+    wanted = 4 if field == "accessIPv4" else 6
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        address = None
+    if address is None or address.version != wanted:
+        raise BadRequest(f"Invalid input for field/attribute {field}. Value: {value}. "
+                         f"'{value}' is not a 'ipv{wanted}'")
+    return str(address)
 
 
 def version(req: ApiRequest) -> Version:

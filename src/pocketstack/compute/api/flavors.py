@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from pocketstack.common.api.app import ApiRequest, Router
 from pocketstack.common.api.errors import BadRequest, MethodNotAllowed, NotFound
 from pocketstack.common.api.pagination import next_link
-from pocketstack.common.api.validation import parse_bool, validate
-from pocketstack.compute.api.common import accepted, at_least, body, int_query, is_admin, links
+from pocketstack.common.api.validation import validate
+from pocketstack.compute.api.common import (BOOLEAN, accepted, at_least, body, int_query, is_admin, links,
+                                            query_bool, to_bool)
 
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
 _NONNEG = {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 0}
 CREATE = {"type": "object", "required": ["flavor"], "properties": {"flavor": {
     "type": "object", "required": ["name", "ram", "vcpus", "disk"], "additionalProperties": False,
     "properties": {
-        "name": _NAME, "id": {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
+        "name": _NAME, "id": {"type": ["string", "number", "null"], "minLength": 1, "maxLength": 255,
                               "pattern": r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"},
         "ram": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
         "vcpus": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
         "disk": _NONNEG, "OS-FLV-EXT-DATA:ephemeral": _NONNEG, "swap": _NONNEG,
         "rxtx_factor": {"type": ["number", "string"], "minimum": 0},
-        "os-flavor-access:is_public": {"type": "boolean"},
+        "os-flavor-access:is_public": BOOLEAN,
         "description": {"type": ["string", "null"], "maxLength": 65535}}}}}
 UPDATE = {"type": "object", "required": ["flavor"], "properties": {"flavor": {
     "type": "object", "required": ["description"], "additionalProperties": False,
@@ -69,7 +72,7 @@ def register(router: Router, compute) -> None:
         elif raw_public.lower() == "none":
             is_public = None
         else:
-            is_public = parse_bool(raw_public, "is_public")
+            is_public = query_bool(raw_public, "is_public")
         sort_key = req.query.get("sort_key", "flavorid")
         keys = {"flavorid": "id", "id": "id", "name": "name", "memory_mb": "memory_mb", "ram": "memory_mb",
                 "vcpus": "vcpus", "root_gb": "root_gb", "disk": "root_gb", "created_at": "created_at",
@@ -110,11 +113,12 @@ def register(router: Router, compute) -> None:
             raise BadRequest("Invalid input for field/attribute flavor. Additional properties are not allowed "
                              "('description' was unexpected)")
         flavor = flavors.create(
-            name=data["name"], flavor_id=data.get("id"), vcpus=_int(data["vcpus"], "vcpus", 1),
+            name=data["name"], flavor_id=None if data.get("id") is None else str(data["id"]),
+            vcpus=_int(data["vcpus"], "vcpus", 1),
             ram=_int(data["ram"], "ram", 1), disk=_int(data["disk"], "disk", 0),
             ephemeral=_int(data.get("OS-FLV-EXT-DATA:ephemeral", 0), "OS-FLV-EXT-DATA:ephemeral", 0),
             swap=_int(data.get("swap", 0) or 0, "swap", 0), rxtx_factor=float(data.get("rxtx_factor", 1.0)),
-            is_public=data.get("os-flavor-access:is_public", True), description=data.get("description"))
+            is_public=to_bool(data.get("os-flavor-access:is_public", True)), description=data.get("description"))
         return {"flavor": render(req, flavor, specs={})}
 
     @router.put("/v2.1/flavors/{flavor_id}")
@@ -169,6 +173,7 @@ def register(router: Router, compute) -> None:
     def delete_spec(req: ApiRequest):
         req.authorize("os_compute_api:os-flavor-extra-specs:delete")
         flavors.delete_extra_spec(req.path_params["flavor_id"], req.path_params["key"])
+        return Response(status_code=200)  # Nova answers 200 with no body here
 
     # -- access ----------------------------------------------------------------------
     def access_list(flavor_id: str) -> dict:

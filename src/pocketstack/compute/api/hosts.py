@@ -1,4 +1,4 @@
-"""``/os-services``, ``/os-hypervisors``, ``/os-aggregates`` and ``/os-availability-zone``:
+"""``/os-services``, ``/os-hypervisors`` and ``/os-availability-zone``:
 the compute hosts as operators see them (2.53: services and hypervisors are identified
 by UUID)."""
 
@@ -37,7 +37,7 @@ def register(router: Router, compute) -> None:
         return legacy_id(node.service_id) + _INTERNAL_OFFSETS.get(binary, 0)
 
     def render_service(req: ApiRequest, node) -> dict:
-        down = node.forced_down
+        down = not hosts.is_up(node)
         out = {"id": service_id(req, node), "binary": "nova-compute", "host": node.host,
                "zone": node.availability_zone, "status": "disabled" if node.disabled else "enabled",
                "state": "down" if down else "up", "updated_at": node.updated_at,
@@ -84,11 +84,12 @@ def register(router: Router, compute) -> None:
         return compute.placement.usages(node.id)
 
     def running_vms(node) -> int:
-        return len(compute.instances.list(ServerFilters(project_id=None, host=node.host), [("created_at", "desc")], None, None))
+        return len(compute.instances.list(ServerFilters(project_id=None, host=node.host), [("created_at", "desc")],
+                                          None, None))
 
     def render_hypervisor(req: ApiRequest, node, detail: bool) -> dict:
         out = {"id": node.id if at_least(req, 2, 53) else legacy_id(node.id),
-               "hypervisor_hostname": node.host, "state": "down" if node.forced_down else "up",
+               "hypervisor_hostname": node.host, "state": "up" if hosts.is_up(node) else "down",
                "status": "disabled" if node.disabled else "enabled"}
         if not detail:
             return out
@@ -158,12 +159,32 @@ def register(router: Router, compute) -> None:
         out["uptime"] = f" {dt.datetime.now():%H:%M:%S} up {days} days, {rest // 3600:2d}:{rest % 3600 // 60:02d}"
         return {"hypervisor": out}
 
-    @router.get("/v2.1/os-aggregates")
-    def list_aggregates(req: ApiRequest):
-        """Host aggregates are not modelled (every host is in its zone only), so there are
-        none; clients such as ``openstack hypervisor show`` list them."""
-        req.authorize("os_compute_api:os-aggregates:index")
-        return {"aggregates": []}
+    def matching(req: ApiRequest, rule: str) -> list:
+        """Before 2.53 ``/os-hypervisors/{pattern}/search|servers``: hosts whose name contains
+        the pattern; 404 when none does (and from 2.53 on, where the routes are gone)."""
+        req.authorize(rule)
+        pattern = req.path_params["pattern"]
+        nodes = [n for n in hosts.list() if pattern in n.host]
+        if at_least(req, 2, 53) or not nodes:
+            raise NotFound(f"No hypervisor matching '{pattern}' could be found.")
+        return nodes
+
+    @router.get("/v2.1/os-hypervisors/{pattern}/search")
+    def search_hypervisors(req: ApiRequest):
+        nodes = matching(req, "os_compute_api:os-hypervisors:search")
+        return {"hypervisors": [render_hypervisor(req, n, False) for n in nodes]}
+
+    @router.get("/v2.1/os-hypervisors/{pattern}/servers")
+    def hypervisor_servers(req: ApiRequest):
+        out = []
+        for node in matching(req, "os_compute_api:os-hypervisors:servers"):
+            one = render_hypervisor(req, node, False)
+            found = compute.instances.list(ServerFilters(project_id=None, host=node.host), [("created_at", "desc")],
+                                           None, None)
+            if found:
+                one["servers"] = [{"name": "instance-" + i.id[:8], "uuid": i.id} for i in found]
+            out.append(one)
+        return {"hypervisors": out}
 
     # -- availability zones ----------------------------------------------------------
     @router.get("/v2.1/os-availability-zone")

@@ -1,20 +1,24 @@
-"""``/os-quota-sets`` and ``/limits``."""
+"""``/os-quota-sets``, ``/os-quota-class-sets`` and ``/limits``."""
 
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router
 from pocketstack.common.api.errors import BadRequest
 from pocketstack.compute.api.common import accepted, at_least, body
-from pocketstack.compute.quotas import DEFAULTS, user_scope
+from pocketstack.compute.quotas import DEFAULT_CLASS, DEFAULTS, class_scope, user_scope
 
 _PERSONALITY = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
 # Network quotas Nova proxied before 2.36; always unlimited-ish placeholders here.
 _LEGACY_NETWORK = {"fixed_ips": -1, "floating_ips": 10, "security_group_rules": 20, "security_groups": 10}
 _LIMIT = {"type": ["integer", "string"], "pattern": r"^-?[0-9]+$"}
+_GROUPS = ("server_groups", "server_group_members")
 UPDATE = {"type": "object", "required": ["quota_set"], "properties": {"quota_set": {
     "type": "object", "additionalProperties": False,
     "properties": {**{name: _LIMIT for name in list(DEFAULTS) + list(_LEGACY_NETWORK)},
                    "force": {"type": ["boolean", "string"]}}}}}
+UPDATE_CLASS = {"type": "object", "required": ["quota_class_set"], "properties": {"quota_class_set": {
+    "type": "object", "additionalProperties": False,
+    "properties": {name: _LIMIT for name in list(DEFAULTS) + list(_LEGACY_NETWORK)}}}}
 
 
 def _resources(req: ApiRequest) -> list[str]:
@@ -55,7 +59,7 @@ def register(router: Router, compute) -> None:
     @router.get("/v2.1/os-quota-sets/{project_id}/defaults")
     def defaults(req: ApiRequest):
         req.authorize("os_compute_api:os-quota-sets:defaults")
-        return {"quota_set": quota_set(req, dict(DEFAULTS), req.path_params["project_id"])}
+        return {"quota_set": quota_set(req, quotas.limits(DEFAULT_CLASS), req.path_params["project_id"])}
 
     @router.put("/v2.1/os-quota-sets/{project_id}")
     def update(req: ApiRequest):
@@ -80,6 +84,39 @@ def register(router: Router, compute) -> None:
         req.authorize("os_compute_api:os-quota-sets:delete")
         quotas.reset_limits(req.path_params["project_id"])
         return accepted()
+
+    # -- quota classes: the "default" class is every project's default limits ----------
+    def class_set(req: ApiRequest, name: str) -> dict:
+        """Nova's class body: before 2.50 the proxied network limits instead of the server
+        group ones (stored like any other, so what is set is what is shown)."""
+        limits = quotas.limits(class_scope(name))
+        out = {"id": name}
+        for resource in _resources(req):
+            if at_least(req, 2, 50) or resource not in _GROUPS:
+                out[resource] = limits[resource]
+        if not at_least(req, 2, 50):
+            out.update({n: limits.get(n, default) for n, default in _LEGACY_NETWORK.items()})
+        return out
+
+    @router.get("/v2.1/os-quota-class-sets/{class_name}")
+    def show_class(req: ApiRequest):
+        req.authorize("os_compute_api:os-quota-class-sets:show")
+        return {"quota_class_set": class_set(req, req.path_params["class_name"])}
+
+    @router.put("/v2.1/os-quota-class-sets/{class_name}")
+    def update_class(req: ApiRequest):
+        req.authorize("os_compute_api:os-quota-class-sets:update")
+        name = req.path_params["class_name"]
+        data = body(req, UPDATE_CLASS, "quota_class_set")
+        values = {}
+        for resource, raw in data.items():
+            values[resource] = int(raw)
+            if values[resource] < -1:
+                raise BadRequest(f"Quota limit {values[resource]} for {resource} must be -1 or greater.")
+        quotas.set_limits(class_scope(name), values)
+        out = class_set(req, name)
+        out.pop("id")
+        return {"quota_class_set": out}
 
     @router.get("/v2.1/limits")
     def limits(req: ApiRequest):

@@ -1,0 +1,276 @@
+"""``/os-security-groups``, ``/os-security-group-rules`` and
+``/servers/{id}/os-security-groups``: Nova's proxy of Networking security groups
+(deprecated, gone from microversion 2.36), and the add/removeSecurityGroup server actions.
+
+Everything is done by the network service with the caller's own credentials; this
+module translates Nova's shapes and checks (name and description both required, rule
+ports by protocol, a duplicate rule is a 400) and Nova's error mapping of Neutron's
+answers (a 409 from Neutron, such as deleting the default group, is Nova's 400).
+Only ingress rules are shown, as Nova shows them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+
+import sqlalchemy as sa
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
+
+from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.api.validation import validate
+from pocketstack.common.db import utcnow
+from pocketstack.compute.api.common import at_least, get_instance, is_admin
+from pocketstack.compute.models import Instance
+
+_TEXT = {"type": "string"}
+GROUP = {"type": "object", "required": ["security_group"], "properties": {"security_group": {
+    "type": "object", "properties": {"name": _TEXT, "description": _TEXT}}}}
+RULE = {"type": "object", "required": ["security_group_rule"], "properties": {"security_group_rule": {
+    "type": "object", "required": ["parent_group_id"], "properties": {
+        "parent_group_id": {"type": ["string", "integer"]}, "ip_protocol": {"type": ["string", "null"]},
+        "from_port": {"type": ["string", "integer", "null"]}, "to_port": {"type": ["string", "integer", "null"]},
+        "cidr": {"type": ["string", "null"]}, "group_id": {"type": ["string", "integer", "null"]}}}}}
+
+
+def _property(value, name: str) -> str:
+    """Nova's ``validate_property``: non-empty and at most 255 characters once stripped;
+    the value itself is kept as given (spaces included), as Nova keeps it."""
+    if not isinstance(value, str):
+        raise BadRequest(f"Security group {name} is not a string or unicode")
+    if not value.strip():
+        raise BadRequest(f"Security group {name} cannot be empty.")
+    if len(value.strip()) > 255:
+        raise BadRequest(f"Security group {name} should not be greater than 255 characters.")
+    return value
+
+
+def _group_id(value) -> str:
+    if not isinstance(value, str):
+        value = str(value)
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise BadRequest("Security group id should be uuid") from None
+    return value
+
+
+def _port(value, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"Invalid {name}: {value!r} is not an integer.") from None
+
+
+def _rule_attrs(rule: dict) -> dict:
+    """Nova's rule checks, then the Neutron rule they describe."""
+    protocol = (rule.get("ip_protocol") or "").lower() or None
+    if protocol not in (None, "tcp", "udp", "icmp"):
+        raise BadRequest(f"Invalid IP protocol {rule.get('ip_protocol')}.")
+    attrs = {"security_group_id": _group_id(rule["parent_group_id"]), "direction": "ingress",
+             "ethertype": "IPv4", "protocol": protocol}
+    if protocol:
+        lo, hi = _port(rule.get("from_port"), "from_port"), _port(rule.get("to_port"), "to_port")
+        if protocol == "icmp":
+            if not (-1 <= lo <= 255 and -1 <= hi <= 255):
+                raise BadRequest(f"Invalid port range {lo}:{hi}. ICMP type and code must be between -1 and 255.")
+            lo, hi = (None if lo == -1 else lo), (None if hi == -1 else hi)
+        elif not (1 <= lo <= hi <= 65535):
+            raise BadRequest(f"Invalid port range {lo}:{hi}. Valid TCP ports should be between 1-65535")
+        attrs.update(port_range_min=lo, port_range_max=hi)
+    elif rule.get("from_port") not in (None, "", -1, "-1") or rule.get("to_port") not in (None, "", -1, "-1"):
+        raise BadRequest("Ports can only be given with ip_protocol tcp, udp or icmp.")
+    if rule.get("group_id"):
+        attrs["remote_group_id"] = _group_id(rule["group_id"])
+    else:
+        cidr = rule.get("cidr") or "0.0.0.0/0"
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise BadRequest(f"Invalid cidr {cidr}.") from None
+        attrs["remote_ip_prefix"] = cidr  # as given, host bits included (Neutron keeps it so)
+        attrs["ethertype"] = f"IPv{network.version}"
+    return attrs
+
+
+def _same_rule(existing: dict, attrs: dict) -> bool:
+    keys = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_group_id")
+    return all(existing.get(k) == attrs.get(k) for k in keys) and \
+        (existing.get("remote_ip_prefix") or None) == (attrs.get("remote_ip_prefix") or None)
+
+
+def check_names(compute, req: ApiRequest, names: list[str]) -> None:
+    """A server create naming a security group the project does not have is 400 (Nova)."""
+    manager = compute.network()
+    if manager is None or names == ["default"]:
+        return
+    groups, _ = manager.list(req.context, "security-groups", QueryParams([("project_id", req.context.project_id)]))
+    known = {g["name"] for g in groups} | {g["id"] for g in groups}
+    for name in names:
+        if name not in known:
+            raise BadRequest(f"Security group {name} not found for project {req.context.project_id}.")
+
+
+ACTION = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}}
+
+
+def _swap_names(db, instance_id: str, old: list[str], new: list[str]) -> bool:
+    """Compare-and-swap of the server's group names (the JSON text must still be ``old``)."""
+    stmt = (sa.update(Instance).where(Instance.id == instance_id, Instance.security_groups == old)
+            .values(security_groups=new, updated_at=utcnow()))
+    with db.session() as s:
+        return s.execute(stmt).rowcount == 1
+
+
+def server_action(compute, record, add: bool):
+    """The addSecurityGroup / removeSecurityGroup server actions: change the group on every
+    port of the server (through the network service, as the caller), then the group names
+    the server shows, by a compare-and-swap on the list read."""
+    rule = "os_compute_api:os-security-groups:add" if add else "os_compute_api:os-security-groups:remove"
+
+    def handle(req: ApiRequest, args):
+        name = validate(args, ACTION)["name"]
+        inst = get_instance(compute, req, req.path_params["server_id"], rule)
+        network = compute.network()
+        if network is None:
+            raise BadRequest("Security groups need the network service, which is not running in this cloud.")
+        groups, _ = network.list(req.context, "security-groups", QueryParams([("project_id", inst.project_id)]))
+        group = next((g for g in groups if name in (g["name"], g["id"])), None)
+        if group is None:
+            raise NotFound(f"Security group {name} not found for project {inst.project_id}.")
+        ports, _ = network.list(req.context, "ports", QueryParams([("device_id", inst.id)]))
+        if not ports:
+            raise NotFound(f"instance_id {inst.id} could not be found as device id on any ports")
+        if not add and not any(group["id"] in (p["security_groups"] or []) for p in ports):
+            raise BadRequest(f"Security group {name} not associated with the instance {inst.id}")
+        for port in ports:
+            current = list(port["security_groups"] or [])
+            wanted = sorted(set(current) | {group["id"]}) if add else [g for g in current if g != group["id"]]
+            if wanted != current:
+                network.update(req.context, "ports", port["id"], {"security_groups": wanted})
+        for _ in range(20):
+            names = list(compute.instances.get(inst.id).security_groups)
+            if add:
+                new = names if group["name"] in names else names + [group["name"]]
+            else:
+                new = [n for n in names if n != group["name"]]
+            if _swap_names(compute.db, inst.id, names, new):
+                break
+        record(req, inst, "addSecurityGroup" if add else "removeSecurityGroup")
+        return Response(status_code=202)
+    return handle
+
+
+def register(router: Router, compute) -> None:
+    def network(req: ApiRequest):
+        if at_least(req, 2, 36):
+            raise NotFound("The resource could not be found.")
+        manager = compute.network()
+        if manager is None:
+            raise NotFound("Security groups need the network service, which is not running in this cloud.")
+        return manager
+
+    def fetch(req: ApiRequest, group_id: str) -> dict:
+        try:
+            return network(req).get(req.context, "security-groups", _group_id(group_id))
+        except NotFound:
+            raise NotFound(f"Security group {group_id} not found.") from None
+
+    def render_rule(req: ApiRequest, rule: dict, names: dict[str, dict]) -> dict | None:
+        lo, hi, protocol = rule["port_range_min"], rule["port_range_max"], rule["protocol"]
+        if protocol and lo is None and hi is None:
+            lo, hi = (1, 65535) if protocol.upper() in ("TCP", "UDP") else (-1, -1)
+        out = {"id": rule["id"], "parent_group_id": rule["security_group_id"], "ip_protocol": protocol,
+               "from_port": lo, "to_port": hi, "group": {}, "ip_range": {}}
+        remote = rule.get("remote_group_id")
+        if remote:
+            try:
+                group = names.get(remote) or fetch(req, remote)
+            except NotFound:  # the peer group is gone: the rule can match nothing (Neutron drops it)
+                return None
+            out["group"] = {"name": group["name"], "tenant_id": group["tenant_id"]}
+        else:
+            out["ip_range"] = {"cidr": rule.get("remote_ip_prefix") or "0.0.0.0/0"}
+        return out
+
+    def render(req: ApiRequest, group: dict, names: dict[str, dict] | None = None) -> dict:
+        names = names or {group["id"]: group}
+        rules = [render_rule(req, r, names) for r in group.get("security_group_rules", [])
+                 if r["direction"] == "ingress"]
+        return {"id": group["id"], "name": group["name"], "description": group.get("description") or "",
+                "tenant_id": group["tenant_id"], "rules": [r for r in rules if r is not None]}
+
+    def neutron_call(call, *args):
+        """Nova's mapping of Neutron's refusals: a conflict (in use, the default group) is 400."""
+        try:
+            return call(*args)
+        except Conflict as error:
+            raise BadRequest(error.message) from None
+
+    @router.get("/v2.1/os-security-groups")
+    def list_groups(req: ApiRequest):
+        query = []
+        if not (is_admin(req) and req.query.get("all_tenants")):
+            query.append(("project_id", req.context.project_id))
+        groups, _ = network(req).list(req.context, "security-groups", QueryParams(query))
+        names = {g["id"]: g for g in groups}
+        return {"security_groups": [render(req, g, names) for g in groups]}
+
+    @router.post("/v2.1/os-security-groups")
+    def create_group(req: ApiRequest):
+        data = validate(req.json(), GROUP)["security_group"]
+        attrs = {"name": _property(data.get("name"), "name"),
+                 "description": _property(data.get("description"), "description")}
+        group = neutron_call(network(req).create, req.context, "security-groups", attrs)
+        return {"security_group": render(req, group)}
+
+    @router.get("/v2.1/os-security-groups/{group_id}")
+    def show_group(req: ApiRequest):
+        return {"security_group": render(req, fetch(req, req.path_params["group_id"]))}
+
+    @router.put("/v2.1/os-security-groups/{group_id}")
+    def update_group(req: ApiRequest):
+        data = validate(req.json(), GROUP)["security_group"]
+        group = fetch(req, req.path_params["group_id"])
+        attrs = {"name": _property(data.get("name"), "name"),
+                 "description": _property(data.get("description"), "description")}
+        group = neutron_call(network(req).update, req.context, "security-groups", group["id"], attrs)
+        return {"security_group": render(req, group)}
+
+    @router.delete("/v2.1/os-security-groups/{group_id}")
+    def delete_group(req: ApiRequest):
+        group = fetch(req, req.path_params["group_id"])
+        neutron_call(network(req).delete, req.context, "security-groups", group["id"])
+        return Response(status_code=202)
+
+    @router.post("/v2.1/os-security-group-rules")
+    def create_rule(req: ApiRequest):
+        attrs = _rule_attrs(validate(req.json(), RULE)["security_group_rule"])
+        parent = fetch(req, attrs["security_group_id"])
+        if attrs.get("remote_group_id"):
+            fetch(req, attrs["remote_group_id"])
+        if any(_same_rule(r, attrs) for r in parent.get("security_group_rules", [])):
+            raise BadRequest(f"This rule already exists in group {parent['id']}")
+        rule = neutron_call(network(req).create_rule, req.context, attrs)
+        return {"security_group_rule": render_rule(req, rule, {parent["id"]: parent})}
+
+    @router.delete("/v2.1/os-security-group-rules/{rule_id}")
+    def delete_rule(req: ApiRequest):
+        rule_id = _group_id(req.path_params["rule_id"])
+        try:
+            network(req).delete_rule(req.context, rule_id)
+        except NotFound:
+            raise NotFound(f"Security group rule {rule_id} not found.") from None
+        return Response(status_code=202)
+
+    @router.get("/v2.1/servers/{server_id}/os-security-groups")
+    def server_groups(req: ApiRequest):
+        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-security-groups:list")
+        manager = network(req)
+        ports, _ = manager.list(req.context, "ports", QueryParams([("device_id", inst.id)]))
+        ids = sorted({g for p in ports for g in p.get("security_groups") or []})
+        groups = [fetch(req, g) for g in ids]
+        names = {g["id"]: g for g in groups}
+        return {"security_groups": [render(req, g, names) for g in groups]}
