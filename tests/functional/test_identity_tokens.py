@@ -54,7 +54,7 @@ def test_password_project_scoped_token_has_roles_and_catalog(api):
     token = r.json()["token"]
     assert r.headers["X-Subject-Token"]
     assert token["project"]["name"] == "admin"
-    assert {x["name"] for x in token["roles"]} == {"admin", "member", "reader"}
+    assert {x["name"] for x in token["roles"]} == {"admin", "manager", "member", "reader"}
     assert "identity" in {s["type"] for s in token["catalog"]}
     assert token["expires_at"].endswith("Z") and token["methods"] == ["password"]
 
@@ -266,6 +266,6 @@ def test_revocation_in_one_process_is_seen_by_another_at_once(api, cloud, settin
         with other.db.session(readonly=True) as s:
             admin_role = other.identity.assignment.find_role_by_name(s, "admin")
         other.identity.assignment.grant("user", user["id"], "project", project["id"], admin_role.id)
-        assert roles() == {"admin", "member", "reader"}
+        assert roles() == {"admin", "manager", "member", "reader"}
     finally:
         other.close()

@@ -64,7 +64,7 @@ def test_openstacksdk_connect(cloud_proc):
     conn.identity.add_user_to_group(user, group)
     assert conn.identity.check_user_in_group(user, group)
     assert [u.id for u in conn.identity.group_users(group)] == [user.id]
-    assert {r.name for r in conn.identity.roles()} >= {"admin", "member", "reader"}
+    assert {r.name for r in conn.identity.roles()} >= {"admin", "manager", "member", "reader", "service"}
     conn.close()
 
 

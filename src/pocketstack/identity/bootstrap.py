@@ -18,7 +18,10 @@ from pocketstack.identity.manager import Identity
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID
 
 LOG = logging.getLogger(__name__)
-ROLE_CHAIN = ("admin", "member", "reader")  # each implies the next
+# As `keystone-manage bootstrap` (2023.2+) creates them: each role of the chain implies
+# the next; `service` (for service users) stands alone.  Tempest 47 expects all five.
+ROLE_CHAIN = ("admin", "manager", "member", "reader")
+STANDALONE_ROLES = ("service",)
 
 
 def _role(identity: Identity, name: str) -> m.Role:
@@ -66,13 +69,16 @@ def bootstrap(identity: Identity, *, admin_password: str, demo_password: str, re
     roles = [_role(identity, name) for name in ROLE_CHAIN]
     for prior, implied in zip(roles, roles[1:]):
         identity.assignment.create_implied_role(prior.id, implied.id)
+    for name in STANDALONE_ROLES:
+        _role(identity, name)
+    admin_role, member_role = roles[0], roles[ROLE_CHAIN.index("member")]
     admin_project, demo_project = _project(identity, "admin"), _project(identity, "demo")
     admin, admin_new = _user(identity, "admin", admin_password, admin_project)
     demo, demo_new = _user(identity, "demo", demo_password, demo_project)
-    identity.assignment.grant("user", admin.id, "project", admin_project.id, roles[0].id)
-    identity.assignment.grant("user", admin.id, "system", "system", roles[0].id)
-    identity.assignment.grant("user", admin.id, "domain", DEFAULT_DOMAIN_ID, roles[0].id)
-    identity.assignment.grant("user", demo.id, "project", demo_project.id, roles[1].id)
+    identity.assignment.grant("user", admin.id, "project", admin_project.id, admin_role.id)
+    identity.assignment.grant("user", admin.id, "system", "system", admin_role.id)
+    identity.assignment.grant("user", admin.id, "domain", DEFAULT_DOMAIN_ID, admin_role.id)
+    identity.assignment.grant("user", demo.id, "project", demo_project.id, member_role.id)
     _sync_catalog(identity, region, services)
     created = {}
     if admin_new:
