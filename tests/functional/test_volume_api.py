@@ -258,7 +258,7 @@ def test_pools_publish_capabilities(api, admin_token):
     assert {s["binary"] for s in services} == {"cinder-scheduler", "cinder-volume", "cinder-backup"}
     assert all(s["state"] == "up" for s in services)
     host = call(api, admin_token, "GET", "/capabilities/pocketstack@file").json()
-    assert "thin_provisioning" in host["properties"] and "pocketstack:qcow2_support" in host["vendor_properties"]
+    assert "thin_provisioning" in host["properties"] and "pocketstack:qcow2_support" in host["properties"]
 
 
 def read(path, offset, length) -> bytes:

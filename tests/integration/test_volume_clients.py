@@ -114,3 +114,58 @@ def test_server_add_and_remove_volume(proc):
     proc.openstack("server", "remove", "volume", "vm1", "vm-vol")
     assert proc.openstack("volume", "show", "vm-vol", "-f", "json")["status"] == "available"
     proc.openstack("volume", "delete", "vm-vol")
+
+
+def test_server_boot_from_volume(proc, tmp_path):
+    """``server create --boot-from-volume`` makes a root volume from the image (Nova's
+    default delete_on_termination=false: it outlives the server, detached); a
+    ``--block-device ...,delete_on_termination=true`` root volume goes with its server;
+    ``server create --volume`` boots an existing volume and leaves it when deleted."""
+    image = tmp_path / "root.raw"
+    image.write_bytes(os.urandom(1 << 16))
+    image_id = proc.openstack("image", "create", "--disk-format", "raw", "--container-format", "bare",
+                              "--file", str(image), "bfv-img", "-f", "json")["id"]
+    proc.openstack("flavor", "create", "--vcpus", "1", "--ram", "256", "--disk", "1", "bfv-flavor", "-f", "json")
+    server = proc.openstack("server", "create", "--flavor", "bfv-flavor", "--image", "bfv-img",
+                            "--boot-from-volume", "1", "--nic", "none", "--wait", "bfv-vm", "-f", "json")
+    assert server["status"] == "ACTIVE"
+    shown = proc.openstack("server", "show", "bfv-vm", "-f", "json")
+    assert not shown["image"] or "volume" in str(shown["image"]).lower()
+    [root] = shown["volumes_attached"]
+    root_id = root["id"]
+    assert root["delete_on_termination"] is False
+    volume = proc.openstack("volume", "show", root_id, "-f", "json")
+    assert volume["status"] == "in-use" and volume["size"] == 1
+    assert volume["attachments"][0]["server_id"] == shown["id"]
+    assert volume["attachments"][0]["device"] == "/dev/vda"
+    with open(proc.data_dir / "volumes" / f"volume-{root_id}", "rb") as fh:
+        assert fh.read(1 << 16) == image.read_bytes()
+    proc.openstack("server", "delete", "--wait", "bfv-vm")
+    wait_status(proc, "volume", root_id, "available")
+    assert proc.openstack("volume", "show", root_id, "-f", "json")["attachments"] == []
+    proc.openstack("volume", "delete", root_id)
+
+    proc.openstack("server", "create", "--flavor", "bfv-flavor", "--nic", "none", "--wait", "--block-device",
+                   f"source_type=image,uuid={image_id},destination_type=volume,volume_size=1,boot_index=0,"
+                   "delete_on_termination=true", "dot-vm", "-f", "json")
+    [root] = proc.openstack("server", "show", "dot-vm", "-f", "json")["volumes_attached"]
+    assert root["delete_on_termination"] is True
+    assert proc.openstack("volume", "show", root["id"], "-f", "json")["status"] == "in-use"
+    proc.openstack("server", "delete", "--wait", "dot-vm")
+    deadline = time.monotonic() + 60
+    while root["id"] in {v["ID"] for v in proc.openstack("volume", "list", "-f", "json")}:
+        assert time.monotonic() < deadline, "the root volume was not deleted with its server"
+        time.sleep(0.2)
+
+    proc.openstack("volume", "create", "--image", "bfv-img", "--size", "1", "--bootable", "boot-vol", "-f", "json")
+    wait_status(proc, "volume", "boot-vol", "available")
+    proc.openstack("server", "create", "--flavor", "bfv-flavor", "--volume", "boot-vol", "--nic", "none",
+                   "--wait", "vol-vm", "-f", "json")
+    shown = proc.openstack("server", "show", "vol-vm", "-f", "json")
+    boot_vol = proc.openstack("volume", "show", "boot-vol", "-f", "json")
+    assert [v["id"] for v in shown["volumes_attached"]] == [boot_vol["id"]]
+    assert boot_vol["status"] == "in-use"
+    proc.openstack("server", "delete", "--wait", "vol-vm")
+    wait_status(proc, "volume", "boot-vol", "available")
+    assert proc.openstack("volume", "show", "boot-vol", "-f", "json")["attachments"] == []
+    proc.openstack("volume", "delete", "boot-vol")

@@ -3,7 +3,8 @@
 1. Placement returns the providers (hosts) with room for the flavor's resources and the
    traits the flavor/image require (``trait:X=required|forbidden`` extra specs and image
    properties).
-2. Filters drop disabled or forced-down hosts, hosts outside the requested availability
+2. Filters drop disabled hosts and hosts that are down (forced down, or their process
+   stopped heartbeating), hosts outside the requested availability
    zone, hosts whose hypervisor type / architecture the image asks against, and hosts the
    server group's hard policy (affinity / anti-affinity) rules out.
 3. Weighers rank the rest: most free RAM first; soft-(anti-)affinity adds a big bonus
@@ -117,7 +118,7 @@ class Scheduler:
         policy, rules, members = (group.policy, group.rules, group.members) if group else (None, {}, {})
 
         def enabled(node):
-            return not node.disabled and not node.forced_down
+            return not node.disabled and self.hosts.is_up(node)
 
         def zone(node):
             return not request.availability_zone or node.availability_zone == request.availability_zone

@@ -126,6 +126,8 @@ class Attachments:
                 return  # already deleted by a concurrent request
             remaining = row.attach_count - 1
             status = row.status if remaining and row.status == "in-use" else ("in-use" if remaining else "available")
+            if row.status not in ATTACHABLE + ("detaching",):
+                status = row.status  # an admin reset it (error, maintenance): a force-detach leaves it there
             move(s, row.id, row.status, status, extra_where={"attach_count": row.attach_count},
                  attach_count=remaining, attach_status="attached" if remaining else "detached")
         run_in_transaction(self.db, work)

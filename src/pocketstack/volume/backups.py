@@ -128,6 +128,13 @@ class Backups:
         self.worker.cast("backup_restore", backup_id)
         return target
 
+    def update(self, context: RequestContext, backup_id: str, values: dict) -> None:
+        """Name and description (3.9): plain fields, no state involved."""
+        self.get(context, backup_id)
+        if values:
+            with self.db.session() as s:
+                s.execute(sa.update(m.Backup).where(m.Backup.id == backup_id).values(**values))
+
     def delete(self, context: RequestContext, backup_id: str) -> None:
         self.get(context, backup_id)
         if self.has_children([backup_id]):

@@ -56,6 +56,10 @@ class Quotas:
                 else:
                     row.hard_limit = limit
 
+    def reset_limits(self, project_id: str) -> None:
+        with self.db.session() as s:
+            s.execute(sa.delete(m.QuotaLimit).where(m.QuotaLimit.project_id == project_id))
+
     def check_volume_size(self, project_id: str, size: int) -> None:
         """``per_volume_gigabytes``: a cap on one volume's size, not a counted resource."""
         limit = self.limits(project_id, [])["per_volume_gigabytes"]

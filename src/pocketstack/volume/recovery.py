@@ -1,7 +1,8 @@
-"""Start-up recovery: nothing stays in a ``*-ing`` state after a worker dies.
+"""Recovery: nothing stays in a ``*-ing`` state after a worker dies.
 
-A volume or snapshot whose ``*-ing`` state is older than the recovery window was
-abandoned by a dead worker (a live one finishes or fails well within it).  Each state
+Run at the start of every volume process and periodically after (:mod:`.rpc`).  A volume
+or snapshot whose ``*-ing`` state is older than the recovery window and whose tooz lock
+nobody holds was abandoned by a dead worker (a live one holds the lock while it works).  Each state
 is handled the way that is safe for it — the table is in docs/volume.md:
 
 * resumed (idempotent work): ``deleting``, ``extending``, snapshot ``deleting``;
@@ -23,8 +24,9 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pocketstack.common.coordination import LockTimeout
 from pocketstack.common.db.base import utcnow
-from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
 from pocketstack.volume import models as m
 from pocketstack.volume.attachments import settle_attachments
 from pocketstack.volume.backups import move_backup
@@ -48,10 +50,17 @@ def recover(worker, window: float) -> dict[str, int]:
             m.Snapshot.status.in_(("creating", "deleting")), m.Snapshot.task_started_at < cutoff))]
     for volume_id, status, args in volumes:
         try:
-            outcome = _recover_volume(worker, volume_id, status, args or {})
+            # Holding the volume's lock: a live worker holds it for its whole operation, so
+            # a volume whose lock is taken is being worked on, however long that takes.
+            with worker.cloud.coordinator.lock(f"volume-{volume_id}", timeout=0):
+                outcome = _recover_volume(worker, volume_id, status, args or {})
+        except (LockTimeout, RetriesExhausted):
+            continue  # busy, or the row moved on meanwhile (its worker finished)
         except Exception:  # noqa: BLE001 - one bad row must not stop the others
             LOG.exception("recovering volume %s from %s failed", volume_id, status)
             continue
+        if status in RESUME:
+            worker.cast(RESUME[status], volume_id)  # outside the lock: the operation takes it
         counts[outcome] += 1
         LOG.warning("volume %s was left %s: %s", volume_id, status, outcome.replace("_", " "))
     with worker.db.session(readonly=True) as s:
@@ -60,6 +69,8 @@ def recover(worker, window: float) -> dict[str, int]:
     for backup_id, status in backups:
         counts[_recover_backup(worker, backup_id, status)] += 1
     for snapshot_id, status in snapshots:
+        if _busy(worker, f"snapshot-{snapshot_id}"):
+            continue
         if status == "deleting":
             worker.cast("snapshot_delete", snapshot_id)
             counts["resumed"] += 1
@@ -69,6 +80,16 @@ def recover(worker, window: float) -> dict[str, int]:
                 s, i, "creating", "error", status_reason="snapshot creation was interrupted"))
             counts["failed"] += 1
     return counts
+
+
+def _busy(worker, lock_name: str) -> bool:
+    """True when some worker holds ``lock_name``: it holds it for the whole operation, so
+    the operation is alive, not abandoned."""
+    try:
+        with worker.cloud.coordinator.lock(lock_name, timeout=0):
+            return False
+    except LockTimeout:
+        return True
 
 
 def _recover_backup(worker, backup_id: str, status: str) -> str:
@@ -86,22 +107,28 @@ def _recover_backup(worker, backup_id: str, status: str) -> str:
 
 
 def _recover_volume(worker, volume_id: str, status: str, args: dict) -> str:
+    """Called holding the volume's lock; a resumed operation is cast by the caller."""
     if status in RESUME:
         # Refresh the timestamp first so a second recovering process does not also resume it.
-        run_in_transaction(worker.db, lambda s: move(s, volume_id, status, status, task_args=args))
-        worker.cast(RESUME[status], volume_id)
+        run_in_transaction(worker.db, lambda s: move(s, volume_id, status, status, task_args=args),
+                           attempts=1)
         return "resumed"
     if status in FAIL:
+        with worker.db.session(readonly=True) as s:
+            if s.scalar(sa.select(m.Volume.status).where(m.Volume.id == volume_id)) != status:
+                raise RetriesExhausted(f"volume {volume_id} left {status}")  # finished meanwhile
         if status == "creating":
             worker.driver.delete_volume(volume_id)
         reason = f"{status} was interrupted by a worker restart"
-        run_in_transaction(worker.db, lambda s: move(s, volume_id, status, FAIL[status], status_reason=reason))
+        run_in_transaction(worker.db, lambda s: move(s, volume_id, status, FAIL[status], status_reason=reason),
+                           attempts=1)
         return "failed"
     if status in ROLL_BACK:
-        run_in_transaction(worker.db, lambda s: move(s, volume_id, status, args.get("previous", "available")))
+        run_in_transaction(worker.db, lambda s: move(s, volume_id, status, args.get("previous", "available")),
+                           attempts=1)
         return "rolled_back"
 
     def settle(s: Session) -> None:  # attaching / detaching
         settle_attachments(s, volume_id, status)
-    run_in_transaction(worker.db, settle)
+    run_in_transaction(worker.db, settle, attempts=1)
     return "rolled_back"

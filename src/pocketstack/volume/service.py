@@ -1,13 +1,16 @@
 """The Block Storage service as the cloud runs it: the Cinder v3 API under ``/volume``,
-the file backend, and the volume worker (with start-up recovery of abandoned work)."""
+the file backend, and — in processes with the ``volume`` role — the volume worker on the
+``volume`` RPC topic (with recovery of abandoned work)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 import sqlalchemy as sa
 
+from pocketstack.common import rpc
 from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.api.errors import fault_format
 from pocketstack.common.service import Service
@@ -22,7 +25,7 @@ from pocketstack.volume.drivers.file import FileDriver
 from pocketstack.volume.policies import DEFAULTS
 from pocketstack.volume.qos import Qos
 from pocketstack.volume.quotas import Quotas
-from pocketstack.volume.recovery import recover
+from pocketstack.volume.rpc import TOPIC, VolumeHost
 from pocketstack.volume.snapshots import Snapshots
 from pocketstack.volume.types import Types
 from pocketstack.volume.volumes import Volumes
@@ -53,6 +56,7 @@ class VolumeService(Service):
         self.backups = Backups(cloud.db, self.worker, self.volumes, self.quotas,
                                BackupStore(settings.data_dir / "backups", key))
         self.types.ensure_default()
+        self.host: VolumeHost | None = None  # the volume worker, when this process runs one
 
     # The manager other services call in process (compute's os-volume_attachments).
     @property
@@ -74,11 +78,22 @@ class VolumeService(Service):
             prepare=prepare, finish=finish))
 
     async def start(self) -> None:
+        """Cast to the ``volume`` topic from now on; with the ``volume`` role also serve it
+        (recovering abandoned work first, then periodically)."""
+        cloud, settings = self.cloud, self.cloud.settings
+        await asyncio.to_thread(lambda: cloud.coordinator)  # started once, off the loop
+        self.worker.client = rpc.RPCClient(cloud.transport, rpc.Target(TOPIC), timeout=settings.rpc_call_timeout,
+                                           ttl=settings.rpc_cast_ttl)
         self.worker.loop = asyncio.get_running_loop()
-        counts = await asyncio.to_thread(recover, self.worker, self.cloud.settings.volume_recovery_window)
-        if any(counts.values()):
-            LOG.warning("volume recovery: %s", counts)
+        if "volume" in cloud.roles:
+            self.host = VolumeHost(self.worker, cloud.transport, settings.volume_host or socket.gethostname(),
+                                   settings.volume_recovery_window)
+            await self.host.start()
 
     async def stop(self) -> None:
+        if self.host is not None:
+            await self.host.stop()
+            self.host = None
         await self.worker.drain()
         self.worker.loop = None
+        self.worker.client = None

@@ -117,12 +117,17 @@ class Snapshots:
             if result.rowcount == 0:
                 raise NotFound(f"Metadata key {key} for snapshot {snapshot_id} could not be found.")
 
-    def delete(self, context: RequestContext, snapshot_id: str) -> None:
+    def delete(self, context: RequestContext, snapshot_id: str, force: bool = False) -> None:
+        """Delete from ``available``/``error``; ``force`` (the admin's ``os-force_delete``)
+        from any status."""
         self.get(context, snapshot_id)
 
         def work(s: Session) -> None:
             row = s.get(m.Snapshot, snapshot_id)
-            if row.status not in ("available", "error", "error_deleting"):
+            if row.status == "deleting" and force:
+                move_snapshot(s, snapshot_id, "deleting", "deleting")  # restart the clock; cast again
+                return
+            if row.status not in ("available", "error", "error_deleting") and not force:
                 raise BadRequest(f"Invalid snapshot: Volume Snapshot status must be available or error, "
                                  f"but current status is: {row.status}.")
             in_use = s.scalar(sa.select(sa.func.count()).select_from(m.Volume).where(

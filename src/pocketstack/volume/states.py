@@ -41,6 +41,7 @@ VOLUME_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "error_extending": ("deleting",),
     "error_restoring": ("deleting",),
     "error_attaching": ("available",),
+    "maintenance": ("available", "deleting"),  # only an admin's os-reset_status puts a volume here
 }
 
 IN_PROGRESS = ("creating", "deleting", "extending", "attaching", "detaching", "uploading",

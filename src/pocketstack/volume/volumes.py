@@ -93,10 +93,24 @@ class Volumes:
             s.expunge_all()
             return rows
 
+    def summary(self, context: RequestContext, all_projects: bool) -> tuple[int, int, dict[str, list[str]]]:
+        """``/volumes/summary``: count, total size and every metadata key's values."""
+        where = [] if all_projects and context.is_admin else [m.Volume.project_id == context.project_id]
+        with self.db.session(readonly=True) as s:
+            count, size = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(m.Volume.size), 0))
+                                    .where(*where)).one()
+            metadata: dict[str, list[str]] = {}
+            for key, value in s.execute(sa.select(m.VolumeMetadata.key, m.VolumeMetadata.value).distinct()
+                                        .join(m.Volume, m.Volume.id == m.VolumeMetadata.volume_id).where(*where)):
+                metadata.setdefault(key, []).append(value)
+        return int(count), int(size), metadata
+
     # -- creating --------------------------------------------------------------------
-    def create(self, context: RequestContext, spec: dict, status: str = "creating") -> m.Volume:
+    def create(self, context: RequestContext, spec: dict, status: str = "creating",
+               volume_id: str | None = None) -> m.Volume:
         """A new volume; with ``status="restoring-backup"`` the row only (a backup restore
-        then fills it) instead of casting the create to the worker."""
+        then fills it) instead of casting the create to the worker.  ``volume_id`` is the id
+        a caller planned in advance (Nova's boot from volume records it before creating)."""
         size = spec.get("size")
         source: dict[str, Any] = {}
         task_args: dict[str, Any] = {}
@@ -133,7 +147,7 @@ class Volumes:
             raise BadRequest(f"Invalid input received: Volume size '{size}' must be an integer and greater than 0.")
         vtype = self.types.resolve(context, spec.get("volume_type"))
         multiattach = bool(spec.get("multiattach")) or self.types.is_multiattach(vtype)
-        volume = m.Volume(id=str(uuid.uuid4()), project_id=context.project_id, user_id=context.user_id,
+        volume = m.Volume(id=volume_id or str(uuid.uuid4()), project_id=context.project_id, user_id=context.user_id,
                           name=spec.get("name"), description=spec.get("description"), size=size,
                           status=status, multiattach=multiattach, volume_type_id=vtype.id,
                           availability_zone=spec.get("availability_zone") or "nova", host="pocketstack@file#file",

@@ -1,8 +1,8 @@
 """The volume worker: does the slow part of every operation the API has accepted.
 
-The API persists the ``*-ing`` state first (a CAS), then *casts* the operation here; an
-operation is addressed only by ids and re-reads everything it needs from the database,
-so the cast can later travel over RPC unchanged.  Each operation runs as an asyncio task
+The API persists the ``*-ing`` state first (a CAS), then *casts* the operation over RPC
+(the ``volume`` topic, :mod:`.rpc`); an operation is addressed only by ids and re-reads
+everything it needs from the database.  Each operation runs as an asyncio task
 that holds the tooz lock of its volume (two workers on one backend can run
 active/active) and does the blocking data work in a thread.  It finishes with a CAS out
 of the ``*-ing`` state; if the row is no longer in the state the operation was cast
@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pocketstack.common import rpc
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
 from pocketstack.volume import models as m
@@ -34,32 +36,55 @@ class VolumeWorker:
         self.quotas = quotas
         self.types = types
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.client: rpc.RPCClient | None = None  # casts to the volume topic, once started
+        self.delay = cloud.settings.volume_operation_delay
         self.tasks: set[asyncio.Task] = set()
         # Operations other modules run through this worker (backups), by name.
         self.handlers: dict[str, Callable[[str], None]] = {}
 
     # -- dispatch --------------------------------------------------------------------
     def cast(self, operation: str, resource_id: str) -> None:
-        """Run ``operation`` on ``resource_id`` in the background (inline when no event
-        loop runs this worker, e.g. in a bare ``Cloud`` used by a script)."""
-        method = self.handlers.get(operation) or getattr(self, "do_" + operation)
-        if self.loop is None:
+        """Have ``operation`` run on ``resource_id`` by a volume process: an RPC cast on the
+        ``volume`` topic once the service is started (see :mod:`.rpc`), inline when nothing
+        is started (a bare ``Cloud`` used by a script or a process that only borrows the
+        managers)."""
+        if self.loop is None or self.client is None:
             with self.cloud.coordinator.lock(self._lock_name(operation, resource_id)):
-                method(resource_id)
+                self._method(operation)(resource_id)
             return
-        self.loop.call_soon_threadsafe(self._spawn, operation, method, resource_id)
+        send = self.client.cast("run", operation=operation, resource_id=resource_id)
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            task = self.loop.create_task(send)
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(send, self.loop).result()
+        except rpc.Timeout:
+            # The volume is already in its *-ing state: the recovery sweep deals with it.
+            LOG.error("cast %s of %s not confirmed by the broker", operation, resource_id)
 
-    def _spawn(self, operation: str, method: Callable[[str], None], resource_id: str) -> None:
-        task = asyncio.ensure_future(self._run(operation, method, resource_id))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+    def _method(self, operation: str) -> Callable[[str], None]:
+        return self.handlers.get(operation) or getattr(self, "do_" + operation)
 
-    async def _run(self, operation: str, method: Callable[[str], None], resource_id: str) -> None:
+    async def run(self, operation: str, resource_id: str) -> None:
+        """Run one cast operation here (the RPC endpoint): under the resource's tooz lock,
+        the blocking work in a thread, after the configured test delay."""
+        method = self._method(operation)
         try:
             async with self.cloud.coordinator.alock(self._lock_name(operation, resource_id)):
-                await asyncio.to_thread(method, resource_id)
+                await asyncio.to_thread(self._pause_then, method, resource_id)
         except Exception:
             LOG.exception("volume operation %s on %s failed", operation, resource_id)
+
+    def _pause_then(self, method: Callable[[str], None], resource_id: str) -> None:
+        if self.delay:
+            time.sleep(self.delay)  # volume_operation_delay: lets crash tests kill mid-operation
+        method(resource_id)
 
     @staticmethod
     def _lock_name(operation: str, resource_id: str) -> str:
@@ -109,8 +134,10 @@ class VolumeWorker:
         def work() -> dict | None:
             if volume.snapshot_id:
                 self.driver.volume_from_snapshot(volume.snapshot_id, volume.id, volume.size)
+                return {"bootable": self._source_bootable(snapshot_id=volume.snapshot_id)}
             elif volume.source_volid:
                 self.driver.clone_volume(volume.source_volid, volume.id, volume.size)
+                return {"bootable": self._source_bootable(volume_id=volume.source_volid)}
             elif volume.image_id:
                 images = self.cloud.service("image").manager
                 image, chunks = images.open_data(RequestContext.admin(), volume.image_id)
@@ -124,6 +151,13 @@ class VolumeWorker:
             return None
 
         self._attempt(volume_id, "creating", work, "error", status="available")
+
+    def _source_bootable(self, volume_id: str | None = None, snapshot_id: str | None = None) -> bool:
+        """A clone, or a volume from a snapshot, is as bootable as the volume it copies."""
+        with self.db.session(readonly=True) as s:
+            if snapshot_id is not None:
+                volume_id = s.scalar(sa.select(m.Snapshot.volume_id).where(m.Snapshot.id == snapshot_id))
+            return bool(s.scalar(sa.select(m.Volume.bootable).where(m.Volume.id == volume_id)))
 
     def do_delete(self, volume_id: str) -> None:
         volume = self._load(volume_id, "deleting")

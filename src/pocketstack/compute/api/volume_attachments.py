@@ -1,10 +1,13 @@
 """``/servers/{server_id}/os-volume_attachments``: Nova's side of attaching a volume.
 
-Nova keeps no table of its own for this: it drives the Block Storage attachment flow
-(reserve → connector update → complete, and delete) through the volume service's
-manager in process, exactly the calls it would make over Cinder's API, so the rule that
-a non-multiattach volume is attached at most once is enforced in one place (Cinder's
-compare-and-swap).  Device names are assigned ``/dev/vdb``, ``/dev/vdc``… per server.
+Nova drives the Block Storage attachment flow (reserve → connector update → complete,
+and delete) through the volume service's manager in process, exactly the calls it would
+make over Cinder's API, so the rule that a non-multiattach volume is attached at most
+once is enforced in one place (Cinder's compare-and-swap).  Like Nova it records each
+attached volume as a block device mapping (what the server view's
+``os-extended-volumes:volumes_attached`` and a server delete read).  Device names are
+assigned ``/dev/vdb``, ``/dev/vdc``… per server; the root volume of a server booted from
+a volume cannot be detached.
 """
 
 from __future__ import annotations
@@ -74,11 +77,15 @@ def register(router: Router, compute) -> None:
             raise NotFound(f"Volume {spec['volumeId']} could not be found.") from None
         if any(a.volume_id == volume.id for a in attached(req, inst.id)):
             raise BadRequest(f"Invalid volume: volume {volume.id} is already attached to this server.")
-        device = spec.get("device") or _next_device({a.mountpoint for a in attached(req, inst.id)})
+        used = {a.mountpoint for a in attached(req, inst.id)} | {"/dev/vda"}
+        device = spec.get("device") or _next_device(used)
+        mapping_id = compute.block_devices.add(inst.id, volume.id, device)
         try:
             attachment = manager.attachments.create(req.context, volume.id, inst.id,
                                                     {"host": inst.host, "mountpoint": device})
+            compute.block_devices.record_attachment(mapping_id, attachment.id)
         except ApiError as error:
+            compute.block_devices.remove(mapping_id)
             raise BadRequest(error.message) from None
         manager.attachments.complete(req.context, attachment.id)
         return {"volumeAttachment": {"id": volume.id, "serverId": inst.id, "volumeId": volume.id, "device": device}}
@@ -86,8 +93,14 @@ def register(router: Router, compute) -> None:
     @router.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}")
     def detach(req: ApiRequest):
         inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-volumes-attachments:delete")
+        volume_id = req.path_params["volume_id"]
+        mappings = [b for b in compute.block_devices.for_instance(inst.id) if b.volume_id == volume_id]
+        if any(b.boot_index == 0 for b in mappings):
+            raise BadRequest("Cannot detach a root device volume")
         for a in attached(req, inst.id):
-            if a.volume_id == req.path_params["volume_id"]:
+            if a.volume_id == volume_id:
                 volumes().attachments.delete(req.context, a.id)
+                for mapping in mappings:
+                    compute.block_devices.remove(mapping.id)
                 return accepted()
         raise NotFound(f"volume_id not found: {req.path_params['volume_id']}")

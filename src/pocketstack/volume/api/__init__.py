@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import Router
-from pocketstack.volume.api import (actions, attachments, backups, pools, qos, quotas, services, snapshots,
-                                    types, versions, volumes)
+from pocketstack.volume.api import (actions, attachments, backups, discovery, pools, qos, quotas, services,
+                                    snapshots, types, versions, volumes)
 
 
 def build_router(service) -> Router:
     router = Router()
     for module in (versions, volumes, actions, snapshots, types, quotas, attachments, pools, backups, qos,
-                   services):
+                   services, discovery):
         module.register(router, service)
     return router

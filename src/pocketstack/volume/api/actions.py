@@ -56,9 +56,58 @@ def register(router, service) -> None:
             args["force"] = to_bool(args["force"], "force")
         return accepted({"os-volume_upload_image": volumes.upload_to_image(req.context, volume.id, args)})
 
-    actions = {"os-extend": extend, "os-set_bootable": set_bootable, "os-update_readonly_flag": readonly,
-               "os-reset_status": reset_status, "os-force_delete": force_delete,
-               "os-volume_upload_image": upload_image}
+    # The legacy attach flow (os-reserve → os-attach → os-detach, os-unreserve) on top of
+    # the attachment records: the same compare-and-swaps, so it never attaches twice either.
+    def reserve(req, volume, args):
+        req.authorize("volume:update", {"project_id": volume.project_id})
+        service.attachments.create(req.context, volume.id, None, {"legacy": "os-reserve"})
+        return accepted()
+
+    def unreserve(req, volume, args):
+        req.authorize("volume:update", {"project_id": volume.project_id})
+        for attachment in service.attachments.list(req.context, True, volume_id=volume.id):
+            if attachment.attach_status != "attached":
+                service.attachments.delete(req.context, attachment.id)
+        return accepted()
+
+    def attach(req, volume, args):
+        req.authorize("volume:update", {"project_id": volume.project_id})
+        args = args if isinstance(args, dict) else {}
+        if not args.get("mountpoint"):
+            raise BadRequest("Invalid input received: Must specify 'mountpoint'")
+        if not (args.get("instance_uuid") or args.get("host_name")):
+            raise BadRequest("Invalid input received: Invalid request to attach volume to an invalid target")
+        connector = {"host": args.get("host_name"), "mountpoint": args["mountpoint"]}
+        pending = [a for a in service.attachments.list(req.context, True, volume_id=volume.id)
+                   if a.attach_status != "attached"]
+        for attachment in pending:  # an os-reserve's placeholder makes way for the real one
+            service.attachments.delete(req.context, attachment.id)
+        attachment = service.attachments.create(req.context, volume.id, args.get("instance_uuid"), connector,
+                                                mode=args.get("mode") or "rw")
+        service.attachments.complete(req.context, attachment.id)
+        return accepted()
+
+    def force_detach(req, volume, args):
+        req.authorize("volume_extension:volume_admin_actions:force_detach", {"project_id": volume.project_id})
+        return detach(req, volume, args, authorized=True)
+
+    def detach(req, volume, args, authorized: bool = False):
+        if not authorized:
+            req.authorize("volume:update", {"project_id": volume.project_id})
+        wanted = (args or {}).get("attachment_id") if isinstance(args, dict) else None
+        attached = [a for a in service.attachments.list(req.context, True, volume_id=volume.id)
+                    if a.attach_status == "attached" and (wanted is None or a.id == wanted)]
+        if not attached:
+            raise BadRequest(f"Invalid volume: Volume {volume.id} status must be in-use to detach, "
+                             f"but current status is: {volume.status}.")
+        for attachment in attached:
+            service.attachments.delete(req.context, attachment.id)
+        return accepted()
+
+    actions = {"os-extend": extend, "os-reserve": reserve, "os-unreserve": unreserve, "os-attach": attach,
+               "os-detach": detach, "os-force_detach": force_detach, "os-set_bootable": set_bootable,
+               "os-update_readonly_flag": readonly, "os-reset_status": reset_status,
+               "os-force_delete": force_delete, "os-volume_upload_image": upload_image}
 
     @router.post(PREFIX + "/volumes/{volume_id}/action")
     def action(req: ApiRequest):

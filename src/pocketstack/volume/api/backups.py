@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.errors import NotFound
 from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, at_least, body, links, page_links,
                                           paging, to_bool)
 
@@ -11,6 +12,9 @@ CREATE = {"type": "object", "properties": {
     "description": {"type": ["string", "null"], "maxLength": 255}, "container": {"type": ["string", "null"]},
     "incremental": {"type": ["boolean", "string"]}, "force": {"type": ["boolean", "string"]},
     "snapshot_id": {"type": ["string", "null"]}}, "required": ["volume_id"]}
+UPDATE = {"type": "object", "additionalProperties": False, "properties": {
+    "name": {"type": ["string", "null"], "maxLength": 255},
+    "description": {"type": ["string", "null"], "maxLength": 255}}}
 RESTORE = {"type": ["object", "null"], "properties": {
     "volume_id": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}}}
 
@@ -76,6 +80,16 @@ def register(router, service) -> None:
         spec = body(req, RESTORE, "restore") or {}
         volume = backups.restore(req.context, backup.id, spec.get("volume_id"), spec.get("name"))
         return accepted({"restore": {"backup_id": backup.id, "volume_id": volume.id, "volume_name": volume.name}})
+
+    @router.put(PREFIX + "/backups/{backup_id}")
+    def update(req: ApiRequest):
+        if not at_least(req, 3, 9):
+            raise NotFound("The resource could not be found.")
+        backup = load(req, "backup:update")
+        spec = body(req, UPDATE, "backup")
+        backups.update(req.context, backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
+        updated = backups.get(req.context, backup.id)
+        return {"backup": {"id": updated.id, "name": updated.name, "links": links(req, "backups", updated.id)}}
 
     @router.delete(PREFIX + "/backups/{backup_id}")
     def delete(req: ApiRequest):

@@ -44,7 +44,9 @@ def register(router, service) -> None:
                 "driver_version": caps["driver_version"], "storage_protocol": caps["storage_protocol"],
                 "display_name": "pocketstack file backend", "description": "Sparse raw files on local disk",
                 "visibility": "public", "replication_targets": [],
-                "properties": {k: {"title": k, "description": f"standard capability {k}", "type": "boolean",
-                                   "default": v} for k, v in standard.items()},
-                "vendor_properties": {k: {"title": k, "type": type(v).__name__, "default": v}
-                                      for k, v in vendor.items()}}
+                "properties": {
+                    **{k: {"title": k, "description": f"standard capability {k}", "type": "boolean",
+                           "default": v} for k, v in standard.items()},
+                    # the driver's own, each key in its "pocketstack:" namespace
+                    **{k: {"title": k, "description": f"file backend capability {k}", "type": type(v).__name__,
+                           "default": v} for k, v in vendor.items()}}}

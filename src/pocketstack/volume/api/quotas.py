@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import BadRequest
@@ -57,6 +59,14 @@ def register(router, service) -> None:
         quotas.set_limits(target, clean)
         limits = quotas.limits(target, [t.name for t in types.list(RequestContext.admin())])
         return {"quota_set": limits}
+
+    @router.delete(PREFIX + "/os-quota-sets/{target}")
+    def reset(req: ApiRequest):
+        """Back to the defaults (Cinder answers 200 with no body)."""
+        target = req.path_params["target"]
+        req.authorize("volume_extension:quotas:delete", {"project_id": target})
+        quotas.reset_limits(target)
+        return Response(status_code=200)
 
     @router.get(PREFIX + "/limits")
     def limits(req: ApiRequest):

@@ -17,7 +17,9 @@ def attachment_summary(a: m.Attachment) -> dict:
 
 
 def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Attachment],
-           type_names: dict[str, str]) -> dict:
+           type_names: dict[str, str], extended: bool = True) -> dict:
+    """The detail view; ``extended=False`` for create/update responses, which in Cinder
+    carry none of the extension attributes (tenant, host, image metadata)."""
     meta = dict(metadata)
     if v.readonly:
         meta["readonly"] = "True"
@@ -30,11 +32,11 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
         "consistencygroup_id": None, "migration_status": None, "metadata": meta, "user_id": v.user_id,
         "attachments": [attachment_summary(a) for a in attachments], "links": links(req, "volumes", v.id),
     }
-    if v.image_id:
+    if v.image_id and extended:
         body["volume_image_metadata"] = {"image_id": v.image_id}
-    if req.allowed("volume_extension:volume_tenant_attribute", {"project_id": v.project_id}):
+    if extended and req.allowed("volume_extension:volume_tenant_attribute", {"project_id": v.project_id}):
         body["os-vol-tenant-attr:tenant_id"] = v.project_id
-    if req.allowed("volume_extension:volume_host_attribute"):
+    if extended and req.allowed("volume_extension:volume_host_attribute"):
         body["os-vol-host-attr:host"] = v.host
         body["os-vol-mig-status-attr:migstat"] = None
         body["os-vol-mig-status-attr:name_id"] = None
@@ -45,11 +47,13 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
     return body
 
 
-def snapshot(req: ApiRequest, s: m.Snapshot, metadata: dict) -> dict:
+def snapshot(req: ApiRequest, s: m.Snapshot, metadata: dict, extended: bool = False) -> dict:
+    """``extended`` (show and list detail, as in Cinder) adds the
+    ``os-extended-snapshot-attributes``."""
     body = {"id": s.id, "name": s.name, "description": s.description, "volume_id": s.volume_id,
             "size": s.size, "status": s.status, "created_at": s.created_at, "updated_at": s.updated_at,
             "metadata": metadata}
-    if req.context.is_admin:
+    if extended:
         body["os-extended-snapshot-attributes:project_id"] = s.project_id
         body["os-extended-snapshot-attributes:progress"] = "100%" if s.status == "available" else "0%"
     if at_least(req, 3, 14):
@@ -59,10 +63,16 @@ def snapshot(req: ApiRequest, s: m.Snapshot, metadata: dict) -> dict:
     return body
 
 
-def volume_type(t: m.VolumeType, qos_specs_id: str | None = None) -> dict:
-    return {"id": t.id, "name": t.name, "description": t.description, "is_public": t.is_public,
-            "os-volume-type-access:is_public": t.is_public, "extra_specs": t.extra_specs,
-            "qos_specs_id": qos_specs_id}
+def volume_type(t: m.VolumeType, qos_specs_id: str | None = None, view: str = "show") -> dict:
+    """Cinder's type views: ``show`` (and list), ``create`` (no ``qos_specs_id``), ``update``
+    (no ``qos_specs_id``, no ``os-volume-type-access:is_public``)."""
+    body = {"id": t.id, "name": t.name, "description": t.description, "is_public": t.is_public,
+            "extra_specs": t.extra_specs}
+    if view != "update":
+        body["os-volume-type-access:is_public"] = t.is_public
+    if view == "show":
+        body["qos_specs_id"] = qos_specs_id
+    return body
 
 
 def attachment(a: m.Attachment) -> dict:

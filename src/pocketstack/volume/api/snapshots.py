@@ -5,13 +5,13 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
 from pocketstack.volume.api.common import PREFIX, accepted, all_projects, body, page_links, paging, to_bool
 from pocketstack.volume.api.volumes import METADATA
 
 CREATE = {"type": "object", "properties": {
-    "volume_id": {"type": "string"}, "name": {"type": ["string", "null"], "maxLength": 255},
+    "volume_id": {"type": ["string", "null"]}, "name": {"type": ["string", "null"], "maxLength": 255},
     "description": {"type": ["string", "null"], "maxLength": 255},
     "force": {"type": ["boolean", "string"]}, "metadata": {**METADATA, "type": ["object", "null"]}}, "required": ["volume_id"]}
 UPDATE = {"type": "object", "properties": {
@@ -22,9 +22,9 @@ UPDATE = {"type": "object", "properties": {
 def register(router, service) -> None:
     snapshots = service.snapshots
 
-    def render_many(req, rows):
+    def render_many(req, rows, extended: bool = False):
         metadata = snapshots.metadata([s.id for s in rows])
-        return [render.snapshot(req, s, metadata[s.id]) for s in rows]
+        return [render.snapshot(req, s, metadata[s.id], extended) for s in rows]
 
     def load(req, rule):
         snapshot = snapshots.get(req.context, req.path_params["snapshot_id"])
@@ -36,6 +36,8 @@ def register(router, service) -> None:
         req.authorize("volume:create_snapshot", {"project_id": req.context.project_id})
         spec = body(req, CREATE, "snapshot")
         force = to_bool(spec.get("force", False), "force")
+        if spec["volume_id"] is None:  # Cinder looks the volume up, and finds none
+            raise NotFound("Volume None could not be found.")
         snapshot = snapshots.create(req.context, spec["volume_id"], spec.get("name"), spec.get("description"),
                                     force, spec.get("metadata") or {})
         return accepted({"snapshot": render_many(req, [snapshot])[0]})
@@ -46,7 +48,7 @@ def register(router, service) -> None:
         page = paging(req, ("created_at", "updated_at", "id", "name", "size", "status"))
         rows = snapshots.list(req.context, filters, page, all_projects(req))
         # Cinder's summary and detail snapshot views carry the same fields.
-        return {"snapshots": render_many(req, rows), **page_links(req, "snapshots", rows, page,
+        return {"snapshots": render_many(req, rows, extended=detail), **page_links(req, "snapshots", rows, page,
                                                   "snapshots/detail" if detail else "snapshots")}
 
     @router.get(PREFIX + "/snapshots")
@@ -59,7 +61,7 @@ def register(router, service) -> None:
 
     @router.get(PREFIX + "/snapshots/{snapshot_id}")
     def show(req: ApiRequest):
-        return {"snapshot": render_many(req, [load(req, "volume:get_snapshot")])[0]}
+        return {"snapshot": render_many(req, [load(req, "volume:get_snapshot")], extended=True)[0]}
 
     @router.put(PREFIX + "/snapshots/{snapshot_id}")
     def update(req: ApiRequest):
@@ -88,6 +90,23 @@ def register(router, service) -> None:
         snapshot = load(req, "volume:update_snapshot")
         return {"metadata": snapshots.set_metadata(req.context, snapshot.id, body(req, METADATA, "metadata"), True)}
 
+    @router.get(PREFIX + "/snapshots/{snapshot_id}/metadata/{key}")
+    def get_metadata_item(req: ApiRequest):
+        snapshot = load(req, "volume:get_snapshot")
+        items = snapshots.metadata([snapshot.id])[snapshot.id]
+        if req.path_params["key"] not in items:
+            raise NotFound("Metadata item was not found")
+        return {"meta": {req.path_params["key"]: items[req.path_params["key"]]}}
+
+    @router.put(PREFIX + "/snapshots/{snapshot_id}/metadata/{key}")
+    def set_metadata_item(req: ApiRequest):
+        snapshot = load(req, "volume:update_snapshot")
+        meta = body(req, {**METADATA, "minProperties": 1, "maxProperties": 1}, "meta")
+        if req.path_params["key"] not in meta:
+            raise BadRequest("Request body and URI mismatch")
+        snapshots.set_metadata(req.context, snapshot.id, meta, False)
+        return {"meta": meta}
+
     @router.delete(PREFIX + "/snapshots/{snapshot_id}/metadata/{key}")
     def delete_metadata(req: ApiRequest):
         snapshot = load(req, "volume:update_snapshot")
@@ -97,6 +116,10 @@ def register(router, service) -> None:
     @router.post(PREFIX + "/snapshots/{snapshot_id}/action")
     def action(req: ApiRequest):
         payload = req.json()
+        if isinstance(payload, dict) and list(payload) == ["os-force_delete"]:
+            snapshot = load(req, "volume_extension:snapshot_admin_actions:force_delete")
+            snapshots.delete(req.context, snapshot.id, force=True)
+            return accepted()
         if not isinstance(payload, dict) or list(payload) != ["os-reset_status"]:
             raise BadRequest(f"There is no such action: {next(iter(payload or {}), '')}")
         snapshot = load(req, "volume_extension:snapshot_admin_actions:reset_status")

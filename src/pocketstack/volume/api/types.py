@@ -24,9 +24,9 @@ UPDATE = {"type": "object", "properties": {
 def register(router, service) -> None:
     types = service.types
 
-    def rendered(*rows) -> list[dict]:
+    def rendered(*rows, view: str = "show") -> list[dict]:
         qos = service.qos.by_type(t.id for t in rows)
-        return [render.volume_type(t, qos.get(t.id)) for t in rows]
+        return [render.volume_type(t, qos.get(t.id), view) for t in rows]
 
     @router.get(PREFIX + "/types")
     def list_types(req: ApiRequest):
@@ -51,7 +51,7 @@ def register(router, service) -> None:
         spec = body(req, CREATE, "volume_type")
         public = to_bool(spec.get("os-volume-type-access:is_public", True), "is_public")
         vtype = types.create(spec["name"].strip(), spec.get("description"), public, spec.get("extra_specs") or {})
-        return {"volume_type": rendered(vtype)[0]}
+        return {"volume_type": rendered(vtype, view="create")[0]}
 
     @router.put(PREFIX + "/types/{type_id}")
     def update(req: ApiRequest):
@@ -62,7 +62,8 @@ def register(router, service) -> None:
             values["is_public"] = to_bool(spec["is_public"], "is_public")
         if not values:
             raise BadRequest("Specify volume type name, description, is_public or a combination thereof.")
-        return {"volume_type": rendered(types.update(req.context, req.path_params["type_id"], values))[0]}
+        return {"volume_type": rendered(types.update(req.context, req.path_params["type_id"], values),
+                                        view="update")[0]}
 
     @router.delete(PREFIX + "/types/{type_id}")
     def delete(req: ApiRequest):

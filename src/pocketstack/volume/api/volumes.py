@@ -3,6 +3,7 @@ and the volume's metadata."""
 
 from __future__ import annotations
 
+import ast
 import json
 
 from starlette.responses import Response
@@ -10,7 +11,8 @@ from starlette.responses import Response
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
-from pocketstack.volume.api.common import PREFIX, accepted, all_projects, body, page_links, paging, to_bool
+from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, at_least, body, page_links, paging,
+                                           to_bool)
 
 SORT_KEYS = ("created_at", "updated_at", "id", "name", "size", "status", "availability_zone", "bootable")
 METADATA = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
@@ -34,17 +36,30 @@ def _size(value):
     raise BadRequest(f"Invalid input received: Volume size '{value}' must be an integer and greater than 0.")
 
 
+def _literal(text: str):
+    """A ``metadata`` filter: JSON, or the Python literal clients send (Tempest urlencodes
+    a dict, Cinder reads it with ``ast.literal_eval``)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise BadRequest("Invalid input received: metadata filter must be a JSON object.") from None
+
+
 def register(router, service) -> None:
     volumes = service.volumes
 
-    def render_many(req: ApiRequest, rows) -> list[dict]:
+    def render_many(req: ApiRequest, rows, extended: bool = True) -> list[dict]:
         ids = [v.id for v in rows]
         metadata, attachments = volumes.metadata(ids), volumes.attachments(ids)
         names = service.types.names({v.volume_type_id for v in rows if v.volume_type_id})
-        return [render.volume(req, v, metadata[v.id], attachments[v.id], names) for v in rows]
+        return [render.volume(req, v, metadata[v.id], attachments[v.id], names, extended) for v in rows]
 
-    def show_one(req: ApiRequest, volume_id: str) -> dict:
-        return render_many(req, [volumes.get(req.context, volume_id)])[0]
+    def show_one(req: ApiRequest, volume_id: str, extended: bool = True) -> dict:
+        return render_many(req, [volumes.get(req.context, volume_id)], extended)[0]
 
     def load(req: ApiRequest, rule: str):
         volume = volumes.get(req.context, req.path_params["volume_id"])
@@ -59,7 +74,7 @@ def register(router, service) -> None:
         if "multiattach" in spec:
             spec["multiattach"] = to_bool(spec["multiattach"], "multiattach")
         volume = volumes.create(req.context, spec)
-        return accepted({"volume": show_one(req, volume.id)})
+        return accepted({"volume": show_one(req, volume.id, extended=False)})
 
     def listing(req: ApiRequest, detail: bool):
         req.authorize("volume:get_all", {"project_id": req.context.project_id})
@@ -69,10 +84,7 @@ def register(router, service) -> None:
             if key in req.query:
                 filters[key] = to_bool(req.query[key], key)
         if "metadata" in req.query:
-            try:
-                filters["metadata"] = json.loads(req.query["metadata"])
-            except ValueError:
-                raise BadRequest("Invalid input received: metadata filter must be a JSON object.") from None
+            filters["metadata"] = _literal(req.query["metadata"])
             if not isinstance(filters["metadata"], dict):
                 raise BadRequest("Invalid input received: metadata filter must be a JSON object.")
         page = paging(req, SORT_KEYS)
@@ -88,6 +100,17 @@ def register(router, service) -> None:
     def list_detail(req: ApiRequest):
         return listing(req, detail=True)
 
+    @router.get(PREFIX + "/volumes/summary")
+    def summary(req: ApiRequest):
+        if not at_least(req, 3, 12):
+            raise NotFound("Volume summary could not be found.")
+        req.authorize("volume:get_volume_summary", {"project_id": req.context.project_id})
+        count, size, metadata = volumes.summary(req.context, all_projects(req))
+        out = {"total_count": count, "total_size": size}
+        if at_least(req, 3, 36):
+            out["metadata"] = metadata
+        return {"volume-summary": out}
+
     @router.get(PREFIX + "/volumes/{volume_id}")
     def show(req: ApiRequest):
         volume = load(req, "volume:get")
@@ -97,7 +120,7 @@ def register(router, service) -> None:
     def update(req: ApiRequest):
         volume = load(req, "volume:update")
         volumes.update(req.context, volume.id, body(req, UPDATE, "volume"))
-        return {"volume": show_one(req, volume.id)}
+        return {"volume": show_one(req, volume.id, extended=False)}
 
     @router.delete(PREFIX + "/volumes/{volume_id}")
     def delete(req: ApiRequest):

@@ -1,0 +1,346 @@
+"""Block device mappings: the volumes a server boots from or has attached.
+
+Nova's side of volumes, kept in ``compute_block_device_mapping`` and carried out through
+the Block Storage service's manager in process (the calls Nova makes over Cinder's API):
+
+* the API validates ``block_device_mapping_v2`` (:func:`parse`) and stores one row per
+  volume with the instance, in the transaction that creates it;
+* the build's ``block_device_mapping`` step (:meth:`BlockDevices.prepare`) creates each
+  volume that does not exist yet (from an image, a snapshot or blank), waits until it is
+  ``available``, and attaches it to the instance (attachment create → complete); every
+  step records what it did in the row first, so a build resumed after a restart carries on
+  instead of creating a second volume;
+* a failed build and a server delete (:meth:`BlockDevices.release`) detach every volume
+  and delete those marked ``delete_on_termination``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.db import Database
+from pocketstack.common.db.cas import cas_update
+from pocketstack.compute.models import BlockDeviceMapping, Instance
+
+LOG = logging.getLogger(__name__)
+
+GiB = 1 << 30
+# Nova's block_device_allocate_retries (60) x block_device_allocate_retries_interval (3 s).
+VOLUME_WAIT_SECONDS = 180.0
+ROOT_DEVICE = "/dev/vda"
+INVALID = "Block Device Mapping is Invalid: "
+
+
+class BlockDeviceError(Exception):
+    """A volume could not be created or attached: the build fails with this message."""
+
+
+@dataclass
+class BootDisks:
+    """What ``block_device_mapping_v2`` asks for, validated."""
+
+    boot_from_volume: bool
+    image_id: str  # the image to boot; "" for a volume-backed server
+    image_properties: dict
+    rows: list[dict]  # column values of the compute_block_device_mapping rows to store
+
+
+def _bool(value, name: str) -> bool:
+    text = str(value).lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.")
+
+
+def _int(value, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.") from None
+
+
+def _volume_manager(cloud):
+    try:
+        return cloud.service("volume").manager
+    except StopIteration:
+        return None
+
+
+def parse(cloud, context: RequestContext, mappings: list[dict], image_ref: str, max_count: int,
+          bootable_image: Callable[[str], object]) -> BootDisks | None:
+    """Validate ``block_device_mapping_v2`` as Nova does (a 400 for anything wrong);
+    ``None`` when nothing in it involves a volume (the server boots from ``image_ref``)."""
+    rows: list[dict] = []
+    boot: dict | None = None
+    boot_indexes = []
+    volumes = None
+    for bdm in mappings:
+        source = bdm.get("source_type") or "image"
+        destination = bdm.get("destination_type") or "local"
+        boot_index = _int(bdm.get("boot_index"), "boot_index")
+        if boot_index is not None and boot_index >= 0:
+            boot_indexes.append(boot_index)
+        if destination == "local":
+            if source not in ("image", "blank"):
+                raise BadRequest(f"{INVALID}Mapping image to local is not supported.")
+            continue  # local disks (the image root, ephemerals) are the hypervisor's business
+        if volumes is None:
+            volumes = _volume_manager(cloud)
+            if volumes is None:
+                raise BadRequest(f"{INVALID}the block storage service is not running in this cloud.")
+        size = _int(bdm.get("volume_size"), "volume_size")
+        if size is not None and size < 1:
+            raise BadRequest(f"Invalid input for field/attribute volume_size. Value: {size}.")
+        row = {"source_type": source, "destination_type": "volume", "boot_index": boot_index,
+               "volume_size": size, "device_name": bdm.get("device_name") or None,
+               "delete_on_termination": _bool(bdm.get("delete_on_termination", False), "delete_on_termination"),
+               "image_id": None, "snapshot_id": None, "volume_id": None}
+        uuid_ = bdm.get("uuid")
+        if source in ("image", "volume", "snapshot") and not uuid_:
+            raise BadRequest(f"{INVALID}Missing device UUID.")
+        if source == "image":
+            if not size:
+                raise BadRequest("Images with destination_type 'volume' need to have a non-zero size specified")
+            image = bootable_image(uuid_)
+            needed = max(math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1)
+            if size < needed:
+                raise BadRequest(f"Volume is smaller than the minimum size specified in image metadata. Volume "
+                                 f"size is {size * GiB} bytes, minimum size is {needed * GiB} bytes.")
+            row["image_id"] = image.id
+        elif source == "blank":
+            if not size:
+                raise BadRequest(f"{INVALID}Blank volumes need a volume_size.")
+        elif source == "snapshot":
+            try:
+                snapshot = volumes.snapshots.get(context, uuid_)
+            except NotFound:
+                raise BadRequest(f"{INVALID}failed to get snapshot {uuid_}.") from None
+            row["snapshot_id"] = snapshot.id
+        else:  # an existing volume
+            try:
+                volume = volumes.volumes.get(context, uuid_)
+            except NotFound:
+                raise BadRequest(f"{INVALID}failed to get volume {uuid_}.") from None
+            if volume.status != "available":
+                raise BadRequest(f"Invalid volume: volume '{volume.id}' status must be 'available'. "
+                                 f"Currently in '{volume.status}'")
+            if max_count > 1:
+                raise BadRequest("Cannot attach one or more volumes to multiple instances")
+            if boot_index == 0 and not volume.bootable:
+                raise BadRequest(f"Block Device {volume.id} is not bootable.")
+            row["volume_id"] = volume.id
+            row["image_id"] = volume.image_id
+        if boot_index == 0:
+            boot = row
+        rows.append(row)
+    if sorted(boot_indexes) != list(range(len(boot_indexes))):
+        raise BadRequest(f"{INVALID}Boot sequence for the instance and image/block device mapping combination "
+                         f"is not valid.")
+    if not rows:
+        return None
+    devices = iter(f"/dev/vd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz")
+    for row in rows:
+        if row is boot:
+            row["device_name"] = ROOT_DEVICE
+        elif not row["device_name"]:
+            row["device_name"] = next(devices)
+    if boot is None:
+        if not image_ref:
+            raise BadRequest(f"{INVALID}Boot sequence for the instance and image/block device mapping "
+                             f"combination is not valid.")
+        image = bootable_image(image_ref)
+        return BootDisks(False, image.id, dict(image.properties), rows)
+    properties: dict = {}
+    if boot["image_id"] and boot["source_type"] in ("image", "volume"):
+        try:
+            properties = dict(bootable_image(boot["image_id"]).properties)
+        except ApiError:
+            properties = {}  # the volume outlived its image: boot it without image properties
+    return BootDisks(True, "", properties, rows)  # Nova records no image for a volume-backed server
+
+
+def _instance_context(inst: Instance) -> RequestContext:
+    return RequestContext(user_id=inst.user_id, project_id=inst.project_id, roles=["member", "reader"])
+
+
+class BlockDevices:
+    def __init__(self, db: Database, volumes: Callable[[], object | None]):
+        self.db = db
+        self.volumes = volumes  # -> the volume service's manager, None when there is none
+
+    # -- reading ---------------------------------------------------------------------
+    def for_instance(self, instance_id: str) -> list[BlockDeviceMapping]:
+        with self.db.session(readonly=True) as s:
+            rows = list(s.scalars(sa.select(BlockDeviceMapping)
+                                  .where(BlockDeviceMapping.instance_id == instance_id)
+                                  .order_by(BlockDeviceMapping.boot_index.is_(None), BlockDeviceMapping.boot_index,
+                                            BlockDeviceMapping.created_at, BlockDeviceMapping.id)))
+            s.expunge_all()
+            return rows
+
+    def volumes_attached(self, instance_ids: list[str]) -> dict[str, list[BlockDeviceMapping]]:
+        """The volume mappings of many servers in one query (server list rendering)."""
+        result: dict[str, list[BlockDeviceMapping]] = {i: [] for i in instance_ids}
+        if not instance_ids:
+            return result
+        with self.db.session(readonly=True) as s:
+            for row in s.scalars(sa.select(BlockDeviceMapping)
+                                 .where(BlockDeviceMapping.instance_id.in_(instance_ids),
+                                        BlockDeviceMapping.volume_id.is_not(None))
+                                 .order_by(BlockDeviceMapping.created_at, BlockDeviceMapping.id)):
+                result[row.instance_id].append(row)
+            s.expunge_all()
+        return result
+
+    # -- attach / detach of existing volumes (os-volume_attachments) --------------------
+    def add(self, instance_id: str, volume_id: str, device_name: str, delete_on_termination: bool = False) -> str:
+        row = BlockDeviceMapping(id=str(uuid.uuid4()), instance_id=instance_id, source_type="volume",
+                                 destination_type="volume", volume_id=volume_id, device_name=device_name,
+                                 delete_on_termination=delete_on_termination)
+        with self.db.session() as s:
+            s.add(row)
+        return row.id
+
+    def record_attachment(self, bdm_id: str, attachment_id: str) -> None:
+        with self.db.session() as s:
+            cas_update(s, BlockDeviceMapping, where={"id": bdm_id}, values={"attachment_id": attachment_id})
+
+    def remove(self, bdm_id: str) -> None:
+        with self.db.session() as s:
+            s.execute(sa.delete(BlockDeviceMapping).where(BlockDeviceMapping.id == bdm_id))
+
+    # -- the build step ----------------------------------------------------------------
+    def prepare(self, inst: Instance) -> list[BlockDeviceMapping]:
+        """Create, wait for and attach every volume of ``inst`` and return the mappings as
+        they now are; raises :class:`BlockDeviceError` with the fault message when a volume
+        cannot be had."""
+        rows = self.for_instance(inst.id)
+        if not rows:
+            return []
+        manager = self.volumes()
+        if manager is None:
+            raise BlockDeviceError("Block Device Mapping is Invalid: the block storage service is not running.")
+        context = _instance_context(inst)
+        for row in rows:
+            row.volume_id = row.volume_id if row.source_type == "volume" else self._create(manager, context, row)
+            self._wait_available(manager, context, row.volume_id, inst.id)
+            self._attach(manager, context, inst, row, row.volume_id)
+        return rows
+
+    def _create(self, manager, context: RequestContext, row: BlockDeviceMapping) -> str:
+        """Plan the volume's id in the row first (CAS from no volume), then create it unless
+        it exists: a resumed build finds the id and never creates a second volume."""
+        volume_id = row.volume_id
+        if volume_id is None:
+            volume_id = str(uuid.uuid4())
+            with self.db.session() as s:
+                cas_update(s, BlockDeviceMapping, where={"id": row.id, "volume_id": None},
+                           values={"volume_id": volume_id})
+        else:
+            try:
+                manager.volumes.get(context, volume_id)
+                return volume_id
+            except NotFound:
+                pass  # planned, but the previous build stopped before creating it
+        spec = {"size": row.volume_size, "name": ""}
+        if row.source_type == "image":
+            spec["imageRef"] = row.image_id
+        elif row.source_type == "snapshot":
+            spec["snapshot_id"] = row.snapshot_id
+        try:
+            manager.volumes.create(context, spec, volume_id=volume_id)
+        except ApiError as error:
+            raise BlockDeviceError(f"Build of instance {row.instance_id} aborted: {error.message}") from error
+        return volume_id
+
+    def _wait_available(self, manager, context: RequestContext, volume_id: str, instance_id: str) -> None:
+        started = time.monotonic()
+        delay = 0.05
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                volume = manager.volumes.get(context, volume_id)
+            except NotFound:
+                raise BlockDeviceError(f"Build of instance {instance_id} aborted: Volume {volume_id} could not "
+                                       f"be found.") from None
+            if volume.status in ("available", "in-use", "attaching", "reserved"):
+                return
+            waited = time.monotonic() - started
+            if volume.status not in ("creating", "downloading") or waited > VOLUME_WAIT_SECONDS:
+                raise BlockDeviceError(f"Build of instance {instance_id} aborted: Volume {volume_id} did not "
+                                       f"finish being created even after we waited {int(waited)} seconds or "
+                                       f"{attempts} attempts. And its status is {volume.status}.")
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def _attach(self, manager, context: RequestContext, inst: Instance, row: BlockDeviceMapping,
+                volume_id: str) -> None:
+        attachment_id = row.attachment_id
+        if attachment_id is None:
+            mine = [a for a in manager.attachments.list(context, volume_id=volume_id, instance_id=inst.id)]
+            if mine:  # attached by a build that stopped before recording it
+                attachment_id = mine[0].id
+            else:
+                try:
+                    attachment_id = manager.attachments.create(
+                        context, volume_id, inst.id, {"host": inst.host, "mountpoint": row.device_name}).id
+                except ApiError as error:
+                    raise BlockDeviceError(f"Build of instance {inst.id} aborted: {error.message}") from error
+            self.record_attachment(row.id, attachment_id)
+        if manager.attachments.get(context, attachment_id).attach_status != "attached":
+            manager.attachments.complete(context, attachment_id)
+
+    # -- failed build, server delete ----------------------------------------------------
+    def release(self, inst: Instance, rows: list[BlockDeviceMapping] | None = None, forget: bool = False) -> None:
+        """Detach every volume of ``inst`` (or of ``rows``, the mappings a build made for an
+        instance deleted meanwhile) and delete those marked delete_on_termination; with
+        ``forget`` drop the mappings too (a failed build).  Safe to repeat."""
+        rows = self.for_instance(inst.id) if rows is None else rows
+        manager = self.volumes() if rows else None
+        if manager is None:
+            return
+        context = _instance_context(inst)
+        for row in rows:
+            if row.volume_id is None:
+                continue
+            for attachment in manager.attachments.list(context, volume_id=row.volume_id, instance_id=inst.id):
+                try:
+                    manager.attachments.delete(context, attachment.id)
+                except NotFound:
+                    pass  # detached meanwhile
+            if row.delete_on_termination:
+                self._delete_volume(manager, context, row.volume_id)
+        if forget:
+            with self.db.session() as s:
+                s.execute(sa.delete(BlockDeviceMapping).where(BlockDeviceMapping.instance_id == inst.id))
+
+    @staticmethod
+    def _delete_volume(manager, context: RequestContext, volume_id: str) -> None:
+        try:
+            volume = manager.volumes.get(context, volume_id)
+        except NotFound:
+            return
+        if volume.status in ("deleting",):
+            return
+        if volume.status == "creating":
+            # A create the build gave up waiting for: the worker finishes it, then it can go.
+            LOG.warning("volume %s is still being created; it is left for its owner to delete", volume_id)
+            return
+        try:
+            manager.volumes.delete(context, volume_id)
+        except ApiError as error:
+            LOG.warning("volume %s of a deleted server could not be deleted: %s", volume_id, error.message)

@@ -1,0 +1,41 @@
+"""What a client asks before it uses the API: ``/extensions`` (the Cinder extensions this
+cloud implements, by their Cinder aliases) and ``/os-availability-zone``."""
+
+from __future__ import annotations
+
+from pocketstack.common.api.app import ApiRequest
+from pocketstack.volume.api.common import PREFIX
+
+UPDATED = "2012-01-01T00:00:00+00:00"
+# alias -> (name, description): only what the API below really serves.
+EXTENSIONS = {
+    "os-admin-actions": ("AdminActions", "Enable admin actions (reset status, force delete)."),
+    "os-availability-zone": ("AvailabilityZones", "Describe Availability Zones."),
+    "backups": ("Backups", "Backups support."),
+    "capabilities": ("Capabilities", "Capabilities support."),
+    "os-extended-snapshot-attributes": ("ExtendedSnapshotAttributes", "Extended snapshot attributes."),
+    "os-quota-sets": ("Quotas", "Quota management support."),
+    "qos-specs": ("Qos_specs_manage", "QoS specs support."),
+    "scheduler-stats": ("Scheduler_stats", "Scheduler stats support."),
+    "os-services": ("Services", "Services support."),
+    "os-types-extra-specs": ("TypesExtraSpecs", "Type extra specs support."),
+    "os-types-manage": ("TypesManage", "Types manage support."),
+    "os-vol-host-attr": ("VolumeHostAttribute", "Expose host as an attribute of a volume."),
+    "os-vol-image-meta": ("VolumeImageMetadata", "Show image metadata associated with the volume."),
+    "os-vol-mig-status-attr": ("VolumeMigStatusAttribute", "Expose migration_status as an attribute of a volume."),
+    "os-vol-tenant-attr": ("VolumeTenantAttribute", "Expose the internal project_id as an attribute of a volume."),
+    "os-volume-actions": ("VolumeActions", "Enable volume actions."),
+    "os-volume-type-access": ("VolumeTypeAccess", "Volume type access support."),
+}
+
+
+def register(router, service) -> None:
+    @router.get(PREFIX + "/extensions")
+    def list_extensions(req: ApiRequest):
+        return {"extensions": [{"alias": alias, "name": name, "description": description, "links": [],
+                                "updated": UPDATED} for alias, (name, description) in sorted(EXTENSIONS.items())]}
+
+    @router.get(PREFIX + "/os-availability-zone")
+    def list_zones(req: ApiRequest):
+        req.authorize("volume_extension:availability_zone_list", {"project_id": req.context.project_id})
+        return {"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": True}}]}

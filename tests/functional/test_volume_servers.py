@@ -1,0 +1,190 @@
+"""Volumes and servers together: ``os-extended-volumes:volumes_attached`` in Nova's server
+views, boot from volume through ``block_device_mapping_v2`` (from an image, from an
+existing volume), delete_on_termination, failed builds, and Nova's 400s."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import unique
+from test_compute_helpers import call, make_flavor, new_member, wait, wait_gone
+
+V = "OpenStack-API-Version"
+
+
+@pytest.fixture(scope="module")
+def flavor(api, admin_token):
+    return make_flavor(api, admin_token, vcpus=1, ram=128, disk=1)
+
+
+@pytest.fixture(scope="module")
+def raw_image(api, admin_token) -> str:
+    """A raw image with real bytes (the file backend writes raw images without qemu-img)."""
+    image = api.request("POST", "/image/v2/images", admin_token, json={
+        "name": unique("rawimg"), "disk_format": "raw", "container_format": "bare",
+        "visibility": "public"}).json()
+    r = api.request("PUT", f"/image/v2/images/{image['id']}/file", admin_token, content=b"\x01boot-sector" * 100,
+                    headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    return image["id"]
+
+
+@pytest.fixture()
+def project(api, admin_token):
+    """A fresh project per test: its volume list is exactly what the test made."""
+    member = new_member(api, admin_token)
+    return {"token": member["token"], "id": member["project"]["id"]}
+
+
+def volumes(api, project, method="GET", path="/volumes/detail", **kw):
+    headers = {V: "volume 3.44"}
+    return api.request(method, f"/volume/v3/{project['id']}{path}", project["token"], headers=headers, **kw)
+
+
+def create_volume(api, project, **spec) -> dict:
+    r = volumes(api, project, "POST", "/volumes", json={"volume": {"size": 1, "name": unique("vol"), **spec}})
+    assert r.status_code == 202, r.text
+    return wait_volume(api, project, r.json()["volume"]["id"], ("available", "error"))
+
+
+def wait_volume(api, project, volume_id: str, statuses, timeout: float = 30.0) -> dict | None:
+    deadline = time.monotonic() + timeout
+    while True:
+        r = volumes(api, project, path=f"/volumes/{volume_id}")
+        if r.status_code == 404 and "deleted" in statuses:
+            return None
+        volume = r.json()["volume"]
+        if volume["status"] in statuses:
+            return volume
+        assert time.monotonic() < deadline, volume
+        time.sleep(0.05)
+
+
+def boot(api, token, flavor_id: str, mappings: list[dict], expect: int = 202, **server):
+    body = {"server": {"name": unique("bfv"), "flavorRef": flavor_id, "networks": "none",
+                       "block_device_mapping_v2": mappings, **server}}
+    r = call(api, "POST", "/servers", token, json=body)
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def test_volumes_attached_in_show_and_detail(api, project, flavor, raw_image):
+    token = project["token"]
+    servers = [boot(api, token, flavor["id"], [], imageRef=raw_image)["server"]["id"] for _ in range(2)]
+    for server_id in servers:
+        assert wait(api, token, server_id)["os-extended-volumes:volumes_attached"] == []
+    vid = create_volume(api, project)["id"]
+    r = call(api, "POST", f"/servers/{servers[0]}/os-volume_attachments", token,
+             json={"volumeAttachment": {"volumeId": vid}})
+    assert r.status_code == 200, r.text
+    assert r.json()["volumeAttachment"]["device"] == "/dev/vdb"
+    shown = call(api, "GET", f"/servers/{servers[0]}", token).json()["server"]
+    assert shown["os-extended-volumes:volumes_attached"] == [{"id": vid, "delete_on_termination": False}]
+    old = call(api, "GET", f"/servers/{servers[0]}", token, version="2.1").json()["server"]
+    assert old["os-extended-volumes:volumes_attached"] == [{"id": vid}]
+    detail = {s["id"]: s for s in call(api, "GET", "/servers/detail", token).json()["servers"]}
+    assert detail[servers[0]]["os-extended-volumes:volumes_attached"] == [{"id": vid, "delete_on_termination": False}]
+    assert detail[servers[1]]["os-extended-volumes:volumes_attached"] == []
+    assert call(api, "DELETE", f"/servers/{servers[0]}/os-volume_attachments/{vid}", token).status_code == 202
+    assert call(api, "GET", f"/servers/{servers[0]}", token).json()["server"][
+        "os-extended-volumes:volumes_attached"] == []
+    assert wait_volume(api, project, vid, ("available",))["attachments"] == []
+    # A volume still attached when its server is deleted is detached, not deleted.
+    assert call(api, "POST", f"/servers/{servers[1]}/os-volume_attachments", token,
+                json={"volumeAttachment": {"volumeId": vid}}).status_code == 200
+    for server_id in servers:
+        assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
+        wait_gone(api, token, server_id)
+    assert wait_volume(api, project, vid, ("available",))["attachments"] == []
+
+
+def test_boot_from_image_to_volume(api, project, flavor, raw_image):
+    token = project["token"]
+    created = boot(api, token, flavor["id"], [{"source_type": "image", "destination_type": "volume",
+                                                "uuid": raw_image, "boot_index": 0, "volume_size": 1,
+                                                "delete_on_termination": True}], imageRef="")
+    server = wait(api, token, created["server"]["id"])
+    assert server["status"] == "ACTIVE", server.get("fault")
+    assert server["image"] == ""
+    [attached] = server["os-extended-volumes:volumes_attached"]
+    assert attached["delete_on_termination"] is True
+    volume = volumes(api, project, path=f"/volumes/{attached['id']}").json()["volume"]
+    assert volume["status"] == "in-use" and volume["bootable"] == "true" and volume["size"] == 1
+    assert volume["volume_image_metadata"]["image_id"] == raw_image
+    assert [(a["server_id"], a["device"]) for a in volume["attachments"]] == [(server["id"], "/dev/vda")]
+    r = call(api, "DELETE", f"/servers/{server['id']}/os-volume_attachments/{attached['id']}", token)
+    assert r.status_code == 400 and "root device" in r.json()["badRequest"]["message"]
+    assert call(api, "DELETE", f"/servers/{server['id']}", token).status_code == 204
+    wait_gone(api, token, server["id"])
+    assert wait_volume(api, project, attached["id"], ("deleted",)) is None
+    usage = volumes(api, project, path=f"/os-quota-sets/{project['id']}?usage=true").json()["quota_set"]
+    assert usage["volumes"]["in_use"] == 0 and usage["gigabytes"]["in_use"] == 0
+
+
+def test_boot_from_existing_volume_keeps_it(api, project, flavor, raw_image):
+    token = project["token"]
+    vid = create_volume(api, project, imageRef=raw_image)["id"]
+    created = boot(api, token, flavor["id"], [{"source_type": "volume", "destination_type": "volume",
+                                                "uuid": vid, "boot_index": "0"}])
+    server = wait(api, token, created["server"]["id"])
+    assert server["status"] == "ACTIVE", server.get("fault")
+    assert server["image"] == ""
+    assert server["os-extended-volumes:volumes_attached"] == [{"id": vid, "delete_on_termination": False}]
+    assert volumes(api, project, path=f"/volumes/{vid}").json()["volume"]["status"] == "in-use"
+    # The volume is taken: another server cannot boot from it.
+    r = boot(api, token, flavor["id"], [{"source_type": "volume", "destination_type": "volume", "uuid": vid,
+                                         "boot_index": 0}], expect=400)
+    assert "status must be 'available'" in r["badRequest"]["message"]
+    assert call(api, "DELETE", f"/servers/{server['id']}", token).status_code == 204
+    wait_gone(api, token, server["id"])
+    volume = wait_volume(api, project, vid, ("available",))
+    assert volume["attachments"] == []
+
+
+def test_failed_volume_build_leaves_nothing_attached(api, project, flavor, admin_token):
+    """A volume that cannot be made (a qcow2 image of garbage bytes) fails the build: the
+    server is in ERROR with a fault and the volume is attached to nothing."""
+    token = project["token"]
+    image = api.request("POST", "/image/v2/images", admin_token, json={
+        "name": unique("badimg"), "disk_format": "qcow2", "container_format": "bare",
+        "visibility": "public"}).json()
+    api.request("PUT", f"/image/v2/images/{image['id']}/file", admin_token, content=b"not a qcow2 file",
+                headers={"Content-Type": "application/octet-stream"})
+    created = boot(api, token, flavor["id"], [{"source_type": "image", "destination_type": "volume",
+                                                "uuid": image["id"], "boot_index": 0, "volume_size": 1}])
+    server = wait(api, token, created["server"]["id"])
+    assert server["status"] == "ERROR"
+    assert "did not finish being created" in server["fault"]["message"]
+    assert server["os-extended-volumes:volumes_attached"] == []
+    [volume] = volumes(api, project).json()["volumes"]
+    assert volume["status"] == "error" and volume["attachments"] == []
+    assert call(api, "DELETE", f"/servers/{server['id']}", token).status_code == 204
+    wait_gone(api, token, server["id"])
+    assert volumes(api, project, "DELETE", f"/volumes/{volume['id']}").status_code == 202
+
+
+def test_block_device_mapping_errors_are_400(api, project, flavor, raw_image):
+    token = project["token"]
+    plain = create_volume(api, project)["id"]  # empty: not bootable
+
+    def bad(mappings, **server) -> str:
+        return boot(api, token, flavor["id"], mappings, expect=400, **server)["badRequest"]["message"]
+
+    assert "non-zero size" in bad([{"source_type": "image", "destination_type": "volume", "uuid": raw_image,
+                                    "boot_index": 0}])
+    assert "failed to get volume" in bad([{"source_type": "volume", "destination_type": "volume",
+                                           "uuid": "00000000-0000-0000-0000-000000000000", "boot_index": 0}])
+    assert "is not bootable" in bad([{"source_type": "volume", "destination_type": "volume", "uuid": plain,
+                                      "boot_index": 0}])
+    assert "Boot sequence" in bad([{"source_type": "volume", "destination_type": "volume", "uuid": plain,
+                                    "boot_index": 1}])
+    assert "Missing device UUID" in bad([{"source_type": "image", "destination_type": "volume",
+                                          "boot_index": 0, "volume_size": 1}])
+    assert "volume_size" in bad([{"source_type": "blank", "destination_type": "volume", "volume_size": "x",
+                                  "boot_index": 1}], imageRef=raw_image)
+    assert "Missing imageRef" in bad([])
+    # Nothing was created by the refused requests.
+    assert [v["id"] for v in volumes(api, project).json()["volumes"]] == [plain]
+    assert call(api, "GET", "/servers", token).json()["servers"] == []
