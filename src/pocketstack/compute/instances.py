@@ -20,14 +20,19 @@ from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
 from pocketstack.compute import states as st
-from pocketstack.compute.models import Instance, InstanceMetadata, InstanceTag, ServerGroupMember
+from pocketstack.compute.models import BlockDeviceMapping, Instance, InstanceMetadata, InstanceTag, ServerGroupMember
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.transitions import load, transition
 
 MAX_TAGS = 50
+# The instance columns a server's rendering reads: lists leave out what only the hosts use.
+_LISTED = tuple(getattr(Instance, c.key) for c in Instance.__table__.columns
+                if c.key not in {"image_properties", "scheduler_hints", "requested_networks", "guest", "old_flavor",
+                                 "new_flavor", "migration", "key_data"})
 _TAG = re.compile(r"^[^,/]{1,60}$")
 SORT_KEYS = {"display_name": "name", "uuid": "id", "display_description": "description", "created_at": "created_at",
              "updated_at": "updated_at", "launched_at": "launched_at", "host": "host", "node": "node",
@@ -83,6 +88,9 @@ class BootRequest:
     security_groups: list[str] = field(default_factory=lambda: ["default"])
     scheduler_hints: dict = field(default_factory=dict)
     requested_networks: str | list | None = None
+    boot_from_volume: bool = False
+    # compute_block_device_mapping rows (column values) stored with each instance
+    block_devices: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -90,7 +98,6 @@ class ServerFilters:
     project_id: str | None
     name: str | None = None
     vm_states: list[str] | None = None
-    task_states: list[str | None] | None = None
     flavor_id: str | None = None
     image_ref: str | None = None
     host: str | None = None
@@ -129,7 +136,7 @@ class Instances:
                 id=str(uuid.uuid4()), name=name, description=boot.description, project_id=project,
                 user_id=context.user_id, reservation_id=reservation_id, launch_index=index,
                 flavor_id=boot.flavor["id"], flavor=boot.flavor, image_ref=boot.image_ref,
-                image_properties=boot.image_properties,
+                image_properties=boot.image_properties, boot_from_volume=boot.boot_from_volume,
                 key_name=boot.key_name, key_data=boot.key_data, user_data=boot.user_data,
                 config_drive=boot.config_drive, requested_az=boot.availability_zone,
                 availability_zone=boot.availability_zone, scheduler_hints=boot.scheduler_hints,
@@ -148,10 +155,15 @@ class Instances:
                 s.add_all(InstanceMetadata(instance_id=values["id"], key=k, value=v)
                           for k, v in boot.metadata.items())
                 s.add_all(InstanceTag(instance_id=values["id"], tag=t) for t in boot.tags)
+                s.add_all(BlockDeviceMapping(id=str(uuid.uuid4()), instance_id=values["id"], **bdm)
+                          for bdm in boot.block_devices)
                 if boot.group_id:
                     s.add(ServerGroupMember(group_id=boot.group_id, instance_id=values["id"]))
         run_in_transaction(self.db, work)
-        return [self.get(values["id"]) for values in instances]
+        ids = [values["id"] for values in instances]
+        with self.db.session(readonly=True) as s:  # one read for the whole batch, in launch order
+            stored = {row.id: row for row in s.scalars(sa.select(Instance).where(Instance.id.in_(ids)))}
+        return [stored[i] for i in ids]
 
     # -- read ------------------------------------------------------------------------
     def get(self, instance_id: str) -> Instance:
@@ -163,20 +175,62 @@ class Instances:
         tags: dict[str, list[str]] = {i: [] for i in instance_ids}
         if not instance_ids:
             return metadata, tags
-        with self.db.session(readonly=True) as s:
-            for row in s.scalars(sa.select(InstanceMetadata).where(InstanceMetadata.instance_id.in_(instance_ids))):
-                metadata[row.instance_id][row.key] = row.value
-            for row in s.scalars(sa.select(InstanceTag).where(InstanceTag.instance_id.in_(instance_ids))
-                                 .order_by(InstanceTag.tag)):
-                tags[row.instance_id].append(row.tag)
+        with self.db.session(readonly=True) as s:  # plain rows: no ORM objects to build per item
+            for instance_id, key, value in s.execute(
+                    sa.select(InstanceMetadata.instance_id, InstanceMetadata.key, InstanceMetadata.value)
+                    .where(InstanceMetadata.instance_id.in_(instance_ids))):
+                metadata[instance_id][key] = value
+            for instance_id, tag in s.execute(sa.select(InstanceTag.instance_id, InstanceTag.tag)
+                                              .where(InstanceTag.instance_id.in_(instance_ids))
+                                              .order_by(InstanceTag.tag)):
+                tags[instance_id].append(tag)
         return metadata, tags
 
     def list(self, filters: ServerFilters, sort: list[tuple[str, str]], limit: int | None,
-             marker: str | None) -> list[Instance]:
-        """SQL does the exact filters; the ``name`` regex (Nova's semantics) and paging on
-        top of it are applied here, so ``limit`` counts only matching servers."""
-        f = filters
-        stmt = sa.select(Instance)
+             marker: str | None, brief: bool = False) -> list[sa.Row]:
+        """One page of servers, filtered, ordered and paged by SQL.
+
+        ``marker`` becomes a keyset condition (the rows after the marker's sort values) and
+        ``limit`` a LIMIT, so a page of a 10k-server list reads only its own rows, along the
+        sort index.  Two cases scan the ordered ids first and load only the page's rows:
+        Nova's ``name`` filter (a regular expression, matched here so that it means the same
+        on every backend) and sorting by a nullable column (where backends disagree on where
+        NULLs go, so "after the marker" is found in the database's own order).
+
+        The result is plain rows (attributes named as the instance's) of what a server's
+        rendering reads — only id and name when ``brief`` (``GET /servers``): building a
+        thousand ORM objects and decoding the JSON columns only the hosts use was most of
+        a page's time."""
+        listed = (Instance.id, Instance.name) if brief else _LISTED
+        columns = [(getattr(Instance, SORT_KEYS.get(k, k)), d) for k, d in sort]
+        order = [c.desc() if d == "desc" else c.asc() for c, d in columns]
+        stmt = self._filtered(filters, listed)
+        if not filters.name and not any(c.nullable for c, _ in columns):
+            marker_row = self._marker(marker, filters.project_id) if marker is not None else None
+            paging = Paging(limit=limit, sort=[(c.key, d) for c, d in columns])
+            with self.db.session(readonly=True) as s:
+                return s.execute(apply_paging(stmt, Instance, paging, marker_row)).all()
+        with self.db.session(readonly=True) as s:
+            scanned = s.execute(stmt.with_only_columns(Instance.id, Instance.name).order_by(*order)).all()
+            if filters.name:
+                try:
+                    pattern = re.compile(filters.name)
+                except re.error:
+                    raise BadRequest(f"Invalid name filter regex {filters.name!r}.") from None
+                scanned = [row for row in scanned if pattern.search(row.name)]
+            ids = [row.id for row in scanned]
+            if marker is not None:
+                if marker not in ids:
+                    raise BadRequest(f"marker [{marker}] not found")
+                ids = ids[ids.index(marker) + 1:]
+            ids = ids[:limit] if limit is not None else ids
+            rows = {row.id: row for row in s.execute(sa.select(*listed).where(Instance.id.in_(ids)))} if ids else {}
+        return [rows[i] for i in ids if i in rows]
+
+    @staticmethod
+    def _filtered(f: ServerFilters, columns) -> sa.Select:
+        """``SELECT columns FROM compute_instance`` with every filter but the name regex."""
+        stmt = sa.select(*columns)
         for column, value in ((Instance.project_id, f.project_id), (Instance.flavor_id, f.flavor_id),
                               (Instance.image_ref, f.image_ref), (Instance.host, f.host),
                               (Instance.reservation_id, f.reservation_id), (Instance.key_name, f.key_name),
@@ -200,24 +254,15 @@ class Instances:
         if f.not_tags_any:
             stmt = stmt.where(Instance.id.not_in(sa.select(InstanceTag.instance_id)
                                                  .where(InstanceTag.tag.in_(f.not_tags_any))))
-        columns = [(getattr(Instance, SORT_KEYS.get(k, k)), d) for k, d in sort]
-        stmt = stmt.order_by(*(c.desc() if d == "desc" else c.asc() for c, d in columns))
+        return stmt
+
+    def _marker(self, marker: str, project_id: str | None) -> Instance:
+        """The marker's row, which must exist (in the listed project): 400 as Nova otherwise."""
         with self.db.session(readonly=True) as s:
-            rows = list(s.scalars(stmt))
-        if f.task_states is not None:
-            rows = [r for r in rows if r.task_state in f.task_states]
-        if f.name:
-            try:
-                pattern = re.compile(f.name)
-            except re.error:
-                raise BadRequest(f"Invalid name filter regex {f.name!r}.") from None
-            rows = [r for r in rows if pattern.search(r.name)]
-        if marker is not None:
-            ids = [r.id for r in rows]
-            if marker not in ids:
-                raise BadRequest(f"marker [{marker}] not found")
-            rows = rows[ids.index(marker) + 1:]
-        return rows[:limit] if limit is not None else rows
+            row = s.get(Instance, marker)
+        if row is None or (project_id is not None and row.project_id != project_id):
+            raise BadRequest(f"marker [{marker}] not found")
+        return row
 
     # -- update ----------------------------------------------------------------------
     def update(self, instance_id: str, values: dict) -> Instance:

@@ -20,6 +20,8 @@ admin context for periodic/cleanup work):
 ``list_instance_ports(instance_id) -> list[port]`` and ``instance_addresses(instance_id)``
     The latter is the server's ``addresses`` field: ``{network_name: [{"version", "addr",
     "OS-EXT-IPS:type": "fixed"|"floating", "OS-EXT-IPS-MAC:mac_addr"}]}``.
+``instances_addresses(instance_ids) -> {instance_id: addresses}``
+    The same for many servers at once, in a constant number of queries (server lists).
 ``attach_interface(context, instance_id, host, network_id=None, port_id=None, fixed_ip=None) -> port``
 ``detach_interface(context, instance_id, port_id)``
 """
@@ -74,23 +76,12 @@ class InstanceNetworking:
         return read(self.env, RequestContext.admin(), work)
 
     def instance_addresses(self, instance_id: str) -> dict[str, list[dict]]:
-        instance_ports = self.list_instance_ports(instance_id)
+        return self.instances_addresses([instance_id])[instance_id]
 
-        def work(w: Work):
-            names = dict(w.s.execute(sa.select(Network.id, Network.name).where(
-                Network.id.in_([p["network_id"] for p in instance_ports]))).all())
-            floating = {(f.port_id, f.fixed_ip_address): f.floating_ip_address for f in w.s.scalars(
-                sa.select(FloatingIp).where(FloatingIp.port_id.in_([p["id"] for p in instance_ports])))}
-            result: dict[str, list[dict]] = {}
-            for port in instance_ports:
-                entries = result.setdefault(names.get(port["network_id"], port["network_id"]), [])
-                for fixed in port["fixed_ips"]:
-                    ip = fixed["ip_address"]
-                    entries.append(_address(ip, "fixed", port["mac_address"]))
-                    if (port["id"], ip) in floating:
-                        entries.append(_address(floating[(port["id"], ip)], "floating", port["mac_address"]))
-            return result
-        return read(self.env, RequestContext.admin(), work)
+    def instances_addresses(self, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+        """The ``addresses`` of many servers in four queries, whatever their number, so a
+        server list never looks ports up server by server."""
+        return read(self.env, RequestContext.admin(), lambda w: _addresses(w.s, instance_ids))
 
     def attach_interface(self, context: RequestContext, instance_id: str, host: str, network_id: str | None = None,
                          port_id: str | None = None, fixed_ip: str | None = None) -> dict:
@@ -123,6 +114,30 @@ class InstanceNetworking:
 
     def _release(self, port_id: str) -> None:
         transact(self.env, RequestContext.admin(), lambda w: _unbind_or_delete(w, port_id))
+
+
+def _addresses(session, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+    result: dict[str, dict[str, list[dict]]] = {i: {} for i in instance_ids}
+    if not instance_ids:
+        return result
+    rows = session.execute(sa.select(Port.id, Port.device_id, Port.network_id, Port.mac_address)
+                           .where(Port.device_id.in_(instance_ids), Port.device_owner.startswith("compute:"))
+                           .order_by(Port.created_at, Port.id)).all()
+    port_ids = [row.id for row in rows]
+    fixed_ips = views.fixed_ips_of(session, port_ids)
+    names = dict(session.execute(sa.select(Network.id, Network.name)
+                                 .where(Network.id.in_({row.network_id for row in rows}))).all())
+    floating = {(port_id, fixed): address for port_id, fixed, address in session.execute(
+        sa.select(FloatingIp.port_id, FloatingIp.fixed_ip_address, FloatingIp.floating_ip_address)
+        .where(FloatingIp.port_id.in_(port_ids)))}
+    for row in rows:
+        entries = result[row.device_id].setdefault(names.get(row.network_id, row.network_id), [])
+        for fixed in fixed_ips.get(row.id, []):
+            ip = fixed["ip_address"]
+            entries.append(_address(ip, "fixed", row.mac_address))
+            if (row.id, ip) in floating:
+                entries.append(_address(floating[(row.id, ip)], "floating", row.mac_address))
+    return result
 
 
 def _address(ip: str, kind: str, mac: str) -> dict:

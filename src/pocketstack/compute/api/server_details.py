@@ -165,14 +165,16 @@ def register(router: Router, compute) -> None:
             raise BadRequest(f"Instance {inst.id} has no diagnostics yet: it is in vm_state {inst.vm_state}")
         flavor = inst.flavor
         topology = inst.guest.get("topology") or {}
-        data = {"state": st.POWER_STATE_NAMES.get(inst.power_state, "pending"), "driver": "fake",
+        # 2.48 allows only real driver names; Nova's own fake driver reports "libvirt" too.
+        data = {"state": st.POWER_STATE_NAMES.get(inst.power_state, "pending"), "driver": "libvirt",
                 "hypervisor": "fake", "hypervisor_os": "pocketstack", "uptime": 0,
-                "config_drive": bool(inst.config_drive), "num_cpus": flavor["vcpus"], "num_memory": 1,
+                "config_drive": bool(inst.config_drive), "num_cpus": flavor["vcpus"],
                 "num_disks": 1, "num_nics": 0, "memory_details": {"maximum": flavor["ram"], "used": 0},
                 "cpu_details": [{"id": i, "time": 0, "utilisation": None} for i in range(flavor["vcpus"])],
                 "disk_details": [{"read_bytes": 0, "read_requests": 0, "write_bytes": 0, "write_requests": 0,
-                                  "errors_count": 0}], "nic_details": [],
-                "cpu_topology": topology}
+                                  "errors_count": 0}], "nic_details": []}
+        # Before 2.48 diagnostics are the driver's own free-form dict: the fake driver's
+        # guest CPU topology is shown there; 2.48's standard format has no place for it.
         if not at_least(req, 2, 48):
             data = {"cpu0_time": 0, "memory": flavor["ram"], "cpu_topology": topology}
         return json_response(data)

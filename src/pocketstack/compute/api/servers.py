@@ -11,16 +11,17 @@ from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.errors import BadRequest, Conflict, Forbidden, NotFound
-from pocketstack.common.api.pagination import next_link
+from pocketstack.common.api.pagination import DEFAULT_MAX_LIMIT, next_link
 from pocketstack.common.api.validation import parse_bool
+from pocketstack.compute import block_devices
 from pocketstack.compute import states as st
-from pocketstack.compute.api import render
-from pocketstack.compute.api.common import (at_least, body, get_instance, int_query, is_admin, links, start_delete,
-                                            url)
+from pocketstack.compute.api import render, security_groups
+from pocketstack.compute.api.common import (access_ip, at_least, body, get_instance, int_query, is_admin, links,
+                                            start_delete, url)
 from pocketstack.compute.instances import SORT_KEYS, BootRequest, ServerFilters, check_user_data, embed_flavor
 from pocketstack.compute.topology import TopologyError, choose_topology
 
-_METADATA = {"type": "object", "maxProperties": 128,
+_METADATA = {"type": "object",  # too many items is a 403 (metadata_items quota), as Nova
              "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
              "additionalProperties": {"type": "string", "maxLength": 255}}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
@@ -91,7 +92,8 @@ def register(router: Router, compute) -> None:
     def render_many(req: ApiRequest, rows) -> list[dict]:
         metadata, tags = instances.details([r.id for r in rows])
         addresses = compute.addresses([r.id for r in rows])
-        return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id]) for r in rows]
+        volumes = compute.block_devices.volumes_attached([r.id for r in rows])
+        return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id]) for r in rows]
 
     def show_one(req: ApiRequest, inst) -> dict:
         return render_many(req, [inst])[0]
@@ -108,23 +110,25 @@ def register(router: Router, compute) -> None:
         if flavor.disabled:
             raise BadRequest(f"Flavor {flavor.id} is disabled.")
         embedded = embed_flavor(flavor, compute.flavors.extra_specs(flavor.id))
-        image_id = server.get("imageRef", "").rsplit("/", 1)[-1]
-        for bdm in server.get("block_device_mapping_v2") or []:
-            if str(bdm.get("boot_index")) != "0":
-                continue
-            if bdm.get("source_type") != "image" or bdm.get("destination_type", "local") != "local":
-                raise BadRequest("Block Device Mapping is Invalid: only image-backed local root disks are "
-                                 "supported (no volume service).")
-            image_id = bdm.get("uuid", "")
-        if not image_id:
-            raise BadRequest("Missing imageRef attribute")
-        image = compute.images.bootable(ctx, image_id)
-        if image.min_ram and embedded["ram"] < image.min_ram:
-            raise BadRequest("Flavor's memory is too small for requested image.")
-        if image.min_disk and embedded["disk"] and embedded["disk"] < image.min_disk:
-            raise BadRequest("Flavor's disk is too small for requested image.")
+        image_id = (server.get("imageRef") or "").rsplit("/", 1)[-1]
+        max_requested = _count(server.get("max_count", server.get("min_count", 1)), "max_count")
+        disks = block_devices.parse(compute.cloud, ctx, server.get("block_device_mapping_v2") or [], image_id,
+                                    max_requested, lambda i: compute.images.bootable(ctx, i))
+        image = None
+        if disks is None or not disks.boot_from_volume:
+            for bdm in server.get("block_device_mapping_v2") or []:
+                if str(bdm.get("boot_index")) == "0" and bdm.get("source_type") == "image":
+                    image_id = bdm.get("uuid", "")
+            if not image_id:
+                raise BadRequest("Missing imageRef attribute")
+            image = compute.images.bootable(ctx, image_id)
+            if image.min_ram and embedded["ram"] < image.min_ram:
+                raise BadRequest("Flavor's memory is too small for requested image.")
+            if image.min_disk and embedded["disk"] and embedded["disk"] < image.min_disk:
+                raise BadRequest("Flavor's disk is too small for requested image.")
+        image_properties = dict(image.properties) if image is not None else disks.image_properties
         try:
-            choose_topology(embedded["vcpus"], embedded["extra_specs"], image.properties)
+            choose_topology(embedded["vcpus"], embedded["extra_specs"], image_properties)
         except TopologyError as error:
             raise BadRequest(str(error)) from None
         networks = server.get("networks")
@@ -173,15 +177,22 @@ def register(router: Router, compute) -> None:
             raise BadRequest("min_count must be <= max_count")
         requested = requested_networks(req, networks, max_count)
         return BootRequest(
-            name=server["name"], flavor=embedded, image_ref=image.id, image_properties=dict(image.properties),
+            name=server["name"], flavor=embedded, image_ref=image.id if image is not None else disks.image_id,
+            image_properties=image_properties, boot_from_volume=disks is not None and disks.boot_from_volume,
+            block_devices=disks.rows if disks is not None else [],
             min_count=min_count, max_count=max_count,
             description=server.get("description"), key_name=key_name, key_data=key_data,
             user_data=server.get("user_data"), metadata=metadata, tags=list(server.get("tags") or []),
             availability_zone=zone, group_id=group_id,
             config_drive="True" if str(server.get("config_drive", "")).lower() == "true" else "",
-            access_ipv4=server.get("accessIPv4", ""), access_ipv6=server.get("accessIPv6", ""),
-            security_groups=[g.get("name", "default") for g in server.get("security_groups") or []] or ["default"],
+            access_ipv4=access_ip(server, "accessIPv4"), access_ipv6=access_ip(server, "accessIPv6"),
+            security_groups=security_group_names(req, server),
             scheduler_hints=hints, requested_networks=requested)
+
+    def security_group_names(req: ApiRequest, server: dict) -> list[str]:
+        names = [g.get("name", "default") for g in server.get("security_groups") or []] or ["default"]
+        security_groups.check_names(compute, req, names)
+        return names
 
     def requested_networks(req: ApiRequest, networks, max_count: int):
         """Nova's ``networks`` as the network service's ``requested_networks``; networks and
@@ -230,10 +241,9 @@ def register(router: Router, compute) -> None:
         server = data["server"]
         boot = boot_request(req, server, hints)
         created = instances.create(req.context, boot)
-        for inst in created:
-            action_id = compute.actions.start(inst.id, "create", req.attributes["request_id"],
-                                              req.context.project_id, req.context.user_id)
-            compute.rpc.build_instance(inst.id, action_id)
+        compute.rpc.build_instances([(inst.id, compute.actions.start(inst.id, "create", req.attributes["request_id"],
+                                                                     req.context.project_id, req.context.user_id))
+                                     for inst in created])
         if str(server.get("return_reservation_id", "")).lower() == "true":
             return json_response({"reservation_id": created[0].reservation_id}, status=202)
         first = created[0]
@@ -252,8 +262,6 @@ def register(router: Router, compute) -> None:
         if all_tenants:
             req.authorize("os_compute_api:servers:index:get_all_tenants")
             project_id = q.get("project_id") or q.get("tenant_id") or None
-        elif admin and (q.get("project_id") or q.get("tenant_id")):
-            project_id = q.get("project_id") or q.get("tenant_id")
         f = ServerFilters(project_id=project_id, name=q.get("name") or None,
                           flavor_id=q.get("flavor"), image_ref=q.get("image"),
                           reservation_id=q.get("reservation_id"), key_name=q.get("key_name"),
@@ -298,8 +306,10 @@ def register(router: Router, compute) -> None:
     def listing(req: ApiRequest, detail: bool):
         req.authorize("os_compute_api:servers:detail" if detail else "os_compute_api:servers:index",
                       {"project_id": req.context.project_id})
-        limit = int_query(req, "limit")
-        rows = instances.list(filters(req), sorting(req), limit, req.query.get("marker"))
+        # As Nova: at most max_limit servers per page, asked for or not, and a ``next`` link
+        # whenever a page is full.
+        limit = min(int_query(req, "limit") if "limit" in req.query else DEFAULT_MAX_LIMIT, DEFAULT_MAX_LIMIT)
+        rows = instances.list(filters(req), sorting(req), limit, req.query.get("marker"), brief=not detail)
         result = {"servers": render_many(req, rows) if detail else [render.summary(req, r) for r in rows]}
         if limit and len(rows) == limit:
             path = "/v2.1/servers/detail" if detail else "/v2.1/servers"
@@ -330,7 +340,10 @@ def register(router: Router, compute) -> None:
         fields = {"name": "name", "description": "description", "accessIPv4": "access_ipv4",
                   "accessIPv6": "access_ipv6"}
         values = {column: data[field] for field, column in fields.items() if field in data}
-        return {"server": show_one(req, instances.update(inst.id, values))}
+        for field in ("accessIPv4", "accessIPv6"):
+            if field in data:
+                values[fields[field]] = access_ip(data, field)
+        return {"server": render.changed(show_one(req, instances.update(inst.id, values)))}
 
     @router.delete("/v2.1/servers/{server_id}")
     def delete_server(req: ApiRequest):
