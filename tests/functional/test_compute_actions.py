@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from pocketstack.common.api.errors import NotFound
+
 from conftest import unique
 from test_compute_helpers import (add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait,
                                   wait_gone)
@@ -230,6 +232,30 @@ def test_interrupted_operations_are_recovered(api, user, image, flavor):
     for server_id in (stopping, resizing):
         call(api, "DELETE", f"/servers/{server_id}", token)
         wait_gone(api, token, server_id)
+
+
+def test_interrupted_snapshot_leaves_no_queued_image(api, user, server, image):
+    """A snapshot cut off by a restart: recovery clears the task and deletes the image
+    that never got its data, leaving the instance's finished snapshots alone."""
+    from pocketstack.common.api.context import RequestContext
+    from pocketstack.compute import states as st
+    from pocketstack.compute.transitions import transition
+
+    compute = api.cloud.service("compute").compute
+    token = user["token"]
+    done = act(api, token, server, {"createImage": {"name": unique("snap")}}).json()["image_id"]
+    assert wait(api, token, server)["OS-EXT-STS:task_state"] is None
+    # The API's half of a second snapshot: the queued image and the task state, then a crash.
+    base = compute.images.bootable(RequestContext.admin(), image)
+    orphan = compute.images.create_snapshot(RequestContext.admin(), unique("snap"), server, base, {})
+    assert transition(compute.db, server, {"task_state": None}, {"task_state": st.IMAGE_SNAPSHOT})
+    compute.rpc.recover()
+    assert wait(api, token, server)["OS-EXT-STS:task_state"] is None
+    images = api.cloud.service("image").manager
+    assert images.unfinished_snapshots(server) == []
+    with pytest.raises(NotFound):
+        images.get_image(RequestContext.admin(), orphan)
+    assert images.get_image(RequestContext.admin(), done).status == "active"
 
 
 def test_anti_affinity_max_server_per_host_under_concurrency(api, admin_token, image, flavor):

@@ -60,6 +60,12 @@ class Images:
         except NotFound:
             pass
 
+    def discard_unfinished_snapshots(self, instance_id: str) -> None:
+        """Delete the instance's snapshot images left without data by an interrupted
+        snapshot (Nova deletes them rather than leave them queued for ever)."""
+        for image_id in self.manager.unfinished_snapshots(instance_id):
+            self.manager.discard_unfinished_snapshot(image_id, instance_id)
+
     # -- the deprecated image proxy (``/v2.1/images``, before microversion 2.36) ----------
     def list(self, context: RequestContext, query: list[tuple[str, str]]):
         """Images visible to the caller, filtered by Glance v2 query parameters."""

@@ -23,6 +23,7 @@ from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
+from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
 from pocketstack.compute.drivers.base import GuestSpec
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
@@ -79,7 +80,8 @@ def quota_deltas(flavor: dict) -> dict[str, int]:
 
 class ComputeManager:
     def __init__(self, db: Database, hosts: Hosts, scheduler: Scheduler, placement: Placement, quotas: Quotas,
-                 actions: Actions, images: Images, network: Callable[[], object | None] = lambda: None):
+                 actions: Actions, images: Images, network: Callable[[], object | None] = lambda: None,
+                 block_devices: BlockDevices | None = None):
         self.db = db
         self.hosts = hosts
         self.scheduler = scheduler
@@ -88,6 +90,7 @@ class ComputeManager:
         self.actions = actions
         self.images = images
         self.network = network  # -> the network service's manager, None when there is none
+        self.block_devices = block_devices
 
     # -- helpers ---------------------------------------------------------------------
     def _error(self, instance_id: str, from_task, code: int, message: str, details: str = "") -> None:
@@ -106,8 +109,25 @@ class ComputeManager:
         """Schedule, network, spawn; resumable from whichever build step it stopped at.
         Whatever goes wrong on the way leaves the instance in ERROR with a fault, never
         stuck in BUILD."""
+        self._failing_build(instance_id, self._build, instance_id, action_id)
+
+    def schedule_instance(self, instance_id: str, action_id: str | None = None) -> str | None:
+        """The scheduler's half of a build (the host's half is :meth:`build_instance`):
+        claim a host and record it.  Returns the host, or None when the instance is not
+        waiting to be scheduled (any more) or could not be (then it is in ERROR)."""
+        return self._failing_build(instance_id, self._schedule_step, instance_id, action_id)
+
+    def _schedule_step(self, instance_id: str, action_id: str | None) -> str | None:
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.SCHEDULING:
+            return None
+        with self.actions.event(action_id, "compute__schedule_and_build_instances", None):
+            node = self._schedule(inst)
+        return node.host if node is not None else None
+
+    def _failing_build(self, instance_id: str, step: Callable, *args):
         try:
-            self._build(instance_id, action_id)
+            return step(*args)
         except Exception as error:
             LOG.exception("building %s failed", instance_id)
             self.placement.release(instance_id)
@@ -115,6 +135,7 @@ class ComputeManager:
                 self._deallocate_network(instance_id)
             except Exception:
                 LOG.exception("releasing the ports of %s failed", instance_id)
+            self._release_block_devices(instance_id)
             message = str(error) if isinstance(error, BuildAborted) else \
                 f"Build of instance {instance_id} failed: {error}"
             self._error(instance_id, list(BUILD_TASKS), 500, message)
@@ -122,9 +143,7 @@ class ComputeManager:
     def _build(self, instance_id: str, action_id: str | None) -> None:
         inst = load(self.db, instance_id)
         if inst.task_state == st.SCHEDULING:
-            with self.actions.event(action_id, "compute__schedule_and_build_instances", None):
-                node = self._schedule(inst)
-            if node is None:
+            if self._schedule_step(instance_id, action_id) is None:
                 return
             inst = load(self.db, instance_id)
         if inst.task_state not in BUILD_TASKS[1:]:
@@ -186,6 +205,26 @@ class ComputeManager:
         if network is not None:
             network.deallocate_for_instance(instance_id)
 
+    def _prepare_block_devices(self, inst: Instance) -> list:
+        if self.block_devices is None:
+            return []
+        try:
+            return self.block_devices.prepare(inst)
+        except BlockDeviceError as error:
+            raise BuildAborted(str(error)) from error
+
+    def _release_block_devices(self, instance_id: str) -> None:
+        """Detach (and delete when asked to) the volumes of a build that failed, and forget
+        them: an ERROR server keeps no half-made volume attached."""
+        if self.block_devices is None:
+            return
+        try:
+            self.block_devices.release(load(self.db, instance_id), forget=True)
+        except NotFound:
+            pass
+        except Exception:
+            LOG.exception("releasing the volumes of %s failed", instance_id)
+
     def _spawn(self, inst: Instance) -> None:
         if inst.task_state == st.NETWORKING:
             self._allocate_network(inst)
@@ -194,8 +233,11 @@ class ComputeManager:
                 # Deleted meanwhile: the delete may have released the ports before we made them.
                 self._deallocate_network(inst.id)
                 return
+        devices = self._prepare_block_devices(inst) if inst.task_state != st.SPAWNING else []
         if not transition(self.db, inst.id, {"task_state": [st.BLOCK_DEVICE_MAPPING, st.SPAWNING]},
                           {"task_state": st.SPAWNING}):
+            if devices:  # deleted meanwhile: the delete may have detached before we attached
+                self.block_devices.release(inst, devices)
             return
         driver = self.hosts.driver(inst.host)
         flavor = inst.flavor
@@ -220,6 +262,8 @@ class ComputeManager:
         if inst.host:
             self.hosts.driver(inst.host).destroy(inst.id)
         self._deallocate_network(inst.id)
+        if self.block_devices is not None:
+            self.block_devices.release(inst)
         self.placement.release(inst.id)
         if inst.migration:
             self.placement.release(inst.migration["id"])
@@ -393,7 +437,8 @@ class ComputeManager:
 
     def recover(self, instance: Instance) -> None:
         """Finish or fail one operation a previous process left half done: builds, deletes
-        and power operations are resumed (each step is idempotent); snapshots are dropped;
+        and power operations are resumed (each step is idempotent); snapshots are dropped
+        (with their data-less images);
         anything else (a resize in flight) becomes ERROR with a fault saying why."""
         task = instance.task_state
         if task in BUILD_TASKS:
@@ -408,6 +453,7 @@ class ComputeManager:
         elif task == st.REBUILDING:
             self.rebuild_instance(instance.id)
         elif task == st.IMAGE_SNAPSHOT:
+            self.images.discard_unfinished_snapshots(instance.id)
             transition(self.db, instance.id, {"task_state": task}, {"task_state": None})
         else:
             self._error(instance.id, task, 500, f"Operation {task} was interrupted by a compute service restart.")

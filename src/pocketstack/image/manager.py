@@ -281,6 +281,14 @@ class ImageManager:
         if location:
             self.store.delete(location)
 
+    def unfinished_snapshots(self, instance_id: str) -> list[str]:
+        """Ids of the snapshot images of ``instance_id`` whose data never arrived."""
+        with self.db.session(readonly=True) as s:
+            return list(s.scalars(
+                sa.select(m.Image.id).join(m.ImageProperty, m.ImageProperty.image_id == m.Image.id)
+                .where(m.ImageProperty.name == "instance_uuid", m.ImageProperty.value == instance_id,
+                       m.Image.status.in_(("queued", "saving", "killed")))))
+
     def discard_unfinished_snapshot(self, image_id: str, instance_id: str) -> bool:
         """Delete the snapshot image of ``instance_id`` if its data never arrived
         (``queued``, ``saving`` or ``killed``); True if it was deleted.
