@@ -28,6 +28,7 @@ from collections.abc import Coroutine
 
 from pocketstack.common import rpc
 from pocketstack.common.api.errors import ApiError, ServiceUnavailable
+from pocketstack.common.rpc.bridge import submit
 from pocketstack.common.config import Settings
 from pocketstack.compute.lifecycle import ComputeManager
 
@@ -63,18 +64,8 @@ class ComputeAPI:
                              ttl=self._client.ttl)
 
     def _wait(self, coro: Coroutine):
-        """Run ``coro`` on the service's loop and wait for it; API handlers run in worker
-        threads.  On the loop itself (an async caller) it is scheduled, not awaited."""
-        try:
-            on_loop = asyncio.get_running_loop() is self._loop
-        except RuntimeError:
-            on_loop = False
-        if on_loop:
-            task = self._loop.create_task(coro)
-            task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or
-                                   LOG.error("RPC send failed", exc_info=t.exception()))
-            return None
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        """Run ``coro`` on the service's loop (API handlers run in worker threads)."""
+        return submit(self._loop, coro)
 
     async def _send(self, host: str | None, method: str, **kwargs) -> None:
         """Queue ``method``; if the broker cannot take it, the instance is already in its

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common import rpc
 from pocketstack.common.api.context import RequestContext
+from pocketstack.common.rpc.bridge import submit
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
 from pocketstack.volume import models as m
 from pocketstack.volume.states import move, move_snapshot
@@ -52,18 +53,11 @@ class VolumeWorker:
             with self.cloud.coordinator.lock(self._lock_name(operation, resource_id)):
                 self._method(operation)(resource_id)
             return
-        send = self.client.cast("run", operation=operation, resource_id=resource_id)
+        submit(self.loop, self._send(operation, resource_id), self.tasks)
+
+    async def _send(self, operation: str, resource_id: str) -> None:
         try:
-            on_loop = asyncio.get_running_loop() is self.loop
-        except RuntimeError:
-            on_loop = False
-        if on_loop:
-            task = self.loop.create_task(send)
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(send, self.loop).result()
+            await self.client.cast("run", operation=operation, resource_id=resource_id)
         except rpc.Timeout:
             # The volume is already in its *-ing state: the recovery sweep deals with it.
             LOG.error("cast %s of %s not confirmed by the broker", operation, resource_id)
