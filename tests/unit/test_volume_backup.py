@@ -10,6 +10,9 @@ import zstandard
 
 from pocketstack.volume import backup as engine
 from pocketstack.volume.backup import BackupCorrupt, BackupStore
+from pocketstack.volume.backup_stores import BackupRef, ChunkMissing, DirectoryChunks
+
+FULL, INCR, B = BackupRef("full"), BackupRef("incr"), BackupRef("b")
 
 
 @pytest.fixture(autouse=True)
@@ -28,34 +31,44 @@ def volume(tmp_path, size=1024 * 1024):
 
 @pytest.mark.parametrize("key", [None, os.urandom(32)])
 def test_full_then_incremental_round_trip(tmp_path, key):
-    store = BackupStore(tmp_path / "backups", key)
+    store = BackupStore(DirectoryChunks(tmp_path / "backups"), key)
     source = volume(tmp_path)
-    full = store.backup(source, "full")
+    full = store.backup(source, FULL)
     assert full.chunk_count == 16 and full.object_count == 3  # chunks 1..3 hold data, the rest are zero
     with open(source, "r+b") as fh:
         fh.seek(700_000)
         fh.write(b"changed")
-    incremental = store.backup(source, "incr", parent_id="full")
+    incremental = store.backup(source, INCR, FULL)
     assert incremental.object_count == 1
     target = tmp_path / "restored"
-    store.restore("incr", target)
+    store.restore(INCR, target)
     assert target.read_bytes() == source.read_bytes()
-    store.restore("full", target)
+    store.restore(FULL, target)
     assert target.read_bytes()[700_000:700_007] == b"\0" * 7
 
 
 def test_restore_detects_corruption(tmp_path):
-    store = BackupStore(tmp_path / "backups")
+    store = BackupStore(DirectoryChunks(tmp_path / "backups"))
     source = volume(tmp_path)
-    store.backup(source, "b")
+    store.backup(source, B)
     chunk = next((tmp_path / "backups" / "b").glob("chunk-*"))
     chunk.write_bytes(zstandard.ZstdCompressor().compress(os.urandom(64 * 1024)))
     with pytest.raises(BackupCorrupt):
-        store.restore("b", tmp_path / "restored")
+        store.restore(B, tmp_path / "restored")
 
 
 def test_wrong_key_is_refused(tmp_path):
     source = volume(tmp_path)
-    BackupStore(tmp_path / "backups", os.urandom(32)).backup(source, "b")
+    BackupStore(DirectoryChunks(tmp_path / "backups"), os.urandom(32)).backup(source, B)
     with pytest.raises(BackupCorrupt):
-        BackupStore(tmp_path / "backups", os.urandom(32)).restore("b", tmp_path / "restored")
+        BackupStore(DirectoryChunks(tmp_path / "backups"), os.urandom(32)).restore(B, tmp_path / "restored")
+
+
+def test_missing_chunk_and_delete(tmp_path):
+    store = BackupStore(DirectoryChunks(tmp_path / "backups"))
+    store.backup(volume(tmp_path), B)
+    next((tmp_path / "backups" / "b").glob("chunk-*")).unlink()
+    with pytest.raises(ChunkMissing):
+        store.restore(B, tmp_path / "restored")
+    store.delete(B)
+    assert not (tmp_path / "backups" / "b").exists()

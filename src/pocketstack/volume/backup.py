@@ -5,8 +5,9 @@ byte in turn.  Here a volume is cut into 32 MiB chunks processed in parallel by 
 pool (zstd and hashlib release the GIL), holes and all-zero chunks are recorded in the
 manifest instead of stored, and an incremental backup stores only chunks whose SHA-256
 differs from the parent's manifest (unchanged chunks point at the backup that holds
-them).  Restore verifies every chunk's hash before writing it.  Chunks live under
-``<root>/<backup_id>/`` today; the layout maps one-to-one onto object-store objects.
+them).  Restore verifies every chunk's hash before writing it.  The chunks and the
+manifest (written last) are blobs of a :mod:`~pocketstack.volume.backup_stores` store:
+objects in the object store, or files in a directory.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +22,13 @@ from pathlib import Path
 import zstandard
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from pocketstack.volume.backup_stores import BackupRef, ChunkStore
+
 CHUNK_SIZE = 32 * 1024 * 1024
 WORKERS = min(8, os.cpu_count() or 2)
 ZSTD_LEVEL = 3
 NONCE = 12
+MANIFEST = "manifest.json"
 
 
 class BackupCorrupt(Exception):
@@ -47,41 +50,37 @@ def _is_hole(fd: int, start: int, length: int) -> bool:
 
 
 class BackupStore:
-    def __init__(self, root: Path, key: bytes | None = None):
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+    """The engine over a :class:`~pocketstack.volume.backup_stores.ChunkStore` (where the
+    blobs live), optionally encrypting them with AES-GCM under ``key``."""
+
+    def __init__(self, chunks: ChunkStore, key: bytes | None = None):
+        self.chunks = chunks
         self.aead = AESGCM(key) if key else None
 
-    def _dir(self, backup_id: str) -> Path:
-        return self.root / backup_id
-
-    def _chunk(self, backup_id: str, index: int) -> Path:
-        return self._dir(backup_id) / f"chunk-{index:06d}"
-
-    def manifest(self, backup_id: str) -> dict:
-        return json.loads((self._dir(backup_id) / "manifest.json").read_text())
+    def manifest(self, ref: BackupRef) -> dict:
+        return json.loads(self.chunks.get(ref, MANIFEST))
 
     # -- backup ----------------------------------------------------------------------
-    def backup(self, source: Path, backup_id: str, parent_id: str | None = None) -> BackupResult:
+    def backup(self, source: Path, ref: BackupRef, parent: BackupRef | None = None,
+               volume_metadata: dict[str, str] | None = None) -> BackupResult:
+        """Store ``source``'s chunks (only changed ones, with ``parent``) and a manifest that
+        also keeps the volume's metadata, which a restore gives back (as Cinder does)."""
         size = source.stat().st_size
         count = (size + CHUNK_SIZE - 1) // CHUNK_SIZE
-        parent = self.manifest(parent_id)["chunks"] if parent_id else []
-        directory = self._dir(backup_id)
-        shutil.rmtree(directory, ignore_errors=True)  # a re-run starts clean
-        directory.mkdir(parents=True)
+        previous = self.manifest(parent)["chunks"] if parent else []
+        self.chunks.delete(ref)  # a re-run starts clean
         fd = os.open(source, os.O_RDONLY)
         try:
             with ThreadPoolExecutor(WORKERS) as pool:
-                chunks = list(pool.map(lambda i: self._save_chunk(fd, i, size, backup_id, parent), range(count)))
+                chunks = list(pool.map(lambda i: self._save_chunk(fd, i, size, ref, previous), range(count)))
         finally:
             os.close(fd)
-        manifest = {"size": size, "chunk_size": CHUNK_SIZE, "encrypted": self.aead is not None, "chunks": chunks}
-        tmp = directory / "manifest.json.part"
-        tmp.write_text(json.dumps(manifest))
-        os.replace(tmp, directory / "manifest.json")
-        return BackupResult(sum(1 for c in chunks if c.get("stored_in") == backup_id), count)
+        manifest = {"size": size, "chunk_size": CHUNK_SIZE, "encrypted": self.aead is not None, "chunks": chunks,
+                    "volume_metadata": volume_metadata or {}}
+        self.chunks.put(ref, MANIFEST, json.dumps(manifest).encode())  # written last: the backup exists now
+        return BackupResult(sum(1 for c in chunks if c.get("stored_in") == ref.id), count)
 
-    def _save_chunk(self, fd: int, index: int, size: int, backup_id: str, parent: list[dict]) -> dict:
+    def _save_chunk(self, fd: int, index: int, size: int, ref: BackupRef, parent: list[dict]) -> dict:
         start, length = index * CHUNK_SIZE, min(CHUNK_SIZE, size - index * CHUNK_SIZE)
         if _is_hole(fd, start, length):
             return {"index": index, "zero": True}
@@ -90,42 +89,53 @@ class BackupStore:
             return {"index": index, "zero": True}
         digest = hashlib.sha256(data).hexdigest()
         if index < len(parent) and parent[index].get("sha256") == digest:
-            return {"index": index, "sha256": digest, "stored_in": parent[index]["stored_in"]}
+            return {**parent[index], "index": index}  # stored_in/container of the backup holding it
         blob = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data)
         if self.aead:
             nonce = os.urandom(NONCE)
             blob = nonce + self.aead.encrypt(nonce, blob, digest.encode())
-        self._chunk(backup_id, index).write_bytes(blob)
-        return {"index": index, "sha256": digest, "stored_in": backup_id}
+        self.chunks.put(ref, _chunk_name(index), blob)
+        return {"index": index, "sha256": digest, "stored_in": ref.id, "container": ref.container}
 
     # -- restore ---------------------------------------------------------------------
-    def restore(self, backup_id: str, target: Path) -> None:
-        """Write the backup's data over ``target`` (zeroed first), verifying every chunk."""
-        manifest = self.manifest(backup_id)
+    def restore(self, ref: BackupRef, target: Path) -> dict[str, str]:
+        """Write the backup's data over ``target`` (zeroed first), verifying every chunk;
+        return the volume metadata the backup kept."""
+        manifest = self.manifest(ref)
         final_size = max(manifest["size"], target.stat().st_size if target.exists() else 0)
         with open(target, "wb") as fh:
             fh.truncate(final_size)
         fd = os.open(target, os.O_WRONLY)
         try:
             with ThreadPoolExecutor(WORKERS) as pool:
-                list(pool.map(lambda c: self._restore_chunk(fd, c, manifest["chunk_size"]), manifest["chunks"]))
+                list(pool.map(lambda c: self._restore_chunk(fd, c, manifest["chunk_size"], ref),
+                              manifest["chunks"]))
             os.fsync(fd)
         finally:
             os.close(fd)
+        return manifest.get("volume_metadata", {})
 
-    def _restore_chunk(self, fd: int, chunk: dict, chunk_size: int) -> None:
+    def _restore_chunk(self, fd: int, chunk: dict, chunk_size: int, ref: BackupRef) -> None:
         if chunk.get("zero"):
             return
-        blob = self._chunk(chunk["stored_in"], chunk["index"]).read_bytes()
+        holder = BackupRef(chunk["stored_in"], ref.project_id, chunk.get("container", ref.container))
+        blob = self.chunks.get(holder, _chunk_name(chunk["index"]))
         if self.aead:
             try:
                 blob = self.aead.decrypt(blob[:NONCE], blob[NONCE:], chunk["sha256"].encode())
             except Exception as error:  # noqa: BLE001 - InvalidTag: tampered or wrong key
                 raise BackupCorrupt(f"chunk {chunk['index']} failed authentication") from error
-        data = zstandard.ZstdDecompressor().decompress(blob)
+        try:
+            data = zstandard.ZstdDecompressor().decompress(blob)
+        except zstandard.ZstdError as error:
+            raise BackupCorrupt(f"chunk {chunk['index']} of backup {holder.id} is corrupt") from error
         if hashlib.sha256(data).hexdigest() != chunk["sha256"]:
-            raise BackupCorrupt(f"chunk {chunk['index']} of backup {chunk['stored_in']} is corrupt")
+            raise BackupCorrupt(f"chunk {chunk['index']} of backup {holder.id} is corrupt")
         os.pwrite(fd, data, chunk["index"] * chunk_size)
 
-    def delete(self, backup_id: str) -> None:
-        shutil.rmtree(self._dir(backup_id), ignore_errors=True)
+    def delete(self, ref: BackupRef) -> None:
+        self.chunks.delete(ref)
+
+
+def _chunk_name(index: int) -> str:
+    return f"chunk-{index:06d}"

@@ -5,7 +5,8 @@ Create moves the volume ``available``/``in-use`` → ``backing-up`` and inserts 
 runs :class:`~pocketstack.volume.backup.BackupStore` in its thread and moves both back.
 Restore targets an existing ``available`` volume or a new one created directly in
 ``restoring-backup``; the backup is ``restoring`` meanwhile.  A backup with incremental
-children cannot be deleted (their unchanged chunks live in it).
+children cannot be deleted (their unchanged chunks live in it).  The blobs live in the
+backup's ``container`` (Cinder's ``volumebackups`` by default) of the owner's account.
 """
 
 from __future__ import annotations
@@ -23,9 +24,15 @@ from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
 from pocketstack.volume import models as m
 from pocketstack.volume.backup import BackupStore
+from pocketstack.volume.backup_stores import DEFAULT_CONTAINER, BackupRef
 from pocketstack.volume.states import move
 
 LOG = logging.getLogger(__name__)
+
+
+def ref(backup: m.Backup) -> BackupRef:
+    """Where the store keeps ``backup``'s blobs."""
+    return BackupRef(backup.id, backup.project_id, backup.container)
 
 
 def move_backup(s: Session, backup_id: str, expected: str, status: str, **values) -> None:
@@ -71,7 +78,7 @@ class Backups:
             return rows
 
     def create(self, context: RequestContext, volume_id: str, name: str | None, description: str | None,
-               incremental: bool, force: bool) -> m.Backup:
+               incremental: bool, force: bool, container: str | None = None) -> m.Backup:
         volume = self.volumes.get(context, volume_id)
         allowed = ("available", "in-use") if force else ("available",)
         if volume.status not in allowed:
@@ -87,7 +94,8 @@ class Backups:
                 raise BadRequest("Invalid backup: No backups available to do an incremental backup.")
         backup = m.Backup(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=context.user_id,
                           volume_id=volume_id, parent_id=parent_id, name=name, description=description,
-                          size=volume.size, status="creating", task_started_at=utcnow())
+                          size=volume.size, status="creating", task_started_at=utcnow(),
+                          container=container or DEFAULT_CONTAINER)
         self.quotas.prepare(volume.project_id, None, "backups", "backup_gigabytes")
 
         def work(s: Session) -> None:
@@ -149,13 +157,16 @@ class Backups:
         self.worker.cast("backup_delete", backup_id)
 
     # -- worker operations -----------------------------------------------------------
-    def _load(self, backup_id: str, status: str) -> m.Backup | None:
+    def _row(self, backup_id: str) -> m.Backup | None:
         with self.db.session(readonly=True) as s:
             row = s.get(m.Backup, backup_id)
-            if row is None or row.status != status:
-                return None
-            s.expunge(row)
+            if row is not None:
+                s.expunge(row)
             return row
+
+    def _load(self, backup_id: str, status: str) -> m.Backup | None:
+        row = self._row(backup_id)
+        return row if row is not None and row.status == status else None
 
     def do_create(self, backup_id: str) -> None:
         backup = self._load(backup_id, "creating")
@@ -163,12 +174,16 @@ class Backups:
             return
         with self.db.session(readonly=True) as s:
             previous = (s.get(m.Volume, backup.volume_id).task_args or {}).get("previous", "available")
+            metadata = dict(s.execute(sa.select(m.VolumeMetadata.key, m.VolumeMetadata.value).where(
+                m.VolumeMetadata.volume_id == backup.volume_id)).all())
         try:
-            result = self.store.backup(self.worker.driver.local_path(backup.volume_id), backup_id, backup.parent_id)
+            parent = self._row(backup.parent_id) if backup.parent_id else None
+            result = self.store.backup(self.worker.driver.local_path(backup.volume_id), ref(backup),
+                                       ref(parent) if parent else None, metadata)
             status, values = "available", {"object_count": result.object_count, "fail_reason": None}
         except Exception as error:  # noqa: BLE001 - the backup fails; the volume is unharmed
             LOG.error("backup %s failed: %s", backup_id, error)
-            self.store.delete(backup_id)
+            self.store.delete(ref(backup))
             status, values = "error", {"fail_reason": str(error)}
 
         def work(s: Session) -> None:
@@ -182,14 +197,16 @@ class Backups:
             return
         target = backup.restore_volume_id
         try:
-            self.store.restore(backup_id, self.worker.driver.local_path(target))
+            metadata = self.store.restore(ref(backup), self.worker.driver.local_path(target))
             status, reason = "available", None
         except Exception as error:  # noqa: BLE001
             LOG.error("restore of backup %s to %s failed: %s", backup_id, target, error)
-            status, reason = "error_restoring", str(error)
+            metadata, status, reason = {}, "error_restoring", str(error)
 
         def work(s: Session) -> None:
             move_backup(s, backup_id, "restoring", "available", restore_volume_id=None)
+            for key, value in metadata.items():  # the source volume's metadata, as Cinder restores it
+                s.merge(m.VolumeMetadata(volume_id=target, key=key, value=value))
             move(s, target, "restoring-backup", status, status_reason=reason)
         run_in_transaction(self.db, work)
 
@@ -197,7 +214,7 @@ class Backups:
         backup = self._load(backup_id, "deleting")
         if backup is None:
             return
-        self.store.delete(backup_id)
+        self.store.delete(ref(backup))
 
         def work(s: Session) -> None:
             if s.execute(sa.delete(m.Backup).where(m.Backup.id == backup_id, m.Backup.status == "deleting")).rowcount:

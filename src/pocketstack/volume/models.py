@@ -142,7 +142,8 @@ class QuotaUsage(Base):
 
 
 class Backup(Base):
-    """A backup of a volume's data; chunks and manifest live under ``<data_dir>/backups/<id>/``."""
+    """A backup of a volume's data; chunks and manifest are objects in ``container`` of the
+    owner's account (or files under ``<data_dir>/backups/<id>/``: docs/volume.md)."""
 
     __tablename__ = "volume_backup"
 
@@ -157,6 +158,7 @@ class Backup(Base):
     status: Mapped[str] = mapped_column(sa.String(30), index=True)
     fail_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     object_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    container: Mapped[str] = mapped_column(sa.String(255), default="volumebackups", server_default="volumebackups")
     # Where a restore writes to, while ``restoring``.
     restore_volume_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
@@ -184,3 +186,32 @@ class QosAssociation(Base):
     volume_type_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_type.id", ondelete="CASCADE"),
                                                 primary_key=True)
     qos_specs_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_qos_specs.id"), index=True)
+
+
+class Transfer(Base):
+    """A pending hand-over of a volume to another project.  ``volume_id`` is unique: a
+    second transfer of the same volume loses at the INSERT.  Only a salted hash of the
+    auth key is kept; the key itself is shown once, in the create response."""
+
+    __tablename__ = "volume_transfer"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    volume_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_volume.id", ondelete="CASCADE"), unique=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    salt: Mapped[str] = mapped_column(sa.String(32))
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+
+
+class VolumeImageMetadata(Base):
+    """Cinder's ``volume_image_metadata``: what the image a volume came from said about
+    itself (id, name, formats, sizes), copied at create and inherited by clones; Nova
+    reads it when it boots from the volume."""
+
+    __tablename__ = "volume_image_metadata"
+
+    volume_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_volume.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)

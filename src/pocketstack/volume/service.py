@@ -19,14 +19,17 @@ from pocketstack.volume.api import build_router
 from pocketstack.volume.api.common import finish, prepare
 from pocketstack.volume.attachments import Attachments
 from pocketstack.volume.backup import BackupStore
+from pocketstack.volume.backup_stores import ConfiguredChunks
 from pocketstack.volume.backups import Backups
 from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.drivers.file import FileDriver
 from pocketstack.volume.policies import DEFAULTS
 from pocketstack.volume.qos import Qos
 from pocketstack.volume.quotas import Quotas
+from pocketstack.volume.retype import Retype
 from pocketstack.volume.rpc import TOPIC, VolumeHost
 from pocketstack.volume.snapshots import Snapshots
+from pocketstack.volume.transfers import Transfers
 from pocketstack.volume.types import Types
 from pocketstack.volume.volumes import Volumes
 from pocketstack.volume.worker import VolumeWorker
@@ -52,9 +55,11 @@ class VolumeService(Service):
         self.volumes = Volumes(cloud.db, self.worker, self.types, self.quotas, cloud)
         self.snapshots = Snapshots(cloud.db, self.worker, self.volumes, self.quotas, self.types)
         self.attachments = Attachments(cloud.db, self.volumes)
+        self.transfers = Transfers(cloud.db, self.volumes, self.quotas, self.types)
+        self.retype = Retype(cloud.db, self.volumes, self.types, self.quotas, self.capabilities)
         key = bytes.fromhex(settings.volume_backup_key) if settings.volume_backup_key else None
         self.backups = Backups(cloud.db, self.worker, self.volumes, self.quotas,
-                               BackupStore(settings.data_dir / "backups", key))
+                               BackupStore(ConfiguredChunks(cloud), key))
         self.types.ensure_default()
         self.host: VolumeHost | None = None  # the volume worker, when this process runs one
 
@@ -75,7 +80,7 @@ class VolumeService(Service):
             name=self.name, router=build_router(self), error_format=fault_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
             www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"',
-            prepare=prepare, finish=finish))
+            prepare=prepare, finish=finish, empty_id_not_found=True))
 
     async def start(self) -> None:
         """Cast to the ``volume`` topic from now on; with the ``volume`` role also serve it

@@ -49,7 +49,8 @@ class Snapshots:
                 result[row.snapshot_id][row.key] = row.value
         return result
 
-    def list(self, context: RequestContext, filters: dict, paging: Paging, all_projects: bool) -> list[m.Snapshot]:
+    def list(self, context: RequestContext, filters: dict, paging: Paging, all_projects: bool,
+             offset: int = 0) -> list[m.Snapshot]:
         conditions = []
         if not (all_projects and context.is_admin):
             conditions.append(m.Snapshot.project_id == context.project_id)
@@ -62,7 +63,8 @@ class Snapshots:
                 marker = s.get(m.Snapshot, paging.marker)
                 if marker is None:
                     raise NotFound(f"Marker {paging.marker} could not be found.")
-            rows = list(s.scalars(apply_paging(sa.select(m.Snapshot).where(*conditions), m.Snapshot, paging, marker)))
+            query = apply_paging(sa.select(m.Snapshot).where(*conditions), m.Snapshot, paging, marker)
+            rows = list(s.scalars(query.offset(offset) if offset else query))
             s.expunge_all()
             return rows
 

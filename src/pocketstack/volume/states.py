@@ -25,7 +25,7 @@ DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_
 VOLUME_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "creating": ("available", "error"),
     "available": ("deleting", "extending", "reserved", "attaching", "backing-up",
-                  "uploading", "downloading", "restoring-backup", "available"),
+                  "uploading", "downloading", "restoring-backup", "awaiting-transfer", "available"),
     "reserved": ("attaching", "in-use", "available"),
     "attaching": ("in-use", "available", "error_attaching"),
     "in-use": ("detaching", "in-use", "available", "uploading", "backing-up"),
@@ -36,6 +36,7 @@ VOLUME_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "downloading": ("available", "error"),
     "backing-up": ("available", "in-use"),
     "restoring-backup": ("available", "error_restoring"),
+    "awaiting-transfer": ("available",),  # transfer accepted (new owner) or deleted
     "error": ("deleting",),
     "error_deleting": ("deleting",),
     "error_extending": ("deleting",),

@@ -25,6 +25,8 @@ from pocketstack.volume.drivers.base import GiB
 from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, move
 
 ADMIN_STATUSES = tuple(VOLUME_TRANSITIONS)
+# The image's own attributes a volume created from it records (Cinder's glance metadata).
+IMAGE_KEYS = ("checksum", "container_format", "disk_format", "min_disk", "min_ram", "size")
 NOT_DELETABLE = ("Invalid volume: Volume status must be available or error or error_restoring or error_extending "
                  "or error_managing and must not be migrating, attached, belong to a group, have snapshots or "
                  "be disassociated from snapshots after volume transfer.")
@@ -56,6 +58,14 @@ class Volumes:
         result: dict[str, dict[str, str]] = {i: {} for i in volume_ids}
         with self.db.session(readonly=True) as s:
             for row in s.scalars(sa.select(m.VolumeMetadata).where(m.VolumeMetadata.volume_id.in_(volume_ids))):
+                result[row.volume_id][row.key] = row.value
+        return result
+
+    def image_metadata(self, volume_ids: list[str]) -> dict[str, dict[str, str]]:
+        result: dict[str, dict[str, str]] = {i: {} for i in volume_ids}
+        with self.db.session(readonly=True) as s:
+            for row in s.scalars(sa.select(m.VolumeImageMetadata)
+                                 .where(m.VolumeImageMetadata.volume_id.in_(volume_ids))):
                 result[row.volume_id][row.key] = row.value
         return result
 
@@ -113,6 +123,7 @@ class Volumes:
         a caller planned in advance (Nova's boot from volume records it before creating)."""
         size = spec.get("size")
         source: dict[str, Any] = {}
+        image_metadata: dict[str, Any] = {}
         task_args: dict[str, Any] = {}
         if spec.get("snapshot_id"):
             snapshot = self.cloud.service("volume").snapshots.get(context, spec["snapshot_id"])
@@ -124,6 +135,7 @@ class Volumes:
                 raise BadRequest(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the "
                                  f"snapshot size {snapshot.size}GB. They must be >= original snapshot size.")
             source["snapshot_id"] = snapshot.id
+            image_metadata = self.image_metadata([snapshot.volume_id])[snapshot.volume_id]
         elif spec.get("source_volid"):
             origin = self.get(context, spec["source_volid"])
             if origin.status not in ("available", "in-use"):
@@ -133,6 +145,7 @@ class Volumes:
                 raise BadRequest(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the "
                                  f"source volume size {origin.size}GB.")
             source["source_volid"] = origin.id
+            image_metadata = self.image_metadata([origin.id])[origin.id]
         elif spec.get("imageRef"):
             image = self._image(context, spec["imageRef"])
             needed = max(math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1)
@@ -143,6 +156,8 @@ class Volumes:
                                  f"larger than the requested volume size {size} GB.")
             source["image_id"] = image.id
             task_args["disk_format"] = image.disk_format
+            image_metadata = {key: getattr(image, key) for key in IMAGE_KEYS if getattr(image, key, None) is not None}
+            image_metadata.update(image_id=image.id, image_name=image.name)
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise BadRequest(f"Invalid input received: Volume size '{size}' must be an integer and greater than 0.")
         vtype = self.types.resolve(context, spec.get("volume_type"))
@@ -161,6 +176,8 @@ class Volumes:
             s.add(volume)
             s.flush()
             s.add_all([m.VolumeMetadata(volume_id=volume.id, key=k, value=str(v)) for k, v in metadata.items()])
+            s.add_all([m.VolumeImageMetadata(volume_id=volume.id, key=k, value=str(v))
+                       for k, v in image_metadata.items()])
         run_in_transaction(self.db, work)
         if status == "creating":
             self.worker.cast("create", volume.id)
@@ -214,6 +231,28 @@ class Volumes:
     def _replace_metadata(s: Session, volume_id: str, metadata: dict) -> None:
         s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
         s.add_all([m.VolumeMetadata(volume_id=volume_id, key=k, value=str(v)) for k, v in metadata.items()])
+
+    def set_image_metadata(self, context: RequestContext, volume_id: str, metadata: dict) -> dict:
+        """``os-set_image_metadata``: add or overwrite keys, keep the others."""
+        self.get(context, volume_id)
+
+        def work(s: Session) -> None:
+            for key, value in metadata.items():
+                row = s.get(m.VolumeImageMetadata, (volume_id, key))
+                if row is None:
+                    s.add(m.VolumeImageMetadata(volume_id=volume_id, key=key, value=str(value)))
+                else:
+                    row.value = str(value)
+        run_in_transaction(self.db, work)
+        return self.image_metadata([volume_id])[volume_id]
+
+    def unset_image_metadata(self, context: RequestContext, volume_id: str, key: str) -> None:
+        self.get(context, volume_id)
+        with self.db.session() as s:
+            result = s.execute(sa.delete(m.VolumeImageMetadata).where(m.VolumeImageMetadata.volume_id == volume_id,
+                                                                       m.VolumeImageMetadata.key == key))
+            if result.rowcount == 0:
+                raise NotFound(f"Glance metadata for volume {volume_id} with key {key} could not be found.")
 
     def delete_metadata(self, context: RequestContext, volume_id: str, key: str) -> None:
         self.get(context, volume_id)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pocketstack.common.api.app import Router
 from pocketstack.volume.api import (actions, attachments, backups, discovery, pools, qos, quotas, services,
-                                    snapshots, types, versions, volumes)
+                                    snapshots, transfers, types, versions, volumes)
 
 
 def build_router(service) -> Router:
     router = Router()
     for module in (versions, volumes, actions, snapshots, types, quotas, attachments, pools, backups, qos,
-                   services, discovery):
+                   services, discovery, transfers):
         module.register(router, service)
     return router

@@ -6,7 +6,11 @@ from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.api.validation import validate
 from pocketstack.volume.api.common import PREFIX, accepted, to_bool
+
+IMAGE_METADATA = {"type": "object", "required": ["metadata"], "properties": {"metadata": {
+    "type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}}}
 
 
 def register(router, service) -> None:
@@ -55,6 +59,28 @@ def register(router, service) -> None:
         if "force" in args:
             args["force"] = to_bool(args["force"], "force")
         return accepted({"os-volume_upload_image": volumes.upload_to_image(req.context, volume.id, args)})
+
+    def retype(req, volume, args):
+        req.authorize("volume:retype", {"project_id": volume.project_id})
+        args = args if isinstance(args, dict) else {}
+        service.retype(req.context, volume.id, args.get("new_type"), args.get("migration_policy"))
+        return accepted()
+
+    def set_image_metadata(req, volume, args):
+        req.authorize("volume_extension:volume_image_metadata:set", {"project_id": volume.project_id})
+        metadata = validate(args, IMAGE_METADATA)["metadata"]
+        return {"metadata": volumes.set_image_metadata(req.context, volume.id, metadata)}
+
+    def unset_image_metadata(req, volume, args):
+        req.authorize("volume_extension:volume_image_metadata:remove", {"project_id": volume.project_id})
+        key = validate(args, {"type": "object", "properties": {"key": {"type": "string", "minLength": 1}},
+                              "required": ["key"]})["key"]
+        volumes.unset_image_metadata(req.context, volume.id, key)
+        return Response(status_code=200)  # Cinder: 200, empty body
+
+    def show_image_metadata(req, volume, args):
+        req.authorize("volume_extension:volume_image_metadata:show", {"project_id": volume.project_id})
+        return {"metadata": volumes.image_metadata([volume.id])[volume.id]}
 
     # The legacy attach flow (os-reserve → os-attach → os-detach, os-unreserve) on top of
     # the attachment records: the same compare-and-swaps, so it never attaches twice either.
@@ -107,7 +133,9 @@ def register(router, service) -> None:
     actions = {"os-extend": extend, "os-reserve": reserve, "os-unreserve": unreserve, "os-attach": attach,
                "os-detach": detach, "os-force_detach": force_detach, "os-set_bootable": set_bootable,
                "os-update_readonly_flag": readonly, "os-reset_status": reset_status,
-               "os-force_delete": force_delete, "os-volume_upload_image": upload_image}
+               "os-force_delete": force_delete, "os-volume_upload_image": upload_image, "os-retype": retype,
+               "os-set_image_metadata": set_image_metadata, "os-unset_image_metadata": unset_image_metadata,
+               "os-show_image_metadata": show_image_metadata}
 
     @router.post(PREFIX + "/volumes/{volume_id}/action")
     def action(req: ApiRequest):

@@ -9,7 +9,8 @@ from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, at_le
 
 CREATE = {"type": "object", "properties": {
     "volume_id": {"type": "string"}, "name": {"type": ["string", "null"], "maxLength": 255},
-    "description": {"type": ["string", "null"], "maxLength": 255}, "container": {"type": ["string", "null"]},
+    "description": {"type": ["string", "null"], "maxLength": 255},
+    "container": {"type": ["string", "null"], "maxLength": 255, "pattern": "^[^/]*$"},
     "incremental": {"type": ["boolean", "string"]}, "force": {"type": ["boolean", "string"]},
     "snapshot_id": {"type": ["string", "null"]}}, "required": ["volume_id"]}
 UPDATE = {"type": "object", "additionalProperties": False, "properties": {
@@ -28,7 +29,7 @@ def register(router, service) -> None:
         for b in rows:
             item = {"id": b.id, "name": b.name, "description": b.description, "status": b.status,
                     "availability_zone": "nova", "volume_id": b.volume_id, "size": b.size,
-                    "object_count": b.object_count, "container": "backups", "created_at": b.created_at,
+                    "object_count": b.object_count, "container": b.container, "created_at": b.created_at,
                     "updated_at": b.updated_at, "data_timestamp": b.created_at, "fail_reason": b.fail_reason,
                     "is_incremental": b.parent_id is not None, "has_dependent_backups": b.id in parents,
                     "snapshot_id": None, "links": links(req, "backups", b.id)}
@@ -50,7 +51,7 @@ def register(router, service) -> None:
         spec = body(req, CREATE, "backup")
         backup = backups.create(req.context, spec["volume_id"], spec.get("name"), spec.get("description"),
                                 to_bool(spec.get("incremental", False), "incremental"),
-                                to_bool(spec.get("force", False), "force"))
+                                to_bool(spec.get("force", False), "force"), spec.get("container"))
         return accepted({"backup": {"id": backup.id, "name": backup.name, "links": links(req, "backups", backup.id)}})
 
     def listing(req, detail):

@@ -50,7 +50,19 @@ def all_projects(req: ApiRequest) -> bool:
 
 
 def paging(req: ApiRequest, sort_keys: tuple[str, ...]) -> Paging:
-    return parse_paging(req.query, allowed_sort_keys=sort_keys)
+    """Cinder also takes ``display_name`` (the v1 name of the field) as a sort key for ``name``."""
+    aliases = ("display_name",) if "name" in sort_keys else ()
+    page = parse_paging(req.query, allowed_sort_keys=sort_keys + aliases)
+    page.sort = [("name" if key == "display_name" else key, direction) for key, direction in page.sort]
+    return page
+
+
+def offset(req: ApiRequest) -> int:
+    """Cinder's ``offset`` list parameter: rows to skip before the page starts."""
+    raw = req.query.get("offset", "0")
+    if not raw.isdigit():
+        raise BadRequest(f"Invalid input received: offset must be a non-negative integer, got {raw!r}.")
+    return int(raw)
 
 
 def url(req: ApiRequest, *parts: str) -> str:

@@ -25,6 +25,7 @@ EXTENSIONS = {
     "os-vol-mig-status-attr": ("VolumeMigStatusAttribute", "Expose migration_status as an attribute of a volume."),
     "os-vol-tenant-attr": ("VolumeTenantAttribute", "Expose the internal project_id as an attribute of a volume."),
     "os-volume-actions": ("VolumeActions", "Enable volume actions."),
+    "os-volume-transfer": ("VolumeTransfer", "Volume transfer management support."),
     "os-volume-type-access": ("VolumeTypeAccess", "Volume type access support."),
 }
 

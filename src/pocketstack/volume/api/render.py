@@ -17,7 +17,7 @@ def attachment_summary(a: m.Attachment) -> dict:
 
 
 def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Attachment],
-           type_names: dict[str, str], extended: bool = True) -> dict:
+           type_names: dict[str, str], extended: bool = True, image_metadata: dict | None = None) -> dict:
     """The detail view; ``extended=False`` for create/update responses, which in Cinder
     carry none of the extension attributes (tenant, host, image metadata)."""
     meta = dict(metadata)
@@ -32,8 +32,8 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
         "consistencygroup_id": None, "migration_status": None, "metadata": meta, "user_id": v.user_id,
         "attachments": [attachment_summary(a) for a in attachments], "links": links(req, "volumes", v.id),
     }
-    if v.image_id and extended:
-        body["volume_image_metadata"] = {"image_id": v.image_id}
+    if image_metadata and extended:
+        body["volume_image_metadata"] = image_metadata
     if extended and req.allowed("volume_extension:volume_tenant_attribute", {"project_id": v.project_id}):
         body["os-vol-tenant-attr:tenant_id"] = v.project_id
     if extended and req.allowed("volume_extension:volume_host_attribute"):

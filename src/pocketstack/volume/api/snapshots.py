@@ -7,7 +7,8 @@ from starlette.responses import Response
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
-from pocketstack.volume.api.common import PREFIX, accepted, all_projects, body, page_links, paging, to_bool
+from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, body, offset, page_links, paging,
+                                           to_bool)
 from pocketstack.volume.api.volumes import METADATA
 
 CREATE = {"type": "object", "properties": {
@@ -46,7 +47,7 @@ def register(router, service) -> None:
         req.authorize("volume:get_snapshot", {"project_id": req.context.project_id})
         filters = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
         page = paging(req, ("created_at", "updated_at", "id", "name", "size", "status"))
-        rows = snapshots.list(req.context, filters, page, all_projects(req))
+        rows = snapshots.list(req.context, filters, page, all_projects(req), offset(req))
         # Cinder's summary and detail snapshot views carry the same fields.
         return {"snapshots": render_many(req, rows, extended=detail), **page_links(req, "snapshots", rows, page,
                                                   "snapshots/detail" if detail else "snapshots")}

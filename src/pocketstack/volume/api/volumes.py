@@ -56,7 +56,9 @@ def register(router, service) -> None:
         ids = [v.id for v in rows]
         metadata, attachments = volumes.metadata(ids), volumes.attachments(ids)
         names = service.types.names({v.volume_type_id for v in rows if v.volume_type_id})
-        return [render.volume(req, v, metadata[v.id], attachments[v.id], names, extended) for v in rows]
+        images = volumes.image_metadata(ids) if extended else {}
+        return [render.volume(req, v, metadata[v.id], attachments[v.id], names, extended, images.get(v.id))
+                for v in rows]
 
     def show_one(req: ApiRequest, volume_id: str, extended: bool = True) -> dict:
         return render_many(req, [volumes.get(req.context, volume_id)], extended)[0]
