@@ -40,7 +40,8 @@ class Placement:
                                            forbidden_traits=forbidden_traits)
 
     def claim(self, consumer: str, project_id: str, user_id: str, provider: str, resources: dict[str, int]) -> bool:
-        return self.manager.claim(consumer, project_id, user_id, {provider: resources})
+        """Claim for a consumer holding nothing; a 409 Conflict when it already holds a claim."""
+        return self.manager.claim(consumer, project_id, user_id, {provider: resources}, new_consumer=True)
 
     def allocations(self, consumer: str) -> dict:
         return self.manager.get_allocations(consumer)

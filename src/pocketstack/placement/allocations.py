@@ -49,6 +49,14 @@ class UnknownProvider(BadRequest):
     """An allocation names a provider that does not exist."""
 
 
+class ConsumerGenerationConflict(Conflict):
+    """The consumer's generation is not the one the writer expected (or it was expected
+    to be new and already holds allocations); nothing was written."""
+
+    def __init__(self, message: str):
+        super().__init__(message, error_type="placement.concurrent_update")
+
+
 @dataclass
 class ConsumerAllocations:
     """What one consumer should hold after the write ({} means release everything)."""
@@ -226,7 +234,7 @@ def _check_consumer_generation(req: ConsumerAllocations, consumer: m.Consumer | 
             message = message or f"consumer {req.consumer_uuid} does not exist"
         else:
             message = f"consumer generation conflict - expected {req.generation} but got {current}"
-        raise Conflict(message, error_type="placement.concurrent_update")
+        raise ConsumerGenerationConflict(message)
 
 
 def _save_consumer(s: Session, req: ConsumerAllocations, consumer: m.Consumer | None, keep: bool) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pocketstack.common.db import Database
-from pocketstack.placement.allocations import (Allocations, CapacityExceeded, ConsumerAllocations,
-                                               UnknownProvider)
+from pocketstack.placement.allocations import (ANY_GENERATION, Allocations, CapacityExceeded,
+                                               ConsumerAllocations, UnknownProvider)
 from pocketstack.placement.candidates import Candidate, find_candidates
 from pocketstack.placement.catalog import Catalog
 from pocketstack.placement.providers import Providers
@@ -45,11 +45,18 @@ class PlacementManager:
                                limit=limit)
 
     def claim(self, consumer_uuid: str, project_id: str, user_id: str,
-              allocations: dict[str, dict[str, int]]) -> bool:
+              allocations: dict[str, dict[str, int]], *, new_consumer: bool = False) -> bool:
         """Replace the consumer's allocations with ``allocations``; False (nothing
-        changed) when any of them does not fit or names an unknown provider."""
+        changed) when any of them does not fit or names an unknown provider.
+
+        ``new_consumer`` claims only for a consumer that holds nothing (consumer
+        generation null, as Nova's scheduler claims for a new instance): when it already
+        holds allocations this raises :class:`ConsumerGenerationConflict` and leaves them
+        alone, so of two claims racing for one consumer exactly one wins."""
+        generation = None if new_consumer else ANY_GENERATION
         try:
-            self.allocations.write([ConsumerAllocations(consumer_uuid, allocations, project_id, user_id)])
+            self.allocations.write([ConsumerAllocations(consumer_uuid, allocations, project_id, user_id,
+                                                        generation=generation)])
         except (CapacityExceeded, UnknownProvider):
             return False
         return True
