@@ -71,7 +71,7 @@ class DbReplicator:
             self._http.close()
             self._http = None
 
-    def _is_mine(self, dev: dict) -> bool:
+    def is_mine(self, dev: dict) -> bool:
         return dev["port"] == self.port and dev["ip"] in self.addresses and (self.devices / dev["device"]).is_dir()
 
     def run_once(self) -> DbReplicationStats:
@@ -90,7 +90,7 @@ class DbReplicator:
 
     def _replicate_partition(self, device: Path, kind: str, part: int, stats: DbReplicationStats) -> None:
         primaries = self.rings[kind].get_part_nodes(part)
-        is_primary = any(self._is_mine(d) and d["device"] == device.name for d in primaries)
+        is_primary = any(self.is_mine(d) and d["device"] == device.name for d in primaries)
         part_dir = device / DATA_DIRS[kind] / str(part)
         all_pushed = True
         for suffix in sorted(os.listdir(part_dir)):
@@ -104,7 +104,7 @@ class DbReplicator:
 
     def _target(self, kind: str, dev: dict, partition: int, name_hash: str):
         """The broker of the replica on ``dev``: a device of this node, or a peer's."""
-        if self._is_mine(dev):
+        if self.is_mine(dev):
             return BROKERS[kind](db_path(Location(self.devices / dev["device"], partition, name_hash,
                                                   kind).directory))
         host = f"[{dev['ip']}]" if ":" in dev["ip"] else dev["ip"]
@@ -143,7 +143,7 @@ class DbReplicator:
         if kind == "container":
             self._report_to_account(info)
         for dev in primaries:
-            if self._is_mine(dev) and dev["device"] == location.device.name:
+            if self.is_mine(dev) and dev["device"] == location.device.name:
                 continue
             try:
                 self._target(kind, dev, location.partition, location.name_hash).merge_from(info, rows)

@@ -15,11 +15,14 @@ and container rings, and serves operations on them to the proxy (``remotedb``)::
 
     POST   /<device>/db/<account|container>/<partition>/<hash>/<operation>  {"args": {...}} -> 200 {"result": ...}
 
+and answers its peers' object replication (``objreplicator``: suffix hashes, the file
+names of differing suffixes, pushed files) under ``/<device>/replicate/<partition>``.
+
 Bodies stream both ways; disk work runs in threads.  Every
-``object_background_interval`` seconds the auditor checks the node's own devices and,
-when the account/container rings are in the swift dir, the node pushes its databases
-to their other replicas (``dbreplicator``); object replicas are not replicated between
-nodes yet (see docs/object-storage.md).  The node trusts its network (as
+``object_background_interval`` seconds the auditor checks the node's own devices, the
+node pushes its object replicas to the other primaries of their partitions when the
+object ring is in the swift dir, and its databases to their other replicas when the
+account/container rings are (``dbreplicator``).  The node trusts its network (as
 Swift's object servers do): no tokens, but every bad input is a 4xx, never a 500.  The
 object's hash needs the cluster's secret suffix, read from ``hash_path_suffix`` in
 the node's swift dir (by default the parent of ``--devices``), as Swift reads it from
@@ -43,12 +46,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pocketstack.common.api.errors import RangeNotSatisfiable
-from pocketstack.object import diskfile, remotedb, timestamps
+from pocketstack.object import diskfile, objreplicator, remotedb, timestamps
 from pocketstack.object.api import body
 from pocketstack.object.auditor import Auditor
 from pocketstack.object.background import every
 from pocketstack.object.dbreplicator import DbReplicator
-from pocketstack.object.layout import Location
+from pocketstack.object.layout import DATA_DIRS, Location
 from pocketstack.object.nodes import METADATA_HEADER, metadata_header
 from pocketstack.object.ring import hash_path
 from pocketstack.object.rings import SUFFIX_FILE
@@ -86,16 +89,24 @@ class ObjectServer:
     """The ASGI app for the devices under ``devices`` (``.app``); every ``interval``
     seconds (0: never) the auditor checks those devices and, given a ``replicator``
     (``dbreplicator.DbReplicator``), their account/container databases are pushed to
-    the other replicas."""
+    the other replicas, and, given an ``object_replicator``
+    (``objreplicator.ObjectReplicator``), their object replicas too."""
 
-    def __init__(self, devices: Path, hash_suffix: str, audit_interval: float = 0, replicator=None):
+    def __init__(self, devices: Path, hash_suffix: str, audit_interval: float = 0, replicator=None,
+                 object_replicator=None):
         self.devices = devices
         self.hash_suffix = hash_suffix
         self.audit_interval = audit_interval
         self.replicator = replicator
+        self.object_replicator = object_replicator
         path = "/{device}/{partition}/{account}/{container}/{obj:path}"
         db_path_ = "/{device}/db/{kind}/{partition}/{name_hash}/{operation}"
+        replicate = "/{device}/replicate/{partition}"
         self.app = Starlette(routes=[Route(db_path_, self.handle_db, methods=["POST"]),
+                                     Route(replicate, self.handle_hashes, methods=["GET"]),
+                                     Route(replicate + "/{suffixes}", self.handle_listing, methods=["GET"]),
+                                     Route(replicate + "/{name_hash}/{filename}", self.handle_push,
+                                           methods=["PUT"]),
                                      Route(path, self.handle, methods=["PUT", "GET", "HEAD", "DELETE", "POST"])],
                              lifespan=self._lifespan)
 
@@ -110,6 +121,9 @@ class ObjectServer:
             if self.replicator is not None:
                 tasks.append(asyncio.create_task(every(self.audit_interval, self.replicator.run_once,
                                                        "database replication")))
+            if self.object_replicator is not None:
+                tasks.append(asyncio.create_task(every(self.audit_interval, self.object_replicator.run_once,
+                                                       "replication")))
         try:
             yield
         finally:
@@ -117,8 +131,9 @@ class ObjectServer:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if self.replicator is not None:
-                self.replicator.close()
+            for replicator in (self.replicator, self.object_replicator):
+                if replicator is not None:
+                    replicator.close()
 
     def _device(self, device: str, partition: str) -> Path:
         if not DEVICE_NAME.match(device) or not partition.isdigit() or int(partition) >= MAX_PARTITION:
@@ -162,6 +177,67 @@ class ObjectServer:
         except (OSError, sqlite3.Error) as error:
             return Response(f"storage error: {error}", status_code=503, media_type="text/plain")
         return JSONResponse({"result": result})
+
+    def _partition_dir(self, request: Request) -> Path:
+        params = request.path_params
+        root = self._device(params["device"], params["partition"])
+        return root / DATA_DIRS["object"] / str(int(params["partition"]))
+
+    async def handle_hashes(self, request: Request) -> Response:
+        """A partition's suffix hashes (Swift's ``REPLICATE``)."""
+        try:
+            part_dir = await asyncio.to_thread(self._partition_dir, request)
+            return JSONResponse(await asyncio.to_thread(objreplicator.suffix_hashes, part_dir))
+        except _Refused as refused:
+            return refused.response
+        except OSError as error:
+            return Response(f"storage error: {error}", status_code=503, media_type="text/plain")
+
+    async def handle_listing(self, request: Request) -> Response:
+        """The file names under the asked suffixes of a partition (``-``-separated)."""
+        try:
+            part_dir = await asyncio.to_thread(self._partition_dir, request)
+            suffixes = request.path_params["suffixes"].split("-")
+            return JSONResponse(await asyncio.to_thread(objreplicator.suffix_listing, part_dir, suffixes))
+        except _Refused as refused:
+            return refused.response
+        except OSError as error:
+            return Response(f"storage error: {error}", status_code=503, media_type="text/plain")
+
+    async def handle_push(self, request: Request) -> Response:
+        """One replica file pushed by a peer's replicator."""
+        params = request.path_params
+        receiver = None
+        try:
+            if not NAME_HASH.match(params["name_hash"]):
+                raise _Refused(400, "bad hash")
+            root = await asyncio.to_thread(self._device, params["device"], params["partition"])
+            location = Location(root, int(params["partition"]), params["name_hash"], "object")
+            try:
+                metadata = json.loads(request.headers[METADATA_HEADER])
+            except (KeyError, ValueError):
+                raise _Refused(400, f"missing or bad {METADATA_HEADER}") from None
+            if not isinstance(metadata, dict):
+                raise _Refused(400, f"{METADATA_HEADER} must be a JSON object")
+            receiver = await asyncio.to_thread(objreplicator.FileReceiver, location, params["filename"], metadata)
+            async for chunk in request.stream():
+                await asyncio.to_thread(receiver.write, chunk)
+            await asyncio.to_thread(receiver.commit)
+        except objreplicator.RefusedFile as refused:
+            if receiver is None:  # a bad file name
+                return Response(str(refused), status_code=400, media_type="text/plain")
+            await asyncio.to_thread(receiver.abort)
+            return Response(str(refused), status_code=422, media_type="text/plain")
+        except _Refused as refused:
+            return refused.response
+        except ClientDisconnect:
+            await asyncio.to_thread(receiver.abort)
+            return Response(status_code=499)
+        except OSError as error:
+            if receiver is not None:
+                await asyncio.to_thread(receiver.abort)
+            return Response(f"storage error: {error}", status_code=503, media_type="text/plain")
+        return Response(status_code=201)
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -234,6 +310,8 @@ def serve(devices: Path, host: str, port: int, swift_dir: Path | None = None, au
         raise ValueError(f"no {suffix_file} (copy the proxy's <data_dir>/object/{SUFFIX_FILE})")
     suffix = suffix_file.read_text().strip()
     replicator = DbReplicator(devices, swift_dir or devices.parent, suffix, host, port)
-    server = ObjectServer(devices, suffix, audit_interval, replicator)
+    object_replicator = objreplicator.ObjectReplicator(devices, swift_dir or devices.parent, suffix,
+                                                       replicator.is_mine)
+    server = ObjectServer(devices, suffix, audit_interval, replicator, object_replicator)
     uvicorn.run(server.app, host=host, port=port, log_level="warning")
     return 0
