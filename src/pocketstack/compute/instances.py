@@ -110,6 +110,8 @@ class ServerFilters:
     tags_any: list[str] = field(default_factory=list)
     not_tags: list[str] = field(default_factory=list)
     not_tags_any: list[str] = field(default_factory=list)
+    # Nova's ``ip``/``ip6`` filters, resolved through the network service to server ids.
+    ids: list[str] | None = None
 
 
 class Instances:
@@ -239,6 +241,8 @@ class Instances:
                 stmt = stmt.where(column == value)
         if f.vm_states is not None:
             stmt = stmt.where(Instance.vm_state.in_(f.vm_states))
+        if f.ids is not None:
+            stmt = stmt.where(Instance.id.in_(f.ids))
         if f.changes_since is not None:
             stmt = stmt.where(Instance.updated_at >= f.changes_since)
         for tag in f.tags:

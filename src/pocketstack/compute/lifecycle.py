@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import ApiError, NotFound
+from pocketstack.common.api.errors import ApiError, Conflict, NotFound
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update
 from pocketstack.compute import states as st
@@ -121,8 +121,15 @@ class ComputeManager:
         inst = load(self.db, instance_id)
         if inst.task_state != st.SCHEDULING:
             return None
-        with self.actions.event(action_id, "compute__schedule_and_build_instances", None):
-            node = self._schedule(inst)
+        try:
+            with self.actions.event(action_id, "compute__schedule_and_build_instances", None):
+                node = self._schedule(inst)
+        except Exception as error:
+            # Only from SCHEDULING, and no release: _schedule gave back its own claim, and
+            # any other claim belongs to another scheduler that may already have placed it.
+            LOG.exception("scheduling %s failed", instance_id)
+            self._error(instance_id, st.SCHEDULING, 500, f"Build of instance {instance_id} failed: {error}")
+            return None
         return node.host if node is not None else None
 
     def _failing_build(self, instance_id: str, step: Callable, *args):
@@ -152,11 +159,21 @@ class ComputeManager:
             self._spawn(inst)
 
     def _schedule(self, inst: Instance):
+        """Claim and record a host, idempotently when two schedulers each took a copy of
+        one build: the claim is for a consumer that holds nothing, so only one of them
+        wins it; the other gets a 409 and walks away without touching the winner's claim.
+        The winner alone ever releases, and only while it holds the claim (no other claim
+        for the instance can succeed meanwhile)."""
         for _ in range(MAX_PLACEMENTS):
             try:
                 choice = self.scheduler.select_and_claim(self._request(inst))
             except NoValidHost as error:
+                if self.placement.allocations(inst.id):  # the room went to another scheduler's claim
+                    return None
                 self._error(inst.id, st.SCHEDULING, 500, str(error))
+                return None
+            except Conflict:
+                LOG.info("%s is already claimed by another scheduler: leaving it to that one", inst.id)
                 return None
             try:
                 self._place(inst.id, choice)
@@ -166,6 +183,9 @@ class ComputeManager:
                 if str(conflict) == _GONE:  # deleted while we were scheduling
                     return None
                 # Another member of the group was placed meanwhile: decide again.
+            except Exception:
+                self.placement.release(inst.id)
+                raise
         self._error(inst.id, st.SCHEDULING, 500, str(NoValidHost("Server group placement kept conflicting.")))
         return None
 

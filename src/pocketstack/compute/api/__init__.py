@@ -6,13 +6,13 @@ from pocketstack.common.api.app import Router
 from pocketstack.compute.api import (actions, addresses, aggregates, consoles, extensions, external_events, flavors,
                                      hosts, images, keypairs, migrations, networks, os_hosts, quotas,
                                      security_groups, server_details, server_groups, servers, usage, versions)
-from pocketstack.compute.api import interfaces, volume_attachments
+from pocketstack.compute.api import floating_ips, interfaces, volume_attachments
 
 
 def build_router(compute) -> Router:
     router = Router()
     for module in (versions, extensions, flavors, keypairs, quotas, hosts, os_hosts, aggregates, images, servers,
                    actions, addresses, server_details, server_groups, security_groups, external_events, migrations,
-                   consoles, networks, usage, volume_attachments, interfaces):
+                   consoles, networks, usage, volume_attachments, interfaces, floating_ips):
         module.register(router, compute)
     return router

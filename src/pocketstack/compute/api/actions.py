@@ -16,7 +16,7 @@ from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.api.validation import validate
 from pocketstack.compute import states as st
-from pocketstack.compute.api import consoles, render, security_groups
+from pocketstack.compute.api import consoles, floating_ips, render, security_groups
 from pocketstack.compute.api.common import (accepted, at_least, check_unlocked, get_instance, is_admin,
                                             start_delete, url)
 from pocketstack.compute.instances import check_user_data, embed_flavor
@@ -318,6 +318,8 @@ def register(router: Router, compute) -> None:
                      "evacuate": unsupported_move("evacuate", "os_compute_api:os-evacuate")})
     HANDLERS.update({"addSecurityGroup": security_groups.server_action(compute, record, add=True),
                      "removeSecurityGroup": security_groups.server_action(compute, record, add=False)})
+    HANDLERS.update({"addFloatingIp": floating_ips.server_action(compute, record, add=True),
+                     "removeFloatingIp": floating_ips.server_action(compute, record, add=False)})
     HANDLERS.update({"reboot": reboot, "rescue": rescue, "lock": lock, "unlock": unlock,
                      "forceDelete": force_delete, "os-getConsoleOutput": console_output, "rebuild": rebuild,
                      "resize": resize, "confirmResize": confirm_resize, "revertResize": revert_resize,
