@@ -1,6 +1,7 @@
 """Neutron rules Tempest checks: external-network subnet visibility, deleting an external
 network that still has floating IPs, security-group validation messages, bulk create,
-SLAAC subnet deletion, the (empty) agents list and creates without a project."""
+SLAAC subnet deletion and creates without a project (the agents API has its own
+file, test_network_agents.py)."""
 
 from __future__ import annotations
 
@@ -235,15 +236,6 @@ def test_router_interface_keeps_slaac_subnet_in_use(api, other):
     call(api, "PUT", f"/routers/{router['id']}/add_router_interface", token, {"subnet_id": v6["id"]}, status=200)
     error = call(api, "DELETE", f"/subnets/{v6['id']}", token, status=409).json()["NeutronError"]
     assert error["type"] == "SubnetInUse"
-
-
-# -- agents ----------------------------------------------------------------------------------------
-
-def test_there_are_no_agents(api, admin_token, other):
-    for token in (admin_token, other["reader"]):
-        assert call(api, "GET", "/agents", token, status=200).json() == {"agents": []}
-    error = call(api, "GET", "/agents/some-agent", admin_token, status=404).json()["NeutronError"]
-    assert error["type"] == "AgentNotFound"
 
 
 # -- tokens without a project ----------------------------------------------------------------------

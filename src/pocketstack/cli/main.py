@@ -5,6 +5,7 @@
     pocketstack scheduler            scaled out: a compute scheduler
     pocketstack compute --host NAME  scaled out: one hypervisor host (fake driver)
     pocketstack volume --host NAME   scaled out: a volume worker (file backend)
+    pocketstack network-agent --host NAME  scaled out: a network agent (datapath driver)
     pocketstack db upgrade           apply database migrations
     pocketstack token-keys rotate    rotate the Fernet token keys
     pocketstack ring ...             build object rings (swift-ring-builder work-alike)
@@ -34,7 +35,7 @@ def _settings(args: argparse.Namespace, **fixed) -> config.Settings:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    return _serve_api(_settings(args, roles="api,scheduler,compute,volume", services=""))
+    return _serve_api(_settings(args, roles="api,scheduler,compute,volume,network-agent", services=""))
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -107,7 +108,8 @@ def cmd_compute(args: argparse.Namespace) -> int:
 
     settings = _settings(args, roles="compute")
     log.setup(settings.log_level, settings.log_format)
-    return run_worker(settings, COMPUTE_LIBRARIES, ["compute"])
+    # "network" too: the ports a host creates and binds are fanned out to the network agents.
+    return run_worker(settings, COMPUTE_LIBRARIES, ["network", "compute"])
 
 
 def cmd_volume(args: argparse.Namespace) -> int:
@@ -116,6 +118,14 @@ def cmd_volume(args: argparse.Namespace) -> int:
     settings = _settings(args, roles="volume", volume_host=args.volume_host)
     log.setup(settings.log_level, settings.log_format)
     return run_worker(settings, ["image", "volume"], ["volume"])
+
+
+def cmd_network_agent(args: argparse.Namespace) -> int:
+    from pocketstack.common.worker import run_worker
+
+    settings = _settings(args, roles="network-agent", network_agent_host=args.network_agent_host)
+    log.setup(settings.log_level, settings.log_format)
+    return run_worker(settings, ["network"], ["network"])
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -215,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     volume = sub.add_parser("volume", help="scaled out: run a volume worker on the shared backend (active/active)")
     volume.add_argument("--host", dest="volume_host", required=True, help="the volume host's name")
     volume.set_defaults(func=cmd_volume)
+
+    agent = sub.add_parser("network-agent", help="scaled out: a network agent applying datapath changes on its host")
+    agent.add_argument("--host", dest="network_agent_host", required=True, help="the agent's host name")
+    agent.set_defaults(func=cmd_network_agent)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

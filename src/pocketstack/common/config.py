@@ -104,8 +104,14 @@ class Settings:
     # The name a volume process serves the volume topic under (`pocketstack volume --host`);
     # empty: the machine's host name.
     volume_host: str = ""
+    # The host a network agent process (`pocketstack network-agent --host`) or the
+    # all-in-one cloud's in-process agent reports as; empty: the machine's host name.
+    network_agent_host: str = ""
     # Hex AES-256 key: when set, backup chunks are encrypted (AES-GCM); empty: not encrypted.
     volume_backup_key: str = ""
+    # Where backups are kept: "object" (objects in the owner's account; the default when the
+    # cloud runs the object service) or "directory" (<data_dir>/backups); empty: the default.
+    volume_backup_store: str = ""
     # Networking (Neutron ML2's options, in their formats; docs/network.md): VLAN ranges
     # per physical network "physnet:min:max[,…]" (a bare "physnet" allows provider VLANs
     # only), VXLAN VNI ranges "min:max[,…]", physical networks flat networks may use

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.api.errors import ApiError, neutron_format
+from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
+from pocketstack.network.agent import NetworkAgent
+from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.api import build_router
 from pocketstack.network.context import Env
 from pocketstack.network.drivers.noop import NoopDriver
+from pocketstack.network.drivers.rpc import AgentNotifier
 from pocketstack.network.errors import neutron_type
 from pocketstack.network.manager import NetworkManager
 from pocketstack.network.policies import DEFAULTS
@@ -34,19 +39,44 @@ class NetworkService(Service):
 
     def __init__(self, cloud):
         super().__init__(cloud)
-        self.driver = NoopDriver()
+        settings = cloud.settings
+        # All-in-one (or a network agent process): the datapath driver runs here, with
+        # this process's agent.  A scaled-out API process hands changes to the agents.
+        group = group_name(settings.cluster_name, "network-agent")
+        if cloud.in_process_rpc or "network-agent" in cloud.roles:
+            journal = settings.data_dir / "datapath-journal.jsonl" if "api" not in cloud.roles else None
+            self.driver = NoopDriver(journal=journal)
+            self.heartbeat = Heartbeat(lambda: cloud.coordinator, group, settings.heartbeat_interval)
+        else:
+            self.driver = AgentNotifier()
+            self.heartbeat = None
         self.manager = NetworkManager(Env(db=cloud.db, driver=self.driver,
-                                           segments=SegmentConfig.from_settings(cloud.settings)))
+                                           segments=SegmentConfig.from_settings(settings)))
+        self.agents = AgentDirectory(cloud.db, Liveness(lambda: cloud.coordinator, group, self.heartbeat))
+        self.agent: NetworkAgent | None = None
 
     def app(self):
         cloud = self.cloud
         cloud.enforcer.register_defaults(DEFAULTS)
         return build_app(ServiceSpec(
-            name=self.name, router=build_router(self.manager), error_format=network_format,
+            name=self.name, router=build_router(self.manager, self.agents), error_format=network_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
             www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"'))
 
     async def start(self) -> None:
-        """Replay the current state to the datapath driver (it may have restarted empty)."""
-        state = await asyncio.to_thread(self.manager.datapath_state)
-        await asyncio.to_thread(self.driver.sync, state)
+        """Run this process's network agent (it replays the current state to the driver,
+        which may have restarted empty), or connect the API to the agents over RPC."""
+        cloud, settings = self.cloud, self.cloud.settings
+        await asyncio.to_thread(lambda: cloud.coordinator)  # started once, off the loop
+        if self.heartbeat is None:
+            self.driver.attach(asyncio.get_running_loop(), cloud.transport)
+            return
+        transport = None if cloud.in_process_rpc else cloud.transport
+        self.agent = NetworkAgent(self.manager, self.driver, self.heartbeat,
+                                  settings.network_agent_host or socket.gethostname(), transport)
+        await self.agent.start()
+
+    async def stop(self) -> None:
+        if self.agent is not None:
+            await self.agent.stop()
+            self.agent = None

@@ -12,6 +12,7 @@ from pocketstack.network import errors
 
 UPDATED = "2026-01-01T00:00:00-00:00"
 EXTENSIONS = {
+    "agent": "agent",
     "allowed-address-pairs": "Allowed Address Pairs",
     "auto-allocated-topology": "Auto Allocated Topology Services",
     "binding": "Port Binding",

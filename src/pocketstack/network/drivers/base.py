@@ -11,6 +11,10 @@ the current state through :meth:`DatapathDriver.sync` (a driver may ignore it).
 
 from __future__ import annotations
 
+EVENTS = ("network_updated", "network_deleted", "port_updated", "port_deleted", "router_updated",
+          "router_deleted", "floatingip_updated", "floatingip_deleted", "security_group_updated",
+          "security_group_deleted")
+
 
 class DatapathDriver:
     name = "base"

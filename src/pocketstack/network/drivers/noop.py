@@ -1,32 +1,37 @@
 """The default driver: applies nothing, records every change it receives.
 
 Useful on a laptop (no data plane needed) and in tests, which assert on ``events`` that
-the service told the datapath exactly what changed.
+the service told the datapath exactly what changed.  Given a ``journal`` path it also
+appends each change as a JSON line, so what a separate network agent process received
+can be read from outside it (``<data_dir>/datapath-journal.jsonl``).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
+from pathlib import Path
 
-from pocketstack.network.drivers.base import DatapathDriver
+from pocketstack.network.drivers.base import EVENTS, DatapathDriver
 
-_EVENTS = ("network_updated", "network_deleted", "port_updated", "port_deleted", "router_updated",
-           "router_deleted", "floatingip_updated", "floatingip_deleted", "security_group_updated",
-           "security_group_deleted")
 
 
 class NoopDriver(DatapathDriver):
     name = "noop"
 
-    def __init__(self, keep: int = 10000):
+    def __init__(self, keep: int = 10000, journal: Path | None = None):
         # Bounded so a long-running cloud does not grow without limit.
         self.events: deque[tuple[str, dict]] = deque(maxlen=keep)
+        self.journal = journal
         self._lock = threading.Lock()
 
     def _record(self, event: str, payload: dict) -> None:
         with self._lock:
             self.events.append((event, payload))
+            if self.journal is not None:
+                with self.journal.open("a") as journal:
+                    journal.write(json.dumps({"event": event, "payload": payload}, default=str) + "\n")
 
     def sync(self, state: dict[str, list[dict]]) -> None:
         self._record("sync", state)
@@ -44,5 +49,5 @@ def _recorder(event: str):
     return method
 
 
-for _event in _EVENTS:
+for _event in EVENTS:
     setattr(NoopDriver, _event, _recorder(_event))
