@@ -136,3 +136,21 @@ def test_recovery_after_restart(api, admin_token, web):
     assert api.request("GET", f"/image/v2/images/{half_done['id']}", admin_token).status_code == 404
     assert finished(api, admin_token, rows["pending"].id)["status"] == "success"
     assert api.request("GET", f"{TASKS}/{rows['elsewhere'].id}", admin_token).json()["status"] == "processing"
+
+
+def test_image_tasks_lists_the_task_that_made_the_image(api, admin_token, demo_token, web):
+    task = finished(api, admin_token, api.request("POST", TASKS, admin_token,
+                                                  json=task_body(f"{web}/image.qcow2")).json()["id"])
+    image_id = task["result"]["image_id"]
+    r = api.request("GET", f"/image/v2/images/{image_id}/tasks", admin_token)
+    assert r.status_code == 200, r.text
+    [entry] = r.json()["tasks"]
+    assert entry["id"] == task["id"] and entry["status"] == "success" and entry["image_id"] == image_id
+    assert entry["result"] == {"image_id": image_id} and entry["input"] == task["input"]
+    assert {"request_id", "user_id", "expires_at", "message", "owner"} <= set(entry)
+    # An image no task made has none; an unknown or invisible (private, other project) image is a 404.
+    plain = api.request("POST", "/image/v2/images", demo_token, json={"name": unique("plain")}).json()
+    assert api.request("GET", f"/image/v2/images/{plain['id']}/tasks", demo_token).json() == {"tasks": []}
+    assert api.request("GET", f"/image/v2/images/{uuid.uuid4()}/tasks", admin_token).status_code == 404
+    assert api.request("GET", f"/image/v2/images/{image_id}/tasks", demo_token).status_code == 404
+    api.request("DELETE", f"/image/v2/images/{plain['id']}", demo_token)

@@ -230,7 +230,8 @@ fi
 if [ "$CINDER" = true ]; then
     # What pocketstack's Block Storage implements (docs/volume.md): one file backend
     # ("file", vendor pocketstack, protocol file), microversions 3.0-3.44, snapshots,
-    # clones, extend, backups to a directory (posix); no manage/unmanage, replication,
+    # clones, extend, backups to the object store (swift: objects in the backup's
+    # container; posix with volume_backup_store = "directory"); no manage/unmanage, replication,
     # multiple backends, revert, or extending attached volumes.  (A later section's value
     # wins in oslo.config, so this overrides the template's cinder = false.)
     cat >>"$WORKSPACE/etc/tempest.conf" <<CONF
@@ -245,7 +246,7 @@ max_microversion = 3.44
 backend_names = file
 storage_protocol = file
 vendor_name = pocketstack
-backup_driver = posix
+backup_driver = ${BACKUP_DRIVER:-swift}
 disk_format = raw
 volume_size = 1
 build_timeout = 120

@@ -35,7 +35,8 @@ class ComputeService(Service):
         return build_app(ServiceSpec(
             name=self.name, router=build_router(self.compute), error_format=fault_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            www_authenticate=f'Keystone uri="{cloud.service("identity").url}"', prepare=prepare, finish=finish))
+            www_authenticate=f'Keystone uri="{cloud.service("identity").url}"', prepare=prepare, finish=finish,
+            empty_id_not_found=True))
 
     async def start(self) -> None:
         """Connect to RPC, start this process's roles' workers (hosts register in Placement,

@@ -32,7 +32,8 @@ class ImageService(Service):
         return build_app(ServiceSpec(
             name=self.name, router=build_router(self.manager), error_format=glance_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            prepare=prepare, www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"'))
+            prepare=prepare, www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"',
+            empty_id_not_found=True))
 
     async def start(self) -> None:
         await asyncio.to_thread(self.manager.data.recover)

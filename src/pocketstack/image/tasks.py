@@ -112,6 +112,16 @@ class TaskManager:
                 stmt = stmt.where(m.ImageTask.owner == context.project_id)
             return [_view(r) for r in s.scalars(apply_paging(stmt, m.ImageTask, paging, marker))]
 
+    def tasks_of_image(self, image_id: str) -> list[TaskView]:
+        """The tasks that created (or tried to create) image ``image_id``, oldest first:
+        those whose ``result`` names it.  The caller has checked the image is visible."""
+        needle = f'"image_id":"{image_id}"'  # how JSONText stores it (compact separators)
+        stmt = (sa.select(m.ImageTask)
+                .where(sa.type_coerce(m.ImageTask.result, sa.Text).contains(needle, autoescape=True))
+                .order_by(m.ImageTask.created_at, m.ImageTask.id))
+        with self.db.session(readonly=True) as s:
+            return [_view(r) for r in s.scalars(stmt) if (r.result or {}).get("image_id") == image_id]
+
     # -- creating and running --------------------------------------------------------
     def create_task(self, context: RequestContext, task_type: str, task_input: dict) -> TaskView:
         check_input(task_type, task_input)

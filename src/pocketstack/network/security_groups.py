@@ -174,6 +174,12 @@ def _port_range(protocol: str | None, lo, hi) -> tuple[int | None, int | None]:
     return lo, hi
 
 
+def _duplicate_key(fields: dict) -> dict:
+    """What makes two rules the same: the prefix is kept as given (``10.2.3.124/24``) but
+    compared as the network it names, as Neutron's duplicate check does."""
+    return dict(fields, remote_ip_prefix=views.normalized_cidr(fields["remote_ip_prefix"]))
+
+
 def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
     group = store.fetch(w.s, SecurityGroup, w.ctx, attrs["security_group_id"])
     ethertype = attrs.get("ethertype") or "IPv4"
@@ -193,13 +199,13 @@ def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
         if f"IPv{net.version}" != ethertype:
             raise errors.bad_request(f"Conflicting value ethertype {ethertype} for CIDR {prefix}",
                                      "SecurityGroupRuleParameterConflict")
-        prefix = str(net)
     if remote_group:
         store.fetch(w.s, SecurityGroup, w.ctx, remote_group)
     fields = dict(direction=direction, ethertype=ethertype, protocol=protocol, port_range_min=lo,
                   port_range_max=hi, remote_ip_prefix=prefix, remote_group_id=remote_group)
+    key = _duplicate_key(fields)
     for existing in w.s.scalars(sa.select(SecurityGroupRule).where(SecurityGroupRule.security_group_id == group.id)):
-        if all(getattr(existing, k) == v for k, v in fields.items()):
+        if _duplicate_key({k: getattr(existing, k) for k in fields}) == key:
             raise errors.conflict(f"Security group rule already exists. Rule id is {existing.id}.",
                                   "SecurityGroupRuleExists")
     rule = _add_rule(w, group, description=attrs.get("description") or "", **fields)

@@ -5,6 +5,7 @@ Every function takes a session so a list renders in a constant number of queries
 
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 
 import sqlalchemy as sa
@@ -88,11 +89,17 @@ def ports(session: Session, rows: list[Port]) -> list[dict]:
              "propagate_uplink_status": False} for r in rows]
 
 
+def normalized_cidr(prefix: str | None) -> str | None:
+    """The network a rule's ``remote_ip_prefix`` names (``10.2.3.124/24`` -> ``10.2.3.0/24``):
+    Neutron keeps the prefix as given and shows this beside it."""
+    return str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
+
+
 def rule(r: SecurityGroupRule) -> dict:
     return {"id": r.id, "project_id": r.project_id, "tenant_id": r.project_id,
             "security_group_id": r.security_group_id, "direction": r.direction, "ethertype": r.ethertype,
             "protocol": r.protocol, "port_range_min": r.port_range_min, "port_range_max": r.port_range_max,
-            "remote_ip_prefix": r.remote_ip_prefix, "normalized_cidr": r.remote_ip_prefix,
+            "remote_ip_prefix": r.remote_ip_prefix, "normalized_cidr": normalized_cidr(r.remote_ip_prefix),
             "remote_group_id": r.remote_group_id, "remote_address_group_id": None,
             "description": r.description, "created_at": r.created_at, "updated_at": r.updated_at,
             "revision_number": r.revision_number, "belongs_to_default_sg": None}

@@ -178,6 +178,9 @@ class ServiceSpec:
     # Called on every response, e.g. to add microversion headers.
     finish: Callable[[ApiRequest, Response], None] | None = None
     max_body: int = MAX_JSON_BODY
+    # Nova, Glance and Cinder answer 404 for an empty id (``DELETE /v2/images/``) where
+    # the router would redirect to the collection: see :func:`_empty_id_routes`.
+    empty_id_not_found: bool = False
 
 
 def _to_response(result: Any) -> Response:
@@ -276,6 +279,8 @@ def build_app(spec: ServiceSpec) -> Starlette:
         if "GET" in by_method and "HEAD" not in by_method:
             by_method["HEAD"] = by_method["GET"]
         routes.append(Route(path, _dispatch(by_method), methods=list(by_method)))
+    if spec.empty_id_not_found:
+        routes.extend(_empty_id_routes(spec, grouped))
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
         error = errors.ApiError(exc.detail if exc.status_code != 404 else "The resource could not be found.",
@@ -287,6 +292,31 @@ def build_app(spec: ServiceSpec) -> Starlette:
         return response
 
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+
+
+def _empty_id_routes(spec: ServiceSpec, grouped: dict[str, list[RouteSpec]]) -> list[Route]:
+    """For every ``<prefix>/{param}`` route, a ``<prefix>/`` route answering 404 (in the
+    service's format, after token validation) to the same methods: the id is empty, as
+    Nova, Glance and Cinder see it.  Skipped where ``<prefix>/`` is itself a route, and
+    for one-segment prefixes, so version roots such as ``/v3/`` keep their documents."""
+    methods: dict[str, set[str]] = {}
+    for path, specs in grouped.items():
+        prefix, _, last = path.rpartition("/")
+        if not (last.startswith("{") and last.endswith("}")) or prefix.count("/") < 2:
+            continue
+        if prefix + "/" not in grouped:
+            methods.setdefault(prefix + "/", set()).update(r.method for r in specs)
+
+    def empty_id(req: ApiRequest):
+        raise errors.NotFound("The resource could not be found.")
+
+    routes = []
+    for path, verbs in methods.items():
+        by_method = {verb: _make_endpoint(spec, RouteSpec(verb, path, empty_id)) for verb in verbs}
+        if "GET" in by_method and "HEAD" not in by_method:
+            by_method["HEAD"] = by_method["GET"]
+        routes.append(Route(path, _dispatch(by_method), methods=list(by_method)))
+    return routes
 
 
 def _dispatch(by_method: dict[str, Callable[[Request], Awaitable[Response]]]):

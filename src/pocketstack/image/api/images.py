@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.api.errors import BadRequest
 from pocketstack.image import listing
 from pocketstack.image.api import patch, render
 from pocketstack.image.api.common import authorize_image
@@ -44,14 +44,6 @@ def register(router: Router, manager: ImageManager) -> None:
     @router.get("/v2/images/{image_id}")
     def show_image(req: ApiRequest):
         return render.image(authorize_image(req, manager, "get_image"))
-
-    # An empty image id (``/v2/images/``) names no image: 404 as in Glance, rather than
-    # the router's slash redirect to the image list (or 405 for other methods).
-    @router.get("/v2/images/")
-    @router.patch("/v2/images/")
-    @router.delete("/v2/images/")
-    def empty_image_id(req: ApiRequest):
-        raise NotFound("No image found with ID ''")
 
     @router.patch("/v2/images/{image_id}")
     def update_image(req: ApiRequest):

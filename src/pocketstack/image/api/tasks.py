@@ -1,4 +1,5 @@
-"""``/v2/tasks``: create, list and show image tasks.
+"""``/v2/tasks``: create, list and show image tasks; ``/v2/images/{id}/tasks``: the
+tasks of one image (Glance 2.12+).
 
 Glance puts the whole tasks API behind ``tasks_api_access`` (admin by default) before
 the per-operation rules; a task is visible to its owner's project and to admin.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.errors import BadRequest, Forbidden
+from pocketstack.image.api.common import authorize_image
 from pocketstack.image.api.lists import list_links, list_paging
 from pocketstack.image.api.render import isotime
 from pocketstack.image.manager import ImageManager
@@ -26,6 +28,16 @@ def render(view: TaskView, *, full: bool = True) -> dict:
         body["expires_at"] = isotime(view.expires_at)
     if full:  # lists leave out the blobs, as Glance's
         body.update(input=view.input, result=view.result, message=view.message)
+    return body
+
+
+def render_image_task(view: TaskView, image_id: str) -> dict:
+    """A task as ``/v2/images/{id}/tasks`` lists it: Glance's task record, with the
+    image it belongs to (this cloud keeps no request or user id for tasks: null)."""
+    body = render(view)
+    del body["self"], body["schema"]
+    body.update(image_id=image_id, request_id=None, user_id=None)
+    body.setdefault("expires_at", None)
     return body
 
 
@@ -72,3 +84,9 @@ def register(router: Router, manager: ImageManager) -> None:
     def show_task(req: ApiRequest):
         _authorize(req, "get_task")
         return render(tasks.get_task(req.context, req.path_params["task_id"]))
+
+    @router.get("/v2/images/{image_id}/tasks")
+    def list_image_tasks(req: ApiRequest):
+        # As Glance: the image must be visible to the caller (else 404); no task policy.
+        image = authorize_image(req, manager, "get_image")
+        return {"tasks": [render_image_task(v, image.id) for v in tasks.tasks_of_image(image.id)]}
