@@ -415,7 +415,7 @@ def test_list_filters(api, demo_token):
     "limit=x", "limit=-1", "sort_key=nope", "sort_dir=sideways", "sort=name:up", "sort=name&sort_key=id",
     "visibility=everyone", "size_min=big", "size_max=99999999999999999999999",
     "created_at=gt:9999-12-31T23:59:59-14:00", "created_at=gt:yesterday", "protected=maybe", "changes-since=x",
-    "marker=" + str(uuid.uuid4()), "sort_key=name&sort_key=id&sort_dir=asc&sort_dir=desc&sort_dir=asc",
+    "marker=6f1c2a9e-0d3b-4c1e-9a57-3e2b8d4f0a11", "sort_key=name&sort_key=id&sort_dir=asc&sort_dir=desc&sort_dir=asc",
 ])
 def test_list_bad_query(api, demo_token, query):
     r = api.request("GET", f"{IMAGES}?{query}", demo_token)

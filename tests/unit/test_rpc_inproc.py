@@ -358,7 +358,7 @@ async def test_arguments_must_be_json(transport, serve):
     b"\x80\x04not json",
     json.dumps({"v": 1, "kind": "call", "msg_id": "m2", "method": "note", "args": {"value": 1},
                 "expires_at": time.time() + 60}).encode(),  # a call without reply_to
-])
+], ids=["unknown-version", "not-json", "call-without-reply-to"])
 async def test_bad_envelopes_are_rejected_and_logged(transport, serve, caplog, body):
     endpoint = Endpoint()
     await serve(endpoint)

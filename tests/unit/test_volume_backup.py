@@ -29,7 +29,7 @@ def volume(tmp_path, size=1024 * 1024):
     return path
 
 
-@pytest.mark.parametrize("key", [None, os.urandom(32)])
+@pytest.mark.parametrize("key", [None, os.urandom(32)], ids=["plain", "aes-gcm"])
 def test_full_then_incremental_round_trip(tmp_path, key):
     store = BackupStore(DirectoryChunks(tmp_path / "backups"), key)
     source = volume(tmp_path)
