@@ -34,8 +34,9 @@ def test_openstack_cli_identity_workflow(cloud_proc):
         [("member", "cli-user@Default", "cli-project@Default")]
 
     cred = os_("application", "credential", "create", "cli-cred", "-f", "json")
+    # "--opt=value": a generated secret may start with "-", which argparse would take for an option.
     env_args = ["--os-auth-type", "v3applicationcredential", "--os-auth-url", cloud_proc.url + "/identity",
-                "--os-application-credential-id", cred["ID"], "--os-application-credential-secret", cred["Secret"]]
+                "--os-application-credential-id", cred["ID"], "--os-application-credential-secret=" + cred["Secret"]]
     via_cred = os_(*env_args, "token", "issue", "-f", "json", cloud="")
     assert via_cred["project_id"] == token["project_id"]
 
