@@ -211,6 +211,11 @@ def test_application_credentials(api, admin_token):
     # A restricted credential cannot mint another one.
     r = api.request("POST", base, ac_token, json={"application_credential": {"name": "child"}})
     assert r.status_code == 403
+    # ... nor delete any, itself included (Keystone: ForbiddenAction).
+    r = api.request("DELETE", f"{base}/{cred['id']}", ac_token)
+    assert r.status_code == 403, r.text
+    assert "not allowed for managing additional application credentials" in r.json()["error"]["message"]
+    assert api.request("GET", f"{base}/{cred['id']}", token).status_code == 200
     wrong = {"auth": {"identity": {"methods": ["application_credential"],
                                    "application_credential": {"id": cred["id"], "secret": "nope"}}}}
     assert api.request("POST", "/identity/v3/auth/tokens", json=wrong).status_code == 401

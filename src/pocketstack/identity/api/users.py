@@ -163,11 +163,7 @@ def register(router: Router, identity: Identity) -> None:
         user_id = req.path_params["user_id"]
         req.authorize("identity:create_application_credential", {"target.user.id": user_id})
         ctx = req.context
-        if ctx.application_credential_id:
-            current = identity.app_creds.get(ctx.user_id, ctx.application_credential_id)
-            if not current.unrestricted:
-                raise Forbidden("Using a restricted application credential to create new application "
-                                "credentials is not allowed.")
+        _refuse_restricted_app_cred(identity, ctx)
         fields = body(req, schemas.app_cred_create, "application_credential")
         with identity.db.session(readonly=True) as s:
             caller_roles = (identity.assignment.effective_roles(s, ctx.user_id, project=identity.resource.load_project(
@@ -192,14 +188,21 @@ def register(router: Router, identity: Identity) -> None:
     def delete_app_cred(req: ApiRequest):
         user_id = req.path_params["user_id"]
         req.authorize("identity:delete_application_credential", {"target.user.id": user_id})
-        ctx = req.context
-        if ctx.application_credential_id:
-            current = identity.app_creds.get(ctx.user_id, ctx.application_credential_id)
-            if not current.unrestricted and current.id != req.path_params["cred_id"]:
-                raise Forbidden("Using a restricted application credential to delete other application "
-                                "credentials is not allowed.")
+        _refuse_restricted_app_cred(identity, req.context)
         identity.app_creds.delete(user_id, req.path_params["cred_id"])
         return Response(status_code=204)
+
+
+def _refuse_restricted_app_cred(identity: Identity, ctx) -> None:
+    """A token from a restricted application credential may not manage application
+    credentials at all -- not even delete itself (Keystone's rule: otherwise a leaked
+    restricted credential could be used to cover its own tracks or mint new ones)."""
+    if ctx.application_credential_id:
+        current = identity.app_creds.get(ctx.user_id, ctx.application_credential_id)
+        if not current.unrestricted:
+            raise Forbidden("You are not authorized to perform the requested action: Using method "
+                            "'application_credential' is not allowed for managing additional "
+                            "application credentials.")
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:
