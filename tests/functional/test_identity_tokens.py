@@ -127,6 +127,72 @@ def test_invalid_and_tampered_tokens(api, admin_token):
     assert r.status_code == 404
 
 
+def _respellings(token: str) -> list[str]:
+    """The same Fernet bytes written differently: padded, extra ``=``, the standard
+    base64 alphabet, a stray character, and different unused trailing bits."""
+    import base64
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    standard = base64.b64encode(raw).decode().rstrip("=")
+    spellings = [token + "=" * (-len(token) % 4 or 4), token + "==", token[:10] + "." + token[10:]]
+    if standard != token:
+        spellings.append(standard)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    unused_bits = {2: 4, 3: 2}.get(len(raw) % 3, 0)
+    if unused_bits:
+        last = alphabet.index(token[-1])
+        spellings.append(token[:-1] + alphabet[last | ((1 << unused_bits) - 1)])
+    return [s for s in spellings if s != token]
+
+
+def test_only_the_canonical_spelling_of_a_token_is_accepted(api, admin_token):
+    assert api.request("GET", "/identity/v3/auth/projects", admin_token).status_code == 200
+    spellings = _respellings(admin_token)
+    assert len(spellings) >= 3
+    for spelling in spellings:
+        assert api.request("GET", "/identity/v3/auth/projects", spelling).status_code == 401, spelling
+        r = api.request("GET", TOKENS, admin_token, headers={"X-Subject-Token": spelling})
+        assert r.status_code == 404, spelling
+
+
+@pytest.mark.parametrize("user", [
+    {"id": 5, "password": "x"}, {"id": ["a"], "password": "x"}, {"name": {"a": 1}, "password": "x"},
+    {"id": 2 ** 64, "password": "x"}, {"name": "admin", "password": 12, "domain": {"id": "default"}},
+    {"name": "admin", "password": "x", "domain": {"id": 2 ** 63}}, {"name": "admin", "password": "x", "domain": "d"},
+    {"name": "admin", "password": "x", "domain": {}}, {"password": "x"},
+], ids=lambda user: "-".join(f"{k}:{type(v).__name__}" for k, v in user.items()))
+def test_auth_body_with_wrong_types_is_400(api, user):
+    r = api.request("POST", TOKENS, json={"auth": {"identity": {"methods": ["password"], "password": {"user": user}}}})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == 400
+
+
+@pytest.mark.parametrize("scope", [
+    {"project": {"id": 7}}, {"project": {"name": "demo", "domain": {"id": ["x"]}}}, {"project": {}},
+    {"domain": {"id": 2 ** 63}}, {"domain": {}}, {"system": {"all": "yes"}}, {"project": "demo"},
+], ids=lambda scope: "-".join(f"{k}:{v!r}"[:24] for k, v in scope.items()))
+def test_auth_scope_with_wrong_types_is_400(api, scope):
+    r = api.request("POST", TOKENS, json=password_auth("admin", ADMIN_PASSWORD, scope))
+    assert r.status_code == 400, r.text
+
+
+@pytest.mark.parametrize("method, credential", [
+    ("token", {"id": 5}), ("token", {}), ("application_credential", {"id": 1, "secret": "s"}),
+    ("application_credential", {"id": "x", "secret": ["s"]}),
+    ("application_credential", {"name": "n", "secret": "s", "user": {"id": 2 ** 63}}),
+])
+def test_other_auth_methods_with_wrong_types_are_400(api, method, credential):
+    r = api.request("POST", TOKENS, json={"auth": {"identity": {"methods": [method], method: credential}}})
+    assert r.status_code == 400, r.text
+
+
+def test_deeply_nested_auth_body_is_400(api):
+    for depth in (200, 5000, 100_000):
+        body = '{"auth": ' + "[" * depth + "]" * depth + "}"
+        r = api.request("POST", TOKENS, content=body.encode(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, (depth, r.text[:200])
+        assert r.json()["error"]["code"] == 400
+
+
 def test_explicit_revoke_rejects_token_everywhere(api):
     token = api.token("admin", ADMIN_PASSWORD, project="admin")
     r = api.request("DELETE", TOKENS, token, headers={"X-Subject-Token": token})

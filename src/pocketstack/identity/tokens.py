@@ -55,6 +55,20 @@ def _unpack_audit(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def _canonical_fernet(token: str) -> bytes:
+    """The padded Fernet token behind ``token``, which must be exactly as :meth:`seal`
+    wrote it: URL-safe base64 without padding.  Python's decoder would also take the
+    standard alphabet, extra ``=``, stray characters and non-zero trailing bits, so one
+    token could be presented in many spellings (each a distinct cache key and log
+    value); re-encoding the decoded bytes and comparing admits exactly one."""
+    encoded = token.encode("ascii")
+    padded = encoded + b"=" * (-len(encoded) % 4)
+    raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+    if base64.urlsafe_b64encode(raw).rstrip(b"=") != encoded:
+        raise ValueError("token is not in canonical form")
+    return padded
+
+
 @dataclass
 class TokenPayload:
     user_id: str
@@ -86,9 +100,7 @@ class TokenFormatter:
 
     def open(self, token: str) -> TokenPayload:
         try:
-            padded = token.encode("ascii")
-            padded += b"=" * (-len(padded) % 4)
-            raw = self.keys.fernet().decrypt(padded)
+            raw = self.keys.fernet().decrypt(_canonical_fernet(token))
             (version, user_id, methods, expires_at, issued_at, scope_type, scope_id, audit_ids,
              app_cred_id) = msgpack.unpackb(raw)
         except (InvalidToken, UnicodeEncodeError, ValueError, TypeError, msgpack.UnpackException) as exc:

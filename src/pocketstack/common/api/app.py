@@ -29,7 +29,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pocketstack.common.api import errors
+from pocketstack.common.api.bodies import parse_json
 from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.db_errors import api_error_for
 from pocketstack.common.log import request_id_var
 from pocketstack.common.policy import Enforcer
 
@@ -95,15 +97,13 @@ class ApiRequest:
         return self.attributes["service_url"]
 
     def json(self, required: bool = True) -> Any:
-        """The JSON body; 400 when it is missing (if required) or not valid JSON."""
+        """The JSON body; 400 when it is missing (if required), not valid JSON or not
+        storable (see :mod:`pocketstack.common.api.bodies`)."""
         if not self.body.strip():
             if required:
                 raise errors.BadRequest("Malformed request body: a JSON body is required.")
             return None
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.BadRequest(f"Malformed request body: {exc}") from None
+        return parse_json(self.body)
 
     def authorize(self, rule: str, target: Mapping[str, Any] | None = None) -> None:
         """Enforce policy ``rule`` for the caller on ``target``; 403 when refused."""
@@ -240,9 +240,11 @@ def _make_endpoint(spec: ServiceSpec, route: RouteSpec) -> Callable[[Request], A
                 if error.status >= 500:
                     LOG.error("%s %s failed: %s", request.method, request.url.path, error.message)
                 response = spec.error_format(error)
-            except Exception:
-                LOG.exception("unexpected error serving %s %s", request.method, request.url.path)
-                response = spec.error_format(errors.InternalError())
+            except Exception as exc:
+                known = api_error_for(exc)
+                if known is None:
+                    LOG.exception("unexpected error serving %s %s", request.method, request.url.path)
+                response = spec.error_format(known or errors.InternalError())
             if spec.finish and api_request is not None and api_request.attributes.get("prepared"):
                 spec.finish(api_request, response)
             response.headers["x-openstack-request-id"] = request_id

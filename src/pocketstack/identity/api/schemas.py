@@ -70,13 +70,29 @@ app_cred_create = _envelope("application_credential", {
                                          "minProperties": 1, "additionalProperties": False}},
     "access_rules": {"type": "array", "maxItems": 0},
 }, ["name"], extra=False)
+# POST /v3/auth/tokens, as Keystone's ``token_issue`` schema: every id, name and secret
+# a string, every reference an object.  Presence rules ("id or name") stay in the code,
+# which answers them with Keystone's own messages.
+_STRING = {"type": "string"}
+_REF = {"type": "object", "properties": {"id": _STRING, "name": _STRING}}
+_USER_REF = {"type": "object", "properties": {"id": _STRING, "name": _STRING, "domain": _REF}}
 auth = {
     "type": "object",
     "properties": {"auth": {"type": "object", "properties": {
         "identity": {"type": "object", "properties": {
-            "methods": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+            "methods": {"type": "array", "items": _STRING, "minItems": 1},
+            "password": {"type": "object", "properties": {
+                "user": {"type": "object", "properties": {**_USER_REF["properties"], "password": _STRING}}}},
+            "token": {"type": "object", "properties": {"id": _STRING}, "required": ["id"]},
+            "application_credential": {"type": "object", "properties": {
+                "id": _STRING, "name": _STRING, "secret": _STRING, "user": _USER_REF}}},
             "required": ["methods"]},
-        "scope": {"type": ["object", "string"]}},
+        # "unscoped" as a string, or {"unscoped": {}} from old keystoneauth releases.
+        "scope": {"type": ["object", "string"], "properties": {
+            "project": {"type": "object", "properties": {"id": _STRING, "name": _STRING, "domain": _REF}},
+            "domain": _REF,
+            "OS-TRUST:trust": {"type": "object", "properties": {"id": _STRING}},
+            "system": {"type": "object", "properties": {"all": BOOLEAN}}}}},
         "required": ["identity"]}},
     "required": ["auth"],
 }
