@@ -30,6 +30,7 @@ from pocketstack.common import rpc
 from pocketstack.common.config import Settings
 from pocketstack.common.coordination import Coordinator
 from pocketstack.common.db import Database
+from pocketstack.common.db.engine import PoolLimits
 from pocketstack.common.db.migrate import upgrade
 from pocketstack.common.policy import Enforcer
 from pocketstack.common.service import Service
@@ -58,7 +59,9 @@ class Cloud:
     def __init__(self, settings: Settings, services: list[str] | None = None, migrate: bool = True):
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = Database(settings.effective_database_url)
+        self.db = Database(settings.effective_database_url, PoolLimits(
+            settings.database_pool_size, settings.database_max_overflow, settings.database_pool_timeout,
+            serves_api="api" in settings.role_set))
         if migrate:
             upgrade(self.db.engine)
         self.enforcer = Enforcer(policy_file=settings.policy_file or None)

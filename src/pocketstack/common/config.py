@@ -65,6 +65,15 @@ class Settings:
     rpc_cast_ttl: float = 300.0
     # Seconds an RPC call (console output) waits for its answer.
     rpc_call_timeout: float = 30.0
+    # Database connection pool of this process (PostgreSQL/MariaDB; docs/deployment.md).
+    # -1 sizes it by process kind: an API process keeps 8 connections and opens up to 12
+    # more under load, a worker process (scheduler, compute, volume, agent) 3 + 5 -- so
+    # three APIs and a handful of workers stay below PostgreSQL's max_connections=100.
+    # A request that waits `database_pool_timeout` seconds for a connection gets a 503
+    # with Retry-After.  SQLite (one file, no server) keeps a large pool either way.
+    database_pool_size: int = -1
+    database_max_overflow: int = -1
+    database_pool_timeout: float = 30.0
     region: str = "RegionOne"
     log_level: str = "INFO"
     log_format: str = "text"  # "text" or "json"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -31,14 +32,40 @@ def _normalise_url(url: str) -> str:
     return url
 
 
-def create_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class PoolLimits:
+    """How many connections one process may hold: ``size`` kept open, up to ``overflow``
+    more under load, and ``timeout`` seconds a caller waits for one before
+    :class:`sqlalchemy.exc.TimeoutError` (answered as a 503).  A negative size or
+    overflow means "the default": for PostgreSQL/MariaDB by process kind (an API process
+    runs up to 40 handler threads, a worker a few tasks at a time, and the server's
+    ``max_connections`` is shared by all of them); for SQLite, which has no server-side
+    limit and queues writers on its lock anyway, a large pool."""
+
+    size: int = -1
+    overflow: int = -1
+    timeout: float = 30.0
+    serves_api: bool = True
+
+    def resolved(self, sqlite: bool) -> tuple[int, int]:
+        if sqlite:
+            default = (20, 40)
+        else:
+            default = (8, 12) if self.serves_api else (3, 5)
+        return (self.size if self.size >= 0 else default[0],
+                self.overflow if self.overflow >= 0 else default[1])
+
+
+def create_engine(url: str, pool: PoolLimits | None = None) -> Engine:
     url = _normalise_url(url)
+    pool = pool or PoolLimits()
+    size, overflow = pool.resolved(sqlite=url.startswith("sqlite"))
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                                  pool_size=20, max_overflow=40)
+                                  pool_size=size, max_overflow=overflow, pool_timeout=pool.timeout)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -60,7 +87,8 @@ def create_engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    kwargs: dict = {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 40, "pool_recycle": 3600}
+    kwargs: dict = {"pool_pre_ping": True, "pool_size": size, "max_overflow": overflow,
+                    "pool_timeout": pool.timeout, "pool_recycle": 3600}
     if url.startswith("mysql"):
         kwargs["isolation_level"] = "READ COMMITTED"
     return sa.create_engine(url, **kwargs)
@@ -69,9 +97,9 @@ def create_engine(url: str) -> Engine:
 class Database:
     """One engine and its session factory; ``with db.session() as s:`` is a transaction."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, pool: PoolLimits | None = None):
         self.url = _normalise_url(url)
-        self.engine = create_engine(self.url)
+        self.engine = create_engine(self.url, pool)
         forbid_row_locks(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
