@@ -133,16 +133,23 @@ class ComputeManager:
         return node.host if node is not None else None
 
     def _failing_build(self, instance_id: str, step: Callable, *args):
+        """Run a build step; when it fails, give back what the build held, then record
+        ERROR with the step's own fault (in that order, as Nova: whoever sees ERROR sees
+        the claim, ports and volumes released).  Each release is attempted whatever the
+        others do, and a failed one -- the database may be what failed the build -- never
+        keeps the server in BUILD until the sweep: what is left is released again when
+        the ERROR server is deleted."""
         try:
             return step(*args)
         except Exception as error:
             LOG.exception("building %s failed", instance_id)
-            self.placement.release(instance_id)
-            try:
-                self._deallocate_network(instance_id)
-            except Exception:
-                LOG.exception("releasing the ports of %s failed", instance_id)
-            self._release_block_devices(instance_id)
+            for what, release in (("the placement claim", self.placement.release),
+                                  ("the ports", self._deallocate_network),
+                                  ("the volumes", self._release_block_devices)):
+                try:
+                    release(instance_id)
+                except Exception:
+                    LOG.exception("releasing %s of %s after its failed build failed", what, instance_id)
             message = str(error) if isinstance(error, BuildAborted) else \
                 f"Build of instance {instance_id} failed: {error}"
             self._error(instance_id, list(BUILD_TASKS), 500, message)
@@ -242,8 +249,6 @@ class ComputeManager:
             self.block_devices.release(load(self.db, instance_id), forget=True)
         except NotFound:
             pass
-        except Exception:
-            LOG.exception("releasing the volumes of %s failed", instance_id)
 
     def _spawn(self, inst: Instance) -> None:
         if inst.task_state == st.NETWORKING:
