@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -89,6 +89,84 @@ def running_cloud(tmp_path: Path, *extra_args: str, database_url: str | None = N
             process.terminate()
             try:
                 process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def eventually(check, timeout: float = 60.0, interval: float = 0.5):
+    """Poll ``check`` until it returns something truthy (no timing is asserted)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last result: {result!r}")
+        time.sleep(interval)
+
+
+@dataclass
+class ProcessGroup:
+    """Scaled-out pocketstack processes (``api``, ``scheduler``, ``compute --host`` ...)
+    sharing one TOML config; each logs to ``<root>/<name>.log`` and keeps its data in
+    ``<root>/<name>``.  The environment's POCKETSTACK_* variables are not passed on: the
+    config file is the whole configuration."""
+
+    root: Path
+    config: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def clouds_file(self) -> Path:
+        return self.root / "clouds.yaml"
+
+    def start(self, name: str, *args: str, database_url: str | None = None,
+              data_dir: str | None = None) -> subprocess.Popen:
+        """Start ``pocketstack <args>`` as ``name``; processes given the same ``data_dir``
+        share it (API processes must share their Fernet keys and image files)."""
+        log = open(self.root / f"{name}.log", "a")
+        command = [str(BIN / "pocketstack"), "--config", str(self.config),
+                   "--data-dir", str(self.root / (data_dir or name))]
+        if database_url:
+            command += ["--database-url", database_url]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POCKETSTACK_")}
+        self.processes[name] = subprocess.Popen([*command, *args], stdout=log, stderr=subprocess.STDOUT, env=env)
+        log.close()
+        return self.processes[name]
+
+    def start_api(self, name: str, port: int, database_url: str | None = None) -> subprocess.Popen:
+        """Start an API process and wait until it answers (it migrates the database).
+        Every API process of the group shares the data directory ``api``."""
+        process = self.start(name, "api", "--port", str(port), "--admin-password", ADMIN_PASSWORD,
+                             "--clouds-file", str(self.clouds_file), database_url=database_url, data_dir="api")
+
+        def ready():
+            assert process.poll() is None, self.log(name)
+            with contextlib.suppress(httpx.TransportError):
+                return httpx.get(f"http://127.0.0.1:{port}/identity/v3", timeout=1).status_code == 200
+        eventually(ready, timeout=90)
+        return process
+
+    def log(self, name: str) -> str:
+        return (self.root / f"{name}.log").read_text()
+
+    def openstack(self, *args: str):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        env.update(OS_CLIENT_CONFIG_FILE=str(self.clouds_file), OS_CLOUD="pocketstack")
+        result = subprocess.run([str(BIN / "openstack"), *args], env=env, capture_output=True, text=True,
+                                timeout=120)
+        if result.returncode != 0:
+            raise AssertionError(f"openstack {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return json.loads(result.stdout) if "json" in args else result.stdout
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -119,3 +119,45 @@ def test_paging_input_validation():
     with pytest.raises(BadRequest):
         parse_paging({"sort_key": "name", "sort_dir": "sideways"}, allowed_sort_keys=("name",))
     assert parse_paging({"limit": "5000"}).limit == 1000
+
+
+def test_only_committed_writes_count_as_effects_of_a_replayable_request(db):
+    """Request replay (common/db/replay.py) may re-run a handler only while nothing it
+    did is visible: reading -- even in a writable session -- is not an effect; a
+    committed ORM or Core write is."""
+    from pocketstack.common.db import replay
+
+    cid = uuid.uuid4().hex
+    seen = []
+
+    def observe(write):
+        effects = replay.Effects()
+        token = replay._current.set(effects)
+        try:
+            write()
+        finally:
+            replay._current.reset(token)
+        seen.append(effects.happened)
+
+    def read_only():
+        with db.session(readonly=True) as s:
+            s.get(Counter, cid)
+        with db.session() as s:
+            s.scalar(sa.select(sa.func.count()).select_from(Counter))
+
+    def orm_write():
+        with db.session() as s:
+            s.add(Counter(id=cid, value=0, generation=0))
+
+    def core_write():
+        with db.session() as s:
+            s.execute(sa.update(Counter).where(Counter.id == cid).values(value=5))
+
+    def rolled_back():
+        with pytest.raises(ValueError), db.session() as s:
+            s.execute(sa.update(Counter).where(Counter.id == cid).values(value=6))
+            raise ValueError("abandoned")
+
+    for step in (read_only, orm_write, core_write, rolled_back):
+        observe(step)
+    assert seen == [False, True, True, False]

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
-import json
-import os
 import signal
 import socket
-import subprocess
-import time
 import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-import httpx
 import pytest
 from backends import scratch_database
-from cloudproc import ADMIN_PASSWORD, BIN, free_port
+from cloudproc import ProcessGroup, eventually, free_port
 from support import require_service
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -33,39 +26,12 @@ HOSTS = ("host-a", "host-b")
 
 
 @dataclass
-class Cluster:
-    root: Path
-    config: Path
-    cluster_name: str
-    port: int
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
-
-    @property
-    def clouds_file(self) -> Path:
-        return self.root / "clouds.yaml"
-
-    def start(self, name: str, *args: str) -> subprocess.Popen:
-        log = open(self.root / f"{name}.log", "a")
-        command = [str(BIN / "pocketstack"), "--config", str(self.config), "--data-dir", str(self.root / name), *args]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("POCKETSTACK_")}
-        self.processes[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        log.close()
-        return self.processes[name]
+class Cluster(ProcessGroup):
+    cluster_name: str = ""
+    port: int = 0
 
     def start_compute(self, host: str) -> None:
         self.start(host, "compute", "--host", host, "--vcpus", "64", "--memory-mb", "65536")
-
-    def log(self, name: str) -> str:
-        return (self.root / f"{name}.log").read_text()
-
-    def openstack(self, *args: str):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        env.update(OS_CLIENT_CONFIG_FILE=str(self.clouds_file), OS_CLOUD="pocketstack")
-        result = subprocess.run([str(BIN / "openstack"), *args], env=env, capture_output=True, text=True,
-                                timeout=120)
-        if result.returncode != 0:
-            raise AssertionError(f"openstack {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return json.loads(result.stdout) if "json" in args else result.stdout
 
     def service_states(self) -> dict[str, str]:
         return {s["Host"]: s["State"] for s in self.openstack("compute", "service", "list", "--service",
@@ -73,29 +39,6 @@ class Cluster:
 
     def servers(self) -> dict[str, dict]:
         return {s["ID"]: s for s in self.openstack("server", "list", "--long", "-f", "json")}
-
-    def stop_all(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def eventually(check, timeout: float = 60.0, interval: float = 0.5):
-    """Poll ``check`` until it returns something truthy (no timing is asserted)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s; last result: {result!r}")
-        time.sleep(interval)
 
 
 async def _delete_broker_objects(cluster_name: str) -> None:
@@ -146,16 +89,9 @@ heartbeat_interval = 1.0
 service_down_time = {SERVICE_DOWN_TIME}
 bcrypt_rounds = 4
 ''')
-        cluster = Cluster(tmp_path, config, cluster_name, free_port())
+        cluster = Cluster(tmp_path, config, cluster_name=cluster_name, port=free_port())
         try:
-            api = cluster.start("api", "api", "--port", str(cluster.port), "--admin-password", ADMIN_PASSWORD,
-                                "--clouds-file", str(cluster.clouds_file))
-
-            def api_ready():
-                assert api.poll() is None, cluster.log("api")
-                with contextlib.suppress(httpx.TransportError):
-                    return httpx.get(f"http://127.0.0.1:{cluster.port}/identity/v3", timeout=1).status_code == 200
-            eventually(api_ready)  # the API migrates the database: start the workers after it
+            cluster.start_api("api", cluster.port)  # it migrates the database: start the workers after it
             cluster.start("scheduler", "scheduler")
             for host in HOSTS:
                 cluster.start_compute(host)

@@ -14,9 +14,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.x509.oid import NameOID
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
 
 from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db import Database
+from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.compute.models import KeyPair
 from pocketstack.compute.quotas import Quotas, user_scope
 
@@ -89,11 +91,12 @@ class KeyPairs:
         self.quotas.ensure_rows(scope, ["key_pairs"])
         limits = self.quotas.limits(project_id)
         keypair = KeyPair(user_id=user_id, name=name, type=key_type, public_key=public_key, fingerprint=fp)
+        def store(s: Session) -> None:
+            self.quotas.reserve(s, scope, {"key_pairs": 1}, limits)
+            s.add(keypair)
+            s.flush()
         try:
-            with self.db.session() as s:
-                self.quotas.reserve(s, scope, {"key_pairs": 1}, limits)
-                s.add(keypair)
-                s.flush()
+            run_in_transaction(self.db, store)  # the usage row is contended: re-run whole on conflict
         except sa_exc.IntegrityError:
             raise Conflict(f"Key pair '{name}' already exists.") from None
         return keypair, private

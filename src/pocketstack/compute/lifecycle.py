@@ -16,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import ApiError, Conflict, NotFound
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.db.cas import ConcurrentUpdate, cas_update
+from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
@@ -296,7 +297,8 @@ class ComputeManager:
         deltas = quota_deltas(inst.flavor)
         for resource, change in ((inst.migration or {}).get("quota") or {}).items():
             deltas[resource] += max(0, -change) if inst.old_flavor else max(0, change)
-        with self.db.session() as s:
+
+        def forget(s: Session) -> None:
             group_id = s.scalar(sa.select(ServerGroupMember.group_id)
                                 .where(ServerGroupMember.instance_id == inst.id))
             s.execute(sa.delete(ServerGroupMember).where(ServerGroupMember.instance_id == inst.id))
@@ -306,6 +308,7 @@ class ComputeManager:
                 self.quotas.release(s, inst.project_id, deltas)
                 if group_id:
                     self.quotas.release(s, group_scope(group_id), {"server_group_members": 1})
+        run_in_transaction(self.db, forget)  # quota rows are contended: re-run whole on conflict
 
     # -- simple operations -----------------------------------------------------------
     def run_operation(self, instance_id: str, name: str, action_id: str | None = None) -> None:
@@ -402,8 +405,7 @@ class ComputeManager:
     def _undo_resize_quota(self, inst: Instance) -> None:
         extra = (inst.migration or {}).get("quota") or {}
         if extra:
-            with self.db.session() as s:
-                self.quotas.release(s, inst.project_id, extra)
+            run_in_transaction(self.db, lambda s: self.quotas.release(s, inst.project_id, extra))
 
     def confirm_resize(self, instance_id: str, action_id: str | None = None) -> None:
         inst = load(self.db, instance_id)
@@ -416,13 +418,15 @@ class ComputeManager:
             self.placement.release(migration["id"])
             shrink = {r: -d for r, d in (migration.get("quota") or {}).items() if d < 0}
             vm_state = st.ACTIVE if migration.get("was_running", True) else st.STOPPED
-            with self.db.session() as s:
+
+            def finish(s: Session) -> None:
                 done = s.execute(sa.update(Instance).where(Instance.id == inst.id,
                                                            Instance.task_state == st.RESIZE_CONFIRMING)
                                  .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
                                          updated_at=utcnow())).rowcount
                 if done and shrink:
                     self.quotas.release(s, inst.project_id, shrink)
+            run_in_transaction(self.db, finish)
 
     def revert_resize(self, instance_id: str, action_id: str | None = None) -> None:
         inst = load(self.db, instance_id)
@@ -446,7 +450,8 @@ class ComputeManager:
             self.placement.move(migration["id"], inst.id)
             grow = {r: d for r, d in (migration.get("quota") or {}).items() if d > 0}
             vm_state = st.ACTIVE if migration.get("was_running", True) else st.STOPPED
-            with self.db.session() as s:
+
+            def finish(s: Session) -> None:
                 done = s.execute(sa.update(Instance).where(Instance.id == inst.id,
                                                            Instance.task_state == st.RESIZE_REVERTING)
                                  .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
@@ -454,6 +459,7 @@ class ComputeManager:
                                          power_state=power, updated_at=utcnow())).rowcount
                 if done and grow:
                     self.quotas.release(s, inst.project_id, grow)
+            run_in_transaction(self.db, finish)
 
     # -- restart recovery -------------------------------------------------------------
     def interrupted(self) -> list[Instance]:

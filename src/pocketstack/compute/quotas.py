@@ -115,17 +115,25 @@ class Quotas:
 
     # -- counting --------------------------------------------------------------------
     def ensure_rows(self, scope: str, resources) -> None:
-        """Create missing usage rows (their own short transactions: an INSERT racing another
-        INSERT of the same row loses on the primary key, which is fine)."""
+        """Create the missing usage rows, all in one transaction re-run on conflict: two
+        first requests of a project racing to insert the same row lose on the primary key
+        (IntegrityError) or, on Galera, at COMMIT (certification failure); either way
+        the re-run finds the row there and has nothing left to do."""
         existing = self.usage(scope)
-        for resource in resources:
-            if resource in existing:
-                continue
+        missing = [resource for resource in resources if resource not in existing]
+        if not missing:
+            return
+
+        def work(s: Session) -> None:
+            present = set(s.scalars(sa.select(QuotaUsage.resource).where(
+                QuotaUsage.scope == scope, QuotaUsage.resource.in_(missing))))
+            s.add_all(QuotaUsage(scope=scope, resource=resource, in_use=0)
+                      for resource in missing if resource not in present)
             try:
-                with self.db.session() as s:
-                    s.add(QuotaUsage(scope=scope, resource=resource, in_use=0))
+                s.flush()
             except sa_exc.IntegrityError:
-                pass
+                raise ConcurrentUpdate(f"usage rows of {scope} created concurrently") from None
+        run_in_transaction(self.db, work)
 
     def reserve(self, session: Session, scope: str, deltas: dict[str, int], limits: dict[str, int]) -> None:
         """Add ``deltas`` to ``scope``'s usage inside ``session``; :class:`OverQuota` (and

@@ -6,9 +6,11 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.common.db import Database
+from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.compute.models import ServerGroup, ServerGroupMember
 from pocketstack.compute.quotas import Quotas
 
@@ -30,9 +32,11 @@ class ServerGroups:
                             rules=rules or {})
         self.quotas.ensure_rows(project_id, ["server_groups"])
         limits = self.quotas.limits(project_id)
-        with self.db.session() as s:
+
+        def store(s: Session) -> None:
             self.quotas.reserve(s, project_id, {"server_groups": 1}, limits)
             s.add(group)
+        run_in_transaction(self.db, store)  # the usage row is contended: re-run whole on conflict
         return group
 
     def get(self, group_id: str) -> ServerGroup:

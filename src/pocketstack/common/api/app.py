@@ -32,6 +32,7 @@ from pocketstack.common.api import errors
 from pocketstack.common.api.bodies import parse_json
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.db_errors import api_error_for
+from pocketstack.common.db.replay import run_replayable
 from pocketstack.common.log import request_id_var
 from pocketstack.common.policy import Enforcer
 
@@ -205,7 +206,9 @@ def _admit(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> None
 
 def _admit_and_handle(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> Any:
     _admit(spec, route, api_request)
-    return route.handler(api_request)
+    # A transaction that loses a conflict (Galera certification, serialization) before the
+    # handler had any visible effect re-runs the whole handler: see common/db/replay.py.
+    return run_replayable(route.handler, api_request)
 
 
 def _make_endpoint(spec: ServiceSpec, route: RouteSpec) -> Callable[[Request], Awaitable[Response]]:

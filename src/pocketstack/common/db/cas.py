@@ -19,13 +19,14 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.db.engine import Database
+if TYPE_CHECKING:
+    from pocketstack.common.db.engine import Database
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")

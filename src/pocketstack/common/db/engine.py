@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from pocketstack.common.db.guard import forbid_row_locks
+from pocketstack.common.db.replay import note_effect
 
 
 def _normalise_url(url: str) -> str:
@@ -94,6 +95,19 @@ def create_engine(url: str, pool: PoolLimits | None = None) -> Engine:
     return sa.create_engine(url, **kwargs)
 
 
+_WROTE = "pocketstack_wrote"
+
+
+def _note_dml(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def _wrote(session: Session) -> bool:
+    """Whether committing ``session`` makes a change visible (for request replay)."""
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+
+
 class Database:
     """One engine and its session factory; ``with db.session() as s:`` is a transaction."""
 
@@ -102,6 +116,8 @@ class Database:
         self.engine = create_engine(self.url, pool)
         forbid_row_locks(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.session_factory, "do_orm_execute", _note_dml)
+        event.listen(self.session_factory, "after_flush", lambda session, _ctx: session.info.update({_WROTE: True}))
 
     @property
     def dialect(self) -> str:
@@ -118,12 +134,15 @@ class Database:
         session.connection(execution_options={"pocketstack_write": not readonly})
         try:
             yield session
+            wrote = _wrote(session)
             session.commit()
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+        if wrote:
+            note_effect()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -14,12 +14,16 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from pocketstack.common.db.replay import note_effect
+
 LOG = logging.getLogger(__name__)
 
 
 def submit(loop: asyncio.AbstractEventLoop, coro: Coroutine, tasks: set[asyncio.Task] | None = None) -> Any:
     """Run ``coro`` on ``loop``: its result for a caller in another thread, None (and a
-    task, added to ``tasks`` until done, if given) for a caller on ``loop`` itself."""
+    task, added to ``tasks`` until done, if given) for a caller on ``loop`` itself.
+    A sent message is an effect: the request sending it is never replayed."""
+    note_effect()
     try:
         on_loop = asyncio.get_running_loop() is loop
     except RuntimeError:

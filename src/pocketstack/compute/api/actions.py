@@ -15,6 +15,7 @@ from starlette.responses import Response
 from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.api.validation import validate
+from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.compute import states as st
 from pocketstack.compute.api import consoles, floating_ips, render, security_groups
 from pocketstack.compute.api.common import (accepted, at_least, check_unlocked, get_instance, is_admin,
@@ -244,8 +245,7 @@ def register(router: Router, compute) -> None:
         if grow:
             compute.quotas.ensure_rows(inst.project_id, grow)
             limits = compute.quotas.limits(inst.project_id)
-            with compute.db.session() as s:
-                compute.quotas.reserve(s, inst.project_id, grow, limits)
+            run_in_transaction(compute.db, lambda s: compute.quotas.reserve(s, inst.project_id, grow, limits))
         migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "quota": quota}
         try:
             inst = begin(compute.db, inst.id, "resize", [st.ACTIVE, st.STOPPED], st.RESIZE_PREP,
