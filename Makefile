@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint clean
+.PHONY: run test test-galera lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: $(STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The Galera race suite alone (a three-node cluster; needs galera-4 and rsync). `make test`
+# runs it too; run this before every release and after touching concurrency code.
+test-galera: $(TEST_STAMP)
+	$(BIN)/pytest -v tests/integration/test_galera_races.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -103,6 +103,11 @@ def test_quota_sets(api, admin_token, member):
                 json={"quota_set": {"instances": "many"}}).status_code == 400
     assert call(api, "PUT", f"/os-quota-sets/{project_id}", admin_token,
                 json={"quota_set": {"nonsense": 1}}).status_code == 400
+    for huge in (2 ** 31, str(2 ** 31), 2 ** 62, str(2 ** 70)):  # Nova's MAX_INT is 2**31 - 1
+        for path, key in ((f"/os-quota-sets/{project_id}", "quota_set"), ("/os-quota-class-sets/default",
+                                                                          "quota_class_set")):
+            r = call(api, "PUT", path, admin_token, json={key: {"instances": huge}})
+            assert r.status_code == 400 and "maximum of 2147483647" in r.json()["badRequest"]["message"], r.text
     assert call(api, "DELETE", f"/os-quota-sets/{project_id}", admin_token).status_code == 202
     assert call(api, "GET", f"/os-quota-sets/{project_id}", admin_token).json()["quota_set"]["instances"] == 10
     # Another project's member cannot read this project's quota.

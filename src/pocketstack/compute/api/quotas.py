@@ -10,7 +10,9 @@ from pocketstack.compute.quotas import DEFAULT_CLASS, DEFAULTS, class_scope, use
 _PERSONALITY = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
 # Network quotas Nova proxied before 2.36; always unlimited-ish placeholders here.
 _LEGACY_NETWORK = {"fixed_ips": -1, "floating_ips": 10, "security_group_rules": 20, "security_groups": 10}
-_LIMIT = {"type": ["integer", "string"], "pattern": r"^-?[0-9]+$"}
+# Nova's quota value: an integer (or its digits) from -1 (unlimited) to its MAX_INT.
+MAX_INT = 0x7FFFFFFF
+_LIMIT = {"type": ["integer", "string"], "pattern": r"^-?[0-9]+$", "maximum": MAX_INT}
 _GROUPS = ("server_groups", "server_group_members")
 UPDATE = {"type": "object", "required": ["quota_set"], "properties": {"quota_set": {
     "type": "object", "additionalProperties": False,
@@ -19,6 +21,17 @@ UPDATE = {"type": "object", "required": ["quota_set"], "properties": {"quota_set
 UPDATE_CLASS = {"type": "object", "required": ["quota_class_set"], "properties": {"quota_class_set": {
     "type": "object", "additionalProperties": False,
     "properties": {name: _LIMIT for name in list(DEFAULTS) + list(_LEGACY_NETWORK)}}}}
+
+
+def _limit(name: str, raw: int | str) -> int:
+    """A limit as Nova reads it; given as digits it escaped the schema's range check."""
+    value = int(raw)
+    if value < -1:
+        raise BadRequest(f"Quota limit {value} for {name} must be -1 or greater.")
+    if value > MAX_INT:
+        raise BadRequest(f"Invalid input for field/attribute {name}. Value: {raw}. "
+                         f"{value} is greater than the maximum of {MAX_INT}")
+    return value
 
 
 def _resources(req: ApiRequest) -> list[str]:
@@ -69,9 +82,7 @@ def register(router: Router, compute) -> None:
         data.pop("force", None)
         values = {}
         for name, raw in data.items():
-            value = int(raw)
-            if value < -1:
-                raise BadRequest(f"Quota limit {value} for {name} must be -1 or greater.")
+            value = _limit(name, raw)
             if name in DEFAULTS:
                 values[name] = value
         limits = quotas.set_limits(project_id, values)
@@ -110,9 +121,7 @@ def register(router: Router, compute) -> None:
         data = body(req, UPDATE_CLASS, "quota_class_set")
         values = {}
         for resource, raw in data.items():
-            values[resource] = int(raw)
-            if values[resource] < -1:
-                raise BadRequest(f"Quota limit {values[resource]} for {resource} must be -1 or greater.")
+            values[resource] = _limit(resource, raw)
         quotas.set_limits(class_scope(name), values)
         out = class_set(req, name)
         out.pop("id")
