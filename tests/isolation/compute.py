@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from conftest import unique
-from isolation.matrix import (ADMIN_ONLY, BAD_REQUEST, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_LIST, OWN_READ,
+from isolation.matrix import (ADMIN_ONLY, BAD_REQUEST, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_READ,
                               OWN_WRITE, UNLISTED, Op, Resource, expect, finding)
 
 V = "/compute/v2.1"
@@ -55,7 +55,7 @@ def make_zone(w) -> dict:
     zone = unique("iso-zone")
     node = hosts.add_fake_host(unique("iso-host"), 1000, 1_000_000, 10_000, availability_zone=zone)
     w.on_close(lambda: hosts.update_service(node.service_id, disabled=True, disabled_reason="matrix done"))
-    return {"id": zone}
+    return {"id": zone, "host": node.host, "hypervisor": node.id, "service": node.service_id}
 
 
 def make_boot_image(w) -> dict:
@@ -138,18 +138,15 @@ def make_server_group(w) -> dict:
 def make_aggregate(w) -> dict:
     aggregate = w.call("POST", V + "/os-aggregates", headers=MICRO, json={"aggregate": {
         "name": unique("iso-agg")}}).json()["aggregate"]
+    w.on_close(lambda: delete_aggregates(w), key="aggregates")
     return {"id": aggregate["id"]}
 
 
-def make_hypervisor(w) -> dict:
-    hypervisor = w.call("GET", V + "/os-hypervisors", headers=MICRO).json()["hypervisors"][0]
-    return {"id": hypervisor["id"], "name": hypervisor["hypervisor_hostname"]}
-
-
-def make_compute_service(w) -> dict:
-    services = w.call("GET", V + "/os-services", headers=MICRO).json()["services"]
-    service = next(s for s in services if s["binary"] == "nova-compute")
-    return {"id": service["id"], "host": service["host"]}
+def delete_aggregates(w) -> None:
+    """Every aggregate the matrix made (all named iso-…): other tests expect none."""
+    for aggregate in w.call("GET", V + "/os-aggregates", headers=MICRO).json()["aggregates"]:
+        if aggregate["name"].startswith("iso-"):
+            w.call("DELETE", f"{V}/os-aggregates/{aggregate['id']}", headers=MICRO)
 
 
 def make_interface_server(w) -> dict:
@@ -193,8 +190,6 @@ RESOURCES = [
     Resource("keypair", make_keypair),
     Resource("server_group", make_server_group),
     Resource("aggregate", make_aggregate),
-    Resource("hypervisor", make_hypervisor),
-    Resource("compute_service", make_compute_service),
 ]
 
 
@@ -288,6 +283,9 @@ OPS = [
        OWN_READ, headers=MICRO),
     Op("os-interface", "attach", "POST", SERVERS + "/{server}/os-interface", OWN_WRITE, headers=MICRO,
        body={"interfaceAttachment": {"net_id": "{network}"}}, consumes="server"),
+    Op("os-interface", "attach-other-project-port", "POST", SERVERS + "/{server}/os-interface",
+       expect(OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND), headers=MICRO,
+       body={"interfaceAttachment": {"port_id": "{b_port}"}}, consumes="server"),
     Op("os-interface", "detach", "DELETE", SERVERS + "/{interface_server}/os-interface/{interface_server.port}",
        OWN_WRITE, headers=MICRO, consumes="interface_server"),
     Op("volume-attachment", "list", "GET", SERVERS + "/{attached_server}/os-volume_attachments",
@@ -297,6 +295,9 @@ OPS = [
     Op("volume-attachment", "attach", "POST", SERVERS + "/{attachable_server}/os-volume_attachments", OWN_WRITE,
        headers=MICRO, body={"volumeAttachment": {"volumeId": "{attachable_server.volume}"}},
        consumes="attachable_server"),
+    Op("volume-attachment", "attach-other-project-volume", "POST", SERVERS + "/{server}/os-volume_attachments",
+       expect(OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND), headers=MICRO,
+       body={"volumeAttachment": {"volumeId": "{b_volume}"}}, consumes="server"),
     Op("volume-attachment", "detach", "DELETE",
        SERVERS + "/{attached_server}/os-volume_attachments/{attached_server.volume}", OWN_WRITE, headers=MICRO,
        consumes="attached_server"),
@@ -339,8 +340,9 @@ OPS = [
     Op("flavor", "delete", "DELETE", V + "/flavors/{private_flavor}", ADMIN_ONLY, headers=MICRO,
        consumes="private_flavor"),
     # Nova: a flavor the project cannot see is an "Invalid flavorRef" (400).
-    Op("flavor", "boot-private", "POST", SERVERS, expect(OK, OK, FORBIDDEN, BAD_REQUEST, FORBIDDEN), headers=MICRO, body={"server": {"name": "{new}", "imageRef": "{boot_image}", "flavorRef": "{private_flavor}",
-                                       "networks": "none", "availability_zone": "{zone}"}}),
+    Op("flavor", "boot-private", "POST", SERVERS, expect(OK, OK, FORBIDDEN, BAD_REQUEST, FORBIDDEN), headers=MICRO,
+       body={"server": {"name": "{new}", "imageRef": "{boot_image}", "flavorRef": "{private_flavor}",
+                        "networks": "none", "availability_zone": "{zone}"}}),
     Op("flavor-extra-specs", "list", "GET", V + "/flavors/{private_flavor}/os-extra_specs", OWN_READ, headers=MICRO),
     Op("flavor-extra-specs", "show", "GET", V + "/flavors/{private_flavor}/os-extra_specs/k", OWN_READ,
        headers=MICRO),
@@ -372,7 +374,7 @@ OPS = [
     Op("compute-quota", "defaults", "GET", V + "/os-quota-sets/{project_a}/defaults", EVERYONE, headers=MICRO),
     Op("compute-quota", "update", "PUT", V + "/os-quota-sets/{project_a}", ADMIN_ONLY, headers=MICRO,
        body={"quota_set": {"instances": -1}}),
-    Op("compute-quota", "delete", "DELETE", V + "/os-quota-sets/{project_b}", ADMIN_ONLY, headers=MICRO),
+    Op("compute-quota", "delete", "DELETE", V + "/os-quota-sets/{project}", ADMIN_ONLY, headers=MICRO),
     Op("compute-quota-class", "show", "GET", V + "/os-quota-class-sets/default", ADMIN_ONLY, headers=MICRO),
     Op("compute-quota-class", "update", "PUT", V + "/os-quota-class-sets/default", ADMIN_ONLY, headers=MICRO,
        body={"quota_class_set": {"key_pairs": 100}}),
@@ -415,12 +417,12 @@ OPS = [
     # -- hosts, hypervisors, services, zones, migrations (admin only) -----------------------
     Op("hypervisor", "list", "GET", V + "/os-hypervisors", ADMIN_ONLY, headers=MICRO),
     Op("hypervisor", "list-detail", "GET", V + "/os-hypervisors/detail", ADMIN_ONLY, headers=MICRO),
-    Op("hypervisor", "show", "GET", V + "/os-hypervisors/{hypervisor}", ADMIN_ONLY, headers=MICRO),
+    Op("hypervisor", "show", "GET", V + "/os-hypervisors/{zone.hypervisor}", ADMIN_ONLY, headers=MICRO),
     Op("hypervisor", "statistics", "GET", V + "/os-hypervisors/statistics", ADMIN_ONLY, headers=MICRO),
-    Op("hypervisor", "servers", "GET", V + "/os-hypervisors/{hypervisor.name}/servers", ADMIN_ONLY,
+    Op("hypervisor", "servers", "GET", V + "/os-hypervisors/{zone.host}/servers", ADMIN_ONLY,
        headers=LEGACY),
     Op("compute-service", "list", "GET", V + "/os-services", ADMIN_ONLY, headers=MICRO),
-    Op("compute-service", "update", "PUT", V + "/os-services/{compute_service}", ADMIN_ONLY, headers=MICRO,
+    Op("compute-service", "update", "PUT", V + "/os-services/{zone.service}", ADMIN_ONLY, headers=MICRO,
        body={"status": "enabled"}),
     Op("os-hosts", "list", "GET", V + "/os-hosts", ADMIN_ONLY, headers=LEGACY),
     Op("availability-zone", "list", "GET", V + "/os-availability-zone", EVERYONE, headers=MICRO),

@@ -183,7 +183,7 @@ OPS = [
     Op("app-credential", "delete", "DELETE", APP_CREDS + "/{app_credential}",
        {**A_MEMBER_OWNS, "a_appcred": FORBIDDEN}, consumes="app_credential"),
     Op("app-credential", "delete-itself", "DELETE", APP_CREDS + "/{doomed_app_credential}",
-       {"a_appcred_self": FORBIDDEN}, every_persona=False, marks={"a_appcred_self": hole(3, HOLE_3)}),
+       {"a_appcred_self": FORBIDDEN}, every_persona=False, marks={"a_appcred_self": hole(3, HOLE_3)}, everywhere=True),
     # -- domains, regions, services, endpoints ------------------------------------------------
     *crud("domain", "domains", "domain", {"name": "{new}"}, {"description": "changed"},
           delete_resource="disabled_domain"),

@@ -13,7 +13,7 @@ from conftest import unique
 from isolation.matrix import (ADMIN_ONLY, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_READ, OWN_WRITE,
                               UNLISTED, Op, Resource, expect)
 
-I = "/image/v2/images"
+IMAGES = "/image/v2/images"
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 NS = "/image/v2/metadefs/namespaces"
 # Glance lists every project's images to the admin.
@@ -26,11 +26,11 @@ SHARED_OWNER_WRITES = expect(OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 
 def image_of_a(visibility: str = "private", upload: bool = True):
     def make(w) -> dict:
-        image = w.call("POST", I, "a_member", json={
+        image = w.call("POST", IMAGES, "a_member", json={
             "name": unique("iso-img"), "disk_format": "raw", "container_format": "bare", "visibility": visibility,
             "tags": ["t1"]}).json()
         if upload:
-            w.call("PUT", f"{I}/{image['id']}/file", "a_member", content=b"isolation image data",
+            w.call("PUT", f"{IMAGES}/{image['id']}/file", "a_member", content=b"isolation image data",
                    headers={"Content-Type": "application/octet-stream"})
         return {"id": image["id"]}
     return make
@@ -39,13 +39,13 @@ def image_of_a(visibility: str = "private", upload: bool = True):
 def make_shared_image(w) -> dict:
     """A shared image of A's with project B as a (pending) member."""
     image = image_of_a("shared")(w)
-    w.call("POST", f"{I}/{image['id']}/members", "a_member", json={"member": str(w.project("b"))})
+    w.call("POST", f"{IMAGES}/{image['id']}/members", "a_member", json={"member": str(w.project("b"))})
     return image
 
 
 def make_deactivated_image(w) -> dict:
     image = image_of_a()(w)
-    w.call("POST", f"{I}/{image['id']}/actions/deactivate", "a_member")
+    w.call("POST", f"{IMAGES}/{image['id']}/actions/deactivate", "a_member")
     return image
 
 
@@ -77,41 +77,41 @@ RESOURCES = [
 
 OPS = [
     # -- images ------------------------------------------------------------------------------
-    Op("image", "list", "GET", I, IMAGE_LIST, watch="{image}", everywhere=True),
-    Op("image", "list-shared-pending", "GET", I + "?member_status=all", IMAGE_LIST, watch="{image}"),
-    Op("image", "show", "GET", I + "/{image}", OWN_READ, everywhere=True),
-    Op("image", "create", "POST", I, CREATE, body={"name": "{new}", "disk_format": "raw", "container_format": "bare"},
-       everywhere=True),
-    Op("image", "create-public", "POST", I, ADMIN_ONLY,
+    Op("image", "list", "GET", IMAGES, IMAGE_LIST, watch="{image}", everywhere=True),
+    Op("image", "list-shared-pending", "GET", IMAGES + "?member_status=all", IMAGE_LIST, watch="{image}"),
+    Op("image", "show", "GET", IMAGES + "/{image}", OWN_READ, everywhere=True),
+    Op("image", "create", "POST", IMAGES, CREATE,
+       body={"name": "{new}", "disk_format": "raw", "container_format": "bare"}, everywhere=True),
+    Op("image", "create-public", "POST", IMAGES, ADMIN_ONLY,
        body={"name": "{new}", "disk_format": "raw", "container_format": "bare", "visibility": "public"}),
-    Op("image", "update", "PATCH", I + "/{image}", OWN_WRITE, headers=PATCH,
+    Op("image", "update", "PATCH", IMAGES + "/{image}", OWN_WRITE, headers=PATCH,
        body=[{"op": "replace", "path": "/name", "value": "{new}"}], everywhere=True),
-    Op("image", "publicize", "PATCH", I + "/{image}", expect(OK, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND),
+    Op("image", "publicize", "PATCH", IMAGES + "/{image}", expect(OK, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND),
        headers=PATCH, body=[{"op": "replace", "path": "/visibility", "value": "public"}], consumes="image"),
-    Op("image", "delete", "DELETE", I + "/{image}", OWN_WRITE, consumes="image", everywhere=True),
-    Op("image", "download", "GET", I + "/{image}/file", DOWNLOAD, everywhere=True),
-    Op("image", "upload", "PUT", I + "/{queued_image}/file", OWN_WRITE, content=b"data",
+    Op("image", "delete", "DELETE", IMAGES + "/{image}", OWN_WRITE, consumes="image", everywhere=True),
+    Op("image", "download", "GET", IMAGES + "/{image}/file", DOWNLOAD, everywhere=True),
+    Op("image", "upload", "PUT", IMAGES + "/{queued_image}/file", OWN_WRITE, content=b"data",
        headers={"Content-Type": "application/octet-stream"}, consumes="queued_image"),
-    Op("image", "deactivate", "POST", I + "/{image}/actions/deactivate", OWN_WRITE, consumes="image"),
-    Op("image", "reactivate", "POST", I + "/{deactivated_image}/actions/reactivate", OWN_WRITE,
+    Op("image", "deactivate", "POST", IMAGES + "/{image}/actions/deactivate", OWN_WRITE, consumes="image"),
+    Op("image", "reactivate", "POST", IMAGES + "/{deactivated_image}/actions/reactivate", OWN_WRITE,
        consumes="deactivated_image"),
-    Op("image", "tasks", "GET", I + "/{image}/tasks", OWN_READ),
-    Op("image-tags", "add", "PUT", I + "/{image}/tags/t2", OWN_WRITE),
-    Op("image-tags", "delete", "DELETE", I + "/{image}/tags/t1", OWN_WRITE, consumes="image"),
+    Op("image", "tasks", "GET", IMAGES + "/{image}/tasks", OWN_READ),
+    Op("image-tags", "add", "PUT", IMAGES + "/{image}/tags/t2", OWN_WRITE),
+    Op("image-tags", "delete", "DELETE", IMAGES + "/{image}/tags/t1", OWN_WRITE, consumes="image"),
     # -- members (an image shared with B, B still pending) ------------------------------------
-    Op("image-member", "list", "GET", I + "/{shared_image}/members", EVERYONE),
+    Op("image-member", "list", "GET", IMAGES + "/{shared_image}/members", EVERYONE),
     # Only shared images have members (Glance's 403 to anyone who sees the image).
-    Op("image-member", "list-private", "GET", I + "/{image}/members",
+    Op("image-member", "list-private", "GET", IMAGES + "/{image}/members",
        expect(FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND)),
-    Op("image-member", "show", "GET", I + "/{shared_image}/members/{project_b}", EVERYONE),
-    Op("image-member", "show-image", "GET", I + "/{shared_image}", EVERYONE),
-    Op("image-member", "create", "POST", I + "/{shared_image}/members", SHARED_OWNER_WRITES,
+    Op("image-member", "show", "GET", IMAGES + "/{shared_image}/members/{project_b}", EVERYONE),
+    Op("image-member", "show-image", "GET", IMAGES + "/{shared_image}", EVERYONE),
+    Op("image-member", "create", "POST", IMAGES + "/{shared_image}/members", SHARED_OWNER_WRITES,
        body={"member": "{project_admin}"}, consumes="shared_image"),
-    Op("image-member", "accept", "PUT", I + "/{shared_image}/members/{project_b}",
+    Op("image-member", "accept", "PUT", IMAGES + "/{shared_image}/members/{project_b}",
        expect(OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN), body={"status": "accepted"}, consumes="shared_image"),
-    Op("image-member", "delete", "DELETE", I + "/{shared_image}/members/{project_b}", SHARED_OWNER_WRITES,
+    Op("image-member", "delete", "DELETE", IMAGES + "/{shared_image}/members/{project_b}", SHARED_OWNER_WRITES,
        consumes="shared_image"),
-    Op("image-member", "update-image", "PATCH", I + "/{shared_image}", SHARED_OWNER_WRITES, headers=PATCH,
+    Op("image-member", "update-image", "PATCH", IMAGES + "/{shared_image}", SHARED_OWNER_WRITES, headers=PATCH,
        body=[{"op": "replace", "path": "/name", "value": "{new}"}]),
     # -- metadata definitions (a private namespace of A's) --------------------------------------
     Op("metadef-namespace", "list", "GET", NS, IMAGE_LIST, watch="{namespace}"),

@@ -92,7 +92,6 @@ LISTED = Expect(listed=True)
 UNLISTED = Expect(listed=False)
 FORBIDDEN = Expect(403)
 NOT_FOUND = Expect(404)
-UNAUTHORIZED = Expect(401)
 CONFLICT = Expect(409)
 BAD_REQUEST = Expect(400)
 
@@ -142,7 +141,8 @@ class Op:
     watch: str | None = None
     consumes: str | None = None
     marks: Mapping[str, Any] = field(default_factory=dict)
-    # Also run on PostgreSQL and MariaDB (the full matrix runs on SQLite).
+    # Also run on PostgreSQL and MariaDB (the full matrix runs on SQLite; every "list" and
+    # "show" runs there too, see ``on_every_backend``).
     everywhere: bool = False
     # False for an operation only some personas can make at all (e.g. an application
     # credential deleting itself): then ``expect`` need not name every core persona.
@@ -151,6 +151,12 @@ class Op:
     @property
     def id(self) -> str:
         return f"{self.resource}:{self.name}"
+
+    @property
+    def on_every_backend(self) -> bool:
+        """Whether PostgreSQL and MariaDB run it too: the plain reads of every resource
+        (the queries that keep projects apart) and the operations marked ``everywhere``."""
+        return self.everywhere or self.name in ("list", "show")
 
 
 @dataclass
@@ -195,6 +201,8 @@ def cells(ops: list[Op]) -> list:
             params.append(pytest.param(op, persona, id=f"{op.id}:{persona}", marks=marks))
     unknown = [(op.id, p) for op in ops for p in op.marks if p not in op.expect]
     assert not unknown, f"marks for personas without expectations: {unknown}"
+    unwatched = [op.id for op in ops if op.watch is None and any(e.listed is not None for e in op.expect.values())]
+    assert not unwatched, f"listing expectations without a watched value: {unwatched}"
     return params
 
 
@@ -215,14 +223,15 @@ class World:
         self._refs: dict[str, Ref] = {}
         self._victims: dict[str, Ref] = {}
         self._tokens: dict[str, str] = {"admin": admin_token}
-        self._cleanups: list[Callable[[], None]] = []
+        self._cleanups: dict[str, Callable[[], None]] = {}
 
-    def on_close(self, cleanup: Callable[[], None]) -> None:
-        """Run ``cleanup`` when the world is done (undo what other test modules would see)."""
-        self._cleanups.append(cleanup)
+    def on_close(self, cleanup: Callable[[], None], key: str | None = None) -> None:
+        """Run ``cleanup`` when the world is done (undo what other test modules would
+        see); of the cleanups registered under one ``key``, only the first."""
+        self._cleanups.setdefault(key or f"#{len(self._cleanups)}", cleanup)
 
     def close(self) -> None:
-        for cleanup in reversed(self._cleanups):
+        for cleanup in reversed(list(self._cleanups.values())):
             cleanup()
 
     # -- calls ---------------------------------------------------------------------------

@@ -132,6 +132,15 @@ def make_agent(w) -> dict:
     return {"id": agent["id"]}
 
 
+def make_b_port(w) -> dict:
+    port = create(w, "b_member", "ports", "port", {"network_id": str(w.shared("b_network")), "name": unique("iso-bp")})
+    return {"id": port["id"]}
+
+
+def make_b_security_group(w) -> dict:
+    return {"id": create(w, "b_member", "security-groups", "security_group", {"name": unique("iso-bsg")})["id"]}
+
+
 def make_foreign_port(w) -> dict:
     """A port of project B's on B's network whose device_id is a server of A's: Neutron
     accepts it (it checks no compute device ids), but it is not the server's: Nova
@@ -158,6 +167,8 @@ RESOURCES = [
     Resource("tagged_network", make_tagged_network),
     Resource("agent", make_agent),
     Resource("foreign_port", make_foreign_port),
+    Resource("b_port", make_b_port),
+    Resource("b_security_group", make_b_security_group),
 ]
 
 
@@ -201,6 +212,14 @@ OPS = [
     *crud("security_group_rule", "security-group-rules", "security_group_rule",
           {"security_group_id": "{security_group}", "direction": "ingress", "protocol": "udp"}, None,
           create_profile=CREATE_ON_A, create_consumes="security_group", create_marks=CREATE_ON_OTHER_BY_B),
+    # A's own resources pointing at B's: B's are not found (the admin may link them)
+    Op("router", "add-interface-of-other-project-subnet", "PUT", N + "/routers/{interface_router}/add_router_interface",
+       expect(OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND), body={"subnet_id": "{b_network.subnet}"},
+       consumes="interface_router"),
+    Op("security_group_rule", "create-remote-other-project-group", "POST", N + "/security-group-rules",
+       expect(OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN), consumes="security_group",
+       body={"security_group_rule": {"security_group_id": "{security_group}", "direction": "ingress",
+                                     "remote_group_id": "{b_security_group}"}}, marks=CREATE_ON_OTHER_BY_B),
     # tags (on a network of A's tagged t1)
     Op("network-tags", "list", "GET", N + "/networks/{tagged_network}/tags", OWN_READ),
     Op("network-tags", "show", "GET", N + "/networks/{tagged_network}/tags/t1", OWN_READ),
@@ -221,7 +240,7 @@ OPS = [
     Op("port", "create-on-external-network", "POST", N + "/ports", expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN,
                                                                               FORBIDDEN),
        body={"port": {"network_id": "{external_network}"}},
-       marks={"a_member": hole(2, HOLE_2), "b_member": hole(2, HOLE_2)}),
+       marks={"a_member": hole(2, HOLE_2), "b_member": hole(2, HOLE_2)}, everywhere=True),
     Op("port", "create-network-owner-on-external", "POST", N + "/ports",
        expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
        body={"port": {"network_id": "{external_network}", "device_owner": "network:router_gateway"}},
@@ -236,7 +255,7 @@ OPS = [
        marks=CREATE_ON_OTHER_BY_A),
     Op("foreign-port", "server-interfaces", "GET", "/compute/v2.1/servers/{foreign_port.server}/os-interface",
        expect(UNLISTED, UNLISTED, UNLISTED, NOT_FOUND, NOT_FOUND), watch="{foreign_port}",
-       marks={p: hole(2, FOREIGN_PORT) for p in ("admin", "a_member", "a_reader")}),
+       marks={p: hole(2, FOREIGN_PORT) for p in ("admin", "a_member", "a_reader")}, everywhere=True),
     Op("foreign-port", "server-addresses", "GET", "/compute/v2.1/servers/{foreign_port.server}/ips",
        expect(UNLISTED, UNLISTED, UNLISTED, NOT_FOUND, NOT_FOUND), watch="{foreign_port.ip}",
        marks={p: hole(2, FOREIGN_PORT) for p in ("admin", "a_member", "a_reader")}),
@@ -245,7 +264,7 @@ OPS = [
     Op("network-quota", "details", "GET", N + "/quotas/{project_a}/details", PROJECT_A_READ),
     Op("network-quota", "list", "GET", N + "/quotas", ADMIN_ONLY),
     Op("network-quota", "update", "PUT", N + "/quotas/{project_a}", ADMIN_ONLY, body={"quota": {"network": -1}}),
-    Op("network-quota", "delete", "DELETE", N + "/quotas/{project_b}", ADMIN_ONLY),
+    Op("network-quota", "delete", "DELETE", N + "/quotas/{project}", ADMIN_ONLY),
     # agents: only the admin sees them (others list none, and 404 on one)
     Op("agent", "list", "GET", N + "/agents", expect(LISTED, UNLISTED, UNLISTED, UNLISTED, UNLISTED), watch="{agent}"),
     Op("agent", "show", "GET", N + "/agents/{agent}", ADMIN_SEES),

@@ -124,6 +124,7 @@ OPS = [
     Op("swift-object", "put", "PUT", CONTAINER + "/{new}", ACL_WRITE, content=b"new object", everywhere=True),
     Op("swift-object", "post", "POST", CONTAINER + "/obj", ACL_WRITE, headers={"X-Object-Meta-Iso": "x"}),
     # A copy reads the source too: the write grantee may not.
-    Op("swift-object", "copy", "COPY", CONTAINER + "/obj", OWNER_WRITE, headers={"Destination": "{acl_container}/{new}"}),
+    Op("swift-object", "copy", "COPY", CONTAINER + "/obj", OWNER_WRITE,
+       headers={"Destination": "{acl_container}/{new}"}),
     Op("swift-object", "delete", "DELETE", CONTAINER + "/{swift_object}", ACL_WRITE, consumes="swift_object"),
 ]

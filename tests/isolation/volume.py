@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from conftest import unique
-from isolation.matrix import (ADMIN_ONLY, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_LIST, OWN_READ,
+from isolation.matrix import (ADMIN_ONLY, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_READ,
                               OWN_WRITE, UNLISTED, Op, Resource, expect, finding)
 
 MICRO = {"OpenStack-API-Version": "volume 3.44"}
@@ -55,6 +55,14 @@ def make_volume(w) -> dict:
     """An available 1 GB volume of a_member's with metadata ``k=v``."""
     volume = w.call("POST", base(w) + "/volumes", "a_member", headers=MICRO, json={"volume": {
         "size": 1, "name": unique("iso-vol"), "metadata": {"k": "v"}}}).json()["volume"]
+    wait_for(w, f"{base(w, 'admin')}/volumes/{volume['id']}", "volume", ("available",))
+    return {"id": volume["id"]}
+
+
+def make_b_volume(w) -> dict:
+    """An available volume of project B's."""
+    volume = w.call("POST", base(w, "b_member") + "/volumes", "b_member", headers=MICRO, json={"volume": {
+        "size": 1, "name": unique("iso-bvol")}}).json()["volume"]
     wait_for(w, f"{base(w, 'admin')}/volumes/{volume['id']}", "volume", ("available",))
     return {"id": volume["id"]}
 
@@ -112,6 +120,7 @@ def make_qos(w) -> dict:
 
 RESOURCES = [
     Resource("volume", make_volume),
+    Resource("b_volume", make_b_volume),
     Resource("snapshot", make_snapshot),
     Resource("backup", make_backup),
     Resource("transfer", make_transfer),
@@ -247,7 +256,7 @@ OPS = [
     op("volume-quota", "defaults", "GET", "/os-quota-sets/{project_a}/defaults", PROJECT_A_READ),
     op("volume-quota", "update", "PUT", "/os-quota-sets/{project_a}", ADMIN_ONLY,
        body={"quota_set": {"volumes": -1}}),
-    op("volume-quota", "delete", "DELETE", "/os-quota-sets/{project_b}", ADMIN_ONLY),
+    op("volume-quota", "delete", "DELETE", "/os-quota-sets/{project}", ADMIN_ONLY),
     op("volume-limits", "show", "GET", "/limits", EVERYONE),
     op("volume-service", "list", "GET", "/os-services", ADMIN_ONLY),
     op("volume-pools", "list", "GET", "/scheduler-stats/get_pools", ADMIN_ONLY),
