@@ -112,12 +112,13 @@ def boot(w) -> dict:
     return {"id": server_id, "request_id": response.headers["x-openstack-request-id"]}
 
 
-def server_in(action, status: str):
-    """A factory of servers brought into ``status`` by a_member's ``action(world)`` (the
-    body of the action the cell then undoes)."""
+def server_in(status: str, action: str, args=None):
+    """A factory of servers brought into ``status`` by a_member's ``action`` (the one the
+    cell then undoes); ``args`` may be a function of the world."""
     def make(w) -> dict:
         server = boot(w)
-        w.call("POST", f"{SERVERS}/{server['id']}/action", "a_member", headers=MICRO, json=action(w))
+        w.call("POST", f"{SERVERS}/{server['id']}/action", "a_member", headers=MICRO,
+               json={action: args(w) if callable(args) else args})
         wait_server(w, server["id"], until=(status,))
         return server
     return make
@@ -177,13 +178,13 @@ RESOURCES = [
     Resource("big_flavor", make_big_flavor),
     Resource("private_flavor", make_private_flavor),
     Resource("server", boot),
-    Resource("stopped_server", server_in(lambda w: {"os-stop": None}, "SHUTOFF")),
-    Resource("paused_server", server_in(lambda w: {"pause": None}, "PAUSED")),
-    Resource("suspended_server", server_in(lambda w: {"suspend": None}, "SUSPENDED")),
-    Resource("rescued_server", server_in(lambda w: {"rescue": None}, "RESCUE")),
-    Resource("resized_server", server_in(lambda w: {"resize": {"flavorRef": str(w.shared("big_flavor"))}},
-                                         "VERIFY_RESIZE")),
-    Resource("locked_server", server_in(lambda w: {"lock": None}, "ACTIVE")),
+    Resource("stopped_server", server_in("SHUTOFF", "os-stop")),
+    Resource("paused_server", server_in("PAUSED", "pause")),
+    Resource("suspended_server", server_in("SUSPENDED", "suspend")),
+    Resource("rescued_server", server_in("RESCUE", "rescue")),
+    Resource("resized_server", server_in("VERIFY_RESIZE", "resize",
+                                         lambda w: {"flavorRef": str(w.shared("big_flavor"))})),
+    Resource("locked_server", server_in("ACTIVE", "lock")),
     Resource("interface_server", make_interface_server),
     Resource("attachable_server", make_attachable_server),
     Resource("attached_server", make_attached_server),
@@ -215,10 +216,9 @@ OPS = [
     server_op("list-other-project", "GET", SERVERS + "/detail?all_tenants=1&project_id={project_a}", ADMIN_LISTS,
               watch="{server}"),
     server_op("show", "GET", SERVER, OWN_READ, everywhere=True),
-    server_op("create", "POST", SERVERS, CREATE, body={"server": {
+    server_op("create", "POST", SERVERS, CREATE, everywhere=True, body={"server": {
         "name": "{new}", "imageRef": "{boot_image}", "flavorRef": "{flavor}", "networks": "none",
-        "availability_zone": "{zone}"}},
-        everywhere=True),
+        "availability_zone": "{zone}"}}),
     server_op("update", "PUT", SERVER, OWN_WRITE, body={"server": {"name": "{new}"}}, everywhere=True),
     server_op("delete", "DELETE", SERVER, OWN_WRITE, consumes="server", everywhere=True),
     server_op("ips", "GET", SERVER + "/ips", OWN_READ),

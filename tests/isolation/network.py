@@ -132,6 +132,14 @@ def make_agent(w) -> dict:
     return {"id": agent["id"]}
 
 
+def make_shared_network(w) -> dict:
+    """The admin's shared network (every project may put ports on it) with a subnet."""
+    network = create(w, "admin", "networks", "network", {"name": unique("iso-shared"), "shared": True})
+    subnet = create(w, "admin", "subnets", "subnet", {"network_id": network["id"], "ip_version": 4,
+                                                       "cidr": "10.50.0.0/24"})
+    return {"id": network["id"], "subnet": subnet["id"]}
+
+
 def make_b_port(w) -> dict:
     port = create(w, "b_member", "ports", "port", {"network_id": str(w.shared("b_network")), "name": unique("iso-bp")})
     return {"id": port["id"]}
@@ -168,6 +176,7 @@ RESOURCES = [
     Resource("agent", make_agent),
     Resource("foreign_port", make_foreign_port),
     Resource("b_port", make_b_port),
+    Resource("shared_network", make_shared_network),
     Resource("b_security_group", make_b_security_group),
 ]
 
@@ -245,6 +254,12 @@ OPS = [
        expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
        body={"port": {"network_id": "{external_network}", "device_owner": "network:router_gateway"}},
        marks={"a_member": hole(2, HOLE_2), "b_member": hole(2, HOLE_2)}),
+    Op("port", "create-on-shared-network", "POST", N + "/ports", CREATE,
+       body={"port": {"network_id": "{shared_network}"}}),
+    Op("port", "create-network-owner-on-shared", "POST", N + "/ports",
+       expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+       body={"port": {"network_id": "{shared_network}", "device_owner": "network:dhcp"}},
+       marks={"a_member": hole(2, HOLE_2), "b_member": hole(2, HOLE_2)}),
     Op("port", "create-interface-of-other-project-router", "POST", N + "/ports",
        expect(OK, FORBIDDEN, FORBIDDEN, CONFLICT, FORBIDDEN),
        body={"port": {"network_id": "{b_network}", "device_owner": "network:router_interface",
@@ -253,6 +268,14 @@ OPS = [
     Op("port", "create-for-other-project-server", "POST", N + "/ports", expect(OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN),
        body={"port": {"network_id": "{b_network}", "device_owner": "compute:nova", "device_id": "{server}"}},
        marks=CREATE_ON_OTHER_BY_A),
+    # The same through an update of B's own port: A's router is not B's (409), A's users
+    # do not see B's port (404).
+    Op("port", "update-to-interface-of-other-project-router", "PUT", N + "/ports/{b_port}",
+       expect(OK, NOT_FOUND, NOT_FOUND, CONFLICT, FORBIDDEN), consumes="b_port",
+       body={"port": {"device_owner": "network:router_interface", "device_id": "{router}"}},
+       marks={"b_member": finding("a member turns its own port into an interface of another project's router by "
+                                  "an update (the update path of issue 11 item 2; Neutron: 409 "
+                                  "DeviceIDNotOwnedByTenant)")}),
     Op("foreign-port", "server-interfaces", "GET", "/compute/v2.1/servers/{foreign_port.server}/os-interface",
        expect(UNLISTED, UNLISTED, UNLISTED, NOT_FOUND, NOT_FOUND), watch="{foreign_port}",
        marks={p: hole(2, FOREIGN_PORT) for p in ("admin", "a_member", "a_reader")}, everywhere=True),
