@@ -1,0 +1,296 @@
+"""Networking (Neutron v2.0) in the isolation matrix: networks, subnets, subnet pools,
+ports, routers and their interfaces, floating IPs, security groups and rules, tags,
+quotas and agents; plus the ports a member may not make on networks it does not own.
+
+Neutron (neutron/pecan_wsgi/hooks/policy_enforcement.py) answers 404 when the caller
+may not even see the resource it updates or deletes, 403 when it may see it but not
+change it, and 403 to a create the policy refuses; ``create_port`` asks for the admin,
+the network owner or a shared network (neutron/conf/policies/port.py), and
+``device_owner: network:*`` for the admin or the network owner.  (Address groups and
+address scopes are not served by pocketstack.)
+"""
+
+from __future__ import annotations
+
+from conftest import unique
+from isolation.matrix import (ADMIN_ONLY, CONFLICT, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_LIST,
+                              OWN_READ, OWN_WRITE, UNLISTED, Op, Resource, expect, finding, hole)
+
+N = "/network/v2.0"
+# Seen by everyone (an external network): only the admin may change it (403: visible).
+VISIBLE_ADMIN_WRITES = expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+# What only the admin sees: others are told it does not exist.
+ADMIN_SEES = expect(OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
+# A create on project A's network (subnet, port): other projects are refused (403, the
+# policy names the network's owner: Neutron fetches it with an admin context).
+CREATE_ON_A = expect(OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+PROJECT_A_READ = expect(OK, OK, OK, FORBIDDEN, FORBIDDEN)
+HOLE_2 = "a member creates ports it may not (external network, network:* owner, another project's router)"
+FOREIGN_PORT = "another project's port bound to a server shows in the server's interfaces/addresses"
+# Neutron evaluates create_port/create_subnet/create_security_group_rule with the parent's
+# owner fetched under an admin context (neutron/policy.py OwnerCheck) and answers a refused
+# POST with 403 (neutron/pecan_wsgi/hooks/policy_enforcement.py); pocketstack looks the
+# parent up as the caller first and answers 404.
+CREATE_ON_OTHER = finding("a create on another project's network or security group is a 404, Neutron's is a 403")
+CREATE_ON_OTHER_BY_B = {"b_member": CREATE_ON_OTHER, "b_reader": CREATE_ON_OTHER}
+CREATE_ON_OTHER_BY_A = {"a_member": CREATE_ON_OTHER, "a_reader": CREATE_ON_OTHER}
+
+
+def unlimited_quotas(w, project_id: str) -> None:
+    w.call("PUT", f"{N}/quotas/{project_id}", json={"quota": {
+        "network": -1, "subnet": -1, "port": -1, "router": -1, "floatingip": -1, "security_group": -1,
+        "security_group_rule": -1, "subnetpool": -1}})
+
+
+def create(w, persona: str, collection: str, member: str, body: dict) -> dict:
+    return w.call("POST", f"{N}/{collection}", persona, json={member: body}).json()[member]
+
+
+def make_external_network(w) -> dict:
+    """The admin's external (not shared) network with a subnet: floating IPs come from it."""
+    network = create(w, "admin", "networks", "network", {"name": unique("iso-ext"), "router:external": True})
+    subnet = create(w, "admin", "subnets", "subnet", {"network_id": network["id"], "ip_version": 4,
+                                                       "cidr": "203.0.113.0/24"})
+    return {"id": network["id"], "subnet": subnet["id"]}
+
+
+def network_in(persona: str, cidr: str):
+    def make(w) -> dict:
+        network = create(w, persona, "networks", "network", {"name": unique("iso-net")})
+        subnet = create(w, persona, "subnets", "subnet", {"network_id": network["id"], "ip_version": 4,
+                                                          "cidr": cidr})
+        return {"id": network["id"], "subnet": subnet["id"]}
+    return make
+
+
+def make_subnet(w) -> dict:
+    """A subnet of its own network (subnets of one network may not overlap)."""
+    network = network_in("a_member", "10.2.0.0/24")(w)
+    return {"id": network["subnet"], "network": network["id"]}
+
+
+def make_subnetpool(w) -> dict:
+    pool = create(w, "a_member", "subnetpools", "subnetpool", {"name": unique("iso-pool"),
+                                                                "prefixes": ["10.200.0.0/16"]})
+    return {"id": pool["id"]}
+
+
+def make_port(w) -> dict:
+    port = create(w, "a_member", "ports", "port", {"network_id": str(w.shared("network")), "name": unique("iso-p")})
+    return {"id": port["id"]}
+
+
+def make_router(w) -> dict:
+    return {"id": create(w, "a_member", "routers", "router", {"name": unique("iso-router")})["id"]}
+
+
+def make_interface_router(w) -> dict:
+    """A router and a subnet not yet on it (for add_router_interface)."""
+    return {"id": make_router(w)["id"], "subnet": make_subnet(w)["id"]}
+
+
+def make_attached_router(w) -> dict:
+    """A router with a subnet on it (for remove_router_interface)."""
+    router = make_interface_router(w)
+    w.call("PUT", f"{N}/routers/{router['id']}/add_router_interface", "a_member", json={"subnet_id": router["subnet"]})
+    return router
+
+
+def make_floatingip(w) -> dict:
+    fip = create(w, "a_member", "floatingips", "floatingip", {"floating_network_id": str(w.shared("external_network"))})
+    return {"id": fip["id"]}
+
+
+def make_security_group(w) -> dict:
+    group = create(w, "a_member", "security-groups", "security_group", {"name": unique("iso-sg")})
+    return {"id": group["id"]}
+
+
+def make_security_group_rule(w) -> dict:
+    """A rule in a group of its own (one group holds no two equal rules)."""
+    rule = create(w, "a_member", "security-group-rules", "security_group_rule", {
+        "security_group_id": str(w.fresh("security_group")), "direction": "ingress", "protocol": "tcp",
+        "port_range_min": 22, "port_range_max": 22})
+    return {"id": rule["id"]}
+
+
+def make_tagged_network(w) -> dict:
+    network = create(w, "a_member", "networks", "network", {"name": unique("iso-tagged")})
+    w.call("PUT", f"{N}/networks/{network['id']}/tags/t1", "a_member")
+    return {"id": network["id"]}
+
+
+def make_agent(w) -> dict:
+    """A registered agent that stopped heartbeating (so changing it harms no one)."""
+    from pocketstack.network import agent_records
+
+    network = w.api.cloud.service("network")
+    host = unique("iso-agent-host")
+    agent_records.register(w.api.cloud.db, host, {"datapath_driver": "noop"})
+    agent = next(a for a in network.agents.list() if a["host"] == host)
+    w.on_close(lambda: network.agents.delete(agent["id"]))
+    return {"id": agent["id"]}
+
+
+def make_shared_network(w) -> dict:
+    """The admin's shared network (every project may put ports on it) with a subnet."""
+    network = create(w, "admin", "networks", "network", {"name": unique("iso-shared"), "shared": True})
+    subnet = create(w, "admin", "subnets", "subnet", {"network_id": network["id"], "ip_version": 4,
+                                                       "cidr": "10.50.0.0/24"})
+    return {"id": network["id"], "subnet": subnet["id"]}
+
+
+def make_b_port(w) -> dict:
+    port = create(w, "b_member", "ports", "port", {"network_id": str(w.shared("b_network")), "name": unique("iso-bp")})
+    return {"id": port["id"]}
+
+
+def make_b_security_group(w) -> dict:
+    return {"id": create(w, "b_member", "security-groups", "security_group", {"name": unique("iso-bsg")})["id"]}
+
+
+def make_foreign_port(w) -> dict:
+    """A port of project B's on B's network whose device_id is a server of A's: Neutron
+    accepts it (it checks no compute device ids), but it is not the server's: Nova
+    builds a server's interfaces from the server's project's ports only."""
+    server = w.fresh("server")
+    port = create(w, "b_member", "ports", "port", {
+        "network_id": str(w.shared("b_network")), "device_id": str(server), "device_owner": "compute:nova"})
+    return {"id": port["id"], "server": str(server), "ip": port["fixed_ips"][0]["ip_address"]}
+
+
+RESOURCES = [
+    Resource("external_network", make_external_network),
+    Resource("network", network_in("a_member", "10.1.0.0/24")),
+    Resource("b_network", network_in("b_member", "10.9.0.0/24")),
+    Resource("subnet", make_subnet),
+    Resource("subnetpool", make_subnetpool),
+    Resource("port", make_port),
+    Resource("router", make_router),
+    Resource("interface_router", make_interface_router),
+    Resource("attached_router", make_attached_router),
+    Resource("floatingip", make_floatingip),
+    Resource("security_group", make_security_group),
+    Resource("security_group_rule", make_security_group_rule),
+    Resource("tagged_network", make_tagged_network),
+    Resource("agent", make_agent),
+    Resource("foreign_port", make_foreign_port),
+    Resource("b_port", make_b_port),
+    Resource("shared_network", make_shared_network),
+    Resource("b_security_group", make_b_security_group),
+]
+
+
+def crud(resource: str, collection: str, member: str, create_body: dict, update_body: dict | None,
+         create_profile=CREATE, create_consumes: str | None = None, create_marks: dict | None = None,
+         everywhere: bool = False) -> list[Op]:
+    """list, show, create, update, delete of one of project A's ``resource`` (a create
+    into one of A's resources that allows one child only ``create_consumes`` it)."""
+    item = f"{N}/{collection}/{{{resource}}}"
+    ops = [
+        Op(resource, "list", "GET", f"{N}/{collection}", OWN_LIST, watch=f"{{{resource}}}", everywhere=everywhere),
+        Op(resource, "show", "GET", item, OWN_READ, everywhere=everywhere),
+        Op(resource, "create", "POST", f"{N}/{collection}", create_profile, body={member: create_body},
+           consumes=create_consumes, marks=create_marks or {}),
+        Op(resource, "delete", "DELETE", item, OWN_WRITE, consumes=resource, everywhere=everywhere),
+    ]
+    if update_body is not None:
+        ops.append(Op(resource, "update", "PUT", item, OWN_WRITE, body={member: update_body}, everywhere=everywhere))
+    return ops
+
+
+OPS = [
+    *crud("network", "networks", "network", {"name": "{new}"}, {"name": "{new}"}, everywhere=True),
+    Op("network", "list-shared-filter", "GET", N + "/networks?shared=false", OWN_LIST, watch="{network}"),
+    *crud("subnet", "subnets", "subnet", {"network_id": "{network}", "ip_version": 4, "cidr": "10.3.0.0/24"},
+          {"name": "{new}"}, create_profile=CREATE_ON_A, create_consumes="network", create_marks=CREATE_ON_OTHER_BY_B),
+    *crud("subnetpool", "subnetpools", "subnetpool", {"name": "{new}", "prefixes": ["10.201.0.0/16"]},
+          {"name": "{new}"}),
+    *crud("port", "ports", "port", {"network_id": "{network}"}, {"name": "{new}"}, create_profile=CREATE_ON_A,
+          create_marks=CREATE_ON_OTHER_BY_B, everywhere=True),
+    Op("port", "list-by-network", "GET", N + "/ports?network_id={network}", OWN_LIST, watch="{port}"),
+    *crud("router", "routers", "router", {"name": "{new}"}, {"name": "{new}"}),
+    Op("router", "add-interface", "PUT", N + "/routers/{interface_router}/add_router_interface", OWN_WRITE,
+       body={"subnet_id": "{interface_router.subnet}"}, consumes="interface_router"),
+    Op("router", "remove-interface", "PUT", N + "/routers/{attached_router}/remove_router_interface", OWN_WRITE,
+       body={"subnet_id": "{attached_router.subnet}"}, consumes="attached_router"),
+    *crud("floatingip", "floatingips", "floatingip", {"floating_network_id": "{external_network}"},
+          {"description": "changed"}),
+    *crud("security_group", "security-groups", "security_group", {"name": "{new}"}, {"name": "{new}"},
+          everywhere=True),
+    *crud("security_group_rule", "security-group-rules", "security_group_rule",
+          {"security_group_id": "{security_group}", "direction": "ingress", "protocol": "udp"}, None,
+          create_profile=CREATE_ON_A, create_consumes="security_group", create_marks=CREATE_ON_OTHER_BY_B),
+    # A's own resources pointing at B's: B's are not found (the admin may link them)
+    Op("router", "add-interface-of-other-project-subnet", "PUT", N + "/routers/{interface_router}/add_router_interface",
+       expect(OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND), body={"subnet_id": "{b_network.subnet}"},
+       consumes="interface_router"),
+    Op("security_group_rule", "create-remote-other-project-group", "POST", N + "/security-group-rules",
+       expect(OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN), consumes="security_group",
+       body={"security_group_rule": {"security_group_id": "{security_group}", "direction": "ingress",
+                                     "remote_group_id": "{b_security_group}"}}, marks=CREATE_ON_OTHER_BY_B),
+    # tags (on a network of A's tagged t1)
+    Op("network-tags", "list", "GET", N + "/networks/{tagged_network}/tags", OWN_READ),
+    Op("network-tags", "show", "GET", N + "/networks/{tagged_network}/tags/t1", OWN_READ),
+    Op("network-tags", "add", "PUT", N + "/networks/{tagged_network}/tags/t2", OWN_WRITE),
+    Op("network-tags", "replace", "PUT", N + "/networks/{tagged_network}/tags", OWN_WRITE, body={"tags": ["t1"]}),
+    Op("network-tags", "delete", "DELETE", N + "/networks/{tagged_network}/tags/t1", OWN_WRITE,
+       consumes="tagged_network"),
+    Op("network-tags", "delete-all", "DELETE", N + "/networks/{tagged_network}/tags", OWN_WRITE,
+       consumes="tagged_network"),
+    # the admin's external network: visible to all, its subnet is not, only the admin changes it
+    Op("external-network", "list", "GET", N + "/networks?router:external=true", expect(
+        LISTED, LISTED, LISTED, LISTED, LISTED), watch="{external_network}"),
+    Op("external-network", "show", "GET", N + "/networks/{external_network}", EVERYONE),
+    Op("external-network", "update", "PUT", N + "/networks/{external_network}", VISIBLE_ADMIN_WRITES,
+       body={"network": {"description": "changed"}}),
+    Op("external-network", "show-subnet", "GET", N + "/subnets/{external_network.subnet}", ADMIN_SEES),
+    # ports a member may not make (issue 11 item 2)
+    Op("port", "create-on-external-network", "POST", N + "/ports", expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+                                                                              FORBIDDEN),
+       body={"port": {"network_id": "{external_network}"}},
+       marks={"a_member": hole(2, HOLE_2), "b_member": hole(2, HOLE_2)}, everywhere=True),
+    Op("port", "create-network-owner-on-external", "POST", N + "/ports",
+       expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+       body={"port": {"network_id": "{external_network}", "device_owner": "network:router_gateway"}},
+       marks={"a_member": hole(2, HOLE_2), "b_member": hole(2, HOLE_2)}),
+    Op("port", "create-on-shared-network", "POST", N + "/ports", CREATE,
+       body={"port": {"network_id": "{shared_network}"}}),
+    Op("port", "create-network-owner-on-shared", "POST", N + "/ports",
+       expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+       body={"port": {"network_id": "{shared_network}", "device_owner": "network:dhcp"}},
+       marks={"a_member": hole(2, HOLE_2), "b_member": hole(2, HOLE_2)}),
+    Op("port", "create-interface-of-other-project-router", "POST", N + "/ports",
+       expect(OK, FORBIDDEN, FORBIDDEN, CONFLICT, FORBIDDEN),
+       body={"port": {"network_id": "{b_network}", "device_owner": "network:router_interface",
+                      "device_id": "{router}"}},
+       marks={"b_member": hole(2, HOLE_2), **CREATE_ON_OTHER_BY_A}),
+    Op("port", "create-for-other-project-server", "POST", N + "/ports", expect(OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN),
+       body={"port": {"network_id": "{b_network}", "device_owner": "compute:nova", "device_id": "{server}"}},
+       marks=CREATE_ON_OTHER_BY_A),
+    # The same through an update of B's own port: A's router is not B's (409), A's users
+    # do not see B's port (404).
+    Op("port", "update-to-interface-of-other-project-router", "PUT", N + "/ports/{b_port}",
+       expect(OK, NOT_FOUND, NOT_FOUND, CONFLICT, FORBIDDEN), consumes="b_port",
+       body={"port": {"device_owner": "network:router_interface", "device_id": "{router}"}},
+       marks={"b_member": finding("a member turns its own port into an interface of another project's router by "
+                                  "an update (the update path of issue 11 item 2; Neutron: 409 "
+                                  "DeviceIDNotOwnedByTenant)")}),
+    Op("foreign-port", "server-interfaces", "GET", "/compute/v2.1/servers/{foreign_port.server}/os-interface",
+       expect(UNLISTED, UNLISTED, UNLISTED, NOT_FOUND, NOT_FOUND), watch="{foreign_port}",
+       marks={p: hole(2, FOREIGN_PORT) for p in ("admin", "a_member", "a_reader")}, everywhere=True),
+    Op("foreign-port", "server-addresses", "GET", "/compute/v2.1/servers/{foreign_port.server}/ips",
+       expect(UNLISTED, UNLISTED, UNLISTED, NOT_FOUND, NOT_FOUND), watch="{foreign_port.ip}",
+       marks={p: hole(2, FOREIGN_PORT) for p in ("admin", "a_member", "a_reader")}),
+    # quotas
+    Op("network-quota", "show", "GET", N + "/quotas/{project_a}", PROJECT_A_READ),
+    Op("network-quota", "details", "GET", N + "/quotas/{project_a}/details", PROJECT_A_READ),
+    Op("network-quota", "list", "GET", N + "/quotas", ADMIN_ONLY),
+    Op("network-quota", "update", "PUT", N + "/quotas/{project_a}", ADMIN_ONLY, body={"quota": {"network": -1}}),
+    Op("network-quota", "delete", "DELETE", N + "/quotas/{project}", ADMIN_ONLY),
+    # agents: only the admin sees them (others list none, and 404 on one)
+    Op("agent", "list", "GET", N + "/agents", expect(LISTED, UNLISTED, UNLISTED, UNLISTED, UNLISTED), watch="{agent}"),
+    Op("agent", "show", "GET", N + "/agents/{agent}", ADMIN_SEES),
+    Op("agent", "update", "PUT", N + "/agents/{agent}", ADMIN_SEES, body={"agent": {"description": "changed"}}),
+    Op("agent", "delete", "DELETE", N + "/agents/{agent}", ADMIN_SEES, consumes="agent"),
+]

@@ -1,0 +1,130 @@
+"""Object storage (Swift v1) in the isolation matrix: A's account, a container of A's
+with a read ACL for ``b_acl_read`` and a write ACL for ``b_acl_write`` (both members of
+project B), its objects, and the TempURL keys of both.
+
+Swift with keystoneauth answers an authenticated stranger 403; the owner (an operator
+role on the account's project; pocketstack also counts any cloud admin, as Swift does a
+reseller admin) does anything, a project reader reads (``project_reader_roles``); a read
+ACL grants listing and reading, a write ACL writing objects only.  Only an owner (the
+``swift_owner`` of swift/common/middleware/keystoneauth.py) sees the
+``swift_owner_headers`` of swift/proxy/server.py: the TempURL keys and the container
+ACLs.
+"""
+
+from __future__ import annotations
+
+from conftest import unique
+from isolation.matrix import FORBIDDEN, OK, Expect, Op, Resource, expect, finding, hole
+
+ACCOUNT = "/object-store/v1/AUTH_{project_a}"
+CONTAINER = ACCOUNT + "/{acl_container}"
+ACCOUNT_KEYS = ("X-Account-Meta-Temp-Url-Key", "X-Account-Meta-Temp-Url-Key-2")
+CONTAINER_KEYS = ("X-Container-Meta-Temp-Url-Key", "X-Container-Meta-Temp-Url-Key-2")
+CONTAINER_ACLS = ("X-Container-Read", "X-Container-Write")
+HOLE_1 = "TempURL keys are shown to readers and ACL grantees"
+ACLS_SHOWN = finding("a container's X-Container-Read/-Write are shown to readers and ACL grantees (Swift: "
+                     "swift_owner_headers, owners only)")
+
+
+def swift(**personas: Expect) -> dict[str, Expect]:
+    """Expectations of the five core personas and the two ACL grantees (default 403 for
+    the personas of project B)."""
+    return {**expect(personas["admin"], personas["a_member"], personas["a_reader"], FORBIDDEN, FORBIDDEN),
+            "b_acl_read": personas.get("b_acl_read", FORBIDDEN), "b_acl_write": personas.get("b_acl_write", FORBIDDEN)}
+
+
+def account_path(w) -> str:
+    return f"/object-store/v1/AUTH_{w.project('a')}"
+
+
+def make_keyed_account(w) -> dict:
+    """A's account with its two TempURL keys set (by its member)."""
+    w.call("POST", account_path(w), "a_member", headers={
+        "X-Account-Meta-Temp-URL-Key": "account-key-1", "X-Account-Meta-Temp-URL-Key-2": "account-key-2"})
+    return {"id": f"AUTH_{w.project('a')}"}
+
+
+def make_acl_container(w) -> dict:
+    """A container of A's: read ACL for b_acl_read, write ACL for b_acl_write, TempURL
+    keys, and an object ``obj``."""
+    name = unique("iso-acl")
+    project_b = w.project("b")
+    w.call("PUT", f"{account_path(w)}/{name}", "a_member", headers={
+        "X-Container-Read": f"{project_b}:{w.persona('b_acl_read')}",
+        "X-Container-Write": f"{project_b}:{w.persona('b_acl_write')}",
+        "X-Container-Meta-Temp-URL-Key": "container-key-1", "X-Container-Meta-Temp-URL-Key-2": "container-key-2"})
+    w.call("PUT", f"{account_path(w)}/{name}/obj", "a_member", content=b"isolation object")
+    return {"id": name}
+
+
+def make_swift_object(w) -> dict:
+    name = unique("iso-obj")
+    w.call("PUT", f"{account_path(w)}/{w.shared('acl_container')}/{name}", "a_member", content=b"doomed")
+    return {"id": name}
+
+
+def make_empty_container(w) -> dict:
+    name = unique("iso-empty")
+    w.call("PUT", f"{account_path(w)}/{name}", "a_member")
+    return {"id": name}
+
+
+RESOURCES = [
+    Resource("keyed_account", make_keyed_account),
+    Resource("acl_container", make_acl_container),
+    Resource("swift_object", make_swift_object),
+    Resource("empty_container", make_empty_container),
+]
+
+OWNER_READ = swift(admin=OK, a_member=OK, a_reader=OK)
+OWNER_WRITE = swift(admin=OK, a_member=OK, a_reader=FORBIDDEN)
+ACL_READ = swift(admin=OK, a_member=OK, a_reader=OK, b_acl_read=OK)
+ACL_WRITE = swift(admin=OK, a_member=OK, a_reader=FORBIDDEN, b_acl_write=OK)
+# Owners see the keys and ACLs; everyone else who may read sees neither.
+OWNER_SEES_ACCOUNT_KEYS = Expect(shown_headers=ACCOUNT_KEYS)
+NO_ACCOUNT_KEYS = Expect(hidden_headers=ACCOUNT_KEYS)
+OWNER_SEES_CONTAINER_SECRETS = Expect(shown_headers=CONTAINER_KEYS + CONTAINER_ACLS)
+NO_CONTAINER_KEYS = Expect(hidden_headers=CONTAINER_KEYS)
+NO_CONTAINER_ACLS = Expect(hidden_headers=CONTAINER_ACLS)
+
+OPS = [
+    # -- A's account -------------------------------------------------------------------------
+    Op("swift-account", "list", "GET", ACCOUNT, swift(admin=OK, a_member=OK, a_reader=OK),
+       everywhere=True),
+    Op("swift-account", "head-temp-url-keys", "HEAD", "/object-store/v1/{keyed_account}",
+       swift(admin=OWNER_SEES_ACCOUNT_KEYS, a_member=OWNER_SEES_ACCOUNT_KEYS, a_reader=NO_ACCOUNT_KEYS),
+       marks={"a_reader": hole(1, HOLE_1)}, everywhere=True),
+    Op("swift-account", "get-temp-url-keys", "GET", "/object-store/v1/{keyed_account}",
+       swift(admin=OWNER_SEES_ACCOUNT_KEYS, a_member=OWNER_SEES_ACCOUNT_KEYS, a_reader=NO_ACCOUNT_KEYS),
+       marks={"a_reader": hole(1, HOLE_1)}),
+    Op("swift-account", "set-metadata", "POST", ACCOUNT, OWNER_WRITE, headers={"X-Account-Meta-Iso": "x"}),
+    Op("swift-account", "set-temp-url-key", "POST", "/object-store/v1/{keyed_account}", OWNER_WRITE,
+       headers={"X-Account-Meta-Temp-URL-Key": "account-key-1"}),
+    # -- A's container with ACLs ---------------------------------------------------------------
+    Op("swift-container", "list", "GET", CONTAINER, ACL_READ, everywhere=True),
+    Op("swift-container", "head-temp-url-keys", "HEAD", CONTAINER,
+       swift(admin=OWNER_SEES_CONTAINER_SECRETS, a_member=OWNER_SEES_CONTAINER_SECRETS, a_reader=NO_CONTAINER_KEYS,
+             b_acl_read=NO_CONTAINER_KEYS),
+       marks={"a_reader": hole(1, HOLE_1), "b_acl_read": hole(1, HOLE_1)}, everywhere=True),
+    Op("swift-container", "get-temp-url-keys", "GET", CONTAINER,
+       swift(admin=OWNER_SEES_CONTAINER_SECRETS, a_member=OWNER_SEES_CONTAINER_SECRETS, a_reader=NO_CONTAINER_KEYS,
+             b_acl_read=NO_CONTAINER_KEYS),
+       marks={"a_reader": hole(1, HOLE_1), "b_acl_read": hole(1, HOLE_1)}),
+    Op("swift-container", "head-acls", "HEAD", CONTAINER,
+       swift(admin=OWNER_SEES_CONTAINER_SECRETS, a_member=OWNER_SEES_CONTAINER_SECRETS, a_reader=NO_CONTAINER_ACLS,
+             b_acl_read=NO_CONTAINER_ACLS), marks={"a_reader": ACLS_SHOWN, "b_acl_read": ACLS_SHOWN}),
+    Op("swift-container", "create", "PUT", ACCOUNT + "/{new}", OWNER_WRITE),
+    Op("swift-container", "set-metadata", "POST", CONTAINER, OWNER_WRITE, headers={"X-Container-Meta-Iso": "x"}),
+    Op("swift-container", "set-acl", "POST", CONTAINER, OWNER_WRITE,
+       headers={"X-Container-Read": "{project_b}:{b_acl_read},{project_b}:{b_acl_write}"}, consumes="acl_container"),
+    Op("swift-container", "delete", "DELETE", ACCOUNT + "/{empty_container}", OWNER_WRITE, consumes="empty_container"),
+    # -- its objects ----------------------------------------------------------------------------
+    Op("swift-object", "get", "GET", CONTAINER + "/obj", ACL_READ, everywhere=True),
+    Op("swift-object", "head", "HEAD", CONTAINER + "/obj", ACL_READ),
+    Op("swift-object", "put", "PUT", CONTAINER + "/{new}", ACL_WRITE, content=b"new object", everywhere=True),
+    Op("swift-object", "post", "POST", CONTAINER + "/obj", ACL_WRITE, headers={"X-Object-Meta-Iso": "x"}),
+    # A copy reads the source too: the write grantee may not.
+    Op("swift-object", "copy", "COPY", CONTAINER + "/obj", OWNER_WRITE,
+       headers={"Destination": "{acl_container}/{new}"}),
+    Op("swift-object", "delete", "DELETE", CONTAINER + "/{swift_object}", ACL_WRITE, consumes="swift_object"),
+]

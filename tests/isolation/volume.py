@@ -1,0 +1,264 @@
+"""Block Storage (Cinder v3) in the isolation matrix: volumes and their actions and
+metadata, snapshots, backups, transfers, attachments, types (a private one A has access
+to), QoS specs, quotas and the admin-only service APIs.
+
+Cinder's ``project_only`` queries make another project's volume, snapshot, backup,
+transfer or attachment a 404; ``all_tenants`` is the admin's and ignored for others
+(cinder/volume/api.py ``get_all``).  Every persona calls its own project's endpoint
+(``/v3/{its project}``), as clients do from the catalog.
+"""
+
+from __future__ import annotations
+
+import time
+
+from conftest import unique
+from isolation.matrix import (ADMIN_ONLY, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_READ,
+                              OWN_WRITE, UNLISTED, Op, Resource, expect, finding)
+
+MICRO = {"OpenStack-API-Version": "volume 3.44"}
+P = "/volume/v3/{me.project}"
+ADMIN_ON_A = expect(OK, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND)
+PROJECT_A_READ = expect(OK, OK, OK, FORBIDDEN, FORBIDDEN)
+# ``all_tenants`` lists every project's for the admin; others get their own project's.
+ALL_TENANTS_LIST = expect(LISTED, LISTED, LISTED, UNLISTED, UNLISTED)
+# A create naming one of A's volumes, snapshots or private types: Cinder looks that up
+# (404 for other projects, readers included) before the create policy (403 for A's reader).
+CREATE_FROM_A = expect(OK, OK, FORBIDDEN, NOT_FOUND, NOT_FOUND)
+READER_403 = {"b_reader": finding("a create naming another project's volume, snapshot or private type answers "
+                                  "another project's reader 403 before the lookup; Cinder's lookup first is a 404")}
+# cinder/api/v3/types.py + cinder/db/api.py: without ?is_public the admin lists the public
+# types and its own project's, like everyone.
+ADMIN_LISTS_PRIVATE_TYPES = finding("the admin's plain type listing holds other projects' private types")
+
+
+def base(w, persona: str = "a_member") -> str:
+    return f"/volume/v3/{w.persona(persona).project}"
+
+
+def unlimited_quotas(w, project_id: str) -> None:
+    w.call("PUT", f"{base(w, 'admin')}/os-quota-sets/{project_id}", headers=MICRO, json={"quota_set": {
+        "volumes": -1, "gigabytes": -1, "snapshots": -1, "backups": -1, "backup_gigabytes": -1}})
+
+
+def wait_for(w, path: str, key: str, statuses: tuple[str, ...]) -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        item = w.call("GET", path, headers=MICRO).json()[key]
+        if item["status"] in statuses:
+            return item
+        assert "error" not in item["status"] and time.monotonic() < deadline, item
+        time.sleep(0.02)
+
+
+def make_volume(w) -> dict:
+    """An available 1 GB volume of a_member's with metadata ``k=v``."""
+    volume = w.call("POST", base(w) + "/volumes", "a_member", headers=MICRO, json={"volume": {
+        "size": 1, "name": unique("iso-vol"), "metadata": {"k": "v"}}}).json()["volume"]
+    wait_for(w, f"{base(w, 'admin')}/volumes/{volume['id']}", "volume", ("available",))
+    return {"id": volume["id"]}
+
+
+def make_b_volume(w) -> dict:
+    """An available volume of project B's."""
+    volume = w.call("POST", base(w, "b_member") + "/volumes", "b_member", headers=MICRO, json={"volume": {
+        "size": 1, "name": unique("iso-bvol")}}).json()["volume"]
+    wait_for(w, f"{base(w, 'admin')}/volumes/{volume['id']}", "volume", ("available",))
+    return {"id": volume["id"]}
+
+
+def make_snapshot(w) -> dict:
+    snapshot = w.call("POST", base(w) + "/snapshots", "a_member", headers=MICRO, json={"snapshot": {
+        "volume_id": str(w.shared("volume")), "name": unique("iso-snap"), "metadata": {"k": "v"}}}).json()["snapshot"]
+    wait_for(w, f"{base(w, 'admin')}/snapshots/{snapshot['id']}", "snapshot", ("available",))
+    return {"id": snapshot["id"]}
+
+
+def make_backup(w) -> dict:
+    backup = w.call("POST", base(w) + "/backups", "a_member", headers=MICRO, json={"backup": {
+        "volume_id": str(w.shared("volume")), "name": unique("iso-backup")}}).json()["backup"]
+    wait_for(w, f"{base(w, 'admin')}/backups/{backup['id']}", "backup", ("available",))
+    return {"id": backup["id"]}
+
+
+def make_transfer(w) -> dict:
+    volume = w.fresh("volume")
+    transfer = w.call("POST", base(w) + "/os-volume-transfer", "a_member", headers=MICRO, json={"transfer": {
+        "volume_id": str(volume), "name": unique("iso-transfer")}}).json()["transfer"]
+    return {"id": transfer["id"], "auth_key": transfer["auth_key"], "volume": str(volume)}
+
+
+def make_attachment(w) -> dict:
+    """A reserved attachment (3.27 API) of one of A's volumes to A's server."""
+    volume = w.fresh("volume")
+    attachment = w.call("POST", base(w) + "/attachments", "a_member", headers=MICRO, json={"attachment": {
+        "volume_uuid": str(volume), "instance_uuid": str(w.shared("server"))}}).json()["attachment"]
+    return {"id": attachment["id"], "volume": str(volume)}
+
+
+def make_private_type(w) -> dict:
+    """A private volume type project A has access to, extra spec ``k=v``."""
+    vtype = w.call("POST", base(w, "admin") + "/types", headers=MICRO, json={"volume_type": {
+        "name": unique("iso-type"), "os-volume-type-access:is_public": False,
+        "extra_specs": {"k": "v"}}}).json()["volume_type"]
+    w.call("POST", f"{base(w, 'admin')}/types/{vtype['id']}/action", headers=MICRO,
+           json={"addProjectAccess": {"project": str(w.project("a"))}})
+    return {"id": vtype["id"]}
+
+
+def make_public_type(w) -> dict:
+    vtype = w.call("POST", base(w, "admin") + "/types", headers=MICRO, json={"volume_type": {
+        "name": unique("iso-public-type")}}).json()["volume_type"]
+    return {"id": vtype["id"]}
+
+
+def make_qos(w) -> dict:
+    qos = w.call("POST", base(w, "admin") + "/qos-specs", headers=MICRO, json={"qos_specs": {
+        "name": unique("iso-qos"), "consumer": "back-end", "read_iops_sec": "100"}}).json()["qos_specs"]
+    return {"id": qos["id"]}
+
+
+RESOURCES = [
+    Resource("volume", make_volume),
+    Resource("b_volume", make_b_volume),
+    Resource("snapshot", make_snapshot),
+    Resource("backup", make_backup),
+    Resource("transfer", make_transfer),
+    Resource("attachment", make_attachment),
+    Resource("volume_type", make_private_type),
+    Resource("public_volume_type", make_public_type),
+    Resource("qos", make_qos),
+]
+
+
+def op(resource: str, name: str, method: str, path: str, profile, **kw) -> Op:
+    return Op(resource, name, method, P + path, profile, headers=MICRO, **kw)
+
+
+def volume_action(name: str, args, profile=OWN_WRITE, **kw) -> Op:
+    return op("volume", f"action:{name}", "POST", "/volumes/{volume}/action", profile, body={name: args}, **kw)
+
+
+OPS = [
+    # -- volumes ---------------------------------------------------------------------------
+    op("volume", "list", "GET", "/volumes", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{volume}",
+       everywhere=True),
+    op("volume", "list-detail", "GET", "/volumes/detail", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       watch="{volume}"),
+    op("volume", "list-all-tenants", "GET", "/volumes/detail?all_tenants=1", ALL_TENANTS_LIST, watch="{volume}",
+       everywhere=True),
+    op("volume", "summary-all-tenants", "GET", "/volumes/summary?all_tenants=1", EVERYONE),
+    op("volume", "show", "GET", "/volumes/{volume}", OWN_READ, everywhere=True),
+    op("volume", "create", "POST", "/volumes", CREATE, body={"volume": {"size": 1, "name": "{new}"}},
+       everywhere=True),
+    op("volume", "update", "PUT", "/volumes/{volume}", OWN_WRITE, body={"volume": {"name": "{new}"}},
+       everywhere=True),
+    op("volume", "delete", "DELETE", "/volumes/{volume}", OWN_WRITE, consumes="volume", everywhere=True),
+    op("volume", "create-from-snapshot", "POST", "/volumes", CREATE_FROM_A,
+       body={"volume": {"size": 1, "snapshot_id": "{snapshot}"}}, marks=READER_403),
+    op("volume", "clone", "POST", "/volumes", CREATE_FROM_A, body={"volume": {"size": 1, "source_volid": "{volume}"}},
+       marks=READER_403),
+    volume_action("os-extend", {"new_size": 2}, consumes="volume"),
+    volume_action("os-set_bootable", {"bootable": False}),
+    volume_action("os-update_readonly_flag", {"readonly": False}),
+    volume_action("os-reset_status", {"status": "available"}, ADMIN_ON_A),
+    volume_action("os-force_delete", None, ADMIN_ON_A, consumes="volume"),
+    volume_action("os-retype", {"new_type": "{public_volume_type}"}, consumes="volume"),
+    volume_action("os-show_image_metadata", None, OWN_READ),
+    op("volume-metadata", "list", "GET", "/volumes/{volume}/metadata", OWN_READ),
+    op("volume-metadata", "show", "GET", "/volumes/{volume}/metadata/k", OWN_READ),
+    op("volume-metadata", "create", "POST", "/volumes/{volume}/metadata", OWN_WRITE, body={"metadata": {"k2": "v"}}),
+    op("volume-metadata", "replace", "PUT", "/volumes/{volume}/metadata", OWN_WRITE, body={"metadata": {"k": "v"}}),
+    op("volume-metadata", "update", "PUT", "/volumes/{volume}/metadata/k", OWN_WRITE, body={"meta": {"k": "v"}}),
+    op("volume-metadata", "delete", "DELETE", "/volumes/{volume}/metadata/k", OWN_WRITE, consumes="volume"),
+    # -- snapshots ---------------------------------------------------------------------------
+    op("snapshot", "list", "GET", "/snapshots/detail", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       watch="{snapshot}"),
+    op("snapshot", "list-all-tenants", "GET", "/snapshots/detail?all_tenants=1", ALL_TENANTS_LIST,
+       watch="{snapshot}", everywhere=True),
+    op("snapshot", "show", "GET", "/snapshots/{snapshot}", OWN_READ, everywhere=True),
+    op("snapshot", "create", "POST", "/snapshots", CREATE_FROM_A,
+       body={"snapshot": {"volume_id": "{volume}", "name": "{new}"}}, marks=READER_403),
+    op("snapshot", "update", "PUT", "/snapshots/{snapshot}", OWN_WRITE, body={"snapshot": {"name": "{new}"}}),
+    op("snapshot", "delete", "DELETE", "/snapshots/{snapshot}", OWN_WRITE, consumes="snapshot"),
+    op("snapshot", "action:os-reset_status", "POST", "/snapshots/{snapshot}/action", ADMIN_ON_A,
+       body={"os-reset_status": {"status": "available"}}),
+    op("snapshot-metadata", "list", "GET", "/snapshots/{snapshot}/metadata", OWN_READ),
+    op("snapshot-metadata", "show", "GET", "/snapshots/{snapshot}/metadata/k", OWN_READ),
+    op("snapshot-metadata", "create", "POST", "/snapshots/{snapshot}/metadata", OWN_WRITE,
+       body={"metadata": {"k2": "v"}}),
+    op("snapshot-metadata", "delete", "DELETE", "/snapshots/{snapshot}/metadata/k", OWN_WRITE, consumes="snapshot"),
+    # -- backups -------------------------------------------------------------------------------
+    op("backup", "list", "GET", "/backups/detail", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       watch="{backup}"),
+    op("backup", "list-all-tenants", "GET", "/backups/detail?all_tenants=1", ALL_TENANTS_LIST, watch="{backup}"),
+    op("backup", "show", "GET", "/backups/{backup}", OWN_READ),
+    op("backup", "create", "POST", "/backups", CREATE_FROM_A, body={"backup": {"volume_id": "{volume}"}},
+       consumes="volume", marks=READER_403),
+    op("backup", "update", "PUT", "/backups/{backup}", OWN_WRITE, body={"backup": {"name": "{new}"}}),
+    op("backup", "delete", "DELETE", "/backups/{backup}", OWN_WRITE, consumes="backup"),
+    op("backup", "restore", "POST", "/backups/{backup}/restore", OWN_WRITE, body={"restore": {"name": "{new}"}},
+       consumes="backup"),
+    # -- transfers -------------------------------------------------------------------------------
+    op("transfer", "list", "GET", "/os-volume-transfer", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       watch="{transfer}"),
+    op("transfer", "list-all-tenants", "GET", "/os-volume-transfer/detail?all_tenants=1", ALL_TENANTS_LIST,
+       watch="{transfer}"),
+    op("transfer", "show", "GET", "/os-volume-transfer/{transfer}", OWN_READ),
+    op("transfer", "create", "POST", "/os-volume-transfer", CREATE_FROM_A,
+       body={"transfer": {"volume_id": "{volume}"}}, consumes="volume", marks=READER_403),
+    op("transfer", "delete", "DELETE", "/os-volume-transfer/{transfer}", OWN_WRITE, consumes="transfer"),
+    # Accepting is how another project takes a volume: anyone's member with the key.
+    op("transfer", "accept", "POST", "/os-volume-transfer/{transfer}/accept", CREATE,
+       body={"accept": {"auth_key": "{transfer.auth_key}"}}, consumes="transfer"),
+    # -- attachments (3.27) ----------------------------------------------------------------------
+    op("attachment", "list", "GET", "/attachments", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       watch="{attachment}"),
+    op("attachment", "show", "GET", "/attachments/{attachment}", OWN_READ),
+    op("attachment", "create", "POST", "/attachments", CREATE_FROM_A,
+       body={"attachment": {"volume_uuid": "{volume}", "instance_uuid": "{server}"}}, consumes="volume"),
+    op("attachment", "update", "PUT", "/attachments/{attachment}", OWN_WRITE,
+       body={"attachment": {"connector": {"host": "h", "initiator": "iqn.x"}}}, consumes="attachment"),
+    op("attachment", "delete", "DELETE", "/attachments/{attachment}", OWN_WRITE, consumes="attachment"),
+    # -- volume types (a private one A has access to) -------------------------------------------
+    op("volume-type", "list", "GET", "/types", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       watch="{volume_type}", marks={"admin": ADMIN_LISTS_PRIVATE_TYPES}),
+    op("volume-type", "list-all", "GET", "/types?is_public=None", expect(LISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       watch="{volume_type}"),
+    op("volume-type", "show", "GET", "/types/{volume_type}", OWN_READ),
+    op("volume-type", "create", "POST", "/types", ADMIN_ONLY, body={"volume_type": {"name": "{new}"}}),
+    op("volume-type", "update", "PUT", "/types/{volume_type}", ADMIN_ONLY,
+       body={"volume_type": {"description": "changed"}}),
+    op("volume-type", "delete", "DELETE", "/types/{volume_type}", ADMIN_ONLY, consumes="volume_type"),
+    op("volume-type", "create-volume", "POST", "/volumes", CREATE_FROM_A,
+       body={"volume": {"size": 1, "volume_type": "{volume_type}"}}, marks=READER_403),
+    op("volume-type-extra-specs", "list", "GET", "/types/{volume_type}/extra_specs", OWN_READ),
+    op("volume-type-extra-specs", "show", "GET", "/types/{volume_type}/extra_specs/k", OWN_READ),
+    op("volume-type-extra-specs", "create", "POST", "/types/{volume_type}/extra_specs", ADMIN_ONLY,
+       body={"extra_specs": {"k2": "v"}}),
+    op("volume-type-extra-specs", "delete", "DELETE", "/types/{volume_type}/extra_specs/k", ADMIN_ONLY,
+       consumes="volume_type"),
+    op("volume-type-access", "list", "GET", "/types/{volume_type}/os-volume-type-access", ADMIN_ONLY),
+    op("volume-type-access", "add", "POST", "/types/{volume_type}/action", ADMIN_ONLY,
+       body={"addProjectAccess": {"project": "{project_b}"}}, consumes="volume_type"),
+    op("volume-type-access", "remove", "POST", "/types/{volume_type}/action", ADMIN_ONLY,
+       body={"removeProjectAccess": {"project": "{project_a}"}}, consumes="volume_type"),
+    # -- QoS specs (admin only) -------------------------------------------------------------------
+    op("qos", "list", "GET", "/qos-specs", ADMIN_ONLY),
+    op("qos", "show", "GET", "/qos-specs/{qos}", ADMIN_ONLY),
+    op("qos", "create", "POST", "/qos-specs", ADMIN_ONLY, body={"qos_specs": {"name": "{new}"}}),
+    op("qos", "update", "PUT", "/qos-specs/{qos}", ADMIN_ONLY, body={"qos_specs": {"read_iops_sec": "200"}}),
+    op("qos", "associations", "GET", "/qos-specs/{qos}/associations", ADMIN_ONLY),
+    op("qos", "delete", "DELETE", "/qos-specs/{qos}", ADMIN_ONLY, consumes="qos"),
+    # -- quotas, limits and the admin's views -----------------------------------------------------
+    op("volume-quota", "show", "GET", "/os-quota-sets/{project_a}", PROJECT_A_READ),
+    op("volume-quota", "show-usage", "GET", "/os-quota-sets/{project_a}?usage=True", PROJECT_A_READ),
+    op("volume-quota", "defaults", "GET", "/os-quota-sets/{project_a}/defaults", PROJECT_A_READ),
+    op("volume-quota", "update", "PUT", "/os-quota-sets/{project_a}", ADMIN_ONLY,
+       body={"quota_set": {"volumes": -1}}),
+    op("volume-quota", "delete", "DELETE", "/os-quota-sets/{project}", ADMIN_ONLY),
+    op("volume-limits", "show", "GET", "/limits", EVERYONE),
+    op("volume-service", "list", "GET", "/os-services", ADMIN_ONLY),
+    op("volume-pools", "list", "GET", "/scheduler-stats/get_pools", ADMIN_ONLY),
+    op("volume-availability-zone", "list", "GET", "/os-availability-zone", EVERYONE),
+]
