@@ -40,7 +40,8 @@ DEFAULTS: dict[str, str] = {
     "identity:manage_group_membership": "rule:admin_api",
     "identity:check_user_in_group": ADMIN_OR_SYSTEM_READER,
     "identity:get_role": ADMIN_OR_SYSTEM_READER,
-    "identity:list_roles": ADMIN_OR_SYSTEM_READER + " or role:reader",
+    # Keystone: admins, system readers and domain managers (a manager on a domain-scoped token).
+    "identity:list_roles": ADMIN_OR_SYSTEM_READER + " or (role:manager and not domain_id:None)",
     "identity:create_role": "rule:admin_api",
     "identity:update_role": "rule:admin_api",
     "identity:delete_role": "rule:admin_api",
