@@ -13,7 +13,7 @@ import time
 
 from conftest import unique
 from isolation.matrix import (ADMIN_ONLY, BAD_REQUEST, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_READ,
-                              OWN_WRITE, UNLISTED, Op, Resource, expect, finding)
+                              OWN_WRITE, UNLISTED, Op, Resource, expect)
 
 V = "/compute/v2.1"
 SERVERS = V + "/servers"
@@ -33,12 +33,6 @@ PROJECT_A_READ = expect(OK, OK, OK, FORBIDDEN, FORBIDDEN)
 # caller's own project first, then look the resource up: readers are refused (403)
 # before another project's member is told it does not exist (404).
 PROXY_WRITE = expect(OK, OK, FORBIDDEN, NOT_FOUND, FORBIDDEN)
-_PROXY_WRITES = finding("the os-security-groups proxy enforces no policy: readers create, change and delete "
-                        "security groups and rules (Nova: os_compute_api:os-security-groups:* is member-only)")
-PROXY_WRITES_BY_READERS = {"a_reader": _PROXY_WRITES, "b_reader": _PROXY_WRITES}
-IMAGE_PROXY_WRITES_BY_READER = {"a_reader": finding(
-    "the images proxy lets a reader change and delete the project's images (Glance refuses: modify_image and "
-    "delete_image are member-only)")}
 
 
 def unlimited_quotas(w, project_id: str) -> None:
@@ -389,18 +383,16 @@ OPS = [
        expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), headers=LEGACY, watch="{security_group}"),
     Op("proxy-security-group", "show", "GET", V + "/os-security-groups/{security_group}", OWN_READ, headers=LEGACY),
     Op("proxy-security-group", "create", "POST", V + "/os-security-groups", CREATE, headers=LEGACY,
-       body={"security_group": {"name": "{new}", "description": "d"}}, marks=PROXY_WRITES_BY_READERS),
+       body={"security_group": {"name": "{new}", "description": "d"}}),
     Op("proxy-security-group", "update", "PUT", V + "/os-security-groups/{security_group}", PROXY_WRITE,
-       headers=LEGACY, body={"security_group": {"name": "{new}", "description": "changed"}},
-       marks=PROXY_WRITES_BY_READERS),
+       headers=LEGACY, body={"security_group": {"name": "{new}", "description": "changed"}}),
     Op("proxy-security-group", "delete", "DELETE", V + "/os-security-groups/{security_group}", PROXY_WRITE,
-       headers=LEGACY, consumes="security_group", marks=PROXY_WRITES_BY_READERS),
+       headers=LEGACY, consumes="security_group"),
     Op("proxy-security-group-rule", "create", "POST", V + "/os-security-group-rules", PROXY_WRITE, headers=LEGACY,
        body={"security_group_rule": {"parent_group_id": "{security_group}", "ip_protocol": "tcp", "from_port": 80,
-                                     "to_port": 80, "cidr": "0.0.0.0/0"}}, consumes="security_group",
-       marks=PROXY_WRITES_BY_READERS),
+                                     "to_port": 80, "cidr": "0.0.0.0/0"}}, consumes="security_group"),
     Op("proxy-security-group-rule", "delete", "DELETE", V + "/os-security-group-rules/{security_group_rule}",
-       PROXY_WRITE, headers=LEGACY, consumes="security_group_rule", marks=PROXY_WRITES_BY_READERS),
+       PROXY_WRITE, headers=LEGACY, consumes="security_group_rule"),
     Op("proxy-floating-ip", "list", "GET", V + "/os-floating-ips", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
        headers=LEGACY, watch="{floatingip}"),
     Op("proxy-floating-ip", "show", "GET", V + "/os-floating-ips/{floatingip}", OWN_READ, headers=LEGACY),
@@ -411,9 +403,8 @@ OPS = [
        watch="{image}"),
     Op("proxy-image", "show", "GET", V + "/images/{image}", OWN_READ, headers=LEGACY),
     Op("proxy-image", "set-metadata", "POST", V + "/images/{image}/metadata", OWN_WRITE, headers=LEGACY,
-       body={"metadata": {"k": "v"}}, marks=IMAGE_PROXY_WRITES_BY_READER),
-    Op("proxy-image", "delete", "DELETE", V + "/images/{image}", OWN_WRITE, headers=LEGACY, consumes="image",
-       marks=IMAGE_PROXY_WRITES_BY_READER),
+       body={"metadata": {"k": "v"}}),
+    Op("proxy-image", "delete", "DELETE", V + "/images/{image}", OWN_WRITE, headers=LEGACY, consumes="image"),
     # -- hosts, hypervisors, services, zones, migrations (admin only) -----------------------
     Op("hypervisor", "list", "GET", V + "/os-hypervisors", ADMIN_ONLY, headers=MICRO),
     Op("hypervisor", "list-detail", "GET", V + "/os-hypervisors/detail", ADMIN_ONLY, headers=MICRO),

@@ -77,6 +77,11 @@ class Images:
         except NotFound:
             raise NotFound("Image not found.") from None
 
+    def policy_target(self, context: RequestContext, image_id: str) -> dict:
+        """What Glance checks its rules (``modify_image``, ``delete_image``) against, so the
+        proxy refuses exactly what Glance would (Nova relays Glance's 403)."""
+        return self.manager.policy_target(context, self.get(context, image_id))
+
     def delete_as(self, context: RequestContext, image_id: str) -> None:
         self.get(context, image_id)
         self.manager.delete_image(context, image_id)

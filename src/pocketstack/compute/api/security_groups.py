@@ -209,8 +209,14 @@ def register(router: Router, compute) -> None:
         except Conflict as error:
             raise BadRequest(error.message) from None
 
+    def authorize(req: ApiRequest, action: str) -> None:
+        """Nova checks the caller's role in its own project (the proxied group's owner is
+        Neutron's to check): readers read, members change."""
+        req.authorize(f"os_compute_api:os-security-groups:{action}", {"project_id": req.context.project_id})
+
     @router.get("/v2.1/os-security-groups")
     def list_groups(req: ApiRequest):
+        authorize(req, "get")
         query = []
         if not (is_admin(req) and req.query.get("all_tenants")):
             query.append(("project_id", req.context.project_id))
@@ -220,6 +226,7 @@ def register(router: Router, compute) -> None:
 
     @router.post("/v2.1/os-security-groups")
     def create_group(req: ApiRequest):
+        authorize(req, "create")
         data = validate(req.json(), GROUP)["security_group"]
         attrs = {"name": _property(data.get("name"), "name"),
                  "description": _property(data.get("description"), "description")}
@@ -228,10 +235,12 @@ def register(router: Router, compute) -> None:
 
     @router.get("/v2.1/os-security-groups/{group_id}")
     def show_group(req: ApiRequest):
+        authorize(req, "show")
         return {"security_group": render(req, fetch(req, req.path_params["group_id"]))}
 
     @router.put("/v2.1/os-security-groups/{group_id}")
     def update_group(req: ApiRequest):
+        authorize(req, "update")
         data = validate(req.json(), GROUP)["security_group"]
         group = fetch(req, req.path_params["group_id"])
         attrs = {"name": _property(data.get("name"), "name"),
@@ -241,12 +250,14 @@ def register(router: Router, compute) -> None:
 
     @router.delete("/v2.1/os-security-groups/{group_id}")
     def delete_group(req: ApiRequest):
+        authorize(req, "delete")
         group = fetch(req, req.path_params["group_id"])
         neutron_call(network(req).delete, req.context, "security-groups", group["id"])
         return Response(status_code=202)
 
     @router.post("/v2.1/os-security-group-rules")
     def create_rule(req: ApiRequest):
+        authorize(req, "rule:create")
         attrs = _rule_attrs(validate(req.json(), RULE)["security_group_rule"])
         parent = fetch(req, attrs["security_group_id"])
         if attrs.get("remote_group_id"):
@@ -258,6 +269,7 @@ def register(router: Router, compute) -> None:
 
     @router.delete("/v2.1/os-security-group-rules/{rule_id}")
     def delete_rule(req: ApiRequest):
+        authorize(req, "rule:delete")
         rule_id = _group_id(req.path_params["rule_id"])
         try:
             network(req).delete_rule(req.context, rule_id)
