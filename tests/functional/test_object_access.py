@@ -11,6 +11,7 @@ import time
 import pytest
 
 from conftest import unique
+from test_compute_helpers import new_member
 
 
 def project_id(api, token):
@@ -125,3 +126,80 @@ def test_tempurl(api, admin_token, admin_container):
                                            "temp_url_prefix": "o"}).status_code == 200
     assert api.request("GET", url, params={"temp_url_sig": prefix_sig, "temp_url_expires": expires,
                                            "temp_url_prefix": "x"}).status_code == 401
+
+
+# Swift's swift_owner_headers: shown to (and settable by) the account's operators only.
+KEY_HEADERS = {"account": ("X-Account-Meta-Temp-Url-Key", "X-Account-Meta-Temp-Url-Key-2"),
+               "container": ("X-Container-Meta-Temp-Url-Key", "X-Container-Meta-Temp-Url-Key-2",
+                             "X-Container-Read", "X-Container-Write")}
+
+
+@pytest.fixture
+def keyed_project(api, admin_token):
+    """A project whose account and container carry TempURL keys; its member (the owner),
+    a reader of the same project, and a user of another project granted read and write
+    on the container by ACL."""
+    owner = new_member(api, admin_token)
+    reader = new_member(api, admin_token, role="reader", project=owner["project"])
+    grantee = new_member(api, admin_token)
+    account = f"/object-store/v1/AUTH_{owner['project']['id']}"
+    container = f"{account}/{unique('keys')}"
+    grant = f"{grantee['project']['id']}:*"
+    assert api.request("POST", account, owner["token"], headers={
+        "X-Account-Meta-Temp-URL-Key": "account-key", "X-Account-Meta-Temp-URL-Key-2": "account-key-2",
+        "X-Account-Meta-Color": "blue"}).status_code == 204
+    assert api.request("PUT", container, owner["token"], headers={
+        "X-Container-Meta-Temp-URL-Key": "container-key", "X-Container-Meta-Temp-URL-Key-2": "container-key-2",
+        "X-Container-Meta-Color": "red", "X-Container-Read": f"{grant},{reader['project']['id']}:*",
+        "X-Container-Write": grant}).status_code == 201
+    return {"owner": owner, "reader": reader, "grantee": grantee, "account": account, "container": container}
+
+
+def test_tempurl_keys_and_acls_are_shown_to_owners_only(api, keyed_project):
+    account, container = keyed_project["account"], keyed_project["container"]
+    for method in ("HEAD", "GET"):
+        shown = api.request(method, account, keyed_project["owner"]["token"]).headers
+        assert shown["X-Account-Meta-Temp-Url-Key"] == "account-key"
+        assert shown["X-Account-Meta-Temp-Url-Key-2"] == "account-key-2"
+        shown = api.request(method, container, keyed_project["owner"]["token"]).headers
+        assert shown["X-Container-Meta-Temp-Url-Key"] == "container-key"
+        assert shown["X-Container-Meta-Temp-Url-Key-2"] == "container-key-2"
+        assert shown["X-Container-Write"] == f"{keyed_project['grantee']['project']['id']}:*"
+
+        hidden = api.request(method, account, keyed_project["reader"]["token"])
+        assert hidden.status_code in (200, 204) and hidden.headers["X-Account-Meta-Color"] == "blue"
+        assert [h for h in KEY_HEADERS["account"] if h in hidden.headers] == []
+        for user in ("reader", "grantee"):
+            hidden = api.request(method, container, keyed_project[user]["token"])
+            assert hidden.status_code in (200, 204) and hidden.headers["X-Container-Meta-Color"] == "red"
+            assert [h for h in KEY_HEADERS["container"] if h in hidden.headers] == [], user
+
+
+def test_non_owners_cannot_set_tempurl_keys(api, keyed_project):
+    account, container = keyed_project["account"], keyed_project["container"]
+    reader, grantee = keyed_project["reader"]["token"], keyed_project["grantee"]["token"]
+    assert api.request("POST", account, reader, headers={"X-Account-Meta-Temp-URL-Key": "mine"}).status_code == 403
+    for token in (reader, grantee):
+        assert api.request("POST", container, token,
+                           headers={"X-Container-Meta-Temp-URL-Key": "mine"}).status_code == 403
+        assert api.request("PUT", container, token,
+                           headers={"X-Container-Meta-Temp-URL-Key": "mine"}).status_code == 403
+    owner = keyed_project["owner"]["token"]
+    assert api.request("HEAD", account, owner).headers["X-Account-Meta-Temp-Url-Key"] == "account-key"
+    assert api.request("HEAD", container, owner).headers["X-Container-Meta-Temp-Url-Key"] == "container-key"
+
+
+def test_a_tempurl_needs_a_key_the_signer_could_see(api, keyed_project):
+    """A reader or ACL grantee signs with whatever key they were shown: nothing."""
+    account, container = keyed_project["account"], keyed_project["container"]
+    expires = int(time.time()) + 60
+    for user, kind in (("reader", "account"), ("grantee", "container"), ("reader", "container")):
+        target = account if kind == "account" else container
+        seen = api.request("HEAD", target, keyed_project[user]["token"]).headers
+        key = seen.get(KEY_HEADERS[kind][0], "")
+        obj = f"{container}/planted-by-{user}-{kind}"
+        path = obj.removeprefix("/object-store")
+        put = api.request("PUT", obj, content=b"planted", params={
+            "temp_url_sig": _sig(key, "PUT", expires, path), "temp_url_expires": expires})
+        assert put.status_code == 401, (user, kind)
+        assert api.request("HEAD", obj, keyed_project["owner"]["token"]).status_code == 404

@@ -15,6 +15,13 @@ from pocketstack.object.api import acl, tempurl
 from pocketstack.object.store import ObjectStore
 
 WRITE_ROLES = {"admin", "member", "swiftoperator"}
+# Swift's ``swift_owner_headers``: secrets and ACLs only the account's operators see.
+# Anyone else who may read the account or container -- a project reader, an ACL
+# grantee (read or write) -- gets the rest of its metadata without them.
+OWNER_HEADERS = frozenset(name.lower() for name in (
+    "X-Account-Meta-Temp-Url-Key", "X-Account-Meta-Temp-Url-Key-2", "X-Account-Access-Control",
+    "X-Container-Read", "X-Container-Write", "X-Container-Sync-Key", "X-Container-Sync-To",
+    "X-Container-Meta-Temp-Url-Key", "X-Container-Meta-Temp-Url-Key-2"))
 
 
 def project_of(account: str) -> str | None:
@@ -30,6 +37,15 @@ def is_owner(req: ApiRequest, account: str, write: bool) -> bool:
     if ctx.project_id is None or project_of(account) != ctx.project_id:
         return False
     return not write or bool(WRITE_ROLES & set(ctx.roles))
+
+
+def owner_view(req: ApiRequest, account: str, headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` of the account or one of its containers as the caller may see them:
+    whole for Swift's ``swift_owner`` (who may write the account), else without
+    :data:`OWNER_HEADERS` -- a TempURL key seen is a TempURL key usable."""
+    if is_owner(req, account, write=True):
+        return headers
+    return {name: value for name, value in headers.items() if name.lower() not in OWNER_HEADERS}
 
 
 def _refuse(req: ApiRequest):
