@@ -59,12 +59,14 @@ def test_tempurl_signatures():
     expires = int(time.time()) + 60
     path = "/v1/AUTH_a/c/o"
     sig = hmac.new(b"key", f"GET\n{expires}\n{path}".encode(), hashlib.sha1).hexdigest()
-    tempurl.verify("GET", {"temp_url_sig": sig, "temp_url_expires": str(expires)}, ["/v1/AUTH_a/c/"], "o", ["key"])
+    keys = [("other", False), ("key", True)]
+    assert tempurl.verify("GET", {"temp_url_sig": sig, "temp_url_expires": str(expires)}, ["/v1/AUTH_a/c/"], "o",
+                          keys) == (True, expires)
     with pytest.raises(Unauthorized):
-        tempurl.verify("PUT", {"temp_url_sig": sig, "temp_url_expires": str(expires)}, ["/v1/AUTH_a/c/"], "o",
-                       ["key"])
+        tempurl.verify("PUT", {"temp_url_sig": sig, "temp_url_expires": str(expires)}, ["/v1/AUTH_a/c/"], "o", keys)
     iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
-    tempurl.verify("GET", {"temp_url_sig": sig, "temp_url_expires": iso}, ["/v1/AUTH_a/c/"], "o", ["key"])
+    assert tempurl.verify("GET", {"temp_url_sig": sig, "temp_url_expires": iso}, ["/v1/AUTH_a/c/"], "o",
+                          [("key", False)]) == (False, expires)
     with pytest.raises(Unauthorized):
         tempurl.verify("GET", {"temp_url_sig": sig, "temp_url_expires": str(expires)}, ["/v1/AUTH_a/c/"], "o", [])
 

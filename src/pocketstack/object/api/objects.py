@@ -101,16 +101,19 @@ def register(router: Router, store: ObjectStore) -> None:
         account, container, obj = _target(req)
         access.authorize(req, store, account, container, obj)
         state = load(account, container, obj)
-        if req.query.get("multipart-manifest") == "get" and large.is_slo(state.metadata):
+        if _multipart_manifest(req) == "get" and large.is_slo(state.metadata):
             manifest = json.dumps(large.read_manifest(state)).encode()
             headers = object_headers(state, state.metadata["ETag"])
             return Response(manifest if req.method == "GET" else b"", headers=headers,
                             media_type="application/json; charset=utf-8")
-        pieces, etag = large.pieces(store, account, state)
+        pieces, etag = large.pieces(store, account, state, access.SegmentAccess(req, store, account))
         headers = object_headers(state, etag)
-        if req.attributes.get("tempurl") and req.method == "GET":
-            headers["Content-Disposition"] = tempurl.disposition(req.query, obj, headers.get("Content-Disposition"))
+        grant = req.attributes.get("tempurl")
+        if grant is not None:
+            headers = tempurl.outgoing(headers)
         conditions.check(req.headers, etag.strip('"'), math.ceil(float(state.timestamp)), req.method, headers)
+        if grant is not None:
+            headers.update(tempurl.download_headers(req.query, obj, headers, grant))
         return body.respond(req.method, req.headers.get("range"), pieces, headers,
                             state.metadata.get("Content-Type", "application/octet-stream"))
 
@@ -132,7 +135,7 @@ def register(router: Router, store: ObjectStore) -> None:
         if found is None:
             raise NotFound(NOT_FOUND)
         await run_in_threadpool(_check_if_none_match, req, account, container, obj)
-        if req.query.get("multipart-manifest") == "put":
+        if _multipart_manifest(req) == "put":
             return await _put_manifest(req, account, container, obj, updates, found[1])
         declared = _declared_length(req)
         expected_etag = req.headers.get("etag", "").strip('"').lower() or None
@@ -172,7 +175,8 @@ def register(router: Router, store: ObjectStore) -> None:
             raw += chunk
             if len(raw) > large.MAX_MANIFEST:
                 raise RequestEntityTooLarge("Manifest File > 2097152 bytes")
-        manifest, size, slo_etag = await run_in_threadpool(large.build_manifest, store, account, raw)
+        manifest, size, slo_etag = await run_in_threadpool(large.build_manifest, store, account, raw,
+                                                           access.SegmentAccess(req, store, account))
         expected = req.headers.get("etag", "").strip('"').lower()
         if expected and expected != slo_etag:
             raise Unprocessable("Unprocessable Entity")
@@ -194,7 +198,8 @@ def register(router: Router, store: ObjectStore) -> None:
         if found is None:
             raise NotFound(NOT_FOUND)
         await _archive(req, dst_account, dst_container, dst_obj, found[1])
-        pieces, _etag = await run_in_threadpool(large.pieces, store, src_account, state)
+        pieces, _etag = await run_in_threadpool(large.pieces, store, src_account, state,
+                                                access.SegmentAccess(req, store, src_account))
         fresh = req.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes")
         inherited = {} if fresh else {k: v for k, v in state.metadata.items()
                                       if k.lower().startswith("x-object-meta-") or k.lower() in EXTRA}
@@ -270,9 +275,15 @@ def register(router: Router, store: ObjectStore) -> None:
         if req.query.get("multipart-manifest") == "delete" and large.is_slo(state.metadata):
             lines = "\n".join(large.segment_paths(state) + [f"/{container}/{obj}"])
             req.body = lines.encode()
-            return bulk.delete(req, store, account)
+            return bulk.delete(req, store, account, access.SegmentAccess(req, store, account, write=True))
         bulk.remove_object(store, account, container, obj, state)
         return Response(status_code=204)
+
+
+def _multipart_manifest(req: ApiRequest) -> str | None:
+    """``?multipart-manifest=``; never for a TempURL, which (as in Swift) passes on only
+    its own query parameters: its PUT stores a plain object, its GET the object's body."""
+    return None if req.attributes.get("tempurl") else req.query.get("multipart-manifest")
 
 
 def _declared_length(req: ApiRequest) -> int | None:
