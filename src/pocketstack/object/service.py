@@ -40,7 +40,7 @@ class ObjectService(Service):
         self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="object-io")
         self.nodes = Nodes()
         self.store = ObjectStore(self.cluster, self.pool, self.nodes)
-        self.replicator = Replicator(self.cluster)
+        self.replicator = Replicator(self.cluster, settings.object_reclaim_age)
         self.auditor = Auditor(self.cluster)
         self.expirer = Expirer(self.store)
         self._tasks: list[asyncio.Task] = []
