@@ -1,7 +1,8 @@
 """Object replicas on one device, in Swift's on-disk layout.
 
 A hash directory holds files named by timestamp: ``<ts>.data`` (the bytes, metadata
-in the ``user.pocketstack.metadata`` xattr as JSON), ``<ts>.ts`` (a tombstone: the
+in the ``user.pocketstack.metadata`` xattr as JSON -- or, when larger than
+:data:`XATTR_LIMIT`, as a JSON trailer after the bytes), ``<ts>.ts`` (a tombstone: the
 object was deleted at ``ts``) and ``<ts>.meta`` (metadata set by a later POST).  The
 newest ``.data``/``.ts`` decides whether the object exists; a ``.meta`` newer than it
 replaces its user metadata.  Older files are removed after every change, so a
@@ -19,6 +20,7 @@ Everything here is blocking; callers run it in threads.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import uuid
@@ -29,6 +31,13 @@ from pathlib import Path
 from pocketstack.object.layout import Location
 
 XATTR = "user.pocketstack.metadata"
+# Metadata whose JSON is larger than this is written after the file's body instead,
+# TRAILER_XATTR saying where ("<offset> <length>"): ext4 keeps all extended attributes
+# of a file in one block (usually 4 KiB), and Swift's limits allow some 40 KiB of
+# object metadata (a Content-Type, Content-Disposition... of up to 8 KiB each besides
+# 4 KiB of X-Object-Meta-*).  A replica's body is then the file up to the trailer.
+XATTR_LIMIT = 2048
+TRAILER_XATTR = "user.pocketstack.metadata-trailer"
 # Swift's default reclaim_age: how long tombstones and abandoned temp files are kept.
 RECLAIM_AGE = 7 * 24 * 3600
 EXTENSIONS = (".data", ".ts", ".meta")
@@ -38,7 +47,43 @@ POST_KEYS_PREFIXES = ("x-object-meta-", "x-delete-at", "content-type", "content-
 
 
 def read_metadata(path: Path | str) -> dict:
-    return json.loads(os.getxattr(path, XATTR))
+    """A replica file's metadata: from its extended attribute, or the trailer it points at."""
+    try:
+        return json.loads(os.getxattr(path, XATTR))
+    except OSError as error:
+        if error.errno != errno.ENODATA:
+            raise
+    offset, length = _trailer(path)
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        return json.loads(fh.read(length))
+
+
+def body_size(path: Path | str) -> int:
+    """How many bytes of the file are the replica's body (all of them, but a metadata trailer)."""
+    try:
+        return _trailer(path)[0]
+    except OSError as error:
+        if error.errno != errno.ENODATA:
+            raise
+    return os.path.getsize(path)
+
+
+def _trailer(path: Path | str) -> tuple[int, int]:
+    offset, length = os.getxattr(path, TRAILER_XATTR).split()
+    return int(offset), int(length)
+
+
+def _attach_metadata(fh, metadata: dict) -> None:
+    """Store ``metadata`` with the open file ``fh``, whose body ends at its position."""
+    encoded = json.dumps(metadata).encode()
+    if len(encoded) <= XATTR_LIMIT:
+        os.setxattr(fh.fileno(), XATTR, encoded)
+        return
+    offset = fh.tell()
+    fh.write(encoded)
+    fh.flush()
+    os.setxattr(fh.fileno(), TRAILER_XATTR, f"{offset} {len(encoded)}".encode())
 
 
 def tmp_dir(device: Path) -> Path:
@@ -152,7 +197,7 @@ class ObjectWriter:
 
     def commit(self, timestamp: str, metadata: dict) -> None:
         self._file.flush()
-        os.setxattr(self._file.fileno(), XATTR, json.dumps(metadata).encode())
+        _attach_metadata(self._file, metadata)
         os.fsync(self._file.fileno())
         self._file.close()
         _place(self.tmp_path, self.location.directory, timestamp + ".data")
@@ -166,12 +211,12 @@ class ObjectWriter:
 
 
 def write_marker(location: Location, timestamp: str, extension: str, metadata: dict) -> None:
-    """An empty ``.ts`` (delete) or ``.meta`` (POST) file carrying ``metadata``."""
+    """A bodiless ``.ts`` (delete) or ``.meta`` (POST) file carrying ``metadata``."""
     directory = tmp_dir(location.device)
     directory.mkdir(parents=True, exist_ok=True)
     tmp_path = directory / uuid.uuid4().hex
     with open(tmp_path, "wb") as fh:
-        os.setxattr(fh.fileno(), XATTR, json.dumps(metadata).encode())
+        _attach_metadata(fh, metadata)
         os.fsync(fh.fileno())
     _place(tmp_path, location.directory, timestamp + extension)
 

@@ -271,9 +271,8 @@ class ObjectReplicator:
 
     def _push_file(self, path: Path, url: str) -> None:
         metadata = diskfile.read_metadata(path)
-        with open(path, "rb") as fh:
-            response = self._http.put(url, content=iter(lambda: fh.read(65536), b""),
-                                      headers={METADATA_HEADER: metadata_header(metadata)})
+        response = self._http.put(url, content=diskfile.read_range(path, 0, diskfile.body_size(path)),
+                                  headers={METADATA_HEADER: metadata_header(metadata)})
         if response.status_code != 201:
             raise OSError(f"PUT {url}: {response.status_code} {response.text[:200]}")
 

@@ -21,6 +21,7 @@ from pocketstack.object.store import ObjectStore
 
 OBJECT = "/v1/{account}/{container}/{obj:path}"
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
+MAX_DELETE_AT = 9999999999  # Swift's X-Delete-At has ten digits at most
 NOT_FOUND = "The resource could not be found."
 # Object headers kept with the data besides X-Object-Meta-*.
 EXTRA = ("content-disposition", "content-encoding", "x-object-manifest")
@@ -35,25 +36,34 @@ def _target(req: ApiRequest) -> tuple[str, str, str]:
 
 
 def _delete_at(headers) -> str | None:
-    """``X-Delete-At`` from X-Delete-At or X-Delete-After (400 when invalid or past)."""
+    """``X-Delete-At`` from X-Delete-At or X-Delete-After (400 when invalid or past),
+    kept within ten digits as Swift keeps it (a later time is its last one)."""
     now = time.time()
     if "x-delete-after" in headers:
-        try:
-            after = int(headers["x-delete-after"])
-        except ValueError:
-            raise BadRequest("Non-integer X-Delete-After") from None
-        if after < 0:
+        after = _integer(headers["x-delete-after"], "X-Delete-After")
+        if after <= 0:
             raise BadRequest("X-Delete-After in past")
-        return str(int(now + after))
+        return str(min(int(now) + after, MAX_DELETE_AT))
     if "x-delete-at" in headers:
-        try:
-            at = int(headers["x-delete-at"])
-        except ValueError:
-            raise BadRequest("Non-integer X-Delete-At") from None
-        if at < now:
+        at = min(_integer(headers["x-delete-at"], "X-Delete-At"), MAX_DELETE_AT)
+        if at <= now:
             raise BadRequest("X-Delete-At in past")
         return str(at)
     return None
+
+
+def _integer(value: str, header: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequest(f"Non-integer {header}") from None
+
+
+def _check_content_type(headers) -> None:
+    """An object's Content-Type must be UTF-8 (Swift checks it on creation only)."""
+    content_type = headers.get("content-type")
+    if content_type and not metadata.is_utf8(content_type):
+        raise BadRequest("Invalid Content-Type")
 
 
 def _user_metadata(req: ApiRequest, obj: str, current: dict | None = None) -> dict[str, str]:
@@ -124,6 +134,7 @@ def register(router: Router, store: ObjectStore) -> None:
             await run_in_threadpool(access.authorize_account, req, account, True)
             return await extract.extract(req, store, account, f"{container}/{obj}")
         await run_in_threadpool(access.authorize, req, store, account, container, obj, write=True)
+        _check_content_type(req.headers)
         if "x-copy-from" in req.headers:
             source = unquote(req.headers["x-copy-from"]).lstrip("/")
             src_container, _, src_obj = source.partition("/")
@@ -228,6 +239,7 @@ def register(router: Router, store: ObjectStore) -> None:
             raise PreconditionFailed("Destination header must be of the form <container name>/<object name>")
         dst_account = req.headers.get("destination-account", account)
         await run_in_threadpool(access.authorize, req, store, dst_account, dst_container, dst_obj, write=True)
+        _check_content_type(req.headers)
         return await _copy(req, account, container, obj, dst_account, dst_container, dst_obj)
 
     @router.post(OBJECT, public=True)
