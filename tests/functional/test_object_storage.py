@@ -16,6 +16,7 @@ import pytest
 from pocketstack.common.api.errors import ServiceUnavailable
 from pocketstack.object import diskfile, timestamps
 from pocketstack.object.auditor import Auditor
+from pocketstack.object.brokers import db_path
 from pocketstack.object.layout import Cluster, Location
 from pocketstack.object.objreplicator import ObjectReplicator
 from pocketstack.object.replicator import Replicator
@@ -277,3 +278,15 @@ def test_storage_node_replication_reclaims_too(tmp_path):
         assert stats.reclaimed == 1 and not location.directory.exists()
     finally:
         replicator.close()
+
+
+def test_a_database_being_created_reads_as_missing(store):
+    """Between a replica's file appearing and its schema being committed by the writer
+    creating it, a concurrent read finds no tables: that is "no database yet", not an error."""
+    for location in store.cluster.primaries("container", ACCOUNT, "c"):
+        path = db_path(location.directory)
+        path.parent.mkdir(parents=True)
+        path.touch()  # what sqlite3.connect() leaves before the first transaction
+    assert store.container(ACCOUNT, "c") is None
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    assert store.container(ACCOUNT, "c") is not None
