@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -15,7 +16,9 @@ import pytest
 from pocketstack.common.api.errors import ServiceUnavailable
 from pocketstack.object import diskfile, timestamps
 from pocketstack.object.auditor import Auditor
-from pocketstack.object.layout import Cluster
+from pocketstack.object.brokers import db_path
+from pocketstack.object.layout import Cluster, Location
+from pocketstack.object.objreplicator import ObjectReplicator
 from pocketstack.object.replicator import Replicator
 from pocketstack.object.ring import RingBuilder
 from pocketstack.object.rings import ensure_cluster
@@ -207,3 +210,83 @@ def test_dispersion_report_sees_missing_copies(store):
     assert "missing 1 copy" in damaged.text()
     Replicator(store.cluster).run_once()
     assert report(store.cluster).objects.percent == 100.0
+
+
+WEEK = 7 * 24 * 3600
+
+
+def _abandoned_upload(location, age: float):
+    """A replica upload cut off by a crash: a temp file never committed nor aborted, ``age`` seconds old."""
+    writer = diskfile.ObjectWriter(location)
+    writer.write(b"half an upl")
+    writer._file.close()
+    then = time.time() - age
+    os.utime(writer.tmp_path, (then, then))
+    return writer.tmp_path
+
+
+def test_replication_reclaims_partial_uploads_older_than_reclaim_age(store):
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    old, fresh = (_abandoned_upload(loc, age) for loc, age in
+                  zip(store.cluster.primaries("object", ACCOUNT, "c", "o"), (WEEK + 60, WEEK - 60)))
+    stats = Replicator(store.cluster, reclaim_age=WEEK).run_once()
+    assert stats.reclaimed_tmp == 1
+    assert not old.exists() and fresh.exists()
+
+
+def test_replication_reclaims_tombstones_older_than_reclaim_age(store):
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    long_ago = time.time() - WEEK - 3600
+    for name, deleted_at in (("old", long_ago), ("recent", time.time() - 60)):
+        created = timestamps.normalize(deleted_at - 10)
+        asyncio.run(store.put_object(ACCOUNT, "c", name, _chunks(b"data"), {"Content-Type": "x/y"}, created))
+        ts = timestamps.normalize(deleted_at)
+        store.write_marker(ACCOUNT, "c", name, ts, ".ts", {"X-Timestamp": ts})
+    # A POST's .meta left alone on a replica once its data was deleted is reclaimed the same way.
+    stray = store.cluster.primaries("object", ACCOUNT, "c", "old")[0]
+    diskfile.write_marker(stray, timestamps.normalize(long_ago + 1), ".meta", {})
+    stats = Replicator(store.cluster, reclaim_age=WEEK).run_once()
+    assert stats.reclaimed == 4  # three tombstones, one .meta
+    for loc in store.cluster.primaries("object", ACCOUNT, "c", "old"):
+        assert not loc.directory.exists()
+        assert not loc.directory.parent.exists() or os.listdir(loc.directory.parent)  # no empty suffix left
+        assert diskfile.read_state(loc).timestamp == ""
+    for loc in store.cluster.primaries("object", ACCOUNT, "c", "recent"):
+        assert diskfile.read_state(loc).deleted
+    # Replication does not bring the reclaimed tombstone back.
+    assert Replicator(store.cluster, reclaim_age=WEEK).run_once().copied == 0
+
+
+def test_storage_node_replication_reclaims_too(tmp_path):
+    """A storage node's object replicator reclaims on its own devices: temp files even
+    before it has the object ring, tombstones once it replicates."""
+    devices = tmp_path / "devices"
+    (devices / "sdb").mkdir(parents=True)
+    location = Location(devices / "sdb", 0, "d41d8cd98f00b204e9800998ecf8427e", "object")
+    deleted_at = timestamps.normalize(time.time() - WEEK - 60)
+    diskfile.write_marker(location, deleted_at, ".ts", {"X-Timestamp": deleted_at})
+    leftover = _abandoned_upload(location, WEEK + 60)
+    replicator = ObjectReplicator(devices, tmp_path, "suffix", is_mine=lambda dev: True, reclaim_age=WEEK)
+    try:
+        stats = replicator.run_once()
+        assert stats.reclaimed_tmp == 1 and not leftover.exists() and location.directory.exists()
+        builder = RingBuilder(1, 1, min_part_hours=0)
+        builder.add_dev(region=1, zone=1, ip="127.0.0.1", port=6200, device="sdb", weight=100)
+        builder.rebalance(seed=1)
+        builder.write_ring(tmp_path / "object.ring.gz")
+        stats = replicator.run_once()
+        assert stats.reclaimed == 1 and not location.directory.exists()
+    finally:
+        replicator.close()
+
+
+def test_a_database_being_created_reads_as_missing(store):
+    """Between a replica's file appearing and its schema being committed by the writer
+    creating it, a concurrent read finds no tables: that is "no database yet", not an error."""
+    for location in store.cluster.primaries("container", ACCOUNT, "c"):
+        path = db_path(location.directory)
+        path.parent.mkdir(parents=True)
+        path.touch()  # what sqlite3.connect() leaves before the first transaction
+    assert store.container(ACCOUNT, "c") is None
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    assert store.container(ACCOUNT, "c") is not None

@@ -16,6 +16,8 @@ from pocketstack.object.ring import Ring, RingBuilder, hash_path
 from test_object_node_databases import Node, _wait_for
 
 SUFFIX = "00112233445566ff"
+WIDE = {"Content-Type": "text/plain;x=" + "t" * 6000, "Content-Disposition": "attachment; filename=" + "d" * 6000,
+        **{f"X-Object-Meta-{i:02d}": "v" * 40 for i in range(90)}}
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +97,16 @@ def test_a_node_that_was_down_is_repaired_and_serves_alone(cluster):
         assert http.put(f"{storage}/docs/new", content=b"brand new").status_code == 201
         assert http.delete(f"{storage}/docs/gone").status_code == 204
         assert http.post(f"{storage}/docs/kept", headers={"X-Object-Meta-Colour": "blue"}).status_code == 202
+        # Metadata too large for an extended attribute travels with the pushed file too.
+        assert http.put(f"{storage}/docs/wide", content=b"wide body", headers=WIDE).status_code == 201
 
         # Back up: its peers' replicators push what it missed.
         late.start()
 
         def repaired():
-            replicas = {n: _replica(late, ring, account, "docs", n) for n in ("old", "new", "gone", "kept")}
+            replicas = {n: _replica(late, ring, account, "docs", n) for n in ("old", "new", "gone", "kept", "wide")}
             return (replicas["old"].content == b"v2 old" and replicas["new"].content == b"brand new"
+                    and replicas["wide"].content == b"wide body"
                     and replicas["gone"].status_code == 404 and "x-backend-timestamp" in replicas["gone"].headers
                     and replicas["kept"].status_code == 200
                     and json.loads(replicas["kept"].headers["x-backend-metadata"]).get(
@@ -119,6 +124,8 @@ def test_a_node_that_was_down_is_repaired_and_serves_alone(cluster):
             assert http.get(f"{storage}/docs/gone").status_code == 404
             kept = http.get(f"{storage}/docs/kept")
             assert kept.content == b"v1 kept" and kept.headers["X-Object-Meta-Colour"] == "blue"
+            wide = http.get(f"{storage}/docs/wide")
+            assert wide.content == b"wide body" and {k: wide.headers[k] for k in WIDE} == WIDE
         finally:
             nodes[0].start()
             nodes[1].start()

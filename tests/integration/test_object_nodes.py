@@ -126,6 +126,31 @@ def test_object_server_audits_its_devices(cluster):
     assert httpx.get(node.url + "/sdb/1/a/c/rot").content == b"good bytes"
 
 
+def test_large_and_non_ascii_metadata_on_the_nodes(cluster):
+    """Up to Swift's limits, whatever the bytes: a UTF-8 Content-Type cannot go to a node
+    as a header of its own, and metadata beyond an extended attribute's room is stored
+    after the body, which the nodes' auditors leave alone."""
+    _proxy, nodes, ring, storage, token, account = cluster
+    content_type = ("text/plain; name=\u00e9t\u00e9;x=" + "t" * 6000).encode()
+    wide = {"Content-Type": content_type, "Content-Disposition": "attachment; filename=" + "d" * 8000,
+            **{f"X-Object-Meta-{i:02d}": "v" * 40 for i in range(90)}}
+    with _client(token) as http:
+        assert http.put(f"{storage}/wide").status_code == 201
+        for name, body in (("small", b"small body"), ("large", os.urandom(300_000))):
+            assert http.put(f"{storage}/wide/{name}", content=body, headers=wide).status_code == 201
+            got = http.get(f"{storage}/wide/{name}")
+            assert got.content == body and {k: got.headers[k] for k in wide if k != "Content-Type"} == \
+                {k: v for k, v in wide.items() if k != "Content-Type"}
+            assert dict(got.headers.raw)[b"content-type"] == content_type
+        assert http.post(f"{storage}/wide/small", headers={"Content-Type": content_type + b"2"}).status_code == 202
+        assert dict(http.head(f"{storage}/wide/small").headers.raw)[b"content-type"] == content_type + b"2"
+    time.sleep(1)  # several audit passes of the nodes (every 0.2 s)
+    for name in ("small", "large"):
+        for node in _primary_nodes(ring, nodes, account, "wide", name):
+            part = ring.get_part(account, "wide", name)
+            assert httpx.head(f"{node.url}/sdb/{part}/{account}/wide/{name}").status_code == 200, (node.url, name)
+
+
 def test_replicas_over_http_with_failing_nodes(cluster):
     _proxy, nodes, ring, storage, token, account = cluster
     with _client(token) as http:

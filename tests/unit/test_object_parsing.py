@@ -29,6 +29,11 @@ from pocketstack.object.api.errors import PreconditionFailed
     ("bytes=a-b", None),
     ("items=0-1", None),
     (None, None),
+    # Digits int() cannot read -- superscripts, thousands of them -- make a header invalid (ignored).
+    ("bytes=\u00b2-3", None),
+    ("bytes=1-\u00b3", None),
+    ("bytes=-\u00b9", None),
+    pytest.param("bytes=" + "9" * 5000 + "-", None, id="bytes=<5000 digits>-"),
 ])
 def test_ranges(header, expected):
     assert ranges.parse(header, 100) == expected
@@ -59,12 +64,14 @@ def test_tempurl_signatures():
     expires = int(time.time()) + 60
     path = "/v1/AUTH_a/c/o"
     sig = hmac.new(b"key", f"GET\n{expires}\n{path}".encode(), hashlib.sha1).hexdigest()
-    tempurl.verify("GET", {"temp_url_sig": sig, "temp_url_expires": str(expires)}, ["/v1/AUTH_a/c/"], "o", ["key"])
+    keys = [("other", False), ("key", True)]
+    assert tempurl.verify("GET", {"temp_url_sig": sig, "temp_url_expires": str(expires)}, ["/v1/AUTH_a/c/"], "o",
+                          keys) == (True, expires)
     with pytest.raises(Unauthorized):
-        tempurl.verify("PUT", {"temp_url_sig": sig, "temp_url_expires": str(expires)}, ["/v1/AUTH_a/c/"], "o",
-                       ["key"])
+        tempurl.verify("PUT", {"temp_url_sig": sig, "temp_url_expires": str(expires)}, ["/v1/AUTH_a/c/"], "o", keys)
     iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
-    tempurl.verify("GET", {"temp_url_sig": sig, "temp_url_expires": iso}, ["/v1/AUTH_a/c/"], "o", ["key"])
+    assert tempurl.verify("GET", {"temp_url_sig": sig, "temp_url_expires": iso}, ["/v1/AUTH_a/c/"], "o",
+                          [("key", False)]) == (False, expires)
     with pytest.raises(Unauthorized):
         tempurl.verify("GET", {"temp_url_sig": sig, "temp_url_expires": str(expires)}, ["/v1/AUTH_a/c/"], "o", [])
 
@@ -80,6 +87,8 @@ def test_listing_negotiation_and_params():
     assert listing.params(QueryParams("limit=5&reverse=true"))["reverse"] is True
     with pytest.raises(PreconditionFailed):
         listing.params(QueryParams("delimiter=ab"))
+    with pytest.raises(BadRequest):
+        listing.params(QueryParams("limit=%C2%B2"))  # a superscript two: a digit to str.isdigit, not to int()
 
 
 def test_timestamps_sort_as_text():

@@ -184,7 +184,7 @@ def cmd_object_server(args: argparse.Namespace) -> int:
     settings = _settings(args)
     log.setup(settings.log_level, settings.log_format)
     return serve(Path(args.devices), args.host, args.port, Path(args.swift_dir) if args.swift_dir else None,
-                 settings.object_background_interval)
+                 settings.object_background_interval, settings.object_reclaim_age)
 
 
 def build_parser() -> argparse.ArgumentParser:

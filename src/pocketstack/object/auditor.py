@@ -52,10 +52,9 @@ class Auditor:
         try:
             meta = diskfile.read_metadata(path)
             md5, size = hashlib.md5(usedforsecurity=False), 0
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    md5.update(chunk)
-                    size += len(chunk)
+            for chunk in diskfile.read_range(path, 0, diskfile.body_size(path), 1 << 20):
+                md5.update(chunk)
+                size += len(chunk)
         except FileNotFoundError:
             return 0  # replaced by a newer write while we walked
         except (OSError, ValueError) as exc:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 from pocketstack.object.batching import Batcher
@@ -79,7 +80,12 @@ class Broker:
         if not self.exists:
             return None
         with self._connect() as conn:
-            row = conn.execute("SELECT * FROM info").fetchone()
+            try:
+                row = conn.execute("SELECT * FROM info").fetchone()
+            except sqlite3.OperationalError as error:
+                if "no such table" not in str(error):
+                    raise
+                return None  # just created by a writer that has not committed its schema yet
         if row is None:
             return None
         info = dict(row)

@@ -1,7 +1,8 @@
 """Object replicas on one device, in Swift's on-disk layout.
 
 A hash directory holds files named by timestamp: ``<ts>.data`` (the bytes, metadata
-in the ``user.pocketstack.metadata`` xattr as JSON), ``<ts>.ts`` (a tombstone: the
+in the ``user.pocketstack.metadata`` xattr as JSON -- or, when larger than
+:data:`XATTR_LIMIT`, as a JSON trailer after the bytes), ``<ts>.ts`` (a tombstone: the
 object was deleted at ``ts``) and ``<ts>.meta`` (metadata set by a later POST).  The
 newest ``.data``/``.ts`` decides whether the object exists; a ``.meta`` newer than it
 replaces its user metadata.  Older files are removed after every change, so a
@@ -10,11 +11,16 @@ compares.  New files are written under ``<device>/tmp``, fsynced and renamed int
 place, and the directory is fsynced, so a replica acknowledged to the client survives
 a power cut.
 
+What a crash leaves in ``tmp`` and deletions older than the reclaim age (Swift's
+``reclaim_age``, a week by default) are removed by the replicators' passes
+(:func:`reclaim_tmp`, :func:`reclaim_suffix`).
+
 Everything here is blocking; callers run it in threads.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import uuid
@@ -25,6 +31,15 @@ from pathlib import Path
 from pocketstack.object.layout import Location
 
 XATTR = "user.pocketstack.metadata"
+# Metadata whose JSON is larger than this is written after the file's body instead,
+# TRAILER_XATTR saying where ("<offset> <length>"): ext4 keeps all extended attributes
+# of a file in one block (usually 4 KiB), and Swift's limits allow some 40 KiB of
+# object metadata (a Content-Type, Content-Disposition... of up to 8 KiB each besides
+# 4 KiB of X-Object-Meta-*).  A replica's body is then the file up to the trailer.
+XATTR_LIMIT = 2048
+TRAILER_XATTR = "user.pocketstack.metadata-trailer"
+# Swift's default reclaim_age: how long tombstones and abandoned temp files are kept.
+RECLAIM_AGE = 7 * 24 * 3600
 EXTENSIONS = (".data", ".ts", ".meta")
 # Metadata a POST replaces (everything else belongs to the data file).
 POST_KEYS_PREFIXES = ("x-object-meta-", "x-delete-at", "content-type", "content-disposition",
@@ -32,7 +47,48 @@ POST_KEYS_PREFIXES = ("x-object-meta-", "x-delete-at", "content-type", "content-
 
 
 def read_metadata(path: Path | str) -> dict:
-    return json.loads(os.getxattr(path, XATTR))
+    """A replica file's metadata: from its extended attribute, or the trailer it points at."""
+    try:
+        return json.loads(os.getxattr(path, XATTR))
+    except OSError as error:
+        if error.errno != errno.ENODATA:
+            raise
+    offset, length = _trailer(path)
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        return json.loads(fh.read(length))
+
+
+def body_size(path: Path | str) -> int:
+    """How many bytes of the file are the replica's body (all of them, but a metadata trailer)."""
+    try:
+        return _trailer(path)[0]
+    except OSError as error:
+        if error.errno != errno.ENODATA:
+            raise
+    return os.path.getsize(path)
+
+
+def _trailer(path: Path | str) -> tuple[int, int]:
+    offset, length = os.getxattr(path, TRAILER_XATTR).split()
+    return int(offset), int(length)
+
+
+def _attach_metadata(fh, metadata: dict) -> None:
+    """Store ``metadata`` with the open file ``fh``, whose body ends at its position."""
+    encoded = json.dumps(metadata).encode()
+    if len(encoded) <= XATTR_LIMIT:
+        os.setxattr(fh.fileno(), XATTR, encoded)
+        return
+    offset = fh.tell()
+    fh.write(encoded)
+    fh.flush()
+    os.setxattr(fh.fileno(), TRAILER_XATTR, f"{offset} {len(encoded)}".encode())
+
+
+def tmp_dir(device: Path) -> Path:
+    """Where a device's files are written before they are renamed into place."""
+    return device / "tmp"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -131,9 +187,9 @@ class ObjectWriter:
 
     def __init__(self, location: Location):
         self.location = location
-        tmp_dir = location.device / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        self.tmp_path = tmp_dir / uuid.uuid4().hex
+        directory = tmp_dir(location.device)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.tmp_path = directory / uuid.uuid4().hex
         self._file = open(self.tmp_path, "wb")
 
     def write(self, chunk: bytes) -> None:
@@ -141,7 +197,7 @@ class ObjectWriter:
 
     def commit(self, timestamp: str, metadata: dict) -> None:
         self._file.flush()
-        os.setxattr(self._file.fileno(), XATTR, json.dumps(metadata).encode())
+        _attach_metadata(self._file, metadata)
         os.fsync(self._file.fileno())
         self._file.close()
         _place(self.tmp_path, self.location.directory, timestamp + ".data")
@@ -155,14 +211,75 @@ class ObjectWriter:
 
 
 def write_marker(location: Location, timestamp: str, extension: str, metadata: dict) -> None:
-    """An empty ``.ts`` (delete) or ``.meta`` (POST) file carrying ``metadata``."""
-    tmp_dir = location.device / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp_path = tmp_dir / uuid.uuid4().hex
+    """A bodiless ``.ts`` (delete) or ``.meta`` (POST) file carrying ``metadata``."""
+    directory = tmp_dir(location.device)
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp_path = directory / uuid.uuid4().hex
     with open(tmp_path, "wb") as fh:
-        os.setxattr(fh.fileno(), XATTR, json.dumps(metadata).encode())
+        _attach_metadata(fh, metadata)
         os.fsync(fh.fileno())
     _place(tmp_path, location.directory, timestamp + extension)
+
+
+def reclaim_tmp(device: Path, cutoff: float) -> int:
+    """Remove the device's temp files last modified before ``cutoff`` (Unix time): uploads
+    a crash or a broken-off request left unfinished, which nothing else would ever
+    rename or remove (Swift's replicator does the same).  How many went."""
+    directory = tmp_dir(device)
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for name in names:
+        try:
+            if os.stat(directory / name).st_mtime < cutoff:
+                os.unlink(directory / name)
+                removed += 1
+        except FileNotFoundError:
+            pass  # committed or aborted meanwhile
+    return removed
+
+
+def reclaim_suffix(suffix_dir: Path, cutoff: float) -> int:
+    """Forget deletions older than ``cutoff`` below one suffix directory: a tombstone
+    deciding its object, and a ``.meta`` left without data, are removed once their
+    timestamp is older, then the emptied directories -- Swift's ``reclaim_age``.  (As in
+    Swift, a replica away for longer than that may bring the object back.)  How many
+    files went."""
+    try:
+        name_hashes = os.listdir(suffix_dir)
+    except FileNotFoundError:
+        return 0
+    removed = sum(_reclaim_object(suffix_dir / name_hash, cutoff) for name_hash in name_hashes)
+    _remove_if_empty(suffix_dir)
+    return removed
+
+
+def _reclaim_object(directory: Path, cutoff: float) -> int:
+    try:
+        decisive, meta = newest_files(os.listdir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    if decisive is not None and not decisive.endswith(".ts"):
+        return 0  # the object exists: nothing to forget
+    removed = 0
+    for name in (decisive, meta):
+        if name and float(_ts_key(name)) < cutoff:
+            try:
+                os.unlink(directory / name)
+                removed += 1
+            except FileNotFoundError:
+                pass
+    _remove_if_empty(directory)
+    return removed
+
+
+def _remove_if_empty(directory: Path) -> None:
+    try:
+        os.rmdir(directory)
+    except OSError:
+        pass  # not empty (a write arrived meanwhile) or already gone
 
 
 def read_range(path: Path, start: int, length: int, chunk_size: int = 65536):

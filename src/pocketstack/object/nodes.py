@@ -150,8 +150,9 @@ class _HttpWriter:
     def __init__(self, client: httpx.Client, url: str, timestamp: str, metadata: dict):
         self._chunks: queue.Queue = queue.Queue(maxsize=4)
         self._done: Future = Future()
-        headers = {"X-Timestamp": timestamp, "Content-Type": metadata.get("Content-Type", ""),
-                   METADATA_HEADER: metadata_header(metadata)}
+        # The node takes everything from the metadata header (JSON: ASCII whatever the
+        # Content-Type holds, which as a header of its own could not be sent).
+        headers = {"X-Timestamp": timestamp, METADATA_HEADER: metadata_header(metadata)}
         threading.Thread(target=self._send, args=(client, url, headers), daemon=True,
                          name="object-node-put").start()
 

@@ -9,8 +9,9 @@ newer ``.meta``) wherever the peer's newest is older: timestamps decide, so a
 tombstone spreads a delete and never loses to older data.  A node that was down is
 repaired by its peers' passes; a replica the auditor quarantined reads as missing and
 is pushed back.  A partition on a device that is not one of its primaries (a handoff)
-is pushed to every primary and its pushed files removed.  Tombstones are kept (no
-reclaim age yet).
+is pushed to every primary and its pushed files removed.  Before a partition is
+compared, its tombstones older than the reclaim age are removed (and every pass
+removes the devices' temp files that old), as Swift's replicator does.
 
 The protocol, served by ``server.py`` (Swift's ``REPLICATE`` verb does not get
 through the node's HTTP parser, hence GETs on a ``replicate`` path)::
@@ -30,6 +31,7 @@ import hashlib
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -61,6 +63,8 @@ class ObjectReplicationStats:
     pushed: int = 0
     failed: int = 0
     removed_handoffs: int = 0
+    reclaimed: int = 0
+    reclaimed_tmp: int = 0
 
 
 # -- the receiving node's side (called by server.py in threads) ---------------------
@@ -154,11 +158,14 @@ def _files_to_push(ours: list[str], theirs: list[str]) -> list[str]:
 class ObjectReplicator:
     """Pushes the object replicas under ``devices`` of one node to the other primaries.
 
-    ``is_mine(dev)`` says whether a ring device is one of this node's own.
+    ``is_mine(dev)`` says whether a ring device is one of this node's own;
+    ``reclaim_age``: seconds after which tombstones and abandoned temp files go.
     """
 
-    def __init__(self, devices: Path, swift_dir: Path, hash_suffix: str, is_mine: Callable[[dict], bool]):
+    def __init__(self, devices: Path, swift_dir: Path, hash_suffix: str, is_mine: Callable[[dict], bool],
+                 reclaim_age: float = diskfile.RECLAIM_AGE):
         self.devices = devices
+        self.reclaim_age = reclaim_age
         self.ring_file = swift_dir / "object.ring.gz"
         self.hash_suffix = hash_suffix
         self.is_mine = is_mine
@@ -176,6 +183,10 @@ class ObjectReplicator:
 
     def run_once(self) -> ObjectReplicationStats:
         stats = ObjectReplicationStats()
+        cutoff = time.time() - self.reclaim_age
+        devices = sorted(p for p in self.devices.iterdir() if p.is_dir())
+        for device in devices:  # also without a ring: proxies' uploads land here all the same
+            stats.reclaimed_tmp += diskfile.reclaim_tmp(device, cutoff)
         if self.ring is None:
             if not self.ring_file.exists():
                 return stats  # a node holding only databases
@@ -183,18 +194,19 @@ class ObjectReplicator:
         if self._http is None:
             self._http = httpx.Client(timeout=TIMEOUT)
             self._pool = ThreadPoolExecutor(PUSH_CONCURRENCY, thread_name_prefix="object-replication-push")
-        for device in sorted(p for p in self.devices.iterdir() if p.is_dir()):
+        for device in devices:
             base = device / DATA_DIRS["object"]
             for part in sorted(os.listdir(base)) if base.is_dir() else []:
                 if part.isdigit():
                     stats.partitions += 1
-                    self._replicate_partition(device, int(part), stats)
+                    self._replicate_partition(device, int(part), stats, cutoff)
         return stats
 
-    def _replicate_partition(self, device: Path, part: int, stats: ObjectReplicationStats) -> None:
+    def _replicate_partition(self, device: Path, part: int, stats: ObjectReplicationStats, cutoff: float) -> None:
         primaries = self.ring.get_part_nodes(part)
         is_primary = any(self.is_mine(d) and d["device"] == device.name for d in primaries)
         part_dir = device / DATA_DIRS["object"] / str(part)
+        stats.reclaimed += sum(diskfile.reclaim_suffix(part_dir / suffix, cutoff) for suffix in os.listdir(part_dir))
         pushed_everywhere: dict[Path, list[str]] = {}
         all_ok = True
         for dev in primaries:
@@ -259,9 +271,8 @@ class ObjectReplicator:
 
     def _push_file(self, path: Path, url: str) -> None:
         metadata = diskfile.read_metadata(path)
-        with open(path, "rb") as fh:
-            response = self._http.put(url, content=iter(lambda: fh.read(65536), b""),
-                                      headers={METADATA_HEADER: metadata_header(metadata)})
+        response = self._http.put(url, content=diskfile.read_range(path, 0, diskfile.body_size(path)),
+                                  headers={METADATA_HEADER: metadata_header(metadata)})
         if response.status_code != 201:
             raise OSError(f"PUT {url}: {response.status_code} {response.text[:200]}")
 

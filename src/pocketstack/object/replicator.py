@@ -8,6 +8,9 @@ to every primary lacking it, so tombstones win over older data by timestamp.  A
 device that holds a partition it is not a primary for (a handoff, or a device that
 lost the partition in a rebalance) hands its data over, then drops it.  Account and
 container databases are merged row by row instead (each row's timestamp decides).
+Each pass first reclaims, as Swift's replicator does, temp files and tombstones older
+than the reclaim age (``diskfile.reclaim_tmp``/``reclaim_suffix``), so what it
+compares and copies no longer includes them.
 Blocking: call :meth:`Replicator.run_once` from a thread or a test.
 """
 
@@ -18,6 +21,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +40,8 @@ class ReplicationStats:
     copied: int = 0
     merged: int = 0
     removed_handoffs: int = 0
+    reclaimed: int = 0
+    reclaimed_tmp: int = 0
 
 
 def suffix_hash(directory: Path) -> str:
@@ -49,15 +55,21 @@ def suffix_hash(directory: Path) -> str:
 
 
 class Replicator:
-    def __init__(self, cluster: Cluster):
+    """``reclaim_age``: seconds after which tombstones and abandoned temp files go."""
+
+    def __init__(self, cluster: Cluster, reclaim_age: float = diskfile.RECLAIM_AGE):
         self.cluster = cluster
+        self.reclaim_age = reclaim_age
 
     def run_once(self) -> ReplicationStats:
         stats = ReplicationStats()
+        cutoff = time.time() - self.reclaim_age
+        for device in self.cluster.local_devices():
+            stats.reclaimed_tmp += diskfile.reclaim_tmp(device, cutoff)
         for kind in ("account", "container", "object"):
             for part in self._partitions(kind):
                 stats.partitions += 1
-                self._replicate_partition(kind, part, stats)
+                self._replicate_partition(kind, part, stats, cutoff)
         return stats
 
     def _partitions(self, kind: str) -> list[int]:
@@ -68,7 +80,7 @@ class Replicator:
                 parts.update(int(p) for p in os.listdir(base) if p.isdigit())
         return sorted(parts)
 
-    def _replicate_partition(self, kind: str, part: int, stats: ReplicationStats) -> None:
+    def _replicate_partition(self, kind: str, part: int, stats: ReplicationStats, cutoff: float) -> None:
         ring = self.cluster.rings[kind]
         part_nodes = ring.get_part_nodes(part)
         # Only this process's own devices: replicas on storage nodes are not reached
@@ -77,6 +89,11 @@ class Replicator:
                      if self.cluster.is_local(d) and self.cluster.device_available(d)]
         all_local = all(self.cluster.is_local(d) for d in part_nodes)
         holders = [d for d in self.cluster.local_devices() if (d / DATA_DIRS[kind] / str(part)).is_dir()]
+        if kind == "object":
+            for device in holders:
+                part_dir = device / DATA_DIRS[kind] / str(part)
+                stats.reclaimed += sum(diskfile.reclaim_suffix(part_dir / suffix, cutoff)
+                                       for suffix in os.listdir(part_dir))
         suffixes = set()
         for device in holders:
             suffixes.update(os.listdir(device / DATA_DIRS[kind] / str(part)))
@@ -105,7 +122,7 @@ class Replicator:
 def _copy_file(source: Path, target_dir: Path) -> None:
     """Copy one replica file (data and xattrs) durably into ``target_dir``."""
     device = target_dir.parents[3]  # <device>/<kind>/<partition>/<suffix>/<hash>
-    tmp_dir = device / "tmp"
+    tmp_dir = diskfile.tmp_dir(device)
     tmp_dir.mkdir(parents=True, exist_ok=True)
     tmp = tmp_dir / uuid.uuid4().hex
     shutil.copy2(source, tmp)

@@ -301,7 +301,8 @@ def _write(writer: diskfile.ObjectWriter, md5, chunk: bytes) -> None:
     writer.write(chunk)
 
 
-def serve(devices: Path, host: str, port: int, swift_dir: Path | None = None, audit_interval: float = 0) -> int:
+def serve(devices: Path, host: str, port: int, swift_dir: Path | None = None, audit_interval: float = 0,
+          reclaim_age: float = diskfile.RECLAIM_AGE) -> int:
     """Run a storage node until interrupted (``pocketstack object-server``)."""
     suffix_file = (swift_dir or devices.parent) / SUFFIX_FILE
     if not devices.is_dir():
@@ -311,7 +312,7 @@ def serve(devices: Path, host: str, port: int, swift_dir: Path | None = None, au
     suffix = suffix_file.read_text().strip()
     replicator = DbReplicator(devices, swift_dir or devices.parent, suffix, host, port)
     object_replicator = objreplicator.ObjectReplicator(devices, swift_dir or devices.parent, suffix,
-                                                       replicator.is_mine)
+                                                       replicator.is_mine, reclaim_age)
     server = ObjectServer(devices, suffix, audit_interval, replicator, object_replicator)
     uvicorn.run(server.app, host=host, port=port, log_level="warning")
     return 0

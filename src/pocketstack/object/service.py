@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pocketstack.common.api.app import ApiRequest, ServiceSpec, build_app
 from pocketstack.common.service import Service
-from pocketstack.object.api import build_router, responses
+from pocketstack.object.api import build_router, names, responses
 from pocketstack.object.api.errors import swift_format
 from pocketstack.object.auditor import Auditor
 from pocketstack.object.background import every
@@ -40,7 +40,7 @@ class ObjectService(Service):
         self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="object-io")
         self.nodes = Nodes()
         self.store = ObjectStore(self.cluster, self.pool, self.nodes)
-        self.replicator = Replicator(self.cluster)
+        self.replicator = Replicator(self.cluster, settings.object_reclaim_age)
         self.auditor = Auditor(self.cluster)
         self.expirer = Expirer(self.store)
         self._tasks: list[asyncio.Task] = []
@@ -51,6 +51,7 @@ class ObjectService(Service):
 
         def prepare(req: ApiRequest) -> None:
             req.attributes["service_path"] = path
+            names.check_path(req.raw.scope.get("raw_path", b""))
 
         return build_app(ServiceSpec(
             name=self.name, router=build_router(self.store), error_format=swift_format,

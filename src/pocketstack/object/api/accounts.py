@@ -42,8 +42,8 @@ def register(router: Router, store: ObjectStore) -> None:
     @router.head(ACCOUNT, public=True)
     @router.head(ACCOUNT + "/", public=True)
     def head_account(req: ApiRequest):
-        _account, _broker, info = stat(req)
-        return Response(status_code=204, headers=account_headers(info),
+        account, _broker, info = stat(req)
+        return Response(status_code=204, headers=access.owner_view(req, account, account_headers(info)),
                         media_type="text/plain; charset=utf-8")
 
     @router.get(ACCOUNT, public=True)
@@ -53,7 +53,7 @@ def register(router: Router, store: ObjectStore) -> None:
         query = listing.params(req.query)
         account, broker, info = stat(req)
         rows = broker.list(**query) if broker else []
-        return listing.render("account", account, rows, fmt, account_headers(info))
+        return listing.render("account", account, rows, fmt, access.owner_view(req, account, account_headers(info)))
 
     @router.post(ACCOUNT, public=True)
     @router.post(ACCOUNT + "/", public=True)

@@ -15,12 +15,15 @@ from starlette.responses import Response
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import ApiError, BadRequest
 from pocketstack.object import timestamps
+from pocketstack.object.api.access import SegmentAccess
 from pocketstack.object.store import ObjectStore
 
 MAX_DELETES = 10000
 
 
-def delete(req: ApiRequest, store: ObjectStore, account: str) -> Response:
+def delete(req: ApiRequest, store: ObjectStore, account: str, segments: SegmentAccess | None = None) -> Response:
+    """Delete every listed path; with ``segments`` (an SLO's), only those it allows --
+    the others are reported as refused, as Swift's authorized subrequests are."""
     try:
         lines = [unquote(line.strip()) for line in req.body.decode().splitlines() if line.strip()]
     except UnicodeDecodeError:
@@ -34,6 +37,8 @@ def delete(req: ApiRequest, store: ObjectStore, account: str) -> Response:
         try:
             if not container:
                 raise BadRequest("Invalid path")
+            if segments is not None and not segments.allows(container, obj or None):
+                raise segments.refusal()
             if obj:
                 state = store.object_state(account, container, obj)
                 if not state.exists:

@@ -77,15 +77,17 @@ def register(router: Router, store: ObjectStore) -> None:
 
     @router.head(CONTAINER, public=True)
     def head_container(req: ApiRequest):
-        *_rest, info = stat(req)
-        return Response(status_code=204, headers=container_headers(info), media_type="text/plain; charset=utf-8")
+        account, _container, _broker, info = stat(req)
+        return Response(status_code=204, headers=access.owner_view(req, account, container_headers(info)),
+                        media_type="text/plain; charset=utf-8")
 
     @router.get(CONTAINER, public=True)
     def get_container(req: ApiRequest):
         fmt = listing.negotiate(req.query, req.headers)
         query = listing.params(req.query)
-        _account, container, broker, info = stat(req)
-        return listing.render("container", container, broker.list(**query), fmt, container_headers(info))
+        account, container, broker, info = stat(req)
+        return listing.render("container", container, broker.list(**query), fmt,
+                              access.owner_view(req, account, container_headers(info)))
 
     @router.delete(CONTAINER, public=True)
     def delete_container(req: ApiRequest):

@@ -4,6 +4,12 @@ A DLO manifest names ``<container>/<prefix>``; its body is every object under th
 prefix in listing order, its ETag the quoted MD5 of their ETags.  An SLO manifest is a
 JSON list of segments checked at upload (each must exist, and match any given etag
 and size); it is stored as the manifest object's data and read back at download.
+
+Segments are reached as the caller (``access.SegmentAccess``), as Swift's
+subrequests are: a DLO whose segment container the caller may not list is refused
+like that listing, an SLO segment the caller may not read is a problem at upload and
+a 409 at download -- so a manifest never opens a way around the ACLs or a TempURL's
+scope.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 from urllib.parse import unquote
 
 from pocketstack.common.api.errors import BadRequest, Conflict, RequestEntityTooLarge
+from pocketstack.object.api.access import SegmentAccess
 from pocketstack.object.api.body import Piece
 from pocketstack.object.store import ObjectStore
 from pocketstack.object.timestamps import iso
@@ -29,11 +36,14 @@ def _etag_of(etags: list[str]) -> str:
     return hashlib.md5("".join(etags).encode(), usedforsecurity=False).hexdigest()
 
 
-def _segment(store: ObjectStore, account: str, path: str):
+def _split_path(path: str) -> tuple[str, str] | None:
+    """``(container, object)`` of a segment path ``/<container>/<object>``; None if malformed."""
     container, _, obj = unquote(path).lstrip("/").partition("/")
-    if not container or not obj:
-        return None
-    state = store.object_state(account, container, obj)
+    return (container, obj) if container and obj else None
+
+
+def _segment(store: ObjectStore, account: str, names: tuple[str, str]):
+    state = store.object_state(account, *names)
     return state if state.exists else None
 
 
@@ -41,13 +51,14 @@ def read_manifest(state) -> list[dict]:
     return json.loads(b"".join(state.read(0, int(state.metadata["Content-Length"]))))
 
 
-def pieces(store: ObjectStore, account: str, state) -> tuple[list[Piece], str]:
-    """``(pieces, etag)`` of an object's full body (blocking)."""
+def pieces(store: ObjectStore, account: str, state, segments: SegmentAccess) -> tuple[list[Piece], str]:
+    """``(pieces, etag)`` of an object's full body, segments as ``segments`` allows (blocking)."""
     meta = state.metadata
     if is_slo(meta):
         out = []
         for seg in read_manifest(state):
-            seg_state = _segment(store, account, seg["name"])
+            names = _split_path(seg["name"])
+            seg_state = _segment(store, account, names) if names and segments.allows(*names) else None
             if seg_state is None:
                 raise Conflict(f"Missing segment {seg['name']}")
             start, length = 0, int(seg_state.metadata["Content-Length"])
@@ -58,6 +69,8 @@ def pieces(store: ObjectStore, account: str, state) -> tuple[list[Piece], str]:
         return out, '"' + meta.get("X-Slo-Etag", "") + '"'
     if "X-Object-Manifest" in meta:
         container, _, prefix = unquote(meta["X-Object-Manifest"]).partition("/")
+        if not segments.allows(container):
+            raise segments.refusal()
         found = store.container(account, container)
         rows = found[0].list(limit=10000, prefix=prefix) if found else []
         out, etags = [], []
@@ -70,24 +83,31 @@ def pieces(store: ObjectStore, account: str, state) -> tuple[list[Piece], str]:
     return [Piece(state, 0, int(meta["Content-Length"]))], meta["ETag"]
 
 
-def build_manifest(store: ObjectStore, account: str, body: bytes) -> tuple[bytes, int, str]:
-    """Check an SLO upload; return the manifest to store, the total size and the SLO etag."""
+def build_manifest(store: ObjectStore, account: str, body: bytes,
+                   segments: SegmentAccess) -> tuple[bytes, int, str]:
+    """Check an SLO upload (each segment must be one ``segments`` lets the caller read);
+    return the manifest to store, the total size and the SLO etag."""
     if len(body) > MAX_MANIFEST:
         raise RequestEntityTooLarge("Manifest File > 2097152 bytes")
     try:
-        segments = json.loads(body)
+        entries = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("Manifest must be valid JSON.\n") from None
-    if not isinstance(segments, list) or not segments:
+    if not isinstance(entries, list) or not entries:
         raise BadRequest("Manifest must be a list of segments.\n")
-    if len(segments) > MAX_SEGMENTS:
+    if len(entries) > MAX_SEGMENTS:
         raise BadRequest(f"Too many segments; max {MAX_SEGMENTS}\n")
     problems, stored, etags, size = [], [], [], 0
-    for index, seg in enumerate(segments):
+    for index, seg in enumerate(entries):
         if not isinstance(seg, dict) or not isinstance(seg.get("path"), str):
             problems.append(f"Index {index}: invalid segment (need a \"path\")")
             continue
-        state = _segment(store, account, seg["path"])
+        names = _split_path(seg["path"])
+        if names and not segments.allows(*names):
+            refused = segments.refusal()
+            problems.append(f"{seg['path']}, {refused.status} {refused.title}")
+            continue
+        state = _segment(store, account, names) if names else None
         if state is None:
             problems.append(f"{seg['path']}, 404 Not Found")
             continue

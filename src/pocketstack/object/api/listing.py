@@ -22,11 +22,12 @@ def params(query) -> dict:
     raw_limit = query.get("limit")
     limit = LIMIT
     if raw_limit is not None:
-        if not raw_limit.isdigit():
+        if not (raw_limit.isascii() and raw_limit.isdigit()):
             raise BadRequest(f"Invalid limit: {raw_limit!r}")
-        limit = int(raw_limit)
-        if limit > LIMIT:
+        digits = raw_limit.lstrip("0") or "0"
+        if len(digits) > len(str(LIMIT)) or int(digits) > LIMIT:  # int() refuses thousands of digits
             raise PreconditionFailed(f"Maximum limit is {LIMIT}")
+        limit = int(digits)
     delimiter = query.get("delimiter", "")
     if len(delimiter) > 1:
         raise PreconditionFailed("Bad delimiter")
@@ -66,7 +67,16 @@ def _object_entry(row: dict) -> dict:
     if "subdir" in row:
         return row
     return {"name": row["name"], "hash": row["etag"], "bytes": row["size"],
-            "content_type": row["content_type"], "last_modified": iso(row["created_at"])}
+            "content_type": _as_text(row["content_type"]), "last_modified": iso(row["created_at"])}
+
+
+def _as_text(header_value: str) -> str:
+    """A header value stored as it arrived (Latin-1: a character a byte) as the text its
+    UTF-8 bytes spell, as Swift lists a Content-Type; other bytes are left as they are."""
+    try:
+        return header_value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return header_value
 
 
 def _container_entry(row: dict) -> dict:

@@ -1,7 +1,9 @@
 """User metadata headers (``X-<Kind>-Meta-*`` and friends): parsing, limits, rendering.
 
 Swift limits metadata so that one request cannot make a database row or xattr
-unbounded; the same limits give clients the same 400s.
+unbounded; the same limits give clients the same 400s.  Like Swift's, they count
+bytes as sent (header values arrive as Latin-1 text: one character a byte), and no
+header value of a request that sets metadata may be longer than 8192 bytes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ MAX_NAME = 128
 MAX_VALUE = 256
 MAX_COUNT = 90
 MAX_TOTAL = 4096
+MAX_HEADER = 8192
 
 
 def title(header: str) -> str:
@@ -29,6 +32,8 @@ def collect(headers, kind: str, extra: tuple[str, ...] = ()) -> dict[str, str]:
     updates: dict[str, str] = {}
     removed = set()
     for name, value in headers.items():
+        if len(value) > MAX_HEADER:
+            raise BadRequest(f"Header value too long: {title(name)[:MAX_NAME]}")
         name = name.lower()
         if name.startswith(prefix):
             updates[title(name)] = value.strip()
@@ -43,11 +48,12 @@ def collect(headers, kind: str, extra: tuple[str, ...] = ()) -> dict[str, str]:
             updates.pop(name, None)
         else:
             updates[name] = ""
-    check(updates, prefix)
+    check(updates, kind)
     return updates
 
 
-def check(updates: dict[str, str], prefix: str) -> None:
+def check(updates: dict[str, str], kind: str) -> None:
+    prefix = f"x-{kind}-meta-"
     total = count = 0
     for name, value in updates.items():
         if not name.lower().startswith(prefix):
@@ -55,16 +61,28 @@ def check(updates: dict[str, str], prefix: str) -> None:
         key = name[len(prefix):]
         if not key:
             raise BadRequest("Metadata name cannot be empty")
-        if len(key.encode()) > MAX_NAME:
+        if kind != "object" and not (is_utf8(key) and (not value or is_utf8(value))):
+            raise BadRequest("Metadata must be valid UTF-8")
+        if len(key) > MAX_NAME:
             raise BadRequest(f"Metadata name too long: {name}; max {MAX_NAME}")
-        if len(value.encode()) > MAX_VALUE:
+        if len(value) > MAX_VALUE:
             raise BadRequest(f"Metadata value longer than {MAX_VALUE}: {name}")
         count += 1
-        total += len(key.encode()) + len(value.encode())
+        total += len(key) + len(value)
     if count > MAX_COUNT:
         raise BadRequest(f"Too many metadata items; max {MAX_COUNT}")
     if total > MAX_TOTAL:
         raise BadRequest(f"Total metadata too large; max {MAX_TOTAL}")
+
+
+def is_utf8(value: str) -> bool:
+    """Are a header value's bytes (Latin-1 text as received) valid UTF-8 without NUL?
+    Swift's check_utf8: account and container metadata, and a Content-Type, must be."""
+    try:
+        decoded = value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return False
+    return "\x00" not in decoded
 
 
 def render(stored: dict[str, list]) -> dict[str, str]:

@@ -21,6 +21,7 @@ from pocketstack.object.store import ObjectStore
 
 OBJECT = "/v1/{account}/{container}/{obj:path}"
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
+MAX_DELETE_AT = 9999999999  # Swift's X-Delete-At has ten digits at most
 NOT_FOUND = "The resource could not be found."
 # Object headers kept with the data besides X-Object-Meta-*.
 EXTRA = ("content-disposition", "content-encoding", "x-object-manifest")
@@ -35,25 +36,34 @@ def _target(req: ApiRequest) -> tuple[str, str, str]:
 
 
 def _delete_at(headers) -> str | None:
-    """``X-Delete-At`` from X-Delete-At or X-Delete-After (400 when invalid or past)."""
+    """``X-Delete-At`` from X-Delete-At or X-Delete-After (400 when invalid or past),
+    kept within ten digits as Swift keeps it (a later time is its last one)."""
     now = time.time()
     if "x-delete-after" in headers:
-        try:
-            after = int(headers["x-delete-after"])
-        except ValueError:
-            raise BadRequest("Non-integer X-Delete-After") from None
-        if after < 0:
+        after = _integer(headers["x-delete-after"], "X-Delete-After")
+        if after <= 0:
             raise BadRequest("X-Delete-After in past")
-        return str(int(now + after))
+        return str(min(int(now) + after, MAX_DELETE_AT))
     if "x-delete-at" in headers:
-        try:
-            at = int(headers["x-delete-at"])
-        except ValueError:
-            raise BadRequest("Non-integer X-Delete-At") from None
-        if at < now:
+        at = min(_integer(headers["x-delete-at"], "X-Delete-At"), MAX_DELETE_AT)
+        if at <= now:
             raise BadRequest("X-Delete-At in past")
         return str(at)
     return None
+
+
+def _integer(value: str, header: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequest(f"Non-integer {header}") from None
+
+
+def _check_content_type(headers) -> None:
+    """An object's Content-Type must be UTF-8 (Swift checks it on creation only)."""
+    content_type = headers.get("content-type")
+    if content_type and not metadata.is_utf8(content_type):
+        raise BadRequest("Invalid Content-Type")
 
 
 def _user_metadata(req: ApiRequest, obj: str, current: dict | None = None) -> dict[str, str]:
@@ -101,16 +111,19 @@ def register(router: Router, store: ObjectStore) -> None:
         account, container, obj = _target(req)
         access.authorize(req, store, account, container, obj)
         state = load(account, container, obj)
-        if req.query.get("multipart-manifest") == "get" and large.is_slo(state.metadata):
+        if _multipart_manifest(req) == "get" and large.is_slo(state.metadata):
             manifest = json.dumps(large.read_manifest(state)).encode()
             headers = object_headers(state, state.metadata["ETag"])
             return Response(manifest if req.method == "GET" else b"", headers=headers,
                             media_type="application/json; charset=utf-8")
-        pieces, etag = large.pieces(store, account, state)
+        pieces, etag = large.pieces(store, account, state, access.SegmentAccess(req, store, account))
         headers = object_headers(state, etag)
-        if req.attributes.get("tempurl") and req.method == "GET":
-            headers["Content-Disposition"] = tempurl.disposition(req.query, obj, headers.get("Content-Disposition"))
+        grant = req.attributes.get("tempurl")
+        if grant is not None:
+            headers = tempurl.outgoing(headers)
         conditions.check(req.headers, etag.strip('"'), math.ceil(float(state.timestamp)), req.method, headers)
+        if grant is not None:
+            headers.update(tempurl.download_headers(req.query, obj, headers, grant))
         return body.respond(req.method, req.headers.get("range"), pieces, headers,
                             state.metadata.get("Content-Type", "application/octet-stream"))
 
@@ -121,6 +134,7 @@ def register(router: Router, store: ObjectStore) -> None:
             await run_in_threadpool(access.authorize_account, req, account, True)
             return await extract.extract(req, store, account, f"{container}/{obj}")
         await run_in_threadpool(access.authorize, req, store, account, container, obj, write=True)
+        _check_content_type(req.headers)
         if "x-copy-from" in req.headers:
             source = unquote(req.headers["x-copy-from"]).lstrip("/")
             src_container, _, src_obj = source.partition("/")
@@ -132,7 +146,7 @@ def register(router: Router, store: ObjectStore) -> None:
         if found is None:
             raise NotFound(NOT_FOUND)
         await run_in_threadpool(_check_if_none_match, req, account, container, obj)
-        if req.query.get("multipart-manifest") == "put":
+        if _multipart_manifest(req) == "put":
             return await _put_manifest(req, account, container, obj, updates, found[1])
         declared = _declared_length(req)
         expected_etag = req.headers.get("etag", "").strip('"').lower() or None
@@ -172,7 +186,8 @@ def register(router: Router, store: ObjectStore) -> None:
             raw += chunk
             if len(raw) > large.MAX_MANIFEST:
                 raise RequestEntityTooLarge("Manifest File > 2097152 bytes")
-        manifest, size, slo_etag = await run_in_threadpool(large.build_manifest, store, account, raw)
+        manifest, size, slo_etag = await run_in_threadpool(large.build_manifest, store, account, raw,
+                                                           access.SegmentAccess(req, store, account))
         expected = req.headers.get("etag", "").strip('"').lower()
         if expected and expected != slo_etag:
             raise Unprocessable("Unprocessable Entity")
@@ -194,7 +209,8 @@ def register(router: Router, store: ObjectStore) -> None:
         if found is None:
             raise NotFound(NOT_FOUND)
         await _archive(req, dst_account, dst_container, dst_obj, found[1])
-        pieces, _etag = await run_in_threadpool(large.pieces, store, src_account, state)
+        pieces, _etag = await run_in_threadpool(large.pieces, store, src_account, state,
+                                                access.SegmentAccess(req, store, src_account))
         fresh = req.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes")
         inherited = {} if fresh else {k: v for k, v in state.metadata.items()
                                       if k.lower().startswith("x-object-meta-") or k.lower() in EXTRA}
@@ -223,6 +239,7 @@ def register(router: Router, store: ObjectStore) -> None:
             raise PreconditionFailed("Destination header must be of the form <container name>/<object name>")
         dst_account = req.headers.get("destination-account", account)
         await run_in_threadpool(access.authorize, req, store, dst_account, dst_container, dst_obj, write=True)
+        _check_content_type(req.headers)
         return await _copy(req, account, container, obj, dst_account, dst_container, dst_obj)
 
     @router.post(OBJECT, public=True)
@@ -270,9 +287,15 @@ def register(router: Router, store: ObjectStore) -> None:
         if req.query.get("multipart-manifest") == "delete" and large.is_slo(state.metadata):
             lines = "\n".join(large.segment_paths(state) + [f"/{container}/{obj}"])
             req.body = lines.encode()
-            return bulk.delete(req, store, account)
+            return bulk.delete(req, store, account, access.SegmentAccess(req, store, account, write=True))
         bulk.remove_object(store, account, container, obj, state)
         return Response(status_code=204)
+
+
+def _multipart_manifest(req: ApiRequest) -> str | None:
+    """``?multipart-manifest=``; never for a TempURL, which (as in Swift) passes on only
+    its own query parameters: its PUT stores a plain object, its GET the object's body."""
+    return None if req.attributes.get("tempurl") else req.query.get("multipart-manifest")
 
 
 def _declared_length(req: ApiRequest) -> int | None:

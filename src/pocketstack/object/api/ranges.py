@@ -1,7 +1,8 @@
 """HTTP Range requests over an object: ``bytes=0-9``, ``bytes=-5``, ``bytes=10-`` and lists.
 
 As in Swift a syntactically invalid header is ignored (the whole object is returned),
-and a header whose ranges all miss the object is a 416.
+and a header whose ranges all miss the object is a 416.  A number ``int()`` cannot
+read (a superscript digit, thousands of digits) makes the header invalid, as in Swift.
 """
 
 from __future__ import annotations
@@ -11,6 +12,13 @@ def parse(header: str | None, size: int) -> list[tuple[int, int]] | None:
     """``[(start, end_exclusive), ...]``; ``None`` for "ignore"; ``[]`` for unsatisfiable."""
     if not header or not header.strip().lower().startswith("bytes="):
         return None
+    try:
+        return _ranges(header, size)
+    except ValueError:
+        return None
+
+
+def _ranges(header: str, size: int) -> list[tuple[int, int]] | None:
     ranges = []
     for spec in header.strip()[6:].split(","):
         spec = spec.strip()

@@ -4,6 +4,12 @@ The signature is an HMAC (SHA-1, SHA-256 or SHA-512; hex, or ``<digest>:`` follo
 base64) of ``"<METHOD>\\n<expires>\\n<path>"`` -- or ``"...\\nprefix:<path prefix>"``
 when ``temp_url_prefix`` is given -- under any of the keys set with
 ``X-Account-Meta-Temp-URL-Key(-2)`` or ``X-Container-Meta-Temp-URL-Key(-2)``.
+
+What a signature grants is Swift's: the signed method on the object, and through it
+(segments of a large object, the source of ``X-Copy-From``) the key's scope only --
+its container for a container key, its account for an account key.  A write may not
+plant a pointer (``X-Object-Manifest``, ``X-Symlink-Target``: CVE-2015-5223), only
+the TempURL's own query parameters count, and answers hide private object metadata.
 """
 
 from __future__ import annotations
@@ -14,14 +20,41 @@ import calendar
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from urllib.parse import quote
 
-from pocketstack.common.api.errors import Unauthorized
+from pocketstack.common.api.errors import BadRequest, Unauthorized
+from pocketstack.object import timestamps
 
 DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 _HEX_LENGTHS = {40: "sha1", 64: "sha256", 128: "sha512"}
 METHODS = ("GET", "HEAD", "PUT")
 DENIED = "Unauthorized. This server could not verify that you are authorized to access the document you requested."
+# Headers a signed write may not carry: they would point at data the signature does
+# not cover (Swift's DISALLOWED_INCOMING_HEADERS).
+DISALLOWED_HEADERS = ("X-Object-Manifest", "X-Symlink-Target")
+# Object metadata a TempURL answer keeps (Swift's outgoing_allow_headers); other
+# X-Object-Meta-* are removed (outgoing_remove_headers).
+PUBLIC_METADATA = "x-object-meta-public-"
+# The last moment an HTTP date can name (31 Dec 9999): a later expiry is announced as that.
+LAST_HTTP_DATE = 253402300799
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid signature allows: the account, and the container for a container key."""
+
+    account: str
+    container: str | None
+    expires: int
+
+    def covers(self, account: str, container: str) -> bool:
+        return account == self.account and self.container in (None, container)
+
+
+def signed(query, method: str) -> bool:
+    """Is this request a TempURL (rather than a token or anonymous) request?"""
+    return "temp_url_sig" in query and method in METHODS
 
 
 def _expires(value: str) -> int:
@@ -49,8 +82,9 @@ def _signature(sig: str) -> tuple[str, bytes]:
     raise Unauthorized(f"{DENIED}\n\ntemp_url_sig was not valid")
 
 
-def verify(method: str, query, roots: list[str], obj: str, keys: list[str]) -> None:
-    """Raise 401 unless ``query`` holds a valid, unexpired signature for ``obj``.
+def verify(method: str, query, roots: list[str], obj: str, keys: list[tuple[str, bool]]) -> tuple[bool, int]:
+    """``(signed with a container key, expires)``; 401 unless ``query`` holds a valid,
+    unexpired signature for ``obj`` under one of ``keys`` (``(key, is a container key)``).
 
     ``roots`` are the container paths the client may have signed (``/v1/AUTH_a/c/``,
     with or without this cloud's ``/object-store`` mount prefix).
@@ -68,14 +102,35 @@ def verify(method: str, query, roots: list[str], obj: str, keys: list[str]) -> N
     paths = [f"prefix:{root}{prefix}" if prefix is not None else root + obj for root in roots]
     # A HEAD may use a signature made for GET (or PUT), as in Swift.
     signed_methods = ("HEAD", "GET", "PUT") if method == "HEAD" else (method,)
-    for key in keys:
+    for key, container_key in keys:
         for signed_method in signed_methods:
             for path in paths:
                 body = f"{signed_method}\n{expires}\n{path}".encode()
                 expected = hmac.new(key.encode(), body, DIGESTS[digest_name]).digest()
                 if hmac.compare_digest(expected, given):
-                    return
+                    return container_key, expires
     raise Unauthorized(DENIED)
+
+
+def refuse_pointer_headers(method: str, headers) -> None:
+    """400 for a signed write carrying a header that would point at other data."""
+    if method in ("GET", "HEAD"):
+        return
+    for name in DISALLOWED_HEADERS:
+        if name in headers:
+            raise BadRequest(f"The header {name!r} is not allowed in this tempurl")
+
+
+def outgoing(headers: dict[str, str]) -> dict[str, str]:
+    """An object's response headers without its private metadata."""
+    return {name: value for name, value in headers.items()
+            if not name.lower().startswith("x-object-meta-") or name.lower().startswith(PUBLIC_METADATA)}
+
+
+def download_headers(query, obj: str, headers: dict[str, str], grant: Grant) -> dict[str, str]:
+    """What a successful TempURL GET or HEAD adds: how to save it, and until when the link works."""
+    return {"Content-Disposition": disposition(query, obj, headers.get("Content-Disposition")),
+            "Expires": timestamps.http_date(str(min(grant.expires, LAST_HTTP_DATE)))}
 
 
 def disposition(query, obj: str, existing: str | None) -> str:
