@@ -22,6 +22,7 @@ ACCOUNT_KEYS = ("X-Account-Meta-Temp-Url-Key", "X-Account-Meta-Temp-Url-Key-2")
 CONTAINER_KEYS = ("X-Container-Meta-Temp-Url-Key", "X-Container-Meta-Temp-Url-Key-2")
 CONTAINER_ACLS = ("X-Container-Read", "X-Container-Write")
 
+
 def swift(**personas: Expect) -> dict[str, Expect]:
     """Expectations of the five core personas and the two ACL grantees (default 403 for
     the personas of project B)."""
