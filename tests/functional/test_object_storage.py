@@ -16,7 +16,7 @@ import pytest
 from pocketstack.common.api.errors import ServiceUnavailable
 from pocketstack.object import diskfile, timestamps
 from pocketstack.object.auditor import Auditor
-from pocketstack.object.brokers import db_path
+from pocketstack.object.brokers import ContainerBroker, db_path
 from pocketstack.object.layout import Cluster, Location
 from pocketstack.object.objreplicator import ObjectReplicator
 from pocketstack.object.replicator import Replicator
@@ -99,6 +99,32 @@ def test_no_quorum_is_a_503(store):
             online(path)
 
 
+def listed(location) -> list[str]:
+    """The object names one container replica lists."""
+    return [row["name"] for row in ContainerBroker(db_path(location.directory)).list(limit=100)]
+
+
+def test_a_failed_replica_write_still_reaches_every_container_replica(store):
+    """Each object replica's write carries the listing update of one container replica;
+    when that write fails but a quorum succeeds, the container replica it was paired with
+    is updated all the same (Swift hands it to the node standing in for the failed one),
+    so a listing shows the object whichever container replica it is read from."""
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    for index in range(3):
+        obj = f"o{index}"
+        failing = store.cluster.primaries("object", ACCOUNT, "c", obj)[index]
+        tmp = diskfile.tmp_dir(failing.device)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.write_bytes(b"")  # a disk that refuses every new file
+        try:
+            put(store, obj)
+        finally:
+            tmp.unlink()
+        assert failing.device.name not in replicas(store, obj) and len(replicas(store, obj)) == 2
+    for location in store.cluster.primaries("container", ACCOUNT, "c"):
+        assert listed(location) == ["o0", "o1", "o2"], location.device.name
+
+
 def test_tombstone_wins_over_stale_replica(store):
     store.put_container(ACCOUNT, "c", {}, timestamps.now())
     put(store, "o")
@@ -148,8 +174,6 @@ def test_wiped_device_is_rebuilt(store):
     # Copies were staged inside each device, never next to the devices.
     assert sorted(p.name for p in store.cluster.devices_dir.iterdir()) == ["d1", "d2", "d3", "d4"]
     for loc in store.cluster.primaries("container", ACCOUNT, "c"):
-        from pocketstack.object.brokers import ContainerBroker, db_path
-
         info = ContainerBroker(db_path(loc.directory)).info()
         assert info["object_count"] == 20 and info["metadata"]["X-Container-Meta-K"][0] == "v"
 
@@ -188,8 +212,6 @@ def test_concurrent_writes_keep_exact_counts(store):
 
     asyncio.run(many())
     for loc in store.cluster.primaries("container", ACCOUNT, "c"):
-        from pocketstack.object.brokers import ContainerBroker, db_path
-
         info = ContainerBroker(db_path(loc.directory)).info()
         assert info["object_count"] == 60 and info["bytes_used"] == sum(range(60))
     _broker, account = store.account(ACCOUNT)
