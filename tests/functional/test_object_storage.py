@@ -125,6 +125,23 @@ def test_a_failed_replica_write_still_reaches_every_container_replica(store):
         assert listed(location) == ["o0", "o1", "o2"], location.device.name
 
 
+def test_replication_merges_database_replicas_that_differ(store):
+    """A container replica that missed a change (a listing update, a metadata update) is
+    brought up to date by the next pass, as Swift's container replicator merges rows --
+    though every replica has the same database file name; replicas alike are left alone."""
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    stale, *others = store.cluster.primaries("container", ACCOUNT, "c")
+    for location in others:
+        broker = ContainerBroker(db_path(location.directory))
+        broker.put_object("missed", timestamps.now(), 4, "x/y", "etag", False)
+        broker.update_metadata({"X-Container-Meta-K": "v"}, timestamps.now())
+    assert Replicator(store.cluster).run_once().merged > 0
+    assert listed(stale) == ["missed"]
+    info = ContainerBroker(db_path(stale.directory)).info()
+    assert info["object_count"] == 1 and info["metadata"]["X-Container-Meta-K"][0] == "v"
+    assert Replicator(store.cluster).run_once().merged == 0
+
+
 def test_tombstone_wins_over_stale_replica(store):
     store.put_container(ACCOUNT, "c", {}, timestamps.now())
     put(store, "o")

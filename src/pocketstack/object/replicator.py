@@ -2,7 +2,8 @@
 
 For each partition found on a device, the suffix directories of all devices that hold
 the partition are compared by a hash of their file names (file names carry the
-timestamps, so equal names mean equal replicas).  Where they differ, each object's
+timestamps, so equal names mean equal replicas) -- or, for databases, whose file
+names never change, of their contents.  Where they differ, each object's
 decisive file -- the newest ``.data`` or ``.ts``, plus a newer ``.meta`` -- is copied
 to every primary lacking it, so tombstones win over older data by timestamp.  A
 device that holds a partition it is not a primary for (a handoff, or a device that
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pocketstack.object import diskfile
-from pocketstack.object.brokers import AccountBroker, ContainerBroker
+from pocketstack.object.brokers import AccountBroker, ContainerBroker, db_path
 from pocketstack.object.layout import DATA_DIRS, Cluster
 
 LOG = logging.getLogger(__name__)
@@ -51,6 +52,21 @@ def suffix_hash(directory: Path) -> str:
         md5.update(hash_dir.encode())
         for name in sorted(os.listdir(directory / hash_dir)):
             md5.update(name.encode())
+    return md5.hexdigest()
+
+
+def db_suffix_hash(broker_cls, directory: Path) -> str:
+    """Hash of the databases below a suffix directory, by content: equal means in sync
+    (their file names are the same on every replica whatever rows they hold)."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    for hash_dir in sorted(os.listdir(directory)) if directory.is_dir() else []:
+        md5.update(hash_dir.encode())
+        broker = broker_cls(db_path(directory / hash_dir))
+        try:
+            md5.update(broker.digest().encode())
+        except sqlite3.Error as error:  # merged (or logged) like any other difference
+            LOG.warning("could not read %s: %s", broker.path, error)
+            md5.update(b"unreadable")
     return md5.hexdigest()
 
 
@@ -99,7 +115,8 @@ class Replicator:
             suffixes.update(os.listdir(device / DATA_DIRS[kind] / str(part)))
         for suffix in sorted(suffixes):
             dirs = {d: d / DATA_DIRS[kind] / str(part) / suffix for d in set(holders) | set(primaries)}
-            hashes = {d: suffix_hash(p) for d, p in dirs.items()}
+            hashes = {d: suffix_hash(p) if kind == "object" else db_suffix_hash(BROKERS[kind], p)
+                      for d, p in dirs.items()}
             if len(set(hashes.values())) == 1 and set(holders) <= set(primaries):
                 continue
             names = set()
