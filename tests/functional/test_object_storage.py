@@ -16,7 +16,8 @@ import pytest
 from pocketstack.common.api.errors import ServiceUnavailable
 from pocketstack.object import diskfile, timestamps
 from pocketstack.object.auditor import Auditor
-from pocketstack.object.brokers import db_path
+from pocketstack.object.brokers import AccountBroker, ContainerBroker, db_path
+from pocketstack.object.dbreplicator import DbReplicator
 from pocketstack.object.layout import Cluster, Location
 from pocketstack.object.objreplicator import ObjectReplicator
 from pocketstack.object.replicator import Replicator
@@ -99,6 +100,49 @@ def test_no_quorum_is_a_503(store):
             online(path)
 
 
+def listed(location) -> list[str]:
+    """The object names one container replica lists."""
+    return [row["name"] for row in ContainerBroker(db_path(location.directory)).list(limit=100)]
+
+
+def test_a_failed_replica_write_still_reaches_every_container_replica(store):
+    """Each object replica's write carries the listing update of one container replica;
+    when that write fails but a quorum succeeds, the container replica it was paired with
+    is updated all the same (Swift hands it to the node standing in for the failed one),
+    so a listing shows the object whichever container replica it is read from."""
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    for index in range(3):
+        obj = f"o{index}"
+        failing = store.cluster.primaries("object", ACCOUNT, "c", obj)[index]
+        tmp = diskfile.tmp_dir(failing.device)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.write_bytes(b"")  # a disk that refuses every new file
+        try:
+            put(store, obj)
+        finally:
+            tmp.unlink()
+        assert failing.device.name not in replicas(store, obj) and len(replicas(store, obj)) == 2
+    for location in store.cluster.primaries("container", ACCOUNT, "c"):
+        assert listed(location) == ["o0", "o1", "o2"], location.device.name
+
+
+def test_replication_merges_database_replicas_that_differ(store):
+    """A container replica that missed a change (a listing update, a metadata update) is
+    brought up to date by the next pass, as Swift's container replicator merges rows --
+    though every replica has the same database file name; replicas alike are left alone."""
+    store.put_container(ACCOUNT, "c", {}, timestamps.now())
+    stale, *others = store.cluster.primaries("container", ACCOUNT, "c")
+    for location in others:
+        broker = ContainerBroker(db_path(location.directory))
+        broker.put_object("missed", timestamps.now(), 4, "x/y", "etag", False)
+        broker.update_metadata({"X-Container-Meta-K": "v"}, timestamps.now())
+    assert Replicator(store.cluster).run_once().merged > 0
+    assert listed(stale) == ["missed"]
+    info = ContainerBroker(db_path(stale.directory)).info()
+    assert info["object_count"] == 1 and info["metadata"]["X-Container-Meta-K"][0] == "v"
+    assert Replicator(store.cluster).run_once().merged == 0
+
+
 def test_tombstone_wins_over_stale_replica(store):
     store.put_container(ACCOUNT, "c", {}, timestamps.now())
     put(store, "o")
@@ -148,8 +192,6 @@ def test_wiped_device_is_rebuilt(store):
     # Copies were staged inside each device, never next to the devices.
     assert sorted(p.name for p in store.cluster.devices_dir.iterdir()) == ["d1", "d2", "d3", "d4"]
     for loc in store.cluster.primaries("container", ACCOUNT, "c"):
-        from pocketstack.object.brokers import ContainerBroker, db_path
-
         info = ContainerBroker(db_path(loc.directory)).info()
         assert info["object_count"] == 20 and info["metadata"]["X-Container-Meta-K"][0] == "v"
 
@@ -188,8 +230,6 @@ def test_concurrent_writes_keep_exact_counts(store):
 
     asyncio.run(many())
     for loc in store.cluster.primaries("container", ACCOUNT, "c"):
-        from pocketstack.object.brokers import ContainerBroker, db_path
-
         info = ContainerBroker(db_path(loc.directory)).info()
         assert info["object_count"] == 60 and info["bytes_used"] == sum(range(60))
     _broker, account = store.account(ACCOUNT)
@@ -278,6 +318,61 @@ def test_storage_node_replication_reclaims_too(tmp_path):
         assert stats.reclaimed == 1 and not location.directory.exists()
     finally:
         replicator.close()
+
+
+def _with_deleted_rows(store) -> None:
+    """Container ``c`` lists a live object and two deleted ones, one deleted longer ago
+    than the reclaim age; its account lists it and two deleted containers, likewise."""
+    long_ago, recently = (timestamps.normalize(time.time() - age) for age in (WEEK + 3600, 60))
+    store.put_container(ACCOUNT, "c", {}, long_ago)
+    for name, timestamp, deleted in (("live", long_ago, False), ("deleted-long-ago", long_ago, True),
+                                     ("deleted-recently", recently, True)):
+        store.update_listing(ACCOUNT, "c", name, timestamp, 0 if deleted else 4, "x/y", "etag", deleted)
+    for name, deleted_at in (("gone-long-ago", long_ago), ("gone-recently", recently)):
+        store.put_container(ACCOUNT, name, {}, timestamps.normalize(float(deleted_at) - 10))
+        store.delete_container(ACCOUNT, name, deleted_at)
+
+
+def _rows(store) -> dict[str, list[list[str]]]:
+    """Every row (deleted ones too) of each replica of container ``c`` and of its account."""
+    def names(broker_cls, locations):
+        return [sorted(row["name"] for row in broker_cls(db_path(loc.directory)).all_rows()) for loc in locations]
+    return {"container": names(ContainerBroker, store.cluster.primaries("container", ACCOUNT, "c")),
+            "account": names(AccountBroker, store.cluster.primaries("account", ACCOUNT))}
+
+
+def _without_rows_deleted_long_ago(replicas: int) -> dict[str, list[list[str]]]:
+    return {"container": [["deleted-recently", "live"]] * replicas, "account": [["c", "gone-recently"]] * replicas}
+
+
+def test_replication_reclaims_deleted_database_rows_older_than_reclaim_age(store):
+    """Deleted object rows of container databases and deleted container rows of account
+    databases are kept so replicas can be merged, and dropped after the reclaim age, as
+    Swift's db replicator does; live rows and newer deletions stay."""
+    _with_deleted_rows(store)
+    stats = Replicator(store.cluster, reclaim_age=WEEK).run_once()
+    assert stats.reclaimed_rows == 6  # one row in each of three container and three account replicas
+    assert _rows(store) == _without_rows_deleted_long_ago(3)
+    _broker, info = store.container(ACCOUNT, "c")
+    assert info["object_count"] == 1 and info["bytes_used"] == 4
+    assert store.account(ACCOUNT)[1]["container_count"] == 1
+    assert Replicator(store.cluster, reclaim_age=WEEK).run_once().reclaimed_rows == 0
+
+
+def test_storage_node_database_replication_reclaims_deleted_rows(tmp_path):
+    """A storage node's database replicator reclaims the same rows on its devices, and a
+    container deleted longer ago than that no longer reports itself to its account."""
+    suffix = ensure_cluster(tmp_path, devices=1, replicas=1, part_power=1, port=6200)
+    with ThreadPoolExecutor(4) as pool:
+        store = ObjectStore(Cluster(tmp_path, suffix), pool)
+        _with_deleted_rows(store)
+        replicator = DbReplicator(tmp_path / "devices", tmp_path, suffix, "127.0.0.1", 6200, reclaim_age=WEEK)
+        try:
+            assert replicator.run_once().reclaimed_rows == 2
+            assert _rows(store) == _without_rows_deleted_long_ago(1)
+            assert replicator.run_once().reclaimed_rows == 0
+        finally:
+            replicator.close()
 
 
 def test_a_database_being_created_reads_as_missing(store):

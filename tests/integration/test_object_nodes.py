@@ -3,6 +3,7 @@ a real ``pocketstack up`` proxy whose object ring points at them over loopback H
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -93,6 +94,17 @@ def _primary_nodes(ring: Ring, nodes: list[Node], account: str, container: str, 
     _part, devs = ring.get_nodes(account, container, obj)
     by_port = {n.port: n for n in nodes}
     return [by_port[d["port"]] for d in devs]
+
+
+def _name_with_replica_on(ring: Ring, nodes: list[Node], account: str, container: str, node: Node,
+                          index: int) -> str:
+    """An object name whose ``index``-th primary is ``node``."""
+    return next(name for name in (f"two-{n}.txt" for n in itertools.count())
+                if _primary_nodes(ring, nodes, account, container, name)[index] is node)
+
+
+def _listing(http: httpx.Client, url: str) -> list[str]:
+    return [row["name"] for row in http.get(url, params={"format": "json"}).json()]
 
 
 def test_object_server_refuses_bad_input(cluster):
@@ -190,12 +202,17 @@ def test_replicas_over_http_with_failing_nodes(cluster):
         first.kill()
         got = http.get(f"{storage}/photos/one.bin")
         assert got.status_code == 200 and got.content == body
-        assert http.put(f"{storage}/photos/two.txt", content=b"still writable").status_code == 201
-        assert http.get(f"{storage}/photos/two.txt").content == b"still writable"
-        names = [row["name"] for row in http.get(f"{storage}/photos", params={"format": "json"}).json()]
-        assert names == ["one.bin", "two.txt"]
-        assert http.delete(f"{storage}/photos/two.txt").status_code == 204
-        assert http.get(f"{storage}/photos/two.txt").status_code == 404
+        # Each replica's write carries the listing update of one container replica: whichever
+        # replica the dead node was to hold, the container lists the new object.
+        written = [_name_with_replica_on(ring, nodes, account, "photos", first, index) for index in range(NODES)]
+        for name in written:
+            assert http.put(f"{storage}/photos/{name}", content=b"still writable").status_code == 201
+            assert http.get(f"{storage}/photos/{name}").content == b"still writable"
+        assert _listing(http, f"{storage}/photos") == sorted(["one.bin", *written])
+        for name in written:
+            assert http.delete(f"{storage}/photos/{name}").status_code == 204
+            assert http.get(f"{storage}/photos/{name}").status_code == 404
+        assert _listing(http, f"{storage}/photos") == ["one.bin"]
 
         # Two of three down: no quorum for writes (503), the last copy still serves reads.
         others[0].kill()

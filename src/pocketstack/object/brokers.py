@@ -1,12 +1,13 @@
 """Account and container databases: one small SQLite file per replica, as in Swift.
 
 A container replica's database lists its objects (name, timestamp, size, type, etag,
-and deleted rows kept as tombstones so replicas can be merged) and keeps the object
-count and bytes used; an account replica's database lists its containers with their
-counts.  Every change runs in ``BEGIN IMMEDIATE`` -- SQLite's single-writer lock on
-that one file -- and compares timestamps so that the newest update wins whatever
-order updates arrive in; the counters are adjusted in the same transaction, so
-concurrent object writes never lose a count.
+and deleted rows kept as tombstones so replicas can be merged, until the replicators
+reclaim them after the reclaim age) and keeps the object count and bytes used; an
+account replica's database lists its containers with their counts.  Every change
+runs in ``BEGIN IMMEDIATE`` -- SQLite's single-writer lock on that one file -- and
+compares timestamps so that the newest update wins whatever order updates arrive in;
+the counters are adjusted in the same transaction, so concurrent object writes never
+lose a count.
 
 Connections are reused (``dbpool``).  Object rows and account reports that arrive
 together for one database are applied in one transaction (``batching``): sixteen
@@ -20,6 +21,7 @@ All methods block; callers run them in threads.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sqlite3
@@ -37,6 +39,8 @@ class Broker:
 
     table = ""
     schema = ""
+    # The column holding the time a deleted row of ``table`` was deleted.
+    deleted_at = ""
 
     def __init__(self, path: Path):
         self.path = path
@@ -168,6 +172,29 @@ class Broker:
         if info["delete_timestamp"] != "0":
             self.mark_deleted(info["delete_timestamp"])
 
+    def reclaim(self, cutoff: str) -> int:
+        """Drop rows deleted before ``cutoff`` (a timestamp); how many went.  A deleted row
+        is kept only so that merging replicas spreads the deletion; once every replica
+        has had the reclaim age to take it in, it is no longer needed (Swift's reclaim)."""
+        with self._connect(write=True) as conn:
+            return conn.execute(f"DELETE FROM {self.table} WHERE deleted = 1 AND {self.deleted_at} < ?",
+                                (cutoff,)).rowcount
+
+    def digest(self) -> str:
+        """What replication compares between replicas: equal when they hold the same rows,
+        metadata and put/delete timestamps (a database's file name, which tells object
+        replicas apart, never changes); "" while the database does not exist."""
+        info = self.info()
+        if info is None:
+            return ""
+        md5 = hashlib.md5(usedforsecurity=False)
+        md5.update(json.dumps([info["put_timestamp"], info["delete_timestamp"], info["metadata"]],
+                              sort_keys=True).encode())
+        with self._connect() as conn:
+            for row in conn.execute(f"SELECT * FROM {self.table} ORDER BY name"):
+                md5.update(json.dumps(list(row)).encode())
+        return md5.hexdigest()
+
     def all_rows(self) -> list[dict]:
         """Every row, tombstones included, for replication."""
         with self._connect() as conn:
@@ -176,6 +203,7 @@ class Broker:
 
 class ContainerBroker(Broker):
     table = "object"
+    deleted_at = "created_at"  # a deletion's row carries the time of the deletion
     schema = """
         CREATE TABLE IF NOT EXISTS info (name TEXT, created_at TEXT, put_timestamp TEXT,
             delete_timestamp TEXT, object_count INTEGER DEFAULT 0, bytes_used INTEGER DEFAULT 0,
@@ -208,6 +236,7 @@ class ContainerBroker(Broker):
 
 class AccountBroker(Broker):
     table = "container"
+    deleted_at = "delete_timestamp"
     schema = """
         CREATE TABLE IF NOT EXISTS info (name TEXT, created_at TEXT, put_timestamp TEXT,
             delete_timestamp TEXT, metadata TEXT);

@@ -7,10 +7,12 @@ merges rows, metadata and deletion, each decided by its timestamp
 back with stale databases; its peers' next passes bring them up to date, and its own
 pass hands the others whatever only it had.  Each container replica also reports its
 counts to the account replicas every pass (Swift's container updater), so account
-counts that missed a change converge too.  A replica on a device that is not a
-primary of its partition (a handoff, or after a rebalance) is removed once every
-primary has taken it.  Databases are sent whole: simple, and fine for the sizes of a
-first slice (Swift sends only the rows after a per-peer sync point).
+counts that missed a change converge too.  Before a replica is pushed, its rows
+deleted longer than the reclaim age ago are dropped, as Swift's db replicator
+reclaims them.  A replica on a device that is not a primary of its partition (a
+handoff, or after a rebalance) is removed once every primary has taken it.
+Databases are sent whole: simple, and fine for the sizes of a first slice (Swift
+sends only the rows after a per-peer sync point).
 
 Blocking: :meth:`DbReplicator.run_once` runs in a thread (``background.every``).
 """
@@ -22,11 +24,13 @@ import logging
 import os
 import shutil
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from pocketstack.object import diskfile, timestamps
 from pocketstack.object.brokers import db_path
 from pocketstack.object.layout import DATA_DIRS, LOOPBACK, Location
 from pocketstack.object.remotedb import BROKERS, RemoteBroker
@@ -42,13 +46,17 @@ class DbReplicationStats:
     pushed: int = 0
     failed: int = 0
     removed_handoffs: int = 0
+    reclaimed_rows: int = 0
 
 
 class DbReplicator:
-    """Pushes the databases under ``devices`` of the node at ``host:port``."""
+    """Pushes the databases under ``devices`` of the node at ``host:port``, first
+    dropping their rows deleted longer than ``reclaim_age`` seconds ago."""
 
-    def __init__(self, devices: Path, swift_dir: Path, hash_suffix: str, host: str, port: int):
+    def __init__(self, devices: Path, swift_dir: Path, hash_suffix: str, host: str, port: int,
+                 reclaim_age: float = diskfile.RECLAIM_AGE):
         self.devices = devices
+        self.reclaim_age = reclaim_age
         self.swift_dir = swift_dir
         self.hash_suffix = hash_suffix
         self.port = port
@@ -80,15 +88,17 @@ class DbReplicator:
             return stats
         if self._http is None:
             self._http = httpx.Client(timeout=TIMEOUT)
+        cutoff = timestamps.normalize(max(time.time() - self.reclaim_age, 0))
         for device in sorted(p for p in self.devices.iterdir() if p.is_dir()):
             for kind in BROKERS:
                 base = device / DATA_DIRS[kind]
                 for part in sorted(os.listdir(base)) if base.is_dir() else []:
                     if part.isdigit():
-                        self._replicate_partition(device, kind, int(part), stats)
+                        self._replicate_partition(device, kind, int(part), stats, cutoff)
         return stats
 
-    def _replicate_partition(self, device: Path, kind: str, part: int, stats: DbReplicationStats) -> None:
+    def _replicate_partition(self, device: Path, kind: str, part: int, stats: DbReplicationStats,
+                             cutoff: str) -> None:
         primaries = self.rings[kind].get_part_nodes(part)
         is_primary = any(self.is_mine(d) and d["device"] == device.name for d in primaries)
         part_dir = device / DATA_DIRS[kind] / str(part)
@@ -97,7 +107,7 @@ class DbReplicator:
             for name_hash in sorted(os.listdir(part_dir / suffix)):
                 directory = part_dir / suffix / name_hash
                 all_pushed &= self._push(kind, Location(device, part, name_hash, kind), directory, primaries,
-                                         stats)
+                                         stats, cutoff)
         if not is_primary and all_pushed:
             shutil.rmtree(part_dir, ignore_errors=True)
             stats.removed_handoffs += 1
@@ -131,16 +141,20 @@ class DbReplicator:
                             dev["device"], error)
 
     def _push(self, kind: str, location: Location, directory: Path, primaries: list[dict],
-              stats: DbReplicationStats) -> bool:
-        """Send one database replica to every other primary; True when all took it."""
+              stats: DbReplicationStats, cutoff: str) -> bool:
+        """Send one database replica, without its rows deleted before ``cutoff``, to every
+        other primary; True when all took it."""
         source = BROKERS[kind](db_path(directory))
         info = source.info()
         if info is None:
             return True
         stats.databases += 1
+        stats.reclaimed_rows += source.reclaim(cutoff)
         rows = source.all_rows()
         ok = True
-        if kind == "container":
+        if kind == "container" and not (info["deleted"] and info["delete_timestamp"] < cutoff):
+            # A container deleted before the cutoff is no longer listed by its account
+            # (the account's row of it is reclaimed): it has nothing left to report.
             self._report_to_account(info)
         for dev in primaries:
             if self.is_mine(dev) and dev["device"] == location.device.name:

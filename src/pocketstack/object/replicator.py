@@ -2,15 +2,17 @@
 
 For each partition found on a device, the suffix directories of all devices that hold
 the partition are compared by a hash of their file names (file names carry the
-timestamps, so equal names mean equal replicas).  Where they differ, each object's
+timestamps, so equal names mean equal replicas) -- or, for databases, whose file
+names never change, of their contents.  Where they differ, each object's
 decisive file -- the newest ``.data`` or ``.ts``, plus a newer ``.meta`` -- is copied
 to every primary lacking it, so tombstones win over older data by timestamp.  A
 device that holds a partition it is not a primary for (a handoff, or a device that
 lost the partition in a rebalance) hands its data over, then drops it.  Account and
 container databases are merged row by row instead (each row's timestamp decides).
-Each pass first reclaims, as Swift's replicator does, temp files and tombstones older
-than the reclaim age (``diskfile.reclaim_tmp``/``reclaim_suffix``), so what it
-compares and copies no longer includes them.
+Each pass first reclaims, as Swift's replicators do, temp files, tombstones and the
+databases' deleted rows older than the reclaim age (``diskfile.reclaim_tmp``/
+``reclaim_suffix``, ``Broker.reclaim``), so what it compares and copies no longer
+includes them.
 Blocking: call :meth:`Replicator.run_once` from a thread or a test.
 """
 
@@ -26,8 +28,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pocketstack.object import diskfile
-from pocketstack.object.brokers import AccountBroker, ContainerBroker
+from pocketstack.object import diskfile, timestamps
+from pocketstack.object.brokers import AccountBroker, ContainerBroker, db_path
 from pocketstack.object.layout import DATA_DIRS, Cluster
 
 LOG = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class ReplicationStats:
     removed_handoffs: int = 0
     reclaimed: int = 0
     reclaimed_tmp: int = 0
+    reclaimed_rows: int = 0
 
 
 def suffix_hash(directory: Path) -> str:
@@ -54,8 +57,24 @@ def suffix_hash(directory: Path) -> str:
     return md5.hexdigest()
 
 
+def db_suffix_hash(broker_cls, directory: Path) -> str:
+    """Hash of the databases below a suffix directory, by content: equal means in sync
+    (their file names are the same on every replica whatever rows they hold)."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    for hash_dir in sorted(os.listdir(directory)) if directory.is_dir() else []:
+        md5.update(hash_dir.encode())
+        broker = broker_cls(db_path(directory / hash_dir))
+        try:
+            md5.update(broker.digest().encode())
+        except sqlite3.Error as error:  # merged (or logged) like any other difference
+            LOG.warning("could not read %s: %s", broker.path, error)
+            md5.update(b"unreadable")
+    return md5.hexdigest()
+
+
 class Replicator:
-    """``reclaim_age``: seconds after which tombstones and abandoned temp files go."""
+    """``reclaim_age``: seconds after which tombstones, deleted database rows and
+    abandoned temp files go."""
 
     def __init__(self, cluster: Cluster, reclaim_age: float = diskfile.RECLAIM_AGE):
         self.cluster = cluster
@@ -89,17 +108,20 @@ class Replicator:
                      if self.cluster.is_local(d) and self.cluster.device_available(d)]
         all_local = all(self.cluster.is_local(d) for d in part_nodes)
         holders = [d for d in self.cluster.local_devices() if (d / DATA_DIRS[kind] / str(part)).is_dir()]
-        if kind == "object":
-            for device in holders:
-                part_dir = device / DATA_DIRS[kind] / str(part)
+        for device in holders:
+            part_dir = device / DATA_DIRS[kind] / str(part)
+            if kind == "object":
                 stats.reclaimed += sum(diskfile.reclaim_suffix(part_dir / suffix, cutoff)
                                        for suffix in os.listdir(part_dir))
+            else:
+                stats.reclaimed_rows += _reclaim_rows(BROKERS[kind], part_dir, cutoff)
         suffixes = set()
         for device in holders:
             suffixes.update(os.listdir(device / DATA_DIRS[kind] / str(part)))
         for suffix in sorted(suffixes):
             dirs = {d: d / DATA_DIRS[kind] / str(part) / suffix for d in set(holders) | set(primaries)}
-            hashes = {d: suffix_hash(p) for d, p in dirs.items()}
+            hashes = {d: suffix_hash(p) if kind == "object" else db_suffix_hash(BROKERS[kind], p)
+                      for d, p in dirs.items()}
             if len(set(hashes.values())) == 1 and set(holders) <= set(primaries):
                 continue
             names = set()
@@ -117,6 +139,20 @@ class Replicator:
             if device not in primaries and primaries and all_local:
                 shutil.rmtree(device / DATA_DIRS[kind] / str(part), ignore_errors=True)
                 stats.removed_handoffs += 1
+
+
+def _reclaim_rows(broker_cls, part_dir: Path, cutoff: float) -> int:
+    """Drop the rows deleted before ``cutoff`` (Unix time) from every database of a partition."""
+    before = timestamps.normalize(max(cutoff, 0))
+    reclaimed = 0
+    for suffix in os.listdir(part_dir):
+        for name_hash in os.listdir(part_dir / suffix):
+            broker = broker_cls(db_path(part_dir / suffix / name_hash))
+            try:
+                reclaimed += broker.reclaim(before) if broker.exists else 0
+            except sqlite3.Error as error:
+                LOG.warning("could not reclaim deleted rows of %s: %s", broker.path, error)
+    return reclaimed
 
 
 def _copy_file(source: Path, target_dir: Path) -> None:

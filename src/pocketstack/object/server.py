@@ -310,7 +310,7 @@ def serve(devices: Path, host: str, port: int, swift_dir: Path | None = None, au
     if not suffix_file.is_file():
         raise ValueError(f"no {suffix_file} (copy the proxy's <data_dir>/object/{SUFFIX_FILE})")
     suffix = suffix_file.read_text().strip()
-    replicator = DbReplicator(devices, swift_dir or devices.parent, suffix, host, port)
+    replicator = DbReplicator(devices, swift_dir or devices.parent, suffix, host, port, reclaim_age)
     object_replicator = objreplicator.ObjectReplicator(devices, swift_dir or devices.parent, suffix,
                                                        replicator.is_mine, reclaim_age)
     server = ObjectServer(devices, suffix, audit_interval, replicator, object_replicator)

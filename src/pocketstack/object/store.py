@@ -274,10 +274,13 @@ class ObjectStore:
         if sum(written for written, _listed in outcomes) < need:
             raise ServiceUnavailable("Service Unavailable")
         listed = sum(done for _written, done in outcomes)
-        if listed < self._quorum("container"):
-            rest = [pair for i, pair in enumerate(pairs) if i >= len(outcomes) or not outcomes[i][1]]
+        # A pair whose object replica failed still has its container replica updated, as
+        # Swift's proxy hands that update to whichever node stands in: with only a quorum
+        # listing the object, a listing read from another replica would miss it.
+        rest = [pair for i, pair in enumerate(pairs) if i >= len(outcomes) or not outcomes[i][1]]
+        if rest:
             await self._update_listing_async(account, container, obj, timestamp, listed_size, content_type,
-                                             listed_etag, rest, self._quorum("container") - listed)
+                                             listed_etag, rest, max(0, self._quorum("container") - listed))
         return etag, size
 
     async def _stream_object(self, targets: list[Location], account: str, container: str, obj: str,
