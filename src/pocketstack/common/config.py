@@ -103,8 +103,8 @@ class Settings:
     object_replicas: int = 3
     object_part_power: int = 8
     object_background_interval: float = 300.0
-    # Seconds after which those passes remove tombstones and temp files left by
-    # interrupted uploads (Swift's reclaim_age, a week).
+    # Seconds after which those passes remove tombstones, temp files left by interrupted
+    # uploads and deleted database rows (Swift's reclaim_age, a week).
     object_reclaim_age: float = 604800.0
     # Block storage: capacity the file backend advertises (GiB), and how long (seconds) a
     # volume may sit in a `*-ing` state before start-up recovery treats it as abandoned.
