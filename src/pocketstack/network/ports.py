@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.network import errors, ipam, quota, security_groups, store, views
 from pocketstack.network.context import Work
-from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, SecurityGroup, Subnet, Tag
+from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, SecurityGroup, Subnet, Tag
 
 UPDATABLE = {"name", "description", "admin_state_up", "device_id", "device_owner", "binding:host_id",
              "binding:vnic_type", "binding:profile", "fixed_ips", "allowed_address_pairs",
@@ -21,6 +21,10 @@ _COLUMNS = {"binding:host_id": "binding_host_id", "binding:vnic_type": "binding_
 ROUTER_INTERFACE = "network:router_interface"
 ROUTER_GATEWAY = "network:router_gateway"
 ROUTER_OWNERS = (ROUTER_INTERFACE, ROUTER_GATEWAY, "network:floatingip")
+# Neutron's ROUTER_INTERFACE_OWNERS: a port with one of these owners joins the router its
+# device_id names.
+ROUTER_INTERFACE_OWNERS = (ROUTER_INTERFACE, "network:ha_router_replicated_interface",
+                           "network:router_interface_distributed")
 MAC_ATTEMPTS = 16
 
 
@@ -85,6 +89,17 @@ def _security_groups(w: Work, project_id: str, attrs: dict, port_security: bool,
     return list(dict.fromkeys(requested))
 
 
+def _check_router_device(w: Work, device_owner: str, device_id: str, project_id: str) -> None:
+    """Neutron's ``_enforce_device_owner_not_router_intf_or_device_id``: only an admin may
+    make a port an interface of another project's router (it would join that router)."""
+    if device_owner not in ROUTER_INTERFACE_OWNERS or not device_id or w.ctx.is_admin:
+        return
+    router = w.s.get(Router, device_id)
+    if router is not None and router.project_id != project_id:
+        raise errors.conflict(f"The following device_id {device_id} is not owned by your project or matches "
+                              "another project router.", "DeviceIDNotOwnedByTenant")
+
+
 def _insert_port(w: Work, values: dict, mac: str | None) -> str:
     """Insert the port row with a MAC unique on its network; random MACs retry on a clash."""
     for _ in range(MAC_ATTEMPTS):
@@ -106,6 +121,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
     requested = attrs.get("fixed_ips")
     requested = resolve_fixed_ips(network.id, subnets, requested) if requested is not None else None
     device_owner = attrs.get("device_owner") or ""
+    _check_router_device(w, device_owner, attrs.get("device_id") or "", project_id)
     port_security = attrs.get("port_security_enabled", network.port_security_enabled)
     pairs = _check_pairs(attrs.get("allowed_address_pairs") or [])
     if pairs and not port_security:
@@ -162,9 +178,19 @@ def replace_fixed_ips(w: Work, port: Port, fixed_ips: list[dict]) -> None:
         ipam.allocate_for_port(w.s, subnets, port.id, port.mac_address, new)
 
 
+def _check_device_change(w: Work, port: Port, attrs: dict) -> None:
+    """The router-device check on update, on the owner and device the port will have,
+    exactly when Neutron's ``_validate_port_for_update`` makes it."""
+    owner = attrs.get("device_owner") or port.device_owner
+    device_id = attrs.get("device_id") or port.device_id
+    if (owner and attrs.get("device_id") != port.device_id) or "device_owner" in attrs:
+        _check_router_device(w, owner, device_id, port.project_id)
+
+
 def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> Port:
     port = store.fetch(w.s, Port, w.ctx, port_id)
     store.check_updatable(attrs, UPDATABLE)
+    _check_device_change(w, port, attrs)
     values = {_COLUMNS.get(k, k): v for k, v in attrs.items() if k not in ("fixed_ips", "security_groups")}
     if "mac_address" in attrs:
         values["mac_address"] = _normalise_mac(attrs["mac_address"])

@@ -8,6 +8,7 @@ plural key); only their names, policy targets and body schemas differ.
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.validation import validate
 from pocketstack.network import errors
 from pocketstack.network.api import present
@@ -23,16 +24,36 @@ RESOURCES = {
 
 
 def _attribute_rules(req: ApiRequest, action: str, member: str, attrs: dict, target: dict) -> None:
-    """Authorise each attribute that has its own rule (``create_network:shared`` …)."""
+    """Authorise each attribute that has its own rule (``create_network:shared`` …), and
+    each key of a dict value or of the dicts in a list value that has one
+    (``create_port:fixed_ips:ip_address``), as Neutron builds its match rule."""
     rules = req.enforcer.rules()
     for attribute, value in attrs.items():
         rule = f"{action}_{member}:{attribute}"
         if rule in rules:
             req.authorize(rule, target)
-        if isinstance(value, dict):
-            for sub in value:
-                if f"{rule}:{sub}" in rules:
-                    req.authorize(f"{rule}:{sub}", target)
+        for sub in sorted(_sub_attributes(value)):
+            if f"{rule}:{sub}" in rules:
+                req.authorize(f"{rule}:{sub}", target)
+
+
+def _sub_attributes(value) -> set[str]:
+    """The keys of a dict value, or of every dict in a list value (``fixed_ips``)."""
+    items = value if isinstance(value, list) else [value]
+    return {key for item in items if isinstance(item, dict) for key in item}
+
+
+def _add_network_facts(manager: NetworkManager, ctx: RequestContext, member: str, target: dict) -> dict:
+    """What the subnet and port rules read besides the resource: the network's owner and
+    whether it is shared (looked up as ``ctx``: a network it cannot see is a 404), and for
+    a port whether its device owner is one of the network service's own (``network:*``)."""
+    if member in ("subnet", "port") and target.get("network_id"):
+        network = manager.get(ctx, "networks", target["network_id"])
+        target["network:project_id"] = network["project_id"]
+        target["network:shared"] = network["shared"]
+    if member == "port":
+        target["network_device"] = str(target.get("device_owner") or "").startswith("network:")
+    return target
 
 
 def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: dict) -> dict:
@@ -42,10 +63,13 @@ def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: 
         # A system- or domain-scoped token has no project to own the resource.
         raise errors.bad_request("Running without keystone AuthN requires that tenant_id is specified",
                                  "HTTPBadRequest")
-    if member in ("subnet", "port") and attrs.get("network_id"):
-        network = manager.get(req.context, "networks", attrs["network_id"])
-        target["network:project_id"] = network["project_id"]
-    return target
+    return _add_network_facts(manager, req.context, member, target)
+
+
+def update_target(manager: NetworkManager, member: str, item: dict, attrs: dict) -> dict:
+    """The resource as it will be (Neutron merges the change into the stored resource);
+    its network is looked up as an admin, as Neutron's owner check does."""
+    return _add_network_facts(manager, RequestContext.admin(), member, {**item, **attrs})
 
 
 def _authorized(req: ApiRequest, manager: NetworkManager, member: str, body) -> dict:
@@ -95,7 +119,7 @@ def _register_one(router: Router, manager: NetworkManager, collection: str, memb
             if key in attrs and attrs[key] == item["project_id"]:
                 del attrs[key]  # restating the owner is not a change
         req.authorize(f"update_{member}", item)
-        _attribute_rules(req, "update", member, attrs, item)
+        _attribute_rules(req, "update", member, attrs, update_target(manager, member, item, attrs))
         item = manager.update(req.context, collection, item["id"], attrs, present.if_match_revision(req))
         return present.one(req, member, item)
 
