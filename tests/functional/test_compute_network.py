@@ -195,3 +195,97 @@ def test_os_interface_attach_list_show_detach(api, user, demo_token, image, flav
     assert len(call(api, "GET", f"/servers/{server_id}/os-interface", token).json()["interfaceAttachments"]) == 1
     delete(api, token, server_id)
     assert ports_of(api, token, server_id) == []
+
+
+def test_a_port_claiming_a_server_it_was_not_bound_to_is_not_shown(api, admin_token, user, image, flavor):
+    """As Nova shows the ports in its network info cache (the ones it bound), another
+    project's port naming the server as its device is never part of the server."""
+    token = user["token"]
+    net, _ = network(api, token, "10.111.0.0/24")
+    server_id = boot(api, token, image, flavor["id"], networks=[{"uuid": net["id"]}])["server"]["id"]
+    assert wait(api, token, server_id)["status"] == "ACTIVE"
+    mine, = ports_of(api, token, server_id)
+    intruder = new_member(api, admin_token)
+    foreign_net, _ = network(api, intruder["token"], "10.112.0.0/24")
+    r = api.request("POST", f"{NET}/ports", intruder["token"], json={"port": {
+        "network_id": foreign_net["id"], "device_id": server_id, "device_owner": "compute:nova"}})
+    assert r.status_code == 201, r.text  # Neutron lets a project name any device
+    foreign = r.json()["port"]
+    for viewer in (token, admin_token):
+        server = call(api, "GET", f"/servers/{server_id}", viewer).json()["server"]
+        assert list(server["addresses"]) == [net["name"]]
+        everyone = "?all_tenants=1" if viewer == admin_token else ""
+        listed = [s for s in call(api, "GET", f"/servers/detail{everyone}", viewer).json()["servers"]
+                  if s["id"] == server_id]
+        assert list(listed[0]["addresses"]) == [net["name"]]
+        assert list(call(api, "GET", f"/servers/{server_id}/ips", viewer).json()["addresses"]) == [net["name"]]
+        assert call(api, "GET", f"/servers/{server_id}/ips/{foreign_net['name']}", viewer).status_code == 404
+        attachments = call(api, "GET", f"/servers/{server_id}/os-interface", viewer).json()["interfaceAttachments"]
+        assert [a["port_id"] for a in attachments] == [mine["id"]]
+        assert call(api, "GET", f"/servers/{server_id}/os-interface/{foreign['id']}", viewer).status_code == 404
+    assert call(api, "DELETE", f"/servers/{server_id}/os-interface/{foreign['id']}", token).status_code == 404
+    delete(api, token, server_id)
+    kept = api.request("GET", f"{NET}/ports/{foreign['id']}", intruder["token"]).json()["port"]
+    assert kept["device_id"] == server_id  # not the server's: its deletion leaves it alone
+
+
+def test_an_admin_attached_interface_belongs_to_the_server_project(api, admin_token, user, image, flavor):
+    token = user["token"]
+    net, _ = network(api, token, "10.113.0.0/24")
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    assert wait(api, token, server_id)["status"] == "ACTIVE"
+    r = call(api, "POST", f"/servers/{server_id}/os-interface", admin_token,
+             json={"interfaceAttachment": {"net_id": net["id"]}})
+    assert r.status_code == 200, r.text
+    port = api.request("GET", f"{NET}/ports/{r.json()['interfaceAttachment']['port_id']}", token)
+    assert port.status_code == 200 and port.json()["port"]["project_id"] == user["project"]["id"]
+    delete(api, token, server_id)
+
+
+def test_another_projects_port_is_not_usable_for_a_server(api, admin_token, user, image, flavor):
+    token = user["token"]
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    assert wait(api, token, server_id)["status"] == "ACTIVE"
+    stranger = new_member(api, admin_token)
+    net, _ = network(api, stranger["token"], "10.114.0.0/24")
+    port = api.request("POST", f"{NET}/ports", stranger["token"], json={"port": {"network_id": net["id"]}}).json()
+    r = call(api, "POST", f"/servers/{server_id}/os-interface", admin_token,
+             json={"interfaceAttachment": {"port_id": port["port"]["id"]}})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == f"Port {port['port']['id']} not usable for instance {server_id}."
+    kept = api.request("GET", f"{NET}/ports/{port['port']['id']}", stranger["token"]).json()["port"]
+    assert kept["device_id"] == ""
+    delete(api, token, server_id)
+
+
+def test_no_server_port_on_networks_the_project_may_not_use(api, admin_token, user, image, flavor):
+    """Nova's ExternalNetworkAttachForbidden, and Neutron's rule that only a network's owner
+    picks an address on it."""
+    token = user["token"]
+    external = api.request("POST", f"{NET}/networks", admin_token, json={"network": {
+        "name": unique("ext"), "router:external": True}}).json()["network"]
+    api.request("POST", f"{NET}/subnets", admin_token, json={"subnet": {
+        "network_id": external["id"], "ip_version": 4, "cidr": "198.18.30.0/24"}})
+    shared = api.request("POST", f"{NET}/networks", admin_token, json={"network": {
+        "name": unique("shared"), "shared": True}}).json()["network"]
+    api.request("POST", f"{NET}/subnets", admin_token, json={"subnet": {
+        "network_id": shared["id"], "ip_version": 4, "cidr": "198.18.31.0/24"}})
+    refused = f"It is not allowed to create an interface on external network {external['id']}"
+    server_id = boot(api, token, image, flavor["id"], networks=[{"uuid": external["id"]}])["server"]["id"]
+    server = wait(api, token, server_id)
+    assert server["status"] == "ERROR" and refused in server["fault"]["message"]
+    delete(api, token, server_id)
+    server_id = boot(api, token, image, flavor["id"], networks=[{"uuid": shared["id"], "fixed_ip": "198.18.31.9"}]
+                     )["server"]["id"]
+    assert wait(api, token, server_id)["status"] == "ERROR"
+    delete(api, token, server_id)
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    assert wait(api, token, server_id)["status"] == "ACTIVE"
+    for spec, status in (({"net_id": external["id"]}, 403),
+                         ({"net_id": shared["id"], "fixed_ips": [{"ip_address": "198.18.31.10"}]}, 403),
+                         ({"net_id": shared["id"]}, 200)):
+        r = call(api, "POST", f"/servers/{server_id}/os-interface", token, json={"interfaceAttachment": spec})
+        assert r.status_code == status, r.text
+    assert list(call(api, "GET", f"/servers/{server_id}", token).json()["server"]["addresses"]) == [shared["name"]]
+    assert api.request("GET", f"{NET}/ports?network_id={external['id']}", admin_token).json()["ports"] == []
+    delete(api, token, server_id)

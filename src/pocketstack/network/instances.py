@@ -22,8 +22,18 @@ admin context for periodic/cleanup work):
     "OS-EXT-IPS:type": "fixed"|"floating", "OS-EXT-IPS-MAC:mac_addr"}]}``.
 ``instances_addresses(instance_ids) -> {instance_id: addresses}``
     The same for many servers at once, in a constant number of queries (server lists).
-``attach_interface(context, instance_id, host, network_id=None, port_id=None, fixed_ip=None) -> port``
+``attach_interface(context, instance_id, host, network_id=None, port_id=None, fixed_ip=None,
+project_id=None) -> port``
 ``detach_interface(context, instance_id, port_id)``
+
+A server's ports are the ones bound here (the port records the instance, as Nova's network
+info cache records the ports it bound): any project may create a port whose ``device_id``
+names a server, but such a port is never part of that server.  Ports belong to the
+instance's project (``project_id``, the context's by default): a port brought must be
+that project's (Nova's ``PortNotUsable``), and one created goes on a network the project
+may use — not another project's unshared external network (Nova's
+``ExternalNetworkAttachForbidden``), with a chosen address only on its own networks — unless
+the context is an admin's.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.errors import BadRequest, Forbidden
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.network import errors, ipam, networks, ports, routers, store, subnets, views
 from pocketstack.network.context import Env, Work, read, transact
@@ -56,7 +67,7 @@ class InstanceNetworking:
         done: list[dict] = []
         try:
             for request in requests:
-                done.append(self._attach(context, instance_id, host, request))
+                done.append(self._attach(context, instance_id, host, request, context.project_id))
         except BaseException:
             for port in reversed(done):
                 self._release(port["id"])
@@ -69,9 +80,7 @@ class InstanceNetworking:
 
     def list_instance_ports(self, instance_id: str) -> list[dict]:
         def work(w: Work):
-            rows = w.s.scalars(sa.select(Port).where(Port.device_id == instance_id,
-                                                     Port.device_owner.startswith("compute:"))
-                               .order_by(Port.created_at, Port.id))
+            rows = w.s.scalars(sa.select(Port).where(*_bound_to([instance_id])).order_by(Port.created_at, Port.id))
             return views.render(w.s, list(rows))
         return read(self.env, RequestContext.admin(), work)
 
@@ -84,11 +93,13 @@ class InstanceNetworking:
         return read(self.env, RequestContext.admin(), lambda w: _addresses(w.s, instance_ids))
 
     def attach_interface(self, context: RequestContext, instance_id: str, host: str, network_id: str | None = None,
-                         port_id: str | None = None, fixed_ip: str | None = None) -> dict:
+                         port_id: str | None = None, fixed_ip: str | None = None,
+                         project_id: str | None = None) -> dict:
         if not network_id and not port_id:
             raise errors.bad_request("A network_id or a port_id is required.", "BadRequest")
         return self._attach(context, instance_id, host,
-                            {"network_id": network_id, "port_id": port_id, "fixed_ip": fixed_ip})
+                            {"network_id": network_id, "port_id": port_id, "fixed_ip": fixed_ip},
+                            project_id or context.project_id)
 
     def detach_interface(self, context: RequestContext, instance_id: str, port_id: str) -> None:
         if not any(p["id"] == port_id for p in self.list_instance_ports(instance_id)):
@@ -103,14 +114,13 @@ class InstanceNetworking:
         return transact(self.env, context, _auto_network)
 
     # -- helpers -------------------------------------------------------------------------------
-    def _attach(self, context: RequestContext, instance_id: str, host: str, request: dict) -> dict:
+    def _attach(self, context: RequestContext, instance_id: str, host: str, request: dict, project_id: str) -> dict:
         binding = {"device_id": instance_id, "device_owner": DEVICE_OWNER, "binding:host_id": host}
         if request.get("port_id"):
-            return transact(self.env, context, lambda w: views.render_one(w.s, _bind(w, request["port_id"], binding)))
-        fixed = [{"ip_address": request["fixed_ip"]}] if request.get("fixed_ip") else None
-        attrs = {"network_id": request["network_id"], "fixed_ips": fixed, **binding}
+            return transact(self.env, context,
+                            lambda w: views.render_one(w.s, _bind(w, request["port_id"], binding, project_id)))
         return transact(self.env, context,
-                        lambda w: views.render_one(w.s, ports.create(w, attrs, compute_created=True)))
+                        lambda w: views.render_one(w.s, _create_port(w, request, binding, project_id)))
 
     def _release(self, port_id: str) -> None:
         transact(self.env, RequestContext.admin(), lambda w: _unbind_or_delete(w, port_id))
@@ -121,8 +131,7 @@ def _addresses(session, instance_ids: list[str]) -> dict[str, dict[str, list[dic
     if not instance_ids:
         return result
     rows = session.execute(sa.select(Port.id, Port.device_id, Port.network_id, Port.mac_address)
-                           .where(Port.device_id.in_(instance_ids), Port.device_owner.startswith("compute:"))
-                           .order_by(Port.created_at, Port.id)).all()
+                           .where(*_bound_to(instance_ids)).order_by(Port.created_at, Port.id)).all()
     port_ids = [row.id for row in rows]
     fixed_ips = views.fixed_ips_of(session, port_ids)
     names = dict(session.execute(sa.select(Network.id, Network.name)
@@ -145,13 +154,41 @@ def _address(ip: str, kind: str, mac: str) -> dict:
             "OS-EXT-IPS-MAC:mac_addr": mac}
 
 
-def _bind(w: Work, port_id: str, binding: dict) -> Port:
+def _bound_to(instance_ids: list[str]) -> tuple:
+    """The ports bound to these instances that still name them (one re-pointed elsewhere
+    through the API has left the server, as it leaves Nova's cache on refresh)."""
+    return Port.bound_instance_id.in_(instance_ids), Port.device_id == Port.bound_instance_id
+
+
+def _check_network_use(w: Work, network: Network, project_id: str, fixed_ip: bool) -> None:
+    """What Nova and Neutron refuse a port for a non-admin's instance: another project's
+    external network unless shared, and a chosen address on a network not its own."""
+    if w.ctx.is_admin or network.project_id == project_id:
+        return
+    if network.external and not network.shared:
+        raise Forbidden(f"It is not allowed to create an interface on external network {network.id}")
+    if fixed_ip:
+        raise Forbidden("You are not authorized to perform the requested action: create_port:fixed_ips:ip_address.")
+
+
+def _create_port(w: Work, request: dict, binding: dict, project_id: str) -> Port:
+    network = store.fetch(w.s, Network, w.ctx, request["network_id"] or "")
+    _check_network_use(w, network, project_id, bool(request.get("fixed_ip")))
+    fixed = [{"ip_address": request["fixed_ip"]}] if request.get("fixed_ip") else None
+    attrs = {"network_id": network.id, "fixed_ips": fixed, "project_id": project_id, **binding}
+    return ports.create(w, attrs, compute_created=True)
+
+
+def _bind(w: Work, port_id: str, binding: dict, project_id: str) -> Port:
     port = store.fetch(w.s, Port, w.ctx, port_id)
+    if port.project_id != project_id:
+        raise BadRequest(f"Port {port.id} not usable for instance {binding['device_id']}.")
     if port.device_id and port.device_id != binding["device_id"]:
         raise errors.conflict(f"Unable to complete operation on port {port.id} for network {port.network_id}. "
                               f"Port already has an attached device {port.device_id}.", "PortInUse")
     store.update_row(w.s, port, {"device_id": binding["device_id"], "device_owner": binding["device_owner"],
-                                 "binding_host_id": binding["binding:host_id"], "status": "ACTIVE"})
+                                 "binding_host_id": binding["binding:host_id"], "status": "ACTIVE",
+                                 "bound_instance_id": binding["device_id"]})
     w.emit("port_updated", views.render_one(w.s, port))
     return port
 
@@ -163,7 +200,8 @@ def _unbind_or_delete(w: Work, port_id: str) -> None:
     if port.compute_created:
         ports.remove(w, port)
         return
-    store.update_row(w.s, port, {"device_id": "", "device_owner": "", "binding_host_id": "", "status": "DOWN"})
+    store.update_row(w.s, port, {"device_id": "", "device_owner": "", "binding_host_id": "", "status": "DOWN",
+                                 "bound_instance_id": None})
     w.emit("port_updated", views.render_one(w.s, port))
 
 

@@ -117,6 +117,9 @@ class Port(StandardAttrs, Base):
     security_groups: Mapped[list] = mapped_column(JSONText, default=list)
     # Set when compute created the port for an instance (deleted on deallocate).
     compute_created: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # The instance compute bound the port to (Nova's network info cache): a server shows
+    # only these ports, never one that merely names it as its device_id.
+    bound_instance_id: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
 
 
 class IpAllocation(Base):

@@ -141,6 +141,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
                   binding_vnic_type=attrs.get("binding:vnic_type") or "normal",
                   binding_profile=attrs.get("binding:profile") or {}, port_security_enabled=port_security,
                   allowed_address_pairs=pairs, security_groups=groups, compute_created=compute_created,
+                  bound_instance_id=attrs.get("device_id") if compute_created else None,
                   status="ACTIVE" if attrs.get("device_id") else "DOWN")
     mac = _insert_port(w, values, mac)
     ipam.allocate_for_port(w.s, subnets, port_id, mac, requested, ip_versions,

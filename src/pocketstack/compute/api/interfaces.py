@@ -5,7 +5,7 @@ attach-interfaces API), through the network service's manager in process
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import ApiError, BadRequest, Conflict, NotFound
+from pocketstack.common.api.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import accepted, body, check_unlocked, get_instance
 
@@ -32,8 +32,9 @@ def render(port: dict) -> dict:
 
 
 def _as_compute_error(error: ApiError) -> ApiError:
-    """A network error in Nova's terms: missing network/port 404, in use/no address 409, else 400."""
-    kind = {404: NotFound, 409: Conflict}.get(error.status, BadRequest)
+    """A network error in Nova's terms: missing network/port 404, refused 403, in use/no
+    address 409, else 400."""
+    kind = {403: Forbidden, 404: NotFound, 409: Conflict}.get(error.status, BadRequest)
     return kind(error.message)
 
 
@@ -80,7 +81,7 @@ def register(router: Router, compute) -> None:
         try:
             port = manager.attach_interface(req.context, inst.id, inst.host or "", network_id=net_id,
                                             port_id=port_id, fixed_ip=fixed_ips[0]["ip_address"] if fixed_ips
-                                            else None)
+                                            else None, project_id=inst.project_id)
         except ApiError as error:
             raise _as_compute_error(error) from None
         try:
