@@ -137,6 +137,35 @@ def test_security_group_rule_valid_port_ranges(api, other, group):
         assert (rule["port_range_min"], rule["port_range_max"]) == (int(lo), None if hi is None else int(hi))
 
 
+MISSING = "00000000-0000-0000-0000-0000000000aa"
+
+
+def test_security_group_rule_remotes_must_exist(api, admin_token, other, group):
+    """Neutron checks the remote group and the remote address group for the rule's project
+    (pocketstack has no address groups, so every address group id is unknown)."""
+    token = other["member"]
+    invisible = create(api, admin_token, "security_group", {"name": unique("sg")}, collection="security-groups")
+    for fields, status, kind, message in (
+            ({"remote_address_group_id": MISSING}, 404, "AddressGroupNotFound",
+             f"Address group {MISSING} could not be found."),
+            ({"remote_group_id": MISSING}, 404, "SecurityGroupNotFound", f"Security group {MISSING} does not exist"),
+            ({"remote_group_id": invisible["id"]}, 404, "SecurityGroupNotFound",
+             f"Security group {invisible['id']} does not exist"),
+            ({"remote_group_id": group["id"], "remote_ip_prefix": "10.0.0.0/8"}, 400,
+             "SecurityGroupMultipleRemoteEntites",
+             "Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided."),
+            ({"remote_group_id": group["id"], "remote_address_group_id": MISSING}, 400,
+             "SecurityGroupMultipleRemoteEntites",
+             "Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided.")):
+        r = _rule(api, token, group["id"], protocol="tcp", port_range_min=7, port_range_max=7, **fields)
+        assert r.status_code == status, r.text
+        assert r.json()["NeutronError"] == {"type": kind, "message": message, "detail": ""}
+    rules = call(api, "GET", f"/security-groups/{group['id']}", token, status=200).json()["security_group"]
+    assert not [r for r in rules["security_group_rules"] if r["port_range_min"] == 7]
+    r = _rule(api, token, MISSING)
+    assert (r.status_code, r.json()["NeutronError"]["message"]) == (404, f"Security group {MISSING} does not exist")
+
+
 @pytest.mark.parametrize("name", ["default", "Default", "DEFAULT"])
 def test_no_group_may_be_named_default(api, other, group, name):
     token = other["member"]

@@ -22,11 +22,18 @@ class NeutronConflict(Conflict):
     pass
 
 
+# Neutron's messages where they are not "<Kind> <id> could not be found.".
+_NOT_FOUND = {"SecurityGroup": "Security group {} does not exist",
+              "SecurityGroupRule": "Security group rule {} does not exist",
+              "Router": "Router {} could not be found", "FloatingIP": "Floating IP {} could not be found",
+              "SubnetPool": "Subnet pool {} could not be found.",
+              "AddressGroup": "Address group {} could not be found."}
+
+
 def not_found(kind: str, resource_id: str) -> NotFound:
     """``NetworkNotFound``, ``PortNotFound``… from a kind such as ``"Network"``."""
-    label = {"SecurityGroup": "Security group", "FloatingIP": "Floating IP", "SubnetPool": "Subnetpool",
-             "SecurityGroupRule": "Security group rule"}.get(kind, kind)
-    return NeutronNotFound(f"{label} {resource_id} could not be found.", error_type=f"{kind}NotFound")
+    message = _NOT_FOUND.get(kind, kind + " {} could not be found.").format(resource_id)
+    return NeutronNotFound(message, error_type=f"{kind}NotFound")
 
 
 def invalid_input(message: str) -> BadRequest:

@@ -180,6 +180,13 @@ def _duplicate_key(fields: dict) -> dict:
     return dict(fields, remote_ip_prefix=views.normalized_cidr(fields["remote_ip_prefix"]))
 
 
+def _check_one_remote(attrs: dict) -> None:
+    """A rule's remote is an IP prefix, a security group or an address group: one at most."""
+    if sum(bool(attrs.get(key)) for key in ("remote_ip_prefix", "remote_group_id", "remote_address_group_id")) > 1:
+        raise errors.bad_request("Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may "
+                                 "be provided.", "SecurityGroupMultipleRemoteEntites")
+
+
 def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
     group = store.fetch(w.s, SecurityGroup, w.ctx, attrs["security_group_id"])
     ethertype = attrs.get("ethertype") or "IPv4"
@@ -188,9 +195,7 @@ def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
     lo, hi = _port_range(protocol, attrs.get("port_range_min"), attrs.get("port_range_max"))
     prefix = attrs.get("remote_ip_prefix")
     remote_group = attrs.get("remote_group_id")
-    if prefix and remote_group:
-        raise errors.bad_request("Only remote_ip_prefix or remote_group_id may be provided.",
-                                 "SecurityGroupRemoteGroupAndRemoteIpPrefix")
+    _check_one_remote(attrs)
     if prefix:
         try:
             net = ipaddress.ip_network(prefix, strict=False)
@@ -201,6 +206,8 @@ def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
                                      "SecurityGroupRuleParameterConflict")
     if remote_group:
         store.fetch(w.s, SecurityGroup, w.ctx, remote_group)
+    if attrs.get("remote_address_group_id"):  # pocketstack has no address groups: every id is unknown
+        raise errors.not_found("AddressGroup", attrs["remote_address_group_id"])
     fields = dict(direction=direction, ethertype=ethertype, protocol=protocol, port_range_min=lo,
                   port_range_max=hi, remote_ip_prefix=prefix, remote_group_id=remote_group)
     key = _duplicate_key(fields)
