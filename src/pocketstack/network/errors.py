@@ -37,7 +37,8 @@ def not_found(kind: str, resource_id: str) -> NotFound:
 
 
 def invalid_input(message: str) -> BadRequest:
-    return NeutronBadRequest(f"Invalid input for operation: {message}", error_type="InvalidInput")
+    """Neutron's ``InvalidInput``: ``message`` (no final period) as the reason."""
+    return NeutronBadRequest(f"Invalid input for operation: {message}.", error_type="InvalidInput")
 
 
 def bad_request(message: str, error_type: str = "BadRequest") -> BadRequest:

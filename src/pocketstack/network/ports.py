@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import ConcurrentUpdate
-from pocketstack.network import errors, ipam, quota, security_groups, store, views
+from pocketstack.network import converters, errors, ipam, quota, security_groups, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, SecurityGroup, Subnet, Tag
 
@@ -26,6 +26,9 @@ ROUTER_OWNERS = (ROUTER_INTERFACE, ROUTER_GATEWAY, "network:floatingip")
 ROUTER_INTERFACE_OWNERS = (ROUTER_INTERFACE, "network:ha_router_replicated_interface",
                            "network:router_interface_distributed")
 MAC_ATTEMPTS = 16
+# Neutron's portbindings.VNIC_TYPES.
+VNIC_TYPES = ["normal", "direct", "macvtap", "baremetal", "direct-physical", "virtio-forwarder", "smart-nic", "vdpa",
+              "accelerator-direct", "accelerator-direct-physical", "remote-managed"]
 
 
 def _subnets(w: Work, network_id: str) -> list[Subnet]:
@@ -43,7 +46,7 @@ def resolve_fixed_ips(network_id: str, subnets: list[Subnet], fixed_ips: list[di
             subnet = by_id.get(subnet_id)
             if subnet is None:
                 raise errors.invalid_input(f"Failed to create port on network {network_id}, because fixed_ips "
-                                           f"included invalid subnet {subnet_id}.")
+                                           f"included invalid subnet {subnet_id}")
         elif ip:
             try:
                 address = ipaddress.ip_address(ip)
@@ -138,7 +141,8 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
                   description=attrs.get("description") or "", admin_state_up=attrs.get("admin_state_up", True),
                   device_id=attrs.get("device_id") or "", device_owner=device_owner,
                   binding_host_id=attrs.get("binding:host_id") or "",
-                  binding_vnic_type=attrs.get("binding:vnic_type") or "normal",
+                  binding_vnic_type=converters.one_of("binding:vnic_type", attrs.get("binding:vnic_type") or "normal",
+                                                      VNIC_TYPES),
                   binding_profile=attrs.get("binding:profile") or {}, port_security_enabled=port_security,
                   allowed_address_pairs=pairs, security_groups=groups, compute_created=compute_created,
                   bound_instance_id=attrs.get("device_id") if compute_created else None,
@@ -193,6 +197,12 @@ def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> P
     store.check_updatable(attrs, UPDATABLE)
     _check_device_change(w, port, attrs)
     values = {_COLUMNS.get(k, k): v for k, v in attrs.items() if k not in ("fixed_ips", "security_groups")}
+    if "binding:vnic_type" in attrs:
+        converters.one_of("binding:vnic_type", attrs["binding:vnic_type"], VNIC_TYPES)
+    if "binding:profile" in attrs and attrs["binding:profile"] is None:
+        values["binding_profile"] = {}  # as ML2 takes a null profile
+    if "binding:host_id" in attrs and attrs["binding:host_id"] is None:
+        del values["binding_host_id"]  # a null host is "not given" to ML2: the binding stays
     if "mac_address" in attrs:
         values["mac_address"] = _normalise_mac(attrs["mac_address"])
     port_security = attrs.get("port_security_enabled", port.port_security_enabled)

@@ -15,6 +15,7 @@ from pocketstack.common.service import Service
 from pocketstack.network.agent import NetworkAgent
 from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.api import build_router
+from pocketstack.network.api.inputs import check_url
 from pocketstack.network.context import Env
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.drivers.rpc import AgentNotifier
@@ -60,6 +61,7 @@ class NetworkService(Service):
         cloud.enforcer.register_defaults(DEFAULTS)
         return build_app(ServiceSpec(
             name=self.name, router=build_router(self.manager, self.agents), error_format=network_format,
+            prepare=check_url,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
             www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"'))
 

@@ -42,6 +42,26 @@ _NOT_FILTERABLE = {"allocation_pools", "dns_nameservers", "host_routes", "prefix
                    "allowed_address_pairs", "security_groups", "routes", "binding_profile"}
 _PAGING_KEYS = {"limit", "marker", "sort_key", "sort_dir", "fields", "page_reverse", "tags", "tags-any",
                 "not-tags", "not-tags-any", "changed_since"}
+_BIGINT_MIN, _BIGINT_MAX = -2 ** 63, 2 ** 63 - 1
+_PROJECT = {"tenant_id", "project_id"}
+# What a list sorts by: the attributes Neutron's API definitions mark ``is_sort_key``.  Those
+# with no column here (availability zones, address groups…) are accepted and sort nothing.
+_SORT_KEYS = {
+    Network: {"id", "name", "admin_state_up", "status", "mtu", "availability_zone_hints"} | _PROJECT,
+    Subnet: {"id", "name", "ip_version", "network_id", "subnetpool_id", "cidr", "gateway_ip", "enable_dhcp",
+             "ipv6_ra_mode", "ipv6_address_mode"} | _PROJECT,
+    SubnetPool: {"id", "name", "default_quota", "ip_version", "default_prefixlen", "min_prefixlen", "max_prefixlen",
+                 "is_default", "shared"} | _PROJECT,
+    Port: {"id", "name", "network_id", "admin_state_up", "mac_address", "device_id", "device_owner", "status",
+           "ip_allocation"} | _PROJECT,
+    Router: {"id", "name", "admin_state_up", "status", "enable_snat"} | _PROJECT,
+    FloatingIp: {"id", "floating_ip_address", "floating_network_id", "router_id", "fixed_ip_address",
+                 "status"} | _PROJECT,
+    SecurityGroup: {"id", "name"} | _PROJECT,
+    SecurityGroupRule: {"id", "security_group_id", "remote_group_id", "direction", "protocol", "port_range_min",
+                        "port_range_max", "ethertype", "remote_ip_prefix", "normalized_cidr",
+                        "remote_address_group_id"} | _PROJECT,
+}
 
 
 def visible_clause(model, ctx: RequestContext):
@@ -83,9 +103,12 @@ def _coerce(column, attribute: str, raw: str) -> Any:
         return parse_bool(raw, attribute)
     if kind is int:
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
-            raise errors.bad_request(f"Invalid value '{raw}' for {attribute}.", "HTTPBadRequest") from None
+            value = None
+        if value is None or not _BIGINT_MIN <= value <= _BIGINT_MAX:  # no database compares beyond 64 bits
+            raise errors.bad_request(f"Invalid value '{raw}' for {attribute}.", "HTTPBadRequest")
+        return value
     if raw == "" and column.nullable:
         return None
     return raw
@@ -139,15 +162,24 @@ def filter_clauses(model, query, skip: set[str] = frozenset()) -> list:
 
 
 def paging_for(model, query) -> Paging:
-    keys = [k for k in query.getlist("sort_key")]
-    for key in keys:
-        if column_for(model, key) is None:
-            raise errors.bad_request(f"{key} is an invalid attribute for sort_keys", "HTTPBadRequest")
-    mapped = query
-    if keys:
-        items = [(k, _ALIASES.get(v, v) if k == "sort_key" else v) for k, v in query.multi_items()]
-        mapped = _MultiDict(items)
-    return parse_paging(mapped, default_sort=(("id", "asc"),))
+    """``limit``/``marker`` paging and sorting as Neutron's ``get_sorts`` checks it (with
+    its messages): as many ``sort_key`` as ``sort_dir`` values, sortable attributes only,
+    ``asc`` or ``desc``."""
+    keys, dirs = [k for k in query.getlist("sort_key") if k], [d for d in query.getlist("sort_dir") if d]
+    if len(keys) != len(dirs):
+        raise errors.bad_request("The number of sort_keys and sort_dirs must be same", "HTTPBadRequest")
+    absent = [k for k in keys if k not in _SORT_KEYS[model]]
+    if absent:
+        raise errors.bad_request(f"{absent} is invalid attribute for sort_keys", "HTTPBadRequest")
+    invalid = [d for d in dirs if d not in ("asc", "desc")]
+    if invalid:
+        raise errors.bad_request(f"{invalid} is invalid value for sort_dirs, valid value is 'asc' and 'desc'",
+                                 "HTTPBadRequest")
+    items = [(k, v) for k, v in query.multi_items() if k in ("limit", "marker")]
+    for key, direction in zip(keys, dirs):
+        if column_for(model, key) is not None:
+            items += [("sort_key", _ALIASES.get(key, key)), ("sort_dir", direction)]
+    return parse_paging(_MultiDict(items), default_sort=(("id", "asc"),))
 
 
 class _MultiDict(Mapping):

@@ -7,13 +7,14 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import cas_update
-from pocketstack.network import errors, quota, store
+from pocketstack.network import converters, errors, quota, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import SubnetPool, Tag
 from pocketstack.network.subnets import parse_cidr
 
 UPDATABLE = {"name", "description", "prefixes", "default_prefixlen", "min_prefixlen", "max_prefixlen",
              "is_default"}
+_LENGTHS = ("default_prefixlen", "min_prefixlen", "max_prefixlen")
 
 
 def _prefixes(prefixes: list[str]) -> tuple[int, list[str]]:
@@ -27,11 +28,17 @@ def _prefixes(prefixes: list[str]) -> tuple[int, list[str]]:
     return versions.pop(), collapsed
 
 
+def _requested_lengths(attrs: dict) -> dict[str, int]:
+    """The prefix lengths ``attrs`` sets, as non-negative integers (strings of one too)."""
+    return {key: converters.non_negative(key, converters.to_int(attrs[key])) for key in _LENGTHS if key in attrs}
+
+
 def _lengths(version: int, attrs: dict, current: SubnetPool | None = None) -> dict:
     max_len = 32 if version == 4 else 128
-    lo = int(attrs.get("min_prefixlen", current.min_prefixlen if current else (8 if version == 4 else 64)))
-    hi = int(attrs.get("max_prefixlen", current.max_prefixlen if current else max_len))
-    default = int(attrs.get("default_prefixlen", current.default_prefixlen if current else lo))
+    requested = _requested_lengths(attrs)
+    lo = requested.get("min_prefixlen", current.min_prefixlen if current else (8 if version == 4 else 64))
+    hi = requested.get("max_prefixlen", current.max_prefixlen if current else max_len)
+    default = requested.get("default_prefixlen", current.default_prefixlen if current else lo)
     if not 0 <= lo <= default <= hi <= max_len:
         raise errors.invalid_input(f"Illegal prefix bounds: min_prefixlen={lo}, default_prefixlen={default}, "
                                    f"max_prefixlen={hi}")

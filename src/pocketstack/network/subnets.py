@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db.cas import cas_update
-from pocketstack.network import errors, ipam, ports, quota, store, views
+from pocketstack.network import converters, errors, ipam, ports, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import IpAllocation, Network, Port, Subnet, SubnetPool, Tag
 
@@ -32,7 +32,7 @@ def _ip(value: str, what: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         return ipaddress.ip_address(value)
     except (ValueError, TypeError):
-        raise errors.invalid_input(f"'{value}' is not a valid IP address for {what}.") from None
+        raise errors.invalid_input(f"'{value}' is not a valid IP address for {what}") from None
 
 
 def default_gateway(net) -> str | None:
@@ -128,7 +128,9 @@ def _prefix_from_pool(w: Work, attrs: dict, version: int) -> tuple[str, str]:
             raise errors.conflict(f"Unable to allocate subnet with prefix {cidr} from subnet pool {pool.id}.",
                                   "SubnetAllocationError")
     else:
-        prefixlen = int(attrs.get("prefixlen") or pool.default_prefixlen)
+        prefixlen = pool.default_prefixlen
+        if attrs.get("prefixlen") is not None:
+            prefixlen = converters.non_negative("prefixlen", converters.to_int(attrs["prefixlen"]))
         if not pool.min_prefixlen <= prefixlen <= pool.max_prefixlen:
             raise errors.invalid_input(f"prefixlen {prefixlen} must be between {pool.min_prefixlen} and "
                                        f"{pool.max_prefixlen}")
@@ -203,6 +205,9 @@ def update(w: Work, subnet_id: str, attrs: dict, revision: int | None = None) ->
     store.check_updatable(attrs, UPDATABLE)
     net = ipaddress.ip_network(row.cidr)
     values = dict(attrs)
+    for key in ("dns_nameservers", "host_routes"):  # Neutron's convert_none_to_empty_list
+        if key in values and values[key] is None:
+            values[key] = []
     if "gateway_ip" in attrs:
         values["gateway_ip"] = _check_gateway(net, attrs["gateway_ip"])
     gateway = values.get("gateway_ip", row.gateway_ip)

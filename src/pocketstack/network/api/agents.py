@@ -13,6 +13,7 @@ from __future__ import annotations
 from pocketstack.common.api.app import ApiRequest, Router
 from pocketstack.network import errors
 from pocketstack.network.agent_records import AgentDirectory
+from pocketstack.network.api import inputs
 
 UPDATABLE = {"admin_state_up": bool, "description": str}
 FILTERS = ("id", "agent_type", "binary", "topic", "host", "admin_state_up", "alive", "description")
@@ -65,7 +66,7 @@ def register(router: Router, agents: AgentDirectory) -> None:
         agent_id = req.path_params["agent_id"]
         found(req, agent_id)
         req.authorize("update_agent", {"project_id": req.context.project_id})
-        changes = _changes(req.json())
+        changes = _changes(inputs.json_body(req))
         agent = agents.update(agent_id, changes) if changes else found(req, agent_id)
         if agent is None:
             raise errors.not_found("Agent", agent_id)

@@ -11,7 +11,7 @@ from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.validation import validate
 from pocketstack.network import errors
-from pocketstack.network.api import present
+from pocketstack.network.api import inputs, present
 from pocketstack.network.api.schemas import SCHEMAS, bulk_schema
 from pocketstack.network.manager import NetworkManager
 
@@ -102,7 +102,7 @@ def _register_one(router: Router, manager: NetworkManager, collection: str, memb
         return present.one(req, member, item)
 
     def create_resource(req: ApiRequest):
-        body = req.json()
+        body = inputs.json_body(req)
         if isinstance(body, dict) and plural in body and member not in body:
             # Bulk create: {"networks": [{...}, …]} → 201 {"networks": [...]}, all or nothing.
             items = validate(body, bulk_schema(plural))[plural]
@@ -113,7 +113,7 @@ def _register_one(router: Router, manager: NetworkManager, collection: str, memb
         return json_response(present.one(req, member, item), status=201)
 
     def update_resource(req: ApiRequest):
-        attrs = dict(validate(req.json(), SCHEMAS[(member, False)])[member])
+        attrs = dict(inputs.body(req, SCHEMAS[(member, False)])[member])
         item = manager.get(req.context, collection, req.path_params["resource_id"])
         for key in ("project_id", "tenant_id"):
             if key in attrs and attrs[key] == item["project_id"]:

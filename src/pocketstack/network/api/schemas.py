@@ -39,7 +39,8 @@ COMMON = {"name": STR, "description": STR, "project_id": ID, "tenant_id": ID, "t
 ATTRIBUTES = {
     "network": {"admin_state_up": BOOL, "shared": BOOL, "router:external": BOOL, "is_default": BOOL,
                 "mtu": {"type": "integer", "minimum": 68, "maximum": 9216}, "port_security_enabled": BOOL,
-                "provider:network_type": STR, "provider:physical_network": NULL_STR,
+                "provider:network_type": STR,
+                "provider:physical_network": {"type": ["string", "null"], "maxLength": 64},  # the column's
                 "provider:segmentation_id": NULL_INT},
     "subnet": {"network_id": ID, "ip_version": {"enum": [4, 6]}, "cidr": NULL_STR, "gateway_ip": NULL_STR,
                "enable_dhcp": BOOL, "allocation_pools": POOLS, "dns_nameservers": {"type": ["array", "null"],

@@ -6,12 +6,12 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.validation import validate
-from pocketstack.network import errors
-from pocketstack.network.api import present
+from pocketstack.network import converters, errors
+from pocketstack.network.api import inputs, present
 from pocketstack.network.api.resources import RESOURCES
 from pocketstack.network.api.schemas import INTERFACE_BODY, QUOTA_BODY, SCHEMAS, TAGS_BODY
 from pocketstack.network.manager import NetworkManager
+from pocketstack.network.models import Quota
 from pocketstack.network.quota import DEFAULTS as QUOTA_DEFAULTS
 
 RULES = "/v2.0/security-group-rules"
@@ -49,7 +49,7 @@ def _security_group_rules(router: Router, manager: NetworkManager) -> None:
 
     @router.post(RULES)
     def create_rule(req: ApiRequest):
-        attrs = dict(validate(req.json(), SCHEMAS[("security_group_rule", True)])["security_group_rule"])
+        attrs = dict(inputs.body(req, SCHEMAS[("security_group_rule", True)])["security_group_rule"])
         group = manager.get(req.context, "security-groups", attrs["security_group_id"])
         req.authorize("create_security_group_rule", group)
         item = manager.create_rule(req.context, attrs)
@@ -64,7 +64,7 @@ def _security_group_rules(router: Router, manager: NetworkManager) -> None:
 
 def _router_interfaces(router: Router, manager: NetworkManager) -> None:
     def change(req: ApiRequest, action: str):
-        body = validate(req.json(), INTERFACE_BODY)
+        body = inputs.body(req, INTERFACE_BODY)
         item = manager.get(req.context, "routers", req.path_params["router_id"])
         req.authorize(f"{action}_router_interface", item)
         if action == "add":
@@ -98,7 +98,7 @@ def _tags(router: Router, manager: NetworkManager) -> None:
 
     @router.put(base)
     def replace_tags(req: ApiRequest):
-        tags = validate(req.json(), TAGS_BODY)["tags"]
+        tags = inputs.body(req, TAGS_BODY)["tags"]
         return {"tags": manager.set_tags(req.context, *resource(req, True), tags)}
 
     @router.delete(base)
@@ -121,17 +121,13 @@ def _tags(router: Router, manager: NetworkManager) -> None:
 
 
 def _quota_values(body: dict) -> dict[str, int]:
+    """Limits as Neutron takes them: integers (or strings of one) from -1 (unlimited) to
+    the largest an INTEGER column holds."""
     values = {}
     for resource, raw in body["quota"].items():
         if resource not in QUOTA_DEFAULTS:
             raise errors.invalid_input(f"Unrecognized quota resource {resource}")
-        try:
-            value = int(raw)
-        except ValueError:
-            raise errors.invalid_input(f"'{raw}' is not an integer") from None
-        if value < -1:
-            raise errors.invalid_input(f"'{value}' should be greater than or equal to -1")
-        values[resource] = value
+        values[resource] = converters.in_range(resource, converters.to_int(raw), -1, converters.DB_INTEGER_MAX)
     return values
 
 
@@ -167,7 +163,8 @@ def _quotas(router: Router, manager: NetworkManager) -> None:
     def update_quota(req: ApiRequest):
         project_id = req.path_params["project_id"]
         req.authorize("update_quota", {"project_id": project_id})
-        values = _quota_values(validate(req.json(), QUOTA_BODY))
+        converters.max_length("project_id", project_id, Quota.project_id.type.length)
+        values = _quota_values(inputs.body(req, QUOTA_BODY))
         return {"quota": manager.set_quota(req.context, project_id, values)}
 
     @router.delete(base + "/{project_id}")
