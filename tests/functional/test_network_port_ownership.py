@@ -32,6 +32,11 @@ def _ports_on(api, admin_token, network_id):
     return call(api, "GET", f"/ports?network_id={network_id}", admin_token, status=200).json()["ports"]
 
 
+def _error_of(response, status):
+    assert response.status_code == status, response.text
+    return response.json()["NeutronError"]
+
+
 @pytest.mark.parametrize("attrs", [
     {},
     {"fixed_ips": [{"ip_address": "198.18.10.50"}]},
@@ -138,3 +143,19 @@ def test_router_interface_port_must_name_an_own_router(api, admin_token, other, 
     create(api, token, "port", {"network_id": net["id"], "device_owner": owner, "device_id": mine["id"]})
     create(api, admin_token, "port", {"network_id": net["id"], "device_owner": owner, "device_id": foreign["id"],
                                       "project_id": other["project"]["id"]})
+
+
+def test_no_router_interface_on_a_subnet_of_another_project(api, admin_token, other, admin_shared):
+    """Neutron's LP-1757482: a router of one project may not take the gateway address of a
+    subnet of another project's (globally shared) network."""
+    net, sub = admin_shared
+    router = create(api, other["member"], "router", {"name": unique("r")})
+    r = call(api, "PUT", f"/routers/{router['id']}/add_router_interface", other["member"], {"subnet_id": sub["id"]})
+    assert _error_of(r, 400) == {
+        "type": "BadRequest", "detail": "",
+        "message": f"Bad router request: Cannot add interface to router because subnet {sub['id']} is not owned by "
+                   "project making the request."}
+    assert [p for p in _ports_on(api, admin_token, net["id"]) if p["device_id"] == router["id"]] == []
+    admin_router = create(api, admin_token, "router", {"name": unique("r")})
+    call(api, "PUT", f"/routers/{admin_router['id']}/add_router_interface", admin_token, {"subnet_id": sub["id"]},
+         status=200)

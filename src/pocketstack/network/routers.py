@@ -154,6 +154,10 @@ def add_interface(w: Work, router_id: str, body: dict) -> dict:
         if not subnet.gateway_ip:
             raise errors.bad_request(f"Bad router request: Subnet {subnet.id} does not have a gateway IP.",
                                      "BadRequest")
+        if subnet.project_id != w.ctx.project_id and not w.ctx.is_admin:
+            # Neutron (LP-1757482): a shared network's subnet is not another project's to route.
+            raise errors.bad_request(f"Bad router request: Cannot add interface to router because subnet "
+                                     f"{subnet.id} is not owned by project making the request.", "BadRequest")
         new_subnets = [subnet]
     else:
         port = store.fetch(w.s, Port, w.ctx, port_id)
