@@ -197,20 +197,29 @@ def test_os_interface_attach_list_show_detach(api, user, demo_token, image, flav
     assert ports_of(api, token, server_id) == []
 
 
-def test_a_port_claiming_a_server_it_was_not_bound_to_is_not_shown(api, admin_token, user, image, flavor):
-    """As Nova shows the ports in its network info cache (the ones it bound), another
-    project's port naming the server as its device is never part of the server."""
+def _claimed_server(api, admin_token, user, image, flavor, cidr: str, foreign_cidr: str) -> dict:
+    """A server of ``user`` on its own network, and another project's port whose
+    ``device_id`` names the server (Neutron lets a project name any device)."""
     token = user["token"]
-    net, _ = network(api, token, "10.111.0.0/24")
+    net, _ = network(api, token, cidr)
     server_id = boot(api, token, image, flavor["id"], networks=[{"uuid": net["id"]}])["server"]["id"]
     assert wait(api, token, server_id)["status"] == "ACTIVE"
     mine, = ports_of(api, token, server_id)
     intruder = new_member(api, admin_token)
-    foreign_net, _ = network(api, intruder["token"], "10.112.0.0/24")
+    foreign_net, _ = network(api, intruder["token"], foreign_cidr)
     r = api.request("POST", f"{NET}/ports", intruder["token"], json={"port": {
         "network_id": foreign_net["id"], "device_id": server_id, "device_owner": "compute:nova"}})
-    assert r.status_code == 201, r.text  # Neutron lets a project name any device
-    foreign = r.json()["port"]
+    assert r.status_code == 201, r.text
+    return {"net": net, "server_id": server_id, "mine": mine, "intruder": intruder, "foreign_net": foreign_net,
+            "foreign": r.json()["port"]}
+
+
+def test_a_port_claiming_a_server_it_was_not_bound_to_is_not_shown(api, admin_token, user, image, flavor):
+    """As Nova shows the ports in its network info cache (the ones it bound), another
+    project's port naming the server as its device is never part of the server."""
+    token = user["token"]
+    claimed = _claimed_server(api, admin_token, user, image, flavor, "10.111.0.0/24", "10.112.0.0/24")
+    net, server_id, foreign = claimed["net"], claimed["server_id"], claimed["foreign"]
     for viewer in (token, admin_token):
         server = call(api, "GET", f"/servers/{server_id}", viewer).json()["server"]
         assert list(server["addresses"]) == [net["name"]]
@@ -219,14 +228,46 @@ def test_a_port_claiming_a_server_it_was_not_bound_to_is_not_shown(api, admin_to
                   if s["id"] == server_id]
         assert list(listed[0]["addresses"]) == [net["name"]]
         assert list(call(api, "GET", f"/servers/{server_id}/ips", viewer).json()["addresses"]) == [net["name"]]
-        assert call(api, "GET", f"/servers/{server_id}/ips/{foreign_net['name']}", viewer).status_code == 404
+        assert call(api, "GET", f"/servers/{server_id}/ips/{claimed['foreign_net']['name']}", viewer
+                    ).status_code == 404
         attachments = call(api, "GET", f"/servers/{server_id}/os-interface", viewer).json()["interfaceAttachments"]
-        assert [a["port_id"] for a in attachments] == [mine["id"]]
+        assert [a["port_id"] for a in attachments] == [claimed["mine"]["id"]]
         assert call(api, "GET", f"/servers/{server_id}/os-interface/{foreign['id']}", viewer).status_code == 404
     assert call(api, "DELETE", f"/servers/{server_id}/os-interface/{foreign['id']}", token).status_code == 404
     delete(api, token, server_id)
-    kept = api.request("GET", f"{NET}/ports/{foreign['id']}", intruder["token"]).json()["port"]
+    kept = api.request("GET", f"{NET}/ports/{foreign['id']}", claimed["intruder"]["token"]).json()["port"]
     assert kept["device_id"] == server_id  # not the server's: its deletion leaves it alone
+
+
+def test_server_actions_leave_a_port_claiming_the_server_alone(api, admin_token, user, image, flavor):
+    """Security groups and floating IPs of a server (even an admin's view and actions) go
+    to the ports compute bound, never to another project's port naming the server."""
+    token = user["token"]
+    claimed = _claimed_server(api, admin_token, user, image, flavor, "10.115.0.0/24", "10.116.0.0/24")
+    server_id, foreign, intruder = claimed["server_id"], claimed["foreign"], claimed["intruder"]
+    group = api.request("POST", f"{NET}/security-groups", token, json={"security_group": {
+        "name": unique("sg")}}).json()["security_group"]
+    for viewer in (token, admin_token):
+        groups = call(api, "GET", f"/servers/{server_id}/os-security-groups", viewer,
+                      version="2.35").json()["security_groups"]
+        assert [g["name"] for g in groups] == ["default"]
+    r = call(api, "POST", f"/servers/{server_id}/action", admin_token, json={"addSecurityGroup": {
+        "name": group["name"]}})
+    assert r.status_code == 202, r.text
+    kept = api.request("GET", f"{NET}/ports/{foreign['id']}", intruder["token"]).json()["port"]
+    assert kept["security_groups"] == foreign["security_groups"]
+    external = api.request("POST", f"{NET}/networks", admin_token, json={"network": {
+        "name": unique("ext"), "router:external": True}}).json()["network"]
+    api.request("POST", f"{NET}/subnets", admin_token, json={"subnet": {
+        "network_id": external["id"], "ip_version": 4, "cidr": "198.18.40.0/24"}})
+    fip = api.request("POST", f"{NET}/floatingips", admin_token, json={"floatingip": {
+        "floating_network_id": external["id"]}}).json()["floatingip"]
+    r = call(api, "POST", f"/servers/{server_id}/action", admin_token, json={"addFloatingIp": {
+        "address": fip["floating_ip_address"], "fixed_address": foreign["fixed_ips"][0]["ip_address"]}},
+             version="2.35")
+    assert r.status_code == 400 and r.json()["badRequest"]["message"] == \
+        "Specified fixed address not assigned to instance", r.text
+    delete(api, token, server_id)
 
 
 def test_an_admin_attached_interface_belongs_to_the_server_project(api, admin_token, user, image, flavor):

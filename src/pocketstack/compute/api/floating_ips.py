@@ -66,7 +66,7 @@ def server_action(compute, record, add: bool):
         inst = get_instance(compute, req, req.path_params["server_id"], rule)
         network = _network(compute, req)
         fip = _by_address(compute, req, address)
-        ports, _ = network.list(req.context, "ports", QueryParams([("device_id", inst.id)]))
+        ports = network.list_instance_ports(inst.id)  # the server's: the ones compute bound
         if not add:
             if fip["port_id"] is None or fip["port_id"] not in {p["id"] for p in ports}:
                 raise Conflict(f"Floating IP {address} is not associated with instance {inst.id}.")

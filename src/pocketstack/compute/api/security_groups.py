@@ -140,7 +140,7 @@ def server_action(compute, record, add: bool):
         group = next((g for g in groups if name in (g["name"], g["id"])), None)
         if group is None:
             raise NotFound(f"Security group {name} not found for project {inst.project_id}.")
-        ports, _ = network.list(req.context, "ports", QueryParams([("device_id", inst.id)]))
+        ports = network.list_instance_ports(inst.id)  # the server's: the ones compute bound
         if not ports:
             raise NotFound(f"instance_id {inst.id} could not be found as device id on any ports")
         if not add and not any(group["id"] in (p["security_groups"] or []) for p in ports):
@@ -281,7 +281,7 @@ def register(router: Router, compute) -> None:
     def server_groups(req: ApiRequest):
         inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-security-groups:list")
         manager = network(req)
-        ports, _ = manager.list(req.context, "ports", QueryParams([("device_id", inst.id)]))
+        ports = manager.list_instance_ports(inst.id)  # the server's: the ones compute bound
         ids = sorted({g for p in ports for g in p.get("security_groups") or []})
         groups = [fetch(req, g) for g in ids]
         names = {g["id"]: g for g in groups}
