@@ -277,8 +277,10 @@ OPS = [
        OWN_READ, headers=MICRO),
     Op("os-interface", "attach", "POST", SERVERS + "/{server}/os-interface", OWN_WRITE, headers=MICRO,
        body={"interfaceAttachment": {"net_id": "{network}"}}, consumes="server"),
+    # Even the admin may not give a server another project's port (Nova's PortNotUsable,
+    # nova/network/neutron.py _validate_requested_port_ids).
     Op("os-interface", "attach-other-project-port", "POST", SERVERS + "/{server}/os-interface",
-       expect(OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND), headers=MICRO,
+       expect(BAD_REQUEST, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND), headers=MICRO,
        body={"interfaceAttachment": {"port_id": "{b_port}"}}, consumes="server"),
     Op("os-interface", "detach", "DELETE", SERVERS + "/{interface_server}/os-interface/{interface_server.port}",
        OWN_WRITE, headers=MICRO, consumes="interface_server"),

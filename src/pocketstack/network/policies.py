@@ -64,9 +64,9 @@ DEFAULTS.update({
     "shared": "'True':%(network:shared)s",
     "network_device": "'True':%(network_device)s",
     # Neutron's create_port also lets a project other than the network's owner use a
-    # shared network; the port is always the caller's own (or any project's for admins).
-    "create_port": "rule:admin_api or (project_id:%(project_id)s and (role:member and rule:network_owner "
-                   "or rule:shared))",
+    # shared network; the port is always the caller's own (or any project's for admins),
+    # and, as everywhere here, a reader only reads.
+    "create_port": "rule:admin_api or (rule:project_member and (rule:network_owner or rule:shared))",
     "create_port:device_owner": "not rule:network_device or " + NETWORK_OWNER,
     "update_port:device_owner": "not rule:network_device or " + NETWORK_OWNER,
     "create_port:fixed_ips": NETWORK_USER,
