@@ -52,9 +52,15 @@ def test_no_port_on_another_projects_external_network(api, admin_token, demo_tok
 
 
 def test_no_port_on_a_network_the_project_cannot_see(api, demo_token, other):
+    """Neutron's policy hook looks the network's owner up as an admin, so a port on
+    another project's private network is a policy refusal (403); only a network that
+    does not exist is a 404."""
     net, _ = private(api, other["member"], "10.150.0.0/24")
-    error = create(api, demo_token, "port", {"network_id": net["id"]}, status=404)
-    assert error == {"type": "NetworkNotFound", "message": f"Network {net['id']} could not be found.", "detail": ""}
+    error = create(api, demo_token, "port", {"network_id": net["id"]}, status=403)
+    assert error["type"] == "PolicyNotAuthorized"
+    missing = "00000000-0000-0000-0000-00000000beef"
+    error = create(api, demo_token, "port", {"network_id": missing}, status=404)
+    assert error == {"type": "NetworkNotFound", "message": f"Network {missing} could not be found.", "detail": ""}
 
 
 @pytest.mark.parametrize("attrs", [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from conftest import unique
 from isolation.matrix import (ADMIN_ONLY, CONFLICT, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_LIST,
-                              OWN_READ, OWN_WRITE, UNLISTED, Op, Resource, expect, finding)
+                              OWN_READ, OWN_WRITE, UNLISTED, Op, Resource, expect)
 
 N = "/network/v2.0"
 # Seen by everyone (an external network): only the admin may change it (403: visible).
@@ -27,11 +27,7 @@ CREATE_ON_A = expect(OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 PROJECT_A_READ = expect(OK, OK, OK, FORBIDDEN, FORBIDDEN)
 # Neutron evaluates create_port/create_subnet/create_security_group_rule with the parent's
 # owner fetched under an admin context (neutron/policy.py OwnerCheck) and answers a refused
-# POST with 403 (neutron/pecan_wsgi/hooks/policy_enforcement.py); pocketstack looks the
-# parent up as the caller first and answers 404.
-CREATE_ON_OTHER = finding("a create on another project's network or security group is a 404, Neutron's is a 403")
-CREATE_ON_OTHER_BY_B = {"b_member": CREATE_ON_OTHER, "b_reader": CREATE_ON_OTHER}
-CREATE_ON_OTHER_BY_A = {"a_member": CREATE_ON_OTHER, "a_reader": CREATE_ON_OTHER}
+# POST with 403 (neutron/pecan_wsgi/hooks/policy_enforcement.py).
 
 
 def unlimited_quotas(w, project_id: str) -> None:
@@ -201,11 +197,11 @@ OPS = [
     *crud("network", "networks", "network", {"name": "{new}"}, {"name": "{new}"}, everywhere=True),
     Op("network", "list-shared-filter", "GET", N + "/networks?shared=false", OWN_LIST, watch="{network}"),
     *crud("subnet", "subnets", "subnet", {"network_id": "{network}", "ip_version": 4, "cidr": "10.3.0.0/24"},
-          {"name": "{new}"}, create_profile=CREATE_ON_A, create_consumes="network", create_marks=CREATE_ON_OTHER_BY_B),
+          {"name": "{new}"}, create_profile=CREATE_ON_A, create_consumes="network"),
     *crud("subnetpool", "subnetpools", "subnetpool", {"name": "{new}", "prefixes": ["10.201.0.0/16"]},
           {"name": "{new}"}),
     *crud("port", "ports", "port", {"network_id": "{network}"}, {"name": "{new}"}, create_profile=CREATE_ON_A,
-          create_marks=CREATE_ON_OTHER_BY_B, everywhere=True),
+          everywhere=True),
     Op("port", "list-by-network", "GET", N + "/ports?network_id={network}", OWN_LIST, watch="{port}"),
     *crud("router", "routers", "router", {"name": "{new}"}, {"name": "{new}"}),
     Op("router", "add-interface", "PUT", N + "/routers/{interface_router}/add_router_interface", OWN_WRITE,
@@ -218,7 +214,7 @@ OPS = [
           everywhere=True),
     *crud("security_group_rule", "security-group-rules", "security_group_rule",
           {"security_group_id": "{security_group}", "direction": "ingress", "protocol": "udp"}, None,
-          create_profile=CREATE_ON_A, create_consumes="security_group", create_marks=CREATE_ON_OTHER_BY_B),
+          create_profile=CREATE_ON_A, create_consumes="security_group"),
     # A's own resources pointing at B's: B's are not found (the admin may link them)
     Op("router", "add-interface-of-other-project-subnet", "PUT", N + "/routers/{interface_router}/add_router_interface",
        expect(OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND), body={"subnet_id": "{b_network.subnet}"},
@@ -226,7 +222,7 @@ OPS = [
     Op("security_group_rule", "create-remote-other-project-group", "POST", N + "/security-group-rules",
        expect(OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN), consumes="security_group",
        body={"security_group_rule": {"security_group_id": "{security_group}", "direction": "ingress",
-                                     "remote_group_id": "{b_security_group}"}}, marks=CREATE_ON_OTHER_BY_B),
+                                     "remote_group_id": "{b_security_group}"}}),
     # tags (on a network of A's tagged t1)
     Op("network-tags", "list", "GET", N + "/networks/{tagged_network}/tags", OWN_READ),
     Op("network-tags", "show", "GET", N + "/networks/{tagged_network}/tags/t1", OWN_READ),
@@ -258,11 +254,9 @@ OPS = [
     Op("port", "create-interface-of-other-project-router", "POST", N + "/ports",
        expect(OK, FORBIDDEN, FORBIDDEN, CONFLICT, FORBIDDEN),
        body={"port": {"network_id": "{b_network}", "device_owner": "network:router_interface",
-                      "device_id": "{router}"}},
-       marks=CREATE_ON_OTHER_BY_A),
+                      "device_id": "{router}"}}),
     Op("port", "create-for-other-project-server", "POST", N + "/ports", expect(OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN),
-       body={"port": {"network_id": "{b_network}", "device_owner": "compute:nova", "device_id": "{server}"}},
-       marks=CREATE_ON_OTHER_BY_A),
+       body={"port": {"network_id": "{b_network}", "device_owner": "compute:nova", "device_id": "{server}"}}),
     # The same through an update of B's own port: A's router is not B's (409), A's users
     # do not see B's port (404).
     Op("port", "update-to-interface-of-other-project-router", "PUT", N + "/ports/{b_port}",

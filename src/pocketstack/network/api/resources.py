@@ -43,12 +43,14 @@ def _sub_attributes(value) -> set[str]:
     return {key for item in items if isinstance(item, dict) for key in item}
 
 
-def _add_network_facts(manager: NetworkManager, ctx: RequestContext, member: str, target: dict) -> dict:
+def _add_network_facts(manager: NetworkManager, member: str, target: dict) -> dict:
     """What the subnet and port rules read besides the resource: the network's owner and
-    whether it is shared (looked up as ``ctx``: a network it cannot see is a 404), and for
-    a port whether its device owner is one of the network service's own (``network:*``)."""
+    whether it is shared, and for a port whether its device owner is one of the network
+    service's own (``network:*``).  The network is looked up as an admin, as Neutron's
+    owner check does: a create on another project's network is refused by policy (403);
+    only a network that does not exist at all is a 404 here."""
     if member in ("subnet", "port") and target.get("network_id"):
-        network = manager.get(ctx, "networks", target["network_id"])
+        network = manager.get(RequestContext.admin(), "networks", target["network_id"])
         target["network:project_id"] = network["project_id"]
         target["network:shared"] = network["shared"]
     if member == "port":
@@ -63,13 +65,12 @@ def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: 
         # A system- or domain-scoped token has no project to own the resource.
         raise errors.bad_request("Running without keystone AuthN requires that tenant_id is specified",
                                  "HTTPBadRequest")
-    return _add_network_facts(manager, req.context, member, target)
+    return _add_network_facts(manager, member, target)
 
 
 def update_target(manager: NetworkManager, member: str, item: dict, attrs: dict) -> dict:
-    """The resource as it will be (Neutron merges the change into the stored resource);
-    its network is looked up as an admin, as Neutron's owner check does."""
-    return _add_network_facts(manager, RequestContext.admin(), member, {**item, **attrs})
+    """The resource as it will be (Neutron merges the change into the stored resource)."""
+    return _add_network_facts(manager, member, {**item, **attrs})
 
 
 def _authorized(req: ApiRequest, manager: NetworkManager, member: str, body) -> dict:

@@ -6,10 +6,16 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.context import RequestContext
 from pocketstack.network import converters, errors
 from pocketstack.network.api import inputs, present
 from pocketstack.network.api.resources import RESOURCES
-from pocketstack.network.api.schemas import INTERFACE_BODY, QUOTA_BODY, SCHEMAS, TAGS_BODY
+from pocketstack.network.api.schemas import (
+    INTERFACE_BODY,
+    QUOTA_BODY,
+    SCHEMAS,
+    TAGS_BODY,
+)
 from pocketstack.network.manager import NetworkManager
 from pocketstack.network.models import Quota
 from pocketstack.network.quota import DEFAULTS as QUOTA_DEFAULTS
@@ -50,7 +56,9 @@ def _security_group_rules(router: Router, manager: NetworkManager) -> None:
     @router.post(RULES)
     def create_rule(req: ApiRequest):
         attrs = dict(inputs.body(req, SCHEMAS[("security_group_rule", True)])["security_group_rule"])
-        group = manager.get(req.context, "security-groups", attrs["security_group_id"])
+        # The group's owner decides (looked up as an admin, as Neutron's owner check does):
+        # a rule in another project's group is refused by policy, 403.
+        group = manager.get(RequestContext.admin(), "security-groups", attrs["security_group_id"])
         req.authorize("create_security_group_rule", group)
         item = manager.create_rule(req.context, attrs)
         return json_response(present.one(req, "security_group_rule", item), status=201)
