@@ -41,6 +41,21 @@ def move_backup(s: Session, backup_id: str, expected: str, status: str, **values
                values={"status": status, "updated_at": utcnow(), **values})
 
 
+def _require_available(backup: m.Backup) -> None:
+    if backup.status != "available":
+        raise BadRequest(f"Invalid backup: Backup status must be available but is {backup.status}.")
+
+
+def _start_restore(s: Session, backup_id: str, target_id: str) -> None:
+    """Claim the backup for a restore into ``target_id``; a 400 when another request
+    claimed (or deleted) it since the caller looked."""
+    backup = s.get(m.Backup, backup_id)
+    if backup is None:
+        raise NotFound(f"Backup {backup_id} could not be found.")
+    _require_available(backup)
+    move_backup(s, backup_id, "available", "restoring", restore_volume_id=target_id)
+
+
 class Backups:
     def __init__(self, db, worker, volumes, quotas, store: BackupStore):
         self.db = db
@@ -96,7 +111,6 @@ class Backups:
                           volume_id=volume_id, parent_id=parent_id, name=name, description=description,
                           size=volume.size, status="creating", task_started_at=utcnow(),
                           container=container or DEFAULT_CONTAINER)
-        self.quotas.prepare(volume.project_id, None, "backups", "backup_gigabytes")
 
         def work(s: Session) -> None:
             row = s.get(m.Volume, volume_id)
@@ -112,27 +126,29 @@ class Backups:
 
     def restore(self, context: RequestContext, backup_id: str, volume_id: str | None,
                 name: str | None) -> m.Volume:
+        """Into a new volume (inserted with its quota in the transaction that claims the
+        backup: a restore that loses the backup to another leaves nothing behind) or into
+        an existing ``available`` volume at least as large."""
         backup = self.get(context, backup_id)
-        if backup.status != "available":
-            raise BadRequest(f"Invalid backup: Backup status must be available but is {backup.status}.")
+        _require_available(backup)
         if volume_id is None:
             target = self.volumes.create(context, {"size": backup.size, "name": name or f"restore_backup_{backup_id}"},
-                                         status="restoring-backup")
+                                         status="restoring-backup",
+                                         also=lambda s, volume: _start_restore(s, backup_id, volume.id))
         else:
             target = self.volumes.get(context, volume_id)
             if target.size < backup.size:
                 raise BadRequest(f"Invalid volume: volume size {target.size}GB is too small to restore backup of "
                                  f"size {backup.size}GB.")
 
-        def work(s: Session) -> None:
-            if volume_id is not None:
+            def work(s: Session) -> None:
                 row = s.get(m.Volume, volume_id)
                 if row.status != "available":
                     raise BadRequest(f"Invalid volume: Volume to be restored to must be available, but the "
                                      f"current status is \"{row.status}\".")
                 move(s, volume_id, "available", "restoring-backup")
-            move_backup(s, backup_id, "available", "restoring", restore_volume_id=target.id)
-        run_in_transaction(self.db, work)
+                _start_restore(s, backup_id, volume_id)
+            run_in_transaction(self.db, work)
         self.worker.cast("backup_restore", backup_id)
         return target
 

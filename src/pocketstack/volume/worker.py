@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from pocketstack.common import rpc
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.rpc.bridge import submit
-from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
+from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.volume import models as m
 from pocketstack.volume.states import move, move_snapshot
 
@@ -165,25 +165,41 @@ class VolumeWorker:
             return
 
         def work(s: Session) -> None:
-            s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
-            s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
             result = s.execute(sa.delete(m.Volume).where(m.Volume.id == volume_id, m.Volume.status == "deleting"))
             if result.rowcount != 1:
-                raise ConcurrentUpdate(f"volume {volume_id} left deleting")
+                LOG.warning("volume %s: delete finished after the row moved on", volume_id)
+                return
+            s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
+            s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
             self.quotas.reserve(s, volume.project_id, vtype.name if vtype else None,
                                 volumes=-1, gigabytes=-volume.size)
-        try:
-            run_in_transaction(self.db, work, attempts=1)
-        except Exception as error:  # noqa: BLE001
-            LOG.warning("volume %s: delete finished after the row moved on: %s", volume_id, error)
+        run_in_transaction(self.db, work)
 
     def do_extend(self, volume_id: str) -> None:
         volume = self._load(volume_id, "extending")
         if volume is None:
             return
-        new_size = int((volume.task_args or {})["new_size"])
-        self._attempt(volume_id, "extending", lambda: self.driver.extend_volume(volume_id, new_size),
-                      "error_extending", status="available", size=new_size)
+        new_size = (volume.task_args or {}).get("new_size")
+        try:
+            if not isinstance(new_size, int):
+                raise ValueError("the extend has no new size (the volume was reset to extending)")
+            self.driver.extend_volume(volume_id, new_size)
+        except Exception as error:  # noqa: BLE001 - any driver failure ends in error_extending
+            LOG.error("volume %s: extending failed: %s", volume_id, error)
+            self._fail_extend(volume_id, str(error))
+            return
+        self._finish(volume_id, "extending", "available", status_reason=None, size=new_size)
+
+    def _fail_extend(self, volume_id: str, reason: str) -> None:
+        """``error_extending`` at the old size, and the reserved gigabytes given back, in one
+        transaction (as Cinder rolls back the extend's reservation)."""
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, volume_id)
+            if row is None or row.status != "extending":
+                return  # an admin reset or force-deleted it meanwhile, and released the gigabytes
+            self.quotas.release_extension(s, row)
+            move(s, volume_id, "extending", "error_extending", status_reason=reason)
+        run_in_transaction(self.db, work)
 
     def do_upload_image(self, volume_id: str) -> None:
         volume = self._load(volume_id, "uploading")
