@@ -294,7 +294,7 @@ class Volumes:
             s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
             cas_update(s, m.Volume, where={"id": volume_id, "status": row.status},
                        values={"status": "deleting", "attach_count": 0, "attach_status": "detached",
-                               "task_started_at": utcnow(), "updated_at": utcnow()})
+                               "task_started_at": utcnow(), "task_owner": None, "updated_at": utcnow()})
         run_in_transaction(self.db, work)
         self.worker.cast("delete", volume.id)
 
@@ -340,7 +340,8 @@ class Volumes:
         def work(s: Session) -> None:
             row = s.get(m.Volume, volume_id)
             self.quotas.release_extension(s, row)  # the reset drops the extend's task_args
-            values: dict[str, Any] = {"updated_at": utcnow(), "task_started_at": None, "task_args": None}
+            values: dict[str, Any] = {"updated_at": utcnow(), "task_started_at": None, "task_args": None,
+                                      "task_owner": None}
             if status is not None:
                 values["status"] = status
             if attach_status is not None:
