@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.errors import ApiError
-from pocketstack.common.db.cas import ConcurrentUpdate, cas_update
+from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
 from pocketstack.network.ipam import insert_if_free
 from pocketstack.volume import models as m
 
@@ -28,6 +28,7 @@ PER_TYPE = ("volumes", "gigabytes", "snapshots")
 # Cinder's DB_MAX_INT: the largest size, limit or usage its (and our) integer columns hold.
 MAX_INT = 0x7FFFFFFF
 USAGE = m.QuotaUsage.__table__
+LIMIT = m.QuotaLimit.__table__
 
 
 class OverQuota(ApiError):
@@ -56,13 +57,14 @@ class Quotas:
                 sa.select(m.QuotaUsage).where(m.QuotaUsage.project_id == project_id))}
 
     def set_limits(self, project_id: str, values: dict[str, int]) -> None:
-        with self.db.session() as s:
+        """Upsert the limits; an admin racing another to create the same row updates it
+        instead (last write wins, as for any PUT)."""
+        def work(s: Session) -> None:
             for resource, limit in values.items():
-                row = s.get(m.QuotaLimit, (project_id, resource))
-                if row is None:
-                    s.add(m.QuotaLimit(project_id=project_id, resource=resource, hard_limit=limit))
-                else:
-                    row.hard_limit = limit
+                if not insert_if_free(s, LIMIT, {"project_id": project_id, "resource": resource, "hard_limit": limit}):
+                    s.execute(sa.update(LIMIT).where(LIMIT.c.project_id == project_id, LIMIT.c.resource == resource)
+                              .values(hard_limit=limit))
+        run_in_transaction(self.db, work)
 
     def reset_limits(self, project_id: str) -> None:
         with self.db.session() as s:
