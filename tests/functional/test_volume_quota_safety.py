@@ -43,12 +43,17 @@ def usage(api, token) -> dict[str, int]:
 
 
 def assert_usage_is_real(api, token) -> None:
-    """``volumes``/``gigabytes`` in use are exactly the project's volumes (and snapshots)."""
+    """Usage is exactly what the project has: its volumes, snapshots and backups, whatever
+    their status (one in ``error`` still counts until it is deleted, as in Cinder)."""
     volumes = call(api, token, "GET", "/volumes/detail").json()["volumes"]
     snapshots = call(api, token, "GET", "/snapshots/detail").json()["snapshots"]
+    backups = call(api, token, "GET", "/backups/detail").json()["backups"]
     used = usage(api, token)
     assert used.get("volumes", 0) == len(volumes)
     assert used.get("gigabytes", 0) == sum(v["size"] for v in volumes) + sum(s["size"] for s in snapshots)
+    assert used.get("snapshots", 0) == len(snapshots)
+    assert used.get("backups", 0) == len(backups)
+    assert used.get("backup_gigabytes", 0) == sum(b["size"] for b in backups)
 
 
 def settled(api, token, volume_id: str) -> dict:
@@ -122,6 +127,35 @@ def test_restores_racing_for_one_backup_leave_no_volume_behind(api, member):
     volumes = {v["id"] for v in call(api, member, "GET", "/volumes").json()["volumes"]}
     assert volumes == {source["id"], restored}
     assert_usage_is_real(api, member)
+
+
+def test_operations_failing_in_the_backend_count_until_deleted(api, member):
+    """Creates from a snapshot or a clone, a snapshot and a backup whose source data the
+    backend lost all fail; each failed resource counts (it exists, in ``error``) until it
+    is deleted, which gives its quota back once."""
+    driver = api.cloud.service("volume").driver
+    source = create_volume(api, member)
+    snapshot = call(api, member, "POST", "/snapshots", json={"snapshot": {"volume_id": source["id"]}}).json()
+    snapshot = wait(api, member, f"/snapshots/{snapshot['snapshot']['id']}", "snapshot", ("available",))
+    driver.snapshot_path(snapshot["id"]).unlink()
+    driver.path(source["id"]).unlink()
+    from_snapshot = create_volume(api, member, snapshot_id=snapshot["id"])
+    clone = create_volume(api, member, source_volid=source["id"])
+    assert from_snapshot["status"] == clone["status"] == "error"
+    failed_snapshot = call(api, member, "POST", "/snapshots", json={"snapshot": {"volume_id": source["id"]}}).json()
+    failed_snapshot = wait(api, member, f"/snapshots/{failed_snapshot['snapshot']['id']}", "snapshot", ("error",))
+    backup = call(api, member, "POST", "/backups", json={"backup": {"volume_id": source["id"]}}).json()["backup"]
+    assert wait(api, member, f"/backups/{backup['id']}", "backup", ("available", "error"))["status"] == "error"
+    assert_usage_is_real(api, member)
+    assert usage(api, member)["volumes"] == 3 and usage(api, member)["snapshots"] == 2
+
+    for path, key in ((f"/backups/{backup['id']}", "backup"), (f"/snapshots/{failed_snapshot['id']}", "snapshot"),
+                      (f"/snapshots/{snapshot['id']}", "snapshot"), (f"/volumes/{from_snapshot['id']}", "volume"),
+                      (f"/volumes/{clone['id']}", "volume"), (f"/volumes/{source['id']}", "volume")):
+        assert call(api, member, "DELETE", path).status_code == 202
+        wait(api, member, path, key, ("deleted",))
+        assert_usage_is_real(api, member)
+    assert {k: v for k, v in usage(api, member).items() if v} == {}
 
 
 def hold_usage_row(cloud, project_id: str, resource: str):
