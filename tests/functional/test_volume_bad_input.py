@@ -4,6 +4,8 @@ Found by fuzzing every volume resource's create, update and action with wrong ty
 out-of-range numbers (Cinder's MAX_INT is 2^31 - 1, the size of its integer columns) and
 over-long strings: Cinder checks bodies against its JSON schemas first and reports the
 first error as ``Invalid input for field/attribute <name>. Value: <value>. <reason>``.
+A JSON integer beyond 64 bits never reaches the service: every pocketstack API refuses
+it while parsing the body (common/api/bodies.py), in its own words but the same 400.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from conftest import unique
 from test_volume_api import call, create_volume, new_member, wait
 
@@ -35,6 +36,14 @@ def volume(api, member):
     return create_volume(api, member)
 
 
+def beyond_max_int(name: str, value) -> str | None:
+    """Cinder's message for ``value`` > MAX_INT; None (any 400) past 64 bits, which the
+    body parser refuses first."""
+    if isinstance(value, int) and value >= 2 ** 63:
+        return None
+    return f"Invalid input for field/attribute {name}. Value: {value}. {int(value)} is greater than the maximum of {MAX_INT}"
+
+
 def refused(response, message: str | None = None) -> None:
     assert response.status_code == 400, response.text
     if message is not None:
@@ -52,8 +61,7 @@ def test_volume_action_arguments_must_be_an_object(api, admin_token, volume, act
 def test_extend_beyond_max_int_is_refused_and_reserves_nothing(api, member, volume, new_size):
     before = quota_in_use(api, member)
     response = call(api, member, "POST", f"/volumes/{volume['id']}/action", json={"os-extend": {"new_size": new_size}})
-    refused(response, f"Invalid input for field/attribute new_size. Value: {new_size}. {int(new_size)} is greater "
-                      f"than the maximum of {MAX_INT}")
+    refused(response, beyond_max_int("new_size", new_size))
     assert call(api, member, "GET", f"/volumes/{volume['id']}").json()["volume"]["status"] == "available"
     assert quota_in_use(api, member) == before
 
@@ -77,14 +85,13 @@ def test_reset_status_needs_a_known_status(api, admin_token, volume):
             "Invalid input for field/attribute status. Value: 5. 5 is not of type 'string', 'null'")
 
 
-@pytest.mark.parametrize("size", [MAX_INT + 1, 2 ** 63])
+@pytest.mark.parametrize("size", [MAX_INT + 1, "99999999999999999999", 2 ** 63])
 def test_volume_size_beyond_max_int_is_refused(api, member, size):
-    refused(call(api, member, "POST", "/volumes", json={"volume": {"size": size}}),
-            f"Invalid input for field/attribute size. Value: {size}. {size} is greater than the maximum of {MAX_INT}")
+    refused(call(api, member, "POST", "/volumes", json={"volume": {"size": size}}), beyond_max_int("size", size))
 
 
 @pytest.mark.parametrize("value, message", [
-    (2 ** 63, f"volumes must be <= {MAX_INT}"), (MAX_INT + 1, f"volumes must be <= {MAX_INT}"),
+    (2 ** 63, None), (MAX_INT + 1, f"volumes must be <= {MAX_INT}"),
     ("99999999999999999999", f"volumes must be <= {MAX_INT}"), ("abc", "volumes must be an integer"),
     (1.5, "volumes must be an integer"), (True, "volumes must be an integer"), (-2, "volumes must be >= -1")])
 def test_quota_values_must_fit(api, admin_token, member, value, message):

@@ -14,8 +14,8 @@ import threading
 import uuid
 
 import sqlalchemy as sa
-
 from conftest import unique
+
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import BadRequest
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction

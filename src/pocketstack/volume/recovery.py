@@ -39,7 +39,12 @@ from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
 from pocketstack.volume import models as m
 from pocketstack.volume.attachments import settle_attachments
 from pocketstack.volume.backups import move_backup
-from pocketstack.volume.states import IN_PROGRESS, SNAPSHOT_IN_PROGRESS, move, move_snapshot
+from pocketstack.volume.states import (
+    IN_PROGRESS,
+    SNAPSHOT_IN_PROGRESS,
+    move,
+    move_snapshot,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -90,9 +95,10 @@ def _recover(worker, selected: Callable[[type], sa.ColumnElement[bool]]) -> dict
         counts[outcome] += 1
         LOG.warning("volume %s was left %s: %s", volume_id, status, outcome.replace("_", " "))
     for backup_id, status in backups:
-        _count(worker, counts, f"backup-{backup_id}", lambda: _recover_backup(worker, backup_id, status))
+        _count(worker, counts, f"backup-{backup_id}", lambda b=backup_id, st=status: _recover_backup(worker, b, st))
     for snapshot_id, status in snapshots:
-        _count(worker, counts, f"snapshot-{snapshot_id}", lambda: _recover_snapshot(worker, snapshot_id, status))
+        _count(worker, counts, f"snapshot-{snapshot_id}",
+               lambda sn=snapshot_id, st=status: _recover_snapshot(worker, sn, st))
     return counts
 
 

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common import rpc
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.rpc.bridge import submit
 from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.common.rpc.bridge import submit
 from pocketstack.volume import models as m
 from pocketstack.volume.states import move, move_snapshot
 
@@ -208,9 +208,10 @@ class VolumeWorker:
         if volume is None:
             return
         new_size = (volume.task_args or {}).get("new_size")
+        if not isinstance(new_size, int):  # an admin reset the volume to extending
+            self._fail_extend(volume_id, "the extend has no new size")
+            return
         try:
-            if not isinstance(new_size, int):
-                raise ValueError("the extend has no new size (the volume was reset to extending)")
             self.driver.extend_volume(volume_id, new_size)
         except Exception as error:  # noqa: BLE001 - any driver failure ends in error_extending
             LOG.error("volume %s: extending failed: %s", volume_id, error)

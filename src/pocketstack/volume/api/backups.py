@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import NotFound
-from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, at_least, body, links, page_links,
-                                          paging, to_bool)
-from pocketstack.volume.api.schemas import BOOLEAN, DESCRIPTION, NAME, UUID, UUID_OR_NULL
+from pocketstack.volume.api.common import (
+    PREFIX,
+    accepted,
+    all_projects,
+    at_least,
+    body,
+    links,
+    page_links,
+    paging,
+    to_bool,
+)
+from pocketstack.volume.api.schemas import (
+    BOOLEAN,
+    DESCRIPTION,
+    NAME,
+    UUID,
+    UUID_OR_NULL,
+)
 
 CREATE = {"type": "object", "properties": {
     "volume_id": UUID, "name": NAME, "description": DESCRIPTION,

@@ -7,10 +7,26 @@ from starlette.responses import Response
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
-from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, body, offset, page_links, paging,
-                                           to_bool)
-from pocketstack.volume.api.schemas import (BOOLEAN, DESCRIPTION, METADATA, METADATA_ITEM, METADATA_OR_NULL, NAME,
-                                            SNAPSHOT_ACTIONS, UUID_OR_NULL)
+from pocketstack.volume.api.common import (
+    PREFIX,
+    accepted,
+    all_projects,
+    body,
+    offset,
+    page_links,
+    paging,
+    to_bool,
+)
+from pocketstack.volume.api.schemas import (
+    BOOLEAN,
+    DESCRIPTION,
+    METADATA,
+    METADATA_ITEM,
+    METADATA_OR_NULL,
+    NAME,
+    SNAPSHOT_ACTIONS,
+    UUID_OR_NULL,
+)
 from pocketstack.volume.api.validation import validate
 from pocketstack.volume.api.volumes import v1_names
 

@@ -11,10 +11,26 @@ from starlette.responses import Response
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
-from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, at_least, body, page_links, paging,
-                                           to_bool)
-from pocketstack.volume.api.schemas import (DESCRIPTION, METADATA, METADATA_ITEM, METADATA_OR_NULL, NAME,
-                                            OPTIONAL_BOOLEAN, UUID_OR_NULL, VOLUME_SIZE_OR_NULL)
+from pocketstack.volume.api.common import (
+    PREFIX,
+    accepted,
+    all_projects,
+    at_least,
+    body,
+    page_links,
+    paging,
+    to_bool,
+)
+from pocketstack.volume.api.schemas import (
+    DESCRIPTION,
+    METADATA,
+    METADATA_ITEM,
+    METADATA_OR_NULL,
+    NAME,
+    OPTIONAL_BOOLEAN,
+    UUID_OR_NULL,
+    VOLUME_SIZE_OR_NULL,
+)
 
 SORT_KEYS = ("created_at", "updated_at", "id", "name", "size", "status", "availability_zone", "bootable")
 CREATE = {"type": "object", "properties": {
