@@ -14,13 +14,13 @@ import threading
 import uuid
 
 import sqlalchemy as sa
-
 from conftest import unique
+
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import BadRequest
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
 from pocketstack.volume import models as m
-from pocketstack.volume.recovery import recover
+from pocketstack.volume.recovery import recover, recover_own
 from pocketstack.volume.service import VolumeService
 
 
@@ -86,6 +86,70 @@ def test_recovery_leaves_nothing_stuck(cloud):
             m.Volume.project_id == context.project_id)).one()
     usage = restarted.quotas.usage(context.project_id)
     assert usage["volumes"] == real[0] and usage["gigabytes"] == real[1]
+
+
+def own(cloud, model, row_id, status, owner, **values):
+    """Leave a row in ``status`` as worker ``owner`` had claimed it a moment ago."""
+    with cloud.db.session() as s:
+        s.execute(sa.update(model).where(model.id == row_id).values(
+            status=status, task_owner=owner, task_started_at=dt.datetime.utcnow(), **values))
+
+
+def test_a_restarted_worker_recovers_its_own_work_at_once(cloud):
+    """Every ``*-ing`` state a worker claims, left by its killed previous run moments ago
+    (well inside the recovery window): ``recover_own`` settles them all; another worker's
+    rows and rows whose lock is held are left alone."""
+    service = VolumeService(cloud)
+    context = make_project_context()
+    service.quotas.set_limits(context.project_id, {"volumes": -1, "gigabytes": -1, "snapshots": -1})
+    vols = {name: make_volume(service, context).id for name in (
+        "creating", "deleting", "extending", "uploading", "backing-up", "restoring-backup", "theirs", "locked")}
+    source = make_volume(service, context)
+    snap_creating = service.snapshots.create(context, source.id, "a", None, False, {})
+    snap_deleting = service.snapshots.create(context, source.id, "b", None, False, {})
+    backup_creating = service.backups.create(context, source.id, "c", None, False, False)
+    backup_restoring = service.backups.create(context, source.id, "d", None, False, False)
+    backup_deleting = service.backups.create(context, source.id, "e", None, False, False)
+    run_in_transaction(cloud.db, lambda s: service.quotas.reserve(s, context.project_id, "__DEFAULT__", gigabytes=2))
+    for status in ("creating", "deleting", "uploading", "restoring-backup"):
+        own(cloud, m.Volume, vols[status], status, "host-a", task_args={"previous": "available"})
+    own(cloud, m.Volume, vols["extending"], "extending", "host-a", task_args={"new_size": 3})
+    own(cloud, m.Volume, vols["backing-up"], "backing-up", "host-a",
+        task_args={"previous": "available", "backup_id": backup_creating.id})
+    own(cloud, m.Volume, vols["theirs"], "deleting", "host-b")
+    own(cloud, m.Volume, vols["locked"], "deleting", "host-a")
+    own(cloud, m.Snapshot, snap_creating.id, "creating", "host-a")
+    own(cloud, m.Snapshot, snap_deleting.id, "deleting", "host-a")
+    own(cloud, m.Backup, backup_creating.id, "creating", "host-a")
+    own(cloud, m.Backup, backup_restoring.id, "restoring", "host-a", restore_volume_id=vols["restoring-backup"])
+    own(cloud, m.Backup, backup_deleting.id, "deleting", "host-a")
+
+    restarted = VolumeService(cloud)
+    assert recover(restarted.worker, window=300) == {"resumed": 0, "rolled_back": 0, "failed": 0, "busy": 0}
+    with cloud.coordinator.lock(f"volume-{vols['locked']}"):  # a live operation holds it
+        counts = recover_own(restarted.worker, "host-a")
+    assert counts == {"resumed": 4, "rolled_back": 3, "failed": 4, "busy": 1}
+
+    with cloud.db.session(readonly=True) as s:
+        status = {name: getattr(s.get(m.Volume, vid), "status", None) for name, vid in vols.items()}
+        extended = s.get(m.Volume, vols["extending"])
+        assert extended.size == 3 and extended.task_owner is None
+        assert s.get(m.Snapshot, snap_creating.id).status == "error"
+        assert s.get(m.Snapshot, snap_deleting.id) is None
+        assert s.get(m.Backup, backup_creating.id).status == "error"
+        assert s.get(m.Backup, backup_restoring.id).status == "available"
+        assert s.get(m.Backup, backup_deleting.id) is None
+    assert status == {"creating": "error", "deleting": None, "extending": "available", "uploading": "available",
+                      "backing-up": "available", "restoring-backup": "error_restoring", "theirs": "deleting",
+                      "locked": "deleting"}
+    with cloud.db.session(readonly=True) as s:
+        volumes = s.execute(sa.select(sa.func.count(), sa.func.sum(m.Volume.size)).where(
+            m.Volume.project_id == context.project_id)).one()
+        snapshots = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(m.Snapshot.size), 0)).where(
+            m.Snapshot.project_id == context.project_id)).one()
+    usage = restarted.quotas.usage(context.project_id)
+    assert usage["volumes"] == volumes[0] and usage["snapshots"] == snapshots[0]
+    assert usage["gigabytes"] == volumes[1] + snapshots[1]
 
 
 def race(service_objects, context, volume_ids, per_volume):

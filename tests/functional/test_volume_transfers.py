@@ -5,9 +5,9 @@ a transfer is accepted at most once even when many recipients race."""
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
-
 from test_volume_api import call, create_volume, new_member, wait
 
 T = "/os-volume-transfer"
@@ -89,7 +89,8 @@ def test_delete_returns_volume_and_bad_requests(api, donor):
     assert call(api, donor, "GET", f"/volumes/{volume['id']}").json()["volume"]["status"] == "available"
     assert call(api, donor, "DELETE", f"{T}/{transfer['id']}").status_code == 404
     assert call(api, donor, "POST", T, json={"transfer": {}}).status_code == 400
-    assert call(api, donor, "POST", T, json={"transfer": {"volume_id": "missing"}}).status_code == 404
+    assert call(api, donor, "POST", T, json={"transfer": {"volume_id": "missing"}}).status_code == 400  # not a uuid
+    assert call(api, donor, "POST", T, json={"transfer": {"volume_id": str(uuid.uuid4())}}).status_code == 404
     assert call(api, donor, "POST", f"{T}/missing/accept", json={"accept": {"auth_key": "x"}}).status_code == 404
     assert call(api, donor, "POST", f"{T}/{transfer['id']}/accept", json={"accept": {}}).status_code == 400
     assert call(api, donor, "DELETE", f"/volumes/{volume['id']}").status_code == 202

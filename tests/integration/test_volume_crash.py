@@ -4,6 +4,8 @@ Every volume operation waits ``volume_operation_delay`` seconds before its work,
 kill lands in the middle of a create, a delete and an attach.  After the restart (or, when
 scaled out, on the surviving volume process) the recovery sweep leaves no volume in a
 ``*-ing`` state once the recovery window has passed, and quota usage equals what exists.
+A restarted worker recovers the operations it had itself taken up within seconds, with
+the real 300 s window: it knows them by the owner name it recorded on their rows.
 Scaled out, two ``pocketstack volume`` processes serve one backend and 100 racing
 attaches never attach a volume twice.
 """
@@ -116,6 +118,35 @@ def test_all_in_one_killed_mid_operation(tmp_path):
         assert [v["attachments"] for v in volumes if v["id"] == ids["attached"]] == [[]]
         cinder.assert_quota_matches(volumes)
         assert "volume recovery" in proc.log()
+
+
+def test_restarted_worker_recovers_its_own_work_within_seconds(tmp_path):
+    """Killed while its worker is inside a create, a delete and an extend; restarted with
+    the default 300 s recovery window, it settles all three as soon as it is up."""
+    env = {"POCKETSTACK_VOLUME_OPERATION_DELAY": "4"}
+    with running_cloud(tmp_path, env=env) as proc:
+        cinder = Cinder(proc.url)
+        to_delete, to_extend = cinder.create(), cinder.create()
+        for volume_id in (to_delete, to_extend):
+            cinder.wait(volume_id, {"available"})
+        created = cinder.create(size=2)
+        assert cinder.http.delete(f"/volumes/{to_delete}").status_code == 202
+        assert cinder.http.post(f"/volumes/{to_extend}/action", json={"os-extend": {"new_size": 3}}).status_code == 202
+        time.sleep(1)  # the worker has taken all three up and is inside its 4 s delay
+        assert {cinder.status(v) for v in (created, to_delete, to_extend)} == {"creating", "deleting", "extending"}
+        proc.process.send_signal(signal.SIGKILL)
+        proc.process.wait()
+    with running_cloud(tmp_path, env=env) as proc:
+        up = time.monotonic()
+        cinder = Cinder(proc.url)
+        volumes = cinder.settled(timeout=10)  # far below the 300 s window
+        assert time.monotonic() - up < 10
+        statuses = {v["id"]: v for v in volumes}
+        assert statuses[created]["status"] == "error"  # a half-made volume is not trusted (Cinder's rule)
+        assert to_delete not in statuses  # the delete was resumed
+        assert statuses[to_extend]["status"] == "available" and statuses[to_extend]["size"] == 3
+        cinder.assert_quota_matches(volumes)
+        assert "own work" in proc.log()
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ def settle_attachments(s: Session, volume_id: str, expected: str) -> None:
         m.Attachment.volume_id == volume_id)) or 0
     status = "in-use" if attached else "available"
     cas_update(s, m.Volume, where={"id": volume_id, "status": expected},
-               values={"status": status, "attach_count": attached, "task_started_at": None,
+               values={"status": status, "attach_count": attached, "task_started_at": None, "task_owner": None,
                        "attach_status": "attached" if attached else "detached", "updated_at": utcnow()})
 
 

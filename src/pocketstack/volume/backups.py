@@ -26,6 +26,7 @@ from pocketstack.volume import models as m
 from pocketstack.volume.backup import BackupStore
 from pocketstack.volume.backup_stores import DEFAULT_CONTAINER, BackupRef
 from pocketstack.volume.states import move
+from pocketstack.volume.worker import Claim, claim_row
 
 LOG = logging.getLogger(__name__)
 
@@ -37,8 +38,38 @@ def ref(backup: m.Backup) -> BackupRef:
 
 def move_backup(s: Session, backup_id: str, expected: str, status: str, **values) -> None:
     values.setdefault("task_started_at", utcnow() if status in ("creating", "restoring", "deleting") else None)
+    if status != expected:
+        values.setdefault("task_owner", None)
     cas_update(s, m.Backup, where={"id": backup_id, "status": expected},
                values={"status": status, "updated_at": utcnow(), **values})
+
+
+def _require_available(backup: m.Backup) -> None:
+    if backup.status != "available":
+        raise BadRequest(f"Invalid backup: Backup status must be available but is {backup.status}.")
+
+
+def _start_restore(s: Session, backup_id: str, target_id: str) -> None:
+    """Claim the backup for a restore into ``target_id``; a 400 when another request
+    claimed (or deleted) it since the caller looked."""
+    backup = s.get(m.Backup, backup_id)
+    if backup is None:
+        raise NotFound(f"Backup {backup_id} could not be found.")
+    _require_available(backup)
+    move_backup(s, backup_id, "available", "restoring", restore_volume_id=target_id)
+
+
+def _claim_with_volume(status: str, volume_column, volume_status: str) -> Claim:
+    """Claim the backup and the volume its operation reads or writes (in
+    ``volume_status``): after a crash, both are the restarted worker's to recover."""
+    claim_backup = claim_row(m.Backup, status)
+
+    def claim(s: Session, backup_id: str, owner: str) -> None:
+        claim_backup(s, backup_id, owner)
+        volume_id = sa.select(volume_column).where(m.Backup.id == backup_id).scalar_subquery()
+        s.execute(sa.update(m.Volume).where(m.Volume.id == volume_id, m.Volume.status == volume_status)
+                  .values(task_owner=owner))
+    return claim
 
 
 class Backups:
@@ -50,6 +81,10 @@ class Backups:
         self.store = store
         worker.handlers.update({"backup_create": self.do_create, "backup_restore": self.do_restore,
                                 "backup_delete": self.do_delete})
+        worker.claims.update({"backup_create": _claim_with_volume("creating", m.Backup.volume_id, "backing-up"),
+                              "backup_restore": _claim_with_volume("restoring", m.Backup.restore_volume_id,
+                                                                   "restoring-backup"),
+                              "backup_delete": claim_row(m.Backup, "deleting")})
 
     # -- requests --------------------------------------------------------------------
     def get(self, context: RequestContext, backup_id: str) -> m.Backup:
@@ -96,7 +131,6 @@ class Backups:
                           volume_id=volume_id, parent_id=parent_id, name=name, description=description,
                           size=volume.size, status="creating", task_started_at=utcnow(),
                           container=container or DEFAULT_CONTAINER)
-        self.quotas.prepare(volume.project_id, None, "backups", "backup_gigabytes")
 
         def work(s: Session) -> None:
             row = s.get(m.Volume, volume_id)
@@ -112,27 +146,29 @@ class Backups:
 
     def restore(self, context: RequestContext, backup_id: str, volume_id: str | None,
                 name: str | None) -> m.Volume:
+        """Into a new volume (inserted with its quota in the transaction that claims the
+        backup: a restore that loses the backup to another leaves nothing behind) or into
+        an existing ``available`` volume at least as large."""
         backup = self.get(context, backup_id)
-        if backup.status != "available":
-            raise BadRequest(f"Invalid backup: Backup status must be available but is {backup.status}.")
+        _require_available(backup)
         if volume_id is None:
             target = self.volumes.create(context, {"size": backup.size, "name": name or f"restore_backup_{backup_id}"},
-                                         status="restoring-backup")
+                                         status="restoring-backup",
+                                         also=lambda s, volume: _start_restore(s, backup_id, volume.id))
         else:
             target = self.volumes.get(context, volume_id)
             if target.size < backup.size:
                 raise BadRequest(f"Invalid volume: volume size {target.size}GB is too small to restore backup of "
                                  f"size {backup.size}GB.")
 
-        def work(s: Session) -> None:
-            if volume_id is not None:
+            def work(s: Session) -> None:
                 row = s.get(m.Volume, volume_id)
                 if row.status != "available":
                     raise BadRequest(f"Invalid volume: Volume to be restored to must be available, but the "
                                      f"current status is \"{row.status}\".")
                 move(s, volume_id, "available", "restoring-backup")
-            move_backup(s, backup_id, "available", "restoring", restore_volume_id=target.id)
-        run_in_transaction(self.db, work)
+                _start_restore(s, backup_id, volume_id)
+            run_in_transaction(self.db, work)
         self.worker.cast("backup_restore", backup_id)
         return target
 
@@ -157,6 +193,11 @@ class Backups:
         self.worker.cast("backup_delete", backup_id)
 
     # -- worker operations -----------------------------------------------------------
+    def _volume_lock(self, volume_id: str):
+        """The volume's lock, held while its data is read or written: recovery takes a
+        volume whose lock is free for abandoned, so a long backup must hold it too."""
+        return self.worker.cloud.coordinator.lock(f"volume-{volume_id}")
+
     def _row(self, backup_id: str) -> m.Backup | None:
         with self.db.session(readonly=True) as s:
             row = s.get(m.Backup, backup_id)
@@ -178,8 +219,9 @@ class Backups:
                 m.VolumeMetadata.volume_id == backup.volume_id)).all())
         try:
             parent = self._row(backup.parent_id) if backup.parent_id else None
-            result = self.store.backup(self.worker.driver.local_path(backup.volume_id), ref(backup),
-                                       ref(parent) if parent else None, metadata)
+            with self._volume_lock(backup.volume_id):
+                result = self.store.backup(self.worker.driver.local_path(backup.volume_id), ref(backup),
+                                           ref(parent) if parent else None, metadata)
             status, values = "available", {"object_count": result.object_count, "fail_reason": None}
         except Exception as error:  # noqa: BLE001 - the backup fails; the volume is unharmed
             LOG.error("backup %s failed: %s", backup_id, error)
@@ -197,7 +239,8 @@ class Backups:
             return
         target = backup.restore_volume_id
         try:
-            metadata = self.store.restore(ref(backup), self.worker.driver.local_path(target))
+            with self._volume_lock(target):
+                metadata = self.store.restore(ref(backup), self.worker.driver.local_path(target))
             status, reason = "available", None
         except Exception as error:  # noqa: BLE001
             LOG.error("restore of backup %s to %s failed: %s", backup_id, target, error)

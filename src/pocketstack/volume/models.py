@@ -3,9 +3,10 @@
 A volume's ``status`` is its state machine (see ``states.py``); every change of it is a
 compare-and-swap on ``(id, status)`` so two workers or two API calls can never both
 move a volume out of the same state.  ``task_started_at`` records when the current
-``*-ing`` state was entered: start-up recovery uses it to find work a dead worker left
-behind, and ``task_args`` keeps what that work needs to be resumed (e.g. the new size
-of an extend).
+``*-ing`` state was entered: recovery uses it to find work a dead worker left behind,
+``task_owner`` names the worker running it (so a restarted worker finds its own at once),
+and ``task_args`` keeps what that work needs to be resumed (e.g. the new size of an
+extend).
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class Volume(Base):
     status_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
     task_args: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
+    # The volume worker (its host name) running the current ``*-ing`` operation, recorded
+    # when it starts; cleared by every status change.
+    task_owner: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
@@ -73,6 +77,7 @@ class Snapshot(Base):
     status: Mapped[str] = mapped_column(sa.String(30), index=True)
     status_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
+    task_owner: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
@@ -162,6 +167,7 @@ class Backup(Base):
     # Where a restore writes to, while ``restoring``.
     restore_volume_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
+    task_owner: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 

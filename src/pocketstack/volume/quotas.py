@@ -5,21 +5,30 @@ same transaction that creates or deletes the resource, so concurrent creates can
 together exceed a limit and a crash can never leave usage and reality apart.  Per-type
 resources (``volumes_<type>``, ``gigabytes_<type>``, ``snapshots_<type>``) are counted
 alongside the totals, as in Cinder.
+
+A project's first use inserts its usage rows inside that same unit of work, so whatever
+the database answers a race with — a duplicate key (the INSERT does nothing and the row
+is read again), a deadlock victim on MariaDB, or a Galera certification failure at
+COMMIT (both error 1213) — ``run_in_transaction`` re-runs the whole unit on fresh data.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.errors import ApiError
-from pocketstack.common.db.cas import cas_update
+from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.network.ipam import insert_if_free
 from pocketstack.volume import models as m
 
 DEFAULTS = {"volumes": 10, "gigabytes": 1000, "snapshots": 10, "backups": 10, "backup_gigabytes": 1000,
             "per_volume_gigabytes": -1, "groups": 10}
 PER_TYPE = ("volumes", "gigabytes", "snapshots")
+# Cinder's DB_MAX_INT: the largest size, limit or usage its (and our) integer columns hold.
+MAX_INT = 0x7FFFFFFF
+USAGE = m.QuotaUsage.__table__
+LIMIT = m.QuotaLimit.__table__
 
 
 class OverQuota(ApiError):
@@ -48,13 +57,14 @@ class Quotas:
                 sa.select(m.QuotaUsage).where(m.QuotaUsage.project_id == project_id))}
 
     def set_limits(self, project_id: str, values: dict[str, int]) -> None:
-        with self.db.session() as s:
+        """Upsert the limits; an admin racing another to create the same row updates it
+        instead (last write wins, as for any PUT)."""
+        def work(s: Session) -> None:
             for resource, limit in values.items():
-                row = s.get(m.QuotaLimit, (project_id, resource))
-                if row is None:
-                    s.add(m.QuotaLimit(project_id=project_id, resource=resource, hard_limit=limit))
-                else:
-                    row.hard_limit = limit
+                if not insert_if_free(s, LIMIT, {"project_id": project_id, "resource": resource, "hard_limit": limit}):
+                    s.execute(sa.update(LIMIT).where(LIMIT.c.project_id == project_id, LIMIT.c.resource == resource)
+                              .values(hard_limit=limit))
+        run_in_transaction(self.db, work)
 
     def reset_limits(self, project_id: str) -> None:
         with self.db.session() as s:
@@ -67,23 +77,11 @@ class Quotas:
             raise OverQuota(f"VolumeSizeExceedsLimit: Requested volume size {size}G is larger than maximum "
                             f"allowed limit {limit}G.")
 
-    def prepare(self, project_id: str, type_name: str | None, *resources: str) -> None:
-        """Make sure the usage rows exist before a transaction CASes them.  Called outside
-        that transaction: each row is inserted in its own, so a duplicate-key race between
-        two creators never aborts the caller's unit of work."""
-        names = list(resources) + [f"{r}_{type_name}" for r in resources if type_name and r in PER_TYPE]
-        for resource in names:
-            try:
-                with self.db.session() as s:
-                    if s.get(m.QuotaUsage, (project_id, resource)) is None:
-                        s.add(m.QuotaUsage(project_id=project_id, resource=resource, in_use=0))
-            except sa_exc.IntegrityError:
-                pass
-
     def reserve(self, s: Session, project_id: str, type_name: str | None, **deltas: int) -> None:
         """Add ``deltas`` to the project's usage (negative to release), refusing with 413
-        when a positive delta would exceed a limit.  Runs inside the caller's transaction;
-        :meth:`prepare` must have created the rows (a missing row is skipped on release)."""
+        when a positive delta would exceed a limit (or what the usage column can hold).
+        Runs inside the caller's unit of work, which must be run by ``run_in_transaction``:
+        a missing row is inserted here (and skipped on release)."""
         changes = {k: v for k, v in deltas.items() if v}
         if type_name:
             changes.update({f"{k}_{type_name}": v for k, v in deltas.items() if v and k in PER_TYPE})
@@ -91,17 +89,46 @@ class Quotas:
             return
         limits = self._limits(s, project_id, [type_name] if type_name else [])
         for resource, delta in sorted(changes.items()):
-            row = s.get(m.QuotaUsage, (project_id, resource))
-            if row is None:
-                if delta > 0:
-                    raise RuntimeError(f"quota usage row {resource} of {project_id} was not prepared")
+            in_use = _in_use(s, project_id, resource, create=delta > 0)
+            if in_use is None:
                 continue
-            new = max(0, row.in_use + delta)
+            new = max(0, in_use + delta)
             limit = limits.get(resource, -1)
-            if delta > 0 and limit >= 0 and new > limit:
-                raise OverQuota(f"VolumeSizeExceedsAvailableQuota: Requested {resource} of {delta} exceeds "
-                                f"the quota: {row.in_use} of {limit} in use."
-                                if resource.startswith("gigabytes") else
-                                f"Maximum number of {resource} allowed ({limit}) exceeded")
-            cas_update(s, m.QuotaUsage, where={"project_id": project_id, "resource": resource,
-                                               "in_use": row.in_use}, values={"in_use": new})
+            if delta > 0 and (0 <= limit < new or new > MAX_INT):
+                raise _over_quota(resource, delta, in_use, limit if 0 <= limit < new else MAX_INT)
+            cas_update(s, m.QuotaUsage, where={"project_id": project_id, "resource": resource, "in_use": in_use},
+                       values={"in_use": new})
+
+    def release_extension(self, s: Session, volume: m.Volume) -> None:
+        """Give back the gigabytes an extend reserved, when ``volume`` (read in ``s``) leaves
+        ``extending`` without growing: the extend failed, or an admin reset or
+        force-deleted the volume first.  The caller moves the volume out of ``extending``
+        by CAS in the same transaction, so this happens once."""
+        new_size = (volume.task_args or {}).get("new_size")
+        if volume.status != "extending" or not isinstance(new_size, int) or new_size <= volume.size:
+            return
+        vtype = s.get(m.VolumeType, volume.volume_type_id) if volume.volume_type_id else None
+        self.reserve(s, volume.project_id, vtype.name if vtype else None, gigabytes=volume.size - new_size)
+
+
+def _in_use(s: Session, project_id: str, resource: str, create: bool) -> int | None:
+    """The row's current ``in_use``, read fresh (never a cached object, so a unit of work
+    may change one row twice); with ``create``, the row is inserted at 0 when missing —
+    by us, or by a racing creator whose row we then read."""
+    def read() -> int | None:
+        return s.execute(sa.select(USAGE.c.in_use).where(USAGE.c.project_id == project_id,
+                                                         USAGE.c.resource == resource)).scalar_one_or_none()
+    in_use = read()
+    if in_use is None and create:
+        insert_if_free(s, USAGE, {"project_id": project_id, "resource": resource, "in_use": 0})
+        in_use = read()
+        if in_use is None:
+            raise ConcurrentUpdate(f"usage row {resource} of {project_id} vanished; re-running")
+    return in_use
+
+
+def _over_quota(resource: str, delta: int, in_use: int, limit: int) -> OverQuota:
+    if resource.startswith("gigabytes"):
+        return OverQuota(f"VolumeSizeExceedsAvailableQuota: Requested {resource} of {delta} exceeds the quota: "
+                         f"{in_use} of {limit} in use.")
+    return OverQuota(f"Maximum number of {resource} allowed ({limit}) exceeded")

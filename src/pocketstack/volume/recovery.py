@@ -1,9 +1,17 @@
 """Recovery: nothing stays in a ``*-ing`` state after a worker dies.
 
-Run at the start of every volume process and periodically after (:mod:`.rpc`).  A volume
-or snapshot whose ``*-ing`` state is older than the recovery window and whose tooz lock
-nobody holds was abandoned by a dead worker (a live one holds the lock while it works).  Each state
-is handled the way that is safe for it — the table is in docs/volume.md:
+Two passes, both run by every volume process (:mod:`.rpc`):
+
+* :func:`recover_own`, when the worker starts: every row whose ``task_owner`` is this
+  worker's identity was being worked on by this worker's previous run, which is dead —
+  handled at once, whatever its age;
+* :func:`recover`, at start and periodically: a row whose ``*-ing`` state is older than
+  the recovery window was abandoned by a worker that never came back (or by a cast
+  nobody took).
+
+Either way a row whose tooz lock somebody holds is being worked on (a live operation
+holds its lock from start to finish) and is left alone.  Each state is handled the way
+that is safe for it — the table is in docs/volume.md:
 
 * resumed (idempotent work): ``deleting``, ``extending``, snapshot ``deleting``;
 * rolled back (nothing was changed yet that matters): ``attaching``/``detaching``/
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -30,7 +39,12 @@ from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
 from pocketstack.volume import models as m
 from pocketstack.volume.attachments import settle_attachments
 from pocketstack.volume.backups import move_backup
-from pocketstack.volume.states import IN_PROGRESS, move, move_snapshot
+from pocketstack.volume.states import (
+    IN_PROGRESS,
+    SNAPSHOT_IN_PROGRESS,
+    move,
+    move_snapshot,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -40,22 +54,39 @@ ROLL_BACK = ("uploading", "backing-up")
 
 
 def recover(worker, window: float) -> dict[str, int]:
-    """Resume, roll back or fail every abandoned operation; returns counts by outcome."""
+    """Resume, roll back or fail every operation abandoned longer than ``window`` seconds
+    ago; returns counts by outcome."""
     cutoff = utcnow() - dt.timedelta(seconds=window)
-    counts = {"resumed": 0, "rolled_back": 0, "failed": 0}
+    return _recover(worker, lambda model: model.task_started_at < cutoff)
+
+
+def recover_own(worker, owner: str) -> dict[str, int]:
+    """Resume, roll back or fail what ``owner`` (this worker, restarted) was doing when it
+    died; ``busy`` counts rows whose lock is still held (the dead process's lock until the
+    coordination backend expires it, or an operation this run has started since)."""
+    return _recover(worker, lambda model: model.task_owner == owner)
+
+
+def _recover(worker, selected: Callable[[type], sa.ColumnElement[bool]]) -> dict[str, int]:
+    counts = {"resumed": 0, "rolled_back": 0, "failed": 0, "busy": 0}
     with worker.db.session(readonly=True) as s:
         volumes = [(v.id, v.status, v.task_args) for v in s.scalars(sa.select(m.Volume).where(
-            m.Volume.status.in_(IN_PROGRESS), m.Volume.task_started_at < cutoff))]
+            m.Volume.status.in_(IN_PROGRESS), selected(m.Volume)))]
         snapshots = [(x.id, x.status) for x in s.scalars(sa.select(m.Snapshot).where(
-            m.Snapshot.status.in_(("creating", "deleting")), m.Snapshot.task_started_at < cutoff))]
+            m.Snapshot.status.in_(SNAPSHOT_IN_PROGRESS), selected(m.Snapshot)))]
+        backups = [(b.id, b.status) for b in s.scalars(sa.select(m.Backup).where(
+            m.Backup.status.in_(("creating", "restoring", "deleting")), selected(m.Backup)))]
     for volume_id, status, args in volumes:
         try:
             # Holding the volume's lock: a live worker holds it for its whole operation, so
             # a volume whose lock is taken is being worked on, however long that takes.
             with worker.cloud.coordinator.lock(f"volume-{volume_id}", timeout=0):
                 outcome = _recover_volume(worker, volume_id, status, args or {})
-        except (LockTimeout, RetriesExhausted):
-            continue  # busy, or the row moved on meanwhile (its worker finished)
+        except LockTimeout:
+            counts["busy"] += 1
+            continue
+        except RetriesExhausted:
+            continue  # the row moved on meanwhile (its worker finished)
         except Exception:  # noqa: BLE001 - one bad row must not stop the others
             LOG.exception("recovering volume %s from %s failed", volume_id, status)
             continue
@@ -63,23 +94,36 @@ def recover(worker, window: float) -> dict[str, int]:
             worker.cast(RESUME[status], volume_id)  # outside the lock: the operation takes it
         counts[outcome] += 1
         LOG.warning("volume %s was left %s: %s", volume_id, status, outcome.replace("_", " "))
-    with worker.db.session(readonly=True) as s:
-        backups = [(b.id, b.status) for b in s.scalars(sa.select(m.Backup).where(
-            m.Backup.status.in_(("creating", "restoring", "deleting")), m.Backup.task_started_at < cutoff))]
     for backup_id, status in backups:
-        counts[_recover_backup(worker, backup_id, status)] += 1
+        _count(worker, counts, f"backup-{backup_id}", lambda b=backup_id, st=status: _recover_backup(worker, b, st))
     for snapshot_id, status in snapshots:
-        if _busy(worker, f"snapshot-{snapshot_id}"):
-            continue
-        if status == "deleting":
-            worker.cast("snapshot_delete", snapshot_id)
-            counts["resumed"] += 1
-        else:
-            worker.driver.delete_snapshot(snapshot_id)
-            run_in_transaction(worker.db, lambda s, i=snapshot_id: move_snapshot(
-                s, i, "creating", "error", status_reason="snapshot creation was interrupted"))
-            counts["failed"] += 1
+        _count(worker, counts, f"snapshot-{snapshot_id}",
+               lambda sn=snapshot_id, st=status: _recover_snapshot(worker, sn, st))
     return counts
+
+
+def _count(worker, counts: dict[str, int], lock_name: str, recover_one: Callable[[], str]) -> None:
+    """Recover one backup or snapshot unless its lock is held; count the outcome."""
+    if _busy(worker, lock_name):
+        counts["busy"] += 1
+        return
+    try:
+        counts[recover_one()] += 1
+    except RetriesExhausted:
+        pass  # it moved on meanwhile: its worker finished after all
+    except Exception:  # noqa: BLE001 - one bad row must not stop the others
+        LOG.exception("recovering %s failed", lock_name)
+
+
+def _recover_snapshot(worker, snapshot_id: str, status: str) -> str:
+    """``deleting`` resumes; an interrupted snapshot fails (its partial copy is removed)."""
+    if status == "deleting":
+        worker.cast("snapshot_delete", snapshot_id)
+        return "resumed"
+    worker.driver.delete_snapshot(snapshot_id)
+    run_in_transaction(worker.db, lambda s: move_snapshot(
+        s, snapshot_id, "creating", "error", status_reason="snapshot creation was interrupted"), attempts=1)
+    return "failed"
 
 
 def _busy(worker, lock_name: str) -> bool:
@@ -102,7 +146,7 @@ def _recover_backup(worker, backup_id: str, status: str) -> str:
     target = "error" if status == "creating" else "available"
     run_in_transaction(worker.db, lambda s: move_backup(
         s, backup_id, status, target, fail_reason=f"{status} was interrupted by a worker restart",
-        restore_volume_id=None))
+        restore_volume_id=None), attempts=1)
     return "failed" if status == "creating" else "rolled_back"
 
 

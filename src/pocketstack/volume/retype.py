@@ -61,7 +61,6 @@ class Retype:
             raise BadRequest(f"Invalid volume type: No valid backend was found for volume type {target.name}.")
         old = self.types.get_by_id(volume.volume_type_id)
         multiattach = self.types.is_multiattach(target)
-        self.quotas.prepare(volume.project_id, target.name, "volumes", "gigabytes", "snapshots")
 
         def work(s: Session) -> None:
             row = s.get(m.Volume, volume_id)

@@ -79,7 +79,6 @@ class Snapshots:
         snapshot = m.Snapshot(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=context.user_id,
                               volume_id=volume_id, name=name, description=description, size=volume.size,
                               status="creating", task_started_at=utcnow())
-        self.quotas.prepare(volume.project_id, vtype.name if vtype else None, "snapshots", "gigabytes")
 
         def work(s: Session) -> None:
             self.quotas.reserve(s, volume.project_id, vtype.name if vtype else None,

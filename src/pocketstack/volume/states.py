@@ -3,8 +3,9 @@
 Every status change is ``UPDATE ... WHERE id = :id AND status = :expected``: if another
 request or worker changed the row first, the update matches nothing and the caller
 gets :class:`ConcurrentUpdate` (retried by ``run_in_transaction`` or turned into a 400).
-``*-ing`` states record ``task_started_at`` so start-up recovery can tell work that a
-dead worker abandoned from work in progress.  The table is documented in docs/volume.md.
+``*-ing`` states record ``task_started_at`` so recovery can tell work that a dead worker
+abandoned from work in progress; every status change clears ``task_owner`` (the worker
+that takes up the new state's operation records itself there, see ``worker.py``).  The table is documented in docs/volume.md.
 """
 
 from __future__ import annotations
@@ -65,11 +66,15 @@ def move(session: Session, volume_id: str, expected: str, status: str, *,
     values.setdefault("task_started_at", utcnow() if status in IN_PROGRESS else None)
     if status not in IN_PROGRESS:
         values.setdefault("task_args", None)
+    if status != expected:
+        values.setdefault("task_owner", None)
     cas_update(session, m.Volume, where={"id": volume_id, "status": expected, **(extra_where or {})},
                values={"status": status, "updated_at": utcnow(), **values})
 
 
 def move_snapshot(session: Session, snapshot_id: str, expected: str, status: str, **values: Any) -> None:
     values.setdefault("task_started_at", utcnow() if status in SNAPSHOT_IN_PROGRESS else None)
+    if status != expected:
+        values.setdefault("task_owner", None)
     cas_update(session, m.Snapshot, where={"id": snapshot_id, "status": expected},
                values={"status": status, "updated_at": utcnow(), **values})

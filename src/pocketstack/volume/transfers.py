@@ -107,7 +107,6 @@ class Transfers:
         volume = self._volume(transfer.volume_id)
         vtype = self.types.get_by_id(volume.volume_type_id) if volume.volume_type_id else None
         type_name = vtype.name if vtype else None
-        self.quotas.prepare(context.project_id, type_name, "volumes", "gigabytes", "snapshots")
 
         def work(s: Session) -> None:
             if s.execute(sa.delete(m.Transfer).where(m.Transfer.id == transfer_id)).rowcount != 1:

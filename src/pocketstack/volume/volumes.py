@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -117,10 +117,13 @@ class Volumes:
 
     # -- creating --------------------------------------------------------------------
     def create(self, context: RequestContext, spec: dict, status: str = "creating",
-               volume_id: str | None = None) -> m.Volume:
+               volume_id: str | None = None, also: Callable[[Session, m.Volume], None] | None = None) -> m.Volume:
         """A new volume; with ``status="restoring-backup"`` the row only (a backup restore
         then fills it) instead of casting the create to the worker.  ``volume_id`` is the id
-        a caller planned in advance (Nova's boot from volume records it before creating)."""
+        a caller planned in advance (Nova's boot from volume records it before creating).
+        ``also`` runs in the transaction that inserts the volume and reserves its quota: when
+        it refuses, neither the volume nor its reservation remain (a restore that lost its
+        backup to another one)."""
         size = spec.get("size")
         source: dict[str, Any] = {}
         image_metadata: dict[str, Any] = {}
@@ -169,7 +172,6 @@ class Volumes:
                           task_started_at=utcnow(), task_args=task_args or None, **source)
         metadata = spec.get("metadata") or {}
         self.quotas.check_volume_size(context.project_id, size)
-        self.quotas.prepare(context.project_id, vtype.name, "volumes", "gigabytes")
 
         def work(s: Session) -> None:
             self.quotas.reserve(s, context.project_id, vtype.name, volumes=1, gigabytes=size)
@@ -178,6 +180,8 @@ class Volumes:
             s.add_all([m.VolumeMetadata(volume_id=volume.id, key=k, value=str(v)) for k, v in metadata.items()])
             s.add_all([m.VolumeImageMetadata(volume_id=volume.id, key=k, value=str(v))
                        for k, v in image_metadata.items()])
+            if also is not None:
+                also(s, volume)
         run_in_transaction(self.db, work)
         if status == "creating":
             self.worker.cast("create", volume.id)
@@ -286,10 +290,11 @@ class Volumes:
 
         def work(s: Session) -> None:
             row = s.get(m.Volume, volume_id)
+            self.quotas.release_extension(s, row)
             s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
             cas_update(s, m.Volume, where={"id": volume_id, "status": row.status},
                        values={"status": "deleting", "attach_count": 0, "attach_status": "detached",
-                               "task_started_at": utcnow(), "updated_at": utcnow()})
+                               "task_started_at": utcnow(), "task_owner": None, "updated_at": utcnow()})
         run_in_transaction(self.db, work)
         self.worker.cast("delete", volume.id)
 
@@ -300,7 +305,6 @@ class Volumes:
                              f"(current: {volume.size}, extended: {new_size}).")
         vtype = self.types.get_by_id(volume.volume_type_id)
         self.quotas.check_volume_size(volume.project_id, new_size)
-        self.quotas.prepare(volume.project_id, vtype.name if vtype else None, "gigabytes")
 
         def work(s: Session) -> None:
             row = s.get(m.Volume, volume_id)
@@ -335,7 +339,9 @@ class Volumes:
 
         def work(s: Session) -> None:
             row = s.get(m.Volume, volume_id)
-            values: dict[str, Any] = {"updated_at": utcnow(), "task_started_at": None, "task_args": None}
+            self.quotas.release_extension(s, row)  # the reset drops the extend's task_args
+            values: dict[str, Any] = {"updated_at": utcnow(), "task_started_at": None, "task_args": None,
+                                      "task_owner": None}
             if status is not None:
                 values["status"] = status
             if attach_status is not None:

@@ -7,6 +7,11 @@ that holds the tooz lock of its volume (two workers on one backend can run
 active/active) and does the blocking data work in a thread.  It finishes with a CAS out
 of the ``*-ing`` state; if the row is no longer in the state the operation was cast
 for (an admin reset it, another worker finished it), the operation does nothing.
+
+Before its work an operation *claims* its rows: it records this worker's identity (its
+host name) as their ``task_owner``.  A worker that is killed and started again thus knows
+at once which ``*-ing`` rows were its own, and recovers them when it starts instead of
+waiting out the recovery window (:func:`~.recovery.recover_own`).
 """
 
 from __future__ import annotations
@@ -21,12 +26,24 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common import rpc
 from pocketstack.common.api.context import RequestContext
+from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.common.rpc.bridge import submit
-from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
 from pocketstack.volume import models as m
 from pocketstack.volume.states import move, move_snapshot
 
 LOG = logging.getLogger(__name__)
+
+
+# Records ``owner`` as the owner of the rows an operation on ``resource_id`` works on.
+Claim = Callable[[Session, str, str], None]
+
+
+def claim_row(model, status: str) -> Claim:
+    """A claim of the ``model`` row ``resource_id`` while it is in ``status`` (a row that
+    moved on is left alone: the operation will find nothing to do)."""
+    def claim(s: Session, resource_id: str, owner: str) -> None:
+        s.execute(sa.update(model).where(model.id == resource_id, model.status == status).values(task_owner=owner))
+    return claim
 
 
 class VolumeWorker:
@@ -42,6 +59,13 @@ class VolumeWorker:
         self.tasks: set[asyncio.Task] = set()
         # Operations other modules run through this worker (backups), by name.
         self.handlers: dict[str, Callable[[str], None]] = {}
+        # This worker's name as the owner of the rows it works on (set when it serves the
+        # volume topic), and how each operation claims its rows.
+        self.identity: str | None = None
+        self.claims: dict[str, Claim] = {
+            "create": claim_row(m.Volume, "creating"), "delete": claim_row(m.Volume, "deleting"),
+            "extend": claim_row(m.Volume, "extending"), "upload_image": claim_row(m.Volume, "uploading"),
+            "snapshot_create": claim_row(m.Snapshot, "creating"), "snapshot_delete": claim_row(m.Snapshot, "deleting")}
 
     # -- dispatch --------------------------------------------------------------------
     def cast(self, operation: str, resource_id: str) -> None:
@@ -68,17 +92,21 @@ class VolumeWorker:
     async def run(self, operation: str, resource_id: str) -> None:
         """Run one cast operation here (the RPC endpoint): under the resource's tooz lock,
         the blocking work in a thread, after the configured test delay."""
-        method = self._method(operation)
         try:
             async with self.cloud.coordinator.alock(self._lock_name(operation, resource_id)):
-                await asyncio.to_thread(self._pause_then, method, resource_id)
+                await asyncio.to_thread(self._claim_then_run, operation, resource_id)
         except Exception:
             LOG.exception("volume operation %s on %s failed", operation, resource_id)
 
-    def _pause_then(self, method: Callable[[str], None], resource_id: str) -> None:
+    def _claim_then_run(self, operation: str, resource_id: str) -> None:
+        """Claim the rows (before the test delay, so a kill during it leaves them owned),
+        then run the operation."""
+        claim = self.claims.get(operation)
+        if self.identity is not None and claim is not None:
+            run_in_transaction(self.db, lambda s: claim(s, resource_id, self.identity))
         if self.delay:
             time.sleep(self.delay)  # volume_operation_delay: lets crash tests kill mid-operation
-        method(resource_id)
+        self._method(operation)(resource_id)
 
     @staticmethod
     def _lock_name(operation: str, resource_id: str) -> str:
@@ -165,25 +193,42 @@ class VolumeWorker:
             return
 
         def work(s: Session) -> None:
-            s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
-            s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
             result = s.execute(sa.delete(m.Volume).where(m.Volume.id == volume_id, m.Volume.status == "deleting"))
             if result.rowcount != 1:
-                raise ConcurrentUpdate(f"volume {volume_id} left deleting")
+                LOG.warning("volume %s: delete finished after the row moved on", volume_id)
+                return
+            s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
+            s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
             self.quotas.reserve(s, volume.project_id, vtype.name if vtype else None,
                                 volumes=-1, gigabytes=-volume.size)
-        try:
-            run_in_transaction(self.db, work, attempts=1)
-        except Exception as error:  # noqa: BLE001
-            LOG.warning("volume %s: delete finished after the row moved on: %s", volume_id, error)
+        run_in_transaction(self.db, work)
 
     def do_extend(self, volume_id: str) -> None:
         volume = self._load(volume_id, "extending")
         if volume is None:
             return
-        new_size = int((volume.task_args or {})["new_size"])
-        self._attempt(volume_id, "extending", lambda: self.driver.extend_volume(volume_id, new_size),
-                      "error_extending", status="available", size=new_size)
+        new_size = (volume.task_args or {}).get("new_size")
+        if not isinstance(new_size, int):  # an admin reset the volume to extending
+            self._fail_extend(volume_id, "the extend has no new size")
+            return
+        try:
+            self.driver.extend_volume(volume_id, new_size)
+        except Exception as error:  # noqa: BLE001 - any driver failure ends in error_extending
+            LOG.error("volume %s: extending failed: %s", volume_id, error)
+            self._fail_extend(volume_id, str(error))
+            return
+        self._finish(volume_id, "extending", "available", status_reason=None, size=new_size)
+
+    def _fail_extend(self, volume_id: str, reason: str) -> None:
+        """``error_extending`` at the old size, and the reserved gigabytes given back, in one
+        transaction (as Cinder rolls back the extend's reservation)."""
+        def work(s: Session) -> None:
+            row = s.get(m.Volume, volume_id)
+            if row is None or row.status != "extending":
+                return  # an admin reset or force-deleted it meanwhile, and released the gigabytes
+            self.quotas.release_extension(s, row)
+            move(s, volume_id, "extending", "error_extending", status_reason=reason)
+        run_in_transaction(self.db, work)
 
     def do_upload_image(self, volume_id: str) -> None:
         volume = self._load(volume_id, "uploading")

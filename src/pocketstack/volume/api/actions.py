@@ -1,4 +1,7 @@
-"""``POST /v3/{project_id}/volumes/{volume_id}/action``: one body key names the action."""
+"""``POST /v3/{project_id}/volumes/{volume_id}/action``: one body key names the action.
+
+The body is checked against the action's schema (:data:`~.schemas.VOLUME_ACTIONS`, Cinder's)
+before anything else, so every handler below gets arguments of the right shape."""
 
 from __future__ import annotations
 
@@ -6,11 +9,9 @@ from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import BadRequest
-from pocketstack.common.api.validation import validate
 from pocketstack.volume.api.common import PREFIX, accepted, to_bool
-
-IMAGE_METADATA = {"type": "object", "required": ["metadata"], "properties": {"metadata": {
-    "type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}}}
+from pocketstack.volume.api.schemas import VOLUME_ACTIONS
+from pocketstack.volume.api.validation import validate
 
 
 def register(router, service) -> None:
@@ -18,33 +19,23 @@ def register(router, service) -> None:
 
     def extend(req, volume, args):
         req.authorize("volume:extend", {"project_id": volume.project_id})
-        new_size = (args or {}).get("new_size")
-        if isinstance(new_size, str) and new_size.isdigit():
-            new_size = int(new_size)
-        volumes.extend(req.context, volume.id, new_size)
+        volumes.extend(req.context, volume.id, int(args["new_size"]))
         return accepted()
 
     def set_bootable(req, volume, args):
         req.authorize("volume:update", {"project_id": volume.project_id})
-        if not isinstance(args, dict) or "bootable" not in args:
-            raise BadRequest("Invalid input received: Must specify bootable")
         volumes.set_flag(req.context, volume.id, bootable=to_bool(args["bootable"], "bootable"))
         return Response(status_code=200)  # Cinder: 200, empty body
 
     def readonly(req, volume, args):
         req.authorize("volume:update_readonly_flag", {"project_id": volume.project_id})
-        if not isinstance(args, dict) or "readonly" not in args:
-            raise BadRequest("Invalid input received: Must specify readonly")
         volumes.set_flag(req.context, volume.id, readonly=to_bool(args["readonly"], "readonly"))
         return accepted()
 
     def reset_status(req, volume, args):
         req.authorize("volume_extension:volume_admin_actions:reset_status", {"project_id": volume.project_id})
-        args = args or {}
-        if not any(k in args for k in ("status", "attach_status", "migration_status")):
-            raise BadRequest("Invalid input received: Must specify 'status', 'attach_status' or "
-                             "'migration_status' for update.")
-        volumes.reset_status(req.context, volume.id, args.get("status"), args.get("attach_status"))
+        status, attach_status = (args.get(k).lower() if args.get(k) else None for k in ("status", "attach_status"))
+        volumes.reset_status(req.context, volume.id, status, attach_status)
         return accepted()
 
     def force_delete(req, volume, args):
@@ -54,28 +45,22 @@ def register(router, service) -> None:
 
     def upload_image(req, volume, args):
         req.authorize("volume_extension:volume_actions:upload_image", {"project_id": volume.project_id})
-        if not isinstance(args, dict) or not args.get("image_name"):
-            raise BadRequest("No image_name was specified in request.")
         if "force" in args:
             args["force"] = to_bool(args["force"], "force")
         return accepted({"os-volume_upload_image": volumes.upload_to_image(req.context, volume.id, args)})
 
     def retype(req, volume, args):
         req.authorize("volume:retype", {"project_id": volume.project_id})
-        args = args if isinstance(args, dict) else {}
         service.retype(req.context, volume.id, args.get("new_type"), args.get("migration_policy"))
         return accepted()
 
     def set_image_metadata(req, volume, args):
         req.authorize("volume_extension:volume_image_metadata:set", {"project_id": volume.project_id})
-        metadata = validate(args, IMAGE_METADATA)["metadata"]
-        return {"metadata": volumes.set_image_metadata(req.context, volume.id, metadata)}
+        return {"metadata": volumes.set_image_metadata(req.context, volume.id, args["metadata"])}
 
     def unset_image_metadata(req, volume, args):
         req.authorize("volume_extension:volume_image_metadata:remove", {"project_id": volume.project_id})
-        key = validate(args, {"type": "object", "properties": {"key": {"type": "string", "minLength": 1}},
-                              "required": ["key"]})["key"]
-        volumes.unset_image_metadata(req.context, volume.id, key)
+        volumes.unset_image_metadata(req.context, volume.id, args["key"])
         return Response(status_code=200)  # Cinder: 200, empty body
 
     def show_image_metadata(req, volume, args):
@@ -98,11 +83,6 @@ def register(router, service) -> None:
 
     def attach(req, volume, args):
         req.authorize("volume:update", {"project_id": volume.project_id})
-        args = args if isinstance(args, dict) else {}
-        if not args.get("mountpoint"):
-            raise BadRequest("Invalid input received: Must specify 'mountpoint'")
-        if not (args.get("instance_uuid") or args.get("host_name")):
-            raise BadRequest("Invalid input received: Invalid request to attach volume to an invalid target")
         connector = {"host": args.get("host_name"), "mountpoint": args["mountpoint"]}
         pending = [a for a in service.attachments.list(req.context, True, volume_id=volume.id)
                    if a.attach_status != "attached"]
@@ -120,7 +100,7 @@ def register(router, service) -> None:
     def detach(req, volume, args, authorized: bool = False):
         if not authorized:
             req.authorize("volume:update", {"project_id": volume.project_id})
-        wanted = (args or {}).get("attachment_id") if isinstance(args, dict) else None
+        wanted = (args or {}).get("attachment_id")
         attached = [a for a in service.attachments.list(req.context, True, volume_id=volume.id)
                     if a.attach_status == "attached" and (wanted is None or a.id == wanted)]
         if not attached:
@@ -142,9 +122,10 @@ def register(router, service) -> None:
         payload = req.json()
         if not isinstance(payload, dict) or len(payload) != 1:
             raise BadRequest("Malformed request body: exactly one action is expected.")
-        (name, args), = payload.items()
+        name = next(iter(payload))
         if name not in actions:
             raise BadRequest(f"There is no such action: {name}")
+        validate(payload, VOLUME_ACTIONS[name])
         volume = volumes.get(req.context, req.path_params["volume_id"])
-        return actions[name](req, volume, args)
+        return actions[name](req, volume, payload[name])
 

@@ -6,11 +6,16 @@ from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
 from pocketstack.volume.api.common import PREFIX, all_projects, at_least, body
+from pocketstack.volume.api.schemas import ANYTHING, UUID, UUID_OR_NULL, bare_action
+from pocketstack.volume.api.validation import validate
 
+# Cinder's, except that ``instance_uuid`` may be null (an attachment for no instance).
 CREATE = {"type": "object", "properties": {
-    "volume_uuid": {"type": "string"}, "instance_uuid": {"type": ["string", "null"]},
-    "connector": {"type": ["object", "null"]}, "mode": {"enum": ["rw", "ro"]}}, "required": ["volume_uuid"]}
-UPDATE = {"type": "object", "properties": {"connector": {"type": "object"}}, "required": ["connector"]}
+    "volume_uuid": UUID, "instance_uuid": UUID_OR_NULL, "connector": {"type": ["object", "null"]},
+    "mode": {"type": "string", "enum": ["rw", "ro"]}}, "required": ["volume_uuid"], "additionalProperties": False}
+UPDATE = {"type": "object", "properties": {"connector": {"type": "object", "minProperties": 1}},
+          "required": ["connector"], "additionalProperties": False}
+COMPLETE = bare_action("os-complete", ANYTHING)
 
 
 def _require(req: ApiRequest, minor: int) -> None:
@@ -62,7 +67,8 @@ def register(router, service) -> None:
         req.authorize("volume:attachment_update", {"project_id": row.project_id})
         payload = req.json()
         if not isinstance(payload, dict) or "os-complete" not in payload:
-            raise BadRequest(f"There is no such action: {next(iter(payload or {}), '')}")
+            raise BadRequest(f"There is no such action: {next(iter(payload), '') if isinstance(payload, dict) else ''}")
+        validate(payload, COMPLETE)
         attachments.complete(req.context, row.id)
         return None  # 204
 

@@ -4,20 +4,34 @@ from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import NotFound
-from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, at_least, body, links, page_links,
-                                          paging, to_bool)
+from pocketstack.volume.api.common import (
+    PREFIX,
+    accepted,
+    all_projects,
+    at_least,
+    body,
+    links,
+    page_links,
+    paging,
+    to_bool,
+)
+from pocketstack.volume.api.schemas import (
+    BOOLEAN,
+    DESCRIPTION,
+    NAME,
+    UUID,
+    UUID_OR_NULL,
+)
 
 CREATE = {"type": "object", "properties": {
-    "volume_id": {"type": "string"}, "name": {"type": ["string", "null"], "maxLength": 255},
-    "description": {"type": ["string", "null"], "maxLength": 255},
-    "container": {"type": ["string", "null"], "maxLength": 255, "pattern": "^[^/]*$"},
-    "incremental": {"type": ["boolean", "string"]}, "force": {"type": ["boolean", "string"]},
-    "snapshot_id": {"type": ["string", "null"]}}, "required": ["volume_id"]}
-UPDATE = {"type": "object", "additionalProperties": False, "properties": {
-    "name": {"type": ["string", "null"], "maxLength": 255},
-    "description": {"type": ["string", "null"], "maxLength": 255}}}
-RESTORE = {"type": ["object", "null"], "properties": {
-    "volume_id": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}}}
+    "volume_id": UUID, "name": NAME, "description": DESCRIPTION,
+    "container": {"type": ["string", "null"], "minLength": 0, "maxLength": 255, "pattern": "^[^/]*$"},
+    "incremental": BOOLEAN, "force": BOOLEAN, "snapshot_id": UUID_OR_NULL},
+    "required": ["volume_id"], "additionalProperties": False}
+UPDATE = {"type": ["object", "null"], "additionalProperties": False, "properties": {
+    "name": NAME, "description": DESCRIPTION}}
+RESTORE = {"type": ["object", "null"], "additionalProperties": False, "properties": {
+    "volume_id": UUID_OR_NULL, "name": NAME}}
 
 
 def register(router, service) -> None:
@@ -87,7 +101,7 @@ def register(router, service) -> None:
         if not at_least(req, 3, 9):
             raise NotFound("The resource could not be found.")
         backup = load(req, "backup:update")
-        spec = body(req, UPDATE, "backup")
+        spec = body(req, UPDATE, "backup") or {}
         backups.update(req.context, backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
         updated = backups.get(req.context, backup.id)
         return {"backup": {"id": updated.id, "name": updated.name, "links": links(req, "backups", updated.id)}}

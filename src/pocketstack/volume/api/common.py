@@ -10,7 +10,9 @@ from pocketstack.common.api.app import ApiRequest, json_response
 from pocketstack.common.api.errors import BadRequest
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.pagination import Paging, next_link, parse_paging
-from pocketstack.common.api.validation import parse_bool, validate
+from pocketstack.common.api.validation import parse_bool
+from pocketstack.volume.api.validation import validate, validate_integer
+from pocketstack.volume.quotas import MAX_INT
 
 # The highest microversion whose behaviour changes are implemented (docs/volume.md).
 VERSIONS = VersionRange("volume", Version(3, 0), Version(3, 44))
@@ -59,10 +61,7 @@ def paging(req: ApiRequest, sort_keys: tuple[str, ...]) -> Paging:
 
 def offset(req: ApiRequest) -> int:
     """Cinder's ``offset`` list parameter: rows to skip before the page starts."""
-    raw = req.query.get("offset", "0")
-    if not raw.isdigit():
-        raise BadRequest(f"Invalid input received: offset must be a non-negative integer, got {raw!r}.")
-    return int(raw)
+    return validate_integer(req.query.get("offset", "0"), "offset", 0, MAX_INT)
 
 
 def url(req: ApiRequest, *parts: str) -> str:
@@ -81,9 +80,14 @@ def page_links(req: ApiRequest, key: str, items: list, page: Paging, base: str) 
     return {}
 
 
+TRUE_WORDS = ("true", "1", "yes", "on", "y", "t")
+FALSE_WORDS = ("false", "0", "no", "off", "n", "f")
+
+
 def to_bool(value: Any, name: str) -> bool:
+    """Cinder's booleans: ``true``/``1``/``yes``/``on``/``y``/``t`` and their negations."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-        return value.strip().lower() in ("true", "1", "yes", "on")
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
     raise BadRequest(f"Invalid input received: {name} must be a boolean, got {value!r}.")

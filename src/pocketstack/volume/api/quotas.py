@@ -8,6 +8,28 @@ from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import BadRequest
 from pocketstack.volume.api.common import PREFIX, flag
+from pocketstack.volume.api.validation import validate, validate_integer
+from pocketstack.volume.quotas import MAX_INT
+
+UPDATE = {"type": "object", "properties": {"quota_set": {"type": "object", "minProperties": 1}},
+          "required": ["quota_set"], "additionalProperties": False}
+NON_QUOTA_KEYS = ("tenant_id", "id")
+
+
+def checked_limits(values: dict, known: set[str], used: dict[str, int]) -> dict[str, int]:
+    """Cinder's checks of a quota update, in its order: each value an integer from -1 to
+    MAX_INT (the limit column's range), then unknown keys, then no limit below what is
+    already in use (``per_volume_gigabytes`` is a cap on one volume, not a count)."""
+    limits = {key: validate_integer(value, key, -1, MAX_INT) for key, value in values.items()
+              if key in known and key not in NON_QUOTA_KEYS}
+    bad = [key for key in values if key not in known and key not in NON_QUOTA_KEYS]
+    if bad:
+        raise BadRequest(f"Invalid input received: Bad key(s) in quota set: {', '.join(bad)}")
+    for key, limit in limits.items():
+        if key != "per_volume_gigabytes" and limit != -1 and limit < used.get(key, 0):
+            raise BadRequest(f"Quota {key} limit must be equal or greater than existing resources. Current usage "
+                             f"is {used.get(key, 0)} and the requested limit is {limit}.")
+    return limits
 
 
 def register(router, service) -> None:
@@ -38,26 +60,11 @@ def register(router, service) -> None:
     def update(req: ApiRequest):
         target = req.path_params["target"]
         req.authorize("volume_extension:quotas:update", {"project_id": target})
-        payload = req.json()
-        values = payload.get("quota_set") if isinstance(payload, dict) else None
-        if not isinstance(values, dict):
-            raise BadRequest("Missing required element 'quota_set' in request body.")
-        known = set(quotas.limits(target, [t.name for t in types.list(RequestContext.admin())]))
-        clean = {}
-        for key, value in values.items():
-            if key == "id":
-                continue
-            if key not in known:
-                raise BadRequest(f"Bad key(s) in quota set: {key}")
-            try:
-                limit = int(value)
-            except (TypeError, ValueError):
-                raise BadRequest(f"Invalid input received: Quota '{key}' value must be an integer.") from None
-            if limit < -1:
-                raise BadRequest(f"Invalid input received: Quota limit {limit} for {key} must be -1 or greater.")
-            clean[key] = limit
+        values = validate(req.json(), UPDATE)["quota_set"]
+        names = [t.name for t in types.list(RequestContext.admin())]
+        clean = checked_limits(values, set(quotas.limits(target, names)), quotas.usage(target))
         quotas.set_limits(target, clean)
-        limits = quotas.limits(target, [t.name for t in types.list(RequestContext.admin())])
+        limits = quotas.limits(target, names)
         return {"quota_set": limits}
 
     @router.delete(PREFIX + "/os-quota-sets/{target}")

@@ -7,17 +7,36 @@ from starlette.responses import Response
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
-from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, body, offset, page_links, paging,
-                                           to_bool)
-from pocketstack.volume.api.volumes import METADATA
+from pocketstack.volume.api.common import (
+    PREFIX,
+    accepted,
+    all_projects,
+    body,
+    offset,
+    page_links,
+    paging,
+    to_bool,
+)
+from pocketstack.volume.api.schemas import (
+    BOOLEAN,
+    DESCRIPTION,
+    METADATA,
+    METADATA_ITEM,
+    METADATA_OR_NULL,
+    NAME,
+    SNAPSHOT_ACTIONS,
+    UUID_OR_NULL,
+)
+from pocketstack.volume.api.validation import validate
+from pocketstack.volume.api.volumes import v1_names
 
 CREATE = {"type": "object", "properties": {
-    "volume_id": {"type": ["string", "null"]}, "name": {"type": ["string", "null"], "maxLength": 255},
-    "description": {"type": ["string", "null"], "maxLength": 255},
-    "force": {"type": ["boolean", "string"]}, "metadata": {**METADATA, "type": ["object", "null"]}}, "required": ["volume_id"]}
+    "name": NAME, "display_name": NAME, "description": DESCRIPTION, "volume_id": UUID_OR_NULL, "force": BOOLEAN,
+    "metadata": METADATA_OR_NULL}, "required": ["volume_id"], "additionalProperties": False}
 UPDATE = {"type": "object", "properties": {
-    "name": {"type": ["string", "null"], "maxLength": 255},
-    "description": {"type": ["string", "null"], "maxLength": 255}}}
+    "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION},
+    "additionalProperties": False, "anyOf": [{"required": [key]} for key in (
+        "name", "description", "display_name", "display_description")]}
 
 
 def register(router, service) -> None:
@@ -35,7 +54,7 @@ def register(router, service) -> None:
     @router.post(PREFIX + "/snapshots")
     def create(req: ApiRequest):
         req.authorize("volume:create_snapshot", {"project_id": req.context.project_id})
-        spec = body(req, CREATE, "snapshot")
+        spec = v1_names(body(req, CREATE, "snapshot"))
         force = to_bool(spec.get("force", False), "force")
         if spec["volume_id"] is None:  # Cinder looks the volume up, and finds none
             raise NotFound("Volume None could not be found.")
@@ -67,7 +86,7 @@ def register(router, service) -> None:
     @router.put(PREFIX + "/snapshots/{snapshot_id}")
     def update(req: ApiRequest):
         snapshot = load(req, "volume:update_snapshot")
-        values = body(req, UPDATE, "snapshot")
+        values = v1_names(body(req, UPDATE, "snapshot"))
         return {"snapshot": render_many(req, [snapshots.update(req.context, snapshot.id, values)])[0]}
 
     @router.delete(PREFIX + "/snapshots/{snapshot_id}")
@@ -102,7 +121,7 @@ def register(router, service) -> None:
     @router.put(PREFIX + "/snapshots/{snapshot_id}/metadata/{key}")
     def set_metadata_item(req: ApiRequest):
         snapshot = load(req, "volume:update_snapshot")
-        meta = body(req, {**METADATA, "minProperties": 1, "maxProperties": 1}, "meta")
+        meta = body(req, METADATA_ITEM, "meta")
         if req.path_params["key"] not in meta:
             raise BadRequest("Request body and URI mismatch")
         snapshots.set_metadata(req.context, snapshot.id, meta, False)
@@ -117,16 +136,14 @@ def register(router, service) -> None:
     @router.post(PREFIX + "/snapshots/{snapshot_id}/action")
     def action(req: ApiRequest):
         payload = req.json()
-        if isinstance(payload, dict) and list(payload) == ["os-force_delete"]:
+        name = next(iter(payload), "") if isinstance(payload, dict) else ""
+        if name not in SNAPSHOT_ACTIONS or len(payload) != 1:
+            raise BadRequest(f"There is no such action: {name}")
+        validate(payload, SNAPSHOT_ACTIONS[name])
+        if name == "os-force_delete":
             snapshot = load(req, "volume_extension:snapshot_admin_actions:force_delete")
             snapshots.delete(req.context, snapshot.id, force=True)
             return accepted()
-        if not isinstance(payload, dict) or list(payload) != ["os-reset_status"]:
-            raise BadRequest(f"There is no such action: {next(iter(payload or {}), '')}")
         snapshot = load(req, "volume_extension:snapshot_admin_actions:reset_status")
-        status = (payload["os-reset_status"] or {}).get("status")
-        if not status:
-            raise BadRequest("Invalid input received: Must specify 'status'")
-        snapshots.reset_status(req.context, snapshot.id, status)
+        snapshots.reset_status(req.context, snapshot.id, payload[name]["status"].lower())
         return accepted()
-

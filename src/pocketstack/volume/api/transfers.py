@@ -9,13 +9,14 @@ from __future__ import annotations
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.volume import models as m
 from pocketstack.volume.api.common import PREFIX, accepted, all_projects, body, links
+from pocketstack.volume.api.schemas import UUID
 
 BASE = PREFIX + "/os-volume-transfer"
 CREATE = {"type": "object", "properties": {
-    "volume_id": {"type": "string", "minLength": 1}, "name": {"type": ["string", "null"], "maxLength": 255}},
-    "required": ["volume_id"]}
-ACCEPT = {"type": "object", "properties": {"auth_key": {"type": "string", "minLength": 1}},
-          "required": ["auth_key"]}
+    "volume_id": UUID, "name": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}},
+    "required": ["volume_id"], "additionalProperties": False}
+ACCEPT = {"type": "object", "properties": {"auth_key": {"type": ["string", "integer"]}},
+          "required": ["auth_key"], "additionalProperties": False}
 
 
 def summary(req: ApiRequest, t: m.Transfer) -> dict:
@@ -64,6 +65,6 @@ def register(router, service) -> None:
     @router.post(BASE + "/{transfer_id}/accept")
     def accept(req: ApiRequest):
         req.authorize("volume:accept_transfer", {"project_id": req.context.project_id})
-        auth_key = body(req, ACCEPT, "accept")["auth_key"]
+        auth_key = str(body(req, ACCEPT, "accept")["auth_key"])
         return accepted({"transfer": summary(req, transfers.accept(req.context, req.path_params["transfer_id"],
                                                                    auth_key))})

@@ -8,6 +8,8 @@ from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
 from pocketstack.volume.api.common import PREFIX, accepted, body, to_bool
+from pocketstack.volume.api.schemas import action as action_schema
+from pocketstack.volume.api.validation import validate
 
 SPECS = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
 CREATE = {"type": "object", "properties": {
@@ -15,6 +17,8 @@ CREATE = {"type": "object", "properties": {
     "description": {"type": ["string", "null"], "maxLength": 255},
     "os-volume-type-access:is_public": {"type": ["boolean", "string"]},
     "extra_specs": SPECS}, "required": ["name"]}
+ACCESS_ACTIONS = {name: action_schema(name, {"project": {"type": "string", "minLength": 1, "maxLength": 255}},
+                                     required=("project",)) for name in ("addProjectAccess", "removeProjectAccess")}
 UPDATE = {"type": "object", "properties": {
     "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
     "description": {"type": ["string", "null"], "maxLength": 255},
@@ -120,12 +124,10 @@ def register(router, service) -> None:
         payload = req.json()
         if not isinstance(payload, dict) or len(payload) != 1:
             raise BadRequest("Malformed request body: exactly one action is expected.")
-        (name, args), = payload.items()
-        project = (args or {}).get("project") if isinstance(args, dict) else None
-        if name not in ("addProjectAccess", "removeProjectAccess"):
+        name = next(iter(payload))
+        if name not in ACCESS_ACTIONS:
             raise BadRequest(f"There is no such action: {name}")
-        if not project:
-            raise BadRequest("Invalid input received: project must be specified.")
+        project = validate(payload, ACCESS_ACTIONS[name])[name]["project"]
         req.authorize(f"volume_extension:volume_type_access:{name}")
         type_id = req.path_params["type_id"]
         if name == "addProjectAccess":

@@ -11,29 +11,47 @@ from starlette.responses import Response
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
-from pocketstack.volume.api.common import (PREFIX, accepted, all_projects, at_least, body, page_links, paging,
-                                           to_bool)
+from pocketstack.volume.api.common import (
+    PREFIX,
+    accepted,
+    all_projects,
+    at_least,
+    body,
+    page_links,
+    paging,
+    to_bool,
+)
+from pocketstack.volume.api.schemas import (
+    DESCRIPTION,
+    METADATA,
+    METADATA_ITEM,
+    METADATA_OR_NULL,
+    NAME,
+    OPTIONAL_BOOLEAN,
+    UUID_OR_NULL,
+    VOLUME_SIZE_OR_NULL,
+)
 
 SORT_KEYS = ("created_at", "updated_at", "id", "name", "size", "status", "availability_zone", "bootable")
-METADATA = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
 CREATE = {"type": "object", "properties": {
-    "size": {"type": ["integer", "string", "null"]}, "name": {"type": ["string", "null"], "maxLength": 255},
-    "description": {"type": ["string", "null"], "maxLength": 255},
-    "snapshot_id": {"type": ["string", "null"]}, "source_volid": {"type": ["string", "null"]},
-    "imageRef": {"type": ["string", "null"]}, "volume_type": {"type": ["string", "null"]},
-    "availability_zone": {"type": ["string", "null"]}, "metadata": {**METADATA, "type": ["object", "null"]},
-    "multiattach": {"type": ["boolean", "string"]}}}
+    "size": VOLUME_SIZE_OR_NULL, "name": NAME, "description": DESCRIPTION, "display_name": NAME,
+    "display_description": DESCRIPTION, "snapshot_id": UUID_OR_NULL, "source_volid": UUID_OR_NULL,
+    "imageRef": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "image_id": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "volume_type": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "availability_zone": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+    "metadata": METADATA_OR_NULL, "multiattach": OPTIONAL_BOOLEAN}}
 UPDATE = {"type": "object", "properties": {
-    "name": {"type": ["string", "null"], "maxLength": 255},
-    "description": {"type": ["string", "null"], "maxLength": 255}, "metadata": METADATA}}
+    "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
+    "metadata": METADATA}, "additionalProperties": False}
 
 
-def _size(value):
-    if value is None or isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise BadRequest(f"Invalid input received: Volume size '{value}' must be an integer and greater than 0.")
+def v1_names(spec: dict) -> dict:
+    """Cinder still takes the v1 names ``display_name``/``display_description``."""
+    for old, new in (("display_name", "name"), ("display_description", "description")):
+        if old in spec:
+            spec.setdefault(new, spec.pop(old))
+    return spec
 
 
 def _literal(text: str):
@@ -71,9 +89,11 @@ def register(router, service) -> None:
     @router.post(PREFIX + "/volumes")
     def create(req: ApiRequest):
         req.authorize("volume:create", {"project_id": req.context.project_id})
-        spec = body(req, CREATE, "volume")
-        spec["size"] = _size(spec.get("size"))
-        if "multiattach" in spec:
+        spec = v1_names(body(req, CREATE, "volume"))
+        if spec.get("size") is not None:
+            spec["size"] = int(spec["size"])
+        spec["imageRef"] = spec.get("imageRef") or spec.pop("image_id", None)
+        if spec.get("multiattach") is not None:
             spec["multiattach"] = to_bool(spec["multiattach"], "multiattach")
         volume = volumes.create(req.context, spec)
         return accepted({"volume": show_one(req, volume.id, extended=False)})
@@ -121,7 +141,7 @@ def register(router, service) -> None:
     @router.put(PREFIX + "/volumes/{volume_id}")
     def update(req: ApiRequest):
         volume = load(req, "volume:update")
-        volumes.update(req.context, volume.id, body(req, UPDATE, "volume"))
+        volumes.update(req.context, volume.id, v1_names(body(req, UPDATE, "volume")))
         return {"volume": show_one(req, volume.id, extended=False)}
 
     @router.delete(PREFIX + "/volumes/{volume_id}")
@@ -158,7 +178,7 @@ def register(router, service) -> None:
     def set_metadata_item(req: ApiRequest):
         volume = load(req, "volume:update_volume_metadata")
         key = req.path_params["key"]
-        meta = body(req, {**METADATA, "minProperties": 1, "maxProperties": 1}, "meta")
+        meta = body(req, METADATA_ITEM, "meta")
         if key not in meta:
             raise BadRequest("Request body and URI mismatch")
         volumes.set_metadata(req.context, volume.id, meta, False)

@@ -1,0 +1,114 @@
+"""Request schemas of the Block Storage API, as Cinder's ``cinder/api/schemas`` define them
+(checked by :mod:`.validation`): the parameter types first, then the bodies of the
+volume and snapshot actions, which Cinder validates before it looks the volume up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pocketstack.common.api.errors import BadRequest
+from pocketstack.volume.api.validation import add_format
+from pocketstack.volume.quotas import MAX_INT
+from pocketstack.volume.states import VOLUME_TRANSITIONS
+
+# -- parameter types -----------------------------------------------------------------------
+VOLUME_SIZE = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1, "maximum": MAX_INT}
+VOLUME_SIZE_OR_NULL = {**VOLUME_SIZE, "type": ["integer", "string", "null"]}
+BOOLEAN = {"type": ["boolean", "string"], "enum": [
+    True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes", "y", "t",
+    False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no", "n", "f"]}
+OPTIONAL_BOOLEAN = {"oneOf": [{"type": "null"}, BOOLEAN]}
+UUID = {"type": "string", "format": "uuid"}
+UUID_OR_NULL = {"oneOf": [UUID, {"type": "null"}]}
+NAME = {"type": ["string", "null"], "minLength": 0, "maxLength": 255}
+DESCRIPTION = {"type": ["string", "null"], "minLength": 0, "maxLength": 255}
+# Metadata and extra specs: keys of Cinder's characters, string values that fit the column.
+METADATA = {"type": "object", "patternProperties": {
+    "^[a-zA-Z0-9-_:. /]{1,255}$": {"type": "string", "maxLength": 255}}, "additionalProperties": False}
+METADATA_OR_NULL = {**METADATA, "type": ["object", "null"]}
+METADATA_ITEM = {**METADATA, "minProperties": 1, "maxProperties": 1}
+IMAGE_METADATA = {"type": "object", "patternProperties": {
+    "^[a-zA-Z0-9-_:. /]{1,255}$": {"type": "string", "maxLength": 65535}}, "additionalProperties": False}
+ANYTHING: dict = {}
+
+
+def action(name: str, args: dict, *, required: tuple[str, ...] = (), nullable: bool = False,
+           **extra: Any) -> dict:
+    """The body ``{name: {args...}}`` of an action whose arguments are an object (or null)."""
+    inner = {"type": ["object", "null"] if nullable else "object", "properties": args,
+             "additionalProperties": False, **extra}
+    if required:
+        inner["required"] = list(required)
+    return bare_action(name, inner)
+
+
+def bare_action(name: str, inner: dict) -> dict:
+    return {"type": "object", "properties": {name: inner}, "required": [name], "additionalProperties": False}
+
+
+# -- os-reset_status: Cinder's format checkers answer with their own message ----------------
+def _status_checker(what: str, valid: tuple[str, ...], required: bool = False):
+    def check(value: Any) -> bool:
+        if (value or required) and (not isinstance(value, str) or value.lower() not in valid):
+            raise BadRequest(f"{what} status: {value} is invalid, valid statuses are: {valid}.")
+        return True
+    return check
+
+
+def _reset_body_checker(body: Any) -> bool:
+    if isinstance(body, dict) and not any(body.get(k) for k in ("status", "attach_status", "migration_status")):
+        raise BadRequest("Must specify 'status', 'attach_status' or 'migration_status' for update.")
+    return True
+
+
+VOLUME_STATUSES = tuple(VOLUME_TRANSITIONS)
+SNAPSHOT_STATUSES = ("available", "error", "creating", "deleting", "error_deleting")
+add_format("volume_status", _status_checker("Volume", VOLUME_STATUSES))
+add_format("volume_attach_status", _status_checker("Volume attach", ("attached", "detached")))
+add_format("volume_migration_status", _status_checker("Volume migration", (
+    "migrating", "error", "success", "completing", "none", "starting")))
+add_format("snapshot_status", _status_checker("Snapshot", SNAPSHOT_STATUSES, required=True))
+add_format("validate_volume_reset_body", _reset_body_checker)
+
+# -- volume actions (cinder/api/schemas/volume_actions.py, admin_actions.py,
+#    volume_image_metadata.py) --------------------------------------------------------------
+VOLUME_ACTIONS = {
+    "os-extend": action("os-extend", {"new_size": VOLUME_SIZE}, required=("new_size",)),
+    "os-reset_status": action("os-reset_status", {
+        "status": {"type": ["string", "null"], "format": "volume_status"},
+        "attach_status": {"type": ["string", "null"], "format": "volume_attach_status"},
+        "migration_status": {"type": ["string", "null"], "format": "volume_migration_status"}},
+        format="validate_volume_reset_body"),
+    "os-set_bootable": action("os-set_bootable", {"bootable": BOOLEAN}, required=("bootable",)),
+    "os-update_readonly_flag": action("os-update_readonly_flag", {"readonly": BOOLEAN}, required=("readonly",)),
+    "os-volume_upload_image": action("os-volume_upload_image", {
+        "image_name": {"type": "string", "minLength": 1, "maxLength": 255}, "force": BOOLEAN,
+        "disk_format": {"type": "string", "enum": ["raw", "vmdk", "vdi", "qcow2", "vhd", "vhdx", "ploop"]},
+        "container_format": DESCRIPTION,
+        "visibility": {"type": "string", "enum": ["community", "public", "private", "shared"]},
+        "protected": BOOLEAN}, required=("image_name",)),
+    "os-retype": action("os-retype", {
+        "new_type": {"type": "string"},
+        "migration_policy": {"type": ["string", "null"], "enum": ["on-demand", "never"]}}, required=("new_type",)),
+    "os-set_image_metadata": action("os-set_image_metadata", {"metadata": IMAGE_METADATA}, required=("metadata",)),
+    "os-unset_image_metadata": action("os-unset_image_metadata", {
+        "key": {"type": "string", "minLength": 1, "maxLength": 255}}, required=("key",)),
+    "os-show_image_metadata": bare_action("os-show_image_metadata", ANYTHING),
+    "os-attach": action("os-attach", {
+        "instance_uuid": UUID, "mountpoint": {"type": "string", "minLength": 1, "maxLength": 255},
+        "host_name": {"type": "string", "maxLength": 255}, "mode": {"type": "string", "enum": ["rw", "ro"]}},
+        required=("mountpoint",), anyOf=[{"required": ["instance_uuid"]}, {"required": ["host_name"]}]),
+    "os-detach": action("os-detach", {"attachment_id": UUID_OR_NULL}, nullable=True),
+    "os-force_detach": action("os-force_detach", {
+        "connector": {"type": ["string", "object", "null"]}, "attachment_id": {"type": ["string", "null"]}}),
+    "os-reserve": bare_action("os-reserve", ANYTHING),
+    "os-unreserve": bare_action("os-unreserve", ANYTHING),
+    "os-force_delete": bare_action("os-force_delete", ANYTHING),
+}
+
+# -- snapshot actions ----------------------------------------------------------------------
+SNAPSHOT_ACTIONS = {
+    "os-reset_status": action("os-reset_status", {"status": {"type": "string", "format": "snapshot_status"}},
+                              required=("status",)),
+    "os-force_delete": bare_action("os-force_delete", ANYTHING),
+}
