@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from pocketstack.common.api.errors import ApiError
 from pocketstack.common.db.cas import ConcurrentUpdate
-from pocketstack.network import errors, ipam, ports, quota, store, views
+from pocketstack.common.db.inserts import try_insert
+from pocketstack.network import errors, ports, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
 from pocketstack.network.routers import INTERFACE
@@ -64,7 +65,7 @@ def _association(w: Work, fip: FloatingIp, port_id: str | None, fixed_ip: str | 
 
 def _apply(w: Work, fip: FloatingIp, values: dict, revision: int | None = None) -> None:
     """Write an association; the unique constraint turns a racing duplicate into a 409."""
-    done = ipam.try_insert(w.s, lambda: store.update_row(w.s, fip, values, revision))
+    done = try_insert(w.s, lambda: store.update_row(w.s, fip, values, revision))
     if not done:
         raise errors.conflict(f"Cannot associate floating IP {fip.floating_ip_address} ({fip.id}) with port "
                               f"{values['port_id']} using fixed IP {values['fixed_ip_address']}, as that fixed IP "

@@ -45,7 +45,8 @@ import sqlalchemy as sa
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import BadRequest, Forbidden
 from pocketstack.common.db.cas import ConcurrentUpdate
-from pocketstack.network import errors, ipam, networks, ports, routers, store, subnets, views
+from pocketstack.common.db.inserts import try_insert
+from pocketstack.network import errors, networks, ports, routers, store, subnets, views
 from pocketstack.network.context import Env, Work, read, transact
 from pocketstack.network.models import AutoTopology, FloatingIp, Network, Port, Subnet, SubnetPool
 
@@ -223,7 +224,7 @@ def _create_topology(w: Work, project_id: str) -> str:
     racing request for the same project waits on it, loses, and re-runs to find ours.
     """
     network = networks.create(w, {"name": "auto_allocated_network"})
-    claimed = ipam.try_insert(w.s, lambda: w.s.execute(sa.insert(AutoTopology).values(
+    claimed = try_insert(w.s, lambda: w.s.execute(sa.insert(AutoTopology).values(
         project_id=project_id, network_id=network.id)))
     if not claimed:
         raise ConcurrentUpdate("auto-allocated topology created concurrently")

@@ -30,11 +30,10 @@ import random
 from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pocketstack.common.db.cas import ConcurrentUpdate, is_retryable_db_error
+from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.network import errors
 from pocketstack.network.models import IpAllocation, Subnet
 
@@ -44,7 +43,6 @@ BLIND_PROBE_MIN_SIZE = 1024
 BLIND_PROBES = 3
 MAC_BASE = (0xFA, 0x16, 0x3E)
 AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")
-_MYSQL_SAVEPOINT_DOES_NOT_EXIST = 1305
 
 Range = tuple[int, int]  # inclusive
 
@@ -117,54 +115,6 @@ def claim(session: Session, table: sa.Table, ranges: list[Range], taken: Callabl
         if insert_if_free(session, table, row(value)):
             return value
     raise ConcurrentUpdate("could not claim a free value; re-running the transaction")
-
-
-def try_insert(session: Session, insert: Callable[[], None]) -> bool:
-    """Run ``insert`` in a savepoint; False (and the savepoint undone) on a unique clash.
-
-    InnoDB may pick this transaction as a deadlock victim while it waits on another
-    writer's uncommitted duplicate; it then rolls back the *whole* transaction, so the
-    savepoint is gone too (error 1305 on ROLLBACK TO SAVEPOINT).  Either way the unit of
-    work must start again: :class:`ConcurrentUpdate` makes the caller's
-    ``run_in_transaction`` re-run it.
-    """
-    try:
-        with session.begin_nested():
-            insert()
-        return True
-    except sa_exc.IntegrityError:
-        return False
-    except sa_exc.DBAPIError as error:
-        if is_retryable_db_error(error) or _savepoint_lost(error):
-            raise ConcurrentUpdate("transaction rolled back by the database; re-running") from error
-        raise
-
-
-def insert_if_free(session: Session, table: sa.Table, values: dict) -> bool:
-    """INSERT ``values`` unless a unique key is already taken; False when it was.
-
-    PostgreSQL and SQLite say so with ``ON CONFLICT DO NOTHING`` (no savepoint: one round
-    trip); MySQL's ``INSERT IGNORE`` would also swallow foreign-key errors, so there
-    the statement runs in a savepoint instead.
-    """
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):
-        return try_insert(session, lambda: session.execute(sa.insert(table).values(**values)))
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    try:
-        # RETURNING, not rowcount: the driver's rowcount is not reliable for this form.
-        inserted = session.execute(insert(table).values(**values).on_conflict_do_nothing()
-                                   .returning(*table.primary_key.columns)).first()
-    except sa_exc.IntegrityError as error:
-        # Not a duplicate (those are ignored) but a row we reference vanished meanwhile;
-        # the transaction is aborted, so the unit of work starts again.
-        raise ConcurrentUpdate("a referenced row changed; re-running") from error
-    return inserted is not None
-
-
-def _savepoint_lost(error: sa_exc.DBAPIError) -> bool:
-    args = getattr(error.orig, "args", ())
-    return bool(args) and args[0] == _MYSQL_SAVEPOINT_DOES_NOT_EXIST
 
 
 # -- addresses ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import uuid
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import converters, errors, ipam, quota, security_groups, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, SecurityGroup, Subnet, Tag
@@ -107,7 +108,7 @@ def _insert_port(w: Work, values: dict, mac: str | None) -> str:
     """Insert the port row with a MAC unique on its network; random MACs retry on a clash."""
     for _ in range(MAC_ATTEMPTS):
         candidate = mac or ipam.generate_mac()
-        if ipam.try_insert(w.s, lambda: w.s.execute(sa.insert(Port).values(**values, mac_address=candidate))):
+        if try_insert(w.s, lambda: w.s.execute(sa.insert(Port).values(**values, mac_address=candidate))):
             return candidate
         if mac:
             raise errors.conflict(f"Unable to complete operation for network {values['network_id']}. The mac "

@@ -13,7 +13,8 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import ConcurrentUpdate
-from pocketstack.network import errors, ipam, quota, store, views
+from pocketstack.common.db.inserts import try_insert
+from pocketstack.network import errors, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import DefaultSecurityGroup, Port, SecurityGroup, SecurityGroupRule, Tag
 
@@ -64,7 +65,7 @@ def default_group(w: Work, project_id: str) -> SecurityGroup:
         w.s.execute(sa.insert(DefaultSecurityGroup).values(project_id=project_id, security_group_id=group.id))
         created.append(group)
 
-    if ipam.try_insert(w.s, insert):
+    if try_insert(w.s, insert):
         _emit(w, created[0])
         return created[0]
     w.s.expire_all()

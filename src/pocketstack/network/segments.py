@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.errors import ApiError
+from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.network import errors, ipam
 from pocketstack.network.models import Segment
 
@@ -118,7 +119,7 @@ def allocate(session: Session, config: SegmentConfig, network_id: str, network_t
 
     if network_type == "flat" or seg_id is not None:
         value = 0 if network_type == "flat" else seg_id
-        if not ipam.insert_if_free(session, Segment.__table__, row(value)):
+        if not insert_if_free(session, Segment.__table__, row(value)):
             raise _in_use(network_type, physnet, value)
         return None if network_type == "flat" else value
     ranges = config.vlan_ranges[physnet] if network_type == "vlan" else config.vxlan_ranges

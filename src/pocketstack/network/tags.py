@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pocketstack.common.api.errors import ApiError
-from pocketstack.network import errors, ipam, store
+from pocketstack.common.db.inserts import try_insert
+from pocketstack.network import errors, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import Tag
 
@@ -28,7 +29,7 @@ def add(w: Work, model, resource_id: str, tag: str) -> None:
     row = store.fetch(w.s, model, w.ctx, resource_id)
     check([tag])
     # An existing tag is fine (PUT is idempotent): the unique constraint says so.
-    ipam.try_insert(w.s, lambda: w.s.execute(sa.insert(Tag).values(resource_id=row.id, tag=tag)))
+    try_insert(w.s, lambda: w.s.execute(sa.insert(Tag).values(resource_id=row.id, tag=tag)))
     store.bump(w.s, row)
 
 

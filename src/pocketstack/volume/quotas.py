@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.api.errors import ApiError
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
-from pocketstack.network.ipam import insert_if_free
+from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.volume import models as m
 
 DEFAULTS = {"volumes": 10, "gigabytes": 1000, "snapshots": 10, "backups": 10, "backup_gigabytes": 1000,
