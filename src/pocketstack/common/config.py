@@ -107,7 +107,8 @@ class Settings:
     # uploads and deleted database rows (Swift's reclaim_age, a week).
     object_reclaim_age: float = 604800.0
     # Block storage: capacity the file backend advertises (GiB), and how long (seconds) a
-    # volume may sit in a `*-ing` state before start-up recovery treats it as abandoned.
+    # volume may sit in a `*-ing` state before a sweep treats it as abandoned by a worker
+    # that never came back (a restarted worker settles its own work at once).
     volume_capacity_gb: int = 1000
     volume_recovery_window: float = 300.0
     # Seconds every volume operation waits before its work (0 in real use): lets crash
