@@ -183,16 +183,21 @@ def test_types_and_access(api, admin_token, demo_token):
     assert call(api, admin_token, "POST", "/types", json={"volume_type": {"name": name}}).status_code == 409
 
 
-def new_member(api, admin_token) -> str:
-    """A token for a fresh user with the member role on a fresh project."""
-    project = api.request("POST", "/identity/v3/projects", admin_token, json={"project": {
-        "name": unique("proj"), "domain_id": "default"}}).json()["project"]
+def new_member(api, admin_token, role: str = "member", project: dict | None = None) -> str:
+    """A token for a fresh user with ``role`` (the member role by default) on ``project``
+    (a fresh one by default)."""
+    project = project or new_project(api, admin_token)
     user = api.request("POST", "/identity/v3/users", admin_token, json={"user": {
         "name": unique("user"), "domain_id": "default", "password": "pw-secret"}}).json()["user"]
-    roles = api.request("GET", "/identity/v3/roles?name=member", admin_token).json()["roles"]
+    roles = api.request("GET", f"/identity/v3/roles?name={role}", admin_token).json()["roles"]
     assert api.request("PUT", f"/identity/v3/projects/{project['id']}/users/{user['id']}/roles/{roles[0]['id']}",
                        admin_token).status_code == 204
     return api.token(user["name"], "pw-secret", project=project["name"])
+
+
+def new_project(api, admin_token) -> dict:
+    return api.request("POST", "/identity/v3/projects", admin_token, json={"project": {
+        "name": unique("proj"), "domain_id": "default"}}).json()["project"]
 
 
 def test_quota_limits_creates(api, admin_token):

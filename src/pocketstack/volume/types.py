@@ -16,6 +16,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db.cas import cas_update, run_in_transaction
 from pocketstack.volume import models as m
+from pocketstack.volume.api.validation import is_uuid_like
 
 DEFAULT_TYPE = "__DEFAULT__"
 
@@ -61,11 +62,14 @@ class Types:
                 m.VolumeType.id.in_(list(type_ids)))).all())
 
     def resolve(self, context: RequestContext, name_or_id: str | None) -> m.VolumeType:
-        """The type a request names (by id or name), or the default type."""
+        """The type a request names (by id or name, among those the caller may see), or the
+        default type.  Cinder's 404 names a UUID-like reference as an id, others as a name."""
         with self.db.session(readonly=True) as s:
             row = s.scalar(sa.select(m.VolumeType).where(
                 sa.or_(m.VolumeType.id == name_or_id, m.VolumeType.name == name_or_id)
                 if name_or_id else m.VolumeType.name == DEFAULT_TYPE, self._visible(context)))
+            if row is None and is_uuid_like(name_or_id):
+                raise NotFound(f"Volume type {name_or_id} could not be found.")
             if row is None:
                 raise NotFound(f"Volume type with name {name_or_id} could not be found.")
             s.expunge(row)

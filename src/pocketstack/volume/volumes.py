@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +36,16 @@ NOT_DELETABLE = ("Invalid volume: Volume status must be available or error or er
 def invalid(volume_id: str, action: str, allowed: str, status: str) -> BadRequest:
     return BadRequest(f"Invalid volume: Volume {volume_id} status must be {allowed} to {action}, "
                       f"but current status is: {status}.")
+
+
+@dataclass(frozen=True)
+class References:
+    """The type, snapshot, source volume and image a volume create names."""
+
+    vtype: m.VolumeType
+    snapshot: m.Snapshot | None = None
+    origin: m.Volume | None = None
+    image: Any = None
 
 
 class Volumes:
@@ -116,20 +127,33 @@ class Volumes:
         return int(count), int(size), metadata
 
     # -- creating --------------------------------------------------------------------
+    def references(self, context: RequestContext, spec: dict) -> References:
+        """What a create names, looked up as the caller in Cinder's order (type, snapshot,
+        source volume, image): what the caller cannot see is a 404.  The API does this
+        before the create policy, as Cinder's controller does."""
+        snapshot_id, source_volid, image_ref = spec.get("snapshot_id"), spec.get("source_volid"), spec.get("imageRef")
+        return References(
+            vtype=self.types.resolve(context, spec.get("volume_type")),
+            snapshot=self.cloud.service("volume").snapshots.get(context, snapshot_id) if snapshot_id else None,
+            origin=self.get(context, source_volid) if source_volid else None,
+            image=self._image(context, image_ref) if image_ref else None)
+
     def create(self, context: RequestContext, spec: dict, status: str = "creating",
-               volume_id: str | None = None, also: Callable[[Session, m.Volume], None] | None = None) -> m.Volume:
+               volume_id: str | None = None, also: Callable[[Session, m.Volume], None] | None = None,
+               named: References | None = None) -> m.Volume:
         """A new volume; with ``status="restoring-backup"`` the row only (a backup restore
         then fills it) instead of casting the create to the worker.  ``volume_id`` is the id
         a caller planned in advance (Nova's boot from volume records it before creating).
         ``also`` runs in the transaction that inserts the volume and reserves its quota: when
         it refuses, neither the volume nor its reservation remain (a restore that lost its
-        backup to another one)."""
+        backup to another one).  ``named``: the spec's references when the caller already
+        looked them up (see ``references``)."""
+        named = named or self.references(context, spec)
         size = spec.get("size")
         source: dict[str, Any] = {}
         image_metadata: dict[str, Any] = {}
         task_args: dict[str, Any] = {}
-        if spec.get("snapshot_id"):
-            snapshot = self.cloud.service("volume").snapshots.get(context, spec["snapshot_id"])
+        if (snapshot := named.snapshot) is not None:
             if snapshot.status != "available":
                 raise BadRequest(f"Invalid snapshot: Originating snapshot status must be one of 'available' "
                                  f"values")
@@ -139,8 +163,7 @@ class Volumes:
                                  f"snapshot size {snapshot.size}GB. They must be >= original snapshot size.")
             source["snapshot_id"] = snapshot.id
             image_metadata = self.image_metadata([snapshot.volume_id])[snapshot.volume_id]
-        elif spec.get("source_volid"):
-            origin = self.get(context, spec["source_volid"])
+        elif (origin := named.origin) is not None:
             if origin.status not in ("available", "in-use"):
                 raise invalid(origin.id, "clone", "available or in-use", origin.status)
             size = size or origin.size
@@ -149,8 +172,10 @@ class Volumes:
                                  f"source volume size {origin.size}GB.")
             source["source_volid"] = origin.id
             image_metadata = self.image_metadata([origin.id])[origin.id]
-        elif spec.get("imageRef"):
-            image = self._image(context, spec["imageRef"])
+        elif (image := named.image) is not None:
+            if image.status != "active":
+                raise BadRequest(f"Invalid image identifier or unable to access requested image {image.id}: "
+                                 f"its status is {image.status}.")
             needed = max(math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1)
             if size is None:
                 raise BadRequest("Invalid input received: size is required when creating a volume from an image.")
@@ -163,7 +188,7 @@ class Volumes:
             image_metadata.update(image_id=image.id, image_name=image.name)
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise BadRequest(f"Invalid input received: Volume size '{size}' must be an integer and greater than 0.")
-        vtype = self.types.resolve(context, spec.get("volume_type"))
+        vtype = named.vtype
         multiattach = bool(spec.get("multiattach")) or self.types.is_multiattach(vtype)
         volume = m.Volume(id=volume_id or str(uuid.uuid4()), project_id=context.project_id, user_id=context.user_id,
                           name=spec.get("name"), description=spec.get("description"), size=size,
@@ -196,9 +221,6 @@ class Volumes:
             image = images.get_image(context, image_id)
         except ApiError:
             raise NotFound(f"Image {image_id} could not be found.") from None
-        if image.status != "active":
-            raise BadRequest(f"Invalid image identifier or unable to access requested image {image_id}: "
-                             f"its status is {image.status}.")
         return image
 
     # -- changing --------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pocketstack.volume.api.common import (
     accepted,
     all_projects,
     at_least,
+    authorize_on_volume,
     body,
     links,
     page_links,
@@ -61,8 +62,8 @@ def register(router, service) -> None:
 
     @router.post(PREFIX + "/backups")
     def create(req: ApiRequest):
-        req.authorize("backup:create", {"project_id": req.context.project_id})
         spec = body(req, CREATE, "backup")
+        authorize_on_volume(req, "backup:create", service.volumes, spec["volume_id"])
         backup = backups.create(req.context, spec["volume_id"], spec.get("name"), spec.get("description"),
                                 to_bool(spec.get("incremental", False), "incremental"),
                                 to_bool(spec.get("force", False), "force"), spec.get("container"))

@@ -51,6 +51,14 @@ def all_projects(req: ApiRequest) -> bool:
     return flag(req, "all_tenants") or flag(req, "all_projects")
 
 
+def authorize_on_volume(req: ApiRequest, rule: str, volumes, volume_id: str) -> None:
+    """A snapshot, backup or transfer create's policy check, in Cinder's order: the volume
+    is looked up as the caller first (another project's is a 404, to its readers too),
+    then ``rule`` is checked against the volume's project."""
+    volume = volumes.get(req.context, volume_id)
+    req.authorize(rule, {"project_id": volume.project_id})
+
+
 def paging(req: ApiRequest, sort_keys: tuple[str, ...]) -> Paging:
     """Cinder also takes ``display_name`` (the v1 name of the field) as a sort key for ``name``."""
     aliases = ("display_name",) if "name" in sort_keys else ()

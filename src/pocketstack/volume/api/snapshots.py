@@ -11,6 +11,7 @@ from pocketstack.volume.api.common import (
     PREFIX,
     accepted,
     all_projects,
+    authorize_on_volume,
     body,
     offset,
     page_links,
@@ -53,11 +54,11 @@ def register(router, service) -> None:
 
     @router.post(PREFIX + "/snapshots")
     def create(req: ApiRequest):
-        req.authorize("volume:create_snapshot", {"project_id": req.context.project_id})
         spec = v1_names(body(req, CREATE, "snapshot"))
         force = to_bool(spec.get("force", False), "force")
         if spec["volume_id"] is None:  # Cinder looks the volume up, and finds none
             raise NotFound("Volume None could not be found.")
+        authorize_on_volume(req, "volume:create_snapshot", service.volumes, spec["volume_id"])
         snapshot = snapshots.create(req.context, spec["volume_id"], spec.get("name"), spec.get("description"),
                                     force, spec.get("metadata") or {})
         return accepted({"snapshot": render_many(req, [snapshot])[0]})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.volume import models as m
-from pocketstack.volume.api.common import PREFIX, accepted, all_projects, body, links
+from pocketstack.volume.api.common import PREFIX, accepted, all_projects, authorize_on_volume, body, links
 from pocketstack.volume.api.schemas import UUID
 
 BASE = PREFIX + "/os-volume-transfer"
@@ -32,8 +32,8 @@ def register(router, service) -> None:
 
     @router.post(BASE)
     def create(req: ApiRequest):
-        req.authorize("volume:create_transfer", {"project_id": req.context.project_id})
         spec = body(req, CREATE, "transfer")
+        authorize_on_volume(req, "volume:create_transfer", service.volumes, spec["volume_id"])
         transfer, auth_key = transfers.create(req.context, spec["volume_id"], spec.get("name"))
         return accepted({"transfer": {**detail(req, transfer), "auth_key": auth_key}})
 

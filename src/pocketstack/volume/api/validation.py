@@ -44,7 +44,8 @@ def _bounded(keyword: str):
     return check
 
 
-def _is_uuid(value: object) -> bool:
+def is_uuid_like(value: object) -> bool:
+    """oslo's ``uuidutils.is_uuid_like``: a UUID, with or without dashes, in any case."""
     try:
         return str(uuid.UUID(str(value))).replace("-", "") == str(value).replace("-", "").lower()
     except ValueError:
@@ -54,7 +55,7 @@ def _is_uuid(value: object) -> bool:
 _CinderValidator = jsonschema.validators.extend(
     Draft4Validator, {"minimum": _bounded("minimum"), "maximum": _bounded("maximum")})
 FORMATS = jsonschema.FormatChecker(formats=())
-FORMATS.checks("uuid")(_is_uuid)
+FORMATS.checks("uuid")(is_uuid_like)
 
 
 def add_format(name: str, check: Callable[[Any], bool]) -> None:

@@ -88,14 +88,17 @@ def register(router, service) -> None:
 
     @router.post(PREFIX + "/volumes")
     def create(req: ApiRequest):
-        req.authorize("volume:create", {"project_id": req.context.project_id})
         spec = v1_names(body(req, CREATE, "volume"))
         if spec.get("size") is not None:
             spec["size"] = int(spec["size"])
         spec["imageRef"] = spec.get("imageRef") or spec.pop("image_id", None)
         if spec.get("multiattach") is not None:
             spec["multiattach"] = to_bool(spec["multiattach"], "multiattach")
-        volume = volumes.create(req.context, spec)
+        # Cinder looks up what the volume is made from before its create policy: another
+        # project's snapshot, volume or private type is a 404 to that project's reader too.
+        named = volumes.references(req.context, spec)
+        req.authorize("volume:create", {"project_id": req.context.project_id})
+        volume = volumes.create(req.context, spec, named=named)
         return accepted({"volume": show_one(req, volume.id, extended=False)})
 
     def listing(req: ApiRequest, detail: bool):
