@@ -6,7 +6,8 @@ Cinder looks a create's references up as the caller before it checks the create 
 (cinder/api/v3/volumes.py, snapshots.py, cinder/backup/api.py, cinder/transfer/api.py):
 what another project cannot see is a 404 to all of it, readers included, and only then
 is a reader of the owning project refused (403).  The request body is validated before
-either.
+either.  The type listing without ``is_public`` shows the public types and those shared
+with the caller's project, to the admin too (cinder/api/v3/types.py, cinder/db/api.py).
 """
 
 from __future__ import annotations
@@ -96,3 +97,34 @@ def test_a_readers_malformed_create_is_a_bad_request(api, project_a, path):
     response = call(api, project_a["reader"], "POST", path, json={"nothing": {}})
     assert response.status_code == 400 and "badRequest" in response.json(), response.text
 
+
+def listed(api, token, query: str = "") -> set[str]:
+    response = call(api, token, "GET", "/types" + query)
+    assert response.status_code == 200, response.text
+    return {t["id"] for t in response.json()["volume_types"]}
+
+
+def test_type_listing_filters_on_is_public(api, admin_token, project_a):
+    admin_project = api.cloud.identity.validate_token(admin_token).project_id
+    public = call(api, admin_token, "POST", "/types", json={"volume_type": {"name": unique("public")}})
+    public = public.json()["volume_type"]["id"]
+    admins = private_type(api, admin_token, admin_project)["id"]
+    a_private = project_a["type_id"]
+
+    # The admin: public and shared with its project by default, every private one with
+    # is_public=false, everything with is_public=None.
+    for query in ("", "?is_public=true", "?is_public=True", "?is_public=1"):
+        types = listed(api, admin_token, query)
+        assert {public, admins} <= types and a_private not in types, query
+    for query in ("?is_public=false", "?is_public=0"):
+        types = listed(api, admin_token, query)
+        assert {admins, a_private} <= types and public not in types, query
+    for query in ("?is_public=None", "?is_public=none"):
+        assert {public, admins, a_private} <= listed(api, admin_token, query), query
+    refused = call(api, admin_token, "GET", "/types?is_public=all")
+    assert refused.json() == {"badRequest": {"code": 400, "message": "Invalid is_public filter [all]"}}
+
+    # Anyone else: public and shared with its project, whatever is_public says.
+    for query in ("", "?is_public=false", "?is_public=None", "?is_public=all"):
+        types = listed(api, project_a["member"], query)
+        assert {public, a_private} <= types and admins not in types, query

@@ -34,12 +34,13 @@ class Types:
         except sa_exc.IntegrityError:
             pass  # another process created it first
 
-    def _visible(self, context: RequestContext):
-        if context.is_admin:
-            return sa.true()
+    @staticmethod
+    def _public_or_shared_with(project_id: str | None):
         return sa.or_(m.VolumeType.is_public.is_(True), sa.exists().where(
-            m.VolumeTypeAccess.volume_type_id == m.VolumeType.id,
-            m.VolumeTypeAccess.project_id == context.project_id))
+            m.VolumeTypeAccess.volume_type_id == m.VolumeType.id, m.VolumeTypeAccess.project_id == project_id))
+
+    def _visible(self, context: RequestContext):
+        return sa.true() if context.is_admin else self._public_or_shared_with(context.project_id)
 
     def get(self, context: RequestContext, type_id: str) -> m.VolumeType:
         with self.db.session(readonly=True) as s:
@@ -80,10 +81,16 @@ class Types:
         return str(vtype.extra_specs.get("multiattach", "")).lower() in ("<is> true", "true")
 
     def list(self, context: RequestContext, is_public: bool | None = None) -> list[m.VolumeType]:
+        """The types the caller may see, filtered as Cinder's database filters ``is_public``:
+        ``True`` keeps the public types and those shared with the caller's project (so the
+        admin, who may see every type, is not shown other projects' private ones),
+        ``False`` the private types, ``None`` all of them."""
         with self.db.session(readonly=True) as s:
             stmt = sa.select(m.VolumeType).where(self._visible(context)).order_by(m.VolumeType.name)
-            if is_public is not None:
-                stmt = stmt.where(m.VolumeType.is_public.is_(is_public))
+            if is_public:
+                stmt = stmt.where(self._public_or_shared_with(context.project_id))
+            elif is_public is not None:
+                stmt = stmt.where(m.VolumeType.is_public.is_(False))
             rows = list(s.scalars(stmt))
             s.expunge_all()
             return rows

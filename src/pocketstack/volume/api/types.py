@@ -25,6 +25,21 @@ UPDATE = {"type": "object", "properties": {
     "is_public": {"type": ["boolean", "string"]}}}
 
 
+def is_public_filter(req: ApiRequest) -> bool | None:
+    """The type listing's ``is_public`` as Cinder reads it: only the admin's counts,
+    ``True`` by default and ``none`` for every type; anyone else always lists the public
+    types and those shared with its project (see ``Types.list``)."""
+    value = req.query.get("is_public")
+    if value is None or not req.context.is_admin:
+        return True
+    if value.lower() == "none":
+        return None
+    try:
+        return to_bool(value, "is_public")
+    except BadRequest:
+        raise BadRequest(f"Invalid is_public filter [{value}]") from None
+
+
 def register(router, service) -> None:
     types = service.types
 
@@ -35,10 +50,7 @@ def register(router, service) -> None:
     @router.get(PREFIX + "/types")
     def list_types(req: ApiRequest):
         req.authorize("volume_extension:type_get")
-        is_public = None
-        if "is_public" in req.query and req.query["is_public"].lower() != "none":
-            is_public = to_bool(req.query["is_public"], "is_public")
-        return {"volume_types": rendered(*types.list(req.context, is_public))}
+        return {"volume_types": rendered(*types.list(req.context, is_public_filter(req)))}
 
     @router.get(PREFIX + "/types/default")
     def default(req: ApiRequest):
