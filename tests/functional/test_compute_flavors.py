@@ -45,6 +45,36 @@ def test_bad_flavor_is_400(api, admin_token, body):
     assert r.status_code == 400 and r.json()["badRequest"]["code"] == 400
 
 
+@pytest.mark.parametrize("rxtx_factor,message", [
+    ("abc", "does not match"),
+    ("1e999", "does not match"),
+    (0, "0 is less than or equal to the minimum of 0"),
+    ("9" * 400, "'rxtx_factor' argument must be a float between 0 and 3.40282e+38"),
+    (1e39, "1e+39 is greater than the maximum of 3.40282e+38"),
+], ids=["letters", "exponent", "zero", "infinite-as-float", "past-single-precision"])
+def test_rxtx_factor_must_be_a_positive_float(api, admin_token, rxtx_factor, message):
+    """Nova's schema: a number, or a string of digits with an optional fraction, above 0
+    and at most a single-precision float's maximum (the column's)."""
+    body = {"name": unique("rxtx"), "vcpus": 1, "ram": 1, "disk": 0, "rxtx_factor": rxtx_factor}
+    r = call(api, "POST", "/flavors", admin_token, json={"flavor": body})
+    assert r.status_code == 400, r.text
+    assert message in r.json()["badRequest"]["message"]
+
+
+def test_rxtx_factor_as_a_numeric_string(api, admin_token):
+    assert make_flavor(api, admin_token, rxtx_factor="2.5")["rxtx_factor"] == 2.5
+
+
+@pytest.mark.parametrize("field", ["ram", "vcpus", "disk", "swap", "OS-FLV-EXT-DATA:ephemeral"])
+@pytest.mark.parametrize("value", [2**31, 2**63 - 1, str(2**64)], ids=["2^31", "2^63-1", "2^64-as-string"])
+def test_flavor_sizes_fit_a_32_bit_column(api, admin_token, field, value):
+    body = {"name": unique("big"), "vcpus": 1, "ram": 1, "disk": 0, field: value}
+    r = call(api, "POST", "/flavors", admin_token, json={"flavor": body})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (f"Invalid input for field/attribute {field}. Value: {value}. "
+                                                 f"{value} is greater than the maximum of 2147483647")
+
+
 def test_update_description_needs_2_55(api, admin_token):
     flavor = make_flavor(api, admin_token)
     r = call(api, "PUT", f"/flavors/{flavor['id']}", admin_token, json={"flavor": {"description": "new"}})

@@ -11,6 +11,10 @@ from pocketstack.common.api.validation import validate
 from pocketstack.compute.api.common import (BOOLEAN, accepted, at_least, body, int_query, is_admin, links,
                                             query_bool, to_bool)
 
+# The columns' limits, as Nova's nova/db/constants.py has them: sizes are 32-bit integers,
+# rxtx_factor a single-precision float.
+MAX_INT = 0x7FFFFFFF
+SQL_SP_FLOAT_MAX = 3.40282e+38
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
 _NONNEG = {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 0}
 CREATE = {"type": "object", "required": ["flavor"], "properties": {"flavor": {
@@ -21,7 +25,8 @@ CREATE = {"type": "object", "required": ["flavor"], "properties": {"flavor": {
         "ram": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
         "vcpus": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
         "disk": _NONNEG, "OS-FLV-EXT-DATA:ephemeral": _NONNEG, "swap": _NONNEG,
-        "rxtx_factor": {"type": ["number", "string"], "minimum": 0},
+        "rxtx_factor": {"type": ["number", "string"], "pattern": r"^[0-9]+(\.[0-9]+)?$", "exclusiveMinimum": 0,
+                        "maximum": SQL_SP_FLOAT_MAX},
         "os-flavor-access:is_public": BOOLEAN,
         "description": {"type": ["string", "null"], "maxLength": 65535}}}}}
 UPDATE = {"type": "object", "required": ["flavor"], "properties": {"flavor": {
@@ -38,10 +43,24 @@ ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1, "properties"
 
 
 def _int(value, name: str, minimum: int) -> int:
+    """A size field as an int within its column (a digit string passes the schema
+    whatever its length, so the maximum is checked here, as Nova's validator does)."""
     number = int(value)
     if number < minimum:
         raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.")
+    if number > MAX_INT:
+        raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}. "
+                         f"{value} is greater than the maximum of {MAX_INT}")
     return number
+
+
+def _rxtx_factor(value) -> float:
+    """A digit string that passed the schema may still overflow a float (Nova's check)."""
+    factor = float(value)
+    if not 0 < factor <= SQL_SP_FLOAT_MAX:
+        raise BadRequest(f"Invalid input received: 'rxtx_factor' argument must be a float between 0 and "
+                         f"{SQL_SP_FLOAT_MAX:g}")
+    return factor
 
 
 def register(router: Router, compute) -> None:
@@ -117,7 +136,7 @@ def register(router: Router, compute) -> None:
             vcpus=_int(data["vcpus"], "vcpus", 1),
             ram=_int(data["ram"], "ram", 1), disk=_int(data["disk"], "disk", 0),
             ephemeral=_int(data.get("OS-FLV-EXT-DATA:ephemeral", 0), "OS-FLV-EXT-DATA:ephemeral", 0),
-            swap=_int(data.get("swap", 0) or 0, "swap", 0), rxtx_factor=float(data.get("rxtx_factor", 1.0)),
+            swap=_int(data.get("swap", 0) or 0, "swap", 0), rxtx_factor=_rxtx_factor(data.get("rxtx_factor", 1.0)),
             is_public=to_bool(data.get("os-flavor-access:is_public", True)), description=data.get("description"))
         return {"flavor": render(req, flavor, specs={})}
 
