@@ -50,6 +50,19 @@ def test_create_show_update_list_delete(api, admin_token):
     assert r.status_code == 404 and "itemNotFound" in r.json()
 
 
+@pytest.mark.parametrize("agg_id", [str(2**31), str(2**63), str(2**64)])
+@pytest.mark.parametrize("method,body", [
+    ("GET", None), ("PUT", {"aggregate": {"name": "renamed"}}), ("DELETE", None),
+    ("POST", {"set_metadata": {"metadata": {"k": "v"}}}),
+], ids=["show", "update", "delete", "action"])
+def test_ids_no_row_can_have_are_404(api, admin_token, agg_id, method, body):
+    """Nova looks any integer up (and finds nothing); the id column is 32-bit."""
+    path = f"/os-aggregates/{agg_id}" + ("/action" if method == "POST" else "")
+    r = call(api, method, path, admin_token, json=body)
+    assert r.status_code == 404, r.text
+    assert r.json()["itemNotFound"]["message"] == f"Aggregate {agg_id} could not be found."
+
+
 @pytest.mark.parametrize("name", ["", "a" * 256, " padded"])
 def test_bad_names_are_400(api, admin_token, name):
     r = call(api, "POST", "/os-aggregates", admin_token, json={"aggregate": {"name": name}})

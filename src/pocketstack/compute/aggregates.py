@@ -28,6 +28,7 @@ ZONE_KEY = "availability_zone"
 DEFAULT_ZONE = "nova"
 # The zone Nova reports its control-plane services in; no aggregate may claim it.
 INTERNAL_ZONE = "internal"
+MAX_ID = 2**31 - 1  # compute_aggregate.id is a 32-bit integer column
 
 
 @dataclass
@@ -60,10 +61,13 @@ class Aggregates:
 
     @staticmethod
     def _row(s: Session, aggregate_id: int | str) -> Aggregate:
+        """The aggregate, or 404; an id no row can have (not an integer, or outside the
+        32-bit column) is not found without asking the database, which would overflow."""
         try:
-            row = s.get(Aggregate, int(aggregate_id))
+            number = int(aggregate_id)
         except (TypeError, ValueError):
-            row = None
+            number = 0
+        row = s.get(Aggregate, number) if 0 < number <= MAX_ID else None
         if row is None:
             raise NotFound(f"Aggregate {aggregate_id} could not be found.")
         return row
