@@ -105,6 +105,8 @@ def test_create_show_defaults(api, demo_token, demo_project):
     ({"disk_format": "floppy"}, 400),
     ({"container_format": 7}, 400),
     ({"visibility": "everyone"}, 400),
+    ({"visibility": ["public"]}, 400),
+    ({"visibility": {"public": True}}, 400),
     ({"min_disk": "big"}, 400),
     ({"min_ram": -1}, 400),
     ({"min_ram": 2**40}, 400),
@@ -131,6 +133,20 @@ def test_nul_characters_are_rejected(api, demo_token):
     assert r.status_code == 400
     r = patch(api, demo_token, image["id"], [{"op": "add", "path": "/a\x00", "value": "x"}])
     assert r.status_code == 400
+
+
+def test_router_errors_follow_accept(api, demo_token):
+    """Paths no route takes (a tag with a slash) and methods a route does not serve are
+    answered by the router itself, in the negotiated format too."""
+    image = create(api, demo_token)
+    r = api.request("PUT", f"{IMAGES}/{image['id']}/tags/a%2Fb", demo_token, headers={"Accept": "application/json"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
+    assert r.json() == {"message": "The resource could not be found.<br /><br />\n\n\n", "code": "404 Not Found",
+                        "title": "Not Found"}
+    r = api.request("POST", f"{IMAGES}/{image['id']}", demo_token, headers={"Accept": "application/json"})
+    assert r.status_code == 405 and r.json()["code"] == "405 Method Not Allowed"
+    html = api.request("PUT", f"{IMAGES}/{image['id']}/tags/a%2Fb", demo_token, headers={"Accept": "*/*"})
+    assert html.status_code == 404 and html.headers["content-type"].startswith("text/html")
 
 
 def test_create_malformed_body(api, demo_token):

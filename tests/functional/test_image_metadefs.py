@@ -89,7 +89,10 @@ def test_namespace_conflicts_and_bad_input(api, admin_token):
     for body, status in [({}, 400), ({"namespace": "x" * 81}, 400), ({"namespace": unique("ns"), "bogus": 1}, 400),
                          ({"namespace": unique("ns"), "visibility": "shared"}, 400),
                          ({"namespace": unique("ns"), "created_at": "x"}, 403), ([], 400),
-                         ({"namespace": unique("ns"), "tags": [{"name": "a"}, {"name": "a"}]}, 409)]:
+                         ({"namespace": unique("ns"), "tags": [{"name": "a"}, {"name": "a"}]}, 409),
+                         ({"namespace": unique("ns"), "resource_type_associations": [{"prefix": "p_"}]}, 400),
+                         ({"namespace": unique("ns"), "objects": [{"description": "nameless"}]}, 400),
+                         ({"namespace": unique("ns"), "tags": [{}]}, 400)]:
         r = api.request("POST", NS, admin_token, json=body, headers=JSON)
         assert r.status_code == status, (body, r.text)
         assert "message" in r.json()

@@ -8,7 +8,7 @@ import asyncio
 from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.service import Service
 from pocketstack.image.api import build_router
-from pocketstack.image.api.errors import glance_format
+from pocketstack.image.api.errors import RememberAccept, glance_format
 from pocketstack.image.api.prepare import prepare
 from pocketstack.image.manager import ImageManager
 from pocketstack.image.policies import DEFAULTS
@@ -29,11 +29,13 @@ class ImageService(Service):
     def app(self):
         cloud = self.cloud
         cloud.enforcer.register_defaults(DEFAULTS)
-        return build_app(ServiceSpec(
+        app = build_app(ServiceSpec(
             name=self.name, router=build_router(self.manager), error_format=glance_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
             prepare=prepare, www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"',
             empty_id_not_found=True))
+        app.add_middleware(RememberAccept)
+        return app
 
     async def start(self) -> None:
         await asyncio.to_thread(self.manager.data.recover)

@@ -5,7 +5,8 @@ which of ``text/html`` and ``application/json`` the client accepts best (HTML wh
 states no preference).  The message carries webob's ``<br /><br />`` separator in
 HTML and JSON; authentication failures come from keystonemiddleware in Keystone's
 JSON format instead.  The ``Accept`` header reaches the formatter through a context
-variable set by :func:`remember_accept` (each request runs in its own context).
+variable that :class:`RememberAccept` sets before routing (each request runs in its own
+context), so the router's own 404s and 405s are negotiated like the handlers' errors.
 """
 
 from __future__ import annotations
@@ -13,17 +14,27 @@ from __future__ import annotations
 import contextvars
 import json
 
+from starlette.datastructures import Headers
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.errors import ApiError, keystone_format
 
 _accept: contextvars.ContextVar[str | None] = contextvars.ContextVar("image_accept", default=None)
 OFFERS = ("text/html", "application/json")
 
 
-def remember_accept(req: ApiRequest) -> None:
-    _accept.set(req.headers.get("accept"))
+class RememberAccept:
+    """ASGI middleware of the Image app: remembers the request's ``Accept`` header for
+    :func:`glance_format` before the router runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            _accept.set(Headers(scope=scope).get("accept"))
+        await self.app(scope, receive, send)
 
 
 def negotiate(accept: str | None) -> str | None:

@@ -14,7 +14,9 @@ VISIBILITY_RULES = {"public": "publicize_image", "community": "communitize_image
 
 
 def _authorize_visibility(req: ApiRequest, visibility, target: dict) -> None:
-    rule = VISIBILITY_RULES.get(visibility)
+    """The extra rule a visibility needs; anything but a string needs none here, the
+    schema check answers it with a 400."""
+    rule = VISIBILITY_RULES.get(visibility) if isinstance(visibility, str) else None
     if rule:
         req.authorize(rule, target)
 

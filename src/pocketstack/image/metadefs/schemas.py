@@ -131,7 +131,17 @@ def validation_schema(document: dict) -> dict:
     return schema
 
 
-NAMESPACE_VALIDATION = validation_schema(NAMESPACE)
+def _namespace_validation() -> dict:
+    """The namespace document as a validator, requiring what Glance's document leaves
+    open but nothing can be stored without: a name on each association, object and tag
+    the namespace is created with."""
+    schema = validation_schema(NAMESPACE)
+    for key in ("resource_type_associations", "objects", "tags"):
+        schema["properties"][key]["items"]["required"] = ["name"]
+    return schema
+
+
+NAMESPACE_VALIDATION = _namespace_validation()
 OBJECT_VALIDATION = validation_schema(OBJECT)
 PROPERTY_VALIDATION = validation_schema(PROPERTY)
 TAG_VALIDATION = validation_schema(TAG)
