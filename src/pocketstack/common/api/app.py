@@ -296,7 +296,11 @@ def build_app(spec: ServiceSpec) -> Starlette:
         response.headers["x-openstack-request-id"] = "req-" + str(uuid.uuid4())
         return response
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    # The declared routes stay reachable from the mounted app, so tests can walk every
+    # service's API (the body fuzzer fuzzes each route it finds there).
+    app.state.router = spec.router
+    return app
 
 
 def _empty_id_routes(spec: ServiceSpec, grouped: dict[str, list[RouteSpec]]) -> list[Route]:
