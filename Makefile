@@ -1,11 +1,12 @@
-# pocketstack: `make run` starts the all-in-one cloud; `make test` runs the whole suite.
+# pocketstack: `make run` starts the all-in-one cloud; `make test` runs the whole suite;
+# `make fuzz` runs the API fuzzer long (see docs/developing.md, "Tests").
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-galera lint clean
+.PHONY: run test test-galera fuzz lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,17 @@ test: $(TEST_STAMP)
 # runs it too; run this before every release and after touching concurrency code.
 test-galera: $(TEST_STAMP)
 	$(BIN)/pytest -v tests/integration/test_galera_races.py $(PYTEST_ARGS)
+
+# The body/query fuzzer with many examples per route and a fresh seed each run (the seed
+# is in every failure's message: `make fuzz FUZZ_SEED=<seed>` replays it).  `make test`
+# runs the same test bounded: derandomized, 12 examples per route, SQLite only.
+FUZZ_EXAMPLES ?= 300
+FUZZ_SEED ?= $(shell date +%s)
+FUZZ_BACKENDS ?= sqlite
+fuzz: $(TEST_STAMP)
+	POCKETSTACK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) POCKETSTACK_FUZZ_SEED=$(FUZZ_SEED) \
+	POCKETSTACK_FUZZ_BACKENDS=$(FUZZ_BACKENDS) POCKETSTACK_TEST_BACKENDS=$(FUZZ_BACKENDS) \
+	$(BIN)/pytest -p no:cacheprovider --timeout=0 tests/functional/test_fuzz_bodies.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
