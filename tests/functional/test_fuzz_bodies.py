@@ -30,7 +30,6 @@ import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -70,27 +69,9 @@ class KnownIssue:
     reproduction: tuple[str, str, bytes] | None
 
 
-def last_segment_beyond_latin1(case: RequestCase) -> bool:
-    """The URL's last path segment decodes to a character latin-1 cannot encode (an
-    invalid UTF-8 byte decodes to U+FFFD)."""
-    segment = case.url.split("?")[0].rsplit("/", 1)[-1]
-    return any(ord(c) > 0xFF for c in unquote(segment, errors="replace"))
-
-
-def force_delete(case: RequestCase) -> bool:
-    return b"os-force_delete" in case.body
-
-
-KNOWN_5XX: list[KnownIssue] = [
-    KnownIssue("identity-project-tag-beyond-latin1", r"PUT /identity/v3/projects/[^/]+/tags/[^/]+",
-               last_segment_beyond_latin1,
-               "UnicodeEncodeError ('latin-1') at identity/api/resources.py:159 in add_tag: the tag goes in a "
-               "Location header", ("PUT", "/identity/v3/projects/{projects}/tags/%E2%82%AC", b"")),
-    KnownIssue("snapshot-force-delete-race", r"POST /volume/v3/[^/]+/snapshots/[^/]+/action", force_delete,
-               "AttributeError ('NoneType' object has no attribute 'status') at volume/snapshots.py:128 in work: "
-               "a second os-force_delete finds the row (get) that the worker removes before the CAS work reads it",
-               None),
-]
+# Empty while no 5xx is known; an entry names the issue, its route pattern, the requests
+# it explains, where it crashes and a reproduction (None for a race).
+KNOWN_5XX: list[KnownIssue] = []
 
 
 def known_issue(route: FuzzRoute, case: RequestCase) -> KnownIssue | None:

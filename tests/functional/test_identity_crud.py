@@ -236,3 +236,12 @@ def test_expired_application_credential_rejected(api, admin_token):
 def _admin_id(api, token):
     return api.request("GET", "/identity/v3/auth/tokens", token, headers={"X-Subject-Token": token}).json()[
         "token"]["user"]["id"]
+
+
+def test_project_tags_beyond_latin1_are_percent_encoded_in_location(api, admin_token):
+    project = create(api, admin_token, "projects", "project", {"name": unique("tagp")})
+    r = api.request("PUT", f"{V3}/projects/{project['id']}/tags/caf%C3%A9-%E2%82%AC", admin_token)
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"].endswith(f"/v3/projects/{project['id']}/tags/caf%C3%A9-%E2%82%AC")
+    tags = api.request("GET", f"{V3}/projects/{project['id']}/tags", admin_token).json()["tags"]
+    assert tags == ["café-€"]

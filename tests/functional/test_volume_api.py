@@ -337,3 +337,22 @@ def test_qos_specs_associate(api, admin_token, demo_token):
                 ).status_code == 202
     assert call(api, admin_token, "DELETE", f"/qos-specs/{qos['id']}").status_code == 202
     assert call(api, admin_token, "GET", f"/qos-specs/{qos['id']}").status_code == 404
+
+
+def test_racing_force_deletes_of_a_snapshot_are_never_a_500(api, admin_token):
+    """The second of two force deletes may find the snapshot gone between its lookup and
+    its update (the worker deleted the row): that is the snapshot's 404, not a crash."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    vid = create_volume(api, admin_token)["id"]
+    statuses = []
+    for _ in range(8):
+        sid = call(api, admin_token, "POST", "/snapshots",
+                   json={"snapshot": {"volume_id": vid, "name": "s"}}).json()["snapshot"]["id"]
+        wait(api, admin_token, f"/snapshots/{sid}", "snapshot", ("available",))
+        with ThreadPoolExecutor(4) as pool:
+            statuses += pool.map(lambda _: call(api, admin_token, "POST", f"/snapshots/{sid}/action",
+                                                json={"os-force_delete": {}}).status_code, range(4))
+        wait(api, admin_token, f"/snapshots/{sid}", "snapshot", ("deleted",))
+    assert set(statuses) <= {202, 404}, statuses
+    assert call(api, admin_token, "DELETE", f"/volumes/{vid}").status_code == 202

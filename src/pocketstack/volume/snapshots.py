@@ -125,6 +125,8 @@ class Snapshots:
 
         def work(s: Session) -> None:
             row = s.get(m.Snapshot, snapshot_id)
+            if row is None:  # a racing delete finished first
+                raise NotFound(f"Snapshot {snapshot_id} could not be found.")
             if row.status == "deleting" and force:
                 move_snapshot(s, snapshot_id, "deleting", "deleting")  # restart the clock; cast again
                 return

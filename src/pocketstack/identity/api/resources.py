@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
@@ -156,8 +158,9 @@ def register(router: Router, identity: Identity) -> None:
         project = resource.get_project(req.path_params["project_id"], domain=None)
         current = tags_of([project.id])[project.id]
         resource.update_project(project.id, {"tags": sorted(set(current) | {tag})}, domain=None)
+        # Header values are Latin-1: the tag goes into the URL percent-encoded.
         return Response(status_code=201, headers={
-            "Location": f"{req.service_url}/v3/projects/{project.id}/tags/{tag}"})
+            "Location": f"{req.service_url}/v3/projects/{project.id}/tags/{quote(tag, safe='')}"})
 
     @router.delete("/v3/projects/{project_id}/tags/{tag}")
     def delete_tag(req: ApiRequest):
