@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 
 from conftest import unique
 from test_compute_helpers import (add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait,

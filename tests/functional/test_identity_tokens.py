@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ADMIN_PASSWORD, DEMO_PASSWORD, unique
 from pocketstack.cloud import Cloud
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 
 TOKENS = "/identity/v3/auth/tokens"
 

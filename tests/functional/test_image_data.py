@@ -11,7 +11,7 @@ import pytest
 
 from conftest import unique
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import Conflict, Gone
+from pocketstack.common.errors import Conflict, Gone
 
 IMAGES = "/image/v2/images"
 OCTETS = {"Content-Type": "application/octet-stream"}

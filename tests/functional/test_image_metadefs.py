@@ -8,7 +8,7 @@ import pytest
 
 from conftest import unique
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import Forbidden, NotFound
+from pocketstack.common.errors import Forbidden, NotFound
 
 NS = "/image/v2/metadefs/namespaces"
 JSON = {"Accept": "application/json"}

@@ -9,7 +9,7 @@ import pytest
 from conftest import unique
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import ApiError
+from pocketstack.common.errors import ApiError
 from pocketstack.common.config import load
 from pocketstack.network.context import Env
 from pocketstack.network.drivers.noop import NoopDriver

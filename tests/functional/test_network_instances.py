@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import unique
-from pocketstack.common.api.errors import ApiError
+from pocketstack.common.errors import ApiError
 
 NET = "/network/v2.0"
 

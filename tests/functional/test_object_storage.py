@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pocketstack.common.api.errors import ServiceUnavailable
+from pocketstack.common.errors import ServiceUnavailable
 from pocketstack.object import diskfile, timestamps
 from pocketstack.object.auditor import Auditor
 from pocketstack.object.brokers import AccountBroker, ContainerBroker, db_path

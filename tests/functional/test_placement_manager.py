@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from conftest import unique
-from pocketstack.common.api.errors import BadRequest, Conflict
+from pocketstack.common.errors import BadRequest, Conflict
 from pocketstack.common.db.guard import RowLockForbidden
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from conftest import unique
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
 from pocketstack.volume import models as m
 from pocketstack.volume.recovery import recover, recover_own

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pocketstack.common.api.bodies import INT64_MAX, INT64_MIN, MAX_DEPTH, parse_json
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 
 
 def nested(depth: int) -> bytes:

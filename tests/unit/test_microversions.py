@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pocketstack.common.api.errors import NotAcceptable
+from pocketstack.common.errors import NotAcceptable
 from pocketstack.common.api.microversions import Version, VersionRange
 
 RANGE = VersionRange("compute", Version(2, 1), Version(2, 90), "X-OpenStack-Nova-API-Version")

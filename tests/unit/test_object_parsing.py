@@ -11,7 +11,7 @@ import pytest
 from starlette.datastructures import Headers, QueryParams
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import BadRequest, NotAcceptable, Unauthorized
+from pocketstack.common.errors import BadRequest, NotAcceptable, Unauthorized
 from pocketstack.object import timestamps
 from pocketstack.object.api import acl, listing, ranges, tempurl
 from pocketstack.object.api.body import Piece, cut

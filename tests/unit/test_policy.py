@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pocketstack.common.api.errors import Forbidden
+from pocketstack.common.errors import Forbidden
 from pocketstack.common.policy import Enforcer, PolicyError, parse
 
 MEMBER = {"user_id": "u1", "project_id": "p1", "roles": ["member", "reader"], "system_scope": None}

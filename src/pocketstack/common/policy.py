@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from pocketstack.common.api.errors import Forbidden
+from pocketstack.common.errors import Forbidden
 
 LOG = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.compute.models import Aggregate, AggregateHost, AggregateMetadata, ComputeNode

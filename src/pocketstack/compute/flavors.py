@@ -7,7 +7,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db import Database
 from pocketstack.compute.models import Flavor, FlavorAccess, FlavorExtraSpec
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 from pocketstack.common.config import Settings
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.heartbeat import Liveness

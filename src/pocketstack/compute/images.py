@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import QueryParams
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import BadRequest, NotFound, ServiceUnavailable
+from pocketstack.common.errors import BadRequest, NotFound, ServiceUnavailable
 from pocketstack.image import listing
 from pocketstack.image.manager import Change
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pocketstack.common.api.errors import ServiceUnavailable
+from pocketstack.common.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud

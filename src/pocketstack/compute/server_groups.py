@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.compute.models import ServerGroup, ServerGroupMember

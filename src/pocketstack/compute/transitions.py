@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.errors import Conflict, NotFound
+from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.common.db import Database, utcnow
 from pocketstack.compute.models import Instance
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 import sqlalchemy as sa
 
 from pocketstack.common import rpc
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 from pocketstack.common.config import Settings
 from pocketstack.common.coordination import Coordinator, LockTimeout
 from pocketstack.common.db import utcnow

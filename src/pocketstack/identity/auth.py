@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from pocketstack.common.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
 from pocketstack.common.db import Database, utcnow
 from pocketstack.identity import models as m
 from pocketstack.identity.passwords import VerifiedSecrets

@@ -11,7 +11,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 from pocketstack.identity import models as m
 from pocketstack.identity.catalog import INTERFACES
 from pocketstack.identity.manager import Identity

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import Forbidden
+from pocketstack.common.errors import Forbidden
 from pocketstack.image import models as m
 from pocketstack.image.records import ImageView, not_found
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pocketstack.common.api.errors import BadRequest, Forbidden
+from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.common.api.validation import validate
 from pocketstack.image.schemas import IMAGE_VALIDATION, READ_ONLY, RESERVED, RESERVED_NAMESPACE
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.common.api.pagination import Paging
 from pocketstack.common.api.validation import parse_bool
 from pocketstack.image import models as m

@@ -15,7 +15,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import Conflict
+from pocketstack.common.errors import Conflict
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
 from pocketstack.network.drivers.base import DatapathDriver

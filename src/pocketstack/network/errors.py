@@ -7,7 +7,7 @@ behave as against Neutron.
 
 from __future__ import annotations
 
-from pocketstack.common.api.errors import ApiError, BadRequest, Conflict, NotFound
+from pocketstack.common.errors import ApiError, BadRequest, Conflict, NotFound
 
 
 class NeutronBadRequest(BadRequest):

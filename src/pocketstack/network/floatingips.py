@@ -13,7 +13,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.errors import ApiError
+from pocketstack.common.errors import ApiError
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import errors, ports, quota, store, views

@@ -43,7 +43,7 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import BadRequest, Forbidden
+from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import errors, networks, ports, routers, store, subnets, views

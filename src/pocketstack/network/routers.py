@@ -11,7 +11,7 @@ import ipaddress
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.errors import ApiError
+from pocketstack.common.errors import ApiError
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.network import errors, ports, quota, store, views
 from pocketstack.network.context import Work

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.errors import ApiError
+from pocketstack.common.errors import ApiError
 from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.network import errors, ipam
 from pocketstack.network.models import Segment

@@ -23,7 +23,7 @@ from pocketstack.common.api.pagination import Paging, apply_paging, parse_paging
 from pocketstack.common.api.validation import parse_bool
 from pocketstack.common.db import utcnow
 from pocketstack.common.db.cas import cas_update
-from pocketstack.common.api.errors import ApiError
+from pocketstack.common.errors import ApiError
 from pocketstack.network import errors
 from pocketstack.network.models import (FloatingIp, IpAllocation, Network, Port, Router, SecurityGroup,
                                         SecurityGroupRule, Subnet, SubnetPool, Tag)

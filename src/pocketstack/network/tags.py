@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.errors import ApiError
+from pocketstack.common.errors import ApiError
 from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import errors, store
 from pocketstack.network.context import Work

@@ -45,7 +45,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pocketstack.common.api.errors import RangeNotSatisfiable
+from pocketstack.common.errors import RangeNotSatisfiable
 from pocketstack.object import diskfile, objreplicator, remotedb, timestamps
 from pocketstack.object.api import body
 from pocketstack.object.auditor import Auditor

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pocketstack.common.api.errors import Conflict, ServiceUnavailable
+from pocketstack.common.errors import Conflict, ServiceUnavailable
 from pocketstack.object import diskfile
 from pocketstack.object.brokers import AccountBroker, ContainerBroker, db_path
 from pocketstack.object.layout import Cluster, Location

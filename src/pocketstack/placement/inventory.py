@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 
 FIELDS = ("total", "reserved", "min_unit", "max_unit", "step_size", "allocation_ratio")
 _INT_FIELDS = FIELDS[:-1]

@@ -12,7 +12,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.volume import models as m
 
 CONSUMERS = ("front-end", "back-end", "both")

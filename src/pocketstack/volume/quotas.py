@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.errors import ApiError
+from pocketstack.common.errors import ApiError
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
 from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.volume import models as m

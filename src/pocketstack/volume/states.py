@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update
 from pocketstack.volume import models as m

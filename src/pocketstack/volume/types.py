@@ -13,7 +13,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db.cas import cas_update, run_in_transaction
 from pocketstack.volume import models as m
 from pocketstack.volume.api.validation import is_uuid_like

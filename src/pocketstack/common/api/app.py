@@ -28,10 +28,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pocketstack.common.api import errors
+from pocketstack.common import errors
 from pocketstack.common.api.bodies import parse_json
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.db_errors import api_error_for
+from pocketstack.common.api.errors import ErrorFormat
 from pocketstack.common.db.replay import run_replayable
 from pocketstack.common.log import request_id_var
 from pocketstack.common.policy import Enforcer
@@ -166,7 +167,7 @@ class ServiceSpec:
 
     name: str
     router: Router
-    error_format: errors.ErrorFormat
+    error_format: ErrorFormat
     enforcer: Enforcer
     validate_token: TokenValidator
     # Absolute public URL of the service root, e.g. http://127.0.0.1:8780/identity.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 
 # No OpenStack request body comes near this; it keeps recursive consumers (schema
 # validation, rendering) far from the interpreter's recursion limit.

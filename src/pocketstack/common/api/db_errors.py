@@ -14,7 +14,7 @@ import logging
 
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.api import errors
+from pocketstack.common import errors
 from pocketstack.common.db.cas import RetriesExhausted, is_retryable_db_error
 
 LOG = logging.getLogger(__name__)

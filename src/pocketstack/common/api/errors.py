@@ -1,99 +1,19 @@
-"""API errors and the per-service formats they are rendered in.
+"""The per-service formats API errors are rendered in.
 
-Handlers raise :class:`ApiError` subclasses; the app factory renders them with the
-service's own ``ErrorFormat`` so each API answers exactly as its OpenStack counterpart:
-Keystone's ``{"error": {...}}``, Nova/Cinder's ``{"badRequest": {...}}``, Neutron's
-``{"NeutronError": {...}}``.
+Logic raises :class:`~pocketstack.common.errors.ApiError` subclasses; the app factory
+renders them with the service's own ``ErrorFormat`` so each API answers exactly as its
+OpenStack counterpart: Keystone's ``{"error": {...}}``, Nova/Cinder's
+``{"badRequest": {...}}``, Neutron's ``{"NeutronError": {...}}``, Swift's plain text.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from http import HTTPStatus
 
 from starlette.responses import Response
 
-
-class ApiError(Exception):
-    """An error with an HTTP status and a message safe to show the client."""
-
-    status = 500
-
-    def __init__(self, message: str | None = None, *, status: int | None = None,
-                 error_type: str | None = None, headers: Mapping[str, str] | None = None):
-        if status is not None:
-            self.status = status
-        self.message = message or HTTPStatus(self.status).phrase
-        # A machine-readable kind, e.g. Neutron's "IpAddressGenerationFailure".
-        self.error_type = error_type or type(self).__name__
-        self.headers = dict(headers or {})
-        super().__init__(self.message)
-
-    @property
-    def title(self) -> str:
-        return HTTPStatus(self.status).phrase
-
-
-class BadRequest(ApiError):
-    status = 400
-
-
-class Unauthorized(ApiError):
-    status = 401
-
-
-class Forbidden(ApiError):
-    status = 403
-
-
-class NotFound(ApiError):
-    status = 404
-
-
-class MethodNotAllowed(ApiError):
-    status = 405
-
-
-class NotAcceptable(ApiError):
-    status = 406
-
-
-class Conflict(ApiError):
-    status = 409
-
-
-class Gone(ApiError):
-    status = 410
-
-
-class RequestEntityTooLarge(ApiError):
-    status = 413
-
-
-class UnsupportedMediaType(ApiError):
-    status = 415
-
-
-class RangeNotSatisfiable(ApiError):
-    status = 416
-
-
-class NotImplementedYet(ApiError):
-    status = 501
-
-
-class ServiceUnavailable(ApiError):
-    status = 503
-
-
-class InternalError(ApiError):
-    status = 500
-
-    def __init__(self, message: str | None = None, **kwargs):
-        super().__init__(message or "An unexpected error prevented the server from fulfilling your request.",
-                         **kwargs)
-
+from pocketstack.common.errors import ApiError
 
 ErrorFormat = Callable[[ApiError], Response]
 

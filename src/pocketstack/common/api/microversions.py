@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pocketstack.common.api.errors import NotAcceptable
+from pocketstack.common.errors import NotAcceptable
 
 _VERSION = re.compile(r"^([1-9]\d*)\.(0|[1-9]\d*)$")
 

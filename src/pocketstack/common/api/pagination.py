@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 
 DEFAULT_MAX_LIMIT = 1000
 

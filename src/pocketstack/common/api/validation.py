@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft7Validator
 
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 
 _validators: dict[int, Draft7Validator] = {}
 

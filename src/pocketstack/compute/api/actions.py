@@ -13,7 +13,7 @@ import uuid
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.api.validation import validate
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.compute import states as st

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.validation import validate
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, Conflict
+from pocketstack.common.errors import BadRequest, Conflict
 from pocketstack.common.api.validation import validate
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import at_least, get_instance

@@ -8,7 +8,7 @@ aliases and the constant ``namespace``/``updated`` Nova gives all of them.
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 
 # (name, alias, description) of each extension whose API is served here.
 _EXTENSIONS = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, MethodNotAllowed, NotFound
+from pocketstack.common.errors import BadRequest, MethodNotAllowed, NotFound
 from pocketstack.common.api.pagination import next_link
 from pocketstack.common.api.validation import validate
 from pocketstack.compute.api.common import (BOOLEAN, accepted, at_least, body, int_query, is_admin, links,

@@ -17,7 +17,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
+from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.common.api.validation import validate
 from pocketstack.compute.api.common import at_least, get_instance
 

@@ -9,7 +9,7 @@ import json
 import uuid
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.common.db import utcnow
 from pocketstack.compute.api.common import at_least, body
 from pocketstack.compute.instances import ServerFilters

@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.common.api.validation import validate
 from pocketstack.compute.api.common import at_least, int_query, links
 

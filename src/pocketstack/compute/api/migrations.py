@@ -9,7 +9,7 @@ every fake host has one node.
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.compute.api.common import at_least, int_query
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.datastructures import QueryParams
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 from pocketstack.compute.api.common import at_least
 
 _NOVA_NETWORK_FIELDS = ("netmask", "gateway", "broadcast", "dns1", "dns2", "cidr_v6", "gateway_v6", "netmask_v6",

@@ -8,7 +8,7 @@ not have, so they answer 501 as Nova does for drivers without them (libvirt incl
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, NotFound, NotImplementedYet
+from pocketstack.common.errors import BadRequest, NotFound, NotImplementedYet
 from pocketstack.compute.api.common import at_least, body
 from pocketstack.compute.instances import ServerFilters
 

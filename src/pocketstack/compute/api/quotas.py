@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.compute.api.common import accepted, at_least, body
 from pocketstack.compute.quotas import DEFAULT_CLASS, DEFAULTS, class_scope, user_scope
 

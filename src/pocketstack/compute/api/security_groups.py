@@ -19,7 +19,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.api.validation import validate
 from pocketstack.common.db import utcnow
 from pocketstack.compute.api.common import at_least, get_instance, is_admin

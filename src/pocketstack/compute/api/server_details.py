@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.common.api.validation import validate
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render

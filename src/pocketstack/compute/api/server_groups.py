@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.common.api.validation import parse_bool, validate
 from pocketstack.compute.api.common import at_least, int_query, is_admin
 from pocketstack.compute.server_groups import POLICIES

@@ -12,7 +12,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest, Conflict, Forbidden, NotFound
+from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.common.api.pagination import DEFAULT_MAX_LIMIT, next_link
 from pocketstack.common.api.validation import parse_bool
 from pocketstack.compute import block_devices

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.common.db import utcnow
 from pocketstack.compute.api.common import query_bool
 from pocketstack.compute.instances import ServerFilters

@@ -15,7 +15,7 @@ from __future__ import annotations
 import string
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.compute.api.common import accepted, body, get_instance, is_admin
 
 POLICIES = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import Conflict, NotFound
+from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body, filters, split_extra
 from pocketstack.identity.manager import Identity

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.common.api.validation import query_flag
 from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas

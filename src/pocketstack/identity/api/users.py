@@ -8,7 +8,7 @@ import datetime as dt
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest, Forbidden, NotFound
+from pocketstack.common.errors import BadRequest, Forbidden, NotFound
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body, filters, split_extra
 from pocketstack.identity.manager import Identity

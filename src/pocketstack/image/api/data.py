@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, RangeNotSatisfiable, RequestEntityTooLarge, \
+from pocketstack.common.errors import BadRequest, RangeNotSatisfiable, RequestEntityTooLarge
     UnsupportedMediaType
 from pocketstack.image.api.common import authorize_image
 from pocketstack.image.manager import ImageManager

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 from pocketstack.image.metadefs.schemas import DOCUMENTS as METADEF_DOCUMENTS
 from pocketstack.image.schemas import DOCUMENTS
 

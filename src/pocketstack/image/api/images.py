@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.image import listing
 from pocketstack.image.api import patch, render
 from pocketstack.image.api.common import authorize_image

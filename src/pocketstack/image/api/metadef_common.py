@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import BadRequest, Forbidden
+from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.common.api.validation import validate
 from pocketstack.image.attributes import check_text
 from pocketstack.image.metadefs.schemas import READ_ONLY

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.common.api.validation import parse_bool
 from pocketstack.image.api import metadef_render as render
 from pocketstack.image.api.lists import list_links, list_paging

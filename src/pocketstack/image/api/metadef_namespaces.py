@@ -9,7 +9,7 @@ read".  The catalog then applies Glance's own visibility and ownership rules.
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest, Forbidden
+from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.image.api import metadef_render as render
 from pocketstack.image.api.lists import list_links, list_paging
 from pocketstack.image.api.metadef_common import read_body

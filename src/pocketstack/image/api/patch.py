@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import BadRequest, UnsupportedMediaType
+from pocketstack.common.errors import BadRequest, UnsupportedMediaType
 from pocketstack.image import attributes
 from pocketstack.image.manager import Change
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import Forbidden, NotFound
+from pocketstack.common.errors import Forbidden, NotFound
 from pocketstack.image.metadefs import models as m
 
 KINDS = ("object", "property", "tag")

@@ -8,7 +8,7 @@ Elements are comma separated: ``.r:*`` (anyone may read objects, no token needed
 from __future__ import annotations
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 
 
 def parse(value: str) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from starlette.responses import Response, StreamingResponse
 
-from pocketstack.common.api.errors import RangeNotSatisfiable
+from pocketstack.common.errors import RangeNotSatisfiable
 from pocketstack.object.api import ranges
 from pocketstack.object.diskfile import ObjectState
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import ApiError, BadRequest
+from pocketstack.common.errors import ApiError, BadRequest
 from pocketstack.object import timestamps
 from pocketstack.object.api.access import SegmentAccess
 from pocketstack.object.store import ObjectStore

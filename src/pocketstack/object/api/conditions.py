@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 
-from pocketstack.common.api.errors import ApiError
+from pocketstack.common.errors import ApiError
 from pocketstack.object.api.errors import PreconditionFailed
 
 

@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 from pocketstack.object import timestamps
 from pocketstack.object.api import access, acl, extract, listing, metadata, names, versioning
 from pocketstack.object.store import ObjectStore

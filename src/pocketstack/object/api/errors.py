@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.errors import ApiError
+from pocketstack.common.errors import ApiError
 
 
 class PreconditionFailed(ApiError):

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import ApiError, BadRequest
+from pocketstack.common.errors import ApiError, BadRequest
 from pocketstack.object import timestamps
 from pocketstack.object.api import bulk, names
 from pocketstack.object.store import ObjectStore

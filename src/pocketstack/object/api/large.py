@@ -18,7 +18,7 @@ import hashlib
 import json
 from urllib.parse import unquote
 
-from pocketstack.common.api.errors import BadRequest, Conflict, RequestEntityTooLarge
+from pocketstack.common.errors import BadRequest, Conflict, RequestEntityTooLarge
 from pocketstack.object.api.access import SegmentAccess
 from pocketstack.object.api.body import Piece
 from pocketstack.object.store import ObjectStore

@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from starlette.responses import Response
 
-from pocketstack.common.api.errors import BadRequest, NotAcceptable
+from pocketstack.common.errors import BadRequest, NotAcceptable
 from pocketstack.object.api.errors import PreconditionFailed
 from pocketstack.object.timestamps import iso
 

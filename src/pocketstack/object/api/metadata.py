@@ -8,7 +8,7 @@ header value of a request that sets metadata may be longer than 8192 bytes.
 
 from __future__ import annotations
 
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 
 MAX_NAME = 128
 MAX_VALUE = 256

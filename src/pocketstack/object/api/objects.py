@@ -12,7 +12,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, NotFound, RequestEntityTooLarge
+from pocketstack.common.errors import BadRequest, NotFound, RequestEntityTooLarge
 from pocketstack.object import expirer, timestamps
 from pocketstack.object.api import (access, body, bulk, conditions, extract, large, metadata, names, tempurl,
                                     versioning)

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from pocketstack.common.api.errors import BadRequest, Unauthorized
+from pocketstack.common.errors import BadRequest, Unauthorized
 from pocketstack.object import timestamps
 
 DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.object import expirer, timestamps
 from pocketstack.object.api import access, bulk, large
 from pocketstack.object.api.errors import PreconditionFailed

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.common.api.validation import validate
 from pocketstack.placement.allocations import ANY_GENERATION, ConsumerAllocations
 from pocketstack.placement.api import schemas

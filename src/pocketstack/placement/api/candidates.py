@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement.api import query
 from pocketstack.placement.api.common import check_uuid, require, version

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.placement.api import render, schemas
 from pocketstack.placement.api.common import body, require, version
 from pocketstack.placement.catalog import check_custom_name

@@ -4,7 +4,7 @@ always guarded by the provider generation the client read."""
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.api.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement.api import render, schemas
 from pocketstack.placement.api.common import body, require, version

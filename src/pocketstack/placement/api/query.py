@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.placement.api.common import check_uuid, version
 from pocketstack.placement.catalog import Catalog
 

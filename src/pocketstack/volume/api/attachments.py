@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import BadRequest, NotFound
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
 from pocketstack.volume.api.common import PREFIX, all_projects, at_least, body
 from pocketstack.volume.api.schemas import ANYTHING, UUID, UUID_OR_NULL, bare_action

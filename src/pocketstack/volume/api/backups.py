@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 from pocketstack.volume.api.common import (
     PREFIX,
     accepted,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import NotFound
+from pocketstack.common.errors import NotFound
 from pocketstack.volume.api.common import PREFIX, flag
 
 HOST = "pocketstack@file"

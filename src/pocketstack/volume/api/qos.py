@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.volume.api.common import PREFIX, accepted, body, flag, links
 
 CREATE = {"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},

@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.volume.api.common import PREFIX, flag
 from pocketstack.volume.api.validation import validate, validate_integer
 from pocketstack.volume.quotas import MAX_INT

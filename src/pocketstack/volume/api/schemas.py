@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 from pocketstack.volume.api.validation import add_format
 from pocketstack.volume.quotas import MAX_INT
 from pocketstack.volume.states import VOLUME_TRANSITIONS

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft4Validator
 
-from pocketstack.common.api.errors import BadRequest
+from pocketstack.common.errors import BadRequest
 
 _Draft4 = Draft4Validator.VALIDATORS
 
