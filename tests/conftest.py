@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import pytest
 from starlette.testclient import TestClient
 
-from backends import scratch_database, selected_backends
 from pocketstack.common import config
+
+from backends import scratch_database, selected_backends
 
 ADMIN_PASSWORD = "admin-secret"
 DEMO_PASSWORD = "demo-secret"

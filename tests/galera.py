@@ -4,9 +4,10 @@ Galera is where "retry the whole transaction" stops being theoretical: every nod
 accepts writes, and two transactions that touch the same row on two nodes are not
 serialized by a lock -- the loser fails at COMMIT with error 1213 (certification
 failure).  The cluster uses the distribution's ``mariadbd`` and ``galera-4`` packages
-(``.ci/run`` installs them); each node has its own data directory, runs as the ``mysql`` user (the rsync state transfer's daemon
-drops privileges to it) and is stopped and removed afterwards.  Nodes 2 and 3 join by a
-full state transfer (rsync) from node 1, one after the other.
+(``.ci/run`` installs them); each node has its own data directory, runs as the ``mysql``
+user (the rsync state transfer's daemon drops privileges to it) and is stopped and removed
+afterwards.  Nodes 2 and 3 join by a full state transfer (rsync) from node 1, one after
+the other.
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ def galera_cluster(size: int = 3) -> Iterator[list[str]]:
         _start(first, "--wsrep-new-cluster")
         _wait(lambda: first.status("wsrep_ready") == "ON", "node1 ready", nodes)
         database = "pocketstack_galera_" + uuid.uuid4().hex[:8]
-        first.sql("CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; "
+        first.sql("CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; "
+                  "GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; "
                   f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
         for joined, node in enumerate(nodes[1:], start=2):
             _start(node)

@@ -1,8 +1,8 @@
 """Imports every service's tables so that migrations and ``create_all`` see them all."""
 
-from pocketstack.identity import models as identity_models  # noqa: F401
-from pocketstack.placement import models as placement_models  # noqa: F401
 from pocketstack.compute import models as compute_models  # noqa: F401
+from pocketstack.identity import models as identity_models  # noqa: F401
 from pocketstack.image import models as image_models  # noqa: F401
 from pocketstack.network import models as network_models  # noqa: F401
+from pocketstack.placement import models as placement_models  # noqa: F401
 from pocketstack.volume import models as volume_models  # noqa: F401

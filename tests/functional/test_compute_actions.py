@@ -11,8 +11,7 @@ import pytest
 from pocketstack.common.errors import NotFound
 
 from conftest import unique
-from test_compute_helpers import (add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait,
-                                  wait_gone)
+from test_compute_helpers import add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait, wait_gone
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +187,8 @@ def test_server_groups(api, admin_token, image, flavor):
     assert len(hosts) == 2  # anti-affinity: one per host
     shown = call(api, "GET", f"/os-server-groups/{group['id']}", token).json()["server_group"]
     assert sorted(shown["members"]) == sorted(ids)
-    assert call(api, "GET", f"/os-server-groups/{group['id']}", new_member(api, admin_token)["token"]).status_code == 404
+    stranger = new_member(api, admin_token)["token"]
+    assert call(api, "GET", f"/os-server-groups/{group['id']}", stranger).status_code == 404
     listed = call(api, "GET", "/os-server-groups", token).json()["server_groups"]
     assert [g["id"] for g in listed] == [group["id"]]
     assert group["id"] in {g["id"] for g in call(api, "GET", "/os-server-groups?all_projects=1",

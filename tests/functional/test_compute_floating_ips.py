@@ -5,10 +5,10 @@ network service."""
 from __future__ import annotations
 
 import pytest
+from test_compute_network import NET, network
 
 from conftest import unique
 from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait, wait_gone
-from test_compute_network import NET, network
 
 V = "2.1"
 

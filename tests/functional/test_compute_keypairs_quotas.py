@@ -75,7 +75,8 @@ def test_keypair_quota(api, admin_token):
         assert call(api, "POST", "/os-keypairs", user["token"], json={"keypair": {"name": f"k{i}"}}).status_code == 201
     r = call(api, "POST", "/os-keypairs", user["token"], json={"keypair": {"name": "k3"}})
     assert r.status_code == 403
-    assert r.json()["forbidden"]["message"] == "Quota exceeded for key_pairs: Requested 1, but already used 2 of 2 key_pairs"
+    assert r.json()["forbidden"]["message"] == (
+        "Quota exceeded for key_pairs: Requested 1, but already used 2 of 2 key_pairs")
     call(api, "DELETE", "/os-keypairs/k0", user["token"])
     assert call(api, "POST", "/os-keypairs", user["token"], json={"keypair": {"name": "k3"}}).status_code == 201
 

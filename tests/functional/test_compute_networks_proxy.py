@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from test_compute_helpers import call, new_member
 from test_compute_network import network
+
+from test_compute_helpers import call, new_member
 
 V = "2.1"
 

@@ -16,11 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import unique
 from pocketstack.compute import states as st
 from pocketstack.compute.core import Compute
 from pocketstack.compute.models import Instance
 from pocketstack.compute.transitions import load, transition
+
+from conftest import unique
 from test_compute_helpers import add_hosts, retire
 
 THREADS = 8
@@ -80,7 +81,8 @@ def test_one_build_scheduled_by_many_is_placed_once(api, zone, managers):
     placed = []
     for _ in nodes:  # each host has room for one: the second instance fills the other
         instance_id = waiting_instance(api, zone_name)
-        hosts = all_at_once([lambda m=managers[i % 2]: m.schedule_instance(instance_id) for i in range(THREADS)])
+        hosts = all_at_once([lambda m=managers[i % 2], instance_id=instance_id: m.schedule_instance(instance_id)
+                             for i in range(THREADS)])
         winners = [h for h in hosts if h is not None]
         assert len(winners) == 1, hosts
         inst = load(api.cloud.db, instance_id)

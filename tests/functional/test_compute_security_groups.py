@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import pytest
+from test_compute_network import network
 
 from conftest import unique
 from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait, wait_gone
-from test_compute_network import network
 
 V = "2.1"
 

@@ -8,13 +8,13 @@ import datetime as dt
 
 import pytest
 
-from conftest import unique
-from test_compute_helpers import add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait, wait_gone
-
 from pocketstack.common.db import utcnow
 from pocketstack.compute import states as st
 from pocketstack.compute.transitions import transition
 from pocketstack.compute.worker import ComputeWorker, SchedulerWorker
+
+from conftest import unique
+from test_compute_helpers import add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait, wait_gone
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,10 @@ import dataclasses
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import ADMIN_PASSWORD
 from pocketstack.cloud import Cloud
 from pocketstack.common.db.engine import PoolLimits
+
+from conftest import ADMIN_PASSWORD
 
 
 @pytest.mark.parametrize("serves_api, sqlite, expected", [

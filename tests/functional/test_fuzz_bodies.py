@@ -35,14 +35,35 @@ import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
-from fuzzing.formats import check_error_format
-from fuzzing.routes import (FuzzRoute, body_routes, handler_modules, listing_routes, param_name, path_pattern,
-                            served_routes, vocabulary)
-from fuzzing.strategies import (BASELINE_RAW, RequestCase, baseline_mutants, garbage, object_schemas, path_values,
-                                plausible_bodies, query_strings, raw_bodies, raw_body, real_path, schemas_for,
-                                to_bytes)
-from fuzzing.world import build_world, retire
 from pocketstack.cloud import SERVICES
+
+from fuzzing.formats import check_error_format
+from fuzzing.routes import (
+    FuzzRoute,
+    body_routes,
+    handler_modules,
+    listing_routes,
+    param_name,
+    path_pattern,
+    served_routes,
+    vocabulary,
+)
+from fuzzing.strategies import (
+    BASELINE_RAW,
+    RequestCase,
+    baseline_mutants,
+    garbage,
+    object_schemas,
+    path_values,
+    plausible_bodies,
+    query_strings,
+    raw_bodies,
+    raw_body,
+    real_path,
+    schemas_for,
+    to_bytes,
+)
+from fuzzing.world import build_world, retire
 
 EXAMPLES = int(os.environ.get("POCKETSTACK_FUZZ_EXAMPLES", "12"))
 SEED = os.environ.get("POCKETSTACK_FUZZ_SEED", "")
@@ -272,7 +293,7 @@ def fuzz_routes(api, world, crashes, selected: list[FuzzRoute], cases, baseline,
     failures = []
     for route in selected:
         found = route_failures(route, baseline(route, world), cases(route, world), examples,
-                               lambda case: check(api, world, crashes, route, case))
+                               lambda case, route=route: check(api, world, crashes, route, case))
         failures.extend(f"--- {route.label}\n{failure}" for failure in found)
     seed_note = f" (POCKETSTACK_FUZZ_SEED={SEED})" if SEED else ""
     assert not failures, f"{len(failures)} failures in {len(selected)} routes{seed_note}:\n" + "\n".join(failures)

@@ -25,13 +25,15 @@ def world(api, admin_token):
     def role(name):
         return api.request("GET", f"{V3}/roles?name={name}", admin_token).json()["roles"][0]["id"]
 
-    project_a, project_b = post("projects", "project", {"name": unique("A")}), post("projects", "project", {"name": unique("B")})
+    project_a = post("projects", "project", {"name": unique("A")})
+    project_b = post("projects", "project", {"name": unique("B")})
     users = {}
     for persona in ("sysreader", "member", "reader", "stranger"):
         users[persona] = post("users", "user", {"name": unique(persona), "password": "pw-" + persona})
     api.request("PUT", f"{V3}/system/users/{users['sysreader']['id']}/roles/{role('reader')}", admin_token)
-    api.request("PUT", f"{V3}/projects/{project_a['id']}/users/{users['member']['id']}/roles/{role('member')}", admin_token)
-    api.request("PUT", f"{V3}/projects/{project_a['id']}/users/{users['reader']['id']}/roles/{role('reader')}", admin_token)
+    for persona in ("member", "reader"):
+        api.request("PUT", f"{V3}/projects/{project_a['id']}/users/{users[persona]['id']}/roles/{role(persona)}",
+                    admin_token)
     api.request("PUT", f"{V3}/projects/{project_b['id']}/users/{users['stranger']['id']}/roles/{role('member')}",
                 admin_token)
     tokens = {"admin": admin_token,

@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from conftest import ADMIN_PASSWORD, DEMO_PASSWORD, unique
 from pocketstack.cloud import Cloud
 from pocketstack.common.errors import NotFound
+
+from conftest import ADMIN_PASSWORD, DEMO_PASSWORD, unique
 
 TOKENS = "/identity/v3/auth/tokens"
 

@@ -9,9 +9,10 @@ import uuid
 
 import pytest
 
-from conftest import unique
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.errors import Conflict, Gone
+
+from conftest import unique
 
 IMAGES = "/image/v2/images"
 OCTETS = {"Content-Type": "application/octet-stream"}

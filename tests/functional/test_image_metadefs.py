@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import unique
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.errors import Forbidden, NotFound
+
+from conftest import unique
 
 NS = "/image/v2/metadefs/namespaces"
 JSON = {"Accept": "application/json"}

@@ -12,9 +12,10 @@ import uuid
 
 import pytest
 
-from conftest import unique
 from pocketstack.common.db.base import utcnow
 from pocketstack.image import models as m
+
+from conftest import unique
 
 TASKS = "/image/v2/tasks"
 PAYLOAD = os.urandom(256 * 1024 + 7)

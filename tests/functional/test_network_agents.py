@@ -13,6 +13,7 @@ from pocketstack.network import agent_records
 from pocketstack.network.agent import NetworkAgent
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.drivers.rpc import AgentNotifier
+
 from conftest import unique
 
 

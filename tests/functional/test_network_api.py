@@ -353,7 +353,8 @@ def test_floating_ips(api, demo_token, external, cloud):
     error = call(api, "PUT", f"/floatingips/{fip['id']}", demo_token, {"floatingip": {"port_id": port["id"]}},
                  status=404).json()["NeutronError"]
     assert error["type"] == "ExternalGatewayForFloatingIPNotFound"
-    router = create(api, demo_token, "router", {"name": unique("r"), "external_gateway_info": {"network_id": ext["id"]}})
+    router = create(api, demo_token, "router",
+                    {"name": unique("r"), "external_gateway_info": {"network_id": ext["id"]}})
     call(api, "PUT", f"/routers/{router['id']}/add_router_interface", demo_token, {"subnet_id": sub["id"]},
          status=200)
     fip = call(api, "PUT", f"/floatingips/{fip['id']}", demo_token, {"floatingip": {"port_id": port["id"]}},

@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
+from pocketstack.network.models import IpAllocation, Port, QuotaSlot
+
 from conftest import unique
 from test_compute_helpers import add_hosts, call, make_flavor, make_image, new_member, retire
-
-from pocketstack.network.models import IpAllocation, Port, QuotaSlot
 
 NET = "/network/v2.0"
 SERVERS = 200

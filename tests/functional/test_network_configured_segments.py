@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import unique
-
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import ApiError
 from pocketstack.common.config import load
+from pocketstack.common.errors import ApiError
 from pocketstack.network.context import Env
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.manager import NetworkManager
 from pocketstack.network.segments import SegmentConfig
+
+from conftest import unique
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import unique
 from pocketstack.common.errors import ApiError
+
+from conftest import unique
 
 NET = "/network/v2.0"
 

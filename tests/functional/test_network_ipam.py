@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from conftest import unique
 from pocketstack.common.db.guard import RowLockForbidden
+
+from conftest import unique
 
 NET = "/network/v2.0"
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from pocketstack.network.models import FloatingIp, IpAllocation, Port
+
 from conftest import ADMIN_PASSWORD, unique
 from test_network_api import call, create, other  # noqa: F401  (``other`` is a fixture)
-
-from pocketstack.network.models import FloatingIp, IpAllocation, Port
 
 
 def _external(api, admin_token, cidr):

@@ -243,7 +243,8 @@ def test_copy_and_fresh_metadata(api, admin_token, acct, container):
                        headers={"Destination": f"{target.rsplit('/', 1)[1]}/two", "X-Fresh-Metadata": "true"})
     assert copy.status_code == 201
     assert "X-Object-Meta-A" not in api.request("HEAD", f"{target}/two", admin_token).headers
-    assert api.request("COPY", f"{container}/src", admin_token, headers={"Destination": "nocontainer"}).status_code == 412
+    copy = api.request("COPY", f"{container}/src", admin_token, headers={"Destination": "nocontainer"})
+    assert copy.status_code == 412
     assert api.request("COPY", f"{container}/missing", admin_token,
                        headers={"Destination": f"{target.rsplit('/', 1)[1]}/x"}).status_code == 404
 

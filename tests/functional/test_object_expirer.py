@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import unique
 from pocketstack.object import expirer, timestamps
+
+from conftest import unique
 
 
 def project_id(api, token):

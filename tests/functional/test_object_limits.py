@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import unique
 from pocketstack.object import diskfile
 from pocketstack.object.auditor import Auditor
 from pocketstack.object.replicator import Replicator
+
+from conftest import unique
 
 MAX_HEADER = 8192
 

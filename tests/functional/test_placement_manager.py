@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from conftest import unique
-from pocketstack.common.errors import BadRequest, Conflict
 from pocketstack.common.db.guard import RowLockForbidden
+from pocketstack.common.errors import BadRequest, Conflict
+
+from conftest import unique
 
 
 def new_uuid() -> str:

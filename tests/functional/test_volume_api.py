@@ -351,8 +351,8 @@ def test_racing_force_deletes_of_a_snapshot_are_never_a_500(api, admin_token):
                    json={"snapshot": {"volume_id": vid, "name": "s"}}).json()["snapshot"]["id"]
         wait(api, admin_token, f"/snapshots/{sid}", "snapshot", ("available",))
         with ThreadPoolExecutor(4) as pool:
-            statuses += pool.map(lambda _: call(api, admin_token, "POST", f"/snapshots/{sid}/action",
-                                                json={"os-force_delete": {}}).status_code, range(4))
+            statuses += pool.map(lambda _, sid=sid: call(api, admin_token, "POST", f"/snapshots/{sid}/action",
+                                                         json={"os-force_delete": {}}).status_code, range(4))
         wait(api, admin_token, f"/snapshots/{sid}", "snapshot", ("deleted",))
     assert set(statuses) <= {202, 404}, statuses
     assert call(api, admin_token, "DELETE", f"/volumes/{vid}").status_code == 202

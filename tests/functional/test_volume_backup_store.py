@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import unique
 from pocketstack.volume.backup_stores import ObjectChunks
+
+from conftest import unique
 from test_volume_api import call, create_volume, member, wait  # noqa: F401 - member is a fixture
 
 MiB = 1 << 20

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from conftest import unique
 from test_volume_api import call, create_volume, new_member, wait
 
@@ -41,7 +42,8 @@ def beyond_max_int(name: str, value) -> str | None:
     body parser refuses first."""
     if isinstance(value, int) and value >= 2 ** 63:
         return None
-    return f"Invalid input for field/attribute {name}. Value: {value}. {int(value)} is greater than the maximum of {MAX_INT}"
+    return (f"Invalid input for field/attribute {name}. Value: {value}. "
+            f"{int(value)} is greater than the maximum of {MAX_INT}")
 
 
 def refused(response, message: str | None = None) -> None:
@@ -148,7 +150,8 @@ def test_fuzzed_requests_are_400s(api, admin_token, member):
     snapshot = call(api, member, "POST", "/snapshots", json={"snapshot": {"volume_id": source["id"]}}).json()
     snapshot_id = snapshot["snapshot"]["id"]
     wait(api, member, f"/snapshots/{snapshot_id}", "snapshot", ("available",))
-    backup_id = call(api, member, "POST", "/backups", json={"backup": {"volume_id": source["id"]}}).json()["backup"]["id"]
+    backup = call(api, member, "POST", "/backups", json={"backup": {"volume_id": source["id"]}})
+    backup_id = backup.json()["backup"]["id"]
     wait(api, member, f"/backups/{backup_id}", "backup", ("available",))
     vtype = call(api, admin_token, "POST", "/types", json={"volume_type": {"name": unique("t")}}).json()["volume_type"]
     attached = create_volume(api, member)

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
+
 from conftest import unique
 from test_volume_api import call, create_volume, new_member, wait
 

@@ -14,14 +14,15 @@ import threading
 import uuid
 
 import sqlalchemy as sa
-from conftest import unique
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
+from pocketstack.common.errors import BadRequest
 from pocketstack.volume import models as m
 from pocketstack.volume.recovery import recover, recover_own
 from pocketstack.volume.service import VolumeService
+
+from conftest import unique
 
 
 def make_project_context() -> RequestContext:

@@ -8,6 +8,7 @@ import threading
 import uuid
 
 import pytest
+
 from test_volume_api import call, create_volume, new_member, wait
 
 T = "/os-volume-transfer"

@@ -189,7 +189,8 @@ def build_compute(world: World, b: Builder, api) -> None:
     node = hosts.add_fake_host(unique("fuzz-host"), 4, 4096, 100, availability_zone=unique("fuzz-az"))
     hosts.update_service(node.service_id, disabled=True, disabled_reason="fuzz target")
     world.fake_host = node
-    for key, value in (("flavors", flavor["id"]), ("os-extra_specs", "fuzz:key"), ("os-aggregates", str(aggregate["id"])),
+    for key, value in (("flavors", flavor["id"]), ("os-extra_specs", "fuzz:key"),
+                       ("os-aggregates", str(aggregate["id"])),
                        ("servers", server["id"]), ("metadata", "fuzz-key"), ("os-quota-sets", world.project),
                        ("os-quota-class-sets", unique("fuzz-class")), ("os-services", node.service_id),
                        ("os-hosts", node.host), ("os-hypervisors", node.host)):

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+
 from cloudproc import ADMIN_PASSWORD, ProcessGroup, eventually, free_port
 from galera import galera_cluster
 from support import require_service

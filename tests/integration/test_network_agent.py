@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from backends import scratch_database
 from cloudproc import ADMIN_PASSWORD, BIN, free_port
 from support import require_service

@@ -14,8 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cloudproc import ADMIN_PASSWORD, BIN, free_port, running_cloud
 from pocketstack.object.ring import Ring, RingBuilder, hash_path
+
+from cloudproc import ADMIN_PASSWORD, BIN, free_port, running_cloud
 
 SUFFIX = "fedcba9876543210"
 

@@ -10,10 +10,11 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from test_object_node_databases import Node, _wait_for
+
+from pocketstack.object.ring import Ring, RingBuilder, hash_path
 
 from cloudproc import ADMIN_PASSWORD, running_cloud
-from pocketstack.object.ring import Ring, RingBuilder, hash_path
-from test_object_node_databases import Node, _wait_for
 
 SUFFIX = "00112233445566ff"
 WIDE = {"Content-Type": "text/plain;x=" + "t" * 6000, "Content-Disposition": "attachment; filename=" + "d" * 6000,

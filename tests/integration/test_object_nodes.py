@@ -14,8 +14,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from cloudproc import ADMIN_PASSWORD, BIN, free_port, running_cloud
 from pocketstack.object.ring import Ring, RingBuilder
+
+from cloudproc import ADMIN_PASSWORD, BIN, free_port, running_cloud
 
 NODES = 3
 SUFFIX = "0123456789abcdef"

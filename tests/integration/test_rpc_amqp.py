@@ -21,11 +21,12 @@ from contextlib import suppress
 
 import aio_pika
 import pytest
-from support import require_service
 
 from pocketstack.common import rpc
 from pocketstack.common.rpc.transports import amqp
 from pocketstack.common.rpc.transports.amqp import AMQPTransport
+
+from support import require_service
 
 pytestmark = pytest.mark.timeout(60)
 

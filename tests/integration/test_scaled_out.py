@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+
 from backends import scratch_database
 from cloudproc import ProcessGroup, eventually, free_port
 from support import require_service

@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from cloudproc import running_cloud
 from pocketstack.volume.drivers.file import data_extents
+
+from cloudproc import running_cloud
 
 
 def wait_status(proc, kind, name, wanted, timeout=60):

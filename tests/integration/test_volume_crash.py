@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+
 from cloudproc import ADMIN_PASSWORD, BIN, free_port, running_cloud
 from support import require_service
 

@@ -12,8 +12,22 @@ from __future__ import annotations
 import time
 
 from conftest import unique
-from isolation.matrix import (ADMIN_ONLY, BAD_REQUEST, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_READ,
-                              OWN_WRITE, UNLISTED, Op, Resource, expect)
+from isolation.matrix import (
+    ADMIN_ONLY,
+    BAD_REQUEST,
+    CREATE,
+    EVERYONE,
+    FORBIDDEN,
+    LISTED,
+    NOT_FOUND,
+    OK,
+    OWN_READ,
+    OWN_WRITE,
+    UNLISTED,
+    Op,
+    Resource,
+    expect,
+)
 
 V = "/compute/v2.1"
 SERVERS = V + "/servers"

@@ -14,7 +14,7 @@ application credential manages no application credentials, itself included
 from __future__ import annotations
 
 from conftest import unique
-from isolation.matrix import (ADMIN_ONLY, EVERYONE, FORBIDDEN, LISTED, OK, UNLISTED, Op, Resource, expect)
+from isolation.matrix import ADMIN_ONLY, EVERYONE, FORBIDDEN, LISTED, OK, UNLISTED, Op, Resource, expect
 
 V3 = "/identity/v3"
 PROJECT_A_READ = expect(OK, OK, OK, FORBIDDEN, FORBIDDEN)

@@ -10,8 +10,21 @@ membership only; metadata definitions and tasks are written by the admin alone.
 from __future__ import annotations
 
 from conftest import unique
-from isolation.matrix import (ADMIN_ONLY, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_READ, OWN_WRITE,
-                              UNLISTED, Op, Resource, expect)
+from isolation.matrix import (
+    ADMIN_ONLY,
+    CREATE,
+    EVERYONE,
+    FORBIDDEN,
+    LISTED,
+    NOT_FOUND,
+    OK,
+    OWN_READ,
+    OWN_WRITE,
+    UNLISTED,
+    Op,
+    Resource,
+    expect,
+)
 
 IMAGES = "/image/v2/images"
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}

@@ -13,8 +13,23 @@ address scopes are not served by pocketstack.)
 from __future__ import annotations
 
 from conftest import unique
-from isolation.matrix import (ADMIN_ONLY, CONFLICT, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_LIST,
-                              OWN_READ, OWN_WRITE, UNLISTED, Op, Resource, expect)
+from isolation.matrix import (
+    ADMIN_ONLY,
+    CONFLICT,
+    CREATE,
+    EVERYONE,
+    FORBIDDEN,
+    LISTED,
+    NOT_FOUND,
+    OK,
+    OWN_LIST,
+    OWN_READ,
+    OWN_WRITE,
+    UNLISTED,
+    Op,
+    Resource,
+    expect,
+)
 
 N = "/network/v2.0"
 # Seen by everyone (an external network): only the admin may change it (403: visible).

@@ -13,8 +13,21 @@ from __future__ import annotations
 import time
 
 from conftest import unique
-from isolation.matrix import (ADMIN_ONLY, CREATE, EVERYONE, FORBIDDEN, LISTED, NOT_FOUND, OK, OWN_READ,
-                              OWN_WRITE, UNLISTED, Op, Resource, expect)
+from isolation.matrix import (
+    ADMIN_ONLY,
+    CREATE,
+    EVERYONE,
+    FORBIDDEN,
+    LISTED,
+    NOT_FOUND,
+    OK,
+    OWN_READ,
+    OWN_WRITE,
+    UNLISTED,
+    Op,
+    Resource,
+    expect,
+)
 
 MICRO = {"OpenStack-API-Version": "volume 3.44"}
 P = "/volume/v3/{me.project}"

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from pocketstack.common.coordination import Coordinator, LockTimeout
+
 from support import require_service
 
 

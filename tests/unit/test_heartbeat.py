@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
-from support import require_service
-
 from pocketstack.common.coordination import Coordinator
 from pocketstack.common.heartbeat import Heartbeat, Liveness
+
+from support import require_service
 
 
 def eventually(check, timeout: float = 30.0):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pocketstack.common.errors import NotAcceptable
 from pocketstack.common.api.microversions import Version, VersionRange
+from pocketstack.common.errors import NotAcceptable
 
 RANGE = VersionRange("compute", Version(2, 1), Version(2, 90), "X-OpenStack-Nova-API-Version")
 

@@ -22,7 +22,6 @@ import time
 
 from pocketstack.common import config, log
 
-
 # Settings a sub-command may set from its flags (a flag left out keeps the configured value).
 OVERRIDES = ("host", "port", "data_dir", "database_url", "transport_url", "coordination_url", "admin_password",
              "clouds_file", "fake_hosts", "services", "compute_host", "fake_host_vcpus", "fake_host_memory_mb",

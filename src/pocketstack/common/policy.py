@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +27,32 @@ from pocketstack.common.errors import Forbidden
 
 LOG = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class Rule:
+    """A default rule, documented as Nova documents its ``DocumentedRuleDefault``s: the
+    name, the check string an operator may override, and what it guards.  The operations
+    (method and path) come from the routes that declare the rule."""
+
+    name: str
+    check: str
+    description: str
+
+
 # Rules every service may refer to with ``rule:NAME``.
-BASE_RULES: dict[str, str] = {
-    "admin_api": "role:admin",
-    "context_is_admin": "role:admin",
-    "system_reader": "role:reader and system_scope:all",
-    "project_reader": "role:reader and project_id:%(project_id)s",
-    "project_member": "role:member and project_id:%(project_id)s",
-    "project_reader_or_admin": "rule:admin_api or rule:project_reader",
-    "project_member_or_admin": "rule:admin_api or rule:project_member",
-    "owner": "user_id:%(user_id)s",
-}
+BASE_RULE_DOCS = (
+    Rule("admin_api", "role:admin", "The cloud administrator: the admin role, in any scope."),
+    Rule("context_is_admin", "role:admin", "Same as admin_api (the name Neutron and Cinder use)."),
+    Rule("system_reader", "role:reader and system_scope:all", "A reader with a system-scoped token (an auditor)."),
+    Rule("project_reader", "role:reader and project_id:%(project_id)s", "A reader (or more) of the target's project."),
+    Rule("project_member", "role:member and project_id:%(project_id)s", "A member (or more) of the target's project."),
+    Rule("project_reader_or_admin", "rule:admin_api or rule:project_reader",
+         "The target project's readers, and the cloud administrator."),
+    Rule("project_member_or_admin", "rule:admin_api or rule:project_member",
+         "The target project's members, and the cloud administrator."),
+    Rule("owner", "user_id:%(user_id)s", "The user the target belongs to."),
+)
+BASE_RULES: dict[str, str] = {rule.name: rule.check for rule in BASE_RULE_DOCS}
 
 Check = Callable[[Mapping[str, Any], Mapping[str, Any], "Enforcer"], bool]
 
@@ -157,15 +173,28 @@ def parse(rule: str) -> Check:
     return check
 
 
+class PolicyNotRegistered(RuntimeError):
+    """Code enforced a rule no service registered: a bug (oslo.policy raises the same)."""
+
+
 class Enforcer:
     """Holds every rule (defaults, then file overrides) and answers authorisation checks."""
 
     def __init__(self, defaults: Mapping[str, str] | None = None, policy_file: str | Path | None = None):
         self._rules: dict[str, str] = dict(BASE_RULES)
         self._rules.update(defaults or {})
-        if policy_file:
-            self._rules.update(load_policy_file(policy_file))
+        self._overrides = load_policy_file(policy_file) if policy_file else {}
+        self._rules.update(self._overrides)
         self._compiled: dict[str, Check] = {name: parse(text) for name, text in self._rules.items()}
+        self.documented: dict[str, Rule] = {rule.name: rule for rule in BASE_RULE_DOCS}
+
+    def register(self, rules: Iterable[Rule]) -> None:
+        """Add a service's documented defaults; a policy file's override wins."""
+        for rule in rules:
+            self.documented[rule.name] = rule
+            if rule.name not in self._overrides:
+                self._rules[rule.name] = rule.check
+                self._compiled[rule.name] = parse(rule.check)
 
     def register_defaults(self, defaults: Mapping[str, str]) -> None:
         """Add a service's defaults without overriding rules already set (e.g. by a file)."""
@@ -178,6 +207,8 @@ class Enforcer:
         return dict(self._rules)
 
     def check_rule(self, name: str, creds: Mapping[str, Any], target: Mapping[str, Any]) -> bool:
+        """Whether rule ``name`` allows ``creds`` on ``target``.  A rule referred to from
+        another rule (``rule:x``) but never defined denies, as in oslo.policy."""
         check = self._compiled.get(name)
         if check is None:
             LOG.warning("policy rule %r is not defined; denying", name)
@@ -185,7 +216,10 @@ class Enforcer:
         return check(creds, target, self)
 
     def authorize(self, name: str, creds: Mapping[str, Any], target: Mapping[str, Any] | None = None) -> None:
-        """Raise :class:`Forbidden` unless rule ``name`` allows ``creds`` on ``target``."""
+        """Raise :class:`Forbidden` unless rule ``name`` allows ``creds`` on ``target``;
+        :class:`PolicyNotRegistered` when no service registered ``name``."""
+        if name not in self._compiled:
+            raise PolicyNotRegistered(f"policy rule {name!r} is not registered")
         if not self.check_rule(name, creds, target or {}):
             raise Forbidden(f"You are not authorized to perform the requested action: {name}.")
 
@@ -195,6 +229,7 @@ def load_policy_file(path: str | Path) -> dict[str, str]:
     data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise PolicyError(f"{path}: a policy file maps rule names to rule strings")
-    for name, rule in data.items():
+    for rule in data.values():
         parse(rule)
     return data
+

@@ -9,8 +9,8 @@ import traceback
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.errors import NotFound
 from pocketstack.common.db import Database, utcnow
+from pocketstack.common.errors import NotFound
 from pocketstack.compute.models import InstanceAction, InstanceActionEvent
 
 

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.compute.models import Aggregate, AggregateHost, AggregateMetadata, ComputeNode
 
 ZONE_KEY = "availability_zone"

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import cas_update
+from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.compute.models import BlockDeviceMapping, Instance
 
 LOG = logging.getLogger(__name__)

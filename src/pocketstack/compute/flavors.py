@@ -7,8 +7,8 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db import Database
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.compute.models import Flavor, FlavorAccess, FlavorExtraSpec
 
 

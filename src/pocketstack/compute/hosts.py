@@ -18,9 +18,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.errors import NotFound
 from pocketstack.common.config import Settings
 from pocketstack.common.db import Database, utcnow
+from pocketstack.common.errors import NotFound
 from pocketstack.common.heartbeat import Liveness
 from pocketstack.compute.drivers.base import Driver
 from pocketstack.compute.drivers.fake import FakeDriver

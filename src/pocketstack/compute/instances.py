@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.models import BlockDeviceMapping, Instance, InstanceMetadata, InstanceTag, ServerGroupMember
 from pocketstack.compute.quotas import Quotas, group_scope

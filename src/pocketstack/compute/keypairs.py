@@ -16,9 +16,9 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.compute.models import KeyPair
 from pocketstack.compute.quotas import Quotas, user_scope
 

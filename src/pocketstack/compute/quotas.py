@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import Forbidden
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
+from pocketstack.common.errors import Forbidden
 from pocketstack.compute.models import QuotaLimit, QuotaUsage
 
 # Nova's defaults.

@@ -27,9 +27,9 @@ import logging
 from collections.abc import Coroutine
 
 from pocketstack.common import rpc
+from pocketstack.common.config import Settings
 from pocketstack.common.errors import ApiError, ServiceUnavailable
 from pocketstack.common.rpc.bridge import submit
-from pocketstack.common.config import Settings
 from pocketstack.compute.lifecycle import ComputeManager
 
 LOG = logging.getLogger(__name__)

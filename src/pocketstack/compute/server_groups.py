@@ -8,9 +8,9 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.compute.models import ServerGroup, ServerGroupMember
 from pocketstack.compute.quotas import Quotas
 

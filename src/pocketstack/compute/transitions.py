@@ -14,8 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.common.db import Database, utcnow
+from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.compute.models import Instance
 
 

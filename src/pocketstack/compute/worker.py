@@ -32,10 +32,10 @@ from collections.abc import Callable, Iterator
 import sqlalchemy as sa
 
 from pocketstack.common import rpc
-from pocketstack.common.errors import NotFound
 from pocketstack.common.config import Settings
 from pocketstack.common.coordination import Coordinator, LockTimeout
 from pocketstack.common.db import utcnow
+from pocketstack.common.errors import NotFound
 from pocketstack.common.heartbeat import Heartbeat
 from pocketstack.compute import states as st
 from pocketstack.compute.lifecycle import fault

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.common.db import Database, new_id, utcnow
+from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.identity import models as m
 from pocketstack.identity.passwords import hash_password
 

@@ -20,13 +20,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
 from pocketstack.common.db import Database, utcnow
+from pocketstack.common.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
 from pocketstack.identity import models as m
 from pocketstack.identity.passwords import VerifiedSecrets
+from pocketstack.identity.tokens import (
+    SCOPE_DOMAIN,
+    SCOPE_PROJECT,
+    SCOPE_SYSTEM,
+    SCOPE_UNSCOPED,
+    TokenError,
+    TokenFormatter,
+    TokenPayload,
+    new_audit_id,
+)
 from pocketstack.identity.validation_cache import ValidationCache
-from pocketstack.identity.tokens import (SCOPE_DOMAIN, SCOPE_PROJECT, SCOPE_SYSTEM, SCOPE_UNSCOPED,
-                                         TokenError, TokenFormatter, TokenPayload, new_audit_id)
 
 AUTH_FAILED = "The request you have made requires authentication."
 
@@ -229,7 +237,8 @@ class TokenManager:
                     if ref.get("id"):
                         return SCOPE_PROJECT, ref["id"]
                     domain = ref.get("domain") or {}
-                    if not ref.get("name") or not isinstance(domain, dict) or not (domain.get("id") or domain.get("name")):
+                    if not ref.get("name") or not isinstance(domain, dict) or not (
+                            domain.get("id") or domain.get("name")):
                         raise BadRequest("Invalid input for field 'scope.project': 'id', or 'name' and 'domain', "
                                          "are required.")
                     domain_id = domain.get("id") or self.identity.resource.find_domain_by_name(s, domain["name"]).id

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import BadRequest, Conflict, NotFound, Unauthorized
 from pocketstack.common.db import Database, new_id
+from pocketstack.common.errors import BadRequest, Conflict, NotFound, Unauthorized
 from pocketstack.identity import models as m
 from pocketstack.identity.passwords import check_password, hash_password
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.image.schemas import IMAGE_VALIDATION, READ_ONLY, RESERVED, RESERVED_NAMESPACE
 
 WRITABLE_BASE = ("name", "visibility", "protected", "os_hidden", "owner", "container_format",

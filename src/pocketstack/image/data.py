@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import Conflict, Forbidden, Gone, RequestEntityTooLarge
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import RetriesExhausted, cas_update, run_in_transaction
+from pocketstack.common.errors import Conflict, Forbidden, Gone, RequestEntityTooLarge
 from pocketstack.image import access
 from pocketstack.image import models as m
 from pocketstack.image.records import ImageView, load_view

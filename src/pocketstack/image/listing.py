@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from pocketstack.common.errors import BadRequest
 from pocketstack.common.api.pagination import Paging
 from pocketstack.common.api.validation import parse_bool
+from pocketstack.common.errors import BadRequest
 from pocketstack.image import models as m
 
 DEFAULT_LIMIT = 25

@@ -41,11 +41,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound, RequestEntityTooLarge
 from pocketstack.common.api.pagination import apply_paging
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound, RequestEntityTooLarge
 from pocketstack.image import access, attributes
 from pocketstack.image import models as m
 from pocketstack.image.data import ImageData

@@ -12,10 +12,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound, RequestEntityTooLarge
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound, RequestEntityTooLarge
 from pocketstack.image import access
 from pocketstack.image import models as m
 from pocketstack.image.records import ImageView, MemberView, load_view, member_view

@@ -26,11 +26,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.image import models as m
 
 LOG = logging.getLogger(__name__)

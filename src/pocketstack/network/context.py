@@ -15,9 +15,9 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import Conflict
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
+from pocketstack.common.errors import Conflict
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.segments import SegmentConfig
 

@@ -13,9 +13,9 @@ import uuid
 
 import sqlalchemy as sa
 
-from pocketstack.common.errors import ApiError
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
+from pocketstack.common.errors import ApiError
 from pocketstack.network import errors, ports, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag

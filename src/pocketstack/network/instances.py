@@ -43,9 +43,9 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
+from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.network import errors, networks, ports, routers, store, subnets, views
 from pocketstack.network.context import Env, Work, read, transact
 from pocketstack.network.models import AutoTopology, FloatingIp, Network, Port, Subnet, SubnetPool

@@ -13,12 +13,33 @@ import sqlalchemy as sa
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.pagination import Paging
-from pocketstack.network import (floatingips, networks, ports, quota, routers, security_groups, store,
-                                 subnetpools, subnets, tags, views)
+from pocketstack.network import (
+    floatingips,
+    networks,
+    ports,
+    quota,
+    routers,
+    security_groups,
+    store,
+    subnetpools,
+    subnets,
+    tags,
+    views,
+)
 from pocketstack.network.context import Env, Work, read, transact
 from pocketstack.network.instances import InstanceNetworking
-from pocketstack.network.models import (DefaultSecurityGroup, FloatingIp, Network, Port, Quota, Router,
-                                        SecurityGroup, SecurityGroupRule, Subnet, SubnetPool)
+from pocketstack.network.models import (
+    DefaultSecurityGroup,
+    FloatingIp,
+    Network,
+    Port,
+    Quota,
+    Router,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+    SubnetPool,
+)
 
 COLLECTIONS: dict[str, tuple[Any, Any]] = {
     "networks": (Network, networks), "subnets": (Subnet, subnets), "subnetpools": (SubnetPool, subnetpools),

@@ -108,7 +108,8 @@ def _insert_port(w: Work, values: dict, mac: str | None) -> str:
     """Insert the port row with a MAC unique on its network; random MACs retry on a clash."""
     for _ in range(MAC_ATTEMPTS):
         candidate = mac or ipam.generate_mac()
-        if try_insert(w.s, lambda: w.s.execute(sa.insert(Port).values(**values, mac_address=candidate))):
+        if try_insert(w.s, lambda mac_address=candidate: w.s.execute(
+                sa.insert(Port).values(**values, mac_address=mac_address))):
             return candidate
         if mac:
             raise errors.conflict(f"Unable to complete operation for network {values['network_id']}. The mac "

@@ -11,8 +11,8 @@ import ipaddress
 
 import sqlalchemy as sa
 
-from pocketstack.common.errors import ApiError
 from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.common.errors import ApiError
 from pocketstack.network import errors, ports, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag

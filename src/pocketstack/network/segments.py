@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import ApiError
 from pocketstack.common.db.inserts import insert_if_free
+from pocketstack.common.errors import ApiError
 from pocketstack.network import errors, ipam
 from pocketstack.network.models import Segment
 
@@ -101,7 +101,7 @@ def validate(config: SegmentConfig, network_type: str, physnet: str | None, seg_
         if physnet not in config.vlan_ranges:
             raise errors.invalid_input(f"physical_network '{physnet}' unknown for VLAN provider network")
         if seg_id is not None and not 1 <= seg_id <= 4094:
-            raise errors.invalid_input(f"segmentation_id out of range (1 through 4094)")
+            raise errors.invalid_input("segmentation_id out of range (1 through 4094)")
     if network_type == "vxlan" and seg_id is not None and not 1 <= seg_id <= 2 ** 24 - 1:
         raise errors.invalid_input("segmentation_id out of range (1 through 16777215)")
 

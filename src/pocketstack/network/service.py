@@ -9,8 +9,8 @@ import socket
 from starlette.responses import Response
 
 from pocketstack.common.api.app import ServiceSpec, build_app
-from pocketstack.common.errors import ApiError
 from pocketstack.common.api.errors import neutron_format
+from pocketstack.common.errors import ApiError
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
 from pocketstack.network.agent import NetworkAgent

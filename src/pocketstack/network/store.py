@@ -25,8 +25,18 @@ from pocketstack.common.db import utcnow
 from pocketstack.common.db.cas import cas_update
 from pocketstack.common.errors import ApiError
 from pocketstack.network import errors
-from pocketstack.network.models import (FloatingIp, IpAllocation, Network, Port, Router, SecurityGroup,
-                                        SecurityGroupRule, Subnet, SubnetPool, Tag)
+from pocketstack.network.models import (
+    FloatingIp,
+    IpAllocation,
+    Network,
+    Port,
+    Router,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+    SubnetPool,
+    Tag,
+)
 
 KINDS = {Network: "Network", Subnet: "Subnet", SubnetPool: "SubnetPool", Port: "Port", Router: "Router",
          SecurityGroup: "SecurityGroup", SecurityGroupRule: "SecurityGroupRule", FloatingIp: "FloatingIP"}

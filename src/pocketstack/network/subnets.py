@@ -70,7 +70,7 @@ def check_pools(net, pools: list[dict], gateway: str | None) -> list[dict]:
                                      "OutOfBoundsAllocationPool")
         parsed.append((start, end, text))
     parsed.sort()
-    for (s1, e1, t1), (s2, e2, t2) in zip(parsed, parsed[1:]):
+    for (_, e1, t1), (s2, _, t2) in zip(parsed, parsed[1:]):
         if s2 <= e1:
             raise errors.conflict(f"Found overlapping allocation pools: {t1} and {t2} for subnet {net}.",
                                   "OverlappingAllocationPools")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pocketstack.common.errors import ApiError
 from pocketstack.common.db.inserts import try_insert
+from pocketstack.common.errors import ApiError
 from pocketstack.network import errors, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import Tag

@@ -11,8 +11,18 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.network.models import (FloatingIp, IpAllocation, Network, Port, Router, SecurityGroup,
-                                        SecurityGroupRule, Subnet, SubnetPool, Tag)
+from pocketstack.network.models import (
+    FloatingIp,
+    IpAllocation,
+    Network,
+    Port,
+    Router,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+    SubnetPool,
+    Tag,
+)
 
 
 def tags_of(session: Session, ids: list[str]) -> dict[str, list[str]]:

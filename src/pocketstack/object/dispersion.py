@@ -13,9 +13,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pocketstack.object.nodes import Nodes
 from pocketstack.object.brokers import ContainerBroker, db_path
 from pocketstack.object.layout import Cluster
+from pocketstack.object.nodes import Nodes
 
 
 @dataclass
@@ -53,7 +53,8 @@ class Report:
             lines.append(f"Queried {found.queried} {kind}s for dispersion reporting, {self.seconds:.0f}s, 0 retries")
             for missing, count in sorted(found.missing.items()):
                 if missing:
-                    lines.append(f"There were {count} partitions missing {missing} cop{'y' if missing == 1 else 'ies'}.")
+                    copies = "copy" if missing == 1 else "copies"
+                    lines.append(f"There were {count} partitions missing {missing} {copies}.")
             lines.append(f"{found.percent:.2f}% of {kind} copies found ({found.copies_found} of "
                          f"{found.copies_expected})")
             lines.append(f"Sample represents {100.0 * len(found.partitions) / total:.2f}% of the {kind} "

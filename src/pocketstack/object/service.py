@@ -9,7 +9,8 @@ import asyncio
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
-from pocketstack.common.api.app import ApiRequest, ServiceSpec, build_app
+from pocketstack.common.api.app import ServiceSpec, build_app
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.service import Service
 from pocketstack.object.api import build_router, names, responses
 from pocketstack.object.api.errors import swift_format

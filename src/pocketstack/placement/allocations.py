@@ -27,10 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import BadRequest, Conflict
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.errors import BadRequest, Conflict
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement import models as m
 from pocketstack.placement.providers import inventories_of, used_by_class
@@ -145,7 +145,7 @@ class Allocations:
     def _check_capacity(s: Session, new, old_totals, new_totals) -> None:
         inventories = {p: inventories_of(s, p) for p in {p for p, _ in new_totals}}
         usage = used_by_class(s, inventories)
-        for consumer, alloc in new.items():
+        for alloc in new.values():
             for provider, resources in alloc.items():
                 for rc, amount in resources.items():
                     inv = inventories[provider].get(rc)

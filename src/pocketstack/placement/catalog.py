@@ -13,8 +13,8 @@ import re
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db import Database
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.placement import models as m
 
 STANDARD_RESOURCE_CLASSES = (

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement import models as m
 from pocketstack.placement.catalog import Catalog, is_custom

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.volume import models as m
 from pocketstack.volume.states import move
 

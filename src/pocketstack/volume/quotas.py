@@ -17,9 +17,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import ApiError
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
 from pocketstack.common.db.inserts import insert_if_free
+from pocketstack.common.errors import ApiError
 from pocketstack.volume import models as m
 
 DEFAULTS = {"volumes": 10, "gigabytes": 1000, "snapshots": 10, "backups": 10, "backup_gigabytes": 1000,

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest
 from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.common.errors import BadRequest
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.states import move

@@ -5,7 +5,8 @@ request or worker changed the row first, the update matches nothing and the call
 gets :class:`ConcurrentUpdate` (retried by ``run_in_transaction`` or turned into a 400).
 ``*-ing`` states record ``task_started_at`` so recovery can tell work that a dead worker
 abandoned from work in progress; every status change clears ``task_owner`` (the worker
-that takes up the new state's operation records itself there, see ``worker.py``).  The table is documented in docs/volume.md.
+that takes up the new state's operation records itself there, see ``worker.py``).  The table
+is documented in docs/volume.md.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import BadRequest
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update
+from pocketstack.common.errors import BadRequest
 from pocketstack.volume import models as m
 
 # Stable states from which a volume may be deleted (Cinder's rule).

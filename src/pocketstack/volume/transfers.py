@@ -22,8 +22,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.volume import models as m
 from pocketstack.volume.states import move
 from pocketstack.volume.volumes import invalid

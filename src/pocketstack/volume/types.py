@@ -13,8 +13,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.volume import models as m
 from pocketstack.volume.api.validation import is_uuid_like
 
@@ -153,8 +153,8 @@ class Types:
     def add_access(self, context: RequestContext, type_id: str, project_id: str) -> None:
         vtype = self.get(context, type_id)
         if vtype.is_public:
-            raise BadRequest(f"Invalid volume type: Type access modification is not applicable to public "
-                             f"volume type.")
+            raise BadRequest("Invalid volume type: Type access modification is not applicable to public "
+                             "volume type.")
         try:
             with self.db.session() as s:
                 s.add(m.VolumeTypeAccess(volume_type_id=type_id, project_id=project_id))

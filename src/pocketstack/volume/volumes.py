@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import GiB
 from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, move
@@ -155,8 +155,8 @@ class Volumes:
         task_args: dict[str, Any] = {}
         if (snapshot := named.snapshot) is not None:
             if snapshot.status != "available":
-                raise BadRequest(f"Invalid snapshot: Originating snapshot status must be one of 'available' "
-                                 f"values")
+                raise BadRequest("Invalid snapshot: Originating snapshot status must be one of 'available' "
+                                 "values")
             size = size or snapshot.size
             if size < snapshot.size:
                 raise BadRequest(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the "

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import Router
-from pocketstack.compute.api import (actions, addresses, aggregates, consoles, extensions, external_events, flavors,
-                                     hosts, images, keypairs, migrations, networks, os_hosts, quotas,
-                                     security_groups, server_details, server_groups, servers, usage, versions)
-from pocketstack.compute.api import floating_ips, interfaces, volume_attachments
+from pocketstack.common.api.routes import Router
+from pocketstack.compute.api import (
+    actions,
+    addresses,
+    aggregates,
+    consoles,
+    extensions,
+    external_events,
+    flavors,
+    floating_ips,
+    hosts,
+    images,
+    interfaces,
+    keypairs,
+    migrations,
+    networks,
+    os_hosts,
+    quotas,
+    security_groups,
+    server_details,
+    server_groups,
+    servers,
+    usage,
+    versions,
+    volume_attachments,
+)
 
 
 def build_router(compute) -> Router:

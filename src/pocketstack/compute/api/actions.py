@@ -12,14 +12,14 @@ import uuid
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
 from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.api import consoles, floating_ips, render, security_groups
-from pocketstack.compute.api.common import (accepted, at_least, check_unlocked, get_instance, is_admin,
-                                            start_delete, url)
+from pocketstack.compute.api.common import accepted, at_least, check_unlocked, get_instance, is_admin, start_delete, url
 from pocketstack.compute.instances import check_user_data, embed_flavor
 from pocketstack.compute.lifecycle import OPERATIONS
 from pocketstack.compute.transitions import begin, transition

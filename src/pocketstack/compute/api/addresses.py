@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import NotFound
 from pocketstack.compute.api.common import check_unlocked, get_instance
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.common.api.microversions import Version, VersionRange
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 
 # The highest microversion whose behaviour changes are all implemented (docs/compute.md).
 VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 64), legacy_header="X-OpenStack-Nova-API-Version")

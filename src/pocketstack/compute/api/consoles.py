@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import secrets
 
-from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.errors import BadRequest, Conflict
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import BadRequest, Conflict
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import at_least, get_instance
 

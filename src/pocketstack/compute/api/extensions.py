@@ -7,7 +7,8 @@ aliases and the constant ``namespace``/``updated`` Nova gives all of them.
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import NotFound
 
 # (name, alias, description) of each extension whose API is served here.

@@ -9,7 +9,8 @@ when only some were.
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import NotFound
 from pocketstack.compute.api.common import at_least, body
 

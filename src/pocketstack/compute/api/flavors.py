@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.errors import BadRequest, MethodNotAllowed, NotFound
 from pocketstack.common.api.pagination import next_link
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
-from pocketstack.compute.api.common import (BOOLEAN, accepted, at_least, body, int_query, is_admin, links,
-                                            query_bool, to_bool)
+from pocketstack.common.errors import BadRequest, MethodNotAllowed, NotFound
+from pocketstack.compute.api.common import (
+    BOOLEAN,
+    accepted,
+    at_least,
+    body,
+    int_query,
+    is_admin,
+    links,
+    query_bool,
+    to_bool,
+)
 
 # The columns' limits, as Nova's nova/db/constants.py has them: sizes are 32-bit integers,
 # rxtx_factor a single-precision float.

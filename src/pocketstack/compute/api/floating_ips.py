@@ -16,9 +16,10 @@ import uuid
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.compute.api.common import at_least, get_instance
 
 _ADDRESS = {"type": "string", "minLength": 1}

@@ -8,9 +8,10 @@ import datetime as dt
 import json
 import uuid
 
-from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.db import utcnow
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.compute.api.common import at_least, body
 from pocketstack.compute.instances import ServerFilters
 

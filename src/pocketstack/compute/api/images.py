@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.compute.api.common import at_least, int_query, links
 
 # Glance status -> (Nova status, progress)

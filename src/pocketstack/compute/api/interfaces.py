@@ -4,7 +4,8 @@ attach-interfaces API), through the network service's manager in process
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import accepted, body, check_unlocked, get_instance

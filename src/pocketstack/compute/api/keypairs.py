@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.pagination import next_link
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.compute.api.common import at_least, body, int_query
 
 CREATE = {"type": "object", "required": ["keypair"], "properties": {"keypair": {

@@ -8,7 +8,8 @@ every fake host has one node.
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest
 from pocketstack.compute.api.common import at_least, int_query
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from starlette.datastructures import QueryParams
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import NotFound
 from pocketstack.compute.api.common import at_least
 

@@ -7,7 +7,8 @@ not have, so they answer 501 as Nova does for drivers without them (libvirt incl
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest, NotFound, NotImplementedYet
 from pocketstack.compute.api.common import at_least, body
 from pocketstack.compute.instances import ServerFilters

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest
 from pocketstack.compute.api.common import accepted, at_least, body
 from pocketstack.compute.quotas import DEFAULT_CLASS, DEFAULTS, class_scope, user_scope

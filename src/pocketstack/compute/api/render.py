@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import at_least, bookmark, is_admin, links, version
 
@@ -68,7 +68,8 @@ def server(req: ApiRequest, inst, metadata: dict, tags: list[str], addresses: di
         "key_name": inst.key_name, "OS-SRV-USG:launched_at": inst.launched_at.isoformat() if inst.launched_at
         else None, "OS-SRV-USG:terminated_at": None,
         "OS-EXT-STS:task_state": inst.task_state, "OS-EXT-STS:vm_state": inst.vm_state,
-        "OS-EXT-STS:power_state": inst.power_state, "os-extended-volumes:volumes_attached": volumes_attached(req, volumes or []),
+        "OS-EXT-STS:power_state": inst.power_state,
+        "os-extended-volumes:volumes_attached": volumes_attached(req, volumes or []),
     }
     if out["progress"] is None:
         del out["progress"]

@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
 from pocketstack.common.db import utcnow
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.compute.api.common import at_least, get_instance, is_admin
 from pocketstack.compute.models import Instance
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render
 from pocketstack.compute.api.common import at_least, check_unlocked, get_instance, is_admin, url

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import parse_bool, validate
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.compute.api.common import at_least, int_query, is_admin
 from pocketstack.compute.server_groups import POLICIES
 

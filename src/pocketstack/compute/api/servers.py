@@ -11,15 +11,25 @@ import secrets
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.common.api.pagination import DEFAULT_MAX_LIMIT, next_link
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import parse_bool
+from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.compute import block_devices
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render, security_groups
-from pocketstack.compute.api.common import (access_ip, at_least, body, get_instance, int_query, is_admin, links,
-                                            start_delete, url)
+from pocketstack.compute.api.common import (
+    access_ip,
+    at_least,
+    body,
+    get_instance,
+    int_query,
+    is_admin,
+    links,
+    start_delete,
+    url,
+)
 from pocketstack.compute.instances import SORT_KEYS, BootRequest, ServerFilters, check_user_data, embed_flavor
 from pocketstack.compute.topology import TopologyError, choose_topology
 

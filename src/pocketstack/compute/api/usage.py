@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.errors import BadRequest
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.db import utcnow
+from pocketstack.common.errors import BadRequest
 from pocketstack.compute.api.common import query_bool
 from pocketstack.compute.instances import ServerFilters
 

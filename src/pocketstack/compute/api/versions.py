@@ -3,7 +3,8 @@ clients read ``version`` (our maximum microversion) to decide what they may ask 
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.compute.api.common import VERSIONS
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import string
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.compute.api.common import accepted, body, get_instance, is_admin
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import Router
+from pocketstack.common.api.routes import Router
 from pocketstack.identity.api import auth, catalog, resources, roles, users
 from pocketstack.identity.manager import Identity
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body, filters, split_extra

@@ -6,9 +6,10 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.errors import NotFound
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import NotFound
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body, filters, split_extra
 from pocketstack.identity.manager import Identity

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.errors import BadRequest
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import query_flag
+from pocketstack.common.errors import BadRequest
 from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body

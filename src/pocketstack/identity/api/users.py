@@ -7,7 +7,8 @@ import datetime as dt
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest, Forbidden, NotFound
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body, filters, split_extra

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import Router
+from pocketstack.common.api.routes import Router
 from pocketstack.image.api import data, discovery, images, members, metadef_definitions, metadef_namespaces, tasks
 from pocketstack.image.manager import ImageManager
 

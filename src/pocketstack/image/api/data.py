@@ -14,9 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
-from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.errors import BadRequest, RangeNotSatisfiable, RequestEntityTooLarge
-    UnsupportedMediaType
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
+from pocketstack.common.errors import BadRequest, RangeNotSatisfiable, RequestEntityTooLarge, UnsupportedMediaType
 from pocketstack.image.api.common import authorize_image
 from pocketstack.image.manager import ImageManager
 

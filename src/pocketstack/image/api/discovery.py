@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import NotFound
 from pocketstack.image.metadefs.schemas import DOCUMENTS as METADEF_DOCUMENTS
 from pocketstack.image.schemas import DOCUMENTS

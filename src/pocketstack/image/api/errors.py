@@ -18,8 +18,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pocketstack.common.errors import ApiError
 from pocketstack.common.api.errors import keystone_format
+from pocketstack.common.errors import ApiError
 
 _accept: contextvars.ContextVar[str | None] = contextvars.ContextVar("image_accept", default=None)
 OFFERS = ("text/html", "application/json")

@@ -7,7 +7,8 @@ reject), so ``project_id:%(project_id)s`` rules mean "acting for that project".
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest
 from pocketstack.image.api import render
 from pocketstack.image.api.common import authorize_image

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.errors import BadRequest, Forbidden
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.image.attributes import check_text
 from pocketstack.image.metadefs.schemas import READ_ONLY
 

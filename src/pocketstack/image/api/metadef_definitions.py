@@ -7,17 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.errors import BadRequest
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import parse_bool
+from pocketstack.common.errors import BadRequest
 from pocketstack.image.api import metadef_render as render
 from pocketstack.image.api.lists import list_links, list_paging
 from pocketstack.image.api.metadef_common import read_body
 from pocketstack.image.api.metadef_namespaces import NAMESPACE, authorize_namespace
 from pocketstack.image.manager import ImageManager
 from pocketstack.image.metadefs.records import DefinitionView
-from pocketstack.image.metadefs.schemas import (OBJECT_VALIDATION, PROPERTY_VALIDATION, TAG_VALIDATION,
-                                                TAGS_VALIDATION)
+from pocketstack.image.metadefs.schemas import OBJECT_VALIDATION, PROPERTY_VALIDATION, TAG_VALIDATION, TAGS_VALIDATION
 
 SORT_KEYS = ("created_at", "updated_at", "name", "id")
 MAX_TAG_LENGTH = 255

@@ -8,7 +8,8 @@ read".  The catalog then applies Glance's own visibility and ownership rules.
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.image.api import metadef_render as render
 from pocketstack.image.api.lists import list_links, list_paging

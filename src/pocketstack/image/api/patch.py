@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import BadRequest, UnsupportedMediaType
 from pocketstack.image import attributes
 from pocketstack.image.manager import Change

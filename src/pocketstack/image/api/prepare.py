@@ -6,7 +6,7 @@ store or even compare them, so they would otherwise surface as database errors.
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import BadRequest
 
 

@@ -7,7 +7,8 @@ the per-operation rules; a task is visible to its owner's project and to admin.
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.image.api.common import authorize_image
 from pocketstack.image.api.lists import list_links, list_paging

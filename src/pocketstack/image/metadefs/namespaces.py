@@ -18,14 +18,21 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.image.metadefs import models as m
-from pocketstack.image.metadefs.records import (AssociationView, NamespaceView, check_mutable, definition_view,
-                                                load_namespace_row, namespace_views, visible_condition)
+from pocketstack.image.metadefs.records import (
+    AssociationView,
+    NamespaceView,
+    check_mutable,
+    definition_view,
+    load_namespace_row,
+    namespace_views,
+    visible_condition,
+)
 
 
 def _duplicate(name: str) -> Conflict:

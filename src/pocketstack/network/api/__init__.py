@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import Router
-from pocketstack.network.api import agents, discovery, resources, subresources
+from pocketstack.common.api.routes import Router
 from pocketstack.network.agent_records import AgentDirectory
+from pocketstack.network.api import agents, discovery, resources, subresources
 from pocketstack.network.manager import NetworkManager
 
 

@@ -10,7 +10,8 @@ admin-only, and as in Neutron a caller who may not see them gets an empty list a
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.network import errors
 from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.api import inputs

@@ -7,7 +7,8 @@ exactly what this service implements — no more.
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.network import errors
 
 UPDATED = "2026-01-01T00:00:00-00:00"

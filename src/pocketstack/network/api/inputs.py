@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.validation import validate
 from pocketstack.network import errors
 

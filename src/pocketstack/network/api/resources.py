@@ -7,8 +7,9 @@ plural key); only their names, policy targets and body schemas differ.
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
 from pocketstack.network import errors
 from pocketstack.network.api import inputs, present

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
 from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.network import converters, errors
 from pocketstack.network.api import inputs, present
 from pocketstack.network.api.resources import RESOURCES

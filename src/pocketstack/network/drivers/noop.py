@@ -16,7 +16,6 @@ from pathlib import Path
 from pocketstack.network.drivers.base import EVENTS, DatapathDriver
 
 
-
 class NoopDriver(DatapathDriver):
     name = "noop"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import Router
+from pocketstack.common.api.routes import Router
 from pocketstack.object.api import accounts, containers, info, objects
 from pocketstack.object.store import ObjectStore
 

@@ -11,7 +11,7 @@ source) is checked the same way, as Swift checks its subrequests.
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import ApiError, Forbidden, Unauthorized
 from pocketstack.object.api import acl, tempurl
 from pocketstack.object.store import ObjectStore

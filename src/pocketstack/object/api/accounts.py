@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import MethodNotAllowed
 from pocketstack.object import timestamps
 from pocketstack.object.api import access, bulk, extract, listing, metadata, names

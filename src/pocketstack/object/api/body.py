@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+
 from starlette.responses import Response, StreamingResponse
 
 from pocketstack.common.errors import RangeNotSatisfiable

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import ApiError, BadRequest
 from pocketstack.object import timestamps
 from pocketstack.object.api.access import SegmentAccess

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import ApiError, BadRequest
 from pocketstack.object import timestamps
 from pocketstack.object.api import bulk, names

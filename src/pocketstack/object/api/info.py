@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.object import expirer
 from pocketstack.object.api import bulk, extract, large, listing, metadata, names, objects, tempurl
 

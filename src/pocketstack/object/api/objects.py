@@ -11,11 +11,11 @@ from urllib.parse import quote, unquote
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest, NotFound, RequestEntityTooLarge
 from pocketstack.object import expirer, timestamps
-from pocketstack.object.api import (access, body, bulk, conditions, extract, large, metadata, names, tempurl,
-                                    versioning)
+from pocketstack.object.api import access, body, bulk, conditions, extract, large, metadata, names, tempurl, versioning
 from pocketstack.object.api.errors import LengthRequired, PreconditionFailed, Unprocessable
 from pocketstack.object.store import ObjectStore
 

@@ -12,7 +12,7 @@ import time
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 
 DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
 

@@ -25,7 +25,7 @@ from urllib.parse import unquote
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import BadRequest
 from pocketstack.object import expirer, timestamps
 from pocketstack.object.api import access, bulk, large

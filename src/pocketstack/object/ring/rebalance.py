@@ -305,6 +305,8 @@ class Run:
                     # One pass: the children with the most usable room (``best``) and,
                     # for first assignments, those one partition behind (``runner``).
                     top = None
+                    best: list = []
+                    runner: list = []
                     for k in pool:
                         if at_get(k, 0) < maxr[k]:
                             a = avail[k] - held_get(k, 0)

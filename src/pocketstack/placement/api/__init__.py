@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import Router
+from pocketstack.common.api.routes import Router
 from pocketstack.placement.api import allocations, candidates, classes, inventories, providers, root
 from pocketstack.placement.manager import PlacementManager
 

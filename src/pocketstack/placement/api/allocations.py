@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.placement.allocations import ANY_GENERATION, ConsumerAllocations
 from pocketstack.placement.api import schemas
 from pocketstack.placement.api.common import check_uuid, require, version

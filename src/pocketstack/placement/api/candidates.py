@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement.api import query

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.placement.api import render, schemas
 from pocketstack.placement.api.common import body, require, version

@@ -10,10 +10,10 @@ import uuid as uuidlib
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.common.api.microversions import Version, VersionRange
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.common.log import request_id_var
 
 VERSIONS = VersionRange("placement", Version(1, 0), Version(1, 39))

@@ -3,7 +3,8 @@ always guarded by the provider generation the client read."""
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement.api import render, schemas

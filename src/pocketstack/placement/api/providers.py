@@ -6,9 +6,10 @@ import uuid as uuidlib
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, Router, json_response
-from pocketstack.common.errors import BadRequest
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import Router
 from pocketstack.common.api.validation import validate
+from pocketstack.common.errors import BadRequest
 from pocketstack.placement.api import query, render, schemas
 from pocketstack.placement.api.common import body, check_uuid, require, version
 from pocketstack.placement.manager import PlacementManager

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import BadRequest
 from pocketstack.placement.api.common import check_uuid, version
 from pocketstack.placement.catalog import Catalog

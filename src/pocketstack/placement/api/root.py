@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, Router
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import Router
 from pocketstack.placement.api.common import VERSIONS
 from pocketstack.placement.manager import PlacementManager
 

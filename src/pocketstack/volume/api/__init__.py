@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import Router
-from pocketstack.volume.api import (actions, attachments, backups, discovery, pools, qos, quotas, services,
-                                    snapshots, transfers, types, versions, volumes)
+from pocketstack.common.api.routes import Router
+from pocketstack.volume.api import (
+    actions,
+    attachments,
+    backups,
+    discovery,
+    pools,
+    qos,
+    quotas,
+    services,
+    snapshots,
+    transfers,
+    types,
+    versions,
+    volumes,
+)
 
 
 def build_router(service) -> Router:

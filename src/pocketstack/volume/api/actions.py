@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import BadRequest
 from pocketstack.volume.api.common import PREFIX, accepted, to_bool
 from pocketstack.volume.api.schemas import VOLUME_ACTIONS

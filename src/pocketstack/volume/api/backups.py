@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import NotFound
 from pocketstack.volume.api.common import (
     PREFIX,

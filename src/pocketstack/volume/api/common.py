@@ -6,11 +6,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest, json_response
-from pocketstack.common.errors import BadRequest
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.pagination import Paging, next_link, parse_paging
+from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.validation import parse_bool
+from pocketstack.common.errors import BadRequest
 from pocketstack.volume.api.validation import validate, validate_integer
 from pocketstack.volume.quotas import MAX_INT
 

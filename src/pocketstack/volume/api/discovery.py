@@ -3,7 +3,7 @@ cloud implements, by their Cinder aliases) and ``/os-availability-zone``."""
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.volume.api.common import PREFIX
 
 UPDATED = "2012-01-01T00:00:00+00:00"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import NotFound
 from pocketstack.volume.api.common import PREFIX, flag
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest
 from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import BadRequest
 from pocketstack.volume.api.common import PREFIX, flag
 from pocketstack.volume.api.validation import validate, validate_integer

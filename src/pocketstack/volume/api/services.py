@@ -6,7 +6,7 @@ cinder-backup; each is ``up`` while its worker loop runs.
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.db.base import utcnow
 from pocketstack.volume.api.common import PREFIX
 from pocketstack.volume.api.pools import HOST

@@ -6,7 +6,7 @@ service announces (3.44), so only the legacy path is served."""
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.volume import models as m
 from pocketstack.volume.api.common import PREFIX, accepted, all_projects, authorize_on_volume, body, links
 from pocketstack.volume.api.schemas import UUID

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ApiRequest, json_response
+from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.volume.api.common import VERSIONS
 
 

@@ -8,7 +8,7 @@ import json
 
 from starlette.responses import Response
 
-from pocketstack.common.api.app import ApiRequest
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import BadRequest, NotFound
 from pocketstack.volume.api import render
 from pocketstack.volume.api.common import (

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from pocketstack.volume.drivers.base import GiB, Capabilities, Driver
+from pocketstack.volume.drivers.base import Capabilities, Driver, GiB
 
 COPY_CHUNK = 4 * 1024 * 1024
 

@@ -1,0 +1,217 @@
+"""Declared routes: each handler says what it serves, and one router collects them.
+
+A handler is a plain method (or module-level function) carrying its declaration::
+
+    class FlavorsApi:
+        def __init__(self, flavors: Flavors):
+            self.flavors = flavors
+
+        @route.post("/v2.1/flavors", policy="os_compute_api:os-flavor-manage:create",
+                    body={"2.1": schemas.CREATE, "2.55": schemas.CREATE_V255})
+        def create(self, req: ApiRequest) -> dict:
+            ...  # req.data is the body, valid for the negotiated microversion
+
+    router = Router().include(FlavorsApi(flavors))
+
+The request wrapper (:mod:`pocketstack.common.api.app`) reads the declaration: it
+answers 404 outside the route's microversion range (as Nova does for a route that does
+not exist yet or any more), validates the body against the schema of the highest
+microversion not above the request's, renders the result with the declared status, and
+fails loudly if a route that declares a policy returns without enforcing it.  The same
+declarations generate the OpenAPI description (:mod:`pocketstack.common.api.openapi`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pocketstack.common.api.microversions import Version
+
+Handler = Callable[..., Any]
+Schema = dict[str, Any]
+_ATTRIBUTE = "__pocketstack_routes__"
+
+
+def _version(value: str | Version | None) -> Version | None:
+    if value is None or isinstance(value, Version):
+        return value
+    return Version.parse(value)
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """One served route: method, path template and handler, with what it declares."""
+
+    method: str
+    path: str
+    handler: Handler
+    public: bool = False
+    stream: bool = False
+    policy: str | None = None
+    # Request schemas by the microversion they start at, ascending (None: unversioned).
+    body: tuple[tuple[Version | None, Schema], ...] = ()
+    body_required: bool = True
+    status: int | None = None
+    since: Version | None = None
+    until: Version | None = None
+
+    @property
+    def name(self) -> str:
+        return getattr(self.handler, "__qualname__", getattr(self.handler, "__name__", "handler"))
+
+    def serves(self, version: Version | None) -> bool:
+        """Whether the route exists at ``version`` (always, for unversioned services)."""
+        if version is None:
+            return True
+        return (self.since is None or version >= self.since) and (self.until is None or version <= self.until)
+
+    def schema_for(self, version: Version | None) -> Schema | None:
+        """The body schema in force at ``version``: the last one starting at or below it
+        (the first one below its range, as the route itself then does not exist)."""
+        if not self.body:
+            return None
+        chosen = self.body[0][1]
+        for start, schema in self.body:
+            if start is None or version is None or version >= start:
+                chosen = schema
+        return chosen
+
+
+@dataclass(frozen=True)
+class _Declaration:
+    method: str
+    path: str
+    options: Mapping[str, Any]
+
+
+def _bodies(body: Schema | Mapping[str, Schema] | None) -> tuple[tuple[Version | None, Schema], ...]:
+    """``body=SCHEMA`` or ``body={"2.1": SCHEMA, "2.19": NEWER}``, as ascending pairs."""
+    if body is None:
+        return ()
+    if all(isinstance(k, str) and k[:1].isdigit() for k in body) and body:
+        pairs = sorted(((_version(k), v) for k, v in body.items()), key=lambda kv: kv[0])
+        return tuple(pairs)
+    return ((None, dict(body)),)
+
+
+def _options(*, public: bool = False, stream: bool = False, policy: str | None = None,
+             body: Schema | Mapping[str, Schema] | None = None, body_required: bool = True,
+             status: int | None = None, since: str | None = None, until: str | None = None) -> dict[str, Any]:
+    """A declaration's options as :class:`RouteSpec` fields."""
+    return dict(public=public, stream=stream, policy=policy, body=_bodies(body), body_required=body_required,
+                status=status, since=_version(since), until=_version(until))
+
+
+class _Declare:
+    """``@route.get(path, ...)`` and friends: attach a route declaration to a handler.
+    A handler may carry several (e.g. ``/v3`` and ``/v3/``).  Options: ``public`` (no
+    token needed), ``stream`` (the handler reads the body itself), ``policy`` (the rule
+    :meth:`ApiRequest.authorize` enforces), ``body`` (a schema, or schemas by starting
+    microversion), ``body_required``, ``status`` (of a successful answer), ``since`` and
+    ``until`` (the microversion range the route exists in)."""
+
+    def __call__(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        declaration = _Declaration(method.upper(), path, _options(**options))
+
+        def declare(handler: Handler) -> Handler:
+            target = handler.__func__ if inspect.ismethod(handler) else handler
+            setattr(target, _ATTRIBUTE, [*getattr(target, _ATTRIBUTE, ()), declaration])
+            return handler
+        return declare
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self("DELETE", path, **kw)
+
+    def head(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self("HEAD", path, **kw)
+
+
+route = _Declare()
+
+
+def declared_handlers(provider: object) -> Iterable[tuple[Handler, list[_Declaration]]]:
+    """The declared handlers of a module or object, in source order."""
+    found = []
+    for name in dir(provider):
+        if name.startswith("__"):
+            continue
+        try:
+            attribute = getattr(provider, name)
+        except AttributeError:
+            continue
+        declarations = getattr(attribute, _ATTRIBUTE, None)
+        if declarations and callable(attribute):
+            function = getattr(attribute, "__func__", attribute)
+            code = getattr(function, "__code__", None)
+            found.append((code.co_firstlineno if code else 0, name, attribute, declarations))
+    for _line, _name, handler, declarations in sorted(found, key=lambda f: (f[0], f[1])):
+        yield handler, declarations
+
+
+class Router:
+    """A service's routes, collected from declared handlers with :meth:`include`."""
+
+    def __init__(self) -> None:
+        self.routes: list[RouteSpec] = []
+
+    def include(self, *providers: object) -> Router:
+        """Add every declared handler of each provider (an object or a module)."""
+        for provider in providers:
+            for handler, declarations in declared_handlers(provider):
+                for declaration in declarations:
+                    self.routes.append(RouteSpec(declaration.method, declaration.path, handler,
+                                                 **declaration.options))
+        return self
+
+    # -- transitional: handlers registered imperatively inside ``register`` functions ---
+    def route(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(RouteSpec(method.upper(), path, handler, **_options(**options)))
+            return handler
+        return register
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kw)
+
+    def head(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("HEAD", path, **kw)
+
+
+def specificity(path: str) -> tuple[int, ...]:
+    """Sort key so that a literal segment is tried before a parameter at the same place,
+    and a ``{…:path}`` parameter (which spans segments) last: ``/servers/detail`` before
+    ``/servers/{server_id}``, whatever order the handlers were declared in."""
+    ranks = []
+    for segment in path.strip("/").split("/"):
+        if segment.startswith("{") and segment.endswith("}"):
+            ranks.append(2 if ":path" in segment else 1)
+        else:
+            ranks.append(0)
+    return tuple(ranks)
