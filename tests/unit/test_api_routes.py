@@ -160,3 +160,8 @@ def test_openapi_description_follows_the_declarations(client):
     assert "/legacy" in oldest["paths"] and "/modern" not in oldest["paths"]
     assert oldest["paths"]["/things"]["post"]["requestBody"]["content"]["application/json"]["schema"] == NAME
     assert client.get("/openapi.json?microversion=7.0").status_code == 406
+
+
+def test_a_json_null_body_is_validated_like_any_other(client):
+    r = call(client, "POST", "/things", content=b"null", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text

@@ -23,6 +23,9 @@ class ApiError(Exception):
 
     status = 500
     msg_fmt: str | None = None
+    # The machine-readable kind clients see (Neutron's "type", Placement's "code");
+    # default: the class name.
+    code: str | None = None
 
     def __init__(self, message: str | None = None, *, status: int | None = None,
                  error_type: str | None = None, headers: Mapping[str, str] | None = None, **fields: Any):
@@ -33,7 +36,7 @@ class ApiError(Exception):
             message = self.msg_fmt.format(**fields)
         self.message = message or HTTPStatus(self.status).phrase
         # A machine-readable kind, e.g. Neutron's "IpAddressGenerationFailure".
-        self.error_type = error_type or type(self).__name__
+        self.error_type = error_type or self.code or type(self).__name__
         self.headers = dict(headers or {})
         super().__init__(self.message)
 

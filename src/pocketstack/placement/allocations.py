@@ -30,31 +30,15 @@ from sqlalchemy.orm import Session
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
-from pocketstack.common.errors import BadRequest, Conflict
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement import models as m
+from pocketstack.placement.errors import CapacityExceeded, ConsumerGenerationConflict, UnknownProvider
 from pocketstack.placement.providers import inventories_of, used_by_class
 
 # Consumer generation sentinel: the caller does not check it (in-process callers, API < 1.28).
 ANY_GENERATION = object()
 # Enough rounds for hundreds of writers racing on a handful of providers.
 CLAIM_ATTEMPTS = 60
-
-
-class CapacityExceeded(Conflict):
-    """Some requested allocation does not fit; nothing was written."""
-
-
-class UnknownProvider(BadRequest):
-    """An allocation names a provider that does not exist."""
-
-
-class ConsumerGenerationConflict(Conflict):
-    """The consumer's generation is not the one the writer expected (or it was expected
-    to be new and already holds allocations); nothing was written."""
-
-    def __init__(self, message: str):
-        super().__init__(message, error_type="placement.concurrent_update")
 
 
 @dataclass

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db import Database
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import ApiError
+from pocketstack.placement import errors
 from pocketstack.placement import models as m
 
 STANDARD_RESOURCE_CLASSES = (
@@ -51,8 +52,7 @@ def is_custom(name: str) -> bool:
 
 def check_custom_name(name: str, kind: str) -> None:
     if not is_custom(name) or len(name) > 255:
-        raise BadRequest(f"The {kind} name {name!r} is invalid: it must start with CUSTOM_ and contain "
-                         "only upper-case letters, digits and underscores.")
+        raise errors.InvalidCustomName(kind=kind, name=name)
 
 
 class Catalog:
@@ -85,16 +85,13 @@ class Catalog:
     def create_resource_class(self, name: str, *, exist_ok: bool = False) -> bool:
         """Create ``name``; True if created.  409 on a duplicate unless ``exist_ok``."""
         check_custom_name(name, "resource class")
-        return self._insert(m.CustomResourceClass, name, exist_ok,
-                            f"Conflicting resource provider class name: {name} already exists.")
+        return self._insert(m.CustomResourceClass, name, exist_ok, errors.DuplicateResourceClass(name=name))
 
     def delete_resource_class(self, name: str) -> None:
         if name in _STANDARD_RC:
-            raise BadRequest(f"Cannot delete standard resource class {name}: Cannot delete standard "
-                             "resource class.")
-        in_use = Conflict(f"Unable to delete resource class {name}: Cannot delete resource class "
-                          f"{name}. Class is in use in inventory.")
-        self._delete(m.CustomResourceClass, name, f"No such resource class {name}.",
+            raise errors.StandardResourceClass(name=name)
+        in_use = errors.ResourceClassInUse(name=name)
+        self._delete(m.CustomResourceClass, name, errors.ResourceClassNotFound(name=name),
                      sa.select(m.Inventory.provider_uuid).where(m.Inventory.resource_class == name), in_use)
 
     # -- traits --------------------------------------------------------------------
@@ -119,31 +116,32 @@ class Catalog:
     def create_trait(self, name: str) -> bool:
         """Create a custom trait; True if it was new (PUT answers 201 vs 204)."""
         check_custom_name(name, "trait")
-        return self._insert(m.CustomTrait, name, True, "")
+        return self._insert(m.CustomTrait, name, True, None)
 
     def delete_trait(self, name: str) -> None:
         if name in _STANDARD_TRAITS:
-            raise BadRequest(f"Cannot delete standard trait {name}.")
-        in_use = Conflict(f"The trait {name} is in use by a resource provider.")
-        self._delete(m.CustomTrait, name, f"No such trait(s): {name}.",
+            raise errors.StandardTrait(name=name)
+        in_use = errors.TraitInUse(name=name)
+        self._delete(m.CustomTrait, name, errors.TraitNotFound(names=name),
                      sa.select(m.ProviderTrait.provider_uuid).where(m.ProviderTrait.trait == name), in_use)
 
     # -- helpers -------------------------------------------------------------------
-    def _insert(self, model, name: str, exist_ok: bool, duplicate_message: str) -> bool:
+    def _insert(self, model, name: str, exist_ok: bool, duplicate: ApiError | None) -> bool:
+        """Insert the name; False when it exists and ``exist_ok``, else ``duplicate``."""
         try:
             with self.db.session() as s:
                 s.add(model(name=name))
                 s.flush()
         except sa_exc.IntegrityError:
-            if exist_ok:
+            if exist_ok or duplicate is None:
                 return False
-            raise Conflict(duplicate_message, error_type="placement.duplicate_name") from None
+            raise duplicate from None
         return True
 
-    def _delete(self, model, name: str, missing_message: str, users, in_use: Conflict) -> None:
+    def _delete(self, model, name: str, missing: ApiError, users, in_use: ApiError) -> None:
         with self.db.session() as s:
             if s.execute(users.limit(1)).first() is not None:
                 raise in_use
             gone = s.execute(sa.delete(model).where(model.name == name)).rowcount
         if not gone:
-            raise NotFound(missing_message)
+            raise missing

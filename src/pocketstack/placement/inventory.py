@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pocketstack.common.errors import BadRequest
+from pocketstack.placement import errors
 
 FIELDS = ("total", "reserved", "min_unit", "max_unit", "step_size", "allocation_ratio")
 _INT_FIELDS = FIELDS[:-1]
@@ -14,27 +14,29 @@ def normalise(resource_class: str, record: Mapping, *, allow_reserved_equal_tota
     """A complete inventory record with Placement's defaults filled in (max_unit defaults
     to total); 400 on values Placement refuses."""
     if "total" not in record:
-        raise BadRequest(f"Inventory for {resource_class} requires 'total'.")
+        raise errors.InvalidInventory(reason=f"Inventory for {resource_class} requires 'total'.")
     inv = {"total": record["total"], "reserved": record.get("reserved", 0),
            "min_unit": record.get("min_unit", 1), "max_unit": record.get("max_unit", record["total"]),
            "step_size": record.get("step_size", 1),
            "allocation_ratio": record.get("allocation_ratio", 1.0)}
     for key in _INT_FIELDS:
         if isinstance(inv[key], bool) or not isinstance(inv[key], int):
-            raise BadRequest(f"Inventory field {key} of {resource_class} must be an integer.")
+            raise errors.InvalidInventory(reason=f"Inventory field {key} of {resource_class} must be an integer.")
     if isinstance(inv["allocation_ratio"], bool) or not isinstance(inv["allocation_ratio"], (int, float)):
-        raise BadRequest(f"Inventory field allocation_ratio of {resource_class} must be a number.")
+        raise errors.InvalidInventory(
+            reason=f"Inventory field allocation_ratio of {resource_class} must be a number.")
     inv["allocation_ratio"] = float(inv["allocation_ratio"])
     if inv["total"] < 1 or inv["min_unit"] < 1 or inv["max_unit"] < 1 or inv["step_size"] < 1 \
             or inv["reserved"] < 0 or inv["allocation_ratio"] <= 0:
-        raise BadRequest(f"Unable to update inventory for {resource_class}: total, min_unit, max_unit and "
-                         "step_size must be at least 1, reserved at least 0, allocation_ratio above 0.")
+        raise errors.InvalidInventory(reason=f"Unable to update inventory for {resource_class}: total, min_unit, "
+                                             "max_unit and step_size must be at least 1, reserved at least 0, "
+                                             "allocation_ratio above 0.")
     if inv["reserved"] > inv["total"] or (inv["reserved"] == inv["total"] and not allow_reserved_equal_total):
-        raise BadRequest(f"Unable to update inventory for {resource_class}: reserved "
-                         f"({inv['reserved']}) must not exceed total ({inv['total']}).")
+        raise errors.InvalidInventory(reason=f"Unable to update inventory for {resource_class}: reserved "
+                                             f"({inv['reserved']}) must not exceed total ({inv['total']}).")
     if inv["min_unit"] > inv["max_unit"]:
-        raise BadRequest(f"Unable to update inventory for {resource_class}: min_unit "
-                         f"({inv['min_unit']}) must not exceed max_unit ({inv['max_unit']}).")
+        raise errors.InvalidInventory(reason=f"Unable to update inventory for {resource_class}: min_unit "
+                                             f"({inv['min_unit']}) must not exceed max_unit ({inv['max_unit']}).")
     return inv
 
 

@@ -11,15 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pocketstack.common.db import Database
-from pocketstack.placement.allocations import (
-    ANY_GENERATION,
-    Allocations,
-    CapacityExceeded,
-    ConsumerAllocations,
-    UnknownProvider,
-)
+from pocketstack.placement.allocations import ANY_GENERATION, Allocations, ConsumerAllocations
 from pocketstack.placement.candidates import Candidate, find_candidates
 from pocketstack.placement.catalog import Catalog
+from pocketstack.placement.errors import CapacityExceeded, UnknownProvider
 from pocketstack.placement.providers import Providers
 
 __all__ = ["Candidate", "PlacementManager"]

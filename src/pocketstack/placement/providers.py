@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.placement import errors
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement import models as m
 from pocketstack.placement.catalog import Catalog, is_custom
@@ -33,15 +33,10 @@ def render(rp: RP) -> dict:
             "created_at": rp.created_at, "updated_at": rp.updated_at}
 
 
-def generation_conflict(uuid: str) -> Conflict:
-    return Conflict(f"resource provider generation conflict: the resource provider {uuid} was updated "
-                    "by another request; fetch it again and retry.", error_type="placement.concurrent_update")
-
-
 def load(session: Session, uuid: str) -> RP:
     rp = session.get(RP, uuid)
     if rp is None:
-        raise NotFound(f"No resource provider with uuid {uuid} found")
+        raise errors.ResourceProviderNotFound(uuid=uuid)
     return rp
 
 
@@ -75,8 +70,7 @@ class Providers:
         def work(s: Session) -> dict:
             self._check_name_free(s, name, uuid)
             if s.get(RP, uuid) is not None:
-                raise Conflict(f"Conflicting resource provider uuid: {uuid} already exists.",
-                               error_type="placement.duplicate_name")
+                raise errors.DuplicateProviderUuid(uuid=uuid)
             root = self._root_of(s, parent_uuid, uuid)
             rp = RP(uuid=uuid, name=name, generation=0, parent_uuid=parent_uuid, root_uuid=root)
             s.add(rp)
@@ -116,8 +110,7 @@ class Providers:
             self._check_name_free(s, name, uuid)
             if parent_uuid != rp.parent_uuid:
                 if rp.parent_uuid is not None and not allow_reparent:
-                    raise BadRequest("The resource provider's parent provider cannot be changed or unset.",
-                                     error_type="placement.resource_provider.cannot_change_parent")
+                    raise errors.ParentCannotChange()
                 self._reparent(s, rp, parent_uuid)
             rp.name = name
             rp.updated_at = utcnow()
@@ -130,11 +123,9 @@ class Providers:
         def work(s: Session) -> None:
             rp = load(s, uuid)
             if s.execute(sa.select(m.Allocation.id).where(m.Allocation.provider_uuid == uuid).limit(1)).first():
-                raise Conflict(f"Unable to delete resource provider {uuid}: Resource provider has allocations.",
-                               error_type="placement.resource_provider.inuse")
+                raise errors.ProviderHasAllocations(uuid=uuid)
             if s.execute(sa.select(RP.uuid).where(RP.parent_uuid == uuid).limit(1)).first():
-                raise Conflict(f"Unable to delete parent resource provider {uuid}: It has child resource "
-                               "providers.", error_type="placement.resource_provider.cannot_delete_parent")
+                raise errors.ProviderHasChildren(uuid=uuid)
             for model in (m.Inventory, m.ProviderTrait, m.ProviderAggregate):
                 s.execute(sa.delete(model).where(model.provider_uuid == uuid))
             # Claims bump the generation after inserting allocations: deleting only the
@@ -151,7 +142,7 @@ class Providers:
         def work(s: Session):
             rp = load(s, uuid)
             if generation is not None and rp.generation != generation:
-                raise generation_conflict(uuid)
+                raise errors.ProviderGenerationConflict(uuid=uuid)
             result = mutate(s, rp)
             cas_update(s, RP, {"uuid": uuid, "generation": rp.generation},
                        {"generation": rp.generation + 1, "updated_at": utcnow()})
@@ -186,7 +177,7 @@ class Providers:
         traits = sorted(set(traits))
         unknown = self.catalog.unknown_traits(traits)
         if unknown:
-            raise BadRequest(f"No such trait(s): {', '.join(sorted(unknown))}.")
+            raise errors.UnknownTraits(names=", ".join(sorted(unknown)))
         return self.change(uuid, generation, lambda s, rp: write_traits(s, uuid, traits))[0]
 
     # -- aggregates ------------------------------------------------------------------
@@ -219,7 +210,7 @@ class Providers:
         self._require_classes(wanted)
         unknown = self.catalog.unknown_traits(traits)
         if unknown:
-            raise BadRequest(f"No such trait(s): {', '.join(sorted(unknown))}.")
+            raise errors.UnknownTraits(names=", ".join(sorted(unknown)))
 
         def work(s: Session) -> None:
             self._check_name_free(s, name, uuid)
@@ -250,14 +241,12 @@ class Providers:
     def _require_classes(self, inventories: Mapping[str, Any]) -> None:
         unknown = self.catalog.unknown_resource_classes(inventories)
         if unknown:
-            raise BadRequest(f"Unknown resource class in inventory for resource provider: "
-                             f"{', '.join(sorted(unknown))}")
+            raise errors.UnknownInventoryClasses(names=", ".join(sorted(unknown)))
 
     @staticmethod
     def _check_name_free(s: Session, name: str, uuid: str) -> None:
         if s.execute(sa.select(RP.uuid).where(RP.name == name, RP.uuid != uuid)).first():
-            raise Conflict(f"Conflicting resource provider name: {name} already exists.",
-                           error_type="placement.duplicate_name")
+            raise errors.DuplicateProviderName(name=name)
 
     @staticmethod
     def _flush_unique(s: Session) -> None:
@@ -274,7 +263,7 @@ class Providers:
             return uuid
         parent = s.get(RP, parent_uuid)
         if parent is None:
-            raise BadRequest(f"parent provider UUID {parent_uuid} does not exist.")
+            raise errors.ParentNotFound(uuid=parent_uuid)
         return parent.root_uuid
 
     def _reparent(self, s: Session, rp: RP, parent_uuid: str | None) -> None:
@@ -283,7 +272,7 @@ class Providers:
         cursor = parent_uuid
         while cursor is not None:
             if cursor == rp.uuid:
-                raise BadRequest("creating loop in the provider tree is not allowed.")
+                raise errors.ProviderTreeLoop()
             cursor = s.get(RP, cursor).parent_uuid
         old_root = rp.root_uuid
         rp.parent_uuid = parent_uuid
@@ -317,8 +306,7 @@ def write_inventories(s: Session, uuid: str, current: Mapping[str, dict], wanted
         busy = s.scalars(sa.select(m.Allocation.resource_class).distinct()
                          .where(m.Allocation.provider_uuid == uuid, m.Allocation.resource_class.in_(removed))).all()
         if busy:
-            raise Conflict(f"Inventory for {', '.join(sorted(busy))} on resource provider {uuid} in use.",
-                           error_type="placement.inventory.inuse")
+            raise errors.InventoryInUse(classes=", ".join(sorted(busy)), uuid=uuid)
         s.execute(sa.delete(m.Inventory).where(m.Inventory.provider_uuid == uuid,
                                                m.Inventory.resource_class.in_(removed)))
     for rc, inv in wanted.items():

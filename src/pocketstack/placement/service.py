@@ -6,9 +6,9 @@ from __future__ import annotations
 from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.service import Service
 from pocketstack.placement.api import build_router
-from pocketstack.placement.api.common import finish, placement_format, prepare
+from pocketstack.placement.api.common import VERSIONS, finish, placement_format
 from pocketstack.placement.manager import PlacementManager
-from pocketstack.placement.policies import DEFAULTS
+from pocketstack.placement.policies import RULES
 
 
 class PlacementService(Service):
@@ -24,10 +24,10 @@ class PlacementService(Service):
 
     def app(self):
         cloud = self.cloud
-        cloud.enforcer.register_defaults(DEFAULTS)
+        cloud.enforcer.register(RULES)
         return build_app(ServiceSpec(
             name=self.name, router=build_router(self.manager), error_format=placement_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
             www_authenticate=f'Keystone uri="{cloud.service("identity").url}"',
-            prepare=prepare, finish=finish))
+            versions=VERSIONS, finish=finish))
 

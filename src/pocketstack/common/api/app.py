@@ -34,7 +34,7 @@ from pocketstack.common import errors
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.db_errors import api_error_for
 from pocketstack.common.api.errors import ErrorFormat
-from pocketstack.common.api.microversions import VersionRange
+from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.openapi import describe
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import Router, RouteSpec, specificity
@@ -94,20 +94,26 @@ def _to_response(route: RouteSpec, result: Any) -> Response:
     return json_response(result, status=route.status or 200)
 
 
-def _admit(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> None:
-    """Validate the token into the request's context, then the body against the route's
-    schema.  Runs in a worker thread: validation reads the database."""
+def _authenticate(spec: ServiceSpec, public: bool, api_request: ApiRequest) -> None:
+    """Validate the token into the request's context (401 without one unless ``public``).
+    Runs in a worker thread: validation reads the database."""
     token = api_request.headers.get("x-auth-token")
     context = spec.validate_token(token) if token else None
-    if context is None and not route.public:
+    if context is None and not public:
         raise errors.Unauthorized("The request you have made requires authentication.")
     if context is not None:
         context.request_id = api_request.attributes["request_id"]
     api_request.context = context
+
+
+def _admit(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> None:
+    """Authenticate, then validate the body against the route's schema."""
+    _authenticate(spec, route.public, api_request)
     schema = route.schema_for(api_request.version)
     if schema is not None:
         body = api_request.json(required=route.body_required)
-        api_request.data = None if body is None else spec.validate_body(body, schema)
+        if body is not None or api_request.body.strip():  # a JSON null is validated too
+            api_request.data = spec.validate_body(body, schema)
 
 
 def _handle(route: RouteSpec, api_request: ApiRequest) -> Any:
@@ -130,13 +136,9 @@ def _admit_and_handle(spec: ServiceSpec, route: RouteSpec, api_request: ApiReque
     return run_replayable(_handle, route, api_request)
 
 
-def _route_for(candidates: list[RouteSpec], version) -> RouteSpec:
-    """The declaration serving ``version``; 404 (the route does not exist at that
-    microversion, as Nova answers) when none does."""
-    for candidate in candidates:
-        if candidate.serves(version):
-            return candidate
-    raise errors.NotFound("The resource could not be found.")
+def _route_for(candidates: list[RouteSpec], version: Version | None) -> RouteSpec | None:
+    """The declaration serving ``version``, if any."""
+    return next((candidate for candidate in candidates if candidate.serves(version)), None)
 
 
 def _make_endpoint(spec: ServiceSpec, candidates: list[RouteSpec]) -> Callable[[Request], Awaitable[Response]]:
@@ -157,6 +159,11 @@ def _make_endpoint(spec: ServiceSpec, candidates: list[RouteSpec]) -> Callable[[
                     spec.prepare(api_request)
                 api_request.attributes["prepared"] = True
                 route = api_request.route = _route_for(candidates, api_request.version)
+                if route is None:
+                    # Not at this microversion: 404 as Nova and Placement answer -- after the
+                    # token is checked, as their auth middleware runs before routing.
+                    await run_in_threadpool(_authenticate, spec, candidates[0].public, api_request)
+                    raise errors.NotFound("The resource could not be found.")
                 if not route.stream:
                     api_request.body = await _read_body(request, spec.max_body)
                 if inspect.iscoroutinefunction(route.handler):

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.common.errors import BadRequest
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement.api import query
-from pocketstack.placement.api.common import check_uuid, require, version
+from pocketstack.placement.api.common import check_uuid
 from pocketstack.placement.candidates import Candidate, CandidateSet, RequestGroup, find_candidate_sets
 from pocketstack.placement.manager import PlacementManager
 
@@ -36,14 +36,14 @@ def _split_params(req: ApiRequest) -> dict[str, dict[str, list[str]]]:
                             f"('{key}' was unexpected)")
         name, suffix = match.groups()
         if suffix:
-            pattern = _NAMED if version(req) >= (1, 33) else _DIGITS
-            if version(req) < (1, 25) or not pattern.match(suffix):
+            pattern = _NAMED if req.at_least(1, 33) else _DIGITS
+            if not req.at_least(1, 25) or not pattern.match(suffix):
                 raise query.bad(f"Invalid query string parameters: '{key}' is not a valid parameter at "
-                                f"microversion {version(req)}")
+                                f"microversion {req.version}")
         groups.setdefault(suffix, {})[name] = req.query.getlist(key)
     for key, since in _SINCE.items():
         used = key in req.query or any(key in params for params in groups.values())
-        if used and version(req) < since:
+        if used and not req.at_least(*since):
             raise query.bad(f"Invalid query string parameters: {key} requires microversion {since[0]}.{since[1]}")
     return groups
 
@@ -57,7 +57,7 @@ def _group(req: ApiRequest, manager: PlacementManager, suffix: str, params: dict
     resources = query.resources(params["resources"][0])
     query.check_classes_exist(manager.catalog, resources)
     required, forbidden, any_traits = query.traits(req, params.get("required", []),
-                                                   allow_forbidden=version(req) >= (1, 22))
+                                                   allow_forbidden=req.at_least(1, 22))
     query.check_traits_exist(manager.catalog, required | forbidden | set().union(*any_traits))
     in_tree = params.get("in_tree", [None])[-1]
     if in_tree is not None:
@@ -68,37 +68,40 @@ def _group(req: ApiRequest, manager: PlacementManager, suffix: str, params: dict
 
 
 def _request_body(req: ApiRequest, found: CandidateSet) -> dict:
-    if version(req) < (1, 12):
+    if not req.at_least(1, 12):
         return {"allocations": [{"resource_provider": {"uuid": rp}, "resources": res}
                                 for rp, res in found.allocations.items()]}
     body: dict = {"allocations": {rp: {"resources": res} for rp, res in found.allocations.items()}}
-    if version(req) >= (1, 34):
+    if req.at_least(1, 34):
         body["mappings"] = found.mappings
     return body
 
 
 def _summary(req: ApiRequest, c: Candidate, requested: set[str]) -> dict:
     # 1.27: summaries list every class the provider has, not only the requested ones.
-    classes = {rc: inv for rc, inv in c.inventories.items() if version(req) >= (1, 27) or rc in requested}
+    classes = {rc: inv for rc, inv in c.inventories.items() if req.at_least(1, 27) or rc in requested}
     out: dict = {"resources": {rc: {"capacity": int(inv_rules.capacity(inv)), "used": c.usages.get(rc, 0)}
                                for rc, inv in classes.items()}}
-    if version(req) >= (1, 17):
+    if req.at_least(1, 17):
         out["traits"] = list(c.traits)
-    if version(req) >= (1, 29):
+    if req.at_least(1, 29):
         out["parent_provider_uuid"] = c.parent_provider_uuid
         out["root_provider_uuid"] = c.root_provider_uuid
     return out
 
 
-def register(router: Router, manager: PlacementManager) -> None:
-    @router.get("/allocation_candidates")
-    def allocation_candidates(req: ApiRequest):
-        require(req, (1, 10))
-        req.authorize("placement:allocation_candidates")
+class AllocationCandidatesApi:
+    def __init__(self, manager: PlacementManager):
+        self.manager = manager
+
+    @route.get("/allocation_candidates", policy="placement:allocation_candidates", since="1.10")
+    def index(self, req: ApiRequest) -> dict:
+        """Where the requested resources would fit, as allocation requests."""
+        req.authorize()
         params = _split_params(req)
         if not params:
             raise query.bad("Invalid query string parameters: 'resources' is a required property")
-        groups = [_group(req, manager, suffix, p) for suffix, p in sorted(params.items())]
+        groups = [_group(req, self.manager, suffix, p) for suffix, p in sorted(params.items())]
         policy = req.query.get("group_policy")
         if policy is not None and policy not in ("none", "isolate"):
             raise query.bad(f"Invalid query string parameters: group_policy must be 'none' or 'isolate', "
@@ -106,7 +109,7 @@ def register(router: Router, manager: PlacementManager) -> None:
         if policy is None and sum(1 for g in groups if g.suffix) > 1:
             raise BadRequest('The "group_policy" parameter is required when specifying more than one '
                              '"resources{N}" parameter.')
-        found = find_candidate_sets(manager.db, groups, isolate=policy == "isolate",
+        found = find_candidate_sets(self.manager.db, groups, isolate=policy == "isolate",
                                     limit=query.limit(req.query.get("limit")))
         requested = {rc for g in groups for rc in g.resources}
         summaries = {rp: _summary(req, c, requested) for f in found for rp, c in f.providers.items()}

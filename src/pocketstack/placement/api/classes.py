@@ -6,107 +6,108 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.common.api.routes import route
+from pocketstack.common.errors import BadRequest
+from pocketstack.placement import errors
 from pocketstack.placement.api import render, schemas
-from pocketstack.placement.api.common import body, require, version
-from pocketstack.placement.catalog import check_custom_name
-from pocketstack.placement.manager import PlacementManager
+from pocketstack.placement.catalog import Catalog, check_custom_name
+
+CLASSES, TRAITS = "placement:resource_classes", "placement:traits"
 
 
-def register(router: Router, manager: PlacementManager) -> None:
-    catalog = manager.catalog
+def parse_name_filter(names: list[str], wanted: str) -> list[str]:
+    """``?name=startswith:CUSTOM_`` or ``?name=in:A,B`` applied to ``names``."""
+    if wanted.startswith("startswith:"):
+        return [n for n in names if n.startswith(wanted[len("startswith:"):])]
+    if wanted.startswith("in:"):
+        chosen = set(wanted[3:].split(","))
+        return [n for n in names if n in chosen]
+    raise BadRequest(f"Badly formatted name parameter. Expected name query string parameter in form: "
+                     f"?name=[in|startswith]:[name1,name2|prefix]. Got: \"{wanted}\"")
 
-    def rc_body(req: ApiRequest, name: str) -> dict:
+
+class ResourceClassesApi:
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+
+    @staticmethod
+    def _body(req: ApiRequest, name: str) -> dict:
         return {"name": name, "links": [{"rel": "self", "href": f"{render.prefix(req)}/resource_classes/{name}"}]}
 
-    @router.get("/resource_classes")
-    def list_classes(req: ApiRequest):
-        require(req, (1, 2))
-        req.authorize("placement:resource_classes")
-        return {"resource_classes": [rc_body(req, n) for n in catalog.resource_classes()]}
+    @route.get("/resource_classes", policy=CLASSES, since="1.2")
+    def index(self, req: ApiRequest) -> dict:
+        req.authorize()
+        return {"resource_classes": [self._body(req, n) for n in self.catalog.resource_classes()]}
 
-    @router.post("/resource_classes")
-    def create_class(req: ApiRequest):
-        require(req, (1, 2))
-        req.authorize("placement:resource_classes")
-        name = body(req, schemas.resource_class)["name"]
-        catalog.create_resource_class(name)
+    @route.post("/resource_classes", policy=CLASSES, since="1.2", body=schemas.resource_class)
+    def create(self, req: ApiRequest) -> Response:
+        req.authorize()
+        name = req.data["name"]
+        self.catalog.create_resource_class(name)
         return Response(status_code=201, headers={"Location": render.location(req, f"/resource_classes/{name}")})
 
-    @router.get("/resource_classes/{name}")
-    def show_class(req: ApiRequest):
-        require(req, (1, 2))
-        req.authorize("placement:resource_classes")
+    @route.get("/resource_classes/{name}", policy=CLASSES, since="1.2")
+    def show(self, req: ApiRequest) -> dict:
+        req.authorize()
         name = req.path_params["name"]
-        if not catalog.resource_class_exists(name):
-            raise NotFound(f"No such resource class {name}.")
-        return rc_body(req, name)
+        if not self.catalog.resource_class_exists(name):
+            raise errors.ResourceClassNotFound(name=name)
+        return self._body(req, name)
 
-    @router.put("/resource_classes/{name}")
-    def put_class(req: ApiRequest):
+    @route.put("/resource_classes/{name}", policy=CLASSES, since="1.2")
+    def put(self, req: ApiRequest) -> Response:
         """1.7+: create-or-confirm (201/204).  1.2–1.6 renamed a class; renaming is
         refused here since a class in use cannot change name safely."""
-        require(req, (1, 2))
-        req.authorize("placement:resource_classes")
+        req.authorize()
         name = req.path_params["name"]
-        if version(req) < (1, 7):
+        if not req.at_least(1, 7):
             raise BadRequest("Renaming resource classes is not supported; use microversion 1.7 or later "
                              "to create a resource class with PUT.")
         check_custom_name(name, "resource class")
-        created = catalog.create_resource_class(name, exist_ok=True)
+        created = self.catalog.create_resource_class(name, exist_ok=True)
         headers = {"Location": render.location(req, f"/resource_classes/{name}")}
         return Response(status_code=201 if created else 204, headers=headers)
 
-    @router.delete("/resource_classes/{name}")
-    def delete_class(req: ApiRequest):
-        require(req, (1, 2))
-        req.authorize("placement:resource_classes")
-        catalog.delete_resource_class(req.path_params["name"])
+    @route.delete("/resource_classes/{name}", policy=CLASSES, since="1.2")
+    def delete(self, req: ApiRequest) -> None:
+        req.authorize()
+        self.catalog.delete_resource_class(req.path_params["name"])
 
-    # -- traits ------------------------------------------------------------------------
-    @router.get("/traits")
-    def list_traits(req: ApiRequest):
-        require(req, (1, 6))
-        req.authorize("placement:traits")
-        names = catalog.traits()
-        wanted = req.query.get("name")
-        if wanted:
-            if wanted.startswith("startswith:"):
-                names = [n for n in names if n.startswith(wanted[len("startswith:"):])]
-            elif wanted.startswith("in:"):
-                chosen = set(wanted[3:].split(","))
-                names = [n for n in names if n in chosen]
-            else:
-                raise BadRequest(f"Badly formatted name parameter. Expected name query string parameter in form: "
-                                 f"?name=[in|startswith]:[name1,name2|prefix]. Got: \"{wanted}\"")
+
+class TraitsApi:
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+
+    @route.get("/traits", policy=TRAITS, since="1.6")
+    def index(self, req: ApiRequest) -> dict:
+        req.authorize()
+        names = self.catalog.traits()
+        if req.query.get("name"):
+            names = parse_name_filter(names, req.query["name"])
         if "associated" in req.query:
             associated = req.query["associated"].lower()
             if associated not in ("true", "false"):
                 raise BadRequest("The query parameter associated only accepts 'true' or 'false'")
-            used = catalog.associated_traits()
+            used = self.catalog.associated_traits()
             names = [n for n in names if (n in used) == (associated == "true")]
         return {"traits": names}
 
-    @router.get("/traits/{name}")
-    def show_trait(req: ApiRequest):
-        require(req, (1, 6))
-        req.authorize("placement:traits")
+    @route.get("/traits/{name}", policy=TRAITS, since="1.6")
+    def show(self, req: ApiRequest) -> None:
+        req.authorize()
         name = req.path_params["name"]
-        if catalog.unknown_traits({name}):
-            raise NotFound(f"No such trait(s): {name}.")
+        if self.catalog.unknown_traits({name}):
+            raise errors.TraitNotFound(names=name)
 
-    @router.put("/traits/{name}")
-    def put_trait(req: ApiRequest):
-        require(req, (1, 6))
-        req.authorize("placement:traits")
+    @route.put("/traits/{name}", policy=TRAITS, since="1.6")
+    def put(self, req: ApiRequest) -> Response:
+        req.authorize()
         name = req.path_params["name"]
-        created = catalog.create_trait(name)
+        created = self.catalog.create_trait(name)
         return Response(status_code=201 if created else 204,
                         headers={"Location": render.location(req, f"/traits/{name}")})
 
-    @router.delete("/traits/{name}")
-    def delete_trait(req: ApiRequest):
-        require(req, (1, 6))
-        req.authorize("placement:traits")
-        catalog.delete_trait(req.path_params["name"])
+    @route.delete("/traits/{name}", policy=TRAITS, since="1.6")
+    def delete(self, req: ApiRequest) -> None:
+        req.authorize()
+        self.catalog.delete_trait(req.path_params["name"])

@@ -1,5 +1,5 @@
-"""What every Placement handler shares: microversions, the error format, body and
-query helpers."""
+"""What every Placement handler shares: its microversions, its error format and the
+headers every answer carries."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from starlette.responses import Response
 
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.validation import validate
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.errors import ApiError
 from pocketstack.common.log import request_id_var
+from pocketstack.placement import errors
 
 VERSIONS = VersionRange("placement", Version(1, 0), Version(1, 39))
 UNDEFINED_CODE = "placement.undefined_code"
@@ -30,10 +30,6 @@ def placement_format(error: ApiError) -> Response:
         entry.update(min_version=str(VERSIONS.minimum), max_version=str(VERSIONS.maximum))
     return Response(json.dumps({"errors": [entry]}), status_code=error.status, headers=dict(error.headers),
                     media_type="application/json")
-
-
-def prepare(req: ApiRequest) -> None:
-    req.attributes["version"] = VERSIONS.negotiate(req.headers)
 
 
 def finish(req: ApiRequest, response: Response) -> None:
@@ -58,23 +54,9 @@ def _drop_error_codes(response: Response) -> None:
     response.headers["content-length"] = str(len(response.body))
 
 
-def version(req: ApiRequest) -> Version:
-    return req.attributes["version"]
-
-
-def require(req: ApiRequest, minimum: tuple[int, int]) -> None:
-    """Routes that appear at a microversion answer 404 below it, as Placement does."""
-    if version(req) < minimum:
-        raise NotFound("The resource could not be found.")
-
-
-def body(req: ApiRequest, schema: dict) -> dict:
-    return validate(req.json(), schema)
-
-
 def check_uuid(value: str, what: str = "uuid") -> str:
     try:
         uuidlib.UUID(value)
     except (ValueError, AttributeError, TypeError):
-        raise BadRequest(f"Malformed {what}: {value!r} is not a valid UUID.") from None
+        raise errors.MalformedUuid(what=what, value=value) from None
     return value

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest
-from pocketstack.placement.api.common import check_uuid, version
+from pocketstack.placement import errors
+from pocketstack.placement.api.common import check_uuid
 from pocketstack.placement.catalog import Catalog
 
 
-def bad(message: str) -> BadRequest:
-    return BadRequest(message, error_type="placement.query.bad_value")
+def bad(reason: str) -> errors.BadQuery:
+    return errors.BadQuery(reason=reason)
 
 
 def resources(text: str) -> dict[str, int]:
@@ -21,8 +21,7 @@ def resources(text: str) -> dict[str, int]:
             raise bad(f"Badly formed resources parameter. Expected resources query string parameter in form: "
                       f"?resources=VCPU:2,MEMORY_MB:1024. Got: {text}.")
         if name in out:
-            raise BadRequest(f"Resource class {name} is specified more than once in resources.",
-                             error_type="placement.query.duplicate_key")
+            raise errors.DuplicateResourceInQuery(name=name)
         if int(amount) < 1:
             raise bad(f"Requested resource {name} expected positive integer amount. Got: {amount}.")
         out[name] = int(amount)
@@ -38,7 +37,7 @@ def traits(req: ApiRequest, values: list[str], allow_forbidden: bool) -> tuple[s
     any_of: list[set[str]] = []
     for value in values:
         if value.startswith("in:"):
-            if version(req) < (1, 39):
+            if not req.at_least(1, 39):
                 raise bad(f"Invalid query string parameters: 'in:' is not supported in required: {value}")
             group = {t.strip() for t in value[3:].split(",") if t.strip()}
             if not group or any(t.startswith("!") for t in group):
@@ -63,7 +62,7 @@ def traits(req: ApiRequest, values: list[str], allow_forbidden: bool) -> tuple[s
 def member_of(req: ApiRequest, values: list[str]) -> list[set[str]]:
     """Each ``member_of`` value is one aggregate or ``in:a,b``; several values (1.24+) AND
     together."""
-    if len(values) > 1 and version(req) < (1, 24):
+    if len(values) > 1 and not req.at_least(1, 24):
         raise bad("Multiple member_of parameters are not supported before microversion 1.24.")
     groups = []
     for value in values:
@@ -85,10 +84,10 @@ def limit(text: str | None) -> int | None:
 def check_traits_exist(catalog: Catalog, names: set[str]) -> None:
     unknown = catalog.unknown_traits(names)
     if unknown:
-        raise BadRequest(f"No such trait(s): {', '.join(sorted(unknown))}.")
+        raise errors.UnknownTraits(names=", ".join(sorted(unknown)))
 
 
 def check_classes_exist(catalog: Catalog, names) -> None:
     unknown = catalog.unknown_resource_classes(names)
     if unknown:
-        raise BadRequest(f"Invalid resource class in resources parameter: {', '.join(sorted(unknown))}.")
+        raise errors.UnknownResourceClasses(names=", ".join(sorted(unknown)))

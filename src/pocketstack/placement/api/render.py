@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.placement.api.common import version
 
 
 def prefix(req: ApiRequest) -> str:
@@ -19,7 +18,7 @@ def location(req: ApiRequest, path: str) -> str:
 
 
 def provider(req: ApiRequest, rp: dict) -> dict:
-    v = version(req)
+    v = req.version
     base = f"{prefix(req)}/resource_providers/{rp['uuid']}"
     links = [{"rel": "self", "href": base}, {"rel": "inventories", "href": base + "/inventories"},
              {"rel": "usages", "href": base + "/usages"}]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pocketstack.common.api.microversions import Version
+
 MAX_INT = 2147483647
 UUID = {"type": "string", "format": "uuid", "pattern": "^[0-9a-fA-F-]{32,36}$"}
 GENERATION = {"type": "integer", "minimum": 0}
@@ -111,3 +113,9 @@ def allocations_post(version) -> dict:
     return {"type": "object", "minProperties": 1,
             "patternProperties": {"^[0-9a-fA-F-]{32,36}$": allocations_body(version, multi=True)},
             "additionalProperties": False}
+
+
+# The body schemas by the microversion each starts at (the route picks by the request's).
+_ALLOCATION_STEPS = ("1.0", "1.8", "1.12", "1.28", "1.34", "1.38")
+ALLOCATIONS_PUT = {v: allocations_body(Version.parse(v)) for v in _ALLOCATION_STEPS}
+ALLOCATIONS_POST = {v: allocations_post(Version.parse(v)) for v in ("1.13", "1.28", "1.34", "1.38")}
