@@ -42,5 +42,10 @@ fuzz: $(TEST_STAMP)
 	POCKETSTACK_FUZZ_BACKENDS=$(FUZZ_BACKENDS) POCKETSTACK_TEST_BACKENDS=$(FUZZ_BACKENDS) \
 	$(BIN)/pytest -p no:cacheprovider --timeout=0 tests/functional/test_fuzz_bodies.py $(PYTEST_ARGS)
 
+# ruff (pyflakes, pycodestyle, import order, bugbear) and mypy; configuration in pyproject.toml.
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src/pocketstack
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import uuid
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -35,6 +36,13 @@ from pocketstack.common.db.migrate import upgrade
 from pocketstack.common.policy import Enforcer
 from pocketstack.common.service import Service
 from pocketstack.identity.manager import Identity
+
+if TYPE_CHECKING:
+    from pocketstack.image.contract import ImageContract
+    from pocketstack.network.contract import NetworkContract
+    from pocketstack.object.contract import ObjectContract
+    from pocketstack.placement.contract import PlacementContract
+    from pocketstack.volume.contract import VolumeContract
 
 LOG = logging.getLogger(__name__)
 
@@ -118,6 +126,39 @@ class Cloud:
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
+
+    # -- what services may call of each other ------------------------------------------
+    # Each service exposes one typed contract (``<service>/contract.py``), implemented by
+    # its ``manager``; these are the only doors between service folders.  None when the
+    # service does not run in this process.
+    def contract(self, name: str) -> Any:
+        running = next((s for s in self.services if s.name == name), None)
+        return None if running is None else running.manager
+
+    @property
+    def www_authenticate(self) -> str:
+        """What every service's 401 points clients at: this cloud's Keystone."""
+        return f'Keystone uri="{self.settings.effective_public_url}/identity"'
+
+    @property
+    def network(self) -> NetworkContract | None:
+        return self.contract("network")
+
+    @property
+    def volume(self) -> VolumeContract | None:
+        return self.contract("volume")
+
+    @property
+    def image(self) -> ImageContract | None:
+        return self.contract("image")
+
+    @property
+    def placement(self) -> PlacementContract | None:
+        return self.contract("placement")
+
+    @property
+    def object_store(self) -> ObjectContract | None:
+        return self.contract("object")
 
     def catalog(self) -> list[tuple[str, str, str]]:
         return [(s.catalog_type, s.catalog_name, s.catalog_url()) for s in self.services]

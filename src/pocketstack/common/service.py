@@ -8,7 +8,7 @@ the scaled-out ``pocketstack api`` run the same objects.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp
 
@@ -22,6 +22,10 @@ class Service:
     catalog_type: str = ""  # "identity"
     catalog_name: str = ""  # "keystone"
     catalog_suffix: str = ""  # appended to the mount URL in the catalog, e.g. "/v2.1"
+
+    # The one public entry of the service: what other services call (it implements the
+    # service's ``contract.py``), handed out by :meth:`Cloud.contract`.
+    manager: Any = None
 
     def __init__(self, cloud: "Cloud"):
         self.cloud = cloud

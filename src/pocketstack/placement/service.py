@@ -28,6 +28,6 @@ class PlacementService(Service):
         return build_app(ServiceSpec(
             name=self.name, router=build_router(self.manager), error_format=placement_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            www_authenticate=f'Keystone uri="{cloud.service("identity").url}"',
+            www_authenticate=cloud.www_authenticate,
             versions=VERSIONS, finish=finish))
 
