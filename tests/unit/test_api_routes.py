@@ -165,3 +165,23 @@ def test_openapi_description_follows_the_declarations(client):
 def test_a_json_null_body_is_validated_like_any_other(client):
     r = call(client, "POST", "/things", content=b"null", headers={"Content-Type": "application/json"})
     assert r.status_code == 400, r.text
+
+
+def test_one_handler_class_serves_several_prefixes():
+    class Collection:
+        def __init__(self, name):
+            self.name = name
+
+        @route.get("")
+        def index(self, req):
+            return {self.name: []}
+
+        @route.get("/{item_id}")
+        def show(self, req):
+            return {self.name[:-1]: req.path_params["item_id"]}
+
+    router = Router().include(Collection("networks"), prefix="/v2.0/networks")
+    router.include(Collection("ports"), prefix="/v2.0/ports")
+    assert [(r.path, r.handler.__self__.name) for r in router.routes] == [
+        ("/v2.0/networks", "networks"), ("/v2.0/networks/{item_id}", "networks"),
+        ("/v2.0/ports", "ports"), ("/v2.0/ports/{item_id}", "ports")]

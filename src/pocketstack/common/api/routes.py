@@ -169,12 +169,14 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[RouteSpec] = []
 
-    def include(self, *providers: object) -> Router:
-        """Add every declared handler of each provider (an object or a module)."""
+    def include(self, *providers: object, prefix: str = "") -> Router:
+        """Add every declared handler of each provider (an object or a module), under
+        ``prefix``: one generic handler class can serve several collections
+        (``include(ResourceApi("networks"), prefix="/v2.0/networks")``)."""
         for provider in providers:
             for handler, declarations in declared_handlers(provider):
                 for declaration in declarations:
-                    self.routes.append(RouteSpec(declaration.method, declaration.path, handler,
+                    self.routes.append(RouteSpec(declaration.method, prefix + declaration.path, handler,
                                                  **declaration.options))
         return self
 
