@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 
 def write_clouds(path: Path, auth_url: str, region: str, passwords: dict[str, str]) -> None:
-    data = {}
+    data: dict[str, Any] = {}
     if path.exists():
         data = yaml.safe_load(path.read_text()) or {}
     clouds = data.setdefault("clouds", {})

@@ -186,7 +186,7 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
         raise ValueError(f"setting {name!r}: {value!r} is not a valid {kind.__name__}") from exc
 
 
-def load(config_file: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None,
+def load(config_file: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None,
          environ: dict[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from defaults, a TOML file, the environment and overrides."""
     environ = dict(os.environ if environ is None else environ)

@@ -100,6 +100,6 @@ class ServiceUnavailable(ApiError):
 class InternalError(ApiError):
     status = 500
 
-    def __init__(self, message: str | None = None, **kwargs):
+    def __init__(self, message: str | None = None, **kwargs: Any):
         super().__init__(message or "An unexpected error prevented the server from fulfilling your request.",
                          **kwargs)

@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import tooz
 from tooz import coordination
@@ -39,7 +40,7 @@ def _encode(hosts: set[str]) -> bytes:
     return json.dumps({"hosts": sorted(hosts)}).encode()
 
 
-def _decode(capabilities) -> set[str]:
+def _decode(capabilities: Any) -> set[str]:
     try:
         return set(json.loads(capabilities)["hosts"])
     except (TypeError, ValueError, KeyError):
@@ -55,7 +56,7 @@ class Heartbeat:
         self.interval = interval
         self._hosts: set[str] = set()
         self._lock = threading.Lock()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def hosts(self) -> set[str]:

@@ -112,7 +112,7 @@ def _atom(text: str) -> Check:
     if template:
         path = template.group(1)
 
-        def compare(creds, target, enf):
+        def compare(creds: Mapping[str, Any], target: Mapping[str, Any], enf: Enforcer) -> bool:
             mine, theirs = creds.get(kind), _lookup(target, path)
             return mine is not None and theirs is not None and str(mine) == str(theirs)
         return compare
@@ -126,10 +126,10 @@ def parse(rule: str) -> Check:
         return lambda creds, target, enf: True
     pos = 0
 
-    def peek():
+    def peek() -> str | None:
         return tokens[pos] if pos < len(tokens) else None
 
-    def take():
+    def take() -> str:
         nonlocal pos
         pos += 1
         return tokens[pos - 1]

@@ -18,8 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 from pocketstack.common.config import Settings
+
+if TYPE_CHECKING:
+    from pocketstack.cloud import Cloud
 
 LOG = logging.getLogger(__name__)
 
@@ -46,7 +50,7 @@ def run_worker(settings: Settings, services: list[str], run: list[str]) -> int:
     return 0
 
 
-async def _serve(cloud, run: list[str]) -> None:
+async def _serve(cloud: Cloud, run: list[str]) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -54,7 +54,7 @@ class TokenValidator(Protocol):
     def __call__(self, token: str) -> RequestContext: ...
 
 
-BodyValidator = Callable[[Any, dict], Any]
+BodyValidator = Callable[[Any, dict[str, Any]], Any]
 
 
 @dataclass
@@ -231,7 +231,8 @@ def build_app(spec: ServiceSpec) -> Starlette:
         response.headers["x-openstack-request-id"] = "req-" + str(uuid.uuid4())
         return response
 
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    handlers: dict[Any, Callable[..., Any]] = {HTTPException: http_error}
+    app = Starlette(routes=routes, exception_handlers=handlers)
     # The declared routes stay reachable from the mounted app, so tests can walk every
     # service's API (the body fuzzer fuzzes each route it finds there).
     app.state.router = spec.router
@@ -245,7 +246,7 @@ class OpenApiDocument:
         self.spec = spec
 
     @declare.get("/openapi.json", public=True)
-    def openapi(self, req: ApiRequest) -> dict:
+    def openapi(self, req: ApiRequest) -> dict[str, Any]:
         """The OpenAPI 3.1 description of this service (``?microversion=X.Y``)."""
         version = req.version
         asked = req.query.get("microversion")
@@ -280,7 +281,7 @@ def _empty_id_routes(spec: ServiceSpec, grouped: dict[str, dict[str, list[RouteS
         if prefix + "/" not in grouped:
             methods.setdefault(prefix + "/", set()).update(by_method)
 
-    def empty_id(req: ApiRequest):
+    def empty_id(req: ApiRequest) -> None:
         raise errors.NotFound("The resource could not be found.")
 
     return [_mounted(spec, path, {verb: [RouteSpec(verb, path, empty_id)] for verb in verbs})

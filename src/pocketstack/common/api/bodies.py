@@ -12,6 +12,7 @@ error format before any handler sees the body.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pocketstack.common.errors import BadRequest
@@ -22,8 +23,30 @@ MAX_DEPTH = 64
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
 
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _nested_too_deep(raw: bytes) -> bool:
+    """Whether the document nests deeper than :data:`MAX_DEPTH`, found without parsing it:
+    the decoder would recurse once per level, and a ``RecursionError`` raised inside C
+    code can leave CPython 3.11's recursion bookkeeping skewed for the rest of the
+    process.  Cheap for ordinary bodies: fewer brackets than the limit cannot nest
+    deeper."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for bracket in _BRACKET.finditer(_STRING.sub(b'""', raw)):
+        depth += 1 if bracket.group() in (b"[", b"{") else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
 def parse_json(raw: bytes) -> Any:
     """The document in ``raw``; :class:`BadRequest` when it is not one we can store."""
+    if _nested_too_deep(raw):
+        raise BadRequest(f"Malformed request body: JSON nested deeper than {MAX_DEPTH} levels.")
     try:
         value = json.loads(raw)
     except RecursionError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -46,7 +47,7 @@ class RequestContext:
             return "domain"
         return "unscoped"
 
-    def credentials(self) -> dict:
+    def credentials(self) -> dict[str, Any]:
         """What the policy engine checks rules against."""
         return {
             "user_id": self.user_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from starlette.responses import Response
 
@@ -18,7 +19,7 @@ from pocketstack.common.errors import ApiError
 ErrorFormat = Callable[[ApiError], Response]
 
 
-def _json(status: int, body: dict, headers: Mapping[str, str]) -> Response:
+def _json(status: int, body: dict[str, Any], headers: Mapping[str, str]) -> Response:
     return Response(json.dumps(body), status_code=status, headers=dict(headers),
                     media_type="application/json")
 

@@ -8,6 +8,7 @@ by version are documented next to the check that implements them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -40,7 +41,7 @@ class VersionRange:
     maximum: Version
     legacy_header: str | None = None  # e.g. "X-OpenStack-Nova-API-Version"
 
-    def negotiate(self, headers) -> Version:
+    def negotiate(self, headers: Mapping[str, str]) -> Version:
         """The version the request asks for (default: the minimum); 406 when out of range."""
         requested = None
         header = headers.get("openstack-api-version")

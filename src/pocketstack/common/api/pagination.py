@@ -7,8 +7,9 @@ rows are inserted and each page costs an index range scan, not an OFFSET.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -25,12 +26,13 @@ class Paging:
     sort: list[tuple[str, str]] = field(default_factory=list)  # (key, "asc"|"desc")
 
 
-def parse_paging(query: Mapping[str, str] | object, *, allowed_sort_keys: Sequence[str] = (),
+def parse_paging(query: Mapping[str, str], *, allowed_sort_keys: Sequence[str] = (),
                  default_sort: Sequence[tuple[str, str]] = (("created_at", "desc"), ("id", "desc")),
                  max_limit: int = DEFAULT_MAX_LIMIT) -> Paging:
     """Read ``limit``, ``marker``, ``sort_key``/``sort_dir`` (repeatable) and ``sort``
     (``key:dir,key:dir``) from a query string; 400 on anything malformed."""
-    getlist = getattr(query, "getlist", None) or (lambda k: [query[k]] if k in query else [])
+    getlist: Callable[[str], list[str]] = getattr(query, "getlist", None) or (
+        lambda k: [query[k]] if k in query else [])
     limit = None
     if "limit" in query:
         raw = query["limit"]
@@ -60,10 +62,10 @@ def parse_paging(query: Mapping[str, str] | object, *, allowed_sort_keys: Sequen
     for key, direction in default_sort:
         if key not in (k for k, _ in sort):
             sort.append((key, direction))
-    return Paging(limit=limit, marker=query.get("marker") if hasattr(query, "get") else None, sort=sort)
+    return Paging(limit=limit, marker=query.get("marker"), sort=sort)
 
 
-def apply_paging(stmt: sa.Select, model, paging: Paging, marker_row=None) -> sa.Select:
+def apply_paging(stmt: sa.Select[Any], model: Any, paging: Paging, marker_row: Any = None) -> sa.Select[Any]:
     """ORDER BY the sort keys and, given the marker's row, keep only rows after it."""
     columns = [(getattr(model, key), direction) for key, direction in paging.sort]
     stmt = stmt.order_by(*(c.desc() if d == "desc" else c.asc() for c, d in columns))
@@ -84,7 +86,7 @@ def apply_paging(stmt: sa.Select, model, paging: Paging, marker_row=None) -> sa.
     return stmt
 
 
-def next_link(url: str, query: Mapping[str, str] | object, last_id: str) -> str:
+def next_link(url: str, query: Mapping[str, str], last_id: str) -> str:
     """The URL of the next page: the same query with ``marker`` set to the last item."""
     items = [(k, v) for k, v in getattr(query, "multi_items", lambda: list(query.items()))() if k != "marker"]
     items.append(("marker", last_id))

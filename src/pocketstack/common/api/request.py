@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -64,11 +65,11 @@ class ApiRequest:
         return self.raw.path_params
 
     @property
-    def query(self):
+    def query(self) -> QueryParams:
         return self.raw.query_params
 
     @property
-    def headers(self):
+    def headers(self) -> Headers:
         return self.raw.headers
 
     @property
@@ -78,7 +79,7 @@ class ApiRequest:
     @property
     def service_url(self) -> str:
         """Absolute URL of the service root (its path prefix), for ``links``."""
-        return self.attributes["service_url"]
+        return str(self.attributes["service_url"])
 
     @property
     def version(self) -> Version | None:

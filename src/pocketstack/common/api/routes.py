@@ -92,8 +92,8 @@ def _bodies(body: Schema | Mapping[str, Schema] | None) -> tuple[tuple[Version |
     if body is None:
         return ()
     if all(isinstance(k, str) and k[:1].isdigit() for k in body) and body:
-        pairs = sorted(((_version(k), v) for k, v in body.items()), key=lambda kv: kv[0])
-        return tuple(pairs)
+        pairs = [(Version.parse(k), v) for k, v in body.items()]
+        return tuple(sorted(pairs, key=lambda kv: kv[0]))
     return ((None, dict(body)),)
 
 

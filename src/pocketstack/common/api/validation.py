@@ -6,6 +6,7 @@ rejects unknown attributes.  Validators are compiled once per schema.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
@@ -16,7 +17,7 @@ from pocketstack.common.errors import BadRequest
 _validators: dict[int, Draft7Validator] = {}
 
 
-def _validator(schema: dict) -> Draft7Validator:
+def _validator(schema: dict[str, Any]) -> Draft7Validator:
     key = id(schema)
     validator = _validators.get(key)
     if validator is None:
@@ -24,7 +25,7 @@ def _validator(schema: dict) -> Draft7Validator:
     return validator
 
 
-def validate(body: Any, schema: dict) -> Any:
+def validate(body: Any, schema: dict[str, Any]) -> Any:
     """Return ``body`` if it matches ``schema``; raise 400 naming the offending field."""
     error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(body))
     if error is None:
@@ -57,7 +58,7 @@ def parse_bool(value: str, name: str) -> bool:
         raise BadRequest(f"Invalid value {value!r} for {name}: expected a boolean") from None
 
 
-def query_flag(query, name: str) -> bool:
+def query_flag(query: Mapping[str, str], name: str) -> bool:
     """A query flag like ``?nocatalog`` or ``?effective``: present means true unless its
     value is an explicit false."""
     if name not in query:

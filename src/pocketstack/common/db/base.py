@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import MetaData, Text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -39,18 +40,18 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-class JSONText(TypeDecorator):
+class JSONText(TypeDecorator[Any]):
     """JSON stored as TEXT, so it behaves identically on SQLite, PostgreSQL and MariaDB."""
 
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect) -> str | None:
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
         return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
-    def process_result_value(self, value: str | None, dialect) -> Any:
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         return json.loads(value)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
@@ -54,7 +54,7 @@ def cas_update(session: Session, model: Any, where: Mapping[str, Any], values: M
     table = model.__table__ if hasattr(model, "__table__") else model
     stmt = sa.update(table).where(*(table.c[k] == v for k, v in where.items())).values(**values)
     result = session.execute(stmt, execution_options={"synchronize_session": False})
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for DML
         raise ConcurrentUpdate(f"{table.name}: row changed concurrently ({dict(where)!r})")
 
 
@@ -72,7 +72,7 @@ def is_retryable_db_error(error: BaseException) -> bool:
     return "database is locked" in str(orig)
 
 
-def backoff_delays(attempts: int, base: float = 0.002, cap: float = 0.25):
+def backoff_delays(attempts: int, base: float = 0.002, cap: float = 0.25) -> Iterator[float]:
     """Full-jitter exponential delays: racing writers spread out instead of re-colliding."""
     for attempt in range(attempts):
         yield random.uniform(0, min(cap, base * (2 ** attempt)))

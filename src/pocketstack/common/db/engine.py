@@ -12,11 +12,12 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from pocketstack.common.db.guard import forbid_row_locks
 from pocketstack.common.db.replay import note_effect
@@ -69,7 +70,7 @@ def create_engine(url: str, pool: PoolLimits | None = None) -> Engine:
                                   pool_size=size, max_overflow=overflow, pool_timeout=pool.timeout)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             # Autocommit mode off in the driver; we issue BEGIN ourselves below so that
             # every transaction takes the write lock up front when it writes.
             dbapi_conn.isolation_level = None
@@ -81,14 +82,14 @@ def create_engine(url: str, pool: PoolLimits | None = None) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):
+        def _sqlite_begin(conn: Connection) -> None:
             # Writers take the lock at BEGIN (IMMEDIATE) so a read-then-write transaction
             # never fails upgrading its snapshot; readers stay concurrent (DEFERRED).
             mode = "IMMEDIATE" if conn.get_execution_options().get("pocketstack_write", True) else "DEFERRED"
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    kwargs: dict = {"pool_pre_ping": True, "pool_size": size, "max_overflow": overflow,
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "pool_size": size, "max_overflow": overflow,
                     "pool_timeout": pool.timeout, "pool_recycle": 3600}
     if url.startswith("mysql"):
         kwargs["isolation_level"] = "READ COMMITTED"
@@ -98,7 +99,7 @@ def create_engine(url: str, pool: PoolLimits | None = None) -> Engine:
 _WROTE = "pocketstack_wrote"
 
 
-def _note_dml(state) -> None:
+def _note_dml(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         state.session.info[_WROTE] = True
 

@@ -12,6 +12,7 @@ certification failure) into :class:`ConcurrentUpdate`, which
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -23,7 +24,7 @@ from pocketstack.common.db.cas import ConcurrentUpdate, is_retryable_db_error
 _MYSQL_SAVEPOINT_DOES_NOT_EXIST = 1305
 
 
-def try_insert(session: Session, insert: Callable[[], None]) -> bool:
+def try_insert(session: Session, insert: Callable[[], object]) -> bool:
     """Run ``insert`` in a savepoint; False (and the savepoint undone) on a unique clash.
 
     InnoDB may pick this transaction as a deadlock victim while it waits on another
@@ -44,7 +45,7 @@ def try_insert(session: Session, insert: Callable[[], None]) -> bool:
         raise
 
 
-def insert_if_free(session: Session, table: sa.Table, values: dict) -> bool:
+def insert_if_free(session: Session, table: sa.Table, values: dict[str, Any]) -> bool:
     """INSERT ``values`` unless a unique key is already taken; False when it was.
 
     PostgreSQL and SQLite say so with ``ON CONFLICT DO NOTHING`` (no savepoint: one round
@@ -67,5 +68,5 @@ def insert_if_free(session: Session, table: sa.Table, values: dict) -> bool:
 
 
 def _savepoint_lost(error: sa_exc.DBAPIError) -> bool:
-    args = getattr(error.orig, "args", ())
+    args: tuple[Any, ...] = getattr(error.orig, "args", ())
     return bool(args) and args[0] == _MYSQL_SAVEPOINT_DOES_NOT_EXIST

@@ -22,7 +22,7 @@ import contextvars
 import logging
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa_exc
 
@@ -56,7 +56,7 @@ def _is_conflict(error: BaseException) -> bool:
         isinstance(error, sa_exc.DBAPIError) and is_retryable_db_error(error))
 
 
-def run_replayable(work: Callable[..., T], *args) -> T:
+def run_replayable(work: Callable[..., T], *args: Any) -> T:
     """``work(*args)``, re-run after a jittered pause while it fails with a database
     conflict before having any effect; the last conflict propagates otherwise."""
     delays = backoff_delays(REPLAYS)

@@ -19,7 +19,8 @@ from pocketstack.common.db.replay import note_effect
 LOG = logging.getLogger(__name__)
 
 
-def submit(loop: asyncio.AbstractEventLoop, coro: Coroutine, tasks: set[asyncio.Task] | None = None) -> Any:
+def submit(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any],
+           tasks: set[asyncio.Task[Any]] | None = None) -> Any:
     """Run ``coro`` on ``loop``: its result for a caller in another thread, None (and a
     task, added to ``tasks`` until done, if given) for a caller on ``loop`` itself.
     A sent message is an effect: the request sending it is never replayed."""
@@ -38,6 +39,6 @@ def submit(loop: asyncio.AbstractEventLoop, coro: Coroutine, tasks: set[asyncio.
     return None
 
 
-def _log_failure(task: asyncio.Task) -> None:
+def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         LOG.error("RPC send failed", exc_info=task.exception())

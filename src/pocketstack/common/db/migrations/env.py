@@ -1,5 +1,7 @@
 """Alembic environment: runs migrations on the engine pocketstack hands in."""
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -11,14 +13,14 @@ config = context.config
 service = config.attributes.get("service")
 
 
-def include_object(obj, name, type_, reflected, compare_to):
+def include_object(obj: Any, name: str | None, type_: Any, reflected: bool, compare_to: Any) -> bool:
     if not service:
         return True
     table = obj if type_ == "table" else getattr(obj, "table", None)
-    return (table.name if table is not None else name).startswith(service + "_")
+    return str(table.name if table is not None else name).startswith(service + "_")
 
 
-engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url") or "")
 
 with engine.begin() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata,

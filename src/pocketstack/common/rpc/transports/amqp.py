@@ -63,7 +63,7 @@ CLOSE_TIMEOUT = 5.0
 CALLER_SEEN_TTL = 1.0
 PROBE = "pocketstack.probe"  # message type of "is this caller alive?" pings
 # A fanout queue belongs to one server; if that server is gone for a day, so is its queue.
-FANOUT_QUEUE_ARGS = {"x-expires": 24 * 3600 * 1000}
+FANOUT_QUEUE_ARGS: dict[str, Any] = {"x-expires": 24 * 3600 * 1000}
 # Failures worth retrying on a new connection.
 RETRYABLE = (AMQPError, ConnectionError, OSError, RuntimeError, asyncio.TimeoutError)
 # Failures a new connection would not fix (mismatched declarations, permissions).
@@ -134,7 +134,7 @@ class AMQPTransport(Transport):
                 return self._link
 
     def _backoff(self, attempt: int) -> float:
-        return random.uniform(0.5, 1.0) * min(self._max_backoff, self._min_backoff * 2 ** attempt)
+        return float(random.uniform(0.5, 1.0) * min(self._max_backoff, self._min_backoff * 2 ** attempt))
 
     async def _supervise(self) -> None:
         """Keep one connection up, with everything attached to it, until closed."""
@@ -438,9 +438,10 @@ class _AMQPSubscription(Subscription):
             if self in self._transport._subscriptions:
                 self._transport._subscriptions.remove(self)
             link, consumers, self._consumers = self._link, self._consumers, []
-            for queue, tag in consumers if link is not None else ():
-                with suppress(*RETRYABLE):
-                    await link.guard(queue.cancel(tag))
+            if link is not None:
+                for queue, tag in consumers:
+                    with suppress(*RETRYABLE):
+                        await link.guard(queue.cancel(tag))
 
     async def close(self) -> None:
         await self.cancel()
