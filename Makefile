@@ -40,7 +40,9 @@ FUZZ_BACKENDS ?= sqlite
 fuzz: $(TEST_STAMP)
 	POCKETSTACK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) POCKETSTACK_FUZZ_SEED=$(FUZZ_SEED) \
 	POCKETSTACK_FUZZ_BACKENDS=$(FUZZ_BACKENDS) POCKETSTACK_TEST_BACKENDS=$(FUZZ_BACKENDS) \
-	$(BIN)/pytest -p no:cacheprovider --timeout=0 tests/functional/test_fuzz_bodies.py $(PYTEST_ARGS)
+	POCKETSTACK_OPENAPI_EXAMPLES=$(FUZZ_EXAMPLES) \
+	$(BIN)/pytest -p no:cacheprovider --timeout=0 tests/functional/test_fuzz_bodies.py \
+	tests/functional/test_openapi_conformance.py $(PYTEST_ARGS)
 
 # ruff (pyflakes, pycodestyle, import order, bugbear) and mypy; configuration in pyproject.toml.
 lint: $(TEST_STAMP)
