@@ -231,7 +231,8 @@ class ObjectServer:
         except _Refused as refused:
             return refused.response
         except ClientDisconnect:
-            await asyncio.to_thread(receiver.abort)
+            if receiver is not None:
+                await asyncio.to_thread(receiver.abort)
             return Response(status_code=499)
         except OSError as error:
             if receiver is not None:

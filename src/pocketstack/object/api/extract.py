@@ -14,6 +14,8 @@ from __future__ import annotations
 import mimetypes
 import tarfile
 import tempfile
+from collections.abc import AsyncIterator
+from typing import IO, Literal
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +27,8 @@ from pocketstack.object import errors, timestamps
 from pocketstack.object.api import bulk, names
 from pocketstack.object.store import ObjectStore
 
-FORMATS = {"tar": "r|", "tar.gz": "r|gz", "tar.bz2": "r|bz2"}
+StreamMode = Literal["r|", "r|gz", "r|bz2"]
+FORMATS: dict[str, StreamMode] = {"tar": "r|", "tar.gz": "r|gz", "tar.bz2": "r|bz2"}
 MAX_CONTAINERS = 10000
 MAX_FAILED = 1000
 _IN_MEMORY = 16 * 1024 * 1024
@@ -42,7 +45,7 @@ async def extract(req: ApiRequest, store: ObjectStore, account: str, base: str =
             await run_in_threadpool(spool.write, chunk)
         spool.seek(0)
         try:
-            archive = await run_in_threadpool(tarfile.open, fileobj=spool, mode=mode)
+            archive = await run_in_threadpool(_open_stream, spool, mode)
             return await _unpack(req, store, account, archive, base)
         except (tarfile.TarError, EOFError, OSError) as error:
             raise errors.InvalidTarFile(reason=error) from None
@@ -81,7 +84,14 @@ async def _unpack(req: ApiRequest, store: ObjectStore, account: str, archive: ta
                        failures)
 
 
-async def _member_chunks(archive: tarfile.TarFile, member: tarfile.TarInfo):
+def _open_stream(spool: IO[bytes], mode: StreamMode) -> tarfile.TarFile:
+    """The archive, read in one pass (``r|*`` modes: members in order)."""
+    return tarfile.open(fileobj=spool, mode=mode)
+
+
+async def _member_chunks(archive: tarfile.TarFile, member: tarfile.TarInfo) -> AsyncIterator[bytes]:
     source = archive.extractfile(member)
+    if source is None:  # not a regular file: nothing to read
+        return
     while chunk := await run_in_threadpool(source.read, _CHUNK):
         yield chunk
