@@ -20,6 +20,8 @@ from urllib.parse import unquote
 
 from jsonschema import Draft7Validator
 
+from pocketstack.common.api.bodies import parse_json
+from pocketstack.common.errors import BadRequest
 from pocketstack.object import errors
 from pocketstack.object.api import schemas
 from pocketstack.object.api.access import SegmentAccess
@@ -90,12 +92,13 @@ def pieces(store: ObjectStore, account: str, state, segments: SegmentAccess) -> 
 
 def manifest_entries(body: bytes) -> list:
     """The segments of an SLO upload's body; 413 or 400 (in Swift's words) for a body
-    too large, not JSON, not a list of segments or of too many."""
+    too large, not JSON (or JSON no replica could store: nested too deeply, lone
+    surrogates, integers past 64 bits), not a list of segments or of too many."""
     if len(body) > MAX_MANIFEST:
         raise errors.ManifestTooLarge(limit=MAX_MANIFEST)
     try:
-        entries = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        entries = parse_json(body)
+    except BadRequest:
         raise errors.ManifestNotJson() from None
     if not _MANIFEST.is_valid(entries):
         raise errors.ManifestNotList()
