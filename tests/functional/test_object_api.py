@@ -303,6 +303,18 @@ def test_static_large_object(api, admin_token, container):
     assert api.request("GET", container, admin_token).status_code == 204
 
 
+@pytest.mark.parametrize("body", [
+    pytest.param(b"[" * 100_000 + b"]" * 100_000, id="nested too deeply to decode"),
+    pytest.param(b'[{"path": "/c/\\ud800"}]', id="a lone surrogate in a segment path"),
+])
+def test_a_manifest_no_store_can_hold_is_refused_as_not_json(api, admin_token, container, body):
+    """A manifest ``json.loads`` cannot decode, or whose strings no file, database or
+    header can carry, is "not valid JSON" to Swift's SLO middleware -- never a 500."""
+    refused = api.request("PUT", f"{container}/big", admin_token, params={"multipart-manifest": "put"},
+                          content=body)
+    assert (refused.status_code, refused.text) == (400, "Manifest must be valid JSON.\n")
+
+
 def test_dynamic_large_object(api, admin_token, container):
     name = container.rsplit("/", 1)[1]
     for i, part in enumerate((b"one-", b"two-", b"three")):

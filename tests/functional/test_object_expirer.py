@@ -38,8 +38,8 @@ def container(api, admin_token, account):
 
 
 @pytest.fixture
-def service(api):
-    return api.cloud.service("object")
+def manager(api):
+    return api.cloud.object_store
 
 
 def put(api, token, path, data=b"", **headers):
@@ -48,30 +48,30 @@ def put(api, token, path, data=b"", **headers):
     return response
 
 
-def queued(service, delete_at: int) -> list[str]:
-    found = service.store.container(expirer.QUEUE_ACCOUNT, expirer.queue_container(delete_at))
+def queued(manager, delete_at: int) -> list[str]:
+    found = manager.store.container(expirer.QUEUE_ACCOUNT, expirer.queue_container(delete_at))
     return [row["name"] for row in found[0].list(limit=10000)] if found else []
 
 
-def replica_files(service, account, container, obj) -> list[list[str]]:
+def replica_files(manager, account, container, obj) -> list[list[str]]:
     return [sorted(os.listdir(loc.directory)) if loc.directory.is_dir() else []
-            for loc in service.cluster.primaries("object", account, container, obj)]
+            for loc in manager.cluster.primaries("object", account, container, obj)]
 
 
-def test_expired_objects_are_deleted_with_tombstones(api, admin_token, service, account, container):
+def test_expired_objects_are_deleted_with_tombstones(api, admin_token, manager, account, container):
     delete_at = int(time.time()) + 60
     put(api, admin_token, f"{account}/{container}/doomed", b"12345", **{"X-Delete-At": str(delete_at)})
     put(api, admin_token, f"{account}/{container}/kept", b"678")
     entry = expirer.queue_entry(delete_at, account, container, "doomed")
-    assert entry in queued(service, delete_at)
+    assert entry in queued(manager, delete_at)
 
-    service.expirer.run_once(now=delete_at - 1)
-    assert entry in queued(service, delete_at)
+    manager.expirer.run_once(now=delete_at - 1)
+    assert entry in queued(manager, delete_at)
     assert api.request("HEAD", f"/object-store/v1/{account}/{container}/doomed", admin_token).status_code == 200
 
-    stats = service.expirer.run_once(now=delete_at)
+    stats = manager.expirer.run_once(now=delete_at)
     assert stats.expired >= 1
-    assert entry not in queued(service, delete_at)
+    assert entry not in queued(manager, delete_at)
     listing = api.request("GET", f"/object-store/v1/{account}/{container}", admin_token).text.split()
     assert listing == ["kept"]
     head = api.request("HEAD", f"/object-store/v1/{account}/{container}", admin_token).headers
@@ -79,12 +79,12 @@ def test_expired_objects_are_deleted_with_tombstones(api, admin_token, service, 
     # Every replica keeps only a tombstone stamped with the expiry time, so the
     # replicator spreads the deletion instead of bringing the data back.
     tombstone = timestamps.normalize(delete_at) + ".ts"
-    assert replica_files(service, account, container, "doomed") == [[tombstone]] * 3
-    service.replicator.run_once()
-    assert replica_files(service, account, container, "doomed") == [[tombstone]] * 3
+    assert replica_files(manager, account, container, "doomed") == [[tombstone]] * 3
+    manager.replicator.run_once()
+    assert replica_files(manager, account, container, "doomed") == [[tombstone]] * 3
 
 
-def test_stale_entries_are_dropped_without_deleting(api, admin_token, service, account, container):
+def test_stale_entries_are_dropped_without_deleting(api, admin_token, manager, account, container):
     delete_at = int(time.time()) + 60
     later = delete_at + 30
     put(api, admin_token, f"{account}/{container}/replaced", b"a", **{"X-Delete-At": str(delete_at)})
@@ -96,24 +96,24 @@ def test_stale_entries_are_dropped_without_deleting(api, admin_token, service, a
     put(api, admin_token, f"{account}/{container}/removed", b"c", **{"X-Delete-At": str(delete_at)})
     assert api.request("DELETE", f"/object-store/v1/{account}/{container}/removed", admin_token).status_code == 204
 
-    service.expirer.run_once(now=delete_at)
+    manager.expirer.run_once(now=delete_at)
     names = [expirer.queue_entry(delete_at, account, container, o) for o in ("replaced", "postponed", "removed")]
-    assert not set(names) & set(queued(service, delete_at))
+    assert not set(names) & set(queued(manager, delete_at))
     for obj in ("replaced", "postponed"):
         assert api.request("HEAD", f"/object-store/v1/{account}/{container}/{obj}", admin_token).status_code == 200
 
-    service.expirer.run_once(now=later)
+    manager.expirer.run_once(now=later)
     listing = api.request("GET", f"/object-store/v1/{account}/{container}", admin_token).text.split()
     assert listing == ["replaced"]
 
 
-def test_copies_and_manifests_are_queued_too(api, admin_token, service, account, container):
+def test_copies_and_manifests_are_queued_too(api, admin_token, manager, account, container):
     delete_at = int(time.time()) + 60
     put(api, admin_token, f"{account}/{container}/src", b"x")
     put(api, admin_token, f"{account}/{container}/copy", b"",
         **{"X-Copy-From": f"{container}/src", "X-Delete-At": str(delete_at)})
-    assert expirer.queue_entry(delete_at, account, container, "copy") in queued(service, delete_at)
-    service.expirer.run_once(now=delete_at)
+    assert expirer.queue_entry(delete_at, account, container, "copy") in queued(manager, delete_at)
+    manager.expirer.run_once(now=delete_at)
     listing = api.request("GET", f"/object-store/v1/{account}/{container}", admin_token).text.split()
     assert listing == ["src"]
 
@@ -133,18 +133,18 @@ def test_expirer_command_runs_one_pass(api, admin_token, account, container, set
     assert api.request("GET", f"/object-store/v1/{account}/{container}", admin_token).status_code == 204
 
 
-def test_a_pass_before_anything_is_due_does_nothing(service):
-    stats = service.expirer.run_once(now=0)
+def test_a_pass_before_anything_is_due_does_nothing(manager):
+    stats = manager.expirer.run_once(now=0)
     assert (stats.expired, stats.failed) == (0, 0)
 
 
-def test_a_finished_day_leaves_no_queue_container(api, admin_token, service, account, container):
+def test_a_finished_day_leaves_no_queue_container(api, admin_token, manager, account, container):
     delete_at = int(time.time()) + 60
     put(api, admin_token, f"{account}/{container}/o", b"x", **{"X-Delete-At": str(delete_at)})
     bucket = expirer.queue_container(delete_at)
-    service.expirer.run_once(now=delete_at)
+    manager.expirer.run_once(now=delete_at)
     # The entry is gone but the day is not over, so its container stays.
-    assert service.store.container(expirer.QUEUE_ACCOUNT, bucket) is not None
-    stats = service.expirer.run_once(now=int(bucket) + expirer.DIVISOR)
+    assert manager.store.container(expirer.QUEUE_ACCOUNT, bucket) is not None
+    stats = manager.expirer.run_once(now=int(bucket) + expirer.DIVISOR)
     assert stats.containers_removed >= 1
-    assert service.store.container(expirer.QUEUE_ACCOUNT, bucket) is None
+    assert manager.store.container(expirer.QUEUE_ACCOUNT, bucket) is None

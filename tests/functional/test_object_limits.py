@@ -81,12 +81,12 @@ def test_metadata_at_swift_limits_is_stored_and_replicated(api, admin_token, con
     name = container.rsplit("/", 1)[1]
     assert api.request("PUT", f"{container}/copied", admin_token,
                        headers={"X-Copy-From": f"{name}/meta"}).status_code == 201
-    service = api.cloud.service("object")
-    assert Auditor(service.cluster).run_once().quarantined == 0
-    lost = service.cluster.primaries("object", f"AUTH_{project_id(api, admin_token)}", name, "meta")[0]
+    cluster = api.cloud.object_store.cluster
+    assert Auditor(cluster).run_once().quarantined == 0
+    lost = cluster.primaries("object", f"AUTH_{project_id(api, admin_token)}", name, "meta")[0]
     for path in lost.directory.iterdir():
         path.unlink()  # one replica lost entirely: replication must restore it whole
-    Replicator(service.cluster).run_once()
+    Replicator(cluster).run_once()
     restored = diskfile.read_state(lost)
     assert b"".join(restored.read(0, 7)) == b"payload" and diskfile.body_size(restored.data_path) == 7
     assert {k: restored.metadata[k] for k in big} == big

@@ -15,7 +15,7 @@ from pocketstack.common.errors import BadRequest, NotAcceptable, Unauthorized
 from pocketstack.object import timestamps
 from pocketstack.object.api import acl, listing, ranges, tempurl
 from pocketstack.object.api.body import Piece, cut
-from pocketstack.object.api.errors import PreconditionFailed
+from pocketstack.object.errors import PreconditionFailed
 
 
 @pytest.mark.parametrize("header,expected", [

@@ -52,7 +52,7 @@ class Auditor:
         try:
             meta = diskfile.read_metadata(path)
             md5, size = hashlib.md5(usedforsecurity=False), 0
-            for chunk in diskfile.read_range(path, 0, diskfile.body_size(path), 1 << 20):
+            for chunk in diskfile.read_range(Path(path), 0, diskfile.body_size(path), 1 << 20):
                 md5.update(chunk)
                 size += len(chunk)
         except FileNotFoundError:

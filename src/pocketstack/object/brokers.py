@@ -20,11 +20,13 @@ All methods block; callers run them in threads.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from pocketstack.object.batching import Batcher
@@ -152,7 +154,7 @@ class Broker:
         sql = f"SELECT * FROM {self.table} WHERE {' AND '.join(clauses)} ORDER BY name {order} LIMIT ?"
         return conn.execute(sql, (*params, count)).fetchall()
 
-    def merge_rows(self, rows: list[dict]) -> None:
+    def merge_rows(self, rows: builtins.list[dict]) -> None:
         """Apply another replica's rows; each row's own timestamps decide."""
         with self._connect(write=True) as conn:
             for row in rows:
@@ -162,7 +164,7 @@ class Broker:
     def _merge(conn, row: dict) -> None:
         raise NotImplementedError
 
-    def merge_from(self, info: dict, rows: list[dict]) -> None:
+    def merge_from(self, info: dict, rows: builtins.list[dict]) -> None:
         """Take in another replica of this database (its info and rows): created if
         missing, then rows, metadata and deletion merged -- timestamps decide."""
         self.initialize(info["put_timestamp"], **json.loads(info["name"]))
@@ -195,7 +197,7 @@ class Broker:
                 md5.update(json.dumps(list(row)).encode())
         return md5.hexdigest()
 
-    def all_rows(self) -> list[dict]:
+    def all_rows(self) -> builtins.list[dict]:
         """Every row, tombstones included, for replication."""
         with self._connect() as conn:
             return [dict(r) for r in conn.execute(f"SELECT * FROM {self.table}")]
@@ -250,7 +252,7 @@ class AccountBroker(Broker):
             self._merge(conn, dict(name=name, put_timestamp=put_timestamp, delete_timestamp=delete_timestamp,
                                    object_count=object_count, bytes_used=bytes_used))
 
-    def report(self, name: str, container_info) -> None:
+    def report(self, name: str, container_info: Callable[[], dict | None]) -> None:
         """Copy a container replica's counts, read *inside* this database's write lock.
 
         Whoever takes the lock last reads a container state that includes every
@@ -260,7 +262,7 @@ class AccountBroker(Broker):
         """
         _REPORTS.run(str(self.path), (name, container_info), self._apply_reports)
 
-    def _apply_reports(self, reports: list[tuple[str, object]]) -> None:
+    def _apply_reports(self, reports: builtins.list[tuple[str, Callable[[], dict | None]]]) -> None:
         latest = dict(reports)  # one read per container: all read the same database
         with self._connect(write=True) as conn:
             for name, container_info in latest.items():

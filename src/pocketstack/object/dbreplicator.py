@@ -74,6 +74,13 @@ class DbReplicator:
             self.rings = {kind: Ring(f, hash_suffix=self.hash_suffix, reload_time=1.0) for kind, f in files.items()}
         return True
 
+    @property
+    def _client(self) -> httpx.Client:
+        """The connection pool to peer nodes, opened at first use (closed by :meth:`close`)."""
+        if self._http is None:
+            self._http = httpx.Client(timeout=TIMEOUT)
+        return self._http
+
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
@@ -86,8 +93,6 @@ class DbReplicator:
         stats = DbReplicationStats()
         if not self._load_rings():
             return stats
-        if self._http is None:
-            self._http = httpx.Client(timeout=TIMEOUT)
         cutoff = timestamps.normalize(max(time.time() - self.reclaim_age, 0))
         for device in sorted(p for p in self.devices.iterdir() if p.is_dir()):
             for kind in BROKERS:
@@ -118,7 +123,7 @@ class DbReplicator:
             return BROKERS[kind](db_path(Location(self.devices / dev["device"], partition, name_hash,
                                                   kind).directory))
         host = f"[{dev['ip']}]" if ":" in dev["ip"] else dev["ip"]
-        return RemoteBroker(self._http, Location(Path(dev["device"]), partition, name_hash, kind,
+        return RemoteBroker(self._client, Location(Path(dev["device"]), partition, name_hash, kind,
                                                  node=f"http://{host}:{dev['port']}"))
 
     def _report_to_account(self, info: dict) -> None:

@@ -128,6 +128,8 @@ class ObjectState:
         """Chunks of the data (blocking generator: iterate it in a thread)."""
         if self.reader is not None:
             return self.reader(start, length)
+        if self.data_path is None:
+            return iter(())  # a tombstone or nothing: no data to read
         return read_range(self.data_path, start, length)
 
 

@@ -42,7 +42,9 @@ BATCH = 10000    # listing page size
 def expired(metadata: dict, now: float | None = None) -> bool:
     """Is an object with this metadata past its ``X-Delete-At``?"""
     delete_at = metadata.get("X-Delete-At")
-    return bool(delete_at) and int(delete_at) <= (time.time() if now is None else now)
+    if not delete_at:
+        return False
+    return int(delete_at) <= (time.time() if now is None else now)
 
 
 def queue_container(delete_at: int) -> str:
@@ -132,11 +134,7 @@ class Expirer:
         if not state.exists or state.metadata.get("X-Delete-At") != str(delete_at):
             return False
         # The tombstone carries the expiry time, so an upload made after it still wins.
-        timestamp = timestamps.normalize(delete_at)
-        if timestamp <= state.timestamp:
-            timestamp = timestamps.normalize(float(state.timestamp) + 0.00001)
-        self.store.write_marker(account, container, obj, timestamp, ".ts", {"X-Timestamp": timestamp})
-        self.store.update_listing(account, container, obj, timestamp, 0, "", "", True)
+        self.store.tombstone(account, container, obj, state, timestamps.normalize(delete_at))
         LOG.debug("expired /%s/%s/%s (X-Delete-At %s)", account, container, obj, delete_at)
         return True
 

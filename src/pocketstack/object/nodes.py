@@ -42,7 +42,8 @@ LOG = logging.getLogger(__name__)
 
 METADATA_HEADER = "X-Backend-Metadata"
 # How long a storage node may take to connect, or to accept or answer one chunk.
-TIMEOUT = httpx.Timeout(30.0, connect=3.0)
+READ_TIMEOUT, CONNECT_TIMEOUT = 30.0, 3.0
+TIMEOUT = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
 
 
 class ReplicaWriter(Protocol):
@@ -90,6 +91,8 @@ class HttpNode:
         self.names = (account, container, obj)
 
     def _url(self, location: Location) -> str:
+        if location.node is None:
+            raise ValueError(f"{location} is a replica of this node, not of a storage node")
         return location.node + object_path(location, *self.names)
 
     def object_state(self, location: Location) -> diskfile.ObjectState:
@@ -185,7 +188,7 @@ class _HttpWriter:
     def commit(self, timestamp: str, metadata: dict) -> None:
         self._put(_END)
         try:
-            response = self._done.result(timeout=TIMEOUT.read + TIMEOUT.connect)
+            response = self._done.result(timeout=READ_TIMEOUT + CONNECT_TIMEOUT)
         except Exception as error:
             raise OSError(f"upload failed: {error}") from error
         if response.status_code != 201 or response.headers.get("etag") != metadata["ETag"]:

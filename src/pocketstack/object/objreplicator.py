@@ -173,6 +173,20 @@ class ObjectReplicator:
         self._http: httpx.Client | None = None
         self._pool: ThreadPoolExecutor | None = None
 
+    @property
+    def _client(self) -> httpx.Client:
+        """The connection pool to peer nodes, opened at first use (closed by :meth:`close`)."""
+        if self._http is None:
+            self._http = httpx.Client(timeout=TIMEOUT)
+        return self._http
+
+    @property
+    def _pushers(self) -> ThreadPoolExecutor:
+        """The threads pushing files to peers, started at first use (stopped by :meth:`close`)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(PUSH_CONCURRENCY, thread_name_prefix="object-replication-push")
+        return self._pool
+
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
@@ -191,19 +205,17 @@ class ObjectReplicator:
             if not self.ring_file.exists():
                 return stats  # a node holding only databases
             self.ring = Ring(self.ring_file, hash_suffix=self.hash_suffix, reload_time=1.0)
-        if self._http is None:
-            self._http = httpx.Client(timeout=TIMEOUT)
-            self._pool = ThreadPoolExecutor(PUSH_CONCURRENCY, thread_name_prefix="object-replication-push")
         for device in devices:
             base = device / DATA_DIRS["object"]
             for part in sorted(os.listdir(base)) if base.is_dir() else []:
                 if part.isdigit():
                     stats.partitions += 1
-                    self._replicate_partition(device, int(part), stats, cutoff)
+                    self._replicate_partition(self.ring, device, int(part), stats, cutoff)
         return stats
 
-    def _replicate_partition(self, device: Path, part: int, stats: ObjectReplicationStats, cutoff: float) -> None:
-        primaries = self.ring.get_part_nodes(part)
+    def _replicate_partition(self, ring: Ring, device: Path, part: int, stats: ObjectReplicationStats,
+                             cutoff: float) -> None:
+        primaries = ring.get_part_nodes(part)
         is_primary = any(self.is_mine(d) and d["device"] == device.name for d in primaries)
         part_dir = device / DATA_DIRS["object"] / str(part)
         stats.reclaimed += sum(diskfile.reclaim_suffix(part_dir / suffix, cutoff) for suffix in os.listdir(part_dir))
@@ -231,7 +243,7 @@ class ObjectReplicator:
         return "/".join([f"http://{host}:{dev['port']}", dev["device"], "replicate", str(part), *rest])
 
     def _get_json(self, url: str) -> dict:
-        response = self._http.get(url)
+        response = self._client.get(url)
         if response.status_code != 200:
             raise OSError(f"GET {url}: {response.status_code}")
         return response.json()
@@ -261,7 +273,7 @@ class ObjectReplicator:
                 pushes.append([(directory / name, self._url(dev, part, name_hash, name))
                                for name in _files_to_push(names, their_names)])
                 in_sync[directory] = names
-        stats.pushed += sum(self._pool.map(self._push_object, pushes))
+        stats.pushed += sum(self._pushers.map(self._push_object, pushes))
         return in_sync
 
     def _push_object(self, files: list[tuple[Path, str]]) -> int:
@@ -271,7 +283,7 @@ class ObjectReplicator:
 
     def _push_file(self, path: Path, url: str) -> None:
         metadata = diskfile.read_metadata(path)
-        response = self._http.put(url, content=diskfile.read_range(path, 0, diskfile.body_size(path)),
+        response = self._client.put(url, content=diskfile.read_range(path, 0, diskfile.body_size(path)),
                                   headers={METADATA_HEADER: metadata_header(metadata)})
         if response.status_code != 201:
             raise OSError(f"PUT {url}: {response.status_code} {response.text[:200]}")

@@ -18,6 +18,7 @@ Blocking; callers run it in threads.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 from collections.abc import Callable
 
@@ -37,7 +38,7 @@ def _initialize(broker: Broker, put_timestamp: str, names: dict[str, str]) -> No
     broker.initialize(put_timestamp, **names)
 
 
-_COMMON = {"info": Broker.info, "list": Broker.list, "initialize": _initialize,
+_COMMON: dict[str, Callable] = {"info": Broker.info, "list": Broker.list, "initialize": _initialize,
            "update_metadata": Broker.update_metadata, "mark_deleted": Broker.mark_deleted,
            "merge_from": Broker.merge_from, "all_rows": Broker.all_rows}
 # Per kind, the operations a node performs: name -> function(broker, **args).
@@ -98,10 +99,10 @@ class RemoteBroker:
     def mark_deleted(self, timestamp: str) -> None:
         self._call("mark_deleted", timestamp=timestamp)
 
-    def merge_from(self, info: dict, rows: list[dict]) -> None:
+    def merge_from(self, info: dict, rows: builtins.list[dict]) -> None:
         self._call("merge_from", info=info, rows=rows)
 
-    def all_rows(self) -> list[dict]:
+    def all_rows(self) -> builtins.list[dict]:
         return self._call("all_rows")
 
     def totals(self) -> dict:

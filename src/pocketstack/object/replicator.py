@@ -92,7 +92,7 @@ class Replicator:
         return stats
 
     def _partitions(self, kind: str) -> list[int]:
-        parts = set()
+        parts: set[int] = set()
         for device in self.cluster.local_devices():
             base = device / DATA_DIRS[kind]
             if base.is_dir():
@@ -174,7 +174,7 @@ def _copy_file(source: Path, target_dir: Path) -> None:
 
 
 def _sync_object(copies: list[Path], targets: list[Path]) -> int:
-    files = {}
+    files: dict[str, Path] = {}
     for directory in copies:
         for name in os.listdir(directory):
             files.setdefault(name, directory / name)

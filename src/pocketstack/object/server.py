@@ -67,6 +67,12 @@ class _Refused(Exception):
         self.response = Response(text, status_code=status, media_type="text/plain")
 
 
+def _check_hash(name_hash: str) -> None:
+    """A replica's directory is named by its 32-hex-digit hash; anything else is refused."""
+    if not NAME_HASH.match(name_hash):
+        raise _Refused(400, "bad hash")
+
+
 def _metadata(request: Request, timestamp: str) -> dict:
     try:
         metadata = json.loads(request.headers.get(METADATA_HEADER, "{}"))
@@ -158,8 +164,7 @@ class ObjectServer:
         try:
             if operation not in remotedb.OPERATIONS.get(kind, {}):
                 raise _Refused(404, f"no operation {operation} on {kind} databases")
-            if not NAME_HASH.match(name_hash):
-                raise _Refused(400, "bad hash")
+            _check_hash(name_hash)
             root = await asyncio.to_thread(self._device, params["device"], params["partition"])
             try:
                 args = json.loads(await request.body())["args"]
@@ -209,8 +214,7 @@ class ObjectServer:
         params = request.path_params
         receiver = None
         try:
-            if not NAME_HASH.match(params["name_hash"]):
-                raise _Refused(400, "bad hash")
+            _check_hash(params["name_hash"])
             root = await asyncio.to_thread(self._device, params["device"], params["partition"])
             location = Location(root, int(params["partition"]), params["name_hash"], "object")
             try:
@@ -231,7 +235,8 @@ class ObjectServer:
         except _Refused as refused:
             return refused.response
         except ClientDisconnect:
-            await asyncio.to_thread(receiver.abort)
+            if receiver is not None:
+                await asyncio.to_thread(receiver.abort)
             return Response(status_code=499)
         except OSError as error:
             if receiver is not None:

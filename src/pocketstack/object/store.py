@@ -22,9 +22,9 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pocketstack.common.errors import Conflict, ServiceUnavailable
-from pocketstack.object import diskfile
+from pocketstack.object import diskfile, timestamps
 from pocketstack.object.brokers import AccountBroker, ContainerBroker, db_path
+from pocketstack.object.errors import ContainerNotEmpty, QuorumNotReached
 from pocketstack.object.layout import Cluster, Location
 from pocketstack.object.nodes import Nodes, ReplicaWriter
 from pocketstack.object.remotedb import BROKERS, RemoteBroker
@@ -38,8 +38,6 @@ STREAM_CHUNK = 1024 * 1024
 
 def quorum(replicas: int) -> int:
     return replicas // 2 + 1
-
-
 
 
 class ObjectStore:
@@ -67,7 +65,7 @@ class ObjectStore:
             except (OSError, sqlite3.Error):
                 continue
         if len(results) < need:
-            raise ServiceUnavailable("Service Unavailable")
+            raise QuorumNotReached()
         return results
 
     def _first_db(self, kind: str, *names: str):
@@ -146,7 +144,7 @@ class ObjectStore:
     def delete_container(self, account: str, container: str, timestamp: str) -> None:
         found = self.container(account, container)
         if found and found[1]["object_count"] > 0:
-            raise Conflict("There was a conflict when trying to complete your request.")
+            raise ContainerNotEmpty()
         targets = self.cluster.write_targets("container", account, container)
 
         def delete(loc: Location):
@@ -228,7 +226,7 @@ class ObjectStore:
             if not isinstance(error, (OSError, sqlite3.Error)):
                 raise error
         if len(results) - len(failed) < (self._quorum("container") if need is None else need):
-            raise ServiceUnavailable("Service Unavailable")
+            raise QuorumNotReached()
 
     async def put_object(self, account: str, container: str, obj: str, chunks: AsyncIterator[bytes],
                          metadata: dict[str, str], timestamp: str,
@@ -243,7 +241,7 @@ class ObjectStore:
         targets = self.cluster.write_targets("object", account, container, obj)
         need = self._quorum("object")
         if len(targets) < need:
-            raise ServiceUnavailable("Service Unavailable")
+            raise QuorumNotReached()
         chunks = aiter(chunks)
         head, more = await _read_head(chunks, SMALL_BODY)
         content_type = metadata.get("Content-Type", "")
@@ -272,7 +270,7 @@ class ObjectStore:
                                    full, pairs[i] if i < len(pairs) else None, container, change)
               for i, t in enumerate(targets)))
         if sum(written for written, _listed in outcomes) < need:
-            raise ServiceUnavailable("Service Unavailable")
+            raise QuorumNotReached()
         listed = sum(done for _written, done in outcomes)
         # A pair whose object replica failed still has its container replica updated, as
         # Swift's proxy hands that update to whichever node stands in: with only a quorum
@@ -295,11 +293,11 @@ class ObjectStore:
               for t in targets)) if w is not None]
         md5 = hashlib.md5(usedforsecurity=False)
         size = 0
-        chunk = head
+        chunk: bytes | None = head
         try:
             while chunk is not None:
                 if len(writers) < need:
-                    raise ServiceUnavailable("Service Unavailable")
+                    raise QuorumNotReached()
                 size += len(chunk)
                 # The next piece arrives from the network while this one goes to disk
                 # (the writes always finish before anything else touches the writers).
@@ -311,7 +309,7 @@ class ObjectStore:
                     results = await writing
                 writers = [w for w, ok in zip(writers, results[1:]) if ok]
             if len(writers) < need:
-                raise ServiceUnavailable("Service Unavailable")
+                raise QuorumNotReached()
             etag = md5.hexdigest()
             if check:
                 check(etag, size)
@@ -322,7 +320,7 @@ class ObjectStore:
             await asyncio.gather(*(loop.run_in_executor(self.pool, w.abort) for w in writers))
             raise
         if sum(committed) < need:
-            raise ServiceUnavailable("Service Unavailable")
+            raise QuorumNotReached()
         return etag, size
 
     def _write_whole(self, location: Location, names: tuple[str, str, str], data: bytes, timestamp: str,
@@ -339,6 +337,20 @@ class ObjectStore:
         except (OSError, sqlite3.Error):
             return True, False
         return True, True
+
+    def remove_object(self, account: str, container: str, obj: str, state: diskfile.ObjectState) -> None:
+        """Delete an object now: tombstone every replica and drop it from the listing."""
+        self.tombstone(account, container, obj, state, timestamps.now())
+
+    def tombstone(self, account: str, container: str, obj: str, state: diskfile.ObjectState,
+                  timestamp: str) -> None:
+        """Tombstone every replica at ``timestamp`` and mark the listing row deleted.
+        The tombstone must be newer than ``state`` (the data it hides) to win on every
+        replica, so a ``timestamp`` not after the object's own is moved just past it."""
+        if timestamp <= state.timestamp:
+            timestamp = timestamps.normalize(float(state.timestamp) + 0.00001)
+        self.write_marker(account, container, obj, timestamp, ".ts", {"X-Timestamp": timestamp})
+        self.update_listing(account, container, obj, timestamp, 0, "", "", True)
 
     def write_marker(self, account: str, container: str, obj: str, timestamp: str, extension: str,
                      metadata: dict) -> None:

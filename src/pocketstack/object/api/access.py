@@ -2,7 +2,8 @@
 
 The owner is a token scoped to the account's project (``AUTH_<project_id>``) with a
 member or admin role, or any cloud admin (Swift keystoneauth's operator and reseller
-admin roles); a ``reader`` in the project may only read.  Everyone else needs a
+admin roles); a ``reader`` in the project may only read (the rules
+``object:account_owner`` and ``object:account_reader``, ``policies.py``).  Everyone else needs a
 container ACL grant, a public-read ACL, or a valid TempURL signature.  Requests
 without a token that are refused get 401, callers with a token 403 -- as in Swift.
 What a request reaches besides its target (the segments of a large object, a copy's
@@ -12,11 +13,11 @@ source) is checked the same way, as Swift checks its subrequests.
 from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import ApiError, Forbidden, Unauthorized
+from pocketstack.common.errors import ApiError
+from pocketstack.object import errors
 from pocketstack.object.api import acl, tempurl
 from pocketstack.object.store import ObjectStore
 
-WRITE_ROLES = {"admin", "member", "swiftoperator"}
 # Swift's ``swift_owner_headers``: secrets and ACLs only the account's operators see.
 # Anyone else who may read the account or container -- a project reader, an ACL
 # grantee (read or write) -- gets the rest of its metadata without them.
@@ -31,14 +32,11 @@ def project_of(account: str) -> str | None:
 
 
 def is_owner(req: ApiRequest, account: str, write: bool) -> bool:
-    ctx = req.context
-    if ctx is None:
-        return False
-    if ctx.is_admin:
-        return True
-    if ctx.project_id is None or project_of(account) != ctx.project_id:
-        return False
-    return not write or bool(WRITE_ROLES & set(ctx.roles))
+    """May the caller write (or read) ``account`` as its owner, whatever the ACLs say?"""
+    target = {"project_id": project_of(account)}
+    if write:
+        return req.allowed("object:account_owner", target)
+    return req.allowed("object:account_reader", target)
 
 
 def owner_view(req: ApiRequest, account: str, headers: dict[str, str]) -> dict[str, str]:
@@ -53,8 +51,8 @@ def owner_view(req: ApiRequest, account: str, headers: dict[str, str]) -> dict[s
 def refusal(req: ApiRequest) -> ApiError:
     """401 for a caller without an identity (no token, or a TempURL), 403 for one with a token."""
     if req.context is None or req.attributes.get("tempurl") is not None:
-        return Unauthorized(tempurl.DENIED)
-    return Forbidden("Forbidden. Access was denied to this resource.")
+        return errors.AccessDenied()
+    return errors.AccessForbidden()
 
 
 def authorize_account(req: ApiRequest, account: str, write: bool = False) -> None:

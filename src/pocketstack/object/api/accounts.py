@@ -6,13 +6,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import MethodNotAllowed
-from pocketstack.object import timestamps
+from pocketstack.common.api.routes import route
+from pocketstack.object import errors, timestamps
 from pocketstack.object.api import access, bulk, extract, listing, metadata, names
+from pocketstack.object.brokers import AccountBroker
+from pocketstack.object.remotedb import RemoteBroker
 from pocketstack.object.store import ObjectStore
 
+# Swift serves an account with and without a trailing slash.
 ACCOUNT = "/v1/{account}"
+ACCOUNT_SLASH = ACCOUNT + "/"
 
 
 def account_headers(info: dict) -> dict[str, str]:
@@ -32,57 +35,69 @@ def account_headers(info: dict) -> dict[str, str]:
     }
 
 
-def register(router: Router, store: ObjectStore) -> None:
-    def stat(req: ApiRequest):
-        account = req.path_params["account"]
-        names.check(account)
+def _named(req: ApiRequest) -> str:
+    account = req.path_params["account"]
+    names.check(account)
+    return account
+
+
+class AccountsApi:
+    """The account's owner reads and writes it (``access.authorize_account``); a missing
+    account reads as an empty one, as Swift's ``account_autocreate`` has it."""
+
+    def __init__(self, store: ObjectStore):
+        self.store = store
+
+    def _stat(self, req: ApiRequest) -> tuple[str, AccountBroker | RemoteBroker | None, dict]:
+        account = _named(req)
         access.authorize_account(req, account)
-        broker, info = store.account(account)
+        broker, info = self.store.account(account)
         return account, broker, info
 
-    @router.head(ACCOUNT, public=True)
-    @router.head(ACCOUNT + "/", public=True)
-    def head_account(req: ApiRequest):
-        account, _broker, info = stat(req)
+    @route.head(ACCOUNT, public=True)
+    @route.head(ACCOUNT_SLASH, public=True)
+    def head(self, req: ApiRequest) -> Response:
+        account, _broker, info = self._stat(req)
         return Response(status_code=204, headers=access.owner_view(req, account, account_headers(info)),
                         media_type="text/plain; charset=utf-8")
 
-    @router.get(ACCOUNT, public=True)
-    @router.get(ACCOUNT + "/", public=True)
-    def get_account(req: ApiRequest):
+    @route.get(ACCOUNT, public=True)
+    @route.get(ACCOUNT_SLASH, public=True)
+    def list_containers(self, req: ApiRequest) -> Response:
         fmt = listing.negotiate(req.query, req.headers)
         query = listing.params(req.query)
-        account, broker, info = stat(req)
+        account, broker, info = self._stat(req)
         rows = broker.list(**query) if broker else []
         return listing.render("account", account, rows, fmt, access.owner_view(req, account, account_headers(info)))
 
-    @router.post(ACCOUNT, public=True)
-    @router.post(ACCOUNT + "/", public=True)
-    def post_account(req: ApiRequest):
-        account = req.path_params["account"]
-        names.check(account)
+    @route.post(ACCOUNT, public=True)
+    @route.post(ACCOUNT_SLASH, public=True)
+    def update(self, req: ApiRequest) -> Response:
+        """Set metadata; ``?bulk-delete`` deletes the objects and containers the body lists."""
+        account = _named(req)
         access.authorize_account(req, account, write=True)
         if "bulk-delete" in req.query:
-            return bulk.delete(req, store, account)
+            return bulk.delete(req, self.store, account)
         updates = metadata.collect(req.headers, "account", ())
-        store.post_account(account, updates, timestamps.now())
+        self.store.post_account(account, updates, timestamps.now())
         return Response(status_code=204)
 
-    @router.delete(ACCOUNT, public=True)
-    @router.delete(ACCOUNT + "/", public=True)
-    def delete_account(req: ApiRequest):
+    @route.delete(ACCOUNT, public=True)
+    @route.delete(ACCOUNT_SLASH, public=True)
+    def bulk_delete(self, req: ApiRequest) -> Response:
+        """Only ``?bulk-delete``: an account itself is never deleted through the API."""
         account = req.path_params["account"]
         access.authorize_account(req, account, write=True)
         if "bulk-delete" in req.query:
-            return bulk.delete(req, store, account)
-        raise MethodNotAllowed("Method Not Allowed")
+            return bulk.delete(req, self.store, account)
+        raise errors.NotAllowedOnAccount()
 
-    @router.put(ACCOUNT, public=True, stream=True)
-    @router.put(ACCOUNT + "/", public=True, stream=True)
-    async def put_account(req: ApiRequest):
+    @route.put(ACCOUNT, public=True, stream=True)
+    @route.put(ACCOUNT_SLASH, public=True, stream=True)
+    async def extract_archive(self, req: ApiRequest) -> Response:
+        """Only ``?extract-archive``: the archive's files become objects of the account."""
         if "extract-archive" not in req.query:
-            raise MethodNotAllowed("Method Not Allowed")
-        account = req.path_params["account"]
-        names.check(account)
+            raise errors.NotAllowedOnAccount()
+        account = _named(req)
         await run_in_threadpool(access.authorize_account, req, account, True)
-        return await extract.extract(req, store, account)
+        return await extract.extract(req, self.store, account)

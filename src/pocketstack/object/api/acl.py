@@ -8,16 +8,16 @@ Elements are comma separated: ``.r:*`` (anyone may read objects, no token needed
 from __future__ import annotations
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest
+from pocketstack.object import errors
 
 
 def parse(value: str) -> list[str]:
     items = [item.strip() for item in value.split(",") if item.strip()]
     for item in items:
         if item.startswith(".") and not (item.startswith(".r:") or item == ".rlistings"):
-            raise BadRequest(f"Unknown ACL element {item!r}")
+            raise errors.UnknownAclElement(item=item)
         if not item.startswith(".") and ":" not in item:
-            raise BadRequest(f"Invalid ACL element {item!r}: expected project:user")
+            raise errors.InvalidAclElement(item=item)
     return items
 
 

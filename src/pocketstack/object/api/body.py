@@ -9,14 +9,14 @@ as the response is sent -- never buffered whole, except bodies up to ``INLINE_BO
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from starlette.responses import Response, StreamingResponse
 
-from pocketstack.common.errors import RangeNotSatisfiable
 from pocketstack.object.api import ranges
 from pocketstack.object.diskfile import ObjectState
+from pocketstack.object.errors import UnsatisfiableRange
 
 
 @dataclass
@@ -41,6 +41,11 @@ def cut(pieces: list[Piece], start: int, end: int) -> list[Piece]:
     return out
 
 
+async def once(data: bytes) -> AsyncIterator[bytes]:
+    """A body already in memory, as the chunks an upload is written from."""
+    yield data
+
+
 def stream(pieces: list[Piece]) -> Iterator[bytes]:
     for piece in pieces:
         yield from piece.source.read(piece.start, piece.length)
@@ -52,8 +57,7 @@ def respond(method: str, range_header: str | None, pieces: list[Piece], headers:
     size = total(pieces)
     wanted = ranges.parse(range_header, size)
     if wanted == [] and size >= 0:
-        raise RangeNotSatisfiable("Requested Range Not Satisfiable",
-                                  headers={"Content-Range": f"bytes */{size}", **headers})
+        raise UnsatisfiableRange(headers={"Content-Range": f"bytes */{size}", **headers})
     if not wanted:
         return _send(method, 200, stream(pieces), size, {**headers, "Content-Type": content_type})
     if len(wanted) == 1:

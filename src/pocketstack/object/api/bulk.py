@@ -13,9 +13,10 @@ from urllib.parse import unquote
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import ApiError, BadRequest
-from pocketstack.object import timestamps
+from pocketstack.common.errors import ApiError
+from pocketstack.object import errors, timestamps
 from pocketstack.object.api.access import SegmentAccess
+from pocketstack.object.diskfile import ObjectState
 from pocketstack.object.store import ObjectStore
 
 MAX_DELETES = 10000
@@ -27,16 +28,16 @@ def delete(req: ApiRequest, store: ObjectStore, account: str, segments: SegmentA
     try:
         lines = [unquote(line.strip()) for line in req.body.decode().splitlines() if line.strip()]
     except UnicodeDecodeError:
-        raise BadRequest("Invalid UTF-8 in bulk delete body") from None
+        raise errors.BulkBodyNotUtf8() from None
     if len(lines) > MAX_DELETES:
-        raise BadRequest(f"Maximum Bulk Deletes: {MAX_DELETES} per request")
+        raise errors.TooManyDeletes(limit=MAX_DELETES)
     deleted = not_found = 0
-    errors = []
+    failures: list[list[str]] = []
     for path in lines:
         container, _, obj = path.lstrip("/").partition("/")
         try:
             if not container:
-                raise BadRequest("Invalid path")
+                raise errors.InvalidBulkPath()
             if segments is not None and not segments.allows(container, obj or None):
                 raise segments.refusal()
             if obj:
@@ -44,7 +45,7 @@ def delete(req: ApiRequest, store: ObjectStore, account: str, segments: SegmentA
                 if not state.exists:
                     not_found += 1
                     continue
-                remove_object(store, account, container, obj, state)
+                store.remove_object(account, container, obj, state)
             else:
                 if store.container(account, container) is None:
                     not_found += 1
@@ -52,9 +53,9 @@ def delete(req: ApiRequest, store: ObjectStore, account: str, segments: SegmentA
                 store.delete_container(account, container, timestamps.now())
             deleted += 1
         except ApiError as error:
-            errors.append([path, f"{error.status} {error.title}"])
+            failures.append([path, f"{error.status} {error.title}"])
     return report(req, {"Number Deleted": deleted, "Number Not Found": not_found},
-                  "400 Bad Request" if errors else "200 OK", errors)
+                  "400 Bad Request" if failures else "200 OK", failures)
 
 
 def report(req: ApiRequest, counts: dict[str, int], status: str, errors: list[list[str]]) -> Response:
@@ -67,10 +68,7 @@ def report(req: ApiRequest, counts: dict[str, int], status: str, errors: list[li
     return Response(text, media_type="text/plain")
 
 
-def remove_object(store: ObjectStore, account: str, container: str, obj: str, state) -> None:
-    """Tombstone every replica and drop the object from the listing."""
-    timestamp = timestamps.now()
-    if timestamp <= state.timestamp:
-        timestamp = timestamps.normalize(float(state.timestamp) + 0.00001)
-    store.write_marker(account, container, obj, timestamp, ".ts", {"X-Timestamp": timestamp})
-    store.update_listing(account, container, obj, timestamp, 0, "", "", True)
+def remove_object(store: ObjectStore, account: str, container: str, obj: str, state: ObjectState) -> None:
+    """:meth:`ObjectStore.remove_object`, kept for the volume service's backup store until
+    it calls ``cloud.object_store.remove_object`` (``ObjectContract``)."""
+    store.remove_object(account, container, obj, state)

@@ -6,16 +6,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import NotFound
-from pocketstack.object import timestamps
+from pocketstack.common.api.routes import route
+from pocketstack.object import errors, timestamps
 from pocketstack.object.api import access, acl, extract, listing, metadata, names, versioning
+from pocketstack.object.brokers import ContainerBroker
+from pocketstack.object.remotedb import RemoteBroker
 from pocketstack.object.store import ObjectStore
 
 CONTAINER = "/v1/{account}/{container}"
+# Container headers kept besides X-Container-Meta-*: ACLs, versioning, sync.
 EXTRA = ("x-container-read", "x-container-write", "x-versions-location", "x-history-location",
          "x-container-sync-to", "x-container-sync-key")
-NOT_FOUND = "The resource could not be found."
 
 
 def container_headers(info: dict) -> dict[str, str]:
@@ -31,8 +32,10 @@ def container_headers(info: dict) -> dict[str, str]:
     }
 
 
-def _updates(req: ApiRequest) -> dict[str, str]:
-    updates = metadata.collect(req.headers, "container", EXTRA)
+def container_updates(headers) -> dict[str, str]:
+    """What a container PUT or POST sets: metadata, ACLs (400 unless Swift can read them)
+    and versioning (setting one mode clears the other)."""
+    updates = metadata.collect(headers, "container", EXTRA)
     for name in ("X-Container-Read", "X-Container-Write"):
         if updates.get(name):
             acl.parse(updates[name])
@@ -40,60 +43,71 @@ def _updates(req: ApiRequest) -> dict[str, str]:
     return updates
 
 
-def register(router: Router, store: ObjectStore) -> None:
-    def target(req: ApiRequest) -> tuple[str, str]:
-        account, container = req.path_params["account"], req.path_params["container"]
-        names.check(account, container)
-        return account, container
+def _named(req: ApiRequest) -> tuple[str, str]:
+    account, container = req.path_params["account"], req.path_params["container"]
+    names.check(account, container)
+    return account, container
 
-    def existing(account: str, container: str) -> dict:
-        found = store.container(account, container)
+
+class ContainersApi:
+    """The account's owner writes containers; reading one is also open to its ACLs'
+    grantees (``access.authorize``)."""
+
+    def __init__(self, store: ObjectStore):
+        self.store = store
+
+    def _existing(self, account: str, container: str) -> tuple[ContainerBroker | RemoteBroker, dict]:
+        found = self.store.container(account, container)
         if found is None:
-            raise NotFound(NOT_FOUND)
+            raise errors.ResourceNotFound()
         return found
 
-    @router.put(CONTAINER, public=True, stream=True)
-    async def put_container(req: ApiRequest):
-        account, container = target(req)
+    def _stat(self, req: ApiRequest) -> tuple[str, ContainerBroker | RemoteBroker, dict]:
+        account, container = _named(req)
+        access.authorize(req, self.store, account, container)
+        broker, info = self._existing(account, container)
+        return account, broker, info
+
+    @route.put(CONTAINER, public=True, stream=True)
+    async def create(self, req: ApiRequest) -> Response:
+        """201 for a new container, 202 for an existing one (its metadata updated);
+        ``?extract-archive`` unpacks the body's archive into it."""
+        account, container = _named(req)
         await run_in_threadpool(access.authorize_account, req, account, True)
         if "extract-archive" in req.query:
-            return await extract.extract(req, store, account, container)
-        created = await run_in_threadpool(store.put_container, account, container, _updates(req), timestamps.now())
+            return await extract.extract(req, self.store, account, container)
+        created = await run_in_threadpool(self.store.put_container, account, container,
+                                          container_updates(req.headers), timestamps.now())
         return Response(status_code=201 if created else 202, media_type="text/html; charset=UTF-8")
 
-    @router.post(CONTAINER, public=True)
-    def post_container(req: ApiRequest):
-        account, container = target(req)
+    @route.post(CONTAINER, public=True)
+    def update(self, req: ApiRequest) -> Response:
+        account, container = _named(req)
         access.authorize_account(req, account, write=True)
-        updates = _updates(req)
-        existing(account, container)
-        store.post_container(account, container, updates, timestamps.now())
+        updates = container_updates(req.headers)
+        self._existing(account, container)
+        self.store.post_container(account, container, updates, timestamps.now())
         return Response(status_code=204)
 
-    def stat(req: ApiRequest) -> tuple[str, str, object, dict]:
-        account, container = target(req)
-        access.authorize(req, store, account, container)
-        broker, info = existing(account, container)
-        return account, container, broker, info
-
-    @router.head(CONTAINER, public=True)
-    def head_container(req: ApiRequest):
-        account, _container, _broker, info = stat(req)
+    @route.head(CONTAINER, public=True)
+    def head(self, req: ApiRequest) -> Response:
+        account, _broker, info = self._stat(req)
         return Response(status_code=204, headers=access.owner_view(req, account, container_headers(info)),
                         media_type="text/plain; charset=utf-8")
 
-    @router.get(CONTAINER, public=True)
-    def get_container(req: ApiRequest):
+    @route.get(CONTAINER, public=True)
+    def list_objects(self, req: ApiRequest) -> Response:
         fmt = listing.negotiate(req.query, req.headers)
         query = listing.params(req.query)
-        account, container, broker, info = stat(req)
-        return listing.render("container", container, broker.list(**query), fmt,
+        account, broker, info = self._stat(req)
+        return listing.render("container", req.path_params["container"], broker.list(**query), fmt,
                               access.owner_view(req, account, container_headers(info)))
 
-    @router.delete(CONTAINER, public=True)
-    def delete_container(req: ApiRequest):
-        account, container = target(req)
+    @route.delete(CONTAINER, public=True)
+    def delete(self, req: ApiRequest) -> Response:
+        """Only an empty container (409 otherwise)."""
+        account, container = _named(req)
         access.authorize_account(req, account, write=True)
-        existing(account, container)
-        store.delete_container(account, container, timestamps.now())
+        self._existing(account, container)
+        self.store.delete_container(account, container, timestamps.now())
         return Response(status_code=204)

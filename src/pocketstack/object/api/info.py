@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.object import expirer
 from pocketstack.object.api import bulk, extract, large, listing, metadata, names, objects, tempurl
 
@@ -35,13 +35,15 @@ CAPABILITIES = {
 }
 
 
-def register(router: Router) -> None:
-    @router.get("/info", public=True)
-    def info(req: ApiRequest):
+class InfoApi:
+    """What anyone may ask without a token."""
+
+    @route.get("/info", public=True)
+    def info(self, req: ApiRequest) -> Response:
         return json_response(CAPABILITIES, headers={"Content-Type": "application/json; charset=utf-8"})
 
-    @router.get("/healthcheck", public=True)
-    @router.head("/healthcheck", public=True)
-    def healthcheck(req: ApiRequest):
+    @route.get("/healthcheck", public=True)
+    @route.head("/healthcheck", public=True)
+    def healthcheck(self, req: ApiRequest) -> Response:
         return Response(b"OK" if req.method == "GET" else b"", media_type="text/plain",
                         headers={"Content-Length": "2"})

@@ -18,7 +18,12 @@ import hashlib
 import json
 from urllib.parse import unquote
 
-from pocketstack.common.errors import BadRequest, Conflict, RequestEntityTooLarge
+from jsonschema import Draft7Validator
+
+from pocketstack.common.api.bodies import parse_json
+from pocketstack.common.errors import BadRequest
+from pocketstack.object import errors
+from pocketstack.object.api import schemas
 from pocketstack.object.api.access import SegmentAccess
 from pocketstack.object.api.body import Piece
 from pocketstack.object.store import ObjectStore
@@ -26,6 +31,8 @@ from pocketstack.object.timestamps import iso
 
 MAX_SEGMENTS = 1000
 MAX_MANIFEST = 2 * 1024 * 1024
+_MANIFEST = Draft7Validator(schemas.slo_manifest)
+_SEGMENT = Draft7Validator(schemas.slo_segment)
 
 
 def is_slo(metadata: dict) -> bool:
@@ -60,7 +67,7 @@ def pieces(store: ObjectStore, account: str, state, segments: SegmentAccess) -> 
             names = _split_path(seg["name"])
             seg_state = _segment(store, account, names) if names and segments.allows(*names) else None
             if seg_state is None:
-                raise Conflict(f"Missing segment {seg['name']}")
+                raise errors.MissingSegment(name=seg["name"])
             start, length = 0, int(seg_state.metadata["Content-Length"])
             if seg.get("range"):
                 start, end = (int(x) for x in seg["range"].split("-"))
@@ -83,23 +90,34 @@ def pieces(store: ObjectStore, account: str, state, segments: SegmentAccess) -> 
     return [Piece(state, 0, int(meta["Content-Length"]))], meta["ETag"]
 
 
+def manifest_entries(body: bytes) -> list:
+    """The segments of an SLO upload's body; 413 or 400 (in Swift's words) for a body
+    too large, not JSON (or JSON no replica could store: nested too deeply, lone
+    surrogates, integers past 64 bits), not a list of segments or of too many."""
+    if len(body) > MAX_MANIFEST:
+        raise errors.ManifestTooLarge(limit=MAX_MANIFEST)
+    try:
+        entries = parse_json(body)
+    except BadRequest:
+        raise errors.ManifestNotJson() from None
+    if not _MANIFEST.is_valid(entries):
+        raise errors.ManifestNotList()
+    if len(entries) > MAX_SEGMENTS:
+        raise errors.TooManySegments(limit=MAX_SEGMENTS)
+    return entries
+
+
 def build_manifest(store: ObjectStore, account: str, body: bytes,
                    segments: SegmentAccess) -> tuple[bytes, int, str]:
     """Check an SLO upload (each segment must be one ``segments`` lets the caller read);
     return the manifest to store, the total size and the SLO etag."""
-    if len(body) > MAX_MANIFEST:
-        raise RequestEntityTooLarge("Manifest File > 2097152 bytes")
-    try:
-        entries = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Manifest must be valid JSON.\n") from None
-    if not isinstance(entries, list) or not entries:
-        raise BadRequest("Manifest must be a list of segments.\n")
-    if len(entries) > MAX_SEGMENTS:
-        raise BadRequest(f"Too many segments; max {MAX_SEGMENTS}\n")
-    problems, stored, etags, size = [], [], [], 0
+    entries = manifest_entries(body)
+    problems: list[str] = []
+    stored: list[dict] = []
+    etags: list[str] = []
+    size = 0
     for index, seg in enumerate(entries):
-        if not isinstance(seg, dict) or not isinstance(seg.get("path"), str):
+        if not _SEGMENT.is_valid(seg):
             problems.append(f"Index {index}: invalid segment (need a \"path\")")
             continue
         names = _split_path(seg["path"])
@@ -134,7 +152,7 @@ def build_manifest(store: ObjectStore, account: str, body: bytes,
         etags.append(etag)
         size += length
     if problems:
-        raise BadRequest("Errors:\n" + "\n".join(problems))
+        raise errors.InvalidManifest(problems="\n".join(problems))
     return json.dumps(stored).encode(), size, _etag_of(etags)
 
 

@@ -7,8 +7,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from starlette.responses import Response
 
-from pocketstack.common.errors import BadRequest, NotAcceptable
-from pocketstack.object.api.errors import PreconditionFailed
+from pocketstack.object import errors
 from pocketstack.object.timestamps import iso
 
 LIMIT = 10000
@@ -23,14 +22,14 @@ def params(query) -> dict:
     limit = LIMIT
     if raw_limit is not None:
         if not (raw_limit.isascii() and raw_limit.isdigit()):
-            raise BadRequest(f"Invalid limit: {raw_limit!r}")
+            raise errors.InvalidLimit(value=raw_limit)
         digits = raw_limit.lstrip("0") or "0"
         if len(digits) > len(str(LIMIT)) or int(digits) > LIMIT:  # int() refuses thousands of digits
-            raise PreconditionFailed(f"Maximum limit is {LIMIT}")
+            raise errors.LimitTooHigh(limit=LIMIT)
         limit = int(digits)
     delimiter = query.get("delimiter", "")
     if len(delimiter) > 1:
-        raise PreconditionFailed("Bad delimiter")
+        raise errors.BadDelimiter()
     return {"limit": limit, "marker": query.get("marker", ""), "end_marker": query.get("end_marker", ""),
             "prefix": query.get("prefix", ""), "delimiter": delimiter,
             "reverse": query.get("reverse", "").lower() in ("1", "true", "yes", "on", "t", "y")}
@@ -59,7 +58,7 @@ def negotiate(query, headers) -> str:
                                                               offered.startswith(media[:-1]))):
                 best, best_q = name, q
     if best is None:
-        raise NotAcceptable("Not Acceptable")
+        raise errors.ListingNotAcceptable()
     return best
 
 

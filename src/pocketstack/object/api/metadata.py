@@ -8,7 +8,7 @@ header value of a request that sets metadata may be longer than 8192 bytes.
 
 from __future__ import annotations
 
-from pocketstack.common.errors import BadRequest
+from pocketstack.object import errors
 
 MAX_NAME = 128
 MAX_VALUE = 256
@@ -33,7 +33,7 @@ def collect(headers, kind: str, extra: tuple[str, ...] = ()) -> dict[str, str]:
     removed = set()
     for name, value in headers.items():
         if len(value) > MAX_HEADER:
-            raise BadRequest(f"Header value too long: {title(name)[:MAX_NAME]}")
+            raise errors.HeaderTooLong(name=title(name)[:MAX_NAME])
         name = name.lower()
         if name.startswith(prefix):
             updates[title(name)] = value.strip()
@@ -60,19 +60,19 @@ def check(updates: dict[str, str], kind: str) -> None:
             continue
         key = name[len(prefix):]
         if not key:
-            raise BadRequest("Metadata name cannot be empty")
+            raise errors.EmptyMetadataName()
         if kind != "object" and not (is_utf8(key) and (not value or is_utf8(value))):
-            raise BadRequest("Metadata must be valid UTF-8")
+            raise errors.MetadataNotUtf8()
         if len(key) > MAX_NAME:
-            raise BadRequest(f"Metadata name too long: {name}; max {MAX_NAME}")
+            raise errors.MetadataNameTooLong(name=name, limit=MAX_NAME)
         if len(value) > MAX_VALUE:
-            raise BadRequest(f"Metadata value longer than {MAX_VALUE}: {name}")
+            raise errors.MetadataValueTooLong(name=name, limit=MAX_VALUE)
         count += 1
         total += len(key) + len(value)
     if count > MAX_COUNT:
-        raise BadRequest(f"Too many metadata items; max {MAX_COUNT}")
+        raise errors.TooManyMetadataItems(limit=MAX_COUNT)
     if total > MAX_TOTAL:
-        raise BadRequest(f"Total metadata too large; max {MAX_TOTAL}")
+        raise errors.MetadataTooLarge(limit=MAX_TOTAL)
 
 
 def is_utf8(value: str) -> bool:

@@ -4,30 +4,29 @@ from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
 
-from pocketstack.common.errors import BadRequest, NotFound
-from pocketstack.object.api.errors import PreconditionFailed
+from pocketstack.object import errors
 
 MAX_CONTAINER_NAME = 256
 MAX_OBJECT_NAME = 1024
-INVALID_PATH = "Invalid UTF8 or contains NULL"
 
 
 def check(account: str, container: str | None = None, obj: str | None = None) -> None:
     if not account or "\x00" in account:
-        raise BadRequest("Invalid account name")
+        raise errors.InvalidAccountName()
     if container is not None:
         if not container:
-            raise NotFound("The resource could not be found.")
-        if len(container.encode()) > MAX_CONTAINER_NAME:
-            raise BadRequest(f"Container name length of {len(container.encode())} longer than "
-                             f"{MAX_CONTAINER_NAME}")
-        if "\x00" in container:
-            raise BadRequest("Container name contains a NUL byte")
+            raise errors.ResourceNotFound()
+        _check_name("Container", container, MAX_CONTAINER_NAME)
     if obj is not None:
-        if len(obj.encode()) > MAX_OBJECT_NAME:
-            raise BadRequest(f"Object name length of {len(obj.encode())} longer than {MAX_OBJECT_NAME}")
-        if "\x00" in obj:
-            raise BadRequest("Object name contains a NUL byte")
+        _check_name("Object", obj, MAX_OBJECT_NAME)
+
+
+def _check_name(kind: str, name: str, limit: int) -> None:
+    length = len(name.encode())
+    if length > limit:
+        raise errors.NameTooLong(kind=kind, length=length, limit=limit)
+    if "\x00" in name:
+        raise errors.NameContainsNul(kind=kind)
 
 
 def check_path(raw_path: bytes) -> None:
@@ -38,6 +37,6 @@ def check_path(raw_path: bytes) -> None:
     try:
         path.decode("utf-8")
     except UnicodeDecodeError:
-        raise PreconditionFailed(INVALID_PATH) from None
+        raise errors.InvalidPath() from None
     if b"\x00" in path:
-        raise PreconditionFailed(INVALID_PATH)
+        raise errors.InvalidPath()

@@ -6,48 +6,43 @@ import json
 import math
 import mimetypes
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import BadRequest, NotFound, RequestEntityTooLarge
-from pocketstack.object import expirer, timestamps
+from pocketstack.common.api.routes import route
+from pocketstack.object import errors, expirer, timestamps
 from pocketstack.object.api import access, body, bulk, conditions, extract, large, metadata, names, tempurl, versioning
-from pocketstack.object.api.errors import LengthRequired, PreconditionFailed, Unprocessable
+from pocketstack.object.diskfile import ObjectState
 from pocketstack.object.store import ObjectStore
 
 OBJECT = "/v1/{account}/{container}/{obj:path}"
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
 MAX_DELETE_AT = 9999999999  # Swift's X-Delete-At has ten digits at most
-NOT_FOUND = "The resource could not be found."
 # Object headers kept with the data besides X-Object-Meta-*.
 EXTRA = ("content-disposition", "content-encoding", "x-object-manifest")
+# Metadata of a Static Large Object's manifest that a POST keeps.
+SLO_KEYS = ("X-Static-Large-Object", "X-Slo-Etag", "X-Slo-Size")
 
 
-def _target(req: ApiRequest) -> tuple[str, str, str]:
-    account, container, obj = (req.path_params[k] for k in ("account", "container", "obj"))
-    names.check(account, container, obj)
-    if not obj:
-        raise NotFound(NOT_FOUND)
-    return account, container, obj
-
-
-def _delete_at(headers) -> str | None:
+# -- reading a request's headers --------------------------------------------------------------
+def delete_at(headers: Mapping[str, str], now: float | None = None) -> str | None:
     """``X-Delete-At`` from X-Delete-At or X-Delete-After (400 when invalid or past),
     kept within ten digits as Swift keeps it (a later time is its last one)."""
-    now = time.time()
+    now = time.time() if now is None else now
     if "x-delete-after" in headers:
         after = _integer(headers["x-delete-after"], "X-Delete-After")
         if after <= 0:
-            raise BadRequest("X-Delete-After in past")
+            raise errors.DeleteAfterInPast()
         return str(min(int(now) + after, MAX_DELETE_AT))
     if "x-delete-at" in headers:
         at = min(_integer(headers["x-delete-at"], "X-Delete-At"), MAX_DELETE_AT)
         if at <= now:
-            raise BadRequest("X-Delete-At in past")
+            raise errors.DeleteAtInPast()
         return str(at)
     return None
 
@@ -56,36 +51,84 @@ def _integer(value: str, header: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise BadRequest(f"Non-integer {header}") from None
+        raise errors.NonIntegerHeader(header=header) from None
 
 
-def _check_content_type(headers) -> None:
+def check_content_type(headers: Mapping[str, str]) -> None:
     """An object's Content-Type must be UTF-8 (Swift checks it on creation only)."""
     content_type = headers.get("content-type")
     if content_type and not metadata.is_utf8(content_type):
-        raise BadRequest("Invalid Content-Type")
+        raise errors.InvalidContentType()
 
 
-def _user_metadata(req: ApiRequest, obj: str, current: dict | None = None) -> dict[str, str]:
+def user_metadata(headers: Mapping[str, str], obj: str, current: dict | None = None) -> dict[str, str]:
     """What a PUT or POST sets: user metadata, type, disposition, encoding, manifest, expiry."""
     # An empty X-Object-Meta-* value is metadata too (kept, as Swift does); an empty
     # Content-Disposition and friends means "none".
-    updates = {k: v for k, v in metadata.collect(req.headers, "object", EXTRA).items()
+    updates = {k: v for k, v in metadata.collect(headers, "object", EXTRA).items()
                if v != "" or k.lower().startswith("x-object-meta-")}
-    content_type = req.headers.get("content-type")
-    if not content_type or req.headers.get("x-detect-content-type", "").lower() == "true":
+    content_type = headers.get("content-type")
+    if not content_type or headers.get("x-detect-content-type", "").lower() == "true":
         content_type = (current or {}).get("Content-Type") or mimetypes.guess_type(obj)[0] \
             or "application/octet-stream"
     updates["Content-Type"] = content_type
-    delete_at = _delete_at(req.headers)
-    if delete_at:
-        updates["X-Delete-At"] = delete_at
+    expiry = delete_at(headers)
+    if expiry:
+        updates["X-Delete-At"] = expiry
     if "X-Object-Manifest" in updates and "/" not in unquote(updates["X-Object-Manifest"]).lstrip("/"):
-        raise BadRequest("X-Object-Manifest must be in the format container/prefix")
+        raise errors.InvalidManifestHeader()
     return updates
 
 
-def object_headers(state, etag: str) -> dict[str, str]:
+def object_path(value: str) -> tuple[str, str] | None:
+    """``(container, object)`` of a ``[/]<container>/<object>`` header (URL-encoded);
+    None when either part is missing."""
+    container, _, obj = unquote(value).lstrip("/").partition("/")
+    return (container, obj) if container and obj else None
+
+
+def declared_length(headers: Mapping[str, str]) -> int | None:
+    """The upload's Content-Length; None for a chunked one (411 when neither)."""
+    length = headers.get("content-length")
+    if length is None:
+        if headers.get("transfer-encoding", "").lower() != "chunked":
+            raise errors.LengthRequired()
+        return None
+    if not length.isdigit():
+        raise errors.InvalidContentLength()
+    if int(length) > MAX_OBJECT_SIZE:
+        raise errors.ObjectTooLarge()
+    return int(length)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the client said of an upload's body, checked once it has all arrived."""
+
+    length: int | None
+    etag: str | None
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str]) -> Expected:
+        return cls(declared_length(headers), headers.get("etag", "").strip('"').lower() or None)
+
+    def check(self, etag: str, size: int) -> None:
+        if self.length is not None and size != self.length:
+            raise errors.IncompleteBody()
+        if size > MAX_OBJECT_SIZE:
+            raise errors.ObjectTooLarge()
+        if self.etag and self.etag != etag:
+            raise errors.EtagMismatch()
+
+
+def multipart_manifest(req: ApiRequest) -> str | None:
+    """``?multipart-manifest=``; never for a TempURL, which (as in Swift) passes on only
+    its own query parameters: its PUT stores a plain object, its GET the object's body."""
+    return None if req.attributes.get("tempurl") else req.query.get("multipart-manifest")
+
+
+# -- answers ----------------------------------------------------------------------------------
+def object_headers(state: ObjectState, etag: str) -> dict[str, str]:
     meta = state.metadata
     headers = {name: value for name, value in meta.items()
                if name.lower().startswith("x-object-meta-") or name.lower() in EXTRA}
@@ -98,25 +141,64 @@ def object_headers(state, etag: str) -> dict[str, str]:
     return headers
 
 
-def register(router: Router, store: ObjectStore) -> None:
-    def load(account: str, container: str, obj: str):
-        state = store.object_state(account, container, obj)
+def created(etag: str, timestamp: str) -> Response:
+    return Response(status_code=201, media_type="text/html; charset=UTF-8",
+                    headers={"Etag": etag, "Last-Modified": timestamps.http_date(timestamp), "X-Timestamp": timestamp})
+
+
+def copied(response: Response, updates: dict[str, str], source: tuple[str, str, str], state: ObjectState) -> Response:
+    """Swift answers a copy with the new object's metadata and where it came from."""
+    account, container, obj = source
+    for name, value in updates.items():
+        if name.lower().startswith("x-object-meta-") or name == "X-Delete-At":
+            response.headers[name] = value
+    response.headers["X-Copied-From"] = quote(f"{container}/{obj}")
+    response.headers["X-Copied-From-Account"] = quote(account)
+    response.headers["X-Copied-From-Last-Modified"] = timestamps.http_date(state.timestamp)
+    return response
+
+
+def _named(req: ApiRequest) -> tuple[str, str, str]:
+    account, container, obj = (req.path_params[k] for k in ("account", "container", "obj"))
+    names.check(account, container, obj)
+    if not obj:
+        raise errors.ResourceNotFound()
+    return account, container, obj
+
+
+class ObjectsApi:
+    """Objects, plain and large, as their container's ACLs, the account's ownership or
+    a TempURL allow (``access.authorize``); an overwritten or deleted object of a
+    versioned container is archived first (``versioning``)."""
+
+    def __init__(self, store: ObjectStore):
+        self.store = store
+
+    def _load(self, account: str, container: str, obj: str) -> ObjectState:
+        state = self.store.object_state(account, container, obj)
         if not versioning.live(state):
-            raise NotFound(NOT_FOUND)
+            raise errors.ResourceNotFound()
         return state
 
-    @router.get(OBJECT, public=True)
-    @router.head(OBJECT, public=True)
-    def get_object(req: ApiRequest):
-        account, container, obj = _target(req)
-        access.authorize(req, store, account, container, obj)
-        state = load(account, container, obj)
-        if _multipart_manifest(req) == "get" and large.is_slo(state.metadata):
+    def _container_info(self, account: str, container: str) -> dict:
+        found = self.store.container(account, container)
+        if found is None:
+            raise errors.ResourceNotFound()
+        return found[1]
+
+    # -- reading ------------------------------------------------------------------------------
+    @route.get(OBJECT, public=True)
+    @route.head(OBJECT, public=True)
+    def get(self, req: ApiRequest) -> Response:
+        account, container, obj = _named(req)
+        access.authorize(req, self.store, account, container, obj)
+        state = self._load(account, container, obj)
+        if multipart_manifest(req) == "get" and large.is_slo(state.metadata):
             manifest = json.dumps(large.read_manifest(state)).encode()
             headers = object_headers(state, state.metadata["ETag"])
             return Response(manifest if req.method == "GET" else b"", headers=headers,
                             media_type="application/json; charset=utf-8")
-        pieces, etag = large.pieces(store, account, state, access.SegmentAccess(req, store, account))
+        pieces, etag = large.pieces(self.store, account, state, access.SegmentAccess(req, self.store, account))
         headers = object_headers(state, etag)
         grant = req.attributes.get("tempurl")
         if grant is not None:
@@ -127,195 +209,156 @@ def register(router: Router, store: ObjectStore) -> None:
         return body.respond(req.method, req.headers.get("range"), pieces, headers,
                             state.metadata.get("Content-Type", "application/octet-stream"))
 
-    @router.put(OBJECT, public=True, stream=True)
-    async def put_object(req: ApiRequest):
-        account, container, obj = _target(req)
+    # -- writing ------------------------------------------------------------------------------
+    @route.put(OBJECT, public=True, stream=True)
+    async def put(self, req: ApiRequest) -> Response:
+        """Upload the body (``?multipart-manifest=put``: an SLO manifest), copy
+        ``X-Copy-From``, or unpack ``?extract-archive`` below the object's path."""
+        account, container, obj = _named(req)
         if "extract-archive" in req.query:
             await run_in_threadpool(access.authorize_account, req, account, True)
-            return await extract.extract(req, store, account, f"{container}/{obj}")
-        await run_in_threadpool(access.authorize, req, store, account, container, obj, write=True)
-        _check_content_type(req.headers)
+            return await extract.extract(req, self.store, account, f"{container}/{obj}")
+        await run_in_threadpool(access.authorize, req, self.store, account, container, obj, write=True)
+        check_content_type(req.headers)
         if "x-copy-from" in req.headers:
-            source = unquote(req.headers["x-copy-from"]).lstrip("/")
-            src_container, _, src_obj = source.partition("/")
-            if not src_container or not src_obj:
-                raise PreconditionFailed("X-Copy-From header must be of the form <container name>/<object name>")
-            return await _copy(req, account, src_container, src_obj, account, container, obj)
-        updates = _user_metadata(req, obj)
-        found = await run_in_threadpool(store.container, account, container)
-        if found is None:
-            raise NotFound(NOT_FOUND)
-        await run_in_threadpool(_check_if_none_match, req, account, container, obj)
-        if _multipart_manifest(req) == "put":
-            return await _put_manifest(req, account, container, obj, updates, found[1])
-        declared = _declared_length(req)
-        expected_etag = req.headers.get("etag", "").strip('"').lower() or None
-
-        def check(etag: str, size: int) -> None:
-            if declared is not None and size != declared:
-                raise BadRequest("Client disconnected before sending the whole body (499)")
-            if size > MAX_OBJECT_SIZE:
-                raise RequestEntityTooLarge("Your request is too large.")
-            if expected_etag and expected_etag != etag:
-                raise Unprocessable("Unprocessable Entity")
-
-        await _archive(req, account, container, obj, found[1])
+            source = object_path(req.headers["x-copy-from"])
+            if source is None:
+                raise errors.InvalidCopyFrom()
+            return await self._copy(req, (account, *source), (account, container, obj))
+        updates = user_metadata(req.headers, obj)
+        container_info = await run_in_threadpool(self._container_info, account, container)
+        await run_in_threadpool(self._check_if_none_match, req, account, container, obj)
+        if multipart_manifest(req) == "put":
+            return await self._put_manifest(req, (account, container, obj), updates, container_info)
+        expected = Expected.of(req.headers)
+        await self._archive(req, account, container, obj, container_info)
         timestamp = timestamps.now()
-        etag, _size = await store.put_object(account, container, obj, req.raw.stream(), updates, timestamp, check)
-        await run_in_threadpool(expirer.enqueue, store, account, container, obj, updates)
-        return _created(etag, timestamp)
+        etag, _size = await self.store.put_object(account, container, obj, req.raw.stream(), updates, timestamp,
+                                                  expected.check)
+        await run_in_threadpool(expirer.enqueue, self.store, account, container, obj, updates)
+        return created(etag, timestamp)
 
-    async def _archive(req: ApiRequest, account: str, container: str, obj: str, container_info: dict) -> None:
+    async def _archive(self, req: ApiRequest, account: str, container: str, obj: str, container_info: dict) -> None:
         """Keep the object being overwritten when its container is versioned."""
         versions = versioning.location(container_info)
         if versions is not None:
-            await versioning.archive_current(req, store, account, container, obj, versions[0])
+            await versioning.archive_current(req, self.store, account, container, obj, versions[0])
 
-    def _check_if_none_match(req: ApiRequest, account: str, container: str, obj: str) -> None:
+    def _check_if_none_match(self, req: ApiRequest, account: str, container: str, obj: str) -> None:
         value = req.headers.get("if-none-match")
         if value is None:
             return
         if value.strip() != "*":
-            raise BadRequest("If-None-Match only supports *")
-        if versioning.live(store.object_state(account, container, obj)):
-            raise PreconditionFailed("Precondition Failed")
+            raise errors.IfNoneMatchNotStar()
+        if versioning.live(self.store.object_state(account, container, obj)):
+            raise errors.PreconditionFailed()
 
-    async def _put_manifest(req, account, container, obj, updates, container_info):
+    async def _put_manifest(self, req: ApiRequest, target: tuple[str, str, str], updates: dict[str, str],
+                            container_info: dict) -> Response:
+        account, container, obj = target
         raw = b""
         async for chunk in req.raw.stream():
             raw += chunk
             if len(raw) > large.MAX_MANIFEST:
-                raise RequestEntityTooLarge("Manifest File > 2097152 bytes")
-        manifest, size, slo_etag = await run_in_threadpool(large.build_manifest, store, account, raw,
-                                                           access.SegmentAccess(req, store, account))
+                raise errors.ManifestTooLarge(limit=large.MAX_MANIFEST)
+        manifest, size, slo_etag = await run_in_threadpool(large.build_manifest, self.store, account, raw,
+                                                           access.SegmentAccess(req, self.store, account))
         expected = req.headers.get("etag", "").strip('"').lower()
         if expected and expected != slo_etag:
-            raise Unprocessable("Unprocessable Entity")
+            raise errors.EtagMismatch()
         updates = {**updates, "X-Static-Large-Object": "True", "X-Slo-Etag": slo_etag, "X-Slo-Size": str(size)}
         updates.pop("X-Object-Manifest", None)
-        await _archive(req, account, container, obj, container_info)
+        await self._archive(req, account, container, obj, container_info)
         timestamp = timestamps.now()
-        await store.put_object(account, container, obj, _once(manifest), updates, timestamp,
-                               listing=(size, slo_etag))
-        await run_in_threadpool(expirer.enqueue, store, account, container, obj, updates)
-        return _created(f'"{slo_etag}"', timestamp)
+        await self.store.put_object(account, container, obj, body.once(manifest), updates, timestamp,
+                                    listing=(size, slo_etag))
+        await run_in_threadpool(expirer.enqueue, self.store, account, container, obj, updates)
+        return created(f'"{slo_etag}"', timestamp)
 
-    async def _copy(req, src_account, src_container, src_obj, dst_account, dst_container, dst_obj):
-        names.check(src_account, src_container, src_obj)
-        names.check(dst_account, dst_container, dst_obj)
-        await run_in_threadpool(access.authorize, req, store, src_account, src_container, src_obj)
-        state = await run_in_threadpool(load, src_account, src_container, src_obj)
-        found = await run_in_threadpool(store.container, dst_account, dst_container)
-        if found is None:
-            raise NotFound(NOT_FOUND)
-        await _archive(req, dst_account, dst_container, dst_obj, found[1])
-        pieces, _etag = await run_in_threadpool(large.pieces, store, src_account, state,
-                                                access.SegmentAccess(req, store, src_account))
+    async def _copy(self, req: ApiRequest, source: tuple[str, str, str],
+                    destination: tuple[str, str, str]) -> Response:
+        """Write ``source``'s whole body (a large object's segments joined) as ``destination``,
+        with its metadata unless ``X-Fresh-Metadata``, updated by the request's."""
+        names.check(*source)
+        names.check(*destination)
+        src_account = source[0]
+        await run_in_threadpool(access.authorize, req, self.store, *source)
+        state = await run_in_threadpool(self._load, *source)
+        container_info = await run_in_threadpool(self._container_info, *destination[:2])
+        await self._archive(req, *destination, container_info)
+        pieces, _etag = await run_in_threadpool(large.pieces, self.store, src_account, state,
+                                                access.SegmentAccess(req, self.store, src_account))
         fresh = req.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes")
         inherited = {} if fresh else {k: v for k, v in state.metadata.items()
                                       if k.lower().startswith("x-object-meta-") or k.lower() in EXTRA}
         current = {"Content-Type": state.metadata.get("Content-Type")}
-        updates = {**inherited, **_user_metadata(req, dst_obj, current)}
+        updates = {**inherited, **user_metadata(req.headers, destination[2], current)}
         timestamp = timestamps.now()
-        etag, _size = await store.put_object(dst_account, dst_container, dst_obj,
-                                             iterate_in_threadpool(body.stream(pieces)), updates, timestamp)
-        await run_in_threadpool(expirer.enqueue, store, dst_account, dst_container, dst_obj, updates)
-        response = _created(etag, timestamp)
-        # Swift answers a copy with the new object's metadata as well.
-        for name, value in updates.items():
-            if name.lower().startswith("x-object-meta-") or name == "X-Delete-At":
-                response.headers[name] = value
-        response.headers["X-Copied-From"] = quote(f"{src_container}/{src_obj}")
-        response.headers["X-Copied-From-Account"] = quote(src_account)
-        response.headers["X-Copied-From-Last-Modified"] = timestamps.http_date(state.timestamp)
-        return response
+        etag, _size = await self.store.put_object(*destination, iterate_in_threadpool(body.stream(pieces)), updates,
+                                                  timestamp)
+        await run_in_threadpool(expirer.enqueue, self.store, *destination, updates)
+        return copied(created(etag, timestamp), updates, source, state)
 
-    @router.route("COPY", OBJECT, public=True, stream=True)
-    async def copy_object(req: ApiRequest):
-        account, container, obj = _target(req)
-        destination = unquote(req.headers.get("destination", "")).lstrip("/")
-        dst_container, _, dst_obj = destination.partition("/")
-        if not dst_container or not dst_obj:
-            raise PreconditionFailed("Destination header must be of the form <container name>/<object name>")
+    @route("COPY", OBJECT, public=True, stream=True)
+    async def copy(self, req: ApiRequest) -> Response:
+        """Swift's COPY verb: this object to ``Destination`` (in ``Destination-Account``)."""
+        account, container, obj = _named(req)
+        destination = object_path(req.headers.get("destination", ""))
+        if destination is None:
+            raise errors.InvalidDestination()
         dst_account = req.headers.get("destination-account", account)
-        await run_in_threadpool(access.authorize, req, store, dst_account, dst_container, dst_obj, write=True)
-        _check_content_type(req.headers)
-        return await _copy(req, account, container, obj, dst_account, dst_container, dst_obj)
+        await run_in_threadpool(access.authorize, req, self.store, dst_account, *destination, write=True)
+        check_content_type(req.headers)
+        return await self._copy(req, (account, container, obj), (dst_account, *destination))
 
-    @router.post(OBJECT, public=True)
-    def post_object(req: ApiRequest):
-        account, container, obj = _target(req)
-        access.authorize(req, store, account, container, obj, write=True)
-        state = load(account, container, obj)
-        updates = _user_metadata(req, obj, state.metadata)
-        for key in ("X-Static-Large-Object", "X-Slo-Etag", "X-Slo-Size"):
-            if key in state.metadata:
-                updates[key] = state.metadata[key]
+    @route.post(OBJECT, public=True)
+    def update(self, req: ApiRequest) -> Response:
+        """Replace the object's metadata (a ``.meta`` on every replica); a new
+        Content-Type is listed too."""
+        account, container, obj = _named(req)
+        access.authorize(req, self.store, account, container, obj, write=True)
+        state = self._load(account, container, obj)
+        updates = user_metadata(req.headers, obj, state.metadata)
+        updates.update({key: state.metadata[key] for key in SLO_KEYS if key in state.metadata})
         timestamp = timestamps.now()
-        store.write_marker(account, container, obj, timestamp, ".meta", {**updates, "X-Timestamp": timestamp})
-        expirer.enqueue(store, account, container, obj, updates)
+        self.store.write_marker(account, container, obj, timestamp, ".meta", {**updates, "X-Timestamp": timestamp})
+        expirer.enqueue(self.store, account, container, obj, updates)
         if "content-type" in req.headers:
             # The container lists the new type, as Swift's object server reports it.
             meta = state.metadata
             size = int(meta.get("X-Slo-Size", meta["Content-Length"]))
-            store.update_listing(account, container, obj, timestamp, size, updates["Content-Type"],
-                                 meta.get("X-Slo-Etag", meta["ETag"]), False)
+            self.store.update_listing(account, container, obj, timestamp, size, updates["Content-Type"],
+                                      meta.get("X-Slo-Etag", meta["ETag"]), False)
         return Response(status_code=202, media_type="text/html; charset=UTF-8")
 
-    @router.delete(OBJECT, public=True)
-    async def delete_object(req: ApiRequest):
-        account, container, obj = _target(req)
-        await run_in_threadpool(access.authorize, req, store, account, container, obj, write=True)
-        found = await run_in_threadpool(store.container, account, container)
+    # -- deleting -----------------------------------------------------------------------------
+    @route.delete(OBJECT, public=True)
+    async def delete(self, req: ApiRequest) -> Response:
+        """Delete the object (in a versioned container: pop or push a version first);
+        ``?multipart-manifest=delete`` deletes an SLO's segments with it."""
+        account, container, obj = _named(req)
+        await run_in_threadpool(access.authorize, req, self.store, account, container, obj, write=True)
+        found = await run_in_threadpool(self.store.container, account, container)
         versions = versioning.location(found[1] if found else None)
         if versions is not None and req.query.get("multipart-manifest") != "delete":
             archive, mode = versions
             if mode == "history":
-                await versioning.push_delete(req, store, account, container, obj, archive)
-            elif await versioning.pop_delete(req, store, account, container, obj, archive):
+                await versioning.push_delete(req, self.store, account, container, obj, archive)
+            elif await versioning.pop_delete(req, self.store, account, container, obj, archive):
                 return Response(status_code=204)
-        return await run_in_threadpool(_delete, req, account, container, obj)
+        return await run_in_threadpool(self._delete, req, account, container, obj)
 
-    def _delete(req: ApiRequest, account: str, container: str, obj: str):
-        state = store.object_state(account, container, obj)
+    def _delete(self, req: ApiRequest, account: str, container: str, obj: str) -> Response:
+        state = self.store.object_state(account, container, obj)
         if state.exists and expirer.expired(state.metadata):
             # Like Swift's object server: the expired object is deleted now, but was
             # already gone as far as the client is concerned.
-            bulk.remove_object(store, account, container, obj, state)
+            self.store.remove_object(account, container, obj, state)
         if not versioning.live(state):
-            raise NotFound(NOT_FOUND)
+            raise errors.ResourceNotFound()
         if req.query.get("multipart-manifest") == "delete" and large.is_slo(state.metadata):
             lines = "\n".join(large.segment_paths(state) + [f"/{container}/{obj}"])
             req.body = lines.encode()
-            return bulk.delete(req, store, account, access.SegmentAccess(req, store, account, write=True))
-        bulk.remove_object(store, account, container, obj, state)
+            return bulk.delete(req, self.store, account, access.SegmentAccess(req, self.store, account, write=True))
+        self.store.remove_object(account, container, obj, state)
         return Response(status_code=204)
-
-
-def _multipart_manifest(req: ApiRequest) -> str | None:
-    """``?multipart-manifest=``; never for a TempURL, which (as in Swift) passes on only
-    its own query parameters: its PUT stores a plain object, its GET the object's body."""
-    return None if req.attributes.get("tempurl") else req.query.get("multipart-manifest")
-
-
-def _declared_length(req: ApiRequest) -> int | None:
-    length = req.headers.get("content-length")
-    if length is None:
-        if req.headers.get("transfer-encoding", "").lower() != "chunked":
-            raise LengthRequired("Length Required")
-        return None
-    if not length.isdigit():
-        raise BadRequest("Invalid Content-Length")
-    if int(length) > MAX_OBJECT_SIZE:
-        raise RequestEntityTooLarge("Your request is too large.")
-    return int(length)
-
-
-def _created(etag: str, timestamp: str) -> Response:
-    return Response(status_code=201, media_type="text/html; charset=UTF-8",
-                    headers={"Etag": etag, "Last-Modified": timestamps.http_date(timestamp), "X-Timestamp": timestamp})
-
-
-async def _once(data: bytes):
-    yield data
-

@@ -1,20 +1,41 @@
-"""What Swift's proxy adds to every response: a transaction id and a Content-Type.
+"""What Swift's proxy does to every request and response, whatever the route.
 
-Swift's transaction ids are ``tx`` + 21 hex digits + ``-`` + the request time as 10
-hex digits (clients and Tempest check the shape); ours reuses the request id's random
-digits, so a ``X-Trans-Id`` a user reports is found in the logs.  Every Swift response,
-even a 204, carries a ``Content-Type``.
+Before routing, a path that is not UTF-8 (or holds a NUL) is refused with a 412.  Every
+response carries a transaction id and a Content-Type, even a 204; errors are a short
+plain-text body.  Swift's transaction ids are ``tx`` + 21 hex digits + ``-`` + the
+request time as 10 hex digits (clients and Tempest check the shape); ours reuses the
+request id's random digits, so a ``X-Trans-Id`` a user reports is found in the logs.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.errors import ApiError
+from pocketstack.object.api import names
 
 DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
+# The largest body read before a (non-streaming) handler runs: bulk-delete lists.
+MAX_BODY = 4 * 1024 * 1024
+
+
+def swift_format(error: ApiError) -> Response:
+    """Swift's error bodies: the explanation as plain text, nothing structured."""
+    return Response(error.message, status_code=error.status, headers=dict(error.headers),
+                    media_type="text/plain; charset=utf-8")
+
+
+def preparer(service_path: str) -> Callable[[ApiRequest], None]:
+    """The ``prepare`` hook of the service mounted at ``service_path``."""
+    def prepare(req: ApiRequest) -> None:
+        # TempURLs may be signed with or without the mount prefix (access.py).
+        req.attributes["service_path"] = service_path
+        names.check_path(req.raw.scope.get("raw_path", b""))
+    return prepare
 
 
 def trans_id(request_id: str) -> str:

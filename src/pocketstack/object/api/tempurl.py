@@ -23,13 +23,11 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from pocketstack.common.errors import BadRequest, Unauthorized
-from pocketstack.object import timestamps
+from pocketstack.object import errors, timestamps
 
 DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 _HEX_LENGTHS = {40: "sha1", 64: "sha256", 128: "sha512"}
 METHODS = ("GET", "HEAD", "PUT")
-DENIED = "Unauthorized. This server could not verify that you are authorized to access the document you requested."
 # Headers a signed write may not carry: they would point at data the signature does
 # not cover (Swift's DISALLOWED_INCOMING_HEADERS).
 DISALLOWED_HEADERS = ("X-Object-Manifest", "X-Symlink-Target")
@@ -65,7 +63,7 @@ def _expires(value: str) -> int:
     try:
         return calendar.timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ"))
     except ValueError:
-        raise Unauthorized(f"{DENIED}\n\ntemp_url_expires was not valid") from None
+        raise errors.TempUrlInvalid(reason="temp_url_expires was not valid") from None
 
 
 def _signature(sig: str) -> tuple[str, bytes]:
@@ -79,7 +77,7 @@ def _signature(sig: str) -> tuple[str, bytes]:
             return _HEX_LENGTHS[len(sig)], binascii.unhexlify(sig)
     except (ValueError, binascii.Error):
         pass
-    raise Unauthorized(f"{DENIED}\n\ntemp_url_sig was not valid")
+    raise errors.TempUrlInvalid(reason="temp_url_sig was not valid")
 
 
 def verify(method: str, query, roots: list[str], obj: str, keys: list[tuple[str, bool]]) -> tuple[bool, int]:
@@ -91,14 +89,14 @@ def verify(method: str, query, roots: list[str], obj: str, keys: list[tuple[str,
     """
     sig, expires_text = query.get("temp_url_sig"), query.get("temp_url_expires")
     if not sig or not expires_text or not keys:
-        raise Unauthorized(DENIED)
+        raise errors.AccessDenied()
     expires = _expires(expires_text)
     if expires < time.time():
-        raise Unauthorized(f"{DENIED}\n\ntemp_url_expires was in the past")
+        raise errors.TempUrlInvalid(reason="temp_url_expires was in the past")
     digest_name, given = _signature(sig)
     prefix = query.get("temp_url_prefix")
     if prefix is not None and not obj.startswith(prefix):
-        raise Unauthorized(DENIED)
+        raise errors.AccessDenied()
     paths = [f"prefix:{root}{prefix}" if prefix is not None else root + obj for root in roots]
     # A HEAD may use a signature made for GET (or PUT), as in Swift.
     signed_methods = ("HEAD", "GET", "PUT") if method == "HEAD" else (method,)
@@ -109,7 +107,7 @@ def verify(method: str, query, roots: list[str], obj: str, keys: list[tuple[str,
                 expected = hmac.new(key.encode(), body, DIGESTS[digest_name]).digest()
                 if hmac.compare_digest(expected, given):
                     return container_key, expires
-    raise Unauthorized(DENIED)
+    raise errors.AccessDenied()
 
 
 def refuse_pointer_headers(method: str, headers) -> None:
@@ -118,7 +116,7 @@ def refuse_pointer_headers(method: str, headers) -> None:
         return
     for name in DISALLOWED_HEADERS:
         if name in headers:
-            raise BadRequest(f"The header {name!r} is not allowed in this tempurl")
+            raise errors.HeaderNotAllowedInTempUrl(name=name)
 
 
 def outgoing(headers: dict[str, str]) -> dict[str, str]:

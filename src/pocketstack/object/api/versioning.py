@@ -26,10 +26,8 @@ from urllib.parse import unquote
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest
-from pocketstack.object import expirer, timestamps
-from pocketstack.object.api import access, bulk, large
-from pocketstack.object.api.errors import PreconditionFailed
+from pocketstack.object import errors, expirer, timestamps
+from pocketstack.object.api import access, body, large
 from pocketstack.object.diskfile import ObjectState
 from pocketstack.object.store import ObjectStore
 
@@ -45,12 +43,12 @@ def normalize_container_updates(updates: dict[str, str]) -> None:
     """Check a container PUT/POST's versioning headers; setting one mode clears the other."""
     versions, history = updates.get(VERSIONS), updates.get(HISTORY)
     if versions and history:
-        raise BadRequest(f"Only one of {VERSIONS} or {HISTORY} may be specified")
+        raise errors.TwoVersioningModes()
     value = versions or history
     if value:
         name = unquote(value)
         if "/" in name:
-            raise PreconditionFailed("Container name cannot contain slashes")
+            raise errors.SlashInContainerName()
         updates[VERSIONS], updates[HISTORY] = (name, "") if versions else ("", name)
     elif VERSIONS in updates or HISTORY in updates:  # an empty value or X-Remove-*
         updates[VERSIONS] = updates[HISTORY] = ""
@@ -86,15 +84,9 @@ async def copy_raw(store: ObjectStore, state: ObjectState, account: str, contain
     meta = metadata if metadata is not None else {k: v for k, v in state.metadata.items() if k not in _OWN}
     listing = (int(meta["X-Slo-Size"]), meta["X-Slo-Etag"]) if large.is_slo(meta) else None
     size = int(state.metadata.get("Content-Length", 0))
-    chunks = iterate_in_threadpool(state.read(0, size)) if size else _nothing()
+    chunks = iterate_in_threadpool(state.read(0, size)) if size else body.once(b"")
     await store.put_object(account, container, obj, chunks, meta, timestamps.now(), listing=listing)
     await run_in_threadpool(expirer.enqueue, store, account, container, obj, meta)
-
-
-async def _nothing():
-    """An empty body (a delete marker, a zero-byte object)."""
-    for chunk in ():
-        yield chunk
 
 
 async def _authorize_archive(req: ApiRequest, store: ObjectStore, account: str, archive: str) -> None:
@@ -105,7 +97,7 @@ async def _authorize_archive(req: ApiRequest, store: ObjectStore, account: str, 
 
 async def _require_archive(store: ObjectStore, account: str, archive: str) -> None:
     if await run_in_threadpool(store.container, account, archive) is None:
-        raise PreconditionFailed("Precondition Failed")
+        raise errors.PreconditionFailed()
 
 
 async def archive_current(req: ApiRequest, store: ObjectStore, account: str, container: str, obj: str,
@@ -172,4 +164,4 @@ async def _restore(store: ObjectStore, account: str, archive: str, name: str, co
 async def _remove(store: ObjectStore, account: str, archive: str, name: str) -> None:
     state = await run_in_threadpool(store.object_state, account, archive, name)
     if state.exists:
-        await run_in_threadpool(bulk.remove_object, store, account, archive, name, state)
+        await run_in_threadpool(store.remove_object, account, archive, name, state)

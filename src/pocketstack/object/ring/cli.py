@@ -103,6 +103,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     for fields in new:
         dev_id = builder.add_dev(fields)
         dev = builder.devs[dev_id]
+        assert dev is not None  # just added
         print(f"Device {dev.label()} with {dev.weight:g} weight got id {dev_id}")
     builder.save(args.builder)
     return EXIT_SUCCESS

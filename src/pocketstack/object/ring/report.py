@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Sequence
 
 from pocketstack.object.ring.builder import RebalanceResult, RingBuilder
 from pocketstack.object.ring.devices import Tier
@@ -74,7 +75,7 @@ def show(builder: RingBuilder, builder_path: str) -> str:
     return "\n".join(lines)
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = []
     for row in rows:

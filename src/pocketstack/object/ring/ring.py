@@ -99,7 +99,7 @@ class Ring:
         for row in self._rows:
             assigned.update(set(row))
         # Only devices that hold partitions can ever be offered as handoffs.
-        live = [data.devs[i] for i in assigned]
+        live = [dev for dev in (data.devs[i] for i in assigned) if dev is not None]
         self._num_regions = len({d["region"] for d in live})
         self._num_zones = len({(d["region"], d["zone"]) for d in live})
         self._num_ips = len({(d["region"], d["zone"], d["ip"]) for d in live})
@@ -146,7 +146,8 @@ class Ring:
         return struct.unpack_from(">I", key)[0] >> self._part_shift
 
     def _part_nodes(self, part: int) -> list[dict[str, Any]]:
-        nodes, seen = [], set()
+        nodes: list[dict[str, Any]] = []
+        seen: set[int] = set()
         for row in self._rows:
             if part < len(row):
                 dev_id = row[part]
