@@ -9,8 +9,7 @@ from starlette.datastructures import QueryParams
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.errors import BadRequest, NotFound, ServiceUnavailable
-from pocketstack.image import listing
-from pocketstack.image.manager import Change
+from pocketstack.image.contract import Change, parse_listing_query
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
@@ -69,7 +68,7 @@ class Images:
     # -- the deprecated image proxy (``/v2.1/images``, before microversion 2.36) ----------
     def list(self, context: RequestContext, query: list[tuple[str, str]]):
         """Images visible to the caller, filtered by Glance v2 query parameters."""
-        return self.manager.list_images(context, listing.parse(QueryParams(query)))
+        return self.manager.list_images(context, parse_listing_query(QueryParams(query)))
 
     def get(self, context: RequestContext, image_id: str):
         try:
