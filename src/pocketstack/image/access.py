@@ -63,7 +63,7 @@ def list_condition(context: RequestContext, visibility: str | None, member_statu
         conditions.append(m.Image.visibility == visibility)
     if context.is_admin:
         return sa.and_(sa.true(), *conditions)
-    allowed = [m.Image.visibility.in_(("public", "community"))]
+    allowed: list[sa.ColumnElement[bool]] = [m.Image.visibility.in_(("public", "community"))]
     if context.project_id is not None:
         allowed.append(m.Image.owner == context.project_id)
         member = sa.select(m.ImageMember.image_id).where(

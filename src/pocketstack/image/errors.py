@@ -17,14 +17,19 @@ from pocketstack.common.errors import (
     NotFound,
     RangeNotSatisfiable,
     RequestEntityTooLarge,
+    Unauthorized,
     UnsupportedMediaType,
 )
 
 __all__ = ["ApiError", "BadRequest", "Conflict", "Forbidden", "Gone", "NotFound", "RangeNotSatisfiable",
-           "RequestEntityTooLarge", "UnsupportedMediaType"]
+           "RequestEntityTooLarge", "Unauthorized", "UnsupportedMediaType"]
 
 
 # -- requests ------------------------------------------------------------------------------
+class AuthenticationRequired(Unauthorized):
+    msg_fmt = "The request you have made requires authentication."
+
+
 class ResourceNotFound(NotFound):
     """A path that names no served document (``/v2/schemas/<unknown>``)."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
 
@@ -20,6 +21,9 @@ from pocketstack.common.api.pagination import Paging
 from pocketstack.common.api.validation import parse_bool
 from pocketstack.image import errors
 from pocketstack.image import models as m
+
+if TYPE_CHECKING:  # the query string of a request (the API's, or compute's proxy's)
+    from starlette.datastructures import QueryParams
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000
@@ -39,7 +43,7 @@ MEMBER_STATUS_FILTERS = ("pending", "accepted", "rejected", "all")
 class ImageQuery:
     visibility: str | None = None
     member_status: str = "accepted"
-    conditions: list = field(default_factory=list)
+    conditions: list[sa.ColumnElement[bool]] = field(default_factory=list)
     paging: Paging = field(default_factory=Paging)
 
 
@@ -53,7 +57,7 @@ def _int(value: str, name: str) -> int:
     return number
 
 
-def _time(name: str, raw: str):
+def _time(name: str, raw: str) -> sa.ColumnElement[bool]:
     op, sep, value = raw.partition(":")
     if not sep or op not in TIME_OPERATORS:
         op, value = "eq", raw
@@ -63,7 +67,7 @@ def _time(name: str, raw: str):
             when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
     except (ValueError, OverflowError):
         raise errors.InvalidTimeFilter(name=name, value=value) from None
-    return getattr(getattr(m.Image, name), TIME_OPERATORS[op])(when)
+    return cast(sa.ColumnElement[bool], getattr(getattr(m.Image, name), TIME_OPERATORS[op])(when))
 
 
 def _values(raw: str) -> list[str] | None:
@@ -73,7 +77,7 @@ def _values(raw: str) -> list[str] | None:
     return None
 
 
-def _sorting(query) -> list[tuple[str, str]]:
+def _sorting(query: QueryParams) -> list[tuple[str, str]]:
     keys: list[str] = []
     dirs: list[str] = []
     if "sort" in query:
@@ -103,7 +107,7 @@ def _sorting(query) -> list[tuple[str, str]]:
     return sort
 
 
-def parse(query) -> ImageQuery:
+def parse(query: QueryParams) -> ImageQuery:
     """Turn the query string of an image list into SQL conditions and paging; 400 on
     anything Glance would reject."""
     result = ImageQuery()

@@ -261,7 +261,7 @@ class ImageManager:
                 raise errors.ImageProtected(image_id=image_id)
             result = s.execute(sa.delete(m.Image).where(m.Image.id == image.id,
                                                         m.Image.generation == image.generation))
-            if result.rowcount != 1:
+            if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for DML
                 raise ConcurrentUpdate(f"image {image.id} changed while being deleted")
             return image.location
 
@@ -296,7 +296,7 @@ class ImageManager:
                 return False, None
             result = s.execute(sa.delete(m.Image).where(m.Image.id == image_id,
                                                         m.Image.generation == row.generation))
-            if result.rowcount != 1:
+            if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for DML
                 raise ConcurrentUpdate(f"image {image_id} changed while being discarded")
             return True, row.location
 

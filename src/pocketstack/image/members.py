@@ -64,7 +64,7 @@ class MemberManager:
             if s.get(m.ImageMember, (image.id, member_id)) is not None:
                 raise errors.DuplicateMember(member_id=member_id, image_id=image_id)
             count = s.scalar(sa.select(sa.func.count()).where(m.ImageMember.image_id == image.id))
-            if count >= MAX_MEMBERS:
+            if (count or 0) >= MAX_MEMBERS:
                 raise errors.TooManyMembers(limit=MAX_MEMBERS)
             now = utcnow()
             row = m.ImageMember(image_id=image.id, member=member_id, status="pending",

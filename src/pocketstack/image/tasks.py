@@ -156,7 +156,10 @@ class TaskManager:
             if not self._move(task_id, "pending", status="processing"):
                 return
             with self.db.session(readonly=True) as s:
-                task = _view(s.get(m.ImageTask, task_id))
+                row = s.get(m.ImageTask, task_id)
+                if row is None:  # deleted meanwhile
+                    return
+                task = _view(row)
         except Exception:
             LOG.exception("task %s could not start", task_id)
             return

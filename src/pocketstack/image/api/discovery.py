@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
@@ -15,7 +18,7 @@ from pocketstack.image.schemas import DOCUMENTS
 CURRENT = (2, 16)
 
 
-def served_schema(documents: dict[str, dict], name: str) -> dict:
+def served_schema(documents: Mapping[str, Any], name: str) -> dict[str, Any]:
     """The schema document ``name``; 404 for a name Glance does not serve."""
     document = documents.get(name)
     if document is None:

@@ -9,6 +9,7 @@ namespace being protected (the compare-and-swap fails and the work re-runs).
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from typing import Any
 
@@ -121,8 +122,8 @@ class DefinitionCatalog:
 
         run_in_transaction(self.db, work)
 
-    def replace_tags(self, context: RequestContext, namespace: str, names: list[str], *, append: bool
-                     ) -> list[DefinitionView]:
+    def replace_tags(self, context: RequestContext, namespace: str, names: builtins.list[str], *, append: bool
+                     ) -> builtins.list[DefinitionView]:
         """Create the tags ``names`` at once: replacing every existing tag, or added to
         them with ``append`` (409 if one exists or ``names`` repeats one)."""
         if len(set(names)) != len(names):

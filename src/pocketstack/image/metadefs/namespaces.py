@@ -145,7 +145,7 @@ class NamespaceCatalog:
                 raise errors.NamespaceProtected(namespace=name)
             result = s.execute(sa.delete(m.MetadefNamespace).where(m.MetadefNamespace.id == row.id,
                                                                    m.MetadefNamespace.generation == row.generation))
-            if result.rowcount != 1:
+            if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for DML
                 raise ConcurrentUpdate(f"metadef namespace {name} changed while being deleted")
 
         run_in_transaction(self.db, work)
@@ -216,7 +216,7 @@ class NamespaceCatalog:
             if type_id is not None:
                 deleted = s.execute(sa.delete(m.MetadefAssociation).where(
                     m.MetadefAssociation.namespace_id == row.id,
-                    m.MetadefAssociation.resource_type_id == type_id)).rowcount
+                    m.MetadefAssociation.resource_type_id == type_id)).rowcount  # type: ignore[attr-defined]
             if not deleted:
                 raise errors.AssociationNotFound(resource_type=type_name, namespace=name)
 
