@@ -17,7 +17,7 @@ from starlette.responses import Response, StreamingResponse
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.image import errors
-from pocketstack.image.api.common import authorize_image, caller
+from pocketstack.image.api.common import authorize_image
 from pocketstack.image.manager import ImageManager
 
 FILE = "/v2/images/{image_id}/file"
@@ -75,7 +75,7 @@ class DataApi:
         if declared and declared.isdigit() and int(declared) > data.size_cap:
             raise errors.ImageTooLarge(cap=data.size_cap)
         image = await run_in_threadpool(authorize_image, req, self.manager, "upload_image")
-        upload = await run_in_threadpool(data.begin, caller(req), image.id)
+        upload = await run_in_threadpool(data.begin, req.caller, image.id)
         try:
             block = bytearray()
             async for chunk in req.raw.stream():
@@ -90,14 +90,14 @@ class DataApi:
             if isinstance(error, ClientDisconnect):
                 raise errors.UploadDisconnected() from None
             raise
-        await run_in_threadpool(data.finish, caller(req), upload)
+        await run_in_threadpool(data.finish, req.caller, upload)
 
     @route.get(FILE, policy="download_image")
     def download(self, req: ApiRequest) -> Response:
         image = authorize_image(req, self.manager, "download_image")
         span = byte_range(req.headers.get("range"), image.size or 0) if image.size is not None else None
         offset, length = span if span else (0, None)
-        image, chunks = self.manager.open_data(caller(req), image.id, offset, length)
+        image, chunks = self.manager.open_data(req.caller, image.id, offset, length)
         if chunks is None:
             return Response(status_code=204)
         headers = {"Content-Length": str(length if span else image.size)}

@@ -8,7 +8,7 @@ from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
 from pocketstack.image import errors, listing
 from pocketstack.image.api import patch, render
-from pocketstack.image.api.common import authorize_image, caller
+from pocketstack.image.api.common import authorize_image
 from pocketstack.image.api.lists import list_links
 from pocketstack.image.manager import ImageManager
 
@@ -46,18 +46,18 @@ class ImagesApi:
         body = req.json()
         if not isinstance(body, dict):
             raise errors.ImageBodyNotObject()
-        target = create_target(body, caller(req).project_id)
+        target = create_target(body, req.caller.project_id)
         req.authorize("add_image", target)
         _authorize_visibility(req, body.get("visibility"), target)
-        image = self.manager.create_image(caller(req), **body)
+        image = self.manager.create_image(req.caller, **body)
         return json_response(render.image(image), status=201,
                              headers={"Location": f"{req.service_url}/v2/images/{image.id}"})
 
     @route.get(IMAGES, policy="get_images")
     def index(self, req: ApiRequest) -> dict:
-        req.authorize("get_images", {"project_id": caller(req).project_id})
+        req.authorize("get_images", {"project_id": req.caller.project_id})
         query = listing.parse(req.query)
-        images = self.manager.list_images(caller(req), query)
+        images = self.manager.list_images(req.caller, query)
         return {"images": [render.image(i) for i in images], "schema": "/v2/schemas/images",
                 **list_links(req, IMAGES, len(images), query.paging.limit, images[-1].id if images else None)}
 
@@ -69,33 +69,33 @@ class ImagesApi:
     def update(self, req: ApiRequest) -> dict:
         image = authorize_image(req, self.manager, "modify_image")
         changes = patch.decode(patch.media_type(req.headers.get("content-type")), req.json())
-        target = self.manager.policy_target(caller(req), image)
+        target = self.manager.policy_target(req.caller, image)
         for change in changes:
             if change.name == "visibility" and change.value != image.visibility:
                 _authorize_visibility(req, change.value, target)
-        return render.image(self.manager.update_image(caller(req), image.id, changes))
+        return render.image(self.manager.update_image(req.caller, image.id, changes))
 
     @route.delete(IMAGE, policy="delete_image")
     def delete(self, req: ApiRequest) -> None:
         image = authorize_image(req, self.manager, "delete_image")
-        self.manager.delete_image(caller(req), image.id)
+        self.manager.delete_image(req.caller, image.id)
 
     @route.put(IMAGE + "/tags/{tag}", policy="modify_image")
     def add_tag(self, req: ApiRequest) -> None:
         image = authorize_image(req, self.manager, "modify_image")
-        self.manager.add_tag(caller(req), image.id, req.path_params["tag"])
+        self.manager.add_tag(req.caller, image.id, req.path_params["tag"])
 
     @route.delete(IMAGE + "/tags/{tag}", policy="modify_image")
     def delete_tag(self, req: ApiRequest) -> None:
         image = authorize_image(req, self.manager, "modify_image")
-        self.manager.delete_tag(caller(req), image.id, req.path_params["tag"])
+        self.manager.delete_tag(req.caller, image.id, req.path_params["tag"])
 
     @route.post(IMAGE + "/actions/deactivate", policy="deactivate")
     def deactivate(self, req: ApiRequest) -> None:
         image = authorize_image(req, self.manager, "deactivate")
-        self.manager.deactivate(caller(req), image.id)
+        self.manager.deactivate(req.caller, image.id)
 
     @route.post(IMAGE + "/actions/reactivate", policy="reactivate")
     def reactivate(self, req: ApiRequest) -> None:
         image = authorize_image(req, self.manager, "reactivate")
-        self.manager.reactivate(caller(req), image.id)
+        self.manager.reactivate(req.caller, image.id)

@@ -13,7 +13,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.image import errors
 from pocketstack.image.api import render
-from pocketstack.image.api.common import authorize_image, caller
+from pocketstack.image.api.common import authorize_image
 from pocketstack.image.manager import ImageManager
 from pocketstack.image.records import ImageView
 
@@ -50,7 +50,7 @@ class MembersApi:
     def _as_member(self, req: ApiRequest, rule: str, member_id: str | None = None) -> ImageView:
         """The image, after ``rule``: checked for the member's own project when the caller
         acts as that member of someone else's image."""
-        context = caller(req)
+        context = req.caller
         image = self.manager.get_image(context, req.path_params["image_id"])
         target = self.manager.policy_target(context, image)
         acting_member = member_id or target["member_id"]
@@ -63,28 +63,28 @@ class MembersApi:
     def create(self, req: ApiRequest) -> dict:
         image = authorize_image(req, self.manager, "add_member")
         member_id = member_to_add(req.json())
-        return render.member(self.members.add_member(caller(req), image.id, member_id))
+        return render.member(self.members.add_member(req.caller, image.id, member_id))
 
     @route.get(MEMBERS, policy="get_members")
     def index(self, req: ApiRequest) -> dict:
         image = self._as_member(req, "get_members")
-        return {"members": [render.member(x) for x in self.members.list_members(caller(req), image.id)],
+        return {"members": [render.member(x) for x in self.members.list_members(req.caller, image.id)],
                 "schema": "/v2/schemas/members"}
 
     @route.get(MEMBER, policy="get_member")
     def show(self, req: ApiRequest) -> dict:
         member_id = req.path_params["member_id"]
         image = self._as_member(req, "get_member", member_id)
-        return render.member(self.members.get_member(caller(req), image.id, member_id))
+        return render.member(self.members.get_member(req.caller, image.id, member_id))
 
     @route.put(MEMBER, policy="modify_member")
     def update(self, req: ApiRequest) -> dict:
         member_id = req.path_params["member_id"]
         image = self._as_member(req, "modify_member", member_id)
         status = member_status(req.json())
-        return render.member(self.members.update_member(caller(req), image.id, member_id, status))
+        return render.member(self.members.update_member(req.caller, image.id, member_id, status))
 
     @route.delete(MEMBER, policy="delete_member")
     def delete(self, req: ApiRequest) -> None:
         image = authorize_image(req, self.manager, "delete_member")
-        self.members.delete_member(caller(req), image.id, req.path_params["member_id"])
+        self.members.delete_member(req.caller, image.id, req.path_params["member_id"])

@@ -8,7 +8,6 @@ from typing import Any
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.validation import validate
 from pocketstack.image import errors
-from pocketstack.image.api.common import caller
 from pocketstack.image.attributes import check_text
 from pocketstack.image.manager import ImageManager
 from pocketstack.image.metadefs.records import NamespaceView
@@ -33,6 +32,6 @@ def checked_body(body: Any, schema: dict) -> dict[str, Any]:
 
 def authorize_namespace(req: ApiRequest, manager: ImageManager, rule: str) -> NamespaceView:
     """The namespace of the path (404 if the caller cannot see it), after ``rule`` (403)."""
-    namespace = manager.namespaces.get_namespace(caller(req), req.path_params["namespace"])
+    namespace = manager.namespaces.get_namespace(req.caller, req.path_params["namespace"])
     req.authorize(rule, namespace.policy_target())
     return namespace

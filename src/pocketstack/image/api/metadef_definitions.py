@@ -15,7 +15,6 @@ from pocketstack.common.api.validation import parse_bool
 from pocketstack.image import errors
 from pocketstack.image.api import metadef_render as render
 from pocketstack.image.api import schemas
-from pocketstack.image.api.common import caller
 from pocketstack.image.api.lists import list_links, list_paging
 from pocketstack.image.api.metadef_common import NAMESPACE, NAMESPACES, authorize_namespace, checked_body
 from pocketstack.image.manager import ImageManager
@@ -58,10 +57,10 @@ class Definitions:
     def _list(self, req: ApiRequest, rule: str) -> dict:
         namespace = authorize_namespace(req, self.manager, rule)
         if not self.paged:
-            views = self.definitions.list(caller(req), namespace.namespace, self.kind)
+            views = self.definitions.list(req.caller, namespace.namespace, self.kind)
             return {self.plural: {v.name: v.body for v in views}}
         paging = list_paging(req, SORT_KEYS)
-        views = self.definitions.list(caller(req), namespace.namespace, self.kind, paging)
+        views = self.definitions.list(req.caller, namespace.namespace, self.kind, paging)
         path = f"{NAMESPACES}/{namespace.namespace}/{self.plural}"
         return {self.plural: [self.shape(namespace.namespace, v) for v in views],
                 "schema": f"/v2/schemas/metadefs/{self.plural}",
@@ -70,28 +69,28 @@ class Definitions:
     def _create(self, req: ApiRequest, rule: str) -> Response:
         namespace = authorize_namespace(req, self.manager, rule)
         name, data = split_definition(self.kind, checked_body(req.json(), self.schema))
-        view = self.definitions.create(caller(req), namespace.namespace, self.kind, name, data)
+        view = self.definitions.create(req.caller, namespace.namespace, self.kind, name, data)
         return json_response(self.shape(namespace.namespace, view), status=201)
 
     def _delete_all(self, req: ApiRequest, rule: str) -> None:
         namespace = authorize_namespace(req, self.manager, rule)
-        self.definitions.delete_all(caller(req), namespace.namespace, self.kind)
+        self.definitions.delete_all(req.caller, namespace.namespace, self.kind)
 
     def _show(self, req: ApiRequest, rule: str) -> dict:
         namespace = authorize_namespace(req, self.manager, rule)
-        view = self.definitions.get(caller(req), namespace.namespace, self.kind, req.path_params["name"])
+        view = self.definitions.get(req.caller, namespace.namespace, self.kind, req.path_params["name"])
         return self.shape(namespace.namespace, view)
 
     def _update(self, req: ApiRequest, rule: str) -> dict:
         namespace = authorize_namespace(req, self.manager, rule)
         new_name, data = split_definition(self.kind, checked_body(req.json(), self.schema))
-        view = self.definitions.update(caller(req), namespace.namespace, self.kind, req.path_params["name"],
+        view = self.definitions.update(req.caller, namespace.namespace, self.kind, req.path_params["name"],
                                        new_name, data)
         return self.shape(namespace.namespace, view)
 
     def _delete(self, req: ApiRequest, rule: str) -> None:
         namespace = authorize_namespace(req, self.manager, rule)
-        self.definitions.delete(caller(req), namespace.namespace, self.kind, req.path_params["name"])
+        self.definitions.delete(req.caller, namespace.namespace, self.kind, req.path_params["name"])
 
 
 class ObjectsApi(Definitions):
@@ -173,7 +172,7 @@ class TagsApi(Definitions):
         namespace = authorize_namespace(req, self.manager, "add_metadef_tags")
         body = checked_body(req.json(), schemas.TAGS)
         append = parse_bool(req.headers.get("x-openstack-append", "false"), "X-Openstack-Append")
-        views = self.definitions.replace_tags(caller(req), namespace.namespace, [t["name"] for t in body["tags"]],
+        views = self.definitions.replace_tags(req.caller, namespace.namespace, [t["name"] for t in body["tags"]],
                                               append=append)
         return json_response({"tags": [{"name": v.name} for v in views]}, status=201)
 
@@ -185,7 +184,7 @@ class TagsApi(Definitions):
     def create(self, req: ApiRequest) -> Response:
         namespace = authorize_namespace(req, self.manager, "add_metadef_tag")
         name = tag_name(req.path_params["name"])
-        view = self.definitions.create(caller(req), namespace.namespace, "tag", name, {})
+        view = self.definitions.create(req.caller, namespace.namespace, "tag", name, {})
         return json_response(render.tag(view), status=201)
 
     @route.get(TAGS + "/{name}", policy="get_metadef_tag")

@@ -18,7 +18,6 @@ from pocketstack.common.api.routes import route
 from pocketstack.image import errors
 from pocketstack.image.api import metadef_render as render
 from pocketstack.image.api import schemas
-from pocketstack.image.api.common import caller
 from pocketstack.image.api.lists import list_links, list_paging
 from pocketstack.image.api.metadef_common import NAMESPACE, NAMESPACES, authorize_namespace, checked_body
 from pocketstack.image.manager import ImageManager
@@ -49,10 +48,10 @@ class NamespacesApi:
 
     @route.get(NAMESPACES, policy="get_metadef_namespaces")
     def index(self, req: ApiRequest) -> dict:
-        req.authorize("get_metadef_namespaces", {"project_id": caller(req).project_id})
+        req.authorize("get_metadef_namespaces", {"project_id": req.caller.project_id})
         paging = list_paging(req, SORT_KEYS)
         visibility, types = namespace_filters(req.query)
-        namespaces = self.catalog.list_namespaces(caller(req), paging, visibility=visibility, resource_types=types)
+        namespaces = self.catalog.list_namespaces(req.caller, paging, visibility=visibility, resource_types=types)
         last = namespaces[-1].namespace if namespaces else None
         return {"namespaces": [render.namespace(n) for n in namespaces],
                 "schema": "/v2/schemas/metadefs/namespaces",
@@ -61,30 +60,30 @@ class NamespacesApi:
     @route.post(NAMESPACES, policy="add_metadef_namespace", status=201)
     def create(self, req: ApiRequest) -> Response:
         body = checked_body(req.json(), schemas.NAMESPACE)
-        target = create_target(body, caller(req).project_id)
+        target = create_target(body, req.caller.project_id)
         req.authorize("add_metadef_namespace", target)
-        if target["owner"] != caller(req).project_id and not caller(req).is_admin:
+        if target["owner"] != req.caller.project_id and not req.caller.is_admin:
             raise errors.NamespaceOwnerForbidden(owner=target["owner"])
-        namespace = self.catalog.create_namespace(caller(req), body)
+        namespace = self.catalog.create_namespace(req.caller, body)
         return json_response(render.namespace(namespace), status=201,
                              headers={"Location": f"{req.service_url}{NAMESPACES}/{namespace.namespace}"})
 
     @route.get(NAMESPACE, policy="get_metadef_namespace")
     def show(self, req: ApiRequest) -> dict:
         authorize_namespace(req, self.manager, "get_metadef_namespace")
-        namespace = self.catalog.get_namespace(caller(req), req.path_params["namespace"], detailed=True)
+        namespace = self.catalog.get_namespace(req.caller, req.path_params["namespace"], detailed=True)
         return render.namespace(namespace, resource_type=req.query.get("resource_type"))
 
     @route.put(NAMESPACE, policy="modify_metadef_namespace")
     def update(self, req: ApiRequest) -> dict:
         authorize_namespace(req, self.manager, "modify_metadef_namespace")
         body = checked_body(req.json(), schemas.NAMESPACE)
-        return render.namespace(self.catalog.update_namespace(caller(req), req.path_params["namespace"], body))
+        return render.namespace(self.catalog.update_namespace(req.caller, req.path_params["namespace"], body))
 
     @route.delete(NAMESPACE, policy="delete_metadef_namespace")
     def delete(self, req: ApiRequest) -> None:
         authorize_namespace(req, self.manager, "delete_metadef_namespace")
-        self.catalog.delete_namespace(caller(req), req.path_params["namespace"])
+        self.catalog.delete_namespace(req.caller, req.path_params["namespace"])
 
 
 class ResourceTypesApi:
@@ -96,7 +95,7 @@ class ResourceTypesApi:
 
     @route.get("/v2/metadefs/resource_types", policy="list_metadef_resource_types")
     def index(self, req: ApiRequest) -> dict:
-        req.authorize("list_metadef_resource_types", {"project_id": caller(req).project_id})
+        req.authorize("list_metadef_resource_types", {"project_id": req.caller.project_id})
         return {"resource_types": [render.resource_type(t) for t in self.catalog.list_resource_types()]}
 
     @route.get(NAMESPACE + "/resource_types", policy="get_metadef_resource_type")
@@ -108,10 +107,10 @@ class ResourceTypesApi:
     def associate(self, req: ApiRequest) -> Response:
         namespace = authorize_namespace(req, self.manager, "add_metadef_resource_type_association")
         body = checked_body(req.json(), schemas.ASSOCIATION)
-        return json_response(render.association(self.catalog.associate(caller(req), namespace.namespace, body)),
+        return json_response(render.association(self.catalog.associate(req.caller, namespace.namespace, body)),
                              status=201)
 
     @route.delete(NAMESPACE + "/resource_types/{resource_type}", policy="remove_metadef_resource_type_association")
     def dissociate(self, req: ApiRequest) -> None:
         namespace = authorize_namespace(req, self.manager, "remove_metadef_resource_type_association")
-        self.catalog.dissociate(caller(req), namespace.namespace, req.path_params["resource_type"])
+        self.catalog.dissociate(req.caller, namespace.namespace, req.path_params["resource_type"])

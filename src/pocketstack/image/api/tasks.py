@@ -15,7 +15,7 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
 from pocketstack.image import errors
-from pocketstack.image.api.common import authorize_image, caller
+from pocketstack.image.api.common import authorize_image
 from pocketstack.image.api.lists import list_links, list_paging
 from pocketstack.image.api.render import isotime
 from pocketstack.image.manager import ImageManager
@@ -75,7 +75,7 @@ def task_filters(query: Mapping[str, str]) -> dict[str, str]:
 
 
 def _authorize(req: ApiRequest, rule: str) -> None:
-    target = {"project_id": caller(req).project_id}
+    target = {"project_id": req.caller.project_id}
     req.authorize("tasks_api_access", target)
     req.authorize(rule, target)
 
@@ -89,21 +89,21 @@ class TasksApi:
     def create(self, req: ApiRequest) -> Response:
         _authorize(req, "add_task")
         task_type, task_input = task_to_create(req.json())
-        task = self.tasks.create_task(caller(req), task_type, task_input)
+        task = self.tasks.create_task(req.caller, task_type, task_input)
         return json_response(render(task), status=201, headers={"Location": f"{req.service_url}/v2/tasks/{task.id}"})
 
     @route.get("/v2/tasks", policy="get_tasks")
     def index(self, req: ApiRequest) -> dict:
         _authorize(req, "get_tasks")
         paging = list_paging(req, SORT_KEYS)
-        views = self.tasks.list_tasks(caller(req), paging, task_filters(req.query))
+        views = self.tasks.list_tasks(req.caller, paging, task_filters(req.query))
         return {"tasks": [render(v, full=False) for v in views], "schema": "/v2/schemas/tasks",
                 **list_links(req, "/v2/tasks", len(views), paging.limit, views[-1].id if views else None)}
 
     @route.get("/v2/tasks/{task_id}", policy="get_task")
     def show(self, req: ApiRequest) -> dict:
         _authorize(req, "get_task")
-        return render(self.tasks.get_task(caller(req), req.path_params["task_id"]))
+        return render(self.tasks.get_task(req.caller, req.path_params["task_id"]))
 
     @route.get("/v2/images/{image_id}/tasks", policy="get_image")
     def image_tasks(self, req: ApiRequest) -> dict:
