@@ -186,5 +186,4 @@ class Quotas:
         """For uncounted limits (metadata items, injected files): 403 if ``requested`` is over."""
         limit = self.limits(project_id).get(resource, UNLIMITED)
         if limit != UNLIMITED and requested > limit:
-            raise Forbidden(f"Quota exceeded for {resource}: Requested {requested}, but already used 0 "
-                            f"of {limit} {resource}")
+            raise OverQuota(resource, requested, 0, limit)
