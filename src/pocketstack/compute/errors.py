@@ -362,7 +362,7 @@ class ImageMetadataItemNotFound(NotFound):
 
 
 class InvalidImageStatus(BadRequest):
-    msg_fmt = "Invalid image status {status}."
+    msg_fmt = "Invalid image status {value}."
 
 
 class ImageServiceUnavailable(ServiceUnavailable):

@@ -59,7 +59,7 @@ def glance_query(query: Mapping[str, str], limit: int | None) -> list[tuple[str,
     if q.get("status"):
         status = q["status"].upper()
         if status not in _NOVA_TO_GLANCE:
-            raise errors.InvalidImageStatus(status=q["status"])
+            raise errors.InvalidImageStatus(value=q["status"])
         found.append(("status", _NOVA_TO_GLANCE[status]))
     if q.get("server"):
         found.append(("instance_uuid", q["server"].rstrip("/").rsplit("/", 1)[-1]))
