@@ -217,7 +217,10 @@ def test_every_rule_the_routes_declare_is_documented():
             floating_ips.FloatingIpsApi(None), networks.NetworksApi(None), usage.UsageApi(None),
             usage.AuditLogApi(None), migrations.MigrationsApi(None), external_events.ExternalEventsApi(None)]
     routes = Router().include(*apis).routes
-    assert len(routes) > 60 and all(r.policy for r in routes)
+    # Only the flavor listings and shows have no rule (Nova has none for them).
+    assert sorted(r.path for r in routes if not r.policy) == ["/v2.1/flavors", "/v2.1/flavors/detail",
+                                                            "/v2.1/flavors/{flavor_id}"]
+    routes = [r for r in routes if r.policy]
     assert not [r.policy for r in routes if not documented.get(r.policy) or not documented[r.policy].description]
     image_rules = {r.policy for r in Router().include(images.ImagesApi(None, None)).routes if r.policy}
     assert image_rules == {"modify_image", "delete_image"}
