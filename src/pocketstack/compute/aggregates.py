@@ -11,6 +11,7 @@ two aggregates that name different zones (400, as Nova).
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ class Aggregates:
         return row
 
     @staticmethod
-    def _views(s: Session, rows: list[Aggregate]) -> list[AggregateView]:
+    def _views(s: Session, rows: builtins.list[Aggregate]) -> builtins.list[AggregateView]:
         views = {r.id: AggregateView(r.id, r.uuid, r.name, r.created_at, r.updated_at) for r in rows}
         if not views:
             return []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -54,8 +56,8 @@ class Flavors:
         return flavor
 
     def list(self, *, project_id: str | None, is_admin: bool, is_public: bool | None = True,
-             min_ram: int | None = None, min_disk: int | None = None, sort: list[tuple[str, str]] = (),
-             limit: int | None = None, marker: str | None = None) -> list[Flavor]:
+             min_ram: int | None = None, min_disk: int | None = None, sort: Sequence[tuple[str, str]] = (),
+             limit: int | None = None, marker: str | None = None) -> builtins.list[Flavor]:
         """Nova's visibility: ``is_public=None`` means all (admin) or public plus those
         shared with the caller's project; non-admins never see others' private flavors."""
         stmt = sa.select(Flavor).where(Flavor.disabled.is_(False))
@@ -132,7 +134,7 @@ class Flavors:
                 raise errors.FlavorExtraSpecsNotFound(flavor_id=flavor_id, key=key)
 
     # -- access ----------------------------------------------------------------------
-    def access(self, flavor_id: str) -> list[str]:
+    def access(self, flavor_id: str) -> builtins.list[str]:
         with self.db.session(readonly=True) as s:
             return list(s.scalars(sa.select(FlavorAccess.project_id).where(FlavorAccess.flavor_id == flavor_id)))
 

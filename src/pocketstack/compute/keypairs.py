@@ -32,8 +32,7 @@ def fingerprint(public_key: str, key_type: str) -> str:
             cert = x509.load_pem_x509_certificate(public_key.encode())
         except ValueError:
             raise errors.InvalidKeypair(reason="failed to generate fingerprint") from None
-        digest = cert.fingerprint(hashes.SHA1())
-        return ":".join(f"{b:02x}" for b in digest)
+        return ":".join(f"{b:02x}" for b in cert.fingerprint(hashes.SHA1()))
     try:
         serialization.load_ssh_public_key(public_key.strip().encode())
         blob = base64.b64decode(public_key.split()[1])

@@ -63,17 +63,19 @@ def _rule_attrs(rule: dict) -> dict:
     protocol = (rule.get("ip_protocol") or "").lower() or None
     if protocol not in (None, "tcp", "udp", "icmp"):
         raise errors.InvalidIpProtocol(protocol=rule.get("ip_protocol"))
-    attrs = {"security_group_id": _group_id(rule["parent_group_id"]), "direction": "ingress",
-             "ethertype": "IPv4", "protocol": protocol}
+    attrs: dict[str, object] = {"security_group_id": _group_id(rule["parent_group_id"]), "direction": "ingress",
+                                "ethertype": "IPv4", "protocol": protocol}
     if protocol:
         lo, hi = _port(rule.get("from_port"), "from_port"), _port(rule.get("to_port"), "to_port")
         if protocol == "icmp":
             if not (-1 <= lo <= 255 and -1 <= hi <= 255):
                 raise errors.InvalidIcmpRange(low=lo, high=hi)
-            lo, hi = (None if lo == -1 else lo), (None if hi == -1 else hi)
+            # -1 is "any" ICMP type or code: no bound in Neutron.
+            attrs.update(port_range_min=None if lo == -1 else lo, port_range_max=None if hi == -1 else hi)
         elif not (1 <= lo <= hi <= 65535):
             raise errors.InvalidPortRange(low=lo, high=hi)
-        attrs.update(port_range_min=lo, port_range_max=hi)
+        else:
+            attrs.update(port_range_min=lo, port_range_max=hi)
     elif rule.get("from_port") not in (None, "", -1, "-1") or rule.get("to_port") not in (None, "", -1, "-1"):
         raise errors.PortsNeedProtocol()
     if rule.get("group_id"):
