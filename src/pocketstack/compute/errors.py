@@ -103,6 +103,12 @@ class InvalidKeypair(BadRequest):
 
 
 # -- quotas -----------------------------------------------------------------------------
+class OverQuota(Forbidden):
+    """Nova's 403 wording, which clients and operators grep for."""
+
+    msg_fmt = "Quota exceeded for {resource}: Requested {requested}, but already used {used} of {limit} {resource}"
+
+
 class QuotaLimitTooLow(BadRequest):
     msg_fmt = "Quota limit {value} for {name} must be -1 or greater."
 
@@ -314,6 +320,11 @@ class FloatingIpAssociateFailed(BadRequest):
 
 class InvalidIpAddress(BadRequest):
     msg_fmt = "Invalid input for field/attribute {name}. Value: {value}. '{value}' is not a 'ip-address'"
+
+
+# -- the proxies of other services (gone from 2.36, or without the service) -------------
+class ProxyGone(NotFound):
+    msg_fmt = "The resource could not be found."
 
 
 # -- networks (proxy) -------------------------------------------------------------------

@@ -36,7 +36,7 @@ def _network(compute, req: ApiRequest):
     """The network service's manager; 404 from 2.36 on, or without a network service."""
     manager = compute.cloud.network
     if req.at_least(2, 36) or manager is None:
-        raise NotFound("The resource could not be found.")
+        raise errors.ProxyGone()
     return manager
 
 

@@ -12,7 +12,6 @@ from starlette.datastructures import QueryParams
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.errors import NotFound
 from pocketstack.compute import errors
 
 _NOVA_NETWORK_FIELDS = ("netmask", "gateway", "broadcast", "dns1", "dns2", "cidr_v6", "gateway_v6", "netmask_v6",
@@ -50,7 +49,7 @@ class NetworksApi:
     def network(self, req: ApiRequest):
         manager = self.compute.cloud.network
         if req.at_least(2, 36) or manager is None:
-            raise NotFound("The resource could not be found.")
+            raise errors.ProxyGone()
         return manager
 
     def cidrs(self, req: ApiRequest, network_ids: list[str]) -> dict[str, str]:

@@ -203,7 +203,7 @@ class SecurityGroupsApi:
 
     def network(self, req: ApiRequest):
         if req.at_least(2, 36):
-            raise NotFound("The resource could not be found.")
+            raise errors.ProxyGone()
         manager = self.compute.cloud.network
         if manager is None:
             raise errors.SecurityGroupsProxyNeedsNetwork()
