@@ -5,6 +5,8 @@ everything (including other projects' servers, flavors, quotas and hosts).  Key 
 belong to a user.  Override any rule in the policy file.
 """
 
+from pocketstack.common.policy import Rule
+
 READER = "rule:project_reader_or_admin"
 MEMBER = "rule:project_member_or_admin"
 ADMIN = "rule:admin_api"
@@ -134,3 +136,115 @@ DEFAULTS: dict[str, str] = {
     **{f"os_compute_api:os-aggregates:{name}": ADMIN
        for name in ("index", "create", "show", "update", "delete", "add_host", "remove_host", "set_metadata")},
 }
+
+
+# == Documented rules (issue 12).  The routes of the families below declare them; the
+# lead merges these sections into the servers half's RULES. ==============================
+RULES: tuple[Rule, ...] = (
+    # -- flavors ----------------------------------------------------------------------------
+    Rule("os_compute_api:os-flavor-manage:create", ADMIN, "Create a flavor (POST /flavors)."),
+    Rule("os_compute_api:os-flavor-manage:update", ADMIN,
+         "Update a flavor's description (PUT /flavors/{flavor_id}, from 2.55)."),
+    Rule("os_compute_api:os-flavor-manage:delete", ADMIN, "Delete a flavor (DELETE /flavors/{flavor_id})."),
+    Rule("os_compute_api:os-flavor-extra-specs:index", READER,
+         "List a flavor's extra specs; also whether flavor bodies show them (from 2.61)."),
+    Rule("os_compute_api:os-flavor-extra-specs:show", READER, "Show one extra spec of a flavor."),
+    Rule("os_compute_api:os-flavor-extra-specs:create", ADMIN, "Create or update extra specs of a flavor."),
+    Rule("os_compute_api:os-flavor-extra-specs:update", ADMIN, "Update one extra spec of a flavor."),
+    Rule("os_compute_api:os-flavor-extra-specs:delete", ADMIN, "Delete one extra spec of a flavor."),
+    Rule("os_compute_api:os-flavor-access", ADMIN, "List the projects a private flavor is shared with."),
+    Rule("os_compute_api:os-flavor-access:add_tenant_access", ADMIN,
+         "Share a private flavor with a project (the addTenantAccess action)."),
+    Rule("os_compute_api:os-flavor-access:remove_tenant_access", ADMIN,
+         "Stop sharing a private flavor with a project (the removeTenantAccess action)."),
+    # -- key pairs (a user's; admins may act for another user from 2.10) -------------------
+    Rule("os_compute_api:os-keypairs:index", OWNER, "List a user's key pairs."),
+    Rule("os_compute_api:os-keypairs:show", OWNER, "Show one of a user's key pairs."),
+    Rule("os_compute_api:os-keypairs:create", OWNER, "Create or import a key pair for a user."),
+    Rule("os_compute_api:os-keypairs:delete", OWNER, "Delete one of a user's key pairs."),
+    # -- quotas and limits ------------------------------------------------------------------
+    Rule("os_compute_api:os-quota-sets:show", READER, "Show a project's quotas."),
+    Rule("os_compute_api:os-quota-sets:detail", READER, "Show a project's quotas with their usage."),
+    Rule("os_compute_api:os-quota-sets:defaults", ANYONE, "Show the default quotas."),
+    Rule("os_compute_api:os-quota-sets:update", ADMIN, "Change a project's quotas."),
+    Rule("os_compute_api:os-quota-sets:delete", ADMIN, "Revert a project's quotas to the defaults."),
+    Rule("os_compute_api:os-quota-class-sets:show", ADMIN, "Show a quota class (the default quotas)."),
+    Rule("os_compute_api:os-quota-class-sets:update", ADMIN, "Change a quota class (the default quotas)."),
+    Rule("os_compute_api:limits", ANYONE, "Show the caller's project's limits and usage (GET /limits)."),
+    Rule("os_compute_api:limits:other_project", ADMIN, "Show another project's limits (GET /limits?tenant_id=)."),
+    # -- services, hypervisors, availability zones, hosts -----------------------------------
+    Rule("os_compute_api:os-services:list", ADMIN, "List the compute services."),
+    Rule("os_compute_api:os-services:update", ADMIN, "Enable, disable or force down a compute service (2.53)."),
+    Rule("os_compute_api:os-hypervisors:list", ADMIN, "List the hypervisors."),
+    Rule("os_compute_api:os-hypervisors:list-detail", ADMIN, "List the hypervisors with details."),
+    Rule("os_compute_api:os-hypervisors:show", ADMIN, "Show a hypervisor."),
+    Rule("os_compute_api:os-hypervisors:statistics", ADMIN, "Show the hypervisors' statistics."),
+    Rule("os_compute_api:os-hypervisors:uptime", ADMIN, "Show a hypervisor's uptime."),
+    Rule("os_compute_api:os-hypervisors:search", ADMIN, "Search hypervisors by host name (before 2.53)."),
+    Rule("os_compute_api:os-hypervisors:servers", ADMIN, "List the servers of hypervisors (before 2.53)."),
+    Rule("os_compute_api:os-availability-zone:list", ANYONE, "List the availability zones."),
+    Rule("os_compute_api:os-availability-zone:detail", ADMIN, "List the availability zones with their hosts."),
+    Rule("os_compute_api:os-hosts:list", ADMIN, "List the hosts (before 2.43)."),
+    Rule("os_compute_api:os-hosts:show", ADMIN, "Show a host's resources (before 2.43)."),
+    Rule("os_compute_api:os-hosts:update", ADMIN, "Enable or disable a host (before 2.43)."),
+    Rule("os_compute_api:os-hosts:start", ADMIN, "Start a host (before 2.43)."),
+    Rule("os_compute_api:os-hosts:shutdown", ADMIN, "Shut a host down (before 2.43)."),
+    Rule("os_compute_api:os-hosts:reboot", ADMIN, "Reboot a host (before 2.43)."),
+    # -- aggregates -------------------------------------------------------------------------
+    Rule("os_compute_api:os-aggregates:index", ADMIN, "List the host aggregates."),
+    Rule("os_compute_api:os-aggregates:create", ADMIN, "Create a host aggregate."),
+    Rule("os_compute_api:os-aggregates:show", ADMIN, "Show a host aggregate."),
+    Rule("os_compute_api:os-aggregates:update", ADMIN, "Rename a host aggregate or change its zone."),
+    Rule("os_compute_api:os-aggregates:delete", ADMIN, "Delete an empty host aggregate."),
+    Rule("os_compute_api:os-aggregates:add_host", ADMIN, "Add a host to an aggregate (the add_host action)."),
+    Rule("os_compute_api:os-aggregates:remove_host", ADMIN,
+         "Remove a host from an aggregate (the remove_host action)."),
+    Rule("os_compute_api:os-aggregates:set_metadata", ADMIN,
+         "Set an aggregate's metadata (the set_metadata action)."),
+    # -- server groups ----------------------------------------------------------------------
+    Rule("os_compute_api:os-server-groups:index", READER, "List the project's server groups."),
+    Rule("os_compute_api:os-server-groups:index:all_projects", ADMIN,
+         "List every project's server groups (?all_projects)."),
+    Rule("os_compute_api:os-server-groups:show", READER, "Show a server group."),
+    Rule("os_compute_api:os-server-groups:create", "rule:project_member", "Create a server group."),
+    Rule("os_compute_api:os-server-groups:delete", MEMBER, "Delete a server group."),
+    # -- security groups (proxy of the network service, before 2.36) ------------------------
+    Rule("os_compute_api:os-security-groups:get", READER, "List security groups through the proxy."),
+    Rule("os_compute_api:os-security-groups:show", READER, "Show a security group through the proxy."),
+    Rule("os_compute_api:os-security-groups:create", MEMBER, "Create a security group through the proxy."),
+    Rule("os_compute_api:os-security-groups:update", MEMBER, "Update a security group through the proxy."),
+    Rule("os_compute_api:os-security-groups:delete", MEMBER, "Delete a security group through the proxy."),
+    Rule("os_compute_api:os-security-groups:rule:create", MEMBER,
+         "Create a security group rule through the proxy."),
+    Rule("os_compute_api:os-security-groups:rule:delete", MEMBER,
+         "Delete a security group rule through the proxy."),
+    Rule("os_compute_api:os-security-groups:list", READER, "List the security groups of a server."),
+    Rule("os_compute_api:os-security-groups:add", MEMBER, "Add a security group to a server (addSecurityGroup)."),
+    Rule("os_compute_api:os-security-groups:remove", MEMBER,
+         "Remove a security group from a server (removeSecurityGroup)."),
+    # -- floating IPs (proxy of the network service, before 2.36) ---------------------------
+    Rule("os_compute_api:os-floating-ips:list", READER, "List the project's floating IPs through the proxy."),
+    Rule("os_compute_api:os-floating-ips:show", READER, "Show a floating IP through the proxy."),
+    Rule("os_compute_api:os-floating-ips:create", MEMBER, "Allocate a floating IP through the proxy."),
+    Rule("os_compute_api:os-floating-ips:delete", MEMBER, "Release a floating IP through the proxy."),
+    Rule("os_compute_api:os-floating-ips:add", MEMBER, "Associate a floating IP with a server (addFloatingIp)."),
+    Rule("os_compute_api:os-floating-ips:remove", MEMBER,
+         "Disassociate a floating IP from a server (removeFloatingIp)."),
+    Rule("os_compute_api:os-floating-ip-pools", READER, "List the floating IP pools (the external networks)."),
+    # -- networks (proxy of the network service, before 2.36) -------------------------------
+    Rule("os_compute_api:os-networks:list", READER, "List the networks the caller sees (/os-networks)."),
+    Rule("os_compute_api:os-networks:view", READER, "Show a network (/os-networks)."),
+    Rule("os_compute_api:os-tenant-networks:list", READER, "List the project's networks (/os-tenant-networks)."),
+    Rule("os_compute_api:os-tenant-networks:show", READER, "Show a network (/os-tenant-networks)."),
+    # -- usage and the usage audit log ------------------------------------------------------
+    Rule("os_compute_api:os-simple-tenant-usage:list", ADMIN, "Show every project's usage in a period."),
+    Rule("os_compute_api:os-simple-tenant-usage:show", READER, "Show a project's usage in a period."),
+    Rule("os_compute_api:os-instance-usage-audit-log:list", ADMIN, "Show the hosts' instance usage audit log."),
+    # -- migrations -------------------------------------------------------------------------
+    Rule("os_compute_api:os-migrations:index", ADMIN, "List the migrations (resizes) of every server."),
+    # -- external events --------------------------------------------------------------------
+    Rule("os_compute_api:os-server-external-events:create", "role:service or rule:admin_api",
+         "Tell Nova about events of servers (Neutron's and Cinder's notifications)."),
+    # -- images (proxy of the image service, before 2.36): Glance's own rules
+    # (modify_image, delete_image) are the image service's, registered there. --------------
+)

@@ -32,8 +32,19 @@ from pocketstack.compute.api import (
 
 def build_router(compute) -> Router:
     router = Router()
-    for module in (versions, extensions, flavors, keypairs, quotas, hosts, os_hosts, aggregates, images, servers,
-                   actions, addresses, server_details, server_groups, security_groups, external_events, migrations,
-                   consoles, networks, usage, volume_attachments, interfaces, floating_ips):
+    for module in (versions, extensions, servers,
+                   actions, addresses, server_details, consoles, volume_attachments, interfaces):
         module.register(router, compute)
+    router.include(
+        flavors.FlavorsApi(compute.flavors), flavors.FlavorExtraSpecsApi(compute.flavors),
+        flavors.FlavorAccessApi(compute.flavors), keypairs.KeyPairsApi(compute.keypairs),
+        quotas.QuotaSetsApi(compute.quotas), quotas.QuotaClassSetsApi(compute.quotas), quotas.LimitsApi(compute.quotas),
+        hosts.ServicesApi(compute.hosts), hosts.HypervisorsApi(compute.hosts, compute.placement, compute.instances),
+        hosts.AvailabilityZonesApi(compute.hosts),
+        os_hosts.HostsApi(compute.hosts, compute.placement, compute.instances),
+        aggregates.AggregatesApi(compute.aggregates), images.ImagesApi(compute.images, compute.quotas),
+        server_groups.ServerGroupsApi(compute.groups), security_groups.SecurityGroupsApi(compute),
+        external_events.ExternalEventsApi(compute.instances), migrations.MigrationsApi(compute.migration_records),
+        networks.NetworksApi(compute), usage.UsageApi(compute.instances), usage.AuditLogApi(compute.hosts),
+        floating_ips.FloatingIpsApi(compute))
     return router
