@@ -7,10 +7,12 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.identity import errors
 from pocketstack.identity import models as m
 
 INTERFACES = ("public", "internal", "admin")
+NOT_FOUND: dict[str, type[errors.NotFound]] = {
+    "region": errors.RegionNotFound, "service": errors.ServiceNotFound, "endpoint": errors.EndpointNotFound}
 
 
 class CatalogManager:
@@ -21,7 +23,7 @@ class CatalogManager:
     def _load(session: Session, model, ident: str, kind: str):
         row = session.get(model, ident)
         if row is None:
-            raise NotFound(f"Could not find {kind}: {ident}.")
+            raise NOT_FOUND[kind](**{f"{kind}_id": ident})
         return row
 
     # -- regions ---------------------------------------------------------------------
@@ -47,7 +49,7 @@ class CatalogManager:
                 s.add(region)
                 s.flush()
         except sa_exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store region - Duplicate ID, {region_id}.") from None
+            raise errors.DuplicateEntry(action="store region", details=f"Duplicate ID, {region_id}.") from None
         return region
 
     def update_region(self, region_id: str, changes: dict) -> m.Region:
@@ -58,8 +60,7 @@ class CatalogManager:
                 cursor = parent
                 while cursor:
                     if cursor == region_id:
-                        raise BadRequest(f"Circular reference or a repeated entry found in region tree - "
-                                         f"{region_id}.")
+                        raise errors.RegionCycle(region_id=region_id)
                     cursor = self._load(s, m.Region, cursor, "region").parent_region_id
                 region.parent_region_id = parent
             if "description" in changes:
@@ -72,7 +73,7 @@ class CatalogManager:
         with self.db.session() as s:
             region = self._load(s, m.Region, region_id, "region")
             if s.scalar(sa.select(m.Region.id).where(m.Region.parent_region_id == region_id).limit(1)):
-                raise Conflict(f"Region {region_id} has child regions and cannot be deleted.")
+                raise errors.RegionHasChildren(region_id=region_id)
             s.execute(sa.update(m.Endpoint).where(m.Endpoint.region_id == region_id).values(region_id=None))
             s.delete(region)
 
