@@ -43,7 +43,7 @@ class AppCredentialManager:
         with self.db.session(readonly=True) as s:
             return self.load(s, cred_id, user_id)
 
-    def list(self, user_id: str, name: str | None = None) -> list[m.ApplicationCredential]:
+    def list_for(self, user_id: str, name: str | None = None) -> list[m.ApplicationCredential]:
         with self.db.session(readonly=True) as s:
             self.identity.users.load_user(s, user_id)
             stmt = sa.select(m.ApplicationCredential).where(m.ApplicationCredential.user_id == user_id)

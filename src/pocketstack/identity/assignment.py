@@ -160,7 +160,9 @@ class AssignmentManager:
                 stmt = stmt.where(m.ImpliedRole.prior_role_id == prior_id)
             result: dict[str, list[m.Role]] = {}
             for row in s.scalars(stmt):
-                result.setdefault(row.prior_role_id, []).append(s.get(m.Role, row.implied_role_id))
+                implied = s.get(m.Role, row.implied_role_id)
+                if implied is not None:  # a foreign key: always, but typed Optional
+                    result.setdefault(row.prior_role_id, []).append(implied)
             return result
 
     @staticmethod

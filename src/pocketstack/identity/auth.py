@@ -134,6 +134,7 @@ class TokenManager:
             if app_cred.expires_at:
                 expires_at = min(expires_at, app_cred.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
 
+        assert user_id is not None  # every method above names the user (or raised)
         if app_cred:
             scope_type, scope_id = SCOPE_PROJECT, app_cred.project_id
         else:
@@ -215,7 +216,7 @@ class TokenManager:
         with self.db.session(readonly=True) as s:
             if scope in (None, "unscoped"):
                 user = s.get(m.User, user_id)
-                if scope is None and user.default_project_id:
+                if scope is None and user is not None and user.default_project_id:
                     project = s.get(m.Project, user.default_project_id)
                     if project is not None and project.enabled and self.identity.assignment.effective_roles(
                             s, user_id, project=project):
@@ -351,7 +352,7 @@ class TokenManager:
             "expires_at": format_time(vt.expires_at),
             "issued_at": format_time(vt.issued_at),
         }
-        if vt.project:
+        if vt.project and vt.project_domain:
             body["project"] = {"id": vt.project.id, "name": vt.project.name,
                                "domain": {"id": vt.project_domain.id, "name": vt.project_domain.name}}
             body["is_domain"] = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
@@ -23,7 +25,8 @@ class CatalogManager:
     def _load(session: Session, model, ident: str, kind: str):
         row = session.get(model, ident)
         if row is None:
-            raise NOT_FOUND[kind](**{f"{kind}_id": ident})
+            fields: dict[str, Any] = {f"{kind}_id": ident}
+            raise NOT_FOUND[kind](**fields)
         return row
 
     # -- regions ---------------------------------------------------------------------
@@ -164,7 +167,7 @@ class CatalogManager:
         ``/v1/AUTH_%(project_id)s``) are replaced by the token's project; an endpoint
         whose template cannot be filled (no project in scope) is left out.
         """
-        services = {sv.id: {"endpoints": [], "id": sv.id, "type": sv.type, "name": sv.name}
+        services: dict[str, dict[str, Any]] = {sv.id: {"endpoints": [], "id": sv.id, "type": sv.type, "name": sv.name}
                     for sv in session.scalars(sa.select(m.Service).where(m.Service.enabled.is_(True)))}
         for ep in session.scalars(sa.select(m.Endpoint).where(m.Endpoint.enabled.is_(True))):
             url = _substitute(ep.url, project_id)

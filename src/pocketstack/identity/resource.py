@@ -87,10 +87,11 @@ class ResourceManager:
         chain: list[m.Project] = []
         current = project
         while current.parent_id and current.parent_id != current.domain_id:
-            current = session.get(m.Project, current.parent_id)
-            if current is None:
+            parent = session.get(m.Project, current.parent_id)
+            if parent is None:
                 break
-            chain.append(current)
+            chain.append(parent)
+            current = parent
         return chain
 
     def subtree(self, session: Session, project_id: str) -> list[m.Project]:

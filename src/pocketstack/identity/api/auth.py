@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
 from pocketstack.common.api.validation import query_flag
 from pocketstack.identity import errors
 from pocketstack.identity.api import render, schemas
+from pocketstack.identity.api.common import caller_id
 from pocketstack.identity.api.resources import tags_of
 from pocketstack.identity.auth import ValidatedToken
 from pocketstack.identity.manager import Identity
@@ -90,14 +90,9 @@ class AuthScopesApi:
     def __init__(self, identity: Identity):
         self.identity = identity
 
-    @staticmethod
-    def _caller(req: ApiRequest) -> RequestContext:
-        assert req.context is not None  # not public: the wrapper answered 401 without a token
-        return req.context
-
     @route.get("/v3/auth/catalog")
     def catalog(self, req: ApiRequest) -> dict:
-        ctx = self._caller(req)
+        ctx = req.caller
         if ctx.scope == "unscoped":
             raise errors.UnscopedCatalog()
         with self.identity.db.session(readonly=True) as s:
@@ -107,20 +102,20 @@ class AuthScopesApi:
 
     @route.get("/v3/auth/projects")
     def projects(self, req: ApiRequest) -> dict:
-        projects = [p for p in self.identity.assignment.projects_for_user(self._caller(req).user_id) if p.enabled]
+        projects = [p for p in self.identity.assignment.projects_for_user(caller_id(req)) if p.enabled]
         tags = tags_of(self.identity, [p.id for p in projects])
         return render.collection(req.service_url, "auth/projects", "projects",
                                  [render.project(req.service_url, p, tags[p.id]) for p in projects])
 
     @route.get("/v3/auth/domains")
     def domains(self, req: ApiRequest) -> dict:
-        domains = [d for d in self.identity.assignment.domains_for_user(self._caller(req).user_id) if d.enabled]
+        domains = [d for d in self.identity.assignment.domains_for_user(caller_id(req)) if d.enabled]
         return render.collection(req.service_url, "auth/domains", "domains",
                                  [render.domain(req.service_url, d) for d in domains])
 
     @route.get("/v3/auth/system")
     def system(self, req: ApiRequest) -> dict:
         with self.identity.db.session(readonly=True) as s:
-            roles = self.identity.assignment.effective_roles(s, self._caller(req).user_id, system=True)
+            roles = self.identity.assignment.effective_roles(s, caller_id(req), system=True)
         return {"system": [{"all": True}] if roles else [],
                 "links": {"self": f"{req.service_url}/v3/auth/system", "previous": None, "next": None}}

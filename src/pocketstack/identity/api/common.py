@@ -8,12 +8,21 @@ from typing import Any
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import Router, RouteSpec
 from pocketstack.common.api.validation import parse_bool, validate
+from pocketstack.identity import errors
 
 
 def body(req: ApiRequest, schema: dict, key: str) -> dict:
     """Validate the request body against ``schema`` and return its ``key`` object.  For
     routes that authorize (403) before they validate (400), as Keystone's do."""
     return validate(req.json(), schema)[key]
+
+
+def caller_id(req: ApiRequest) -> str:
+    """The calling user's id: every token names its user (401 on a public route)."""
+    user_id = req.caller.user_id
+    if user_id is None:
+        raise errors.AuthenticationRequired()
+    return user_id
 
 
 def split_extra(fields: dict, known: set[str] | frozenset[str]) -> tuple[dict, dict]:

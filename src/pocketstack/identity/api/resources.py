@@ -101,7 +101,7 @@ def add_hierarchy(identity: Identity, query, base: str, project: m.Project, show
             if "parents_as_list" in query:
                 shown["parents"] = [{"project": render.project(base, p)} for p in parents]
             else:
-                nested = None
+                nested: dict[str, Any] | None = None
                 for p in reversed(parents):
                     nested = {p.id: nested}
                 shown["parents"] = nested

@@ -98,8 +98,9 @@ class ImpliedRolesApi:
         req.authorize()
         rules = self.assignment.list_implied_roles()
         with self.identity.db.session(readonly=True) as s:
-            priors = {pid: s.get(m.Role, pid) for pid in rules}
-        return {"role_inferences": [inference(req.service_url, priors[pid], implied) for pid, implied in rules.items()],
+            priors = {pid: prior for pid in rules if (prior := s.get(m.Role, pid)) is not None}
+        return {"role_inferences": [inference(req.service_url, priors[pid], implied)
+                                    for pid, implied in rules.items() if pid in priors],
                 "links": {"self": f"{req.service_url}/v3/role_inferences"}}
 
 

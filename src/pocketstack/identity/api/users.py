@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas
-from pocketstack.identity.api.common import body, filters
+from pocketstack.identity.api.common import body, caller_id, filters
 from pocketstack.identity.api.entities import Family, crud_rules
 from pocketstack.identity.api.resources import tags_of
 from pocketstack.identity.manager import Identity
@@ -143,7 +142,7 @@ class ApplicationCredentialsApi:
     def index(self, req: ApiRequest) -> dict:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
-        creds = self.app_creds.list(user_id, req.query.get("name"))
+        creds = self.app_creds.list_for(user_id, req.query.get("name"))
         return render.collection(req.service_url, f"users/{user_id}/application_credentials",
                                  "application_credentials", [render.app_cred(req.service_url, c) for c in creds])
 
@@ -151,13 +150,13 @@ class ApplicationCredentialsApi:
     def create(self, req: ApiRequest):
         identity, user_id = self.identity, req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
-        ctx = req.context
-        assert ctx is not None
-        self._refuse_restricted(ctx)
+        ctx = req.caller
+        self._refuse_restricted(req)
         fields = body(req, schemas.app_cred_create, "application_credential")
         with identity.db.session(readonly=True) as s:
-            caller_roles = (identity.assignment.effective_roles(s, ctx.user_id, project=identity.resource.load_project(
-                s, ctx.project_id)) if ctx.project_id else [])
+            caller_roles = (identity.assignment.effective_roles(
+                s, caller_id(req), project=identity.resource.load_project(s, ctx.project_id))
+                if ctx.project_id else [])
         caller_roles = [r for r in caller_roles if r.id in ctx.role_ids]
         cred, secret = self.app_creds.create(
             user_id=user_id, project_id=ctx.project_id, caller_roles=caller_roles, name=fields["name"],
@@ -178,16 +177,16 @@ class ApplicationCredentialsApi:
     def delete(self, req: ApiRequest) -> None:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
-        assert req.context is not None
-        self._refuse_restricted(req.context)
+        self._refuse_restricted(req)
         self.app_creds.delete(user_id, req.path_params["cred_id"])
 
-    def _refuse_restricted(self, ctx: RequestContext) -> None:
+    def _refuse_restricted(self, req: ApiRequest) -> None:
         """A token from a restricted application credential may not manage application
         credentials at all -- not even delete itself (Keystone's rule: otherwise a leaked
         restricted credential could be used to cover its own tracks or mint new ones)."""
-        if ctx.application_credential_id:
-            current = self.app_creds.get(ctx.user_id, ctx.application_credential_id)
+        cred_id = req.caller.application_credential_id
+        if cred_id:
+            current = self.app_creds.get(caller_id(req), cred_id)
             if not current.unrestricted:
                 raise errors.RestrictedApplicationCredential()
 
