@@ -93,6 +93,7 @@ class EntityApi:
 
     @route.get("", policy=LIST)
     def index(self, req: ApiRequest) -> dict[str, Any]:
+        """List the collection, filtered by the query."""
         family = self.family
         if family.scoped_list:
             wanted = filters(req, family.filters, family.bools)
@@ -105,6 +106,7 @@ class EntityApi:
 
     @route.post("", policy=CREATE)
     def create(self, req: ApiRequest):
+        """Create an entity (201)."""
         req.authorize()
         family = self.family
         own, extra = split_extra(body(req, family.create_schema, family.key), family.fields)
@@ -113,6 +115,7 @@ class EntityApi:
 
     @route.get("/{id}", policy=GET)
     def show(self, req: ApiRequest) -> dict[str, Any]:
+        """Show an entity."""
         family, entity_id = self.family, self._id(req)
         req.authorize(target=family.target(entity_id))
         entity = family.fetch(entity_id)
@@ -123,6 +126,7 @@ class EntityApi:
 
     @route.patch("/{id}", policy=UPDATE)
     def update(self, req: ApiRequest) -> dict[str, Any]:
+        """Update an entity: the attributes given, extra ones merged."""
         req.authorize()
         family = self.family
         own, extra = split_extra(body(req, family.update_schema, family.key), family.fields)
@@ -132,6 +136,7 @@ class EntityApi:
 
     @route.delete("/{id}", policy=DELETE)
     def delete(self, req: ApiRequest) -> None:
+        """Delete an entity (204)."""
         req.authorize()
         self.family.remove(self._id(req))
 

@@ -123,6 +123,7 @@ class GrantsApi:
 
     @route.get("", policy="identity:list_grants")
     def index(self, req: ApiRequest) -> dict:
+        """The roles the actor holds on the scope."""
         req.authorize(target=self._target(req))
         grants = self.assignment.list_grant_roles(*self._parties(req), inherited=self.inherited)
         return render.collection(req.service_url, req.raw.url.path.split("/v3/", 1)[1], "roles",
@@ -130,17 +131,20 @@ class GrantsApi:
 
     @route.put("/{role_id}", policy="identity:create_grant")
     def grant(self, req: ApiRequest) -> None:
+        """Grant the role to the actor on the scope (204)."""
         req.authorize(target=self._target(req))
         self.assignment.grant(*self._parties(req), req.path_params["role_id"], inherited=self.inherited)
 
     @route.head("/{role_id}", policy="identity:check_grant")
     @route.get("/{role_id}", policy="identity:check_grant")
     def check(self, req: ApiRequest) -> None:
+        """204 if the actor holds the role on the scope, else 404."""
         req.authorize(target=self._target(req))
         self.assignment.check_grant(*self._parties(req), req.path_params["role_id"], inherited=self.inherited)
 
     @route.delete("/{role_id}", policy="identity:revoke_grant")
     def revoke(self, req: ApiRequest) -> None:
+        """Revoke the role from the actor on the scope (204)."""
         req.authorize(target=self._target(req))
         self.assignment.revoke_grant(*self._parties(req), req.path_params["role_id"], inherited=self.inherited)
 
