@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pocketstack.common.api.request import ApiRequest, json_response
@@ -72,11 +72,11 @@ class Family:
     target: Callable[[str], dict[str, Any] | None] = no_target
     # Adds what the query asks for to a shown entity (a project's parents and subtree).
     decorate: Callable[[ApiRequest, Any, dict[str, Any]], None] | None = None
-    id_param: str = field(default="")
 
     @property
     def param(self) -> str:
-        return self.id_param or f"{self.key}_id"
+        """The id's path parameter: ``user_id``."""
+        return f"{self.key}_id"
 
     def show(self, base: str, entity: Any) -> dict[str, Any]:
         return self.render(base, [entity])[0]
