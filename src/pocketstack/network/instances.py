@@ -1,40 +1,6 @@
-"""The interface compute uses to give instances network ports (Nova's ``network_api``).
-
-Reach it as ``cloud.service("network").manager``; every method is synchronous (call it
-from a worker thread, never on the event loop) and takes the caller's
-:class:`~pocketstack.common.api.context.RequestContext` (the instance owner's, or an
-admin context for periodic/cleanup work):
-
-``allocate_for_instance(context, instance_id, host, requested_networks) -> list[port]``
-    ``requested_networks`` is ``"none"`` (no ports), ``"auto"`` (get-me-a-network: the
-    project's own network, or a network+subnet+router created on demand as Neutron's
-    ``auto_allocated_topology`` does), or a list of requests, each one of
-    ``{"port_id": id}`` (bind an existing port), ``{"network_id": id}`` or
-    ``{"network_id": id, "fixed_ip": "10.0.0.5"}`` (create a port).  Ports are bound to
-    ``host`` with ``device_owner="compute:nova"`` and ``device_id=instance_id``.  All or
-    nothing: if one request fails, the ports created so far are deleted, the ones bound
-    are unbound, and the error (a Neutron-style ``ApiError``, e.g. 409
-    ``IpAddressGenerationFailure``) propagates.
-``deallocate_for_instance(instance_id, context=None)``
-    Deletes the ports allocate/attach created, unbinds the ones the user brought.
-``list_instance_ports(instance_id) -> list[port]`` and ``instance_addresses(instance_id)``
-    The latter is the server's ``addresses`` field: ``{network_name: [{"version", "addr",
-    "OS-EXT-IPS:type": "fixed"|"floating", "OS-EXT-IPS-MAC:mac_addr"}]}``.
-``instances_addresses(instance_ids) -> {instance_id: addresses}``
-    The same for many servers at once, in a constant number of queries (server lists).
-``attach_interface(context, instance_id, host, network_id=None, port_id=None, fixed_ip=None,
-project_id=None) -> port``
-``detach_interface(context, instance_id, port_id)``
-
-A server's ports are the ones bound here (the port records the instance, as Nova's network
-info cache records the ports it bound): any project may create a port whose ``device_id``
-names a server, but such a port is never part of that server.  Ports belong to the
-instance's project (``project_id``, the context's by default): a port brought must be
-that project's (Nova's ``PortNotUsable``), and one created goes on a network the project
-may use — not another project's unshared external network (Nova's
-``ExternalNetworkAttachForbidden``), with a chosen address only on its own networks — unless
-the context is an admin's.
-"""
+"""The ports of instances: the part of :class:`~pocketstack.network.contract.NetworkContract`
+compute calls as Nova calls its ``network_api`` (see the contract for what each method
+promises).  :class:`~pocketstack.network.manager.NetworkManager` inherits it."""
 
 from __future__ import annotations
 

@@ -49,6 +49,9 @@ COLLECTIONS: dict[str, tuple[Any, Any]] = {
 
 
 class NetworkManager(InstanceNetworking):
+    """The Networking service's one public entry: the API calls it, and other services
+    through :class:`~pocketstack.network.contract.NetworkContract`."""
+
     def __init__(self, env: Env):
         self.env = env
 

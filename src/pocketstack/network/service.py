@@ -6,30 +6,21 @@ import asyncio
 import logging
 import socket
 
-from starlette.responses import Response
-
 from pocketstack.common.api.app import ServiceSpec, build_app
-from pocketstack.common.api.errors import neutron_format
-from pocketstack.common.errors import ApiError
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
 from pocketstack.network.agent import NetworkAgent
 from pocketstack.network.agent_records import AgentDirectory
-from pocketstack.network.api import build_router
-from pocketstack.network.api.inputs import check_url
+from pocketstack.network.api import build_router, network_format
+from pocketstack.network.api.inputs import check_url, validate_body
 from pocketstack.network.context import Env
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.drivers.rpc import AgentNotifier
-from pocketstack.network.errors import neutron_type
 from pocketstack.network.manager import NetworkManager
-from pocketstack.network.policies import DEFAULTS
+from pocketstack.network.policies import RULES
 from pocketstack.network.segments import SegmentConfig
 
 LOG = logging.getLogger(__name__)
-
-
-def network_format(error: ApiError) -> Response:
-    return neutron_format(neutron_type(error))
 
 
 class NetworkService(Service):
@@ -59,12 +50,12 @@ class NetworkService(Service):
 
     def app(self):
         cloud = self.cloud
-        cloud.enforcer.register_defaults(DEFAULTS)
+        cloud.enforcer.register(RULES)
         return build_app(ServiceSpec(
             name=self.name, router=build_router(self.manager, self.agents), error_format=network_format,
-            prepare=check_url,
+            prepare=check_url, validate_body=validate_body,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"'))
+            www_authenticate=cloud.www_authenticate))
 
     async def start(self) -> None:
         """Run this process's network agent (it replays the current state to the driver,

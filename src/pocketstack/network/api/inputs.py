@@ -23,7 +23,14 @@ def json_body(req: ApiRequest) -> Any:
 
 def body(req: ApiRequest, schema: dict) -> Any:
     """The request's JSON body, NUL-free and valid for ``schema``."""
-    return validate(json_body(req), schema)
+    return validate_body(req.json(), schema)
+
+
+def validate_body(data: Any, schema: dict) -> Any:
+    """The service's body validator (also for declared ``body=`` schemas): no NUL in any
+    string, then valid for ``schema``."""
+    _check_strings(data, "body")
+    return validate(data, schema)
 
 
 def check_url(req: ApiRequest) -> None:
