@@ -19,7 +19,8 @@ from pocketstack.common.db import Database
 from pocketstack.common.db.migrate import upgrade
 from pocketstack.common.errors import ApiError
 from pocketstack.common.policy import Enforcer
-from pocketstack.network.api import build_router, inputs, present
+from pocketstack.network import errors
+from pocketstack.network.api import build_router, inputs, network_format, present
 from pocketstack.network.api.agents import AgentsApi, changes, matches
 from pocketstack.network.api.resources import RESOURCES, ResourceApi, include
 from pocketstack.network.api.subresources import quota_values
@@ -310,3 +311,39 @@ def test_resources_table_covers_the_discovered_collections():
     from pocketstack.network.api.discovery import RESOURCES as DISCOVERED
 
     assert set(RESOURCES) | {"security-group-rules"} == {collection for _, collection in DISCOVERED}
+
+
+# -- named errors: Neutron's types and wording ----------------------------------------------------
+@pytest.mark.parametrize("error,status,error_type,message", [
+    (errors.NetworkNotFound(id="n1"), 404, "NetworkNotFound", "Network n1 could not be found."),
+    (errors.RouterNotFound(id="r1"), 404, "RouterNotFound", "Router r1 could not be found"),
+    (errors.SecurityGroupNotFound(id="g1"), 404, "SecurityGroupNotFound", "Security group g1 does not exist"),
+    (errors.InvalidInput(error_message="'x' is not an integer"), 400, "InvalidInput",
+     "Invalid input for operation: 'x' is not an integer."),
+    (errors.BadRouterRequest(msg="Subnet s1 does not have a gateway IP"), 400, "BadRequest",
+     "Bad router request: Subnet s1 does not have a gateway IP."),
+    (errors.InvalidAttribute(attribute="network", reason="'-2' is too small"), 400, "HTTPBadRequest",
+     "Invalid input for network. Reason: '-2' is too small."),
+    (errors.InvalidCIDRForVersion(input="10.0.0.0/8", version=6), 400, "InvalidCIDR",
+     "Invalid CIDR 10.0.0.0/8 for IP version 6."),
+    (errors.IpAddressGenerationFailure(net_id="n1"), 409, "IpAddressGenerationFailure",
+     "No more IP addresses available on network n1."),
+    (errors.OverQuota(overs="port"), 409, "OverQuota", "Quota exceeded for resources: ['port']."),
+    (errors.InsufficientPrefixSpace(prefixlen=24), 409, "SubnetAllocationError",
+     "Insufficient prefix space to allocate subnet size /24."),
+    (errors.ExternalNetworkAttachForbidden(network_uuid="n1"), 403, "PolicyNotAuthorized",
+     "It is not allowed to create an interface on external network n1"),
+    (errors.RevisionNumberConstraintFailed(), 412, "RevisionNumberConstraintFailed",
+     "Constrained to revision_number mismatch."),
+])
+def test_named_errors_keep_neutrons_type_and_wording(error, status, error_type, message):
+    rendered = json.loads(network_format(error).body)
+    assert rendered == {"NeutronError": {"type": error_type, "message": message, "detail": ""}}
+    assert error.status == status
+
+
+def test_generic_errors_take_webobs_names():
+    from pocketstack.common.errors import BadRequest, Forbidden
+
+    assert json.loads(network_format(BadRequest("x")).body)["NeutronError"]["type"] == "HTTPBadRequest"
+    assert json.loads(network_format(Forbidden("x")).body)["NeutronError"]["type"] == "PolicyNotAuthorized"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
-from pocketstack.common.errors import Conflict
+from pocketstack.network import errors
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.segments import SegmentConfig
 
@@ -58,8 +58,7 @@ def transact(env: Env, ctx: RequestContext, fn: Callable[[Work], T]) -> T:
     try:
         result = run_in_transaction(env.db, attempt)
     except RetriesExhausted:
-        raise Conflict("The resource is being changed concurrently; please retry.",
-                       error_type="HTTPConflict") from None
+        raise errors.ConcurrentChange() from None
     for event, payload in done["work"].events:
         getattr(env.driver, event)(payload)
     return result

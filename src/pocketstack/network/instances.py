@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.network import errors, networks, ports, routers, store, subnets, views
 from pocketstack.network.context import Env, Work, read, transact
 from pocketstack.network.models import AutoTopology, FloatingIp, Network, Port, Subnet, SubnetPool
@@ -63,14 +62,14 @@ class InstanceNetworking:
                          port_id: str | None = None, fixed_ip: str | None = None,
                          project_id: str | None = None) -> dict:
         if not network_id and not port_id:
-            raise errors.bad_request("A network_id or a port_id is required.", "BadRequest")
+            raise errors.NetworkOrPortRequired()
         return self._attach(context, instance_id, host,
                             {"network_id": network_id, "port_id": port_id, "fixed_ip": fixed_ip},
                             project_id or context.project_id)
 
     def detach_interface(self, context: RequestContext, instance_id: str, port_id: str) -> None:
         if not any(p["id"] == port_id for p in self.list_instance_ports(instance_id)):
-            raise errors.not_found("Port", port_id)
+            raise errors.PortNotFound(id=port_id)
         self._release(port_id)
 
     def auto_allocated_network(self, context: RequestContext) -> str:
@@ -133,9 +132,9 @@ def _check_network_use(w: Work, network: Network, project_id: str, fixed_ip: boo
     if w.ctx.is_admin or network.project_id == project_id:
         return
     if network.external and not network.shared:
-        raise Forbidden(f"It is not allowed to create an interface on external network {network.id}")
+        raise errors.ExternalNetworkAttachForbidden(network_uuid=network.id)
     if fixed_ip:
-        raise Forbidden("You are not authorized to perform the requested action: create_port:fixed_ips:ip_address.")
+        raise errors.PolicyNotAuthorized(action="create_port:fixed_ips:ip_address")
 
 
 def _create_port(w: Work, request: dict, binding: dict, project_id: str) -> Port:
@@ -149,10 +148,9 @@ def _create_port(w: Work, request: dict, binding: dict, project_id: str) -> Port
 def _bind(w: Work, port_id: str, binding: dict, project_id: str) -> Port:
     port = store.fetch(w.s, Port, w.ctx, port_id)
     if port.project_id != project_id:
-        raise BadRequest(f"Port {port.id} not usable for instance {binding['device_id']}.")
+        raise errors.PortNotUsable(port_id=port.id, instance=binding["device_id"])
     if port.device_id and port.device_id != binding["device_id"]:
-        raise errors.conflict(f"Unable to complete operation on port {port.id} for network {port.network_id}. "
-                              f"Port already has an attached device {port.device_id}.", "PortInUse")
+        raise errors.PortInUse(port_id=port.id, net_id=port.network_id, device_id=port.device_id)
     store.update_row(w.s, port, {"device_id": binding["device_id"], "device_owner": binding["device_owner"],
                                  "binding_host_id": binding["binding:host_id"], "status": "ACTIVE",
                                  "bound_instance_id": binding["device_id"]})

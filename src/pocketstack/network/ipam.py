@@ -143,14 +143,12 @@ def check_ip_for_subnet(subnet: Subnet, ip: str) -> str:
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
-        raise errors.bad_request(f"IP address {ip} is not a valid IP for the specified subnet.",
-                                 "InvalidIpForSubnet") from None
+        raise errors.InvalidIpForSubnet(ip_address=ip) from None
     reserved = {network.network_address}
     if network.version == 4 and network.prefixlen < 31:
         reserved.add(network.broadcast_address)
     if address not in network or address in reserved:
-        raise errors.bad_request(f"IP address {ip} is not a valid IP for the specified subnet.",
-                                 "InvalidIpForSubnet")
+        raise errors.InvalidIpForSubnet(ip_address=ip)
     return str(address)
 
 
@@ -162,8 +160,7 @@ def allocate_specific(session: Session, subnet: Subnet, port_id: str, ip: str) -
     """Claim the address ``ip``; 409 ``IpAddressAlreadyAllocated`` when it is taken."""
     ip = check_ip_for_subnet(subnet, ip)
     if not insert_if_free(session, IpAllocation.__table__, _allocation(subnet, port_id, ip)):
-        raise errors.conflict(f"IP address {ip} already allocated in subnet {subnet.id}",
-                              "IpAddressAlreadyAllocated")
+        raise errors.IpAddressAlreadyAllocated(ip=ip, subnet_id=subnet.id)
     return ip
 
 
@@ -213,7 +210,7 @@ def allocate_for_port(session: Session, subnets: list[Subnet], port_id: str, mac
                 try:
                     ip = allocate_any(session, subnet, port_id)
                 except Exhausted:
-                    raise errors.ip_generation_failure(subnet.network_id) from None
+                    raise errors.IpAddressGenerationFailure(net_id=subnet.network_id) from None
             result.append({"subnet_id": subnet.id, "ip_address": ip})
         if not router_port and 6 in versions:
             named = {item["subnet"].id for item in requested}
@@ -233,7 +230,7 @@ def allocate_for_port(session: Session, subnets: list[Subnet], port_id: str, mac
                 continue
         else:
             if candidates:
-                raise errors.ip_generation_failure(candidates[0].network_id)
+                raise errors.IpAddressGenerationFailure(net_id=candidates[0].network_id)
     for subnet in subnets:
         if 6 in versions and is_auto_address_subnet(subnet):
             result.append({"subnet_id": subnet.id,

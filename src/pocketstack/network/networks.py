@@ -24,7 +24,7 @@ def create(w: Work, attrs: dict) -> Network:
     seg_id = attrs.get("provider:segmentation_id")
     if network_type is None:
         if physnet or seg_id is not None:
-            raise errors.invalid_input("provider:network_type is required with provider attributes")
+            raise errors.InvalidInput(error_message="provider:network_type is required with provider attributes")
         network_type = w.env.segments.tenant_network_type
     if network_type == "vlan" and not physnet:
         physnet = next((name for name, ranges in w.env.segments.vlan_ranges.items() if ranges), None)
@@ -47,14 +47,13 @@ def create(w: Work, attrs: dict) -> Network:
 def update(w: Work, network_id: str, attrs: dict, revision: int | None = None) -> Network:
     row = store.fetch(w.s, Network, w.ctx, network_id)
     if any(k.startswith("provider:") for k in attrs):
-        raise errors.invalid_input("Plugin does not support updating provider attributes")
+        raise errors.InvalidInput(error_message="Plugin does not support updating provider attributes")
     store.check_updatable(attrs, UPDATABLE)
     if attrs.get("shared") is False and row.shared:
         others = w.s.scalar(sa.select(sa.func.count()).select_from(Port).where(
             Port.network_id == row.id, Port.project_id != row.project_id, Port.project_id != ""))
         if others:
-            raise errors.conflict(f"Unable to reconfigure sharing settings for network {row.id}. "
-                                  "Multiple tenants are using it.", "InvalidSharedSetting")
+            raise errors.InvalidSharedSetting(network=row.id)
     store.update_row(w.s, row, {_COLUMNS.get(k, k): v for k, v in attrs.items()}, revision)
     w.emit("network_updated", views.render_one(w.s, row))
     return row
@@ -87,6 +86,5 @@ def delete(w: Work, network_id: str) -> None:
 
 
 def _in_use(network_id: str):
-    return errors.conflict(f"Unable to complete operation on network {network_id}. There are one or more "
-                           "ports still in use on the network.", "NetworkInUse")
+    return errors.NetworkInUse(net_id=network_id)
 

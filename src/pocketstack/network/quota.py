@@ -44,7 +44,7 @@ def claim(session: Session, project_id: str, resource: str, resource_id: str) ->
     """Count one ``resource`` against ``project_id``; 409 ``OverQuota`` when at the limit."""
     limit = limits(session, project_id)[resource]
     if limit == 0:
-        raise errors.over_quota(resource)
+        raise errors.OverQuota(overs=resource)
     scope = (QuotaSlot.project_id == project_id, QuotaSlot.resource == resource)
 
     def taken():
@@ -57,11 +57,11 @@ def claim(session: Session, project_id: str, resource: str, resource_id: str) ->
         # A lowered limit may leave slots above it: the total still counts.
         in_use = session.scalar(sa.select(sa.func.count()).select_from(QuotaSlot).where(*scope))
         if in_use >= limit:
-            raise errors.over_quota(resource)
+            raise errors.OverQuota(overs=resource)
     try:
         ipam.claim(session, QuotaSlot.__table__, [(0, (limit if limit > 0 else _UNLIMITED_SLOTS) - 1)], taken, row)
     except ipam.Exhausted:
-        raise errors.over_quota(resource) from None
+        raise errors.OverQuota(overs=resource) from None
 
 
 def release(session: Session, resource_ids: list[str]) -> None:

@@ -79,31 +79,30 @@ def _range(setting: str, text: str, lowest: int, highest: int) -> ipam.Range:
 
 def _in_use(network_type: str, physnet: str, seg_id: int | None) -> ApiError:
     if network_type == "vlan":
-        return errors.conflict(f"Unable to create the network. The VLAN {seg_id} on physical network "
-                               f"{physnet} is in use.", "VlanIdInUse")
+        return errors.VlanIdInUse(vlan_id=seg_id, physical_network=physnet)
     if network_type == "flat":
-        return errors.conflict(f"Unable to create the flat network. Physical network {physnet} is in use.",
-                               "FlatNetworkInUse")
-    return errors.conflict(f"Unable to create the network. The tunnel ID {seg_id} is in use.", "TunnelIdInUse")
+        return errors.FlatNetworkInUse(physical_network=physnet)
+    return errors.TunnelIdInUse(tunnel_id=seg_id)
 
 
 def validate(config: SegmentConfig, network_type: str, physnet: str | None, seg_id: int | None) -> None:
     """400 for a segment request ML2 would reject."""
     if network_type not in NETWORK_TYPES:
-        raise errors.invalid_input(f"network_type value '{network_type}' not supported")
+        raise errors.InvalidInput(error_message=f"network_type value '{network_type}' not supported")
     if network_type in ("vxlan", "local") and physnet:
-        raise errors.invalid_input(f"provider:physical_network specified for {network_type} network")
+        raise errors.InvalidInput(error_message=f"provider:physical_network specified for {network_type} network")
     if network_type in ("flat", "local") and seg_id is not None:
-        raise errors.invalid_input(f"segmentation_id specified for {network_type} network")
+        raise errors.InvalidInput(error_message=f"segmentation_id specified for {network_type} network")
     if network_type == "flat" and not config.flat_allowed(physnet):
-        raise errors.invalid_input(f"physical_network '{physnet}' unknown for flat provider network")
+        raise errors.InvalidInput(error_message=f"physical_network '{physnet}' unknown for flat provider network")
     if network_type == "vlan":
         if physnet not in config.vlan_ranges:
-            raise errors.invalid_input(f"physical_network '{physnet}' unknown for VLAN provider network")
+            raise errors.InvalidInput(error_message=f"physical_network '{physnet}' unknown for VLAN provider "
+                                                     "network")
         if seg_id is not None and not 1 <= seg_id <= 4094:
-            raise errors.invalid_input("segmentation_id out of range (1 through 4094)")
+            raise errors.InvalidInput(error_message="segmentation_id out of range (1 through 4094)")
     if network_type == "vxlan" and seg_id is not None and not 1 <= seg_id <= 2 ** 24 - 1:
-        raise errors.invalid_input("segmentation_id out of range (1 through 16777215)")
+        raise errors.InvalidInput(error_message="segmentation_id out of range (1 through 16777215)")
 
 
 def allocate(session: Session, config: SegmentConfig, network_id: str, network_type: str,
@@ -131,5 +130,4 @@ def allocate(session: Session, config: SegmentConfig, network_id: str, network_t
     try:
         return ipam.claim(session, Segment.__table__, ranges, taken, row)
     except ipam.Exhausted:
-        raise ApiError("Unable to create the network. No tenant network is available for allocation.",
-                       status=503, error_type="NoNetworkAvailable") from None
+        raise errors.NoNetworkAvailable() from None

@@ -19,11 +19,11 @@ _LENGTHS = ("default_prefixlen", "min_prefixlen", "max_prefixlen")
 
 def _prefixes(prefixes: list[str]) -> tuple[int, list[str]]:
     if not prefixes:
-        raise errors.invalid_input("prefixes must be a non-empty list")
+        raise errors.InvalidInput(error_message="prefixes must be a non-empty list")
     nets = [parse_cidr(p) for p in prefixes]
     versions = {n.version for n in nets}
     if len(versions) != 1:
-        raise errors.bad_request("Illegal subnetpool: prefixes of mixed IP versions.", "PrefixVersionMismatch")
+        raise errors.PrefixVersionMismatch()
     collapsed = [str(n) for n in ipaddress.collapse_addresses(nets)]
     return versions.pop(), collapsed
 
@@ -40,8 +40,8 @@ def _lengths(version: int, attrs: dict, current: SubnetPool | None = None) -> di
     hi = requested.get("max_prefixlen", current.max_prefixlen if current else max_len)
     default = requested.get("default_prefixlen", current.default_prefixlen if current else lo)
     if not 0 <= lo <= default <= hi <= max_len:
-        raise errors.invalid_input(f"Illegal prefix bounds: min_prefixlen={lo}, default_prefixlen={default}, "
-                                   f"max_prefixlen={hi}")
+        raise errors.InvalidInput(error_message=f"Illegal prefix bounds: min_prefixlen={lo}, "
+                                                 f"default_prefixlen={default}, max_prefixlen={hi}")
     return {"min_prefixlen": lo, "max_prefixlen": hi, "default_prefixlen": default}
 
 
@@ -67,7 +67,7 @@ def update(w: Work, pool_id: str, attrs: dict, revision: int | None = None) -> S
         old = [ipaddress.ip_network(p) for p in row.prefixes]
         if version != row.ip_version or not all(any(o.subnet_of(ipaddress.ip_network(n)) for n in prefixes)
                                                 for o in old):
-            raise errors.invalid_input("Existing prefixes must be a subset of the new prefixes")
+            raise errors.InvalidInput(error_message="Existing prefixes must be a subset of the new prefixes")
         values["prefixes"] = prefixes
     values.update(_lengths(row.ip_version, attrs, row))
     # Prefix changes race with allocations: both go through the pool's generation.
@@ -80,8 +80,7 @@ def update(w: Work, pool_id: str, attrs: dict, revision: int | None = None) -> S
 def delete(w: Work, pool_id: str) -> None:
     row = store.fetch(w.s, SubnetPool, w.ctx, pool_id)
     if row.allocated:
-        raise errors.conflict(f"Subnet pool {row.id} cannot be deleted: subnets are allocated from it.",
-                              "SubnetPoolInUse")
+        raise errors.SubnetPoolInUse(pool_id=row.id)
     # Deleting only at the generation we read keeps a racing allocation from being orphaned.
     cas_update(w.s, SubnetPool, where={"id": row.id, "generation": row.generation},
                values={"generation": row.generation + 1})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.common.errors import ApiError
 from pocketstack.network import errors, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import Tag
@@ -16,7 +15,7 @@ MAX_TAG_LENGTH = 255
 def check(tags: list) -> list[str]:
     for tag in tags:
         if not isinstance(tag, str) or not tag or len(tag) > MAX_TAG_LENGTH or "," in tag or "/" in tag:
-            raise errors.invalid_input(f"'{tag}' is not a valid tag")
+            raise errors.InvalidInput(error_message=f"'{tag}' is not a valid tag")
     return list(dict.fromkeys(tags))
 
 
@@ -50,7 +49,5 @@ def remove(w: Work, model, resource_id: str, tag: str | None) -> None:
         stmt = stmt.where(Tag.tag == tag)
     result = w.s.execute(stmt)
     if tag is not None and result.rowcount == 0:
-        raise ApiError(
-            f"Tag {tag} could not be found for {store.KINDS[model].lower()} {resource_id}.", status=404,
-            error_type="TagNotFound")
+        raise errors.ResourceTagNotFound(tag=tag, kind=store.KINDS[model].lower(), id=resource_id)
     store.bump(w.s, row)

@@ -33,12 +33,12 @@ def changes(body) -> dict:
     """The attributes a PUT changes: only ``admin_state_up`` and ``description``."""
     agent = body.get("agent") if isinstance(body, dict) else None
     if not isinstance(agent, dict):
-        raise errors.bad_request("Resource body required")
+        raise errors.ResourceBodyRequired()
     for key, value in agent.items():
         if key not in UPDATABLE:
-            raise errors.invalid_input(f"Attribute '{key}' not allowed in PUT")
+            raise errors.InvalidInput(error_message=f"Attribute '{key}' not allowed in PUT")
         if not isinstance(value, UPDATABLE[key]) or (key == "description" and len(value) > 255):
-            raise errors.invalid_input(f"'{value}' is not a valid value for {key}")
+            raise errors.InvalidInput(error_message=f"'{value}' is not a valid value for {key}")
     return agent
 
 
@@ -58,7 +58,7 @@ class AgentsApi:
     def found(self, req: ApiRequest, agent_id: str) -> dict:
         agent = self.agents.get(agent_id) if self.visible(req) else None
         if agent is None:
-            raise errors.not_found("Agent", agent_id)
+            raise errors.AgentNotFound(id=agent_id)
         return agent
 
     @route.get("/v2.0/agents", policy="get_agent")
@@ -82,7 +82,7 @@ class AgentsApi:
         agent_changes = changes(inputs.json_body(req))
         agent = self.agents.update(agent_id, agent_changes) if agent_changes else self.found(req, agent_id)
         if agent is None:
-            raise errors.not_found("Agent", agent_id)
+            raise errors.AgentNotFound(id=agent_id)
         return {"agent": agent}
 
     @route.delete("/v2.0/agents/{agent_id}", policy="delete_agent")
@@ -91,4 +91,4 @@ class AgentsApi:
         self.found(req, agent_id)
         req.authorize(target={"project_id": req.context.project_id})
         if not self.agents.delete(agent_id):
-            raise errors.not_found("Agent", agent_id)
+            raise errors.AgentNotFound(id=agent_id)

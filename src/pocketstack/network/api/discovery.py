@@ -72,5 +72,5 @@ class DiscoveryApi:
     def show_extension(self, req: ApiRequest):
         alias = req.path_params["alias"]
         if alias not in EXTENSIONS:
-            raise errors.not_found("Extension", alias)
+            raise errors.ExtensionNotFound(id=alias)
         return {"extension": _extension(alias)}

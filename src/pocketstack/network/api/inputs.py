@@ -37,15 +37,14 @@ def check_url(req: ApiRequest) -> None:
     """The service's ``prepare`` hook: 400 for a NUL in the path or the query string."""
     texts = [req.raw.url.path, *(text for item in req.query.multi_items() for text in item)]
     if any("\x00" in text for text in texts):
-        raise errors.bad_request("Invalid input: the URL has a NUL character.", "HTTPBadRequest")
+        raise errors.NulInUrl()
 
 
 def _check_strings(value: Any, attribute: str) -> None:
     """400 naming the attribute (the innermost key) that holds a string with a NUL."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise errors.bad_request(f"Invalid input for {attribute}. Reason: the string has a NUL character.",
-                                     "HTTPBadRequest")
+            raise errors.InvalidAttribute(attribute=attribute, reason="the string has a NUL character")
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_strings(key, attribute)

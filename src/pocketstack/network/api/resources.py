@@ -71,8 +71,7 @@ def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: 
     target["project_id"] = attrs.get("project_id") or attrs.get("tenant_id") or req.context.project_id
     if not target["project_id"]:
         # A system- or domain-scoped token has no project to own the resource.
-        raise errors.bad_request("Running without keystone AuthN requires that tenant_id is specified",
-                                 "HTTPBadRequest")
+        raise errors.TenantIdRequired()
     return _add_network_facts(manager, member, target)
 
 
@@ -167,7 +166,7 @@ class ResourceApi:
     @route.get("/{resource_id}/tags/{tag}", policy="get_{member}")
     def check_tag(self, req: ApiRequest):
         if req.path_params["tag"] not in self.manager.tags(req.context, self.collection, self._tagged(req)):
-            raise errors.not_found("Tag", req.path_params["tag"])
+            raise errors.TagNotFound(id=req.path_params["tag"])
 
     @route.put("/{resource_id}/tags/{tag}", policy="create_tags")
     def add_tag(self, req: ApiRequest):
@@ -186,7 +185,7 @@ class UntaggableApi:
 
     @staticmethod
     def refuse(req: ApiRequest):
-        raise errors.not_found("Resource", req.path_params["collection"])
+        raise errors.ResourceNotFound(id=req.path_params["collection"])
 
     @route.get(base)
     def list_tags(self, req: ApiRequest):

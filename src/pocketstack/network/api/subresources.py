@@ -76,7 +76,7 @@ def quota_values(body: dict) -> dict[str, int]:
     values = {}
     for resource, raw in body["quota"].items():
         if resource not in QUOTA_DEFAULTS:
-            raise errors.invalid_input(f"Unrecognized quota resource {resource}")
+            raise errors.InvalidInput(error_message=f"Unrecognized quota resource {resource}")
         values[resource] = converters.in_range(resource, converters.to_int(raw), -1, converters.DB_INTEGER_MAX)
     return values
 
@@ -137,7 +137,6 @@ class AutoAllocatedTopologyApi:
         project_id = req.path_params["project_id"]
         req.authorize(target={"project_id": project_id})
         if project_id != req.context.project_id:
-            raise errors.bad_request("Auto-allocation is only possible for the caller's own project.",
-                                     "BadRequest")
+            raise errors.AutoAllocationNotOwnProject()
         network_id = self.manager.auto_allocated_network(req.context)
         return {"auto_allocated_topology": {"id": network_id, "tenant_id": project_id, "project_id": project_id}}
