@@ -5,6 +5,7 @@ promises).  :class:`~pocketstack.network.manager.NetworkManager` inherits it."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -13,6 +14,7 @@ from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import errors, networks, ports, routers, store, subnets, views
 from pocketstack.network.context import Env, Work, read, transact
+from pocketstack.network.contract import Addresses, RequestedNetworks, Resource, Resources
 from pocketstack.network.models import AutoTopology, FloatingIp, Network, Port, Subnet, SubnetPool
 
 DEVICE_OWNER = "compute:nova"
@@ -23,14 +25,14 @@ class InstanceNetworking:
     env: Env
 
     def allocate_for_instance(self, context: RequestContext, instance_id: str, host: str,
-                              requested_networks) -> list[dict]:
+                              requested_networks: RequestedNetworks) -> Resources:
         if requested_networks in ("none", None) or requested_networks == []:
             return []
         if requested_networks == "auto":
             requests = [{"network_id": self.auto_allocated_network(context)}]
         else:
             requests = list(requested_networks)
-        done: list[dict] = []
+        done: Resources = []
         try:
             for request in requests:
                 done.append(self._attach(context, instance_id, host, request, context.project_id))
@@ -44,23 +46,23 @@ class InstanceNetworking:
         for port in self.list_instance_ports(instance_id):
             self._release(port["id"])
 
-    def list_instance_ports(self, instance_id: str) -> list[dict]:
+    def list_instance_ports(self, instance_id: str) -> Resources:
         def work(w: Work):
             rows = w.s.scalars(sa.select(Port).where(*_bound_to([instance_id])).order_by(Port.created_at, Port.id))
             return views.render(w.s, list(rows))
         return read(self.env, RequestContext.admin(), work)
 
-    def instance_addresses(self, instance_id: str) -> dict[str, list[dict]]:
+    def instance_addresses(self, instance_id: str) -> Addresses:
         return self.instances_addresses([instance_id])[instance_id]
 
-    def instances_addresses(self, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+    def instances_addresses(self, instance_ids: Sequence[str]) -> dict[str, Addresses]:
         """The ``addresses`` of many servers in four queries, whatever their number, so a
         server list never looks ports up server by server."""
         return read(self.env, RequestContext.admin(), lambda w: _addresses(w.s, instance_ids))
 
     def attach_interface(self, context: RequestContext, instance_id: str, host: str, network_id: str | None = None,
                          port_id: str | None = None, fixed_ip: str | None = None,
-                         project_id: str | None = None) -> dict:
+                         project_id: str | None = None) -> Resource:
         if not network_id and not port_id:
             raise errors.NetworkOrPortRequired()
         return self._attach(context, instance_id, host,
@@ -92,8 +94,8 @@ class InstanceNetworking:
         transact(self.env, RequestContext.admin(), lambda w: _unbind_or_delete(w, port_id))
 
 
-def _addresses(session, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
-    result: dict[str, dict[str, list[dict]]] = {i: {} for i in instance_ids}
+def _addresses(session, instance_ids: Sequence[str]) -> dict[str, Addresses]:
+    result: dict[str, Addresses] = {i: {} for i in instance_ids}
     if not instance_ids:
         return result
     rows = session.execute(sa.select(Port.id, Port.device_id, Port.network_id, Port.mac_address)
@@ -120,7 +122,7 @@ def _address(ip: str, kind: str, mac: str) -> dict:
             "OS-EXT-IPS-MAC:mac_addr": mac}
 
 
-def _bound_to(instance_ids: list[str]) -> tuple:
+def _bound_to(instance_ids: Sequence[str]) -> tuple:
     """The ports bound to these instances that still name them (one re-pointed elsewhere
     through the API has left the server, as it leaves Nova's cache on refresh)."""
     return Port.bound_instance_id.in_(instance_ids), Port.device_id == Port.bound_instance_id

@@ -51,7 +51,7 @@ class AgentsApi:
         """Whether the caller may see agents at all: the declared ``get_agent`` rule,
         enforced as Neutron does -- a caller it refuses sees none (an empty list, a 404),
         never a 403 that would confirm an agent exists."""
-        allowed = req.allowed("get_agent", {"project_id": req.context.project_id})
+        allowed = req.allowed("get_agent", {"project_id": req.caller.project_id})
         req.authorized = True  # enforced, as a filter
         return allowed
 
@@ -77,7 +77,7 @@ class AgentsApi:
     def update(self, req: ApiRequest):
         agent_id = req.path_params["agent_id"]
         self.found(req, agent_id)
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
         # The body is read once the agent is found and the caller allowed (404, 403 first).
         agent_changes = changes(inputs.json_body(req))
         agent = self.agents.update(agent_id, agent_changes) if agent_changes else self.found(req, agent_id)
@@ -89,6 +89,6 @@ class AgentsApi:
     def delete(self, req: ApiRequest):
         agent_id = req.path_params["agent_id"]
         self.found(req, agent_id)
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
         if not self.agents.delete(agent_id):
             raise errors.AgentNotFound(id=agent_id)

@@ -68,7 +68,7 @@ def _add_network_facts(manager: NetworkManager, member: str, target: dict) -> di
 
 def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: dict) -> dict:
     target = dict(attrs)
-    target["project_id"] = attrs.get("project_id") or attrs.get("tenant_id") or req.context.project_id
+    target["project_id"] = attrs.get("project_id") or attrs.get("tenant_id") or req.caller.project_id
     if not target["project_id"]:
         # A system- or domain-scoped token has no project to own the resource.
         raise errors.TenantIdRequired()
@@ -99,13 +99,13 @@ class ResourceApi:
 
     @route.get("", policy="get_{member}")
     def index(self, req: ApiRequest):
-        req.authorize(target={"project_id": req.context.project_id, "shared": True, "router:external": True})
-        items, paging = self.manager.list(req.context, self.collection, req.query)
+        req.authorize(target={"project_id": req.caller.project_id, "shared": True, "router:external": True})
+        items, paging = self.manager.list(req.caller, self.collection, req.query)
         return present.collection(req, self.member, self.plural, items, paging)
 
     @route.get("/{resource_id}", policy="get_{member}")
     def show(self, req: ApiRequest):
-        item = self.manager.get(req.context, self.collection, req.path_params["resource_id"])
+        item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
         req.authorize(target=item)
         return present.one(req, self.member, item)
 
@@ -119,63 +119,63 @@ class ResourceApi:
             # Bulk create: {"networks": [{...}, …]} → 201 {"networks": [...]}, all or nothing.
             items = validate(body, bulk_schema(plural))[plural]
             attrs = [_authorized(req, self.manager, member, {member: item}) for item in items]
-            created = self.manager.create_many(req.context, self.collection, attrs)
+            created = self.manager.create_many(req.caller, self.collection, attrs)
             return json_response({plural: [present.one(req, member, item)[member] for item in created]}, status=201)
-        item = self.manager.create(req.context, self.collection, _authorized(req, self.manager, member, body))
+        item = self.manager.create(req.caller, self.collection, _authorized(req, self.manager, member, body))
         return json_response(present.one(req, member, item), status=201)
 
     @route.put("/{resource_id}", policy="update_{member}")
     def update(self, req: ApiRequest):
         # The schema is the member's (validated before the lookup, as before).
         attrs = dict(inputs.body(req, SCHEMAS[(self.member, False)])[self.member])
-        item = self.manager.get(req.context, self.collection, req.path_params["resource_id"])
+        item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
         for key in ("project_id", "tenant_id"):
             if key in attrs and attrs[key] == item["project_id"]:
                 del attrs[key]  # restating the owner is not a change
         req.authorize(target=item)
         _attribute_rules(req, "update", self.member, attrs, update_target(self.manager, self.member, item, attrs))
-        item = self.manager.update(req.context, self.collection, item["id"], attrs, present.if_match_revision(req))
+        item = self.manager.update(req.caller, self.collection, item["id"], attrs, present.if_match_revision(req))
         return present.one(req, self.member, item)
 
     @route.delete("/{resource_id}", policy="delete_{member}")
     def delete(self, req: ApiRequest):
-        item = self.manager.get(req.context, self.collection, req.path_params["resource_id"])
+        item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
         req.authorize(target=item)
-        self.manager.delete(req.context, self.collection, item["id"])
+        self.manager.delete(req.caller, self.collection, item["id"])
 
     # -- tags (Neutron's standard-attr-tag extension) -----------------------------------
     def _tagged(self, req: ApiRequest) -> str:
         """The id of the resource whose tags the request names, once policy allows."""
-        item = self.manager.get(req.context, self.collection, req.path_params["resource_id"])
+        item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
         req.authorize(target=item)
         return item["id"]
 
     @route.get("/{resource_id}/tags", policy="get_{member}")
     def list_tags(self, req: ApiRequest):
-        return {"tags": self.manager.tags(req.context, self.collection, self._tagged(req))}
+        return {"tags": self.manager.tags(req.caller, self.collection, self._tagged(req))}
 
     @route.put("/{resource_id}/tags", policy="create_tags", body=TAGS_BODY)
     def replace_tags(self, req: ApiRequest):
         tags = req.data["tags"]
-        return {"tags": self.manager.set_tags(req.context, self.collection, self._tagged(req), tags)}
+        return {"tags": self.manager.set_tags(req.caller, self.collection, self._tagged(req), tags)}
 
     @route.delete("/{resource_id}/tags", policy="create_tags")
     def delete_all_tags(self, req: ApiRequest):
-        self.manager.remove_tag(req.context, self.collection, self._tagged(req), None)
+        self.manager.remove_tag(req.caller, self.collection, self._tagged(req), None)
 
     @route.get("/{resource_id}/tags/{tag}", policy="get_{member}")
     def check_tag(self, req: ApiRequest):
-        if req.path_params["tag"] not in self.manager.tags(req.context, self.collection, self._tagged(req)):
+        if req.path_params["tag"] not in self.manager.tags(req.caller, self.collection, self._tagged(req)):
             raise errors.TagNotFound(id=req.path_params["tag"])
 
     @route.put("/{resource_id}/tags/{tag}", policy="create_tags")
     def add_tag(self, req: ApiRequest):
-        self.manager.add_tag(req.context, self.collection, self._tagged(req), req.path_params["tag"])
+        self.manager.add_tag(req.caller, self.collection, self._tagged(req), req.path_params["tag"])
         return Response(status_code=201)
 
     @route.delete("/{resource_id}/tags/{tag}", policy="create_tags")
     def delete_tag(self, req: ApiRequest):
-        self.manager.remove_tag(req.context, self.collection, self._tagged(req), req.path_params["tag"])
+        self.manager.remove_tag(req.caller, self.collection, self._tagged(req), req.path_params["tag"])
 
 
 class UntaggableApi:

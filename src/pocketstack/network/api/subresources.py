@@ -22,13 +22,13 @@ class SecurityGroupRulesApi:
 
     @route.get(RULES, policy="get_security_group_rule")
     def index(self, req: ApiRequest):
-        req.authorize(target={"project_id": req.context.project_id})
-        items, paging = self.manager.list_rules(req.context, req.query)
+        req.authorize(target={"project_id": req.caller.project_id})
+        items, paging = self.manager.list_rules(req.caller, req.query)
         return present.collection(req, "security_group_rule", "security_group_rules", items, paging)
 
     @route.get(RULES + "/{rule_id}", policy="get_security_group_rule")
     def show(self, req: ApiRequest):
-        item = self.manager.get_rule(req.context, req.path_params["rule_id"])
+        item = self.manager.get_rule(req.caller, req.path_params["rule_id"])
         req.authorize(target=item)
         return present.one(req, "security_group_rule", item)
 
@@ -40,14 +40,14 @@ class SecurityGroupRulesApi:
         # a rule in another project's group is refused by policy, 403.
         group = self.manager.get(RequestContext.admin(), "security-groups", attrs["security_group_id"])
         req.authorize(target=group)
-        item = self.manager.create_rule(req.context, attrs)
+        item = self.manager.create_rule(req.caller, attrs)
         return present.one(req, "security_group_rule", item)
 
     @route.delete(RULES + "/{rule_id}", policy="delete_security_group_rule")
     def delete(self, req: ApiRequest):
-        item = self.manager.get_rule(req.context, req.path_params["rule_id"])
+        item = self.manager.get_rule(req.caller, req.path_params["rule_id"])
         req.authorize(target=item)
-        self.manager.delete_rule(req.context, item["id"])
+        self.manager.delete_rule(req.caller, item["id"])
 
 
 class RouterInterfacesApi:
@@ -55,19 +55,19 @@ class RouterInterfacesApi:
         self.manager = manager
 
     def _router(self, req: ApiRequest) -> str:
-        item = self.manager.get(req.context, "routers", req.path_params["router_id"])
+        item = self.manager.get(req.caller, "routers", req.path_params["router_id"])
         req.authorize(target=item)
         return item["id"]
 
     @route.put("/v2.0/routers/{router_id}/add_router_interface", policy="add_router_interface",
                body=INTERFACE_BODY)
     def add(self, req: ApiRequest):
-        return self.manager.add_router_interface(req.context, self._router(req), req.data)
+        return self.manager.add_router_interface(req.caller, self._router(req), req.data)
 
     @route.put("/v2.0/routers/{router_id}/remove_router_interface", policy="remove_router_interface",
                body=INTERFACE_BODY)
     def remove(self, req: ApiRequest):
-        return self.manager.remove_router_interface(req.context, self._router(req), req.data)
+        return self.manager.remove_router_interface(req.caller, self._router(req), req.data)
 
 
 def quota_values(body: dict) -> dict[str, int]:
@@ -119,13 +119,13 @@ class QuotasApi:
         converters.max_length("project_id", project_id, Quota.project_id.type.length)
         # Validated after the policy and the id (a refused caller learns nothing of the body).
         values = quota_values(inputs.body(req, QUOTA_BODY))
-        return {"quota": self.manager.set_quota(req.context, project_id, values)}
+        return {"quota": self.manager.set_quota(req.caller, project_id, values)}
 
     @route.delete(QUOTAS + "/{project_id}", policy="delete_quota")
     def delete(self, req: ApiRequest):
         project_id = req.path_params["project_id"]
         req.authorize(target={"project_id": project_id})
-        self.manager.reset_quota(req.context, project_id)
+        self.manager.reset_quota(req.caller, project_id)
 
 
 class AutoAllocatedTopologyApi:
@@ -136,7 +136,7 @@ class AutoAllocatedTopologyApi:
     def show(self, req: ApiRequest):
         project_id = req.path_params["project_id"]
         req.authorize(target={"project_id": project_id})
-        if project_id != req.context.project_id:
+        if project_id != req.caller.project_id:
             raise errors.AutoAllocationNotOwnProject()
-        network_id = self.manager.auto_allocated_network(req.context)
+        network_id = self.manager.auto_allocated_network(req.caller)
         return {"auto_allocated_topology": {"id": network_id, "tenant_id": project_id, "project_id": project_id}}
