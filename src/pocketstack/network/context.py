@@ -8,9 +8,9 @@ committed — a driver never sees a change that was rolled back or re-run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,15 @@ class Work:
     ctx: RequestContext
     env: Env
     events: list[tuple[str, object]] = field(default_factory=list)
+
+    def owner(self, attrs: Mapping[str, Any]) -> str:
+        """The project a new resource belongs to: the body's ``project_id`` (or
+        ``tenant_id``), else the caller's.  A caller without a project must name one
+        (the API refuses it first, with the same error)."""
+        project_id = attrs.get("project_id") or attrs.get("tenant_id") or self.ctx.project_id
+        if project_id is None:
+            raise errors.TenantIdRequired()
+        return str(project_id)
 
     def emit(self, event: str, payload: object) -> None:
         """Queue ``driver.<event>(payload)`` for after the commit."""

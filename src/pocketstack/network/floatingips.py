@@ -13,7 +13,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import errors, ports, quota, store, views
 from pocketstack.network.context import Work
@@ -72,7 +72,7 @@ def create(w: Work, attrs: dict) -> FloatingIp:
     network = store.fetch(w.s, Network, w.ctx, attrs["floating_network_id"])
     if not network.external:
         raise errors.BadFloatingIPRequest(msg=f"Network {network.id} is not a valid external network")
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     fip_id = str(uuid.uuid4())
     quota.claim(w.s, project_id, "floatingip", fip_id)
     fixed = None
@@ -125,9 +125,9 @@ def remove(w: Work, fip: FloatingIp) -> None:
     """Delete ``fip`` (already authorised) and its port; an association committed since
     it was read makes the transaction re-run (compare-and-swap on the revision)."""
     rendered = views.render_one(w.s, fip)
-    deleted = w.s.execute(sa.delete(FloatingIp).where(FloatingIp.id == fip.id,
-                                                      FloatingIp.revision_number == fip.revision_number))
-    if deleted.rowcount != 1:
+    deleted = changed_rows(w.s, sa.delete(FloatingIp).where(FloatingIp.id == fip.id,
+                                                            FloatingIp.revision_number == fip.revision_number))
+    if deleted != 1:
         raise ConcurrentUpdate(f"floating IP {fip.id} changed while being deleted")
     port = w.s.get(Port, fip.floating_port_id)
     if port is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -31,7 +32,7 @@ class InstanceNetworking:
         if requested_networks == "auto":
             requests = [{"network_id": self.auto_allocated_network(context)}]
         else:
-            requests = list(requested_networks)
+            requests = list(cast("list[dict[str, Any]]", requested_networks))
         done: Resources = []
         try:
             for request in requests:
@@ -82,7 +83,8 @@ class InstanceNetworking:
         return transact(self.env, context, _auto_network)
 
     # -- helpers -------------------------------------------------------------------------------
-    def _attach(self, context: RequestContext, instance_id: str, host: str, request: dict, project_id: str) -> dict:
+    def _attach(self, context: RequestContext, instance_id: str, host: str, request: dict,
+                project_id: str | None) -> dict:
         binding = {"device_id": instance_id, "device_owner": DEVICE_OWNER, "binding:host_id": host}
         if request.get("port_id"):
             return transact(self.env, context,
@@ -128,7 +130,7 @@ def _bound_to(instance_ids: Sequence[str]) -> tuple:
     return Port.bound_instance_id.in_(instance_ids), Port.device_id == Port.bound_instance_id
 
 
-def _check_network_use(w: Work, network: Network, project_id: str, fixed_ip: bool) -> None:
+def _check_network_use(w: Work, network: Network, project_id: str | None, fixed_ip: bool) -> None:
     """What Nova and Neutron refuse a port for a non-admin's instance: another project's
     external network unless shared, and a chosen address on a network not its own."""
     if w.ctx.is_admin or network.project_id == project_id:
@@ -139,7 +141,7 @@ def _check_network_use(w: Work, network: Network, project_id: str, fixed_ip: boo
         raise errors.PolicyNotAuthorized(action="create_port:fixed_ips:ip_address")
 
 
-def _create_port(w: Work, request: dict, binding: dict, project_id: str) -> Port:
+def _create_port(w: Work, request: dict, binding: dict, project_id: str | None) -> Port:
     network = store.fetch(w.s, Network, w.ctx, request["network_id"] or "")
     _check_network_use(w, network, project_id, bool(request.get("fixed_ip")))
     fixed = [{"ip_address": request["fixed_ip"]}] if request.get("fixed_ip") else None
@@ -147,7 +149,7 @@ def _create_port(w: Work, request: dict, binding: dict, project_id: str) -> Port
     return ports.create(w, attrs, compute_created=True)
 
 
-def _bind(w: Work, port_id: str, binding: dict, project_id: str) -> Port:
+def _bind(w: Work, port_id: str, binding: dict, project_id: str | None) -> Port:
     port = store.fetch(w.s, Port, w.ctx, port_id)
     if port.project_id != project_id:
         raise errors.PortNotUsable(port_id=port.id, instance=binding["device_id"])
@@ -173,7 +175,7 @@ def _unbind_or_delete(w: Work, port_id: str) -> None:
 
 
 def _auto_network(w: Work) -> str:
-    project_id = w.ctx.project_id
+    project_id = w.owner({})
     topology = w.s.get(AutoTopology, project_id)
     if topology is not None:
         return topology.network_id

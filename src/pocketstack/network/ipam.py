@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.network import errors
-from pocketstack.network.models import IpAllocation, Subnet
+from pocketstack.network.models import IpAllocation, Subnet, table
 
 CLAIM_ATTEMPTS = 16
 # Ranges at least this large are probed blindly first (see ``claim``).
@@ -159,7 +159,7 @@ def _allocation(subnet: Subnet, port_id: str, ip: str) -> dict:
 def allocate_specific(session: Session, subnet: Subnet, port_id: str, ip: str) -> str:
     """Claim the address ``ip``; 409 ``IpAddressAlreadyAllocated`` when it is taken."""
     ip = check_ip_for_subnet(subnet, ip)
-    if not insert_if_free(session, IpAllocation.__table__, _allocation(subnet, port_id, ip)):
+    if not insert_if_free(session, table(IpAllocation), _allocation(subnet, port_id, ip)):
         raise errors.IpAddressAlreadyAllocated(ip=ip, subnet_id=subnet.id)
     return ip
 
@@ -178,7 +178,7 @@ def allocate_any(session: Session, subnet: Subnet, port_id: str) -> str:
     def row(value: int) -> dict:
         return _allocation(subnet, port_id, _address(subnet.ip_version, value))
 
-    return _address(subnet.ip_version, claim(session, IpAllocation.__table__, pool_ranges(subnet), taken, row))
+    return _address(subnet.ip_version, claim(session, table(IpAllocation), pool_ranges(subnet), taken, row))
 
 
 def allocate_auto_address(session: Session, subnet: Subnet, port_id: str, mac: str) -> str:
@@ -270,9 +270,18 @@ def choose_prefix(pool_prefixes: list[str], allocated: list[str], prefixlen: int
     return None
 
 
+def subnet_of(inner: ipaddress.IPv4Network | ipaddress.IPv6Network,
+              outer: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """Whether ``inner`` lies within ``outer`` (never across IP versions)."""
+    if isinstance(inner, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return inner.subnet_of(outer)
+    if isinstance(inner, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return inner.subnet_of(outer)
+    return False
+
+
 def prefix_fits(pool_prefixes: list[str], allocated: list[str], cidr: str) -> bool:
     """Whether ``cidr`` lies in the pool and overlaps no allocated prefix."""
     net = ipaddress.ip_network(cidr)
-    inside = any(net.version == ipaddress.ip_network(p).version and net.subnet_of(ipaddress.ip_network(p))
-                 for p in pool_prefixes)
+    inside = any(subnet_of(net, ipaddress.ip_network(p)) for p in pool_prefixes)
     return inside and not any(net.overlaps(ipaddress.ip_network(a)) for a in allocated)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.network import errors, floatingips, quota, segments, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import Network, Port, Segment, Subnet, Tag
@@ -18,7 +18,7 @@ _COLUMNS = {"router:external": "external"}
 
 
 def create(w: Work, attrs: dict) -> Network:
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     network_type = attrs.get("provider:network_type")
     physnet = attrs.get("provider:physical_network")
     seg_id = attrs.get("provider:segmentation_id")
@@ -74,13 +74,13 @@ def delete(w: Work, network_id: str) -> None:
         w.s.execute(sa.delete(Segment).where(Segment.network_id == row.id))
         w.s.execute(sa.delete(Tag).where(Tag.resource_id == row.id))
         quota.release(w.s, [row.id])
-        deleted = w.s.execute(sa.delete(Network).where(Network.id == row.id,
-                                                       Network.revision_number == row.revision_number))
+        deleted = changed_rows(w.s, sa.delete(Network).where(Network.id == row.id,
+                                                             Network.revision_number == row.revision_number))
         w.s.flush()
     except sa_exc.IntegrityError:
         # A port or allocation committed on this network meanwhile (foreign key).
         raise _in_use(row.id) from None
-    if deleted.rowcount != 1:
+    if deleted != 1:
         raise ConcurrentUpdate(f"network {row.id} changed while being deleted")
     w.emit("network_deleted", rendered)
 

@@ -7,7 +7,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import converters, errors, ipam, quota, security_groups, store, views
 from pocketstack.network.context import Work
@@ -67,7 +67,7 @@ def _check_pairs(pairs: list[dict]) -> list[dict]:
     for pair in pairs:
         ip = pair.get("ip_address")
         try:
-            ipaddress.ip_network(ip, strict=False)
+            ipaddress.ip_network(str(ip), strict=False)  # a string (schema); None is refused as "None"
         except (ValueError, TypeError):
             raise errors.InvalidInput(error_message=f"'{ip}' is not a valid IP address") from None
         item = {"ip_address": ip}
@@ -104,8 +104,10 @@ def _insert_port(w: Work, values: dict, mac: str | None) -> str:
     """Insert the port row with a MAC unique on its network; random MACs retry on a clash."""
     for _ in range(MAC_ATTEMPTS):
         candidate = mac or ipam.generate_mac()
-        if try_insert(w.s, lambda mac_address=candidate: w.s.execute(
-                sa.insert(Port).values(**values, mac_address=mac_address))):
+        def insert(mac_address: str = candidate) -> object:
+            return w.s.execute(sa.insert(Port).values(**values, mac_address=mac_address))
+
+        if try_insert(w.s, insert):
             return candidate
         if mac:
             raise errors.MacAddressInUse(net_id=values["network_id"], mac=mac)
@@ -116,7 +118,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
            ip_versions: tuple[int, ...] = (4, 6)) -> Port:
     network = store.fetch(w.s, Network, w.ctx, attrs["network_id"])
     # Ports the service owns (router gateways, floating IPs) pass project_id="".
-    project_id = attrs["project_id"] if "project_id" in attrs else (attrs.get("tenant_id") or w.ctx.project_id)
+    project_id = attrs["project_id"] if "project_id" in attrs else w.owner(attrs)
     subnets = _subnets(w, network.id)
     requested = attrs.get("fixed_ips")
     requested = resolve_fixed_ips(network.id, subnets, requested) if requested is not None else None
@@ -146,7 +148,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
     mac = _insert_port(w, values, mac)
     ipam.allocate_for_port(w.s, subnets, port_id, mac, requested, ip_versions,
                            router_port=device_owner.startswith("network:router"))
-    port = w.s.get(Port, port_id)
+    port = w.s.get_one(Port, port_id)
     w.emit("port_updated", views.render_one(w.s, port))
     return port
 
@@ -239,7 +241,8 @@ def remove(w: Work, port: Port) -> None:
     w.s.execute(sa.delete(IpAllocation).where(IpAllocation.port_id == port.id))
     w.s.execute(sa.delete(Tag).where(Tag.resource_id == port.id))
     quota.release(w.s, [port.id])
-    deleted = w.s.execute(sa.delete(Port).where(Port.id == port.id, Port.revision_number == port.revision_number))
-    if deleted.rowcount != 1:
+    deleted = changed_rows(w.s, sa.delete(Port).where(Port.id == port.id,
+                                                      Port.revision_number == port.revision_number))
+    if deleted != 1:
         raise ConcurrentUpdate(f"port {port.id} changed while being deleted")
     w.emit("port_deleted", rendered)

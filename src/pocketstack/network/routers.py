@@ -11,7 +11,7 @@ import ipaddress
 
 import sqlalchemy as sa
 
-from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.network import errors, ports, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
@@ -82,7 +82,7 @@ def _check_routes(w: Work, router_id: str, routes: list[dict]) -> list[dict]:
 
 
 def create(w: Work, attrs: dict) -> Router:
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     router = Router(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
                     admin_state_up=attrs.get("admin_state_up", True))
     w.s.add(router)
@@ -118,9 +118,9 @@ def delete(w: Work, router_id: str) -> None:
     _clear_gateway(w, router)
     quota.release(w.s, [router.id])
     w.s.execute(sa.delete(Tag).where(Tag.resource_id == router.id))
-    deleted = w.s.execute(sa.delete(Router).where(Router.id == router.id,
-                                                  Router.revision_number == router.revision_number))
-    if deleted.rowcount != 1:
+    deleted = changed_rows(w.s, sa.delete(Router).where(Router.id == router.id,
+                                                        Router.revision_number == router.revision_number))
+    if deleted != 1:
         raise ConcurrentUpdate(f"router {router.id} changed while being deleted")
     w.emit("router_deleted", rendered)
 
@@ -153,7 +153,7 @@ def add_interface(w: Work, router_id: str, body: dict) -> dict:
                                          "owned by project making the request")
         new_subnets = [subnet]
     else:
-        port = store.fetch(w.s, Port, w.ctx, port_id)
+        port = store.fetch(w.s, Port, w.ctx, str(port_id))
         if port.device_id:
             raise errors.PortInUse(port_id=port.id, net_id=port.network_id, device_id=port.device_id)
         ids = _subnet_ids(w, port.id)

@@ -56,7 +56,7 @@ def default_group(w: Work, project_id: str) -> SecurityGroup:
     """The project's ``default`` group, created (race-free) if it does not exist yet."""
     existing = w.s.get(DefaultSecurityGroup, project_id)
     if existing is not None:
-        return w.s.get(SecurityGroup, existing.security_group_id)
+        return w.s.get_one(SecurityGroup, existing.security_group_id)
     created: list[SecurityGroup] = []
 
     def insert() -> None:
@@ -72,7 +72,7 @@ def default_group(w: Work, project_id: str) -> SecurityGroup:
     existing = w.s.get(DefaultSecurityGroup, project_id)
     if existing is None:  # the winner rolled back after all: start again
         raise ConcurrentUpdate("default security group creation raced")
-    return w.s.get(SecurityGroup, existing.security_group_id)
+    return w.s.get_one(SecurityGroup, existing.security_group_id)
 
 
 def _check_name(attrs: dict) -> None:
@@ -83,7 +83,7 @@ def _check_name(attrs: dict) -> None:
 
 
 def create(w: Work, attrs: dict) -> SecurityGroup:
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     _check_name(attrs)
     default_group(w, project_id)
     group = _new_group(w, project_id, attrs.get("name") or "", attrs.get("description") or "",
@@ -222,7 +222,7 @@ def fetch_rule(w: Work, rule_id: str) -> SecurityGroupRule:
 
 def delete_rule(w: Work, rule_id: str) -> None:
     rule = fetch_rule(w, rule_id)
-    group = w.s.get(SecurityGroup, rule.security_group_id)
+    group = w.s.get_one(SecurityGroup, rule.security_group_id)
     quota.release(w.s, [rule.id])
     w.s.execute(sa.delete(SecurityGroupRule).where(SecurityGroupRule.id == rule.id))
     store.bump(w.s, group)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.common.errors import ApiError
 from pocketstack.network import errors, ipam
-from pocketstack.network.models import Segment
+from pocketstack.network.models import Segment, table
 
 NETWORK_TYPES = ("flat", "vlan", "vxlan", "local")
 # Bytes of VXLAN encapsulation over IPv4 (Neutron subtracts it from the physical MTU).
@@ -117,8 +117,8 @@ def allocate(session: Session, config: SegmentConfig, network_id: str, network_t
                 "segmentation_id": value}
 
     if network_type == "flat" or seg_id is not None:
-        value = 0 if network_type == "flat" else seg_id
-        if not insert_if_free(session, Segment.__table__, row(value)):
+        value = 0 if network_type == "flat" or seg_id is None else seg_id
+        if not insert_if_free(session, table(Segment), row(value)):
             raise _in_use(network_type, physnet, value)
         return None if network_type == "flat" else value
     ranges = config.vlan_ranges[physnet] if network_type == "vlan" else config.vxlan_ranges
@@ -128,6 +128,6 @@ def allocate(session: Session, config: SegmentConfig, network_id: str, network_t
             Segment.network_type == network_type, Segment.physical_network == physnet))
 
     try:
-        return ipam.claim(session, Segment.__table__, ranges, taken, row)
+        return ipam.claim(session, table(Segment), ranges, taken, row)
     except ipam.Exhausted:
         raise errors.NoNetworkAvailable() from None

@@ -14,6 +14,7 @@ from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.api import build_router, network_format
 from pocketstack.network.api.inputs import check_url, validate_body
 from pocketstack.network.context import Env
+from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.drivers.rpc import AgentNotifier
 from pocketstack.network.manager import NetworkManager
@@ -36,6 +37,8 @@ class NetworkService(Service):
         # All-in-one (or a network agent process): the datapath driver runs here, with
         # this process's agent.  A scaled-out API process hands changes to the agents.
         group = group_name(settings.cluster_name, "network-agent")
+        self.driver: DatapathDriver
+        self.heartbeat: Heartbeat | None
         if cloud.in_process_rpc or "network-agent" in cloud.roles:
             journal = settings.data_dir / "datapath-journal.jsonl" if "api" not in cloud.roles else None
             self.driver = NoopDriver(journal=journal)
@@ -62,8 +65,9 @@ class NetworkService(Service):
         which may have restarted empty), or connect the API to the agents over RPC."""
         cloud, settings = self.cloud, self.cloud.settings
         await asyncio.to_thread(lambda: cloud.coordinator)  # started once, off the loop
-        if self.heartbeat is None:
-            self.driver.attach(asyncio.get_running_loop(), cloud.transport)
+        if isinstance(self.driver, AgentNotifier) or self.heartbeat is None:  # an API process: no agent here
+            if isinstance(self.driver, AgentNotifier):
+                self.driver.attach(asyncio.get_running_loop(), cloud.transport)
             return
         transport = None if cloud.in_process_rpc else cloud.transport
         self.agent = NetworkAgent(self.manager, self.driver, self.heartbeat,

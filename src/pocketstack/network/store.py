@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import sqlalchemy as sa
@@ -160,7 +161,7 @@ def _changed_since(model, query) -> list:
     return [model.updated_at >= since]
 
 
-def filter_clauses(model, query, skip: set[str] = frozenset()) -> list:
+def filter_clauses(model, query, skip: AbstractSet[str] = frozenset()) -> list:
     """WHERE clauses for every attribute filter in ``query`` (repeated keys mean "any of")."""
     clauses = _tag_filters(model, query) + _changed_since(model, query)
     for attribute in {k for k, _ in query.multi_items()}:
@@ -220,7 +221,7 @@ class _MultiDict(Mapping):
 
 
 def list_rows(session: Session, model, ctx: RequestContext, query, extra: list | None = None,
-              skip: set[str] = frozenset()) -> tuple[list, Paging]:
+              skip: AbstractSet[str] = frozenset()) -> tuple[list, Paging]:
     """Visible rows matching the query's filters, sorted and paged."""
     paging = paging_for(model, query)
     stmt = sa.select(model).where(visible_clause(model, ctx), *filter_clauses(model, query, skip), *(extra or []))

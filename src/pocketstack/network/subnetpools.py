@@ -7,7 +7,7 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import cas_update
-from pocketstack.network import converters, errors, quota, store
+from pocketstack.network import converters, errors, ipam, quota, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import SubnetPool, Tag
 from pocketstack.network.subnets import parse_cidr
@@ -24,7 +24,7 @@ def _prefixes(prefixes: list[str]) -> tuple[int, list[str]]:
     versions = {n.version for n in nets}
     if len(versions) != 1:
         raise errors.PrefixVersionMismatch()
-    collapsed = [str(n) for n in ipaddress.collapse_addresses(nets)]
+    collapsed = [str(n) for n in ipaddress.collapse_addresses(nets)]  # type: ignore[type-var]  # one version
     return versions.pop(), collapsed
 
 
@@ -47,7 +47,7 @@ def _lengths(version: int, attrs: dict, current: SubnetPool | None = None) -> di
 
 def create(w: Work, attrs: dict) -> SubnetPool:
     version, prefixes = _prefixes(attrs.get("prefixes") or [])
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     row = SubnetPool(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
                      ip_version=version, prefixes=prefixes, shared=attrs.get("shared", False),
                      is_default=attrs.get("is_default", False), allocated=[], generation=0,
@@ -65,7 +65,7 @@ def update(w: Work, pool_id: str, attrs: dict, revision: int | None = None) -> S
     if "prefixes" in attrs:
         version, prefixes = _prefixes(attrs["prefixes"])
         old = [ipaddress.ip_network(p) for p in row.prefixes]
-        if version != row.ip_version or not all(any(o.subnet_of(ipaddress.ip_network(n)) for n in prefixes)
+        if version != row.ip_version or not all(any(ipam.subnet_of(o, ipaddress.ip_network(n)) for n in prefixes)
                                                 for o in old):
             raise errors.InvalidInput(error_message="Existing prefixes must be a subset of the new prefixes")
         values["prefixes"] = prefixes

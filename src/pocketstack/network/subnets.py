@@ -28,9 +28,9 @@ def parse_cidr(cidr: str, version: int | None = None) -> ipaddress.IPv4Network |
     return net
 
 
-def _ip(value: str, what: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+def _ip(value: object, what: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
-        return ipaddress.ip_address(value)
+        return ipaddress.ip_address(value)  # type: ignore[arg-type]  # anything else is refused below
     except (ValueError, TypeError):
         raise errors.InvalidInput(error_message=f"'{value}' is not a valid IP address for {what}") from None
 
@@ -62,20 +62,20 @@ def check_pools(net, pools: list[dict], gateway: str | None) -> list[dict]:
     for pool in pools:
         start, end = _ip(pool.get("start"), "allocation_pools"), _ip(pool.get("end"), "allocation_pools")
         text = f"{pool['start']}-{pool['end']}"
-        if start.version != net.version or end.version != net.version or start > end:
+        if start.version != net.version or end.version != net.version or int(start) > int(end):
             raise errors.InvalidAllocationPool(pool=text)
         if start not in net or end not in net or start == net.network_address or (
                 net.version == 4 and net.prefixlen < 31 and end == net.broadcast_address):
             raise errors.OutOfBoundsAllocationPool(pool=text, subnet_cidr=net)
         parsed.append((start, end, text))
-    parsed.sort()
+    parsed.sort(key=lambda p: (int(p[0]), int(p[1]), p[2]))  # one IP version: the subnet's
     for (_, e1, t1), (s2, _, t2) in zip(parsed, parsed[1:]):
-        if s2 <= e1:
+        if int(s2) <= int(e1):
             raise errors.OverlappingAllocationPools(pool_1=t1, pool_2=t2, subnet_cidr=net)
     if gateway is not None:
         gw = ipaddress.ip_address(gateway)
         for start, end, text in parsed:
-            if start <= gw <= end:
+            if gw.version == start.version and int(start) <= int(gw) <= int(end):
                 raise errors.GatewayConflictWithAllocationPools(ip_address=gateway, pool=text)
     return [{"start": str(s), "end": str(e)} for s, e, _ in parsed]
 
@@ -131,9 +131,10 @@ def _prefix_from_pool(w: Work, attrs: dict, version: int) -> tuple[str, str]:
         if not pool.min_prefixlen <= prefixlen <= pool.max_prefixlen:
             raise errors.InvalidInput(error_message=f"prefixlen {prefixlen} must be between {pool.min_prefixlen} "
                                                      f"and {pool.max_prefixlen}")
-        cidr = ipam.choose_prefix(pool.prefixes, pool.allocated, prefixlen)
-        if cidr is None:
+        chosen = ipam.choose_prefix(pool.prefixes, pool.allocated, prefixlen)
+        if chosen is None:
             raise errors.InsufficientPrefixSpace(prefixlen=prefixlen)
+        cidr = chosen
     cas_update(w.s, SubnetPool, where={"id": pool.id, "generation": pool.generation},
                values={"allocated": pool.allocated + [cidr], "generation": pool.generation + 1})
     return cidr, pool.id
@@ -180,7 +181,7 @@ def create(w: Work, attrs: dict) -> Subnet:
              else default_pools(net, gateway))
     _check_ipv6_modes(version, attrs, net)
     _check_lists(net, attrs)
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     row = Subnet(project_id=project_id, network_id=network.id, name=attrs.get("name") or "",
                  description=attrs.get("description") or "", ip_version=version, cidr=cidr, gateway_ip=gateway,
                  enable_dhcp=attrs.get("enable_dhcp", True), allocation_pools=pools,

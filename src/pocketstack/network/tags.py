@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from pocketstack.common.db.cas import changed_rows
 from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import errors, store
 from pocketstack.network.context import Work
@@ -47,7 +48,7 @@ def remove(w: Work, model, resource_id: str, tag: str | None) -> None:
     stmt = sa.delete(Tag).where(Tag.resource_id == row.id)
     if tag is not None:
         stmt = stmt.where(Tag.tag == tag)
-    result = w.s.execute(stmt)
-    if tag is not None and result.rowcount == 0:
+    removed = changed_rows(w.s, stmt)
+    if tag is not None and removed == 0:
         raise errors.ResourceTagNotFound(tag=tag, kind=store.KINDS[model].lower(), id=resource_id)
     store.bump(w.s, row)

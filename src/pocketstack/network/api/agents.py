@@ -37,7 +37,7 @@ def changes(body) -> dict:
     for key, value in agent.items():
         if key not in UPDATABLE:
             raise errors.InvalidInput(error_message=f"Attribute '{key}' not allowed in PUT")
-        if not isinstance(value, UPDATABLE[key]) or (key == "description" and len(value) > 255):
+        if not isinstance(value, UPDATABLE[key]) or (isinstance(value, str) and len(value) > 255):
             raise errors.InvalidInput(error_message=f"'{value}' is not a valid value for {key}")
     return agent
 
