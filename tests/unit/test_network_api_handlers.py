@@ -20,7 +20,7 @@ from pocketstack.common.db.migrate import upgrade
 from pocketstack.common.errors import ApiError
 from pocketstack.common.policy import Enforcer
 from pocketstack.network import errors
-from pocketstack.network.api import build_router, inputs, network_format, present
+from pocketstack.network.api import build_router, inputs, network_format, render
 from pocketstack.network.api.agents import AgentsApi, changes, matches
 from pocketstack.network.api.resources import RESOURCES, ResourceApi, include
 from pocketstack.network.api.subresources import quota_values
@@ -89,9 +89,9 @@ def test_body_validator_refuses_a_nul_before_the_schema():
 def test_if_match_revision_reads_neutrons_header():
     def req(value: str) -> ApiRequest:
         return request(Enforcer(), "PUT", "/v2.0/networks/x", None, headers={"if-match": value})
-    assert present.if_match_revision(req("revision_number=4")) == 4
-    assert present.if_match_revision(req("etag, revision_number=7")) == 7
-    assert present.if_match_revision(req("revision_number=x")) is None
+    assert render.if_match_revision(req("revision_number=4")) == 4
+    assert render.if_match_revision(req("etag, revision_number=7")) == 7
+    assert render.if_match_revision(req("revision_number=x")) is None
 
 
 # -- declarations -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import Router, route
 from pocketstack.common.api.validation import validate
 from pocketstack.network import errors
-from pocketstack.network.api import inputs, present
+from pocketstack.network.api import inputs, render
 from pocketstack.network.api.schemas import SCHEMAS, TAGS_BODY, bulk_schema
 from pocketstack.network.manager import NetworkManager
 
@@ -101,13 +101,13 @@ class ResourceApi:
     def index(self, req: ApiRequest):
         req.authorize(target={"project_id": req.caller.project_id, "shared": True, "router:external": True})
         items, paging = self.manager.list(req.caller, self.collection, req.query)
-        return present.collection(req, self.member, self.plural, items, paging)
+        return render.collection(req, self.member, self.plural, items, paging)
 
     @route.get("/{resource_id}", policy="get_{member}")
     def show(self, req: ApiRequest):
         item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
         req.authorize(target=item)
-        return present.one(req, self.member, item)
+        return render.one(req, self.member, item)
 
     @route.post("", policy="create_{member}")
     def create(self, req: ApiRequest):
@@ -120,9 +120,9 @@ class ResourceApi:
             items = validate(body, bulk_schema(plural))[plural]
             attrs = [_authorized(req, self.manager, member, {member: item}) for item in items]
             created = self.manager.create_many(req.caller, self.collection, attrs)
-            return json_response({plural: [present.one(req, member, item)[member] for item in created]}, status=201)
+            return json_response({plural: [render.one(req, member, item)[member] for item in created]}, status=201)
         item = self.manager.create(req.caller, self.collection, _authorized(req, self.manager, member, body))
-        return json_response(present.one(req, member, item), status=201)
+        return json_response(render.one(req, member, item), status=201)
 
     @route.put("/{resource_id}", policy="update_{member}")
     def update(self, req: ApiRequest):
@@ -134,8 +134,8 @@ class ResourceApi:
                 del attrs[key]  # restating the owner is not a change
         req.authorize(target=item)
         _attribute_rules(req, "update", self.member, attrs, update_target(self.manager, self.member, item, attrs))
-        item = self.manager.update(req.caller, self.collection, item["id"], attrs, present.if_match_revision(req))
-        return present.one(req, self.member, item)
+        item = self.manager.update(req.caller, self.collection, item["id"], attrs, render.if_match_revision(req))
+        return render.one(req, self.member, item)
 
     @route.delete("/{resource_id}", policy="delete_{member}")
     def delete(self, req: ApiRequest):

@@ -7,7 +7,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.network import converters, errors
-from pocketstack.network.api import inputs, present
+from pocketstack.network.api import inputs, render
 from pocketstack.network.api.schemas import INTERFACE_BODY, QUOTA_BODY, SCHEMAS
 from pocketstack.network.manager import NetworkManager
 from pocketstack.network.models import Quota
@@ -24,13 +24,13 @@ class SecurityGroupRulesApi:
     def index(self, req: ApiRequest):
         req.authorize(target={"project_id": req.caller.project_id})
         items, paging = self.manager.list_rules(req.caller, req.query)
-        return present.collection(req, "security_group_rule", "security_group_rules", items, paging)
+        return render.collection(req, "security_group_rule", "security_group_rules", items, paging)
 
     @route.get(RULES + "/{rule_id}", policy="get_security_group_rule")
     def show(self, req: ApiRequest):
         item = self.manager.get_rule(req.caller, req.path_params["rule_id"])
         req.authorize(target=item)
-        return present.one(req, "security_group_rule", item)
+        return render.one(req, "security_group_rule", item)
 
     @route.post(RULES, policy="create_security_group_rule", body=SCHEMAS[("security_group_rule", True)],
                 status=201)
@@ -41,7 +41,7 @@ class SecurityGroupRulesApi:
         group = self.manager.get(RequestContext.admin(), "security-groups", attrs["security_group_id"])
         req.authorize(target=group)
         item = self.manager.create_rule(req.caller, attrs)
-        return present.one(req, "security_group_rule", item)
+        return render.one(req, "security_group_rule", item)
 
     @route.delete(RULES + "/{rule_id}", policy="delete_security_group_rule")
     def delete(self, req: ApiRequest):
