@@ -23,6 +23,7 @@ from pocketstack.network import errors
 from pocketstack.network.api import build_router, inputs, network_format, render
 from pocketstack.network.api.agents import AgentsApi, changes, matches
 from pocketstack.network.api.resources import RESOURCES, ResourceApi, include
+from pocketstack.network.api.schemas import SCHEMAS
 from pocketstack.network.api.subresources import quota_values
 from pocketstack.network.context import Env
 from pocketstack.network.drivers.noop import NoopDriver
@@ -105,6 +106,10 @@ def test_each_collection_gets_its_own_rules():
     assert declared[("DELETE", "/v2.0/security-groups/{resource_id}")] == "delete_security_group"
     assert declared[("PUT", "/v2.0/security-groups/{resource_id}/tags/{tag}")] == "create_tags"
     assert declared[("GET", "/v2.0/security-groups/{resource_id}/tags")] == "get_security_group"
+    # An update's body is the member's schema, validated before the handler runs.
+    update = next(r for r in router.routes if (r.method, r.path) == ("PUT", "/v2.0/networks/{resource_id}"))
+    assert update.schema_for(None) == SCHEMAS[("network", False)]
+    assert "network" in update.schema_for(None)["properties"]
 
 
 def test_every_declared_rule_is_a_documented_default():

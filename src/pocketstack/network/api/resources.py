@@ -23,6 +23,9 @@ from pocketstack.network.api import inputs, render
 from pocketstack.network.api.schemas import SCHEMAS, TAGS_BODY, bulk_schema
 from pocketstack.network.manager import NetworkManager
 
+# The declared body of an update: the member's schema, filled in by :func:`include`.
+MEMBER_UPDATE: dict = {"x-pocketstack": "the member's update schema"}
+
 # collection URL segment -> (member key, plural key)
 RESOURCES = {
     "networks": ("network", "networks"), "subnets": ("subnet", "subnets"),
@@ -124,10 +127,9 @@ class ResourceApi:
         item = self.manager.create(req.caller, self.collection, _authorized(req, self.manager, member, body))
         return json_response(render.one(req, member, item), status=201)
 
-    @route.put("/{resource_id}", policy="update_{member}")
+    @route.put("/{resource_id}", policy="update_{member}", body=MEMBER_UPDATE)
     def update(self, req: ApiRequest):
-        # The schema is the member's (validated before the lookup, as before).
-        attrs = dict(inputs.body(req, SCHEMAS[(self.member, False)])[self.member])
+        attrs = dict(req.data[self.member])
         item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
         for key in ("project_id", "tenant_id"):
             if key in attrs and attrs[key] == item["project_id"]:
@@ -214,9 +216,13 @@ class UntaggableApi:
 
 def include(router: Router, api: ResourceApi) -> Router:
     """Add ``api``'s routes under ``/v2.0/<collection>``, with its member's name in each
-    declared rule (``get_{member}`` → ``get_network``)."""
+    declared rule (``get_{member}`` → ``get_network``) and its schema as the body of an
+    update (:data:`MEMBER_UPDATE`)."""
     start = len(router.routes)
     router.include(api, prefix=f"/v2.0/{api.collection}")
-    router.routes[start:] = [dataclasses.replace(spec, policy=spec.policy.format(member=api.member))
-                             if spec.policy else spec for spec in router.routes[start:]]
+    update = ((None, SCHEMAS[(api.member, False)]),)
+    router.routes[start:] = [dataclasses.replace(
+        spec, policy=spec.policy.format(member=api.member) if spec.policy else None,
+        body=update if spec.body and spec.body[0][1] == MEMBER_UPDATE else spec.body)
+        for spec in router.routes[start:]]
     return router
