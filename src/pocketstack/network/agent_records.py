@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pocketstack.common.db import Base, Database, JSONText, utcnow
+from pocketstack.common.db.cas import changed_rows
 from pocketstack.common.heartbeat import Liveness
 
 AGENT_TYPE = "pocketstack datapath agent"
@@ -45,8 +46,8 @@ class Agent(Base):
 
 def _stamp(db: Database, host: str, values: dict) -> int:
     with db.session() as s:
-        return s.execute(sa.update(Agent).where(Agent.agent_type == AGENT_TYPE, Agent.host == host)
-                         .values(**values)).rowcount
+        return changed_rows(s, sa.update(Agent).where(Agent.agent_type == AGENT_TYPE, Agent.host == host)
+                            .values(**values))
 
 
 def register(db: Database, host: str, configurations: dict) -> None:
@@ -101,10 +102,10 @@ class AgentDirectory:
     def update(self, agent_id: str, values: dict) -> dict | None:
         """Set ``admin_state_up`` / ``description``: the operator's fields, one writer."""
         with self.db.session() as s:
-            if not s.execute(sa.update(Agent).where(Agent.id == agent_id).values(**values)).rowcount:
+            if not changed_rows(s, sa.update(Agent).where(Agent.id == agent_id).values(**values)):
                 return None
         return self.get(agent_id)
 
     def delete(self, agent_id: str) -> bool:
         with self.db.session() as s:
-            return bool(s.execute(sa.delete(Agent).where(Agent.id == agent_id)).rowcount)
+            return bool(changed_rows(s, sa.delete(Agent).where(Agent.id == agent_id)))

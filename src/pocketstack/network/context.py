@@ -8,16 +8,16 @@ committed — a driver never sees a change that was rolled back or re-run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
-from pocketstack.common.errors import Conflict
+from pocketstack.network import errors
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.segments import SegmentConfig
 
@@ -40,6 +40,15 @@ class Work:
     env: Env
     events: list[tuple[str, object]] = field(default_factory=list)
 
+    def owner(self, attrs: Mapping[str, Any]) -> str:
+        """The project a new resource belongs to: the body's ``project_id`` (or
+        ``tenant_id``), else the caller's.  A caller without a project must name one
+        (the API refuses it first, with the same error)."""
+        project_id = attrs.get("project_id") or attrs.get("tenant_id") or self.ctx.project_id
+        if project_id is None:
+            raise errors.TenantIdRequired()
+        return str(project_id)
+
     def emit(self, event: str, payload: object) -> None:
         """Queue ``driver.<event>(payload)`` for after the commit."""
         self.events.append((event, payload))
@@ -58,8 +67,7 @@ def transact(env: Env, ctx: RequestContext, fn: Callable[[Work], T]) -> T:
     try:
         result = run_in_transaction(env.db, attempt)
     except RetriesExhausted:
-        raise Conflict("The resource is being changed concurrently; please retry.",
-                       error_type="HTTPConflict") from None
+        raise errors.ConcurrentChange() from None
     for event, payload in done["work"].events:
         getattr(env.driver, event)(payload)
     return result

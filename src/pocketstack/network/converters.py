@@ -15,7 +15,7 @@ def to_int(value) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise errors.invalid_input(f"'{value}' is not an integer") from None
+        raise errors.InvalidInput(error_message=f"'{value}' is not an integer") from None
 
 
 def in_range(attribute: str, value: int, lowest: int, highest: int) -> int:
@@ -50,4 +50,4 @@ def max_length(attribute: str, value: str, limit: int) -> str:
 
 def invalid_attribute(attribute: str, reason: str):
     """The 400 Neutron answers when an attribute fails its validator."""
-    return errors.bad_request(f"Invalid input for {attribute}. Reason: {reason}.", "HTTPBadRequest")
+    return errors.InvalidAttribute(attribute=attribute, reason=reason)

@@ -1,13 +1,13 @@
-"""Neutron's error types, raised as :class:`ApiError` so ``neutron_format`` renders them.
-
-Each factory builds the exact ``type`` and message Neutron answers with, so clients that
-match on ``NeutronError.type`` (e.g. Nova retrying on ``IpAddressGenerationFailure``)
-behave as against Neutron.
+"""Neutron's errors, named: each class is the ``NeutronError.type`` clients see (the class
+name, or ``code`` where Neutron answers with a generic type) and Neutron's wording as
+``msg_fmt``, so clients that match on the type (e.g. Nova retrying on
+``IpAddressGenerationFailure``) behave as against Neutron.  Raise them with the fields:
+``errors.NetworkNotFound(id=network_id)``.
 """
 
 from __future__ import annotations
 
-from pocketstack.common.errors import ApiError, BadRequest, Conflict, NotFound
+from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 
 
 class NeutronBadRequest(BadRequest):
@@ -22,40 +22,413 @@ class NeutronConflict(Conflict):
     pass
 
 
-# Neutron's messages where they are not "<Kind> <id> could not be found.".
-_NOT_FOUND = {"SecurityGroup": "Security group {} does not exist",
-              "SecurityGroupRule": "Security group rule {} does not exist",
-              "Router": "Router {} could not be found", "FloatingIP": "Floating IP {} could not be found",
-              "SubnetPool": "Subnet pool {} could not be found.",
-              "AddressGroup": "Address group {} could not be found."}
+# -- not found ------------------------------------------------------------------------------------
+class NetworkNotFound(NeutronNotFound):
+    msg_fmt = "Network {id} could not be found."
 
 
-def not_found(kind: str, resource_id: str) -> NotFound:
-    """``NetworkNotFound``, ``PortNotFound``… from a kind such as ``"Network"``."""
-    message = _NOT_FOUND.get(kind, kind + " {} could not be found.").format(resource_id)
-    return NeutronNotFound(message, error_type=f"{kind}NotFound")
+class SubnetNotFound(NeutronNotFound):
+    msg_fmt = "Subnet {id} could not be found."
 
 
-def invalid_input(message: str) -> BadRequest:
-    """Neutron's ``InvalidInput``: ``message`` (no final period) as the reason."""
-    return NeutronBadRequest(f"Invalid input for operation: {message}.", error_type="InvalidInput")
+class SubnetPoolNotFound(NeutronNotFound):
+    msg_fmt = "Subnet pool {id} could not be found."
 
 
-def bad_request(message: str, error_type: str = "BadRequest") -> BadRequest:
-    return NeutronBadRequest(message, error_type=error_type)
+class PortNotFound(NeutronNotFound):
+    msg_fmt = "Port {id} could not be found."
 
 
-def conflict(message: str, error_type: str) -> Conflict:
-    return NeutronConflict(message, error_type=error_type)
+class RouterNotFound(NeutronNotFound):
+    msg_fmt = "Router {id} could not be found"
 
 
-def ip_generation_failure(network_id: str) -> Conflict:
-    return NeutronConflict(f"No more IP addresses available on network {network_id}.",
-                    error_type="IpAddressGenerationFailure")
+class FloatingIPNotFound(NeutronNotFound):
+    msg_fmt = "Floating IP {id} could not be found"
 
 
-def over_quota(resource: str) -> Conflict:
-    return NeutronConflict(f"Quota exceeded for resources: ['{resource}'].", error_type="OverQuota")
+class SecurityGroupNotFound(NeutronNotFound):
+    msg_fmt = "Security group {id} does not exist"
+
+
+class SecurityGroupRuleNotFound(NeutronNotFound):
+    msg_fmt = "Security group rule {id} does not exist"
+
+
+class AddressGroupNotFound(NeutronNotFound):
+    msg_fmt = "Address group {id} could not be found."
+
+
+class AgentNotFound(NeutronNotFound):
+    msg_fmt = "Agent {id} could not be found."
+
+
+class ExtensionNotFound(NeutronNotFound):
+    msg_fmt = "Extension {id} could not be found."
+
+
+class TagNotFound(NeutronNotFound):
+    msg_fmt = "Tag {id} could not be found."
+
+
+class ResourceTagNotFound(NeutronNotFound):
+    """A tag a resource does not have, on delete."""
+
+    code = "TagNotFound"
+    msg_fmt = "Tag {tag} could not be found for {kind} {id}."
+
+
+class ResourceNotFound(NeutronNotFound):
+    """A collection that has no tags (``/v2.0/<collection>/<id>/tags``)."""
+
+    msg_fmt = "Resource {id} could not be found."
+
+
+# -- generic 400s (Neutron's webob names) ------------------------------------------------------------
+class InvalidInput(NeutronBadRequest):
+    msg_fmt = "Invalid input for operation: {error_message}."
+
+
+class InvalidAttribute(NeutronBadRequest):
+    """A value the API layer refuses, naming the attribute."""
+
+    code = "HTTPBadRequest"
+    msg_fmt = "Invalid input for {attribute}. Reason: {reason}."
+
+
+class NulInUrl(NeutronBadRequest):
+    code = "HTTPBadRequest"
+    msg_fmt = "Invalid input: the URL has a NUL character."
+
+
+class TenantIdRequired(NeutronBadRequest):
+    """A system- or domain-scoped token has no project to own the resource."""
+
+    code = "HTTPBadRequest"
+    msg_fmt = "Running without keystone AuthN requires that tenant_id is specified"
+
+
+class ResourceBodyRequired(NeutronBadRequest):
+    code = "BadRequest"
+    msg_fmt = "Resource body required"
+
+
+class InvalidFilterValue(NeutronBadRequest):
+    code = "HTTPBadRequest"
+    msg_fmt = "Invalid value '{value}' for {attribute}."
+
+
+class InvalidChangedSince(NeutronBadRequest):
+    code = "InvalidInput"
+    msg_fmt = "'{value}' is not a valid timestamp for changed_since."
+
+
+class SortKeysMismatch(NeutronBadRequest):
+    code = "HTTPBadRequest"
+    msg_fmt = "The number of sort_keys and sort_dirs must be same"
+
+
+class InvalidSortKey(NeutronBadRequest):
+    code = "HTTPBadRequest"
+    msg_fmt = "{keys} is invalid attribute for sort_keys"
+
+
+class InvalidSortDir(NeutronBadRequest):
+    code = "HTTPBadRequest"
+    msg_fmt = "{dirs} is invalid value for sort_dirs, valid value is 'asc' and 'desc'"
+
+
+class InvalidFixedIpsFilter(NeutronBadRequest):
+    code = "HTTPBadRequest"
+    msg_fmt = "Invalid fixed_ips filter '{value}'."
+
+
+class ReadOnlyAttributes(NeutronBadRequest):
+    code = "HTTPBadRequest"
+    msg_fmt = "Cannot update read-only attribute(s): {attributes}"
+
+
+class RevisionNumberConstraintFailed(ApiError):
+    """An ``If-Match: revision_number=N`` that no longer holds."""
+
+    status = 412
+    msg_fmt = "Constrained to revision_number mismatch."
+
+
+# -- networks, segments -------------------------------------------------------------------------------
+class InvalidSharedSetting(NeutronConflict):
+    msg_fmt = "Unable to reconfigure sharing settings for network {network}. Multiple tenants are using it."
+
+
+class NetworkInUse(NeutronConflict):
+    msg_fmt = ("Unable to complete operation on network {net_id}. There are one or more ports still in use on "
+               "the network.")
+
+
+class VlanIdInUse(NeutronConflict):
+    msg_fmt = "Unable to create the network. The VLAN {vlan_id} on physical network {physical_network} is in use."
+
+
+class FlatNetworkInUse(NeutronConflict):
+    msg_fmt = "Unable to create the flat network. Physical network {physical_network} is in use."
+
+
+class TunnelIdInUse(NeutronConflict):
+    msg_fmt = "Unable to create the network. The tunnel ID {tunnel_id} is in use."
+
+
+class NoNetworkAvailable(ApiError):
+    status = 503
+    msg_fmt = "Unable to create the network. No tenant network is available for allocation."
+
+
+# -- subnets, subnet pools, IPAM ---------------------------------------------------------------------
+class InvalidCIDR(NeutronBadRequest):
+    msg_fmt = "Invalid CIDR {input} given as IP prefix."
+
+
+class InvalidCIDRForVersion(NeutronBadRequest):
+    code = "InvalidCIDR"
+    msg_fmt = "Invalid CIDR {input} for IP version {version}."
+
+
+class InvalidAllocationPool(NeutronBadRequest):
+    msg_fmt = "The allocation pool {pool} is not valid."
+
+
+class OutOfBoundsAllocationPool(NeutronBadRequest):
+    msg_fmt = "The allocation pool {pool} spans beyond the subnet cidr {subnet_cidr}."
+
+
+class OverlappingAllocationPools(NeutronConflict):
+    msg_fmt = "Found overlapping allocation pools: {pool_1} and {pool_2} for subnet {subnet_cidr}."
+
+
+class GatewayConflictWithAllocationPools(NeutronConflict):
+    msg_fmt = "Gateway ip {ip_address} conflicts with allocation pool {pool}."
+
+
+class PrefixUnavailable(NeutronConflict):
+    code = "SubnetAllocationError"
+    msg_fmt = "Unable to allocate subnet with prefix {prefix} from subnet pool {pool_id}."
+
+
+class InsufficientPrefixSpace(NeutronConflict):
+    code = "SubnetAllocationError"
+    msg_fmt = "Insufficient prefix space to allocate subnet size /{prefixlen}."
+
+
+class DefaultSubnetPoolNotFound(NeutronBadRequest):
+    code = "BadRequest"
+    msg_fmt = "No default subnetpool found for IPv{version}"
+
+
+class CidrRequired(NeutronBadRequest):
+    code = "BadRequest"
+    msg_fmt = "a cidr must be provided in the absence of a subnet pool"
+
+
+class SubnetInUse(NeutronConflict):
+    msg_fmt = ("Unable to complete operation on subnet {subnet_id}: One or more ports have an IP allocation from "
+               "this subnet.")
+
+
+class PrefixVersionMismatch(NeutronBadRequest):
+    msg_fmt = "Illegal subnetpool: prefixes of mixed IP versions."
+
+
+class SubnetPoolInUse(NeutronConflict):
+    msg_fmt = "Subnet pool {pool_id} cannot be deleted: subnets are allocated from it."
+
+
+class InvalidIpForSubnet(NeutronBadRequest):
+    msg_fmt = "IP address {ip_address} is not a valid IP for the specified subnet."
+
+
+class InvalidIpForNetwork(NeutronBadRequest):
+    msg_fmt = "IP address {ip_address} is not a valid IP for any of the subnets on the specified network."
+
+
+class IpAddressAlreadyAllocated(NeutronConflict):
+    msg_fmt = "IP address {ip} already allocated in subnet {subnet_id}"
+
+
+class IpAddressGenerationFailure(NeutronConflict):
+    msg_fmt = "No more IP addresses available on network {net_id}."
+
+
+class OverQuota(NeutronConflict):
+    msg_fmt = "Quota exceeded for resources: ['{overs}']."
+
+
+# -- ports --------------------------------------------------------------------------------------------
+class PortInUse(NeutronConflict):
+    msg_fmt = ("Unable to complete operation on port {port_id} for network {net_id}. Port already has an attached "
+               "device {device_id}.")
+
+
+class PortSecurityAndIPRequiredForSecurityGroups(NeutronBadRequest):
+    msg_fmt = "Port security must be enabled and port must have an IP address in order to use security groups."
+
+
+class AddressPairAndPortSecurityRequired(NeutronConflict):
+    msg_fmt = "Port Security must be enabled in order to have allowed address pairs on a port."
+
+
+class DeviceIDNotOwnedByTenant(NeutronConflict):
+    msg_fmt = "The following device_id {device_id} is not owned by your project or matches another project router."
+
+
+class MacAddressInUse(NeutronConflict):
+    msg_fmt = "Unable to complete operation for network {net_id}. The mac address {mac} is in use."
+
+
+class L3PortInUse(NeutronConflict):
+    msg_fmt = "Port {port_id} cannot be deleted directly via the port API: has device owner {device_owner}."
+
+
+# -- instances' ports (what Nova's network_api answers) ------------------------------------------------
+class NetworkOrPortRequired(NeutronBadRequest):
+    code = "BadRequest"
+    msg_fmt = "A network_id or a port_id is required."
+
+
+class PortNotUsable(BadRequest):
+    """The port belongs to another project than the instance (Nova's ``PortNotUsable``)."""
+
+    code = "HTTPBadRequest"
+    msg_fmt = "Port {port_id} not usable for instance {instance}."
+
+
+class ExternalNetworkAttachForbidden(Forbidden):
+    code = "PolicyNotAuthorized"
+    msg_fmt = "It is not allowed to create an interface on external network {network_uuid}"
+
+
+class PolicyNotAuthorized(Forbidden):
+    msg_fmt = "You are not authorized to perform the requested action: {action}."
+
+
+class AutoAllocationNotOwnProject(NeutronBadRequest):
+    code = "BadRequest"
+    msg_fmt = "Auto-allocation is only possible for the caller's own project."
+
+
+class ConcurrentChange(Conflict):
+    """A transaction that kept losing its compare-and-swap: the client may retry."""
+
+    code = "HTTPConflict"
+    msg_fmt = "The resource is being changed concurrently; please retry."
+
+
+# -- routers, floating IPs ----------------------------------------------------------------------------
+class BadRouterRequest(NeutronBadRequest):
+    code = "BadRequest"
+    msg_fmt = "Bad router request: {msg}."
+
+
+class BadFloatingIPRequest(NeutronBadRequest):
+    code = "BadRequest"
+    msg_fmt = "Bad floatingip request: {msg}."
+
+
+class InvalidRoutes(NeutronBadRequest):
+    msg_fmt = "Invalid format for routes: {routes}, {reason}"
+
+
+class RouterInUse(NeutronConflict):
+    msg_fmt = "Router {router_id} still has ports"
+
+
+class RouterExternalGatewayInUseByFloatingIp(NeutronConflict):
+    msg_fmt = ("Gateway cannot be updated for router {router_id}, since a gateway to external network {net_id} is "
+               "required by one or more floating IPs.")
+
+
+class RouterInterfaceInUseByFloatingIP(NeutronConflict):
+    msg_fmt = ("Cannot remove router interface from subnet(s) {subnet_ids} of router {router_id}: it is required "
+               "by one or more floating IPs.")
+
+
+class RouterInterfaceInUseByRoute(NeutronConflict):
+    msg_fmt = ("Router interface for subnet {subnet_id} on router {router_id} cannot be deleted, as it is required "
+               "by one or more routes.")
+
+
+class RouterInterfaceNotFound(NeutronNotFound):
+    msg_fmt = "Router {router_id} does not have an interface with id {port_id}"
+
+
+class RouterInterfaceNotFoundForSubnet(NeutronNotFound):
+    msg_fmt = "Router {router_id} has no interface on subnet {subnet_id}"
+
+
+class ExternalGatewayForFloatingIPNotFound(NeutronNotFound):
+    msg_fmt = ("External network {external_network_id} is not reachable from subnet {subnet_id}. Therefore, cannot "
+               "associate Port {port_id} with a Floating IP.")
+
+
+class FloatingIPPortAlreadyAssociated(NeutronConflict):
+    msg_fmt = ("Cannot associate floating IP {floating_ip_address} ({fip_id}) with port {port_id} using fixed IP "
+               "{fixed_ip}, as that fixed IP already has a floating IP on external network {net_id}.")
+
+
+# -- security groups ----------------------------------------------------------------------------------
+class SecurityGroupDefaultAlreadyExists(NeutronConflict):
+    msg_fmt = "Default security group already exists."
+
+
+class SecurityGroupCannotUpdateDefault(NeutronConflict):
+    msg_fmt = "Updating default security group not allowed."
+
+
+class SecurityGroupCannotRemoveDefault(NeutronConflict):
+    msg_fmt = "Insufficient rights for removing default security group."
+
+
+class SecurityGroupInUse(NeutronConflict):
+    msg_fmt = "Security Group {id} in use."
+
+
+class SecurityGroupRuleInvalidProtocol(NeutronBadRequest):
+    msg_fmt = ("Security group rule protocol {protocol} not supported. Only protocol values {values} and integer "
+               "representations [0 to 255] are supported.")
+
+
+class SecurityGroupInvalidPortValue(NeutronBadRequest):
+    msg_fmt = "Invalid value for port {port}"
+
+
+class SecurityGroupProtocolRequiredWithPorts(NeutronBadRequest):
+    msg_fmt = "Must also specify protocol if port range is given."
+
+
+class SecurityGroupInvalidPortRange(NeutronBadRequest):
+    msg_fmt = "For TCP/UDP protocols, port_range_min must be <= port_range_max"
+
+
+class SecurityGroupInvalidIcmpValue(NeutronBadRequest):
+    msg_fmt = "Invalid value for ICMP {field} ({attr}) {value}. It must be 0 to 255."
+
+
+class SecurityGroupMissingIcmpType(NeutronBadRequest):
+    msg_fmt = "ICMP code (port-range-max) {value} is provided but ICMP type (port-range-min) is missing."
+
+
+class SecurityGroupInvalidProtocolForPortRange(NeutronBadRequest):
+    msg_fmt = "Invalid protocol {protocol} for port range, only supported for TCP, UDP, UDPLITE, SCTP and DCCP."
+
+
+class SecurityGroupMultipleRemoteEntites(NeutronBadRequest):
+    msg_fmt = "Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided."
+
+
+class SecurityGroupRuleParameterConflict(NeutronBadRequest):
+    msg_fmt = "Conflicting value ethertype {ethertype} for CIDR {cidr}"
+
+
+class SecurityGroupRuleExists(NeutronConflict):
+    msg_fmt = "Security group rule already exists. Rule id is {rule_id}."
 
 
 # Neutron names the generic HTTP errors after webob's exception classes.

@@ -13,9 +13,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.common.errors import ApiError
 from pocketstack.network import errors, ports, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
@@ -41,25 +40,22 @@ def _association(w: Work, fip: FloatingIp, port_id: str | None, fixed_ip: str | 
         return {"port_id": None, "fixed_ip_address": None, "router_id": None, "status": "DOWN"}
     port = store.fetch(w.s, Port, w.ctx, port_id)
     if not w.ctx.is_admin and port.project_id != fip.project_id:
-        raise errors.not_found("Port", port_id)
+        raise errors.PortNotFound(id=port_id)
     addresses = [(ip, subnet) for ip, subnet in w.s.execute(
         sa.select(IpAllocation.ip_address, IpAllocation.subnet_id).where(IpAllocation.port_id == port.id)
         .order_by(IpAllocation.id)) if ipaddress.ip_address(ip).version == 4]
     if fixed_ip:
         chosen = next(((ip, s) for ip, s in addresses if ip == fixed_ip), None)
         if chosen is None:
-            raise errors.bad_request(f"Bad floatingip request: Port {port.id} does not have fixed ip {fixed_ip}.",
-                                     "BadRequest")
+            raise errors.BadFloatingIPRequest(msg=f"Port {port.id} does not have fixed ip {fixed_ip}")
     elif addresses:
         chosen = addresses[0]
     else:
-        raise errors.bad_request(f"Bad floatingip request: Port {port.id} does not have any IPv4 address.",
-                                 "BadRequest")
+        raise errors.BadFloatingIPRequest(msg=f"Port {port.id} does not have any IPv4 address")
     router_id = _find_router(w, fip.floating_network_id, chosen[1])
     if router_id is None:
-        raise ApiError(f"External network {fip.floating_network_id} is not reachable from subnet {chosen[1]}. "
-                       f"Therefore, cannot associate Port {port.id} with a Floating IP.", status=404,
-                       error_type="ExternalGatewayForFloatingIPNotFound")
+        raise errors.ExternalGatewayForFloatingIPNotFound(external_network_id=fip.floating_network_id,
+                                                         subnet_id=chosen[1], port_id=port.id)
     return {"port_id": port.id, "fixed_ip_address": chosen[0], "router_id": router_id, "status": "ACTIVE"}
 
 
@@ -67,18 +63,16 @@ def _apply(w: Work, fip: FloatingIp, values: dict, revision: int | None = None) 
     """Write an association; the unique constraint turns a racing duplicate into a 409."""
     done = try_insert(w.s, lambda: store.update_row(w.s, fip, values, revision))
     if not done:
-        raise errors.conflict(f"Cannot associate floating IP {fip.floating_ip_address} ({fip.id}) with port "
-                              f"{values['port_id']} using fixed IP {values['fixed_ip_address']}, as that fixed IP "
-                              f"already has a floating IP on external network {fip.floating_network_id}.",
-                              "FloatingIPPortAlreadyAssociated")
+        raise errors.FloatingIPPortAlreadyAssociated(
+            floating_ip_address=fip.floating_ip_address, fip_id=fip.id, port_id=values["port_id"],
+            fixed_ip=values["fixed_ip_address"], net_id=fip.floating_network_id)
 
 
 def create(w: Work, attrs: dict) -> FloatingIp:
     network = store.fetch(w.s, Network, w.ctx, attrs["floating_network_id"])
     if not network.external:
-        raise errors.bad_request(f"Bad floatingip request: Network {network.id} is not a valid external network.",
-                                 "BadRequest")
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+        raise errors.BadFloatingIPRequest(msg=f"Network {network.id} is not a valid external network")
+    project_id = w.owner(attrs)
     fip_id = str(uuid.uuid4())
     quota.claim(w.s, project_id, "floatingip", fip_id)
     fixed = None
@@ -86,8 +80,7 @@ def create(w: Work, attrs: dict) -> FloatingIp:
         fixed = [{k: v for k, v in (("subnet_id", attrs.get("subnet_id")),
                                     ("ip_address", attrs.get("floating_ip_address"))) if v}]
     elif not w.s.scalar(sa.select(Subnet.id).where(Subnet.network_id == network.id, Subnet.ip_version == 4).limit(1)):
-        raise errors.bad_request(f"Bad floatingip request: Network {network.id} does not contain any IPv4 subnet.",
-                                 "BadRequest")
+        raise errors.BadFloatingIPRequest(msg=f"Network {network.id} does not contain any IPv4 subnet")
     port = ports.create(w, {"network_id": network.id, "project_id": "", "device_owner": "network:floatingip",
                             "device_id": fip_id, "fixed_ips": fixed}, count_quota=False, ip_versions=(4,))
     address = w.s.scalar(sa.select(IpAllocation.ip_address).where(IpAllocation.port_id == port.id)
@@ -132,9 +125,9 @@ def remove(w: Work, fip: FloatingIp) -> None:
     """Delete ``fip`` (already authorised) and its port; an association committed since
     it was read makes the transaction re-run (compare-and-swap on the revision)."""
     rendered = views.render_one(w.s, fip)
-    deleted = w.s.execute(sa.delete(FloatingIp).where(FloatingIp.id == fip.id,
-                                                      FloatingIp.revision_number == fip.revision_number))
-    if deleted.rowcount != 1:
+    deleted = changed_rows(w.s, sa.delete(FloatingIp).where(FloatingIp.id == fip.id,
+                                                            FloatingIp.revision_number == fip.revision_number))
+    if deleted != 1:
         raise ConcurrentUpdate(f"floating IP {fip.id} changed while being deleted")
     port = w.s.get(Port, fip.floating_port_id)
     if port is not None:

@@ -1,53 +1,21 @@
-"""The interface compute uses to give instances network ports (Nova's ``network_api``).
-
-Reach it as ``cloud.service("network").manager``; every method is synchronous (call it
-from a worker thread, never on the event loop) and takes the caller's
-:class:`~pocketstack.common.api.context.RequestContext` (the instance owner's, or an
-admin context for periodic/cleanup work):
-
-``allocate_for_instance(context, instance_id, host, requested_networks) -> list[port]``
-    ``requested_networks`` is ``"none"`` (no ports), ``"auto"`` (get-me-a-network: the
-    project's own network, or a network+subnet+router created on demand as Neutron's
-    ``auto_allocated_topology`` does), or a list of requests, each one of
-    ``{"port_id": id}`` (bind an existing port), ``{"network_id": id}`` or
-    ``{"network_id": id, "fixed_ip": "10.0.0.5"}`` (create a port).  Ports are bound to
-    ``host`` with ``device_owner="compute:nova"`` and ``device_id=instance_id``.  All or
-    nothing: if one request fails, the ports created so far are deleted, the ones bound
-    are unbound, and the error (a Neutron-style ``ApiError``, e.g. 409
-    ``IpAddressGenerationFailure``) propagates.
-``deallocate_for_instance(instance_id, context=None)``
-    Deletes the ports allocate/attach created, unbinds the ones the user brought.
-``list_instance_ports(instance_id) -> list[port]`` and ``instance_addresses(instance_id)``
-    The latter is the server's ``addresses`` field: ``{network_name: [{"version", "addr",
-    "OS-EXT-IPS:type": "fixed"|"floating", "OS-EXT-IPS-MAC:mac_addr"}]}``.
-``instances_addresses(instance_ids) -> {instance_id: addresses}``
-    The same for many servers at once, in a constant number of queries (server lists).
-``attach_interface(context, instance_id, host, network_id=None, port_id=None, fixed_ip=None,
-project_id=None) -> port``
-``detach_interface(context, instance_id, port_id)``
-
-A server's ports are the ones bound here (the port records the instance, as Nova's network
-info cache records the ports it bound): any project may create a port whose ``device_id``
-names a server, but such a port is never part of that server.  Ports belong to the
-instance's project (``project_id``, the context's by default): a port brought must be
-that project's (Nova's ``PortNotUsable``), and one created goes on a network the project
-may use — not another project's unshared external network (Nova's
-``ExternalNetworkAttachForbidden``), with a chosen address only on its own networks — unless
-the context is an admin's.
-"""
+"""The ports of instances: the part of :class:`~pocketstack.network.contract.NetworkContract`
+compute calls as Nova calls its ``network_api`` (see the contract for what each method
+promises).  :class:`~pocketstack.network.manager.NetworkManager` inherits it."""
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.common.errors import BadRequest, Forbidden
 from pocketstack.network import errors, networks, ports, routers, store, subnets, views
 from pocketstack.network.context import Env, Work, read, transact
+from pocketstack.network.contract import Addresses, RequestedNetworks, Resource, Resources
 from pocketstack.network.models import AutoTopology, FloatingIp, Network, Port, Subnet, SubnetPool
 
 DEVICE_OWNER = "compute:nova"
@@ -58,14 +26,14 @@ class InstanceNetworking:
     env: Env
 
     def allocate_for_instance(self, context: RequestContext, instance_id: str, host: str,
-                              requested_networks) -> list[dict]:
+                              requested_networks: RequestedNetworks) -> Resources:
         if requested_networks in ("none", None) or requested_networks == []:
             return []
         if requested_networks == "auto":
             requests = [{"network_id": self.auto_allocated_network(context)}]
         else:
-            requests = list(requested_networks)
-        done: list[dict] = []
+            requests = list(cast("list[dict[str, Any]]", requested_networks))
+        done: Resources = []
         try:
             for request in requests:
                 done.append(self._attach(context, instance_id, host, request, context.project_id))
@@ -79,32 +47,32 @@ class InstanceNetworking:
         for port in self.list_instance_ports(instance_id):
             self._release(port["id"])
 
-    def list_instance_ports(self, instance_id: str) -> list[dict]:
+    def list_instance_ports(self, instance_id: str) -> Resources:
         def work(w: Work):
             rows = w.s.scalars(sa.select(Port).where(*_bound_to([instance_id])).order_by(Port.created_at, Port.id))
             return views.render(w.s, list(rows))
         return read(self.env, RequestContext.admin(), work)
 
-    def instance_addresses(self, instance_id: str) -> dict[str, list[dict]]:
+    def instance_addresses(self, instance_id: str) -> Addresses:
         return self.instances_addresses([instance_id])[instance_id]
 
-    def instances_addresses(self, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+    def instances_addresses(self, instance_ids: Sequence[str]) -> dict[str, Addresses]:
         """The ``addresses`` of many servers in four queries, whatever their number, so a
         server list never looks ports up server by server."""
         return read(self.env, RequestContext.admin(), lambda w: _addresses(w.s, instance_ids))
 
     def attach_interface(self, context: RequestContext, instance_id: str, host: str, network_id: str | None = None,
                          port_id: str | None = None, fixed_ip: str | None = None,
-                         project_id: str | None = None) -> dict:
+                         project_id: str | None = None) -> Resource:
         if not network_id and not port_id:
-            raise errors.bad_request("A network_id or a port_id is required.", "BadRequest")
+            raise errors.NetworkOrPortRequired()
         return self._attach(context, instance_id, host,
                             {"network_id": network_id, "port_id": port_id, "fixed_ip": fixed_ip},
                             project_id or context.project_id)
 
     def detach_interface(self, context: RequestContext, instance_id: str, port_id: str) -> None:
         if not any(p["id"] == port_id for p in self.list_instance_ports(instance_id)):
-            raise errors.not_found("Port", port_id)
+            raise errors.PortNotFound(id=port_id)
         self._release(port_id)
 
     def auto_allocated_network(self, context: RequestContext) -> str:
@@ -115,7 +83,8 @@ class InstanceNetworking:
         return transact(self.env, context, _auto_network)
 
     # -- helpers -------------------------------------------------------------------------------
-    def _attach(self, context: RequestContext, instance_id: str, host: str, request: dict, project_id: str) -> dict:
+    def _attach(self, context: RequestContext, instance_id: str, host: str, request: dict,
+                project_id: str | None) -> dict:
         binding = {"device_id": instance_id, "device_owner": DEVICE_OWNER, "binding:host_id": host}
         if request.get("port_id"):
             return transact(self.env, context,
@@ -127,8 +96,8 @@ class InstanceNetworking:
         transact(self.env, RequestContext.admin(), lambda w: _unbind_or_delete(w, port_id))
 
 
-def _addresses(session, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
-    result: dict[str, dict[str, list[dict]]] = {i: {} for i in instance_ids}
+def _addresses(session, instance_ids: Sequence[str]) -> dict[str, Addresses]:
+    result: dict[str, Addresses] = {i: {} for i in instance_ids}
     if not instance_ids:
         return result
     rows = session.execute(sa.select(Port.id, Port.device_id, Port.network_id, Port.mac_address)
@@ -155,24 +124,24 @@ def _address(ip: str, kind: str, mac: str) -> dict:
             "OS-EXT-IPS-MAC:mac_addr": mac}
 
 
-def _bound_to(instance_ids: list[str]) -> tuple:
+def _bound_to(instance_ids: Sequence[str]) -> tuple:
     """The ports bound to these instances that still name them (one re-pointed elsewhere
     through the API has left the server, as it leaves Nova's cache on refresh)."""
     return Port.bound_instance_id.in_(instance_ids), Port.device_id == Port.bound_instance_id
 
 
-def _check_network_use(w: Work, network: Network, project_id: str, fixed_ip: bool) -> None:
+def _check_network_use(w: Work, network: Network, project_id: str | None, fixed_ip: bool) -> None:
     """What Nova and Neutron refuse a port for a non-admin's instance: another project's
     external network unless shared, and a chosen address on a network not its own."""
     if w.ctx.is_admin or network.project_id == project_id:
         return
     if network.external and not network.shared:
-        raise Forbidden(f"It is not allowed to create an interface on external network {network.id}")
+        raise errors.ExternalNetworkAttachForbidden(network_uuid=network.id)
     if fixed_ip:
-        raise Forbidden("You are not authorized to perform the requested action: create_port:fixed_ips:ip_address.")
+        raise errors.PolicyNotAuthorized(action="create_port:fixed_ips:ip_address")
 
 
-def _create_port(w: Work, request: dict, binding: dict, project_id: str) -> Port:
+def _create_port(w: Work, request: dict, binding: dict, project_id: str | None) -> Port:
     network = store.fetch(w.s, Network, w.ctx, request["network_id"] or "")
     _check_network_use(w, network, project_id, bool(request.get("fixed_ip")))
     fixed = [{"ip_address": request["fixed_ip"]}] if request.get("fixed_ip") else None
@@ -180,13 +149,12 @@ def _create_port(w: Work, request: dict, binding: dict, project_id: str) -> Port
     return ports.create(w, attrs, compute_created=True)
 
 
-def _bind(w: Work, port_id: str, binding: dict, project_id: str) -> Port:
+def _bind(w: Work, port_id: str, binding: dict, project_id: str | None) -> Port:
     port = store.fetch(w.s, Port, w.ctx, port_id)
     if port.project_id != project_id:
-        raise BadRequest(f"Port {port.id} not usable for instance {binding['device_id']}.")
+        raise errors.PortNotUsable(port_id=port.id, instance=binding["device_id"])
     if port.device_id and port.device_id != binding["device_id"]:
-        raise errors.conflict(f"Unable to complete operation on port {port.id} for network {port.network_id}. "
-                              f"Port already has an attached device {port.device_id}.", "PortInUse")
+        raise errors.PortInUse(port_id=port.id, net_id=port.network_id, device_id=port.device_id)
     store.update_row(w.s, port, {"device_id": binding["device_id"], "device_owner": binding["device_owner"],
                                  "binding_host_id": binding["binding:host_id"], "status": "ACTIVE",
                                  "bound_instance_id": binding["device_id"]})
@@ -207,7 +175,7 @@ def _unbind_or_delete(w: Work, port_id: str) -> None:
 
 
 def _auto_network(w: Work) -> str:
-    project_id = w.ctx.project_id
+    project_id = w.owner({})
     topology = w.s.get(AutoTopology, project_id)
     if topology is not None:
         return topology.network_id

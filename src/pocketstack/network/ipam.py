@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.network import errors
-from pocketstack.network.models import IpAllocation, Subnet
+from pocketstack.network.models import IpAllocation, Subnet, table
 
 CLAIM_ATTEMPTS = 16
 # Ranges at least this large are probed blindly first (see ``claim``).
@@ -143,14 +143,12 @@ def check_ip_for_subnet(subnet: Subnet, ip: str) -> str:
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
-        raise errors.bad_request(f"IP address {ip} is not a valid IP for the specified subnet.",
-                                 "InvalidIpForSubnet") from None
+        raise errors.InvalidIpForSubnet(ip_address=ip) from None
     reserved = {network.network_address}
     if network.version == 4 and network.prefixlen < 31:
         reserved.add(network.broadcast_address)
     if address not in network or address in reserved:
-        raise errors.bad_request(f"IP address {ip} is not a valid IP for the specified subnet.",
-                                 "InvalidIpForSubnet")
+        raise errors.InvalidIpForSubnet(ip_address=ip)
     return str(address)
 
 
@@ -161,9 +159,8 @@ def _allocation(subnet: Subnet, port_id: str, ip: str) -> dict:
 def allocate_specific(session: Session, subnet: Subnet, port_id: str, ip: str) -> str:
     """Claim the address ``ip``; 409 ``IpAddressAlreadyAllocated`` when it is taken."""
     ip = check_ip_for_subnet(subnet, ip)
-    if not insert_if_free(session, IpAllocation.__table__, _allocation(subnet, port_id, ip)):
-        raise errors.conflict(f"IP address {ip} already allocated in subnet {subnet.id}",
-                              "IpAddressAlreadyAllocated")
+    if not insert_if_free(session, table(IpAllocation), _allocation(subnet, port_id, ip)):
+        raise errors.IpAddressAlreadyAllocated(ip=ip, subnet_id=subnet.id)
     return ip
 
 
@@ -181,7 +178,7 @@ def allocate_any(session: Session, subnet: Subnet, port_id: str) -> str:
     def row(value: int) -> dict:
         return _allocation(subnet, port_id, _address(subnet.ip_version, value))
 
-    return _address(subnet.ip_version, claim(session, IpAllocation.__table__, pool_ranges(subnet), taken, row))
+    return _address(subnet.ip_version, claim(session, table(IpAllocation), pool_ranges(subnet), taken, row))
 
 
 def allocate_auto_address(session: Session, subnet: Subnet, port_id: str, mac: str) -> str:
@@ -213,7 +210,7 @@ def allocate_for_port(session: Session, subnets: list[Subnet], port_id: str, mac
                 try:
                     ip = allocate_any(session, subnet, port_id)
                 except Exhausted:
-                    raise errors.ip_generation_failure(subnet.network_id) from None
+                    raise errors.IpAddressGenerationFailure(net_id=subnet.network_id) from None
             result.append({"subnet_id": subnet.id, "ip_address": ip})
         if not router_port and 6 in versions:
             named = {item["subnet"].id for item in requested}
@@ -233,7 +230,7 @@ def allocate_for_port(session: Session, subnets: list[Subnet], port_id: str, mac
                 continue
         else:
             if candidates:
-                raise errors.ip_generation_failure(candidates[0].network_id)
+                raise errors.IpAddressGenerationFailure(net_id=candidates[0].network_id)
     for subnet in subnets:
         if 6 in versions and is_auto_address_subnet(subnet):
             result.append({"subnet_id": subnet.id,
@@ -273,9 +270,18 @@ def choose_prefix(pool_prefixes: list[str], allocated: list[str], prefixlen: int
     return None
 
 
+def subnet_of(inner: ipaddress.IPv4Network | ipaddress.IPv6Network,
+              outer: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """Whether ``inner`` lies within ``outer`` (never across IP versions)."""
+    if isinstance(inner, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return inner.subnet_of(outer)
+    if isinstance(inner, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return inner.subnet_of(outer)
+    return False
+
+
 def prefix_fits(pool_prefixes: list[str], allocated: list[str], cidr: str) -> bool:
     """Whether ``cidr`` lies in the pool and overlaps no allocated prefix."""
     net = ipaddress.ip_network(cidr)
-    inside = any(net.version == ipaddress.ip_network(p).version and net.subnet_of(ipaddress.ip_network(p))
-                 for p in pool_prefixes)
+    inside = any(subnet_of(net, ipaddress.ip_network(p)) for p in pool_prefixes)
     return inside and not any(net.overlaps(ipaddress.ip_network(a)) for a in allocated)

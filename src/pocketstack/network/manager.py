@@ -27,6 +27,7 @@ from pocketstack.network import (
     views,
 )
 from pocketstack.network.context import Env, Work, read, transact
+from pocketstack.network.contract import QueryParams, Resource, Resources
 from pocketstack.network.instances import InstanceNetworking
 from pocketstack.network.models import (
     DefaultSecurityGroup,
@@ -41,6 +42,8 @@ from pocketstack.network.models import (
     SubnetPool,
 )
 
+Tags = list[str]
+ProjectIds = list[str]
 COLLECTIONS: dict[str, tuple[Any, Any]] = {
     "networks": (Network, networks), "subnets": (Subnet, subnets), "subnetpools": (SubnetPool, subnetpools),
     "ports": (Port, ports), "routers": (Router, routers), "floatingips": (FloatingIp, floatingips),
@@ -49,11 +52,14 @@ COLLECTIONS: dict[str, tuple[Any, Any]] = {
 
 
 class NetworkManager(InstanceNetworking):
+    """The Networking service's one public entry: the API calls it, and other services
+    through :class:`~pocketstack.network.contract.NetworkContract`."""
+
     def __init__(self, env: Env):
         self.env = env
 
     # -- resources -----------------------------------------------------------------------
-    def list(self, ctx: RequestContext, collection: str, query) -> tuple[list[dict], Paging]:
+    def list(self, ctx: RequestContext, collection: str, query: QueryParams) -> tuple[Resources, Paging]:
         model, _ = COLLECTIONS[collection]
         if model is SecurityGroup and ctx.project_id:
             self.ensure_default_security_group(ctx, ctx.project_id)
@@ -64,21 +70,21 @@ class NetworkManager(InstanceNetworking):
             return views.render(w.s, rows), paging
         return read(self.env, ctx, work)
 
-    def get(self, ctx: RequestContext, collection: str, resource_id: str) -> dict:
+    def get(self, ctx: RequestContext, collection: str, resource_id: str) -> Resource:
         model, _ = COLLECTIONS[collection]
         return read(self.env, ctx, lambda w: views.render_one(w.s, store.fetch(w.s, model, ctx, resource_id)))
 
-    def create(self, ctx: RequestContext, collection: str, attrs: dict) -> dict:
+    def create(self, ctx: RequestContext, collection: str, attrs: Resource) -> Resource:
         _, module = COLLECTIONS[collection]
         return transact(self.env, ctx, lambda w: views.render_one(w.s, module.create(w, attrs)))
 
-    def create_many(self, ctx: RequestContext, collection: str, items: list[dict]) -> list[dict]:
+    def create_many(self, ctx: RequestContext, collection: str, items: Resources) -> Resources:
         """Bulk create: every item or none (one transaction), like Neutron's native bulk."""
         _, module = COLLECTIONS[collection]
         return transact(self.env, ctx, lambda w: [views.render_one(w.s, module.create(w, attrs)) for attrs in items])
 
-    def update(self, ctx: RequestContext, collection: str, resource_id: str, attrs: dict,
-               revision: int | None = None) -> dict:
+    def update(self, ctx: RequestContext, collection: str, resource_id: str, attrs: Resource,
+               revision: int | None = None) -> Resource:
         _, module = COLLECTIONS[collection]
         return transact(self.env, ctx, lambda w: views.render_one(w.s, module.update(w, resource_id, attrs,
                                                                                       revision)))
@@ -93,34 +99,34 @@ class NetworkManager(InstanceNetworking):
         if not exists:
             transact(self.env, ctx, lambda w: security_groups.default_group(w, project_id))
 
-    def list_rules(self, ctx: RequestContext, query) -> tuple[list[dict], Paging]:
+    def list_rules(self, ctx: RequestContext, query: QueryParams) -> tuple[Resources, Paging]:
         def work(w: Work):
             rows, paging = store.list_rows(w.s, SecurityGroupRule, ctx, query)
             return [views.rule(r) for r in rows], paging
         return read(self.env, ctx, work)
 
-    def get_rule(self, ctx: RequestContext, rule_id: str) -> dict:
+    def get_rule(self, ctx: RequestContext, rule_id: str) -> Resource:
         return read(self.env, ctx, lambda w: views.rule(security_groups.fetch_rule(w, rule_id)))
 
-    def create_rule(self, ctx: RequestContext, attrs: dict) -> dict:
+    def create_rule(self, ctx: RequestContext, attrs: Resource) -> Resource:
         return transact(self.env, ctx, lambda w: views.rule(security_groups.create_rule(w, attrs)))
 
     def delete_rule(self, ctx: RequestContext, rule_id: str) -> None:
         transact(self.env, ctx, lambda w: security_groups.delete_rule(w, rule_id))
 
     # -- router interfaces -------------------------------------------------------------------
-    def add_router_interface(self, ctx: RequestContext, router_id: str, body: dict) -> dict:
+    def add_router_interface(self, ctx: RequestContext, router_id: str, body: Resource) -> Resource:
         return transact(self.env, ctx, lambda w: routers.add_interface(w, router_id, body))
 
-    def remove_router_interface(self, ctx: RequestContext, router_id: str, body: dict) -> dict:
+    def remove_router_interface(self, ctx: RequestContext, router_id: str, body: Resource) -> Resource:
         return transact(self.env, ctx, lambda w: routers.remove_interface(w, router_id, body))
 
     # -- tags ------------------------------------------------------------------------------
-    def tags(self, ctx: RequestContext, collection: str, resource_id: str) -> list[str]:
+    def tags(self, ctx: RequestContext, collection: str, resource_id: str) -> Tags:
         model, _ = COLLECTIONS[collection]
         return read(self.env, ctx, lambda w: tags.get(w, model, resource_id))
 
-    def set_tags(self, ctx: RequestContext, collection: str, resource_id: str, values: list) -> list[str]:
+    def set_tags(self, ctx: RequestContext, collection: str, resource_id: str, values: Tags) -> Tags:
         model, _ = COLLECTIONS[collection]
         return transact(self.env, ctx, lambda w: tags.replace(w, model, resource_id, values))
 
@@ -149,12 +155,12 @@ class NetworkManager(InstanceNetworking):
     def reset_quota(self, ctx: RequestContext, project_id: str) -> None:
         transact(self.env, ctx, lambda w: quota.reset(w.s, project_id))
 
-    def projects_with_quotas(self) -> list[str]:
+    def projects_with_quotas(self) -> ProjectIds:
         with self.env.db.session(readonly=True) as s:
             return list(s.scalars(sa.select(Quota.project_id).distinct()))
 
     # -- datapath ----------------------------------------------------------------------------
-    def datapath_state(self) -> dict[str, list[dict]]:
+    def datapath_state(self) -> dict[str, Resources]:
         """Everything a driver needs to rebuild the data plane (replayed on start)."""
         ctx = RequestContext.admin()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -238,3 +239,8 @@ class QuotaSlot(Base):
     resource: Mapped[str] = mapped_column(sa.String(64))
     slot: Mapped[int] = mapped_column(sa.BigInteger)
     resource_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+
+
+def table(model: type[Base]) -> sa.Table:
+    """The model's table (SQLAlchemy types a declarative ``__table__`` as a FromClause)."""
+    return cast(sa.Table, model.__table__)

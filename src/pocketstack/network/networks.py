@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.network import errors, floatingips, quota, segments, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import Network, Port, Segment, Subnet, Tag
@@ -18,13 +18,13 @@ _COLUMNS = {"router:external": "external"}
 
 
 def create(w: Work, attrs: dict) -> Network:
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     network_type = attrs.get("provider:network_type")
     physnet = attrs.get("provider:physical_network")
     seg_id = attrs.get("provider:segmentation_id")
     if network_type is None:
         if physnet or seg_id is not None:
-            raise errors.invalid_input("provider:network_type is required with provider attributes")
+            raise errors.InvalidInput(error_message="provider:network_type is required with provider attributes")
         network_type = w.env.segments.tenant_network_type
     if network_type == "vlan" and not physnet:
         physnet = next((name for name, ranges in w.env.segments.vlan_ranges.items() if ranges), None)
@@ -47,14 +47,13 @@ def create(w: Work, attrs: dict) -> Network:
 def update(w: Work, network_id: str, attrs: dict, revision: int | None = None) -> Network:
     row = store.fetch(w.s, Network, w.ctx, network_id)
     if any(k.startswith("provider:") for k in attrs):
-        raise errors.invalid_input("Plugin does not support updating provider attributes")
+        raise errors.InvalidInput(error_message="Plugin does not support updating provider attributes")
     store.check_updatable(attrs, UPDATABLE)
     if attrs.get("shared") is False and row.shared:
         others = w.s.scalar(sa.select(sa.func.count()).select_from(Port).where(
             Port.network_id == row.id, Port.project_id != row.project_id, Port.project_id != ""))
         if others:
-            raise errors.conflict(f"Unable to reconfigure sharing settings for network {row.id}. "
-                                  "Multiple tenants are using it.", "InvalidSharedSetting")
+            raise errors.InvalidSharedSetting(network=row.id)
     store.update_row(w.s, row, {_COLUMNS.get(k, k): v for k, v in attrs.items()}, revision)
     w.emit("network_updated", views.render_one(w.s, row))
     return row
@@ -75,18 +74,17 @@ def delete(w: Work, network_id: str) -> None:
         w.s.execute(sa.delete(Segment).where(Segment.network_id == row.id))
         w.s.execute(sa.delete(Tag).where(Tag.resource_id == row.id))
         quota.release(w.s, [row.id])
-        deleted = w.s.execute(sa.delete(Network).where(Network.id == row.id,
-                                                       Network.revision_number == row.revision_number))
+        deleted = changed_rows(w.s, sa.delete(Network).where(Network.id == row.id,
+                                                             Network.revision_number == row.revision_number))
         w.s.flush()
     except sa_exc.IntegrityError:
         # A port or allocation committed on this network meanwhile (foreign key).
         raise _in_use(row.id) from None
-    if deleted.rowcount != 1:
+    if deleted != 1:
         raise ConcurrentUpdate(f"network {row.id} changed while being deleted")
     w.emit("network_deleted", rendered)
 
 
 def _in_use(network_id: str):
-    return errors.conflict(f"Unable to complete operation on network {network_id}. There are one or more "
-                           "ports still in use on the network.", "NetworkInUse")
+    return errors.NetworkInUse(net_id=network_id)
 

@@ -15,18 +15,20 @@ or a ``network:*`` device owner.  The target of a port rule carries the network'
 ``device_owner`` the port will have is one of the network service's own).
 """
 
+from pocketstack.common.policy import Rule
+
 READ = "rule:admin_api or rule:project_reader"
 WRITE = "rule:admin_api or rule:project_member"
 SHARED_READ = READ + " or (role:reader and 'True':%(shared)s) or (role:reader and 'True':%(router:external)s)"
 ADMIN = "rule:admin_api"
+NETWORK_OWNER = "rule:admin_api or (role:member and rule:network_owner)"
+NETWORK_USER = NETWORK_OWNER + " or rule:shared"
 
-DEFAULTS: dict[str, str] = {}
-for _resource in ("network", "subnet", "subnetpool", "port", "router", "floatingip", "security_group",
-                  "security_group_rule"):
-    DEFAULTS[f"get_{_resource}"] = READ
-    for _action in ("create", "update", "delete"):
-        DEFAULTS[f"{_action}_{_resource}"] = WRITE
-DEFAULTS.update({
+# (member key, what the API calls it) of the resources with the four CRUD rules.
+_RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("subnetpool", "subnet pools"), ("port", "ports"),
+              ("router", "routers"), ("floatingip", "floating IPs"), ("security_group", "security groups"),
+              ("security_group_rule", "security group rules"))
+_CHECKS = {
     "get_network": SHARED_READ,
     # Which subnets a caller sees (its own, its networks' and shared networks') is
     # decided by the query; the rule only asks for the reader role.
@@ -34,61 +36,87 @@ DEFAULTS.update({
     "get_subnetpool": SHARED_READ,
     # A subnet belongs on a network its project owns.
     "create_subnet": "rule:admin_api or (role:member and project_id:%(network:project_id)s)",
-    "get_network:provider:network_type": ADMIN,
-    "get_network:provider:physical_network": ADMIN,
-    "get_network:provider:segmentation_id": ADMIN,
-    "get_port:binding:host_id": ADMIN,
-    "get_port:binding:profile": ADMIN,
-    "get_port:binding:vif_type": ADMIN,
-    "get_port:binding:vif_details": ADMIN,
-    "add_router_interface": WRITE,
-    "remove_router_interface": WRITE,
-    "get_quota": READ,
-    "get_agent": ADMIN,
-    "update_agent": ADMIN,
-    "delete_agent": ADMIN,
-    "update_quota": ADMIN,
-    "delete_quota": ADMIN,
-    "get_auto_allocated_topology": WRITE,
-    "create_tags": WRITE,
-    "delete_tags": WRITE,
-})
-for _attribute in ("shared", "router:external", "is_default", "provider:network_type",
-                   "provider:physical_network", "provider:segmentation_id"):
-    DEFAULTS[f"create_network:{_attribute}"] = ADMIN
-    DEFAULTS[f"update_network:{_attribute}"] = ADMIN
-NETWORK_OWNER = "rule:admin_api or (role:member and rule:network_owner)"
-NETWORK_USER = NETWORK_OWNER + " or rule:shared"
-DEFAULTS.update({
-    "network_owner": "project_id:%(network:project_id)s",
-    "shared": "'True':%(network:shared)s",
-    "network_device": "'True':%(network_device)s",
     # Neutron's create_port also lets a project other than the network's owner use a
     # shared network; the port is always the caller's own (or any project's for admins),
     # and, as everywhere here, a reader only reads.
     "create_port": "rule:admin_api or (rule:project_member and (rule:network_owner or rule:shared))",
-    "create_port:device_owner": "not rule:network_device or " + NETWORK_OWNER,
-    "update_port:device_owner": "not rule:network_device or " + NETWORK_OWNER,
-    "create_port:fixed_ips": NETWORK_USER,
-    "create_port:fixed_ips:subnet_id": NETWORK_USER,
-    "create_port:fixed_ips:ip_address": NETWORK_OWNER,
-    "update_port:fixed_ips": NETWORK_OWNER,
-    "update_port:fixed_ips:subnet_id": NETWORK_USER,
-    "update_port:fixed_ips:ip_address": NETWORK_OWNER,
-    "create_port:mac_address": NETWORK_OWNER,
-    "update_port:mac_address": ADMIN,
-    "create_port:binding:host_id": ADMIN,
-    "update_port:binding:host_id": ADMIN,
-    "create_port:binding:profile": ADMIN,
-    "update_port:binding:profile": ADMIN,
-})
-for _action in ("create", "update"):
-    for _attribute in ("port_security_enabled", "allowed_address_pairs", "allowed_address_pairs:ip_address",
-                       "allowed_address_pairs:mac_address"):
-        DEFAULTS[f"{_action}_port:{_attribute}"] = NETWORK_OWNER
-DEFAULTS["create_subnetpool:shared"] = ADMIN
-DEFAULTS["create_subnetpool:is_default"] = ADMIN
-DEFAULTS["update_subnetpool:is_default"] = ADMIN
-DEFAULTS["create_router:external_gateway_info:external_fixed_ips"] = ADMIN
-DEFAULTS["update_router:external_gateway_info:external_fixed_ips"] = ADMIN
-DEFAULTS["create_floatingip:floating_ip_address"] = ADMIN
+}
+_VERBS = {"get": "List and show", "create": "Create", "update": "Update", "delete": "Delete"}
+
+
+def _crud() -> list[Rule]:
+    rules = []
+    for member, name in _RESOURCES:
+        for action, verb in _VERBS.items():
+            rule = f"{action}_{member}"
+            default = READ if action == "get" else WRITE
+            rules.append(Rule(rule, _CHECKS.get(rule, default), f"{verb} {name} (bulk create checks each item)."
+                              if action == "create" else f"{verb} {name}."))
+    return rules
+
+
+def _attribute(action: str, member: str, attribute: str, check: str, who: str) -> Rule:
+    verb = {"get": "See", "create": "Set", "update": "Change"}[action]
+    what = "on create" if action == "create" else ("on update" if action == "update" else "in responses")
+    return Rule(f"{action}_{member}:{attribute}", check, f"{verb} a {member}'s {attribute} {what} ({who}).")
+
+
+def _attributes() -> list[Rule]:
+    rules = []
+    for attribute in ("provider:network_type", "provider:physical_network", "provider:segmentation_id"):
+        rules.append(_attribute("get", "network", attribute, ADMIN, "admins only"))
+    for attribute in ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details"):
+        rules.append(_attribute("get", "port", attribute, ADMIN, "admins only"))
+    for attribute in ("shared", "router:external", "is_default", "provider:network_type",
+                      "provider:physical_network", "provider:segmentation_id"):
+        rules.append(_attribute("create", "network", attribute, ADMIN, "admins only"))
+        rules.append(_attribute("update", "network", attribute, ADMIN, "admins only"))
+    owner, user, device = ("admins and the network's owner", "admins, the network's owner, or anyone on a "
+                           "shared network", "anyone unless it is a network:* owner, then admins and the "
+                           "network's owner")
+    for action in ("create", "update"):
+        rules.append(_attribute(action, "port", "device_owner",
+                                "not rule:network_device or " + NETWORK_OWNER, device))
+        rules.append(_attribute(action, "port", "fixed_ips:subnet_id", NETWORK_USER, user))
+        rules.append(_attribute(action, "port", "fixed_ips:ip_address", NETWORK_OWNER, owner))
+        rules.append(_attribute(action, "port", "binding:host_id", ADMIN, "admins only"))
+        rules.append(_attribute(action, "port", "binding:profile", ADMIN, "admins only"))
+        for attribute in ("port_security_enabled", "allowed_address_pairs", "allowed_address_pairs:ip_address",
+                          "allowed_address_pairs:mac_address"):
+            rules.append(_attribute(action, "port", attribute, NETWORK_OWNER, owner))
+    rules += [
+        _attribute("create", "port", "fixed_ips", NETWORK_USER, user),
+        _attribute("update", "port", "fixed_ips", NETWORK_OWNER, owner),
+        _attribute("create", "port", "mac_address", NETWORK_OWNER, owner),
+        _attribute("update", "port", "mac_address", ADMIN, "admins only"),
+        _attribute("create", "subnetpool", "shared", ADMIN, "admins only"),
+        _attribute("create", "subnetpool", "is_default", ADMIN, "admins only"),
+        _attribute("update", "subnetpool", "is_default", ADMIN, "admins only"),
+        _attribute("create", "router", "external_gateway_info:external_fixed_ips", ADMIN, "admins only"),
+        _attribute("update", "router", "external_gateway_info:external_fixed_ips", ADMIN, "admins only"),
+        _attribute("create", "floatingip", "floating_ip_address", ADMIN, "admins only"),
+    ]
+    return rules
+
+
+RULES: tuple[Rule, ...] = (
+    *_crud(),
+    *_attributes(),
+    Rule("network_owner", "project_id:%(network:project_id)s",
+         "The caller's project owns the network (of a subnet or port rule's target)."),
+    Rule("shared", "'True':%(network:shared)s", "The network (of a subnet or port rule's target) is shared."),
+    Rule("network_device", "'True':%(network_device)s",
+         "The port's device owner is one of the network service's own (network:*)."),
+    Rule("add_router_interface", WRITE, "Attach a subnet or port to a router."),
+    Rule("remove_router_interface", WRITE, "Detach a subnet or port from a router."),
+    Rule("get_quota", READ, "Show a project's quotas, its defaults and its usage details."),
+    Rule("update_quota", ADMIN, "List every project's quotas, and set a project's."),
+    Rule("delete_quota", ADMIN, "Reset a project's quotas to the defaults."),
+    Rule("get_agent", ADMIN, "List and show the network agents (refused callers see none)."),
+    Rule("update_agent", ADMIN, "Change a network agent's admin_state_up or description."),
+    Rule("delete_agent", ADMIN, "Delete a network agent's record."),
+    Rule("get_auto_allocated_topology", WRITE, "Get (creating it on first use) the project's auto-allocated "
+         "network."),
+    Rule("create_tags", WRITE, "Set, add and remove the tags of a resource."),
+    Rule("delete_tags", WRITE, "Remove the tags of a resource (Neutron's name; the API checks create_tags)."),
+)

@@ -7,7 +7,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from pocketstack.common.db.cas import ConcurrentUpdate
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import converters, errors, ipam, quota, security_groups, store, views
 from pocketstack.network.context import Work
@@ -46,20 +46,18 @@ def resolve_fixed_ips(network_id: str, subnets: list[Subnet], fixed_ips: list[di
         if subnet_id:
             subnet = by_id.get(subnet_id)
             if subnet is None:
-                raise errors.invalid_input(f"Failed to create port on network {network_id}, because fixed_ips "
-                                           f"included invalid subnet {subnet_id}")
+                raise errors.InvalidInput(error_message=f"Failed to create port on network {network_id}, because "
+                                                         f"fixed_ips included invalid subnet {subnet_id}")
         elif ip:
             try:
                 address = ipaddress.ip_address(ip)
             except ValueError:
-                raise errors.bad_request(f"IP address {ip} is not a valid IP for the specified subnet.",
-                                         "InvalidIpForSubnet") from None
+                raise errors.InvalidIpForSubnet(ip_address=ip) from None
             subnet = next((s for s in subnets if address in ipaddress.ip_network(s.cidr)), None)
             if subnet is None:
-                raise errors.bad_request(f"IP address {ip} is not a valid IP for any of the subnets on the "
-                                         "specified network.", "InvalidIpForNetwork")
+                raise errors.InvalidIpForNetwork(ip_address=ip)
         else:
-            raise errors.invalid_input("fixed_ips items need a subnet_id or an ip_address")
+            raise errors.InvalidInput(error_message="fixed_ips items need a subnet_id or an ip_address")
         result.append({"subnet": subnet, "ip_address": ip})
     return result
 
@@ -69,9 +67,9 @@ def _check_pairs(pairs: list[dict]) -> list[dict]:
     for pair in pairs:
         ip = pair.get("ip_address")
         try:
-            ipaddress.ip_network(ip, strict=False)
+            ipaddress.ip_network(str(ip), strict=False)  # a string (schema); None is refused as "None"
         except (ValueError, TypeError):
-            raise errors.invalid_input(f"'{ip}' is not a valid IP address") from None
+            raise errors.InvalidInput(error_message=f"'{ip}' is not a valid IP address") from None
         item = {"ip_address": ip}
         if pair.get("mac_address"):
             item["mac_address"] = pair["mac_address"]
@@ -83,8 +81,7 @@ def _security_groups(w: Work, project_id: str, attrs: dict, port_security: bool,
     requested = attrs.get("security_groups")
     if not port_security or device_owner.startswith("network:"):
         if requested:
-            raise errors.bad_request("Port security must be enabled and port must have an IP address in order "
-                                     "to use security groups.", "PortSecurityAndIPRequiredForSecurityGroups")
+            raise errors.PortSecurityAndIPRequiredForSecurityGroups()
         return []
     if requested is None:
         return [security_groups.default_group(w, project_id).id]
@@ -100,20 +97,20 @@ def _check_router_device(w: Work, device_owner: str, device_id: str, project_id:
         return
     router = w.s.get(Router, device_id)
     if router is not None and router.project_id != project_id:
-        raise errors.conflict(f"The following device_id {device_id} is not owned by your project or matches "
-                              "another project router.", "DeviceIDNotOwnedByTenant")
+        raise errors.DeviceIDNotOwnedByTenant(device_id=device_id)
 
 
 def _insert_port(w: Work, values: dict, mac: str | None) -> str:
     """Insert the port row with a MAC unique on its network; random MACs retry on a clash."""
     for _ in range(MAC_ATTEMPTS):
         candidate = mac or ipam.generate_mac()
-        if try_insert(w.s, lambda mac_address=candidate: w.s.execute(
-                sa.insert(Port).values(**values, mac_address=mac_address))):
+        def insert(mac_address: str = candidate) -> object:
+            return w.s.execute(sa.insert(Port).values(**values, mac_address=mac_address))
+
+        if try_insert(w.s, insert):
             return candidate
         if mac:
-            raise errors.conflict(f"Unable to complete operation for network {values['network_id']}. The mac "
-                                  f"address {mac} is in use.", "MacAddressInUse")
+            raise errors.MacAddressInUse(net_id=values["network_id"], mac=mac)
     raise ConcurrentUpdate("no free MAC found; re-running")
 
 
@@ -121,7 +118,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
            ip_versions: tuple[int, ...] = (4, 6)) -> Port:
     network = store.fetch(w.s, Network, w.ctx, attrs["network_id"])
     # Ports the service owns (router gateways, floating IPs) pass project_id="".
-    project_id = attrs["project_id"] if "project_id" in attrs else (attrs.get("tenant_id") or w.ctx.project_id)
+    project_id = attrs["project_id"] if "project_id" in attrs else w.owner(attrs)
     subnets = _subnets(w, network.id)
     requested = attrs.get("fixed_ips")
     requested = resolve_fixed_ips(network.id, subnets, requested) if requested is not None else None
@@ -130,8 +127,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
     port_security = attrs.get("port_security_enabled", network.port_security_enabled)
     pairs = _check_pairs(attrs.get("allowed_address_pairs") or [])
     if pairs and not port_security:
-        raise errors.conflict("Port Security must be enabled in order to have allowed address pairs on a port.",
-                              "AddressPairAndPortSecurityRequired")
+        raise errors.AddressPairAndPortSecurityRequired()
     port_id = str(uuid.uuid4())
     if count_quota:
         quota.claim(w.s, project_id, "port", port_id)
@@ -152,7 +148,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
     mac = _insert_port(w, values, mac)
     ipam.allocate_for_port(w.s, subnets, port_id, mac, requested, ip_versions,
                            router_port=device_owner.startswith("network:router"))
-    port = w.s.get(Port, port_id)
+    port = w.s.get_one(Port, port_id)
     w.emit("port_updated", views.render_one(w.s, port))
     return port
 
@@ -160,7 +156,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
 def _normalise_mac(mac: str) -> str:
     parts = mac.replace("-", ":").split(":")
     if len(parts) != 6 or not all(len(p) == 2 and all(c in "0123456789abcdefABCDEF" for c in p) for p in parts):
-        raise errors.invalid_input(f"'{mac}' is not a valid MAC address")
+        raise errors.InvalidInput(error_message=f"'{mac}' is not a valid MAC address")
     return ":".join(p.lower() for p in parts)
 
 
@@ -211,13 +207,11 @@ def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> P
     if "allowed_address_pairs" in attrs:
         values["allowed_address_pairs"] = _check_pairs(attrs["allowed_address_pairs"] or [])
     if not port_security and (values.get("allowed_address_pairs", port.allowed_address_pairs)):
-        raise errors.conflict("Port Security must be enabled in order to have allowed address pairs on a port.",
-                              "AddressPairAndPortSecurityRequired")
+        raise errors.AddressPairAndPortSecurityRequired()
     if "security_groups" in attrs or "port_security_enabled" in attrs:
         groups = attrs.get("security_groups", port.security_groups if port_security else [])
         if not port_security and groups:
-            raise errors.bad_request("Port security must be enabled and port must have an IP address in order "
-                                     "to use security groups.", "PortSecurityAndIPRequiredForSecurityGroups")
+            raise errors.PortSecurityAndIPRequiredForSecurityGroups()
         for group_id in groups or []:
             store.fetch(w.s, SecurityGroup, w.ctx, group_id)
         values["security_groups"] = list(dict.fromkeys(groups or []))
@@ -234,8 +228,7 @@ def delete(w: Work, port_id: str) -> None:
     """Delete a port; ports a router or floating IP owns only go with their owner."""
     port = store.fetch(w.s, Port, w.ctx, port_id)
     if port.device_owner in ROUTER_OWNERS:
-        raise errors.conflict(f"Port {port.id} cannot be deleted directly via the port API: has device owner "
-                              f"{port.device_owner}.", "L3PortInUse")
+        raise errors.L3PortInUse(port_id=port.id, device_owner=port.device_owner)
     remove(w, port)
 
 
@@ -248,7 +241,8 @@ def remove(w: Work, port: Port) -> None:
     w.s.execute(sa.delete(IpAllocation).where(IpAllocation.port_id == port.id))
     w.s.execute(sa.delete(Tag).where(Tag.resource_id == port.id))
     quota.release(w.s, [port.id])
-    deleted = w.s.execute(sa.delete(Port).where(Port.id == port.id, Port.revision_number == port.revision_number))
-    if deleted.rowcount != 1:
+    deleted = changed_rows(w.s, sa.delete(Port).where(Port.id == port.id,
+                                                      Port.revision_number == port.revision_number))
+    if deleted != 1:
         raise ConcurrentUpdate(f"port {port.id} changed while being deleted")
     w.emit("port_deleted", rendered)

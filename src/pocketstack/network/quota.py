@@ -13,8 +13,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pocketstack.common.db.cas import changed_rows
 from pocketstack.network import errors, ipam
-from pocketstack.network.models import Quota, QuotaSlot
+from pocketstack.network.models import Quota, QuotaSlot, table
 
 DEFAULTS: dict[str, int] = {
     "network": 100, "subnet": 100, "subnetpool": -1, "port": 500, "router": 10, "floatingip": 50,
@@ -44,7 +45,7 @@ def claim(session: Session, project_id: str, resource: str, resource_id: str) ->
     """Count one ``resource`` against ``project_id``; 409 ``OverQuota`` when at the limit."""
     limit = limits(session, project_id)[resource]
     if limit == 0:
-        raise errors.over_quota(resource)
+        raise errors.OverQuota(overs=resource)
     scope = (QuotaSlot.project_id == project_id, QuotaSlot.resource == resource)
 
     def taken():
@@ -55,13 +56,13 @@ def claim(session: Session, project_id: str, resource: str, resource_id: str) ->
 
     if limit > 0:
         # A lowered limit may leave slots above it: the total still counts.
-        in_use = session.scalar(sa.select(sa.func.count()).select_from(QuotaSlot).where(*scope))
+        in_use = session.scalar(sa.select(sa.func.count()).select_from(QuotaSlot).where(*scope)) or 0
         if in_use >= limit:
-            raise errors.over_quota(resource)
+            raise errors.OverQuota(overs=resource)
     try:
-        ipam.claim(session, QuotaSlot.__table__, [(0, (limit if limit > 0 else _UNLIMITED_SLOTS) - 1)], taken, row)
+        ipam.claim(session, table(QuotaSlot), [(0, (limit if limit > 0 else _UNLIMITED_SLOTS) - 1)], taken, row)
     except ipam.Exhausted:
-        raise errors.over_quota(resource) from None
+        raise errors.OverQuota(overs=resource) from None
 
 
 def release(session: Session, resource_ids: list[str]) -> None:
@@ -72,9 +73,9 @@ def release(session: Session, resource_ids: list[str]) -> None:
 def set_limits(session: Session, project_id: str, values: dict[str, int]) -> None:
     """Store overrides; a concurrent first write of the same row is retried by the caller."""
     for resource, limit in values.items():
-        updated = session.execute(sa.update(Quota).where(Quota.project_id == project_id,
-                                                         Quota.resource == resource).values(hard_limit=limit))
-        if updated.rowcount == 0:
+        updated = changed_rows(session, sa.update(Quota).where(Quota.project_id == project_id,
+                                                               Quota.resource == resource).values(hard_limit=limit))
+        if updated == 0:
             session.add(Quota(project_id=project_id, resource=resource, hard_limit=limit))
     session.flush()
 

@@ -11,8 +11,7 @@ import ipaddress
 
 import sqlalchemy as sa
 
-from pocketstack.common.db.cas import ConcurrentUpdate
-from pocketstack.common.errors import ApiError
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.network import errors, ports, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
@@ -44,8 +43,7 @@ def emit(w: Work, router: Router) -> None:
 def _set_gateway(w: Work, router: Router, info: dict) -> dict:
     network = store.fetch(w.s, Network, w.ctx, info.get("network_id") or "")
     if not network.external:
-        raise errors.bad_request(f"Bad router request: Network {network.id} is not a valid external network.",
-                                 "BadRequest")
+        raise errors.BadRouterRequest(msg=f"Network {network.id} is not a valid external network")
     values = {"enable_snat": info.get("enable_snat", True)}
     if router.external_network_id == network.id and "external_fixed_ips" not in info:
         return values
@@ -61,9 +59,7 @@ def _clear_gateway(w: Work, router: Router) -> dict:
     if not router.gw_port_id:
         return {}
     if w.s.scalar(sa.select(sa.func.count()).select_from(FloatingIp).where(FloatingIp.router_id == router.id)):
-        raise errors.conflict(f"Gateway cannot be updated for router {router.id}, since a gateway to external "
-                              f"network {router.external_network_id} is required by one or more floating IPs.",
-                              "RouterExternalGatewayInUseByFloatingIp")
+        raise errors.RouterExternalGatewayInUseByFloatingIp(router_id=router.id, net_id=router.external_network_id)
     port = w.s.get(Port, router.gw_port_id)
     if port is not None:
         ports.remove(w, port)
@@ -78,16 +74,15 @@ def _check_routes(w: Work, router_id: str, routes: list[dict]) -> list[dict]:
             destination = ipaddress.ip_network(route["destination"], strict=False)
             nexthop = ipaddress.ip_address(route["nexthop"])
         except (KeyError, ValueError, TypeError):
-            raise errors.invalid_input(f"Invalid route {route}") from None
+            raise errors.InvalidInput(error_message=f"Invalid route {route}") from None
         if not any(nexthop in n for n in nets):
-            raise errors.bad_request(f"Invalid format for routes: {routes}, the nexthop is not connected with "
-                                     "router", "InvalidRoutes")
+            raise errors.InvalidRoutes(routes=routes, reason="the nexthop is not connected with router")
         result.append({"destination": str(destination), "nexthop": str(nexthop)})
     return result
 
 
 def create(w: Work, attrs: dict) -> Router:
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     router = Router(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
                     admin_state_up=attrs.get("admin_state_up", True))
     w.s.add(router)
@@ -118,14 +113,14 @@ def update(w: Work, router_id: str, attrs: dict, revision: int | None = None) ->
 def delete(w: Work, router_id: str) -> None:
     router = store.fetch(w.s, Router, w.ctx, router_id)
     if interfaces(w, router.id):
-        raise errors.conflict(f"Router {router.id} still has ports", "RouterInUse")
+        raise errors.RouterInUse(router_id=router.id)
     rendered = views.render_one(w.s, router)
     _clear_gateway(w, router)
     quota.release(w.s, [router.id])
     w.s.execute(sa.delete(Tag).where(Tag.resource_id == router.id))
-    deleted = w.s.execute(sa.delete(Router).where(Router.id == router.id,
-                                                  Router.revision_number == router.revision_number))
-    if deleted.rowcount != 1:
+    deleted = changed_rows(w.s, sa.delete(Router).where(Router.id == router.id,
+                                                        Router.revision_number == router.revision_number))
+    if deleted != 1:
         raise ConcurrentUpdate(f"router {router.id} changed while being deleted")
     w.emit("router_deleted", rendered)
 
@@ -145,38 +140,33 @@ def add_interface(w: Work, router_id: str, body: dict) -> dict:
     router = store.fetch(w.s, Router, w.ctx, router_id)
     subnet_id, port_id = body.get("subnet_id"), body.get("port_id")
     if bool(subnet_id) == bool(port_id):
-        raise errors.bad_request("Bad router request: Either subnet_id or port_id must be specified, not both."
-                                 if subnet_id else "Bad router request: Either subnet_id or port_id must be "
-                                 "specified.", "BadRequest")
+        raise errors.BadRouterRequest(msg="Either subnet_id or port_id must be specified" + (
+            ", not both" if subnet_id else ""))
     attached = _interface_subnets(w, router.id)
     if subnet_id:
         subnet = store.fetch(w.s, Subnet, w.ctx, subnet_id)
         if not subnet.gateway_ip:
-            raise errors.bad_request(f"Bad router request: Subnet {subnet.id} does not have a gateway IP.",
-                                     "BadRequest")
+            raise errors.BadRouterRequest(msg=f"Subnet {subnet.id} does not have a gateway IP")
         if subnet.project_id != w.ctx.project_id and not w.ctx.is_admin:
             # Neutron (LP-1757482): a shared network's subnet is not another project's to route.
-            raise errors.bad_request(f"Bad router request: Cannot add interface to router because subnet "
-                                     f"{subnet.id} is not owned by project making the request.", "BadRequest")
+            raise errors.BadRouterRequest(msg=f"Cannot add interface to router because subnet {subnet.id} is not "
+                                         "owned by project making the request")
         new_subnets = [subnet]
     else:
-        port = store.fetch(w.s, Port, w.ctx, port_id)
+        port = store.fetch(w.s, Port, w.ctx, str(port_id))
         if port.device_id:
-            raise errors.conflict(f"Unable to complete operation on port {port.id} for network {port.network_id}. "
-                                  f"Port already has an attached device {port.device_id}.", "PortInUse")
+            raise errors.PortInUse(port_id=port.id, net_id=port.network_id, device_id=port.device_id)
         ids = _subnet_ids(w, port.id)
         if not ids:
-            raise errors.bad_request("Bad router request: Router port must have at least one fixed IP.",
-                                     "BadRequest")
+            raise errors.BadRouterRequest(msg="Router port must have at least one fixed IP")
         new_subnets = list(w.s.scalars(sa.select(Subnet).where(Subnet.id.in_(ids))))
     for new in new_subnets:
         for old in attached:
             if old.id == new.id:
-                raise errors.bad_request(f"Bad router request: Router already has a port on subnet {new.id}.",
-                                         "BadRequest")
+                raise errors.BadRouterRequest(msg=f"Router already has a port on subnet {new.id}")
             if ipaddress.ip_network(old.cidr).overlaps(ipaddress.ip_network(new.cidr)):
-                raise errors.bad_request(f"Bad router request: Cidr {new.cidr} of subnet {new.id} overlaps with "
-                                         f"cidr {old.cidr} of subnet {old.id}.", "BadRequest")
+                raise errors.BadRouterRequest(msg=f"Cidr {new.cidr} of subnet {new.id} overlaps with cidr {old.cidr} "
+                                                 f"of subnet {old.id}")
     if subnet_id:
         port = ports.create(w, {"network_id": new_subnets[0].network_id, "project_id": router.project_id,
                                 "device_owner": INTERFACE, "device_id": router.id,
@@ -194,31 +184,25 @@ def remove_interface(w: Work, router_id: str, body: dict) -> dict:
     router = store.fetch(w.s, Router, w.ctx, router_id)
     subnet_id, port_id = body.get("subnet_id"), body.get("port_id")
     if not subnet_id and not port_id:
-        raise errors.bad_request("Bad router request: Either subnet_id or port_id must be specified.", "BadRequest")
+        raise errors.BadRouterRequest(msg="Either subnet_id or port_id must be specified")
     mine = interfaces(w, router.id)
     if port_id:
         port = next((p for p in mine if p.id == port_id), None)
         if port is None:
-            raise ApiError(
-                f"Router {router.id} does not have an interface with id {port_id}", status=404,
-                error_type="RouterInterfaceNotFound")
+            raise errors.RouterInterfaceNotFound(router_id=router.id, port_id=port_id)
     else:
         port = next((p for p in mine if subnet_id in _subnet_ids(w, p.id)), None)
         if port is None:
-            raise ApiError(f"Router {router.id} has no interface on subnet {subnet_id}", status=404,
-                                  error_type="RouterInterfaceNotFoundForSubnet")
+            raise errors.RouterInterfaceNotFoundForSubnet(router_id=router.id, subnet_id=subnet_id)
     subnet_ids = _subnet_ids(w, port.id)
     subnets = list(w.s.scalars(sa.select(Subnet).where(Subnet.id.in_(subnet_ids))))
     nets = [ipaddress.ip_network(s.cidr) for s in subnets]
     for fixed in w.s.scalars(sa.select(FloatingIp.fixed_ip_address).where(FloatingIp.router_id == router.id)):
         if fixed and any(ipaddress.ip_address(fixed) in n for n in nets):
-            raise errors.conflict(f"Cannot remove router interface from subnet(s) {', '.join(subnet_ids)} of router "
-                                  f"{router.id}: it is required by one or more floating IPs.",
-                                  "RouterInterfaceInUseByFloatingIP")
+            raise errors.RouterInterfaceInUseByFloatingIP(subnet_ids=", ".join(subnet_ids), router_id=router.id)
     for route in router.routes:
         if any(ipaddress.ip_address(route["nexthop"]) in n for n in nets):
-            raise errors.conflict(f"Router interface for subnet {subnet_ids[0]} on router {router.id} cannot be "
-                                  "deleted, as it is required by one or more routes.", "RouterInterfaceInUseByRoute")
+            raise errors.RouterInterfaceInUseByRoute(subnet_id=subnet_ids[0], router_id=router.id)
     info = _info(router, port, subnet_ids)
     ports.remove(w, port)
     store.bump(w.s, router)

@@ -56,7 +56,7 @@ def default_group(w: Work, project_id: str) -> SecurityGroup:
     """The project's ``default`` group, created (race-free) if it does not exist yet."""
     existing = w.s.get(DefaultSecurityGroup, project_id)
     if existing is not None:
-        return w.s.get(SecurityGroup, existing.security_group_id)
+        return w.s.get_one(SecurityGroup, existing.security_group_id)
     created: list[SecurityGroup] = []
 
     def insert() -> None:
@@ -72,18 +72,18 @@ def default_group(w: Work, project_id: str) -> SecurityGroup:
     existing = w.s.get(DefaultSecurityGroup, project_id)
     if existing is None:  # the winner rolled back after all: start again
         raise ConcurrentUpdate("default security group creation raced")
-    return w.s.get(SecurityGroup, existing.security_group_id)
+    return w.s.get_one(SecurityGroup, existing.security_group_id)
 
 
 def _check_name(attrs: dict) -> None:
     """Neutron's ``name_not_default`` validator: no API call may name a group ``default``
     (any case); only the service creates the project's default group."""
     if str(attrs.get("name") or "").lower() == "default":
-        raise errors.conflict("Default security group already exists.", "SecurityGroupDefaultAlreadyExists")
+        raise errors.SecurityGroupDefaultAlreadyExists()
 
 
 def create(w: Work, attrs: dict) -> SecurityGroup:
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     _check_name(attrs)
     default_group(w, project_id)
     group = _new_group(w, project_id, attrs.get("name") or "", attrs.get("description") or "",
@@ -97,7 +97,7 @@ def update(w: Work, group_id: str, attrs: dict, revision: int | None = None) -> 
     store.check_updatable(attrs, UPDATABLE)
     _check_name(attrs)
     if group.name == "default" and "name" in attrs:
-        raise errors.conflict("Updating default security group not allowed.", "SecurityGroupCannotUpdateDefault")
+        raise errors.SecurityGroupCannotUpdateDefault()
     store.update_row(w.s, group, attrs, revision)
     _emit(w, group)
     return group
@@ -106,12 +106,11 @@ def update(w: Work, group_id: str, attrs: dict, revision: int | None = None) -> 
 def delete(w: Work, group_id: str) -> None:
     group = store.fetch(w.s, SecurityGroup, w.ctx, group_id)
     if group.name == "default" and not w.ctx.is_admin:
-        raise errors.conflict("Insufficient rights for removing default security group.",
-                              "SecurityGroupCannotRemoveDefault")
+        raise errors.SecurityGroupCannotRemoveDefault()
     used = w.s.scalar(sa.select(sa.func.count()).select_from(Port)
                       .where(sa.type_coerce(Port.security_groups, sa.Text).contains(f'"{group.id}"')))
     if used:
-        raise errors.conflict(f"Security Group {group.id} in use.", "SecurityGroupInUse")
+        raise errors.SecurityGroupInUse(id=group.id)
     rule_ids = list(w.s.scalars(sa.select(SecurityGroupRule.id).where(SecurityGroupRule.security_group_id == group.id)))
     quota.release(w.s, rule_ids + [group.id])
     w.s.execute(sa.delete(SecurityGroupRule).where(SecurityGroupRule.security_group_id == group.id))
@@ -127,9 +126,7 @@ def _protocol(value) -> str | None:
     text = str(value).lower()
     if text in PROTOCOLS or (text.isdigit() and 0 <= int(text) <= 255):
         return text
-    raise errors.bad_request(f"Security group rule protocol {value} not supported. Only protocol values "
-                             f"{sorted(PROTOCOLS)} and integer representations [0 to 255] are supported.",
-                             "SecurityGroupRuleInvalidProtocol")
+    raise errors.SecurityGroupRuleInvalidProtocol(protocol=value, values=sorted(PROTOCOLS))
 
 
 def _port_value(value) -> int | None:
@@ -141,7 +138,7 @@ def _port_value(value) -> int | None:
     except (TypeError, ValueError):
         number = -1
     if not 0 <= number <= 65535 or isinstance(value, bool):
-        raise errors.bad_request(f"Invalid value for port {value}", "SecurityGroupInvalidPortValue")
+        raise errors.SecurityGroupInvalidPortValue(port=value)
     return number
 
 
@@ -151,27 +148,22 @@ def _port_range(protocol: str | None, lo, hi) -> tuple[int | None, int | None]:
     if lo is None and hi is None:
         return None, None
     if protocol is None:
-        raise errors.bad_request("Must also specify protocol if port range is given.",
-                                 "SecurityGroupProtocolRequiredWithPorts")
+        raise errors.SecurityGroupProtocolRequiredWithPorts()
     if protocol in _PORT_PROTOCOLS:
         if lo == 0 or hi == 0:
-            raise errors.bad_request("Invalid value for port 0", "SecurityGroupInvalidPortValue")
+            raise errors.SecurityGroupInvalidPortValue(port=0)
         if lo is None or hi is None or lo > hi:
-            raise errors.bad_request("For TCP/UDP protocols, port_range_min must be <= port_range_max",
-                                     "SecurityGroupInvalidPortRange")
+            raise errors.SecurityGroupInvalidPortRange()
         return lo, hi
     if protocol in _ICMP_PROTOCOLS:
         for name, attr, value in (("type", "port_range_min", lo), ("code", "port_range_max", hi)):
             if value is not None and not 0 <= value <= 255:
-                raise errors.bad_request(f"Invalid value for ICMP {name} ({attr}) {value}. It must be 0 to 255.",
-                                         "SecurityGroupInvalidIcmpValue")
+                raise errors.SecurityGroupInvalidIcmpValue(field=name, attr=attr, value=value)
         if lo is None:
-            raise errors.bad_request(f"ICMP code (port-range-max) {hi} is provided but ICMP type (port-range-min) "
-                                     "is missing.", "SecurityGroupMissingIcmpType")
+            raise errors.SecurityGroupMissingIcmpType(value=hi)
         return lo, hi
     if lo != hi:
-        raise errors.bad_request(f"Invalid protocol {protocol} for port range, only supported for TCP, UDP, "
-                                 "UDPLITE, SCTP and DCCP.", "SecurityGroupInvalidProtocolForPortRange")
+        raise errors.SecurityGroupInvalidProtocolForPortRange(protocol=protocol)
     return lo, hi
 
 
@@ -184,8 +176,7 @@ def _duplicate_key(fields: dict) -> dict:
 def _check_one_remote(attrs: dict) -> None:
     """A rule's remote is an IP prefix, a security group or an address group: one at most."""
     if sum(bool(attrs.get(key)) for key in ("remote_ip_prefix", "remote_group_id", "remote_address_group_id")) > 1:
-        raise errors.bad_request("Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may "
-                                 "be provided.", "SecurityGroupMultipleRemoteEntites")
+        raise errors.SecurityGroupMultipleRemoteEntites()
 
 
 def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
@@ -201,21 +192,19 @@ def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
         try:
             net = ipaddress.ip_network(prefix, strict=False)
         except ValueError:
-            raise errors.invalid_input(f"'{prefix}' is not a valid IP subnet") from None
+            raise errors.InvalidInput(error_message=f"'{prefix}' is not a valid IP subnet") from None
         if f"IPv{net.version}" != ethertype:
-            raise errors.bad_request(f"Conflicting value ethertype {ethertype} for CIDR {prefix}",
-                                     "SecurityGroupRuleParameterConflict")
+            raise errors.SecurityGroupRuleParameterConflict(ethertype=ethertype, cidr=prefix)
     if remote_group:
         store.fetch(w.s, SecurityGroup, w.ctx, remote_group)
     if attrs.get("remote_address_group_id"):  # pocketstack has no address groups: every id is unknown
-        raise errors.not_found("AddressGroup", attrs["remote_address_group_id"])
+        raise errors.AddressGroupNotFound(id=attrs["remote_address_group_id"])
     fields = dict(direction=direction, ethertype=ethertype, protocol=protocol, port_range_min=lo,
                   port_range_max=hi, remote_ip_prefix=prefix, remote_group_id=remote_group)
     key = _duplicate_key(fields)
     for existing in w.s.scalars(sa.select(SecurityGroupRule).where(SecurityGroupRule.security_group_id == group.id)):
         if _duplicate_key({k: getattr(existing, k) for k in fields}) == key:
-            raise errors.conflict(f"Security group rule already exists. Rule id is {existing.id}.",
-                                  "SecurityGroupRuleExists")
+            raise errors.SecurityGroupRuleExists(rule_id=existing.id)
     rule = _add_rule(w, group, description=attrs.get("description") or "", **fields)
     # The duplicate check read the group's rules: bumping the group by CAS makes a
     # racing identical create re-run and see this rule.
@@ -227,13 +216,13 @@ def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
 def fetch_rule(w: Work, rule_id: str) -> SecurityGroupRule:
     rule = w.s.get(SecurityGroupRule, rule_id)
     if rule is None or not (w.ctx.is_admin or rule.project_id == w.ctx.project_id):
-        raise errors.not_found("SecurityGroupRule", rule_id)
+        raise errors.SecurityGroupRuleNotFound(id=rule_id)
     return rule
 
 
 def delete_rule(w: Work, rule_id: str) -> None:
     rule = fetch_rule(w, rule_id)
-    group = w.s.get(SecurityGroup, rule.security_group_id)
+    group = w.s.get_one(SecurityGroup, rule.security_group_id)
     quota.release(w.s, [rule.id])
     w.s.execute(sa.delete(SecurityGroupRule).where(SecurityGroupRule.id == rule.id))
     store.bump(w.s, group)

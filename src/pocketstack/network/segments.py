@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.common.errors import ApiError
 from pocketstack.network import errors, ipam
-from pocketstack.network.models import Segment
+from pocketstack.network.models import Segment, table
 
 NETWORK_TYPES = ("flat", "vlan", "vxlan", "local")
 # Bytes of VXLAN encapsulation over IPv4 (Neutron subtracts it from the physical MTU).
@@ -79,31 +79,30 @@ def _range(setting: str, text: str, lowest: int, highest: int) -> ipam.Range:
 
 def _in_use(network_type: str, physnet: str, seg_id: int | None) -> ApiError:
     if network_type == "vlan":
-        return errors.conflict(f"Unable to create the network. The VLAN {seg_id} on physical network "
-                               f"{physnet} is in use.", "VlanIdInUse")
+        return errors.VlanIdInUse(vlan_id=seg_id, physical_network=physnet)
     if network_type == "flat":
-        return errors.conflict(f"Unable to create the flat network. Physical network {physnet} is in use.",
-                               "FlatNetworkInUse")
-    return errors.conflict(f"Unable to create the network. The tunnel ID {seg_id} is in use.", "TunnelIdInUse")
+        return errors.FlatNetworkInUse(physical_network=physnet)
+    return errors.TunnelIdInUse(tunnel_id=seg_id)
 
 
 def validate(config: SegmentConfig, network_type: str, physnet: str | None, seg_id: int | None) -> None:
     """400 for a segment request ML2 would reject."""
     if network_type not in NETWORK_TYPES:
-        raise errors.invalid_input(f"network_type value '{network_type}' not supported")
+        raise errors.InvalidInput(error_message=f"network_type value '{network_type}' not supported")
     if network_type in ("vxlan", "local") and physnet:
-        raise errors.invalid_input(f"provider:physical_network specified for {network_type} network")
+        raise errors.InvalidInput(error_message=f"provider:physical_network specified for {network_type} network")
     if network_type in ("flat", "local") and seg_id is not None:
-        raise errors.invalid_input(f"segmentation_id specified for {network_type} network")
+        raise errors.InvalidInput(error_message=f"segmentation_id specified for {network_type} network")
     if network_type == "flat" and not config.flat_allowed(physnet):
-        raise errors.invalid_input(f"physical_network '{physnet}' unknown for flat provider network")
+        raise errors.InvalidInput(error_message=f"physical_network '{physnet}' unknown for flat provider network")
     if network_type == "vlan":
         if physnet not in config.vlan_ranges:
-            raise errors.invalid_input(f"physical_network '{physnet}' unknown for VLAN provider network")
+            raise errors.InvalidInput(error_message=f"physical_network '{physnet}' unknown for VLAN provider "
+                                                     "network")
         if seg_id is not None and not 1 <= seg_id <= 4094:
-            raise errors.invalid_input("segmentation_id out of range (1 through 4094)")
+            raise errors.InvalidInput(error_message="segmentation_id out of range (1 through 4094)")
     if network_type == "vxlan" and seg_id is not None and not 1 <= seg_id <= 2 ** 24 - 1:
-        raise errors.invalid_input("segmentation_id out of range (1 through 16777215)")
+        raise errors.InvalidInput(error_message="segmentation_id out of range (1 through 16777215)")
 
 
 def allocate(session: Session, config: SegmentConfig, network_id: str, network_type: str,
@@ -118,8 +117,8 @@ def allocate(session: Session, config: SegmentConfig, network_id: str, network_t
                 "segmentation_id": value}
 
     if network_type == "flat" or seg_id is not None:
-        value = 0 if network_type == "flat" else seg_id
-        if not insert_if_free(session, Segment.__table__, row(value)):
+        value = 0 if network_type == "flat" or seg_id is None else seg_id
+        if not insert_if_free(session, table(Segment), row(value)):
             raise _in_use(network_type, physnet, value)
         return None if network_type == "flat" else value
     ranges = config.vlan_ranges[physnet] if network_type == "vlan" else config.vxlan_ranges
@@ -129,7 +128,6 @@ def allocate(session: Session, config: SegmentConfig, network_id: str, network_t
             Segment.network_type == network_type, Segment.physical_network == physnet))
 
     try:
-        return ipam.claim(session, Segment.__table__, ranges, taken, row)
+        return ipam.claim(session, table(Segment), ranges, taken, row)
     except ipam.Exhausted:
-        raise ApiError("Unable to create the network. No tenant network is available for allocation.",
-                       status=503, error_type="NoNetworkAvailable") from None
+        raise errors.NoNetworkAvailable() from None

@@ -6,30 +6,22 @@ import asyncio
 import logging
 import socket
 
-from starlette.responses import Response
-
 from pocketstack.common.api.app import ServiceSpec, build_app
-from pocketstack.common.api.errors import neutron_format
-from pocketstack.common.errors import ApiError
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
 from pocketstack.network.agent import NetworkAgent
 from pocketstack.network.agent_records import AgentDirectory
-from pocketstack.network.api import build_router
-from pocketstack.network.api.inputs import check_url
+from pocketstack.network.api import build_router, network_format
+from pocketstack.network.api.inputs import check_url, validate_body
 from pocketstack.network.context import Env
+from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.drivers.rpc import AgentNotifier
-from pocketstack.network.errors import neutron_type
 from pocketstack.network.manager import NetworkManager
-from pocketstack.network.policies import DEFAULTS
+from pocketstack.network.policies import RULES
 from pocketstack.network.segments import SegmentConfig
 
 LOG = logging.getLogger(__name__)
-
-
-def network_format(error: ApiError) -> Response:
-    return neutron_format(neutron_type(error))
 
 
 class NetworkService(Service):
@@ -45,6 +37,8 @@ class NetworkService(Service):
         # All-in-one (or a network agent process): the datapath driver runs here, with
         # this process's agent.  A scaled-out API process hands changes to the agents.
         group = group_name(settings.cluster_name, "network-agent")
+        self.driver: DatapathDriver
+        self.heartbeat: Heartbeat | None
         if cloud.in_process_rpc or "network-agent" in cloud.roles:
             journal = settings.data_dir / "datapath-journal.jsonl" if "api" not in cloud.roles else None
             self.driver = NoopDriver(journal=journal)
@@ -59,20 +53,21 @@ class NetworkService(Service):
 
     def app(self):
         cloud = self.cloud
-        cloud.enforcer.register_defaults(DEFAULTS)
+        cloud.enforcer.register(RULES)
         return build_app(ServiceSpec(
             name=self.name, router=build_router(self.manager, self.agents), error_format=network_format,
-            prepare=check_url,
+            prepare=check_url, validate_body=validate_body,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"'))
+            www_authenticate=cloud.www_authenticate))
 
     async def start(self) -> None:
         """Run this process's network agent (it replays the current state to the driver,
         which may have restarted empty), or connect the API to the agents over RPC."""
         cloud, settings = self.cloud, self.cloud.settings
         await asyncio.to_thread(lambda: cloud.coordinator)  # started once, off the loop
-        if self.heartbeat is None:
-            self.driver.attach(asyncio.get_running_loop(), cloud.transport)
+        if isinstance(self.driver, AgentNotifier) or self.heartbeat is None:  # an API process: no agent here
+            if isinstance(self.driver, AgentNotifier):
+                self.driver.attach(asyncio.get_running_loop(), cloud.transport)
             return
         transport = None if cloud.in_process_rpc else cloud.transport
         self.agent = NetworkAgent(self.manager, self.driver, self.heartbeat,

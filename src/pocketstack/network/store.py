@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +24,6 @@ from pocketstack.common.api.pagination import Paging, apply_paging, parse_paging
 from pocketstack.common.api.validation import parse_bool
 from pocketstack.common.db import utcnow
 from pocketstack.common.db.cas import cas_update
-from pocketstack.common.errors import ApiError
 from pocketstack.network import errors
 from pocketstack.network.models import (
     FloatingIp,
@@ -40,6 +40,10 @@ from pocketstack.network.models import (
 
 KINDS = {Network: "Network", Subnet: "Subnet", SubnetPool: "SubnetPool", Port: "Port", Router: "Router",
          SecurityGroup: "SecurityGroup", SecurityGroupRule: "SecurityGroupRule", FloatingIp: "FloatingIP"}
+NOT_FOUND: dict[type, type[errors.NeutronNotFound]] = {
+    Network: errors.NetworkNotFound, Subnet: errors.SubnetNotFound, SubnetPool: errors.SubnetPoolNotFound,
+    Port: errors.PortNotFound, Router: errors.RouterNotFound, SecurityGroup: errors.SecurityGroupNotFound,
+    SecurityGroupRule: errors.SecurityGroupRuleNotFound, FloatingIp: errors.FloatingIPNotFound}
 
 # API attribute -> column, where the two differ.
 _ALIASES = {
@@ -95,7 +99,7 @@ def fetch(session: Session, model, ctx: RequestContext, resource_id: str):
     """The row ``resource_id`` if ``ctx`` may see it, else 404 ``<Kind>NotFound``."""
     row = session.scalar(sa.select(model).where(model.id == resource_id, visible_clause(model, ctx)))
     if row is None:
-        raise errors.not_found(KINDS[model], resource_id)
+        raise NOT_FOUND[model](id=resource_id)
     return row
 
 
@@ -117,7 +121,7 @@ def _coerce(column, attribute: str, raw: str) -> Any:
         except ValueError:
             value = None
         if value is None or not _BIGINT_MIN <= value <= _BIGINT_MAX:  # no database compares beyond 64 bits
-            raise errors.bad_request(f"Invalid value '{raw}' for {attribute}.", "HTTPBadRequest")
+            raise errors.InvalidFilterValue(value=raw, attribute=attribute)
         return value
     if raw == "" and column.nullable:
         return None
@@ -151,13 +155,13 @@ def _changed_since(model, query) -> list:
     try:
         since = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise errors.bad_request(f"'{raw}' is not a valid timestamp for changed_since.", "InvalidInput") from None
+        raise errors.InvalidChangedSince(value=raw) from None
     if since.tzinfo is not None:
         since = since.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return [model.updated_at >= since]
 
 
-def filter_clauses(model, query, skip: set[str] = frozenset()) -> list:
+def filter_clauses(model, query, skip: AbstractSet[str] = frozenset()) -> list:
     """WHERE clauses for every attribute filter in ``query`` (repeated keys mean "any of")."""
     clauses = _tag_filters(model, query) + _changed_since(model, query)
     for attribute in {k for k, _ in query.multi_items()}:
@@ -177,14 +181,13 @@ def paging_for(model, query) -> Paging:
     ``asc`` or ``desc``."""
     keys, dirs = [k for k in query.getlist("sort_key") if k], [d for d in query.getlist("sort_dir") if d]
     if len(keys) != len(dirs):
-        raise errors.bad_request("The number of sort_keys and sort_dirs must be same", "HTTPBadRequest")
+        raise errors.SortKeysMismatch()
     absent = [k for k in keys if k not in _SORT_KEYS[model]]
     if absent:
-        raise errors.bad_request(f"{absent} is invalid attribute for sort_keys", "HTTPBadRequest")
+        raise errors.InvalidSortKey(keys=absent)
     invalid = [d for d in dirs if d not in ("asc", "desc")]
     if invalid:
-        raise errors.bad_request(f"{invalid} is invalid value for sort_dirs, valid value is 'asc' and 'desc'",
-                                 "HTTPBadRequest")
+        raise errors.InvalidSortDir(dirs=invalid)
     items = [(k, v) for k, v in query.multi_items() if k in ("limit", "marker")]
     for key, direction in zip(keys, dirs):
         if column_for(model, key) is not None:
@@ -218,7 +221,7 @@ class _MultiDict(Mapping):
 
 
 def list_rows(session: Session, model, ctx: RequestContext, query, extra: list | None = None,
-              skip: set[str] = frozenset()) -> tuple[list, Paging]:
+              skip: AbstractSet[str] = frozenset()) -> tuple[list, Paging]:
     """Visible rows matching the query's filters, sorted and paged."""
     paging = paging_for(model, query)
     stmt = sa.select(model).where(visible_clause(model, ctx), *filter_clauses(model, query, skip), *(extra or []))
@@ -226,7 +229,7 @@ def list_rows(session: Session, model, ctx: RequestContext, query, extra: list |
     if paging.marker:
         marker_row = session.scalar(sa.select(model).where(model.id == paging.marker, visible_clause(model, ctx)))
         if marker_row is None:
-            raise errors.not_found(KINDS[model], paging.marker)
+            raise NOT_FOUND[model](id=paging.marker)
     return list(session.scalars(apply_paging(stmt, model, paging, marker_row))), paging
 
 
@@ -238,7 +241,7 @@ def port_ip_filter(query) -> list:
         column = {"ip_address": IpAllocation.ip_address, "subnet_id": IpAllocation.subnet_id,
                   "ip_address_substr": IpAllocation.ip_address}.get(key)
         if column is None:
-            raise errors.bad_request(f"Invalid fixed_ips filter '{raw}'.", "HTTPBadRequest")
+            raise errors.InvalidFixedIpsFilter(value=raw)
         cond = column.contains(value) if key == "ip_address_substr" else column == value
         clauses.append(Port.id.in_(sa.select(IpAllocation.port_id).where(cond)))
     return clauses
@@ -252,8 +255,7 @@ def update_row(session: Session, row, values: dict, expected_revision: int | Non
     fresh data) unless the caller pinned a revision with If-Match, which is a 412.
     """
     if expected_revision is not None and expected_revision != row.revision_number:
-        raise ApiError("Constrained to revision_number mismatch.", status=412,
-                              error_type="RevisionNumberConstraintFailed")
+        raise errors.RevisionNumberConstraintFailed()
     values = dict(values, revision_number=row.revision_number + 1, updated_at=utcnow())
     cas_update(session, type(row), where={"id": row.id, "revision_number": row.revision_number}, values=values)
     session.expire(row)
@@ -267,5 +269,4 @@ def bump(session: Session, row) -> None:
 def check_updatable(attrs: dict, updatable: set[str]) -> None:
     unknown = set(attrs) - updatable
     if unknown:
-        raise errors.bad_request(f"Cannot update read-only attribute(s): {', '.join(sorted(unknown))}",
-                                 "HTTPBadRequest")
+        raise errors.ReadOnlyAttributes(attributes=", ".join(sorted(unknown)))

@@ -7,7 +7,7 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import cas_update
-from pocketstack.network import converters, errors, quota, store
+from pocketstack.network import converters, errors, ipam, quota, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import SubnetPool, Tag
 from pocketstack.network.subnets import parse_cidr
@@ -19,12 +19,12 @@ _LENGTHS = ("default_prefixlen", "min_prefixlen", "max_prefixlen")
 
 def _prefixes(prefixes: list[str]) -> tuple[int, list[str]]:
     if not prefixes:
-        raise errors.invalid_input("prefixes must be a non-empty list")
+        raise errors.InvalidInput(error_message="prefixes must be a non-empty list")
     nets = [parse_cidr(p) for p in prefixes]
     versions = {n.version for n in nets}
     if len(versions) != 1:
-        raise errors.bad_request("Illegal subnetpool: prefixes of mixed IP versions.", "PrefixVersionMismatch")
-    collapsed = [str(n) for n in ipaddress.collapse_addresses(nets)]
+        raise errors.PrefixVersionMismatch()
+    collapsed = [str(n) for n in ipaddress.collapse_addresses(nets)]  # type: ignore[type-var]  # one version
     return versions.pop(), collapsed
 
 
@@ -40,14 +40,14 @@ def _lengths(version: int, attrs: dict, current: SubnetPool | None = None) -> di
     hi = requested.get("max_prefixlen", current.max_prefixlen if current else max_len)
     default = requested.get("default_prefixlen", current.default_prefixlen if current else lo)
     if not 0 <= lo <= default <= hi <= max_len:
-        raise errors.invalid_input(f"Illegal prefix bounds: min_prefixlen={lo}, default_prefixlen={default}, "
-                                   f"max_prefixlen={hi}")
+        raise errors.InvalidInput(error_message=f"Illegal prefix bounds: min_prefixlen={lo}, "
+                                                 f"default_prefixlen={default}, max_prefixlen={hi}")
     return {"min_prefixlen": lo, "max_prefixlen": hi, "default_prefixlen": default}
 
 
 def create(w: Work, attrs: dict) -> SubnetPool:
     version, prefixes = _prefixes(attrs.get("prefixes") or [])
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     row = SubnetPool(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
                      ip_version=version, prefixes=prefixes, shared=attrs.get("shared", False),
                      is_default=attrs.get("is_default", False), allocated=[], generation=0,
@@ -65,9 +65,9 @@ def update(w: Work, pool_id: str, attrs: dict, revision: int | None = None) -> S
     if "prefixes" in attrs:
         version, prefixes = _prefixes(attrs["prefixes"])
         old = [ipaddress.ip_network(p) for p in row.prefixes]
-        if version != row.ip_version or not all(any(o.subnet_of(ipaddress.ip_network(n)) for n in prefixes)
+        if version != row.ip_version or not all(any(ipam.subnet_of(o, ipaddress.ip_network(n)) for n in prefixes)
                                                 for o in old):
-            raise errors.invalid_input("Existing prefixes must be a subset of the new prefixes")
+            raise errors.InvalidInput(error_message="Existing prefixes must be a subset of the new prefixes")
         values["prefixes"] = prefixes
     values.update(_lengths(row.ip_version, attrs, row))
     # Prefix changes race with allocations: both go through the pool's generation.
@@ -80,8 +80,7 @@ def update(w: Work, pool_id: str, attrs: dict, revision: int | None = None) -> S
 def delete(w: Work, pool_id: str) -> None:
     row = store.fetch(w.s, SubnetPool, w.ctx, pool_id)
     if row.allocated:
-        raise errors.conflict(f"Subnet pool {row.id} cannot be deleted: subnets are allocated from it.",
-                              "SubnetPoolInUse")
+        raise errors.SubnetPoolInUse(pool_id=row.id)
     # Deleting only at the generation we read keeps a racing allocation from being orphaned.
     cas_update(w.s, SubnetPool, where={"id": row.id, "generation": row.generation},
                values={"generation": row.generation + 1})

@@ -22,17 +22,17 @@ def parse_cidr(cidr: str, version: int | None = None) -> ipaddress.IPv4Network |
     try:
         net = ipaddress.ip_network(cidr, strict=True)
     except (ValueError, TypeError):
-        raise errors.bad_request(f"Invalid CIDR {cidr} given as IP prefix.", "InvalidCIDR") from None
+        raise errors.InvalidCIDR(input=cidr) from None
     if version is not None and net.version != version:
-        raise errors.bad_request(f"Invalid CIDR {cidr} for IP version {version}.", "InvalidCIDR")
+        raise errors.InvalidCIDRForVersion(input=cidr, version=version)
     return net
 
 
-def _ip(value: str, what: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+def _ip(value: object, what: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
-        return ipaddress.ip_address(value)
+        return ipaddress.ip_address(value)  # type: ignore[arg-type]  # anything else is refused below
     except (ValueError, TypeError):
-        raise errors.invalid_input(f"'{value}' is not a valid IP address for {what}") from None
+        raise errors.InvalidInput(error_message=f"'{value}' is not a valid IP address for {what}") from None
 
 
 def default_gateway(net) -> str | None:
@@ -62,24 +62,21 @@ def check_pools(net, pools: list[dict], gateway: str | None) -> list[dict]:
     for pool in pools:
         start, end = _ip(pool.get("start"), "allocation_pools"), _ip(pool.get("end"), "allocation_pools")
         text = f"{pool['start']}-{pool['end']}"
-        if start.version != net.version or end.version != net.version or start > end:
-            raise errors.bad_request(f"The allocation pool {text} is not valid.", "InvalidAllocationPool")
+        if start.version != net.version or end.version != net.version or int(start) > int(end):
+            raise errors.InvalidAllocationPool(pool=text)
         if start not in net or end not in net or start == net.network_address or (
                 net.version == 4 and net.prefixlen < 31 and end == net.broadcast_address):
-            raise errors.bad_request(f"The allocation pool {text} spans beyond the subnet cidr {net}.",
-                                     "OutOfBoundsAllocationPool")
+            raise errors.OutOfBoundsAllocationPool(pool=text, subnet_cidr=net)
         parsed.append((start, end, text))
-    parsed.sort()
+    parsed.sort(key=lambda p: (int(p[0]), int(p[1]), p[2]))  # one IP version: the subnet's
     for (_, e1, t1), (s2, _, t2) in zip(parsed, parsed[1:]):
-        if s2 <= e1:
-            raise errors.conflict(f"Found overlapping allocation pools: {t1} and {t2} for subnet {net}.",
-                                  "OverlappingAllocationPools")
+        if int(s2) <= int(e1):
+            raise errors.OverlappingAllocationPools(pool_1=t1, pool_2=t2, subnet_cidr=net)
     if gateway is not None:
         gw = ipaddress.ip_address(gateway)
         for start, end, text in parsed:
-            if start <= gw <= end:
-                raise errors.conflict(f"Gateway ip {gateway} conflicts with allocation pool {text}.",
-                                      "GatewayConflictWithAllocationPools")
+            if gw.version == start.version and int(start) <= int(gw) <= int(end):
+                raise errors.GatewayConflictWithAllocationPools(ip_address=gateway, pool=text)
     return [{"start": str(s), "end": str(e)} for s, e, _ in parsed]
 
 
@@ -88,8 +85,7 @@ def _check_gateway(net, gateway: str | None) -> str | None:
         return None
     address = _ip(gateway, "gateway_ip")
     if address.version != net.version or address not in net or address == net.network_address:
-        raise errors.bad_request(f"Invalid input for operation: Gateway ip {gateway} is not valid for subnet "
-                                 f"{net}.", "InvalidInput")
+        raise errors.InvalidInput(error_message=f"Gateway ip {gateway} is not valid for subnet {net}")
     return str(address)
 
 
@@ -105,39 +101,40 @@ def _check_ipv6_modes(version: int, attrs: dict, net) -> None:
     ra, address = attrs.get("ipv6_ra_mode"), attrs.get("ipv6_address_mode")
     for mode in (ra, address):
         if mode is not None and mode not in IPV6_MODES:
-            raise errors.invalid_input(f"'{mode}' is not in {list(IPV6_MODES)}")
+            raise errors.InvalidInput(error_message=f"'{mode}' is not in {list(IPV6_MODES)}")
     if version == 4 and (ra or address):
-        raise errors.invalid_input("ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set "
-                                   "to False or ip_version is 4")
+        raise errors.InvalidInput(error_message="ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp "
+                                                 "is set to False or ip_version is 4")
     if ra and address and ra != address:
-        raise errors.invalid_input(f"ipv6_ra_mode set to '{ra}' with ipv6_address_mode set to '{address}' is "
-                                   "not valid. If both attributes are set, they must be the same value")
+        raise errors.InvalidInput(error_message=f"ipv6_ra_mode set to '{ra}' with ipv6_address_mode set to "
+                                                 f"'{address}' is not valid. If both attributes are set, they must "
+                                                 "be the same value")
     if (address or ra) in ("slaac", "dhcpv6-stateless") and net.prefixlen != 64:
-        raise errors.invalid_input(f"Invalid CIDR {net} for IPv6 address mode. OpenStack uses the EUI-64 "
-                                   "address format, which requires the prefix to be /64")
+        raise errors.InvalidInput(error_message=f"Invalid CIDR {net} for IPv6 address mode. OpenStack uses the "
+                                                 "EUI-64 address format, which requires the prefix to be /64")
 
 
 def _prefix_from_pool(w: Work, attrs: dict, version: int) -> tuple[str, str]:
     """Claim a prefix from the subnet pool by compare-and-swap on the pool's generation."""
     pool = store.fetch(w.s, SubnetPool, w.ctx, attrs["subnetpool_id"])
     if pool.ip_version != version:
-        raise errors.invalid_input(f"Cannot allocate IPv{version} subnet from IPv{pool.ip_version} subnet pool")
+        raise errors.InvalidInput(error_message=f"Cannot allocate IPv{version} subnet from IPv{pool.ip_version} "
+                                                 "subnet pool")
     if attrs.get("cidr"):
         cidr = str(parse_cidr(attrs["cidr"], version))
         if not ipam.prefix_fits(pool.prefixes, pool.allocated, cidr):
-            raise errors.conflict(f"Unable to allocate subnet with prefix {cidr} from subnet pool {pool.id}.",
-                                  "SubnetAllocationError")
+            raise errors.PrefixUnavailable(prefix=cidr, pool_id=pool.id)
     else:
         prefixlen = pool.default_prefixlen
         if attrs.get("prefixlen") is not None:
             prefixlen = converters.non_negative("prefixlen", converters.to_int(attrs["prefixlen"]))
         if not pool.min_prefixlen <= prefixlen <= pool.max_prefixlen:
-            raise errors.invalid_input(f"prefixlen {prefixlen} must be between {pool.min_prefixlen} and "
-                                       f"{pool.max_prefixlen}")
-        cidr = ipam.choose_prefix(pool.prefixes, pool.allocated, prefixlen)
-        if cidr is None:
-            raise errors.conflict(f"Insufficient prefix space to allocate subnet size /{prefixlen}.",
-                                  "SubnetAllocationError")
+            raise errors.InvalidInput(error_message=f"prefixlen {prefixlen} must be between {pool.min_prefixlen} "
+                                                     f"and {pool.max_prefixlen}")
+        chosen = ipam.choose_prefix(pool.prefixes, pool.allocated, prefixlen)
+        if chosen is None:
+            raise errors.InsufficientPrefixSpace(prefixlen=prefixlen)
+        cidr = chosen
     cas_update(w.s, SubnetPool, where={"id": pool.id, "generation": pool.generation},
                values={"allocated": pool.allocated + [cidr], "generation": pool.generation + 1})
     return cidr, pool.id
@@ -148,7 +145,7 @@ def _default_pool(w: Work, version: int) -> str:
         SubnetPool.is_default.is_(True), SubnetPool.ip_version == version,
         store.visible_clause(SubnetPool, w.ctx)).order_by(SubnetPool.created_at).limit(1))
     if pool_id is None:
-        raise errors.bad_request(f"No default subnetpool found for IPv{version}", "BadRequest")
+        raise errors.DefaultSubnetPoolNotFound(version=version)
     return pool_id
 
 
@@ -172,19 +169,19 @@ def create(w: Work, attrs: dict) -> Subnet:
         cidr, pool_id = _prefix_from_pool(w, attrs, version)
     else:
         if not attrs.get("cidr"):
-            raise errors.bad_request("a cidr must be provided in the absence of a subnet pool", "BadRequest")
+            raise errors.CidrRequired()
         cidr, pool_id = str(parse_cidr(attrs["cidr"], version)), None
     net = ipaddress.ip_network(cidr)
     for other in w.s.scalars(sa.select(Subnet.cidr).where(Subnet.network_id == network.id)):
         if net.overlaps(ipaddress.ip_network(other)):
-            raise errors.invalid_input(f"Requested subnet with cidr: {cidr} for network: {network.id} overlaps "
-                                       "with another subnet")
+            raise errors.InvalidInput(error_message=f"Requested subnet with cidr: {cidr} for network: {network.id} "
+                                                     "overlaps with another subnet")
     gateway = _check_gateway(net, attrs["gateway_ip"] if "gateway_ip" in attrs else default_gateway(net))
     pools = (check_pools(net, attrs["allocation_pools"], gateway) if attrs.get("allocation_pools")
              else default_pools(net, gateway))
     _check_ipv6_modes(version, attrs, net)
     _check_lists(net, attrs)
-    project_id = attrs.get("project_id") or attrs.get("tenant_id") or w.ctx.project_id
+    project_id = w.owner(attrs)
     row = Subnet(project_id=project_id, network_id=network.id, name=attrs.get("name") or "",
                  description=attrs.get("description") or "", ip_version=version, cidr=cidr, gateway_ip=gateway,
                  enable_dhcp=attrs.get("enable_dhcp", True), allocation_pools=pools,
@@ -255,6 +252,5 @@ def delete_subnet_rows(w: Work, row: Subnet) -> None:
 
 
 def _in_use(subnet_id: str):
-    return errors.conflict(f"Unable to complete operation on subnet {subnet_id}: One or more ports have an IP "
-                           "allocation from this subnet.", "SubnetInUse")
+    return errors.SubnetInUse(subnet_id=subnet_id)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from pocketstack.common.db.cas import changed_rows
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.common.errors import ApiError
 from pocketstack.network import errors, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import Tag
@@ -16,7 +16,7 @@ MAX_TAG_LENGTH = 255
 def check(tags: list) -> list[str]:
     for tag in tags:
         if not isinstance(tag, str) or not tag or len(tag) > MAX_TAG_LENGTH or "," in tag or "/" in tag:
-            raise errors.invalid_input(f"'{tag}' is not a valid tag")
+            raise errors.InvalidInput(error_message=f"'{tag}' is not a valid tag")
     return list(dict.fromkeys(tags))
 
 
@@ -48,9 +48,7 @@ def remove(w: Work, model, resource_id: str, tag: str | None) -> None:
     stmt = sa.delete(Tag).where(Tag.resource_id == row.id)
     if tag is not None:
         stmt = stmt.where(Tag.tag == tag)
-    result = w.s.execute(stmt)
-    if tag is not None and result.rowcount == 0:
-        raise ApiError(
-            f"Tag {tag} could not be found for {store.KINDS[model].lower()} {resource_id}.", status=404,
-            error_type="TagNotFound")
+    removed = changed_rows(w.s, stmt)
+    if tag is not None and removed == 0:
+        raise errors.ResourceTagNotFound(tag=tag, kind=store.KINDS[model].lower(), id=resource_id)
     store.bump(w.s, row)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -135,7 +136,7 @@ def routers(session: Session, rows: list[Router]) -> list[dict]:
         gateway = None
         if r.external_network_id:
             gateway = {"network_id": r.external_network_id, "enable_snat": r.enable_snat,
-                       "external_fixed_ips": gw_ips.get(r.gw_port_id, [])}
+                       "external_fixed_ips": gw_ips.get(r.gw_port_id or "", [])}
         result.append({**_standard(r, tags), "admin_state_up": r.admin_state_up, "status": r.status,
                        "external_gateway_info": gateway, "routes": r.routes, "distributed": False, "ha": False,
                        "flavor_id": None, "availability_zone_hints": [], "availability_zones": ["nova"]})
@@ -150,8 +151,9 @@ def floatingips(session: Session, rows: list[FloatingIp]) -> list[dict]:
              "port_forwardings": []} for r in rows]
 
 
-RENDERERS = {Network: networks, Subnet: subnets, SubnetPool: subnetpools, Port: ports,
-             SecurityGroup: security_groups, Router: routers, FloatingIp: floatingips}
+RENDERERS: dict[type, Callable[[Session, list], list[dict]]] = {
+    Network: networks, Subnet: subnets, SubnetPool: subnetpools, Port: ports, SecurityGroup: security_groups,
+    Router: routers, FloatingIp: floatingips}
 
 
 def render(session: Session, rows: list) -> list[dict]:

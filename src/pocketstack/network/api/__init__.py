@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
+from pocketstack.common.api.errors import neutron_format
 from pocketstack.common.api.routes import Router
+from pocketstack.common.errors import ApiError
 from pocketstack.network.agent_records import AgentDirectory
-from pocketstack.network.api import agents, discovery, resources, subresources
+from pocketstack.network.api.agents import AgentsApi
+from pocketstack.network.api.discovery import DiscoveryApi
+from pocketstack.network.api.resources import RESOURCES, ResourceApi, UntaggableApi, include
+from pocketstack.network.api.subresources import (
+    AutoAllocatedTopologyApi,
+    QuotasApi,
+    RouterInterfacesApi,
+    SecurityGroupRulesApi,
+)
+from pocketstack.network.errors import neutron_type
 from pocketstack.network.manager import NetworkManager
 
 
-def build_router(manager: NetworkManager, agents_directory: AgentDirectory) -> Router:
-    router = Router()
-    discovery.register(router)
-    agents.register(router, agents_directory)
-    # Sub-resource routes first: "/routers/{id}/add_router_interface" must not be taken
-    # for a resource id.
-    subresources.register(router, manager)
-    resources.register(router, manager)
+def build_router(manager: NetworkManager, agents: AgentDirectory) -> Router:
+    router = Router().include(
+        DiscoveryApi(), AgentsApi(agents), SecurityGroupRulesApi(manager), RouterInterfacesApi(manager),
+        QuotasApi(manager), AutoAllocatedTopologyApi(manager), UntaggableApi())
+    for collection in RESOURCES:
+        include(router, ResourceApi(manager, collection))
     return router
+
+
+def network_format(error: ApiError) -> Response:
+    """Neutron's error body: ``{"NeutronError": {"type", "message", "detail"}}``."""
+    return neutron_format(neutron_type(error))

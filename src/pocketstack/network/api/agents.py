@@ -11,7 +11,7 @@ admin-only, and as in Neutron a caller who may not see them gets an empty list a
 from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.network import errors
 from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.api import inputs
@@ -20,7 +20,8 @@ UPDATABLE = {"admin_state_up": bool, "description": str}
 FILTERS = ("id", "agent_type", "binary", "topic", "host", "admin_state_up", "alive", "description")
 
 
-def _matches(agent: dict, query) -> bool:
+def matches(agent: dict, query) -> bool:
+    """Whether ``agent`` passes the list filters (each repeatable, case-insensitive)."""
     for key in FILTERS:
         wanted = query.getlist(key)
         if wanted and str(agent[key]).lower() not in {w.lower() for w in wanted}:
@@ -28,54 +29,66 @@ def _matches(agent: dict, query) -> bool:
     return True
 
 
-def _changes(body) -> dict:
+def changes(body) -> dict:
+    """The attributes a PUT changes: only ``admin_state_up`` and ``description``."""
     agent = body.get("agent") if isinstance(body, dict) else None
     if not isinstance(agent, dict):
-        raise errors.bad_request("Resource body required")
+        raise errors.ResourceBodyRequired()
     for key, value in agent.items():
         if key not in UPDATABLE:
-            raise errors.invalid_input(f"Attribute '{key}' not allowed in PUT")
-        if not isinstance(value, UPDATABLE[key]) or (key == "description" and len(value) > 255):
-            raise errors.invalid_input(f"'{value}' is not a valid value for {key}")
+            raise errors.InvalidInput(error_message=f"Attribute '{key}' not allowed in PUT")
+        if not isinstance(value, UPDATABLE[key]) or (isinstance(value, str) and len(value) > 255):
+            raise errors.InvalidInput(error_message=f"'{value}' is not a valid value for {key}")
     return agent
 
 
-def register(router: Router, agents: AgentDirectory) -> None:
-    def visible(req: ApiRequest) -> bool:
-        return req.allowed("get_agent", {"project_id": req.context.project_id})
+class AgentsApi:
+    def __init__(self, agents: AgentDirectory):
+        self.agents = agents
 
-    def found(req: ApiRequest, agent_id: str) -> dict:
-        agent = agents.get(agent_id) if visible(req) else None
+    @staticmethod
+    def visible(req: ApiRequest) -> bool:
+        """Whether the caller may see agents at all: the declared ``get_agent`` rule,
+        enforced as Neutron does -- a caller it refuses sees none (an empty list, a 404),
+        never a 403 that would confirm an agent exists."""
+        allowed = req.allowed("get_agent", {"project_id": req.caller.project_id})
+        req.authorized = True  # enforced, as a filter
+        return allowed
+
+    def found(self, req: ApiRequest, agent_id: str) -> dict:
+        agent = self.agents.get(agent_id) if self.visible(req) else None
         if agent is None:
-            raise errors.not_found("Agent", agent_id)
+            raise errors.AgentNotFound(id=agent_id)
         return agent
 
-    @router.get("/v2.0/agents")
-    def list_agents(req: ApiRequest):
+    @route.get("/v2.0/agents", policy="get_agent")
+    def index(self, req: ApiRequest):
         fields = req.query.getlist("fields")
-        listed = [a for a in agents.list() if _matches(a, req.query)] if visible(req) else []
+        listed = [a for a in self.agents.list() if matches(a, req.query)] if self.visible(req) else []
         if fields:
             listed = [{k: v for k, v in a.items() if k in fields} for a in listed]
         return {"agents": listed}
 
-    @router.get("/v2.0/agents/{agent_id}")
-    def show_agent(req: ApiRequest):
-        return {"agent": found(req, req.path_params["agent_id"])}
+    @route.get("/v2.0/agents/{agent_id}", policy="get_agent")
+    def show(self, req: ApiRequest):
+        return {"agent": self.found(req, req.path_params["agent_id"])}
 
-    @router.put("/v2.0/agents/{agent_id}")
-    def update_agent(req: ApiRequest):
+    @route.put("/v2.0/agents/{agent_id}", policy="update_agent")
+    def update(self, req: ApiRequest):
         agent_id = req.path_params["agent_id"]
-        found(req, agent_id)
-        req.authorize("update_agent", {"project_id": req.context.project_id})
-        changes = _changes(inputs.json_body(req))
-        agent = agents.update(agent_id, changes) if changes else found(req, agent_id)
+        self.found(req, agent_id)
+        req.authorize(target={"project_id": req.caller.project_id})
+        # The body is read once the agent is found and the caller allowed (404, 403 first).
+        agent_changes = changes(inputs.json_body(req))
+        agent = self.agents.update(agent_id, agent_changes) if agent_changes else self.found(req, agent_id)
         if agent is None:
-            raise errors.not_found("Agent", agent_id)
+            raise errors.AgentNotFound(id=agent_id)
         return {"agent": agent}
 
-    @router.delete("/v2.0/agents/{agent_id}")
-    def delete_agent(req: ApiRequest):
-        found(req, req.path_params["agent_id"])
-        req.authorize("delete_agent", {"project_id": req.context.project_id})
-        if not agents.delete(req.path_params["agent_id"]):
-            raise errors.not_found("Agent", req.path_params["agent_id"])
+    @route.delete("/v2.0/agents/{agent_id}", policy="delete_agent")
+    def delete(self, req: ApiRequest):
+        agent_id = req.path_params["agent_id"]
+        self.found(req, agent_id)
+        req.authorize(target={"project_id": req.caller.project_id})
+        if not self.agents.delete(agent_id):
+            raise errors.AgentNotFound(id=agent_id)

@@ -8,7 +8,7 @@ exactly what this service implements — no more.
 from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.network import errors
 
 UPDATED = "2026-01-01T00:00:00-00:00"
@@ -50,27 +50,27 @@ def _extension(alias: str) -> dict:
             "updated": UPDATED, "links": []}
 
 
-def register(router: Router) -> None:
-    @router.get("/", public=True)
-    def versions(req: ApiRequest):
+class DiscoveryApi:
+    @route.get("/", public=True)
+    def versions(self, req: ApiRequest):
         return {"versions": [{"id": "v2.0", "status": "CURRENT",
                               "links": [{"href": f"{req.service_url}/v2.0/", "rel": "self"}]}]}
 
-    @router.get("/v2.0", public=True)
-    def resources(req: ApiRequest):
+    @route.get("/v2.0", public=True)
+    @route.get("/v2.0/", public=True)
+    def resources(self, req: ApiRequest):
         return {"resources": [{"name": name, "collection": collection,
                                "links": [{"href": f"{req.service_url}/v2.0/{collection}", "rel": "self"}]}
                               for name, collection in RESOURCES]}
 
-    router.get("/v2.0/", public=True)(resources)
-
-    @router.get("/v2.0/extensions")
-    def list_extensions(req: ApiRequest):
+    # Any token may list the extensions (no policy, as in Neutron).
+    @route.get("/v2.0/extensions")
+    def list_extensions(self, req: ApiRequest):
         return {"extensions": [_extension(alias) for alias in sorted(EXTENSIONS)]}
 
-    @router.get("/v2.0/extensions/{alias}")
-    def show_extension(req: ApiRequest):
+    @route.get("/v2.0/extensions/{alias}")
+    def show_extension(self, req: ApiRequest):
         alias = req.path_params["alias"]
         if alias not in EXTENSIONS:
-            raise errors.not_found("Extension", alias)
+            raise errors.ExtensionNotFound(id=alias)
         return {"extension": _extension(alias)}

@@ -23,22 +23,28 @@ def json_body(req: ApiRequest) -> Any:
 
 def body(req: ApiRequest, schema: dict) -> Any:
     """The request's JSON body, NUL-free and valid for ``schema``."""
-    return validate(json_body(req), schema)
+    return validate_body(req.json(), schema)
+
+
+def validate_body(data: Any, schema: dict) -> Any:
+    """The service's body validator (also for declared ``body=`` schemas): no NUL in any
+    string, then valid for ``schema``."""
+    _check_strings(data, "body")
+    return validate(data, schema)
 
 
 def check_url(req: ApiRequest) -> None:
     """The service's ``prepare`` hook: 400 for a NUL in the path or the query string."""
     texts = [req.raw.url.path, *(text for item in req.query.multi_items() for text in item)]
     if any("\x00" in text for text in texts):
-        raise errors.bad_request("Invalid input: the URL has a NUL character.", "HTTPBadRequest")
+        raise errors.NulInUrl()
 
 
 def _check_strings(value: Any, attribute: str) -> None:
     """400 naming the attribute (the innermost key) that holds a string with a NUL."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise errors.bad_request(f"Invalid input for {attribute}. Reason: the string has a NUL character.",
-                                     "HTTPBadRequest")
+            raise errors.InvalidAttribute(attribute=attribute, reason="the string has a NUL character")
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_strings(key, attribute)

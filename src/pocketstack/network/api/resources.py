@@ -1,20 +1,30 @@
-"""CRUD for every top-level Neutron resource, registered from one table.
+"""CRUD and tags for every top-level Neutron resource, served from one table.
 
 Networks, subnets, subnet pools, ports, routers, floating IPs and security groups all
-answer the same five routes in the same way (create also in bulk: a list under the
-plural key); only their names, policy targets and body schemas differ.
+answer the same routes in the same way (create also in bulk: a list under the plural
+key; tags under ``/{id}/tags``); only their names, policy rules and body schemas differ.
+One :class:`ResourceApi` per row of :data:`RESOURCES` serves them: its routes declare
+their rule with the member's name left open (``get_{member}``), which :func:`include`
+fills in for each instance -- Neutron's resource-attribute-map design, declared.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
+from starlette.responses import Response
+
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import Router, route
 from pocketstack.common.api.validation import validate
 from pocketstack.network import errors
-from pocketstack.network.api import inputs, present
-from pocketstack.network.api.schemas import SCHEMAS, bulk_schema
+from pocketstack.network.api import inputs, render
+from pocketstack.network.api.schemas import SCHEMAS, TAGS_BODY, bulk_schema
 from pocketstack.network.manager import NetworkManager
+
+# The declared body of an update: the member's schema, filled in by :func:`include`.
+MEMBER_UPDATE: dict = {"x-pocketstack": "the member's update schema"}
 
 # collection URL segment -> (member key, plural key)
 RESOURCES = {
@@ -61,11 +71,10 @@ def _add_network_facts(manager: NetworkManager, member: str, target: dict) -> di
 
 def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: dict) -> dict:
     target = dict(attrs)
-    target["project_id"] = attrs.get("project_id") or attrs.get("tenant_id") or req.context.project_id
+    target["project_id"] = attrs.get("project_id") or attrs.get("tenant_id") or req.caller.project_id
     if not target["project_id"]:
         # A system- or domain-scoped token has no project to own the resource.
-        raise errors.bad_request("Running without keystone AuthN requires that tenant_id is specified",
-                                 "HTTPBadRequest")
+        raise errors.TenantIdRequired()
     return _add_network_facts(manager, member, target)
 
 
@@ -83,57 +92,137 @@ def _authorized(req: ApiRequest, manager: NetworkManager, member: str, body) -> 
     return attrs
 
 
-def register(router: Router, manager: NetworkManager) -> None:
-    for collection, (member, plural) in RESOURCES.items():
-        _register_one(router, manager, collection, member, plural)
+class ResourceApi:
+    """The routes of one collection (``/v2.0/<collection>``), as Neutron serves them."""
 
+    def __init__(self, manager: NetworkManager, collection: str):
+        self.manager = manager
+        self.collection = collection
+        self.member, self.plural = RESOURCES[collection]
 
-def _register_one(router: Router, manager: NetworkManager, collection: str, member: str, plural: str) -> None:
-    base = f"/v2.0/{collection}"
-    item_path = base + "/{resource_id}"
+    @route.get("", policy="get_{member}")
+    def index(self, req: ApiRequest):
+        req.authorize(target={"project_id": req.caller.project_id, "shared": True, "router:external": True})
+        items, paging = self.manager.list(req.caller, self.collection, req.query)
+        return render.collection(req, self.member, self.plural, items, paging)
 
-    def list_resources(req: ApiRequest):
-        req.authorize(f"get_{member}", {"project_id": req.context.project_id, "shared": True,
-                                        "router:external": True})
-        items, paging = manager.list(req.context, collection, req.query)
-        return present.collection(req, member, plural, items, paging)
+    @route.get("/{resource_id}", policy="get_{member}")
+    def show(self, req: ApiRequest):
+        item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
+        req.authorize(target=item)
+        return render.one(req, self.member, item)
 
-    def show_resource(req: ApiRequest):
-        item = manager.get(req.context, collection, req.path_params["resource_id"])
-        req.authorize(f"get_{member}", item)
-        return present.one(req, member, item)
-
-    def create_resource(req: ApiRequest):
+    @route.post("", policy="create_{member}")
+    def create(self, req: ApiRequest):
+        # One body (``{member: {...}}``) or many (``{plural: [...]}``): the schema depends
+        # on which, so the handler validates.
         body = inputs.json_body(req)
+        member, plural = self.member, self.plural
         if isinstance(body, dict) and plural in body and member not in body:
             # Bulk create: {"networks": [{...}, …]} → 201 {"networks": [...]}, all or nothing.
             items = validate(body, bulk_schema(plural))[plural]
-            attrs = [_authorized(req, manager, member, {member: item}) for item in items]
-            created = manager.create_many(req.context, collection, attrs)
-            return json_response({plural: [present.one(req, member, item)[member] for item in created]}, status=201)
-        item = manager.create(req.context, collection, _authorized(req, manager, member, body))
-        return json_response(present.one(req, member, item), status=201)
+            attrs = [_authorized(req, self.manager, member, {member: item}) for item in items]
+            created = self.manager.create_many(req.caller, self.collection, attrs)
+            return json_response({plural: [render.one(req, member, item)[member] for item in created]}, status=201)
+        item = self.manager.create(req.caller, self.collection, _authorized(req, self.manager, member, body))
+        return json_response(render.one(req, member, item), status=201)
 
-    def update_resource(req: ApiRequest):
-        attrs = dict(inputs.body(req, SCHEMAS[(member, False)])[member])
-        item = manager.get(req.context, collection, req.path_params["resource_id"])
+    @route.put("/{resource_id}", policy="update_{member}", body=MEMBER_UPDATE)
+    def update(self, req: ApiRequest):
+        attrs = dict(req.data[self.member])
+        item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
         for key in ("project_id", "tenant_id"):
             if key in attrs and attrs[key] == item["project_id"]:
                 del attrs[key]  # restating the owner is not a change
-        req.authorize(f"update_{member}", item)
-        _attribute_rules(req, "update", member, attrs, update_target(manager, member, item, attrs))
-        item = manager.update(req.context, collection, item["id"], attrs, present.if_match_revision(req))
-        return present.one(req, member, item)
+        req.authorize(target=item)
+        _attribute_rules(req, "update", self.member, attrs, update_target(self.manager, self.member, item, attrs))
+        item = self.manager.update(req.caller, self.collection, item["id"], attrs, render.if_match_revision(req))
+        return render.one(req, self.member, item)
 
-    def delete_resource(req: ApiRequest):
-        item = manager.get(req.context, collection, req.path_params["resource_id"])
-        req.authorize(f"delete_{member}", item)
-        manager.delete(req.context, collection, item["id"])
+    @route.delete("/{resource_id}", policy="delete_{member}")
+    def delete(self, req: ApiRequest):
+        item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
+        req.authorize(target=item)
+        self.manager.delete(req.caller, self.collection, item["id"])
 
-    for handler in (list_resources, show_resource, create_resource, update_resource, delete_resource):
-        handler.__name__ = f"{handler.__name__}_{member}"
-    router.get(base)(list_resources)
-    router.post(base)(create_resource)
-    router.get(item_path)(show_resource)
-    router.put(item_path)(update_resource)
-    router.delete(item_path)(delete_resource)
+    # -- tags (Neutron's standard-attr-tag extension) -----------------------------------
+    def _tagged(self, req: ApiRequest) -> str:
+        """The id of the resource whose tags the request names, once policy allows."""
+        item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
+        req.authorize(target=item)
+        return item["id"]
+
+    @route.get("/{resource_id}/tags", policy="get_{member}")
+    def list_tags(self, req: ApiRequest):
+        return {"tags": self.manager.tags(req.caller, self.collection, self._tagged(req))}
+
+    @route.put("/{resource_id}/tags", policy="create_tags", body=TAGS_BODY)
+    def replace_tags(self, req: ApiRequest):
+        tags = req.data["tags"]
+        return {"tags": self.manager.set_tags(req.caller, self.collection, self._tagged(req), tags)}
+
+    @route.delete("/{resource_id}/tags", policy="create_tags")
+    def delete_all_tags(self, req: ApiRequest):
+        self.manager.remove_tag(req.caller, self.collection, self._tagged(req), None)
+
+    @route.get("/{resource_id}/tags/{tag}", policy="get_{member}")
+    def check_tag(self, req: ApiRequest):
+        if req.path_params["tag"] not in self.manager.tags(req.caller, self.collection, self._tagged(req)):
+            raise errors.TagNotFound(id=req.path_params["tag"])
+
+    @route.put("/{resource_id}/tags/{tag}", policy="create_tags")
+    def add_tag(self, req: ApiRequest):
+        self.manager.add_tag(req.caller, self.collection, self._tagged(req), req.path_params["tag"])
+        return Response(status_code=201)
+
+    @route.delete("/{resource_id}/tags/{tag}", policy="create_tags")
+    def delete_tag(self, req: ApiRequest):
+        self.manager.remove_tag(req.caller, self.collection, self._tagged(req), req.path_params["tag"])
+
+
+class UntaggableApi:
+    """Tags of anything that is not a taggable collection: Neutron's 404 naming it."""
+
+    base = "/v2.0/{collection}/{resource_id}/tags"
+
+    @staticmethod
+    def refuse(req: ApiRequest):
+        raise errors.ResourceNotFound(id=req.path_params["collection"])
+
+    @route.get(base)
+    def list_tags(self, req: ApiRequest):
+        self.refuse(req)
+
+    @route.put(base)
+    def replace_tags(self, req: ApiRequest):
+        self.refuse(req)
+
+    @route.delete(base)
+    def delete_all_tags(self, req: ApiRequest):
+        self.refuse(req)
+
+    @route.get(base + "/{tag}")
+    def check_tag(self, req: ApiRequest):
+        self.refuse(req)
+
+    @route.put(base + "/{tag}")
+    def add_tag(self, req: ApiRequest):
+        self.refuse(req)
+
+    @route.delete(base + "/{tag}")
+    def delete_tag(self, req: ApiRequest):
+        self.refuse(req)
+
+
+def include(router: Router, api: ResourceApi) -> Router:
+    """Add ``api``'s routes under ``/v2.0/<collection>``, with its member's name in each
+    declared rule (``get_{member}`` → ``get_network``) and its schema as the body of an
+    update (:data:`MEMBER_UPDATE`)."""
+    start = len(router.routes)
+    router.include(api, prefix=f"/v2.0/{api.collection}")
+    update = ((None, SCHEMAS[(api.member, False)]),)
+    router.routes[start:] = [dataclasses.replace(
+        spec, policy=spec.policy.format(member=api.member) if spec.policy else None,
+        body=update if spec.body and spec.body[0][1] == MEMBER_UPDATE else spec.body)
+        for spec in router.routes[start:]]
+    return router

@@ -8,7 +8,10 @@ attribute(s)".
 
 from __future__ import annotations
 
-STR = {"type": "string", "maxLength": 255}
+from typing import Any
+
+Schema = dict[str, Any]
+STR: Schema = {"type": "string", "maxLength": 255}
 NULL_STR = {"type": ["string", "null"], "maxLength": 255}
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
 NULL_ID = {"type": ["string", "null"], "maxLength": 64}
@@ -29,14 +32,14 @@ PAIRS = {"type": ["array", "null"], "items": {"type": "object", "required": ["ip
     "ip_address": STR, "mac_address": STR}, "additionalProperties": False}}
 GATEWAY = {"type": ["object", "null"], "properties": {
     "network_id": ID, "enable_snat": BOOL, "external_fixed_ips": FIXED_IPS}, "additionalProperties": False}
-IGNORED = {"availability_zone_hints": {}, "dns_domain": {}, "dns_name": {}, "qos_policy_id": {},
+IGNORED: dict[str, Schema] = {"availability_zone_hints": {}, "dns_domain": {}, "dns_name": {}, "qos_policy_id": {},
            "extra_dhcp_opts": {}, "segments": {}, "service_types": {},
            "distributed": {}, "ha": {}, "flavor_id": {}, "propagate_uplink_status": {}, "numa_affinity_policy": {},
            "binding:vif_type": {}, "binding:vif_details": {}, "address_scope_id": {}, "default_quota": {},
            "segment_id": {}, "dns_publish_fixed_ip": {}}
-COMMON = {"name": STR, "description": STR, "project_id": ID, "tenant_id": ID, "tags": TAGS}
+COMMON: dict[str, Schema] = {"name": STR, "description": STR, "project_id": ID, "tenant_id": ID, "tags": TAGS}
 
-ATTRIBUTES = {
+ATTRIBUTES: dict[str, dict[str, Schema]] = {
     "network": {"admin_state_up": BOOL, "shared": BOOL, "router:external": BOOL, "is_default": BOOL,
                 "mtu": {"type": "integer", "minimum": 68, "maximum": 9216}, "port_security_enabled": BOOL,
                 "provider:network_type": STR,

@@ -38,7 +38,7 @@ class AgentNotifier(DatapathDriver):
         self._client = rpc.RPCClient(transport, rpc.Target(TOPIC)).prepare(fanout=True)
 
     def _send(self, event: str, payload: dict) -> None:
-        if self._client is None:
+        if self._client is None or self._loop is None:
             LOG.warning("datapath %s dropped: RPC not started yet (agents resync on start)", event)
             return
         try:
