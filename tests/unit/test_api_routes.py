@@ -3,6 +3,8 @@ no database -- the handler classes are plain objects and the app a Starlette app
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -54,6 +56,11 @@ class ThingsApi:
     def delete(self, req: ApiRequest):
         return None  # forgot to authorize: the wrapper must not let that through
 
+    @route.get("/hidden", policy="things:delete")
+    def hidden(self, req: ApiRequest):
+        # The rule as a filter: a caller it refuses sees an empty list, not a 403.
+        return {"hidden": ["secret"] if req.permits() else []}
+
     @route.get("/legacy", until="2.1")
     @route.get("/legacy-too", until="2.1")
     def legacy(self, req: ApiRequest):
@@ -95,8 +102,8 @@ def test_include_collects_every_declaration_in_source_order():
     routes = Router().include(ThingsApi()).routes
     assert [(r.method, r.path) for r in routes] == [
         ("GET", "/things"), ("GET", "/things/special"), ("GET", "/things/{thing_id}"), ("POST", "/things"),
-        ("DELETE", "/things/{thing_id}"), ("GET", "/legacy-too"), ("GET", "/legacy"), ("GET", "/modern"),
-        ("GET", "/")]
+        ("DELETE", "/things/{thing_id}"), ("GET", "/hidden"), ("GET", "/legacy-too"), ("GET", "/legacy"),
+        ("GET", "/modern"), ("GET", "/")]
     create = next(r for r in routes if r.method == "POST")
     assert create.schema_for(Version(2, 1)) is NAME and create.schema_for(Version(2, 3)) is NAME_V22
     assert create.status == 201 and create.policy == "things:create"
@@ -137,6 +144,11 @@ def test_a_declared_policy_that_was_not_enforced_fails_the_request(client):
     r = call(client, "DELETE", "/things/abc")
     assert r.status_code == 500
     assert r.json()["computeFault"]["message"].startswith("An unexpected error")
+
+
+def test_a_policy_used_as_a_filter_counts_as_enforced(client):
+    r = call(client, "GET", "/hidden")
+    assert r.status_code == 200 and r.json() == {"hidden": []}  # a member is refused "things:delete"
 
 
 def test_public_routes_need_no_token_and_others_do(client):
@@ -185,3 +197,21 @@ def test_one_handler_class_serves_several_prefixes():
     assert [(r.path, r.handler.__self__.name) for r in router.routes] == [
         ("/v2.0/networks", "networks"), ("/v2.0/networks/{item_id}", "networks"),
         ("/v2.0/ports", "ports"), ("/v2.0/ports/{item_id}", "ports")]
+
+
+def test_a_shared_handler_class_adapts_its_routes_to_each_collection():
+    class Collection:
+        def __init__(self, member):
+            self.member = member
+
+        def adapt_route(self, spec):
+            return dataclasses.replace(spec, policy=spec.policy.format(member=self.member),
+                                       path=spec.path.replace("{id}", "{%s_id}" % self.member))
+
+        @route.get("/{id}", policy="get_{member}")
+        def show(self, req):
+            return {}
+
+    router = Router().include(Collection("network"), prefix="/networks").include(Collection("port"), prefix="/ports")
+    assert [(r.path, r.policy) for r in router.routes] == [
+        ("/networks/{network_id}", "get_network"), ("/ports/{port_id}", "get_port")]

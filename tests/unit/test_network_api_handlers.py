@@ -22,7 +22,7 @@ from pocketstack.common.policy import Enforcer
 from pocketstack.network import errors
 from pocketstack.network.api import build_router, inputs, network_format, render
 from pocketstack.network.api.agents import AgentsApi, changes, matches
-from pocketstack.network.api.resources import RESOURCES, ResourceApi, include
+from pocketstack.network.api.resources import RESOURCES, ResourceApi
 from pocketstack.network.api.schemas import SCHEMAS
 from pocketstack.network.api.subresources import quota_values
 from pocketstack.network.context import Env
@@ -99,7 +99,7 @@ def test_if_match_revision_reads_neutrons_header():
 def test_each_collection_gets_its_own_rules():
     router = Router()
     for collection in ("networks", "security-groups"):
-        include(router, ResourceApi(None, collection))  # type: ignore[arg-type]
+        router.include(ResourceApi(None, collection), prefix=f"/v2.0/{collection}")  # type: ignore[arg-type]
     declared = {(r.method, r.path): r.policy for r in router.routes}
     assert declared[("GET", "/v2.0/networks")] == "get_network"
     assert declared[("PUT", "/v2.0/networks/{resource_id}")] == "update_network"

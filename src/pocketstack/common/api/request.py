@@ -117,6 +117,17 @@ class ApiRequest:
         self.enforcer.authorize(rule, self.context.credentials(), target)
         self.authorized = True
 
+    def permits(self, target: Mapping[str, Any] | None = None, rule: str | None = None) -> bool:
+        """Whether the caller passes ``rule`` (default: the route's declared policy) on
+        ``target``, for a route that uses its policy as a filter rather than a gate -- a
+        list hiding what the caller may not see, a 404 instead of a 403 that would confirm
+        a thing exists.  Asking counts as enforcing the rule, whatever the answer."""
+        rule = rule or (self.route.policy if self.route else None)
+        if rule is None:
+            raise RuntimeError("permits() without a rule on a route that declares none")
+        self.authorized = True
+        return self.allowed(rule, target)
+
     def allowed(self, rule: str, target: Mapping[str, Any] | None = None) -> bool:
         return self.context is not None and self.enforcer.check_rule(
             rule, self.context.credentials(), target or {})

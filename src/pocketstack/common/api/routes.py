@@ -172,12 +172,17 @@ class Router:
     def include(self, *providers: object, prefix: str = "") -> Router:
         """Add every declared handler of each provider (an object or a module), under
         ``prefix``: one generic handler class can serve several collections
-        (``include(ResourceApi("networks"), prefix="/v2.0/networks")``)."""
+        (``include(ResourceApi("networks"), prefix="/v2.0/networks")``).
+
+        Such a class tailors its declarations to the collection an instance serves by
+        defining ``adapt_route(spec) -> RouteSpec`` (its rule names, path parameter names,
+        body schema): every route the provider contributes passes through it."""
         for provider in providers:
+            adapt: Callable[[RouteSpec], RouteSpec] = getattr(provider, "adapt_route", lambda spec: spec)
             for handler, declarations in declared_handlers(provider):
                 for declaration in declarations:
-                    self.routes.append(RouteSpec(declaration.method, prefix + declaration.path, handler,
-                                                 **declaration.options))
+                    self.routes.append(adapt(RouteSpec(declaration.method, prefix + declaration.path, handler,
+                                                       **declaration.options)))
         return self
 
     # -- transitional: handlers registered imperatively inside ``register`` functions ---

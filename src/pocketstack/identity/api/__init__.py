@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pocketstack.common.api.routes import Router
 from pocketstack.identity.api import auth, catalog, resources, roles, users
-from pocketstack.identity.api.entities import entity_routes
+from pocketstack.identity.api.entities import EntityApi
 from pocketstack.identity.manager import Identity
 
 
@@ -15,9 +15,10 @@ def build_router(identity: Identity) -> Router:
         resources.ProjectTagsApi(identity), users.UserLinksApi(identity), users.GroupMembersApi(identity),
         users.ApplicationCredentialsApi(identity), roles.ImpliedRolesApi(identity),
         roles.RoleAssignmentsApi(identity), catalog.RegionIdApi(identity))
-    router.routes.extend(entity_routes(
-        resources.domains(identity), resources.projects(identity), users.users(identity), users.groups(identity),
-        roles.roles(identity), catalog.regions(identity), catalog.services(identity),
-        catalog.endpoints(identity)).routes)
-    router.routes.extend(roles.grant_routes(identity.assignment))
+    for family in (resources.domains(identity), resources.projects(identity), users.users(identity),
+                   users.groups(identity), roles.roles(identity), catalog.regions(identity),
+                   catalog.services(identity), catalog.endpoints(identity)):
+        router.include(EntityApi(family), prefix=f"/v3/{family.plural}")
+    for api, prefix in roles.grants(identity.assignment):
+        router.include(api, prefix=prefix)
     return router

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router, RouteSpec
 from pocketstack.common.api.validation import parse_bool, validate
 from pocketstack.identity import errors
 
@@ -40,9 +38,3 @@ def filters(req: ApiRequest, keys: tuple[str, ...], bools: tuple[str, ...] = ("e
         if value is not None:
             result[key] = parse_bool(value, key) if key in bools else value
     return result
-
-
-def mount(api: object, prefix: str, suffix: str = "") -> list[RouteSpec]:
-    """``api``'s declared routes at ``prefix + path + suffix``: one parameterised handler
-    object serving one of several URL families (the grants' ``.../inherited_to_projects``)."""
-    return [dataclasses.replace(spec, path=spec.path + suffix) for spec in Router().include(api, prefix=prefix).routes]

@@ -10,8 +10,8 @@ says what differs -- rule names, filters, the logic calls, the rendering -- and 
 
 The routes are declared once, on :class:`EntityApi`, with the operation (``list``,
 ``get``, ...) as a placeholder policy and ``{id}`` as the path parameter;
-:func:`entity_routes` mounts an instance under its collection with the family's own
-rule names and parameter name, so ``openapi.json`` and the policy check see the real
+:meth:`EntityApi.adapt_route` gives each instance's routes the family's own rule names
+and parameter name as the router collects them, so ``openapi.json`` and the policy check see the real
 ones (``identity:get_user`` on ``/v3/users/{user_id}``).
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router, RouteSpec, route
+from pocketstack.common.api.routes import RouteSpec, route
 from pocketstack.identity.api import render
 from pocketstack.identity.api.common import body, filters, split_extra
 
@@ -91,6 +91,12 @@ class EntityApi:
     def _id(self, req: ApiRequest) -> str:
         return str(req.path_params[self.family.param])
 
+    def adapt_route(self, spec: RouteSpec) -> RouteSpec:
+        """The family's rule name for the operation and its path parameter name."""
+        assert spec.policy is not None
+        return dataclasses.replace(spec, path=spec.path.replace("{id}", "{" + self.family.param + "}"),
+                                   policy=self.family.rules[spec.policy])
+
     @route.get("", policy=LIST)
     def index(self, req: ApiRequest) -> dict[str, Any]:
         """List the collection, filtered by the query."""
@@ -139,19 +145,3 @@ class EntityApi:
         """Delete an entity (204)."""
         req.authorize()
         self.family.remove(self._id(req))
-
-
-def entity_routes(*families: Family) -> Router:
-    """The CRUD routes of ``families``, each under ``/v3/<plural>`` with its own rule
-    names and path parameter."""
-    router = Router()
-    for family in families:
-        for spec in Router().include(EntityApi(family), prefix=f"/v3/{family.plural}").routes:
-            router.routes.append(_for_family(spec, family))
-    return router
-
-
-def _for_family(spec: RouteSpec, family: Family) -> RouteSpec:
-    assert spec.policy is not None
-    return dataclasses.replace(spec, path=spec.path.replace("{id}", "{" + family.param + "}"),
-                               policy=family.rules[spec.policy])

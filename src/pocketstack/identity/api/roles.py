@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +13,6 @@ from pocketstack.common.api.validation import query_flag
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas
-from pocketstack.identity.api.common import mount
 from pocketstack.identity.api.entities import Family, crud_rules
 from pocketstack.identity.api.users import rendered
 from pocketstack.identity.assignment import SYSTEM_TARGET, AssignmentManager, Grant
@@ -114,6 +114,10 @@ class GrantsApi:
         self.scope_type = scope_type
         self.inherited = inherited
 
+    def adapt_route(self, spec: RouteSpec) -> RouteSpec:
+        """The inherited families end in ``/inherited_to_projects``, after the role."""
+        return dataclasses.replace(spec, path=spec.path + ("/inherited_to_projects" if self.inherited else ""))
+
     def _parties(self, req: ApiRequest) -> tuple[str, str, str, str]:
         scope_id = req.path_params.get("scope_id", SYSTEM_TARGET)
         return self.actor_type, req.path_params["actor_id"], self.scope_type, scope_id
@@ -149,11 +153,10 @@ class GrantsApi:
         self.assignment.revoke_grant(*self._parties(req), req.path_params["role_id"], inherited=self.inherited)
 
 
-def grant_routes(assignment: AssignmentManager) -> list[RouteSpec]:
-    """Every grant URL family, the inherited ones ending in ``/inherited_to_projects``."""
-    return [spec for prefix, actor_type, scope_type, inherited in GRANT_PATHS
-            for spec in mount(GrantsApi(assignment, actor_type, scope_type, inherited), prefix,
-                              "/inherited_to_projects" if inherited else "")]
+def grants(assignment: AssignmentManager) -> list[tuple[GrantsApi, str]]:
+    """Every grant URL family and its prefix."""
+    return [(GrantsApi(assignment, actor_type, scope_type, inherited), prefix)
+            for prefix, actor_type, scope_type, inherited in GRANT_PATHS]
 
 
 def assignment_filters(query: Mapping[str, str]) -> dict[str, Any]:

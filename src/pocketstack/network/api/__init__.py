@@ -10,7 +10,7 @@ from pocketstack.common.errors import ApiError
 from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.api.agents import AgentsApi
 from pocketstack.network.api.discovery import DiscoveryApi
-from pocketstack.network.api.resources import RESOURCES, ResourceApi, UntaggableApi, include
+from pocketstack.network.api.resources import RESOURCES, ResourceApi, UntaggableApi
 from pocketstack.network.api.subresources import (
     AutoAllocatedTopologyApi,
     QuotasApi,
@@ -26,7 +26,7 @@ def build_router(manager: NetworkManager, agents: AgentDirectory) -> Router:
         DiscoveryApi(), AgentsApi(agents), SecurityGroupRulesApi(manager), RouterInterfacesApi(manager),
         QuotasApi(manager), AutoAllocatedTopologyApi(manager), UntaggableApi())
     for collection in RESOURCES:
-        include(router, ResourceApi(manager, collection))
+        router.include(ResourceApi(manager, collection), prefix=f"/v2.0/{collection}")
     return router
 
 

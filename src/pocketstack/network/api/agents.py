@@ -51,9 +51,7 @@ class AgentsApi:
         """Whether the caller may see agents at all: the declared ``get_agent`` rule,
         enforced as Neutron does -- a caller it refuses sees none (an empty list, a 404),
         never a 403 that would confirm an agent exists."""
-        allowed = req.allowed("get_agent", {"project_id": req.caller.project_id})
-        req.authorized = True  # enforced, as a filter
-        return allowed
+        return req.permits({"project_id": req.caller.project_id}, rule="get_agent")
 
     def found(self, req: ApiRequest, agent_id: str) -> dict:
         agent = self.agents.get(agent_id) if self.visible(req) else None

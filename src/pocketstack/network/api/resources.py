@@ -4,7 +4,7 @@ Networks, subnets, subnet pools, ports, routers, floating IPs and security group
 answer the same routes in the same way (create also in bulk: a list under the plural
 key; tags under ``/{id}/tags``); only their names, policy rules and body schemas differ.
 One :class:`ResourceApi` per row of :data:`RESOURCES` serves them: its routes declare
-their rule with the member's name left open (``get_{member}``), which :func:`include`
+their rule with the member's name left open (``get_{member}``), which :meth:`ResourceApi.adapt_route`
 fills in for each instance -- Neutron's resource-attribute-map design, declared.
 """
 
@@ -16,14 +16,14 @@ from starlette.responses import Response
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router, route
+from pocketstack.common.api.routes import RouteSpec, route
 from pocketstack.common.api.validation import validate
 from pocketstack.network import errors
 from pocketstack.network.api import inputs, render
 from pocketstack.network.api.schemas import SCHEMAS, TAGS_BODY, bulk_schema
 from pocketstack.network.manager import NetworkManager
 
-# The declared body of an update: the member's schema, filled in by :func:`include`.
+# The declared body of an update: the member's schema, filled in by :meth:`ResourceApi.adapt_route`.
 MEMBER_UPDATE: dict = {"x-pocketstack": "the member's update schema"}
 
 # collection URL segment -> (member key, plural key)
@@ -99,6 +99,14 @@ class ResourceApi:
         self.manager = manager
         self.collection = collection
         self.member, self.plural = RESOURCES[collection]
+
+    def adapt_route(self, spec: RouteSpec) -> RouteSpec:
+        """The member's name in each declared rule (``get_{member}`` → ``get_network``) and
+        its schema as the body of an update (:data:`MEMBER_UPDATE`)."""
+        body = ((None, SCHEMAS[(self.member, False)]),) if spec.body and spec.body[0][1] == MEMBER_UPDATE \
+            else spec.body
+        return dataclasses.replace(spec, policy=spec.policy.format(member=self.member) if spec.policy else None,
+                                   body=body)
 
     @route.get("", policy="get_{member}")
     def index(self, req: ApiRequest):
@@ -212,17 +220,3 @@ class UntaggableApi:
     @route.delete(base + "/{tag}")
     def delete_tag(self, req: ApiRequest):
         self.refuse(req)
-
-
-def include(router: Router, api: ResourceApi) -> Router:
-    """Add ``api``'s routes under ``/v2.0/<collection>``, with its member's name in each
-    declared rule (``get_{member}`` → ``get_network``) and its schema as the body of an
-    update (:data:`MEMBER_UPDATE`)."""
-    start = len(router.routes)
-    router.include(api, prefix=f"/v2.0/{api.collection}")
-    update = ((None, SCHEMAS[(api.member, False)]),)
-    router.routes[start:] = [dataclasses.replace(
-        spec, policy=spec.policy.format(member=api.member) if spec.policy else None,
-        body=update if spec.body and spec.body[0][1] == MEMBER_UPDATE else spec.body)
-        for spec in router.routes[start:]]
-    return router
