@@ -16,9 +16,16 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import cas_update, run_in_transaction
 from pocketstack.common.errors import BadRequest, Conflict, NotFound
 from pocketstack.volume import models as m
-from pocketstack.volume.api.validation import is_uuid_like
 
 DEFAULT_TYPE = "__DEFAULT__"
+
+
+def is_uuid_like(value: object) -> bool:
+    """oslo's ``uuidutils.is_uuid_like``: a UUID, with or without dashes, in any case."""
+    try:
+        return str(uuid.UUID(str(value))).replace("-", "") == str(value).replace("-", "").lower()
+    except ValueError:
+        return False
 
 
 class Types:

@@ -11,7 +11,7 @@ import math
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,22 +20,22 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.errors import ApiError
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import GiB
 from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, move
 
+if TYPE_CHECKING:
+    from pocketstack.image.contract import ImageContract
+
 ADMIN_STATUSES = tuple(VOLUME_TRANSITIONS)
 # The image's own attributes a volume created from it records (Cinder's glance metadata).
 IMAGE_KEYS = ("checksum", "container_format", "disk_format", "min_disk", "min_ram", "size")
-NOT_DELETABLE = ("Invalid volume: Volume status must be available or error or error_restoring or error_extending "
-                 "or error_managing and must not be migrating, attached, belong to a group, have snapshots or "
-                 "be disassociated from snapshots after volume transfer.")
 
 
-def invalid(volume_id: str, action: str, allowed: str, status: str) -> BadRequest:
-    return BadRequest(f"Invalid volume: Volume {volume_id} status must be {allowed} to {action}, "
-                      f"but current status is: {status}.")
+def invalid(volume_id: str, action: str, allowed: str, status: str) -> errors.InvalidVolumeStatus:
+    return errors.InvalidVolumeStatus(volume_id=volume_id, action=action, allowed=allowed, current=status)
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,16 @@ class Volumes:
         self.worker = worker
         self.types = types
         self.quotas = quotas
-        self.cloud = cloud
+        self.cloud = cloud  # for ``cloud.image`` (create from, upload to an image)
+        # The service's snapshots (which need the volumes first): set by the manager.
+        self.snapshots: Any = None
 
     # -- reading ---------------------------------------------------------------------
     def get(self, context: RequestContext, volume_id: str) -> m.Volume:
         with self.db.session(readonly=True) as s:
             volume = s.get(m.Volume, volume_id)
             if volume is None or not (context.is_admin or volume.project_id == context.project_id):
-                raise NotFound(f"Volume {volume_id} could not be found.")
+                raise errors.VolumeNotFound(volume_id=volume_id)
             s.expunge(volume)
             return volume
 
@@ -109,7 +111,7 @@ class Volumes:
             if paging.marker:
                 marker = s.get(m.Volume, paging.marker)
                 if marker is None or not (all_projects and context.is_admin or marker.project_id == context.project_id):
-                    raise NotFound(f"Marker {paging.marker} could not be found.")
+                    raise errors.MarkerNotFound(marker=paging.marker)
             rows = list(s.scalars(apply_paging(sa.select(m.Volume).where(*conditions), m.Volume, paging, marker)))
             s.expunge_all()
             return rows
@@ -134,7 +136,7 @@ class Volumes:
         snapshot_id, source_volid, image_ref = spec.get("snapshot_id"), spec.get("source_volid"), spec.get("imageRef")
         return References(
             vtype=self.types.resolve(context, spec.get("volume_type")),
-            snapshot=self.cloud.service("volume").snapshots.get(context, snapshot_id) if snapshot_id else None,
+            snapshot=self.snapshots.get(context, snapshot_id) if snapshot_id else None,
             origin=self.get(context, source_volid) if source_volid else None,
             image=self._image(context, image_ref) if image_ref else None)
 
@@ -155,12 +157,11 @@ class Volumes:
         task_args: dict[str, Any] = {}
         if (snapshot := named.snapshot) is not None:
             if snapshot.status != "available":
-                raise BadRequest("Invalid snapshot: Originating snapshot status must be one of 'available' "
-                                 "values")
+                raise errors.InvalidSnapshot(reason="Originating snapshot status must be one of 'available' values")
             size = size or snapshot.size
             if size < snapshot.size:
-                raise BadRequest(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the "
-                                 f"snapshot size {snapshot.size}GB. They must be >= original snapshot size.")
+                raise errors.InvalidInput(reason=f"Volume size '{size}'GB cannot be smaller than the snapshot size "
+                                                 f"{snapshot.size}GB. They must be >= original snapshot size.")
             source["snapshot_id"] = snapshot.id
             image_metadata = self.image_metadata([snapshot.volume_id])[snapshot.volume_id]
         elif (origin := named.origin) is not None:
@@ -168,26 +169,25 @@ class Volumes:
                 raise invalid(origin.id, "clone", "available or in-use", origin.status)
             size = size or origin.size
             if size < origin.size:
-                raise BadRequest(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the "
-                                 f"source volume size {origin.size}GB.")
+                raise errors.InvalidInput(reason=f"Volume size '{size}'GB cannot be smaller than the source volume "
+                                                 f"size {origin.size}GB.")
             source["source_volid"] = origin.id
             image_metadata = self.image_metadata([origin.id])[origin.id]
         elif (image := named.image) is not None:
             if image.status != "active":
-                raise BadRequest(f"Invalid image identifier or unable to access requested image {image.id}: "
-                                 f"its status is {image.status}.")
+                raise errors.InvalidImageRef(image_id=image.id, image_status=image.status)
             needed = max(math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1)
             if size is None:
-                raise BadRequest("Invalid input received: size is required when creating a volume from an image.")
+                raise errors.InvalidInput(reason="size is required when creating a volume from an image.")
             if size < needed:
-                raise BadRequest(f"Invalid input received: Image {image.id} requires {needed} GB of disk, "
-                                 f"larger than the requested volume size {size} GB.")
+                raise errors.InvalidInput(reason=f"Image {image.id} requires {needed} GB of disk, larger than the "
+                                                 f"requested volume size {size} GB.")
             source["image_id"] = image.id
             task_args["disk_format"] = image.disk_format
             image_metadata = {key: getattr(image, key) for key in IMAGE_KEYS if getattr(image, key, None) is not None}
             image_metadata.update(image_id=image.id, image_name=image.name)
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise BadRequest(f"Invalid input received: Volume size '{size}' must be an integer and greater than 0.")
+            raise errors.InvalidInput(reason=f"Volume size '{size}' must be an integer and greater than 0.")
         vtype = named.vtype
         multiattach = bool(spec.get("multiattach")) or self.types.is_multiattach(vtype)
         volume = m.Volume(id=volume_id or str(uuid.uuid4()), project_id=context.project_id, user_id=context.user_id,
@@ -213,15 +213,18 @@ class Volumes:
         return self.get(context, volume.id)
 
     def _image(self, context: RequestContext, image_id: str):
-        try:
-            images = self.cloud.service("image").manager
-        except StopIteration:
-            raise BadRequest("Invalid input received: the image service is not running.") from None
+        images = self._images()
         try:
             image = images.get_image(context, image_id)
         except ApiError:
-            raise NotFound(f"Image {image_id} could not be found.") from None
+            raise errors.ImageNotFound(image_id=image_id) from None
         return image
+
+    def _images(self) -> ImageContract:
+        images = self.cloud.image
+        if images is None:
+            raise errors.InvalidInput(reason="the image service is not running.")
+        return images
 
     # -- changing --------------------------------------------------------------------
     def update(self, context: RequestContext, volume_id: str, values: dict) -> m.Volume:
@@ -278,7 +281,7 @@ class Volumes:
             result = s.execute(sa.delete(m.VolumeImageMetadata).where(m.VolumeImageMetadata.volume_id == volume_id,
                                                                        m.VolumeImageMetadata.key == key))
             if result.rowcount == 0:
-                raise NotFound(f"Glance metadata for volume {volume_id} with key {key} could not be found.")
+                raise errors.GlanceMetadataNotFound(volume_id=volume_id, key=key)
 
     def delete_metadata(self, context: RequestContext, volume_id: str, key: str) -> None:
         self.get(context, volume_id)
@@ -286,7 +289,7 @@ class Volumes:
             result = s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id,
                                                                   m.VolumeMetadata.key == key))
             if result.rowcount == 0:
-                raise NotFound(f"Metadata key {key} for volume {volume_id} could not be found.")
+                raise errors.VolumeMetadataNotFound(volume_id=volume_id, metadata_key=key)
 
     def _transition(self, volume_id: str, allowed: tuple[str, ...], action: str, target: str, **values) -> None:
         """CAS the volume from any of ``allowed`` to ``target``; 400 when not allowed."""
@@ -300,9 +303,8 @@ class Volumes:
     def delete(self, context: RequestContext, volume_id: str) -> None:
         """Refused while attached or while it has snapshots (``cascade`` is not supported)."""
         volume = self.get(context, volume_id)
-        snapshots = self.cloud.service("volume").snapshots
-        if volume.attach_count or volume.status == "in-use" or snapshots.count_for_volume(volume_id):
-            raise BadRequest(NOT_DELETABLE)
+        if volume.attach_count or volume.status == "in-use" or self.snapshots.count_for_volume(volume_id):
+            raise errors.VolumeNotDeletable()
         self._transition(volume_id, DELETABLE + ("error_deleting",), "delete", "deleting",
                          extra_where={"attach_count": 0})
         self.worker.cast("delete", volume_id)
@@ -323,8 +325,8 @@ class Volumes:
     def extend(self, context: RequestContext, volume_id: str, new_size: Any) -> None:
         volume = self.get(context, volume_id)
         if not isinstance(new_size, int) or isinstance(new_size, bool) or new_size <= volume.size:
-            raise BadRequest(f"Invalid input received: New size for extend must be greater than current size. "
-                             f"(current: {volume.size}, extended: {new_size}).")
+            raise errors.InvalidInput(reason=f"New size for extend must be greater than current size. "
+                                             f"(current: {volume.size}, extended: {new_size}).")
         vtype = self.types.get_by_id(volume.volume_type_id)
         self.quotas.check_volume_size(volume.project_id, new_size)
 
@@ -355,9 +357,9 @@ class Volumes:
                      attach_status: str | None) -> None:
         self.get(context, volume_id)
         if status is not None and status not in ADMIN_STATUSES:
-            raise BadRequest(f"Invalid input received: Invalid volume status {status!r}.")
+            raise errors.InvalidInput(reason=f"Invalid volume status {status!r}.")
         if attach_status is not None and attach_status not in ("attached", "detached"):
-            raise BadRequest(f"Invalid input received: Invalid attach_status {attach_status!r}.")
+            raise errors.InvalidInput(reason=f"Invalid attach_status {attach_status!r}.")
 
         def work(s: Session) -> None:
             row = s.get(m.Volume, volume_id)
@@ -377,7 +379,7 @@ class Volumes:
         allowed = ("available", "in-use") if force else ("available",)
         if volume.status not in allowed:
             raise invalid(volume_id, "upload to image", " or ".join(allowed), volume.status)
-        images = self.cloud.service("image").manager
+        images = self._images()
         image = images.create_image(context, name=props.get("image_name") or volume.name or volume.id,
                                     disk_format=props.get("disk_format", "raw"),
                                     container_format=props.get("container_format", "bare"),

@@ -161,7 +161,9 @@ class VolumeWorker:
                 self.driver.clone_volume(volume.source_volid, volume.id, volume.size)
                 return {"bootable": self._source_bootable(volume_id=volume.source_volid)}
             elif volume.image_id:
-                images = self.cloud.service("image").manager
+                images = self.cloud.image
+                if images is None:
+                    raise ValueError("the image service is not running")
                 image, chunks = images.open_data(RequestContext.admin(), volume.image_id)
                 if chunks is None:
                     raise ValueError(f"image {volume.image_id} has no data")
@@ -235,8 +237,10 @@ class VolumeWorker:
         if volume is None:
             return
         args = volume.task_args or {}
-        images = self.cloud.service("image").manager
+        images = self.cloud.image
         try:
+            if images is None:
+                raise ValueError("the image service is not running")
             images.upload(RequestContext.admin(), args["image_id"], self.driver.read_volume(volume_id, 1 << 20))
         except Exception as error:  # noqa: BLE001 - the image is killed; the volume is unharmed
             LOG.error("volume %s: upload to image %s failed: %s", volume_id, args.get("image_id"), error)

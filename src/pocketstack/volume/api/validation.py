@@ -10,7 +10,6 @@ refusal is a 400 in the Nova/Cinder fault format.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ import jsonschema
 from jsonschema import Draft4Validator
 
 from pocketstack.common.errors import BadRequest
+from pocketstack.volume.types import is_uuid_like
 
 _Draft4 = Draft4Validator.VALIDATORS
 
@@ -42,14 +42,6 @@ def _bounded(keyword: str):
         if number is not None:
             yield from _Draft4[keyword](validator, bound, number, schema)
     return check
-
-
-def is_uuid_like(value: object) -> bool:
-    """oslo's ``uuidutils.is_uuid_like``: a UUID, with or without dashes, in any case."""
-    try:
-        return str(uuid.UUID(str(value))).replace("-", "") == str(value).replace("-", "").lower()
-    except ValueError:
-        return False
 
 
 _CinderValidator = jsonschema.validators.extend(

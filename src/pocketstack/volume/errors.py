@@ -1,0 +1,143 @@
+"""The Block Storage service's named errors, in Cinder's wording (its ``cinder/exception.py``
+messages, as the API shows them in the Nova/Cinder fault format).
+
+Each class carries the HTTP status it maps to and a ``msg_fmt`` whose fields the raiser
+passes: ``raise errors.VolumeNotFound(volume_id=volume_id)`` (never a field named
+``status``: that keyword is the HTTP status of :class:`ApiError`).
+"""
+
+from __future__ import annotations
+
+from pocketstack.common.errors import ApiError, BadRequest, Conflict, NotFound
+
+__all__ = ["ApiError", "BadRequest", "Conflict", "NotFound"]
+
+
+# -- not found ------------------------------------------------------------------------------
+class VolumeNotFound(NotFound):
+    msg_fmt = "Volume {volume_id} could not be found."
+
+
+class SnapshotNotFound(NotFound):
+    msg_fmt = "Snapshot {snapshot_id} could not be found."
+
+
+class BackupNotFound(NotFound):
+    msg_fmt = "Backup {backup_id} could not be found."
+
+
+class AttachmentNotFound(NotFound):
+    msg_fmt = "Attachment {attachment_id} could not be found."
+
+
+class TransferNotFound(NotFound):
+    msg_fmt = "Transfer {transfer_id} could not be found."
+
+
+class VolumeTypeNotFound(NotFound):
+    msg_fmt = "Volume type {volume_type_id} could not be found."
+
+
+class VolumeTypeNotFoundByName(NotFound):
+    msg_fmt = "Volume type with name {volume_type_name} could not be found."
+
+
+class VolumeTypeExtraSpecsNotFound(NotFound):
+    msg_fmt = "Volume Type {volume_type_id} has no extra specs with key {extra_specs_key}."
+
+
+class QoSSpecsNotFound(NotFound):
+    msg_fmt = "QoS Specs {specs_id} could not be found."
+
+
+class QoSSpecsKeyNotFound(NotFound):
+    msg_fmt = "QoS spec {specs_key} not found for {specs_id}."
+
+
+class MarkerNotFound(NotFound):
+    msg_fmt = "Marker {marker} could not be found."
+
+
+class ImageNotFound(NotFound):
+    msg_fmt = "Image {image_id} could not be found."
+
+
+class VolumeMetadataNotFound(NotFound):
+    msg_fmt = "Metadata key {metadata_key} for volume {volume_id} could not be found."
+
+
+class GlanceMetadataNotFound(NotFound):
+    msg_fmt = "Glance metadata for volume {volume_id} with key {key} could not be found."
+
+
+class SnapshotMetadataNotFound(NotFound):
+    # Cinder's snapshot metadata controller answers with its own short message.
+    msg_fmt = "Metadata item was not found"
+
+
+class HostNotFound(NotFound):
+    msg_fmt = "Host {host} could not be found."
+
+
+# -- bad requests -----------------------------------------------------------------------------
+class InvalidInput(BadRequest):
+    msg_fmt = "Invalid input received: {reason}"
+
+
+class InvalidVolume(BadRequest):
+    msg_fmt = "Invalid volume: {reason}"
+
+
+class InvalidSnapshot(BadRequest):
+    msg_fmt = "Invalid snapshot: {reason}"
+
+
+class InvalidBackup(BadRequest):
+    msg_fmt = "Invalid backup: {reason}"
+
+
+class InvalidVolumeStatus(InvalidVolume):
+    """A volume in the wrong status for ``action`` (Cinder's ``InvalidVolume`` with the
+    expected and current statuses)."""
+
+    msg_fmt = ("Invalid volume: Volume {volume_id} status must be {allowed} to {action}, "
+               "but current status is: {current}.")
+
+
+class VolumeNotDeletable(InvalidVolume):
+    msg_fmt = ("Invalid volume: Volume status must be available or error or error_restoring or error_extending "
+               "or error_managing and must not be migrating, attached, belong to a group, have snapshots or "
+               "be disassociated from snapshots after volume transfer.")
+
+
+class InvalidImageRef(BadRequest):
+    msg_fmt = "Invalid image identifier or unable to access requested image {image_id}: its status is {image_status}."
+
+
+class NotAttached(InvalidVolume):
+    msg_fmt = "Invalid volume: Volume {volume_id} status must be in-use to detach, but current status is: {current}."
+
+
+class MalformedAction(BadRequest):
+    msg_fmt = "Malformed request body: exactly one action is expected."
+
+
+class NoSuchAction(BadRequest):
+    msg_fmt = "There is no such action: {action}"
+
+
+class BodyUriMismatch(BadRequest):
+    msg_fmt = "Request body and URI mismatch"
+
+
+class InvalidAuthKey(BadRequest):
+    msg_fmt = "Invalid auth key: Attempt to transfer {transfer_id} with invalid auth key."
+
+
+class QoSSpecsInUse(BadRequest):
+    msg_fmt = "QoS Specs {specs_id} is still associated with entities."
+
+
+# -- conflicts --------------------------------------------------------------------------------
+class QoSSpecsExists(Conflict):
+    msg_fmt = "QoS Specs {specs_id} already exists."
