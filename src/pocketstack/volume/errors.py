@@ -104,6 +104,13 @@ class InvalidVolumeStatus(InvalidVolume):
                "but current status is: {current}.")
 
 
+class InvalidTransition(InvalidVolume):
+    """A transition the state machine does not allow, e.g. after an admin's reset-status
+    left the volume somewhere an in-flight request did not expect: a 400, never a 500."""
+
+    msg_fmt = "Invalid volume: Volume {volume_id} cannot change from status {expected} to {target}."
+
+
 class VolumeNotDeletable(InvalidVolume):
     msg_fmt = ("Invalid volume: Volume status must be available or error or error_restoring or error_extending "
                "or error_managing and must not be migrating, attached, belong to a group, have snapshots or "
@@ -141,3 +148,84 @@ class QoSSpecsInUse(BadRequest):
 # -- conflicts --------------------------------------------------------------------------------
 class QoSSpecsExists(Conflict):
     msg_fmt = "QoS Specs {specs_id} already exists."
+
+
+class VolumeTypeExists(Conflict):
+    msg_fmt = "Volume Type {name} already exists."
+
+
+class VolumeTypeAccessExists(Conflict):
+    msg_fmt = "Volume type access for {volume_type_id} / {project_id} combination already exists."
+
+
+# -- volume types -------------------------------------------------------------------------------
+class VolumeTypeAccessNotFound(NotFound):
+    msg_fmt = "Volume type access not found for {volume_type_id} / {project_id} combination."
+
+
+class PublicVolumeTypeAccess(NotFound):
+    msg_fmt = "Volume type {volume_type_id} is public: it has no access list."
+
+
+class InvalidVolumeType(BadRequest):
+    msg_fmt = "Invalid volume type: {reason}"
+
+
+class DefaultVolumeTypeDeletion(BadRequest):
+    msg_fmt = "Default volume type can not be deleted."
+
+
+class VolumeTypeInUse(BadRequest):
+    msg_fmt = ("Target volume type is still in use. Volume Type {volume_type_id} deletion is not allowed with "
+               "volumes present with the type.")
+
+
+class SnapshotMetadataKeyNotFound(NotFound):
+    msg_fmt = "Metadata key {metadata_key} for snapshot {snapshot_id} could not be found."
+
+
+# -- QoS specs ----------------------------------------------------------------------------------
+class QoSSpecsAssociated(BadRequest):
+    msg_fmt = "Type {type_id} is already associated with another qos specs: {specs_id}"
+
+
+class QoSSpecsAssociatedMeanwhile(BadRequest):
+    msg_fmt = "Type {type_id} is already associated with another qos specs."
+
+
+# -- quotas -------------------------------------------------------------------------------------
+class OverQuota(ApiError):
+    """Cinder's 413 quota refusals (``overLimit`` in the fault format)."""
+
+    status = 413
+
+
+class VolumeSizeExceedsLimit(OverQuota):
+    msg_fmt = "VolumeSizeExceedsLimit: Requested volume size {size}G is larger than maximum allowed limit {limit}G."
+
+
+class VolumeSizeExceedsAvailableQuota(OverQuota):
+    msg_fmt = ("VolumeSizeExceedsAvailableQuota: Requested {resource} of {requested} exceeds the quota: "
+               "{in_use} of {limit} in use.")
+
+
+class QuotaExceeded(OverQuota):
+    msg_fmt = "Maximum number of {resource} allowed ({limit}) exceeded"
+
+
+# -- request parameters ---------------------------------------------------------------------------
+class InvalidIsPublicFilter(BadRequest):
+    msg_fmt = "Invalid is_public filter [{value}]"
+
+
+class VolumeTypeUpdateEmpty(BadRequest):
+    msg_fmt = "Specify volume type name, description, is_public or a combination thereof."
+
+
+class MissingVolumeTypeId(BadRequest):
+    msg_fmt = "Required parameter vol_type_id is missing."
+
+
+class QuotaBelowUsage(BadRequest):
+    msg_fmt = ("Quota {resource} limit must be equal or greater than existing resources. Current usage is {in_use} "
+               "and the requested limit is {limit}.")

@@ -16,7 +16,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import run_in_transaction
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.states import move_snapshot
 
@@ -33,7 +33,7 @@ class Snapshots:
         with self.db.session(readonly=True) as s:
             row = s.get(m.Snapshot, snapshot_id)
             if row is None or not (context.is_admin or row.project_id == context.project_id):
-                raise NotFound(f"Snapshot {snapshot_id} could not be found.")
+                raise errors.SnapshotNotFound(snapshot_id=snapshot_id)
             s.expunge(row)
             return row
 
@@ -62,7 +62,7 @@ class Snapshots:
             if paging.marker:
                 marker = s.get(m.Snapshot, paging.marker)
                 if marker is None:
-                    raise NotFound(f"Marker {paging.marker} could not be found.")
+                    raise errors.MarkerNotFound(marker=paging.marker)
             query = apply_paging(sa.select(m.Snapshot).where(*conditions), m.Snapshot, paging, marker)
             rows = list(s.scalars(query.offset(offset) if offset else query))
             s.expunge_all()
@@ -73,8 +73,8 @@ class Snapshots:
         volume = self.volumes.get(context, volume_id)
         allowed = ("available", "in-use") if force else ("available",)
         if volume.status not in allowed:
-            raise BadRequest(f"Invalid volume: Volume {volume_id} status must be available, but current status "
-                             f"is: {volume.status}.")
+            raise errors.InvalidVolume(reason=f"Volume {volume_id} status must be available, but current status "
+                                               f"is: {volume.status}.")
         vtype = self.types.get_by_id(volume.volume_type_id)
         snapshot = m.Snapshot(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=context.user_id,
                               volume_id=volume_id, name=name, description=description, size=volume.size,
@@ -116,7 +116,7 @@ class Snapshots:
             result = s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id,
                                                                     m.SnapshotMetadata.key == key))
             if result.rowcount == 0:
-                raise NotFound(f"Metadata key {key} for snapshot {snapshot_id} could not be found.")
+                raise errors.SnapshotMetadataKeyNotFound(metadata_key=key, snapshot_id=snapshot_id)
 
     def delete(self, context: RequestContext, snapshot_id: str, force: bool = False) -> None:
         """Delete from ``available``/``error``; ``force`` (the admin's ``os-force_delete``)
@@ -126,17 +126,17 @@ class Snapshots:
         def work(s: Session) -> None:
             row = s.get(m.Snapshot, snapshot_id)
             if row is None:  # a racing delete finished first
-                raise NotFound(f"Snapshot {snapshot_id} could not be found.")
+                raise errors.SnapshotNotFound(snapshot_id=snapshot_id)
             if row.status == "deleting" and force:
                 move_snapshot(s, snapshot_id, "deleting", "deleting")  # restart the clock; cast again
                 return
             if row.status not in ("available", "error", "error_deleting") and not force:
-                raise BadRequest(f"Invalid snapshot: Volume Snapshot status must be available or error, "
-                                 f"but current status is: {row.status}.")
+                raise errors.InvalidSnapshot(reason=f"Volume Snapshot status must be available or error, but current "
+                                                    f"status is: {row.status}.")
             in_use = s.scalar(sa.select(sa.func.count()).select_from(m.Volume).where(
                 m.Volume.snapshot_id == snapshot_id, m.Volume.status == "creating"))
             if in_use:
-                raise BadRequest(f"Invalid snapshot: snapshot {snapshot_id} is being used to create a volume.")
+                raise errors.InvalidSnapshot(reason=f"snapshot {snapshot_id} is being used to create a volume.")
             move_snapshot(s, snapshot_id, row.status, "deleting")
         run_in_transaction(self.db, work)
         self.worker.cast("snapshot_delete", snapshot_id)
@@ -144,7 +144,7 @@ class Snapshots:
     def reset_status(self, context: RequestContext, snapshot_id: str, status: str) -> None:
         self.get(context, snapshot_id)
         if status not in ("available", "error", "creating", "deleting", "error_deleting"):
-            raise BadRequest(f"Invalid input received: Invalid snapshot status {status!r}.")
+            raise errors.InvalidInput(reason=f"Invalid snapshot status {status!r}.")
 
         def work(s: Session) -> None:
             move_snapshot(s, snapshot_id, s.get(m.Snapshot, snapshot_id).status, status)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update
-from pocketstack.common.errors import BadRequest
 from pocketstack.volume import models as m
+from pocketstack.volume.errors import InvalidTransition
 
 # Stable states from which a volume may be deleted (Cinder's rule).
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
@@ -53,17 +53,11 @@ IN_PROGRESS = ("creating", "deleting", "extending", "attaching", "detaching", "u
 SNAPSHOT_IN_PROGRESS = ("creating", "deleting")
 
 
-class InvalidTransition(BadRequest):
-    """A transition the state machine does not allow, e.g. after an admin's reset-status
-    left the volume somewhere an in-flight request did not expect: a 400, never a 500."""
-
-
 def move(session: Session, volume_id: str, expected: str, status: str, *,
          extra_where: dict[str, Any] | None = None, **values: Any) -> None:
     """CAS ``volume_id`` from ``expected`` to ``status`` (plus ``values``)."""
     if status not in VOLUME_TRANSITIONS.get(expected, ()) and status != expected:
-        raise InvalidTransition(f"Invalid volume: Volume {volume_id} cannot change from status {expected} "
-                                f"to {status}.")
+        raise InvalidTransition(volume_id=volume_id, expected=expected, target=status)
     values.setdefault("task_started_at", utcnow() if status in IN_PROGRESS else None)
     if status not in IN_PROGRESS:
         values.setdefault("task_args", None)

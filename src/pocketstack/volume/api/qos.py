@@ -27,7 +27,7 @@ def type_id(query: Mapping[str, str]) -> str:
     """The ``vol_type_id`` an (dis)association names."""
     value = query.get("vol_type_id")
     if not value:
-        raise errors.BadRequest("Required parameter vol_type_id is missing.")
+        raise errors.MissingVolumeTypeId()
     return value
 
 

@@ -28,8 +28,7 @@ def checked_limits(values: dict, known: set[str], used: dict[str, int]) -> dict[
         raise errors.InvalidInput(reason=f"Bad key(s) in quota set: {', '.join(bad)}")
     for key, limit in limits.items():
         if key != "per_volume_gigabytes" and limit != -1 and limit < used.get(key, 0):
-            raise errors.BadRequest(f"Quota {key} limit must be equal or greater than existing resources. Current "
-                                    f"usage is {used.get(key, 0)} and the requested limit is {limit}.")
+            raise errors.QuotaBelowUsage(resource=key, in_use=used.get(key, 0), limit=limit)
     return limits
 
 

@@ -35,7 +35,7 @@ def is_public_filter(value: str | None, context: RequestContext | None) -> bool 
     try:
         return to_bool(value, "is_public")
     except errors.BadRequest:
-        raise errors.BadRequest(f"Invalid is_public filter [{value}]") from None
+        raise errors.InvalidIsPublicFilter(value=value) from None
 
 
 def update_values(spec: dict) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def update_values(spec: dict) -> dict[str, Any]:
     if "is_public" in spec:
         values["is_public"] = to_bool(spec["is_public"], "is_public")
     if not values:
-        raise errors.BadRequest("Specify volume type name, description, is_public or a combination thereof.")
+        raise errors.VolumeTypeUpdateEmpty()
     return values
 
 
