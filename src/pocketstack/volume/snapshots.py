@@ -18,6 +18,7 @@ from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
+from pocketstack.volume.metadata import Items
 from pocketstack.volume.states import move_snapshot
 
 
@@ -28,6 +29,7 @@ class Snapshots:
         self.volumes = volumes
         self.quotas = quotas
         self.types = types
+        self.items = Items(db, m.SnapshotMetadata, "snapshot_id")
 
     def get(self, context: RequestContext, snapshot_id: str) -> m.Snapshot:
         with self.db.session(readonly=True) as s:
@@ -43,11 +45,7 @@ class Snapshots:
                 m.Snapshot.volume_id == volume_id)) or 0
 
     def metadata(self, snapshot_ids: list[str]) -> dict[str, dict[str, str]]:
-        result: dict[str, dict[str, str]] = {i: {} for i in snapshot_ids}
-        with self.db.session(readonly=True) as s:
-            for row in s.scalars(sa.select(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id.in_(snapshot_ids))):
-                result[row.snapshot_id][row.key] = row.value
-        return result
+        return self.items.read(snapshot_ids)
 
     def list(self, context: RequestContext, filters: dict, paging: Paging, all_projects: bool,
              offset: int = 0) -> list[m.Snapshot]:
@@ -85,7 +83,7 @@ class Snapshots:
                                 snapshots=1, gigabytes=volume.size)
             s.add(snapshot)
             s.flush()
-            s.add_all([m.SnapshotMetadata(snapshot_id=snapshot.id, key=k, value=str(v)) for k, v in metadata.items()])
+            self.items.add(s, snapshot.id, metadata)
         run_in_transaction(self.db, work)
         self.worker.cast("snapshot_create", snapshot.id)
         return self.get(context, snapshot.id)
@@ -98,25 +96,12 @@ class Snapshots:
 
     def set_metadata(self, context: RequestContext, snapshot_id: str, metadata: dict, replace: bool) -> dict:
         self.get(context, snapshot_id)
-        with self.db.session() as s:
-            if replace:
-                s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id))
-                s.flush()
-            for key, value in metadata.items():
-                row = s.get(m.SnapshotMetadata, (snapshot_id, key))
-                if row is None:
-                    s.add(m.SnapshotMetadata(snapshot_id=snapshot_id, key=key, value=str(value)))
-                else:
-                    row.value = str(value)
-        return self.metadata([snapshot_id])[snapshot_id]
+        return self.items.write(snapshot_id, metadata, replace)
 
     def delete_metadata(self, context: RequestContext, snapshot_id: str, key: str) -> None:
         self.get(context, snapshot_id)
-        with self.db.session() as s:
-            result = s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id,
-                                                                    m.SnapshotMetadata.key == key))
-            if result.rowcount == 0:
-                raise errors.SnapshotMetadataKeyNotFound(metadata_key=key, snapshot_id=snapshot_id)
+        if not self.items.remove(snapshot_id, key):
+            raise errors.SnapshotMetadataKeyNotFound(metadata_key=key, snapshot_id=snapshot_id)
 
     def delete(self, context: RequestContext, snapshot_id: str, force: bool = False) -> None:
         """Delete from ``available``/``error``; ``force`` (the admin's ``os-force_delete``)

@@ -24,6 +24,7 @@ from pocketstack.common.errors import ApiError
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import GiB
+from pocketstack.volume.metadata import Items
 from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, move
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ class Volumes:
         self.types = types
         self.quotas = quotas
         self.cloud = cloud  # for ``cloud.image`` (create from, upload to an image)
+        self.items = Items(db, m.VolumeMetadata, "volume_id")
+        self.image_items = Items(db, m.VolumeImageMetadata, "volume_id")
         # The service's snapshots (which need the volumes first): set by the manager.
         self.snapshots: Any = None
 
@@ -68,19 +71,10 @@ class Volumes:
             return volume
 
     def metadata(self, volume_ids: list[str]) -> dict[str, dict[str, str]]:
-        result: dict[str, dict[str, str]] = {i: {} for i in volume_ids}
-        with self.db.session(readonly=True) as s:
-            for row in s.scalars(sa.select(m.VolumeMetadata).where(m.VolumeMetadata.volume_id.in_(volume_ids))):
-                result[row.volume_id][row.key] = row.value
-        return result
+        return self.items.read(volume_ids)
 
     def image_metadata(self, volume_ids: list[str]) -> dict[str, dict[str, str]]:
-        result: dict[str, dict[str, str]] = {i: {} for i in volume_ids}
-        with self.db.session(readonly=True) as s:
-            for row in s.scalars(sa.select(m.VolumeImageMetadata)
-                                 .where(m.VolumeImageMetadata.volume_id.in_(volume_ids))):
-                result[row.volume_id][row.key] = row.value
-        return result
+        return self.image_items.read(volume_ids)
 
     def attachments(self, volume_ids: list[str]) -> dict[str, list[m.Attachment]]:
         result: dict[str, list[m.Attachment]] = {i: [] for i in volume_ids}
@@ -202,9 +196,8 @@ class Volumes:
             self.quotas.reserve(s, context.project_id, vtype.name, volumes=1, gigabytes=size)
             s.add(volume)
             s.flush()
-            s.add_all([m.VolumeMetadata(volume_id=volume.id, key=k, value=str(v)) for k, v in metadata.items()])
-            s.add_all([m.VolumeImageMetadata(volume_id=volume.id, key=k, value=str(v))
-                       for k, v in image_metadata.items()])
+            self.items.add(s, volume.id, metadata)
+            self.image_items.add(s, volume.id, image_metadata)
             if also is not None:
                 also(s, volume)
         run_in_transaction(self.db, work)
@@ -236,60 +229,28 @@ class Volumes:
             move(s, volume_id, row.status, row.status, task_started_at=row.task_started_at,
                  task_args=row.task_args, **allowed)
             if "metadata" in values:
-                self._replace_metadata(s, volume_id, values["metadata"])
+                self.items.replace_in(s, volume_id, values["metadata"])
         run_in_transaction(self.db, work)
         return self.get(context, volume_id)
 
     def set_metadata(self, context: RequestContext, volume_id: str, metadata: dict, replace: bool) -> dict:
         self.get(context, volume_id)
-
-        def work(s: Session) -> None:
-            if replace:
-                self._replace_metadata(s, volume_id, metadata)
-                return
-            for key, value in metadata.items():
-                row = s.get(m.VolumeMetadata, (volume_id, key))
-                if row is None:
-                    s.add(m.VolumeMetadata(volume_id=volume_id, key=key, value=str(value)))
-                else:
-                    row.value = str(value)
-        run_in_transaction(self.db, work)
-        return self.metadata([volume_id])[volume_id]
-
-    @staticmethod
-    def _replace_metadata(s: Session, volume_id: str, metadata: dict) -> None:
-        s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
-        s.add_all([m.VolumeMetadata(volume_id=volume_id, key=k, value=str(v)) for k, v in metadata.items()])
+        return self.items.write(volume_id, metadata, replace)
 
     def set_image_metadata(self, context: RequestContext, volume_id: str, metadata: dict) -> dict:
         """``os-set_image_metadata``: add or overwrite keys, keep the others."""
         self.get(context, volume_id)
-
-        def work(s: Session) -> None:
-            for key, value in metadata.items():
-                row = s.get(m.VolumeImageMetadata, (volume_id, key))
-                if row is None:
-                    s.add(m.VolumeImageMetadata(volume_id=volume_id, key=key, value=str(value)))
-                else:
-                    row.value = str(value)
-        run_in_transaction(self.db, work)
-        return self.image_metadata([volume_id])[volume_id]
+        return self.image_items.write(volume_id, metadata)
 
     def unset_image_metadata(self, context: RequestContext, volume_id: str, key: str) -> None:
         self.get(context, volume_id)
-        with self.db.session() as s:
-            result = s.execute(sa.delete(m.VolumeImageMetadata).where(m.VolumeImageMetadata.volume_id == volume_id,
-                                                                       m.VolumeImageMetadata.key == key))
-            if result.rowcount == 0:
-                raise errors.GlanceMetadataNotFound(volume_id=volume_id, key=key)
+        if not self.image_items.remove(volume_id, key):
+            raise errors.GlanceMetadataNotFound(volume_id=volume_id, key=key)
 
     def delete_metadata(self, context: RequestContext, volume_id: str, key: str) -> None:
         self.get(context, volume_id)
-        with self.db.session() as s:
-            result = s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id,
-                                                                  m.VolumeMetadata.key == key))
-            if result.rowcount == 0:
-                raise errors.VolumeMetadataNotFound(volume_id=volume_id, metadata_key=key)
+        if not self.items.remove(volume_id, key):
+            raise errors.VolumeMetadataNotFound(volume_id=volume_id, metadata_key=key)
 
     def _transition(self, volume_id: str, allowed: tuple[str, ...], action: str, target: str, **values) -> None:
         """CAS the volume from any of ``allowed`` to ``target``; 400 when not allowed."""
