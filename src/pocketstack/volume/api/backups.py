@@ -15,6 +15,7 @@ from pocketstack.volume.api.common import (
     all_projects,
     authorize_on_volume,
     body,
+    is_detail,
     links,
     own_project,
     page_links,
@@ -70,21 +71,16 @@ class BackupsApi:
                                      to_bool(spec.get("force", False), "force"), spec.get("container"))
         return accepted({"backup": summary(req, backup)})
 
-    def listing(self, req: ApiRequest, detailed: bool) -> dict:
+    @route.get(PREFIX + "/backups", policy="backup:get_all")
+    @route.get(PREFIX + "/backups/detail", policy="backup:get_all")
+    def index(self, req: ApiRequest) -> dict:
+        detailed = is_detail(req)
         req.authorize(target=own_project(req))
         filters = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
         page = paging(req, SORT_KEYS)
         rows = self.backups.list(req.context, filters, page, all_projects(req))
         items = self.render(req, rows) if detailed else [summary(req, b) for b in rows]
         return {"backups": items, **page_links(req, "backups", rows, page, "backups/detail" if detailed else "backups")}
-
-    @route.get(PREFIX + "/backups", policy="backup:get_all")
-    def index(self, req: ApiRequest) -> dict:
-        return self.listing(req, False)
-
-    @route.get(PREFIX + "/backups/detail", policy="backup:get_all")
-    def list_detail(self, req: ApiRequest) -> dict:
-        return self.listing(req, True)
 
     @route.get(PREFIX + "/backups/{backup_id}", policy="backup:get")
     def show(self, req: ApiRequest) -> dict:

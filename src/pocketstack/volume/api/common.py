@@ -56,6 +56,11 @@ def authorize_on_volume(req: ApiRequest, volumes: Volumes, volume_id: str) -> No
     req.authorize(target={"project_id": volume.project_id})
 
 
+def is_detail(req: ApiRequest) -> bool:
+    """Whether a listing is served as ``.../detail`` (one handler serves both paths)."""
+    return req.route is not None and req.route.path.endswith("/detail")
+
+
 def own_project(req: ApiRequest) -> dict[str, str | None]:
     """The policy target of a collection: the caller's own project."""
     return {"project_id": req.context.project_id if req.context else None}

@@ -18,6 +18,7 @@ from pocketstack.volume.api.common import (
     all_projects,
     authorize_on_volume,
     body,
+    is_detail,
     offset,
     own_project,
     page_links,
@@ -69,7 +70,10 @@ class SnapshotsApi:
                                          force, spec.get("metadata") or {})
         return accepted({"snapshot": self.render_many(req, [snapshot])[0]})
 
-    def listing(self, req: ApiRequest, detail: bool) -> dict:
+    @route.get(PREFIX + "/snapshots", policy="volume:get_snapshot")
+    @route.get(PREFIX + "/snapshots/detail", policy="volume:get_snapshot")
+    def index(self, req: ApiRequest) -> dict:
+        detail = is_detail(req)
         req.authorize(target=own_project(req))
         filters = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
         page = paging(req, SORT_KEYS)
@@ -77,14 +81,6 @@ class SnapshotsApi:
         # Cinder's summary and detail snapshot views carry the same fields.
         return {"snapshots": self.render_many(req, rows, extended=detail),
                 **page_links(req, "snapshots", rows, page, "snapshots/detail" if detail else "snapshots")}
-
-    @route.get(PREFIX + "/snapshots", policy="volume:get_snapshot")
-    def index(self, req: ApiRequest) -> dict:
-        return self.listing(req, False)
-
-    @route.get(PREFIX + "/snapshots/detail", policy="volume:get_snapshot")
-    def detail(self, req: ApiRequest) -> dict:
-        return self.listing(req, True)
 
     @route.get(PREFIX + "/snapshots/{snapshot_id}", policy="volume:get_snapshot")
     def show(self, req: ApiRequest) -> dict:

@@ -12,7 +12,16 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.volume import models as m
 from pocketstack.volume.api import schemas
-from pocketstack.volume.api.common import PREFIX, accepted, all_projects, authorize_on_volume, body, links, own_project
+from pocketstack.volume.api.common import (
+    PREFIX,
+    accepted,
+    all_projects,
+    authorize_on_volume,
+    body,
+    is_detail,
+    links,
+    own_project,
+)
 from pocketstack.volume.transfers import Transfers
 from pocketstack.volume.volumes import Volumes
 
@@ -44,17 +53,12 @@ class TransfersApi:
         transfer, auth_key = self.transfers.create(req.context, spec["volume_id"], spec.get("name"))
         return accepted({"transfer": {**detail(req, transfer), "auth_key": auth_key}})
 
-    def listing(self, req: ApiRequest, view) -> dict:
+    @route.get(BASE, policy="volume:get_all_transfers")
+    @route.get(BASE + "/detail", policy="volume:get_all_transfers")
+    def index(self, req: ApiRequest) -> dict:
+        view = detail if is_detail(req) else summary
         req.authorize(target=own_project(req))
         return {"transfers": [view(req, t) for t in self.transfers.list(req.context, all_projects(req))]}
-
-    @route.get(BASE, policy="volume:get_all_transfers")
-    def index(self, req: ApiRequest) -> dict:
-        return self.listing(req, summary)
-
-    @route.get(BASE + "/detail", policy="volume:get_all_transfers")
-    def list_detail(self, req: ApiRequest) -> dict:
-        return self.listing(req, detail)
 
     @route.get(BASE + "/{transfer_id}", policy="volume:get_transfer")
     def show(self, req: ApiRequest) -> dict:

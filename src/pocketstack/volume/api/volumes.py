@@ -20,6 +20,7 @@ from pocketstack.volume.api.common import (
     accepted,
     all_projects,
     body,
+    is_detail,
     own_project,
     page_links,
     paging,
@@ -113,21 +114,17 @@ class VolumesApi:
         volume = self.volumes.create(req.context, spec, named=named)
         return accepted({"volume": self.show_one(req, volume.id, extended=False)})
 
-    def listing(self, req: ApiRequest, detail: bool) -> dict:
+    @route.get(PREFIX + "/volumes", policy="volume:get_all")
+    @route.get(PREFIX + "/volumes/detail", policy="volume:get_all")
+    def index(self, req: ApiRequest) -> dict:
+        """The summary listing, or with ``/detail`` the full views."""
+        detail = is_detail(req)
         req.authorize(target=own_project(req))
         filters = list_filters(req.query)
         page = paging(req, SORT_KEYS)
         rows = self.volumes.list(req.context, filters, page, all_projects(req))
         items = self.render_many(req, rows) if detail else [render.volume_summary(req, v) for v in rows]
         return {"volumes": items, **page_links(req, "volumes", rows, page, "volumes/detail" if detail else "volumes")}
-
-    @route.get(PREFIX + "/volumes", policy="volume:get_all")
-    def index(self, req: ApiRequest) -> dict:
-        return self.listing(req, detail=False)
-
-    @route.get(PREFIX + "/volumes/detail", policy="volume:get_all")
-    def detail(self, req: ApiRequest) -> dict:
-        return self.listing(req, detail=True)
 
     @route.get(PREFIX + "/volumes/summary", policy="volume:get_volume_summary")
     def summary(self, req: ApiRequest) -> dict:
