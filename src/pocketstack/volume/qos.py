@@ -7,6 +7,7 @@ future backend can apply them.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 
 import sqlalchemy as sa
@@ -55,7 +56,7 @@ class Qos:
             row.specs = {**row.specs, **{k: str(v) for k, v in specs.items()}}
         return {k: str(v) for k, v in specs.items()}
 
-    def unset_keys(self, qos_id: str, keys: list[str]) -> None:
+    def unset_keys(self, qos_id: str, keys: builtins.list[str]) -> None:
         with self.db.session() as s:
             row = s.get(m.QosSpecs, qos_id)
             if row is None:
@@ -75,7 +76,7 @@ class Qos:
             s.execute(sa.delete(m.QosAssociation).where(m.QosAssociation.qos_specs_id == qos_id))
             s.execute(sa.delete(m.QosSpecs).where(m.QosSpecs.id == qos_id))
 
-    def associations(self, qos_id: str) -> list[m.VolumeType]:
+    def associations(self, qos_id: str) -> builtins.list[m.VolumeType]:
         self.get(qos_id)
         with self.db.session(readonly=True) as s:
             rows = list(s.scalars(sa.select(m.VolumeType).join(

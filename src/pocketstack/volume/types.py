@@ -6,6 +6,7 @@ type and per-type quotas always apply.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 
 import sqlalchemy as sa
@@ -148,7 +149,7 @@ class Types:
             s.execute(sa.delete(m.QosAssociation).where(m.QosAssociation.volume_type_id == type_id))
             s.execute(sa.delete(m.VolumeType).where(m.VolumeType.id == type_id))
 
-    def access(self, context: RequestContext, type_id: str) -> list[str]:
+    def access(self, context: RequestContext, type_id: str) -> builtins.list[str]:
         vtype = self.get(context, type_id)
         if vtype.is_public:
             raise errors.PublicVolumeTypeAccess(volume_type_id=type_id)

@@ -7,6 +7,7 @@ sees the volume's new status and gets Cinder's 400 ``Invalid volume`` answer.
 
 from __future__ import annotations
 
+import builtins
 import math
 import uuid
 from collections.abc import Callable, Mapping
@@ -110,7 +111,7 @@ class Volumes:
             s.expunge_all()
             return rows
 
-    def summary(self, context: RequestContext, all_projects: bool) -> tuple[int, int, dict[str, list[str]]]:
+    def summary(self, context: RequestContext, all_projects: bool) -> tuple[int, int, dict[str, builtins.list[str]]]:
         """``/volumes/summary``: count, total size and every metadata key's values."""
         where = [] if all_projects and context.is_admin else [m.Volume.project_id == context.project_id]
         with self.db.session(readonly=True) as s:

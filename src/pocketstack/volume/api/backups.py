@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
@@ -15,6 +17,7 @@ from pocketstack.volume.api.common import (
     all_projects,
     authorize_on_volume,
     body,
+    caller,
     is_detail,
     links,
     own_project,
@@ -33,13 +36,13 @@ def summary(req: ApiRequest, b: m.Backup) -> dict:
 
 
 def detail(req: ApiRequest, b: m.Backup, has_dependents: bool) -> dict:
-    item = {"id": b.id, "name": b.name, "description": b.description, "status": b.status,
+    item: dict[str, Any] = {"id": b.id, "name": b.name, "description": b.description, "status": b.status,
             "availability_zone": "nova", "volume_id": b.volume_id, "size": b.size,
             "object_count": b.object_count, "container": b.container, "created_at": b.created_at,
             "updated_at": b.updated_at, "data_timestamp": b.created_at, "fail_reason": b.fail_reason,
             "is_incremental": b.parent_id is not None, "has_dependent_backups": has_dependents,
             "snapshot_id": None, "links": links(req, "backups", b.id)}
-    if req.at_least(3, 18) and req.context is not None and req.context.is_admin:
+    if req.at_least(3, 18) and caller(req).is_admin:
         item["os-backup-project-attr:project_id"] = b.project_id
     if req.at_least(3, 43):
         item["metadata"] = {}
@@ -58,7 +61,7 @@ class BackupsApi:
     def load(self, req: ApiRequest) -> m.Backup:
         """The backup of the path as the caller sees it (404), then the route's rule on its
         project (403)."""
-        backup = self.backups.get(req.context, req.path_params["backup_id"])
+        backup = self.backups.get(caller(req), req.path_params["backup_id"])
         req.authorize(target={"project_id": backup.project_id})
         return backup
 
@@ -66,7 +69,7 @@ class BackupsApi:
     def create(self, req: ApiRequest) -> Response:
         spec = req.data["backup"]
         authorize_on_volume(req, self.volumes, spec["volume_id"])
-        backup = self.backups.create(req.context, spec["volume_id"], spec.get("name"), spec.get("description"),
+        backup = self.backups.create(caller(req), spec["volume_id"], spec.get("name"), spec.get("description"),
                                      to_bool(spec.get("incremental", False), "incremental"),
                                      to_bool(spec.get("force", False), "force"), spec.get("container"))
         return accepted({"backup": summary(req, backup)})
@@ -78,7 +81,7 @@ class BackupsApi:
         req.authorize(target=own_project(req))
         filters = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
         page = paging(req, SORT_KEYS)
-        rows = self.backups.list(req.context, filters, page, all_projects(req))
+        rows = self.backups.list(caller(req), filters, page, all_projects(req))
         items = self.render(req, rows) if detailed else [summary(req, b) for b in rows]
         return {"backups": items, **page_links(req, "backups", rows, page, "backups/detail" if detailed else "backups")}
 
@@ -90,18 +93,18 @@ class BackupsApi:
     def restore(self, req: ApiRequest) -> Response:
         backup = self.load(req)
         spec = body(req, schemas.BACKUP_RESTORE, "restore") or {}
-        volume = self.backups.restore(req.context, backup.id, spec.get("volume_id"), spec.get("name"))
+        volume = self.backups.restore(caller(req), backup.id, spec.get("volume_id"), spec.get("name"))
         return accepted({"restore": {"backup_id": backup.id, "volume_id": volume.id, "volume_name": volume.name}})
 
     @route.put(PREFIX + "/backups/{backup_id}", policy="backup:update", since="3.9")
     def update(self, req: ApiRequest) -> dict:
         backup = self.load(req)
         spec = body(req, schemas.BACKUP_UPDATE, "backup") or {}
-        self.backups.update(req.context, backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
-        return {"backup": summary(req, self.backups.get(req.context, backup.id))}
+        self.backups.update(caller(req), backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
+        return {"backup": summary(req, self.backups.get(caller(req), backup.id))}
 
     @route.delete(PREFIX + "/backups/{backup_id}", policy="backup:delete")
     def delete(self, req: ApiRequest) -> Response:
         backup = self.load(req)
-        self.backups.delete(req.context, backup.id)
+        self.backups.delete(caller(req), backup.id)
         return accepted()

@@ -17,7 +17,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.volume import errors
-from pocketstack.volume.api.common import body
+from pocketstack.volume.api.common import body, caller
 from pocketstack.volume.api.schemas import METADATA, METADATA_ITEM
 
 
@@ -55,7 +55,7 @@ class MetadataApi:
         self.missing = missing
 
     def _load(self, req: ApiRequest, rule: str) -> Any:
-        resource = self.records.get(req.context, req.path_params[self.id_param])
+        resource = self.records.get(caller(req), req.path_params[self.id_param])
         req.authorize(rule, {"project_id": resource.project_id})
         return resource
 
@@ -67,13 +67,13 @@ class MetadataApi:
     @route.post("/metadata")
     def add(self, req: ApiRequest) -> dict:
         resource = self._load(req, self.write)
-        return {"metadata": self.records.set_metadata(req.context, resource.id, body(req, METADATA, "metadata"),
+        return {"metadata": self.records.set_metadata(caller(req), resource.id, body(req, METADATA, "metadata"),
                                                       False)}
 
     @route.put("/metadata")
     def replace(self, req: ApiRequest) -> dict:
         resource = self._load(req, self.write)
-        return {"metadata": self.records.set_metadata(req.context, resource.id, body(req, METADATA, "metadata"),
+        return {"metadata": self.records.set_metadata(caller(req), resource.id, body(req, METADATA, "metadata"),
                                                       True)}
 
     @route.get("/metadata/{key}")
@@ -89,11 +89,11 @@ class MetadataApi:
     def set_item(self, req: ApiRequest) -> dict:
         resource = self._load(req, self.write)
         meta = item(req.path_params["key"], body(req, METADATA_ITEM, "meta"))
-        self.records.set_metadata(req.context, resource.id, meta, False)
+        self.records.set_metadata(caller(req), resource.id, meta, False)
         return {"meta": meta}
 
     @route.delete("/metadata/{key}")
     def delete(self, req: ApiRequest) -> Response:
         resource = self._load(req, self.write)
-        self.records.delete_metadata(req.context, resource.id, req.path_params["key"])
+        self.records.delete_metadata(caller(req), resource.id, req.path_params["key"])
         return Response(status_code=200)  # Cinder answers 200 with an empty body here

@@ -26,7 +26,7 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
     body = {
         "id": v.id, "name": v.name, "description": v.description, "size": v.size, "status": v.status,
         "availability_zone": v.availability_zone, "created_at": v.created_at, "updated_at": v.updated_at,
-        "volume_type": type_names.get(v.volume_type_id), "snapshot_id": v.snapshot_id,
+        "volume_type": type_names.get(v.volume_type_id) if v.volume_type_id else None, "snapshot_id": v.snapshot_id,
         "source_volid": v.source_volid, "bootable": "true" if v.bootable else "false",
         "multiattach": v.multiattach, "encrypted": False, "replication_status": None,
         "consistencygroup_id": None, "migration_status": None, "metadata": meta, "user_id": v.user_id,
