@@ -18,7 +18,7 @@ from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
-from pocketstack.volume.states import move
+from pocketstack.volume.states import existing, move, rowcount
 
 ATTACHABLE = ("available", "reserved", "attaching", "in-use")
 
@@ -94,7 +94,7 @@ class Attachments:
         attachment = self.get(context, attachment_id)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, attachment.volume_id)
+            row = existing(s, m.Volume, attachment.volume_id)
             if row.status == "reserved":
                 move(s, row.id, "reserved", "attaching")
             cas_update(s, m.Attachment, where={"id": attachment_id}, values={
@@ -107,7 +107,7 @@ class Attachments:
         attachment = self.get(context, attachment_id)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, attachment.volume_id)
+            row = existing(s, m.Volume, attachment.volume_id)
             current = s.get(m.Attachment, attachment_id)
             if current is None:
                 raise errors.AttachmentNotFound(attachment_id=attachment_id)
@@ -120,9 +120,9 @@ class Attachments:
         attachment = self.get(context, attachment_id)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, attachment.volume_id)
+            row = existing(s, m.Volume, attachment.volume_id)
             result = s.execute(sa.delete(m.Attachment).where(m.Attachment.id == attachment_id))
-            if result.rowcount != 1:
+            if rowcount(result) != 1:
                 return  # already deleted by a concurrent request
             remaining = row.attach_count - 1
             status = row.status if remaining and row.status == "in-use" else ("in-use" if remaining else "available")

@@ -25,7 +25,7 @@ from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.backup import BackupStore
 from pocketstack.volume.backup_stores import DEFAULT_CONTAINER, BackupRef
-from pocketstack.volume.states import move
+from pocketstack.volume.states import existing, move, rowcount
 from pocketstack.volume.worker import Claim, claim_row
 
 LOG = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class Backups:
                           container=container or DEFAULT_CONTAINER)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             if row.status not in allowed:
                 raise errors.InvalidVolume(reason=f"Volume to be backed up must be available or in-use, but the "
                                  f"current status is \"{row.status}\".")
@@ -162,7 +162,7 @@ class Backups:
                                  f"size {backup.size}GB.")
 
             def work(s: Session) -> None:
-                row = s.get(m.Volume, volume_id)
+                row = existing(s, m.Volume, volume_id)
                 if row.status != "available":
                     raise errors.InvalidVolume(reason=f"Volume to be restored to must be available, but the "
                                      f"current status is \"{row.status}\".")
@@ -185,7 +185,7 @@ class Backups:
             raise errors.InvalidBackup(reason="Incremental backups exist for this backup.")
 
         def work(s: Session) -> None:
-            row = s.get(m.Backup, backup_id)
+            row = existing(s, m.Backup, backup_id)
             if row.status not in ("available", "error"):
                 raise errors.InvalidBackup(reason=f"Backup status must be available or error, but is {row.status}.")
             move_backup(s, backup_id, row.status, "deleting")
@@ -260,6 +260,6 @@ class Backups:
         self.store.delete(ref(backup))
 
         def work(s: Session) -> None:
-            if s.execute(sa.delete(m.Backup).where(m.Backup.id == backup_id, m.Backup.status == "deleting")).rowcount:
+            if rowcount(s.execute(sa.delete(m.Backup).where(m.Backup.id == backup_id, m.Backup.status == "deleting"))):
                 self.quotas.reserve(s, backup.project_id, None, backups=-1, backup_gigabytes=-backup.size)
         run_in_transaction(self.db, work)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.volume import models as m
+from pocketstack.volume.states import rowcount
 
 
 class Items:
@@ -62,4 +63,4 @@ class Items:
         """Delete one item; False when the owner had no such key."""
         with self.db.session() as s:
             result = s.execute(sa.delete(self.model).where(self._column() == owner_id, self.model.key == key))
-            return bool(result.rowcount)
+            return bool(rowcount(result))

@@ -22,7 +22,7 @@ from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import Capabilities
-from pocketstack.volume.states import move
+from pocketstack.volume.states import existing, move
 from pocketstack.volume.volumes import invalid
 
 POLICIES = ("never", "on-demand")
@@ -63,7 +63,7 @@ class Retype:
         multiattach = self.types.is_multiattach(target)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             if row.status not in ("available", "in-use"):
                 raise invalid(volume_id, "retype", "available or in-use", row.status)
             if row.status == "in-use" and row.multiattach != multiattach:

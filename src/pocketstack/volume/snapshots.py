@@ -19,7 +19,7 @@ from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.metadata import Items
-from pocketstack.volume.states import move_snapshot
+from pocketstack.volume.states import existing, move_snapshot
 
 
 class Snapshots:
@@ -132,5 +132,5 @@ class Snapshots:
             raise errors.InvalidInput(reason=f"Invalid snapshot status {status!r}.")
 
         def work(s: Session) -> None:
-            move_snapshot(s, snapshot_id, s.get(m.Snapshot, snapshot_id).status, status)
+            move_snapshot(s, snapshot_id, existing(s, m.Snapshot, snapshot_id).status, status)
         run_in_transaction(self.db, work)

@@ -11,12 +11,15 @@ is documented in docs/volume.md.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.errors import InvalidTransition
 
@@ -73,3 +76,27 @@ def move_snapshot(session: Session, snapshot_id: str, expected: str, status: str
         values.setdefault("task_owner", None)
     cas_update(session, m.Snapshot, where={"id": snapshot_id, "status": expected},
                values={"status": status, "updated_at": utcnow(), **values})
+
+
+_Row = TypeVar("_Row", m.Volume, m.Snapshot, m.Backup, m.Attachment, m.VolumeType)
+_MISSING: dict[type, Callable[[str], errors.NotFound]] = {
+    m.Volume: lambda key: errors.VolumeNotFound(volume_id=key),
+    m.Snapshot: lambda key: errors.SnapshotNotFound(snapshot_id=key),
+    m.Backup: lambda key: errors.BackupNotFound(backup_id=key),
+    m.Attachment: lambda key: errors.AttachmentNotFound(attachment_id=key),
+    m.VolumeType: lambda key: errors.VolumeTypeNotFound(volume_type_id=key),
+}
+
+
+def existing(s: Session, model: type[_Row], key: str) -> _Row:
+    """The row ``key`` of ``model`` that the caller has just seen: one deleted meanwhile (a
+    concurrent delete won) is the resource's 404, never an AttributeError on None."""
+    row = s.get(model, key)
+    if row is None:
+        raise _MISSING[model](key)
+    return row
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows a DELETE or UPDATE statement's ``result`` touched."""
+    return cast("CursorResult[Any]", result).rowcount

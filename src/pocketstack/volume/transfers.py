@@ -25,7 +25,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
-from pocketstack.volume.states import move
+from pocketstack.volume.states import existing, move, rowcount
 from pocketstack.volume.volumes import invalid
 
 
@@ -66,7 +66,7 @@ class Transfers:
                               salt=salt, key_hash=_hash(salt, auth_key))
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             if row.status != "available":
                 raise invalid(volume_id, "transfer", "available", row.status)
             busy = s.scalar(sa.select(m.Snapshot.id).where(m.Snapshot.volume_id == volume_id,
@@ -87,7 +87,7 @@ class Transfers:
         transfer = self.get(context, transfer_id)
 
         def work(s: Session) -> None:
-            if s.execute(sa.delete(m.Transfer).where(m.Transfer.id == transfer_id)).rowcount != 1:
+            if rowcount(s.execute(sa.delete(m.Transfer).where(m.Transfer.id == transfer_id))) != 1:
                 raise errors.TransferNotFound(transfer_id=transfer_id)
             row = s.get(m.Volume, transfer.volume_id)
             if row is not None and row.status == "awaiting-transfer":
@@ -109,7 +109,7 @@ class Transfers:
         type_name = vtype.name if vtype else None
 
         def work(s: Session) -> None:
-            if s.execute(sa.delete(m.Transfer).where(m.Transfer.id == transfer_id)).rowcount != 1:
+            if rowcount(s.execute(sa.delete(m.Transfer).where(m.Transfer.id == transfer_id))) != 1:
                 raise errors.TransferNotFound(transfer_id=transfer_id)  # accepted or deleted meanwhile
             row = s.get(m.Volume, transfer.volume_id)
             if row is None or row.status != "awaiting-transfer":
@@ -130,7 +130,7 @@ class Transfers:
             result = s.execute(sa.update(m.Snapshot).where(m.Snapshot.volume_id == row.id,
                                                            m.Snapshot.status == "available")
                                .values(project_id=context.project_id))
-            if result.rowcount != len(sizes):
+            if rowcount(result) != len(sizes):
                 raise ConcurrentUpdate(f"snapshots of volume {row.id} changed meanwhile")
         run_in_transaction(self.db, work)
         return transfer

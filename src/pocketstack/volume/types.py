@@ -17,6 +17,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import cas_update, run_in_transaction
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
+from pocketstack.volume.states import rowcount
 
 DEFAULT_TYPE = "__DEFAULT__"
 
@@ -172,5 +173,5 @@ class Types:
         with self.db.session() as s:
             result = s.execute(sa.delete(m.VolumeTypeAccess).where(m.VolumeTypeAccess.volume_type_id == type_id,
                                                                     m.VolumeTypeAccess.project_id == project_id))
-            if result.rowcount == 0:
+            if rowcount(result) == 0:
                 raise errors.VolumeTypeAccessNotFound(volume_type_id=type_id, project_id=project_id)

@@ -26,7 +26,7 @@ from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import GiB
 from pocketstack.volume.metadata import Items
-from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, move
+from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, existing, move
 
 if TYPE_CHECKING:
     from pocketstack.image.contract import ImageContract
@@ -226,7 +226,7 @@ class Volumes:
         allowed = {k: values[k] for k in ("name", "description") if k in values}
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             move(s, volume_id, row.status, row.status, task_started_at=row.task_started_at,
                  task_args=row.task_args, **allowed)
             if "metadata" in values:
@@ -256,7 +256,7 @@ class Volumes:
     def _transition(self, volume_id: str, allowed: tuple[str, ...], action: str, target: str, **values) -> None:
         """CAS the volume from any of ``allowed`` to ``target``; 400 when not allowed."""
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             if row.status not in allowed:
                 raise invalid(volume_id, action, " or ".join(allowed), row.status)
             move(s, volume_id, row.status, target, **values)
@@ -275,7 +275,7 @@ class Volumes:
         volume = self.get(context, volume_id)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             self.quotas.release_extension(s, row)
             s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
             cas_update(s, m.Volume, where={"id": volume_id, "status": row.status},
@@ -293,7 +293,7 @@ class Volumes:
         self.quotas.check_volume_size(volume.project_id, new_size)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             if row.status != "available":
                 raise invalid(volume_id, "extend", "available", row.status)
             self.quotas.reserve(s, row.project_id, vtype.name if vtype else None, gigabytes=new_size - row.size)
@@ -310,7 +310,7 @@ class Volumes:
 
     def update_fields(self, volume_id: str, **values) -> None:
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             move(s, volume_id, row.status, row.status, task_started_at=row.task_started_at,
                  task_args=row.task_args, **values)
         run_in_transaction(self.db, work)
@@ -324,7 +324,7 @@ class Volumes:
             raise errors.InvalidInput(reason=f"Invalid attach_status {attach_status!r}.")
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             self.quotas.release_extension(s, row)  # the reset drops the extend's task_args
             values: dict[str, Any] = {"updated_at": utcnow(), "task_started_at": None, "task_args": None,
                                       "task_owner": None}

@@ -29,7 +29,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.common.rpc.bridge import submit
 from pocketstack.volume import models as m
-from pocketstack.volume.states import move, move_snapshot
+from pocketstack.volume.states import move, move_snapshot, rowcount
 
 LOG = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ class VolumeWorker:
 
         def work(s: Session) -> None:
             result = s.execute(sa.delete(m.Volume).where(m.Volume.id == volume_id, m.Volume.status == "deleting"))
-            if result.rowcount != 1:
+            if rowcount(result) != 1:
                 LOG.warning("volume %s: delete finished after the row moved on", volume_id)
                 return
             s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
@@ -276,7 +276,7 @@ class VolumeWorker:
             s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id))
             result = s.execute(sa.delete(m.Snapshot).where(m.Snapshot.id == snapshot_id,
                                                            m.Snapshot.status == "deleting"))
-            if result.rowcount == 1:
+            if rowcount(result) == 1:
                 self.quotas.reserve(s, snapshot.project_id, type_name, snapshots=-1, gigabytes=-snapshot.size)
         run_in_transaction(self.db, work)
 
