@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -222,7 +223,8 @@ class Backups:
             with self._volume_lock(backup.volume_id):
                 result = self.store.backup(self.worker.driver.local_path(backup.volume_id), ref(backup),
                                            ref(parent) if parent else None, metadata)
-            status, values = "available", {"object_count": result.object_count, "fail_reason": None}
+            values: dict[str, Any] = {"object_count": result.object_count, "fail_reason": None}
+            status = "available"
         except Exception as error:  # noqa: BLE001 - the backup fails; the volume is unharmed
             LOG.error("backup %s failed: %s", backup_id, error)
             self.store.delete(ref(backup))
@@ -237,7 +239,7 @@ class Backups:
         backup = self._load(backup_id, "restoring")
         if backup is None:
             return
-        target = backup.restore_volume_id
+        target = cast(str, backup.restore_volume_id)  # set whenever the backup is restoring
         try:
             with self._volume_lock(target):
                 metadata = self.store.restore(ref(backup), self.worker.driver.local_path(target))

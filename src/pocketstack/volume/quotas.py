@@ -14,6 +14,8 @@ COMMIT (both error 1213) — ``run_in_transaction`` re-runs the whole unit on fr
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -27,8 +29,8 @@ DEFAULTS = {"volumes": 10, "gigabytes": 1000, "snapshots": 10, "backups": 10, "b
 PER_TYPE = ("volumes", "gigabytes", "snapshots")
 # Cinder's DB_MAX_INT: the largest size, limit or usage its (and our) integer columns hold.
 MAX_INT = 0x7FFFFFFF
-USAGE = m.QuotaUsage.__table__
-LIMIT = m.QuotaLimit.__table__
+USAGE = cast(sa.Table, m.QuotaUsage.__table__)
+LIMIT = cast(sa.Table, m.QuotaLimit.__table__)
 
 
 OverQuota = errors.OverQuota

@@ -17,7 +17,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import cas_update, run_in_transaction
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
-from pocketstack.volume.states import rowcount
+from pocketstack.volume.states import existing, rowcount
 
 DEFAULT_TYPE = "__DEFAULT__"
 
@@ -112,7 +112,7 @@ class Types:
                 s.add(row)
         except sa_exc.IntegrityError:
             raise errors.VolumeTypeExists(name=name) from None
-        return self.get_by_id(row.id)
+        return self._existing(row.id)
 
     def update(self, context: RequestContext, type_id: str, values: dict) -> m.VolumeType:
         vtype = self.get(context, type_id)
@@ -122,7 +122,14 @@ class Types:
                 values={**values, "generation": vtype.generation + 1}))
         except sa_exc.IntegrityError:
             raise errors.VolumeTypeExists(name=values.get("name")) from None
-        return self.get_by_id(type_id)
+        return self._existing(type_id)
+
+    def _existing(self, type_id: str) -> m.VolumeType:
+        """The type just written (a concurrent delete makes it the type's 404)."""
+        with self.db.session(readonly=True) as s:
+            row = existing(s, m.VolumeType, type_id)
+            s.expunge(row)
+            return row
 
     def set_extra_specs(self, context: RequestContext, type_id: str, specs: dict, remove: str | None = None) -> dict:
         def work(s: Session) -> dict:

@@ -80,6 +80,7 @@ class VolumeWorker:
         submit(self.loop, self._send(operation, resource_id), self.tasks)
 
     async def _send(self, operation: str, resource_id: str) -> None:
+        assert self.client is not None  # cast() sends only once the service started
         try:
             await self.client.cast("run", operation=operation, resource_id=resource_id)
         except rpc.Timeout:
@@ -101,9 +102,9 @@ class VolumeWorker:
     def _claim_then_run(self, operation: str, resource_id: str) -> None:
         """Claim the rows (before the test delay, so a kill during it leaves them owned),
         then run the operation."""
-        claim = self.claims.get(operation)
-        if self.identity is not None and claim is not None:
-            run_in_transaction(self.db, lambda s: claim(s, resource_id, self.identity))
+        claim, identity = self.claims.get(operation), self.identity
+        if identity is not None and claim is not None:
+            run_in_transaction(self.db, lambda s: claim(s, resource_id, identity))
         if self.delay:
             time.sleep(self.delay)  # volume_operation_delay: lets crash tests kill mid-operation
         self._method(operation)(resource_id)
