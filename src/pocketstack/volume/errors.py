@@ -229,3 +229,38 @@ class MissingVolumeTypeId(BadRequest):
 class QuotaBelowUsage(BadRequest):
     msg_fmt = ("Quota {resource} limit must be equal or greater than existing resources. Current usage is {in_use} "
                "and the requested limit is {limit}.")
+
+
+# -- body validation (volume/api/validation.py, Cinder's wording of a schema's refusal) -------------
+class ValidationError(BadRequest):
+    """The first error the schema found, for a field of the body."""
+
+    msg_fmt = "Invalid input for field/attribute {field}. Value: {value}. {reason}"
+
+
+class InvalidBody(BadRequest):
+    """The first error the schema found, for the body itself: the bare reason."""
+
+    msg_fmt = "{reason}"
+
+
+class InvalidStatus(BadRequest):
+    """A status ``os-reset_status`` does not know (Cinder's format checkers' words)."""
+
+    msg_fmt = "{what} status: {value} is invalid, valid statuses are: {valid}."
+
+
+class ResetStatusEmpty(BadRequest):
+    msg_fmt = "Must specify 'status', 'attach_status' or 'migration_status' for update."
+
+
+class NotAnInteger(BadRequest):
+    msg_fmt = "{name} must be an integer"
+
+
+class IntegerTooSmall(BadRequest):
+    msg_fmt = "{name} must be >= {minimum}"
+
+
+class IntegerTooLarge(BadRequest):
+    msg_fmt = "{name} must be <= {maximum}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pocketstack.common.errors import BadRequest
+from pocketstack.volume import errors
 from pocketstack.volume.api.validation import add_format
 from pocketstack.volume.quotas import MAX_INT
 from pocketstack.volume.states import VOLUME_TRANSITIONS
@@ -137,14 +137,14 @@ CREATE_TRANSFER = wrapped("transfer", TRANSFER_CREATE)
 def _status_checker(what: str, valid: tuple[str, ...], required: bool = False):
     def check(value: Any) -> bool:
         if (value or required) and (not isinstance(value, str) or value.lower() not in valid):
-            raise BadRequest(f"{what} status: {value} is invalid, valid statuses are: {valid}.")
+            raise errors.InvalidStatus(what=what, value=value, valid=valid)
         return True
     return check
 
 
 def _reset_body_checker(body: Any) -> bool:
     if isinstance(body, dict) and not any(body.get(k) for k in ("status", "attach_status", "migration_status")):
-        raise BadRequest("Must specify 'status', 'attach_status' or 'migration_status' for update.")
+        raise errors.ResetStatusEmpty()
     return True
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft4Validator
 
-from pocketstack.common.errors import BadRequest
+from pocketstack.volume import errors
 from pocketstack.volume.types import is_uuid_like
 
 _Draft4 = Draft4Validator.VALIDATORS
@@ -64,9 +64,8 @@ def validate(body: Any, schema: dict) -> Any:
     if error is None:
         return body
     if error.path:
-        raise BadRequest(f"Invalid input for field/attribute {error.path[-1]}. Value: {error.instance}. "
-                         f"{error.message}")
-    raise BadRequest(error.message)
+        raise errors.ValidationError(field=error.path[-1], value=error.instance, reason=error.message)
+    raise errors.InvalidBody(reason=error.message)
 
 
 def validate_integer(value: Any, name: str, minimum: int, maximum: int) -> int:
@@ -75,9 +74,9 @@ def validate_integer(value: Any, name: str, minimum: int, maximum: int) -> int:
     try:
         number = int(str(value))
     except ValueError:
-        raise BadRequest(f"{name} must be an integer") from None
+        raise errors.NotAnInteger(name=name) from None
     if number < minimum:
-        raise BadRequest(f"{name} must be >= {minimum}")
+        raise errors.IntegerTooSmall(name=name, minimum=minimum)
     if number > maximum:
-        raise BadRequest(f"{name} must be <= {maximum}")
+        raise errors.IntegerTooLarge(name=name, maximum=maximum)
     return number
