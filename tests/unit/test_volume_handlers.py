@@ -4,6 +4,8 @@ routes), with the policy rules they enforce and Cinder's wording of every refusa
 
 from __future__ import annotations
 
+import inspect
+import typing
 import uuid
 
 import pytest
@@ -16,13 +18,14 @@ from pocketstack.common.db.base import Base
 from pocketstack.common.db.engine import Database
 from pocketstack.common.errors import ApiError, Forbidden
 from pocketstack.common.policy import Enforcer
-from pocketstack.volume import errors
+from pocketstack.volume import contract, errors
 from pocketstack.volume import models as m
 from pocketstack.volume.api import actions, attachments, qos, quotas, schemas, services, snapshots, types, volumes
 from pocketstack.volume.api.common import to_bool
 from pocketstack.volume.api.metadata import MetadataApi, item
 from pocketstack.volume.api.pools import HOST, capabilities_view
 from pocketstack.volume.api.validation import validate
+from pocketstack.volume.attachments import Attachments
 from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.policies import RULES
 from pocketstack.volume.qos import Qos
@@ -293,3 +296,20 @@ def test_one_metadata_class_serves_volumes_and_snapshots(db, enforcer):
     put = request(enforcer, "PUT", "/x", caller("member"), b'{"metadata": {"k": "v"}}', snapshot_id=sid)
     assert serve(snapshot_api.replace, put) == {"metadata": {"k": "v"}}
 
+
+
+# -- the contract compute calls -----------------------------------------------------------------
+@pytest.mark.parametrize("protocol,implementation", [
+    (contract.VolumeRecords, Volumes), (contract.SnapshotRecords, Snapshots), (contract.AttachmentRecords, Attachments),
+])
+def test_the_records_compute_calls_match_the_contract(protocol, implementation):
+    """``VolumeContract``'s parts name what VolumeManager's volumes, snapshots and
+    attachments offer, with the same parameters (compute calls them by keyword too)."""
+    for name, method in inspect.getmembers(protocol, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        wanted = inspect.signature(method).parameters
+        offered = inspect.signature(getattr(implementation, name)).parameters
+        assert list(offered) == list(wanted), name
+        assert [p.default for p in offered.values()] == [p.default for p in wanted.values()], name
+    assert set(typing.get_type_hints(contract.VolumeContract)) == {"volumes", "snapshots", "attachments"}
