@@ -19,8 +19,8 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
 from pocketstack.common.errors import BadRequest
 from pocketstack.volume import models as m
+from pocketstack.volume.manager import VolumeManager
 from pocketstack.volume.recovery import recover, recover_own
-from pocketstack.volume.service import VolumeService
 
 from conftest import unique
 
@@ -43,7 +43,7 @@ def abandon(cloud, volume_id, status, **values):
 
 
 def test_recovery_leaves_nothing_stuck(cloud):
-    service = VolumeService(cloud)
+    service = VolumeManager(cloud)
     context = make_project_context()
     creating = make_volume(service, context)
     deleting = make_volume(service, context)
@@ -67,7 +67,7 @@ def test_recovery_leaves_nothing_stuck(cloud):
     fresh = make_volume(service, context)
     abandon(cloud, fresh.id, "deleting", task_started_at=dt.datetime.utcnow())  # in progress elsewhere
 
-    restarted = VolumeService(cloud)  # a new process: its recovery runs before it serves
+    restarted = VolumeManager(cloud)  # a new process: its recovery runs before it serves
     counts = recover(restarted.worker, window=300)
     assert counts["resumed"] >= 2 and counts["failed"] >= 1 and counts["rolled_back"] >= 2
 
@@ -100,7 +100,7 @@ def test_a_restarted_worker_recovers_its_own_work_at_once(cloud):
     """Every ``*-ing`` state a worker claims, left by its killed previous run moments ago
     (well inside the recovery window): ``recover_own`` settles them all; another worker's
     rows and rows whose lock is held are left alone."""
-    service = VolumeService(cloud)
+    service = VolumeManager(cloud)
     context = make_project_context()
     service.quotas.set_limits(context.project_id, {"volumes": -1, "gigabytes": -1, "snapshots": -1})
     vols = {name: make_volume(service, context).id for name in (
@@ -125,7 +125,7 @@ def test_a_restarted_worker_recovers_its_own_work_at_once(cloud):
     own(cloud, m.Backup, backup_restoring.id, "restoring", "host-a", restore_volume_id=vols["restoring-backup"])
     own(cloud, m.Backup, backup_deleting.id, "deleting", "host-a")
 
-    restarted = VolumeService(cloud)
+    restarted = VolumeManager(cloud)
     assert recover(restarted.worker, window=300) == {"resumed": 0, "rolled_back": 0, "failed": 0, "busy": 0}
     with cloud.coordinator.lock(f"volume-{vols['locked']}"):  # a live operation holds it
         counts = recover_own(restarted.worker, "host-a")
@@ -179,7 +179,7 @@ def race(service_objects, context, volume_ids, per_volume):
 
 
 def test_racing_attaches_never_double_attach(cloud):
-    workers = [VolumeService(cloud), VolumeService(cloud)]
+    workers = [VolumeManager(cloud), VolumeManager(cloud)]
     context = make_project_context()
     workers[0].quotas.set_limits(context.project_id, {"volumes": 50, "gigabytes": 50})
     volumes = [make_volume(workers[0], context).id for _ in range(10)]
@@ -195,7 +195,7 @@ def test_racing_attaches_never_double_attach(cloud):
 
 
 def test_racing_multiattach_counts_every_attachment(cloud):
-    workers = [VolumeService(cloud), VolumeService(cloud)]
+    workers = [VolumeManager(cloud), VolumeManager(cloud)]
     context = make_project_context()
     volume = make_volume(workers[0], context, multiattach=True)
     results = race(workers, context, [volume.id], per_volume=12)

@@ -17,7 +17,7 @@ def make_type(api, admin_token, **extra_specs) -> str:
 
 def per_type(api, token, name) -> dict:
     project = api.cloud.identity.validate_token(token).project_id
-    usage = api.cloud.service("volume").quotas.usage(project)
+    usage = api.cloud.service("volume").manager.quotas.usage(project)
     return {r: usage.get(f"{r}_{name}", 0) for r in ("volumes", "gigabytes", "snapshots")}
 
 

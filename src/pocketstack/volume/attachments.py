@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
-from pocketstack.volume.states import move
+from pocketstack.volume.states import existing, move, rowcount
 
 ATTACHABLE = ("available", "reserved", "attaching", "in-use")
 
@@ -45,7 +45,7 @@ class Attachments:
         with self.db.session(readonly=True) as s:
             row = s.get(m.Attachment, attachment_id)
             if row is None or not (context.is_admin or row.project_id == context.project_id):
-                raise NotFound(f"Attachment {attachment_id} could not be found.")
+                raise errors.AttachmentNotFound(attachment_id=attachment_id)
             s.expunge(row)
             return row
 
@@ -72,9 +72,9 @@ class Attachments:
         def work(s: Session) -> None:
             row = s.get(m.Volume, volume_id)
             if row is None:
-                raise NotFound(f"Volume {volume_id} could not be found.")
+                raise errors.VolumeNotFound(volume_id=volume_id)
             if row.status not in ATTACHABLE or (row.attach_count and not row.multiattach):
-                raise BadRequest(f"Invalid volume: Volume {volume_id} status must be available or "
+                raise errors.InvalidVolume(reason=f"Volume {volume_id} status must be available or "
                                  f"downloading to reserve, but the current status is {row.status}.")
             if row.status == "in-use" or (row.multiattach and row.attach_count):
                 status = row.status
@@ -94,7 +94,7 @@ class Attachments:
         attachment = self.get(context, attachment_id)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, attachment.volume_id)
+            row = existing(s, m.Volume, attachment.volume_id)
             if row.status == "reserved":
                 move(s, row.id, "reserved", "attaching")
             cas_update(s, m.Attachment, where={"id": attachment_id}, values={
@@ -107,10 +107,10 @@ class Attachments:
         attachment = self.get(context, attachment_id)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, attachment.volume_id)
+            row = existing(s, m.Volume, attachment.volume_id)
             current = s.get(m.Attachment, attachment_id)
             if current is None:
-                raise NotFound(f"Attachment {attachment_id} could not be found.")
+                raise errors.AttachmentNotFound(attachment_id=attachment_id)
             cas_update(s, m.Attachment, where={"id": attachment_id, "attach_status": current.attach_status},
                        values={"attach_status": "attached", "attached_at": utcnow()})
             move(s, row.id, row.status, "in-use", attach_status="attached")
@@ -120,9 +120,9 @@ class Attachments:
         attachment = self.get(context, attachment_id)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, attachment.volume_id)
+            row = existing(s, m.Volume, attachment.volume_id)
             result = s.execute(sa.delete(m.Attachment).where(m.Attachment.id == attachment_id))
-            if result.rowcount != 1:
+            if rowcount(result) != 1:
                 return  # already deleted by a concurrent request
             remaining = row.attach_count - 1
             status = row.status if remaining and row.status == "in-use" else ("in-use" if remaining else "available")

@@ -4,7 +4,7 @@ The backup engine (:mod:`pocketstack.volume.backup`) only names blobs (``chunk-0
 ``manifest.json``) of a backup; a store keeps them.  :class:`ObjectChunks` is Cinder's
 swift backup driver's layout: every blob is an object ``backup_<id>/<name>`` in the
 backup's container (``volumebackups`` unless the request named one) of the owner's
-account ``AUTH_<project_id>``, written through the object service's in-process store, so
+account ``AUTH_<project_id>``, written through the object service's contract, so
 it gets the ring's replicas and quorum writes -- and shows in ``openstack object list``.
 :class:`DirectoryChunks` keeps them under ``<root>/<backup_id>/`` (no object service).
 """
@@ -18,11 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from pocketstack.object import timestamps
-from pocketstack.object.api.bulk import remove_object
-
 if TYPE_CHECKING:
-    from pocketstack.object.store import ObjectStore
+    from pocketstack.object.contract import ObjectContract
 
 DEFAULT_CONTAINER = "volumebackups"
 
@@ -81,11 +78,11 @@ class ObjectChunks:
     store's async quorum write on a short-lived loop of the calling thread.
     """
 
-    def __init__(self, store: Callable[[], ObjectStore]):
+    def __init__(self, store: Callable[[], ObjectContract]):
         self._store = store  # looked up at first use: services are built in any order
 
     @property
-    def store(self) -> ObjectStore:
+    def store(self) -> ObjectContract:
         return self._store()
 
     @staticmethod
@@ -95,9 +92,9 @@ class ObjectChunks:
     def put(self, ref: BackupRef, name: str, data: bytes) -> None:
         account = self._account(ref)
         if self.store.container(account, ref.container) is None:
-            self.store.put_container(account, ref.container, {}, timestamps.now())
+            self.store.put_container(account, ref.container, {}, self.store.timestamp())
         asyncio.run(self.store.put_object(account, ref.container, f"{ref.prefix}/{name}", _once(data),
-                                          {"Content-Type": "application/octet-stream"}, timestamps.now()))
+                                          {"Content-Type": "application/octet-stream"}, self.store.timestamp()))
 
     def get(self, ref: BackupRef, name: str) -> bytes:
         state = self.store.object_state(self._account(ref), ref.container, f"{ref.prefix}/{name}")
@@ -114,7 +111,7 @@ class ObjectChunks:
         for name in self._names(broker, f"{ref.prefix}/"):
             state = self.store.object_state(account, ref.container, name)
             if state.exists:
-                remove_object(self.store, account, ref.container, name, state)
+                self.store.remove_object(account, ref.container, name, state)
 
     @staticmethod
     def _names(broker, prefix: str) -> list[str]:
@@ -139,11 +136,16 @@ class ConfiguredChunks:
     @functools.cached_property
     def chosen(self) -> ChunkStore:
         cloud = self.cloud
-        kind = cloud.settings.volume_backup_store or (
-            "object" if any(s.name == "object" for s in cloud.services) else "directory")
+        kind = cloud.settings.volume_backup_store or ("object" if cloud.object_store is not None else "directory")
         if kind == "object":
-            return ObjectChunks(lambda: cloud.service("object").store)
+            return ObjectChunks(self._object_store)
         return DirectoryChunks(cloud.settings.data_dir / "backups")
+
+    def _object_store(self) -> ObjectContract:
+        store = self.cloud.object_store
+        if store is None:
+            raise ChunkMissing("volume_backup_store is 'object' but the object service does not run here")
+        return store
 
     def put(self, ref: BackupRef, name: str, data: bytes) -> None:
         self.chosen.put(ref, name, data)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,11 +22,11 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.backup import BackupStore
 from pocketstack.volume.backup_stores import DEFAULT_CONTAINER, BackupRef
-from pocketstack.volume.states import move
+from pocketstack.volume.states import existing, move, rowcount
 from pocketstack.volume.worker import Claim, claim_row
 
 LOG = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def move_backup(s: Session, backup_id: str, expected: str, status: str, **values
 
 def _require_available(backup: m.Backup) -> None:
     if backup.status != "available":
-        raise BadRequest(f"Invalid backup: Backup status must be available but is {backup.status}.")
+        raise errors.InvalidBackup(reason=f"Backup status must be available but is {backup.status}.")
 
 
 def _start_restore(s: Session, backup_id: str, target_id: str) -> None:
@@ -54,7 +55,7 @@ def _start_restore(s: Session, backup_id: str, target_id: str) -> None:
     claimed (or deleted) it since the caller looked."""
     backup = s.get(m.Backup, backup_id)
     if backup is None:
-        raise NotFound(f"Backup {backup_id} could not be found.")
+        raise errors.BackupNotFound(backup_id=backup_id)
     _require_available(backup)
     move_backup(s, backup_id, "available", "restoring", restore_volume_id=target_id)
 
@@ -91,7 +92,7 @@ class Backups:
         with self.db.session(readonly=True) as s:
             row = s.get(m.Backup, backup_id)
             if row is None or not (context.is_admin or row.project_id == context.project_id):
-                raise NotFound(f"Backup {backup_id} could not be found.")
+                raise errors.BackupNotFound(backup_id=backup_id)
             s.expunge(row)
             return row
 
@@ -107,7 +108,7 @@ class Backups:
         with self.db.session(readonly=True) as s:
             marker = s.get(m.Backup, paging.marker) if paging.marker else None
             if paging.marker and marker is None:
-                raise NotFound(f"Marker {paging.marker} could not be found.")
+                raise errors.MarkerNotFound(marker=paging.marker)
             rows = list(s.scalars(apply_paging(sa.select(m.Backup).where(*conditions), m.Backup, paging, marker)))
             s.expunge_all()
             return rows
@@ -117,7 +118,7 @@ class Backups:
         volume = self.volumes.get(context, volume_id)
         allowed = ("available", "in-use") if force else ("available",)
         if volume.status not in allowed:
-            raise BadRequest(f"Invalid volume: Volume to be backed up must be available or in-use, but the current "
+            raise errors.InvalidVolume(reason=f"Volume to be backed up must be available or in-use, but the current "
                              f"status is \"{volume.status}\".")
         parent_id = None
         if incremental:
@@ -126,16 +127,16 @@ class Backups:
                     m.Backup.volume_id == volume_id, m.Backup.status == "available").order_by(
                     m.Backup.created_at.desc(), m.Backup.id).limit(1))
             if parent_id is None:
-                raise BadRequest("Invalid backup: No backups available to do an incremental backup.")
+                raise errors.InvalidBackup(reason="No backups available to do an incremental backup.")
         backup = m.Backup(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=context.user_id,
                           volume_id=volume_id, parent_id=parent_id, name=name, description=description,
                           size=volume.size, status="creating", task_started_at=utcnow(),
                           container=container or DEFAULT_CONTAINER)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             if row.status not in allowed:
-                raise BadRequest(f"Invalid volume: Volume to be backed up must be available or in-use, but the "
+                raise errors.InvalidVolume(reason=f"Volume to be backed up must be available or in-use, but the "
                                  f"current status is \"{row.status}\".")
             self.quotas.reserve(s, volume.project_id, None, backups=1, backup_gigabytes=volume.size)
             move(s, volume_id, row.status, "backing-up", task_args={"previous": row.status, "backup_id": backup.id})
@@ -158,13 +159,13 @@ class Backups:
         else:
             target = self.volumes.get(context, volume_id)
             if target.size < backup.size:
-                raise BadRequest(f"Invalid volume: volume size {target.size}GB is too small to restore backup of "
+                raise errors.InvalidVolume(reason=f"volume size {target.size}GB is too small to restore backup of "
                                  f"size {backup.size}GB.")
 
             def work(s: Session) -> None:
-                row = s.get(m.Volume, volume_id)
+                row = existing(s, m.Volume, volume_id)
                 if row.status != "available":
-                    raise BadRequest(f"Invalid volume: Volume to be restored to must be available, but the "
+                    raise errors.InvalidVolume(reason=f"Volume to be restored to must be available, but the "
                                      f"current status is \"{row.status}\".")
                 move(s, volume_id, "available", "restoring-backup")
                 _start_restore(s, backup_id, volume_id)
@@ -182,12 +183,12 @@ class Backups:
     def delete(self, context: RequestContext, backup_id: str) -> None:
         self.get(context, backup_id)
         if self.has_children([backup_id]):
-            raise BadRequest("Invalid backup: Incremental backups exist for this backup.")
+            raise errors.InvalidBackup(reason="Incremental backups exist for this backup.")
 
         def work(s: Session) -> None:
-            row = s.get(m.Backup, backup_id)
+            row = existing(s, m.Backup, backup_id)
             if row.status not in ("available", "error"):
-                raise BadRequest(f"Invalid backup: Backup status must be available or error, but is {row.status}.")
+                raise errors.InvalidBackup(reason=f"Backup status must be available or error, but is {row.status}.")
             move_backup(s, backup_id, row.status, "deleting")
         run_in_transaction(self.db, work)
         self.worker.cast("backup_delete", backup_id)
@@ -222,7 +223,8 @@ class Backups:
             with self._volume_lock(backup.volume_id):
                 result = self.store.backup(self.worker.driver.local_path(backup.volume_id), ref(backup),
                                            ref(parent) if parent else None, metadata)
-            status, values = "available", {"object_count": result.object_count, "fail_reason": None}
+            values: dict[str, Any] = {"object_count": result.object_count, "fail_reason": None}
+            status = "available"
         except Exception as error:  # noqa: BLE001 - the backup fails; the volume is unharmed
             LOG.error("backup %s failed: %s", backup_id, error)
             self.store.delete(ref(backup))
@@ -237,7 +239,7 @@ class Backups:
         backup = self._load(backup_id, "restoring")
         if backup is None:
             return
-        target = backup.restore_volume_id
+        target = cast(str, backup.restore_volume_id)  # set whenever the backup is restoring
         try:
             with self._volume_lock(target):
                 metadata = self.store.restore(ref(backup), self.worker.driver.local_path(target))
@@ -260,6 +262,6 @@ class Backups:
         self.store.delete(ref(backup))
 
         def work(s: Session) -> None:
-            if s.execute(sa.delete(m.Backup).where(m.Backup.id == backup_id, m.Backup.status == "deleting")).rowcount:
+            if rowcount(s.execute(sa.delete(m.Backup).where(m.Backup.id == backup_id, m.Backup.status == "deleting"))):
                 self.quotas.reserve(s, backup.project_id, None, backups=-1, backup_gigabytes=-backup.size)
         run_in_transaction(self.db, work)

@@ -221,3 +221,4 @@ class VolumeImageMetadata(Base):
                                            primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
+

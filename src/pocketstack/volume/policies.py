@@ -1,62 +1,94 @@
-"""Default policy rules of the Block Storage API (Cinder's names and personas)."""
+"""Default policy rules of the Block Storage API, documented: Cinder's names, defaults and
+personas (``cinder/policies/``).  The routes that declare each rule are its operations
+(``/openapi.json`` lists them); the per-action rules of ``POST .../action`` and the
+metadata routes shared by volumes and snapshots are enforced by name in their handlers."""
 
-DEFAULTS: dict[str, str] = {
-    "volume:get": "rule:project_reader_or_admin",
-    "volume:get_all": "rule:project_reader_or_admin",
-    "volume:create": "rule:project_member_or_admin",
-    "volume:update": "rule:project_member_or_admin",
-    "volume:delete": "rule:project_member_or_admin",
-    "volume:extend": "rule:project_member_or_admin",
-    "volume:update_readonly_flag": "rule:project_member_or_admin",
-    "volume:copy_volume_to_image": "rule:project_member_or_admin",
-    "volume:get_volume_metadata": "rule:project_reader_or_admin",
-    "volume:update_volume_metadata": "rule:project_member_or_admin",
-    "volume_extension:volume_actions:upload_image": "rule:project_member_or_admin",
-    "volume_extension:volume_tenant_attribute": "rule:project_reader_or_admin",
-    "volume_extension:volume_host_attribute": "rule:admin_api",
-    "volume_extension:volume_admin_actions:reset_status": "rule:admin_api",
-    "volume_extension:volume_admin_actions:force_delete": "rule:admin_api",
-    "volume_extension:snapshot_admin_actions:reset_status": "rule:admin_api",
-    "volume_extension:snapshot_admin_actions:force_delete": "rule:admin_api",
-    "volume_extension:volume_admin_actions:force_detach": "rule:admin_api",
-    "volume:get_snapshot": "rule:project_reader_or_admin",
-    "volume:create_snapshot": "rule:project_member_or_admin",
-    "volume:update_snapshot": "rule:project_member_or_admin",
-    "volume:delete_snapshot": "rule:project_member_or_admin",
-    "volume:attachment_create": "rule:project_member_or_admin",
-    "volume:attachment_update": "rule:project_member_or_admin",
-    "volume:attachment_delete": "rule:project_member_or_admin",
-    "volume:attachment_get": "rule:project_reader_or_admin",
-    "volume_extension:types_manage": "rule:admin_api",
-    "volume_extension:type_get": "@",
-    "volume_extension:volume_type_access:addProjectAccess": "rule:admin_api",
-    "volume_extension:volume_type_access:removeProjectAccess": "rule:admin_api",
-    "volume_extension:quotas:show": "rule:project_reader_or_admin",
-    "volume_extension:quotas:update": "rule:admin_api",
-    "volume_extension:quotas:delete": "rule:admin_api",
-    "volume_extension:availability_zone_list": "rule:project_reader_or_admin",
-    "volume:get_volume_summary": "rule:project_reader_or_admin",
-    "scheduler_extension:scheduler_stats:get_pools": "rule:admin_api",
-    "volume_extension:capabilities": "rule:admin_api",
-    "volume_extension:services:index": "rule:admin_api",
-    "volume_extension:qos_specs_manage:create": "rule:admin_api",
-    "volume_extension:qos_specs_manage:get": "rule:admin_api",
-    "volume_extension:qos_specs_manage:get_all": "rule:admin_api",
-    "volume_extension:qos_specs_manage:update": "rule:admin_api",
-    "volume_extension:qos_specs_manage:delete": "rule:admin_api",
-    "volume_extension:volume_image_metadata:set": "rule:project_member_or_admin",
-    "volume_extension:volume_image_metadata:remove": "rule:project_member_or_admin",
-    "volume_extension:volume_image_metadata:show": "rule:project_reader_or_admin",
-    "volume:retype": "rule:project_member_or_admin",
-    "volume:create_transfer": "rule:project_member_or_admin",
-    "volume:accept_transfer": "rule:project_member_or_admin",
-    "volume:delete_transfer": "rule:project_member_or_admin",
-    "volume:get_transfer": "rule:project_reader_or_admin",
-    "volume:get_all_transfers": "rule:project_reader_or_admin",
-    "backup:create": "rule:project_member_or_admin",
-    "backup:get": "rule:project_reader_or_admin",
-    "backup:get_all": "rule:project_reader_or_admin",
-    "backup:restore": "rule:project_member_or_admin",
-    "backup:delete": "rule:project_member_or_admin",
-    "backup:update": "rule:project_member_or_admin",
-}
+from pocketstack.common.policy import Rule
+
+READER = "rule:project_reader_or_admin"
+MEMBER = "rule:project_member_or_admin"
+ADMIN = "rule:admin_api"
+
+RULES = (
+    # volumes
+    Rule("volume:get", READER, "Show a volume."),
+    Rule("volume:get_all", READER, "List volumes (summary or detail)."),
+    Rule("volume:create", MEMBER, "Create a volume (blank, from an image, a snapshot or another volume)."),
+    Rule("volume:update", MEMBER, "Update a volume's name and description; attach, detach, reserve, "
+                                  "unreserve it and set its bootable flag (the legacy attach actions)."),
+    Rule("volume:delete", MEMBER, "Delete a volume."),
+    Rule("volume:extend", MEMBER, "Extend a volume (os-extend)."),
+    Rule("volume:update_readonly_flag", MEMBER, "Set a volume's read-only flag (os-update_readonly_flag)."),
+    Rule("volume:copy_volume_to_image", MEMBER, "Upload a volume to an image (Cinder's older name of the rule)."),
+    Rule("volume:get_volume_metadata", READER, "Show a volume's metadata or one item of it."),
+    Rule("volume:update_volume_metadata", MEMBER, "Set, replace or delete a volume's metadata."),
+    Rule("volume:get_volume_summary", READER, "Show the count, total size and metadata of the volumes (3.12+)."),
+    Rule("volume:retype", MEMBER, "Change a volume's type (os-retype)."),
+    Rule("volume_extension:volume_actions:upload_image", MEMBER, "Upload a volume to an image "
+                                                                 "(os-volume_upload_image)."),
+    Rule("volume_extension:volume_tenant_attribute", READER, "Show a volume's project "
+                                                             "(os-vol-tenant-attr:tenant_id)."),
+    Rule("volume_extension:volume_host_attribute", ADMIN, "Show a volume's host and migration attributes "
+                                                          "(os-vol-host-attr:host, os-vol-mig-status-attr)."),
+    Rule("volume_extension:volume_admin_actions:reset_status", ADMIN, "Reset a volume's status (os-reset_status)."),
+    Rule("volume_extension:volume_admin_actions:force_delete", ADMIN, "Force-delete a volume (os-force_delete)."),
+    Rule("volume_extension:volume_admin_actions:force_detach", ADMIN, "Force-detach a volume (os-force_detach)."),
+    Rule("volume_extension:volume_image_metadata:set", MEMBER, "Set a volume's image metadata "
+                                                               "(os-set_image_metadata)."),
+    Rule("volume_extension:volume_image_metadata:remove", MEMBER, "Remove an item of a volume's image metadata "
+                                                                  "(os-unset_image_metadata)."),
+    Rule("volume_extension:volume_image_metadata:show", READER, "Show a volume's image metadata "
+                                                                "(os-show_image_metadata)."),
+    # snapshots
+    Rule("volume:get_snapshot", READER, "List and show snapshots and their metadata."),
+    Rule("volume:create_snapshot", MEMBER, "Create a snapshot of a volume."),
+    Rule("volume:update_snapshot", MEMBER, "Update a snapshot and set, replace or delete its metadata."),
+    Rule("volume:delete_snapshot", MEMBER, "Delete a snapshot."),
+    Rule("volume_extension:snapshot_admin_actions:reset_status", ADMIN, "Reset a snapshot's status "
+                                                                        "(os-reset_status)."),
+    Rule("volume_extension:snapshot_admin_actions:force_delete", ADMIN, "Force-delete a snapshot "
+                                                                        "(os-force_delete)."),
+    # attachments (3.27+)
+    Rule("volume:attachment_create", MEMBER, "Create an attachment of a volume."),
+    Rule("volume:attachment_update", MEMBER, "Update an attachment's connector, or complete it (os-complete)."),
+    Rule("volume:attachment_delete", MEMBER, "Delete an attachment (detach)."),
+    Rule("volume:attachment_get", READER, "List and show attachments."),
+    # volume types
+    Rule("volume_extension:types_manage", ADMIN, "Create, update and delete volume types, set and delete their "
+                                                 "extra specs, and list their project access."),
+    Rule("volume_extension:type_get", "@", "List and show volume types and their extra specs."),
+    Rule("volume_extension:volume_type_access:addProjectAccess", ADMIN, "Share a private volume type with a "
+                                                                        "project."),
+    Rule("volume_extension:volume_type_access:removeProjectAccess", ADMIN, "Stop sharing a private volume type "
+                                                                           "with a project."),
+    # QoS specs
+    Rule("volume_extension:qos_specs_manage:create", ADMIN, "Create QoS specs."),
+    Rule("volume_extension:qos_specs_manage:get", ADMIN, "Show QoS specs and their associations."),
+    Rule("volume_extension:qos_specs_manage:get_all", ADMIN, "List QoS specs."),
+    Rule("volume_extension:qos_specs_manage:update", ADMIN, "Set and unset keys of QoS specs, associate them "
+                                                            "with volume types and disassociate them."),
+    Rule("volume_extension:qos_specs_manage:delete", ADMIN, "Delete QoS specs."),
+    # quotas
+    Rule("volume_extension:quotas:show", READER, "Show a project's quotas (with usage) and the defaults."),
+    Rule("volume_extension:quotas:update", ADMIN, "Update a project's quotas."),
+    Rule("volume_extension:quotas:delete", ADMIN, "Reset a project's quotas to the defaults."),
+    # what the cloud offers
+    Rule("volume_extension:availability_zone_list", READER, "List the availability zones."),
+    Rule("scheduler_extension:scheduler_stats:get_pools", ADMIN, "List the back-end pools (and their "
+                                                                 "capabilities)."),
+    Rule("volume_extension:capabilities", ADMIN, "Show the capabilities of a back-end host."),
+    Rule("volume_extension:services:index", ADMIN, "List the block-storage services."),
+    # transfers
+    Rule("volume:create_transfer", MEMBER, "Offer a volume for transfer to another project."),
+    Rule("volume:accept_transfer", MEMBER, "Accept a volume transfer (with its auth key)."),
+    Rule("volume:delete_transfer", MEMBER, "Cancel a volume transfer."),
+    Rule("volume:get_transfer", READER, "Show a volume transfer."),
+    Rule("volume:get_all_transfers", READER, "List volume transfers."),
+    # backups
+    Rule("backup:create", MEMBER, "Back up a volume (full or incremental)."),
+    Rule("backup:get", READER, "Show a backup."),
+    Rule("backup:get_all", READER, "List backups."),
+    Rule("backup:restore", MEMBER, "Restore a backup to a new or an existing volume."),
+    Rule("backup:delete", MEMBER, "Delete a backup."),
+    Rule("backup:update", MEMBER, "Update a backup's name and description (3.9+)."),
+)

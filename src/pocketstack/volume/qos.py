@@ -7,12 +7,13 @@ future backend can apply them.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
 
 CONSUMERS = ("front-end", "back-end", "both")
@@ -26,7 +27,7 @@ class Qos:
         with self.db.session(readonly=True) as s:
             row = s.get(m.QosSpecs, qos_id)
             if row is None:
-                raise NotFound(f"QoS Specs {qos_id} could not be found.")
+                raise errors.QoSSpecsNotFound(specs_id=qos_id)
             s.expunge(row)
             return row
 
@@ -38,14 +39,14 @@ class Qos:
 
     def create(self, name: str, consumer: str, specs: dict) -> m.QosSpecs:
         if consumer not in CONSUMERS:
-            raise BadRequest(f"Invalid input received: consumer must be one of {', '.join(CONSUMERS)}.")
+            raise errors.InvalidInput(reason=f"consumer must be one of {', '.join(CONSUMERS)}.")
         row = m.QosSpecs(id=str(uuid.uuid4()), name=name, consumer=consumer,
                          specs={k: str(v) for k, v in specs.items()})
         try:
             with self.db.session() as s:
                 s.add(row)
         except sa_exc.IntegrityError:
-            raise Conflict(f"QoS Specs {name} already exists.") from None
+            raise errors.QoSSpecsExists(specs_id=name) from None
         return self.get(row.id)
 
     def set_keys(self, qos_id: str, specs: dict) -> dict:
@@ -55,14 +56,14 @@ class Qos:
             row.specs = {**row.specs, **{k: str(v) for k, v in specs.items()}}
         return {k: str(v) for k, v in specs.items()}
 
-    def unset_keys(self, qos_id: str, keys: list[str]) -> None:
+    def unset_keys(self, qos_id: str, keys: builtins.list[str]) -> None:
         with self.db.session() as s:
             row = s.get(m.QosSpecs, qos_id)
             if row is None:
-                raise NotFound(f"QoS Specs {qos_id} could not be found.")
+                raise errors.QoSSpecsNotFound(specs_id=qos_id)
             missing = [k for k in keys if k not in row.specs]
             if missing:
-                raise NotFound(f"QoS spec {missing[0]} not found for {qos_id}.")
+                raise errors.QoSSpecsKeyNotFound(specs_key=missing[0], specs_id=qos_id)
             row.specs = {k: v for k, v in row.specs.items() if k not in keys}
 
     def delete(self, qos_id: str, force: bool) -> None:
@@ -71,11 +72,11 @@ class Qos:
             used = s.scalar(sa.select(sa.func.count()).select_from(m.QosAssociation).where(
                 m.QosAssociation.qos_specs_id == qos_id))
             if used and not force:
-                raise BadRequest(f"QoS Specs {qos_id} is still associated with entities.")
+                raise errors.QoSSpecsInUse(specs_id=qos_id)
             s.execute(sa.delete(m.QosAssociation).where(m.QosAssociation.qos_specs_id == qos_id))
             s.execute(sa.delete(m.QosSpecs).where(m.QosSpecs.id == qos_id))
 
-    def associations(self, qos_id: str) -> list[m.VolumeType]:
+    def associations(self, qos_id: str) -> builtins.list[m.VolumeType]:
         self.get(qos_id)
         with self.db.session(readonly=True) as s:
             rows = list(s.scalars(sa.select(m.VolumeType).join(
@@ -89,15 +90,14 @@ class Qos:
         try:
             with self.db.session() as s:
                 if s.get(m.VolumeType, type_id) is None:
-                    raise NotFound(f"Volume type {type_id} could not be found.")
+                    raise errors.VolumeTypeNotFound(volume_type_id=type_id)
                 current = s.get(m.QosAssociation, type_id)
                 if current is not None and current.qos_specs_id != qos_id:
-                    raise BadRequest(f"Type {type_id} is already associated with another qos specs: "
-                                     f"{current.qos_specs_id}")
+                    raise errors.QoSSpecsAssociated(type_id=type_id, specs_id=current.qos_specs_id)
                 if current is None:
                     s.add(m.QosAssociation(volume_type_id=type_id, qos_specs_id=qos_id))
         except sa_exc.IntegrityError:
-            raise BadRequest(f"Type {type_id} is already associated with another qos specs.") from None
+            raise errors.QoSSpecsAssociatedMeanwhile(type_id=type_id) from None
 
     def disassociate(self, qos_id: str, type_id: str | None) -> None:
         self.get(qos_id)

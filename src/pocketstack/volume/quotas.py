@@ -14,12 +14,14 @@ COMMIT (both error 1213) — ``run_in_transaction`` re-runs the whole unit on fr
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
 from pocketstack.common.db.inserts import insert_if_free
-from pocketstack.common.errors import ApiError
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
 
 DEFAULTS = {"volumes": 10, "gigabytes": 1000, "snapshots": 10, "backups": 10, "backup_gigabytes": 1000,
@@ -27,12 +29,11 @@ DEFAULTS = {"volumes": 10, "gigabytes": 1000, "snapshots": 10, "backups": 10, "b
 PER_TYPE = ("volumes", "gigabytes", "snapshots")
 # Cinder's DB_MAX_INT: the largest size, limit or usage its (and our) integer columns hold.
 MAX_INT = 0x7FFFFFFF
-USAGE = m.QuotaUsage.__table__
-LIMIT = m.QuotaLimit.__table__
+USAGE = cast(sa.Table, m.QuotaUsage.__table__)
+LIMIT = cast(sa.Table, m.QuotaLimit.__table__)
 
 
-class OverQuota(ApiError):
-    status = 413
+OverQuota = errors.OverQuota
 
 
 class Quotas:
@@ -74,8 +75,7 @@ class Quotas:
         """``per_volume_gigabytes``: a cap on one volume's size, not a counted resource."""
         limit = self.limits(project_id, [])["per_volume_gigabytes"]
         if 0 <= limit < size:
-            raise OverQuota(f"VolumeSizeExceedsLimit: Requested volume size {size}G is larger than maximum "
-                            f"allowed limit {limit}G.")
+            raise errors.VolumeSizeExceedsLimit(size=size, limit=limit)
 
     def reserve(self, s: Session, project_id: str, type_name: str | None, **deltas: int) -> None:
         """Add ``deltas`` to the project's usage (negative to release), refusing with 413
@@ -129,6 +129,5 @@ def _in_use(s: Session, project_id: str, resource: str, create: bool) -> int | N
 
 def _over_quota(resource: str, delta: int, in_use: int, limit: int) -> OverQuota:
     if resource.startswith("gigabytes"):
-        return OverQuota(f"VolumeSizeExceedsAvailableQuota: Requested {resource} of {delta} exceeds the quota: "
-                         f"{in_use} of {limit} in use.")
-    return OverQuota(f"Maximum number of {resource} allowed ({limit}) exceeded")
+        return errors.VolumeSizeExceedsAvailableQuota(resource=resource, requested=delta, in_use=in_use, limit=limit)
+    return errors.QuotaExceeded(resource=resource, limit=limit)

@@ -27,8 +27,10 @@ and finishes first simply wins.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -67,7 +69,7 @@ def recover_own(worker, owner: str) -> dict[str, int]:
     return _recover(worker, lambda model: model.task_owner == owner)
 
 
-def _recover(worker, selected: Callable[[type], sa.ColumnElement[bool]]) -> dict[str, int]:
+def _recover(worker, selected: Callable[[Any], sa.ColumnElement[bool]]) -> dict[str, int]:
     counts = {"resumed": 0, "rolled_back": 0, "failed": 0, "busy": 0}
     with worker.db.session(readonly=True) as s:
         volumes = [(v.id, v.status, v.task_args) for v in s.scalars(sa.select(m.Volume).where(
@@ -95,10 +97,10 @@ def _recover(worker, selected: Callable[[type], sa.ColumnElement[bool]]) -> dict
         counts[outcome] += 1
         LOG.warning("volume %s was left %s: %s", volume_id, status, outcome.replace("_", " "))
     for backup_id, status in backups:
-        _count(worker, counts, f"backup-{backup_id}", lambda b=backup_id, st=status: _recover_backup(worker, b, st))
+        _count(worker, counts, f"backup-{backup_id}", functools.partial(_recover_backup, worker, backup_id, status))
     for snapshot_id, status in snapshots:
         _count(worker, counts, f"snapshot-{snapshot_id}",
-               lambda sn=snapshot_id, st=status: _recover_snapshot(worker, sn, st))
+               functools.partial(_recover_snapshot, worker, snapshot_id, status))
     return counts
 
 

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import run_in_transaction
-from pocketstack.common.errors import BadRequest
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import Capabilities
-from pocketstack.volume.states import move
+from pocketstack.volume.states import existing, move
 from pocketstack.volume.volumes import invalid
 
 POLICIES = ("never", "on-demand")
@@ -49,25 +49,25 @@ class Retype:
     def __call__(self, context: RequestContext, volume_id: str, new_type: object, policy: object) -> None:
         volume = self.volumes.get(context, volume_id)
         if not isinstance(new_type, str) or not new_type:
-            raise BadRequest("Invalid input received: New volume type must be specified.")
+            raise errors.InvalidInput(reason="New volume type must be specified.")
         policy = "never" if policy is None else policy
         if policy not in POLICIES:
-            raise BadRequest(f"Invalid input received: Invalid migration_policy {policy!r}: it must be "
+            raise errors.InvalidInput(reason=f"Invalid migration_policy {policy!r}: it must be "
                              f"'never' or 'on-demand'.")
         target = self.types.resolve(context, new_type)
         if target.id == volume.volume_type_id:
-            raise BadRequest(f"Invalid input received: New volume_type same as original: {new_type}.")
+            raise errors.InvalidInput(reason=f"New volume_type same as original: {new_type}.")
         if not _served(target.extra_specs or {}, self.capabilities()):
-            raise BadRequest(f"Invalid volume type: No valid backend was found for volume type {target.name}.")
+            raise errors.InvalidVolumeType(reason=f"No valid backend was found for volume type {target.name}.")
         old = self.types.get_by_id(volume.volume_type_id)
         multiattach = self.types.is_multiattach(target)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             if row.status not in ("available", "in-use"):
                 raise invalid(volume_id, "retype", "available or in-use", row.status)
             if row.status == "in-use" and row.multiattach != multiattach:
-                raise BadRequest("Invalid volume: Retyping an in-use volume to or from a multiattach type "
+                raise errors.InvalidVolume(reason="Retyping an in-use volume to or from a multiattach type "
                                  "is not supported.")
             sizes = list(s.scalars(sa.select(m.Snapshot.size).where(m.Snapshot.volume_id == volume_id)))
             moved = {"volumes": 1, "gigabytes": row.size + sum(sizes), "snapshots": len(sizes)}

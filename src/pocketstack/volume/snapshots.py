@@ -16,9 +16,10 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import run_in_transaction
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
-from pocketstack.volume.states import move_snapshot
+from pocketstack.volume.metadata import Items
+from pocketstack.volume.states import existing, move_snapshot
 
 
 class Snapshots:
@@ -28,12 +29,13 @@ class Snapshots:
         self.volumes = volumes
         self.quotas = quotas
         self.types = types
+        self.items = Items(db, m.SnapshotMetadata, "snapshot_id")
 
     def get(self, context: RequestContext, snapshot_id: str) -> m.Snapshot:
         with self.db.session(readonly=True) as s:
             row = s.get(m.Snapshot, snapshot_id)
             if row is None or not (context.is_admin or row.project_id == context.project_id):
-                raise NotFound(f"Snapshot {snapshot_id} could not be found.")
+                raise errors.SnapshotNotFound(snapshot_id=snapshot_id)
             s.expunge(row)
             return row
 
@@ -43,11 +45,7 @@ class Snapshots:
                 m.Snapshot.volume_id == volume_id)) or 0
 
     def metadata(self, snapshot_ids: list[str]) -> dict[str, dict[str, str]]:
-        result: dict[str, dict[str, str]] = {i: {} for i in snapshot_ids}
-        with self.db.session(readonly=True) as s:
-            for row in s.scalars(sa.select(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id.in_(snapshot_ids))):
-                result[row.snapshot_id][row.key] = row.value
-        return result
+        return self.items.read(snapshot_ids)
 
     def list(self, context: RequestContext, filters: dict, paging: Paging, all_projects: bool,
              offset: int = 0) -> list[m.Snapshot]:
@@ -62,7 +60,7 @@ class Snapshots:
             if paging.marker:
                 marker = s.get(m.Snapshot, paging.marker)
                 if marker is None:
-                    raise NotFound(f"Marker {paging.marker} could not be found.")
+                    raise errors.MarkerNotFound(marker=paging.marker)
             query = apply_paging(sa.select(m.Snapshot).where(*conditions), m.Snapshot, paging, marker)
             rows = list(s.scalars(query.offset(offset) if offset else query))
             s.expunge_all()
@@ -73,8 +71,8 @@ class Snapshots:
         volume = self.volumes.get(context, volume_id)
         allowed = ("available", "in-use") if force else ("available",)
         if volume.status not in allowed:
-            raise BadRequest(f"Invalid volume: Volume {volume_id} status must be available, but current status "
-                             f"is: {volume.status}.")
+            raise errors.InvalidVolume(reason=f"Volume {volume_id} status must be available, but current status "
+                                               f"is: {volume.status}.")
         vtype = self.types.get_by_id(volume.volume_type_id)
         snapshot = m.Snapshot(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=context.user_id,
                               volume_id=volume_id, name=name, description=description, size=volume.size,
@@ -85,7 +83,7 @@ class Snapshots:
                                 snapshots=1, gigabytes=volume.size)
             s.add(snapshot)
             s.flush()
-            s.add_all([m.SnapshotMetadata(snapshot_id=snapshot.id, key=k, value=str(v)) for k, v in metadata.items()])
+            self.items.add(s, snapshot.id, metadata)
         run_in_transaction(self.db, work)
         self.worker.cast("snapshot_create", snapshot.id)
         return self.get(context, snapshot.id)
@@ -98,25 +96,12 @@ class Snapshots:
 
     def set_metadata(self, context: RequestContext, snapshot_id: str, metadata: dict, replace: bool) -> dict:
         self.get(context, snapshot_id)
-        with self.db.session() as s:
-            if replace:
-                s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id))
-                s.flush()
-            for key, value in metadata.items():
-                row = s.get(m.SnapshotMetadata, (snapshot_id, key))
-                if row is None:
-                    s.add(m.SnapshotMetadata(snapshot_id=snapshot_id, key=key, value=str(value)))
-                else:
-                    row.value = str(value)
-        return self.metadata([snapshot_id])[snapshot_id]
+        return self.items.write(snapshot_id, metadata, replace)
 
     def delete_metadata(self, context: RequestContext, snapshot_id: str, key: str) -> None:
         self.get(context, snapshot_id)
-        with self.db.session() as s:
-            result = s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id,
-                                                                    m.SnapshotMetadata.key == key))
-            if result.rowcount == 0:
-                raise NotFound(f"Metadata key {key} for snapshot {snapshot_id} could not be found.")
+        if not self.items.remove(snapshot_id, key):
+            raise errors.SnapshotMetadataKeyNotFound(metadata_key=key, snapshot_id=snapshot_id)
 
     def delete(self, context: RequestContext, snapshot_id: str, force: bool = False) -> None:
         """Delete from ``available``/``error``; ``force`` (the admin's ``os-force_delete``)
@@ -126,17 +111,17 @@ class Snapshots:
         def work(s: Session) -> None:
             row = s.get(m.Snapshot, snapshot_id)
             if row is None:  # a racing delete finished first
-                raise NotFound(f"Snapshot {snapshot_id} could not be found.")
+                raise errors.SnapshotNotFound(snapshot_id=snapshot_id)
             if row.status == "deleting" and force:
                 move_snapshot(s, snapshot_id, "deleting", "deleting")  # restart the clock; cast again
                 return
             if row.status not in ("available", "error", "error_deleting") and not force:
-                raise BadRequest(f"Invalid snapshot: Volume Snapshot status must be available or error, "
-                                 f"but current status is: {row.status}.")
+                raise errors.InvalidSnapshot(reason=f"Volume Snapshot status must be available or error, but current "
+                                                    f"status is: {row.status}.")
             in_use = s.scalar(sa.select(sa.func.count()).select_from(m.Volume).where(
                 m.Volume.snapshot_id == snapshot_id, m.Volume.status == "creating"))
             if in_use:
-                raise BadRequest(f"Invalid snapshot: snapshot {snapshot_id} is being used to create a volume.")
+                raise errors.InvalidSnapshot(reason=f"snapshot {snapshot_id} is being used to create a volume.")
             move_snapshot(s, snapshot_id, row.status, "deleting")
         run_in_transaction(self.db, work)
         self.worker.cast("snapshot_delete", snapshot_id)
@@ -144,8 +129,8 @@ class Snapshots:
     def reset_status(self, context: RequestContext, snapshot_id: str, status: str) -> None:
         self.get(context, snapshot_id)
         if status not in ("available", "error", "creating", "deleting", "error_deleting"):
-            raise BadRequest(f"Invalid input received: Invalid snapshot status {status!r}.")
+            raise errors.InvalidInput(reason=f"Invalid snapshot status {status!r}.")
 
         def work(s: Session) -> None:
-            move_snapshot(s, snapshot_id, s.get(m.Snapshot, snapshot_id).status, status)
+            move_snapshot(s, snapshot_id, existing(s, m.Snapshot, snapshot_id).status, status)
         run_in_transaction(self.db, work)

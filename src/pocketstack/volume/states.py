@@ -11,14 +11,17 @@ is documented in docs/volume.md.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update
-from pocketstack.common.errors import BadRequest
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
+from pocketstack.volume.errors import InvalidTransition
 
 # Stable states from which a volume may be deleted (Cinder's rule).
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
@@ -53,17 +56,11 @@ IN_PROGRESS = ("creating", "deleting", "extending", "attaching", "detaching", "u
 SNAPSHOT_IN_PROGRESS = ("creating", "deleting")
 
 
-class InvalidTransition(BadRequest):
-    """A transition the state machine does not allow, e.g. after an admin's reset-status
-    left the volume somewhere an in-flight request did not expect: a 400, never a 500."""
-
-
 def move(session: Session, volume_id: str, expected: str, status: str, *,
          extra_where: dict[str, Any] | None = None, **values: Any) -> None:
     """CAS ``volume_id`` from ``expected`` to ``status`` (plus ``values``)."""
     if status not in VOLUME_TRANSITIONS.get(expected, ()) and status != expected:
-        raise InvalidTransition(f"Invalid volume: Volume {volume_id} cannot change from status {expected} "
-                                f"to {status}.")
+        raise InvalidTransition(volume_id=volume_id, expected=expected, target=status)
     values.setdefault("task_started_at", utcnow() if status in IN_PROGRESS else None)
     if status not in IN_PROGRESS:
         values.setdefault("task_args", None)
@@ -79,3 +76,27 @@ def move_snapshot(session: Session, snapshot_id: str, expected: str, status: str
         values.setdefault("task_owner", None)
     cas_update(session, m.Snapshot, where={"id": snapshot_id, "status": expected},
                values={"status": status, "updated_at": utcnow(), **values})
+
+
+_Row = TypeVar("_Row", m.Volume, m.Snapshot, m.Backup, m.Attachment, m.VolumeType)
+_MISSING: dict[type, Callable[[str], errors.NotFound]] = {
+    m.Volume: lambda key: errors.VolumeNotFound(volume_id=key),
+    m.Snapshot: lambda key: errors.SnapshotNotFound(snapshot_id=key),
+    m.Backup: lambda key: errors.BackupNotFound(backup_id=key),
+    m.Attachment: lambda key: errors.AttachmentNotFound(attachment_id=key),
+    m.VolumeType: lambda key: errors.VolumeTypeNotFound(volume_type_id=key),
+}
+
+
+def existing(s: Session, model: type[_Row], key: str) -> _Row:
+    """The row ``key`` of ``model`` that the caller has just seen: one deleted meanwhile (a
+    concurrent delete won) is the resource's 404, never an AttributeError on None."""
+    row = s.get(model, key)
+    if row is None:
+        raise _MISSING[model](key)
+    return row
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows a DELETE or UPDATE statement's ``result`` touched."""
+    return cast("CursorResult[Any]", result).rowcount

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
-from pocketstack.volume.states import move
+from pocketstack.volume.states import existing, move, rowcount
 from pocketstack.volume.volumes import invalid
 
 
@@ -45,7 +45,7 @@ class Transfers:
         with self.db.session(readonly=True) as s:
             transfer = s.get(m.Transfer, transfer_id)
             if transfer is None or not (context.is_admin or transfer.project_id == context.project_id):
-                raise NotFound(f"Transfer {transfer_id} could not be found.")
+                raise errors.TransferNotFound(transfer_id=transfer_id)
             s.expunge(transfer)
             return transfer
 
@@ -66,20 +66,20 @@ class Transfers:
                               salt=salt, key_hash=_hash(salt, auth_key))
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             if row.status != "available":
                 raise invalid(volume_id, "transfer", "available", row.status)
             busy = s.scalar(sa.select(m.Snapshot.id).where(m.Snapshot.volume_id == volume_id,
                                                            m.Snapshot.status != "available").limit(1))
             if busy:
-                raise BadRequest(f"Invalid snapshot: Snapshot {busy} is not in available status.")
+                raise errors.InvalidSnapshot(reason=f"Snapshot {busy} is not in available status.")
             move(s, volume_id, "available", "awaiting-transfer")
             s.add(transfer)
             s.flush()
         try:
             run_in_transaction(self.db, work)
         except sa_exc.IntegrityError:
-            raise BadRequest(f"Invalid volume: Volume {volume_id} already has a pending transfer.") from None
+            raise errors.InvalidVolume(reason=f"Volume {volume_id} already has a pending transfer.") from None
         return self.get(context, transfer.id), auth_key
 
     def delete(self, context: RequestContext, transfer_id: str) -> None:
@@ -87,8 +87,8 @@ class Transfers:
         transfer = self.get(context, transfer_id)
 
         def work(s: Session) -> None:
-            if s.execute(sa.delete(m.Transfer).where(m.Transfer.id == transfer_id)).rowcount != 1:
-                raise NotFound(f"Transfer {transfer_id} could not be found.")
+            if rowcount(s.execute(sa.delete(m.Transfer).where(m.Transfer.id == transfer_id))) != 1:
+                raise errors.TransferNotFound(transfer_id=transfer_id)
             row = s.get(m.Volume, transfer.volume_id)
             if row is not None and row.status == "awaiting-transfer":
                 move(s, row.id, "awaiting-transfer", "available")
@@ -100,17 +100,17 @@ class Transfers:
         with self.db.session(readonly=True) as s:
             transfer = s.get(m.Transfer, transfer_id)
             if transfer is None:
-                raise NotFound(f"Transfer {transfer_id} could not be found.")
+                raise errors.TransferNotFound(transfer_id=transfer_id)
             s.expunge(transfer)
         if not hmac.compare_digest(transfer.key_hash, _hash(transfer.salt, auth_key)):
-            raise BadRequest(f"Invalid auth key: Attempt to transfer {transfer_id} with invalid auth key.")
+            raise errors.InvalidAuthKey(transfer_id=transfer_id)
         volume = self._volume(transfer.volume_id)
         vtype = self.types.get_by_id(volume.volume_type_id) if volume.volume_type_id else None
         type_name = vtype.name if vtype else None
 
         def work(s: Session) -> None:
-            if s.execute(sa.delete(m.Transfer).where(m.Transfer.id == transfer_id)).rowcount != 1:
-                raise NotFound(f"Transfer {transfer_id} could not be found.")  # accepted or deleted meanwhile
+            if rowcount(s.execute(sa.delete(m.Transfer).where(m.Transfer.id == transfer_id))) != 1:
+                raise errors.TransferNotFound(transfer_id=transfer_id)  # accepted or deleted meanwhile
             row = s.get(m.Volume, transfer.volume_id)
             if row is None or row.status != "awaiting-transfer":
                 raise invalid(transfer.volume_id, "accept transfer", "awaiting-transfer",
@@ -118,7 +118,7 @@ class Transfers:
             snapshots = list(s.execute(sa.select(m.Snapshot.status, m.Snapshot.size)
                                        .where(m.Snapshot.volume_id == row.id)))
             if any(status != "available" for status, _ in snapshots):
-                raise BadRequest(f"Invalid snapshot: the snapshots of volume {row.id} must all be available "
+                raise errors.InvalidSnapshot(reason=f"the snapshots of volume {row.id} must all be available "
                                  f"to accept its transfer.")
             sizes = [size for _, size in snapshots]
             moved = {"volumes": 1, "gigabytes": row.size + sum(sizes), "snapshots": len(sizes)}
@@ -130,7 +130,7 @@ class Transfers:
             result = s.execute(sa.update(m.Snapshot).where(m.Snapshot.volume_id == row.id,
                                                            m.Snapshot.status == "available")
                                .values(project_id=context.project_id))
-            if result.rowcount != len(sizes):
+            if rowcount(result) != len(sizes):
                 raise ConcurrentUpdate(f"snapshots of volume {row.id} changed meanwhile")
         run_in_transaction(self.db, work)
         return transfer
@@ -139,6 +139,6 @@ class Transfers:
         with self.db.session(readonly=True) as s:
             volume = s.get(m.Volume, volume_id)
             if volume is None:
-                raise NotFound(f"Volume {volume_id} could not be found.")
+                raise errors.VolumeNotFound(volume_id=volume_id)
             s.expunge(volume)
             return volume

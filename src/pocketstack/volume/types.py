@@ -6,6 +6,7 @@ type and per-type quotas always apply.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 
 import sqlalchemy as sa
@@ -14,11 +15,19 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import cas_update, run_in_transaction
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
-from pocketstack.volume.api.validation import is_uuid_like
+from pocketstack.volume.states import existing, rowcount
 
 DEFAULT_TYPE = "__DEFAULT__"
+
+
+def is_uuid_like(value: object) -> bool:
+    """oslo's ``uuidutils.is_uuid_like``: a UUID, with or without dashes, in any case."""
+    try:
+        return str(uuid.UUID(str(value))).replace("-", "") == str(value).replace("-", "").lower()
+    except ValueError:
+        return False
 
 
 class Types:
@@ -46,7 +55,7 @@ class Types:
         with self.db.session(readonly=True) as s:
             row = s.scalar(sa.select(m.VolumeType).where(m.VolumeType.id == type_id, self._visible(context)))
             if row is None:
-                raise NotFound(f"Volume type {type_id} could not be found.")
+                raise errors.VolumeTypeNotFound(volume_type_id=type_id)
             s.expunge(row)
             return row
 
@@ -70,9 +79,9 @@ class Types:
                 sa.or_(m.VolumeType.id == name_or_id, m.VolumeType.name == name_or_id)
                 if name_or_id else m.VolumeType.name == DEFAULT_TYPE, self._visible(context)))
             if row is None and is_uuid_like(name_or_id):
-                raise NotFound(f"Volume type {name_or_id} could not be found.")
+                raise errors.VolumeTypeNotFound(volume_type_id=name_or_id)
             if row is None:
-                raise NotFound(f"Volume type with name {name_or_id} could not be found.")
+                raise errors.VolumeTypeNotFoundByName(volume_type_name=name_or_id)
             s.expunge(row)
             return row
 
@@ -102,8 +111,8 @@ class Types:
             with self.db.session() as s:
                 s.add(row)
         except sa_exc.IntegrityError:
-            raise Conflict(f"Volume Type {name} already exists.") from None
-        return self.get_by_id(row.id)
+            raise errors.VolumeTypeExists(name=name) from None
+        return self._existing(row.id)
 
     def update(self, context: RequestContext, type_id: str, values: dict) -> m.VolumeType:
         vtype = self.get(context, type_id)
@@ -112,18 +121,25 @@ class Types:
                 s, m.VolumeType, where={"id": type_id, "generation": vtype.generation},
                 values={**values, "generation": vtype.generation + 1}))
         except sa_exc.IntegrityError:
-            raise Conflict(f"Volume Type {values.get('name')} already exists.") from None
-        return self.get_by_id(type_id)
+            raise errors.VolumeTypeExists(name=values.get("name")) from None
+        return self._existing(type_id)
+
+    def _existing(self, type_id: str) -> m.VolumeType:
+        """The type just written (a concurrent delete makes it the type's 404)."""
+        with self.db.session(readonly=True) as s:
+            row = existing(s, m.VolumeType, type_id)
+            s.expunge(row)
+            return row
 
     def set_extra_specs(self, context: RequestContext, type_id: str, specs: dict, remove: str | None = None) -> dict:
         def work(s: Session) -> dict:
             row = s.get(m.VolumeType, type_id)
             if row is None:
-                raise NotFound(f"Volume type {type_id} could not be found.")
+                raise errors.VolumeTypeNotFound(volume_type_id=type_id)
             merged = {**row.extra_specs, **{k: str(v) for k, v in specs.items()}}
             if remove is not None:
                 if remove not in merged:
-                    raise NotFound(f"Volume Type {type_id} has no extra specs with key {remove}.")
+                    raise errors.VolumeTypeExtraSpecsNotFound(volume_type_id=type_id, extra_specs_key=remove)
                 del merged[remove]
             cas_update(s, m.VolumeType, where={"id": type_id, "generation": row.generation},
                        values={"extra_specs": merged, "generation": row.generation + 1})
@@ -133,19 +149,18 @@ class Types:
     def delete(self, context: RequestContext, type_id: str) -> None:
         vtype = self.get(context, type_id)
         if vtype.name == DEFAULT_TYPE:
-            raise BadRequest("Default volume type can not be deleted.")
+            raise errors.DefaultVolumeTypeDeletion()
         with self.db.session() as s:
             if s.scalar(sa.select(sa.func.count()).select_from(m.Volume).where(m.Volume.volume_type_id == type_id)):
-                raise BadRequest(f"Target volume type is still in use. Volume Type {type_id} deletion is not "
-                                 f"allowed with volumes present with the type.")
+                raise errors.VolumeTypeInUse(volume_type_id=type_id)
             s.execute(sa.delete(m.VolumeTypeAccess).where(m.VolumeTypeAccess.volume_type_id == type_id))
             s.execute(sa.delete(m.QosAssociation).where(m.QosAssociation.volume_type_id == type_id))
             s.execute(sa.delete(m.VolumeType).where(m.VolumeType.id == type_id))
 
-    def access(self, context: RequestContext, type_id: str) -> list[str]:
+    def access(self, context: RequestContext, type_id: str) -> builtins.list[str]:
         vtype = self.get(context, type_id)
         if vtype.is_public:
-            raise NotFound(f"Volume type {type_id} is public: it has no access list.")
+            raise errors.PublicVolumeTypeAccess(volume_type_id=type_id)
         with self.db.session(readonly=True) as s:
             return list(s.scalars(sa.select(m.VolumeTypeAccess.project_id).where(
                 m.VolumeTypeAccess.volume_type_id == type_id)))
@@ -153,18 +168,17 @@ class Types:
     def add_access(self, context: RequestContext, type_id: str, project_id: str) -> None:
         vtype = self.get(context, type_id)
         if vtype.is_public:
-            raise BadRequest("Invalid volume type: Type access modification is not applicable to public "
-                             "volume type.")
+            raise errors.InvalidVolumeType(reason="Type access modification is not applicable to public volume type.")
         try:
             with self.db.session() as s:
                 s.add(m.VolumeTypeAccess(volume_type_id=type_id, project_id=project_id))
         except sa_exc.IntegrityError:
-            raise Conflict(f"Volume type access for {type_id} / {project_id} combination already exists.") from None
+            raise errors.VolumeTypeAccessExists(volume_type_id=type_id, project_id=project_id) from None
 
     def remove_access(self, context: RequestContext, type_id: str, project_id: str) -> None:
         self.get(context, type_id)
         with self.db.session() as s:
             result = s.execute(sa.delete(m.VolumeTypeAccess).where(m.VolumeTypeAccess.volume_type_id == type_id,
                                                                     m.VolumeTypeAccess.project_id == project_id))
-            if result.rowcount == 0:
-                raise NotFound(f"Volume type access not found for {type_id} / {project_id} combination.")
+            if rowcount(result) == 0:
+                raise errors.VolumeTypeAccessNotFound(volume_type_id=type_id, project_id=project_id)

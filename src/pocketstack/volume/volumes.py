@@ -7,11 +7,12 @@ sees the volume's new status and gets Cinder's 400 ``Invalid volume`` answer.
 
 from __future__ import annotations
 
+import builtins
 import math
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,22 +21,23 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.errors import ApiError
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import GiB
-from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, move
+from pocketstack.volume.metadata import Items
+from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, existing, move
+
+if TYPE_CHECKING:
+    from pocketstack.image.contract import ImageContract
 
 ADMIN_STATUSES = tuple(VOLUME_TRANSITIONS)
 # The image's own attributes a volume created from it records (Cinder's glance metadata).
 IMAGE_KEYS = ("checksum", "container_format", "disk_format", "min_disk", "min_ram", "size")
-NOT_DELETABLE = ("Invalid volume: Volume status must be available or error or error_restoring or error_extending "
-                 "or error_managing and must not be migrating, attached, belong to a group, have snapshots or "
-                 "be disassociated from snapshots after volume transfer.")
 
 
-def invalid(volume_id: str, action: str, allowed: str, status: str) -> BadRequest:
-    return BadRequest(f"Invalid volume: Volume {volume_id} status must be {allowed} to {action}, "
-                      f"but current status is: {status}.")
+def invalid(volume_id: str, action: str, allowed: str, status: str) -> errors.InvalidVolumeStatus:
+    return errors.InvalidVolumeStatus(volume_id=volume_id, action=action, allowed=allowed, current=status)
 
 
 @dataclass(frozen=True)
@@ -54,31 +56,26 @@ class Volumes:
         self.worker = worker
         self.types = types
         self.quotas = quotas
-        self.cloud = cloud
+        self.cloud = cloud  # for ``cloud.image`` (create from, upload to an image)
+        self.items = Items(db, m.VolumeMetadata, "volume_id")
+        self.image_items = Items(db, m.VolumeImageMetadata, "volume_id")
+        # The service's snapshots (which need the volumes first): set by the manager.
+        self.snapshots: Any = None
 
     # -- reading ---------------------------------------------------------------------
     def get(self, context: RequestContext, volume_id: str) -> m.Volume:
         with self.db.session(readonly=True) as s:
             volume = s.get(m.Volume, volume_id)
             if volume is None or not (context.is_admin or volume.project_id == context.project_id):
-                raise NotFound(f"Volume {volume_id} could not be found.")
+                raise errors.VolumeNotFound(volume_id=volume_id)
             s.expunge(volume)
             return volume
 
     def metadata(self, volume_ids: list[str]) -> dict[str, dict[str, str]]:
-        result: dict[str, dict[str, str]] = {i: {} for i in volume_ids}
-        with self.db.session(readonly=True) as s:
-            for row in s.scalars(sa.select(m.VolumeMetadata).where(m.VolumeMetadata.volume_id.in_(volume_ids))):
-                result[row.volume_id][row.key] = row.value
-        return result
+        return self.items.read(volume_ids)
 
     def image_metadata(self, volume_ids: list[str]) -> dict[str, dict[str, str]]:
-        result: dict[str, dict[str, str]] = {i: {} for i in volume_ids}
-        with self.db.session(readonly=True) as s:
-            for row in s.scalars(sa.select(m.VolumeImageMetadata)
-                                 .where(m.VolumeImageMetadata.volume_id.in_(volume_ids))):
-                result[row.volume_id][row.key] = row.value
-        return result
+        return self.image_items.read(volume_ids)
 
     def attachments(self, volume_ids: list[str]) -> dict[str, list[m.Attachment]]:
         result: dict[str, list[m.Attachment]] = {i: [] for i in volume_ids}
@@ -109,12 +106,12 @@ class Volumes:
             if paging.marker:
                 marker = s.get(m.Volume, paging.marker)
                 if marker is None or not (all_projects and context.is_admin or marker.project_id == context.project_id):
-                    raise NotFound(f"Marker {paging.marker} could not be found.")
+                    raise errors.MarkerNotFound(marker=paging.marker)
             rows = list(s.scalars(apply_paging(sa.select(m.Volume).where(*conditions), m.Volume, paging, marker)))
             s.expunge_all()
             return rows
 
-    def summary(self, context: RequestContext, all_projects: bool) -> tuple[int, int, dict[str, list[str]]]:
+    def summary(self, context: RequestContext, all_projects: bool) -> tuple[int, int, dict[str, builtins.list[str]]]:
         """``/volumes/summary``: count, total size and every metadata key's values."""
         where = [] if all_projects and context.is_admin else [m.Volume.project_id == context.project_id]
         with self.db.session(readonly=True) as s:
@@ -134,7 +131,7 @@ class Volumes:
         snapshot_id, source_volid, image_ref = spec.get("snapshot_id"), spec.get("source_volid"), spec.get("imageRef")
         return References(
             vtype=self.types.resolve(context, spec.get("volume_type")),
-            snapshot=self.cloud.service("volume").snapshots.get(context, snapshot_id) if snapshot_id else None,
+            snapshot=self.snapshots.get(context, snapshot_id) if snapshot_id else None,
             origin=self.get(context, source_volid) if source_volid else None,
             image=self._image(context, image_ref) if image_ref else None)
 
@@ -155,12 +152,11 @@ class Volumes:
         task_args: dict[str, Any] = {}
         if (snapshot := named.snapshot) is not None:
             if snapshot.status != "available":
-                raise BadRequest("Invalid snapshot: Originating snapshot status must be one of 'available' "
-                                 "values")
+                raise errors.InvalidSnapshot(reason="Originating snapshot status must be one of 'available' values")
             size = size or snapshot.size
             if size < snapshot.size:
-                raise BadRequest(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the "
-                                 f"snapshot size {snapshot.size}GB. They must be >= original snapshot size.")
+                raise errors.InvalidInput(reason=f"Volume size '{size}'GB cannot be smaller than the snapshot size "
+                                                 f"{snapshot.size}GB. They must be >= original snapshot size.")
             source["snapshot_id"] = snapshot.id
             image_metadata = self.image_metadata([snapshot.volume_id])[snapshot.volume_id]
         elif (origin := named.origin) is not None:
@@ -168,26 +164,25 @@ class Volumes:
                 raise invalid(origin.id, "clone", "available or in-use", origin.status)
             size = size or origin.size
             if size < origin.size:
-                raise BadRequest(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the "
-                                 f"source volume size {origin.size}GB.")
+                raise errors.InvalidInput(reason=f"Volume size '{size}'GB cannot be smaller than the source volume "
+                                                 f"size {origin.size}GB.")
             source["source_volid"] = origin.id
             image_metadata = self.image_metadata([origin.id])[origin.id]
         elif (image := named.image) is not None:
             if image.status != "active":
-                raise BadRequest(f"Invalid image identifier or unable to access requested image {image.id}: "
-                                 f"its status is {image.status}.")
+                raise errors.InvalidImageRef(image_id=image.id, image_status=image.status)
             needed = max(math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1)
             if size is None:
-                raise BadRequest("Invalid input received: size is required when creating a volume from an image.")
+                raise errors.InvalidInput(reason="size is required when creating a volume from an image.")
             if size < needed:
-                raise BadRequest(f"Invalid input received: Image {image.id} requires {needed} GB of disk, "
-                                 f"larger than the requested volume size {size} GB.")
+                raise errors.InvalidInput(reason=f"Image {image.id} requires {needed} GB of disk, larger than the "
+                                                 f"requested volume size {size} GB.")
             source["image_id"] = image.id
             task_args["disk_format"] = image.disk_format
             image_metadata = {key: getattr(image, key) for key in IMAGE_KEYS if getattr(image, key, None) is not None}
             image_metadata.update(image_id=image.id, image_name=image.name)
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise BadRequest(f"Invalid input received: Volume size '{size}' must be an integer and greater than 0.")
+            raise errors.InvalidInput(reason=f"Volume size '{size}' must be an integer and greater than 0.")
         vtype = named.vtype
         multiattach = bool(spec.get("multiattach")) or self.types.is_multiattach(vtype)
         volume = m.Volume(id=volume_id or str(uuid.uuid4()), project_id=context.project_id, user_id=context.user_id,
@@ -202,9 +197,8 @@ class Volumes:
             self.quotas.reserve(s, context.project_id, vtype.name, volumes=1, gigabytes=size)
             s.add(volume)
             s.flush()
-            s.add_all([m.VolumeMetadata(volume_id=volume.id, key=k, value=str(v)) for k, v in metadata.items()])
-            s.add_all([m.VolumeImageMetadata(volume_id=volume.id, key=k, value=str(v))
-                       for k, v in image_metadata.items()])
+            self.items.add(s, volume.id, metadata)
+            self.image_items.add(s, volume.id, image_metadata)
             if also is not None:
                 also(s, volume)
         run_in_transaction(self.db, work)
@@ -213,15 +207,18 @@ class Volumes:
         return self.get(context, volume.id)
 
     def _image(self, context: RequestContext, image_id: str):
-        try:
-            images = self.cloud.service("image").manager
-        except StopIteration:
-            raise BadRequest("Invalid input received: the image service is not running.") from None
+        images = self._images()
         try:
             image = images.get_image(context, image_id)
         except ApiError:
-            raise NotFound(f"Image {image_id} could not be found.") from None
+            raise errors.ImageNotFound(image_id=image_id) from None
         return image
+
+    def _images(self) -> ImageContract:
+        images = self.cloud.image
+        if images is None:
+            raise errors.InvalidInput(reason="the image service is not running.")
+        return images
 
     # -- changing --------------------------------------------------------------------
     def update(self, context: RequestContext, volume_id: str, values: dict) -> m.Volume:
@@ -229,69 +226,37 @@ class Volumes:
         allowed = {k: values[k] for k in ("name", "description") if k in values}
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             move(s, volume_id, row.status, row.status, task_started_at=row.task_started_at,
                  task_args=row.task_args, **allowed)
             if "metadata" in values:
-                self._replace_metadata(s, volume_id, values["metadata"])
+                self.items.replace_in(s, volume_id, values["metadata"])
         run_in_transaction(self.db, work)
         return self.get(context, volume_id)
 
     def set_metadata(self, context: RequestContext, volume_id: str, metadata: dict, replace: bool) -> dict:
         self.get(context, volume_id)
-
-        def work(s: Session) -> None:
-            if replace:
-                self._replace_metadata(s, volume_id, metadata)
-                return
-            for key, value in metadata.items():
-                row = s.get(m.VolumeMetadata, (volume_id, key))
-                if row is None:
-                    s.add(m.VolumeMetadata(volume_id=volume_id, key=key, value=str(value)))
-                else:
-                    row.value = str(value)
-        run_in_transaction(self.db, work)
-        return self.metadata([volume_id])[volume_id]
-
-    @staticmethod
-    def _replace_metadata(s: Session, volume_id: str, metadata: dict) -> None:
-        s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
-        s.add_all([m.VolumeMetadata(volume_id=volume_id, key=k, value=str(v)) for k, v in metadata.items()])
+        return self.items.write(volume_id, metadata, replace)
 
     def set_image_metadata(self, context: RequestContext, volume_id: str, metadata: dict) -> dict:
         """``os-set_image_metadata``: add or overwrite keys, keep the others."""
         self.get(context, volume_id)
-
-        def work(s: Session) -> None:
-            for key, value in metadata.items():
-                row = s.get(m.VolumeImageMetadata, (volume_id, key))
-                if row is None:
-                    s.add(m.VolumeImageMetadata(volume_id=volume_id, key=key, value=str(value)))
-                else:
-                    row.value = str(value)
-        run_in_transaction(self.db, work)
-        return self.image_metadata([volume_id])[volume_id]
+        return self.image_items.write(volume_id, metadata)
 
     def unset_image_metadata(self, context: RequestContext, volume_id: str, key: str) -> None:
         self.get(context, volume_id)
-        with self.db.session() as s:
-            result = s.execute(sa.delete(m.VolumeImageMetadata).where(m.VolumeImageMetadata.volume_id == volume_id,
-                                                                       m.VolumeImageMetadata.key == key))
-            if result.rowcount == 0:
-                raise NotFound(f"Glance metadata for volume {volume_id} with key {key} could not be found.")
+        if not self.image_items.remove(volume_id, key):
+            raise errors.GlanceMetadataNotFound(volume_id=volume_id, key=key)
 
     def delete_metadata(self, context: RequestContext, volume_id: str, key: str) -> None:
         self.get(context, volume_id)
-        with self.db.session() as s:
-            result = s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id,
-                                                                  m.VolumeMetadata.key == key))
-            if result.rowcount == 0:
-                raise NotFound(f"Metadata key {key} for volume {volume_id} could not be found.")
+        if not self.items.remove(volume_id, key):
+            raise errors.VolumeMetadataNotFound(volume_id=volume_id, metadata_key=key)
 
     def _transition(self, volume_id: str, allowed: tuple[str, ...], action: str, target: str, **values) -> None:
         """CAS the volume from any of ``allowed`` to ``target``; 400 when not allowed."""
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             if row.status not in allowed:
                 raise invalid(volume_id, action, " or ".join(allowed), row.status)
             move(s, volume_id, row.status, target, **values)
@@ -300,9 +265,8 @@ class Volumes:
     def delete(self, context: RequestContext, volume_id: str) -> None:
         """Refused while attached or while it has snapshots (``cascade`` is not supported)."""
         volume = self.get(context, volume_id)
-        snapshots = self.cloud.service("volume").snapshots
-        if volume.attach_count or volume.status == "in-use" or snapshots.count_for_volume(volume_id):
-            raise BadRequest(NOT_DELETABLE)
+        if volume.attach_count or volume.status == "in-use" or self.snapshots.count_for_volume(volume_id):
+            raise errors.VolumeNotDeletable()
         self._transition(volume_id, DELETABLE + ("error_deleting",), "delete", "deleting",
                          extra_where={"attach_count": 0})
         self.worker.cast("delete", volume_id)
@@ -311,7 +275,7 @@ class Volumes:
         volume = self.get(context, volume_id)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             self.quotas.release_extension(s, row)
             s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
             cas_update(s, m.Volume, where={"id": volume_id, "status": row.status},
@@ -323,13 +287,13 @@ class Volumes:
     def extend(self, context: RequestContext, volume_id: str, new_size: Any) -> None:
         volume = self.get(context, volume_id)
         if not isinstance(new_size, int) or isinstance(new_size, bool) or new_size <= volume.size:
-            raise BadRequest(f"Invalid input received: New size for extend must be greater than current size. "
-                             f"(current: {volume.size}, extended: {new_size}).")
+            raise errors.InvalidInput(reason=f"New size for extend must be greater than current size. "
+                                             f"(current: {volume.size}, extended: {new_size}).")
         vtype = self.types.get_by_id(volume.volume_type_id)
         self.quotas.check_volume_size(volume.project_id, new_size)
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             if row.status != "available":
                 raise invalid(volume_id, "extend", "available", row.status)
             self.quotas.reserve(s, row.project_id, vtype.name if vtype else None, gigabytes=new_size - row.size)
@@ -346,7 +310,7 @@ class Volumes:
 
     def update_fields(self, volume_id: str, **values) -> None:
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             move(s, volume_id, row.status, row.status, task_started_at=row.task_started_at,
                  task_args=row.task_args, **values)
         run_in_transaction(self.db, work)
@@ -355,12 +319,12 @@ class Volumes:
                      attach_status: str | None) -> None:
         self.get(context, volume_id)
         if status is not None and status not in ADMIN_STATUSES:
-            raise BadRequest(f"Invalid input received: Invalid volume status {status!r}.")
+            raise errors.InvalidInput(reason=f"Invalid volume status {status!r}.")
         if attach_status is not None and attach_status not in ("attached", "detached"):
-            raise BadRequest(f"Invalid input received: Invalid attach_status {attach_status!r}.")
+            raise errors.InvalidInput(reason=f"Invalid attach_status {attach_status!r}.")
 
         def work(s: Session) -> None:
-            row = s.get(m.Volume, volume_id)
+            row = existing(s, m.Volume, volume_id)
             self.quotas.release_extension(s, row)  # the reset drops the extend's task_args
             values: dict[str, Any] = {"updated_at": utcnow(), "task_started_at": None, "task_args": None,
                                       "task_owner": None}
@@ -377,7 +341,7 @@ class Volumes:
         allowed = ("available", "in-use") if force else ("available",)
         if volume.status not in allowed:
             raise invalid(volume_id, "upload to image", " or ".join(allowed), volume.status)
-        images = self.cloud.service("image").manager
+        images = self._images()
         image = images.create_image(context, name=props.get("image_name") or volume.name or volume.id,
                                     disk_format=props.get("disk_format", "raw"),
                                     container_format=props.get("container_format", "bare"),

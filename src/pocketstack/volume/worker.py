@@ -29,7 +29,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.common.rpc.bridge import submit
 from pocketstack.volume import models as m
-from pocketstack.volume.states import move, move_snapshot
+from pocketstack.volume.states import move, move_snapshot, rowcount
 
 LOG = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class VolumeWorker:
         submit(self.loop, self._send(operation, resource_id), self.tasks)
 
     async def _send(self, operation: str, resource_id: str) -> None:
+        assert self.client is not None  # cast() sends only once the service started
         try:
             await self.client.cast("run", operation=operation, resource_id=resource_id)
         except rpc.Timeout:
@@ -101,9 +102,9 @@ class VolumeWorker:
     def _claim_then_run(self, operation: str, resource_id: str) -> None:
         """Claim the rows (before the test delay, so a kill during it leaves them owned),
         then run the operation."""
-        claim = self.claims.get(operation)
-        if self.identity is not None and claim is not None:
-            run_in_transaction(self.db, lambda s: claim(s, resource_id, self.identity))
+        claim, identity = self.claims.get(operation), self.identity
+        if identity is not None and claim is not None:
+            run_in_transaction(self.db, lambda s: claim(s, resource_id, identity))
         if self.delay:
             time.sleep(self.delay)  # volume_operation_delay: lets crash tests kill mid-operation
         self._method(operation)(resource_id)
@@ -161,7 +162,9 @@ class VolumeWorker:
                 self.driver.clone_volume(volume.source_volid, volume.id, volume.size)
                 return {"bootable": self._source_bootable(volume_id=volume.source_volid)}
             elif volume.image_id:
-                images = self.cloud.service("image").manager
+                images = self.cloud.image
+                if images is None:
+                    raise ValueError("the image service is not running")
                 image, chunks = images.open_data(RequestContext.admin(), volume.image_id)
                 if chunks is None:
                     raise ValueError(f"image {volume.image_id} has no data")
@@ -194,7 +197,7 @@ class VolumeWorker:
 
         def work(s: Session) -> None:
             result = s.execute(sa.delete(m.Volume).where(m.Volume.id == volume_id, m.Volume.status == "deleting"))
-            if result.rowcount != 1:
+            if rowcount(result) != 1:
                 LOG.warning("volume %s: delete finished after the row moved on", volume_id)
                 return
             s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
@@ -235,8 +238,10 @@ class VolumeWorker:
         if volume is None:
             return
         args = volume.task_args or {}
-        images = self.cloud.service("image").manager
+        images = self.cloud.image
         try:
+            if images is None:
+                raise ValueError("the image service is not running")
             images.upload(RequestContext.admin(), args["image_id"], self.driver.read_volume(volume_id, 1 << 20))
         except Exception as error:  # noqa: BLE001 - the image is killed; the volume is unharmed
             LOG.error("volume %s: upload to image %s failed: %s", volume_id, args.get("image_id"), error)
@@ -272,7 +277,7 @@ class VolumeWorker:
             s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id))
             result = s.execute(sa.delete(m.Snapshot).where(m.Snapshot.id == snapshot_id,
                                                            m.Snapshot.status == "deleting"))
-            if result.rowcount == 1:
+            if rowcount(result) == 1:
                 self.quotas.reserve(s, snapshot.project_id, type_name, snapshots=-1, gigabytes=-snapshot.size)
         run_in_transaction(self.db, work)
 

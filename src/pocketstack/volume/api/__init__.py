@@ -1,28 +1,42 @@
-"""The Block Storage API (Cinder v3): one router assembled from the resource families."""
+"""The Block Storage API (Cinder v3): one router assembled from the resource families'
+handler classes."""
 
 from __future__ import annotations
 
 from pocketstack.common.api.routes import Router
-from pocketstack.volume.api import (
-    actions,
-    attachments,
-    backups,
-    discovery,
-    pools,
-    qos,
-    quotas,
-    services,
-    snapshots,
-    transfers,
-    types,
-    versions,
-    volumes,
-)
+from pocketstack.volume import errors
+from pocketstack.volume.api.actions import VolumeActionsApi
+from pocketstack.volume.api.attachments import AttachmentsApi
+from pocketstack.volume.api.backups import BackupsApi
+from pocketstack.volume.api.common import PREFIX
+from pocketstack.volume.api.discovery import DiscoveryApi
+from pocketstack.volume.api.metadata import MetadataApi
+from pocketstack.volume.api.pools import PoolsApi
+from pocketstack.volume.api.qos import QosApi
+from pocketstack.volume.api.quotas import QuotasApi
+from pocketstack.volume.api.services import ServicesApi
+from pocketstack.volume.api.snapshots import SnapshotsApi
+from pocketstack.volume.api.transfers import TransfersApi
+from pocketstack.volume.api.types import TypesApi
+from pocketstack.volume.api.versions import VersionsApi
+from pocketstack.volume.api.volumes import VolumesApi
+from pocketstack.volume.manager import VolumeManager
 
 
-def build_router(service) -> Router:
-    router = Router()
-    for module in (versions, volumes, actions, snapshots, types, quotas, attachments, pools, backups, qos,
-                   services, discovery, transfers):
-        module.register(router, service)
+def build_router(manager: VolumeManager) -> Router:
+    router = Router().include(
+        VersionsApi(), DiscoveryApi(), VolumesApi(manager.volumes, manager.types),
+        VolumeActionsApi(manager.volumes, manager.attachments, manager.retype),
+        SnapshotsApi(manager.snapshots, manager.volumes), TypesApi(manager.types, manager.qos),
+        QuotasApi(manager.quotas, manager.types), AttachmentsApi(manager.attachments, manager.volumes),
+        PoolsApi(manager.capabilities), BackupsApi(manager.backups, manager.volumes), QosApi(manager.qos),
+        ServicesApi(manager.worker), TransfersApi(manager.transfers, manager.volumes))
+    router.include(MetadataApi(manager.volumes, "volume_id", "volume:get_volume_metadata",
+                               "volume:update_volume_metadata",
+                               lambda volume_id, key: errors.VolumeMetadataNotFound(volume_id=volume_id,
+                                                                                    metadata_key=key)),
+                   prefix=PREFIX + "/volumes/{volume_id}")
+    router.include(MetadataApi(manager.snapshots, "snapshot_id", "volume:get_snapshot", "volume:update_snapshot",
+                               lambda snapshot_id, key: errors.SnapshotMetadataNotFound()),
+                   prefix=PREFIX + "/snapshots/{snapshot_id}")
     return router

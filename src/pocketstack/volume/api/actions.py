@@ -1,131 +1,156 @@
 """``POST /v3/{project_id}/volumes/{volume_id}/action``: one body key names the action.
 
 The body is checked against the action's schema (:data:`~.schemas.VOLUME_ACTIONS`, Cinder's)
-before anything else, so every handler below gets arguments of the right shape."""
+before anything else, so every action below gets arguments of the right shape; then the
+volume is looked up (404) and the action's own rule enforced on its project (403)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest
-from pocketstack.volume.api.common import PREFIX, accepted, to_bool
+from pocketstack.common.api.routes import route
+from pocketstack.volume import errors
+from pocketstack.volume import models as m
+from pocketstack.volume.api.common import PREFIX, accepted, caller, to_bool
 from pocketstack.volume.api.schemas import VOLUME_ACTIONS
 from pocketstack.volume.api.validation import validate
+from pocketstack.volume.attachments import Attachments
+from pocketstack.volume.volumes import Volumes
+
+Action = Callable[[ApiRequest, m.Volume, Any], Any]
 
 
-def register(router, service) -> None:
-    volumes = service.volumes
+def parse_action(payload: Any, schemas: dict[str, dict]) -> tuple[str, Any]:
+    """``(name, arguments)`` of an action body ``{name: arguments}``, checked against the
+    action's schema: 400 for anything but exactly one known action."""
+    if not isinstance(payload, dict) or len(payload) != 1:
+        raise errors.MalformedAction()
+    name = next(iter(payload))
+    if name not in schemas:
+        raise errors.NoSuchAction(action=name)
+    validate(payload, schemas[name])
+    return name, payload[name]
 
-    def extend(req, volume, args):
-        req.authorize("volume:extend", {"project_id": volume.project_id})
-        volumes.extend(req.context, volume.id, int(args["new_size"]))
+
+def on(volume: m.Volume) -> dict[str, str]:
+    return {"project_id": volume.project_id}
+
+
+class VolumeActionsApi:
+    def __init__(self, volumes: Volumes, attachments: Attachments, retype: Callable[..., None]):
+        self.volumes = volumes
+        self.attachments = attachments
+        self.retype_volume = retype
+        self.actions: dict[str, Action] = {
+            "os-extend": self.extend, "os-reserve": self.reserve, "os-unreserve": self.unreserve,
+            "os-attach": self.attach, "os-detach": self.detach, "os-force_detach": self.force_detach,
+            "os-set_bootable": self.set_bootable, "os-update_readonly_flag": self.readonly,
+            "os-reset_status": self.reset_status, "os-force_delete": self.force_delete,
+            "os-volume_upload_image": self.upload_image, "os-retype": self.retype,
+            "os-set_image_metadata": self.set_image_metadata, "os-unset_image_metadata": self.unset_image_metadata,
+            "os-show_image_metadata": self.show_image_metadata}
+
+    @route.post(PREFIX + "/volumes/{volume_id}/action")
+    def action(self, req: ApiRequest) -> Any:
+        """Every action enforces its own rule (see :mod:`pocketstack.volume.policies`)."""
+        name, args = parse_action(req.json(), VOLUME_ACTIONS)
+        volume = self.volumes.get(caller(req), req.path_params["volume_id"])
+        return self.actions[name](req, volume, args)
+
+    def extend(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        req.authorize("volume:extend", on(volume))
+        self.volumes.extend(caller(req), volume.id, int(args["new_size"]))
         return accepted()
 
-    def set_bootable(req, volume, args):
-        req.authorize("volume:update", {"project_id": volume.project_id})
-        volumes.set_flag(req.context, volume.id, bootable=to_bool(args["bootable"], "bootable"))
+    def set_bootable(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        req.authorize("volume:update", on(volume))
+        self.volumes.set_flag(caller(req), volume.id, bootable=to_bool(args["bootable"], "bootable"))
         return Response(status_code=200)  # Cinder: 200, empty body
 
-    def readonly(req, volume, args):
-        req.authorize("volume:update_readonly_flag", {"project_id": volume.project_id})
-        volumes.set_flag(req.context, volume.id, readonly=to_bool(args["readonly"], "readonly"))
+    def readonly(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        req.authorize("volume:update_readonly_flag", on(volume))
+        self.volumes.set_flag(caller(req), volume.id, readonly=to_bool(args["readonly"], "readonly"))
         return accepted()
 
-    def reset_status(req, volume, args):
-        req.authorize("volume_extension:volume_admin_actions:reset_status", {"project_id": volume.project_id})
-        status, attach_status = (args.get(k).lower() if args.get(k) else None for k in ("status", "attach_status"))
-        volumes.reset_status(req.context, volume.id, status, attach_status)
+    def reset_status(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        req.authorize("volume_extension:volume_admin_actions:reset_status", on(volume))
+        status, attach_status = (str(args[k]).lower() if args.get(k) else None for k in ("status", "attach_status"))
+        self.volumes.reset_status(caller(req), volume.id, status, attach_status)
         return accepted()
 
-    def force_delete(req, volume, args):
-        req.authorize("volume_extension:volume_admin_actions:force_delete", {"project_id": volume.project_id})
-        volumes.force_delete(req.context, volume.id)
+    def force_delete(self, req: ApiRequest, volume: m.Volume, args: Any) -> Response:
+        req.authorize("volume_extension:volume_admin_actions:force_delete", on(volume))
+        self.volumes.force_delete(caller(req), volume.id)
         return accepted()
 
-    def upload_image(req, volume, args):
-        req.authorize("volume_extension:volume_actions:upload_image", {"project_id": volume.project_id})
+    def upload_image(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        req.authorize("volume_extension:volume_actions:upload_image", on(volume))
         if "force" in args:
             args["force"] = to_bool(args["force"], "force")
-        return accepted({"os-volume_upload_image": volumes.upload_to_image(req.context, volume.id, args)})
+        return accepted({"os-volume_upload_image": self.volumes.upload_to_image(caller(req), volume.id, args)})
 
-    def retype(req, volume, args):
-        req.authorize("volume:retype", {"project_id": volume.project_id})
-        service.retype(req.context, volume.id, args.get("new_type"), args.get("migration_policy"))
+    def retype(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        req.authorize("volume:retype", on(volume))
+        self.retype_volume(caller(req), volume.id, args.get("new_type"), args.get("migration_policy"))
         return accepted()
 
-    def set_image_metadata(req, volume, args):
-        req.authorize("volume_extension:volume_image_metadata:set", {"project_id": volume.project_id})
-        return {"metadata": volumes.set_image_metadata(req.context, volume.id, args["metadata"])}
+    def set_image_metadata(self, req: ApiRequest, volume: m.Volume, args: dict) -> dict:
+        req.authorize("volume_extension:volume_image_metadata:set", on(volume))
+        return {"metadata": self.volumes.set_image_metadata(caller(req), volume.id, args["metadata"])}
 
-    def unset_image_metadata(req, volume, args):
-        req.authorize("volume_extension:volume_image_metadata:remove", {"project_id": volume.project_id})
-        volumes.unset_image_metadata(req.context, volume.id, args["key"])
+    def unset_image_metadata(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        req.authorize("volume_extension:volume_image_metadata:remove", on(volume))
+        self.volumes.unset_image_metadata(caller(req), volume.id, args["key"])
         return Response(status_code=200)  # Cinder: 200, empty body
 
-    def show_image_metadata(req, volume, args):
-        req.authorize("volume_extension:volume_image_metadata:show", {"project_id": volume.project_id})
-        return {"metadata": volumes.image_metadata([volume.id])[volume.id]}
+    def show_image_metadata(self, req: ApiRequest, volume: m.Volume, args: Any) -> dict:
+        req.authorize("volume_extension:volume_image_metadata:show", on(volume))
+        return {"metadata": self.volumes.image_metadata([volume.id])[volume.id]}
 
     # The legacy attach flow (os-reserve → os-attach → os-detach, os-unreserve) on top of
     # the attachment records: the same compare-and-swaps, so it never attaches twice either.
-    def reserve(req, volume, args):
-        req.authorize("volume:update", {"project_id": volume.project_id})
-        service.attachments.create(req.context, volume.id, None, {"legacy": "os-reserve"})
+    def reserve(self, req: ApiRequest, volume: m.Volume, args: Any) -> Response:
+        req.authorize("volume:update", on(volume))
+        self.attachments.create(caller(req), volume.id, None, {"legacy": "os-reserve"})
         return accepted()
 
-    def unreserve(req, volume, args):
-        req.authorize("volume:update", {"project_id": volume.project_id})
-        for attachment in service.attachments.list(req.context, True, volume_id=volume.id):
+    def unreserve(self, req: ApiRequest, volume: m.Volume, args: Any) -> Response:
+        req.authorize("volume:update", on(volume))
+        for attachment in self.attachments.list(caller(req), True, volume_id=volume.id):
             if attachment.attach_status != "attached":
-                service.attachments.delete(req.context, attachment.id)
+                self.attachments.delete(caller(req), attachment.id)
         return accepted()
 
-    def attach(req, volume, args):
-        req.authorize("volume:update", {"project_id": volume.project_id})
+    def attach(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        req.authorize("volume:update", on(volume))
         connector = {"host": args.get("host_name"), "mountpoint": args["mountpoint"]}
-        pending = [a for a in service.attachments.list(req.context, True, volume_id=volume.id)
+        pending = [a for a in self.attachments.list(caller(req), True, volume_id=volume.id)
                    if a.attach_status != "attached"]
         for attachment in pending:  # an os-reserve's placeholder makes way for the real one
-            service.attachments.delete(req.context, attachment.id)
-        attachment = service.attachments.create(req.context, volume.id, args.get("instance_uuid"), connector,
-                                                mode=args.get("mode") or "rw")
-        service.attachments.complete(req.context, attachment.id)
+            self.attachments.delete(caller(req), attachment.id)
+        attachment = self.attachments.create(caller(req), volume.id, args.get("instance_uuid"), connector,
+                                             mode=args.get("mode") or "rw")
+        self.attachments.complete(caller(req), attachment.id)
         return accepted()
 
-    def force_detach(req, volume, args):
-        req.authorize("volume_extension:volume_admin_actions:force_detach", {"project_id": volume.project_id})
-        return detach(req, volume, args, authorized=True)
+    def force_detach(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        req.authorize("volume_extension:volume_admin_actions:force_detach", on(volume))
+        return self._detach(req, volume, args)
 
-    def detach(req, volume, args, authorized: bool = False):
-        if not authorized:
-            req.authorize("volume:update", {"project_id": volume.project_id})
+    def detach(self, req: ApiRequest, volume: m.Volume, args: dict | None) -> Response:
+        req.authorize("volume:update", on(volume))
+        return self._detach(req, volume, args)
+
+    def _detach(self, req: ApiRequest, volume: m.Volume, args: dict | None) -> Response:
         wanted = (args or {}).get("attachment_id")
-        attached = [a for a in service.attachments.list(req.context, True, volume_id=volume.id)
+        attached = [a for a in self.attachments.list(caller(req), True, volume_id=volume.id)
                     if a.attach_status == "attached" and (wanted is None or a.id == wanted)]
         if not attached:
-            raise BadRequest(f"Invalid volume: Volume {volume.id} status must be in-use to detach, "
-                             f"but current status is: {volume.status}.")
+            raise errors.NotAttached(volume_id=volume.id, current=volume.status)
         for attachment in attached:
-            service.attachments.delete(req.context, attachment.id)
+            self.attachments.delete(caller(req), attachment.id)
         return accepted()
-
-    actions = {"os-extend": extend, "os-reserve": reserve, "os-unreserve": unreserve, "os-attach": attach,
-               "os-detach": detach, "os-force_detach": force_detach, "os-set_bootable": set_bootable,
-               "os-update_readonly_flag": readonly, "os-reset_status": reset_status,
-               "os-force_delete": force_delete, "os-volume_upload_image": upload_image, "os-retype": retype,
-               "os-set_image_metadata": set_image_metadata, "os-unset_image_metadata": unset_image_metadata,
-               "os-show_image_metadata": show_image_metadata}
-
-    @router.post(PREFIX + "/volumes/{volume_id}/action")
-    def action(req: ApiRequest):
-        payload = req.json()
-        if not isinstance(payload, dict) or len(payload) != 1:
-            raise BadRequest("Malformed request body: exactly one action is expected.")
-        name = next(iter(payload))
-        if name not in actions:
-            raise BadRequest(f"There is no such action: {name}")
-        validate(payload, VOLUME_ACTIONS[name])
-        volume = volumes.get(req.context, req.path_params["volume_id"])
-        return actions[name](req, volume, payload[name])
-

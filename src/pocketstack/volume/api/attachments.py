@@ -2,80 +2,77 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest, NotFound
-from pocketstack.volume.api import render
-from pocketstack.volume.api.common import PREFIX, all_projects, at_least, body
-from pocketstack.volume.api.schemas import ANYTHING, UUID, UUID_OR_NULL, bare_action
+from pocketstack.common.api.routes import route
+from pocketstack.volume import errors
+from pocketstack.volume import models as m
+from pocketstack.volume.api import render, schemas
+from pocketstack.volume.api.common import PREFIX, all_projects, body, caller, own_project
 from pocketstack.volume.api.validation import validate
+from pocketstack.volume.attachments import Attachments
+from pocketstack.volume.volumes import Volumes
 
-# Cinder's, except that ``instance_uuid`` may be null (an attachment for no instance).
-CREATE = {"type": "object", "properties": {
-    "volume_uuid": UUID, "instance_uuid": UUID_OR_NULL, "connector": {"type": ["object", "null"]},
-    "mode": {"type": "string", "enum": ["rw", "ro"]}}, "required": ["volume_uuid"], "additionalProperties": False}
-UPDATE = {"type": "object", "properties": {"connector": {"type": "object", "minProperties": 1}},
-          "required": ["connector"], "additionalProperties": False}
-COMPLETE = bare_action("os-complete", ANYTHING)
+SINCE = "3.27"
 
 
-def _require(req: ApiRequest, minor: int) -> None:
-    if not at_least(req, 3, minor):
-        raise NotFound("The resource could not be found.")
+def check_complete(payload: Any) -> None:
+    """The attachment action body: ``{"os-complete": ...}`` and nothing else."""
+    if not isinstance(payload, dict) or "os-complete" not in payload:
+        raise errors.NoSuchAction(action=next(iter(payload), "") if isinstance(payload, dict) else "")
+    validate(payload, schemas.ATTACHMENT_COMPLETE)
 
 
-def register(router, service) -> None:
-    attachments = service.attachments
+class AttachmentsApi:
+    def __init__(self, attachments: Attachments, volumes: Volumes):
+        self.attachments = attachments
+        self.volumes = volumes
 
-    @router.post(PREFIX + "/attachments")
-    def create(req: ApiRequest):
-        _require(req, 27)
-        spec = body(req, CREATE, "attachment")
-        volume = service.volumes.get(req.context, spec["volume_uuid"])
-        req.authorize("volume:attachment_create", {"project_id": volume.project_id})
-        row = attachments.create(req.context, volume.id, spec.get("instance_uuid"), spec.get("connector"),
-                                 spec.get("mode", "rw"))
+    def load(self, req: ApiRequest) -> m.Attachment:
+        """The attachment of the path as the caller sees it (404), then the route's rule on
+        its project (403)."""
+        row = self.attachments.get(caller(req), req.path_params["attachment_id"])
+        req.authorize(target={"project_id": row.project_id})
+        return row
+
+    @route.post(PREFIX + "/attachments", policy="volume:attachment_create", since=SINCE,
+                body=schemas.CREATE_ATTACHMENT)
+    def create(self, req: ApiRequest) -> dict:
+        spec = req.data["attachment"]
+        volume = self.volumes.get(caller(req), spec["volume_uuid"])
+        req.authorize(target={"project_id": volume.project_id})
+        row = self.attachments.create(caller(req), volume.id, spec.get("instance_uuid"), spec.get("connector"),
+                                      spec.get("mode", "rw"))
         return {"attachment": render.attachment(row)}
 
-    @router.get(PREFIX + "/attachments")
-    @router.get(PREFIX + "/attachments/detail")
-    def list_attachments(req: ApiRequest):
-        _require(req, 27)
-        req.authorize("volume:attachment_get", {"project_id": req.context.project_id})
-        rows = attachments.list(req.context, all_projects(req), req.query.get("volume_id"),
-                                req.query.get("instance_id"))
+    @route.get(PREFIX + "/attachments", policy="volume:attachment_get", since=SINCE)
+    @route.get(PREFIX + "/attachments/detail", policy="volume:attachment_get", since=SINCE)
+    def index(self, req: ApiRequest) -> dict:
+        req.authorize(target=own_project(req))
+        rows = self.attachments.list(caller(req), all_projects(req), req.query.get("volume_id"),
+                                     req.query.get("instance_id"))
         return {"attachments": [render.attachment(a) for a in rows]}
 
-    @router.get(PREFIX + "/attachments/{attachment_id}")
-    def show(req: ApiRequest):
-        _require(req, 27)
-        row = attachments.get(req.context, req.path_params["attachment_id"])
-        req.authorize("volume:attachment_get", {"project_id": row.project_id})
-        return {"attachment": render.attachment(row)}
+    @route.get(PREFIX + "/attachments/{attachment_id}", policy="volume:attachment_get", since=SINCE)
+    def show(self, req: ApiRequest) -> dict:
+        return {"attachment": render.attachment(self.load(req))}
 
-    @router.put(PREFIX + "/attachments/{attachment_id}")
-    def update(req: ApiRequest):
-        _require(req, 27)
-        row = attachments.get(req.context, req.path_params["attachment_id"])
-        req.authorize("volume:attachment_update", {"project_id": row.project_id})
-        connector = body(req, UPDATE, "attachment")["connector"]
-        return {"attachment": render.attachment(attachments.update(req.context, row.id, connector))}
+    @route.put(PREFIX + "/attachments/{attachment_id}", policy="volume:attachment_update", since=SINCE)
+    def update(self, req: ApiRequest) -> dict:
+        row = self.load(req)
+        connector = body(req, schemas.ATTACHMENT_UPDATE, "attachment")["connector"]
+        return {"attachment": render.attachment(self.attachments.update(caller(req), row.id, connector))}
 
-    @router.post(PREFIX + "/attachments/{attachment_id}/action")
-    def action(req: ApiRequest):
-        _require(req, 44)
-        row = attachments.get(req.context, req.path_params["attachment_id"])
-        req.authorize("volume:attachment_update", {"project_id": row.project_id})
-        payload = req.json()
-        if not isinstance(payload, dict) or "os-complete" not in payload:
-            raise BadRequest(f"There is no such action: {next(iter(payload), '') if isinstance(payload, dict) else ''}")
-        validate(payload, COMPLETE)
-        attachments.complete(req.context, row.id)
-        return None  # 204
+    @route.post(PREFIX + "/attachments/{attachment_id}/action", policy="volume:attachment_update", since="3.44")
+    def action(self, req: ApiRequest) -> None:
+        """``os-complete``: the attachment is in use (204)."""
+        row = self.load(req)
+        check_complete(req.json())
+        self.attachments.complete(caller(req), row.id)
 
-    @router.delete(PREFIX + "/attachments/{attachment_id}")
-    def delete(req: ApiRequest):
-        _require(req, 27)
-        row = attachments.get(req.context, req.path_params["attachment_id"])
-        req.authorize("volume:attachment_delete", {"project_id": row.project_id})
-        attachments.delete(req.context, row.id)
+    @route.delete(PREFIX + "/attachments/{attachment_id}", policy="volume:attachment_delete", since=SINCE)
+    def delete(self, req: ApiRequest) -> dict:
+        row = self.load(req)
+        self.attachments.delete(caller(req), row.id)
         return {"attachments": []}

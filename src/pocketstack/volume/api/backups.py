@@ -1,114 +1,110 @@
-"""``/v3/{project_id}/backups``: create (full or incremental), list, show, restore, delete."""
+"""``/v3/{project_id}/backups``: create (full or incremental), list, show, restore, update
+(3.9+), delete."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.responses import Response
+
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import NotFound
+from pocketstack.common.api.routes import route
+from pocketstack.volume import models as m
+from pocketstack.volume.api import schemas
 from pocketstack.volume.api.common import (
     PREFIX,
     accepted,
     all_projects,
-    at_least,
     authorize_on_volume,
     body,
+    caller,
+    is_detail,
     links,
+    own_project,
     page_links,
     paging,
     to_bool,
 )
-from pocketstack.volume.api.schemas import (
-    BOOLEAN,
-    DESCRIPTION,
-    NAME,
-    UUID,
-    UUID_OR_NULL,
-)
+from pocketstack.volume.backups import Backups
+from pocketstack.volume.volumes import Volumes
 
-CREATE = {"type": "object", "properties": {
-    "volume_id": UUID, "name": NAME, "description": DESCRIPTION,
-    "container": {"type": ["string", "null"], "minLength": 0, "maxLength": 255, "pattern": "^[^/]*$"},
-    "incremental": BOOLEAN, "force": BOOLEAN, "snapshot_id": UUID_OR_NULL},
-    "required": ["volume_id"], "additionalProperties": False}
-UPDATE = {"type": ["object", "null"], "additionalProperties": False, "properties": {
-    "name": NAME, "description": DESCRIPTION}}
-RESTORE = {"type": ["object", "null"], "additionalProperties": False, "properties": {
-    "volume_id": UUID_OR_NULL, "name": NAME}}
+SORT_KEYS = ("created_at", "updated_at", "id", "name", "size", "status")
 
 
-def register(router, service) -> None:
-    backups = service.backups
+def summary(req: ApiRequest, b: m.Backup) -> dict:
+    return {"id": b.id, "name": b.name, "links": links(req, "backups", b.id)}
 
-    def render(req, rows) -> list[dict]:
-        parents = backups.has_children([b.id for b in rows])
-        out = []
-        for b in rows:
-            item = {"id": b.id, "name": b.name, "description": b.description, "status": b.status,
-                    "availability_zone": "nova", "volume_id": b.volume_id, "size": b.size,
-                    "object_count": b.object_count, "container": b.container, "created_at": b.created_at,
-                    "updated_at": b.updated_at, "data_timestamp": b.created_at, "fail_reason": b.fail_reason,
-                    "is_incremental": b.parent_id is not None, "has_dependent_backups": b.id in parents,
-                    "snapshot_id": None, "links": links(req, "backups", b.id)}
-            if at_least(req, 3, 18) and req.context.is_admin:
-                item["os-backup-project-attr:project_id"] = b.project_id
-            if at_least(req, 3, 43):
-                item["metadata"] = {}
-            out.append(item)
-        return out
 
-    def load(req, rule):
-        backup = backups.get(req.context, req.path_params["backup_id"])
-        req.authorize(rule, {"project_id": backup.project_id})
+def detail(req: ApiRequest, b: m.Backup, has_dependents: bool) -> dict:
+    item: dict[str, Any] = {"id": b.id, "name": b.name, "description": b.description, "status": b.status,
+            "availability_zone": "nova", "volume_id": b.volume_id, "size": b.size,
+            "object_count": b.object_count, "container": b.container, "created_at": b.created_at,
+            "updated_at": b.updated_at, "data_timestamp": b.created_at, "fail_reason": b.fail_reason,
+            "is_incremental": b.parent_id is not None, "has_dependent_backups": has_dependents,
+            "snapshot_id": None, "links": links(req, "backups", b.id)}
+    if req.at_least(3, 18) and caller(req).is_admin:
+        item["os-backup-project-attr:project_id"] = b.project_id
+    if req.at_least(3, 43):
+        item["metadata"] = {}
+    return item
+
+
+class BackupsApi:
+    def __init__(self, backups: Backups, volumes: Volumes):
+        self.backups = backups
+        self.volumes = volumes
+
+    def render(self, req: ApiRequest, rows: list[m.Backup]) -> list[dict]:
+        parents = self.backups.has_children([b.id for b in rows])
+        return [detail(req, b, b.id in parents) for b in rows]
+
+    def load(self, req: ApiRequest) -> m.Backup:
+        """The backup of the path as the caller sees it (404), then the route's rule on its
+        project (403)."""
+        backup = self.backups.get(caller(req), req.path_params["backup_id"])
+        req.authorize(target={"project_id": backup.project_id})
         return backup
 
-    @router.post(PREFIX + "/backups")
-    def create(req: ApiRequest):
-        spec = body(req, CREATE, "backup")
-        authorize_on_volume(req, "backup:create", service.volumes, spec["volume_id"])
-        backup = backups.create(req.context, spec["volume_id"], spec.get("name"), spec.get("description"),
-                                to_bool(spec.get("incremental", False), "incremental"),
-                                to_bool(spec.get("force", False), "force"), spec.get("container"))
-        return accepted({"backup": {"id": backup.id, "name": backup.name, "links": links(req, "backups", backup.id)}})
+    @route.post(PREFIX + "/backups", policy="backup:create", body=schemas.CREATE_BACKUP)
+    def create(self, req: ApiRequest) -> Response:
+        spec = req.data["backup"]
+        authorize_on_volume(req, self.volumes, spec["volume_id"])
+        backup = self.backups.create(caller(req), spec["volume_id"], spec.get("name"), spec.get("description"),
+                                     to_bool(spec.get("incremental", False), "incremental"),
+                                     to_bool(spec.get("force", False), "force"), spec.get("container"))
+        return accepted({"backup": summary(req, backup)})
 
-    def listing(req, detail):
-        req.authorize("backup:get_all", {"project_id": req.context.project_id})
+    @route.get(PREFIX + "/backups", policy="backup:get_all")
+    @route.get(PREFIX + "/backups/detail", policy="backup:get_all")
+    def index(self, req: ApiRequest) -> dict:
+        detailed = is_detail(req)
+        req.authorize(target=own_project(req))
         filters = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
-        page = paging(req, ("created_at", "updated_at", "id", "name", "size", "status"))
-        rows = backups.list(req.context, filters, page, all_projects(req))
-        items = render(req, rows) if detail else [
-            {"id": b.id, "name": b.name, "links": links(req, "backups", b.id)} for b in rows]
-        return {"backups": items, **page_links(req, "backups", rows, page, "backups/detail" if detail else "backups")}
+        page = paging(req, SORT_KEYS)
+        rows = self.backups.list(caller(req), filters, page, all_projects(req))
+        items = self.render(req, rows) if detailed else [summary(req, b) for b in rows]
+        return {"backups": items, **page_links(req, "backups", rows, page, "backups/detail" if detailed else "backups")}
 
-    @router.get(PREFIX + "/backups")
-    def list_backups(req: ApiRequest):
-        return listing(req, False)
+    @route.get(PREFIX + "/backups/{backup_id}", policy="backup:get")
+    def show(self, req: ApiRequest) -> dict:
+        return {"backup": self.render(req, [self.load(req)])[0]}
 
-    @router.get(PREFIX + "/backups/detail")
-    def list_detail(req: ApiRequest):
-        return listing(req, True)
-
-    @router.get(PREFIX + "/backups/{backup_id}")
-    def show(req: ApiRequest):
-        return {"backup": render(req, [load(req, "backup:get")])[0]}
-
-    @router.post(PREFIX + "/backups/{backup_id}/restore")
-    def restore(req: ApiRequest):
-        backup = load(req, "backup:restore")
-        spec = body(req, RESTORE, "restore") or {}
-        volume = backups.restore(req.context, backup.id, spec.get("volume_id"), spec.get("name"))
+    @route.post(PREFIX + "/backups/{backup_id}/restore", policy="backup:restore")
+    def restore(self, req: ApiRequest) -> Response:
+        backup = self.load(req)
+        spec = body(req, schemas.BACKUP_RESTORE, "restore") or {}
+        volume = self.backups.restore(caller(req), backup.id, spec.get("volume_id"), spec.get("name"))
         return accepted({"restore": {"backup_id": backup.id, "volume_id": volume.id, "volume_name": volume.name}})
 
-    @router.put(PREFIX + "/backups/{backup_id}")
-    def update(req: ApiRequest):
-        if not at_least(req, 3, 9):
-            raise NotFound("The resource could not be found.")
-        backup = load(req, "backup:update")
-        spec = body(req, UPDATE, "backup") or {}
-        backups.update(req.context, backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
-        updated = backups.get(req.context, backup.id)
-        return {"backup": {"id": updated.id, "name": updated.name, "links": links(req, "backups", updated.id)}}
+    @route.put(PREFIX + "/backups/{backup_id}", policy="backup:update", since="3.9")
+    def update(self, req: ApiRequest) -> dict:
+        backup = self.load(req)
+        spec = body(req, schemas.BACKUP_UPDATE, "backup") or {}
+        self.backups.update(caller(req), backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
+        return {"backup": summary(req, self.backups.get(caller(req), backup.id))}
 
-    @router.delete(PREFIX + "/backups/{backup_id}")
-    def delete(req: ApiRequest):
-        backup = load(req, "backup:delete")
-        backups.delete(req.context, backup.id)
+    @route.delete(PREFIX + "/backups/{backup_id}", policy="backup:delete")
+    def delete(self, req: ApiRequest) -> Response:
+        backup = self.load(req)
+        self.backups.delete(caller(req), backup.id)
         return accepted()

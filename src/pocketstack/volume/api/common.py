@@ -6,36 +6,35 @@ from typing import Any
 
 from starlette.responses import Response
 
+from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.pagination import Paging, next_link, parse_paging
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.validation import parse_bool
-from pocketstack.common.errors import BadRequest
+from pocketstack.common.errors import Unauthorized
+from pocketstack.volume import errors
+from pocketstack.volume.api.schemas import wrapped
 from pocketstack.volume.api.validation import validate, validate_integer
 from pocketstack.volume.quotas import MAX_INT
+from pocketstack.volume.volumes import Volumes
 
 # The highest microversion whose behaviour changes are implemented (docs/volume.md).
 VERSIONS = VersionRange("volume", Version(3, 0), Version(3, 44))
 PREFIX = "/v3/{project_id}"
 
 
-def prepare(req: ApiRequest) -> None:
-    req.attributes["version"] = VERSIONS.negotiate(req.headers)
-
-
 def finish(req: ApiRequest, response: Response) -> None:
-    version = req.attributes.get("version")
+    """Every answer names the microversion it was served at (``OpenStack-API-Version``)."""
+    version = req.version
     if version is not None:
         for key, value in VERSIONS.response_headers(version).items():
             response.headers[key] = value
 
 
-def at_least(req: ApiRequest, major: int, minor: int) -> bool:
-    return req.attributes["version"] >= (major, minor)
-
-
 def body(req: ApiRequest, schema: dict, key: str) -> Any:
-    return validate(req.json(), {"type": "object", "properties": {key: schema}, "required": [key]})[key]
+    """``{key: ...}`` of the body checked against ``schema``, for the routes that validate
+    after the lookup or policy check Cinder does first (else the route declares ``body=``)."""
+    return validate(req.json(), wrapped(key, schema))[key]
 
 
 def accepted(payload: Any = None) -> Response:
@@ -51,12 +50,30 @@ def all_projects(req: ApiRequest) -> bool:
     return flag(req, "all_tenants") or flag(req, "all_projects")
 
 
-def authorize_on_volume(req: ApiRequest, rule: str, volumes, volume_id: str) -> None:
-    """A snapshot, backup or transfer create's policy check, in Cinder's order: the volume
-    is looked up as the caller first (another project's is a 404, to its readers too),
-    then ``rule`` is checked against the volume's project."""
-    volume = volumes.get(req.context, volume_id)
-    req.authorize(rule, {"project_id": volume.project_id})
+def authorize_on_volume(req: ApiRequest, volumes: Volumes, volume_id: str) -> None:
+    """A snapshot, backup or transfer create's policy check (the route's), in Cinder's
+    order: the volume is looked up as the caller first (another project's is a 404, to its
+    readers too), then the rule is checked against the volume's project."""
+    volume = volumes.get(caller(req), volume_id)
+    req.authorize(target={"project_id": volume.project_id})
+
+
+def caller(req: ApiRequest) -> RequestContext:
+    """The caller's context: every route but version discovery needs a token (the
+    wrapper answers 401 before the handler without one)."""
+    if req.context is None:
+        raise Unauthorized("The request you have made requires authentication.")
+    return req.context
+
+
+def is_detail(req: ApiRequest) -> bool:
+    """Whether a listing is served as ``.../detail`` (one handler serves both paths)."""
+    return req.route is not None and req.route.path.endswith("/detail")
+
+
+def own_project(req: ApiRequest) -> dict[str, str | None]:
+    """The policy target of a collection: the caller's own project."""
+    return {"project_id": caller(req).project_id}
 
 
 def paging(req: ApiRequest, sort_keys: tuple[str, ...]) -> Paging:
@@ -98,4 +115,4 @@ def to_bool(value: Any, name: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
         return value.strip().lower() in TRUE_WORDS
-    raise BadRequest(f"Invalid input received: {name} must be a boolean, got {value!r}.")
+    raise errors.InvalidInput(reason=f"{name} must be a boolean, got {value!r}.")

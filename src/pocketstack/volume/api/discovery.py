@@ -4,7 +4,8 @@ cloud implements, by their Cinder aliases) and ``/os-availability-zone``."""
 from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.volume.api.common import PREFIX
+from pocketstack.common.api.routes import route
+from pocketstack.volume.api.common import PREFIX, own_project
 
 UPDATED = "2012-01-01T00:00:00+00:00"
 # alias -> (name, description): only what the API below really serves.
@@ -30,13 +31,13 @@ EXTENSIONS = {
 }
 
 
-def register(router, service) -> None:
-    @router.get(PREFIX + "/extensions")
-    def list_extensions(req: ApiRequest):
+class DiscoveryApi:
+    @route.get(PREFIX + "/extensions")
+    def extensions(self, req: ApiRequest) -> dict:
         return {"extensions": [{"alias": alias, "name": name, "description": description, "links": [],
                                 "updated": UPDATED} for alias, (name, description) in sorted(EXTENSIONS.items())]}
 
-    @router.get(PREFIX + "/os-availability-zone")
-    def list_zones(req: ApiRequest):
-        req.authorize("volume_extension:availability_zone_list", {"project_id": req.context.project_id})
+    @route.get(PREFIX + "/os-availability-zone", policy="volume_extension:availability_zone_list")
+    def zones(self, req: ApiRequest) -> dict:
+        req.authorize(target=own_project(req))
         return {"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": True}}]}

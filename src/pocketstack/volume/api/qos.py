@@ -1,88 +1,96 @@
-"""``/v3/{project_id}/qos-specs``: create, list, show, set/unset keys, delete, associate."""
+"""``/v3/{project_id}/qos-specs``: create, list, show, set/unset keys, delete, associate.
+
+Admin-only; Cinder enforces the rule (403) before it reads the body (400)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from starlette.responses import Response
+
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest
+from pocketstack.common.api.routes import route
+from pocketstack.volume import errors
+from pocketstack.volume import models as m
+from pocketstack.volume.api import schemas
 from pocketstack.volume.api.common import PREFIX, accepted, body, flag, links
+from pocketstack.volume.qos import Qos
 
-CREATE = {"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
-                                           "consumer": {"type": "string"}},
-          "additionalProperties": {"type": ["string", "number", "boolean"]}, "required": ["name"]}
-KEYS = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
-UNSET = {"type": "object", "properties": {"keys": {"type": "array", "items": {"type": "string"}}},
-         "required": ["keys"]}
+RULE = "volume_extension:qos_specs_manage:"
 
 
-def register(router, service) -> None:
-    qos = service.qos
+def view(q: m.QosSpecs) -> dict:
+    return {"id": q.id, "name": q.name, "consumer": q.consumer, "specs": q.specs}
 
-    def render(q) -> dict:
-        return {"id": q.id, "name": q.name, "consumer": q.consumer, "specs": q.specs}
 
-    def type_id(req: ApiRequest) -> str:
-        value = req.query.get("vol_type_id")
-        if not value:
-            raise BadRequest("Required parameter vol_type_id is missing.")
-        return value
+def type_id(query: Mapping[str, str]) -> str:
+    """The ``vol_type_id`` an (dis)association names."""
+    value = query.get("vol_type_id")
+    if not value:
+        raise errors.MissingVolumeTypeId()
+    return value
 
-    @router.post(PREFIX + "/qos-specs")
-    def create(req: ApiRequest):
-        req.authorize("volume_extension:qos_specs_manage:create")
-        spec = body(req, CREATE, "qos_specs")
+
+class QosApi:
+    def __init__(self, qos: Qos):
+        self.qos = qos
+
+    @route.post(PREFIX + "/qos-specs", policy=RULE + "create")
+    def create(self, req: ApiRequest) -> dict:
+        req.authorize()
+        spec = body(req, schemas.QOS_CREATE, "qos_specs")
         name, consumer = spec.pop("name"), spec.pop("consumer", "back-end")
-        q = qos.create(name, consumer, spec)
-        return {"qos_specs": render(q), "links": links(req, "qos-specs", q.id)}
+        q = self.qos.create(name, consumer, spec)
+        return {"qos_specs": view(q), "links": links(req, "qos-specs", q.id)}
 
-    @router.get(PREFIX + "/qos-specs")
-    def list_qos(req: ApiRequest):
-        req.authorize("volume_extension:qos_specs_manage:get_all")
-        return {"qos_specs": [render(q) for q in qos.list()]}
+    @route.get(PREFIX + "/qos-specs", policy=RULE + "get_all")
+    def index(self, req: ApiRequest) -> dict:
+        req.authorize()
+        return {"qos_specs": [view(q) for q in self.qos.list()]}
 
-    @router.get(PREFIX + "/qos-specs/{qos_id}")
-    def show(req: ApiRequest):
-        req.authorize("volume_extension:qos_specs_manage:get")
-        q = qos.get(req.path_params["qos_id"])
-        return {"qos_specs": render(q), "links": links(req, "qos-specs", q.id)}
+    @route.get(PREFIX + "/qos-specs/{qos_id}", policy=RULE + "get")
+    def show(self, req: ApiRequest) -> dict:
+        req.authorize()
+        q = self.qos.get(req.path_params["qos_id"])
+        return {"qos_specs": view(q), "links": links(req, "qos-specs", q.id)}
 
-    @router.put(PREFIX + "/qos-specs/{qos_id}")
-    def set_keys(req: ApiRequest):
-        req.authorize("volume_extension:qos_specs_manage:update")
-        return {"qos_specs": qos.set_keys(req.path_params["qos_id"], body(req, KEYS, "qos_specs"))}
+    @route.put(PREFIX + "/qos-specs/{qos_id}", policy=RULE + "update")
+    def set_keys(self, req: ApiRequest) -> dict:
+        req.authorize()
+        return {"qos_specs": self.qos.set_keys(req.path_params["qos_id"], body(req, schemas.QOS_KEYS, "qos_specs"))}
 
-    @router.put(PREFIX + "/qos-specs/{qos_id}/delete_keys")
-    def unset_keys(req: ApiRequest):
-        req.authorize("volume_extension:qos_specs_manage:update")
-        keys = body(req, UNSET["properties"]["keys"], "keys")
-        qos.unset_keys(req.path_params["qos_id"], keys)
+    @route.put(PREFIX + "/qos-specs/{qos_id}/delete_keys", policy=RULE + "update")
+    def unset_keys(self, req: ApiRequest) -> Response:
+        req.authorize()
+        self.qos.unset_keys(req.path_params["qos_id"], body(req, schemas.QOS_UNSET_KEYS, "keys"))
         return accepted()
 
-    @router.delete(PREFIX + "/qos-specs/{qos_id}")
-    def delete(req: ApiRequest):
-        req.authorize("volume_extension:qos_specs_manage:delete")
-        qos.delete(req.path_params["qos_id"], flag(req, "force"))
+    @route.delete(PREFIX + "/qos-specs/{qos_id}", policy=RULE + "delete")
+    def delete(self, req: ApiRequest) -> Response:
+        req.authorize()
+        self.qos.delete(req.path_params["qos_id"], flag(req, "force"))
         return accepted()
 
-    @router.get(PREFIX + "/qos-specs/{qos_id}/associations")
-    def associations(req: ApiRequest):
-        req.authorize("volume_extension:qos_specs_manage:get")
+    @route.get(PREFIX + "/qos-specs/{qos_id}/associations", policy=RULE + "get")
+    def associations(self, req: ApiRequest) -> dict:
+        req.authorize()
         return {"qos_associations": [{"association_type": "volume_type", "name": t.name, "id": t.id}
-                                     for t in qos.associations(req.path_params["qos_id"])]}
+                                     for t in self.qos.associations(req.path_params["qos_id"])]}
 
-    @router.get(PREFIX + "/qos-specs/{qos_id}/associate")
-    def associate(req: ApiRequest):
-        req.authorize("volume_extension:qos_specs_manage:update")
-        qos.associate(req.path_params["qos_id"], type_id(req))
+    @route.get(PREFIX + "/qos-specs/{qos_id}/associate", policy=RULE + "update")
+    def associate(self, req: ApiRequest) -> Response:
+        req.authorize()
+        self.qos.associate(req.path_params["qos_id"], type_id(req.query))
         return accepted()
 
-    @router.get(PREFIX + "/qos-specs/{qos_id}/disassociate")
-    def disassociate(req: ApiRequest):
-        req.authorize("volume_extension:qos_specs_manage:update")
-        qos.disassociate(req.path_params["qos_id"], type_id(req))
+    @route.get(PREFIX + "/qos-specs/{qos_id}/disassociate", policy=RULE + "update")
+    def disassociate(self, req: ApiRequest) -> Response:
+        req.authorize()
+        self.qos.disassociate(req.path_params["qos_id"], type_id(req.query))
         return accepted()
 
-    @router.get(PREFIX + "/qos-specs/{qos_id}/disassociate_all")
-    def disassociate_all(req: ApiRequest):
-        req.authorize("volume_extension:qos_specs_manage:update")
-        qos.disassociate(req.path_params["qos_id"], None)
+    @route.get(PREFIX + "/qos-specs/{qos_id}/disassociate_all", policy=RULE + "update")
+    def disassociate_all(self, req: ApiRequest) -> Response:
+        req.authorize()
+        self.qos.disassociate(req.path_params["qos_id"], None)
         return accepted()

@@ -6,13 +6,14 @@ from starlette.responses import Response
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest
-from pocketstack.volume.api.common import PREFIX, flag
+from pocketstack.common.api.routes import route
+from pocketstack.volume import errors
+from pocketstack.volume.api import schemas
+from pocketstack.volume.api.common import PREFIX, caller, flag
 from pocketstack.volume.api.validation import validate, validate_integer
-from pocketstack.volume.quotas import MAX_INT
+from pocketstack.volume.quotas import MAX_INT, Quotas
+from pocketstack.volume.types import Types
 
-UPDATE = {"type": "object", "properties": {"quota_set": {"type": "object", "minProperties": 1}},
-          "required": ["quota_set"], "additionalProperties": False}
 NON_QUOTA_KEYS = ("tenant_id", "id")
 
 
@@ -24,67 +25,72 @@ def checked_limits(values: dict, known: set[str], used: dict[str, int]) -> dict[
               if key in known and key not in NON_QUOTA_KEYS}
     bad = [key for key in values if key not in known and key not in NON_QUOTA_KEYS]
     if bad:
-        raise BadRequest(f"Invalid input received: Bad key(s) in quota set: {', '.join(bad)}")
+        raise errors.InvalidInput(reason=f"Bad key(s) in quota set: {', '.join(bad)}")
     for key, limit in limits.items():
         if key != "per_volume_gigabytes" and limit != -1 and limit < used.get(key, 0):
-            raise BadRequest(f"Quota {key} limit must be equal or greater than existing resources. Current usage "
-                             f"is {used.get(key, 0)} and the requested limit is {limit}.")
+            raise errors.QuotaBelowUsage(resource=key, in_use=used.get(key, 0), limit=limit)
     return limits
 
 
-def register(router, service) -> None:
-    quotas, types = service.quotas, service.types
-
-    def quota_set(project_id: str, usage: bool) -> dict:
-        names = [t.name for t in types.list(RequestContext.admin())]
-        limits = quotas.limits(project_id, names)
-        if not usage:
-            return {"id": project_id, **limits}
-        used = quotas.usage(project_id)
-        return {"id": project_id, **{k: {"limit": v, "in_use": used.get(k, 0), "reserved": 0, "allocated": 0}
-                                     for k, v in limits.items()}}
-
-    @router.get(PREFIX + "/os-quota-sets/{target}/defaults")
-    def defaults(req: ApiRequest):
-        req.authorize("volume_extension:quotas:show", {"project_id": req.path_params["target"]})
-        names = [t.name for t in types.list(RequestContext.admin())]
-        return {"quota_set": {"id": req.path_params["target"], **quotas.limits("", names)}}
-
-    @router.get(PREFIX + "/os-quota-sets/{target}")
-    def show(req: ApiRequest):
-        target = req.path_params["target"]
-        req.authorize("volume_extension:quotas:show", {"project_id": target})
-        return {"quota_set": quota_set(target, flag(req, "usage"))}
-
-    @router.put(PREFIX + "/os-quota-sets/{target}")
-    def update(req: ApiRequest):
-        target = req.path_params["target"]
-        req.authorize("volume_extension:quotas:update", {"project_id": target})
-        values = validate(req.json(), UPDATE)["quota_set"]
-        names = [t.name for t in types.list(RequestContext.admin())]
-        clean = checked_limits(values, set(quotas.limits(target, names)), quotas.usage(target))
-        quotas.set_limits(target, clean)
-        limits = quotas.limits(target, names)
-        return {"quota_set": limits}
-
-    @router.delete(PREFIX + "/os-quota-sets/{target}")
-    def reset(req: ApiRequest):
-        """Back to the defaults (Cinder answers 200 with no body)."""
-        target = req.path_params["target"]
-        req.authorize("volume_extension:quotas:delete", {"project_id": target})
-        quotas.reset_limits(target)
-        return Response(status_code=200)
-
-    @router.get(PREFIX + "/limits")
-    def limits(req: ApiRequest):
-        project = req.context.project_id
-        limit = quotas.limits(project, [])
-        used = quotas.usage(project)
-        return {"limits": {"rate": [], "absolute": {
-            "maxTotalVolumes": limit["volumes"], "maxTotalSnapshots": limit["snapshots"],
+def absolute_limits(limit: dict[str, int], used: dict[str, int]) -> dict[str, int]:
+    """``limits.absolute``: the project's limits and usage under Cinder's names."""
+    return {"maxTotalVolumes": limit["volumes"], "maxTotalSnapshots": limit["snapshots"],
             "maxTotalVolumeGigabytes": limit["gigabytes"], "maxTotalBackups": limit["backups"],
             "maxTotalBackupGigabytes": limit["backup_gigabytes"],
             "totalVolumesUsed": used.get("volumes", 0), "totalSnapshotsUsed": used.get("snapshots", 0),
             "totalGigabytesUsed": used.get("gigabytes", 0), "totalBackupsUsed": used.get("backups", 0),
-            "totalBackupGigabytesUsed": used.get("backup_gigabytes", 0)}}}
+            "totalBackupGigabytesUsed": used.get("backup_gigabytes", 0)}
 
+
+class QuotasApi:
+    def __init__(self, quotas: Quotas, types: Types):
+        self.quotas = quotas
+        self.types = types
+
+    def type_names(self) -> list[str]:
+        return [t.name for t in self.types.list(RequestContext.admin())]
+
+    def quota_set(self, project_id: str, usage: bool) -> dict:
+        limits = self.quotas.limits(project_id, self.type_names())
+        if not usage:
+            return {"id": project_id, **limits}
+        used = self.quotas.usage(project_id)
+        return {"id": project_id, **{k: {"limit": v, "in_use": used.get(k, 0), "reserved": 0, "allocated": 0}
+                                     for k, v in limits.items()}}
+
+    @route.get(PREFIX + "/os-quota-sets/{target}/defaults", policy="volume_extension:quotas:show")
+    def defaults(self, req: ApiRequest) -> dict:
+        req.authorize(target={"project_id": req.path_params["target"]})
+        return {"quota_set": {"id": req.path_params["target"], **self.quotas.limits("", self.type_names())}}
+
+    @route.get(PREFIX + "/os-quota-sets/{target}", policy="volume_extension:quotas:show")
+    def show(self, req: ApiRequest) -> dict:
+        target = req.path_params["target"]
+        req.authorize(target={"project_id": target})
+        return {"quota_set": self.quota_set(target, flag(req, "usage"))}
+
+    @route.put(PREFIX + "/os-quota-sets/{target}", policy="volume_extension:quotas:update")
+    def update(self, req: ApiRequest) -> dict:
+        """Admin-only, enforced before the body is read (as Cinder does)."""
+        target = req.path_params["target"]
+        req.authorize(target={"project_id": target})
+        values = validate(req.json(), schemas.QUOTA_UPDATE)["quota_set"]
+        names = self.type_names()
+        clean = checked_limits(values, set(self.quotas.limits(target, names)), self.quotas.usage(target))
+        self.quotas.set_limits(target, clean)
+        return {"quota_set": self.quotas.limits(target, names)}
+
+    @route.delete(PREFIX + "/os-quota-sets/{target}", policy="volume_extension:quotas:delete")
+    def reset(self, req: ApiRequest) -> Response:
+        """Back to the defaults (Cinder answers 200 with no body)."""
+        target = req.path_params["target"]
+        req.authorize(target={"project_id": target})
+        self.quotas.reset_limits(target)
+        return Response(status_code=200)
+
+    @route.get(PREFIX + "/limits")
+    def limits(self, req: ApiRequest) -> dict:
+        """The caller's own project's limits (no rule, as in Cinder)."""
+        project = caller(req).project_id or ""
+        return {"limits": {"rate": [], "absolute": absolute_limits(self.quotas.limits(project, []),
+                                                                  self.quotas.usage(project))}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.volume import models as m
-from pocketstack.volume.api.common import at_least, links
+from pocketstack.volume.api.common import links
 
 
 def volume_summary(req: ApiRequest, volume: m.Volume) -> dict:
@@ -26,7 +26,7 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
     body = {
         "id": v.id, "name": v.name, "description": v.description, "size": v.size, "status": v.status,
         "availability_zone": v.availability_zone, "created_at": v.created_at, "updated_at": v.updated_at,
-        "volume_type": type_names.get(v.volume_type_id), "snapshot_id": v.snapshot_id,
+        "volume_type": type_names.get(v.volume_type_id) if v.volume_type_id else None, "snapshot_id": v.snapshot_id,
         "source_volid": v.source_volid, "bootable": "true" if v.bootable else "false",
         "multiattach": v.multiattach, "encrypted": False, "replication_status": None,
         "consistencygroup_id": None, "migration_status": None, "metadata": meta, "user_id": v.user_id,
@@ -40,9 +40,9 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
         body["os-vol-host-attr:host"] = v.host
         body["os-vol-mig-status-attr:migstat"] = None
         body["os-vol-mig-status-attr:name_id"] = None
-    if at_least(req, 3, 13):
+    if req.at_least(3, 13):
         body["group_id"] = None
-    if at_least(req, 3, 21):
+    if req.at_least(3, 21):
         body["provider_id"] = None
     return body
 
@@ -56,9 +56,9 @@ def snapshot(req: ApiRequest, s: m.Snapshot, metadata: dict, extended: bool = Fa
     if extended:
         body["os-extended-snapshot-attributes:project_id"] = s.project_id
         body["os-extended-snapshot-attributes:progress"] = "100%" if s.status == "available" else "0%"
-    if at_least(req, 3, 14):
+    if req.at_least(3, 14):
         body["group_snapshot_id"] = None
-    if at_least(req, 3, 41):
+    if req.at_least(3, 41):
         body["user_id"] = s.user_id
     return body
 

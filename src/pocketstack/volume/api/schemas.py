@@ -1,12 +1,17 @@
 """Request schemas of the Block Storage API, as Cinder's ``cinder/api/schemas`` define them
-(checked by :mod:`.validation`): the parameter types first, then the bodies of the
-volume and snapshot actions, which Cinder validates before it looks the volume up."""
+(checked by :mod:`.validation`): the parameter types first, then the request bodies of
+each resource, then the bodies of the volume and snapshot actions, which Cinder validates
+before it looks the volume up.
+
+A body validated before anything else is declared on its route (``body=``); one Cinder
+checks only after the resource is looked up (404) or the policy enforced (403) is
+validated inside the handler, so the answers keep Cinder's order."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pocketstack.common.errors import BadRequest
+from pocketstack.volume import errors
 from pocketstack.volume.api.validation import add_format
 from pocketstack.volume.quotas import MAX_INT
 from pocketstack.volume.states import VOLUME_TRANSITIONS
@@ -46,18 +51,100 @@ def bare_action(name: str, inner: dict) -> dict:
     return {"type": "object", "properties": {name: inner}, "required": [name], "additionalProperties": False}
 
 
+def wrapped(key: str, inner: dict) -> dict:
+    """The body ``{key: inner}`` (other top-level keys are ignored, as Cinder does)."""
+    return {"type": "object", "properties": {key: inner}, "required": [key]}
+
+
+# -- volumes (cinder/api/schemas/volumes.py) -------------------------------------------------
+VOLUME_CREATE = {"type": "object", "properties": {
+    "size": VOLUME_SIZE_OR_NULL, "name": NAME, "description": DESCRIPTION, "display_name": NAME,
+    "display_description": DESCRIPTION, "snapshot_id": UUID_OR_NULL, "source_volid": UUID_OR_NULL,
+    "imageRef": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "image_id": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "volume_type": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "availability_zone": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+    "metadata": METADATA_OR_NULL, "multiattach": OPTIONAL_BOOLEAN}}
+VOLUME_UPDATE = {"type": "object", "properties": {
+    "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
+    "metadata": METADATA}, "additionalProperties": False}
+CREATE_VOLUME = wrapped("volume", VOLUME_CREATE)
+
+# -- snapshots -------------------------------------------------------------------------------
+SNAPSHOT_CREATE = {"type": "object", "properties": {
+    "name": NAME, "display_name": NAME, "description": DESCRIPTION, "volume_id": UUID_OR_NULL, "force": BOOLEAN,
+    "metadata": METADATA_OR_NULL}, "required": ["volume_id"], "additionalProperties": False}
+SNAPSHOT_UPDATE = {"type": "object", "properties": {
+    "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION},
+    "additionalProperties": False, "anyOf": [{"required": [key]} for key in (
+        "name", "description", "display_name", "display_description")]}
+CREATE_SNAPSHOT = wrapped("snapshot", SNAPSHOT_CREATE)
+
+# -- attachments (3.27+); Cinder's, except that ``instance_uuid`` may be null ------------------
+ATTACHMENT_CREATE = {"type": "object", "properties": {
+    "volume_uuid": UUID, "instance_uuid": UUID_OR_NULL, "connector": {"type": ["object", "null"]},
+    "mode": {"type": "string", "enum": ["rw", "ro"]}}, "required": ["volume_uuid"], "additionalProperties": False}
+ATTACHMENT_UPDATE = {"type": "object", "properties": {"connector": {"type": "object", "minProperties": 1}},
+                     "required": ["connector"], "additionalProperties": False}
+CREATE_ATTACHMENT = wrapped("attachment", ATTACHMENT_CREATE)
+ATTACHMENT_COMPLETE = bare_action("os-complete", ANYTHING)
+
+# -- volume types, extra specs, access ----------------------------------------------------------
+EXTRA_SPECS = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
+TYPE_CREATE = {"type": "object", "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": {"type": ["string", "null"], "maxLength": 255},
+    "os-volume-type-access:is_public": {"type": ["boolean", "string"]},
+    "extra_specs": EXTRA_SPECS}, "required": ["name"]}
+TYPE_UPDATE = {"type": "object", "properties": {
+    "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+    "description": {"type": ["string", "null"], "maxLength": 255},
+    "is_public": {"type": ["boolean", "string"]}}}
+
+# -- QoS specs ------------------------------------------------------------------------------------
+QOS_CREATE = {"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
+                                               "consumer": {"type": "string"}},
+              "additionalProperties": {"type": ["string", "number", "boolean"]}, "required": ["name"]}
+QOS_KEYS = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
+QOS_UNSET_KEYS = {"type": "array", "items": {"type": "string"}}
+
+# -- quotas -----------------------------------------------------------------------------------
+QUOTA_UPDATE = {"type": "object", "properties": {"quota_set": {"type": "object", "minProperties": 1}},
+                "required": ["quota_set"], "additionalProperties": False}
+
+# -- backups ----------------------------------------------------------------------------------
+BACKUP_CREATE = {"type": "object", "properties": {
+    "volume_id": UUID, "name": NAME, "description": DESCRIPTION,
+    "container": {"type": ["string", "null"], "minLength": 0, "maxLength": 255, "pattern": "^[^/]*$"},
+    "incremental": BOOLEAN, "force": BOOLEAN, "snapshot_id": UUID_OR_NULL},
+    "required": ["volume_id"], "additionalProperties": False}
+BACKUP_UPDATE = {"type": ["object", "null"], "additionalProperties": False, "properties": {
+    "name": NAME, "description": DESCRIPTION}}
+BACKUP_RESTORE = {"type": ["object", "null"], "additionalProperties": False, "properties": {
+    "volume_id": UUID_OR_NULL, "name": NAME}}
+CREATE_BACKUP = wrapped("backup", BACKUP_CREATE)
+
+# -- transfers --------------------------------------------------------------------------------
+TRANSFER_CREATE = {"type": "object", "properties": {
+    "volume_id": UUID, "name": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}},
+    "required": ["volume_id"], "additionalProperties": False}
+TRANSFER_ACCEPT = {"type": "object", "properties": {"auth_key": {"type": ["string", "integer"]}},
+                   "required": ["auth_key"], "additionalProperties": False}
+CREATE_TRANSFER = wrapped("transfer", TRANSFER_CREATE)
+
+
 # -- os-reset_status: Cinder's format checkers answer with their own message ----------------
 def _status_checker(what: str, valid: tuple[str, ...], required: bool = False):
     def check(value: Any) -> bool:
         if (value or required) and (not isinstance(value, str) or value.lower() not in valid):
-            raise BadRequest(f"{what} status: {value} is invalid, valid statuses are: {valid}.")
+            raise errors.InvalidStatus(what=what, value=value, valid=valid)
         return True
     return check
 
 
 def _reset_body_checker(body: Any) -> bool:
     if isinstance(body, dict) and not any(body.get(k) for k in ("status", "attach_status", "migration_status")):
-        raise BadRequest("Must specify 'status', 'attach_status' or 'migration_status' for update.")
+        raise errors.ResetStatusEmpty()
     return True
 
 
@@ -105,6 +192,10 @@ VOLUME_ACTIONS = {
     "os-unreserve": bare_action("os-unreserve", ANYTHING),
     "os-force_delete": bare_action("os-force_delete", ANYTHING),
 }
+
+# -- volume type access actions -----------------------------------------------------------------
+TYPE_ACCESS_ACTIONS = {name: action(name, {"project": {"type": "string", "minLength": 1, "maxLength": 255}},
+                                    required=("project",)) for name in ("addProjectAccess", "removeProjectAccess")}
 
 # -- snapshot actions ----------------------------------------------------------------------
 SNAPSHOT_ACTIONS = {

@@ -6,22 +6,31 @@ cinder-backup; each is ``up`` while its worker loop runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import route
 from pocketstack.common.db.base import utcnow
 from pocketstack.volume.api.common import PREFIX
 from pocketstack.volume.api.pools import HOST
+from pocketstack.volume.worker import VolumeWorker
+
+ROWS = (("cinder-scheduler", "pocketstack"), ("cinder-volume", HOST), ("cinder-backup", "pocketstack"))
 
 
-def register(router, service) -> None:
-    @router.get(PREFIX + "/os-services")
-    def list_services(req: ApiRequest):
-        req.authorize("volume_extension:services:index")
-        state = "up" if service.worker.loop is not None else "down"
-        rows = [("cinder-scheduler", "pocketstack"), ("cinder-volume", HOST), ("cinder-backup", "pocketstack")]
-        services = [{"binary": binary, "host": host, "zone": "nova", "status": "enabled", "state": state,
-                     "updated_at": utcnow(), "disabled_reason": None} for binary, host in rows]
-        if "binary" in req.query:
-            services = [s for s in services if s["binary"] == req.query["binary"]]
-        if "host" in req.query:
-            services = [s for s in services if s["host"] == req.query["host"]]
-        return {"services": services}
+def service_rows(up: bool, query: Mapping[str, str]) -> list[dict]:
+    """The services, filtered by the ``binary`` and ``host`` query parameters."""
+    state = "up" if up else "down"
+    services = [{"binary": binary, "host": host, "zone": "nova", "status": "enabled", "state": state,
+                 "updated_at": utcnow(), "disabled_reason": None} for binary, host in ROWS]
+    return [s for s in services if all(key not in query or s[key] == query[key] for key in ("binary", "host"))]
+
+
+class ServicesApi:
+    def __init__(self, worker: VolumeWorker):
+        self.worker = worker
+
+    @route.get(PREFIX + "/os-services", policy="volume_extension:services:index")
+    def index(self, req: ApiRequest) -> dict:
+        req.authorize()
+        return {"services": service_rows(self.worker.loop is not None, req.query)}

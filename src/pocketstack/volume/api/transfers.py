@@ -6,17 +6,27 @@ service announces (3.44), so only the legacy path is served."""
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import route
 from pocketstack.volume import models as m
-from pocketstack.volume.api.common import PREFIX, accepted, all_projects, authorize_on_volume, body, links
-from pocketstack.volume.api.schemas import UUID
+from pocketstack.volume.api import schemas
+from pocketstack.volume.api.common import (
+    PREFIX,
+    accepted,
+    all_projects,
+    authorize_on_volume,
+    body,
+    caller,
+    is_detail,
+    links,
+    own_project,
+)
+from pocketstack.volume.transfers import Transfers
+from pocketstack.volume.volumes import Volumes
 
 BASE = PREFIX + "/os-volume-transfer"
-CREATE = {"type": "object", "properties": {
-    "volume_id": UUID, "name": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}},
-    "required": ["volume_id"], "additionalProperties": False}
-ACCEPT = {"type": "object", "properties": {"auth_key": {"type": ["string", "integer"]}},
-          "required": ["auth_key"], "additionalProperties": False}
 
 
 def summary(req: ApiRequest, t: m.Transfer) -> dict:
@@ -27,44 +37,44 @@ def detail(req: ApiRequest, t: m.Transfer) -> dict:
     return {**summary(req, t), "created_at": t.created_at}
 
 
-def register(router, service) -> None:
-    transfers = service.transfers
+class TransfersApi:
+    def __init__(self, transfers: Transfers, volumes: Volumes):
+        self.transfers = transfers
+        self.volumes = volumes
 
-    @router.post(BASE)
-    def create(req: ApiRequest):
-        spec = body(req, CREATE, "transfer")
-        authorize_on_volume(req, "volume:create_transfer", service.volumes, spec["volume_id"])
-        transfer, auth_key = transfers.create(req.context, spec["volume_id"], spec.get("name"))
+    def load(self, req: ApiRequest) -> m.Transfer:
+        transfer = self.transfers.get(caller(req), req.path_params["transfer_id"])
+        req.authorize(target={"project_id": transfer.project_id})
+        return transfer
+
+    @route.post(BASE, policy="volume:create_transfer", body=schemas.CREATE_TRANSFER)
+    def create(self, req: ApiRequest) -> Response:
+        spec = req.data["transfer"]
+        authorize_on_volume(req, self.volumes, spec["volume_id"])
+        transfer, auth_key = self.transfers.create(caller(req), spec["volume_id"], spec.get("name"))
         return accepted({"transfer": {**detail(req, transfer), "auth_key": auth_key}})
 
-    def listing(req: ApiRequest, view):
-        req.authorize("volume:get_all_transfers", {"project_id": req.context.project_id})
-        return {"transfers": [view(req, t) for t in transfers.list(req.context, all_projects(req))]}
+    @route.get(BASE, policy="volume:get_all_transfers")
+    @route.get(BASE + "/detail", policy="volume:get_all_transfers")
+    def index(self, req: ApiRequest) -> dict:
+        view = detail if is_detail(req) else summary
+        req.authorize(target=own_project(req))
+        return {"transfers": [view(req, t) for t in self.transfers.list(caller(req), all_projects(req))]}
 
-    @router.get(BASE)
-    def list_transfers(req: ApiRequest):
-        return listing(req, summary)
+    @route.get(BASE + "/{transfer_id}", policy="volume:get_transfer")
+    def show(self, req: ApiRequest) -> dict:
+        return {"transfer": detail(req, self.load(req))}
 
-    @router.get(BASE + "/detail")
-    def list_detail(req: ApiRequest):
-        return listing(req, detail)
-
-    @router.get(BASE + "/{transfer_id}")
-    def show(req: ApiRequest):
-        transfer = transfers.get(req.context, req.path_params["transfer_id"])
-        req.authorize("volume:get_transfer", {"project_id": transfer.project_id})
-        return {"transfer": detail(req, transfer)}
-
-    @router.delete(BASE + "/{transfer_id}")
-    def delete(req: ApiRequest):
-        transfer = transfers.get(req.context, req.path_params["transfer_id"])
-        req.authorize("volume:delete_transfer", {"project_id": transfer.project_id})
-        transfers.delete(req.context, transfer.id)
+    @route.delete(BASE + "/{transfer_id}", policy="volume:delete_transfer")
+    def delete(self, req: ApiRequest) -> Response:
+        transfer = self.load(req)
+        self.transfers.delete(caller(req), transfer.id)
         return accepted()
 
-    @router.post(BASE + "/{transfer_id}/accept")
-    def accept(req: ApiRequest):
-        req.authorize("volume:accept_transfer", {"project_id": req.context.project_id})
-        auth_key = str(body(req, ACCEPT, "accept")["auth_key"])
-        return accepted({"transfer": summary(req, transfers.accept(req.context, req.path_params["transfer_id"],
-                                                                   auth_key))})
+    @route.post(BASE + "/{transfer_id}/accept", policy="volume:accept_transfer")
+    def accept(self, req: ApiRequest) -> Response:
+        """Enforced on the caller's project before the body is read, as Cinder does."""
+        req.authorize(target=own_project(req))
+        auth_key = str(body(req, schemas.TRANSFER_ACCEPT, "accept")["auth_key"])
+        return accepted({"transfer": summary(req, self.transfers.accept(caller(req), req.path_params["transfer_id"],
+                                                                        auth_key))})

@@ -1,149 +1,160 @@
-"""``/v3/{project_id}/types``: volume types, their extra specs and project access."""
+"""``/v3/{project_id}/types``: volume types, their extra specs and project access.
+
+Type management is admin-only and Cinder enforces that (403) before it reads the body
+(400): the bodies are validated inside the handlers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
+from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest, NotFound
-from pocketstack.volume.api import render
-from pocketstack.volume.api.common import PREFIX, accepted, body, to_bool
-from pocketstack.volume.api.schemas import action as action_schema
-from pocketstack.volume.api.validation import validate
+from pocketstack.common.api.routes import route
+from pocketstack.volume import errors
+from pocketstack.volume import models as m
+from pocketstack.volume.api import render, schemas
+from pocketstack.volume.api.actions import parse_action
+from pocketstack.volume.api.common import PREFIX, accepted, body, caller, to_bool
+from pocketstack.volume.qos import Qos
+from pocketstack.volume.types import Types
 
-SPECS = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
-CREATE = {"type": "object", "properties": {
-    "name": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": {"type": ["string", "null"], "maxLength": 255},
-    "os-volume-type-access:is_public": {"type": ["boolean", "string"]},
-    "extra_specs": SPECS}, "required": ["name"]}
-ACCESS_ACTIONS = {name: action_schema(name, {"project": {"type": "string", "minLength": 1, "maxLength": 255}},
-                                     required=("project",)) for name in ("addProjectAccess", "removeProjectAccess")}
-UPDATE = {"type": "object", "properties": {
-    "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
-    "description": {"type": ["string", "null"], "maxLength": 255},
-    "is_public": {"type": ["boolean", "string"]}}}
+GET = "volume_extension:type_get"
+MANAGE = "volume_extension:types_manage"
 
 
-def is_public_filter(req: ApiRequest) -> bool | None:
+def is_public_filter(value: str | None, context: RequestContext | None) -> bool | None:
     """The type listing's ``is_public`` as Cinder reads it: only the admin's counts,
     ``True`` by default and ``none`` for every type; anyone else always lists the public
     types and those shared with its project (see ``Types.list``)."""
-    value = req.query.get("is_public")
-    if value is None or not req.context.is_admin:
+    if value is None or context is None or not context.is_admin:
         return True
     if value.lower() == "none":
         return None
     try:
         return to_bool(value, "is_public")
-    except BadRequest:
-        raise BadRequest(f"Invalid is_public filter [{value}]") from None
+    except errors.BadRequest:
+        raise errors.InvalidIsPublicFilter(value=value) from None
 
 
-def register(router, service) -> None:
-    types = service.types
+def update_values(spec: dict) -> dict[str, Any]:
+    """What a type update changes: name, description, is_public (at least one)."""
+    values: dict[str, Any] = {k: spec[k] for k in ("name", "description") if k in spec}
+    if "is_public" in spec:
+        values["is_public"] = to_bool(spec["is_public"], "is_public")
+    if not values:
+        raise errors.VolumeTypeUpdateEmpty()
+    return values
 
-    def rendered(*rows, view: str = "show") -> list[dict]:
-        qos = service.qos.by_type(t.id for t in rows)
+
+def extra_spec_item(key: str, payload: Any) -> dict:
+    """The body of ``PUT .../extra_specs/{key}``: ``{key: value}``, the URL's key only."""
+    if not isinstance(payload, dict) or list(payload) != [key]:
+        raise errors.BodyUriMismatch()
+    return payload
+
+
+class TypesApi:
+    def __init__(self, types: Types, qos: Qos):
+        self.types = types
+        self.qos = qos
+
+    def rendered(self, *rows: m.VolumeType, view: str = "show") -> list[dict]:
+        qos = self.qos.by_type(t.id for t in rows)
         return [render.volume_type(t, qos.get(t.id), view) for t in rows]
 
-    @router.get(PREFIX + "/types")
-    def list_types(req: ApiRequest):
-        req.authorize("volume_extension:type_get")
-        return {"volume_types": rendered(*types.list(req.context, is_public_filter(req)))}
+    @route.get(PREFIX + "/types", policy=GET)
+    def index(self, req: ApiRequest) -> dict:
+        req.authorize()
+        context = caller(req)
+        return {"volume_types": self.rendered(*self.types.list(context, is_public_filter(req.query.get("is_public"),
+                                                                                         context)))}
 
-    @router.get(PREFIX + "/types/default")
-    def default(req: ApiRequest):
-        return {"volume_type": rendered(types.resolve(req.context, None))[0]}
+    @route.get(PREFIX + "/types/default")
+    def default(self, req: ApiRequest) -> dict:
+        """The default type, as anyone sees it (Cinder checks no rule here)."""
+        return {"volume_type": self.rendered(self.types.resolve(caller(req), None))[0]}
 
-    @router.get(PREFIX + "/types/{type_id}")
-    def show(req: ApiRequest):
-        req.authorize("volume_extension:type_get")
-        return {"volume_type": rendered(types.get(req.context, req.path_params["type_id"]))[0]}
+    @route.get(PREFIX + "/types/{type_id}", policy=GET)
+    def show(self, req: ApiRequest) -> dict:
+        req.authorize()
+        return {"volume_type": self.rendered(self.types.get(caller(req), req.path_params["type_id"]))[0]}
 
-    @router.post(PREFIX + "/types")
-    def create(req: ApiRequest):
-        req.authorize("volume_extension:types_manage")
-        spec = body(req, CREATE, "volume_type")
+    @route.post(PREFIX + "/types", policy=MANAGE)
+    def create(self, req: ApiRequest) -> dict:
+        req.authorize()
+        spec = body(req, schemas.TYPE_CREATE, "volume_type")
         public = to_bool(spec.get("os-volume-type-access:is_public", True), "is_public")
-        vtype = types.create(spec["name"].strip(), spec.get("description"), public, spec.get("extra_specs") or {})
-        return {"volume_type": rendered(vtype, view="create")[0]}
+        vtype = self.types.create(spec["name"].strip(), spec.get("description"), public,
+                                  spec.get("extra_specs") or {})
+        return {"volume_type": self.rendered(vtype, view="create")[0]}
 
-    @router.put(PREFIX + "/types/{type_id}")
-    def update(req: ApiRequest):
-        req.authorize("volume_extension:types_manage")
-        spec = body(req, UPDATE, "volume_type")
-        values = {k: spec[k] for k in ("name", "description") if k in spec}
-        if "is_public" in spec:
-            values["is_public"] = to_bool(spec["is_public"], "is_public")
-        if not values:
-            raise BadRequest("Specify volume type name, description, is_public or a combination thereof.")
-        return {"volume_type": rendered(types.update(req.context, req.path_params["type_id"], values),
-                                        view="update")[0]}
+    @route.put(PREFIX + "/types/{type_id}", policy=MANAGE)
+    def update(self, req: ApiRequest) -> dict:
+        req.authorize()
+        values = update_values(body(req, schemas.TYPE_UPDATE, "volume_type"))
+        return {"volume_type": self.rendered(self.types.update(caller(req), req.path_params["type_id"], values),
+                                             view="update")[0]}
 
-    @router.delete(PREFIX + "/types/{type_id}")
-    def delete(req: ApiRequest):
-        req.authorize("volume_extension:types_manage")
-        types.delete(req.context, req.path_params["type_id"])
+    @route.delete(PREFIX + "/types/{type_id}", policy=MANAGE)
+    def delete(self, req: ApiRequest) -> Response:
+        req.authorize()
+        self.types.delete(caller(req), req.path_params["type_id"])
         return accepted()
 
-    @router.get(PREFIX + "/types/{type_id}/extra_specs")
-    def get_specs(req: ApiRequest):
-        req.authorize("volume_extension:type_get")
-        return {"extra_specs": types.get(req.context, req.path_params["type_id"]).extra_specs}
+    # -- extra specs --------------------------------------------------------------------------
+    @route.get(PREFIX + "/types/{type_id}/extra_specs", policy=GET)
+    def specs(self, req: ApiRequest) -> dict:
+        req.authorize()
+        return {"extra_specs": self.types.get(caller(req), req.path_params["type_id"]).extra_specs}
 
-    @router.post(PREFIX + "/types/{type_id}/extra_specs")
-    def set_specs(req: ApiRequest):
-        req.authorize("volume_extension:types_manage")
-        specs = body(req, SPECS, "extra_specs")
-        types.set_extra_specs(req.context, req.path_params["type_id"], specs)
+    @route.post(PREFIX + "/types/{type_id}/extra_specs", policy=MANAGE)
+    def set_specs(self, req: ApiRequest) -> dict:
+        req.authorize()
+        specs = body(req, schemas.EXTRA_SPECS, "extra_specs")
+        self.types.set_extra_specs(caller(req), req.path_params["type_id"], specs)
         return {"extra_specs": {k: str(v) for k, v in specs.items()}}
 
-    @router.get(PREFIX + "/types/{type_id}/extra_specs/{key}")
-    def get_spec(req: ApiRequest):
-        req.authorize("volume_extension:type_get")
-        specs = types.get(req.context, req.path_params["type_id"]).extra_specs
-        key = req.path_params["key"]
+    @route.get(PREFIX + "/types/{type_id}/extra_specs/{key}", policy=GET)
+    def spec(self, req: ApiRequest) -> dict:
+        req.authorize()
+        type_id, key = req.path_params["type_id"], req.path_params["key"]
+        specs = self.types.get(caller(req), type_id).extra_specs
         if key not in specs:
-            raise NotFound(f"Volume Type {req.path_params['type_id']} has no extra specs with key {key}.")
+            raise errors.VolumeTypeExtraSpecsNotFound(volume_type_id=type_id, extra_specs_key=key)
         return {key: specs[key]}
 
-    @router.put(PREFIX + "/types/{type_id}/extra_specs/{key}")
-    def put_spec(req: ApiRequest):
-        req.authorize("volume_extension:types_manage")
-        payload = req.json()
+    @route.put(PREFIX + "/types/{type_id}/extra_specs/{key}", policy=MANAGE)
+    def put_spec(self, req: ApiRequest) -> dict:
+        req.authorize()
         key = req.path_params["key"]
-        if not isinstance(payload, dict) or list(payload) != [key]:
-            raise BadRequest("Request body and URI mismatch")
-        types.set_extra_specs(req.context, req.path_params["type_id"], payload)
+        payload = extra_spec_item(key, req.json())
+        self.types.set_extra_specs(caller(req), req.path_params["type_id"], payload)
         return {key: str(payload[key])}
 
-    @router.delete(PREFIX + "/types/{type_id}/extra_specs/{key}")
-    def delete_spec(req: ApiRequest):
-        req.authorize("volume_extension:types_manage")
-        types.set_extra_specs(req.context, req.path_params["type_id"], {}, remove=req.path_params["key"])
+    @route.delete(PREFIX + "/types/{type_id}/extra_specs/{key}", policy=MANAGE)
+    def delete_spec(self, req: ApiRequest) -> Response:
+        req.authorize()
+        self.types.set_extra_specs(caller(req), req.path_params["type_id"], {}, remove=req.path_params["key"])
         return accepted()
 
-    @router.get(PREFIX + "/types/{type_id}/os-volume-type-access")
-    def list_access(req: ApiRequest):
-        req.authorize("volume_extension:types_manage")
+    # -- project access -----------------------------------------------------------------------
+    @route.get(PREFIX + "/types/{type_id}/os-volume-type-access", policy=MANAGE)
+    def access(self, req: ApiRequest) -> dict:
+        req.authorize()
         type_id = req.path_params["type_id"]
         return {"volume_type_access": [{"volume_type_id": type_id, "project_id": p}
-                                       for p in types.access(req.context, type_id)]}
+                                       for p in self.types.access(caller(req), type_id)]}
 
-    @router.post(PREFIX + "/types/{type_id}/action")
-    def action(req: ApiRequest):
-        payload = req.json()
-        if not isinstance(payload, dict) or len(payload) != 1:
-            raise BadRequest("Malformed request body: exactly one action is expected.")
-        name = next(iter(payload))
-        if name not in ACCESS_ACTIONS:
-            raise BadRequest(f"There is no such action: {name}")
-        project = validate(payload, ACCESS_ACTIONS[name])[name]["project"]
+    @route.post(PREFIX + "/types/{type_id}/action")
+    def action(self, req: ApiRequest) -> Response:
+        """``addProjectAccess``/``removeProjectAccess``, each its own rule, checked after the body."""
+        name, args = parse_action(req.json(), schemas.TYPE_ACCESS_ACTIONS)
         req.authorize(f"volume_extension:volume_type_access:{name}")
-        type_id = req.path_params["type_id"]
+        type_id, project = req.path_params["type_id"], args["project"]
         if name == "addProjectAccess":
-            types.add_access(req.context, type_id, project)
+            self.types.add_access(caller(req), type_id, project)
         else:
-            types.remove_access(req.context, type_id, project)
+            self.types.remove_access(caller(req), type_id, project)
         return Response(status_code=202)

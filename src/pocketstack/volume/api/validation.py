@@ -10,14 +10,14 @@ refusal is a 400 in the Nova/Cinder fault format.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import jsonschema
 from jsonschema import Draft4Validator
 
-from pocketstack.common.errors import BadRequest
+from pocketstack.volume import errors
+from pocketstack.volume.types import is_uuid_like
 
 _Draft4 = Draft4Validator.VALIDATORS
 
@@ -44,14 +44,6 @@ def _bounded(keyword: str):
     return check
 
 
-def is_uuid_like(value: object) -> bool:
-    """oslo's ``uuidutils.is_uuid_like``: a UUID, with or without dashes, in any case."""
-    try:
-        return str(uuid.UUID(str(value))).replace("-", "") == str(value).replace("-", "").lower()
-    except ValueError:
-        return False
-
-
 _CinderValidator = jsonschema.validators.extend(
     Draft4Validator, {"minimum": _bounded("minimum"), "maximum": _bounded("maximum")})
 FORMATS = jsonschema.FormatChecker(formats=())
@@ -72,9 +64,8 @@ def validate(body: Any, schema: dict) -> Any:
     if error is None:
         return body
     if error.path:
-        raise BadRequest(f"Invalid input for field/attribute {error.path[-1]}. Value: {error.instance}. "
-                         f"{error.message}")
-    raise BadRequest(error.message)
+        raise errors.ValidationError(field=error.path[-1], value=error.instance, reason=error.message)
+    raise errors.InvalidBody(reason=error.message)
 
 
 def validate_integer(value: Any, name: str, minimum: int, maximum: int) -> int:
@@ -83,9 +74,9 @@ def validate_integer(value: Any, name: str, minimum: int, maximum: int) -> int:
     try:
         number = int(str(value))
     except ValueError:
-        raise BadRequest(f"{name} must be an integer") from None
+        raise errors.NotAnInteger(name=name) from None
     if number < minimum:
-        raise BadRequest(f"{name} must be >= {minimum}")
+        raise errors.IntegerTooSmall(name=name, minimum=minimum)
     if number > maximum:
-        raise BadRequest(f"{name} must be <= {maximum}")
+        raise errors.IntegerTooLarge(name=name, maximum=maximum)
     return number

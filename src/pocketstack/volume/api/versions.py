@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import route
 from pocketstack.volume.api.common import VERSIONS
 
 
-def _v3(req: ApiRequest) -> dict:
+def v3(req: ApiRequest) -> dict:
+    """The one version this API serves, with its microversion range."""
     return {"id": "v3.0", "status": "CURRENT", "version": str(VERSIONS.maximum),
             "min_version": str(VERSIONS.minimum), "updated": "2023-08-31T00:00:00Z",
             "links": [{"rel": "describedby", "type": "text/html", "href": "https://docs.openstack.org/"},
@@ -15,12 +19,13 @@ def _v3(req: ApiRequest) -> dict:
                              "type": "application/vnd.openstack.volume+json;version=3"}]}
 
 
-def register(router, service) -> None:
-    @router.get("/", public=True)
-    def root(req: ApiRequest):
-        return json_response({"versions": [_v3(req)]}, status=300)
+class VersionsApi:
+    @route.get("/", public=True)
+    def root(self, req: ApiRequest) -> Response:
+        """Every version (Cinder answers 300 Multiple Choices)."""
+        return json_response({"versions": [v3(req)]}, status=300)
 
-    @router.get("/v3", public=True)
-    @router.get("/v3/", public=True)
-    def v3(req: ApiRequest):
-        return {"versions": [_v3(req)]}
+    @route.get("/v3", public=True)
+    @route.get("/v3/", public=True)
+    def show(self, req: ApiRequest) -> dict:
+        return {"versions": [v3(req)]}

@@ -1,0 +1,99 @@
+"""``/metadata`` of a volume or a snapshot: one handler class, included once per resource
+(``include(MetadataApi(...), prefix=PREFIX + "/volumes/{volume_id}")``).
+
+Cinder looks the resource up as the caller (404) before it enforces the rule on the
+resource's project (403) and only then reads the body (400), so the bodies are validated
+inside the handlers, and the rules -- which differ per resource -- are enforced by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from starlette.responses import Response
+
+from pocketstack.common.api.context import RequestContext
+from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.api.routes import route
+from pocketstack.volume import errors
+from pocketstack.volume.api.common import body, caller
+from pocketstack.volume.api.schemas import METADATA, METADATA_ITEM
+
+
+class WithMetadata(Protocol):
+    """What a resource with metadata offers (:class:`~pocketstack.volume.volumes.Volumes`,
+    :class:`~pocketstack.volume.snapshots.Snapshots`)."""
+
+    def get(self, context: RequestContext, resource_id: str, /) -> Any: ...
+
+    def metadata(self, resource_ids: list[str], /) -> dict[str, dict[str, str]]: ...
+
+    def set_metadata(self, context: RequestContext, resource_id: str, metadata: dict, replace: bool, /) -> dict: ...
+
+    def delete_metadata(self, context: RequestContext, resource_id: str, key: str, /) -> None: ...
+
+
+def item(key: str, meta: dict) -> dict:
+    """``{"meta": {key: value}}`` of a ``PUT .../metadata/{key}``: the key must be the URL's."""
+    if key not in meta:
+        raise errors.BodyUriMismatch()
+    return meta
+
+
+class MetadataApi:
+    """The metadata routes of one resource kind: ``records`` holds them, ``id_param`` names
+    the resource's id in the path, ``read``/``write`` are the rules, ``missing`` the error
+    for a key the resource does not have."""
+
+    def __init__(self, records: WithMetadata, id_param: str, read: str, write: str,
+                 missing: Callable[[str, str], errors.NotFound]):
+        self.records = records
+        self.id_param = id_param
+        self.read = read
+        self.write = write
+        self.missing = missing
+
+    def _load(self, req: ApiRequest, rule: str) -> Any:
+        resource = self.records.get(caller(req), req.path_params[self.id_param])
+        req.authorize(rule, {"project_id": resource.project_id})
+        return resource
+
+    @route.get("/metadata")
+    def index(self, req: ApiRequest) -> dict:
+        resource = self._load(req, self.read)
+        return {"metadata": self.records.metadata([resource.id])[resource.id]}
+
+    @route.post("/metadata")
+    def add(self, req: ApiRequest) -> dict:
+        resource = self._load(req, self.write)
+        return {"metadata": self.records.set_metadata(caller(req), resource.id, body(req, METADATA, "metadata"),
+                                                      False)}
+
+    @route.put("/metadata")
+    def replace(self, req: ApiRequest) -> dict:
+        resource = self._load(req, self.write)
+        return {"metadata": self.records.set_metadata(caller(req), resource.id, body(req, METADATA, "metadata"),
+                                                      True)}
+
+    @route.get("/metadata/{key}")
+    def show(self, req: ApiRequest) -> dict:
+        resource = self._load(req, self.read)
+        key = req.path_params["key"]
+        metadata = self.records.metadata([resource.id])[resource.id]
+        if key not in metadata:
+            raise self.missing(resource.id, key)
+        return {"meta": {key: metadata[key]}}
+
+    @route.put("/metadata/{key}")
+    def set_item(self, req: ApiRequest) -> dict:
+        resource = self._load(req, self.write)
+        meta = item(req.path_params["key"], body(req, METADATA_ITEM, "meta"))
+        self.records.set_metadata(caller(req), resource.id, meta, False)
+        return {"meta": meta}
+
+    @route.delete("/metadata/{key}")
+    def delete(self, req: ApiRequest) -> Response:
+        resource = self._load(req, self.write)
+        self.records.delete_metadata(caller(req), resource.id, req.path_params["key"])
+        return Response(status_code=200)  # Cinder answers 200 with an empty body here

@@ -1,0 +1,266 @@
+"""The Block Storage service's named errors, in Cinder's wording (its ``cinder/exception.py``
+messages, as the API shows them in the Nova/Cinder fault format).
+
+Each class carries the HTTP status it maps to and a ``msg_fmt`` whose fields the raiser
+passes: ``raise errors.VolumeNotFound(volume_id=volume_id)`` (never a field named
+``status``: that keyword is the HTTP status of :class:`ApiError`).
+"""
+
+from __future__ import annotations
+
+from pocketstack.common.errors import ApiError, BadRequest, Conflict, NotFound
+
+__all__ = ["ApiError", "BadRequest", "Conflict", "NotFound"]
+
+
+# -- not found ------------------------------------------------------------------------------
+class VolumeNotFound(NotFound):
+    msg_fmt = "Volume {volume_id} could not be found."
+
+
+class SnapshotNotFound(NotFound):
+    msg_fmt = "Snapshot {snapshot_id} could not be found."
+
+
+class BackupNotFound(NotFound):
+    msg_fmt = "Backup {backup_id} could not be found."
+
+
+class AttachmentNotFound(NotFound):
+    msg_fmt = "Attachment {attachment_id} could not be found."
+
+
+class TransferNotFound(NotFound):
+    msg_fmt = "Transfer {transfer_id} could not be found."
+
+
+class VolumeTypeNotFound(NotFound):
+    msg_fmt = "Volume type {volume_type_id} could not be found."
+
+
+class VolumeTypeNotFoundByName(NotFound):
+    msg_fmt = "Volume type with name {volume_type_name} could not be found."
+
+
+class VolumeTypeExtraSpecsNotFound(NotFound):
+    msg_fmt = "Volume Type {volume_type_id} has no extra specs with key {extra_specs_key}."
+
+
+class QoSSpecsNotFound(NotFound):
+    msg_fmt = "QoS Specs {specs_id} could not be found."
+
+
+class QoSSpecsKeyNotFound(NotFound):
+    msg_fmt = "QoS spec {specs_key} not found for {specs_id}."
+
+
+class MarkerNotFound(NotFound):
+    msg_fmt = "Marker {marker} could not be found."
+
+
+class ImageNotFound(NotFound):
+    msg_fmt = "Image {image_id} could not be found."
+
+
+class VolumeMetadataNotFound(NotFound):
+    msg_fmt = "Metadata key {metadata_key} for volume {volume_id} could not be found."
+
+
+class GlanceMetadataNotFound(NotFound):
+    msg_fmt = "Glance metadata for volume {volume_id} with key {key} could not be found."
+
+
+class SnapshotMetadataNotFound(NotFound):
+    # Cinder's snapshot metadata controller answers with its own short message.
+    msg_fmt = "Metadata item was not found"
+
+
+class HostNotFound(NotFound):
+    msg_fmt = "Host {host} could not be found."
+
+
+# -- bad requests -----------------------------------------------------------------------------
+class InvalidInput(BadRequest):
+    msg_fmt = "Invalid input received: {reason}"
+
+
+class InvalidVolume(BadRequest):
+    msg_fmt = "Invalid volume: {reason}"
+
+
+class InvalidSnapshot(BadRequest):
+    msg_fmt = "Invalid snapshot: {reason}"
+
+
+class InvalidBackup(BadRequest):
+    msg_fmt = "Invalid backup: {reason}"
+
+
+class InvalidVolumeStatus(InvalidVolume):
+    """A volume in the wrong status for ``action`` (Cinder's ``InvalidVolume`` with the
+    expected and current statuses)."""
+
+    msg_fmt = ("Invalid volume: Volume {volume_id} status must be {allowed} to {action}, "
+               "but current status is: {current}.")
+
+
+class InvalidTransition(InvalidVolume):
+    """A transition the state machine does not allow, e.g. after an admin's reset-status
+    left the volume somewhere an in-flight request did not expect: a 400, never a 500."""
+
+    msg_fmt = "Invalid volume: Volume {volume_id} cannot change from status {expected} to {target}."
+
+
+class VolumeNotDeletable(InvalidVolume):
+    msg_fmt = ("Invalid volume: Volume status must be available or error or error_restoring or error_extending "
+               "or error_managing and must not be migrating, attached, belong to a group, have snapshots or "
+               "be disassociated from snapshots after volume transfer.")
+
+
+class InvalidImageRef(BadRequest):
+    msg_fmt = "Invalid image identifier or unable to access requested image {image_id}: its status is {image_status}."
+
+
+class NotAttached(InvalidVolume):
+    msg_fmt = "Invalid volume: Volume {volume_id} status must be in-use to detach, but current status is: {current}."
+
+
+class MalformedAction(BadRequest):
+    msg_fmt = "Malformed request body: exactly one action is expected."
+
+
+class NoSuchAction(BadRequest):
+    msg_fmt = "There is no such action: {action}"
+
+
+class BodyUriMismatch(BadRequest):
+    msg_fmt = "Request body and URI mismatch"
+
+
+class InvalidAuthKey(BadRequest):
+    msg_fmt = "Invalid auth key: Attempt to transfer {transfer_id} with invalid auth key."
+
+
+class QoSSpecsInUse(BadRequest):
+    msg_fmt = "QoS Specs {specs_id} is still associated with entities."
+
+
+# -- conflicts --------------------------------------------------------------------------------
+class QoSSpecsExists(Conflict):
+    msg_fmt = "QoS Specs {specs_id} already exists."
+
+
+class VolumeTypeExists(Conflict):
+    msg_fmt = "Volume Type {name} already exists."
+
+
+class VolumeTypeAccessExists(Conflict):
+    msg_fmt = "Volume type access for {volume_type_id} / {project_id} combination already exists."
+
+
+# -- volume types -------------------------------------------------------------------------------
+class VolumeTypeAccessNotFound(NotFound):
+    msg_fmt = "Volume type access not found for {volume_type_id} / {project_id} combination."
+
+
+class PublicVolumeTypeAccess(NotFound):
+    msg_fmt = "Volume type {volume_type_id} is public: it has no access list."
+
+
+class InvalidVolumeType(BadRequest):
+    msg_fmt = "Invalid volume type: {reason}"
+
+
+class DefaultVolumeTypeDeletion(BadRequest):
+    msg_fmt = "Default volume type can not be deleted."
+
+
+class VolumeTypeInUse(BadRequest):
+    msg_fmt = ("Target volume type is still in use. Volume Type {volume_type_id} deletion is not allowed with "
+               "volumes present with the type.")
+
+
+class SnapshotMetadataKeyNotFound(NotFound):
+    msg_fmt = "Metadata key {metadata_key} for snapshot {snapshot_id} could not be found."
+
+
+# -- QoS specs ----------------------------------------------------------------------------------
+class QoSSpecsAssociated(BadRequest):
+    msg_fmt = "Type {type_id} is already associated with another qos specs: {specs_id}"
+
+
+class QoSSpecsAssociatedMeanwhile(BadRequest):
+    msg_fmt = "Type {type_id} is already associated with another qos specs."
+
+
+# -- quotas -------------------------------------------------------------------------------------
+class OverQuota(ApiError):
+    """Cinder's 413 quota refusals (``overLimit`` in the fault format)."""
+
+    status = 413
+
+
+class VolumeSizeExceedsLimit(OverQuota):
+    msg_fmt = "VolumeSizeExceedsLimit: Requested volume size {size}G is larger than maximum allowed limit {limit}G."
+
+
+class VolumeSizeExceedsAvailableQuota(OverQuota):
+    msg_fmt = ("VolumeSizeExceedsAvailableQuota: Requested {resource} of {requested} exceeds the quota: "
+               "{in_use} of {limit} in use.")
+
+
+class QuotaExceeded(OverQuota):
+    msg_fmt = "Maximum number of {resource} allowed ({limit}) exceeded"
+
+
+# -- request parameters ---------------------------------------------------------------------------
+class InvalidIsPublicFilter(BadRequest):
+    msg_fmt = "Invalid is_public filter [{value}]"
+
+
+class VolumeTypeUpdateEmpty(BadRequest):
+    msg_fmt = "Specify volume type name, description, is_public or a combination thereof."
+
+
+class MissingVolumeTypeId(BadRequest):
+    msg_fmt = "Required parameter vol_type_id is missing."
+
+
+class QuotaBelowUsage(BadRequest):
+    msg_fmt = ("Quota {resource} limit must be equal or greater than existing resources. Current usage is {in_use} "
+               "and the requested limit is {limit}.")
+
+
+# -- body validation (volume/api/validation.py, Cinder's wording of a schema's refusal) -------------
+class ValidationError(BadRequest):
+    """The first error the schema found, for a field of the body."""
+
+    msg_fmt = "Invalid input for field/attribute {field}. Value: {value}. {reason}"
+
+
+class InvalidBody(BadRequest):
+    """The first error the schema found, for the body itself: the bare reason."""
+
+    msg_fmt = "{reason}"
+
+
+class InvalidStatus(BadRequest):
+    """A status ``os-reset_status`` does not know (Cinder's format checkers' words)."""
+
+    msg_fmt = "{what} status: {value} is invalid, valid statuses are: {valid}."
+
+
+class ResetStatusEmpty(BadRequest):
+    msg_fmt = "Must specify 'status', 'attach_status' or 'migration_status' for update."
+
+
+class NotAnInteger(BadRequest):
+    msg_fmt = "{name} must be an integer"
+
+
+class IntegerTooSmall(BadRequest):
+    msg_fmt = "{name} must be >= {minimum}"
+
+
+class IntegerTooLarge(BadRequest):
+    msg_fmt = "{name} must be <= {maximum}"
