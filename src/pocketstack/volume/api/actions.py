@@ -15,7 +15,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
-from pocketstack.volume.api.common import PREFIX, accepted, caller, to_bool
+from pocketstack.volume.api.common import PREFIX, accepted, to_bool
 from pocketstack.volume.api.schemas import VOLUME_ACTIONS
 from pocketstack.volume.api.validation import validate
 from pocketstack.volume.attachments import Attachments
@@ -58,53 +58,53 @@ class VolumeActionsApi:
     def action(self, req: ApiRequest) -> Any:
         """Every action enforces its own rule (see :mod:`pocketstack.volume.policies`)."""
         name, args = parse_action(req.json(), VOLUME_ACTIONS)
-        volume = self.volumes.get(caller(req), req.path_params["volume_id"])
+        volume = self.volumes.get(req.caller, req.path_params["volume_id"])
         return self.actions[name](req, volume, args)
 
     def extend(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
         req.authorize("volume:extend", on(volume))
-        self.volumes.extend(caller(req), volume.id, int(args["new_size"]))
+        self.volumes.extend(req.caller, volume.id, int(args["new_size"]))
         return accepted()
 
     def set_bootable(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
         req.authorize("volume:update", on(volume))
-        self.volumes.set_flag(caller(req), volume.id, bootable=to_bool(args["bootable"], "bootable"))
+        self.volumes.set_flag(req.caller, volume.id, bootable=to_bool(args["bootable"], "bootable"))
         return Response(status_code=200)  # Cinder: 200, empty body
 
     def readonly(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
         req.authorize("volume:update_readonly_flag", on(volume))
-        self.volumes.set_flag(caller(req), volume.id, readonly=to_bool(args["readonly"], "readonly"))
+        self.volumes.set_flag(req.caller, volume.id, readonly=to_bool(args["readonly"], "readonly"))
         return accepted()
 
     def reset_status(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
         req.authorize("volume_extension:volume_admin_actions:reset_status", on(volume))
         status, attach_status = (str(args[k]).lower() if args.get(k) else None for k in ("status", "attach_status"))
-        self.volumes.reset_status(caller(req), volume.id, status, attach_status)
+        self.volumes.reset_status(req.caller, volume.id, status, attach_status)
         return accepted()
 
     def force_delete(self, req: ApiRequest, volume: m.Volume, args: Any) -> Response:
         req.authorize("volume_extension:volume_admin_actions:force_delete", on(volume))
-        self.volumes.force_delete(caller(req), volume.id)
+        self.volumes.force_delete(req.caller, volume.id)
         return accepted()
 
     def upload_image(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
         req.authorize("volume_extension:volume_actions:upload_image", on(volume))
         if "force" in args:
             args["force"] = to_bool(args["force"], "force")
-        return accepted({"os-volume_upload_image": self.volumes.upload_to_image(caller(req), volume.id, args)})
+        return accepted({"os-volume_upload_image": self.volumes.upload_to_image(req.caller, volume.id, args)})
 
     def retype(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
         req.authorize("volume:retype", on(volume))
-        self.retype_volume(caller(req), volume.id, args.get("new_type"), args.get("migration_policy"))
+        self.retype_volume(req.caller, volume.id, args.get("new_type"), args.get("migration_policy"))
         return accepted()
 
     def set_image_metadata(self, req: ApiRequest, volume: m.Volume, args: dict) -> dict:
         req.authorize("volume_extension:volume_image_metadata:set", on(volume))
-        return {"metadata": self.volumes.set_image_metadata(caller(req), volume.id, args["metadata"])}
+        return {"metadata": self.volumes.set_image_metadata(req.caller, volume.id, args["metadata"])}
 
     def unset_image_metadata(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
         req.authorize("volume_extension:volume_image_metadata:remove", on(volume))
-        self.volumes.unset_image_metadata(caller(req), volume.id, args["key"])
+        self.volumes.unset_image_metadata(req.caller, volume.id, args["key"])
         return Response(status_code=200)  # Cinder: 200, empty body
 
     def show_image_metadata(self, req: ApiRequest, volume: m.Volume, args: Any) -> dict:
@@ -115,26 +115,26 @@ class VolumeActionsApi:
     # the attachment records: the same compare-and-swaps, so it never attaches twice either.
     def reserve(self, req: ApiRequest, volume: m.Volume, args: Any) -> Response:
         req.authorize("volume:update", on(volume))
-        self.attachments.create(caller(req), volume.id, None, {"legacy": "os-reserve"})
+        self.attachments.create(req.caller, volume.id, None, {"legacy": "os-reserve"})
         return accepted()
 
     def unreserve(self, req: ApiRequest, volume: m.Volume, args: Any) -> Response:
         req.authorize("volume:update", on(volume))
-        for attachment in self.attachments.list(caller(req), True, volume_id=volume.id):
+        for attachment in self.attachments.list(req.caller, True, volume_id=volume.id):
             if attachment.attach_status != "attached":
-                self.attachments.delete(caller(req), attachment.id)
+                self.attachments.delete(req.caller, attachment.id)
         return accepted()
 
     def attach(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
         req.authorize("volume:update", on(volume))
         connector = {"host": args.get("host_name"), "mountpoint": args["mountpoint"]}
-        pending = [a for a in self.attachments.list(caller(req), True, volume_id=volume.id)
+        pending = [a for a in self.attachments.list(req.caller, True, volume_id=volume.id)
                    if a.attach_status != "attached"]
         for attachment in pending:  # an os-reserve's placeholder makes way for the real one
-            self.attachments.delete(caller(req), attachment.id)
-        attachment = self.attachments.create(caller(req), volume.id, args.get("instance_uuid"), connector,
+            self.attachments.delete(req.caller, attachment.id)
+        attachment = self.attachments.create(req.caller, volume.id, args.get("instance_uuid"), connector,
                                              mode=args.get("mode") or "rw")
-        self.attachments.complete(caller(req), attachment.id)
+        self.attachments.complete(req.caller, attachment.id)
         return accepted()
 
     def force_detach(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
@@ -147,10 +147,10 @@ class VolumeActionsApi:
 
     def _detach(self, req: ApiRequest, volume: m.Volume, args: dict | None) -> Response:
         wanted = (args or {}).get("attachment_id")
-        attached = [a for a in self.attachments.list(caller(req), True, volume_id=volume.id)
+        attached = [a for a in self.attachments.list(req.caller, True, volume_id=volume.id)
                     if a.attach_status == "attached" and (wanted is None or a.id == wanted)]
         if not attached:
             raise errors.NotAttached(volume_id=volume.id, current=volume.status)
         for attachment in attached:
-            self.attachments.delete(caller(req), attachment.id)
+            self.attachments.delete(req.caller, attachment.id)
         return accepted()

@@ -9,7 +9,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.api import render, schemas
-from pocketstack.volume.api.common import PREFIX, all_projects, body, caller, own_project
+from pocketstack.volume.api.common import PREFIX, all_projects, body, own_project
 from pocketstack.volume.api.validation import validate
 from pocketstack.volume.attachments import Attachments
 from pocketstack.volume.volumes import Volumes
@@ -32,7 +32,7 @@ class AttachmentsApi:
     def load(self, req: ApiRequest) -> m.Attachment:
         """The attachment of the path as the caller sees it (404), then the route's rule on
         its project (403)."""
-        row = self.attachments.get(caller(req), req.path_params["attachment_id"])
+        row = self.attachments.get(req.caller, req.path_params["attachment_id"])
         req.authorize(target={"project_id": row.project_id})
         return row
 
@@ -40,9 +40,9 @@ class AttachmentsApi:
                 body=schemas.CREATE_ATTACHMENT)
     def create(self, req: ApiRequest) -> dict:
         spec = req.data["attachment"]
-        volume = self.volumes.get(caller(req), spec["volume_uuid"])
+        volume = self.volumes.get(req.caller, spec["volume_uuid"])
         req.authorize(target={"project_id": volume.project_id})
-        row = self.attachments.create(caller(req), volume.id, spec.get("instance_uuid"), spec.get("connector"),
+        row = self.attachments.create(req.caller, volume.id, spec.get("instance_uuid"), spec.get("connector"),
                                       spec.get("mode", "rw"))
         return {"attachment": render.attachment(row)}
 
@@ -50,7 +50,7 @@ class AttachmentsApi:
     @route.get(PREFIX + "/attachments/detail", policy="volume:attachment_get", since=SINCE)
     def index(self, req: ApiRequest) -> dict:
         req.authorize(target=own_project(req))
-        rows = self.attachments.list(caller(req), all_projects(req), req.query.get("volume_id"),
+        rows = self.attachments.list(req.caller, all_projects(req), req.query.get("volume_id"),
                                      req.query.get("instance_id"))
         return {"attachments": [render.attachment(a) for a in rows]}
 
@@ -62,17 +62,17 @@ class AttachmentsApi:
     def update(self, req: ApiRequest) -> dict:
         row = self.load(req)
         connector = body(req, schemas.ATTACHMENT_UPDATE, "attachment")["connector"]
-        return {"attachment": render.attachment(self.attachments.update(caller(req), row.id, connector))}
+        return {"attachment": render.attachment(self.attachments.update(req.caller, row.id, connector))}
 
     @route.post(PREFIX + "/attachments/{attachment_id}/action", policy="volume:attachment_update", since="3.44")
     def action(self, req: ApiRequest) -> None:
         """``os-complete``: the attachment is in use (204)."""
         row = self.load(req)
         check_complete(req.json())
-        self.attachments.complete(caller(req), row.id)
+        self.attachments.complete(req.caller, row.id)
 
     @route.delete(PREFIX + "/attachments/{attachment_id}", policy="volume:attachment_delete", since=SINCE)
     def delete(self, req: ApiRequest) -> dict:
         row = self.load(req)
-        self.attachments.delete(caller(req), row.id)
+        self.attachments.delete(req.caller, row.id)
         return {"attachments": []}

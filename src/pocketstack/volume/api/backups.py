@@ -17,7 +17,6 @@ from pocketstack.volume.api.common import (
     all_projects,
     authorize_on_volume,
     body,
-    caller,
     is_detail,
     links,
     own_project,
@@ -42,7 +41,7 @@ def detail(req: ApiRequest, b: m.Backup, has_dependents: bool) -> dict:
             "updated_at": b.updated_at, "data_timestamp": b.created_at, "fail_reason": b.fail_reason,
             "is_incremental": b.parent_id is not None, "has_dependent_backups": has_dependents,
             "snapshot_id": None, "links": links(req, "backups", b.id)}
-    if req.at_least(3, 18) and caller(req).is_admin:
+    if req.at_least(3, 18) and req.caller.is_admin:
         item["os-backup-project-attr:project_id"] = b.project_id
     if req.at_least(3, 43):
         item["metadata"] = {}
@@ -61,7 +60,7 @@ class BackupsApi:
     def load(self, req: ApiRequest) -> m.Backup:
         """The backup of the path as the caller sees it (404), then the route's rule on its
         project (403)."""
-        backup = self.backups.get(caller(req), req.path_params["backup_id"])
+        backup = self.backups.get(req.caller, req.path_params["backup_id"])
         req.authorize(target={"project_id": backup.project_id})
         return backup
 
@@ -69,7 +68,7 @@ class BackupsApi:
     def create(self, req: ApiRequest) -> Response:
         spec = req.data["backup"]
         authorize_on_volume(req, self.volumes, spec["volume_id"])
-        backup = self.backups.create(caller(req), spec["volume_id"], spec.get("name"), spec.get("description"),
+        backup = self.backups.create(req.caller, spec["volume_id"], spec.get("name"), spec.get("description"),
                                      to_bool(spec.get("incremental", False), "incremental"),
                                      to_bool(spec.get("force", False), "force"), spec.get("container"))
         return accepted({"backup": summary(req, backup)})
@@ -81,7 +80,7 @@ class BackupsApi:
         req.authorize(target=own_project(req))
         filters = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
         page = paging(req, SORT_KEYS)
-        rows = self.backups.list(caller(req), filters, page, all_projects(req))
+        rows = self.backups.list(req.caller, filters, page, all_projects(req))
         items = self.render(req, rows) if detailed else [summary(req, b) for b in rows]
         return {"backups": items, **page_links(req, "backups", rows, page, "backups/detail" if detailed else "backups")}
 
@@ -93,18 +92,18 @@ class BackupsApi:
     def restore(self, req: ApiRequest) -> Response:
         backup = self.load(req)
         spec = body(req, schemas.BACKUP_RESTORE, "restore") or {}
-        volume = self.backups.restore(caller(req), backup.id, spec.get("volume_id"), spec.get("name"))
+        volume = self.backups.restore(req.caller, backup.id, spec.get("volume_id"), spec.get("name"))
         return accepted({"restore": {"backup_id": backup.id, "volume_id": volume.id, "volume_name": volume.name}})
 
     @route.put(PREFIX + "/backups/{backup_id}", policy="backup:update", since="3.9")
     def update(self, req: ApiRequest) -> dict:
         backup = self.load(req)
         spec = body(req, schemas.BACKUP_UPDATE, "backup") or {}
-        self.backups.update(caller(req), backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
-        return {"backup": summary(req, self.backups.get(caller(req), backup.id))}
+        self.backups.update(req.caller, backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
+        return {"backup": summary(req, self.backups.get(req.caller, backup.id))}
 
     @route.delete(PREFIX + "/backups/{backup_id}", policy="backup:delete")
     def delete(self, req: ApiRequest) -> Response:
         backup = self.load(req)
-        self.backups.delete(caller(req), backup.id)
+        self.backups.delete(req.caller, backup.id)
         return accepted()

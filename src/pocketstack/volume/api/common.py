@@ -6,12 +6,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.pagination import Paging, next_link, parse_paging
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.validation import parse_bool
-from pocketstack.common.errors import Unauthorized
 from pocketstack.volume import errors
 from pocketstack.volume.api.schemas import wrapped
 from pocketstack.volume.api.validation import validate, validate_integer
@@ -54,16 +52,8 @@ def authorize_on_volume(req: ApiRequest, volumes: Volumes, volume_id: str) -> No
     """A snapshot, backup or transfer create's policy check (the route's), in Cinder's
     order: the volume is looked up as the caller first (another project's is a 404, to its
     readers too), then the rule is checked against the volume's project."""
-    volume = volumes.get(caller(req), volume_id)
+    volume = volumes.get(req.caller, volume_id)
     req.authorize(target={"project_id": volume.project_id})
-
-
-def caller(req: ApiRequest) -> RequestContext:
-    """The caller's context: every route but version discovery needs a token (the
-    wrapper answers 401 before the handler without one)."""
-    if req.context is None:
-        raise Unauthorized("The request you have made requires authentication.")
-    return req.context
 
 
 def is_detail(req: ApiRequest) -> bool:
@@ -73,7 +63,7 @@ def is_detail(req: ApiRequest) -> bool:
 
 def own_project(req: ApiRequest) -> dict[str, str | None]:
     """The policy target of a collection: the caller's own project."""
-    return {"project_id": caller(req).project_id}
+    return {"project_id": req.caller.project_id}
 
 
 def paging(req: ApiRequest, sort_keys: tuple[str, ...]) -> Paging:

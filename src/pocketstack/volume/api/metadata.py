@@ -3,11 +3,13 @@
 
 Cinder looks the resource up as the caller (404) before it enforces the rule on the
 resource's project (403) and only then reads the body (400), so the bodies are validated
-inside the handlers, and the rules -- which differ per resource -- are enforced by name.
+inside the handlers.  The rules differ per resource: the routes declare ``{read}`` or
+``{write}`` and :meth:`MetadataApi.adapt_route` puts in the resource's rule names.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -15,9 +17,9 @@ from starlette.responses import Response
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import route
+from pocketstack.common.api.routes import RouteSpec, route
 from pocketstack.volume import errors
-from pocketstack.volume.api.common import body, caller
+from pocketstack.volume.api.common import body
 from pocketstack.volume.api.schemas import METADATA, METADATA_ITEM
 
 
@@ -54,46 +56,51 @@ class MetadataApi:
         self.write = write
         self.missing = missing
 
-    def _load(self, req: ApiRequest, rule: str) -> Any:
-        resource = self.records.get(caller(req), req.path_params[self.id_param])
-        req.authorize(rule, {"project_id": resource.project_id})
+    def adapt_route(self, spec: RouteSpec) -> RouteSpec:
+        """This resource's rule names in place of ``{read}`` and ``{write}``."""
+        policy = spec.policy.format(read=self.read, write=self.write) if spec.policy else None
+        return dataclasses.replace(spec, policy=policy)
+
+    def _load(self, req: ApiRequest) -> Any:
+        resource = self.records.get(req.caller, req.path_params[self.id_param])
+        req.authorize(target={"project_id": resource.project_id})
         return resource
 
-    @route.get("/metadata")
+    @route.get("/metadata", policy="{read}")
     def index(self, req: ApiRequest) -> dict:
-        resource = self._load(req, self.read)
+        resource = self._load(req)
         return {"metadata": self.records.metadata([resource.id])[resource.id]}
 
-    @route.post("/metadata")
+    @route.post("/metadata", policy="{write}")
     def add(self, req: ApiRequest) -> dict:
-        resource = self._load(req, self.write)
-        return {"metadata": self.records.set_metadata(caller(req), resource.id, body(req, METADATA, "metadata"),
+        resource = self._load(req)
+        return {"metadata": self.records.set_metadata(req.caller, resource.id, body(req, METADATA, "metadata"),
                                                       False)}
 
-    @route.put("/metadata")
+    @route.put("/metadata", policy="{write}")
     def replace(self, req: ApiRequest) -> dict:
-        resource = self._load(req, self.write)
-        return {"metadata": self.records.set_metadata(caller(req), resource.id, body(req, METADATA, "metadata"),
+        resource = self._load(req)
+        return {"metadata": self.records.set_metadata(req.caller, resource.id, body(req, METADATA, "metadata"),
                                                       True)}
 
-    @route.get("/metadata/{key}")
+    @route.get("/metadata/{key}", policy="{read}")
     def show(self, req: ApiRequest) -> dict:
-        resource = self._load(req, self.read)
+        resource = self._load(req)
         key = req.path_params["key"]
         metadata = self.records.metadata([resource.id])[resource.id]
         if key not in metadata:
             raise self.missing(resource.id, key)
         return {"meta": {key: metadata[key]}}
 
-    @route.put("/metadata/{key}")
+    @route.put("/metadata/{key}", policy="{write}")
     def set_item(self, req: ApiRequest) -> dict:
-        resource = self._load(req, self.write)
+        resource = self._load(req)
         meta = item(req.path_params["key"], body(req, METADATA_ITEM, "meta"))
-        self.records.set_metadata(caller(req), resource.id, meta, False)
+        self.records.set_metadata(req.caller, resource.id, meta, False)
         return {"meta": meta}
 
-    @route.delete("/metadata/{key}")
+    @route.delete("/metadata/{key}", policy="{write}")
     def delete(self, req: ApiRequest) -> Response:
-        resource = self._load(req, self.write)
-        self.records.delete_metadata(caller(req), resource.id, req.path_params["key"])
+        resource = self._load(req)
+        self.records.delete_metadata(req.caller, resource.id, req.path_params["key"])
         return Response(status_code=200)  # Cinder answers 200 with an empty body here

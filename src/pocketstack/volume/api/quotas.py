@@ -9,7 +9,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.volume import errors
 from pocketstack.volume.api import schemas
-from pocketstack.volume.api.common import PREFIX, caller, flag
+from pocketstack.volume.api.common import PREFIX, flag
 from pocketstack.volume.api.validation import validate, validate_integer
 from pocketstack.volume.quotas import MAX_INT, Quotas
 from pocketstack.volume.types import Types
@@ -91,6 +91,6 @@ class QuotasApi:
     @route.get(PREFIX + "/limits")
     def limits(self, req: ApiRequest) -> dict:
         """The caller's own project's limits (no rule, as in Cinder)."""
-        project = caller(req).project_id or ""
+        project = req.caller.project_id or ""
         return {"limits": {"rate": [], "absolute": absolute_limits(self.quotas.limits(project, []),
                                                                   self.quotas.usage(project))}}

@@ -18,7 +18,6 @@ from pocketstack.volume.api.common import (
     all_projects,
     authorize_on_volume,
     body,
-    caller,
     is_detail,
     offset,
     own_project,
@@ -56,7 +55,7 @@ class SnapshotsApi:
     def load(self, req: ApiRequest, rule: str | None = None) -> m.Snapshot:
         """The snapshot of the path as the caller sees it (404), then ``rule`` (default:
         the route's) enforced on its project (403)."""
-        snapshot = self.snapshots.get(caller(req), req.path_params["snapshot_id"])
+        snapshot = self.snapshots.get(req.caller, req.path_params["snapshot_id"])
         req.authorize(rule, {"project_id": snapshot.project_id})
         return snapshot
 
@@ -67,7 +66,7 @@ class SnapshotsApi:
         if spec["volume_id"] is None:  # Cinder looks the volume up, and finds none
             raise errors.VolumeNotFound(volume_id=None)
         authorize_on_volume(req, self.volumes, spec["volume_id"])
-        snapshot = self.snapshots.create(caller(req), spec["volume_id"], spec.get("name"), spec.get("description"),
+        snapshot = self.snapshots.create(req.caller, spec["volume_id"], spec.get("name"), spec.get("description"),
                                          force, spec.get("metadata") or {})
         return accepted({"snapshot": self.render_many(req, [snapshot])[0]})
 
@@ -78,7 +77,7 @@ class SnapshotsApi:
         req.authorize(target=own_project(req))
         filters = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
         page = paging(req, SORT_KEYS)
-        rows = self.snapshots.list(caller(req), filters, page, all_projects(req), offset(req))
+        rows = self.snapshots.list(req.caller, filters, page, all_projects(req), offset(req))
         # Cinder's summary and detail snapshot views carry the same fields.
         return {"snapshots": self.render_many(req, rows, extended=detail),
                 **page_links(req, "snapshots", rows, page, "snapshots/detail" if detail else "snapshots")}
@@ -91,12 +90,12 @@ class SnapshotsApi:
     def update(self, req: ApiRequest) -> dict:
         snapshot = self.load(req)
         values = v1_names(body(req, schemas.SNAPSHOT_UPDATE, "snapshot"))
-        return {"snapshot": self.render_many(req, [self.snapshots.update(caller(req), snapshot.id, values)])[0]}
+        return {"snapshot": self.render_many(req, [self.snapshots.update(req.caller, snapshot.id, values)])[0]}
 
     @route.delete(PREFIX + "/snapshots/{snapshot_id}", policy="volume:delete_snapshot")
     def delete(self, req: ApiRequest) -> Response:
         snapshot = self.load(req)
-        self.snapshots.delete(caller(req), snapshot.id)
+        self.snapshots.delete(req.caller, snapshot.id)
         return accepted()
 
     @route.post(PREFIX + "/snapshots/{snapshot_id}/action")
@@ -105,8 +104,8 @@ class SnapshotsApi:
         name, args = parse_snapshot_action(req.json())
         if name == "os-force_delete":
             snapshot = self.load(req, "volume_extension:snapshot_admin_actions:force_delete")
-            self.snapshots.delete(caller(req), snapshot.id, force=True)
+            self.snapshots.delete(req.caller, snapshot.id, force=True)
             return accepted()
         snapshot = self.load(req, "volume_extension:snapshot_admin_actions:reset_status")
-        self.snapshots.reset_status(caller(req), snapshot.id, args["status"].lower())
+        self.snapshots.reset_status(req.caller, snapshot.id, args["status"].lower())
         return accepted()

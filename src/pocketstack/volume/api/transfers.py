@@ -18,7 +18,6 @@ from pocketstack.volume.api.common import (
     all_projects,
     authorize_on_volume,
     body,
-    caller,
     is_detail,
     links,
     own_project,
@@ -43,7 +42,7 @@ class TransfersApi:
         self.volumes = volumes
 
     def load(self, req: ApiRequest) -> m.Transfer:
-        transfer = self.transfers.get(caller(req), req.path_params["transfer_id"])
+        transfer = self.transfers.get(req.caller, req.path_params["transfer_id"])
         req.authorize(target={"project_id": transfer.project_id})
         return transfer
 
@@ -51,7 +50,7 @@ class TransfersApi:
     def create(self, req: ApiRequest) -> Response:
         spec = req.data["transfer"]
         authorize_on_volume(req, self.volumes, spec["volume_id"])
-        transfer, auth_key = self.transfers.create(caller(req), spec["volume_id"], spec.get("name"))
+        transfer, auth_key = self.transfers.create(req.caller, spec["volume_id"], spec.get("name"))
         return accepted({"transfer": {**detail(req, transfer), "auth_key": auth_key}})
 
     @route.get(BASE, policy="volume:get_all_transfers")
@@ -59,7 +58,7 @@ class TransfersApi:
     def index(self, req: ApiRequest) -> dict:
         view = detail if is_detail(req) else summary
         req.authorize(target=own_project(req))
-        return {"transfers": [view(req, t) for t in self.transfers.list(caller(req), all_projects(req))]}
+        return {"transfers": [view(req, t) for t in self.transfers.list(req.caller, all_projects(req))]}
 
     @route.get(BASE + "/{transfer_id}", policy="volume:get_transfer")
     def show(self, req: ApiRequest) -> dict:
@@ -68,7 +67,7 @@ class TransfersApi:
     @route.delete(BASE + "/{transfer_id}", policy="volume:delete_transfer")
     def delete(self, req: ApiRequest) -> Response:
         transfer = self.load(req)
-        self.transfers.delete(caller(req), transfer.id)
+        self.transfers.delete(req.caller, transfer.id)
         return accepted()
 
     @route.post(BASE + "/{transfer_id}/accept", policy="volume:accept_transfer")
@@ -76,5 +75,5 @@ class TransfersApi:
         """Enforced on the caller's project before the body is read, as Cinder does."""
         req.authorize(target=own_project(req))
         auth_key = str(body(req, schemas.TRANSFER_ACCEPT, "accept")["auth_key"])
-        return accepted({"transfer": summary(req, self.transfers.accept(caller(req), req.path_params["transfer_id"],
+        return accepted({"transfer": summary(req, self.transfers.accept(req.caller, req.path_params["transfer_id"],
                                                                         auth_key))})

@@ -16,7 +16,7 @@ from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.api import render, schemas
 from pocketstack.volume.api.actions import parse_action
-from pocketstack.volume.api.common import PREFIX, accepted, body, caller, to_bool
+from pocketstack.volume.api.common import PREFIX, accepted, body, to_bool
 from pocketstack.volume.qos import Qos
 from pocketstack.volume.types import Types
 
@@ -67,19 +67,19 @@ class TypesApi:
     @route.get(PREFIX + "/types", policy=GET)
     def index(self, req: ApiRequest) -> dict:
         req.authorize()
-        context = caller(req)
+        context = req.caller
         return {"volume_types": self.rendered(*self.types.list(context, is_public_filter(req.query.get("is_public"),
                                                                                          context)))}
 
     @route.get(PREFIX + "/types/default")
     def default(self, req: ApiRequest) -> dict:
         """The default type, as anyone sees it (Cinder checks no rule here)."""
-        return {"volume_type": self.rendered(self.types.resolve(caller(req), None))[0]}
+        return {"volume_type": self.rendered(self.types.resolve(req.caller, None))[0]}
 
     @route.get(PREFIX + "/types/{type_id}", policy=GET)
     def show(self, req: ApiRequest) -> dict:
         req.authorize()
-        return {"volume_type": self.rendered(self.types.get(caller(req), req.path_params["type_id"]))[0]}
+        return {"volume_type": self.rendered(self.types.get(req.caller, req.path_params["type_id"]))[0]}
 
     @route.post(PREFIX + "/types", policy=MANAGE)
     def create(self, req: ApiRequest) -> dict:
@@ -94,33 +94,33 @@ class TypesApi:
     def update(self, req: ApiRequest) -> dict:
         req.authorize()
         values = update_values(body(req, schemas.TYPE_UPDATE, "volume_type"))
-        return {"volume_type": self.rendered(self.types.update(caller(req), req.path_params["type_id"], values),
+        return {"volume_type": self.rendered(self.types.update(req.caller, req.path_params["type_id"], values),
                                              view="update")[0]}
 
     @route.delete(PREFIX + "/types/{type_id}", policy=MANAGE)
     def delete(self, req: ApiRequest) -> Response:
         req.authorize()
-        self.types.delete(caller(req), req.path_params["type_id"])
+        self.types.delete(req.caller, req.path_params["type_id"])
         return accepted()
 
     # -- extra specs --------------------------------------------------------------------------
     @route.get(PREFIX + "/types/{type_id}/extra_specs", policy=GET)
     def specs(self, req: ApiRequest) -> dict:
         req.authorize()
-        return {"extra_specs": self.types.get(caller(req), req.path_params["type_id"]).extra_specs}
+        return {"extra_specs": self.types.get(req.caller, req.path_params["type_id"]).extra_specs}
 
     @route.post(PREFIX + "/types/{type_id}/extra_specs", policy=MANAGE)
     def set_specs(self, req: ApiRequest) -> dict:
         req.authorize()
         specs = body(req, schemas.EXTRA_SPECS, "extra_specs")
-        self.types.set_extra_specs(caller(req), req.path_params["type_id"], specs)
+        self.types.set_extra_specs(req.caller, req.path_params["type_id"], specs)
         return {"extra_specs": {k: str(v) for k, v in specs.items()}}
 
     @route.get(PREFIX + "/types/{type_id}/extra_specs/{key}", policy=GET)
     def spec(self, req: ApiRequest) -> dict:
         req.authorize()
         type_id, key = req.path_params["type_id"], req.path_params["key"]
-        specs = self.types.get(caller(req), type_id).extra_specs
+        specs = self.types.get(req.caller, type_id).extra_specs
         if key not in specs:
             raise errors.VolumeTypeExtraSpecsNotFound(volume_type_id=type_id, extra_specs_key=key)
         return {key: specs[key]}
@@ -130,13 +130,13 @@ class TypesApi:
         req.authorize()
         key = req.path_params["key"]
         payload = extra_spec_item(key, req.json())
-        self.types.set_extra_specs(caller(req), req.path_params["type_id"], payload)
+        self.types.set_extra_specs(req.caller, req.path_params["type_id"], payload)
         return {key: str(payload[key])}
 
     @route.delete(PREFIX + "/types/{type_id}/extra_specs/{key}", policy=MANAGE)
     def delete_spec(self, req: ApiRequest) -> Response:
         req.authorize()
-        self.types.set_extra_specs(caller(req), req.path_params["type_id"], {}, remove=req.path_params["key"])
+        self.types.set_extra_specs(req.caller, req.path_params["type_id"], {}, remove=req.path_params["key"])
         return accepted()
 
     # -- project access -----------------------------------------------------------------------
@@ -145,7 +145,7 @@ class TypesApi:
         req.authorize()
         type_id = req.path_params["type_id"]
         return {"volume_type_access": [{"volume_type_id": type_id, "project_id": p}
-                                       for p in self.types.access(caller(req), type_id)]}
+                                       for p in self.types.access(req.caller, type_id)]}
 
     @route.post(PREFIX + "/types/{type_id}/action")
     def action(self, req: ApiRequest) -> Response:
@@ -154,7 +154,7 @@ class TypesApi:
         req.authorize(f"volume_extension:volume_type_access:{name}")
         type_id, project = req.path_params["type_id"], args["project"]
         if name == "addProjectAccess":
-            self.types.add_access(caller(req), type_id, project)
+            self.types.add_access(req.caller, type_id, project)
         else:
-            self.types.remove_access(caller(req), type_id, project)
+            self.types.remove_access(req.caller, type_id, project)
         return Response(status_code=202)

@@ -20,7 +20,6 @@ from pocketstack.volume.api.common import (
     accepted,
     all_projects,
     body,
-    caller,
     is_detail,
     own_project,
     page_links,
@@ -96,12 +95,12 @@ class VolumesApi:
                 for v in rows]
 
     def show_one(self, req: ApiRequest, volume_id: str, extended: bool = True) -> dict:
-        return self.render_many(req, [self.volumes.get(caller(req), volume_id)], extended)[0]
+        return self.render_many(req, [self.volumes.get(req.caller, volume_id)], extended)[0]
 
     def load(self, req: ApiRequest) -> m.Volume:
         """The volume of the path, looked up as the caller (404), then the route's rule
         enforced on its project (403)."""
-        volume = self.volumes.get(caller(req), req.path_params["volume_id"])
+        volume = self.volumes.get(req.caller, req.path_params["volume_id"])
         req.authorize(target={"project_id": volume.project_id})
         return volume
 
@@ -110,9 +109,9 @@ class VolumesApi:
         spec = create_spec(req.data["volume"])
         # Cinder looks up what the volume is made from before its create policy: another
         # project's snapshot, volume or private type is a 404 to that project's reader too.
-        named = self.volumes.references(caller(req), spec)
+        named = self.volumes.references(req.caller, spec)
         req.authorize(target=own_project(req))
-        volume = self.volumes.create(caller(req), spec, named=named)
+        volume = self.volumes.create(req.caller, spec, named=named)
         return accepted({"volume": self.show_one(req, volume.id, extended=False)})
 
     @route.get(PREFIX + "/volumes", policy="volume:get_all")
@@ -123,7 +122,7 @@ class VolumesApi:
         req.authorize(target=own_project(req))
         filters = list_filters(req.query)
         page = paging(req, SORT_KEYS)
-        rows = self.volumes.list(caller(req), filters, page, all_projects(req))
+        rows = self.volumes.list(req.caller, filters, page, all_projects(req))
         items = self.render_many(req, rows) if detail else [render.volume_summary(req, v) for v in rows]
         return {"volumes": items, **page_links(req, "volumes", rows, page, "volumes/detail" if detail else "volumes")}
 
@@ -134,7 +133,7 @@ class VolumesApi:
             # not find; the route stays declared for all versions to answer the same.
             raise errors.VolumeNotFound(volume_id="summary")
         req.authorize(target=own_project(req))
-        count, size, metadata = self.volumes.summary(caller(req), all_projects(req))
+        count, size, metadata = self.volumes.summary(req.caller, all_projects(req))
         out: dict[str, Any] = {"total_count": count, "total_size": size}
         if req.at_least(3, 36):
             out["metadata"] = metadata
@@ -148,11 +147,11 @@ class VolumesApi:
     @route.put(PREFIX + "/volumes/{volume_id}", policy="volume:update")
     def update(self, req: ApiRequest) -> dict:
         volume = self.load(req)
-        self.volumes.update(caller(req), volume.id, v1_names(body(req, schemas.VOLUME_UPDATE, "volume")))
+        self.volumes.update(req.caller, volume.id, v1_names(body(req, schemas.VOLUME_UPDATE, "volume")))
         return {"volume": self.show_one(req, volume.id, extended=False)}
 
     @route.delete(PREFIX + "/volumes/{volume_id}", policy="volume:delete")
     def delete(self, req: ApiRequest) -> Response:
         volume = self.load(req)
-        self.volumes.delete(caller(req), volume.id)
+        self.volumes.delete(req.caller, volume.id)
         return accepted()
