@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -72,14 +73,7 @@ def _int(value, name: str) -> int | None:
         raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.") from None
 
 
-def _volume_manager(cloud):
-    try:
-        return cloud.service("volume").manager
-    except StopIteration:
-        return None
-
-
-def parse(cloud, context: RequestContext, mappings: list[dict], image_ref: str, max_count: int,
+def parse(volume_service: Any, context: RequestContext, mappings: list[dict], image_ref: str, max_count: int,
           bootable_image: Callable[[str], object]) -> BootDisks | None:
     """Validate ``block_device_mapping_v2`` as Nova does (a 400 for anything wrong);
     ``None`` when nothing in it involves a volume (the server boots from ``image_ref``)."""
@@ -98,7 +92,7 @@ def parse(cloud, context: RequestContext, mappings: list[dict], image_ref: str, 
                 raise BadRequest(f"{INVALID}Mapping image to local is not supported.")
             continue  # local disks (the image root, ephemerals) are the hypervisor's business
         if volumes is None:
-            volumes = _volume_manager(cloud)
+            volumes = volume_service
             if volumes is None:
                 raise BadRequest(f"{INVALID}the block storage service is not running in this cloud.")
         size = _int(bdm.get("volume_size"), "volume_size")
