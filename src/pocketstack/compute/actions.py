@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.errors import NotFound
+from pocketstack.compute import errors
 from pocketstack.compute.models import InstanceAction, InstanceActionEvent
 
 
@@ -28,7 +28,7 @@ class Actions:
             with self.db.session() as s:
                 s.add(row)
         except sa_exc.IntegrityError:
-            raise NotFound(f"Instance {instance_id} could not be found.") from None
+            raise errors.InstanceNotFound(instance_id=instance_id) from None
         return row.id
 
     def fail(self, action_id: str | None, message: str = "Error") -> None:
@@ -69,7 +69,7 @@ class Actions:
             action = s.scalar(sa.select(InstanceAction).where(InstanceAction.instance_id == instance_id,
                                                               InstanceAction.request_id == request_id))
             if action is None:
-                raise NotFound(f"Action for request_id {request_id} on instance {instance_id} not found")
+                raise errors.InstanceActionNotFound(request_id=request_id, instance_id=instance_id)
             events = list(s.scalars(sa.select(InstanceActionEvent).where(InstanceActionEvent.action_id == action.id)
                                     .order_by(InstanceActionEvent.start_time)))
         return action, events

@@ -29,7 +29,8 @@ import sqlalchemy as sa
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import cas_update
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.errors import ApiError, NotFound
+from pocketstack.compute import errors
 from pocketstack.compute.models import BlockDeviceMapping, Instance
 
 LOG = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ GiB = 1 << 30
 VOLUME_WAIT_SECONDS = 180.0
 ROOT_DEVICE = "/dev/vda"
 INVALID = "Block Device Mapping is Invalid: "
+_BAD_BOOT_SEQUENCE = "Boot sequence for the instance and image/block device mapping combination is not valid."
 
 
 class BlockDeviceError(Exception):
@@ -61,7 +63,7 @@ def _bool(value, name: str) -> bool:
         return True
     if text in ("false", "0", "no", "off"):
         return False
-    raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.")
+    raise errors.InvalidBlockDeviceField(name=name, value=value)
 
 
 def _int(value, name: str) -> int | None:
@@ -70,7 +72,7 @@ def _int(value, name: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.") from None
+        raise errors.InvalidBlockDeviceField(name=name, value=value) from None
 
 
 def parse(volume_service: Any, context: RequestContext, mappings: list[dict], image_ref: str, max_count: int,
@@ -89,60 +91,58 @@ def parse(volume_service: Any, context: RequestContext, mappings: list[dict], im
             boot_indexes.append(boot_index)
         if destination == "local":
             if source not in ("image", "blank"):
-                raise BadRequest(f"{INVALID}Mapping image to local is not supported.")
+                raise errors.InvalidBlockDeviceMapping(reason="Mapping image to local is not supported.")
             continue  # local disks (the image root, ephemerals) are the hypervisor's business
         if volumes is None:
             volumes = volume_service
             if volumes is None:
-                raise BadRequest(f"{INVALID}the block storage service is not running in this cloud.")
+                raise errors.InvalidBlockDeviceMapping(
+                    reason="the block storage service is not running in this cloud.")
         size = _int(bdm.get("volume_size"), "volume_size")
         if size is not None and size < 1:
-            raise BadRequest(f"Invalid input for field/attribute volume_size. Value: {size}.")
+            raise errors.InvalidBlockDeviceField(name="volume_size", value=size)
         row = {"source_type": source, "destination_type": "volume", "boot_index": boot_index,
                "volume_size": size, "device_name": bdm.get("device_name") or None,
                "delete_on_termination": _bool(bdm.get("delete_on_termination", False), "delete_on_termination"),
                "image_id": None, "snapshot_id": None, "volume_id": None}
         uuid_ = bdm.get("uuid")
         if source in ("image", "volume", "snapshot") and not uuid_:
-            raise BadRequest(f"{INVALID}Missing device UUID.")
+            raise errors.InvalidBlockDeviceMapping(reason="Missing device UUID.")
         if source == "image":
             if not size:
-                raise BadRequest("Images with destination_type 'volume' need to have a non-zero size specified")
+                raise errors.ImageVolumeSizeMissing()
             image = bootable_image(uuid_)
             needed = max(math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1)
             if size < needed:
-                raise BadRequest(f"Volume is smaller than the minimum size specified in image metadata. Volume "
-                                 f"size is {size * GiB} bytes, minimum size is {needed * GiB} bytes.")
+                raise errors.VolumeSmallerThanImage(size=size * GiB, minimum=needed * GiB)
             row["image_id"] = image.id
         elif source == "blank":
             if not size:
-                raise BadRequest(f"{INVALID}Blank volumes need a volume_size.")
+                raise errors.InvalidBlockDeviceMapping(reason="Blank volumes need a volume_size.")
         elif source == "snapshot":
             try:
                 snapshot = volumes.snapshots.get(context, uuid_)
             except NotFound:
-                raise BadRequest(f"{INVALID}failed to get snapshot {uuid_}.") from None
+                raise errors.InvalidBlockDeviceMapping(reason=f"failed to get snapshot {uuid_}.") from None
             row["snapshot_id"] = snapshot.id
         else:  # an existing volume
             try:
                 volume = volumes.volumes.get(context, uuid_)
             except NotFound:
-                raise BadRequest(f"{INVALID}failed to get volume {uuid_}.") from None
+                raise errors.InvalidBlockDeviceMapping(reason=f"failed to get volume {uuid_}.") from None
             if volume.status != "available":
-                raise BadRequest(f"Invalid volume: volume '{volume.id}' status must be 'available'. "
-                                 f"Currently in '{volume.status}'")
+                raise errors.VolumeNotAvailable(volume_id=volume.id, volume_status=volume.status)
             if max_count > 1:
-                raise BadRequest("Cannot attach one or more volumes to multiple instances")
+                raise errors.VolumeForMultipleInstances()
             if boot_index == 0 and not volume.bootable:
-                raise BadRequest(f"Block Device {volume.id} is not bootable.")
+                raise errors.VolumeNotBootable(volume_id=volume.id)
             row["volume_id"] = volume.id
             row["image_id"] = volume.image_id
         if boot_index == 0:
             boot = row
         rows.append(row)
     if sorted(boot_indexes) != list(range(len(boot_indexes))):
-        raise BadRequest(f"{INVALID}Boot sequence for the instance and image/block device mapping combination "
-                         f"is not valid.")
+        raise errors.InvalidBlockDeviceMapping(reason=_BAD_BOOT_SEQUENCE)
     if not rows:
         return None
     devices = iter(f"/dev/vd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz")
@@ -153,8 +153,7 @@ def parse(volume_service: Any, context: RequestContext, mappings: list[dict], im
             row["device_name"] = next(devices)
     if boot is None:
         if not image_ref:
-            raise BadRequest(f"{INVALID}Boot sequence for the instance and image/block device mapping "
-                             f"combination is not valid.")
+            raise errors.InvalidBlockDeviceMapping(reason=_BAD_BOOT_SEQUENCE)
         image = bootable_image(image_ref)
         return BootDisks(False, image.id, dict(image.properties), rows)
     properties: dict = {}

@@ -4,7 +4,7 @@ so the class only picks the status and the message."""
 
 from __future__ import annotations
 
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
+from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 
 
 # == servers and their sub-resources (api/servers.py, actions.py, server_details.py, ...) ==
@@ -15,6 +15,14 @@ class InstanceNotFound(NotFound):
 
 class MetadataItemNotFound(NotFound):
     msg_fmt = "Metadata item was not found"
+
+
+class MetadataKeyNotFound(NotFound):
+    msg_fmt = "Metadata item was not found: {key}"
+
+
+class InstanceActionNotFound(NotFound):
+    msg_fmt = "Action for request_id {request_id} on instance {instance_id} not found"
 
 
 class InstanceTagNotFound(NotFound):
@@ -38,6 +46,10 @@ class VolumeNotFound(NotFound):
 
 
 # -- conflicts ----------------------------------------------------------------------------
+class InstanceDeleteContended(Conflict):
+    msg_fmt = "Instance {instance_id} is changing too quickly to be deleted; try again."
+
+
 class InstanceIsLocked(Conflict):
     msg_fmt = "Instance {instance_id} is locked"
 
@@ -130,8 +142,51 @@ class FixedIpWithMultipleInstances(BadRequest):
     msg_fmt = "max_count cannot be greater than 1 if an fixed_ip is specified."
 
 
+class InvalidUserData(BadRequest):
+    msg_fmt = "Invalid input for field/attribute user_data. Value: user_data is not base64 encoded."
+
+
+class InvalidBlockDeviceMapping(BadRequest):
+    """Nova's ``InvalidBDM*`` family: one prefix, the reason after it."""
+
+    msg_fmt = "Block Device Mapping is Invalid: {reason}"
+
+
+class InvalidBlockDeviceField(BadRequest):
+    msg_fmt = "Invalid input for field/attribute {name}. Value: {value}."
+
+
+class ImageVolumeSizeMissing(BadRequest):
+    msg_fmt = "Images with destination_type 'volume' need to have a non-zero size specified"
+
+
+class VolumeSmallerThanImage(BadRequest):
+    msg_fmt = ("Volume is smaller than the minimum size specified in image metadata. Volume size is {size} bytes, "
+               "minimum size is {minimum} bytes.")
+
+
+class VolumeNotAvailable(BadRequest):
+    msg_fmt = "Invalid volume: volume '{volume_id}' status must be 'available'. Currently in '{volume_status}'"
+
+
+class VolumeForMultipleInstances(BadRequest):
+    msg_fmt = "Cannot attach one or more volumes to multiple instances"
+
+
+class VolumeNotBootable(BadRequest):
+    msg_fmt = "Block Device {volume_id} is not bootable."
+
+
 class InvalidAccessIp(BadRequest):
     msg_fmt = "Invalid input for field/attribute {field}. Value: {value}. '{value}' is not a 'ipv{version}'"
+
+
+class InvalidTag(BadRequest):
+    msg_fmt = "Invalid tag {tag!r}: tags are 1-60 characters without ',' or '/'."
+
+
+class TooManyTags(BadRequest):
+    msg_fmt = "The number of tags exceeded the per-server limit {limit}"
 
 
 # -- bad requests: listing ------------------------------------------------------------------
@@ -145,6 +200,14 @@ class InvalidFilterTime(BadRequest):
 
 class InvalidIpFilter(BadRequest):
     msg_fmt = "Invalid ip{suffix} filter regex {pattern!r}."
+
+
+class InvalidNameFilter(BadRequest):
+    msg_fmt = "Invalid name filter regex {pattern!r}."
+
+
+class MarkerNotFound(BadRequest):
+    msg_fmt = "marker [{marker}] not found"
 
 
 class InvalidSortKey(BadRequest):
@@ -243,3 +306,12 @@ class RootVolumeDetach(BadRequest):
 
 class ExtensionNotFound(NotFound):
     msg_fmt = "Extension {alias} could not be found."
+
+
+# == the other services ==========================================================================
+class PlacementUnavailable(ServiceUnavailable):
+    msg_fmt = "The placement service is not running in this cloud."
+
+
+class HostTimeout(ServiceUnavailable):
+    msg_fmt = "Compute host {host} did not answer in time."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pocketstack.common.errors import ServiceUnavailable
+from pocketstack.compute import errors
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
@@ -30,7 +30,7 @@ class Placement:
     def manager(self) -> PlacementContract:
         manager = self._cloud.placement
         if manager is None:
-            raise ServiceUnavailable("The placement service is not running in this cloud.")
+            raise errors.PlacementUnavailable()
         return manager
 
     def ensure_provider(self, uuid: str, name: str, inventories: dict[str, dict], traits=()) -> None:

@@ -28,8 +28,9 @@ from collections.abc import Coroutine
 
 from pocketstack.common import rpc
 from pocketstack.common.config import Settings
-from pocketstack.common.errors import ApiError, ServiceUnavailable
+from pocketstack.common.errors import ApiError
 from pocketstack.common.rpc.bridge import submit
+from pocketstack.compute import errors
 from pocketstack.compute.lifecycle import ComputeManager
 
 LOG = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class ComputeAPI:
         try:
             return self._wait(self._target(host).call("get_console_output", instance_id=instance_id, length=length))
         except rpc.Timeout:
-            raise ServiceUnavailable(f"Compute host {host} did not answer in time.") from None
+            raise errors.HostTimeout(host=host) from None
 
     def recover(self) -> None:
         """Resume or fail every operation left in a ``*-ing`` state: each instance goes to

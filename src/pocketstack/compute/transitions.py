@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.errors import Conflict, NotFound
+from pocketstack.compute import errors
 from pocketstack.compute.models import Instance
 
 
@@ -43,7 +43,7 @@ def load(db: Database, instance_id: str) -> Instance:
     with db.session(readonly=True) as s:
         instance = s.get(Instance, instance_id)
     if instance is None:
-        raise NotFound(f"Instance {instance_id} could not be found.")
+        raise errors.InstanceNotFound(instance_id=instance_id)
     return instance
 
 
@@ -57,5 +57,7 @@ def begin(db: Database, instance_id: str, action: str, vm_states: list[str], tas
         return load(db, instance_id)
     instance = load(db, instance_id)
     if instance.task_state not in allowed_tasks:
-        raise Conflict(f"Cannot '{action}' instance {instance_id} while it is in task_state {instance.task_state}")
-    raise Conflict(f"Cannot '{action}' instance {instance_id} while it is in vm_state {instance.vm_state}")
+        raise errors.InstanceInvalidState(action=action, instance_id=instance_id, attribute="task_state",
+                                          state=instance.task_state)
+    raise errors.InstanceInvalidState(action=action, instance_id=instance_id, attribute="vm_state",
+                                      state=instance.vm_state)

@@ -2,7 +2,7 @@
 delete.
 
 Building a boot request and reading a listing's query are plain functions (unit-tested
-in tests/unit/test_compute_servers.py); :class:`ServersApi` strings them together with
+in tests/unit/test_compute_handlers.py); :class:`ServersApi` strings them together with
 the lookups that need the cloud (flavors, images, key pairs, networks).
 """
 

@@ -5,7 +5,9 @@ route declares it, and the handlers that need nothing but the request."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
+import string
 
 import pytest
 from starlette.datastructures import QueryParams
@@ -262,3 +264,18 @@ def test_an_action_is_named_before_anything_is_looked_up(enforcer, body, error, 
     api = ServerActionsApi(None)  # type: ignore[arg-type]
     raised = refused(error, api.action, request(enforcer, "POST", "/v2.1/servers/s/action", body, server_id="s"))
     assert (raised.status, raised.message) == (400, message)
+
+
+# -- named errors ------------------------------------------------------------------------------
+def _named_errors():
+    return [c for c in vars(errors).values()
+            if isinstance(c, type) and issubclass(c, ApiError) and c.__module__ == errors.__name__]
+
+
+@pytest.mark.parametrize("error", _named_errors(), ids=lambda c: c.__name__)
+def test_every_named_error_formats_from_its_fields(error):
+    """A field may not take a name ``ApiError`` itself takes (``status``, ``message``...)."""
+    fields = {name for _, name, _, _ in string.Formatter().parse(error.msg_fmt) if name}
+    assert not fields & set(inspect.signature(ApiError.__init__).parameters), error.__name__
+    raised = error(**{name: f"<{name}>" for name in fields})
+    assert 400 <= raised.status < 600 and "{" not in raised.message
