@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import Forbidden
+from pocketstack.image import errors
 from pocketstack.image import models as m
 from pocketstack.image.records import ImageView, not_found
 
@@ -48,7 +48,7 @@ def check_mutable(context: RequestContext, image: ImageView) -> None:
     if context.is_admin:
         return
     if image.owner is None or context.project_id is None or image.owner != context.project_id:
-        raise Forbidden("You are not permitted to modify this image.")
+        raise errors.ImageNotMutable()
 
 
 def list_condition(context: RequestContext, visibility: str | None, member_status: str):
@@ -63,7 +63,7 @@ def list_condition(context: RequestContext, visibility: str | None, member_statu
         conditions.append(m.Image.visibility == visibility)
     if context.is_admin:
         return sa.and_(sa.true(), *conditions)
-    allowed = [m.Image.visibility.in_(("public", "community"))]
+    allowed: list[sa.ColumnElement[bool]] = [m.Image.visibility.in_(("public", "community"))]
     if context.project_id is not None:
         allowed.append(m.Image.owner == context.project_id)
         member = sa.select(m.ImageMember.image_id).where(

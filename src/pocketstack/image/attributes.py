@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pocketstack.common.api.validation import validate
-from pocketstack.common.errors import BadRequest, Forbidden
+from pocketstack.image import errors
 from pocketstack.image.schemas import IMAGE_VALIDATION, READ_ONLY, RESERVED, RESERVED_NAMESPACE
 
 WRITABLE_BASE = ("name", "visibility", "protected", "os_hidden", "owner", "container_format",
@@ -21,18 +21,18 @@ MAX_INT = 2**31 - 1  # min_ram/min_disk are 32-bit columns
 def check_name(name: str, *, allow_id: bool = False) -> None:
     """403 for read-only or reserved names, 400 for over-long property keys."""
     if name in READ_ONLY and not (allow_id and name == "id"):
-        raise Forbidden(f"Attribute '{name}' is read-only.")
+        raise errors.ReadOnlyAttribute(name=name)
     if name in RESERVED or name.startswith(RESERVED_NAMESPACE):
-        raise Forbidden(f"Attribute '{name}' is reserved.")
+        raise errors.ReservedAttribute(name=name)
     if len(name) > MAX_KEY_LENGTH:
-        raise BadRequest("Custom property should not be greater than 255 characters.")
+        raise errors.PropertyNameTooLong()
 
 
 def check_text(value: Any) -> None:
     """400 for NUL characters anywhere in ``value``: PostgreSQL cannot store them."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise BadRequest("NUL characters are not allowed.")
+            raise errors.NulInText()
     elif isinstance(value, dict):
         for key, item in value.items():
             check_text(key)
@@ -48,6 +48,6 @@ def check_values(values: dict[str, Any]) -> None:
     check_text(values)
     for key in ("min_ram", "min_disk"):
         if key in values and values[key] < 0:
-            raise BadRequest(f"Cannot set {key} to a negative value.")
+            raise errors.NegativeValue(name=key)
         if key in values and values[key] > MAX_INT:
-            raise BadRequest(f"Value of {key} is too large: the maximum is {MAX_INT}.")
+            raise errors.ValueTooLarge(name=key, maximum=MAX_INT)

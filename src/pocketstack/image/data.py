@@ -22,8 +22,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import RetriesExhausted, cas_update, run_in_transaction
-from pocketstack.common.errors import Conflict, Forbidden, Gone, RequestEntityTooLarge
-from pocketstack.image import access
+from pocketstack.image import access, errors
 from pocketstack.image import models as m
 from pocketstack.image.records import ImageView, load_view
 from pocketstack.image.stores import Sink, Store, StoreNotFound
@@ -48,7 +47,7 @@ class Upload:
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.size_cap:
-            raise RequestEntityTooLarge(f"Image exceeds the storage quota: the size cap is {self.size_cap} bytes.")
+            raise errors.ImageTooLarge(cap=self.size_cap)
         self.md5.update(data)
         self.hash.update(data)
         self.sink.write(data)
@@ -66,7 +65,7 @@ class ImageData:
             image = access.check_visible(s, context, load_view(s, image_id))
             access.check_mutable(context, image)
             if image.status != "queued":
-                raise Conflict(f"Image status transition from {image.status} to saving is not allowed")
+                raise errors.InvalidUploadTransition(image_status=image.status)
             cas_update(s, m.Image, where={"id": image.id, "generation": image.generation, "status": "queued"},
                        values={"status": "saving", "upload_id": upload_id, "upload_node": self.store.node,
                                "generation": image.generation + 1, "updated_at": utcnow()})
@@ -107,8 +106,7 @@ class ImageData:
 
         if not run_in_transaction(self.db, work):
             self.store.delete(location)
-            raise Gone(f"Image {upload.image_id} could not be found after upload. "
-                       "The image may have been deleted during the upload.")
+            raise errors.ImageDeletedDuringUpload(image_id=upload.image_id)
         with self.db.session(readonly=True) as s:
             return load_view(s, upload.image_id)
 
@@ -136,7 +134,7 @@ class ImageData:
         with self.db.session(readonly=True) as s:
             image = access.check_visible(s, context, load_view(s, image_id))
         if image.status == "deactivated" and not context.is_admin:
-            raise Forbidden("The requested image has been deactivated. Image data download is forbidden.")
+            raise errors.ImageDeactivated()
         if image.status not in ("active", "deactivated") or not image.location:
             return image, None
         try:

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
 
 from pocketstack.common.api.pagination import Paging
 from pocketstack.common.api.validation import parse_bool
-from pocketstack.common.errors import BadRequest
+from pocketstack.image import errors
 from pocketstack.image import models as m
+
+if TYPE_CHECKING:  # the query string of a request (the API's, or compute's proxy's)
+    from starlette.datastructures import QueryParams
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000
@@ -39,7 +43,7 @@ MEMBER_STATUS_FILTERS = ("pending", "accepted", "rejected", "all")
 class ImageQuery:
     visibility: str | None = None
     member_status: str = "accepted"
-    conditions: list = field(default_factory=list)
+    conditions: list[sa.ColumnElement[bool]] = field(default_factory=list)
     paging: Paging = field(default_factory=Paging)
 
 
@@ -47,13 +51,13 @@ def _int(value: str, name: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise BadRequest(f"Invalid value for {name}: {value!r} is not an integer.") from None
+        raise errors.InvalidIntegerFilter(name=name, value=value) from None
     if abs(number) >= 2**63:
-        raise BadRequest(f"Invalid value for {name}: {value!r} is out of range.")
+        raise errors.IntegerFilterOutOfRange(name=name, value=value)
     return number
 
 
-def _time(name: str, raw: str):
+def _time(name: str, raw: str) -> sa.ColumnElement[bool]:
     op, sep, value = raw.partition(":")
     if not sep or op not in TIME_OPERATORS:
         op, value = "eq", raw
@@ -62,8 +66,8 @@ def _time(name: str, raw: str):
         if when.tzinfo is not None:
             when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
     except (ValueError, OverflowError):
-        raise BadRequest(f"Unable to filter on {name}: {value!r} is not an ISO 8601 time.") from None
-    return getattr(getattr(m.Image, name), TIME_OPERATORS[op])(when)
+        raise errors.InvalidTimeFilter(name=name, value=value) from None
+    return cast(sa.ColumnElement[bool], getattr(getattr(m.Image, name), TIME_OPERATORS[op])(when))
 
 
 def _values(raw: str) -> list[str] | None:
@@ -73,12 +77,12 @@ def _values(raw: str) -> list[str] | None:
     return None
 
 
-def _sorting(query) -> list[tuple[str, str]]:
+def _sorting(query: QueryParams) -> list[tuple[str, str]]:
     keys: list[str] = []
     dirs: list[str] = []
     if "sort" in query:
         if "sort_key" in query or "sort_dir" in query:
-            raise BadRequest("Old and new sorting syntax cannot be combined")
+            raise errors.MixedSortSyntax()
         for item in query["sort"].strip().split(","):
             key, _, direction = item.partition(":")
             keys.append(key.strip())
@@ -87,13 +91,13 @@ def _sorting(query) -> list[tuple[str, str]]:
         keys = [k.strip() for k in query.getlist("sort_key")]
         dirs = [d.strip() for d in query.getlist("sort_dir")]
         if len(dirs) > 1 and len(dirs) != len(keys):
-            raise BadRequest("Number of sort dirs does not match the number of sort keys")
+            raise errors.SortDirsMismatch()
     for key in keys:
         if key not in SORT_KEYS:
-            raise BadRequest(f"Invalid sort key: {key}. It must be one of the following: {', '.join(SORT_KEYS)}.")
+            raise errors.InvalidSortKey(key=key, allowed=", ".join(SORT_KEYS))
     for direction in dirs:
         if direction not in ("asc", "desc"):
-            raise BadRequest(f"Invalid sort direction: {direction}")
+            raise errors.InvalidSortDir(direction=direction)
     keys = keys or ["created_at"]
     dirs = dirs or ["desc"]
     sort = [(k, dirs[i] if i < len(dirs) else dirs[0]) for i, k in enumerate(keys)]
@@ -103,7 +107,7 @@ def _sorting(query) -> list[tuple[str, str]]:
     return sort
 
 
-def parse(query) -> ImageQuery:
+def parse(query: QueryParams) -> ImageQuery:
     """Turn the query string of an image list into SQL conditions and paging; 400 on
     anything Glance would reject."""
     result = ImageQuery()
@@ -111,18 +115,18 @@ def parse(query) -> ImageQuery:
     if "limit" in query:
         limit = _int(query["limit"], "limit")
         if limit < 0:
-            raise BadRequest("limit param must be positive")
+            raise errors.LimitNotPositive()
     result.paging = Paging(limit=min(limit, MAX_LIMIT), marker=query.get("marker"), sort=_sorting(query))
     if "changes-since" in query:
-        raise BadRequest('The "changes-since" filter is no longer available on v2.')
+        raise errors.ChangesSinceRemoved()
     visibility = query.get("visibility")
     if visibility is not None:
         if visibility not in VISIBILITY_FILTERS:
-            raise BadRequest(f"Invalid visibility value: {visibility}")
+            raise errors.InvalidFilterValue(name="visibility", value=visibility)
         result.visibility = visibility
     member_status = query.get("member_status", "accepted")
     if member_status not in MEMBER_STATUS_FILTERS:
-        raise BadRequest(f"Invalid status: {member_status}")
+        raise errors.InvalidMemberStatus(member_status=member_status)
     result.member_status = member_status
     conditions = result.conditions
     if "os_hidden" not in query:

@@ -1,9 +1,10 @@
-"""The Image service's logic; also its in-process interface for other services.
+"""The Image service's logic; also its in-process interface for other services
+(:class:`~pocketstack.image.contract.ImageContract`).
 
-Compute (snapshots, booting) and volume (volumes from images) call the manager of
-``cloud.service("image")`` directly instead of going through HTTP::
+Compute (snapshots, booting) and volume (volumes from images) call the manager as
+``cloud.image`` directly instead of going through HTTP::
 
-    images = cloud.service("image").manager
+    images = cloud.image
     image = images.get_image(context, image_id)            # ImageView, 404 if not visible
     image = images.create_image(context, name="snap", disk_format="qcow2",
                                 container_format="bare", visibility="private",
@@ -24,16 +25,15 @@ The metadata definitions catalog (metadefs) hangs off the manager too:
 context's project, so pass ``owner=`` when creating with a project-less context —
 owner-less images are visible to everyone, as in Glance).  The manager enforces Glance's
 visibility and ownership rules and its state machine; API policy rules are the API
-layer's job.  Errors are ``pocketstack.common.api.errors`` exceptions (NotFound,
-Forbidden, Conflict, …).  Every method is synchronous and blocking: call it from a
+layer's job.  Errors are the named errors of :mod:`pocketstack.image.errors` (NotFound,
+Forbidden, Conflict, … subclasses).  Every method is synchronous and blocking: call it from a
 worker thread, never the event loop.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,32 +45,20 @@ from pocketstack.common.api.pagination import apply_paging
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound, RequestEntityTooLarge
-from pocketstack.image import access, attributes
+from pocketstack.image import access, attributes, errors
 from pocketstack.image import models as m
 from pocketstack.image.data import ImageData
 from pocketstack.image.listing import ImageQuery
 from pocketstack.image.members import MemberManager
 from pocketstack.image.metadefs.definitions import DefinitionCatalog
 from pocketstack.image.metadefs.namespaces import NamespaceCatalog
-from pocketstack.image.records import ImageView, load_view, load_views
+from pocketstack.image.records import Change, ImageView, load_view, load_views
 from pocketstack.image.schemas import BASE_ATTRIBUTES
 from pocketstack.image.stores import Store
 from pocketstack.image.tasks import TaskManager
 
 MAX_TAGS = 128
 MAX_PROPERTIES = 128
-
-
-@dataclass(frozen=True)
-class Change:
-    """One decoded JSON-patch operation on a top-level image attribute."""
-
-    op: str  # "add" | "replace" | "remove"
-    name: str
-    value: Any = None
-    # The v2.0 patch dialect's ``add`` may not overwrite what exists (409).
-    add_only_new: bool = False
 
 
 def bump(session: Session, image: ImageView, **values) -> None:
@@ -82,7 +70,7 @@ def bump(session: Session, image: ImageView, **values) -> None:
 
 def _check_tag(tag: str) -> None:
     if not isinstance(tag, str) or len(tag) > 255:
-        raise BadRequest("Tags must be strings of at most 255 characters.")
+        raise errors.InvalidTag()
 
 
 class ImageManager:
@@ -100,7 +88,7 @@ class ImageManager:
         with self.db.session(readonly=True) as s:
             return access.check_visible(s, context, load_view(s, image_id))
 
-    def policy_target(self, context: RequestContext, image: ImageView) -> dict:
+    def policy_target(self, context: RequestContext, image: ImageView) -> dict[str, Any]:
         with self.db.session(readonly=True) as s:
             return access.policy_target(s, context, image)
 
@@ -112,7 +100,7 @@ class ImageManager:
                 marker = s.get(m.Image, query.paging.marker)
                 if marker is None or not s.scalar(sa.select(sa.literal(True)).where(
                         m.Image.id == marker.id, visible)):
-                    raise BadRequest(f"Invalid marker. Image {query.paging.marker} could not be found.")
+                    raise errors.InvalidMarker(marker=query.paging.marker)
             stmt = sa.select(m.Image).where(visible, *query.conditions)
             rows = list(s.scalars(apply_paging(stmt, m.Image, query.paging, marker)))
             return load_views(s, rows)
@@ -126,10 +114,10 @@ class ImageManager:
         attributes.check_values(props)
         tags = sorted(set(props.pop("tags", None) or []))
         if len(tags) > MAX_TAGS:
-            raise RequestEntityTooLarge(f"Maximum number of tags exceeded: {len(tags)} > {MAX_TAGS}.")
+            raise errors.TooManyTags(count=len(tags), limit=MAX_TAGS)
         base = {k: props.pop(k) for k in list(props) if k in BASE_ATTRIBUTES}
         if len(props) > MAX_PROPERTIES:
-            raise RequestEntityTooLarge(f"Maximum number of properties exceeded: {len(props)} > {MAX_PROPERTIES}.")
+            raise errors.TooManyProperties(count=len(props), limit=MAX_PROPERTIES)
         now = utcnow()
         row = m.Image(id=base.pop("id", None) or str(uuid.uuid4()), status="queued",
                       visibility=base.pop("visibility", "shared"),
@@ -144,7 +132,7 @@ class ImageManager:
                 s.add_all([m.ImageProperty(image_id=row.id, name=k, value=v) for k, v in props.items()])
                 s.add_all([m.ImageTag(image_id=row.id, value=t) for t in tags])
         except sa_exc.IntegrityError:
-            raise Conflict(f"Image with identifier {row.id} already exists!") from None
+            raise errors.DuplicateImage(image_id=row.id) from None
         return self.get_image(context, row.id)
 
     def update_image(self, context: RequestContext, image_id: str, changes: Iterable[Change]) -> ImageView:
@@ -160,19 +148,19 @@ class ImageManager:
             for change in changes:
                 if change.add_only_new and (change.name in attributes.WRITABLE_BASE or change.name == "tags"
                                             or change.name in props):
-                    raise Conflict(f"Property {change.name} already present.")
+                    raise errors.PropertyAlreadyPresent(name=change.name)
                 if change.name == "tags":
                     if change.op == "remove":
-                        raise Forbidden("Property tags may not be removed.")
+                        raise errors.PropertyNotRemovable(name="tags")
                     tags = sorted(set(change.value))
                 elif change.name in attributes.WRITABLE_BASE:
                     if change.op == "remove":
-                        raise Forbidden(f"Property {change.name} may not be removed.")
+                        raise errors.PropertyNotRemovable(name=change.name)
                     base[change.name] = change.value
                 elif change.op == "add":
                     props[change.name] = change.value
                 elif change.name not in props:
-                    raise Conflict(f"Property {change.name} does not exist.")
+                    raise errors.PropertyMissing(name=change.name)
                 elif change.op == "replace":
                     props[change.name] = change.value
                 else:
@@ -191,16 +179,16 @@ class ImageManager:
                       tags: list[str] | None) -> None:
         for key in ("container_format", "disk_format"):
             if key in base and base[key] != getattr(image, key) and image.status not in ("queued", "importing"):
-                raise Forbidden(f"Attribute {key} can be only replaced for a queued image.")
+                raise errors.QueuedOnlyAttribute(name=key)
         if "owner" in base and base["owner"] != image.owner and not context.is_admin:
-            raise Forbidden("Owner can't be updated by non admin.")
+            raise errors.OwnerChangeForbidden()
         if len(props) > MAX_PROPERTIES:
-            raise RequestEntityTooLarge(f"Maximum number of properties exceeded: {len(props)} > {MAX_PROPERTIES}.")
+            raise errors.TooManyProperties(count=len(props), limit=MAX_PROPERTIES)
         if tags is not None:
             for tag in tags:
                 _check_tag(tag)
             if len(tags) > MAX_TAGS:
-                raise RequestEntityTooLarge(f"Maximum number of tags exceeded: {len(tags)} > {MAX_TAGS}.")
+                raise errors.TooManyTags(count=len(tags), limit=MAX_TAGS)
 
     @staticmethod
     def _store_properties(s: Session, image: ImageView, props: dict[str, str]) -> None:
@@ -228,7 +216,7 @@ class ImageManager:
             if tag in image.tags:
                 return
             if len(image.tags) >= MAX_TAGS:
-                raise RequestEntityTooLarge(f"Maximum number of tags exceeded: {MAX_TAGS}.")
+                raise errors.TagLimitReached(limit=MAX_TAGS)
             bump(s, image)
             self._store_tags(s, image, image.tags + [tag])
 
@@ -239,7 +227,7 @@ class ImageManager:
             image = access.check_visible(s, context, load_view(s, image_id))
             access.check_mutable(context, image)
             if tag not in image.tags:
-                raise NotFound(f"Tag {tag} not found on image {image_id}.")
+                raise errors.TagNotFound(tag=tag, image_id=image_id)
             bump(s, image)
             self._store_tags(s, image, [t for t in image.tags if t != tag])
 
@@ -252,7 +240,7 @@ class ImageManager:
             if image.status == target:
                 return
             if image.status != source:
-                raise Forbidden(f"Not allowed to {action} image in status '{image.status}'")
+                raise errors.InvalidImageTransition(action=action, image_status=image.status)
             bump(s, image, status=target)
 
         run_in_transaction(self.db, work)
@@ -270,10 +258,10 @@ class ImageManager:
             image = access.check_visible(s, context, load_view(s, image_id))
             access.check_mutable(context, image)
             if image.protected:
-                raise Forbidden(f"Image {image_id} is protected and cannot be deleted.")
+                raise errors.ImageProtected(image_id=image_id)
             result = s.execute(sa.delete(m.Image).where(m.Image.id == image.id,
                                                         m.Image.generation == image.generation))
-            if result.rowcount != 1:
+            if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for DML
                 raise ConcurrentUpdate(f"image {image.id} changed while being deleted")
             return image.location
 
@@ -308,7 +296,7 @@ class ImageManager:
                 return False, None
             result = s.execute(sa.delete(m.Image).where(m.Image.id == image_id,
                                                         m.Image.generation == row.generation))
-            if result.rowcount != 1:
+            if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for DML
                 raise ConcurrentUpdate(f"image {image_id} changed while being discarded")
             return True, row.location
 
@@ -330,7 +318,8 @@ class ImageManager:
             raise
         return self.data.finish(context, upload)
 
-    def open_data(self, context: RequestContext, image_id: str, offset: int = 0, length: int | None = None):
+    def open_data(self, context: RequestContext, image_id: str, offset: int = 0,
+                  length: int | None = None) -> tuple[ImageView, Iterator[bytes] | None]:
         """``(image, chunk_iterator)`` for the image's bytes from ``offset``; the iterator
         is None when the image has no data."""
         return self.data.open(context, image_id, offset, length)

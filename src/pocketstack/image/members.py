@@ -15,8 +15,7 @@ from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound, RequestEntityTooLarge
-from pocketstack.image import access
+from pocketstack.image import access, errors
 from pocketstack.image import models as m
 from pocketstack.image.records import ImageView, MemberView, load_view, member_view
 from pocketstack.image.schemas import MEMBER_STATUSES
@@ -27,12 +26,12 @@ MAX_MEMBERS = 128
 def _shared(session: Session, context: RequestContext, image_id: str) -> ImageView:
     image = access.check_visible(session, context, load_view(session, image_id))
     if image.visibility != "shared":
-        raise Forbidden("Only shared images have members.")
+        raise errors.MembersOnlyForShared()
     return image
 
 
-def _member_not_found(image_id: str, member_id: str) -> NotFound:
-    return NotFound(f"Member {member_id} not found for image {image_id}.")
+def _member_not_found(image_id: str, member_id: str) -> errors.NotFound:
+    return errors.MemberNotFound(member_id=member_id, image_id=image_id)
 
 
 class MemberManager:
@@ -63,10 +62,10 @@ class MemberManager:
             image = _shared(s, context, image_id)
             access.check_mutable(context, image)
             if s.get(m.ImageMember, (image.id, member_id)) is not None:
-                raise Conflict(f"Member {member_id} is duplicated for image {image_id}")
+                raise errors.DuplicateMember(member_id=member_id, image_id=image_id)
             count = s.scalar(sa.select(sa.func.count()).where(m.ImageMember.image_id == image.id))
-            if count >= MAX_MEMBERS:
-                raise RequestEntityTooLarge(f"Maximum number of image members exceeded: {MAX_MEMBERS}.")
+            if (count or 0) >= MAX_MEMBERS:
+                raise errors.TooManyMembers(limit=MAX_MEMBERS)
             now = utcnow()
             row = m.ImageMember(image_id=image.id, member=member_id, status="pending",
                                 created_at=now, updated_at=now)
@@ -77,12 +76,12 @@ class MemberManager:
         try:
             return run_in_transaction(self.db, work)
         except sa_exc.IntegrityError:
-            raise Conflict(f"Member {member_id} is duplicated for image {image_id}") from None
+            raise errors.DuplicateMember(member_id=member_id, image_id=image_id) from None
 
     def update_member(self, context: RequestContext, image_id: str, member_id: str, status: str) -> MemberView:
         """Only the member itself (or admin) decides its membership status."""
         if status not in MEMBER_STATUSES:
-            raise BadRequest(f"Invalid status: {status}")
+            raise errors.InvalidMemberStatus(member_status=status)
 
         def work(s: Session) -> MemberView:
             image = _shared(s, context, image_id)
@@ -91,7 +90,7 @@ class MemberManager:
                                    or member_id == context.project_id):
                 raise _member_not_found(image_id, member_id)
             if not context.is_admin and member_id != context.project_id:
-                raise Forbidden("You are not permitted to modify 'status' on this image member.")
+                raise errors.MemberStatusForbidden()
             now = utcnow()
             cas_update(s, m.ImageMember, where={"image_id": image.id, "member": member_id},
                        values={"status": status, "updated_at": now})

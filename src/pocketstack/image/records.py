@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.errors import NotFound
+from pocketstack.image import errors
 from pocketstack.image import models as m
 
 
@@ -42,6 +43,17 @@ class ImageView:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One decoded JSON-patch operation on a top-level image attribute."""
+
+    op: str  # "add" | "replace" | "remove"
+    name: str
+    value: Any = None
+    # The v2.0 patch dialect's ``add`` may not overwrite what exists (409).
+    add_only_new: bool = False
+
+
+@dataclass(frozen=True)
 class MemberView:
     image_id: str
     member_id: str
@@ -62,8 +74,8 @@ def member_view(row: m.ImageMember) -> MemberView:
     return MemberView(row.image_id, row.member, row.status, row.created_at, row.updated_at)
 
 
-def not_found(image_id: str) -> NotFound:
-    return NotFound(f"No image found with ID {image_id}")
+def not_found(image_id: str) -> errors.NotFound:
+    return errors.ImageNotFound(image_id=image_id)
 
 
 def load_row(session: Session, image_id: str) -> m.Image:

@@ -1,5 +1,7 @@
-"""The Image service as the cloud runs it: the Glance v2 API under ``/image`` and, at
-start-up, recovery of uploads and tasks a previous run left half-done."""
+"""The Image service as the cloud runs it: the Glance v2 API under ``/image``, the
+:class:`~pocketstack.image.manager.ImageManager` other services call in process
+(``cloud.image``) and, at start-up, recovery of uploads and tasks a previous run left
+half-done."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pocketstack.image.api import build_router
 from pocketstack.image.api.errors import RememberAccept, glance_format
 from pocketstack.image.api.prepare import prepare
 from pocketstack.image.manager import ImageManager
-from pocketstack.image.policies import DEFAULTS
+from pocketstack.image.policies import RULES
 from pocketstack.image.stores.file import FileStore
 
 
@@ -28,11 +30,11 @@ class ImageService(Service):
 
     def app(self):
         cloud = self.cloud
-        cloud.enforcer.register_defaults(DEFAULTS)
+        cloud.enforcer.register(RULES)
         app = build_app(ServiceSpec(
             name=self.name, router=build_router(self.manager), error_format=glance_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            prepare=prepare, www_authenticate=f'Keystone uri="{cloud.settings.effective_public_url}/identity"',
+            prepare=prepare, www_authenticate=cloud.www_authenticate,
             empty_id_not_found=True))
         app.add_middleware(RememberAccept)
         return app

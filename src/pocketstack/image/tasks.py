@@ -30,7 +30,7 @@ from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
+from pocketstack.image import errors
 from pocketstack.image import models as m
 
 LOG = logging.getLogger(__name__)
@@ -60,25 +60,25 @@ def _view(row: m.ImageTask) -> TaskView:
                     row.created_at, row.updated_at, row.expires_at)
 
 
-def _not_found(task_id: str) -> NotFound:
-    return NotFound(f"Task with the given ID {task_id} not found")
+def _not_found(task_id: str) -> errors.NotFound:
+    return errors.TaskNotFound(task_id=task_id)
 
 
 def check_input(task_type: str, task_input: Any) -> None:
     """400 unless ``task_input`` is what an ``import`` task needs."""
     if task_type not in TYPES:
-        raise BadRequest(f"Task type {task_type} is not supported via the API: use one of {', '.join(TYPES)}.")
+        raise errors.UnsupportedTaskType(task_type=task_type, allowed=", ".join(TYPES))
     if not isinstance(task_input, dict):
-        raise BadRequest("Task input must be a JSON object.")
+        raise errors.TaskInputNotObject()
     for key in ("import_from", "import_from_format", "image_properties"):
         if key not in task_input:
-            raise BadRequest(f"Input does not contain '{key}' field")
+            raise errors.TaskInputMissing(name=key)
     if not isinstance(task_input["image_properties"], dict):
-        raise BadRequest("Task input 'image_properties' must be a JSON object.")
+        raise errors.TaskPropertiesNotObject()
     source = task_input["import_from"]
     parsed = urlparse(source) if isinstance(source, str) else None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise BadRequest("The import_from location must be an http or https URL.")
+        raise errors.TaskSourceNotHttp()
 
 
 def fetch(url: str) -> Iterator[bytes]:
@@ -156,7 +156,10 @@ class TaskManager:
             if not self._move(task_id, "pending", status="processing"):
                 return
             with self.db.session(readonly=True) as s:
-                task = _view(s.get(m.ImageTask, task_id))
+                row = s.get(m.ImageTask, task_id)
+                if row is None:  # deleted meanwhile
+                    return
+                task = _view(row)
         except Exception:
             LOG.exception("task %s could not start", task_id)
             return
@@ -170,7 +173,7 @@ class TaskManager:
             self.images.upload(admin, image_id, self.fetcher(task.input["import_from"]))
             self._move(task_id, "processing", status="success", result={"image_id": image_id})
         except Exception as error:
-            message = error.message if isinstance(error, ApiError) else f"{type(error).__name__}: {error}"
+            message = error.message if isinstance(error, errors.ApiError) else f"{type(error).__name__}: {error}"
             LOG.warning("task %s failed: %s", task_id, message)
             try:
                 self._fail(task_id, image_id, message)
@@ -181,7 +184,7 @@ class TaskManager:
         if image_id is not None:
             try:
                 self.images.delete_image(RequestContext.admin(), image_id)
-            except NotFound:
+            except errors.NotFound:
                 pass
         result = {"image_id": image_id} if image_id else None
         self._move(task_id, "processing", status="failure", message=message, result=result)

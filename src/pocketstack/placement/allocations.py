@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
-from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows, run_in_transaction
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement import models as m
 from pocketstack.placement.errors import CapacityExceeded, ConsumerGenerationConflict, UnknownProvider
@@ -63,6 +63,13 @@ def _allocations_of(s: Session, consumers: Iterable[str]) -> dict[str, dict[str,
     return out
 
 
+def _generations(s: Session, providers: Iterable[str]) -> dict[str, int]:
+    """The current generation of each of these providers that exists."""
+    rows = s.execute(sa.select(m.ResourceProvider.uuid, m.ResourceProvider.generation)
+                     .where(m.ResourceProvider.uuid.in_(list(providers))))
+    return {uuid: generation for uuid, generation in rows}
+
+
 def _totals(allocs: Iterable[Mapping[str, Mapping[str, int]]]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = defaultdict(int)
     for alloc in allocs:
@@ -90,8 +97,9 @@ class Allocations:
         def work(s: Session) -> None:
             allocs = _allocations_of(s, [source]).get(source, {})
             owner = s.get(m.Consumer, source)
-            self._write(s, [ConsumerAllocations(target, allocs, owner and owner.project_id, owner and owner.user_id,
-                                                consumer_type=owner and owner.consumer_type),
+            self._write(s, [ConsumerAllocations(target, allocs, owner.project_id if owner else None,
+                                                owner.user_id if owner else None,
+                                                consumer_type=owner.consumer_type if owner else None),
                             ConsumerAllocations(source, {})])
         run_in_transaction(self.db, work, attempts=CLAIM_ATTEMPTS)
 
@@ -105,8 +113,7 @@ class Allocations:
         old_totals, new_totals = _totals(old.values()), _totals(new.values())
         providers = sorted({p for p, _ in old_totals} | {p for p, _ in new_totals})
         # Generations first (see the module docstring), then capacity.
-        generations = dict(s.execute(sa.select(m.ResourceProvider.uuid, m.ResourceProvider.generation)
-                                     .where(m.ResourceProvider.uuid.in_(providers))).all())
+        generations = _generations(s, providers)
         missing = sorted({p for p, _ in new_totals} - set(generations))
         if missing:
             raise UnknownProvider(f"Allocation for resource provider '{missing[0]}' that does not exist.")
@@ -155,8 +162,7 @@ class Allocations:
         with self.db.session(readonly=True) as s:
             allocs = _allocations_of(s, [consumer_uuid]).get(consumer_uuid, {})
             consumer = s.get(m.Consumer, consumer_uuid)
-            generations = dict(s.execute(sa.select(m.ResourceProvider.uuid, m.ResourceProvider.generation)
-                                         .where(m.ResourceProvider.uuid.in_(list(allocs)))).all())
+            generations = _generations(s, list(allocs))
             return allocs, consumer, generations
 
     def for_provider(self, provider_uuid: str) -> dict[str, dict[str, int]]:
@@ -229,8 +235,8 @@ def _save_consumer(s: Session, req: ConsumerAllocations, consumer: m.Consumer | 
                              consumer_type=req.consumer_type, generation=0))
         return
     if not keep:
-        gone = s.execute(sa.delete(m.Consumer).where(m.Consumer.uuid == consumer.uuid,
-                                                     m.Consumer.generation == consumer.generation)).rowcount
+        gone = changed_rows(s, sa.delete(m.Consumer).where(m.Consumer.uuid == consumer.uuid,
+                                                           m.Consumer.generation == consumer.generation))
         if gone != 1:
             raise ConcurrentUpdate(consumer.uuid)
         return

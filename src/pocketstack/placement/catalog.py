@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db import Database
+from pocketstack.common.db.cas import changed_rows
 from pocketstack.common.errors import ApiError
 from pocketstack.placement import errors
 from pocketstack.placement import models as m
@@ -142,6 +143,6 @@ class Catalog:
         with self.db.session() as s:
             if s.execute(users.limit(1)).first() is not None:
                 raise in_use
-            gone = s.execute(sa.delete(model).where(model.name == name)).rowcount
+            gone = changed_rows(s, sa.delete(model).where(model.name == name))
         if not gone:
             raise missing

@@ -9,7 +9,9 @@ exactly like Placement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import builtins
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
-from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows, run_in_transaction
 from pocketstack.placement import errors
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement import models as m
@@ -83,8 +85,8 @@ class Providers:
             return render(load(s, uuid))
 
     def list(self, *, name: str | None = None, uuid: str | None = None, in_tree: str | None = None,
-             member_of: list[set[str]] = (), required: set[str] = frozenset(),
-             forbidden: set[str] = frozenset(), any_traits: list[set[str]] = (),
+             member_of: Sequence[AbstractSet[str]] = (), required: AbstractSet[str] = frozenset(),
+             forbidden: AbstractSet[str] = frozenset(), any_traits: Sequence[AbstractSet[str]] = (),
              resources: Mapping[str, int] | None = None) -> list[dict]:
         """Providers matching every filter; ``resources`` keeps those with room for
         the amounts (Placement's 1.4 filter)."""
@@ -130,7 +132,7 @@ class Providers:
                 s.execute(sa.delete(model).where(model.provider_uuid == uuid))
             # Claims bump the generation after inserting allocations: deleting only the
             # generation we checked means no allocation can have slipped in meanwhile.
-            gone = s.execute(sa.delete(RP).where(RP.uuid == uuid, RP.generation == rp.generation)).rowcount
+            gone = changed_rows(s, sa.delete(RP).where(RP.uuid == uuid, RP.generation == rp.generation))
             if gone != 1:
                 raise ConcurrentUpdate(uuid)
         run_in_transaction(self.db, work)
@@ -168,7 +170,7 @@ class Providers:
         return self.change(uuid, generation, mutate)
 
     # -- traits ----------------------------------------------------------------------
-    def traits(self, uuid: str) -> tuple[int, list[str]]:
+    def traits(self, uuid: str) -> tuple[int, builtins.list[str]]:
         with self.db.session(readonly=True) as s:
             rp = load(s, uuid)
             return rp.generation, traits_of(s, uuid)
@@ -181,7 +183,7 @@ class Providers:
         return self.change(uuid, generation, lambda s, rp: write_traits(s, uuid, traits))[0]
 
     # -- aggregates ------------------------------------------------------------------
-    def aggregates(self, uuid: str) -> tuple[int, list[str]]:
+    def aggregates(self, uuid: str) -> tuple[int, builtins.list[str]]:
         with self.db.session(readonly=True) as s:
             rp = load(s, uuid)
             rows = s.scalars(sa.select(m.ProviderAggregate.aggregate_uuid)
@@ -273,7 +275,8 @@ class Providers:
         while cursor is not None:
             if cursor == rp.uuid:
                 raise errors.ProviderTreeLoop()
-            cursor = s.get(RP, cursor).parent_uuid
+            above = s.get(RP, cursor)
+            cursor = above.parent_uuid if above is not None else None
         old_root = rp.root_uuid
         rp.parent_uuid = parent_uuid
         subtree, frontier = [rp.uuid], [rp.uuid]
@@ -318,8 +321,8 @@ def write_inventories(s: Session, uuid: str, current: Mapping[str, dict], wanted
                       execution_options={"synchronize_session": False})
 
 
-def filter_traits_and_aggregates(stmt, required: Iterable[str], forbidden: set[str], member_of: Iterable[set[str]],
-                                 any_traits: Iterable[set[str]] = ()):
+def filter_traits_and_aggregates(stmt, required: Iterable[str], forbidden: AbstractSet[str],
+                                 member_of: Iterable[AbstractSet[str]], any_traits: Iterable[AbstractSet[str]] = ()):
     """Narrow a provider query: every ``required`` trait, at least one trait of each set in
     ``any_traits``, no ``forbidden`` trait, and for each set in ``member_of`` membership
     of at least one of its aggregates."""

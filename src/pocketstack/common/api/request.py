@@ -57,6 +57,14 @@ class ApiRequest:
     authorized: bool = False
 
     @property
+    def caller(self) -> RequestContext:
+        """The authenticated caller.  Every route but a ``public`` one has one (the wrapper
+        answers 401 before its handler runs); on a public route this is a 401 too."""
+        if self.context is None:
+            raise errors.Unauthorized("The request you have made requires authentication.")
+        return self.context
+
+    @property
     def method(self) -> str:
         return self.raw.method
 

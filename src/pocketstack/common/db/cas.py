@@ -19,11 +19,13 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 if TYPE_CHECKING:
     from pocketstack.common.db.engine import Database
@@ -45,6 +47,14 @@ class RetriesExhausted(Exception):
     """A unit of work kept conflicting beyond its retry budget."""
 
 
+def changed_rows(session: Session, stmt: Executable, **kwargs: Any) -> int:
+    """Execute an UPDATE or DELETE and return how many rows it changed.
+
+    A DML statement's result is a ``CursorResult`` (which has ``rowcount``), but
+    ``Session.execute`` is typed as returning a plain ``Result``: the cast lives here once."""
+    return cast("CursorResult[Any]", session.execute(stmt, **kwargs)).rowcount
+
+
 def cas_update(session: Session, model: Any, where: Mapping[str, Any], values: Mapping[str, Any]) -> None:
     """``UPDATE model SET values WHERE where`` that must hit exactly one row.
 
@@ -53,8 +63,7 @@ def cas_update(session: Session, model: Any, where: Mapping[str, Any], values: M
     """
     table = model.__table__ if hasattr(model, "__table__") else model
     stmt = sa.update(table).where(*(table.c[k] == v for k, v in where.items())).values(**values)
-    result = session.execute(stmt, execution_options={"synchronize_session": False})
-    if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for DML
+    if changed_rows(session, stmt, execution_options={"synchronize_session": False}) != 1:
         raise ConcurrentUpdate(f"{table.name}: row changed concurrently ({dict(where)!r})")
 
 

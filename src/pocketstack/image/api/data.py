@@ -15,11 +15,12 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import BadRequest, RangeNotSatisfiable, RequestEntityTooLarge, UnsupportedMediaType
+from pocketstack.common.api.routes import route
+from pocketstack.image import errors
 from pocketstack.image.api.common import authorize_image
 from pocketstack.image.manager import ImageManager
 
+FILE = "/v2/images/{image_id}/file"
 FLUSH_BYTES = 1 << 20
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
 
@@ -51,23 +52,30 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end - start + 1
 
 
-def _unsatisfiable(size: int) -> RangeNotSatisfiable:
-    return RangeNotSatisfiable("Requested range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+def _unsatisfiable(size: int) -> errors.RangeUnsatisfiable:
+    return errors.RangeUnsatisfiable(headers={"Content-Range": f"bytes */{size}"})
 
 
-def register(router: Router, manager: ImageManager) -> None:
-    data = manager.data
+def upload_media_type(content_type: str | None) -> None:
+    """415 unless the upload says ``application/octet-stream``."""
+    if (content_type or "").split(";")[0].strip().lower() != "application/octet-stream":
+        raise errors.UploadNotOctetStream()
 
-    @router.put("/v2/images/{image_id}/file", stream=True)
-    async def upload(req: ApiRequest):
-        media_type = req.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != "application/octet-stream":
-            raise UnsupportedMediaType("Content type not supported: use application/octet-stream.")
+
+class DataApi:
+    def __init__(self, manager: ImageManager):
+        self.manager = manager
+        self.data = manager.data
+
+    @route.put(FILE, policy="upload_image", stream=True)
+    async def upload(self, req: ApiRequest) -> None:
+        data = self.data
+        upload_media_type(req.headers.get("content-type"))
         declared = req.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > data.size_cap:
-            raise RequestEntityTooLarge(f"Image exceeds the storage quota: the size cap is {data.size_cap} bytes.")
-        image = await run_in_threadpool(authorize_image, req, manager, "upload_image")
-        upload = await run_in_threadpool(data.begin, req.context, image.id)
+            raise errors.ImageTooLarge(cap=data.size_cap)
+        image = await run_in_threadpool(authorize_image, req, self.manager, "upload_image")
+        upload = await run_in_threadpool(data.begin, req.caller, image.id)
         try:
             block = bytearray()
             async for chunk in req.raw.stream():
@@ -80,16 +88,16 @@ def register(router: Router, manager: ImageManager) -> None:
         except BaseException as error:
             await asyncio.shield(run_in_threadpool(data.fail, upload))
             if isinstance(error, ClientDisconnect):
-                raise BadRequest("The client disconnected before the image data was complete.") from None
+                raise errors.UploadDisconnected() from None
             raise
-        await run_in_threadpool(data.finish, req.context, upload)
+        await run_in_threadpool(data.finish, req.caller, upload)
 
-    @router.get("/v2/images/{image_id}/file")
-    def download(req: ApiRequest):
-        image = authorize_image(req, manager, "download_image")
+    @route.get(FILE, policy="download_image")
+    def download(self, req: ApiRequest) -> Response:
+        image = authorize_image(req, self.manager, "download_image")
         span = byte_range(req.headers.get("range"), image.size or 0) if image.size is not None else None
         offset, length = span if span else (0, None)
-        image, chunks = manager.open_data(req.context, image.id, offset, length)
+        image, chunks = self.manager.open_data(req.caller, image.id, offset, length)
         if chunks is None:
             return Response(status_code=204)
         headers = {"Content-Length": str(length if span else image.size)}
@@ -98,5 +106,5 @@ def register(router: Router, manager: ImageManager) -> None:
         status = 200
         if span:
             status = 206
-            headers["Content-Range"] = f"bytes {offset}-{offset + length - 1}/{image.size}"
+            headers["Content-Range"] = f"bytes {offset}-{offset + (length or 0) - 1}/{image.size}"
         return StreamingResponse(chunks, status_code=status, headers=headers, media_type="application/octet-stream")

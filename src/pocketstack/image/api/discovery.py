@@ -3,14 +3,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.responses import Response
+
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import NotFound
+from pocketstack.common.api.routes import route
+from pocketstack.image import errors
 from pocketstack.image.metadefs.schemas import DOCUMENTS as METADEF_DOCUMENTS
 from pocketstack.image.schemas import DOCUMENTS
 
 # Glance lists every minor version of v2 it speaks, newest (CURRENT) first.
 CURRENT = (2, 16)
+
+
+def served_schema(documents: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The schema document ``name``; 404 for a name Glance does not serve."""
+    document = documents.get(name)
+    if document is None:
+        raise errors.ResourceNotFound()
+    return document
 
 
 def versions_document(service_url: str) -> dict:
@@ -20,25 +33,21 @@ def versions_document(service_url: str) -> dict:
     return {"versions": values}
 
 
-def register(router: Router) -> None:
-    @router.get("/", public=True)
-    def root(req: ApiRequest):
+class DiscoveryApi:
+    """Version documents (public) and Glance's schema documents (any valid token)."""
+
+    @route.get("/", public=True)
+    def root(self, req: ApiRequest) -> Response:
         return json_response(versions_document(req.service_url), status=300)
 
-    @router.get("/versions", public=True)
-    def versions(req: ApiRequest):
+    @route.get("/versions", public=True)
+    def versions(self, req: ApiRequest) -> dict:
         return versions_document(req.service_url)
 
-    @router.get("/v2/schemas/{name}")
-    def schema(req: ApiRequest):
-        document = DOCUMENTS.get(req.path_params["name"])
-        if document is None:
-            raise NotFound("The resource could not be found.")
-        return document
+    @route.get("/v2/schemas/{name}")
+    def schema(self, req: ApiRequest) -> dict:
+        return served_schema(DOCUMENTS, req.path_params["name"])
 
-    @router.get("/v2/schemas/metadefs/{name}")
-    def metadef_schema(req: ApiRequest):
-        document = METADEF_DOCUMENTS.get(req.path_params["name"])
-        if document is None:
-            raise NotFound("The resource could not be found.")
-        return document
+    @route.get("/v2/schemas/metadefs/{name}")
+    def metadef_schema(self, req: ApiRequest) -> dict:
+        return served_schema(METADEF_DOCUMENTS, req.path_params["name"])

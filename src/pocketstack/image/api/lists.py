@@ -21,7 +21,7 @@ def list_paging(req: ApiRequest, sort_keys: tuple[str, ...]) -> Paging:
     return paging
 
 
-def list_links(req: ApiRequest, path: str, count: int, limit: int, last: str | None) -> dict[str, str]:
+def list_links(req: ApiRequest, path: str, count: int, limit: int | None, last: str | None) -> dict[str, str]:
     """``first`` (and ``next`` when the page is full) links of a list, root-relative."""
     params = [(k, v) for k, v in req.query.multi_items() if k != "marker"]
     links = {"first": path + (f"?{urlencode(params)}" if params else "")}

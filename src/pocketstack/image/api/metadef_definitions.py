@@ -1,133 +1,200 @@
 """``/v2/metadefs/namespaces/{namespace}/objects|properties|tags``: the definitions
-inside a namespace.  The three families share their routes' shape and differ in body
-schema, rendering and policy rule names, which :data:`FAMILIES` spells out."""
+inside a namespace.  The three families share their routes' shape (:class:`Definitions`
+does the work) and differ in body schema, rendering, paging and Glance's policy rule
+names, which each family's handler class declares."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.common.api.validation import parse_bool
-from pocketstack.common.errors import BadRequest
+from pocketstack.image import errors
 from pocketstack.image.api import metadef_render as render
+from pocketstack.image.api import schemas
 from pocketstack.image.api.lists import list_links, list_paging
-from pocketstack.image.api.metadef_common import read_body
-from pocketstack.image.api.metadef_namespaces import NAMESPACE, authorize_namespace
+from pocketstack.image.api.metadef_common import NAMESPACE, NAMESPACES, authorize_namespace, checked_body
 from pocketstack.image.manager import ImageManager
 from pocketstack.image.metadefs.records import DefinitionView
-from pocketstack.image.metadefs.schemas import OBJECT_VALIDATION, PROPERTY_VALIDATION, TAG_VALIDATION, TAGS_VALIDATION
 
 SORT_KEYS = ("created_at", "updated_at", "name", "id")
 MAX_TAG_LENGTH = 255
+OBJECTS, PROPERTIES, TAGS = NAMESPACE + "/objects", NAMESPACE + "/properties", NAMESPACE + "/tags"
 
 
-@dataclass(frozen=True)
-class Family:
-    kind: str                 # the catalog's kind: "object" | "property" | "tag"
-    plural: str               # the path segment and the list key
-    rule: str                 # Glance's policy name stem: get_metadef_<rule>, add_metadef_<rule>…
-                              # (lists: get_metadef_<plural>)
-    remove_verb: str          # Glance says "remove" for properties, "delete" for the others
-    delete_all_rule: str
-    render: Callable[[str, DefinitionView], dict]
-    paged: bool               # objects and tags page; properties come as one mapping
-
-
-FAMILIES = (
-    Family("object", "objects", "object", "delete", "delete_metadef_namespace",
-           lambda ns, v: render.definition_object(ns, v), True),
-    Family("property", "properties", "property", "remove", "delete_metadef_namespace",
-           lambda ns, v: render.definition_property(v), False),
-    Family("tag", "tags", "tag", "delete", "delete_metadef_tags", lambda ns, v: render.tag(v), True),
-)
-BODY_SCHEMAS = {"object": OBJECT_VALIDATION, "property": PROPERTY_VALIDATION, "tag": TAG_VALIDATION}
-
-
-def _split(kind: str, body: dict) -> tuple[str, dict]:
-    """(name, the stored definition) of a request body."""
+def split_definition(kind: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``(name, the stored definition)`` of a request body (a tag stores nothing but its name)."""
     data = {k: v for k, v in body.items() if k != "name"}
     return body["name"], ({} if kind == "tag" else data)
 
 
-def register(router: Router, manager: ImageManager) -> None:
-    definitions = manager.definitions
-    for family in FAMILIES:
-        _register_family(router, manager, definitions, family)
-    _register_tag_extras(router, manager, definitions)
+def tag_name(name: str) -> str:
+    """A tag name from the path; 400 when it is longer than Glance stores."""
+    if len(name) > MAX_TAG_LENGTH:
+        raise errors.TagNameTooLong(limit=MAX_TAG_LENGTH)
+    return name
 
 
-def _register_family(router: Router, manager: ImageManager, definitions, family: Family) -> None:
-    kind, collection = family.kind, f"{NAMESPACE}/{family.plural}"
-    item = collection + "/{name}"
+class Definitions:
+    """The work of one family's routes: ``kind`` is the catalog's (``object``,
+    ``property``, ``tag``), ``plural`` the path segment and the list key."""
 
-    def list_definitions(req: ApiRequest):
-        namespace = authorize_namespace(req, manager, f"get_metadef_{family.plural}")
-        if not family.paged:
-            views = definitions.list(req.context, namespace.namespace, kind)
-            return {family.plural: {v.name: v.body for v in views}}
+    kind = ""
+    plural = ""
+    schema: dict[str, Any] = {}
+    paged = True  # objects and tags page; properties come as one mapping
+
+    def __init__(self, manager: ImageManager):
+        self.manager = manager
+        self.definitions = manager.definitions
+
+    def shape(self, namespace: str, view: DefinitionView) -> dict:
+        raise NotImplementedError
+
+    def _list(self, req: ApiRequest, rule: str) -> dict:
+        namespace = authorize_namespace(req, self.manager, rule)
+        if not self.paged:
+            views = self.definitions.list(req.caller, namespace.namespace, self.kind)
+            return {self.plural: {v.name: v.body for v in views}}
         paging = list_paging(req, SORT_KEYS)
-        views = definitions.list(req.context, namespace.namespace, kind, paging)
-        path = f"/v2/metadefs/namespaces/{namespace.namespace}/{family.plural}"
-        return {family.plural: [family.render(namespace.namespace, v) for v in views],
-                "schema": f"/v2/schemas/metadefs/{family.plural}",
+        views = self.definitions.list(req.caller, namespace.namespace, self.kind, paging)
+        path = f"{NAMESPACES}/{namespace.namespace}/{self.plural}"
+        return {self.plural: [self.shape(namespace.namespace, v) for v in views],
+                "schema": f"/v2/schemas/metadefs/{self.plural}",
                 **list_links(req, path, len(views), paging.limit, views[-1].name if views else None)}
 
-    def create_definition(req: ApiRequest):
-        namespace = authorize_namespace(req, manager, f"add_metadef_{family.rule}")
-        name, data = _split(kind, read_body(req, BODY_SCHEMAS[kind]))
-        view = definitions.create(req.context, namespace.namespace, kind, name, data)
-        return json_response(family.render(namespace.namespace, view), status=201)
+    def _create(self, req: ApiRequest, rule: str) -> Response:
+        namespace = authorize_namespace(req, self.manager, rule)
+        name, data = split_definition(self.kind, checked_body(req.json(), self.schema))
+        view = self.definitions.create(req.caller, namespace.namespace, self.kind, name, data)
+        return json_response(self.shape(namespace.namespace, view), status=201)
 
-    def delete_definitions(req: ApiRequest):
-        namespace = authorize_namespace(req, manager, family.delete_all_rule)
-        definitions.delete_all(req.context, namespace.namespace, kind)
+    def _delete_all(self, req: ApiRequest, rule: str) -> None:
+        namespace = authorize_namespace(req, self.manager, rule)
+        self.definitions.delete_all(req.caller, namespace.namespace, self.kind)
 
-    def show_definition(req: ApiRequest):
-        namespace = authorize_namespace(req, manager, f"get_metadef_{family.rule}")
-        view = definitions.get(req.context, namespace.namespace, kind, req.path_params["name"])
-        return family.render(namespace.namespace, view)
+    def _show(self, req: ApiRequest, rule: str) -> dict:
+        namespace = authorize_namespace(req, self.manager, rule)
+        view = self.definitions.get(req.caller, namespace.namespace, self.kind, req.path_params["name"])
+        return self.shape(namespace.namespace, view)
 
-    def update_definition(req: ApiRequest):
-        namespace = authorize_namespace(req, manager, f"modify_metadef_{family.rule}")
-        new_name, data = _split(kind, read_body(req, BODY_SCHEMAS[kind]))
-        view = definitions.update(req.context, namespace.namespace, kind, req.path_params["name"], new_name, data)
-        return family.render(namespace.namespace, view)
+    def _update(self, req: ApiRequest, rule: str) -> dict:
+        namespace = authorize_namespace(req, self.manager, rule)
+        new_name, data = split_definition(self.kind, checked_body(req.json(), self.schema))
+        view = self.definitions.update(req.caller, namespace.namespace, self.kind, req.path_params["name"],
+                                       new_name, data)
+        return self.shape(namespace.namespace, view)
 
-    def delete_definition(req: ApiRequest):
-        namespace = authorize_namespace(req, manager, f"{family.remove_verb}_metadef_{family.rule}")
-        definitions.delete(req.context, namespace.namespace, kind, req.path_params["name"])
-
-    for handler in (list_definitions, create_definition, delete_definitions, show_definition,
-                    update_definition, delete_definition):
-        handler.__name__ = f"{handler.__name__}_{family.plural}"
-    router.get(collection)(list_definitions)
-    if kind != "tag":  # POST .../tags creates several at once (below)
-        router.post(collection)(create_definition)
-    router.delete(collection)(delete_definitions)
-    router.get(item)(show_definition)
-    router.put(item)(update_definition)
-    router.delete(item)(delete_definition)
+    def _delete(self, req: ApiRequest, rule: str) -> None:
+        namespace = authorize_namespace(req, self.manager, rule)
+        self.definitions.delete(req.caller, namespace.namespace, self.kind, req.path_params["name"])
 
 
-def _register_tag_extras(router: Router, manager: ImageManager, definitions) -> None:
-    @router.post(NAMESPACE + "/tags/{name}")
-    def create_tag(req: ApiRequest):
-        namespace = authorize_namespace(req, manager, "add_metadef_tag")
-        name = req.path_params["name"]
-        if len(name) > MAX_TAG_LENGTH:
-            raise BadRequest(f"Tag names are at most {MAX_TAG_LENGTH} characters long.")
-        view = definitions.create(req.context, namespace.namespace, "tag", name, {})
-        return json_response(render.tag(view), status=201)
+class ObjectsApi(Definitions):
+    kind, plural, schema = "object", "objects", schemas.OBJECT
 
-    @router.post(NAMESPACE + "/tags")
-    def create_tags(req: ApiRequest):
+    def shape(self, namespace: str, view: DefinitionView) -> dict:
+        return render.definition_object(namespace, view)
+
+    @route.get(OBJECTS, policy="get_metadef_objects")
+    def index(self, req: ApiRequest) -> dict:
+        return self._list(req, "get_metadef_objects")
+
+    @route.post(OBJECTS, policy="add_metadef_object", status=201)
+    def create(self, req: ApiRequest) -> Response:
+        return self._create(req, "add_metadef_object")
+
+    @route.delete(OBJECTS, policy="delete_metadef_namespace")
+    def delete_all(self, req: ApiRequest) -> None:
+        self._delete_all(req, "delete_metadef_namespace")
+
+    @route.get(OBJECTS + "/{name}", policy="get_metadef_object")
+    def show(self, req: ApiRequest) -> dict:
+        return self._show(req, "get_metadef_object")
+
+    @route.put(OBJECTS + "/{name}", policy="modify_metadef_object")
+    def update(self, req: ApiRequest) -> dict:
+        return self._update(req, "modify_metadef_object")
+
+    @route.delete(OBJECTS + "/{name}", policy="delete_metadef_object")
+    def delete(self, req: ApiRequest) -> None:
+        self._delete(req, "delete_metadef_object")
+
+
+class PropertiesApi(Definitions):
+    kind, plural, schema, paged = "property", "properties", schemas.PROPERTY, False
+
+    def shape(self, namespace: str, view: DefinitionView) -> dict:
+        return render.definition_property(view)
+
+    @route.get(PROPERTIES, policy="get_metadef_properties")
+    def index(self, req: ApiRequest) -> dict:
+        return self._list(req, "get_metadef_properties")
+
+    @route.post(PROPERTIES, policy="add_metadef_property", status=201)
+    def create(self, req: ApiRequest) -> Response:
+        return self._create(req, "add_metadef_property")
+
+    @route.delete(PROPERTIES, policy="delete_metadef_namespace")
+    def delete_all(self, req: ApiRequest) -> None:
+        self._delete_all(req, "delete_metadef_namespace")
+
+    @route.get(PROPERTIES + "/{name}", policy="get_metadef_property")
+    def show(self, req: ApiRequest) -> dict:
+        return self._show(req, "get_metadef_property")
+
+    @route.put(PROPERTIES + "/{name}", policy="modify_metadef_property")
+    def update(self, req: ApiRequest) -> dict:
+        return self._update(req, "modify_metadef_property")
+
+    @route.delete(PROPERTIES + "/{name}", policy="remove_metadef_property")
+    def delete(self, req: ApiRequest) -> None:
+        self._delete(req, "remove_metadef_property")
+
+
+class TagsApi(Definitions):
+    kind, plural, schema = "tag", "tags", schemas.TAG
+
+    def shape(self, namespace: str, view: DefinitionView) -> dict:
+        return render.tag(view)
+
+    @route.get(TAGS, policy="get_metadef_tags")
+    def index(self, req: ApiRequest) -> dict:
+        return self._list(req, "get_metadef_tags")
+
+    @route.post(TAGS, policy="add_metadef_tags", status=201)
+    def create_many(self, req: ApiRequest) -> Response:
         """Create several tags; they replace the existing ones unless the request says
         ``X-Openstack-Append: true``."""
-        namespace = authorize_namespace(req, manager, "add_metadef_tags")
-        body = read_body(req, TAGS_VALIDATION)
+        namespace = authorize_namespace(req, self.manager, "add_metadef_tags")
+        body = checked_body(req.json(), schemas.TAGS)
         append = parse_bool(req.headers.get("x-openstack-append", "false"), "X-Openstack-Append")
-        views = definitions.replace_tags(req.context, namespace.namespace, [t["name"] for t in body["tags"]],
-                                         append=append)
+        views = self.definitions.replace_tags(req.caller, namespace.namespace, [t["name"] for t in body["tags"]],
+                                              append=append)
         return json_response({"tags": [{"name": v.name} for v in views]}, status=201)
+
+    @route.delete(TAGS, policy="delete_metadef_tags")
+    def delete_all(self, req: ApiRequest) -> None:
+        self._delete_all(req, "delete_metadef_tags")
+
+    @route.post(TAGS + "/{name}", policy="add_metadef_tag", status=201)
+    def create(self, req: ApiRequest) -> Response:
+        namespace = authorize_namespace(req, self.manager, "add_metadef_tag")
+        name = tag_name(req.path_params["name"])
+        view = self.definitions.create(req.caller, namespace.namespace, "tag", name, {})
+        return json_response(render.tag(view), status=201)
+
+    @route.get(TAGS + "/{name}", policy="get_metadef_tag")
+    def show(self, req: ApiRequest) -> dict:
+        return self._show(req, "get_metadef_tag")
+
+    @route.put(TAGS + "/{name}", policy="modify_metadef_tag")
+    def update(self, req: ApiRequest) -> dict:
+        return self._update(req, "modify_metadef_tag")
+
+    @route.delete(TAGS + "/{name}", policy="delete_metadef_tag")
+    def delete(self, req: ApiRequest) -> None:
+        self._delete(req, "delete_metadef_tag")

@@ -3,6 +3,8 @@ optional attributes left out when unset)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pocketstack.image.api.render import isotime
 from pocketstack.image.metadefs.records import AssociationView, DefinitionView, NamespaceView
 
@@ -42,8 +44,8 @@ def tag(view: DefinitionView) -> dict:
 def namespace(view: NamespaceView, *, resource_type: str | None = None) -> dict:
     """A namespace; a detailed view also lists its properties, objects and tags, with
     property names prefixed as the association with ``resource_type`` says."""
-    body = {"namespace": view.namespace, "display_name": view.display_name, "description": view.description}
-    body = {k: v for k, v in body.items() if v is not None}
+    names = {"namespace": view.namespace, "display_name": view.display_name, "description": view.description}
+    body: dict[str, Any] = {k: v for k, v in names.items() if v is not None}
     body.update({"visibility": view.visibility, "protected": view.protected, "owner": view.owner,
                  **_times(view), "schema": "/v2/schemas/metadefs/namespace",
                  "self": f"{NAMESPACES}/{view.namespace}"})

@@ -14,10 +14,9 @@ image schema (400) before anything is applied.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest, UnsupportedMediaType
-from pocketstack.image import attributes
+from pocketstack.image import attributes, errors
 from pocketstack.image.manager import Change
 
 V2_0 = "application/openstack-images-v2.0-json-patch"
@@ -28,59 +27,61 @@ OPERATIONS = ("add", "remove", "replace")
 
 def _pointer(pointer) -> list[str]:
     if not isinstance(pointer, str) or not pointer.startswith("/"):
-        raise BadRequest(f'Pointer `{pointer}` does not start with "/".')
+        raise errors.PointerNotRooted(pointer=pointer)
     if re.search(r"/\s*?/", pointer[1:]):
-        raise BadRequest(f'Pointer `{pointer}` contains adjacent "/".')
+        raise errors.PointerAdjacentSlashes(pointer=pointer)
     if len(pointer) > 1 and pointer.endswith("/"):
-        raise BadRequest(f'Pointer `{pointer}` end with "/".')
+        raise errors.PointerTrailingSlash(pointer=pointer)
     if re.search("~[^01]", pointer) or pointer.endswith("~"):
-        raise BadRequest(f'Pointer `{pointer}` contains "~" not part of a recognized escape sequence.')
+        raise errors.PointerBadEscape(pointer=pointer)
     return [part.replace("~1", "/").replace("~0", "~").strip() for part in pointer[1:].split("/")]
 
 
 def _op_and_path_v2_1(raw: dict) -> tuple[str, object]:
     op = raw.get("op")
     if op is None:
-        raise BadRequest(f"Unable to find `op` in JSON Schema change. It must be one of the following: "
-                         f"{', '.join(OPERATIONS)}.")
+        raise errors.PatchMissingOp(allowed=", ".join(OPERATIONS))
     if op not in OPERATIONS:
-        raise BadRequest(f"Invalid operation: `{op}`. It must be one of the following: {', '.join(OPERATIONS)}.")
+        raise errors.PatchInvalidOp(op=op, allowed=", ".join(OPERATIONS))
     if "path" not in raw:
-        raise BadRequest("Unable to find 'path' in JSON Schema change")
+        raise errors.PatchMissingPath()
     return op, raw["path"]
 
 
 def _op_and_path_v2_0(raw: dict) -> tuple[str, object]:
     ops = [op for op in OPERATIONS if op in raw]
     if len(ops) != 1:
-        raise BadRequest('Operation objects must contain exactly one member named "add", "remove", or "replace".')
+        raise errors.PatchAmbiguousOp()
     return ops[0], raw[ops[0]]
 
 
 def _change(raw, media_type: str) -> Change:
     if not isinstance(raw, dict):
-        raise BadRequest("Operations must be JSON objects.")
+        raise errors.PatchOperationNotObject()
     op, pointer = (_op_and_path_v2_0 if media_type == V2_0 else _op_and_path_v2_1)(raw)
     path = _pointer(pointer)
     if len(path) != 1 or not path[0]:
-        raise BadRequest(f"Invalid JSON pointer for this resource: '/{'/'.join(path)}'")
+        raise errors.PointerNotAttribute(pointer="/" + "/".join(path))
     name = path[0]
     attributes.check_name(name)
     if op == "remove":
         return Change(op, name)
     if "value" not in raw:
-        raise BadRequest(f'Operation "{op}" requires a member named "value".')
+        raise errors.PatchMissingValue(op=op)
     attributes.check_values({name: raw["value"]})
     return Change(op, name, raw["value"], add_only_new=(op == "add" and media_type == V2_0))
 
 
-def decode(req: ApiRequest) -> list[Change]:
-    """The changes of a PATCH request; 415 (with ``Accept-Patch``) for other media types."""
-    media_type = req.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in MEDIA_TYPES:
-        raise UnsupportedMediaType(f"Unsupported Content-Type; use {V2_1} or {V2_0}.",
-                                   headers={"Accept-Patch": ", ".join(MEDIA_TYPES)})
-    body = req.json()
+def media_type(content_type: str | None) -> str:
+    """The patch dialect a ``Content-Type`` names; 415 (with ``Accept-Patch``) for any other."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind not in MEDIA_TYPES:
+        raise errors.UnsupportedPatchType(v2_1=V2_1, v2_0=V2_0, headers={"Accept-Patch": ", ".join(MEDIA_TYPES)})
+    return kind
+
+
+def decode(kind: str, body: Any) -> list[Change]:
+    """The changes of a PATCH body in dialect ``kind`` (see :func:`media_type`)."""
     if not isinstance(body, list):
-        raise BadRequest("Request body must be a JSON array of operation objects.")
-    return [_change(raw, media_type) for raw in body]
+        raise errors.PatchNotArray()
+    return [_change(raw, kind) for raw in body]

@@ -7,9 +7,9 @@ store or even compare them, so they would otherwise surface as database errors.
 from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest
+from pocketstack.image import errors
 
 
 def prepare(req: ApiRequest) -> None:
     if "\x00" in req.raw.url.path or any("\x00" in k + v for k, v in req.query.multi_items()):
-        raise BadRequest("NUL characters are not allowed in the request URL.")
+        raise errors.NulInUrl()

@@ -7,9 +7,14 @@ the per-operation rules; a task is visible to its owner's project and to admin.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.responses import Response
+
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import BadRequest, Forbidden
+from pocketstack.common.api.routes import route
+from pocketstack.image import errors
 from pocketstack.image.api.common import authorize_image
 from pocketstack.image.api.lists import list_links, list_paging
 from pocketstack.image.api.render import isotime
@@ -21,8 +26,8 @@ READ_ONLY = ("id", "status", "owner", "result", "message", "created_at", "update
              "schema", "image_id", "request_id", "user_id")
 
 
-def render(view: TaskView, *, full: bool = True) -> dict:
-    body = {"id": view.id, "type": view.type, "status": view.status, "owner": view.owner,
+def render(view: TaskView, *, full: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": view.id, "type": view.type, "status": view.status, "owner": view.owner,
             "created_at": isotime(view.created_at), "updated_at": isotime(view.updated_at),
             "self": f"/v2/tasks/{view.id}", "schema": "/v2/schemas/task"}
     if view.expires_at:
@@ -42,52 +47,66 @@ def render_image_task(view: TaskView, image_id: str) -> dict:
     return body
 
 
+def task_to_create(body: Any) -> tuple[Any, Any]:
+    """``(type, input)`` of a create-task body: 403 for a read-only attribute, 400 for a
+    body that is not an object or lacks one of the two (the manager checks their values)."""
+    if not isinstance(body, dict):
+        raise errors.BodyNotObject()
+    for key in READ_ONLY:
+        if key in body:
+            raise errors.ReadOnlyAttribute(name=key)
+    for key in ("type", "input"):
+        if key not in body:
+            raise errors.RequiredProperty(name=key)
+    return body["type"], body["input"]
+
+
+def task_filters(query: Mapping[str, str]) -> dict[str, str]:
+    """The ``type`` and ``status`` filters of a task listing; 400 for a value Glance
+    does not know."""
+    filters = {}
+    for key, allowed in (("type", TYPES), ("status", STATUSES)):
+        value = query.get(key)
+        if value is not None:
+            if value not in allowed:
+                raise errors.InvalidFilterValue(name=key, value=value)
+            filters[key] = value
+    return filters
+
+
 def _authorize(req: ApiRequest, rule: str) -> None:
-    target = {"project_id": req.context.project_id}
+    target = {"project_id": req.caller.project_id}
     req.authorize("tasks_api_access", target)
     req.authorize(rule, target)
 
 
-def register(router: Router, manager: ImageManager) -> None:
-    tasks = manager.tasks
+class TasksApi:
+    def __init__(self, manager: ImageManager):
+        self.manager = manager
+        self.tasks = manager.tasks
 
-    @router.post("/v2/tasks")
-    def create_task(req: ApiRequest):
+    @route.post("/v2/tasks", policy="add_task", status=201)
+    def create(self, req: ApiRequest) -> Response:
         _authorize(req, "add_task")
-        body = req.json()
-        if not isinstance(body, dict):
-            raise BadRequest("Body expected in request: a JSON object.")
-        for key in READ_ONLY:
-            if key in body:
-                raise Forbidden(f"Attribute '{key}' is read-only.")
-        for key in ("type", "input"):
-            if key not in body:
-                raise BadRequest(f"'{key}' is a required property")
-        task = tasks.create_task(req.context, body["type"], body["input"])
+        task_type, task_input = task_to_create(req.json())
+        task = self.tasks.create_task(req.caller, task_type, task_input)
         return json_response(render(task), status=201, headers={"Location": f"{req.service_url}/v2/tasks/{task.id}"})
 
-    @router.get("/v2/tasks")
-    def list_tasks(req: ApiRequest):
+    @route.get("/v2/tasks", policy="get_tasks")
+    def index(self, req: ApiRequest) -> dict:
         _authorize(req, "get_tasks")
         paging = list_paging(req, SORT_KEYS)
-        filters = {}
-        for key, allowed in (("type", TYPES), ("status", STATUSES)):
-            value = req.query.get(key)
-            if value is not None:
-                if value not in allowed:
-                    raise BadRequest(f"Invalid {key} value: {value}")
-                filters[key] = value
-        views = tasks.list_tasks(req.context, paging, filters)
+        views = self.tasks.list_tasks(req.caller, paging, task_filters(req.query))
         return {"tasks": [render(v, full=False) for v in views], "schema": "/v2/schemas/tasks",
                 **list_links(req, "/v2/tasks", len(views), paging.limit, views[-1].id if views else None)}
 
-    @router.get("/v2/tasks/{task_id}")
-    def show_task(req: ApiRequest):
+    @route.get("/v2/tasks/{task_id}", policy="get_task")
+    def show(self, req: ApiRequest) -> dict:
         _authorize(req, "get_task")
-        return render(tasks.get_task(req.context, req.path_params["task_id"]))
+        return render(self.tasks.get_task(req.caller, req.path_params["task_id"]))
 
-    @router.get("/v2/images/{image_id}/tasks")
-    def list_image_tasks(req: ApiRequest):
+    @route.get("/v2/images/{image_id}/tasks", policy="get_image")
+    def image_tasks(self, req: ApiRequest) -> dict:
         # As Glance: the image must be visible to the caller (else 404); no task policy.
-        image = authorize_image(req, manager, "get_image")
-        return {"tasks": [render_image_task(v, image.id) for v in tasks.tasks_of_image(image.id)]}
+        image = authorize_image(req, self.manager, "get_image")
+        return {"tasks": [render_image_task(v, image.id) for v in self.tasks.tasks_of_image(image.id)]}

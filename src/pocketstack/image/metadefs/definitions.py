@@ -9,6 +9,7 @@ namespace being protected (the compare-and-swap fails and the work re-runs).
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from typing import Any
 
@@ -21,19 +22,19 @@ from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
-from pocketstack.common.errors import Conflict, Forbidden, NotFound
+from pocketstack.image import errors
 from pocketstack.image.metadefs import models as m
 from pocketstack.image.metadefs.records import DefinitionView, check_mutable, definition_view, load_namespace_row
 
 D = m.MetadefDefinition
 
 
-def duplicate(kind: str, name: str, namespace: str) -> Conflict:
-    return Conflict(f"A metadata definition {kind} with name={name} already exists in namespace={namespace}.")
+def duplicate(kind: str, name: str, namespace: str) -> errors.Conflict:
+    return errors.DuplicateDefinition(kind=kind, name=name, namespace=namespace)
 
 
-def not_found(kind: str, name: str, namespace: str) -> NotFound:
-    return NotFound(f"The metadata definition {kind} with name={name} was not found in namespace={namespace}.")
+def not_found(kind: str, name: str, namespace: str) -> errors.NotFound:
+    return errors.DefinitionNotFound(kind=kind, name=name, namespace=namespace)
 
 
 def _load(s: Session, namespace_id: str, kind: str, name: str, namespace: str) -> D:
@@ -121,12 +122,12 @@ class DefinitionCatalog:
 
         run_in_transaction(self.db, work)
 
-    def replace_tags(self, context: RequestContext, namespace: str, names: list[str], *, append: bool
-                     ) -> list[DefinitionView]:
+    def replace_tags(self, context: RequestContext, namespace: str, names: builtins.list[str], *, append: bool
+                     ) -> builtins.list[DefinitionView]:
         """Create the tags ``names`` at once: replacing every existing tag, or added to
         them with ``append`` (409 if one exists or ``names`` repeats one)."""
         if len(set(names)) != len(names):
-            raise Conflict("Duplicate tags in the request.")
+            raise errors.DuplicateTagsInRequest()
         now = utcnow()
 
         def work(s: Session) -> list[DefinitionView]:
@@ -147,7 +148,6 @@ class DefinitionCatalog:
         """403 while ``ns`` is protected; bumps its generation so that a concurrent
         (un)protect and this bulk delete serialise."""
         if ns.protected:
-            raise Forbidden(f"Metadata definition namespace {ns.namespace} is protected: its definitions "
-                            f"cannot be deleted all at once.")
+            raise errors.NamespaceDefinitionsProtected(namespace=ns.namespace)
         cas_update(s, m.MetadefNamespace, where={"id": ns.id, "generation": ns.generation},
                    values={"generation": ns.generation + 1})

@@ -22,7 +22,7 @@ from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
+from pocketstack.image import errors
 from pocketstack.image.metadefs import models as m
 from pocketstack.image.metadefs.records import (
     AssociationView,
@@ -35,8 +35,8 @@ from pocketstack.image.metadefs.records import (
 )
 
 
-def _duplicate(name: str) -> Conflict:
-    return Conflict(f"A metadata definition namespace with name={name} already exists.")
+def _duplicate(name: str) -> errors.Conflict:
+    return errors.DuplicateNamespace(namespace=name)
 
 
 def _definition_rows(namespace_id: str, body: dict[str, Any], now) -> list[m.MetadefDefinition]:
@@ -51,8 +51,7 @@ def _definition_rows(namespace_id: str, body: dict[str, Any], now) -> list[m.Met
     seen: set[tuple[str, str]] = set()
     for kind, name, _ in items:
         if (kind, name) in seen:
-            raise Conflict(f"A metadata definition {kind} with name={name} already exists in "
-                           f"namespace={body['namespace']}.")
+            raise errors.DuplicateDefinition(kind=kind, name=name, namespace=body["namespace"])
         seen.add((kind, name))
     return [m.MetadefDefinition(id=str(uuid.uuid4()), namespace_id=namespace_id, kind=kind, name=name,
                                 body=data, created_at=now, updated_at=now) for kind, name, data in items]
@@ -124,7 +123,7 @@ class NamespaceCatalog:
             check_mutable(context, row)
             owner = body.get("owner") or context.project_id
             if owner != row.owner and not context.is_admin:
-                raise Forbidden("Owner can't be updated by non admin.")
+                raise errors.OwnerChangeForbidden()
             cas_update(s, m.MetadefNamespace, where={"id": row.id, "generation": row.generation}, values={
                 "namespace": new_name, "display_name": body.get("display_name"),
                 "description": body.get("description"), "visibility": body.get("visibility") or "private",
@@ -143,10 +142,10 @@ class NamespaceCatalog:
             row = load_namespace_row(s, context, name)
             check_mutable(context, row)
             if row.protected:
-                raise Forbidden(f"Metadata definition namespace {name} is protected and cannot be deleted.")
+                raise errors.NamespaceProtected(namespace=name)
             result = s.execute(sa.delete(m.MetadefNamespace).where(m.MetadefNamespace.id == row.id,
                                                                    m.MetadefNamespace.generation == row.generation))
-            if result.rowcount != 1:
+            if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for DML
                 raise ConcurrentUpdate(f"metadef namespace {name} changed while being deleted")
 
         run_in_transaction(self.db, work)
@@ -162,7 +161,7 @@ class NamespaceCatalog:
         """The id of resource type ``name``, registering it on first use (concurrent
         first uses race on the unique name; the loser reads the winner's row)."""
         if not isinstance(name, str) or not name or len(name) > 80:
-            raise BadRequest("Resource type names are strings of 1 to 80 characters.")
+            raise errors.InvalidResourceTypeName()
         for _ in range(2):
             with self.db.session(readonly=True) as s:
                 found = s.scalar(sa.select(m.MetadefResourceType.id).where(m.MetadefResourceType.name == name))
@@ -177,7 +176,7 @@ class NamespaceCatalog:
                 return row.id
             except sa_exc.IntegrityError:
                 continue
-        raise Conflict(f"Resource type {name} is being created concurrently; retry.")
+        raise errors.ResourceTypeRace(name=name)
 
     def list_associations(self, context: RequestContext, name: str) -> list[AssociationView]:
         return self.get_namespace(context, name).associations
@@ -205,9 +204,8 @@ class NamespaceCatalog:
             raise self._duplicate_association(type_name, name) from None
 
     @staticmethod
-    def _duplicate_association(type_name: str, name: str) -> Conflict:
-        return Conflict(f"The metadata definition resource-type association of resource-type={type_name} to "
-                        f"namespace={name}, already exists.")
+    def _duplicate_association(type_name: str, name: str) -> errors.Conflict:
+        return errors.DuplicateAssociation(resource_type=type_name, namespace=name)
 
     def dissociate(self, context: RequestContext, name: str, type_name: str) -> None:
         def work(s: Session) -> None:
@@ -218,9 +216,8 @@ class NamespaceCatalog:
             if type_id is not None:
                 deleted = s.execute(sa.delete(m.MetadefAssociation).where(
                     m.MetadefAssociation.namespace_id == row.id,
-                    m.MetadefAssociation.resource_type_id == type_id)).rowcount
+                    m.MetadefAssociation.resource_type_id == type_id)).rowcount  # type: ignore[attr-defined]
             if not deleted:
-                raise NotFound(f"The metadata definition resource-type association of resource-type={type_name} "
-                               f"to namespace={name}, was not found.")
+                raise errors.AssociationNotFound(resource_type=type_name, namespace=name)
 
         run_in_transaction(self.db, work)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import Forbidden, NotFound
+from pocketstack.image import errors
 from pocketstack.image.metadefs import models as m
 
 KINDS = ("object", "property", "tag")
@@ -65,8 +65,8 @@ class NamespaceView:
 _NAMESPACE_FIELDS = [f for f in NamespaceView.__dataclass_fields__ if f not in ("associations", "definitions")]
 
 
-def namespace_not_found(name: str) -> NotFound:
-    return NotFound(f"Metadata definition namespace={name} was not found.")
+def namespace_not_found(name: str) -> errors.NotFound:
+    return errors.NamespaceNotFound(namespace=name)
 
 
 def visible_condition(context: RequestContext):
@@ -91,7 +91,7 @@ def check_mutable(context: RequestContext, namespace: m.MetadefNamespace | Names
     if context.is_admin:
         return
     if namespace.owner is None or namespace.owner != context.project_id:
-        raise Forbidden(f"You are not permitted to modify metadata definition namespace {namespace.namespace}.")
+        raise errors.NamespaceNotMutable(namespace=namespace.namespace)
 
 
 def association_views(session: Session, namespace_ids: list[str]) -> dict[str, list[AssociationView]]:

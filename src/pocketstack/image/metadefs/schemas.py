@@ -1,5 +1,5 @@
-"""The metadefs JSON schemas: served at ``/v2/schemas/metadefs/*`` and used to validate
-request bodies.
+"""The metadefs JSON schemas served at ``/v2/schemas/metadefs/*`` (the request bodies
+are validated against validators derived from them, ``api/schemas.py``).
 
 They follow Glance's documents (same names, same properties, ``additionalProperties:
 false``, collections with ``first``/``next``/``schema`` links) because clients and
@@ -8,8 +8,6 @@ fragment (``title``, ``type``, ``enum``, ``minimum``…).
 """
 
 from __future__ import annotations
-
-import copy
 
 TYPES = ["array", "boolean", "integer", "number", "object", "string", None]
 _STRING_ARRAY = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
@@ -122,30 +120,4 @@ DOCUMENTS = {
 }
 
 
-def validation_schema(document: dict) -> dict:
-    """A validator's view of a served document (read-only fields are refused with a
-    403 before validation, as Glance does)."""
-    schema = copy.deepcopy(document)
-    schema.pop("name")
-    schema["type"] = "object"
-    return schema
-
-
-def _namespace_validation() -> dict:
-    """The namespace document as a validator, requiring what Glance's document leaves
-    open but nothing can be stored without: a name on each association, object and tag
-    the namespace is created with."""
-    schema = validation_schema(NAMESPACE)
-    for key in ("resource_type_associations", "objects", "tags"):
-        schema["properties"][key]["items"]["required"] = ["name"]
-    return schema
-
-
-NAMESPACE_VALIDATION = _namespace_validation()
-OBJECT_VALIDATION = validation_schema(OBJECT)
-PROPERTY_VALIDATION = validation_schema(PROPERTY)
-TAG_VALIDATION = validation_schema(TAG)
-ASSOCIATION_VALIDATION = validation_schema(ASSOCIATION)
-TAGS_VALIDATION = {"type": "object", "required": ["tags"], "additionalProperties": False,
-                   "properties": {"tags": {"type": "array", "items": TAG_VALIDATION}}}
 READ_ONLY = tuple(_READ_ONLY)

@@ -26,8 +26,8 @@ def consumer_request(req: ApiRequest, consumer: str, fields: dict) -> ConsumerAl
         allocations = {rp: dict(item["resources"]) for rp, item in raw.items()}
     # The in-process default owner for pre-1.8 requests, which carried none.
     return ConsumerAllocations(
-        consumer, allocations, fields.get("project_id") or req.context.project_id,
-        fields.get("user_id") or req.context.user_id,
+        consumer, allocations, fields.get("project_id") or req.caller.project_id,
+        fields.get("user_id") or req.caller.user_id,
         generation=fields["consumer_generation"] if req.at_least(1, 28) else ANY_GENERATION,
         consumer_type=fields.get("consumer_type"))
 

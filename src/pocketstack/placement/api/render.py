@@ -18,18 +18,17 @@ def location(req: ApiRequest, path: str) -> str:
 
 
 def provider(req: ApiRequest, rp: dict) -> dict:
-    v = req.version
     base = f"{prefix(req)}/resource_providers/{rp['uuid']}"
     links = [{"rel": "self", "href": base}, {"rel": "inventories", "href": base + "/inventories"},
              {"rel": "usages", "href": base + "/usages"}]
-    if v >= (1, 1):
+    if req.at_least(1, 1):
         links.append({"rel": "aggregates", "href": base + "/aggregates"})
-    if v >= (1, 6):
+    if req.at_least(1, 6):
         links.append({"rel": "traits", "href": base + "/traits"})
-    if v >= (1, 11):
+    if req.at_least(1, 11):
         links.append({"rel": "allocations", "href": base + "/allocations"})
     body = {"uuid": rp["uuid"], "name": rp["name"], "generation": rp["generation"], "links": links}
-    if v >= (1, 14):
+    if req.at_least(1, 14):
         body["parent_provider_uuid"] = rp["parent_provider_uuid"]
         body["root_provider_uuid"] = rp["root_provider_uuid"]
     return body

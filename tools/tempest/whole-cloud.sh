@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run Tempest's API tests of every service against a fresh all-in-one cloud of this tree.
+#
+#   tools/tempest/whole-cloud.sh [--port 18990] [--regex 'tempest\.api'] [--concurrency 2]
+#
+# Starts `pocketstack up` (SQLite, one process, two fake compute hosts) in a new data
+# directory, prepares what the compute and network suites need (two public images, the
+# flavors 42 and 84, a shared "private" network and an external "public" one for floating
+# IPs), runs tools/tempest/run.sh with every service marked available,
+# stops the cloud and prints stestr's totals.  Used for before/after comparisons of a
+# change that should not change behaviour: run it on both commits, compare the lists of
+# failed tests (run.log in each workspace).  The cloud's log is <data dir>/cloud.log.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+PORT=18990
+REGEX='tempest\.api'
+CONCURRENCY=2
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --port) PORT="$2"; shift 2 ;;
+        --regex) REGEX="$2"; shift 2 ;;
+        --concurrency) CONCURRENCY="$2"; shift 2 ;;
+        -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "whole-cloud.sh: unknown argument: $1" >&2; exit 2 ;;
+    esac
+done
+
+bin="$root/.venv/bin"
+data="$(mktemp -d "${TMPDIR:-/tmp}/pocketstack-tempest-cloud.XXXXXX")"
+password=secret
+"$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
+    --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
+cloud=$!
+trap 'kill "$cloud" 2>/dev/null; wait "$cloud" 2>/dev/null || true' EXIT
+for _ in $(seq 120); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/identity/v3" 2>/dev/null && break
+    kill -0 "$cloud" 2>/dev/null || { echo "whole-cloud.sh: the cloud exited; see $data/cloud.log" >&2; exit 1; }
+    sleep 1
+done
+
+export OS_CLIENT_CONFIG_FILE="$data/clouds.yaml" OS_CLOUD=pocketstack
+os() { "$bin/openstack" "$@" -f value -c id; }
+head -c 1048576 /dev/urandom >"$data/img.raw"
+image=$(os image create --disk-format raw --container-format bare --public --file "$data/img.raw" cirros)
+image_alt=$(os image create --disk-format raw --container-format bare --public --file "$data/img.raw" cirros-alt)
+os flavor create --vcpus 1 --ram 64 --disk 1 --id 42 m1.nano >/dev/null
+os flavor create --vcpus 1 --ram 128 --disk 1 --id 84 m1.micro >/dev/null
+os network create --share private >/dev/null
+os subnet create --network private --subnet-range 10.0.0.0/16 private-subnet >/dev/null
+public=$(os network create --external public)
+os subnet create --network public --subnet-range 172.24.4.0/24 public-subnet >/dev/null
+
+"$here/run.sh" --auth-url "http://127.0.0.1:$PORT/identity" --admin-password "$password" \
+    --image --network --object --volume --compute \
+    --image-ref "$image" --image-ref-alt "$image_alt" --flavor-ref 42 --flavor-ref-alt 84 \
+    --fixed-network-name private --public-network-id "$public" \
+    --regex "$REGEX" --concurrency "$CONCURRENCY" || true
+echo "cloud: $data (log cloud.log)"
