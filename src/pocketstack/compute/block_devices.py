@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -33,13 +33,15 @@ from pocketstack.common.errors import ApiError, NotFound
 from pocketstack.compute import errors
 from pocketstack.compute.models import BlockDeviceMapping, Instance
 
+if TYPE_CHECKING:
+    from pocketstack.volume.contract import VolumeContract
+
 LOG = logging.getLogger(__name__)
 
 GiB = 1 << 30
 # Nova's block_device_allocate_retries (60) x block_device_allocate_retries_interval (3 s).
 VOLUME_WAIT_SECONDS = 180.0
 ROOT_DEVICE = "/dev/vda"
-INVALID = "Block Device Mapping is Invalid: "
 _BAD_BOOT_SEQUENCE = "Boot sequence for the instance and image/block device mapping combination is not valid."
 
 
@@ -75,8 +77,8 @@ def _int(value, name: str) -> int | None:
         raise errors.InvalidBlockDeviceField(name=name, value=value) from None
 
 
-def parse(volume_service: Any, context: RequestContext, mappings: list[dict], image_ref: str, max_count: int,
-          bootable_image: Callable[[str], object]) -> BootDisks | None:
+def parse(volume_service: VolumeContract | None, context: RequestContext, mappings: list[dict], image_ref: str,
+          max_count: int, bootable_image: Callable[[str], object]) -> BootDisks | None:
     """Validate ``block_device_mapping_v2`` as Nova does (a 400 for anything wrong);
     ``None`` when nothing in it involves a volume (the server boots from ``image_ref``)."""
     rows: list[dict] = []
@@ -172,7 +174,7 @@ def _instance_context(inst: Instance) -> RequestContext:
 class BlockDevices:
     def __init__(self, db: Database, volumes: Callable[[], object | None]):
         self.db = db
-        self.volumes = volumes  # -> the volume service's manager, None when there is none
+        self.volumes = volumes  # -> the volume service's contract, None when there is none
 
     # -- reading ---------------------------------------------------------------------
     def for_instance(self, instance_id: str) -> list[BlockDeviceMapping]:

@@ -9,7 +9,7 @@ not run in this process.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pocketstack.common.errors import NotFound
 from pocketstack.compute.actions import Actions
@@ -31,6 +31,8 @@ from pocketstack.compute.server_groups import ServerGroups
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
+    from pocketstack.network.contract import NetworkContract
+    from pocketstack.volume.contract import VolumeContract
 
 
 class Compute:
@@ -63,11 +65,11 @@ class Compute:
     def network_available(self) -> bool:
         return self.cloud.network is not None
 
-    def network(self) -> Any:
+    def network(self) -> NetworkContract | None:
         """The network service's contract (see ``network/contract.py``), or None without one."""
         return self.cloud.network
 
-    def volumes(self) -> Any:
+    def volumes(self) -> VolumeContract | None:
         """The volume service's contract, or None without one."""
         return self.cloud.volume
 

@@ -4,7 +4,7 @@ attach-interfaces API), through the network service's contract in process
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
@@ -16,6 +16,7 @@ from pocketstack.compute.api.schemas.interfaces import CREATE
 
 if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
+    from pocketstack.network.contract import NetworkContract
 
 _ATTACHABLE = (st.ACTIVE, st.PAUSED, st.STOPPED, st.SUSPENDED)
 
@@ -37,7 +38,7 @@ class InterfacesApi:
     def __init__(self, compute: Compute):
         self.compute = compute
 
-    def network(self) -> Any:
+    def network(self) -> NetworkContract:
         manager = self.compute.network()
         if manager is None:
             raise errors.NetworkServiceUnavailable()

@@ -44,6 +44,7 @@ from pocketstack.compute.topology import TopologyError, choose_topology
 if TYPE_CHECKING:
     from pocketstack.common.api.context import RequestContext
     from pocketstack.compute.manager import Compute
+    from pocketstack.network.contract import NetworkContract
 
 
 # -- building a boot request: the parts that need no lookups ---------------------------------
@@ -148,7 +149,7 @@ def parse_networks(networks: Any, max_count: int) -> list[NetworkRequest]:
     return parsed
 
 
-def resolve_networks(network: Any, context: RequestContext, requests: list[NetworkRequest]) -> list[dict]:
+def resolve_networks(network: NetworkContract, context: RequestContext, requests: list[NetworkRequest]) -> list[dict]:
     """Nova's ``networks`` as the network service's ``requested_networks``: networks and
     ports are looked up now so that a wrong id is a 400 (a port in use a 409), not a
     failed build."""

@@ -13,7 +13,7 @@ a volume cannot be detached.
 from __future__ import annotations
 
 import string
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
@@ -24,6 +24,7 @@ from pocketstack.compute.api.schemas.volume_attachments import CREATE
 
 if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
+    from pocketstack.volume.contract import VolumeContract
 
 def _render(a, server_id: str) -> dict:
     return {"id": a.volume_id, "serverId": server_id, "volumeId": a.volume_id, "device": a.mountpoint}
@@ -40,7 +41,7 @@ class VolumeAttachmentsApi:
     def __init__(self, compute: Compute):
         self.compute = compute
 
-    def volumes(self) -> Any:
+    def volumes(self) -> VolumeContract:
         manager = self.compute.volumes()
         if manager is None:
             raise errors.VolumeServiceUnavailable()
