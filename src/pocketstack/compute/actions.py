@@ -3,6 +3,7 @@ asked for what, and how each step on the compute host went."""
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import traceback
 
@@ -64,7 +65,7 @@ class Actions:
             return list(s.scalars(sa.select(InstanceAction).where(InstanceAction.instance_id == instance_id)
                                   .order_by(InstanceAction.start_time.desc(), InstanceAction.id)))
 
-    def get(self, instance_id: str, request_id: str) -> tuple[InstanceAction, list[InstanceActionEvent]]:
+    def get(self, instance_id: str, request_id: str) -> tuple[InstanceAction, builtins.list[InstanceActionEvent]]:
         with self.db.session(readonly=True) as s:
             action = s.scalar(sa.select(InstanceAction).where(InstanceAction.instance_id == instance_id,
                                                               InstanceAction.request_id == request_id))

@@ -268,6 +268,10 @@ class DiagnosticsNotReady(BadRequest):
     msg_fmt = "Instance {instance_id} has no diagnostics yet: it is in vm_state {vm_state}"
 
 
+class RemoteConsolesNeed26(BadRequest):
+    msg_fmt = "Remote consoles need microversion 2.6; use the os-getVNCConsole action."
+
+
 class ConsoleTypeUnavailable(BadRequest):
     msg_fmt = "Unavailable console type {kind}."
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import datetime as dt
 import re
 import secrets
@@ -321,7 +322,7 @@ class Instances:
             raise errors.MetadataKeyNotFound(key=key)
 
     # -- tags ------------------------------------------------------------------------
-    def tags(self, instance_id: str) -> list[str]:
+    def tags(self, instance_id: str) -> builtins.list[str]:
         return self.details([instance_id])[1][instance_id]
 
     @staticmethod
@@ -329,7 +330,7 @@ class Instances:
         if not isinstance(tag, str) or not _TAG.match(tag):
             raise errors.InvalidTag(tag=tag)
 
-    def replace_tags(self, instance_id: str, tags: list[str]) -> list[str]:
+    def replace_tags(self, instance_id: str, tags: builtins.list[str]) -> builtins.list[str]:
         tags = sorted(set(tags))
         for tag in tags:
             self.check_tag(tag)

@@ -55,9 +55,11 @@ ActionHandler = Callable[[ApiRequest, Any], Any]
 def console_length(args: dict) -> int | None:
     """``os-getConsoleOutput``'s ``length``: None (or -1) for everything, else the number
     of last lines."""
-    length = args.get("length")
-    length = None if length in (None, -1, "-1") else int(length)
-    if length is not None and length < 0:
+    raw = args.get("length")
+    if raw is None or raw in (-1, "-1"):
+        return None
+    length = int(raw)
+    if length < 0:
         raise errors.InvalidConsoleLength(length=length)
     return length
 
@@ -109,8 +111,8 @@ class ServerActionsApi:
         return get_instance(self.compute, req, req.path_params["server_id"], rule)
 
     def record(self, req: ApiRequest, inst, action: str) -> str:
-        return self.compute.actions.start(inst.id, action, req.attributes["request_id"], req.context.project_id,
-                                          req.context.user_id)
+        return self.compute.actions.start(inst.id, action, req.attributes["request_id"], req.caller.project_id,
+                                          req.caller.user_id)
 
     def operate(self, req: ApiRequest, inst, name: str, vm_states: list[str], operation: str, action: str):
         op = OPERATIONS[operation]
@@ -142,7 +144,7 @@ class ServerActionsApi:
         inst = self.server(req, "os_compute_api:os-rescue")
         check_unlocked(req, inst)
         if args.get("rescue_image_ref"):
-            self.compute.images.bootable(req.context, args["rescue_image_ref"])
+            self.compute.images.bootable(req.caller, args["rescue_image_ref"])
         self.operate(req, inst, "rescue", [st.ACTIVE, st.STOPPED, st.ERROR], "rescue", "rescue")
         return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}
 
@@ -223,7 +225,7 @@ class ServerActionsApi:
         args = validate(args, schemas.REBUILD)
         inst = self.server(req, "os_compute_api:servers:rebuild")
         check_unlocked(req, inst)
-        image = compute.images.bootable(req.context, args["imageRef"].rsplit("/", 1)[-1])
+        image = compute.images.bootable(req.caller, args["imageRef"].rsplit("/", 1)[-1])
         extra = {"image_ref": image.id, "image_properties": dict(image.properties)}
         if "name" in args:
             extra["name"] = args["name"]
@@ -232,7 +234,7 @@ class ServerActionsApi:
         if "key_name" in args and req.at_least(2, 54):
             key_name = args["key_name"]
             extra["key_name"] = key_name
-            extra["key_data"] = compute.keypairs.get(req.context.user_id, key_name).public_key if key_name else None
+            extra["key_data"] = compute.keypairs.get(req.caller.user_id, key_name).public_key if key_name else None
         if "user_data" in args and req.at_least(2, 57):
             check_user_data(args["user_data"])
             extra["user_data"] = args["user_data"]
@@ -256,7 +258,7 @@ class ServerActionsApi:
         inst = self.server(req, "os_compute_api:servers:resize")
         check_unlocked(req, inst)
         try:
-            flavor = compute.flavors.get_visible(str(args["flavorRef"]), req.context.project_id, is_admin(req))
+            flavor = compute.flavors.get_visible(str(args["flavorRef"]), req.caller.project_id, is_admin(req))
         except NotFound:
             raise errors.ResizeFlavorNotFound(flavor_ref=args["flavorRef"]) from None
         new = embed_flavor(flavor, compute.flavors.extra_specs(flavor.id))
@@ -281,7 +283,7 @@ class ServerActionsApi:
                 with compute.db.session() as s:
                     compute.quotas.release(s, inst.project_id, grow)
             raise
-        compute.migration_records.start(inst, migration["id"], flavor.id, req.context.user_id)
+        compute.migration_records.start(inst, migration["id"], flavor.id, req.caller.user_id)
         compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "resize"))
         return accepted()
 
@@ -326,12 +328,12 @@ class ServerActionsApi:
                      st.IMAGE_SNAPSHOT)
         try:
             if rotation is not None:
-                compute.images.rotate_backups(req.context, inst.id, metadata["backup_type"], max(rotation - 1, 0))
+                compute.images.rotate_backups(req.caller, inst.id, metadata["backup_type"], max(rotation - 1, 0))
             try:
-                base = compute.images.manager.get_image(req.context, inst.image_ref)
+                base = compute.images.manager.get_image(req.caller, inst.image_ref)
             except NotFound:
                 base = None
-            image_id = compute.images.create_snapshot(req.context, name, inst.id, base, metadata)
+            image_id = compute.images.create_snapshot(req.caller, name, inst.id, base, metadata)
         except Exception:
             transition(compute.db, inst.id, {"task_state": st.IMAGE_SNAPSHOT}, {"task_state": None})
             raise

@@ -134,7 +134,7 @@ def get_instance(compute, req: ApiRequest, instance_id: str, rule: str):
         inst = compute.instances.get(instance_id)
     except NotFound:
         raise errors.InstanceNotFound(instance_id=instance_id) from None
-    if not is_admin(req) and inst.project_id != req.context.project_id:
+    if not is_admin(req) and inst.project_id != req.caller.project_id:
         raise errors.InstanceNotFound(instance_id=instance_id)
     req.authorize(rule, {"project_id": inst.project_id, "user_id": inst.user_id})
     return inst
@@ -150,6 +150,6 @@ def start_delete(compute, req: ApiRequest, inst) -> None:
     """Move the server to ``deleting`` and cast the delete (DELETE and forceDelete)."""
     check_unlocked(req, inst)
     inst = compute.instances.begin_delete(inst.id)
-    action_id = compute.actions.start(inst.id, "delete", req.attributes["request_id"], req.context.project_id,
-                                      req.context.user_id)
+    action_id = compute.actions.start(inst.id, "delete", req.attributes["request_id"], req.caller.project_id,
+                                      req.caller.user_id)
     compute.rpc.delete_instance(inst.host, inst.id, action_id)

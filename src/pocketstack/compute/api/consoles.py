@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.errors import BadRequest
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import get_instance
@@ -51,7 +50,7 @@ class ConsolesApi:
                 body=REMOTE)
     def create(self, req: ApiRequest):
         if not req.at_least(2, 6):
-            raise BadRequest("Remote consoles need microversion 2.6; use the os-getVNCConsole action.")
+            raise errors.RemoteConsolesNeed26()
         data = req.data["remote_console"]
         return {"remote_console": {"protocol": data["protocol"], "type": data["type"],
                                    "url": console_url(self.compute, req, data["protocol"], data["type"])}}

@@ -81,7 +81,7 @@ class InterfacesApi:
             raise errors.InterfaceTargetMissing()
         manager = self.network()
         try:
-            port = manager.attach_interface(req.context, inst.id, inst.host or "", network_id=net_id,
+            port = manager.attach_interface(req.caller, inst.id, inst.host or "", network_id=net_id,
                                             port_id=port_id, fixed_ip=fixed_ips[0]["ip_address"] if fixed_ips
                                             else None, project_id=inst.project_id)
         except ApiError as error:
@@ -91,7 +91,7 @@ class InterfacesApi:
         except NotFound:
             gone = True
         if gone:  # deleted meanwhile: its delete may have released the ports before this one
-            manager.detach_interface(req.context, inst.id, port["id"])
+            manager.detach_interface(req.caller, inst.id, port["id"])
             raise errors.InstanceNotFound(instance_id=inst.id)
         return {"interfaceAttachment": render(port)}
 
@@ -103,7 +103,7 @@ class InterfacesApi:
         check_unlocked(req, inst)
         port_id = req.path_params["port_id"]
         try:
-            self.network().detach_interface(req.context, inst.id, port_id)
+            self.network().detach_interface(req.caller, inst.id, port_id)
         except NotFound:
             raise errors.InterfaceNotFound(instance_id=inst.id, port_id=port_id) from None
         return accepted()

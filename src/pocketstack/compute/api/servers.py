@@ -291,7 +291,7 @@ class ServersApi:
     # -- create ----------------------------------------------------------------------
     def boot_request(self, req: ApiRequest, server: dict, hints: dict) -> BootRequest:
         """Validate everything about the request before anything is counted or stored."""
-        compute, ctx = self.compute, req.context
+        compute, ctx = self.compute, req.caller
         try:
             flavor = compute.flavors.get_visible(reference_id(server["flavorRef"]), ctx.project_id, is_admin(req))
         except NotFound:
@@ -302,11 +302,12 @@ class ServersApi:
         disks = block_devices.parse(compute.volumes(), ctx, server.get("block_device_mapping_v2") or [],
                                     reference_id(server.get("imageRef")), requested_max(server),
                                     lambda i: compute.images.bootable(ctx, i))
-        image = None
-        if disks is None or not disks.boot_from_volume:
+        if disks is not None and disks.boot_from_volume:
+            image_ref, image_properties = disks.image_id, disks.image_properties
+        else:
             image = compute.images.bootable(ctx, boot_image_id(server))
             check_image_fits(embedded, image.min_ram, image.min_disk)
-        image_properties = dict(image.properties) if image is not None else disks.image_properties
+            image_ref, image_properties = image.id, dict(image.properties)
         try:
             choose_topology(embedded["vcpus"], embedded["extra_specs"], image_properties)
         except TopologyError as error:
@@ -348,7 +349,7 @@ class ServersApi:
         names = security_group_names(server)
         security_groups.check_names(compute, req, names)
         return BootRequest(
-            name=server["name"], flavor=embedded, image_ref=image.id if image is not None else disks.image_id,
+            name=server["name"], flavor=embedded, image_ref=image_ref,
             image_properties=image_properties, boot_from_volume=disks is not None and disks.boot_from_volume,
             block_devices=disks.rows if disks is not None else [],
             min_count=min_count, max_count=max_count,
@@ -361,12 +362,12 @@ class ServersApi:
     @route.post("/v2.1/servers", policy="os_compute_api:servers:create", body=schemas.CREATE)
     def create(self, req: ApiRequest):
         compute = self.compute
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
         server = req.data["server"]
         boot = self.boot_request(req, server, scheduler_hints(req.data))
-        created = self.instances.create(req.context, boot)
+        created = self.instances.create(req.caller, boot)
         compute.rpc.build_instances([(inst.id, compute.actions.start(inst.id, "create", req.attributes["request_id"],
-                                                                     req.context.project_id, req.context.user_id))
+                                                                     req.caller.project_id, req.caller.user_id))
                                      for inst in created])
         if wants_reservation_id(server):
             return json_response({"reservation_id": created[0].reservation_id}, status=202)
@@ -379,7 +380,7 @@ class ServersApi:
     # -- list ------------------------------------------------------------------------
     def filters(self, req: ApiRequest) -> ServerFilters:
         q = req.query
-        project_id = req.context.project_id
+        project_id = req.caller.project_id
         if wants_all_tenants(q):
             req.authorize("os_compute_api:servers:index:get_all_tenants")
             project_id = q.get("project_id") or q.get("tenant_id") or None
@@ -397,14 +398,15 @@ class ServersApi:
             return []
         literal = ip_substring(compiled)
         query = [("fixed_ips", f"ip_address_substr={literal}")] if literal else []
-        ports, _ = network.list(req.context, "ports", QueryParams(query))
+        ports, _ = network.list(req.caller, "ports", QueryParams(query))
         return matching_servers(ports, compiled)
 
     def listing(self, req: ApiRequest, detail: bool) -> dict:
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
         # As Nova: at most max_limit servers per page, asked for or not, and a ``next`` link
         # whenever a page is full.
-        limit = min(int_query(req, "limit") if "limit" in req.query else DEFAULT_MAX_LIMIT, DEFAULT_MAX_LIMIT)
+        asked = int_query(req, "limit")
+        limit = DEFAULT_MAX_LIMIT if asked is None else min(asked, DEFAULT_MAX_LIMIT)
         rows = self.instances.list(self.filters(req), parse_sort(req.query, is_admin(req)), limit,
                                    req.query.get("marker"), brief=not detail)
         result: dict[str, Any] = {

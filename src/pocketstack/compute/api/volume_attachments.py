@@ -48,7 +48,7 @@ class VolumeAttachmentsApi:
         return manager
 
     def attached(self, req: ApiRequest, server_id: str) -> list:
-        return [a for a in self.volumes().attachments.list(req.context, is_admin(req), instance_id=server_id)
+        return [a for a in self.volumes().attachments.list(req.caller, is_admin(req), instance_id=server_id)
                 if a.attach_status == "attached"]
 
     def server(self, req: ApiRequest, rule: str):
@@ -78,7 +78,7 @@ class VolumeAttachmentsApi:
         spec = body(req, CREATE, "volumeAttachment")
         manager = self.volumes()
         try:
-            volume = manager.volumes.get(req.context, spec["volumeId"])
+            volume = manager.volumes.get(req.caller, spec["volumeId"])
         except NotFound:
             raise errors.VolumeNotFound(volume_id=spec["volumeId"]) from None
         if any(a.volume_id == volume.id for a in self.attached(req, inst.id)):
@@ -87,13 +87,13 @@ class VolumeAttachmentsApi:
         device = spec.get("device") or _next_device(used)
         mapping_id = compute.block_devices.add(inst.id, volume.id, device)
         try:
-            attachment = manager.attachments.create(req.context, volume.id, inst.id,
+            attachment = manager.attachments.create(req.caller, volume.id, inst.id,
                                                     {"host": inst.host, "mountpoint": device})
             compute.block_devices.record_attachment(mapping_id, attachment.id)
         except ApiError as error:
             compute.block_devices.remove(mapping_id)
             raise BadRequest(error.message) from None
-        manager.attachments.complete(req.context, attachment.id)
+        manager.attachments.complete(req.caller, attachment.id)
         return {"volumeAttachment": {"id": volume.id, "serverId": inst.id, "volumeId": volume.id, "device": device}}
 
     @route.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
@@ -107,7 +107,7 @@ class VolumeAttachmentsApi:
             raise errors.RootVolumeDetach()
         for a in self.attached(req, inst.id):
             if a.volume_id == volume_id:
-                self.volumes().attachments.delete(req.context, a.id)
+                self.volumes().attachments.delete(req.caller, a.id)
                 for mapping in mappings:
                     compute.block_devices.remove(mapping.id)
                 return accepted()
