@@ -22,7 +22,7 @@ from sqlalchemy import exc as sa_exc
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows, run_in_transaction
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.models import BlockDeviceMapping, Instance, InstanceMetadata, InstanceTag, ServerGroupMember
@@ -211,7 +211,7 @@ class Instances:
             marker_row = self._marker(marker, filters.project_id) if marker is not None else None
             paging = Paging(limit=limit, sort=[(c.key, d) for c, d in columns])
             with self.db.session(readonly=True) as s:
-                return s.execute(apply_paging(stmt, Instance, paging, marker_row)).all()
+                return list(s.execute(apply_paging(stmt, Instance, paging, marker_row)).all())
         with self.db.session(readonly=True) as s:
             scanned = s.execute(stmt.with_only_columns(Instance.id, Instance.name).order_by(*order)).all()
             if filters.name:
@@ -316,8 +316,8 @@ class Instances:
 
     def delete_metadata(self, instance_id: str, key: str) -> None:
         with self.db.session() as s:
-            gone = s.execute(sa.delete(InstanceMetadata).where(InstanceMetadata.instance_id == instance_id,
-                                                              InstanceMetadata.key == key)).rowcount
+            gone = changed_rows(s, sa.delete(InstanceMetadata).where(InstanceMetadata.instance_id == instance_id,
+                                                                     InstanceMetadata.key == key))
         if not gone:
             raise errors.MetadataKeyNotFound(key=key)
 
@@ -358,8 +358,8 @@ class Instances:
 
     def delete_tag(self, instance_id: str, tag: str) -> None:
         with self.db.session() as s:
-            gone = s.execute(sa.delete(InstanceTag).where(InstanceTag.instance_id == instance_id,
-                                                         InstanceTag.tag == tag)).rowcount
+            gone = changed_rows(s, sa.delete(InstanceTag).where(InstanceTag.instance_id == instance_id,
+                                                                InstanceTag.tag == tag))
         if not gone:
             raise errors.InstanceTagNotFound(tag=tag, instance_id=instance_id)
 

@@ -66,6 +66,8 @@ class ComputeAPI:
 
     def _wait(self, coro: Coroutine):
         """Run ``coro`` on the service's loop (API handlers run in worker threads)."""
+        if self._loop is None:
+            raise RuntimeError("the compute service is not started")
         return submit(self._loop, coro)
 
     async def _send(self, host: str | None, method: str, **kwargs) -> None:
@@ -99,19 +101,19 @@ class ComputeAPI:
     def run_operation(self, host: str | None, instance_id: str, operation: str, action_id: str | None) -> None:
         self._cast(host, "run_operation", instance_id=instance_id, operation=operation, action_id=action_id)
 
-    def rebuild_instance(self, host: str, instance_id: str, action_id: str | None) -> None:
+    def rebuild_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "rebuild_instance", instance_id=instance_id, action_id=action_id)
 
-    def snapshot_instance(self, host: str, instance_id: str, image_id: str, action_id: str | None) -> None:
+    def snapshot_instance(self, host: str | None, instance_id: str, image_id: str, action_id: str | None) -> None:
         self._cast(host, "snapshot_instance", instance_id=instance_id, image_id=image_id, action_id=action_id)
 
-    def resize_instance(self, host: str, instance_id: str, action_id: str | None) -> None:
+    def resize_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "resize_instance", instance_id=instance_id, action_id=action_id)
 
-    def confirm_resize(self, host: str, instance_id: str, action_id: str | None) -> None:
+    def confirm_resize(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "confirm_resize", instance_id=instance_id, action_id=action_id)
 
-    def revert_resize(self, host: str, instance_id: str, action_id: str | None) -> None:
+    def revert_resize(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "revert_resize", instance_id=instance_id, action_id=action_id)
 
     def get_console_output(self, host: str, instance_id: str, length: int | None) -> str:

@@ -10,11 +10,12 @@ think they own the instance.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from pocketstack.common.db import Database, utcnow
+from pocketstack.common.db.cas import changed_rows
 from pocketstack.compute import errors
 from pocketstack.compute.models import Instance
 
@@ -31,12 +32,12 @@ def _condition(column, expected: Any):
 
 def transition(db: Database, instance_id: str, expect: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     """Apply ``values`` if the instance is still in the ``expect``ed states; True if it was."""
-    table = Instance.__table__
+    table = cast(sa.Table, Instance.__table__)
     stmt = (sa.update(table).where(table.c.id == instance_id,
                                    *(_condition(table.c[k], v) for k, v in expect.items()))
             .values(updated_at=utcnow(), **values))
     with db.session() as s:
-        return s.execute(stmt).rowcount == 1
+        return changed_rows(s, stmt) == 1
 
 
 def load(db: Database, instance_id: str) -> Instance:
