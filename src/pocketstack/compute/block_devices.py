@@ -34,6 +34,7 @@ from pocketstack.compute import errors
 from pocketstack.compute.models import BlockDeviceMapping, Instance
 
 if TYPE_CHECKING:
+    from pocketstack.image.contract import ImageView
     from pocketstack.volume.contract import VolumeContract
 
 LOG = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def _int(value, name: str) -> int | None:
 
 
 def parse(volume_service: VolumeContract | None, context: RequestContext, mappings: list[dict], image_ref: str,
-          max_count: int, bootable_image: Callable[[str], object]) -> BootDisks | None:
+          max_count: int, bootable_image: Callable[[str], ImageView]) -> BootDisks | None:
     """Validate ``block_device_mapping_v2`` as Nova does (a 400 for anything wrong);
     ``None`` when nothing in it involves a volume (the server boots from ``image_ref``)."""
     rows: list[dict] = []

@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows, run_in_transaction
 from pocketstack.common.errors import ApiError, Conflict, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
@@ -34,6 +35,9 @@ from pocketstack.compute.resources import Placement
 from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler
 from pocketstack.compute.topology import choose_topology
 from pocketstack.compute.transitions import load, transition
+
+if TYPE_CHECKING:
+    from pocketstack.network.contract import NetworkContract
 
 LOG = logging.getLogger(__name__)
 
@@ -81,7 +85,7 @@ def quota_deltas(flavor: dict) -> dict[str, int]:
 
 class ComputeManager:
     def __init__(self, db: Database, hosts: Hosts, scheduler: Scheduler, placement: Placement, quotas: Quotas,
-                 actions: Actions, images: Images, network: Callable[[], object | None] = lambda: None,
+                 actions: Actions, images: Images, network: Callable[[], NetworkContract | None] = lambda: None,
                  block_devices: BlockDevices | None = None):
         self.db = db
         self.hosts = hosts
@@ -205,10 +209,10 @@ class ComputeManager:
             if choice.group_id is not None:
                 cas_update(s, ServerGroup, {"id": choice.group_id, "generation": choice.group_generation},
                            {"generation": choice.group_generation + 1})
-            placed = s.execute(sa.update(Instance).where(Instance.id == instance_id,
-                                                         Instance.task_state == st.SCHEDULING)
-                               .values(task_state=st.NETWORKING, host=node.host, node=node.host,
-                                       availability_zone=node.availability_zone, updated_at=utcnow())).rowcount
+            placed = changed_rows(s, sa.update(Instance).where(Instance.id == instance_id,
+                                                               Instance.task_state == st.SCHEDULING)
+                                     .values(task_state=st.NETWORKING, host=node.host, node=node.host,
+                                             availability_zone=node.availability_zone, updated_at=utcnow()))
             if placed != 1:
                 raise ConcurrentUpdate(_GONE)
 
@@ -302,8 +306,8 @@ class ComputeManager:
             group_id = s.scalar(sa.select(ServerGroupMember.group_id)
                                 .where(ServerGroupMember.instance_id == inst.id))
             s.execute(sa.delete(ServerGroupMember).where(ServerGroupMember.instance_id == inst.id))
-            gone = s.execute(sa.delete(Instance).where(Instance.id == inst.id,
-                                                       Instance.task_state == st.DELETING)).rowcount
+            gone = changed_rows(s, sa.delete(Instance).where(Instance.id == inst.id,
+                                                             Instance.task_state == st.DELETING))
             if gone:
                 self.quotas.release(s, inst.project_id, deltas)
                 if group_id:
@@ -420,10 +424,10 @@ class ComputeManager:
             vm_state = st.ACTIVE if migration.get("was_running", True) else st.STOPPED
 
             def finish(s: Session) -> None:
-                done = s.execute(sa.update(Instance).where(Instance.id == inst.id,
-                                                           Instance.task_state == st.RESIZE_CONFIRMING)
-                                 .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
-                                         updated_at=utcnow())).rowcount
+                done = changed_rows(s, sa.update(Instance).where(Instance.id == inst.id,
+                                                                 Instance.task_state == st.RESIZE_CONFIRMING)
+                                       .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
+                                               updated_at=utcnow()))
                 if done and shrink:
                     self.quotas.release(s, inst.project_id, shrink)
             run_in_transaction(self.db, finish)
@@ -452,11 +456,11 @@ class ComputeManager:
             vm_state = st.ACTIVE if migration.get("was_running", True) else st.STOPPED
 
             def finish(s: Session) -> None:
-                done = s.execute(sa.update(Instance).where(Instance.id == inst.id,
-                                                           Instance.task_state == st.RESIZE_REVERTING)
-                                 .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
-                                         flavor=flavor, host=source, node=source, guest=guest,
-                                         power_state=power, updated_at=utcnow())).rowcount
+                done = changed_rows(s, sa.update(Instance).where(Instance.id == inst.id,
+                                                                 Instance.task_state == st.RESIZE_REVERTING)
+                                       .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
+                                               flavor=flavor, host=source, node=source, guest=guest,
+                                               power_state=power, updated_at=utcnow()))
                 if done and grow:
                     self.quotas.release(s, inst.project_id, grow)
             run_in_transaction(self.db, finish)
