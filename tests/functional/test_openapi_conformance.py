@@ -52,6 +52,8 @@ def test_description_lists_every_mounted_route(apps, name):
     current = {(r.method, openapi_path(r.path)) for r in declared if r.until is None}
     assert sorted(current - described) == []
     assert described <= {(r.method, openapi_path(r.path)) for r in declared}
+    ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
+    assert sorted({i for i in ids if ids.count(i) > 1}) == [], "operationId must be unique"
 
 
 @SQLITE_ONLY

@@ -200,7 +200,7 @@ def test_sorting():
     assert servers.parse_sort(QueryParams(""), admin=False) == [("created_at", "desc"), ("uuid", "desc")]
     assert servers.parse_sort(QueryParams("sort_key=display_name&sort_dir=asc&sort_key=uuid"), admin=False) == \
         [("display_name", "asc"), ("uuid", "desc"), ("created_at", "desc")]
-    assert refused(errors.InvalidSortKey, servers.parse_sort, QueryParams("sort_key=bogus"), False).status == 400
+    assert refused(errors.InvalidServerSortKey, servers.parse_sort, QueryParams("sort_key=bogus"), False).status == 400
     assert refused(errors.InvalidSortDirection, servers.parse_sort, QueryParams("sort_dir=up"), False).status == 400
     error = refused(errors.SortKeyForbidden, servers.parse_sort, QueryParams("sort_key=host"), False)
     assert (error.status, error.message) == (403, "Only administrators can sort servers by host")
@@ -275,7 +275,9 @@ def _named_errors():
 @pytest.mark.parametrize("error", _named_errors(), ids=lambda c: c.__name__)
 def test_every_named_error_formats_from_its_fields(error):
     """A field may not take a name ``ApiError`` itself takes (``status``, ``message``...)."""
-    fields = {name for _, name, _, _ in string.Formatter().parse(error.msg_fmt) if name}
+    parsed = [(name, spec) for _, name, spec, _ in string.Formatter().parse(error.msg_fmt) if name]
+    fields = {name for name, _ in parsed}
     assert not fields & set(inspect.signature(ApiError.__init__).parameters), error.__name__
-    raised = error(**{name: f"<{name}>" for name in fields})
+    # A field with a format spec ("{factor:g}") is a number.
+    raised = error(**{name: 1.5 if spec else f"<{name}>" for name, spec in parsed})
     assert 400 <= raised.status < 600 and "{" not in raised.message

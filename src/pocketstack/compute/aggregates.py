@@ -11,6 +11,7 @@ two aggregates that name different zones (400, as Nova).
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import run_in_transaction
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.compute import errors
 from pocketstack.compute.models import Aggregate, AggregateHost, AggregateMetadata, ComputeNode
 
 ZONE_KEY = "availability_zone"
@@ -69,11 +70,11 @@ class Aggregates:
             number = 0
         row = s.get(Aggregate, number) if 0 < number <= MAX_ID else None
         if row is None:
-            raise NotFound(f"Aggregate {aggregate_id} could not be found.")
+            raise errors.AggregateNotFound(aggregate_id=aggregate_id)
         return row
 
     @staticmethod
-    def _views(s: Session, rows: list[Aggregate]) -> list[AggregateView]:
+    def _views(s: Session, rows: builtins.list[Aggregate]) -> builtins.list[AggregateView]:
         views = {r.id: AggregateView(r.id, r.uuid, r.name, r.created_at, r.updated_at) for r in rows}
         if not views:
             return []
@@ -117,7 +118,7 @@ class Aggregates:
         def work(s: Session) -> None:
             row = self._row(s, aggregate_id)
             if s.scalar(sa.select(AggregateHost.host).where(AggregateHost.aggregate_id == row.id).limit(1)):
-                raise BadRequest(f"Cannot remove aggregate {row.id}. Reason: Host aggregate is not empty.")
+                raise errors.AggregateNotEmpty(aggregate_id=row.id)
             s.delete(row)
         run_in_transaction(self.db, work)
 
@@ -125,15 +126,14 @@ class Aggregates:
         def work(s: Session) -> int:
             row = self._row(s, aggregate_id)
             if s.scalar(sa.select(ComputeNode.id).where(ComputeNode.host == host)) is None:
-                raise NotFound(f"Compute host {host} could not be found.")
+                raise errors.ComputeHostNotFound(host=host)
             if s.get(AggregateHost, (row.id, host)) is not None:
-                raise Conflict(f"Aggregate {row.id} already has host {host}.")
+                raise errors.AggregateHostExists(aggregate_id=row.id, host=host)
             zone = s.get(AggregateMetadata, (row.id, ZONE_KEY))
             if zone is not None:
                 others = _zones_of(s, host, exclude=row.id) - {zone.value}
                 if others:
-                    raise BadRequest(f"Cannot add host to aggregate {row.id}. Reason: One or more hosts already "
-                                     f"in availability zone(s) {sorted(others)}.")
+                    raise errors.AggregateAddHostZoneConflict(aggregate_id=row.id, zones=sorted(others))
             s.add(AggregateHost(aggregate_id=row.id, host=host))
             s.flush()
             _sync_zones(s, [host])
@@ -141,7 +141,7 @@ class Aggregates:
         try:
             return self.get(run_in_transaction(self.db, work))
         except sa_exc.IntegrityError:  # added by a concurrent request
-            raise Conflict(f"Aggregate {aggregate_id} already has host {host}.") from None
+            raise errors.AggregateHostExists(aggregate_id=aggregate_id, host=host) from None
 
     def remove_host(self, aggregate_id: int | str, host: str) -> AggregateView:
         def work(s: Session) -> int:
@@ -149,7 +149,7 @@ class Aggregates:
             removed = s.execute(sa.delete(AggregateHost).where(AggregateHost.aggregate_id == row.id,
                                                                AggregateHost.host == host)).rowcount
             if not removed:
-                raise NotFound(f"Aggregate {row.id} has no host {host}.")
+                raise errors.AggregateHostNotFound(aggregate_id=row.id, host=host)
             _sync_zones(s, [host])
             return row.id
         return self.get(run_in_transaction(self.db, work))
@@ -180,8 +180,7 @@ class Aggregates:
             for host in hosts:
                 others = _zones_of(s, host, exclude=agg_id) - {zone}
                 if others:
-                    raise BadRequest(f"Cannot update aggregate {agg_id}. Reason: One or more hosts already in "
-                                     f"availability zone(s) {sorted(others)}.")
+                    raise errors.AggregateUpdateZoneConflict(aggregate_id=agg_id, zones=sorted(others))
         s.flush()
         _sync_zones(s, hosts)
 
@@ -189,13 +188,12 @@ class Aggregates:
         try:
             return run_in_transaction(self.db, work)
         except sa_exc.IntegrityError:
-            raise Conflict(f"Aggregate {name} already exists.") from None
+            raise errors.AggregateNameExists(name=name) from None
 
 
 def _check_zone_name(zone: str | None) -> None:
     if zone == INTERNAL_ZONE:
-        raise BadRequest(f"Aggregates cannot use the availability zone {INTERNAL_ZONE!r}: it names the "
-                         "control-plane services.")
+        raise errors.InternalZoneRefused(zone=INTERNAL_ZONE)
 
 
 def _zones_of(s: Session, host: str, exclude: int | None = None) -> set[str]:

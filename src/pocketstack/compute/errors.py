@@ -1,10 +1,18 @@
-"""Compute's named errors, with Nova's wording (``nova/exception.py``).  Nova's fault
-body (``{"badRequest": {"message": ..., "code": 400}}``) carries no machine-readable code,
-so the class only picks the status and the message."""
+"""Compute's named errors: each carries its fields and Nova's wording (``nova/exception.py``),
+rendered in Nova's fault format by the API (``{"badRequest": {"message": ..., "code": 400}}``,
+no machine-readable code)."""
 
 from __future__ import annotations
 
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
+from pocketstack.common.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    NotImplementedYet,
+    ServiceUnavailable,
+)
 
 
 # == servers and their sub-resources (api/servers.py, actions.py, server_details.py, ...) ==
@@ -206,11 +214,11 @@ class InvalidNameFilter(BadRequest):
     msg_fmt = "Invalid name filter regex {pattern!r}."
 
 
-class MarkerNotFound(BadRequest):
+class ServerMarkerNotFound(BadRequest):
     msg_fmt = "marker [{marker}] not found"
 
 
-class InvalidSortKey(BadRequest):
+class InvalidServerSortKey(BadRequest):
     msg_fmt = "Invalid sort key {key}"
 
 
@@ -319,3 +327,370 @@ class PlacementUnavailable(ServiceUnavailable):
 
 class HostTimeout(ServiceUnavailable):
     msg_fmt = "Compute host {host} did not answer in time."
+
+
+# == the other families ========================================================================
+# -- flavors ----------------------------------------------------------------------------
+class FlavorNotFound(NotFound):
+    msg_fmt = "Flavor {flavor_id} could not be found."
+
+
+class FlavorNameExists(Conflict):
+    msg_fmt = "Flavor with name {name} already exists."
+
+
+class FlavorIdExists(Conflict):
+    msg_fmt = "Flavor with ID {flavor_id} already exists."
+
+
+class FlavorExists(Conflict):
+    msg_fmt = "Flavor with name {name} or ID {flavor_id} already exists."
+
+
+class FlavorMarkerNotFound(BadRequest):
+    msg_fmt = "marker [{marker}] not found"
+
+
+class FlavorExtraSpecsNotFound(NotFound):
+    msg_fmt = "Flavor {flavor_id} has no extra specs with key {key}."
+
+
+class FlavorAccessPublic(Conflict):
+    msg_fmt = "Can not add access to a public flavor."
+
+
+class FlavorAccessExists(Conflict):
+    msg_fmt = "Flavor access already exists for flavor {flavor_id} and project {project_id} combination."
+
+
+class FlavorAccessNotFound(NotFound):
+    msg_fmt = "Flavor access not found for {flavor_id} / {project_id} combination."
+
+
+class FlavorAccessListPublic(NotFound):
+    msg_fmt = "Access list not available for public flavors."
+
+
+class InvalidSortKey(BadRequest):
+    msg_fmt = "Invalid sort key {sort_key!r}."
+
+
+class InvalidSortDir(BadRequest):
+    msg_fmt = "Invalid sort direction {sort_dir!r}."
+
+
+class InvalidFieldValue(BadRequest):
+    msg_fmt = "Invalid input for field/attribute {name}. Value: {value}."
+
+
+class FieldAboveMaximum(BadRequest):
+    msg_fmt = ("Invalid input for field/attribute {name}. Value: {value}. "
+               "{value} is greater than the maximum of {maximum}")
+
+
+class InvalidRxtxFactor(BadRequest):
+    msg_fmt = "Invalid input received: 'rxtx_factor' argument must be a float between 0 and {maximum:g}"
+
+
+class DescriptionNotAllowed(BadRequest):
+    msg_fmt = ("Invalid input for field/attribute flavor. Additional properties are not allowed "
+               "('description' was unexpected)")
+
+
+class FlavorUpdateNotAllowed(MethodNotAllowed):
+    msg_fmt = "The method is not allowed for the requested URL."
+
+
+class BodyUriMismatch(BadRequest):
+    msg_fmt = "Request body and URI mismatch"
+
+
+# -- key pairs --------------------------------------------------------------------------
+class KeypairNotFound(NotFound):
+    msg_fmt = "Keypair {name} not found for user {user_id}"
+
+
+class KeyPairExists(Conflict):
+    msg_fmt = "Key pair '{name}' already exists."
+
+
+class InvalidKeypair(BadRequest):
+    msg_fmt = "Keypair data is invalid: {reason}"
+
+
+# -- quotas -----------------------------------------------------------------------------
+class OverQuota(Forbidden):
+    """Nova's 403 wording, which clients and operators grep for."""
+
+    msg_fmt = "Quota exceeded for {resource}: Requested {requested}, but already used {used} of {limit} {resource}"
+
+
+class QuotaLimitTooLow(BadRequest):
+    msg_fmt = "Quota limit {value} for {name} must be -1 or greater."
+
+
+# -- aggregates -------------------------------------------------------------------------
+class AggregateNotFound(NotFound):
+    msg_fmt = "Aggregate {aggregate_id} could not be found."
+
+
+class AggregateNameExists(Conflict):
+    msg_fmt = "Aggregate {name} already exists."
+
+
+class AggregateNotEmpty(BadRequest):
+    msg_fmt = "Cannot remove aggregate {aggregate_id}. Reason: Host aggregate is not empty."
+
+
+class AggregateHostExists(Conflict):
+    msg_fmt = "Aggregate {aggregate_id} already has host {host}."
+
+
+class AggregateHostNotFound(NotFound):
+    msg_fmt = "Aggregate {aggregate_id} has no host {host}."
+
+
+class AggregateAddHostZoneConflict(BadRequest):
+    msg_fmt = ("Cannot add host to aggregate {aggregate_id}. Reason: One or more hosts already in "
+               "availability zone(s) {zones}.")
+
+
+class AggregateUpdateZoneConflict(BadRequest):
+    msg_fmt = ("Cannot update aggregate {aggregate_id}. Reason: One or more hosts already in "
+               "availability zone(s) {zones}.")
+
+
+class InternalZoneRefused(BadRequest):
+    msg_fmt = "Aggregates cannot use the availability zone {zone!r}: it names the control-plane services."
+
+
+# -- hosts, services, hypervisors -------------------------------------------------------
+class ComputeHostNotFound(NotFound):
+    msg_fmt = "Compute host {host} could not be found."
+
+
+class HypervisorNotFound(NotFound):
+    msg_fmt = "Hypervisor with ID {hypervisor_id} could not be found."
+
+
+class HypervisorPatternNotFound(NotFound):
+    msg_fmt = "No hypervisor matching '{pattern}' could be found."
+
+
+class ServiceNotFound(NotFound):
+    msg_fmt = "Service {service_id} could not be found."
+
+
+class ServiceUpdateNeedsMicroversion(NotFound):
+    msg_fmt = "Updating services by id requires microversion 2.53."
+
+
+class DisabledReasonWithoutStatus(BadRequest):
+    msg_fmt = "Specifying 'disabled_reason' with status 'enabled' is invalid."
+
+
+class HostUpdateNeedsStatus(BadRequest):
+    msg_fmt = "'status' or 'maintenance_mode' needed for host update"
+
+
+class HostMaintenanceNotImplemented(NotImplementedYet):
+    msg_fmt = "Virt driver does not implement host maintenance mode."
+
+
+class HostPowerNotImplemented(NotImplementedYet):
+    msg_fmt = "Virt driver does not implement host power management."
+
+
+# -- server groups ----------------------------------------------------------------------
+class InstanceGroupNotFound(NotFound):
+    msg_fmt = "Instance group {group_id} could not be found."
+
+
+class InvalidGroupPolicy(BadRequest):
+    msg_fmt = "Invalid input for field/attribute policy. Value: {policy}. It must be one of {choices}."
+
+
+class GroupRulesNeedAntiAffinity(BadRequest):
+    msg_fmt = "Only anti-affinity policy supports rules."
+
+
+class MaxServerPerHostTooLow(BadRequest):
+    msg_fmt = "max_server_per_host must be at least 1."
+
+
+# -- security groups (proxy) ------------------------------------------------------------
+class SecurityGroupNotFound(NotFound):
+    msg_fmt = "Security group {group_id} not found."
+
+
+class SecurityGroupNotFoundForProject(NotFound):
+    msg_fmt = "Security group {name} not found for project {project_id}."
+
+
+class SecurityGroupUnknownForProject(BadRequest):
+    msg_fmt = "Security group {name} not found for project {project_id}."
+
+
+class SecurityGroupRuleNotFound(NotFound):
+    msg_fmt = "Security group rule {rule_id} not found."
+
+
+class SecurityGroupRuleExists(BadRequest):
+    msg_fmt = "This rule already exists in group {group_id}"
+
+
+class SecurityGroupNotAssociated(BadRequest):
+    msg_fmt = "Security group {name} not associated with the instance {instance_id}"
+
+
+class InvalidSecurityGroupProperty(BadRequest):
+    msg_fmt = "Security group {name} {reason}"
+
+
+class InvalidSecurityGroupId(BadRequest):
+    msg_fmt = "Security group id should be uuid"
+
+
+class InvalidPort(BadRequest):
+    msg_fmt = "Invalid {name}: {value!r} is not an integer."
+
+
+class InvalidIpProtocol(BadRequest):
+    msg_fmt = "Invalid IP protocol {protocol}."
+
+
+class InvalidIcmpRange(BadRequest):
+    msg_fmt = "Invalid port range {low}:{high}. ICMP type and code must be between -1 and 255."
+
+
+class InvalidPortRange(BadRequest):
+    msg_fmt = "Invalid port range {low}:{high}. Valid TCP ports should be between 1-65535"
+
+
+class PortsNeedProtocol(BadRequest):
+    msg_fmt = "Ports can only be given with ip_protocol tcp, udp or icmp."
+
+
+class InvalidCidr(BadRequest):
+    msg_fmt = "Invalid cidr {cidr}."
+
+
+class SecurityGroupsNeedNetwork(BadRequest):
+    msg_fmt = "Security groups need the network service, which is not running in this cloud."
+
+
+class SecurityGroupsProxyNeedsNetwork(NotFound):
+    msg_fmt = "Security groups need the network service, which is not running in this cloud."
+
+
+class NoPortsForInstance(NotFound):
+    msg_fmt = "instance_id {instance_id} could not be found as device id on any ports"
+
+
+# -- floating IPs (proxy) ---------------------------------------------------------------
+class FloatingIpNotFoundForAddress(NotFound):
+    msg_fmt = "floating IP not found for address {address}"
+
+
+class FloatingIpNotFound(NotFound):
+    msg_fmt = "Floating IP not found for ID {fip_id}"
+
+
+class FloatingIpPoolNotFound(NotFound):
+    msg_fmt = "Floating IP pool not found."
+
+
+class FloatingIpPoolAmbiguous(Conflict):
+    msg_fmt = "Multiple floating IP pools matches found for name '{name}'"
+
+
+class FloatingIpLimitExceeded(Forbidden):
+    msg_fmt = "Maximum number of floating IPs exceeded"
+
+
+class NoMoreFloatingIps(NotFound):
+    msg_fmt = "No more floating IPs in pool {pool}."
+
+
+class FloatingIpNotAssociated(Conflict):
+    msg_fmt = "Floating IP {address} is not associated with instance {instance_id}."
+
+
+class NoFixedIps(BadRequest):
+    msg_fmt = "No fixed IPs associated to instance"
+
+
+class FixedIpNotOnInstance(BadRequest):
+    msg_fmt = "Specified fixed address not assigned to instance"
+
+
+class NoFixedIpv4(BadRequest):
+    msg_fmt = ("Unable to associate floating IP {address} to any fixed IPs for instance {instance_id}. "
+               "Instance has no fixed IPv4 addresses to associate.")
+
+
+class FloatingIpAssociateFailed(BadRequest):
+    msg_fmt = ("Unable to associate floating IP {address} to fixed IP {fixed} for instance {instance_id}. "
+               "Error: {error}")
+
+
+class InvalidIpAddress(BadRequest):
+    msg_fmt = "Invalid input for field/attribute {name}. Value: {value}. '{value}' is not a 'ip-address'"
+
+
+# -- the proxies of other services (gone from 2.36, or without the service) -------------
+class ProxyGone(NotFound):
+    msg_fmt = "The resource could not be found."
+
+
+# -- networks (proxy) -------------------------------------------------------------------
+class NetworkNotFound(NotFound):
+    msg_fmt = "Network {network_id} could not be found."
+
+
+# -- usage ------------------------------------------------------------------------------
+class InvalidUsageTime(BadRequest):
+    msg_fmt = "Invalid start time. {raw} is not in the format %Y-%m-%dT%H:%M:%S[.%f]."
+
+
+class UsageStartAfterEnd(BadRequest):
+    msg_fmt = "Invalid start time. The start time cannot occur after the end time."
+
+
+class InvalidAuditTimestamp(BadRequest):
+    msg_fmt = "Invalid timestamp for date {raw}"
+
+
+# -- migrations -------------------------------------------------------------------------
+class MarkerNotFound(BadRequest):
+    msg_fmt = "Marker {marker} could not be found."
+
+
+# -- external events --------------------------------------------------------------------
+class NoInstancesForEvents(NotFound):
+    msg_fmt = "No instances found for any event"
+
+
+# -- images (proxy) ---------------------------------------------------------------------
+class ImageNotFound(NotFound):
+    msg_fmt = "Image not found."
+
+
+class ImageNotFoundForBoot(BadRequest):
+    msg_fmt = "Image {image_id} could not be found."
+
+
+class ImageNotActive(BadRequest):
+    msg_fmt = "Image {image_id} is not active."
+
+
+class ImageMetadataItemNotFound(NotFound):
+    msg_fmt = "Image {image_id} has no metadata item {key}."
+
+
+class InvalidImageStatus(BadRequest):
+    msg_fmt = "Invalid image status {value}."
+
+
+class ImageServiceUnavailable(ServiceUnavailable):
+    msg_fmt = "The image service is not running in this cloud."

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db import Database
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.compute import errors
 from pocketstack.compute.models import Flavor, FlavorAccess, FlavorExtraSpec
 
 
@@ -23,23 +25,23 @@ class Flavors:
             flavor_id = str(uuid.uuid4())
         with self.db.session(readonly=True) as s:
             if s.scalar(sa.select(Flavor.id).where(Flavor.name == name)):
-                raise Conflict(f"Flavor with name {name} already exists.")
+                raise errors.FlavorNameExists(name=name)
             if s.get(Flavor, flavor_id):
-                raise Conflict(f"Flavor with ID {flavor_id} already exists.")
+                raise errors.FlavorIdExists(flavor_id=flavor_id)
         flavor = Flavor(id=flavor_id, name=name, vcpus=vcpus, memory_mb=ram, root_gb=disk, ephemeral_gb=ephemeral,
                         swap=swap, rxtx_factor=rxtx_factor, is_public=is_public, description=description)
         try:
             with self.db.session() as s:
                 s.add(flavor)
         except sa_exc.IntegrityError:
-            raise Conflict(f"Flavor with name {name} or ID {flavor_id} already exists.") from None
+            raise errors.FlavorExists(name=name, flavor_id=flavor_id) from None
         return flavor
 
     def get(self, flavor_id: str) -> Flavor:
         with self.db.session(readonly=True) as s:
             flavor = s.get(Flavor, flavor_id)
         if flavor is None:
-            raise NotFound(f"Flavor {flavor_id} could not be found.")
+            raise errors.FlavorNotFound(flavor_id=flavor_id)
         return flavor
 
     def visible(self, flavor: Flavor, project_id: str | None, is_admin: bool) -> bool:
@@ -50,12 +52,12 @@ class Flavors:
     def get_visible(self, flavor_id: str, project_id: str | None, is_admin: bool) -> Flavor:
         flavor = self.get(flavor_id)
         if not self.visible(flavor, project_id, is_admin):
-            raise NotFound(f"Flavor {flavor_id} could not be found.")
+            raise errors.FlavorNotFound(flavor_id=flavor_id)
         return flavor
 
     def list(self, *, project_id: str | None, is_admin: bool, is_public: bool | None = True,
-             min_ram: int | None = None, min_disk: int | None = None, sort: list[tuple[str, str]] = (),
-             limit: int | None = None, marker: str | None = None) -> list[Flavor]:
+             min_ram: int | None = None, min_disk: int | None = None, sort: Sequence[tuple[str, str]] = (),
+             limit: int | None = None, marker: str | None = None) -> builtins.list[Flavor]:
         """Nova's visibility: ``is_public=None`` means all (admin) or public plus those
         shared with the caller's project; non-admins never see others' private flavors."""
         stmt = sa.select(Flavor).where(Flavor.disabled.is_(False))
@@ -80,7 +82,7 @@ class Flavors:
         if marker is not None:
             ids = [f.id for f in rows]
             if marker not in ids:
-                raise BadRequest(f"marker [{marker}] not found")
+                raise errors.FlavorMarkerNotFound(marker=marker)
             rows = rows[ids.index(marker) + 1:]
         return rows[:limit] if limit is not None else rows
 
@@ -88,14 +90,14 @@ class Flavors:
         with self.db.session() as s:
             flavor = s.get(Flavor, flavor_id)
             if flavor is None:
-                raise NotFound(f"Flavor {flavor_id} could not be found.")
+                raise errors.FlavorNotFound(flavor_id=flavor_id)
             flavor.description = description
         return flavor
 
     def delete(self, flavor_id: str) -> None:
         with self.db.session() as s:
             if s.get(Flavor, flavor_id) is None:
-                raise NotFound(f"Flavor {flavor_id} could not be found.")
+                raise errors.FlavorNotFound(flavor_id=flavor_id)
             s.execute(sa.delete(FlavorExtraSpec).where(FlavorExtraSpec.flavor_id == flavor_id))
             s.execute(sa.delete(FlavorAccess).where(FlavorAccess.flavor_id == flavor_id))
             s.execute(sa.delete(Flavor).where(Flavor.id == flavor_id))
@@ -129,22 +131,21 @@ class Flavors:
             result = s.execute(sa.delete(FlavorExtraSpec).where(FlavorExtraSpec.flavor_id == flavor_id,
                                                                FlavorExtraSpec.key == key))
             if result.rowcount != 1:
-                raise NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
+                raise errors.FlavorExtraSpecsNotFound(flavor_id=flavor_id, key=key)
 
     # -- access ----------------------------------------------------------------------
-    def access(self, flavor_id: str) -> list[str]:
+    def access(self, flavor_id: str) -> builtins.list[str]:
         with self.db.session(readonly=True) as s:
             return list(s.scalars(sa.select(FlavorAccess.project_id).where(FlavorAccess.flavor_id == flavor_id)))
 
     def add_access(self, flavor_id: str, project_id: str) -> None:
         if self.get(flavor_id).is_public:
-            raise Conflict("Can not add access to a public flavor.")
+            raise errors.FlavorAccessPublic()
         try:
             with self.db.session() as s:
                 s.add(FlavorAccess(flavor_id=flavor_id, project_id=project_id))
         except sa_exc.IntegrityError:
-            raise Conflict(f"Flavor access already exists for flavor {flavor_id} and project {project_id} "
-                           "combination.") from None
+            raise errors.FlavorAccessExists(flavor_id=flavor_id, project_id=project_id) from None
 
     def remove_access(self, flavor_id: str, project_id: str) -> None:
         self.get(flavor_id)
@@ -152,4 +153,4 @@ class Flavors:
             result = s.execute(sa.delete(FlavorAccess).where(FlavorAccess.flavor_id == flavor_id,
                                                             FlavorAccess.project_id == project_id))
         if result.rowcount != 1:
-            raise NotFound(f"Flavor access not found for {flavor_id} / {project_id} combination.")
+            raise errors.FlavorAccessNotFound(flavor_id=flavor_id, project_id=project_id)

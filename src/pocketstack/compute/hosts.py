@@ -20,8 +20,8 @@ from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.config import Settings
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.errors import NotFound
 from pocketstack.common.heartbeat import Liveness
+from pocketstack.compute import errors
 from pocketstack.compute.drivers.base import Driver
 from pocketstack.compute.drivers.fake import FakeDriver
 from pocketstack.compute.models import ComputeNode
@@ -117,21 +117,21 @@ class Hosts:
         with self.db.session(readonly=True) as s:
             node = s.get(ComputeNode, node_id)
         if node is None:
-            raise NotFound(f"Hypervisor with ID {node_id} could not be found.")
+            raise errors.HypervisorNotFound(hypervisor_id=node_id)
         return node
 
     def by_service(self, service_id: str) -> ComputeNode:
         with self.db.session(readonly=True) as s:
             node = s.scalar(sa.select(ComputeNode).where(ComputeNode.service_id == service_id))
         if node is None:
-            raise NotFound(f"Service {service_id} could not be found.")
+            raise errors.ServiceNotFound(service_id=service_id)
         return node
 
     def by_host(self, host: str) -> ComputeNode:
         with self.db.session(readonly=True) as s:
             node = s.scalar(sa.select(ComputeNode).where(ComputeNode.host == host))
         if node is None:
-            raise NotFound(f"Compute host {host} could not be found.")
+            raise errors.ComputeHostNotFound(host=host)
         return node
 
     def update_service(self, service_id: str, **values) -> ComputeNode:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import QueryParams
 
 from pocketstack.common.api.context import RequestContext
-from pocketstack.common.errors import BadRequest, NotFound, ServiceUnavailable
+from pocketstack.common.errors import NotFound
+from pocketstack.compute import errors
 from pocketstack.image.contract import Change, parse_listing_query
 
 if TYPE_CHECKING:
@@ -21,19 +22,20 @@ class Images:
 
     @property
     def manager(self) -> Any:
-        try:
-            return self._cloud.service("image").manager
-        except StopIteration:
-            raise ServiceUnavailable("The image service is not running in this cloud.") from None
+        """The image service's contract (``cloud.image``); 503 when it does not run here."""
+        image = self._cloud.image
+        if image is None:
+            raise errors.ImageServiceUnavailable()
+        return image
 
     def bootable(self, context: RequestContext, image_id: str):
         """The image to boot from: it must exist, be visible to the caller and be active."""
         try:
             image = self.manager.get_image(context, image_id)
         except NotFound:
-            raise BadRequest(f"Image {image_id} could not be found.") from None
+            raise errors.ImageNotFoundForBoot(image_id=image_id) from None
         if image.status != "active":
-            raise BadRequest(f"Image {image_id} is not active.")
+            raise errors.ImageNotActive(image_id=image_id)
         return image
 
     def create_snapshot(self, context: RequestContext, name: str, instance_id: str, base_image,
@@ -74,7 +76,7 @@ class Images:
         try:
             return self.manager.get_image(context, image_id)
         except NotFound:
-            raise NotFound("Image not found.") from None
+            raise errors.ImageNotFound() from None
 
     def policy_target(self, context: RequestContext, image_id: str) -> dict:
         """What Glance checks its rules (``modify_image``, ``delete_image``) against, so the
@@ -105,5 +107,5 @@ class Images:
 
     def delete_property(self, context: RequestContext, image_id: str, key: str) -> None:
         if key not in self.get(context, image_id).properties:
-            raise NotFound(f"Image {image_id} has no metadata item {key}.")
+            raise errors.ImageMetadataItemNotFound(image_id=image_id, key=key)
         self.manager.update_image(context, image_id, [Change("remove", key)])

@@ -223,7 +223,7 @@ class Instances:
             ids = [row.id for row in scanned]
             if marker is not None:
                 if marker not in ids:
-                    raise errors.MarkerNotFound(marker=marker)
+                    raise errors.ServerMarkerNotFound(marker=marker)
                 ids = ids[ids.index(marker) + 1:]
             ids = ids[:limit] if limit is not None else ids
             rows = {row.id: row for row in s.execute(sa.select(*listed).where(Instance.id.in_(ids)))} if ids else {}
@@ -265,7 +265,7 @@ class Instances:
         with self.db.session(readonly=True) as s:
             row = s.get(Instance, marker)
         if row is None or (project_id is not None and row.project_id != project_id):
-            raise errors.MarkerNotFound(marker=marker)
+            raise errors.ServerMarkerNotFound(marker=marker)
         return row
 
     # -- update ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import run_in_transaction
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.compute import errors
 from pocketstack.compute.models import KeyPair
 from pocketstack.compute.quotas import Quotas, user_scope
 
@@ -31,14 +31,13 @@ def fingerprint(public_key: str, key_type: str) -> str:
         try:
             cert = x509.load_pem_x509_certificate(public_key.encode())
         except ValueError:
-            raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
-        digest = cert.fingerprint(hashes.SHA1())
-        return ":".join(f"{b:02x}" for b in digest)
+            raise errors.InvalidKeypair(reason="failed to generate fingerprint") from None
+        return ":".join(f"{b:02x}" for b in cert.fingerprint(hashes.SHA1()))
     try:
         serialization.load_ssh_public_key(public_key.strip().encode())
         blob = base64.b64decode(public_key.split()[1])
     except (ValueError, IndexError, TypeError, UnsupportedAlgorithm):
-        raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
+        raise errors.InvalidKeypair(reason="failed to generate fingerprint") from None
     digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
@@ -82,7 +81,7 @@ class KeyPairs:
         """Import ``public_key`` or generate one; returns the key pair and the private key
         (only when generated)."""
         if not _NAME.match(name) or not name.strip():
-            raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
+            raise errors.InvalidKeypair(reason="Keypair name contains unsafe characters")
         private = None
         if public_key is None:
             private, public_key = generate_x509(user_id, project_id) if key_type == "x509" else generate()
@@ -98,14 +97,14 @@ class KeyPairs:
         try:
             run_in_transaction(self.db, store)  # the usage row is contended: re-run whole on conflict
         except sa_exc.IntegrityError:
-            raise Conflict(f"Key pair '{name}' already exists.") from None
+            raise errors.KeyPairExists(name=name) from None
         return keypair, private
 
     def get(self, user_id: str, name: str) -> KeyPair:
         with self.db.session(readonly=True) as s:
             keypair = s.scalar(sa.select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name))
         if keypair is None:
-            raise NotFound(f"Keypair {name} not found for user {user_id}")
+            raise errors.KeypairNotFound(name=name, user_id=user_id)
         return keypair
 
     def list(self, user_id: str, limit: int | None = None, marker: str | None = None) -> list[KeyPair]:
@@ -121,5 +120,5 @@ class KeyPairs:
         with self.db.session() as s:
             result = s.execute(sa.delete(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name))
             if result.rowcount != 1:
-                raise NotFound(f"Keypair {name} not found for user {user_id}")
+                raise errors.KeypairNotFound(name=name, user_id=user_id)
             self.quotas.release(s, user_scope(user_id), {"key_pairs": 1})

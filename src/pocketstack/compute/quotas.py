@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
-from pocketstack.common.errors import Forbidden
+from pocketstack.compute.errors import OverQuota
 from pocketstack.compute.models import QuotaLimit, QuotaUsage
 
 # Nova's defaults.
@@ -40,15 +40,6 @@ DEFAULTS: dict[str, int] = {
 # Resources counted in usage rows, and the scope they are counted in.
 COUNTED_PER_PROJECT = ("instances", "cores", "ram", "server_groups")
 UNLIMITED = -1
-
-
-class OverQuota(Forbidden):
-    """Nova's 403 wording, which clients and operators grep for."""
-
-    def __init__(self, resource: str, requested: int, used: int, limit: int):
-        self.resource, self.requested, self.used, self.limit = resource, requested, used, limit
-        super().__init__(f"Quota exceeded for {resource}: Requested {requested}, but already used {used} "
-                         f"of {limit} {resource}")
 
 
 def user_scope(user_id: str) -> str:
@@ -153,7 +144,7 @@ class Quotas:
             if result.rowcount != 1:
                 used = session.scalar(sa.select(row.c.in_use).where(row.c.scope == scope,
                                                                      row.c.resource == resource)) or 0
-                raise OverQuota(resource, delta, used, limit)
+                raise OverQuota(resource=resource, requested=delta, used=used, limit=limit)
 
     def release(self, session: Session, scope: str, deltas: dict[str, int]) -> None:
         """Give back what :meth:`reserve` took (never below zero)."""
@@ -178,7 +169,7 @@ class Quotas:
                 continue
             room = max(0, (limit - used.get(resource, 0)) // amount)
             if room < minimum:
-                raise OverQuota(resource, amount * minimum, used.get(resource, 0), limit)
+                raise OverQuota(resource=resource, requested=amount * minimum, used=used.get(resource, 0), limit=limit)
             fits = min(fits, room)
         return max(fits, minimum)
 
@@ -186,5 +177,4 @@ class Quotas:
         """For uncounted limits (metadata items, injected files): 403 if ``requested`` is over."""
         limit = self.limits(project_id).get(resource, UNLIMITED)
         if limit != UNLIMITED and requested > limit:
-            raise Forbidden(f"Quota exceeded for {resource}: Requested {requested}, but already used 0 "
-                            f"of {limit} {resource}")
+            raise OverQuota(resource=resource, requested=requested, used=0, limit=limit)

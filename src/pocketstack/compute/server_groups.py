@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import run_in_transaction
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.compute import errors
 from pocketstack.compute.models import ServerGroup, ServerGroupMember
 from pocketstack.compute.quotas import Quotas
 
@@ -24,10 +24,9 @@ class ServerGroups:
 
     def create(self, project_id: str, user_id: str, name: str, policy: str, rules: dict) -> ServerGroup:
         if policy not in POLICIES:
-            raise BadRequest(f"Invalid input for field/attribute policy. Value: {policy}. "
-                             f"It must be one of {', '.join(POLICIES)}.")
+            raise errors.InvalidGroupPolicy(policy=policy, choices=", ".join(POLICIES))
         if rules and policy != "anti-affinity":
-            raise BadRequest("Only anti-affinity policy supports rules.")
+            raise errors.GroupRulesNeedAntiAffinity()
         group = ServerGroup(id=str(uuid.uuid4()), name=name, project_id=project_id, user_id=user_id, policy=policy,
                             rules=rules or {})
         self.quotas.ensure_rows(project_id, ["server_groups"])
@@ -43,7 +42,7 @@ class ServerGroups:
         with self.db.session(readonly=True) as s:
             group = s.get(ServerGroup, group_id)
         if group is None:
-            raise NotFound(f"Instance group {group_id} could not be found.")
+            raise errors.InstanceGroupNotFound(group_id=group_id)
         return group
 
     def members(self, group_ids: list[str]) -> dict[str, list[str]]:

@@ -14,7 +14,7 @@ from pocketstack.common.service import Service
 from pocketstack.compute.api import build_router
 from pocketstack.compute.api.common import VERSIONS, finish
 from pocketstack.compute.manager import Compute
-from pocketstack.compute.policies import DEFAULTS, RULES
+from pocketstack.compute.policies import RULES
 from pocketstack.compute.worker import ComputeWorker, SchedulerWorker
 
 
@@ -38,7 +38,6 @@ class ComputeService(Service):
     def app(self):
         cloud = self.cloud
         cloud.enforcer.register(RULES)
-        cloud.enforcer.register_defaults(DEFAULTS)  # the families not converted yet
         return build_app(ServiceSpec(
             name=self.name, router=build_router(self.manager), error_format=fault_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,

@@ -17,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id, utcnow
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
+from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.passwords import hash_password
 
@@ -36,14 +36,14 @@ class AppCredentialManager:
     def load(session: Session, cred_id: str, user_id: str | None = None) -> m.ApplicationCredential:
         cred = session.get(m.ApplicationCredential, cred_id)
         if cred is None or (user_id is not None and cred.user_id != user_id):
-            raise NotFound(f"Could not find Application Credential: {cred_id}.")
+            raise errors.ApplicationCredentialNotFound(cred_id=cred_id)
         return cred
 
     def get(self, user_id: str, cred_id: str) -> m.ApplicationCredential:
         with self.db.session(readonly=True) as s:
             return self.load(s, cred_id, user_id)
 
-    def list(self, user_id: str, name: str | None = None) -> list[m.ApplicationCredential]:
+    def list_for(self, user_id: str, name: str | None = None) -> list[m.ApplicationCredential]:
         with self.db.session(readonly=True) as s:
             self.identity.users.load_user(s, user_id)
             stmt = sa.select(m.ApplicationCredential).where(m.ApplicationCredential.user_id == user_id)
@@ -55,9 +55,9 @@ class AppCredentialManager:
                secret: str | None, description: str | None, expires_at: dt.datetime | None,
                unrestricted: bool, requested_roles: list[dict] | None) -> tuple[m.ApplicationCredential, str]:
         if project_id is None:
-            raise BadRequest("Application credentials require a project-scoped token.")
+            raise errors.ProjectScopeRequired()
         if expires_at is not None and expires_at <= utcnow():
-            raise BadRequest("The expiration time of an application credential must be in the future.")
+            raise errors.ExpiryInPast()
         held = {r.id: r for r in caller_roles}
         if requested_roles:
             chosen = []
@@ -65,8 +65,7 @@ class AppCredentialManager:
                 match = next((r for r in caller_roles if r.id == wanted.get("id") or
                               (not wanted.get("id") and r.name == wanted.get("name"))), None)
                 if match is None:
-                    raise Forbidden("Application credentials may only delegate roles the user holds "
-                                    "on the project.")
+                    raise errors.RoleNotDelegable()
                 chosen.append(match)
         else:
             chosen = list(held.values())
@@ -82,8 +81,8 @@ class AppCredentialManager:
                 s.add(cred)
                 s.flush()
         except sa_exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store application_credential - Duplicate "
-                           f"entry found with name {name}.") from None
+            raise errors.DuplicateEntry(action="store application_credential",
+                                        details=f"Duplicate entry found with name {name}.") from None
         return cred, secret
 
     def delete(self, user_id: str, cred_id: str) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
+from pocketstack.identity import errors
 from pocketstack.identity import models as m
 
 SYSTEM_TARGET = "system"
@@ -54,7 +54,7 @@ class AssignmentManager:
     def load_role(session: Session, role_id: str) -> m.Role:
         role = session.get(m.Role, role_id)
         if role is None:
-            raise NotFound(f"Could not find role: {role_id}.")
+            raise errors.RoleNotFound(role_id=role_id)
         return role
 
     def get_role(self, role_id: str) -> m.Role:
@@ -65,7 +65,7 @@ class AssignmentManager:
         role = session.scalar(sa.select(m.Role).where(
             m.Role.name == name, m.Role.domain_id == (domain_id or m.NULL_DOMAIN_ID)))
         if role is None:
-            raise NotFound(f"Could not find role: {name}.")
+            raise errors.RoleNotFound(role_id=name)
         return role
 
     def list_roles(self, filters: dict) -> list[m.Role]:
@@ -86,8 +86,8 @@ class AssignmentManager:
                 s.add(role)
                 s.flush()
         except sa_exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store role - Duplicate entry found "
-                           f"with name {name}.") from None
+            raise errors.DuplicateEntry(action="store role",
+                                        details=f"Duplicate entry found with name {name}.") from None
         return role
 
     def update_role(self, role_id: str, changes: dict) -> m.Role:
@@ -96,9 +96,9 @@ class AssignmentManager:
                 role = self.load_role(s, role_id)
                 if role.options.get("immutable") and not ("options" in changes and
                                                           changes["options"].get("immutable") is False):
-                    raise Forbidden(f"Role {role_id} is immutable.")
+                    raise errors.ImmutableRole(role_id=role_id)
                 if "domain_id" in changes and (changes["domain_id"] or m.NULL_DOMAIN_ID) != role.domain_id:
-                    raise BadRequest("Cannot change the domain_id of a role.")
+                    raise errors.ImmutableAttribute(attribute="domain_id", kind="role")
                 for key in ("name", "description"):
                     if key in changes:
                         setattr(role, key, changes[key])
@@ -107,14 +107,14 @@ class AssignmentManager:
                                     if v is not None}
                 s.flush()
         except sa_exc.IntegrityError:
-            raise Conflict("Conflict occurred attempting to update role - Duplicate entry found.") from None
+            raise errors.DuplicateEntry(action="update role", details="Duplicate entry found.") from None
         return role
 
     def delete_role(self, role_id: str) -> None:
         with self.db.session() as s:
             role = self.load_role(s, role_id)
             if role.options.get("immutable"):
-                raise Forbidden(f"Role {role_id} is immutable.")
+                raise errors.ImmutableRole(role_id=role_id)
             self._revoke_holders(s, s.scalars(sa.select(A).where(A.role_id == role_id)))
             s.execute(sa.delete(A).where(A.role_id == role_id))
             s.execute(sa.delete(m.ImpliedRole).where(sa.or_(m.ImpliedRole.prior_role_id == role_id,
@@ -128,12 +128,12 @@ class AssignmentManager:
             # As in Keystone, only global -> domain-specific is refused; domain roles may imply
             # roles of other domains and global ones.
             if prior.domain_id == m.NULL_DOMAIN_ID and implied.domain_id != m.NULL_DOMAIN_ID:
-                raise Forbidden("A global role cannot imply a domain-specific role.")
+                raise errors.GlobalRoleImpliesDomainRole()
             if implied.name in PROHIBITED_IMPLIED_ROLES and implied.domain_id == m.NULL_DOMAIN_ID:
                 # Keystone's prohibited_implied_role: nothing may silently grant admin.
-                raise Forbidden(f"{implied.name} role cannot be the implied role.")
+                raise errors.ProhibitedImpliedRole(name=implied.name)
             if prior_id in self._implied_closure(s, [implied_id]):
-                raise Conflict(f"Implied role {implied_id} would create a cycle.")
+                raise errors.ImpliedRoleCycle(implied_id=implied_id)
             if s.get(m.ImpliedRole, (prior_id, implied_id)) is None:
                 s.add(m.ImpliedRole(prior_role_id=prior_id, implied_role_id=implied_id))
             return prior, implied
@@ -142,14 +142,14 @@ class AssignmentManager:
         with self.db.session(readonly=True) as s:
             prior, implied = self.load_role(s, prior_id), self.load_role(s, implied_id)
             if s.get(m.ImpliedRole, (prior_id, implied_id)) is None:
-                raise NotFound(f"{prior_id} does not imply {implied_id}.")
+                raise errors.ImpliedRoleNotFound(prior_id=prior_id, implied_id=implied_id)
             return prior, implied
 
     def delete_implied_role(self, prior_id: str, implied_id: str) -> None:
         with self.db.session() as s:
             row = s.get(m.ImpliedRole, (prior_id, implied_id))
             if row is None:
-                raise NotFound(f"{prior_id} does not imply {implied_id}.")
+                raise errors.ImpliedRoleNotFound(prior_id=prior_id, implied_id=implied_id)
             s.delete(row)
 
     def list_implied_roles(self, prior_id: str | None = None) -> dict[str, list[m.Role]]:
@@ -160,7 +160,9 @@ class AssignmentManager:
                 stmt = stmt.where(m.ImpliedRole.prior_role_id == prior_id)
             result: dict[str, list[m.Role]] = {}
             for row in s.scalars(stmt):
-                result.setdefault(row.prior_role_id, []).append(s.get(m.Role, row.implied_role_id))
+                implied = s.get(m.Role, row.implied_role_id)
+                if implied is not None:  # a foreign key: always, but typed Optional
+                    result.setdefault(row.prior_role_id, []).append(implied)
             return result
 
     @staticmethod
@@ -191,7 +193,7 @@ class AssignmentManager:
             target_domain = None
         role = self.load_role(s, role_id)
         if role.domain_id != m.NULL_DOMAIN_ID and role.domain_id != target_domain:
-            raise Forbidden("A domain-specific role can only be granted within its own domain.")
+            raise errors.DomainRoleOutsideDomain()
         return role
 
     def grant(self, actor_type: str, actor_id: str, scope_type: str, scope_id: str, role_id: str,
@@ -207,16 +209,16 @@ class AssignmentManager:
         with self.db.session(readonly=True) as s:
             self._check_parties(s, actor_type, actor_id, scope_type, scope_id, role_id)
             if s.get(A, (assignment_type(actor_type, scope_type), actor_id, scope_id, role_id, inherited)) is None:
-                raise NotFound(f"Could not find role assignment with role: {role_id}, "
-                               f"{actor_type}: {actor_id}, {scope_type}: {scope_id}.")
+                raise errors.RoleAssignmentNotFound(role_id=role_id, actor_type=actor_type, actor_id=actor_id,
+                                                    scope_type=scope_type, scope_id=scope_id)
 
     def revoke_grant(self, actor_type: str, actor_id: str, scope_type: str, scope_id: str, role_id: str,
                      inherited: bool = False) -> None:
         with self.db.session() as s:
             row = s.get(A, (assignment_type(actor_type, scope_type), actor_id, scope_id, role_id, inherited))
             if row is None:
-                raise NotFound(f"Could not find role assignment with role: {role_id}, "
-                               f"{actor_type}: {actor_id}, {scope_type}: {scope_id}.")
+                raise errors.RoleAssignmentNotFound(role_id=role_id, actor_type=actor_type, actor_id=actor_id,
+                                                    scope_type=scope_type, scope_id=scope_id)
             self._revoke_holders(s, [row])
             s.delete(row)
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.passwords import VerifiedSecrets
 from pocketstack.identity.tokens import (
@@ -35,8 +35,6 @@ from pocketstack.identity.tokens import (
     new_audit_id,
 )
 from pocketstack.identity.validation_cache import ValidationCache
-
-AUTH_FAILED = "The request you have made requires authentication."
 
 
 @dataclass
@@ -100,13 +98,13 @@ class TokenManager:
         identity = auth.get("identity") or {}
         methods = identity.get("methods") or []
         if not methods:
-            raise BadRequest("Invalid input for field 'identity.methods': at least one method is required.")
+            raise errors.InvalidInput(field="identity.methods", reason="at least one method is required.")
         unknown = [x for x in methods if x not in ("password", "token", "application_credential")]
         if unknown:
-            raise Unauthorized(f"Attempted to authenticate with an unsupported method: {unknown[0]}.")
+            raise errors.UnsupportedAuthMethod(method=unknown[0])
         for method in methods:
             if method not in identity:
-                raise BadRequest(f"Invalid input for field 'identity': '{method}' is a required property")
+                raise errors.InvalidInput(field="identity", reason=f"'{method}' is a required property")
 
         expires_at = time.time() + self.expiration
         audit_ids = [new_audit_id()]
@@ -116,19 +114,19 @@ class TokenManager:
         if "token" in methods:
             try:
                 original = self.validate(self._token_id(identity["token"]))
-            except NotFound:
-                raise Unauthorized(AUTH_FAILED) from None
+            except errors.NotFound:
+                raise errors.AuthenticationRequired() from None
             user_id = original.user.id
             expires_at = original.payload.expires_at
             audit_ids = [new_audit_id(), original.payload.audit_chain_id]
             # A rescoped token keeps the methods the original was obtained with (Keystone does too).
             carried_methods = original.payload.methods
             if original.app_cred:
-                raise Forbidden("Application credential tokens cannot be rescoped.")
+                raise errors.ApplicationCredentialRescope()
         if "password" in methods:
             user = self._check_password(identity["password"])
             if user_id and user.id != user_id:
-                raise Unauthorized(AUTH_FAILED)
+                raise errors.AuthenticationRequired()
             user_id = user.id
         if "application_credential" in methods:
             app_cred = self._check_app_cred(identity["application_credential"])
@@ -136,6 +134,7 @@ class TokenManager:
             if app_cred.expires_at:
                 expires_at = min(expires_at, app_cred.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
 
+        assert user_id is not None  # every method above names the user (or raised)
         if app_cred:
             scope_type, scope_id = SCOPE_PROJECT, app_cred.project_id
         else:
@@ -147,56 +146,56 @@ class TokenManager:
         token = self.formatter.seal(payload)
         try:
             return self._check(token, payload)
-        except NotFound as error:
-            raise Unauthorized(error.message) from None
+        except errors.NotFound as error:
+            raise errors.ScopeNotAvailable(reason=error.message) from None
 
     @staticmethod
     def _token_id(body) -> str:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-            raise BadRequest("Invalid input for field 'identity.token.id': a token id is required.")
+            raise errors.InvalidInput(field="identity.token.id", reason="a token id is required.")
         return body["id"]
 
     def _find_user(self, s: Session, ref: dict) -> m.User:
         if not isinstance(ref, dict):
-            raise BadRequest("Invalid input for field 'user': expected an object.")
+            raise errors.InvalidInput(field="user", reason="expected an object.")
         if ref.get("id"):
             user = s.get(m.User, ref["id"])
         elif ref.get("name"):
             domain = ref.get("domain") or {}
             if not isinstance(domain, dict) or not (domain.get("id") or domain.get("name")):
-                raise BadRequest("Invalid input for field 'user.domain': a user name requires a domain.")
+                raise errors.InvalidInput(field="user.domain", reason="a user name requires a domain.")
             try:
                 domain_id = domain.get("id") or self.identity.resource.find_domain_by_name(s, domain["name"]).id
-            except NotFound:
-                raise Unauthorized(AUTH_FAILED) from None
+            except errors.NotFound:
+                raise errors.AuthenticationRequired() from None
             user = s.scalar(sa.select(m.User).where(m.User.name == ref["name"], m.User.domain_id == domain_id))
         else:
-            raise BadRequest("Invalid input for field 'user': 'id' or 'name' is required.")
+            raise errors.InvalidInput(field="user", reason="'id' or 'name' is required.")
         if user is None:
-            raise Unauthorized(AUTH_FAILED)
+            raise errors.AuthenticationRequired()
         return user
 
     def _check_password(self, body: dict) -> m.User:
         if not isinstance(body, dict) or "user" not in body:
-            raise BadRequest("Invalid input for field 'identity.password': 'user' is a required property")
+            raise errors.InvalidInput(field="identity.password", reason="'user' is a required property")
         password = body["user"].get("password") if isinstance(body["user"], dict) else None
         if not isinstance(password, str):
-            raise BadRequest("Invalid input for field 'identity.password.user.password': a password is required.")
+            raise errors.InvalidInput(field="identity.password.user.password", reason="a password is required.")
         with self.db.session(readonly=True) as s:
             user = self._find_user(s, body["user"])
             domain = s.get(m.Project, user.domain_id)
         # bcrypt runs outside the transaction: it is slow by design.
         if not self.secrets.check(password, user.password_hash):
-            raise Unauthorized(AUTH_FAILED)
+            raise errors.AuthenticationRequired()
         if not user.enabled:
-            raise Unauthorized(f"User {user.id} is disabled.")
+            raise errors.UserDisabled(user_id=user.id)
         if domain is None or not domain.enabled:
-            raise Unauthorized(AUTH_FAILED)
+            raise errors.AuthenticationRequired()
         return user
 
     def _check_app_cred(self, body: dict) -> m.ApplicationCredential:
         if not isinstance(body, dict) or not isinstance(body.get("secret"), str):
-            raise BadRequest("Invalid input for field 'application_credential.secret': a secret is required.")
+            raise errors.InvalidInput(field="application_credential.secret", reason="a secret is required.")
         with self.db.session(readonly=True) as s:
             if body.get("id"):
                 cred = s.get(m.ApplicationCredential, body["id"])
@@ -205,33 +204,33 @@ class TokenManager:
                 cred = s.scalar(sa.select(m.ApplicationCredential).where(
                     m.ApplicationCredential.user_id == user.id, m.ApplicationCredential.name == body["name"]))
             else:
-                raise BadRequest("Invalid input for field 'application_credential': 'id', or 'name' and "
-                                 "'user', are required.")
+                raise errors.InvalidInput(field="application_credential",
+                                          reason="'id', or 'name' and 'user', are required.")
         if cred is None or not self.secrets.check(body["secret"], cred.secret_hash):
-            raise Unauthorized(AUTH_FAILED)
+            raise errors.AuthenticationRequired()
         if cred.expires_at and cred.expires_at <= utcnow():
-            raise Unauthorized("Application credential has expired.")
+            raise errors.ApplicationCredentialExpired()
         return cred
 
     def _resolve_scope(self, scope, user_id: str) -> tuple[int, str | None]:
         with self.db.session(readonly=True) as s:
             if scope in (None, "unscoped"):
                 user = s.get(m.User, user_id)
-                if scope is None and user.default_project_id:
+                if scope is None and user is not None and user.default_project_id:
                     project = s.get(m.Project, user.default_project_id)
                     if project is not None and project.enabled and self.identity.assignment.effective_roles(
                             s, user_id, project=project):
                         return SCOPE_PROJECT, project.id
                 return SCOPE_UNSCOPED, None
             if not isinstance(scope, dict) or len(scope) != 1:
-                raise BadRequest("Invalid input for field 'scope': specify one of project, domain or system.")
+                raise errors.InvalidInput(field="scope", reason="specify one of project, domain or system.")
             kind, ref = next(iter(scope.items()))
             if kind == "system":
                 if ref != {"all": True}:
-                    raise BadRequest("Invalid input for field 'scope.system': only {\"all\": true} is supported.")
+                    raise errors.InvalidInput(field="scope.system", reason="only {\"all\": true} is supported.")
                 return SCOPE_SYSTEM, "all"
             if not isinstance(ref, dict):
-                raise BadRequest(f"Invalid input for field 'scope.{kind}': expected an object.")
+                raise errors.InvalidInput(field=f"scope.{kind}", reason="expected an object.")
             try:
                 if kind == "project":
                     if ref.get("id"):
@@ -239,29 +238,29 @@ class TokenManager:
                     domain = ref.get("domain") or {}
                     if not ref.get("name") or not isinstance(domain, dict) or not (
                             domain.get("id") or domain.get("name")):
-                        raise BadRequest("Invalid input for field 'scope.project': 'id', or 'name' and 'domain', "
-                                         "are required.")
+                        raise errors.InvalidInput(field="scope.project",
+                                                  reason="'id', or 'name' and 'domain', are required.")
                     domain_id = domain.get("id") or self.identity.resource.find_domain_by_name(s, domain["name"]).id
                     return SCOPE_PROJECT, self.identity.resource.find_project_by_name(s, ref["name"], domain_id).id
                 if kind == "domain":
                     if ref.get("id"):
                         return SCOPE_DOMAIN, ref["id"]
                     if not ref.get("name"):
-                        raise BadRequest("Invalid input for field 'scope.domain': 'id' or 'name' is required.")
+                        raise errors.InvalidInput(field="scope.domain", reason="'id' or 'name' is required.")
                     return SCOPE_DOMAIN, self.identity.resource.find_domain_by_name(s, ref["name"]).id
-            except NotFound as error:
-                raise Unauthorized(error.message) from None
-            raise BadRequest(f"Invalid input for field 'scope': unknown scope {kind!r}.")
+            except errors.NotFound as error:
+                raise errors.ScopeNotAvailable(reason=error.message) from None
+            raise errors.InvalidInput(field="scope", reason=f"unknown scope {kind!r}.")
 
     # -- validating ------------------------------------------------------------------
     def validate(self, token: str, *, catalog: bool = False) -> ValidatedToken:
-        """Open and check ``token``; raises :class:`NotFound` if it is not valid (now)."""
+        """Open and check ``token``; raises :class:`~pocketstack.identity.errors.NotFound` if it is not valid (now)."""
         try:
             payload = self.formatter.open(token)
         except TokenError as error:
-            raise NotFound(str(error)) from None
+            raise errors.TokenNotValid(reason=str(error)) from None
         if payload.expires_at <= time.time():
-            raise NotFound("The token has expired.")
+            raise errors.TokenNotValid(reason="The token has expired.")
         with self.db.session(readonly=True) as s:
             # Read the generation before the data: a result is never cached under a
             # generation newer than what it saw.
@@ -271,7 +270,7 @@ class TokenManager:
                 vt = self._check_in(s, token, payload)
                 self.cache.put(token, generation, vt)
             elif vt.app_cred and vt.app_cred.expires_at and vt.app_cred.expires_at <= utcnow():
-                raise NotFound("The application credential of this token has expired.")
+                raise errors.TokenNotValid(reason="The application credential of this token has expired.")
             if catalog:
                 project_id = vt.project.id if vt.project else None
                 vt = dataclasses.replace(vt, catalog=self.cache.catalog(
@@ -286,26 +285,26 @@ class TokenManager:
         """Everything that can invalidate ``payload`` since it was issued, checked in ``s``."""
         user = s.get(m.User, payload.user_id)
         if user is None or not user.enabled:
-            raise NotFound(f"Could not find user: {payload.user_id}.")
+            raise errors.UserNotFound(user_id=payload.user_id)
         user_domain = s.get(m.Project, user.domain_id)
         if user_domain is None or not user_domain.enabled:
-            raise NotFound(f"The domain of user {user.id} is disabled.")
+            raise errors.TokenNotValid(reason=f"The domain of user {user.id} is disabled.")
         vt = ValidatedToken(token=token, payload=payload, user=user, user_domain=user_domain)
         scope_domains: list[str] = []
         if payload.scope_type == SCOPE_PROJECT:
             project = s.get(m.Project, payload.scope_id)
             if project is None or project.is_domain or not project.enabled:
-                raise NotFound(f"Could not find project: {payload.scope_id}.")
+                raise errors.ProjectNotFound(project_id=payload.scope_id)
             project_domain = s.get(m.Project, project.domain_id)
             if project_domain is None or not project_domain.enabled:
-                raise NotFound(f"The domain of project {project.id} is disabled.")
+                raise errors.TokenNotValid(reason=f"The domain of project {project.id} is disabled.")
             vt.project, vt.project_domain = project, project_domain
             scope_domains.append(project_domain.id)
             vt.roles = self.identity.assignment.effective_roles(s, user.id, project=project)
         elif payload.scope_type == SCOPE_DOMAIN:
             domain = s.get(m.Project, payload.scope_id)
             if domain is None or not domain.is_domain or not domain.enabled:
-                raise NotFound(f"Could not find domain: {payload.scope_id}.")
+                raise errors.DomainNotFound(domain_id=payload.scope_id)
             vt.domain = domain
             scope_domains.append(domain.id)
             vt.roles = self.identity.assignment.effective_roles(s, user.id, domain_id=domain.id)
@@ -313,29 +312,29 @@ class TokenManager:
             vt.system = True
             vt.roles = self.identity.assignment.effective_roles(s, user.id, system=True)
         if payload.scope_type != SCOPE_UNSCOPED and not vt.roles:
-            raise NotFound(f"User {user.id} has no access to the requested scope.")
+            raise errors.TokenNotValid(reason=f"User {user.id} has no access to the requested scope.")
         if payload.application_credential_id:
             cred = s.get(m.ApplicationCredential, payload.application_credential_id)
             if cred is None or (cred.expires_at and cred.expires_at <= utcnow()):
-                raise NotFound("The application credential of this token no longer exists.")
+                raise errors.TokenNotValid(reason="The application credential of this token no longer exists.")
             allowed = {r["id"] for r in cred.roles}
             allowed = self.identity.assignment._implied_closure(s, allowed)
             vt.roles = [r for r in vt.roles if r.id in allowed]
             if not vt.roles:
-                raise NotFound("The application credential's roles are no longer held.")
+                raise errors.TokenNotValid(reason="The application credential's roles are no longer held.")
             vt.app_cred = cred
         if self.identity.revoke.is_revoked(s, payload, user_domain_id=user.domain_id,
                                            project_id=vt.project.id if vt.project else None,
                                            scope_domain_ids=scope_domains):
-            raise NotFound("The token has been revoked.")
+            raise errors.TokenNotValid(reason="The token has been revoked.")
         return vt
 
     def context_for(self, token: str) -> RequestContext:
         """The token middleware's entry point: a context, or 401."""
         try:
             return self.validate(token).context()
-        except ApiError:
-            raise Unauthorized(AUTH_FAILED) from None
+        except errors.ApiError:
+            raise errors.AuthenticationRequired() from None
 
     def revoke(self, token: str) -> None:
         self.identity.revoke.revoke_token(self.validate(token).payload)
@@ -353,7 +352,7 @@ class TokenManager:
             "expires_at": format_time(vt.expires_at),
             "issued_at": format_time(vt.issued_at),
         }
-        if vt.project:
+        if vt.project and vt.project_domain:
             body["project"] = {"id": vt.project.id, "name": vt.project.name,
                                "domain": {"id": vt.project_domain.id, "name": vt.project_domain.name}}
             body["is_domain"] = False

@@ -11,7 +11,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from pocketstack.common.errors import NotFound
+from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.catalog import INTERFACES
 from pocketstack.identity.manager import Identity
@@ -28,7 +28,7 @@ def _role(identity: Identity, name: str) -> m.Role:
     with identity.db.session(readonly=True) as s:
         try:
             return identity.assignment.find_role_by_name(s, name)
-        except NotFound:
+        except errors.NotFound:
             pass
     return identity.assignment.create_role(name=name)
 
@@ -37,7 +37,7 @@ def _project(identity: Identity, name: str) -> m.Project:
     with identity.db.session(readonly=True) as s:
         try:
             return identity.resource.find_project_by_name(s, name, DEFAULT_DOMAIN_ID)
-        except NotFound:
+        except errors.NotFound:
             pass
     return identity.resource.create_project(name=name, domain_id=DEFAULT_DOMAIN_ID,
                                             description=f"Bootstrap project {name}")
@@ -47,7 +47,7 @@ def _user(identity: Identity, name: str, password: str, project: m.Project) -> t
     with identity.db.session(readonly=True) as s:
         try:
             return identity.users.find_user_by_name(s, name, DEFAULT_DOMAIN_ID), False
-        except NotFound:
+        except errors.NotFound:
             pass
     return identity.users.create_user(name=name, domain_id=DEFAULT_DOMAIN_ID, password=password,
                                       default_project_id=project.id), True
@@ -63,7 +63,7 @@ def bootstrap(identity: Identity, *, admin_password: str, demo_password: str, re
     identity.keys.ensure()
     try:
         identity.resource.get_domain(DEFAULT_DOMAIN_ID)
-    except NotFound:
+    except errors.NotFound:
         identity.resource.create_domain(name="Default", domain_id=DEFAULT_DOMAIN_ID,
                                         description="The default domain")
     roles = [_role(identity, name) for name in ROLE_CHAIN]

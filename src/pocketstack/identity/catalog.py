@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.identity import errors
 from pocketstack.identity import models as m
 
 INTERFACES = ("public", "internal", "admin")
+NOT_FOUND: dict[str, type[errors.NotFound]] = {
+    "region": errors.RegionNotFound, "service": errors.ServiceNotFound, "endpoint": errors.EndpointNotFound}
 
 
 class CatalogManager:
@@ -21,7 +25,8 @@ class CatalogManager:
     def _load(session: Session, model, ident: str, kind: str):
         row = session.get(model, ident)
         if row is None:
-            raise NotFound(f"Could not find {kind}: {ident}.")
+            fields: dict[str, Any] = {f"{kind}_id": ident}
+            raise NOT_FOUND[kind](**fields)
         return row
 
     # -- regions ---------------------------------------------------------------------
@@ -47,7 +52,7 @@ class CatalogManager:
                 s.add(region)
                 s.flush()
         except sa_exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store region - Duplicate ID, {region_id}.") from None
+            raise errors.DuplicateEntry(action="store region", details=f"Duplicate ID, {region_id}.") from None
         return region
 
     def update_region(self, region_id: str, changes: dict) -> m.Region:
@@ -58,8 +63,7 @@ class CatalogManager:
                 cursor = parent
                 while cursor:
                     if cursor == region_id:
-                        raise BadRequest(f"Circular reference or a repeated entry found in region tree - "
-                                         f"{region_id}.")
+                        raise errors.RegionCycle(region_id=region_id)
                     cursor = self._load(s, m.Region, cursor, "region").parent_region_id
                 region.parent_region_id = parent
             if "description" in changes:
@@ -72,7 +76,7 @@ class CatalogManager:
         with self.db.session() as s:
             region = self._load(s, m.Region, region_id, "region")
             if s.scalar(sa.select(m.Region.id).where(m.Region.parent_region_id == region_id).limit(1)):
-                raise Conflict(f"Region {region_id} has child regions and cannot be deleted.")
+                raise errors.RegionHasChildren(region_id=region_id)
             s.execute(sa.update(m.Endpoint).where(m.Endpoint.region_id == region_id).values(region_id=None))
             s.delete(region)
 
@@ -163,7 +167,7 @@ class CatalogManager:
         ``/v1/AUTH_%(project_id)s``) are replaced by the token's project; an endpoint
         whose template cannot be filled (no project in scope) is left out.
         """
-        services = {sv.id: {"endpoints": [], "id": sv.id, "type": sv.type, "name": sv.name}
+        services: dict[str, dict[str, Any]] = {sv.id: {"endpoints": [], "id": sv.id, "type": sv.type, "name": sv.name}
                     for sv in session.scalars(sa.select(m.Service).where(m.Service.enabled.is_(True)))}
         for ep in session.scalars(sa.select(m.Endpoint).where(m.Endpoint.enabled.is_(True))):
             url = _substitute(ep.url, project_id)

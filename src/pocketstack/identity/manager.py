@@ -1,4 +1,5 @@
-"""The Identity service's logic, one facade over its parts.
+"""The Identity service's logic, one facade over its parts, and the public entry
+other services call (:class:`~pocketstack.identity.contract.IdentityContract`).
 
 Parts refer to each other through this facade (``identity.resource``,
 ``identity.revoke``…) so each stays a small module with one job.
@@ -6,6 +7,7 @@ Parts refer to each other through this facade (``identity.resource``,
 
 from __future__ import annotations
 
+from pocketstack.common.api.context import RequestContext
 from pocketstack.common.config import Settings
 from pocketstack.common.db import Database
 from pocketstack.identity.app_creds import AppCredentialManager
@@ -20,6 +22,9 @@ from pocketstack.identity.users import UserManager
 
 
 class Identity:
+    """Keystone: projects and domains, users and groups, roles and assignments, the
+    catalog, application credentials and Fernet tokens."""
+
     def __init__(self, db: Database, settings: Settings):
         self.db = db
         self.settings = settings
@@ -33,6 +38,7 @@ class Identity:
         self.tokens = TokenManager(db, self, TokenFormatter(self.keys), settings.token_expiration,
                                    settings.verified_secret_ttl)
 
-    def validate_token(self, token: str):
-        """Token middleware hook for every service (see ``common.api.app``)."""
+    def validate_token(self, token: str) -> RequestContext:
+        """The caller's context for an ``X-Auth-Token``; 401 when it is not valid (the
+        token validator of every service's ``build_app``)."""
         return self.tokens.context_for(token)

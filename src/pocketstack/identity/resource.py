@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
+from pocketstack.identity import errors
 from pocketstack.identity import models as m
 
 MAX_TREE_DEPTH = 5
@@ -31,8 +31,9 @@ class ResourceManager:
     def load_project(session: Session, project_id: str, *, domain: bool | None = None) -> m.Project:
         project = session.get(m.Project, project_id)
         if project is None or (domain is not None and project.is_domain != domain):
-            kind = "domain" if domain else "project"
-            raise NotFound(f"Could not find {kind}: {project_id}.")
+            if domain:
+                raise errors.DomainNotFound(domain_id=project_id)
+            raise errors.ProjectNotFound(project_id=project_id)
         return project
 
     def get_project(self, project_id: str, *, domain: bool | None = False) -> m.Project:
@@ -47,14 +48,14 @@ class ResourceManager:
         domain = session.scalar(sa.select(m.Project).where(
             m.Project.is_domain.is_(True), m.Project.name == name))
         if domain is None:
-            raise NotFound(f"Could not find domain: {name}.")
+            raise errors.DomainNotFound(domain_id=name)
         return domain
 
     def find_project_by_name(self, session: Session, name: str, domain_id: str) -> m.Project:
         project = session.scalar(sa.select(m.Project).where(
             m.Project.is_domain.is_(False), m.Project.name == name, m.Project.domain_id == domain_id))
         if project is None:
-            raise NotFound(f"Could not find project: {name}.")
+            raise errors.ProjectNotFound(project_id=name)
         return project
 
     def tags(self, session: Session, project_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -86,10 +87,11 @@ class ResourceManager:
         chain: list[m.Project] = []
         current = project
         while current.parent_id and current.parent_id != current.domain_id:
-            current = session.get(m.Project, current.parent_id)
-            if current is None:
+            parent = session.get(m.Project, current.parent_id)
+            if parent is None:
                 break
-            chain.append(current)
+            chain.append(parent)
+            current = parent
         return chain
 
     def subtree(self, session: Session, project_id: str) -> list[m.Project]:
@@ -118,20 +120,20 @@ class ResourceManager:
                        project_id: str | None = None) -> m.Project:
         if is_domain:
             if parent_id:
-                raise BadRequest("A project acting as a domain cannot have a parent.")
+                raise errors.DomainWithParent()
             return self.create_domain(name=name, description=description, enabled=enabled,
                                       tags=tags, extra=extra, domain_id=project_id)
         with self.db.session(readonly=True) as s:
             if parent_id:
                 parent = s.get(m.Project, parent_id)
                 if parent is None:
-                    raise NotFound(f"Could not find project: {parent_id}.")
+                    raise errors.ProjectNotFound(project_id=parent_id)
                 parent_domain = parent.id if parent.is_domain else parent.domain_id
                 if domain_id and domain_id != parent_domain:
-                    raise BadRequest("Cannot create project, the parent is in a different domain.")
+                    raise errors.ParentInOtherDomain()
                 domain_id = parent_domain
                 if not parent.is_domain and len(self.ancestors(s, parent)) + 2 > MAX_TREE_DEPTH:
-                    raise Forbidden(f"Max hierarchy depth reached for {parent_id} branch.")
+                    raise errors.MaxHierarchyDepth(parent_id=parent_id)
             domain_id = domain_id or DEFAULT_DOMAIN_ID
             self.load_project(s, domain_id, domain=True)
         project = m.Project(id=project_id or new_id(), name=name, domain_id=domain_id,
@@ -146,8 +148,8 @@ class ResourceManager:
                 s.flush()
                 s.add_all(m.ProjectTag(project_id=project.id, name=t) for t in set(tags))
         except sa_exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store {kind} - Duplicate entry found "
-                           f"with name {project.name}.") from None
+            raise errors.DuplicateEntry(action=f"store {kind}",
+                                        details=f"Duplicate entry found with name {project.name}.") from None
         return project
 
     def update_project(self, project_id: str, changes: dict, *, domain: bool | None) -> m.Project:
@@ -156,11 +158,11 @@ class ResourceManager:
             with self.db.session() as s:
                 project = self.load_project(s, project_id, domain=domain)
                 if "domain_id" in changes and changes["domain_id"] != project.domain_id:
-                    raise BadRequest("Cannot change the domain_id of a project.")
+                    raise errors.ImmutableAttribute(attribute="domain_id", kind="project")
                 if "parent_id" in changes and changes["parent_id"] != project.parent_id:
-                    raise BadRequest("Cannot change the parent_id of a project.")
+                    raise errors.ImmutableAttribute(attribute="parent_id", kind="project")
                 if "is_domain" in changes and changes["is_domain"] != project.is_domain:
-                    raise BadRequest("Cannot change the is_domain attribute of a project.")
+                    raise errors.ImmutableIsDomain()
                 for key in ("name", "description", "enabled"):
                     if key in changes:
                         setattr(project, key, changes[key] if changes[key] is not None else "")
@@ -174,8 +176,8 @@ class ResourceManager:
                                                    {"project_id": project.id}))
                 s.flush()
         except sa_exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to update - Duplicate entry found "
-                           f"with name {changes.get('name')}.") from None
+            raise errors.DuplicateEntry(action="update", details=f"Duplicate entry found with name "
+                                                              f"{changes.get('name')}.") from None
         return project
 
     def delete_project(self, project_id: str, *, domain: bool | None) -> None:
@@ -183,14 +185,12 @@ class ResourceManager:
             project = self.load_project(s, project_id, domain=domain)
             if project.is_domain:
                 if project.enabled:
-                    raise Forbidden("Cannot delete a domain that is enabled, please disable it first.")
+                    raise errors.DomainEnabled()
                 self._delete_domain_contents(s, project.id)
                 self.identity.revoke.add(s, domain_id=project.id)
             else:
                 if s.scalar(sa.select(m.Project.id).where(m.Project.parent_id == project.id).limit(1)):
-                    raise Forbidden(f"Cannot delete the project {project.id} since it is not a leaf "
-                                    f"in the hierarchy. Use the cascade option if you want to delete "
-                                    f"a subtree.")
+                    raise errors.ProjectNotLeaf(project_id=project.id)
                 self.identity.revoke.add(s, project_id=project.id)
             s.execute(sa.delete(m.Assignment).where(m.Assignment.target_id == project.id))
             s.execute(sa.delete(m.ProjectTag).where(m.ProjectTag.project_id == project.id))

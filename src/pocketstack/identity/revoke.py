@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database
+from pocketstack.common.db.cas import changed_rows
 from pocketstack.identity import models as m
 from pocketstack.identity.tokens import TokenPayload
 
@@ -49,5 +50,4 @@ class RevokeManager:
 
     def prune(self) -> int:
         with self.db.session() as s:
-            result = s.execute(sa.delete(E).where(E.revoked_at < time.time() - self.max_token_age))
-            return result.rowcount
+            return changed_rows(s, sa.delete(E).where(E.revoked_at < time.time() - self.max_token_age))

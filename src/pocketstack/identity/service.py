@@ -1,4 +1,6 @@
-"""The Identity service as the cloud runs it."""
+"""The Identity service as the cloud runs it: Keystone v3 under ``/identity``.  Its
+manager, :class:`~pocketstack.identity.manager.Identity`, is the cloud's own
+(``cloud.identity``): every service validates tokens through it."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.api.errors import keystone_format
 from pocketstack.common.service import Service
 from pocketstack.identity.api import build_router
-from pocketstack.identity.policies import DEFAULTS
+from pocketstack.identity.policies import RULES
 
 LOG = logging.getLogger(__name__)
 PRUNE_INTERVAL = 600  # seconds between sweeps of expired revocation events
@@ -22,13 +24,17 @@ class IdentityService(Service):
     catalog_type = "identity"
     catalog_name = "keystone"
 
+    def __init__(self, cloud):
+        super().__init__(cloud)
+        self.manager = cloud.identity
+
     def app(self):
         cloud = self.cloud
-        cloud.enforcer.register_defaults(DEFAULTS)
+        cloud.enforcer.register(RULES)
         return build_app(ServiceSpec(
-            name=self.name, router=build_router(cloud.identity), error_format=keystone_format,
-            enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            www_authenticate=f'Keystone uri="{self.url}"'))
+            name=self.name, router=build_router(self.manager), error_format=keystone_format,
+            enforcer=cloud.enforcer, validate_token=self.manager.validate_token, service_url=self.url,
+            www_authenticate=cloud.www_authenticate))
 
     async def start(self) -> None:
         self._pruner = asyncio.create_task(self._prune_revocations())
@@ -42,7 +48,7 @@ class IdentityService(Service):
         """Revocation events are only needed while a token they match could still be valid."""
         while True:
             try:
-                pruned = await asyncio.to_thread(self.cloud.identity.revoke.prune)
+                pruned = await asyncio.to_thread(self.manager.revoke.prune)
                 if pruned:
                     LOG.info("pruned %d expired revocation events", pruned)
             except Exception:

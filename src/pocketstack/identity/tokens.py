@@ -107,8 +107,11 @@ class TokenFormatter:
             raise TokenError("Could not recognize Fernet token") from exc
         if version != PAYLOAD_VERSION:
             raise TokenError("Unsupported token version")
+        user_id = _unpack_id(user_id)
+        if user_id is None:
+            raise TokenError("Could not recognize Fernet token")
         return TokenPayload(
-            user_id=_unpack_id(user_id),
+            user_id=user_id,
             methods=[m for i, m in enumerate(METHODS) if methods & (1 << i)],
             expires_at=expires_at, issued_at=issued_at, scope_type=scope_type,
             scope_id=_unpack_id(scope_id), audit_ids=[_unpack_audit(a) for a in audit_ids],

@@ -11,7 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
-from pocketstack.common.errors import BadRequest, Conflict, NotFound, Unauthorized
+from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.passwords import check_password, hash_password
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID
@@ -28,7 +28,7 @@ class UserManager:
     def load_user(session: Session, user_id: str) -> m.User:
         user = session.get(m.User, user_id)
         if user is None:
-            raise NotFound(f"Could not find user: {user_id}.")
+            raise errors.UserNotFound(user_id=user_id)
         return user
 
     def get_user(self, user_id: str) -> m.User:
@@ -38,7 +38,7 @@ class UserManager:
     def find_user_by_name(self, session: Session, name: str, domain_id: str) -> m.User:
         user = session.scalar(sa.select(m.User).where(m.User.name == name, m.User.domain_id == domain_id))
         if user is None:
-            raise NotFound(f"Could not find user: {name}.")
+            raise errors.UserNotFound(user_id=name)
         return user
 
     def list_users(self, filters: dict) -> list[m.User]:
@@ -66,8 +66,8 @@ class UserManager:
                 s.add(user)
                 s.flush()
         except sa_exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store user - Duplicate entry found "
-                           f"with name {name} at domain ID {domain_id}.") from None
+            raise errors.DuplicateEntry(action="store user", details=f"Duplicate entry found with name {name} at "
+                                                                  f"domain ID {domain_id}.") from None
         return user
 
     def update_user(self, user_id: str, changes: dict) -> m.User:
@@ -77,7 +77,7 @@ class UserManager:
             with self.db.session() as s:
                 user = self.load_user(s, user_id)
                 if "domain_id" in changes and changes["domain_id"] != user.domain_id:
-                    raise BadRequest("Cannot change the domain_id of a user.")
+                    raise errors.ImmutableAttribute(attribute="domain_id", kind="user")
                 for key in ("name", "enabled", "default_project_id", "description"):
                     if key in changes:
                         setattr(user, key, changes[key])
@@ -92,15 +92,15 @@ class UserManager:
                     self.identity.revoke.add(s, user_id=user.id)
                 s.flush()
         except sa_exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to update user - Duplicate entry found "
-                           f"with name {changes.get('name')}.") from None
+            raise errors.DuplicateEntry(action="update user", details=f"Duplicate entry found with name "
+                                                                   f"{changes.get('name')}.") from None
         return user
 
     def change_password(self, user_id: str, original: str, new: str) -> None:
         """Self-service change: the caller proves the current password first."""
         user = self.get_user(user_id)
         if not check_password(original, user.password_hash):
-            raise Unauthorized("The request you have made requires authentication.")
+            raise errors.AuthenticationRequired()
         self.update_user(user_id, {"password": new})
 
     def delete_user(self, user_id: str) -> None:
@@ -117,7 +117,7 @@ class UserManager:
     def load_group(session: Session, group_id: str) -> m.Group:
         group = session.get(m.Group, group_id)
         if group is None:
-            raise NotFound(f"Could not find group: {group_id}.")
+            raise errors.GroupNotFound(group_id=group_id)
         return group
 
     def get_group(self, group_id: str) -> m.Group:
@@ -147,8 +147,8 @@ class UserManager:
                 s.add(group)
                 s.flush()
         except sa_exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store group - Duplicate entry found "
-                           f"with name {name}.") from None
+            raise errors.DuplicateEntry(action="store group",
+                                        details=f"Duplicate entry found with name {name}.") from None
         return group
 
     def update_group(self, group_id: str, changes: dict) -> m.Group:
@@ -156,7 +156,7 @@ class UserManager:
             with self.db.session() as s:
                 group = self.load_group(s, group_id)
                 if "domain_id" in changes and changes["domain_id"] != group.domain_id:
-                    raise BadRequest("Cannot change the domain_id of a group.")
+                    raise errors.ImmutableAttribute(attribute="domain_id", kind="group")
                 for key in ("name", "description"):
                     if key in changes:
                         setattr(group, key, changes[key] or "")
@@ -164,7 +164,7 @@ class UserManager:
                     group.extra = {**group.extra, **changes["extra"]}
                 s.flush()
         except sa_exc.IntegrityError:
-            raise Conflict("Conflict occurred attempting to update group - Duplicate entry found.") from None
+            raise errors.DuplicateEntry(action="update group", details="Duplicate entry found.") from None
         return group
 
     def delete_group(self, group_id: str) -> None:
@@ -198,7 +198,7 @@ class UserManager:
             self.load_group(s, group_id)
             self.load_user(s, user_id)
             if s.get(m.GroupMembership, (user_id, group_id)) is None:
-                raise NotFound(f"User '{user_id}' not found in group '{group_id}'.")
+                raise errors.MembershipNotFound(user_id=user_id, group_id=group_id)
 
     def remove_member(self, group_id: str, user_id: str) -> None:
         with self.db.session() as s:
@@ -206,6 +206,6 @@ class UserManager:
             self.load_user(s, user_id)
             membership = s.get(m.GroupMembership, (user_id, group_id))
             if membership is None:
-                raise NotFound(f"User '{user_id}' not found in group '{group_id}'.")
+                raise errors.MembershipNotFound(user_id=user_id, group_id=group_id)
             s.delete(membership)
             self.identity.revoke.add(s, user_id=user_id)

@@ -25,6 +25,13 @@ def openapi_path(path: str) -> str:
     return _PARAMETER.sub(lambda m: "{" + m.group(1) + "}", path)
 
 
+def operation_id(route: RouteSpec) -> str:
+    """Unique within a document (as OpenAPI requires) even when one handler class serves
+    several collections: made of the method and the path, not the handler's name."""
+    path = route.path.replace("{", "by_") + ("slash" if route.path.endswith("/") else "")
+    return route.method.lower() + "_" + (re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "root")
+
+
 def _summary(route: RouteSpec) -> str:
     doc = (getattr(route.handler, "__doc__", None) or "").strip()
     return doc.splitlines()[0] if doc else route.name
@@ -41,7 +48,7 @@ def _operation(route: RouteSpec, version: Version | None, versions: VersionRange
                                           f"{versions.minimum} to {versions.maximum}"})
     status = str(route.status or 200)
     operation: dict[str, Any] = {
-        "operationId": f"{route.method.lower()}_{route.name.replace('.', '_')}",
+        "operationId": operation_id(route),
         "summary": _summary(route),
         "parameters": parameters,
         "responses": {status: {"description": "Success."},

@@ -1,8 +1,5 @@
-"""The Compute API (Nova v2.1): one router assembled from the resource families.
-
-Families still written as ``register(router, compute)`` functions are added through the
-router's transitional API until they declare their routes (issue 12); one entry a line.
-"""
+"""The Compute API (Nova v2.1): one router assembled from the resource families' handler
+classes."""
 
 from __future__ import annotations
 
@@ -40,7 +37,7 @@ if TYPE_CHECKING:
 
 
 def build_router(compute: Compute) -> Router:
-    router = Router().include(
+    return Router().include(
         VersionsApi(),
         ExtensionsApi(),
         ServersApi(compute),
@@ -54,23 +51,25 @@ def build_router(compute: Compute) -> Router:
         ConsolesApi(compute),
         VolumeAttachmentsApi(compute),
         InterfacesApi(compute),
+        flavors.FlavorsApi(compute.flavors),
+        flavors.FlavorExtraSpecsApi(compute.flavors),
+        flavors.FlavorAccessApi(compute.flavors),
+        keypairs.KeyPairsApi(compute.keypairs),
+        quotas.QuotaSetsApi(compute.quotas),
+        quotas.QuotaClassSetsApi(compute.quotas),
+        quotas.LimitsApi(compute.quotas),
+        hosts.ServicesApi(compute.hosts),
+        hosts.HypervisorsApi(compute.hosts, compute.placement, compute.instances),
+        hosts.AvailabilityZonesApi(compute.hosts),
+        os_hosts.HostsApi(compute.hosts, compute.placement, compute.instances),
+        aggregates.AggregatesApi(compute.aggregates),
+        images.ImagesApi(compute.images, compute.quotas),
+        server_groups.ServerGroupsApi(compute.groups),
+        security_groups.SecurityGroupsApi(compute),
+        external_events.ExternalEventsApi(compute.instances),
+        migrations.MigrationsApi(compute.migration_records),
+        networks.NetworksApi(compute),
+        usage.UsageApi(compute.instances),
+        usage.AuditLogApi(compute.hosts),
+        floating_ips.FloatingIpsApi(compute),
     )
-    # -- not converted yet: registered imperatively (the other half of issue 12) --------
-    for module in (
-        flavors,
-        keypairs,
-        quotas,
-        hosts,
-        os_hosts,
-        aggregates,
-        images,
-        server_groups,
-        security_groups,
-        external_events,
-        migrations,
-        networks,
-        usage,
-        floating_ips,
-    ):
-        module.register(router, compute)
-    return router

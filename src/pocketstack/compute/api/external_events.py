@@ -9,45 +9,54 @@ when only some were.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from starlette.responses import Response
+
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
+from pocketstack.common.api.validation import validate
 from pocketstack.common.errors import NotFound
-from pocketstack.compute.api.common import at_least, body
-
-_NAMES = ["network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted"]
-CREATE = {"type": "object", "required": ["events"], "additionalProperties": False, "properties": {"events": {
-    "type": "array", "minItems": 1, "items": {
-        "type": "object", "required": ["name", "server_uuid"], "additionalProperties": False, "properties": {
-            "name": {"type": "string", "enum": _NAMES + ["volume-extended"]},
-            "server_uuid": {"type": "string", "format": "uuid"},
-            "status": {"type": "string", "enum": ["failed", "completed", "in-progress"]},
-            "tag": {"type": "string", "maxLength": 255}}}}}}
+from pocketstack.compute import errors
+from pocketstack.compute.api.schemas import external_events as schemas
+from pocketstack.compute.instances import Instances
 
 
-def register(router: Router, compute) -> None:
-    @router.post("/v2.1/os-server-external-events")
-    def create_events(req: ApiRequest):
-        req.authorize("os_compute_api:os-server-external-events:create")
-        events = body(req, CREATE, "events")
-        out, accepted = [], 0
-        for event in events:
-            result = dict(event)
-            result.setdefault("status", "completed")
-            if event["name"] == "volume-extended" and not at_least(req, 2, 51):
-                result.update(status="failed", code=400)
-            else:
-                try:
-                    inst = compute.instances.get(event["server_uuid"])
-                except NotFound:
-                    inst = None
-                if inst is None:
-                    result.update(status="failed", code=404)
-                elif not inst.host:
-                    result.update(status="failed", code=422)
-                else:
-                    result["code"] = 200
-                    accepted += 1
-            out.append(result)
+def outcome(event: dict, find: Callable[[str], object | None], at_2_51: bool) -> dict:
+    """One event's answer: ``code`` 200 when accepted, else 400 (``volume-extended``
+    before 2.51), 404 (no such server) or 422 (not on a host)."""
+    result = dict(event)
+    result.setdefault("status", "completed")
+    if event["name"] == "volume-extended" and not at_2_51:
+        result.update(status="failed", code=400)
+        return result
+    inst = find(event["server_uuid"])
+    if inst is None:
+        result.update(status="failed", code=404)
+    elif not getattr(inst, "host", None):
+        result.update(status="failed", code=422)
+    else:
+        result["code"] = 200
+    return result
+
+
+class ExternalEventsApi:
+    def __init__(self, instances: Instances):
+        self.instances = instances
+
+    def find(self, instance_id: str):
+        try:
+            return self.instances.get(instance_id)
+        except NotFound:
+            return None
+
+    # Authorized before the body is validated (a 403 before a 400): no ``body=``.
+    @route.post("/v2.1/os-server-external-events", policy="os_compute_api:os-server-external-events:create")
+    def create(self, req: ApiRequest) -> Response:
+        req.authorize()
+        events = validate(req.json(), schemas.CREATE)["events"]
+        out = [outcome(event, self.find, req.at_least(2, 51)) for event in events]
+        accepted = sum(1 for result in out if result["code"] == 200)
         if not accepted:
-            raise NotFound("No instances found for any event")
+            raise errors.NoInstancesForEvents()
         return json_response({"events": out}, status=200 if accepted == len(out) else 207)

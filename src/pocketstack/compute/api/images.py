@@ -8,13 +8,18 @@ mapping of Glance states.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.common.api.validation import validate
-from pocketstack.common.errors import BadRequest, NotFound
-from pocketstack.compute.api.common import at_least, int_query, links
+from pocketstack.compute import errors
+from pocketstack.compute.api.common import int_query, links
+from pocketstack.compute.api.schemas import images as schemas
+from pocketstack.compute.images import Images
+from pocketstack.compute.quotas import Quotas
 
 # Glance status -> (Nova status, progress)
 _STATUS = {"queued": ("SAVING", 25), "saving": ("SAVING", 50), "uploading": ("SAVING", 50),
@@ -22,12 +27,6 @@ _STATUS = {"queued": ("SAVING", 25), "saving": ("SAVING", 50), "uploading": ("SA
            "deleted": ("DELETED", 0), "pending_delete": ("DELETED", 0)}
 _NOVA_TO_GLANCE = {"ACTIVE": "active", "SAVING": "in:queued,saving", "ERROR": "killed",
                    "DELETED": "in:deleted,pending_delete"}
-_VALUE = {"type": "string", "maxLength": 255}
-METADATA = {"type": "object", "required": ["metadata"], "properties": {"metadata": {
-    "type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
-    "additionalProperties": _VALUE}}}
-META_ITEM = {"type": "object", "required": ["meta"], "properties": {"meta": {
-    "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": _VALUE}}}
 
 
 def _time(value) -> str:
@@ -49,116 +48,113 @@ def render(req: ApiRequest, image, detail: bool = True) -> dict:
     return out
 
 
-def register(router: Router, compute) -> None:
-    images = compute.images
+def glance_query(query: Mapping[str, str], limit: int | None) -> list[tuple[str, str]]:
+    """Nova's image filters as Glance v2 query parameters."""
+    q = query
+    found = [("limit", str(limit or 1000))]
+    if q.get("marker"):
+        found.append(("marker", q["marker"]))
+    if q.get("name"):
+        found.append(("name", q["name"]))
+    if q.get("status"):
+        status = q["status"].upper()
+        if status not in _NOVA_TO_GLANCE:
+            raise errors.InvalidImageStatus(value=q["status"])
+        found.append(("status", _NOVA_TO_GLANCE[status]))
+    if q.get("server"):
+        found.append(("instance_uuid", q["server"].rstrip("/").rsplit("/", 1)[-1]))
+    if q.get("type"):
+        found.append(("image_type", q["type"]))
+    if q.get("changes-since"):
+        found.append(("updated_at", "gte:" + q["changes-since"]))
+    return found
 
-    def glance_allows(req: ApiRequest, rule: str) -> None:
-        """Glance's own rule for a change through the proxy: 403 as Nova relays it."""
-        req.authorize(rule, images.policy_target(req.context, req.path_params["image_id"]))
 
-    def proxy(req: ApiRequest) -> None:
-        """The proxy is gone from 2.36 on: 404, as in Nova."""
-        if at_least(req, 2, 36):
-            raise NotFound("The resource could not be found.")
+# The proxy exists up to 2.35 (404 from 2.36 on, before anything else, as in Nova).
+UNTIL = "2.35"
+# Changes are Glance's to allow: its own rules, checked against its policy target of the
+# image, so the proxy refuses exactly what Glance would (Nova relays Glance's 403).
+MODIFY, DELETE = "modify_image", "delete_image"
 
-    def glance_query(req: ApiRequest) -> list[tuple[str, str]]:
-        q = req.query
-        query = [("limit", str(int_query(req, "limit") or 1000))]
-        if q.get("marker"):
-            query.append(("marker", q["marker"]))
-        if q.get("name"):
-            query.append(("name", q["name"]))
-        if q.get("status"):
-            status = q["status"].upper()
-            if status not in _NOVA_TO_GLANCE:
-                raise BadRequest(f"Invalid image status {q['status']}.")
-            query.append(("status", _NOVA_TO_GLANCE[status]))
-        if q.get("server"):
-            query.append(("instance_uuid", q["server"].rstrip("/").rsplit("/", 1)[-1]))
-        if q.get("type"):
-            query.append(("image_type", q["type"]))
-        if q.get("changes-since"):
-            query.append(("updated_at", "gte:" + q["changes-since"]))
-        return query
 
-    def listing(req: ApiRequest, detail: bool):
-        proxy(req)
+class ImagesApi:
+    def __init__(self, images: Images, quotas: Quotas):
+        self.images = images
+        self.quotas = quotas
+
+    def glance_allows(self, req: ApiRequest) -> None:
+        req.authorize(target=self.images.policy_target(req.context, req.path_params["image_id"]))
+
+    def listing(self, req: ApiRequest, detail: bool) -> dict:
         min_ram, min_disk = int_query(req, "minRam") or 0, int_query(req, "minDisk") or 0
-        found = [i for i in images.list(req.context, glance_query(req))
+        found = [i for i in self.images.list(req.context, glance_query(req.query, int_query(req, "limit")))
                  if (i.min_ram or 0) >= min_ram and (i.min_disk or 0) >= min_disk]
         return {"images": [render(req, i, detail) for i in found]}
 
-    @router.get("/v2.1/images")
-    def list_images(req: ApiRequest):
-        return listing(req, detail=False)
+    @route.get("/v2.1/images", until=UNTIL)
+    def index(self, req: ApiRequest) -> dict:
+        return self.listing(req, detail=False)
 
-    @router.get("/v2.1/images/detail")
-    def list_images_detail(req: ApiRequest):
-        return listing(req, detail=True)
+    @route.get("/v2.1/images/detail", until=UNTIL)
+    def detail(self, req: ApiRequest) -> dict:
+        return self.listing(req, detail=True)
 
-    @router.get("/v2.1/images/{image_id}")
-    def show_image(req: ApiRequest):
-        proxy(req)
-        return {"image": render(req, images.get(req.context, req.path_params["image_id"]))}
+    @route.get("/v2.1/images/{image_id}", until=UNTIL)
+    def show(self, req: ApiRequest) -> dict:
+        return {"image": render(req, self.images.get(req.context, req.path_params["image_id"]))}
 
-    @router.delete("/v2.1/images/{image_id}")
-    def delete_image(req: ApiRequest):
-        proxy(req)
-        glance_allows(req, "delete_image")
-        images.delete_as(req.context, req.path_params["image_id"])
+    @route.delete("/v2.1/images/{image_id}", policy=DELETE, until=UNTIL)
+    def delete(self, req: ApiRequest) -> Response:
+        self.glance_allows(req)
+        self.images.delete_as(req.context, req.path_params["image_id"])
         return Response(status_code=204)
 
     # -- metadata ----------------------------------------------------------------------
-    def check_count(req: ApiRequest, count: int) -> None:
-        compute.quotas.check_limit(req.context.project_id, "metadata_items", count)
+    def check_count(self, req: ApiRequest, count: int) -> None:
+        self.quotas.check_limit(req.context.project_id, "metadata_items", count)
 
-    @router.get("/v2.1/images/{image_id}/metadata")
-    def list_metadata(req: ApiRequest):
-        proxy(req)
-        return {"metadata": images.get(req.context, req.path_params["image_id"]).properties}
+    @route.get("/v2.1/images/{image_id}/metadata", until=UNTIL)
+    def metadata(self, req: ApiRequest) -> dict:
+        return {"metadata": self.images.get(req.context, req.path_params["image_id"]).properties}
 
-    def set_all(req: ApiRequest, replace: bool):
-        proxy(req)
-        glance_allows(req, "modify_image")
+    def set_all(self, req: ApiRequest, replace: bool) -> dict:
+        """Glance's rule first, then the body (no ``body=``), as today."""
+        self.glance_allows(req)
         image_id = req.path_params["image_id"]
-        items = validate(req.json(), METADATA)["metadata"]
-        current = {} if replace else images.get(req.context, image_id).properties
-        check_count(req, len(current | items))
-        return {"metadata": images.set_properties(req.context, image_id, items, replace=replace)}
+        items = validate(req.json(), schemas.METADATA)["metadata"]
+        current = {} if replace else self.images.get(req.context, image_id).properties
+        self.check_count(req, len(current | items))
+        return {"metadata": self.images.set_properties(req.context, image_id, items, replace=replace)}
 
-    @router.post("/v2.1/images/{image_id}/metadata")
-    def update_metadata(req: ApiRequest):
-        return set_all(req, replace=False)
+    @route.post("/v2.1/images/{image_id}/metadata", policy=MODIFY, until=UNTIL)
+    def update_metadata(self, req: ApiRequest) -> dict:
+        return self.set_all(req, replace=False)
 
-    @router.put("/v2.1/images/{image_id}/metadata")
-    def replace_metadata(req: ApiRequest):
-        return set_all(req, replace=True)
+    @route.put("/v2.1/images/{image_id}/metadata", policy=MODIFY, until=UNTIL)
+    def replace_metadata(self, req: ApiRequest) -> dict:
+        return self.set_all(req, replace=True)
 
-    @router.get("/v2.1/images/{image_id}/metadata/{key}")
-    def show_metadata_item(req: ApiRequest):
-        proxy(req)
+    @route.get("/v2.1/images/{image_id}/metadata/{key}", until=UNTIL)
+    def metadata_item(self, req: ApiRequest) -> dict:
         image_id, key = req.path_params["image_id"], req.path_params["key"]
-        properties = images.get(req.context, image_id).properties
+        properties = self.images.get(req.context, image_id).properties
         if key not in properties:
-            raise NotFound(f"Image {image_id} has no metadata item {key}.")
+            raise errors.ImageMetadataItemNotFound(image_id=image_id, key=key)
         return {"meta": {key: properties[key]}}
 
-    @router.put("/v2.1/images/{image_id}/metadata/{key}")
-    def set_metadata_item(req: ApiRequest):
-        proxy(req)
-        glance_allows(req, "modify_image")
+    @route.put("/v2.1/images/{image_id}/metadata/{key}", policy=MODIFY, until=UNTIL)
+    def set_metadata_item(self, req: ApiRequest) -> dict:
+        self.glance_allows(req)
         image_id, key = req.path_params["image_id"], req.path_params["key"]
-        item = validate(req.json(), META_ITEM)["meta"]
+        item = validate(req.json(), schemas.META_ITEM)["meta"]
         if key not in item:
-            raise BadRequest("Request body and URI mismatch")
-        current = images.get(req.context, image_id).properties
-        check_count(req, len(current | item))
-        images.set_properties(req.context, image_id, item, replace=False)
+            raise errors.BodyUriMismatch()
+        current = self.images.get(req.context, image_id).properties
+        self.check_count(req, len(current | item))
+        self.images.set_properties(req.context, image_id, item, replace=False)
         return {"meta": item}
 
-    @router.delete("/v2.1/images/{image_id}/metadata/{key}")
-    def delete_metadata_item(req: ApiRequest):
-        proxy(req)
-        glance_allows(req, "modify_image")
-        images.delete_property(req.context, req.path_params["image_id"], req.path_params["key"])
-        return Response(status_code=204)
+    @route.delete("/v2.1/images/{image_id}/metadata/{key}", policy=MODIFY, until=UNTIL)
+    def delete_metadata_item(self, req: ApiRequest) -> None:
+        self.glance_allows(req)
+        self.images.delete_property(req.context, req.path_params["image_id"], req.path_params["key"])

@@ -2,73 +2,80 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.responses import Response
 
 from pocketstack.common.api.pagination import next_link
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
-from pocketstack.compute.api.common import at_least, body, int_query
-
-CREATE = {"type": "object", "required": ["keypair"], "properties": {"keypair": {
-    "type": "object", "required": ["name"], "additionalProperties": False,
-    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
-                   "public_key": {"type": "string"}, "type": {"type": "string", "enum": ["ssh", "x509"]},
-                   "user_id": {"type": "string"}}}}}
+from pocketstack.common.api.routes import route
+from pocketstack.compute.api.common import int_query
+from pocketstack.compute.api.schemas import keypairs as schemas
+from pocketstack.compute.keypairs import KeyPairs
 
 
-def register(router: Router, compute) -> None:
-    keypairs = compute.keypairs
+def owner(caller: str, query: Mapping[str, str], at_2_10: bool, requested: str | None = None) -> str:
+    """Whose key pairs: the caller's, or (2.10; the policy decides who may) the
+    ``user_id`` of the body or the query."""
+    user_id = requested or (query.get("user_id") if at_2_10 else None)
+    return user_id if user_id and at_2_10 else caller
 
+
+def render(req: ApiRequest, kp, full: bool = False) -> dict:
+    out = {"name": kp.name, "public_key": kp.public_key, "fingerprint": kp.fingerprint}
+    if req.at_least(2, 2):
+        out["type"] = kp.type
+    if full:
+        out.update({"user_id": kp.user_id, "id": kp.id, "created_at": kp.created_at, "deleted": False,
+                    "deleted_at": None, "updated_at": None})
+    return out
+
+
+class KeyPairsApi:
+    def __init__(self, keypairs: KeyPairs):
+        self.keypairs = keypairs
+
+    @staticmethod
     def user_of(req: ApiRequest, requested: str | None = None) -> str:
-        """Whose key pairs: the caller's, or (2.10, admin) the ``user_id`` asked for."""
-        user_id = requested or (req.query.get("user_id") if at_least(req, 2, 10) else None)
-        return user_id if user_id and at_least(req, 2, 10) else req.context.user_id
+        return owner(req.context.user_id, req.query, req.at_least(2, 10), requested)
 
-    def render(req: ApiRequest, kp, full: bool = False) -> dict:
-        out = {"name": kp.name, "public_key": kp.public_key, "fingerprint": kp.fingerprint}
-        if at_least(req, 2, 2):
-            out["type"] = kp.type
-        if full:
-            out.update({"user_id": kp.user_id, "id": kp.id, "created_at": kp.created_at, "deleted": False,
-                        "deleted_at": None, "updated_at": None})
-        return out
-
-    @router.get("/v2.1/os-keypairs")
-    def list_keypairs(req: ApiRequest):
-        user_id = user_of(req)
-        req.authorize("os_compute_api:os-keypairs:index", {"user_id": user_id})
-        limit = int_query(req, "limit") if at_least(req, 2, 35) else None
-        marker = req.query.get("marker") if at_least(req, 2, 35) else None
-        rows = keypairs.list(user_id, limit, marker)
-        result = {"keypairs": [{"keypair": render(req, kp)} for kp in rows]}
+    @route.get("/v2.1/os-keypairs", policy="os_compute_api:os-keypairs:index")
+    def index(self, req: ApiRequest) -> dict:
+        user_id = self.user_of(req)
+        req.authorize(target={"user_id": user_id})
+        limit = int_query(req, "limit") if req.at_least(2, 35) else None
+        marker = req.query.get("marker") if req.at_least(2, 35) else None
+        rows = self.keypairs.list(user_id, limit, marker)
+        result: dict = {"keypairs": [{"keypair": render(req, kp)} for kp in rows]}
         if limit and len(rows) == limit:
             result["keypairs_links"] = [{"rel": "next", "href": next_link(
                 req.service_url + "/v2.1/os-keypairs", req.query, rows[-1].name)}]
         return result
 
-    @router.post("/v2.1/os-keypairs")
-    def create_keypair(req: ApiRequest):
-        data = body(req, CREATE, "keypair")
-        user_id = user_of(req, data.get("user_id"))
-        req.authorize("os_compute_api:os-keypairs:create", {"user_id": user_id})
-        key_type = data.get("type", "ssh") if at_least(req, 2, 2) else "ssh"
-        kp, private = keypairs.create(user_id, req.context.project_id, data["name"], data.get("public_key"),
-                                      key_type)
+    # The body names the owner the rule is checked against: validated first.
+    @route.post("/v2.1/os-keypairs", policy="os_compute_api:os-keypairs:create", body=schemas.CREATE)
+    def create(self, req: ApiRequest) -> Response:
+        data = req.data["keypair"]
+        user_id = self.user_of(req, data.get("user_id"))
+        req.authorize(target={"user_id": user_id})
+        key_type = data.get("type", "ssh") if req.at_least(2, 2) else "ssh"
+        kp, private = self.keypairs.create(user_id, req.context.project_id, data["name"], data.get("public_key"),
+                                           key_type)
         out = render(req, kp)
         out["user_id"] = kp.user_id
         if private is not None:
             out["private_key"] = private
-        return json_response({"keypair": out}, status=201 if at_least(req, 2, 2) else 200)
+        return json_response({"keypair": out}, status=201 if req.at_least(2, 2) else 200)
 
-    @router.get("/v2.1/os-keypairs/{name}")
-    def show_keypair(req: ApiRequest):
-        user_id = user_of(req)
-        req.authorize("os_compute_api:os-keypairs:show", {"user_id": user_id})
-        return {"keypair": render(req, keypairs.get(user_id, req.path_params["name"]), full=True)}
+    @route.get("/v2.1/os-keypairs/{name}", policy="os_compute_api:os-keypairs:show")
+    def show(self, req: ApiRequest) -> dict:
+        user_id = self.user_of(req)
+        req.authorize(target={"user_id": user_id})
+        return {"keypair": render(req, self.keypairs.get(user_id, req.path_params["name"]), full=True)}
 
-    @router.delete("/v2.1/os-keypairs/{name}")
-    def delete_keypair(req: ApiRequest):
-        user_id = user_of(req)
-        req.authorize("os_compute_api:os-keypairs:delete", {"user_id": user_id})
-        keypairs.delete(user_id, req.path_params["name"])
-        return Response(status_code=204 if at_least(req, 2, 2) else 202)
+    @route.delete("/v2.1/os-keypairs/{name}", policy="os_compute_api:os-keypairs:delete")
+    def delete(self, req: ApiRequest) -> Response:
+        user_id = self.user_of(req)
+        req.authorize(target={"user_id": user_id})
+        self.keypairs.delete(user_id, req.path_params["name"])
+        return Response(status_code=204 if req.at_least(2, 2) else 202)

@@ -8,87 +8,91 @@ not have, so they answer 501 as Nova does for drivers without them (libvirt incl
 from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import BadRequest, NotFound, NotImplementedYet
-from pocketstack.compute.api.common import at_least, body
-from pocketstack.compute.instances import ServerFilters
+from pocketstack.common.api.routes import route
+from pocketstack.common.api.validation import validate
+from pocketstack.compute import errors
+from pocketstack.compute.api.schemas import hosts as schemas
+from pocketstack.compute.hosts import Hosts
+from pocketstack.compute.instances import Instances, ServerFilters
+from pocketstack.compute.resources import Placement
 
-_TOGGLE = {"type": "string", "enum": ["enable", "disable"]}
-UPDATE = {"type": "object", "additionalProperties": False, "minProperties": 1,
-          "properties": {"status": _TOGGLE, "maintenance_mode": _TOGGLE}}
-_RULE = {"startup": "start"}  # the policy rule of an action, where its name differs
 # The control-plane services of the all-in-one process, on the "controller" host.
 _CONTROLLER = ({"host_name": "controller", "service": "scheduler", "zone": "internal"},
                {"host_name": "controller", "service": "conductor", "zone": "internal"})
+UNTIL = "2.42"
 
 
-def register(router: Router, compute) -> None:
-    hosts = compute.hosts
+def resource_rows(node, used: dict[str, int], servers: list) -> list[tuple]:
+    """Nova's resource table of a host: its totals, what is used now, and per project."""
+    rows: list[tuple] = [
+        ("(total)", node.vcpus, node.memory_mb, node.local_gb),
+        ("(used_now)", used.get("VCPU", 0), used.get("MEMORY_MB", 0), used.get("DISK_GB", 0)),
+        ("(used_max)", used.get("VCPU", 0), used.get("MEMORY_MB", 0), used.get("DISK_GB", 0))]
+    projects: dict[str, list[int]] = {}
+    for inst in servers:
+        totals = projects.setdefault(inst.project_id, [0, 0, 0])
+        flavor = inst.flavor
+        totals[0] += flavor["vcpus"]
+        totals[1] += flavor["ram"]
+        totals[2] += flavor["disk"] + flavor.get("ephemeral", 0)
+    return rows + [(project, *totals) for project, totals in sorted(projects.items())]
 
-    def removed(req: ApiRequest) -> None:
-        if at_least(req, 2, 43):
-            raise NotFound("The resource could not be found.")
 
-    def node(name: str):
-        try:
-            return hosts.by_host(name)
-        except NotFound:
-            raise NotFound(f"Compute host {name} could not be found.") from None
+class HostsApi:
+    """The routes exist up to 2.42 (``until``): 404 from 2.43 on, before the policy check."""
 
-    @router.get("/v2.1/os-hosts")
-    def list_hosts(req: ApiRequest):
-        removed(req)
-        req.authorize("os_compute_api:os-hosts:list")
-        found = [{"host_name": n.host, "service": "compute", "zone": n.availability_zone} for n in hosts.list()]
+    def __init__(self, hosts: Hosts, placement: Placement, instances: Instances):
+        self.hosts = hosts
+        self.placement = placement
+        self.instances = instances
+
+    @route.get("/v2.1/os-hosts", policy="os_compute_api:os-hosts:list", until=UNTIL)
+    def index(self, req: ApiRequest) -> dict:
+        req.authorize()
+        found = [{"host_name": n.host, "service": "compute", "zone": n.availability_zone} for n in self.hosts.list()]
         found += list(_CONTROLLER)
         zone = req.query.get("zone")
         if zone:
             found = [h for h in found if h["zone"] == zone]
         return {"hosts": found}
 
-    @router.get("/v2.1/os-hosts/{host_name}")
-    def show_host(req: ApiRequest):
-        """Nova's resource table: the host's totals, what is used now, and per project."""
-        removed(req)
-        req.authorize("os_compute_api:os-hosts:show")
-        n = node(req.path_params["host_name"])
-        used = compute.placement.usages(n.id)
-        rows = [("(total)", n.vcpus, n.memory_mb, n.local_gb),
-                ("(used_now)", used.get("VCPU", 0), used.get("MEMORY_MB", 0), used.get("DISK_GB", 0)),
-                ("(used_max)", used.get("VCPU", 0), used.get("MEMORY_MB", 0), used.get("DISK_GB", 0))]
-        projects: dict[str, list[int]] = {}
-        for inst in compute.instances.list(ServerFilters(project_id=None, host=n.host), [("created_at", "desc")],
-                                           None, None):
-            totals = projects.setdefault(inst.project_id, [0, 0, 0])
-            flavor = inst.flavor
-            totals[0] += flavor["vcpus"]
-            totals[1] += flavor["ram"]
-            totals[2] += flavor["disk"] + flavor.get("ephemeral", 0)
-        rows += [(project, *totals) for project, totals in sorted(projects.items())]
+    @route.get("/v2.1/os-hosts/{host_name}", policy="os_compute_api:os-hosts:show", until=UNTIL)
+    def show(self, req: ApiRequest) -> dict:
+        req.authorize()
+        n = self.hosts.by_host(req.path_params["host_name"])
+        servers = self.instances.list(ServerFilters(project_id=None, host=n.host), [("created_at", "desc")],
+                                      None, None)
+        rows = resource_rows(n, self.placement.usages(n.id), servers)
         return {"host": [{"resource": {"host": n.host, "project": project, "cpu": cpu, "memory_mb": ram,
                                        "disk_gb": disk}} for project, cpu, ram, disk in rows]}
 
-    @router.put("/v2.1/os-hosts/{host_name}")
-    def update_host(req: ApiRequest):
-        removed(req)
-        req.authorize("os_compute_api:os-hosts:update")
-        data = body(req, UPDATE)
-        n = node(req.path_params["host_name"])
+    # Authorized before the body is validated (a 403 before a 400): no ``body=``.
+    @route.put("/v2.1/os-hosts/{host_name}", policy="os_compute_api:os-hosts:update", until=UNTIL)
+    def update(self, req: ApiRequest) -> dict:
+        req.authorize()
+        data = validate(req.json(), schemas.HOST_UPDATE)
+        n = self.hosts.by_host(req.path_params["host_name"])
         if "maintenance_mode" in data:
-            raise NotImplementedYet("Virt driver does not implement host maintenance mode.")
+            raise errors.HostMaintenanceNotImplemented()
         if "status" not in data:
-            raise BadRequest("'status' or 'maintenance_mode' needed for host update")
+            raise errors.HostUpdateNeedsStatus()
         disabled = data["status"] == "disable"
-        hosts.update_service(n.service_id, disabled=disabled, disabled_reason=None)
+        self.hosts.update_service(n.service_id, disabled=disabled, disabled_reason=None)
         return {"host": n.host, "status": "disabled" if disabled else "enabled"}
 
-    def power_action(action: str):
-        def handle(req: ApiRequest):
-            removed(req)
-            req.authorize(f"os_compute_api:os-hosts:{_RULE.get(action, action)}")
-            node(req.path_params["host_name"])
-            raise NotImplementedYet("Virt driver does not implement host power management.")
-        return handle
+    def power_action(self, req: ApiRequest):
+        req.authorize()
+        self.hosts.by_host(req.path_params["host_name"])
+        raise errors.HostPowerNotImplemented()
 
-    for action in ("startup", "shutdown", "reboot"):
-        router.get(f"/v2.1/os-hosts/{{host_name}}/{action}")(power_action(action))
+    @route.get("/v2.1/os-hosts/{host_name}/startup", policy="os_compute_api:os-hosts:start", until=UNTIL)
+    def startup(self, req: ApiRequest):
+        return self.power_action(req)
+
+    @route.get("/v2.1/os-hosts/{host_name}/shutdown", policy="os_compute_api:os-hosts:shutdown", until=UNTIL)
+    def shutdown(self, req: ApiRequest):
+        return self.power_action(req)
+
+    @route.get("/v2.1/os-hosts/{host_name}/reboot", policy="os_compute_api:os-hosts:reboot", until=UNTIL)
+    def reboot(self, req: ApiRequest):
+        return self.power_action(req)

@@ -19,32 +19,25 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.common.api.validation import validate
 from pocketstack.common.db import utcnow
 from pocketstack.common.errors import BadRequest, Conflict, NotFound
-from pocketstack.compute.api.common import at_least, get_instance, is_admin
+from pocketstack.compute import errors
+from pocketstack.compute.api.common import get_instance, is_admin
+from pocketstack.compute.api.schemas import security_groups as schemas
 from pocketstack.compute.models import Instance
-
-_TEXT = {"type": "string"}
-GROUP = {"type": "object", "required": ["security_group"], "properties": {"security_group": {
-    "type": "object", "properties": {"name": _TEXT, "description": _TEXT}}}}
-RULE = {"type": "object", "required": ["security_group_rule"], "properties": {"security_group_rule": {
-    "type": "object", "required": ["parent_group_id"], "properties": {
-        "parent_group_id": {"type": ["string", "integer"]}, "ip_protocol": {"type": ["string", "null"]},
-        "from_port": {"type": ["string", "integer", "null"]}, "to_port": {"type": ["string", "integer", "null"]},
-        "cidr": {"type": ["string", "null"]}, "group_id": {"type": ["string", "integer", "null"]}}}}}
 
 
 def _property(value, name: str) -> str:
     """Nova's ``validate_property``: non-empty and at most 255 characters once stripped;
     the value itself is kept as given (spaces included), as Nova keeps it."""
     if not isinstance(value, str):
-        raise BadRequest(f"Security group {name} is not a string or unicode")
+        raise errors.InvalidSecurityGroupProperty(name=name, reason="is not a string or unicode")
     if not value.strip():
-        raise BadRequest(f"Security group {name} cannot be empty.")
+        raise errors.InvalidSecurityGroupProperty(name=name, reason="cannot be empty.")
     if len(value.strip()) > 255:
-        raise BadRequest(f"Security group {name} should not be greater than 255 characters.")
+        raise errors.InvalidSecurityGroupProperty(name=name, reason="should not be greater than 255 characters.")
     return value
 
 
@@ -54,7 +47,7 @@ def _group_id(value) -> str:
     try:
         uuid.UUID(value)
     except ValueError:
-        raise BadRequest("Security group id should be uuid") from None
+        raise errors.InvalidSecurityGroupId() from None
     return value
 
 
@@ -62,27 +55,29 @@ def _port(value, name: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise BadRequest(f"Invalid {name}: {value!r} is not an integer.") from None
+        raise errors.InvalidPort(name=name, value=value) from None
 
 
 def _rule_attrs(rule: dict) -> dict:
     """Nova's rule checks, then the Neutron rule they describe."""
     protocol = (rule.get("ip_protocol") or "").lower() or None
     if protocol not in (None, "tcp", "udp", "icmp"):
-        raise BadRequest(f"Invalid IP protocol {rule.get('ip_protocol')}.")
-    attrs = {"security_group_id": _group_id(rule["parent_group_id"]), "direction": "ingress",
-             "ethertype": "IPv4", "protocol": protocol}
+        raise errors.InvalidIpProtocol(protocol=rule.get("ip_protocol"))
+    attrs: dict[str, object] = {"security_group_id": _group_id(rule["parent_group_id"]), "direction": "ingress",
+                                "ethertype": "IPv4", "protocol": protocol}
     if protocol:
         lo, hi = _port(rule.get("from_port"), "from_port"), _port(rule.get("to_port"), "to_port")
         if protocol == "icmp":
             if not (-1 <= lo <= 255 and -1 <= hi <= 255):
-                raise BadRequest(f"Invalid port range {lo}:{hi}. ICMP type and code must be between -1 and 255.")
-            lo, hi = (None if lo == -1 else lo), (None if hi == -1 else hi)
+                raise errors.InvalidIcmpRange(low=lo, high=hi)
+            # -1 is "any" ICMP type or code: no bound in Neutron.
+            attrs.update(port_range_min=None if lo == -1 else lo, port_range_max=None if hi == -1 else hi)
         elif not (1 <= lo <= hi <= 65535):
-            raise BadRequest(f"Invalid port range {lo}:{hi}. Valid TCP ports should be between 1-65535")
-        attrs.update(port_range_min=lo, port_range_max=hi)
+            raise errors.InvalidPortRange(low=lo, high=hi)
+        else:
+            attrs.update(port_range_min=lo, port_range_max=hi)
     elif rule.get("from_port") not in (None, "", -1, "-1") or rule.get("to_port") not in (None, "", -1, "-1"):
-        raise BadRequest("Ports can only be given with ip_protocol tcp, udp or icmp.")
+        raise errors.PortsNeedProtocol()
     if rule.get("group_id"):
         attrs["remote_group_id"] = _group_id(rule["group_id"])
     else:
@@ -90,7 +85,7 @@ def _rule_attrs(rule: dict) -> dict:
         try:
             network = ipaddress.ip_network(cidr, strict=False)
         except ValueError:
-            raise BadRequest(f"Invalid cidr {cidr}.") from None
+            raise errors.InvalidCidr(cidr=cidr) from None
         attrs["remote_ip_prefix"] = cidr  # as given, host bits included (Neutron keeps it so)
         attrs["ethertype"] = f"IPv{network.version}"
     return attrs
@@ -104,17 +99,14 @@ def _same_rule(existing: dict, attrs: dict) -> bool:
 
 def check_names(compute, req: ApiRequest, names: list[str]) -> None:
     """A server create naming a security group the project does not have is 400 (Nova)."""
-    manager = compute.network()
+    manager = compute.cloud.network
     if manager is None or names == ["default"]:
         return
     groups, _ = manager.list(req.context, "security-groups", QueryParams([("project_id", req.context.project_id)]))
     known = {g["name"] for g in groups} | {g["id"] for g in groups}
     for name in names:
         if name not in known:
-            raise BadRequest(f"Security group {name} not found for project {req.context.project_id}.")
-
-
-ACTION = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}}
+            raise errors.SecurityGroupUnknownForProject(name=name, project_id=req.context.project_id)
 
 
 def _swap_names(db, instance_id: str, old: list[str], new: list[str]) -> bool:
@@ -132,20 +124,20 @@ def server_action(compute, record, add: bool):
     rule = "os_compute_api:os-security-groups:add" if add else "os_compute_api:os-security-groups:remove"
 
     def handle(req: ApiRequest, args):
-        name = validate(args, ACTION)["name"]
+        name = validate(args, schemas.SERVER_ACTION)["name"]
         inst = get_instance(compute, req, req.path_params["server_id"], rule)
-        network = compute.network()
+        network = compute.cloud.network
         if network is None:
-            raise BadRequest("Security groups need the network service, which is not running in this cloud.")
+            raise errors.SecurityGroupsNeedNetwork()
         groups, _ = network.list(req.context, "security-groups", QueryParams([("project_id", inst.project_id)]))
         group = next((g for g in groups if name in (g["name"], g["id"])), None)
         if group is None:
-            raise NotFound(f"Security group {name} not found for project {inst.project_id}.")
+            raise errors.SecurityGroupNotFoundForProject(name=name, project_id=inst.project_id)
         ports = network.list_instance_ports(inst.id)  # the server's: the ones compute bound
         if not ports:
-            raise NotFound(f"instance_id {inst.id} could not be found as device id on any ports")
+            raise errors.NoPortsForInstance(instance_id=inst.id)
         if not add and not any(group["id"] in (p["security_groups"] or []) for p in ports):
-            raise BadRequest(f"Security group {name} not associated with the instance {inst.id}")
+            raise errors.SecurityGroupNotAssociated(name=name, instance_id=inst.id)
         for port in ports:
             current = list(port["security_groups"] or [])
             wanted = sorted(set(current) | {group["id"]}) if add else [g for g in current if g != group["id"]]
@@ -164,126 +156,144 @@ def server_action(compute, record, add: bool):
     return handle
 
 
-def register(router: Router, compute) -> None:
-    def network(req: ApiRequest):
-        if at_least(req, 2, 36):
-            raise NotFound("The resource could not be found.")
-        manager = compute.network()
+def render_rule(rule: dict, groups: dict[str, dict], fetch) -> dict | None:
+    """A Neutron rule in Nova's shape; ``groups`` names the groups already read, ``fetch``
+    reads another (a rule whose peer group is gone can match nothing: None)."""
+    lo, hi, protocol = rule["port_range_min"], rule["port_range_max"], rule["protocol"]
+    if protocol and lo is None and hi is None:
+        lo, hi = (1, 65535) if protocol.upper() in ("TCP", "UDP") else (-1, -1)
+    out = {"id": rule["id"], "parent_group_id": rule["security_group_id"], "ip_protocol": protocol,
+           "from_port": lo, "to_port": hi, "group": {}, "ip_range": {}}
+    remote = rule.get("remote_group_id")
+    if remote:
+        try:
+            group = groups.get(remote) or fetch(remote)
+        except NotFound:  # the peer group is gone: the rule can match nothing (Neutron drops it)
+            return None
+        out["group"] = {"name": group["name"], "tenant_id": group["tenant_id"]}
+    else:
+        out["ip_range"] = {"cidr": rule.get("remote_ip_prefix") or "0.0.0.0/0"}
+    return out
+
+
+def group_attributes(data: dict) -> dict:
+    """A create or update body's ``security_group`` as Neutron attributes."""
+    return {"name": _property(data.get("name"), "name"),
+            "description": _property(data.get("description"), "description")}
+
+
+def neutron_call(call, *args):
+    """Nova's mapping of Neutron's refusals: a conflict (in use, the default group) is 400."""
+    try:
+        return call(*args)
+    except Conflict as error:
+        raise BadRequest(error.message) from None
+
+
+RULE = "os_compute_api:os-security-groups:{}"
+
+
+class SecurityGroupsApi:
+    """The proxy: Nova checks the caller's role in its own project (the proxied group's
+    owner is Neutron's to check): readers read, members change.  Gone from 2.36 (404
+    after the policy check, as today), and without a network service."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+    def network(self, req: ApiRequest):
+        if req.at_least(2, 36):
+            raise errors.ProxyGone()
+        manager = self.compute.cloud.network
         if manager is None:
-            raise NotFound("Security groups need the network service, which is not running in this cloud.")
+            raise errors.SecurityGroupsProxyNeedsNetwork()
         return manager
 
-    def fetch(req: ApiRequest, group_id: str) -> dict:
+    @staticmethod
+    def authorize(req: ApiRequest) -> None:
+        req.authorize(target={"project_id": req.context.project_id})
+
+    def fetch(self, req: ApiRequest, group_id: str) -> dict:
         try:
-            return network(req).get(req.context, "security-groups", _group_id(group_id))
+            return self.network(req).get(req.context, "security-groups", _group_id(group_id))
         except NotFound:
-            raise NotFound(f"Security group {group_id} not found.") from None
+            raise errors.SecurityGroupNotFound(group_id=group_id) from None
 
-    def render_rule(req: ApiRequest, rule: dict, names: dict[str, dict]) -> dict | None:
-        lo, hi, protocol = rule["port_range_min"], rule["port_range_max"], rule["protocol"]
-        if protocol and lo is None and hi is None:
-            lo, hi = (1, 65535) if protocol.upper() in ("TCP", "UDP") else (-1, -1)
-        out = {"id": rule["id"], "parent_group_id": rule["security_group_id"], "ip_protocol": protocol,
-               "from_port": lo, "to_port": hi, "group": {}, "ip_range": {}}
-        remote = rule.get("remote_group_id")
-        if remote:
-            try:
-                group = names.get(remote) or fetch(req, remote)
-            except NotFound:  # the peer group is gone: the rule can match nothing (Neutron drops it)
-                return None
-            out["group"] = {"name": group["name"], "tenant_id": group["tenant_id"]}
-        else:
-            out["ip_range"] = {"cidr": rule.get("remote_ip_prefix") or "0.0.0.0/0"}
-        return out
-
-    def render(req: ApiRequest, group: dict, names: dict[str, dict] | None = None) -> dict:
+    def render(self, req: ApiRequest, group: dict, names: dict[str, dict] | None = None) -> dict:
         names = names or {group["id"]: group}
-        rules = [render_rule(req, r, names) for r in group.get("security_group_rules", [])
-                 if r["direction"] == "ingress"]
+        rules = [render_rule(r, names, lambda remote: self.fetch(req, remote))
+                 for r in group.get("security_group_rules", []) if r["direction"] == "ingress"]
         return {"id": group["id"], "name": group["name"], "description": group.get("description") or "",
                 "tenant_id": group["tenant_id"], "rules": [r for r in rules if r is not None]}
 
-    def neutron_call(call, *args):
-        """Nova's mapping of Neutron's refusals: a conflict (in use, the default group) is 400."""
-        try:
-            return call(*args)
-        except Conflict as error:
-            raise BadRequest(error.message) from None
-
-    def authorize(req: ApiRequest, action: str) -> None:
-        """Nova checks the caller's role in its own project (the proxied group's owner is
-        Neutron's to check): readers read, members change."""
-        req.authorize(f"os_compute_api:os-security-groups:{action}", {"project_id": req.context.project_id})
-
-    @router.get("/v2.1/os-security-groups")
-    def list_groups(req: ApiRequest):
-        authorize(req, "get")
+    @route.get("/v2.1/os-security-groups", policy=RULE.format("get"))
+    def index(self, req: ApiRequest) -> dict:
+        self.authorize(req)
         query = []
         if not (is_admin(req) and req.query.get("all_tenants")):
             query.append(("project_id", req.context.project_id))
-        groups, _ = network(req).list(req.context, "security-groups", QueryParams(query))
+        groups, _ = self.network(req).list(req.context, "security-groups", QueryParams(query))
         names = {g["id"]: g for g in groups}
-        return {"security_groups": [render(req, g, names) for g in groups]}
+        return {"security_groups": [self.render(req, g, names) for g in groups]}
 
-    @router.post("/v2.1/os-security-groups")
-    def create_group(req: ApiRequest):
-        authorize(req, "create")
-        data = validate(req.json(), GROUP)["security_group"]
-        attrs = {"name": _property(data.get("name"), "name"),
-                 "description": _property(data.get("description"), "description")}
-        group = neutron_call(network(req).create, req.context, "security-groups", attrs)
-        return {"security_group": render(req, group)}
+    # Authorized before the body is validated (a 403 before a 400): no ``body=``.
+    @route.post("/v2.1/os-security-groups", policy=RULE.format("create"))
+    def create(self, req: ApiRequest) -> dict:
+        self.authorize(req)
+        attrs = group_attributes(validate(req.json(), schemas.GROUP)["security_group"])
+        group = neutron_call(self.network(req).create, req.context, "security-groups", attrs)
+        return {"security_group": self.render(req, group)}
 
-    @router.get("/v2.1/os-security-groups/{group_id}")
-    def show_group(req: ApiRequest):
-        authorize(req, "show")
-        return {"security_group": render(req, fetch(req, req.path_params["group_id"]))}
+    @route.get("/v2.1/os-security-groups/{group_id}", policy=RULE.format("show"))
+    def show(self, req: ApiRequest) -> dict:
+        self.authorize(req)
+        return {"security_group": self.render(req, self.fetch(req, req.path_params["group_id"]))}
 
-    @router.put("/v2.1/os-security-groups/{group_id}")
-    def update_group(req: ApiRequest):
-        authorize(req, "update")
-        data = validate(req.json(), GROUP)["security_group"]
-        group = fetch(req, req.path_params["group_id"])
-        attrs = {"name": _property(data.get("name"), "name"),
-                 "description": _property(data.get("description"), "description")}
-        group = neutron_call(network(req).update, req.context, "security-groups", group["id"], attrs)
-        return {"security_group": render(req, group)}
+    @route.put("/v2.1/os-security-groups/{group_id}", policy=RULE.format("update"))
+    def update(self, req: ApiRequest) -> dict:
+        self.authorize(req)
+        data = validate(req.json(), schemas.GROUP)["security_group"]
+        group = self.fetch(req, req.path_params["group_id"])
+        attrs = group_attributes(data)
+        group = neutron_call(self.network(req).update, req.context, "security-groups", group["id"], attrs)
+        return {"security_group": self.render(req, group)}
 
-    @router.delete("/v2.1/os-security-groups/{group_id}")
-    def delete_group(req: ApiRequest):
-        authorize(req, "delete")
-        group = fetch(req, req.path_params["group_id"])
-        neutron_call(network(req).delete, req.context, "security-groups", group["id"])
+    @route.delete("/v2.1/os-security-groups/{group_id}", policy=RULE.format("delete"))
+    def delete(self, req: ApiRequest) -> Response:
+        self.authorize(req)
+        group = self.fetch(req, req.path_params["group_id"])
+        neutron_call(self.network(req).delete, req.context, "security-groups", group["id"])
         return Response(status_code=202)
 
-    @router.post("/v2.1/os-security-group-rules")
-    def create_rule(req: ApiRequest):
-        authorize(req, "rule:create")
-        attrs = _rule_attrs(validate(req.json(), RULE)["security_group_rule"])
-        parent = fetch(req, attrs["security_group_id"])
+    @route.post("/v2.1/os-security-group-rules", policy=RULE.format("rule:create"))
+    def create_rule(self, req: ApiRequest) -> dict:
+        self.authorize(req)
+        attrs = _rule_attrs(validate(req.json(), schemas.RULE)["security_group_rule"])
+        parent = self.fetch(req, attrs["security_group_id"])
         if attrs.get("remote_group_id"):
-            fetch(req, attrs["remote_group_id"])
+            self.fetch(req, attrs["remote_group_id"])
         if any(_same_rule(r, attrs) for r in parent.get("security_group_rules", [])):
-            raise BadRequest(f"This rule already exists in group {parent['id']}")
-        rule = neutron_call(network(req).create_rule, req.context, attrs)
-        return {"security_group_rule": render_rule(req, rule, {parent["id"]: parent})}
+            raise errors.SecurityGroupRuleExists(group_id=parent["id"])
+        rule = neutron_call(self.network(req).create_rule, req.context, attrs)
+        return {"security_group_rule": render_rule(rule, {parent["id"]: parent},
+                                                   lambda remote: self.fetch(req, remote))}
 
-    @router.delete("/v2.1/os-security-group-rules/{rule_id}")
-    def delete_rule(req: ApiRequest):
-        authorize(req, "rule:delete")
+    @route.delete("/v2.1/os-security-group-rules/{rule_id}", policy=RULE.format("rule:delete"))
+    def delete_rule(self, req: ApiRequest) -> Response:
+        self.authorize(req)
         rule_id = _group_id(req.path_params["rule_id"])
         try:
-            network(req).delete_rule(req.context, rule_id)
+            self.network(req).delete_rule(req.context, rule_id)
         except NotFound:
-            raise NotFound(f"Security group rule {rule_id} not found.") from None
+            raise errors.SecurityGroupRuleNotFound(rule_id=rule_id) from None
         return Response(status_code=202)
 
-    @router.get("/v2.1/servers/{server_id}/os-security-groups")
-    def server_groups(req: ApiRequest):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-security-groups:list")
-        manager = network(req)
+    @route.get("/v2.1/servers/{server_id}/os-security-groups", policy=RULE.format("list"))
+    def server_groups(self, req: ApiRequest) -> dict:
+        inst = get_instance(self.compute, req, req.path_params["server_id"], RULE.format("list"))
+        manager = self.network(req)
         ports = manager.list_instance_ports(inst.id)  # the server's: the ones compute bound
         ids = sorted({g for p in ports for g in p.get("security_groups") or []})
-        groups = [fetch(req, g) for g in ids]
+        groups = [self.fetch(req, g) for g in ids]
         names = {g["id"]: g for g in groups}
-        return {"security_groups": [render(req, g, names) for g in groups]}
+        return {"security_groups": [self.render(req, g, names) for g in groups]}

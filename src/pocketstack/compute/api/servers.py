@@ -260,7 +260,7 @@ def parse_sort(query: QueryParams, admin: bool) -> list[tuple[str, str]]:
     keys, dirs = query.getlist("sort_key"), query.getlist("sort_dir")
     for key in keys:
         if key not in SORT_KEYS:
-            raise errors.InvalidSortKey(key=key)
+            raise errors.InvalidServerSortKey(key=key)
         if key in ("host", "node") and not admin:
             raise errors.SortKeyForbidden(key=key)
     for direction in dirs:

@@ -3,144 +3,92 @@
 from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import Conflict, NotFound
+from pocketstack.common.api.routes import route
+from pocketstack.identity import errors
+from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas
-from pocketstack.identity.api.common import body, filters, split_extra
+from pocketstack.identity.api.common import body, split_extra
+from pocketstack.identity.api.entities import Family, catalog_rules
+from pocketstack.identity.api.users import rendered
+from pocketstack.identity.catalog import CatalogManager
 from pocketstack.identity.manager import Identity
 
-REGION_FIELDS = {"id", "parent_region_id", "description"}
-SERVICE_FIELDS = {"type", "name", "enabled", "description"}
-ENDPOINT_FIELDS = {"service_id", "interface", "url", "region_id", "region", "enabled"}
+REGION_FIELDS = frozenset({"id", "parent_region_id", "description"})
+SERVICE_FIELDS = frozenset({"type", "name", "enabled", "description"})
+ENDPOINT_FIELDS = frozenset({"service_id", "interface", "url", "region_id", "region", "enabled"})
 
 
-def register(router: Router, identity: Identity) -> None:
+def create_region(catalog: CatalogManager, own: dict, extra: dict, region_id: str | None = None) -> m.Region:
+    return catalog.create_region(region_id=region_id or own.get("id"), parent_region_id=own.get("parent_region_id"),
+                                 description=own.get("description") or "", extra=extra)
+
+
+def regions(identity: Identity) -> Family:
+    catalog = identity.catalog
+    return Family(
+        key="region", plural="regions", fields=REGION_FIELDS, create_schema=schemas.region_create,
+        update_schema=schemas.region_update, rules=catalog_rules("region", "regions"),
+        find=catalog.list_regions, fetch=catalog.get_region, add=lambda own, extra: create_region(catalog, own, extra),
+        change=catalog.update_region, remove=catalog.delete_region, render=rendered(render.region),
+        filters=("parent_region_id",))
+
+
+def services(identity: Identity) -> Family:
     catalog = identity.catalog
 
-    # -- regions ---------------------------------------------------------------------
-    @router.get("/v3/regions")
-    def list_regions(req: ApiRequest):
-        req.authorize("identity:list_regions")
-        regions = catalog.list_regions(filters(req, ("parent_region_id",)))
-        return render.collection(req.service_url, "regions", "regions",
-                                 [render.region(req.service_url, r) for r in regions])
+    def add(own: dict, extra: dict) -> m.Service:
+        return catalog.create_service(type=own["type"], name=own.get("name") or "", enabled=own.get("enabled", True),
+                                      description=own.get("description") or "", extra=extra)
 
-    def create_region(req: ApiRequest, region_id: str | None = None):
-        req.authorize("identity:manage_regions")
-        own, extra = split_extra(body(req, schemas.region_create, "region"), REGION_FIELDS)
-        region = catalog.create_region(region_id=region_id or own.get("id"),
-                                       parent_region_id=own.get("parent_region_id"),
-                                       description=own.get("description") or "", extra=extra)
-        return json_response({"region": render.region(req.service_url, region)}, status=201)
+    return Family(
+        key="service", plural="services", fields=SERVICE_FIELDS, create_schema=schemas.service_create,
+        update_schema=schemas.service_update, rules=catalog_rules("service", "services"),
+        find=catalog.list_services, fetch=catalog.get_service, add=add, change=catalog.update_service,
+        remove=catalog.delete_service, render=rendered(render.service), filters=("type", "name"))
 
-    router.post("/v3/regions")(create_region)
 
-    @router.put("/v3/regions/{region_id}")
-    def put_region(req: ApiRequest):
-        return create_region(req, req.path_params["region_id"])
-
-    @router.get("/v3/regions/{region_id}")
-    def get_region(req: ApiRequest):
-        req.authorize("identity:get_region")
-        return {"region": render.region(req.service_url, catalog.get_region(req.path_params["region_id"]))}
-
-    @router.patch("/v3/regions/{region_id}")
-    def update_region(req: ApiRequest):
-        req.authorize("identity:manage_regions")
-        own, extra = split_extra(body(req, schemas.region_update, "region"), REGION_FIELDS)
-        if extra:
-            own["extra"] = extra
-        return {"region": render.region(req.service_url, catalog.update_region(req.path_params["region_id"], own))}
-
-    @router.delete("/v3/regions/{region_id}")
-    def delete_region(req: ApiRequest):
-        req.authorize("identity:manage_regions")
-        catalog.delete_region(req.path_params["region_id"])
-
-    # -- services --------------------------------------------------------------------
-    @router.get("/v3/services")
-    def list_services(req: ApiRequest):
-        req.authorize("identity:list_services")
-        services = catalog.list_services(filters(req, ("type", "name")))
-        return render.collection(req.service_url, "services", "services",
-                                 [render.service(req.service_url, sv) for sv in services])
-
-    @router.post("/v3/services")
-    def create_service(req: ApiRequest):
-        req.authorize("identity:manage_services")
-        own, extra = split_extra(body(req, schemas.service_create, "service"), SERVICE_FIELDS)
-        service = catalog.create_service(type=own["type"], name=own.get("name") or "",
-                                         enabled=own.get("enabled", True),
-                                         description=own.get("description") or "", extra=extra)
-        return json_response({"service": render.service(req.service_url, service)}, status=201)
-
-    @router.get("/v3/services/{service_id}")
-    def get_service(req: ApiRequest):
-        req.authorize("identity:get_service")
-        return {"service": render.service(req.service_url, catalog.get_service(req.path_params["service_id"]))}
-
-    @router.patch("/v3/services/{service_id}")
-    def update_service(req: ApiRequest):
-        req.authorize("identity:manage_services")
-        own, extra = split_extra(body(req, schemas.service_update, "service"), SERVICE_FIELDS)
-        if extra:
-            own["extra"] = extra
-        return {"service": render.service(req.service_url,
-                                          catalog.update_service(req.path_params["service_id"], own))}
-
-    @router.delete("/v3/services/{service_id}")
-    def delete_service(req: ApiRequest):
-        req.authorize("identity:manage_services")
-        catalog.delete_service(req.path_params["service_id"])
-
-    # -- endpoints -------------------------------------------------------------------
-    def legacy_region(own: dict) -> None:
-        """Keystone's v2 compatibility: an endpoint given ``region`` but no ``region_id`` uses that region,
-        creating it when it does not exist yet."""
-        region_id = own.pop("region", None)
-        if own.get("region_id") is None and region_id is not None:
-            own["region_id"] = region_id
+def legacy_region(catalog: CatalogManager, own: dict) -> dict:
+    """Keystone's v2 compatibility: an endpoint given ``region`` but no ``region_id`` uses
+    that region, creating it when it does not exist yet.  Returns ``own`` without ``region``."""
+    region_id = own.pop("region", None)
+    if own.get("region_id") is None and region_id is not None:
+        own["region_id"] = region_id
+        try:
+            catalog.get_region(region_id)
+        except errors.NotFound:
             try:
-                catalog.get_region(region_id)
-            except NotFound:
-                try:
-                    catalog.create_region(region_id=region_id)
-                except Conflict:
-                    pass  # created concurrently
+                catalog.create_region(region_id=region_id)
+            except errors.Conflict:
+                pass  # created concurrently
+    return own
 
-    @router.get("/v3/endpoints")
-    def list_endpoints(req: ApiRequest):
-        req.authorize("identity:list_endpoints")
-        wanted = filters(req, ("interface", "service_id", "region_id", "enabled"))
-        return render.collection(req.service_url, "endpoints", "endpoints",
-                                 [render.endpoint(req.service_url, e) for e in catalog.list_endpoints(wanted)])
 
-    @router.post("/v3/endpoints")
-    def create_endpoint(req: ApiRequest):
-        req.authorize("identity:manage_endpoints")
-        own, extra = split_extra(body(req, schemas.endpoint_create, "endpoint"), ENDPOINT_FIELDS)
-        legacy_region(own)
-        endpoint = catalog.create_endpoint(service_id=own["service_id"], interface=own["interface"], url=own["url"],
-                                           region_id=own.get("region_id"),
-                                           enabled=own.get("enabled", True), extra=extra)
-        return json_response({"endpoint": render.endpoint(req.service_url, endpoint)}, status=201)
+def endpoints(identity: Identity) -> Family:
+    catalog = identity.catalog
 
-    @router.get("/v3/endpoints/{endpoint_id}")
-    def get_endpoint(req: ApiRequest):
-        req.authorize("identity:get_endpoint")
-        return {"endpoint": render.endpoint(req.service_url, catalog.get_endpoint(req.path_params["endpoint_id"]))}
+    def add(own: dict, extra: dict) -> m.Endpoint:
+        legacy_region(catalog, own)
+        return catalog.create_endpoint(service_id=own["service_id"], interface=own["interface"], url=own["url"],
+                                       region_id=own.get("region_id"), enabled=own.get("enabled", True), extra=extra)
 
-    @router.patch("/v3/endpoints/{endpoint_id}")
-    def update_endpoint(req: ApiRequest):
-        req.authorize("identity:manage_endpoints")
-        own, extra = split_extra(body(req, schemas.endpoint_update, "endpoint"), ENDPOINT_FIELDS)
-        legacy_region(own)
-        if extra:
-            own["extra"] = extra
-        return {"endpoint": render.endpoint(req.service_url,
-                                            catalog.update_endpoint(req.path_params["endpoint_id"], own))}
+    return Family(
+        key="endpoint", plural="endpoints", fields=ENDPOINT_FIELDS, create_schema=schemas.endpoint_create,
+        update_schema=schemas.endpoint_update, rules=catalog_rules("endpoint", "endpoints"),
+        find=catalog.list_endpoints, fetch=catalog.get_endpoint, add=add,
+        change=lambda endpoint_id, own: catalog.update_endpoint(endpoint_id, legacy_region(catalog, own)),
+        remove=catalog.delete_endpoint, render=rendered(render.endpoint),
+        filters=("interface", "service_id", "region_id", "enabled"))
 
-    @router.delete("/v3/endpoints/{endpoint_id}")
-    def delete_endpoint(req: ApiRequest):
-        req.authorize("identity:manage_endpoints")
-        catalog.delete_endpoint(req.path_params["endpoint_id"])
+
+class RegionIdApi:
+    """``PUT /v3/regions/{region_id}``: create a region with the id the caller chose."""
+
+    def __init__(self, identity: Identity):
+        self.catalog = identity.catalog
+
+    @route.put("/v3/regions/{region_id}", policy="identity:manage_regions")
+    def create(self, req: ApiRequest):
+        req.authorize()
+        own, extra = split_extra(body(req, schemas.region_create, "region"), REGION_FIELDS)
+        region = create_region(self.catalog, own, extra, req.path_params["region_id"])
+        return json_response({"region": render.region(req.service_url, region)}, status=201)

@@ -6,6 +6,8 @@ catalog) allow them; the rest reject unknown attributes with a 400.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pocketstack.common.api.validation import BOOLEAN, DESCRIPTION, ID, NULLABLE_ID
 
 
@@ -74,8 +76,8 @@ app_cred_create = _envelope("application_credential", {
 # a string, every reference an object.  Presence rules ("id or name") stay in the code,
 # which answers them with Keystone's own messages.
 _STRING = {"type": "string"}
-_REF = {"type": "object", "properties": {"id": _STRING, "name": _STRING}}
-_USER_REF = {"type": "object", "properties": {"id": _STRING, "name": _STRING, "domain": _REF}}
+_REF: dict[str, Any] = {"type": "object", "properties": {"id": _STRING, "name": _STRING}}
+_USER_REF: dict[str, Any] = {"type": "object", "properties": {"id": _STRING, "name": _STRING, "domain": _REF}}
 auth = {
     "type": "object",
     "properties": {"auth": {"type": "object", "properties": {

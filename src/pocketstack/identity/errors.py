@@ -1,0 +1,199 @@
+"""Identity's named errors: each carries its fields and Keystone's wording (rendered as
+``{"error": {"code", "title", "message"}}`` by ``keystone_format``)."""
+
+from __future__ import annotations
+
+from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+
+__all__ = ["ApiError", "BadRequest", "Conflict", "Forbidden", "NotFound", "Unauthorized"]
+
+
+# -- not found ----------------------------------------------------------------------------
+class UserNotFound(NotFound):
+    msg_fmt = "Could not find user: {user_id}."
+
+
+class GroupNotFound(NotFound):
+    msg_fmt = "Could not find group: {group_id}."
+
+
+class RoleNotFound(NotFound):
+    msg_fmt = "Could not find role: {role_id}."
+
+
+class ProjectNotFound(NotFound):
+    msg_fmt = "Could not find project: {project_id}."
+
+
+class DomainNotFound(NotFound):
+    msg_fmt = "Could not find domain: {domain_id}."
+
+
+class RegionNotFound(NotFound):
+    msg_fmt = "Could not find region: {region_id}."
+
+
+class ServiceNotFound(NotFound):
+    msg_fmt = "Could not find service: {service_id}."
+
+
+class EndpointNotFound(NotFound):
+    msg_fmt = "Could not find endpoint: {endpoint_id}."
+
+
+class ApplicationCredentialNotFound(NotFound):
+    msg_fmt = "Could not find Application Credential: {cred_id}."
+
+
+class MembershipNotFound(NotFound):
+    msg_fmt = "User '{user_id}' not found in group '{group_id}'."
+
+
+class ImpliedRoleNotFound(NotFound):
+    msg_fmt = "{prior_id} does not imply {implied_id}."
+
+
+class RoleAssignmentNotFound(NotFound):
+    msg_fmt = ("Could not find role assignment with role: {role_id}, {actor_type}: {actor_id}, "
+               "{scope_type}: {scope_id}.")
+
+
+class TagNotFound(NotFound):
+    msg_fmt = "Tag {tag} not found on project {project_id}."
+
+
+class SubjectTokenMissing(NotFound):
+    msg_fmt = "Could not find token: X-Subject-Token header is missing."
+
+
+class TokenNotValid(NotFound):
+    """A token that cannot be validated (now); the reason says why (expired, revoked,
+    its user, scope or application credential gone)."""
+
+    msg_fmt = "{reason}"
+
+
+# -- conflicts ----------------------------------------------------------------------------
+class DuplicateEntry(Conflict):
+    """Keystone's ``Conflict``: ``action`` as "store user", ``details`` its sentence."""
+
+    msg_fmt = "Conflict occurred attempting to {action} - {details}"
+
+
+class ImpliedRoleCycle(Conflict):
+    msg_fmt = "Implied role {implied_id} would create a cycle."
+
+
+class RegionHasChildren(Conflict):
+    msg_fmt = "Region {region_id} has child regions and cannot be deleted."
+
+
+# -- forbidden ----------------------------------------------------------------------------
+class ImmutableRole(Forbidden):
+    msg_fmt = "Role {role_id} is immutable."
+
+
+class GlobalRoleImpliesDomainRole(Forbidden):
+    msg_fmt = "A global role cannot imply a domain-specific role."
+
+
+class ProhibitedImpliedRole(Forbidden):
+    msg_fmt = "{name} role cannot be the implied role."
+
+
+class DomainRoleOutsideDomain(Forbidden):
+    msg_fmt = "A domain-specific role can only be granted within its own domain."
+
+
+class MaxHierarchyDepth(Forbidden):
+    msg_fmt = "Max hierarchy depth reached for {parent_id} branch."
+
+
+class DomainEnabled(Forbidden):
+    msg_fmt = "Cannot delete a domain that is enabled, please disable it first."
+
+
+class ProjectNotLeaf(Forbidden):
+    msg_fmt = ("Cannot delete the project {project_id} since it is not a leaf in the hierarchy. Use the cascade "
+               "option if you want to delete a subtree.")
+
+
+class RoleNotDelegable(Forbidden):
+    msg_fmt = "Application credentials may only delegate roles the user holds on the project."
+
+
+class RestrictedApplicationCredential(Forbidden):
+    msg_fmt = ("You are not authorized to perform the requested action: Using method 'application_credential' is "
+               "not allowed for managing additional application credentials.")
+
+
+class ApplicationCredentialRescope(Forbidden):
+    msg_fmt = "Application credential tokens cannot be rescoped."
+
+
+# -- bad requests -------------------------------------------------------------------------
+class InvalidInput(BadRequest):
+    msg_fmt = "Invalid input for field '{field}': {reason}"
+
+
+class ImmutableAttribute(BadRequest):
+    msg_fmt = "Cannot change the {attribute} of a {kind}."
+
+
+class ImmutableIsDomain(BadRequest):
+    msg_fmt = "Cannot change the is_domain attribute of a project."
+
+
+class DomainWithParent(BadRequest):
+    msg_fmt = "A project acting as a domain cannot have a parent."
+
+
+class ParentInOtherDomain(BadRequest):
+    msg_fmt = "Cannot create project, the parent is in a different domain."
+
+
+class ProjectScopeRequired(BadRequest):
+    msg_fmt = "Application credentials require a project-scoped token."
+
+
+class ExpiryInPast(BadRequest):
+    msg_fmt = "The expiration time of an application credential must be in the future."
+
+
+class RegionCycle(BadRequest):
+    msg_fmt = "Circular reference or a repeated entry found in region tree - {region_id}."
+
+
+class SubtreeNeedsProject(BadRequest):
+    msg_fmt = "scope.project.id needs to be specified if include_subtree is also specified."
+
+
+class EffectiveWithGroup(BadRequest):
+    msg_fmt = "Combining effective and group filter will always result in an empty list."
+
+
+# -- unauthorized -------------------------------------------------------------------------
+class AuthenticationRequired(Unauthorized):
+    msg_fmt = "The request you have made requires authentication."
+
+
+class UnsupportedAuthMethod(Unauthorized):
+    msg_fmt = "Attempted to authenticate with an unsupported method: {method}."
+
+
+class UserDisabled(Unauthorized):
+    msg_fmt = "User {user_id} is disabled."
+
+
+class ApplicationCredentialExpired(Unauthorized):
+    msg_fmt = "Application credential has expired."
+
+
+class ScopeNotAvailable(Unauthorized):
+    """The scope asked for at authentication does not exist or is disabled."""
+
+    msg_fmt = "{reason}"
+
+
+class UnscopedCatalog(Unauthorized):
+    msg_fmt = "The service catalog is only available to scoped tokens."
