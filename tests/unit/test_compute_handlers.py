@@ -22,7 +22,7 @@ from pocketstack.common.errors import ApiError
 from pocketstack.common.policy import Enforcer
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
-from pocketstack.compute.api import actions, servers
+from pocketstack.compute.api import actions, common, servers
 from pocketstack.compute.api.actions import ServerActionsApi
 from pocketstack.compute.api.extensions import ExtensionsApi
 from pocketstack.compute.api.schemas import servers as schemas
@@ -281,3 +281,13 @@ def test_every_named_error_formats_from_its_fields(error):
     # A field with a format spec ("{factor:g}") is a number.
     raised = error(**{name: 1.5 if spec else f"<{name}>" for name, spec in parsed})
     assert 400 <= raised.status < 600 and "{" not in raised.message
+
+
+def test_the_caller_ids_a_create_needs(enforcer):
+    req = request(enforcer, "POST", "/v2.1/servers")
+    assert (common.caller_id(req), common.caller_project(req)) == ("u1", "p1")
+    req.context = RequestContext(user_id="u1", roles=["admin"], system_scope="all")
+    error = refused(errors.ProjectScopeRequired, common.caller_project, req)
+    assert (error.status, error.message) == (403, "This action needs a project-scoped token.")
+    req.context = RequestContext(project_id="p1", roles=["member"])
+    assert refused(errors.AuthenticationRequired, common.caller_id, req).status == 401

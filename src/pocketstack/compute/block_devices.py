@@ -114,7 +114,7 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
         if source == "image":
             if not size:
                 raise errors.ImageVolumeSizeMissing()
-            image = bootable_image(uuid_)
+            image = bootable_image(str(uuid_))
             needed = max(math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1)
             if size < needed:
                 raise errors.VolumeSmallerThanImage(size=size * GiB, minimum=needed * GiB)
@@ -173,7 +173,7 @@ def _instance_context(inst: Instance) -> RequestContext:
 
 
 class BlockDevices:
-    def __init__(self, db: Database, volumes: Callable[[], object | None]):
+    def __init__(self, db: Database, volumes: Callable[[], VolumeContract | None]):
         self.db = db
         self.volumes = volumes  # -> the volume service's contract, None when there is none
 
@@ -231,9 +231,12 @@ class BlockDevices:
             raise BlockDeviceError("Block Device Mapping is Invalid: the block storage service is not running.")
         context = _instance_context(inst)
         for row in rows:
-            row.volume_id = row.volume_id if row.source_type == "volume" else self._create(manager, context, row)
-            self._wait_available(manager, context, row.volume_id, inst.id)
-            self._attach(manager, context, inst, row, row.volume_id)
+            volume_id = row.volume_id if row.source_type == "volume" else self._create(manager, context, row)
+            if volume_id is None:  # parse() gives every existing-volume mapping its volume
+                raise BlockDeviceError(f"Build of instance {inst.id} aborted: a volume mapping names no volume.")
+            row.volume_id = volume_id
+            self._wait_available(manager, context, volume_id, inst.id)
+            self._attach(manager, context, inst, row, volume_id)
         return rows
 
     def _create(self, manager, context: RequestContext, row: BlockDeviceMapping) -> str:
@@ -306,7 +309,9 @@ class BlockDevices:
         instance deleted meanwhile) and delete those marked delete_on_termination; with
         ``forget`` drop the mappings too (a failed build).  Safe to repeat."""
         rows = self.for_instance(inst.id) if rows is None else rows
-        manager = self.volumes() if rows else None
+        if not rows:
+            return
+        manager = self.volumes()
         if manager is None:
             return
         context = _instance_context(inst)

@@ -12,6 +12,7 @@ from pocketstack.common.errors import (
     NotFound,
     NotImplementedYet,
     ServiceUnavailable,
+    Unauthorized,
 )
 
 
@@ -75,6 +76,14 @@ class PortInUse(Conflict):
 
 
 # -- refused ------------------------------------------------------------------------------
+class AuthenticationRequired(Unauthorized):
+    msg_fmt = "The request you have made requires authentication."
+
+
+class ProjectScopeRequired(Forbidden):
+    msg_fmt = "This action needs a project-scoped token."
+
+
 class SortKeyForbidden(Forbidden):
     msg_fmt = "Only administrators can sort servers by {key}"
 

@@ -125,6 +125,8 @@ class Instances:
         one transaction: either every instance is accepted or none."""
         per_instance = {"instances": 1, "cores": boot.flavor["vcpus"], "ram": boot.flavor["ram"]}
         project = context.project_id
+        if project is None:  # a system-scoped token: nothing to count against or own
+            raise errors.ProjectScopeRequired()
         count = self.quotas.fit_count(project, per_instance, boot.max_count, boot.min_count)
         self.quotas.ensure_rows(project, per_instance)
         if boot.group_id:

@@ -22,7 +22,15 @@ from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api import consoles, floating_ips, render, security_groups
-from pocketstack.compute.api.common import accepted, check_unlocked, get_instance, is_admin, start_delete, url
+from pocketstack.compute.api.common import (
+    accepted,
+    caller_id,
+    check_unlocked,
+    get_instance,
+    is_admin,
+    start_delete,
+    url,
+)
 from pocketstack.compute.api.schemas import actions as schemas
 from pocketstack.compute.instances import check_user_data, embed_flavor
 from pocketstack.compute.lifecycle import OPERATIONS
@@ -234,7 +242,7 @@ class ServerActionsApi:
         if "key_name" in args and req.at_least(2, 54):
             key_name = args["key_name"]
             extra["key_name"] = key_name
-            extra["key_data"] = compute.keypairs.get(req.caller.user_id, key_name).public_key if key_name else None
+            extra["key_data"] = compute.keypairs.get(caller_id(req), key_name).public_key if key_name else None
         if "user_data" in args and req.at_least(2, 57):
             check_user_data(args["user_data"])
             extra["user_data"] = args["user_data"]
@@ -283,7 +291,7 @@ class ServerActionsApi:
                 with compute.db.session() as s:
                     compute.quotas.release(s, inst.project_id, grow)
             raise
-        compute.migration_records.start(inst, migration["id"], flavor.id, req.caller.user_id)
+        compute.migration_records.start(inst, migration["id"], flavor.id, caller_id(req))
         compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "resize"))
         return accepted()
 

@@ -110,6 +110,23 @@ def links(req: ApiRequest, *parts: str) -> list[dict]:
     return [{"rel": "self", "href": url(req, *parts)}, {"rel": "bookmark", "href": bookmark(req, *parts)}]
 
 
+def caller_id(req: ApiRequest) -> str:
+    """The calling user's id: every token names its user (401 otherwise)."""
+    user_id = req.caller.user_id
+    if user_id is None:
+        raise errors.AuthenticationRequired()
+    return user_id
+
+
+def caller_project(req: ApiRequest) -> str:
+    """The caller's project, which what it creates belongs to (and counts against): a
+    token scoped to no project (system scope) cannot create servers (403)."""
+    project_id = req.caller.project_id
+    if project_id is None:
+        raise errors.ProjectScopeRequired()
+    return project_id
+
+
 def is_admin(req: ApiRequest) -> bool:
     return req.context is not None and req.context.is_admin
 

@@ -29,6 +29,8 @@ from pocketstack.compute import states as st
 from pocketstack.compute.api import render, security_groups
 from pocketstack.compute.api.common import (
     access_ip,
+    caller_id,
+    caller_project,
     get_instance,
     int_query,
     is_admin,
@@ -316,17 +318,17 @@ class ServersApi:
         if isinstance(networks, list) and networks and not compute.network_available():
             raise errors.NetworkServiceMissing()
         if "personality" in server:
-            compute.quotas.check_limit(ctx.project_id, "injected_files", len(server["personality"]))
+            compute.quotas.check_limit(caller_project(req), "injected_files", len(server["personality"]))
         for tag in server.get("tags") or []:
             self.instances.check_tag(tag)
         check_user_data(server.get("user_data"))
         metadata = server.get("metadata") or {}
-        compute.quotas.check_limit(ctx.project_id, "metadata_items", len(metadata))
+        compute.quotas.check_limit(caller_project(req), "metadata_items", len(metadata))
         key_name = server.get("key_name")
         key_data = None
         if key_name is not None:
             try:
-                key_data = compute.keypairs.get(ctx.user_id, key_name).public_key
+                key_data = compute.keypairs.get(caller_id(req), key_name).public_key
             except NotFound:
                 raise errors.InvalidKeyName() from None
         zone = server.get("availability_zone")
