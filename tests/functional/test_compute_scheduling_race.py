@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from pocketstack.compute import states as st
-from pocketstack.compute.core import Compute
+from pocketstack.compute.manager import Compute
 from pocketstack.compute.models import Instance
 from pocketstack.compute.transitions import load, transition
 

@@ -299,3 +299,21 @@ def test_external_events(api, admin_token, project_a, image, flavor):
     assert r.status_code == 403
     call(api, "DELETE", f"/servers/{server_id}", token)
     wait_gone(api, token, server_id)
+
+
+def test_contract_finds_servers_and_takes_their_events(api, project_a, image, flavor):
+    """What another service would call of compute in process (``ComputeContract``)."""
+    compute = api.cloud.contract("compute")
+    token = project_a["member"]
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    wait(api, token, server_id)
+    found = compute.find_instance(server_id)
+    assert (found.id, found.project_id, found.vm_state, found.task_state) == (server_id, project_a["id"], "active",
+                                                                              None)
+    assert found.host  # built: on a host
+    assert compute.deliver_event(server_id, "network-vif-plugged") == 200
+    assert compute.find_instance("0" * 32) is None
+    assert compute.deliver_event("0" * 32, "network-changed") == 404
+    assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
+    wait_gone(api, token, server_id)
+    assert compute.find_instance(server_id) is None

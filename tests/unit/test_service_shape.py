@@ -24,7 +24,7 @@ from pocketstack.cloud import SERVICES, Cloud
 from pocketstack.common import config
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "pocketstack"
-CONVERTED = {"placement", "object", "image", "identity", "network", "volume"}
+CONVERTED = set(SERVICES)
 SKELETON = ("service.py", "manager.py", "contract.py", "policies.py", "errors.py", "api/__init__.py",
             "api/schemas.py")
 # Object storage keeps its data in its own databases on the ring's devices: no SQLAlchemy

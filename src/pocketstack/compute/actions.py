@@ -3,6 +3,7 @@ asked for what, and how each step on the compute host went."""
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import traceback
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.errors import NotFound
+from pocketstack.compute import errors
 from pocketstack.compute.models import InstanceAction, InstanceActionEvent
 
 
@@ -28,7 +29,7 @@ class Actions:
             with self.db.session() as s:
                 s.add(row)
         except sa_exc.IntegrityError:
-            raise NotFound(f"Instance {instance_id} could not be found.") from None
+            raise errors.InstanceNotFound(instance_id=instance_id) from None
         return row.id
 
     def fail(self, action_id: str | None, message: str = "Error") -> None:
@@ -64,12 +65,12 @@ class Actions:
             return list(s.scalars(sa.select(InstanceAction).where(InstanceAction.instance_id == instance_id)
                                   .order_by(InstanceAction.start_time.desc(), InstanceAction.id)))
 
-    def get(self, instance_id: str, request_id: str) -> tuple[InstanceAction, list[InstanceActionEvent]]:
+    def get(self, instance_id: str, request_id: str) -> tuple[InstanceAction, builtins.list[InstanceActionEvent]]:
         with self.db.session(readonly=True) as s:
             action = s.scalar(sa.select(InstanceAction).where(InstanceAction.instance_id == instance_id,
                                                               InstanceAction.request_id == request_id))
             if action is None:
-                raise NotFound(f"Action for request_id {request_id} on instance {instance_id} not found")
+                raise errors.InstanceActionNotFound(request_id=request_id, instance_id=instance_id)
             events = list(s.scalars(sa.select(InstanceActionEvent).where(InstanceActionEvent.action_id == action.id)
                                     .order_by(InstanceActionEvent.start_time)))
         return action, events

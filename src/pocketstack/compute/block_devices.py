@@ -22,14 +22,20 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import cas_update
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.errors import ApiError, NotFound
+from pocketstack.compute import errors
 from pocketstack.compute.models import BlockDeviceMapping, Instance
+
+if TYPE_CHECKING:
+    from pocketstack.image.contract import ImageView
+    from pocketstack.volume.contract import VolumeContract
 
 LOG = logging.getLogger(__name__)
 
@@ -37,7 +43,7 @@ GiB = 1 << 30
 # Nova's block_device_allocate_retries (60) x block_device_allocate_retries_interval (3 s).
 VOLUME_WAIT_SECONDS = 180.0
 ROOT_DEVICE = "/dev/vda"
-INVALID = "Block Device Mapping is Invalid: "
+_BAD_BOOT_SEQUENCE = "Boot sequence for the instance and image/block device mapping combination is not valid."
 
 
 class BlockDeviceError(Exception):
@@ -60,7 +66,7 @@ def _bool(value, name: str) -> bool:
         return True
     if text in ("false", "0", "no", "off"):
         return False
-    raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.")
+    raise errors.InvalidBlockDeviceField(name=name, value=value)
 
 
 def _int(value, name: str) -> int | None:
@@ -69,18 +75,11 @@ def _int(value, name: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.") from None
+        raise errors.InvalidBlockDeviceField(name=name, value=value) from None
 
 
-def _volume_manager(cloud):
-    try:
-        return cloud.service("volume").manager
-    except StopIteration:
-        return None
-
-
-def parse(cloud, context: RequestContext, mappings: list[dict], image_ref: str, max_count: int,
-          bootable_image: Callable[[str], object]) -> BootDisks | None:
+def parse(volume_service: VolumeContract | None, context: RequestContext, mappings: list[dict], image_ref: str,
+          max_count: int, bootable_image: Callable[[str], ImageView]) -> BootDisks | None:
     """Validate ``block_device_mapping_v2`` as Nova does (a 400 for anything wrong);
     ``None`` when nothing in it involves a volume (the server boots from ``image_ref``)."""
     rows: list[dict] = []
@@ -95,60 +94,58 @@ def parse(cloud, context: RequestContext, mappings: list[dict], image_ref: str, 
             boot_indexes.append(boot_index)
         if destination == "local":
             if source not in ("image", "blank"):
-                raise BadRequest(f"{INVALID}Mapping image to local is not supported.")
+                raise errors.InvalidBlockDeviceMapping(reason="Mapping image to local is not supported.")
             continue  # local disks (the image root, ephemerals) are the hypervisor's business
         if volumes is None:
-            volumes = _volume_manager(cloud)
+            volumes = volume_service
             if volumes is None:
-                raise BadRequest(f"{INVALID}the block storage service is not running in this cloud.")
+                raise errors.InvalidBlockDeviceMapping(
+                    reason="the block storage service is not running in this cloud.")
         size = _int(bdm.get("volume_size"), "volume_size")
         if size is not None and size < 1:
-            raise BadRequest(f"Invalid input for field/attribute volume_size. Value: {size}.")
+            raise errors.InvalidBlockDeviceField(name="volume_size", value=size)
         row = {"source_type": source, "destination_type": "volume", "boot_index": boot_index,
                "volume_size": size, "device_name": bdm.get("device_name") or None,
                "delete_on_termination": _bool(bdm.get("delete_on_termination", False), "delete_on_termination"),
                "image_id": None, "snapshot_id": None, "volume_id": None}
         uuid_ = bdm.get("uuid")
         if source in ("image", "volume", "snapshot") and not uuid_:
-            raise BadRequest(f"{INVALID}Missing device UUID.")
+            raise errors.InvalidBlockDeviceMapping(reason="Missing device UUID.")
         if source == "image":
             if not size:
-                raise BadRequest("Images with destination_type 'volume' need to have a non-zero size specified")
-            image = bootable_image(uuid_)
+                raise errors.ImageVolumeSizeMissing()
+            image = bootable_image(str(uuid_))
             needed = max(math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1)
             if size < needed:
-                raise BadRequest(f"Volume is smaller than the minimum size specified in image metadata. Volume "
-                                 f"size is {size * GiB} bytes, minimum size is {needed * GiB} bytes.")
+                raise errors.VolumeSmallerThanImage(size=size * GiB, minimum=needed * GiB)
             row["image_id"] = image.id
         elif source == "blank":
             if not size:
-                raise BadRequest(f"{INVALID}Blank volumes need a volume_size.")
+                raise errors.InvalidBlockDeviceMapping(reason="Blank volumes need a volume_size.")
         elif source == "snapshot":
             try:
                 snapshot = volumes.snapshots.get(context, uuid_)
             except NotFound:
-                raise BadRequest(f"{INVALID}failed to get snapshot {uuid_}.") from None
+                raise errors.InvalidBlockDeviceMapping(reason=f"failed to get snapshot {uuid_}.") from None
             row["snapshot_id"] = snapshot.id
         else:  # an existing volume
             try:
                 volume = volumes.volumes.get(context, uuid_)
             except NotFound:
-                raise BadRequest(f"{INVALID}failed to get volume {uuid_}.") from None
+                raise errors.InvalidBlockDeviceMapping(reason=f"failed to get volume {uuid_}.") from None
             if volume.status != "available":
-                raise BadRequest(f"Invalid volume: volume '{volume.id}' status must be 'available'. "
-                                 f"Currently in '{volume.status}'")
+                raise errors.VolumeNotAvailable(volume_id=volume.id, volume_status=volume.status)
             if max_count > 1:
-                raise BadRequest("Cannot attach one or more volumes to multiple instances")
+                raise errors.VolumeForMultipleInstances()
             if boot_index == 0 and not volume.bootable:
-                raise BadRequest(f"Block Device {volume.id} is not bootable.")
+                raise errors.VolumeNotBootable(volume_id=volume.id)
             row["volume_id"] = volume.id
             row["image_id"] = volume.image_id
         if boot_index == 0:
             boot = row
         rows.append(row)
     if sorted(boot_indexes) != list(range(len(boot_indexes))):
-        raise BadRequest(f"{INVALID}Boot sequence for the instance and image/block device mapping combination "
-                         f"is not valid.")
+        raise errors.InvalidBlockDeviceMapping(reason=_BAD_BOOT_SEQUENCE)
     if not rows:
         return None
     devices = iter(f"/dev/vd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz")
@@ -159,8 +156,7 @@ def parse(cloud, context: RequestContext, mappings: list[dict], image_ref: str, 
             row["device_name"] = next(devices)
     if boot is None:
         if not image_ref:
-            raise BadRequest(f"{INVALID}Boot sequence for the instance and image/block device mapping "
-                             f"combination is not valid.")
+            raise errors.InvalidBlockDeviceMapping(reason=_BAD_BOOT_SEQUENCE)
         image = bootable_image(image_ref)
         return BootDisks(False, image.id, dict(image.properties), rows)
     properties: dict = {}
@@ -177,9 +173,9 @@ def _instance_context(inst: Instance) -> RequestContext:
 
 
 class BlockDevices:
-    def __init__(self, db: Database, volumes: Callable[[], object | None]):
+    def __init__(self, db: Database, volumes: Callable[[], VolumeContract | None]):
         self.db = db
-        self.volumes = volumes  # -> the volume service's manager, None when there is none
+        self.volumes = volumes  # -> the volume service's contract, None when there is none
 
     # -- reading ---------------------------------------------------------------------
     def for_instance(self, instance_id: str) -> list[BlockDeviceMapping]:
@@ -235,9 +231,12 @@ class BlockDevices:
             raise BlockDeviceError("Block Device Mapping is Invalid: the block storage service is not running.")
         context = _instance_context(inst)
         for row in rows:
-            row.volume_id = row.volume_id if row.source_type == "volume" else self._create(manager, context, row)
-            self._wait_available(manager, context, row.volume_id, inst.id)
-            self._attach(manager, context, inst, row, row.volume_id)
+            volume_id = row.volume_id if row.source_type == "volume" else self._create(manager, context, row)
+            if volume_id is None:  # parse() gives every existing-volume mapping its volume
+                raise BlockDeviceError(f"Build of instance {inst.id} aborted: a volume mapping names no volume.")
+            row.volume_id = volume_id
+            self._wait_available(manager, context, volume_id, inst.id)
+            self._attach(manager, context, inst, row, volume_id)
         return rows
 
     def _create(self, manager, context: RequestContext, row: BlockDeviceMapping) -> str:
@@ -310,7 +309,9 @@ class BlockDevices:
         instance deleted meanwhile) and delete those marked delete_on_termination; with
         ``forget`` drop the mappings too (a failed build).  Safe to repeat."""
         rows = self.for_instance(inst.id) if rows is None else rows
-        manager = self.volumes() if rows else None
+        if not rows:
+            return
+        manager = self.volumes()
         if manager is None:
             return
         context = _instance_context(inst)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import datetime as dt
 import re
 import secrets
@@ -21,8 +22,8 @@ from sqlalchemy import exc as sa_exc
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.pagination import Paging, apply_paging
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows, run_in_transaction
+from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.models import BlockDeviceMapping, Instance, InstanceMetadata, InstanceTag, ServerGroupMember
 from pocketstack.compute.quotas import Quotas, group_scope
@@ -55,8 +56,7 @@ def check_user_data(user_data: str | None) -> None:
     try:
         base64.b64decode(user_data, validate=True)
     except (binascii.Error, ValueError):
-        raise BadRequest("Invalid input for field/attribute user_data. Value: user_data is not "
-                         "base64 encoded.") from None
+        raise errors.InvalidUserData() from None
 
 
 def _hostname(name: str) -> str:
@@ -125,6 +125,8 @@ class Instances:
         one transaction: either every instance is accepted or none."""
         per_instance = {"instances": 1, "cores": boot.flavor["vcpus"], "ram": boot.flavor["ram"]}
         project = context.project_id
+        if project is None:  # a system-scoped token: nothing to count against or own
+            raise errors.ProjectScopeRequired()
         count = self.quotas.fit_count(project, per_instance, boot.max_count, boot.min_count)
         self.quotas.ensure_rows(project, per_instance)
         if boot.group_id:
@@ -211,19 +213,19 @@ class Instances:
             marker_row = self._marker(marker, filters.project_id) if marker is not None else None
             paging = Paging(limit=limit, sort=[(c.key, d) for c, d in columns])
             with self.db.session(readonly=True) as s:
-                return s.execute(apply_paging(stmt, Instance, paging, marker_row)).all()
+                return list(s.execute(apply_paging(stmt, Instance, paging, marker_row)).all())
         with self.db.session(readonly=True) as s:
             scanned = s.execute(stmt.with_only_columns(Instance.id, Instance.name).order_by(*order)).all()
             if filters.name:
                 try:
                     pattern = re.compile(filters.name)
                 except re.error:
-                    raise BadRequest(f"Invalid name filter regex {filters.name!r}.") from None
+                    raise errors.InvalidNameFilter(pattern=filters.name) from None
                 scanned = [row for row in scanned if pattern.search(row.name)]
             ids = [row.id for row in scanned]
             if marker is not None:
                 if marker not in ids:
-                    raise BadRequest(f"marker [{marker}] not found")
+                    raise errors.ServerMarkerNotFound(marker=marker)
                 ids = ids[ids.index(marker) + 1:]
             ids = ids[:limit] if limit is not None else ids
             rows = {row.id: row for row in s.execute(sa.select(*listed).where(Instance.id.in_(ids)))} if ids else {}
@@ -265,7 +267,7 @@ class Instances:
         with self.db.session(readonly=True) as s:
             row = s.get(Instance, marker)
         if row is None or (project_id is not None and row.project_id != project_id):
-            raise BadRequest(f"marker [{marker}] not found")
+            raise errors.ServerMarkerNotFound(marker=marker)
         return row
 
     # -- update ----------------------------------------------------------------------
@@ -287,7 +289,7 @@ class Instances:
                 return inst
             if transition(self.db, instance_id, {"task_state": inst.task_state}, {"task_state": st.DELETING}):
                 return self.get(instance_id)
-        raise Conflict(f"Instance {instance_id} is changing too quickly to be deleted; try again.")
+        raise errors.InstanceDeleteContended(instance_id=instance_id)
 
     # -- metadata --------------------------------------------------------------------
     def metadata(self, instance_id: str) -> dict[str, str]:
@@ -316,26 +318,26 @@ class Instances:
 
     def delete_metadata(self, instance_id: str, key: str) -> None:
         with self.db.session() as s:
-            gone = s.execute(sa.delete(InstanceMetadata).where(InstanceMetadata.instance_id == instance_id,
-                                                              InstanceMetadata.key == key)).rowcount
+            gone = changed_rows(s, sa.delete(InstanceMetadata).where(InstanceMetadata.instance_id == instance_id,
+                                                                     InstanceMetadata.key == key))
         if not gone:
-            raise NotFound(f"Metadata item was not found: {key}")
+            raise errors.MetadataKeyNotFound(key=key)
 
     # -- tags ------------------------------------------------------------------------
-    def tags(self, instance_id: str) -> list[str]:
+    def tags(self, instance_id: str) -> builtins.list[str]:
         return self.details([instance_id])[1][instance_id]
 
     @staticmethod
     def check_tag(tag: str) -> None:
         if not isinstance(tag, str) or not _TAG.match(tag):
-            raise BadRequest(f"Invalid tag {tag!r}: tags are 1-60 characters without ',' or '/'.")
+            raise errors.InvalidTag(tag=tag)
 
-    def replace_tags(self, instance_id: str, tags: list[str]) -> list[str]:
+    def replace_tags(self, instance_id: str, tags: builtins.list[str]) -> builtins.list[str]:
         tags = sorted(set(tags))
         for tag in tags:
             self.check_tag(tag)
         if len(tags) > MAX_TAGS:
-            raise BadRequest(f"The number of tags exceeded the per-server limit {MAX_TAGS}")
+            raise errors.TooManyTags(limit=MAX_TAGS)
         with self.db.session() as s:
             s.execute(sa.delete(InstanceTag).where(InstanceTag.instance_id == instance_id))
             s.add_all(InstanceTag(instance_id=instance_id, tag=t) for t in tags)
@@ -348,7 +350,7 @@ class Instances:
         if tag in current:
             return False
         if len(current) >= MAX_TAGS:
-            raise BadRequest(f"The number of tags exceeded the per-server limit {MAX_TAGS}")
+            raise errors.TooManyTags(limit=MAX_TAGS)
         try:
             with self.db.session() as s:
                 s.add(InstanceTag(instance_id=instance_id, tag=tag))
@@ -358,10 +360,10 @@ class Instances:
 
     def delete_tag(self, instance_id: str, tag: str) -> None:
         with self.db.session() as s:
-            gone = s.execute(sa.delete(InstanceTag).where(InstanceTag.instance_id == instance_id,
-                                                         InstanceTag.tag == tag)).rowcount
+            gone = changed_rows(s, sa.delete(InstanceTag).where(InstanceTag.instance_id == instance_id,
+                                                                InstanceTag.tag == tag))
         if not gone:
-            raise NotFound(f"Tag {tag} on instance {instance_id} could not be found.")
+            raise errors.InstanceTagNotFound(tag=tag, instance_id=instance_id)
 
     def delete_tags(self, instance_id: str) -> None:
         with self.db.session() as s:

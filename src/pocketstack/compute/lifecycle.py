@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.api.context import RequestContext
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows, run_in_transaction
 from pocketstack.common.errors import ApiError, Conflict, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
@@ -34,6 +35,9 @@ from pocketstack.compute.resources import Placement
 from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler
 from pocketstack.compute.topology import choose_topology
 from pocketstack.compute.transitions import load, transition
+
+if TYPE_CHECKING:
+    from pocketstack.network.contract import NetworkContract
 
 LOG = logging.getLogger(__name__)
 
@@ -79,9 +83,24 @@ def quota_deltas(flavor: dict) -> dict[str, int]:
     return {"instances": 1, "cores": flavor["vcpus"], "ram": flavor["ram"]}
 
 
+def _host(inst: Instance) -> str:
+    """The host a host-side operation runs on: every instance one is cast for was placed."""
+    if inst.host is None:
+        raise RuntimeError(f"instance {inst.id} has no host")
+    return inst.host
+
+
+def _resizing(inst: Instance, value: dict | None) -> dict:
+    """A resize's record (``migration``, ``new_flavor``, ``old_flavor``): set by the API
+    before it casts the resize, cleared only when the resize ends."""
+    if value is None:
+        raise RuntimeError(f"instance {inst.id} is not being resized")
+    return value
+
+
 class ComputeManager:
     def __init__(self, db: Database, hosts: Hosts, scheduler: Scheduler, placement: Placement, quotas: Quotas,
-                 actions: Actions, images: Images, network: Callable[[], object | None] = lambda: None,
+                 actions: Actions, images: Images, network: Callable[[], NetworkContract | None] = lambda: None,
                  block_devices: BlockDevices | None = None):
         self.db = db
         self.hosts = hosts
@@ -202,13 +221,13 @@ class ComputeManager:
         was based on, in one transaction: both compare-and-swaps succeed or neither."""
         node = choice.node
         with self.db.session() as s:
-            if choice.group_id is not None:
+            if choice.group_id is not None and choice.group_generation is not None:
                 cas_update(s, ServerGroup, {"id": choice.group_id, "generation": choice.group_generation},
                            {"generation": choice.group_generation + 1})
-            placed = s.execute(sa.update(Instance).where(Instance.id == instance_id,
-                                                         Instance.task_state == st.SCHEDULING)
-                               .values(task_state=st.NETWORKING, host=node.host, node=node.host,
-                                       availability_zone=node.availability_zone, updated_at=utcnow())).rowcount
+            placed = changed_rows(s, sa.update(Instance).where(Instance.id == instance_id,
+                                                               Instance.task_state == st.SCHEDULING)
+                                     .values(task_state=st.NETWORKING, host=node.host, node=node.host,
+                                             availability_zone=node.availability_zone, updated_at=utcnow()))
             if placed != 1:
                 raise ConcurrentUpdate(_GONE)
 
@@ -262,10 +281,11 @@ class ComputeManager:
         devices = self._prepare_block_devices(inst) if inst.task_state != st.SPAWNING else []
         if not transition(self.db, inst.id, {"task_state": [st.BLOCK_DEVICE_MAPPING, st.SPAWNING]},
                           {"task_state": st.SPAWNING}):
-            if devices:  # deleted meanwhile: the delete may have detached before we attached
+            # Deleted meanwhile: the delete may have detached before we attached.
+            if devices and self.block_devices is not None:
                 self.block_devices.release(inst, devices)
             return
-        driver = self.hosts.driver(inst.host)
+        driver = self.hosts.driver(_host(inst))
         flavor = inst.flavor
         topology = choose_topology(flavor["vcpus"], flavor.get("extra_specs") or {}, inst.image_properties)
         guest = {"topology": {"sockets": topology.sockets, "cores": topology.cores, "threads": topology.threads}}
@@ -286,7 +306,7 @@ class ComputeManager:
         except NotFound:  # already gone: a repeated delete
             return
         if inst.host:
-            self.hosts.driver(inst.host).destroy(inst.id)
+            self.hosts.driver(_host(inst)).destroy(inst.id)
         self._deallocate_network(inst.id)
         if self.block_devices is not None:
             self.block_devices.release(inst)
@@ -302,8 +322,8 @@ class ComputeManager:
             group_id = s.scalar(sa.select(ServerGroupMember.group_id)
                                 .where(ServerGroupMember.instance_id == inst.id))
             s.execute(sa.delete(ServerGroupMember).where(ServerGroupMember.instance_id == inst.id))
-            gone = s.execute(sa.delete(Instance).where(Instance.id == inst.id,
-                                                       Instance.task_state == st.DELETING)).rowcount
+            gone = changed_rows(s, sa.delete(Instance).where(Instance.id == inst.id,
+                                                             Instance.task_state == st.DELETING))
             if gone:
                 self.quotas.release(s, inst.project_id, deltas)
                 if group_id:
@@ -318,7 +338,7 @@ class ComputeManager:
             return
         with self.actions.event(action_id, op.event, inst.host):
             if inst.host:
-                power = getattr(self.hosts.driver(inst.host), op.driver_method)(inst.id, *op.args)
+                power = getattr(self.hosts.driver(_host(inst)), op.driver_method)(inst.id, *op.args)
             else:
                 power = st.SHUTDOWN
             transition(self.db, inst.id, {"task_state": op.task_state},
@@ -326,7 +346,7 @@ class ComputeManager:
 
     def console_output(self, instance_id: str, length: int | None) -> str:
         inst = load(self.db, instance_id)
-        lines = self.hosts.driver(inst.host).console_output(inst.id).splitlines(keepends=True)
+        lines = self.hosts.driver(_host(inst)).console_output(inst.id).splitlines(keepends=True)
         return "".join(lines[-length:] if length is not None else lines)
 
     # -- rebuild ---------------------------------------------------------------------
@@ -335,7 +355,7 @@ class ComputeManager:
         if inst.task_state != st.REBUILDING:
             return
         with self.actions.event(action_id, "compute_rebuild_instance", inst.host):
-            driver = self.hosts.driver(inst.host)
+            driver = self.hosts.driver(_host(inst))
             driver.destroy(inst.id)
             flavor = inst.flavor
             spec = GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"], flavor["disk"], inst.image_ref,
@@ -355,7 +375,7 @@ class ComputeManager:
             return
         with self.actions.event(action_id, "compute_snapshot_instance", inst.host):
             try:
-                self.images.upload(image_id, self.hosts.driver(inst.host).snapshot(inst.id))
+                self.images.upload(image_id, self.hosts.driver(_host(inst)).snapshot(inst.id))
             finally:
                 transition(self.db, inst.id, {"task_state": st.IMAGE_SNAPSHOT}, {"task_state": None})
 
@@ -366,7 +386,7 @@ class ComputeManager:
         inst = load(self.db, instance_id)
         if inst.task_state != st.RESIZE_PREP:
             return
-        migration = dict(inst.migration)
+        migration = dict(_resizing(inst, inst.migration))
         with self.actions.event(action_id, "compute_prep_resize", inst.host):
             self.placement.move(inst.id, migration["id"])
             try:
@@ -383,11 +403,11 @@ class ComputeManager:
                           {"task_state": st.RESIZE_MIGRATING, "migration": migration}):
             return
         with self.actions.event(action_id, "compute_resize_instance", inst.host):
-            source = self.hosts.driver(inst.host)
+            source = self.hosts.driver(_host(inst))
             was_running = inst.vm_state == st.ACTIVE
             source.power_off(inst.id)
             dest = self.hosts.driver(node.host)
-            flavor = inst.new_flavor
+            flavor = _resizing(inst, inst.new_flavor)
             topology = choose_topology(flavor["vcpus"], flavor.get("extra_specs") or {}, inst.image_properties)
             guest = {"topology": {"sockets": topology.sockets, "cores": topology.cores,
                                   "threads": topology.threads}}
@@ -412,7 +432,7 @@ class ComputeManager:
         if inst.task_state != st.RESIZE_CONFIRMING:
             return
         with self.actions.event(action_id, "compute_confirm_resize", inst.host):
-            migration = inst.migration
+            migration = _resizing(inst, inst.migration)
             if migration.get("source_host") != inst.host:
                 self.hosts.driver(migration["source_host"]).destroy(inst.id)
             self.placement.release(migration["id"])
@@ -420,10 +440,10 @@ class ComputeManager:
             vm_state = st.ACTIVE if migration.get("was_running", True) else st.STOPPED
 
             def finish(s: Session) -> None:
-                done = s.execute(sa.update(Instance).where(Instance.id == inst.id,
-                                                           Instance.task_state == st.RESIZE_CONFIRMING)
-                                 .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
-                                         updated_at=utcnow())).rowcount
+                done = changed_rows(s, sa.update(Instance).where(Instance.id == inst.id,
+                                                                 Instance.task_state == st.RESIZE_CONFIRMING)
+                                       .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
+                                               updated_at=utcnow()))
                 if done and shrink:
                     self.quotas.release(s, inst.project_id, shrink)
             run_in_transaction(self.db, finish)
@@ -433,12 +453,12 @@ class ComputeManager:
         if inst.task_state != st.RESIZE_REVERTING:
             return
         with self.actions.event(action_id, "compute_revert_resize", inst.host):
-            migration = inst.migration
+            migration = _resizing(inst, inst.migration)
             source = migration["source_host"]
-            dest = self.hosts.driver(inst.host)
+            dest = self.hosts.driver(_host(inst))
             if source != inst.host:
                 dest.destroy(inst.id)
-            flavor = inst.old_flavor
+            flavor = _resizing(inst, inst.old_flavor)
             topology = choose_topology(flavor["vcpus"], flavor.get("extra_specs") or {}, inst.image_properties)
             guest = {"topology": {"sockets": topology.sockets, "cores": topology.cores,
                                   "threads": topology.threads}}
@@ -452,11 +472,11 @@ class ComputeManager:
             vm_state = st.ACTIVE if migration.get("was_running", True) else st.STOPPED
 
             def finish(s: Session) -> None:
-                done = s.execute(sa.update(Instance).where(Instance.id == inst.id,
-                                                           Instance.task_state == st.RESIZE_REVERTING)
-                                 .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
-                                         flavor=flavor, host=source, node=source, guest=guest,
-                                         power_state=power, updated_at=utcnow())).rowcount
+                done = changed_rows(s, sa.update(Instance).where(Instance.id == inst.id,
+                                                                 Instance.task_state == st.RESIZE_REVERTING)
+                                       .values(task_state=None, vm_state=vm_state, migration=None, old_flavor=None,
+                                               flavor=flavor, host=source, node=source, guest=guest,
+                                               power_state=power, updated_at=utcnow()))
                 if done and grow:
                     self.quotas.release(s, inst.project_id, grow)
             run_in_transaction(self.db, finish)

@@ -1,17 +1,18 @@
 """Compute's view of Placement: the few calls the scheduler and the hosts make.
 
-Compute never reads Placement's tables; it calls the placement service's manager in
-process (a REST client can implement the same methods when the services run apart).
+Compute never reads Placement's tables; it calls the placement service's contract in
+process (``cloud.placement``) (a REST client can implement the same methods when the services run apart).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pocketstack.common.errors import ServiceUnavailable
+from pocketstack.compute import errors
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
+    from pocketstack.placement.contract import PlacementContract
 
 
 def flavor_resources(flavor: dict) -> dict[str, int]:
@@ -26,11 +27,11 @@ class Placement:
         self._cloud = cloud
 
     @property
-    def manager(self) -> Any:
-        try:
-            return self._cloud.service("placement").manager
-        except StopIteration:
-            raise ServiceUnavailable("The placement service is not running in this cloud.") from None
+    def manager(self) -> PlacementContract:
+        manager = self._cloud.placement
+        if manager is None:
+            raise errors.PlacementUnavailable()
+        return manager
 
     def ensure_provider(self, uuid: str, name: str, inventories: dict[str, dict], traits=()) -> None:
         self.manager.ensure_provider(uuid, name, inventories, traits=traits)

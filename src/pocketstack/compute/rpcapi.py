@@ -28,8 +28,9 @@ from collections.abc import Coroutine
 
 from pocketstack.common import rpc
 from pocketstack.common.config import Settings
-from pocketstack.common.errors import ApiError, ServiceUnavailable
+from pocketstack.common.errors import ApiError
 from pocketstack.common.rpc.bridge import submit
+from pocketstack.compute import errors
 from pocketstack.compute.lifecycle import ComputeManager
 
 LOG = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class ComputeAPI:
 
     def _wait(self, coro: Coroutine):
         """Run ``coro`` on the service's loop (API handlers run in worker threads)."""
+        if self._loop is None:
+            raise RuntimeError("the compute service is not started")
         return submit(self._loop, coro)
 
     async def _send(self, host: str | None, method: str, **kwargs) -> None:
@@ -98,19 +101,19 @@ class ComputeAPI:
     def run_operation(self, host: str | None, instance_id: str, operation: str, action_id: str | None) -> None:
         self._cast(host, "run_operation", instance_id=instance_id, operation=operation, action_id=action_id)
 
-    def rebuild_instance(self, host: str, instance_id: str, action_id: str | None) -> None:
+    def rebuild_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "rebuild_instance", instance_id=instance_id, action_id=action_id)
 
-    def snapshot_instance(self, host: str, instance_id: str, image_id: str, action_id: str | None) -> None:
+    def snapshot_instance(self, host: str | None, instance_id: str, image_id: str, action_id: str | None) -> None:
         self._cast(host, "snapshot_instance", instance_id=instance_id, image_id=image_id, action_id=action_id)
 
-    def resize_instance(self, host: str, instance_id: str, action_id: str | None) -> None:
+    def resize_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "resize_instance", instance_id=instance_id, action_id=action_id)
 
-    def confirm_resize(self, host: str, instance_id: str, action_id: str | None) -> None:
+    def confirm_resize(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "confirm_resize", instance_id=instance_id, action_id=action_id)
 
-    def revert_resize(self, host: str, instance_id: str, action_id: str | None) -> None:
+    def revert_resize(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "revert_resize", instance_id=instance_id, action_id=action_id)
 
     def get_console_output(self, host: str, instance_id: str, length: int | None) -> str:
@@ -118,7 +121,7 @@ class ComputeAPI:
         try:
             return self._wait(self._target(host).call("get_console_output", instance_id=instance_id, length=length))
         except rpc.Timeout:
-            raise ServiceUnavailable(f"Compute host {host} did not answer in time.") from None
+            raise errors.HostTimeout(host=host) from None
 
     def recover(self) -> None:
         """Resume or fail every operation left in a ``*-ing`` state: each instance goes to

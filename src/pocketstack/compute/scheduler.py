@@ -75,7 +75,8 @@ class Request:
 
 
 def traits_from(specs: dict) -> tuple[set[str], set[str]]:
-    required, forbidden = set(), set()
+    required: set[str] = set()
+    forbidden: set[str] = set()
     for key, value in specs.items():
         if key.startswith("trait:"):
             (required if value == "required" else forbidden if value == "forbidden" else set()).add(key[6:])
@@ -175,8 +176,9 @@ class Scheduler:
             for _weight, node in ranked:
                 if self.placement.claim(request.instance_id, request.project_id, request.user_id, node.id,
                                         resources):
-                    hard = group is not None and group.policy in HARD_POLICIES
-                    return Choice(node, group.id if hard else None, group.generation if hard else None)
+                    if group is not None and group.policy in HARD_POLICIES:
+                        return Choice(node, group.id, group.generation)
+                    return Choice(node, None, None)
                 LOG.debug("lost the claim race on %s for %s; trying the next host", node.host,
                           request.instance_id)
         raise NoValidHost("Gave up after repeated claim conflicts.")

@@ -1,6 +1,7 @@
 """The Compute service as a process runs it: the API under ``/compute`` (the "api" role),
 a scheduler (the "scheduler" role) and hypervisor hosts (the "compute" role), all three
-in the all-in-one cloud, talking over RPC either way (see :mod:`.worker`)."""
+in the all-in-one cloud, talking over RPC either way (see :mod:`.worker`).  Wiring only:
+the parts live in :class:`~pocketstack.compute.manager.Compute`."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pocketstack.common.api.errors import fault_format
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
 from pocketstack.compute.api import build_router
-from pocketstack.compute.api.common import finish, prepare
-from pocketstack.compute.core import Compute
-from pocketstack.compute.policies import DEFAULTS
+from pocketstack.compute.api.common import VERSIONS, finish
+from pocketstack.compute.manager import Compute
+from pocketstack.compute.policies import RULES
 from pocketstack.compute.worker import ComputeWorker, SchedulerWorker
 
 
@@ -26,23 +27,28 @@ class ComputeService(Service):
 
     def __init__(self, cloud):
         super().__init__(cloud)
-        self.compute = Compute(cloud)
+        self.manager = Compute(cloud)
         self.workers: list[SchedulerWorker | ComputeWorker] = []
+
+    @property
+    def compute(self) -> Compute:
+        """The manager under its old name (tests and tools reach the parts through it)."""
+        return self.manager
 
     def app(self):
         cloud = self.cloud
-        cloud.enforcer.register_defaults(DEFAULTS)
+        cloud.enforcer.register(RULES)
         return build_app(ServiceSpec(
-            name=self.name, router=build_router(self.compute), error_format=fault_format,
+            name=self.name, router=build_router(self.manager), error_format=fault_format,
             enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            www_authenticate=f'Keystone uri="{cloud.service("identity").url}"', prepare=prepare, finish=finish,
+            www_authenticate=cloud.www_authenticate, versions=VERSIONS, finish=finish,
             empty_id_not_found=True))
 
     async def start(self) -> None:
         """Connect to RPC, start this process's roles' workers (hosts register in Placement,
         which starts first), and in the all-in-one cloud resume whatever a previous
         process left half done (its in-process queues died with it)."""
-        cloud, compute, settings = self.cloud, self.compute, self.cloud.settings
+        cloud, compute, settings = self.cloud, self.manager, self.cloud.settings
         compute.rpc.attach(asyncio.get_running_loop(), cloud.transport)
         await asyncio.to_thread(lambda: cloud.coordinator)  # started once, off the loop
 

@@ -10,12 +10,13 @@ think they own the instance.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.errors import Conflict, NotFound
+from pocketstack.common.db.cas import changed_rows
+from pocketstack.compute import errors
 from pocketstack.compute.models import Instance
 
 
@@ -31,19 +32,19 @@ def _condition(column, expected: Any):
 
 def transition(db: Database, instance_id: str, expect: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     """Apply ``values`` if the instance is still in the ``expect``ed states; True if it was."""
-    table = Instance.__table__
+    table = cast(sa.Table, Instance.__table__)
     stmt = (sa.update(table).where(table.c.id == instance_id,
                                    *(_condition(table.c[k], v) for k, v in expect.items()))
             .values(updated_at=utcnow(), **values))
     with db.session() as s:
-        return s.execute(stmt).rowcount == 1
+        return changed_rows(s, stmt) == 1
 
 
 def load(db: Database, instance_id: str) -> Instance:
     with db.session(readonly=True) as s:
         instance = s.get(Instance, instance_id)
     if instance is None:
-        raise NotFound(f"Instance {instance_id} could not be found.")
+        raise errors.InstanceNotFound(instance_id=instance_id)
     return instance
 
 
@@ -57,5 +58,7 @@ def begin(db: Database, instance_id: str, action: str, vm_states: list[str], tas
         return load(db, instance_id)
     instance = load(db, instance_id)
     if instance.task_state not in allowed_tasks:
-        raise Conflict(f"Cannot '{action}' instance {instance_id} while it is in task_state {instance.task_state}")
-    raise Conflict(f"Cannot '{action}' instance {instance_id} while it is in vm_state {instance.vm_state}")
+        raise errors.InstanceInvalidState(action=action, instance_id=instance_id, attribute="task_state",
+                                          state=instance.task_state)
+    raise errors.InstanceInvalidState(action=action, instance_id=instance_id, attribute="vm_state",
+                                      state=instance.vm_state)

@@ -258,6 +258,7 @@ class ComputeWorker:
     def _host_added(self, host: str) -> None:
         """A host registered in this process (start-up, or a test adding one): serve it and
         announce it.  Runs in a worker thread, as registration blocks."""
+        assert self._loop is not None, "a host is added only once the worker started"
         asyncio.run_coroutine_threadsafe(self._serve(host), self._loop).result()
         self.heartbeat.add_host(host)
         if self.compute.hosts.liveness is not None:

@@ -9,22 +9,37 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.common.api.validation import validate
 from pocketstack.common.db.cas import run_in_transaction
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import Conflict, NotFound
+from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api import consoles, floating_ips, render, security_groups
-from pocketstack.compute.api.common import accepted, at_least, check_unlocked, get_instance, is_admin, start_delete, url
+from pocketstack.compute.api.common import (
+    accepted,
+    caller_id,
+    check_unlocked,
+    get_instance,
+    is_admin,
+    start_delete,
+    url,
+)
+from pocketstack.compute.api.schemas import actions as schemas
 from pocketstack.compute.instances import check_user_data, embed_flavor
 from pocketstack.compute.lifecycle import OPERATIONS
 from pocketstack.compute.transitions import begin, transition
 
-# action -> (policy rule, allowed vm_states, operation name in lifecycle.OPERATIONS)
+if TYPE_CHECKING:
+    from pocketstack.compute.manager import Compute
+
+# action -> (policy rule, allowed vm_states, operation in lifecycle.OPERATIONS, action name)
 SIMPLE = {
     "os-stop": ("os_compute_api:servers:stop", [st.ACTIVE, st.ERROR], "stop", "stop"),
     "os-start": ("os_compute_api:servers:start", [st.STOPPED], "start", "start"),
@@ -34,35 +49,6 @@ SIMPLE = {
     "resume": ("os_compute_api:os-suspend-server:resume", [st.SUSPENDED], "resume", "resume"),
     "unrescue": ("os_compute_api:os-unrescue", [st.RESCUED], "unrescue", "unrescue"),
 }
-_REBOOT = {"type": "object", "required": ["type"], "properties": {
-    "type": {"type": "string", "pattern": "^([Hh][Aa][Rr][Dd]|[Ss][Oo][Ff][Tt])$"}}}
-_RESIZE = {"type": "object", "required": ["flavorRef"], "properties": {
-    "flavorRef": {"type": ["string", "integer"], "minLength": 1}, "OS-DCF:diskConfig": {"type": "string"}},
-    "additionalProperties": False}
-_METADATA = {"type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
-             "additionalProperties": {"type": "string", "maxLength": 255}}
-_CREATE_IMAGE = {"type": "object", "required": ["name"], "properties": {
-    "name": {"type": "string", "minLength": 1, "maxLength": 255}, "metadata": _METADATA},
-    "additionalProperties": False}
-_REBUILD = {"type": "object", "required": ["imageRef"], "properties": {
-    "imageRef": {"type": "string", "minLength": 1}, "name": {"type": "string", "minLength": 1, "maxLength": 255},
-    "adminPass": {"type": "string"}, "metadata": _METADATA, "preserve_ephemeral": {"type": "boolean"},
-    "OS-DCF:diskConfig": {"type": "string"}, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
-    "description": {"type": ["string", "null"], "maxLength": 255}, "key_name": {"type": ["string", "null"]},
-    "user_data": {"type": ["string", "null"]}, "trusted_image_certificates": {"type": ["array", "null"]}},
-    "additionalProperties": False}
-_BACKUP = {"type": "object", "required": ["name", "backup_type", "rotation"], "additionalProperties": False,
-           "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
-                          "backup_type": {"type": "string"}, "metadata": _METADATA,
-                          "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}}}
-_CONSOLE = {"type": ["object", "null"], "properties": {"length": {"type": ["integer", "string", "null"],
-                                                                   "pattern": "^-?[0-9]+$"}}}
-_RESCUE = {"type": ["object", "null"], "properties": {"adminPass": {"type": "string"},
-                                                      "rescue_image_ref": {"type": "string"}}}
-# Before 2.73 (beyond our maximum, where locked_reason arrives) Nova ignores the body.
-_LOCK = {"type": ["null", "object"]}
-_RESET_STATE = {"type": "object", "required": ["state"], "additionalProperties": False,
-                "properties": {"state": {"type": "string", "enum": ["active", "error"]}}}
 # resetState overrides any state but a delete in progress: the delete must finish.
 _RESETTABLE_TASKS = [None, st.SCHEDULING, st.NETWORKING, st.BLOCK_DEVICE_MAPPING, st.SPAWNING, st.POWERING_OFF,
                      st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD, st.PAUSING, st.UNPAUSING, st.SUSPENDING,
@@ -70,176 +56,226 @@ _RESETTABLE_TASKS = [None, st.SCHEDULING, st.NETWORKING, st.BLOCK_DEVICE_MAPPING
                      st.RESIZE_REVERTING, st.RESIZE_CONFIRMING, st.IMAGE_SNAPSHOT, st.RESCUING, st.UNRESCUING]
 
 
-def register(router: Router, compute) -> None:
-    def record(req: ApiRequest, inst, action: str) -> str:
-        return compute.actions.start(inst.id, action, req.attributes["request_id"], req.context.project_id,
-                                     req.context.user_id)
 
-    def operate(req: ApiRequest, inst, name: str, vm_states: list[str], operation: str, action: str):
-        op = OPERATIONS[operation]
-        inst = begin(compute.db, inst.id, name, vm_states, op.task_state)
-        compute.rpc.run_operation(inst.host, inst.id, operation, record(req, inst, action))
-        return accepted()
+ActionHandler = Callable[[ApiRequest, Any], Any]
 
-    @router.post("/v2.1/servers/{server_id}/action")
-    def server_action(req: ApiRequest):
+
+def console_length(args: dict) -> int | None:
+    """``os-getConsoleOutput``'s ``length``: None (or -1) for everything, else the number
+    of last lines."""
+    raw = args.get("length")
+    if raw is None or raw in (-1, "-1"):
+        return None
+    length = int(raw)
+    if length < 0:
+        raise errors.InvalidConsoleLength(length=length)
+    return length
+
+
+def tail(output: str, length: int | None) -> str:
+    """Nova's tail: the last ``length`` pieces between newlines."""
+    if length is None:
+        return output
+    return "\n".join(output.split("\n")[-length:]) if length else ""
+
+
+class ServerActionsApi:
+    """One route for every action: the body's single key names it.  Each action
+    authorizes its own rule (so the route declares none) and checks its own arguments."""
+
+    def __init__(self, compute: Compute):
+        self.compute = compute
+        handlers: dict[str, ActionHandler] = {name: self.simple(name) for name in SIMPLE}
+        handlers.update({name: self.legacy_console(name) for name in consoles.LEGACY_ACTIONS})
+        handlers.update({"migrate": self.unsupported_move("migrate", "os_compute_api:os-migrate-server:migrate"),
+                         "os-migrateLive": self.unsupported_move("os-migrateLive",
+                                                                 "os_compute_api:os-migrate-server:migrate_live"),
+                         "evacuate": self.unsupported_move("evacuate", "os_compute_api:os-evacuate")})
+        handlers.update({"addSecurityGroup": security_groups.server_action(compute, self.record, add=True),
+                         "removeSecurityGroup": security_groups.server_action(compute, self.record, add=False)})
+        handlers.update({"addFloatingIp": floating_ips.server_action(compute, self.record, add=True),
+                         "removeFloatingIp": floating_ips.server_action(compute, self.record, add=False)})
+        handlers.update({"reboot": self.reboot, "rescue": self.rescue, "lock": self.lock, "unlock": self.unlock,
+                         "forceDelete": self.force_delete, "os-getConsoleOutput": self.console_output,
+                         "rebuild": self.rebuild, "resize": self.resize, "confirmResize": self.confirm_resize,
+                         "revertResize": self.revert_resize, "createImage": self.create_image,
+                         "createBackup": self.create_backup, "os-resetState": self.reset_state,
+                         "injectNetworkInfo": self.inject_network_info, "restore": self.restore})
+        self.handlers = handlers
+
+    @route.post("/v2.1/servers/{server_id}/action")
+    def action(self, req: ApiRequest):
         data = req.json()
         if not isinstance(data, dict) or len(data) != 1:
-            raise BadRequest("There is no such action: the body must hold exactly one action.")
+            raise errors.ActionBodyMalformed()
         (action, args), = data.items()
-        handler = HANDLERS.get(action)
+        handler = self.handlers.get(action)
         if handler is None:
-            raise BadRequest(f"There is no such action: {action}")
+            raise errors.NoSuchAction(action=action)
         return handler(req, args)
 
-    def simple(action: str):
+    # -- helpers ---------------------------------------------------------------------------
+    def server(self, req: ApiRequest, rule: str):
+        return get_instance(self.compute, req, req.path_params["server_id"], rule)
+
+    def record(self, req: ApiRequest, inst, action: str) -> str:
+        return self.compute.actions.start(inst.id, action, req.attributes["request_id"], req.caller.project_id,
+                                          req.caller.user_id)
+
+    def operate(self, req: ApiRequest, inst, name: str, vm_states: list[str], operation: str, action: str):
+        op = OPERATIONS[operation]
+        inst = begin(self.compute.db, inst.id, name, vm_states, op.task_state)
+        self.compute.rpc.run_operation(inst.host, inst.id, operation, self.record(req, inst, action))
+        return accepted()
+
+    # -- power and state -------------------------------------------------------------------
+    def simple(self, action: str) -> ActionHandler:
         rule, vm_states, operation, name = SIMPLE[action]
 
         def handle(req: ApiRequest, args):
-            inst = get_instance(compute, req, req.path_params["server_id"], rule)
+            inst = self.server(req, rule)
             check_unlocked(req, inst)
-            return operate(req, inst, name, vm_states, operation, name)
+            return self.operate(req, inst, name, vm_states, operation, name)
         return handle
 
-    def reboot(req: ApiRequest, args):
-        args = validate(args, _REBOOT)
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:reboot")
+    def reboot(self, req: ApiRequest, args):
+        args = validate(args, schemas.REBOOT)
+        inst = self.server(req, "os_compute_api:servers:reboot")
         check_unlocked(req, inst)
         if args["type"].upper() == "HARD":
-            return operate(req, inst, "reboot", [st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED, st.ERROR],
-                           "reboot_hard", "reboot")
-        return operate(req, inst, "reboot", [st.ACTIVE], "reboot_soft", "reboot")
+            return self.operate(req, inst, "reboot", [st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED, st.ERROR],
+                                "reboot_hard", "reboot")
+        return self.operate(req, inst, "reboot", [st.ACTIVE], "reboot_soft", "reboot")
 
-    def rescue(req: ApiRequest, args):
-        args = validate(args, _RESCUE) or {}
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-rescue")
+    def rescue(self, req: ApiRequest, args):
+        args = validate(args, schemas.RESCUE) or {}
+        inst = self.server(req, "os_compute_api:os-rescue")
         check_unlocked(req, inst)
         if args.get("rescue_image_ref"):
-            compute.images.bootable(req.context, args["rescue_image_ref"])
-        operate(req, inst, "rescue", [st.ACTIVE, st.STOPPED, st.ERROR], "rescue", "rescue")
+            self.compute.images.bootable(req.caller, args["rescue_image_ref"])
+        self.operate(req, inst, "rescue", [st.ACTIVE, st.STOPPED, st.ERROR], "rescue", "rescue")
         return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}
 
-    def lock(req: ApiRequest, args):
-        validate(args, _LOCK)
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-lock-server:lock")
-        transition(compute.db, inst.id, {}, {"locked": True, "locked_by": "admin" if is_admin(req) else "owner"})
-        record(req, inst, "lock")
+    def lock(self, req: ApiRequest, args):
+        validate(args, schemas.LOCK)
+        inst = self.server(req, "os_compute_api:os-lock-server:lock")
+        transition(self.compute.db, inst.id, {}, {"locked": True, "locked_by": "admin" if is_admin(req) else "owner"})
+        self.record(req, inst, "lock")
         return accepted()
 
-    def unlock(req: ApiRequest, args):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-lock-server:unlock")
+    def unlock(self, req: ApiRequest, args):
+        inst = self.server(req, "os_compute_api:os-lock-server:unlock")
         if inst.locked and inst.locked_by == "admin" and not is_admin(req):
             req.authorize("os_compute_api:os-lock-server:unlock:unlock_override",
                           {"project_id": inst.project_id})
-        transition(compute.db, inst.id, {}, {"locked": False, "locked_by": None})
-        record(req, inst, "unlock")
+        transition(self.compute.db, inst.id, {}, {"locked": False, "locked_by": None})
+        self.record(req, inst, "unlock")
         return accepted()
 
-    def reset_state(req: ApiRequest, args):
+    def reset_state(self, req: ApiRequest, args):
         """Admin override (Nova's os-resetState): set vm_state, clear the task.  An operation
         still in flight loses its next compare-and-swap and stops."""
-        args = validate(args, _RESET_STATE)
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-admin-actions:reset_state")
-        if not transition(compute.db, inst.id, {"task_state": _RESETTABLE_TASKS},
+        args = validate(args, schemas.RESET_STATE)
+        inst = self.server(req, "os_compute_api:os-admin-actions:reset_state")
+        if not transition(self.compute.db, inst.id, {"task_state": _RESETTABLE_TASKS},
                           {"vm_state": args["state"], "task_state": None}):
-            raise Conflict(f"Cannot 'os-resetState' instance {inst.id} while it is in task_state deleting")
-        record(req, inst, "resetState")
+            raise errors.InstanceInvalidState(action="os-resetState", instance_id=inst.id,
+                                              attribute="task_state", state="deleting")
+        self.record(req, inst, "resetState")
         return accepted()
 
-    def inject_network_info(req: ApiRequest, args):
+    def inject_network_info(self, req: ApiRequest, args):
         """Accepted and recorded; the fake driver's guests read no injected network data."""
-        inst = get_instance(compute, req, req.path_params["server_id"],
-                            "os_compute_api:os-admin-actions:inject_network_info")
-        record(req, inst, "inject_network_info")
+        inst = self.server(req, "os_compute_api:os-admin-actions:inject_network_info")
+        self.record(req, inst, "inject_network_info")
         return accepted()
 
-    def unsupported_move(action: str, rule: str):
+    def unsupported_move(self, action: str, rule: str) -> ActionHandler:
         """Moving a guest between hosts (cold or live migration, evacuate) is not
         implemented: the server is looked up (404 as usual), then 400 says so."""
         def handle(req: ApiRequest, args):
-            get_instance(compute, req, req.path_params["server_id"], rule)
-            raise BadRequest(f"'{action}' is not supported: the fake hypervisor cannot move guests between hosts.")
+            self.server(req, rule)
+            raise errors.MoveNotSupported(action=action)
         return handle
 
-    def restore(req: ApiRequest, args):
+    def restore(self, req: ApiRequest, args):
         """Servers are deleted at once (no ``reclaim_instance_interval``), so none is ever
         soft-deleted and there is nothing to restore: 409, as Nova for a live server."""
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-deferred-delete:restore")
-        raise Conflict(f"Cannot 'restore' instance {inst.id} while it is in vm_state {inst.vm_state}")
+        inst = self.server(req, "os_compute_api:os-deferred-delete:restore")
+        raise errors.InstanceInvalidState(action="restore", instance_id=inst.id, attribute="vm_state",
+                                          state=inst.vm_state)
 
-    def legacy_console(action: str):
+    def force_delete(self, req: ApiRequest, args):
+        inst = self.server(req, "os_compute_api:os-deferred-delete:force")
+        start_delete(self.compute, req, inst)
+        return accepted()
+
+    # -- consoles --------------------------------------------------------------------------
+    def legacy_console(self, action: str) -> ActionHandler:
         protocol = consoles.LEGACY_ACTIONS[action]
 
         def handle(req: ApiRequest, args):
             kind = validate(args, consoles.LEGACY)["type"]
-            return {"console": {"type": kind, "url": consoles.console_url(compute, req, protocol, kind)}}
+            return {"console": {"type": kind, "url": consoles.console_url(self.compute, req, protocol, kind)}}
         return handle
 
-    def force_delete(req: ApiRequest, args):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-deferred-delete:force")
-        start_delete(compute, req, inst)
-        return accepted()
-
-    def console_output(req: ApiRequest, args):
-        args = validate(args, _CONSOLE) or {}
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-console-output")
-        length = args.get("length")
-        length = None if length in (None, -1, "-1") else int(length)
-        if length is not None and length < 0:
-            raise BadRequest(f"Invalid input for field/attribute length. Value: {length}.")
+    def console_output(self, req: ApiRequest, args):
+        args = validate(args, schemas.CONSOLE) or {}
+        inst = self.server(req, "os_compute_api:os-console-output")
+        length = console_length(args)
         if not inst.host or inst.vm_state in (st.BUILDING, st.ERROR):
-            raise Conflict(f"Instance {inst.id} is not ready: it is in vm_state {inst.vm_state}")
-        output = compute.rpc.get_console_output(inst.host, inst.id, None)
-        if length is not None:  # Nova's tail: the last ``length`` pieces between newlines
-            output = "\n".join(output.split("\n")[-length:]) if length else ""
-        return {"output": output}
+            raise errors.InstanceNotReady(instance_id=inst.id, vm_state=inst.vm_state)
+        return {"output": tail(self.compute.rpc.get_console_output(inst.host, inst.id, None), length)}
 
-    def rebuild(req: ApiRequest, args):
-        args = validate(args, _REBUILD)
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:rebuild")
+    # -- rebuild and resize ----------------------------------------------------------------
+    def rebuild(self, req: ApiRequest, args):
+        compute = self.compute
+        args = validate(args, schemas.REBUILD)
+        inst = self.server(req, "os_compute_api:servers:rebuild")
         check_unlocked(req, inst)
-        image = compute.images.bootable(req.context, args["imageRef"].rsplit("/", 1)[-1])
+        image = compute.images.bootable(req.caller, args["imageRef"].rsplit("/", 1)[-1])
         extra = {"image_ref": image.id, "image_properties": dict(image.properties)}
         if "name" in args:
             extra["name"] = args["name"]
         if "description" in args:
             extra["description"] = args["description"]
-        if "key_name" in args and at_least(req, 2, 54):
+        if "key_name" in args and req.at_least(2, 54):
             key_name = args["key_name"]
             extra["key_name"] = key_name
-            extra["key_data"] = compute.keypairs.get(req.context.user_id, key_name).public_key if key_name else None
-        if "user_data" in args and at_least(req, 2, 57):
+            extra["key_data"] = compute.keypairs.get(caller_id(req), key_name).public_key if key_name else None
+        if "user_data" in args and req.at_least(2, 57):
             check_user_data(args["user_data"])
             extra["user_data"] = args["user_data"]
         inst = begin(compute.db, inst.id, "rebuild", [st.ACTIVE, st.STOPPED, st.ERROR], st.REBUILDING, extra)
         if "metadata" in args:
             compute.instances.set_metadata(inst.id, inst.project_id, args["metadata"], replace=True)
-        compute.rpc.rebuild_instance(inst.host, inst.id, record(req, inst, "rebuild"))
+        compute.rpc.rebuild_instance(inst.host, inst.id, self.record(req, inst, "rebuild"))
         metadata, tags = compute.instances.details([inst.id])
         out = render.changed(render.server(req, inst, metadata[inst.id], tags[inst.id],
                                            compute.addresses([inst.id])[inst.id]))
-        if at_least(req, 2, 54):
+        if req.at_least(2, 54):
             out["key_name"] = inst.key_name
-        if at_least(req, 2, 57):
+        if req.at_least(2, 57):
             out["user_data"] = inst.user_data
         out["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
         return json_response({"server": out}, status=202)
 
-    def resize(req: ApiRequest, args):
-        args = validate(args, _RESIZE)
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:resize")
+    def resize(self, req: ApiRequest, args):
+        compute = self.compute
+        args = validate(args, schemas.RESIZE)
+        inst = self.server(req, "os_compute_api:servers:resize")
         check_unlocked(req, inst)
         try:
-            flavor = compute.flavors.get_visible(str(args["flavorRef"]), req.context.project_id, is_admin(req))
+            flavor = compute.flavors.get_visible(str(args["flavorRef"]), req.caller.project_id, is_admin(req))
         except NotFound:
-            raise BadRequest(f"Unable to find flavor {args['flavorRef']}.") from None
+            raise errors.ResizeFlavorNotFound(flavor_ref=args["flavorRef"]) from None
         new = embed_flavor(flavor, compute.flavors.extra_specs(flavor.id))
         old = inst.flavor
         if all(new[k] == old[k] for k in ("vcpus", "ram", "disk", "ephemeral", "swap")) \
                 and new["extra_specs"] == old.get("extra_specs"):
-            raise BadRequest("When resizing, instances must change flavor!")
+            raise errors.ResizeSameFlavor()
         if new["disk"] < old["disk"]:
-            raise BadRequest("Resize error: Unable to resize disk down.")
+            raise errors.ResizeDiskDown()
         quota = {"cores": new["vcpus"] - old["vcpus"], "ram": new["ram"] - old["ram"]}
         grow = {r: d for r, d in quota.items() if d > 0}
         if grow:
@@ -255,73 +291,61 @@ def register(router: Router, compute) -> None:
                 with compute.db.session() as s:
                     compute.quotas.release(s, inst.project_id, grow)
             raise
-        compute.migration_records.start(inst, migration["id"], flavor.id, req.context.user_id)
-        compute.rpc.resize_instance(inst.host, inst.id, record(req, inst, "resize"))
+        compute.migration_records.start(inst, migration["id"], flavor.id, caller_id(req))
+        compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "resize"))
         return accepted()
 
-    def confirm_resize(req: ApiRequest, args):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:confirm_resize")
+    def confirm_resize(self, req: ApiRequest, args):
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:servers:confirm_resize")
         check_unlocked(req, inst)
         inst = begin(compute.db, inst.id, "confirmResize", [st.RESIZED], st.RESIZE_CONFIRMING)
         compute.migration_records.decide(inst, "confirming")
-        compute.rpc.confirm_resize(inst.host, inst.id, record(req, inst, "confirmResize"))
+        compute.rpc.confirm_resize(inst.host, inst.id, self.record(req, inst, "confirmResize"))
         return Response(status_code=204)
 
-    def revert_resize(req: ApiRequest, args):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:revert_resize")
+    def revert_resize(self, req: ApiRequest, args):
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:servers:revert_resize")
         check_unlocked(req, inst)
         inst = begin(compute.db, inst.id, "revertResize", [st.RESIZED], st.RESIZE_REVERTING)
         compute.migration_records.decide(inst, "reverting")
-        compute.rpc.revert_resize(inst.host, inst.id, record(req, inst, "revertResize"))
+        compute.rpc.revert_resize(inst.host, inst.id, self.record(req, inst, "revertResize"))
         return accepted()
 
-    def create_image(req: ApiRequest, args):
-        args = validate(args, _CREATE_IMAGE)
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:create_image")
-        return snapshot(req, inst, "createImage", args["name"], args.get("metadata") or {})
+    # -- images ----------------------------------------------------------------------------
+    def create_image(self, req: ApiRequest, args):
+        args = validate(args, schemas.CREATE_IMAGE)
+        inst = self.server(req, "os_compute_api:servers:create_image")
+        return self.snapshot(req, inst, "createImage", args["name"], args.get("metadata") or {})
 
-    def create_backup(req: ApiRequest, args):
+    def create_backup(self, req: ApiRequest, args):
         """A snapshot tagged ``image_type=backup`` + ``backup_type``; the oldest backups of
         that type beyond ``rotation - 1`` are deleted first, so ``rotation`` remain once the
         new one is written (Nova rotates after the upload; the count is the same)."""
-        args = validate(args, _BACKUP)
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-create-backup")
+        args = validate(args, schemas.BACKUP)
+        inst = self.server(req, "os_compute_api:os-create-backup")
         rotation = int(args["rotation"])
         metadata = {**(args.get("metadata") or {}), "image_type": "backup", "backup_type": args["backup_type"]}
-        return snapshot(req, inst, "createBackup", args["name"], metadata, rotation=rotation)
+        return self.snapshot(req, inst, "createBackup", args["name"], metadata, rotation=rotation)
 
-    def snapshot(req: ApiRequest, inst, action: str, name: str, metadata: dict, rotation: int | None = None):
+    def snapshot(self, req: ApiRequest, inst, action: str, name: str, metadata: dict, rotation: int | None = None):
+        compute = self.compute
         check_unlocked(req, inst)
         inst = begin(compute.db, inst.id, action, [st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED],
                      st.IMAGE_SNAPSHOT)
         try:
             if rotation is not None:
-                compute.images.rotate_backups(req.context, inst.id, metadata["backup_type"], max(rotation - 1, 0))
+                compute.images.rotate_backups(req.caller, inst.id, metadata["backup_type"], max(rotation - 1, 0))
             try:
-                base = compute.images.manager.get_image(req.context, inst.image_ref)
+                base = compute.images.manager.get_image(req.caller, inst.image_ref)
             except NotFound:
                 base = None
-            image_id = compute.images.create_snapshot(req.context, name, inst.id, base, metadata)
+            image_id = compute.images.create_snapshot(req.caller, name, inst.id, base, metadata)
         except Exception:
             transition(compute.db, inst.id, {"task_state": st.IMAGE_SNAPSHOT}, {"task_state": None})
             raise
-        compute.rpc.snapshot_instance(inst.host, inst.id, image_id, record(req, inst, action))
-        if at_least(req, 2, 45):
+        compute.rpc.snapshot_instance(inst.host, inst.id, image_id, self.record(req, inst, action))
+        if req.at_least(2, 45):
             return json_response({"image_id": image_id}, status=202)
         return Response(status_code=202, headers={"Location": url(req, "images", image_id)})
-
-    HANDLERS = {name: simple(name) for name in SIMPLE}
-    HANDLERS.update({name: legacy_console(name) for name in consoles.LEGACY_ACTIONS})
-    HANDLERS.update({"migrate": unsupported_move("migrate", "os_compute_api:os-migrate-server:migrate"),
-                     "os-migrateLive": unsupported_move("os-migrateLive",
-                                                        "os_compute_api:os-migrate-server:migrate_live"),
-                     "evacuate": unsupported_move("evacuate", "os_compute_api:os-evacuate")})
-    HANDLERS.update({"addSecurityGroup": security_groups.server_action(compute, record, add=True),
-                     "removeSecurityGroup": security_groups.server_action(compute, record, add=False)})
-    HANDLERS.update({"addFloatingIp": floating_ips.server_action(compute, record, add=True),
-                     "removeFloatingIp": floating_ips.server_action(compute, record, add=False)})
-    HANDLERS.update({"reboot": reboot, "rescue": rescue, "lock": lock, "unlock": unlock,
-                     "forceDelete": force_delete, "os-getConsoleOutput": console_output, "rebuild": rebuild,
-                     "resize": resize, "confirmResize": confirm_resize, "revertResize": revert_resize,
-                     "createImage": create_image, "createBackup": create_backup, "os-resetState": reset_state,
-                     "injectNetworkInfo": inject_network_info, "restore": restore})

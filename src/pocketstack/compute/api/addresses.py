@@ -7,38 +7,50 @@ server's password is empty; clearing it is accepted (and changes nothing).
 
 from __future__ import annotations
 
-from starlette.responses import Response
+from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import NotFound
+from pocketstack.common.api.routes import route
+from pocketstack.compute import errors
 from pocketstack.compute.api.common import check_unlocked, get_instance
 
+if TYPE_CHECKING:
+    from pocketstack.compute.manager import Compute
 
-def register(router: Router, compute) -> None:
-    def addresses(req: ApiRequest, rule: str) -> dict:
-        inst = get_instance(compute, req, req.path_params["server_id"], rule)
-        return compute.addresses([inst.id])[inst.id]
 
-    @router.get("/v2.1/servers/{server_id}/ips")
-    def list_ips(req: ApiRequest):
-        return {"addresses": addresses(req, "os_compute_api:ips:index")}
+class AddressesApi:
+    def __init__(self, compute: Compute):
+        self.compute = compute
 
-    @router.get("/v2.1/servers/{server_id}/ips/{network_label}")
-    def show_ips(req: ApiRequest):
+    def addresses(self, req: ApiRequest, rule: str) -> dict:
+        inst = get_instance(self.compute, req, req.path_params["server_id"], rule)
+        return self.compute.addresses([inst.id])[inst.id]
+
+    @route.get("/v2.1/servers/{server_id}/ips", policy="os_compute_api:ips:index")
+    def index(self, req: ApiRequest):
+        return {"addresses": self.addresses(req, "os_compute_api:ips:index")}
+
+    @route.get("/v2.1/servers/{server_id}/ips/{network_label}", policy="os_compute_api:ips:show")
+    def show(self, req: ApiRequest):
         label = req.path_params["network_label"]
-        found = addresses(req, "os_compute_api:ips:show")
+        found = self.addresses(req, "os_compute_api:ips:show")
         if label not in found:
-            raise NotFound("There is no such network.")
+            raise errors.NetworkLabelNotFound()
         return {label: found[label]}
 
-    @router.get("/v2.1/servers/{server_id}/os-server-password")
-    def show_password(req: ApiRequest):
-        get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-server-password:show")
+
+class ServerPasswordApi:
+    def __init__(self, compute: Compute):
+        self.compute = compute
+
+    @route.get("/v2.1/servers/{server_id}/os-server-password", policy="os_compute_api:os-server-password:show")
+    def show(self, req: ApiRequest):
+        get_instance(self.compute, req, req.path_params["server_id"], "os_compute_api:os-server-password:show")
         return {"password": ""}
 
-    @router.delete("/v2.1/servers/{server_id}/os-server-password")
-    def clear_password(req: ApiRequest):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-server-password:clear")
+    @route.delete("/v2.1/servers/{server_id}/os-server-password", policy="os_compute_api:os-server-password:clear",
+                  status=204)
+    def clear(self, req: ApiRequest):
+        inst = get_instance(self.compute, req, req.path_params["server_id"],
+                            "os_compute_api:os-server-password:clear")
         check_unlocked(req, inst)
-        return Response(status_code=204)

@@ -11,7 +11,8 @@ from starlette.responses import Response
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.validation import validate
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.compute import errors
 
 # The highest microversion whose behaviour changes are all implemented (docs/compute.md).
 VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 64), legacy_header="X-OpenStack-Nova-API-Version")
@@ -41,10 +42,6 @@ def query_bool(raw: str, name: str) -> bool:
     return value in _TRUE
 
 
-def prepare(req: ApiRequest) -> None:
-    req.attributes["version"] = VERSIONS.negotiate(req.headers)
-
-
 def finish(req: ApiRequest, response: Response) -> None:
     """Microversion headers, and the request id under Nova's own header name too (clients
     and Tempest read ``x-compute-request-id``)."""
@@ -72,8 +69,7 @@ def access_ip(server: dict, field: str) -> str:
     except ValueError:
         address = None
     if address is None or address.version != wanted:
-        raise BadRequest(f"Invalid input for field/attribute {field}. Value: {value}. "
-                         f"'{value}' is not a 'ipv{wanted}'")
+        raise errors.InvalidAccessIp(field=field, value=value, version=wanted)
     return str(address)
 
 
@@ -90,6 +86,18 @@ def body(req: ApiRequest, schema: dict, key: str | None = None) -> Any:
     return data[key] if key else data
 
 
+def versioned_body(req: ApiRequest, schemas: dict[str, dict], key: str | None = None) -> Any:
+    """The body checked against the schema of the highest microversion (a key of
+    ``schemas``) not above the request's: for a route that must find its server (404)
+    or authorize (403) before it validates, so cannot declare ``body=``."""
+    chosen = None
+    for start, schema in sorted(schemas.items(), key=lambda kv: Version.parse(kv[0])):
+        if chosen is None or version(req) >= Version.parse(start):
+            chosen = schema
+    assert chosen is not None
+    return body(req, chosen, key)
+
+
 def url(req: ApiRequest, *parts: str) -> str:
     return "/".join([req.service_url + "/v2.1", *parts])
 
@@ -100,6 +108,23 @@ def bookmark(req: ApiRequest, *parts: str) -> str:
 
 def links(req: ApiRequest, *parts: str) -> list[dict]:
     return [{"rel": "self", "href": url(req, *parts)}, {"rel": "bookmark", "href": bookmark(req, *parts)}]
+
+
+def caller_id(req: ApiRequest) -> str:
+    """The calling user's id: every token names its user (401 otherwise)."""
+    user_id = req.caller.user_id
+    if user_id is None:
+        raise errors.AuthenticationRequired()
+    return user_id
+
+
+def caller_project(req: ApiRequest) -> str:
+    """The caller's project, which what it creates belongs to (and counts against): a
+    token scoped to no project (system scope) cannot create servers (403)."""
+    project_id = req.caller.project_id
+    if project_id is None:
+        raise errors.ProjectScopeRequired()
+    return project_id
 
 
 def is_admin(req: ApiRequest) -> bool:
@@ -113,11 +138,9 @@ def int_query(req: ApiRequest, name: str, minimum: int = 0) -> int | None:
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"Invalid input for query parameters {name}. Value: {raw}. "
-                         f"'{raw}' is not an integer") from None
+        raise errors.InvalidQueryInteger(name=name, value=raw) from None
     if value < minimum:
-        raise BadRequest(f"Invalid input for query parameters {name}. Value: {raw}. "
-                         f"{raw} is less than the minimum of {minimum}")
+        raise errors.QueryIntegerTooSmall(name=name, value=raw, minimum=minimum)
     return value
 
 
@@ -127,9 +150,9 @@ def get_instance(compute, req: ApiRequest, instance_id: str, rule: str):
     try:
         inst = compute.instances.get(instance_id)
     except NotFound:
-        raise NotFound(f"Instance {instance_id} could not be found.") from None
-    if not is_admin(req) and inst.project_id != req.context.project_id:
-        raise NotFound(f"Instance {instance_id} could not be found.")
+        raise errors.InstanceNotFound(instance_id=instance_id) from None
+    if not is_admin(req) and inst.project_id != req.caller.project_id:
+        raise errors.InstanceNotFound(instance_id=instance_id)
     req.authorize(rule, {"project_id": inst.project_id, "user_id": inst.user_id})
     return inst
 
@@ -137,13 +160,13 @@ def get_instance(compute, req: ApiRequest, instance_id: str, rule: str):
 def check_unlocked(req: ApiRequest, inst) -> None:
     """A locked server refuses changes from anyone but an admin (409, as Nova)."""
     if inst.locked and not is_admin(req):
-        raise Conflict(f"Instance {inst.id} is locked")
+        raise errors.InstanceIsLocked(instance_id=inst.id)
 
 
 def start_delete(compute, req: ApiRequest, inst) -> None:
     """Move the server to ``deleting`` and cast the delete (DELETE and forceDelete)."""
     check_unlocked(req, inst)
     inst = compute.instances.begin_delete(inst.id)
-    action_id = compute.actions.start(inst.id, "delete", req.attributes["request_id"], req.context.project_id,
-                                      req.context.user_id)
+    action_id = compute.actions.start(inst.id, "delete", req.attributes["request_id"], req.caller.project_id,
+                                      req.caller.user_id)
     compute.rpc.delete_instance(inst.host, inst.id, action_id)

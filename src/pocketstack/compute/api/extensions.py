@@ -8,8 +8,8 @@ aliases and the constant ``namespace``/``updated`` Nova gives all of them.
 from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
-from pocketstack.common.errors import NotFound
+from pocketstack.common.api.routes import route
+from pocketstack.compute import errors
 
 # (name, alias, description) of each extension whose API is served here.
 _EXTENSIONS = (
@@ -58,15 +58,15 @@ def _render(name: str, alias: str, description: str) -> dict:
             "namespace": "http://docs.openstack.org/compute/ext/fake_xml", "updated": "2014-12-03T00:00:00Z"}
 
 
-def register(router: Router, compute) -> None:
-    @router.get("/v2.1/extensions")
-    def list_extensions(req: ApiRequest):
+class ExtensionsApi:
+    @route.get("/v2.1/extensions")
+    def index(self, req: ApiRequest):
         return {"extensions": [_render(*e) for e in _EXTENSIONS]}
 
-    @router.get("/v2.1/extensions/{alias}")
-    def show_extension(req: ApiRequest):
+    @route.get("/v2.1/extensions/{alias}")
+    def show(self, req: ApiRequest):
         alias = req.path_params["alias"]
         for extension in _EXTENSIONS:
             if extension[1] == alias:
                 return {"extension": _render(*extension)}
-        raise NotFound(f"Extension {alias} could not be found.")
+        raise errors.ExtensionNotFound(alias=alias)

@@ -3,147 +3,160 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.common.api.validation import validate
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render
-from pocketstack.compute.api.common import at_least, check_unlocked, get_instance, is_admin, url
+from pocketstack.compute.api.common import check_unlocked, get_instance, is_admin, url
+from pocketstack.compute.api.schemas.server_details import META, METADATA, TAGS
 
-_ITEMS = {"type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
-          "additionalProperties": {"type": "string", "maxLength": 255}}
-METADATA = {"type": "object", "required": ["metadata"], "properties": {"metadata": _ITEMS},
-            "additionalProperties": False}
-META = {"type": "object", "required": ["meta"], "properties": {"meta": dict(_ITEMS, minProperties=1,
-                                                                             maxProperties=1)},
-        "additionalProperties": False}
-TAGS = {"type": "object", "required": ["tags"], "properties": {"tags": {"type": "array",
-                                                                         "items": {"type": "string"}}},
-        "additionalProperties": False}
-
+if TYPE_CHECKING:
+    from pocketstack.compute.manager import Compute
 
 def _time(value):
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None
 
 
-def register(router: Router, compute) -> None:
-    instances = compute.instances
+_TAGGABLE = (st.ACTIVE, st.PAUSED, st.SUSPENDED, st.STOPPED, st.BUILDING, st.RESCUED, st.RESIZED, st.ERROR)
 
-    def server(req: ApiRequest, rule: str, write: bool = False):
-        inst = get_instance(compute, req, req.path_params["server_id"], rule)
-        if write:
-            check_unlocked(req, inst)
-        return inst
 
-    # -- metadata --------------------------------------------------------------------
-    @router.get("/v2.1/servers/{server_id}/metadata")
-    def list_metadata(req: ApiRequest):
-        inst = server(req, "os_compute_api:server-metadata:index")
-        return {"metadata": instances.metadata(inst.id)}
+def server(compute: Compute, req: ApiRequest, rule: str, write: bool = False):
+    """The request's server if the caller may apply ``rule``; unlocked when ``write``."""
+    inst = get_instance(compute, req, req.path_params["server_id"], rule)
+    if write:
+        check_unlocked(req, inst)
+    return inst
 
-    @router.post("/v2.1/servers/{server_id}/metadata")
-    def merge_metadata(req: ApiRequest):
-        inst = server(req, "os_compute_api:server-metadata:create", write=True)
+
+class MetadataApi:
+    def __init__(self, compute: Compute):
+        self.compute = compute
+        self.instances = compute.instances
+
+    @route.get("/v2.1/servers/{server_id}/metadata", policy="os_compute_api:server-metadata:index")
+    def index(self, req: ApiRequest):
+        inst = server(self.compute, req, "os_compute_api:server-metadata:index")
+        return {"metadata": self.instances.metadata(inst.id)}
+
+    # The server is found (404) and authorized (403) before the body is checked (400).
+    @route.post("/v2.1/servers/{server_id}/metadata", policy="os_compute_api:server-metadata:create")
+    def merge(self, req: ApiRequest):
+        inst = server(self.compute, req, "os_compute_api:server-metadata:create", write=True)
         items = validate(req.json(), METADATA)["metadata"]
-        return {"metadata": instances.set_metadata(inst.id, inst.project_id, items, replace=False)}
+        return {"metadata": self.instances.set_metadata(inst.id, inst.project_id, items, replace=False)}
 
-    @router.put("/v2.1/servers/{server_id}/metadata")
-    def replace_metadata(req: ApiRequest):
-        inst = server(req, "os_compute_api:server-metadata:update_all", write=True)
+    @route.put("/v2.1/servers/{server_id}/metadata", policy="os_compute_api:server-metadata:update_all")
+    def replace(self, req: ApiRequest):
+        inst = server(self.compute, req, "os_compute_api:server-metadata:update_all", write=True)
         items = validate(req.json(), METADATA)["metadata"]
-        return {"metadata": instances.set_metadata(inst.id, inst.project_id, items, replace=True)}
+        return {"metadata": self.instances.set_metadata(inst.id, inst.project_id, items, replace=True)}
 
-    @router.get("/v2.1/servers/{server_id}/metadata/{key}")
-    def show_meta(req: ApiRequest):
-        inst = server(req, "os_compute_api:server-metadata:show")
+    @route.get("/v2.1/servers/{server_id}/metadata/{key}", policy="os_compute_api:server-metadata:show")
+    def show(self, req: ApiRequest):
+        inst = server(self.compute, req, "os_compute_api:server-metadata:show")
         key = req.path_params["key"]
-        items = instances.metadata(inst.id)
+        items = self.instances.metadata(inst.id)
         if key not in items:
-            raise NotFound("Metadata item was not found")
+            raise errors.MetadataItemNotFound()
         return {"meta": {key: items[key]}}
 
-    @router.put("/v2.1/servers/{server_id}/metadata/{key}")
-    def set_meta(req: ApiRequest):
-        inst = server(req, "os_compute_api:server-metadata:update", write=True)
+    @route.put("/v2.1/servers/{server_id}/metadata/{key}", policy="os_compute_api:server-metadata:update")
+    def set(self, req: ApiRequest):
+        inst = server(self.compute, req, "os_compute_api:server-metadata:update", write=True)
         item = validate(req.json(), META)["meta"]
         key = req.path_params["key"]
         if key not in item:
-            raise BadRequest("Request body and URI mismatch")
-        instances.set_metadata(inst.id, inst.project_id, item, replace=False)
+            raise errors.MetadataKeyMismatch()
+        self.instances.set_metadata(inst.id, inst.project_id, item, replace=False)
         return {"meta": item}
 
-    @router.delete("/v2.1/servers/{server_id}/metadata/{key}")
-    def delete_meta(req: ApiRequest):
-        inst = server(req, "os_compute_api:server-metadata:delete", write=True)
-        instances.delete_metadata(inst.id, req.path_params["key"])
+    @route.delete("/v2.1/servers/{server_id}/metadata/{key}", policy="os_compute_api:server-metadata:delete")
+    def delete(self, req: ApiRequest):
+        inst = server(self.compute, req, "os_compute_api:server-metadata:delete", write=True)
+        self.instances.delete_metadata(inst.id, req.path_params["key"])
 
-    # -- tags ------------------------------------------------------------------------
-    def tagged(req: ApiRequest, rule: str, write: bool = False):
-        if not at_least(req, 2, 26):
-            raise NotFound("The resource could not be found.")
-        inst = server(req, rule, write)
-        if write and inst.vm_state not in (st.ACTIVE, st.PAUSED, st.SUSPENDED, st.STOPPED, st.BUILDING,
-                                           st.RESCUED, st.RESIZED, st.ERROR):
-            raise BadRequest(f"Cannot change tags of instance in vm_state {inst.vm_state}")
+
+class TagsApi:
+    """Server tags, from microversion 2.26."""
+
+    def __init__(self, compute: Compute):
+        self.compute = compute
+        self.instances = compute.instances
+
+    def tagged(self, req: ApiRequest, rule: str, write: bool = False):
+        inst = server(self.compute, req, rule, write)
+        if write and inst.vm_state not in _TAGGABLE:
+            raise errors.TagsNotChangeable(vm_state=inst.vm_state)
         return inst
 
-    @router.get("/v2.1/servers/{server_id}/tags")
-    def list_tags(req: ApiRequest):
-        return {"tags": instances.tags(tagged(req, "os_compute_api:os-server-tags:index").id)}
+    @route.get("/v2.1/servers/{server_id}/tags", policy="os_compute_api:os-server-tags:index", since="2.26")
+    def index(self, req: ApiRequest):
+        return {"tags": self.instances.tags(self.tagged(req, "os_compute_api:os-server-tags:index").id)}
 
-    @router.put("/v2.1/servers/{server_id}/tags")
-    def replace_tags(req: ApiRequest):
-        inst = tagged(req, "os_compute_api:os-server-tags:update_all", write=True)
-        return {"tags": instances.replace_tags(inst.id, validate(req.json(), TAGS)["tags"])}
+    @route.put("/v2.1/servers/{server_id}/tags", policy="os_compute_api:os-server-tags:update_all", since="2.26")
+    def replace(self, req: ApiRequest):
+        inst = self.tagged(req, "os_compute_api:os-server-tags:update_all", write=True)
+        return {"tags": self.instances.replace_tags(inst.id, validate(req.json(), TAGS)["tags"])}
 
-    @router.delete("/v2.1/servers/{server_id}/tags")
-    def delete_tags(req: ApiRequest):
-        instances.delete_tags(tagged(req, "os_compute_api:os-server-tags:delete_all", write=True).id)
+    @route.delete("/v2.1/servers/{server_id}/tags", policy="os_compute_api:os-server-tags:delete_all",
+                  since="2.26")
+    def delete_all(self, req: ApiRequest):
+        self.instances.delete_tags(self.tagged(req, "os_compute_api:os-server-tags:delete_all", write=True).id)
 
-    @router.get("/v2.1/servers/{server_id}/tags/{tag}")
-    def check_tag(req: ApiRequest):
-        inst = tagged(req, "os_compute_api:os-server-tags:show")
+    @route.get("/v2.1/servers/{server_id}/tags/{tag}", policy="os_compute_api:os-server-tags:show", since="2.26")
+    def check(self, req: ApiRequest):
+        inst = self.tagged(req, "os_compute_api:os-server-tags:show")
         tag = req.path_params["tag"]
-        if tag not in instances.tags(inst.id):
-            raise NotFound(f"Tag {tag} on instance {inst.id} could not be found.")
+        if tag not in self.instances.tags(inst.id):
+            raise errors.InstanceTagNotFound(tag=tag, instance_id=inst.id)
 
-    @router.put("/v2.1/servers/{server_id}/tags/{tag}")
-    def add_tag(req: ApiRequest):
-        inst = tagged(req, "os_compute_api:os-server-tags:update", write=True)
+    @route.put("/v2.1/servers/{server_id}/tags/{tag}", policy="os_compute_api:os-server-tags:update", since="2.26")
+    def add(self, req: ApiRequest):
+        inst = self.tagged(req, "os_compute_api:os-server-tags:update", write=True)
         tag = req.path_params["tag"]
-        created = instances.add_tag(inst.id, tag)
+        created = self.instances.add_tag(inst.id, tag)
         return Response(status_code=201 if created else 204,
                         headers={"Location": url(req, "servers", inst.id, "tags", tag)})
 
-    @router.delete("/v2.1/servers/{server_id}/tags/{tag}")
-    def delete_tag(req: ApiRequest):
-        inst = tagged(req, "os_compute_api:os-server-tags:delete", write=True)
-        instances.delete_tag(inst.id, req.path_params["tag"])
+    @route.delete("/v2.1/servers/{server_id}/tags/{tag}", policy="os_compute_api:os-server-tags:delete",
+                  since="2.26")
+    def delete(self, req: ApiRequest):
+        inst = self.tagged(req, "os_compute_api:os-server-tags:delete", write=True)
+        self.instances.delete_tag(inst.id, req.path_params["tag"])
 
-    # -- instance actions ------------------------------------------------------------
-    def render_action(req: ApiRequest, action) -> dict:
-        out = {"action": action.action, "instance_uuid": action.instance_id, "message": action.message,
-               "project_id": action.project_id, "request_id": action.request_id,
-               "start_time": _time(action.start_time), "user_id": action.user_id}
-        if at_least(req, 2, 58):
-            out["updated_at"] = _time(action.updated_at)
-        return out
 
-    @router.get("/v2.1/servers/{server_id}/os-instance-actions")
-    def list_actions(req: ApiRequest):
-        inst = server(req, "os_compute_api:os-instance-actions:list")
-        return {"instanceActions": [render_action(req, a) for a in compute.actions.list(inst.id)]}
+def render_action(req: ApiRequest, action) -> dict:
+    out = {"action": action.action, "instance_uuid": action.instance_id, "message": action.message,
+           "project_id": action.project_id, "request_id": action.request_id,
+           "start_time": _time(action.start_time), "user_id": action.user_id}
+    if req.at_least(2, 58):
+        out["updated_at"] = _time(action.updated_at)
+    return out
 
-    @router.get("/v2.1/servers/{server_id}/os-instance-actions/{request_id}")
-    def show_action(req: ApiRequest):
-        inst = server(req, "os_compute_api:os-instance-actions:show")
-        action, events = compute.actions.get(inst.id, req.path_params["request_id"])
+
+class InstanceActionsApi:
+    def __init__(self, compute: Compute):
+        self.compute = compute
+
+    @route.get("/v2.1/servers/{server_id}/os-instance-actions", policy="os_compute_api:os-instance-actions:list")
+    def index(self, req: ApiRequest):
+        inst = server(self.compute, req, "os_compute_api:os-instance-actions:list")
+        return {"instanceActions": [render_action(req, a) for a in self.compute.actions.list(inst.id)]}
+
+    @route.get("/v2.1/servers/{server_id}/os-instance-actions/{request_id}",
+               policy="os_compute_api:os-instance-actions:show")
+    def show(self, req: ApiRequest):
+        inst = server(self.compute, req, "os_compute_api:os-instance-actions:show")
+        action, events = self.compute.actions.get(inst.id, req.path_params["request_id"])
         out = render_action(req, action)
         target = {"project_id": inst.project_id}
-        if at_least(req, 2, 51) or req.allowed("os_compute_api:os-instance-actions:events", target):
+        if req.at_least(2, 51) or req.allowed("os_compute_api:os-instance-actions:events", target):
             details = req.allowed("os_compute_api:os-instance-actions:events:details", target)
             out["events"] = []
             for event in events:
@@ -151,19 +164,23 @@ def register(router: Router, compute) -> None:
                         "finish_time": _time(event.finish_time), "result": event.result}
                 if details:
                     item["traceback"] = event.traceback
-                if at_least(req, 2, 62):
+                if req.at_least(2, 62):
                     item["hostId"] = render.host_id(inst.project_id, event.host)
                     if is_admin(req):
                         item["host"] = event.host
                 out["events"].append(item)
         return {"instanceAction": out}
 
-    # -- diagnostics -----------------------------------------------------------------
-    @router.get("/v2.1/servers/{server_id}/diagnostics")
-    def diagnostics(req: ApiRequest):
-        inst = server(req, "os_compute_api:os-server-diagnostics")
+
+class DiagnosticsApi:
+    def __init__(self, compute: Compute):
+        self.compute = compute
+
+    @route.get("/v2.1/servers/{server_id}/diagnostics", policy="os_compute_api:os-server-diagnostics")
+    def show(self, req: ApiRequest):
+        inst = server(self.compute, req, "os_compute_api:os-server-diagnostics")
         if not inst.host or inst.vm_state == st.BUILDING:
-            raise BadRequest(f"Instance {inst.id} has no diagnostics yet: it is in vm_state {inst.vm_state}")
+            raise errors.DiagnosticsNotReady(instance_id=inst.id, vm_state=inst.vm_state)
         flavor = inst.flavor
         topology = inst.guest.get("topology") or {}
         # 2.48 allows only real driver names; Nova's own fake driver reports "libvirt" too.
@@ -176,6 +193,6 @@ def register(router: Router, compute) -> None:
                                   "errors_count": 0}], "nic_details": []}
         # Before 2.48 diagnostics are the driver's own free-form dict: the fake driver's
         # guest CPU topology is shown there; 2.48's standard format has no place for it.
-        if not at_least(req, 2, 48):
+        if not req.at_least(2, 48):
             data = {"cpu0_time": 0, "memory": flavor["ram"], "cpu_topology": topology}
         return json_response(data)

@@ -1,5 +1,10 @@
 """``/servers``: create, list (with Nova's filters, sorting and paging), show, update,
-delete."""
+delete.
+
+Building a boot request and reading a listing's query are plain functions (unit-tested
+in tests/unit/test_compute_handlers.py); :class:`ServersApi` strings them together with
+the lookups that need the cloud (flavors, images, key pairs, networks).
+"""
 
 from __future__ import annotations
 
@@ -7,256 +12,366 @@ import datetime as dt
 import ipaddress
 import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import QueryParams
-from starlette.responses import Response
 
+from pocketstack.common.api.microversions import Version
 from pocketstack.common.api.pagination import DEFAULT_MAX_LIMIT, next_link
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.common.api.validation import parse_bool
-from pocketstack.common.errors import BadRequest, Conflict, Forbidden, NotFound
-from pocketstack.compute import block_devices
+from pocketstack.common.errors import NotFound
+from pocketstack.compute import block_devices, errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render, security_groups
 from pocketstack.compute.api.common import (
     access_ip,
-    at_least,
-    body,
+    caller_id,
+    caller_project,
     get_instance,
     int_query,
     is_admin,
     links,
     start_delete,
     url,
+    versioned_body,
 )
+from pocketstack.compute.api.schemas import servers as schemas
 from pocketstack.compute.instances import SORT_KEYS, BootRequest, ServerFilters, check_user_data, embed_flavor
 from pocketstack.compute.topology import TopologyError, choose_topology
 
-_METADATA = {"type": "object",  # too many items is a 403 (metadata_items quota), as Nova
-             "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
-             "additionalProperties": {"type": "string", "maxLength": 255}}
-_NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
-_BDM = {"type": "object", "properties": {
-    "source_type": {"type": "string", "enum": ["image", "volume", "snapshot", "blank"]},
-    "destination_type": {"type": "string", "enum": ["local", "volume"]},
-    "uuid": {"type": "string"}, "boot_index": {"type": ["integer", "string", "null"]},
-    "volume_size": {"type": ["integer", "string"]}, "delete_on_termination": {"type": ["boolean", "string"]},
-    "device_name": {"type": ["string", "null"]}, "disk_bus": {"type": "string"},
-    "device_type": {"type": "string"}, "guest_format": {"type": "string"}, "tag": {"type": "string"},
-    "volume_type": {"type": ["string", "null"]}}}
-CREATE = {"type": "object", "required": ["server"], "properties": {
-    "server": {"type": "object", "required": ["name", "flavorRef"], "properties": {
-        "name": _NAME, "flavorRef": {"type": ["string", "integer"], "minLength": 1},
-        "imageRef": {"type": "string"}, "description": {"type": ["string", "null"], "maxLength": 255},
-        "metadata": _METADATA, "key_name": {"type": "string"}, "user_data": {"type": "string",
-                                                                               "maxLength": 65535},
-        "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
-        "min_count": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
-        "max_count": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
-        "return_reservation_id": {"type": ["boolean", "string"]},
-        "networks": {"anyOf": [{"type": "string", "enum": ["none", "auto"]},
-                               {"type": "array", "items": {"type": "object", "properties": {
-                                   "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
-                                   "fixed_ip": {"type": "string"}, "tag": {"type": "string"}},
-                                   "additionalProperties": False}}]},
-        "security_groups": {"type": "array", "items": {"type": "object", "properties": {
-            "name": {"type": "string"}}}},
-        "block_device_mapping_v2": {"type": "array", "items": _BDM},
-        "config_drive": {"type": ["boolean", "string"]}, "adminPass": {"type": "string"},
-        "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
-        "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
-        "tags": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 60}},
-        "trusted_image_certificates": {"type": ["array", "null"]},
-        "personality": {"type": "array"}},
-        "additionalProperties": False},
-    "os:scheduler_hints": {"type": "object"}, "OS-SCH-HNT:scheduler_hints": {"type": "object"}}}
-UPDATE = {"type": "object", "required": ["server"], "properties": {"server": {
-    "type": "object", "additionalProperties": False, "properties": {
-        "name": _NAME, "description": {"type": ["string", "null"], "maxLength": 255},
-        "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
-        "OS-DCF:diskConfig": {"type": "string"}}}}}
+if TYPE_CHECKING:
+    from pocketstack.common.api.context import RequestContext
+    from pocketstack.compute.manager import Compute
+    from pocketstack.network.contract import NetworkContract
 
 
-def _count(value, name: str) -> int:
+# -- building a boot request: the parts that need no lookups ---------------------------------
+def parse_count(value: Any, name: str) -> int:
+    """``min_count``/``max_count`` as a positive integer (Nova accepts digit strings too)."""
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.") from None
+        raise errors.InvalidCount(name=name, value=value) from None
     if number < 1:
-        raise BadRequest(f"Invalid input for field/attribute {name}. Value: {value}.")
+        raise errors.InvalidCount(name=name, value=value)
     return number
 
 
-def _parse_time(value: str, name: str) -> dt.datetime:
+def requested_max(server: Mapping[str, Any]) -> int:
+    """The most instances the request may create (what block device checks size for)."""
+    return parse_count(server.get("max_count", server.get("min_count", 1)), "max_count")
+
+
+def instance_counts(server: Mapping[str, Any]) -> tuple[int, int]:
+    """``(min_count, max_count)``; ``max_count`` defaults to ``min_count``."""
+    min_count = parse_count(server.get("min_count", 1), "min_count")
+    max_count = parse_count(server.get("max_count", min_count), "max_count")
+    if max_count < min_count:
+        raise errors.CountRange()
+    return min_count, max_count
+
+
+def reference_id(ref: Any) -> str:
+    """An id from an id or a link (``flavorRef``/``imageRef`` may be either)."""
+    return str(ref or "").rsplit("/", 1)[-1]
+
+
+def boot_image_id(server: Mapping[str, Any]) -> str:
+    """The image a server boots from when no volume is its root: ``imageRef``, or the
+    image of a ``boot_index`` 0 image mapping; 400 when there is none."""
+    image_id = reference_id(server.get("imageRef"))
+    for bdm in server.get("block_device_mapping_v2") or []:
+        if str(bdm.get("boot_index")) == "0" and bdm.get("source_type") == "image":
+            image_id = bdm.get("uuid", "")
+    if not image_id:
+        raise errors.ImageRefMissing()
+    return image_id
+
+
+def check_image_fits(flavor: Mapping[str, Any], min_ram: int, min_disk: int) -> None:
+    """The flavor must give the image at least the memory and disk it asks for (a disk of
+    0 grows to the image, as Nova's flavors with ``disk=0``)."""
+    if min_ram and flavor["ram"] < min_ram:
+        raise errors.FlavorMemoryTooSmall()
+    if min_disk and flavor["disk"] and flavor["disk"] < min_disk:
+        raise errors.FlavorDiskTooSmall()
+
+
+def security_group_names(server: Mapping[str, Any]) -> list[str]:
+    """The named security groups, ``default`` when none is named."""
+    return [g.get("name", "default") for g in server.get("security_groups") or []] or ["default"]
+
+
+def config_drive(server: Mapping[str, Any]) -> str:
+    """Nova stores ``config_drive`` as ``"True"`` or ``""``."""
+    return "True" if str(server.get("config_drive", "")).lower() == "true" else ""
+
+
+def wants_reservation_id(server: Mapping[str, Any]) -> bool:
+    return str(server.get("return_reservation_id", "")).lower() == "true"
+
+
+def scheduler_hints(data: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(data.get("os:scheduler_hints") or data.get("OS-SCH-HNT:scheduler_hints") or {})
+
+
+@dataclass(frozen=True)
+class NetworkRequest:
+    """One entry of ``networks``: a port, or a network with an optional fixed IP."""
+
+    port_id: str | None = None
+    network_id: str | None = None
+    fixed_ip: str | None = None
+
+
+def parse_networks(networks: Any, max_count: int) -> list[NetworkRequest]:
+    """The entries of a ``networks`` list, checked as Nova checks them before any lookup."""
+    parsed = []
+    for item in networks:
+        port_id, net_id, fixed_ip = item.get("port"), item.get("uuid"), item.get("fixed_ip")
+        if port_id:
+            if max_count > 1:
+                raise errors.MultiplePortsNotApplicable()
+            parsed.append(NetworkRequest(port_id=str(port_id)))
+            continue
+        if not net_id:
+            raise errors.BadNetworksFormat()
+        if fixed_ip:
+            try:
+                ipaddress.ip_address(fixed_ip)
+            except ValueError:
+                raise errors.InvalidFixedIpAddress(address=fixed_ip) from None
+            if max_count > 1:
+                raise errors.FixedIpWithMultipleInstances()
+        parsed.append(NetworkRequest(network_id=str(net_id), fixed_ip=fixed_ip or None))
+    return parsed
+
+
+def resolve_networks(network: NetworkContract, context: RequestContext, requests: list[NetworkRequest]) -> list[dict]:
+    """Nova's ``networks`` as the network service's ``requested_networks``: networks and
+    ports are looked up now so that a wrong id is a 400 (a port in use a 409), not a
+    failed build."""
+    resolved = []
+    for request in requests:
+        if request.port_id is not None:
+            try:
+                port = network.get(context, "ports", request.port_id)
+            except NotFound:
+                raise errors.PortNotFoundForBoot(port_id=request.port_id) from None
+            if port["device_id"]:
+                raise errors.PortInUse(port_id=request.port_id)
+            resolved.append({"port_id": port["id"]})
+            continue
+        try:
+            network.get(context, "networks", request.network_id)
+        except NotFound:
+            raise errors.NetworkNotFoundForBoot(network_id=request.network_id) from None
+        entry = {"network_id": request.network_id}
+        if request.fixed_ip:
+            entry["fixed_ip"] = request.fixed_ip
+        resolved.append(entry)
+    return resolved
+
+
+# -- reading a listing's query -------------------------------------------------------------
+def parse_time(value: str, name: str) -> dt.datetime:
+    """An ISO 8601 time as naive UTC (how the tables store times)."""
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(f"Invalid filter field: {name}. Value: {value}.") from None
+        raise errors.InvalidFilterTime(name=name, value=value) from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return parsed
 
 
-def register(router: Router, compute) -> None:
-    instances = compute.instances
+def wants_all_tenants(query: QueryParams) -> bool:
+    """``all_tenants`` present and (empty or) true."""
+    return "all_tenants" in query and (query.get("all_tenants") == "" or parse_bool(query["all_tenants"],
+                                                                                     "all_tenants"))
 
-    def render_many(req: ApiRequest, rows) -> list[dict]:
-        metadata, tags = instances.details([r.id for r in rows])
+
+def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
+                  version: Version) -> tuple[ServerFilters, dict[int, re.Pattern[str]]]:
+    """The listing's filters, and the ``ip``/``ip6`` patterns (by IP version) still to
+    resolve to server ids through the network service.  ``project_id`` is the project
+    listed (None: all of them)."""
+    q = query
+    f = ServerFilters(project_id=project_id, name=q.get("name") or None,
+                      flavor_id=q.get("flavor"), image_ref=q.get("image"),
+                      reservation_id=q.get("reservation_id"), key_name=q.get("key_name"),
+                      availability_zone=q.get("availability_zone"))
+    if "status" in q:
+        wanted = []
+        for status in q.getlist("status"):
+            if status.upper() not in st.STATUS_FILTER:
+                if version >= (2, 38):
+                    raise errors.InvalidStatusFilter(value=status)
+                return ServerFilters(project_id=project_id, vm_states=[]), {}  # Nova: nothing matches
+            wanted += st.STATUS_FILTER[status.upper()]
+        f.vm_states = wanted
+    if admin:
+        f.host = q.get("host")
+        f.user_id = q.get("user_id")
+    if "changes-since" in q:
+        f.changes_since = parse_time(q["changes-since"], "changes-since")
+    patterns = {4: q.get("ip") or None, 6: q.get("ip6") or None}
+    if not (admin or version >= (2, 5)):
+        patterns[6] = None  # before 2.5 only admins may filter by ip6 (Nova ignores it)
+    compiled = {}
+    for ip_version, pattern in patterns.items():
+        if pattern:
+            try:
+                compiled[ip_version] = re.compile(pattern)
+            except re.error:
+                raise errors.InvalidIpFilter(suffix="6" if ip_version == 6 else "", pattern=pattern) from None
+    if version >= (2, 26):
+        for key, attr in (("tags", "tags"), ("tags-any", "tags_any"), ("not-tags", "not_tags"),
+                          ("not-tags-any", "not_tags_any")):
+            if q.get(key):
+                setattr(f, attr, [t for t in q[key].split(",") if t])
+    return f, compiled
+
+
+def ip_substring(compiled: Mapping[int, re.Pattern[str]]) -> str | None:
+    """With one ``ip``/``ip6`` pattern that is a plain address fragment (``^``, ``$`` and
+    ``\\.`` aside), the fragment: the port listing is narrowed by it in SQL, as Nova asks
+    Neutron for ``ip_address_substr`` (its dots are then literal dots, as for Nova)."""
+    if len(compiled) != 1:
+        return None
+    literal = next(iter(compiled.values())).pattern.lstrip("^").rstrip("$").replace("\\.", ".")
+    return literal if re.fullmatch(r"[0-9a-fA-F.:]+", literal) else None
+
+
+def matching_servers(ports: list[dict], compiled: Mapping[int, re.Pattern[str]]) -> list[str]:
+    """The servers with a fixed IP of a version a pattern matches (from its start, as
+    Nova's ``re.match``), among these ports."""
+    return sorted({port["device_id"] for port in ports if port["device_owner"].startswith("compute:")
+                   for ip in port["fixed_ips"]
+                   if (p := compiled.get(ipaddress.ip_address(ip["ip_address"]).version))
+                   and p.match(ip["ip_address"])})
+
+
+def parse_sort(query: QueryParams, admin: bool) -> list[tuple[str, str]]:
+    """``sort_key``/``sort_dir`` pairs (``desc`` by default), ending with ``created_at``
+    and ``uuid`` for a stable order."""
+    keys, dirs = query.getlist("sort_key"), query.getlist("sort_dir")
+    for key in keys:
+        if key not in SORT_KEYS:
+            raise errors.InvalidServerSortKey(key=key)
+        if key in ("host", "node") and not admin:
+            raise errors.SortKeyForbidden(key=key)
+    for direction in dirs:
+        if direction not in ("asc", "desc"):
+            raise errors.InvalidSortDirection(direction=direction)
+    sort = [(k, dirs[i] if i < len(dirs) else "desc") for i, k in enumerate(keys)]
+    for key in ("created_at", "uuid"):
+        if key not in keys:
+            sort.append((key, "desc"))
+    return sort
+
+
+class ServersApi:
+    def __init__(self, compute: Compute):
+        self.compute = compute
+        self.instances = compute.instances
+
+    def render_many(self, req: ApiRequest, rows) -> list[dict]:
+        compute = self.compute
+        metadata, tags = self.instances.details([r.id for r in rows])
         addresses = compute.addresses([r.id for r in rows])
         volumes = compute.block_devices.volumes_attached([r.id for r in rows])
         return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id]) for r in rows]
 
-    def show_one(req: ApiRequest, inst) -> dict:
-        return render_many(req, [inst])[0]
+    def show_one(self, req: ApiRequest, inst) -> dict:
+        return self.render_many(req, [inst])[0]
 
     # -- create ----------------------------------------------------------------------
-    def boot_request(req: ApiRequest, server: dict, hints: dict) -> BootRequest:
+    def boot_request(self, req: ApiRequest, server: dict, hints: dict) -> BootRequest:
         """Validate everything about the request before anything is counted or stored."""
-        ctx = req.context
+        compute, ctx = self.compute, req.caller
         try:
-            flavor = compute.flavors.get_visible(str(server["flavorRef"]).rsplit("/", 1)[-1], ctx.project_id,
-                                                 is_admin(req))
+            flavor = compute.flavors.get_visible(reference_id(server["flavorRef"]), ctx.project_id, is_admin(req))
         except NotFound:
-            raise BadRequest(f"Flavor {server['flavorRef']} could not be found.") from None
+            raise errors.FlavorNotFoundForBoot(flavor_ref=server["flavorRef"]) from None
         if flavor.disabled:
-            raise BadRequest(f"Flavor {flavor.id} is disabled.")
+            raise errors.FlavorDisabled(flavor_id=flavor.id)
         embedded = embed_flavor(flavor, compute.flavors.extra_specs(flavor.id))
-        image_id = (server.get("imageRef") or "").rsplit("/", 1)[-1]
-        max_requested = _count(server.get("max_count", server.get("min_count", 1)), "max_count")
-        disks = block_devices.parse(compute.cloud, ctx, server.get("block_device_mapping_v2") or [], image_id,
-                                    max_requested, lambda i: compute.images.bootable(ctx, i))
-        image = None
-        if disks is None or not disks.boot_from_volume:
-            for bdm in server.get("block_device_mapping_v2") or []:
-                if str(bdm.get("boot_index")) == "0" and bdm.get("source_type") == "image":
-                    image_id = bdm.get("uuid", "")
-            if not image_id:
-                raise BadRequest("Missing imageRef attribute")
-            image = compute.images.bootable(ctx, image_id)
-            if image.min_ram and embedded["ram"] < image.min_ram:
-                raise BadRequest("Flavor's memory is too small for requested image.")
-            if image.min_disk and embedded["disk"] and embedded["disk"] < image.min_disk:
-                raise BadRequest("Flavor's disk is too small for requested image.")
-        image_properties = dict(image.properties) if image is not None else disks.image_properties
+        disks = block_devices.parse(compute.volumes(), ctx, server.get("block_device_mapping_v2") or [],
+                                    reference_id(server.get("imageRef")), requested_max(server),
+                                    lambda i: compute.images.bootable(ctx, i))
+        if disks is not None and disks.boot_from_volume:
+            image_ref, image_properties = disks.image_id, disks.image_properties
+        else:
+            image = compute.images.bootable(ctx, boot_image_id(server))
+            check_image_fits(embedded, image.min_ram, image.min_disk)
+            image_ref, image_properties = image.id, dict(image.properties)
         try:
             choose_topology(embedded["vcpus"], embedded["extra_specs"], image_properties)
         except TopologyError as error:
-            raise BadRequest(str(error)) from None
+            raise errors.BadRequest(str(error)) from None
         networks = server.get("networks")
-        if networks is None and at_least(req, 2, 37):
-            raise BadRequest("Invalid input for field/attribute networks: 'networks' is a required property "
-                             "since microversion 2.37.")
         if isinstance(networks, list) and networks and not compute.network_available():
-            raise BadRequest("Networks other than 'auto' and 'none' need the network service, which is not "
-                             "running in this cloud.")
+            raise errors.NetworkServiceMissing()
         if "personality" in server:
-            if at_least(req, 2, 57):
-                raise BadRequest("Invalid input for field/attribute server. Additional properties are not "
-                                 "allowed ('personality' was unexpected)")
-            compute.quotas.check_limit(ctx.project_id, "injected_files", len(server["personality"]))
-        if "description" in server and not at_least(req, 2, 19):
-            raise BadRequest("Invalid input: 'description' needs microversion 2.19.")
-        if "tags" in server and not at_least(req, 2, 52):
-            raise BadRequest("Invalid input: 'tags' on create needs microversion 2.52.")
+            compute.quotas.check_limit(caller_project(req), "injected_files", len(server["personality"]))
         for tag in server.get("tags") or []:
-            instances.check_tag(tag)
+            self.instances.check_tag(tag)
         check_user_data(server.get("user_data"))
         metadata = server.get("metadata") or {}
-        compute.quotas.check_limit(ctx.project_id, "metadata_items", len(metadata))
+        compute.quotas.check_limit(caller_project(req), "metadata_items", len(metadata))
         key_name = server.get("key_name")
         key_data = None
         if key_name is not None:
             try:
-                key_data = compute.keypairs.get(ctx.user_id, key_name).public_key
+                key_data = compute.keypairs.get(caller_id(req), key_name).public_key
             except NotFound:
-                raise BadRequest("Invalid key_name provided.") from None
+                raise errors.InvalidKeyName() from None
         zone = server.get("availability_zone")
         if zone and zone not in {n.availability_zone for n in compute.hosts.list()}:
-            raise BadRequest(f"The requested availability zone is not available: {zone}")
+            raise errors.AvailabilityZoneUnavailable(zone=zone)
         group_id = hints.get("group")
         if group_id is not None:
             group_id = str(group_id)
             try:
                 group = compute.groups.get(group_id)
             except NotFound:
-                raise BadRequest(f"Invalid server group {group_id}.") from None
+                raise errors.InvalidServerGroup(group_id=group_id) from None
             if group.project_id != ctx.project_id and not is_admin(req):
-                raise BadRequest(f"Invalid server group {group_id}.")
-        min_count = _count(server.get("min_count", 1), "min_count")
-        max_count = _count(server.get("max_count", min_count), "max_count")
-        if max_count < min_count:
-            raise BadRequest("min_count must be <= max_count")
-        requested = requested_networks(req, networks, max_count)
+                raise errors.InvalidServerGroup(group_id=group_id)
+        min_count, max_count = instance_counts(server)
+        requested: Any = networks
+        network = compute.network()
+        if isinstance(networks, list) and network is not None:
+            requested = resolve_networks(network, ctx, parse_networks(networks, max_count))
+        names = security_group_names(server)
+        security_groups.check_names(compute, req, names)
         return BootRequest(
-            name=server["name"], flavor=embedded, image_ref=image.id if image is not None else disks.image_id,
+            name=server["name"], flavor=embedded, image_ref=image_ref,
             image_properties=image_properties, boot_from_volume=disks is not None and disks.boot_from_volume,
             block_devices=disks.rows if disks is not None else [],
             min_count=min_count, max_count=max_count,
             description=server.get("description"), key_name=key_name, key_data=key_data,
             user_data=server.get("user_data"), metadata=metadata, tags=list(server.get("tags") or []),
-            availability_zone=zone, group_id=group_id,
-            config_drive="True" if str(server.get("config_drive", "")).lower() == "true" else "",
+            availability_zone=zone, group_id=group_id, config_drive=config_drive(server),
             access_ipv4=access_ip(server, "accessIPv4"), access_ipv6=access_ip(server, "accessIPv6"),
-            security_groups=security_group_names(req, server),
-            scheduler_hints=hints, requested_networks=requested)
+            security_groups=names, scheduler_hints=hints, requested_networks=requested)
 
-    def security_group_names(req: ApiRequest, server: dict) -> list[str]:
-        names = [g.get("name", "default") for g in server.get("security_groups") or []] or ["default"]
-        security_groups.check_names(compute, req, names)
-        return names
-
-    def requested_networks(req: ApiRequest, networks, max_count: int):
-        """Nova's ``networks`` as the network service's ``requested_networks``; networks and
-        ports are looked up now so that a wrong id is a 400, not a failed build."""
-        if networks is None or isinstance(networks, str) or not compute.network_available():
-            return networks
-        network = compute.network()
-        requests = []
-        for item in networks:
-            port_id, net_id, fixed_ip = item.get("port"), item.get("uuid"), item.get("fixed_ip")
-            if port_id:
-                if max_count > 1:
-                    raise BadRequest("Unable to launch multiple instances with a single configured port ID. "
-                                     "Please launch your instance one by one with different ports.")
-                try:
-                    port = network.get(req.context, "ports", str(port_id))
-                except NotFound:
-                    raise BadRequest(f"Port {port_id} could not be found.") from None
-                if port["device_id"]:
-                    raise Conflict(f"Port {port_id} is still in use.")
-                requests.append({"port_id": port["id"]})
-                continue
-            if not net_id:
-                raise BadRequest("Bad networks format: network uuid is not in proper format or port is missing")
-            try:
-                network.get(req.context, "networks", str(net_id))
-            except NotFound:
-                raise BadRequest(f"Network {net_id} could not be found.") from None
-            request = {"network_id": str(net_id)}
-            if fixed_ip:
-                try:
-                    ipaddress.ip_address(fixed_ip)
-                except ValueError:
-                    raise BadRequest(f"Invalid fixed IP address ({fixed_ip})") from None
-                if max_count > 1:
-                    raise BadRequest("max_count cannot be greater than 1 if an fixed_ip is specified.")
-                request["fixed_ip"] = fixed_ip
-            requests.append(request)
-        return requests
-
-    @router.post("/v2.1/servers")
-    def create_server(req: ApiRequest):
-        req.authorize("os_compute_api:servers:create", {"project_id": req.context.project_id})
-        data = body(req, CREATE)
-        hints = data.get("os:scheduler_hints") or data.get("OS-SCH-HNT:scheduler_hints") or {}
-        server = data["server"]
-        boot = boot_request(req, server, hints)
-        created = instances.create(req.context, boot)
+    @route.post("/v2.1/servers", policy="os_compute_api:servers:create", body=schemas.CREATE)
+    def create(self, req: ApiRequest):
+        compute = self.compute
+        req.authorize(target={"project_id": req.caller.project_id})
+        server = req.data["server"]
+        boot = self.boot_request(req, server, scheduler_hints(req.data))
+        created = self.instances.create(req.caller, boot)
         compute.rpc.build_instances([(inst.id, compute.actions.start(inst.id, "create", req.attributes["request_id"],
-                                                                     req.context.project_id, req.context.user_id))
+                                                                     req.caller.project_id, req.caller.user_id))
                                      for inst in created])
-        if str(server.get("return_reservation_id", "")).lower() == "true":
+        if wants_reservation_id(server):
             return json_response({"reservation_id": created[0].reservation_id}, status=202)
         first = created[0]
         out = {"id": first.id, "links": links(req, "servers", first.id), "OS-DCF:diskConfig": "MANUAL",
@@ -265,132 +380,73 @@ def register(router: Router, compute) -> None:
         return json_response({"server": out}, status=202, headers={"Location": url(req, "servers", first.id)})
 
     # -- list ------------------------------------------------------------------------
-    def filters(req: ApiRequest) -> ServerFilters:
+    def filters(self, req: ApiRequest) -> ServerFilters:
         q = req.query
-        admin = is_admin(req)
-        all_tenants = "all_tenants" in q and (q.get("all_tenants") == "" or parse_bool(q["all_tenants"],
-                                                                                        "all_tenants"))
-        project_id = req.context.project_id
-        if all_tenants:
+        project_id = req.caller.project_id
+        if wants_all_tenants(q):
             req.authorize("os_compute_api:servers:index:get_all_tenants")
             project_id = q.get("project_id") or q.get("tenant_id") or None
-        f = ServerFilters(project_id=project_id, name=q.get("name") or None,
-                          flavor_id=q.get("flavor"), image_ref=q.get("image"),
-                          reservation_id=q.get("reservation_id"), key_name=q.get("key_name"),
-                          availability_zone=q.get("availability_zone"))
-        if "status" in q:
-            wanted = []
-            for status in q.getlist("status"):
-                if status.upper() not in st.STATUS_FILTER:
-                    if at_least(req, 2, 38):
-                        raise BadRequest(f"Invalid status value {status}")
-                    return ServerFilters(project_id=project_id, vm_states=[])
-                wanted += st.STATUS_FILTER[status.upper()]
-            f.vm_states = wanted
-        if admin:
-            f.host = q.get("host")
-            f.user_id = q.get("user_id")
-        if "changes-since" in q:
-            f.changes_since = _parse_time(q["changes-since"], "changes-since")
-        patterns = {4: q.get("ip") or None, 6: q.get("ip6") or None}
-        if not (admin or at_least(req, 2, 5)):
-            patterns[6] = None  # before 2.5 only admins may filter by ip6 (Nova ignores it)
-        if any(patterns.values()):
-            f.ids = servers_with_ips(req, patterns)
-        if at_least(req, 2, 26):
-            for key, attr in (("tags", "tags"), ("tags-any", "tags_any"), ("not-tags", "not_tags"),
-                              ("not-tags-any", "not_tags_any")):
-                if q.get(key):
-                    setattr(f, attr, [t for t in q[key].split(",") if t])
+        version = req.version
+        assert version is not None
+        f, patterns = parse_filters(q, project_id, is_admin(req), version)
+        if patterns:
+            f.ids = self.servers_with_ips(req, patterns)
         return f
 
-    def servers_with_ips(req: ApiRequest, patterns: dict[int, str | None]) -> list[str]:
-        """Nova's ``ip``/``ip6`` filters: the servers with a fixed IP of that version the
-        regular expression matches (from its start, as Nova's ``re.match``), read from one
-        listing of the caller's ports.  A pattern that is a plain address fragment (``^``,
-        ``$`` and ``\\.`` aside) narrows that listing in SQL, as Nova asks Neutron for
-        ``ip_address_substr``: its dots are then literal dots, as they are for Nova."""
-        network = compute.network()
+    def servers_with_ips(self, req: ApiRequest, compiled: dict[int, re.Pattern[str]]) -> list[str]:
+        """Nova's ``ip``/``ip6`` filters, from one listing of the caller's ports."""
+        network = self.compute.network()
         if network is None:
             return []
-        compiled = {}
-        for version, pattern in patterns.items():
-            if pattern:
-                try:
-                    compiled[version] = re.compile(pattern)
-                except re.error:
-                    raise BadRequest(f"Invalid ip{'6' if version == 6 else ''} filter regex {pattern!r}.") from None
-        query = []
-        if len(compiled) == 1:
-            literal = next(iter(patterns[v] for v in compiled)).lstrip("^").rstrip("$").replace("\\.", ".")
-            if re.fullmatch(r"[0-9a-fA-F.:]+", literal):
-                query.append(("fixed_ips", f"ip_address_substr={literal}"))
-        ports, _ = network.list(req.context, "ports", QueryParams(query))
-        return sorted({port["device_id"] for port in ports if port["device_owner"].startswith("compute:")
-                       for ip in port["fixed_ips"]
-                       if (p := compiled.get(ipaddress.ip_address(ip["ip_address"]).version))
-                       and p.match(ip["ip_address"])})
+        literal = ip_substring(compiled)
+        query = [("fixed_ips", f"ip_address_substr={literal}")] if literal else []
+        ports, _ = network.list(req.caller, "ports", QueryParams(query))
+        return matching_servers(ports, compiled)
 
-    def sorting(req: ApiRequest) -> list[tuple[str, str]]:
-        keys, dirs = req.query.getlist("sort_key"), req.query.getlist("sort_dir")
-        for key in keys:
-            if key not in SORT_KEYS:
-                raise BadRequest(f"Invalid sort key {key}")
-            if key in ("host", "node") and not is_admin(req):
-                raise Forbidden(f"Only administrators can sort servers by {key}")
-        for direction in dirs:
-            if direction not in ("asc", "desc"):
-                raise BadRequest(f"Invalid sort direction {direction}")
-        sort = [(k, dirs[i] if i < len(dirs) else "desc") for i, k in enumerate(keys)]
-        for key in ("created_at", "uuid"):
-            if key not in keys:
-                sort.append((key, "desc"))
-        return sort
-
-    def listing(req: ApiRequest, detail: bool):
-        req.authorize("os_compute_api:servers:detail" if detail else "os_compute_api:servers:index",
-                      {"project_id": req.context.project_id})
+    def listing(self, req: ApiRequest, detail: bool) -> dict:
+        req.authorize(target={"project_id": req.caller.project_id})
         # As Nova: at most max_limit servers per page, asked for or not, and a ``next`` link
         # whenever a page is full.
-        limit = min(int_query(req, "limit") if "limit" in req.query else DEFAULT_MAX_LIMIT, DEFAULT_MAX_LIMIT)
-        rows = instances.list(filters(req), sorting(req), limit, req.query.get("marker"), brief=not detail)
-        result = {"servers": render_many(req, rows) if detail else [render.summary(req, r) for r in rows]}
+        asked = int_query(req, "limit")
+        limit = DEFAULT_MAX_LIMIT if asked is None else min(asked, DEFAULT_MAX_LIMIT)
+        rows = self.instances.list(self.filters(req), parse_sort(req.query, is_admin(req)), limit,
+                                   req.query.get("marker"), brief=not detail)
+        result: dict[str, Any] = {
+            "servers": self.render_many(req, rows) if detail else [render.summary(req, r) for r in rows]}
         if limit and len(rows) == limit:
             path = "/v2.1/servers/detail" if detail else "/v2.1/servers"
             result["servers_links"] = [{"rel": "next", "href": next_link(req.service_url + path, req.query,
                                                                           rows[-1].id)}]
         return result
 
-    @router.get("/v2.1/servers")
-    def list_servers(req: ApiRequest):
-        return listing(req, detail=False)
+    @route.get("/v2.1/servers", policy="os_compute_api:servers:index")
+    def index(self, req: ApiRequest):
+        return self.listing(req, detail=False)
 
-    @router.get("/v2.1/servers/detail")
-    def list_servers_detail(req: ApiRequest):
-        return listing(req, detail=True)
+    @route.get("/v2.1/servers/detail", policy="os_compute_api:servers:detail")
+    def detail(self, req: ApiRequest):
+        return self.listing(req, detail=True)
 
     # -- one server ------------------------------------------------------------------
-    @router.get("/v2.1/servers/{server_id}")
-    def show_server(req: ApiRequest):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:show")
-        return {"server": show_one(req, inst)}
+    @route.get("/v2.1/servers/{server_id}", policy="os_compute_api:servers:show")
+    def show(self, req: ApiRequest):
+        inst = get_instance(self.compute, req, req.path_params["server_id"], "os_compute_api:servers:show")
+        return {"server": self.show_one(req, inst)}
 
-    @router.put("/v2.1/servers/{server_id}")
-    def update_server(req: ApiRequest):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:update")
-        data = body(req, UPDATE, "server")
-        if "description" in data and not at_least(req, 2, 19):
-            raise BadRequest("Invalid input: 'description' needs microversion 2.19.")
+    @route.put("/v2.1/servers/{server_id}", policy="os_compute_api:servers:update")
+    def update(self, req: ApiRequest):
+        # The server is found (404) before the body is checked (400), as the matrix expects.
+        inst = get_instance(self.compute, req, req.path_params["server_id"], "os_compute_api:servers:update")
+        data = versioned_body(req, schemas.UPDATE, "server")
         fields = {"name": "name", "description": "description", "accessIPv4": "access_ipv4",
                   "accessIPv6": "access_ipv6"}
         values = {column: data[field] for field, column in fields.items() if field in data}
         for field in ("accessIPv4", "accessIPv6"):
             if field in data:
                 values[fields[field]] = access_ip(data, field)
-        return {"server": render.changed(show_one(req, instances.update(inst.id, values)))}
+        return {"server": render.changed(self.show_one(req, self.instances.update(inst.id, values)))}
 
-    @router.delete("/v2.1/servers/{server_id}")
-    def delete_server(req: ApiRequest):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:servers:delete")
-        start_delete(compute, req, inst)
-        return Response(status_code=204)
+    @route.delete("/v2.1/servers/{server_id}", policy="os_compute_api:servers:delete", status=204)
+    def delete(self, req: ApiRequest):
+        inst = get_instance(self.compute, req, req.path_params["server_id"], "os_compute_api:servers:delete")
+        start_delete(self.compute, req, inst)

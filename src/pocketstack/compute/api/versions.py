@@ -4,7 +4,7 @@ clients read ``version`` (our maximum microversion) to decide what they may ask 
 from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.compute.api.common import VERSIONS
 
 
@@ -17,15 +17,14 @@ def _v21(req: ApiRequest) -> dict:
                              "type": "application/vnd.openstack.compute+json;version=2.1"}]}
 
 
-def register(router: Router, compute) -> None:
-    @router.get("/", public=True)
-    def versions(req: ApiRequest):
+class VersionsApi:
+    @route.get("/", public=True)
+    def index(self, req: ApiRequest):
         version = _v21(req)
         version.pop("media-types")
         return {"versions": [version]}
 
-    @router.get("/v2.1", public=True)
-    def version_v21(req: ApiRequest):
+    @route.get("/v2.1", public=True)
+    @route.get("/v2.1/", public=True)
+    def show(self, req: ApiRequest):
         return {"version": _v21(req)}
-
-    router.get("/v2.1/", public=True)(version_v21)

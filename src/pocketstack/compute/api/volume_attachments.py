@@ -13,22 +13,18 @@ a volume cannot be detached.
 from __future__ import annotations
 
 import string
+from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.routes import Router
+from pocketstack.common.api.routes import route
 from pocketstack.common.errors import ApiError, BadRequest, NotFound
+from pocketstack.compute import errors
 from pocketstack.compute.api.common import accepted, body, get_instance, is_admin
+from pocketstack.compute.api.schemas.volume_attachments import CREATE
 
-POLICIES = {
-    "os_compute_api:os-volumes-attachments:index": "rule:project_reader_or_admin",
-    "os_compute_api:os-volumes-attachments:show": "rule:project_reader_or_admin",
-    "os_compute_api:os-volumes-attachments:create": "rule:project_member_or_admin",
-    "os_compute_api:os-volumes-attachments:delete": "rule:project_member_or_admin",
-}
-CREATE = {"type": "object", "required": ["volumeAttachment"], "properties": {"volumeAttachment": {
-    "type": "object", "required": ["volumeId"], "properties": {
-        "volumeId": {"type": "string", "minLength": 1}, "device": {"type": ["string", "null"]}}}}}
-
+if TYPE_CHECKING:
+    from pocketstack.compute.manager import Compute
+    from pocketstack.volume.contract import VolumeContract
 
 def _render(a, server_id: str) -> dict:
     return {"id": a.volume_id, "serverId": server_id, "volumeId": a.volume_id, "device": a.mountpoint}
@@ -38,70 +34,81 @@ def _next_device(used: set[str]) -> str:
     for letter in string.ascii_lowercase[1:]:
         if f"/dev/vd{letter}" not in used:
             return f"/dev/vd{letter}"
-    raise BadRequest("No free disk device names for prefix 'vd'")
+    raise errors.NoFreeDeviceName()
 
 
-def register(router: Router, compute) -> None:
-    compute.cloud.enforcer.register_defaults(POLICIES)
+class VolumeAttachmentsApi:
+    def __init__(self, compute: Compute):
+        self.compute = compute
 
-    def volumes():
-        try:
-            return compute.cloud.service("volume").manager
-        except StopIteration:
-            raise BadRequest("The block storage service is not available.") from None
+    def volumes(self) -> VolumeContract:
+        manager = self.compute.volumes()
+        if manager is None:
+            raise errors.VolumeServiceUnavailable()
+        return manager
 
-    def attached(req: ApiRequest, server_id: str):
-        return [a for a in volumes().attachments.list(req.context, is_admin(req), instance_id=server_id)
+    def attached(self, req: ApiRequest, server_id: str) -> list:
+        return [a for a in self.volumes().attachments.list(req.caller, is_admin(req), instance_id=server_id)
                 if a.attach_status == "attached"]
 
-    @router.get("/v2.1/servers/{server_id}/os-volume_attachments")
-    def list_attachments(req: ApiRequest):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-volumes-attachments:index")
-        return {"volumeAttachments": [_render(a, inst.id) for a in attached(req, inst.id)]}
+    def server(self, req: ApiRequest, rule: str):
+        return get_instance(self.compute, req, req.path_params["server_id"], rule)
 
-    @router.get("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}")
-    def show_attachment(req: ApiRequest):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-volumes-attachments:show")
-        for a in attached(req, inst.id):
+    @route.get("/v2.1/servers/{server_id}/os-volume_attachments",
+               policy="os_compute_api:os-volumes-attachments:index")
+    def index(self, req: ApiRequest):
+        inst = self.server(req, "os_compute_api:os-volumes-attachments:index")
+        return {"volumeAttachments": [_render(a, inst.id) for a in self.attached(req, inst.id)]}
+
+    @route.get("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
+               policy="os_compute_api:os-volumes-attachments:show")
+    def show(self, req: ApiRequest):
+        inst = self.server(req, "os_compute_api:os-volumes-attachments:show")
+        for a in self.attached(req, inst.id):
             if a.volume_id == req.path_params["volume_id"]:
                 return {"volumeAttachment": _render(a, inst.id)}
-        raise NotFound(f"volume_id not found: {req.path_params['volume_id']}")
+        raise errors.VolumeAttachmentNotFound(volume_id=req.path_params["volume_id"])
 
-    @router.post("/v2.1/servers/{server_id}/os-volume_attachments")
-    def attach(req: ApiRequest):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-volumes-attachments:create")
+    # The server is found (404) and authorized (403) before the body is checked (400).
+    @route.post("/v2.1/servers/{server_id}/os-volume_attachments",
+                policy="os_compute_api:os-volumes-attachments:create")
+    def attach(self, req: ApiRequest):
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-volumes-attachments:create")
         spec = body(req, CREATE, "volumeAttachment")
-        manager = volumes()
+        manager = self.volumes()
         try:
-            volume = manager.volumes.get(req.context, spec["volumeId"])
+            volume = manager.volumes.get(req.caller, spec["volumeId"])
         except NotFound:
-            raise NotFound(f"Volume {spec['volumeId']} could not be found.") from None
-        if any(a.volume_id == volume.id for a in attached(req, inst.id)):
-            raise BadRequest(f"Invalid volume: volume {volume.id} is already attached to this server.")
-        used = {a.mountpoint for a in attached(req, inst.id)} | {"/dev/vda"}
+            raise errors.VolumeNotFound(volume_id=spec["volumeId"]) from None
+        if any(a.volume_id == volume.id for a in self.attached(req, inst.id)):
+            raise errors.VolumeAlreadyAttached(volume_id=volume.id)
+        used = {a.mountpoint for a in self.attached(req, inst.id)} | {"/dev/vda"}
         device = spec.get("device") or _next_device(used)
         mapping_id = compute.block_devices.add(inst.id, volume.id, device)
         try:
-            attachment = manager.attachments.create(req.context, volume.id, inst.id,
+            attachment = manager.attachments.create(req.caller, volume.id, inst.id,
                                                     {"host": inst.host, "mountpoint": device})
             compute.block_devices.record_attachment(mapping_id, attachment.id)
         except ApiError as error:
             compute.block_devices.remove(mapping_id)
             raise BadRequest(error.message) from None
-        manager.attachments.complete(req.context, attachment.id)
+        manager.attachments.complete(req.caller, attachment.id)
         return {"volumeAttachment": {"id": volume.id, "serverId": inst.id, "volumeId": volume.id, "device": device}}
 
-    @router.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}")
-    def detach(req: ApiRequest):
-        inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-volumes-attachments:delete")
+    @route.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
+                  policy="os_compute_api:os-volumes-attachments:delete")
+    def detach(self, req: ApiRequest):
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-volumes-attachments:delete")
         volume_id = req.path_params["volume_id"]
         mappings = [b for b in compute.block_devices.for_instance(inst.id) if b.volume_id == volume_id]
         if any(b.boot_index == 0 for b in mappings):
-            raise BadRequest("Cannot detach a root device volume")
-        for a in attached(req, inst.id):
+            raise errors.RootVolumeDetach()
+        for a in self.attached(req, inst.id):
             if a.volume_id == volume_id:
-                volumes().attachments.delete(req.context, a.id)
+                self.volumes().attachments.delete(req.caller, a.id)
                 for mapping in mappings:
                     compute.block_devices.remove(mapping.id)
                 return accepted()
-        raise NotFound(f"volume_id not found: {req.path_params['volume_id']}")
+        raise errors.VolumeAttachmentNotFound(volume_id=volume_id)

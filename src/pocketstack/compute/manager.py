@@ -1,12 +1,21 @@
-"""Everything the Compute API and workers share, wired once per process."""
+"""Compute as one object: everything the API and the workers share, wired once per
+process, and the implementation of :class:`~pocketstack.compute.contract.ComputeContract`
+other services call.
+
+The other services are reached through the cloud's typed accessors (``cloud.network``,
+``cloud.volume``, ``cloud.image``, ``cloud.placement``), each None when that service does
+not run in this process.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pocketstack.common.errors import NotFound
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.aggregates import Aggregates
 from pocketstack.compute.block_devices import BlockDevices
+from pocketstack.compute.contract import InstanceRef
 from pocketstack.compute.flavors import Flavors
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
@@ -22,10 +31,16 @@ from pocketstack.compute.server_groups import ServerGroups
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
+    from pocketstack.network.contract import NetworkContract
+    from pocketstack.volume.contract import VolumeContract
 
 
 class Compute:
-    def __init__(self, cloud: "Cloud"):
+    """The compute service's parts (``instances``, ``flavors``, ``rpc``, ...) and its
+    contract.  ``manager`` is the host side (:class:`~.lifecycle.ComputeManager`, Nova's
+    name for it), which the workers drive."""
+
+    def __init__(self, cloud: Cloud):
         db = cloud.db
         self.cloud = cloud
         self.db = db
@@ -46,20 +61,17 @@ class Compute:
                                       self.images, self.network, self.block_devices)
         self.rpc = ComputeAPI(self.manager, cloud.settings)
 
+    # -- the other services --------------------------------------------------------------
     def network_available(self) -> bool:
-        return any(service.name == "network" for service in self.cloud.services)
+        return self.cloud.network is not None
 
-    def network(self):
-        """The network service's manager (see ``network/instances.py``), or None without one."""
-        if not self.network_available():
-            return None
-        return self.cloud.service("network").manager
+    def network(self) -> NetworkContract | None:
+        """The network service's contract (see ``network/contract.py``), or None without one."""
+        return self.cloud.network
 
-    def volumes(self):
-        """The volume service's manager, or None without one."""
-        if not any(service.name == "volume" for service in self.cloud.services):
-            return None
-        return self.cloud.service("volume").manager
+    def volumes(self) -> VolumeContract | None:
+        """The volume service's contract, or None without one."""
+        return self.cloud.volume
 
     def addresses(self, instance_ids: list[str]) -> dict[str, dict]:
         """The ``addresses`` field of many servers, in one bulk lookup of the network service."""
@@ -67,3 +79,20 @@ class Compute:
         if network is None:
             return {i: {} for i in instance_ids}
         return network.instances_addresses(instance_ids)
+
+    # -- ComputeContract -----------------------------------------------------------------
+    def find_instance(self, instance_id: str) -> InstanceRef | None:
+        try:
+            inst = self.instances.get(instance_id)
+        except NotFound:
+            return None
+        return InstanceRef(id=inst.id, project_id=inst.project_id, user_id=inst.user_id, host=inst.host,
+                           vm_state=inst.vm_state, task_state=inst.task_state)
+
+    def deliver_event(self, instance_id: str, name: str) -> int:
+        inst = self.find_instance(instance_id)
+        if inst is None:
+            return 404
+        if not inst.host:
+            return 422
+        return 200

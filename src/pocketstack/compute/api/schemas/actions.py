@@ -1,0 +1,34 @@
+"""``POST /servers/{id}/action``: the body of each action (checked after the server is
+found and the action authorized, as Nova's matrix of answers expects)."""
+
+from __future__ import annotations
+
+REBOOT = {"type": "object", "required": ["type"], "properties": {
+    "type": {"type": "string", "pattern": "^([Hh][Aa][Rr][Dd]|[Ss][Oo][Ff][Tt])$"}}}
+RESIZE = {"type": "object", "required": ["flavorRef"], "properties": {
+    "flavorRef": {"type": ["string", "integer"], "minLength": 1}, "OS-DCF:diskConfig": {"type": "string"}},
+    "additionalProperties": False}
+METADATA = {"type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
+             "additionalProperties": {"type": "string", "maxLength": 255}}
+CREATE_IMAGE = {"type": "object", "required": ["name"], "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 255}, "metadata": METADATA},
+    "additionalProperties": False}
+REBUILD = {"type": "object", "required": ["imageRef"], "properties": {
+    "imageRef": {"type": "string", "minLength": 1}, "name": {"type": "string", "minLength": 1, "maxLength": 255},
+    "adminPass": {"type": "string"}, "metadata": METADATA, "preserve_ephemeral": {"type": "boolean"},
+    "OS-DCF:diskConfig": {"type": "string"}, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
+    "description": {"type": ["string", "null"], "maxLength": 255}, "key_name": {"type": ["string", "null"]},
+    "user_data": {"type": ["string", "null"]}, "trusted_image_certificates": {"type": ["array", "null"]}},
+    "additionalProperties": False}
+BACKUP = {"type": "object", "required": ["name", "backup_type", "rotation"], "additionalProperties": False,
+           "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
+                          "backup_type": {"type": "string"}, "metadata": METADATA,
+                          "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}}}
+CONSOLE = {"type": ["object", "null"], "properties": {"length": {"type": ["integer", "string", "null"],
+                                                                   "pattern": "^-?[0-9]+$"}}}
+RESCUE = {"type": ["object", "null"], "properties": {"adminPass": {"type": "string"},
+                                                      "rescue_image_ref": {"type": "string"}}}
+# Before 2.73 (beyond our maximum, where locked_reason arrives) Nova ignores the body.
+LOCK = {"type": ["null", "object"]}
+RESET_STATE = {"type": "object", "required": ["state"], "additionalProperties": False,
+                "properties": {"state": {"type": "string", "enum": ["active", "error"]}}}

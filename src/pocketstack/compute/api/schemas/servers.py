@@ -1,0 +1,77 @@
+"""``/servers``: create (by microversion) and update."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+# Too many items is a 403 (the metadata_items quota), as Nova: no maxProperties here.
+METADATA: dict[str, Any] = {"type": "object",
+                            "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
+                            "additionalProperties": {"type": "string", "maxLength": 255}}
+NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
+DESCRIPTION = {"type": ["string", "null"], "maxLength": 255}
+_BDM = {"type": "object", "properties": {
+    "source_type": {"type": "string", "enum": ["image", "volume", "snapshot", "blank"]},
+    "destination_type": {"type": "string", "enum": ["local", "volume"]},
+    "uuid": {"type": "string"}, "boot_index": {"type": ["integer", "string", "null"]},
+    "volume_size": {"type": ["integer", "string"]}, "delete_on_termination": {"type": ["boolean", "string"]},
+    "device_name": {"type": ["string", "null"]}, "disk_bus": {"type": "string"},
+    "device_type": {"type": "string"}, "guest_format": {"type": "string"}, "tag": {"type": "string"},
+    "volume_type": {"type": ["string", "null"]}}}
+_COUNT = {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1}
+_NETWORKS = {"anyOf": [{"type": "string", "enum": ["none", "auto"]},
+                       {"type": "array", "items": {"type": "object", "properties": {
+                           "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
+                           "fixed_ip": {"type": "string"}, "tag": {"type": "string"}},
+                           "additionalProperties": False}}]}
+_TAGS = {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 60}}
+
+_SERVER_V21: dict[str, Any] = {
+    "type": "object", "required": ["name", "flavorRef"], "additionalProperties": False, "properties": {
+        "name": NAME, "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+        "imageRef": {"type": "string"}, "metadata": METADATA, "key_name": {"type": "string"},
+        "user_data": {"type": "string", "maxLength": 65535},
+        "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
+        "min_count": _COUNT, "max_count": _COUNT, "return_reservation_id": {"type": ["boolean", "string"]},
+        "networks": _NETWORKS,
+        "security_groups": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"}}}},
+        "block_device_mapping_v2": {"type": "array", "items": _BDM},
+        "config_drive": {"type": ["boolean", "string"]}, "adminPass": {"type": "string"},
+        "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
+        "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
+        "trusted_image_certificates": {"type": ["array", "null"]},
+        "personality": {"type": "array"}}}
+
+
+def _create(server: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": ["server"], "properties": {
+        "server": server, "os:scheduler_hints": {"type": "object"},
+        "OS-SCH-HNT:scheduler_hints": {"type": "object"}}}
+
+
+def _changed(base: dict[str, Any], add: dict[str, Any] | None = None, drop: tuple[str, ...] = (),
+             required: tuple[str, ...] = ()) -> dict[str, Any]:
+    server = copy.deepcopy(base)
+    server["properties"].update(add or {})
+    for name in drop:
+        del server["properties"][name]
+    server["required"] = [*server["required"], *required]
+    return server
+
+
+_SERVER_V219 = _changed(_SERVER_V21, {"description": DESCRIPTION})
+_SERVER_V237 = _changed(_SERVER_V219, required=("networks",))      # networks required
+_SERVER_V252 = _changed(_SERVER_V237, {"tags": _TAGS})             # tags on create
+_SERVER_V257 = _changed(_SERVER_V252, drop=("personality",))       # file injection removed
+
+CREATE = {"2.1": _create(_SERVER_V21), "2.19": _create(_SERVER_V219), "2.37": _create(_SERVER_V237),
+          "2.52": _create(_SERVER_V252), "2.57": _create(_SERVER_V257)}
+
+_UPDATE_V21: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
+    "name": NAME, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
+    "OS-DCF:diskConfig": {"type": "string"}}}
+UPDATE = {"2.1": {"type": "object", "required": ["server"], "properties": {"server": _UPDATE_V21}},
+          "2.19": {"type": "object", "required": ["server"], "properties": {
+              "server": _changed({**_UPDATE_V21, "required": []}, {"description": DESCRIPTION})}}}

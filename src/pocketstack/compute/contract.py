@@ -1,0 +1,41 @@
+"""What other services may call of Compute.
+
+No other service calls Compute in process today: Neutron and Cinder tell Nova about a
+server through its REST API (``POST /os-server-external-events``), which is how they
+would reach a Compute running apart.  The contract holds what they would call in process
+to do the same: look a server up, and deliver one external event.  Every method is
+synchronous (call it from a worker thread) and one short transaction.  ``Cloud.contract
+("compute")`` hands out the implementation (:class:`~pocketstack.compute.manager.Compute`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+# The events Nova accepts, as ``os-server-external-events`` lists them.
+EVENT_NAMES = ("network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted",
+               "volume-extended")
+
+
+@dataclass(frozen=True)
+class InstanceRef:
+    """A server as another service needs to know it: who owns it and where it runs."""
+
+    id: str
+    project_id: str
+    user_id: str
+    host: str | None
+    vm_state: str
+    task_state: str | None
+
+
+class ComputeContract(Protocol):
+    def find_instance(self, instance_id: str) -> InstanceRef | None:
+        """The server with this id, or None when there is none (or it is deleted)."""
+
+    def deliver_event(self, instance_id: str, name: str) -> int:
+        """Deliver one external event (one of :data:`EVENT_NAMES`) for a server, as Nova's
+        ``os-server-external-events`` does: 200 accepted, 404 no such server, 422 the server
+        is not on a host yet.  The fake hypervisor waits for no event, so an accepted one
+        completes at once."""
