@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pocketstack.common.api.pagination import apply_paging, parse_paging
 from pocketstack.common.db import Base, Database
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
 from pocketstack.common.db.guard import RowLockForbidden
 from pocketstack.common.errors import BadRequest
+from pocketstack.common.pagination import apply_paging, parse_paging
 
 
 class Counter(Base):

@@ -237,7 +237,7 @@ def test_interrupted_operations_are_recovered(api, user, image, flavor):
 def test_interrupted_snapshot_leaves_no_queued_image(api, user, server, image):
     """A snapshot cut off by a restart: recovery clears the task and deletes the image
     that never got its data, leaving the instance's finished snapshots alone."""
-    from pocketstack.common.api.context import RequestContext
+    from pocketstack.common.context import RequestContext
     from pocketstack.compute import states as st
     from pocketstack.compute.transitions import transition
 

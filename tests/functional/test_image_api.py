@@ -462,7 +462,7 @@ def test_concurrent_changes_are_not_lost(api, demo_token):
     """Racing PATCHes and tag edits each land: the loser of a compare-and-swap re-reads."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from pocketstack.common.api.context import RequestContext
+    from pocketstack.common.context import RequestContext
     from pocketstack.image.manager import Change
 
     image = create(api, demo_token)

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.common.errors import Conflict, Gone
 
 from conftest import unique

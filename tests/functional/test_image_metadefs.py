@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.common.errors import Forbidden, NotFound
 
 from conftest import unique

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.config import load
+from pocketstack.common.context import RequestContext
 from pocketstack.common.errors import ApiError
 from pocketstack.network.context import Env
 from pocketstack.network.drivers.noop import NoopDriver

@@ -15,7 +15,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
 from pocketstack.common.errors import BadRequest
 from pocketstack.volume import models as m

@@ -9,14 +9,14 @@ from typing import Any
 
 from starlette.requests import Request
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.microversions import Version
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import Router, RouteSpec
-from pocketstack.common.api.validation import validate
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db.base import Base
 from pocketstack.common.db.engine import Database
 from pocketstack.common.policy import Enforcer
+from pocketstack.common.validation import validate
 from pocketstack.compute import models  # noqa: F401  (the tables)
 from pocketstack.compute.policies import RULES
 

@@ -9,11 +9,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from pocketstack.common.api.app import ServiceSpec, build_app
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.errors import fault_format
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import Router, route, specificity
+from pocketstack.common.context import RequestContext
 from pocketstack.common.errors import Unauthorized
 from pocketstack.common.policy import Enforcer
 

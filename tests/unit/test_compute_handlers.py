@@ -13,13 +13,13 @@ import pytest
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.microversions import Version
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import Router
-from pocketstack.common.api.validation import validate
+from pocketstack.common.context import RequestContext
 from pocketstack.common.errors import ApiError
 from pocketstack.common.policy import Enforcer
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api import actions, common, servers

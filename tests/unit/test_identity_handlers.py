@@ -12,9 +12,9 @@ import pytest
 from starlette.requests import Request
 
 from pocketstack.common import config
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import RouteSpec
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.migrate import upgrade
 from pocketstack.common.policy import Enforcer

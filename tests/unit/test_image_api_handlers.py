@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import Base
 from pocketstack.common.policy import Enforcer

@@ -12,8 +12,8 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 
 from pocketstack.common import config
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.context import RequestContext
 from pocketstack.common.policy import Enforcer
 from pocketstack.object import errors
 from pocketstack.object.api import access, containers, large, objects

@@ -10,7 +10,7 @@ import time
 import pytest
 from starlette.datastructures import Headers, QueryParams
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.common.errors import BadRequest, NotAcceptable, Unauthorized
 from pocketstack.object import timestamps
 from pocketstack.object.api import acl, listing, ranges, tempurl

@@ -4,11 +4,11 @@ service"), checked without starting a cloud:
 - the skeleton files exist;
 - routes are declared (no handler is a closure inside a ``register`` function) and every
   declared or enforced policy rule is registered with a description;
-- the service's ``manager`` implements its ``contract.py``, and no module reaches into
-  another service's folder except through that contract.
+- the service's ``manager`` implements its ``contract.py``, no module reaches into
+  another service's folder except through that contract, and only the API package and
+  the wiring import the web layer.
 
-A service joins :data:`CONVERTED` once it has that shape (issue 12); the others are
-expected failures until then, so the shape can only improve.
+Every service has had this shape since issue 12; a new service must have it too.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from pocketstack.cloud import SERVICES, Cloud
 from pocketstack.common import config
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "pocketstack"
-CONVERTED = set(SERVICES)
 SKELETON = ("service.py", "manager.py", "contract.py", "policies.py", "errors.py", "api/__init__.py",
             "api/schemas.py")
 # Object storage keeps its data in its own databases on the ring's devices: no SQLAlchemy
@@ -35,14 +34,7 @@ CONTRACT_NAMES = {"identity": "IdentityContract", "compute": "ComputeContract", 
                   "placement": "PlacementContract"}
 
 
-def shaped(service: str):
-    """The service's cells pass once it is converted; before, they are expected to fail."""
-    if service in CONVERTED:
-        return service
-    return pytest.param(service, marks=pytest.mark.xfail(strict=False, reason="not in the declared shape yet"))
-
-
-ALL = [shaped(s) for s in sorted(SERVICES)]
+ALL = sorted(SERVICES)
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +130,25 @@ def test_other_services_are_reached_only_through_their_contracts(service):
         if re.search(r"""\.service\(\s*["'](?!%s["'])""" % service, text):
             crossings.add(f"{path.relative_to(SOURCE)} reaches another service by name")
     assert not crossings, sorted(crossings)
+
+
+@pytest.mark.parametrize("service", ALL)
+def test_logic_never_imports_the_web_layer(service):
+    """Only a service's ``api/`` package and ``service.py`` (the wiring) import
+    ``pocketstack.common.api``: the logic raises named errors and takes a context, and
+    can be called -- and tested -- without HTTP."""
+    offenders = sorted(
+        str(path.relative_to(SOURCE)) for path in (SOURCE / service).rglob("*.py")
+        if "api" not in path.relative_to(SOURCE / service).parts[:1] and path.name != "service.py"
+        and any(module.startswith("pocketstack.common.api") for module in _imported_modules(path)))
+    assert not offenders, offenders
+
+
+def _imported_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found

@@ -11,9 +11,9 @@ import uuid
 import pytest
 from starlette.requests import Request
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import Router
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db.base import Base
 from pocketstack.common.db.engine import Database
 from pocketstack.common.errors import ApiError, Forbidden

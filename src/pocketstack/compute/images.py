@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import QueryParams
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.common.errors import NotFound
 from pocketstack.compute import errors
 from pocketstack.image.contract import Change, parse_listing_query

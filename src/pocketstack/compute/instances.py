@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.pagination import Paging, apply_paging
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows, run_in_transaction
+from pocketstack.common.pagination import Paging, apply_paging
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.models import BlockDeviceMapping, Instance, InstanceMetadata, InstanceTag, ServerGroupMember

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 
 __all__ = ["IdentityContract", "RequestContext"]
 

@@ -7,8 +7,8 @@ Parts refer to each other through this facade (``identity.resource``,
 
 from __future__ import annotations
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.config import Settings
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.identity.app_creds import AppCredentialManager
 from pocketstack.identity.assignment import AssignmentManager

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pocketstack.common.api.validation import validate
+from pocketstack.common.validation import validate
 from pocketstack.image import errors
 from pocketstack.image.schemas import IMAGE_VALIDATION, READ_ONLY, RESERVED, RESERVED_NAMESPACE
 

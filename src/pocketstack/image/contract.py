@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.image.listing import ImageQuery
 from pocketstack.image.listing import parse as parse_listing_query
 from pocketstack.image.records import Change, ImageView

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.pagination import Paging
-from pocketstack.common.api.validation import parse_bool
+from pocketstack.common.pagination import Paging
+from pocketstack.common.validation import parse_bool
 from pocketstack.image import errors
 from pocketstack.image import models as m
 

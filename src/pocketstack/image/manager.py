@@ -20,7 +20,7 @@ The metadata definitions catalog (metadefs) hangs off the manager too:
 ``images.definitions`` (the objects, properties and tags inside a namespace);
 ``images.tasks`` runs image tasks (import from a URL).
 
-``context`` is a :class:`~pocketstack.common.api.context.RequestContext` (use
+``context`` is a :class:`~pocketstack.common.context.RequestContext` (use
 ``RequestContext.admin()`` for the cloud's own work; an image's ``owner`` defaults to the
 context's project, so pass ``owner=`` when creating with a project-less context —
 owner-less images are visible to everyone, as in Glance).  The manager enforces Glance's
@@ -40,11 +40,11 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.pagination import apply_paging
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.pagination import apply_paging
 from pocketstack.image import access, attributes, errors
 from pocketstack.image import models as m
 from pocketstack.image.data import ImageData

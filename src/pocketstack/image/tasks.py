@@ -25,11 +25,11 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.pagination import Paging, apply_paging
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.common.pagination import Paging, apply_paging
 from pocketstack.image import errors
 from pocketstack.image import models as m
 

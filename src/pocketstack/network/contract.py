@@ -27,8 +27,8 @@ from typing import Any, Protocol
 
 from starlette.datastructures import QueryParams
 
-from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.pagination import Paging
+from pocketstack.common.context import RequestContext
+from pocketstack.common.pagination import Paging
 
 __all__ = ["Addresses", "NetworkContract", "Paging", "QueryParams", "RequestContext", "RequestedNetworks",
            "Resource", "Resources"]

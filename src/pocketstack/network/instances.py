@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import errors, networks, ports, routers, store, subnets, views

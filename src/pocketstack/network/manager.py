@@ -11,8 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.pagination import Paging
+from pocketstack.common.context import RequestContext
+from pocketstack.common.pagination import Paging
 from pocketstack.network import (
     floatingips,
     networks,

@@ -19,11 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.pagination import Paging, apply_paging, parse_paging
-from pocketstack.common.api.validation import parse_bool
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db import utcnow
 from pocketstack.common.db.cas import cas_update
+from pocketstack.common.pagination import Paging, apply_paging, parse_paging
+from pocketstack.common.validation import parse_bool
 from pocketstack.network import errors
 from pocketstack.network.models import (
     FloatingIp,

@@ -18,10 +18,10 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.pagination import Paging, apply_paging
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.common.pagination import Paging, apply_paging
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.backup import BackupStore

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.volume.models import Attachment, Snapshot, Volume
 
 __all__ = ["Attachment", "AttachmentRecords", "Snapshot", "SnapshotRecords", "Volume", "VolumeContract",

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.volume import errors
 from pocketstack.volume import models as m

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
 from pocketstack.volume import errors
 from pocketstack.volume import models as m

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common import rpc
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.common.rpc.bridge import submit
 from pocketstack.volume import models as m

@@ -31,7 +31,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pocketstack.common import errors
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.db_errors import api_error_for
 from pocketstack.common.api.errors import ErrorFormat
 from pocketstack.common.api.microversions import Version, VersionRange
@@ -39,10 +38,11 @@ from pocketstack.common.api.openapi import describe
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import Router, RouteSpec, specificity
 from pocketstack.common.api.routes import route as declare
-from pocketstack.common.api.validation import validate
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db.replay import run_replayable
 from pocketstack.common.log import request_id_var
 from pocketstack.common.policy import Enforcer
+from pocketstack.common.validation import validate
 
 LOG = logging.getLogger(__name__)
 MAX_JSON_BODY = 1024 * 1024

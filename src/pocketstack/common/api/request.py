@@ -14,8 +14,8 @@ from starlette.responses import Response
 
 from pocketstack.common import errors
 from pocketstack.common.api.bodies import parse_json
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.microversions import Version
+from pocketstack.common.context import RequestContext
 from pocketstack.common.policy import Enforcer
 
 if TYPE_CHECKING:

@@ -185,31 +185,6 @@ class Router:
                                                        **declaration.options)))
         return self
 
-    # -- transitional: handlers registered imperatively inside ``register`` functions ---
-    def route(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            self.routes.append(RouteSpec(method.upper(), path, handler, **_options(**options)))
-            return handler
-        return register
-
-    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("GET", path, **kw)
-
-    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("POST", path, **kw)
-
-    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("PUT", path, **kw)
-
-    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("PATCH", path, **kw)
-
-    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("DELETE", path, **kw)
-
-    def head(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("HEAD", path, **kw)
-
 
 def specificity(path: str) -> tuple[int, ...]:
     """Sort key so that a literal segment is tried before a parameter at the same place,

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import validate
+from pocketstack.common.validation import validate
 from pocketstack.compute.aggregates import Aggregates
 from pocketstack.compute.api.schemas import aggregates as schemas
 

@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.validation import validate
 from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 
 # The highest microversion whose behaviour changes are all implemented (docs/compute.md).

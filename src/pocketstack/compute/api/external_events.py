@@ -15,8 +15,8 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import validate
 from pocketstack.common.errors import NotFound
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.schemas import external_events as schemas
 from pocketstack.compute.instances import Instances

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 from starlette.responses import Response
 
-from pocketstack.common.api.pagination import next_link
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import validate
+from pocketstack.common.pagination import next_link
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import accepted, int_query, is_admin, links, query_bool, to_bool
 from pocketstack.compute.api.schemas import flavors as schemas

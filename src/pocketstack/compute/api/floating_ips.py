@@ -18,8 +18,8 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import validate
 from pocketstack.common.errors import ApiError, BadRequest, Conflict, NotFound
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import get_instance
 from pocketstack.compute.api.schemas import floating_ips as schemas

@@ -10,8 +10,8 @@ import uuid
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import validate
 from pocketstack.common.db import utcnow
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.schemas import hosts as schemas
 from pocketstack.compute.hosts import Hosts

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import validate
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import int_query, links
 from pocketstack.compute.api.schemas import images as schemas

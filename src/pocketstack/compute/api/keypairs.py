@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from starlette.responses import Response
 
-from pocketstack.common.api.pagination import next_link
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
+from pocketstack.common.pagination import next_link
 from pocketstack.compute.api.common import int_query
 from pocketstack.compute.api.schemas import keypairs as schemas
 from pocketstack.compute.keypairs import KeyPairs

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import validate
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.schemas import hosts as schemas
 from pocketstack.compute.hosts import Hosts

@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import validate
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import accepted
 from pocketstack.compute.api.schemas import quotas as schemas

@@ -20,9 +20,9 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import validate
 from pocketstack.common.db import utcnow
 from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import get_instance, is_admin
 from pocketstack.compute.api.schemas import security_groups as schemas

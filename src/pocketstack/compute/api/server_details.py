@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import validate
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render

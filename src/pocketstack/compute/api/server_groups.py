@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import parse_bool, validate
+from pocketstack.common.validation import parse_bool, validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import int_query, is_admin
 from pocketstack.compute.api.schemas import server_groups as schemas

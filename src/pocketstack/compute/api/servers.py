@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import QueryParams
 
 from pocketstack.common.api.microversions import Version
-from pocketstack.common.api.pagination import DEFAULT_MAX_LIMIT, next_link
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import parse_bool
 from pocketstack.common.errors import NotFound
+from pocketstack.common.pagination import DEFAULT_MAX_LIMIT, next_link
+from pocketstack.common.validation import parse_bool
 from pocketstack.compute import block_devices, errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render, security_groups
@@ -44,7 +44,7 @@ from pocketstack.compute.instances import SORT_KEYS, BootRequest, ServerFilters,
 from pocketstack.compute.topology import TopologyError, choose_topology
 
 if TYPE_CHECKING:
-    from pocketstack.common.api.context import RequestContext
+    from pocketstack.common.context import RequestContext
     from pocketstack.compute.manager import Compute
     from pocketstack.network.contract import NetworkContract
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.validation import parse_bool, validate
+from pocketstack.common.validation import parse_bool, validate
 from pocketstack.identity import errors
 
 

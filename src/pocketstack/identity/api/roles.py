@@ -9,7 +9,7 @@ from typing import Any
 
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import RouteSpec, route
-from pocketstack.common.api.validation import query_flag
+from pocketstack.common.validation import query_flag
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pocketstack.common.api.validation import BOOLEAN, DESCRIPTION, ID, NULLABLE_ID
+from pocketstack.common.validation import BOOLEAN, DESCRIPTION, ID, NULLABLE_ID
 
 
 def _string(max_length: int, min_length: int = 1) -> dict:

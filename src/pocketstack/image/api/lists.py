@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from pocketstack.common.api.pagination import Paging, parse_paging
 from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.pagination import Paging, parse_paging
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000

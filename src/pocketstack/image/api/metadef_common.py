@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.validation import validate
+from pocketstack.common.validation import validate
 from pocketstack.image import errors
 from pocketstack.image.attributes import check_text
 from pocketstack.image.manager import ImageManager

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
-from pocketstack.common.api.validation import parse_bool
+from pocketstack.common.validation import parse_bool
 from pocketstack.image import errors
 from pocketstack.image.api import metadef_render as render
 from pocketstack.image.api import schemas

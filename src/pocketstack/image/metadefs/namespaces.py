@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.context import RequestContext
-from pocketstack.common.api.pagination import Paging, apply_paging
+from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.pagination import Paging, apply_paging
 from pocketstack.image import errors
 from pocketstack.image.metadefs import models as m
 from pocketstack.image.metadefs.records import (

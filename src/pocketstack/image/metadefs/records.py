@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.image import errors
 from pocketstack.image.metadefs import models as m
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.api.validation import validate
+from pocketstack.common.validation import validate
 from pocketstack.network import errors
 
 

@@ -3,8 +3,8 @@ collections wrapped with ``<collection>_links`` when paged."""
 
 from __future__ import annotations
 
-from pocketstack.common.api.pagination import Paging, next_link
 from pocketstack.common.api.request import ApiRequest
+from pocketstack.common.pagination import Paging, next_link
 
 HIDDEN = {
     "network": ("provider:network_type", "provider:physical_network", "provider:segmentation_id"),

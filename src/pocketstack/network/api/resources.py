@@ -14,10 +14,10 @@ import dataclasses
 
 from starlette.responses import Response
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import RouteSpec, route
-from pocketstack.common.api.validation import validate
+from pocketstack.common.context import RequestContext
+from pocketstack.common.validation import validate
 from pocketstack.network import errors
 from pocketstack.network.api import inputs, render
 from pocketstack.network.api.schemas import SCHEMAS, TAGS_BODY, bulk_schema

@@ -3,9 +3,9 @@ quotas and the auto-allocated topology."""
 
 from __future__ import annotations
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
+from pocketstack.common.context import RequestContext
 from pocketstack.network import converters, errors
 from pocketstack.network.api import inputs, render
 from pocketstack.network.api.schemas import INTERFACE_BODY, QUOTA_BODY, SCHEMAS

@@ -7,7 +7,7 @@ Elements are comma separated: ``.r:*`` (anyone may read objects, no token needed
 
 from __future__ import annotations
 
-from pocketstack.common.api.context import RequestContext
+from pocketstack.common.context import RequestContext
 from pocketstack.object import errors
 
 

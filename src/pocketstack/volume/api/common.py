@@ -7,9 +7,9 @@ from typing import Any
 from starlette.responses import Response
 
 from pocketstack.common.api.microversions import Version, VersionRange
-from pocketstack.common.api.pagination import Paging, next_link, parse_paging
 from pocketstack.common.api.request import ApiRequest, json_response
-from pocketstack.common.api.validation import parse_bool
+from pocketstack.common.pagination import Paging, next_link, parse_paging
+from pocketstack.common.validation import parse_bool
 from pocketstack.volume import errors
 from pocketstack.volume.api.schemas import wrapped
 from pocketstack.volume.api.validation import validate, validate_integer

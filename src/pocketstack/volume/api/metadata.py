@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 from starlette.responses import Response
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import RouteSpec, route
+from pocketstack.common.context import RequestContext
 from pocketstack.volume import errors
 from pocketstack.volume.api.common import body
 from pocketstack.volume.api.schemas import METADATA, METADATA_ITEM

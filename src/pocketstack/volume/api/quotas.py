@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pocketstack.common.api.context import RequestContext
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
+from pocketstack.common.context import RequestContext
 from pocketstack.volume import errors
 from pocketstack.volume.api import schemas
 from pocketstack.volume.api.common import PREFIX, flag
