@@ -7,14 +7,14 @@ hands out the implementation (:class:`~pocketstack.placement.manager.PlacementMa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from pocketstack.placement.candidates import Candidate
 
 
 class PlacementContract(Protocol):
-    def ensure_provider(self, uuid: str, name: str, inventories: dict[str, dict], *,
+    def ensure_provider(self, uuid: str, name: str, inventories: Mapping[str, Mapping[str, int | float]], *,
                         traits: Iterable[str] = (), parent_uuid: str | None = None) -> None:
         """Create the provider or bring its name, inventories and traits to these values."""
 

@@ -8,7 +8,7 @@ concurrent claims can never over-commit a provider.  The HTTP API uses the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from pocketstack.common.db import Database
 from pocketstack.placement.allocations import ANY_GENERATION, Allocations, ConsumerAllocations
@@ -28,7 +28,7 @@ class PlacementManager:
         self.allocations = Allocations(db)
 
     # -- providers -------------------------------------------------------------------
-    def ensure_provider(self, uuid: str, name: str, inventories: dict[str, dict], *,
+    def ensure_provider(self, uuid: str, name: str, inventories: Mapping[str, Mapping[str, int | float]], *,
                         traits: Iterable[str] = (), parent_uuid: str | None = None) -> None:
         """Create the provider or bring its name, inventories and traits to these
         values (bumping its generation only when something changed)."""
