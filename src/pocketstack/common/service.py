@@ -8,9 +8,16 @@ the scaled-out ``pocketstack api`` run the same objects.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from starlette.applications import Starlette
 from starlette.types import ASGIApp
+
+from pocketstack.common.api.app import ServiceSpec, build_app
+from pocketstack.common.api.errors import ErrorFormat
+from pocketstack.common.api.routes import Router
+from pocketstack.common.policy import Rule
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
@@ -26,6 +33,8 @@ class Service:
     # The one public entry of the service: what other services call (it implements the
     # service's ``contract.py``), handed out by :meth:`Cloud.contract`.
     manager: Any = None
+    # Its documented default policy rules (``policies.RULES``), registered by :meth:`api`.
+    rules: Sequence[Rule] = ()
 
     def __init__(self, cloud: "Cloud"):
         self.cloud = cloud
@@ -39,7 +48,20 @@ class Service:
         return self.url + self.catalog_suffix
 
     def app(self) -> ASGIApp:
+        """The service's ASGI app: its router through :meth:`api`."""
         raise NotImplementedError
+
+    def api(self, router: Router, error_format: ErrorFormat, **options: Any) -> Starlette:
+        """This service's API with what every service shares filled in: the cloud's policy
+        enforcer (with this service's :attr:`rules` registered), token validation by
+        Identity, the public URL and the 401 challenge. ``options`` are the rest of
+        :class:`~pocketstack.common.api.app.ServiceSpec` (microversions, hooks)."""
+        cloud = self.cloud
+        cloud.enforcer.register(self.rules)
+        return build_app(ServiceSpec(
+            name=self.name, router=router, error_format=error_format, enforcer=cloud.enforcer,
+            validate_token=cloud.identity.validate_token, service_url=self.url,
+            www_authenticate=cloud.www_authenticate, **options))
 
     async def start(self) -> None:
         """Start background workers (none by default)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 
-from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.api.errors import fault_format
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
@@ -24,6 +23,7 @@ class ComputeService(Service):
     catalog_type = "compute"
     catalog_name = "nova"
     catalog_suffix = "/v2.1"
+    rules = RULES
 
     def __init__(self, cloud):
         super().__init__(cloud)
@@ -36,13 +36,8 @@ class ComputeService(Service):
         return self.manager
 
     def app(self):
-        cloud = self.cloud
-        cloud.enforcer.register(RULES)
-        return build_app(ServiceSpec(
-            name=self.name, router=build_router(self.manager), error_format=fault_format,
-            enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            www_authenticate=cloud.www_authenticate, versions=VERSIONS, finish=finish,
-            empty_id_not_found=True))
+        return self.api(build_router(self.manager), fault_format, versions=VERSIONS, finish=finish,
+                        empty_id_not_found=True)
 
     async def start(self) -> None:
         """Connect to RPC, start this process's roles' workers (hosts register in Placement,

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 
-from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.api.errors import keystone_format
 from pocketstack.common.service import Service
 from pocketstack.identity.api import build_router
@@ -23,18 +22,14 @@ class IdentityService(Service):
     path = "/identity"
     catalog_type = "identity"
     catalog_name = "keystone"
+    rules = RULES
 
     def __init__(self, cloud):
         super().__init__(cloud)
         self.manager = cloud.identity
 
     def app(self):
-        cloud = self.cloud
-        cloud.enforcer.register(RULES)
-        return build_app(ServiceSpec(
-            name=self.name, router=build_router(self.manager), error_format=keystone_format,
-            enforcer=cloud.enforcer, validate_token=self.manager.validate_token, service_url=self.url,
-            www_authenticate=cloud.www_authenticate))
+        return self.api(build_router(self.manager), keystone_format)
 
     async def start(self) -> None:
         self._pruner = asyncio.create_task(self._prune_revocations())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 
-from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.service import Service
 from pocketstack.image.api import build_router
 from pocketstack.image.api.errors import RememberAccept, glance_format
@@ -23,19 +22,14 @@ class ImageService(Service):
     catalog_type = "image"
     catalog_name = "glance"
     catalog_suffix = ""
+    rules = RULES
 
     def __init__(self, cloud):
         super().__init__(cloud)
         self.manager = ImageManager(cloud.db, FileStore(cloud.settings.data_dir / "images"))
 
     def app(self):
-        cloud = self.cloud
-        cloud.enforcer.register(RULES)
-        app = build_app(ServiceSpec(
-            name=self.name, router=build_router(self.manager), error_format=glance_format,
-            enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            prepare=prepare, www_authenticate=cloud.www_authenticate,
-            empty_id_not_found=True))
+        app = self.api(build_router(self.manager), glance_format, prepare=prepare, empty_id_not_found=True)
         app.add_middleware(RememberAccept)
         return app
 

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import socket
 
-from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
 from pocketstack.network.agent import NetworkAgent
@@ -30,6 +29,7 @@ class NetworkService(Service):
     catalog_type = "network"
     catalog_name = "neutron"
     catalog_suffix = ""
+    rules = RULES
 
     def __init__(self, cloud):
         super().__init__(cloud)
@@ -52,13 +52,8 @@ class NetworkService(Service):
         self.agent: NetworkAgent | None = None
 
     def app(self):
-        cloud = self.cloud
-        cloud.enforcer.register(RULES)
-        return build_app(ServiceSpec(
-            name=self.name, router=build_router(self.manager, self.agents), error_format=network_format,
-            prepare=check_url, validate_body=validate_body,
-            enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            www_authenticate=cloud.www_authenticate))
+        return self.api(build_router(self.manager, self.agents), network_format, prepare=check_url,
+                        validate_body=validate_body)
 
     async def start(self) -> None:
         """Run this process's network agent (it replays the current state to the driver,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.service import Service
 from pocketstack.object.api import build_router
 from pocketstack.object.api.responses import MAX_BODY, finish, preparer, swift_format
@@ -25,6 +24,7 @@ class ObjectService(Service):
     catalog_type = "object-store"
     catalog_name = "swift"
     catalog_suffix = "/v1/AUTH_%(project_id)s"
+    rules = RULES
 
     def __init__(self, cloud):
         super().__init__(cloud)
@@ -42,13 +42,8 @@ class ObjectService(Service):
         return self.manager.cluster
 
     def app(self):
-        cloud = self.cloud
-        cloud.enforcer.register(RULES)
-        return build_app(ServiceSpec(
-            name=self.name, router=build_router(self.manager.store), error_format=swift_format,
-            enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            prepare=preparer(self.path), finish=finish, max_body=MAX_BODY,
-            www_authenticate=cloud.www_authenticate))
+        return self.api(build_router(self.manager.store), swift_format, prepare=preparer(self.path), finish=finish,
+                        max_body=MAX_BODY)
 
     async def start(self) -> None:
         interval = self.cloud.settings.object_background_interval

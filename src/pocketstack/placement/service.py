@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.service import Service
 from pocketstack.placement.api import build_router
 from pocketstack.placement.api.common import VERSIONS, finish, placement_format
@@ -17,17 +16,12 @@ class PlacementService(Service):
     catalog_type = "placement"
     catalog_name = "placement"
     catalog_suffix = ""
+    rules = RULES
 
     def __init__(self, cloud):
         super().__init__(cloud)
         self.manager = PlacementManager(cloud.db)
 
     def app(self):
-        cloud = self.cloud
-        cloud.enforcer.register(RULES)
-        return build_app(ServiceSpec(
-            name=self.name, router=build_router(self.manager), error_format=placement_format,
-            enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            www_authenticate=cloud.www_authenticate,
-            versions=VERSIONS, finish=finish))
+        return self.api(build_router(self.manager), placement_format, versions=VERSIONS, finish=finish)
 

@@ -9,7 +9,6 @@ import asyncio
 import socket
 
 from pocketstack.common import rpc
-from pocketstack.common.api.app import ServiceSpec, build_app
 from pocketstack.common.api.errors import fault_format
 from pocketstack.common.service import Service
 from pocketstack.volume.api import build_router
@@ -26,6 +25,7 @@ class VolumeService(Service):
     catalog_type = "block-storage"
     catalog_name = "cinderv3"
     catalog_suffix = "/v3/%(project_id)s"
+    rules = RULES
 
     def __init__(self, cloud):
         super().__init__(cloud)
@@ -33,13 +33,8 @@ class VolumeService(Service):
         self.host: VolumeHost | None = None  # the volume worker, when this process runs one
 
     def app(self):
-        cloud = self.cloud
-        cloud.enforcer.register(RULES)
-        return build_app(ServiceSpec(
-            name=self.name, router=build_router(self.manager), error_format=fault_format,
-            enforcer=cloud.enforcer, validate_token=cloud.identity.validate_token, service_url=self.url,
-            www_authenticate=cloud.www_authenticate, versions=VERSIONS, finish=finish, validate_body=validate,
-            empty_id_not_found=True))
+        return self.api(build_router(self.manager), fault_format, versions=VERSIONS, finish=finish,
+                        validate_body=validate, empty_id_not_found=True)
 
     async def start(self) -> None:
         """Cast to the ``volume`` topic from now on; with the ``volume`` role also serve it
