@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from conftest import unique
+from conftest import ADMIN_PASSWORD, unique
 from test_compute_helpers import call, new_member
 
 
@@ -182,7 +182,6 @@ def test_tokens_scoped_to_no_project(api):
     """A system-scoped token reads as before (default limits, nothing used), its user's x509
     key pair names no project in its subject, and what would belong to a project (a server
     group) is refused (403)."""
-    from conftest import ADMIN_PASSWORD
     token = api.token("admin", ADMIN_PASSWORD, system=True)
     r = call(api, "GET", "/limits", token)
     assert r.status_code == 200, r.text
