@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from conftest import unique
+from conftest import ADMIN_PASSWORD, unique
 from test_compute_helpers import call, new_member
 
 
@@ -176,3 +176,24 @@ def test_default_quota_class_is_every_projects_default(api, admin_token, demo_to
         call(api, "PUT", "/os-quota-class-sets/default", admin_token, version="2.1",
              json={"quota_class_set": {"metadata_items": before["metadata_items"],
                                        "floating_ips": before["floating_ips"]}})
+
+
+def test_tokens_scoped_to_no_project(api):
+    """A system-scoped token reads as before (default limits, nothing used), its user's x509
+    key pair names no project in its subject, and what would belong to a project (a server
+    group) is refused (403)."""
+    token = api.token("admin", ADMIN_PASSWORD, system=True)
+    r = call(api, "GET", "/limits", token)
+    assert r.status_code == 200, r.text
+    absolute = r.json()["limits"]["absolute"]
+    assert absolute["totalInstancesUsed"] == 0 and absolute["maxTotalInstances"] >= 0
+    name = unique("kpsys")
+    r = call(api, "POST", "/os-keypairs", token, json={"keypair": {"name": name, "type": "x509"}})
+    assert r.status_code == 201, r.text
+    cert = x509.load_pem_x509_certificate(r.json()["keypair"]["public_key"].encode())
+    common_name = cert.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)[0].value
+    assert str(common_name).startswith("-")  # "<project>-<user>-<time>" with no project
+    assert call(api, "DELETE", f"/os-keypairs/{name}", token).status_code == 204
+    r = call(api, "POST", "/os-server-groups", token,
+             json={"server_group": {"name": unique("sg"), "policy": "affinity"}})
+    assert r.status_code == 403, r.text

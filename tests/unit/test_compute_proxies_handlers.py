@@ -22,6 +22,8 @@ from pocketstack.compute.api import (
     security_groups,
     usage,
 )
+from pocketstack.compute.contract import InstanceRef
+from pocketstack.compute.manager import event_code
 
 GROUP = "6f1c0a4e-8c55-4f39-9a36-4cf0c3a1f2b7"
 NO_NETWORK = SimpleNamespace(cloud=SimpleNamespace(network=None))
@@ -184,15 +186,28 @@ def test_migration_paging():
 
 
 def test_external_event_outcomes():
-    servers = {"s1": SimpleNamespace(host="h1"), "s2": SimpleNamespace(host=None)}
-    find = servers.get
-    assert external_events.outcome({"name": "network-changed", "server_uuid": "s1"}, find, False) == {
+    """The API answers each event with the code the compute contract's decision gives."""
+    def ref(instance_id, host):
+        return InstanceRef(id=instance_id, project_id="p", user_id="u", host=host, vm_state="active",
+                           task_state=None)
+    servers = {"s1": ref("s1", "h1"), "s2": ref("s2", None)}
+    delivered = []
+
+    def deliver(server_uuid, name):
+        delivered.append(name)
+        return event_code(servers.get(server_uuid))
+    assert external_events.outcome({"name": "network-changed", "server_uuid": "s1"}, deliver, False) == {
         "name": "network-changed", "server_uuid": "s1", "status": "completed", "code": 200}
-    assert external_events.outcome({"name": "network-changed", "server_uuid": "s2"}, find, False)["code"] == 422
-    assert external_events.outcome({"name": "network-changed", "server_uuid": "s9"}, find, False)["code"] == 404
+    assert external_events.outcome({"name": "network-changed", "server_uuid": "s2"}, deliver, False) == {
+        "name": "network-changed", "server_uuid": "s2", "status": "failed", "code": 422}
+    assert external_events.outcome({"name": "network-changed", "server_uuid": "s9"}, deliver, False) == {
+        "name": "network-changed", "server_uuid": "s9", "status": "failed", "code": 404}
     extended = {"name": "volume-extended", "server_uuid": "s1"}
-    assert external_events.outcome(extended, find, False) == {**extended, "status": "failed", "code": 400}
-    assert external_events.outcome(extended, find, True)["code"] == 200
+    delivered.clear()
+    assert external_events.outcome(extended, deliver, False) == {**extended, "status": "failed", "code": 400}
+    assert delivered == []  # refused before 2.51 without being delivered
+    assert external_events.outcome(extended, deliver, True)["code"] == 200
+    assert delivered == ["volume-extended"]
 
 
 def test_external_events_are_for_services_and_admins():

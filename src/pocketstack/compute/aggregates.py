@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, utcnow
-from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.common.db.cas import changed_rows, run_in_transaction
 from pocketstack.compute import errors
 from pocketstack.compute.models import Aggregate, AggregateHost, AggregateMetadata, ComputeNode
 
@@ -146,8 +146,8 @@ class Aggregates:
     def remove_host(self, aggregate_id: int | str, host: str) -> AggregateView:
         def work(s: Session) -> int:
             row = self._row(s, aggregate_id)
-            removed = s.execute(sa.delete(AggregateHost).where(AggregateHost.aggregate_id == row.id,
-                                                               AggregateHost.host == host)).rowcount
+            removed = changed_rows(s, sa.delete(AggregateHost).where(AggregateHost.aggregate_id == row.id,
+                                                                     AggregateHost.host == host))
             if not removed:
                 raise errors.AggregateHostNotFound(aggregate_id=row.id, host=host)
             _sync_zones(s, [host])

@@ -124,13 +124,13 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
                 raise errors.InvalidBlockDeviceMapping(reason="Blank volumes need a volume_size.")
         elif source == "snapshot":
             try:
-                snapshot = volumes.snapshots.get(context, uuid_)
+                snapshot = volumes.snapshots.get(context, str(uuid_))
             except NotFound:
                 raise errors.InvalidBlockDeviceMapping(reason=f"failed to get snapshot {uuid_}.") from None
             row["snapshot_id"] = snapshot.id
         else:  # an existing volume
             try:
-                volume = volumes.volumes.get(context, uuid_)
+                volume = volumes.volumes.get(context, str(uuid_))
             except NotFound:
                 raise errors.InvalidBlockDeviceMapping(reason=f"failed to get volume {uuid_}.") from None
             if volume.status != "available":

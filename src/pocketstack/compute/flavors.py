@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db import Database
+from pocketstack.common.db.cas import changed_rows
 from pocketstack.compute import errors
 from pocketstack.compute.models import Flavor, FlavorAccess, FlavorExtraSpec
 
@@ -128,9 +129,9 @@ class Flavors:
 
     def delete_extra_spec(self, flavor_id: str, key: str) -> None:
         with self.db.session() as s:
-            result = s.execute(sa.delete(FlavorExtraSpec).where(FlavorExtraSpec.flavor_id == flavor_id,
-                                                               FlavorExtraSpec.key == key))
-            if result.rowcount != 1:
+            deleted = changed_rows(s, sa.delete(FlavorExtraSpec).where(FlavorExtraSpec.flavor_id == flavor_id,
+                                                                       FlavorExtraSpec.key == key))
+            if deleted != 1:
                 raise errors.FlavorExtraSpecsNotFound(flavor_id=flavor_id, key=key)
 
     # -- access ----------------------------------------------------------------------
@@ -150,7 +151,7 @@ class Flavors:
     def remove_access(self, flavor_id: str, project_id: str) -> None:
         self.get(flavor_id)
         with self.db.session() as s:
-            result = s.execute(sa.delete(FlavorAccess).where(FlavorAccess.flavor_id == flavor_id,
-                                                            FlavorAccess.project_id == project_id))
-        if result.rowcount != 1:
+            deleted = changed_rows(s, sa.delete(FlavorAccess).where(FlavorAccess.flavor_id == flavor_id,
+                                                                    FlavorAccess.project_id == project_id))
+        if deleted != 1:
             raise errors.FlavorAccessNotFound(flavor_id=flavor_id, project_id=project_id)

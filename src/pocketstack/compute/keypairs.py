@@ -17,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database
-from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.common.db.cas import changed_rows, run_in_transaction
 from pocketstack.compute import errors
 from pocketstack.compute.models import KeyPair
 from pocketstack.compute.quotas import Quotas, user_scope
@@ -52,9 +52,10 @@ def generate() -> tuple[str, str]:
     return private, public + " Generated-by-Nova"
 
 
-def generate_x509(user_id: str, project_id: str) -> tuple[str, str]:
+def generate_x509(user_id: str, project_id: str | None) -> tuple[str, str]:
     """A new RSA key and a self-signed certificate for it, valid ten years, with Nova's
-    subject: (private key in PEM, certificate in PEM)."""
+    subject (its project part empty for a token scoped to no project): (private key in
+    PEM, certificate in PEM)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = dt.datetime.now(dt.timezone.utc)
     subject = x509.Name([
@@ -62,7 +63,7 @@ def generate_x509(user_id: str, project_id: str) -> tuple[str, str]:
         x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "California"),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "OpenStack"),
         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "NovaDev"),
-        x509.NameAttribute(NameOID.COMMON_NAME, f"{project_id[:16]}-{user_id[:16]}-{now:%Y-%m-%dT%H:%M:%S}")])
+        x509.NameAttribute(NameOID.COMMON_NAME, f"{(project_id or '')[:16]}-{user_id[:16]}-{now:%Y-%m-%dT%H:%M:%S}")])
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now)
             .not_valid_after(now + dt.timedelta(days=3650)).sign(key, hashes.SHA256()))
@@ -76,7 +77,7 @@ class KeyPairs:
         self.db = db
         self.quotas = quotas
 
-    def create(self, user_id: str, project_id: str, name: str, public_key: str | None,
+    def create(self, user_id: str, project_id: str | None, name: str, public_key: str | None,
                key_type: str = "ssh") -> tuple[KeyPair, str | None]:
         """Import ``public_key`` or generate one; returns the key pair and the private key
         (only when generated)."""
@@ -118,7 +119,6 @@ class KeyPairs:
 
     def delete(self, user_id: str, name: str) -> None:
         with self.db.session() as s:
-            result = s.execute(sa.delete(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name))
-            if result.rowcount != 1:
+            if changed_rows(s, sa.delete(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name)) != 1:
                 raise errors.KeypairNotFound(name=name, user_id=user_id)
             self.quotas.release(s, user_scope(user_id), {"key_pairs": 1})

@@ -243,7 +243,7 @@ class ComputeManager:
             network.deallocate_for_instance(inst.id)
         context = RequestContext(user_id=inst.user_id, project_id=inst.project_id, roles=["member", "reader"])
         try:
-            network.allocate_for_instance(context, inst.id, inst.host, inst.requested_networks)
+            network.allocate_for_instance(context, inst.id, _host(inst), inst.requested_networks)
         except ApiError as error:
             raise BuildAborted(error.message) from error
 

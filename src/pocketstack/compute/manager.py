@@ -90,9 +90,15 @@ class Compute:
                            vm_state=inst.vm_state, task_state=inst.task_state)
 
     def deliver_event(self, instance_id: str, name: str) -> int:
-        inst = self.find_instance(instance_id)
-        if inst is None:
-            return 404
-        if not inst.host:
-            return 422
-        return 200
+        return event_code(self.find_instance(instance_id))
+
+
+def event_code(inst: InstanceRef | None) -> int:
+    """Nova's answer to one external event for a server: 404 when there is no such server,
+    422 when it is not on a host yet, else 200 (accepted; the fake hypervisor waits for no
+    event, so it completes at once)."""
+    if inst is None:
+        return 404
+    if not inst.host:
+        return 422
+    return 200

@@ -82,12 +82,11 @@ class MigrationRecords:
     @staticmethod
     def _view(row: Migration, inst: Instance | None) -> MigrationView:
         status, dest = row.status, row.dest_compute
-        current = inst.migration if inst is not None and inst.migration else {}
-        if current.get("id") == row.uuid:
-            dest = current.get("dest_host") or dest
+        if inst is not None and inst.migration and inst.migration.get("id") == row.uuid:
+            dest = inst.migration.get("dest_host") or dest
             if inst.vm_state == st.ERROR:
                 status = "error"
-            elif inst.task_state in _IN_FLIGHT:
+            elif inst.task_state is not None and inst.task_state in _IN_FLIGHT:
                 status = _IN_FLIGHT[inst.task_state]
             elif inst.vm_state == st.RESIZED:
                 status = "finished"

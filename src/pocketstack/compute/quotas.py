@@ -20,7 +20,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database
-from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows, run_in_transaction
 from pocketstack.compute.errors import OverQuota
 from pocketstack.compute.models import QuotaLimit, QuotaUsage
 
@@ -64,11 +64,12 @@ class Quotas:
         self.db = db
 
     # -- limits ----------------------------------------------------------------------
-    def limits(self, project_id: str, session: Session | None = None) -> dict[str, int]:
+    def limits(self, project_id: str | None, session: Session | None = None) -> dict[str, int]:
+        """A project's limits: its own, else the ``default`` quota class's, else Nova's
+        (a token scoped to no project, ``None``, has the defaults)."""
         if session is None:
             with self.db.session(readonly=True) as s:
                 return self.limits(project_id, s)
-        """A project's limits: its own, else the ``default`` quota class's, else Nova's."""
         rows = list(session.scalars(sa.select(QuotaLimit)
                                     .where(QuotaLimit.project_id.in_([DEFAULT_CLASS, project_id]))))
         limits = dict(DEFAULTS)
@@ -135,26 +136,23 @@ class Quotas:
             if delta <= 0:
                 continue
             limit = limits.get(resource, UNLIMITED)
-            row = QuotaUsage.__table__
-            stmt = sa.update(row).where(row.c.scope == scope, row.c.resource == resource)
+            stmt = sa.update(QuotaUsage).where(QuotaUsage.scope == scope, QuotaUsage.resource == resource)
             if limit != UNLIMITED:
-                stmt = stmt.where(row.c.in_use + delta <= limit)
-            result = session.execute(stmt.values(in_use=row.c.in_use + delta),
-                                     execution_options={"synchronize_session": False})
-            if result.rowcount != 1:
-                used = session.scalar(sa.select(row.c.in_use).where(row.c.scope == scope,
-                                                                     row.c.resource == resource)) or 0
+                stmt = stmt.where(QuotaUsage.in_use + delta <= limit)
+            if changed_rows(session, stmt.values(in_use=QuotaUsage.in_use + delta),
+                            execution_options={"synchronize_session": False}) != 1:
+                used = session.scalar(sa.select(QuotaUsage.in_use).where(QuotaUsage.scope == scope,
+                                                                          QuotaUsage.resource == resource)) or 0
                 raise OverQuota(resource=resource, requested=delta, used=used, limit=limit)
 
     def release(self, session: Session, scope: str, deltas: dict[str, int]) -> None:
         """Give back what :meth:`reserve` took (never below zero)."""
-        row = QuotaUsage.__table__
         for resource in sorted(deltas):
             delta = deltas[resource]
             if delta <= 0:
                 continue
-            session.execute(sa.update(row).where(row.c.scope == scope, row.c.resource == resource)
-                            .values(in_use=sa.case((row.c.in_use > delta, row.c.in_use - delta), else_=0)),
+            session.execute(sa.update(QuotaUsage).where(QuotaUsage.scope == scope, QuotaUsage.resource == resource)
+                            .values(in_use=sa.case((QuotaUsage.in_use > delta, QuotaUsage.in_use - delta), else_=0)),
                             execution_options={"synchronize_session": False})
 
     def fit_count(self, project_id: str, per_instance: dict[str, int], wanted: int, minimum: int) -> int:
@@ -173,7 +171,7 @@ class Quotas:
             fits = min(fits, room)
         return max(fits, minimum)
 
-    def check_limit(self, project_id: str, resource: str, requested: int) -> None:
+    def check_limit(self, project_id: str | None, resource: str, requested: int) -> None:
         """For uncounted limits (metadata items, injected files): 403 if ``requested`` is over."""
         limit = self.limits(project_id).get(resource, UNLIMITED)
         if limit != UNLIMITED and requested > limit:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database
-from pocketstack.common.db.cas import run_in_transaction
+from pocketstack.common.db.cas import changed_rows, run_in_transaction
 from pocketstack.compute import errors
 from pocketstack.compute.models import ServerGroup, ServerGroupMember
 from pocketstack.compute.quotas import Quotas
@@ -64,6 +64,6 @@ class ServerGroups:
         group = self.get(group_id)
         with self.db.session() as s:
             s.execute(sa.delete(ServerGroupMember).where(ServerGroupMember.group_id == group_id))
-            gone = s.execute(sa.delete(ServerGroup).where(ServerGroup.id == group_id)).rowcount
+            gone = changed_rows(s, sa.delete(ServerGroup).where(ServerGroup.id == group_id))
             if gone:
                 self.quotas.release(s, group.project_id, {"server_groups": 1})

@@ -66,7 +66,7 @@ def build_router(compute: Compute) -> Router:
         images.ImagesApi(compute.images, compute.quotas),
         server_groups.ServerGroupsApi(compute.groups),
         security_groups.SecurityGroupsApi(compute),
-        external_events.ExternalEventsApi(compute.instances),
+        external_events.ExternalEventsApi(compute),
         migrations.MigrationsApi(compute.migration_records),
         networks.NetworksApi(compute),
         usage.UsageApi(compute.instances),

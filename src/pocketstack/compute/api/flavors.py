@@ -89,17 +89,17 @@ class FlavorsApi:
                     "OS-FLV-EXT-DATA:ephemeral": flavor.ephemeral_gb, "OS-FLV-DISABLED:disabled": flavor.disabled,
                     "swap": flavor.swap or "", "rxtx_factor": flavor.rxtx_factor,
                     "os-flavor-access:is_public": flavor.is_public})
-        if req.at_least(2, 61) and req.allowed(EXTRA_SPECS_INDEX, {"project_id": req.context.project_id}):
+        if req.at_least(2, 61) and req.allowed(EXTRA_SPECS_INDEX, {"project_id": req.caller.project_id}):
             out["extra_specs"] = specs if specs is not None else self.flavors.extra_specs(flavor.id)
         return out
 
     def lookup(self, req: ApiRequest):
-        return self.flavors.get_visible(req.path_params["flavor_id"], req.context.project_id, is_admin(req))
+        return self.flavors.get_visible(req.path_params["flavor_id"], req.caller.project_id, is_admin(req))
 
     def listing(self, req: ApiRequest, detail: bool) -> dict:
         parsed = listing_query(req.query)
         limit = int_query(req, "limit")
-        rows = self.flavors.list(project_id=req.context.project_id, is_admin=is_admin(req),
+        rows = self.flavors.list(project_id=req.caller.project_id, is_admin=is_admin(req),
                                  min_ram=int_query(req, "minRam"), min_disk=int_query(req, "minDisk"),
                                  limit=limit, marker=req.query.get("marker"), **parsed)
         result: dict = {"flavors": [self.render(req, f, detail) for f in rows]}
@@ -150,11 +150,11 @@ class FlavorExtraSpecsApi:
         self.flavors = flavors
 
     def visible(self, req: ApiRequest):
-        return self.flavors.get_visible(req.path_params["flavor_id"], req.context.project_id, is_admin(req))
+        return self.flavors.get_visible(req.path_params["flavor_id"], req.caller.project_id, is_admin(req))
 
     @route.get("/v2.1/flavors/{flavor_id}/os-extra_specs", policy=EXTRA_SPECS_INDEX)
     def index(self, req: ApiRequest) -> dict:
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
         return {"extra_specs": self.flavors.extra_specs(self.visible(req).id)}
 
     @route.post("/v2.1/flavors/{flavor_id}/os-extra_specs", policy="os_compute_api:os-flavor-extra-specs:create")
@@ -166,7 +166,7 @@ class FlavorExtraSpecsApi:
 
     @route.get("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", policy="os_compute_api:os-flavor-extra-specs:show")
     def show(self, req: ApiRequest) -> dict:
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
         key = req.path_params["key"]
         specs = self.flavors.extra_specs(self.visible(req).id)
         if key not in specs:

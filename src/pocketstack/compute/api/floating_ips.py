@@ -41,7 +41,7 @@ def _network(compute, req: ApiRequest):
 
 
 def _by_address(compute, req: ApiRequest, address: str) -> dict:
-    found, _ = _network(compute, req).list(req.context, "floatingips",
+    found, _ = _network(compute, req).list(req.caller, "floatingips",
                                            QueryParams([("floating_ip_address", address)]))
     if not found:
         raise errors.FloatingIpNotFoundForAddress(address=address)
@@ -65,7 +65,7 @@ def server_action(compute, record, add: bool):
         if not add:
             if fip["port_id"] is None or fip["port_id"] not in {p["id"] for p in ports}:
                 raise errors.FloatingIpNotAssociated(address=address, instance_id=inst.id)
-            network.update(req.context, "floatingips", fip["id"], {"port_id": None})
+            network.update(req.caller, "floatingips", fip["id"], {"port_id": None})
             record(req, inst, "removeFloatingIp")
             return Response(status_code=202)
         fixed_ips = [(p["id"], ip["ip_address"]) for p in ports for ip in p["fixed_ips"]]
@@ -80,7 +80,7 @@ def server_action(compute, record, add: bool):
             if chosen is None:
                 raise errors.NoFixedIpv4(address=address, instance_id=inst.id)
         try:
-            network.update(req.context, "floatingips", fip["id"],
+            network.update(req.caller, "floatingips", fip["id"],
                            {"port_id": chosen[0], "fixed_ip_address": chosen[1]})
         except (BadRequest, Conflict, NotFound) as error:
             raise errors.FloatingIpAssociateFailed(address=address, fixed=chosen[1], instance_id=inst.id,
@@ -120,23 +120,23 @@ class FloatingIpsApi:
 
     @staticmethod
     def authorize(req: ApiRequest) -> None:
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
 
     def pools(self, req: ApiRequest) -> list[dict]:
-        found, _ = self.network(req).list(req.context, "networks", QueryParams([("router:external", "true")]))
+        found, _ = self.network(req).list(req.caller, "networks", QueryParams([("router:external", "true")]))
         return found
 
     def pool_names(self, req: ApiRequest, network_ids: set[str]) -> dict[str, str]:
         if not network_ids:
             return {}
-        found, _ = self.network(req).list(req.context, "networks",
+        found, _ = self.network(req).list(req.caller, "networks",
                                           QueryParams([("id", n) for n in sorted(network_ids)]))
         return {n["id"]: n["name"] for n in found}
 
-    def instance_ids(self, req: ApiRequest, port_ids: set[str]) -> dict[str, str]:
+    def instance_ids(self, req: ApiRequest, port_ids: set[str]) -> dict[str, str | None]:
         if not port_ids:
             return {}
-        found, _ = self.network(req).list(req.context, "ports", QueryParams([("id", p) for p in sorted(port_ids)]))
+        found, _ = self.network(req).list(req.caller, "ports", QueryParams([("id", p) for p in sorted(port_ids)]))
         return {p["id"]: p["device_id"] or None for p in found}
 
     def render_many(self, req: ApiRequest, fips: list[dict]) -> list[dict]:
@@ -149,15 +149,15 @@ class FloatingIpsApi:
         network = self.network(req)
         try:
             uuid.UUID(fip_id)
-            return network.get(req.context, "floatingips", fip_id)
+            return network.get(req.caller, "floatingips", fip_id)
         except (ValueError, NotFound):
             raise errors.FloatingIpNotFound(fip_id=fip_id) from None
 
     @route.get("/v2.1/os-floating-ips", policy=RULE.format("list"))
     def index(self, req: ApiRequest) -> dict:
         self.authorize(req)
-        found, _ = self.network(req).list(req.context, "floatingips",
-                                          QueryParams([("project_id", req.context.project_id)]))
+        found, _ = self.network(req).list(req.caller, "floatingips",
+                                          QueryParams([("project_id", req.caller.project_id)]))
         return {"floating_ips": self.render_many(req, found)}
 
     @route.get("/v2.1/os-floating-ips/{fip_id}", policy=RULE.format("show"))
@@ -172,7 +172,7 @@ class FloatingIpsApi:
         body = validate(req.json(required=False), schemas.CREATE) or {}
         pool = pool_for(self.pools(req), body.get("pool"))
         try:
-            fip = self.network(req).create(req.context, "floatingips", {"floating_network_id": pool["id"]})
+            fip = self.network(req).create(req.caller, "floatingips", {"floating_network_id": pool["id"]})
         except ApiError as error:
             if error.error_type == "OverQuota":
                 raise errors.FloatingIpLimitExceeded() from None
@@ -185,7 +185,7 @@ class FloatingIpsApi:
     def delete(self, req: ApiRequest) -> Response:
         self.authorize(req)
         fip = self.fetch(req, req.path_params["fip_id"])
-        self.network(req).delete(req.context, "floatingips", fip["id"])
+        self.network(req).delete(req.caller, "floatingips", fip["id"])
         return Response(status_code=202)
 
     @route.get("/v2.1/os-floating-ip-pools", policy="os_compute_api:os-floating-ip-pools")

@@ -83,11 +83,11 @@ class ImagesApi:
         self.quotas = quotas
 
     def glance_allows(self, req: ApiRequest) -> None:
-        req.authorize(target=self.images.policy_target(req.context, req.path_params["image_id"]))
+        req.authorize(target=self.images.policy_target(req.caller, req.path_params["image_id"]))
 
     def listing(self, req: ApiRequest, detail: bool) -> dict:
         min_ram, min_disk = int_query(req, "minRam") or 0, int_query(req, "minDisk") or 0
-        found = [i for i in self.images.list(req.context, glance_query(req.query, int_query(req, "limit")))
+        found = [i for i in self.images.list(req.caller, glance_query(req.query, int_query(req, "limit")))
                  if (i.min_ram or 0) >= min_ram and (i.min_disk or 0) >= min_disk]
         return {"images": [render(req, i, detail) for i in found]}
 
@@ -101,30 +101,30 @@ class ImagesApi:
 
     @route.get("/v2.1/images/{image_id}", until=UNTIL)
     def show(self, req: ApiRequest) -> dict:
-        return {"image": render(req, self.images.get(req.context, req.path_params["image_id"]))}
+        return {"image": render(req, self.images.get(req.caller, req.path_params["image_id"]))}
 
     @route.delete("/v2.1/images/{image_id}", policy=DELETE, until=UNTIL)
     def delete(self, req: ApiRequest) -> Response:
         self.glance_allows(req)
-        self.images.delete_as(req.context, req.path_params["image_id"])
+        self.images.delete_as(req.caller, req.path_params["image_id"])
         return Response(status_code=204)
 
     # -- metadata ----------------------------------------------------------------------
     def check_count(self, req: ApiRequest, count: int) -> None:
-        self.quotas.check_limit(req.context.project_id, "metadata_items", count)
+        self.quotas.check_limit(req.caller.project_id, "metadata_items", count)
 
     @route.get("/v2.1/images/{image_id}/metadata", until=UNTIL)
     def metadata(self, req: ApiRequest) -> dict:
-        return {"metadata": self.images.get(req.context, req.path_params["image_id"]).properties}
+        return {"metadata": self.images.get(req.caller, req.path_params["image_id"]).properties}
 
     def set_all(self, req: ApiRequest, replace: bool) -> dict:
         """Glance's rule first, then the body (no ``body=``), as today."""
         self.glance_allows(req)
         image_id = req.path_params["image_id"]
         items = validate(req.json(), schemas.METADATA)["metadata"]
-        current = {} if replace else self.images.get(req.context, image_id).properties
+        current = {} if replace else self.images.get(req.caller, image_id).properties
         self.check_count(req, len(current | items))
-        return {"metadata": self.images.set_properties(req.context, image_id, items, replace=replace)}
+        return {"metadata": self.images.set_properties(req.caller, image_id, items, replace=replace)}
 
     @route.post("/v2.1/images/{image_id}/metadata", policy=MODIFY, until=UNTIL)
     def update_metadata(self, req: ApiRequest) -> dict:
@@ -137,7 +137,7 @@ class ImagesApi:
     @route.get("/v2.1/images/{image_id}/metadata/{key}", until=UNTIL)
     def metadata_item(self, req: ApiRequest) -> dict:
         image_id, key = req.path_params["image_id"], req.path_params["key"]
-        properties = self.images.get(req.context, image_id).properties
+        properties = self.images.get(req.caller, image_id).properties
         if key not in properties:
             raise errors.ImageMetadataItemNotFound(image_id=image_id, key=key)
         return {"meta": {key: properties[key]}}
@@ -149,12 +149,12 @@ class ImagesApi:
         item = validate(req.json(), schemas.META_ITEM)["meta"]
         if key not in item:
             raise errors.BodyUriMismatch()
-        current = self.images.get(req.context, image_id).properties
+        current = self.images.get(req.caller, image_id).properties
         self.check_count(req, len(current | item))
-        self.images.set_properties(req.context, image_id, item, replace=False)
+        self.images.set_properties(req.caller, image_id, item, replace=False)
         return {"meta": item}
 
     @route.delete("/v2.1/images/{image_id}/metadata/{key}", policy=MODIFY, until=UNTIL)
     def delete_metadata_item(self, req: ApiRequest) -> None:
         self.glance_allows(req)
-        self.images.delete_property(req.context, req.path_params["image_id"], req.path_params["key"])
+        self.images.delete_property(req.caller, req.path_params["image_id"], req.path_params["key"])

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
 from pocketstack.common.pagination import next_link
-from pocketstack.compute.api.common import int_query
+from pocketstack.compute.api.common import caller_id, int_query
 from pocketstack.compute.api.schemas import keypairs as schemas
 from pocketstack.compute.keypairs import KeyPairs
 
@@ -37,7 +37,7 @@ class KeyPairsApi:
 
     @staticmethod
     def user_of(req: ApiRequest, requested: str | None = None) -> str:
-        return owner(req.context.user_id, req.query, req.at_least(2, 10), requested)
+        return owner(caller_id(req), req.query, req.at_least(2, 10), requested)
 
     @route.get("/v2.1/os-keypairs", policy="os_compute_api:os-keypairs:index")
     def index(self, req: ApiRequest) -> dict:
@@ -59,7 +59,7 @@ class KeyPairsApi:
         user_id = self.user_of(req, data.get("user_id"))
         req.authorize(target={"user_id": user_id})
         key_type = data.get("type", "ssh") if req.at_least(2, 2) else "ssh"
-        kp, private = self.keypairs.create(user_id, req.context.project_id, data["name"], data.get("public_key"),
+        kp, private = self.keypairs.create(user_id, req.caller.project_id, data["name"], data.get("public_key"),
                                            key_type)
         out = render(req, kp)
         out["user_id"] = kp.user_id

@@ -53,25 +53,25 @@ class NetworksApi:
         return manager
 
     def cidrs(self, req: ApiRequest, network_ids: list[str]) -> dict[str, str]:
-        subnets, _ = self.network(req).list(req.context, "subnets",
+        subnets, _ = self.network(req).list(req.caller, "subnets",
                                             QueryParams([("network_id", n) for n in network_ids]))
         return first_cidrs(subnets)
 
     def visible(self, req: ApiRequest, network_id: str | None = None) -> list[dict]:
         query = QueryParams([("id", network_id)] if network_id else [])
-        found, _ = self.network(req).list(req.context, "networks", query)
+        found, _ = self.network(req).list(req.caller, "networks", query)
         if network_id and not found:
             raise errors.NetworkNotFound(network_id=network_id)
         return found
 
     def listing(self, req: ApiRequest, render) -> dict:
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
         nets = self.visible(req)
         first = self.cidrs(req, [n["id"] for n in nets]) if nets else {}
         return {"networks": [render(n, first.get(n["id"])) for n in nets]}
 
     def showing(self, req: ApiRequest, render) -> dict:
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
         net, = self.visible(req, req.path_params["network_id"])
         return {"network": render(net, self.cidrs(req, [net["id"]]).get(net["id"]))}
 

@@ -8,7 +8,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors
-from pocketstack.compute.api.common import accepted
+from pocketstack.compute.api.common import accepted, caller_id
 from pocketstack.compute.api.schemas import quotas as schemas
 from pocketstack.compute.api.schemas.quotas import LEGACY_NETWORK, MAX_INT
 from pocketstack.compute.quotas import DEFAULT_CLASS, DEFAULTS, Quotas, class_scope, user_scope
@@ -74,7 +74,7 @@ class QuotaSetsApi:
             if detail:
                 used = usage.get(name, 0)
                 if name == "key_pairs":
-                    used = self.quotas.usage(user_scope(req.context.user_id)).get("key_pairs", 0)
+                    used = self.quotas.usage(user_scope(caller_id(req))).get("key_pairs", 0)
                 out[name] = {"limit": limits[name], "in_use": used, "reserved": 0}
             else:
                 out[name] = limits[name]
@@ -160,10 +160,12 @@ class LimitsApi:
     @route.get("/v2.1/limits", policy="os_compute_api:limits")
     def index(self, req: ApiRequest) -> dict:
         req.authorize()
-        project_id = req.context.project_id
+        project_id = req.caller.project_id
         wanted = req.query.get("tenant_id")
         if wanted and wanted != project_id:
             req.authorize("os_compute_api:limits:other_project")
             project_id = wanted
-        absolute = absolute_limits(req, self.quotas.limits(project_id), self.quotas.usage(project_id))
+        # A token scoped to no project (system, domain) sees the default limits, nothing used.
+        used = self.quotas.usage(project_id) if project_id else {}
+        absolute = absolute_limits(req, self.quotas.limits(project_id), used)
         return {"limits": {"rate": [], "absolute": absolute}}

@@ -102,11 +102,11 @@ def check_names(compute, req: ApiRequest, names: list[str]) -> None:
     manager = compute.cloud.network
     if manager is None or names == ["default"]:
         return
-    groups, _ = manager.list(req.context, "security-groups", QueryParams([("project_id", req.context.project_id)]))
+    groups, _ = manager.list(req.caller, "security-groups", QueryParams([("project_id", req.caller.project_id)]))
     known = {g["name"] for g in groups} | {g["id"] for g in groups}
     for name in names:
         if name not in known:
-            raise errors.SecurityGroupUnknownForProject(name=name, project_id=req.context.project_id)
+            raise errors.SecurityGroupUnknownForProject(name=name, project_id=req.caller.project_id)
 
 
 def _swap_names(db, instance_id: str, old: list[str], new: list[str]) -> bool:
@@ -129,7 +129,7 @@ def server_action(compute, record, add: bool):
         network = compute.cloud.network
         if network is None:
             raise errors.SecurityGroupsNeedNetwork()
-        groups, _ = network.list(req.context, "security-groups", QueryParams([("project_id", inst.project_id)]))
+        groups, _ = network.list(req.caller, "security-groups", QueryParams([("project_id", inst.project_id)]))
         group = next((g for g in groups if name in (g["name"], g["id"])), None)
         if group is None:
             raise errors.SecurityGroupNotFoundForProject(name=name, project_id=inst.project_id)
@@ -142,7 +142,7 @@ def server_action(compute, record, add: bool):
             current = list(port["security_groups"] or [])
             wanted = sorted(set(current) | {group["id"]}) if add else [g for g in current if g != group["id"]]
             if wanted != current:
-                network.update(req.context, "ports", port["id"], {"security_groups": wanted})
+                network.update(req.caller, "ports", port["id"], {"security_groups": wanted})
         for _ in range(20):
             names = list(compute.instances.get(inst.id).security_groups)
             if add:
@@ -211,11 +211,11 @@ class SecurityGroupsApi:
 
     @staticmethod
     def authorize(req: ApiRequest) -> None:
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
 
     def fetch(self, req: ApiRequest, group_id: str) -> dict:
         try:
-            return self.network(req).get(req.context, "security-groups", _group_id(group_id))
+            return self.network(req).get(req.caller, "security-groups", _group_id(group_id))
         except NotFound:
             raise errors.SecurityGroupNotFound(group_id=group_id) from None
 
@@ -231,8 +231,8 @@ class SecurityGroupsApi:
         self.authorize(req)
         query = []
         if not (is_admin(req) and req.query.get("all_tenants")):
-            query.append(("project_id", req.context.project_id))
-        groups, _ = self.network(req).list(req.context, "security-groups", QueryParams(query))
+            query.append(("project_id", req.caller.project_id))
+        groups, _ = self.network(req).list(req.caller, "security-groups", QueryParams(query))
         names = {g["id"]: g for g in groups}
         return {"security_groups": [self.render(req, g, names) for g in groups]}
 
@@ -241,7 +241,7 @@ class SecurityGroupsApi:
     def create(self, req: ApiRequest) -> dict:
         self.authorize(req)
         attrs = group_attributes(validate(req.json(), schemas.GROUP)["security_group"])
-        group = neutron_call(self.network(req).create, req.context, "security-groups", attrs)
+        group = neutron_call(self.network(req).create, req.caller, "security-groups", attrs)
         return {"security_group": self.render(req, group)}
 
     @route.get("/v2.1/os-security-groups/{group_id}", policy=RULE.format("show"))
@@ -255,14 +255,14 @@ class SecurityGroupsApi:
         data = validate(req.json(), schemas.GROUP)["security_group"]
         group = self.fetch(req, req.path_params["group_id"])
         attrs = group_attributes(data)
-        group = neutron_call(self.network(req).update, req.context, "security-groups", group["id"], attrs)
+        group = neutron_call(self.network(req).update, req.caller, "security-groups", group["id"], attrs)
         return {"security_group": self.render(req, group)}
 
     @route.delete("/v2.1/os-security-groups/{group_id}", policy=RULE.format("delete"))
     def delete(self, req: ApiRequest) -> Response:
         self.authorize(req)
         group = self.fetch(req, req.path_params["group_id"])
-        neutron_call(self.network(req).delete, req.context, "security-groups", group["id"])
+        neutron_call(self.network(req).delete, req.caller, "security-groups", group["id"])
         return Response(status_code=202)
 
     @route.post("/v2.1/os-security-group-rules", policy=RULE.format("rule:create"))
@@ -274,7 +274,7 @@ class SecurityGroupsApi:
             self.fetch(req, attrs["remote_group_id"])
         if any(_same_rule(r, attrs) for r in parent.get("security_group_rules", [])):
             raise errors.SecurityGroupRuleExists(group_id=parent["id"])
-        rule = neutron_call(self.network(req).create_rule, req.context, attrs)
+        rule = neutron_call(self.network(req).create_rule, req.caller, attrs)
         return {"security_group_rule": render_rule(rule, {parent["id"]: parent},
                                                    lambda remote: self.fetch(req, remote))}
 
@@ -283,7 +283,7 @@ class SecurityGroupsApi:
         self.authorize(req)
         rule_id = _group_id(req.path_params["rule_id"])
         try:
-            self.network(req).delete_rule(req.context, rule_id)
+            self.network(req).delete_rule(req.caller, rule_id)
         except NotFound:
             raise errors.SecurityGroupRuleNotFound(rule_id=rule_id) from None
         return Response(status_code=202)

@@ -8,7 +8,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.common.validation import parse_bool, validate
 from pocketstack.compute import errors
-from pocketstack.compute.api.common import int_query, is_admin
+from pocketstack.compute.api.common import caller_id, caller_project, int_query, is_admin
 from pocketstack.compute.api.schemas import server_groups as schemas
 from pocketstack.compute.server_groups import ServerGroups
 
@@ -57,15 +57,15 @@ class ServerGroupsApi:
         """The group, if the caller's project owns it (404 otherwise, admins see all) and
         the route's rule allows."""
         group = self.groups.get(group_id)
-        if group.project_id != req.context.project_id and not is_admin(req):
+        if group.project_id != req.caller.project_id and not is_admin(req):
             raise errors.InstanceGroupNotFound(group_id=group_id)
         req.authorize(target={"project_id": group.project_id})
         return group
 
     @route.get("/v2.1/os-server-groups", policy="os_compute_api:os-server-groups:index")
     def index(self, req: ApiRequest) -> dict:
-        req.authorize(target={"project_id": req.context.project_id})
-        project_id = req.context.project_id
+        req.authorize(target={"project_id": req.caller.project_id})
+        project_id = req.caller.project_id
         if all_projects(req.query):
             req.authorize("os_compute_api:os-server-groups:index:all_projects")
             project_id = None
@@ -79,9 +79,9 @@ class ServerGroupsApi:
     # microversion is chosen in :func:`create_request`, not declared.
     @route.post("/v2.1/os-server-groups", policy="os_compute_api:os-server-groups:create")
     def create(self, req: ApiRequest) -> dict:
-        req.authorize(target={"project_id": req.context.project_id})
+        req.authorize(target={"project_id": req.caller.project_id})
         name, policy, rules = create_request(req.json(), req.at_least(2, 64))
-        group = self.groups.create(req.context.project_id, req.context.user_id, name, policy, rules)
+        group = self.groups.create(caller_project(req), caller_id(req), name, policy, rules)
         return {"server_group": render(req, group, [])}
 
     @route.get("/v2.1/os-server-groups/{group_id}", policy="os_compute_api:os-server-groups:show")

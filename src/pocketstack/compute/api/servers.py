@@ -166,6 +166,8 @@ def resolve_networks(network: NetworkContract, context: RequestContext, requests
                 raise errors.PortInUse(port_id=request.port_id)
             resolved.append({"port_id": port["id"]})
             continue
+        if request.network_id is None:  # parse_networks makes every entry a port or a network
+            raise errors.BadNetworksFormat()
         try:
             network.get(context, "networks", request.network_id)
         except NotFound:
