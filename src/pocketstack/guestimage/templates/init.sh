@@ -36,7 +36,7 @@ mount -t tmpfs -o mode=755 tmpfs /run
 chmod 1777 /tmp
 ln -sf /proc/mounts /etc/mtab
 hostname "$DEFAULT_HOSTNAME"
-say "pocketstack tiny image @@RELEASE@@, kernel $KERNEL_VERSION"
+say "pocketstack tiny image @@RELEASE@@"
 
 # Modules, in dependency order (computed at build time: no depmod in the image).
 while read -r module; do
