@@ -1,0 +1,227 @@
+"""The tiny guest image boots under plain QEMU and applies its config drive.
+
+``pocketstack image build-tiny`` is run once per session (downloaded packages are
+cached in ``~/.cache/pocketstack-tests/guestimage`` across runs), then the image is booted
+with ``qemu-system-x86_64`` and nothing else: no ``-kernel``, the firmware boots the
+disk's MBR.  KVM is used when /dev/kvm works, TCG otherwise (POCKETSTACK_TEST_ACCEL
+forces one).  The guest has no network path off the host: ``-nic none``, or user-mode
+networking with ``restrict=on`` (DHCP from QEMU itself, nothing routed).  Assertions are
+on the serial console log: the ``tiny-facts:`` lines (docs/guests.md) and the login
+prompt.  Without QEMU, apt or mtools the tests skip; on CI (CI=true) they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from pocketstack.guestimage import configdrive
+from pocketstack.guestimage.build import build_tiny
+
+from support import IN_CI
+
+LOGIN_TIMEOUT = float(os.environ.get("POCKETSTACK_TEST_BOOT_TIMEOUT", "300"))
+KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNbE0yIwLOuBnXq0tZm9qOLIF0ALxsDIlCzPOIq8tCW alpha@pocketstack"
+KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKoO5jK2e7Kq0mlb5vXdHiYB1mQeGk3+F6tLTr0bQW4x beta@pocketstack"
+
+# Tools and the Debian package that provides each (CI installs them: .ci/run).
+TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "qemu-img": "qemu-utils", "mformat": "mtools",
+         "mcopy": "mtools", "apt-get": "apt", "dpkg-deb": "dpkg", "mke2fs": "e2fsprogs"}
+
+
+def require_tools() -> None:
+    missing = sorted({package for tool, package in TOOLS.items()
+                      if shutil.which(tool) is None and not Path("/sbin", tool).exists()})
+    try:
+        configdrive.iso_tool()
+    except configdrive.ConfigDriveError:
+        missing.append("xorriso")
+    if not missing:
+        return
+    message = f"the tiny image test needs the Debian packages {', '.join(missing)}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: .ci/run installs them)", pytrace=False)
+    pytest.skip(message + "; apt-get install them to run it")
+
+
+def kvm_works() -> bool:
+    """/dev/kvm exists on nested hosts where KVM cannot run a guest; try it for 3 seconds."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False
+    try:
+        subprocess.run(["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-nodefaults",
+                        "-display", "none", "-monitor", "none", "-serial", "none", "-m", "64"],
+                       capture_output=True, text=True, timeout=3)
+    except subprocess.TimeoutExpired as running:
+        stderr = running.stderr.decode() if isinstance(running.stderr, bytes) else (running.stderr or "")
+        return "error" not in stderr.lower()
+    return False  # it exited within 3 seconds: it could not start
+
+
+def accelerator() -> list[str]:
+    choice = os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg")
+    return ["-accel", "kvm", "-cpu", "host"] if choice == "kvm" else ["-accel", "tcg"]
+
+
+@pytest.fixture(scope="session")
+def tiny_image(tmp_path_factory) -> Path:
+    require_tools()
+    cache = Path(os.environ.get("POCKETSTACK_TEST_CACHE", Path.home() / ".cache/pocketstack-tests")) / "guestimage"
+    result = build_tiny(tmp_path_factory.mktemp("tiny") / "tiny.qcow2", "qcow2", 128, cache)
+    print(result.summary())
+    return result.path
+
+
+@pytest.fixture(scope="session")
+def accel() -> list[str]:
+    require_tools()
+    return accelerator()
+
+
+class Guest:
+    """One ``qemu-system-x86_64`` process and its serial log."""
+
+    def __init__(self, workdir: Path, name: str, argv: list[str]):
+        self.serial = workdir / f"{name}.serial.log"
+        self.monitor = workdir / f"{name}.monitor.sock"
+        self.argv = ["qemu-system-x86_64", *argv, "-display", "none", "-vga", "none",
+                     "-serial", f"file:{self.serial}",
+                     "-monitor", f"unix:{self.monitor},server=on,wait=off"]
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def log(self) -> str:
+        if not self.serial.exists():
+            return ""
+        return self.serial.read_bytes().replace(b"\0", b"").decode("utf-8", "replace").replace("\r", "")
+
+    def wait_for(self, pattern: str, timeout: float = LOGIN_TIMEOUT) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.log(), re.MULTILINE)
+            if match:
+                return match
+            if self.process.poll() is not None:
+                output = self.process.stdout.read().decode() if self.process.stdout else ""
+                pytest.fail(f"qemu exited ({self.process.returncode}) before {pattern!r}: {output}\n{self.log()}")
+            time.sleep(0.5)
+        pytest.fail(f"no {pattern!r} on the serial console within {timeout:.0f}s:\n{self.log()}")
+
+    def facts(self) -> dict[str, str]:
+        """``tiny-facts: <topic> k=v ...`` lines by their first word (the last line wins)."""
+        found = {}
+        for line in self.log().splitlines():
+            if line.startswith("tiny-facts: "):
+                body = line[len("tiny-facts: "):]
+                found[re.split(r"[= ]", body, maxsplit=1)[0]] = body
+        return found
+
+    def hmp(self, command: str) -> None:
+        with socket.socket(socket.AF_UNIX) as monitor:
+            monitor.connect(str(self.monitor))
+            monitor.sendall(command.encode() + b"\n")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def guests(tmp_path):
+    started: list[Guest] = []
+
+    def boot(name: str, argv: list[str]) -> Guest:
+        guest = Guest(tmp_path, name, argv)
+        started.append(guest)
+        return guest
+
+    yield boot
+    for guest in started:
+        guest.stop()
+
+
+def overlay(base: Path, path: Path) -> Path:
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(base), str(path)], check=True)
+    return path
+
+
+def meta_data(name: str, key: str, uuid: str) -> dict:
+    return {"uuid": uuid, "name": name, "hostname": f"{name}.novalocal", "launch_index": 0,
+            "availability_zone": "nova", "project_id": "p", "meta": {},
+            "public_keys": {"default": key + "\n"},
+            "keys": [{"name": "default", "type": "ssh", "data": key + "\n"}]}
+
+
+def test_image_is_an_ordinary_qcow2_disk(tiny_image):
+    info = subprocess.run(["qemu-img", "info", "--output=json", str(tiny_image)], capture_output=True, text=True,
+                          check=True).stdout
+    assert '"format": "qcow2"' in info and '"virtual-size": 134217728' in info
+    assert '"backing-filename"' not in info and '"data-file"' not in info
+    assert tiny_image.stat().st_size < 40 * 1024 * 1024
+
+
+def test_boots_with_config_drive_then_keeps_its_files_and_powers_off(tiny_image, accel, guests, tmp_path):
+    disk = overlay(tiny_image, tmp_path / "root.qcow2")
+
+    # First boot: config drive with hostname, key and a user-data script writing files
+    # to the persistent partition; 2 vCPUs as 1 socket x 2 cores, 256 MiB, no NIC.
+    drive_a = configdrive.write(tmp_path / "config-a.iso", meta_data("alpha", KEY_A, "a6a4fbf7-0000-4000-8000-1"),
+                                b"#!/bin/sh\necho persisted-$(hostname) > /home/cirros/marker\n"
+                                b"echo user-data-ran-as-$(id -u)\n")
+    first = guests("first", [*accel, "-m", "256", "-smp", "2,sockets=1,cores=2,threads=1",
+                             "-drive", f"file={disk},if=virtio,format=qcow2",
+                             "-drive", f"file={drive_a},media=cdrom,format=raw", "-nic", "none"])
+    first.wait_for(r"^alpha login: ")
+    seconds = time.monotonic() - first.started
+    facts = first.facts()
+    assert facts["hostname"] == "hostname=alpha"
+    assert facts["cpus"].startswith("cpus=2 sockets=1 cores=2 threads=1 nproc=2")
+    total_kb = int(facts["memory"].split("total_kb=")[1])
+    assert 160 * 1024 < total_kb <= 256 * 1024
+    assert facts["metadata"] == "metadata source=config-drive uuid=a6a4fbf7-0000-4000-8000-1"
+    assert f"tiny-facts: ssh-key user=cirros {KEY_A}" in first.log()
+    assert "tiny-facts: disk name=vda size_bytes=134217728" in first.log()
+    assert "user-data-ran-as-0" in first.log()
+    assert "login as 'cirros' user. default password: 'gocubsgo'." in first.log()
+    print(f"first boot to login: {seconds:.1f}s ({accel[1]}, load {os.getloadavg()[0]:.2f})")
+    first.hmp("system_powerdown")  # ACPI power button: the guest shuts down cleanly
+    first.wait_for(r"tiny: shutting down", timeout=120)
+    first.process.wait(120)
+
+    # Second boot of the same disk: a new config drive (other name and key), user-mode
+    # networking restricted to the guest (DHCP only), 1 vCPU; files from the first boot remain.
+    drive_b = configdrive.write(tmp_path / "config-b.iso", meta_data("beta", KEY_B, "b6a4fbf7-0000-4000-8000-2"),
+                                b"#!/bin/sh\necho found-$(cat /home/cirros/marker)\n")
+    second = guests("second", [*accel, "-m", "192", "-smp", "1",
+                               "-drive", f"file={disk},if=virtio,format=qcow2",
+                               "-drive", f"file={drive_b},media=cdrom,format=raw",
+                               "-nic", "user,restrict=on,model=virtio-net-pci,mac=52:54:00:12:34:56"])
+    second.wait_for(r"^beta login: ")
+    facts = second.facts()
+    assert facts["hostname"] == "hostname=beta"
+    assert facts["cpus"].startswith("cpus=1 sockets=1 cores=1 threads=1")
+    assert "found-persisted-alpha" in second.log()
+    assert "tiny-facts: nic name=eth0 mac=52:54:00:12:34:56 address=10.0.2.15/24" in second.log()
+    assert f"tiny-facts: ssh-key user=cirros {KEY_B}" in second.log()
+    assert KEY_A not in second.log()  # authorized_keys is rewritten from each boot's metadata
+
+
+def test_boots_without_any_metadata(tiny_image, accel, guests, tmp_path):
+    guest = guests("bare", [*accel, "-m", "128", "-drive", f"file={tiny_image},snapshot=on,format=qcow2",
+                            "-nic", "none"])
+    guest.wait_for(r"^tiny login: ")
+    assert "tiny-facts: metadata source=none uuid=" in guest.log()
+    assert "tiny-facts: ssh-key" not in guest.log()
