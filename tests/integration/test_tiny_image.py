@@ -29,11 +29,11 @@ from support import IN_CI
 
 LOGIN_TIMEOUT = float(os.environ.get("POCKETSTACK_TEST_BOOT_TIMEOUT", "300"))
 KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNbE0yIwLOuBnXq0tZm9qOLIF0ALxsDIlCzPOIq8tCW alpha@pocketstack"
-KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKoO5jK2e7Kq0mlb5vXdHiYB1mQeGk3+F6tLTr0bQW4x beta@pocketstack"
 
 # Tools and the Debian package that provides each (CI installs them: .ci/run).
 TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "qemu-img": "qemu-utils", "mformat": "mtools",
-         "mcopy": "mtools", "apt-get": "apt", "dpkg-deb": "dpkg", "mke2fs": "e2fsprogs"}
+         "mcopy": "mtools", "apt-get": "apt", "dpkg-deb": "dpkg", "mke2fs": "e2fsprogs",
+         "ssh": "openssh-client", "ssh-keygen": "openssh-client"}
 
 
 def require_tools() -> None:
@@ -90,9 +90,13 @@ class Guest:
 
     def __init__(self, workdir: Path, name: str, argv: list[str]):
         self.serial = workdir / f"{name}.serial.log"
+        self.console = workdir / f"{name}.serial.sock"
         self.monitor = workdir / f"{name}.monitor.sock"
+        # The serial port is a socket (to type at the login prompt) whose output QEMU
+        # also writes to a log file, connected or not.
         self.argv = ["qemu-system-x86_64", *argv, "-display", "none", "-vga", "none",
-                     "-serial", f"file:{self.serial}",
+                     "-chardev", f"socket,id=serial0,path={self.console},server=on,wait=off,logfile={self.serial}",
+                     "-serial", "chardev:serial0",
                      "-monitor", f"unix:{self.monitor},server=on,wait=off"]
         self.started = time.monotonic()
         self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -122,6 +126,20 @@ class Guest:
                 body = line[len("tiny-facts: "):]
                 found[re.split(r"[= ]", body, maxsplit=1)[0]] = body
         return found
+
+    def type(self, text: str, expect: str, timeout: float = 60) -> str:
+        """Type ``text`` on the serial console; what the guest printed until ``expect``."""
+        seen = len(self.log())
+        with socket.socket(socket.AF_UNIX) as console:
+            console.connect(str(self.console))
+            console.sendall(text.encode())
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                output = self.log()[seen:]
+                if re.search(expect, output, re.MULTILINE):
+                    return output
+                time.sleep(0.3)
+        pytest.fail(f"no {expect!r} after typing {text!r}:\n{self.log()[seen:]}")
 
     def hmp(self, command: str) -> None:
         with socket.socket(socket.AF_UNIX) as monitor:
@@ -156,6 +174,26 @@ def guests(tmp_path):
 def overlay(base: Path, path: Path) -> Path:
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(base), str(path)], check=True)
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def keypair(directory: Path) -> tuple[Path, str]:
+    private = directory / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "beta@pocketstack", "-f", str(private)],
+                   check=True)
+    return private, private.with_suffix(".pub").read_text().strip()
+
+
+def ssh(private: Path, port: int, command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["ssh", "-i", str(private), "-p", str(port), "-o", "BatchMode=yes",
+                           "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                           "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR", "cirros@127.0.0.1", command],
+                          capture_output=True, text=True, timeout=120)
 
 
 def meta_data(name: str, key: str, uuid: str) -> dict:
@@ -202,21 +240,30 @@ def test_boots_with_config_drive_then_keeps_its_files_and_powers_off(tiny_image,
     first.process.wait(120)
 
     # Second boot of the same disk: a new config drive (other name and key), user-mode
-    # networking restricted to the guest (DHCP only), 1 vCPU; files from the first boot remain.
-    drive_b = configdrive.write(tmp_path / "config-b.iso", meta_data("beta", KEY_B, "b6a4fbf7-0000-4000-8000-2"),
+    # networking restricted to the guest (DHCP from QEMU, nothing routed; only a port
+    # forwarded from the host's loopback to its SSH server), 1 vCPU; the first boot's
+    # files remain.
+    private, key_b = keypair(tmp_path)
+    drive_b = configdrive.write(tmp_path / "config-b.iso", meta_data("beta", key_b, "b6a4fbf7-0000-4000-8000-2"),
                                 b"#!/bin/sh\necho found-$(cat /home/cirros/marker)\n")
+    port = free_port()
     second = guests("second", [*accel, "-m", "192", "-smp", "1",
                                "-drive", f"file={disk},if=virtio,format=qcow2",
                                "-drive", f"file={drive_b},media=cdrom,format=raw",
-                               "-nic", "user,restrict=on,model=virtio-net-pci,mac=52:54:00:12:34:56"])
+                               "-nic", f"user,restrict=on,model=virtio-net-pci,mac=52:54:00:12:34:56,"
+                                       f"hostfwd=tcp:127.0.0.1:{port}-:22"])
     second.wait_for(r"^beta login: ")
     facts = second.facts()
     assert facts["hostname"] == "hostname=beta"
     assert facts["cpus"].startswith("cpus=1 sockets=1 cores=1 threads=1")
     assert "found-persisted-alpha" in second.log()
     assert "tiny-facts: nic name=eth0 mac=52:54:00:12:34:56 address=10.0.2.15/24" in second.log()
-    assert f"tiny-facts: ssh-key user=cirros {KEY_B}" in second.log()
+    assert f"tiny-facts: ssh-key user=cirros {key_b}" in second.log()
     assert KEY_A not in second.log()  # authorized_keys is rewritten from each boot's metadata
+    # dropbear lets the key from the config drive in.
+    session = ssh(private, port, "id -un; hostname; cat /home/cirros/marker")
+    assert session.returncode == 0, session.stderr
+    assert session.stdout.split() == ["cirros", "beta", "persisted-alpha"]
 
 
 def test_boots_without_any_metadata(tiny_image, accel, guests, tmp_path):
@@ -225,3 +272,7 @@ def test_boots_without_any_metadata(tiny_image, accel, guests, tmp_path):
     guest.wait_for(r"^tiny login: ")
     assert "tiny-facts: metadata source=none uuid=" in guest.log()
     assert "tiny-facts: ssh-key" not in guest.log()
+    # The cirros-style password works at the serial console's login prompt.
+    guest.type("cirros\r", r"Password: ")
+    guest.type("gocubsgo\r", r"cirros@tiny:~\$ ")
+    assert "uid=1000(cirros)" in guest.type("id\r", r"uid=\d+\(\w+\)")
