@@ -222,3 +222,14 @@ def test_config_drive_files_follow_the_openstack_layout():
     assert content["openstack/2013-10-17/user_data"] == b"#!/bin/sh\n"
     assert json.loads(content["openstack/latest/network_data.json"]) == {}
     assert "openstack/latest/user_data" not in configdrive.files({})
+
+
+def test_cli_parses_build_tiny():
+    from pocketstack.cli.main import build_parser
+
+    args = build_parser().parse_args(["image", "build-tiny", "--output", "x.raw", "--format", "raw", "--size", "64"])
+    assert (args.output, args.format, args.size, args.cache) == ("x.raw", "raw", 64, None)
+    defaults = build_parser().parse_args(["image", "build-tiny"])
+    assert (defaults.output, defaults.format, defaults.size) == ("tiny.qcow2", "qcow2", 128)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["image", "build-tiny", "--format", "vmdk"])

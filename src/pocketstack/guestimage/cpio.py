@@ -94,7 +94,7 @@ def initramfs(tree: Tree, mtime: int = 0) -> bytes:
 
 def read_archive(data: bytes) -> list[Entry]:
     """Parse a ``newc`` archive back (the tests use it to check what the guest gets)."""
-    entries = []
+    entries: list[Entry] = []
     offset = 0
     while True:
         if data[offset:offset + 6] != b"070701":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import lzma
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def builtin_names(modules_dir: Path) -> set[str]:
     return {module_name(Path(line.strip())) for line in listing.read_text().splitlines() if line.strip()}
 
 
-def load_order(wanted: Iterable[str], available: Mapping[str, Module], builtin: set[str] = frozenset()
+def load_order(wanted: Iterable[str], available: Mapping[str, Module], builtin: AbstractSet[str] = frozenset()
                ) -> list[Module]:
     """The closure of ``wanted`` in an order where every module follows what it needs.
 
