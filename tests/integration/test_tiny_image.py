@@ -17,6 +17,8 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -27,7 +29,10 @@ from pocketstack.guestimage.build import build_tiny
 
 from support import IN_CI
 
-LOGIN_TIMEOUT = float(os.environ.get("POCKETSTACK_TEST_BOOT_TIMEOUT", "300"))
+LOGIN_TIMEOUT = float(os.environ.get("POCKETSTACK_TEST_BOOT_TIMEOUT", "240"))
+LOGIN = r"^\S+ login: "
+# A TCG boot on a loaded machine can take minutes; each test gets several boots' worth.
+pytestmark = pytest.mark.timeout(int(3 * LOGIN_TIMEOUT + 120))
 KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNbE0yIwLOuBnXq0tZm9qOLIF0ALxsDIlCzPOIq8tCW alpha@pocketstack"
 
 # Tools and the Debian package that provides each (CI installs them: .ci/run).
@@ -98,6 +103,7 @@ class Guest:
                      "-chardev", f"socket,id=serial0,path={self.console},server=on,wait=off,logfile={self.serial}",
                      "-serial", "chardev:serial0",
                      "-monitor", f"unix:{self.monitor},server=on,wait=off"]
+        self.serial.unlink(missing_ok=True)
         self.started = time.monotonic()
         self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
@@ -222,7 +228,7 @@ def test_boots_with_config_drive_then_keeps_its_files_and_powers_off(tiny_image,
     first = guests("first", [*accel, "-m", "256", "-smp", "2,sockets=1,cores=2,threads=1",
                              "-drive", f"file={disk},if=virtio,format=qcow2",
                              "-drive", f"file={drive_a},media=cdrom,format=raw", "-nic", "none"])
-    first.wait_for(r"^alpha login: ")
+    first.wait_for(LOGIN)
     seconds = time.monotonic() - first.started
     facts = first.facts()
     assert facts["hostname"] == "hostname=alpha"
@@ -252,7 +258,7 @@ def test_boots_with_config_drive_then_keeps_its_files_and_powers_off(tiny_image,
                                "-drive", f"file={drive_b},media=cdrom,format=raw",
                                "-nic", f"user,restrict=on,model=virtio-net-pci,mac=52:54:00:12:34:56,"
                                        f"hostfwd=tcp:127.0.0.1:{port}-:22"])
-    second.wait_for(r"^beta login: ")
+    second.wait_for(LOGIN)
     facts = second.facts()
     assert facts["hostname"] == "hostname=beta"
     assert facts["cpus"].startswith("cpus=1 sockets=1 cores=1 threads=1")
@@ -269,10 +275,58 @@ def test_boots_with_config_drive_then_keeps_its_files_and_powers_off(tiny_image,
 def test_boots_without_any_metadata(tiny_image, accel, guests, tmp_path):
     guest = guests("bare", [*accel, "-m", "128", "-drive", f"file={tiny_image},snapshot=on,format=qcow2",
                             "-nic", "none"])
-    guest.wait_for(r"^tiny login: ")
+    guest.wait_for(LOGIN)
+    assert "tiny-facts: hostname=tiny" in guest.log()
     assert "tiny-facts: metadata source=none uuid=" in guest.log()
     assert "tiny-facts: ssh-key" not in guest.log()
     # The cirros-style password works at the serial console's login prompt.
     guest.type("cirros\r", r"Password: ")
     guest.type("gocubsgo\r", r"cirros@tiny:~\$ ")
     assert "uid=1000(cirros)" in guest.type("id\r", r"uid=\d+\(\w+\)")
+
+
+# An inetd-style HTTP responder: QEMU's user-mode networking runs it once per guest
+# connection to 169.254.169.254:80 (guestfwd=...-cmd:), the connection on stdin/stdout.
+# No socket is opened on the host at all.
+RESPONDER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    root, log = Path(sys.argv[1]), Path(sys.argv[2])
+    request = sys.stdin.buffer.readline().decode().split()
+    while sys.stdin.buffer.readline() not in (b"\\r\\n", b"\\n", b""):
+        pass
+    path = request[1] if len(request) > 1 else "/"
+    with log.open("a") as out:
+        out.write(path + "\\n")
+    target = root / path.lstrip("/")
+    if target.resolve().is_relative_to(root.resolve()) and target.is_file():
+        body, status = target.read_bytes(), "200 OK"
+    else:
+        body, status = b"not found", "404 Not Found"
+    sys.stdout.buffer.write(f"HTTP/1.0 {status}\\r\\nContent-Length: {len(body)}\\r\\n\\r\\n".encode() + body)
+    sys.stdout.buffer.flush()
+""")
+
+
+def test_reads_the_metadata_service_without_a_config_drive(tiny_image, accel, guests, tmp_path):
+    root = tmp_path / "metadata"
+    for name, data in configdrive.files(meta_data("gamma", KEY_A, "c6a4fbf7-0000-4000-8000-3"),
+                                        b"#!/bin/sh\necho user-data-from-metadata-service\n").items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    responder, requests = tmp_path / "responder.py", tmp_path / "requests.log"
+    responder.write_text(RESPONDER)
+    # The guest's network is 169.254.169.0/24 so that 169.254.169.254 is on it; nothing
+    # is routed anywhere (restrict=on); port 80 there runs the responder.
+    nic = (f"user,restrict=on,model=virtio-net-pci,mac=52:54:00:12:34:56,net=169.254.169.0/24,host=169.254.169.2,"
+           f"dhcpstart=169.254.169.15,guestfwd=tcp:169.254.169.254:80-cmd:{sys.executable} {responder} {root} "
+           f"{requests}")
+    guest = guests("service", [*accel, "-m", "128", "-drive", f"file={tiny_image},if=virtio,snapshot=on,format=qcow2",
+                               "-nic", nic])
+    guest.wait_for(LOGIN)
+    assert "tiny-facts: hostname=gamma" in guest.log()
+    assert "tiny-facts: metadata source=metadata-service uuid=c6a4fbf7-0000-4000-8000-3" in guest.log()
+    assert "tiny-facts: nic name=eth0 mac=52:54:00:12:34:56 address=169.254.169.15/24" in guest.log()
+    assert f"tiny-facts: ssh-key user=cirros {KEY_A}" in guest.log()
+    assert "user-data-from-metadata-service" in guest.log()
+    assert requests.read_text().split() == ["/openstack/latest/meta_data.json", "/openstack/latest/user_data"]

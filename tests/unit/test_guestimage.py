@@ -233,3 +233,33 @@ def test_cli_parses_build_tiny():
     assert (defaults.output, defaults.format, defaults.size) == ("tiny.qcow2", "qcow2", 128)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["image", "build-tiny", "--format", "vmdk"])
+
+
+def run_udhcpc_hook(tmp_path: Path, **lease: str) -> list[str]:
+    """Run the guest's udhcpc hook with the host's sh and a fake ``ip`` that logs its calls."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    (bin_dir / "ip").write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    (bin_dir / "ip").chmod(0o755)
+    hook = tmp_path / "default.script"
+    hook.write_text(rootfs.template("udhcpc.script").replace("/etc/resolv.conf", str(tmp_path / "resolv.conf")))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "interface": "eth0", **lease}
+    subprocess.run(["sh", str(hook), "bound"], env=env, check=True)
+    return calls.read_text().splitlines()
+
+
+def test_udhcpc_hook_applies_address_router_and_dns(tmp_path):
+    calls = run_udhcpc_hook(tmp_path, ip="10.0.0.5", mask="24", router="10.0.0.1", dns="10.0.0.2 10.0.0.3")
+    assert "-4 addr add 10.0.0.5/24 dev eth0" in calls
+    assert "-4 route replace default via 10.0.0.1 dev eth0" in calls
+    assert (tmp_path / "resolv.conf").read_text() == "nameserver 10.0.0.2\nnameserver 10.0.0.3\n"
+
+
+def test_udhcpc_hook_prefers_classless_static_routes(tmp_path):
+    calls = run_udhcpc_hook(tmp_path, ip="10.0.0.5", mask="24", router="10.0.0.1",
+                            staticroutes="169.254.169.254/32 10.0.0.2 10.0.0.0/24 0.0.0.0 0.0.0.0/0 10.0.0.1")
+    routes = [call for call in calls if "route" in call]
+    assert routes == ["-4 route replace 169.254.169.254/32 via 10.0.0.2 dev eth0",
+                      "-4 route replace 10.0.0.0/24 dev eth0",
+                      "-4 route replace 0.0.0.0/0 via 10.0.0.1 dev eth0"]

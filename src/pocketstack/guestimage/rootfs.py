@@ -24,7 +24,8 @@ USER = "cirros"
 PASSWORD = "gocubsgo"  # cirros's well-known default; a test image, never a secret
 HOSTNAME = "tiny"
 CONFIG_LABEL = "config-2"
-METADATA_URL = "http://169.254.169.254/openstack/latest"
+METADATA_HOST = "169.254.169.254"
+METADATA_PATH = "/openstack/latest"
 LIB_DIR = "lib/x86_64-linux-gnu"
 INTERPRETER = "lib64/ld-linux-x86-64.so.2"
 
@@ -60,7 +61,8 @@ def render(text: str, values: dict[str, str]) -> str:
 def init_script(kernel_version: str, release: str) -> str:
     return render(template("init.sh"), {
         "USER": USER, "PASSWORD": PASSWORD, "HOSTNAME": HOSTNAME, "CONFIG_LABEL": CONFIG_LABEL,
-        "DATA_LABEL": "tiny-data", "METADATA_URL": METADATA_URL, "KERNEL_VERSION": kernel_version,
+        "DATA_LABEL": "tiny-data", "METADATA_HOST": METADATA_HOST,
+        "METADATA_PATH": METADATA_PATH, "KERNEL_VERSION": kernel_version,
         "RELEASE": release,
     })
 

@@ -20,7 +20,8 @@ USER_PASSWORD="@@PASSWORD@@"
 DEFAULT_HOSTNAME="@@HOSTNAME@@"
 CONFIG_LABEL="@@CONFIG_LABEL@@"
 DATA_LABEL="@@DATA_LABEL@@"
-METADATA_URL="@@METADATA_URL@@"
+METADATA_HOST="@@METADATA_HOST@@"
+METADATA_PATH="@@METADATA_PATH@@"
 KERNEL_VERSION="@@KERNEL_VERSION@@"
 
 say() { echo "tiny: $*"; }
@@ -82,19 +83,22 @@ chown 1000:1000 "/home/$USER_NAME"
 
 # Network: every ethN by DHCP (a few seconds at most when nothing answers).
 ip link set lo up
+leases=0
 for path in /sys/class/net/eth*; do
     [ -e "$path" ] || continue
     nic=${path##*/}
     ip link set "$nic" up
     if udhcpc -i "$nic" -n -t 3 -T 1 -A 1 -S -p "/run/udhcpc.$nic.pid" -s /usr/share/udhcpc/default.script \
             >/dev/null 2>&1; then
+        leases=$((leases + 1))
         say "$nic: DHCP lease $(ip -4 -o addr show dev "$nic" | awk '{print $4}')"
     else
         say "$nic: no DHCP lease"
     fi
 done
 
-# Metadata: the config drive, else the metadata service (only with a default route).
+# Metadata: the config drive, else the metadata service (when DHCP configured a NIC: the
+# address may be reached by a default route, a DHCP static route or on the link).
 source=none
 mkdir -p /run/tiny
 flat=/run/tiny/meta_data.flat
@@ -110,6 +114,17 @@ try_config_drive() {
     done
     return 1
 }
+# GET $METADATA_PATH/$1 into $2.  A plain HTTP/1.0 request over nc: busybox-static's
+# wget crashes when the host has no default route (169.254.169.254 on the link or
+# reached by a DHCP static route).
+metadata_get() {
+    printf 'GET %s/%s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$METADATA_PATH" "$1" "$METADATA_HOST" \
+        | timeout 10 nc -w 3 "$METADATA_HOST" 80 > /run/tiny/http.raw 2>/dev/null
+    head -n 1 /run/tiny/http.raw | grep -q '^HTTP/1\.[01] 200 ' || return 1
+    blank=$(grep -n -m 1 -e "$(printf '^\r$')" -e '^$' /run/tiny/http.raw | cut -d : -f 1)
+    [ -n "$blank" ] || return 1
+    tail -n +"$((blank + 1))" /run/tiny/http.raw > "$2"
+}
 found=""
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
     found=$(findfs "LABEL=$CONFIG_LABEL" 2>/dev/null) && break
@@ -120,11 +135,10 @@ if [ -n "$found" ] && try_config_drive "$found"; then
     cp /mnt/config/openstack/latest/meta_data.json /run/tiny/meta_data.json
     [ -f /mnt/config/openstack/latest/user_data ] && cp /mnt/config/openstack/latest/user_data /run/tiny/user_data
     umount /mnt/config
-elif ip route | grep -q '^default'; then
-    if timeout 10 wget -q -T 3 -O /run/tiny/meta_data.json "$METADATA_URL/meta_data.json" 2>/dev/null; then
+elif [ "$leases" -gt 0 ]; then
+    if metadata_get meta_data.json /run/tiny/meta_data.json; then
         source="metadata-service"
-        timeout 10 wget -q -T 3 -O /run/tiny/user_data "$METADATA_URL/user_data" 2>/dev/null \
-            || rm -f /run/tiny/user_data
+        metadata_get user_data /run/tiny/user_data || rm -f /run/tiny/user_data
     else
         rm -f /run/tiny/meta_data.json
     fi
