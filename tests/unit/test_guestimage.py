@@ -10,6 +10,7 @@ import gzip
 import json
 import shutil
 import stat
+import struct
 import subprocess
 from pathlib import Path
 
@@ -263,3 +264,28 @@ def test_udhcpc_hook_prefers_classless_static_routes(tmp_path):
     assert routes == ["-4 route replace 169.254.169.254/32 via 10.0.0.2 dev eth0",
                       "-4 route replace 10.0.0.0/24 dev eth0",
                       "-4 route replace 0.0.0.0/0 via 10.0.0.1 dev eth0"]
+
+
+def test_fix_root_timestamps_normalises_live_entries_only(tmp_path):
+    boot = bytearray(512)
+    struct.pack_into("<H", boot, 11, 512)  # bytes per sector
+    struct.pack_into("<H", boot, 14, 1)  # reserved sectors
+    boot[16] = 2  # FATs
+    struct.pack_into("<H", boot, 17, 16)  # root entries
+    struct.pack_into("<H", boot, 22, 1)  # sectors per FAT
+    root = bytearray(16 * 32)
+    root[0:11], root[11] = b"LDLINUX SYS", 0x27
+    root[32:43], root[43] = b"\xe5ELETED TXT", 0x20
+    root[64:75], root[75] = b"ALONGNAME  ", 0x0F
+    for offset in (0, 32, 64):
+        root[offset + 13:offset + 26] = b"\x77" * 13
+    image = tmp_path / "fat"
+    image.write_bytes(bytes(boot) + bytes(1024) + bytes(root))
+    with open(image, "r+b") as handle:
+        assert disk.fix_root_timestamps(handle, 1704067200) == 1
+    after = image.read_bytes()[3 * 512:]
+    clock, day = disk.dos_datetime(1704067200)
+    assert (clock, day) == (0, (44 << 9) | (1 << 5) | 1)  # 2024-01-01 00:00:00
+    assert struct.unpack_from("<HHHHH", after, 14)[0:3] == (clock, day, day)
+    assert struct.unpack_from("<HH", after, 22) == (clock, day)
+    assert after[32 + 13:32 + 26] == b"\x77" * 13 and after[64 + 13:64 + 26] == b"\x77" * 13

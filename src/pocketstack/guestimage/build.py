@@ -5,10 +5,11 @@ Steps: fetch the packages (:mod:`debs`), unpack them, pick the kernel modules
 partitions and the MBR disk (:mod:`disk`), convert to qcow2.  Everything happens in a
 scratch directory beside the output; the package cache is kept for the next build.
 
-Reproducible where practical: the initramfs is byte-for-byte the same for the same
-packages (fixed timestamps, sorted entries, no gzip timestamp), and the disk signature,
-FAT serial and ext4 UUID are derived from the package versions.  syslinux's boot files
-carry the time of the build, so the FAT partition is not bit-identical between builds.
+Reproducible: two builds from the same packages give the same image, bit for bit (raw
+and qcow2), whoever runs them.  Every timestamp is SOURCE_DATE_EPOCH or a fixed date
+(initramfs entries, FAT directory entries including syslinux's own, ext4 via
+E2FSPROGS_FAKE_TIME), the initramfs is sorted and owned by root, gzip carries no time,
+and the disk signature, FAT serial and ext4 UUID are derived from the package versions.
 """
 
 from __future__ import annotations

@@ -23,8 +23,10 @@ import os
 import shutil
 import struct
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pocketstack.guestimage.errors import BuildError
 
@@ -151,6 +153,51 @@ def build_boot_partition(path: Path, part: Partition, files: dict[str, Path], sy
         os.utime(source, (mtime, mtime))
         run(["mcopy", "-m", "-o", "-i", str(path), str(source), f"::{name}"], MTOOLS_ENV)
     run([str(syslinux), "--install", str(path)], MTOOLS_ENV)
+    with open(path, "r+b") as handle:
+        fix_root_timestamps(handle, int(mtime))
+
+
+def dos_datetime(epoch: int) -> tuple[int, int]:
+    """FAT's (time, date) words for ``epoch`` (UTC, two-second resolution)."""
+    t = time.gmtime(epoch)
+    return ((t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2),
+            ((t.tm_year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday)
+
+
+def fix_root_timestamps(handle: BinaryIO, epoch: int) -> int:
+    """Set every root directory entry's times to ``epoch``; the number of entries changed.
+
+    syslinux stamps ldlinux.sys and ldlinux.c32 with the time of the build; without this
+    the boot partition differed between two builds of the same packages by those bytes.
+    Only FAT12/16 (a fixed root directory after the FATs) is handled, which is what a
+    boot partition of this size gets.
+    """
+    handle.seek(0)
+    boot = handle.read(512)
+    sector_size, = struct.unpack_from("<H", boot, 11)
+    reserved, = struct.unpack_from("<H", boot, 14)
+    fats = boot[16]
+    root_entries, = struct.unpack_from("<H", boot, 17)
+    fat_sectors, = struct.unpack_from("<H", boot, 22)
+    if root_entries == 0 or fat_sectors == 0:
+        return 0  # FAT32: the root directory is a cluster chain; leave it
+    handle.seek((reserved + fats * fat_sectors) * sector_size)
+    root = bytearray(handle.read(root_entries * 32))
+    clock, day = dos_datetime(epoch)
+    changed = 0
+    for offset in range(0, len(root), 32):
+        first, attributes = root[offset], root[offset + 11]
+        if first == 0:
+            break
+        if first == 0xE5 or attributes == 0x0F:  # deleted, or a long-name fragment
+            continue
+        root[offset + 13] = 0  # creation time, 10 ms units
+        struct.pack_into("<HHH", root, offset + 14, clock, day, day)  # created, accessed
+        struct.pack_into("<HH", root, offset + 22, clock, day)  # modified
+        changed += 1
+    handle.seek((reserved + fats * fat_sectors) * sector_size)
+    handle.write(root)
+    return changed
 
 
 def build_data_partition(path: Path, part: Partition, uuid: str, mtime: int) -> None:
@@ -162,7 +209,7 @@ def build_data_partition(path: Path, part: Partition, uuid: str, mtime: int) -> 
          "-m", "0", str(path)], {"E2FSPROGS_FAKE_TIME": str(mtime)})
 
 
-def copy_sparse(source: Path, target, offset: int, chunk: int = MIB) -> None:
+def copy_sparse(source: Path, target: BinaryIO, offset: int, chunk: int = MIB) -> None:
     """Copy ``source`` into open file ``target`` at ``offset``, skipping all-zero chunks."""
     zero = bytes(chunk)
     with open(source, "rb") as handle:
