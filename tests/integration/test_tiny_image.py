@@ -1,7 +1,8 @@
 """The tiny guest image boots under plain QEMU and applies its config drive.
 
-``pocketstack image build-tiny`` is run once per session (downloaded packages are
-cached in ``~/.cache/pocketstack-tests/guestimage`` across runs), then the image is booted
+The image comes from ``tests/tinyimage.py`` (built by ``pocketstack image build-tiny``
+when the builder or the packages changed, else reused from
+``~/.cache/pocketstack-tests/guestimage``), then it is booted
 with ``qemu-system-x86_64`` and nothing else: no ``-kernel``, the firmware boots the
 disk's MBR.  KVM is used when /dev/kvm works, TCG otherwise (POCKETSTACK_TEST_ACCEL
 forces one).  The guest has no network path off the host: ``-nic none``, or user-mode
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,35 +26,13 @@ import pytest
 
 from pocketstack.guestimage import configdrive
 from pocketstack.guestimage.build import build_tiny
-
-from support import IN_CI
+from tinyimage import cache_root, require_image_tools, tiny_image_path
 
 LOGIN_TIMEOUT = float(os.environ.get("POCKETSTACK_TEST_BOOT_TIMEOUT", "240"))
 LOGIN = r"^\S+ login: "
 # A TCG boot on a loaded machine can take minutes; each test gets several boots' worth.
 pytestmark = pytest.mark.timeout(int(3 * LOGIN_TIMEOUT + 120))
 KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNbE0yIwLOuBnXq0tZm9qOLIF0ALxsDIlCzPOIq8tCW alpha@pocketstack"
-
-# Tools and the Debian package that provides each (CI installs them: .ci/run).
-TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "qemu-img": "qemu-utils", "mformat": "mtools",
-         "mcopy": "mtools", "apt-get": "apt", "dpkg-deb": "dpkg", "mke2fs": "e2fsprogs",
-         "ssh": "openssh-client", "ssh-keygen": "openssh-client"}
-
-
-def require_tools() -> None:
-    missing = sorted({package for tool, package in TOOLS.items()
-                      if shutil.which(tool) is None and not Path("/sbin", tool).exists()})
-    try:
-        configdrive.iso_tool()
-    except configdrive.ConfigDriveError:
-        missing.append("xorriso")
-    if not missing:
-        return
-    message = f"the tiny image test needs the Debian packages {', '.join(missing)}"
-    if IN_CI:
-        pytest.fail(message + " (CI=true: .ci/run installs them)", pytrace=False)
-    pytest.skip(message + "; apt-get install them to run it")
-
 
 def kvm_works() -> bool:
     """/dev/kvm exists on nested hosts where KVM cannot run a guest; try it for 3 seconds."""
@@ -76,17 +54,13 @@ def accelerator() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def tiny_image(tmp_path_factory) -> Path:
-    require_tools()
-    cache = Path(os.environ.get("POCKETSTACK_TEST_CACHE", Path.home() / ".cache/pocketstack-tests")) / "guestimage"
-    result = build_tiny(tmp_path_factory.mktemp("tiny") / "tiny.qcow2", "qcow2", 128, cache)
-    print(result.summary())
-    return result.path
+def tiny_image() -> Path:
+    return tiny_image_path()
 
 
 @pytest.fixture(scope="session")
 def accel() -> list[str]:
-    require_tools()
+    require_image_tools()
     return accelerator()
 
 
@@ -207,6 +181,12 @@ def meta_data(name: str, key: str, uuid: str) -> dict:
             "availability_zone": "nova", "project_id": "p", "meta": {},
             "public_keys": {"default": key + "\n"},
             "keys": [{"name": "default", "type": "ssh", "data": key + "\n"}]}
+
+
+def test_build_is_reproducible(tiny_image, tmp_path):
+    """A fresh build from the same packages is the cached image, bit for bit."""
+    again = build_tiny(tmp_path / "again.qcow2", "qcow2", 128, cache_root() / "guestimage")
+    assert again.path.read_bytes() == tiny_image.read_bytes()
 
 
 def test_image_is_an_ordinary_qcow2_disk(tiny_image):
