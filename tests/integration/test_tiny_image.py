@@ -263,6 +263,21 @@ def test_boots_without_any_metadata(tiny_image, accel, guests, tmp_path):
     guest.type("cirros\r", r"Password: ")
     guest.type("gocubsgo\r", r"cirros@tiny:~\$ ")
     assert "uid=1000(cirros)" in guest.type("id\r", r"uid=\d+\(\w+\)")
+    assert "null-ok" in guest.type("echo x > /dev/null && echo null-ok\r", r"null-ok\s")
+
+    # A disk hot-plugged while the guest runs (what a volume attach does) is reported with
+    # its first bytes; unplugged, it is reported gone.
+    volume = tmp_path / "volume.raw"
+    with open(volume, "wb") as handle:
+        handle.write(b"pocketstack-volume-marker\n")
+        handle.truncate(8 * 1024 * 1024)
+    guest.hmp(f"drive_add 0 if=none,id=vol1,file={volume},format=raw")
+    guest.hmp("device_add virtio-blk-pci,drive=vol1,id=vol1dev")
+    attached = guest.wait_for(r"^tiny-facts: disk-attached name=(\w+) size_bytes=(\d+) head=(\S+)", timeout=120)
+    assert attached.group(2) == str(8 * 1024 * 1024)
+    assert attached.group(3).startswith("pocketstack-volume-marker.")
+    guest.hmp("device_del vol1dev")
+    guest.wait_for(rf"^tiny-facts: disk-detached name={attached.group(1)}$", timeout=120)
 
 
 # An inetd-style HTTP responder: QEMU's user-mode networking runs it once per guest

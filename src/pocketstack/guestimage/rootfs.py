@@ -87,6 +87,13 @@ def shutdown_script() -> str:
             "sync\n")
 
 
+def mdev_conf() -> str:
+    """mdev only runs the disk hook: devtmpfs has made every node already ("!": touch none)."""
+    return ("# pocketstack tiny image: report disk hot-plug; leave /dev as devtmpfs made it.\n"
+            "(vd[a-z]+|sd[a-z]+|hd[a-z]+|sr[0-9]+) 0:0 660 ! */etc/tiny/hotplug\n"
+            ".* 0:0 600 !\n")
+
+
 def issue(release: str) -> str:
     """``/etc/issue``: the banner getty prints above each login prompt."""
     return BANNER.format(release=release, user=USER, password=PASSWORD) + "\n"
@@ -174,4 +181,6 @@ def build_tree(unpacked: Path, kernel_version: str, modules: list[Module], relea
     tree.file("etc/profile", 'export PATH=/usr/sbin:/usr/bin:/sbin:/bin\nexport PS1="\\u@\\h:\\w\\$ "\n')
     tree.file("usr/share/udhcpc/default.script", template("udhcpc.script"), 0o755)
     tree.file("usr/share/tiny/json.awk", template("json.awk"))
+    tree.file("etc/tiny/hotplug", template("hotplug.sh"), 0o755)
+    tree.file("etc/mdev.conf", mdev_conf())
     return tree

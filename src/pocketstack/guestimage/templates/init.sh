@@ -201,6 +201,7 @@ fact "memory total_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
 for dev in /sys/block/*; do
     disk=${dev##*/}
     case "$disk" in loop*|ram*) continue ;; esac
+    echo "$disk" >> /run/tiny/disks
     fact "disk name=$disk size_bytes=$(( $(cat "$dev/size") * 512 ))"
 done
 for path in /sys/class/net/*; do
@@ -221,6 +222,9 @@ if [ -f /run/tiny/user_data ] && [ "$(head -c 2 /run/tiny/user_data)" = "#!" ]; 
     /run/tiny/user_data
     say "user data exited with status $?"
 fi
+
+# Disks hot-plugged from now on are reported by /etc/tiny/hotplug (mdev, netlink).
+mdev -d 2>/dev/null
 
 fact "ready uptime=$(cut -d ' ' -f 1 /proc/uptime)"
 exec /sbin/init
