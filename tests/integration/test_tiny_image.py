@@ -226,24 +226,36 @@ def test_boots_with_config_drive_then_keeps_its_files_and_powers_off(tiny_image,
     first.process.wait(120)
 
     # Second boot of the same disk: a new config drive (other name and key), user-mode
-    # networking restricted to the guest (DHCP from QEMU, nothing routed; only a port
-    # forwarded from the host's loopback to its SSH server), 1 vCPU; the first boot's
-    # files remain.
+    # networking restricted to the guest (nothing routed; only a port forwarded from the
+    # host's loopback to its SSH server), 1 vCPU; the first boot's files remain.
+    # network_data.json gives the NIC a static address (as Nova does for a subnet without
+    # DHCP); the guest uses it rather than asking QEMU's DHCP server.
     private, key_b = keypair(tmp_path)
+    network_data = {
+        "links": [{"id": "tap0", "type": "ovs", "ethernet_mac_address": "52:54:00:12:34:56", "mtu": 1400,
+                   "vif_id": "v"}],
+        "networks": [{"id": "network0", "type": "ipv4", "link": "tap0", "ip_address": "10.0.2.50",
+                      "netmask": "255.255.255.0", "network_id": "n",
+                      "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0", "gateway": "10.0.2.2"}]}],
+        "services": [{"type": "dns", "address": "10.0.2.3"}]}
     drive_b = configdrive.write(tmp_path / "config-b.iso", meta_data("beta", key_b, "b6a4fbf7-0000-4000-8000-2"),
-                                b"#!/bin/sh\necho found-$(cat /home/cirros/marker)\n")
+                                b"#!/bin/sh\necho found-$(cat /home/cirros/marker)\n"
+                                b"echo mtu-$(cat /sys/class/net/eth0/mtu) $(ip route | grep default)\n",
+                                network_data)
     port = free_port()
     second = guests("second", [*accel, "-m", "192", "-smp", "1",
                                "-drive", f"file={disk},if=virtio,format=qcow2",
                                "-drive", f"file={drive_b},media=cdrom,format=raw",
                                "-nic", f"user,restrict=on,model=virtio-net-pci,mac=52:54:00:12:34:56,"
-                                       f"hostfwd=tcp:127.0.0.1:{port}-:22"])
+                                       f"hostfwd=tcp:127.0.0.1:{port}-10.0.2.50:22"])
     second.wait_for(LOGIN)
     facts = second.facts()
     assert facts["hostname"] == "hostname=beta"
     assert facts["cpus"].startswith("cpus=1 sockets=1 cores=1 threads=1")
     assert "found-persisted-alpha" in second.log()
-    assert "tiny-facts: nic name=eth0 mac=52:54:00:12:34:56 address=10.0.2.15/24" in second.log()
+    assert "tiny-facts: nic name=eth0 mac=52:54:00:12:34:56 address=10.0.2.50/24" in second.log()
+    assert "tiny: eth0: static address 10.0.2.50/24 from network_data.json" in second.log()
+    assert "mtu-1400 default via 10.0.2.2 dev eth0" in second.log()
     assert f"tiny-facts: ssh-key user=cirros {key_b}" in second.log()
     assert KEY_A not in second.log()  # authorized_keys is rewritten from each boot's metadata
     # dropbear lets the key from the config drive in.

@@ -81,27 +81,13 @@ SHADOW
 chmod 600 /etc/shadow
 chown 1000:1000 "/home/$USER_NAME"
 
-# Network: every ethN by DHCP (a few seconds at most when nothing answers).
-ip link set lo up
-leases=0
-for path in /sys/class/net/eth*; do
-    [ -e "$path" ] || continue
-    nic=${path##*/}
-    ip link set "$nic" up
-    if udhcpc -i "$nic" -n -t 3 -T 1 -A 1 -S -p "/run/udhcpc.$nic.pid" -s /usr/share/udhcpc/default.script \
-            >/dev/null 2>&1; then
-        leases=$((leases + 1))
-        say "$nic: DHCP lease $(ip -4 -o addr show dev "$nic" | awk '{print $4}')"
-    else
-        say "$nic: no DHCP lease"
-    fi
-done
-
-# Metadata: the config drive, else the metadata service (when DHCP configured a NIC: the
-# address may be reached by a default route, a DHCP static route or on the link).
-source=none
 mkdir -p /run/tiny
 flat=/run/tiny/meta_data.flat
+netflat=/run/tiny/network_data.flat
+source=none
+
+# Metadata, first from the config drive (found by its label, before the network: its
+# network_data.json may configure the NICs).
 try_config_drive() {
     device=$1
     for fstype in iso9660 vfat; do
@@ -114,9 +100,87 @@ try_config_drive() {
     done
     return 1
 }
+found=""
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    found=$(findfs "LABEL=$CONFIG_LABEL" 2>/dev/null) && break
+    sleep 0.2
+done
+if [ -n "$found" ] && try_config_drive "$found"; then
+    source="config-drive"
+    for file in meta_data.json network_data.json user_data; do
+        [ -f "/mnt/config/openstack/latest/$file" ] && cp "/mnt/config/openstack/latest/$file" "/run/tiny/$file"
+    done
+    umount /mnt/config
+fi
+
+# Network: a NIC that network_data.json gives a static IPv4 address (matched by MAC) gets
+# it; every other ethN asks DHCP (a few seconds at most when nothing answers).
+: > "$netflat"
+[ -f /run/tiny/network_data.json ] && awk -f /usr/share/tiny/json.awk /run/tiny/network_data.json > "$netflat"
+nd() { awk -F '\t' -v key="$1" '$1 == key { print $2; exit }' "$netflat"; }
+prefix() {
+    bits=0
+    for octet in $(echo "$1" | tr . ' '); do
+        case "$octet" in
+            255) bits=$((bits + 8)) ;; 254) bits=$((bits + 7)) ;; 252) bits=$((bits + 6)) ;;
+            248) bits=$((bits + 5)) ;; 240) bits=$((bits + 4)) ;; 224) bits=$((bits + 3)) ;;
+            192) bits=$((bits + 2)) ;; 128) bits=$((bits + 1)) ;;
+        esac
+    done
+    echo "$bits"
+}
+static_config() {
+    mac=$(cat "/sys/class/net/$1/address")
+    link=$(awk -F '\t' -v mac="$mac" '$1 ~ /^links\/[0-9]+\/ethernet_mac_address$/ && tolower($2) == mac {
+        split($1, part, "/"); print part[2]; exit }' "$netflat")
+    [ -n "$link" ] || return 1
+    link_id=$(nd "links/$link/id")
+    mtu=$(nd "links/$link/mtu")
+    [ -n "$mtu" ] && [ "$mtu" != null ] && ip link set "$1" mtu "$mtu"
+    configured=1
+    for n in $(awk -F '\t' -v id="$link_id" '$1 ~ /^networks\/[0-9]+\/link$/ && $2 == id {
+            split($1, part, "/"); print part[2] }' "$netflat"); do
+        [ "$(nd "networks/$n/type")" = ipv4 ] || continue
+        ip -4 addr add "$(nd "networks/$n/ip_address")/$(prefix "$(nd "networks/$n/netmask")")" dev "$1" || continue
+        configured=0
+        for r in $(awk -F '\t' -v n="$n" '$1 ~ "^networks/" n "/routes/[0-9]+/gateway$" {
+                split($1, part, "/"); print part[4] }' "$netflat"); do
+            network=$(nd "networks/$n/routes/$r/network")
+            gateway=$(nd "networks/$n/routes/$r/gateway")
+            if [ "$network" = 0.0.0.0 ]; then
+                ip -4 route replace default via "$gateway" dev "$1"
+            else
+                ip -4 route replace "$network/$(prefix "$(nd "networks/$n/routes/$r/netmask")")" via "$gateway" dev "$1"
+            fi
+        done
+    done
+    return $configured
+}
+awk -F '\t' '$1 ~ /^services\/[0-9]+\/address$/ || $1 ~ /^networks\/[0-9]+\/services\/[0-9]+\/address$/ {
+    print "nameserver " $2 }' "$netflat" | sort -u > /run/tiny/resolv.static
+ip link set lo up
+leases=0
+for path in /sys/class/net/eth*; do
+    [ -e "$path" ] || continue
+    nic=${path##*/}
+    ip link set "$nic" up
+    if static_config "$nic"; then
+        leases=$((leases + 1))
+        [ -s /run/tiny/resolv.static ] && cp /run/tiny/resolv.static /etc/resolv.conf
+        say "$nic: static address $(ip -4 -o addr show dev "$nic" | awk '{print $4}') from network_data.json"
+    elif udhcpc -i "$nic" -n -t 3 -T 1 -A 1 -S -p "/run/udhcpc.$nic.pid" -s /usr/share/udhcpc/default.script \
+            >/dev/null 2>&1; then
+        leases=$((leases + 1))
+        say "$nic: DHCP lease $(ip -4 -o addr show dev "$nic" | awk '{print $4}')"
+    else
+        say "$nic: no DHCP lease"
+    fi
+done
+
+# Without a config drive, the metadata service (once a NIC is configured: the address may
+# be reached by a default route, a DHCP static route or on the link).
 # GET $METADATA_PATH/$1 into $2.  A plain HTTP/1.0 request over nc: busybox-static's
-# wget crashes when the host has no default route (169.254.169.254 on the link or
-# reached by a DHCP static route).
+# wget crashes when the host has no default route.
 metadata_get() {
     printf 'GET %s/%s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$METADATA_PATH" "$1" "$METADATA_HOST" \
         | timeout 10 nc -w 3 "$METADATA_HOST" 80 > /run/tiny/http.raw 2>/dev/null
@@ -125,17 +189,7 @@ metadata_get() {
     [ -n "$blank" ] || return 1
     tail -n +"$((blank + 1))" /run/tiny/http.raw > "$2"
 }
-found=""
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-    found=$(findfs "LABEL=$CONFIG_LABEL" 2>/dev/null) && break
-    sleep 0.2
-done
-if [ -n "$found" ] && try_config_drive "$found"; then
-    source="config-drive"
-    cp /mnt/config/openstack/latest/meta_data.json /run/tiny/meta_data.json
-    [ -f /mnt/config/openstack/latest/user_data ] && cp /mnt/config/openstack/latest/user_data /run/tiny/user_data
-    umount /mnt/config
-elif [ "$leases" -gt 0 ]; then
+if [ "$source" = none ] && [ "$leases" -gt 0 ]; then
     if metadata_get meta_data.json /run/tiny/meta_data.json; then
         source="metadata-service"
         metadata_get user_data /run/tiny/user_data || rm -f /run/tiny/user_data
