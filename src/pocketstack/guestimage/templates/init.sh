@@ -2,10 +2,11 @@
 # /init of the pocketstack tiny guest image (rendered by pocketstack.guestimage.rootfs).
 #
 # The kernel starts this from the initramfs as PID 1.  It sets the machine up the way
-# cirros does -- modules, persistent data disk, DHCP on eth0, the config drive (label
-# config-2) or else the metadata service, hostname, SSH keys, user data, dropbear --
-# prints facts for tests on the serial console, then hands over to busybox init, which
-# runs a login prompt on ttyS0 and tty1.  Values between double at-signs are filled in at build time.
+# cirros does -- modules, persistent data disk, the config drive (label config-2), the
+# network (network_data.json or DHCP), else the metadata service, hostname, SSH keys,
+# dropbear, user data -- prints facts for tests on the serial console, then hands over
+# to busybox init, which runs a login prompt on ttyS0 and tty1.  Values between double
+# at-signs are filled in at build time.
 #
 # Serial console lines a test may rely on (stable; docs/guests.md):
 #   tiny-facts: <key>=<value> ...   machine facts, one topic a line
@@ -269,7 +270,7 @@ while read -r line; do
     [ -n "$line" ] && fact "ssh-key user=$USER_NAME $line"
 done < "$ssh_dir/authorized_keys"
 
-# User data that is a script runs once a boot, as root, after everything above.
+# User data that is a script runs at every boot, as root, after everything above.
 if [ -f /run/tiny/user_data ] && [ "$(head -c 2 /run/tiny/user_data)" = "#!" ]; then
     chmod 700 /run/tiny/user_data
     say "running user data"
