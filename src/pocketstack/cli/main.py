@@ -12,6 +12,7 @@
     pocketstack object dispersion    how many copies of a sample of objects are in place
     pocketstack object expirer       delete objects past their X-Delete-At
     pocketstack object-server ...    run an object storage node
+    pocketstack image build-tiny     build the tiny cirros-like guest image (docs/guests.md)
 """
 
 from __future__ import annotations
@@ -186,6 +187,23 @@ def cmd_object_server(args: argparse.Namespace) -> int:
                  settings.object_background_interval, settings.object_reclaim_age)
 
 
+def cmd_image(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pocketstack.guestimage.build import build_tiny, default_cache
+    from pocketstack.guestimage.errors import BuildError
+
+    log.setup("INFO", "text")
+    cache = Path(args.cache) if args.cache else default_cache(_settings(args).data_dir)
+    try:
+        result = build_tiny(Path(args.output), args.format, args.size, cache)
+    except BuildError as error:
+        print(f"pocketstack: {error}", file=sys.stderr)
+        return 1
+    print(result.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pocketstack", description="OpenStack in one command.")
     parser.add_argument("--config", help="TOML settings file (also POCKETSTACK_CONFIG)")
@@ -264,6 +282,15 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--swift-dir", help="directory with the cluster's hash_path_suffix "
                                            "(default: parent of --devices)")
     node.set_defaults(func=cmd_object_server)
+
+    image = sub.add_parser("image", help="guest images")
+    image_sub = image.add_subparsers(dest="image_command", required=True)
+    tiny = image_sub.add_parser("build-tiny", help="build a small cirros-like bootable image from Debian packages")
+    tiny.add_argument("--output", default="tiny.qcow2", help="image file to write (default tiny.qcow2)")
+    tiny.add_argument("--format", choices=("qcow2", "raw"), default="qcow2", help="disk format (default qcow2)")
+    tiny.add_argument("--size", type=int, default=128, help="virtual disk size in MiB (default 128)")
+    tiny.add_argument("--cache", help="downloaded packages (default <data dir>/cache/guestimage)")
+    image.set_defaults(func=cmd_image)
     return parser
 
 
