@@ -1,7 +1,8 @@
 """Helpers shared by the test suite.
 
 ``require_service`` is how a test says it needs one of the machine's real services
-(PostgreSQL, MariaDB, RabbitMQ, Redis).  On CI (``CI=true``) a missing service is a
+(PostgreSQL, MariaDB, RabbitMQ, Redis), ``require_tools`` the programs of Debian packages
+(QEMU, mtools ...).  On CI (``CI=true``) a missing service is a
 failure, because CI must exercise every backend; on a developer's machine without it the
 test is skipped with a reason that says what to start.
 """
@@ -9,7 +10,10 @@ test is skipped with a reason that says what to start.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +45,16 @@ def require_service(name: str) -> None:
     if IN_CI:
         pytest.fail(message + " (CI=true requires every backend)", pytrace=False)
     pytest.skip(message + "; start it to run this test")
+
+
+def require_tools(tools: Mapping[str, str], why: str) -> None:
+    """Skip (or, on CI, fail) the calling test unless every program in ``tools`` (program
+    -> the Debian package that provides it; .ci/run installs them) is installed."""
+    missing = sorted({package for tool, package in tools.items()
+                      if shutil.which(tool) is None and not Path("/sbin", tool).exists()})
+    if not missing:
+        return
+    message = f"{why} needs the Debian packages {', '.join(missing)}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: .ci/run installs them)", pytrace=False)
+    pytest.skip(message + "; apt-get install them to run this test")

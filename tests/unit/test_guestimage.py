@@ -18,6 +18,8 @@ import pytest
 
 from pocketstack.guestimage import configdrive, cpio, debs, disk, elf, kmod, rootfs
 
+from support import require_tools
+
 
 def module(name, depends=(), softdeps=()):
     return kmod.Module(name, Path(f"/x/{name}.ko"), tuple(depends), tuple(softdeps))
@@ -150,8 +152,7 @@ def test_initramfs_is_reproducible_and_gzip():
 
 
 def test_cpio_is_readable_by_gnu_cpio(tmp_path):
-    if shutil.which("cpio") is None:
-        pytest.skip("cpio is not installed")
+    require_tools({"cpio": "cpio"}, "reading the initramfs back with GNU cpio")
     tree = cpio.Tree()
     tree.file("etc/issue", "hello\n")
     tree.symlink("bin/sh", "busybox")
