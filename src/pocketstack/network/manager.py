@@ -166,6 +166,7 @@ class NetworkManager(InstanceNetworking):
 
         def work(w: Work):
             return {name: views.render(w.s, list(w.s.scalars(sa.select(model))))
-                    for name, model in (("networks", Network), ("ports", Port), ("routers", Router),
-                                        ("floatingips", FloatingIp), ("security_groups", SecurityGroup))}
+                    for name, model in (("networks", Network), ("subnets", Subnet), ("ports", Port),
+                                        ("routers", Router), ("floatingips", FloatingIp),
+                                        ("security_groups", SecurityGroup))}
         return read(self.env, ctx, work)

@@ -194,6 +194,7 @@ def create(w: Work, attrs: dict) -> Subnet:
     # The overlap check above read the network's subnets: a CAS on the network's revision
     # makes two racing overlapping creates conflict instead of both committing.
     store.bump(w.s, network)
+    w.emit("subnet_updated", views.render_one(w.s, row))
     return row
 
 
@@ -214,6 +215,7 @@ def update(w: Work, subnet_id: str, attrs: dict, revision: int | None = None) ->
         check_pools(net, row.allocation_pools, gateway)
     _check_lists(net, attrs)
     store.update_row(w.s, row, values, revision)
+    w.emit("subnet_updated", views.render_one(w.s, row))
     return row
 
 
@@ -225,11 +227,13 @@ def delete(w: Work, subnet_id: str) -> None:
         _remove_auto_addresses(w, row, users)
     elif users:
         raise _in_use(row.id)
+    rendered = views.render_one(w.s, row)
     try:
         delete_subnet_rows(w, row)
         w.s.flush()
     except sa_exc.IntegrityError:
         raise _in_use(row.id) from None
+    w.emit("subnet_deleted", rendered)
 
 
 def _remove_auto_addresses(w: Work, row: Subnet, users: list) -> None:

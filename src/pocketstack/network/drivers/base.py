@@ -3,7 +3,7 @@
 The network service calls a driver *after* every committed change a data plane must
 apply — the port (its MAC, fixed IPs, security groups, binding host), the router (its
 gateway, interfaces and routes), the floating IP (its NAT pair), the security group
-(its rules).  Payloads are the API dicts Neutron would return, so an agent-style driver
+(its rules), the subnet (what DHCP serves).  Payloads are the API dicts Neutron would return, so an agent-style driver
 can reconcile from them alone.  Calls are idempotent "this is the state now" messages:
 a driver that misses one catches up from the next, and on start the service replays
 the current state through :meth:`DatapathDriver.sync` (a driver may ignore it).
@@ -11,8 +11,8 @@ the current state through :meth:`DatapathDriver.sync` (a driver may ignore it).
 
 from __future__ import annotations
 
-EVENTS = ("network_updated", "network_deleted", "port_updated", "port_deleted", "router_updated",
-          "router_deleted", "floatingip_updated", "floatingip_deleted", "security_group_updated",
+EVENTS = ("network_updated", "network_deleted", "subnet_updated", "subnet_deleted", "port_updated", "port_deleted",
+          "router_updated", "router_deleted", "floatingip_updated", "floatingip_deleted", "security_group_updated",
           "security_group_deleted")
 
 
@@ -25,6 +25,10 @@ class DatapathDriver:
     def network_updated(self, network: dict) -> None: ...
 
     def network_deleted(self, network: dict) -> None: ...
+
+    def subnet_updated(self, subnet: dict) -> None: ...
+
+    def subnet_deleted(self, subnet: dict) -> None: ...
 
     def port_updated(self, port: dict) -> None: ...
 

@@ -1,0 +1,413 @@
+"""The Linux datapath: bridges, DHCP and routers in network namespaces, rules in nftables.
+
+Everything lives in namespaces this driver creates, named ``<prefix>…`` (``ps-`` by
+default); it never adds a device, address, route or rule to the namespace it runs in::
+
+    <prefix>host            one bridge br-<net11> per network; every port is a device
+                            tap<port11> on its network's bridge (a guest's tap, plugged
+                            by the compute driver, or the host end of a veth into a
+                            DHCP or router namespace); the security-group table
+                            (bridge family, nft_rules) filters between bridge ports
+    <prefix>dhcp-<net>      ns-<port11>: the network's DHCP port, and its dnsmasq
+    <prefix>router-<id>     qr-<port11> per router interface, qg-<port11> on the external
+                            network (gateway and floating addresses), NAT table, routes
+
+Every event updates the driver's copy of the network state ("this is the state now")
+and then reconciles the namespaces with all of it, so applying an event twice, or
+out of order with a later full :meth:`sync`, converges on the same data plane, and a
+device or rule removed by hand comes back at the next event or sync.  The reconcile
+removes what it owns but no longer wants: namespaces with the prefix, devices in them,
+dnsmasq processes whose pid files are in its state directory.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import shutil
+import signal
+import threading
+from pathlib import Path
+
+from pocketstack.network.drivers import dnsmasq_config, netns, nft_rules
+from pocketstack.network.drivers.base import DatapathDriver
+from pocketstack.network.drivers.nft_rules import tag
+
+LOG = logging.getLogger(__name__)
+TOOLS = {"ip": "iproute2", "nft": "nftables", "dnsmasq": "dnsmasq-base"}
+DHCP_OWNER = "network:dhcp"
+INTERFACE_OWNERS = ("network:router_interface", "network:router_interface_distributed",
+                    "network:ha_router_replicated_interface")
+GATEWAY_OWNER = "network:router_gateway"
+
+
+class DatapathUnavailable(RuntimeError):
+    """The Linux datapath cannot run here (not root, or a tool is missing)."""
+
+
+def check_host() -> None:
+    if os.geteuid() != 0:
+        raise DatapathUnavailable("network_datapath = \"linux\" needs root (it creates network namespaces); "
+                                  "run as root or use network_datapath = \"noop\"")
+    missing = sorted({pkg for tool, pkg in TOOLS.items()
+                      if shutil.which(tool) is None and not Path("/sbin", tool).exists()})
+    if missing:
+        raise DatapathUnavailable(f"network_datapath = \"linux\" needs the Debian packages {', '.join(missing)}")
+
+
+class LinuxDriver(DatapathDriver):
+    name = "linux"
+
+    def __init__(self, state_dir: Path, prefix: str = "ps-"):
+        check_host()
+        self.state_dir = Path(state_dir)
+        self.prefix = prefix
+        self.host_ns = f"{prefix}host"
+        self._lock = threading.RLock()
+        self.networks: dict[str, dict] = {}
+        self.subnets: dict[str, dict] = {}
+        self.ports: dict[str, dict] = {}
+        self.routers: dict[str, dict] = {}
+        self.floatingips: dict[str, dict] = {}
+        self.security_groups: dict[str, dict] = {}
+
+    # -- naming ----------------------------------------------------------------------------
+    @staticmethod
+    def tap_name(port_id: str) -> str:
+        """The device a port is on its bridge as (what the compute driver plugs)."""
+        return f"tap{tag(port_id)}"
+
+    @staticmethod
+    def bridge_name(network_id: str) -> str:
+        return f"br-{tag(network_id)}"
+
+    def dhcp_ns(self, network_id: str) -> str:
+        return f"{self.prefix}dhcp-{network_id}"
+
+    def router_ns(self, router_id: str) -> str:
+        return f"{self.prefix}router-{router_id}"
+
+    # -- events ------------------------------------------------------------------------------
+    def sync(self, state: dict[str, list[dict]]) -> None:
+        with self._lock:
+            for name in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups"):
+                setattr(self, name, {item["id"]: item for item in state.get(name) or []})
+            self.reconcile()
+
+    def _put(self, store: dict, item: dict) -> None:
+        with self._lock:
+            store[item["id"]] = item
+            self.reconcile()
+
+    def _drop(self, store: dict, item: dict) -> None:
+        with self._lock:
+            store.pop(item["id"], None)
+            self.reconcile()
+
+    def network_updated(self, network: dict) -> None:
+        self._put(self.networks, network)
+
+    def network_deleted(self, network: dict) -> None:
+        with self._lock:
+            self.subnets = {k: v for k, v in self.subnets.items() if v.get("network_id") != network["id"]}
+            self._drop(self.networks, network)
+
+    def subnet_updated(self, subnet: dict) -> None:
+        self._put(self.subnets, subnet)
+
+    def subnet_deleted(self, subnet: dict) -> None:
+        self._drop(self.subnets, subnet)
+
+    def port_updated(self, port: dict) -> None:
+        self._put(self.ports, port)
+
+    def port_deleted(self, port: dict) -> None:
+        self._drop(self.ports, port)
+
+    def router_updated(self, router: dict) -> None:
+        with self._lock:
+            # The interface ports travel with the router: keep them as ports too.
+            for port in router.get("interfaces") or []:
+                self.ports[port["id"]] = port
+            self._put(self.routers, router)
+
+    def router_deleted(self, router: dict) -> None:
+        self._drop(self.routers, router)
+
+    def floatingip_updated(self, floatingip: dict) -> None:
+        self._put(self.floatingips, floatingip)
+
+    def floatingip_deleted(self, floatingip: dict) -> None:
+        self._drop(self.floatingips, floatingip)
+
+    def security_group_updated(self, security_group: dict) -> None:
+        self._put(self.security_groups, security_group)
+
+    def security_group_deleted(self, security_group: dict) -> None:
+        self._drop(self.security_groups, security_group)
+
+    def plug(self, port_id: str, device: str | None = None, namespace: str | None = None) -> str:
+        """Attach a port's device to its network's bridge and return the device's name.
+
+        ``device`` (in ``namespace``, or the host namespace of the datapath if None) is
+        moved into the datapath's host namespace as ``tap<port11>``; without it the
+        device must already be there under that name (a veth created with its peer
+        there, as the tests do).
+        """
+        with self._lock:
+            netns.ensure(self.host_ns)
+            name = self.tap_name(port_id)
+            if device is not None and device != name or namespace not in (None, self.host_ns):
+                source = namespace or self.host_ns
+                netns.ip(source, "link", "set", "dev", device or name, "down")
+                netns.ip(source, "link", "set", "dev", device or name, "netns", self.host_ns)
+                if (device or name) != name:
+                    netns.ip(self.host_ns, "link", "set", "dev", device or name, "name", name)
+            self.reconcile()
+            return name
+
+    def unplug(self, port_id: str) -> None:
+        with self._lock:
+            if self.host_ns in netns.namespaces():
+                netns.ip(self.host_ns, "link", "del", self.tap_name(port_id), check=False)
+
+    # -- reconcile -----------------------------------------------------------------------------
+    def reconcile(self) -> None:
+        """Make the namespaces match the state (idempotent; removes what is not wanted)."""
+        with self._lock:
+            netns.ensure(self.host_ns)
+            # Bridged IP traffic through the inet tables (per namespace since Linux 5.3).
+            for family in ("iptables", "ip6tables"):
+                netns.sysctl(self.host_ns, f"net.bridge.bridge-nf-call-{family}", "1")
+            self._bridges()
+            dhcp = self._dhcp()
+            routers = self._routers()
+            for ns in netns.namespaces():
+                if ns.startswith(f"{self.prefix}dhcp-") and ns not in dhcp:
+                    self._stop_dnsmasq(ns[len(f"{self.prefix}dhcp-"):])
+                    netns.delete(ns)
+                elif ns.startswith(f"{self.prefix}router-") and ns not in routers:
+                    netns.delete(ns)
+            self._stop_orphan_dnsmasq({ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
+            self._attach_ports()
+            netns.execute(self.host_ns, "nft", "-f", "-",
+                          input=nft_rules.ruleset(self._bound_ports(), self.security_groups))
+
+    def destroy(self) -> None:
+        """Remove every namespace and process of this driver (tests; a host's decommission)."""
+        with self._lock:
+            for ns in sorted(netns.namespaces()):
+                if ns.startswith(f"{self.prefix}dhcp-"):
+                    self._stop_dnsmasq(ns[len(f"{self.prefix}dhcp-"):])
+            self._stop_orphan_dnsmasq(set())
+            for ns in sorted(netns.namespaces()):
+                if ns == self.host_ns or ns.startswith((f"{self.prefix}dhcp-", f"{self.prefix}router-")):
+                    netns.delete(ns)
+
+    def _mtu(self, network_id: str) -> str:
+        return str((self.networks.get(network_id) or {}).get("mtu") or 1500)
+
+    def _bound_ports(self) -> list[dict]:
+        return [p for p in self.ports.values() if p.get("network_id") in self.networks]
+
+    def _bridges(self) -> None:
+        links = netns.links(self.host_ns)
+        wanted = {self.bridge_name(n): n for n in self.networks}
+        for name in links:
+            if name.startswith("br-") and name not in wanted:
+                netns.ip(self.host_ns, "link", "del", name)
+        for name, network_id in wanted.items():
+            if name not in links:
+                netns.ip(self.host_ns, "link", "add", name, "type", "bridge")
+            link = links.get(name, {})
+            if str(link.get("mtu")) != self._mtu(network_id) or "UP" not in link.get("flags", []):
+                netns.ip(self.host_ns, "link", "set", name, "mtu", self._mtu(network_id), "up")
+
+    def _attach_ports(self) -> None:
+        links = netns.links(self.host_ns)
+        for name, link in links.items():
+            if not name.startswith("tap"):
+                continue
+            port = next((p for p in self.ports.values() if self.tap_name(p["id"]) == name), None)
+            if port is None or port.get("network_id") not in self.networks:
+                netns.ip(self.host_ns, "link", "del", name)
+                continue
+            bridge = self.bridge_name(port["network_id"])
+            mtu = self._mtu(port["network_id"])
+            if link.get("master") != bridge:
+                netns.ip(self.host_ns, "link", "set", name, "master", bridge)
+            if str(link.get("mtu")) != mtu or "UP" not in link.get("flags", []):
+                netns.ip(self.host_ns, "link", "set", name, "mtu", mtu, "up")
+
+    def _prefixed(self, fixed: dict) -> str | None:
+        subnet = self.subnets.get(fixed["subnet_id"])
+        if subnet is None:
+            return None
+        return f"{fixed['ip_address']}/{ipaddress.ip_network(subnet['cidr']).prefixlen}"
+
+    def _veth(self, ns: str, inner: str, port: dict, links: dict[str, dict]) -> None:
+        """A veth from the host namespace (``tap<port11>``) to ``inner`` in ``ns``,
+        with the port's MAC, MTU and fixed addresses."""
+        mtu = self._mtu(port["network_id"])
+        if inner not in links:
+            netns.ip(self.host_ns, "link", "del", self.tap_name(port["id"]), check=False)
+            netns.ip(self.host_ns, "link", "add", self.tap_name(port["id"]), "mtu", mtu, "type", "veth",
+                     "peer", "name", inner, "netns", ns)
+            links[inner] = {}
+        link = links[inner]
+        if link.get("address") != port["mac_address"].lower():
+            netns.ip(ns, "link", "set", inner, "address", port["mac_address"].lower())
+        if str(link.get("mtu")) != mtu or "UP" not in link.get("flags", []):
+            netns.ip(ns, "link", "set", inner, "mtu", mtu, "up")
+
+    # -- DHCP ---------------------------------------------------------------------------------
+    def _dhcp(self) -> set[str]:
+        wanted = set()
+        for network_id in sorted(self.networks):
+            subnets = [s for s in self.subnets.values() if s.get("network_id") == network_id]
+            served = dnsmasq_config.dhcp_subnets(subnets)
+            port = next((p for p in sorted(self.ports.values(), key=lambda p: p["id"])
+                         if p.get("network_id") == network_id and p.get("device_owner") == DHCP_OWNER), None)
+            if not served or port is None:
+                continue
+            ns = self.dhcp_ns(network_id)
+            wanted.add(ns)
+            netns.ensure(ns)
+            links = netns.links(ns)
+            inner = f"ns-{tag(port['id'])}"
+            for name in links:
+                if name.startswith("ns-") and name != inner:
+                    netns.ip(ns, "link", "del", name)
+            self._veth(ns, inner, port, links)
+            netns.set_addresses(ns, inner, {a for f in port.get("fixed_ips") or [] if (a := self._prefixed(f))})
+            ports = [p for p in self.ports.values() if p.get("network_id") == network_id]
+            self._dnsmasq(network_id, ns, inner, ports, subnets)
+        return wanted
+
+    def _dnsmasq_dir(self, network_id: str) -> Path:
+        return self.state_dir / "dhcp" / network_id
+
+    def _dnsmasq_pid(self, network_id: str) -> int | None:
+        path = self._dnsmasq_dir(network_id) / "pid"
+        try:
+            pid = int(path.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError):
+            return None
+        return pid if "dnsmasq" in cmdline and str(self._dnsmasq_dir(network_id)) in cmdline else None
+
+    def _dnsmasq(self, network_id: str, ns: str, interface: str, ports: list[dict], subnets: list[dict]) -> None:
+        directory = self._dnsmasq_dir(network_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        changed = False
+        for name, text in (("hosts", dnsmasq_config.hosts_file(ports, subnets)),
+                           ("opts", dnsmasq_config.opts_file(ports, subnets))):
+            path = directory / name
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+                changed = True
+        command = dnsmasq_config.command(network_id, interface, subnets, directory)
+        pid = self._dnsmasq_pid(network_id)
+        command_path = directory / "command"
+        if pid is not None and command_path.exists() and command_path.read_text() != "\n".join(command):
+            self._stop_dnsmasq(network_id)
+            pid = None
+        if pid is None:
+            command_path.write_text("\n".join(command))
+            netns.execute(ns, *command)
+        elif changed:
+            os.kill(pid, signal.SIGHUP)  # re-reads the hosts and options files
+
+    def _stop_dnsmasq(self, network_id: str) -> None:
+        pid = self._dnsmasq_pid(network_id)
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(50):
+                if not Path(f"/proc/{pid}").exists():
+                    break
+                threading.Event().wait(0.02)
+        shutil.rmtree(self._dnsmasq_dir(network_id), ignore_errors=True)
+
+    def _stop_orphan_dnsmasq(self, keep: set[str]) -> None:
+        root = self.state_dir / "dhcp"
+        if root.is_dir():
+            for directory in root.iterdir():
+                if directory.name not in keep:
+                    self._stop_dnsmasq(directory.name)
+
+    # -- routers -------------------------------------------------------------------------------
+    def _routers(self) -> set[str]:
+        wanted = set()
+        for router_id, router in sorted(self.routers.items()):
+            ns = self.router_ns(router_id)
+            wanted.add(ns)
+            netns.ensure(ns)
+            netns.sysctl(ns, "net.ipv4.ip_forward", "1")
+            links = netns.links(ns)
+            devices: dict[str, tuple[dict, set[str]]] = {}
+            snat: list[str] = []
+            for port in self._interfaces(router):
+                if port.get("network_id") not in self.networks:
+                    continue
+                addresses = {a for f in port.get("fixed_ips") or [] if (a := self._prefixed(f))}
+                devices[f"qr-{tag(port['id'])}"] = (port, addresses)
+                snat += [self.subnets[f["subnet_id"]]["cidr"] for f in port.get("fixed_ips") or []
+                         if f["subnet_id"] in self.subnets and self.subnets[f["subnet_id"]]["ip_version"] == 4]
+            gateway = self._gateway_port(router)
+            floating = [(f["floating_ip_address"], f["fixed_ip_address"]) for f in self.floatingips.values()
+                        if f.get("router_id") == router_id and f.get("port_id") and f.get("fixed_ip_address")]
+            gateway_device = gateway_ip = None
+            routes: dict[str, str] = {}
+            if gateway is not None:
+                gateway_device = f"qg-{tag(gateway['id'])}"
+                addresses = {a for f in gateway.get("fixed_ips") or [] if (a := self._prefixed(f))}
+                addresses |= {f"{fip}/32" for fip, _ in floating}
+                devices[gateway_device] = (gateway, addresses)
+                for fixed in gateway.get("fixed_ips") or []:
+                    subnet = self.subnets.get(fixed["subnet_id"])
+                    if subnet and subnet["ip_version"] == 4:
+                        gateway_ip = gateway_ip or fixed["ip_address"]
+                        if subnet.get("gateway_ip"):
+                            routes.setdefault("default", subnet["gateway_ip"])
+            for route in router.get("routes") or []:
+                routes[route["destination"]] = route["nexthop"]
+            for name in links:
+                if name.startswith(("qr-", "qg-")) and name not in devices:
+                    netns.ip(ns, "link", "del", name)
+            for name, (port, addresses) in devices.items():
+                self._veth(ns, name, port, links)
+                netns.set_addresses(ns, name, addresses)
+            self._set_routes(ns, routes)
+            enable_snat = (router.get("external_gateway_info") or {}).get("enable_snat", True)
+            netns.execute(ns, "nft", "-f", "-", input=nft_rules.nat_ruleset(
+                gateway_device, gateway_ip, snat if enable_snat else [], floating))
+        return wanted
+
+    def _interfaces(self, router: dict) -> list[dict]:
+        """The router's interface ports: as the router event carries them, or (a replayed
+        state) the ports the router owns."""
+        if "interfaces" in router:
+            return router["interfaces"] or []
+        return [p for p in sorted(self.ports.values(), key=lambda p: p["id"])
+                if p.get("device_owner") in INTERFACE_OWNERS and p.get("device_id") == router["id"]]
+
+    def _gateway_port(self, router: dict) -> dict | None:
+        info = router.get("external_gateway_info") or {}
+        if not info.get("network_id") or info["network_id"] not in self.networks:
+            return None
+        return next((p for p in sorted(self.ports.values(), key=lambda p: p["id"])
+                     if p.get("device_owner") == GATEWAY_OWNER and p.get("device_id") == router["id"]), None)
+
+    @staticmethod
+    def _set_routes(ns: str, routes: dict[str, str]) -> None:
+        """Static routes (``proto static``) exactly ``routes``: destination -> next hop."""
+        have = {r["dst"]: r.get("gateway") for r in json.loads(netns.ip(ns, "-j", "route", "show", "proto", "static")
+                                                                or "[]")}
+        for destination in have:
+            if destination not in routes:
+                netns.ip(ns, "route", "del", destination, "proto", "static", check=False)
+        for destination, nexthop in routes.items():
+            if have.get(destination) != nexthop:
+                netns.ip(ns, "route", "replace", destination, "via", nexthop, "proto", "static")

@@ -1,0 +1,77 @@
+"""Network namespaces and their devices through iproute2 (``ip -n <ns> …``).
+
+Every call names a namespace: nothing here touches the namespace it runs in (the
+host's), except creating and deleting the namespaces themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+
+LOG = logging.getLogger(__name__)
+
+
+class CommandFailed(RuntimeError):
+    pass
+
+
+def run(*args: str, input: str | None = None, check: bool = True) -> str:
+    result = subprocess.run(list(args), input=input, capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise CommandFailed(f"{' '.join(args)}: {result.stderr.strip() or result.stdout.strip()}")
+    return result.stdout
+
+
+def ip(ns: str, *args: str, check: bool = True) -> str:
+    return run("ip", "-n", ns, *args, check=check)
+
+
+def namespaces() -> set[str]:
+    out = run("ip", "-j", "netns", "list")
+    return {entry["name"] for entry in json.loads(out or "[]")}
+
+
+def ensure(ns: str) -> None:
+    if ns not in namespaces():
+        run("ip", "netns", "add", ns)
+        ip(ns, "link", "set", "lo", "up")
+
+
+def delete(ns: str) -> None:
+    if ns in namespaces():
+        run("ip", "netns", "delete", ns)
+
+
+def execute(ns: str, *args: str, input: str | None = None, check: bool = True) -> str:
+    return run("ip", "netns", "exec", ns, *args, input=input, check=check)
+
+
+def links(ns: str) -> dict[str, dict]:
+    """The namespace's devices by name (``ip -j -d link``: kind, master, mtu, address…)."""
+    out = ip(ns, "-j", "-d", "link", "show")
+    return {link["ifname"]: link for link in json.loads(out or "[]")}
+
+
+def addresses(ns: str, device: str) -> set[str]:
+    """The device's global addresses as ``address/prefix``."""
+    out = ip(ns, "-j", "addr", "show", "dev", device)
+    found = set()
+    for link in json.loads(out or "[]"):
+        for info in link.get("addr_info", []):
+            if info.get("scope") == "global":
+                found.add(f"{info['local']}/{info['prefixlen']}")
+    return found
+
+
+def set_addresses(ns: str, device: str, wanted: set[str]) -> None:
+    have = addresses(ns, device)
+    for address in have - wanted:
+        ip(ns, "addr", "del", address, "dev", device)
+    for address in wanted - have:
+        ip(ns, "addr", "add", address, "dev", device)
+
+
+def sysctl(ns: str, key: str, value: str) -> None:
+    execute(ns, "sysctl", "-q", "-w", f"{key}={value}")

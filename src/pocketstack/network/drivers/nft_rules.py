@@ -1,0 +1,240 @@
+"""Security groups and anti-spoofing as one nftables ruleset (pure: dicts in, text out).
+
+The ruleset is a ``bridge``-family table in the host namespace, on the bridges' forward
+hook: it sees every frame between two bridge ports (guest to guest, guest to DHCP,
+guest to router) at layer 2 *and* 3, needs no ``br_netfilter`` (whose sysctls would make
+every bridge's traffic go through the ip/ip6 tables) and, with ``nf_conntrack_bridge``
+(kernel 5.3+), is stateful.  One chain per protected port and direction:
+
+* ``forward`` jumps to ``egress-<port>`` for frames *from* the port's tap device
+  (anti-spoofing, then the egress rules) and to ``ingress-<port>`` for frames *to* it.
+  An egress chain ``return``s on success so that the receiver's ingress chain still
+  runs; only the ingress chain (or the end of ``forward``) accepts.
+* Remote groups are named sets ``sg-<group>-v4``/``-v6`` of the members' addresses, so
+  a membership change rewrites one set, not the rules that use it.
+
+The whole table is replaced in one ``nft -f`` transaction (``table …; delete table …;
+table … {…}``): a reader never sees a half-applied ruleset.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+TABLE = "pocketstack"
+# Neutron's protocol names and what nftables calls them (numbers pass through).
+_PROTOCOLS = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "ipv6-icmp": "ipv6-icmp", "icmpv6": "ipv6-icmp",
+              "sctp": "sctp", "udplite": "udplite", "gre": "gre", "esp": "esp", "ah": "ah", "dccp": "dccp",
+              "igmp": "igmp", "ipip": "4", "ipv6-encap": "41", "vrrp": "112", "ospf": "89", "pgm": "113",
+              "rsvp": "46", "egp": "8", "icmp6": "ipv6-icmp"}
+_PORTS = {"tcp", "udp", "sctp", "udplite", "dccp"}
+_ETHER = {"IPv4": "ip", "IPv6": "ip6"}
+MAX_PORTS = 0xFFFF  # a port's number fills half of the 32-bit packet mark
+
+
+def tag(port_id: str) -> str:
+    """The 11 characters of a port id that name its devices and chains (Neutron's)."""
+    return port_id[:11]
+
+
+def protected(port: dict) -> bool:
+    """Whether the port's traffic is filtered: a guest's port with port security on."""
+    owner = port.get("device_owner") or ""
+    return not owner.startswith("network:") and port.get("port_security_enabled", True) is not False
+
+
+def port_addresses(port: dict) -> list[str]:
+    """What the port may send from: fixed IPs and allowed address pairs (CIDRs allowed)."""
+    found = [f["ip_address"] for f in port.get("fixed_ips") or []]
+    found += [pair["ip_address"] for pair in port.get("allowed_address_pairs") or []]
+    return found
+
+
+def port_macs(port: dict) -> list[str]:
+    macs = [port["mac_address"].lower()]
+    for pair in port.get("allowed_address_pairs") or []:
+        mac = (pair.get("mac_address") or port["mac_address"]).lower()
+        if mac not in macs:
+            macs.append(mac)
+    return macs
+
+
+def _split(addresses: Iterable[str]) -> tuple[list[str], list[str]]:
+    v4, v6 = [], []
+    for address in addresses:
+        network = ipaddress.ip_network(address, strict=False)
+        (v4 if network.version == 4 else v6).append(str(network) if network.num_addresses > 1
+                                                    else str(network.network_address))
+    return v4, v6
+
+
+def _elements(values: list[str]) -> str:
+    return "{ " + ", ".join(values) + " }"
+
+
+def link_local(mac: str) -> str:
+    """The EUI-64 IPv6 link-local address a MAC gives (allowed as a source for ND)."""
+    parts = [int(x, 16) for x in mac.split(":")]
+    parts[0] ^= 0x02
+    eui = parts[:3] + [0xFF, 0xFE] + parts[3:]
+    return str(ipaddress.IPv6Address(bytes([0xFE, 0x80] + [0] * 6 + eui)))
+
+
+def rule_match(rule: dict) -> str | None:
+    """The nftables match of one security-group rule (without the verdict), or None if
+    nftables cannot express it here (then the rule allows nothing, failing closed)."""
+    family = _ETHER.get(rule.get("ethertype") or "IPv4")
+    if family is None:
+        return None
+    parts = ["meta nfproto " + ("ipv4" if family == "ip" else "ipv6")]
+    peer = "saddr" if rule["direction"] == "ingress" else "daddr"
+    if rule.get("remote_ip_prefix"):
+        network = ipaddress.ip_network(rule["remote_ip_prefix"], strict=False)
+        if (network.version == 4) != (family == "ip"):
+            return None
+        if network.prefixlen:
+            parts.append(f"{family} {peer} {network}")
+    elif rule.get("remote_group_id"):
+        parts.append(f"{family} {peer} @sg-{rule['remote_group_id']}-{'v4' if family == 'ip' else 'v6'}")
+    protocol = rule.get("protocol")
+    if protocol in (None, "", "any"):
+        return " ".join(parts)
+    protocol = str(protocol).lower()
+    name = _PROTOCOLS.get(protocol, protocol if protocol.isdigit() else None)
+    if name is None:
+        return None
+    if family == "ip6" and name in ("icmp", "1", "58"):
+        name = "ipv6-icmp"  # Neutron: "icmp" in an IPv6 rule means ICMPv6
+    if family == "ip" and name == "ipv6-icmp":
+        return None
+    parts.append(f"meta l4proto {name}")
+    low, high = rule.get("port_range_min"), rule.get("port_range_max")
+    if name in _PORTS and low is not None:
+        parts.append(f"{name} dport {low}" if high in (None, low) else f"{name} dport {low}-{high}")
+    elif name in ("icmp", "ipv6-icmp") and low is not None:
+        keyword = "icmp" if name == "icmp" else "icmpv6"
+        parts.append(f"{keyword} type {low}")
+        if high is not None:
+            parts.append(f"{keyword} code {high}")
+    return " ".join(parts)
+
+
+def _spoof_chain(port: dict, number: int) -> list[str]:
+    """Layer 2 (bridge family): the port may send only from its MACs and addresses; on
+    success its number goes into the low half of the packet mark."""
+    t = tag(port["id"])
+    v4, v6 = _split(port_addresses(port))
+    v6 = v6 + [link_local(m) for m in port_macs(port)]
+    lines = [f"chain from-{t} {{",
+             f"  ether saddr != {_elements(port_macs(port))} drop",
+             f"  meta mark set meta mark or {number:#x}",
+             # A DHCP client has no address yet: DISCOVER/REQUEST from 0.0.0.0.
+             "  ether type ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return",
+             "  ether type ip6 ip6 saddr :: return"]  # duplicate address detection
+    lines.append(f"  arp saddr ip != {_elements(v4)} drop" if v4 else "  ether type arp drop")
+    lines.append(f"  ether type ip ip saddr != {_elements(v4)} drop" if v4 else "  ether type ip drop")
+    lines += [f"  ether type ip6 ip6 saddr != {_elements(v6)} drop", "}",
+              f"chain to-{t} {{", f"  meta mark set meta mark or {number << 16:#x}", "}"]
+    return lines
+
+
+def _filter_chains(port: dict, number: int, groups: dict[str, dict]) -> list[str]:
+    """Layer 3 (inet family, stateful): the port's egress and ingress rules."""
+    t = tag(port["id"])
+    egress = [f"chain egress-{t} {{",
+              "  ct state established,related return",
+              "  ct state invalid drop",
+              "  meta l4proto udp udp sport 68 udp dport 67 return",
+              "  meta l4proto udp udp sport 67 drop",  # no rogue DHCP servers
+              "  meta l4proto udp udp sport 546 udp dport 547 return",
+              "  meta l4proto udp udp sport 547 drop",
+              "  meta l4proto ipv6-icmp icmpv6 type nd-router-advert drop",
+              "  meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
+              "nd-router-solicit, mld-listener-report, mld2-listener-report } return"]
+    ingress = [f"chain ingress-{t} {{",
+               "  ct state established,related accept",
+               "  ct state invalid drop",
+               "  meta l4proto udp udp sport 67 udp dport 68 accept",
+               "  meta l4proto udp udp sport 547 udp dport 546 accept",
+               "  meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
+               "nd-router-advert, mld-listener-query } accept"]
+    for group_id in port.get("security_groups") or []:
+        for rule in (groups.get(group_id) or {}).get("security_group_rules") or []:
+            match = rule_match(rule)
+            if match is None:
+                continue
+            if rule["direction"] == "egress":
+                egress.append(f"  {match} return")
+            else:
+                ingress.append(f"  {match} accept")
+    return egress + ["  drop", "}"] + ingress + ["  drop", "}"]
+
+
+def group_members(ports: Iterable[dict]) -> dict[str, tuple[list[str], list[str]]]:
+    """Each security group's members' addresses (IPv4, IPv6): the remote-group sets."""
+    members: dict[str, list[str]] = {}
+    for port in ports:
+        for group_id in port.get("security_groups") or []:
+            members.setdefault(group_id, []).extend(port_addresses(port))
+    return {group_id: _split(addresses) for group_id, addresses in members.items()}
+
+
+def _replace(family: str, name: str) -> list[str]:
+    return [f"table {family} {name}", f"delete table {family} {name}", f"table {family} {name} {{"]
+
+
+def ruleset(ports: Iterable[dict], groups: dict[str, dict]) -> str:
+    """The ``nft -f`` input that makes the host namespace's two tables exactly this."""
+    ports = sorted(ports, key=lambda p: p["id"])
+    guarded = [(number, p) for number, p in enumerate((p for p in ports if protected(p)), start=1)]
+    lines = _replace("bridge", TABLE)
+    lines += ["  chain forward {", "    type filter hook forward priority -200; policy accept;",
+              "    meta mark set 0x0"]
+    if guarded:
+        lines.append("    iifname vmap { " + ", ".join(f'"tap{tag(p["id"])}" : jump from-{tag(p["id"])}'
+                                                     for _, p in guarded) + " }")
+        lines.append("    oifname vmap { " + ", ".join(f'"tap{tag(p["id"])}" : jump to-{tag(p["id"])}'
+                                                     for _, p in guarded) + " }")
+    lines.append("  }")
+    for number, port in guarded:
+        lines += ["  " + line for line in _spoof_chain(port, number)]
+    lines.append("}")
+    lines += _replace("inet", TABLE)
+    used = set(groups) | {g for p in ports for g in p.get("security_groups") or []}
+    members = group_members(ports)
+    for group_id in sorted(used):
+        v4, v6 = members.get(group_id, ([], []))
+        for suffix, kind, values in (("v4", "ipv4_addr", v4), ("v6", "ipv6_addr", v6)):
+            elements = f" elements = {_elements(values)};" if values else ""
+            lines.append(f"  set sg-{group_id}-{suffix} {{ type {kind}; flags interval; auto-merge;{elements} }}")
+    lines += ["  chain forward {", "    type filter hook forward priority 0; policy accept;"]
+    if guarded:
+        lines.append("    meta mark and 0xffff vmap { " + ", ".join(
+            f"{number:#x} : jump egress-{tag(p['id'])}" for number, p in guarded) + " }")
+        lines.append("    meta mark and 0xffff0000 vmap { " + ", ".join(
+            f"{number << 16:#x} : jump ingress-{tag(p['id'])}" for number, p in guarded) + " }")
+    lines.append("  }")
+    for number, port in guarded:
+        lines += ["  " + line for line in _filter_chains(port, number, groups)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def nat_ruleset(gateway_device: str | None, gateway_ip: str | None, snat_cidrs: list[str],
+                floating: list[tuple[str, str]]) -> str:
+    """A router namespace's NAT table: floating IPs as 1:1 DNAT/SNAT (pairs of floating,
+    fixed address) and the tenant subnets SNATed to the gateway address."""
+    lines = [f"table ip {TABLE}-nat", f"delete table ip {TABLE}-nat", f"table ip {TABLE}-nat {{",
+             "  chain prerouting {", "    type nat hook prerouting priority dstnat; policy accept;"]
+    lines += [f"    ip daddr {fip} dnat to {fixed}" for fip, fixed in sorted(floating)]
+    lines += ["  }", "  chain output {", "    type nat hook output priority -100; policy accept;"]
+    lines += [f"    ip daddr {fip} dnat to {fixed}" for fip, fixed in sorted(floating)]
+    lines += ["  }", "  chain postrouting {", "    type nat hook postrouting priority srcnat; policy accept;"]
+    if gateway_device:
+        lines += [f'    oifname "{gateway_device}" ip saddr {fixed} snat to {fip}' for fip, fixed in sorted(floating)]
+        if gateway_ip and snat_cidrs:
+            lines.append(f'    oifname "{gateway_device}" ip saddr {_elements(sorted(snat_cidrs))} '
+                         f"snat to {gateway_ip}")
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"

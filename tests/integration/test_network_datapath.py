@@ -1,0 +1,333 @@
+"""The Linux datapath with real packets: veth "guests" in test namespaces.
+
+The driver is driven directly with the Neutron-shaped dicts the network service sends
+it.  Every namespace (the driver's and the guests') is named with a prefix unique to
+this run and removed at the end; traffic flows only between those namespaces.
+
+Topology (one module-scoped world, tests restore what they change)::
+
+    ext ns 172.31.<r>.1 --[ext bridge]-- router qg 172.31.<r>.10 (+ floating .20 -> a1)
+                                           |qr 10.<r>.1.1        |qr 10.<r>.2.1
+    a1 .11, a2 .12  --[net A bridge]-------+        b1 .11 --[net B bridge]
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from support import IN_CI, require_tools
+
+TOOLS = {"ip": "iproute2", "nft": "nftables", "dnsmasq": "dnsmasq-base", "busybox": "busybox-static"}
+UDHCPC_SCRIPT = """#!/bin/sh
+case "$1" in
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    echo "$ip $mask $router" > "$RESULT"
+    ;;
+esac
+exit 0
+"""
+SERVER = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
+print("ready", flush=True)
+while True:
+    c, peer = s.accept(); print(peer[0], flush=True); c.sendall(b"hi"); c.close()
+"""
+CLIENT = """
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+    sys.exit(0 if c.recv(2) == b"hi" else 2)
+except OSError:
+    sys.exit(1)
+"""
+
+
+def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(list(args), capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)}: {result.stderr}")
+    return result
+
+
+def mac() -> str:
+    return "fa:16:3e:" + ":".join(f"{random.randrange(256):02x}" for _ in range(3))
+
+
+def uid() -> str:
+    return str(uuid.uuid4())
+
+
+class World:
+    """The Neutron-shaped state, the driver, and the guests' namespaces."""
+
+    def __init__(self, driver, prefix: str, tmp: Path):
+        self.driver, self.prefix, self.tmp = driver, prefix, tmp
+        self.r = random.randrange(100, 200)
+        self.guests: dict[str, str] = {}  # name -> namespace
+        self.servers: list[subprocess.Popen] = []
+        self.networks, self.subnets, self.ports, self.groups = {}, {}, {}, {}
+        self.script = tmp / "udhcpc.sh"
+        self.script.write_text(UDHCPC_SCRIPT)
+        self.script.chmod(0o755)
+
+    # -- the API side ----------------------------------------------------------------------
+    def network(self, name: str, cidr: str, gateway: str, external: bool = False) -> None:
+        net = {"id": uid(), "name": name, "mtu": 1500, "router:external": external}
+        subnet = {"id": uid(), "network_id": net["id"], "ip_version": 4, "cidr": cidr, "gateway_ip": gateway,
+                  "enable_dhcp": not external, "dns_nameservers": [], "host_routes": []}
+        self.networks[name], self.subnets[name] = net, subnet
+        self.driver.network_updated(net)
+        self.driver.subnet_updated(subnet)
+
+    def port(self, name: str, network: str, address: str, owner: str = "compute:nova", device_id: str = "",
+             groups: list[str] | None = None, **extra) -> dict:
+        port = {"id": uid(), "name": name, "network_id": self.networks[network]["id"], "mac_address": mac(),
+                "fixed_ips": [{"subnet_id": self.subnets[network]["id"], "ip_address": address}],
+                "device_owner": owner, "device_id": device_id or uid(),
+                "security_groups": [self.groups[g]["id"] for g in groups or []], "port_security_enabled": True,
+                "allowed_address_pairs": [], "extra_dhcp_opts": [], "dns_name": ""}
+        port.update(extra)
+        self.ports[name] = port
+        if not owner.startswith("network:router_interface"):
+            self.driver.port_updated(port)
+        return port
+
+    def group(self, name: str, rules: list[dict]) -> dict:
+        group = {"id": self.groups.get(name, {}).get("id") or uid(), "name": name}
+        group["security_group_rules"] = [dict(rule, id=uid(), security_group_id=group["id"]) for rule in rules]
+        self.groups[name] = group
+        self.driver.security_group_updated(group)
+        return group
+
+    def update_port(self, name: str, **changes) -> None:
+        self.ports[name].update(changes)
+        self.driver.port_updated(self.ports[name])
+
+    # -- the guests ----------------------------------------------------------------------------
+    def guest(self, name: str, port: str) -> str:
+        ns = f"{self.prefix}g-{name}"
+        sh("ip", "netns", "add", ns)
+        self.guests[name] = ns
+        p = self.ports[port]
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        sh("ip", "-n", ns, "link", "add", "eth0", "address", p["mac_address"], "type", "veth", "peer", "name",
+           self.driver.tap_name(p["id"]), "netns", self.driver.host_ns)
+        sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        self.driver.plug(p["id"])
+        return ns
+
+    def dhcp(self, guest: str) -> list[str]:
+        result = self.tmp / f"lease-{guest}"
+        env = dict(os.environ, RESULT=str(result))
+        subprocess.run(["ip", "netns", "exec", self.guests[guest], "busybox", "udhcpc", "-f", "-q", "-n", "-i",
+                        "eth0", "-t", "5", "-T", "1", "-s", str(self.script)], env=env, capture_output=True,
+                       timeout=30, check=False)
+        return result.read_text().split() if result.exists() else []
+
+    def static(self, guest: str, address: str, gateway: str | None = None) -> None:
+        ns = self.guests[guest]
+        sh("ip", "-n", ns, "addr", "flush", "dev", "eth0")
+        sh("ip", "-n", ns, "addr", "add", address, "dev", "eth0")
+        if gateway:
+            sh("ip", "-n", ns, "route", "replace", "default", "via", gateway)
+
+    def ping(self, guest: str, address: str) -> bool:
+        return sh("ip", "netns", "exec", self.guests[guest], "busybox", "ping", "-c", "1", "-W", "1", address,
+                  check=False).returncode == 0
+
+    def serve(self, guest: str, port: int) -> subprocess.Popen:
+        server = subprocess.Popen(["ip", "netns", "exec", self.guests[guest], sys.executable, "-c", SERVER,
+                                   str(port)], stdout=subprocess.PIPE, text=True)
+        self.servers.append(server)
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        return server
+
+    def connect(self, guest: str, address: str, port: int, timeout: float = 1.0) -> bool:
+        return sh("ip", "netns", "exec", self.guests[guest], sys.executable, "-c", CLIENT, address, str(port),
+                  str(timeout), check=False).returncode == 0
+
+    def eventually_connects(self, guest: str, address: str, port: int, within: float) -> bool:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.connect(guest, address, port, timeout=0.3):
+                return True
+        return False
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.kill()
+            server.wait()
+        for ns in self.guests.values():
+            sh("ip", "netns", "delete", ns, check=False)
+        self.driver.destroy()
+
+
+def ingress(protocol=None, low=None, high=None, prefix=None, group=None, ethertype="IPv4") -> dict:
+    return {"direction": "ingress", "ethertype": ethertype, "protocol": protocol, "port_range_min": low,
+            "port_range_max": high, "remote_ip_prefix": prefix, "remote_group_id": group}
+
+
+def egress(ethertype="IPv4") -> dict:
+    return {"direction": "egress", "ethertype": ethertype, "protocol": None, "port_range_min": None,
+            "port_range_max": None, "remote_ip_prefix": None, "remote_group_id": None}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    require_tools(TOOLS, "the Linux datapath")
+    if os.geteuid() != 0:
+        message = "the Linux datapath needs root (network namespaces)"
+        if IN_CI:
+            pytest.fail(message + " (CI=true)", pytrace=False)
+        pytest.skip(message)
+    from pocketstack.network.drivers.linux import LinuxDriver
+    prefix = f"pst{random.randrange(16**4):04x}-"
+    tmp = tmp_path_factory.mktemp("datapath")
+    driver = LinuxDriver(tmp / "state", prefix=prefix)
+    w = World(driver, prefix, tmp)
+    try:
+        r = w.r
+        w.group("default", [egress(), egress("IPv6"), ingress(group="SELF"), ingress(group="SELF", ethertype="IPv6")])
+        self_id = w.groups["default"]["id"]
+        for rule in w.groups["default"]["security_group_rules"]:
+            if rule["remote_group_id"] == "SELF":
+                rule["remote_group_id"] = self_id
+        driver.security_group_updated(w.groups["default"])
+        w.group("web", [egress(), ingress("icmp")])
+        w.group("clients", [egress()])
+        w.network("A", f"10.{r}.1.0/24", f"10.{r}.1.1")
+        w.network("B", f"10.{r}.2.0/24", f"10.{r}.2.1")
+        w.network("ext", f"172.31.{r}.0/24", f"172.31.{r}.1", external=True)
+        for net in ("A", "B"):
+            w.port(f"dhcp-{net}", net, f"10.{r}.{1 if net == 'A' else 2}.2", owner="network:dhcp")
+        w.port("a1", "A", f"10.{r}.1.11", groups=["default", "web"])
+        w.port("a2", "A", f"10.{r}.1.12", groups=["default"])
+        w.port("b1", "B", f"10.{r}.2.11", groups=["web"])
+        # The external test namespace: a plain port (no port security) on the external bridge.
+        w.port("ext", "ext", f"172.31.{r}.1", owner="test:external", port_security_enabled=False)
+        for name in ("a1", "a2", "b1", "ext"):
+            w.guest(name, name)
+        w.static("ext", f"172.31.{r}.1/24")
+        router_id = uid()
+        w.router = {"id": router_id, "routes": [], "interfaces": [
+            w.port("qr-A", "A", f"10.{r}.1.1", owner="network:router_interface", device_id=router_id),
+            w.port("qr-B", "B", f"10.{r}.2.1", owner="network:router_interface", device_id=router_id)],
+            "external_gateway_info": {"network_id": w.networks["ext"]["id"], "enable_snat": True}}
+        w.port("qg", "ext", f"172.31.{r}.10", owner="network:router_gateway", device_id=router_id)
+        driver.router_updated(w.router)
+        w.fip = {"id": uid(), "floating_ip_address": f"172.31.{r}.20", "fixed_ip_address": f"10.{r}.1.11",
+                 "port_id": w.ports["a1"]["id"], "router_id": router_id}
+        driver.floatingip_updated(w.fip)
+        yield w
+    finally:
+        w.close()
+        left = [ns for ns in sh("ip", "netns", "list").stdout.split() if ns.startswith(prefix)]
+        assert not left, f"namespaces left behind: {left}"
+        assert str(tmp) not in sh("ps", "-eo", "args").stdout, "a dnsmasq was left running"
+
+
+def test_guests_get_their_ports_addresses_by_dhcp_and_talk(world):
+    r = world.r
+    assert world.dhcp("a1") == [f"10.{r}.1.11", "24", f"10.{r}.1.1"]
+    assert world.dhcp("a2") == [f"10.{r}.1.12", "24", f"10.{r}.1.1"]
+    assert world.dhcp("b1") == [f"10.{r}.2.11", "24", f"10.{r}.2.1"]
+    # Same network, same default group (its ingress rule admits members of the group).
+    assert world.ping("a2", f"10.{r}.1.11")
+    assert world.ping("a1", f"10.{r}.1.12")
+
+
+def test_a_tcp_rule_opens_a_blocked_port_within_a_second(world):
+    r = world.r
+    world.dhcp("b1")
+    world.dhcp("a1")
+    world.serve("b1", 8022)
+    assert not world.connect("a1", f"10.{r}.2.11", 8022)  # "web" admits ICMP only
+    assert world.ping("a1", f"10.{r}.2.11")  # ...and across the router
+    rules = [egress(), ingress("icmp"), ingress("tcp", 8000, 8099, prefix="0.0.0.0/0")]
+    world.group("web", rules)
+    assert world.eventually_connects("a1", f"10.{r}.2.11", 8022, within=1.0)
+    world.group("web", [egress(), ingress("icmp")])
+    assert not world.connect("a1", f"10.{r}.2.11", 8022)
+
+
+def test_remote_group_rule_follows_membership(world):
+    r = world.r
+    world.dhcp("b1")
+    world.dhcp("a2")
+    world.serve("b1", 8080)
+    world.group("web", [egress(), ingress("icmp"), ingress("tcp", 8080, 8080, group=world.groups["clients"]["id"])])
+    try:
+        assert not world.connect("a2", f"10.{r}.2.11", 8080)
+        world.update_port("a2", security_groups=[world.groups["default"]["id"], world.groups["clients"]["id"]])
+        assert world.eventually_connects("a2", f"10.{r}.2.11", 8080, within=1.0)
+        world.update_port("a2", security_groups=[world.groups["default"]["id"]])
+        assert not world.connect("a2", f"10.{r}.2.11", 8080)
+    finally:
+        world.group("web", [egress(), ingress("icmp")])
+
+
+def test_a_guest_that_changes_its_address_is_dropped(world):
+    r = world.r
+    world.dhcp("a1")
+    world.dhcp("a2")
+    assert world.ping("a2", f"10.{r}.1.11")
+    world.static("a2", f"10.{r}.1.50/24")
+    assert not world.ping("a2", f"10.{r}.1.11")
+    # An allowed address pair makes the same address legitimate.
+    world.update_port("a2", allowed_address_pairs=[{"ip_address": f"10.{r}.1.50"}])
+    try:
+        assert world.ping("a2", f"10.{r}.1.11")
+    finally:
+        world.update_port("a2", allowed_address_pairs=[])
+        world.dhcp("a2")
+
+
+def test_floating_ip_and_snat(world):
+    r = world.r
+    world.dhcp("a1")
+    world.dhcp("b1")
+    world.group("web", [egress(), ingress("icmp"), ingress("tcp", 8443, 8443)])
+    try:
+        server = world.serve("a1", 8443)
+        assert world.connect("ext", f"172.31.{r}.20", 8443)  # the floating IP reaches a1
+        assert server.stdout is not None and server.stdout.readline().strip() == f"172.31.{r}.1"
+        outside = world.serve("ext", 9000)
+        assert outside.stdout is not None
+        assert world.connect("b1", f"172.31.{r}.1", 9000)  # no floating IP: SNAT to the gateway
+        assert outside.stdout.readline().strip() == f"172.31.{r}.10"
+        assert world.connect("a1", f"172.31.{r}.1", 9000)  # a floating IP: SNAT to it
+        assert outside.stdout.readline().strip() == f"172.31.{r}.20"
+    finally:
+        world.group("web", [egress(), ingress("icmp")])
+
+
+def test_sync_repairs_a_rule_deleted_by_hand_and_removes_what_is_gone(world):
+    r = world.r
+    world.dhcp("a1")
+    world.dhcp("b1")
+    assert world.ping("a1", f"10.{r}.2.11")
+    chain = f"ingress-{world.ports['b1']['id'][:11]}"
+    sh("ip", "netns", "exec", world.driver.host_ns, "nft", "flush", "chain", "inet", "pocketstack", chain)
+    sh("ip", "netns", "exec", world.driver.host_ns, "nft", "add", "rule", "inet", "pocketstack", chain, "drop")
+    assert not world.ping("a1", f"10.{r}.2.11")
+    stale = f"{world.prefix}router-{uid()}"
+    sh("ip", "netns", "add", stale)  # a router that no longer exists
+    world.driver.sync({"networks": list(world.networks.values()), "subnets": list(world.subnets.values()),
+                       "ports": [p for p in world.ports.values()],
+                       "routers": [{k: v for k, v in world.router.items() if k != "interfaces"}],
+                       "floatingips": [world.fip], "security_groups": list(world.groups.values())})
+    assert world.ping("a1", f"10.{r}.2.11")
+    assert stale not in sh("ip", "netns", "list").stdout
