@@ -135,6 +135,12 @@ class Settings:
     network_flat_networks: str = "public,physnet1"
     network_tenant_network_type: str = "vxlan"
     network_physnet_mtu: int = 1500
+    # The data plane the network agent applies changes with: "noop" (records them, no
+    # packets) or "linux" (bridges, dnsmasq, router namespaces and nftables, all inside
+    # namespaces named <network_datapath_prefix>…; needs root, iproute2, nftables and
+    # dnsmasq-base; docs/network.md "The Linux datapath").
+    network_datapath: str = "noop"
+    network_datapath_prefix: str = "ps-"
 
     @property
     def effective_database_url(self) -> str:

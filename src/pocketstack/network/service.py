@@ -23,6 +23,17 @@ from pocketstack.network.segments import SegmentConfig
 LOG = logging.getLogger(__name__)
 
 
+def local_driver(settings, roles) -> DatapathDriver:
+    """The datapath driver ``network_datapath`` names (refusing clearly if it cannot run)."""
+    if settings.network_datapath == "linux":
+        from pocketstack.network.drivers.linux import LinuxDriver  # checks root and tools
+        return LinuxDriver(settings.data_dir / "datapath", prefix=settings.network_datapath_prefix)
+    if settings.network_datapath != "noop":
+        raise ValueError(f"setting 'network_datapath': {settings.network_datapath!r} is not one of 'noop', 'linux'")
+    journal = settings.data_dir / "datapath-journal.jsonl" if "api" not in roles else None
+    return NoopDriver(journal=journal)
+
+
 class NetworkService(Service):
     name = "network"
     path = "/network"
@@ -40,8 +51,7 @@ class NetworkService(Service):
         self.driver: DatapathDriver
         self.heartbeat: Heartbeat | None
         if cloud.in_process_rpc or "network-agent" in cloud.roles:
-            journal = settings.data_dir / "datapath-journal.jsonl" if "api" not in cloud.roles else None
-            self.driver = NoopDriver(journal=journal)
+            self.driver = local_driver(settings, cloud.roles)
             self.heartbeat = Heartbeat(lambda: cloud.coordinator, group, settings.heartbeat_interval)
         else:
             self.driver = AgentNotifier()

@@ -1,0 +1,60 @@
+"""Ports and subnets -> a network's dnsmasq hosts file, options file and command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pocketstack.network.drivers.dnsmasq_config import command, hosts_file, opts_file
+
+V4 = {"id": "s4", "network_id": "n", "ip_version": 4, "cidr": "10.0.0.0/24", "gateway_ip": "10.0.0.1",
+      "enable_dhcp": True, "dns_nameservers": ["192.0.2.53", "192.0.2.54"], "host_routes": []}
+V6 = {"id": "s6", "network_id": "n", "ip_version": 6, "cidr": "2001:db8::/64", "gateway_ip": "2001:db8::1",
+      "enable_dhcp": True, "dns_nameservers": [], "host_routes": []}
+OFF = {"id": "s0", "network_id": "n", "ip_version": 4, "cidr": "10.9.0.0/24", "gateway_ip": None,
+       "enable_dhcp": False, "dns_nameservers": [], "host_routes": []}
+
+
+def port(port_id, mac, *addresses, **extra):
+    value = {"id": port_id, "mac_address": mac, "device_owner": "compute:nova", "dns_name": "",
+             "fixed_ips": [{"subnet_id": s, "ip_address": a} for s, a in addresses]}
+    value.update(extra)
+    return value
+
+
+def test_hosts_file_lists_each_served_address_with_a_name():
+    ports = [port("p2", "FA:16:3E:00:00:02", ("s4", "10.0.0.6"), dns_name="web1"),
+             port("p1", "fa:16:3e:00:00:01", ("s4", "10.0.0.5"), ("s6", "2001:db8::5"), ("s0", "10.9.0.5")),
+             port("d", "fa:16:3e:00:00:09", ("s4", "10.0.0.2"), device_owner="network:dhcp")]
+    assert hosts_file(ports, [V4, V6, OFF]) == (
+        "fa:16:3e:00:00:01,host-10-0-0-5.openstacklocal,10.0.0.5,set:port-p1\n"
+        "fa:16:3e:00:00:02,web1.openstacklocal,10.0.0.6,set:port-p2\n")
+    assert hosts_file([], [V4]) == ""
+
+
+def test_options_per_subnet_and_port():
+    routed = dict(V4, dns_nameservers=[], host_routes=[{"destination": "192.168.0.0/16", "nexthop": "10.0.0.254"}])
+    ports = [port("p1", "fa:16:3e:00:00:01", ("s4", "10.0.0.5"),
+                  extra_dhcp_opts=[{"opt_name": "bootfile-name", "opt_value": "pxelinux.0", "ip_version": 4},
+                                   {"opt_name": "150", "opt_value": "10.0.0.9"},
+                                   {"opt_name": "dns-server", "opt_value": "[2001:db8::53]", "ip_version": 6}])]
+    assert opts_file([], [V4, OFF]) == ("tag:subnet-s4,option:router,10.0.0.1\n"
+                                        "tag:subnet-s4,option:dns-server,192.0.2.53,192.0.2.54\n")
+    assert opts_file(ports, [routed]) == (
+        "tag:subnet-s4,option:router,10.0.0.1\n"
+        "tag:subnet-s4,option:classless-static-route,192.168.0.0/16,10.0.0.254,0.0.0.0/0,10.0.0.1\n"
+        "tag:subnet-s4,249,192.168.0.0/16,10.0.0.254,0.0.0.0/0,10.0.0.1\n"
+        "tag:port-p1,option:bootfile-name,pxelinux.0\n"
+        "tag:port-p1,150,10.0.0.9\n")
+    # No gateway: the router option is sent empty, so clients install no default route.
+    assert opts_file([], [dict(V4, gateway_ip=None, dns_nameservers=[])]) == "tag:subnet-s4,option:router\n"
+
+
+def test_command_serves_only_listed_hosts_on_the_dhcp_port():
+    args = command("n", "ns-abc", [V4, V6, OFF], Path("/state/n"), lease_seconds=600)
+    assert args[0] == "dnsmasq"
+    assert "--interface=ns-abc" in args and "--bind-interfaces" in args and "--port=0" in args
+    assert "--conf-file=/dev/null" in args and "--leasefile-ro" in args
+    assert "--dhcp-hostsfile=/state/n/hosts" in args and "--dhcp-optsfile=/state/n/opts" in args
+    assert "--pid-file=/state/n/pid" in args
+    assert [a for a in args if a.startswith("--dhcp-range")] == [
+        "--dhcp-range=set:subnet-s4,10.0.0.0,static,255.255.255.0,600s"]

@@ -1,0 +1,119 @@
+"""Security-group rules and ports -> the nftables ruleset of the Linux datapath."""
+
+from __future__ import annotations
+
+import pytest
+
+from pocketstack.network.drivers import nft_rules
+from pocketstack.network.drivers.nft_rules import nat_ruleset, rule_match, ruleset
+
+PORT_A = "aaaaaaaa-1111-4111-8111-111111111111"
+PORT_B = "bbbbbbbb-2222-4222-8222-222222222222"
+GROUP = "99999999-0000-4000-8000-000000000000"
+
+
+def rule(direction="ingress", ethertype="IPv4", protocol=None, low=None, high=None, prefix=None, group=None):
+    return {"direction": direction, "ethertype": ethertype, "protocol": protocol, "port_range_min": low,
+            "port_range_max": high, "remote_ip_prefix": prefix, "remote_group_id": group}
+
+
+def port(port_id=PORT_A, address="10.0.0.5", groups=(GROUP,), **extra):
+    value = {"id": port_id, "network_id": "n", "mac_address": "FA:16:3E:00:00:01", "device_owner": "compute:nova",
+             "fixed_ips": [{"subnet_id": "s", "ip_address": address}], "security_groups": list(groups),
+             "allowed_address_pairs": [], "port_security_enabled": True}
+    value.update(extra)
+    return value
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (rule(), "meta nfproto ipv4"),
+    (rule(ethertype="IPv6", direction="egress"), "meta nfproto ipv6"),
+    (rule(protocol="tcp", low=22, high=22), "meta nfproto ipv4 meta l4proto tcp tcp dport 22"),
+    (rule(protocol="udp", low=1000, high=2000, prefix="192.0.2.0/24"),
+     "meta nfproto ipv4 ip saddr 192.0.2.0/24 meta l4proto udp udp dport 1000-2000"),
+    (rule(direction="egress", protocol="tcp", prefix="192.0.2.7/32"),
+     "meta nfproto ipv4 ip daddr 192.0.2.7/32 meta l4proto tcp"),
+    (rule(prefix="0.0.0.0/0", protocol="6"), "meta nfproto ipv4 meta l4proto 6"),
+    (rule(protocol="icmp", low=8, high=0), "meta nfproto ipv4 meta l4proto icmp icmp type 8 icmp code 0"),
+    (rule(protocol="icmp", low=3), "meta nfproto ipv4 meta l4proto icmp icmp type 3"),
+    (rule(ethertype="IPv6", protocol="icmp", low=128), "meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type 128"),
+    (rule(ethertype="IPv6", protocol="ipv6-icmp"), "meta nfproto ipv6 meta l4proto ipv6-icmp"),
+    (rule(ethertype="IPv6", prefix="2001:db8::/32", protocol="tcp", low=443, high=443),
+     "meta nfproto ipv6 ip6 saddr 2001:db8::/32 meta l4proto tcp tcp dport 443"),
+    (rule(group=GROUP, protocol="tcp", low=80, high=80),
+     f"meta nfproto ipv4 ip saddr @sg-{GROUP}-v4 meta l4proto tcp tcp dport 80"),
+    (rule(ethertype="IPv6", direction="egress", group=GROUP), f"meta nfproto ipv6 ip6 daddr @sg-{GROUP}-v6"),
+])
+def test_rule_match(given, expected):
+    assert rule_match(given) == expected
+
+
+@pytest.mark.parametrize("given", [
+    rule(prefix="2001:db8::/32"),  # an IPv6 prefix in an IPv4 rule
+    rule(protocol="ipv6-icmp"),  # ICMPv6 over IPv4
+    rule(protocol="bogus"),
+    rule(ethertype="IPX"),
+])
+def test_rules_nftables_cannot_express_allow_nothing(given):
+    assert rule_match(given) is None
+
+
+def test_a_protected_port_gets_anti_spoofing_and_its_groups_rules():
+    groups = {GROUP: {"id": GROUP, "security_group_rules": [rule(direction="egress"), rule(protocol="tcp", low=22,
+                                                                                               high=22)]}}
+    text = ruleset([port(allowed_address_pairs=[{"ip_address": "10.0.0.64/28"},
+                                                {"ip_address": "10.0.0.9", "mac_address": "fa:16:3e:00:00:02"}])],
+                   groups)
+    tag = PORT_A[:11]
+    # One atomic replacement of both tables.
+    assert text.startswith("table bridge pocketstack\ndelete table bridge pocketstack\n")
+    assert "table inet pocketstack\ndelete table inet pocketstack\n" in text
+    assert f'iifname vmap {{ "tap{tag}" : jump from-{tag} }}' in text
+    assert f'oifname vmap {{ "tap{tag}" : jump to-{tag} }}' in text
+    assert "ether saddr != { fa:16:3e:00:00:01, fa:16:3e:00:00:02 } drop" in text
+    assert "arp saddr ip != { 10.0.0.5, 10.0.0.64/28, 10.0.0.9 } drop" in text
+    assert "ether type ip ip saddr != { 10.0.0.5, 10.0.0.64/28, 10.0.0.9 } drop" in text
+    assert "ip6 saddr != { fe80::f816:3eff:fe00:1, fe80::f816:3eff:fe00:2 } drop" in text
+    assert "udp sport 68 udp dport 67 return" in text  # a DHCP client without an address
+    egress = text[text.index(f"chain egress-{tag}"):text.index(f"chain ingress-{tag}")]
+    ingress = text[text.index(f"chain ingress-{tag}"):]
+    assert egress.index("ct state established,related return") < egress.index("meta nfproto ipv4 return")
+    assert "ct state invalid drop" in egress and egress.rstrip().endswith("drop\n  }")
+    assert "meta nfproto ipv4 meta l4proto tcp tcp dport 22 accept" in ingress
+    assert "meta l4proto tcp" not in egress
+    assert ingress.index("ct state established,related accept") < ingress.index("tcp dport 22 accept")
+    assert f"set sg-{GROUP}-v4 {{ type ipv4_addr; flags interval; auto-merge; elements = " \
+           "{ 10.0.0.5, 10.0.0.64/28, 10.0.0.9 }; }" in text
+
+
+def test_ports_without_port_security_and_network_ports_are_not_filtered():
+    text = ruleset([port(port_security_enabled=False), port(PORT_B, device_owner="network:router_interface")], {})
+    assert "vmap" not in text and "chain from-" not in text and "chain egress-" not in text
+
+
+def test_ports_are_numbered_in_the_mark_and_remote_group_sets_follow_membership():
+    other = "77777777-0000-4000-8000-000000000000"
+    text = ruleset([port(), port(PORT_B, address="10.0.0.6", groups=(GROUP, other))], {})
+    assert f"meta mark and 0xffff vmap {{ 0x1 : jump egress-{PORT_A[:11]}, 0x2 : jump egress-{PORT_B[:11]} }}" in text
+    assert f"0x10000 : jump ingress-{PORT_A[:11]}, 0x20000 : jump ingress-{PORT_B[:11]}" in text
+    assert f"set sg-{GROUP}-v4 {{ type ipv4_addr; flags interval; auto-merge; elements = {{ 10.0.0.5, 10.0.0.6 }}; }}" \
+        in text
+    assert f"set sg-{other}-v4 {{ type ipv4_addr; flags interval; auto-merge; elements = {{ 10.0.0.6 }}; }}" in text
+    assert f"set sg-{other}-v6 {{ type ipv6_addr; flags interval; auto-merge; }}" in text  # empty but defined
+
+
+def test_a_port_without_ipv4_addresses_may_send_no_ipv4_or_arp():
+    lines = nft_rules._spoof_chain(port(address="2001:db8::5"), 1)
+    assert "  ether type arp drop" in lines and "  ether type ip drop" in lines
+    assert "  ether type ip6 ip6 saddr != { 2001:db8::5, fe80::f816:3eff:fe00:1 } drop" in lines
+
+
+def test_router_nat():
+    text = nat_ruleset("qg-x", "203.0.113.10", ["10.0.0.0/24", "10.0.1.0/24"], [("203.0.113.20", "10.0.0.5")])
+    assert "ip daddr 203.0.113.20 dnat to 10.0.0.5" in text
+    assert 'oifname "qg-x" ip saddr 10.0.0.5 snat to 203.0.113.20' in text
+    assert 'oifname "qg-x" ip saddr { 10.0.0.0/24, 10.0.1.0/24 } snat to 203.0.113.10' in text
+    # The floating IP's own SNAT comes before the router's.
+    assert text.index("snat to 203.0.113.20") < text.index("snat to 203.0.113.10")
+    assert "snat" not in nat_ruleset(None, None, ["10.0.0.0/24"], [])
+    assert "saddr {" not in nat_ruleset("qg-x", "203.0.113.10", [], [])  # enable_snat false
