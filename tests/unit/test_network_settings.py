@@ -57,3 +57,31 @@ def test_vlan_tenant_networks_need_a_range():
     with pytest.raises(ValueError, match="no range"):
         SegmentConfig.from_settings(load(environ={"POCKETSTACK_NETWORK_TENANT_NETWORK_TYPE": "vlan",
                                                   "POCKETSTACK_NETWORK_VLAN_RANGES": "physnet1"}))
+
+
+def test_network_datapath_selects_the_driver(tmp_path):
+    from pocketstack.network.drivers.noop import NoopDriver
+    from pocketstack.network.service import local_driver
+    settings = load(environ={"POCKETSTACK_DATA_DIR": str(tmp_path)})
+    assert settings.network_datapath == "noop" and settings.network_datapath_prefix == "ps-"
+    assert isinstance(local_driver(settings, {"api"}), NoopDriver)
+    bogus = load(environ={"POCKETSTACK_DATA_DIR": str(tmp_path), "POCKETSTACK_NETWORK_DATAPATH": "ovs"})
+    with pytest.raises(ValueError, match="'network_datapath': 'ovs' is not one of 'noop', 'linux'"):
+        local_driver(bogus, {"api"})
+
+
+def test_the_linux_datapath_refuses_clearly_when_it_cannot_run(tmp_path):
+    import os
+    import shutil
+
+    from pocketstack.network.drivers.linux import DatapathUnavailable, LinuxDriver
+    from pocketstack.network.service import local_driver
+    settings = load(environ={"POCKETSTACK_DATA_DIR": str(tmp_path), "POCKETSTACK_NETWORK_DATAPATH": "linux",
+                             "POCKETSTACK_NETWORK_DATAPATH_PREFIX": "psx-"})
+    if os.geteuid() == 0 and all(shutil.which(t) for t in ("ip", "nft", "dnsmasq")):
+        driver = local_driver(settings, {"api"})  # creates nothing until the first event
+        assert isinstance(driver, LinuxDriver) and driver.host_ns == "psx-host"
+        assert driver.state_dir == tmp_path / "datapath"
+    else:
+        with pytest.raises(DatapathUnavailable, match="network_datapath = \"linux\" needs"):
+            local_driver(settings, {"api"})

@@ -6,8 +6,8 @@ default); it never adds a device, address, route or rule to the namespace it run
     <prefix>host            one bridge br-<net11> per network; every port is a device
                             tap<port11> on its network's bridge (a guest's tap, plugged
                             by the compute driver, or the host end of a veth into a
-                            DHCP or router namespace); the security-group table
-                            (bridge family, nft_rules) filters between bridge ports
+                            DHCP or router namespace); the security-group tables
+                            (nft_rules) filter between bridge ports
     <prefix>dhcp-<net>      ns-<port11>: the network's DHCP port, and its dnsmasq
     <prefix>router-<id>     qr-<port11> per router interface, qg-<port11> on the external
                             network (gateway and floating addresses), NAT table, routes

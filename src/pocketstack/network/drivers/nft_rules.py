@@ -1,20 +1,22 @@
-"""Security groups and anti-spoofing as one nftables ruleset (pure: dicts in, text out).
+"""Security groups and anti-spoofing as nftables rulesets (pure: dicts in, text out).
 
-The ruleset is a ``bridge``-family table in the host namespace, on the bridges' forward
-hook: it sees every frame between two bridge ports (guest to guest, guest to DHCP,
-guest to router) at layer 2 *and* 3, needs no ``br_netfilter`` (whose sysctls would make
-every bridge's traffic go through the ip/ip6 tables) and, with ``nf_conntrack_bridge``
-(kernel 5.3+), is stateful.  One chain per protected port and direction:
+Two tables in the host namespace of the datapath, replaced together in one ``nft -f``
+transaction (``table …; delete table …; table … {…}``), so a reader never sees a
+half-applied ruleset:
 
-* ``forward`` jumps to ``egress-<port>`` for frames *from* the port's tap device
-  (anti-spoofing, then the egress rules) and to ``ingress-<port>`` for frames *to* it.
-  An egress chain ``return``s on success so that the receiver's ingress chain still
-  runs; only the ingress chain (or the end of ``forward``) accepts.
-* Remote groups are named sets ``sg-<group>-v4``/``-v6`` of the members' addresses, so
-  a membership change rewrites one set, not the rules that use it.
-
-The whole table is replaced in one ``nft -f`` transaction (``table …; delete table …;
-table … {…}``): a reader never sees a half-applied ruleset.
+* ``table bridge pocketstack``, on the bridges' forward hook before ``br_netfilter``
+  (priority -200): it sees which bridge port (tap device) a frame enters and leaves by,
+  and its layer 2.  For each filtered port, ``from-<port>`` drops frames whose source
+  MAC, ARP sender or IP source is not the port's (fixed IPs, allowed address pairs; a
+  DHCP client's 0.0.0.0 allowed) and puts the port's number in the low 16 bits of the
+  packet mark; ``to-<port>`` puts the receiver's number in the high 16 bits.
+* ``table inet pocketstack``, on the forward hook that ``br_netfilter`` runs for bridged
+  IP traffic: stateful (conntrack works here on every kernel; in the bridge family it
+  needs ``nf_conntrack_bridge``, often not built).  The mark picks ``egress-<port>`` of
+  the sender and ``ingress-<port>`` of the receiver: established/related accepted,
+  invalid dropped, one rule per security-group rule, then drop.  An egress chain
+  ``return``s on success so that the receiver's ingress chain still runs.  Remote groups
+  are named sets ``sg-<group>-v4``/``-v6`` of the members' addresses.
 """
 
 from __future__ import annotations
@@ -188,6 +190,8 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict]) -> str:
     """The ``nft -f`` input that makes the host namespace's two tables exactly this."""
     ports = sorted(ports, key=lambda p: p["id"])
     guarded = [(number, p) for number, p in enumerate((p for p in ports if protected(p)), start=1)]
+    if len(guarded) > MAX_PORTS:
+        raise ValueError(f"{len(guarded)} filtered ports on one host: the datapath numbers at most {MAX_PORTS}")
     lines = _replace("bridge", TABLE)
     lines += ["  chain forward {", "    type filter hook forward priority -200; policy accept;",
               "    meta mark set 0x0"]
