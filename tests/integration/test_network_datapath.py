@@ -31,8 +31,9 @@ case "$1" in
   bound|renew)
     ip addr flush dev "$interface"
     ip addr add "$ip/$mask" dev "$interface"
+    [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
     [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
-    echo "$ip $mask $router" > "$RESULT"
+    echo "$ip $mask $router $mtu" > "$RESULT"
     ;;
 esac
 exit 0
@@ -84,8 +85,8 @@ class World:
         self.script.chmod(0o755)
 
     # -- the API side ----------------------------------------------------------------------
-    def network(self, name: str, cidr: str, gateway: str, external: bool = False) -> None:
-        net = {"id": uid(), "name": name, "mtu": 1500, "router:external": external}
+    def network(self, name: str, cidr: str, gateway: str, external: bool = False, mtu: int = 1500) -> None:
+        net = {"id": uid(), "name": name, "mtu": mtu, "router:external": external}
         subnet = {"id": uid(), "network_id": net["id"], "ip_version": 4, "cidr": cidr, "gateway_ip": gateway,
                   "enable_dhcp": not external, "dns_nameservers": [], "host_routes": []}
         self.networks[name], self.subnets[name] = net, subnet
@@ -132,9 +133,9 @@ class World:
     def dhcp(self, guest: str) -> list[str]:
         result = self.tmp / f"lease-{guest}"
         env = dict(os.environ, RESULT=str(result))
-        subprocess.run(["ip", "netns", "exec", self.guests[guest], "busybox", "udhcpc", "-f", "-q", "-n", "-i",
-                        "eth0", "-t", "5", "-T", "1", "-s", str(self.script)], env=env, capture_output=True,
-                       timeout=30, check=False)
+        subprocess.run(["ip", "netns", "exec", self.guests[guest], "busybox", "udhcpc", "-f", "-q", "-n",
+                        "-O", "mtu", "-i", "eth0", "-t", "5", "-T", "1", "-s", str(self.script)],
+                       env=env, capture_output=True, timeout=30, check=False)
         return result.read_text().split() if result.exists() else []
 
     def static(self, guest: str, address: str, gateway: str | None = None) -> None:
@@ -208,7 +209,7 @@ def world(tmp_path_factory):
         driver.security_group_updated(w.groups["default"])
         w.group("web", [egress(), ingress("icmp")])
         w.group("clients", [egress()])
-        w.network("A", f"10.{r}.1.0/24", f"10.{r}.1.1")
+        w.network("A", f"10.{r}.1.0/24", f"10.{r}.1.1", mtu=1450)  # a VXLAN network's
         w.network("B", f"10.{r}.2.0/24", f"10.{r}.2.1")
         w.network("ext", f"172.31.{r}.0/24", f"172.31.{r}.1", external=True)
         for net in ("A", "B"):
@@ -241,9 +242,15 @@ def world(tmp_path_factory):
 
 def test_guests_get_their_ports_addresses_by_dhcp_and_talk(world):
     r = world.r
-    assert world.dhcp("a1") == [f"10.{r}.1.11", "24", f"10.{r}.1.1"]
-    assert world.dhcp("a2") == [f"10.{r}.1.12", "24", f"10.{r}.1.1"]
-    assert world.dhcp("b1") == [f"10.{r}.2.11", "24", f"10.{r}.2.1"]
+    assert world.dhcp("a1") == [f"10.{r}.1.11", "24", f"10.{r}.1.1", "1450"]
+    assert world.dhcp("a2") == [f"10.{r}.1.12", "24", f"10.{r}.1.1", "1450"]
+    assert world.dhcp("b1") == [f"10.{r}.2.11", "24", f"10.{r}.2.1", "1500"]
+    host = world.driver.host_ns
+    for name, mtu in ((world.driver.bridge_name(world.networks["A"]["id"]), "1450"),
+                      (world.driver.tap_name(world.ports["a1"]["id"]), "1450"),
+                      (world.driver.tap_name(world.ports["qr-A"]["id"]), "1450"),
+                      (world.driver.bridge_name(world.networks["B"]["id"]), "1500")):
+        assert f" mtu {mtu} " in sh("ip", "-n", host, "link", "show", name).stdout
     # Same network, same default group (its ingress rule admits members of the group).
     assert world.ping("a2", f"10.{r}.1.11")
     assert world.ping("a1", f"10.{r}.1.12")
@@ -314,6 +321,36 @@ def test_floating_ip_and_snat(world):
         world.group("web", [egress(), ingress("icmp")])
 
 
+def state(world) -> dict:
+    """What the service replays on start (routers without their interfaces)."""
+    return {"networks": list(world.networks.values()), "subnets": list(world.subnets.values()),
+            "ports": list(world.ports.values()),
+            "routers": [{k: v for k, v in world.router.items() if k != "interfaces"}],
+            "floatingips": [world.fip], "security_groups": list(world.groups.values())}
+
+
+def test_a_restarted_agent_keeps_traffic_and_processes(world):
+    from pocketstack.network.drivers.linux import LinuxDriver
+    r = world.r
+    world.dhcp("a1")
+    world.dhcp("b1")
+    world.group("web", [egress(), ingress("icmp"), ingress("tcp", 8444, 8444)])
+    server = world.serve("b1", 8444)
+    pids = sh("pgrep", "-f", str(world.driver.state_dir)).stdout.split()
+    assert len(pids) == 2  # a dnsmasq per network with DHCP
+    links = sh("ip", "-n", world.driver.host_ns, "-o", "link").stdout.count("\n")
+    restarted = LinuxDriver(world.driver.state_dir, prefix=world.prefix)
+    restarted.sync(state(world))
+    world.driver = restarted
+    assert sh("pgrep", "-f", str(restarted.state_dir)).stdout.split() == pids  # not restarted
+    assert sh("ip", "-n", restarted.host_ns, "-o", "link").stdout.count("\n") == links
+    restarted.port_updated(world.ports["a1"])  # the same event again changes nothing
+    assert sh("ip", "-n", restarted.host_ns, "-o", "link").stdout.count("\n") == links
+    assert world.connect("a1", f"10.{r}.2.11", 8444)
+    assert server.stdout is not None and server.stdout.readline().strip() == f"10.{r}.1.11"
+    world.group("web", [egress(), ingress("icmp")])
+
+
 def test_sync_repairs_a_rule_deleted_by_hand_and_removes_what_is_gone(world):
     r = world.r
     world.dhcp("a1")
@@ -325,9 +362,6 @@ def test_sync_repairs_a_rule_deleted_by_hand_and_removes_what_is_gone(world):
     assert not world.ping("a1", f"10.{r}.2.11")
     stale = f"{world.prefix}router-{uid()}"
     sh("ip", "netns", "add", stale)  # a router that no longer exists
-    world.driver.sync({"networks": list(world.networks.values()), "subnets": list(world.subnets.values()),
-                       "ports": [p for p in world.ports.values()],
-                       "routers": [{k: v for k, v in world.router.items() if k != "interfaces"}],
-                       "floatingips": [world.fip], "security_groups": list(world.groups.values())})
+    world.driver.sync(state(world))
     assert world.ping("a1", f"10.{r}.2.11")
     assert stale not in sh("ip", "netns", "list").stdout

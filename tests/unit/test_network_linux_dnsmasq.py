@@ -39,8 +39,9 @@ def test_options_per_subnet_and_port():
                                    {"opt_name": "dns-server", "opt_value": "[2001:db8::53]", "ip_version": 6}])]
     assert opts_file([], [V4, OFF]) == ("tag:subnet-s4,option:router,10.0.0.1\n"
                                         "tag:subnet-s4,option:dns-server,192.0.2.53,192.0.2.54\n")
-    assert opts_file(ports, [routed]) == (
+    assert opts_file(ports, [routed], mtu=1450) == (
         "tag:subnet-s4,option:router,10.0.0.1\n"
+        "tag:subnet-s4,option:mtu,1450\n"
         "tag:subnet-s4,option:classless-static-route,192.168.0.0/16,10.0.0.254,0.0.0.0/0,10.0.0.1\n"
         "tag:subnet-s4,249,192.168.0.0/16,10.0.0.254,0.0.0.0/0,10.0.0.1\n"
         "tag:port-p1,option:bootfile-name,pxelinux.0\n"

@@ -44,12 +44,16 @@ def hosts_file(ports: list[dict], subnets: list[dict]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def opts_file(ports: list[dict], subnets: list[dict]) -> str:
+def opts_file(ports: list[dict], subnets: list[dict], mtu: int | None = None) -> str:
+    """Per subnet: router, DNS servers, classless routes, the network's MTU; per port:
+    its ``extra_dhcp_opts``."""
     lines = []
     for subnet in dhcp_subnets(subnets):
         tag = f"tag:subnet-{subnet['id']}"
         gateway = subnet.get("gateway_ip")
         lines.append(f"{tag},option:router" + (f",{gateway}" if gateway else ""))
+        if mtu:
+            lines.append(f"{tag},option:mtu,{mtu}")
         if subnet.get("dns_nameservers"):
             lines.append(f"{tag},option:dns-server,{','.join(subnet['dns_nameservers'])}")
         routes = [(r["destination"], r["nexthop"]) for r in subnet.get("host_routes") or []]

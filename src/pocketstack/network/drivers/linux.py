@@ -303,7 +303,7 @@ class LinuxDriver(DatapathDriver):
         directory.mkdir(parents=True, exist_ok=True)
         changed = False
         for name, text in (("hosts", dnsmasq_config.hosts_file(ports, subnets)),
-                           ("opts", dnsmasq_config.opts_file(ports, subnets))):
+                           ("opts", dnsmasq_config.opts_file(ports, subnets, int(self._mtu(network_id))))):
             path = directory / name
             if not path.exists() or path.read_text() != text:
                 path.write_text(text)

@@ -63,7 +63,8 @@ def port_macs(port: dict) -> list[str]:
 
 
 def _split(addresses: Iterable[str]) -> tuple[list[str], list[str]]:
-    v4, v6 = [], []
+    v4: list[str] = []
+    v6: list[str] = []
     for address in addresses:
         network = ipaddress.ip_network(address, strict=False)
         (v4 if network.version == 4 else v6).append(str(network) if network.num_addresses > 1
