@@ -365,3 +365,85 @@ def test_sync_repairs_a_rule_deleted_by_hand_and_removes_what_is_gone(world):
     world.driver.sync(state(world))
     assert world.ping("a1", f"10.{r}.2.11")
     assert stale not in sh("ip", "netns", "list").stdout
+
+
+# -- through the network API of an in-process cloud ---------------------------------------------
+
+@pytest.fixture
+def api_world(tmp_path):
+    """An all-in-one cloud with ``network_datapath = "linux"``: the API's changes reach the
+    driver as the service emits them (subnets, ports, security groups)."""
+    require_tools(TOOLS, "the Linux datapath")
+    if os.geteuid() != 0:
+        if IN_CI:
+            pytest.fail("the Linux datapath needs root (CI=true)", pytrace=False)
+        pytest.skip("the Linux datapath needs root (network namespaces)")
+    from starlette.testclient import TestClient
+
+    from pocketstack.cloud import Cloud
+    from pocketstack.common import config
+    from pocketstack.identity.bootstrap import bootstrap
+
+    from conftest import ADMIN_PASSWORD, DEMO_PASSWORD, Api
+    prefix = f"pst{random.randrange(16**4):04x}-"
+    settings = config.load(overrides={"data_dir": tmp_path / "data", "bcrypt_rounds": 4, "port": 8780,
+                                      "clouds_file": str(tmp_path / "clouds.yaml"), "network_datapath": "linux",
+                                      "network_datapath_prefix": prefix}, environ={})
+    cloud = Cloud(settings)
+    driver = None
+    try:
+        bootstrap(cloud.identity, admin_password=ADMIN_PASSWORD, demo_password=DEMO_PASSWORD,
+                  region=settings.region, services=cloud.catalog())
+        driver = cloud.service("network").driver
+        with TestClient(cloud.asgi_app(), base_url="http://127.0.0.1:8780") as client:
+            api = Api(client, cloud)
+            world = World(driver, prefix, tmp_path)
+            world.api = api
+            world.token = api.token("admin", ADMIN_PASSWORD, project="admin")
+            try:
+                yield world
+            finally:
+                world.close()
+    finally:
+        cloud.close()
+        if driver is not None:
+            driver.destroy()
+        left = [ns for ns in sh("ip", "netns", "list").stdout.split() if ns.startswith(prefix)]
+        assert not left, f"namespaces left behind: {left}"
+
+
+def test_the_api_drives_the_datapath(api_world):
+    w = api_world
+    r = w.r
+
+    def call(method, path, body=None, status=201):
+        response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+    net = call("POST", "networks", {"network": {"name": "e2e"}})["network"]
+    subnet = call("POST", "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                 "cidr": f"10.{r}.7.0/24"}})["subnet"]
+    # The DHCP port, as Neutron's DHCP agent makes it through the API.
+    call("POST", "ports", {"port": {"network_id": net["id"], "device_owner": "network:dhcp",
+                                    "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": f"10.{r}.7.2"}]}})
+    web = call("POST", "security-groups", {"security_group": {"name": "e2e-web"}})["security_group"]
+    client = call("POST", "ports", {"port": {"network_id": net["id"], "name": "client"}})["port"]
+    server = call("POST", "ports", {"port": {"network_id": net["id"], "name": "server",
+                                             "security_groups": [web["id"]]}})["port"]
+    w.ports.update(client=client, server=server)
+    for name in ("client", "server"):
+        w.guest(name, name)
+        address = w.ports[name]["fixed_ips"][0]["ip_address"]
+        assert w.dhcp(name) == [address, "24", f"10.{r}.7.1", str(net["mtu"])]
+    server_ip = server["fixed_ips"][0]["ip_address"]
+    w.serve("server", 8090)
+    assert not w.connect("client", server_ip, 8090)  # e2e-web has no ingress rule
+    call("POST", "security-group-rules", {"security_group_rule": {
+        "security_group_id": web["id"], "direction": "ingress", "protocol": "tcp",
+        "port_range_min": 8090, "port_range_max": 8090}})
+    assert w.eventually_connects("client", server_ip, 8090, within=1.0)
+    assert w.driver.last_error is None
+    # Deleting the port removes its device (the guest's end goes with it).
+    call("DELETE", f"ports/{server['id']}", status=204)
+    assert w.driver.tap_name(server["id"]) not in sh("ip", "-n", w.driver.host_ns, "link").stdout

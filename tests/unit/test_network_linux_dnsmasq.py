@@ -54,7 +54,7 @@ def test_command_serves_only_listed_hosts_on_the_dhcp_port():
     args = command("n", "ns-abc", [V4, V6, OFF], Path("/state/n"), lease_seconds=600)
     assert args[0] == "dnsmasq"
     assert "--interface=ns-abc" in args and "--bind-interfaces" in args and "--port=0" in args
-    assert "--conf-file=/dev/null" in args and "--leasefile-ro" in args
+    assert "--conf-file=/state/n/dnsmasq.conf" in args and "--leasefile-ro" in args
     assert "--dhcp-hostsfile=/state/n/hosts" in args and "--dhcp-optsfile=/state/n/opts" in args
     assert "--pid-file=/state/n/pid" in args
     assert [a for a in args if a.startswith("--dhcp-range")] == [

@@ -78,8 +78,9 @@ def opts_file(ports: list[dict], subnets: list[dict], mtu: int | None = None) ->
 def command(network_id: str, interface: str, subnets: list[dict], directory: Path,
             lease_seconds: int = LEASE_SECONDS) -> list[str]:
     """The dnsmasq command line (run in the network's DHCP namespace)."""
-    args = ["dnsmasq", "--conf-file=/dev/null", "--no-hosts", "--no-resolv", "--port=0", "--leasefile-ro",
-            "--bind-interfaces", f"--interface={interface}", "--except-interface=lo",
+    # Its own (empty) configuration file: not /etc/dnsmasq.conf, and no reliance on /dev/null.
+    args = ["dnsmasq", f"--conf-file={directory / 'dnsmasq.conf'}", "--no-hosts", "--no-resolv", "--port=0",
+            "--leasefile-ro", "--bind-interfaces", f"--interface={interface}", "--except-interface=lo",
             f"--pid-file={directory / 'pid'}", f"--dhcp-hostsfile={directory / 'hosts'}",
             f"--dhcp-optsfile={directory / 'opts'}", "--dhcp-authoritative", "--user=root", "--group=root",
             f"--domain={DOMAIN}", "--dhcp-lease-max=65536"]

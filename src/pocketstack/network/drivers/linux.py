@@ -72,6 +72,7 @@ class LinuxDriver(DatapathDriver):
         self.routers: dict[str, dict] = {}
         self.floatingips: dict[str, dict] = {}
         self.security_groups: dict[str, dict] = {}
+        self.last_error: str | None = None  # of the last reconcile after an event
 
     # -- naming ----------------------------------------------------------------------------
     @staticmethod
@@ -94,17 +95,28 @@ class LinuxDriver(DatapathDriver):
         with self._lock:
             for name in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups"):
                 setattr(self, name, {item["id"]: item for item in state.get(name) or []})
-            self.reconcile()
+            self._apply()
 
     def _put(self, store: dict, item: dict) -> None:
         with self._lock:
             store[item["id"]] = item
-            self.reconcile()
+            self._apply()
 
     def _drop(self, store: dict, item: dict) -> None:
         with self._lock:
             store.pop(item["id"], None)
+            self._apply()
+
+    def _apply(self) -> None:
+        """Reconcile after an event.  A failure is logged, not raised: the change is
+        committed and the state kept, so the next event or sync applies it (the service
+        calls the driver after its commit; an API request must not fail for it)."""
+        try:
             self.reconcile()
+            self.last_error = None
+        except (OSError, netns.CommandFailed, ValueError) as error:
+            self.last_error = str(error)
+            LOG.error("linux datapath could not apply the network state: %s", error)
 
     def network_updated(self, network: dict) -> None:
         self._put(self.networks, network)
@@ -165,7 +177,7 @@ class LinuxDriver(DatapathDriver):
                 netns.ip(source, "link", "set", "dev", device or name, "netns", self.host_ns)
                 if (device or name) != name:
                     netns.ip(self.host_ns, "link", "set", "dev", device or name, "name", name)
-            self.reconcile()
+            self.reconcile()  # raises: the caller plugging a guest wants to know
             return name
 
     def unplug(self, port_id: str) -> None:
@@ -301,6 +313,7 @@ class LinuxDriver(DatapathDriver):
     def _dnsmasq(self, network_id: str, ns: str, interface: str, ports: list[dict], subnets: list[dict]) -> None:
         directory = self._dnsmasq_dir(network_id)
         directory.mkdir(parents=True, exist_ok=True)
+        (directory / "dnsmasq.conf").write_text("")
         changed = False
         for name, text in (("hosts", dnsmasq_config.hosts_file(ports, subnets)),
                            ("opts", dnsmasq_config.opts_file(ports, subnets, int(self._mtu(network_id))))):
