@@ -118,16 +118,25 @@ class World:
         self.driver.port_updated(self.ports[name])
 
     # -- the guests ----------------------------------------------------------------------------
-    def guest(self, name: str, port: str) -> str:
+    def guest(self, name: str, port: str, hand_over: bool = False) -> str:
+        """A namespace whose eth0 is on the port: its peer created in the datapath's host
+        namespace under the port's tap name, or (``hand_over``) created next to eth0 and
+        handed to :meth:`LinuxDriver.plug`, as the compute driver hands a guest's tap."""
         ns = f"{self.prefix}g-{name}"
         sh("ip", "netns", "add", ns)
         self.guests[name] = ns
         p = self.ports[port]
         sh("ip", "-n", ns, "link", "set", "lo", "up")
-        sh("ip", "-n", ns, "link", "add", "eth0", "address", p["mac_address"], "type", "veth", "peer", "name",
-           self.driver.tap_name(p["id"]), "netns", self.driver.host_ns)
+        if hand_over:
+            sh("ip", "-n", ns, "link", "add", "eth0", "address", p["mac_address"], "type", "veth", "peer", "name",
+               "outside0")
+            device = self.driver.plug(p["id"], "outside0", ns)
+            assert device == self.driver.tap_name(p["id"])
+        else:
+            sh("ip", "-n", ns, "link", "add", "eth0", "address", p["mac_address"], "type", "veth", "peer", "name",
+               self.driver.tap_name(p["id"]), "netns", self.driver.host_ns)
+            self.driver.plug(p["id"])
         sh("ip", "-n", ns, "link", "set", "eth0", "up")
-        self.driver.plug(p["id"])
         return ns
 
     def dhcp(self, guest: str) -> list[str]:
@@ -321,6 +330,33 @@ def test_floating_ip_and_snat(world):
         world.group("web", [egress(), ingress("icmp")])
 
 
+def test_router_routes_interfaces_and_snat_follow_the_router(world):
+    r = world.r
+    ns = world.driver.router_ns(world.router["id"])
+    qr_b = f"qr-{world.ports['qr-B']['id'][:11]}"
+    world.router["routes"] = [{"destination": f"10.{r}.9.0/24", "nexthop": f"10.{r}.2.11"}]
+    world.driver.router_updated(world.router)
+    routes = sh("ip", "-n", ns, "route").stdout
+    assert f"10.{r}.9.0/24 via 10.{r}.2.11" in routes and f"default via 172.31.{r}.1" in routes
+    world.router["routes"] = []
+    world.router["external_gateway_info"]["enable_snat"] = False
+    interfaces = world.router["interfaces"]
+    world.router["interfaces"] = [p for p in interfaces if p["id"] != world.ports["qr-B"]["id"]]
+    try:
+        world.driver.router_updated(world.router)
+        assert f"10.{r}.9.0/24" not in sh("ip", "-n", ns, "route").stdout
+        assert qr_b not in sh("ip", "-n", ns, "link").stdout
+        nat = sh("ip", "netns", "exec", ns, "nft", "list", "table", "ip", "pocketstack-nat").stdout
+        assert f"snat to 172.31.{r}.10" not in nat and f"snat to 172.31.{r}.20" in nat
+    finally:
+        world.router["interfaces"] = interfaces
+        world.router["external_gateway_info"]["enable_snat"] = True
+        world.driver.router_updated(world.router)
+    assert qr_b in sh("ip", "-n", ns, "link").stdout
+    assert f"snat to 172.31.{r}.10" in sh("ip", "netns", "exec", ns, "nft", "list", "table", "ip",
+                                         "pocketstack-nat").stdout
+
+
 def state(world) -> dict:
     """What the service replays on start (routers without their interfaces)."""
     return {"networks": list(world.networks.values()), "subnets": list(world.subnets.values()),
@@ -433,7 +469,7 @@ def test_the_api_drives_the_datapath(api_world):
                                              "security_groups": [web["id"]]}})["port"]
     w.ports.update(client=client, server=server)
     for name in ("client", "server"):
-        w.guest(name, name)
+        w.guest(name, name, hand_over=name == "server")
         address = w.ports[name]["fixed_ips"][0]["ip_address"]
         assert w.dhcp(name) == [address, "24", f"10.{r}.7.1", str(net["mtu"])]
     server_ip = server["fixed_ips"][0]["ip_address"]
