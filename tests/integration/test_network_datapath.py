@@ -154,9 +154,10 @@ class World:
         if gateway:
             sh("ip", "-n", ns, "route", "replace", "default", "via", gateway)
 
-    def ping(self, guest: str, address: str) -> bool:
-        return sh("ip", "netns", "exec", self.guests[guest], "busybox", "ping", "-c", "1", "-W", "1", address,
-                  check=False).returncode == 0
+    def ping(self, guest: str, address: str, source: str | None = None) -> bool:
+        options = ["-I", source] if source else []
+        return sh("ip", "netns", "exec", self.guests[guest], "busybox", "ping", "-c", "1", "-W", "1", *options,
+                  address, check=False).returncode == 0
 
     def serve(self, guest: str, port: int) -> subprocess.Popen:
         server = subprocess.Popen(["ip", "netns", "exec", self.guests[guest], sys.executable, "-c", SERVER,
@@ -355,6 +356,35 @@ def test_router_routes_interfaces_and_snat_follow_the_router(world):
     assert qr_b in sh("ip", "-n", ns, "link").stdout
     assert f"snat to 172.31.{r}.10" in sh("ip", "netns", "exec", ns, "nft", "list", "table", "ip",
                                          "pocketstack-nat").stdout
+
+
+def test_ipv6_rules_remote_groups_and_anti_spoofing(world):
+    r = world.r
+    subnet = {"id": uid(), "network_id": world.networks["A"]["id"], "ip_version": 6, "cidr": f"fd00:{r}::/64",
+              "gateway_ip": f"fd00:{r}::1", "enable_dhcp": False, "dns_nameservers": [], "host_routes": []}
+    world.driver.subnet_updated(subnet)
+    before = {name: list(world.ports[name]["fixed_ips"]) for name in ("a1", "a2")}
+    try:
+        for name, host in (("a1", 11), ("a2", 12)):
+            world.update_port(name, fixed_ips=before[name] + [{"subnet_id": subnet["id"],
+                                                               "ip_address": f"fd00:{r}::{host}"}])
+            sh("ip", "-n", world.guests[name], "addr", "add", f"fd00:{r}::{host}/64", "dev", "eth0", "nodad")
+        # The default group's IPv6 rule admits members: the set sg-<default>-v6 holds both.
+        assert world.ping("a2", f"fd00:{r}::11")
+        sh("ip", "-n", world.guests["a2"], "addr", "add", f"fd00:{r}::50/64", "dev", "eth0", "nodad")
+        assert not world.ping("a2", f"fd00:{r}::11", source=f"fd00:{r}::50")  # not the port's address
+        assert world.ping("a2", f"fd00:{r}::11", source=f"fd00:{r}::12")
+        # a2 leaves the default group (for one that lets it send IPv6): a1 no longer admits it.
+        world.group("clients", [egress(), egress("IPv6")])
+        world.update_port("a2", security_groups=[world.groups["clients"]["id"]])
+        assert not world.ping("a2", f"fd00:{r}::11", source=f"fd00:{r}::12")
+    finally:
+        world.group("clients", [egress()])
+        world.update_port("a2", security_groups=[world.groups["default"]["id"]])
+        for name in ("a1", "a2"):
+            world.update_port(name, fixed_ips=before[name])
+            sh("ip", "-n", world.guests[name], "-6", "addr", "flush", "dev", "eth0", "scope", "global")
+        world.driver.subnet_deleted(subnet)
 
 
 def state(world) -> dict:
