@@ -273,6 +273,12 @@ def test_a_tcp_rule_opens_a_blocked_port_within_a_second(world):
     world.serve("b1", 8022)
     assert not world.connect("a1", f"10.{r}.2.11", 8022)  # "web" admits ICMP only
     assert world.ping("a1", f"10.{r}.2.11")  # ...and across the router
+    # ...which the host namespace tracks twice, once in each network's conntrack zone.
+    from pocketstack.network.drivers.nft_rules import zone
+    table = sh("ip", "netns", "exec", world.driver.host_ns, "cat", "/proc/net/nf_conntrack").stdout
+    zones = {word for line in table.splitlines() if "icmp" in line and f"src=10.{r}.1.11 dst=10.{r}.2.11" in line
+             for word in line.split() if word.startswith("zone=")}
+    assert zones == {f"zone={zone(world.networks[n]['id'])}" for n in ("A", "B")}
     rules = [egress(), ingress("icmp"), ingress("tcp", 8000, 8099, prefix="0.0.0.0/0")]
     world.group("web", rules)
     assert world.eventually_connects("a1", f"10.{r}.2.11", 8022, within=1.0)

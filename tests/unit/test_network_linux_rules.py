@@ -117,3 +117,11 @@ def test_router_nat():
     assert text.index("snat to 203.0.113.20") < text.index("snat to 203.0.113.10")
     assert "snat" not in nat_ruleset(None, None, ["10.0.0.0/24"], [])
     assert "saddr {" not in nat_ruleset("qg-x", "203.0.113.10", [], [])  # enable_snat false
+
+
+def test_each_network_bridge_gets_a_stable_conntrack_zone():
+    net_a, net_b = "0000abcd-0000-4000-8000-000000000000", "ffffffff-0000-4000-8000-000000000000"
+    text = ruleset([], {}, [net_b, net_a])
+    assert "type filter hook prerouting priority raw; policy accept;" in text
+    assert f'ct zone set iifname map {{ "br-{net_a[:11]}" : {0xabcd + 1}, "br-{net_b[:11]}" : 1 }}' in text
+    assert "ct zone" not in ruleset([], {})

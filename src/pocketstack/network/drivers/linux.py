@@ -205,7 +205,7 @@ class LinuxDriver(DatapathDriver):
             self._stop_orphan_dnsmasq({ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
             self._attach_ports()
             netns.execute(self.host_ns, "nft", "-f", "-",
-                          input=nft_rules.ruleset(self._bound_ports(), self.security_groups))
+                          input=nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks))
 
     def destroy(self) -> None:
         """Remove every namespace and process of this driver (tests; a host's decommission)."""

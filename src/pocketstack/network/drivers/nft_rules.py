@@ -187,8 +187,19 @@ def _replace(family: str, name: str) -> list[str]:
     return [f"table {family} {name}", f"delete table {family} {name}", f"table {family} {name} {{"]
 
 
-def ruleset(ports: Iterable[dict], groups: dict[str, dict]) -> str:
-    """The ``nft -f`` input that makes the host namespace's two tables exactly this."""
+def zone(network_id: str) -> int:
+    """The network's conntrack zone: stable (from its id, so adding a network does not
+    renumber the others' connections), 1-65535."""
+    return int(network_id.replace("-", "")[:8], 16) % 65535 + 1
+
+
+def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[str] = ()) -> str:
+    """The ``nft -f`` input that makes the host namespace's two tables exactly this.
+
+    ``networks`` (ids) get a conntrack zone each: a connection routed between two
+    networks crosses the host namespace twice with the same addresses, once per bridge,
+    and must be two conntrack entries.  With ``br_netfilter`` the inet hooks see the
+    bridge as the input device, so the zone follows the bridge."""
     ports = sorted(ports, key=lambda p: p["id"])
     guarded = [(number, p) for number, p in enumerate((p for p in ports if protected(p)), start=1)]
     if len(guarded) > MAX_PORTS:
@@ -213,6 +224,11 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict]) -> str:
         for suffix, kind, values in (("v4", "ipv4_addr", v4), ("v6", "ipv6_addr", v6)):
             elements = f" elements = {_elements(values)};" if values else ""
             lines.append(f"  set sg-{group_id}-{suffix} {{ type {kind}; flags interval; auto-merge;{elements} }}")
+    bridges = sorted(networks)
+    if bridges:
+        lines += ["  chain zone {", "    type filter hook prerouting priority raw; policy accept;",
+                  "    ct zone set iifname map { " + ", ".join(f'"br-{tag(n)}" : {zone(n)}' for n in bridges) + " }",
+                  "  }"]
     lines += ["  chain forward {", "    type filter hook forward priority 0; policy accept;"]
     if guarded:
         lines.append("    meta mark and 0xffff vmap { " + ", ".join(
