@@ -393,6 +393,26 @@ def test_ipv6_rules_remote_groups_and_anti_spoofing(world):
         world.driver.subnet_deleted(subnet)
 
 
+def test_a_tap_plugged_before_its_port_is_known_waits_quarantined(world):
+    r = world.r
+    port = world.port("late", "A", f"10.{r}.1.13", groups=["default"])
+    world.driver.port_deleted(port)  # as if its event had not arrived yet
+    world.guest("late", "late")
+    tap = world.driver.tap_name(port["id"])
+    try:
+        shown = sh("ip", "-n", world.driver.host_ns, "link", "show", tap).stdout
+        assert "master" not in shown and "state DOWN" in shown
+        world.driver.port_updated(port)
+        shown = sh("ip", "-n", world.driver.host_ns, "link", "show", tap).stdout
+        assert f"master {world.driver.bridge_name(port['network_id'])}" in shown
+        assert world.dhcp("late")[:1] == [f"10.{r}.1.13"]
+        assert world.ping("late", f"10.{r}.1.12")
+    finally:
+        world.driver.port_deleted(port)
+        del world.ports["late"]
+    assert tap not in sh("ip", "-n", world.driver.host_ns, "link").stdout
+
+
 def state(world) -> dict:
     """What the service replays on start (routers without their interfaces)."""
     return {"networks": list(world.networks.values()), "subnets": list(world.subnets.values()),

@@ -136,7 +136,10 @@ class LinuxDriver(DatapathDriver):
         self._put(self.ports, port)
 
     def port_deleted(self, port: dict) -> None:
-        self._drop(self.ports, port)
+        with self._lock:
+            if self.host_ns in netns.namespaces():  # the port is gone: so is its device
+                netns.ip(self.host_ns, "link", "del", self.tap_name(port["id"]), check=False)
+            self._drop(self.ports, port)
 
     def router_updated(self, router: dict) -> None:
         with self._lock:
@@ -244,7 +247,10 @@ class LinuxDriver(DatapathDriver):
                 continue
             port = next((p for p in self.ports.values() if self.tap_name(p["id"]) == name), None)
             if port is None or port.get("network_id") not in self.networks:
-                netns.ip(self.host_ns, "link", "del", name)
+                # A guest's tap may be plugged before its port's event arrives (or outlive
+                # it until the guest stops): quarantined, not deleted, until it is known.
+                if link.get("master") or "UP" in link.get("flags", []):
+                    netns.ip(self.host_ns, "link", "set", name, "nomaster", "down")
                 continue
             bridge = self.bridge_name(port["network_id"])
             mtu = self._mtu(port["network_id"])
