@@ -535,6 +535,28 @@ def test_the_api_drives_the_datapath(api_world):
         "security_group_id": web["id"], "direction": "ingress", "protocol": "tcp",
         "port_range_min": 8090, "port_range_max": 8090}})
     assert w.eventually_connects("client", server_ip, 8090, within=1.0)
+    # A router to an external network, and a floating IP for the server.
+    ext = call("POST", "networks", {"network": {"name": "e2e-ext", "router:external": True}})["network"]
+    ext_subnet = call("POST", "subnets", {"subnet": {"network_id": ext["id"], "ip_version": 4, "enable_dhcp": False,
+                                                     "cidr": f"172.30.{r}.0/24"}})["subnet"]
+    outside = call("POST", "ports", {"port": {"network_id": ext["id"], "name": "outside",
+                                              "port_security_enabled": False, "fixed_ips": [
+                                                  {"subnet_id": ext_subnet["id"], "ip_address": f"172.30.{r}.1"}]}})
+    w.ports["outside"] = outside["port"]
+    w.guest("outside", "outside")
+    w.static("outside", f"172.30.{r}.1/24")
+    router = call("POST", "routers", {"router": {"name": "e2e", "external_gateway_info": {
+        "network_id": ext["id"]}}})["router"]
+    call("PUT", f"routers/{router['id']}/add_router_interface", {"subnet_id": subnet["id"]}, status=200)
+    fip = call("POST", "floatingips", {"floatingip": {"floating_network_id": ext["id"],
+                                                      "port_id": server["id"]}})["floatingip"]
+    assert w.connect("outside", fip["floating_ip_address"], 8090)
+    gateway_ip = router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
+    listener = w.serve("outside", 9001)
+    assert w.connect("client", f"172.30.{r}.1", 9001)  # no floating IP: SNAT to the gateway
+    assert listener.stdout is not None and listener.stdout.readline().strip() == gateway_ip
+    call("DELETE", f"floatingips/{fip['id']}", status=204)
+    assert not w.connect("outside", fip["floating_ip_address"], 8090)
     assert w.driver.last_error is None
     # Deleting the port removes its device (the guest's end goes with it).
     call("DELETE", f"ports/{server['id']}", status=204)
