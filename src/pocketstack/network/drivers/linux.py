@@ -14,8 +14,9 @@ default); it never adds a device, address, route or rule to the namespace it run
 
 Every event updates the driver's copy of the network state ("this is the state now")
 and then reconciles the namespaces with all of it, so applying an event twice, or
-out of order with a later full :meth:`sync`, converges on the same data plane, and a
-device or rule removed by hand comes back at the next event or sync.  The reconcile
+out of order with a later full :meth:`sync`, converges on the same data plane; a device
+removed by hand comes back at the next event, a rule at the next change of its ruleset
+or the next sync.  The reconcile
 removes what it owns but no longer wants: namespaces with the prefix, devices in them,
 dnsmasq processes whose pid files are in its state directory.
 """
@@ -73,6 +74,8 @@ class LinuxDriver(DatapathDriver):
         self.floatingips: dict[str, dict] = {}
         self.security_groups: dict[str, dict] = {}
         self.last_error: str | None = None  # of the last reconcile after an event
+        self._applied: dict[str, str] = {}  # namespace -> the nft ruleset applied last
+        self._forced = False
 
     # -- naming ----------------------------------------------------------------------------
     @staticmethod
@@ -95,7 +98,11 @@ class LinuxDriver(DatapathDriver):
         with self._lock:
             for name in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups"):
                 setattr(self, name, {item["id"]: item for item in state.get(name) or []})
-            self._apply()
+            self._forced = True  # rewrite every ruleset: repairs rules changed by hand
+            try:
+                self._apply()
+            finally:
+                self._forced = False
 
     def _put(self, store: dict, item: dict) -> None:
         with self._lock:
@@ -172,7 +179,7 @@ class LinuxDriver(DatapathDriver):
         there, as the tests do).
         """
         with self._lock:
-            netns.ensure(self.host_ns)
+            self._ensure(self.host_ns)
             name = self.tap_name(port_id)
             if device is not None and device != name or namespace not in (None, self.host_ns):
                 source = namespace or self.host_ns
@@ -192,7 +199,7 @@ class LinuxDriver(DatapathDriver):
     def reconcile(self) -> None:
         """Make the namespaces match the state (idempotent; removes what is not wanted)."""
         with self._lock:
-            netns.ensure(self.host_ns)
+            self._ensure(self.host_ns)
             # Bridged IP traffic through the inet tables (per namespace since Linux 5.3).
             for family in ("iptables", "ip6tables"):
                 netns.sysctl(self.host_ns, f"net.bridge.bridge-nf-call-{family}", "1")
@@ -207,8 +214,20 @@ class LinuxDriver(DatapathDriver):
                     netns.delete(ns)
             self._stop_orphan_dnsmasq({ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
             self._attach_ports()
-            netns.execute(self.host_ns, "nft", "-f", "-",
-                          input=nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks))
+            self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks))
+
+    def _ensure(self, ns: str) -> None:
+        if netns.ensure(ns):
+            self._applied.pop(ns, None)  # a new namespace has no rules yet
+
+    def _nft(self, ns: str, ruleset: str) -> None:
+        """Apply a namespace's ruleset, unless it is the one applied last (replacing a
+        1,000-port ruleset takes nft about two seconds); ``sync`` applies it anyway."""
+        if self._applied.get(ns) == ruleset and not self._forced:
+            return
+        self._applied.pop(ns, None)
+        netns.execute(ns, "nft", "-f", "-", input=ruleset)
+        self._applied[ns] = ruleset
 
     def destroy(self) -> None:
         """Remove every namespace and process of this driver (tests; a host's decommission)."""
@@ -362,7 +381,7 @@ class LinuxDriver(DatapathDriver):
         for router_id, router in sorted(self.routers.items()):
             ns = self.router_ns(router_id)
             wanted.add(ns)
-            netns.ensure(ns)
+            self._ensure(ns)
             netns.sysctl(ns, "net.ipv4.ip_forward", "1")
             links = netns.links(ns)
             devices: dict[str, tuple[dict, set[str]]] = {}
@@ -400,8 +419,7 @@ class LinuxDriver(DatapathDriver):
                 netns.set_addresses(ns, name, addresses)
             self._set_routes(ns, routes)
             enable_snat = (router.get("external_gateway_info") or {}).get("enable_snat", True)
-            netns.execute(ns, "nft", "-f", "-", input=nft_rules.nat_ruleset(
-                gateway_device, gateway_ip, snat if enable_snat else [], floating))
+            self._nft(ns, nft_rules.nat_ruleset(gateway_device, gateway_ip, snat if enable_snat else [], floating))
         return wanted
 
     def _interfaces(self, router: dict) -> list[dict]:

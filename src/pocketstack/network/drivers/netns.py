@@ -33,10 +33,13 @@ def namespaces() -> set[str]:
     return {entry["name"] for entry in json.loads(out or "[]")}
 
 
-def ensure(ns: str) -> None:
-    if ns not in namespaces():
-        run("ip", "netns", "add", ns)
-        ip(ns, "link", "set", "lo", "up")
+def ensure(ns: str) -> bool:
+    """Create the namespace unless it exists; whether it was created."""
+    if ns in namespaces():
+        return False
+    run("ip", "netns", "add", ns)
+    ip(ns, "link", "set", "lo", "up")
+    return True
 
 
 def delete(ns: str) -> None:
