@@ -181,12 +181,13 @@ class LinuxDriver(DatapathDriver):
         with self._lock:
             self._ensure(self.host_ns)
             name = self.tap_name(port_id)
-            if device is not None and device != name or namespace not in (None, self.host_ns):
-                source = namespace or self.host_ns
-                netns.ip(source, "link", "set", "dev", device or name, "down")
-                netns.ip(source, "link", "set", "dev", device or name, "netns", self.host_ns)
-                if (device or name) != name:
-                    netns.ip(self.host_ns, "link", "set", "dev", device or name, "name", name)
+            device, source = device or name, namespace or self.host_ns
+            if source != self.host_ns:
+                netns.ip(source, "link", "set", "dev", device, "down")
+                netns.ip(source, "link", "set", "dev", device, "netns", self.host_ns)
+            if device != name:
+                netns.ip(self.host_ns, "link", "set", "dev", device, "down")
+                netns.ip(self.host_ns, "link", "set", "dev", device, "name", name)
             self.reconcile()  # raises: the caller plugging a guest wants to know
             return name
 
@@ -239,6 +240,7 @@ class LinuxDriver(DatapathDriver):
             for ns in sorted(netns.namespaces()):
                 if ns == self.host_ns or ns.startswith((f"{self.prefix}dhcp-", f"{self.prefix}router-")):
                     netns.delete(ns)
+            self._applied.clear()
 
     def _mtu(self, network_id: str) -> str:
         return str((self.networks.get(network_id) or {}).get("mtu") or 1500)
