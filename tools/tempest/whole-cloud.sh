@@ -3,13 +3,14 @@
 #
 #   tools/tempest/whole-cloud.sh [--port 18990] [--regex 'tempest\.api'] [--concurrency 2]
 #
-# Starts `pocketstack up` (SQLite, one process, two fake compute hosts) in a new data
-# directory, prepares what the compute and network suites need (two public images, the
-# flavors 42 and 84, a shared "private" network and an external "public" one for floating
-# IPs), runs tools/tempest/run.sh with every service marked available,
-# stops the cloud and prints stestr's totals.  Used for before/after comparisons of a
-# change that should not change behaviour: run it on both commits, compare the lists of
-# failed tests (run.log in each workspace).  The cloud's log is <data dir>/cloud.log.
+# Starts `pocketstack up` (SQLite, one process, two fake compute hosts; needs .venv in the
+# tree's root) in a new data directory, creates two public images, the flavors 42 and 84, a
+# shared "private" network and an external "public" one (no router joins them, so the four
+# tests that associate a floating IP with a server get a 400), runs tools/tempest/run.sh with
+# every service marked available (exclude-list.txt applied), stops the cloud and prints
+# stestr's totals.  For before/after comparisons of a change that should not change
+# behaviour: run it on both commits, compare the failed tests (run.log in each workspace).
+# The cloud's log is <data dir>/cloud.log.  Results, known failures: docs/compatibility.md.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
