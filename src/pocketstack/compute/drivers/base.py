@@ -33,6 +33,10 @@ class GuestSpec:
     image_ref: str
     topology: dict  # {"sockets", "cores", "threads"}
     user_data: str | None = None
+    ephemeral_gb: int = 0
+    swap_mb: int = 0
+    root_volume: str | None = None  # boot from volume: the volume's file (raw), used as the root disk
+    root_volume_serial: str | None = None
 
 
 class Driver:
@@ -69,7 +73,9 @@ class Driver:
     def resume(self, instance_id: str) -> int:
         raise NotImplementedError
 
-    def rescue(self, instance_id: str) -> int:
+    def rescue(self, instance_id: str, rescue_image_ref: str | None = None) -> int:
+        """Boot a rescue disk (``rescue_image_ref``, or the server's own image) with the
+        server's disks attached after it."""
         raise NotImplementedError
 
     def unrescue(self, instance_id: str) -> int:
@@ -77,6 +83,20 @@ class Driver:
 
     def snapshot(self, instance_id: str) -> bytes:
         """The guest's root disk contents, for an image upload."""
+        raise NotImplementedError
+
+    def snapshot_to(self, instance_id: str, dest: str) -> str:
+        """Write a consistent, standalone copy of the root disk to the file ``dest`` (for
+        a streamed image upload); returns its disk_format."""
+        raise NotImplementedError
+
+    def attach_volume(self, instance_id: str, device_path: str, serial: str) -> None:
+        """Give the guest the volume file ``device_path`` as a disk with serial ``serial``
+        (hot-plugged into a running guest; a stopped one has it at its next start)."""
+        raise NotImplementedError
+
+    def detach_volume(self, instance_id: str, serial: str) -> None:
+        """Take the volume ``serial`` away from the guest (a no-op when it is not attached)."""
         raise NotImplementedError
 
     def console_output(self, instance_id: str) -> str:

@@ -22,6 +22,7 @@ class FakeGuest:
     spec: GuestSpec | None
     power_state: int = states.RUNNING
     rescued: bool = False
+    volumes: dict[str, str] = field(default_factory=dict)  # serial -> device path
     console: list[str] = field(default_factory=list)
 
 
@@ -98,7 +99,7 @@ class FakeDriver(Driver):
     def resume(self, instance_id: str) -> int:
         return self._set(instance_id, states.RUNNING, "resumed")
 
-    def rescue(self, instance_id: str) -> int:
+    def rescue(self, instance_id: str, rescue_image_ref: str | None = None) -> int:
         self._guest(instance_id).rescued = True
         return self._set(instance_id, states.RUNNING, "booted rescue image")
 
@@ -110,6 +111,23 @@ class FakeDriver(Driver):
         self._work()
         self._log(self._guest(instance_id), "disk snapshot taken")
         return f"fake disk of {instance_id}\n".encode()
+
+    def snapshot_to(self, instance_id: str, dest: str) -> str:
+        with open(dest, "wb") as f:
+            f.write(self.snapshot(instance_id))
+        return "raw"
+
+    def attach_volume(self, instance_id: str, device_path: str, serial: str) -> None:
+        self._work()
+        guest = self._guest(instance_id)
+        guest.volumes[serial] = device_path
+        self._log(guest, f"virtio-blk: disk {serial} attached")
+
+    def detach_volume(self, instance_id: str, serial: str) -> None:
+        self._work()
+        guest = self._guest(instance_id)
+        if guest.volumes.pop(serial, None) is not None:
+            self._log(guest, f"virtio-blk: disk {serial} detached")
 
     def console_output(self, instance_id: str) -> str:
         return "\n".join(self._guest(instance_id).console) + "\n"
