@@ -133,6 +133,8 @@ def sniff_format(path: Path) -> str:
     for magic, fmt in _MAGIC:
         if head.startswith(magic):
             return fmt
+    if head[64:68] == b"\x7f\x10\xda\xbe":
+        return "vdi"
     if b"DiskDescriptorFile" in head[:64] or b"createType=" in head:
         return "vmdk"
     return "raw"

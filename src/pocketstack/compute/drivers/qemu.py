@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 QEMU = "qemu-system-x86_64"
 KVM_GET_API_VERSION = 0xAE00
 KVM_API_VERSION = 12
+#: CPU models tried under KVM, best first (see QemuDriver._choose_accel)
+KVM_CPU_MODELS = ("host", "host,-arch-capabilities")
 CONSOLE_TAIL = 1 << 20  # console_output returns at most the last MiB of the serial log
 
 # query-status "status" -> Nova power state
@@ -161,13 +163,7 @@ class QemuDriver(Driver):
         self.rescue_image_ref = rescue_image_ref
         #: issue 14: returns the -netdev/-device arguments of a guest's NICs; None -> -nic none
         self.nic_backend = nic_backend
-        if accel is None:
-            usable, why = kvm_usable()
-            accel = "kvm" if usable else "tcg"
-            log.info("QEMU driver on %s: %s acceleration (%s)", host, accel.upper(), why)
-        else:
-            log.info("QEMU driver on %s: %s acceleration (configured)", host, accel.upper())
-        self.accel = accel
+        self.accel, self.cpu_model = self._choose_accel(accel)
         self.version = qemu_version(qemu_binary)
         self._qmp = QmpLoop(f"qmp-{host}")
         self._locks: dict[str, threading.RLock] = {}
@@ -175,6 +171,36 @@ class QemuDriver(Driver):
         self.reattached = self._reattach()
 
     # -- plumbing ------------------------------------------------------------------
+    def _choose_accel(self, accel: str | None) -> tuple[str, str]:
+        """KVM with ``-cpu host`` where /dev/kvm works and QEMU can start a vCPU with it,
+        TCG with ``-cpu max`` otherwise; logged once.  Some nested hypervisors refuse the
+        IA32_ARCH_CAPABILITIES MSR that ``host`` passes through: then ``host`` without it."""
+        if accel == "tcg":
+            log.info("QEMU driver on %s: TCG acceleration (configured)", self.host)
+            return "tcg", "max"
+        usable, why = kvm_usable()
+        if usable:
+            for model in KVM_CPU_MODELS:
+                ok, detail = self._probe_kvm(model)
+                if ok:
+                    log.info("QEMU driver on %s: KVM acceleration, -cpu %s (%s)", self.host, model, why)
+                    return "kvm", model
+                why = f"-cpu {model}: {detail}"
+        if accel == "kvm":
+            raise QemuError(f"KVM was asked for but is not usable: {why}")
+        log.warning("QEMU driver on %s: TCG acceleration, guests run emulated (no KVM: %s)", self.host, why)
+        return "tcg", "max"
+
+    def _probe_kvm(self, cpu_model: str) -> tuple[bool, str]:
+        argv = [self.binary, "-accel", "kvm", "-cpu", cpu_model, "-machine", "pc", "-m", "16", "-nodefaults",
+                "-no-user-config", "-display", "none", "-S", "-monitor", "stdio"]
+        try:
+            done = subprocess.run(argv, input="quit\n", capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, str(exc)
+        errors = [line for line in done.stderr.splitlines() if "warning:" not in line]
+        return done.returncode == 0, (errors[0] if errors else f"exit status {done.returncode}")
+
     def close(self) -> None:
         """Stop talking to the guests (they keep running)."""
         self._qmp.close()
@@ -215,7 +241,9 @@ class QemuDriver(Driver):
         return pid
 
     def _qmp_cmd(self, instance_id: str, command: str, args: dict | None = None, timeout: float = 30) -> Any:
-        return self._qmp.execute(instance_id, self._dir(instance_id) / "qmp.sock", command, args, timeout)
+        # A command that ends QEMU is never repeated on a new connection (it may have worked).
+        return self._qmp.execute(instance_id, self._dir(instance_id) / "qmp.sock", command, args, timeout,
+                                 retry=command not in ("quit", "system_powerdown"))
 
     def _reattach(self) -> list[str]:
         found = []
@@ -245,7 +273,7 @@ class QemuDriver(Driver):
         if sockets * cores * threads != guest.vcpus:
             sockets, cores, threads = guest.vcpus, 1, 1
         argv = [self.binary, "-name", f"guest={guest.instance_id}", "-machine", f"pc,accel={self.accel}",
-                "-cpu", "host" if self.accel == "kvm" else "max",
+                "-cpu", self.cpu_model,
                 "-smp", f"{guest.vcpus},sockets={sockets},cores={cores},threads={threads}",
                 "-m", str(guest.memory_mb),
                 "-nodefaults", "-no-user-config", "-display", "none", "-vga", "std", "-vnc", "unix:vnc.sock",

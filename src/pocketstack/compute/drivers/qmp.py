@@ -58,13 +58,15 @@ class QmpLoop:
         self._clients[key] = client
         return client
 
-    async def _execute(self, key: str, socket: Path, command: str, args: dict | None) -> Any:
+    async def _execute(self, key: str, socket: Path, command: str, args: dict | None, retry: bool) -> Any:
         client = await self._connect(key, socket)
         try:
             return await client.execute(command, args)
         except ExecuteError:
             raise
         except Exception:
+            if not retry:
+                raise
             # A broken connection (QEMU restarted since): one fresh try.
             await self._drop(key)
             client = await self._connect(key, socket)
@@ -78,10 +80,12 @@ class QmpLoop:
             except Exception:  # noqa: BLE001 - the connection is gone either way
                 pass
 
-    def execute(self, key: str, socket: Path, command: str, args: dict | None = None, timeout: float = 30) -> Any:
-        """Run ``command`` on the guest ``key`` whose QMP socket is ``socket``."""
+    def execute(self, key: str, socket: Path, command: str, args: dict | None = None, timeout: float = 30,
+                retry: bool = True) -> Any:
+        """Run ``command`` on the guest ``key`` whose QMP socket is ``socket`` (once more on a
+        fresh connection if the kept one turns out broken, unless ``retry`` is false)."""
         try:
-            return self._run(self._execute(key, socket, command, args), timeout)
+            return self._run(self._execute(key, socket, command, args, retry), timeout)
         except ExecuteError as exc:
             raise QmpError(f"{command}: {exc.error_class}: {exc}") from exc
         except (OSError, EOFError, asyncio.TimeoutError, TimeoutError) as exc:
@@ -94,6 +98,8 @@ class QmpLoop:
         self._run(self._drop(key), 10)
 
     def close(self) -> None:
+        if self._loop.is_closed():
+            return
         for key in list(self._clients):
             try:
                 self.drop(key)
