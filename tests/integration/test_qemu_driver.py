@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
-from support import IN_CI
 
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks
 from pocketstack.compute.drivers.base import GuestSpec
 from pocketstack.compute.drivers.qemu import QemuDriver, VolumeDetachTimeout
+
+from support import IN_CI
 
 MISSING = [p for p in ("qemu-system-x86_64", "qemu-img") if shutil.which(p) is None]
 if MISSING and IN_CI:

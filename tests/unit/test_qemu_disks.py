@@ -17,9 +17,12 @@ from typing import BinaryIO
 import pytest
 
 from pocketstack.compute.drivers import disks
+
 from support import IN_CI
 
-pytestmark = pytest.mark.skipif(shutil.which("qemu-img") is None and not IN_CI,
+if shutil.which("qemu-img") is None and IN_CI:
+    pytest.fail("qemu-img is not installed (CI=true installs qemu-utils)", pytrace=False)
+pytestmark = pytest.mark.skipif(shutil.which("qemu-img") is None,
                                 reason="qemu-img is not installed (apt-get install qemu-utils)")
 
 

@@ -45,7 +45,7 @@ class Driver:
     def resources(self) -> HostResources:
         raise NotImplementedError
 
-    def spawn(self, guest: GuestSpec) -> int:
+    def spawn(self, spec: GuestSpec) -> int:
         """Create and start the guest; returns its power state."""
         raise NotImplementedError
 
