@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import BinaryIO
 
 import pytest
 
+import pocketstack
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks
 from pocketstack.compute.drivers.base import GuestSpec
@@ -271,6 +273,37 @@ def test_a_new_driver_reattaches_to_running_guests(driver: QemuDriver, images: I
         assert again.power_state(vm) == states.RUNNING
         assert again.pause(vm) == states.POWER_PAUSED
         assert again.unpause(vm) == states.RUNNING
+    finally:
+        again.destroy(vm)
+        again.close()
+    assert not _alive(pid or 0)
+
+
+def test_guests_outlive_a_killed_compute_service_and_are_managed_again(tmp_path: Path, images: Images) -> None:
+    volume = tmp_path / "root-volume"
+    volume.write_bytes(boot_sector().ljust(1 << 20, b"\0"))
+    state, vm = tmp_path / "state", "33333333-2222-3333-4444-555555555555"
+    code = (f"import time\nfrom pocketstack.compute.drivers.qemu import QemuDriver\n"
+            f"from pocketstack.compute.drivers.base import GuestSpec\n"
+            f"d = QemuDriver('qemu-host', {str(state)!r}, None)\n"
+            f"d.spawn(GuestSpec({vm!r}, 'vm', 1, 64, 0, '', {{'sockets': 1, 'cores': 1, 'threads': 1}}, "
+            f"root_volume={str(volume)!r}))\nprint('up', flush=True)\ntime.sleep(300)\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(pocketstack.__file__).parents[1]))
+    service = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        assert service.stdout is not None and service.stdout.readline() == "up\n"
+    finally:
+        service.kill()  # kill -9 of the compute service
+        service.wait()
+    again = QemuDriver("qemu-host", state, images, shutdown_timeout=1.0)
+    pid = again.pid(vm)
+    try:
+        assert pid and again.reattached == [vm]
+        STARTED.add(pid)
+        wait_console(again, vm)
+        assert again.power_state(vm) == states.RUNNING
+        assert again.reboot(vm, hard=True) == states.RUNNING
+        wait_console(again, vm, count=2)
     finally:
         again.destroy(vm)
         again.close()

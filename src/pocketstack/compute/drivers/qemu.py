@@ -55,6 +55,7 @@ KVM_GET_API_VERSION = 0xAE00
 KVM_API_VERSION = 12
 #: CPU models tried under KVM, best first (see QemuDriver._choose_accel)
 KVM_CPU_MODELS = ("host", "host,-arch-capabilities")
+LOG_ROTATE_BYTES = 8 << 20
 CONSOLE_TAIL = 1 << 20  # console_output returns at most the last MiB of the serial log
 
 # query-status "status" -> Nova power state
@@ -302,6 +303,10 @@ class QemuDriver(Driver):
         for stale in ("qemu.pid", "qmp.sock", "serial.sock", "vnc.sock"):
             (d / stale).unlink(missing_ok=True)
         argv = self.command_line(guest, incoming)
+        for log_file in ("console.log", "qemu.log"):  # rotated at start, one old copy kept (like virtlogd)
+            with contextlib.suppress(FileNotFoundError):
+                if (d / log_file).stat().st_size > LOG_ROTATE_BYTES:
+                    (d / log_file).replace(d / f"{log_file}.0")
         with open(d / "qemu.log", "ab") as err:
             err.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {shlex.join(argv)}\n".encode())
             err.flush()
