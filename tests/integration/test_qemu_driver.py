@@ -26,7 +26,7 @@ import pocketstack
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks
 from pocketstack.compute.drivers.base import GuestSpec
-from pocketstack.compute.drivers.qemu import QemuDriver, VolumeDetachTimeout
+from pocketstack.compute.drivers.qemu import GuestExists, QemuDriver, ResizeError, VolumeDetachTimeout
 
 from support import IN_CI
 
@@ -248,6 +248,32 @@ def test_snapshot_is_a_standalone_consistent_qcow2(driver: QemuDriver, tmp_path:
     raw = tmp_path / "snap.raw"
     subprocess.run(["qemu-img", "convert", "-O", "raw", str(dest), str(raw)], check=True)
     assert raw.read_bytes()[:512] == boot_sector()
+
+
+def test_resize_changes_cpus_memory_and_disk_and_revert_restores_them(driver: QemuDriver) -> None:
+    vm = boot(driver, vcpus=2, topology={"sockets": 1, "cores": 2, "threads": 1})
+    with pytest.raises(GuestExists):
+        driver.spawn(spec(vm))
+    bigger = spec(vm, vcpus=4, memory_mb=128, disk_gb=2, topology={"sockets": 1, "cores": 2, "threads": 2})
+    assert driver.resize(bigger) == states.RUNNING
+    STARTED.add(driver.pid(vm) or 0)
+    assert _shape(driver, vm) == (4, {0}, {0, 1}, 128 << 20, 2 << 30)
+    assert driver.revert_resize(vm) == states.RUNNING
+    assert _shape(driver, vm) == (2, {0}, {0}, 64 << 20, 1 << 30)
+    driver.resize(bigger)
+    driver.confirm_resize(vm)
+    assert not (driver.state_dir / vm / "resize-backup").exists()
+    with pytest.raises(ResizeError, match="cannot shrink"):
+        driver.resize(spec(vm, disk_gb=1))
+    assert _shape(driver, vm) == (4, {0}, {0, 1}, 128 << 20, 2 << 30)
+
+
+def _shape(driver: QemuDriver, vm: str) -> tuple[int, set[int], set[int], int, int]:
+    cpus = qmp(driver, vm, "query-cpus-fast")
+    memory = qmp(driver, vm, "query-memory-size-summary")["base-memory"]  # type: ignore[index]
+    disk = next(b for b in qmp(driver, vm, "query-block") if b["qdev"].endswith("/root/virtio-backend"))  # type: ignore[union-attr]
+    return (len(cpus), {c["props"]["socket-id"] for c in cpus}, {c["props"]["thread-id"] for c in cpus},  # type: ignore[union-attr]
+            memory, disk["inserted"]["image"]["virtual-size"])
 
 
 def test_rescue_boots_a_rescue_disk_with_the_root_disk_second(driver: QemuDriver) -> None:

@@ -81,6 +81,19 @@ class Driver:
     def unrescue(self, instance_id: str) -> int:
         raise NotImplementedError
 
+    def resize(self, spec: GuestSpec) -> int:
+        """Give an existing guest the CPUs, memory and (grown) root disk of ``spec`` on this
+        host, keeping what is needed for :meth:`revert_resize`; returns its power state."""
+        raise NotImplementedError
+
+    def confirm_resize(self, instance_id: str) -> None:
+        """Drop what a resize kept for a revert."""
+        raise NotImplementedError
+
+    def revert_resize(self, instance_id: str) -> int:
+        """Back to the guest from before the resize (flavor and disk), started."""
+        raise NotImplementedError
+
     def snapshot(self, instance_id: str) -> bytes:
         """The guest's root disk contents, for an image upload."""
         raise NotImplementedError

@@ -155,9 +155,10 @@ def _qcow2_header(path: Path, image: str) -> None:
             raise ImageDataFile(image, "qcow2 has an external data file")
 
 
-def qemu_img_info(path: Path, fmt: str) -> dict:
+def qemu_img_info(path: Path, fmt: str, force_share: bool = False) -> dict:
     """``qemu-img info`` with the format given (never probed) and under resource limits."""
-    out = _run([QEMU_IMG, "info", "--output=json", "-f", fmt, str(path)], limited=True, timeout=60)
+    share = ["-U"] if force_share else []
+    out = _run([QEMU_IMG, "info", *share, "--output=json", "-f", fmt, str(path)], limited=True, timeout=60)
     return json.loads(out)
 
 
@@ -279,6 +280,11 @@ def create_overlay(base: Path, base_format: str, dest: Path, size_gb: int, image
                                  f"flavor's {size_gb} GiB root disk")
     _run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", str(base), "-F", base_format, str(dest), str(size)])
     return size
+
+
+def resize(path: Path, fmt: str, size_bytes: int) -> None:
+    """Grow a disk (its guest stopped) to ``size_bytes``."""
+    _run([QEMU_IMG, "resize", "-q", "-f", fmt, str(path), str(size_bytes)])
 
 
 def _format_with(tool: list[str], path: Path) -> None:

@@ -23,6 +23,7 @@ class FakeGuest:
     power_state: int = states.RUNNING
     rescued: bool = False
     volumes: dict[str, str] = field(default_factory=dict)  # serial -> device path
+    pre_resize: GuestSpec | None = None
     console: list[str] = field(default_factory=list)
 
 
@@ -111,6 +112,22 @@ class FakeDriver(Driver):
         self._work()
         self._log(self._guest(instance_id), "disk snapshot taken")
         return f"fake disk of {instance_id}\n".encode()
+
+    def resize(self, spec: GuestSpec) -> int:
+        guest = self._guest(spec.instance_id)
+        guest.pre_resize = guest.pre_resize or guest.spec
+        guest.spec = spec
+        return self._set(spec.instance_id, states.RUNNING, f"resized: {spec.vcpus} vCPU(s), {spec.memory_mb} MiB, "
+                                                           f"{spec.disk_gb} GiB")
+
+    def confirm_resize(self, instance_id: str) -> None:
+        self._guest(instance_id).pre_resize = None
+
+    def revert_resize(self, instance_id: str) -> int:
+        guest = self._guest(instance_id)
+        if guest.pre_resize is not None:
+            guest.spec, guest.pre_resize = guest.pre_resize, None
+        return self._set(instance_id, states.RUNNING, "resize reverted")
 
     def snapshot_to(self, instance_id: str, dest: str) -> str:
         with open(dest, "wb") as f:

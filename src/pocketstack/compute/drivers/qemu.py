@@ -77,6 +77,14 @@ class GuestNotFound(QemuError):
     pass
 
 
+class GuestExists(QemuError):
+    """spawn() of a guest this host already has (a resize or rebuild goes through its own method)."""
+
+
+class ResizeError(QemuError):
+    """The resize cannot be done (Nova's ResizeError), e.g. a root disk shrink."""
+
+
 class VolumeDetachTimeout(QemuError):
     """The guest did not release a hot-unplugged disk (Nova's DeviceDetachFailed)."""
 
@@ -373,6 +381,8 @@ class QemuDriver(Driver):
     def spawn(self, spec: GuestSpec) -> int:
         with self._lock(spec.instance_id):
             d = self._dir(spec.instance_id)
+            if (d / "guest.json").exists():
+                raise GuestExists(f"guest {spec.instance_id} already exists on host {self.host}")
             d.mkdir(parents=True, exist_ok=True)
             guest = GuestDef(spec.instance_id, spec.name, spec.vcpus, spec.memory_mb, dict(spec.topology),
                              spec.image_ref)
@@ -538,6 +548,55 @@ class QemuDriver(Driver):
             self._start(guest)
             return self.power_state(instance_id)
 
+    def resize(self, spec: GuestSpec) -> int:
+        """Give the guest the flavor of ``spec`` on this host: QEMU ended, the definition and
+        root disk kept aside for a revert, the root disk grown, the guest started with the
+        new ``-smp``/``-m``."""
+        with self._lock(spec.instance_id):
+            guest = self._definition(spec.instance_id)
+            d = self._dir(spec.instance_id)
+            root = next(x for x in guest.disks if x.name == "root")
+            size = _virtual_size(Path(root.path), root.format)
+            wanted = spec.disk_gb << 30
+            if spec.disk_gb and wanted < size and not spec.root_volume:
+                raise ResizeError(f"cannot shrink the root disk of {spec.instance_id} from {size} bytes "
+                                  f"to {spec.disk_gb} GiB")
+            self._stop_process(spec.instance_id, graceful=self.shutdown_timeout)
+            backup = d / "resize-backup"
+            if not backup.exists():  # a second resize before confirm keeps the oldest for revert
+                tmp = d / "resize-backup.part"
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir()
+                shutil.copy2(d / "guest.json", tmp / "guest.json")
+                if Path(root.path).parent == d:
+                    shutil.copy2(root.path, tmp / Path(root.path).name)
+                tmp.rename(backup)
+            if spec.disk_gb and wanted > size and Path(root.path).parent == d:
+                disks.resize(Path(root.path), root.format, wanted)
+            guest.vcpus, guest.memory_mb, guest.topology = spec.vcpus, spec.memory_mb, dict(spec.topology)
+            self._save(guest)
+            self._start(guest)
+            return self.power_state(spec.instance_id)
+
+    def confirm_resize(self, instance_id: str) -> None:
+        with self._lock(instance_id):
+            shutil.rmtree(self._dir(instance_id) / "resize-backup", ignore_errors=True)
+
+    def revert_resize(self, instance_id: str) -> int:
+        """Back to the definition and root disk from before the resize, and started."""
+        with self._lock(instance_id):
+            d = self._dir(instance_id)
+            backup = d / "resize-backup"
+            if not backup.exists():
+                raise ResizeError(f"guest {instance_id} has no resize to revert")
+            self._stop_process(instance_id, graceful=self.shutdown_timeout)
+            for saved in backup.iterdir():
+                shutil.copy2(saved, d / saved.name)
+            shutil.rmtree(backup)
+            guest = self._definition(instance_id)
+            self._start(guest)
+            return self.power_state(instance_id)
+
     def snapshot_to(self, instance_id: str, dest: str) -> str:
         """A consistent standalone qcow2 of the root disk at ``dest``: the guest is paused
         (QEMU drains and flushes its disks on ``stop``) while qemu-img flattens the chain."""
@@ -633,6 +692,10 @@ class QemuDriver(Driver):
 
     def _peripherals(self, instance_id: str) -> set[str]:
         return {p["name"] for p in self._qmp_cmd(instance_id, "qom-list", {"path": "/machine/peripheral"})}
+
+
+def _virtual_size(path: Path, fmt: str) -> int:
+    return int(disks.qemu_img_info(path, fmt, force_share=True)["virtual-size"])
 
 
 def _disk_args(disk: DiskDef, bootindex: int | None) -> list[str]:
