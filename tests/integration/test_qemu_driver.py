@@ -360,6 +360,18 @@ def test_boot_from_a_volume_file(driver: QemuDriver, tmp_path: Path) -> None:
     assert not (driver.state_dir / vm / "disk").exists()
 
 
+def test_diagnostics_of_a_running_guest(driver: QemuDriver) -> None:
+    vm = boot(driver, vcpus=2, topology={"sockets": 1, "cores": 2, "threads": 1})
+    wait_console(driver, vm)  # the boot read its disk
+    diag = driver.diagnostics(vm)
+    assert [c["id"] for c in diag["cpu_details"]] == [0, 1] and diag["num_cpus"] == 2
+    assert diag["cpu_details"][0]["time"] > 0  # vCPU 0 ran the firmware
+    assert diag["memory_details"]["maximum"] == 64 and diag["memory_details"]["used"] > 0
+    assert diag["num_disks"] == 1 and diag["disk_details"][0]["read_bytes"] >= 512
+    driver.power_off(vm)
+    assert driver.diagnostics(vm)["cpu_details"][1]["time"] == 0
+
+
 def test_resources_are_the_hosts_own(driver: QemuDriver) -> None:
     res = driver.resources()
     assert res.vcpus == len(os.sched_getaffinity(0))

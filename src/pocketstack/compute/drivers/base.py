@@ -112,6 +112,12 @@ class Driver:
         """Take the volume ``serial`` away from the guest (a no-op when it is not attached)."""
         raise NotImplementedError
 
+    def diagnostics(self, instance_id: str) -> dict:
+        """The guest's diagnostics in compute API 2.48's shape, without ``state``, ``driver``,
+        ``hypervisor``, ``hypervisor_os`` and ``config_drive`` (the API adds those): uptime,
+        num_cpus, num_disks, num_nics, cpu_details, memory_details, disk_details, nic_details."""
+        raise NotImplementedError
+
     def console_output(self, instance_id: str) -> str:
         raise NotImplementedError
 

@@ -146,6 +146,15 @@ class FakeDriver(Driver):
         if guest.volumes.pop(serial, None) is not None:
             self._log(guest, f"virtio-blk: disk {serial} detached")
 
+    def diagnostics(self, instance_id: str) -> dict:
+        spec = self._guest(instance_id).spec
+        vcpus, memory_mb = (spec.vcpus, spec.memory_mb) if spec else (1, 0)
+        return {"uptime": 0, "num_cpus": vcpus, "num_disks": 1, "num_nics": 0, "nic_details": [],
+                "memory_details": {"maximum": memory_mb, "used": 0},
+                "cpu_details": [{"id": i, "time": 0, "utilisation": None} for i in range(vcpus)],
+                "disk_details": [{"read_bytes": 0, "read_requests": 0, "write_bytes": 0, "write_requests": 0,
+                                  "errors_count": 0}]}
+
     def console_output(self, instance_id: str) -> str:
         return "\n".join(self._guest(instance_id).console) + "\n"
 
