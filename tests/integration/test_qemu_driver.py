@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,13 +27,15 @@ from pocketstack.compute.drivers import disks
 from pocketstack.compute.drivers.base import GuestSpec
 from pocketstack.compute.drivers.qemu import GuestExists, QemuDriver, ResizeError, VolumeDetachTimeout
 
-from support import IN_CI
+from support import require_tools
 
-MISSING = [p for p in ("qemu-system-x86_64", "qemu-img") if shutil.which(p) is None]
-if MISSING and IN_CI:
-    pytest.fail(f"{', '.join(MISSING)} not installed (CI=true installs qemu-system-x86 qemu-utils)", pytrace=False)
-pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"{', '.join(MISSING)} not installed "
-                                "(apt-get install qemu-system-x86 qemu-utils)")
+TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "qemu-img": "qemu-utils"}
+
+
+@pytest.fixture(autouse=True)
+def _qemu_installed() -> None:
+    require_tools(TOOLS, "the QEMU driver")
+
 
 BANNER = b"pocketstack-guest-ok\r\n"
 # xor ax,ax; mov ds,ax; mov si,msg; mov dx,0x3f8; next: lodsb; test al,al; jz halt;
@@ -64,6 +65,7 @@ class Images:
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Images:
+    require_tools(TOOLS, "the QEMU driver")
     root = tmp_path_factory.mktemp("images")
     raw = root / "boot.raw"
     raw.write_bytes(boot_sector().ljust(1 << 20, b"\0"))

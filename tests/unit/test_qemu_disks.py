@@ -18,12 +18,13 @@ import pytest
 
 from pocketstack.compute.drivers import disks
 
-from support import IN_CI
+from support import require_tools
 
-if shutil.which("qemu-img") is None and IN_CI:
-    pytest.fail("qemu-img is not installed (CI=true installs qemu-utils)", pytrace=False)
-pytestmark = pytest.mark.skipif(shutil.which("qemu-img") is None,
-                                reason="qemu-img is not installed (apt-get install qemu-utils)")
+
+@pytest.fixture(autouse=True)
+def _qemu_img_installed() -> None:
+    require_tools({"qemu-img": "qemu-utils", "mkswap": "util-linux", "mkfs.ext4": "e2fsprogs"},
+                  "image inspection")
 
 
 def qemu_img(*args: str) -> str:
