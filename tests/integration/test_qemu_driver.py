@@ -25,7 +25,7 @@ import pocketstack
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks
 from pocketstack.compute.drivers.base import GuestSpec
-from pocketstack.compute.drivers.qemu import GuestExists, QemuDriver, ResizeError, VolumeDetachTimeout
+from pocketstack.compute.drivers.qemu import GuestExists, QemuDriver, QemuError, ResizeError, VolumeDetachTimeout
 
 from support import require_tools
 
@@ -239,13 +239,13 @@ def _virtio_blk_count(driver: QemuDriver, vm: str) -> int:
 
 
 def test_snapshot_is_a_standalone_consistent_qcow2(driver: QemuDriver, tmp_path: Path, images: Images) -> None:
-    vm = boot(driver)
+    vm = boot(driver, disk_gb=0)  # root disk of the image's own size (1 MiB)
     dest = tmp_path / "snap.qcow2"
     assert driver.snapshot_to(vm, str(dest)) == "qcow2"
     assert driver.power_state(vm) == states.RUNNING  # paused only while copying
     info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", str(dest)], check=True,
                                      capture_output=True, text=True).stdout)
-    assert "backing-filename" not in info and info["virtual-size"] == 1 << 30
+    assert "backing-filename" not in info and info["virtual-size"] == 1 << 20
     disks.inspect_image(dest, "qcow2")  # a snapshot passes the checks its upload will meet
     raw = tmp_path / "snap.raw"
     subprocess.run(["qemu-img", "convert", "-O", "raw", str(dest), str(raw)], check=True)
@@ -352,6 +352,14 @@ def test_unsafe_image_is_refused_before_qemu_starts(driver: QemuDriver) -> None:
     with pytest.raises(disks.ImageBackingFile):
         driver.spawn(spec("22222222-2222-3333-4444-555555555555", image_ref="evil"))
     assert driver.pid("22222222-2222-3333-4444-555555555555") is None
+    assert driver.guests() == []  # nothing half-made left: the spawn can be retried
+
+
+def test_a_failed_start_leaves_nothing_behind(driver: QemuDriver) -> None:
+    vm = "44444444-2222-3333-4444-555555555555"
+    with pytest.raises(QemuError, match="did not start: .*memory"):
+        driver.spawn(spec(vm, memory_mb=1 << 40))  # no host has a PiB of RAM for it
+    assert driver.guests() == [] and not (driver.state_dir / vm).exists()
 
 
 def test_boot_from_a_volume_file(driver: QemuDriver, tmp_path: Path) -> None:

@@ -163,7 +163,7 @@ class QemuDriver(Driver):
                  detach_timeout: float = 20):
         self.host = host
         self.state_dir = Path(state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # sockets in it control the guests
         self.cache = disks.ImageCache(Path(cache_dir) if cache_dir else self.state_dir / "_base", images) \
             if images is not None else None
         self.binary = qemu_binary
@@ -383,12 +383,18 @@ class QemuDriver(Driver):
             d = self._dir(spec.instance_id)
             if (d / "guest.json").exists():
                 raise GuestExists(f"guest {spec.instance_id} already exists on host {self.host}")
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
             guest = GuestDef(spec.instance_id, spec.name, spec.vcpus, spec.memory_mb, dict(spec.topology),
                              spec.image_ref)
-            guest.disks = self._make_disks(spec, d)
-            self._save(guest)
-            self._start(guest)
+            try:
+                guest.disks = self._make_disks(spec, d)
+                self._save(guest)
+                self._start(guest)
+            except BaseException:
+                # Nothing half-made stays behind: a failed spawn can be retried, or rescheduled.
+                self._stop_process(spec.instance_id)
+                shutil.rmtree(d, ignore_errors=True)
+                raise
             return self.power_state(spec.instance_id)
 
     def _make_disks(self, spec: GuestSpec, d: Path) -> list[DiskDef]:
