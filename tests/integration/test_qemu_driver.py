@@ -29,6 +29,8 @@ from pocketstack.compute.drivers.qemu import GuestExists, QemuDriver, QemuError,
 
 from support import require_tools
 
+# KVM when usable unless POCKETSTACK_TEST_QEMU_ACCEL=tcg (or kvm) says otherwise.
+ACCEL = os.environ.get("POCKETSTACK_TEST_QEMU_ACCEL") or None
 TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "qemu-img": "qemu-utils"}
 
 
@@ -85,7 +87,7 @@ STARTED: set[int] = set()
 
 @pytest.fixture
 def driver(tmp_path: Path, images: Images) -> Iterator[QemuDriver]:
-    drv = QemuDriver("qemu-host", tmp_path / "state", images, shutdown_timeout=1.0, detach_timeout=1.0)
+    drv = QemuDriver("qemu-host", tmp_path / "state", images, shutdown_timeout=1.0, detach_timeout=1.0, accel=ACCEL)
     yield drv
     for instance_id in drv.guests():
         pid = drv.pid(instance_id)
@@ -294,7 +296,7 @@ def test_a_new_driver_reattaches_to_running_guests(driver: QemuDriver, images: I
     vm = boot(driver)
     pid = driver.pid(vm)
     driver.close()  # the compute service goes away; the guest does not
-    again = QemuDriver("qemu-host", driver.state_dir, images, shutdown_timeout=1.0)
+    again = QemuDriver("qemu-host", driver.state_dir, images, shutdown_timeout=1.0, accel=ACCEL)
     try:
         assert again.reattached == [vm]
         assert again.pid(vm) == pid
@@ -313,7 +315,7 @@ def test_guests_outlive_a_killed_compute_service_and_are_managed_again(tmp_path:
     state, vm = tmp_path / "state", "33333333-2222-3333-4444-555555555555"
     code = (f"import time\nfrom pocketstack.compute.drivers.qemu import QemuDriver\n"
             f"from pocketstack.compute.drivers.base import GuestSpec\n"
-            f"d = QemuDriver('qemu-host', {str(state)!r}, None)\n"
+            f"d = QemuDriver('qemu-host', {str(state)!r}, None, accel={ACCEL!r})\n"
             f"d.spawn(GuestSpec({vm!r}, 'vm', 1, 64, 0, '', {{'sockets': 1, 'cores': 1, 'threads': 1}}, "
             f"root_volume={str(volume)!r}))\nprint('up', flush=True)\ntime.sleep(300)\n")
     env = dict(os.environ, PYTHONPATH=str(Path(pocketstack.__file__).parents[1]))
@@ -323,7 +325,7 @@ def test_guests_outlive_a_killed_compute_service_and_are_managed_again(tmp_path:
     finally:
         service.kill()  # kill -9 of the compute service
         service.wait()
-    again = QemuDriver("qemu-host", state, images, shutdown_timeout=1.0)
+    again = QemuDriver("qemu-host", state, images, shutdown_timeout=1.0, accel=ACCEL)
     pid = again.pid(vm)
     try:
         assert pid and again.reattached == [vm]

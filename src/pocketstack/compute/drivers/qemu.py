@@ -308,6 +308,8 @@ class QemuDriver(Driver):
     def _start(self, guest: GuestDef, incoming: Path | None = None) -> None:
         d = self._dir(guest.instance_id)
         self._qmp.drop(guest.instance_id)
+        if self._exiting(guest.instance_id) and not self._wait_exit(guest.instance_id, 30):
+            raise QemuError(f"the previous QEMU of {guest.instance_id} is still exiting")
         for stale in ("qemu.pid", "qmp.sock", "serial.sock", "vnc.sock"):
             (d / stale).unlink(missing_ok=True)
         argv = self.command_line(guest, incoming)
@@ -333,12 +335,27 @@ class QemuDriver(Driver):
         return " / ".join(tail) or "(nothing logged)"
 
     def _wait_exit(self, instance_id: str, timeout: float) -> bool:
+        """Wait until the guest's QEMU has fully exited: not only its main thread (a zombie
+        already, which is all ``pid()`` sees) but every thread, the last of which still
+        holds its files, among them the disk image locks a new QEMU needs."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.pid(instance_id) is None:
+            if self.pid(instance_id) is None and not self._exiting(instance_id):
                 return True
             time.sleep(0.05)
-        return self.pid(instance_id) is None
+        return self.pid(instance_id) is None and not self._exiting(instance_id)
+
+    def _exiting(self, instance_id: str) -> bool:
+        """Whether the process of the guest's pidfile is a zombie main thread with threads
+        still running (a QEMU being killed)."""
+        try:
+            pid = int((self._dir(instance_id) / "qemu.pid").read_text().strip())
+            if _proc_stat(f"/proc/{pid}/stat")[:1] != ["Z"]:
+                return False
+            return any(_proc_stat(f"/proc/{pid}/task/{tid}/stat")[:1] not in (["Z"], ["X"], [])
+                       for tid in os.listdir(f"/proc/{pid}/task"))
+        except (OSError, ValueError):
+            return False
 
     def _stop_process(self, instance_id: str, graceful: float = 0.0) -> None:
         """End the guest's QEMU: ACPI power-down for ``graceful`` seconds, then quit, then SIGKILL."""

@@ -60,6 +60,7 @@ class QmpLoop:
 
     async def _execute(self, key: str, socket: Path, command: str, args: dict | None, retry: bool) -> Any:
         client = await self._connect(key, socket)
+        client.events.clear()  # state is polled, never read from events: keep the queue from growing
         try:
             return await client.execute(command, args)
         except ExecuteError:
