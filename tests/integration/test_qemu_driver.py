@@ -194,6 +194,20 @@ def test_kill_9_of_qemu_is_shutdown_and_power_on_recovers(driver: QemuDriver) ->
     assert driver.power_on(vm) == states.RUNNING
 
 
+def test_a_guest_powering_itself_off_is_shutdown(driver: QemuDriver, tmp_path: Path) -> None:
+    # mov dx,0x604; mov ax,0x2000; out dx,ax (PIIX4 PM1a_CNT: SLP_EN, S5); hlt; jmp $-1
+    poweroff = (bytes.fromhex("ba0406b80020eff4ebfd").ljust(510, b"\0") + b"\x55\xaa").ljust(1 << 20, b"\0")
+    volume = tmp_path / "poweroff-volume"
+    volume.write_bytes(poweroff)
+    vm = "55555555-2222-3333-4444-555555555555"
+    driver.spawn(spec(vm, root_volume=str(volume), image_ref=""))
+    deadline = time.monotonic() + 30
+    while driver.power_state(vm) != states.SHUTDOWN and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert driver.power_state(vm) == states.SHUTDOWN  # never a stale RUNNING
+    assert driver.pid(vm) is None
+
+
 def test_suspend_saves_the_guest_to_disk_and_resume_restores_it(driver: QemuDriver) -> None:
     vm = boot(driver)
     wait_console(driver, vm)
