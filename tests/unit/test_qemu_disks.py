@@ -157,3 +157,16 @@ def test_swap_and_ephemeral_disks_are_formatted(tmp_path: Path) -> None:
         with open(tmp_path / "eph", "rb") as f:
             f.seek(1024 + 56)
             assert f.read(2) == b"\x53\xef"  # ext superblock magic
+
+
+def test_a_download_that_is_not_the_recorded_bytes_is_refused(tmp_path: Path, qcow2: Path) -> None:
+    class Lying(Images):
+        def image_meta(self, image_ref: str) -> disks.ImageMeta:
+            return disks.ImageMeta(image_ref, "qcow2", "0" * 32)
+
+    images = Lying()
+    images.add("a", qcow2, "qcow2")
+    cache = disks.ImageCache(tmp_path / "cache", images)
+    with pytest.raises(disks.ImageChecksumMismatch, match="is not the recorded 0000"):
+        cache.base("a")
+    assert list((tmp_path / "cache").iterdir()) == []
