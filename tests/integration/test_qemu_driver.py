@@ -354,6 +354,15 @@ def test_guests_outlive_a_killed_compute_service_and_are_managed_again(tmp_path:
     assert not _alive(pid or 0)
 
 
+def test_base_images_in_use_are_kept_and_unused_ones_pruned(driver: QemuDriver) -> None:
+    vm = boot(driver)
+    base = driver._definition(vm).disks[0].base
+    assert base and Path(base).exists()
+    assert driver.prune_base_images(min_age=0) == []
+    driver.destroy(vm)
+    assert driver.prune_base_images(min_age=0) == [Path(base)]
+
+
 def test_destroy_removes_the_guest(driver: QemuDriver) -> None:
     vm = boot(driver)
     pid = driver.pid(vm)

@@ -133,7 +133,8 @@ def test_cache_is_content_addressed_and_refuses_unsafe_images(tmp_path: Path, qc
     assert cache.base("b")[0] == base_a and images.downloads == 1
     with pytest.raises(disks.ImageBackingFile):
         cache.base("evil")
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [base_a.name]  # nothing of evil kept
+    kept = sorted(p.name for p in (tmp_path / "cache").iterdir() if p.suffix != ".lock")
+    assert kept == [base_a.name]  # nothing of evil kept
 
 
 def test_overlay_is_sized_to_the_flavor_and_backed_by_the_base(tmp_path: Path, qcow2: Path) -> None:
@@ -169,4 +170,17 @@ def test_a_download_that_is_not_the_recorded_bytes_is_refused(tmp_path: Path, qc
     cache = disks.ImageCache(tmp_path / "cache", images)
     with pytest.raises(disks.ImageChecksumMismatch, match="is not the recorded 0000"):
         cache.base("a")
-    assert list((tmp_path / "cache").iterdir()) == []
+    assert [p for p in (tmp_path / "cache").iterdir() if p.suffix != ".lock"] == []
+
+
+def test_prune_removes_only_unused_bases_old_enough(tmp_path: Path, qcow2: Path) -> None:
+    images = Images()
+    images.add("a", qcow2, "qcow2")
+    raw = tmp_path / "b.raw"
+    raw.write_bytes(b"\1" * 4096)
+    images.add("b", raw, "raw")
+    cache = disks.ImageCache(tmp_path / "cache", images)
+    (base_a, _), (base_b, _) = cache.base("a"), cache.base("b")
+    assert cache.prune({str(base_a)}, min_age=3600) == []  # b is unused but fresh
+    assert cache.prune({str(base_a)}, min_age=0) == [base_b]
+    assert base_a.exists() and not base_b.exists()

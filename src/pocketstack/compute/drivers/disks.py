@@ -4,6 +4,7 @@ Layout under the cache directory (shared by every guest on the host)::
 
     <cache>/<key>.<format>    an inspected, verified base image, read-only to guests
     <cache>/<key>.<format>.part  a download in progress (never used)
+    <cache>/<key>.lock        held while the image is fetched or pruned
 
 ``key`` is the image's checksum when Glance gave one (content-addressed: two images with
 the same bytes share a base) and its id otherwise.  A server's root disk is a qcow2 overlay
@@ -21,6 +22,8 @@ given explicitly and under resource limits (a crafted image must not eat the hos
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -29,6 +32,7 @@ import shutil
 import struct
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,39 +217,59 @@ class ImageCache:
         return f"{meta.hash_algo}-{meta.checksum}" if meta.checksum else f"id-{meta.image_id}"
 
     def base(self, image_ref: str) -> tuple[Path, str]:
-        """The cached base image of ``image_ref`` and its format, fetching it if needed."""
+        """The cached base image of ``image_ref`` and its format, fetching it if needed.
+        Concurrent fetches of one image (threads, or compute hosts sharing the cache
+        directory) wait for each other on ``<key>.lock``."""
         meta = self.images.image_meta(image_ref)
         fmt = "raw" if meta.disk_format == "iso" else meta.disk_format
         key = self.key(meta)
-        with self._lock(key):
+        with self._lock(key), open(self.directory / f"{key}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             for usable in USABLE_FORMATS:
                 cached = self.directory / f"{key}.{usable}"
                 if cached.exists():
+                    os.utime(cached)  # last used: what prune() goes by
                     return cached, usable
             part = self.directory / f"{key}.{fmt}.part"
             digest = hashlib.new(meta.hash_algo) if meta.checksum else None
-            with open(part, "wb") as out:
-                self.images.download(image_ref, _Hashing(out, digest) if digest else out)  # type: ignore[arg-type]
-            if digest is not None and digest.hexdigest() != meta.checksum:
-                part.unlink(missing_ok=True)
-                raise ImageChecksumMismatch(f"image {image_ref}: downloaded {meta.hash_algo} {digest.hexdigest()} "
-                                            f"is not the recorded {meta.checksum}")
             try:
+                with open(part, "wb") as out:
+                    self.images.download(image_ref, _Hashing(out, digest) if digest else out)  # type: ignore[arg-type]
+                if digest is not None and digest.hexdigest() != meta.checksum:
+                    raise ImageChecksumMismatch(f"image {image_ref}: downloaded {meta.hash_algo} "
+                                                f"{digest.hexdigest()} is not the recorded {meta.checksum}")
                 inspect_image(part, meta.disk_format, image_ref)
-            except DiskError:
-                part.unlink(missing_ok=True)
-                raise
-            if fmt == "vmdk":  # guests only ever see raw or qcow2
-                final = self.directory / f"{key}.qcow2"
-                convert(part, "vmdk", final.with_suffix(".qcow2.part"))
-                part.unlink()
-                final.with_suffix(".qcow2.part").rename(final)
-                fmt = "qcow2"
-            else:
-                final = self.directory / f"{key}.{fmt}"
+                if fmt == "vmdk":  # guests only ever see raw or qcow2
+                    final = self.directory / f"{key}.qcow2"
+                    converted = self.directory / f"{key}.qcow2.part"
+                    convert(part, "vmdk", converted)
+                    part.unlink()
+                    part = converted
+                    fmt = "qcow2"
+                else:
+                    final = self.directory / f"{key}.{fmt}"
+                part.chmod(0o444)
                 part.rename(final)
-            final.chmod(0o444)
+            finally:
+                part.unlink(missing_ok=True)
             return final, fmt
+
+    def prune(self, in_use: set[str], min_age: float) -> list[Path]:
+        """Remove base images no guest uses (``in_use``: their paths) and unused for
+        ``min_age`` seconds (Nova's ``remove_unused_original_minimum_age_seconds``)."""
+        removed = []
+        now = time.time()
+        for entry in self.directory.iterdir():
+            if entry.suffix not in (".raw", ".qcow2") or str(entry) in in_use:
+                continue
+            key = entry.name.rsplit(".", 1)[0]
+            with self._lock(key), open(self.directory / f"{key}.lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                with contextlib.suppress(FileNotFoundError):
+                    if now - entry.stat().st_mtime >= min_age:
+                        entry.unlink()
+                        removed.append(entry)
+        return removed
 
 
 class _Hashing:

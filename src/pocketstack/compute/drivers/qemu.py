@@ -123,6 +123,7 @@ class DiskDef:
     format: str  # raw | qcow2
     serial: str | None = None
     bootindex: int | None = None
+    base: str | None = None  # the cached base image an overlay is backed by
 
 
 @dataclass
@@ -423,7 +424,7 @@ class QemuDriver(Driver):
                 raise QemuError("this QEMU host has no image store to boot images from")
             base, fmt = self.cache.base(spec.image_ref)
             disks.create_overlay(base, fmt, d / "disk", spec.disk_gb, spec.image_ref)
-            made.append(DiskDef("root", str(d / "disk"), "qcow2"))
+            made.append(DiskDef("root", str(d / "disk"), "qcow2", base=str(base)))
         if spec.ephemeral_gb:
             disks.create_ephemeral(d / "disk.eph0", spec.ephemeral_gb)
             made.append(DiskDef("eph0", str(d / "disk.eph0"), "raw"))
@@ -554,7 +555,7 @@ class QemuDriver(Driver):
             (d / "disk.rescue").unlink(missing_ok=True)
             disks.create_overlay(base, fmt, d / "disk.rescue", 0)
             guest.disks = [x for x in guest.disks if x.name != "rescue"] + \
-                [DiskDef("rescue", str(d / "disk.rescue"), "qcow2")]
+                [DiskDef("rescue", str(d / "disk.rescue"), "qcow2", base=str(base))]
             guest.rescue = True
             self._save(guest)
             self._start(guest)
@@ -698,6 +699,19 @@ class QemuDriver(Driver):
             return base | {"uptime": int(host_uptime - int(stat[19]) / tick) if stat else 0,
                            "cpu_details": sorted(cpus, key=lambda c: c["id"]), "disk_details": disks_out,
                            "memory_details": {"maximum": guest.memory_mb, "used": rss_kb >> 10}}
+
+    def prune_base_images(self, min_age: float = 86400) -> list[Path]:
+        """Remove cached base images no guest of this host is backed by and unused for
+        ``min_age`` seconds (Nova's image cache manager; run it periodically).  A cache
+        directory shared between hosts must be pruned with every host's guests known: use
+        a per-host cache (the default) or prune from one place."""
+        if self.cache is None:
+            return []
+        in_use = {disk.base for guest_id in self.guests() for disk in self._definition(guest_id).disks
+                  if disk.base}
+        resize_backups = self.state_dir.glob("*/resize-backup/guest.json")
+        in_use |= {disk.base for path in resize_backups for disk in GuestDef.load(path).disks if disk.base}
+        return self.cache.prune({b for b in in_use if b}, min_age)
 
     # -- volumes ---------------------------------------------------------------------
     def attach_volume(self, instance_id: str, device_path: str, serial: str) -> None:
