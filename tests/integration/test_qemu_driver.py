@@ -407,6 +407,17 @@ def test_diagnostics_of_a_running_guest(driver: QemuDriver) -> None:
     assert driver.diagnostics(vm)["cpu_details"][1]["time"] == 0
 
 
+def test_config_drive_is_a_read_only_cdrom(driver: QemuDriver, tmp_path: Path) -> None:
+    iso = tmp_path / "config.iso"
+    iso.write_bytes(b"config-2 stand-in".ljust(64 << 10, b"\0"))
+    vm = boot(driver, config_drive=str(iso))
+    block = {b["qdev"]: b for b in qmp(driver, vm, "query-block")}  # type: ignore[union-attr]
+    cdrom = block["config"]  # an IDE device: query-block names it by its id
+    assert cdrom["removable"] and cdrom["inserted"]["ro"]
+    assert cdrom["inserted"]["file"] == str(driver.state_dir / vm / "disk.config")
+    assert (driver.state_dir / vm / "disk.config").read_bytes() == iso.read_bytes()
+
+
 def test_resources_are_the_hosts_own(driver: QemuDriver) -> None:
     res = driver.resources()
     assert res.vcpus == len(os.sched_getaffinity(0))

@@ -37,6 +37,7 @@ class GuestSpec:
     swap_mb: int = 0
     root_volume: str | None = None  # boot from volume: the volume's file (raw), used as the root disk
     root_volume_serial: str | None = None
+    config_drive: str | None = None  # a config-2 ISO (guestimage.configdrive) given to the guest as a CD-ROM
 
 
 class Driver:

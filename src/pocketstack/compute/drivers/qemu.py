@@ -13,6 +13,7 @@ State of a guest, all under ``<state>/<instance_id>/``::
     qemu.log          QEMU's own stderr
     disk              root disk: qcow2 overlay on a cached base image
     disk.eph0, disk.swap, disk.rescue    ephemeral, swap and rescue disks
+    disk.config       the config drive (an ISO 9660 ``config-2``), an IDE CD-ROM
     suspended.state   the saved RAM and device state of a suspended guest
 
 QEMU is started with ``-daemonize``: it runs in its own session, re-parented away from the
@@ -124,6 +125,7 @@ class DiskDef:
     serial: str | None = None
     bootindex: int | None = None
     base: str | None = None  # the cached base image an overlay is backed by
+    kind: str = "disk"  # disk (virtio-blk) | cdrom (IDE, read-only: the config drive, as Nova attaches it)
 
 
 @dataclass
@@ -431,6 +433,9 @@ class QemuDriver(Driver):
         if spec.swap_mb:
             disks.create_swap(d / "disk.swap", spec.swap_mb)
             made.append(DiskDef("swap", str(d / "disk.swap"), "raw"))
+        if spec.config_drive:
+            shutil.copyfile(spec.config_drive, d / "disk.config")
+            made.append(DiskDef("config", str(d / "disk.config"), "raw", kind="cdrom"))
         return made
 
     def destroy(self, instance_id: str) -> None:
@@ -781,8 +786,12 @@ def _virtual_size(path: Path, fmt: str) -> int:
 
 
 def _disk_args(disk: DiskDef, bootindex: int | None) -> list[str]:
-    blockdev = {"node-name": disk.name, "driver": disk.format,
-                "file": {"driver": "file", "filename": disk.path, "node-name": f"{disk.name}-file"}}
+    blockdev: dict[str, Any] = {"node-name": disk.name, "driver": disk.format,
+                                "file": {"driver": "file", "filename": disk.path, "node-name": f"{disk.name}-file"}}
+    if disk.kind == "cdrom":
+        blockdev["read-only"] = blockdev["file"]["read-only"] = True
+        return ["-blockdev", json.dumps(blockdev),
+                "-device", json.dumps({"driver": "ide-cd", "drive": disk.name, "id": disk.name, "bus": "ide.1"})]
     device: dict[str, Any] = {"driver": "virtio-blk-pci", "drive": disk.name, "id": disk.name}
     if disk.serial:
         device["serial"] = disk.serial[:20]
