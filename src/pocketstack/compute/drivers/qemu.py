@@ -27,8 +27,6 @@ backend (:attr:`QemuDriver.nic_backend`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import logging
 import os
 import re
@@ -40,34 +38,19 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pocketstack.compute import states
-from pocketstack.compute.drivers import disks
+from pocketstack.compute.drivers import disks, qemu_guest
 from pocketstack.compute.drivers.base import Driver, GuestSpec, HostResources
+from pocketstack.compute.drivers.qemu_guest import KVM_CPU_MODELS, QEMU, DiskDef, GuestDef, kvm_usable, qemu_version
 from pocketstack.compute.drivers.qmp import QmpError, QmpLoop
 
 log = logging.getLogger(__name__)
 
-QEMU = "qemu-system-x86_64"
-KVM_GET_API_VERSION = 0xAE00
-KVM_API_VERSION = 12
-#: CPU models tried under KVM, best first (see QemuDriver._choose_accel)
-KVM_CPU_MODELS = ("host", "host,-arch-capabilities")
 LOG_ROTATE_BYTES = 8 << 20
 CONSOLE_TAIL = 1 << 20  # console_output returns at most the last MiB of the serial log
-
-# query-status "status" -> Nova power state
-_RUN_STATES = {
-    "running": states.RUNNING, "paused": states.POWER_PAUSED, "prelaunch": states.POWER_PAUSED,
-    "inmigrate": states.POWER_PAUSED, "finish-migrate": states.POWER_PAUSED, "save-vm": states.POWER_PAUSED,
-    "restore-vm": states.POWER_PAUSED, "debug": states.POWER_PAUSED, "colo": states.POWER_PAUSED,
-    "postmigrate": states.POWER_SUSPENDED, "suspended": states.POWER_SUSPENDED,
-    "shutdown": states.SHUTDOWN, "guest-panicked": states.CRASHED, "internal-error": states.CRASHED,
-    "io-error": states.CRASHED, "watchdog": states.CRASHED,
-}
 
 
 class QemuError(Exception):
@@ -88,72 +71,6 @@ class ResizeError(QemuError):
 
 class VolumeDetachTimeout(QemuError):
     """The guest did not release a hot-unplugged disk (Nova's DeviceDetachFailed)."""
-
-
-def kvm_usable() -> tuple[bool, str]:
-    """Whether KVM can be used, and why not."""
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
-    except OSError as exc:
-        return False, f"/dev/kvm: {exc.strerror}"
-    try:
-        version = fcntl.ioctl(fd, KVM_GET_API_VERSION)
-    except OSError as exc:
-        return False, f"KVM_GET_API_VERSION: {exc.strerror}"
-    finally:
-        os.close(fd)
-    if version != KVM_API_VERSION:
-        return False, f"KVM API version {version}, expected {KVM_API_VERSION}"
-    return True, "KVM API version 12"
-
-
-def qemu_version(binary: str = QEMU) -> int:
-    """Nova's hypervisor_version integer: major*1000000 + minor*1000 + micro."""
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"version (\d+)\.(\d+)\.(\d+)", out)
-    if not match:
-        raise QemuError(f"cannot read the version of {binary}: {out[:80]!r}")
-    major, minor, micro = (int(x) for x in match.groups())
-    return major * 1_000_000 + minor * 1000 + micro
-
-
-@dataclass
-class DiskDef:
-    name: str  # node name and device id: root, eph0, swap, rescue, vol-<serial>
-    path: str
-    format: str  # raw | qcow2
-    serial: str | None = None
-    bootindex: int | None = None
-    base: str | None = None  # the cached base image an overlay is backed by
-    kind: str = "disk"  # disk (virtio-blk) | cdrom (IDE, read-only: the config drive, as Nova attaches it)
-
-
-@dataclass
-class GuestDef:
-    """Everything needed to (re)start a guest; saved as guest.json."""
-
-    instance_id: str
-    name: str
-    vcpus: int
-    memory_mb: int
-    topology: dict
-    image_ref: str
-    disks: list[DiskDef] = field(default_factory=list)
-    volumes: list[DiskDef] = field(default_factory=list)
-    nics: list[dict] = field(default_factory=list)
-    rescue: bool = False
-
-    @classmethod
-    def load(cls, path: Path) -> GuestDef:
-        data = json.loads(path.read_text())
-        data["disks"] = [DiskDef(**d) for d in data.get("disks", [])]
-        data["volumes"] = [DiskDef(**d) for d in data.get("volumes", [])]
-        return cls(**data)
-
-    def save(self, path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1))
-        tmp.replace(path)
 
 
 class QemuDriver(Driver):
@@ -193,7 +110,7 @@ class QemuDriver(Driver):
         usable, why = kvm_usable()
         if usable:
             for model in KVM_CPU_MODELS:
-                ok, detail = self._probe_kvm(model)
+                ok, detail = qemu_guest.probe_kvm(self.binary, model)
                 if ok:
                     log.info("QEMU driver on %s: KVM acceleration, -cpu %s (%s)", self.host, model, why)
                     return "kvm", model
@@ -202,16 +119,6 @@ class QemuDriver(Driver):
             raise QemuError(f"KVM was asked for but is not usable: {why}")
         log.warning("QEMU driver on %s: TCG acceleration, guests run emulated (no KVM: %s)", self.host, why)
         return "tcg", "max"
-
-    def _probe_kvm(self, cpu_model: str) -> tuple[bool, str]:
-        argv = [self.binary, "-accel", "kvm", "-cpu", cpu_model, "-machine", "pc", "-m", "16", "-nodefaults",
-                "-no-user-config", "-display", "none", "-S", "-monitor", "stdio"]
-        try:
-            done = subprocess.run(argv, input="quit\n", capture_output=True, text=True, timeout=30, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return False, str(exc)
-        errors = [line for line in done.stderr.splitlines() if "warning:" not in line]
-        return done.returncode == 0, (errors[0] if errors else f"exit status {done.returncode}")
 
     def close(self) -> None:
         """Stop talking to the guests (they keep running)."""
@@ -237,20 +144,7 @@ class QemuDriver(Driver):
 
     def pid(self, instance_id: str) -> int | None:
         """The pid of the guest's QEMU if it is running (verified against its command line)."""
-        d = self._dir(instance_id)
-        try:
-            pid = int((d / "qemu.pid").read_text().strip())
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-                    return None
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError, IndexError):
-            return None
-        if Path(cmdline[0].decode(errors="replace")).name != Path(self.binary).name:
-            return None
-        if f"guest={instance_id}".encode() not in cmdline:
-            return None
-        return pid
+        return qemu_guest.running_pid(self._dir(instance_id) / "qemu.pid", self.binary, instance_id)
 
     def _qmp_cmd(self, instance_id: str, command: str, args: dict | None = None, timeout: float = 30) -> Any:
         # A command that ends QEMU is never repeated on a new connection (it may have worked).
@@ -280,33 +174,10 @@ class QemuDriver(Driver):
 
     # -- the command line ----------------------------------------------------------
     def command_line(self, guest: GuestDef, incoming: Path | None = None) -> list[str]:
-        topo = guest.topology or {}
-        sockets, cores, threads = (int(topo.get(k) or 1) for k in ("sockets", "cores", "threads"))
-        if sockets * cores * threads != guest.vcpus:
-            sockets, cores, threads = guest.vcpus, 1, 1
-        argv = [self.binary, "-name", f"guest={guest.instance_id}", "-machine", f"pc,accel={self.accel}",
-                "-cpu", self.cpu_model,
-                "-smp", f"{guest.vcpus},sockets={sockets},cores={cores},threads={threads}",
-                "-m", str(guest.memory_mb),
-                "-nodefaults", "-no-user-config", "-display", "none", "-vga", "std", "-vnc", "unix:vnc.sock",
-                "-qmp", "unix:qmp.sock,server=on,wait=off",
-                "-chardev", "socket,id=serial0,path=serial.sock,server=on,wait=off,logfile=console.log,logappend=on",
-                "-serial", "chardev:serial0", "-pidfile", "qemu.pid", "-daemonize"]
-        bootable = [d for d in guest.disks if d.name == "rescue"] if guest.rescue else []
-        ordered = bootable + [d for d in guest.disks if d.name != "rescue"] + guest.volumes
-        if _is_uuid(guest.instance_id):
-            argv += ["-uuid", guest.instance_id]
-        for index, disk in enumerate(ordered):
-            argv += _disk_args(disk, bootindex=index if disk.name in ("rescue", "root") else None)
-        if guest.nics:
-            if self.nic_backend is None:
-                raise QemuError(f"guest {guest.instance_id} has NICs but this host has no NIC backend")
-            argv += self.nic_backend(guest)
-        else:
-            argv += ["-nic", "none"]
-        if incoming is not None:
-            argv += ["-S", "-incoming", "exec:cat " + shlex.quote(str(incoming))]
-        return argv
+        if guest.nics and self.nic_backend is None:
+            raise QemuError(f"guest {guest.instance_id} has NICs but this host has no NIC backend")
+        nics = self.nic_backend(guest) if guest.nics and self.nic_backend else ["-nic", "none"]
+        return qemu_guest.command_line(guest, self.binary, self.accel, self.cpu_model, nics, incoming)
 
     def _start(self, guest: GuestDef, incoming: Path | None = None) -> None:
         d = self._dir(guest.instance_id)
@@ -349,16 +220,7 @@ class QemuDriver(Driver):
         return self.pid(instance_id) is None and not self._exiting(instance_id)
 
     def _exiting(self, instance_id: str) -> bool:
-        """Whether the process of the guest's pidfile is a zombie main thread with threads
-        still running (a QEMU being killed)."""
-        try:
-            pid = int((self._dir(instance_id) / "qemu.pid").read_text().strip())
-            if _proc_stat(f"/proc/{pid}/stat")[:1] != ["Z"]:
-                return False
-            return any(_proc_stat(f"/proc/{pid}/task/{tid}/stat")[:1] not in (["Z"], ["X"], [])
-                       for tid in os.listdir(f"/proc/{pid}/task"))
-        except (OSError, ValueError):
-            return False
+        return qemu_guest.exiting(self._dir(instance_id) / "qemu.pid")
 
     def _stop_process(self, instance_id: str, graceful: float = 0.0) -> None:
         """End the guest's QEMU: ACPI power-down for ``graceful`` seconds, then quit, then SIGKILL."""
@@ -665,45 +527,15 @@ class QemuDriver(Driver):
         if self.pid(instance_id) is None:
             return states.POWER_SUSPENDED if (d / "suspended.state").exists() else states.SHUTDOWN
         try:
-            return _RUN_STATES.get(self._status(instance_id), states.NOSTATE)
+            return qemu_guest.RUN_STATES.get(self._status(instance_id), states.NOSTATE)
         except QmpError:
             return states.SHUTDOWN if self.pid(instance_id) is None else states.NOSTATE
 
     def diagnostics(self, instance_id: str) -> dict:
-        """Nova's 2.48 diagnostics of a running guest: per-vCPU time (from the vCPU threads
-        QEMU names in query-cpus-fast), memory (RSS of QEMU), per-disk I/O (query-blockstats)."""
+        """Nova's 2.48 diagnostics (see :func:`qemu_guest.diagnostics`)."""
         with self._lock(instance_id):
             guest = self._definition(instance_id)
-            pid = self.pid(instance_id)
-            base = {"uptime": 0, "num_cpus": guest.vcpus, "num_disks": len(guest.disks) + len(guest.volumes),
-                    "num_nics": len(guest.nics), "nic_details": [],
-                    "memory_details": {"maximum": guest.memory_mb, "used": 0},
-                    "cpu_details": [{"id": i, "time": 0, "utilisation": None} for i in range(guest.vcpus)],
-                    "disk_details": []}
-            if pid is None:
-                return base
-            tick = os.sysconf("SC_CLK_TCK")
-            cpus = []
-            for cpu in self._qmp_cmd(instance_id, "query-cpus-fast"):
-                ticks = _proc_stat(f"/proc/{pid}/task/{cpu['thread-id']}/stat")
-                cpus.append({"id": cpu["cpu-index"], "utilisation": None,
-                             "time": (int(ticks[11]) + int(ticks[12])) * 1_000_000_000 // tick if ticks else 0})
-            disks_out = []
-            for dev in self._qmp_cmd(instance_id, "query-blockstats"):
-                st_ = dev.get("stats") or {}
-                disks_out.append({"read_bytes": st_.get("rd_bytes", 0), "read_requests": st_.get("rd_operations", 0),
-                                  "write_bytes": st_.get("wr_bytes", 0), "write_requests": st_.get("wr_operations", 0),
-                                  "errors_count": st_.get("failed_rd_operations", 0)
-                                  + st_.get("failed_wr_operations", 0)})
-            stat = _proc_stat(f"/proc/{pid}/stat")
-            with open("/proc/uptime") as f:
-                host_uptime = float(f.read().split()[0])
-            rss_kb = 0
-            with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
-                rss_kb = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
-            return base | {"uptime": int(host_uptime - int(stat[19]) / tick) if stat else 0,
-                           "cpu_details": sorted(cpus, key=lambda c: c["id"]), "disk_details": disks_out,
-                           "memory_details": {"maximum": guest.memory_mb, "used": rss_kb >> 10}}
+            return qemu_guest.diagnostics(guest, self.pid(instance_id), lambda cmd: self._qmp_cmd(instance_id, cmd))
 
     def prune_base_images(self, min_age: float = 86400) -> list[Path]:
         """Remove cached base images no guest of this host is backed by and unused for
@@ -727,7 +559,7 @@ class QemuDriver(Driver):
             guest = self._definition(instance_id)
             if any(v.serial == serial for v in guest.volumes):
                 return
-            disk = DiskDef(_volume_node(serial), device_path, "raw", serial=serial)
+            disk = DiskDef(qemu_guest.volume_node(serial), device_path, "raw", serial=serial)
             if self.pid(instance_id) is not None:
                 node = disk.name
                 self._qmp_cmd(instance_id, "blockdev-add", {
@@ -772,37 +604,5 @@ class QemuDriver(Driver):
         return {p["name"] for p in self._qmp_cmd(instance_id, "qom-list", {"path": "/machine/peripheral"})}
 
 
-def _proc_stat(path: str) -> list[str]:
-    """The fields of a /proc stat file after the command name (field 3 onwards), or []."""
-    try:
-        with open(path) as f:
-            return f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return []
-
-
 def _virtual_size(path: Path, fmt: str) -> int:
     return int(disks.qemu_img_info(path, fmt, force_share=True)["virtual-size"])
-
-
-def _disk_args(disk: DiskDef, bootindex: int | None) -> list[str]:
-    blockdev: dict[str, Any] = {"node-name": disk.name, "driver": disk.format,
-                                "file": {"driver": "file", "filename": disk.path, "node-name": f"{disk.name}-file"}}
-    if disk.kind == "cdrom":
-        blockdev["read-only"] = blockdev["file"]["read-only"] = True
-        return ["-blockdev", json.dumps(blockdev),
-                "-device", json.dumps({"driver": "ide-cd", "drive": disk.name, "id": disk.name, "bus": "ide.1"})]
-    device: dict[str, Any] = {"driver": "virtio-blk-pci", "drive": disk.name, "id": disk.name}
-    if disk.serial:
-        device["serial"] = disk.serial[:20]
-    if bootindex is not None:
-        device["bootindex"] = bootindex
-    return ["-blockdev", json.dumps(blockdev), "-device", json.dumps(device)]
-
-
-def _volume_node(serial: str) -> str:
-    return "vol-" + re.sub(r"[^A-Za-z0-9_-]", "", serial)[:24]
-
-
-def _is_uuid(value: str) -> bool:
-    return re.fullmatch(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", value.lower()) is not None
