@@ -215,3 +215,11 @@ def test_manager_stores_reads_and_removes_objects(manager):
     assert not manager.object_state("AUTH_p5", "backups", "b/chunk-1").exists
     assert listing.list(limit=10, prefix="b/") == []
     assert manager.container("AUTH_p5", "none") is None
+
+
+def test_a_not_modified_answer_has_no_body_but_keeps_the_object_headers():
+    from pocketstack.object.api.responses import swift_format
+
+    response = swift_format(errors.NotModified(headers={"Content-Length": "11", "ETag": '"abc"'}))
+    assert (response.status_code, response.body) == (304, b"")
+    assert response.headers["content-length"] == "11" and response.headers["etag"] == '"abc"'

@@ -33,6 +33,11 @@ class GuestSpec:
     image_ref: str
     topology: dict  # {"sockets", "cores", "threads"}
     user_data: str | None = None
+    ephemeral_gb: int = 0
+    swap_mb: int = 0
+    root_volume: str | None = None  # boot from volume: the volume's file (raw), used as the root disk
+    root_volume_serial: str | None = None
+    config_drive: str | None = None  # a config-2 ISO (guestimage.configdrive) given to the guest as a CD-ROM
 
 
 class Driver:
@@ -41,7 +46,7 @@ class Driver:
     def resources(self) -> HostResources:
         raise NotImplementedError
 
-    def spawn(self, guest: GuestSpec) -> int:
+    def spawn(self, spec: GuestSpec) -> int:
         """Create and start the guest; returns its power state."""
         raise NotImplementedError
 
@@ -69,14 +74,49 @@ class Driver:
     def resume(self, instance_id: str) -> int:
         raise NotImplementedError
 
-    def rescue(self, instance_id: str) -> int:
+    def rescue(self, instance_id: str, rescue_image_ref: str | None = None) -> int:
+        """Boot a rescue disk (``rescue_image_ref``, or the server's own image) with the
+        server's disks attached after it."""
         raise NotImplementedError
 
     def unrescue(self, instance_id: str) -> int:
         raise NotImplementedError
 
+    def resize(self, spec: GuestSpec) -> int:
+        """Give an existing guest the CPUs, memory and (grown) root disk of ``spec`` on this
+        host, keeping what is needed for :meth:`revert_resize`; returns its power state."""
+        raise NotImplementedError
+
+    def confirm_resize(self, instance_id: str) -> None:
+        """Drop what a resize kept for a revert."""
+        raise NotImplementedError
+
+    def revert_resize(self, instance_id: str) -> int:
+        """Back to the guest from before the resize (flavor and disk), started."""
+        raise NotImplementedError
+
     def snapshot(self, instance_id: str) -> bytes:
         """The guest's root disk contents, for an image upload."""
+        raise NotImplementedError
+
+    def snapshot_to(self, instance_id: str, dest: str) -> str:
+        """Write a consistent, standalone copy of the root disk to the file ``dest`` (for
+        a streamed image upload); returns its disk_format."""
+        raise NotImplementedError
+
+    def attach_volume(self, instance_id: str, device_path: str, serial: str) -> None:
+        """Give the guest the volume file ``device_path`` as a disk with serial ``serial``
+        (hot-plugged into a running guest; a stopped one has it at its next start)."""
+        raise NotImplementedError
+
+    def detach_volume(self, instance_id: str, serial: str) -> None:
+        """Take the volume ``serial`` away from the guest (a no-op when it is not attached)."""
+        raise NotImplementedError
+
+    def diagnostics(self, instance_id: str) -> dict:
+        """The guest's diagnostics in compute API 2.48's shape, without ``state``, ``driver``,
+        ``hypervisor``, ``hypervisor_os`` and ``config_drive`` (the API adds those): uptime,
+        num_cpus, num_disks, num_nics, cpu_details, memory_details, disk_details, nic_details."""
         raise NotImplementedError
 
     def console_output(self, instance_id: str) -> str:

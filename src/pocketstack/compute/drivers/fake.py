@@ -22,6 +22,8 @@ class FakeGuest:
     spec: GuestSpec | None
     power_state: int = states.RUNNING
     rescued: bool = False
+    volumes: dict[str, str] = field(default_factory=dict)  # serial -> device path
+    pre_resize: GuestSpec | None = None
     console: list[str] = field(default_factory=list)
 
 
@@ -98,7 +100,7 @@ class FakeDriver(Driver):
     def resume(self, instance_id: str) -> int:
         return self._set(instance_id, states.RUNNING, "resumed")
 
-    def rescue(self, instance_id: str) -> int:
+    def rescue(self, instance_id: str, rescue_image_ref: str | None = None) -> int:
         self._guest(instance_id).rescued = True
         return self._set(instance_id, states.RUNNING, "booted rescue image")
 
@@ -110,6 +112,48 @@ class FakeDriver(Driver):
         self._work()
         self._log(self._guest(instance_id), "disk snapshot taken")
         return f"fake disk of {instance_id}\n".encode()
+
+    def resize(self, spec: GuestSpec) -> int:
+        guest = self._guest(spec.instance_id)
+        guest.pre_resize = guest.pre_resize or guest.spec
+        guest.spec = spec
+        return self._set(spec.instance_id, states.RUNNING, f"resized: {spec.vcpus} vCPU(s), {spec.memory_mb} MiB, "
+                                                           f"{spec.disk_gb} GiB")
+
+    def confirm_resize(self, instance_id: str) -> None:
+        self._guest(instance_id).pre_resize = None
+
+    def revert_resize(self, instance_id: str) -> int:
+        guest = self._guest(instance_id)
+        if guest.pre_resize is not None:
+            guest.spec, guest.pre_resize = guest.pre_resize, None
+        return self._set(instance_id, states.RUNNING, "resize reverted")
+
+    def snapshot_to(self, instance_id: str, dest: str) -> str:
+        with open(dest, "wb") as f:
+            f.write(self.snapshot(instance_id))
+        return "raw"
+
+    def attach_volume(self, instance_id: str, device_path: str, serial: str) -> None:
+        self._work()
+        guest = self._guest(instance_id)
+        guest.volumes[serial] = device_path
+        self._log(guest, f"virtio-blk: disk {serial} attached")
+
+    def detach_volume(self, instance_id: str, serial: str) -> None:
+        self._work()
+        guest = self._guest(instance_id)
+        if guest.volumes.pop(serial, None) is not None:
+            self._log(guest, f"virtio-blk: disk {serial} detached")
+
+    def diagnostics(self, instance_id: str) -> dict:
+        spec = self._guest(instance_id).spec
+        vcpus, memory_mb = (spec.vcpus, spec.memory_mb) if spec else (1, 0)
+        return {"uptime": 0, "num_cpus": vcpus, "num_disks": 1, "num_nics": 0, "nic_details": [],
+                "memory_details": {"maximum": memory_mb, "used": 0},
+                "cpu_details": [{"id": i, "time": 0, "utilisation": None} for i in range(vcpus)],
+                "disk_details": [{"read_bytes": 0, "read_requests": 0, "write_bytes": 0, "write_requests": 0,
+                                  "errors_count": 0}]}
 
     def console_output(self, instance_id: str) -> str:
         return "\n".join(self._guest(instance_id).console) + "\n"

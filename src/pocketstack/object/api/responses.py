@@ -24,8 +24,11 @@ MAX_BODY = 4 * 1024 * 1024
 
 
 def swift_format(error: ApiError) -> Response:
-    """Swift's error bodies: the explanation as plain text, nothing structured."""
-    return Response(error.message, status_code=error.status, headers=dict(error.headers),
+    """Swift's error bodies: the explanation as plain text, nothing structured.  A 304
+    has no body at all: it keeps the object's headers (its Content-Length among them),
+    and a body would contradict them."""
+    body = b"" if error.status == 304 else error.message
+    return Response(body, status_code=error.status, headers=dict(error.headers),
                     media_type="text/plain; charset=utf-8")
 
 

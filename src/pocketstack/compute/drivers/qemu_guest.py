@@ -1,0 +1,237 @@
+"""What a QEMU guest is, apart from the driver that runs it: its definition (guest.json),
+the pieces of its command line, what QEMU and KVM on this host can do, and what /proc and
+QMP say about a running guest (diagnostics)."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shlex
+import subprocess
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pocketstack.compute import states
+
+QEMU = "qemu-system-x86_64"
+KVM_GET_API_VERSION = 0xAE00
+KVM_API_VERSION = 12
+#: CPU models tried under KVM, best first (see QemuDriver._choose_accel)
+KVM_CPU_MODELS = ("host", "host,-arch-capabilities")
+
+
+def kvm_usable() -> tuple[bool, str]:
+    """Whether KVM can be used, and why not."""
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+    except OSError as exc:
+        return False, f"/dev/kvm: {exc.strerror}"
+    try:
+        version = fcntl.ioctl(fd, KVM_GET_API_VERSION)
+    except OSError as exc:
+        return False, f"KVM_GET_API_VERSION: {exc.strerror}"
+    finally:
+        os.close(fd)
+    if version != KVM_API_VERSION:
+        return False, f"KVM API version {version}, expected {KVM_API_VERSION}"
+    return True, "KVM API version 12"
+
+
+def qemu_version(binary: str = QEMU) -> int:
+    """Nova's hypervisor_version integer: major*1000000 + minor*1000 + micro."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"version (\d+)\.(\d+)\.(\d+)", out)
+    if not match:
+        raise RuntimeError(f"cannot read the version of {binary}: {out[:80]!r}")
+    major, minor, micro = (int(x) for x in match.groups())
+    return major * 1_000_000 + minor * 1000 + micro
+
+
+def probe_kvm(binary: str, cpu_model: str) -> tuple[bool, str]:
+    """Whether QEMU starts a KVM vCPU with ``cpu_model`` (and the first error if not)."""
+    argv = [binary, "-accel", "kvm", "-cpu", cpu_model, "-machine", "pc", "-m", "16", "-nodefaults",
+            "-no-user-config", "-display", "none", "-S", "-monitor", "stdio"]
+    try:
+        done = subprocess.run(argv, input="quit\n", capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, str(exc)
+    errors = [line for line in done.stderr.splitlines() if "warning:" not in line]
+    return done.returncode == 0, (errors[0] if errors else f"exit status {done.returncode}")
+
+
+# query-status "status" -> Nova power state
+RUN_STATES = {
+    "running": states.RUNNING, "paused": states.POWER_PAUSED, "prelaunch": states.POWER_PAUSED,
+    "inmigrate": states.POWER_PAUSED, "finish-migrate": states.POWER_PAUSED, "save-vm": states.POWER_PAUSED,
+    "restore-vm": states.POWER_PAUSED, "debug": states.POWER_PAUSED, "colo": states.POWER_PAUSED,
+    "postmigrate": states.POWER_SUSPENDED, "suspended": states.POWER_SUSPENDED,
+    "shutdown": states.SHUTDOWN, "guest-panicked": states.CRASHED, "internal-error": states.CRASHED,
+    "io-error": states.CRASHED, "watchdog": states.CRASHED,
+}
+
+
+@dataclass
+class DiskDef:
+    name: str  # node name and device id: root, eph0, swap, rescue, vol-<serial>
+    path: str
+    format: str  # raw | qcow2
+    serial: str | None = None
+    bootindex: int | None = None
+    base: str | None = None  # the cached base image an overlay is backed by
+    kind: str = "disk"  # disk (virtio-blk) | cdrom (IDE, read-only: the config drive, as Nova attaches it)
+
+
+@dataclass
+class GuestDef:
+    """Everything needed to (re)start a guest; saved as guest.json."""
+
+    instance_id: str
+    name: str
+    vcpus: int
+    memory_mb: int
+    topology: dict
+    image_ref: str
+    disks: list[DiskDef] = field(default_factory=list)
+    volumes: list[DiskDef] = field(default_factory=list)
+    nics: list[dict] = field(default_factory=list)
+    rescue: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> GuestDef:
+        data = json.loads(path.read_text())
+        data["disks"] = [DiskDef(**d) for d in data.get("disks", [])]
+        data["volumes"] = [DiskDef(**d) for d in data.get("volumes", [])]
+        return cls(**data)
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        tmp.replace(path)
+
+
+def proc_stat(path: str) -> list[str]:
+    """The fields of a /proc stat file after the command name (field 3 onwards), or []."""
+    try:
+        with open(path) as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def disk_args(disk: DiskDef, bootindex: int | None) -> list[str]:
+    blockdev: dict[str, Any] = {"node-name": disk.name, "driver": disk.format,
+                                "file": {"driver": "file", "filename": disk.path, "node-name": f"{disk.name}-file"}}
+    if disk.kind == "cdrom":
+        blockdev["read-only"] = blockdev["file"]["read-only"] = True
+        return ["-blockdev", json.dumps(blockdev),
+                "-device", json.dumps({"driver": "ide-cd", "drive": disk.name, "id": disk.name, "bus": "ide.1"})]
+    device: dict[str, Any] = {"driver": "virtio-blk-pci", "drive": disk.name, "id": disk.name}
+    if disk.serial:
+        device["serial"] = disk.serial[:20]
+    if bootindex is not None:
+        device["bootindex"] = bootindex
+    return ["-blockdev", json.dumps(blockdev), "-device", json.dumps(device)]
+
+
+def volume_node(serial: str) -> str:
+    return "vol-" + re.sub(r"[^A-Za-z0-9_-]", "", serial)[:24]
+
+
+def is_uuid(value: str) -> bool:
+    return re.fullmatch(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", value.lower()) is not None
+
+
+def running_pid(pidfile: Path, binary: str, instance_id: str) -> int | None:
+    """The pid in ``pidfile`` if that process runs and is ``binary`` started for
+    ``instance_id`` (``-name guest=<id>``); None for a stale pidfile or a zombie."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        if proc_stat(f"/proc/{pid}/stat")[:1] in (["Z"], ["X"], []):
+            return None
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    if Path(cmdline[0].decode(errors="replace")).name != Path(binary).name:
+        return None
+    return pid if f"guest={instance_id}".encode() in cmdline else None
+
+
+def exiting(pidfile: Path) -> bool:
+    """Whether the process of ``pidfile`` is a zombie main thread with threads still running
+    (a QEMU being killed: the last thread still holds its files, the disk locks among them)."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        if proc_stat(f"/proc/{pid}/stat")[:1] != ["Z"]:
+            return False
+        return any(proc_stat(f"/proc/{pid}/task/{tid}/stat")[:1] not in (["Z"], ["X"], [])
+                   for tid in os.listdir(f"/proc/{pid}/task"))
+    except (OSError, ValueError):
+        return False
+
+
+def command_line(guest: GuestDef, binary: str, accel: str, cpu_model: str, nic_args: list[str],
+                 incoming: Path | None = None) -> list[str]:
+    """The QEMU command line of ``guest``, run from its state directory (the relative paths);
+    ``incoming``: a saved state to start from (paused, ``-S``)."""
+    topo = guest.topology or {}
+    sockets, cores, threads = (int(topo.get(k) or 1) for k in ("sockets", "cores", "threads"))
+    if sockets * cores * threads != guest.vcpus:
+        sockets, cores, threads = guest.vcpus, 1, 1
+    argv = [binary, "-name", f"guest={guest.instance_id}", "-machine", f"pc,accel={accel}",
+            "-cpu", cpu_model,
+            "-smp", f"{guest.vcpus},sockets={sockets},cores={cores},threads={threads}",
+            "-m", str(guest.memory_mb),
+            "-nodefaults", "-no-user-config", "-display", "none", "-vga", "std", "-vnc", "unix:vnc.sock",
+            "-qmp", "unix:qmp.sock,server=on,wait=off",
+            "-chardev", "socket,id=serial0,path=serial.sock,server=on,wait=off,logfile=console.log,logappend=on",
+            "-serial", "chardev:serial0", "-pidfile", "qemu.pid", "-daemonize"]
+    bootable = [d for d in guest.disks if d.name == "rescue"] if guest.rescue else []
+    ordered = bootable + [d for d in guest.disks if d.name != "rescue"] + guest.volumes
+    if is_uuid(guest.instance_id):
+        argv += ["-uuid", guest.instance_id]
+    for index, disk in enumerate(ordered):
+        argv += disk_args(disk, bootindex=index if disk.name in ("rescue", "root") else None)
+    argv += nic_args
+    if incoming is not None:
+        argv += ["-S", "-incoming", "exec:cat " + shlex.quote(str(incoming))]
+    return argv
+
+
+def diagnostics(guest: GuestDef, pid: int | None, qmp: Callable[[str], Any]) -> dict:
+    """Nova's 2.48 diagnostics of a guest whose QEMU is ``pid`` (None: not running):
+    per-vCPU time (the vCPU threads QEMU names in query-cpus-fast), memory (RSS of QEMU),
+    per-disk I/O (query-blockstats); ``qmp`` runs a QMP command on it."""
+    base = {"uptime": 0, "num_cpus": guest.vcpus, "num_disks": len(guest.disks) + len(guest.volumes),
+            "num_nics": len(guest.nics), "nic_details": [],
+            "memory_details": {"maximum": guest.memory_mb, "used": 0},
+            "cpu_details": [{"id": i, "time": 0, "utilisation": None} for i in range(guest.vcpus)],
+            "disk_details": []}
+    if pid is None:
+        return base
+    tick = os.sysconf("SC_CLK_TCK")
+    cpus = []
+    for cpu in qmp("query-cpus-fast"):
+        ticks = proc_stat(f"/proc/{pid}/task/{cpu['thread-id']}/stat")
+        cpus.append({"id": cpu["cpu-index"], "utilisation": None,
+                     "time": (int(ticks[11]) + int(ticks[12])) * 1_000_000_000 // tick if ticks else 0})
+    disks_out = []
+    for dev in qmp("query-blockstats"):
+        st_ = dev.get("stats") or {}
+        disks_out.append({"read_bytes": st_.get("rd_bytes", 0), "read_requests": st_.get("rd_operations", 0),
+                          "write_bytes": st_.get("wr_bytes", 0), "write_requests": st_.get("wr_operations", 0),
+                          "errors_count": st_.get("failed_rd_operations", 0)
+                          + st_.get("failed_wr_operations", 0)})
+    stat = proc_stat(f"/proc/{pid}/stat")
+    with open("/proc/uptime") as f:
+        host_uptime = float(f.read().split()[0])
+    rss_kb = 0
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
+        rss_kb = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+    return base | {"uptime": int(host_uptime - int(stat[19]) / tick) if stat else 0,
+                   "cpu_details": sorted(cpus, key=lambda c: c["id"]), "disk_details": disks_out,
+                   "memory_details": {"maximum": guest.memory_mb, "used": rss_kb >> 10}}
