@@ -413,6 +413,22 @@ def test_a_tap_plugged_before_its_port_is_known_waits_quarantined(world):
     assert tap not in sh("ip", "-n", world.driver.host_ns, "link").stdout
 
 
+def test_a_guests_tap_lives_in_the_datapath_namespace_held_by_a_descriptor(world):
+    r = world.r
+    port = world.port("qemu", "A", f"10.{r}.1.14", groups=["default"])
+    tap = world.driver.tap_name(port["id"])
+    fd = world.driver.open_tap(port["id"])
+    try:
+        shown = sh("ip", "-n", world.driver.host_ns, "-d", "link", "show", tap).stdout
+        assert "tun type tap" in shown and f"master {world.driver.bridge_name(port['network_id'])}" in shown
+        assert sh("ip", "link", "show", tap, check=False).returncode != 0  # not in the host's namespace
+    finally:
+        os.close(fd)
+        world.driver.port_deleted(port)
+        del world.ports["qemu"]
+    assert tap not in sh("ip", "-n", world.driver.host_ns, "link").stdout  # gone with its descriptor
+
+
 def state(world) -> dict:
     """What the service replays on start (routers without their interfaces)."""
     return {"networks": list(world.networks.values()), "subnets": list(world.subnets.values()),

@@ -191,6 +191,21 @@ class LinuxDriver(DatapathDriver):
             self.reconcile()  # raises: the caller plugging a guest wants to know
             return name
 
+    def open_tap(self, port_id: str) -> int:
+        """A tap for a guest's port, created in the host namespace of the datapath and
+        attached to its network's bridge; returns the file descriptor to hand to QEMU
+        (``-netdev tap,fd=N,vhost=off`` with ``pass_fds``).  The device goes when every
+        holder of the descriptor has closed it."""
+        with self._lock:
+            self._ensure(self.host_ns)
+            fd = netns.open_tap(self.host_ns, self.tap_name(port_id))
+            try:
+                self.reconcile()
+            except Exception:
+                os.close(fd)
+                raise
+            return fd
+
     def unplug(self, port_id: str) -> None:
         with self._lock:
             if self.host_ns in netns.namespaces():
