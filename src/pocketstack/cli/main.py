@@ -3,7 +3,7 @@
     pocketstack up                   all-in-one cloud on 127.0.0.1:8780
     pocketstack api                  scaled out: the HTTP APIs (docs/deployment.md)
     pocketstack scheduler            scaled out: a compute scheduler
-    pocketstack compute --host NAME  scaled out: one hypervisor host (fake driver)
+    pocketstack compute --host NAME  scaled out: one hypervisor host (--hypervisor fake|qemu)
     pocketstack volume --host NAME   scaled out: a volume worker (file backend)
     pocketstack network-agent --host NAME  scaled out: a network agent (datapath driver)
     pocketstack db upgrade           apply database migrations
@@ -26,7 +26,10 @@ from pocketstack.common import config, log
 # Settings a sub-command may set from its flags (a flag left out keeps the configured value).
 OVERRIDES = ("host", "port", "data_dir", "database_url", "transport_url", "coordination_url", "admin_password",
              "clouds_file", "fake_hosts", "services", "compute_host", "fake_host_vcpus", "fake_host_memory_mb",
-             "fake_host_disk_gb")
+             "fake_host_disk_gb", "hypervisor")
+
+
+HYPERVISORS = ("fake", "qemu")
 
 
 def _settings(args: argparse.Namespace, **fixed) -> config.Settings:
@@ -219,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--admin-password", help="admin password (default: generated on first start)")
     up.add_argument("--clouds-file", help="clouds.yaml to write (default ~/.config/openstack/clouds.yaml)")
     up.add_argument("--fake-hosts", type=int, help="simulated compute hosts (default 2)")
+    up.add_argument("--hypervisor", choices=HYPERVISORS,
+                    help="fake (simulated hosts, the default) or qemu (real guests on this machine)")
     up.set_defaults(func=cmd_up)
 
     api = sub.add_parser("api", help="scaled out: serve the HTTP APIs (no scheduler, no hosts)")
@@ -232,11 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler = sub.add_parser("scheduler", help="scaled out: run a compute scheduler (active/active)")
     scheduler.set_defaults(func=cmd_scheduler)
 
-    compute = sub.add_parser("compute", help="scaled out: run one hypervisor host (fake driver)")
+    compute = sub.add_parser("compute", help="scaled out: run one hypervisor host")
     compute.add_argument("--host", dest="compute_host", required=True, help="the host's name")
     compute.add_argument("--vcpus", dest="fake_host_vcpus", type=int, help="VCPU inventory (default 16)")
     compute.add_argument("--memory-mb", dest="fake_host_memory_mb", type=int, help="MEMORY_MB (default 32768)")
     compute.add_argument("--disk-gb", dest="fake_host_disk_gb", type=int, help="DISK_GB (default 500)")
+    compute.add_argument("--hypervisor", choices=HYPERVISORS,
+                         help="fake (simulated, the default) or qemu (real guests; --vcpus etc. are then the "
+                              "machine's own)")
     compute.set_defaults(func=cmd_compute)
 
     volume = sub.add_parser("volume", help="scaled out: run a volume worker on the shared backend (active/active)")

@@ -97,6 +97,32 @@ class Settings:
     fake_host_memory_mb: int = 32768
     fake_host_disk_gb: int = 500
     fake_op_delay: float = 0.0
+    # The hypervisor of this process's compute hosts: "fake" (simulated, the default) or
+    # "qemu" (real guests, one QEMU process each; docs/guests.md).  With "qemu" the
+    # all-in-one cloud runs one host named after the machine instead of `fake_hosts`.
+    hypervisor: str = "fake"
+    # Where the QEMU driver keeps its guests (one directory per server) and its base image
+    # cache; empty: <data_dir>/qemu/<host>.
+    qemu_state_dir: str = ""
+    # "kvm" or "tcg" forces the accelerator; empty: KVM where /dev/kvm works, else TCG.
+    qemu_accel: str = ""
+    # Seconds a guest is given to power off after the ACPI power-down before it is ended
+    # (Nova's shutdown_timeout).
+    shutdown_timeout: float = 60.0
+    # Overcommit of a real host's inventory in Placement (Nova's initial_*_allocation_ratio
+    # defaults since Stein: 4.0 / 1.0 / 1.0).  The fake hosts keep 1.0.
+    cpu_allocation_ratio: float = 4.0
+    ram_allocation_ratio: float = 1.0
+    disk_allocation_ratio: float = 1.0
+    # Seconds between two power-state syncs of a host's guests against the database
+    # (Nova's sync_power_state_interval); 0 disables them.
+    sync_power_state_interval: float = 10.0
+    # At start a host powers on the guests the database says are running but are not
+    # (after a host reboot; Nova's option of the same name, on here by default).
+    resume_guests_state_on_host_boot: bool = True
+    # Every server gets a config drive, whether it asked for one or not (Nova's
+    # force_config_drive).
+    force_config_drive: bool = False
     # Object storage (all-in-one): simulated devices, replicas per item, ring partition
     # power, and seconds between replicator/auditor passes (0 disables them).
     object_devices: int = 3
@@ -164,6 +190,10 @@ class Settings:
         if url.startswith("redis") and "membership_timeout=" not in url:
             url += ("&" if "?" in url else "?") + f"membership_timeout={self.service_down_time:g}"
         return url
+
+    def qemu_state_path(self, host: str) -> Path:
+        """The QEMU driver's state directory for ``host``."""
+        return Path(self.qemu_state_dir).expanduser() if self.qemu_state_dir else self.data_dir / "qemu" / host
 
     @property
     def role_set(self) -> set[str]:

@@ -5,15 +5,24 @@ Placement resource provider with the same UUID holding its VCPU / MEMORY_MB / DI
 inventory.  Host UUIDs are derived from the host name, so re-registering a host after a
 restart finds the same provider and the same allocations.
 
+With ``hypervisor = "qemu"`` a host's driver is a
+:class:`~pocketstack.compute.drivers.qemu.QemuDriver` on its state directory (made, or
+re-attached to the guests that kept running, on first use), its inventory is the
+machine's real CPUs, memory and disk with the allocation ratios of the settings, and the
+all-in-one cloud runs one host named after the machine.
+
 A host is *up* while the process running it is a live member of the compute liveness
 group (:mod:`pocketstack.common.heartbeat`) and an operator has not forced it down.
 """
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -27,6 +36,8 @@ from pocketstack.compute.drivers.fake import FakeDriver
 from pocketstack.compute.models import ComputeNode
 from pocketstack.compute.resources import Placement
 
+LOG = logging.getLogger(__name__)
+HYPERVISORS = ("fake", "qemu")
 _NAMESPACE = uuid.UUID("6f1c1e4e-3a49-4b4e-9a57-1d0d1ab0c0de")
 
 
@@ -35,8 +46,13 @@ def host_uuid(host: str, kind: str = "node") -> str:
 
 
 class Hosts:
-    def __init__(self, db: Database, placement: Placement, settings: Settings):
+    def __init__(self, db: Database, placement: Placement, settings: Settings,
+                 image_service: Callable[[], Any] = lambda: None):
+        if settings.hypervisor not in HYPERVISORS:
+            raise ValueError(f"setting 'hypervisor': {settings.hypervisor!r} is not one of {', '.join(HYPERVISORS)}")
         self.db = db
+        # -> the image contract (``cloud.image``): where a QEMU host gets its base images
+        self.image_service = image_service
         self.placement = placement
         self.settings = settings
         self._drivers: dict[str, Driver] = {}
@@ -47,16 +63,57 @@ class Hosts:
         self.on_added: list[Callable[[str], None]] = []
 
     def local_hosts(self) -> list[str]:
-        """The hosts this process runs: ``compute_host``, or the all-in-one's fake hosts."""
+        """The hosts this process runs: ``compute_host``, or the all-in-one's fake hosts
+        (with QEMU: the one host this machine is, by its name)."""
         s = self.settings
         if s.compute_host:
             return [s.compute_host]
+        if s.hypervisor == "qemu":
+            return [socket.gethostname()]
         return [f"compute-{i}" for i in range(1, s.fake_hosts + 1)]
 
     def register_local_hosts(self) -> None:
         s = self.settings
         for host in self.local_hosts():
-            self.add_fake_host(host, s.fake_host_vcpus, s.fake_host_memory_mb, s.fake_host_disk_gb)
+            if s.hypervisor == "qemu":
+                self.add_qemu_host(host)
+            else:
+                self.add_fake_host(host, s.fake_host_vcpus, s.fake_host_memory_mb, s.fake_host_disk_gb)
+
+    @property
+    def real(self) -> bool:
+        """Whether this process's hosts run real guests."""
+        return self.settings.hypervisor == "qemu"
+
+    def _qemu_driver(self, host: str) -> Driver:
+        from pocketstack.compute.drivers.glance import ImageServiceStore
+        from pocketstack.compute.drivers.qemu import QemuDriver
+
+        s = self.settings
+        return QemuDriver(host, s.qemu_state_path(host), ImageServiceStore(self.image_service),
+                          accel=s.qemu_accel or None, shutdown_timeout=s.shutdown_timeout)
+
+    def add_qemu_host(self, host: str, availability_zone: str = "nova") -> ComputeNode:
+        """Run ``host`` on this machine with real guests (re-attaching to those still running)."""
+        with self._lock:
+            driver = self._drivers.get(host)
+        if driver is None:
+            driver = self._qemu_driver(host)
+            with self._lock:
+                driver = self._drivers.setdefault(host, driver)
+        node = self._register(driver, availability_zone)
+        for callback in self.on_added:
+            callback(host)
+        return node
+
+    def close(self) -> None:
+        """Stop talking to the guests (they keep running); drivers are made again on use."""
+        with self._lock:
+            drivers, self._drivers = list(self._drivers.values()), {}
+        for driver in drivers:
+            close = getattr(driver, "close", None)
+            if close is not None:
+                close()
 
     def is_up(self, node: ComputeNode) -> bool:
         if node.forced_down:
@@ -90,21 +147,29 @@ class Hosts:
                         setattr(node, key, value)
         except sa_exc.IntegrityError:  # another process registered it at the same moment
             pass
+        ratios = (1.0, 1.0, 1.0)  # a fake host's inventory is what it was told it has
+        if res.hypervisor_type != "fake":
+            s = self.settings
+            ratios = (s.cpu_allocation_ratio, s.ram_allocation_ratio, s.disk_allocation_ratio)
         self.placement.ensure_provider(node_id, driver.host, {
-            "VCPU": {"total": res.vcpus, "allocation_ratio": 1.0},
-            "MEMORY_MB": {"total": res.memory_mb, "allocation_ratio": 1.0},
-            "DISK_GB": {"total": res.disk_gb, "allocation_ratio": 1.0},
+            "VCPU": {"total": res.vcpus, "allocation_ratio": ratios[0]},
+            "MEMORY_MB": {"total": res.memory_mb, "allocation_ratio": ratios[1]},
+            "DISK_GB": {"total": res.disk_gb, "allocation_ratio": ratios[2]},
         })
         return self.get(node_id)
 
     def driver(self, host: str) -> Driver:
-        """The driver of ``host``; a fake host known only from the database (registered by
-        an earlier run) gets its driver back on first use."""
+        """The driver of ``host``; a host known only from the database (registered by an
+        earlier run) gets its driver back on first use (a QEMU one re-attaches to its guests)."""
         with self._lock:
             driver = self._drivers.get(host)
         if driver is None:
             node = self.by_host(host)
-            driver = FakeDriver(host, node.vcpus, node.memory_mb, node.local_gb, delay=self.settings.fake_op_delay)
+            if self.real:
+                driver = self._qemu_driver(host)
+            else:
+                driver = FakeDriver(host, node.vcpus, node.memory_mb, node.local_gb,
+                                    delay=self.settings.fake_op_delay)
             with self._lock:
                 driver = self._drivers.setdefault(host, driver)
         return driver

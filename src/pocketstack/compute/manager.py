@@ -49,7 +49,7 @@ class Compute:
         self.keypairs = KeyPairs(db, self.quotas)
         self.placement = Placement(cloud)
         self.images = Images(cloud)
-        self.hosts = Hosts(db, self.placement, cloud.settings)
+        self.hosts = Hosts(db, self.placement, cloud.settings, lambda: cloud.image)
         self.actions = Actions(db)
         self.aggregates = Aggregates(db)
         self.migration_records = MigrationRecords(db)

@@ -67,3 +67,4 @@ class ComputeService(Service):
         for worker in reversed(self.workers):
             await worker.stop()
         self.workers = []
+        await asyncio.to_thread(self.manager.hosts.close)
