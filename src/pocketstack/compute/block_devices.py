@@ -201,6 +201,16 @@ class BlockDevices:
             s.expunge_all()
         return result
 
+    def root_volume(self, instance_id: str) -> tuple[str, str] | None:
+        """The local file and the id of the volume a server boots from (boot index 0),
+        for a hypervisor on this machine; None when it boots from an image."""
+        root = next((row for row in self.for_instance(instance_id)
+                     if row.boot_index == 0 and row.destination_type == "volume" and row.volume_id), None)
+        manager = self.volumes()
+        if root is None or root.volume_id is None or manager is None:
+            return None
+        return manager.volume_file(root.volume_id), root.volume_id
+
     # -- attach / detach of existing volumes (os-volume_attachments) --------------------
     def add(self, instance_id: str, volume_id: str, device_name: str, delete_on_termination: bool = False) -> str:
         row = BlockDeviceMapping(id=str(uuid.uuid4()), instance_id=instance_id, source_type="volume",

@@ -149,8 +149,8 @@ class Hosts:
             pass
         ratios = (1.0, 1.0, 1.0)  # a fake host's inventory is what it was told it has
         if res.hypervisor_type != "fake":
-            s = self.settings
-            ratios = (s.cpu_allocation_ratio, s.ram_allocation_ratio, s.disk_allocation_ratio)
+            conf = self.settings
+            ratios = (conf.cpu_allocation_ratio, conf.ram_allocation_ratio, conf.disk_allocation_ratio)
         self.placement.ensure_provider(node_id, driver.host, {
             "VCPU": {"total": res.vcpus, "allocation_ratio": ratios[0]},
             "MEMORY_MB": {"total": res.memory_mb, "allocation_ratio": ratios[1]},

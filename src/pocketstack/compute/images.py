@@ -55,6 +55,21 @@ class Images:
     def upload(self, image_id: str, data: bytes) -> None:
         self.manager.upload(RequestContext.admin(), image_id, iter([data]))
 
+    def upload_file(self, image_id: str, path: str, disk_format: str | None = None,
+                    chunk_size: int = 1 << 20) -> None:
+        """Stream the file at ``path`` as the image's data; with ``disk_format`` the image
+        (still queued) is first given the format the data really is in."""
+        if disk_format is not None and self.manager.get_image(RequestContext.admin(), image_id).disk_format \
+                != disk_format:
+            self.manager.update_image(RequestContext.admin(), image_id, [Change("replace", "disk_format",
+                                                                                 disk_format)])
+
+        def chunks():
+            with open(path, "rb") as f:
+                while chunk := f.read(chunk_size):
+                    yield chunk
+        self.manager.upload(RequestContext.admin(), image_id, chunks())
+
     def delete(self, image_id: str) -> None:
         try:
             self.manager.delete_image(RequestContext.admin(), image_id)

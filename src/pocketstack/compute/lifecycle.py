@@ -11,9 +11,14 @@ threads.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import logging
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -29,7 +34,7 @@ from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
 from pocketstack.compute.drivers.base import GuestSpec
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
-from pocketstack.compute.models import Instance, ServerGroup, ServerGroupMember
+from pocketstack.compute.models import Instance, InstanceMetadata, ServerGroup, ServerGroupMember
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.resources import Placement
 from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler
@@ -90,6 +95,16 @@ def _host(inst: Instance) -> str:
     return inst.host
 
 
+def _user_data(user_data: str | None) -> bytes | None:
+    """The server's user data (base64 in the API and the database) as the guest gets it."""
+    if user_data is None:
+        return None
+    try:
+        return base64.b64decode(user_data)
+    except (binascii.Error, ValueError):
+        return user_data.encode()
+
+
 def _resizing(inst: Instance, value: dict | None) -> dict:
     """A resize's record (``migration``, ``new_flavor``, ``old_flavor``): set by the API
     before it casts the resize, cleared only when the resize ends."""
@@ -123,6 +138,51 @@ class ComputeManager:
                                 .where(ServerGroupMember.instance_id == inst.id))
         return Request(inst.id, inst.project_id, inst.user_id, kw.pop("flavor", inst.flavor), inst.image_properties,
                        inst.requested_az, group_id, **kw)
+
+    @staticmethod
+    def _guest(flavor: dict, inst: Instance) -> dict:
+        """What the guest looks like to the hypervisor: the CPU topology of ``flavor``."""
+        topology = choose_topology(flavor["vcpus"], flavor.get("extra_specs") or {}, inst.image_properties)
+        return {"topology": {"sockets": topology.sockets, "cores": topology.cores, "threads": topology.threads}}
+
+    @contextlib.contextmanager
+    def _guest_spec(self, inst: Instance, flavor: dict, guest: dict) -> Iterator[GuestSpec]:
+        """The spec of ``inst``'s guest with ``flavor``: disks from the flavor (root,
+        ephemeral, swap), the boot volume's file for a server booted from a volume, and on
+        a host running real guests the config drive when the server asked for one (or the
+        cloud forces it).  The drive's file exists while the context is open."""
+        spec = GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"], flavor["disk"], inst.image_ref,
+                         guest["topology"], inst.user_data, ephemeral_gb=int(flavor.get("ephemeral") or 0),
+                         swap_mb=int(flavor.get("swap") or 0))
+        if inst.boot_from_volume and self.block_devices is not None:
+            root = self.block_devices.root_volume(inst.id)
+            if root is not None:
+                spec.root_volume, spec.root_volume_serial = root
+        wants_drive = inst.config_drive or self.hosts.settings.force_config_drive
+        if not (self.hosts.real and wants_drive):
+            yield spec
+            return
+        from pocketstack.guestimage import configdrive
+
+        work = Path(self.hosts.settings.data_dir) / "tmp"
+        work.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=work, prefix="config-drive-") as tmp:
+            spec.config_drive = str(configdrive.write(Path(tmp) / "disk.config", self._meta_data(inst),
+                                                      _user_data(inst.user_data)))
+            yield spec
+
+    def _meta_data(self, inst: Instance) -> dict:
+        """The config drive's ``meta_data.json`` (Nova's OpenStack metadata format)."""
+        with self.db.session(readonly=True) as s:
+            meta = {row.key: row.value for row in s.scalars(
+                sa.select(InstanceMetadata).where(InstanceMetadata.instance_id == inst.id))}
+        data: dict = {"uuid": inst.id, "name": inst.name, "hostname": inst.hostname or inst.name,
+                      "availability_zone": inst.availability_zone or "nova", "launch_index": inst.launch_index,
+                      "project_id": inst.project_id, "meta": meta, "devices": []}
+        if inst.key_name and inst.key_data:
+            data["public_keys"] = {inst.key_name: inst.key_data}
+            data["keys"] = [{"name": inst.key_name, "type": "ssh", "data": inst.key_data}]
+        return data
 
     # -- build -----------------------------------------------------------------------
     def build_instance(self, instance_id: str, action_id: str | None = None) -> None:
@@ -286,12 +346,9 @@ class ComputeManager:
                 self.block_devices.release(inst, devices)
             return
         driver = self.hosts.driver(_host(inst))
-        flavor = inst.flavor
-        topology = choose_topology(flavor["vcpus"], flavor.get("extra_specs") or {}, inst.image_properties)
-        guest = {"topology": {"sockets": topology.sockets, "cores": topology.cores, "threads": topology.threads}}
-        spec = GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"], flavor["disk"], inst.image_ref,
-                         guest["topology"], inst.user_data)
-        power = driver.spawn(spec)
+        guest = self._guest(inst.flavor, inst)
+        with self._guest_spec(inst, inst.flavor, guest) as spec:
+            power = driver.spawn(spec)
         if not transition(self.db, inst.id, {"task_state": st.SPAWNING},
                           {"task_state": None, "vm_state": st.ACTIVE, "power_state": power, "guest": guest,
                            "launched_at": utcnow()}):
@@ -357,10 +414,9 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_rebuild_instance", inst.host):
             driver = self.hosts.driver(_host(inst))
             driver.destroy(inst.id)
-            flavor = inst.flavor
-            spec = GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"], flavor["disk"], inst.image_ref,
-                             inst.guest.get("topology") or {}, inst.user_data)
-            power = driver.spawn(spec)
+            guest = {"topology": inst.guest.get("topology") or {}}
+            with self._guest_spec(inst, inst.flavor, guest) as spec:
+                power = driver.spawn(spec)
             vm_state = st.ACTIVE
             if inst.vm_state == st.STOPPED:  # a stopped server stays stopped, as in Nova
                 power, vm_state = driver.power_off(inst.id), st.STOPPED
@@ -375,9 +431,21 @@ class ComputeManager:
             return
         with self.actions.event(action_id, "compute_snapshot_instance", inst.host):
             try:
-                self.images.upload(image_id, self.hosts.driver(_host(inst)).snapshot(inst.id))
+                self._snapshot(inst, image_id)
             finally:
                 transition(self.db, inst.id, {"task_state": st.IMAGE_SNAPSHOT}, {"task_state": None})
+
+    def _snapshot(self, inst: Instance, image_id: str) -> None:
+        """The driver writes a standalone copy of the root disk to a file, which is streamed
+        to the image service; a real guest's copy is qcow2, and the image says so."""
+        driver = self.hosts.driver(_host(inst))
+        work = Path(self.hosts.settings.data_dir) / "tmp"
+        work.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=work, prefix="snapshot-") as tmp:
+            path = str(Path(tmp) / "snapshot")
+            disk_format = driver.snapshot_to(inst.id, path)
+            # The fake driver's bytes are no disk image: its snapshots keep the base image's format.
+            self.images.upload_file(image_id, path, disk_format if self.hosts.real else None)
 
     # -- resize ----------------------------------------------------------------------
     def resize_instance(self, instance_id: str, action_id: str | None = None) -> None:
@@ -405,16 +473,16 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_resize_instance", inst.host):
             source = self.hosts.driver(_host(inst))
             was_running = inst.vm_state == st.ACTIVE
-            source.power_off(inst.id)
             dest = self.hosts.driver(node.host)
             flavor = _resizing(inst, inst.new_flavor)
-            topology = choose_topology(flavor["vcpus"], flavor.get("extra_specs") or {}, inst.image_properties)
-            guest = {"topology": {"sockets": topology.sockets, "cores": topology.cores,
-                                  "threads": topology.threads}}
-            if node.host != inst.host:
-                source.destroy(inst.id)
-            power = dest.spawn(GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"], flavor["disk"],
-                                         inst.image_ref, guest["topology"], inst.user_data))
+            guest = self._guest(flavor, inst)
+            with self._guest_spec(inst, flavor, guest) as spec:
+                if node.host == inst.host:  # same host: the guest keeps its disks, grown, for a revert
+                    power = dest.resize(spec)
+                else:
+                    source.power_off(inst.id)
+                    source.destroy(inst.id)
+                    power = dest.spawn(spec)
             if not was_running:
                 power = dest.power_off(inst.id)
         transition(self.db, inst.id, {"task_state": st.RESIZE_MIGRATING},
@@ -435,6 +503,8 @@ class ComputeManager:
             migration = _resizing(inst, inst.migration)
             if migration.get("source_host") != inst.host:
                 self.hosts.driver(migration["source_host"]).destroy(inst.id)
+            else:
+                self.hosts.driver(_host(inst)).confirm_resize(inst.id)
             self.placement.release(migration["id"])
             shrink = {r: -d for r, d in (migration.get("quota") or {}).items() if d < 0}
             vm_state = st.ACTIVE if migration.get("was_running", True) else st.STOPPED
@@ -456,15 +526,14 @@ class ComputeManager:
             migration = _resizing(inst, inst.migration)
             source = migration["source_host"]
             dest = self.hosts.driver(_host(inst))
-            if source != inst.host:
-                dest.destroy(inst.id)
             flavor = _resizing(inst, inst.old_flavor)
-            topology = choose_topology(flavor["vcpus"], flavor.get("extra_specs") or {}, inst.image_properties)
-            guest = {"topology": {"sockets": topology.sockets, "cores": topology.cores,
-                                  "threads": topology.threads}}
-            power = self.hosts.driver(source).spawn(GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"],
-                                                              flavor["disk"], inst.image_ref, guest["topology"],
-                                                              inst.user_data))
+            guest = self._guest(flavor, inst)
+            if source == inst.host:  # same host: back to the definition and disk kept aside
+                power = dest.revert_resize(inst.id)
+            else:
+                dest.destroy(inst.id)
+                with self._guest_spec(inst, flavor, guest) as spec:
+                    power = self.hosts.driver(source).spawn(spec)
             if not migration.get("was_running", True):
                 power = self.hosts.driver(source).power_off(inst.id)
             self.placement.move(migration["id"], inst.id)
@@ -480,6 +549,62 @@ class ComputeManager:
                 if done and grow:
                     self.quotas.release(s, inst.project_id, grow)
             run_in_transaction(self.db, finish)
+
+    # -- power-state sync (Nova's _sync_power_states) ------------------------------------
+    def _idle_on(self, host: str) -> list[Instance]:
+        with self.db.session(readonly=True) as s:
+            return list(s.scalars(sa.select(Instance).where(Instance.host == host, Instance.task_state.is_(None))))
+
+    def sync_power_states(self, host: str) -> None:
+        """Bring the database in line with what ``host``'s guests really are, as Nova's
+        ``_sync_power_states``: the power state is recorded; a guest found shut down (from
+        inside, or its QEMU killed) while the server is ACTIVE or PAUSED makes it SHUTOFF;
+        a guest found running while the server is SHUTOFF is powered off.  A server in a
+        task state is never touched (its operation owns it), and every change is a
+        compare-and-swap from the states that were read."""
+        driver = self.hosts.driver(host)
+        for inst in self._idle_on(host):
+            try:
+                power = driver.power_state(inst.id)
+            except Exception:
+                LOG.exception("power-state sync: cannot read the power state of %s on %s", inst.id, host)
+                continue
+            expect = {"task_state": None, "vm_state": inst.vm_state, "power_state": inst.power_state}
+            if power == st.NOSTATE:
+                # Not found, or its hypervisor not answering: logged only, as Nova does.
+                if inst.vm_state in (st.ACTIVE, st.STOPPED, st.PAUSED):
+                    LOG.warning("power-state sync: %s (%s) has no guest on %s", inst.id, inst.vm_state, host)
+                continue
+            if inst.vm_state in (st.ACTIVE, st.PAUSED) and power in (st.SHUTDOWN, st.CRASHED):
+                LOG.warning("power-state sync: %s was %s but its guest is shut down: SHUTOFF", inst.id, inst.vm_state)
+                transition(self.db, inst.id, expect, {"vm_state": st.STOPPED, "power_state": power})
+            elif inst.vm_state == st.STOPPED and power not in (st.SHUTDOWN, st.CRASHED, st.POWER_SUSPENDED):
+                LOG.warning("power-state sync: %s is SHUTOFF but its guest runs: powering it off", inst.id)
+                if transition(self.db, inst.id, expect, {"task_state": st.POWERING_OFF}):
+                    self.run_operation(inst.id, "stop")
+            elif power != inst.power_state:
+                transition(self.db, inst.id, expect, {"power_state": power})
+
+    def resume_guests_state_on_host_boot(self, host: str) -> list[str]:
+        """Power on the guests the database says are running but are not (the host
+        rebooted, or QEMU was ended while the service was down), as Nova's
+        ``resume_guests_state_on_host_boot``; returns their ids."""
+        driver = self.hosts.driver(host)
+        resumed = []
+        for inst in self._idle_on(host):
+            if inst.vm_state != st.ACTIVE or inst.power_state != st.RUNNING:
+                continue
+            try:
+                if driver.power_state(inst.id) in (st.RUNNING, st.NOSTATE):
+                    continue  # running, or no guest at all (nothing to start)
+                LOG.info("resuming guest %s on %s (it was running before the host stopped)", inst.id, host)
+                power = driver.power_on(inst.id)
+            except Exception:
+                LOG.exception("resuming guest %s on %s failed", inst.id, host)
+                continue
+            transition(self.db, inst.id, {"task_state": None, "vm_state": st.ACTIVE}, {"power_state": power})
+            resumed.append(inst.id)
+        return resumed
 
     # -- restart recovery -------------------------------------------------------------
     def interrupted(self) -> list[Instance]:

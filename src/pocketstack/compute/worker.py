@@ -25,6 +25,7 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -243,6 +244,7 @@ class ComputeWorker:
         self.servers: dict[str, rpc.RPCServer] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sweeper: asyncio.Task | None = None
+        self._syncers: list[asyncio.Task] = []
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -254,6 +256,16 @@ class ComputeWorker:
             hosts.liveness.forget()
         self._sweeper = self._loop.create_task(
             _periodically(sweep_interval(self.settings), self.sweep, "compute host sweep"))
+        self._syncers = []
+        if hosts.real:  # the fake driver's guests change only when told to
+            if self.settings.resume_guests_state_on_host_boot:
+                for host in sorted(self.heartbeat.hosts):
+                    await asyncio.to_thread(self.compute.manager.resume_guests_state_on_host_boot, host)
+            if self.settings.sync_power_state_interval > 0:
+                self._syncers = [self._loop.create_task(_periodically(
+                    self.settings.sync_power_state_interval,
+                    functools.partial(self.compute.manager.sync_power_states, host), f"power-state sync of {host}"))
+                    for host in sorted(self.heartbeat.hosts)]
 
     def _host_added(self, host: str) -> None:
         """A host registered in this process (start-up, or a test adding one): serve it and
@@ -273,9 +285,11 @@ class ComputeWorker:
     async def stop(self) -> None:
         """Leave the group (the hosts are down from now on), then finish in-flight work."""
         self.compute.hosts.on_added.remove(self._host_added)
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+        for task in [self._sweeper, *self._syncers]:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._syncers = []
         await self.heartbeat.stop()
         for server in self.servers.values():
             await server.stop()

@@ -83,3 +83,9 @@ class VolumeContract(Protocol):
     volumes: VolumeRecords
     snapshots: SnapshotRecords
     attachments: AttachmentRecords
+
+    def volume_file(self, volume_id: str) -> str:
+        """The local file holding the volume's raw bytes, for a hypervisor on this machine
+        to give a guest (the file backend's ``local_path``; no access check: compute asks
+        only for volumes attached to its instances)."""
+        ...

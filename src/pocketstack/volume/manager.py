@@ -49,6 +49,9 @@ class VolumeManager:
                                BackupStore(ConfiguredChunks(cloud), key))
         self.types.ensure_default()
 
+    def volume_file(self, volume_id: str) -> str:
+        return str(self.driver.local_path(volume_id))
+
     def capabilities(self) -> Capabilities:
         """What the backend offers now (its free space counts the volumes allocated)."""
         with self.db.session(readonly=True) as s:
