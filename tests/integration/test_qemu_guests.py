@@ -140,3 +140,60 @@ def test_boot_console_stop_start_kill_delete(tmp_path):
         assert not guest_dir.exists()
         assert not pid_alive(new_pid)
         assert guest_processes(server_id) == []
+
+
+def test_resize_revert_then_snapshot_boots_with_the_first_servers_files(tmp_path):
+    """Same-host resize changes the guest's vCPUs and revert brings them back; a snapshot
+    (qcow2, streamed to the Image service) boots into a second server holding a file the
+    first one wrote."""
+    image = tiny_image_path()
+    env = {"POCKETSTACK_QEMU_ACCEL": os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg"),
+           "POCKETSTACK_SHUTDOWN_TIMEOUT": "30"}
+    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+        cloud.openstack("image", "create", "tiny", "--disk-format", "qcow2", "--container-format", "bare",
+                        "--file", str(image), "--public", "-f", "json")
+        cloud.openstack("flavor", "create", "tiny.1", "--vcpus", "1", "--ram", "192", "--disk", "1", "-f", "json")
+        cloud.openstack("flavor", "create", "tiny.2s", "--vcpus", "2", "--ram", "192", "--disk", "1",
+                        "--property", "hw:cpu_sockets=2", "-f", "json")
+        writer = tmp_path / "writer.sh"
+        writer.write_text("#!/bin/sh\necho persisted-$(hostname) > /home/cirros/marker\n")
+        server_id = cloud.openstack("server", "create", "--config-drive", "true", "--nic", "none",
+                                    "--user-data", str(writer), "--flavor", "tiny.1", "--image", "tiny", "--wait",
+                                    "first", "-f", "json", timeout=BOOT_TIMEOUT)["id"]
+
+        def console(server: str) -> str:
+            return cloud.openstack("console", "log", "show", server, parse=False).stdout
+
+        def status(server: str) -> str:
+            return cloud.openstack("server", "show", server, "-f", "json")["status"]
+
+        def boots(server: str, count: int) -> dict[str, str]:
+            eventually(lambda: len(LOGIN.findall(console(server))) >= count, timeout=BOOT_TIMEOUT, interval=2)
+            return facts(console(server))
+
+        assert boots(server_id, 1)["cpus"].startswith("cpus=1 sockets=1 cores=1 threads=1")
+
+        cloud.openstack("server", "resize", "--flavor", "tiny.2s", "--wait", server_id, timeout=BOOT_TIMEOUT)
+        assert status(server_id) == "VERIFY_RESIZE"
+        assert boots(server_id, 2)["cpus"].startswith("cpus=2 sockets=2 cores=1 threads=1")
+        cloud.openstack("server", "resize", "revert", server_id)
+        eventually(lambda: status(server_id) == "ACTIVE", timeout=90, interval=1)
+        assert boots(server_id, 3)["cpus"].startswith("cpus=1 sockets=1 cores=1 threads=1")
+
+        # A stopped guest has written its files out (ACPI power-down: a clean shutdown).
+        cloud.openstack("server", "stop", server_id)
+        eventually(lambda: status(server_id) == "SHUTOFF", timeout=90, interval=1)
+        snapshot = cloud.openstack("server", "image", "create", "--name", "snap", "--wait", server_id, "-f", "json",
+                                   timeout=300)
+        shown = cloud.openstack("image", "show", snapshot["id"], "-f", "json")
+        assert (shown["status"], shown["disk_format"]) == ("active", "qcow2")
+        reader = tmp_path / "reader.sh"
+        reader.write_text("#!/bin/sh\necho found-$(cat /home/cirros/marker)\n")
+        second = cloud.openstack("server", "create", "--config-drive", "true", "--nic", "none", "--user-data",
+                                 str(reader), "--flavor", "tiny.1", "--image", "snap", "--wait", "second", "-f",
+                                 "json", timeout=BOOT_TIMEOUT)["id"]
+        assert boots(second, 1)["hostname"] == "hostname=second"
+        assert "found-persisted-first" in console(second)
+        for server in (server_id, second):
+            cloud.openstack("server", "delete", "--wait", server, timeout=120)
+            assert guest_processes(server) == []
