@@ -142,10 +142,10 @@ def test_boot_console_stop_start_kill_delete(tmp_path):
         assert guest_processes(server_id) == []
 
 
-def test_resize_revert_then_snapshot_boots_with_the_first_servers_files(tmp_path):
+def test_resize_revert_snapshot_and_boot_from_volume(tmp_path):
     """Same-host resize changes the guest's vCPUs and revert brings them back; a snapshot
     (qcow2, streamed to the Image service) boots into a second server holding a file the
-    first one wrote."""
+    first one wrote; a server boots from a volume."""
     image = tiny_image_path()
     env = {"POCKETSTACK_QEMU_ACCEL": os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg"),
            "POCKETSTACK_SHUTDOWN_TIMEOUT": "30"}
@@ -190,10 +190,20 @@ def test_resize_revert_then_snapshot_boots_with_the_first_servers_files(tmp_path
         reader = tmp_path / "reader.sh"
         reader.write_text("#!/bin/sh\necho found-$(cat /home/cirros/marker)\n")
         second = cloud.openstack("server", "create", "--config-drive", "true", "--nic", "none", "--user-data",
-                                 str(reader), "--flavor", "tiny.1", "--image", "snap", "--wait", "second", "-f",
+                                 str(reader), "--flavor", "tiny.1", "--image", "snap", "second", "-f",
                                  "json", timeout=BOOT_TIMEOUT)["id"]
+        # Meanwhile a server booted from a 1 GiB volume made from the image: the volume's
+        # file is its root disk.
+        from_volume = cloud.openstack("server", "create", "--nic", "none", "--flavor", "tiny.1", "--image", "tiny",
+                                      "--boot-from-volume", "1", "third", "-f", "json", timeout=BOOT_TIMEOUT)["id"]
+        eventually(lambda: status(second) == "ACTIVE" and status(from_volume) == "ACTIVE", timeout=BOOT_TIMEOUT,
+                   interval=1)
         assert boots(second, 1)["hostname"] == "hostname=second"
         assert "found-persisted-first" in console(second)
-        for server in (server_id, second):
+        boots(from_volume, 1)
+        assert "tiny-facts: disk name=vda size_bytes=1073741824" in console(from_volume)
+        volume_id = cloud.openstack("server", "show", from_volume, "-f", "json")["volumes_attached"][0]["id"]
+        assert (cloud.data_dir / "volumes" / f"volume-{volume_id}").exists()
+        for server in (server_id, second, from_volume):
             cloud.openstack("server", "delete", "--wait", server, timeout=120)
             assert guest_processes(server) == []
