@@ -15,6 +15,7 @@ import time
 from conftest import unique
 from isolation.matrix import (
     ADMIN_ONLY,
+    BAD_REQUEST,
     CREATE,
     EVERYONE,
     FORBIDDEN,
@@ -24,6 +25,7 @@ from isolation.matrix import (
     OWN_READ,
     OWN_WRITE,
     UNLISTED,
+    Expect,
     Op,
     Resource,
     expect,
@@ -268,6 +270,15 @@ OPS = [
     op("volume-quota", "delete", "DELETE", "/os-quota-sets/{project}", ADMIN_ONLY),
     op("volume-limits", "show", "GET", "/limits", EVERYONE),
     op("volume-service", "list", "GET", "/os-services", ADMIN_ONLY),
+    # The actions: only the admin gets past the policy, to Cinder's answers here (nothing is
+    # ever frozen, so thaw is 400; a state change is not kept, so freeze is 501).
+    op("volume-service", "disable-log-reason-unknown-host", "PUT", "/os-services/disable-log-reason",
+       expect(NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+       body={"host": "invalid_host", "binary": "cinder-volume", "disabled_reason": "x"}),
+    op("volume-service", "freeze", "PUT", "/os-services/freeze",
+       expect(Expect(501), FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN), body={"host": "pocketstack"}),
+    op("volume-service", "thaw", "PUT", "/os-services/thaw",
+       expect(BAD_REQUEST, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN), body={"host": "pocketstack"}),
     op("volume-pools", "list", "GET", "/scheduler-stats/get_pools", ADMIN_ONLY),
     op("volume-availability-zone", "list", "GET", "/os-availability-zone", EVERYONE),
 ]

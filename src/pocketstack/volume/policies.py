@@ -78,6 +78,10 @@ RULES = (
                                                                  "capabilities)."),
     Rule("volume_extension:capabilities", ADMIN, "Show the capabilities of a back-end host."),
     Rule("volume_extension:services:index", ADMIN, "List the block-storage services."),
+    Rule("volume_extension:services:update", ADMIN,
+         "Change a block-storage service (PUT os-services/disable-log-reason, freeze, thaw)."),
+    Rule("volume:freeze_host", ADMIN, "Freeze a backend host (PUT os-services/freeze)."),
+    Rule("volume:thaw_host", ADMIN, "Thaw a backend host (PUT os-services/thaw)."),
     # transfers
     Rule("volume:create_transfer", MEMBER, "Offer a volume for transfer to another project."),
     Rule("volume:accept_transfer", MEMBER, "Accept a volume transfer (with its auth key)."),

@@ -38,9 +38,10 @@ def detail(req: ApiRequest, b: m.Backup, has_dependents: bool) -> dict:
     item: dict[str, Any] = {"id": b.id, "name": b.name, "description": b.description, "status": b.status,
             "availability_zone": "nova", "volume_id": b.volume_id, "size": b.size,
             "object_count": b.object_count, "container": b.container, "created_at": b.created_at,
-            "updated_at": b.updated_at, "data_timestamp": b.created_at, "fail_reason": b.fail_reason,
+            "updated_at": b.updated_at, "data_timestamp": b.data_timestamp or b.created_at,
+            "fail_reason": b.fail_reason,
             "is_incremental": b.parent_id is not None, "has_dependent_backups": has_dependents,
-            "snapshot_id": None, "links": links(req, "backups", b.id)}
+            "snapshot_id": b.snapshot_id, "links": links(req, "backups", b.id)}
     if req.at_least(3, 18) and req.caller.is_admin:
         item["os-backup-project-attr:project_id"] = b.project_id
     if req.at_least(3, 43):
@@ -70,7 +71,8 @@ class BackupsApi:
         authorize_on_volume(req, self.volumes, spec["volume_id"])
         backup = self.backups.create(req.caller, spec["volume_id"], spec.get("name"), spec.get("description"),
                                      to_bool(spec.get("incremental", False), "incremental"),
-                                     to_bool(spec.get("force", False), "force"), spec.get("container"))
+                                     to_bool(spec.get("force", False), "force"), spec.get("container"),
+                                     snapshot_id=spec.get("snapshot_id"))
         return accepted({"backup": summary(req, backup)})
 
     @route.get(PREFIX + "/backups", policy="backup:get_all")

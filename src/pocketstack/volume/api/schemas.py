@@ -203,3 +203,29 @@ SNAPSHOT_ACTIONS = {
                               required=("status",)),
     "os-force_delete": bare_action("os-force_delete", ANYTHING),
 }
+
+
+# -- os-services actions (cinder/api/schemas/services.py) ----------------------------------
+CINDER_HOST = {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
+               "pattern": r"^[a-zA-Z0-9-._#@:/+\[\]]*$"}
+_SERVICE_PROPERTIES: dict[str, Any] = {
+    "binary": {"type": "string", "minLength": 1, "maxLength": 255}, "host": CINDER_HOST,
+    "cluster": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "service": {"type": "string", "minLength": 1, "maxLength": 255}}
+SERVICE_DISABLE_LOG_REASON = {"type": "object", "properties": {
+    **_SERVICE_PROPERTIES, "disabled_reason": {
+        "type": "string", "minLength": 1, "maxLength": 255, "format": "disabled_reason"}},
+    "anyOf": [{"required": ["binary"]}, {"required": ["service"]}], "additionalProperties": False}
+SERVICE_FREEZE_THAW = {"type": "object", "properties": {
+    "cluster": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}, "host": CINDER_HOST},
+    "additionalProperties": False}
+
+
+def _disabled_reason_checker(value: Any) -> bool:
+    """Cinder strips the reason's whitespace before it checks the length (1 to 255)."""
+    if isinstance(value, str) and not value.strip():
+        raise errors.InvalidInput(reason="disabled_reason has a minimum character requirement of 1.")
+    return True
+
+
+add_format("disabled_reason", _disabled_reason_checker)
