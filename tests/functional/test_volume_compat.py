@@ -156,3 +156,62 @@ def test_backup_of_a_snapshot(api, member, admin_token):  # noqa: F811
     assert r.status_code == 400, r.text
     assert r.json()["badRequest"]["message"] == (
         'Invalid snapshot: Snapshot to be backed up must be available, but the current status is "error".')
+
+
+def test_update_snapshot_status(api, member, admin_token):  # noqa: F811
+    """``os-update_snapshot_status`` (project members): from ``creating`` to creating /
+    available / error, from ``deleting`` to deleting / error_deleting, with a progress
+    shown as ``os-extended-snapshot-attributes:progress`` (Tempest's admin
+    test_update_snapshot_status); anything else is Cinder's 400."""
+    vid = create_volume(api, member)["id"]
+    r = call(api, member, "POST", "/snapshots", json={"snapshot": {"volume_id": vid}})
+    sid = wait(api, member, f"/snapshots/{r.json()['snapshot']['id']}", "snapshot", ("available",))["id"]
+    project = api.cloud.identity.validate_token(member).project_id
+
+    def update(body, token=member) -> object:
+        return call(api, token, "POST", f"/snapshots/{sid}/action", json={"os-update_snapshot_status": body})
+
+    r = update({"status": "error"})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == "Snapshot status available not allowed for update_snapshot_status"
+    assert api.request("POST", f"/volume/v3/{project}/snapshots/{sid}/action", admin_token,
+                       json={"os-reset_status": {"status": "creating"}}).status_code == 202
+    r = update({"status": "deleting"})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        "Provided snapshot status deleting not allowed for snapshot with status creating.")
+    for bad in ({"status": "error", "progress": "80"}, {"status": "error", "progress": "101%"},
+                {"progress": "80%"}, {"status": "error", "bogus": 1}):
+        assert update(bad).status_code == 400, bad
+    assert update({"status": "error", "progress": "80%"}).status_code == 202
+    snapshot = call(api, member, "GET", f"/snapshots/{sid}").json()["snapshot"]
+    assert snapshot["status"] == "error", snapshot
+    assert snapshot["os-extended-snapshot-attributes:progress"] == "80%"
+
+
+def test_backup_reset_status(api, member, admin_token):  # noqa: F811
+    """``POST /backups/{id}/action`` ``os-reset_status`` (admin): to ``available`` or
+    ``error`` (Tempest's admin test_volume_backup_reset_status); other statuses and other
+    actions 400, a member 403, an unknown backup 404."""
+    vid = create_volume(api, member)["id"]
+    r = call(api, member, "POST", "/backups", json={"backup": {"volume_id": vid}})
+    bid = wait(api, member, f"/backups/{r.json()['backup']['id']}", "backup", ("available",))["id"]
+    project = api.cloud.identity.validate_token(member).project_id
+    base = f"/volume/v3/{project}/backups"
+
+    def reset(status, token=admin_token, backup_id=bid):
+        return api.request("POST", f"{base}/{backup_id}/action", token, json={"os-reset_status": {"status": status}})
+
+    assert reset("error").status_code == 202
+    assert call(api, member, "GET", f"/backups/{bid}").json()["backup"]["status"] == "error"
+    assert reset("AVAILABLE").status_code == 202
+    assert call(api, member, "GET", f"/backups/{bid}").json()["backup"]["status"] == "available"
+    r = reset("creating")
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        "Backup status: creating is invalid, valid statuses are: ['available', 'error'].")
+    assert reset("error", token=member).status_code == 403
+    assert reset("error", backup_id="0f0e0d0c-0000-4000-8000-000000000000").status_code == 404
+    r = api.request("POST", f"{base}/{bid}/action", admin_token, json={"os-bogus": {}})
+    assert r.status_code == 400, r.text
+    assert call(api, member, "GET", f"/backups/{bid}").json()["backup"]["status"] == "available"

@@ -192,6 +192,11 @@ OPS = [
     op("snapshot", "delete", "DELETE", "/snapshots/{snapshot}", OWN_WRITE, consumes="snapshot"),
     op("snapshot", "action:os-reset_status", "POST", "/snapshots/{snapshot}/action", ADMIN_ON_A,
        body={"os-reset_status": {"status": "available"}}),
+    # A project member may report a snapshot's status, but only while it is creating or
+    # deleting: this available snapshot is Cinder's 400 for whoever passes the policy.
+    op("snapshot", "action:os-update_snapshot_status", "POST", "/snapshots/{snapshot}/action",
+       expect(BAD_REQUEST, BAD_REQUEST, FORBIDDEN, NOT_FOUND, NOT_FOUND),
+       body={"os-update_snapshot_status": {"status": "available"}}),
     op("snapshot-metadata", "list", "GET", "/snapshots/{snapshot}/metadata", OWN_READ),
     op("snapshot-metadata", "show", "GET", "/snapshots/{snapshot}/metadata/k", OWN_READ),
     op("snapshot-metadata", "create", "POST", "/snapshots/{snapshot}/metadata", OWN_WRITE,
@@ -205,6 +210,8 @@ OPS = [
     op("backup", "create", "POST", "/backups", CREATE_FROM_A, body={"backup": {"volume_id": "{volume}"}},
        consumes="volume"),
     op("backup", "update", "PUT", "/backups/{backup}", OWN_WRITE, body={"backup": {"name": "{new}"}}),
+    op("backup", "action:os-reset_status", "POST", "/backups/{backup}/action", ADMIN_ON_A,
+       body={"os-reset_status": {"status": "available"}}),
     op("backup", "delete", "DELETE", "/backups/{backup}", OWN_WRITE, consumes="backup"),
     op("backup", "restore", "POST", "/backups/{backup}/restore", OWN_WRITE, body={"restore": {"name": "{new}"}},
        consumes="backup"),

@@ -219,6 +219,16 @@ class Backups:
             with self.db.session() as s:
                 s.execute(sa.update(m.Backup).where(m.Backup.id == backup_id).values(**values))
 
+    def reset_status(self, context: RequestContext, backup_id: str, status: str) -> None:
+        """``os-reset_status`` (admin): ``available`` or ``error`` from any status, as
+        Cinder's backup manager sets it (a worker still on the backup then loses its
+        compare-and-swap, and recovery rolls its volume back)."""
+        self.get(context, backup_id)
+
+        def work(s: Session) -> None:
+            move_backup(s, backup_id, existing(s, m.Backup, backup_id).status, status)
+        run_in_transaction(self.db, work)
+
     def delete(self, context: RequestContext, backup_id: str) -> None:
         self.get(context, backup_id)
         if self.has_children([backup_id]):

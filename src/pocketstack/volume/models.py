@@ -77,6 +77,8 @@ class Snapshot(Base):
     size: Mapped[int] = mapped_column(sa.Integer)
     status: Mapped[str] = mapped_column(sa.String(30), index=True)
     status_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # As reported by os-update_snapshot_status; None: derived from the status.
+    progress: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
     task_owner: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.api import schemas
 from pocketstack.volume.api.common import (
@@ -24,6 +25,7 @@ from pocketstack.volume.api.common import (
     paging,
     to_bool,
 )
+from pocketstack.volume.api.validation import validate
 from pocketstack.volume.backups import Backups
 from pocketstack.volume.volumes import Volumes
 
@@ -103,6 +105,19 @@ class BackupsApi:
         spec = body(req, schemas.BACKUP_UPDATE, "backup") or {}
         self.backups.update(req.caller, backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
         return {"backup": summary(req, self.backups.get(req.caller, backup.id))}
+
+    @route.post(PREFIX + "/backups/{backup_id}/action", policy="volume_extension:backup_admin_actions:reset_status")
+    def action(self, req: ApiRequest) -> Response:
+        """``os-reset_status`` (admin): Cinder checks the body first (400), then finds the
+        backup (404) and enforces the rule (403)."""
+        payload = req.json()
+        name = next(iter(payload), "") if isinstance(payload, dict) else ""
+        if name not in schemas.BACKUP_ACTIONS or len(payload) != 1:
+            raise errors.NoSuchAction(action=name)
+        validate(payload, schemas.BACKUP_ACTIONS[name])
+        backup = self.load(req)
+        self.backups.reset_status(req.caller, backup.id, payload[name]["status"].lower())
+        return accepted()
 
     @route.delete(PREFIX + "/backups/{backup_id}", policy="backup:delete")
     def delete(self, req: ApiRequest) -> Response:

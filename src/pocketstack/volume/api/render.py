@@ -55,7 +55,7 @@ def snapshot(req: ApiRequest, s: m.Snapshot, metadata: dict, extended: bool = Fa
             "metadata": metadata}
     if extended:
         body["os-extended-snapshot-attributes:project_id"] = s.project_id
-        body["os-extended-snapshot-attributes:progress"] = "100%" if s.status == "available" else "0%"
+        body["os-extended-snapshot-attributes:progress"] = s.progress or ("100%" if s.status == "available" else "0%")
     if req.at_least(3, 14):
         body["group_snapshot_id"] = None
     if req.at_least(3, 41):
