@@ -188,3 +188,68 @@ def test_block_device_mapping_errors_are_400(api, project, flavor, raw_image):
     # Nothing was created by the refused requests.
     assert [v["id"] for v in volumes(api, project).json()["volumes"]] == [plain]
     assert call(api, "GET", "/servers", token).json()["servers"] == []
+
+
+def test_rescued_server_refuses_volume_attach_and_detach(api, project, flavor, raw_image):
+    """Nova attaches and detaches volumes only in ACTIVE, PAUSED, STOPPED, RESIZED (and the
+    shelved/soft-deleted states): a RESCUED server gets 409 with InstanceInvalidState's
+    wording, and the volume is left as it was (Tempest's ServerRescueNegativeTestJSON)."""
+    token = project["token"]
+    server_id = boot(api, token, flavor["id"], [], imageRef=raw_image)["server"]["id"]
+    wait(api, token, server_id)
+    attached, spare = create_volume(api, project)["id"], create_volume(api, project)["id"]
+    assert call(api, "POST", f"/servers/{server_id}/os-volume_attachments", token,
+                json={"volumeAttachment": {"volumeId": attached}}).status_code == 200
+    r = call(api, "POST", f"/servers/{server_id}/action", token, json={"rescue": None})
+    assert r.status_code == 200, r.text
+    assert wait(api, token, server_id, until=("RESCUE",))["status"] == "RESCUE"
+    r = call(api, "POST", f"/servers/{server_id}/os-volume_attachments", token,
+             json={"volumeAttachment": {"volumeId": spare}})
+    assert r.status_code == 409, r.text
+    assert r.json()["conflictingRequest"]["message"] == (
+        f"Cannot 'attach_volume' instance {server_id} while it is in vm_state rescued")
+    r = call(api, "DELETE", f"/servers/{server_id}/os-volume_attachments/{attached}", token)
+    assert r.status_code == 409, r.text
+    assert r.json()["conflictingRequest"]["message"] == (
+        f"Cannot 'detach_volume' instance {server_id} while it is in vm_state rescued")
+    assert wait_volume(api, project, spare, ("available",))["attachments"] == []
+    assert [a["server_id"] for a in wait_volume(api, project, attached, ("in-use",))["attachments"]] == [server_id]
+    # Back to ACTIVE, both work again.
+    assert call(api, "POST", f"/servers/{server_id}/action", token, json={"unrescue": None}).status_code == 202
+    wait(api, token, server_id, until=("ACTIVE",))
+    assert call(api, "DELETE", f"/servers/{server_id}/os-volume_attachments/{attached}", token).status_code == 202
+    assert wait_volume(api, project, attached, ("available",))["attachments"] == []
+
+
+def test_swap_volume_put(api, project, flavor, raw_image, admin_token):
+    """``PUT …/os-volume_attachments/{volume_id}`` is Nova's swap, which only Cinder calls
+    (policy ``…:swap``, service or admin) while it migrates the volume in the URL: an
+    unknown volume in the URL is 404 (Tempest's
+    test_update_attached_volume_with_nonexistent_volume_in_uri), a volume that is not
+    migrating 409 -- and no volume migrates here -- and a bad body 400."""
+    token = project["token"]
+    server_id = boot(api, token, flavor["id"], [], imageRef=raw_image)["server"]["id"]
+    wait(api, token, server_id)
+    attached, spare = create_volume(api, project)["id"], create_volume(api, project)["id"]
+    assert call(api, "POST", f"/servers/{server_id}/os-volume_attachments", token,
+                json={"volumeAttachment": {"volumeId": attached}}).status_code == 200
+    path = f"/servers/{server_id}/os-volume_attachments"
+    swap = {"volumeAttachment": {"volumeId": spare}}
+    r = call(api, "PUT", f"{path}/{attached}", token, json=swap)
+    assert r.status_code == 403, r.text
+    missing = "3f1a2b4c-0000-4000-8000-000000000000"
+    r = call(api, "PUT", f"{path}/{missing}", admin_token, json=swap)
+    assert r.status_code == 404, r.text
+    assert r.json()["itemNotFound"]["message"] == f"Volume {missing} could not be found."
+    r = call(api, "PUT", f"{path}/{attached}", admin_token, json=swap)
+    assert r.status_code == 409, r.text
+    assert r.json()["conflictingRequest"]["message"] == (
+        f"volume {attached} is not migrating; this API should only be called by Cinder")
+    for bad in ({"volumeAttachment": {}}, {"volumeAttachment": {"volumeId": "nope"}},
+                {"volumeAttachment": {"volumeId": spare, "device": "/dev/vdc"}}, {}):
+        assert call(api, "PUT", f"{path}/{attached}", admin_token, json=bad).status_code == 400, bad
+    r = call(api, "PUT", f"/servers/{missing}/os-volume_attachments/{attached}", admin_token, json=swap)
+    assert r.status_code == 404, r.text
+    # Nothing changed.
+    assert [a["server_id"] for a in wait_volume(api, project, attached, ("in-use",))["attachments"]] == [server_id]
+    assert wait_volume(api, project, spare, ("available",))["attachments"] == []

@@ -15,6 +15,7 @@ from conftest import unique
 from isolation.matrix import (
     ADMIN_ONLY,
     BAD_REQUEST,
+    CONFLICT,
     CREATE,
     EVERYONE,
     FORBIDDEN,
@@ -308,6 +309,12 @@ OPS = [
     Op("volume-attachment", "attach-other-project-volume", "POST", SERVERS + "/{server}/os-volume_attachments",
        expect(OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND), headers=MICRO,
        body={"volumeAttachment": {"volumeId": "{b_volume}"}}, consumes="server"),
+    # Swap (PUT) is for Cinder (service or admin) while it migrates the volume; none migrates
+    # here, so the admin gets Nova's 409 "not migrating".
+    Op("volume-attachment", "swap", "PUT",
+       SERVERS + "/{attached_server}/os-volume_attachments/{attached_server.volume}",
+       expect(CONFLICT, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND), headers=MICRO,
+       body={"volumeAttachment": {"volumeId": "{attached_server.volume}"}}),
     Op("volume-attachment", "detach", "DELETE",
        SERVERS + "/{attached_server}/os-volume_attachments/{attached_server.volume}", OWN_WRITE, headers=MICRO,
        consumes="attached_server"),

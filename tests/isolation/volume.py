@@ -15,6 +15,7 @@ import time
 from conftest import unique
 from isolation.matrix import (
     ADMIN_ONLY,
+    BAD_REQUEST,
     CREATE,
     EVERYONE,
     FORBIDDEN,
@@ -24,6 +25,7 @@ from isolation.matrix import (
     OWN_READ,
     OWN_WRITE,
     UNLISTED,
+    Expect,
     Op,
     Resource,
     expect,
@@ -190,6 +192,11 @@ OPS = [
     op("snapshot", "delete", "DELETE", "/snapshots/{snapshot}", OWN_WRITE, consumes="snapshot"),
     op("snapshot", "action:os-reset_status", "POST", "/snapshots/{snapshot}/action", ADMIN_ON_A,
        body={"os-reset_status": {"status": "available"}}),
+    # A project member may report a snapshot's status, but only while it is creating or
+    # deleting: this available snapshot is Cinder's 400 for whoever passes the policy.
+    op("snapshot", "action:os-update_snapshot_status", "POST", "/snapshots/{snapshot}/action",
+       expect(BAD_REQUEST, BAD_REQUEST, FORBIDDEN, NOT_FOUND, NOT_FOUND),
+       body={"os-update_snapshot_status": {"status": "available"}}),
     op("snapshot-metadata", "list", "GET", "/snapshots/{snapshot}/metadata", OWN_READ),
     op("snapshot-metadata", "show", "GET", "/snapshots/{snapshot}/metadata/k", OWN_READ),
     op("snapshot-metadata", "create", "POST", "/snapshots/{snapshot}/metadata", OWN_WRITE,
@@ -203,6 +210,8 @@ OPS = [
     op("backup", "create", "POST", "/backups", CREATE_FROM_A, body={"backup": {"volume_id": "{volume}"}},
        consumes="volume"),
     op("backup", "update", "PUT", "/backups/{backup}", OWN_WRITE, body={"backup": {"name": "{new}"}}),
+    op("backup", "action:os-reset_status", "POST", "/backups/{backup}/action", ADMIN_ON_A,
+       body={"os-reset_status": {"status": "available"}}),
     op("backup", "delete", "DELETE", "/backups/{backup}", OWN_WRITE, consumes="backup"),
     op("backup", "restore", "POST", "/backups/{backup}/restore", OWN_WRITE, body={"restore": {"name": "{new}"}},
        consumes="backup"),
@@ -268,6 +277,15 @@ OPS = [
     op("volume-quota", "delete", "DELETE", "/os-quota-sets/{project}", ADMIN_ONLY),
     op("volume-limits", "show", "GET", "/limits", EVERYONE),
     op("volume-service", "list", "GET", "/os-services", ADMIN_ONLY),
+    # The actions: only the admin gets past the policy, to Cinder's answers here (nothing is
+    # ever frozen, so thaw is 400; a state change is not kept, so freeze is 501).
+    op("volume-service", "disable-log-reason-unknown-host", "PUT", "/os-services/disable-log-reason",
+       expect(NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+       body={"host": "invalid_host", "binary": "cinder-volume", "disabled_reason": "x"}),
+    op("volume-service", "freeze", "PUT", "/os-services/freeze",
+       expect(Expect(501), FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN), body={"host": "pocketstack"}),
+    op("volume-service", "thaw", "PUT", "/os-services/thaw",
+       expect(BAD_REQUEST, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN), body={"host": "pocketstack"}),
     op("volume-pools", "list", "GET", "/scheduler-stats/get_pools", ADMIN_ONLY),
     op("volume-availability-zone", "list", "GET", "/os-availability-zone", EVERYONE),
 ]

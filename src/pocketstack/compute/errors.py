@@ -67,6 +67,10 @@ class InstanceInvalidState(Conflict):
     msg_fmt = "Cannot '{action}' instance {instance_id} while it is in {attribute} {state}"
 
 
+class VolumeNotMigrating(Conflict):
+    msg_fmt = "volume {volume_id} is not migrating; this API should only be called by Cinder"
+
+
 class InstanceNotReady(Conflict):
     msg_fmt = "Instance {instance_id} is not ready: it is in vm_state {vm_state}"
 

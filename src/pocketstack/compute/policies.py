@@ -93,6 +93,8 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-volumes-attachments:show", READER, "Show a volume attached to a server."),
     Rule("os_compute_api:os-volumes-attachments:create", MEMBER, "Attach a volume to a server."),
     Rule("os_compute_api:os-volumes-attachments:delete", MEMBER, "Detach a volume from a server."),
+    Rule("os_compute_api:os-volumes-attachments:swap", "role:service or rule:admin_api",
+         "Swap one attached volume for another (PUT, the call Cinder makes while migrating a volume)."),
     # -- flavors ----------------------------------------------------------------------------
     Rule("os_compute_api:os-flavor-manage:create", ADMIN, "Create a flavor (POST /flavors)."),
     Rule("os_compute_api:os-flavor-manage:update", ADMIN,

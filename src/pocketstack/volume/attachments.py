@@ -21,6 +21,8 @@ from pocketstack.volume import models as m
 from pocketstack.volume.states import existing, move, rowcount
 
 ATTACHABLE = ("available", "reserved", "attaching", "in-use")
+# Statuses a detach replaces with the one the remaining attachments give.
+DETACH_SETTLES = ATTACHABLE + ("detaching", "error", "maintenance", "error_attaching")
 
 
 def settle_attachments(s: Session, volume_id: str, expected: str) -> None:
@@ -125,9 +127,13 @@ class Attachments:
             if rowcount(result) != 1:
                 return  # already deleted by a concurrent request
             remaining = row.attach_count - 1
-            status = row.status if remaining and row.status == "in-use" else ("in-use" if remaining else "available")
-            if row.status not in ATTACHABLE + ("detaching",):
-                status = row.status  # an admin reset it (error, maintenance): a force-detach leaves it there
+            # Cinder's volume_detached: the status follows the attachments left, whatever an
+            # admin reset it to (a force-detach of an ``error`` volume leaves it ``available``).
+            # A volume in the middle of an operation (uploading, backing-up…) keeps its status:
+            # the operation's end sets it, as Cinder does for uploading.
+            status = "in-use" if remaining else "available"
+            if row.status not in DETACH_SETTLES:
+                status = row.status
             move(s, row.id, row.status, status, extra_where={"attach_count": row.attach_count},
                  attach_count=remaining, attach_status="attached" if remaining else "detached")
         run_in_transaction(self.db, work)

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.base import utcnow
-from pocketstack.common.db.cas import cas_update, run_in_transaction
+from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
 from pocketstack.common.pagination import Paging, apply_paging
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.backup import BackupStore
 from pocketstack.volume.backup_stores import DEFAULT_CONTAINER, BackupRef
-from pocketstack.volume.states import existing, move, rowcount
+from pocketstack.volume.states import existing, move, move_snapshot, rowcount
 from pocketstack.volume.worker import Claim, claim_row
 
 LOG = logging.getLogger(__name__)
@@ -73,6 +73,15 @@ def _claim_with_volume(status: str, volume_column, volume_status: str) -> Claim:
     return claim
 
 
+
+def end_backing_up(s: Session, backup: m.Backup, previous: str) -> None:
+    """The source of a finished (or abandoned) backup leaves ``backing-up``: the snapshot
+    back to ``available``, or the volume to the status it had."""
+    if backup.snapshot_id:
+        move_snapshot(s, backup.snapshot_id, "backing-up", "available")
+    else:
+        move(s, backup.volume_id, "backing-up", previous)
+
 class Backups:
     def __init__(self, db, worker, volumes, quotas, store: BackupStore):
         self.db = db
@@ -114,10 +123,12 @@ class Backups:
             return rows
 
     def create(self, context: RequestContext, volume_id: str, name: str | None, description: str | None,
-               incremental: bool, force: bool, container: str | None = None) -> m.Backup:
+               incremental: bool, force: bool, container: str | None = None,
+               snapshot_id: str | None = None) -> m.Backup:
         volume = self.volumes.get(context, volume_id)
         allowed = ("available", "in-use") if force else ("available",)
-        if volume.status not in allowed:
+        snapshot = self._snapshot(context, volume_id, snapshot_id) if snapshot_id else None
+        if snapshot is None and volume.status not in allowed:
             raise errors.InvalidVolume(reason=f"Volume to be backed up must be available or in-use, but the current "
                              f"status is \"{volume.status}\".")
         parent_id = None
@@ -130,10 +141,21 @@ class Backups:
                 raise errors.InvalidBackup(reason="No backups available to do an incremental backup.")
         backup = m.Backup(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=context.user_id,
                           volume_id=volume_id, parent_id=parent_id, name=name, description=description,
-                          size=volume.size, status="creating", task_started_at=utcnow(),
-                          container=container or DEFAULT_CONTAINER)
+                          size=snapshot.size if snapshot else volume.size, status="creating",
+                          task_started_at=utcnow(), container=container or DEFAULT_CONTAINER,
+                          snapshot_id=snapshot_id, data_timestamp=snapshot.created_at if snapshot else None)
 
         def work(s: Session) -> None:
+            if snapshot is not None:  # Cinder: the snapshot is backing-up, the volume untouched
+                self.quotas.reserve(s, volume.project_id, None, backups=1, backup_gigabytes=backup.size)
+                try:
+                    move_snapshot(s, snapshot.id, "available", "backing-up")
+                except ConcurrentUpdate:
+                    current = existing(s, m.Snapshot, snapshot.id).status
+                    raise errors.InvalidSnapshot(reason=f"Snapshot to be backed up must be available, but the "
+                                                        f"current status is \"{current}\".") from None
+                s.add(backup)
+                return
             row = existing(s, m.Volume, volume_id)
             if row.status not in allowed:
                 raise errors.InvalidVolume(reason=f"Volume to be backed up must be available or in-use, but the "
@@ -144,6 +166,23 @@ class Backups:
         run_in_transaction(self.db, work)
         self.worker.cast("backup_create", backup.id)
         return self.get(context, backup.id)
+
+    def _snapshot(self, context: RequestContext, volume_id: str, snapshot_id: str) -> m.Snapshot:
+        """Cinder's checks of a backup's snapshot: visible (404), of the volume named, and
+        ``available`` (400s in its words)."""
+        with self.db.session(readonly=True) as s:
+            snapshot = s.get(m.Snapshot, snapshot_id)
+            if snapshot is not None:
+                s.expunge(snapshot)
+        if snapshot is None or not (context.is_admin or snapshot.project_id == context.project_id):
+            raise errors.SnapshotNotFound(snapshot_id=snapshot_id)
+        if snapshot.volume_id != volume_id:
+            raise errors.InvalidVolume(reason=f"Volume {volume_id} does not match with snapshot.volume_id "
+                                              f"{snapshot.volume_id}.")
+        if snapshot.status != "available":
+            raise errors.InvalidSnapshot(reason=f"Snapshot to be backed up must be available, but the current "
+                                                f"status is \"{snapshot.status}\".")
+        return snapshot
 
     def restore(self, context: RequestContext, backup_id: str, volume_id: str | None,
                 name: str | None) -> m.Volume:
@@ -179,6 +218,16 @@ class Backups:
         if values:
             with self.db.session() as s:
                 s.execute(sa.update(m.Backup).where(m.Backup.id == backup_id).values(**values))
+
+    def reset_status(self, context: RequestContext, backup_id: str, status: str) -> None:
+        """``os-reset_status`` (admin): ``available`` or ``error`` from any status, as
+        Cinder's backup manager sets it (a worker still on the backup then loses its
+        compare-and-swap, and recovery rolls its volume back)."""
+        self.get(context, backup_id)
+
+        def work(s: Session) -> None:
+            move_backup(s, backup_id, existing(s, m.Backup, backup_id).status, status)
+        run_in_transaction(self.db, work)
 
     def delete(self, context: RequestContext, backup_id: str) -> None:
         self.get(context, backup_id)
@@ -218,11 +267,13 @@ class Backups:
             previous = (s.get(m.Volume, backup.volume_id).task_args or {}).get("previous", "available")
             metadata = dict(s.execute(sa.select(m.VolumeMetadata.key, m.VolumeMetadata.value).where(
                 m.VolumeMetadata.volume_id == backup.volume_id)).all())
+        driver = self.worker.driver
+        source = (driver.snapshot_local_path(backup.snapshot_id) if backup.snapshot_id
+                  else driver.local_path(backup.volume_id))
         try:
             parent = self._row(backup.parent_id) if backup.parent_id else None
             with self._volume_lock(backup.volume_id):
-                result = self.store.backup(self.worker.driver.local_path(backup.volume_id), ref(backup),
-                                           ref(parent) if parent else None, metadata)
+                result = self.store.backup(source, ref(backup), ref(parent) if parent else None, metadata)
             values: dict[str, Any] = {"object_count": result.object_count, "fail_reason": None}
             status = "available"
         except Exception as error:  # noqa: BLE001 - the backup fails; the volume is unharmed
@@ -232,7 +283,7 @@ class Backups:
 
         def work(s: Session) -> None:
             move_backup(s, backup_id, "creating", status, **values)
-            move(s, backup.volume_id, "backing-up", previous)
+            end_backing_up(s, backup, previous)
         run_in_transaction(self.db, work)
 
     def do_restore(self, backup_id: str) -> None:

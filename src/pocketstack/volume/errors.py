@@ -8,7 +8,7 @@ passes: ``raise errors.VolumeNotFound(volume_id=volume_id)`` (never a field name
 
 from __future__ import annotations
 
-from pocketstack.common.errors import ApiError, BadRequest, Conflict, NotFound
+from pocketstack.common.errors import ApiError, BadRequest, Conflict, NotFound, NotImplementedYet
 
 __all__ = ["ApiError", "BadRequest", "Conflict", "NotFound"]
 
@@ -16,6 +16,10 @@ __all__ = ["ApiError", "BadRequest", "Conflict", "NotFound"]
 # -- not found ------------------------------------------------------------------------------
 class VolumeNotFound(NotFound):
     msg_fmt = "Volume {volume_id} could not be found."
+
+
+class ServiceNotFound(NotFound):
+    msg_fmt = "Service {binary} could not be found on host {host}."
 
 
 class SnapshotNotFound(NotFound):
@@ -264,3 +268,9 @@ class IntegerTooSmall(BadRequest):
 
 class IntegerTooLarge(BadRequest):
     msg_fmt = "{name} must be <= {maximum}"
+
+
+# -- not implemented -----------------------------------------------------------------------
+class ServiceStateNotKept(NotImplementedYet):
+    msg_fmt = ("The {action} of a block-storage service is not implemented: this cloud keeps no "
+               "service state (disabled, frozen) yet.")

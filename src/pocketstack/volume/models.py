@@ -37,7 +37,8 @@ class Volume(Base):
     attach_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     multiattach: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     bootable: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    readonly: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Cinder's ``readonly`` admin metadata: None until ``os-update_readonly_flag`` sets it.
+    readonly: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True, default=None)
     availability_zone: Mapped[str] = mapped_column(sa.String(255), default="nova")
     volume_type_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     snapshot_id: Mapped[str | None] = mapped_column(ID, nullable=True)
@@ -76,6 +77,8 @@ class Snapshot(Base):
     size: Mapped[int] = mapped_column(sa.Integer)
     status: Mapped[str] = mapped_column(sa.String(30), index=True)
     status_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # As reported by os-update_snapshot_status; None: derived from the status.
+    progress: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
     task_owner: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
@@ -157,6 +160,9 @@ class Backup(Base):
     user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     volume_id: Mapped[str] = mapped_column(ID, index=True)
     parent_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    # A backup of a snapshot (of ``volume_id``) reads the snapshot's data, dated by it.
+    snapshot_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    data_timestamp: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
     name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     size: Mapped[int] = mapped_column(sa.Integer)

@@ -44,6 +44,8 @@ RULES = (
     Rule("volume:create_snapshot", MEMBER, "Create a snapshot of a volume."),
     Rule("volume:update_snapshot", MEMBER, "Update a snapshot and set, replace or delete its metadata."),
     Rule("volume:delete_snapshot", MEMBER, "Delete a snapshot."),
+    Rule("snapshot_extension:snapshot_actions:update_snapshot_status", MEMBER,
+         "Report a snapshot's status and progress while it is created or deleted (os-update_snapshot_status)."),
     Rule("volume_extension:snapshot_admin_actions:reset_status", ADMIN, "Reset a snapshot's status "
                                                                         "(os-reset_status)."),
     Rule("volume_extension:snapshot_admin_actions:force_delete", ADMIN, "Force-delete a snapshot "
@@ -78,6 +80,10 @@ RULES = (
                                                                  "capabilities)."),
     Rule("volume_extension:capabilities", ADMIN, "Show the capabilities of a back-end host."),
     Rule("volume_extension:services:index", ADMIN, "List the block-storage services."),
+    Rule("volume_extension:services:update", ADMIN,
+         "Change a block-storage service (PUT os-services/disable-log-reason, freeze, thaw)."),
+    Rule("volume:freeze_host", ADMIN, "Freeze a backend host (PUT os-services/freeze)."),
+    Rule("volume:thaw_host", ADMIN, "Thaw a backend host (PUT os-services/thaw)."),
     # transfers
     Rule("volume:create_transfer", MEMBER, "Offer a volume for transfer to another project."),
     Rule("volume:accept_transfer", MEMBER, "Accept a volume transfer (with its auth key)."),
@@ -91,4 +97,6 @@ RULES = (
     Rule("backup:restore", MEMBER, "Restore a backup to a new or an existing volume."),
     Rule("backup:delete", MEMBER, "Delete a backup."),
     Rule("backup:update", MEMBER, "Update a backup's name and description (3.9+)."),
+    Rule("volume_extension:backup_admin_actions:reset_status", ADMIN,
+         "Reset a backup's status to available or error (os-reset_status)."),
 )

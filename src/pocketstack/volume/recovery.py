@@ -146,9 +146,14 @@ def _recover_backup(worker, backup_id: str, status: str) -> str:
         worker.cast("backup_delete", backup_id)
         return "resumed"
     target = "error" if status == "creating" else "available"
-    run_in_transaction(worker.db, lambda s: move_backup(
-        s, backup_id, status, target, fail_reason=f"{status} was interrupted by a worker restart",
-        restore_volume_id=None), attempts=1)
+
+    def work(s: Session) -> None:
+        move_backup(s, backup_id, status, target, fail_reason=f"{status} was interrupted by a worker restart",
+                    restore_volume_id=None)
+        backup = s.get(m.Backup, backup_id)
+        if status == "creating" and backup is not None and backup.snapshot_id:
+            move_snapshot(s, backup.snapshot_id, "backing-up", "available")  # a volume is rolled back above
+    run_in_transaction(worker.db, work, attempts=1)
     return "failed" if status == "creating" else "rolled_back"
 
 

@@ -21,6 +21,8 @@ from pocketstack.volume import models as m
 from pocketstack.volume.metadata import Items
 from pocketstack.volume.states import existing, move_snapshot
 
+# os-update_snapshot_status: the statuses a snapshot may report from each status.
+UPDATE_STATUS_MAP = {"creating": ("creating", "available", "error"), "deleting": ("deleting", "error_deleting")}
 
 class Snapshots:
     def __init__(self, db, worker, volumes, quotas, types):
@@ -125,6 +127,24 @@ class Snapshots:
             move_snapshot(s, snapshot_id, row.status, "deleting")
         run_in_transaction(self.db, work)
         self.worker.cast("snapshot_delete", snapshot_id)
+
+    def update_status(self, context: RequestContext, snapshot_id: str, status: str, progress: str | None) -> None:
+        """``os-update_snapshot_status``: what a driver creating or deleting the snapshot
+        outside Cinder reports; Cinder allows only creating → creating/available/error and
+        deleting → deleting/error_deleting (400 otherwise, in its words)."""
+        self.get(context, snapshot_id)
+
+        def work(s: Session) -> None:
+            current = existing(s, m.Snapshot, snapshot_id).status
+            allowed = UPDATE_STATUS_MAP.get(current)
+            if allowed is None:
+                raise errors.BadRequest(f"Snapshot status {current} not allowed for update_snapshot_status")
+            if status not in allowed:
+                raise errors.BadRequest(f"Provided snapshot status {status} not allowed for snapshot with status "
+                                        f"{current}.")
+            values = {"progress": progress} if progress else {}
+            move_snapshot(s, snapshot_id, current, status, **values)
+        run_in_transaction(self.db, work)
 
     def reset_status(self, context: RequestContext, snapshot_id: str, status: str) -> None:
         self.get(context, snapshot_id)

@@ -42,12 +42,12 @@ VOLUME_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "backing-up": ("available", "in-use"),
     "restoring-backup": ("available", "error_restoring"),
     "awaiting-transfer": ("available",),  # transfer accepted (new owner) or deleted
-    "error": ("deleting",),
+    "error": ("deleting", "available", "in-use"),  # available / in-use: a (force-)detach
     "error_deleting": ("deleting",),
     "error_extending": ("deleting",),
     "error_restoring": ("deleting",),
-    "error_attaching": ("available",),
-    "maintenance": ("available", "deleting"),  # only an admin's os-reset_status puts a volume here
+    "error_attaching": ("available", "in-use"),
+    "maintenance": ("available", "deleting", "in-use"),  # only an admin's os-reset_status puts a volume here
 }
 
 IN_PROGRESS = ("creating", "deleting", "extending", "attaching", "detaching", "uploading",

@@ -302,11 +302,25 @@ class Volumes:
         self.worker.cast("extend", volume_id)
 
     def set_flag(self, context: RequestContext, volume_id: str, **values: bool) -> None:
-        """``os-set_bootable`` / ``os-update_readonly_flag``: fields, not transitions."""
+        """``os-set_bootable``: a field, not a transition."""
         volume = self.get(context, volume_id)
         if volume.status in ("creating", "deleting", "error_deleting"):
             raise invalid(volume_id, "update", "available or in-use", volume.status)
         self.update_fields(volume_id, **values)
+
+    def set_readonly(self, context: RequestContext, volume_id: str, flag: bool) -> None:
+        """``os-update_readonly_flag``: Cinder's ``readonly`` admin metadata, only while the
+        volume is ``available`` (the check and the write in one transaction)."""
+        self.get(context, volume_id)
+
+        def work(s: Session) -> None:
+            row = existing(s, m.Volume, volume_id)
+            if row.status != "available":
+                raise errors.InvalidVolume(reason=f"Volume {volume_id} status must be available to update readonly "
+                                                  f"flag, but current status is: {row.status}.")
+            move(s, volume_id, "available", "available", task_started_at=row.task_started_at,
+                 task_args=row.task_args, readonly=flag)
+        run_in_transaction(self.db, work)
 
     def update_fields(self, volume_id: str, **values) -> None:
         def work(s: Session) -> None:

@@ -19,12 +19,30 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.compute import errors
-from pocketstack.compute.api.common import accepted, body, get_instance, is_admin
-from pocketstack.compute.api.schemas.volume_attachments import CREATE
+from pocketstack.compute import states as st
+from pocketstack.compute.api.common import accepted, body, check_unlocked, get_instance, is_admin
+from pocketstack.compute.api.schemas.volume_attachments import CREATE, UPDATE
 
 if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
     from pocketstack.volume.contract import VolumeContract
+
+# Nova's ``check_instance_state`` on ``attach_volume`` / ``detach_volume`` (it also allows
+# SOFT_DELETED, SHELVED and SHELVED_OFFLOADED, states no server reaches here) and on
+# ``swap_volume``; the task state must be idle.
+_ATTACH_STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED)
+
+
+def _check_state(req: ApiRequest, inst, action: str, vm_states: tuple[str, ...]) -> None:
+    """Nova's ``check_instance_lock`` then ``check_instance_state``: 409 with its wording."""
+    check_unlocked(req, inst)
+    if inst.vm_state not in vm_states:
+        raise errors.InstanceInvalidState(action=action, instance_id=inst.id, attribute="vm_state",
+                                          state=inst.vm_state)
+    if inst.task_state is not None:
+        raise errors.InstanceInvalidState(action=action, instance_id=inst.id, attribute="task_state",
+                                          state=inst.task_state)
+
 
 def _render(a, server_id: str) -> dict:
     return {"id": a.volume_id, "serverId": server_id, "volumeId": a.volume_id, "device": a.mountpoint}
@@ -76,6 +94,7 @@ class VolumeAttachmentsApi:
         compute = self.compute
         inst = self.server(req, "os_compute_api:os-volumes-attachments:create")
         spec = body(req, CREATE, "volumeAttachment")
+        _check_state(req, inst, "attach_volume", _ATTACH_STATES)
         manager = self.volumes()
         try:
             volume = manager.volumes.get(req.caller, spec["volumeId"])
@@ -107,8 +126,25 @@ class VolumeAttachmentsApi:
             raise errors.RootVolumeDetach()
         for a in self.attached(req, inst.id):
             if a.volume_id == volume_id:
+                _check_state(req, inst, "detach_volume", _ATTACH_STATES)
                 self.volumes().attachments.delete(req.caller, a.id)
                 for mapping in mappings:
                     compute.block_devices.remove(mapping.id)
                 return accepted()
         raise errors.VolumeAttachmentNotFound(volume_id=volume_id)
+
+    # Up to 2.84 (this API's maximum is lower) Nova's PUT is only the swap of one volume for
+    # another, a call Cinder makes while it migrates an attached volume, so Nova refuses it
+    # (409) for a volume that is not migrating.  Block Storage here never migrates a volume,
+    # so every swap of an existing volume ends there, as it would in Nova.
+    @route.put("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
+               policy="os_compute_api:os-volumes-attachments:swap")
+    def update(self, req: ApiRequest):
+        self.server(req, "os_compute_api:os-volumes-attachments:swap")
+        body(req, UPDATE, "volumeAttachment")
+        old_volume_id = req.path_params["volume_id"]
+        try:
+            self.volumes().volumes.get(req.caller, old_volume_id)
+        except NotFound:
+            raise errors.VolumeNotFound(volume_id=old_volume_id) from None
+        raise errors.VolumeNotMigrating(volume_id=old_volume_id)

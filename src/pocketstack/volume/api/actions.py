@@ -73,7 +73,7 @@ class VolumeActionsApi:
 
     def readonly(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
         req.authorize("volume:update_readonly_flag", on(volume))
-        self.volumes.set_flag(req.caller, volume.id, readonly=to_bool(args["readonly"], "readonly"))
+        self.volumes.set_readonly(req.caller, volume.id, to_bool(args["readonly"], "readonly"))
         return accepted()
 
     def reset_status(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:

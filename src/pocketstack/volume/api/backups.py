@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
+from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.api import schemas
 from pocketstack.volume.api.common import (
@@ -24,6 +25,7 @@ from pocketstack.volume.api.common import (
     paging,
     to_bool,
 )
+from pocketstack.volume.api.validation import validate
 from pocketstack.volume.backups import Backups
 from pocketstack.volume.volumes import Volumes
 
@@ -38,9 +40,10 @@ def detail(req: ApiRequest, b: m.Backup, has_dependents: bool) -> dict:
     item: dict[str, Any] = {"id": b.id, "name": b.name, "description": b.description, "status": b.status,
             "availability_zone": "nova", "volume_id": b.volume_id, "size": b.size,
             "object_count": b.object_count, "container": b.container, "created_at": b.created_at,
-            "updated_at": b.updated_at, "data_timestamp": b.created_at, "fail_reason": b.fail_reason,
+            "updated_at": b.updated_at, "data_timestamp": b.data_timestamp or b.created_at,
+            "fail_reason": b.fail_reason,
             "is_incremental": b.parent_id is not None, "has_dependent_backups": has_dependents,
-            "snapshot_id": None, "links": links(req, "backups", b.id)}
+            "snapshot_id": b.snapshot_id, "links": links(req, "backups", b.id)}
     if req.at_least(3, 18) and req.caller.is_admin:
         item["os-backup-project-attr:project_id"] = b.project_id
     if req.at_least(3, 43):
@@ -70,7 +73,8 @@ class BackupsApi:
         authorize_on_volume(req, self.volumes, spec["volume_id"])
         backup = self.backups.create(req.caller, spec["volume_id"], spec.get("name"), spec.get("description"),
                                      to_bool(spec.get("incremental", False), "incremental"),
-                                     to_bool(spec.get("force", False), "force"), spec.get("container"))
+                                     to_bool(spec.get("force", False), "force"), spec.get("container"),
+                                     snapshot_id=spec.get("snapshot_id"))
         return accepted({"backup": summary(req, backup)})
 
     @route.get(PREFIX + "/backups", policy="backup:get_all")
@@ -101,6 +105,19 @@ class BackupsApi:
         spec = body(req, schemas.BACKUP_UPDATE, "backup") or {}
         self.backups.update(req.caller, backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
         return {"backup": summary(req, self.backups.get(req.caller, backup.id))}
+
+    @route.post(PREFIX + "/backups/{backup_id}/action", policy="volume_extension:backup_admin_actions:reset_status")
+    def action(self, req: ApiRequest) -> Response:
+        """``os-reset_status`` (admin): Cinder checks the body first (400), then finds the
+        backup (404) and enforces the rule (403)."""
+        payload = req.json()
+        name = next(iter(payload), "") if isinstance(payload, dict) else ""
+        if name not in schemas.BACKUP_ACTIONS or len(payload) != 1:
+            raise errors.NoSuchAction(action=name)
+        validate(payload, schemas.BACKUP_ACTIONS[name])
+        backup = self.load(req)
+        self.backups.reset_status(req.caller, backup.id, payload[name]["status"].lower())
+        return accepted()
 
     @route.delete(PREFIX + "/backups/{backup_id}", policy="backup:delete")
     def delete(self, req: ApiRequest) -> Response:

@@ -21,8 +21,8 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
     """The detail view; ``extended=False`` for create/update responses, which in Cinder
     carry none of the extension attributes (tenant, host, image metadata)."""
     meta = dict(metadata)
-    if v.readonly:
-        meta["readonly"] = "True"
+    if v.readonly is not None:  # Cinder's visible admin metadata, "True" or "False" once set
+        meta["readonly"] = str(v.readonly)
     body = {
         "id": v.id, "name": v.name, "description": v.description, "size": v.size, "status": v.status,
         "availability_zone": v.availability_zone, "created_at": v.created_at, "updated_at": v.updated_at,
@@ -55,7 +55,7 @@ def snapshot(req: ApiRequest, s: m.Snapshot, metadata: dict, extended: bool = Fa
             "metadata": metadata}
     if extended:
         body["os-extended-snapshot-attributes:project_id"] = s.project_id
-        body["os-extended-snapshot-attributes:progress"] = "100%" if s.status == "available" else "0%"
+        body["os-extended-snapshot-attributes:progress"] = s.progress or ("100%" if s.status == "available" else "0%")
     if req.at_least(3, 14):
         body["group_snapshot_id"] = None
     if req.at_least(3, 41):

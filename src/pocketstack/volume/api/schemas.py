@@ -124,6 +124,19 @@ BACKUP_RESTORE = {"type": ["object", "null"], "additionalProperties": False, "pr
     "volume_id": UUID_OR_NULL, "name": NAME}}
 CREATE_BACKUP = wrapped("backup", BACKUP_CREATE)
 
+def _backup_status_checker(value: Any) -> bool:
+    if not value or not isinstance(value, str) or value.lower() not in ("available", "error"):
+        raise errors.InvalidStatus(what="Backup", value=value, valid=["available", "error"])
+    return True
+
+
+add_format("backup_status", _backup_status_checker)
+# Backup actions (Cinder's admin_actions.reset_status_backup).
+BACKUP_ACTIONS = {
+    "os-reset_status": action("os-reset_status", {"status": {"type": "string", "format": "backup_status"}},
+                              required=("status",)),
+}
+
 # -- transfers --------------------------------------------------------------------------------
 TRANSFER_CREATE = {"type": "object", "properties": {
     "volume_id": UUID, "name": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}},
@@ -202,4 +215,47 @@ SNAPSHOT_ACTIONS = {
     "os-reset_status": action("os-reset_status", {"status": {"type": "string", "format": "snapshot_status"}},
                               required=("status",)),
     "os-force_delete": bare_action("os-force_delete", ANYTHING),
+    "os-update_snapshot_status": action("os-update_snapshot_status", {
+        "status": {"type": "string"}, "progress": {"format": "progress"}}, required=("status",)),
 }
+
+
+def _progress_checker(value: Any) -> bool:
+    """Cinder's: an integer percentage from 0 to 100 ("80%"); empty is no progress."""
+    if value:
+        try:
+            number = int(value[:-1])
+        except (TypeError, ValueError):
+            raise errors.InvalidInput(reason="progress must be an integer percentage") from None
+        if number < 0 or number > 100 or value[-1] != "%":
+            raise errors.InvalidInput(reason="progress must be an integer percentage between 0 and 100")
+    return True
+
+
+add_format("progress", _progress_checker)
+
+
+# -- os-services actions (cinder/api/schemas/services.py) ----------------------------------
+CINDER_HOST = {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
+               "pattern": r"^[a-zA-Z0-9-._#@:/+\[\]]*$"}
+_SERVICE_PROPERTIES: dict[str, Any] = {
+    "binary": {"type": "string", "minLength": 1, "maxLength": 255}, "host": CINDER_HOST,
+    "cluster": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "service": {"type": "string", "minLength": 1, "maxLength": 255}}
+SERVICE_DISABLE_LOG_REASON = {"type": "object", "properties": {
+    **_SERVICE_PROPERTIES, "disabled_reason": {
+        "type": "string", "minLength": 1, "maxLength": 255, "format": "disabled_reason"}},
+    "anyOf": [{"required": ["binary"]}, {"required": ["service"]}], "additionalProperties": False}
+SERVICE_FREEZE_THAW = {"type": "object", "properties": {
+    "cluster": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}, "host": CINDER_HOST},
+    "additionalProperties": False}
+
+
+def _disabled_reason_checker(value: Any) -> bool:
+    """Cinder strips the reason's whitespace before it checks the length (1 to 255)."""
+    if isinstance(value, str) and not value.strip():
+        raise errors.InvalidInput(reason="disabled_reason has a minimum character requirement of 1.")
+    return True
+
+
+add_format("disabled_reason", _disabled_reason_checker)

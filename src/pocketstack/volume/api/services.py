@@ -2,20 +2,42 @@
 
 All-in-one, one process plays cinder-scheduler, cinder-volume (the file backend) and
 cinder-backup; each is ``up`` while its worker loop runs.
+
+The ``host`` filter matches as Cinder's ``_filter_host``: a bare host name also matches
+its backends and pools (``pocketstack`` matches ``pocketstack@file``), a backend its pools.
+The ``PUT`` actions ``disable-log-reason``, ``freeze`` and ``thaw`` check their body, the
+host and the service as Cinder does (400 / 404 in its words).  No service state (disabled,
+frozen) is kept yet, so nothing is ever frozen: ``thaw`` of a real host is Cinder's 400,
+and a request that would disable or freeze a service is a 501.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pocketstack.common.api.microversions import Version
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.common.db.base import utcnow
+from pocketstack.volume import errors
+from pocketstack.volume.api import schemas
 from pocketstack.volume.api.common import PREFIX
 from pocketstack.volume.api.pools import HOST
 from pocketstack.volume.worker import VolumeWorker
 
 ROWS = (("cinder-scheduler", "pocketstack"), ("cinder-volume", HOST), ("cinder-backup", "pocketstack"))
+VOLUME_BINARY = "cinder-volume"
+REPLICATION_CLUSTER = Version(3, 26)  # from here freeze/thaw name a host or a cluster
+
+
+def host_matches(host: str, value: str) -> bool:
+    """Cinder's ``_filter_host``: a value with ``#`` (a pool) matches exactly, one with
+    ``@`` (a backend) also its pools, and a bare host also its backends and pools."""
+    if host == value:
+        return True
+    if "#" in value:
+        return False
+    return host.startswith(value + "#") or ("@" not in value and host.startswith(value + "@"))
 
 
 def service_rows(up: bool, query: Mapping[str, str]) -> list[dict]:
@@ -23,7 +45,9 @@ def service_rows(up: bool, query: Mapping[str, str]) -> list[dict]:
     state = "up" if up else "down"
     services = [{"binary": binary, "host": host, "zone": "nova", "status": "enabled", "state": state,
                  "updated_at": utcnow(), "disabled_reason": None} for binary, host in ROWS]
-    return [s for s in services if all(key not in query or s[key] == query[key] for key in ("binary", "host"))]
+    return [s for s in services
+            if ("binary" not in query or s["binary"] == query["binary"])
+            and ("host" not in query or host_matches(str(s["host"]), query["host"]))]
 
 
 class ServicesApi:
@@ -34,3 +58,51 @@ class ServicesApi:
     def index(self, req: ApiRequest) -> dict:
         req.authorize()
         return {"services": service_rows(self.worker.loop is not None, req.query)}
+
+    @route.put(PREFIX + "/os-services/disable-log-reason", policy="volume_extension:services:update",
+               body=schemas.SERVICE_DISABLE_LOG_REASON)
+    def disable_log_reason(self, req: ApiRequest) -> dict:
+        req.authorize()
+        spec = req.data
+        host = spec.get("host")
+        if not host:
+            raise errors.InvalidInput(reason="Host field is missing.")
+        binary = spec.get("binary") or spec.get("service")
+        if not service_rows(True, {"host": host, "binary": binary}):
+            raise errors.ServiceNotFound(binary=binary, host=host)
+        raise errors.ServiceStateNotKept(action="disabling")
+
+    def _volume_services(self, req: ApiRequest) -> list[dict]:
+        """Cinder's ``get_cluster_host`` and its lookup of the volume services to change;
+        each refusal a 400 (Cinder turns its ServiceNotFound into InvalidInput here)."""
+        spec = req.data
+        host = spec.get("host")
+        if req.version is not None and req.version >= REPLICATION_CLUSTER:
+            cluster = spec.get("cluster")
+            if bool(cluster) == bool(host):
+                raise errors.InvalidInput(reason="One and only one of cluster and host must be set.")
+            if cluster:  # no service here belongs to a cluster
+                raise errors.InvalidInput(reason=f"No service found with cluster={cluster}")
+        elif not host:
+            raise errors.InvalidInput(reason="Host field is missing.")
+        rows = service_rows(True, {"host": host, "binary": VOLUME_BINARY})
+        if not rows:
+            raise errors.InvalidInput(reason=f"No service found with host={host}")
+        return rows
+
+    @route.put(PREFIX + "/os-services/freeze", policy="volume_extension:services:update",
+               body=schemas.SERVICE_FREEZE_THAW)
+    def freeze(self, req: ApiRequest) -> dict:
+        req.authorize()
+        req.authorize("volume:freeze_host")
+        self._volume_services(req)
+        raise errors.ServiceStateNotKept(action="freezing")
+
+    @route.put(PREFIX + "/os-services/thaw", policy="volume_extension:services:update",
+               body=schemas.SERVICE_FREEZE_THAW)
+    def thaw(self, req: ApiRequest) -> dict:
+        req.authorize()
+        req.authorize("volume:thaw_host")
+        rows = self._volume_services(req)
+        hosts = [row["host"] for row in rows]
+        raise errors.InvalidInput(reason=f"No service could be changed: frozen in {hosts} must be True to failover.")

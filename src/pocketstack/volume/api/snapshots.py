@@ -100,11 +100,16 @@ class SnapshotsApi:
 
     @route.post(PREFIX + "/snapshots/{snapshot_id}/action")
     def action(self, req: ApiRequest) -> Response:
-        """``os-force_delete`` and ``os-reset_status``, each with its own admin rule."""
+        """``os-force_delete`` and ``os-reset_status``, each with its own admin rule, and
+        ``os-update_snapshot_status`` (project members)."""
         name, args = parse_snapshot_action(req.json())
         if name == "os-force_delete":
             snapshot = self.load(req, "volume_extension:snapshot_admin_actions:force_delete")
             self.snapshots.delete(req.caller, snapshot.id, force=True)
+            return accepted()
+        if name == "os-update_snapshot_status":
+            snapshot = self.load(req, "snapshot_extension:snapshot_actions:update_snapshot_status")
+            self.snapshots.update_status(req.caller, snapshot.id, args["status"], args.get("progress"))
             return accepted()
         snapshot = self.load(req, "volume_extension:snapshot_admin_actions:reset_status")
         self.snapshots.reset_status(req.caller, snapshot.id, args["status"].lower())

@@ -79,4 +79,9 @@ class Driver(abc.ABC):
         and restores write, like Cinder's ``local_path``)."""
 
     @abc.abstractmethod
+    def snapshot_local_path(self, snapshot_id: str):
+        """A local file or block device holding the snapshot's raw bytes (what a backup of
+        the snapshot reads)."""
+
+    @abc.abstractmethod
     def capabilities(self, allocated_gb: int) -> Capabilities: ...

@@ -78,6 +78,9 @@ class FileDriver(Driver):
     def snapshot_path(self, snapshot_id: str) -> Path:
         return self.root / f"snapshot-{snapshot_id}"
 
+    def snapshot_local_path(self, snapshot_id: str) -> Path:
+        return self.snapshot_path(snapshot_id)
+
     def create_volume(self, volume_id: str, size_gb: int) -> None:
         with open(self.path(volume_id), "wb") as fh:
             fh.truncate(size_gb * GiB)

@@ -1,0 +1,217 @@
+"""Block Storage behaviours Tempest's whole-cloud run found different from Cinder's
+(docs/compatibility.md, "Whole cloud"): the ``os-services`` host filter and actions,
+backups of snapshots, the ``readonly`` admin metadata and force-detach."""
+
+from __future__ import annotations
+
+from test_volume_api import call, create_volume, member, wait  # noqa: F401 - member is a fixture
+
+
+def test_services_host_filter_matches_backends_and_pools(api, admin_token):
+    """Cinder's ``_filter_host``: a bare host also matches ``host@backend`` and
+    ``host@backend#pool``, a backend its pools, a pool only itself (Tempest's
+    test_get_service_by_host_name / test_get_service_by_volume_host_name)."""
+    def binaries(query: str) -> list[str]:
+        r = call(api, admin_token, "GET", f"/os-services?{query}")
+        assert r.status_code == 200, r.text
+        return sorted(s["binary"] for s in r.json()["services"])
+
+    assert binaries("host=pocketstack") == ["cinder-backup", "cinder-scheduler", "cinder-volume"]
+    assert binaries("host=pocketstack&binary=cinder-volume") == ["cinder-volume"]
+    assert binaries("host=pocketstack@file") == ["cinder-volume"]
+    assert binaries("host=pocketstack@file%23file") == []
+    assert binaries("host=pocket") == []
+    assert binaries("host=pocketstack@fil") == []
+    volume = create_volume(api, admin_token)
+    host = volume["os-vol-host-attr:host"].split("@")[0]
+    assert binaries(f"host={host}&binary=cinder-volume") == ["cinder-volume"]
+
+
+def test_services_actions_validate_as_cinder(api, admin_token, member):  # noqa: F811
+    """``PUT os-services/disable-log-reason``, ``freeze`` and ``thaw``: Cinder's 400s for
+    a missing reason or an unknown host, its 404 for an unknown service, 403 for non-admins."""
+    put = lambda action, body, token=admin_token, **kw: call(  # noqa: E731
+        api, token, "PUT", f"/os-services/{action}", json=body, **kw)
+    r = put("disable-log-reason", {"host": "pocketstack", "binary": "cinder-volume", "disabled_reason": None})
+    assert r.status_code == 400, r.text
+    r = put("disable-log-reason", {"host": "pocketstack", "binary": "cinder-volume", "disabled_reason": "  "})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        "Invalid input received: disabled_reason has a minimum character requirement of 1.")
+    assert put("disable-log-reason", {"host": "pocketstack", "disabled_reason": "x"}).status_code == 400
+    assert put("disable-log-reason", {"binary": "cinder-volume", "disabled_reason": "x",
+                                      "bogus": 1}).status_code == 400
+    r = put("disable-log-reason", {"binary": "cinder-volume", "disabled_reason": "x"})
+    assert r.status_code == 400 and "Host field is missing." in r.json()["badRequest"]["message"], r.text
+    r = put("disable-log-reason", {"host": "invalid_host", "binary": "cinder-volume", "disabled_reason": "x"})
+    assert r.status_code == 404, r.text
+    assert r.json()["itemNotFound"]["message"] == "Service cinder-volume could not be found on host invalid_host."
+    assert put("disable-log-reason", {"host": "pocketstack", "binary": "nova-compute",
+                                      "disabled_reason": "x"}).status_code == 404
+    for action in ("freeze", "thaw"):
+        r = put(action, {"host": "invalid_host"})
+        assert r.status_code == 400, r.text
+        assert r.json()["badRequest"]["message"] == "Invalid input received: No service found with host=invalid_host"
+        assert put(action, {}).status_code == 400
+        assert put(action, {"host": "bad host!"}).status_code == 400
+        assert put(action, {"host": "pocketstack", "cluster": "c1"}).status_code == 400
+        r = put(action, {"host": "pocketstack"}, headers={"OpenStack-API-Version": "volume 3.20"})
+        assert r.status_code != 404, r.text  # before 3.26 the cluster is not read; the host still counts
+        assert put(action, {"host": "pocketstack"}, token=member).status_code == 403
+    # Nothing is frozen, so a thaw of the real host is Cinder's "must be True" 400.
+    r = put("thaw", {"host": "pocketstack"})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        "Invalid input received: No service could be changed: frozen in ['pocketstack@file'] must be True "
+        "to failover.")
+    # A change of state is not kept here: 501, and the services stay enabled.
+    assert put("freeze", {"host": "pocketstack"}).status_code == 501
+    assert put("disable-log-reason", {"host": "pocketstack", "binary": "cinder-volume",
+                                      "disabled_reason": "maintenance"}).status_code == 501
+    services = call(api, admin_token, "GET", "/os-services").json()["services"]
+    assert {s["status"] for s in services} == {"enabled"}
+    assert put("disable-log-reason", {"host": "pocketstack", "binary": "cinder-volume", "disabled_reason": "x"},
+               token=member).status_code == 403
+
+
+def test_readonly_flag_shows_true_and_false_once_set(api, member):  # noqa: F811
+    """Cinder keeps ``readonly`` as admin metadata once ``os-update_readonly_flag`` set
+    it and shows it in ``metadata`` as "True" or "False" (Tempest's
+    test_volume_readonly_update); never set, there is no key. Only an ``available``
+    volume takes the flag (400 otherwise)."""
+    vid = create_volume(api, member, metadata={"tier": "gold"})["id"]
+
+    def metadata() -> dict:
+        return call(api, member, "GET", f"/volumes/{vid}").json()["volume"]["metadata"]
+
+    def set_flag(value) -> int:
+        return call(api, member, "POST", f"/volumes/{vid}/action",
+                    json={"os-update_readonly_flag": {"readonly": value}}).status_code
+
+    assert metadata() == {"tier": "gold"}
+    assert set_flag(True) == 202
+    assert metadata() == {"tier": "gold", "readonly": "True"}
+    assert set_flag(False) == 202
+    assert metadata() == {"tier": "gold", "readonly": "False"}
+    listed = call(api, member, "GET", "/volumes/detail").json()["volumes"]
+    assert [v["metadata"] for v in listed if v["id"] == vid] == [{"tier": "gold", "readonly": "False"}]
+    assert call(api, member, "GET", f"/volumes/{vid}/metadata").json()["metadata"] == {"tier": "gold"}
+    assert set_flag("maybe") == 400
+    # In use: Cinder refuses the flag.
+    assert call(api, member, "POST", f"/volumes/{vid}/action", json={"os-reserve": None}).status_code == 202
+    r = call(api, member, "POST", f"/volumes/{vid}/action", json={"os-update_readonly_flag": {"readonly": True}})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        f"Invalid volume: Volume {vid} status must be available to update readonly flag, but current status "
+        "is: attaching.")
+    assert metadata()["readonly"] == "False"
+
+
+def test_backup_of_a_snapshot(api, member, admin_token):  # noqa: F811
+    """``POST /backups`` with ``snapshot_id`` backs up the snapshot's data, not the
+    volume's, and shows the ``snapshot_id`` (Tempest's test_snapshot_backup); Cinder's
+    checks: the snapshot must exist (404), be of that volume and ``available`` (400)."""
+    driver = api.cloud.service("volume").manager.driver
+    vid = create_volume(api, member)["id"]
+    with open(driver.path(vid), "r+b") as fh:
+        fh.write(b"as-snapshotted")
+    r = call(api, member, "POST", "/snapshots", json={"snapshot": {"volume_id": vid}})
+    assert r.status_code == 202, r.text
+    sid = wait(api, member, f"/snapshots/{r.json()['snapshot']['id']}", "snapshot", ("available",))["id"]
+    with open(driver.path(vid), "r+b") as fh:
+        fh.write(b"changed-since!")
+    r = call(api, member, "POST", "/backups", json={"backup": {"volume_id": vid, "snapshot_id": sid}})
+    assert r.status_code == 202, r.text
+    backup = wait(api, member, f"/backups/{r.json()['backup']['id']}", "backup", ("available", "error"))
+    assert backup["status"] == "available" and backup["snapshot_id"] == sid, backup
+    snapshot = call(api, member, "GET", f"/snapshots/{sid}").json()["snapshot"]
+    assert snapshot["status"] == "available"
+    assert backup["data_timestamp"] == snapshot["created_at"]
+    assert call(api, member, "GET", f"/volumes/{vid}").json()["volume"]["status"] == "available"
+    listed = call(api, member, "GET", "/backups/detail").json()["backups"]
+    assert [b["snapshot_id"] for b in listed if b["id"] == backup["id"]] == [sid]
+    r = call(api, member, "POST", f"/backups/{backup['id']}/restore", json={"restore": {}})
+    assert r.status_code == 202, r.text
+    new_id = r.json()["restore"]["volume_id"]
+    wait(api, member, f"/volumes/{new_id}", "volume", ("available",))
+    with open(driver.path(new_id), "rb") as fh:
+        assert fh.read(14) == b"as-snapshotted"
+    # A volume backup still shows no snapshot.
+    r = call(api, member, "POST", "/backups", json={"backup": {"volume_id": vid}})
+    plain = wait(api, member, f"/backups/{r.json()['backup']['id']}", "backup", ("available",))
+    assert plain["snapshot_id"] is None
+    # Cinder's refusals.
+    other = create_volume(api, member)["id"]
+    r = call(api, member, "POST", "/backups", json={"backup": {"volume_id": other, "snapshot_id": sid}})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        f"Invalid volume: Volume {other} does not match with snapshot.volume_id {vid}.")
+    missing = "0f0e0d0c-0000-4000-8000-000000000000"
+    r = call(api, member, "POST", "/backups", json={"backup": {"volume_id": vid, "snapshot_id": missing}})
+    assert r.status_code == 404, r.text
+    project = api.cloud.identity.validate_token(member).project_id
+    assert api.request("POST", f"/volume/v3/{project}/snapshots/{sid}/action", admin_token,
+                       json={"os-reset_status": {"status": "error"}}).status_code == 202
+    r = call(api, member, "POST", "/backups", json={"backup": {"volume_id": vid, "snapshot_id": sid}})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        'Invalid snapshot: Snapshot to be backed up must be available, but the current status is "error".')
+
+
+def test_update_snapshot_status(api, member, admin_token):  # noqa: F811
+    """``os-update_snapshot_status`` (project members): from ``creating`` to creating /
+    available / error, from ``deleting`` to deleting / error_deleting, with a progress
+    shown as ``os-extended-snapshot-attributes:progress`` (Tempest's admin
+    test_update_snapshot_status); anything else is Cinder's 400."""
+    vid = create_volume(api, member)["id"]
+    r = call(api, member, "POST", "/snapshots", json={"snapshot": {"volume_id": vid}})
+    sid = wait(api, member, f"/snapshots/{r.json()['snapshot']['id']}", "snapshot", ("available",))["id"]
+    project = api.cloud.identity.validate_token(member).project_id
+
+    def update(body, token=member) -> object:
+        return call(api, token, "POST", f"/snapshots/{sid}/action", json={"os-update_snapshot_status": body})
+
+    r = update({"status": "error"})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == "Snapshot status available not allowed for update_snapshot_status"
+    assert api.request("POST", f"/volume/v3/{project}/snapshots/{sid}/action", admin_token,
+                       json={"os-reset_status": {"status": "creating"}}).status_code == 202
+    r = update({"status": "deleting"})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        "Provided snapshot status deleting not allowed for snapshot with status creating.")
+    for bad in ({"status": "error", "progress": "80"}, {"status": "error", "progress": "101%"},
+                {"progress": "80%"}, {"status": "error", "bogus": 1}):
+        assert update(bad).status_code == 400, bad
+    assert update({"status": "error", "progress": "80%"}).status_code == 202
+    snapshot = call(api, member, "GET", f"/snapshots/{sid}").json()["snapshot"]
+    assert snapshot["status"] == "error", snapshot
+    assert snapshot["os-extended-snapshot-attributes:progress"] == "80%"
+
+
+def test_backup_reset_status(api, member, admin_token):  # noqa: F811
+    """``POST /backups/{id}/action`` ``os-reset_status`` (admin): to ``available`` or
+    ``error`` (Tempest's admin test_volume_backup_reset_status); other statuses and other
+    actions 400, a member 403, an unknown backup 404."""
+    vid = create_volume(api, member)["id"]
+    r = call(api, member, "POST", "/backups", json={"backup": {"volume_id": vid}})
+    bid = wait(api, member, f"/backups/{r.json()['backup']['id']}", "backup", ("available",))["id"]
+    project = api.cloud.identity.validate_token(member).project_id
+    base = f"/volume/v3/{project}/backups"
+
+    def reset(status, token=admin_token, backup_id=bid):
+        return api.request("POST", f"{base}/{backup_id}/action", token, json={"os-reset_status": {"status": status}})
+
+    assert reset("error").status_code == 202
+    assert call(api, member, "GET", f"/backups/{bid}").json()["backup"]["status"] == "error"
+    assert reset("AVAILABLE").status_code == 202
+    assert call(api, member, "GET", f"/backups/{bid}").json()["backup"]["status"] == "available"
+    r = reset("creating")
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        "Backup status: creating is invalid, valid statuses are: ['available', 'error'].")
+    assert reset("error", token=member).status_code == 403
+    assert reset("error", backup_id="0f0e0d0c-0000-4000-8000-000000000000").status_code == 404
+    r = api.request("POST", f"{base}/{bid}/action", admin_token, json={"os-bogus": {}})
+    assert r.status_code == 400, r.text
+    assert call(api, member, "GET", f"/backups/{bid}").json()["backup"]["status"] == "available"
