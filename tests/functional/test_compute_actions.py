@@ -413,3 +413,22 @@ def test_fake_remote_console(api, user, demo_token, server):
     r = call(api, "POST", f"/servers/{server}/remote-consoles", demo_token,
              json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
     assert r.status_code == 404, "another project's server does not exist for the caller"
+
+
+def test_snapshot_of_an_image_deleted_meanwhile_ends_quietly(api, user, server, image, caplog):
+    """The image a snapshot uploads into is deleted while the guest's disk is copied
+    (Tempest's test_delete_saving_image does it): the snapshot ends with a warning, the
+    task state is cleared, and no error is logged (Nova: "Image not found during snapshot")."""
+    from pocketstack.common.context import RequestContext
+    from pocketstack.compute import states as st
+    from pocketstack.compute.transitions import transition
+
+    compute = api.cloud.service("compute").compute
+    base = compute.images.bootable(RequestContext.admin(), image)
+    target = compute.images.create_snapshot(RequestContext.admin(), unique("snap"), server, base, {})
+    assert transition(compute.db, server, {"task_state": None}, {"task_state": st.IMAGE_SNAPSHOT})
+    compute.images.delete(target)
+    with caplog.at_level("WARNING", logger="pocketstack.compute.lifecycle"):
+        compute.manager.snapshot_instance(server, target)
+    assert wait(api, user["token"], server)["OS-EXT-STS:task_state"] is None
+    assert [r.levelname for r in caplog.records if "deleted during the snapshot" in r.getMessage()] == ["WARNING"]

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows, run_in_transaction
-from pocketstack.common.errors import ApiError, Conflict, NotFound
+from pocketstack.common.errors import ApiError, Conflict, Gone, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
@@ -432,6 +432,10 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_snapshot_instance", inst.host):
             try:
                 self._snapshot(inst, image_id)
+            except (NotFound, Gone):
+                # Deleted while the disk was copied (as Nova: "Image not found during
+                # snapshot"): nothing is left to upload into, and nothing went wrong here.
+                LOG.warning("image %s of instance %s was deleted during the snapshot", image_id, inst.id)
             finally:
                 transition(self.db, inst.id, {"task_state": st.IMAGE_SNAPSHOT}, {"task_state": None})
 
