@@ -149,6 +149,10 @@ class VolumeActionsApi:
         wanted = (args or {}).get("attachment_id")
         attached = [a for a in self.attachments.list(req.caller, True, volume_id=volume.id)
                     if a.attach_status == "attached" and (wanted is None or a.id == wanted)]
+        if not attached and wanted is None:
+            # Cinder's detach of a volume with no attachment is a no-op that succeeds
+            # ("Volume detach called, but volume not attached."): clients clean up with it.
+            return accepted()
         if not attached:
             raise errors.NotAttached(volume_id=volume.id, current=volume.status)
         for attachment in attached:
