@@ -83,3 +83,30 @@ def test_restart_keeps_data_and_ctrl_c_is_clean(tmp_path):
             "methods": ["password"], "password": {"user": {"name": "admin", "domain": {"id": "default"},
                                                             "password": ADMIN_PASSWORD}}}}})
         assert r.status_code == 201
+
+
+def test_idle_keep_alive_connection_outlives_client_pauses(cloud_proc):
+    """A pooled connection idle for longer than uvicorn's default keep-alive (5 s) is still
+    open, so a client's next POST on it cannot race the server's close (and fail with a
+    connection reset, as a 100-boot race once did)."""
+    import http.client
+    import socket
+    import time
+
+    conn = http.client.HTTPConnection(cloud_proc.url.removeprefix("http://"), timeout=10)
+    conn.request("GET", "/identity/v3")
+    first = conn.getresponse()
+    first.read()
+    assert first.status == 200 and not first.will_close
+    time.sleep(7)
+    conn.sock.setblocking(False)
+    try:
+        closed = conn.sock.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        closed = False
+    conn.sock.setblocking(True)
+    assert not closed, "the server closed an idle keep-alive connection after 7 s"
+    conn.request("GET", "/identity/v3")
+    again = conn.getresponse()
+    assert again.status == 200 and b"v3" in again.read()
+    conn.close()

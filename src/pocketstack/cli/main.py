@@ -76,7 +76,8 @@ def _serve_api(settings: config.Settings) -> int:
           flush=True)
     print(f"  ready in {time.monotonic() - started:.2f}s; Ctrl-C stops", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
-                                           access_log=False, lifespan="on"))
+                                           access_log=False, lifespan="on",
+                                           timeout_keep_alive=int(settings.client_socket_timeout)))
     try:
         server.run()
     except KeyboardInterrupt:
@@ -187,7 +188,8 @@ def cmd_object_server(args: argparse.Namespace) -> int:
     settings = _settings(args)
     log.setup(settings.log_level, settings.log_format)
     return serve(Path(args.devices), args.host, args.port, Path(args.swift_dir) if args.swift_dir else None,
-                 settings.object_background_interval, settings.object_reclaim_age)
+                 settings.object_background_interval, settings.object_reclaim_age,
+                 settings.client_socket_timeout)
 
 
 def cmd_image(args: argparse.Namespace) -> int:

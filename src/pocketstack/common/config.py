@@ -33,6 +33,12 @@ class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    # Seconds an idle keep-alive connection stays open (oslo.service's
+    # client_socket_timeout).  Clients (requests, keystoneauth, httpx) reuse pooled
+    # connections without a time limit, so a server closing them after a few seconds races
+    # the client's next request on that connection: a POST then fails with "connection
+    # reset", which a client may not retry.  Long-lived idle sockets cost next to nothing.
+    client_socket_timeout: float = 900.0
     # URL the catalog advertises; derived from host/port when empty.
     public_url: str = ""
     # SQLAlchemy URL; empty means SQLite in data_dir.

@@ -307,7 +307,7 @@ def _write(writer: diskfile.ObjectWriter, md5, chunk: bytes) -> None:
 
 
 def serve(devices: Path, host: str, port: int, swift_dir: Path | None = None, audit_interval: float = 0,
-          reclaim_age: float = diskfile.RECLAIM_AGE) -> int:
+          reclaim_age: float = diskfile.RECLAIM_AGE, keep_alive: float = 900.0) -> int:
     """Run a storage node until interrupted (``pocketstack object-server``)."""
     suffix_file = (swift_dir or devices.parent) / SUFFIX_FILE
     if not devices.is_dir():
@@ -319,5 +319,7 @@ def serve(devices: Path, host: str, port: int, swift_dir: Path | None = None, au
     object_replicator = objreplicator.ObjectReplicator(devices, swift_dir or devices.parent, suffix,
                                                        replicator.is_mine, reclaim_age)
     server = ObjectServer(devices, suffix, audit_interval, replicator, object_replicator)
-    uvicorn.run(server.app, host=host, port=port, log_level="warning")
+    # The proxy pools its connections to the nodes; idle ones must outlive its pauses
+    # (Settings.client_socket_timeout says why).
+    uvicorn.run(server.app, host=host, port=port, log_level="warning", timeout_keep_alive=int(keep_alive))
     return 0
