@@ -25,6 +25,7 @@ import pocketstack
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks
 from pocketstack.compute.drivers.base import GuestSpec
+from pocketstack.compute.drivers.kvm_probe import probe, probe_kvm
 from pocketstack.compute.drivers.qemu import GuestExists, QemuDriver, QemuError, ResizeError, VolumeDetachTimeout
 
 from support import require_tools
@@ -424,3 +425,16 @@ def test_resources_are_the_hosts_own(driver: QemuDriver) -> None:
     assert res.vcpus == len(os.sched_getaffinity(0))
     assert res.hypervisor_type == "QEMU" and res.hypervisor_version >= 7_000_000
     assert res.memory_mb > 0 and res.disk_gb > 0
+
+
+def test_the_kvm_probe_runs_a_mode_switching_guest() -> None:
+    """The probe sector really switches modes and prints its marker (under TCG, which runs
+    everywhere); under KVM the probe says yes only when that same guest runs, else why not
+    (on a nested host whose KVM cannot emulate the switch: "KVM internal error")."""
+    assert probe("qemu-system-x86_64", "tcg", "max") == (True, "a boot sector ran under TCG")
+    started = time.monotonic()
+    ok, detail = probe_kvm("qemu-system-x86_64", "host,-arch-capabilities")
+    assert ok or detail, "a refused KVM comes with a reason"
+    assert time.monotonic() - started < 20
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        assert not ok

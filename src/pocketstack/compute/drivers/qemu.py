@@ -44,6 +44,7 @@ from typing import Any
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks, qemu_guest
 from pocketstack.compute.drivers.base import Driver, GuestSpec, HostResources
+from pocketstack.compute.drivers.kvm_probe import probe_kvm
 from pocketstack.compute.drivers.qemu_guest import KVM_CPU_MODELS, QEMU, DiskDef, GuestDef, kvm_usable, qemu_version
 from pocketstack.compute.drivers.qmp import QmpError, QmpLoop
 
@@ -101,8 +102,8 @@ class QemuDriver(Driver):
 
     # -- plumbing ------------------------------------------------------------------
     def _choose_accel(self, accel: str | None) -> tuple[str, str]:
-        """KVM with ``-cpu host`` where /dev/kvm works and QEMU can start a vCPU with it,
-        TCG with ``-cpu max`` otherwise; logged once.  Some nested hypervisors refuse the
+        """KVM with ``-cpu host`` where /dev/kvm works and a probe guest really runs under
+        it (:mod:`.kvm_probe`), TCG with ``-cpu max`` otherwise; logged once.  Some nested hypervisors refuse the
         IA32_ARCH_CAPABILITIES MSR that ``host`` passes through: then ``host`` without it."""
         if accel == "tcg":
             log.info("QEMU driver on %s: TCG acceleration (configured)", self.host)
@@ -110,7 +111,7 @@ class QemuDriver(Driver):
         usable, why = kvm_usable()
         if usable:
             for model in KVM_CPU_MODELS:
-                ok, detail = qemu_guest.probe_kvm(self.binary, model)
+                ok, detail = probe_kvm(self.binary, model)
                 if ok:
                     log.info("QEMU driver on %s: KVM acceleration, -cpu %s (%s)", self.host, model, why)
                     return "kvm", model

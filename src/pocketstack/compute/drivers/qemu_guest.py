@@ -52,18 +52,6 @@ def qemu_version(binary: str = QEMU) -> int:
     return major * 1_000_000 + minor * 1000 + micro
 
 
-def probe_kvm(binary: str, cpu_model: str) -> tuple[bool, str]:
-    """Whether QEMU starts a KVM vCPU with ``cpu_model`` (and the first error if not)."""
-    argv = [binary, "-accel", "kvm", "-cpu", cpu_model, "-machine", "pc", "-m", "16", "-nodefaults",
-            "-no-user-config", "-display", "none", "-S", "-monitor", "stdio"]
-    try:
-        done = subprocess.run(argv, input="quit\n", capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, str(exc)
-    errors = [line for line in done.stderr.splitlines() if "warning:" not in line]
-    return done.returncode == 0, (errors[0] if errors else f"exit status {done.returncode}")
-
-
 # query-status "status" -> Nova power state
 RUN_STATES = {
     "running": states.RUNNING, "paused": states.POWER_PAUSED, "prelaunch": states.POWER_PAUSED,
