@@ -156,9 +156,12 @@ def test_diagnostics_show_topology_to_admins(api, admin_token, user, image):
     assert standard["num_cpus"] == 4 and set(standard) == {
         "state", "driver", "hypervisor", "hypervisor_os", "uptime", "config_drive", "num_cpus", "num_disks",
         "num_nics", "memory_details", "cpu_details", "disk_details", "nic_details"}
+    # Measured by the server's host (a call to it): the fake hypervisor's guest.
+    assert standard["hypervisor"] == "fake" and [c["id"] for c in standard["cpu_details"]] == [0, 1, 2, 3]
     diag = call(api, "GET", f"/servers/{server_id}/diagnostics", admin_token, version="2.47").json()
     assert diag["cpu_topology"]["sockets"] == 2
     assert diag["cpu_topology"]["sockets"] * diag["cpu_topology"]["cores"] * diag["cpu_topology"]["threads"] == 4
+    assert {"cpu0_time", "cpu3_time", "memory"} <= set(diag)
     call(api, "DELETE", f"/servers/{server_id}", user["token"])
     wait_gone(api, user["token"], server_id)
 

@@ -250,6 +250,11 @@ def test_volume_hot_plug_power_actions_and_compute_restart(tmp_path):
 
         boots(1)
         eventually(lambda: volume_status() == "available", timeout=60, interval=1)
+        # Diagnostics come from the host: QEMU's own figures for this guest.
+        diagnostics = cloud.openstack("server", "show", "--diagnostics", server_id, "-f", "json")
+        assert diagnostics["hypervisor"] in ("qemu", "kvm") and diagnostics["num_cpus"] == 1, diagnostics
+        assert diagnostics["uptime"] > 0 and diagnostics["memory_details"]["used"] > 0
+        assert diagnostics["cpu_details"][0]["time"] > 0 and diagnostics["num_disks"] == 2  # root + config drive
 
         # Hot-plug: the running guest sees a new 1 GiB disk starting with the image's bytes.
         cloud.openstack("server", "add", "volume", server_id, volume_id, parse=False)

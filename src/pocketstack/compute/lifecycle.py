@@ -430,6 +430,12 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_detach_volume", inst.host):
             self.block_devices.detach_from_guest(inst, volume_id, self.hosts.driver(_host(inst)))
 
+    def diagnostics(self, instance_id: str) -> dict:
+        """The guest's diagnostics as its hypervisor measures them (compute API 2.48's
+        fields but the ones the API knows itself)."""
+        inst = load(self.db, instance_id)
+        return self.hosts.driver(_host(inst)).diagnostics(inst.id)
+
     def console_output(self, instance_id: str, length: int | None) -> str:
         inst = load(self.db, instance_id)
         lines = self.hosts.driver(_host(inst)).console_output(inst.id).splitlines(keepends=True)

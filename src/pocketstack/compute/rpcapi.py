@@ -5,7 +5,7 @@
   the rest of the build to that host.
 * Everything about a placed instance is cast to the ``compute`` topic on server
   ``<host>``: the queue of the process that runs that host, kept while it restarts.
-* Console output is a call to the host: the API waits for the answer.
+* Console output and diagnostics are calls to the host: the API waits for the answer.
 * Deleting (or stopping) an instance that never got a host goes to a scheduler: no host
   has anything of it.
 
@@ -128,6 +128,13 @@ class ComputeAPI:
         """A call, not a cast: the API waits for the answer (503 if the host does not give one)."""
         try:
             return self._wait(self._target(host).call("get_console_output", instance_id=instance_id, length=length))
+        except rpc.Timeout:
+            raise errors.HostTimeout(host=host) from None
+
+    def get_diagnostics(self, host: str, instance_id: str) -> dict:
+        """A call to the host: what its hypervisor measures of the guest."""
+        try:
+            return self._wait(self._target(host).call("get_diagnostics", instance_id=instance_id))
         except rpc.Timeout:
             raise errors.HostTimeout(host=host) from None
 

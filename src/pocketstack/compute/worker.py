@@ -227,6 +227,9 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.detach_volume(instance_id, volume_id, action_id)
 
+    def get_diagnostics(self, instance_id: str) -> dict:
+        return self.manager.diagnostics(instance_id)
+
     def get_console_output(self, instance_id: str, length: int | None = None) -> str:
         return self.manager.console_output(instance_id, length)
 

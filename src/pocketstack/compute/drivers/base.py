@@ -118,8 +118,9 @@ class Driver:
 
     def diagnostics(self, instance_id: str) -> dict:
         """The guest's diagnostics in compute API 2.48's shape, without ``state``, ``driver``,
-        ``hypervisor``, ``hypervisor_os`` and ``config_drive`` (the API adds those): uptime,
-        num_cpus, num_disks, num_nics, cpu_details, memory_details, disk_details, nic_details."""
+        ``hypervisor_os`` and ``config_drive`` (the API adds those): hypervisor (libvirt's
+        virt_type: kvm, qemu), uptime, num_cpus, num_disks, num_nics, cpu_details,
+        memory_details, disk_details, nic_details."""
         raise NotImplementedError
 
     def prune_base_images(self, min_age: float) -> list[Path]:

@@ -154,7 +154,8 @@ class FakeDriver(Driver):
     def diagnostics(self, instance_id: str) -> dict:
         spec = self._guest(instance_id).spec
         vcpus, memory_mb = (spec.vcpus, spec.memory_mb) if spec else (1, 0)
-        return {"uptime": 0, "num_cpus": vcpus, "num_disks": 1, "num_nics": 0, "nic_details": [],
+        return {"hypervisor": "fake", "uptime": 0, "num_cpus": vcpus, "num_disks": 1, "num_nics": 0,
+                "nic_details": [],
                 "memory_details": {"maximum": memory_mb, "used": 0},
                 "cpu_details": [{"id": i, "time": 0, "utilisation": None} for i in range(vcpus)],
                 "disk_details": [{"read_bytes": 0, "read_requests": 0, "write_bytes": 0, "write_requests": 0,

@@ -538,7 +538,8 @@ class QemuDriver(Driver):
         """Nova's 2.48 diagnostics (see :func:`qemu_guest.diagnostics`)."""
         with self._lock(instance_id):
             guest = self._definition(instance_id)
-            return qemu_guest.diagnostics(guest, self.pid(instance_id), lambda cmd: self._qmp_cmd(instance_id, cmd))
+            measured = qemu_guest.diagnostics(guest, self.pid(instance_id), lambda cmd: self._qmp_cmd(instance_id, cmd))
+            return {"hypervisor": "kvm" if self.accel == "kvm" else "qemu", **measured}
 
     def prune_base_images(self, min_age: float) -> list[Path]:
         """Remove cached base images no guest of this host is backed by and unused for
