@@ -497,7 +497,11 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_prep_resize", inst.host):
             self.placement.move(inst.id, migration["id"])
             try:
-                node = self.scheduler.select_and_claim(self._request(inst, flavor=inst.new_flavor)).node
+                # A real guest's disks live on its host and are not moved yet (cold migration
+                # is issue 15's): its resize stays there rather than lose them.
+                same_host = frozenset({inst.host}) if self.hosts.real and inst.host else None
+                node = self.scheduler.select_and_claim(self._request(inst, flavor=inst.new_flavor,
+                                                                     hosts=same_host)).node
             except NoValidHost as error:
                 self.placement.move(migration["id"], inst.id)
                 self._undo_resize_quota(inst)
