@@ -5,7 +5,8 @@
   the rest of the build to that host.
 * Everything about a placed instance is cast to the ``compute`` topic on server
   ``<host>``: the queue of the process that runs that host, kept while it restarts.
-* Console output is a call to the host: the API waits for the answer.
+* Console output and a guest's VNC address are calls to the host: the API waits for
+  the answer.
 * Deleting (or stopping) an instance that never got a host goes to a scheduler: no host
   has anything of it.
 
@@ -122,6 +123,17 @@ class ComputeAPI:
             return self._wait(self._target(host).call("get_console_output", instance_id=instance_id, length=length))
         except rpc.Timeout:
             raise errors.HostTimeout(host=host) from None
+
+    def get_vnc_address(self, host: str, instance_id: str) -> tuple[str, int] | None:
+        """A call to the guest's host: where its VNC server listens now (None: the host's
+        hypervisor has no graphical console); asked when a console URL is made and again
+        when the proxy connects (Nova's validate_console_port: a restarted QEMU may have
+        another port, and its old one another guest)."""
+        try:
+            found = self._wait(self._target(host).call("get_vnc_address", instance_id=instance_id))
+        except rpc.Timeout:
+            raise errors.HostTimeout(host=host) from None
+        return None if found is None else (str(found[0]), int(found[1]))
 
     def recover(self) -> None:
         """Resume or fail every operation left in a ``*-ing`` state: each instance goes to

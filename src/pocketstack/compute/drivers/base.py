@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class GuestNotRunning(Exception):
+    """The guest exists but does not run (shut off, suspended to disk): it has no console."""
+
+
 @dataclass(frozen=True)
 class HostResources:
     vcpus: int
@@ -120,6 +124,11 @@ class Driver:
         raise NotImplementedError
 
     def console_output(self, instance_id: str) -> str:
+        raise NotImplementedError
+
+    def vnc_address(self, instance_id: str) -> tuple[str, int] | None:
+        """Where the running guest's VNC server listens (host, TCP port), for the noVNC
+        proxy; None when this hypervisor has no graphical consoles (the fake one)."""
         raise NotImplementedError
 
     def power_state(self, instance_id: str) -> int:
