@@ -62,5 +62,5 @@ def test_qemu_vnc_listens_on_the_configured_address_and_reports_its_port() -> No
     assert vnc_display("::1") == "[::1]:0,to=99"
     assert vnc_address({"enabled": True, "host": "127.0.0.1", "service": "5903", "family": "ipv4"}) == \
         ("127.0.0.1", 5903)
-    with pytest.raises(ValueError):
-        vnc_address({"enabled": False})
+    assert vnc_address({"enabled": False}) is None
+    assert vnc_address({"enabled": True, "host": "vnc.sock", "service": "vnc.sock", "family": "unix"}) is None

@@ -528,7 +528,10 @@ class QemuDriver(Driver):
         the guest's QEMU is not running."""
         if self.pid(instance_id) is None:
             raise GuestNotRunning(f"guest {instance_id} is not running on host {self.host}")
-        return qemu_guest.vnc_address(self._qmp_cmd(instance_id, "query-vnc"))
+        address = qemu_guest.vnc_address(self._qmp_cmd(instance_id, "query-vnc"))
+        if address is None:
+            raise GuestNotRunning(f"guest {instance_id} has no TCP VNC display until its next start")
+        return address
 
     def power_state(self, instance_id: str) -> int:
         d = self._dir(instance_id)

@@ -212,10 +212,11 @@ def vnc_display(listen: str) -> str:
     return f"{host}:0,to={VNC_DISPLAYS - 1}"
 
 
-def vnc_address(info: dict) -> tuple[str, int]:
-    """(host, port) of QMP's ``query-vnc`` answer."""
-    if not info.get("enabled") or not info.get("service"):
-        raise ValueError(f"the guest has no VNC server: {info}")
+def vnc_address(info: dict) -> tuple[str, int] | None:
+    """(host, port) of QMP's ``query-vnc`` answer; None without a TCP display (a guest
+    started with the unix-socket display of earlier versions, until its next start)."""
+    if not info.get("enabled") or info.get("family") not in ("ipv4", "ipv6"):
+        return None
     return info["host"], int(info["service"])
 
 
