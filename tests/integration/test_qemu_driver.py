@@ -230,19 +230,20 @@ def test_volume_hot_plug_and_detach(driver: QemuDriver, tmp_path: Path) -> None:
     volume = tmp_path / "volume-1"
     volume.write_bytes(b"volume data".ljust(1 << 20, b"\0"))
     pci_before = _virtio_blk_count(driver, vm)
-    driver.attach_volume(vm, str(volume), "vol-0001")
+    serial = "8de41e9c-5630-4283-bc91-230f43780585"  # a volume id: node names must stay within QEMU's 31
+    driver.attach_volume(vm, str(volume), serial)
     block = {b["device"] or b["qdev"]: b for b in qmp(driver, vm, "query-block")}  # type: ignore[union-attr]
     assert any(b.get("inserted", {}).get("file") == str(volume) for b in block.values())
     assert _virtio_blk_count(driver, vm) == pci_before + 1
     # No OS in the guest to acknowledge the PCI eject: the detach times out, named.
     with pytest.raises(VolumeDetachTimeout):
-        driver.detach_volume(vm, "vol-0001")
+        driver.detach_volume(vm, serial)
     # Stopped, the volume is in the definition (given at the next start); detach then works.
     driver.power_off(vm)
     assert driver.power_on(vm) == states.RUNNING
     assert _virtio_blk_count(driver, vm) == pci_before + 1
     driver.power_off(vm)
-    driver.detach_volume(vm, "vol-0001")
+    driver.detach_volume(vm, serial)
     driver.power_on(vm)
     assert _virtio_blk_count(driver, vm) == pci_before
     assert not any(b.get("inserted", {}).get("file") == str(volume)

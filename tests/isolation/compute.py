@@ -31,6 +31,7 @@ from isolation.matrix import (
     Resource,
     expect,
 )
+from isolation.volume import wait_for
 
 V = "/compute/v2.1"
 SERVERS = V + "/servers"
@@ -179,6 +180,8 @@ def make_attached_server(w) -> dict:
     server = make_attachable_server(w)
     w.call("POST", f"{SERVERS}/{server['id']}/os-volume_attachments", "a_member", headers=MICRO, json={
         "volumeAttachment": {"volumeId": server["volume"]}})
+    # The host completes the attach after the API's answer.
+    wait_for(w, f"/volume/v3/{w.persona('admin').project}/volumes/{server['volume']}", "volume", ("in-use",))
     return server
 
 

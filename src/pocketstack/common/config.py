@@ -124,6 +124,11 @@ class Settings:
     # Seconds between two power-state syncs of a host's guests against the database
     # (Nova's sync_power_state_interval); 0 disables them.
     sync_power_state_interval: float = 10.0
+    # Seconds between two passes of a real host's image cache manager, and the age (seconds
+    # unused) at which it removes a cached base image no guest uses (Nova's
+    # image_cache_manager_interval and remove_unused_original_minimum_age_seconds).
+    image_cache_manager_interval: float = 2400.0
+    remove_unused_original_minimum_age_seconds: float = 86400.0
     # At start a host powers on the guests the database says are running but are not
     # (after a host reboot; Nova's option of the same name, on here by default).
     resume_guests_state_on_host_boot: bool = True

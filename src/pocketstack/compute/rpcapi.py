@@ -117,6 +117,14 @@ class ComputeAPI:
     def revert_resize(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "revert_resize", instance_id=instance_id, action_id=action_id)
 
+    def attach_volume(self, host: str, instance_id: str, volume_id: str, action_id: str | None) -> None:
+        """The volume is reserved for the instance; its host gives it to the guest."""
+        self._cast(host, "attach_volume", instance_id=instance_id, volume_id=volume_id, action_id=action_id)
+
+    def detach_volume(self, host: str, instance_id: str, volume_id: str, action_id: str | None) -> None:
+        """The volume is ``detaching``; its host takes it away from the guest."""
+        self._cast(host, "detach_volume", instance_id=instance_id, volume_id=volume_id, action_id=action_id)
+
     def get_console_output(self, host: str, instance_id: str, length: int | None) -> str:
         """A call, not a cast: the API waits for the answer (503 if the host does not give one)."""
         try:

@@ -12,6 +12,7 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pocketstack.compute import states
 from pocketstack.compute.drivers.base import Driver, GuestSpec, HostResources
@@ -63,6 +64,7 @@ class FakeDriver(Driver):
     def spawn(self, spec: GuestSpec) -> int:
         self._work()
         guest = FakeGuest(spec=spec)
+        guest.volumes.update((serial, path) for path, serial in spec.volumes)
         topo = spec.topology
         for line in (f"fake-bios: booting {spec.name} ({spec.instance_id}) on {self.host}",
                      f"cpu topology: {topo.get('sockets')} socket(s), {topo.get('cores')} core(s), "
@@ -145,6 +147,9 @@ class FakeDriver(Driver):
         guest = self._guest(instance_id)
         if guest.volumes.pop(serial, None) is not None:
             self._log(guest, f"virtio-blk: disk {serial} detached")
+
+    def prune_base_images(self, min_age: float) -> list[Path]:
+        return []  # simulated guests have no disks, so no cache of base images
 
     def diagnostics(self, instance_id: str) -> dict:
         spec = self._guest(instance_id).spec

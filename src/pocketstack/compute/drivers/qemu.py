@@ -269,8 +269,10 @@ class QemuDriver(Driver):
             if (d / "guest.json").exists():
                 raise GuestExists(f"guest {spec.instance_id} already exists on host {self.host}")
             d.mkdir(mode=0o700, parents=True, exist_ok=True)
+            volumes = [DiskDef(qemu_guest.volume_node(serial), path, "raw", serial=serial)
+                       for path, serial in spec.volumes]
             guest = GuestDef(spec.instance_id, spec.name, spec.vcpus, spec.memory_mb, dict(spec.topology),
-                             spec.image_ref)
+                             spec.image_ref, volumes=volumes)
             try:
                 guest.disks = self._make_disks(spec, d)
                 self._save(guest)
@@ -550,7 +552,7 @@ class QemuDriver(Driver):
             guest = self._definition(instance_id)
             return qemu_guest.diagnostics(guest, self.pid(instance_id), lambda cmd: self._qmp_cmd(instance_id, cmd))
 
-    def prune_base_images(self, min_age: float = 86400) -> list[Path]:
+    def prune_base_images(self, min_age: float) -> list[Path]:
         """Remove cached base images no guest of this host is backed by and unused for
         ``min_age`` seconds (Nova's image cache manager; run it periodically).  A cache
         directory shared between hosts must be pruned with every host's guests known: use

@@ -140,7 +140,10 @@ def disk_args(disk: DiskDef, bootindex: int | None) -> list[str]:
 
 
 def volume_node(serial: str) -> str:
-    return "vol-" + re.sub(r"[^A-Za-z0-9_-]", "", serial)[:24]
+    """The QEMU node and device name of the volume ``serial`` (a volume id): QEMU limits
+    node names to 31 characters, and the file node below it is ``<name>-file``; 20 hex
+    digits of a UUID keep names unique among one guest's disks."""
+    return "vol-" + re.sub(r"[^A-Za-z0-9]", "", serial)[:20]
 
 
 def is_uuid(value: str) -> bool:
