@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ import pytest
 import pocketstack
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks
-from pocketstack.compute.drivers.base import GuestSpec
+from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec
 from pocketstack.compute.drivers.kvm_probe import probe, probe_kvm
 from pocketstack.compute.drivers.qemu import GuestExists, QemuDriver, QemuError, ResizeError, VolumeDetachTimeout
 
@@ -407,6 +408,17 @@ def test_diagnostics_of_a_running_guest(driver: QemuDriver) -> None:
     assert diag["num_disks"] == 1 and diag["disk_details"][0]["read_bytes"] >= 512
     driver.power_off(vm)
     assert driver.diagnostics(vm)["cpu_details"][1]["time"] == 0
+
+
+def test_vnc_display_on_loopback_tcp_and_none_when_stopped(driver: QemuDriver) -> None:
+    vm = boot(driver)
+    host, port = driver.vnc_address(vm)
+    assert host == "127.0.0.1" and 5900 <= port < 6000
+    with socket.create_connection((host, port), timeout=10) as conn:
+        assert conn.recv(12) == b"RFB 003.008\n"  # no password: the proxy's token is the lock
+    driver.power_off(vm)
+    with pytest.raises(GuestNotRunning):
+        driver.vnc_address(vm)
 
 
 def test_config_drive_is_a_read_only_cdrom(driver: QemuDriver, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import quote, urlsplit
 
 ENV_PREFIX = "POCKETSTACK_"
 DEFAULT_PORT = 8780
@@ -134,6 +135,22 @@ class Settings:
     # Every server gets a config drive, whether it asked for one or not (Nova's
     # force_config_drive).
     force_config_drive: bool = False
+    # Remote consoles (docs/guests.md "Consoles").  A real guest's VNC server listens on
+    # TCP at `vnc_server_listen` (Nova's [vnc] server_listen), port 5900+ chosen by QEMU;
+    # the noVNC proxy, served by every API process under /novnc/, must reach that address
+    # (never a public one: the VNC display has no password, the token is the only lock).
+    vnc_server_listen: str = "127.0.0.1"
+    # The URL console clients are given, the token appended to its noVNC `path` parameter
+    # (Nova's [vnc] novncproxy_base_url); empty: <public_url>/novnc/vnc_lite.html with the
+    # path of this cloud's websocket.
+    novncproxy_base_url: str = ""
+    # Seconds a console token is valid (Nova's [consoleauth] token_ttl).
+    console_token_ttl: int = 600
+    # Host names a browser page may open the console websocket from besides the Host the
+    # request names, comma separated (Nova's [console] allowed_origins).
+    console_allowed_origins: str = ""
+    # Where noVNC's HTML and JavaScript are (the Debian package novnc).
+    novnc_web_dir: str = "/usr/share/novnc"
     # Object storage (all-in-one): simulated devices, replicas per item, ring partition
     # power, and seconds between replicator/auditor passes (0 disables them).
     object_devices: int = 3
@@ -186,6 +203,17 @@ class Settings:
     @property
     def effective_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def effective_novncproxy_base_url(self) -> str:
+        """The noVNC page console URLs point at: its ``path`` names the websocket relative
+        to the server's root, as noVNC resolves it (a public_url with a path prefix too)."""
+        if self.novncproxy_base_url:
+            return self.novncproxy_base_url
+        public = self.effective_public_url
+        prefix = urlsplit(public).path.strip("/")
+        websocket = f"{prefix}/novnc/websockify".lstrip("/")
+        return f"{public}/novnc/vnc_lite.html?path={quote(websocket, safe='')}"
 
     @property
     def effective_clouds_file(self) -> Path:

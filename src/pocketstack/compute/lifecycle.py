@@ -31,7 +31,8 @@ from pocketstack.common.errors import ApiError, Conflict, Gone, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
-from pocketstack.compute.drivers.base import GuestSpec
+from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec
+from pocketstack.compute.errors import InstanceNotReady
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
 from pocketstack.compute.models import Instance, InstanceMetadata, ServerGroup, ServerGroupMember
@@ -440,6 +441,15 @@ class ComputeManager:
         inst = load(self.db, instance_id)
         lines = self.hosts.driver(_host(inst)).console_output(inst.id).splitlines(keepends=True)
         return "".join(lines[-length:] if length is not None else lines)
+
+    def vnc_address(self, instance_id: str) -> tuple[str, int] | None:
+        """Where the guest's VNC server listens now (None: its hypervisor has none); 409
+        when the guest does not run."""
+        inst = load(self.db, instance_id)
+        try:
+            return self.hosts.driver(_host(inst)).vnc_address(inst.id)
+        except GuestNotRunning:
+            raise InstanceNotReady(instance_id=inst.id, vm_state=inst.vm_state) from None
 
     # -- rebuild ---------------------------------------------------------------------
     def rebuild_instance(self, instance_id: str, action_id: str | None = None) -> None:

@@ -233,6 +233,10 @@ class ComputeEndpoint:
     def get_console_output(self, instance_id: str, length: int | None = None) -> str:
         return self.manager.console_output(instance_id, length)
 
+    def get_vnc_address(self, instance_id: str) -> list | None:
+        found = self.manager.vnc_address(instance_id)
+        return None if found is None else list(found)
+
     def recover_instance(self, instance_id: str) -> None:
         with self._working(instance_id):
             try:

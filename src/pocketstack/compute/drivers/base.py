@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+class GuestNotRunning(Exception):
+    """The guest exists but does not run (shut off, suspended to disk): it has no console."""
+
+
 @dataclass(frozen=True)
 class HostResources:
     vcpus: int
@@ -129,6 +133,11 @@ class Driver:
         raise NotImplementedError
 
     def console_output(self, instance_id: str) -> str:
+        raise NotImplementedError
+
+    def vnc_address(self, instance_id: str) -> tuple[str, int] | None:
+        """Where the running guest's VNC server listens (host, TCP port), for the noVNC
+        proxy; None when this hypervisor has no graphical consoles (the fake one)."""
         raise NotImplementedError
 
     def power_state(self, instance_id: str) -> int:

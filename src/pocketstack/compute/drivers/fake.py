@@ -164,5 +164,10 @@ class FakeDriver(Driver):
     def console_output(self, instance_id: str) -> str:
         return "\n".join(self._guest(instance_id).console) + "\n"
 
+    def vnc_address(self, instance_id: str) -> tuple[str, int] | None:
+        """No graphical console: a simulated guest has no screen."""
+        self._guest(instance_id)
+        return None
+
     def power_state(self, instance_id: str) -> int:
         return self._guest(instance_id).power_state
