@@ -26,8 +26,8 @@ def user_data(encoded: str | None) -> bytes | None:
 def guest_instance(db: Database, inst: Instance) -> GuestInstance:
     """``inst`` with its metadata items and attached volumes, in one read."""
     with db.session(readonly=True) as s:
-        meta = dict(s.execute(sa.select(InstanceMetadata.key, InstanceMetadata.value)
-                              .where(InstanceMetadata.instance_id == inst.id)).tuples())
+        meta = {key: value for key, value in s.execute(
+            sa.select(InstanceMetadata.key, InstanceMetadata.value).where(InstanceMetadata.instance_id == inst.id))}
         devices = s.scalars(sa.select(BlockDeviceMapping.device_name)
                             .where(BlockDeviceMapping.instance_id == inst.id,
                                    BlockDeviceMapping.destination_type == "volume",
