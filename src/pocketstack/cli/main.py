@@ -28,7 +28,7 @@ from pocketstack.common import config, log
 # Settings a sub-command may set from its flags (a flag left out keeps the configured value).
 OVERRIDES = ("host", "port", "data_dir", "database_url", "transport_url", "coordination_url", "admin_password",
              "clouds_file", "fake_hosts", "services", "compute_host", "fake_host_vcpus", "fake_host_memory_mb",
-             "fake_host_disk_gb", "hypervisor")
+             "fake_host_disk_gb", "hypervisor", "metadata_listen_port")
 
 
 HYPERVISORS = ("fake", "qemu")
@@ -102,8 +102,7 @@ def cmd_metadata(args: argparse.Namespace) -> int:
     from pocketstack.cloud import Cloud
     from pocketstack.metadata import server as metadata
 
-    settings = _settings(args, roles="metadata", metadata_listen=args.metadata_listen,
-                         metadata_listen_port=args.metadata_listen_port)
+    settings = _settings(args, roles="metadata", metadata_listen=args.metadata_listen)
     log.setup(settings.log_level, settings.log_format)
     sock = metadata.listen(settings)
     # The compute and network services' contracts, read in this process; no workers.
@@ -259,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--fake-hosts", type=int, help="simulated compute hosts (default 2)")
     up.add_argument("--hypervisor", choices=HYPERVISORS,
                     help="fake (simulated hosts, the default) or qemu (real guests on this machine)")
+    up.add_argument("--metadata-port", dest="metadata_listen_port", type=int,
+                    help="port of the metadata API guests read (default 8775)")
     up.set_defaults(func=cmd_up)
 
     api = sub.add_parser("api", help="scaled out: serve the HTTP APIs (no scheduler, no hosts)")
