@@ -46,9 +46,12 @@ class Refused(Exception):
         self.explanation = explanation
 
 
+NOT_FOUND = "The resource could not be found."  # WebOb's words, as Nova answers
+
+
 def error(status: int, explanation: str = "") -> Response:
-    phrase = HTTPStatus(status).phrase
-    text = f"{status} {phrase}\n\n{explanation or HTTPStatus(status).description}\n\n"
+    """Nova's (WebOb's) plain-text error: the status line, then the explanation."""
+    text = f"{status} {HTTPStatus(status).phrase}\n\n{explanation or HTTPStatus(status).description}\n\n"
     return PlainTextResponse(text, status_code=status)
 
 
@@ -91,10 +94,10 @@ class MetadataApp:
         instance = self.compute.guest_instance(instance_id)
         if instance is None:
             LOG.error("failed to get metadata for instance id: %s", instance_id)
-            raise Refused(404)
+            raise Refused(404, NOT_FOUND)
         if instance.project_id != tenant_id:
             LOG.warning("tenant_id %s does not match tenant_id of instance %s", tenant_id, instance_id)
-            raise Refused(404)
+            raise Refused(404, NOT_FOUND)
         return build_metadata(instance, self.network, self.dhcp_domain, address)
 
     async def serve(self, request: Request) -> Response:
@@ -109,7 +112,7 @@ class MetadataApp:
         except Refused as refused:
             return error(refused.status, refused.explanation)
         except PathNotFound:
-            return error(404)
+            return error(404, NOT_FOUND)
         except Exception:
             LOG.exception("failed to get metadata for %s", path)
             return error(500, UNKNOWN_ERROR)
