@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 
@@ -91,7 +90,7 @@ def _serve_api(settings: config.Settings, with_metadata: bool = False) -> int:
         if metadata_socket is None:
             server.run()
         else:
-            asyncio.run(metadata.serve_beside(server, beside, metadata_socket))
+            metadata.run_beside(server, beside, metadata_socket)
     except KeyboardInterrupt:
         # uvicorn re-raises the signal once its graceful shutdown has finished.
         pass

@@ -91,7 +91,8 @@ class Hosts:
 
         s = self.settings
         return QemuDriver(host, s.qemu_state_path(host), ImageServiceStore(self.image_service),
-                          accel=s.qemu_accel or None, shutdown_timeout=s.shutdown_timeout)
+                          accel=s.qemu_accel or None, shutdown_timeout=s.shutdown_timeout,
+                          vnc_listen=s.vnc_server_listen)
 
     def add_qemu_host(self, host: str, availability_zone: str = "nova") -> ComputeNode:
         """Run ``host`` on this machine with real guests (re-attaching to those still running)."""

@@ -59,8 +59,14 @@ class _Beside(uvicorn.Server):
         yield
 
 
-async def serve_beside(main: uvicorn.Server, metadata: uvicorn.Server, sock: socket.socket) -> None:
-    """Run ``main`` and the metadata server in one loop until ``main`` stops."""
+def run_beside(main: uvicorn.Server, metadata: uvicorn.Server, sock: socket.socket) -> None:
+    """Run ``main`` and the metadata server in one loop (the one ``main.run()`` would
+    make: uvloop where installed) until ``main`` stops."""
+    with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:
+        runner.run(_serve_beside(main, metadata, sock))
+
+
+async def _serve_beside(main: uvicorn.Server, metadata: uvicorn.Server, sock: socket.socket) -> None:
     task = asyncio.create_task(metadata.serve(sockets=[sock]))
     try:
         await main.serve()
