@@ -11,8 +11,6 @@ threads.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import logging
 import tempfile
@@ -33,14 +31,16 @@ from pocketstack.compute.actions import Actions
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
 from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec
 from pocketstack.compute.errors import InstanceNotReady
+from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
-from pocketstack.compute.models import Instance, InstanceMetadata, ServerGroup, ServerGroupMember
+from pocketstack.compute.models import Instance, ServerGroup, ServerGroupMember
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.resources import Placement
 from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler
 from pocketstack.compute.topology import choose_topology
 from pocketstack.compute.transitions import load, transition
+from pocketstack.metadata.content import GuestMetadata, build_metadata
 
 if TYPE_CHECKING:
     from pocketstack.network.contract import NetworkContract
@@ -94,16 +94,6 @@ def _host(inst: Instance) -> str:
     if inst.host is None:
         raise RuntimeError(f"instance {inst.id} has no host")
     return inst.host
-
-
-def _user_data(user_data: str | None) -> bytes | None:
-    """The server's user data (base64 in the API and the database) as the guest gets it."""
-    if user_data is None:
-        return None
-    try:
-        return base64.b64decode(user_data)
-    except (binascii.Error, ValueError):
-        return user_data.encode()
 
 
 def _resizing(inst: Instance, value: dict | None) -> dict:
@@ -169,23 +159,16 @@ class ComputeManager:
 
         work = Path(self.hosts.settings.data_dir) / "tmp"
         work.mkdir(parents=True, exist_ok=True)
+        seen = self._metadata(inst)
         with tempfile.TemporaryDirectory(dir=work, prefix="config-drive-") as tmp:
-            spec.config_drive = str(configdrive.write(Path(tmp) / "disk.config", self._meta_data(inst),
-                                                      _user_data(inst.user_data)))
+            spec.config_drive = str(configdrive.write(Path(tmp) / "disk.config", seen.meta_data(),
+                                                      seen.instance.user_data, seen.network.network_data))
             yield spec
 
-    def _meta_data(self, inst: Instance) -> dict:
-        """The config drive's ``meta_data.json`` (Nova's OpenStack metadata format)."""
-        with self.db.session(readonly=True) as s:
-            meta = {row.key: row.value for row in s.scalars(
-                sa.select(InstanceMetadata).where(InstanceMetadata.instance_id == inst.id))}
-        data: dict = {"uuid": inst.id, "name": inst.name, "hostname": inst.hostname or inst.name,
-                      "availability_zone": inst.availability_zone or "nova", "launch_index": inst.launch_index,
-                      "project_id": inst.project_id, "meta": meta, "devices": []}
-        if inst.key_name and inst.key_data:
-            data["public_keys"] = {inst.key_name: inst.key_data}
-            data["keys"] = [{"name": inst.key_name, "type": "ssh", "data": inst.key_data}]
-        return data
+    def _metadata(self, inst: Instance) -> GuestMetadata:
+        """What ``inst``'s guest reads about itself: the one builder the config drive and
+        the metadata API share (``pocketstack.metadata``)."""
+        return build_metadata(guest_instance(self.db, inst), self.network(), self.hosts.settings.dhcp_domain)
 
     # -- build -----------------------------------------------------------------------
     def build_instance(self, instance_id: str, action_id: str | None = None) -> None:
