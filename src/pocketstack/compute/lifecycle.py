@@ -29,7 +29,7 @@ from pocketstack.common.errors import ApiError, Conflict, Gone, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
-from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec
+from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec
 from pocketstack.compute.errors import InstanceNotReady
 from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
@@ -389,8 +389,18 @@ class ComputeManager:
 
     # -- volumes attached to a running server ---------------------------------------
     def attach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
-        """Give the guest a volume the API reserved for it (hot-plugged while it runs).  A
-        server deleted meanwhile has had its reservations released by the delete."""
+        """Give the guest a volume the API reserved for it (hot-plugged while it runs)."""
+        self._volume_step(instance_id, volume_id, action_id, "compute_attach_volume", BlockDevices.attach_to_guest)
+
+    def detach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
+        """Take a volume away from the guest; the API has put the volume in ``detaching``."""
+        self._volume_step(instance_id, volume_id, action_id, "compute_detach_volume",
+                          BlockDevices.detach_from_guest)
+
+    def _volume_step(self, instance_id: str, volume_id: str, action_id: str | None, event: str,
+                     step: Callable[[BlockDevices, Instance, str, Driver], None]) -> None:
+        """Run ``step`` for the instance's guest as one instance-action event; nothing for
+        a server deleted meanwhile (its delete released or detached its volumes)."""
         try:
             inst = load(self.db, instance_id)
         except NotFound:
@@ -398,21 +408,8 @@ class ComputeManager:
         if inst.task_state == st.DELETING:
             return
         assert self.block_devices is not None, "a host attaches volumes only with a block storage service"
-        with self.actions.event(action_id, "compute_attach_volume", inst.host):
-            self.block_devices.attach_to_guest(inst, volume_id, self.hosts.driver(_host(inst)))
-
-    def detach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
-        """Take a volume away from the guest; the API has put the volume in ``detaching``
-        (a server deleted meanwhile has had its volumes detached by the delete)."""
-        try:
-            inst = load(self.db, instance_id)
-        except NotFound:
-            return
-        if inst.task_state == st.DELETING:
-            return
-        assert self.block_devices is not None, "a host detaches volumes only with a block storage service"
-        with self.actions.event(action_id, "compute_detach_volume", inst.host):
-            self.block_devices.detach_from_guest(inst, volume_id, self.hosts.driver(_host(inst)))
+        with self.actions.event(action_id, event, inst.host):
+            step(self.block_devices, inst, volume_id, self.hosts.driver(_host(inst)))
 
     def diagnostics(self, instance_id: str) -> dict:
         """The guest's diagnostics as its hypervisor measures them (compute API 2.48's

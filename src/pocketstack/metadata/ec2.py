@@ -15,7 +15,7 @@ import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from pocketstack.metadata.tree import Answer, PathNotFound, find, render
+from pocketstack.metadata.tree import LATEST, Answer, Versions, find, render
 
 if TYPE_CHECKING:
     from pocketstack.compute.contract import GuestInstance
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 VERSIONS = ("1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10", "2007-12-15", "2008-02-01",
             "2008-09-01", "2009-04-04")
-LATEST = "latest"
+TREE_VERSIONS = Versions(VERSIONS)
 ROOT_DEVICE = "/dev/vda"
 
 
@@ -36,17 +36,8 @@ def ec2_id(prefix: str, resource_id: str) -> str:
     return f"{prefix}-{digits}"
 
 
-def version(name: str) -> str:
-    """The EC2 version ``name`` means; 404 for an unknown one."""
-    if name == LATEST:
-        return VERSIONS[-1]
-    if name not in VERSIONS:
-        raise PathNotFound(name)
-    return name
 
 
-def since(first: str, wanted: str) -> bool:
-    return VERSIONS.index(wanted) >= VERSIONS.index(first)
 
 
 def block_device_mapping(inst: GuestInstance) -> dict[str, str]:
@@ -66,7 +57,7 @@ def block_device_mapping(inst: GuestInstance) -> dict[str, str]:
 
 def tree(md: GuestMetadata, wanted: str) -> dict[str, Any]:
     """``/<wanted>``: ``{"meta-data": {...}}`` plus ``user-data`` when the server has some."""
-    wanted = version(wanted)
+    wanted = TREE_VERSIONS.resolve(wanted)
     inst = md.instance
     fixed = md.network.fixed_ipv4[0] if md.network.fixed_ipv4 else ""
     meta: dict[str, Any] = {
@@ -77,19 +68,19 @@ def tree(md: GuestMetadata, wanted: str) -> dict[str, Any]:
         "security-groups": list(inst.security_groups)}
     if inst.key_name:
         meta["public-keys"] = {"0": {"_name": f"0={inst.key_name}", "openssh-key": inst.key_data}}
-    if since("2007-01-19", wanted):
+    if TREE_VERSIONS.since("2007-01-19", wanted):
         meta.update({"local-hostname": md.hostname, "public-hostname": md.hostname,
                      "public-ipv4": md.network.floating_ipv4[0] if md.network.floating_ipv4 else ""})
-    if since("2007-08-29", wanted):
+    if TREE_VERSIONS.since("2007-08-29", wanted):
         meta["instance-type"] = inst.flavor_name
-    if since("2007-12-15", wanted):
+    if TREE_VERSIONS.since("2007-12-15", wanted):
         meta["block-device-mapping"] = block_device_mapping(inst)
         for key, prefix in (("kernel_id", "aki"), ("ramdisk_id", "ari")):
             if inst.image_properties.get(key):
                 meta[key.replace("_", "-")] = ec2_id(prefix, str(inst.image_properties[key]))
-    if since("2008-02-01", wanted):
+    if TREE_VERSIONS.since("2008-02-01", wanted):
         meta["placement"] = {"availability-zone": inst.availability_zone}
-    if since("2008-09-01", wanted):
+    if TREE_VERSIONS.since("2008-09-01", wanted):
         meta["instance-action"] = "none"
     data: dict[str, Any] = {"meta-data": meta}
     if inst.user_data is not None:

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
-from pocketstack.metadata.tree import JSON, Answer, PathNotFound, listing
+from pocketstack.metadata.tree import JSON, LATEST, Answer, PathNotFound, Versions, listing
 
 if TYPE_CHECKING:
     from pocketstack.metadata.content import GuestMetadata
@@ -26,23 +26,14 @@ FOLSOM, GRIZZLY, HAVANA, LIBERTY = "2012-08-10", "2013-04-04", "2013-10-17", "20
 NEWTON_ONE, NEWTON_TWO, OCATA, ROCKY = "2016-06-30", "2016-10-06", "2017-02-22", "2018-08-27"
 VICTORIA, EPOXY = "2020-10-14", "2025-04-04"
 VERSIONS = (FOLSOM, GRIZZLY, HAVANA, LIBERTY, NEWTON_ONE, NEWTON_TWO, OCATA, ROCKY, VICTORIA, EPOXY)
-LATEST = "latest"
+TREE_VERSIONS = Versions(VERSIONS)
 
 META_DATA, USER_DATA, PASSWORD = "meta_data.json", "user_data", "password"
 VENDOR_DATA, NETWORK_DATA, VENDOR_DATA2 = "vendor_data.json", "network_data.json", "vendor_data2.json"
 
 
-def version(name: str) -> str:
-    """The dated version ``name`` means; 404 for an unknown one."""
-    if name == LATEST:
-        return VERSIONS[-1]
-    if name not in VERSIONS:
-        raise PathNotFound(name)
-    return name
 
 
-def since(first: str, wanted: str) -> bool:
-    return VERSIONS.index(wanted) >= VERSIONS.index(first)
 
 
 def listed_versions(today: dt.date | None = None) -> list[str]:
@@ -53,7 +44,7 @@ def listed_versions(today: dt.date | None = None) -> list[str]:
 
 def meta_data(md: GuestMetadata, wanted: str) -> dict:
     """``meta_data.json`` of version ``wanted`` (a dated version or ``latest``)."""
-    wanted = version(wanted)
+    wanted = TREE_VERSIONS.resolve(wanted)
     inst = md.instance
     data: dict = {"uuid": inst.id}
     if inst.metadata:
@@ -63,13 +54,13 @@ def meta_data(md: GuestMetadata, wanted: str) -> dict:
         data["keys"] = [{"name": inst.key_name, "type": "ssh", "data": inst.key_data}]
     data.update(hostname=md.hostname, name=inst.name, launch_index=inst.launch_index,
                 availability_zone=inst.availability_zone)
-    if since(GRIZZLY, wanted):
+    if TREE_VERSIONS.since(GRIZZLY, wanted):
         data["random_seed"] = md.random_seed
-    if since(LIBERTY, wanted):
+    if TREE_VERSIONS.since(LIBERTY, wanted):
         data["project_id"] = inst.project_id
-    if since(NEWTON_ONE, wanted):
+    if TREE_VERSIONS.since(NEWTON_ONE, wanted):
         data["devices"] = []
-    if since(VICTORIA, wanted):
+    if TREE_VERSIONS.since(VICTORIA, wanted):
         data["dedicated_cpus"] = []
     return data
 
@@ -79,7 +70,7 @@ def files(md: GuestMetadata, wanted: str) -> list[str]:
     names = [META_DATA] + ([USER_DATA] if md.instance.user_data is not None else [])
     for first, name in ((GRIZZLY, PASSWORD), (HAVANA, VENDOR_DATA), (LIBERTY, NETWORK_DATA),
                         (NEWTON_TWO, VENDOR_DATA2)):
-        if since(first, wanted):
+        if TREE_VERSIONS.since(first, wanted):
             names.append(name)
     return names
 
@@ -88,7 +79,7 @@ def lookup(md: GuestMetadata, tokens: list[str]) -> Answer:
     """The answer for ``/openstack/<tokens>``."""
     if not tokens:
         return listing(listed_versions())
-    wanted = version(tokens[0])
+    wanted = TREE_VERSIONS.resolve(tokens[0])
     name = "/".join(tokens[1:])
     if not name:
         return listing(files(md, wanted))
@@ -96,11 +87,11 @@ def lookup(md: GuestMetadata, tokens: list[str]) -> Answer:
         return _json(meta_data(md, wanted))
     if name == USER_DATA and md.instance.user_data is not None:
         return Answer(md.instance.user_data)
-    if name == PASSWORD and since(GRIZZLY, wanted):
+    if name == PASSWORD and TREE_VERSIONS.since(GRIZZLY, wanted):
         return Answer(b"")
-    if name == VENDOR_DATA and since(HAVANA, wanted):
+    if name == VENDOR_DATA and TREE_VERSIONS.since(HAVANA, wanted):
         return _json({})
-    if name == VENDOR_DATA2 and since(NEWTON_TWO, wanted):
+    if name == VENDOR_DATA2 and TREE_VERSIONS.since(NEWTON_TWO, wanted):
         return _json({"static": {}})
     if name == NETWORK_DATA:  # every version, and as text: Nova sets no JSON type for it
         return Answer(json.dumps(md.network.network_data).encode())

@@ -19,6 +19,28 @@ class PathNotFound(Exception):
     """No such path or version: the API answers 404."""
 
 
+LATEST = "latest"
+
+
+@dataclass(frozen=True)
+class Versions:
+    """The dated versions of one tree, oldest first; ``latest`` means the newest."""
+
+    names: tuple[str, ...]
+
+    def resolve(self, name: str) -> str:
+        """The version ``name`` means; 404 for an unknown one."""
+        if name == LATEST:
+            return self.names[-1]
+        if name not in self.names:
+            raise PathNotFound(name)
+        return name
+
+    def since(self, first: str, wanted: str) -> bool:
+        """Whether ``wanted`` is ``first`` or newer (what it serves)."""
+        return self.names.index(wanted) >= self.names.index(first)
+
+
 @dataclass(frozen=True)
 class Answer:
     body: bytes
