@@ -68,8 +68,8 @@ def running_cloud(tmp_path: Path, *extra_args: str, database_url: str | None = N
         args += ["--database-url", database_url]
     args += ["up", "--port", str(port), "--admin-password", ADMIN_PASSWORD, "--clouds-file", str(clouds_file),
              *extra_args]
-    proc_env = dict(os.environ, POCKETSTACK_BCRYPT_ROUNDS="4", POCKETSTACK_METADATA_LISTEN_PORT=str(free_port()),
-                    **(env or {}))
+    proc_env = {**os.environ, "POCKETSTACK_BCRYPT_ROUNDS": "4", "POCKETSTACK_METADATA_LISTEN_PORT": str(free_port()),
+                **(env or {})}
     with open(log_path, "w") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=proc_env)
     url = f"http://127.0.0.1:{port}"

@@ -83,3 +83,19 @@ def test_scaled_out_metadata_command(cloud_proc, server, tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_a_metadata_port_in_use_stops_only_a_cloud_of_real_guests(cloud_proc, tmp_path):
+    """An API-only cloud (fake hypervisor) whose metadata port is taken -- a second cloud in
+    one CI job, say -- starts without the metadata API and says so; a cloud of real guests,
+    which need it, refuses to start."""
+    taken = cloud_proc.metadata_url.rsplit(":", 1)[1]
+    (tmp_path / "fake").mkdir()
+    with running_cloud(tmp_path / "fake", env={"POCKETSTACK_METADATA_LISTEN_PORT": taken}) as second:
+        assert httpx.get(second.url + "/identity/v3").status_code == 200
+        assert "starting without it" in second.log()
+    real = subprocess.run([str(BIN / "pocketstack"), "--data-dir", str(tmp_path / "qemu"), "up", "--hypervisor",
+                           "qemu", "--port", str(free_port()), "--metadata-port", taken,
+                           "--clouds-file", str(tmp_path / "clouds.yaml")], capture_output=True, text=True, timeout=60)
+    assert real.returncode != 0
+    assert f"the metadata API cannot listen on 127.0.0.1:{taken}" in real.stderr
