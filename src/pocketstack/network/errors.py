@@ -143,6 +143,25 @@ class InvalidFixedIpsFilter(NeutronBadRequest):
     msg_fmt = "Invalid fixed_ips filter '{value}'."
 
 
+class UnrecognizedAttributes(NeutronBadRequest):
+    """Attributes the resource does not have, or whose extension is not implemented."""
+
+    code = "HTTPBadRequest"
+    msg_fmt = "Unrecognized attribute(s) '{attributes}'"
+
+
+class AttributeNotAllowedInPost(NeutronBadRequest):
+    code = "HTTPBadRequest"
+    msg_fmt = "Attribute '{attribute}' not allowed in POST"
+
+
+class ReadOnlyAttribute(NeutronBadRequest):
+    """A read-only attribute in an update body (the API layer's check)."""
+
+    code = "HTTPBadRequest"
+    msg_fmt = "Cannot update read-only attribute {attribute}"
+
+
 class ReadOnlyAttributes(NeutronBadRequest):
     code = "HTTPBadRequest"
     msg_fmt = "Cannot update read-only attribute(s): {attributes}"

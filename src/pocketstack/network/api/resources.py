@@ -85,7 +85,7 @@ def update_target(manager: NetworkManager, member: str, item: dict, attrs: dict)
 
 def _authorized(req: ApiRequest, manager: NetworkManager, member: str, body) -> dict:
     """The validated attributes of one ``{member: {...}}`` create body, once policy allows them."""
-    attrs = dict(validate(body, SCHEMAS[(member, True)])[member])
+    attrs = dict(inputs.validate_body(body, SCHEMAS[(member, True)])[member])
     target = create_target(req, manager, member, attrs)
     req.authorize(f"create_{member}", target)
     _attribute_rules(req, "create", member, attrs, target)
