@@ -280,6 +280,10 @@ class OverQuota(NeutronConflict):
     msg_fmt = "Quota exceeded for resources: ['{overs}']."
 
 
+class SubnetPoolQuotaExceeded(NeutronConflict):
+    msg_fmt = "Per-project subnet pool prefix quota exceeded."
+
+
 # -- ports --------------------------------------------------------------------------------------------
 class PortInUse(NeutronConflict):
     msg_fmt = ("Unable to complete operation on port {port_id} for network {net_id}. Port already has an attached "

@@ -79,6 +79,9 @@ class SubnetPool(StandardAttrs, Base):
     max_prefixlen: Mapped[int] = mapped_column(sa.Integer)
     shared: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     is_default: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Neutron's per-project limit on what subnets draw from the pool (IPv4 addresses or
+    # IPv6 /64s); None is no limit.
+    default_quota: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     # Prefixes handed out to subnets; changed only by compare-and-swap on generation.
     allocated: Mapped[list] = mapped_column(JSONText, default=list)
     generation: Mapped[int] = mapped_column(sa.Integer, default=0)

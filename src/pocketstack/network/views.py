@@ -72,7 +72,7 @@ def subnetpools(session: Session, rows: list[SubnetPool]) -> list[dict]:
     return [{**_standard(r, tags), "ip_version": r.ip_version, "prefixes": r.prefixes,
              "default_prefixlen": r.default_prefixlen, "min_prefixlen": r.min_prefixlen,
              "max_prefixlen": r.max_prefixlen, "shared": r.shared, "is_default": r.is_default,
-             "address_scope_id": None, "default_quota": None} for r in rows]
+             "address_scope_id": None, "default_quota": r.default_quota} for r in rows]
 
 
 def fixed_ips_of(session: Session, port_ids: list[str]) -> dict[str, list[dict]]:

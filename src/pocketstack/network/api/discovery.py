@@ -25,6 +25,7 @@ EXTENSIONS = {
     "net-mtu": "Network MTU",
     "pagination": "Pagination support",
     "port-security": "Port Security",
+    "port-security-groups-filtering": "Port filtering on security groups",
     "project-id": "project_id field enabled",
     "provider": "Provider Network",
     "quota_details": "Quota details management support",

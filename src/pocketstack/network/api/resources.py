@@ -40,12 +40,20 @@ def _attribute_rules(req: ApiRequest, action: str, member: str, attrs: dict, tar
     (``create_port:fixed_ips:ip_address``), as Neutron builds its match rule."""
     rules = req.enforcer.rules()
     for attribute, value in attrs.items():
+        if action == "create" and _is_default(member, attribute, value):
+            continue  # Neutron's _is_attribute_explicitly_set: the default asks for nothing
         rule = f"{action}_{member}:{attribute}"
         if rule in rules:
             req.authorize(rule, target)
         for sub in sorted(_sub_attributes(value)):
             if f"{rule}:{sub}" in rules:
                 req.authorize(f"{rule}:{sub}", target)
+
+
+def _is_default(member: str, attribute: str, value) -> bool:
+    """Whether ``value`` is the attribute's Neutron default (its schema's ``default``)."""
+    schema = SCHEMAS[(member, True)]["properties"][member]["properties"].get(attribute, {})
+    return "default" in schema and type(value) is type(schema["default"]) and value == schema["default"]
 
 
 def _sub_attributes(value) -> set[str]:

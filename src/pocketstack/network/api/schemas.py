@@ -19,6 +19,9 @@ NULL_STR = {"type": ["string", "null"], "maxLength": 255}
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
 NULL_ID = {"type": ["string", "null"], "maxLength": 64}
 BOOL = {"type": "boolean"}
+# ``default`` is Neutron's: an attribute rule (``create_network:shared``) is not checked
+# for a create that sets the attribute to its default (``resources._attribute_rules``).
+DEFAULT_FALSE = {"type": "boolean", "default": False}
 INT = {"type": "integer"}
 NULL_INT = {"type": ["integer", "null"]}
 PORT_NUMBER = {"type": ["integer", "null", "string"]}
@@ -38,7 +41,8 @@ GATEWAY = {"type": ["object", "null"], "properties": {
 COMMON: dict[str, Schema] = {"name": STR, "description": STR, "project_id": ID, "tenant_id": ID, "tags": TAGS}
 
 ATTRIBUTES: dict[str, dict[str, Schema]] = {
-    "network": {"admin_state_up": BOOL, "shared": BOOL, "router:external": BOOL, "is_default": BOOL,
+    "network": {"admin_state_up": BOOL, "shared": DEFAULT_FALSE, "router:external": DEFAULT_FALSE,
+                "is_default": DEFAULT_FALSE,
                 "mtu": {"type": "integer", "minimum": 68, "maximum": 9216}, "port_security_enabled": BOOL,
                 "provider:network_type": STR,
                 "provider:physical_network": {"type": ["string", "null"], "maxLength": 64},  # the column's
@@ -51,9 +55,11 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                "use_default_subnetpool": BOOL},
     "subnetpool": {"prefixes": IPS, "default_prefixlen": {"type": ["integer", "string"]},
                    "min_prefixlen": {"type": ["integer", "string"]}, "max_prefixlen": {"type": ["integer", "string"]},
-                   "shared": BOOL, "is_default": BOOL},
+                   "shared": DEFAULT_FALSE, "is_default": DEFAULT_FALSE,
+                   "default_quota": {"type": ["integer", "string", "null"]}},
     "port": {"network_id": ID, "admin_state_up": BOOL, "mac_address": STR, "fixed_ips": FIXED_IPS,
-             "device_id": STR, "device_owner": STR, "binding:host_id": NULL_STR, "binding:vnic_type": STR,
+             "device_id": STR, "device_owner": {**STR, "default": ""}, "binding:host_id": NULL_STR,
+             "binding:vnic_type": STR,
              "binding:profile": {"type": ["object", "null"]}, "allowed_address_pairs": PAIRS,
              "port_security_enabled": BOOL, "security_groups": {"type": ["array", "null"], "items": ID}},
     "router": {"admin_state_up": BOOL, "external_gateway_info": GATEWAY, "routes": ROUTES},
