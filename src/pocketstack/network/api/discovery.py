@@ -21,6 +21,7 @@ EXTENSIONS = {
     "external-net": "Neutron external network",
     "extraroute": "Neutron Extra Route",
     "ext-gw-mode": "Neutron L3 Configurable external gateway mode",
+    "extra_dhcp_opt": "Neutron Extra DHCP options",
     "ip-substring-filtering": "IP address substring filtering",
     "net-mtu": "Network MTU",
     "pagination": "Pagination support",

@@ -61,7 +61,8 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
              "device_id": STR, "device_owner": {**STR, "default": ""}, "binding:host_id": NULL_STR,
              "binding:vnic_type": STR,
              "binding:profile": {"type": ["object", "null"]}, "allowed_address_pairs": PAIRS,
-             "port_security_enabled": BOOL, "security_groups": {"type": ["array", "null"], "items": ID}},
+             "port_security_enabled": BOOL, "security_groups": {"type": ["array", "null"], "items": ID},
+             "extra_dhcp_opts": {}},  # checked with Neutron's key specs and messages (dhcp_opts)
     "router": {"admin_state_up": BOOL, "external_gateway_info": GATEWAY, "routes": ROUTES},
     "floatingip": {"floating_network_id": ID, "floating_ip_address": NULL_STR, "subnet_id": NULL_ID,
                    "port_id": NULL_ID, "fixed_ip_address": NULL_STR},
