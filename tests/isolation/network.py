@@ -1,6 +1,7 @@
 """Networking (Neutron v2.0) in the isolation matrix: networks, subnets, subnet pools,
 ports, routers and their interfaces, floating IPs, security groups and rules, tags,
-quotas and agents; plus the ports a member may not make on networks it does not own.
+quotas, agents, service providers and availability zones; plus the ports a member may
+not make on networks it does not own.
 
 Neutron (neutron/pecan_wsgi/hooks/policy_enforcement.py) answers 404 when the caller
 may not even see the resource it updates or deletes, 403 when it may see it but not
@@ -307,6 +308,9 @@ OPS = [
     Op("network-quota", "list", "GET", N + "/quotas", ADMIN_ONLY),
     Op("network-quota", "update", "PUT", N + "/quotas/{project_a}", ADMIN_ONLY, body={"quota": {"network": -1}}),
     Op("network-quota", "delete", "DELETE", N + "/quotas/{project}", ADMIN_ONLY),
+    # fixed lists of the deployment: any reader lists them
+    Op("service-providers", "list", "GET", N + "/service-providers", EVERYONE),
+    Op("availability-zones", "list", "GET", N + "/availability_zones", EVERYONE),
     # agents: only the admin sees them (others list none, and 404 on one)
     Op("agent", "list", "GET", N + "/agents", expect(LISTED, UNLISTED, UNLISTED, UNLISTED, UNLISTED), watch="{agent}"),
     Op("agent", "show", "GET", N + "/agents/{agent}", ADMIN_SEES),
