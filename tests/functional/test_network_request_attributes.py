@@ -56,6 +56,8 @@ def test_read_only_attributes_are_named_as_read_only(api, demo_token):
     net = create(api, demo_token, "network", {"name": unique("n")})
     error = _error(call(api, "PUT", f"/networks/{net['id']}", demo_token, {"network": {"subnets": []}}))
     assert error == {"type": "HTTPBadRequest", "message": "Cannot update read-only attribute subnets", "detail": ""}
+    error = _error(call(api, "PUT", f"/networks/{net['id']}", demo_token, {"network": {"id": net["id"]}}))
+    assert error["message"] == "Cannot update read-only attribute id"
 
 
 def test_unrecognized_is_answered_before_a_missing_required_attribute(api, demo_token):

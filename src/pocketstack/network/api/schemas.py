@@ -75,8 +75,9 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                             "remote_address_group_id": NULL_ID},
 }
 # Attributes Neutron's resource maps mark neither allow_post nor allow_put (of the
-# extensions listed): "not allowed in POST" / "Cannot update read-only attribute".
-STANDARD_READ_ONLY = ("created_at", "updated_at", "revision_number")
+# extensions listed): "not allowed in POST" / "Cannot update read-only attribute".  (A
+# core resource's ``id`` may be chosen on create in Neutron; pocketstack always picks it.)
+STANDARD_READ_ONLY = ("id", "created_at", "updated_at", "revision_number")
 READ_ONLY: dict[str, tuple[str, ...]] = {
     "network": ("status", "subnets"), "subnet": (), "subnetpool": ("ip_version",),
     "port": ("status", "binding:vif_type", "binding:vif_details"), "router": ("status",),
