@@ -58,6 +58,11 @@ def test_read_only_attributes_are_named_as_read_only(api, demo_token):
     assert error == {"type": "HTTPBadRequest", "message": "Cannot update read-only attribute subnets", "detail": ""}
     error = _error(call(api, "PUT", f"/networks/{net['id']}", demo_token, {"network": {"id": net["id"]}}))
     assert error["message"] == "Cannot update read-only attribute id"
+    # One a create may set but an update may not change: the same message.
+    port = create(api, demo_token, "port", {"network_id": net["id"]})
+    error = _error(call(api, "PUT", f"/ports/{port['id']}", demo_token, {"port": {"network_id": net["id"]}}))
+    assert error == {"type": "HTTPBadRequest", "message": "Cannot update read-only attribute network_id",
+                     "detail": ""}
 
 
 def test_unrecognized_is_answered_before_a_missing_required_attribute(api, demo_token):

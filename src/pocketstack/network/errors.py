@@ -156,16 +156,10 @@ class AttributeNotAllowedInPost(NeutronBadRequest):
 
 
 class ReadOnlyAttribute(NeutronBadRequest):
-    """A read-only attribute in an update body (the API layer's check)."""
+    """An attribute an update may not change (Neutron names the first)."""
 
     code = "HTTPBadRequest"
     msg_fmt = "Cannot update read-only attribute {attribute}"
-
-
-class ReadOnlyAttributes(NeutronBadRequest):
-    code = "HTTPBadRequest"
-    msg_fmt = "Cannot update read-only attribute(s): {attributes}"
-
 
 class RevisionNumberConstraintFailed(ApiError):
     """An ``If-Match: revision_number=N`` that no longer holds."""

@@ -285,6 +285,8 @@ def bump(session: Session, row) -> None:
 
 
 def check_updatable(attrs: dict, updatable: set[str]) -> None:
-    unknown = set(attrs) - updatable
-    if unknown:
-        raise errors.ReadOnlyAttributes(attributes=", ".join(sorted(unknown)))
+    """Neutron's "Cannot update read-only attribute X" for one set only on create
+    (``network_id``, ``cidr``...), naming the first."""
+    fixed = sorted(set(attrs) - updatable)
+    if fixed:
+        raise errors.ReadOnlyAttribute(attribute=fixed[0])
