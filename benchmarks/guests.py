@@ -71,7 +71,8 @@ from pocketstack.compute.drivers.qemu import QemuDriver  # noqa: E402
 from pocketstack.compute.drivers.qemu_guest import DiskDef, GuestDef  # noqa: E402
 
 BIN = Path(sys.executable).parent
-LOGIN = re.compile(rb"^\S+ login: ", re.M)
+# busybox getty starts its prompt line with a carriage return ("\r\n\rtiny login: ")
+LOGIN = re.compile(rb"^\r?\S+ login: ", re.M)
 TICK = os.sysconf("SC_CLK_TCK")
 VERSION = {"OpenStack-API-Version": "compute 2.64"}
 
@@ -122,6 +123,7 @@ class Guest:
         self.key, self.state = key, state
         self.began = self.accepted = self.qemu_started = self.login = None
         self.pid: int | None = None
+        self.died = False
         self.qemu_cpu_at_login: float | None = None
         self._offset, self._tail = 0, b""
 
@@ -140,6 +142,8 @@ class Guest:
             self._tail = (self._tail + chunk)[-4096:]
             if LOGIN.search(self._tail):
                 self.seen()
+        if self.pid is not None and self.login is None:
+            self.died = qemu_guest.proc_stat(f"/proc/{self.pid}/stat")[:1] in ([], ["Z"], ["X"])
 
     def seen(self) -> None:
         self.login = now()
@@ -156,7 +160,7 @@ def watch(guests: list[Guest], timeout: float, poll_api=None) -> None:
     """Until every guest shows its prompt (or ``timeout``): files every 0.1 s, or the API."""
     deadline = now() + timeout
     while now() < deadline:
-        waiting = [g for g in guests if g.login is None]
+        waiting = [g for g in guests if g.login is None and not g.died]
         if not waiting:
             return
         for guest in waiting:
@@ -169,7 +173,8 @@ def watch(guests: list[Guest], timeout: float, poll_api=None) -> None:
 
 def summarize(name: str, guests: list[Guest], extra: dict) -> dict:
     rows = [g.figures() for g in guests]
-    out = {"variant": name, "servers": len(guests), "at_login": sum(r["login"] is not None for r in rows)}
+    out = {"variant": name, "servers": len(guests), "at_login": sum(r["login"] is not None for r in rows),
+           "qemu_died": sum(g.died for g in guests)}
     for key in ("accepted", "qemu_started", "login", "qemu_cpu"):
         values = [r[key] for r in rows if r[key] is not None]
         if values:
