@@ -463,8 +463,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _show(args, title: str, figures: dict) -> None:
+    """One line per batch; spreads as min/median/max, load averages as 1-minute figures."""
+    def text(key, value):
+        if isinstance(value, dict) and "median" in value:
+            return f"{key}={value['min']}/{value['median']}/{value['max']}"
+        if key == "load_average":
+            loads = value if isinstance(value[0], list) else [value]
+            return "load=" + "->".join(f"{load[0]:.2f}" for load in loads)
+        return f"{key}={value}"
     if not args.json:
-        print(f"{title:>10}: " + ", ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+        print(f"{title:>10}: " + ", ".join(text(k, v) for k, v in figures.items() if k != "variant"), flush=True)
 
 
 if __name__ == "__main__":
