@@ -405,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--watch", choices=["file", "api"], default="file",
                         help="how the login prompt is looked for (see above)")
     parser.add_argument("--variants", choices=["both", "cloud", "plain"], default="both")
+    parser.add_argument("--plain-first", action="store_true", help="plain QEMU before the cloud in each batch "
+                        "(the plain guests then take the cloud guest's vCPUs and memory from the flavor)")
     parser.add_argument("--url", help="a running cloud with a QEMU host instead of starting one")
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", default="bench-secret")
@@ -447,16 +449,16 @@ def main(argv: list[str] | None = None) -> int:
                                 "image": image.name, "load_average": os.getloadavg()})
         template = GuestDef("template", "template", args.vcpus, args.ram,
                             {"sockets": args.vcpus, "cores": 1, "threads": 1}, "plain")
+        variants = ["cloud", "plain"] if args.variants == "both" else [args.variants]
         for count in args.servers:
-            if args.variants in ("both", "cloud"):
-                figures, seen = cloud_batch(api, args, count, flavor, image_id, state, pid, created)
-                template = seen or template
+            for variant in sorted(variants, reverse=args.plain_first):
+                if variant == "cloud":
+                    figures, seen = cloud_batch(api, args, count, flavor, image_id, state, pid, created)
+                    template = seen or template
+                else:
+                    figures = plain_batch(driver, args, count, template, image, work, plain_pids)
                 report["batches"].append(figures)
-                _show(args, f"cloud x{count}", figures)
-            if args.variants in ("both", "plain"):
-                figures = plain_batch(driver, args, count, template, image, work, plain_pids)
-                report["batches"].append(figures)
-                _show(args, f"plain x{count}", figures)
+                _show(args, f"{variant} x{count}", figures)
     if args.json:
         print(json.dumps(report, indent=2))
     return 0
