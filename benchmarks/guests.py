@@ -6,8 +6,8 @@ For each ``--servers`` count N (default 1 and 10), two variants, one after the o
   cloud  N servers created at once through the Compute API of a ``pocketstack up
          --hypervisor qemu`` cloud (started here in a temporary data directory, or
          ``--url`` of a running one): N concurrent ``POST /servers`` over httpx with a
-         token, so no client start-up is measured (``openstack server create`` adds
-         about a second of Python imports per call).  Servers have ``networks: none``
+         token, so no client start-up is measured (``openstack server create --help``
+         alone takes about a second here: Python imports and plugin loading).  Servers have ``networks: none``
          and no config drive, so both variants boot exactly the same disk.
   plain  the limit: N ``qemu-system-x86_64`` processes started at once by this script,
          each with the command line the driver itself builds (``QemuDriver.command_line``
@@ -406,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="how the login prompt is looked for (see above)")
     parser.add_argument("--variants", choices=["both", "cloud", "plain"], default="both")
     parser.add_argument("--plain-first", action="store_true", help="plain QEMU before the cloud in each batch "
-                        "(the plain guests then take the cloud guest's vCPUs and memory from the flavor)")
+                        "(the first batch's plain guests then take vCPUs, topology and memory from the flavor)")
     parser.add_argument("--url", help="a running cloud with a QEMU host instead of starting one")
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", default="bench-secret")
