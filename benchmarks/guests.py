@@ -168,7 +168,7 @@ def watch(guests: list[Guest], timeout: float, poll_api=None) -> None:
                 guest.poll_file()
             elif poll_api(guest.key):
                 guest.seen()
-        time.sleep(0.1 if poll_api is None else 0.5 / max(1, len(waiting)))
+        time.sleep(0.1 if poll_api is None else 0.5)
 
 
 def summarize(name: str, guests: list[Guest], extra: dict) -> dict:
