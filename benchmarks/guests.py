@@ -249,6 +249,7 @@ class Api:
         response = httpx.post(url + "/identity/v3/auth/tokens", json=body, timeout=30)
         response.raise_for_status()
         self.project_id = response.json()["token"]["project"]["id"]
+        self.undo: list[tuple[str, str, dict | None]] = []  # what prepare() changed, to change back
         self.client = httpx.Client(base_url=url, timeout=300, headers={
             "X-Auth-Token": response.headers["X-Subject-Token"], **VERSION}, limits=httpx.Limits(max_connections=64))
 
@@ -259,17 +260,28 @@ class Api:
         return response
 
     def prepare(self, image_file: Path, vcpus: int, ram: int, disk: int) -> tuple[str, str]:
-        """No instance/core/RAM quota, a flavor and the tiny image; their ids."""
-        self.call("PUT", f"/compute/v2.1/os-quota-sets/{self.project_id}", json={"quota_set": {
-            "instances": -1, "cores": -1, "ram": -1}})
+        """No instance/core/RAM quota, a flavor and the tiny image; their ids (:meth:`restore`
+        puts the quota back and deletes the two)."""
+        quotas = f"/compute/v2.1/os-quota-sets/{self.project_id}"
+        old = self.call("GET", quotas).json()["quota_set"]
+        self.call("PUT", quotas, json={"quota_set": {"instances": -1, "cores": -1, "ram": -1}})
+        self.undo.append(("PUT", quotas, {"quota_set": {k: old[k] for k in ("instances", "cores", "ram")}}))
         flavor = self.call("POST", "/compute/v2.1/flavors", json={"flavor": {
             "name": "guestbench-" + uuid.uuid4().hex[:6], "vcpus": vcpus, "ram": ram, "disk": disk}}).json()
+        self.undo.append(("DELETE", f"/compute/v2.1/flavors/{flavor['flavor']['id']}", None))
         image = self.call("POST", "/image/v2/images", json={
             "name": "guestbench-tiny", "disk_format": "qcow2", "container_format": "bare"}).json()["id"]
+        self.undo.append(("DELETE", f"/image/v2/images/{image}", None))
         with open(image_file, "rb") as f:
             self.call("PUT", f"/image/v2/images/{image}/file", content=f.read(),
                       headers={"Content-Type": "application/octet-stream"})
         return flavor["flavor"]["id"], image
+
+    def restore(self) -> None:
+        """Undo what :meth:`prepare` did (a ``--url`` cloud is left as it was found)."""
+        for method, path, body in reversed(self.undo):
+            self.client.request(method, path, json=body)
+        self.undo.clear()
 
     def accel(self) -> str | None:
         """The accelerator the cloud's (first) QEMU host uses, from its cpu_info."""
@@ -315,12 +327,12 @@ def cloud_batch(api: Api, args, count: int, flavor: str, image: str, state: Path
     with ThreadPoolExecutor(count) as pool:
         guests = list(pool.map(create, range(count)))
     watch(guests, args.timeout, None if args.watch == "file" else api.console_has_login)
-    extra: dict = {"load_average": [list(load_before), list(os.getloadavg())],
-                   "api_console_shows_login": sum(api.console_has_login(g.key) for g in guests)}
-    if pid:
+    extra: dict = {"load_average": [list(load_before), list(os.getloadavg())]}
+    if pid:  # before the console check below: its requests are not part of a create
         extra["cloud_cpu_s_per_server"] = round((_proc_cpu_seconds(pid) - cpu_before) / count, 2)
         extra["cloud_children_cpu_s_per_server"] = round((children_cpu(pid) - child_before) / count, 2)
         extra["cloud_rss_growth_mib_per_server"] = round((rss_kb(pid) - rss_before) / 1024 / count, 1)
+    extra["api_console_shows_login"] = sum(api.console_has_login(g.key) for g in guests)
     template = None
     if state and guests and (state / guests[0].key / "guest.json").exists():
         template = GuestDef.load(state / guests[0].key / "guest.json")
@@ -439,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             url, state, pid = stack.enter_context(own_cloud(args))
         api = Api(url, args.username, args.password, args.project)
+        stack.callback(api.restore)
         stack.callback(lambda: created and api.delete(list(created)))
         flavor, image_id = api.prepare(image, args.vcpus, args.ram, args.disk)
         accel = api.accel() if args.accel == "auto" else args.accel
