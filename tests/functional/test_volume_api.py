@@ -356,3 +356,39 @@ def test_racing_force_deletes_of_a_snapshot_are_never_a_500(api, admin_token):
         wait(api, admin_token, f"/snapshots/{sid}", "snapshot", ("deleted",))
     assert set(statuses) <= {202, 404}, statuses
     assert call(api, admin_token, "DELETE", f"/volumes/{vid}").status_code == 202
+
+
+def test_cascade_delete_takes_the_snapshots_with_the_volume(api, admin_token):
+    """``DELETE /volumes/{id}?cascade=true`` (Cinder): the volume's snapshots go to
+    ``deleting`` with it and are deleted first; without cascade, or with a snapshot that
+    is not available or error, it is Cinder's 400 and nothing changes; quota usage of
+    volumes, snapshots and gigabytes comes back to zero."""
+    token = new_member(api, admin_token)
+    project = api.cloud.identity.validate_token(token).project_id
+    volume = create_volume(api, token)
+    snapshots = []
+    for _ in range(2):
+        r = call(api, token, "POST", "/snapshots", json={"snapshot": {"volume_id": volume["id"]}})
+        assert r.status_code == 202, r.text
+        snapshots.append(wait(api, token, f"/snapshots/{r.json()['snapshot']['id']}", "snapshot", ("available",)))
+    r = call(api, token, "DELETE", f"/volumes/{volume['id']}")
+    assert r.status_code == 400 and "have snapshots" in r.json()["badRequest"]["message"]
+    assert call(api, token, "DELETE", f"/volumes/{volume['id']}?cascade=maybe").status_code == 400
+    # A snapshot being created (reset there by the admin) cannot be cascaded.
+    stuck = snapshots[0]["id"]
+    assert call(api, admin_token, "POST", f"/snapshots/{stuck}/action",
+                json={"os-reset_status": {"status": "creating"}}).status_code == 202
+    r = call(api, token, "DELETE", f"/volumes/{volume['id']}?cascade=true")
+    assert r.status_code == 400, r.text
+    assert {call(api, token, "GET", f"/snapshots/{s['id']}").json()["snapshot"]["status"] for s in snapshots} == \
+        {"creating", "available"}
+    assert call(api, token, "GET", f"/volumes/{volume['id']}").json()["volume"]["status"] == "available"
+    assert call(api, admin_token, "POST", f"/snapshots/{stuck}/action",
+                json={"os-reset_status": {"status": "error"}}).status_code == 202
+
+    assert call(api, token, "DELETE", f"/volumes/{volume['id']}?cascade=True").status_code == 202
+    assert wait(api, token, f"/volumes/{volume['id']}", "volume", ("deleted",)) is None
+    for snapshot in snapshots:
+        assert call(api, token, "GET", f"/snapshots/{snapshot['id']}").status_code == 404
+    usage = call(api, token, "GET", f"/os-quota-sets/{project}?usage=true").json()["quota_set"]
+    assert (usage["volumes"]["in_use"], usage["snapshots"]["in_use"], usage["gigabytes"]["in_use"]) == (0, 0, 0)

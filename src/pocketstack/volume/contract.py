@@ -35,8 +35,9 @@ class VolumeRecords(Protocol):
         ``creating`` until then).  A 400/404/413 error when the spec is refused."""
         ...
 
-    def delete(self, context: RequestContext, volume_id: str) -> None:
-        """Start deleting the volume (refused while it is attached or has snapshots)."""
+    def delete(self, context: RequestContext, volume_id: str, cascade: bool = False) -> None:
+        """Start deleting the volume (refused while it is attached, or has snapshots unless
+        ``cascade``: then they are deleted first)."""
         ...
 
 

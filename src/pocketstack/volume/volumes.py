@@ -26,7 +26,7 @@ from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import GiB
 from pocketstack.volume.metadata import Items
-from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, existing, move
+from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, existing, move, move_snapshot
 
 if TYPE_CHECKING:
     from pocketstack.image.contract import ImageContract
@@ -262,13 +262,26 @@ class Volumes:
             move(s, volume_id, row.status, target, **values)
         run_in_transaction(self.db, work)
 
-    def delete(self, context: RequestContext, volume_id: str) -> None:
-        """Refused while attached or while it has snapshots (``cascade`` is not supported)."""
+    def delete(self, context: RequestContext, volume_id: str, cascade: bool = False) -> None:
+        """Refused while attached or while it has snapshots, unless ``cascade``: then its
+        snapshots (each ``available`` or ``error``, as Cinder requires) go to ``deleting``
+        in the same transaction as the volume, and the worker deletes them before it."""
         volume = self.get(context, volume_id)
-        if volume.attach_count or volume.status == "in-use" or self.snapshots.count_for_volume(volume_id):
+        if volume.attach_count or volume.status == "in-use":
             raise errors.VolumeNotDeletable()
-        self._transition(volume_id, DELETABLE + ("error_deleting",), "delete", "deleting",
-                         extra_where={"attach_count": 0})
+
+        def work(s: Session) -> None:
+            row = existing(s, m.Volume, volume_id)
+            allowed = DELETABLE + ("error_deleting",)
+            if row.status not in allowed:
+                raise invalid(volume_id, "delete", " or ".join(allowed), row.status)
+            snapshots = list(s.scalars(sa.select(m.Snapshot).where(m.Snapshot.volume_id == volume_id)))
+            if snapshots and (not cascade or any(x.status not in ("available", "error") for x in snapshots)):
+                raise errors.VolumeNotDeletable()
+            for snapshot in snapshots:
+                move_snapshot(s, snapshot.id, snapshot.status, "deleting")
+            move(s, volume_id, row.status, "deleting", extra_where={"attach_count": 0})
+        run_in_transaction(self.db, work)
         self.worker.cast("delete", volume_id)
 
     def force_delete(self, context: RequestContext, volume_id: str) -> None:

@@ -185,8 +185,18 @@ class VolumeWorker:
             return bool(s.scalar(sa.select(m.Volume.bootable).where(m.Volume.id == volume_id)))
 
     def do_delete(self, volume_id: str) -> None:
+        """Delete the volume, after the snapshots a cascade delete moved to ``deleting``
+        with it; a snapshot that cannot be deleted leaves the volume ``error_deleting``."""
         volume = self._load(volume_id, "deleting")
         if volume is None:
+            return
+        with self.db.session(readonly=True) as s:
+            snapshot_ids = list(s.scalars(sa.select(m.Snapshot.id).where(m.Snapshot.volume_id == volume_id,
+                                                                          m.Snapshot.status == "deleting")))
+        for snapshot_id in snapshot_ids:
+            self.do_snapshot_delete(snapshot_id)
+        if snapshot_ids and self._snapshots_left(volume_id):
+            self._finish(volume_id, "deleting", "error_deleting", status_reason="a snapshot could not be deleted")
             return
         vtype = self.types.get_by_id(volume.volume_type_id)
         try:
@@ -205,6 +215,11 @@ class VolumeWorker:
             self.quotas.reserve(s, volume.project_id, vtype.name if vtype else None,
                                 volumes=-1, gigabytes=-volume.size)
         run_in_transaction(self.db, work)
+
+    def _snapshots_left(self, volume_id: str) -> int:
+        with self.db.session(readonly=True) as s:
+            return s.scalar(sa.select(sa.func.count()).select_from(m.Snapshot)
+                            .where(m.Snapshot.volume_id == volume_id)) or 0
 
     def do_extend(self, volume_id: str) -> None:
         volume = self._load(volume_id, "extending")

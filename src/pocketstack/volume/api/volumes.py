@@ -20,6 +20,7 @@ from pocketstack.volume.api.common import (
     accepted,
     all_projects,
     body,
+    flag,
     is_detail,
     own_project,
     page_links,
@@ -153,5 +154,5 @@ class VolumesApi:
     @route.delete(PREFIX + "/volumes/{volume_id}", policy="volume:delete")
     def delete(self, req: ApiRequest) -> Response:
         volume = self.load(req)
-        self.volumes.delete(req.caller, volume.id)
+        self.volumes.delete(req.caller, volume.id, cascade=flag(req, "cascade"))
         return accepted()
