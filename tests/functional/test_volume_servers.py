@@ -305,3 +305,28 @@ def test_a_restarted_host_finishes_the_attach_and_detach_it_had_begun(api, proje
     assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
     wait_gone(api, token, server_id)
     assert wait_volume(api, project, to_attach, ("available",))["attachments"] == []
+
+
+def test_a_user_cannot_detach_through_cinder_what_nova_attached(api, project, flavor, raw_image):
+    """OSSA-2023-003 (Cinder bug 2004555): deleting on the Block Storage side an attachment
+    through which compute gave the volume to a server would leave the device on the host
+    while the volume goes elsewhere.  ``os-detach`` and ``DELETE /attachments/{id}`` of it
+    are Cinder's 409; the volume stays in-use and compute's own detach still works."""
+    token = project["token"]
+    server_id = boot(api, token, flavor["id"], [], imageRef=raw_image)["server"]["id"]
+    wait(api, token, server_id)
+    vid = create_volume(api, project)["id"]
+    assert call(api, "POST", f"/servers/{server_id}/os-volume_attachments", token,
+                json={"volumeAttachment": {"volumeId": vid}}).status_code == 200
+    attachment = wait_volume(api, project, vid, ("in-use",))["attachments"][0]["attachment_id"]
+    message = f"Detach volume from instance {server_id} using the Compute API"
+    r = volumes(api, project, "POST", f"/volumes/{vid}/action", json={"os-detach": {"attachment_id": attachment}})
+    assert r.status_code == 409 and r.json()["conflictingRequest"]["message"] == message, r.text
+    r = api.request("DELETE", f"/volume/v3/{project['id']}/attachments/{attachment}", token,
+                    headers={V: "volume 3.27"})
+    assert r.status_code == 409 and r.json()["conflictingRequest"]["message"] == message, r.text
+    assert wait_volume(api, project, vid, ("in-use",))["attachments"][0]["attachment_id"] == attachment
+    assert call(api, "DELETE", f"/servers/{server_id}/os-volume_attachments/{vid}", token).status_code == 202
+    assert wait_volume(api, project, vid, ("available",))["attachments"] == []
+    assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
+    wait_gone(api, token, server_id)

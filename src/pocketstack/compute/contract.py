@@ -61,6 +61,11 @@ class ComputeContract(Protocol):
     def find_instance(self, instance_id: str) -> InstanceRef | None:
         """The server with this id, or None when there is none (or it is deleted)."""
 
+    def volume_attachment_id(self, instance_id: str, volume_id: str) -> str | None:
+        """The Block Storage attachment through which the server has the volume (Nova's
+        ``GET /servers/{id}/os-volume_attachments/{volume}`` ``attachment_id``), or None
+        when compute knows of no such attachment."""
+
     def deliver_event(self, instance_id: str, name: str) -> int:
         """Deliver one external event (one of :data:`EVENT_NAMES`) for a server, as Nova's
         ``os-server-external-events`` does: 200 accepted, 404 no such server, 422 the server

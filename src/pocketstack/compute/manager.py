@@ -94,6 +94,10 @@ class Compute:
         return InstanceRef(id=inst.id, project_id=inst.project_id, user_id=inst.user_id, host=inst.host,
                            vm_state=inst.vm_state, task_state=inst.task_state)
 
+    def volume_attachment_id(self, instance_id: str, volume_id: str) -> str | None:
+        return next((row.attachment_id for row in self.block_devices.for_instance(instance_id)
+                     if row.volume_id == volume_id), None)
+
     def deliver_event(self, instance_id: str, name: str) -> int:
         return event_code(self.find_instance(instance_id))
 

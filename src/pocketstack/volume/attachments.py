@@ -162,3 +162,18 @@ class Attachments:
             if row.status == "detaching":
                 move(s, row.id, "detaching", "in-use")
         run_in_transaction(self.db, work)
+
+    def check_user_detach(self, context: RequestContext, attachment: m.Attachment) -> None:
+        """Cinder's ``attachment_deletion_allowed`` (OSSA-2023-003): a user may not delete
+        an attachment through which compute has given the volume to a server -- the host
+        would keep the device, and with it the data, after the volume went to somebody
+        else.  Allowed for a service (the ``service`` role), for an attachment no server
+        uses (no instance, no connector, or one compute does not know); otherwise 409,
+        "Detach volume from instance ... using the Compute API"."""
+        if "service" in context.roles or not attachment.instance_uuid or not attachment.connector:
+            return
+        compute = self.volumes.cloud.contract("compute")
+        if compute is None or compute.volume_attachment_id(attachment.instance_uuid,
+                                                           attachment.volume_id) != attachment.id:
+            return
+        raise errors.ConflictNovaUsingAttachment(instance_id=attachment.instance_uuid)

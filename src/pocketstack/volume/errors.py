@@ -274,3 +274,7 @@ class IntegerTooLarge(BadRequest):
 class ServiceStateNotKept(NotImplementedYet):
     msg_fmt = ("The {action} of a block-storage service is not implemented: this cloud keeps no "
                "service state (disabled, frozen) yet.")
+
+
+class ConflictNovaUsingAttachment(Conflict):
+    msg_fmt = "Detach volume from instance {instance_id} using the Compute API"

@@ -143,9 +143,9 @@ class VolumeActionsApi:
 
     def detach(self, req: ApiRequest, volume: m.Volume, args: dict | None) -> Response:
         req.authorize("volume:update", on(volume))
-        return self._detach(req, volume, args)
+        return self._detach(req, volume, args, by_user=True)
 
-    def _detach(self, req: ApiRequest, volume: m.Volume, args: dict | None) -> Response:
+    def _detach(self, req: ApiRequest, volume: m.Volume, args: dict | None, by_user: bool = False) -> Response:
         wanted = (args or {}).get("attachment_id")
         attached = [a for a in self.attachments.list(req.caller, True, volume_id=volume.id)
                     if a.attach_status == "attached" and (wanted is None or a.id == wanted)]
@@ -155,6 +155,8 @@ class VolumeActionsApi:
             return accepted()
         if not attached:
             raise errors.NotAttached(volume_id=volume.id, current=volume.status)
+        for attachment in attached if by_user else ():
+            self.attachments.check_user_detach(req.caller, attachment)
         for attachment in attached:
             self.attachments.delete(req.caller, attachment.id)
         return accepted()

@@ -74,5 +74,6 @@ class AttachmentsApi:
     @route.delete(PREFIX + "/attachments/{attachment_id}", policy="volume:attachment_delete", since=SINCE)
     def delete(self, req: ApiRequest) -> dict:
         row = self.load(req)
+        self.attachments.check_user_detach(req.caller, row)
         self.attachments.delete(req.caller, row.id)
         return {"attachments": []}
