@@ -96,6 +96,10 @@ class SortKeyForbidden(Forbidden):
     msg_fmt = "Only administrators can sort servers by {key}"
 
 
+class DeletedListForbidden(Forbidden):
+    msg_fmt = "Only administrators may list deleted instances"
+
+
 # -- bad requests: boot ---------------------------------------------------------------------
 class FlavorNotFoundForBoot(BadRequest):
     msg_fmt = "Flavor {flavor_ref} could not be found."
@@ -479,10 +483,6 @@ class AggregateAddHostZoneConflict(BadRequest):
 class AggregateUpdateZoneConflict(BadRequest):
     msg_fmt = ("Cannot update aggregate {aggregate_id}. Reason: One or more hosts already in "
                "availability zone(s) {zones}.")
-
-
-class InternalZoneRefused(BadRequest):
-    msg_fmt = "Aggregates cannot use the availability zone {zone!r}: it names the control-plane services."
 
 
 # -- hosts, services, hypervisors -------------------------------------------------------

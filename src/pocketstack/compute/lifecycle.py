@@ -30,6 +30,7 @@ from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows
 from pocketstack.common.errors import ApiError, Conflict, Gone, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
+from pocketstack.compute.archive import archive
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
 from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec
 from pocketstack.compute.errors import InstanceNotReady
@@ -382,8 +383,7 @@ class ComputeManager:
             group_id = s.scalar(sa.select(ServerGroupMember.group_id)
                                 .where(ServerGroupMember.instance_id == inst.id))
             s.execute(sa.delete(ServerGroupMember).where(ServerGroupMember.instance_id == inst.id))
-            gone = changed_rows(s, sa.delete(Instance).where(Instance.id == inst.id,
-                                                             Instance.task_state == st.DELETING))
+            gone = archive(s, inst.id)
             if gone:
                 self.quotas.release(s, inst.project_id, deltas)
                 if group_id:

@@ -197,6 +197,9 @@ def wants_all_tenants(query: QueryParams) -> bool:
                                                                                      "all_tenants"))
 
 
+_TRUE_WORDS = ("1", "t", "true", "on", "y", "yes")
+
+
 def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
                   version: Version) -> tuple[ServerFilters, dict[int, re.Pattern[str]]]:
     """The listing's filters, and the ``ip``/``ip6`` patterns (by IP version) still to
@@ -219,6 +222,12 @@ def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
     if admin:
         f.host = q.get("host")
         f.user_id = q.get("user_id")
+        # oslo's bool_from_string(default=False): anything but a true word lists live servers.
+        f.deleted = q.get("deleted", "").strip().lower() in _TRUE_WORDS
+    if f.vm_states == [st.DELETED]:  # status=deleted: the deleted servers, for admins only
+        if not admin:
+            raise errors.DeletedListForbidden()
+        f.deleted = True
     if "changes-since" in q:
         f.changes_since = parse_time(q["changes-since"], "changes-since")
     patterns = {4: q.get("ip") or None, 6: q.get("ip6") or None}
