@@ -621,6 +621,10 @@ class FloatingIpPoolNotFound(NotFound):
     msg_fmt = "Floating IP pool not found."
 
 
+class NetworkAmbiguous(Conflict):
+    msg_fmt = "Multiple possible networks found, use a Network ID to be more specific."
+
+
 class FloatingIpPoolAmbiguous(Conflict):
     msg_fmt = "Multiple floating IP pools matches found for name '{name}'"
 

@@ -40,7 +40,7 @@ from pocketstack.compute.transitions import load, transition
 MAX_TAGS = 50
 # The instance columns a server's rendering reads: lists leave out what only the hosts use.
 _UNLISTED = {"image_properties", "scheduler_hints", "requested_networks", "requested_roles", "guest", "old_flavor",
-             "new_flavor", "migration", "key_data", "deleted_at"}
+             "new_flavor", "migration", "key_data"}
 _LISTED = {model: tuple(getattr(model, c.key) for c in model.__table__.columns if c.key not in _UNLISTED)
            for model in (Instance, DeletedInstance)}
 _TAG = re.compile(r"^[^,/]{1,60}$")
@@ -154,7 +154,7 @@ class Instances:
                 key_name=boot.key_name, key_data=boot.key_data, user_data=boot.user_data,
                 config_drive=boot.config_drive, requested_az=boot.availability_zone,
                 availability_zone=boot.availability_zone, scheduler_hints=boot.scheduler_hints,
-                requested_networks=boot.requested_networks,
+                requested_networks=boot.requested_networks, requested_roles=list(context.roles),
                 vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=st.NOSTATE, guest={},
                 access_ipv4=boot.access_ipv4, access_ipv6=boot.access_ipv6,
                 security_groups=boot.security_groups, hostname=_hostname(name), created_at=now, updated_at=now))

@@ -305,7 +305,9 @@ class ComputeManager:
             return  # without a network service "auto" leaves the instance without ports
         if network.list_instance_ports(inst.id):
             network.deallocate_for_instance(inst.id)
-        context = RequestContext(user_id=inst.user_id, project_id=inst.project_id, roles=["member", "reader"])
+        # With the creator's authority, as Nova's build: an admin may use a network only it sees.
+        context = RequestContext(user_id=inst.user_id, project_id=inst.project_id,
+                                 roles=inst.requested_roles or ["member", "reader"])
         try:
             network.allocate_for_instance(context, inst.id, _host(inst), inst.requested_networks)
         except ApiError as error:
