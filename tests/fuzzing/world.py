@@ -117,8 +117,10 @@ def build_network(world: World, b: Builder) -> None:
     subnet = b.create(f"{v2}/subnets", "subnet", {"network_id": net["id"], "ip_version": 4,
                                                   "cidr": f"10.{octet}.0.0/24"})
     pool = b.create(f"{v2}/subnetpools", "subnetpool", {"name": unique("fuzz-pool"),
-                                                        "prefixes": [f"10.{octet}.128.0/17"], "default_prefixlen": 26})
-    port = b.create(f"{v2}/ports", "port", {"network_id": net["id"]})
+                                                        "prefixes": [f"10.{octet}.128.0/17"], "default_prefixlen": 26,
+                                                        "default_quota": 4096})
+    port = b.create(f"{v2}/ports", "port", {"network_id": net["id"], "extra_dhcp_opts": [
+        {"opt_name": "bootfile-name", "opt_value": "fuzz.0", "ip_version": 4}]})
     router = b.create(f"{v2}/routers", "router", {"name": unique("fuzz-rtr")})
     group = b.create(f"{v2}/security-groups", "security_group", {"name": unique("fuzz-sg")})
     public = b.create(f"{v2}/networks", "network", {"name": unique("fuzz-ext"), "router:external": True})

@@ -1,6 +1,7 @@
 """Networking (Neutron v2.0) in the isolation matrix: networks, subnets, subnet pools,
 ports, routers and their interfaces, floating IPs, security groups and rules, tags,
-quotas and agents; plus the ports a member may not make on networks it does not own.
+quotas, agents, service providers and availability zones; plus the ports a member may
+not make on networks it does not own.
 
 Neutron (neutron/pecan_wsgi/hooks/policy_enforcement.py) answers 404 when the caller
 may not even see the resource it updates or deletes, 403 when it may see it but not
@@ -89,6 +90,15 @@ def make_port(w) -> dict:
     return {"id": port["id"]}
 
 
+def make_grouped_port(w) -> dict:
+    """A port of A's in a security group of its own (for the ``security_groups`` filter)."""
+    group = str(w.fresh("security_group"))
+    port = create(w, "a_member", "ports", "port", {"network_id": str(w.shared("network")), "security_groups": [group],
+                                                   "extra_dhcp_opts": [{"opt_name": "bootfile-name",
+                                                                        "opt_value": "iso.0"}]})
+    return {"id": port["id"], "group": group}
+
+
 def make_router(w) -> dict:
     return {"id": create(w, "a_member", "routers", "router", {"name": unique("iso-router")})["id"]}
 
@@ -175,6 +185,7 @@ RESOURCES = [
     Resource("subnet", make_subnet),
     Resource("subnetpool", make_subnetpool),
     Resource("port", make_port),
+    Resource("grouped_port", make_grouped_port),
     Resource("router", make_router),
     Resource("interface_router", make_interface_router),
     Resource("attached_router", make_attached_router),
@@ -213,11 +224,21 @@ OPS = [
     Op("network", "list-shared-filter", "GET", N + "/networks?shared=false", OWN_LIST, watch="{network}"),
     *crud("subnet", "subnets", "subnet", {"network_id": "{network}", "ip_version": 4, "cidr": "10.3.0.0/24"},
           {"name": "{new}"}, create_profile=CREATE_ON_A, create_consumes="network"),
-    *crud("subnetpool", "subnetpools", "subnetpool", {"name": "{new}", "prefixes": ["10.201.0.0/16"]},
+    *crud("subnetpool", "subnetpools", "subnetpool", {"name": "{new}", "prefixes": ["10.201.0.0/16"],
+                                                      "default_quota": 4096},
           {"name": "{new}"}),
     *crud("port", "ports", "port", {"network_id": "{network}"}, {"name": "{new}"}, create_profile=CREATE_ON_A,
           everywhere=True),
     Op("port", "list-by-network", "GET", N + "/ports?network_id={network}", OWN_LIST, watch="{port}"),
+    Op("port", "list-by-security-group", "GET", N + "/ports?security_groups={grouped_port.group}", OWN_LIST,
+       watch="{grouped_port}"),
+    Op("port", "update-extra-dhcp-opts", "PUT", N + "/ports/{grouped_port}", OWN_WRITE,
+       body={"port": {"extra_dhcp_opts": [{"opt_name": "bootfile-name", "opt_value": None}]}}),
+    Op("port", "create-with-extra-dhcp-opts", "POST", N + "/ports", CREATE_ON_A,
+       body={"port": {"network_id": "{network}", "extra_dhcp_opts": [{"opt_name": "tftp-server",
+                                                                     "opt_value": "10.1.0.9"}]}}),
+    Op("subnetpool", "update-default-quota", "PUT", N + "/subnetpools/{subnetpool}", OWN_WRITE,
+       body={"subnetpool": {"default_quota": 1024}}),
     *crud("router", "routers", "router", {"name": "{new}"}, {"name": "{new}"}),
     Op("router", "add-interface", "PUT", N + "/routers/{interface_router}/add_router_interface", OWN_WRITE,
        body={"subnet_id": "{interface_router.subnet}"}, consumes="interface_router"),
@@ -287,6 +308,9 @@ OPS = [
     Op("network-quota", "list", "GET", N + "/quotas", ADMIN_ONLY),
     Op("network-quota", "update", "PUT", N + "/quotas/{project_a}", ADMIN_ONLY, body={"quota": {"network": -1}}),
     Op("network-quota", "delete", "DELETE", N + "/quotas/{project}", ADMIN_ONLY),
+    # fixed lists of the deployment: any reader lists them
+    Op("service-providers", "list", "GET", N + "/service-providers", EVERYONE),
+    Op("availability-zones", "list", "GET", N + "/availability_zones", EVERYONE),
     # agents: only the admin sees them (others list none, and 404 on one)
     Op("agent", "list", "GET", N + "/agents", expect(LISTED, UNLISTED, UNLISTED, UNLISTED, UNLISTED), watch="{agent}"),
     Op("agent", "show", "GET", N + "/agents/{agent}", ADMIN_SEES),

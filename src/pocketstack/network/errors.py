@@ -143,10 +143,23 @@ class InvalidFixedIpsFilter(NeutronBadRequest):
     msg_fmt = "Invalid fixed_ips filter '{value}'."
 
 
-class ReadOnlyAttributes(NeutronBadRequest):
-    code = "HTTPBadRequest"
-    msg_fmt = "Cannot update read-only attribute(s): {attributes}"
+class UnrecognizedAttributes(NeutronBadRequest):
+    """Attributes the resource does not have, or whose extension is not implemented."""
 
+    code = "HTTPBadRequest"
+    msg_fmt = "Unrecognized attribute(s) '{attributes}'"
+
+
+class AttributeNotAllowedInPost(NeutronBadRequest):
+    code = "HTTPBadRequest"
+    msg_fmt = "Attribute '{attribute}' not allowed in POST"
+
+
+class ReadOnlyAttribute(NeutronBadRequest):
+    """An attribute an update may not change (Neutron names the first)."""
+
+    code = "HTTPBadRequest"
+    msg_fmt = "Cannot update read-only attribute {attribute}"
 
 class RevisionNumberConstraintFailed(ApiError):
     """An ``If-Match: revision_number=N`` that no longer holds."""
@@ -259,6 +272,10 @@ class IpAddressGenerationFailure(NeutronConflict):
 
 class OverQuota(NeutronConflict):
     msg_fmt = "Quota exceeded for resources: ['{overs}']."
+
+
+class SubnetPoolQuotaExceeded(NeutronConflict):
+    msg_fmt = "Per-project subnet pool prefix quota exceeded."
 
 
 # -- ports --------------------------------------------------------------------------------------------

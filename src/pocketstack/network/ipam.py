@@ -285,3 +285,9 @@ def prefix_fits(pool_prefixes: list[str], allocated: list[str], cidr: str) -> bo
     net = ipaddress.ip_network(cidr)
     inside = any(subnet_of(net, ipaddress.ip_network(p)) for p in pool_prefixes)
     return inside and not any(net.overlaps(ipaddress.ip_network(a)) for a in allocated)
+
+
+def quota_units(version: int, prefixlen: int) -> int:
+    """What a prefix counts against a subnet pool's ``default_quota``: its addresses for
+    IPv4, its /64s for IPv6 (Neutron's quota units)."""
+    return 2 ** max(0, (32 if version == 4 else 64) - prefixlen)

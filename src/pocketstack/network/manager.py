@@ -65,7 +65,7 @@ class NetworkManager(InstanceNetworking):
             self.ensure_default_security_group(ctx, ctx.project_id)
 
         def work(w: Work):
-            extra = store.port_ip_filter(query) if model is Port else []
+            extra = store.port_filters(query) if model is Port else []
             rows, paging = store.list_rows(w.s, model, ctx, query, extra, skip={"fixed_ips"})
             return views.render(w.s, rows), paging
         return read(self.env, ctx, work)

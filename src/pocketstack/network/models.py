@@ -79,6 +79,9 @@ class SubnetPool(StandardAttrs, Base):
     max_prefixlen: Mapped[int] = mapped_column(sa.Integer)
     shared: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     is_default: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Neutron's per-project limit on what subnets draw from the pool (IPv4 addresses or
+    # IPv6 /64s); None is no limit.
+    default_quota: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     # Prefixes handed out to subnets; changed only by compare-and-swap on generation.
     allocated: Mapped[list] = mapped_column(JSONText, default=list)
     generation: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -116,6 +119,8 @@ class Port(StandardAttrs, Base):
     port_security_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     allowed_address_pairs: Mapped[list] = mapped_column(JSONText, default=list)
     security_groups: Mapped[list] = mapped_column(JSONText, default=list)
+    # Neutron's extra_dhcp_opt: [{opt_name, opt_value, ip_version}] (see dhcp_opts).
+    extra_dhcp_opts: Mapped[list] = mapped_column(JSONText, default=list)
     # Set when compute created the port for an instance (deleted on deallocate).
     compute_created: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     # The instance compute bound the port to (Nova's network info cache): a server shows

@@ -115,6 +115,8 @@ RULES: tuple[Rule, ...] = (
     Rule("get_agent", ADMIN, "List and show the network agents (refused callers see none)."),
     Rule("update_agent", ADMIN, "Change a network agent's admin_state_up or description."),
     Rule("delete_agent", ADMIN, "Delete a network agent's record."),
+    Rule("get_service_provider", "role:reader", "List the service providers (a fixed list of the deployment's)."),
+    Rule("get_availability_zone", "role:reader", "List the availability zones (a fixed list of the deployment's)."),
     Rule("get_auto_allocated_topology", WRITE, "Get (creating it on first use) the project's auto-allocated "
          "network."),
     Rule("create_tags", WRITE, "Set, add and remove the tags of a resource."),

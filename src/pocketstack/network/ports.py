@@ -9,13 +9,13 @@ import sqlalchemy as sa
 
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.network import converters, errors, ipam, quota, security_groups, store, views
+from pocketstack.network import converters, dhcp_opts, errors, ipam, quota, security_groups, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, SecurityGroup, Subnet, Tag
 
 UPDATABLE = {"name", "description", "admin_state_up", "device_id", "device_owner", "binding:host_id",
              "binding:vnic_type", "binding:profile", "fixed_ips", "allowed_address_pairs",
-             "port_security_enabled", "security_groups", "mac_address"}
+             "port_security_enabled", "security_groups", "mac_address", "extra_dhcp_opts"}
 _COLUMNS = {"binding:host_id": "binding_host_id", "binding:vnic_type": "binding_vnic_type",
             "binding:profile": "binding_profile"}
 # Ports the network service owns itself: no security groups, not deletable via /ports.
@@ -143,6 +143,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
                                                       VNIC_TYPES),
                   binding_profile=attrs.get("binding:profile") or {}, port_security_enabled=port_security,
                   allowed_address_pairs=pairs, security_groups=groups, compute_created=compute_created,
+                  extra_dhcp_opts=dhcp_opts.merged([], dhcp_opts.check(attrs.get("extra_dhcp_opts"))),
                   bound_instance_id=attrs.get("device_id") if compute_created else None,
                   status="ACTIVE" if attrs.get("device_id") else "DOWN")
     mac = _insert_port(w, values, mac)
@@ -215,6 +216,8 @@ def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> P
         for group_id in groups or []:
             store.fetch(w.s, SecurityGroup, w.ctx, group_id)
         values["security_groups"] = list(dict.fromkeys(groups or []))
+    if "extra_dhcp_opts" in attrs:
+        values["extra_dhcp_opts"] = dhcp_opts.merged(port.extra_dhcp_opts, dhcp_opts.check(attrs["extra_dhcp_opts"]))
     if "device_id" in attrs:
         values["status"] = "ACTIVE" if attrs["device_id"] else "DOWN"
     if "fixed_ips" in attrs:

@@ -67,7 +67,14 @@ def _clear_gateway(w: Work, router: Router) -> dict:
 
 
 def _check_routes(w: Work, router_id: str, routes: list[dict]) -> list[dict]:
-    nets = [ipaddress.ip_network(s.cidr) for s in _interface_subnets(w, router_id)]
+    """Neutron's extraroute rule: each nexthop is on the subnet of one of the router's
+    ports (its interfaces or its external gateway) and is none of the router's own
+    addresses."""
+    addresses = list(w.s.execute(sa.select(IpAllocation.ip_address, Subnet.cidr)
+                                 .join(Subnet, Subnet.id == IpAllocation.subnet_id)
+                                 .join(Port, Port.id == IpAllocation.port_id).where(Port.device_id == router_id)))
+    nets = [ipaddress.ip_network(cidr) for _, cidr in addresses]
+    own = {ipaddress.ip_address(ip) for ip, _ in addresses}
     result = []
     for route in routes:
         try:
@@ -77,6 +84,8 @@ def _check_routes(w: Work, router_id: str, routes: list[dict]) -> list[dict]:
             raise errors.InvalidInput(error_message=f"Invalid route {route}") from None
         if not any(nexthop in n for n in nets):
             raise errors.InvalidRoutes(routes=routes, reason="the nexthop is not connected with router")
+        if nexthop in own:
+            raise errors.InvalidRoutes(routes=routes, reason="the nexthop is used by router")
         result.append({"destination": str(destination), "nexthop": str(nexthop)})
     return result
 

@@ -10,17 +10,17 @@ from pocketstack.common.db.cas import cas_update
 from pocketstack.network import converters, errors, ipam, quota, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import SubnetPool, Tag
-from pocketstack.network.subnets import parse_cidr
+from pocketstack.network.subnets import network_of
 
 UPDATABLE = {"name", "description", "prefixes", "default_prefixlen", "min_prefixlen", "max_prefixlen",
-             "is_default"}
+             "is_default", "default_quota"}
 _LENGTHS = ("default_prefixlen", "min_prefixlen", "max_prefixlen")
 
 
 def _prefixes(prefixes: list[str]) -> tuple[int, list[str]]:
     if not prefixes:
         raise errors.InvalidInput(error_message="prefixes must be a non-empty list")
-    nets = [parse_cidr(p) for p in prefixes]
+    nets = [network_of(p) for p in prefixes]
     versions = {n.version for n in nets}
     if len(versions) != 1:
         raise errors.PrefixVersionMismatch()
@@ -31,6 +31,14 @@ def _prefixes(prefixes: list[str]) -> tuple[int, list[str]]:
 def _requested_lengths(attrs: dict) -> dict[str, int]:
     """The prefix lengths ``attrs`` sets, as non-negative integers (strings of one too)."""
     return {key: converters.non_negative(key, converters.to_int(attrs[key])) for key in _LENGTHS if key in attrs}
+
+
+def _default_quota(value) -> int | None:
+    """``default_quota``: a non-negative integer (a string of one too), or None for no limit."""
+    if value is None:
+        return None
+    quota = converters.non_negative("default_quota", converters.to_int(value))
+    return converters.in_range("default_quota", quota, 0, converters.DB_INTEGER_MAX)
 
 
 def _lengths(version: int, attrs: dict, current: SubnetPool | None = None) -> dict:
@@ -51,6 +59,7 @@ def create(w: Work, attrs: dict) -> SubnetPool:
     row = SubnetPool(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
                      ip_version=version, prefixes=prefixes, shared=attrs.get("shared", False),
                      is_default=attrs.get("is_default", False), allocated=[], generation=0,
+                     default_quota=_default_quota(attrs.get("default_quota")),
                      **_lengths(version, attrs))
     w.s.add(row)
     w.s.flush()
@@ -69,6 +78,8 @@ def update(w: Work, pool_id: str, attrs: dict, revision: int | None = None) -> S
                                                 for o in old):
             raise errors.InvalidInput(error_message="Existing prefixes must be a subset of the new prefixes")
         values["prefixes"] = prefixes
+    if "default_quota" in attrs:
+        values["default_quota"] = _default_quota(attrs["default_quota"])
     values.update(_lengths(row.ip_version, attrs, row))
     # Prefix changes race with allocations: both go through the pool's generation.
     cas_update(w.s, SubnetPool, where={"id": row.id, "generation": row.generation},

@@ -17,15 +17,23 @@ UPDATABLE = {"name", "description", "gateway_ip", "allocation_pools", "dns_names
              "enable_dhcp"}
 
 
-def parse_cidr(cidr: str, version: int | None = None) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    """A canonical network; 400 ``InvalidCIDR`` for anything else (host bits set included)."""
+def parse_cidr(cidr: str, version: int | None = None, *,
+               strict: bool = True) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A canonical network; 400 ``InvalidCIDR`` for anything else.  With ``strict``
+    (routes), host bits set are refused too; without, they are dropped."""
     try:
-        net = ipaddress.ip_network(cidr, strict=True)
+        net = ipaddress.ip_network(cidr, strict=strict)
     except (ValueError, TypeError):
         raise errors.InvalidCIDR(input=cidr) from None
     if version is not None and net.version != version:
         raise errors.InvalidCIDRForVersion(input=cidr, version=version)
     return net
+
+
+def network_of(cidr: str, version: int | None = None) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A subnet's or a pool prefix's CIDR as Neutron stores it: ``10.99.99.0/16`` is
+    ``10.99.0.0/16`` (its IPAM takes the network of whatever address is given)."""
+    return parse_cidr(cidr, version, strict=False)
 
 
 def _ip(value: object, what: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -81,11 +89,17 @@ def check_pools(net, pools: list[dict], gateway: str | None) -> list[dict]:
 
 
 def _check_gateway(net, gateway: str | None) -> str | None:
+    """Neutron's rule: the subnet's IP version; outside the subnet is allowed (the
+    gateway is then assumed on link); inside an IPv4 subnet, not its network or
+    broadcast address."""
     if gateway is None:
         return None
     address = _ip(gateway, "gateway_ip")
-    if address.version != net.version or address not in net or address == net.network_address:
-        raise errors.InvalidInput(error_message=f"Gateway ip {gateway} is not valid for subnet {net}")
+    if address.version != net.version:
+        raise errors.InvalidInput(error_message=f"gateway_ip '{gateway}' does not match the ip_version "
+                                                 f"'{net.version}'")
+    if net.version == 4 and address in (net.network_address, net.broadcast_address):
+        raise errors.InvalidInput(error_message="Gateway is not valid on subnet")
     return str(address)
 
 
@@ -121,7 +135,7 @@ def _prefix_from_pool(w: Work, attrs: dict, version: int) -> tuple[str, str]:
         raise errors.InvalidInput(error_message=f"Cannot allocate IPv{version} subnet from IPv{pool.ip_version} "
                                                  "subnet pool")
     if attrs.get("cidr"):
-        cidr = str(parse_cidr(attrs["cidr"], version))
+        cidr = str(network_of(attrs["cidr"], version))
         if not ipam.prefix_fits(pool.prefixes, pool.allocated, cidr):
             raise errors.PrefixUnavailable(prefix=cidr, pool_id=pool.id)
     else:
@@ -135,9 +149,21 @@ def _prefix_from_pool(w: Work, attrs: dict, version: int) -> tuple[str, str]:
         if chosen is None:
             raise errors.InsufficientPrefixSpace(prefixlen=prefixlen)
         cidr = chosen
+    _check_pool_quota(w, pool, w.owner(attrs), cidr)
     cas_update(w.s, SubnetPool, where={"id": pool.id, "generation": pool.generation},
                values={"allocated": pool.allocated + [cidr], "generation": pool.generation + 1})
     return cidr, pool.id
+
+
+def _check_pool_quota(w: Work, pool: SubnetPool, project_id: str, cidr: str) -> None:
+    """409 when the project's subnets from the pool would exceed its ``default_quota``
+    (the CAS on the pool's generation that follows serialises racing allocations)."""
+    if not pool.default_quota:
+        return  # Neutron: no limit, and 0 is none too
+    used = w.s.scalars(sa.select(Subnet.cidr).where(Subnet.subnetpool_id == pool.id, Subnet.project_id == project_id))
+    units = sum(ipam.quota_units(pool.ip_version, ipaddress.ip_network(c).prefixlen) for c in used)
+    if units + ipam.quota_units(pool.ip_version, ipaddress.ip_network(cidr).prefixlen) > pool.default_quota:
+        raise errors.SubnetPoolQuotaExceeded()
 
 
 def _default_pool(w: Work, version: int) -> str:
@@ -170,7 +196,7 @@ def create(w: Work, attrs: dict) -> Subnet:
     else:
         if not attrs.get("cidr"):
             raise errors.CidrRequired()
-        cidr, pool_id = str(parse_cidr(attrs["cidr"], version)), None
+        cidr, pool_id = str(network_of(attrs["cidr"], version)), None
     net = ipaddress.ip_network(cidr)
     for other in w.s.scalars(sa.select(Subnet.cidr).where(Subnet.network_id == network.id)):
         if net.overlaps(ipaddress.ip_network(other)):

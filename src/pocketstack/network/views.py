@@ -72,7 +72,7 @@ def subnetpools(session: Session, rows: list[SubnetPool]) -> list[dict]:
     return [{**_standard(r, tags), "ip_version": r.ip_version, "prefixes": r.prefixes,
              "default_prefixlen": r.default_prefixlen, "min_prefixlen": r.min_prefixlen,
              "max_prefixlen": r.max_prefixlen, "shared": r.shared, "is_default": r.is_default,
-             "address_scope_id": None, "default_quota": None} for r in rows]
+             "address_scope_id": None, "default_quota": r.default_quota} for r in rows]
 
 
 def fixed_ips_of(session: Session, port_ids: list[str]) -> dict[str, list[dict]]:
@@ -91,7 +91,7 @@ def ports(session: Session, rows: list[Port]) -> list[dict]:
     return [{**_standard(r, tags), "network_id": r.network_id, "mac_address": r.mac_address,
              "admin_state_up": r.admin_state_up, "status": r.status, "device_id": r.device_id,
              "device_owner": r.device_owner, "fixed_ips": ips.get(r.id, []),
-             "allowed_address_pairs": r.allowed_address_pairs, "extra_dhcp_opts": [],
+             "allowed_address_pairs": r.allowed_address_pairs, "extra_dhcp_opts": r.extra_dhcp_opts,
              "security_groups": r.security_groups, "port_security_enabled": r.port_security_enabled,
              "binding:host_id": r.binding_host_id, "binding:vnic_type": r.binding_vnic_type,
              "binding:profile": r.binding_profile,

@@ -28,9 +28,31 @@ def body(req: ApiRequest, schema: dict) -> Any:
 
 def validate_body(data: Any, schema: dict) -> Any:
     """The service's body validator (also for declared ``body=`` schemas): no NUL in any
-    string, then valid for ``schema``."""
+    string, only attributes the resource has, then valid for ``schema``."""
     _check_strings(data, "body")
+    check_attributes(data, schema)
     return validate(data, schema)
+
+
+def check_attributes(data: Any, schema: dict) -> None:
+    """Neutron's ``verify_attributes`` and read-only checks, before any value is looked
+    at: for each resource body in ``data`` (``{"port": {...}}``, whose schema lists its
+    attributes and carries ``x-read-only``), a 400 naming every attribute the resource
+    does not have (those of unimplemented extensions too), else one naming the first
+    read-only attribute it sets."""
+    if not isinstance(data, dict):
+        return
+    for key, inner in schema.get("properties", {}).items():
+        attrs = data.get(key)
+        if "x-read-only" not in inner or not isinstance(attrs, dict):
+            continue
+        read_only = [name for name in inner["x-read-only"] if name in attrs]
+        unknown = sorted(set(attrs) - set(inner["properties"]) - set(read_only))
+        if unknown:
+            raise errors.UnrecognizedAttributes(attributes=", ".join(unknown))
+        if read_only:
+            refusal = errors.AttributeNotAllowedInPost if inner["x-create"] else errors.ReadOnlyAttribute
+            raise refusal(attribute=read_only[0])
 
 
 def check_url(req: ApiRequest) -> None:

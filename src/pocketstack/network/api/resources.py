@@ -40,12 +40,20 @@ def _attribute_rules(req: ApiRequest, action: str, member: str, attrs: dict, tar
     (``create_port:fixed_ips:ip_address``), as Neutron builds its match rule."""
     rules = req.enforcer.rules()
     for attribute, value in attrs.items():
+        if action == "create" and _is_default(member, attribute, value):
+            continue  # Neutron's _is_attribute_explicitly_set: the default asks for nothing
         rule = f"{action}_{member}:{attribute}"
         if rule in rules:
             req.authorize(rule, target)
         for sub in sorted(_sub_attributes(value)):
             if f"{rule}:{sub}" in rules:
                 req.authorize(f"{rule}:{sub}", target)
+
+
+def _is_default(member: str, attribute: str, value) -> bool:
+    """Whether ``value`` is the attribute's Neutron default (its schema's ``default``)."""
+    schema = SCHEMAS[(member, True)]["properties"][member]["properties"].get(attribute, {})
+    return "default" in schema and type(value) is type(schema["default"]) and value == schema["default"]
 
 
 def _sub_attributes(value) -> set[str]:
@@ -85,7 +93,7 @@ def update_target(manager: NetworkManager, member: str, item: dict, attrs: dict)
 
 def _authorized(req: ApiRequest, manager: NetworkManager, member: str, body) -> dict:
     """The validated attributes of one ``{member: {...}}`` create body, once policy allows them."""
-    attrs = dict(validate(body, SCHEMAS[(member, True)])[member])
+    attrs = dict(inputs.validate_body(body, SCHEMAS[(member, True)])[member])
     target = create_target(req, manager, member, attrs)
     req.authorize(f"create_{member}", target)
     _attribute_rules(req, "create", member, attrs, target)

@@ -1,9 +1,12 @@
 """Request bodies of the Neutron API as JSON Schema (a mismatch is a 400 naming the field).
 
-Attributes Neutron accepts but pocketstack does not model (DNS, QoS, availability
-zones…) are accepted and ignored rather than rejected, so unmodified clients that send
-them keep working; anything else unknown is a 400 like Neutron's "Unrecognized
-attribute(s)".
+A resource body's attributes are exactly those of the extensions this service lists:
+an attribute of an extension it does not implement (``distributed``, ``ha``, DNS, QoS,
+availability zones…) is refused like any unknown one, with Neutron's "Unrecognized
+attribute(s)" (see ``inputs.check_attributes``) -- never accepted and dropped, which
+would let a client believe it got what it asked for.  Each resource schema carries the
+attributes Neutron shows but never takes (``x-read-only``), which are refused as
+read-only instead, and whether it is a create's (``x-create``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ NULL_STR = {"type": ["string", "null"], "maxLength": 255}
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
 NULL_ID = {"type": ["string", "null"], "maxLength": 64}
 BOOL = {"type": "boolean"}
+# ``default`` is Neutron's: an attribute rule (``create_network:shared``) is not checked
+# for a create that sets the attribute to its default (``resources._attribute_rules``).
+DEFAULT_FALSE = {"type": "boolean", "default": False}
 INT = {"type": "integer"}
 NULL_INT = {"type": ["integer", "null"]}
 PORT_NUMBER = {"type": ["integer", "null", "string"]}
@@ -32,15 +38,11 @@ PAIRS = {"type": ["array", "null"], "items": {"type": "object", "required": ["ip
     "ip_address": STR, "mac_address": STR}, "additionalProperties": False}}
 GATEWAY = {"type": ["object", "null"], "properties": {
     "network_id": ID, "enable_snat": BOOL, "external_fixed_ips": FIXED_IPS}, "additionalProperties": False}
-IGNORED: dict[str, Schema] = {"availability_zone_hints": {}, "dns_domain": {}, "dns_name": {}, "qos_policy_id": {},
-           "extra_dhcp_opts": {}, "segments": {}, "service_types": {},
-           "distributed": {}, "ha": {}, "flavor_id": {}, "propagate_uplink_status": {}, "numa_affinity_policy": {},
-           "binding:vif_type": {}, "binding:vif_details": {}, "address_scope_id": {}, "default_quota": {},
-           "segment_id": {}, "dns_publish_fixed_ip": {}}
 COMMON: dict[str, Schema] = {"name": STR, "description": STR, "project_id": ID, "tenant_id": ID, "tags": TAGS}
 
 ATTRIBUTES: dict[str, dict[str, Schema]] = {
-    "network": {"admin_state_up": BOOL, "shared": BOOL, "router:external": BOOL, "is_default": BOOL,
+    "network": {"admin_state_up": BOOL, "shared": DEFAULT_FALSE, "router:external": DEFAULT_FALSE,
+                "is_default": DEFAULT_FALSE,
                 "mtu": {"type": "integer", "minimum": 68, "maximum": 9216}, "port_security_enabled": BOOL,
                 "provider:network_type": STR,
                 "provider:physical_network": {"type": ["string", "null"], "maxLength": 64},  # the column's
@@ -53,11 +55,14 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                "use_default_subnetpool": BOOL},
     "subnetpool": {"prefixes": IPS, "default_prefixlen": {"type": ["integer", "string"]},
                    "min_prefixlen": {"type": ["integer", "string"]}, "max_prefixlen": {"type": ["integer", "string"]},
-                   "shared": BOOL, "is_default": BOOL},
+                   "shared": DEFAULT_FALSE, "is_default": DEFAULT_FALSE,
+                   "default_quota": {"type": ["integer", "string", "null"]}},
     "port": {"network_id": ID, "admin_state_up": BOOL, "mac_address": STR, "fixed_ips": FIXED_IPS,
-             "device_id": STR, "device_owner": STR, "binding:host_id": NULL_STR, "binding:vnic_type": STR,
+             "device_id": STR, "device_owner": {**STR, "default": ""}, "binding:host_id": NULL_STR,
+             "binding:vnic_type": STR,
              "binding:profile": {"type": ["object", "null"]}, "allowed_address_pairs": PAIRS,
-             "port_security_enabled": BOOL, "security_groups": {"type": ["array", "null"], "items": ID}},
+             "port_security_enabled": BOOL, "security_groups": {"type": ["array", "null"], "items": ID},
+             "extra_dhcp_opts": {}},  # checked with Neutron's key specs and messages (dhcp_opts)
     "router": {"admin_state_up": BOOL, "external_gateway_info": GATEWAY, "routes": ROUTES},
     "floatingip": {"floating_network_id": ID, "floating_ip_address": NULL_STR, "subnet_id": NULL_ID,
                    "port_id": NULL_ID, "fixed_ip_address": NULL_STR},
@@ -69,13 +74,24 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                             "remote_ip_prefix": NULL_STR, "remote_group_id": NULL_ID,
                             "remote_address_group_id": NULL_ID},
 }
+# Attributes Neutron's resource maps mark neither allow_post nor allow_put (of the
+# extensions listed): "not allowed in POST" / "Cannot update read-only attribute".  (A
+# core resource's ``id`` may be chosen on create in Neutron; pocketstack always picks it.)
+STANDARD_READ_ONLY = ("id", "created_at", "updated_at", "revision_number")
+READ_ONLY: dict[str, tuple[str, ...]] = {
+    "network": ("status", "subnets"), "subnet": (), "subnetpool": ("ip_version",),
+    "port": ("status", "binding:vif_type", "binding:vif_details"), "router": ("status",),
+    "floatingip": ("status", "router_id"), "security_group": ("security_group_rules",),
+    "security_group_rule": (),
+}
 REQUIRED = {"subnet": ["network_id", "ip_version"], "port": ["network_id"], "subnetpool": ["prefixes"],
             "floatingip": ["floating_network_id"], "security_group_rule": ["security_group_id", "direction"]}
 
 
 def body_schema(member: str, create: bool) -> dict:
-    properties = {**COMMON, **IGNORED, **ATTRIBUTES[member]}
-    inner = {"type": "object", "properties": properties, "additionalProperties": False}
+    properties = {**COMMON, **ATTRIBUTES[member]}
+    inner = {"type": "object", "properties": properties, "additionalProperties": False,
+             "x-read-only": [*STANDARD_READ_ONLY, *READ_ONLY[member]], "x-create": create}
     if create and member in REQUIRED:
         inner["required"] = REQUIRED[member]
     return {"type": "object", "required": [member], "properties": {member: inner}}
