@@ -52,7 +52,7 @@ def test_other_methods_are_still_405(api, demo_token):
 
 
 @pytest.mark.parametrize("path", [
-    "/compute/", "/compute/v2.1", "/compute/v2.1/", "/image/",
+    "/compute/", "/compute/v2", "/compute/v2/", "/compute/v2.1", "/compute/v2.1/", "/image/",
     "/volume/", "/volume/v3", "/volume/v3/", "/identity/", "/identity/v3", "/identity/v3/",
     "/network/", "/network/v2.0", "/network/v2.0/", "/placement/",
 ])

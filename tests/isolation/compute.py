@@ -124,6 +124,17 @@ def boot(w) -> dict:
     return {"id": server_id, "request_id": response.headers["x-openstack-request-id"]}
 
 
+def deleted_server(w) -> dict:
+    """A server of a_member's, deleted (its actions stay readable from 2.21, as Nova's)."""
+    server = boot(w)
+    w.call("DELETE", f"{SERVERS}/{server['id']}", "a_member", headers=MICRO)
+    deadline = time.monotonic() + 60
+    while w.call("GET", f"{SERVERS}/{server['id']}", headers=MICRO, status=(200, 404)).status_code != 404:
+        assert time.monotonic() < deadline, f"server {server['id']} was not deleted"
+        time.sleep(0.02)
+    return server
+
+
 def server_in(status: str, action: str, args=None):
     """A factory of servers brought into ``status`` by a_member's ``action`` (the one the
     cell then undoes); ``args`` may be a function of the world."""
@@ -203,6 +214,7 @@ RESOURCES = [
     Resource("big_flavor", make_big_flavor),
     Resource("private_flavor", make_private_flavor),
     Resource("server", boot),
+    Resource("deleted_server", deleted_server),
     Resource("stopped_server", server_in("SHUTOFF", "os-stop")),
     Resource("paused_server", server_in("PAUSED", "pause")),
     Resource("suspended_server", server_in("SUSPENDED", "suspend")),
@@ -241,6 +253,10 @@ OPS = [
               everywhere=True),
     server_op("list-other-project", "GET", SERVERS + "/detail?all_tenants=1&project_id={project_a}", ADMIN_LISTS,
               watch="{server}"),
+    server_op("list-deleted", "GET", SERVERS + "/detail?deleted=True&all_tenants=1&project_id={project_a}",
+              ADMIN_LISTS, watch="{deleted_server}"),
+    server_op("list-status-deleted", "GET", SERVERS + "?status=deleted",
+              expect(UNLISTED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN), watch="{deleted_server}"),
     server_op("show", "GET", SERVER, OWN_READ, everywhere=True),
     server_op("create", "POST", SERVERS, CREATE, everywhere=True, body={"server": {
         "name": "{new}", "imageRef": "{boot_image}", "flavorRef": "{flavor}", "networks": "none",
@@ -303,6 +319,10 @@ OPS = [
     Op("instance-action", "list", "GET", SERVER + "/os-instance-actions", OWN_READ, headers=MICRO),
     Op("instance-action", "show", "GET", SERVER + "/os-instance-actions/{server.request_id}", OWN_READ,
        headers=MICRO),
+    Op("instance-action", "list-deleted-server", "GET", SERVERS + "/{deleted_server}/os-instance-actions",
+       OWN_READ, headers=MICRO),
+    Op("instance-action", "show-deleted-server", "GET",
+       SERVERS + "/{deleted_server}/os-instance-actions/{deleted_server.request_id}", OWN_READ, headers=MICRO),
     # interfaces (ports) and volume attachments
     Op("os-interface", "list", "GET", SERVERS + "/{interface_server}/os-interface",
        expect(LISTED, LISTED, LISTED, NOT_FOUND, NOT_FOUND), headers=MICRO, watch="{interface_server.port}"),

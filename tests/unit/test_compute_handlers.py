@@ -238,7 +238,13 @@ def request(enforcer: Enforcer, method: str, path: str, body: bytes = b"", **pat
 
 def test_versions(enforcer):
     listed = VersionsApi().index(request(enforcer, "GET", "/"))["versions"]
-    assert [v["id"] for v in listed] == ["v2.1"] and "media-types" not in listed[0]
+    # Nova lists the legacy v2.0 first, each version with only its self link.
+    assert [v["id"] for v in listed] == ["v2.0", "v2.1"] and "media-types" not in listed[0]
+    assert [v["links"] for v in listed] == [[{"rel": "self", "href": "http://cloud/compute/v2/"}],
+                                            [{"rel": "self", "href": "http://cloud/compute/v2.1/"}]]
+    legacy = VersionsApi().show_v20(request(enforcer, "GET", "/v2"))["version"]
+    assert (legacy["id"], legacy["status"], legacy["version"], legacy["min_version"]) == ("v2.0", "DEPRECATED", "", "")
+    assert legacy["links"][0] == {"rel": "self", "href": "http://cloud/compute/v2/"}
     shown = VersionsApi().show(request(enforcer, "GET", "/v2.1"))["version"]
     assert shown["links"][0]["href"] == "http://cloud/compute/v2.1/" and shown["min_version"] == "2.1"
 

@@ -8,11 +8,10 @@ import contextlib
 import traceback
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db import Database, utcnow
 from pocketstack.compute import errors
-from pocketstack.compute.models import InstanceAction, InstanceActionEvent
+from pocketstack.compute.models import Instance, InstanceAction, InstanceActionEvent
 
 
 class Actions:
@@ -22,14 +21,14 @@ class Actions:
     def start(self, instance_id: str, action: str, request_id: str, project_id: str | None,
               user_id: str | None) -> str:
         """Record an action; 404 if the instance vanished meanwhile (a delete finished between
-        the caller's lookup and now, and the foreign key refuses the row)."""
+        the caller's lookup and now).  Actions have no foreign key to the live instance:
+        they outlive it, readable from 2.21 as Nova's."""
         row = InstanceAction(instance_id=instance_id, action=action, request_id=request_id,
                              project_id=project_id or "", user_id=user_id or "")
-        try:
-            with self.db.session() as s:
-                s.add(row)
-        except sa_exc.IntegrityError:
-            raise errors.InstanceNotFound(instance_id=instance_id) from None
+        with self.db.session() as s:
+            if s.scalar(sa.select(Instance.id).where(Instance.id == instance_id)) is None:
+                raise errors.InstanceNotFound(instance_id=instance_id)
+            s.add(row)
         return row.id
 
     def fail(self, action_id: str | None, message: str = "Error") -> None:

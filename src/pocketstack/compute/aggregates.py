@@ -27,8 +27,6 @@ from pocketstack.compute.models import Aggregate, AggregateHost, AggregateMetada
 
 ZONE_KEY = "availability_zone"
 DEFAULT_ZONE = "nova"
-# The zone Nova reports its control-plane services in; no aggregate may claim it.
-INTERNAL_ZONE = "internal"
 MAX_ID = 2**31 - 1  # compute_aggregate.id is a 32-bit integer column
 
 
@@ -90,7 +88,6 @@ class Aggregates:
 
     # -- writes ------------------------------------------------------------------------
     def create(self, name: str, zone: str | None) -> AggregateView:
-        _check_zone_name(zone)
 
         def work(s: Session) -> int:
             row = Aggregate(uuid=str(uuid.uuid4()), name=name, created_at=utcnow())
@@ -102,7 +99,6 @@ class Aggregates:
         return self.get(self._write(work, name))
 
     def update(self, aggregate_id: int | str, name: str | None, zone: str | None, set_zone: bool) -> AggregateView:
-        _check_zone_name(zone)
 
         def work(s: Session) -> int:
             row = self._row(s, aggregate_id)
@@ -156,9 +152,6 @@ class Aggregates:
 
     def set_metadata(self, aggregate_id: int | str, metadata: dict[str, str | None]) -> AggregateView:
         """Nova's ``set_metadata``: merge, a ``None`` value deletes its key."""
-        if ZONE_KEY in metadata:
-            _check_zone_name(metadata[ZONE_KEY])
-
         def work(s: Session) -> int:
             row = self._row(s, aggregate_id)
             row.updated_at = utcnow()
@@ -189,11 +182,6 @@ class Aggregates:
             return run_in_transaction(self.db, work)
         except sa_exc.IntegrityError:
             raise errors.AggregateNameExists(name=name) from None
-
-
-def _check_zone_name(zone: str | None) -> None:
-    if zone == INTERNAL_ZONE:
-        raise errors.InternalZoneRefused(zone=INTERNAL_ZONE)
 
 
 def _zones_of(s: Session, host: str, exclude: int | None = None) -> set[str]:

@@ -139,7 +139,9 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
                 raise errors.VolumeNotAvailable(volume_id=volume.id, volume_status=volume.status)
             if max_count > 1:
                 raise errors.VolumeForMultipleInstances()
-            if boot_index == 0 and not volume.bootable:
+            if boot_index == 0 and not volume.bootable and not image_ref:
+                # Nova asks a boot volume to be bootable only when no imageRef describes
+                # the server (``get_bdm_image_metadata``); with one, any volume may be the root.
                 raise errors.VolumeNotBootable(volume_id=volume.id)
             row["volume_id"] = volume.id
             row["image_id"] = volume.image_id
@@ -161,6 +163,9 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
             raise errors.InvalidBlockDeviceMapping(reason=_BAD_BOOT_SEQUENCE)
         image = bootable_image(image_ref)
         return BootDisks(False, image.id, dict(image.properties), rows)
+    if image_ref:  # Nova records the imageRef (and boots with its metadata) whatever the root disk
+        image = bootable_image(image_ref)
+        return BootDisks(True, image.id, dict(image.properties), rows)
     properties: dict = {}
     if boot["image_id"] and boot["source_type"] in ("image", "volume"):
         try:

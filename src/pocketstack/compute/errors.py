@@ -96,6 +96,10 @@ class SortKeyForbidden(Forbidden):
     msg_fmt = "Only administrators can sort servers by {key}"
 
 
+class DeletedListForbidden(Forbidden):
+    msg_fmt = "Only administrators may list deleted instances"
+
+
 # -- bad requests: boot ---------------------------------------------------------------------
 class FlavorNotFoundForBoot(BadRequest):
     msg_fmt = "Flavor {flavor_ref} could not be found."
@@ -481,10 +485,6 @@ class AggregateUpdateZoneConflict(BadRequest):
                "availability zone(s) {zones}.")
 
 
-class InternalZoneRefused(BadRequest):
-    msg_fmt = "Aggregates cannot use the availability zone {zone!r}: it names the control-plane services."
-
-
 # -- hosts, services, hypervisors -------------------------------------------------------
 class ComputeHostNotFound(NotFound):
     msg_fmt = "Compute host {host} could not be found."
@@ -619,6 +619,10 @@ class FloatingIpNotFound(NotFound):
 
 class FloatingIpPoolNotFound(NotFound):
     msg_fmt = "Floating IP pool not found."
+
+
+class NetworkAmbiguous(Conflict):
+    msg_fmt = "Multiple possible networks found, use a Network ID to be more specific."
 
 
 class FloatingIpPoolAmbiguous(Conflict):

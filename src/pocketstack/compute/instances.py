@@ -25,15 +25,24 @@ from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows, run_in_tra
 from pocketstack.common.pagination import Paging, apply_paging
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
-from pocketstack.compute.models import BlockDeviceMapping, Instance, InstanceMetadata, InstanceTag, ServerGroupMember
+from pocketstack.compute.archive import get_deleted
+from pocketstack.compute.models import (
+    BlockDeviceMapping,
+    DeletedInstance,
+    Instance,
+    InstanceMetadata,
+    InstanceTag,
+    ServerGroupMember,
+)
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.transitions import load, transition
 
 MAX_TAGS = 50
 # The instance columns a server's rendering reads: lists leave out what only the hosts use.
-_LISTED = tuple(getattr(Instance, c.key) for c in Instance.__table__.columns
-                if c.key not in {"image_properties", "scheduler_hints", "requested_networks", "guest", "old_flavor",
-                                 "new_flavor", "migration", "key_data"})
+_UNLISTED = {"image_properties", "scheduler_hints", "requested_networks", "requested_roles", "guest", "old_flavor",
+             "new_flavor", "migration", "key_data"}
+_LISTED = {model: tuple(getattr(model, c.key) for c in model.__table__.columns if c.key not in _UNLISTED)
+           for model in (Instance, DeletedInstance)}
 _TAG = re.compile(r"^[^,/]{1,60}$")
 SORT_KEYS = {"display_name": "name", "uuid": "id", "display_description": "description", "created_at": "created_at",
              "updated_at": "updated_at", "launched_at": "launched_at", "host": "host", "node": "node",
@@ -106,6 +115,7 @@ class ServerFilters:
     availability_zone: str | None = None
     key_name: str | None = None
     user_id: str | None = None
+    deleted: bool = False  # list the deleted servers (the archive) instead of the live ones
     tags: list[str] = field(default_factory=list)
     tags_any: list[str] = field(default_factory=list)
     not_tags: list[str] = field(default_factory=list)
@@ -144,7 +154,7 @@ class Instances:
                 key_name=boot.key_name, key_data=boot.key_data, user_data=boot.user_data,
                 config_drive=boot.config_drive, requested_az=boot.availability_zone,
                 availability_zone=boot.availability_zone, scheduler_hints=boot.scheduler_hints,
-                requested_networks=boot.requested_networks,
+                requested_networks=boot.requested_networks, requested_roles=list(context.roles),
                 vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=st.NOSTATE, guest={},
                 access_ipv4=boot.access_ipv4, access_ipv6=boot.access_ipv6,
                 security_groups=boot.security_groups, hostname=_hostname(name), created_at=now, updated_at=now))
@@ -172,6 +182,9 @@ class Instances:
     # -- read ------------------------------------------------------------------------
     def get(self, instance_id: str) -> Instance:
         return load(self.db, instance_id)
+
+    def get_deleted(self, instance_id: str) -> DeletedInstance | None:
+        return get_deleted(self.db, instance_id)
 
     def details(self, instance_ids: list[str]) -> tuple[dict[str, dict], dict[str, list[str]]]:
         """Metadata and tags of many instances in two queries (for list rendering)."""
@@ -204,18 +217,19 @@ class Instances:
         The result is plain rows (attributes named as the instance's) of what a server's
         rendering reads — only id and name when ``brief`` (``GET /servers``): building a
         thousand ORM objects and decoding the JSON columns only the hosts use was most of
-        a page's time."""
-        listed = (Instance.id, Instance.name) if brief else _LISTED
-        columns = [(getattr(Instance, SORT_KEYS.get(k, k)), d) for k, d in sort]
+        a page's time.  ``filters.deleted`` lists the archive of deleted servers the same way."""
+        model: type[Instance] | type[DeletedInstance] = DeletedInstance if filters.deleted else Instance
+        listed = (model.id, model.name) if brief else _LISTED[model]
+        columns = [(getattr(model, SORT_KEYS.get(k, k)), d) for k, d in sort]
         order = [c.desc() if d == "desc" else c.asc() for c, d in columns]
-        stmt = self._filtered(filters, listed)
+        stmt = self._filtered(filters, listed, model)
         if not filters.name and not any(c.nullable for c, _ in columns):
             marker_row = self._marker(marker, filters.project_id) if marker is not None else None
             paging = Paging(limit=limit, sort=[(c.key, d) for c, d in columns])
             with self.db.session(readonly=True) as s:
-                return list(s.execute(apply_paging(stmt, Instance, paging, marker_row)).all())
+                return list(s.execute(apply_paging(stmt, model, paging, marker_row)).all())
         with self.db.session(readonly=True) as s:
-            scanned = s.execute(stmt.with_only_columns(Instance.id, Instance.name).order_by(*order)).all()
+            scanned = s.execute(stmt.with_only_columns(model.id, model.name).order_by(*order)).all()
             if filters.name:
                 try:
                     pattern = re.compile(filters.name)
@@ -228,44 +242,46 @@ class Instances:
                     raise errors.ServerMarkerNotFound(marker=marker)
                 ids = ids[ids.index(marker) + 1:]
             ids = ids[:limit] if limit is not None else ids
-            rows = {row.id: row for row in s.execute(sa.select(*listed).where(Instance.id.in_(ids)))} if ids else {}
+            rows = {row.id: row for row in s.execute(sa.select(*listed).where(model.id.in_(ids)))} if ids else {}
         return [rows[i] for i in ids if i in rows]
 
     @staticmethod
-    def _filtered(f: ServerFilters, columns) -> sa.Select:
-        """``SELECT columns FROM compute_instance`` with every filter but the name regex."""
+    def _filtered(f: ServerFilters, columns, model: type[Instance] | type[DeletedInstance]) -> sa.Select:
+        """``SELECT columns FROM`` the model's table with every filter but the name regex."""
         stmt = sa.select(*columns)
-        for column, value in ((Instance.project_id, f.project_id), (Instance.flavor_id, f.flavor_id),
-                              (Instance.image_ref, f.image_ref), (Instance.host, f.host),
-                              (Instance.reservation_id, f.reservation_id), (Instance.key_name, f.key_name),
-                              (Instance.availability_zone, f.availability_zone), (Instance.user_id, f.user_id)):
+        for column, value in ((model.project_id, f.project_id), (model.flavor_id, f.flavor_id),
+                              (model.image_ref, f.image_ref), (model.host, f.host),
+                              (model.reservation_id, f.reservation_id), (model.key_name, f.key_name),
+                              (model.availability_zone, f.availability_zone), (model.user_id, f.user_id)):
             if value is not None:
                 stmt = stmt.where(column == value)
         if f.vm_states is not None:
-            stmt = stmt.where(Instance.vm_state.in_(f.vm_states))
+            stmt = stmt.where(model.vm_state.in_(f.vm_states))
         if f.ids is not None:
-            stmt = stmt.where(Instance.id.in_(f.ids))
+            stmt = stmt.where(model.id.in_(f.ids))
         if f.changes_since is not None:
-            stmt = stmt.where(Instance.updated_at >= f.changes_since)
+            stmt = stmt.where(model.updated_at >= f.changes_since)
         for tag in f.tags:
-            stmt = stmt.where(Instance.id.in_(sa.select(InstanceTag.instance_id).where(InstanceTag.tag == tag)))
+            stmt = stmt.where(model.id.in_(sa.select(InstanceTag.instance_id).where(InstanceTag.tag == tag)))
         if f.tags_any:
-            stmt = stmt.where(Instance.id.in_(sa.select(InstanceTag.instance_id)
-                                              .where(InstanceTag.tag.in_(f.tags_any))))
+            stmt = stmt.where(model.id.in_(sa.select(InstanceTag.instance_id)
+                                           .where(InstanceTag.tag.in_(f.tags_any))))
         if f.not_tags:
             having_all = (sa.select(InstanceTag.instance_id).where(InstanceTag.tag.in_(f.not_tags))
                           .group_by(InstanceTag.instance_id)
                           .having(sa.func.count(sa.distinct(InstanceTag.tag)) == len(set(f.not_tags))))
-            stmt = stmt.where(Instance.id.not_in(having_all))
+            stmt = stmt.where(model.id.not_in(having_all))
         if f.not_tags_any:
-            stmt = stmt.where(Instance.id.not_in(sa.select(InstanceTag.instance_id)
-                                                 .where(InstanceTag.tag.in_(f.not_tags_any))))
+            stmt = stmt.where(model.id.not_in(sa.select(InstanceTag.instance_id)
+                                              .where(InstanceTag.tag.in_(f.not_tags_any))))
         return stmt
 
-    def _marker(self, marker: str, project_id: str | None) -> Instance:
-        """The marker's row, which must exist (in the listed project): 400 as Nova otherwise."""
+    def _marker(self, marker: str, project_id: str | None) -> Instance | DeletedInstance:
+        """The marker's row, which must exist (in the listed project): 400 as Nova otherwise.
+        A deleted server is a marker too, in any listing (Nova reads the marker with
+        ``read_deleted='yes'``): the page starts after its sort values."""
         with self.db.session(readonly=True) as s:
-            row = s.get(Instance, marker)
+            row: Instance | DeletedInstance | None = s.get(Instance, marker) or s.get(DeletedInstance, marker)
         if row is None or (project_id is not None and row.project_id != project_id):
             raise errors.ServerMarkerNotFound(marker=marker)
         return row

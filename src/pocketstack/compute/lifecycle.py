@@ -28,6 +28,7 @@ from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows
 from pocketstack.common.errors import ApiError, Conflict, Gone, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
+from pocketstack.compute.archive import archive
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
 from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec
 from pocketstack.compute.errors import InstanceNotReady
@@ -287,7 +288,9 @@ class ComputeManager:
             return  # without a network service "auto" leaves the instance without ports
         if network.list_instance_ports(inst.id):
             network.deallocate_for_instance(inst.id)
-        context = RequestContext(user_id=inst.user_id, project_id=inst.project_id, roles=["member", "reader"])
+        # With the creator's authority, as Nova's build: an admin may use a network only it sees.
+        context = RequestContext(user_id=inst.user_id, project_id=inst.project_id,
+                                 roles=inst.requested_roles or ["member", "reader"])
         try:
             network.allocate_for_instance(context, inst.id, _host(inst), inst.requested_networks)
         except ApiError as error:
@@ -365,8 +368,7 @@ class ComputeManager:
             group_id = s.scalar(sa.select(ServerGroupMember.group_id)
                                 .where(ServerGroupMember.instance_id == inst.id))
             s.execute(sa.delete(ServerGroupMember).where(ServerGroupMember.instance_id == inst.id))
-            gone = changed_rows(s, sa.delete(Instance).where(Instance.id == inst.id,
-                                                             Instance.task_state == st.DELETING))
+            gone = archive(s, inst.id)
             if gone:
                 self.quotas.release(s, inst.project_id, deltas)
                 if group_id:

@@ -114,11 +114,8 @@ class ComputeNode(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
 
 
-class Instance(Base):
-    __tablename__ = "compute_instance"
-    # A project's servers newest first (the default list order) straight from the index:
-    # a page is an index range scan, not a sort of every server of the project.
-    __table_args__ = (sa.Index("ix_compute_instance_project_created", "project_id", "created_at", "id"),)
+class InstanceColumns:
+    """The columns of a server, shared by the live table and the archive of deleted ones."""
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(255), index=True)
@@ -146,6 +143,10 @@ class Instance(Base):
     # What the network service is asked for at the networking build step: "none", "auto" or
     # a list of {"network_id", "fixed_ip"} / {"port_id"}; NULL means nothing was asked.
     requested_networks: Mapped[str | list | None] = mapped_column(JSONText, nullable=True)
+    # The roles of the user who created the server: the build makes its ports with that
+    # authority (Nova's build runs with the request's context), so an admin's server may
+    # use a network only the admin sees.  NULL (servers from before): member.
+    requested_roles: Mapped[list | None] = mapped_column(JSONText, nullable=True)
     host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
     node: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     vm_state: Mapped[str] = mapped_column(sa.String(32), index=True)
@@ -163,6 +164,27 @@ class Instance(Base):
     launched_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow, index=True)
+
+
+class Instance(InstanceColumns, Base):
+    __tablename__ = "compute_instance"
+    # A project's servers newest first (the default list order) straight from the index:
+    # a page is an index range scan, not a sort of every server of the project.
+    __table_args__ = (sa.Index("ix_compute_instance_project_created", "project_id", "created_at", "id"),)
+
+
+class DeletedInstance(InstanceColumns, Base):
+    """A deleted server, as it was when its delete finished (``vm_state`` ``deleted``).
+
+    Nova soft-deletes instance rows; here the live table only ever holds live servers (so
+    no query about them has to leave deleted ones out) and the delete moves the row here,
+    in the transaction that removes it.  What still reads a deleted server: its instance
+    actions (2.21+) and an admin's ``servers/detail?deleted=True`` (and its markers)."""
+
+    __tablename__ = "compute_deleted_instance"
+    __table_args__ = (sa.Index("ix_compute_deleted_instance_project_created", "project_id", "created_at", "id"),)
+
+    deleted_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
 
 
 class InstanceMetadata(Base):
@@ -186,8 +208,8 @@ class InstanceAction(Base):
     __tablename__ = "compute_instance_action"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
-    instance_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("compute_instance.id", ondelete="CASCADE"),
-                                             index=True)
+    # No foreign key: the actions of a server outlive it (Nova shows them from 2.21).
+    instance_id: Mapped[str] = mapped_column(sa.String(36), index=True)
     action: Mapped[str] = mapped_column(sa.String(64))
     request_id: Mapped[str] = mapped_column(sa.String(64))
     project_id: Mapped[str] = mapped_column(ID)

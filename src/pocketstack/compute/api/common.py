@@ -144,13 +144,16 @@ def int_query(req: ApiRequest, name: str, minimum: int = 0) -> int | None:
     return value
 
 
-def get_instance(compute, req: ApiRequest, instance_id: str, rule: str):
+def get_instance(compute, req: ApiRequest, instance_id: str, rule: str, read_deleted: bool = False):
     """The instance if the caller may apply ``rule`` to it; 404 for other projects'
-    servers (Nova does not reveal they exist), 403 when the rule refuses."""
+    servers (Nova does not reveal they exist), 403 when the rule refuses.  With
+    ``read_deleted`` a deleted server is found too (Nova's ``read_deleted='yes'``)."""
     try:
         inst = compute.instances.get(instance_id)
     except NotFound:
-        raise errors.InstanceNotFound(instance_id=instance_id) from None
+        inst = compute.instances.get_deleted(instance_id) if read_deleted else None
+        if inst is None:
+            raise errors.InstanceNotFound(instance_id=instance_id) from None
     if not is_admin(req) and inst.project_id != req.caller.project_id:
         raise errors.InstanceNotFound(instance_id=instance_id)
     req.authorize(rule, {"project_id": inst.project_id, "user_id": inst.user_id})

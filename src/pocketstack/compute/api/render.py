@@ -54,11 +54,12 @@ def server(req: ApiRequest, inst, metadata: dict, tags: list[str], addresses: di
            volumes: list | None = None) -> dict:
     admin = is_admin(req)
     v = version(req)  # compared below, once per field: lists render a thousand servers
+    terminated = getattr(inst, "deleted_at", None)  # a deleted server's (from the archive)
     out = {
         "id": inst.id, "name": inst.name, "status": st.status(inst.vm_state, inst.task_state),
         "tenant_id": inst.project_id, "user_id": inst.user_id, "metadata": metadata,
         "hostId": host_id(inst.project_id, inst.host),
-        "image": "" if inst.boot_from_volume else {"id": inst.image_ref, "links": [
+        "image": "" if not inst.image_ref else {"id": inst.image_ref, "links": [
             {"rel": "bookmark", "href": bookmark(req, "images", inst.image_ref)}]},
         "flavor": flavor(req, inst), "created": _time(inst.created_at), "updated": _time(inst.updated_at),
         "addresses": addresses or {}, "accessIPv4": inst.access_ipv4, "accessIPv6": inst.access_ipv6,
@@ -66,7 +67,7 @@ def server(req: ApiRequest, inst, metadata: dict, tags: list[str], addresses: di
         "progress": 0 if inst.vm_state in (st.BUILDING, st.ACTIVE) else None,
         "OS-EXT-AZ:availability_zone": inst.availability_zone or "", "config_drive": inst.config_drive,
         "key_name": inst.key_name, "OS-SRV-USG:launched_at": inst.launched_at.isoformat() if inst.launched_at
-        else None, "OS-SRV-USG:terminated_at": None,
+        else None, "OS-SRV-USG:terminated_at": terminated.isoformat() if terminated else None,
         "OS-EXT-STS:task_state": inst.task_state, "OS-EXT-STS:vm_state": inst.vm_state,
         "OS-EXT-STS:power_state": inst.power_state,
         "os-extended-volumes:volumes_attached": volumes_attached(req, volumes or []),

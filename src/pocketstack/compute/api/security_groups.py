@@ -97,16 +97,19 @@ def _same_rule(existing: dict, attrs: dict) -> bool:
         (existing.get("remote_ip_prefix") or None) == (attrs.get("remote_ip_prefix") or None)
 
 
-def check_names(compute, req: ApiRequest, names: list[str]) -> None:
-    """A server create naming a security group the project does not have is 400 (Nova)."""
+def check_names(compute, req: ApiRequest, names: list[str]) -> list[str]:
+    """The names of the groups a server create asks for, each given by name or id; a
+    group the project does not have is 400 (Nova).  Groups are stored (and shown) by
+    name, as Nova shows each port's groups by name, once each."""
     manager = compute.cloud.network
     if manager is None or names == ["default"]:
-        return
+        return names
     groups, _ = manager.list(req.caller, "security-groups", QueryParams([("project_id", req.caller.project_id)]))
-    known = {g["name"] for g in groups} | {g["id"] for g in groups}
+    known = {g["name"]: g["name"] for g in groups} | {g["id"]: g["name"] or g["id"] for g in groups}
     for name in names:
         if name not in known:
             raise errors.SecurityGroupUnknownForProject(name=name, project_id=req.caller.project_id)
+    return list(dict.fromkeys(known[name] for name in names))
 
 
 def _swap_names(db, instance_id: str, old: list[str], new: list[str]) -> bool:

@@ -26,9 +26,9 @@ def _time(value):
 _TAGGABLE = (st.ACTIVE, st.PAUSED, st.SUSPENDED, st.STOPPED, st.BUILDING, st.RESCUED, st.RESIZED, st.ERROR)
 
 
-def server(compute: Compute, req: ApiRequest, rule: str, write: bool = False):
+def server(compute: Compute, req: ApiRequest, rule: str, write: bool = False, read_deleted: bool = False):
     """The request's server if the caller may apply ``rule``; unlocked when ``write``."""
-    inst = get_instance(compute, req, req.path_params["server_id"], rule)
+    inst = get_instance(compute, req, req.path_params["server_id"], rule, read_deleted=read_deleted)
     if write:
         check_unlocked(req, inst)
     return inst
@@ -141,18 +141,20 @@ def render_action(req: ApiRequest, action) -> dict:
 
 
 class InstanceActionsApi:
+    """From 2.21 the actions of a deleted server stay readable (by its project, as Nova)."""
+
     def __init__(self, compute: Compute):
         self.compute = compute
 
     @route.get("/v2.1/servers/{server_id}/os-instance-actions", policy="os_compute_api:os-instance-actions:list")
     def index(self, req: ApiRequest):
-        inst = server(self.compute, req, "os_compute_api:os-instance-actions:list")
+        inst = server(self.compute, req, "os_compute_api:os-instance-actions:list", read_deleted=req.at_least(2, 21))
         return {"instanceActions": [render_action(req, a) for a in self.compute.actions.list(inst.id)]}
 
     @route.get("/v2.1/servers/{server_id}/os-instance-actions/{request_id}",
                policy="os_compute_api:os-instance-actions:show")
     def show(self, req: ApiRequest):
-        inst = server(self.compute, req, "os_compute_api:os-instance-actions:show")
+        inst = server(self.compute, req, "os_compute_api:os-instance-actions:show", read_deleted=req.at_least(2, 21))
         action, events = self.compute.actions.get(inst.id, req.path_params["request_id"])
         out = render_action(req, action)
         target = {"project_id": inst.project_id}

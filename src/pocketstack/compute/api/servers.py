@@ -179,6 +179,19 @@ def resolve_networks(network: NetworkContract, context: RequestContext, requests
     return resolved
 
 
+def only_network(network: NetworkContract, context: RequestContext) -> list[dict] | None:
+    """No ``networks`` before 2.37: the one network the project may use (its own unshared
+    ones and every shared one, as Nova's ``_get_available_networks``), none without any,
+    409 with several (Nova's ``NetworkAmbiguous``)."""
+    own, _ = network.list(context, "networks", QueryParams([("project_id", context.project_id or ""),
+                                                            ("shared", "false")]))
+    shared, _ = network.list(context, "networks", QueryParams([("shared", "true")]))
+    ids = list(dict.fromkeys(n["id"] for n in [*own, *shared]))
+    if len(ids) > 1:
+        raise errors.NetworkAmbiguous()
+    return [{"network_id": ids[0]}] if ids else None
+
+
 # -- reading a listing's query -------------------------------------------------------------
 def parse_time(value: str, name: str) -> dt.datetime:
     """An ISO 8601 time as naive UTC (how the tables store times)."""
@@ -195,6 +208,9 @@ def wants_all_tenants(query: QueryParams) -> bool:
     """``all_tenants`` present and (empty or) true."""
     return "all_tenants" in query and (query.get("all_tenants") == "" or parse_bool(query["all_tenants"],
                                                                                      "all_tenants"))
+
+
+_TRUE_WORDS = ("1", "t", "true", "on", "y", "yes")
 
 
 def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
@@ -219,6 +235,12 @@ def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
     if admin:
         f.host = q.get("host")
         f.user_id = q.get("user_id")
+        # oslo's bool_from_string(default=False): anything but a true word lists live servers.
+        f.deleted = q.get("deleted", "").strip().lower() in _TRUE_WORDS
+    if f.vm_states == [st.DELETED]:  # status=deleted: the deleted servers, for admins only
+        if not admin:
+            raise errors.DeletedListForbidden()
+        f.deleted = True
     if "changes-since" in q:
         f.changes_since = parse_time(q["changes-since"], "changes-since")
     patterns = {4: q.get("ip") or None, 6: q.get("ip6") or None}
@@ -348,10 +370,11 @@ class ServersApi:
         min_count, max_count = instance_counts(server)
         requested: Any = networks
         network = compute.network()
-        if isinstance(networks, list) and network is not None:
+        if not networks and network is not None:  # absent or [] (before 2.37)
+            requested = only_network(network, ctx)
+        elif isinstance(networks, list) and network is not None:
             requested = resolve_networks(network, ctx, parse_networks(networks, max_count))
-        names = security_group_names(server)
-        security_groups.check_names(compute, req, names)
+        names = security_groups.check_names(compute, req, security_group_names(server))
         return BootRequest(
             name=server["name"], flavor=embedded, image_ref=image_ref,
             image_properties=image_properties, boot_from_volume=disks is not None and disks.boot_from_volume,
