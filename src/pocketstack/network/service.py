@@ -34,6 +34,16 @@ def local_driver(settings, roles) -> DatapathDriver:
     return NoopDriver(journal=journal)
 
 
+def binding(settings) -> dict:
+    """What the datapath the agents run means for ports: the linux datapath has a DHCP
+    agent on the agents' host (so networks get ``network:dhcp`` ports) and plugs guests
+    as tap devices on the network's bridge (``binding:vif_type`` ``tap``)."""
+    if settings.network_datapath != "linux":
+        return {}
+    return {"dhcp_host": settings.network_agent_host or socket.gethostname(), "vif_type": "tap",
+            "vif_details": {"port_filter": True, "connectivity": "l2"}}
+
+
 class NetworkService(Service):
     name = "network"
     path = "/network"
@@ -57,7 +67,7 @@ class NetworkService(Service):
             self.driver = AgentNotifier()
             self.heartbeat = None
         self.manager = NetworkManager(Env(db=cloud.db, driver=self.driver,
-                                           segments=SegmentConfig.from_settings(settings)))
+                                           segments=SegmentConfig.from_settings(settings), **binding(settings)))
         self.agents = AgentDirectory(cloud.db, Liveness(lambda: cloud.coordinator, group, self.heartbeat))
         self.agent: NetworkAgent | None = None
 
