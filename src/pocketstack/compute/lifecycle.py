@@ -158,6 +158,8 @@ class ComputeManager:
             root = self.block_devices.root_volume(inst.id)
             if root is not None:
                 spec.root_volume, spec.root_volume_serial = root
+        if self.hosts.real:
+            spec.nics = self._nics(inst)
         wants_drive = inst.config_drive or self.hosts.settings.force_config_drive
         if not (self.hosts.real and wants_drive):
             yield spec
@@ -170,6 +172,23 @@ class ComputeManager:
             spec.config_drive = str(configdrive.write(Path(tmp) / "disk.config", self._meta_data(inst),
                                                       _user_data(inst.user_data)))
             yield spec
+
+    def _nics(self, inst: Instance) -> list[dict]:
+        """The guest's NICs: its ports that this host plugs (bound as ``tap`` by the linux
+        datapath), each with its network's MTU."""
+        network = self.network()
+        if network is None:
+            return []
+        from pocketstack.compute.drivers import vifs
+
+        found, mtus = [], {}
+        for port in network.list_instance_ports(inst.id):
+            if port["network_id"] not in mtus:
+                mtus[port["network_id"]] = network.get(RequestContext.admin(), "networks", port["network_id"])["mtu"]
+            entry = vifs.nic(port, mtus[port["network_id"]])
+            if entry is not None:
+                found.append(entry)
+        return found
 
     def _meta_data(self, inst: Instance) -> dict:
         """The config drive's ``meta_data.json`` (Nova's OpenStack metadata format)."""
@@ -303,7 +322,8 @@ class ComputeManager:
             network.deallocate_for_instance(inst.id)
         context = RequestContext(user_id=inst.user_id, project_id=inst.project_id, roles=["member", "reader"])
         try:
-            network.allocate_for_instance(context, inst.id, _host(inst), inst.requested_networks)
+            network.allocate_for_instance(context, inst.id, _host(inst), inst.requested_networks,
+                                          inst.security_groups or None)
         except ApiError as error:
             raise BuildAborted(error.message) from error
 

@@ -38,6 +38,8 @@ class GuestSpec:
     root_volume: str | None = None  # boot from volume: the volume's file (raw), used as the root disk
     root_volume_serial: str | None = None
     config_drive: str | None = None  # a config-2 ISO (guestimage.configdrive) given to the guest as a CD-ROM
+    # The NICs a host running real guests plugs (vifs.nic): {"port_id", "mac_address", "bridge", "mtu"}
+    nics: list[dict] = field(default_factory=list)
 
 
 class Driver:

@@ -20,8 +20,9 @@ QEMU is started with ``-daemonize``: it runs in its own session, re-parented awa
 compute service, so guests keep running when the service stops or crashes; a new driver
 on the same state directory re-attaches to them (pidfile + ``/proc/<pid>/cmdline``, then
 QMP).  KVM is used when ``/dev/kvm`` answers ``KVM_GET_API_VERSION``, TCG otherwise.
-Guests get no network path (``-nic none``) until the datapath (issue 14) provides a NIC
-backend (:attr:`QemuDriver.nic_backend`).
+A guest's NICs (``GuestDef.nics``, from the ports bound to it) come from the host's NIC
+backend (:class:`NicBackend`: on the linux datapath :class:`~.vifs.TapPlugger`, a tap
+per port passed to QEMU as a descriptor at every start); without NICs, ``-nic none``.
 """
 
 from __future__ import annotations
@@ -37,9 +38,8 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks, qemu_guest
@@ -73,13 +73,21 @@ class VolumeDetachTimeout(QemuError):
     """The guest did not release a hot-unplugged disk (Nova's DeviceDetachFailed)."""
 
 
+class NicBackend(Protocol):
+    def plug(self, guest: GuestDef) -> tuple[list[str], list[int]]:
+        """The ``-netdev``/``-device`` arguments of the guest's NICs and the descriptors
+        to pass to QEMU (closed by the caller once QEMU runs)."""
+
+    def unplug(self, guest: GuestDef) -> None: ...
+
+
 class QemuDriver(Driver):
     """A compute host's hypervisor: QEMU processes it starts and finds again."""
 
     def __init__(self, host: str, state_dir: str | Path, images: disks.ImageStore | None = None, *,
                  cache_dir: str | Path | None = None, accel: str | None = None, shutdown_timeout: float = 60,
                  qemu_binary: str = QEMU, rescue_image_ref: str | None = None,
-                 nic_backend: Callable[[GuestDef], list[str]] | None = None,
+                 nic_backend: NicBackend | None = None,
                  detach_timeout: float = 20):
         self.host = host
         self.state_dir = Path(state_dir)
@@ -90,7 +98,7 @@ class QemuDriver(Driver):
         self.shutdown_timeout = shutdown_timeout
         self.detach_timeout = detach_timeout
         self.rescue_image_ref = rescue_image_ref
-        #: issue 14: returns the -netdev/-device arguments of a guest's NICs; None -> -nic none
+        #: plugs the guests' NICs (None: guests get none, whatever ports they have)
         self.nic_backend = nic_backend
         self.accel, self.cpu_model = self._choose_accel(accel)
         self.version = qemu_version(qemu_binary)
@@ -173,11 +181,12 @@ class QemuDriver(Driver):
         return sorted(e.name for e in self.state_dir.iterdir() if (e / "guest.json").exists())
 
     # -- the command line ----------------------------------------------------------
-    def command_line(self, guest: GuestDef, incoming: Path | None = None) -> list[str]:
-        if guest.nics and self.nic_backend is None:
+    def _plug(self, guest: GuestDef) -> tuple[list[str], list[int]]:
+        if not guest.nics:
+            return ["-nic", "none"], []
+        if self.nic_backend is None:
             raise QemuError(f"guest {guest.instance_id} has NICs but this host has no NIC backend")
-        nics = self.nic_backend(guest) if guest.nics and self.nic_backend else ["-nic", "none"]
-        return qemu_guest.command_line(guest, self.binary, self.accel, self.cpu_model, nics, incoming)
+        return self.nic_backend.plug(guest)
 
     def _start(self, guest: GuestDef, incoming: Path | None = None) -> None:
         d = self._dir(guest.instance_id)
@@ -186,7 +195,8 @@ class QemuDriver(Driver):
             raise QemuError(f"the previous QEMU of {guest.instance_id} is still exiting")
         for stale in ("qemu.pid", "qmp.sock", "serial.sock", "vnc.sock"):
             (d / stale).unlink(missing_ok=True)
-        argv = self.command_line(guest, incoming)
+        nics, fds = self._plug(guest)
+        argv = qemu_guest.command_line(guest, self.binary, self.accel, self.cpu_model, nics, incoming)
         for log_file in ("console.log", "qemu.log"):  # rotated at start, one old copy kept (like virtlogd)
             with contextlib.suppress(FileNotFoundError):
                 if (d / log_file).stat().st_size > LOG_ROTATE_BYTES:
@@ -194,8 +204,12 @@ class QemuDriver(Driver):
         with open(d / "qemu.log", "ab") as err:
             err.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {shlex.join(argv)}\n".encode())
             err.flush()
-            done = subprocess.run(argv, cwd=d, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                                  start_new_session=True, timeout=120, check=False)
+            try:
+                done = subprocess.run(argv, cwd=d, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                      start_new_session=True, timeout=120, check=False, pass_fds=fds)
+            finally:
+                for fd in fds:  # QEMU holds its own copies: its taps live as long as it does
+                    os.close(fd)
         if done.returncode != 0 or self.pid(guest.instance_id) is None:
             raise QemuError(f"QEMU for {guest.instance_id} did not start: {self._log_tail(d)}")
 
@@ -267,7 +281,7 @@ class QemuDriver(Driver):
                 raise GuestExists(f"guest {spec.instance_id} already exists on host {self.host}")
             d.mkdir(mode=0o700, parents=True, exist_ok=True)
             guest = GuestDef(spec.instance_id, spec.name, spec.vcpus, spec.memory_mb, dict(spec.topology),
-                             spec.image_ref)
+                             spec.image_ref, nics=[dict(n) for n in spec.nics])
             try:
                 guest.disks = self._make_disks(spec, d)
                 self._save(guest)
@@ -303,6 +317,10 @@ class QemuDriver(Driver):
     def destroy(self, instance_id: str) -> None:
         with self._lock(instance_id):
             self._stop_process(instance_id)
+            with contextlib.suppress(GuestNotFound):
+                guest = self._definition(instance_id)
+                if guest.nics and self.nic_backend is not None:
+                    self.nic_backend.unplug(guest)
             shutil.rmtree(self._dir(instance_id), ignore_errors=True)
 
     def power_off(self, instance_id: str) -> int:
