@@ -10,8 +10,8 @@ got its port's address and the network's MTU by DHCP from the network's ``networ
 port and that its gateway answers; then a floating IP makes it reachable from the
 outside namespace exactly as far as its security group allows (ICMP, then SSH's port
 22), through a stop/start (a new QEMU and tap), a hard reboot, suspend/resume, rescue,
-a resize and a restart of the cloud process (QEMU keeps its tap).  Every namespace is named with a prefix unique to the run
-and removed at the end; no packet leaves them.
+a resize and a restart of the cloud process (QEMU keeps its tap).  Every namespace is
+named with a prefix unique to the run and removed at the end; no packet leaves them.
 
 Needs root, QEMU, nftables, dnsmasq and the tiny image's tools: skipped without them,
 failed on CI (CI=true).
