@@ -25,8 +25,8 @@ from __future__ import annotations
 import contextlib
 import os
 
+from pocketstack.common import netns
 from pocketstack.compute.drivers.qemu_guest import GuestDef
-from pocketstack.network.drivers import netns
 
 # Nova's NIC_NAME_LEN (14): "tap" and the start of the port id.
 DEVICE_PREFIX = "tap"

@@ -32,7 +32,8 @@ import signal
 import threading
 from pathlib import Path
 
-from pocketstack.network.drivers import dnsmasq_config, netns, nft_rules
+from pocketstack.common import netns
+from pocketstack.network.drivers import dnsmasq_config, nft_rules
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.drivers.nft_rules import tag
 

@@ -1,7 +1,9 @@
 """Network namespaces and their devices through iproute2 (``ip -n <ns> …``).
 
 Every call names a namespace: nothing here touches the namespace it runs in (the
-host's), except creating and deleting the namespaces themselves.
+host's), except creating and deleting the namespaces themselves.  Shared by the network
+datapath (``network/drivers/linux.py``) and the compute host that plugs guests' taps
+into it (``compute/drivers/vifs.py``), as Neutron's agents and os-vif share ``ip_lib``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+from typing import Any
 
 LOG = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ def execute(ns: str, *args: str, input: str | None = None, check: bool = True) -
     return run("ip", "netns", "exec", ns, *args, input=input, check=check)
 
 
-def links(ns: str) -> dict[str, dict]:
+def links(ns: str) -> dict[str, dict[str, Any]]:
     """The namespace's devices by name (``ip -j -d link``: kind, master, mtu, address…)."""
     out = ip(ns, "-j", "-d", "link", "show")
     return {link["ifname"]: link for link in json.loads(out or "[]")}
