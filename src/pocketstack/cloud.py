@@ -177,5 +177,6 @@ class Cloud:
                 await self.stop_services()
                 self.close()
 
-        routes = [Route("/", root)] + [Mount(s.path, app=s.app()) for s in self.services]
+        routes = [Route("/", root)] + [r for s in self.services for r in s.routes()] + \
+            [Mount(s.path, app=s.app()) for s in self.services]
         return Starlette(routes=routes, lifespan=lifespan)

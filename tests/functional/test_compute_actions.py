@@ -156,9 +156,12 @@ def test_diagnostics_show_topology_to_admins(api, admin_token, user, image):
     assert standard["num_cpus"] == 4 and set(standard) == {
         "state", "driver", "hypervisor", "hypervisor_os", "uptime", "config_drive", "num_cpus", "num_disks",
         "num_nics", "memory_details", "cpu_details", "disk_details", "nic_details"}
+    # Measured by the server's host (a call to it): the fake hypervisor's guest.
+    assert standard["hypervisor"] == "fake" and [c["id"] for c in standard["cpu_details"]] == [0, 1, 2, 3]
     diag = call(api, "GET", f"/servers/{server_id}/diagnostics", admin_token, version="2.47").json()
     assert diag["cpu_topology"]["sockets"] == 2
     assert diag["cpu_topology"]["sockets"] * diag["cpu_topology"]["cores"] * diag["cpu_topology"]["threads"] == 4
+    assert {"cpu0_time", "cpu3_time", "memory"} <= set(diag)
     call(api, "DELETE", f"/servers/{server_id}", user["token"])
     wait_gone(api, user["token"], server_id)
 
@@ -432,3 +435,25 @@ def test_snapshot_of_an_image_deleted_meanwhile_ends_quietly(api, user, server, 
         compute.manager.snapshot_instance(server, target)
     assert wait(api, user["token"], server)["OS-EXT-STS:task_state"] is None
     assert [r.levelname for r in caplog.records if "deleted during the snapshot" in r.getMessage()] == ["WARNING"]
+
+
+def test_the_scheduler_keeps_to_the_hosts_a_request_allows(api):
+    """``Request.hosts`` (a real guest's resize stays on its host, whose disks are not moved
+    between hosts): only those hosts are chosen, and none of them fitting is NoValidHost."""
+    from pocketstack.compute.scheduler import NoValidHost, Request
+
+    zone = unique("az")
+    nodes = add_hosts(api, zone, [4], memory_mb=100_000) + add_hosts(api, zone, [4], memory_mb=900_000)
+    compute = api.cloud.service("compute").compute
+    flavor = {"vcpus": 2, "ram": 64, "disk": 1, "extra_specs": {}}
+    try:
+        def request(instance_id, hosts):
+            return Request(instance_id, "p", "u", flavor, {}, zone, hosts=hosts)
+        # Unrestricted, the larger host wins on free RAM; restricted, the smaller one is taken.
+        free = compute.scheduler.select_and_claim(request(unique("i"), None)).node
+        kept = compute.scheduler.select_and_claim(request(unique("i"), frozenset({nodes[0].host}))).node
+        assert free.host == nodes[1].host and kept.host == nodes[0].host
+        with pytest.raises(NoValidHost):
+            compute.scheduler.select_and_claim(request(unique("i"), frozenset({"no-such-host"})))
+    finally:
+        retire(api, nodes)

@@ -8,6 +8,9 @@ import time
 
 import pytest
 
+from pocketstack.common.context import RequestContext
+from pocketstack.compute.transitions import load
+
 from conftest import unique
 from test_compute_helpers import call, make_flavor, new_member, wait, wait_gone
 
@@ -87,10 +90,19 @@ def test_volumes_attached_in_show_and_detail(api, project, flavor, raw_image):
     detail = {s["id"]: s for s in call(api, "GET", "/servers/detail", token).json()["servers"]}
     assert detail[servers[0]]["os-extended-volumes:volumes_attached"] == [{"id": vid, "delete_on_termination": False}]
     assert detail[servers[1]]["os-extended-volumes:volumes_attached"] == []
+    # The host completes the attach (as Nova's compute does) after the 200, and has given
+    # the disk to the guest (the fake hypervisor logs it on the console).
+    assert [a["server_id"] for a in wait_volume(api, project, vid, ("in-use",))["attachments"]] == [servers[0]]
+    console = call(api, "POST", f"/servers/{servers[0]}/action", token, json={"os-getConsoleOutput": {}})
+    assert f"virtio-blk: disk {vid} attached" in console.json()["output"]
     assert call(api, "DELETE", f"/servers/{servers[0]}/os-volume_attachments/{vid}", token).status_code == 202
+    assert wait_volume(api, project, vid, ("available",))["attachments"] == []
     assert call(api, "GET", f"/servers/{servers[0]}", token).json()["server"][
         "os-extended-volumes:volumes_attached"] == []
-    assert wait_volume(api, project, vid, ("available",))["attachments"] == []
+    console = call(api, "POST", f"/servers/{servers[0]}/action", token, json={"os-getConsoleOutput": {}})
+    assert f"virtio-blk: disk {vid} detached" in console.json()["output"]
+    actions = call(api, "GET", f"/servers/{servers[0]}/os-instance-actions", token).json()["instanceActions"]
+    assert {"attach_volume", "detach_volume"} <= {a["action"] for a in actions}
     # A volume still attached when its server is deleted is detached, not deleted.
     assert call(api, "POST", f"/servers/{servers[1]}/os-volume_attachments", token,
                 json={"volumeAttachment": {"volumeId": vid}}).status_code == 200
@@ -253,3 +265,43 @@ def test_swap_volume_put(api, project, flavor, raw_image, admin_token):
     # Nothing changed.
     assert [a["server_id"] for a in wait_volume(api, project, attached, ("in-use",))["attachments"]] == [server_id]
     assert wait_volume(api, project, spare, ("available",))["attachments"] == []
+
+
+def test_a_restarted_host_finishes_the_attach_and_detach_it_had_begun(api, project, flavor, raw_image):
+    """The host owns a volume's ``attaching``/``detaching``: the API reserved (or began
+    detaching) the volume and cast to the host, which stopped before doing it.  When the
+    host's service starts again it finishes both (the guest gets the disk, the volume is
+    in-use; the guest gives the other back, the volume is available), instead of leaving
+    them to the volume service's recovery window."""
+    token = project["token"]
+    server_id = boot(api, token, flavor["id"], [], imageRef=raw_image)["server"]["id"]
+    wait(api, token, server_id)
+    compute = api.cloud.service("compute").compute
+    inst = load(compute.db, server_id)
+    driver = compute.hosts.driver(inst.host)
+    volumes = compute.volumes()
+    to_attach, to_detach = create_volume(api, project)["id"], create_volume(api, project)["id"]
+    # to_detach is attached the normal way, then its detach is begun and never cast.
+    assert call(api, "POST", f"/servers/{server_id}/os-volume_attachments", token,
+                json={"volumeAttachment": {"volumeId": to_detach}}).status_code == 200
+    wait_volume(api, project, to_detach, ("in-use",))
+    caller = RequestContext(user_id=inst.user_id, project_id=inst.project_id, roles=["member"])
+    attachment = volumes.attachments.list(caller, instance_id=server_id, volume_id=to_detach)[0]
+    volumes.attachments.begin_detaching(caller, attachment.id)
+    # to_attach is reserved for the server as the API does, and its cast is lost.
+    mapping = compute.block_devices.add(server_id, to_attach, "/dev/vdc")
+    compute.block_devices.record_attachment(mapping, volumes.attachments.create(caller, to_attach, server_id).id)
+    assert wait_volume(api, project, to_attach, ("reserved",))["status"] == "reserved"
+    assert wait_volume(api, project, to_detach, ("detaching",))["status"] == "detaching"
+    assert to_attach not in driver._guest(server_id).volumes
+
+    compute.manager.finish_volume_attachments(inst.host)
+
+    assert [a["server_id"] for a in wait_volume(api, project, to_attach, ("in-use",))["attachments"]] == [server_id]
+    assert wait_volume(api, project, to_detach, ("available",))["attachments"] == []
+    assert set(driver._guest(server_id).volumes) == {to_attach}
+    shown = call(api, "GET", f"/servers/{server_id}", token).json()["server"]
+    assert shown["os-extended-volumes:volumes_attached"] == [{"id": to_attach, "delete_on_termination": False}]
+    assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
+    wait_gone(api, token, server_id)
+    assert wait_volume(api, project, to_attach, ("available",))["attachments"] == []

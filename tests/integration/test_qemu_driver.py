@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,7 +25,8 @@ import pytest
 import pocketstack
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks
-from pocketstack.compute.drivers.base import GuestSpec
+from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec
+from pocketstack.compute.drivers.kvm_probe import probe, probe_kvm
 from pocketstack.compute.drivers.qemu import GuestExists, QemuDriver, QemuError, ResizeError, VolumeDetachTimeout
 
 from support import require_tools
@@ -229,19 +231,20 @@ def test_volume_hot_plug_and_detach(driver: QemuDriver, tmp_path: Path) -> None:
     volume = tmp_path / "volume-1"
     volume.write_bytes(b"volume data".ljust(1 << 20, b"\0"))
     pci_before = _virtio_blk_count(driver, vm)
-    driver.attach_volume(vm, str(volume), "vol-0001")
+    serial = "8de41e9c-5630-4283-bc91-230f43780585"  # a volume id: node names must stay within QEMU's 31
+    driver.attach_volume(vm, str(volume), serial)
     block = {b["device"] or b["qdev"]: b for b in qmp(driver, vm, "query-block")}  # type: ignore[union-attr]
     assert any(b.get("inserted", {}).get("file") == str(volume) for b in block.values())
     assert _virtio_blk_count(driver, vm) == pci_before + 1
     # No OS in the guest to acknowledge the PCI eject: the detach times out, named.
     with pytest.raises(VolumeDetachTimeout):
-        driver.detach_volume(vm, "vol-0001")
+        driver.detach_volume(vm, serial)
     # Stopped, the volume is in the definition (given at the next start); detach then works.
     driver.power_off(vm)
     assert driver.power_on(vm) == states.RUNNING
     assert _virtio_blk_count(driver, vm) == pci_before + 1
     driver.power_off(vm)
-    driver.detach_volume(vm, "vol-0001")
+    driver.detach_volume(vm, serial)
     driver.power_on(vm)
     assert _virtio_blk_count(driver, vm) == pci_before
     assert not any(b.get("inserted", {}).get("file") == str(volume)
@@ -407,6 +410,17 @@ def test_diagnostics_of_a_running_guest(driver: QemuDriver) -> None:
     assert driver.diagnostics(vm)["cpu_details"][1]["time"] == 0
 
 
+def test_vnc_display_on_loopback_tcp_and_none_when_stopped(driver: QemuDriver) -> None:
+    vm = boot(driver)
+    host, port = driver.vnc_address(vm)
+    assert host == "127.0.0.1" and 5900 <= port < 6000
+    with socket.create_connection((host, port), timeout=10) as conn:
+        assert conn.recv(12) == b"RFB 003.008\n"  # no password: the proxy's token is the lock
+    driver.power_off(vm)
+    with pytest.raises(GuestNotRunning):
+        driver.vnc_address(vm)
+
+
 def test_config_drive_is_a_read_only_cdrom(driver: QemuDriver, tmp_path: Path) -> None:
     iso = tmp_path / "config.iso"
     iso.write_bytes(b"config-2 stand-in".ljust(64 << 10, b"\0"))
@@ -423,3 +437,16 @@ def test_resources_are_the_hosts_own(driver: QemuDriver) -> None:
     assert res.vcpus == len(os.sched_getaffinity(0))
     assert res.hypervisor_type == "QEMU" and res.hypervisor_version >= 7_000_000
     assert res.memory_mb > 0 and res.disk_gb > 0
+
+
+def test_the_kvm_probe_runs_a_mode_switching_guest() -> None:
+    """The probe sector really switches modes and prints its marker (under TCG, which runs
+    everywhere); under KVM the probe says yes only when that same guest runs, else why not
+    (on a nested host whose KVM cannot emulate the switch: "KVM internal error")."""
+    assert probe("qemu-system-x86_64", "tcg", "max") == (True, "a boot sector ran under TCG")
+    started = time.monotonic()
+    ok, detail = probe_kvm("qemu-system-x86_64", "host,-arch-capabilities")
+    assert ok or detail, "a refused KVM comes with a reason"
+    assert time.monotonic() - started < 20
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        assert not ok

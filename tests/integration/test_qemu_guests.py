@@ -207,3 +207,112 @@ def test_resize_revert_snapshot_and_boot_from_volume(tmp_path):
         for server in (server_id, second, from_volume):
             cloud.openstack("server", "delete", "--wait", server, timeout=120)
             assert guest_processes(server) == []
+
+
+def test_volume_hot_plug_power_actions_and_compute_restart(tmp_path):
+    """A volume made from an image is hot-plugged into a running guest, which sees the disk
+    and the data written before the attach, keeps it through suspend/resume and gives it
+    back on detach; pause, soft and hard reboot and rescue each change the guest as the API
+    says; after kill -9 of the cloud process the guest keeps running and the restarted
+    cloud manages it again."""
+    image = tiny_image_path()
+    env = {"POCKETSTACK_QEMU_ACCEL": os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg"),
+           "POCKETSTACK_SHUTDOWN_TIMEOUT": "30", "POCKETSTACK_SYNC_POWER_STATE_INTERVAL": str(SYNC_INTERVAL)}
+    marker = b"pocketstack-volume-data:" + b"0123456789abcdef" * 2
+    data = tmp_path / "marker.raw"
+    data.write_bytes(marker + bytes((1 << 20) - len(marker)))
+    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+        cloud.openstack("image", "create", "tiny", "--disk-format", "qcow2", "--container-format", "bare",
+                        "--file", str(image), "--public", "-f", "json")
+        cloud.openstack("image", "create", "marker", "--disk-format", "raw", "--container-format", "bare",
+                        "--file", str(data), "-f", "json")
+        cloud.openstack("flavor", "create", "tiny.1", "--vcpus", "1", "--ram", "192", "--disk", "1", "-f", "json")
+        volume_id = cloud.openstack("volume", "create", "--image", "marker", "--size", "1", "data", "-f", "json")["id"]
+        server_id = cloud.openstack("server", "create", "--config-drive", "true", "--nic", "none", "--flavor",
+                                    "tiny.1", "--image", "tiny", "--wait", "vm", "-f", "json",
+                                    timeout=BOOT_TIMEOUT)["id"]
+        guest_dir = cloud.data_dir / "qemu" / socket.gethostname() / server_id
+
+        def console() -> str:
+            return cloud.openstack("console", "log", "show", server_id, parse=False).stdout
+
+        def show() -> dict:
+            return cloud.openstack("server", "show", server_id, "-f", "json")
+
+        def volume_status() -> str:
+            return cloud.openstack("volume", "show", volume_id, "-f", "json")["status"]
+
+        def boots(count: int) -> None:
+            eventually(lambda: len(LOGIN.findall(console())) >= count, timeout=BOOT_TIMEOUT, interval=2)
+
+        def qemu_pid() -> int:
+            return int((guest_dir / "qemu.pid").read_text())
+
+        boots(1)
+        eventually(lambda: volume_status() == "available", timeout=60, interval=1)
+        # Diagnostics come from the host: QEMU's own figures for this guest.
+        diagnostics = cloud.openstack("server", "show", "--diagnostics", server_id, "-f", "json")
+        assert diagnostics["hypervisor"] in ("qemu", "kvm") and diagnostics["num_cpus"] == 1, diagnostics
+        assert diagnostics["uptime"] > 0 and diagnostics["memory_details"]["used"] > 0
+        assert diagnostics["cpu_details"][0]["time"] > 0 and diagnostics["num_disks"] == 2  # root + config drive
+
+        # Hot-plug: the running guest sees a new 1 GiB disk starting with the image's bytes.
+        cloud.openstack("server", "add", "volume", server_id, volume_id, parse=False)
+        eventually(lambda: volume_status() == "in-use", timeout=60, interval=1)
+        attached = "tiny-facts: disk-attached name=vdb size_bytes=1073741824 head=pocketstack-volume-data:0123"
+        eventually(lambda: attached in console(), timeout=60, interval=1)
+        assert [v["id"] for v in show()["volumes_attached"]] == [volume_id]
+
+        # pause: QEMU stops the vCPUs (QMP runstate "paused"), the sync keeps it PAUSED.
+        cloud.openstack("server", "pause", server_id)
+        eventually(lambda: show()["status"] == "PAUSED", timeout=60, interval=1)
+        time.sleep(SYNC_INTERVAL + 1)
+        assert (show()["status"], show()["OS-EXT-STS:power_state"]) == ("PAUSED", 3)
+        cloud.openstack("server", "unpause", server_id)
+        eventually(lambda: show()["status"] == "ACTIVE", timeout=60, interval=1)
+
+        # suspend: the guest's state goes to disk and QEMU ends; resume brings back the same
+        # boot (no new login prompt) with the hot-plugged disk still there.
+        pid = qemu_pid()
+        cloud.openstack("server", "suspend", server_id)
+        eventually(lambda: show()["status"] == "SUSPENDED", timeout=120, interval=1)
+        assert not pid_alive(pid) and (guest_dir / "suspended.state").exists()
+        cloud.openstack("server", "resume", server_id)
+        eventually(lambda: show()["status"] == "ACTIVE", timeout=120, interval=1)
+        assert pid_alive(qemu_pid()) and qemu_pid() != pid
+        assert len(LOGIN.findall(console())) == 1
+        cloud.openstack("server", "remove", "volume", server_id, volume_id, parse=False)
+        eventually(lambda: volume_status() == "available", timeout=90, interval=1)
+        assert "tiny-facts: disk-detached name=vdb" in console()
+
+        # soft reboot: a clean power-down and a new boot; hard reboot: a reset of the same QEMU.
+        cloud.openstack("server", "reboot", "--soft", "--wait", server_id, timeout=BOOT_TIMEOUT)
+        boots(2)
+        pid = qemu_pid()
+        cloud.openstack("server", "reboot", "--hard", "--wait", server_id, timeout=BOOT_TIMEOUT)
+        boots(3)
+        assert qemu_pid() == pid
+
+        # rescue: the guest boots a fresh disk of the image with its own root disk second.
+        cloud.openstack("server", "rescue", server_id)
+        eventually(lambda: show()["status"] == "RESCUE", timeout=120, interval=1)
+        boots(4)
+        assert "tiny-facts: disk name=vdb size_bytes=1073741824" in console().rsplit("login: ", 2)[-2]
+        cloud.openstack("server", "unrescue", server_id)
+        eventually(lambda: show()["status"] == "ACTIVE", timeout=120, interval=1)
+        boots(5)
+        pid = qemu_pid()
+        cloud.process.kill()  # kill -9 of the compute service (the all-in-one process)
+        cloud.process.wait()
+        assert pid_alive(pid)
+
+    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+        # The restarted host re-attaches to the running guest instead of booting it again.
+        assert show()["status"] == "ACTIVE" and qemu_pid() == pid and pid_alive(pid)
+        time.sleep(SYNC_INTERVAL + 1)
+        assert show()["status"] == "ACTIVE" and qemu_pid() == pid
+        cloud.openstack("server", "stop", server_id)
+        eventually(lambda: show()["status"] == "SHUTOFF", timeout=90, interval=1)
+        assert not pid_alive(pid)
+        cloud.openstack("server", "delete", "--wait", server_id, timeout=120)
+        assert guest_processes(server_id) == []

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from test_qemu_console import refused, websocket_url
 
 from backends import scratch_database
 from cloudproc import ProcessGroup, eventually, free_port
@@ -165,3 +166,15 @@ def test_restarted_host_runs_the_casts_queued_while_it_was_dead(cluster, boot):
     assert cluster.service_states()["host-b"] == "up"
     output = cluster.openstack("console", "log", "show", on_b[0])  # an RPC call to the restarted host
     assert "Power-Off" in output
+
+
+def test_console_urls_and_the_novnc_proxy_are_served_by_the_api_process(cluster, boot):
+    """The API process mounts the proxy; the console URL's VNC address is an RPC call to
+    the server's compute process over RabbitMQ (a fake host answers it has no screen, so
+    the URL's token is refused: test_qemu_console.py connects to a real one)."""
+    [server] = boot(1, "console")
+    eventually(lambda: all_active(cluster, [server]), timeout=60)
+    url = cluster.openstack("console", "url", "show", "--novnc", server, "-f", "json")["url"]
+    api = f"http://127.0.0.1:{cluster.port}"
+    assert url.startswith(f"{api}/novnc/vnc_lite.html?path=novnc%2Fwebsockify%3Ftoken%3D")
+    assert refused(websocket_url(api, url)[0]) == 403

@@ -108,12 +108,13 @@ def test_server_add_and_remove_volume(proc):
     proc.openstack("volume", "create", "--size", "1", "vm-vol", "-f", "json")
     wait_status(proc, "volume", "vm-vol", "available")
     proc.openstack("server", "add", "volume", "vm1", "vm-vol")
+    wait_status(proc, "volume", "vm-vol", "in-use")  # the host completes the attach, as Nova's
     volume = proc.openstack("volume", "show", "vm-vol", "-f", "json")
-    assert volume["status"] == "in-use" and volume["attachments"][0]["device"] == "/dev/vdb"
+    assert volume["attachments"][0]["device"] == "/dev/vdb"
     again = proc.openstack("server", "add", "volume", "vm1", "vm-vol", check=False)
     assert again.returncode != 0
     proc.openstack("server", "remove", "volume", "vm1", "vm-vol")
-    assert proc.openstack("volume", "show", "vm-vol", "-f", "json")["status"] == "available"
+    wait_status(proc, "volume", "vm-vol", "available")
     proc.openstack("volume", "delete", "vm-vol")
 
 

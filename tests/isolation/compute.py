@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import time
 
+from pocketstack.compute.console_tokens import ConnectInfo
+
 from conftest import unique
 from isolation.matrix import (
     ADMIN_ONLY,
@@ -29,6 +31,7 @@ from isolation.matrix import (
     Resource,
     expect,
 )
+from isolation.volume import wait_for
 
 V = "/compute/v2.1"
 SERVERS = V + "/servers"
@@ -177,7 +180,20 @@ def make_attached_server(w) -> dict:
     server = make_attachable_server(w)
     w.call("POST", f"{SERVERS}/{server['id']}/os-volume_attachments", "a_member", headers=MICRO, json={
         "volumeAttachment": {"volumeId": server["volume"]}})
+    # The host completes the attach after the API's answer.
+    wait_for(w, f"/volume/v3/{w.persona('admin').project}/volumes/{server['volume']}", "volume", ("in-use",))
     return server
+
+
+def make_console_token(w) -> dict:
+    """A console token for one of A's servers, authorized as a QEMU host would (the fake
+    hosts of the matrix have no VNC server, so their console URLs store none)."""
+    server = boot(w)
+    compute = w.api.cloud.service("compute").compute
+    info = ConnectInfo(instance_uuid=server["id"], console_type="novnc", host="127.0.0.1", port=5900,
+                       internal_access_path=None, compute_host=compute.instances.get(server["id"]).host,
+                       access_url_base=w.api.cloud.settings.effective_novncproxy_base_url, expires=0)
+    return {"id": compute.consoles.tokens.authorize(info), "server": server["id"]}
 
 
 RESOURCES = [
@@ -200,6 +216,7 @@ RESOURCES = [
     Resource("keypair", make_keypair),
     Resource("server_group", make_server_group),
     Resource("aggregate", make_aggregate),
+    Resource("console_token", make_console_token),
 ]
 
 
@@ -237,6 +254,7 @@ OPS = [
     server_op("diagnostics", "GET", SERVER + "/diagnostics", ADMIN_ON_SERVER),
     server_op("remote-console", "POST", SERVER + "/remote-consoles", OWN_WRITE,
               body={"remote_console": {"protocol": "vnc", "type": "novnc"}}),
+    Op("console-token", "show", "GET", V + "/os-console-auth-tokens/{console_token}", ADMIN_ONLY, headers=MICRO),
     # actions (each changes the server: the ones expected to pass get a fresh server)
     action("os-stop", {"os-stop": None}, consumes="server", everywhere=True),
     action("os-start", {"os-start": None}, server="stopped_server", consumes="stopped_server"),

@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import quote, urlsplit
 
 ENV_PREFIX = "POCKETSTACK_"
 DEFAULT_PORT = 8780
@@ -123,12 +124,33 @@ class Settings:
     # Seconds between two power-state syncs of a host's guests against the database
     # (Nova's sync_power_state_interval); 0 disables them.
     sync_power_state_interval: float = 10.0
+    # Seconds between two passes of a real host's image cache manager, and the age (seconds
+    # unused) at which it removes a cached base image no guest uses (Nova's
+    # image_cache_manager_interval and remove_unused_original_minimum_age_seconds).
+    image_cache_manager_interval: float = 2400.0
+    remove_unused_original_minimum_age_seconds: float = 86400.0
     # At start a host powers on the guests the database says are running but are not
     # (after a host reboot; Nova's option of the same name, on here by default).
     resume_guests_state_on_host_boot: bool = True
     # Every server gets a config drive, whether it asked for one or not (Nova's
     # force_config_drive).
     force_config_drive: bool = False
+    # Remote consoles (docs/guests.md "Consoles").  A real guest's VNC server listens on
+    # TCP at `vnc_server_listen` (Nova's [vnc] server_listen), port 5900+ chosen by QEMU;
+    # the noVNC proxy, served by every API process under /novnc/, must reach that address
+    # (never a public one: the VNC display has no password, the token is the only lock).
+    vnc_server_listen: str = "127.0.0.1"
+    # The URL console clients are given, the token appended to its noVNC `path` parameter
+    # (Nova's [vnc] novncproxy_base_url); empty: <public_url>/novnc/vnc_lite.html with the
+    # path of this cloud's websocket.
+    novncproxy_base_url: str = ""
+    # Seconds a console token is valid (Nova's [consoleauth] token_ttl).
+    console_token_ttl: int = 600
+    # Host names a browser page may open the console websocket from besides the Host the
+    # request names, comma separated (Nova's [console] allowed_origins).
+    console_allowed_origins: str = ""
+    # Where noVNC's HTML and JavaScript are (the Debian package novnc).
+    novnc_web_dir: str = "/usr/share/novnc"
     # Object storage (all-in-one): simulated devices, replicas per item, ring partition
     # power, and seconds between replicator/auditor passes (0 disables them).
     object_devices: int = 3
@@ -181,6 +203,17 @@ class Settings:
     @property
     def effective_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def effective_novncproxy_base_url(self) -> str:
+        """The noVNC page console URLs point at: its ``path`` names the websocket relative
+        to the server's root, as noVNC resolves it (a public_url with a path prefix too)."""
+        if self.novncproxy_base_url:
+            return self.novncproxy_base_url
+        public = self.effective_public_url
+        prefix = urlsplit(public).path.strip("/")
+        websocket = f"{prefix}/novnc/websockify".lstrip("/")
+        return f"{public}/novnc/vnc_lite.html?path={quote(websocket, safe='')}"
 
     @property
     def effective_clouds_file(self) -> Path:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from pocketstack.common.api.app import ServiceSpec, build_app
@@ -62,6 +63,11 @@ class Service:
             name=self.name, router=router, error_format=error_format, enforcer=cloud.enforcer,
             validate_token=cloud.identity.validate_token, service_url=self.url,
             www_authenticate=cloud.www_authenticate, **options))
+
+    def routes(self) -> list[BaseRoute]:
+        """Routes the service serves outside its path prefix, at the root of the API
+        server (compute: the noVNC console proxy under ``/novnc``); none by default."""
+        return []
 
     async def start(self) -> None:
         """Start background workers (none by default)."""

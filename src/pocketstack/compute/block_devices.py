@@ -16,6 +16,7 @@ the Block Storage service's manager in process (the calls Nova makes over Cinder
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -34,6 +35,7 @@ from pocketstack.compute import errors
 from pocketstack.compute.models import BlockDeviceMapping, Instance
 
 if TYPE_CHECKING:
+    from pocketstack.compute.drivers.base import Driver
     from pocketstack.image.contract import ImageView
     from pocketstack.volume.contract import VolumeContract
 
@@ -227,6 +229,98 @@ class BlockDevices:
     def remove(self, bdm_id: str) -> None:
         with self.db.session() as s:
             s.execute(sa.delete(BlockDeviceMapping).where(BlockDeviceMapping.id == bdm_id))
+
+    # -- on the host: volumes given to and taken from a guest ----------------------------
+    def guest_volumes(self, inst: Instance) -> list[tuple[str, str]]:
+        """(file, volume id) of every volume attached to ``inst`` but its root volume, in
+        attach order: the disks a guest (re)started by a build, rebuild or resize gets
+        besides its own.  A reservation whose host step has not run yet is left to it."""
+        manager = self.volumes()
+        if manager is None:
+            return []
+        attached = {a.volume_id for a in manager.attachments.list(_instance_context(inst), instance_id=inst.id)
+                    if a.attach_status == "attached"}
+        return [(manager.volume_file(row.volume_id), row.volume_id) for row in self.for_instance(inst.id)
+                if row.volume_id in attached and row.boot_index != 0 and row.destination_type == "volume"]
+
+    def attach_to_guest(self, inst: Instance, volume_id: str, driver: Driver) -> None:
+        """The host's half of ``POST os-volume_attachments`` (Nova's ``attach_volume``):
+        the connector is recorded (volume ``attaching``), the volume's file is hot-plugged
+        into the guest, the attachment completed (``in-use``).  When the guest cannot take
+        it, the reservation is undone (volume ``available``, mapping gone) and the error
+        raised.  Safe to repeat: the driver ignores a disk the guest has already."""
+        manager = self._manager()
+        row = self._mapping(inst.id, volume_id)
+        if row is None or row.attachment_id is None:
+            return  # detached (or never recorded) meanwhile: nothing to give the guest
+        context = _instance_context(inst)
+        try:
+            attachment = manager.attachments.get(context, row.attachment_id)
+        except NotFound:  # the volume service rolled an abandoned reservation back
+            self.remove(row.id)
+            return
+        done = attachment.attach_status == "attached"
+        if not done:
+            try:
+                manager.attachments.update(context, attachment.id, {"host": inst.host, "mountpoint": row.device_name})
+            except NotFound:  # released meanwhile (a detach or the server's delete)
+                self.remove(row.id)
+                return
+        try:
+            driver.attach_volume(inst.id, manager.volume_file(volume_id), volume_id)
+        except Exception:
+            with contextlib.suppress(NotFound):
+                manager.attachments.delete(context, attachment.id)
+            self.remove(row.id)
+            raise
+        if not done:
+            manager.attachments.complete(context, attachment.id)
+
+    def detach_from_guest(self, inst: Instance, volume_id: str, driver: Driver) -> None:
+        """The host's half of ``DELETE os-volume_attachments/{volume}``: the disk is taken
+        away from the guest, then the attachment deleted and the mapping dropped.  A guest
+        that does not release the disk keeps it: the volume goes back to ``in-use`` and the
+        error is raised (Nova's roll_detaching)."""
+        manager = self._manager()
+        context = _instance_context(inst)
+        attachments = manager.attachments.list(context, volume_id=volume_id, instance_id=inst.id)
+        try:
+            driver.detach_volume(inst.id, volume_id)
+        except Exception:
+            for attachment in attachments:
+                with contextlib.suppress(NotFound):
+                    manager.attachments.roll_detaching(context, attachment.id)
+            raise
+        for attachment in attachments:
+            with contextlib.suppress(NotFound):
+                manager.attachments.delete(context, attachment.id)
+        row = self._mapping(inst.id, volume_id)
+        if row is not None:
+            self.remove(row.id)
+
+    def unfinished(self, inst: Instance) -> tuple[list[str], list[str]]:
+        """The volumes whose attach to ``inst`` and whose detach from it its host had not
+        finished (reserved or attaching; detaching): what a restarted host carries on with."""
+        manager = self.volumes()
+        if manager is None:
+            return [], []
+        context = _instance_context(inst)
+        attaching, detaching = [], []
+        for attachment in manager.attachments.list(context, instance_id=inst.id):
+            if attachment.attach_status != "attached":
+                attaching.append(attachment.volume_id)
+            elif manager.volumes.get(context, attachment.volume_id).status == "detaching":
+                detaching.append(attachment.volume_id)
+        return attaching, detaching
+
+    def _manager(self) -> VolumeContract:
+        manager = self.volumes()
+        if manager is None:
+            raise BlockDeviceError("the block storage service is not running")
+        return manager
+
+    def _mapping(self, instance_id: str, volume_id: str) -> BlockDeviceMapping | None:
+        return next((row for row in self.for_instance(instance_id) if row.volume_id == volume_id), None)
 
     # -- the build step ----------------------------------------------------------------
     def prepare(self, inst: Instance) -> list[BlockDeviceMapping]:

@@ -30,6 +30,10 @@ class MetadataKeyNotFound(NotFound):
     msg_fmt = "Metadata item was not found: {key}"
 
 
+class ConsoleTokenNotFound(NotFound):
+    msg_fmt = "Token not found"
+
+
 class InstanceActionNotFound(NotFound):
     msg_fmt = "Action for request_id {request_id} on instance {instance_id} not found"
 
@@ -295,6 +299,10 @@ class RemoteConsolesNeed26(BadRequest):
 
 class ConsoleTypeUnavailable(BadRequest):
     msg_fmt = "Unavailable console type {kind}."
+
+
+class ConsoleAuthTokensNeed231(BadRequest):
+    msg_fmt = "Console auth tokens need microversion 2.31."
 
 
 class NetworkServiceUnavailable(BadRequest):

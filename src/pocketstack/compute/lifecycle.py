@@ -31,7 +31,8 @@ from pocketstack.common.errors import ApiError, Conflict, Gone, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
-from pocketstack.compute.drivers.base import GuestSpec
+from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec
+from pocketstack.compute.errors import InstanceNotReady
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
 from pocketstack.compute.models import Instance, InstanceMetadata, ServerGroup, ServerGroupMember
@@ -158,6 +159,8 @@ class ComputeManager:
             root = self.block_devices.root_volume(inst.id)
             if root is not None:
                 spec.root_volume, spec.root_volume_serial = root
+        if self.block_devices is not None:
+            spec.volumes = self.block_devices.guest_volumes(inst)
         if self.hosts.real:
             spec.nics = self._nics(inst)
         wants_drive = inst.config_drive or self.hosts.settings.force_config_drive
@@ -421,10 +424,52 @@ class ComputeManager:
             transition(self.db, inst.id, {"task_state": op.task_state},
                        {"task_state": None, "vm_state": op.vm_state, "power_state": power, "fault": None})
 
+    # -- volumes attached to a running server ---------------------------------------
+    def attach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
+        """Give the guest a volume the API reserved for it (hot-plugged while it runs).  A
+        server deleted meanwhile has had its reservations released by the delete."""
+        try:
+            inst = load(self.db, instance_id)
+        except NotFound:
+            return
+        if inst.task_state == st.DELETING:
+            return
+        assert self.block_devices is not None, "a host attaches volumes only with a block storage service"
+        with self.actions.event(action_id, "compute_attach_volume", inst.host):
+            self.block_devices.attach_to_guest(inst, volume_id, self.hosts.driver(_host(inst)))
+
+    def detach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
+        """Take a volume away from the guest; the API has put the volume in ``detaching``
+        (a server deleted meanwhile has had its volumes detached by the delete)."""
+        try:
+            inst = load(self.db, instance_id)
+        except NotFound:
+            return
+        if inst.task_state == st.DELETING:
+            return
+        assert self.block_devices is not None, "a host detaches volumes only with a block storage service"
+        with self.actions.event(action_id, "compute_detach_volume", inst.host):
+            self.block_devices.detach_from_guest(inst, volume_id, self.hosts.driver(_host(inst)))
+
+    def diagnostics(self, instance_id: str) -> dict:
+        """The guest's diagnostics as its hypervisor measures them (compute API 2.48's
+        fields but the ones the API knows itself)."""
+        inst = load(self.db, instance_id)
+        return self.hosts.driver(_host(inst)).diagnostics(inst.id)
+
     def console_output(self, instance_id: str, length: int | None) -> str:
         inst = load(self.db, instance_id)
         lines = self.hosts.driver(_host(inst)).console_output(inst.id).splitlines(keepends=True)
         return "".join(lines[-length:] if length is not None else lines)
+
+    def vnc_address(self, instance_id: str) -> tuple[str, int] | None:
+        """Where the guest's VNC server listens now (None: its hypervisor has none); 409
+        when the guest does not run."""
+        inst = load(self.db, instance_id)
+        try:
+            return self.hosts.driver(_host(inst)).vnc_address(inst.id)
+        except GuestNotRunning:
+            raise InstanceNotReady(instance_id=inst.id, vm_state=inst.vm_state) from None
 
     # -- rebuild ---------------------------------------------------------------------
     def rebuild_instance(self, instance_id: str, action_id: str | None = None) -> None:
@@ -482,7 +527,11 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_prep_resize", inst.host):
             self.placement.move(inst.id, migration["id"])
             try:
-                node = self.scheduler.select_and_claim(self._request(inst, flavor=inst.new_flavor)).node
+                # A real guest's disks live on its host and are not moved yet (cold migration
+                # is issue 15's): its resize stays there rather than lose them.
+                same_host = frozenset({inst.host}) if self.hosts.real and inst.host else None
+                node = self.scheduler.select_and_claim(self._request(inst, flavor=inst.new_flavor,
+                                                                     hosts=same_host)).node
             except NoValidHost as error:
                 self.placement.move(migration["id"], inst.id)
                 self._undo_resize_quota(inst)
@@ -629,6 +678,33 @@ class ComputeManager:
             transition(self.db, inst.id, {"task_state": None, "vm_state": st.ACTIVE}, {"power_state": power})
             resumed.append(inst.id)
         return resumed
+
+    def finish_volume_attachments(self, host: str) -> None:
+        """Carry on with the attaches and detaches ``host`` had begun when its service
+        stopped (the volume is left ``attaching`` or ``detaching``, states only this host
+        can settle; the volume service rolls them back only when nobody does for its
+        recovery window).  Each step is idempotent, so a cast of the same work still queued
+        for the host does no harm."""
+        if self.block_devices is None:
+            return
+        for inst in self._idle_on(host):
+            try:
+                attaching, detaching = self.block_devices.unfinished(inst)
+                for volume_id in attaching:
+                    LOG.info("finishing the attach of volume %s to %s on %s", volume_id, inst.id, host)
+                    self.attach_volume(inst.id, volume_id)
+                for volume_id in detaching:
+                    LOG.info("finishing the detach of volume %s from %s on %s", volume_id, inst.id, host)
+                    self.detach_volume(inst.id, volume_id)
+            except Exception:
+                LOG.exception("finishing the volume attachments of %s on %s failed", inst.id, host)
+
+    def prune_image_cache(self, host: str, min_age: float) -> None:
+        """Remove the base images no guest of ``host`` uses any more (Nova's image cache
+        manager)."""
+        removed = self.hosts.driver(host).prune_base_images(min_age)
+        if removed:
+            LOG.info("image cache of %s: removed %s", host, ", ".join(p.name for p in removed))
 
     # -- restart recovery -------------------------------------------------------------
     def interrupted(self) -> list[Instance]:

@@ -15,6 +15,8 @@ from pocketstack.common.errors import NotFound
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.aggregates import Aggregates
 from pocketstack.compute.block_devices import BlockDevices
+from pocketstack.compute.console_tokens import ConsoleTokens
+from pocketstack.compute.consoles import Consoles
 from pocketstack.compute.contract import InstanceRef
 from pocketstack.compute.flavors import Flavors
 from pocketstack.compute.hosts import Hosts
@@ -60,6 +62,8 @@ class Compute:
         self.manager = ComputeManager(db, self.hosts, self.scheduler, self.placement, self.quotas, self.actions,
                                       self.images, self.network, self.block_devices)
         self.rpc = ComputeAPI(self.manager, cloud.settings)
+        self.consoles = Consoles(ConsoleTokens(db, cloud.settings.console_token_ttl), self.rpc, cloud.settings,
+                                 self.find_instance)
 
     # -- the other services --------------------------------------------------------------
     def network_available(self) -> bool:

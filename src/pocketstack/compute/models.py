@@ -314,3 +314,24 @@ class Migration(Base):
     status: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)
+
+
+class ConsoleAuthToken(Base):
+    """A console URL's authorization (Nova's ``console_auth_tokens``): the SHA-256 of the
+    random token handed out (the token itself is never stored), where the guest's console
+    listens (``host``/``port`` as the proxy connects to them) and the compute host that
+    runs it; valid until ``expires`` (epoch seconds) and while the instance stays there."""
+
+    __tablename__ = "compute_console_auth_token"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    console_type: Mapped[str] = mapped_column(sa.String(32))
+    host: Mapped[str] = mapped_column(sa.String(255))
+    port: Mapped[int] = mapped_column(sa.Integer)
+    internal_access_path: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    access_url_base: Mapped[str] = mapped_column(sa.String(2048))
+    instance_uuid: Mapped[str] = mapped_column(sa.String(36), index=True)
+    compute_host: Mapped[str] = mapped_column(sa.String(255))
+    expires: Mapped[int] = mapped_column(sa.Integer, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)

@@ -59,6 +59,8 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-console-output", MEMBER, "Read a server's console output."),
     # -- consoles (api/consoles.py) ----------------------------------------------------
     Rule("os_compute_api:os-remote-consoles", MEMBER, "Get a remote console URL for a server."),
+    Rule("os_compute_api:os-console-auth-tokens", ADMIN,
+         "Show what a console token grants (instance, host and port of its console)."),
     # -- addresses and password (api/addresses.py) -------------------------------------
     Rule("os_compute_api:ips:index", READER, "List a server's addresses by network."),
     Rule("os_compute_api:ips:show", READER, "Show a server's addresses on one network."),

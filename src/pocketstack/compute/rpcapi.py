@@ -5,7 +5,8 @@
   the rest of the build to that host.
 * Everything about a placed instance is cast to the ``compute`` topic on server
   ``<host>``: the queue of the process that runs that host, kept while it restarts.
-* Console output is a call to the host: the API waits for the answer.
+* Console output, diagnostics and a guest's VNC address are calls to the host: the API
+  waits for the answer.
 * Deleting (or stopping) an instance that never got a host goes to a scheduler: no host
   has anything of it.
 
@@ -116,12 +117,35 @@ class ComputeAPI:
     def revert_resize(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "revert_resize", instance_id=instance_id, action_id=action_id)
 
-    def get_console_output(self, host: str, instance_id: str, length: int | None) -> str:
+    def attach_volume(self, host: str, instance_id: str, volume_id: str, action_id: str | None) -> None:
+        """The volume is reserved for the instance; its host gives it to the guest."""
+        self._cast(host, "attach_volume", instance_id=instance_id, volume_id=volume_id, action_id=action_id)
+
+    def detach_volume(self, host: str, instance_id: str, volume_id: str, action_id: str | None) -> None:
+        """The volume is ``detaching``; its host takes it away from the guest."""
+        self._cast(host, "detach_volume", instance_id=instance_id, volume_id=volume_id, action_id=action_id)
+
+    def _call(self, host: str, method: str, **kwargs):
         """A call, not a cast: the API waits for the answer (503 if the host does not give one)."""
         try:
-            return self._wait(self._target(host).call("get_console_output", instance_id=instance_id, length=length))
+            return self._wait(self._target(host).call(method, **kwargs))
         except rpc.Timeout:
             raise errors.HostTimeout(host=host) from None
+
+    def get_console_output(self, host: str, instance_id: str, length: int | None) -> str:
+        return self._call(host, "get_console_output", instance_id=instance_id, length=length)
+
+    def get_diagnostics(self, host: str, instance_id: str) -> dict:
+        """What the host's hypervisor measures of the guest."""
+        return self._call(host, "get_diagnostics", instance_id=instance_id)
+
+    def get_vnc_address(self, host: str, instance_id: str) -> tuple[str, int] | None:
+        """A call to the guest's host: where its VNC server listens now (None: the host's
+        hypervisor has no graphical console); asked when a console URL is made and again
+        when the proxy connects (Nova's validate_console_port: a restarted QEMU may have
+        another port, and its old one another guest)."""
+        found = self._call(host, "get_vnc_address", instance_id=instance_id)
+        return None if found is None else (str(found[0]), int(found[1]))
 
     def recover(self) -> None:
         """Resume or fail every operation left in a ``*-ing`` state: each instance goes to

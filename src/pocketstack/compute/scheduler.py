@@ -72,6 +72,8 @@ class Request:
     image_properties: dict
     availability_zone: str | None
     group_id: str | None = None
+    # Only these hosts may be chosen (None: any); a resize of a real guest stays on its host.
+    hosts: frozenset[str] | None = None
 
 
 def traits_from(specs: dict) -> tuple[set[str], set[str]]:
@@ -124,6 +126,9 @@ class Scheduler:
         def zone(node):
             return not request.availability_zone or node.availability_zone == request.availability_zone
 
+        def allowed(node):
+            return request.hosts is None or node.host in request.hosts
+
         def image(node):
             return _image_compatible(node, request.image_properties)
 
@@ -134,7 +139,7 @@ class Scheduler:
                 return not members or node.host in members
             return True
 
-        return [enabled, zone, image, group_policy]
+        return [enabled, allowed, zone, image, group_policy]
 
     def _weigh(self, candidate, node, group: Group | None) -> float:
         inv = candidate.inventories.get("MEMORY_MB", {})

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 
+from starlette.routing import BaseRoute
+
 from pocketstack.common.api.errors import fault_format
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
 from pocketstack.compute.api import build_router
 from pocketstack.compute.api.common import VERSIONS, finish
+from pocketstack.compute.console_proxy import ConsoleProxy
 from pocketstack.compute.manager import Compute
 from pocketstack.compute.policies import RULES
 from pocketstack.compute.worker import ComputeWorker, SchedulerWorker
@@ -38,6 +41,10 @@ class ComputeService(Service):
     def app(self):
         return self.api(build_router(self.manager), fault_format, versions=VERSIONS, finish=finish,
                         empty_id_not_found=True)
+
+    def routes(self) -> list[BaseRoute]:
+        """The noVNC console proxy, in the processes that serve the API."""
+        return ConsoleProxy(self.manager.consoles, self.cloud.settings).routes() if "api" in self.cloud.roles else []
 
     async def start(self) -> None:
         """Connect to RPC, start this process's roles' workers (hosts register in Placement,

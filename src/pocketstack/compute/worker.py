@@ -219,8 +219,23 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.revert_resize(instance_id, action_id)
 
+    def attach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.attach_volume(instance_id, volume_id, action_id)
+
+    def detach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.detach_volume(instance_id, volume_id, action_id)
+
+    def get_diagnostics(self, instance_id: str) -> dict:
+        return self.manager.diagnostics(instance_id)
+
     def get_console_output(self, instance_id: str, length: int | None = None) -> str:
         return self.manager.console_output(instance_id, length)
+
+    def get_vnc_address(self, instance_id: str) -> list | None:
+        found = self.manager.vnc_address(instance_id)
+        return None if found is None else list(found)
 
     def recover_instance(self, instance_id: str) -> None:
         with self._working(instance_id):
@@ -256,6 +271,8 @@ class ComputeWorker:
             hosts.liveness.forget()
         self._sweeper = self._loop.create_task(
             _periodically(sweep_interval(self.settings), self.sweep, "compute host sweep"))
+        for host in sorted(self.heartbeat.hosts):
+            await asyncio.to_thread(self.compute.manager.finish_volume_attachments, host)
         self._syncers = []
         if hosts.real:  # the fake driver's guests change only when told to
             if self.settings.resume_guests_state_on_host_boot:
@@ -266,6 +283,12 @@ class ComputeWorker:
                     self.settings.sync_power_state_interval,
                     functools.partial(self.compute.manager.sync_power_states, host), f"power-state sync of {host}"))
                     for host in sorted(self.heartbeat.hosts)]
+            if self.settings.image_cache_manager_interval > 0:
+                self._syncers += [self._loop.create_task(_periodically(
+                    self.settings.image_cache_manager_interval,
+                    functools.partial(self.compute.manager.prune_image_cache, host,
+                                      self.settings.remove_unused_original_minimum_age_seconds),
+                    f"image cache of {host}")) for host in sorted(self.heartbeat.hosts)]
 
     def _host_added(self, host: str) -> None:
         """A host registered in this process (start-up, or a test adding one): serve it and

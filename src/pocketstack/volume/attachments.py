@@ -137,3 +137,28 @@ class Attachments:
             move(s, row.id, row.status, status, extra_where={"attach_count": row.attach_count},
                  attach_count=remaining, attach_status="attached" if remaining else "detached")
         run_in_transaction(self.db, work)
+
+    def begin_detaching(self, context: RequestContext, attachment_id: str) -> None:
+        """Cinder's ``os-begin_detaching``: the volume of this attachment goes from ``in-use``
+        to ``detaching`` while the host takes the disk away from the guest (a 400 when the
+        volume is not in use); :meth:`delete` or :meth:`roll_detaching` ends it."""
+        attachment = self.get(context, attachment_id)
+
+        def work(s: Session) -> None:
+            row = existing(s, m.Volume, attachment.volume_id)
+            if row.status != "in-use" or attachment.attach_status != "attached":
+                raise errors.InvalidVolume(reason=f"Volume {row.id} status must be in-use to detach, "
+                                                  f"but the current status is {row.status}.")
+            move(s, row.id, "in-use", "detaching")
+        run_in_transaction(self.db, work)
+
+    def roll_detaching(self, context: RequestContext, attachment_id: str) -> None:
+        """Cinder's ``os-roll_detaching``: the guest kept the disk, the volume is ``in-use``
+        again (a no-op unless it is ``detaching``)."""
+        attachment = self.get(context, attachment_id)
+
+        def work(s: Session) -> None:
+            row = existing(s, m.Volume, attachment.volume_id)
+            if row.status == "detaching":
+                move(s, row.id, "detaching", "in-use")
+        run_in_transaction(self.db, work)

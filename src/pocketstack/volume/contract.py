@@ -68,8 +68,22 @@ class AttachmentRecords(Protocol):
         cannot be attached (status, or attached already and not multiattach)."""
         ...
 
+    def update(self, context: RequestContext, attachment_id: str, connector: dict[str, Any]) -> Attachment:
+        """Record the host's connector (``host``, ``mountpoint``): the volume is
+        ``attaching`` while the host gives it to the guest."""
+        ...
+
     def complete(self, context: RequestContext, attachment_id: str) -> None:
         """Mark the attachment ``attached`` (the volume becomes ``in-use``)."""
+        ...
+
+    def begin_detaching(self, context: RequestContext, attachment_id: str) -> None:
+        """The volume goes from ``in-use`` to ``detaching`` while a host takes it away from
+        its guest (a 400 ``InvalidVolume`` when it is not in use)."""
+        ...
+
+    def roll_detaching(self, context: RequestContext, attachment_id: str) -> None:
+        """The guest kept the disk: the volume is ``in-use`` again."""
         ...
 
     def delete(self, context: RequestContext, attachment_id: str) -> None:

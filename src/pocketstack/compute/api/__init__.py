@@ -24,7 +24,7 @@ from pocketstack.compute.api import (
 )
 from pocketstack.compute.api.actions import ServerActionsApi
 from pocketstack.compute.api.addresses import AddressesApi, ServerPasswordApi
-from pocketstack.compute.api.consoles import ConsolesApi
+from pocketstack.compute.api.consoles import ConsoleAuthTokensApi, ConsolesApi
 from pocketstack.compute.api.extensions import ExtensionsApi
 from pocketstack.compute.api.interfaces import InterfacesApi
 from pocketstack.compute.api.server_details import DiagnosticsApi, InstanceActionsApi, MetadataApi, TagsApi
@@ -49,6 +49,7 @@ def build_router(compute: Compute) -> Router:
         InstanceActionsApi(compute),
         DiagnosticsApi(compute),
         ConsolesApi(compute),
+        ConsoleAuthTokensApi(compute),
         VolumeAttachmentsApi(compute),
         InterfacesApi(compute),
         flavors.FlavorsApi(compute.flavors),

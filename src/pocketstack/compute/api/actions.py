@@ -28,6 +28,7 @@ from pocketstack.compute.api.common import (
     check_unlocked,
     get_instance,
     is_admin,
+    record_action,
     start_delete,
     url,
 )
@@ -119,8 +120,7 @@ class ServerActionsApi:
         return get_instance(self.compute, req, req.path_params["server_id"], rule)
 
     def record(self, req: ApiRequest, inst, action: str) -> str:
-        return self.compute.actions.start(inst.id, action, req.attributes["request_id"], req.caller.project_id,
-                                          req.caller.user_id)
+        return record_action(self.compute, req, inst, action)
 
     def operate(self, req: ApiRequest, inst, name: str, vm_states: list[str], operation: str, action: str):
         op = OPERATIONS[operation]

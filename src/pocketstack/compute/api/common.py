@@ -163,10 +163,14 @@ def check_unlocked(req: ApiRequest, inst) -> None:
         raise errors.InstanceIsLocked(instance_id=inst.id)
 
 
+def record_action(compute, req: ApiRequest, inst, action: str) -> str:
+    """Start the instance action ``action`` of the request (``os-instance-actions``)."""
+    return compute.actions.start(inst.id, action, req.attributes["request_id"], req.caller.project_id,
+                                 req.caller.user_id)
+
+
 def start_delete(compute, req: ApiRequest, inst) -> None:
     """Move the server to ``deleting`` and cast the delete (DELETE and forceDelete)."""
     check_unlocked(req, inst)
     inst = compute.instances.begin_delete(inst.id)
-    action_id = compute.actions.start(inst.id, "delete", req.attributes["request_id"], req.caller.project_id,
-                                      req.caller.user_id)
-    compute.rpc.delete_instance(inst.host, inst.id, action_id)
+    compute.rpc.delete_instance(inst.host, inst.id, record_action(compute, req, inst, "delete"))

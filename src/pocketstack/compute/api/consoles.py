@@ -1,44 +1,36 @@
-"""Remote consoles: ``POST /servers/{id}/remote-consoles`` (2.6) and the older
-``os-getVNCConsole`` action.
+"""Remote consoles: ``POST /servers/{id}/remote-consoles`` (2.6), the older
+``os-getVNCConsole`` action, and the admin's ``GET /os-console-auth-tokens/{token}``.
 
-The fake hypervisor has no graphical console and no noVNC proxy runs here: the URL
-answered is a *fake* noVNC-style URL (a fresh token, nothing listens on it), so that
-clients which only ask for and print a console URL work.  Only VNC (``novnc``) is
-offered, as by a libvirt host without SPICE, RDP, serial or MKS consoles; asking for
-another is 400, as Nova answers for a console type the host does not provide.
+The URLs point at the noVNC page this cloud serves (:mod:`pocketstack.compute.console_proxy`)
+with a token for the server's VNC display; :mod:`pocketstack.compute.consoles` says what a
+fake hypervisor's server gets instead.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.compute import errors
-from pocketstack.compute import states as st
 from pocketstack.compute.api.common import get_instance
 from pocketstack.compute.api.schemas.consoles import LEGACY, REMOTE
 
 if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
 
-__all__ = ["LEGACY", "LEGACY_ACTIONS", "ConsolesApi", "console_url"]
+__all__ = ["LEGACY", "LEGACY_ACTIONS", "ConsoleAuthTokensApi", "ConsolesApi", "console_url"]
 
-FAKE_NOVNC_BASE = "http://127.0.0.1:6080/vnc_auto.html"
 # The pre-2.6 actions: os-getVNCConsole and friends, by the protocol they ask for.
 LEGACY_ACTIONS = {"os-getVNCConsole": "vnc", "os-getSPICEConsole": "spice", "os-getRDPConsole": "rdp",
                   "os-getSerialConsole": "serial"}
 
 
 def console_url(compute: Compute, req: ApiRequest, protocol: str, kind: str) -> str:
-    """The fake console URL of the request's server (400 for a console type not offered)."""
+    """A console URL of the request's server (400 for a console type not offered, 409
+    while it has no running guest)."""
     inst = get_instance(compute, req, req.path_params["server_id"], "os_compute_api:os-remote-consoles")
-    if protocol != "vnc" or kind != "novnc":
-        raise errors.ConsoleTypeUnavailable(kind=kind)
-    if not inst.host or inst.vm_state in (st.BUILDING, st.ERROR):
-        raise errors.InstanceNotReady(instance_id=inst.id, vm_state=inst.vm_state)
-    return f"{FAKE_NOVNC_BASE}?path=%3Ftoken%3D{secrets.token_hex(16)}"
+    return compute.consoles.url(inst, protocol, kind)
 
 
 class ConsolesApi:
@@ -54,3 +46,23 @@ class ConsolesApi:
         data = req.data["remote_console"]
         return {"remote_console": {"protocol": data["protocol"], "type": data["type"],
                                    "url": console_url(self.compute, req, data["protocol"], data["type"])}}
+
+
+class ConsoleAuthTokensApi:
+    """What a console token grants, for the admin (Nova's console_auth_tokens.py): 400
+    before microversion 2.31 (only the removed rdp-html5 consoles had it), 404 for a
+    token that is unknown, expired or whose server is gone from its host."""
+
+    def __init__(self, compute: Compute):
+        self.compute = compute
+
+    @route.get("/v2.1/os-console-auth-tokens/{token}", policy="os_compute_api:os-console-auth-tokens")
+    def show(self, req: ApiRequest):
+        if not req.at_least(2, 31):
+            raise errors.ConsoleAuthTokensNeed231()
+        req.authorize("os_compute_api:os-console-auth-tokens")
+        info = self.compute.consoles.valid(req.path_params["token"])
+        if info is None:
+            raise errors.ConsoleTokenNotFound()
+        return {"console": {"instance_uuid": info.instance_uuid, "host": info.host, "port": info.port,
+                            "internal_access_path": info.internal_access_path}}

@@ -181,18 +181,16 @@ class DiagnosticsApi:
         inst = server(self.compute, req, "os_compute_api:os-server-diagnostics")
         if not inst.host or inst.vm_state == st.BUILDING:
             raise errors.DiagnosticsNotReady(instance_id=inst.id, vm_state=inst.vm_state)
-        flavor = inst.flavor
-        topology = inst.guest.get("topology") or {}
-        # 2.48 allows only real driver names; Nova's own fake driver reports "libvirt" too.
+        measured = self.compute.rpc.get_diagnostics(inst.host, inst.id)
+        # 2.48 allows only real driver names ("libvirt" for QEMU guests; Nova's own fake
+        # driver reports "libvirt" too); the hypervisor is libvirt's virt_type (kvm, qemu).
         data = {"state": st.POWER_STATE_NAMES.get(inst.power_state, "pending"), "driver": "libvirt",
-                "hypervisor": "fake", "hypervisor_os": "pocketstack", "uptime": 0,
-                "config_drive": bool(inst.config_drive), "num_cpus": flavor["vcpus"],
-                "num_disks": 1, "num_nics": 0, "memory_details": {"maximum": flavor["ram"], "used": 0},
-                "cpu_details": [{"id": i, "time": 0, "utilisation": None} for i in range(flavor["vcpus"])],
-                "disk_details": [{"read_bytes": 0, "read_requests": 0, "write_bytes": 0, "write_requests": 0,
-                                  "errors_count": 0}], "nic_details": []}
-        # Before 2.48 diagnostics are the driver's own free-form dict: the fake driver's
-        # guest CPU topology is shown there; 2.48's standard format has no place for it.
+                "hypervisor_os": "linux", "config_drive": bool(inst.config_drive), **measured}
+        # Before 2.48 diagnostics are the driver's own free-form dict, libvirt's keys: the
+        # guest CPU topology is shown there too; 2.48's standard format has no place for it.
         if not req.at_least(2, 48):
-            data = {"cpu0_time": 0, "memory": flavor["ram"], "cpu_topology": topology}
+            data = {**{f"cpu{cpu['id']}_time": cpu["time"] for cpu in measured["cpu_details"]},
+                    "memory": measured["memory_details"]["maximum"],
+                    "memory-rss": measured["memory_details"]["used"] << 10,
+                    "cpu_topology": inst.guest.get("topology") or {}}
         return json_response(data)

@@ -1,9 +1,13 @@
 """``/servers/{server_id}/os-volume_attachments``: Nova's side of attaching a volume.
 
-Nova drives the Block Storage attachment flow (reserve → connector update → complete,
-and delete) through the volume service's manager in process, exactly the calls it would
-make over Cinder's API, so the rule that a non-multiattach volume is attached at most
-once is enforced in one place (Cinder's compare-and-swap).  Like Nova it records each
+Nova drives the Block Storage attachment flow through the volume service's manager in
+process, exactly the calls it would make over Cinder's API, so the rule that a
+non-multiattach volume is attached at most once is enforced in one place (Cinder's
+compare-and-swap).  As in Nova the API reserves the volume and casts the rest to the
+server's host, which records its connector, hot-plugs the volume's file into the guest
+and completes the attachment (``in-use``); a detach moves the volume to ``detaching`` and
+the host unplugs the disk and deletes the attachment, or rolls back to ``in-use`` when
+the guest does not let the disk go.  Like Nova it records each
 attached volume as a block device mapping (what the server view's
 ``os-extended-volumes:volumes_attached`` and a server delete read).  Device names are
 assigned ``/dev/vdb``, ``/dev/vdc``… per server; the root volume of a server booted from
@@ -20,7 +24,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
-from pocketstack.compute.api.common import accepted, body, check_unlocked, get_instance, is_admin
+from pocketstack.compute.api.common import accepted, body, check_unlocked, get_instance, is_admin, record_action
 from pocketstack.compute.api.schemas.volume_attachments import CREATE, UPDATE
 
 if TYPE_CHECKING:
@@ -66,8 +70,9 @@ class VolumeAttachmentsApi:
         return manager
 
     def attached(self, req: ApiRequest, server_id: str) -> list:
-        return [a for a in self.volumes().attachments.list(req.caller, is_admin(req), instance_id=server_id)
-                if a.attach_status == "attached"]
+        """The server's attachments, those its host has not completed yet included (Nova
+        lists a volume from the moment the POST reserved it)."""
+        return self.volumes().attachments.list(req.caller, is_admin(req), instance_id=server_id)
 
     def server(self, req: ApiRequest, rule: str):
         return get_instance(self.compute, req, req.path_params["server_id"], rule)
@@ -106,13 +111,14 @@ class VolumeAttachmentsApi:
         device = spec.get("device") or _next_device(used)
         mapping_id = compute.block_devices.add(inst.id, volume.id, device)
         try:
-            attachment = manager.attachments.create(req.caller, volume.id, inst.id,
-                                                    {"host": inst.host, "mountpoint": device})
+            attachment = manager.attachments.create(req.caller, volume.id, inst.id)  # the volume is reserved
             compute.block_devices.record_attachment(mapping_id, attachment.id)
         except ApiError as error:
             compute.block_devices.remove(mapping_id)
             raise BadRequest(error.message) from None
-        manager.attachments.complete(req.caller, attachment.id)
+        # As Nova: the host plugs the disk into the guest and completes the attachment
+        # (the volume is in-use then); the answer does not wait for it.
+        compute.rpc.attach_volume(inst.host, inst.id, volume.id, record_action(compute, req, inst, "attach_volume"))
         return {"volumeAttachment": {"id": volume.id, "serverId": inst.id, "volumeId": volume.id, "device": device}}
 
     @route.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
@@ -127,9 +133,12 @@ class VolumeAttachmentsApi:
         for a in self.attached(req, inst.id):
             if a.volume_id == volume_id:
                 _check_state(req, inst, "detach_volume", _ATTACH_STATES)
-                self.volumes().attachments.delete(req.caller, a.id)
-                for mapping in mappings:
-                    compute.block_devices.remove(mapping.id)
+                try:
+                    self.volumes().attachments.begin_detaching(req.caller, a.id)
+                except ApiError as error:  # not in-use (yet): Nova's InvalidVolume
+                    raise BadRequest(error.message) from None
+                action_id = record_action(compute, req, inst, "detach_volume")
+                compute.rpc.detach_volume(inst.host, inst.id, volume_id, action_id)
                 return accepted()
         raise errors.VolumeAttachmentNotFound(volume_id=volume_id)
 

@@ -9,6 +9,11 @@ called from worker threads, never on the event loop.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class GuestNotRunning(Exception):
+    """The guest exists but does not run (shut off, suspended to disk): it has no console."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class GuestSpec:
     root_volume: str | None = None  # boot from volume: the volume's file (raw), used as the root disk
     root_volume_serial: str | None = None
     config_drive: str | None = None  # a config-2 ISO (guestimage.configdrive) given to the guest as a CD-ROM
+    # Attached volumes besides the root one: (file, volume id), the id being the disk's serial.
+    volumes: list[tuple[str, str]] = field(default_factory=list)
     # The NICs a host running real guests plugs (vifs.nic): {"port_id", "mac_address", "bridge", "mtu"}
     nics: list[dict] = field(default_factory=list)
 
@@ -117,11 +124,22 @@ class Driver:
 
     def diagnostics(self, instance_id: str) -> dict:
         """The guest's diagnostics in compute API 2.48's shape, without ``state``, ``driver``,
-        ``hypervisor``, ``hypervisor_os`` and ``config_drive`` (the API adds those): uptime,
-        num_cpus, num_disks, num_nics, cpu_details, memory_details, disk_details, nic_details."""
+        ``hypervisor_os`` and ``config_drive`` (the API adds those): hypervisor (libvirt's
+        virt_type: kvm, qemu), uptime, num_cpus, num_disks, num_nics, cpu_details,
+        memory_details, disk_details, nic_details."""
+        raise NotImplementedError
+
+    def prune_base_images(self, min_age: float) -> list[Path]:
+        """Remove cached base images no guest uses and unused for ``min_age`` seconds;
+        returns them."""
         raise NotImplementedError
 
     def console_output(self, instance_id: str) -> str:
+        raise NotImplementedError
+
+    def vnc_address(self, instance_id: str) -> tuple[str, int] | None:
+        """Where the running guest's VNC server listens (host, TCP port), for the noVNC
+        proxy; None when this hypervisor has no graphical consoles (the fake one)."""
         raise NotImplementedError
 
     def power_state(self, instance_id: str) -> int:

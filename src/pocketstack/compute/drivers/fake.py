@@ -12,6 +12,7 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pocketstack.compute import states
 from pocketstack.compute.drivers.base import Driver, GuestSpec, HostResources
@@ -63,6 +64,7 @@ class FakeDriver(Driver):
     def spawn(self, spec: GuestSpec) -> int:
         self._work()
         guest = FakeGuest(spec=spec)
+        guest.volumes.update((serial, path) for path, serial in spec.volumes)
         topo = spec.topology
         for line in (f"fake-bios: booting {spec.name} ({spec.instance_id}) on {self.host}",
                      f"cpu topology: {topo.get('sockets')} socket(s), {topo.get('cores')} core(s), "
@@ -146,10 +148,14 @@ class FakeDriver(Driver):
         if guest.volumes.pop(serial, None) is not None:
             self._log(guest, f"virtio-blk: disk {serial} detached")
 
+    def prune_base_images(self, min_age: float) -> list[Path]:
+        return []  # simulated guests have no disks, so no cache of base images
+
     def diagnostics(self, instance_id: str) -> dict:
         spec = self._guest(instance_id).spec
         vcpus, memory_mb = (spec.vcpus, spec.memory_mb) if spec else (1, 0)
-        return {"uptime": 0, "num_cpus": vcpus, "num_disks": 1, "num_nics": 0, "nic_details": [],
+        return {"hypervisor": "fake", "uptime": 0, "num_cpus": vcpus, "num_disks": 1, "num_nics": 0,
+                "nic_details": [],
                 "memory_details": {"maximum": memory_mb, "used": 0},
                 "cpu_details": [{"id": i, "time": 0, "utilisation": None} for i in range(vcpus)],
                 "disk_details": [{"read_bytes": 0, "read_requests": 0, "write_bytes": 0, "write_requests": 0,
@@ -157,6 +163,11 @@ class FakeDriver(Driver):
 
     def console_output(self, instance_id: str) -> str:
         return "\n".join(self._guest(instance_id).console) + "\n"
+
+    def vnc_address(self, instance_id: str) -> tuple[str, int] | None:
+        """No graphical console: a simulated guest has no screen."""
+        self._guest(instance_id)
+        return None
 
     def power_state(self, instance_id: str) -> int:
         return self._guest(instance_id).power_state

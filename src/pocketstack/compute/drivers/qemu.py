@@ -9,7 +9,8 @@ State of a guest, all under ``<state>/<instance_id>/``::
     qmp.sock          the QMP control socket
     serial.sock       the serial console (interactive), logged to console.log
     console.log       everything the guest wrote to its serial port (console output)
-    vnc.sock          the VNC display, on a unix socket only (no TCP listener)
+    (VNC)             the display, on TCP at the host's ``vnc_listen`` address, port 5900 +
+                      the first display free when QEMU starts (``query-vnc`` tells which)
     qemu.log          QEMU's own stderr
     disk              root disk: qcow2 overlay on a cached base image
     disk.eph0, disk.swap, disk.rescue    ephemeral, swap and rescue disks
@@ -43,7 +44,8 @@ from typing import Any, Protocol
 
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks, qemu_guest
-from pocketstack.compute.drivers.base import Driver, GuestSpec, HostResources
+from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, HostResources
+from pocketstack.compute.drivers.kvm_probe import probe_kvm
 from pocketstack.compute.drivers.qemu_guest import KVM_CPU_MODELS, QEMU, DiskDef, GuestDef, kvm_usable, qemu_version
 from pocketstack.compute.drivers.qmp import QmpError, QmpLoop
 
@@ -88,7 +90,7 @@ class QemuDriver(Driver):
                  cache_dir: str | Path | None = None, accel: str | None = None, shutdown_timeout: float = 60,
                  qemu_binary: str = QEMU, rescue_image_ref: str | None = None,
                  nic_backend: NicBackend | None = None,
-                 detach_timeout: float = 20):
+                 detach_timeout: float = 20, vnc_listen: str = "127.0.0.1"):
         self.host = host
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # sockets in it control the guests
@@ -97,6 +99,7 @@ class QemuDriver(Driver):
         self.binary = qemu_binary
         self.shutdown_timeout = shutdown_timeout
         self.detach_timeout = detach_timeout
+        self.vnc_listen = vnc_listen
         self.rescue_image_ref = rescue_image_ref
         #: plugs the guests' NICs (None: guests get none, whatever ports they have)
         self.nic_backend = nic_backend
@@ -109,8 +112,8 @@ class QemuDriver(Driver):
 
     # -- plumbing ------------------------------------------------------------------
     def _choose_accel(self, accel: str | None) -> tuple[str, str]:
-        """KVM with ``-cpu host`` where /dev/kvm works and QEMU can start a vCPU with it,
-        TCG with ``-cpu max`` otherwise; logged once.  Some nested hypervisors refuse the
+        """KVM with ``-cpu host`` where /dev/kvm works and a probe guest really runs under
+        it (:mod:`.kvm_probe`), TCG with ``-cpu max`` otherwise; logged once.  Some nested hypervisors refuse the
         IA32_ARCH_CAPABILITIES MSR that ``host`` passes through: then ``host`` without it."""
         if accel == "tcg":
             log.info("QEMU driver on %s: TCG acceleration (configured)", self.host)
@@ -118,7 +121,7 @@ class QemuDriver(Driver):
         usable, why = kvm_usable()
         if usable:
             for model in KVM_CPU_MODELS:
-                ok, detail = qemu_guest.probe_kvm(self.binary, model)
+                ok, detail = probe_kvm(self.binary, model)
                 if ok:
                     log.info("QEMU driver on %s: KVM acceleration, -cpu %s (%s)", self.host, model, why)
                     return "kvm", model
@@ -193,10 +196,11 @@ class QemuDriver(Driver):
         self._qmp.drop(guest.instance_id)
         if self._exiting(guest.instance_id) and not self._wait_exit(guest.instance_id, 30):
             raise QemuError(f"the previous QEMU of {guest.instance_id} is still exiting")
-        for stale in ("qemu.pid", "qmp.sock", "serial.sock", "vnc.sock"):
+        for stale in ("qemu.pid", "qmp.sock", "serial.sock"):
             (d / stale).unlink(missing_ok=True)
         nics, fds = self._plug(guest)
-        argv = qemu_guest.command_line(guest, self.binary, self.accel, self.cpu_model, nics, incoming)
+        argv = qemu_guest.command_line(guest, self.binary, self.accel, self.cpu_model, nics, incoming,
+                                       vnc_listen=self.vnc_listen)
         for log_file in ("console.log", "qemu.log"):  # rotated at start, one old copy kept (like virtlogd)
             with contextlib.suppress(FileNotFoundError):
                 if (d / log_file).stat().st_size > LOG_ROTATE_BYTES:
@@ -280,8 +284,10 @@ class QemuDriver(Driver):
             if (d / "guest.json").exists():
                 raise GuestExists(f"guest {spec.instance_id} already exists on host {self.host}")
             d.mkdir(mode=0o700, parents=True, exist_ok=True)
+            volumes = [DiskDef(qemu_guest.volume_node(serial), path, "raw", serial=serial)
+                       for path, serial in spec.volumes]
             guest = GuestDef(spec.instance_id, spec.name, spec.vcpus, spec.memory_mb, dict(spec.topology),
-                             spec.image_ref, nics=[dict(n) for n in spec.nics])
+                             spec.image_ref, volumes=volumes, nics=[dict(n) for n in spec.nics])
             try:
                 guest.disks = self._make_disks(spec, d)
                 self._save(guest)
@@ -538,6 +544,16 @@ class QemuDriver(Driver):
         except FileNotFoundError:
             return ""
 
+    def vnc_address(self, instance_id: str) -> tuple[str, int]:
+        """The TCP address QEMU's VNC server took (``query-vnc``); GuestNotRunning when
+        the guest's QEMU is not running."""
+        if self.pid(instance_id) is None:
+            raise GuestNotRunning(f"guest {instance_id} is not running on host {self.host}")
+        address = qemu_guest.vnc_address(self._qmp_cmd(instance_id, "query-vnc"))
+        if address is None:
+            raise GuestNotRunning(f"guest {instance_id} has no TCP VNC display until its next start")
+        return address
+
     def power_state(self, instance_id: str) -> int:
         d = self._dir(instance_id)
         if not (d / "guest.json").exists():
@@ -553,9 +569,10 @@ class QemuDriver(Driver):
         """Nova's 2.48 diagnostics (see :func:`qemu_guest.diagnostics`)."""
         with self._lock(instance_id):
             guest = self._definition(instance_id)
-            return qemu_guest.diagnostics(guest, self.pid(instance_id), lambda cmd: self._qmp_cmd(instance_id, cmd))
+            measured = qemu_guest.diagnostics(guest, self.pid(instance_id), lambda cmd: self._qmp_cmd(instance_id, cmd))
+            return {"hypervisor": "kvm" if self.accel == "kvm" else "qemu", **measured}
 
-    def prune_base_images(self, min_age: float = 86400) -> list[Path]:
+    def prune_base_images(self, min_age: float) -> list[Path]:
         """Remove cached base images no guest of this host is backed by and unused for
         ``min_age`` seconds (Nova's image cache manager; run it periodically).  A cache
         directory shared between hosts must be pruned with every host's guests known: use

@@ -23,6 +23,7 @@ KVM_GET_API_VERSION = 0xAE00
 KVM_API_VERSION = 12
 #: CPU models tried under KVM, best first (see QemuDriver._choose_accel)
 KVM_CPU_MODELS = ("host", "host,-arch-capabilities")
+VNC_DISPLAYS = 100  # a guest's VNC display is one of :0 to :99, TCP ports 5900-5999
 
 
 def kvm_usable() -> tuple[bool, str]:
@@ -50,18 +51,6 @@ def qemu_version(binary: str = QEMU) -> int:
         raise RuntimeError(f"cannot read the version of {binary}: {out[:80]!r}")
     major, minor, micro = (int(x) for x in match.groups())
     return major * 1_000_000 + minor * 1000 + micro
-
-
-def probe_kvm(binary: str, cpu_model: str) -> tuple[bool, str]:
-    """Whether QEMU starts a KVM vCPU with ``cpu_model`` (and the first error if not)."""
-    argv = [binary, "-accel", "kvm", "-cpu", cpu_model, "-machine", "pc", "-m", "16", "-nodefaults",
-            "-no-user-config", "-display", "none", "-S", "-monitor", "stdio"]
-    try:
-        done = subprocess.run(argv, input="quit\n", capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, str(exc)
-    errors = [line for line in done.stderr.splitlines() if "warning:" not in line]
-    return done.returncode == 0, (errors[0] if errors else f"exit status {done.returncode}")
 
 
 # query-status "status" -> Nova power state
@@ -139,7 +128,10 @@ def disk_args(disk: DiskDef, bootindex: int | None) -> list[str]:
 
 
 def volume_node(serial: str) -> str:
-    return "vol-" + re.sub(r"[^A-Za-z0-9_-]", "", serial)[:24]
+    """The QEMU node and device name of the volume ``serial`` (a volume id): QEMU limits
+    node names to 31 characters, and the file node below it is ``<name>-file``; 20 hex
+    digits of a UUID keep names unique among one guest's disks."""
+    return "vol-" + re.sub(r"[^A-Za-z0-9]", "", serial)[:20]
 
 
 def is_uuid(value: str) -> bool:
@@ -175,9 +167,10 @@ def exiting(pidfile: Path) -> bool:
 
 
 def command_line(guest: GuestDef, binary: str, accel: str, cpu_model: str, nic_args: list[str],
-                 incoming: Path | None = None) -> list[str]:
+                 incoming: Path | None = None, vnc_listen: str = "127.0.0.1") -> list[str]:
     """The QEMU command line of ``guest``, run from its state directory (the relative paths);
-    ``incoming``: a saved state to start from (paused, ``-S``)."""
+    ``incoming``: a saved state to start from (paused, ``-S``); the VNC display listens
+    on ``vnc_listen``, on the first free port from 5900 (see :func:`vnc_display`)."""
     topo = guest.topology or {}
     sockets, cores, threads = (int(topo.get(k) or 1) for k in ("sockets", "cores", "threads"))
     if sockets * cores * threads != guest.vcpus:
@@ -186,7 +179,7 @@ def command_line(guest: GuestDef, binary: str, accel: str, cpu_model: str, nic_a
             "-cpu", cpu_model,
             "-smp", f"{guest.vcpus},sockets={sockets},cores={cores},threads={threads}",
             "-m", str(guest.memory_mb),
-            "-nodefaults", "-no-user-config", "-display", "none", "-vga", "std", "-vnc", "unix:vnc.sock",
+            "-nodefaults", "-no-user-config", "-display", "none", "-vga", "std", "-vnc", vnc_display(vnc_listen),
             "-qmp", "unix:qmp.sock,server=on,wait=off",
             "-chardev", "socket,id=serial0,path=serial.sock,server=on,wait=off,logfile=console.log,logappend=on",
             "-serial", "chardev:serial0", "-pidfile", "qemu.pid", "-daemonize"]
@@ -200,6 +193,22 @@ def command_line(guest: GuestDef, binary: str, accel: str, cpu_model: str, nic_a
     if incoming is not None:
         argv += ["-S", "-incoming", "exec:cat " + shlex.quote(str(incoming))]
     return argv
+
+
+def vnc_display(listen: str) -> str:
+    """QEMU's ``-vnc`` for a display on ``listen`` at the first free port of 5900-5999
+    (``to=``: QEMU binds it itself, so two guests starting at once never race for one), no
+    password: the noVNC proxy's token is the lock, the listen address the fence."""
+    host = f"[{listen}]" if ":" in listen else listen
+    return f"{host}:0,to={VNC_DISPLAYS - 1}"
+
+
+def vnc_address(info: dict) -> tuple[str, int] | None:
+    """(host, port) of QMP's ``query-vnc`` answer; None without a TCP display (a guest
+    started with the unix-socket display of earlier versions, until its next start)."""
+    if not info.get("enabled") or info.get("family") not in ("ipv4", "ipv6"):
+        return None
+    return info["host"], int(info["service"])
 
 
 def diagnostics(guest: GuestDef, pid: int | None, qmp: Callable[[str], Any]) -> dict:
