@@ -10,7 +10,9 @@ got its port's address and the network's MTU by DHCP from the network's ``networ
 port and that its gateway answers; then a floating IP makes it reachable from the
 outside namespace exactly as far as its security group allows (ICMP, then SSH's port
 22), through a stop/start (a new QEMU and tap), a hard reboot, suspend/resume, rescue,
-a resize and a restart of the cloud process (QEMU keeps its tap).  Every namespace is
+a resize and a restart of the cloud process (QEMU keeps its tap); a second network's NIC
+is hot-plugged into the running guest (DHCP gives it its address at the next boot) and
+taken away again.  Every namespace is
 named with a prefix unique to the run and removed at the end; no packet leaves them.
 
 Needs root, QEMU, nftables, dnsmasq and the tiny image's tools: skipped without them,
@@ -230,6 +232,26 @@ def test_guest_gets_dhcp_reaches_gateway_and_floating_ip_follows_security_group(
             eventually(lambda: status() == "ACTIVE", timeout=120, interval=1)
             assert boot(6)["nic"].startswith(f"nic name=eth0 mac={port['mac_address']} address={fixed_ip}/24")
             assert eventually(lambda: outside.connects(fip, 22), timeout=60, interval=1)
+
+            # -- a second NIC hot-plugged into the running guest, then taken away ------------
+            second = run("network", "create", "second", "-f", "json")
+            run("subnet", "create", "--network", "second", "--subnet-range", f"10.{r}.2.0/24", "--gateway", "none",
+                "second-subnet", "-f", "json")
+            run("server", "add", "network", server_id, "second")
+            [extra] = [p for p in run("port", "list", "--device-id", server_id, "--long", "-f", "json")
+                       if p["ID"] != port["id"]]
+            extra_tap = f"tap{extra['ID'][:11]}"
+            link = sh("ip", "-n", f"{prefix}host", "link", "show", extra_tap).stdout
+            assert f"master br-{second['id'][:11]}" in link and "state UP" in link  # QEMU holds it
+            run("server", "reboot", "--hard", server_id)  # the guest configures both NICs at boot
+            eventually(lambda: status() == "ACTIVE", timeout=90, interval=1)
+            extra_ip = extra["Fixed IP Addresses"][0]["ip_address"]
+            assert boot(7)["nic"].startswith(f"nic name=eth1 mac={extra['MAC Address']} address={extra_ip}/24")
+            assert eventually(lambda: outside.connects(fip, 22), timeout=60, interval=1)
+            run("server", "remove", "port", server_id, extra["ID"])
+            assert sh("ip", "-n", f"{prefix}host", "link", "show", extra_tap, check=False).returncode != 0
+            assert [p["ID"] for p in run("port", "list", "--device-id", server_id, "-f", "json")] == [port["id"]]
+            assert outside.connects(fip, 22)
         # -- a restart of the cloud (compute and network agent): the running guest keeps its tap
         with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
             assert outside.connects(fip, 22)

@@ -31,6 +31,7 @@ from pocketstack.common.errors import ApiError, Conflict, Gone, NotFound
 from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
+from pocketstack.compute.drivers import vifs
 from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec
 from pocketstack.compute.errors import InstanceNotReady
 from pocketstack.compute.hosts import Hosts
@@ -94,6 +95,14 @@ def _host(inst: Instance) -> str:
     if inst.host is None:
         raise RuntimeError(f"instance {inst.id} has no host")
     return inst.host
+
+
+def _nic(network: NetworkContract, port: dict, mtus: dict[str, int]) -> dict | None:
+    """The guest NIC of a port this host plugs (``vifs.nic``), with its network's MTU
+    (``mtus``: the MTUs already looked up)."""
+    if port["network_id"] not in mtus:
+        mtus[port["network_id"]] = network.get(RequestContext.admin(), "networks", port["network_id"])["mtu"]
+    return vifs.nic(port, mtus[port["network_id"]])
 
 
 def _user_data(user_data: str | None) -> bytes | None:
@@ -182,16 +191,9 @@ class ComputeManager:
         network = self.network()
         if network is None:
             return []
-        from pocketstack.compute.drivers import vifs
-
-        found, mtus = [], {}
-        for port in network.list_instance_ports(inst.id):
-            if port["network_id"] not in mtus:
-                mtus[port["network_id"]] = network.get(RequestContext.admin(), "networks", port["network_id"])["mtu"]
-            entry = vifs.nic(port, mtus[port["network_id"]])
-            if entry is not None:
-                found.append(entry)
-        return found
+        mtus: dict[str, int] = {}
+        return [entry for port in network.list_instance_ports(inst.id)
+                if (entry := _nic(network, port, mtus)) is not None]
 
     def _meta_data(self, inst: Instance) -> dict:
         """The config drive's ``meta_data.json`` (Nova's OpenStack metadata format)."""
@@ -450,6 +452,24 @@ class ComputeManager:
         assert self.block_devices is not None, "a host detaches volumes only with a block storage service"
         with self.actions.event(action_id, "compute_detach_volume", inst.host):
             self.block_devices.detach_from_guest(inst, volume_id, self.hosts.driver(_host(inst)))
+
+    # -- interfaces attached to a server after its spawn -----------------------------
+    def attach_interface(self, instance_id: str, port_id: str) -> None:
+        """Plug a port the API bound to the instance into its guest (Nova's
+        attach_interface on the host); only a host running real guests has anything to do."""
+        network = self.network()
+        inst = load(self.db, instance_id)
+        if not self.hosts.real or network is None or not inst.host or inst.task_state == st.DELETING:
+            return
+        entry = _nic(network, network.get(RequestContext.admin(), "ports", port_id), {})
+        if entry is not None:
+            self.hosts.driver(_host(inst)).attach_nic(inst.id, entry)
+
+    def detach_interface(self, instance_id: str, port_id: str) -> None:
+        """Unplug the port's NIC from the guest, before the API releases the port."""
+        inst = load(self.db, instance_id)
+        if self.hosts.real and inst.host:
+            self.hosts.driver(_host(inst)).detach_nic(inst.id, port_id)
 
     def diagnostics(self, instance_id: str) -> dict:
         """The guest's diagnostics as its hypervisor measures them (compute API 2.48's

@@ -122,6 +122,15 @@ class Driver:
         """Take the volume ``serial`` away from the guest (a no-op when it is not attached)."""
         raise NotImplementedError
 
+    def attach_nic(self, instance_id: str, nic: dict) -> None:
+        """Give the guest a NIC for a port (``GuestSpec.nics``' shape), hot-plugged into a
+        running guest; a stopped one has it at its next start."""
+        raise NotImplementedError
+
+    def detach_nic(self, instance_id: str, port_id: str) -> None:
+        """Take the port's NIC away from the guest (a no-op when it has none)."""
+        raise NotImplementedError
+
     def diagnostics(self, instance_id: str) -> dict:
         """The guest's diagnostics in compute API 2.48's shape, without ``state``, ``driver``,
         ``hypervisor_os`` and ``config_drive`` (the API adds those): hypervisor (libvirt's

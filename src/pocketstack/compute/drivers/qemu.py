@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pocketstack.compute import states
-from pocketstack.compute.drivers import disks, qemu_guest
+from pocketstack.compute.drivers import disks, qemu_guest, vifs
 from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, HostResources
 from pocketstack.compute.drivers.kvm_probe import probe_kvm
 from pocketstack.compute.drivers.qemu_guest import KVM_CPU_MODELS, QEMU, DiskDef, GuestDef, kvm_usable, qemu_version
@@ -80,7 +80,10 @@ class NicBackend(Protocol):
         """The ``-netdev``/``-device`` arguments of the guest's NICs and the descriptors
         to pass to QEMU (closed by the caller once QEMU runs)."""
 
-    def unplug(self, guest: GuestDef) -> None: ...
+    def open(self, entry: dict) -> int:
+        """One NIC's backend, plugged: the descriptor to hand to a running QEMU."""
+
+    def unplug(self, nics: list[dict]) -> None: ...
 
 
 class QemuDriver(Driver):
@@ -326,7 +329,7 @@ class QemuDriver(Driver):
             with contextlib.suppress(GuestNotFound):
                 guest = self._definition(instance_id)
                 if guest.nics and self.nic_backend is not None:
-                    self.nic_backend.unplug(guest)
+                    self.nic_backend.unplug(guest.nics)
             shutil.rmtree(self._dir(instance_id), ignore_errors=True)
 
     def power_off(self, instance_id: str) -> int:
@@ -634,6 +637,62 @@ class QemuDriver(Driver):
                     self._qmp_cmd(instance_id, "blockdev-del", {"node-name": node})
             guest.volumes = [v for v in guest.volumes if v.serial != serial]
             self._save(guest)
+
+    def attach_nic(self, instance_id: str, nic: dict) -> None:
+        """Hot-plug a NIC (``vifs.nic``): the backend's descriptor handed over QMP
+        (``getfd``), ``netdev_add`` and a virtio-net ``device_add``; a stopped guest gets it
+        at its next start."""
+        with self._lock(instance_id):
+            guest = self._definition(instance_id)
+            if any(n["port_id"] == nic["port_id"] for n in guest.nics):
+                return
+            if self.nic_backend is None:
+                raise QemuError(f"host {self.host} has no NIC backend to plug a NIC into {instance_id}")
+            if self.pid(instance_id) is not None:
+                device = vifs.device_properties(nic)
+                fd = self.nic_backend.open(nic)
+                try:
+                    self._qmp.execute(instance_id, self._dir(instance_id) / "qmp.sock", "getfd",
+                                      {"fdname": device["netdev"]}, fd=fd)
+                finally:
+                    os.close(fd)  # QEMU holds its own copy now
+                try:
+                    self._qmp_cmd(instance_id, "netdev_add", {"type": "tap", "id": device["netdev"],
+                                                              "fd": device["netdev"], "vhost": False})
+                    self._qmp_cmd(instance_id, "device_add", device)
+                except QmpError:
+                    with contextlib.suppress(QmpError):
+                        self._qmp_cmd(instance_id, "netdev_del", {"id": device["netdev"]})
+                    raise
+            guest.nics.append(dict(nic))
+            self._save(guest)
+
+    def detach_nic(self, instance_id: str, port_id: str) -> None:
+        """Hot-unplug a port's NIC: ``device_del`` (the guest releases the PCI device), then
+        ``netdev_del``, which closes the tap.  Raises :class:`QemuError` when the guest does
+        not let go within ``detach_timeout`` seconds."""
+        with self._lock(instance_id):
+            guest = self._definition(instance_id)
+            entry = next((n for n in guest.nics if n["port_id"] == port_id), None)
+            if entry is None:
+                return
+            if self.pid(instance_id) is not None:
+                netdev, device = vifs.device_ids(port_id)
+                if device in self._peripherals(instance_id):
+                    with contextlib.suppress(QmpError):  # already requested
+                        self._qmp_cmd(instance_id, "device_del", {"id": device})
+                    deadline = time.monotonic() + self.detach_timeout
+                    while device in self._peripherals(instance_id):
+                        if time.monotonic() > deadline:
+                            raise QemuError(f"guest {instance_id} did not release the NIC of port {port_id} "
+                                            f"within {self.detach_timeout:.0f}s")
+                        time.sleep(0.1)
+                with contextlib.suppress(QmpError):  # gone already, or never added
+                    self._qmp_cmd(instance_id, "netdev_del", {"id": netdev})
+            guest.nics = [n for n in guest.nics if n["port_id"] != port_id]
+            self._save(guest)
+            if self.nic_backend is not None:
+                self.nic_backend.unplug([entry])
 
     def _peripherals(self, instance_id: str) -> set[str]:
         return {p["name"] for p in self._qmp_cmd(instance_id, "qom-list", {"path": "/machine/peripheral"})}

@@ -23,6 +23,7 @@ stopped or deleted guest leaves no device behind and the next start makes a fres
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 
 from pocketstack.common import netns
@@ -47,6 +48,20 @@ def nic(port: dict, mtu: int | None) -> dict | None:
             "mtu": mtu}
 
 
+def device_ids(port_id: str) -> tuple[str, str]:
+    """QEMU's ids of a port's netdev and NIC device (stable: a hot-unplug finds them)."""
+    return f"net-{port_id[:11]}", f"nic-{port_id[:11]}"
+
+
+def device_properties(entry: dict) -> dict:
+    """The guest's virtio-net device of ``entry``: the port's MAC and the network's MTU."""
+    netdev, device = device_ids(entry["port_id"])
+    properties: dict = {"driver": "virtio-net-pci", "netdev": netdev, "id": device, "mac": entry["mac_address"]}
+    if entry.get("mtu"):
+        properties["host_mtu"] = int(entry["mtu"])
+    return properties
+
+
 class TapPlugger:
     """The QEMU driver's NIC backend on a host running the linux datapath."""
 
@@ -59,20 +74,20 @@ class TapPlugger:
         args: list[str] = []
         fds: list[int] = []
         try:
-            for index, entry in enumerate(guest.nics):
-                fd = self._tap(entry)
+            for entry in guest.nics:
+                fd = self.open(entry)
                 fds.append(fd)
-                device = f"virtio-net-pci,netdev=net{index},id=nic{index},mac={entry['mac_address']}"
-                if entry.get("mtu"):
-                    device += f",host_mtu={entry['mtu']}"
-                args += ["-netdev", f"tap,id=net{index},fd={fd},vhost=off", "-device", device]
+                netdev, _ = device_ids(entry["port_id"])
+                args += ["-netdev", f"tap,id={netdev},fd={fd},vhost=off",
+                         "-device", json.dumps(device_properties(entry))]
         except BaseException:
             for fd in fds:
                 os.close(fd)
             raise
         return args, fds
 
-    def _tap(self, entry: dict) -> int:
+    def open(self, entry: dict) -> int:
+        """The port's tap, created on its bridge, up, with the network's MTU: its descriptor."""
         name = device_name(entry["port_id"])
         fd = netns.open_tap(self.namespace, name)
         try:
@@ -83,8 +98,8 @@ class TapPlugger:
             raise
         return fd
 
-    def unplug(self, guest: GuestDef) -> None:
-        """Remove the guest's taps (they go with QEMU anyway: this is for one that lingers)."""
-        for entry in guest.nics:
+    def unplug(self, nics: list[dict]) -> None:
+        """Remove these NICs' taps (they go with QEMU anyway: this is for one that lingers)."""
+        for entry in nics:
             with contextlib.suppress(netns.CommandFailed):
                 netns.ip(self.namespace, "link", "del", device_name(entry["port_id"]), check=False)
