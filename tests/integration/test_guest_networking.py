@@ -242,7 +242,7 @@ def test_guest_gets_dhcp_reaches_gateway_and_floating_ip_follows_security_group(
                        if p["ID"] != port["id"]]
             extra_tap = f"tap{extra['ID'][:11]}"
             link = sh("ip", "-n", f"{prefix}host", "link", "show", extra_tap).stdout
-            assert f"master br-{second['id'][:11]}" in link and "state UP" in link  # QEMU holds it
+            assert f"master br-{second['id'][:11]}" in link and "LOWER_UP" in link  # carrier: QEMU holds it
             run("server", "reboot", "--hard", server_id)  # the guest configures both NICs at boot
             eventually(lambda: status() == "ACTIVE", timeout=90, interval=1)
             extra_ip = extra["Fixed IP Addresses"][0]["ip_address"]
