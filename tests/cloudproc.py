@@ -31,6 +31,7 @@ class CloudProcess:
     clouds_file: Path
     process: subprocess.Popen
     log_path: Path
+    metadata_url: str = ""  # the metadata API's own listener
 
     def env(self, cloud: str = "pocketstack") -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
@@ -56,7 +57,8 @@ class CloudProcess:
 @contextlib.contextmanager
 def running_cloud(tmp_path: Path, *extra_args: str, database_url: str | None = None,
                   env: dict | None = None, startup_timeout: float = 30):
-    """Start ``pocketstack up`` on a free port with its own data dir and clouds.yaml."""
+    """Start ``pocketstack up`` on a free port with its own data dir and clouds.yaml (and
+    its metadata API on another free port, unless ``env`` names one)."""
     port = free_port()
     data_dir = tmp_path / "data"
     clouds_file = tmp_path / "clouds.yaml"
@@ -66,7 +68,8 @@ def running_cloud(tmp_path: Path, *extra_args: str, database_url: str | None = N
         args += ["--database-url", database_url]
     args += ["up", "--port", str(port), "--admin-password", ADMIN_PASSWORD, "--clouds-file", str(clouds_file),
              *extra_args]
-    proc_env = dict(os.environ, POCKETSTACK_BCRYPT_ROUNDS="4", **(env or {}))
+    proc_env = dict(os.environ, POCKETSTACK_BCRYPT_ROUNDS="4", POCKETSTACK_METADATA_LISTEN_PORT=str(free_port()),
+                    **(env or {}))
     with open(log_path, "w") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=proc_env)
     url = f"http://127.0.0.1:{port}"
@@ -83,7 +86,8 @@ def running_cloud(tmp_path: Path, *extra_args: str, database_url: str | None = N
             if time.monotonic() > deadline:
                 raise AssertionError(f"pocketstack did not start in {startup_timeout}s:\n{log_path.read_text()}")
             time.sleep(0.1)
-        yield CloudProcess(url, data_dir, clouds_file, process, log_path)
+        metadata_url = f"http://127.0.0.1:{proc_env['POCKETSTACK_METADATA_LISTEN_PORT']}"
+        yield CloudProcess(url, data_dir, clouds_file, process, log_path, metadata_url)
     finally:
         if process.poll() is None:
             process.terminate()

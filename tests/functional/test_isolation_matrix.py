@@ -1,7 +1,9 @@
 """The isolation matrix: every persona × every resource type × every operation of every
 service (Keystone, Nova, Placement, Neutron, Cinder, Glance, Swift), each cell asserting
 the outcome the policy defaults (src/pocketstack/*/policies.py, common/policy.py) and
-the real OpenStack service give.
+the real OpenStack service give; and the metadata API guests read, which takes no token:
+a signed request naming another project than the server's reads nothing
+(tests/isolation/metadata.py).
 
 Personas (tests/isolation/matrix.py): the cloud ``admin`` (admin project), ``a_member``
 and ``a_reader`` of project A, ``b_member`` and ``b_reader`` of project B; for some
@@ -47,11 +49,14 @@ over a minute.
 from __future__ import annotations
 
 import pytest
+from starlette.testclient import TestClient
 
-from isolation import compute, identity, image, network, object_storage, placement, volume
+from pocketstack.metadata.app import build_app
+
+from isolation import compute, identity, image, metadata, network, object_storage, placement, volume
 from isolation.matrix import World, cells
 
-SERVICES = (identity, compute, placement, network, volume, image, object_storage)
+SERVICES = (identity, compute, placement, network, volume, image, object_storage, metadata)
 RESOURCES = [r for service in SERVICES for r in service.RESOURCES]
 OPS = [op for service in SERVICES for op in service.OPS]
 PROJECT_SETUPS = [service.unlimited_quotas for service in SERVICES if hasattr(service, "unlimited_quotas")]
@@ -70,3 +75,15 @@ def test_cell(world, backend, op, persona):
         pytest.skip("the full matrix runs on SQLite; this backend runs every list and show and the operations "
                     "marked everywhere=True")
     world.check(op, persona)
+
+
+@pytest.fixture(scope="module")
+def metadata_client(cloud):
+    app = build_app(cloud.contract("compute"), cloud.network, metadata.SECRET, cloud.settings.dhcp_domain)
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.mark.parametrize("cell", metadata.CELLS, ids=lambda cell: cell.id)
+def test_metadata_cell(world, metadata_client, cell):
+    metadata.check(world, metadata_client, cell)

@@ -212,9 +212,9 @@ def test_resize_revert_snapshot_and_boot_from_volume(tmp_path):
 def test_volume_hot_plug_power_actions_and_compute_restart(tmp_path):
     """A volume made from an image is hot-plugged into a running guest, which sees the disk
     and the data written before the attach, keeps it through suspend/resume and gives it
-    back on detach; pause, soft and hard reboot and rescue each change the guest as the API
-    says; after kill -9 of the cloud process the guest keeps running and the restarted
-    cloud manages it again."""
+    back on detach, and across a rebuild; pause, soft and hard reboot and rescue each
+    change the guest as the API says; diagnostics are QEMU's; after kill -9 of the cloud
+    process the guest keeps running and the restarted cloud manages it again."""
     image = tiny_image_path()
     env = {"POCKETSTACK_QEMU_ACCEL": os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg"),
            "POCKETSTACK_SHUTDOWN_TIMEOUT": "30", "POCKETSTACK_SYNC_POWER_STATE_INTERVAL": str(SYNC_INTERVAL)}
@@ -281,6 +281,12 @@ def test_volume_hot_plug_power_actions_and_compute_restart(tmp_path):
         eventually(lambda: show()["status"] == "ACTIVE", timeout=120, interval=1)
         assert pid_alive(qemu_pid()) and qemu_pid() != pid
         assert len(LOGIN.findall(console())) == 1
+
+        # rebuild: a new guest (its serial log starts afresh) on a fresh root disk from the
+        # image, the volume still attached.
+        cloud.openstack("server", "rebuild", "--image", "tiny", "--wait", server_id, timeout=BOOT_TIMEOUT)
+        boots(1)
+        assert "tiny-facts: disk name=vdb size_bytes=1073741824" in console()
         cloud.openstack("server", "remove", "volume", server_id, volume_id, parse=False)
         eventually(lambda: volume_status() == "available", timeout=90, interval=1)
         assert "tiny-facts: disk-detached name=vdb" in console()

@@ -6,6 +6,7 @@
     pocketstack compute --host NAME  scaled out: one hypervisor host (--hypervisor fake|qemu)
     pocketstack volume --host NAME   scaled out: a volume worker (file backend)
     pocketstack network-agent --host NAME  scaled out: a network agent (datapath driver)
+    pocketstack metadata             scaled out: the metadata API guests read (docs/guests.md)
     pocketstack db upgrade           apply database migrations
     pocketstack token-keys rotate    rotate the Fernet token keys
     pocketstack ring ...             build object rings (swift-ring-builder work-alike)
@@ -26,7 +27,7 @@ from pocketstack.common import config, log
 # Settings a sub-command may set from its flags (a flag left out keeps the configured value).
 OVERRIDES = ("host", "port", "data_dir", "database_url", "transport_url", "coordination_url", "admin_password",
              "clouds_file", "fake_hosts", "services", "compute_host", "fake_host_vcpus", "fake_host_memory_mb",
-             "fake_host_disk_gb", "hypervisor")
+             "fake_host_disk_gb", "hypervisor", "metadata_listen_port")
 
 
 HYPERVISORS = ("fake", "qemu")
@@ -38,7 +39,8 @@ def _settings(args: argparse.Namespace, **fixed) -> config.Settings:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    return _serve_api(_settings(args, roles="api,scheduler,compute,volume,network-agent", services=""))
+    return _serve_api(_settings(args, roles="api,scheduler,compute,volume,network-agent", services=""),
+                      with_metadata=True)
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -49,16 +51,19 @@ def cmd_api(args: argparse.Namespace) -> int:
     return _serve_api(settings)
 
 
-def _serve_api(settings: config.Settings) -> int:
-    """Bootstrap identity, write clouds.yaml and serve the cloud's APIs until Ctrl-C."""
+def _serve_api(settings: config.Settings, with_metadata: bool = False) -> int:
+    """Bootstrap identity, write clouds.yaml and serve the cloud's APIs until Ctrl-C; the
+    all-in-one cloud (``with_metadata``) serves the metadata API on its own listener too."""
     started = time.monotonic()
     import uvicorn
 
     from pocketstack.cli.clouds import write_clouds
     from pocketstack.cloud import Cloud
     from pocketstack.identity.bootstrap import bootstrap, generate_password
+    from pocketstack.metadata import server as metadata
 
     log.setup(settings.log_level, settings.log_format)
+    metadata_socket = metadata.listen(settings) if with_metadata else None
     cloud = Cloud(settings)
     created = bootstrap(cloud.identity, admin_password=settings.admin_password or generate_password(),
                         demo_password=generate_password(), region=settings.region, services=cloud.catalog())
@@ -74,15 +79,41 @@ def _serve_api(settings: config.Settings) -> int:
         print(f"  created user {user!r} with password {password!r} (shown once)", flush=True)
     print(f"  clouds.yaml: {settings.effective_clouds_file} (clouds 'pocketstack', 'pocketstack-demo')",
           flush=True)
+    if metadata_socket is not None:
+        beside = metadata.server(metadata.metadata_app(cloud, create_secret=True), settings, beside_another=True)
+        print(f"  metadata API: http://{settings.metadata_listen}:{settings.metadata_listen_port}", flush=True)
     print(f"  ready in {time.monotonic() - started:.2f}s; Ctrl-C stops", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                                            access_log=False, lifespan="on",
                                            timeout_keep_alive=int(settings.client_socket_timeout)))
     try:
-        server.run()
+        if metadata_socket is None:
+            server.run()
+        else:
+            metadata.run_beside(server, beside, metadata_socket)
     except KeyboardInterrupt:
         # uvicorn re-raises the signal once its graceful shutdown has finished.
         pass
+    return 0
+
+
+def cmd_metadata(args: argparse.Namespace) -> int:
+    from pocketstack.cloud import Cloud
+    from pocketstack.metadata import server as metadata
+
+    settings = _settings(args, roles="metadata", metadata_listen=args.metadata_listen)
+    log.setup(settings.log_level, settings.log_format)
+    sock = metadata.listen(settings)
+    # The compute and network services' contracts, read in this process; no workers.
+    cloud = Cloud(settings, ["network", "compute"])
+    try:
+        print(f"pocketstack metadata API on http://{settings.metadata_listen}:{settings.metadata_listen_port}",
+              flush=True)
+        metadata.server(metadata.metadata_app(cloud), settings).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cloud.close()
     return 0
 
 
@@ -226,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--fake-hosts", type=int, help="simulated compute hosts (default 2)")
     up.add_argument("--hypervisor", choices=HYPERVISORS,
                     help="fake (simulated hosts, the default) or qemu (real guests on this machine)")
+    up.add_argument("--metadata-port", dest="metadata_listen_port", type=int,
+                    help="port of the metadata API guests read (default 8775)")
     up.set_defaults(func=cmd_up)
 
     api = sub.add_parser("api", help="scaled out: serve the HTTP APIs (no scheduler, no hosts)")
@@ -256,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     agent = sub.add_parser("network-agent", help="scaled out: a network agent applying datapath changes on its host")
     agent.add_argument("--host", dest="network_agent_host", required=True, help="the agent's host name")
     agent.set_defaults(func=cmd_network_agent)
+
+    meta = sub.add_parser("metadata", help="scaled out: serve the metadata API guests read (Nova's metadata API)")
+    meta.add_argument("--host", dest="metadata_listen", help="address to listen on (default 127.0.0.1)")
+    meta.add_argument("--port", dest="metadata_listen_port", type=int, help="port to listen on (default 8775)")
+    meta.set_defaults(func=cmd_metadata)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

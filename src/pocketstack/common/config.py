@@ -195,6 +195,21 @@ class Settings:
     # dnsmasq-base; docs/network.md "The Linux datapath").
     network_datapath: str = "noop"
     network_datapath_prefix: str = "ps-"
+    # The metadata API guests read (Nova's nova-api-metadata; docs/guests.md): where it
+    # listens (Nova's metadata_listen / metadata_listen_port; `pocketstack up` and
+    # `pocketstack metadata` serve it there) -- the network datapath's metadata proxy
+    # forwards guests' requests to 169.254.169.254 here.
+    metadata_listen: str = "127.0.0.1"
+    metadata_listen_port: int = 8775
+    # The secret the metadata proxy signs each request's X-Instance-ID with (HMAC-SHA256,
+    # Neutron's and Nova's metadata_proxy_shared_secret).  Empty: `pocketstack up`
+    # generates one and keeps it in <data_dir>/metadata-proxy-secret, which the proxy and
+    # `pocketstack metadata` read too; a metadata server that has none refuses every
+    # request rather than trust an unsigned one.
+    metadata_proxy_shared_secret: str = ""
+    # The domain a guest's hostname gets in its metadata ("vm1.novalocal"; Nova's
+    # dhcp_domain); empty: the bare hostname.
+    dhcp_domain: str = "novalocal"
 
     @property
     def effective_database_url(self) -> str:

@@ -1,9 +1,10 @@
 """What other services may call of Compute.
 
-No other service calls Compute in process today: Neutron and Cinder tell Nova about a
-server through its REST API (``POST /os-server-external-events``), which is how they
-would reach a Compute running apart.  The contract holds what they would call in process
-to do the same: look a server up, and deliver one external event.  Every method is
+Neutron and Cinder tell Nova about a server through its REST API (``POST
+/os-server-external-events``), which is how they would reach a Compute running apart.
+The contract holds what they would call in process to do the same: look a server up,
+and deliver one external event; and what the metadata service (``pocketstack.metadata``)
+reads to tell a guest about itself.  Every method is
 synchronous (call it from a worker thread) and one short transaction.  ``Cloud.contract
 ("compute")`` hands out the implementation (:class:`~pocketstack.compute.manager.Compute`).
 """
@@ -11,7 +12,7 @@ synchronous (call it from a worker thread) and one short transaction.  ``Cloud.c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 # The events Nova accepts, as ``os-server-external-events`` lists them.
 EVENT_NAMES = ("network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted",
@@ -30,6 +31,32 @@ class InstanceRef:
     task_state: str | None
 
 
+@dataclass(frozen=True)
+class GuestInstance:
+    """A server as its guest is told about it (the metadata service, the config drive):
+    Nova's instance fields that ``nova/api/metadata/base.py`` reads, resolved here so the
+    metadata service never reads compute's tables."""
+
+    id: str
+    name: str
+    hostname: str
+    project_id: str
+    reservation_id: str
+    launch_index: int
+    availability_zone: str | None
+    image_ref: str  # "" for a server booted from a volume
+    image_properties: dict[str, Any]
+    flavor_name: str
+    ephemeral_gb: int
+    swap_mb: int
+    key_name: str | None
+    key_data: str | None
+    user_data: bytes | None  # decoded, as the guest gets it
+    metadata: dict[str, str]
+    security_groups: tuple[str, ...]  # names
+    volume_devices: tuple[str, ...]  # device names of the attached volumes ("/dev/vdb")
+
+
 class ComputeContract(Protocol):
     def find_instance(self, instance_id: str) -> InstanceRef | None:
         """The server with this id, or None when there is none (or it is deleted)."""
@@ -39,3 +66,7 @@ class ComputeContract(Protocol):
         ``os-server-external-events`` does: 200 accepted, 404 no such server, 422 the server
         is not on a host yet.  The fake hypervisor waits for no event, so an accepted one
         completes at once."""
+
+    def guest_instance(self, instance_id: str) -> GuestInstance | None:
+        """What the server's guest is told about it, or None when there is no such server
+        (or it is deleted)."""

@@ -11,8 +11,6 @@ threads.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import logging
 import tempfile
@@ -32,16 +30,18 @@ from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
 from pocketstack.compute.drivers import vifs
-from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec
+from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec
 from pocketstack.compute.errors import InstanceNotReady
+from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
-from pocketstack.compute.models import Instance, InstanceMetadata, ServerGroup, ServerGroupMember
+from pocketstack.compute.models import Instance, ServerGroup, ServerGroupMember
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.resources import Placement
 from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler
 from pocketstack.compute.topology import choose_topology
 from pocketstack.compute.transitions import load, transition
+from pocketstack.metadata.content import GuestMetadata, build_metadata
 
 if TYPE_CHECKING:
     from pocketstack.network.contract import NetworkContract
@@ -103,16 +103,6 @@ def _nic(network: NetworkContract, port: dict, mtus: dict[str, int]) -> dict | N
     if port["network_id"] not in mtus:
         mtus[port["network_id"]] = network.get(RequestContext.admin(), "networks", port["network_id"])["mtu"]
     return vifs.nic(port, mtus[port["network_id"]])
-
-
-def _user_data(user_data: str | None) -> bytes | None:
-    """The server's user data (base64 in the API and the database) as the guest gets it."""
-    if user_data is None:
-        return None
-    try:
-        return base64.b64decode(user_data)
-    except (binascii.Error, ValueError):
-        return user_data.encode()
 
 
 def _resizing(inst: Instance, value: dict | None) -> dict:
@@ -180,9 +170,10 @@ class ComputeManager:
 
         work = Path(self.hosts.settings.data_dir) / "tmp"
         work.mkdir(parents=True, exist_ok=True)
+        seen = self._metadata(inst)
         with tempfile.TemporaryDirectory(dir=work, prefix="config-drive-") as tmp:
-            spec.config_drive = str(configdrive.write(Path(tmp) / "disk.config", self._meta_data(inst),
-                                                      _user_data(inst.user_data)))
+            spec.config_drive = str(configdrive.write(Path(tmp) / "disk.config", seen.meta_data(),
+                                                      seen.instance.user_data, seen.network.network_data))
             yield spec
 
     def _nics(self, inst: Instance) -> list[dict]:
@@ -195,18 +186,10 @@ class ComputeManager:
         return [entry for port in network.list_instance_ports(inst.id)
                 if (entry := _nic(network, port, mtus)) is not None]
 
-    def _meta_data(self, inst: Instance) -> dict:
-        """The config drive's ``meta_data.json`` (Nova's OpenStack metadata format)."""
-        with self.db.session(readonly=True) as s:
-            meta = {row.key: row.value for row in s.scalars(
-                sa.select(InstanceMetadata).where(InstanceMetadata.instance_id == inst.id))}
-        data: dict = {"uuid": inst.id, "name": inst.name, "hostname": inst.hostname or inst.name,
-                      "availability_zone": inst.availability_zone or "nova", "launch_index": inst.launch_index,
-                      "project_id": inst.project_id, "meta": meta, "devices": []}
-        if inst.key_name and inst.key_data:
-            data["public_keys"] = {inst.key_name: inst.key_data}
-            data["keys"] = [{"name": inst.key_name, "type": "ssh", "data": inst.key_data}]
-        return data
+    def _metadata(self, inst: Instance) -> GuestMetadata:
+        """What ``inst``'s guest reads about itself: the one builder the config drive and
+        the metadata API share (``pocketstack.metadata``)."""
+        return build_metadata(guest_instance(self.db, inst), self.network(), self.hosts.settings.dhcp_domain)
 
     # -- build -----------------------------------------------------------------------
     def build_instance(self, instance_id: str, action_id: str | None = None) -> None:
@@ -428,8 +411,18 @@ class ComputeManager:
 
     # -- volumes attached to a running server ---------------------------------------
     def attach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
-        """Give the guest a volume the API reserved for it (hot-plugged while it runs).  A
-        server deleted meanwhile has had its reservations released by the delete."""
+        """Give the guest a volume the API reserved for it (hot-plugged while it runs)."""
+        self._volume_step(instance_id, volume_id, action_id, "compute_attach_volume", BlockDevices.attach_to_guest)
+
+    def detach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
+        """Take a volume away from the guest; the API has put the volume in ``detaching``."""
+        self._volume_step(instance_id, volume_id, action_id, "compute_detach_volume",
+                          BlockDevices.detach_from_guest)
+
+    def _volume_step(self, instance_id: str, volume_id: str, action_id: str | None, event: str,
+                     step: Callable[[BlockDevices, Instance, str, Driver], None]) -> None:
+        """Run ``step`` for the instance's guest as one instance-action event; nothing for
+        a server deleted meanwhile (its delete released or detached its volumes)."""
         try:
             inst = load(self.db, instance_id)
         except NotFound:
@@ -437,21 +430,8 @@ class ComputeManager:
         if inst.task_state == st.DELETING:
             return
         assert self.block_devices is not None, "a host attaches volumes only with a block storage service"
-        with self.actions.event(action_id, "compute_attach_volume", inst.host):
-            self.block_devices.attach_to_guest(inst, volume_id, self.hosts.driver(_host(inst)))
-
-    def detach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
-        """Take a volume away from the guest; the API has put the volume in ``detaching``
-        (a server deleted meanwhile has had its volumes detached by the delete)."""
-        try:
-            inst = load(self.db, instance_id)
-        except NotFound:
-            return
-        if inst.task_state == st.DELETING:
-            return
-        assert self.block_devices is not None, "a host detaches volumes only with a block storage service"
-        with self.actions.event(action_id, "compute_detach_volume", inst.host):
-            self.block_devices.detach_from_guest(inst, volume_id, self.hosts.driver(_host(inst)))
+        with self.actions.event(action_id, event, inst.host):
+            step(self.block_devices, inst, volume_id, self.hosts.driver(_host(inst)))
 
     # -- interfaces attached to a server after its spawn -----------------------------
     def attach_interface(self, instance_id: str, port_id: str) -> None:

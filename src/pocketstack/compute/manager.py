@@ -17,8 +17,9 @@ from pocketstack.compute.aggregates import Aggregates
 from pocketstack.compute.block_devices import BlockDevices
 from pocketstack.compute.console_tokens import ConsoleTokens
 from pocketstack.compute.consoles import Consoles
-from pocketstack.compute.contract import InstanceRef
+from pocketstack.compute.contract import GuestInstance, InstanceRef
 from pocketstack.compute.flavors import Flavors
+from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
 from pocketstack.compute.instances import Instances
@@ -95,6 +96,13 @@ class Compute:
 
     def deliver_event(self, instance_id: str, name: str) -> int:
         return event_code(self.find_instance(instance_id))
+
+    def guest_instance(self, instance_id: str) -> GuestInstance | None:
+        try:
+            inst = self.instances.get(instance_id)
+        except NotFound:
+            return None
+        return guest_instance(self.db, inst)
 
 
 def event_code(inst: InstanceRef | None) -> int:
