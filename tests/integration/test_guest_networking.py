@@ -12,7 +12,8 @@ outside namespace exactly as far as its security group allows (ICMP, then SSH's 
 22), through a stop/start (a new QEMU and tap), a hard reboot, suspend/resume, rescue,
 a resize and a restart of the cloud process (QEMU keeps its tap); a second network's NIC
 is hot-plugged into the running guest (DHCP gives it its address at the next boot) and
-taken away again.  Every namespace is
+taken away again.  The guest has no config drive: its uuid and key come from
+169.254.169.254, the router's metadata proxy in front of the metadata API.  Every namespace is
 named with a prefix unique to the run and removed at the end; no packet leaves them.
 
 Needs root, QEMU, nftables, dnsmasq and the tiny image's tools: skipped without them,
@@ -172,12 +173,12 @@ def test_guest_gets_dhcp_reaches_gateway_and_floating_ip_follows_security_group(
             link = sh("ip", "-n", f"{prefix}host", "link", "show", tap).stdout
             assert f"master br-{private['id'][:11]}" in link and " mtu 1450 " in link
 
-            def console() -> str:
-                return run("console", "log", "show", server_id, parse=False).stdout
+            def console(of: str = server_id) -> str:
+                return run("console", "log", "show", of, parse=False).stdout
 
-            def boot(count: int) -> dict[str, str]:
-                eventually(lambda: len(LOGIN.findall(console())) >= count, timeout=BOOT_TIMEOUT, interval=2)
-                return facts(console())
+            def boot(count: int, of: str = server_id) -> dict[str, str]:
+                eventually(lambda: len(LOGIN.findall(console(of))) >= count, timeout=BOOT_TIMEOUT, interval=2)
+                return facts(console(of))
 
             def status() -> str:
                 return run("server", "show", server_id, "-f", "json")["status"]
@@ -186,6 +187,8 @@ def test_guest_gets_dhcp_reaches_gateway_and_floating_ip_follows_security_group(
             assert seen["nic"] == f"nic name=eth0 mac={port['mac_address']} address={fixed_ip}/24 mtu=1450", seen
             assert seen["gateway"] == f"gateway address={subnet['gateway_ip']} ping=ok", seen
             assert re.search(rf"tiny: eth0: DHCP lease {re.escape(fixed_ip)}/24", console())
+            assert seen["metadata"] == f"metadata source=metadata-service uuid={server_id}", seen
+            assert f"tiny-facts: ssh-key user=cirros {KEY}" in console()  # through the router's proxy
 
             # -- the floating IP, as far as the security group allows -----------------------
             fip = run("floating", "ip", "create", "ext", "-f", "json")["floating_ip_address"]

@@ -26,8 +26,13 @@ LOG = logging.getLogger(__name__)
 def local_driver(settings, roles) -> DatapathDriver:
     """The datapath driver ``network_datapath`` names (refusing clearly if it cannot run)."""
     if settings.network_datapath == "linux":
+        from pocketstack.metadata.secret import shared_secret
         from pocketstack.network.drivers.linux import LinuxDriver  # checks root and tools
-        return LinuxDriver(settings.data_dir / "datapath", prefix=settings.network_datapath_prefix)
+        from pocketstack.network.drivers.metadata_proxy import MetadataProxy
+
+        upstream = (settings.metadata_listen, settings.metadata_listen_port)  # the metadata API
+        proxy = MetadataProxy(upstream, lambda: shared_secret(settings))
+        return LinuxDriver(settings.data_dir / "datapath", prefix=settings.network_datapath_prefix, metadata=proxy)
     if settings.network_datapath != "noop":
         raise ValueError(f"setting 'network_datapath': {settings.network_datapath!r} is not one of 'noop', 'linux'")
     journal = settings.data_dir / "datapath-journal.jsonl" if "api" not in roles else None
