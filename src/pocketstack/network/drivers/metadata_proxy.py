@@ -129,3 +129,7 @@ def _relay(client: socket.socket, upstream: socket.socket) -> None:
     threading.Thread(target=forward, daemon=True).start()
     while chunk := upstream.recv(65536):
         client.sendall(chunk)
+    # The answer is complete: end the connection now (this also wakes ``forward``, which
+    # a close alone would leave waiting for the guest, holding the connection open).
+    with contextlib.suppress(OSError):
+        client.shutdown(socket.SHUT_RDWR)
