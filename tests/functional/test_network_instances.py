@@ -55,6 +55,26 @@ def test_allocate_list_and_deallocate(cloud, api, demo_token, manager):
     assert kept["device_id"] == "" and kept["device_owner"] == "" and kept["status"] == "DOWN"
 
 
+def test_created_ports_get_the_security_groups_the_server_asked_for(cloud, api, demo_token, manager):
+    ctx = ctx_of(cloud, demo_token)
+    net, _ = setup_network(api, demo_token, "10.84.0.0/24")
+    web = api.request("POST", f"{NET}/security-groups", demo_token,
+                      json={"security_group": {"name": unique("web")}}).json()["security_group"]
+    other = api.request("POST", f"{NET}/security-groups", demo_token,
+                        json={"security_group": {"name": unique("other")}}).json()["security_group"]
+    instance = unique("vm")
+    # By name and by id, as Nova takes them (python-openstackclient sends ids).
+    [port] = manager.allocate_for_instance(ctx, instance, "h", [{"network_id": net["id"]}],
+                                           [web["name"], other["id"]])
+    assert port["security_groups"] == [web["id"], other["id"]]
+    [default] = manager.allocate_for_instance(ctx, unique("vm"), "h", [{"network_id": net["id"]}], ["default"])
+    groups = api.request("GET", f"{NET}/security-groups?name=default", demo_token).json()["security_groups"]
+    assert default["security_groups"] == [groups[0]["id"]]
+    with pytest.raises(ApiError) as raised:
+        manager.allocate_for_instance(ctx, unique("vm"), "h", [{"network_id": net["id"]}], [unique("missing")])
+    assert raised.value.status == 404 and raised.value.error_type == "SecurityGroupNotFound"
+
+
 def test_failed_allocation_rolls_back(cloud, api, demo_token, manager):
     ctx = ctx_of(cloud, demo_token)
     net, _ = setup_network(api, demo_token, "10.81.0.0/24")

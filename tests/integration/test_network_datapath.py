@@ -532,9 +532,12 @@ def test_the_api_drives_the_datapath(api_world):
     net = call("POST", "networks", {"network": {"name": "e2e"}})["network"]
     subnet = call("POST", "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
                                                  "cidr": f"10.{r}.7.0/24"}})["subnet"]
-    # The DHCP port, as Neutron's DHCP agent makes it through the API.
-    call("POST", "ports", {"port": {"network_id": net["id"], "device_owner": "network:dhcp",
-                                    "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": f"10.{r}.7.2"}]}})
+    # The service made the DHCP port with the subnet (as Neutron's DHCP agent would), and
+    # the network's dnsmasq answers from its address.
+    [dhcp] = call("GET", f"ports?network_id={net['id']}&device_owner=network:dhcp", status=200)["ports"]
+    [fixed] = dhcp["fixed_ips"]
+    assert fixed["subnet_id"] == subnet["id"] and dhcp["binding:vif_type"] == "tap"
+    assert f"inet {fixed['ip_address']}/24 " in sh("ip", "-n", w.driver.dhcp_ns(net["id"]), "-4", "addr").stdout
     web = call("POST", "security-groups", {"security_group": {"name": "e2e-web"}})["security_group"]
     client = call("POST", "ports", {"port": {"network_id": net["id"], "name": "client"}})["port"]
     server = call("POST", "ports", {"port": {"network_id": net["id"], "name": "server",

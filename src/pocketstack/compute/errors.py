@@ -329,6 +329,10 @@ class InterfaceTargetMissing(BadRequest):
     msg_fmt = "A net_id or a port_id is required."
 
 
+class InterfaceAttachFailed(BadRequest):
+    msg_fmt = "Failed to attach network adapter device to {instance_uuid}"
+
+
 class VolumeAlreadyAttached(BadRequest):
     msg_fmt = "Invalid volume: volume {volume_id} is already attached to this server."
 

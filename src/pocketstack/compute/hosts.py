@@ -92,7 +92,16 @@ class Hosts:
         s = self.settings
         return QemuDriver(host, s.qemu_state_path(host), ImageServiceStore(self.image_service),
                           accel=s.qemu_accel or None, shutdown_timeout=s.shutdown_timeout,
-                          vnc_listen=s.vnc_server_listen)
+                          vnc_listen=s.vnc_server_listen, nic_backend=self._nic_backend())
+
+    def _nic_backend(self):
+        """Guests' NICs where the network datapath plugs them: the linux datapath's taps."""
+        s = self.settings
+        if s.network_datapath != "linux":
+            return None
+        from pocketstack.compute.drivers.vifs import TapPlugger
+
+        return TapPlugger(f"{s.network_datapath_prefix}host")
 
     def add_qemu_host(self, host: str, availability_zone: str = "nova") -> ComputeNode:
         """Run ``host`` on this machine with real guests (re-attaching to those still running)."""

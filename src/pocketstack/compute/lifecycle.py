@@ -30,6 +30,7 @@ from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.archive import archive
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
+from pocketstack.compute.drivers import vifs
 from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec
 from pocketstack.compute.errors import InstanceNotReady
 from pocketstack.compute.guests import guest_instance
@@ -97,6 +98,14 @@ def _host(inst: Instance) -> str:
     return inst.host
 
 
+def _nic(network: NetworkContract, port: dict, mtus: dict[str, int]) -> dict | None:
+    """The guest NIC of a port this host plugs (``vifs.nic``), with its network's MTU
+    (``mtus``: the MTUs already looked up)."""
+    if port["network_id"] not in mtus:
+        mtus[port["network_id"]] = network.get(RequestContext.admin(), "networks", port["network_id"])["mtu"]
+    return vifs.nic(port, mtus[port["network_id"]])
+
+
 def _resizing(inst: Instance, value: dict | None) -> dict:
     """A resize's record (``migration``, ``new_flavor``, ``old_flavor``): set by the API
     before it casts the resize, cleared only when the resize ends."""
@@ -152,6 +161,8 @@ class ComputeManager:
                 spec.root_volume, spec.root_volume_serial = root
         if self.block_devices is not None:
             spec.volumes = self.block_devices.guest_volumes(inst)
+        if self.hosts.real:
+            spec.nics = self._nics(inst)
         wants_drive = inst.config_drive or self.hosts.settings.force_config_drive
         if not (self.hosts.real and wants_drive):
             yield spec
@@ -165,6 +176,16 @@ class ComputeManager:
             spec.config_drive = str(configdrive.write(Path(tmp) / "disk.config", seen.meta_data(),
                                                       seen.instance.user_data, seen.network.network_data))
             yield spec
+
+    def _nics(self, inst: Instance) -> list[dict]:
+        """The guest's NICs: its ports that this host plugs (bound as ``tap`` by the linux
+        datapath), each with its network's MTU."""
+        network = self.network()
+        if network is None:
+            return []
+        mtus: dict[str, int] = {}
+        return [entry for port in network.list_instance_ports(inst.id)
+                if (entry := _nic(network, port, mtus)) is not None]
 
     def _metadata(self, inst: Instance) -> GuestMetadata:
         """What ``inst``'s guest reads about itself: the one builder the config drive and
@@ -292,7 +313,8 @@ class ComputeManager:
         context = RequestContext(user_id=inst.user_id, project_id=inst.project_id,
                                  roles=inst.requested_roles or ["member", "reader"])
         try:
-            network.allocate_for_instance(context, inst.id, _host(inst), inst.requested_networks)
+            network.allocate_for_instance(context, inst.id, _host(inst), inst.requested_networks,
+                                          inst.security_groups or None)
         except ApiError as error:
             raise BuildAborted(error.message) from error
 
@@ -412,6 +434,24 @@ class ComputeManager:
         assert self.block_devices is not None, "a host attaches volumes only with a block storage service"
         with self.actions.event(action_id, event, inst.host):
             step(self.block_devices, inst, volume_id, self.hosts.driver(_host(inst)))
+
+    # -- interfaces attached to a server after its spawn -----------------------------
+    def attach_interface(self, instance_id: str, port_id: str) -> None:
+        """Plug a port the API bound to the instance into its guest (Nova's
+        attach_interface on the host); only a host running real guests has anything to do."""
+        network = self.network()
+        inst = load(self.db, instance_id)
+        if not self.hosts.real or network is None or not inst.host or inst.task_state == st.DELETING:
+            return
+        entry = _nic(network, network.get(RequestContext.admin(), "ports", port_id), {})
+        if entry is not None:
+            self.hosts.driver(_host(inst)).attach_nic(inst.id, entry)
+
+    def detach_interface(self, instance_id: str, port_id: str) -> None:
+        """Unplug the port's NIC from the guest, before the API releases the port."""
+        inst = load(self.db, instance_id)
+        if self.hosts.real and inst.host:
+            self.hosts.driver(_host(inst)).detach_nic(inst.id, port_id)
 
     def diagnostics(self, instance_id: str) -> dict:
         """The guest's diagnostics as its hypervisor measures them (compute API 2.48's

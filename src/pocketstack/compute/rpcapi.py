@@ -135,6 +135,15 @@ class ComputeAPI:
     def get_console_output(self, host: str, instance_id: str, length: int | None) -> str:
         return self._call(host, "get_console_output", instance_id=instance_id, length=length)
 
+    def attach_interface(self, host: str, instance_id: str, port_id: str) -> None:
+        """A call (as Nova's): the port is bound to the instance; its host plugs it into
+        the guest, and the API answers once it has (or failed)."""
+        self._call(host, "attach_interface", instance_id=instance_id, port_id=port_id)
+
+    def detach_interface(self, host: str, instance_id: str, port_id: str) -> None:
+        """A call: the host unplugs the port's NIC from the guest before the API releases it."""
+        self._call(host, "detach_interface", instance_id=instance_id, port_id=port_id)
+
     def get_diagnostics(self, host: str, instance_id: str) -> dict:
         """What the host's hypervisor measures of the guest."""
         return self._call(host, "get_diagnostics", instance_id=instance_id)

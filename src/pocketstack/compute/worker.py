@@ -227,6 +227,14 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.detach_volume(instance_id, volume_id, action_id)
 
+    def attach_interface(self, instance_id: str, port_id: str) -> None:
+        with self._working(instance_id):
+            self.manager.attach_interface(instance_id, port_id)
+
+    def detach_interface(self, instance_id: str, port_id: str) -> None:
+        with self._working(instance_id):
+            self.manager.detach_interface(instance_id, port_id)
+
     def get_diagnostics(self, instance_id: str) -> dict:
         return self.manager.diagnostics(instance_id)
 

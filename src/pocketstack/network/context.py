@@ -31,6 +31,17 @@ class Env:
     db: Database
     driver: DatapathDriver
     segments: SegmentConfig
+    #: the host whose DHCP agent serves every network (its ``network:dhcp`` ports,
+    #: :mod:`.dhcp_ports`); None where no DHCP agent runs (the noop datapath)
+    dhcp_host: str | None = None
+    #: ``binding:vif_type`` of a bound port and the ``binding:vif_details`` keys the
+    #: datapath reports (:func:`.views.ports` reads them from the session's ``info``)
+    vif_type: str = "ovs"
+    vif_details: dict = field(default_factory=lambda: {"port_filter": True})
+
+    def describe(self, session: Session) -> None:
+        """What rendering in ``session`` needs of the process (the port binding)."""
+        session.info["vif"] = (self.vif_type, self.vif_details)
 
 
 @dataclass
@@ -60,6 +71,7 @@ def transact(env: Env, ctx: RequestContext, fn: Callable[[Work], T]) -> T:
 
     def attempt(session: Session) -> T:
         work = Work(session, ctx, env)
+        env.describe(session)
         result = fn(work)
         done["work"] = work
         return result
@@ -76,4 +88,5 @@ def transact(env: Env, ctx: RequestContext, fn: Callable[[Work], T]) -> T:
 def read(env: Env, ctx: RequestContext, fn: Callable[[Work], T]) -> T:
     """Run ``fn`` in a read-only transaction."""
     with env.db.session(readonly=True) as session:
+        env.describe(session)
         return fn(Work(session, ctx, env))

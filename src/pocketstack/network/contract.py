@@ -69,7 +69,8 @@ class NetworkContract(Protocol):
 
     # -- Nova's network_api: instances' ports ---------------------------------------------
     def allocate_for_instance(self, context: RequestContext, instance_id: str, host: str,
-                              requested_networks: RequestedNetworks) -> Resources:
+                              requested_networks: RequestedNetworks,
+                              security_groups: Sequence[str] | None = None) -> Resources:
         """The instance's ports, bound to ``host`` (``device_owner="compute:nova"``,
         ``device_id=instance_id``).  ``requested_networks`` is ``"none"`` (no ports),
         ``"auto"`` (get-me-a-network: the project's own network, or a network+subnet+router
@@ -77,7 +78,9 @@ class NetworkContract(Protocol):
         requests, each ``{"port_id": id}`` (bind an existing port), ``{"network_id": id}``
         or ``{"network_id": id, "fixed_ip": "10.0.0.5"}`` (create a port).  All or nothing:
         if one request fails, the ports created so far are deleted, the ones bound are
-        unbound, and the error propagates."""
+        unbound, and the error propagates.  The ports it creates get ``security_groups``
+        (the project's groups by name or id, as the server asked; by default the project's
+        ``default`` group), as Nova gives them."""
 
     def deallocate_for_instance(self, instance_id: str, context: RequestContext | None = None) -> None:
         """Delete the ports allocate/attach created, unbind the ones the user brought."""

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.network import errors, networks, ports, routers, store, subnets, views
+from pocketstack.network import errors, networks, ports, routers, security_groups, store, subnets, views
 from pocketstack.network.context import Env, Work, read, transact
 from pocketstack.network.contract import Addresses, RequestedNetworks, Resource, Resources
-from pocketstack.network.models import AutoTopology, FloatingIp, Network, Port, Subnet, SubnetPool
+from pocketstack.network.models import AutoTopology, FloatingIp, Network, Port, SecurityGroup, Subnet, SubnetPool
 
 DEVICE_OWNER = "compute:nova"
 AUTO_CIDR = "10.0.0.0/24"
@@ -26,7 +26,8 @@ class InstanceNetworking:
     env: Env
 
     def allocate_for_instance(self, context: RequestContext, instance_id: str, host: str,
-                              requested_networks: RequestedNetworks) -> Resources:
+                              requested_networks: RequestedNetworks,
+                              security_groups: Sequence[str] | None = None) -> Resources:
         if requested_networks in ("none", None) or requested_networks == []:
             return []
         if requested_networks == "auto":
@@ -36,7 +37,8 @@ class InstanceNetworking:
         done: Resources = []
         try:
             for request in requests:
-                done.append(self._attach(context, instance_id, host, request, context.project_id))
+                done.append(self._attach(context, instance_id, host, dict(request, security_groups=security_groups),
+                                         context.project_id))
         except BaseException:
             for port in reversed(done):
                 self._release(port["id"])
@@ -146,7 +148,25 @@ def _create_port(w: Work, request: dict, binding: dict, project_id: str | None) 
     _check_network_use(w, network, project_id, bool(request.get("fixed_ip")))
     fixed = [{"ip_address": request["fixed_ip"]}] if request.get("fixed_ip") else None
     attrs = {"network_id": network.id, "fixed_ips": fixed, "project_id": project_id, **binding}
+    if request.get("security_groups") and network.port_security_enabled:
+        attrs["security_groups"] = _group_ids(w, project_id, request["security_groups"])
     return ports.create(w, attrs, compute_created=True)
+
+
+def _group_ids(w: Work, project_id: str | None, names: Sequence[str]) -> list[str]:
+    """The project's groups a server asked for, by name or id, as Nova resolves them for
+    the ports it creates (``default``: the project's default group)."""
+    ids = []
+    for name in names:
+        if name == "default":
+            ids.append(security_groups.default_group(w, project_id or "").id)
+            continue
+        found = list(w.s.scalars(sa.select(SecurityGroup.id).where(
+            SecurityGroup.project_id == project_id, sa.or_(SecurityGroup.id == name, SecurityGroup.name == name))))
+        if len(found) != 1:
+            raise errors.SecurityGroupNotFound(id=name)
+        ids.append(found[0])
+    return list(dict.fromkeys(ids))
 
 
 def _bind(w: Work, port_id: str, binding: dict, project_id: str | None) -> Port:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
-from pocketstack.network import errors, floatingips, quota, segments, store, views
+from pocketstack.network import dhcp_ports, errors, floatingips, quota, segments, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import Network, Port, Segment, Subnet, Tag
 from pocketstack.network.subnets import delete_subnet_rows
@@ -63,6 +63,7 @@ def delete(w: Work, network_id: str) -> None:
     row = store.fetch(w.s, Network, w.ctx, network_id)
     if row.external:
         floatingips.delete_disassociated(w, row.id)
+    dhcp_ports.remove_all(w, row.id)
     in_use = w.s.scalar(sa.select(sa.func.count()).select_from(Port).where(Port.network_id == row.id))
     if in_use:
         raise _in_use(row.id)

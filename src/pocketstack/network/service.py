@@ -26,12 +26,27 @@ LOG = logging.getLogger(__name__)
 def local_driver(settings, roles) -> DatapathDriver:
     """The datapath driver ``network_datapath`` names (refusing clearly if it cannot run)."""
     if settings.network_datapath == "linux":
+        from pocketstack.metadata.secret import shared_secret
         from pocketstack.network.drivers.linux import LinuxDriver  # checks root and tools
-        return LinuxDriver(settings.data_dir / "datapath", prefix=settings.network_datapath_prefix)
+        from pocketstack.network.drivers.metadata_proxy import MetadataProxy
+
+        upstream = (settings.metadata_listen, settings.metadata_listen_port)  # the metadata API
+        proxy = MetadataProxy(upstream, lambda: shared_secret(settings))
+        return LinuxDriver(settings.data_dir / "datapath", prefix=settings.network_datapath_prefix, metadata=proxy)
     if settings.network_datapath != "noop":
         raise ValueError(f"setting 'network_datapath': {settings.network_datapath!r} is not one of 'noop', 'linux'")
     journal = settings.data_dir / "datapath-journal.jsonl" if "api" not in roles else None
     return NoopDriver(journal=journal)
+
+
+def binding(settings) -> dict:
+    """What the datapath the agents run means for ports: the linux datapath has a DHCP
+    agent on the agents' host (so networks get ``network:dhcp`` ports) and plugs guests
+    as tap devices on the network's bridge (``binding:vif_type`` ``tap``)."""
+    if settings.network_datapath != "linux":
+        return {}
+    return {"dhcp_host": settings.network_agent_host or socket.gethostname(), "vif_type": "tap",
+            "vif_details": {"port_filter": True, "connectivity": "l2"}}
 
 
 class NetworkService(Service):
@@ -57,7 +72,7 @@ class NetworkService(Service):
             self.driver = AgentNotifier()
             self.heartbeat = None
         self.manager = NetworkManager(Env(db=cloud.db, driver=self.driver,
-                                           segments=SegmentConfig.from_settings(settings)))
+                                           segments=SegmentConfig.from_settings(settings), **binding(settings)))
         self.agents = AgentDirectory(cloud.db, Liveness(lambda: cloud.coordinator, group, self.heartbeat))
         self.agent: NetworkAgent | None = None
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db.cas import cas_update
-from pocketstack.network import converters, errors, ipam, ports, quota, store, views
+from pocketstack.network import converters, dhcp_ports, errors, ipam, ports, quota, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import IpAllocation, Network, Port, Subnet, SubnetPool, Tag
 
@@ -221,6 +221,7 @@ def create(w: Work, attrs: dict) -> Subnet:
     # makes two racing overlapping creates conflict instead of both committing.
     store.bump(w.s, network)
     w.emit("subnet_updated", views.render_one(w.s, row))
+    dhcp_ports.sync(w, network)
     return row
 
 
@@ -242,11 +243,14 @@ def update(w: Work, subnet_id: str, attrs: dict, revision: int | None = None) ->
     _check_lists(net, attrs)
     store.update_row(w.s, row, values, revision)
     w.emit("subnet_updated", views.render_one(w.s, row))
+    if "enable_dhcp" in attrs:
+        dhcp_ports.sync(w, w.s.get_one(Network, row.network_id))
     return row
 
 
 def delete(w: Work, subnet_id: str) -> None:
     row = store.fetch(w.s, Subnet, w.ctx, subnet_id)
+    dhcp_ports.sync(w, w.s.get_one(Network, row.network_id), leaving=row.id)  # its address never keeps it in use
     users = list(w.s.execute(sa.select(Port.id, Port.device_owner).join(IpAllocation, IpAllocation.port_id == Port.id)
                              .where(IpAllocation.subnet_id == row.id)))
     if users and ipam.is_auto_address_subnet(row):

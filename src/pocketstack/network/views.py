@@ -12,6 +12,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pocketstack.network.drivers.linux import LinuxDriver
 from pocketstack.network.models import (
     FloatingIp,
     IpAllocation,
@@ -85,6 +86,18 @@ def fixed_ips_of(session: Session, port_ids: list[str]) -> dict[str, list[dict]]
     return result
 
 
+def binding(session: Session, row: Port) -> dict:
+    """``binding:vif_type`` and ``binding:vif_details`` of a port: unbound without a host,
+    else as the datapath plugs it (``Env.describe`` puts that in the session); the linux
+    datapath names the port's bridge (``bridge_name``, as Neutron's linuxbridge does)."""
+    if not row.binding_host_id:
+        return {"binding:vif_type": "unbound", "binding:vif_details": {}}
+    vif_type, details = session.info.get("vif", ("ovs", {"port_filter": True}))
+    if vif_type == "tap":
+        details = {**details, "bridge_name": LinuxDriver.bridge_name(row.network_id)}
+    return {"binding:vif_type": vif_type, "binding:vif_details": dict(details)}
+
+
 def ports(session: Session, rows: list[Port]) -> list[dict]:
     ids = [r.id for r in rows]
     tags, ips = tags_of(session, ids), fixed_ips_of(session, ids)
@@ -95,8 +108,7 @@ def ports(session: Session, rows: list[Port]) -> list[dict]:
              "security_groups": r.security_groups, "port_security_enabled": r.port_security_enabled,
              "binding:host_id": r.binding_host_id, "binding:vnic_type": r.binding_vnic_type,
              "binding:profile": r.binding_profile,
-             "binding:vif_type": "ovs" if r.binding_host_id else "unbound",
-             "binding:vif_details": {"port_filter": True} if r.binding_host_id else {},
+             **binding(session, r),
              "propagate_uplink_status": False} for r in rows]
 
 

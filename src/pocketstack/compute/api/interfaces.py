@@ -1,9 +1,12 @@
 """``/servers/{server_id}/os-interface``: ports attached to a server (Nova's
 attach-interfaces API), through the network service's contract in process
-(``attach_interface`` / ``detach_interface``, see ``network/instances.py``)."""
+(``attach_interface`` / ``detach_interface``, see ``network/instances.py``); the
+server's host plugs the port into the guest after the bind and unplugs it before the
+release (RPC calls, as Nova's; a real guest hot-plugs its NIC, docs/guests.md)."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
     from pocketstack.network.contract import NetworkContract
 
+LOG = logging.getLogger(__name__)
 _ATTACHABLE = (st.ACTIVE, st.PAUSED, st.STOPPED, st.SUSPENDED)
 
 
@@ -93,6 +97,13 @@ class InterfacesApi:
         if gone:  # deleted meanwhile: its delete may have released the ports before this one
             manager.detach_interface(req.caller, inst.id, port["id"])
             raise errors.InstanceNotFound(instance_id=inst.id)
+        if inst.host:
+            try:  # the host plugs it into the guest (a running one hot-plugs it)
+                self.compute.rpc.attach_interface(inst.host, inst.id, port["id"])
+            except Exception:
+                LOG.exception("plugging port %s into %s failed", port["id"], inst.id)
+                manager.detach_interface(req.caller, inst.id, port["id"])
+                raise errors.InterfaceAttachFailed(instance_uuid=inst.id) from None
         return {"interfaceAttachment": render(port)}
 
     @route.delete("/v2.1/servers/{server_id}/os-interface/{port_id}",
@@ -102,6 +113,8 @@ class InterfacesApi:
                             "os_compute_api:os-attach-interfaces:delete")
         check_unlocked(req, inst)
         port_id = req.path_params["port_id"]
+        if inst.host and any(p["id"] == port_id for p in self.network().list_instance_ports(inst.id)):
+            self.compute.rpc.detach_interface(inst.host, inst.id, port_id)  # out of the guest first
         try:
             self.network().detach_interface(req.caller, inst.id, port_id)
         except NotFound:

@@ -45,6 +45,8 @@ class GuestSpec:
     config_drive: str | None = None  # a config-2 ISO (guestimage.configdrive) given to the guest as a CD-ROM
     # Attached volumes besides the root one: (file, volume id), the id being the disk's serial.
     volumes: list[tuple[str, str]] = field(default_factory=list)
+    # The NICs a host running real guests plugs (vifs.nic): {"port_id", "mac_address", "bridge", "mtu"}
+    nics: list[dict] = field(default_factory=list)
 
 
 class Driver:
@@ -118,6 +120,15 @@ class Driver:
 
     def detach_volume(self, instance_id: str, serial: str) -> None:
         """Take the volume ``serial`` away from the guest (a no-op when it is not attached)."""
+        raise NotImplementedError
+
+    def attach_nic(self, instance_id: str, nic: dict) -> None:
+        """Give the guest a NIC for a port (``GuestSpec.nics``' shape), hot-plugged into a
+        running guest; a stopped one has it at its next start."""
+        raise NotImplementedError
+
+    def detach_nic(self, instance_id: str, port_id: str) -> None:
+        """Take the port's NIC away from the guest (a no-op when it has none)."""
         raise NotImplementedError
 
     def diagnostics(self, instance_id: str) -> dict:

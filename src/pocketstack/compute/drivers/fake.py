@@ -148,6 +148,14 @@ class FakeDriver(Driver):
         if guest.volumes.pop(serial, None) is not None:
             self._log(guest, f"virtio-blk: disk {serial} detached")
 
+    def attach_nic(self, instance_id: str, nic: dict) -> None:
+        self._work()
+        self._log(self._guest(instance_id), f"virtio-net: nic {nic['mac_address']} attached")
+
+    def detach_nic(self, instance_id: str, port_id: str) -> None:
+        self._work()
+        self._log(self._guest(instance_id), f"virtio-net: nic of port {port_id} detached")
+
     def prune_base_images(self, min_age: float) -> list[Path]:
         return []  # simulated guests have no disks, so no cache of base images
 

@@ -21,8 +21,9 @@ QEMU is started with ``-daemonize``: it runs in its own session, re-parented awa
 compute service, so guests keep running when the service stops or crashes; a new driver
 on the same state directory re-attaches to them (pidfile + ``/proc/<pid>/cmdline``, then
 QMP).  KVM is used when ``/dev/kvm`` answers ``KVM_GET_API_VERSION``, TCG otherwise.
-Guests get no network path (``-nic none``) until the datapath (issue 14) provides a NIC
-backend (:attr:`QemuDriver.nic_backend`).
+A guest's NICs (``GuestDef.nics``, from the ports bound to it) come from the host's NIC
+backend (:class:`NicBackend`: on the linux datapath :class:`~.vifs.TapPlugger`, a tap
+per port passed to QEMU as a descriptor at every start); without NICs, ``-nic none``.
 """
 
 from __future__ import annotations
@@ -38,12 +39,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pocketstack.compute import states
-from pocketstack.compute.drivers import disks, qemu_guest
+from pocketstack.compute.drivers import disks, qemu_guest, vifs
 from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, HostResources
 from pocketstack.compute.drivers.kvm_probe import probe_kvm
 from pocketstack.compute.drivers.qemu_guest import KVM_CPU_MODELS, QEMU, DiskDef, GuestDef, kvm_usable, qemu_version
@@ -75,13 +75,24 @@ class VolumeDetachTimeout(QemuError):
     """The guest did not release a hot-unplugged disk (Nova's DeviceDetachFailed)."""
 
 
+class NicBackend(Protocol):
+    def plug(self, guest: GuestDef) -> tuple[list[str], list[int]]:
+        """The ``-netdev``/``-device`` arguments of the guest's NICs and the descriptors
+        to pass to QEMU (closed by the caller once QEMU runs)."""
+
+    def open(self, entry: dict) -> int:
+        """One NIC's backend, plugged: the descriptor to hand to a running QEMU."""
+
+    def unplug(self, nics: list[dict]) -> None: ...
+
+
 class QemuDriver(Driver):
     """A compute host's hypervisor: QEMU processes it starts and finds again."""
 
     def __init__(self, host: str, state_dir: str | Path, images: disks.ImageStore | None = None, *,
                  cache_dir: str | Path | None = None, accel: str | None = None, shutdown_timeout: float = 60,
                  qemu_binary: str = QEMU, rescue_image_ref: str | None = None,
-                 nic_backend: Callable[[GuestDef], list[str]] | None = None,
+                 nic_backend: NicBackend | None = None,
                  detach_timeout: float = 20, vnc_listen: str = "127.0.0.1"):
         self.host = host
         self.state_dir = Path(state_dir)
@@ -93,7 +104,7 @@ class QemuDriver(Driver):
         self.detach_timeout = detach_timeout
         self.vnc_listen = vnc_listen
         self.rescue_image_ref = rescue_image_ref
-        #: issue 14: returns the -netdev/-device arguments of a guest's NICs; None -> -nic none
+        #: plugs the guests' NICs (None: guests get none, whatever ports they have)
         self.nic_backend = nic_backend
         self.accel, self.cpu_model = self._choose_accel(accel)
         self.version = qemu_version(qemu_binary)
@@ -176,12 +187,12 @@ class QemuDriver(Driver):
         return sorted(e.name for e in self.state_dir.iterdir() if (e / "guest.json").exists())
 
     # -- the command line ----------------------------------------------------------
-    def command_line(self, guest: GuestDef, incoming: Path | None = None) -> list[str]:
-        if guest.nics and self.nic_backend is None:
+    def _plug(self, guest: GuestDef) -> tuple[list[str], list[int]]:
+        if not guest.nics:
+            return ["-nic", "none"], []
+        if self.nic_backend is None:
             raise QemuError(f"guest {guest.instance_id} has NICs but this host has no NIC backend")
-        nics = self.nic_backend(guest) if guest.nics and self.nic_backend else ["-nic", "none"]
-        return qemu_guest.command_line(guest, self.binary, self.accel, self.cpu_model, nics, incoming,
-                                       vnc_listen=self.vnc_listen)
+        return self.nic_backend.plug(guest)
 
     def _start(self, guest: GuestDef, incoming: Path | None = None) -> None:
         d = self._dir(guest.instance_id)
@@ -190,7 +201,9 @@ class QemuDriver(Driver):
             raise QemuError(f"the previous QEMU of {guest.instance_id} is still exiting")
         for stale in ("qemu.pid", "qmp.sock", "serial.sock"):
             (d / stale).unlink(missing_ok=True)
-        argv = self.command_line(guest, incoming)
+        nics, fds = self._plug(guest)
+        argv = qemu_guest.command_line(guest, self.binary, self.accel, self.cpu_model, nics, incoming,
+                                       vnc_listen=self.vnc_listen)
         for log_file in ("console.log", "qemu.log"):  # rotated at start, one old copy kept (like virtlogd)
             with contextlib.suppress(FileNotFoundError):
                 if (d / log_file).stat().st_size > LOG_ROTATE_BYTES:
@@ -198,8 +211,12 @@ class QemuDriver(Driver):
         with open(d / "qemu.log", "ab") as err:
             err.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {shlex.join(argv)}\n".encode())
             err.flush()
-            done = subprocess.run(argv, cwd=d, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                                  start_new_session=True, timeout=120, check=False)
+            try:
+                done = subprocess.run(argv, cwd=d, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                      start_new_session=True, timeout=120, check=False, pass_fds=fds)
+            finally:
+                for fd in fds:  # QEMU holds its own copies: its taps live as long as it does
+                    os.close(fd)
         if done.returncode != 0 or self.pid(guest.instance_id) is None:
             raise QemuError(f"QEMU for {guest.instance_id} did not start: {self._log_tail(d)}")
 
@@ -273,7 +290,7 @@ class QemuDriver(Driver):
             volumes = [DiskDef(qemu_guest.volume_node(serial), path, "raw", serial=serial)
                        for path, serial in spec.volumes]
             guest = GuestDef(spec.instance_id, spec.name, spec.vcpus, spec.memory_mb, dict(spec.topology),
-                             spec.image_ref, volumes=volumes)
+                             spec.image_ref, volumes=volumes, nics=[dict(n) for n in spec.nics])
             try:
                 guest.disks = self._make_disks(spec, d)
                 self._save(guest)
@@ -309,6 +326,10 @@ class QemuDriver(Driver):
     def destroy(self, instance_id: str) -> None:
         with self._lock(instance_id):
             self._stop_process(instance_id)
+            with contextlib.suppress(GuestNotFound):
+                guest = self._definition(instance_id)
+                if guest.nics and self.nic_backend is not None:
+                    self.nic_backend.unplug(guest.nics)
             shutil.rmtree(self._dir(instance_id), ignore_errors=True)
 
     def power_off(self, instance_id: str) -> int:
@@ -616,6 +637,62 @@ class QemuDriver(Driver):
                     self._qmp_cmd(instance_id, "blockdev-del", {"node-name": node})
             guest.volumes = [v for v in guest.volumes if v.serial != serial]
             self._save(guest)
+
+    def attach_nic(self, instance_id: str, nic: dict) -> None:
+        """Hot-plug a NIC (``vifs.nic``): the backend's descriptor handed over QMP
+        (``getfd``), ``netdev_add`` and a virtio-net ``device_add``; a stopped guest gets it
+        at its next start."""
+        with self._lock(instance_id):
+            guest = self._definition(instance_id)
+            if any(n["port_id"] == nic["port_id"] for n in guest.nics):
+                return
+            if self.nic_backend is None:
+                raise QemuError(f"host {self.host} has no NIC backend to plug a NIC into {instance_id}")
+            if self.pid(instance_id) is not None:
+                device = vifs.device_properties(nic)
+                fd = self.nic_backend.open(nic)
+                try:
+                    self._qmp.execute(instance_id, self._dir(instance_id) / "qmp.sock", "getfd",
+                                      {"fdname": device["netdev"]}, fd=fd)
+                finally:
+                    os.close(fd)  # QEMU holds its own copy now
+                try:
+                    self._qmp_cmd(instance_id, "netdev_add", {"type": "tap", "id": device["netdev"],
+                                                              "fd": device["netdev"], "vhost": False})
+                    self._qmp_cmd(instance_id, "device_add", device)
+                except QmpError:
+                    with contextlib.suppress(QmpError):
+                        self._qmp_cmd(instance_id, "netdev_del", {"id": device["netdev"]})
+                    raise
+            guest.nics.append(dict(nic))
+            self._save(guest)
+
+    def detach_nic(self, instance_id: str, port_id: str) -> None:
+        """Hot-unplug a port's NIC: ``device_del`` (the guest releases the PCI device), then
+        ``netdev_del``, which closes the tap.  Raises :class:`QemuError` when the guest does
+        not let go within ``detach_timeout`` seconds."""
+        with self._lock(instance_id):
+            guest = self._definition(instance_id)
+            entry = next((n for n in guest.nics if n["port_id"] == port_id), None)
+            if entry is None:
+                return
+            if self.pid(instance_id) is not None:
+                netdev, device = vifs.device_ids(port_id)
+                if device in self._peripherals(instance_id):
+                    with contextlib.suppress(QmpError):  # already requested
+                        self._qmp_cmd(instance_id, "device_del", {"id": device})
+                    deadline = time.monotonic() + self.detach_timeout
+                    while device in self._peripherals(instance_id):
+                        if time.monotonic() > deadline:
+                            raise QemuError(f"guest {instance_id} did not release the NIC of port {port_id} "
+                                            f"within {self.detach_timeout:.0f}s")
+                        time.sleep(0.1)
+                with contextlib.suppress(QmpError):  # gone already, or never added
+                    self._qmp_cmd(instance_id, "netdev_del", {"id": netdev})
+            guest.nics = [n for n in guest.nics if n["port_id"] != port_id]
+            self._save(guest)
+            if self.nic_backend is not None:
+                self.nic_backend.unplug([entry])
 
     def _peripherals(self, instance_id: str) -> set[str]:
         return {p["name"] for p in self._qmp_cmd(instance_id, "qom-list", {"path": "/machine/peripheral"})}

@@ -58,10 +58,13 @@ class QmpLoop:
         self._clients[key] = client
         return client
 
-    async def _execute(self, key: str, socket: Path, command: str, args: dict | None, retry: bool) -> Any:
+    async def _execute(self, key: str, socket: Path, command: str, args: dict | None, retry: bool,
+                       fd: int | None = None) -> Any:
         client = await self._connect(key, socket)
         client.events.clear()  # state is polled, never read from events: keep the queue from growing
         try:
+            if fd is not None:
+                client.send_fd_scm(fd)  # taken by this command (getfd)
             return await client.execute(command, args)
         except ExecuteError:
             raise
@@ -82,11 +85,12 @@ class QmpLoop:
                 pass
 
     def execute(self, key: str, socket: Path, command: str, args: dict | None = None, timeout: float = 30,
-                retry: bool = True) -> Any:
+                retry: bool = True, fd: int | None = None) -> Any:
         """Run ``command`` on the guest ``key`` whose QMP socket is ``socket`` (once more on a
-        fresh connection if the kept one turns out broken, unless ``retry`` is false)."""
+        fresh connection if the kept one turns out broken, unless ``retry`` is false);
+        ``fd`` is sent along (SCM_RIGHTS) for a command that takes one, such as ``getfd``."""
         try:
-            return self._run(self._execute(key, socket, command, args, retry), timeout)
+            return self._run(self._execute(key, socket, command, args, retry and fd is None, fd), timeout)
         except ExecuteError as exc:
             raise QmpError(f"{command}: {exc.error_class}: {exc}") from exc
         except (OSError, EOFError, asyncio.TimeoutError, TimeoutError) as exc:

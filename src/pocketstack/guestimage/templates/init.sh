@@ -263,8 +263,17 @@ for path in /sys/class/net/*; do
     nic=${path##*/}
     [ "$nic" = lo ] && continue
     address=$(ip -4 -o addr show dev "$nic" | awk '{ print $4; exit }')
-    fact "nic name=$nic mac=$(cat "$path/address") address=${address:-none}"
+    fact "nic name=$nic mac=$(cat "$path/address") address=${address:-none} mtu=$(cat "$path/mtu")"
 done
+# The default gateway and whether it answers a ping (the first hop of the guest's network).
+gateway=$(ip -4 route show default | awk '{ print $3; exit }')
+if [ -z "$gateway" ]; then
+    fact "gateway address=none"
+elif ping -c 3 -W 2 "$gateway" >/dev/null 2>&1; then
+    fact "gateway address=$gateway ping=ok"
+else
+    fact "gateway address=$gateway ping=failed"
+fi
 fact "metadata source=$source uuid=$(meta uuid)"
 while read -r line; do
     [ -n "$line" ] && fact "ssh-key user=$USER_NAME $line"

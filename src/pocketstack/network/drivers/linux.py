@@ -32,8 +32,10 @@ import signal
 import threading
 from pathlib import Path
 
-from pocketstack.network.drivers import dnsmasq_config, netns, nft_rules
+from pocketstack.common import netns
+from pocketstack.network.drivers import dnsmasq_config, metadata_proxy, nft_rules
 from pocketstack.network.drivers.base import DatapathDriver
+from pocketstack.network.drivers.metadata_proxy import MetadataProxy
 from pocketstack.network.drivers.nft_rules import tag
 
 LOG = logging.getLogger(__name__)
@@ -61,8 +63,12 @@ def check_host() -> None:
 class LinuxDriver(DatapathDriver):
     name = "linux"
 
-    def __init__(self, state_dir: Path, prefix: str = "ps-"):
+    def __init__(self, state_dir: Path, prefix: str = "ps-", metadata: MetadataProxy | None = None):
         check_host()
+        #: the routers' metadata proxy (None: guests have no 169.254.169.254)
+        self.metadata = metadata
+        if metadata is not None:
+            metadata.lookup = self.instance_at
         self.state_dir = Path(state_dir)
         self.prefix = prefix
         self.host_ns = f"{prefix}host"
@@ -252,6 +258,9 @@ class LinuxDriver(DatapathDriver):
                 if ns.startswith(f"{self.prefix}dhcp-"):
                     self._stop_dnsmasq(ns[len(f"{self.prefix}dhcp-"):])
             self._stop_orphan_dnsmasq(set())
+            if self.metadata is not None:
+                for router_id in self.metadata.routers():
+                    self.metadata.stop(router_id)
             for ns in sorted(netns.namespaces()):
                 if ns == self.host_ns or ns.startswith((f"{self.prefix}dhcp-", f"{self.prefix}router-")):
                     netns.delete(ns)
@@ -436,8 +445,28 @@ class LinuxDriver(DatapathDriver):
                 netns.set_addresses(ns, name, addresses)
             self._set_routes(ns, routes)
             enable_snat = (router.get("external_gateway_info") or {}).get("enable_snat", True)
-            self._nft(ns, nft_rules.nat_ruleset(gateway_device, gateway_ip, snat if enable_snat else [], floating))
+            if self.metadata is not None:
+                self.metadata.serve(router_id, ns)
+            self._nft(ns, nft_rules.nat_ruleset(gateway_device, gateway_ip, snat if enable_snat else [], floating,
+                                                metadata_proxy.PORT if self.metadata is not None else None))
+        if self.metadata is not None:
+            for gone in self.metadata.routers() - set(self.routers):
+                self.metadata.stop(gone)
         return wanted
+
+    def instance_at(self, router_id: str, address: str) -> tuple[str, str] | None:
+        """The instance (id, project) whose port has ``address`` on one of the router's
+        networks: who a request to the metadata proxy comes from."""
+        with self._lock:
+            router = self.routers.get(router_id)
+            if router is None:
+                return None
+            networks = {p.get("network_id") for p in self._interfaces(router)}
+            for port in self.ports.values():
+                if (port.get("network_id") in networks and (port.get("device_owner") or "").startswith("compute:")
+                        and any(f["ip_address"] == address for f in port.get("fixed_ips") or [])):
+                    return port["device_id"], port.get("project_id") or ""
+            return None
 
     def _interfaces(self, router: dict) -> list[dict]:
         """The router's interface ports: as the router event carries them, or (a replayed

@@ -243,11 +243,14 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[s
 
 
 def nat_ruleset(gateway_device: str | None, gateway_ip: str | None, snat_cidrs: list[str],
-                floating: list[tuple[str, str]]) -> str:
+                floating: list[tuple[str, str]], metadata_port: int | None = None) -> str:
     """A router namespace's NAT table: floating IPs as 1:1 DNAT/SNAT (pairs of floating,
-    fixed address) and the tenant subnets SNATed to the gateway address."""
+    fixed address), the tenant subnets SNATed to the gateway address, and (with
+    ``metadata_port``) the guests' 169.254.169.254:80 redirected to the metadata proxy."""
     lines = [f"table ip {TABLE}-nat", f"delete table ip {TABLE}-nat", f"table ip {TABLE}-nat {{",
              "  chain prerouting {", "    type nat hook prerouting priority dstnat; policy accept;"]
+    if metadata_port:
+        lines.append(f"    ip daddr 169.254.169.254 tcp dport 80 redirect to :{metadata_port}")
     lines += [f"    ip daddr {fip} dnat to {fixed}" for fip, fixed in sorted(floating)]
     lines += ["  }", "  chain output {", "    type nat hook output priority -100; policy accept;"]
     lines += [f"    ip daddr {fip} dnat to {fixed}" for fip, fixed in sorted(floating)]
