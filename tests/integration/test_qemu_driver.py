@@ -450,3 +450,46 @@ def test_the_kvm_probe_runs_a_mode_switching_guest() -> None:
     assert time.monotonic() - started < 20
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         assert not ok
+
+
+def _virtio_blk_slots(driver: QemuDriver, vm: str) -> dict[str, int]:
+    """The guest's virtio-blk devices by QEMU id, with their PCI slots (query-pci)."""
+    buses = qmp(driver, vm, "query-pci")
+    return {dev["qdev_id"]: dev["slot"] for bus in buses for dev in bus["devices"]  # type: ignore[union-attr]
+            if dev["id"]["vendor"] == 0x1AF4 and dev["id"]["device"] == 0x1001}
+
+
+def test_hot_plugged_disks_keep_their_pci_slots_through_suspend_and_resume(driver: QemuDriver,
+                                                                           tmp_path: Path) -> None:
+    """A disk hot-plugged into a hole of the PCI bus (left by a detach) sits in a slot a
+    command line listing the disks in order would not give it; each device's slot is fixed
+    in the definition, so the guest resumed from a suspend finds its devices where they
+    were (without that QEMU refuses the saved state)."""
+    vm = boot(driver)
+    wait_console(driver, vm)
+    volumes = {}
+    for name in ("a", "b", "c"):
+        volumes[name] = tmp_path / f"volume-{name}"
+        volumes[name].write_bytes(bytes(1 << 20))
+    serials = {name: f"{name * 8}-0000-4000-8000-000000000000" for name in volumes}
+    driver.attach_volume(vm, str(volumes["a"]), serials["a"])
+    driver.attach_volume(vm, str(volumes["b"]), serials["b"])
+    driver.power_off(vm)
+    driver.detach_volume(vm, serials["a"])  # stopped: leaves a hole below b's slot
+    assert driver.power_on(vm) == states.RUNNING
+    STARTED.add(driver.pid(vm) or 0)
+    driver.attach_volume(vm, str(volumes["c"]), serials["c"])
+    before = _virtio_blk_slots(driver, vm)
+    node = {name: driver_node(serial) for name, serial in serials.items()}
+    assert before[node["c"]] < before[node["b"]], before  # c took the hole
+    assert driver.suspend(vm) == states.POWER_SUSPENDED
+    assert driver.resume(vm) == states.RUNNING
+    STARTED.add(driver.pid(vm) or 0)
+    assert _virtio_blk_slots(driver, vm) == before
+    driver.destroy(vm)
+
+
+def driver_node(serial: str) -> str:
+    from pocketstack.compute.drivers.qemu_guest import volume_node
+
+    return volume_node(serial)

@@ -201,6 +201,8 @@ class QemuDriver(Driver):
             raise QemuError(f"the previous QEMU of {guest.instance_id} is still exiting")
         for stale in ("qemu.pid", "qmp.sock", "serial.sock"):
             (d / stale).unlink(missing_ok=True)
+        guest.assign_pci_slots()  # a definition from before fixed slots gets them now
+        self._save(guest)
         nics, fds = self._plug(guest)
         argv = qemu_guest.command_line(guest, self.binary, self.accel, self.cpu_model, nics, incoming,
                                        vnc_listen=self.vnc_listen)
@@ -598,6 +600,9 @@ class QemuDriver(Driver):
             if any(v.serial == serial for v in guest.volumes):
                 return
             disk = DiskDef(qemu_guest.volume_node(serial), device_path, "raw", serial=serial)
+            guest.volumes.append(disk)
+            guest.assign_pci_slots()  # saved below only once QEMU has the device
+            assert disk.pci_slot is not None
             if self.pid(instance_id) is not None:
                 node = disk.name
                 self._qmp_cmd(instance_id, "blockdev-add", {
@@ -605,12 +610,12 @@ class QemuDriver(Driver):
                     "file": {"driver": "file", "filename": device_path, "node-name": f"{node}-file"}})
                 try:
                     self._qmp_cmd(instance_id, "device_add", {"driver": "virtio-blk-pci", "drive": node, "id": node,
-                                                              "serial": serial[:20]})
+                                                              "serial": serial[:20],
+                                                              "addr": qemu_guest.pci_addr(disk.pci_slot)})
                 except QmpError:
                     with contextlib.suppress(QmpError):
                         self._qmp_cmd(instance_id, "blockdev-del", {"node-name": node})
                     raise
-            guest.volumes.append(disk)
             self._save(guest)
 
     def detach_volume(self, instance_id: str, serial: str) -> None:
@@ -648,8 +653,11 @@ class QemuDriver(Driver):
                 return
             if self.nic_backend is None:
                 raise QemuError(f"host {self.host} has no NIC backend to plug a NIC into {instance_id}")
+            entry = dict(nic)
+            guest.nics.append(entry)
+            guest.assign_pci_slots()  # saved below only once QEMU has the device
             if self.pid(instance_id) is not None:
-                device = vifs.device_properties(nic)
+                device = vifs.device_properties(entry)
                 fd = self.nic_backend.open(nic)
                 try:
                     self._qmp.execute(instance_id, self._dir(instance_id) / "qmp.sock", "getfd",
@@ -664,7 +672,6 @@ class QemuDriver(Driver):
                     with contextlib.suppress(QmpError):
                         self._qmp_cmd(instance_id, "netdev_del", {"id": device["netdev"]})
                     raise
-            guest.nics.append(dict(nic))
             self._save(guest)
 
     def detach_nic(self, instance_id: str, port_id: str) -> None:

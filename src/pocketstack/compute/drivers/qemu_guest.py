@@ -64,6 +64,20 @@ RUN_STATES = {
 }
 
 
+# PCI slots of the pc machine's bus: 0 the host bridge, 1 the PIIX3 (IDE, the config
+# drive's CD-ROM), 2 the VGA card; 3-31 for the guest's virtio disks and NICs.
+FIRST_PCI_SLOT, LAST_PCI_SLOT = 3, 31
+
+
+class NoPciSlot(Exception):
+    """All 29 slots of the guest's PCI bus are taken."""
+
+
+def pci_addr(slot: int) -> str:
+    """QEMU's ``addr`` property of a device in ``slot`` (function 0)."""
+    return f"{slot:x}"
+
+
 @dataclass
 class DiskDef:
     name: str  # node name and device id: root, eph0, swap, rescue, vol-<serial>
@@ -73,6 +87,7 @@ class DiskDef:
     bootindex: int | None = None
     base: str | None = None  # the cached base image an overlay is backed by
     kind: str = "disk"  # disk (virtio-blk) | cdrom (IDE, read-only: the config drive, as Nova attaches it)
+    pci_slot: int | None = None  # fixed for the disk's life (GuestDef.assign_pci_slots)
 
 
 @dataclass
@@ -97,6 +112,26 @@ class GuestDef:
         data["volumes"] = [DiskDef(**d) for d in data.get("volumes", [])]
         return cls(**data)
 
+    def assign_pci_slots(self) -> None:
+        """Give every virtio disk and NIC that has none the lowest free PCI slot, kept in
+        guest.json for the device's life.  A hot-plugged device takes whatever slot QEMU
+        finds free, which a command line listing devices in another order would not give
+        it again; a suspended guest resumed with its devices elsewhere on the bus fails to
+        load its state (and a guest's own names for its NICs follow the slots).  So every
+        device is placed explicitly, on the command line and in ``device_add`` alike."""
+        disks = [d for d in self.disks + self.volumes if d.kind == "disk"]
+        used = {d.pci_slot for d in disks} | {n.get("pci_slot") for n in self.nics}
+        free = (slot for slot in range(FIRST_PCI_SLOT, LAST_PCI_SLOT + 1) if slot not in used)
+        try:
+            for disk in disks:
+                if disk.pci_slot is None:
+                    disk.pci_slot = next(free)
+            for nic in self.nics:
+                if nic.get("pci_slot") is None:
+                    nic["pci_slot"] = next(free)
+        except StopIteration:
+            raise NoPciSlot(f"guest {self.instance_id} has no free PCI slot for another device") from None
+
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(self), indent=1))
@@ -120,6 +155,8 @@ def disk_args(disk: DiskDef, bootindex: int | None) -> list[str]:
         return ["-blockdev", json.dumps(blockdev),
                 "-device", json.dumps({"driver": "ide-cd", "drive": disk.name, "id": disk.name, "bus": "ide.1"})]
     device: dict[str, Any] = {"driver": "virtio-blk-pci", "drive": disk.name, "id": disk.name}
+    if disk.pci_slot is not None:
+        device["addr"] = pci_addr(disk.pci_slot)
     if disk.serial:
         device["serial"] = disk.serial[:20]
     if bootindex is not None:

@@ -27,7 +27,7 @@ import json
 import os
 
 from pocketstack.common import netns
-from pocketstack.compute.drivers.qemu_guest import GuestDef
+from pocketstack.compute.drivers.qemu_guest import GuestDef, pci_addr
 
 # Nova's NIC_NAME_LEN (14): "tap" and the start of the port id.
 DEVICE_PREFIX = "tap"
@@ -59,6 +59,8 @@ def device_properties(entry: dict) -> dict:
     properties: dict = {"driver": "virtio-net-pci", "netdev": netdev, "id": device, "mac": entry["mac_address"]}
     if entry.get("mtu"):
         properties["host_mtu"] = int(entry["mtu"])
+    if entry.get("pci_slot") is not None:
+        properties["addr"] = pci_addr(int(entry["pci_slot"]))
     return properties
 
 
