@@ -304,7 +304,11 @@ def test_rescue_boots_a_rescue_disk_with_the_root_disk_second(driver: QemuDriver
     argv = Path(f"/proc/{driver.pid(vm)}/cmdline").read_bytes().decode().split("\0")
     devices = [json.loads(a) for a in argv if a.startswith('{"driver": "virtio-blk-pci"')]
     assert [(d["id"], d.get("bootindex")) for d in devices] == [("rescue", 0), ("root", 1)]
+    # The rescue disk sits in the root disk's PCI slot (the guest's vda), the root disk after it.
+    rescued = _virtio_blk_slots(driver, vm)
+    assert rescued["rescue"] < rescued["root"], rescued
     assert driver.unrescue(vm) == states.RUNNING
+    assert _virtio_blk_slots(driver, vm) == {"root": rescued["rescue"]}
     assert not (driver.state_dir / vm / "disk.rescue").exists()
     assert {b["qdev"] for b in qmp(driver, vm, "query-block")} == {"/machine/peripheral/root/virtio-backend"}  # type: ignore[union-attr]
 

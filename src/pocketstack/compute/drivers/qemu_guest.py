@@ -12,7 +12,7 @@ import re
 import shlex
 import subprocess
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +222,8 @@ def command_line(guest: GuestDef, binary: str, accel: str, cpu_model: str, nic_a
             "-serial", "chardev:serial0", "-pidfile", "qemu.pid", "-daemonize"]
     bootable = [d for d in guest.disks if d.name == "rescue"] if guest.rescue else []
     ordered = bootable + [d for d in guest.disks if d.name != "rescue"] + guest.volumes
+    if bootable:
+        ordered = _rescue_first(ordered)
     if is_uuid(guest.instance_id):
         argv += ["-uuid", guest.instance_id]
     for index, disk in enumerate(ordered):
@@ -230,6 +232,19 @@ def command_line(guest: GuestDef, binary: str, accel: str, cpu_model: str, nic_a
     if incoming is not None:
         argv += ["-S", "-incoming", "exec:cat " + shlex.quote(str(incoming))]
     return argv
+
+
+def _rescue_first(disks: list[DiskDef]) -> list[DiskDef]:
+    """A rescued guest's disks with the rescue disk in the root disk's PCI slot and the root
+    disk in the rescue disk's: the guest's first disk (vda) is the rescue system and its
+    own root disk the second (vdb), as Nova rescues, while every other device keeps its
+    slot.  No device is hot-plugged into, nor suspended with, a rescued guest."""
+    by_name = {d.name: d for d in disks}
+    rescue, root = by_name.get("rescue"), by_name.get("root")
+    if rescue is None or root is None:
+        return disks
+    swapped = {"rescue": replace(rescue, pci_slot=root.pci_slot), "root": replace(root, pci_slot=rescue.pci_slot)}
+    return [swapped.get(d.name, d) for d in disks]
 
 
 def vnc_display(listen: str) -> str:
