@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -58,3 +59,12 @@ def require_tools(tools: Mapping[str, str], why: str) -> None:
     if IN_CI:
         pytest.fail(message + " (CI=true: .ci/run installs them)", pytrace=False)
     pytest.skip(message + "; apt-get install them to run this test")
+
+
+def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command (``ip``, ``nft``...) and capture its output; a failure raises with its
+    stderr unless ``check`` is false."""
+    result = subprocess.run(list(args), capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)}: {result.stderr}")
+    return result

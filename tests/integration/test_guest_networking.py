@@ -26,7 +26,6 @@ import contextlib
 import os
 import random
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,7 +37,7 @@ from test_tiny_image import kvm_works
 from tinyimage import tiny_image_path
 
 from cloudproc import eventually, running_cloud
-from support import IN_CI, require_tools
+from support import IN_CI, require_tools, sh
 
 TOOLS = {"ip": "iproute2", "nft": "nftables", "dnsmasq": "dnsmasq-base", "busybox": "busybox-static"}
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNbE0yIwLOuBnXq0tZm9qOLIF0ALxsDIlCzPOIq8tCW alpha@pocketstack"
@@ -50,13 +49,6 @@ try:
 except OSError:
     sys.exit(1)
 """
-
-
-def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(list(args), capture_output=True, text=True, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)}: {result.stderr}")
-    return result
 
 
 class Outside:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from support import IN_CI, require_tools
+from support import IN_CI, require_tools, sh
 
 TOOLS = {"ip": "iproute2", "nft": "nftables", "dnsmasq": "dnsmasq-base", "busybox": "busybox-static"}
 UDHCPC_SCRIPT = """#!/bin/sh
@@ -54,13 +54,6 @@ try:
 except OSError:
     sys.exit(1)
 """
-
-
-def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(list(args), capture_output=True, text=True, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)}: {result.stderr}")
-    return result
 
 
 def mac() -> str:

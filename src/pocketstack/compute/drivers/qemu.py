@@ -629,15 +629,9 @@ class QemuDriver(Driver):
                 return
             if self.pid(instance_id) is not None:
                 node = disk.name
-                if node in self._peripherals(instance_id):
-                    with contextlib.suppress(QmpError):  # already requested: DeviceNotFound/in progress
-                        self._qmp_cmd(instance_id, "device_del", {"id": node})
-                    deadline = time.monotonic() + self.detach_timeout
-                    while node in self._peripherals(instance_id):
-                        if time.monotonic() > deadline:
-                            raise VolumeDetachTimeout(f"guest {instance_id} did not release volume {serial} "
-                                                      f"within {self.detach_timeout:.0f}s")
-                        time.sleep(0.1)
+                if not self._unplug(instance_id, node):
+                    raise VolumeDetachTimeout(f"guest {instance_id} did not release volume {serial} "
+                                              f"within {self.detach_timeout:.0f}s")
                 with contextlib.suppress(QmpError):  # gone with its device already, or never added
                     self._qmp_cmd(instance_id, "blockdev-del", {"node-name": node})
             guest.volumes = [v for v in guest.volumes if v.serial != serial]
@@ -685,21 +679,30 @@ class QemuDriver(Driver):
                 return
             if self.pid(instance_id) is not None:
                 netdev, device = vifs.device_ids(port_id)
-                if device in self._peripherals(instance_id):
-                    with contextlib.suppress(QmpError):  # already requested
-                        self._qmp_cmd(instance_id, "device_del", {"id": device})
-                    deadline = time.monotonic() + self.detach_timeout
-                    while device in self._peripherals(instance_id):
-                        if time.monotonic() > deadline:
-                            raise QemuError(f"guest {instance_id} did not release the NIC of port {port_id} "
-                                            f"within {self.detach_timeout:.0f}s")
-                        time.sleep(0.1)
+                if not self._unplug(instance_id, device):
+                    raise QemuError(f"guest {instance_id} did not release the NIC of port {port_id} "
+                                    f"within {self.detach_timeout:.0f}s")
                 with contextlib.suppress(QmpError):  # gone already, or never added
                     self._qmp_cmd(instance_id, "netdev_del", {"id": netdev})
             guest.nics = [n for n in guest.nics if n["port_id"] != port_id]
             self._save(guest)
             if self.nic_backend is not None:
                 self.nic_backend.unplug([entry])
+
+    def _unplug(self, instance_id: str, device: str) -> bool:
+        """``device_del`` and wait until the guest has released the device (a PCI unplug
+        needs its cooperation, as with real hardware); False when it has not within
+        ``detach_timeout`` seconds.  A device already gone is released."""
+        if device not in self._peripherals(instance_id):
+            return True
+        with contextlib.suppress(QmpError):  # already requested: DeviceNotFound/in progress
+            self._qmp_cmd(instance_id, "device_del", {"id": device})
+        deadline = time.monotonic() + self.detach_timeout
+        while device in self._peripherals(instance_id):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     def _peripherals(self, instance_id: str) -> set[str]:
         return {p["name"] for p in self._qmp_cmd(instance_id, "qom-list", {"path": "/machine/peripheral"})}
