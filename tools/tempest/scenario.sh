@@ -130,7 +130,7 @@ mkdir -p "$data/bin"
 ln -sf "$(command -v busybox)" "$data/bin/ping"
 ln -sf "$(command -v busybox)" "$data/bin/ping6"
 
-# Guests under TCG boot in a minute or two: timeouts are generous.
+# The tiny image boots in ~10 s under TCG: these timeouts leave plenty of room.
 cat >"$data/scenario.conf" <<CONF
 [auth]
 # A network, subnet and router (gateway on "public") for each test project.
@@ -138,7 +138,7 @@ create_isolated_networks = true
 
 [compute]
 min_compute_nodes = 1
-build_timeout = 600
+build_timeout = 300
 ready_wait = 0
 
 [compute-feature-enabled]
@@ -156,9 +156,9 @@ image_ssh_password = gocubsgo
 image_alt_ssh_user = cirros
 image_alt_ssh_password = gocubsgo
 ip_version_for_ssh = 4
-ping_timeout = 300
+ping_timeout = 120
 connect_timeout = 60
-ssh_timeout = 600
+ssh_timeout = 180
 floating_ip_range = 172.24.4.0/24
 network_for_ssh = public
 
@@ -177,7 +177,7 @@ img_container_format = bare
 dhcp_client = udhcpc
 
 [volume]
-build_timeout = 600
+build_timeout = 300
 CONF
 
 rc=0
