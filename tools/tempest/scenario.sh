@@ -5,9 +5,10 @@
 #   sudo tools/tempest/scenario.sh [--regex 'tempest\.scenario\.test_server_basic_ops'] [--port 18890]
 #                                  [--image tiny.qcow2] [--keep]
 #
-# Needs root (network namespaces), qemu-system-x86, nftables, dnsmasq-base, busybox-static
-# (Tempest pings with it) and socat, and .venv in the tree's root ($POCKETSTACK_VENV: another).  Without --image the
-# tiny image is built (or taken from the tests' cache: tests/tinyimage.py).
+# Needs root (network namespaces), qemu-system-x86, nftables, dnsmasq-base, busybox-static,
+# iputils-ping (Tempest's pings) and socat, and .venv in the tree's root ($POCKETSTACK_VENV:
+# another).  Without --image the tiny image is built (or taken from the tests' cache:
+# tests/tinyimage.py).
 #
 # The cloud: `pocketstack up --hypervisor qemu` with network_datapath = "linux" and a
 # namespace prefix unique to the run, its API on 127.0.0.1:PORT of the host namespace.
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
         --regex) REGEX="$2"; shift 2 ;;
         --image) IMAGE="$2"; shift 2 ;;
         --keep) KEEP=true; shift ;;
-        -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "scenario.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -125,10 +126,12 @@ for _ in $(seq 20); do
     sleep 0.5
 done
 
-# Tempest pings with `ping`/`ping6`: busybox's, first on PATH.
+# Tempest pings with `ping -c1 -w1 [-M do -s SIZE]`: iputils' (test_mtu_sized_frames needs
+# -M do, don't fragment); without it busybox's, first on PATH (then that test fails).
 mkdir -p "$data/bin"
-ln -sf "$(command -v busybox)" "$data/bin/ping"
-ln -sf "$(command -v busybox)" "$data/bin/ping6"
+if ! ping -V 2>/dev/null | grep -q iputils; then
+    ln -sf "$(command -v busybox)" "$data/bin/ping"
+fi
 
 # The tiny image boots in ~10 s under TCG: these timeouts leave plenty of room.
 cat >"$data/scenario.conf" <<CONF
