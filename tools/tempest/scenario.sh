@@ -24,8 +24,8 @@
 # addresses or routes: socat listens on 127.0.0.1:PORT inside <prefix>outside and hands
 # each connection over a Unix socket in the data directory to a second socat in the host
 # namespace, which connects to the cloud on 127.0.0.1:PORT.  The catalog's URLs
-# (http://127.0.0.1:PORT/...) are therefore the same on both sides.  `ping` for Tempest is
-# busybox's (a directory of links put first on PATH).  Every packet stays in loopback
+# (http://127.0.0.1:PORT/...) are therefore the same on both sides.  Tempest pings with
+# iputils' `ping` (busybox's, put first on PATH, when it is missing).  Every packet stays in loopback
 # interfaces and namespaces the run creates; they are removed at the end (--keep: left
 # running for a look, with the commands that remove them printed).
 # Results, known failures: docs/compatibility.md, "Scenario tests with real guests".
