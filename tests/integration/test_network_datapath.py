@@ -357,6 +357,31 @@ def test_router_routes_interfaces_and_snat_follow_the_router(world):
                                          "pocketstack-nat").stdout
 
 
+def test_a_port_or_router_set_administratively_down_passes_nothing(world):
+    r = world.r
+    world.dhcp("a1")
+    world.dhcp("a2")
+    assert world.ping("a2", f"10.{r}.1.11")
+    world.update_port("a1", admin_state_up=False)
+    try:
+        assert not world.ping("a2", f"10.{r}.1.11")
+    finally:
+        world.update_port("a1", admin_state_up=True)
+    assert world.ping("a2", f"10.{r}.1.11")
+    # A router set down is not served: namespace (and so interfaces, NAT) gone until it is up.
+    ns = world.driver.router_ns(world.router["id"])
+    assert world.ping("ext", f"172.31.{r}.20")
+    world.router["admin_state_up"] = False
+    world.driver.router_updated(world.router)
+    try:
+        assert ns not in sh("ip", "netns", "list").stdout
+        assert not world.ping("ext", f"172.31.{r}.20")
+    finally:
+        world.router["admin_state_up"] = True
+        world.driver.router_updated(world.router)
+    assert world.ping("ext", f"172.31.{r}.20")
+
+
 def test_ipv6_rules_remote_groups_and_anti_spoofing(world):
     r = world.r
     subnet = {"id": uid(), "network_id": world.networks["A"]["id"], "ip_version": 6, "cidr": f"fd00:{r}::/64",

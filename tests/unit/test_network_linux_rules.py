@@ -91,6 +91,15 @@ def test_ports_without_port_security_and_network_ports_are_not_filtered():
     assert "vmap" not in text and "chain from-" not in text and "chain egress-" not in text
 
 
+def test_a_port_set_administratively_down_passes_nothing():
+    text = ruleset([port(admin_state_up=False), port(PORT_B, port_security_enabled=False, admin_state_up=False),
+                    port("cccccccc-3333-4333-8333-333333333333", admin_state_up=True)], {})
+    assert f'iifname {{ "tap{PORT_A[:11]}", "tap{PORT_B[:11]}" }} drop' in text
+    assert f'oifname {{ "tap{PORT_A[:11]}", "tap{PORT_B[:11]}" }} drop' in text
+    assert "tapcccccccc-33\" } drop" not in text
+    assert "drop" not in ruleset([port()], {}).split("chain from-")[0]  # none down: no such rule
+
+
 def test_ports_are_numbered_in_the_mark_and_remote_group_sets_follow_membership():
     other = "77777777-0000-4000-8000-000000000000"
     text = ruleset([port(), port(PORT_B, address="10.0.0.6", groups=(GROUP, other))], {})

@@ -44,6 +44,8 @@ IMAGE_REF_ALT="${TEMPEST_IMAGE_REF_ALT:-}"        # [compute] image_ref_alt
 FLAVOR_REF="${TEMPEST_FLAVOR_REF:-}"              # [compute] flavor_ref
 FLAVOR_REF_ALT="${TEMPEST_FLAVOR_REF_ALT:-}"      # [compute] flavor_ref_alt
 FIXED_NETWORK_NAME="${TEMPEST_FIXED_NETWORK_NAME:-}"  # [compute] fixed_network_name
+EXTRA_CONF="${TEMPEST_EXTRA_CONF:-}"     # appended to tempest.conf last (its values win)
+NETNS="${TEMPEST_NETNS:-}"               # run tempest inside this network namespace
 
 usage() {
     sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -72,6 +74,8 @@ Options (environment variable in brackets):
   --image-ref ID         [TEMPEST_IMAGE_REF]    --image-ref-alt ID   [TEMPEST_IMAGE_REF_ALT]
   --flavor-ref ID        [TEMPEST_FLAVOR_REF]   --flavor-ref-alt ID  [TEMPEST_FLAVOR_REF_ALT]
   --fixed-network-name NAME  a shared network servers boot on [TEMPEST_FIXED_NETWORK_NAME]
+  --extra-conf FILE      appended to the generated tempest.conf, last, so its values win [TEMPEST_EXTRA_CONF]
+  --netns NS             run tempest inside network namespace NS (ip netns exec) [TEMPEST_NETNS]
 USAGE
 }
 
@@ -101,6 +105,8 @@ while [ $# -gt 0 ]; do
         --flavor-ref) FLAVOR_REF="$2"; shift 2 ;;
         --flavor-ref-alt) FLAVOR_REF_ALT="$2"; shift 2 ;;
         --fixed-network-name) FIXED_NETWORK_NAME="$2"; shift 2 ;;
+        --extra-conf) EXTRA_CONF="$2"; shift 2 ;;
+        --netns) NETNS="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -265,6 +271,10 @@ extend_volume_with_snapshot = true
 CONF
 fi
 
+if [ -n "$EXTRA_CONF" ]; then
+    { echo; cat "$EXTRA_CONF"; } >>"$WORKSPACE/etc/tempest.conf"
+fi
+
 args=(run --config-file "$WORKSPACE/etc/tempest.conf" --regex "$REGEX" --concurrency "$CONCURRENCY")
 if [ -n "$EXCLUDE_LIST" ]; then
     args+=(--exclude-list "$EXCLUDE_LIST")
@@ -273,8 +283,12 @@ fi
 echo "tempest $("$TEMPEST_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("tempest"))')" \
      "against $AUTH_URL/v3, regex '$REGEX'${EXCLUDE_LIST:+, excluding $(basename "$EXCLUDE_LIST")}"
 echo "workspace: $WORKSPACE (config etc/tempest.conf, log logs/tempest.log)"
+in_netns=()
+if [ -n "$NETNS" ]; then
+    in_netns=(ip netns exec "$NETNS")
+fi
 rc=0
-(cd "$WORKSPACE" && "$tempest" "${args[@]}") >"$WORKSPACE/run.log" 2>&1 || rc=$?
+(cd "$WORKSPACE" && "${in_netns[@]}" "$tempest" "${args[@]}") >"$WORKSPACE/run.log" 2>&1 || rc=$?
 # One line per skipped or failed test, then stestr's totals; tracebacks are in run.log.
 grep -E '^\{[0-9]+\} .* \.\.\. (SKIPPED|FAILED)' "$WORKSPACE/run.log" || true
 awk '/^Totals$/ { print "======"; p = 1 } /^Worker Balance$/ { exit } p' "$WORKSPACE/run.log" | sed '$d'

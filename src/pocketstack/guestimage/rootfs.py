@@ -144,7 +144,10 @@ def build_tree(unpacked: Path, kernel_version: str, modules: list[Module], relea
     busybox = unpacked / "bin/busybox"
     if not busybox.exists():
         raise RootfsError("bin/busybox missing: busybox-static not unpacked")
-    tree.file("bin/busybox", busybox.read_bytes(), 0o755)
+    # Set-uid root, as CirrOS ships it: Debian's busybox-static is built with FEATURE_SUID, so
+    # only the applets that need it (ping, ping6, traceroute, su...) keep root and every other
+    # applet drops it.  Without it the cirros user cannot ping (Tempest's scenario tests do).
+    tree.file("bin/busybox", busybox.read_bytes(), 0o4755)
     tree.symlink("bin/sh", "busybox")
     tree.symlink("sbin/init", "../bin/busybox")
     tree.file("init", init_script(kernel_version, release), 0o755)

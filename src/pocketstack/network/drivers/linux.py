@@ -403,8 +403,11 @@ class LinuxDriver(DatapathDriver):
 
     # -- routers -------------------------------------------------------------------------------
     def _routers(self) -> set[str]:
+        # A router with admin_state_up false is not served at all, as Neutron's L3 agent
+        # removes it: no namespace (so its interfaces go), no NAT, no metadata proxy.
+        active = {i: r for i, r in self.routers.items() if r.get("admin_state_up") is not False}
         wanted = set()
-        for router_id, router in sorted(self.routers.items()):
+        for router_id, router in sorted(active.items()):
             ns = self.router_ns(router_id)
             wanted.add(ns)
             self._ensure(ns)
@@ -450,7 +453,7 @@ class LinuxDriver(DatapathDriver):
             self._nft(ns, nft_rules.nat_ruleset(gateway_device, gateway_ip, snat if enable_snat else [], floating,
                                                 metadata_proxy.PORT if self.metadata is not None else None))
         if self.metadata is not None:
-            for gone in self.metadata.routers() - set(self.routers):
+            for gone in self.metadata.routers() - set(active):
                 self.metadata.stop(gone)
         return wanted
 

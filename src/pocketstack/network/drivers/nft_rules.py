@@ -207,6 +207,11 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[s
     lines = _replace("bridge", TABLE)
     lines += ["  chain forward {", "    type filter hook forward priority -200; policy accept;",
               "    meta mark set 0x0"]
+    # admin_state_up false: the port passes nothing, either way (Neutron's agents take the
+    # device down; the tap is QEMU's, so its frames are dropped on the bridge instead).
+    down = [f'"tap{tag(p["id"])}"' for p in ports if p.get("admin_state_up") is False]
+    if down:
+        lines += [f"    iifname {{ {', '.join(down)} }} drop", f"    oifname {{ {', '.join(down)} }} drop"]
     if guarded:
         lines.append("    iifname vmap { " + ", ".join(f'"tap{tag(p["id"])}" : jump from-{tag(p["id"])}'
                                                      for _, p in guarded) + " }")
