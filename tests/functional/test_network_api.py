@@ -232,9 +232,12 @@ def test_port_attributes(api, demo_token, admin_token):
     bound = create(api, admin_token, "port", {"network_id": net["id"], "binding:host_id": "h1",
                                               "project_id": port["project_id"]})
     assert bound["binding:host_id"] == "h1" and bound["binding:vif_type"] == "ovs"
+    # IPAM picks addresses at random: move the port to one neither port holds.
+    taken = {f["ip_address"] for p in (port, bound) for f in p["fixed_ips"]}
+    target = next(f"192.168.12.{n}" for n in range(200, 210) if f"192.168.12.{n}" not in taken)
     moved = call(api, "PUT", f"/ports/{port['id']}", demo_token, {"port": {"fixed_ips": [
-        {"subnet_id": sub["id"], "ip_address": "192.168.12.200"}]}}, status=200).json()["port"]
-    assert moved["fixed_ips"] == [{"subnet_id": sub["id"], "ip_address": "192.168.12.200"}]
+        {"subnet_id": sub["id"], "ip_address": target}]}}, status=200).json()["port"]
+    assert moved["fixed_ips"] == [{"subnet_id": sub["id"], "ip_address": target}]
     error = create(api, demo_token, "port", {"network_id": net["id"], "port_security_enabled": False,
                                              "security_groups": [port["security_groups"][0]]}, status=400)
     assert error["type"] == "PortSecurityAndIPRequiredForSecurityGroups"
@@ -243,7 +246,7 @@ def test_port_attributes(api, demo_token, admin_token):
     error = call(api, "PUT", f"/ports/{port['id']}", demo_token, {"port": {"port_security_enabled": False}},
                  status=409).json()["NeutronError"]
     assert error["type"] == "AddressPairAndPortSecurityRequired"
-    filtered = call(api, "GET", "/ports?fixed_ips=ip_address=192.168.12.200", demo_token,
+    filtered = call(api, "GET", f"/ports?fixed_ips=ip_address={target}", demo_token,
                     status=200).json()["ports"]
     assert [p["id"] for p in filtered] == [port["id"]]
 

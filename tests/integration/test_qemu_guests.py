@@ -43,6 +43,21 @@ def facts(console: str) -> dict[str, str]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def _no_guest_outlives_its_test(tmp_path):
+    """Guests outlive the cloud process by design (kill -9 of the compute service must not
+    take them down), so a test that fails half-way would leave its QEMU running: end every
+    guest whose state directory is under the test's own data directory."""
+    yield
+    for pidfile in tmp_path.glob("**/qemu/*/*/qemu.pid"):
+        try:
+            pid = int(pidfile.read_text())
+            if f"guest={pidfile.parent.name}".encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+
 def pid_alive(pid: int) -> bool:
     try:
         return not Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
