@@ -219,7 +219,8 @@ def build_volume(world: World, b: Builder) -> None:
     transfer = b.create(f"{v3}/os-volume-transfer", "transfer", {"volume_id": volumes[2]}, VOLUME)["id"]
     for key, value in (("v3", world.project), ("types", vtype["id"]), ("extra_specs", "fuzz-spec"),
                        ("volumes", volumes[0]), ("snapshots", snapshot), ("backups", backup), ("qos-specs", qos),
-                       ("attachments", attachment), ("os-volume-transfer", transfer), ("target", world.project)):
+                       ("attachments", attachment), ("os-volume-transfer", transfer), ("target", world.project),
+                       ("os-volumes", volumes[0]), ("os-snapshots", snapshot)):
         world.add(key, value)
 
 

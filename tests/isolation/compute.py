@@ -459,6 +459,22 @@ OPS = [
     Op("proxy-floating-ip", "show", "GET", V + "/os-floating-ips/{floatingip}", OWN_READ, headers=LEGACY),
     Op("proxy-floating-ip", "delete", "DELETE", V + "/os-floating-ips/{floatingip}", PROXY_WRITE, headers=LEGACY,
        consumes="floatingip"),
+    # The Block Storage proxy: Nova's rule on the caller's own project, then Cinder as the
+    # caller (the admin sees every project's volumes, as in Cinder).
+    Op("proxy-volume", "list", "GET", V + "/os-volumes/detail", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       headers=LEGACY, watch="{volume}"),
+    Op("proxy-volume", "show", "GET", V + "/os-volumes/{volume}", OWN_READ, headers=LEGACY),
+    Op("proxy-volume", "create", "POST", V + "/os-volumes", CREATE, headers=LEGACY,
+       body={"volume": {"size": 1, "display_name": "{new}"}}),
+    Op("proxy-volume", "delete", "DELETE", V + "/os-volumes/{volume}", PROXY_WRITE, headers=LEGACY,
+       consumes="volume"),
+    Op("proxy-snapshot", "list", "GET", V + "/os-snapshots/detail",
+       expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), headers=LEGACY, watch="{snapshot}"),
+    Op("proxy-snapshot", "show", "GET", V + "/os-snapshots/{snapshot}", OWN_READ, headers=LEGACY),
+    Op("proxy-snapshot", "create", "POST", V + "/os-snapshots", PROXY_WRITE, headers=LEGACY,
+       body={"snapshot": {"volume_id": "{volume}", "display_name": "{new}"}}),
+    Op("proxy-snapshot", "delete", "DELETE", V + "/os-snapshots/{snapshot}", PROXY_WRITE, headers=LEGACY,
+       consumes="snapshot"),
     # The image proxy has no policy of its own: Glance's, with the caller's token, decides.
     Op("proxy-image", "list", "GET", V + "/images", expect(LISTED, LISTED, LISTED, UNLISTED, UNLISTED), headers=LEGACY,
        watch="{image}"),

@@ -317,6 +317,18 @@ class VolumeServiceUnavailable(BadRequest):
     msg_fmt = "The block storage service is not available."
 
 
+class VolumeRequestInvalid(BadRequest):
+    """A volume proxy request the block storage service refused (Nova's ``InvalidInput``)."""
+
+    msg_fmt = "Invalid input received: {reason}"
+
+
+class VolumeQuotaExceeded(Forbidden):
+    """The block storage service's 413 over quota, which Nova's proxy answers with 403."""
+
+    msg_fmt = "{reason}"
+
+
 class InterfaceNetAndPort(BadRequest):
     msg_fmt = "Must not input both network_id and port_id"
 

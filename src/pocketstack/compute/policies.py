@@ -178,6 +178,18 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-security-groups:add", MEMBER, "Add a security group to a server (addSecurityGroup)."),
     Rule("os_compute_api:os-security-groups:remove", MEMBER,
          "Remove a security group from a server (removeSecurityGroup)."),
+    # -- volumes and snapshots (proxy of the block storage service, before 2.36) ------------
+    Rule("os_compute_api:os-volumes:list", READER, "List the project's volumes through the proxy."),
+    Rule("os_compute_api:os-volumes:detail", READER, "List the project's volumes with details through the proxy."),
+    Rule("os_compute_api:os-volumes:show", READER, "Show a volume through the proxy."),
+    Rule("os_compute_api:os-volumes:create", MEMBER, "Create a volume through the proxy."),
+    Rule("os_compute_api:os-volumes:delete", MEMBER, "Delete a volume through the proxy."),
+    Rule("os_compute_api:os-volumes:snapshots:list", READER, "List the project's volume snapshots through the proxy."),
+    Rule("os_compute_api:os-volumes:snapshots:detail", READER,
+         "List the project's volume snapshots with details through the proxy."),
+    Rule("os_compute_api:os-volumes:snapshots:show", READER, "Show a volume snapshot through the proxy."),
+    Rule("os_compute_api:os-volumes:snapshots:create", MEMBER, "Snapshot a volume through the proxy."),
+    Rule("os_compute_api:os-volumes:snapshots:delete", MEMBER, "Delete a volume snapshot through the proxy."),
     # -- floating IPs (proxy of the network service, before 2.36) ---------------------------
     Rule("os_compute_api:os-floating-ips:list", READER, "List the project's floating IPs through the proxy."),
     Rule("os_compute_api:os-floating-ips:show", READER, "Show a floating IP through the proxy."),

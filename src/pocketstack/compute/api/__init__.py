@@ -31,6 +31,7 @@ from pocketstack.compute.api.server_details import DiagnosticsApi, InstanceActio
 from pocketstack.compute.api.servers import ServersApi
 from pocketstack.compute.api.versions import VersionsApi
 from pocketstack.compute.api.volume_attachments import VolumeAttachmentsApi
+from pocketstack.compute.api.volumes_proxy import VolumesProxyApi
 
 if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
@@ -73,4 +74,5 @@ def build_router(compute: Compute) -> Router:
         usage.UsageApi(compute.instances),
         usage.AuditLogApi(compute.hosts),
         floating_ips.FloatingIpsApi(compute),
+        VolumesProxyApi(compute),
     )

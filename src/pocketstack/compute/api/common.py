@@ -4,15 +4,19 @@ project a request acts on, and instance lookup with Nova's visibility rules."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.common.pagination import DEFAULT_MAX_LIMIT
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors
+
+if TYPE_CHECKING:
+    from pocketstack.volume.contract import VolumeContract
 
 # The highest microversion whose behaviour changes are all implemented (docs/compute.md).
 VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 64), legacy_header="X-OpenStack-Nova-API-Version")
@@ -125,6 +129,22 @@ def caller_project(req: ApiRequest) -> str:
     if project_id is None:
         raise errors.ProjectScopeRequired()
     return project_id
+
+
+def limited(req: ApiRequest, items: list) -> list:
+    """Nova's ``common.limited``: ``offset`` and ``limit`` (non-negative integers, else
+    400); no limit, 0 or more than ``max_limit`` means ``max_limit``."""
+    offset, limit = int_query(req, "offset") or 0, int_query(req, "limit")
+    return items[offset:offset + min(DEFAULT_MAX_LIMIT, limit or DEFAULT_MAX_LIMIT)]
+
+
+def volume_service(compute) -> VolumeContract:
+    """The volume service's contract; a 400 in a cloud without one (Nova's answer when
+    Cinder cannot be reached is no better)."""
+    manager = compute.volumes()
+    if manager is None:
+        raise errors.VolumeServiceUnavailable()
+    return manager
 
 
 def is_admin(req: ApiRequest) -> bool:

@@ -24,7 +24,15 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.errors import ApiError, BadRequest, NotFound
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
-from pocketstack.compute.api.common import accepted, body, check_unlocked, get_instance, is_admin, record_action
+from pocketstack.compute.api.common import (
+    accepted,
+    body,
+    check_unlocked,
+    get_instance,
+    is_admin,
+    record_action,
+    volume_service,
+)
 from pocketstack.compute.api.schemas.volume_attachments import CREATE, UPDATE
 
 if TYPE_CHECKING:
@@ -64,10 +72,7 @@ class VolumeAttachmentsApi:
         self.compute = compute
 
     def volumes(self) -> VolumeContract:
-        manager = self.compute.volumes()
-        if manager is None:
-            raise errors.VolumeServiceUnavailable()
-        return manager
+        return volume_service(self.compute)
 
     def attached(self, req: ApiRequest, server_id: str) -> list:
         """The server's attachments, those its host has not completed yet included (Nova
