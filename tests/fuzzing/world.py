@@ -130,6 +130,7 @@ def build_network(world: World, b: Builder) -> None:
     for key, value in (("networks", net["id"]), ("subnets", subnet["id"]), ("subnetpools", pool["id"]),
                        ("ports", port["id"]), ("routers", router["id"]), ("security-groups", group["id"]),
                        ("os-security-groups", group["id"]), ("floatingips", fip["id"]),
+                       ("network-ip-availabilities", net["id"]),
                        ("quotas", world.project)):
         world.add(key, value)
     world.add("collection", "networks", "subnets", "subnetpools", "ports", "routers", "security-groups",
@@ -267,6 +268,7 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
          {"addProjectAccess": {"project": world.project}}),
         ("POST", f"/volume/v3/{world.project}/backups/{first['backups']}/restore", {"restore": {"name": "fuzz"}}),
         ("PUT", f"/network/v2.0/routers/{first['routers']}/add_router_interface", {"subnet_id": first["subnets"]}),
+        ("PUT", f"/network/v2.0/routers/{first['routers']}/add_extraroutes", {"router": {"routes": []}}),
         ("PATCH", f"/image/v2/images/{first['images']}", [{"op": "replace", "path": "/name", "value": "fuzz"}]),
         ("PUT", f"/volume/v3/{world.project}/os-quota-sets/{world.project}", {"quota_set": {"volumes": 20}}),
         ("PUT", f"/compute/v2.1/os-quota-sets/{world.project}", {"quota_set": {"instances": 20}}),

@@ -107,5 +107,9 @@ def bulk_schema(plural: str) -> dict:
 SCHEMAS = {(member, create): body_schema(member, create) for member in ATTRIBUTES for create in (True, False)}
 TAGS_BODY = {"type": "object", "required": ["tags"], "properties": {"tags": TAGS}}
 INTERFACE_BODY = {"type": "object", "properties": {"subnet_id": ID, "port_id": ID}}
+# add_extraroutes / remove_extraroutes: each route is checked as the router's routes are.
+EXTRAROUTES_BODY = {"type": "object", "required": ["router"], "properties": {"router": {
+    "type": "object", "required": ["routes"], "additionalProperties": False,
+    "properties": {"routes": {"type": "array", "items": {"type": "object"}}}}}}
 QUOTA_BODY = {"type": "object", "required": ["quota"], "properties": {"quota": {
     "type": "object", "additionalProperties": {"type": ["integer", "string"]}}}}
