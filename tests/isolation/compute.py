@@ -475,6 +475,14 @@ OPS = [
        body={"snapshot": {"volume_id": "{volume}", "display_name": "{new}"}}),
     Op("proxy-snapshot", "delete", "DELETE", V + "/os-snapshots/{snapshot}", PROXY_WRITE, headers=LEGACY,
        consumes="snapshot"),
+    # Assisted volume snapshots: a service user's (or the admin's) API; the volume's server
+    # is found without regard to its project, as Nova does for Cinder.
+    Op("assisted-snapshot", "create", "POST", V + "/os-assisted-volume-snapshots", ADMIN_ONLY, headers=MICRO,
+       body={"snapshot": {"volume_id": "{attached_server.volume}", "create_info": {
+           "snapshot_id": "{new}", "type": "qcow2", "new_file": "overlay"}}}),
+    Op("assisted-snapshot", "delete", "DELETE",
+       V + '/os-assisted-volume-snapshots/{new}?delete_info={{"volume_id":"{attached_server.volume}"}}', ADMIN_ONLY,
+       headers=MICRO),
     # The image proxy has no policy of its own: Glance's, with the caller's token, decides.
     Op("proxy-image", "list", "GET", V + "/images", expect(LISTED, LISTED, LISTED, UNLISTED, UNLISTED), headers=LEGACY,
        watch="{image}"),

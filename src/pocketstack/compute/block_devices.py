@@ -194,6 +194,14 @@ class BlockDevices:
             s.expunge_all()
             return rows
 
+    def for_volume(self, volume_id: str) -> list[BlockDeviceMapping]:
+        """The mappings of a volume: one per server it is attached to."""
+        with self.db.session(readonly=True) as s:
+            rows = list(s.scalars(sa.select(BlockDeviceMapping).where(BlockDeviceMapping.volume_id == volume_id)
+                                  .order_by(BlockDeviceMapping.created_at, BlockDeviceMapping.id)))
+            s.expunge_all()
+            return rows
+
     def volumes_attached(self, instance_ids: list[str]) -> dict[str, list[BlockDeviceMapping]]:
         """The volume mappings of many servers in one query (server list rendering)."""
         result: dict[str, list[BlockDeviceMapping]] = {i: [] for i in instance_ids}

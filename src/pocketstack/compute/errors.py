@@ -317,6 +317,28 @@ class VolumeServiceUnavailable(BadRequest):
     msg_fmt = "The block storage service is not available."
 
 
+class VolumeBDMNotFound(BadRequest):
+    msg_fmt = "No volume Block Device Mapping with id {volume_id}."
+
+
+class VolumeBDMIsMultiAttach(BadRequest):
+    msg_fmt = "Block Device Mapping {volume_id} is a multi-attach volume and is not valid for this operation."
+
+
+class AssistedSnapshotInstanceNotReady(BadRequest):
+    """Nova answers the assisted-snapshot API's state refusals with 400, not 409."""
+
+    msg_fmt = "Instance {instance_id} is not ready: it is in vm_state {vm_state}"
+
+
+class AssistedSnapshotInvalidState(BadRequest):
+    msg_fmt = "Cannot '{action}' instance {instance_id} while it is in {attribute} {state}"
+
+
+class AssistedSnapshotDeleteInfoInvalid(BadRequest):
+    msg_fmt = "Invalid delete_info: {reason}"
+
+
 class VolumeRequestInvalid(BadRequest):
     """A volume proxy request the block storage service refused (Nova's ``InvalidInput``)."""
 

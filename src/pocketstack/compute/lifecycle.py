@@ -435,6 +435,37 @@ class ComputeManager:
         with self.actions.event(action_id, event, inst.host):
             step(self.block_devices, inst, volume_id, self.hosts.driver(_host(inst)))
 
+    # -- assisted volume snapshots (Cinder remotefs drivers) -------------------------
+    def volume_snapshot_create(self, instance_id: str, volume_id: str, create_info: dict) -> None:
+        """The hypervisor snapshots the guest's disk of the volume (Nova's); when it
+        cannot, the Block Storage snapshot is set to ``error``, as Nova's libvirt driver
+        reports it."""
+        self._assisted_snapshot(instance_id, create_info["snapshot_id"], "error",
+                                lambda driver: driver.volume_snapshot_create(instance_id, volume_id, create_info))
+
+    def volume_snapshot_delete(self, instance_id: str, volume_id: str, snapshot_id: str, delete_info: dict) -> None:
+        self._assisted_snapshot(instance_id, snapshot_id, "error_deleting",
+                                lambda driver: driver.volume_snapshot_delete(instance_id, volume_id, snapshot_id,
+                                                                             delete_info))
+
+    def _assisted_snapshot(self, instance_id: str, snapshot_id: str, failed: str,
+                           step: Callable[[Driver], None]) -> None:
+        try:
+            inst = load(self.db, instance_id)
+        except NotFound:
+            return
+        try:
+            step(self.hosts.driver(_host(inst)))
+        except Exception as error:  # noqa: BLE001 - reported on the snapshot, as Nova does
+            LOG.error("assisted snapshot %s of instance %s failed: %s", snapshot_id, instance_id, error)
+            volumes = self.block_devices.volumes() if self.block_devices is not None else None
+            if volumes is None:
+                return
+            try:
+                volumes.snapshots.update_status(RequestContext.admin(), snapshot_id, failed, None)
+            except ApiError as refused:  # no such snapshot, or not in a state to take it
+                LOG.warning("could not set snapshot %s to %s: %s", snapshot_id, failed, refused.message)
+
     # -- interfaces attached to a server after its spawn -----------------------------
     def attach_interface(self, instance_id: str, port_id: str) -> None:
         """Plug a port the API bound to the instance into its guest (Nova's

@@ -95,6 +95,10 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-volumes-attachments:show", READER, "Show a volume attached to a server."),
     Rule("os_compute_api:os-volumes-attachments:create", MEMBER, "Attach a volume to a server."),
     Rule("os_compute_api:os-volumes-attachments:delete", MEMBER, "Detach a volume from a server."),
+    Rule("os_compute_api:os-assisted-volume-snapshots:create", "role:service or rule:admin_api",
+         "Have a server's hypervisor snapshot an attached volume (Cinder's remotefs drivers call it)."),
+    Rule("os_compute_api:os-assisted-volume-snapshots:delete", "role:service or rule:admin_api",
+         "Have a server's hypervisor delete an assisted snapshot of an attached volume."),
     Rule("os_compute_api:os-volumes-attachments:swap", "role:service or rule:admin_api",
          "Swap one attached volume for another (PUT, the call Cinder makes while migrating a volume)."),
     # -- flavors ----------------------------------------------------------------------------

@@ -125,6 +125,16 @@ class ComputeAPI:
         """The volume is ``detaching``; its host takes it away from the guest."""
         self._cast(host, "detach_volume", instance_id=instance_id, volume_id=volume_id, action_id=action_id)
 
+    def volume_snapshot_create(self, host: str, instance_id: str, volume_id: str, create_info: dict) -> None:
+        """A Cinder remotefs driver's assisted snapshot of a volume the guest uses."""
+        self._cast(host, "volume_snapshot_create", instance_id=instance_id, volume_id=volume_id,
+                   create_info=create_info)
+
+    def volume_snapshot_delete(self, host: str, instance_id: str, volume_id: str, snapshot_id: str,
+                               delete_info: dict) -> None:
+        self._cast(host, "volume_snapshot_delete", instance_id=instance_id, volume_id=volume_id,
+                   snapshot_id=snapshot_id, delete_info=delete_info)
+
     def _call(self, host: str, method: str, **kwargs):
         """A call, not a cast: the API waits for the answer (503 if the host does not give one)."""
         try:

@@ -227,6 +227,14 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.detach_volume(instance_id, volume_id, action_id)
 
+    def volume_snapshot_create(self, instance_id: str, volume_id: str, create_info: dict) -> None:
+        with self._working(instance_id):
+            self.manager.volume_snapshot_create(instance_id, volume_id, create_info)
+
+    def volume_snapshot_delete(self, instance_id: str, volume_id: str, snapshot_id: str, delete_info: dict) -> None:
+        with self._working(instance_id):
+            self.manager.volume_snapshot_delete(instance_id, volume_id, snapshot_id, delete_info)
+
     def attach_interface(self, instance_id: str, port_id: str) -> None:
         with self._working(instance_id):
             self.manager.attach_interface(instance_id, port_id)

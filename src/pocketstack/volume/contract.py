@@ -82,6 +82,12 @@ class SnapshotRecords(Protocol):
         """Start deleting the snapshot (``available`` or ``error``)."""
         ...
 
+    def update_status(self, context: RequestContext, snapshot_id: str, status: str, progress: str | None) -> None:
+        """What a hypervisor taking or deleting the snapshot for a remotefs backend reports
+        (``os-update_snapshot_status``): creating → creating/available/error, deleting →
+        deleting/error_deleting; a 400 otherwise."""
+        ...
+
 
 class TypeRecords(Protocol):
     """The volume types (``cloud.volume.types``)."""

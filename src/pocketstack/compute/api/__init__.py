@@ -24,6 +24,7 @@ from pocketstack.compute.api import (
 )
 from pocketstack.compute.api.actions import ServerActionsApi
 from pocketstack.compute.api.addresses import AddressesApi, ServerPasswordApi
+from pocketstack.compute.api.assisted_snapshots import AssistedSnapshotsApi
 from pocketstack.compute.api.consoles import ConsoleAuthTokensApi, ConsolesApi
 from pocketstack.compute.api.extensions import ExtensionsApi
 from pocketstack.compute.api.interfaces import InterfacesApi
@@ -75,4 +76,5 @@ def build_router(compute: Compute) -> Router:
         usage.AuditLogApi(compute.hosts),
         floating_ips.FloatingIpsApi(compute),
         VolumesProxyApi(compute),
+        AssistedSnapshotsApi(compute),
     )
