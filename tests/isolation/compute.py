@@ -298,6 +298,7 @@ OPS = [
     action("forceDelete", {"forceDelete": None}, consumes="server"),
     action("os-resetState", {"os-resetState": {"state": "active"}}, ADMIN_ON_SERVER, consumes="server"),
     action("injectNetworkInfo", {"injectNetworkInfo": None}, ADMIN_ON_SERVER),
+    action("migrate", {"migrate": None}, ADMIN_ON_SERVER, consumes="server"),
     # metadata
     Op("server-metadata", "list", "GET", SERVER + "/metadata", OWN_READ, headers=MICRO),
     Op("server-metadata", "show", "GET", SERVER + "/metadata/k", OWN_READ, headers=MICRO),

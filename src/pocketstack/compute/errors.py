@@ -269,6 +269,16 @@ class MoveNotSupported(BadRequest):
     msg_fmt = "'{action}' is not supported: the fake hypervisor cannot move guests between hosts."
 
 
+class CannotMigrateToSameHost(BadRequest):
+    msg_fmt = "Cannot migrate to the host where the instance is currently running."
+
+
+class MigrationHostNotFound(BadRequest):
+    """Nova answers an unknown target host of a cold migration with 400, not 404."""
+
+    msg_fmt = "Compute host {host} could not be found."
+
+
 class InvalidConsoleLength(BadRequest):
     msg_fmt = "Invalid input for field/attribute length. Value: {length}."
 

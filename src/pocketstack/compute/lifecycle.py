@@ -560,11 +560,7 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_prep_resize", inst.host):
             self.placement.move(inst.id, migration["id"])
             try:
-                # A real guest's disks live on its host and are not moved yet (cold migration
-                # is issue 15's): its resize stays there rather than lose them.
-                same_host = frozenset({inst.host}) if self.hosts.real and inst.host else None
-                node = self.scheduler.select_and_claim(self._request(inst, flavor=inst.new_flavor,
-                                                                     hosts=same_host)).node
+                node = self.scheduler.select_and_claim(self._move_request(inst, migration)).node
             except NoValidHost as error:
                 self.placement.move(migration["id"], inst.id)
                 self._undo_resize_quota(inst)
@@ -595,6 +591,20 @@ class ComputeManager:
                    {"task_state": None, "vm_state": st.RESIZED, "power_state": power, "host": node.host,
                     "node": node.host, "old_flavor": inst.flavor, "flavor": inst.new_flavor, "new_flavor": None,
                     "guest": guest, "migration": migration | {"was_running": was_running}})
+
+    def _move_request(self, inst: Instance, migration: dict) -> Request:
+        """Where a resize or cold migration may land.  A resize goes anywhere, its own host
+        included; a cold migration anywhere else, or to the host it named.  A real guest's
+        disks live on its host and are not copied yet, so its resize stays there and its
+        migration finds no host."""
+        leaving = migration.get("type") == "migration"
+        if self.hosts.real and inst.host:
+            if leaving:
+                raise NoValidHost("cold migration of real guests is not implemented: their disks stay on their host")
+            return self._request(inst, flavor=inst.new_flavor, hosts=frozenset({inst.host}))
+        named = frozenset({migration["host"]}) if migration.get("host") else None
+        return self._request(inst, flavor=inst.new_flavor, hosts=named,
+                             ignore_hosts=frozenset({inst.host}) if leaving and inst.host else frozenset())
 
     def _undo_resize_quota(self, inst: Instance) -> None:
         extra = (inst.migration or {}).get("quota") or {}

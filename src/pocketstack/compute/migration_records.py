@@ -48,11 +48,13 @@ class MigrationRecords:
     def __init__(self, db: Database):
         self.db = db
 
-    def start(self, inst, migration_id: str, new_flavor_id: str, user_id: str) -> None:
+    def start(self, inst, migration_id: str, new_flavor_id: str, user_id: str, migration_type: str = "resize") -> None:
+        """A resize's record, or a cold migration's (``migration_type="migration"``, the
+        flavor unchanged)."""
         with self.db.session() as s:
             s.add(Migration(uuid=migration_id, instance_uuid=inst.id, project_id=inst.project_id, user_id=user_id,
                             source_compute=inst.host, old_flavor_id=inst.flavor_id, new_flavor_id=new_flavor_id,
-                            status="pre-migrating", created_at=utcnow()))
+                            status="pre-migrating", migration_type=migration_type, created_at=utcnow()))
 
     def decide(self, inst, status: str) -> None:
         """Note a confirm or revert the API accepted, and the destination the host chose."""

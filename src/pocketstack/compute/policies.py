@@ -45,6 +45,7 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-admin-actions:reset_state", ADMIN, "Reset a server's state (``os-resetState``)."),
     Rule("os_compute_api:os-admin-actions:inject_network_info", ADMIN, "Inject network information."),
     Rule("os_compute_api:os-migrate-server:migrate", ADMIN, "Cold-migrate a server."),
+    Rule("os_compute_api:os-migrate-server:migrate:host", ADMIN, "Cold-migrate a server to a host of one's choice."),
     Rule("os_compute_api:os-migrate-server:migrate_live", ADMIN, "Live-migrate a server."),
     Rule("os_compute_api:os-evacuate", ADMIN, "Evacuate a server from a failed host."),
     Rule("os_compute_api:os-pause-server:pause", MEMBER, "Pause a server."),

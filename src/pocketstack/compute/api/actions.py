@@ -24,6 +24,7 @@ from pocketstack.compute import states as st
 from pocketstack.compute.api import consoles, floating_ips, render, security_groups
 from pocketstack.compute.api.common import (
     accepted,
+    at_least,
     caller_id,
     check_unlocked,
     get_instance,
@@ -88,7 +89,7 @@ class ServerActionsApi:
         self.compute = compute
         handlers: dict[str, ActionHandler] = {name: self.simple(name) for name in SIMPLE}
         handlers.update({name: self.legacy_console(name) for name in consoles.LEGACY_ACTIONS})
-        handlers.update({"migrate": self.unsupported_move("migrate", "os_compute_api:os-migrate-server:migrate"),
+        handlers.update({"migrate": self.migrate,
                          "os-migrateLive": self.unsupported_move("os-migrateLive",
                                                                  "os_compute_api:os-migrate-server:migrate_live"),
                          "evacuate": self.unsupported_move("evacuate", "os_compute_api:os-evacuate")})
@@ -293,6 +294,35 @@ class ServerActionsApi:
             raise
         compute.migration_records.start(inst, migration["id"], flavor.id, caller_id(req))
         compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "resize"))
+        return accepted()
+
+    def migrate(self, req: ApiRequest, args):
+        """Cold migration (admin): a resize to the same flavor on another host, scheduled
+        or (from 2.56) the one named, confirmed or reverted like a resize (Nova's
+        ``resize`` without a flavor).  The target host is checked at once (400 unknown, or
+        the server's own); a scheduling failure ends the migration with a fault, the
+        server staying where it is."""
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-migrate-server:migrate")
+        host = None
+        if at_least(req, 2, 56) and args is not None:
+            host = (validate(args, schemas.MIGRATE_V256) or {}).get("host")
+        if host:
+            req.authorize("os_compute_api:os-migrate-server:migrate:host", target={"project_id": inst.project_id})
+        check_unlocked(req, inst)
+        if host is not None:
+            if host == inst.host:
+                raise errors.CannotMigrateToSameHost()
+            try:
+                compute.hosts.by_host(host)
+            except NotFound:
+                raise errors.MigrationHostNotFound(host=host) from None
+        migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "quota": {}, "type": "migration",
+                     "host": host}
+        inst = begin(compute.db, inst.id, "migrate", [st.ACTIVE, st.STOPPED], st.RESIZE_PREP,
+                     {"new_flavor": inst.flavor, "migration": migration})
+        compute.migration_records.start(inst, migration["id"], inst.flavor_id, caller_id(req), "migration")
+        compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "migrate"))
         return accepted()
 
     def confirm_resize(self, req: ApiRequest, args):

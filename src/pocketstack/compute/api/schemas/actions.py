@@ -8,6 +8,10 @@ REBOOT = {"type": "object", "required": ["type"], "properties": {
 RESIZE = {"type": "object", "required": ["flavorRef"], "properties": {
     "flavorRef": {"type": ["string", "integer"], "minLength": 1}, "OS-DCF:diskConfig": {"type": "string"}},
     "additionalProperties": False}
+# ``migrate`` from 2.56 (before, its value is not looked at): an optional target host.
+MIGRATE_V256 = {"type": ["object", "null"], "additionalProperties": False, "properties": {
+    "host": {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
+             "pattern": "^[a-zA-Z0-9-._]*$"}}}
 METADATA = {"type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
              "additionalProperties": {"type": "string", "maxLength": 255}}
 CREATE_IMAGE = {"type": "object", "required": ["name"], "properties": {
