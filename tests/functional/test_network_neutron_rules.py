@@ -170,13 +170,13 @@ def test_remote_address_groups_are_not_offered(api, other, group):
     assert "security-groups-remote-address-group" not in aliases and "address-group" not in aliases
     for fields in ({"remote_address_group_id": MISSING}, {"remote_address_group_id": None},
                    {"remote_group_id": group["id"], "remote_address_group_id": MISSING}):
-        r = _rule(api, token, group["id"], protocol="tcp", port_range_min=8, port_range_max=8, **fields)
+        r = _rule(api, token, group["id"], protocol="tcp", port_range_min=61234, port_range_max=61234, **fields)
         assert r.status_code == 400, r.text
         assert r.json()["NeutronError"] == {"type": "HTTPBadRequest", "detail": "",
                                             "message": "Unrecognized attribute(s) 'remote_address_group_id'"}
     rules = call(api, "GET", f"/security-groups/{group['id']}", token, status=200).json()["security_group"]
     assert rules["security_group_rules"] and not [r for r in rules["security_group_rules"]
-                                                  if r["port_range_min"] == 8 or "remote_address_group_id" in r]
+                                                  if r["port_range_min"] == 61234 or "remote_address_group_id" in r]
 
 
 @pytest.mark.parametrize("name", ["default", "Default", "DEFAULT"])
