@@ -123,7 +123,7 @@ def rule(r: SecurityGroupRule) -> dict:
             "security_group_id": r.security_group_id, "direction": r.direction, "ethertype": r.ethertype,
             "protocol": r.protocol, "port_range_min": r.port_range_min, "port_range_max": r.port_range_max,
             "remote_ip_prefix": r.remote_ip_prefix, "normalized_cidr": normalized_cidr(r.remote_ip_prefix),
-            "remote_group_id": r.remote_group_id, "remote_address_group_id": None,
+            "remote_group_id": r.remote_group_id,
             "description": r.description, "created_at": r.created_at, "updated_at": r.updated_at,
             "revision_number": r.revision_number, "belongs_to_default_sg": None}
 

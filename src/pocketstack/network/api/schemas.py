@@ -71,8 +71,7 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                             "ethertype": {"enum": ["IPv4", "IPv6"]}, "protocol": {"type": ["string", "integer",
                                                                                          "null"]},
                             "port_range_min": PORT_NUMBER, "port_range_max": PORT_NUMBER,
-                            "remote_ip_prefix": NULL_STR, "remote_group_id": NULL_ID,
-                            "remote_address_group_id": NULL_ID},
+                            "remote_ip_prefix": NULL_STR, "remote_group_id": NULL_ID},
 }
 # Attributes Neutron's resource maps mark neither allow_post nor allow_put (of the
 # extensions listed): "not allowed in POST" / "Cannot update read-only attribute".  (A
