@@ -222,6 +222,7 @@ RESOURCES = [
     Resource("resized_server", server_in("VERIFY_RESIZE", "resize",
                                          lambda w: {"flavorRef": str(w.shared("big_flavor"))})),
     Resource("locked_server", server_in("ACTIVE", "lock")),
+    Resource("shelved_server", server_in("SHELVED_OFFLOADED", "shelve")),
     Resource("interface_server", make_interface_server),
     Resource("attachable_server", make_attachable_server),
     Resource("attached_server", make_attached_server),
@@ -299,6 +300,8 @@ OPS = [
     action("os-resetState", {"os-resetState": {"state": "active"}}, ADMIN_ON_SERVER, consumes="server"),
     action("injectNetworkInfo", {"injectNetworkInfo": None}, ADMIN_ON_SERVER),
     action("migrate", {"migrate": None}, ADMIN_ON_SERVER, consumes="server"),
+    action("shelve", {"shelve": None}, consumes="server"),
+    action("unshelve", {"unshelve": None}, server="shelved_server", consumes="shelved_server"),
     # metadata
     Op("server-metadata", "list", "GET", SERVER + "/metadata", OWN_READ, headers=MICRO),
     Op("server-metadata", "show", "GET", SERVER + "/metadata/k", OWN_READ, headers=MICRO),

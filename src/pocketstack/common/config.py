@@ -132,6 +132,10 @@ class Settings:
     # At start a host powers on the guests the database says are running but are not
     # (after a host reboot; Nova's option of the same name, on here by default).
     resume_guests_state_on_host_boot: bool = True
+    # Seconds a shelved server keeps its place on its host before it is offloaded (Nova's
+    # shelved_offload_time): 0 at once (Nova's default), -1 never (until shelveOffload);
+    # otherwise a host's periodic sweep offloads it once that long has passed.
+    shelved_offload_time: int = 0
     # Every server gets a config drive, whether it asked for one or not (Nova's
     # force_config_drive).
     force_config_drive: bool = False

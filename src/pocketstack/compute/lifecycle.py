@@ -12,6 +12,7 @@ threads.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
@@ -375,6 +376,8 @@ class ComputeManager:
             return
         if inst.host:
             self.hosts.driver(_host(inst)).destroy(inst.id)
+        if shelved_image := (inst.shelved or {}).get("image_id"):
+            self.images.delete(shelved_image)  # as Nova: a shelved server's image goes with it
         self._deallocate_network(inst.id)
         if self.block_devices is not None:
             self.block_devices.release(inst)
@@ -548,6 +551,124 @@ class ComputeManager:
             disk_format = driver.snapshot_to(inst.id, path)
             # The fake driver's bytes are no disk image: its snapshots keep the base image's format.
             self.images.upload_file(image_id, path, disk_format if self.hosts.real else None)
+
+    # -- shelve ----------------------------------------------------------------------
+    def shelve_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Snapshot the root disk into the image the API registered (none for a
+        volume-backed server), power the guest off, and -- per ``shelved_offload_time``,
+        a volume-backed server always -- offload it.  A failed snapshot leaves the server
+        as it was, its image deleted."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.SHELVING:
+            return
+        image_id = (inst.shelved or {}).get("image_id")
+        with self.actions.event(action_id, "compute_shelve_instance", inst.host):
+            try:
+                if image_id:
+                    self._snapshot(inst, image_id)
+            except Exception:
+                if image_id:
+                    self.images.delete(image_id)
+                transition(self.db, inst.id, {"task_state": st.SHELVING}, {"task_state": None, "shelved": None})
+                raise
+            power = self.hosts.driver(_host(inst)).power_off(inst.id)
+            offload = inst.boot_from_volume or self.hosts.settings.shelved_offload_time == 0
+            if not transition(self.db, inst.id, {"task_state": st.SHELVING},
+                              {"vm_state": st.SHELVED, "power_state": power,
+                               "task_state": st.SHELVING_OFFLOADING if offload else None,
+                               "shelved": {"image_id": image_id, "at": utcnow().isoformat()}}):
+                return
+        if offload:
+            self.shelve_offload_instance(inst.id, action_id)
+
+    def shelve_offload_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """The shelved server leaves its host: the guest is destroyed and the claim given
+        back (its ports and volumes stay its own).  Idempotent, so an interrupted offload
+        is simply run again."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.SHELVING_OFFLOADING:
+            return
+        with self.actions.event(action_id, "compute_shelve_offload_instance", inst.host):
+            if inst.host:
+                self.hosts.driver(_host(inst)).destroy(inst.id)
+            self.placement.release(inst.id)
+            transition(self.db, inst.id, {"task_state": st.SHELVING_OFFLOADING},
+                       {"vm_state": st.SHELVED_OFFLOADED, "task_state": None, "host": None, "node": None,
+                        "power_state": st.NOSTATE})
+
+    def offload_shelved(self, host: str, before: dt.datetime) -> None:
+        """Offload ``host``'s servers shelved before ``before`` (a positive
+        ``shelved_offload_time``: Nova's periodic ``_poll_shelved_instances``)."""
+        with self.db.session(readonly=True) as s:
+            due = [i for i in s.scalars(sa.select(Instance).where(Instance.host == host,
+                                                                  Instance.vm_state == st.SHELVED,
+                                                                  Instance.task_state.is_(None)))
+                   if dt.datetime.fromisoformat((i.shelved or {}).get("at") or before.isoformat()) < before]
+        for inst in due:
+            if transition(self.db, inst.id, {"vm_state": st.SHELVED, "task_state": None},
+                          {"task_state": st.SHELVING_OFFLOADING}):
+                self.shelve_offload_instance(inst.id)
+
+    def schedule_unshelve(self, instance_id: str) -> str | None:
+        """The scheduler's half of unshelving an offloaded server: claim a host and record
+        it (a compare-and-swap from "no host", so two schedulers with a copy of the cast
+        place it once).  No host: the server stays SHELVED_OFFLOADED with a fault."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.UNSHELVING or inst.host is not None:
+            return inst.host if inst.task_state == st.UNSHELVING else None
+        try:
+            node = self.scheduler.select_and_claim(self._request(inst)).node
+        except NoValidHost as error:
+            if not self.placement.allocations(inst.id):
+                transition(self.db, inst.id, {"task_state": st.UNSHELVING, "host": None},
+                           {"task_state": None, "fault": fault(500, str(error))})
+            return None
+        except Conflict:  # another scheduler holds the claim
+            return None
+        if not transition(self.db, inst.id, {"task_state": st.UNSHELVING, "host": None},
+                          {"host": node.host, "node": node.host, "availability_zone": node.availability_zone}):
+            self.placement.release(inst.id)
+            return None
+        return node.host
+
+    def unshelve_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Power a SHELVED server's guest back on, or spawn an offloaded one on the host a
+        scheduler claimed, from its shelved image (its ports bound there); then the
+        shelved image is deleted.  A failed spawn gives the claim back and leaves the
+        server SHELVED_OFFLOADED with a fault."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.UNSHELVING or inst.host is None:
+            return
+        driver = self.hosts.driver(_host(inst))
+        image_id = (inst.shelved or {}).get("image_id")
+        with self.actions.event(action_id, "compute_unshelve_instance", inst.host):
+            if inst.vm_state == st.SHELVED:
+                power = driver.power_on(inst.id)
+            else:
+                try:
+                    power = self._respawn(inst, driver, image_id)
+                except Exception as error:
+                    self.placement.release(inst.id)
+                    transition(self.db, inst.id, {"task_state": st.UNSHELVING},
+                               {"task_state": None, "host": None, "node": None,
+                                "fault": fault(500, f"Unshelve of instance {inst.id} failed: {error}")})
+                    raise
+            if transition(self.db, inst.id, {"task_state": st.UNSHELVING},
+                          {"vm_state": st.ACTIVE, "task_state": None, "power_state": power, "shelved": None,
+                           "fault": None}) and image_id:
+                self.images.delete(image_id)
+
+    def _respawn(self, inst: Instance, driver: Driver, image_id: str | None) -> int:
+        network = self.network()
+        if network is not None:
+            for port in network.list_instance_ports(inst.id):
+                network.update(RequestContext.admin(), "ports", port["id"], {"binding:host_id": inst.host})
+        driver.destroy(inst.id)  # what an interrupted unshelve may have left
+        guest = self._guest(inst.flavor, inst)
+        with self._guest_spec(inst, inst.flavor, guest) as spec:
+            if image_id:
+                spec.image_ref = image_id
+            return driver.spawn(spec)
 
     # -- resize ----------------------------------------------------------------------
     def resize_instance(self, instance_id: str, action_id: str | None = None) -> None:
@@ -774,5 +895,12 @@ class ComputeManager:
         elif task == st.IMAGE_SNAPSHOT:
             self.images.discard_unfinished_snapshots(instance.id)
             transition(self.db, instance.id, {"task_state": task}, {"task_state": None})
+        elif task == st.SHELVING:  # dropped, as a snapshot is: the user shelves again
+            self.images.discard_unfinished_snapshots(instance.id)
+            transition(self.db, instance.id, {"task_state": task}, {"task_state": None, "shelved": None})
+        elif task == st.SHELVING_OFFLOADING:
+            self.shelve_offload_instance(instance.id)
+        elif task == st.UNSHELVING and instance.host is not None:
+            self.unshelve_instance(instance.id)
         else:
             self._error(instance.id, task, 500, f"Operation {task} was interrupted by a compute service restart.")

@@ -130,6 +130,9 @@ class InstanceColumns:
     new_flavor: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
     # An ongoing resize: {"id": migration consumer uuid, "source_host", "dest_host"}.
     migration: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
+    # A shelved server: {"image_id": its snapshot (None when volume-backed), "at": ISO time
+    # it was shelved}; cleared when it is unshelved.
+    shelved: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
     image_ref: Mapped[str] = mapped_column(sa.String(64), default="", index=True)
     image_properties: Mapped[dict] = mapped_column(JSONText, default=dict)
     boot_from_volume: Mapped[bool] = mapped_column(sa.Boolean, default=False)

@@ -117,6 +117,17 @@ class ComputeAPI:
     def revert_resize(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "revert_resize", instance_id=instance_id, action_id=action_id)
 
+    def shelve_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
+        self._cast(host, "shelve_instance", instance_id=instance_id, action_id=action_id)
+
+    def shelve_offload_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
+        self._cast(host, "shelve_offload_instance", instance_id=instance_id, action_id=action_id)
+
+    def unshelve_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
+        """To the host of a SHELVED server; an offloaded one's goes to a scheduler, which
+        claims a host and hands it on."""
+        self._cast(host, "unshelve_instance", instance_id=instance_id, action_id=action_id)
+
     def attach_volume(self, host: str, instance_id: str, volume_id: str, action_id: str | None) -> None:
         """The volume is reserved for the instance; its host gives it to the guest."""
         self._cast(host, "attach_volume", instance_id=instance_id, volume_id=volume_id, action_id=action_id)

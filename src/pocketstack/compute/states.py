@@ -17,6 +17,8 @@ RESCUED = "rescued"
 RESIZED = "resized"
 ERROR = "error"
 DELETED = "deleted"
+SHELVED = "shelved"
+SHELVED_OFFLOADED = "shelved_offloaded"
 
 # task_state
 SCHEDULING = "scheduling"
@@ -41,6 +43,9 @@ IMAGE_SNAPSHOT = "image_snapshot"
 RESCUING = "rescuing"
 UNRESCUING = "unrescuing"
 DELETING = "deleting"
+SHELVING = "shelving"
+SHELVING_OFFLOADING = "shelving_offloading"
+UNSHELVING = "unshelving"
 
 # power_state (Nova's integers)
 NOSTATE = 0
@@ -62,6 +67,8 @@ _STATUS: dict[str, dict[str | None, str]] = {
     RESCUED: {None: "RESCUE"},
     ERROR: {None: "ERROR", REBUILDING: "REBUILD"},
     DELETED: {None: "DELETED"},
+    SHELVED: {None: "SHELVED"},
+    SHELVED_OFFLOADED: {None: "SHELVED_OFFLOADED"},
 }
 
 # status -> vm_states, for the ``status`` list filter.
@@ -69,7 +76,8 @@ STATUS_FILTER = {
     "ACTIVE": [ACTIVE], "BUILD": [BUILDING], "SHUTOFF": [STOPPED], "PAUSED": [PAUSED],
     "SUSPENDED": [SUSPENDED], "RESCUE": [RESCUED], "VERIFY_RESIZE": [RESIZED], "ERROR": [ERROR],
     "DELETED": [DELETED], "REBOOT": [ACTIVE], "HARD_REBOOT": [ACTIVE], "REBUILD": [ACTIVE, STOPPED, ERROR],
-    "RESIZE": [ACTIVE, STOPPED], "REVERT_RESIZE": [RESIZED],
+    "RESIZE": [ACTIVE, STOPPED], "REVERT_RESIZE": [RESIZED], "SHELVED": [SHELVED],
+    "SHELVED_OFFLOADED": [SHELVED_OFFLOADED],
 }
 
 POWER_STATE_NAMES = {NOSTATE: "pending", RUNNING: "running", POWER_PAUSED: "paused", SHUTDOWN: "shutdown",

@@ -102,7 +102,8 @@ class ServerActionsApi:
                          "rebuild": self.rebuild, "resize": self.resize, "confirmResize": self.confirm_resize,
                          "revertResize": self.revert_resize, "createImage": self.create_image,
                          "createBackup": self.create_backup, "os-resetState": self.reset_state,
-                         "injectNetworkInfo": self.inject_network_info, "restore": self.restore})
+                         "injectNetworkInfo": self.inject_network_info, "restore": self.restore,
+                         "shelve": self.shelve, "shelveOffload": self.shelve_offload, "unshelve": self.unshelve})
         self.handlers = handlers
 
     @route.post("/v2.1/servers/{server_id}/action")
@@ -341,6 +342,51 @@ class ServerActionsApi:
         inst = begin(compute.db, inst.id, "revertResize", [st.RESIZED], st.RESIZE_REVERTING)
         compute.migration_records.decide(inst, "reverting")
         compute.rpc.revert_resize(inst.host, inst.id, self.record(req, inst, "revertResize"))
+        return accepted()
+
+    # -- shelve ----------------------------------------------------------------------------
+    def shelve(self, req: ApiRequest, args):
+        """Nova's shelve: an image-backed server is snapshotted (``<name>-shelved``) and
+        powered off, a volume-backed one only powered off; then, as ``shelved_offload_time``
+        says, it leaves its host (SHELVED_OFFLOADED: no guest, no claim) -- a volume-backed
+        one at once, as Nova."""
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-shelve:shelve")
+        check_unlocked(req, inst)
+        image_id = None
+        if not inst.boot_from_volume:
+            try:
+                base = compute.images.manager.get_image(req.caller, inst.image_ref)
+            except NotFound:
+                base = None
+            image_id = compute.images.create_snapshot(req.caller, f"{inst.name}-shelved", inst.id, base, {})
+        try:
+            inst = begin(compute.db, inst.id, "shelve", [st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED],
+                         st.SHELVING, {"shelved": {"image_id": image_id}})
+        except Conflict:
+            if image_id is not None:
+                compute.images.delete(image_id)
+            raise
+        compute.rpc.shelve_instance(inst.host, inst.id, self.record(req, inst, "shelve"))
+        return accepted()
+
+    def shelve_offload(self, req: ApiRequest, args):
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-shelve:shelve_offload")
+        check_unlocked(req, inst)
+        inst = begin(compute.db, inst.id, "shelveOffload", [st.SHELVED], st.SHELVING_OFFLOADING)
+        compute.rpc.shelve_offload_instance(inst.host, inst.id, self.record(req, inst, "shelveOffload"))
+        return accepted()
+
+    def unshelve(self, req: ApiRequest, args):
+        """Back to ACTIVE: a SHELVED server is powered on where it is; an offloaded one is
+        scheduled again (a scheduler claims a host) and spawned from its shelved image."""
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-shelve:unshelve")
+        check_unlocked(req, inst)
+        inst = begin(compute.db, inst.id, "unshelve", [st.SHELVED, st.SHELVED_OFFLOADED], st.UNSHELVING)
+        target = inst.host if inst.vm_state == st.SHELVED else None
+        compute.rpc.unshelve_instance(target, inst.id, self.record(req, inst, "unshelve"))
         return accepted()
 
     # -- images ----------------------------------------------------------------------------
