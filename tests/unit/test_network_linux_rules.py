@@ -63,7 +63,7 @@ def test_a_protected_port_gets_anti_spoofing_and_its_groups_rules():
                                                                                                high=22)]}}
     text = ruleset([port(allowed_address_pairs=[{"ip_address": "10.0.0.64/28"},
                                                 {"ip_address": "10.0.0.9", "mac_address": "fa:16:3e:00:00:02"}])],
-                   groups)
+                   groups).text()
     tag = PORT_A[:11]
     # One atomic replacement of both tables.
     assert text.startswith("table bridge pocketstack\ndelete table bridge pocketstack\n")
@@ -87,34 +87,35 @@ def test_a_protected_port_gets_anti_spoofing_and_its_groups_rules():
 
 
 def test_ports_without_port_security_and_network_ports_are_not_filtered():
-    text = ruleset([port(port_security_enabled=False), port(PORT_B, device_owner="network:router_interface")], {})
+    text = ruleset([port(port_security_enabled=False), port(PORT_B, device_owner="network:router_interface")],
+                   {}).text()
     assert "vmap" not in text and "chain from-" not in text and "chain egress-" not in text
 
 
 def test_a_port_set_administratively_down_passes_nothing():
     text = ruleset([port(admin_state_up=False), port(PORT_B, port_security_enabled=False, admin_state_up=False),
-                    port("cccccccc-3333-4333-8333-333333333333", admin_state_up=True)], {})
+                    port("cccccccc-3333-4333-8333-333333333333", admin_state_up=True)], {}).text()
     assert f'iifname {{ "tap{PORT_A[:11]}", "tap{PORT_B[:11]}" }} drop' in text
     assert f'oifname {{ "tap{PORT_A[:11]}", "tap{PORT_B[:11]}" }} drop' in text
     assert "tapcccccccc-33\" } drop" not in text
-    assert "drop" not in ruleset([port()], {}).split("chain from-")[0]  # none down: no such rule
+    assert "drop" not in ruleset([port()], {}).text().split("chain from-")[0]  # none down: no such rule
 
 
 def test_ports_are_numbered_in_the_mark_and_remote_group_sets_follow_membership():
     other = "77777777-0000-4000-8000-000000000000"
-    text = ruleset([port(), port(PORT_B, address="10.0.0.6", groups=(GROUP, other))], {})
+    text = ruleset([port(), port(PORT_B, address="10.0.0.6", groups=(GROUP, other))], {}).text()
     assert f"meta mark and 0xffff vmap {{ 0x1 : jump egress-{PORT_A[:11]}, 0x2 : jump egress-{PORT_B[:11]} }}" in text
     assert f"0x10000 : jump ingress-{PORT_A[:11]}, 0x20000 : jump ingress-{PORT_B[:11]}" in text
-    assert f"set sg-{GROUP}-v4 {{ type ipv4_addr; flags interval; auto-merge; elements = {{ 10.0.0.5, 10.0.0.6 }}; }}" \
-        in text
-    assert f"set sg-{other}-v4 {{ type ipv4_addr; flags interval; auto-merge; elements = {{ 10.0.0.6 }}; }}" in text
-    assert f"set sg-{other}-v6 {{ type ipv6_addr; flags interval; auto-merge; }}" in text  # empty but defined
+    # Single addresses: plain sets (an element can be added or deleted alone).
+    assert f"set sg-{GROUP}-v4 {{ type ipv4_addr; elements = {{ 10.0.0.5, 10.0.0.6 }}; }}" in text
+    assert f"set sg-{other}-v4 {{ type ipv4_addr; elements = {{ 10.0.0.6 }}; }}" in text
+    assert f"set sg-{other}-v6 {{ type ipv6_addr; }}" in text  # empty but defined
 
 
 def test_a_port_without_ipv4_addresses_may_send_no_ipv4_or_arp():
-    lines = nft_rules._spoof_chain(port(address="2001:db8::5"), 1)
-    assert "  ether type arp drop" in lines and "  ether type ip drop" in lines
-    assert "  ether type ip6 ip6 saddr != { 2001:db8::5, fe80::f816:3eff:fe00:1 } drop" in lines
+    rules = nft_rules._spoof_chains(port(address="2001:db8::5"), 1)[f"from-{PORT_A[:11]}"]
+    assert "ether type arp drop" in rules and "ether type ip drop" in rules
+    assert "ether type ip6 ip6 saddr != { 2001:db8::5, fe80::f816:3eff:fe00:1 } drop" in rules
 
 
 def test_router_nat():
@@ -130,7 +131,93 @@ def test_router_nat():
 
 def test_each_network_bridge_gets_a_stable_conntrack_zone():
     net_a, net_b = "0000abcd-0000-4000-8000-000000000000", "ffffffff-0000-4000-8000-000000000000"
-    text = ruleset([], {}, [net_b, net_a])
+    text = ruleset([], {}, [net_b, net_a]).text()
     assert "type filter hook prerouting priority raw; policy accept;" in text
     assert f'ct zone set iifname map {{ "br-{net_a[:11]}" : {0xabcd + 1}, "br-{net_b[:11]}" : 1 }}' in text
-    assert "ct zone" not in ruleset([], {})
+    assert "ct zone" not in ruleset([], {}).text()
+
+
+# -- incremental updates: only what changed, or None when the tables must be replaced ------
+
+OTHER = "77777777-0000-4000-8000-000000000000"
+NET, NET2 = "0000abcd-0000-4000-8000-000000000000", "ffffffff-0000-4000-8000-000000000000"
+
+
+def groups(*rules_of_group):
+    return {GROUP: {"id": GROUP, "security_group_rules": list(rules_of_group)},
+            OTHER: {"id": OTHER, "security_group_rules": [rule(direction="egress")]}}
+
+
+def two_ports(a_groups=(GROUP,), b_address="10.0.0.6", **b_extra):
+    return [port(groups=a_groups), port(PORT_B, address=b_address, groups=(OTHER,), **b_extra)]
+
+
+def test_nothing_changed_is_an_empty_update():
+    rules = ruleset(two_ports(), groups(rule()), [NET])
+    assert rules == ruleset(two_ports(), groups(rule()), [NET])
+    assert rules.changes_from(ruleset(two_ports(), groups(rule()), [NET])) == ""
+
+
+def test_a_groups_rule_change_rewrites_only_the_chains_of_its_ports():
+    before = ruleset(two_ports(), groups(rule()), [NET])
+    after = ruleset(two_ports(), groups(rule(), rule(protocol="tcp", low=22, high=22)), [NET])
+    update = after.changes_from(before)
+    a = PORT_A[:11]
+    assert update.startswith(f"flush chain inet pocketstack ingress-{a}\ntable inet pocketstack {{\n"
+                             f"  chain ingress-{a} {{\n")
+    assert "    meta nfproto ipv4 meta l4proto tcp tcp dport 22 accept\n    drop\n  }\n}\n" in update
+    # Nothing else: not the other port's chains, its egress chain, the sets or the tables.
+    assert update.count("flush") == 1 and "delete table" not in update and "element" not in update
+    assert PORT_B[:11] not in update and f"egress-{a}" not in update
+
+
+def test_a_ports_new_address_updates_its_anti_spoofing_and_its_groups_set():
+    before = ruleset(two_ports(), groups(), [NET])
+    after = ruleset(two_ports(b_address="10.0.0.7"), groups(), [NET])
+    update = after.changes_from(before)
+    b = PORT_B[:11]
+    assert f"delete element inet pocketstack sg-{OTHER}-v4 {{ 10.0.0.6 }}\n" \
+           f"add element inet pocketstack sg-{OTHER}-v4 {{ 10.0.0.7 }}\n" in update
+    assert f"flush chain bridge pocketstack from-{b}\ntable bridge pocketstack {{\n  chain from-{b} {{" in update
+    assert f"sg-{GROUP}" not in update and PORT_A[:11] not in update
+
+
+def test_a_membership_change_adds_and_deletes_only_set_elements():
+    three = [*two_ports(), port("cccccccc-3333-4333-8333-333333333333", address="10.0.0.8", groups=(GROUP,))]
+    before = ruleset(three, groups())
+    moved = [dict(three[0], security_groups=[GROUP, OTHER]), three[1],
+             dict(three[2], security_groups=[OTHER])]
+    update = ruleset(moved, groups()).changes_from(before)
+    lines = [line for line in update.splitlines() if "element" in line]
+    assert lines == [f"add element inet pocketstack sg-{OTHER}-v4 {{ 10.0.0.5, 10.0.0.8 }}",
+                     f"delete element inet pocketstack sg-{GROUP}-v4 {{ 10.0.0.8 }}"]
+    # The moved ports' chains change (their groups' rules), never the tables.
+    assert "delete table" not in update and "flush set" not in update
+
+
+def test_a_set_with_cidr_members_is_an_interval_set_rewritten_whole():
+    pair = [{"ip_address": "10.0.1.0/28"}]
+    before = ruleset(two_ports(allowed_address_pairs=pair), groups())
+    after = ruleset(two_ports(allowed_address_pairs=pair, b_address="10.0.0.9"), groups())
+    assert f"set sg-{OTHER}-v4 {{ type ipv4_addr; flags interval; auto-merge; " \
+           "elements = { 10.0.0.6, 10.0.1.0/28 }; }" in before.text()
+    update = after.changes_from(before)
+    assert f"flush set inet pocketstack sg-{OTHER}-v4\n" \
+           f"add element inet pocketstack sg-{OTHER}-v4 {{ 10.0.0.9, 10.0.1.0/28 }}\n" in update
+    assert "delete element" not in update
+
+
+@pytest.mark.parametrize("change", [
+    lambda ports, grps, nets: ([*ports, port("cccccccc-3333-4333-8333-333333333333", address="10.0.0.8")], grps,
+                               nets),  # a new port: the marks are renumbered
+    lambda ports, grps, nets: (ports[:1], grps, nets),  # a port gone
+    lambda ports, grps, nets: ([ports[0], dict(ports[1], admin_state_up=False)], grps, nets),  # a port set down
+    lambda ports, grps, nets: ([ports[0], dict(ports[1], port_security_enabled=False)], grps, nets),
+    lambda ports, grps, nets: (ports, grps, [*nets, NET2]),  # a network: its conntrack zone
+    lambda ports, grps, nets: (ports, {**grps, "g3": {"id": "g3", "security_group_rules": []}}, nets),  # a set
+    lambda ports, grps, nets: ([ports[0], dict(ports[1], allowed_address_pairs=[{"ip_address": "10.0.1.0/28"}])],
+                               grps, nets),  # a set that becomes an interval set
+])
+def test_structural_changes_replace_both_tables(change):
+    state = (two_ports(), groups(rule()), [NET])
+    assert ruleset(*change(*state)).changes_from(ruleset(*state)) is None

@@ -1,8 +1,9 @@
 """Security groups and anti-spoofing as nftables rulesets (pure: dicts in, text out).
 
-Two tables in the host namespace of the datapath, replaced together in one ``nft -f``
-transaction (``table …; delete table …; table … {…}``), so a reader never sees a
-half-applied ruleset:
+Two tables in the host namespace of the datapath (a :class:`HostRuleset`), written in one
+``nft -f`` transaction, so a reader never sees a half-applied ruleset: whole
+(``table …; delete table …; table … {…}``), or, when only chains' rules and sets'
+elements changed, as an update of just those (:meth:`HostRuleset.changes_from`):
 
 * ``table bridge pocketstack``, on the bridges' forward hook before ``br_netfilter``
   (priority -200): it sees which bridge port (tap device) a frame enters and leaves by,
@@ -16,13 +17,16 @@ half-applied ruleset:
   the sender and ``ingress-<port>`` of the receiver: established/related accepted,
   invalid dropped, one rule per security-group rule, then drop.  An egress chain
   ``return``s on success so that the receiver's ingress chain still runs.  Remote groups
-  are named sets ``sg-<group>-v4``/``-v6`` of the members' addresses.
+  are named sets ``sg-<group>-v4``/``-v6`` of the members' addresses: plain sets (an
+  element added or deleted alone) unless a member has a CIDR (an allowed address pair),
+  then interval sets that merge overlaps, rewritten whole when they change.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 TABLE = "pocketstack"
 # Neutron's protocol names and what nftables calls them (numbers pass through).
@@ -123,44 +127,40 @@ def rule_match(rule: dict) -> str | None:
     return " ".join(parts)
 
 
-def _spoof_chain(port: dict, number: int) -> list[str]:
+def _spoof_chains(port: dict, number: int) -> dict[str, list[str]]:
     """Layer 2 (bridge family): the port may send only from its MACs and addresses; on
     success its number goes into the low half of the packet mark."""
     t = tag(port["id"])
     v4, v6 = _split(port_addresses(port))
     v6 = v6 + [link_local(m) for m in port_macs(port)]
-    lines = [f"chain from-{t} {{",
-             f"  ether saddr != {_elements(port_macs(port))} drop",
-             f"  meta mark set meta mark or {number:#x}",
+    rules = [f"ether saddr != {_elements(port_macs(port))} drop",
+             f"meta mark set meta mark or {number:#x}",
              # A DHCP client has no address yet: DISCOVER/REQUEST from 0.0.0.0.
-             "  ether type ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return",
-             "  ether type ip6 ip6 saddr :: return"]  # duplicate address detection
-    lines.append(f"  arp saddr ip != {_elements(v4)} drop" if v4 else "  ether type arp drop")
-    lines.append(f"  ether type ip ip saddr != {_elements(v4)} drop" if v4 else "  ether type ip drop")
-    lines += [f"  ether type ip6 ip6 saddr != {_elements(v6)} drop", "}",
-              f"chain to-{t} {{", f"  meta mark set meta mark or {number << 16:#x}", "}"]
-    return lines
+             "ether type ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return",
+             "ether type ip6 ip6 saddr :: return"]  # duplicate address detection
+    rules.append(f"arp saddr ip != {_elements(v4)} drop" if v4 else "ether type arp drop")
+    rules.append(f"ether type ip ip saddr != {_elements(v4)} drop" if v4 else "ether type ip drop")
+    rules.append(f"ether type ip6 ip6 saddr != {_elements(v6)} drop")
+    return {f"from-{t}": rules, f"to-{t}": [f"meta mark set meta mark or {number << 16:#x}"]}
 
 
-def _filter_chains(port: dict, number: int, groups: dict[str, dict]) -> list[str]:
+def _filter_chains(port: dict, groups: dict[str, dict]) -> dict[str, list[str]]:
     """Layer 3 (inet family, stateful): the port's egress and ingress rules."""
     t = tag(port["id"])
-    egress = [f"chain egress-{t} {{",
-              "  ct state established,related return",
-              "  ct state invalid drop",
-              "  meta l4proto udp udp sport 68 udp dport 67 return",
-              "  meta l4proto udp udp sport 67 drop",  # no rogue DHCP servers
-              "  meta l4proto udp udp sport 546 udp dport 547 return",
-              "  meta l4proto udp udp sport 547 drop",
-              "  meta l4proto ipv6-icmp icmpv6 type nd-router-advert drop",
-              "  meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
+    egress = ["ct state established,related return",
+              "ct state invalid drop",
+              "meta l4proto udp udp sport 68 udp dport 67 return",
+              "meta l4proto udp udp sport 67 drop",  # no rogue DHCP servers
+              "meta l4proto udp udp sport 546 udp dport 547 return",
+              "meta l4proto udp udp sport 547 drop",
+              "meta l4proto ipv6-icmp icmpv6 type nd-router-advert drop",
+              "meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
               "nd-router-solicit, mld-listener-report, mld2-listener-report } return"]
-    ingress = [f"chain ingress-{t} {{",
-               "  ct state established,related accept",
-               "  ct state invalid drop",
-               "  meta l4proto udp udp sport 67 udp dport 68 accept",
-               "  meta l4proto udp udp sport 547 udp dport 546 accept",
-               "  meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
+    ingress = ["ct state established,related accept",
+               "ct state invalid drop",
+               "meta l4proto udp udp sport 67 udp dport 68 accept",
+               "meta l4proto udp udp sport 547 udp dport 546 accept",
+               "meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
                "nd-router-advert, mld-listener-query } accept"]
     for group_id in port.get("security_groups") or []:
         for rule in (groups.get(group_id) or {}).get("security_group_rules") or []:
@@ -168,10 +168,10 @@ def _filter_chains(port: dict, number: int, groups: dict[str, dict]) -> list[str
             if match is None:
                 continue
             if rule["direction"] == "egress":
-                egress.append(f"  {match} return")
+                egress.append(f"{match} return")
             else:
-                ingress.append(f"  {match} accept")
-    return egress + ["  drop", "}"] + ingress + ["  drop", "}"]
+                ingress.append(f"{match} accept")
+    return {f"egress-{t}": [*egress, "drop"], f"ingress-{t}": [*ingress, "drop"]}
 
 
 def group_members(ports: Iterable[dict]) -> dict[str, tuple[list[str], list[str]]]:
@@ -193,8 +193,78 @@ def zone(network_id: str) -> int:
     return int(network_id.replace("-", "")[:8], 16) % 65535 + 1
 
 
-def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[str] = ()) -> str:
-    """The ``nft -f`` input that makes the host namespace's two tables exactly this.
+@dataclass(frozen=True)
+class HostRuleset:
+    """The host namespace's two tables, split by what an update may change alone.
+
+    ``bases`` (per family: base chains and their verdict maps), the chains' names and the
+    sets' declarations are the skeleton; a change there (a port added or removed, which
+    renumbers the marks; a port set down; a network; a set that turns to intervals)
+    replaces both tables.  A change of only ``chains``' rules (one port's addresses or
+    groups, one group's rules: the chains of its ports) or of ``sets``' elements (a
+    remote group's membership) is written as an update of just those."""
+
+    bases: dict[str, tuple[str, ...]]  # family -> lines of its base chains, in table order
+    chains: dict[tuple[str, str], tuple[str, ...]]  # (family, regular chain) -> its rules
+    sets: dict[str, tuple[str, tuple[str, ...]]]  # inet set -> (declaration, sorted elements)
+
+    def text(self) -> str:
+        """Both tables whole: the ``nft -f`` input that makes them exactly this."""
+        lines: list[str] = []
+        for family in ("bridge", "inet"):
+            lines += _replace(family, TABLE)
+            if family == "inet":
+                for name, (declaration, elements) in self.sets.items():
+                    content = f" elements = {_elements(list(elements))};" if elements else ""
+                    lines.append(f"  set {name} {{ {declaration}{content} }}")
+            lines += ["  " + line for line in self.bases[family]]
+            for (chain_family, name), rules in self.chains.items():
+                if chain_family == family:
+                    lines += [f"  chain {name} {{", *("    " + rule for rule in rules), "  }"]
+            lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def _skeleton(self) -> tuple:
+        return self.bases, sorted(self.chains), {name: declaration for name, (declaration, _) in self.sets.items()}
+
+    def changes_from(self, old: HostRuleset) -> str | None:
+        """The ``nft -f`` input that turns ``old`` (as applied) into this by touching only
+        what differs: a plain set's elements added and deleted, an interval set flushed and
+        refilled, a changed chain flushed and refilled; "" if nothing differs, None if the
+        skeleton does (then only :meth:`text` will do)."""
+        if self._skeleton() != old._skeleton():
+            return None
+        lines: list[str] = []
+        for name, (declaration, elements) in self.sets.items():
+            before = old.sets[name][1]
+            if elements == before:
+                continue
+            where = f"inet {TABLE} {name}"
+            if "interval" in declaration:  # merged intervals cannot lose one element alone
+                lines.append(f"flush set {where}")
+                gone, added = [], list(elements)
+            else:
+                gone, added = sorted(set(before) - set(elements)), sorted(set(elements) - set(before))
+            if gone:
+                lines.append(f"delete element {where} {_elements(gone)}")
+            if added:
+                lines.append(f"add element {where} {_elements(added)}")
+        for (family, name), rules in self.chains.items():
+            if old.chains[(family, name)] != rules:
+                lines += [f"flush chain {family} {TABLE} {name}", f"table {family} {TABLE} {{",
+                          f"  chain {name} {{", *("    " + rule for rule in rules), "  }", "}"]
+        return "\n".join(lines) + "\n" if lines else ""
+
+
+def _remote_set(kind: str, addresses: list[str]) -> tuple[str, tuple[str, ...]]:
+    elements = tuple(sorted(set(addresses)))
+    if any("/" in element for element in elements):
+        return f"type {kind}; flags interval; auto-merge;", elements
+    return f"type {kind};", elements
+
+
+def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[str] = ()) -> HostRuleset:
+    """The host namespace's two tables for these ports, groups and networks.
 
     ``networks`` (ids) get a conntrack zone each: a connection routed between two
     networks crosses the host namespace twice with the same addresses, once per bridge,
@@ -204,47 +274,44 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[s
     guarded = [(number, p) for number, p in enumerate((p for p in ports if protected(p)), start=1)]
     if len(guarded) > MAX_PORTS:
         raise ValueError(f"{len(guarded)} filtered ports on one host: the datapath numbers at most {MAX_PORTS}")
-    lines = _replace("bridge", TABLE)
-    lines += ["  chain forward {", "    type filter hook forward priority -200; policy accept;",
-              "    meta mark set 0x0"]
+    bridge = ["chain forward {", "  type filter hook forward priority -200; policy accept;", "  meta mark set 0x0"]
     # admin_state_up false: the port passes nothing, either way (Neutron's agents take the
     # device down; the tap is QEMU's, so its frames are dropped on the bridge instead).
     down = [f'"tap{tag(p["id"])}"' for p in ports if p.get("admin_state_up") is False]
     if down:
-        lines += [f"    iifname {{ {', '.join(down)} }} drop", f"    oifname {{ {', '.join(down)} }} drop"]
+        bridge += [f"  iifname {{ {', '.join(down)} }} drop", f"  oifname {{ {', '.join(down)} }} drop"]
     if guarded:
-        lines.append("    iifname vmap { " + ", ".join(f'"tap{tag(p["id"])}" : jump from-{tag(p["id"])}'
+        bridge.append("  iifname vmap { " + ", ".join(f'"tap{tag(p["id"])}" : jump from-{tag(p["id"])}'
                                                      for _, p in guarded) + " }")
-        lines.append("    oifname vmap { " + ", ".join(f'"tap{tag(p["id"])}" : jump to-{tag(p["id"])}'
+        bridge.append("  oifname vmap { " + ", ".join(f'"tap{tag(p["id"])}" : jump to-{tag(p["id"])}'
                                                      for _, p in guarded) + " }")
-    lines.append("  }")
-    for number, port in guarded:
-        lines += ["  " + line for line in _spoof_chain(port, number)]
-    lines.append("}")
-    lines += _replace("inet", TABLE)
-    used = set(groups) | {g for p in ports for g in p.get("security_groups") or []}
-    members = group_members(ports)
-    for group_id in sorted(used):
-        v4, v6 = members.get(group_id, ([], []))
-        for suffix, kind, values in (("v4", "ipv4_addr", v4), ("v6", "ipv6_addr", v6)):
-            elements = f" elements = {_elements(values)};" if values else ""
-            lines.append(f"  set sg-{group_id}-{suffix} {{ type {kind}; flags interval; auto-merge;{elements} }}")
+    bridge.append("}")
+    inet: list[str] = []
     bridges = sorted(networks)
     if bridges:
-        lines += ["  chain zone {", "    type filter hook prerouting priority raw; policy accept;",
-                  "    ct zone set iifname map { " + ", ".join(f'"br-{tag(n)}" : {zone(n)}' for n in bridges) + " }",
-                  "  }"]
-    lines += ["  chain forward {", "    type filter hook forward priority 0; policy accept;"]
+        inet += ["chain zone {", "  type filter hook prerouting priority raw; policy accept;",
+                 "  ct zone set iifname map { " + ", ".join(f'"br-{tag(n)}" : {zone(n)}' for n in bridges) + " }",
+                 "}"]
+    inet += ["chain forward {", "  type filter hook forward priority 0; policy accept;"]
     if guarded:
-        lines.append("    meta mark and 0xffff vmap { " + ", ".join(
+        inet.append("  meta mark and 0xffff vmap { " + ", ".join(
             f"{number:#x} : jump egress-{tag(p['id'])}" for number, p in guarded) + " }")
-        lines.append("    meta mark and 0xffff0000 vmap { " + ", ".join(
+        inet.append("  meta mark and 0xffff0000 vmap { " + ", ".join(
             f"{number << 16:#x} : jump ingress-{tag(p['id'])}" for number, p in guarded) + " }")
-    lines.append("  }")
+    inet.append("}")
+    chains: dict[tuple[str, str], tuple[str, ...]] = {}
     for number, port in guarded:
-        lines += ["  " + line for line in _filter_chains(port, number, groups)]
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        chains.update({("bridge", name): tuple(rules) for name, rules in _spoof_chains(port, number).items()})
+    for _, port in guarded:
+        chains.update({("inet", name): tuple(rules) for name, rules in _filter_chains(port, groups).items()})
+    used = set(groups) | {g for p in ports for g in p.get("security_groups") or []}
+    members = group_members(ports)
+    sets = {}
+    for group_id in sorted(used):
+        v4, v6 = members.get(group_id, ([], []))
+        sets[f"sg-{group_id}-v4"] = _remote_set("ipv4_addr", v4)
+        sets[f"sg-{group_id}-v6"] = _remote_set("ipv6_addr", v6)
+    return HostRuleset({"bridge": tuple(bridge), "inet": tuple(inet)}, chains, sets)
 
 
 def nat_ruleset(gateway_device: str | None, gateway_ip: str | None, snat_cidrs: list[str],
