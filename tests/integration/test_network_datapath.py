@@ -258,6 +258,9 @@ def test_guests_get_their_ports_addresses_by_dhcp_and_talk(world):
     # Same network, same default group (its ingress rule admits members of the group).
     assert world.ping("a2", f"10.{r}.1.11")
     assert world.ping("a1", f"10.{r}.1.12")
+    # What the agent reports in /v2.0/agents configurations.
+    assert world.driver.status() == {"networks": 3, "subnets": 3, "ports": len(world.ports), "routers": 1,
+                                     "floating_ips": 1, "security_groups": 3, "last_error": None}
 
 
 def test_a_tcp_rule_opens_a_blocked_port_within_a_second(world):

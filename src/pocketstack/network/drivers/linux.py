@@ -131,6 +131,14 @@ class LinuxDriver(DatapathDriver):
             self.last_error = str(error)
             LOG.error("linux datapath could not apply the network state: %s", error)
 
+    def status(self) -> dict:
+        """How many of each resource the driver applies, and the error of its last
+        reconcile after an event (None when it succeeded)."""
+        with self._lock:
+            return {"networks": len(self.networks), "subnets": len(self.subnets), "ports": len(self._bound_ports()),
+                    "routers": len(self.routers), "floating_ips": len(self.floatingips),
+                    "security_groups": len(self.security_groups), "last_error": self.last_error}
+
     def network_updated(self, network: dict) -> None:
         self._put(self.networks, network)
 
