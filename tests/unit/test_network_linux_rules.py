@@ -214,10 +214,25 @@ def test_a_set_with_cidr_members_is_an_interval_set_rewritten_whole():
     lambda ports, grps, nets: ([ports[0], dict(ports[1], admin_state_up=False)], grps, nets),  # a port set down
     lambda ports, grps, nets: ([ports[0], dict(ports[1], port_security_enabled=False)], grps, nets),
     lambda ports, grps, nets: (ports, grps, [*nets, NET2]),  # a network: its conntrack zone
-    lambda ports, grps, nets: (ports, {**grps, "g3": {"id": "g3", "security_group_rules": []}}, nets),  # a set
     lambda ports, grps, nets: ([ports[0], dict(ports[1], allowed_address_pairs=[{"ip_address": "10.0.1.0/28"}])],
                                grps, nets),  # a set that becomes an interval set
 ])
 def test_structural_changes_replace_both_tables(change):
     state = (two_ports(), groups(rule()), [NET])
     assert ruleset(*change(*state)).changes_from(ruleset(*state)) is None
+
+
+def test_a_group_created_or_deleted_adds_or_deletes_its_sets_around_the_chains():
+    third = "33333333-0000-4000-8000-000000000000"
+    before = ruleset(two_ports(), groups(rule()), [NET])
+    with_third = groups(rule(group=third))
+    with_third[third] = {"id": third, "security_group_rules": []}
+    after = ruleset(two_ports(), with_third, [NET])
+    update = after.changes_from(before)
+    assert update.startswith(f"add set inet pocketstack sg-{third}-v4 {{ type ipv4_addr; }}\n"
+                             f"add set inet pocketstack sg-{third}-v6 {{ type ipv6_addr; }}\n")
+    assert f"ip saddr @sg-{third}-v4 accept" in update and "delete table" not in update
+    back = before.changes_from(after)  # the chain stops using the set before the set goes
+    assert back.index(f"flush chain inet pocketstack ingress-{PORT_A[:11]}") < back.index(
+        f"delete set inet pocketstack sg-{third}-v4")
+    assert back.endswith(f"delete set inet pocketstack sg-{third}-v4\ndelete set inet pocketstack sg-{third}-v6\n")

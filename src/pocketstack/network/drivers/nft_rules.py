@@ -198,11 +198,12 @@ class HostRuleset:
     """The host namespace's two tables, split by what an update may change alone.
 
     ``bases`` (per family: base chains and their verdict maps), the chains' names and the
-    sets' declarations are the skeleton; a change there (a port added or removed, which
-    renumbers the marks; a port set down; a network; a set that turns to intervals)
-    replaces both tables.  A change of only ``chains``' rules (one port's addresses or
-    groups, one group's rules: the chains of its ports) or of ``sets``' elements (a
-    remote group's membership) is written as an update of just those."""
+    kept sets' declarations are the skeleton; a change there (a port added or removed,
+    which renumbers the marks; a port set down; a network; a set that turns to
+    intervals) replaces both tables.  A change of only ``chains``' rules (one port's
+    addresses or groups, one group's rules: the chains of its ports), of ``sets``'
+    elements (a remote group's membership) or of which sets there are (a group created
+    or deleted) is written as an update of just those."""
 
     bases: dict[str, tuple[str, ...]]  # family -> lines of its base chains, in table order
     chains: dict[tuple[str, str], tuple[str, ...]]  # (family, regular chain) -> its rules
@@ -214,9 +215,7 @@ class HostRuleset:
         for family in ("bridge", "inet"):
             lines += _replace(family, TABLE)
             if family == "inet":
-                for name, (declaration, elements) in self.sets.items():
-                    content = f" elements = {_elements(list(elements))};" if elements else ""
-                    lines.append(f"  set {name} {{ {declaration}{content} }}")
+                lines += ["  " + self._set(name) for name in self.sets]
             lines += ["  " + line for line in self.bases[family]]
             for (chain_family, name), rules in self.chains.items():
                 if chain_family == family:
@@ -224,19 +223,27 @@ class HostRuleset:
             lines.append("}")
         return "\n".join(lines) + "\n"
 
-    def _skeleton(self) -> tuple:
-        return self.bases, sorted(self.chains), {name: declaration for name, (declaration, _) in self.sets.items()}
+    def _set(self, name: str, table: str = "") -> str:
+        """The set's declaration with its elements (``table``: where, outside a table block)."""
+        declaration, elements = self.sets[name]
+        content = f" elements = {_elements(list(elements))};" if elements else ""
+        return f"set {table}{name} {{ {declaration}{content} }}"
+
+    def _skeleton(self, sets: Iterable[str]) -> tuple:
+        return self.bases, sorted(self.chains), {name: self.sets[name][0] for name in sets}
 
     def changes_from(self, old: HostRuleset) -> str | None:
         """The ``nft -f`` input that turns ``old`` (as applied) into this by touching only
-        what differs: a plain set's elements added and deleted, an interval set flushed and
-        refilled, a changed chain flushed and refilled; "" if nothing differs, None if the
-        skeleton does (then only :meth:`text` will do)."""
-        if self._skeleton() != old._skeleton():
+        what differs: a new group's sets added and a gone group's deleted, a plain set's
+        elements added and deleted, an interval set flushed and refilled, a changed chain
+        flushed and refilled; "" if nothing differs, None if the skeleton does (then only
+        :meth:`text` will do)."""
+        kept = self.sets.keys() & old.sets.keys()
+        if self._skeleton(kept) != old._skeleton(kept):
             return None
-        lines: list[str] = []
-        for name, (declaration, elements) in self.sets.items():
-            before = old.sets[name][1]
+        lines = ["add " + self._set(name, f"inet {TABLE} ") for name in self.sets if name not in old.sets]
+        for name in (name for name in self.sets if name in kept):
+            (declaration, elements), before = self.sets[name], old.sets[name][1]
             if elements == before:
                 continue
             where = f"inet {TABLE} {name}"
@@ -253,6 +260,8 @@ class HostRuleset:
             if old.chains[(family, name)] != rules:
                 lines += [f"flush chain {family} {TABLE} {name}", f"table {family} {TABLE} {{",
                           f"  chain {name} {{", *("    " + rule for rule in rules), "  }", "}"]
+        # Last: a set goes once no rewritten chain refers to it any more.
+        lines += [f"delete set inet {TABLE} {name}" for name in old.sets if name not in self.sets]
         return "\n".join(lines) + "\n" if lines else ""
 
 
