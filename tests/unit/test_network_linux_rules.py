@@ -68,8 +68,9 @@ def test_a_protected_port_gets_anti_spoofing_and_its_groups_rules():
     # One atomic replacement of both tables.
     assert text.startswith("table bridge pocketstack\ndelete table bridge pocketstack\n")
     assert "table inet pocketstack\ndelete table inet pocketstack\n" in text
-    assert f'iifname vmap {{ "tap{tag}" : jump from-{tag} }}' in text
-    assert f'oifname vmap {{ "tap{tag}" : jump to-{tag} }}' in text
+    assert "iifname vmap @from-port\n    oifname vmap @to-port" in text
+    assert f'map from-port {{ type ifname : verdict; elements = {{ "tap{tag}" : jump from-{tag} }}; }}' in text
+    assert f'map to-port {{ type ifname : verdict; elements = {{ "tap{tag}" : jump to-{tag} }}; }}' in text
     assert "ether saddr != { fa:16:3e:00:00:01, fa:16:3e:00:00:02 } drop" in text
     assert "arp saddr ip != { 10.0.0.5, 10.0.0.64/28, 10.0.0.9 } drop" in text
     assert "ether type ip ip saddr != { 10.0.0.5, 10.0.0.64/28, 10.0.0.9 } drop" in text
@@ -89,7 +90,8 @@ def test_a_protected_port_gets_anti_spoofing_and_its_groups_rules():
 def test_ports_without_port_security_and_network_ports_are_not_filtered():
     text = ruleset([port(port_security_enabled=False), port(PORT_B, device_owner="network:router_interface")],
                    {}).text()
-    assert "vmap" not in text and "chain from-" not in text and "chain egress-" not in text
+    assert "map from-port { type ifname : verdict; }" in text and "map egress { type mark : verdict; }" in text
+    assert "chain from-" not in text and "chain egress-" not in text
 
 
 def test_a_port_set_administratively_down_passes_nothing():
@@ -104,8 +106,11 @@ def test_a_port_set_administratively_down_passes_nothing():
 def test_ports_are_numbered_in_the_mark_and_remote_group_sets_follow_membership():
     other = "77777777-0000-4000-8000-000000000000"
     text = ruleset([port(), port(PORT_B, address="10.0.0.6", groups=(GROUP, other))], {}).text()
-    assert f"meta mark and 0xffff vmap {{ 0x1 : jump egress-{PORT_A[:11]}, 0x2 : jump egress-{PORT_B[:11]} }}" in text
-    assert f"0x10000 : jump ingress-{PORT_A[:11]}, 0x20000 : jump ingress-{PORT_B[:11]}" in text
+    assert "meta mark and 0xffff vmap @egress\n    meta mark and 0xffff0000 vmap @ingress" in text
+    assert f"map egress {{ type mark : verdict; elements = {{ 0x1 : jump egress-{PORT_A[:11]}, " \
+           f"0x2 : jump egress-{PORT_B[:11]} }}; }}" in text
+    assert f"map ingress {{ type mark : verdict; elements = {{ 0x10000 : jump ingress-{PORT_A[:11]}, " \
+           f"0x20000 : jump ingress-{PORT_B[:11]} }}; }}" in text
     # Single addresses: plain sets (an element can be added or deleted alone).
     assert f"set sg-{GROUP}-v4 {{ type ipv4_addr; elements = {{ 10.0.0.5, 10.0.0.6 }}; }}" in text
     assert f"set sg-{other}-v4 {{ type ipv4_addr; elements = {{ 10.0.0.6 }}; }}" in text
@@ -208,11 +213,7 @@ def test_a_set_with_cidr_members_is_an_interval_set_rewritten_whole():
 
 
 @pytest.mark.parametrize("change", [
-    lambda ports, grps, nets: ([*ports, port("cccccccc-3333-4333-8333-333333333333", address="10.0.0.8")], grps,
-                               nets),  # a new port: the marks are renumbered
-    lambda ports, grps, nets: (ports[:1], grps, nets),  # a port gone
     lambda ports, grps, nets: ([ports[0], dict(ports[1], admin_state_up=False)], grps, nets),  # a port set down
-    lambda ports, grps, nets: ([ports[0], dict(ports[1], port_security_enabled=False)], grps, nets),
     lambda ports, grps, nets: (ports, grps, [*nets, NET2]),  # a network: its conntrack zone
     lambda ports, grps, nets: ([ports[0], dict(ports[1], allowed_address_pairs=[{"ip_address": "10.0.1.0/28"}])],
                                grps, nets),  # a set that becomes an interval set
@@ -236,3 +237,30 @@ def test_a_group_created_or_deleted_adds_or_deletes_its_sets_around_the_chains()
     assert back.index(f"flush chain inet pocketstack ingress-{PORT_A[:11]}") < back.index(
         f"delete set inet pocketstack sg-{third}-v4")
     assert back.endswith(f"delete set inet pocketstack sg-{third}-v4\ndelete set inet pocketstack sg-{third}-v6\n")
+
+
+def test_a_port_added_or_removed_adds_or_deletes_its_chains_and_map_entries_others_keep_their_numbers():
+    c = "cccccccc-3333-4333-8333-333333333333"
+    three = ruleset([*two_ports(), port(c, address="10.0.0.8")], groups(), [NET])
+    assert three.numbers == {PORT_A: 1, PORT_B: 2, c: 3}
+    # B goes: the others keep their numbers (their chains and entries are not touched).
+    two = ruleset([*two_ports()[:1], port(c, address="10.0.0.8")], groups(), [NET], three.numbers)
+    assert two.numbers == {PORT_A: 1, c: 3}
+    update = two.changes_from(three)
+    b = PORT_B[:11]
+    assert update.splitlines() == [
+        f'delete element bridge pocketstack from-port {{ "tap{b}" }}',
+        f'delete element bridge pocketstack to-port {{ "tap{b}" }}',
+        "delete element inet pocketstack egress { 0x2 }", "delete element inet pocketstack ingress { 0x20000 }",
+        f"delete element inet pocketstack sg-{OTHER}-v4 {{ 10.0.0.6 }}",
+        f"delete chain bridge pocketstack from-{b}", f"delete chain bridge pocketstack to-{b}",
+        f"delete chain inet pocketstack egress-{b}", f"delete chain inet pocketstack ingress-{b}"]
+    # A new port takes the lowest free number; its chains exist before the entries jump to them.
+    back = ruleset([*two_ports(), port(c, address="10.0.0.8")], groups(), [NET], two.numbers)
+    assert back.numbers == {PORT_A: 1, PORT_B: 2, c: 3}
+    update = back.changes_from(two)
+    assert update.index(f"  chain from-{b} {{") < update.index(f'add element bridge pocketstack from-port '
+                                                                 f'{{ "tap{b}" : jump from-{b} }}')
+    assert update.index(f"  chain egress-{b} {{") < update.index(f"add element inet pocketstack egress "
+                                                                   f"{{ 0x2 : jump egress-{b} }}")
+    assert "flush" not in update and "delete" not in update and PORT_A[:11] not in update

@@ -244,7 +244,10 @@ class LinuxDriver(DatapathDriver):
                     netns.delete(ns)
             self._stop_orphan_dnsmasq({ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
             self._attach_ports()
-            self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks))
+            last = self._applied.get(self.host_ns)
+            numbers = last.numbers if isinstance(last, nft_rules.HostRuleset) else None
+            self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks,
+                                                      numbers))
 
     def _ensure(self, ns: str) -> None:
         if netns.ensure(ns):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TABLE = "pocketstack"
 # Neutron's protocol names and what nftables calls them (numbers pass through).
@@ -197,25 +197,26 @@ def zone(network_id: str) -> int:
 class HostRuleset:
     """The host namespace's two tables, split by what an update may change alone.
 
-    ``bases`` (per family: base chains and their verdict maps), the chains' names and the
-    kept sets' declarations are the skeleton; a change there (a port added or removed,
-    which renumbers the marks; a port set down; a network; a set that turns to
-    intervals) replaces both tables.  A change of only ``chains``' rules (one port's
-    addresses or groups, one group's rules: the chains of its ports), of ``sets``'
-    elements (a remote group's membership) or of which sets there are (a group created
-    or deleted) is written as an update of just those."""
+    ``bases`` (per family: the base chains; which ports are down; the networks' zones)
+    and the declarations of the sets and maps kept are the skeleton: a change there
+    replaces both tables.  Everything else is written as an update of just what
+    changed: ``chains``' rules (a port's addresses or groups, a group's rules: the chains
+    of its ports), chains added or deleted with their entries in the verdict maps (a
+    filtered port added or removed: ports keep their ``numbers``), the ``sets``'
+    elements (a remote group's membership), sets added or deleted (a group created or
+    deleted)."""
 
     bases: dict[str, tuple[str, ...]]  # family -> lines of its base chains, in table order
     chains: dict[tuple[str, str], tuple[str, ...]]  # (family, regular chain) -> its rules
-    sets: dict[str, tuple[str, tuple[str, ...]]]  # inet set -> (declaration, sorted elements)
+    sets: dict[tuple[str, str], tuple[str, tuple[str, ...]]]  # (family, set or map) -> (declaration, elements)
+    numbers: dict[str, int] = field(default_factory=dict, compare=False)  # filtered port id -> its mark number
 
     def text(self) -> str:
         """Both tables whole: the ``nft -f`` input that makes them exactly this."""
         lines: list[str] = []
         for family in ("bridge", "inet"):
             lines += _replace(family, TABLE)
-            if family == "inet":
-                lines += ["  " + self._set(name) for name in self.sets]
+            lines += ["  " + self._set(key) for key in self.sets if key[0] == family]
             lines += ["  " + line for line in self.bases[family]]
             for (chain_family, name), rules in self.chains.items():
                 if chain_family == family:
@@ -223,45 +224,50 @@ class HostRuleset:
             lines.append("}")
         return "\n".join(lines) + "\n"
 
-    def _set(self, name: str, table: str = "") -> str:
-        """The set's declaration with its elements (``table``: where, outside a table block)."""
-        declaration, elements = self.sets[name]
+    def _set(self, key: tuple[str, str], outside: bool = False) -> str:
+        """A set's or map's declaration with its elements (``outside`` a table block)."""
+        declaration, elements = self.sets[key]
         content = f" elements = {_elements(list(elements))};" if elements else ""
-        return f"set {table}{name} {{ {declaration}{content} }}"
+        kind = "map" if " : " in declaration else "set"
+        where = f"{key[0]} {TABLE} " if outside else ""
+        return f"{kind} {where}{key[1]} {{ {declaration}{content} }}"
 
-    def _skeleton(self, sets: Iterable[str]) -> tuple:
-        return self.bases, sorted(self.chains), {name: self.sets[name][0] for name in sets}
+    def _skeleton(self, sets: Iterable[tuple[str, str]]) -> tuple:
+        return self.bases, {key: self.sets[key][0] for key in sets}
 
     def changes_from(self, old: HostRuleset) -> str | None:
         """The ``nft -f`` input that turns ``old`` (as applied) into this by touching only
-        what differs: a new group's sets added and a gone group's deleted, a plain set's
-        elements added and deleted, an interval set flushed and refilled, a changed chain
-        flushed and refilled; "" if nothing differs, None if the skeleton does (then only
-        :meth:`text` will do)."""
+        what differs, in an order where nothing refers to what does not exist yet or any
+        more; "" if nothing differs, None if the skeleton does (then only :meth:`text`)."""
         kept = self.sets.keys() & old.sets.keys()
         if self._skeleton(kept) != old._skeleton(kept):
             return None
-        lines = ["add " + self._set(name, f"inet {TABLE} ") for name in self.sets if name not in old.sets]
-        for name in (name for name in self.sets if name in kept):
-            (declaration, elements), before = self.sets[name], old.sets[name][1]
+        lines = ["add " + self._set(key, outside=True) for key in self.sets if key not in old.sets]
+        for (family, name), rules in self.chains.items():  # new chains, and changed ones
+            if old.chains.get((family, name)) != rules:
+                if (family, name) in old.chains:
+                    lines.append(f"flush chain {family} {TABLE} {name}")
+                lines += [f"table {family} {TABLE} {{", f"  chain {name} {{", *("    " + rule for rule in rules),
+                          "  }", "}"]
+        for key in (key for key in self.sets if key in kept):
+            (declaration, elements), before = self.sets[key], old.sets[key][1]
             if elements == before:
                 continue
-            where = f"inet {TABLE} {name}"
+            where = f"{key[0]} {TABLE} {key[1]}"
             if "interval" in declaration:  # merged intervals cannot lose one element alone
                 lines.append(f"flush set {where}")
                 gone, added = [], list(elements)
             else:
                 gone, added = sorted(set(before) - set(elements)), sorted(set(elements) - set(before))
-            if gone:
-                lines.append(f"delete element {where} {_elements(gone)}")
+            if gone:  # a map's element is deleted by its key
+                lines.append(f"delete element {where} {_elements([e.split(' : ')[0] for e in gone])}")
             if added:
                 lines.append(f"add element {where} {_elements(added)}")
-        for (family, name), rules in self.chains.items():
-            if old.chains[(family, name)] != rules:
-                lines += [f"flush chain {family} {TABLE} {name}", f"table {family} {TABLE} {{",
-                          f"  chain {name} {{", *("    " + rule for rule in rules), "  }", "}"]
-        # Last: a set goes once no rewritten chain refers to it any more.
-        lines += [f"delete set inet {TABLE} {name}" for name in old.sets if name not in self.sets]
+        # Last, once no map entry or rule refers to them: chains and sets that went.
+        lines += [f"delete chain {family} {TABLE} {name}" for family, name in old.chains
+                  if (family, name) not in self.chains]
+        lines += [f"delete set {family} {TABLE} {name}" for family, name in old.sets
+                  if (family, name) not in self.sets]
         return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -272,42 +278,56 @@ def _remote_set(kind: str, addresses: list[str]) -> tuple[str, tuple[str, ...]]:
     return f"type {kind};", elements
 
 
-def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[str] = ()) -> HostRuleset:
-    """The host namespace's two tables for these ports, groups and networks.
+def _numbered(guarded: list[dict], previous: dict[str, int]) -> list[tuple[int, dict]]:
+    """Each filtered port's mark number: the one it had (so that adding or removing a port
+    changes no other port's chains), else the lowest free one."""
+    if len(guarded) > MAX_PORTS:
+        raise ValueError(f"{len(guarded)} filtered ports on one host: the datapath numbers at most {MAX_PORTS}")
+    ids = {p["id"] for p in guarded}
+    numbers = {port_id: number for port_id, number in previous.items() if port_id in ids}
+    taken = set(numbers.values())
+    free = (n for n in range(1, MAX_PORTS + 1) if n not in taken)
+    for port in guarded:
+        if port["id"] not in numbers:
+            numbers[port["id"]] = next(free)
+    return sorted(((numbers[p["id"]], p) for p in guarded), key=lambda pair: pair[0])
+
+
+def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[str] = (),
+            numbers: dict[str, int] | None = None) -> HostRuleset:
+    """The host namespace's two tables for these ports, groups and networks; ``numbers``:
+    the ports' mark numbers applied last (``HostRuleset.numbers``), kept.
 
     ``networks`` (ids) get a conntrack zone each: a connection routed between two
     networks crosses the host namespace twice with the same addresses, once per bridge,
     and must be two conntrack entries.  With ``br_netfilter`` the inet hooks see the
     bridge as the input device, so the zone follows the bridge."""
     ports = sorted(ports, key=lambda p: p["id"])
-    guarded = [(number, p) for number, p in enumerate((p for p in ports if protected(p)), start=1)]
-    if len(guarded) > MAX_PORTS:
-        raise ValueError(f"{len(guarded)} filtered ports on one host: the datapath numbers at most {MAX_PORTS}")
+    guarded = _numbered([p for p in ports if protected(p)], numbers or {})
     bridge = ["chain forward {", "  type filter hook forward priority -200; policy accept;", "  meta mark set 0x0"]
     # admin_state_up false: the port passes nothing, either way (Neutron's agents take the
     # device down; the tap is QEMU's, so its frames are dropped on the bridge instead).
     down = [f'"tap{tag(p["id"])}"' for p in ports if p.get("admin_state_up") is False]
     if down:
         bridge += [f"  iifname {{ {', '.join(down)} }} drop", f"  oifname {{ {', '.join(down)} }} drop"]
-    if guarded:
-        bridge.append("  iifname vmap { " + ", ".join(f'"tap{tag(p["id"])}" : jump from-{tag(p["id"])}'
-                                                     for _, p in guarded) + " }")
-        bridge.append("  oifname vmap { " + ", ".join(f'"tap{tag(p["id"])}" : jump to-{tag(p["id"])}'
-                                                     for _, p in guarded) + " }")
-    bridge.append("}")
+    bridge += ["  iifname vmap @from-port", "  oifname vmap @to-port", "}"]
     inet: list[str] = []
     bridges = sorted(networks)
     if bridges:
         inet += ["chain zone {", "  type filter hook prerouting priority raw; policy accept;",
                  "  ct zone set iifname map { " + ", ".join(f'"br-{tag(n)}" : {zone(n)}' for n in bridges) + " }",
                  "}"]
-    inet += ["chain forward {", "  type filter hook forward priority 0; policy accept;"]
-    if guarded:
-        inet.append("  meta mark and 0xffff vmap { " + ", ".join(
-            f"{number:#x} : jump egress-{tag(p['id'])}" for number, p in guarded) + " }")
-        inet.append("  meta mark and 0xffff0000 vmap { " + ", ".join(
-            f"{number << 16:#x} : jump ingress-{tag(p['id'])}" for number, p in guarded) + " }")
-    inet.append("}")
+    inet += ["chain forward {", "  type filter hook forward priority 0; policy accept;",
+             "  meta mark and 0xffff vmap @egress", "  meta mark and 0xffff0000 vmap @ingress", "}"]
+    sets: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+        ("bridge", "from-port"): ("type ifname : verdict;", tuple(f'"tap{tag(p["id"])}" : jump from-{tag(p["id"])}'
+                                                                  for _, p in guarded)),
+        ("bridge", "to-port"): ("type ifname : verdict;", tuple(f'"tap{tag(p["id"])}" : jump to-{tag(p["id"])}'
+                                                              for _, p in guarded)),
+        ("inet", "egress"): ("type mark : verdict;", tuple(f"{number:#x} : jump egress-{tag(p['id'])}"
+                                                           for number, p in guarded)),
+        ("inet", "ingress"): ("type mark : verdict;", tuple(f"{number << 16:#x} : jump ingress-{tag(p['id'])}"
+                                                            for number, p in guarded))}
     chains: dict[tuple[str, str], tuple[str, ...]] = {}
     for number, port in guarded:
         chains.update({("bridge", name): tuple(rules) for name, rules in _spoof_chains(port, number).items()})
@@ -315,12 +335,12 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[s
         chains.update({("inet", name): tuple(rules) for name, rules in _filter_chains(port, groups).items()})
     used = set(groups) | {g for p in ports for g in p.get("security_groups") or []}
     members = group_members(ports)
-    sets = {}
     for group_id in sorted(used):
         v4, v6 = members.get(group_id, ([], []))
-        sets[f"sg-{group_id}-v4"] = _remote_set("ipv4_addr", v4)
-        sets[f"sg-{group_id}-v6"] = _remote_set("ipv6_addr", v6)
-    return HostRuleset({"bridge": tuple(bridge), "inet": tuple(inet)}, chains, sets)
+        sets[("inet", f"sg-{group_id}-v4")] = _remote_set("ipv4_addr", v4)
+        sets[("inet", f"sg-{group_id}-v6")] = _remote_set("ipv6_addr", v6)
+    return HostRuleset({"bridge": tuple(bridge), "inet": tuple(inet)}, chains, sets,
+                       {p["id"]: number for number, p in guarded})
 
 
 def nat_ruleset(gateway_device: str | None, gateway_ip: str | None, snat_cidrs: list[str],
