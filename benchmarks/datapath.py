@@ -38,6 +38,8 @@ Control plane, at ``--ports`` filtered ports, ``--repeats`` times each (median, 
   rule (small)    the driver call for a rule added to "bench" (3 ports' chains)
   rule (all)      a rule added to "default" (the chains of every filler port)
   membership      a filler port joins "bench" (its chains and two sets' elements)
+  port added      a filler port created (its chains, map entries, a set element);
+  port deleted    and deleted again
   no-op           an event that changes no ruleset (a floating IP sent again)
   resync          a new LinuxDriver (an agent restart) ``sync``ing the whole state:
                   both tables replaced, every device checked
@@ -54,7 +56,7 @@ prefix, removed at the end (and on errors or Ctrl-C).  Needs root, iproute2, nft
 from __future__ import annotations
 
 import argparse
-import contextlib
+import functools
 import json
 import os
 import random
@@ -357,28 +359,34 @@ def control(world: World, guests: dict[str, str], args) -> dict:
     show(args, "rule effect", figures["rule effect"])
     show(args, "rule (small)", figures["rule (small)"])
 
+    extra = dict(world.ports["f0"], id=uid(), mac_address=mac(),
+                 fixed_ips=[dict(world.ports["f0"]["fixed_ips"][0], ip_address=f"10.{R + 1}.255.1")])
     events = {
         "rule (all)": (lambda: driver.security_group_updated(group_with(default, [rule("ingress", "tcp", 22, 22)])),
                        lambda: driver.security_group_updated(default)),
         "membership": (lambda: driver.port_updated(dict(world.ports["f0"], security_groups=[default["id"],
                                                                                              bench["id"]])),
                        lambda: driver.port_updated(world.ports["f0"])),
+        "port added": (lambda: driver.port_updated(extra), lambda: driver.port_deleted(extra)),
         "no-op": (lambda: driver.floatingip_updated(next(iter(state["floatingips"].values()))), lambda: None),
     }
     for name, (change, undo) in events.items():
         before = load()
-        samples = []
+        samples, undone = [], []
         for _ in range(args.repeats):
             samples.append(timed(change))
-            undo()
+            undone.append(timed(undo))
         figures[name] = dict(spread(samples), load=f"{before} -> {load()}")
         show(args, name, figures[name])
+        if name == "port added":
+            figures["port deleted"] = dict(spread(undone), load=f"{before} -> {load()}")
+            show(args, "port deleted", figures["port deleted"])
 
     before = load()
     samples = []
     for _ in range(args.repeats):
         restarted = LinuxDriver(world.state_dir, prefix=world.prefix)
-        samples.append(timed(lambda: restarted.sync({kind: list(items.values()) for kind, items in state.items()})))
+        samples.append(timed(functools.partial(restarted.sync, {k: list(v.values()) for k, v in state.items()})))
         world.driver = driver = restarted
     figures["resync"] = dict(spread(samples), load=f"{before} -> {load()}")
     show(args, "resync", figures["resync"])
