@@ -2,24 +2,26 @@
 
 Two tables in the host namespace of the datapath (a :class:`HostRuleset`), written in one
 ``nft -f`` transaction, so a reader never sees a half-applied ruleset: whole
-(``table …; delete table …; table … {…}``), or, when only chains' rules and sets'
-elements changed, as an update of just those (:meth:`HostRuleset.changes_from`):
+(``table …; delete table …; table … {…}``), or, when only chains, map entries and sets
+changed, as an update of just those (:meth:`HostRuleset.changes_from`):
 
 * ``table bridge pocketstack``, on the bridges' forward hook before ``br_netfilter``
   (priority -200): it sees which bridge port (tap device) a frame enters and leaves by,
-  and its layer 2.  For each filtered port, ``from-<port>`` drops frames whose source
-  MAC, ARP sender or IP source is not the port's (fixed IPs, allowed address pairs; a
-  DHCP client's 0.0.0.0 allowed) and puts the port's number in the low 16 bits of the
-  packet mark; ``to-<port>`` puts the receiver's number in the high 16 bits.
+  and its layer 2.  For each filtered port (maps ``from-port``/``to-port``: tap name ->
+  chain), ``from-<port>`` drops frames whose source MAC, ARP sender or IP source is not
+  the port's (fixed IPs, allowed address pairs; a DHCP client's 0.0.0.0 allowed) and
+  puts the port's number in the low 16 bits of the packet mark; ``to-<port>`` puts the
+  receiver's number in the high 16 bits.  A port keeps its number while it exists.
 * ``table inet pocketstack``, on the forward hook that ``br_netfilter`` runs for bridged
   IP traffic: stateful (conntrack works here on every kernel; in the bridge family it
-  needs ``nf_conntrack_bridge``, often not built).  The mark picks ``egress-<port>`` of
-  the sender and ``ingress-<port>`` of the receiver: established/related accepted,
-  invalid dropped, one rule per security-group rule, then drop.  An egress chain
-  ``return``s on success so that the receiver's ingress chain still runs.  Remote groups
-  are named sets ``sg-<group>-v4``/``-v6`` of the members' addresses: plain sets (an
-  element added or deleted alone) unless a member has a CIDR (an allowed address pair),
-  then interval sets that merge overlaps, rewritten whole when they change.
+  needs ``nf_conntrack_bridge``, often not built).  The mark picks (maps ``egress``/
+  ``ingress``) ``egress-<port>`` of the sender and ``ingress-<port>`` of the receiver:
+  established/related accepted, invalid dropped, one rule per security-group rule, then
+  drop.  An egress chain ``return``s on success so that the receiver's ingress chain
+  still runs.  Remote groups are named sets ``sg-<group>-v4``/``-v6`` of the members'
+  addresses: plain sets (an element added or deleted alone) unless a member has a CIDR
+  (an allowed address pair), then interval sets that merge overlaps, rewritten whole
+  when they change (nftables cannot delete one element of a merged interval).
 """
 
 from __future__ import annotations
