@@ -49,7 +49,7 @@ For each: wall seconds and the benchmark process's CPU seconds with its children
 printed beside each section.  Everything runs in namespaces named with a random
 prefix, removed at the end (and on errors or Ctrl-C).  Needs root, iproute2, nftables.
 
-    /work/notes/heavy .venv/bin/python benchmarks/datapath.py --ports 1000
+    .venv/bin/python benchmarks/datapath.py --ports 1000
     .venv/bin/python benchmarks/datapath.py --ports 100 --seconds 2 --json
 """
 
