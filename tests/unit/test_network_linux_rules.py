@@ -76,13 +76,20 @@ def test_a_protected_port_gets_anti_spoofing_and_its_groups_rules():
     assert "ether type ip ip saddr != { 10.0.0.5, 10.0.0.64/28, 10.0.0.9 } drop" in text
     assert "ip6 saddr != { fe80::f816:3eff:fe00:1, fe80::f816:3eff:fe00:2 } drop" in text
     assert "udp sport 68 udp dport 67 return" in text  # a DHCP client without an address
+    # The sender's and the receiver's verdicts in two base chains: an accept ends only one.
+    assert "chain forward-egress {\n    type filter hook forward priority 0; policy accept;\n" \
+           "    meta mark and 0xffff vmap @egress\n" in text
+    assert "chain forward-ingress {\n    type filter hook forward priority 1; policy accept;\n" \
+           "    meta mark and 0xffff0000 vmap @ingress\n" in text
     egress = text[text.index(f"chain egress-{tag}"):text.index(f"chain ingress-{tag}")]
     ingress = text[text.index(f"chain ingress-{tag}"):]
-    assert egress.index("ct state established,related return") < egress.index("meta nfproto ipv4 return")
-    assert "ct state invalid drop" in egress and egress.rstrip().endswith("drop\n  }")
-    assert "meta nfproto ipv4 meta l4proto tcp tcp dport 22 accept" in ingress
-    assert "meta l4proto tcp" not in egress
-    assert ingress.index("ct state established,related accept") < ingress.index("tcp dport 22 accept")
+    assert egress.index("ct state established,related accept") < egress.index(f"jump sg-{GROUP}-egress")
+    assert "ct state invalid drop" in egress and egress.rstrip().endswith(f"jump sg-{GROUP}-egress\n    drop\n  }}")
+    assert ingress.index("ct state established,related accept") < ingress.index(f"jump sg-{GROUP}-ingress")
+    assert ingress.rstrip().endswith(f"jump sg-{GROUP}-ingress\n    drop\n  }}\n}}")
+    # The group's rules, once, in its own chains.
+    assert f"chain sg-{GROUP}-egress {{\n    meta nfproto ipv4 accept\n  }}" in text
+    assert f"chain sg-{GROUP}-ingress {{\n    meta nfproto ipv4 meta l4proto tcp tcp dport 22 accept\n  }}" in text
     assert f"set sg-{GROUP}-v4 {{ type ipv4_addr; flags interval; auto-merge; elements = " \
            "{ 10.0.0.5, 10.0.0.64/28, 10.0.0.9 }; }" in text
 
@@ -106,7 +113,6 @@ def test_a_port_set_administratively_down_passes_nothing():
 def test_ports_are_numbered_in_the_mark_and_remote_group_sets_follow_membership():
     other = "77777777-0000-4000-8000-000000000000"
     text = ruleset([port(), port(PORT_B, address="10.0.0.6", groups=(GROUP, other))], {}).text()
-    assert "meta mark and 0xffff vmap @egress\n    meta mark and 0xffff0000 vmap @ingress" in text
     assert f"map egress {{ type mark : verdict; elements = {{ 0x1 : jump egress-{PORT_A[:11]}, " \
            f"0x2 : jump egress-{PORT_B[:11]} }}; }}" in text
     assert f"map ingress {{ type mark : verdict; elements = {{ 0x10000 : jump ingress-{PORT_A[:11]}, " \
@@ -163,17 +169,23 @@ def test_nothing_changed_is_an_empty_update():
     assert rules.changes_from(ruleset(two_ports(), groups(rule()), [NET])) == ""
 
 
-def test_a_groups_rule_change_rewrites_only_the_chains_of_its_ports():
+def test_a_groups_rule_change_rewrites_only_the_groups_chain():
     before = ruleset(two_ports(), groups(rule()), [NET])
     after = ruleset(two_ports(), groups(rule(), rule(protocol="tcp", low=22, high=22)), [NET])
+    assert after.changes_from(before) == (
+        f"flush chain inet pocketstack sg-{GROUP}-ingress\ntable inet pocketstack {{\n"
+        f"  chain sg-{GROUP}-ingress {{\n    meta nfproto ipv4 accept\n"
+        "    meta nfproto ipv4 meta l4proto tcp tcp dport 22 accept\n  }\n}\n")
+
+
+def test_a_ports_groups_change_rewrites_its_chains_and_the_groups_sets():
+    before = ruleset(two_ports(), groups(), [NET])
+    after = ruleset(two_ports(a_groups=(GROUP, OTHER)), groups(), [NET])
     update = after.changes_from(before)
     a = PORT_A[:11]
-    assert update.startswith(f"flush chain inet pocketstack ingress-{a}\ntable inet pocketstack {{\n"
-                             f"  chain ingress-{a} {{\n")
-    assert "    meta nfproto ipv4 meta l4proto tcp tcp dport 22 accept\n    drop\n  }\n}\n" in update
-    # Nothing else: not the other port's chains, its egress chain, the sets or the tables.
-    assert update.count("flush") == 1 and "delete table" not in update and "element" not in update
-    assert PORT_B[:11] not in update and f"egress-{a}" not in update
+    assert f"  chain egress-{a} {{" in update and f"jump sg-{OTHER}-egress\n    drop\n  }}" in update
+    assert f"add element inet pocketstack sg-{OTHER}-v4 {{ 10.0.0.5 }}" in update
+    assert PORT_B[:11] not in update and "delete" not in update
 
 
 def test_a_ports_new_address_updates_its_anti_spoofing_and_its_groups_set():
@@ -223,7 +235,7 @@ def test_structural_changes_replace_both_tables(change):
     assert ruleset(*change(*state)).changes_from(ruleset(*state)) is None
 
 
-def test_a_group_created_or_deleted_adds_or_deletes_its_sets_around_the_chains():
+def test_a_group_created_or_deleted_adds_or_deletes_its_sets_and_chains_around_the_ports_chains():
     third = "33333333-0000-4000-8000-000000000000"
     before = ruleset(two_ports(), groups(rule()), [NET])
     with_third = groups(rule(group=third))
@@ -233,10 +245,13 @@ def test_a_group_created_or_deleted_adds_or_deletes_its_sets_around_the_chains()
     assert update.startswith(f"add set inet pocketstack sg-{third}-v4 {{ type ipv4_addr; }}\n"
                              f"add set inet pocketstack sg-{third}-v6 {{ type ipv6_addr; }}\n")
     assert f"ip saddr @sg-{third}-v4 accept" in update and "delete table" not in update
+    assert f"  chain sg-{third}-egress {{" in update and f"  chain sg-{third}-ingress {{" in update
     back = before.changes_from(after)  # the chain stops using the set before the set goes
-    assert back.index(f"flush chain inet pocketstack ingress-{PORT_A[:11]}") < back.index(
+    assert back.index(f"flush chain inet pocketstack sg-{GROUP}-ingress") < back.index(
         f"delete set inet pocketstack sg-{third}-v4")
-    assert back.endswith(f"delete set inet pocketstack sg-{third}-v4\ndelete set inet pocketstack sg-{third}-v6\n")
+    assert back.endswith(f"delete chain inet pocketstack sg-{third}-ingress\n"
+                         f"delete chain inet pocketstack sg-{third}-egress\n"
+                         f"delete set inet pocketstack sg-{third}-v4\ndelete set inet pocketstack sg-{third}-v6\n")
 
 
 def test_a_port_added_or_removed_adds_or_deletes_its_chains_and_map_entries_others_keep_their_numbers():
@@ -253,8 +268,8 @@ def test_a_port_added_or_removed_adds_or_deletes_its_chains_and_map_entries_othe
         f'delete element bridge pocketstack to-port {{ "tap{b}" }}',
         "delete element inet pocketstack egress { 0x2 }", "delete element inet pocketstack ingress { 0x20000 }",
         f"delete element inet pocketstack sg-{OTHER}-v4 {{ 10.0.0.6 }}",
-        f"delete chain bridge pocketstack from-{b}", f"delete chain bridge pocketstack to-{b}",
-        f"delete chain inet pocketstack egress-{b}", f"delete chain inet pocketstack ingress-{b}"]
+        f"delete chain inet pocketstack ingress-{b}", f"delete chain inet pocketstack egress-{b}",
+        f"delete chain bridge pocketstack to-{b}", f"delete chain bridge pocketstack from-{b}"]
     # A new port takes the lowest free number; its chains exist before the entries jump to them.
     back = ruleset([*two_ports(), port(c, address="10.0.0.8")], groups(), [NET], two.numbers)
     assert back.numbers == {PORT_A: 1, PORT_B: 2, c: 3}
@@ -264,3 +279,13 @@ def test_a_port_added_or_removed_adds_or_deletes_its_chains_and_map_entries_othe
     assert update.index(f"  chain egress-{b} {{") < update.index(f"add element inet pocketstack egress "
                                                                    f"{{ 0x2 : jump egress-{b} }}")
     assert "flush" not in update and "delete" not in update and PORT_A[:11] not in update
+
+
+def test_a_port_and_its_group_deleted_together_lose_the_port_first():
+    c, third = "cccccccc-3333-4333-8333-333333333333", "33333333-0000-4000-8000-000000000000"
+    both = groups()
+    both[third] = {"id": third, "security_group_rules": []}
+    before = ruleset([*two_ports(), port(c, address="10.0.0.8", groups=(third,))], both)
+    update = ruleset(two_ports(), groups(), numbers=before.numbers).changes_from(before)
+    assert update.index(f"delete chain inet pocketstack egress-{c[:11]}") < update.index(
+        f"delete chain inet pocketstack sg-{third}-egress")

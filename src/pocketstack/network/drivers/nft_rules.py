@@ -16,9 +16,11 @@ changed, as an update of just those (:meth:`HostRuleset.changes_from`):
   IP traffic: stateful (conntrack works here on every kernel; in the bridge family it
   needs ``nf_conntrack_bridge``, often not built).  The mark picks (maps ``egress``/
   ``ingress``) ``egress-<port>`` of the sender and ``ingress-<port>`` of the receiver:
-  established/related accepted, invalid dropped, one rule per security-group rule, then
-  drop.  An egress chain ``return``s on success so that the receiver's ingress chain
-  still runs.  Remote groups are named sets ``sg-<group>-v4``/``-v6`` of the members'
+  established/related accepted, invalid dropped, a jump to each of the port's groups'
+  chains ``sg-<group>-egress``/``-ingress`` (one ``accept`` per security-group rule),
+  then drop.  The sender's and the receiver's chains hang off two base chains (forward
+  priorities 0 and 1), so an accept on egress still lets the ingress side judge; a
+  group's rules exist once, however many ports it has.  Remote groups are named sets ``sg-<group>-v4``/``-v6`` of the members'
   addresses: plain sets (an element added or deleted alone) unless a member has a CIDR
   (an allowed address pair), then interval sets that merge overlaps, rewritten whole
   when they change (nftables cannot delete one element of a merged interval).
@@ -146,34 +148,41 @@ def _spoof_chains(port: dict, number: int) -> dict[str, list[str]]:
     return {f"from-{t}": rules, f"to-{t}": [f"meta mark set meta mark or {number << 16:#x}"]}
 
 
-def _filter_chains(port: dict, groups: dict[str, dict]) -> dict[str, list[str]]:
-    """Layer 3 (inet family, stateful): the port's egress and ingress rules."""
+def _filter_chains(port: dict) -> dict[str, list[str]]:
+    """Layer 3 (inet family, stateful): the port's egress and ingress chains, which jump
+    to its groups' chains.  Each direction has its own base chain, so an ``accept`` (in a
+    group's chain too) ends only the sender's verdict: the receiver's chain still runs."""
     t = tag(port["id"])
-    egress = ["ct state established,related return",
+    groups = port.get("security_groups") or []
+    egress = ["ct state established,related accept",
               "ct state invalid drop",
-              "meta l4proto udp udp sport 68 udp dport 67 return",
+              "meta l4proto udp udp sport 68 udp dport 67 accept",
               "meta l4proto udp udp sport 67 drop",  # no rogue DHCP servers
-              "meta l4proto udp udp sport 546 udp dport 547 return",
+              "meta l4proto udp udp sport 546 udp dport 547 accept",
               "meta l4proto udp udp sport 547 drop",
               "meta l4proto ipv6-icmp icmpv6 type nd-router-advert drop",
               "meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
-              "nd-router-solicit, mld-listener-report, mld2-listener-report } return"]
+              "nd-router-solicit, mld-listener-report, mld2-listener-report } accept"]
     ingress = ["ct state established,related accept",
                "ct state invalid drop",
                "meta l4proto udp udp sport 67 udp dport 68 accept",
                "meta l4proto udp udp sport 547 udp dport 546 accept",
                "meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
                "nd-router-advert, mld-listener-query } accept"]
-    for group_id in port.get("security_groups") or []:
-        for rule in (groups.get(group_id) or {}).get("security_group_rules") or []:
-            match = rule_match(rule)
-            if match is None:
-                continue
-            if rule["direction"] == "egress":
-                egress.append(f"{match} return")
-            else:
-                ingress.append(f"{match} accept")
-    return {f"egress-{t}": [*egress, "drop"], f"ingress-{t}": [*ingress, "drop"]}
+    return {f"egress-{t}": [*egress, *(f"jump sg-{g}-egress" for g in groups), "drop"],
+            f"ingress-{t}": [*ingress, *(f"jump sg-{g}-ingress" for g in groups), "drop"]}
+
+
+def _group_chains(group_id: str, group: dict | None) -> dict[str, list[str]]:
+    """A security group's rules, one ``accept`` each, by direction (empty for a group the
+    driver does not know yet: it allows nothing)."""
+    chains: dict[str, list[str]] = {f"sg-{group_id}-egress": [], f"sg-{group_id}-ingress": []}
+    for rule in (group or {}).get("security_group_rules") or []:
+        match = rule_match(rule)
+        if match is not None:
+            chains[f"sg-{group_id}-{'egress' if rule['direction'] == 'egress' else 'ingress'}"].append(
+                f"{match} accept")
+    return chains
 
 
 def group_members(ports: Iterable[dict]) -> dict[str, tuple[list[str], list[str]]]:
@@ -265,8 +274,9 @@ class HostRuleset:
                 lines.append(f"delete element {where} {_elements([e.split(' : ')[0] for e in gone])}")
             if added:
                 lines.append(f"add element {where} {_elements(added)}")
-        # Last, once no map entry or rule refers to them: chains and sets that went.
-        lines += [f"delete chain {family} {TABLE} {name}" for family, name in old.chains
+        # Last, once no map entry or rule refers to them: chains that went (in reverse, so
+        # a port's chain goes before its group's) and sets.
+        lines += [f"delete chain {family} {TABLE} {name}" for family, name in reversed(old.chains)
                   if (family, name) not in self.chains]
         lines += [f"delete set {family} {TABLE} {name}" for family, name in old.sets
                   if (family, name) not in self.sets]
@@ -319,8 +329,10 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[s
         inet += ["chain zone {", "  type filter hook prerouting priority raw; policy accept;",
                  "  ct zone set iifname map { " + ", ".join(f'"br-{tag(n)}" : {zone(n)}' for n in bridges) + " }",
                  "}"]
-    inet += ["chain forward {", "  type filter hook forward priority 0; policy accept;",
-             "  meta mark and 0xffff vmap @egress", "  meta mark and 0xffff0000 vmap @ingress", "}"]
+    inet += ["chain forward-egress {", "  type filter hook forward priority 0; policy accept;",
+             "  meta mark and 0xffff vmap @egress", "}",
+             "chain forward-ingress {", "  type filter hook forward priority 1; policy accept;",
+             "  meta mark and 0xffff0000 vmap @ingress", "}"]
     sets: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
         ("bridge", "from-port"): ("type ifname : verdict;", tuple(f'"tap{tag(p["id"])}" : jump from-{tag(p["id"])}'
                                                                   for _, p in guarded)),
@@ -331,16 +343,19 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[s
         ("inet", "ingress"): ("type mark : verdict;", tuple(f"{number << 16:#x} : jump ingress-{tag(p['id'])}"
                                                             for number, p in guarded))}
     chains: dict[tuple[str, str], tuple[str, ...]] = {}
-    for number, port in guarded:
-        chains.update({("bridge", name): tuple(rules) for name, rules in _spoof_chains(port, number).items()})
-    for _, port in guarded:
-        chains.update({("inet", name): tuple(rules) for name, rules in _filter_chains(port, groups).items()})
     used = set(groups) | {g for p in ports for g in p.get("security_groups") or []}
     members = group_members(ports)
     for group_id in sorted(used):
         v4, v6 = members.get(group_id, ([], []))
         sets[("inet", f"sg-{group_id}-v4")] = _remote_set("ipv4_addr", v4)
         sets[("inet", f"sg-{group_id}-v6")] = _remote_set("ipv6_addr", v6)
+        # Before the ports' chains: an update creates a chain before what jumps to it.
+        chains.update({("inet", name): tuple(rules)
+                       for name, rules in _group_chains(group_id, groups.get(group_id)).items()})
+    for number, port in guarded:
+        chains.update({("bridge", name): tuple(rules) for name, rules in _spoof_chains(port, number).items()})
+    for _, port in guarded:
+        chains.update({("inet", name): tuple(rules) for name, rules in _filter_chains(port).items()})
     return HostRuleset({"bridge": tuple(bridge), "inet": tuple(inet)}, chains, sets,
                        {p["id"]: number for number, p in guarded})
 
