@@ -35,8 +35,8 @@ Control plane, at ``--ports`` filtered ports, ``--repeats`` times each (median, 
                   time, 10 ms timeout: the resolution); the clock starts when the driver
                   is called with "bench" plus a rule for 5203 and stops when a connection
                   succeeds.  The rule is removed again between repeats.
-  rule (small)    the driver call for a rule added to "bench" (3 ports' chains)
-  rule (all)      a rule added to "default" (the chains of every filler port)
+  rule (small)    the driver call for a rule added to "bench" (3 ports)
+  rule (all)      a rule added to "default" (every filler port is in it)
   membership      a filler port joins "bench" (its chains and two sets' elements)
   port added      a filler port created (its chains, map entries, a set element);
   port deleted    and deleted again

@@ -20,10 +20,11 @@ changed, as an update of just those (:meth:`HostRuleset.changes_from`):
   chains ``sg-<group>-egress``/``-ingress`` (one ``accept`` per security-group rule),
   then drop.  The sender's and the receiver's chains hang off two base chains (forward
   priorities 0 and 1), so an accept on egress still lets the ingress side judge; a
-  group's rules exist once, however many ports it has.  Remote groups are named sets ``sg-<group>-v4``/``-v6`` of the members'
-  addresses: plain sets (an element added or deleted alone) unless a member has a CIDR
-  (an allowed address pair), then interval sets that merge overlaps, rewritten whole
-  when they change (nftables cannot delete one element of a merged interval).
+  group's rules exist once, however many ports it has.  Remote groups are named sets
+  ``sg-<group>-v4``/``-v6`` of the members' addresses: plain sets (an element added or
+  deleted alone) unless a member has a CIDR (an allowed address pair), then interval
+  sets that merge overlaps, rewritten whole when they change (nftables cannot delete
+  one element of a merged interval).
 """
 
 from __future__ import annotations
