@@ -209,14 +209,15 @@ def zone(network_id: str) -> int:
 class HostRuleset:
     """The host namespace's two tables, split by what an update may change alone.
 
-    ``bases`` (per family: the base chains; which ports are down; the networks' zones)
-    and the declarations of the sets and maps kept are the skeleton: a change there
-    replaces both tables.  Everything else is written as an update of just what
-    changed: ``chains``' rules (a port's addresses or groups, a group's rules: the chains
-    of its ports), chains added or deleted with their entries in the verdict maps (a
-    filtered port added or removed: ports keep their ``numbers``), the ``sets``'
-    elements (a remote group's membership), sets added or deleted (a group created or
-    deleted)."""
+    ``bases`` (per family: the base chains, which only look things up in named sets and
+    maps) and the declarations of the sets and maps kept are the skeleton: a change
+    there (a remote-group set that turns to intervals or back) replaces both tables.
+    Everything else is written as an update of just what changed: ``chains``' rules (a
+    port's addresses or groups; a group's rules: its chain pair), chains added or
+    deleted with their entries in the verdict maps (a filtered port added or removed:
+    ports keep their ``numbers``), the ``sets``' elements (a remote group's membership,
+    the ports set down, the networks' conntrack zones), sets added or deleted (a group
+    created or deleted)."""
 
     bases: dict[str, tuple[str, ...]]  # family -> lines of its base chains, in table order
     chains: dict[tuple[str, str], tuple[str, ...]]  # (family, regular chain) -> its rules
@@ -317,24 +318,21 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[s
     bridge as the input device, so the zone follows the bridge."""
     ports = sorted(ports, key=lambda p: p["id"])
     guarded = _numbered([p for p in ports if protected(p)], numbers or {})
-    bridge = ["chain forward {", "  type filter hook forward priority -200; policy accept;", "  meta mark set 0x0"]
-    # admin_state_up false: the port passes nothing, either way (Neutron's agents take the
-    # device down; the tap is QEMU's, so its frames are dropped on the bridge instead).
-    down = [f'"tap{tag(p["id"])}"' for p in ports if p.get("admin_state_up") is False]
-    if down:
-        bridge += [f"  iifname {{ {', '.join(down)} }} drop", f"  oifname {{ {', '.join(down)} }} drop"]
-    bridge += ["  iifname vmap @from-port", "  oifname vmap @to-port", "}"]
-    inet: list[str] = []
-    bridges = sorted(networks)
-    if bridges:
-        inet += ["chain zone {", "  type filter hook prerouting priority raw; policy accept;",
-                 "  ct zone set iifname map { " + ", ".join(f'"br-{tag(n)}" : {zone(n)}' for n in bridges) + " }",
-                 "}"]
-    inet += ["chain forward-egress {", "  type filter hook forward priority 0; policy accept;",
-             "  meta mark and 0xffff vmap @egress", "}",
-             "chain forward-ingress {", "  type filter hook forward priority 1; policy accept;",
-             "  meta mark and 0xffff0000 vmap @ingress", "}"]
+    bridge = ("chain forward {", "  type filter hook forward priority -200; policy accept;", "  meta mark set 0x0",
+              # admin_state_up false: the port passes nothing, either way (Neutron's agents
+              # take the device down; the tap is QEMU's, so its frames are dropped instead).
+              "  iifname @down drop", "  oifname @down drop",
+              "  iifname vmap @from-port", "  oifname vmap @to-port", "}")
+    inet = ("chain zone {", "  type filter hook prerouting priority raw; policy accept;",
+            "  ct zone set iifname map @zones", "}",
+            "chain forward-egress {", "  type filter hook forward priority 0; policy accept;",
+            "  meta mark and 0xffff vmap @egress", "}",
+            "chain forward-ingress {", "  type filter hook forward priority 1; policy accept;",
+            "  meta mark and 0xffff0000 vmap @ingress", "}")
     sets: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+        ("bridge", "down"): ("type ifname;", tuple(sorted(f'"tap{tag(p["id"])}"' for p in ports
+                                                          if p.get("admin_state_up") is False))),
+        ("inet", "zones"): ("typeof iifname : ct zone;", tuple(f'"br-{tag(n)}" : {zone(n)}' for n in sorted(networks))),
         ("bridge", "from-port"): ("type ifname : verdict;", tuple(f'"tap{tag(p["id"])}" : jump from-{tag(p["id"])}'
                                                                   for _, p in guarded)),
         ("bridge", "to-port"): ("type ifname : verdict;", tuple(f'"tap{tag(p["id"])}" : jump to-{tag(p["id"])}'
@@ -357,7 +355,7 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[s
         chains.update({("bridge", name): tuple(rules) for name, rules in _spoof_chains(port, number).items()})
     for _, port in guarded:
         chains.update({("inet", name): tuple(rules) for name, rules in _filter_chains(port).items()})
-    return HostRuleset({"bridge": tuple(bridge), "inet": tuple(inet)}, chains, sets,
+    return HostRuleset({"bridge": bridge, "inet": inet}, chains, sets,
                        {p["id"]: number for number, p in guarded})
 
 
