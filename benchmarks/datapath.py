@@ -40,6 +40,7 @@ Control plane, at ``--ports`` filtered ports, ``--repeats`` times each (median, 
   membership      a filler port joins "bench" (its chains and two sets' elements)
   port added      a filler port created (its chains, map entries, a set element);
   port deleted    and deleted again
+  port set down   a filler port's admin_state_up false (then true again)
   no-op           an event that changes no ruleset (a floating IP sent again)
   resync          a new LinuxDriver (an agent restart) ``sync``ing the whole state:
                   both tables replaced, every device checked
@@ -368,6 +369,8 @@ def control(world: World, guests: dict[str, str], args) -> dict:
                                                                                              bench["id"]])),
                        lambda: driver.port_updated(world.ports["f0"])),
         "port added": (lambda: driver.port_updated(extra), lambda: driver.port_deleted(extra)),
+        "port set down": (lambda: driver.port_updated(dict(world.ports["f0"], admin_state_up=False)),
+                          lambda: driver.port_updated(world.ports["f0"])),
         "no-op": (lambda: driver.floatingip_updated(next(iter(state["floatingips"].values()))), lambda: None),
     }
     for name, (change, undo) in events.items():
