@@ -28,6 +28,7 @@ Traffic, one TCP connection each, Python sockets in the namespaces (no iperf3 ne
     kernel work done in their context: most of a veth's forwarding)
   * latency: ``--round-trips`` 1-byte request/response exchanges (TCP_NODELAY); p50
     and p99 in microseconds, CPU microseconds per round trip
+  * ``--rounds`` rounds over the three paths in turn; each figure is the median
 
 Control plane, at ``--ports`` filtered ports, ``--repeats`` times each (median, max):
 
@@ -292,29 +293,39 @@ def build(world: World, ports: int) -> dict[str, str]:
     return guests
 
 
+def one_path(guests: dict[str, str], sinks: dict[str, subprocess.Popen], client: str, server: str, address: str,
+             args) -> dict[str, float]:
+    """One throughput run and one request/response run from ``client`` to ``address``."""
+    sent, seconds, source_cpu = run_in(guests[client], "source", address, "5201", str(args.seconds)).split()
+    sink = sinks[server]
+    assert sink.stdout is not None
+    received, sink_cpu = sink.stdout.readline().split()
+    assert int(received) == int(sent), (received, sent)
+    *times, rr_cpu = run_in(guests[client], "rr", address, "5202", str(args.round_trips)).split()
+    micro = sorted(int(t) / 1000 for t in times)
+    return {"gbit_s": int(received) * 8 / float(seconds) / 1e9,
+            "cpu_s_per_gib": (float(source_cpu) + float(sink_cpu)) / (int(received) / 2**30),
+            "rr_p50_us": statistics.median(micro), "rr_p99_us": micro[int(len(micro) * 0.99)],
+            "rr_cpu_us": float(rr_cpu) / len(micro) * 1e6}
+
+
 def traffic(world: World, guests: dict[str, str], args) -> dict:
+    """``--rounds`` rounds over the three paths in turn (so that the machine's other load
+    falls on all of them alike); the median of each figure."""
     world.serve(guests["b1"], 5201)
     world.serve(guests["l2"], 5201)
-    sinks = {guests["b1"]: world.processes[-2], guests["l2"]: world.processes[-1]}
+    sinks = {"b1": world.processes[-2], "l2": world.processes[-1]}
     paths = {"router": ("a1", "b1", f"10.{R}.2.11"), "floating": ("ext", "b1", f"172.31.{R}.20"),
              "limit": ("l1", "l2", f"192.168.{R}.2")}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in paths}
+    before = load()
+    for _ in range(args.rounds):
+        for name, (client, server, address) in paths.items():
+            runs[name].append(one_path(guests, sinks, client, server, address, args))
     figures = {}
-    for name, (client, server, address) in paths.items():
-        before = load()
-        sent, seconds, source_cpu = run_in(guests[client], "source", address, "5201", str(args.seconds)).split()
-        sink = sinks[guests[server]]
-        assert sink.stdout is not None
-        received, sink_cpu = sink.stdout.readline().split()
-        gib = int(received) / 2**30
-        assert int(received) == int(sent), (received, sent)
-        *times, rr_cpu = run_in(guests[client], "rr", address, "5202", str(args.round_trips)).split()
-        micro = sorted(int(t) / 1000 for t in times)
-        figures[name] = {"gbit_s": round(int(received) * 8 / float(seconds) / 1e9, 2),
-                         "cpu_s_per_gib": round((float(source_cpu) + float(sink_cpu)) / gib, 2),
-                         "rr_p50_us": round(statistics.median(micro), 1),
-                         "rr_p99_us": round(micro[int(len(micro) * 0.99)], 1),
-                         "rr_cpu_us": round(float(rr_cpu) / len(micro) * 1e6, 1),
-                         "load": f"{before} -> {load()}"}
+    for name, results in runs.items():
+        figures[name] = {key: round(statistics.median(r[key] for r in results), 2) for key in results[0]}
+        figures[name]["load"] = f"{before} -> {load()}"
         show(args, name, figures[name])
     return figures
 
@@ -408,12 +419,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ports", type=int, default=1000, help="filtered ports on the host, 4 to 20,000")
     parser.add_argument("--seconds", type=float, default=5.0, help="of each throughput run")
     parser.add_argument("--round-trips", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3, help="of the traffic runs, over the paths in turn")
     parser.add_argument("--repeats", type=int, default=5, help="of each control-plane measurement")
     parser.add_argument("--no-traffic", action="store_true", help="control-plane figures only")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if not 4 <= args.ports <= 20000 or not 0 < args.seconds <= 60 or not 1 <= args.repeats <= 50:
-        parser.error("--ports 4..20000, --seconds up to 60, --repeats 1..50")
+    if not 4 <= args.ports <= 20000 or not 0 < args.seconds <= 60 or not 1 <= args.repeats <= 50 \
+            or not 1 <= args.rounds <= 20:
+        parser.error("--ports 4..20000, --seconds up to 60, --repeats 1..50, --rounds 1..20")
     if os.geteuid() != 0:
         parser.error("needs root (network namespaces)")
     import pocketstack
