@@ -300,6 +300,8 @@ OPS = [
     action("os-resetState", {"os-resetState": {"state": "active"}}, ADMIN_ON_SERVER, consumes="server"),
     action("injectNetworkInfo", {"injectNetworkInfo": None}, ADMIN_ON_SERVER),
     action("migrate", {"migrate": None}, ADMIN_ON_SERVER, consumes="server"),
+    action("os-migrateLive", {"os-migrateLive": {"host": None, "block_migration": "auto"}}, ADMIN_ON_SERVER,
+           consumes="server"),
     action("shelve", {"shelve": None}, consumes="server"),
     action("unshelve", {"unshelve": None}, server="shelved_server", consumes="shelved_server"),
     # metadata

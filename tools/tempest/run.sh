@@ -171,8 +171,8 @@ if [ "$NOVA" = true ]; then
         exit 2
     fi
     # What pocketstack's Compute implements (docs/compute.md), so Tempest skips the rest:
-    # fake hypervisor hosts (cold migration between them, shelve), no guest networking to SSH into,
-    # no live migration, no metadata service or config drive, no serial/SPICE console, no AUTO disk partitioning
+    # fake hypervisor hosts (cold and live migration between them, shelve), no guest networking to SSH
+    # into, no metadata service or config drive, no serial/SPICE console, no AUTO disk partitioning
     # (OS-DCF:diskConfig is always MANUAL), microversions 2.1-2.64.
     cat >>"$WORKSPACE/etc/tempest.conf" <<CONF
 
@@ -191,7 +191,7 @@ build_timeout = 120
 resize = true
 disk_config = false
 cold_migration = true
-live_migration = false
+live_migration = true
 shelve = true
 shelve_migrate = false
 pause = true

@@ -269,6 +269,14 @@ class MoveNotSupported(BadRequest):
     msg_fmt = "'{action}' is not supported: the fake hypervisor cannot move guests between hosts."
 
 
+class ForceWithoutHost(BadRequest):
+    msg_fmt = "Can't force to a non-provided destination"
+
+
+class UnableToMigrateToSelf(BadRequest):
+    msg_fmt = "Unable to migrate instance ({instance_id}) to current host ({host})."
+
+
 class CannotMigrateToSameHost(BadRequest):
     msg_fmt = "Cannot migrate to the host where the instance is currently running."
 

@@ -37,6 +37,7 @@ from pocketstack.compute.errors import InstanceNotReady
 from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
+from pocketstack.compute.migration_records import record_outcome
 from pocketstack.compute.models import Instance, ServerGroup, ServerGroupMember
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.resources import Placement
@@ -670,6 +671,54 @@ class ComputeManager:
                 spec.image_ref = image_id
             return driver.spawn(spec)
 
+    # -- live migration ------------------------------------------------------------
+    def live_migrate_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Move a running (or paused) guest to another host without stopping it.  As
+        Nova's move_allocations: the source's allocation is held by the migration while
+        the destination is claimed for the instance, and dropped once the guest runs there.
+        Nowhere to go (or the server's own host named, from 2.34): the migration ends in
+        ``error`` and the server stays where it is, as it was."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.MIGRATING or not inst.migration:
+            return
+        migration = inst.migration
+        with self.actions.event(action_id, "compute_live_migration", inst.host):
+            self.placement.move(inst.id, migration["id"])
+            try:
+                if self.hosts.real:
+                    raise NoValidHost("live migration of real guests is not implemented yet (issue 15)")
+                if migration.get("host") == inst.host:
+                    raise NoValidHost(f"Unable to migrate instance ({inst.id}) to current host ({inst.host}).")
+                named = frozenset({migration["host"]}) if migration.get("host") else None
+                node = self.scheduler.select_and_claim(self._request(
+                    inst, hosts=named, ignore_hosts=frozenset({_host(inst)}))).node
+            except NoValidHost as error:
+                LOG.warning("live migration of %s failed: %s", inst.id, error)
+                self._abandon_live_migration(inst)
+                return
+            source, dest = self.hosts.driver(_host(inst)), self.hosts.driver(node.host)
+            with self._guest_spec(inst, inst.flavor, inst.guest) as spec:
+                power = dest.spawn(spec)
+            if inst.vm_state == st.PAUSED:
+                power = dest.pause(inst.id)
+            source.destroy(inst.id)
+            self.placement.release(migration["id"])
+            record_outcome(self.db, migration["id"], "completed", node.host)
+            if not transition(self.db, inst.id, {"task_state": st.MIGRATING},
+                              {"task_state": None, "migration": None, "host": node.host, "node": node.host,
+                               "availability_zone": node.availability_zone, "power_state": power}):
+                dest.destroy(inst.id)  # deleted meanwhile: the delete looked for it on the source
+
+    def _abandon_live_migration(self, inst: Instance) -> None:
+        """Back to where a live migration started: the source's allocation returned to the
+        instance (any claim it got elsewhere dropped), the record in ``error``."""
+        migration = inst.migration or {}
+        if migration.get("id") and self.placement.allocations(migration["id"]):
+            self.placement.release(inst.id)
+            self.placement.move(migration["id"], inst.id)
+        record_outcome(self.db, migration.get("id", ""), "error", None)
+        transition(self.db, inst.id, {"task_state": st.MIGRATING}, {"task_state": None, "migration": None})
+
     # -- resize ----------------------------------------------------------------------
     def resize_instance(self, instance_id: str, action_id: str | None = None) -> None:
         """Keep the old flavor's allocation under the migration's id, claim the new flavor
@@ -902,5 +951,7 @@ class ComputeManager:
             self.shelve_offload_instance(instance.id)
         elif task == st.UNSHELVING and instance.host is not None:
             self.unshelve_instance(instance.id)
+        elif task == st.MIGRATING:  # the guest keeps running where it started, as in Nova
+            self._abandon_live_migration(instance)
         else:
             self._error(instance.id, task, 500, f"Operation {task} was interrupted by a compute service restart.")

@@ -50,6 +50,8 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-shelve:unshelve", MEMBER, "Unshelve a server."),
     Rule("os_compute_api:os-migrate-server:migrate:host", ADMIN, "Cold-migrate a server to a host of one's choice."),
     Rule("os_compute_api:os-migrate-server:migrate_live", ADMIN, "Live-migrate a server."),
+    Rule("os_compute_api:os-migrate-server:migrate_live:host", ADMIN,
+         "Live-migrate a server to a host of one's choice."),
     Rule("os_compute_api:os-evacuate", ADMIN, "Evacuate a server from a failed host."),
     Rule("os_compute_api:os-pause-server:pause", MEMBER, "Pause a server."),
     Rule("os_compute_api:os-pause-server:unpause", MEMBER, "Unpause a server."),

@@ -117,6 +117,10 @@ class ComputeAPI:
     def revert_resize(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "revert_resize", instance_id=instance_id, action_id=action_id)
 
+    def live_migrate_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
+        """To the source host, which claims a destination and moves the running guest."""
+        self._cast(host, "live_migrate_instance", instance_id=instance_id, action_id=action_id)
+
     def shelve_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "shelve_instance", instance_id=instance_id, action_id=action_id)
 

@@ -252,6 +252,10 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.volume_snapshot_delete(instance_id, volume_id, snapshot_id, delete_info)
 
+    def live_migrate_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.live_migrate_instance(instance_id, action_id)
+
     def shelve_instance(self, instance_id: str, action_id: str | None = None) -> None:
         with self._working(instance_id):
             self.manager.shelve_instance(instance_id, action_id)

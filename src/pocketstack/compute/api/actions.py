@@ -31,6 +31,7 @@ from pocketstack.compute.api.common import (
     is_admin,
     record_action,
     start_delete,
+    to_bool,
     url,
 )
 from pocketstack.compute.api.schemas import actions as schemas
@@ -90,8 +91,7 @@ class ServerActionsApi:
         handlers: dict[str, ActionHandler] = {name: self.simple(name) for name in SIMPLE}
         handlers.update({name: self.legacy_console(name) for name in consoles.LEGACY_ACTIONS})
         handlers.update({"migrate": self.migrate,
-                         "os-migrateLive": self.unsupported_move("os-migrateLive",
-                                                                 "os_compute_api:os-migrate-server:migrate_live"),
+                         "os-migrateLive": self.migrate_live,
                          "evacuate": self.unsupported_move("evacuate", "os_compute_api:os-evacuate")})
         handlers.update({"addSecurityGroup": security_groups.server_action(compute, self.record, add=True),
                          "removeSecurityGroup": security_groups.server_action(compute, self.record, add=False)})
@@ -324,6 +324,37 @@ class ServerActionsApi:
                      {"new_flavor": inst.flavor, "migration": migration})
         compute.migration_records.start(inst, migration["id"], inst.flavor_id, caller_id(req), "migration")
         compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "migrate"))
+        return accepted()
+
+    def migrate_live(self, req: ApiRequest, args):
+        """Live migration (admin) of an ACTIVE or PAUSED server to another host, scheduled
+        or named (``force`` 2.30-2.67 is accepted; the scheduler's checks still run).
+        Before 2.34 a named host that is the server's own is Nova's synchronous 400; from
+        2.34 Nova checks asynchronously, and the migration ends in ``error`` instead."""
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-migrate-server:migrate_live")
+        schema = (schemas.MIGRATE_LIVE_V230 if at_least(req, 2, 30) and not at_least(req, 2, 68)
+                  else schemas.MIGRATE_LIVE_V225 if at_least(req, 2, 25) else schemas.MIGRATE_LIVE)
+        args = validate(args, schema)
+        host = args.get("host")
+        if host:
+            req.authorize("os_compute_api:os-migrate-server:migrate_live:host",
+                          target={"project_id": inst.project_id})
+        if "force" in args and to_bool(args["force"]) and not host:
+            raise errors.ForceWithoutHost()
+        check_unlocked(req, inst)
+        if host:
+            try:
+                compute.hosts.by_host(host)
+            except NotFound:
+                raise errors.MigrationHostNotFound(host=host) from None
+            if host == inst.host and not at_least(req, 2, 34):
+                raise errors.UnableToMigrateToSelf(instance_id=inst.id, host=host)
+        migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "type": "live-migration", "host": host}
+        inst = begin(compute.db, inst.id, "os-migrateLive", [st.ACTIVE, st.PAUSED], st.MIGRATING,
+                     {"migration": migration})
+        compute.migration_records.start(inst, migration["id"], inst.flavor_id, caller_id(req), "live-migration")
+        compute.rpc.live_migrate_instance(inst.host, inst.id, self.record(req, inst, "live-migration"))
         return accepted()
 
     def confirm_resize(self, req: ApiRequest, args):

@@ -12,6 +12,20 @@ RESIZE = {"type": "object", "required": ["flavorRef"], "properties": {
 MIGRATE_V256 = {"type": ["object", "null"], "additionalProperties": False, "properties": {
     "host": {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
              "pattern": "^[a-zA-Z0-9-._]*$"}}}
+# ``os-migrateLive`` by microversion: ``disk_over_commit`` until 2.24, ``block_migration``
+# "auto" from 2.25, ``force`` 2.30-2.67.
+_BOOL_VALUES: list = [True, False, "True", "False", "true", "false", "1", "0", "yes", "no", "on", "off", "TRUE",
+                      "FALSE", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"]
+_BOOL = {"type": ["boolean", "string"], "enum": _BOOL_VALUES}
+_HOST = {"type": ["string", "null"], "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9-._]*$"}
+MIGRATE_LIVE = {"type": "object", "required": ["block_migration", "disk_over_commit", "host"],
+                "additionalProperties": False,
+                "properties": {"block_migration": _BOOL, "disk_over_commit": _BOOL, "host": _HOST}}
+_LIVE_V225 = {"block_migration": {"type": ["boolean", "string"], "enum": [*_BOOL_VALUES, "auto"]}, "host": _HOST}
+MIGRATE_LIVE_V225 = {"type": "object", "required": ["block_migration", "host"], "additionalProperties": False,
+                     "properties": _LIVE_V225}
+MIGRATE_LIVE_V230 = {"type": "object", "required": ["block_migration", "host"], "additionalProperties": False,
+                     "properties": {**_LIVE_V225, "force": _BOOL}}
 METADATA = {"type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
              "additionalProperties": {"type": "string", "maxLength": 255}}
 CREATE_IMAGE = {"type": "object", "required": ["name"], "properties": {
