@@ -302,6 +302,8 @@ OPS = [
     action("migrate", {"migrate": None}, ADMIN_ON_SERVER, consumes="server"),
     action("os-migrateLive", {"os-migrateLive": {"host": None, "block_migration": "auto"}}, ADMIN_ON_SERVER,
            consumes="server"),
+    # Evacuating a server whose host is up: the admin's is Nova's 400 "still in use".
+    action("evacuate", {"evacuate": {}}, expect(BAD_REQUEST, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND)),
     action("shelve", {"shelve": None}, consumes="server"),
     action("unshelve", {"unshelve": None}, server="shelved_server", consumes="shelved_server"),
     # metadata

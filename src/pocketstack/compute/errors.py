@@ -265,16 +265,28 @@ class ActionBodyMalformed(BadRequest):
     msg_fmt = "There is no such action: the body must hold exactly one action."
 
 
-class MoveNotSupported(BadRequest):
-    msg_fmt = "'{action}' is not supported: the fake hypervisor cannot move guests between hosts."
-
-
 class ForceWithoutHost(BadRequest):
     msg_fmt = "Can't force to a non-provided destination"
 
 
 class UnableToMigrateToSelf(BadRequest):
     msg_fmt = "Unable to migrate instance ({instance_id}) to current host ({host})."
+
+
+class ComputeServiceInUse(BadRequest):
+    msg_fmt = "Compute service of {host} is still in use."
+
+
+class EvacuateHostNotFound(NotFound):
+    msg_fmt = "Compute host {host} not found."
+
+
+class EvacuateToSameHost(BadRequest):
+    msg_fmt = "The target host can't be the same one."
+
+
+class PasswordOnSharedStorage(BadRequest):
+    msg_fmt = "admin password can't be changed on existing disk"
 
 
 class CannotMigrateToSameHost(BadRequest):

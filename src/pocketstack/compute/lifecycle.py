@@ -38,7 +38,7 @@ from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
 from pocketstack.compute.migration_records import record_outcome
-from pocketstack.compute.models import Instance, ServerGroup, ServerGroupMember
+from pocketstack.compute.models import Instance, Migration, ServerGroup, ServerGroupMember
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.resources import Placement
 from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler
@@ -671,6 +671,72 @@ class ComputeManager:
                 spec.image_ref = image_id
             return driver.spawn(spec)
 
+    # -- evacuate --------------------------------------------------------------------
+    def schedule_evacuation(self, instance_id: str) -> str | None:
+        """The scheduler's half of an evacuation: the failed source's allocation is kept
+        by the migration (its host gives it back when it comes back), a destination is
+        claimed for the instance (not the source; the named host if any) and recorded by
+        a compare-and-swap from the source.  No host: ERROR with a fault, as Nova."""
+        inst = load(self.db, instance_id)
+        migration = inst.migration or {}
+        if inst.task_state != st.REBUILDING or migration.get("type") != "evacuation":
+            return None
+        if migration.get("dest_host"):
+            return migration["dest_host"]  # placed by another copy of the cast
+        if not self.placement.allocations(migration["id"]):
+            self.placement.move(inst.id, migration["id"])
+        named = frozenset({migration["host"]}) if migration.get("host") else None
+        ignore = frozenset({migration["source_host"]}) if migration.get("source_host") else frozenset()
+        try:
+            node = self.scheduler.select_and_claim(self._request(inst, hosts=named, ignore_hosts=ignore)).node
+        except NoValidHost as error:
+            self.placement.move(migration["id"], inst.id)
+            record_outcome(self.db, migration["id"], "error", None)
+            transition(self.db, inst.id, {"task_state": st.REBUILDING},
+                       {"task_state": None, "vm_state": st.ERROR, "migration": None, "fault": fault(500, str(error))})
+            return None
+        except Conflict:  # another scheduler's copy holds the claim
+            return None
+        if not transition(self.db, inst.id, {"task_state": st.REBUILDING, "host": inst.host},
+                          {"host": node.host, "node": node.host, "availability_zone": node.availability_zone,
+                           "migration": migration | {"dest_host": node.host}}):
+            self.placement.release(inst.id)
+            return None
+        return node.host
+
+    def evacuate_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """The destination's half: the ports bound here, the guest spawned from the image
+        (a new root disk) or the boot volume, stopped again if it was; an ERROR server
+        comes back ACTIVE, as in Nova."""
+        inst = load(self.db, instance_id)
+        migration = inst.migration or {}
+        if inst.task_state != st.REBUILDING or migration.get("dest_host") != inst.host or inst.host is None:
+            return
+        driver = self.hosts.driver(inst.host)
+        with self.actions.event(action_id, "compute_rebuild_instance", inst.host):
+            power = self._respawn(inst, driver, None)
+            vm_state = st.ACTIVE
+            if inst.vm_state == st.STOPPED:
+                power, vm_state = driver.power_off(inst.id), st.STOPPED
+            if transition(self.db, inst.id, {"task_state": st.REBUILDING},
+                          {"task_state": None, "vm_state": vm_state, "power_state": power, "migration": None,
+                           "fault": None, "launched_at": utcnow()}):
+                record_outcome(self.db, migration["id"], "done", inst.host)
+
+    def destroy_evacuated_instances(self, host: str) -> None:
+        """A host coming back removes the guests of servers evacuated away while it was
+        down, and gives back their allocation (Nova's ``_destroy_evacuated_instances``), so
+        no server ever runs on two hosts."""
+        with self.db.session(readonly=True) as s:
+            done = list(s.scalars(sa.select(Migration).where(Migration.migration_type == "evacuation",
+                                                             Migration.source_compute == host,
+                                                             Migration.status == "done")))
+        for migration in done:
+            LOG.info("removing the guest of %s, evacuated from %s", migration.instance_uuid, host)
+            self.hosts.driver(host).destroy(migration.instance_uuid)
+            self.placement.release(migration.uuid)
+            record_outcome(self.db, migration.uuid, "completed", migration.dest_compute)
+
     # -- live migration ------------------------------------------------------------
     def live_migrate_instance(self, instance_id: str, action_id: str | None = None) -> None:
         """Move a running (or paused) guest to another host without stopping it.  As
@@ -939,6 +1005,8 @@ class ComputeManager:
         elif any(op.task_state == task for op in OPERATIONS.values()):
             name = next(n for n, op in OPERATIONS.items() if op.task_state == task)
             self.run_operation(instance.id, name)
+        elif task == st.REBUILDING and (instance.migration or {}).get("type") == "evacuation":
+            self.evacuate_instance(instance.id)
         elif task == st.REBUILDING:
             self.rebuild_instance(instance.id)
         elif task == st.IMAGE_SNAPSHOT:

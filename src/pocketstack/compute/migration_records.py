@@ -26,7 +26,7 @@ from pocketstack.compute.models import Instance, Migration
 # The instance's task state -> the migration's status while it is in flight.
 _IN_FLIGHT = {st.RESIZE_PREP: "pre-migrating", st.RESIZE_MIGRATING: "migrating", st.RESIZE_FINISH: "post-migrating",
               st.RESIZE_CONFIRMING: "confirming", st.RESIZE_REVERTING: "reverting", st.MIGRATING: "running"}
-_FINAL = ("confirmed", "reverted", "completed")
+_FINAL = ("confirmed", "reverted", "completed", "done")
 _SETTLED = {"confirming": "confirmed", "reverting": "reverted"}
 
 

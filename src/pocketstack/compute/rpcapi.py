@@ -121,6 +121,11 @@ class ComputeAPI:
         """To the source host, which claims a destination and moves the running guest."""
         self._cast(host, "live_migrate_instance", instance_id=instance_id, action_id=action_id)
 
+    def evacuate_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
+        """To a scheduler (the server's own host is down), which claims a destination and
+        hands the rebuild to it."""
+        self._cast(host, "evacuate_instance", instance_id=instance_id, action_id=action_id)
+
     def shelve_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "shelve_instance", instance_id=instance_id, action_id=action_id)
 

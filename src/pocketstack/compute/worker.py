@@ -89,6 +89,13 @@ class SchedulerEndpoint:
     async def run_operation(self, instance_id: str, operation: str, action_id: str | None = None) -> None:
         await asyncio.to_thread(self.compute.manager.run_operation, instance_id, operation, action_id)
 
+    async def evacuate_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Claim a destination for a server of a failed host, then its host rebuilds it."""
+        host = await asyncio.to_thread(self.compute.manager.schedule_evacuation, instance_id)
+        if host is not None:
+            await self.compute.rpc.cast_to_host(host, "evacuate_instance", instance_id=instance_id,
+                                                action_id=action_id)
+
     async def unshelve_instance(self, instance_id: str, action_id: str | None = None) -> None:
         """An offloaded server's unshelve: claim a host, then its host spawns it."""
         host = await asyncio.to_thread(self.compute.manager.schedule_unshelve, instance_id)
@@ -252,6 +259,10 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.volume_snapshot_delete(instance_id, volume_id, snapshot_id, delete_info)
 
+    def evacuate_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.evacuate_instance(instance_id, action_id)
+
     def live_migrate_instance(self, instance_id: str, action_id: str | None = None) -> None:
         with self._working(instance_id):
             self.manager.live_migrate_instance(instance_id, action_id)
@@ -321,6 +332,7 @@ class ComputeWorker:
         self._sweeper = self._loop.create_task(
             _periodically(sweep_interval(self.settings), self.sweep, "compute host sweep"))
         for host in sorted(self.heartbeat.hosts):
+            await asyncio.to_thread(self.compute.manager.destroy_evacuated_instances, host)
             await asyncio.to_thread(self.compute.manager.finish_volume_attachments, host)
         self._syncers = []
         if hosts.real:  # the fake driver's guests change only when told to

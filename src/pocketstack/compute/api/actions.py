@@ -92,7 +92,7 @@ class ServerActionsApi:
         handlers.update({name: self.legacy_console(name) for name in consoles.LEGACY_ACTIONS})
         handlers.update({"migrate": self.migrate,
                          "os-migrateLive": self.migrate_live,
-                         "evacuate": self.unsupported_move("evacuate", "os_compute_api:os-evacuate")})
+                         "evacuate": self.evacuate})
         handlers.update({"addSecurityGroup": security_groups.server_action(compute, self.record, add=True),
                          "removeSecurityGroup": security_groups.server_action(compute, self.record, add=False)})
         handlers.update({"addFloatingIp": floating_ips.server_action(compute, self.record, add=True),
@@ -192,13 +192,46 @@ class ServerActionsApi:
         self.record(req, inst, "inject_network_info")
         return accepted()
 
-    def unsupported_move(self, action: str, rule: str) -> ActionHandler:
-        """Moving a guest between hosts (cold or live migration, evacuate) is not
-        implemented: the server is looked up (404 as usual), then 400 says so."""
-        def handle(req: ApiRequest, args):
-            self.server(req, rule)
-            raise errors.MoveNotSupported(action=action)
-        return handle
+    def evacuate(self, req: ApiRequest, args):
+        """Rebuild a server of a failed host on another one (admin; Nova's checks: the
+        server's compute service must be down -- forced down or no longer heartbeating --
+        else 400; a named host must exist (404) and not be its own (400)).  A scheduler
+        claims the destination, whose host spawns the guest from its image (a new root
+        disk: no shared storage here) or its boot volume, with the same ports; until 2.13
+        the answer carries the admin password.  The old guest is removed when its host
+        comes back (Nova's ``_destroy_evacuated_instances``)."""
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-evacuate")
+        schema = (schemas.EVACUATE_V229 if at_least(req, 2, 29) and not at_least(req, 2, 68)
+                  else schemas.EVACUATE_V214 if at_least(req, 2, 14) else schemas.EVACUATE)
+        args = validate(args, schema)
+        host = args.get("host")
+        if "force" in args and to_bool(args["force"]) and not host:
+            raise errors.ForceWithoutHost()
+        if not at_least(req, 2, 14) and "adminPass" in args and to_bool(args["onSharedStorage"]):
+            raise errors.PasswordOnSharedStorage()
+        if host is not None:
+            try:
+                compute.hosts.by_host(host)
+            except NotFound:
+                raise errors.EvacuateHostNotFound(host=host) from None
+        if host is not None and host == inst.host:
+            raise errors.EvacuateToSameHost()
+        if inst.host is not None:
+            try:
+                source_up = compute.hosts.is_up(compute.hosts.by_host(inst.host))
+            except NotFound:
+                source_up = False
+            if source_up:
+                raise errors.ComputeServiceInUse(host=inst.host)
+        migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "type": "evacuation", "host": host}
+        inst = begin(compute.db, inst.id, "evacuate", [st.ACTIVE, st.STOPPED, st.ERROR], st.REBUILDING,
+                     {"migration": migration})
+        compute.migration_records.start(inst, migration["id"], inst.flavor_id, caller_id(req), "evacuation")
+        compute.rpc.evacuate_instance(None, inst.id, self.record(req, inst, "evacuate"))
+        if at_least(req, 2, 14):
+            return Response(status_code=200)
+        return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}
 
     def restore(self, req: ApiRequest, args):
         """Servers are deleted at once (no ``reclaim_instance_interval``), so none is ever

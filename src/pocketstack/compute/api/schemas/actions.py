@@ -26,6 +26,12 @@ MIGRATE_LIVE_V225 = {"type": "object", "required": ["block_migration", "host"], 
                      "properties": _LIVE_V225}
 MIGRATE_LIVE_V230 = {"type": "object", "required": ["block_migration", "host"], "additionalProperties": False,
                      "properties": {**_LIVE_V225, "force": _BOOL}}
+# ``evacuate`` by microversion: ``onSharedStorage`` required until 2.13, ``force`` 2.29-2.67.
+_EVACUATE = {"host": _HOST, "adminPass": {"type": "string"}}
+EVACUATE = {"type": "object", "required": ["onSharedStorage"], "additionalProperties": False,
+            "properties": {**_EVACUATE, "onSharedStorage": _BOOL}}
+EVACUATE_V214 = {"type": "object", "additionalProperties": False, "properties": _EVACUATE}
+EVACUATE_V229 = {"type": "object", "additionalProperties": False, "properties": {**_EVACUATE, "force": _BOOL}}
 METADATA = {"type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
              "additionalProperties": {"type": "string", "maxLength": 255}}
 CREATE_IMAGE = {"type": "object", "required": ["name"], "properties": {
