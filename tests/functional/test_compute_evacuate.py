@@ -128,3 +128,26 @@ def test_refusals(api, admin_token, zone, image, flavor):
         assert wait(api, admin_token, server_id)[SRV_HOST] != source
     finally:
         force_down(api, admin_token, node, down=False)
+
+
+def test_host_status_follows_the_servers_compute_service(api, admin_token, zone, image, flavor):
+    """2.16's ``host_status`` (admin): UP, DOWN when forced down, MAINTENANCE when
+    disabled, as Nova computes it; not shown to the server's owner."""
+    member, server_id = boot_in(api, admin_token, zone, image, flavor)
+    host = wait(api, admin_token, server_id)[SRV_HOST]
+    node = next(n for n in zone[1] if n.host == host)
+
+    def status(token=admin_token):
+        return call(api, "GET", f"/servers/{server_id}", token, version="2.16").json()["server"].get("host_status")
+    assert status() == "UP"
+    force_down(api, admin_token, node)
+    assert status() == "DOWN"
+    detail = call(api, "GET", "/servers/detail", admin_token, version="2.16",
+                  params={"all_tenants": "1"}).json()["servers"]
+    assert next(s for s in detail if s["id"] == server_id)["host_status"] == "DOWN"
+    force_down(api, admin_token, node, down=False)
+    r = call(api, "PUT", f"/os-services/{node.service_id}", admin_token, json={"status": "disabled"})
+    assert r.status_code == 200, r.text
+    assert status() == "MAINTENANCE"
+    r = call(api, "PUT", f"/os-services/{node.service_id}", admin_token, json={"status": "enabled"})
+    assert status() == "UP" and status(member["token"]) is None

@@ -309,7 +309,9 @@ class ServersApi:
         metadata, tags = self.instances.details([r.id for r in rows])
         addresses = compute.addresses([r.id for r in rows])
         volumes = compute.block_devices.volumes_attached([r.id for r in rows])
-        return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id]) for r in rows]
+        statuses = compute.hosts.statuses() if req.at_least(2, 16) else {}
+        return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id], statuses)
+                for r in rows]
 
     def show_one(self, req: ApiRequest, inst) -> dict:
         return self.render_many(req, [inst])[0]
