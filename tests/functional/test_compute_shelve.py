@@ -5,6 +5,8 @@ once, a delete of an offloaded server taking its image, and the 409s."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from test_volume_servers import raw_image  # noqa: F401 - fixture
 
@@ -30,6 +32,17 @@ def flavor(api, admin_token):
 @pytest.fixture()
 def member(api, admin_token):
     return new_member(api, admin_token)
+
+
+@contextlib.contextmanager
+def never_offloaded(api):
+    """``shelved_offload_time = -1`` for the block: shelved servers stay SHELVED."""
+    settings = api.cloud.service("compute").compute.manager.hosts.settings
+    saved, settings.shelved_offload_time = settings.shelved_offload_time, -1
+    try:
+        yield
+    finally:
+        settings.shelved_offload_time = saved
 
 
 def act(api, token, server_id, body, expect=202):
@@ -71,17 +84,12 @@ def test_shelve_offload_and_unshelve(api, admin_token, member, image, flavor):
 
 
 def test_shelved_without_offload_then_offload_and_delete(api, admin_token, member, image, flavor):
-    compute = api.cloud.service("compute").compute
     token = member["token"]
     server_id = boot(api, token, image, flavor["id"])["server"]["id"]
     wait(api, token, server_id)
-    settings = compute.manager.hosts.settings
-    saved, settings.shelved_offload_time = settings.shelved_offload_time, -1
-    try:
+    with never_offloaded(api):
         act(api, token, server_id, {"shelve": None})
         shown = wait(api, admin_token, server_id, until=DONE)
-    finally:
-        settings.shelved_offload_time = saved
     assert shown["status"] == "SHELVED" and shown[SRV_HOST] and shown["OS-EXT-STS:power_state"] == 4
     # Offloading is the admin's (Nova's default policy).
     act(api, token, server_id, {"shelveOffload": None}, expect=403)
@@ -94,17 +102,12 @@ def test_shelved_without_offload_then_offload_and_delete(api, admin_token, membe
 
 
 def test_unshelve_of_a_shelved_server_powers_it_on_where_it_is(api, admin_token, member, image, flavor):
-    compute = api.cloud.service("compute").compute
     token = member["token"]
     server_id = boot(api, token, image, flavor["id"])["server"]["id"]
     host = wait(api, admin_token, server_id)[SRV_HOST]
-    settings = compute.manager.hosts.settings
-    saved, settings.shelved_offload_time = settings.shelved_offload_time, -1
-    try:
+    with never_offloaded(api):
         act(api, token, server_id, {"shelve": None})
         assert wait(api, admin_token, server_id, until=DONE)["status"] == "SHELVED"
-    finally:
-        settings.shelved_offload_time = saved
     act(api, token, server_id, {"unshelve": None})
     shown = wait(api, admin_token, server_id, until=DONE)
     assert shown["status"] == "ACTIVE" and shown[SRV_HOST] == host
@@ -113,7 +116,6 @@ def test_unshelve_of_a_shelved_server_powers_it_on_where_it_is(api, admin_token,
 
 def test_volume_backed_server_is_offloaded_at_once_without_an_image(api, admin_token, member, flavor,
                                                                    raw_image):  # noqa: F811
-    compute = api.cloud.service("compute").compute
     token = member["token"]
     body = {"server": {"name": "bfv-shelve", "flavorRef": flavor["id"], "networks": "none",
                        "block_device_mapping_v2": [{"boot_index": 0, "uuid": raw_image, "source_type": "image",
@@ -123,13 +125,9 @@ def test_volume_backed_server_is_offloaded_at_once_without_an_image(api, admin_t
     assert r.status_code == 202, r.text
     server_id = r.json()["server"]["id"]
     assert wait(api, token, server_id)["status"] == "ACTIVE"
-    settings = compute.manager.hosts.settings
-    saved, settings.shelved_offload_time = settings.shelved_offload_time, -1
-    try:
+    with never_offloaded(api):
         act(api, token, server_id, {"shelve": None})
         shown = wait(api, admin_token, server_id, until=DONE)
-    finally:
-        settings.shelved_offload_time = saved
     assert shown["status"] == "SHELVED_OFFLOADED" and shelved_images(api, token, server_id) == []
     assert len(shown["os-extended-volumes:volumes_attached"]) == 1
     act(api, token, server_id, {"unshelve": None})
@@ -156,13 +154,9 @@ def test_interrupted_offload_and_unshelve_are_finished_by_recovery(api, admin_to
     token = member["token"]
     server_id = boot(api, token, image, flavor["id"])["server"]["id"]
     wait(api, token, server_id)
-    settings = compute.manager.hosts.settings
-    saved, settings.shelved_offload_time = settings.shelved_offload_time, -1
-    try:
+    with never_offloaded(api):
         act(api, token, server_id, {"shelve": None})
         assert wait(api, admin_token, server_id, until=DONE)["status"] == "SHELVED"
-    finally:
-        settings.shelved_offload_time = saved
     # As if the process died after the API moved it into shelving_offloading.
     assert transition(compute.db, server_id, {"vm_state": st.SHELVED, "task_state": None},
                       {"task_state": st.SHELVING_OFFLOADING})

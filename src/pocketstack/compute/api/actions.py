@@ -192,6 +192,17 @@ class ServerActionsApi:
         self.record(req, inst, "inject_network_info")
         return accepted()
 
+    def begin_move(self, req: ApiRequest, inst, action: str, kind: str, vm_states: list[str], task_state: str,
+                   host: str | None, **extra: Any):
+        """Enter a move's task state with its record in the instance (``migration``: the
+        Placement consumer that holds the source's allocation meanwhile, the source, the
+        named target) and write its ``os-migrations`` row: a cold (``migration``) or live
+        migration or an evacuation; 409 in another state."""
+        migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "type": kind, "host": host}
+        inst = begin(self.compute.db, inst.id, action, vm_states, task_state, {"migration": migration, **extra})
+        self.compute.migration_records.start(inst, migration["id"], inst.flavor_id, caller_id(req), kind)
+        return inst
+
     def evacuate(self, req: ApiRequest, args):
         """Rebuild a server of a failed host on another one (admin; Nova's checks: the
         server's compute service must be down -- forced down or no longer heartbeating --
@@ -224,10 +235,8 @@ class ServerActionsApi:
                 source_up = False
             if source_up:
                 raise errors.ComputeServiceInUse(host=inst.host)
-        migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "type": "evacuation", "host": host}
-        inst = begin(compute.db, inst.id, "evacuate", [st.ACTIVE, st.STOPPED, st.ERROR], st.REBUILDING,
-                     {"migration": migration})
-        compute.migration_records.start(inst, migration["id"], inst.flavor_id, caller_id(req), "evacuation")
+        inst = self.begin_move(req, inst, "evacuate", "evacuation", [st.ACTIVE, st.STOPPED, st.ERROR], st.REBUILDING,
+                               host)
         compute.rpc.evacuate_instance(None, inst.id, self.record(req, inst, "evacuate"))
         if at_least(req, 2, 14):
             return Response(status_code=200)
@@ -351,11 +360,8 @@ class ServerActionsApi:
                 compute.hosts.by_host(host)
             except NotFound:
                 raise errors.MigrationHostNotFound(host=host) from None
-        migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "quota": {}, "type": "migration",
-                     "host": host}
-        inst = begin(compute.db, inst.id, "migrate", [st.ACTIVE, st.STOPPED], st.RESIZE_PREP,
-                     {"new_flavor": inst.flavor, "migration": migration})
-        compute.migration_records.start(inst, migration["id"], inst.flavor_id, caller_id(req), "migration")
+        inst = self.begin_move(req, inst, "migrate", "migration", [st.ACTIVE, st.STOPPED], st.RESIZE_PREP, host,
+                               new_flavor=inst.flavor)
         compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "migrate"))
         return accepted()
 
@@ -383,10 +389,8 @@ class ServerActionsApi:
                 raise errors.MigrationHostNotFound(host=host) from None
             if host == inst.host and not at_least(req, 2, 34):
                 raise errors.UnableToMigrateToSelf(instance_id=inst.id, host=host)
-        migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "type": "live-migration", "host": host}
-        inst = begin(compute.db, inst.id, "os-migrateLive", [st.ACTIVE, st.PAUSED], st.MIGRATING,
-                     {"migration": migration})
-        compute.migration_records.start(inst, migration["id"], inst.flavor_id, caller_id(req), "live-migration")
+        inst = self.begin_move(req, inst, "os-migrateLive", "live-migration", [st.ACTIVE, st.PAUSED], st.MIGRATING,
+                               host)
         compute.rpc.live_migrate_instance(inst.host, inst.id, self.record(req, inst, "live-migration"))
         return accepted()
 
