@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from test_volume_servers import raw_image  # noqa: F401 - fixture
+from test_volume_servers import create_volume, raw_image, wait_volume  # noqa: F401 - fixture
 
 from pocketstack.compute import states as st
 from pocketstack.compute.transitions import load, transition
@@ -168,3 +168,33 @@ def test_interrupted_offload_and_unshelve_are_finished_by_recovery(api, admin_to
     # What a scheduler's sweep does with it: the recover cast, through the real RPC path.
     compute.rpc._cast(None, "recover_instance", instance_id=server_id)
     assert wait(api, token, server_id, until=DONE)["status"] == "ACTIVE"
+
+
+def test_volumes_attach_and_detach_while_offloaded(api, admin_token, member, image, flavor):
+    """As Nova: an offloaded server has no host, so the API completes the attachment
+    itself (``in-use`` at once) and the unshelved guest gets the disk; a detach while
+    offloaded frees the volume at once."""
+    compute = api.cloud.service("compute").compute
+    token = member["token"]
+    project = {"token": token, "id": member["project"]["id"]}
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    wait(api, token, server_id)
+    act(api, token, server_id, {"shelve": None})
+    assert wait(api, token, server_id, until=DONE)["status"] == "SHELVED_OFFLOADED"
+    kept, dropped = create_volume(api, project), create_volume(api, project)
+    for volume in (kept, dropped):
+        r = call(api, "POST", f"/servers/{server_id}/os-volume_attachments", token,
+                 json={"volumeAttachment": {"volumeId": volume["id"]}})
+        assert r.status_code == 200, r.text
+        assert wait_volume(api, project, volume["id"], ("in-use",))["attachments"][0]["server_id"] == server_id
+    assert call(api, "DELETE", f"/servers/{server_id}/os-volume_attachments/{dropped['id']}",
+                token).status_code == 202
+    assert wait_volume(api, project, dropped["id"], ("available",))["attachments"] == []
+    act(api, token, server_id, {"unshelve": None})
+    shown = wait(api, admin_token, server_id, until=DONE)
+    assert shown["status"] == "ACTIVE"
+    guest = compute.hosts.driver(shown[SRV_HOST])._guests[server_id]
+    assert list(guest.volumes) == [kept["id"]]
+    attachment = call(api, "GET", f"/servers/{server_id}/os-volume_attachments/{kept['id']}",
+                      token).json()["volumeAttachment"]
+    assert attachment["device"] == "/dev/vdb"

@@ -40,9 +40,8 @@ if TYPE_CHECKING:
     from pocketstack.volume.contract import VolumeContract
 
 # Nova's ``check_instance_state`` on ``attach_volume`` / ``detach_volume`` (it also allows
-# SOFT_DELETED, SHELVED and SHELVED_OFFLOADED, states no server reaches here) and on
-# ``swap_volume``; the task state must be idle.
-_ATTACH_STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED)
+# SOFT_DELETED, a state no server reaches here); the task state must be idle.
+_ATTACH_STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED, st.SHELVED, st.SHELVED_OFFLOADED)
 
 
 def _check_state(req: ApiRequest, inst, action: str, vm_states: tuple[str, ...]) -> None:
@@ -121,9 +120,16 @@ class VolumeAttachmentsApi:
         except ApiError as error:
             compute.block_devices.remove(mapping_id)
             raise BadRequest(error.message) from None
-        # As Nova: the host plugs the disk into the guest and completes the attachment
-        # (the volume is in-use then); the answer does not wait for it.
-        compute.rpc.attach_volume(inst.host, inst.id, volume.id, record_action(compute, req, inst, "attach_volume"))
+        action_id = record_action(compute, req, inst, "attach_volume")
+        if inst.vm_state == st.SHELVED_OFFLOADED:
+            # No host, no guest: the attachment is completed here (Nova's
+            # _attach_volume_shelved_offloaded); unshelve gives the new guest the disk.
+            manager.attachments.update(req.caller, attachment.id, {"host": None, "mountpoint": device})
+            manager.attachments.complete(req.caller, attachment.id)
+        else:
+            # As Nova: the host plugs the disk into the guest and completes the attachment
+            # (the volume is in-use then); the answer does not wait for it.
+            compute.rpc.attach_volume(inst.host, inst.id, volume.id, action_id)
         return {"volumeAttachment": {"id": volume.id, "serverId": inst.id, "volumeId": volume.id, "device": device}}
 
     @route.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
@@ -143,7 +149,12 @@ class VolumeAttachmentsApi:
                 except ApiError as error:  # not in-use (yet): Nova's InvalidVolume
                     raise BadRequest(error.message) from None
                 action_id = record_action(compute, req, inst, "detach_volume")
-                compute.rpc.detach_volume(inst.host, inst.id, volume_id, action_id)
+                if inst.vm_state == st.SHELVED_OFFLOADED:  # no guest holds it: detached here, as Nova
+                    self.volumes().attachments.delete(req.caller, a.id)
+                    for mapping in mappings:
+                        compute.block_devices.remove(mapping.id)
+                else:
+                    compute.rpc.detach_volume(inst.host, inst.id, volume_id, action_id)
                 return accepted()
         raise errors.VolumeAttachmentNotFound(volume_id=volume_id)
 
