@@ -335,3 +335,37 @@ def test_host_status_follows_the_servers_compute_service(api, admin_token, evac_
     assert status() == "MAINTENANCE"
     r = call(api, "PUT", f"/os-services/{node.service_id}", admin_token, json={"status": "enabled"})
     assert status() == "UP" and status(member["token"]) is None
+
+
+def test_server_migrations_in_progress(api, admin_token, zone, server):
+    """``/servers/{id}/migrations`` lists a live migration while it runs (the destination's
+    fake hypervisor slowed down to see it); force_complete is accepted, abort refused (a
+    fake move cannot stop half-way); once done the list is empty and the rest 404/409."""
+    compute = api.cloud.service("compute").compute
+    for host in zone[1]:
+        compute.hosts.driver(host).delay = 1.5
+    try:
+        assert act(api, admin_token, server, {"os-migrateLive": LIVE}).status_code == 202
+        base = f"/servers/{server}/migrations"
+        running = []
+        for _ in range(100):
+            running = call(api, "GET", base, admin_token, version="2.59").json()["migrations"]
+            if running:
+                break
+        assert [m["status"] for m in running] == ["running"] and running[0]["server_uuid"] == server
+        mid = running[0]["id"]
+        shown = call(api, "GET", f"{base}/{mid}", admin_token, version="2.59").json()["migration"]
+        assert shown["uuid"] == running[0]["uuid"] and shown["memory_total_bytes"] == 0
+        r = call(api, "POST", f"{base}/{mid}/action", admin_token, version="2.22", json={"force_complete": None})
+        assert r.status_code == 202, r.text
+        r = call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.24")
+        assert r.status_code == 400 and "Cannot abort live migration" in r.json()["badRequest"]["message"]
+    finally:
+        for host in zone[1]:
+            compute.hosts.driver(host).delay = 0.0
+    wait(api, admin_token, server)
+    assert call(api, "GET", base, admin_token, version="2.23").json() == {"migrations": []}
+    r = call(api, "GET", f"{base}/{mid}", admin_token, version="2.23")
+    assert r.status_code == 404 and "is not found for server" in r.json()["itemNotFound"]["message"]
+    assert call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.24").status_code == 409
+    assert call(api, "GET", base, admin_token, version="2.22").status_code == 404  # listing from 2.23

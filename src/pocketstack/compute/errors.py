@@ -289,6 +289,15 @@ class PasswordOnSharedStorage(BadRequest):
     msg_fmt = "admin password can't be changed on existing disk"
 
 
+class LiveMigrationNotInProgress(NotFound):
+    msg_fmt = "In-progress live migration {migration_id} is not found for server {server_id}."
+
+
+class InvalidMigrationState(BadRequest):
+    msg_fmt = ("Migration {migration_id} state of instance {instance_id} is {state}. Cannot {method} while the "
+               "migration is in this state.")
+
+
 class CannotMigrateToSameHost(BadRequest):
     msg_fmt = "Cannot migrate to the host where the instance is currently running."
 

@@ -219,7 +219,12 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-simple-tenant-usage:show", READER, "Show a project's usage in a period."),
     Rule("os_compute_api:os-instance-usage-audit-log:list", ADMIN, "Show the hosts' instance usage audit log."),
     # -- migrations -------------------------------------------------------------------------
-    Rule("os_compute_api:os-migrations:index", ADMIN, "List the migrations (resizes) of every server."),
+    Rule("os_compute_api:os-migrations:index", ADMIN, "List the migrations (resizes and moves) of every server."),
+    Rule("os_compute_api:servers:migrations:index", ADMIN, "List a server's live migrations in progress."),
+    Rule("os_compute_api:servers:migrations:show", ADMIN, "Show a server's live migration in progress."),
+    Rule("os_compute_api:servers:migrations:delete", ADMIN, "Abort a server's live migration in progress."),
+    Rule("os_compute_api:servers:migrations:force_complete", ADMIN,
+         "Force a server's live migration in progress to complete."),
     # -- external events --------------------------------------------------------------------
     Rule("os_compute_api:os-server-external-events:create", "role:service or rule:admin_api",
          "Tell Nova about events of servers (Neutron's and Cinder's notifications)."),

@@ -71,6 +71,7 @@ def build_router(compute: Compute) -> Router:
         security_groups.SecurityGroupsApi(compute),
         external_events.ExternalEventsApi(compute),
         migrations.MigrationsApi(compute.migration_records),
+        migrations.ServerMigrationsApi(compute),
         networks.NetworksApi(compute),
         usage.UsageApi(compute.instances),
         usage.AuditLogApi(compute.hosts),
