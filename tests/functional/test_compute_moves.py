@@ -369,3 +369,51 @@ def test_server_migrations_in_progress(api, admin_token, zone, server):
     assert r.status_code == 404 and "is not found for server" in r.json()["itemNotFound"]["message"]
     assert call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.24").status_code == 409
     assert call(api, "GET", base, admin_token, version="2.22").status_code == 404  # listing from 2.23
+
+
+def test_changes_windows_2_58_to_2_66(api, admin_token, zone, server):
+    """Instance actions page by request id from 2.58 and take ``changes-since``; from 2.66
+    servers, actions and os-migrations take ``changes-before`` too (400 when crossed)."""
+    import datetime as dt
+    for _ in range(2):
+        assert act(api, admin_token, server, {"os-stop": None}).status_code == 202
+        wait(api, admin_token, server)
+        assert act(api, admin_token, server, {"os-start": None}).status_code == 202
+        wait(api, admin_token, server)
+    base = f"/servers/{server}/os-instance-actions"
+    every = call(api, "GET", base, admin_token, version="2.58").json()["instanceActions"]
+    assert [a["action"] for a in every] == ["start", "stop", "start", "stop", "create"]
+    page = call(api, "GET", f"{base}?limit=2", admin_token, version="2.58").json()
+    assert [a["request_id"] for a in page["instanceActions"]] == [a["request_id"] for a in every[:2]]
+    assert page["links"][0]["rel"] == "next" and f"marker={every[1]['request_id']}" in page["links"][0]["href"]
+    rest = call(api, "GET", f"{base}?marker={every[1]['request_id']}", admin_token, version="2.58").json()
+    assert [a["request_id"] for a in rest["instanceActions"]] == [a["request_id"] for a in every[2:]]
+    assert call(api, "GET", f"{base}?marker=nope", admin_token, version="2.58").status_code == 400
+    # Old versions ignore the paging (the whole list).
+    assert len(call(api, "GET", f"{base}?limit=1", admin_token, version="2.57").json()["instanceActions"]) == 5
+    cut = every[1]["updated_at"]
+    newer = call(api, "GET", base, admin_token, version="2.58", params={"changes-since": cut}).json()
+    assert [a["request_id"] for a in newer["instanceActions"]] == [a["request_id"] for a in every[:2]]
+    older = call(api, "GET", base, admin_token, version="2.66", params={"changes-before": cut}).json()
+    assert [a["request_id"] for a in older["instanceActions"]] == [a["request_id"] for a in every[1:]]
+    crossed = {"changes-since": cut, "changes-before": every[4]["updated_at"]}
+    for path in (base, "/servers/detail", "/os-migrations"):
+        r = call(api, "GET", path, admin_token, version="2.66", params=crossed)
+        assert r.status_code == 400, (path, r.text)
+        assert r.json()["badRequest"]["message"] == (
+            "The value of changes-since must be less than or equal to changes-before.")
+        assert call(api, "GET", path, admin_token, version="2.65", params=crossed).status_code == 200
+    future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).isoformat()
+    listed = call(api, "GET", "/servers/detail", admin_token, version="2.66",
+                  params={"changes-before": future, "all_tenants": "1"}).json()["servers"]
+    assert server in [s["id"] for s in listed]
+    assert call(api, "GET", "/servers/detail", admin_token, version="2.66",
+                params={"changes-before": "2000-01-01T00:00:00Z", "all_tenants": "1"}).json()["servers"] == []
+    # os-migrations: changes-since from 2.59.
+    assert act(api, admin_token, server, {"os-migrateLive": LIVE}).status_code == 202
+    wait(api, admin_token, server)
+    mine = call(api, "GET", f"/os-migrations?instance_uuid={server}", admin_token, version="2.59",
+                params={"changes-since": future}).json()["migrations"]
+    assert mine == []
+    assert len(call(api, "GET", f"/os-migrations?instance_uuid={server}", admin_token, version="2.59",
+                    params={"changes-before": "2000-01-01T00:00:00Z"}).json()["migrations"]) == 1  # 2.66 only

@@ -142,9 +142,9 @@ def test_update_body_takes_description_from_2_19():
 
 # -- reading a listing's query ----------------------------------------------------------------
 def test_times_become_naive_utc():
-    assert servers.parse_time("2024-01-02T03:04:05Z", "changes-since") == dt.datetime(2024, 1, 2, 3, 4, 5)
-    assert servers.parse_time("2024-01-02T05:04:05+02:00", "x") == dt.datetime(2024, 1, 2, 3, 4, 5)
-    error = refused(errors.InvalidFilterTime, servers.parse_time, "yesterday", "changes-since")
+    assert common.parse_time("2024-01-02T03:04:05Z", "changes-since") == dt.datetime(2024, 1, 2, 3, 4, 5)
+    assert common.parse_time("2024-01-02T05:04:05+02:00", "x") == dt.datetime(2024, 1, 2, 3, 4, 5)
+    error = refused(errors.InvalidFilterTime, common.parse_time, "yesterday", "changes-since")
     assert error.message == "Invalid filter field: changes-since. Value: yesterday."
 
 
@@ -297,3 +297,11 @@ def test_the_caller_ids_a_create_needs(enforcer):
     assert (error.status, error.message) == (403, "This action needs a project-scoped token.")
     req.context = RequestContext(project_id="p1", roles=["member"])
     assert refused(errors.AuthenticationRequired, common.caller_id, req).status == 401
+
+
+def test_changes_window_by_microversion():
+    query = {"changes-since": "2024-01-02T00:00:00Z", "changes-before": "2024-01-01T00:00:00Z"}
+    assert common.changes_window(query, Version(2, 65)) == (dt.datetime(2024, 1, 2), None)
+    assert common.changes_window(query, Version(2, 57), since_from=(2, 58)) == (None, None)
+    assert refused(errors.ChangesWindowCrossed, common.changes_window, query, Version(2, 66)).status == 400
+    assert common.changes_window({"changes-before": "2024-01-01"}, Version(2, 66)) == (None, dt.datetime(2024, 1, 1))

@@ -227,6 +227,10 @@ class InvalidFilterTime(BadRequest):
     msg_fmt = "Invalid filter field: {name}. Value: {value}."
 
 
+class ChangesWindowCrossed(BadRequest):
+    msg_fmt = "The value of changes-since must be less than or equal to changes-before."
+
+
 class InvalidIpFilter(BadRequest):
     msg_fmt = "Invalid ip{suffix} filter regex {pattern!r}."
 

@@ -111,6 +111,7 @@ class ServerFilters:
     image_ref: str | None = None
     host: str | None = None
     changes_since: dt.datetime | None = None
+    changes_before: dt.datetime | None = None
     reservation_id: str | None = None
     availability_zone: str | None = None
     key_name: str | None = None
@@ -261,6 +262,8 @@ class Instances:
             stmt = stmt.where(model.id.in_(f.ids))
         if f.changes_since is not None:
             stmt = stmt.where(model.updated_at >= f.changes_since)
+        if f.changes_before is not None:
+            stmt = stmt.where(model.updated_at <= f.changes_before)
         for tag in f.tags:
             stmt = stmt.where(model.id.in_(sa.select(InstanceTag.instance_id).where(InstanceTag.tag == tag)))
         if f.tags_any:

@@ -1,8 +1,8 @@
 """``GET /os-migrations`` (admin): the resizes and moves of every server, newest first;
 and a server's live migrations in progress (``/servers/{id}/migrations``, 2.22+).
 
-2.23 adds ``migration_type``, 2.59 the migration ``uuid`` and ``limit``/``marker``
-paging.  Flavors have no integer database ids here, so ``old_instance_type_id`` and
+2.23 adds ``migration_type``, 2.59 the migration ``uuid``, ``limit``/``marker`` paging and
+``changes-since``, 2.66 ``changes-before``.  Flavors have no integer database ids here, so ``old_instance_type_id`` and
 ``new_instance_type_id`` are null (the field allows it); node names are host names, as
 every fake host has one node.
 """
@@ -14,7 +14,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
-from pocketstack.compute.api.common import accepted, get_instance, int_query
+from pocketstack.compute.api.common import accepted, changes_window, get_instance, in_window, int_query, version
 from pocketstack.compute.migration_records import MigrationRecords
 
 # The statuses of a live migration that has not ended (Nova's in-progress set).
@@ -56,6 +56,8 @@ class MigrationsApi:
         q = req.query
         found = self.records.list(instance_uuid=q.get("instance_uuid"), status=q.get("status"),
                                   host=q.get("host"), migration_type=q.get("migration_type"))
+        since, before = changes_window(q, version(req), since_from=(2, 59))
+        found = [m for m in found if in_window(m.updated_at or m.created_at, since, before)]
         if req.at_least(2, 59):
             marker = q.get("marker")
             if marker:

@@ -8,7 +8,6 @@ the lookups that need the cloud (flavors, images, key pairs, networks).
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import re
 import secrets
@@ -31,6 +30,7 @@ from pocketstack.compute.api.common import (
     access_ip,
     caller_id,
     caller_project,
+    changes_window,
     get_instance,
     int_query,
     is_admin,
@@ -193,15 +193,6 @@ def only_network(network: NetworkContract, context: RequestContext) -> list[dict
 
 
 # -- reading a listing's query -------------------------------------------------------------
-def parse_time(value: str, name: str) -> dt.datetime:
-    """An ISO 8601 time as naive UTC (how the tables store times)."""
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise errors.InvalidFilterTime(name=name, value=value) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return parsed
 
 
 def wants_all_tenants(query: QueryParams) -> bool:
@@ -241,8 +232,7 @@ def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
         if not admin:
             raise errors.DeletedListForbidden()
         f.deleted = True
-    if "changes-since" in q:
-        f.changes_since = parse_time(q["changes-since"], "changes-since")
+    f.changes_since, f.changes_before = changes_window(q, version)
     patterns = {4: q.get("ip") or None, 6: q.get("ip6") or None}
     if not (admin or version >= (2, 5)):
         patterns[6] = None  # before 2.5 only admins may filter by ip6 (Nova ignores it)
