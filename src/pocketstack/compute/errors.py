@@ -175,6 +175,29 @@ class InvalidUserData(BadRequest):
     msg_fmt = "Invalid input for field/attribute user_data. Value: user_data is not base64 encoded."
 
 
+class InvalidPersonalityContents(BadRequest):
+    msg_fmt = "Invalid input for field/attribute contents. Value: {value}. '{value}' is not a 'base64'"
+
+
+class PersonalityGone(BadRequest):
+    """From 2.57 ``personality`` is not part of the rebuild body (Nova's schema error)."""
+
+    msg_fmt = ("Invalid input for field/attribute rebuild. Value: personality. Additional properties are not "
+               "allowed ('personality' was unexpected)")
+
+
+class PersonalityLimitExceeded(Forbidden):
+    msg_fmt = "Personality file limit exceeded"
+
+
+class PersonalityPathLimitExceeded(Forbidden):
+    msg_fmt = "Personality file path exceeds maximum {allowed}"
+
+
+class PersonalityContentLimitExceeded(Forbidden):
+    msg_fmt = "Personality file content exceeds maximum {allowed}"
+
+
 class InvalidBlockDeviceMapping(BadRequest):
     """Nova's ``InvalidBDM*`` family: one prefix, the reason after it."""
 

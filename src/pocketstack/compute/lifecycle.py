@@ -45,6 +45,7 @@ from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Schedule
 from pocketstack.compute.topology import choose_topology
 from pocketstack.compute.transitions import load, transition
 from pocketstack.metadata.content import GuestMetadata, build_metadata
+from pocketstack.metadata.openstack import injected_content
 
 if TYPE_CHECKING:
     from pocketstack.network.contract import NetworkContract
@@ -176,7 +177,8 @@ class ComputeManager:
         seen = self._metadata(inst)
         with tempfile.TemporaryDirectory(dir=work, prefix="config-drive-") as tmp:
             spec.config_drive = str(configdrive.write(Path(tmp) / "disk.config", seen.meta_data(),
-                                                      seen.instance.user_data, seen.network.network_data))
+                                                      seen.instance.user_data, seen.network.network_data,
+                                                      injected=injected_content(seen.instance)))
             yield spec
 
     def _nics(self, inst: Instance) -> list[dict]:

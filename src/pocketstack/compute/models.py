@@ -139,6 +139,9 @@ class InstanceColumns:
     key_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     key_data: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     user_data: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # Files injected with the server (``personality``, before 2.57): [{"path", "contents"
+    # (base64)}], given to the guest by its config drive and the metadata service.
+    injected_files: Mapped[list] = mapped_column(JSONText, default=list)
     config_drive: Mapped[str] = mapped_column(sa.String(8), default="")
     availability_zone: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     requested_az: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)

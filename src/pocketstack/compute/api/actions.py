@@ -35,7 +35,7 @@ from pocketstack.compute.api.common import (
     url,
 )
 from pocketstack.compute.api.schemas import actions as schemas
-from pocketstack.compute.instances import check_user_data, embed_flavor
+from pocketstack.compute.instances import check_personality, check_user_data, embed_flavor
 from pocketstack.compute.lifecycle import OPERATIONS
 from pocketstack.compute.transitions import begin, transition
 
@@ -290,6 +290,10 @@ class ServerActionsApi:
         if "user_data" in args and req.at_least(2, 57):
             check_user_data(args["user_data"])
             extra["user_data"] = args["user_data"]
+        if "personality" in args:  # file injection until 2.57, as in Nova
+            if req.at_least(2, 57):
+                raise errors.PersonalityGone()
+            extra["injected_files"] = check_personality(args["personality"], compute.quotas.limits(inst.project_id))
         inst = begin(compute.db, inst.id, "rebuild", [st.ACTIVE, st.STOPPED, st.ERROR], st.REBUILDING, extra)
         if "metadata" in args:
             compute.instances.set_metadata(inst.id, inst.project_id, args["metadata"], replace=True)

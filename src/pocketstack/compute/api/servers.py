@@ -40,7 +40,14 @@ from pocketstack.compute.api.common import (
     versioned_body,
 )
 from pocketstack.compute.api.schemas import servers as schemas
-from pocketstack.compute.instances import SORT_KEYS, BootRequest, ServerFilters, check_user_data, embed_flavor
+from pocketstack.compute.instances import (
+    SORT_KEYS,
+    BootRequest,
+    ServerFilters,
+    check_personality,
+    check_user_data,
+    embed_flavor,
+)
 from pocketstack.compute.topology import TopologyError, choose_topology
 
 if TYPE_CHECKING:
@@ -333,8 +340,7 @@ class ServersApi:
         networks = server.get("networks")
         if isinstance(networks, list) and networks and not compute.network_available():
             raise errors.NetworkServiceMissing()
-        if "personality" in server:
-            compute.quotas.check_limit(caller_project(req), "injected_files", len(server["personality"]))
+        injected = check_personality(server.get("personality") or [], compute.quotas.limits(caller_project(req)))
         for tag in server.get("tags") or []:
             self.instances.check_tag(tag)
         check_user_data(server.get("user_data"))
@@ -373,7 +379,8 @@ class ServersApi:
             block_devices=disks.rows if disks is not None else [],
             min_count=min_count, max_count=max_count,
             description=server.get("description"), key_name=key_name, key_data=key_data,
-            user_data=server.get("user_data"), metadata=metadata, tags=list(server.get("tags") or []),
+            user_data=server.get("user_data"), injected_files=injected, metadata=metadata,
+            tags=list(server.get("tags") or []),
             availability_zone=zone, group_id=group_id, config_drive=config_drive(server),
             access_ipv4=access_ip(server, "accessIPv4"), access_ipv6=access_ip(server, "accessIPv6"),
             security_groups=names, scheduler_hints=hints, requested_networks=requested)

@@ -3,6 +3,8 @@ found and the action authorized, as Nova's matrix of answers expects)."""
 
 from __future__ import annotations
 
+from pocketstack.compute.api.schemas.servers import PERSONALITY
+
 REBOOT = {"type": "object", "required": ["type"], "properties": {
     "type": {"type": "string", "pattern": "^([Hh][Aa][Rr][Dd]|[Ss][Oo][Ff][Tt])$"}}}
 RESIZE = {"type": "object", "required": ["flavorRef"], "properties": {
@@ -42,7 +44,8 @@ REBUILD = {"type": "object", "required": ["imageRef"], "properties": {
     "adminPass": {"type": "string"}, "metadata": METADATA, "preserve_ephemeral": {"type": "boolean"},
     "OS-DCF:diskConfig": {"type": "string"}, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
     "description": {"type": ["string", "null"], "maxLength": 255}, "key_name": {"type": ["string", "null"]},
-    "user_data": {"type": ["string", "null"]}, "trusted_image_certificates": {"type": ["array", "null"]}},
+    "user_data": {"type": ["string", "null"]}, "trusted_image_certificates": {"type": ["array", "null"]},
+    "personality": PERSONALITY},
     "additionalProperties": False}
 BACKUP = {"type": "object", "required": ["name", "backup_type", "rotation"], "additionalProperties": False,
            "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
