@@ -223,6 +223,12 @@ class InvalidStatusFilter(BadRequest):
     msg_fmt = "Invalid status value {value}"
 
 
+class InvalidBooleanQuery(BadRequest):
+    """A boolean query parameter outside oslo's strict ``bool_from_string`` words."""
+
+    msg_fmt = "Invalid value '{value}' for {name}: expected one of {accepted}"
+
+
 class InvalidFilterTime(BadRequest):
     msg_fmt = "Invalid filter field: {name}. Value: {value}."
 
