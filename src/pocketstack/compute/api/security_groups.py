@@ -21,7 +21,7 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.common.db import utcnow
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import get_instance, is_admin
@@ -190,7 +190,7 @@ def neutron_call(call, *args):
     try:
         return call(*args)
     except Conflict as error:
-        raise BadRequest(error.message) from None
+        raise errors.RefusedByAnotherService(reason=error.message) from None
 
 
 RULE = "os_compute_api:os-security-groups:{}"

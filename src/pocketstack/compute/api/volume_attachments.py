@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.errors import ApiError, NotFound
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import accepted, body, check_unlocked, get_instance, is_admin, record_action
@@ -115,7 +115,7 @@ class VolumeAttachmentsApi:
             compute.block_devices.record_attachment(mapping_id, attachment.id)
         except ApiError as error:
             compute.block_devices.remove(mapping_id)
-            raise BadRequest(error.message) from None
+            raise errors.RefusedByAnotherService(reason=error.message) from None
         # As Nova: the host plugs the disk into the guest and completes the attachment
         # (the volume is in-use then); the answer does not wait for it.
         compute.rpc.attach_volume(inst.host, inst.id, volume.id, record_action(compute, req, inst, "attach_volume"))
@@ -136,7 +136,7 @@ class VolumeAttachmentsApi:
                 try:
                     self.volumes().attachments.begin_detaching(req.caller, a.id)
                 except ApiError as error:  # not in-use (yet): Nova's InvalidVolume
-                    raise BadRequest(error.message) from None
+                    raise errors.RefusedByAnotherService(reason=error.message) from None
                 action_id = record_action(compute, req, inst, "detach_volume")
                 compute.rpc.detach_volume(inst.host, inst.id, volume_id, action_id)
                 return accepted()
