@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
@@ -86,16 +87,16 @@ class ServerActionsApi:
 
     def __init__(self, compute: Compute):
         self.compute = compute
-        handlers: dict[str, ActionHandler] = {name: self.simple(name) for name in SIMPLE}
-        handlers.update({name: self.legacy_console(name) for name in consoles.LEGACY_ACTIONS})
-        handlers.update({"migrate": self.unsupported_move("migrate", "os_compute_api:os-migrate-server:migrate"),
-                         "os-migrateLive": self.unsupported_move("os-migrateLive",
-                                                                 "os_compute_api:os-migrate-server:migrate_live"),
-                         "evacuate": self.unsupported_move("evacuate", "os_compute_api:os-evacuate")})
-        handlers.update({"addSecurityGroup": security_groups.server_action(compute, self.record, add=True),
-                         "removeSecurityGroup": security_groups.server_action(compute, self.record, add=False)})
-        handlers.update({"addFloatingIp": floating_ips.server_action(compute, self.record, add=True),
-                         "removeFloatingIp": floating_ips.server_action(compute, self.record, add=False)})
+        handlers: dict[str, ActionHandler] = {name: partial(self.simple, name) for name in SIMPLE}
+        handlers.update({name: partial(self.legacy_console, name) for name in consoles.LEGACY_ACTIONS})
+        for move, rule in (("migrate", "os_compute_api:os-migrate-server:migrate"),
+                           ("os-migrateLive", "os_compute_api:os-migrate-server:migrate_live"),
+                           ("evacuate", "os_compute_api:os-evacuate")):
+            handlers[move] = partial(self.unsupported_move, move, rule)
+        for module, add, remove in ((security_groups, "addSecurityGroup", "removeSecurityGroup"),
+                                    (floating_ips, "addFloatingIp", "removeFloatingIp")):
+            handlers[add] = partial(module.server_action, compute, self.record, add=True)
+            handlers[remove] = partial(module.server_action, compute, self.record, add=False)
         handlers.update({"reboot": self.reboot, "rescue": self.rescue, "lock": self.lock, "unlock": self.unlock,
                          "forceDelete": self.force_delete, "os-getConsoleOutput": self.console_output,
                          "rebuild": self.rebuild, "resize": self.resize, "confirmResize": self.confirm_resize,
@@ -129,14 +130,12 @@ class ServerActionsApi:
         return accepted()
 
     # -- power and state -------------------------------------------------------------------
-    def simple(self, action: str) -> ActionHandler:
+    def simple(self, action: str, req: ApiRequest, args):
+        """os-stop, os-start, pause, unpause, suspend, resume, unrescue (:data:`SIMPLE`)."""
         rule, vm_states, operation, name = SIMPLE[action]
-
-        def handle(req: ApiRequest, args):
-            inst = self.server(req, rule)
-            check_unlocked(req, inst)
-            return self.operate(req, inst, name, vm_states, operation, name)
-        return handle
+        inst = self.server(req, rule)
+        check_unlocked(req, inst)
+        return self.operate(req, inst, name, vm_states, operation, name)
 
     def reboot(self, req: ApiRequest, args):
         args = validate(args, schemas.REBOOT)
@@ -190,13 +189,11 @@ class ServerActionsApi:
         self.record(req, inst, "inject_network_info")
         return accepted()
 
-    def unsupported_move(self, action: str, rule: str) -> ActionHandler:
+    def unsupported_move(self, action: str, rule: str, req: ApiRequest, args):
         """Moving a guest between hosts (cold or live migration, evacuate) is not
         implemented: the server is looked up (404 as usual), then 400 says so."""
-        def handle(req: ApiRequest, args):
-            self.server(req, rule)
-            raise errors.MoveNotSupported(action=action)
-        return handle
+        self.server(req, rule)
+        raise errors.MoveNotSupported(action=action)
 
     def restore(self, req: ApiRequest, args):
         """Servers are deleted at once (no ``reclaim_instance_interval``), so none is ever
@@ -211,13 +208,11 @@ class ServerActionsApi:
         return accepted()
 
     # -- consoles --------------------------------------------------------------------------
-    def legacy_console(self, action: str) -> ActionHandler:
+    def legacy_console(self, action: str, req: ApiRequest, args):
+        """os-getVNCConsole and the other pre-2.6 console actions."""
+        kind = validate(args, consoles.LEGACY)["type"]
         protocol = consoles.LEGACY_ACTIONS[action]
-
-        def handle(req: ApiRequest, args):
-            kind = validate(args, consoles.LEGACY)["type"]
-            return {"console": {"type": kind, "url": consoles.console_url(self.compute, req, protocol, kind)}}
-        return handle
+        return {"console": {"type": kind, "url": consoles.console_url(self.compute, req, protocol, kind)}}
 
     def console_output(self, req: ApiRequest, args):
         args = validate(args, schemas.CONSOLE) or {}
