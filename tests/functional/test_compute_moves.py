@@ -412,8 +412,10 @@ def test_changes_windows_2_58_to_2_66(api, admin_token, zone, server):
     # os-migrations: changes-since from 2.59.
     assert act(api, admin_token, server, {"os-migrateLive": LIVE}).status_code == 202
     wait(api, admin_token, server)
-    mine = call(api, "GET", f"/os-migrations?instance_uuid={server}", admin_token, version="2.59",
-                params={"changes-since": future}).json()["migrations"]
+    mine = call(api, "GET", "/os-migrations", admin_token, version="2.59",
+                params={"instance_uuid": server, "changes-since": future}).json()["migrations"]
     assert mine == []
-    assert len(call(api, "GET", f"/os-migrations?instance_uuid={server}", admin_token, version="2.59",
-                    params={"changes-before": "2000-01-01T00:00:00Z"}).json()["migrations"]) == 1  # 2.66 only
+    assert len(call(api, "GET", "/os-migrations", admin_token, version="2.59", params={
+        "instance_uuid": server, "changes-before": "2000-01-01T00:00:00Z"}).json()["migrations"]) == 1  # 2.66 only
+    assert call(api, "GET", "/os-migrations", admin_token, version="2.66", params={
+        "instance_uuid": server, "changes-before": "2000-01-01T00:00:00Z"}).json()["migrations"] == []

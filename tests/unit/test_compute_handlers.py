@@ -39,6 +39,16 @@ def refused(error: type[ApiError], call, *args, **kwargs) -> ApiError:
     return raised.value
 
 
+# -- query parameters --------------------------------------------------------------------------
+def test_boolean_query_takes_oslos_strict_words():
+    assert [common.query_bool(v, "x") for v in ("1", " True", "YES", "0", "f", "off")] == [
+        True, True, True, False, False, False]
+    error = refused(errors.InvalidBooleanQuery, common.query_bool, "maybe", "is_public")
+    assert (error.status, error.fields["name"]) == (400, "is_public")
+    assert error.message == "Invalid value 'maybe' for is_public: expected one of 1, t, true, on, y, yes, 0, f, " \
+                            "false, off, n, no"
+
+
 # -- building a boot request ----------------------------------------------------------------
 def test_counts_accept_digit_strings_and_default_max_to_min():
     assert servers.parse_count("3", "min_count") == 3

@@ -241,9 +241,22 @@ class TooManyTags(BadRequest):
     msg_fmt = "The number of tags exceeded the per-server limit {limit}"
 
 
+class InvalidTopology(BadRequest):
+    """The flavor's and image's CPU topology settings cannot be met (``compute.topology``
+    says why, in Nova's words)."""
+
+    msg_fmt = "{reason}"
+
+
 # -- bad requests: listing ------------------------------------------------------------------
 class InvalidStatusFilter(BadRequest):
     msg_fmt = "Invalid status value {value}"
+
+
+class InvalidBooleanQuery(BadRequest):
+    """A boolean query parameter outside oslo's strict ``bool_from_string`` words."""
+
+    msg_fmt = "Invalid value '{value}' for {name}: expected one of {accepted}"
 
 
 class InvalidFilterTime(BadRequest):
@@ -284,6 +297,14 @@ class QueryIntegerTooSmall(BadRequest):
 
 
 # -- bad requests: actions and sub-resources ------------------------------------------------
+class RefusedByAnotherService(BadRequest):
+    """Network's or Block Storage's refusal of what compute asked on the caller's behalf,
+    answered as Nova does (``HTTPBadRequest(explanation=e.format_message())``): a 400
+    carrying the other service's words."""
+
+    msg_fmt = "{reason}"
+
+
 class NoSuchAction(BadRequest):
     msg_fmt = "There is no such action: {action}"
 

@@ -18,10 +18,7 @@ from pocketstack.image.stores.file import FileStore
 
 class ImageService(Service):
     name = "image"
-    path = "/image"
-    catalog_type = "image"
     catalog_name = "glance"
-    catalog_suffix = ""
     rules = RULES
 
     def __init__(self, cloud):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
@@ -88,15 +89,13 @@ class ServerActionsApi:
 
     def __init__(self, compute: Compute):
         self.compute = compute
-        handlers: dict[str, ActionHandler] = {name: self.simple(name) for name in SIMPLE}
-        handlers.update({name: self.legacy_console(name) for name in consoles.LEGACY_ACTIONS})
-        handlers.update({"migrate": self.migrate,
-                         "os-migrateLive": self.migrate_live,
-                         "evacuate": self.evacuate})
-        handlers.update({"addSecurityGroup": security_groups.server_action(compute, self.record, add=True),
-                         "removeSecurityGroup": security_groups.server_action(compute, self.record, add=False)})
-        handlers.update({"addFloatingIp": floating_ips.server_action(compute, self.record, add=True),
-                         "removeFloatingIp": floating_ips.server_action(compute, self.record, add=False)})
+        handlers: dict[str, ActionHandler] = {name: partial(self.simple, name) for name in SIMPLE}
+        handlers.update({name: partial(self.legacy_console, name) for name in consoles.LEGACY_ACTIONS})
+        handlers.update({"migrate": self.migrate, "os-migrateLive": self.migrate_live, "evacuate": self.evacuate})
+        for module, add, remove in ((security_groups, "addSecurityGroup", "removeSecurityGroup"),
+                                    (floating_ips, "addFloatingIp", "removeFloatingIp")):
+            handlers[add] = partial(module.server_action, compute, self.record, add=True)
+            handlers[remove] = partial(module.server_action, compute, self.record, add=False)
         handlers.update({"reboot": self.reboot, "rescue": self.rescue, "lock": self.lock, "unlock": self.unlock,
                          "forceDelete": self.force_delete, "os-getConsoleOutput": self.console_output,
                          "rebuild": self.rebuild, "resize": self.resize, "confirmResize": self.confirm_resize,
@@ -131,14 +130,12 @@ class ServerActionsApi:
         return accepted()
 
     # -- power and state -------------------------------------------------------------------
-    def simple(self, action: str) -> ActionHandler:
+    def simple(self, action: str, req: ApiRequest, args):
+        """os-stop, os-start, pause, unpause, suspend, resume, unrescue (:data:`SIMPLE`)."""
         rule, vm_states, operation, name = SIMPLE[action]
-
-        def handle(req: ApiRequest, args):
-            inst = self.server(req, rule)
-            check_unlocked(req, inst)
-            return self.operate(req, inst, name, vm_states, operation, name)
-        return handle
+        inst = self.server(req, rule)
+        check_unlocked(req, inst)
+        return self.operate(req, inst, name, vm_states, operation, name)
 
     def reboot(self, req: ApiRequest, args):
         args = validate(args, schemas.REBOOT)
@@ -255,13 +252,11 @@ class ServerActionsApi:
         return accepted()
 
     # -- consoles --------------------------------------------------------------------------
-    def legacy_console(self, action: str) -> ActionHandler:
+    def legacy_console(self, action: str, req: ApiRequest, args):
+        """os-getVNCConsole and the other pre-2.6 console actions."""
+        kind = validate(args, consoles.LEGACY)["type"]
         protocol = consoles.LEGACY_ACTIONS[action]
-
-        def handle(req: ApiRequest, args):
-            kind = validate(args, consoles.LEGACY)["type"]
-            return {"console": {"type": kind, "url": consoles.console_url(self.compute, req, protocol, kind)}}
-        return handle
+        return {"console": {"type": kind, "url": consoles.console_url(self.compute, req, protocol, kind)}}
 
     def console_output(self, req: ApiRequest, args):
         args = validate(args, schemas.CONSOLE) or {}

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.common.errors import NotFound
 from pocketstack.common.pagination import DEFAULT_MAX_LIMIT
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors
@@ -44,7 +44,7 @@ _FALSE = ("0", "f", "false", "off", "n", "no")
 def query_bool(raw: str, name: str) -> bool:
     value = raw.strip().lower()
     if value not in _TRUE + _FALSE:
-        raise BadRequest(f"Invalid value '{raw}' for {name}: expected one of {', '.join(_TRUE + _FALSE)}")
+        raise errors.InvalidBooleanQuery(value=raw, name=name, accepted=", ".join(_TRUE + _FALSE))
     return value in _TRUE
 
 

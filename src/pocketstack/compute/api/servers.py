@@ -336,7 +336,7 @@ class ServersApi:
         try:
             choose_topology(embedded["vcpus"], embedded["extra_specs"], image_properties)
         except TopologyError as error:
-            raise errors.BadRequest(str(error)) from None
+            raise errors.InvalidTopology(reason=str(error)) from None
         networks = server.get("networks")
         if isinstance(networks, list) and networks and not compute.network_available():
             raise errors.NetworkServiceMissing()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.errors import ApiError, NotFound
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import (
@@ -119,7 +119,7 @@ class VolumeAttachmentsApi:
             compute.block_devices.record_attachment(mapping_id, attachment.id)
         except ApiError as error:
             compute.block_devices.remove(mapping_id)
-            raise BadRequest(error.message) from None
+            raise errors.RefusedByAnotherService(reason=error.message) from None
         action_id = record_action(compute, req, inst, "attach_volume")
         if inst.vm_state == st.SHELVED_OFFLOADED:
             # No host, no guest: the attachment is completed here (Nova's
@@ -147,7 +147,7 @@ class VolumeAttachmentsApi:
                 try:
                     self.volumes().attachments.begin_detaching(req.caller, a.id)
                 except ApiError as error:  # not in-use (yet): Nova's InvalidVolume
-                    raise BadRequest(error.message) from None
+                    raise errors.RefusedByAnotherService(reason=error.message) from None
                 action_id = record_action(compute, req, inst, "detach_volume")
                 if inst.vm_state == st.SHELVED_OFFLOADED:  # no guest holds it: detached here, as Nova
                     self.volumes().attachments.delete(req.caller, a.id)
