@@ -214,6 +214,15 @@ class Settings:
     # The domain a guest's hostname gets in its metadata ("vm1.novalocal"; Nova's
     # dhcp_domain); empty: the bare hostname.
     dhcp_domain: str = "novalocal"
+    # Which URLs a web-download image import may fetch (Glance's [import_filtering_opts]):
+    # comma-separated lists; when an allowed list is set, its disallowed list is ignored.
+    # A port is checked only when the URL names one.  Defaults as Glance's.
+    image_import_allowed_schemes: str = "http,https"
+    image_import_disallowed_schemes: str = ""
+    image_import_allowed_hosts: str = ""
+    image_import_disallowed_hosts: str = ""
+    image_import_allowed_ports: str = "80,443"
+    image_import_disallowed_ports: str = ""
 
     @property
     def effective_database_url(self) -> str:
