@@ -424,6 +424,10 @@ class AllStoresMustSucceedSingleStore(BadRequest):
     msg_fmt = "All_stores_must_succeed can only be set with enabled_backends {uri}"
 
 
+class ImportTooManyRedirects(BadRequest):
+    msg_fmt = "Too many redirects fetching {uri}."
+
+
 class ImportUriFiltered(BadRequest):
     msg_fmt = "URI for web-download does not pass filtering: {uri}"
 

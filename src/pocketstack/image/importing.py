@@ -107,7 +107,7 @@ def fetch(url: str, allowed: ImportFilter) -> Iterator[bytes]:
                 response.raise_for_status()
                 yield from response.iter_bytes(CHUNK)
                 return
-    raise errors.BadRequest(f"Too many redirects fetching {url}.")
+    raise errors.ImportTooManyRedirects(uri=url)
 
 
 class ImageImporter:
