@@ -191,6 +191,7 @@ def test_live_migration_refusals_by_microversion(api, admin_token, server):
         ("2.25", {"block_migration": "maybe", "host": None}, 400),
         ("2.25", {"block_migration": "auto"}, 400),  # host is required (null allowed)
         ("2.30", {"block_migration": "auto", "host": None, "force": True}, 400),  # force needs a host
+        ("2.68", {"block_migration": "auto", "host": None, "force": False}, 400),  # force gone
         ("2.25", {"block_migration": "auto", "host": "no-such-host"}, 400),
         ("2.33", {"block_migration": "auto", "host": source}, 400),  # to itself, checked at once
     ]
@@ -301,6 +302,7 @@ def test_evacuate_refusals(api, admin_token, evac_zone, image, flavor):
         r = act(api, admin_token, server_id, {"evacuate": {"host": source}})
         assert r.status_code == 400 and "can't be the same" in r.json()["badRequest"]["message"]
         assert act(api, admin_token, server_id, {"evacuate": {"force": True}}, version="2.29").status_code == 400
+        assert act(api, admin_token, server_id, {"evacuate": {"force": False}}, version="2.68").status_code == 400
         assert act(api, admin_token, server_id, {"evacuate": {}}, version="2.13").status_code == 400
         r = act(api, admin_token, server_id, {"evacuate": {"onSharedStorage": True, "adminPass": "x"}},
                 version="2.13")

@@ -173,7 +173,7 @@ if [ "$NOVA" = true ]; then
     # What pocketstack's Compute implements (docs/compute.md), so Tempest skips the rest:
     # fake hypervisor hosts (cold and live migration between them, shelve), no guest networking to SSH
     # into, no metadata service or config drive, no serial/SPICE console, no AUTO disk partitioning
-    # (OS-DCF:diskConfig is always MANUAL), microversions 2.1-2.66.
+    # (OS-DCF:diskConfig is always MANUAL), microversions 2.1-2.68.
     cat >>"$WORKSPACE/etc/tempest.conf" <<CONF
 
 [compute]
@@ -184,7 +184,7 @@ flavor_ref_alt = ${FLAVOR_REF_ALT:-$FLAVOR_REF}
 fixed_network_name = $FIXED_NETWORK_NAME
 min_compute_nodes = 2
 min_microversion = 2.1
-max_microversion = 2.66
+max_microversion = 2.68
 build_timeout = 120
 
 [compute-feature-enabled]

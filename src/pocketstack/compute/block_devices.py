@@ -81,9 +81,11 @@ def _int(value, name: str) -> int | None:
 
 
 def parse(volume_service: VolumeContract | None, context: RequestContext, mappings: list[dict], image_ref: str,
-          max_count: int, bootable_image: Callable[[str], ImageView]) -> BootDisks | None:
+          max_count: int, bootable_image: Callable[[str], ImageView], volume_types: bool = False) -> BootDisks | None:
     """Validate ``block_device_mapping_v2`` as Nova does (a 400 for anything wrong);
-    ``None`` when nothing in it involves a volume (the server boots from ``image_ref``)."""
+    ``None`` when nothing in it involves a volume (the server boots from ``image_ref``).
+    With ``volume_types`` (2.67) a mapping's ``volume_type`` names the type of the volume
+    the build creates (a type the caller may see)."""
     rows: list[dict] = []
     boot: dict | None = None
     boot_indexes = []
@@ -94,9 +96,13 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
         boot_index = _int(bdm.get("boot_index"), "boot_index")
         if boot_index is not None and boot_index >= 0:
             boot_indexes.append(boot_index)
+        volume_type = bdm.get("volume_type") if volume_types else None
         if destination == "local":
             if source not in ("image", "blank"):
                 raise errors.InvalidBlockDeviceMapping(reason="Mapping image to local is not supported.")
+            if volume_type:
+                raise errors.InvalidBlockDeviceMapping(
+                    reason="Specifying a volume_type with destination_type=local is not supported.")
             continue  # local disks (the image root, ephemerals) are the hypervisor's business
         if volumes is None:
             volumes = volume_service
@@ -109,7 +115,15 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
         row = {"source_type": source, "destination_type": "volume", "boot_index": boot_index,
                "volume_size": size, "device_name": bdm.get("device_name") or None,
                "delete_on_termination": _bool(bdm.get("delete_on_termination", False), "delete_on_termination"),
-               "image_id": None, "snapshot_id": None, "volume_id": None}
+               "image_id": None, "snapshot_id": None, "volume_id": None, "volume_type": None}
+        if volume_type:
+            if source == "volume":
+                raise errors.InvalidBlockDeviceMapping(
+                    reason="Specifying volume type to existing volume is not supported.")
+            try:
+                row["volume_type"] = volumes.types.resolve(context, volume_type).id
+            except NotFound:
+                raise errors.BootVolumeTypeNotFound(volume_type=volume_type) from None
         uuid_ = bdm.get("uuid")
         if source in ("image", "volume", "snapshot") and not uuid_:
             raise errors.InvalidBlockDeviceMapping(reason="Missing device UUID.")
@@ -384,6 +398,8 @@ class BlockDevices:
             spec["imageRef"] = row.image_id
         elif row.source_type == "snapshot":
             spec["snapshot_id"] = row.snapshot_id
+        if row.volume_type:
+            spec["volume_type"] = row.volume_type
         try:
             manager.volumes.create(context, spec, volume_id=volume_id)
         except ApiError as error:

@@ -198,6 +198,10 @@ class PersonalityContentLimitExceeded(Forbidden):
     msg_fmt = "Personality file content exceeds maximum {allowed}"
 
 
+class BootVolumeTypeNotFound(BadRequest):
+    msg_fmt = "Volume type {volume_type} could not be found."
+
+
 class InvalidBlockDeviceMapping(BadRequest):
     """Nova's ``InvalidBDM*`` family: one prefix, the reason after it."""
 

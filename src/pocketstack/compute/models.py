@@ -282,6 +282,7 @@ class BlockDeviceMapping(Base):
     snapshot_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     volume_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, index=True)
     volume_size: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    volume_type: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)  # 2.67: the new volume's type id
     boot_index: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     delete_on_termination: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     device_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)

@@ -18,10 +18,10 @@ from typing import Any, Protocol
 
 from pocketstack.common.context import RequestContext
 from pocketstack.common.pagination import Paging
-from pocketstack.volume.models import Attachment, Snapshot, Volume
+from pocketstack.volume.models import Attachment, Snapshot, Volume, VolumeType
 
 __all__ = ["Attachment", "AttachmentRecords", "Snapshot", "SnapshotRecords", "TypeRecords", "Volume",
-           "VolumeContract", "VolumeRecords"]
+           "VolumeContract", "VolumeRecords", "VolumeType"]
 
 
 class VolumeRecords(Protocol):
@@ -94,6 +94,11 @@ class TypeRecords(Protocol):
 
     def names(self, type_ids: Iterable[str]) -> dict[str, str]:
         """Each type's name, by id."""
+        ...
+
+    def resolve(self, context: RequestContext, name_or_id: str | None) -> VolumeType:
+        """The type named (by id or name) among those ``context`` may see, or the default
+        type for None; else ``VolumeTypeNotFound``."""
         ...
 
 

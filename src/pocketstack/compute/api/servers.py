@@ -326,7 +326,7 @@ class ServersApi:
         embedded = embed_flavor(flavor, compute.flavors.extra_specs(flavor.id))
         disks = block_devices.parse(compute.volumes(), ctx, server.get("block_device_mapping_v2") or [],
                                     reference_id(server.get("imageRef")), requested_max(server),
-                                    lambda i: compute.images.bootable(ctx, i))
+                                    lambda i: compute.images.bootable(ctx, i), volume_types=req.at_least(2, 67))
         if disks is not None and disks.boot_from_volume:
             image_ref, image_properties = disks.image_id, disks.image_properties
         else:
