@@ -47,7 +47,7 @@ from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import RetriesExhausted, cas_update, run_in_transaction
 from pocketstack.image import access, errors
 from pocketstack.image import models as m
-from pocketstack.image.data import HASH_ALGO, SIZE_CAP, Upload
+from pocketstack.image.data import HASH_ALGO, SIZE_CAP, Upload, claim_queued
 from pocketstack.image.import_filter import ImportFilter
 from pocketstack.image.records import ImageView, load_view
 from pocketstack.image.stores import Store
@@ -124,18 +124,8 @@ class ImageImporter:
     # -- staging ---------------------------------------------------------------------
     def begin_stage(self, context: RequestContext, image_id: str) -> Upload:
         """Move the image ``queued -> uploading`` (committed) and open a staging sink."""
-        upload_id = uuid.uuid4().hex
-
-        def work(s: Session) -> None:
-            image = access.check_visible(s, context, load_view(s, image_id))
-            access.check_mutable(context, image)
-            if image.status != "queued":
-                raise errors.InvalidStageTransition(image_status=image.status)
-            cas_update(s, m.Image, where={"id": image.id, "generation": image.generation, "status": "queued"},
-                       values={"status": "uploading", "upload_id": upload_id, "upload_node": self.staging.node,
-                               "generation": image.generation + 1, "updated_at": utcnow()})
-
-        run_in_transaction(self.db, work)
+        upload_id = claim_queued(self.db, context, image_id, "uploading", self.staging.node,
+                                 errors.InvalidStageTransition)
         try:
             sink = self.staging.open_sink(image_id, upload_id)
         except BaseException:
