@@ -73,6 +73,20 @@ def claim_queued(db: Database, context: RequestContext, image_id: str, status: s
     return upload_id
 
 
+def end_upload(db: Database, image_id: str, upload_id: str, status: str, to: str) -> None:
+    """Move the image from ``status`` to ``to`` and forget the upload -- only while it is
+    still that upload's (a newer one, or a delete, wins): a broken upload (``killed``), an
+    interrupted one or a broken staging (``queued``).  Retried whole on contention."""
+    def work(s: Session) -> None:
+        row = s.get(m.Image, image_id)
+        if row is None or row.status != status or row.upload_id != upload_id:
+            return
+        cas_update(s, m.Image, where={"id": image_id, "generation": row.generation},
+                   values={"status": to, "upload_id": None, "upload_node": None,
+                           "generation": row.generation + 1, "updated_at": utcnow()})
+    run_in_transaction(db, work)
+
+
 class ImageData:
     def __init__(self, db: Database, store: Store, size_cap: int = SIZE_CAP):
         self.db, self.store, self.size_cap = db, store, size_cap
@@ -125,16 +139,8 @@ class ImageData:
         self._kill(upload.image_id, upload.upload_id)
 
     def _kill(self, image_id: str, upload_id: str) -> None:
-        def work(s: Session) -> None:
-            row = s.get(m.Image, image_id)
-            if row is None or row.status != "saving" or row.upload_id != upload_id:
-                return
-            cas_update(s, m.Image, where={"id": image_id, "generation": row.generation},
-                       values={"status": "killed", "upload_id": None, "upload_node": None,
-                               "generation": row.generation + 1, "updated_at": utcnow()})
-
         try:
-            run_in_transaction(self.db, work)
+            end_upload(self.db, image_id, upload_id, "saving", "killed")
         except Exception:  # the original failure matters more; recovery will retry
             LOG.exception("could not mark image %s killed", image_id)
 
@@ -159,16 +165,8 @@ class ImageData:
             stuck = list(s.execute(sa.select(m.Image.id, m.Image.upload_id).where(
                 m.Image.status == "saving", m.Image.upload_node == self.store.node)))
         for image_id, upload_id in stuck:
-            def work(s: Session, image_id=image_id, upload_id=upload_id) -> None:
-                row = s.get(m.Image, image_id)
-                if row is None or row.status != "saving" or row.upload_id != upload_id:
-                    return
-                cas_update(s, m.Image, where={"id": image_id, "generation": row.generation},
-                           values={"status": "queued", "upload_id": None, "upload_node": None,
-                                   "generation": row.generation + 1, "updated_at": utcnow()})
-
             try:
-                run_in_transaction(self.db, work)
+                end_upload(self.db, image_id, upload_id, "saving", "queued")
                 LOG.warning("image %s: upload interrupted by a restart; back to queued", image_id)
             except RetriesExhausted:
                 LOG.error("image %s kept changing during recovery; left in saving", image_id)

@@ -47,7 +47,7 @@ from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import RetriesExhausted, cas_update, run_in_transaction
 from pocketstack.image import access, errors
 from pocketstack.image import models as m
-from pocketstack.image.data import HASH_ALGO, SIZE_CAP, Upload, claim_queued
+from pocketstack.image.data import HASH_ALGO, SIZE_CAP, Upload, claim_queued, end_upload
 from pocketstack.image.import_filter import ImportFilter
 from pocketstack.image.records import ImageView, load_view
 from pocketstack.image.stores import Store
@@ -161,16 +161,8 @@ class ImageImporter:
         self._unstage(upload.image_id, upload.upload_id)
 
     def _unstage(self, image_id: str, upload_id: str) -> None:
-        def work(s: Session) -> None:
-            row = s.get(m.Image, image_id)
-            if row is None or row.status != "uploading" or row.upload_id != upload_id:
-                return
-            cas_update(s, m.Image, where={"id": image_id, "generation": row.generation},
-                       values={"status": "queued", "upload_id": None, "upload_node": None,
-                               "generation": row.generation + 1, "updated_at": utcnow()})
-
         try:
-            run_in_transaction(self.db, work)
+            end_upload(self.db, image_id, upload_id, "uploading", "queued")
         except Exception:  # the original failure matters more; recovery will retry
             LOG.exception("could not return image %s to queued", image_id)
 
