@@ -217,9 +217,17 @@ def build_volume(world: World, b: Builder) -> None:
     attachment = b.create(f"{v3}/attachments", "attachment", {
         "volume_uuid": volumes[1], "instance_uuid": world.known["servers"][0]}, VOLUME)["id"]
     transfer = b.create(f"{v3}/os-volume-transfer", "transfer", {"volume_id": volumes[2]}, VOLUME)["id"]
+    # A volume of a type no backend serves: its create fails with a user message.
+    nobody = b.create(f"{v3}/types", "volume_type", {"name": unique("fuzz-nobody"),
+                                                     "extra_specs": {"vendor_name": "nobody"}}, VOLUME)
+    failed = b.create(f"{v3}/volumes", "volume", {"size": 1, "volume_type": nobody["id"]}, VOLUME)["id"]
+    b.wait(f"{v3}/volumes/{failed}", "volume", ("error",), VOLUME)
+    message = next(m["id"] for m in b.call("GET", f"{v3}/messages", headers=VOLUME).json()["messages"]
+                   if m.get("resource_uuid") == failed)
     for key, value in (("v3", world.project), ("types", vtype["id"]), ("extra_specs", "fuzz-spec"),
                        ("volumes", volumes[0]), ("snapshots", snapshot), ("backups", backup), ("qos-specs", qos),
-                       ("attachments", attachment), ("os-volume-transfer", transfer), ("target", world.project)):
+                       ("attachments", attachment), ("os-volume-transfer", transfer), ("target", world.project),
+                       ("messages", message)):
         world.add(key, value)
 
 

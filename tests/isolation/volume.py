@@ -1,6 +1,6 @@
 """Block Storage (Cinder v3) in the isolation matrix: volumes and their actions and
 metadata, snapshots, backups, transfers, attachments, types (a private one A has access
-to), QoS specs, quotas and the admin-only service APIs.
+to), QoS specs, quotas, user messages and the admin-only service APIs.
 
 Cinder's ``project_only`` queries make another project's volume, snapshot, backup,
 transfer or attachment a 404; ``all_tenants`` is the admin's and ignored for others
@@ -22,6 +22,7 @@ from isolation.matrix import (
     LISTED,
     NOT_FOUND,
     OK,
+    OWN_LIST,
     OWN_READ,
     OWN_WRITE,
     UNLISTED,
@@ -128,6 +129,22 @@ def make_qos(w) -> dict:
     return {"id": qos["id"]}
 
 
+def make_message(w) -> dict:
+    """The user message of one of a_member's volumes whose type no backend serves."""
+    vtype = w.call("POST", base(w, "admin") + "/types", headers=MICRO, json={"volume_type": {
+        "name": unique("iso-bogus-type"), "extra_specs": {"vendor_name": unique("nobody")}}}).json()["volume_type"]
+    volume = w.call("POST", base(w) + "/volumes", "a_member", headers=MICRO, json={"volume": {
+        "size": 1, "volume_type": vtype["id"]}}).json()["volume"]
+    deadline = time.monotonic() + 30
+    while True:
+        messages = w.call("GET", base(w) + "/messages", "a_member", headers=MICRO).json()["messages"]
+        found = [m["id"] for m in messages if m.get("resource_uuid") == volume["id"]]
+        if found:
+            return {"id": found[0]}
+        assert time.monotonic() < deadline, messages
+        time.sleep(0.02)
+
+
 RESOURCES = [
     Resource("volume", make_volume),
     Resource("b_volume", make_b_volume),
@@ -138,6 +155,7 @@ RESOURCES = [
     Resource("volume_type", make_private_type),
     Resource("public_volume_type", make_public_type),
     Resource("qos", make_qos),
+    Resource("message", make_message),
 ]
 
 
@@ -268,6 +286,10 @@ OPS = [
     op("qos", "update", "PUT", "/qos-specs/{qos}", ADMIN_ONLY, body={"qos_specs": {"read_iops_sec": "200"}}),
     op("qos", "associations", "GET", "/qos-specs/{qos}/associations", ADMIN_ONLY),
     op("qos", "delete", "DELETE", "/qos-specs/{qos}", ADMIN_ONLY, consumes="qos"),
+    # -- user messages (3.3+): the project's, every project's for the admin ------------------
+    op("message", "list", "GET", "/messages", OWN_LIST, watch="{message}"),
+    op("message", "show", "GET", "/messages/{message}", OWN_READ),
+    op("message", "delete", "DELETE", "/messages/{message}", OWN_WRITE, consumes="message"),
     # -- quotas, limits and the admin's views -----------------------------------------------------
     op("volume-quota", "show", "GET", "/os-quota-sets/{project_a}", PROJECT_A_READ),
     op("volume-quota", "show-usage", "GET", "/os-quota-sets/{project_a}?usage=True", PROJECT_A_READ),

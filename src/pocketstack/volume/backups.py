@@ -265,15 +265,18 @@ class Backups:
             return
         with self.db.session(readonly=True) as s:
             previous = (s.get(m.Volume, backup.volume_id).task_args or {}).get("previous", "available")
-            metadata = dict(s.execute(sa.select(m.VolumeMetadata.key, m.VolumeMetadata.value).where(
-                m.VolumeMetadata.volume_id == backup.volume_id)).all())
+            kept = {"volume_metadata": dict(s.execute(sa.select(m.VolumeMetadata.key, m.VolumeMetadata.value).where(
+                m.VolumeMetadata.volume_id == backup.volume_id)).all()),
+                "volume_image_metadata": dict(s.execute(sa.select(
+                    m.VolumeImageMetadata.key, m.VolumeImageMetadata.value).where(
+                    m.VolumeImageMetadata.volume_id == backup.volume_id)).all())}
         driver = self.worker.driver
         source = (driver.snapshot_local_path(backup.snapshot_id) if backup.snapshot_id
                   else driver.local_path(backup.volume_id))
         try:
             parent = self._row(backup.parent_id) if backup.parent_id else None
             with self._volume_lock(backup.volume_id):
-                result = self.store.backup(source, ref(backup), ref(parent) if parent else None, metadata)
+                result = self.store.backup(source, ref(backup), ref(parent) if parent else None, kept)
             values: dict[str, Any] = {"object_count": result.object_count, "fail_reason": None}
             status = "available"
         except Exception as error:  # noqa: BLE001 - the backup fails; the volume is unharmed
@@ -293,17 +296,23 @@ class Backups:
         target = cast(str, backup.restore_volume_id)  # set whenever the backup is restoring
         try:
             with self._volume_lock(target):
-                metadata = self.store.restore(ref(backup), self.worker.driver.local_path(target))
+                kept = self.store.restore(ref(backup), self.worker.driver.local_path(target))
             status, reason = "available", None
         except Exception as error:  # noqa: BLE001
             LOG.error("restore of backup %s to %s failed: %s", backup_id, target, error)
-            metadata, status, reason = {}, "error_restoring", str(error)
+            kept, status, reason = {}, "error_restoring", str(error)
 
         def work(s: Session) -> None:
+            """The source volume's metadata merged in; its image metadata replacing the
+            target's and making it bootable (Cinder's ``_restore_vol_glance_meta``)."""
             move_backup(s, backup_id, "restoring", "available", restore_volume_id=None)
-            for key, value in metadata.items():  # the source volume's metadata, as Cinder restores it
+            for key, value in kept.get("volume_metadata", {}).items():
                 s.merge(m.VolumeMetadata(volume_id=target, key=key, value=value))
-            move(s, target, "restoring-backup", status, status_reason=reason)
+            image = kept.get("volume_image_metadata", {})
+            if image:
+                s.execute(sa.delete(m.VolumeImageMetadata).where(m.VolumeImageMetadata.volume_id == target))
+                s.add_all(m.VolumeImageMetadata(volume_id=target, key=k, value=v) for k, v in image.items())
+            move(s, target, "restoring-backup", status, status_reason=reason, **({"bootable": True} if image else {}))
         run_in_transaction(self.db, work)
 
     def do_delete(self, backup_id: str) -> None:

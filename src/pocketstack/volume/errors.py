@@ -79,6 +79,10 @@ class SnapshotMetadataNotFound(NotFound):
     msg_fmt = "Metadata item was not found"
 
 
+class MessageNotFound(NotFound):
+    msg_fmt = "Message {message_id} could not be found."
+
+
 class HostNotFound(NotFound):
     msg_fmt = "Host {host} could not be found."
 

@@ -17,6 +17,7 @@ from pocketstack.volume.backup_stores import ConfiguredChunks
 from pocketstack.volume.backups import Backups
 from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.drivers.file import FileDriver
+from pocketstack.volume.messages import Messages
 from pocketstack.volume.qos import Qos
 from pocketstack.volume.quotas import Quotas
 from pocketstack.volume.retype import Retype
@@ -37,7 +38,8 @@ class VolumeManager:
         self.types = Types(cloud.db)
         self.qos = Qos(cloud.db)
         self.quotas = Quotas(cloud.db)
-        self.worker = VolumeWorker(cloud, self.driver, self.quotas, self.types)
+        self.messages = Messages(cloud.db)
+        self.worker = VolumeWorker(cloud, self.driver, self.quotas, self.types, self.capabilities)
         self.volumes = Volumes(cloud.db, self.worker, self.types, self.quotas, cloud)
         self.snapshots = Snapshots(cloud.db, self.worker, self.volumes, self.quotas, self.types)
         self.volumes.snapshots = self.snapshots

@@ -228,3 +228,24 @@ class VolumeImageMetadata(Base):
     key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
 
+
+
+class Message(Base):
+    """Cinder's user message: what went wrong in an operation the API had already accepted
+    (the scheduler found no backend, the driver failed), for the project to read.  The
+    text is derived from ``action_id`` and ``detail_id`` (never an exception's words);
+    ``expires_at`` is when the periodic sweep may delete it (``guaranteed_until``)."""
+
+    __tablename__ = "volume_message"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    request_id: Mapped[str] = mapped_column(sa.String(255))
+    resource_type: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    resource_uuid: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
+    event_id: Mapped[str] = mapped_column(sa.String(255))
+    action_id: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
+    detail_id: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
+    message_level: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)

@@ -74,6 +74,10 @@ RULES = (
     Rule("volume_extension:quotas:show", READER, "Show a project's quotas (with usage) and the defaults."),
     Rule("volume_extension:quotas:update", ADMIN, "Update a project's quotas."),
     Rule("volume_extension:quotas:delete", ADMIN, "Reset a project's quotas to the defaults."),
+    # user messages (3.3+)
+    Rule("message:get_all", READER, "List the user messages (why accepted operations failed later)."),
+    Rule("message:get", READER, "Show a user message."),
+    Rule("message:delete", MEMBER, "Delete a user message."),
     # what the cloud offers
     Rule("volume_extension:availability_zone_list", READER, "List the availability zones."),
     Rule("scheduler_extension:scheduler_stats:get_pools", ADMIN, "List the back-end pools (and their "

@@ -149,7 +149,8 @@ class Volumes:
         size = spec.get("size")
         source: dict[str, Any] = {}
         image_metadata: dict[str, Any] = {}
-        task_args: dict[str, Any] = {}
+        # The request's id, for the user message should the create fail later (Cinder's).
+        task_args: dict[str, Any] = {"request_id": context.request_id}
         if (snapshot := named.snapshot) is not None:
             if snapshot.status != "available":
                 raise errors.InvalidSnapshot(reason="Originating snapshot status must be one of 'available' values")
@@ -189,7 +190,7 @@ class Volumes:
                           name=spec.get("name"), description=spec.get("description"), size=size,
                           status=status, multiattach=multiattach, volume_type_id=vtype.id,
                           availability_zone=spec.get("availability_zone") or "nova", host="pocketstack@file#file",
-                          task_started_at=utcnow(), task_args=task_args or None, **source)
+                          task_started_at=utcnow(), task_args=task_args, **source)
         metadata = spec.get("metadata") or {}
         self.quotas.check_volume_size(context.project_id, size)
 

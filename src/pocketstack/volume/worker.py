@@ -28,7 +28,9 @@ from pocketstack.common import rpc
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.common.rpc.bridge import submit
+from pocketstack.volume import messages
 from pocketstack.volume import models as m
+from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.states import move, move_snapshot, rowcount
 
 LOG = logging.getLogger(__name__)
@@ -47,10 +49,11 @@ def claim_row(model, status: str) -> Claim:
 
 
 class VolumeWorker:
-    def __init__(self, cloud, driver, quotas, types):
+    def __init__(self, cloud, driver, quotas, types, capabilities: Callable[[], Capabilities]):
         self.cloud = cloud
         self.db = cloud.db
         self.driver = driver
+        self.capabilities = capabilities  # what the backend offers now, for the scheduling check
         self.quotas = quotas
         self.types = types
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -137,22 +140,33 @@ class VolumeWorker:
             return False
         return True
 
-    def _attempt(self, volume_id: str, expected: str, work: Callable[[], dict | None], error_status: str,
-                 **success) -> None:
+    def _fail_create(self, volume: m.Volume, reason: str, action: tuple[str, str], detail: tuple[str, str],
+                     **values) -> None:
+        """``creating`` → ``error`` and the user message that says why, in one transaction."""
+        def work(s: Session) -> None:
+            move(s, volume.id, "creating", "error", status_reason=reason, **values)
+            messages.record(s, volume.project_id, (volume.task_args or {}).get("request_id"), messages.VOLUME,
+                            volume.id, action, detail)
         try:
-            values = work() or {}
-        except Exception as error:  # noqa: BLE001 - any driver failure ends in the error state
-            LOG.error("volume %s: %s failed: %s", volume_id, expected, error)
-            self._finish(volume_id, expected, error_status, status_reason=str(error))
-            return
-        self._finish(volume_id, expected, success.pop("status"), status_reason=None, **success, **values)
+            run_in_transaction(self.db, work, attempts=1)
+        except Exception as error:  # noqa: BLE001 - the row moved on without us
+            LOG.warning("volume %s left creating before the worker finished: %s", volume.id, error)
 
     # -- operations ------------------------------------------------------------------
     def do_create(self, volume_id: str) -> None:
+        """The scheduler's check first (Cinder's: a type whose extra specs no backend
+        matches leaves the volume in ``error``, on no host, with a user message), then the
+        driver's work (a failure there is ``error`` with its own message)."""
         volume = self._load(volume_id, "creating")
         if volume is None:
             return
         args = volume.task_args or {}
+        vtype = self.types.get_by_id(volume.volume_type_id)
+        if vtype is not None and not self.capabilities().serves(vtype.extra_specs or {}):
+            LOG.error("volume %s: no valid backend for volume type %s", volume_id, vtype.name)
+            self._fail_create(volume, "No valid backend was found.", messages.SCHEDULE_ALLOCATE_VOLUME,
+                              messages.NO_BACKEND_AVAILABLE, host=None)
+            return
 
         def work() -> dict | None:
             if volume.snapshot_id:
@@ -175,7 +189,13 @@ class VolumeWorker:
                 self.driver.create_volume(volume.id, volume.size)
             return None
 
-        self._attempt(volume_id, "creating", work, "error", status="available")
+        try:
+            values = work() or {}
+        except Exception as error:  # noqa: BLE001 - any driver failure ends in error
+            LOG.error("volume %s: creating failed: %s", volume_id, error)
+            self._fail_create(volume, str(error), messages.CREATE_VOLUME_FROM_BACKEND, messages.DRIVER_FAILED_CREATE)
+            return
+        self._finish(volume_id, "creating", "available", status_reason=None, **values)
 
     def _source_bootable(self, volume_id: str | None = None, snapshot_id: str | None = None) -> bool:
         """A clone, or a volume from a snapshot, is as bootable as the volume it copies."""
