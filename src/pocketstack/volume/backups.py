@@ -312,7 +312,8 @@ class Backups:
             if image:
                 s.execute(sa.delete(m.VolumeImageMetadata).where(m.VolumeImageMetadata.volume_id == target))
                 s.add_all(m.VolumeImageMetadata(volume_id=target, key=k, value=v) for k, v in image.items())
-            move(s, target, "restoring-backup", status, status_reason=reason, **({"bootable": True} if image else {}))
+            bootable: dict[str, Any] = {"bootable": True} if image else {}
+            move(s, target, "restoring-backup", status, status_reason=reason, **bootable)
         run_in_transaction(self.db, work)
 
     def do_delete(self, backup_id: str) -> None:

@@ -83,6 +83,35 @@ class MessageNotFound(NotFound):
     msg_fmt = "Message {message_id} could not be found."
 
 
+class GroupTypeNotFound(NotFound):
+    msg_fmt = "Group type {group_type_id} could not be found."
+
+
+class GroupTypeNotFoundByName(NotFound):
+    msg_fmt = "Group type with name {group_type_name} could not be found."
+
+
+class DefaultGroupTypeNotFound(NotFound):
+    msg_fmt = "Default group type can not be found."
+
+
+class GroupTypeSpecsNotFound(NotFound):
+    msg_fmt = "Group Type {group_type_id} has no specs with key {group_specs_key}."
+
+
+class GroupTypeSpecNotFound(NotFound):
+    # What Cinder's group specs controller answers for a show of a missing key.
+    msg_fmt = "Group Type {group_type_id} has no extra spec with key {key}."
+
+
+class GroupNotFound(NotFound):
+    msg_fmt = "Group {group_id} could not be found."
+
+
+class GroupSnapshotNotFound(NotFound):
+    msg_fmt = "GroupSnapshot {group_snapshot_id} could not be found."
+
+
 class HostNotFound(NotFound):
     msg_fmt = "Host {host} could not be found."
 
@@ -153,6 +182,34 @@ class QoSSpecsInUse(BadRequest):
     msg_fmt = "QoS Specs {specs_id} is still associated with entities."
 
 
+class InvalidGroup(BadRequest):
+    msg_fmt = "Invalid Group: {reason}"
+
+
+class InvalidGroupSnapshot(BadRequest):
+    msg_fmt = "Invalid GroupSnapshot: {reason}"
+
+
+class InvalidGroupStatus(BadRequest):
+    msg_fmt = "Invalid Group Status: {reason}"
+
+
+class InvalidGroupSnapshotStatus(BadRequest):
+    msg_fmt = "Invalid GroupSnapshot Status: {reason}"
+
+
+class GroupTypeInUse(BadRequest):
+    msg_fmt = "Target group type is still in use."
+
+
+class GroupTypeUpdateEmpty(BadRequest):
+    msg_fmt = "Specify group type name, description or a combination thereof."
+
+
+class GroupTypeNameEmpty(BadRequest):
+    msg_fmt = "Group type name can not be empty."
+
+
 # -- conflicts --------------------------------------------------------------------------------
 class QoSSpecsExists(Conflict):
     msg_fmt = "QoS Specs {specs_id} already exists."
@@ -160,6 +217,10 @@ class QoSSpecsExists(Conflict):
 
 class VolumeTypeExists(Conflict):
     msg_fmt = "Volume Type {name} already exists."
+
+
+class GroupTypeExists(Conflict):
+    msg_fmt = "Group Type {id} already exists."
 
 
 class VolumeTypeAccessExists(Conflict):

@@ -45,6 +45,8 @@ class Volume(Base):
     source_volid: Mapped[str | None] = mapped_column(ID, nullable=True)
     image_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    # The generic volume group the volume belongs to (3.13+), if any.
+    group_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
     # Why the volume is in ``error``/``error_deleting`` (shown to admins).
     status_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
@@ -79,6 +81,8 @@ class Snapshot(Base):
     status_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     # As reported by os-update_snapshot_status; None: derived from the status.
     progress: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    # The group snapshot this snapshot was taken as part of (3.14+), if any.
+    group_snapshot_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
     task_owner: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
@@ -249,3 +253,70 @@ class Message(Base):
     message_level: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
     expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
+
+
+class GroupType(Base):
+    """A generic volume group's type (3.11+): a name and group specs, as volume types have
+    extra specs.  Private ones are the admin's (there is no group-type access API)."""
+
+    __tablename__ = "volume_group_type"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    is_public: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    group_specs: Mapped[dict] = mapped_column(JSONText, default=dict)
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class Group(Base):
+    """A generic volume group (3.13+): volumes of the group's volume types that are
+    snapshotted, cloned and deleted together.  ``status`` changes by CAS like a volume's;
+    ``task_started_at`` dates a ``creating``/``deleting`` the recovery sweep settles."""
+
+    __tablename__ = "volume_group"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    status: Mapped[str] = mapped_column(sa.String(30), index=True)
+    availability_zone: Mapped[str] = mapped_column(sa.String(255), default="nova")
+    group_type_id: Mapped[str] = mapped_column(ID, index=True)
+    group_snapshot_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    source_group_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class GroupVolumeType(Base):
+    """The volume types a group's volumes may have (Cinder's group_volume_type_mapping);
+    a volume type some group names cannot be deleted."""
+
+    __tablename__ = "volume_group_volume_type"
+
+    group_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_group.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    volume_type_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
+
+
+class GroupSnapshot(Base):
+    """A snapshot of every volume of a group at once (3.14+); its volume snapshots carry
+    its id.  Status by CAS, as the group's."""
+
+    __tablename__ = "volume_group_snapshot"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    group_id: Mapped[str] = mapped_column(ID, index=True)
+    group_type_id: Mapped[str] = mapped_column(ID)
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    status: Mapped[str] = mapped_column(sa.String(30), index=True)
+    task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)

@@ -152,14 +152,24 @@ class VolumeWorker:
         except Exception as error:  # noqa: BLE001 - the row moved on without us
             LOG.warning("volume %s left creating before the worker finished: %s", volume.id, error)
 
+    def _settle(self, operation: str, group_id: str | None) -> None:
+        """Let the group (or group snapshot) of a member that just finished settle (see
+        :mod:`.groups`)."""
+        if group_id is not None:
+            self.cast(operation, group_id)
+
     # -- operations ------------------------------------------------------------------
     def do_create(self, volume_id: str) -> None:
+        volume = self._load(volume_id, "creating")
+        if volume is not None:
+            self._create(volume)
+            self._settle("group_create", volume.group_id)
+
+    def _create(self, volume: m.Volume) -> None:
         """The scheduler's check first (Cinder's: a type whose extra specs no backend
         matches leaves the volume in ``error``, on no host, with a user message), then the
         driver's work (a failure there is ``error`` with its own message)."""
-        volume = self._load(volume_id, "creating")
-        if volume is None:
-            return
+        volume_id = volume.id
         args = volume.task_args or {}
         vtype = self.types.get_by_id(volume.volume_type_id)
         if vtype is not None and not self.capabilities().serves(vtype.extra_specs or {}):
@@ -205,11 +215,15 @@ class VolumeWorker:
             return bool(s.scalar(sa.select(m.Volume.bootable).where(m.Volume.id == volume_id)))
 
     def do_delete(self, volume_id: str) -> None:
+        volume = self._load(volume_id, "deleting")
+        if volume is not None:
+            self._delete(volume)
+            self._settle("group_delete", volume.group_id)
+
+    def _delete(self, volume: m.Volume) -> None:
         """Delete the volume, after the snapshots a cascade delete moved to ``deleting``
         with it; a snapshot that cannot be deleted leaves the volume ``error_deleting``."""
-        volume = self._load(volume_id, "deleting")
-        if volume is None:
-            return
+        volume_id = volume.id
         with self.db.session(readonly=True) as s:
             snapshot_ids = list(s.scalars(sa.select(m.Snapshot.id).where(m.Snapshot.volume_id == volume_id,
                                                                           m.Snapshot.status == "deleting")))
@@ -293,6 +307,7 @@ class VolumeWorker:
         except Exception as error:  # noqa: BLE001
             status, reason = "error", str(error)
         self._finish_snapshot(snapshot_id, "creating", status, status_reason=reason)
+        self._settle("group_snapshot_create", snapshot.group_snapshot_id)
 
     def do_snapshot_delete(self, snapshot_id: str) -> None:
         snapshot = self._load_snapshot(snapshot_id, "deleting")
@@ -306,7 +321,13 @@ class VolumeWorker:
             self.driver.delete_snapshot(snapshot_id)
         except Exception as error:  # noqa: BLE001
             self._finish_snapshot(snapshot_id, "deleting", "error_deleting", status_reason=str(error))
-            return
+        else:
+            self._remove_snapshot(snapshot, type_name)
+        self._settle("group_snapshot_delete", snapshot.group_snapshot_id)
+
+    def _remove_snapshot(self, snapshot: m.Snapshot, type_name: str | None) -> None:
+        """The deleted snapshot's row, metadata and quota, in one transaction."""
+        snapshot_id = snapshot.id
 
         def work(s: Session) -> None:
             s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id))

@@ -57,7 +57,7 @@ def wrapped(key: str, inner: dict) -> dict:
 
 
 # -- volumes (cinder/api/schemas/volumes.py) -------------------------------------------------
-VOLUME_CREATE = {"type": "object", "properties": {
+VOLUME_CREATE: dict[str, Any] = {"type": "object", "properties": {
     "size": VOLUME_SIZE_OR_NULL, "name": NAME, "description": DESCRIPTION, "display_name": NAME,
     "display_description": DESCRIPTION, "snapshot_id": UUID_OR_NULL, "source_volid": UUID_OR_NULL,
     "imageRef": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
@@ -69,6 +69,9 @@ VOLUME_UPDATE = {"type": "object", "properties": {
     "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
     "metadata": METADATA}, "additionalProperties": False}
 CREATE_VOLUME = wrapped("volume", VOLUME_CREATE)
+# From 3.13 a volume may be created into a group.
+CREATE_VOLUME_313 = wrapped("volume", {**VOLUME_CREATE, "properties": {
+    **VOLUME_CREATE["properties"], "group_id": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}}})
 
 # -- snapshots -------------------------------------------------------------------------------
 SNAPSHOT_CREATE = {"type": "object", "properties": {
@@ -107,6 +110,85 @@ QOS_CREATE = {"type": "object", "properties": {"name": {"type": "string", "minLe
               "additionalProperties": {"type": ["string", "number", "boolean"]}, "required": ["name"]}
 QOS_KEYS = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
 QOS_UNSET_KEYS = {"type": "array", "items": {"type": "string"}}
+
+# -- group types, group specs, groups, group snapshots (cinder/api/schemas/group*.py) ----------
+GROUP_SPECS_OBJECT = {"type": "object", "patternProperties": {
+    "^[a-zA-Z0-9-_:.]{1,255}$": {"type": ["string", "null"], "maxLength": 255}}, "additionalProperties": False}
+GROUP_TYPE_CREATE = {"type": "object", "properties": {"group_type": {
+    "type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255}, "description": DESCRIPTION,
+        "is_public": BOOLEAN, "group_specs": METADATA_OR_NULL},
+    "required": ["name"], "additionalProperties": False}}, "required": ["group_type"], "additionalProperties": False}
+GROUP_TYPE_UPDATE = {"type": "object", "properties": {"group_type": {
+    "type": "object", "properties": {"name": NAME, "description": DESCRIPTION, "is_public": BOOLEAN},
+    "additionalProperties": False}}, "required": ["group_type"], "additionalProperties": False}
+GROUP_SPECS = {"type": "object", "properties": {"group_specs": GROUP_SPECS_OBJECT}, "required": ["group_specs"],
+               "additionalProperties": False}
+GROUP_SPEC_ITEM = {**GROUP_SPECS_OBJECT, "minProperties": 1, "maxProperties": 1}
+GROUP_CREATE = {"type": "object", "properties": {"group": {
+    "type": "object", "properties": {
+        "description": DESCRIPTION, "name": NAME,
+        "group_type": {"type": "string", "minLength": 1, "maxLength": 255, "format": "group_type"},
+        "volume_types": {"type": "array", "minItems": 1, "items": {"type": "string", "maxLength": 255},
+                         "uniqueItems": True},
+        "availability_zone": {"type": ["string", "null"], "minLength": 1, "maxLength": 255}},
+    "required": ["group_type", "volume_types"], "additionalProperties": False}},
+    "required": ["group"], "additionalProperties": False}
+GROUP_FROM_SOURCE = {"type": "object", "properties": {"create-from-src": {
+    "type": "object", "properties": {
+        "description": DESCRIPTION, "name": NAME, "source_group_id": UUID, "group_snapshot_id": UUID},
+    "oneOf": [{"required": ["group_snapshot_id"]}, {"required": ["source_group_id"]}],
+    "additionalProperties": False}}, "required": ["create-from-src"], "additionalProperties": False}
+GROUP_UPDATE = {"type": "object", "properties": {"group": {
+    "type": "object", "properties": {
+        "description": DESCRIPTION, "name": NAME, "add_volumes": DESCRIPTION, "remove_volumes": DESCRIPTION},
+    "anyOf": [{"required": [key]} for key in ("name", "description", "add_volumes", "remove_volumes")],
+    "additionalProperties": False}}, "required": ["group"], "additionalProperties": False}
+GROUP_SNAPSHOT_CREATE = {"type": "object", "properties": {"group_snapshot": {
+    "type": "object", "properties": {"group_id": UUID, "name": NAME, "description": DESCRIPTION},
+    "required": ["group_id"], "additionalProperties": False}},
+    "required": ["group_snapshot"], "additionalProperties": False}
+# Group statuses as Cinder's fields (its group reset checks against the snapshot's list).
+GROUP_SNAPSHOT_STATUSES = ("error", "available", "creating", "deleting", "deleted", "updating", "error_deleting")
+GROUP_STATUSES = GROUP_SNAPSHOT_STATUSES[:6] + ("in-use", "error_deleting")
+
+
+def _group_type_checker(value: Any) -> bool:
+    if isinstance(value, str) and not value.strip():
+        raise errors.InvalidInput(reason="group_type has a minimum character requirement of 1.")
+    return True
+
+
+def _group_status_checker(value: Any) -> bool:
+    if isinstance(value, str) and not value.strip():
+        raise errors.InvalidGroupStatus(reason="The 'status' can not be empty.")
+    if isinstance(value, str) and value.lower() not in GROUP_SNAPSHOT_STATUSES:
+        raise errors.InvalidGroupStatus(reason=f"Group status: {value} is invalid, valid status are: "
+                                               f"{GROUP_STATUSES}.")
+    return True
+
+
+def _group_snapshot_status_checker(value: Any) -> bool:
+    if isinstance(value, str) and not value.strip():
+        raise errors.InvalidGroupSnapshotStatus(reason="The 'status' can not be empty.")
+    if isinstance(value, str) and value.lower() not in GROUP_SNAPSHOT_STATUSES:
+        raise errors.InvalidGroupSnapshotStatus(reason=f"Group snapshot status: {value} is invalid, valid statuses "
+                                                       f"are: {GROUP_SNAPSHOT_STATUSES}.")
+    return True
+
+
+add_format("group_type", _group_type_checker)
+add_format("group_status", _group_status_checker)
+add_format("group_snapshot_status", _group_snapshot_status_checker)
+GROUP_ACTIONS = {
+    "delete": action("delete", {"delete-volumes": BOOLEAN}),
+    "reset_status": action("reset_status", {"status": {"type": "string", "format": "group_status"}},
+                           required=("status",)),
+}
+GROUP_SNAPSHOT_ACTIONS = {
+    "reset_status": action("reset_status", {"status": {"type": "string", "format": "group_snapshot_status"}},
+                           required=("status",)),
+}
 
 # -- quotas -----------------------------------------------------------------------------------
 QUOTA_UPDATE = {"type": "object", "properties": {"quota_set": {"type": "object", "minProperties": 1}},
