@@ -224,6 +224,16 @@ def build_volume(world: World, b: Builder) -> None:
     b.wait(f"{v3}/volumes/{failed}", "volume", ("error",), VOLUME)
     message = next(m["id"] for m in b.call("GET", f"{v3}/messages", headers=VOLUME).json()["messages"]
                    if m.get("resource_uuid") == failed)
+    gtype = b.create(f"{v3}/group_types", "group_type", {"name": unique("fuzz-gtype"),
+                                                         "group_specs": {"fuzz-spec": "v"}}, VOLUME)["id"]
+    group = b.create(f"{v3}/groups", "group", {"name": unique("fuzz-group"), "group_type": gtype,
+                                               "volume_types": [vtype["id"]]}, VOLUME)["id"]
+    b.wait(f"{v3}/groups/{group}", "group", ("available", "error"), VOLUME)
+    group_snapshot = b.create(f"{v3}/group_snapshots", "group_snapshot", {"group_id": group}, VOLUME)["id"]
+    b.wait(f"{v3}/group_snapshots/{group_snapshot}", "group_snapshot", ("available", "error"), VOLUME)
+    for key, value in (("group_types", gtype), ("group_specs", "fuzz-spec"), ("groups", group),
+                       ("group_snapshots", group_snapshot)):
+        world.add(key, value)
     for key, value in (("v3", world.project), ("types", vtype["id"]), ("extra_specs", "fuzz-spec"),
                        ("volumes", volumes[0]), ("snapshots", snapshot), ("backups", backup), ("qos-specs", qos),
                        ("attachments", attachment), ("os-volume-transfer", transfer), ("target", world.project),
@@ -249,6 +259,7 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
     first = {key: values[0] for key, values in world.known.items()}
     server = f"/compute/v2.1/servers/{first['servers']}/action"
     volume = f"/volume/v3/{world.project}/volumes/{first['volumes']}/action"
+    v3 = f"/volume/v3/{world.project}"
     return [
         ("POST", server, {"os-stop": None}), ("POST", server, {"os-start": None}),
         ("POST", server, {"reboot": {"type": "SOFT"}}), ("POST", server, {"lock": {"locked_reason": "fuzz"}}),
@@ -273,9 +284,17 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
         ("POST", f"/volume/v3/{world.project}/types/{first['types']}/action",
          {"addProjectAccess": {"project": world.project}}),
         ("POST", f"/volume/v3/{world.project}/backups/{first['backups']}/restore", {"restore": {"name": "fuzz"}}),
+        ("POST", f"{v3}/groups/{first['groups']}/action", {"reset_status": {"status": "available"}}),
+        ("PUT", f"{v3}/groups/{first['groups']}", {"group": {"name": "fuzz", "description": "d"}}),
+        ("POST", f"{v3}/groups/action", {"create-from-src": {"source_group_id": first["groups"]}}),
+        ("POST", f"/volume/v3/{world.project}/group_snapshots/{first['group_snapshots']}/action",
+         {"reset_status": {"status": "available"}}),
+        ("PUT", f"/volume/v3/{world.project}/group_types/{first['group_types']}/group_specs/fuzz-spec",
+         {"fuzz-spec": "w"}),
         ("PUT", f"/network/v2.0/routers/{first['routers']}/add_router_interface", {"subnet_id": first["subnets"]}),
         ("PATCH", f"/image/v2/images/{first['images']}", [{"op": "replace", "path": "/name", "value": "fuzz"}]),
         ("PUT", f"/volume/v3/{world.project}/os-quota-sets/{world.project}", {"quota_set": {"volumes": 20}}),
+        ("PUT", f"{v3}/os-quota-class-sets/{first['os-quota-class-sets']}", {"quota_class_set": {"volumes": 20}}),
         ("PUT", f"/compute/v2.1/os-quota-sets/{world.project}", {"quota_set": {"instances": 20}}),
         ("PUT", f"/network/v2.0/quotas/{world.project}", {"quota": {"network": 20}}),
     ]

@@ -1,6 +1,7 @@
 """Block Storage (Cinder v3) in the isolation matrix: volumes and their actions and
 metadata, snapshots, backups, transfers, attachments, types (a private one A has access
-to), QoS specs, quotas, user messages and the admin-only service APIs.
+to), QoS specs, quotas, user messages, group types, groups, group snapshots and the
+admin-only service APIs.
 
 Cinder's ``project_only`` queries make another project's volume, snapshot, backup,
 transfer or attachment a 404; ``all_tenants`` is the admin's and ignored for others
@@ -145,6 +146,31 @@ def make_message(w) -> dict:
         time.sleep(0.02)
 
 
+def make_group_type(w) -> dict:
+    """A public group type (the admin's to manage, everyone's to see), group spec ``k=v``."""
+    gtype = w.call("POST", base(w, "admin") + "/group_types", headers=MICRO, json={"group_type": {
+        "name": unique("iso-gtype"), "group_specs": {"k": "v"}}}).json()["group_type"]
+    return {"id": gtype["id"]}
+
+
+def make_group(w) -> dict:
+    """An empty available group of a_member's, of the shared public volume type."""
+    group = w.call("POST", base(w) + "/groups", "a_member", headers=MICRO, json={"group": {
+        "name": unique("iso-group"), "group_type": str(w.shared("volume_group_type")),
+        "volume_types": [str(w.shared("public_volume_type"))]}}).json()["group"]
+    wait_for(w, f"{base(w, 'admin')}/groups/{group['id']}", "group", ("available",))
+    return {"id": group["id"]}
+
+
+def make_group_snapshot(w) -> dict:
+    """A group snapshot of a group of its own (a group with snapshots cannot be deleted)."""
+    group = w.fresh("volume_group")
+    snapshot = w.call("POST", base(w) + "/group_snapshots", "a_member", headers=MICRO, json={"group_snapshot": {
+        "group_id": str(group), "name": unique("iso-gsnap")}}).json()["group_snapshot"]
+    wait_for(w, f"{base(w, 'admin')}/group_snapshots/{snapshot['id']}", "group_snapshot", ("available",))
+    return {"id": snapshot["id"]}
+
+
 RESOURCES = [
     Resource("volume", make_volume),
     Resource("b_volume", make_b_volume),
@@ -156,6 +182,9 @@ RESOURCES = [
     Resource("public_volume_type", make_public_type),
     Resource("qos", make_qos),
     Resource("message", make_message),
+    Resource("volume_group_type", make_group_type),
+    Resource("volume_group", make_group),
+    Resource("volume_group_snapshot", make_group_snapshot),
 ]
 
 
@@ -290,6 +319,48 @@ OPS = [
     op("message", "list", "GET", "/messages", OWN_LIST, watch="{message}"),
     op("message", "show", "GET", "/messages/{message}", OWN_READ),
     op("message", "delete", "DELETE", "/messages/{message}", OWN_WRITE, consumes="message"),
+    # -- group types (3.11+): everyone lists and shows the public ones, the admin manages ------
+    op("volume-group-type", "list", "GET", "/group_types", expect(LISTED, LISTED, LISTED, LISTED, LISTED),
+       watch="{volume_group_type}"),
+    op("volume-group-type", "show", "GET", "/group_types/{volume_group_type}", EVERYONE),
+    op("volume-group-type", "create", "POST", "/group_types", ADMIN_ONLY, body={"group_type": {"name": "{new}"}}),
+    op("volume-group-type", "update", "PUT", "/group_types/{volume_group_type}", ADMIN_ONLY,
+       body={"group_type": {"description": "changed"}}),
+    op("volume-group-type", "delete", "DELETE", "/group_types/{volume_group_type}", ADMIN_ONLY,
+       consumes="volume_group_type"),
+    op("volume-group-type-specs", "list", "GET", "/group_types/{volume_group_type}/group_specs", ADMIN_ONLY),
+    op("volume-group-type-specs", "show", "GET", "/group_types/{volume_group_type}/group_specs/k", ADMIN_ONLY),
+    op("volume-group-type-specs", "create", "POST", "/group_types/{volume_group_type}/group_specs", ADMIN_ONLY,
+       body={"group_specs": {"k2": "v"}}),
+    op("volume-group-type-specs", "delete", "DELETE", "/group_types/{volume_group_type}/group_specs/k", ADMIN_ONLY,
+       consumes="volume_group_type"),
+    # -- groups (3.13+) -------------------------------------------------------------------------
+    op("volume-group", "list", "GET", "/groups/detail", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       watch="{volume_group}"),
+    op("volume-group", "list-all-tenants", "GET", "/groups/detail?all_tenants=1", ALL_TENANTS_LIST,
+       watch="{volume_group}"),
+    op("volume-group", "show", "GET", "/groups/{volume_group}", OWN_READ),
+    op("volume-group", "create", "POST", "/groups", CREATE, body={"group": {
+        "group_type": "{volume_group_type}", "volume_types": ["{public_volume_type}"], "name": "{new}"}}),
+    op("volume-group", "update", "PUT", "/groups/{volume_group}", OWN_WRITE, body={"group": {"name": "{new}"}}),
+    op("volume-group", "action:delete", "POST", "/groups/{volume_group}/action", OWN_WRITE, body={"delete": {}},
+       consumes="volume_group"),
+    op("volume-group", "action:reset_status", "POST", "/groups/{volume_group}/action", ADMIN_ON_A,
+       body={"reset_status": {"status": "available"}}),
+    # A copy of an empty group: looked up (404), the rule (403), then Cinder's 400 "empty".
+    op("volume-group", "create-from-src", "POST", "/groups/action",
+       expect(BAD_REQUEST, BAD_REQUEST, FORBIDDEN, NOT_FOUND, NOT_FOUND),
+       body={"create-from-src": {"source_group_id": "{volume_group}"}}),
+    # -- group snapshots (3.14+) ------------------------------------------------------------------
+    op("volume-group-snapshot", "list", "GET", "/group_snapshots/detail",
+       expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{volume_group_snapshot}"),
+    op("volume-group-snapshot", "show", "GET", "/group_snapshots/{volume_group_snapshot}", OWN_READ),
+    op("volume-group-snapshot", "create", "POST", "/group_snapshots", CREATE_FROM_A,
+       body={"group_snapshot": {"group_id": "{volume_group}", "name": "{new}"}}),
+    op("volume-group-snapshot", "action:reset_status", "POST", "/group_snapshots/{volume_group_snapshot}/action",
+       ADMIN_ON_A, body={"reset_status": {"status": "available"}}),
+    op("volume-group-snapshot", "delete", "DELETE", "/group_snapshots/{volume_group_snapshot}", OWN_WRITE,
+       consumes="volume_group_snapshot"),
     # -- quotas, limits and the admin's views -----------------------------------------------------
     op("volume-quota", "show", "GET", "/os-quota-sets/{project_a}", PROJECT_A_READ),
     op("volume-quota", "show-usage", "GET", "/os-quota-sets/{project_a}?usage=True", PROJECT_A_READ),
@@ -297,6 +368,9 @@ OPS = [
     op("volume-quota", "update", "PUT", "/os-quota-sets/{project_a}", ADMIN_ONLY,
        body={"quota_set": {"volumes": -1}}),
     op("volume-quota", "delete", "DELETE", "/os-quota-sets/{project}", ADMIN_ONLY),
+    op("volume-quota-class", "show", "GET", "/os-quota-class-sets/default", ADMIN_ONLY),
+    op("volume-quota-class", "update", "PUT", "/os-quota-class-sets/iso-gold", ADMIN_ONLY,
+       body={"quota_class_set": {"volumes": 20}}),
     op("volume-limits", "show", "GET", "/limits", EVERYONE),
     op("volume-service", "list", "GET", "/os-services", ADMIN_ONLY),
     # The actions: only the admin gets past the policy, to Cinder's answers here (nothing is

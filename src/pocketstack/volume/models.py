@@ -143,6 +143,17 @@ class QuotaLimit(Base):
     hard_limit: Mapped[int] = mapped_column(sa.Integer)
 
 
+class QuotaClass(Base):
+    """A quota class's limit for one resource; the ``default`` class's limits are every
+    project's defaults (Cinder's ``os-quota-class-sets``)."""
+
+    __tablename__ = "volume_quota_class"
+
+    class_name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(sa.Integer)
+
+
 class QuotaUsage(Base):
     """What a project uses of one resource, changed only by CAS on ``in_use``."""
 

@@ -74,6 +74,8 @@ RULES = (
     Rule("volume_extension:quotas:show", READER, "Show a project's quotas (with usage) and the defaults."),
     Rule("volume_extension:quotas:update", ADMIN, "Update a project's quotas."),
     Rule("volume_extension:quotas:delete", ADMIN, "Reset a project's quotas to the defaults."),
+    Rule("volume_extension:quota_classes:get", ADMIN, "Show a quota class (``default``: every project's defaults)."),
+    Rule("volume_extension:quota_classes:update", ADMIN, "Update a quota class's limits."),
     # group types (3.11+; listing and showing check no rule)
     Rule("group:group_types:create", ADMIN, "Create a group type."),
     Rule("group:group_types:update", ADMIN, "Update a group type."),

@@ -194,6 +194,11 @@ GROUP_SNAPSHOT_ACTIONS = {
 QUOTA_UPDATE = {"type": "object", "properties": {"quota_set": {"type": "object", "minProperties": 1}},
                 "required": ["quota_set"], "additionalProperties": False}
 
+QUOTA_CLASS_UPDATE = {"type": "object", "properties": {"quota_class_set": {
+    "type": "object", "patternProperties": {"^[a-zA-Z0-9-_:. ]{1,300}$": {
+        "type": ["integer", "string"], "pattern": "^[0-9]*$", "minimum": -1, "minLength": 1, "maximum": MAX_INT}},
+    "additionalProperties": False}}, "required": ["quota_class_set"], "additionalProperties": False}
+
 # -- backups ----------------------------------------------------------------------------------
 BACKUP_CREATE = {"type": "object", "properties": {
     "volume_id": UUID, "name": NAME, "description": DESCRIPTION,
