@@ -231,8 +231,11 @@ def build_volume(world: World, b: Builder) -> None:
     b.wait(f"{v3}/groups/{group}", "group", ("available", "error"), VOLUME)
     group_snapshot = b.create(f"{v3}/group_snapshots", "group_snapshot", {"group_id": group}, VOLUME)["id"]
     b.wait(f"{v3}/group_snapshots/{group_snapshot}", "group_snapshot", ("available", "error"), VOLUME)
+    encryption = b.create(f"{v3}/types/{vtype['id']}/encryption", "encryption", {
+        "provider": "luks", "control_location": "front-end", "cipher": "aes-xts-plain64", "key_size": 256},
+        VOLUME)["encryption_id"]
     for key, value in (("group_types", gtype), ("group_specs", "fuzz-spec"), ("groups", group),
-                       ("group_snapshots", group_snapshot)):
+                       ("group_snapshots", group_snapshot), ("encryption", encryption)):
         world.add(key, value)
     for key, value in (("v3", world.project), ("types", vtype["id"]), ("extra_specs", "fuzz-spec"),
                        ("volumes", volumes[0]), ("snapshots", snapshot), ("backups", backup), ("qos-specs", qos),
@@ -295,6 +298,7 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
         ("PATCH", f"/image/v2/images/{first['images']}", [{"op": "replace", "path": "/name", "value": "fuzz"}]),
         ("PUT", f"/volume/v3/{world.project}/os-quota-sets/{world.project}", {"quota_set": {"volumes": 20}}),
         ("PUT", f"{v3}/os-quota-class-sets/{first['os-quota-class-sets']}", {"quota_class_set": {"volumes": 20}}),
+        ("PUT", f"{v3}/types/{first['types']}/encryption/{first['encryption']}", {"encryption": {"key_size": 512}}),
         ("PUT", f"/compute/v2.1/os-quota-sets/{world.project}", {"quota_set": {"instances": 20}}),
         ("PUT", f"/network/v2.0/quotas/{world.project}", {"quota": {"network": 20}}),
     ]

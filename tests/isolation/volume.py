@@ -124,6 +124,15 @@ def make_public_type(w) -> dict:
     return {"id": vtype["id"]}
 
 
+def make_encrypted_type(w) -> dict:
+    """A public volume type with LUKS encryption specs (no volume can have it here)."""
+    type_id = make_public_type(w)["id"]
+    encryption = w.call("POST", f"{base(w, 'admin')}/types/{type_id}/encryption", headers=MICRO, json={
+        "encryption": {"provider": "luks", "control_location": "front-end", "cipher": "aes-xts-plain64",
+                       "key_size": 256}}).json()["encryption"]
+    return {"id": type_id, "encryption_id": encryption["encryption_id"]}
+
+
 def make_qos(w) -> dict:
     qos = w.call("POST", base(w, "admin") + "/qos-specs", headers=MICRO, json={"qos_specs": {
         "name": unique("iso-qos"), "consumer": "back-end", "read_iops_sec": "100"}}).json()["qos_specs"]
@@ -182,6 +191,8 @@ RESOURCES = [
     Resource("public_volume_type", make_public_type),
     Resource("qos", make_qos),
     Resource("message", make_message),
+    Resource("encrypted_type", make_encrypted_type),
+    Resource("bare_volume_type", make_public_type),
     Resource("volume_group_type", make_group_type),
     Resource("volume_group", make_group),
     Resource("volume_group_snapshot", make_group_snapshot),
@@ -308,6 +319,15 @@ OPS = [
        body={"addProjectAccess": {"project": "{project_b}"}}, consumes="volume_type"),
     op("volume-type-access", "remove", "POST", "/types/{volume_type}/action", ADMIN_ONLY,
        body={"removeProjectAccess": {"project": "{project_a}"}}, consumes="volume_type"),
+    # -- volume type encryption (admin only) -------------------------------------------------------
+    op("volume-type-encryption", "show", "GET", "/types/{encrypted_type}/encryption", ADMIN_ONLY),
+    op("volume-type-encryption", "show-item", "GET", "/types/{encrypted_type}/encryption/cipher", ADMIN_ONLY),
+    op("volume-type-encryption", "create", "POST", "/types/{bare_volume_type}/encryption", ADMIN_ONLY,
+       body={"encryption": {"provider": "luks", "control_location": "front-end"}}, consumes="bare_volume_type"),
+    op("volume-type-encryption", "update", "PUT", "/types/{encrypted_type}/encryption/{encrypted_type.encryption_id}",
+       ADMIN_ONLY, body={"encryption": {"key_size": 128}}),
+    op("volume-type-encryption", "delete", "DELETE",
+       "/types/{encrypted_type}/encryption/{encrypted_type.encryption_id}", ADMIN_ONLY, consumes="encrypted_type"),
     # -- QoS specs (admin only) -------------------------------------------------------------------
     op("qos", "list", "GET", "/qos-specs", ADMIN_ONLY),
     op("qos", "show", "GET", "/qos-specs/{qos}", ADMIN_ONLY),

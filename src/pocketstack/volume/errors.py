@@ -112,6 +112,10 @@ class GroupSnapshotNotFound(NotFound):
     msg_fmt = "GroupSnapshot {group_snapshot_id} could not be found."
 
 
+class VolumeTypeEncryptionNotFound(NotFound):
+    msg_fmt = "Volume type encryption for type {type_id} does not exist."
+
+
 class HostNotFound(NotFound):
     msg_fmt = "Host {host} could not be found."
 
@@ -196,6 +200,22 @@ class InvalidGroupStatus(BadRequest):
 
 class InvalidGroupSnapshotStatus(BadRequest):
     msg_fmt = "Invalid GroupSnapshot Status: {reason}"
+
+
+class VolumeTypeEncryptionExists(BadRequest):
+    msg_fmt = "Volume type encryption for type {type_id} already exists."
+
+
+class EncryptedTypeInUse(BadRequest):
+    msg_fmt = "Cannot {action} encryption specs. Volume type in use."
+
+
+class NoKeyManager(BadRequest):
+    """A volume of an encrypted type needs a key from a key manager (Barbican), which this
+    cloud does not run."""
+
+    msg_fmt = ("Invalid input received: Volume type {type_name} is encrypted, but this cloud has no key manager "
+               "to create encryption keys.")
 
 
 class GroupTypeInUse(BadRequest):

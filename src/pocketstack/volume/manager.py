@@ -17,6 +17,7 @@ from pocketstack.volume.backup_stores import ConfiguredChunks
 from pocketstack.volume.backups import Backups
 from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.drivers.file import FileDriver
+from pocketstack.volume.encryption import Encryptions
 from pocketstack.volume.group_types import GroupTypes
 from pocketstack.volume.groups import Groups
 from pocketstack.volume.messages import Messages
@@ -51,6 +52,7 @@ class VolumeManager:
         key = bytes.fromhex(settings.volume_backup_key) if settings.volume_backup_key else None
         self.backups = Backups(cloud.db, self.worker, self.volumes, self.quotas,
                                BackupStore(ConfiguredChunks(cloud), key))
+        self.encryptions = Encryptions(cloud.db, self.types)
         self.group_types = GroupTypes(cloud.db)
         self.groups = Groups(cloud.db, self.worker, self.volumes, self.types, self.group_types, self.quotas,
                              self.capabilities)

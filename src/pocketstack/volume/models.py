@@ -118,6 +118,22 @@ class VolumeTypeAccess(Base):
     project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
 
 
+class VolumeTypeEncryption(Base):
+    """A volume type's encryption (Cinder's ``encryption`` table): at most one per type."""
+
+    __tablename__ = "volume_type_encryption"
+
+    volume_type_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_type.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    encryption_id: Mapped[str] = mapped_column(ID, unique=True)
+    provider: Mapped[str] = mapped_column(sa.String(255))
+    control_location: Mapped[str] = mapped_column(sa.String(255))
+    cipher: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    key_size: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+
+
 class Attachment(Base):
     __tablename__ = "volume_attachment"
 

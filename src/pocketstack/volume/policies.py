@@ -63,6 +63,10 @@ RULES = (
                                                                         "project."),
     Rule("volume_extension:volume_type_access:removeProjectAccess", ADMIN, "Stop sharing a private volume type "
                                                                            "with a project."),
+    Rule("volume_extension:volume_type_encryption:create", ADMIN, "Create a volume type's encryption specs."),
+    Rule("volume_extension:volume_type_encryption:get", ADMIN, "Show a volume type's encryption specs."),
+    Rule("volume_extension:volume_type_encryption:update", ADMIN, "Update a volume type's encryption specs."),
+    Rule("volume_extension:volume_type_encryption:delete", ADMIN, "Delete a volume type's encryption specs."),
     # QoS specs
     Rule("volume_extension:qos_specs_manage:create", ADMIN, "Create QoS specs."),
     Rule("volume_extension:qos_specs_manage:get", ADMIN, "Show QoS specs and their associations."),

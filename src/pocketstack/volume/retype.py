@@ -53,6 +53,8 @@ class Retype:
         multiattach = self.types.is_multiattach(target)
 
         def work(s: Session) -> None:
+            if s.get(m.VolumeTypeEncryption, target.id) is not None:  # no volume here is encrypted
+                raise errors.InvalidInput(reason="Retype cannot change encryption requirements.")
             row = existing(s, m.Volume, volume_id)
             if row.status not in ("available", "in-use"):
                 raise invalid(volume_id, "retype", "available or in-use", row.status)

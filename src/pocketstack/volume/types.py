@@ -157,6 +157,7 @@ class Types:
             if s.scalar(used) or s.scalar(by_groups):  # a volume or a group has it (Cinder's rule)
                 raise errors.VolumeTypeInUse(volume_type_id=type_id)
             s.execute(sa.delete(m.VolumeTypeAccess).where(m.VolumeTypeAccess.volume_type_id == type_id))
+            s.execute(sa.delete(m.VolumeTypeEncryption).where(m.VolumeTypeEncryption.volume_type_id == type_id))
             s.execute(sa.delete(m.QosAssociation).where(m.QosAssociation.volume_type_id == type_id))
             s.execute(sa.delete(m.VolumeType).where(m.VolumeType.id == type_id))
 

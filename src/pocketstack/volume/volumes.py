@@ -219,6 +219,8 @@ class Volumes:
         self.quotas.check_volume_size(context.project_id, size)
 
         def work(s: Session) -> None:
+            if s.get(m.VolumeTypeEncryption, vtype.id) is not None:  # no key manager here (encryption.py)
+                raise errors.NoKeyManager(type_name=vtype.name)
             if volume.group_id:
                 check_group(s, context, volume.group_id, vtype.id)
             self.quotas.reserve(s, context.project_id, vtype.name, volumes=1, gigabytes=size)

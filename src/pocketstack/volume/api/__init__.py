@@ -10,6 +10,7 @@ from pocketstack.volume.api.attachments import AttachmentsApi
 from pocketstack.volume.api.backups import BackupsApi
 from pocketstack.volume.api.common import PREFIX
 from pocketstack.volume.api.discovery import DiscoveryApi
+from pocketstack.volume.api.encryption import EncryptionApi
 from pocketstack.volume.api.group_types import GroupTypesApi
 from pocketstack.volume.api.groups import GroupsApi, GroupSnapshotsApi
 from pocketstack.volume.api.messages import MessagesApi
@@ -35,7 +36,7 @@ def build_router(manager: VolumeManager) -> Router:
         PoolsApi(manager.capabilities), BackupsApi(manager.backups, manager.volumes), QosApi(manager.qos),
         ServicesApi(manager.worker), TransfersApi(manager.transfers, manager.volumes),
         MessagesApi(manager.messages), GroupTypesApi(manager.group_types), GroupsApi(manager.groups),
-        GroupSnapshotsApi(manager.groups))
+        GroupSnapshotsApi(manager.groups), EncryptionApi(manager.encryptions))
     router.include(MetadataApi(manager.volumes, "volume_id", "volume:get_volume_metadata",
                                "volume:update_volume_metadata",
                                lambda volume_id, key: errors.VolumeMetadataNotFound(volume_id=volume_id,

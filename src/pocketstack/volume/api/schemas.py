@@ -104,6 +104,27 @@ TYPE_UPDATE = {"type": "object", "properties": {
     "description": {"type": ["string", "null"], "maxLength": 255},
     "is_public": {"type": ["boolean", "string"]}}}
 
+# -- volume type encryption (cinder/api/schemas/volume_type_encryption.py) ----------------------
+def _key_size_checker(value: Any) -> bool:
+    if value is not None:
+        try:
+            int(str(value))
+        except ValueError:
+            raise errors.InvalidInput(reason="key_size must be an integer.") from None
+    return True
+
+
+add_format("key_size", _key_size_checker)
+ENCRYPTION_SPECS = {"type": "object", "properties": {
+    "key_size": {"type": ["string", "integer", "null"], "minimum": 0, "maximum": MAX_INT, "format": "key_size"},
+    "provider": {"type": "string", "minLength": 0, "maxLength": 255},
+    "control_location": {"enum": ["front-end", "back-end"]},
+    "cipher": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}},
+    "required": ["provider", "control_location"], "additionalProperties": True}
+ENCRYPTION_CREATE = {"type": "object", "properties": {"encryption": ENCRYPTION_SPECS}, "required": ["encryption"],
+                     "additionalProperties": False}
+ENCRYPTION_UPDATE = {**ENCRYPTION_CREATE, "properties": {"encryption": {**ENCRYPTION_SPECS, "required": []}}}
+
 # -- QoS specs ------------------------------------------------------------------------------------
 QOS_CREATE = {"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
                                                "consumer": {"type": "string"}},
