@@ -1,6 +1,6 @@
 """Block Storage behaviours Tempest's whole-cloud run found different from Cinder's
 (docs/compatibility.md, "Whole cloud"): the ``os-services`` host filter and actions,
-backups of snapshots, the ``readonly`` admin metadata and force-detach."""
+backups of snapshots, the ``readonly`` admin metadata, force-detach and ``os-hosts``."""
 
 from __future__ import annotations
 
@@ -215,3 +215,30 @@ def test_backup_reset_status(api, member, admin_token):  # noqa: F811
     r = api.request("POST", f"{base}/{bid}/action", admin_token, json={"os-bogus": {}})
     assert r.status_code == 400, r.text
     assert call(api, member, "GET", f"/backups/{bid}").json()["backup"]["status"] == "available"
+
+
+def test_os_hosts_lists_services_and_shows_volume_usage(api, admin_token, member):  # noqa: F811
+    """Cinder's Hosts extension (Tempest's admin test_volume_hosts): every service by host,
+    and a cinder-volume host's volumes and snapshots per project, as strings."""
+    r = call(api, admin_token, "GET", "/os-hosts")
+    assert r.status_code == 200, r.text
+    hosts = r.json()["hosts"]
+    assert {(h["host_name"], h["service"]) for h in hosts} == {
+        ("pocketstack", "cinder-scheduler"), ("pocketstack@file", "cinder-volume"), ("pocketstack", "cinder-backup")}
+    assert all(h["service-state"] == "enabled" and h["zone"] == "nova" for h in hosts)
+    assert call(api, admin_token, "GET", "/os-hosts?zone=elsewhere").json()["hosts"] == []
+    volume = create_volume(api, member)
+    r = call(api, member, "POST", "/snapshots", json={"snapshot": {"volume_id": volume["id"]}})
+    wait(api, member, f"/snapshots/{r.json()['snapshot']['id']}", "snapshot", ("available",))
+    shown = call(api, admin_token, "GET", "/os-hosts/pocketstack@file").json()["host"]
+    total, per_project = shown[0]["resource"], {x["resource"]["project"]: x["resource"] for x in shown[1:]}
+    project = api.cloud.identity.validate_token(member).project_id
+    assert total["project"] == "(total)" and int(total["volume_count"]) >= 1
+    mine = per_project[project]
+    assert int(mine["volume_count"]) >= 1 and int(mine["snapshot_count"]) >= 1
+    assert isinstance(mine["total_volume_gb"], str)
+    assert int(total["snapshot_count"]) == sum(int(x["snapshot_count"]) for x in per_project.values())
+    assert call(api, admin_token, "GET", "/os-hosts/pocketstack").status_code == 404
+    assert call(api, member, "GET", "/os-hosts").status_code == 403
+    aliases = {e["alias"] for e in call(api, member, "GET", "/extensions").json()["extensions"]}
+    assert {"os-hosts", "os-quota-class-sets", "encryption"} <= aliases

@@ -393,6 +393,8 @@ OPS = [
        body={"quota_class_set": {"volumes": 20}}),
     op("volume-limits", "show", "GET", "/limits", EVERYONE),
     op("volume-service", "list", "GET", "/os-services", ADMIN_ONLY),
+    op("volume-host", "list", "GET", "/os-hosts", ADMIN_ONLY),
+    op("volume-host", "show", "GET", "/os-hosts/pocketstack@file", ADMIN_ONLY),
     # The actions: only the admin gets past the policy, to Cinder's answers here (nothing is
     # ever frozen, so thaw is 400; a state change is not kept, so freeze is 501).
     op("volume-service", "disable-log-reason-unknown-host", "PUT", "/os-services/disable-log-reason",

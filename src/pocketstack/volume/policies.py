@@ -112,6 +112,8 @@ RULES = (
                                                                  "capabilities)."),
     Rule("volume_extension:capabilities", ADMIN, "Show the capabilities of a back-end host."),
     Rule("volume_extension:services:index", ADMIN, "List the block-storage services."),
+    Rule("volume_extension:hosts", ADMIN, "List the hosts of the block-storage services and show a volume "
+                                          "host's usage (os-hosts)."),
     Rule("volume_extension:services:update", ADMIN,
          "Change a block-storage service (PUT os-services/disable-log-reason, freeze, thaw)."),
     Rule("volume:freeze_host", ADMIN, "Freeze a backend host (PUT os-services/freeze)."),

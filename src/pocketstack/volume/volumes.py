@@ -136,6 +136,22 @@ class Volumes:
                 metadata.setdefault(key, []).append(value)
         return int(count), int(size), metadata
 
+    def usage_on_host(self, host: str) -> dict[str, tuple[int, int, int, int]]:
+        """Per project: volumes and their gigabytes, snapshots and theirs, on backend
+        ``host`` (its pools included, as Cinder's ``volume_get_all_by_host``)."""
+        on_host = sa.or_(m.Volume.host == host, m.Volume.host.startswith(host + "#", autoescape=True))
+        with self.db.session(readonly=True) as s:
+            volumes = s.execute(sa.select(m.Volume.project_id, sa.func.count(), sa.func.coalesce(
+                sa.func.sum(m.Volume.size), 0)).where(on_host).group_by(m.Volume.project_id)).all()
+            snapshots = dict((p, (c, g)) for p, c, g in s.execute(sa.select(
+                m.Snapshot.project_id, sa.func.count(), sa.func.coalesce(sa.func.sum(m.Snapshot.size), 0))
+                .join(m.Volume, m.Volume.id == m.Snapshot.volume_id).where(on_host).group_by(m.Snapshot.project_id)))
+        result = {}
+        for project, count, size in volumes:
+            snap_count, snap_size = snapshots.get(project, (0, 0))
+            result[project] = (int(count), int(size), int(snap_count), int(snap_size))
+        return result
+
     # -- creating --------------------------------------------------------------------
     def references(self, context: RequestContext, spec: dict) -> References:
         """What a create names, looked up as the caller in Cinder's order (type, snapshot,

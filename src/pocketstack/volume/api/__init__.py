@@ -18,7 +18,7 @@ from pocketstack.volume.api.metadata import MetadataApi
 from pocketstack.volume.api.pools import PoolsApi
 from pocketstack.volume.api.qos import QosApi
 from pocketstack.volume.api.quotas import QuotasApi
-from pocketstack.volume.api.services import ServicesApi
+from pocketstack.volume.api.services import HostsApi, ServicesApi
 from pocketstack.volume.api.snapshots import SnapshotsApi
 from pocketstack.volume.api.transfers import TransfersApi
 from pocketstack.volume.api.types import TypesApi
@@ -36,7 +36,8 @@ def build_router(manager: VolumeManager) -> Router:
         PoolsApi(manager.capabilities), BackupsApi(manager.backups, manager.volumes), QosApi(manager.qos),
         ServicesApi(manager.worker), TransfersApi(manager.transfers, manager.volumes),
         MessagesApi(manager.messages), GroupTypesApi(manager.group_types), GroupsApi(manager.groups),
-        GroupSnapshotsApi(manager.groups), EncryptionApi(manager.encryptions))
+        GroupSnapshotsApi(manager.groups), EncryptionApi(manager.encryptions),
+        HostsApi(manager.worker, manager.volumes))
     router.include(MetadataApi(manager.volumes, "volume_id", "volume:get_volume_metadata",
                                "volume:update_volume_metadata",
                                lambda volume_id, key: errors.VolumeMetadataNotFound(volume_id=volume_id,
