@@ -299,6 +299,8 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
         ("PUT", f"/volume/v3/{world.project}/os-quota-sets/{world.project}", {"quota_set": {"volumes": 20}}),
         ("PUT", f"{v3}/os-quota-class-sets/{first['os-quota-class-sets']}", {"quota_class_set": {"volumes": 20}}),
         ("PUT", f"{v3}/types/{first['types']}/encryption/{first['encryption']}", {"encryption": {"key_size": 512}}),
+        ("POST", f"{v3}/backups/import_record", {"backup-record": {
+            "backup_service": "cinder.backup.drivers.swift.SwiftBackupDriver", "backup_url": "e30="}}),
         ("PUT", f"/compute/v2.1/os-quota-sets/{world.project}", {"quota_set": {"instances": 20}}),
         ("PUT", f"/network/v2.0/quotas/{world.project}", {"quota": {"network": 20}}),
     ]

@@ -270,6 +270,7 @@ OPS = [
     op("backup", "update", "PUT", "/backups/{backup}", OWN_WRITE, body={"backup": {"name": "{new}"}}),
     op("backup", "action:os-reset_status", "POST", "/backups/{backup}/action", ADMIN_ON_A,
        body={"os-reset_status": {"status": "available"}}),
+    op("backup", "export-record", "GET", "/backups/{backup}/export_record", ADMIN_ON_A),
     op("backup", "delete", "DELETE", "/backups/{backup}", OWN_WRITE, consumes="backup"),
     op("backup", "restore", "POST", "/backups/{backup}/restore", OWN_WRITE, body={"restore": {"name": "{new}"}},
        consumes="backup"),

@@ -50,8 +50,9 @@ class VolumeManager:
         self.transfers = Transfers(cloud.db, self.volumes, self.quotas, self.types)
         self.retype = Retype(cloud.db, self.volumes, self.types, self.quotas, self.capabilities)
         key = bytes.fromhex(settings.volume_backup_key) if settings.volume_backup_key else None
-        self.backups = Backups(cloud.db, self.worker, self.volumes, self.quotas,
-                               BackupStore(ConfiguredChunks(cloud), key))
+        chunks = ConfiguredChunks(cloud)
+        self.backups = Backups(cloud.db, self.worker, self.volumes, self.quotas, BackupStore(chunks, key),
+                               lambda: chunks.driver)
         self.encryptions = Encryptions(cloud.db, self.types)
         self.group_types = GroupTypes(cloud.db)
         self.groups = Groups(cloud.db, self.worker, self.volumes, self.types, self.group_types, self.quotas,

@@ -201,6 +201,10 @@ class Backup(Base):
     fail_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     object_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     container: Mapped[str] = mapped_column(sa.String(255), default="volumebackups", server_default="volumebackups")
+    # An imported backup's data is another record's blobs (Cinder's service_metadata): that
+    # backup's id and project; None for a backup's own.
+    data_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    data_project_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     # Where a restore writes to, while ``restoring``.
     restore_volume_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)

@@ -131,6 +131,7 @@ RULES = (
     Rule("backup:restore", MEMBER, "Restore a backup to a new or an existing volume."),
     Rule("backup:delete", MEMBER, "Delete a backup."),
     Rule("backup:update", MEMBER, "Update a backup's name and description (3.9+)."),
+    Rule("backup:export-import", ADMIN, "Export a backup's record, or import one (a backup of the data it names)."),
     Rule("volume_extension:backup_admin_actions:reset_status", ADMIN,
          "Reset a backup's status to available or error (os-reset_status)."),
 )

@@ -9,6 +9,8 @@ validated inside the handler, so the answers keep Cinder's order."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from pocketstack.volume import errors
@@ -231,6 +233,22 @@ BACKUP_UPDATE = {"type": ["object", "null"], "additionalProperties": False, "pro
 BACKUP_RESTORE = {"type": ["object", "null"], "additionalProperties": False, "properties": {
     "volume_id": UUID_OR_NULL, "name": NAME}}
 CREATE_BACKUP = wrapped("backup", BACKUP_CREATE)
+IMPORT_BACKUP = {"type": "object", "properties": {"backup-record": {
+    "type": "object", "properties": {"backup_service": {"type": "string", "minLength": 0, "maxLength": 255},
+                                     "backup_url": {"type": "string", "minLength": 1, "format": "base64"}},
+    "required": ["backup_service", "backup_url"], "additionalProperties": False}},
+    "required": ["backup-record"], "additionalProperties": False}
+
+
+def _base64_checker(value: Any) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        return False
+    return True
+
+
+add_format("base64", _base64_checker)
 
 def _backup_status_checker(value: Any) -> bool:
     if not value or not isinstance(value, str) or value.lower() not in ("available", "error"):
