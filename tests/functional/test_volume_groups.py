@@ -5,6 +5,7 @@ test_groups, test_group_snapshots)."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from conftest import unique
 from test_volume_api import call, member, wait  # noqa: F401 - member is a fixture
@@ -234,3 +235,47 @@ def test_group_isolation_quota_and_scheduling(api, admin_token, member, demo_tok
     assert r.json()["itemNotFound"]["message"] == "Group type with name nope could not be found."
     assert call(api, member, "POST", "/groups", json={"group": {"group_type": gtype["id"],
                                                                 "volume_types": []}}).status_code == 400
+
+
+def test_racing_group_changes_are_decided_by_cas(api, admin_token, member):  # noqa: F811
+    """Concurrent requests on groups: one volume added to many groups at once joins exactly
+    one; a group delete racing a group snapshot create leaves either the deleted group
+    or a group with its snapshot, never both half-done; quota ``groups`` counts what exists."""
+    gtype, vtype = group_type(api, admin_token), volume_type(api, admin_token)
+    groups = [make_group(api, member, gtype, [vtype]) for _ in range(6)]
+    r = call(api, member, "POST", "/volumes", json={"volume": {"size": 1, "volume_type": vtype["id"]}})
+    volume = wait(api, member, f"/volumes/{r.json()['volume']['id']}", "volume", ("available",))
+
+    def add(group):
+        return call(api, member, "PUT", f"/groups/{group['id']}", json={"group": {"add_volumes": volume["id"]}})
+    with ThreadPoolExecutor(6) as pool:
+        answers = [r.status_code for r in pool.map(add, groups)]
+    assert sorted(answers) == [202] + [400] * 5, answers
+    assert call(api, member, "GET", f"/volumes/{volume['id']}").json()["volume"]["group_id"] in {
+        g["id"] for g in groups}
+
+    empty = groups[1] if volume["id"] not in members(api, member, groups[1]["id"]) else groups[2]
+
+    def delete():
+        return call(api, member, "POST", f"/groups/{empty['id']}/action", json={"delete": {}}).status_code
+
+    def snapshot():
+        return call(api, member, "POST", "/group_snapshots", json={"group_snapshot": {
+            "group_id": empty["id"]}}).status_code
+    with ThreadPoolExecutor(2) as pool:
+        deleted, snapped = pool.submit(delete), pool.submit(snapshot)
+        outcome = (deleted.result(), snapped.result())
+    assert outcome in ((202, 400), (202, 404), (400, 202)), outcome
+    if outcome[0] == 202:
+        gone(api, member, f"/groups/{empty['id']}")
+    else:
+        assert call(api, member, "GET", f"/groups/{empty['id']}").json()["group"]["status"] == "available"
+    project = api.cloud.identity.validate_token(member).project_id
+    deadline = time.monotonic() + 20
+    while True:
+        existing = len(call(api, member, "GET", "/groups").json()["groups"])
+        used = call(api, admin_token, "GET", f"/os-quota-sets/{project}?usage=true").json()["quota_set"]["groups"]
+        if used["in_use"] == existing:
+            break
+        assert time.monotonic() < deadline, (used, existing)
+        time.sleep(0.05)
