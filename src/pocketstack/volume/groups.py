@@ -175,8 +175,9 @@ class Groups:
     def update(self, context: RequestContext, group_id: str, name: str | None, description: str | None,
                add_volumes: str | None, remove_volumes: str | None) -> None:
         """Name, description, and members added or removed, all in one transaction: the
-        group CASed on ``available`` (a group being deleted loses), each volume on its
-        status and its ``group_id`` (a volume another group took meanwhile loses)."""
+        group CASed on its status and generation (a group being deleted or changed
+        meanwhile loses), each volume on its status and its ``group_id`` (a volume
+        another group took meanwhile loses)."""
         group = self.get(context, group_id)
         add, remove = _split(add_volumes), _split(remove_volumes)
         both = [i for i in add if i in remove]
@@ -196,7 +197,8 @@ class Groups:
             row = existing(s, m.Group, group_id)
             if (adding or removing) and row.status != "available":
                 raise errors.InvalidGroup(reason="Group status must be available.")
-            move_group(s, m.Group, group_id, row.status, row.status, task_started_at=row.task_started_at, **values)
+            move_group(s, m.Group, group_id, row.status, row.status, extra_where={"generation": row.generation},
+                       task_started_at=row.task_started_at, **values)
             for volume, target in [(v, group_id) for v in adding] + [(v, None) for v in removing]:
                 move(s, volume.id, volume.status, volume.status, extra_where={"group_id": volume.group_id},
                      task_started_at=volume.task_started_at, task_args=volume.task_args, group_id=target)
@@ -262,7 +264,7 @@ class Groups:
                 if volume.status not in DELETABLE + ("error_deleting",):
                     raise errors.InvalidGroup(reason=f"Volume {volume.id} in group {group_id} is {volume.status}.")
                 move(s, volume.id, volume.status, "deleting", extra_where={"attach_count": 0, "group_id": group_id})
-            move_group(s, m.Group, group_id, row.status, "deleting")
+            move_group(s, m.Group, group_id, row.status, "deleting", extra_where={"generation": row.generation})
             return [v.id for v in members]
         for volume_id in run_in_transaction(self.db, work):
             self.worker.cast("delete", volume_id)
@@ -329,7 +331,7 @@ class Groups:
                         description: str | None) -> m.GroupSnapshot:
         """The group snapshot and a ``creating`` snapshot of each member volume (quota
         ``snapshots`` and ``gigabytes`` reserved per volume) in one transaction, the group
-        CASed on ``available`` so that a concurrent delete or update loses."""
+        CASed on ``available`` and its generation so that a concurrent delete or update loses."""
         group = self.get(context, group_id)
         type_names = {t.id: t.name for t in self.types.list(RequestContext.admin(), None)}
         group_snapshot = m.GroupSnapshot(id=str(uuid.uuid4()), project_id=group.project_id, user_id=context.user_id,
@@ -341,7 +343,7 @@ class Groups:
             if row.status != "available":
                 raise errors.InvalidGroup(reason=f"Group {group_id} status must be available, but current status is: "
                                                  f"{row.status}.")
-            move_group(s, m.Group, group_id, "available", "available")
+            move_group(s, m.Group, group_id, "available", "available", extra_where={"generation": row.generation})
             s.add(group_snapshot)
             snapshot_ids: builtins.list[str] = []
             for volume in s.scalars(sa.select(m.Volume).where(m.Volume.group_id == group_id)):

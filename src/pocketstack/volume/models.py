@@ -318,6 +318,10 @@ class Group(Base):
     group_type_id: Mapped[str] = mapped_column(ID, index=True)
     group_snapshot_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     source_group_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    # Bumped by every change of the group (status, members, a snapshot or a volume added):
+    # a request that decided on what it read CASes on it, so two that each checked the
+    # other's absence (a delete and a snapshot create) cannot both win.
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)

@@ -83,11 +83,15 @@ GROUP_IN_PROGRESS = ("creating", "deleting")
 
 
 def move_group(session: Session, model: type[m.Group] | type[m.GroupSnapshot], row_id: str, expected: str,
-               status: str, **values: Any) -> None:
-    """CAS a group or group snapshot from ``expected`` to ``status``; ``task_started_at``
-    dates the ``creating``/``deleting`` it enters (for the recovery sweep)."""
+               status: str, *, extra_where: dict[str, Any] | None = None, **values: Any) -> None:
+    """CAS a group or group snapshot from ``expected`` (and ``extra_where``, e.g. the
+    group's ``generation`` the caller decided on) to ``status``; a group's generation is
+    bumped.  ``task_started_at`` dates the ``creating``/``deleting`` it enters (for the
+    recovery sweep)."""
     values.setdefault("task_started_at", utcnow() if status in GROUP_IN_PROGRESS else None)
-    cas_update(session, model, where={"id": row_id, "status": expected},
+    if model is m.Group:
+        values["generation"] = m.Group.generation + 1
+    cas_update(session, model, where={"id": row_id, "status": expected, **(extra_where or {})},
                values={"status": status, "updated_at": utcnow(), **values})
 
 

@@ -51,6 +51,9 @@ def check_group(s: Session, context: RequestContext, group_id: str, volume_type_
     if s.get(m.GroupVolumeType, (group_id, volume_type_id)) is None:
         raise errors.InvalidInput(reason=f"Invalid volume_type provided: {volume_type_id} (requested type must be "
                                          f"supported by this group).")
+    # A new member changes the group: a delete that read its members before loses its CAS.
+    cas_update(s, m.Group, where={"id": group_id, "generation": group.generation},
+               values={"generation": group.generation + 1})
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('group_type_id', sa.String(length=36), nullable=False),
     sa.Column('group_snapshot_id', sa.String(length=36), nullable=True),
     sa.Column('source_group_id', sa.String(length=36), nullable=True),
+    sa.Column('generation', sa.Integer(), server_default='0', nullable=False),
     sa.Column('task_started_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
