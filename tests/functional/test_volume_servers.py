@@ -330,3 +330,24 @@ def test_a_user_cannot_detach_through_cinder_what_nova_attached(api, project, fl
     assert wait_volume(api, project, vid, ("available",))["attachments"] == []
     assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
     wait_gone(api, token, server_id)
+
+
+def test_admin_attaches_a_volume_of_its_own_project_to_a_members_server(api, admin_token, project, flavor,
+                                                                        raw_image):
+    """The host completes an attach the API allowed, whoever's project the volume is in
+    (Tempest's assisted-snapshot test attaches an admin's volume to a member's server);
+    the server's delete detaches it again."""
+    server_id = boot(api, project["token"], flavor["id"], [], imageRef=raw_image)["server"]["id"]
+    wait(api, project["token"], server_id)
+    admin_project = api.request("GET", "/identity/v3/auth/tokens", admin_token,
+                                headers={"X-Subject-Token": admin_token}).json()["token"]["project"]
+    admins = {"token": admin_token, "id": admin_project["id"]}
+    volume = create_volume(api, admins)
+    r = call(api, "POST", f"/servers/{server_id}/os-volume_attachments", admin_token,
+             json={"volumeAttachment": {"volumeId": volume["id"]}})
+    assert r.status_code == 200, r.text
+    attached = wait_volume(api, admins, volume["id"], ("in-use", "available"))
+    assert attached["status"] == "in-use" and attached["attachments"][0]["server_id"] == server_id
+    assert call(api, "DELETE", f"/servers/{server_id}", project["token"]).status_code == 204
+    wait_gone(api, project["token"], server_id)
+    assert wait_volume(api, admins, volume["id"], ("available",))["attachments"] == []

@@ -176,7 +176,15 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
 
 
 def _instance_context(inst: Instance) -> RequestContext:
+    """Who a build's volumes are created for: the server's project."""
     return RequestContext(user_id=inst.user_id, project_id=inst.project_id, roles=["member", "reader"])
+
+
+# The host's own authority over the attachments of its servers' volumes (Nova's compute
+# elevates its context the same way): the API already decided who may attach what, and an
+# admin may attach a volume of another project than the server's, which the server's
+# project cannot see.  Lists are of every project's attachments, narrowed to the server.
+_HOST = RequestContext.admin()
 
 
 class BlockDevices:
@@ -191,6 +199,14 @@ class BlockDevices:
                                   .where(BlockDeviceMapping.instance_id == instance_id)
                                   .order_by(BlockDeviceMapping.boot_index.is_(None), BlockDeviceMapping.boot_index,
                                             BlockDeviceMapping.created_at, BlockDeviceMapping.id)))
+            s.expunge_all()
+            return rows
+
+    def for_volume(self, volume_id: str) -> list[BlockDeviceMapping]:
+        """The mappings of a volume: one per server it is attached to."""
+        with self.db.session(readonly=True) as s:
+            rows = list(s.scalars(sa.select(BlockDeviceMapping).where(BlockDeviceMapping.volume_id == volume_id)
+                                  .order_by(BlockDeviceMapping.created_at, BlockDeviceMapping.id)))
             s.expunge_all()
             return rows
 
@@ -243,7 +259,7 @@ class BlockDevices:
         manager = self.volumes()
         if manager is None:
             return []
-        attached = {a.volume_id for a in manager.attachments.list(_instance_context(inst), instance_id=inst.id)
+        attached = {a.volume_id for a in manager.attachments.list(_HOST, True, instance_id=inst.id)
                     if a.attach_status == "attached"}
         return [(manager.volume_file(row.volume_id), row.volume_id) for row in self.for_instance(inst.id)
                 if row.volume_id in attached and row.boot_index != 0 and row.destination_type == "volume"]
@@ -258,7 +274,7 @@ class BlockDevices:
         row = self._mapping(inst.id, volume_id)
         if row is None or row.attachment_id is None:
             return  # detached (or never recorded) meanwhile: nothing to give the guest
-        context = _instance_context(inst)
+        context = _HOST
         try:
             attachment = manager.attachments.get(context, row.attachment_id)
         except NotFound:  # the volume service rolled an abandoned reservation back
@@ -287,8 +303,8 @@ class BlockDevices:
         that does not release the disk keeps it: the volume goes back to ``in-use`` and the
         error is raised (Nova's roll_detaching)."""
         manager = self._manager()
-        context = _instance_context(inst)
-        attachments = manager.attachments.list(context, volume_id=volume_id, instance_id=inst.id)
+        context = _HOST
+        attachments = manager.attachments.list(context, True, volume_id=volume_id, instance_id=inst.id)
         try:
             driver.detach_volume(inst.id, volume_id)
         except Exception:
@@ -309,9 +325,9 @@ class BlockDevices:
         manager = self.volumes()
         if manager is None:
             return [], []
-        context = _instance_context(inst)
+        context = _HOST
         attaching, detaching = [], []
-        for attachment in manager.attachments.list(context, instance_id=inst.id):
+        for attachment in manager.attachments.list(context, True, instance_id=inst.id):
             if attachment.attach_status != "attached":
                 attaching.append(attachment.volume_id)
             elif manager.volumes.get(context, attachment.volume_id).status == "detaching":
@@ -423,11 +439,11 @@ class BlockDevices:
         manager = self.volumes()
         if manager is None:
             return
-        context = _instance_context(inst)
+        context = _HOST
         for row in rows:
             if row.volume_id is None:
                 continue
-            for attachment in manager.attachments.list(context, volume_id=row.volume_id, instance_id=inst.id):
+            for attachment in manager.attachments.list(context, True, volume_id=row.volume_id, instance_id=inst.id):
                 try:
                     manager.attachments.delete(context, attachment.id)
                 except NotFound:
