@@ -1,8 +1,14 @@
 """Block Storage behaviours Tempest's whole-cloud run found different from Cinder's
 (docs/compatibility.md, "Whole cloud"): the ``os-services`` host filter and actions,
-backups of snapshots, the ``readonly`` admin metadata and force-detach."""
+backups of snapshots, the ``readonly`` admin metadata, force-detach, ``os-hosts`` and
+backup records (export/import)."""
 
 from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
 
 from test_volume_api import call, create_volume, member, wait  # noqa: F401 - member is a fixture
 
@@ -215,3 +221,85 @@ def test_backup_reset_status(api, member, admin_token):  # noqa: F811
     r = api.request("POST", f"{base}/{bid}/action", admin_token, json={"os-bogus": {}})
     assert r.status_code == 400, r.text
     assert call(api, member, "GET", f"/backups/{bid}").json()["backup"]["status"] == "available"
+
+
+def test_os_hosts_lists_services_and_shows_volume_usage(api, admin_token, member):  # noqa: F811
+    """Cinder's Hosts extension (Tempest's admin test_volume_hosts): every service by host,
+    and a cinder-volume host's volumes and snapshots per project, as strings."""
+    r = call(api, admin_token, "GET", "/os-hosts")
+    assert r.status_code == 200, r.text
+    hosts = r.json()["hosts"]
+    assert {(h["host_name"], h["service"]) for h in hosts} == {
+        ("pocketstack", "cinder-scheduler"), ("pocketstack@file", "cinder-volume"), ("pocketstack", "cinder-backup")}
+    assert all(h["service-state"] == "enabled" and h["zone"] == "nova" for h in hosts)
+    assert call(api, admin_token, "GET", "/os-hosts?zone=elsewhere").json()["hosts"] == []
+    volume = create_volume(api, member)
+    r = call(api, member, "POST", "/snapshots", json={"snapshot": {"volume_id": volume["id"]}})
+    wait(api, member, f"/snapshots/{r.json()['snapshot']['id']}", "snapshot", ("available",))
+    shown = call(api, admin_token, "GET", "/os-hosts/pocketstack@file").json()["host"]
+    total, per_project = shown[0]["resource"], {x["resource"]["project"]: x["resource"] for x in shown[1:]}
+    project = api.cloud.identity.validate_token(member).project_id
+    assert total["project"] == "(total)" and int(total["volume_count"]) >= 1
+    mine = per_project[project]
+    assert int(mine["volume_count"]) >= 1 and int(mine["snapshot_count"]) >= 1
+    assert isinstance(mine["total_volume_gb"], str)
+    assert int(total["snapshot_count"]) == sum(int(x["snapshot_count"]) for x in per_project.values())
+    assert call(api, admin_token, "GET", "/os-hosts/pocketstack").status_code == 404
+    assert call(api, member, "GET", "/os-hosts").status_code == 403
+    aliases = {e["alias"] for e in call(api, member, "GET", "/extensions").json()["extensions"]}
+    assert {"os-hosts", "os-quota-class-sets", "encryption"} <= aliases
+
+
+def test_backup_export_and_import(api, admin_token, member):  # noqa: F811
+    """Cinder's backup records (Tempest's admin test_volume_backup_export_import): an
+    exported record imported under another id is a backup of the same data; the data
+    stays while any backup refers to it."""
+    volume = create_volume(api, member)
+    call(api, member, "POST", f"/volumes/{volume['id']}/metadata", json={"metadata": {"k": "v"}})
+    r = call(api, member, "POST", "/backups", json={"backup": {"volume_id": volume["id"], "name": "orig"}})
+    backup = wait(api, member, f"/backups/{r.json()['backup']['id']}", "backup", ("available", "error"))
+    r = call(api, admin_token, "GET", f"/backups/{backup['id']}/export_record")
+    assert r.status_code == 200, r.text
+    exported = r.json()["backup-record"]
+    assert set(exported) == {"backup_service", "backup_url"}
+    assert exported["backup_service"].startswith("cinder.backup.drivers.")
+    record = json.loads(base64.b64decode(exported["backup_url"]))
+    assert record["id"] == backup["id"] and record["size"] == 1 and record["display_name"] == "orig"
+    new_id = str(uuid.uuid4())
+    url = base64.b64encode(json.dumps({**record, "id": new_id}).encode()).decode()
+    r = call(api, admin_token, "POST", "/backups/import_record", json={"backup-record": {
+        "backup_service": exported["backup_service"], "backup_url": url}})
+    assert r.status_code == 201, r.text
+    assert r.json()["backup"]["id"] == new_id and set(r.json()["backup"]) == {"id", "links", "name"}
+    imported = wait(api, admin_token, f"/backups/{new_id}", "backup", ("available", "error"))
+    assert imported["status"] == "available" and imported["name"] == "orig", imported
+    # the same record again: it exists
+    r = call(api, admin_token, "POST", "/backups/import_record", json={"backup-record": {
+        "backup_service": exported["backup_service"], "backup_url": url}})
+    assert r.status_code == 400 and "Backup already exists in database." in r.text
+    # deleting the original keeps the data for the imported copy, which restores
+    assert call(api, member, "DELETE", f"/backups/{backup['id']}").status_code == 202
+    deadline = time.monotonic() + 20
+    while call(api, member, "GET", f"/backups/{backup['id']}").status_code != 404:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    r = call(api, admin_token, "POST", f"/backups/{new_id}/restore", json={"restore": {"name": "back"}})
+    assert r.status_code == 202, r.text
+    restored = wait(api, admin_token, f"/volumes/{r.json()['restore']['volume_id']}", "volume",
+                    ("available", "error_restoring"))
+    assert restored["status"] == "available" and restored["metadata"] == {"k": "v"}
+    # refusals: another driver's record fails, garbage is a 400, members may not
+    other = str(uuid.uuid4())
+    r = call(api, admin_token, "POST", "/backups/import_record", json={"backup-record": {
+        "backup_service": "cinder.backup.drivers.nfs.NFSBackupDriver",
+        "backup_url": base64.b64encode(json.dumps({**record, "id": other}).encode()).decode()}})
+    assert r.status_code == 201
+    failed = call(api, admin_token, "GET", f"/backups/{other}").json()["backup"]
+    assert failed["status"] == "error" and "cannot find backup service" in failed["fail_reason"]
+    for bad in ("not base64!", base64.b64encode(b"[1]").decode(), base64.b64encode(b'{"size": 1}').decode()):
+        r = call(api, admin_token, "POST", "/backups/import_record", json={"backup-record": {
+            "backup_service": exported["backup_service"], "backup_url": bad}})
+        assert r.status_code == 400, (bad, r.text)
+    assert call(api, member, "GET", f"/backups/{new_id}/export_record").status_code in (403, 404)
+    assert call(api, member, "POST", "/backups/import_record", json={"backup-record": {
+        "backup_service": exported["backup_service"], "backup_url": url}}).status_code == 403

@@ -5,7 +5,7 @@ and changed with ``os-set_image_metadata`` / ``os-unset_image_metadata``, read w
 from __future__ import annotations
 
 from conftest import unique
-from test_volume_api import call, create_volume, member  # noqa: F401 - member is a fixture
+from test_volume_api import call, create_volume, member, wait  # noqa: F401 - member is a fixture
 
 
 def action(api, token, vid, name, args):
@@ -49,3 +49,29 @@ def test_plain_volume_has_no_image_metadata(api, member):  # noqa: F811
     assert "volume_image_metadata" not in volume
     shown = action(api, member, volume["id"], "os-show_image_metadata", {})
     assert shown.status_code == 200 and shown.json() == {"metadata": {}}
+
+
+def test_restore_of_a_bootable_volume_is_bootable(api, admin_token, member):  # noqa: F811
+    """A backup keeps the volume's image metadata; a restore gives it back and makes the
+    volume bootable, as Cinder's ``_restore_vol_glance_meta`` (Tempest's
+    test_bootable_volume_backup_and_restore)."""
+    image = api.request("POST", "/image/v2/images", admin_token, json={
+        "name": unique("img"), "disk_format": "raw", "container_format": "bare", "visibility": "public"}).json()
+    api.request("PUT", f"/image/v2/images/{image['id']}/file", admin_token, content=b"\x02" * 4096,
+                headers={"Content-Type": "application/octet-stream"})
+    volume = create_volume(api, member, imageRef=image["id"])
+    assert volume["bootable"] == "true"
+    r = call(api, member, "POST", "/backups", json={"backup": {"volume_id": volume["id"]}})
+    assert r.status_code == 202, r.text
+    backup = wait(api, member, f"/backups/{r.json()['backup']['id']}", "backup", ("available", "error"))
+    assert backup["status"] == "available"
+    plain = create_volume(api, member)
+    assert plain["bootable"] == "false"
+    for target in (None, plain["id"]):
+        r = call(api, member, "POST", f"/backups/{backup['id']}/restore", json={"restore": {"volume_id": target}})
+        assert r.status_code == 202, r.text
+        wait(api, member, f"/backups/{backup['id']}", "backup", ("available",))
+        restored = wait(api, member, f"/volumes/{r.json()['restore']['volume_id']}", "volume",
+                        ("available", "error_restoring"))
+        assert restored["status"] == "available" and restored["bootable"] == "true"
+        assert restored["volume_image_metadata"]["image_id"] == image["id"]

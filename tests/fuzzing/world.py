@@ -227,10 +227,30 @@ def build_volume(world: World, b: Builder) -> None:
     attachment = b.create(f"{v3}/attachments", "attachment", {
         "volume_uuid": volumes[1], "instance_uuid": world.known["servers"][0]}, VOLUME)["id"]
     transfer = b.create(f"{v3}/os-volume-transfer", "transfer", {"volume_id": volumes[2]}, VOLUME)["id"]
+    # A volume of a type no backend serves: its create fails with a user message.
+    nobody = b.create(f"{v3}/types", "volume_type", {"name": unique("fuzz-nobody"),
+                                                     "extra_specs": {"vendor_name": "nobody"}}, VOLUME)
+    failed = b.create(f"{v3}/volumes", "volume", {"size": 1, "volume_type": nobody["id"]}, VOLUME)["id"]
+    b.wait(f"{v3}/volumes/{failed}", "volume", ("error",), VOLUME)
+    message = next(m["id"] for m in b.call("GET", f"{v3}/messages", headers=VOLUME).json()["messages"]
+                   if m.get("resource_uuid") == failed)
+    gtype = b.create(f"{v3}/group_types", "group_type", {"name": unique("fuzz-gtype"),
+                                                         "group_specs": {"fuzz-spec": "v"}}, VOLUME)["id"]
+    group = b.create(f"{v3}/groups", "group", {"name": unique("fuzz-group"), "group_type": gtype,
+                                               "volume_types": [vtype["id"]]}, VOLUME)["id"]
+    b.wait(f"{v3}/groups/{group}", "group", ("available", "error"), VOLUME)
+    group_snapshot = b.create(f"{v3}/group_snapshots", "group_snapshot", {"group_id": group}, VOLUME)["id"]
+    b.wait(f"{v3}/group_snapshots/{group_snapshot}", "group_snapshot", ("available", "error"), VOLUME)
+    encryption = b.create(f"{v3}/types/{vtype['id']}/encryption", "encryption", {
+        "provider": "luks", "control_location": "front-end", "cipher": "aes-xts-plain64", "key_size": 256},
+        VOLUME)["encryption_id"]
+    for key, value in (("group_types", gtype), ("group_specs", "fuzz-spec"), ("groups", group),
+                       ("group_snapshots", group_snapshot), ("encryption", encryption)):
+        world.add(key, value)
     for key, value in (("v3", world.project), ("types", vtype["id"]), ("extra_specs", "fuzz-spec"),
                        ("volumes", volumes[0]), ("snapshots", snapshot), ("backups", backup), ("qos-specs", qos),
                        ("attachments", attachment), ("os-volume-transfer", transfer), ("target", world.project),
-                       ("os-volumes", volumes[0]), ("os-snapshots", snapshot)):
+                       ("messages", message), ("os-volumes", volumes[0]), ("os-snapshots", snapshot)):
         world.add(key, value)
 
 
@@ -252,6 +272,7 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
     first = {key: values[0] for key, values in world.known.items()}
     server = f"/compute/v2.1/servers/{first['servers']}/action"
     volume = f"/volume/v3/{world.project}/volumes/{first['volumes']}/action"
+    v3 = f"/volume/v3/{world.project}"
     return [
         ("POST", server, {"os-stop": None}), ("POST", server, {"os-start": None}),
         ("POST", server, {"reboot": {"type": "SOFT"}}), ("POST", server, {"lock": {"locked_reason": "fuzz"}}),
@@ -276,6 +297,13 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
         ("POST", f"/volume/v3/{world.project}/types/{first['types']}/action",
          {"addProjectAccess": {"project": world.project}}),
         ("POST", f"/volume/v3/{world.project}/backups/{first['backups']}/restore", {"restore": {"name": "fuzz"}}),
+        ("POST", f"{v3}/groups/{first['groups']}/action", {"reset_status": {"status": "available"}}),
+        ("PUT", f"{v3}/groups/{first['groups']}", {"group": {"name": "fuzz", "description": "d"}}),
+        ("POST", f"{v3}/groups/action", {"create-from-src": {"source_group_id": first["groups"]}}),
+        ("POST", f"/volume/v3/{world.project}/group_snapshots/{first['group_snapshots']}/action",
+         {"reset_status": {"status": "available"}}),
+        ("PUT", f"/volume/v3/{world.project}/group_types/{first['group_types']}/group_specs/fuzz-spec",
+         {"fuzz-spec": "w"}),
         ("PUT", f"/network/v2.0/routers/{first['routers']}/add_router_interface", {"subnet_id": first["subnets"]}),
         ("PUT", f"/network/v2.0/routers/{first['routers']}/add_extraroutes", {"router": {"routes": []}}),
         ("PATCH", f"/image/v2/images/{first['images']}", [{"op": "replace", "path": "/name", "value": "fuzz"}]),
@@ -283,6 +311,10 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
         ("POST", f"/image/v2/images/{first['queued_images']}/import",
          {"method": {"name": "web-download", "uri": FUZZ_IMPORT_URI}, "stores": ["fuzz"], "all_stores": False}),
         ("PUT", f"/volume/v3/{world.project}/os-quota-sets/{world.project}", {"quota_set": {"volumes": 20}}),
+        ("PUT", f"{v3}/os-quota-class-sets/{first['os-quota-class-sets']}", {"quota_class_set": {"volumes": 20}}),
+        ("PUT", f"{v3}/types/{first['types']}/encryption/{first['encryption']}", {"encryption": {"key_size": 512}}),
+        ("POST", f"{v3}/backups/import_record", {"backup-record": {
+            "backup_service": "cinder.backup.drivers.swift.SwiftBackupDriver", "backup_url": "e30="}}),
         ("PUT", f"/compute/v2.1/os-quota-sets/{world.project}", {"quota_set": {"instances": 20}}),
         ("PUT", f"/network/v2.0/quotas/{world.project}", {"quota": {"network": 20}}),
     ]

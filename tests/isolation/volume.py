@@ -1,6 +1,7 @@
 """Block Storage (Cinder v3) in the isolation matrix: volumes and their actions and
 metadata, snapshots, backups, transfers, attachments, types (a private one A has access
-to), QoS specs, quotas and the admin-only service APIs.
+to), QoS specs, quotas, user messages, group types, groups, group snapshots and the
+admin-only service APIs.
 
 Cinder's ``project_only`` queries make another project's volume, snapshot, backup,
 transfer or attachment a 404; ``all_tenants`` is the admin's and ignored for others
@@ -22,6 +23,7 @@ from isolation.matrix import (
     LISTED,
     NOT_FOUND,
     OK,
+    OWN_LIST,
     OWN_READ,
     OWN_WRITE,
     UNLISTED,
@@ -122,10 +124,60 @@ def make_public_type(w) -> dict:
     return {"id": vtype["id"]}
 
 
+def make_encrypted_type(w) -> dict:
+    """A public volume type with LUKS encryption specs (no volume can have it here)."""
+    type_id = make_public_type(w)["id"]
+    encryption = w.call("POST", f"{base(w, 'admin')}/types/{type_id}/encryption", headers=MICRO, json={
+        "encryption": {"provider": "luks", "control_location": "front-end", "cipher": "aes-xts-plain64",
+                       "key_size": 256}}).json()["encryption"]
+    return {"id": type_id, "encryption_id": encryption["encryption_id"]}
+
+
 def make_qos(w) -> dict:
     qos = w.call("POST", base(w, "admin") + "/qos-specs", headers=MICRO, json={"qos_specs": {
         "name": unique("iso-qos"), "consumer": "back-end", "read_iops_sec": "100"}}).json()["qos_specs"]
     return {"id": qos["id"]}
+
+
+def make_message(w) -> dict:
+    """The user message of one of a_member's volumes whose type no backend serves."""
+    vtype = w.call("POST", base(w, "admin") + "/types", headers=MICRO, json={"volume_type": {
+        "name": unique("iso-bogus-type"), "extra_specs": {"vendor_name": unique("nobody")}}}).json()["volume_type"]
+    volume = w.call("POST", base(w) + "/volumes", "a_member", headers=MICRO, json={"volume": {
+        "size": 1, "volume_type": vtype["id"]}}).json()["volume"]
+    deadline = time.monotonic() + 30
+    while True:
+        messages = w.call("GET", base(w) + "/messages", "a_member", headers=MICRO).json()["messages"]
+        found = [m["id"] for m in messages if m.get("resource_uuid") == volume["id"]]
+        if found:
+            return {"id": found[0]}
+        assert time.monotonic() < deadline, messages
+        time.sleep(0.02)
+
+
+def make_group_type(w) -> dict:
+    """A public group type (the admin's to manage, everyone's to see), group spec ``k=v``."""
+    gtype = w.call("POST", base(w, "admin") + "/group_types", headers=MICRO, json={"group_type": {
+        "name": unique("iso-gtype"), "group_specs": {"k": "v"}}}).json()["group_type"]
+    return {"id": gtype["id"]}
+
+
+def make_group(w) -> dict:
+    """An empty available group of a_member's, of the shared public volume type."""
+    group = w.call("POST", base(w) + "/groups", "a_member", headers=MICRO, json={"group": {
+        "name": unique("iso-group"), "group_type": str(w.shared("volume_group_type")),
+        "volume_types": [str(w.shared("public_volume_type"))]}}).json()["group"]
+    wait_for(w, f"{base(w, 'admin')}/groups/{group['id']}", "group", ("available",))
+    return {"id": group["id"]}
+
+
+def make_group_snapshot(w) -> dict:
+    """A group snapshot of a group of its own (a group with snapshots cannot be deleted)."""
+    group = w.fresh("volume_group")
+    snapshot = w.call("POST", base(w) + "/group_snapshots", "a_member", headers=MICRO, json={"group_snapshot": {
+        "group_id": str(group), "name": unique("iso-gsnap")}}).json()["group_snapshot"]
+    wait_for(w, f"{base(w, 'admin')}/group_snapshots/{snapshot['id']}", "group_snapshot", ("available",))
+    return {"id": snapshot["id"]}
 
 
 RESOURCES = [
@@ -138,6 +190,12 @@ RESOURCES = [
     Resource("volume_type", make_private_type),
     Resource("public_volume_type", make_public_type),
     Resource("qos", make_qos),
+    Resource("message", make_message),
+    Resource("encrypted_type", make_encrypted_type),
+    Resource("bare_volume_type", make_public_type),
+    Resource("volume_group_type", make_group_type),
+    Resource("volume_group", make_group),
+    Resource("volume_group_snapshot", make_group_snapshot),
 ]
 
 
@@ -212,6 +270,7 @@ OPS = [
     op("backup", "update", "PUT", "/backups/{backup}", OWN_WRITE, body={"backup": {"name": "{new}"}}),
     op("backup", "action:os-reset_status", "POST", "/backups/{backup}/action", ADMIN_ON_A,
        body={"os-reset_status": {"status": "available"}}),
+    op("backup", "export-record", "GET", "/backups/{backup}/export_record", ADMIN_ON_A),
     op("backup", "delete", "DELETE", "/backups/{backup}", OWN_WRITE, consumes="backup"),
     op("backup", "restore", "POST", "/backups/{backup}/restore", OWN_WRITE, body={"restore": {"name": "{new}"}},
        consumes="backup"),
@@ -261,6 +320,15 @@ OPS = [
        body={"addProjectAccess": {"project": "{project_b}"}}, consumes="volume_type"),
     op("volume-type-access", "remove", "POST", "/types/{volume_type}/action", ADMIN_ONLY,
        body={"removeProjectAccess": {"project": "{project_a}"}}, consumes="volume_type"),
+    # -- volume type encryption (admin only) -------------------------------------------------------
+    op("volume-type-encryption", "show", "GET", "/types/{encrypted_type}/encryption", ADMIN_ONLY),
+    op("volume-type-encryption", "show-item", "GET", "/types/{encrypted_type}/encryption/cipher", ADMIN_ONLY),
+    op("volume-type-encryption", "create", "POST", "/types/{bare_volume_type}/encryption", ADMIN_ONLY,
+       body={"encryption": {"provider": "luks", "control_location": "front-end"}}, consumes="bare_volume_type"),
+    op("volume-type-encryption", "update", "PUT", "/types/{encrypted_type}/encryption/{encrypted_type.encryption_id}",
+       ADMIN_ONLY, body={"encryption": {"key_size": 128}}),
+    op("volume-type-encryption", "delete", "DELETE",
+       "/types/{encrypted_type}/encryption/{encrypted_type.encryption_id}", ADMIN_ONLY, consumes="encrypted_type"),
     # -- QoS specs (admin only) -------------------------------------------------------------------
     op("qos", "list", "GET", "/qos-specs", ADMIN_ONLY),
     op("qos", "show", "GET", "/qos-specs/{qos}", ADMIN_ONLY),
@@ -268,6 +336,52 @@ OPS = [
     op("qos", "update", "PUT", "/qos-specs/{qos}", ADMIN_ONLY, body={"qos_specs": {"read_iops_sec": "200"}}),
     op("qos", "associations", "GET", "/qos-specs/{qos}/associations", ADMIN_ONLY),
     op("qos", "delete", "DELETE", "/qos-specs/{qos}", ADMIN_ONLY, consumes="qos"),
+    # -- user messages (3.3+): the project's, every project's for the admin ------------------
+    op("message", "list", "GET", "/messages", OWN_LIST, watch="{message}"),
+    op("message", "show", "GET", "/messages/{message}", OWN_READ),
+    op("message", "delete", "DELETE", "/messages/{message}", OWN_WRITE, consumes="message"),
+    # -- group types (3.11+): everyone lists and shows the public ones, the admin manages ------
+    op("volume-group-type", "list", "GET", "/group_types", expect(LISTED, LISTED, LISTED, LISTED, LISTED),
+       watch="{volume_group_type}"),
+    op("volume-group-type", "show", "GET", "/group_types/{volume_group_type}", EVERYONE),
+    op("volume-group-type", "create", "POST", "/group_types", ADMIN_ONLY, body={"group_type": {"name": "{new}"}}),
+    op("volume-group-type", "update", "PUT", "/group_types/{volume_group_type}", ADMIN_ONLY,
+       body={"group_type": {"description": "changed"}}),
+    op("volume-group-type", "delete", "DELETE", "/group_types/{volume_group_type}", ADMIN_ONLY,
+       consumes="volume_group_type"),
+    op("volume-group-type-specs", "list", "GET", "/group_types/{volume_group_type}/group_specs", ADMIN_ONLY),
+    op("volume-group-type-specs", "show", "GET", "/group_types/{volume_group_type}/group_specs/k", ADMIN_ONLY),
+    op("volume-group-type-specs", "create", "POST", "/group_types/{volume_group_type}/group_specs", ADMIN_ONLY,
+       body={"group_specs": {"k2": "v"}}),
+    op("volume-group-type-specs", "delete", "DELETE", "/group_types/{volume_group_type}/group_specs/k", ADMIN_ONLY,
+       consumes="volume_group_type"),
+    # -- groups (3.13+) -------------------------------------------------------------------------
+    op("volume-group", "list", "GET", "/groups/detail", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       watch="{volume_group}"),
+    op("volume-group", "list-all-tenants", "GET", "/groups/detail?all_tenants=1", ALL_TENANTS_LIST,
+       watch="{volume_group}"),
+    op("volume-group", "show", "GET", "/groups/{volume_group}", OWN_READ),
+    op("volume-group", "create", "POST", "/groups", CREATE, body={"group": {
+        "group_type": "{volume_group_type}", "volume_types": ["{public_volume_type}"], "name": "{new}"}}),
+    op("volume-group", "update", "PUT", "/groups/{volume_group}", OWN_WRITE, body={"group": {"name": "{new}"}}),
+    op("volume-group", "action:delete", "POST", "/groups/{volume_group}/action", OWN_WRITE, body={"delete": {}},
+       consumes="volume_group"),
+    op("volume-group", "action:reset_status", "POST", "/groups/{volume_group}/action", ADMIN_ON_A,
+       body={"reset_status": {"status": "available"}}),
+    # A copy of an empty group: looked up (404), the rule (403), then Cinder's 400 "empty".
+    op("volume-group", "create-from-src", "POST", "/groups/action",
+       expect(BAD_REQUEST, BAD_REQUEST, FORBIDDEN, NOT_FOUND, NOT_FOUND),
+       body={"create-from-src": {"source_group_id": "{volume_group}"}}),
+    # -- group snapshots (3.14+) ------------------------------------------------------------------
+    op("volume-group-snapshot", "list", "GET", "/group_snapshots/detail",
+       expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{volume_group_snapshot}"),
+    op("volume-group-snapshot", "show", "GET", "/group_snapshots/{volume_group_snapshot}", OWN_READ),
+    op("volume-group-snapshot", "create", "POST", "/group_snapshots", CREATE_FROM_A,
+       body={"group_snapshot": {"group_id": "{volume_group}", "name": "{new}"}}),
+    op("volume-group-snapshot", "action:reset_status", "POST", "/group_snapshots/{volume_group_snapshot}/action",
+       ADMIN_ON_A, body={"reset_status": {"status": "available"}}),
+    op("volume-group-snapshot", "delete", "DELETE", "/group_snapshots/{volume_group_snapshot}", OWN_WRITE,
+       consumes="volume_group_snapshot"),
     # -- quotas, limits and the admin's views -----------------------------------------------------
     op("volume-quota", "show", "GET", "/os-quota-sets/{project_a}", PROJECT_A_READ),
     op("volume-quota", "show-usage", "GET", "/os-quota-sets/{project_a}?usage=True", PROJECT_A_READ),
@@ -275,8 +389,13 @@ OPS = [
     op("volume-quota", "update", "PUT", "/os-quota-sets/{project_a}", ADMIN_ONLY,
        body={"quota_set": {"volumes": -1}}),
     op("volume-quota", "delete", "DELETE", "/os-quota-sets/{project}", ADMIN_ONLY),
+    op("volume-quota-class", "show", "GET", "/os-quota-class-sets/default", ADMIN_ONLY),
+    op("volume-quota-class", "update", "PUT", "/os-quota-class-sets/iso-gold", ADMIN_ONLY,
+       body={"quota_class_set": {"volumes": 20}}),
     op("volume-limits", "show", "GET", "/limits", EVERYONE),
     op("volume-service", "list", "GET", "/os-services", ADMIN_ONLY),
+    op("volume-host", "list", "GET", "/os-hosts", ADMIN_ONLY),
+    op("volume-host", "show", "GET", "/os-hosts/pocketstack@file", ADMIN_ONLY),
     # The actions: only the admin gets past the policy, to Cinder's answers here (nothing is
     # ever frozen, so thaw is 400; a state change is not kept, so freeze is 501).
     op("volume-service", "disable-log-reason-unknown-host", "PUT", "/os-services/disable-log-reason",

@@ -49,6 +49,11 @@ def _is_hole(fd: int, start: int, length: int) -> bool:
         return True
 
 
+# What a manifest keeps of the backed-up volume: its metadata and its image metadata
+# (Cinder's volume-base-metadata and volume-glance-metadata).
+KEPT = ("volume_metadata", "volume_image_metadata")
+
+
 class BackupStore:
     """The engine over a :class:`~pocketstack.volume.backup_stores.ChunkStore` (where the
     blobs live), optionally encrypting them with AES-GCM under ``key``."""
@@ -62,9 +67,10 @@ class BackupStore:
 
     # -- backup ----------------------------------------------------------------------
     def backup(self, source: Path, ref: BackupRef, parent: BackupRef | None = None,
-               volume_metadata: dict[str, str] | None = None) -> BackupResult:
+               kept: dict[str, dict[str, str]] | None = None) -> BackupResult:
         """Store ``source``'s chunks (only changed ones, with ``parent``) and a manifest that
-        also keeps the volume's metadata, which a restore gives back (as Cinder does)."""
+        also keeps what ``kept`` says of the volume (its metadata, its image metadata),
+        which a restore gives back (as Cinder does)."""
         size = source.stat().st_size
         count = (size + CHUNK_SIZE - 1) // CHUNK_SIZE
         previous = self.manifest(parent)["chunks"] if parent else []
@@ -76,7 +82,7 @@ class BackupStore:
         finally:
             os.close(fd)
         manifest = {"size": size, "chunk_size": CHUNK_SIZE, "encrypted": self.aead is not None, "chunks": chunks,
-                    "volume_metadata": volume_metadata or {}}
+                    **{key: (kept or {}).get(key, {}) for key in KEPT}}
         self.chunks.put(ref, MANIFEST, json.dumps(manifest).encode())  # written last: the backup exists now
         return BackupResult(sum(1 for c in chunks if c.get("stored_in") == ref.id), count)
 
@@ -98,9 +104,9 @@ class BackupStore:
         return {"index": index, "sha256": digest, "stored_in": ref.id, "container": ref.container}
 
     # -- restore ---------------------------------------------------------------------
-    def restore(self, ref: BackupRef, target: Path) -> dict[str, str]:
+    def restore(self, ref: BackupRef, target: Path) -> dict[str, dict[str, str]]:
         """Write the backup's data over ``target`` (zeroed first), verifying every chunk;
-        return the volume metadata the backup kept."""
+        return what the backup kept of the volume (see ``KEPT``)."""
         manifest = self.manifest(ref)
         final_size = max(manifest["size"], target.stat().st_size if target.exists() else 0)
         with open(target, "wb") as fh:
@@ -113,7 +119,7 @@ class BackupStore:
             os.fsync(fd)
         finally:
             os.close(fd)
-        return manifest.get("volume_metadata", {})
+        return {key: manifest.get(key, {}) for key in KEPT}
 
     def _restore_chunk(self, fd: int, chunk: dict, chunk_size: int, ref: BackupRef) -> None:
         if chunk.get("zero"):

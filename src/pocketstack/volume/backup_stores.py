@@ -50,6 +50,8 @@ class ChunkStore(Protocol):
 class DirectoryChunks:
     """``<root>/<backup_id>/<name>`` files; the container is not used."""
 
+    DRIVER = "cinder.backup.drivers.posix.PosixBackupDriver"  # the name Cinder's export records
+
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -77,6 +79,8 @@ class ObjectChunks:
     Called from the volume worker's threads (never the event loop): each write runs the
     store's async quorum write on a short-lived loop of the calling thread.
     """
+
+    DRIVER = "cinder.backup.drivers.swift.SwiftBackupDriver"  # the name Cinder's export records
 
     def __init__(self, store: Callable[[], ObjectContract]):
         self._store = store  # looked up at first use: services are built in any order
@@ -134,7 +138,7 @@ class ConfiguredChunks:
                              f"not {cloud.settings.volume_backup_store!r}")
 
     @functools.cached_property
-    def chosen(self) -> ChunkStore:
+    def chosen(self) -> DirectoryChunks | ObjectChunks:
         cloud = self.cloud
         kind = cloud.settings.volume_backup_store or ("object" if cloud.object_store is not None else "directory")
         if kind == "object":
@@ -146,6 +150,11 @@ class ConfiguredChunks:
         if store is None:
             raise ChunkMissing("volume_backup_store is 'object' but the object service does not run here")
         return store
+
+    @property
+    def driver(self) -> str:
+        """Cinder's name of the driver whose layout the chosen store keeps (export records)."""
+        return self.chosen.DRIVER
 
     def put(self, ref: BackupRef, name: str, data: bytes) -> None:
         self.chosen.put(ref, name, data)

@@ -11,8 +11,12 @@ backup's ``container`` (Cinder's ``volumebackups`` by default) of the owner's ac
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -32,9 +36,27 @@ from pocketstack.volume.worker import Claim, claim_row
 LOG = logging.getLogger(__name__)
 
 
+# Cinder's volume_id of an imported backup, which has no volume here.
+IMPORT_VOLUME_ID = "00000000-0000-0000-0000-000000000000"
+# What an exported record must carry to be imported (Cinder's required_import_options).
+IMPORT_REQUIRED = ("display_name", "display_description", "container", "size", "service_metadata", "object_count",
+                   "id")
+
+
 def ref(backup: m.Backup) -> BackupRef:
-    """Where the store keeps ``backup``'s blobs."""
-    return BackupRef(backup.id, backup.project_id, backup.container)
+    """Where the store keeps ``backup``'s blobs (an imported backup's are its record's)."""
+    return BackupRef(backup.data_id or backup.id, backup.data_project_id or backup.project_id, backup.container)
+
+
+def decode_record(backup_url: str) -> dict:
+    """Cinder's ``decode_record``: base64 of a JSON object."""
+    try:
+        record = json.loads(base64.b64decode(backup_url, validate=True))
+    except (binascii.Error, ValueError):
+        raise errors.InvalidInput(reason="Can't parse backup record.") from None
+    if not isinstance(record, dict):
+        raise errors.InvalidInput(reason="Can't parse backup record.")
+    return record
 
 
 def move_backup(s: Session, backup_id: str, expected: str, status: str, **values) -> None:
@@ -83,14 +105,15 @@ def end_backing_up(s: Session, backup: m.Backup, previous: str) -> None:
         move(s, backup.volume_id, "backing-up", previous)
 
 class Backups:
-    def __init__(self, db, worker, volumes, quotas, store: BackupStore):
+    def __init__(self, db, worker, volumes, quotas, store: BackupStore, driver: Callable[[], str]):
         self.db = db
         self.worker = worker
         self.volumes = volumes
         self.quotas = quotas
         self.store = store
+        self.driver = driver  # Cinder's name of the backup driver the store stands for
         worker.handlers.update({"backup_create": self.do_create, "backup_restore": self.do_restore,
-                                "backup_delete": self.do_delete})
+                                "backup_delete": self.do_delete, "backup_import": self.do_import})
         worker.claims.update({"backup_create": _claim_with_volume("creating", m.Backup.volume_id, "backing-up"),
                               "backup_restore": _claim_with_volume("restoring", m.Backup.restore_volume_id,
                                                                    "restoring-backup"),
@@ -242,7 +265,82 @@ class Backups:
         run_in_transaction(self.db, work)
         self.worker.cast("backup_delete", backup_id)
 
+    def export_record(self, context: RequestContext, backup_id: str) -> dict[str, str]:
+        """Cinder's backup record: the driver's name and the base64 JSON of the row, which
+        ``import_record`` turns back into a backup of the same data (after a database loss,
+        or in another cloud sharing the store)."""
+        backup = self.get(context, backup_id)
+        if backup.status != "available":
+            raise errors.InvalidBackup(reason=f"Backup status must be available and not {backup.status}.")
+        data = ref(backup)
+        record = {"id": backup.id, "display_name": backup.name, "display_description": backup.description,
+                  "container": backup.container, "size": backup.size, "object_count": backup.object_count,
+                  "service_metadata": json.dumps({"id": data.id, "project_id": data.project_id}),
+                  "volume_id": backup.volume_id, "snapshot_id": backup.snapshot_id, "parent_id": backup.parent_id,
+                  "project_id": backup.project_id, "user_id": backup.user_id, "status": backup.status,
+                  "service": self.driver(), "availability_zone": "nova",
+                  "created_at": backup.created_at.isoformat(),
+                  "data_timestamp": backup.data_timestamp.isoformat() if backup.data_timestamp else None}
+        return {"backup_service": self.driver(),
+                "backup_url": base64.b64encode(json.dumps(record).encode()).decode()}
+
+    def import_record(self, context: RequestContext, backup_service: str, backup_url: str) -> m.Backup:
+        """A backup row with the record's id, in the caller's project, ``creating`` with its
+        quota; the worker checks its data can be read (``available``) or fails it
+        (``error``), as Cinder's backup manager.  A record of another driver, or missing
+        what an import needs, is such an ``error`` at once (Cinder fails it the same way,
+        after its 201)."""
+        record = decode_record(backup_url)
+        if "id" not in record:
+            raise errors.InvalidInput(reason="Provided backup record is missing an id")
+        if "size" not in record:
+            raise errors.InvalidInput(reason="Provided backup record is missing size attribute")
+        fail_reason = None
+        missing = [key for key in IMPORT_REQUIRED if key not in record]
+        if backup_service != self.driver():
+            fail_reason = (f"Import record failed, cannot find backup service to perform the import. Request "
+                           f"service {backup_service}.")
+        elif missing:
+            fail_reason = (f"Driver successfully decoded imported backup data, but there are missing fields "
+                           f"({', '.join(missing)}).")
+        try:
+            data = json.loads(record.get("service_metadata") or "{}")
+            size = int(record["size"])
+            backup = m.Backup(
+                id=str(uuid.UUID(str(record["id"]))), project_id=context.project_id, user_id=context.user_id,
+                volume_id=IMPORT_VOLUME_ID, name=record.get("display_name"),
+                description=record.get("display_description"), size=size,
+                object_count=int(record.get("object_count") or 0),
+                container=record.get("container") or DEFAULT_CONTAINER, data_id=str(data.get("id") or record["id"]),
+                data_project_id=str(data.get("project_id") or context.project_id),
+                status="error" if fail_reason else "creating", fail_reason=fail_reason,
+                task_started_at=None if fail_reason else utcnow())
+        except (TypeError, ValueError, AttributeError):
+            raise errors.InvalidInput(reason="Can't parse backup record.") from None
+
+        def work(s: Session) -> None:
+            if s.get(m.Backup, backup.id) is not None:
+                raise errors.InvalidBackup(reason="Backup already exists in database.")
+            self.quotas.reserve(s, context.project_id, None, backups=1, backup_gigabytes=size)
+            s.add(backup)
+        run_in_transaction(self.db, work)
+        if not fail_reason:
+            self.worker.cast("backup_import", backup.id)
+        return self.get(context, backup.id)
+
     # -- worker operations -----------------------------------------------------------
+    def do_import(self, backup_id: str) -> None:
+        """An imported backup is ``available`` once its manifest can be read."""
+        backup = self._load(backup_id, "creating")
+        if backup is None:
+            return
+        status, reason = "available", None
+        try:
+            self.store.manifest(ref(backup))
+        except Exception as error:  # noqa: BLE001 - the record names data this store does not have
+            status, reason = "error", f"the imported backup's data cannot be read: {error}"
+        run_in_transaction(self.db, lambda s: move_backup(s, backup_id, "creating", status, fail_reason=reason))
+
     def _volume_lock(self, volume_id: str):
         """The volume's lock, held while its data is read or written: recovery takes a
         volume whose lock is free for abandoned, so a long backup must hold it too."""
@@ -265,15 +363,18 @@ class Backups:
             return
         with self.db.session(readonly=True) as s:
             previous = (s.get(m.Volume, backup.volume_id).task_args or {}).get("previous", "available")
-            metadata = dict(s.execute(sa.select(m.VolumeMetadata.key, m.VolumeMetadata.value).where(
-                m.VolumeMetadata.volume_id == backup.volume_id)).all())
+            kept = {"volume_metadata": dict(s.execute(sa.select(m.VolumeMetadata.key, m.VolumeMetadata.value).where(
+                m.VolumeMetadata.volume_id == backup.volume_id)).all()),
+                "volume_image_metadata": dict(s.execute(sa.select(
+                    m.VolumeImageMetadata.key, m.VolumeImageMetadata.value).where(
+                    m.VolumeImageMetadata.volume_id == backup.volume_id)).all())}
         driver = self.worker.driver
         source = (driver.snapshot_local_path(backup.snapshot_id) if backup.snapshot_id
                   else driver.local_path(backup.volume_id))
         try:
             parent = self._row(backup.parent_id) if backup.parent_id else None
             with self._volume_lock(backup.volume_id):
-                result = self.store.backup(source, ref(backup), ref(parent) if parent else None, metadata)
+                result = self.store.backup(source, ref(backup), ref(parent) if parent else None, kept)
             values: dict[str, Any] = {"object_count": result.object_count, "fail_reason": None}
             status = "available"
         except Exception as error:  # noqa: BLE001 - the backup fails; the volume is unharmed
@@ -293,24 +394,36 @@ class Backups:
         target = cast(str, backup.restore_volume_id)  # set whenever the backup is restoring
         try:
             with self._volume_lock(target):
-                metadata = self.store.restore(ref(backup), self.worker.driver.local_path(target))
+                kept = self.store.restore(ref(backup), self.worker.driver.local_path(target))
             status, reason = "available", None
         except Exception as error:  # noqa: BLE001
             LOG.error("restore of backup %s to %s failed: %s", backup_id, target, error)
-            metadata, status, reason = {}, "error_restoring", str(error)
+            kept, status, reason = {}, "error_restoring", str(error)
 
         def work(s: Session) -> None:
+            """The source volume's metadata merged in; its image metadata replacing the
+            target's and making it bootable (Cinder's ``_restore_vol_glance_meta``)."""
             move_backup(s, backup_id, "restoring", "available", restore_volume_id=None)
-            for key, value in metadata.items():  # the source volume's metadata, as Cinder restores it
+            for key, value in kept.get("volume_metadata", {}).items():
                 s.merge(m.VolumeMetadata(volume_id=target, key=key, value=value))
-            move(s, target, "restoring-backup", status, status_reason=reason)
+            image = kept.get("volume_image_metadata", {})
+            if image:
+                s.execute(sa.delete(m.VolumeImageMetadata).where(m.VolumeImageMetadata.volume_id == target))
+                s.add_all(m.VolumeImageMetadata(volume_id=target, key=k, value=v) for k, v in image.items())
+            bootable: dict[str, Any] = {"bootable": True} if image else {}
+            move(s, target, "restoring-backup", status, status_reason=reason, **bootable)
         run_in_transaction(self.db, work)
 
     def do_delete(self, backup_id: str) -> None:
         backup = self._load(backup_id, "deleting")
         if backup is None:
             return
-        self.store.delete(ref(backup))
+        data = ref(backup)
+        with self.db.session(readonly=True) as s:  # an imported copy of the record still needs the data
+            shared = s.scalar(sa.select(sa.func.count()).select_from(m.Backup).where(
+                m.Backup.id != backup_id, sa.or_(m.Backup.id == data.id, m.Backup.data_id == data.id)))
+        if not shared:
+            self.store.delete(data)
 
         def work(s: Session) -> None:
             if rowcount(s.execute(sa.delete(m.Backup).where(m.Backup.id == backup_id, m.Backup.status == "deleting"))):

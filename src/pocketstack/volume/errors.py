@@ -79,6 +79,43 @@ class SnapshotMetadataNotFound(NotFound):
     msg_fmt = "Metadata item was not found"
 
 
+class MessageNotFound(NotFound):
+    msg_fmt = "Message {message_id} could not be found."
+
+
+class GroupTypeNotFound(NotFound):
+    msg_fmt = "Group type {group_type_id} could not be found."
+
+
+class GroupTypeNotFoundByName(NotFound):
+    msg_fmt = "Group type with name {group_type_name} could not be found."
+
+
+class DefaultGroupTypeNotFound(NotFound):
+    msg_fmt = "Default group type can not be found."
+
+
+class GroupTypeSpecsNotFound(NotFound):
+    msg_fmt = "Group Type {group_type_id} has no specs with key {group_specs_key}."
+
+
+class GroupTypeSpecNotFound(NotFound):
+    # What Cinder's group specs controller answers for a show of a missing key.
+    msg_fmt = "Group Type {group_type_id} has no extra spec with key {key}."
+
+
+class GroupNotFound(NotFound):
+    msg_fmt = "Group {group_id} could not be found."
+
+
+class GroupSnapshotNotFound(NotFound):
+    msg_fmt = "GroupSnapshot {group_snapshot_id} could not be found."
+
+
+class VolumeTypeEncryptionNotFound(NotFound):
+    msg_fmt = "Volume type encryption for type {type_id} does not exist."
+
+
 class HostNotFound(NotFound):
     msg_fmt = "Host {host} could not be found."
 
@@ -159,6 +196,50 @@ class QoSSpecsInUse(BadRequest):
     msg_fmt = "QoS Specs {specs_id} is still associated with entities."
 
 
+class InvalidGroup(BadRequest):
+    msg_fmt = "Invalid Group: {reason}"
+
+
+class InvalidGroupSnapshot(BadRequest):
+    msg_fmt = "Invalid GroupSnapshot: {reason}"
+
+
+class InvalidGroupStatus(BadRequest):
+    msg_fmt = "Invalid Group Status: {reason}"
+
+
+class InvalidGroupSnapshotStatus(BadRequest):
+    msg_fmt = "Invalid GroupSnapshot Status: {reason}"
+
+
+class VolumeTypeEncryptionExists(BadRequest):
+    msg_fmt = "Volume type encryption for type {type_id} already exists."
+
+
+class EncryptedTypeInUse(BadRequest):
+    msg_fmt = "Cannot {action} encryption specs. Volume type in use."
+
+
+class NoKeyManager(BadRequest):
+    """A volume of an encrypted type needs a key from a key manager (Barbican), which this
+    cloud does not run."""
+
+    msg_fmt = ("Invalid input received: Volume type {type_name} is encrypted, but this cloud has no key manager "
+               "to create encryption keys.")
+
+
+class GroupTypeInUse(BadRequest):
+    msg_fmt = "Target group type is still in use."
+
+
+class GroupTypeUpdateEmpty(BadRequest):
+    msg_fmt = "Specify group type name, description or a combination thereof."
+
+
+class GroupTypeNameEmpty(BadRequest):
+    msg_fmt = "Group type name can not be empty."
+
+
 # -- conflicts --------------------------------------------------------------------------------
 class QoSSpecsExists(Conflict):
     msg_fmt = "QoS Specs {specs_id} already exists."
@@ -166,6 +247,10 @@ class QoSSpecsExists(Conflict):
 
 class VolumeTypeExists(Conflict):
     msg_fmt = "Volume Type {name} already exists."
+
+
+class GroupTypeExists(Conflict):
+    msg_fmt = "Group Type {id} already exists."
 
 
 class VolumeTypeAccessExists(Conflict):

@@ -17,6 +17,10 @@ from pocketstack.volume.backup_stores import ConfiguredChunks
 from pocketstack.volume.backups import Backups
 from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.drivers.file import FileDriver
+from pocketstack.volume.encryption import Encryptions
+from pocketstack.volume.group_types import GroupTypes
+from pocketstack.volume.groups import Groups
+from pocketstack.volume.messages import Messages
 from pocketstack.volume.qos import Qos
 from pocketstack.volume.quotas import Quotas
 from pocketstack.volume.retype import Retype
@@ -37,7 +41,8 @@ class VolumeManager:
         self.types = Types(cloud.db)
         self.qos = Qos(cloud.db)
         self.quotas = Quotas(cloud.db)
-        self.worker = VolumeWorker(cloud, self.driver, self.quotas, self.types)
+        self.messages = Messages(cloud.db)
+        self.worker = VolumeWorker(cloud, self.driver, self.quotas, self.types, self.capabilities)
         self.volumes = Volumes(cloud.db, self.worker, self.types, self.quotas, cloud)
         self.snapshots = Snapshots(cloud.db, self.worker, self.volumes, self.quotas, self.types)
         self.volumes.snapshots = self.snapshots
@@ -45,8 +50,13 @@ class VolumeManager:
         self.transfers = Transfers(cloud.db, self.volumes, self.quotas, self.types)
         self.retype = Retype(cloud.db, self.volumes, self.types, self.quotas, self.capabilities)
         key = bytes.fromhex(settings.volume_backup_key) if settings.volume_backup_key else None
-        self.backups = Backups(cloud.db, self.worker, self.volumes, self.quotas,
-                               BackupStore(ConfiguredChunks(cloud), key))
+        chunks = ConfiguredChunks(cloud)
+        self.backups = Backups(cloud.db, self.worker, self.volumes, self.quotas, BackupStore(chunks, key),
+                               lambda: chunks.driver)
+        self.encryptions = Encryptions(cloud.db, self.types)
+        self.group_types = GroupTypes(cloud.db)
+        self.groups = Groups(cloud.db, self.worker, self.volumes, self.types, self.group_types, self.quotas,
+                             self.capabilities)
         self.types.ensure_default()
 
     def volume_file(self, volume_id: str) -> str:

@@ -45,6 +45,8 @@ class Volume(Base):
     source_volid: Mapped[str | None] = mapped_column(ID, nullable=True)
     image_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    # The generic volume group the volume belongs to (3.13+), if any.
+    group_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
     # Why the volume is in ``error``/``error_deleting`` (shown to admins).
     status_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
@@ -79,6 +81,8 @@ class Snapshot(Base):
     status_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     # As reported by os-update_snapshot_status; None: derived from the status.
     progress: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    # The group snapshot this snapshot was taken as part of (3.14+), if any.
+    group_snapshot_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
     task_owner: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
@@ -114,6 +118,22 @@ class VolumeTypeAccess(Base):
     project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
 
 
+class VolumeTypeEncryption(Base):
+    """A volume type's encryption (Cinder's ``encryption`` table): at most one per type."""
+
+    __tablename__ = "volume_type_encryption"
+
+    volume_type_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_type.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    encryption_id: Mapped[str] = mapped_column(ID, unique=True)
+    provider: Mapped[str] = mapped_column(sa.String(255))
+    control_location: Mapped[str] = mapped_column(sa.String(255))
+    cipher: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    key_size: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+
+
 class Attachment(Base):
     __tablename__ = "volume_attachment"
 
@@ -135,6 +155,17 @@ class QuotaLimit(Base):
     __tablename__ = "volume_quota_limit"
 
     project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(sa.Integer)
+
+
+class QuotaClass(Base):
+    """A quota class's limit for one resource; the ``default`` class's limits are every
+    project's defaults (Cinder's ``os-quota-class-sets``)."""
+
+    __tablename__ = "volume_quota_class"
+
+    class_name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     resource: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     hard_limit: Mapped[int] = mapped_column(sa.Integer)
 
@@ -170,6 +201,10 @@ class Backup(Base):
     fail_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     object_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     container: Mapped[str] = mapped_column(sa.String(255), default="volumebackups", server_default="volumebackups")
+    # An imported backup's data is another record's blobs (Cinder's service_metadata): that
+    # backup's id and project; None for a backup's own.
+    data_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    data_project_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     # Where a restore writes to, while ``restoring``.
     restore_volume_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
@@ -228,3 +263,95 @@ class VolumeImageMetadata(Base):
     key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
 
+
+
+class Message(Base):
+    """Cinder's user message: what went wrong in an operation the API had already accepted
+    (the scheduler found no backend, the driver failed), for the project to read.  The
+    text is derived from ``action_id`` and ``detail_id`` (never an exception's words);
+    ``expires_at`` is when the periodic sweep may delete it (``guaranteed_until``)."""
+
+    __tablename__ = "volume_message"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    request_id: Mapped[str] = mapped_column(sa.String(255))
+    resource_type: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    resource_uuid: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
+    event_id: Mapped[str] = mapped_column(sa.String(255))
+    action_id: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
+    detail_id: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
+    message_level: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
+
+
+class GroupType(Base):
+    """A generic volume group's type (3.11+): a name and group specs, as volume types have
+    extra specs.  Private ones are the admin's (there is no group-type access API)."""
+
+    __tablename__ = "volume_group_type"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    is_public: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    group_specs: Mapped[dict] = mapped_column(JSONText, default=dict)
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class Group(Base):
+    """A generic volume group (3.13+): volumes of the group's volume types that are
+    snapshotted, cloned and deleted together.  ``status`` changes by CAS like a volume's;
+    ``task_started_at`` dates a ``creating``/``deleting`` the recovery sweep settles."""
+
+    __tablename__ = "volume_group"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    status: Mapped[str] = mapped_column(sa.String(30), index=True)
+    availability_zone: Mapped[str] = mapped_column(sa.String(255), default="nova")
+    group_type_id: Mapped[str] = mapped_column(ID, index=True)
+    group_snapshot_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    source_group_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    # Bumped by every change of the group (status, members, a snapshot or a volume added):
+    # a request that decided on what it read CASes on it, so two that each checked the
+    # other's absence (a delete and a snapshot create) cannot both win.
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class GroupVolumeType(Base):
+    """The volume types a group's volumes may have (Cinder's group_volume_type_mapping);
+    a volume type some group names cannot be deleted."""
+
+    __tablename__ = "volume_group_volume_type"
+
+    group_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_group.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    volume_type_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
+
+
+class GroupSnapshot(Base):
+    """A snapshot of every volume of a group at once (3.14+); its volume snapshots carry
+    its id.  Status by CAS, as the group's."""
+
+    __tablename__ = "volume_group_snapshot"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    group_id: Mapped[str] = mapped_column(ID, index=True)
+    group_type_id: Mapped[str] = mapped_column(ID)
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    status: Mapped[str] = mapped_column(sa.String(30), index=True)
+    task_started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)

@@ -63,6 +63,10 @@ RULES = (
                                                                         "project."),
     Rule("volume_extension:volume_type_access:removeProjectAccess", ADMIN, "Stop sharing a private volume type "
                                                                            "with a project."),
+    Rule("volume_extension:volume_type_encryption:create", ADMIN, "Create a volume type's encryption specs."),
+    Rule("volume_extension:volume_type_encryption:get", ADMIN, "Show a volume type's encryption specs."),
+    Rule("volume_extension:volume_type_encryption:update", ADMIN, "Update a volume type's encryption specs."),
+    Rule("volume_extension:volume_type_encryption:delete", ADMIN, "Delete a volume type's encryption specs."),
     # QoS specs
     Rule("volume_extension:qos_specs_manage:create", ADMIN, "Create QoS specs."),
     Rule("volume_extension:qos_specs_manage:get", ADMIN, "Show QoS specs and their associations."),
@@ -74,12 +78,42 @@ RULES = (
     Rule("volume_extension:quotas:show", READER, "Show a project's quotas (with usage) and the defaults."),
     Rule("volume_extension:quotas:update", ADMIN, "Update a project's quotas."),
     Rule("volume_extension:quotas:delete", ADMIN, "Reset a project's quotas to the defaults."),
+    Rule("volume_extension:quota_classes:get", ADMIN, "Show a quota class (``default``: every project's defaults)."),
+    Rule("volume_extension:quota_classes:update", ADMIN, "Update a quota class's limits."),
+    # group types (3.11+; listing and showing check no rule)
+    Rule("group:group_types:create", ADMIN, "Create a group type."),
+    Rule("group:group_types:update", ADMIN, "Update a group type."),
+    Rule("group:group_types:delete", ADMIN, "Delete a group type."),
+    Rule("group:access_group_types_specs", ADMIN, "See the group specs in group type show and list."),
+    Rule("group:group_types_specs:get", ADMIN, "Show one group spec of a group type."),
+    Rule("group:group_types_specs:get_all", ADMIN, "List the group specs of a group type."),
+    Rule("group:group_types_specs:create", ADMIN, "Create or update group specs of a group type."),
+    Rule("group:group_types_specs:update", ADMIN, "Update one group spec of a group type."),
+    Rule("group:group_types_specs:delete", ADMIN, "Delete one group spec of a group type."),
+    # generic volume groups (3.13+) and group snapshots (3.14+)
+    Rule("group:get_all", READER, "List groups (summary or detail)."),
+    Rule("group:create", MEMBER, "Create a group, empty or from a group snapshot or another group."),
+    Rule("group:get", READER, "Show a group."),
+    Rule("group:update", MEMBER, "Update a group's name and description, add and remove its volumes."),
+    Rule("group:delete", MEMBER, "Delete a group (and with delete-volumes its volumes)."),
+    Rule("group:reset_status", ADMIN, "Reset a group's status (3.20+)."),
+    Rule("group:get_all_group_snapshots", READER, "List group snapshots (summary or detail)."),
+    Rule("group:create_group_snapshot", MEMBER, "Create a group snapshot."),
+    Rule("group:get_group_snapshot", READER, "Show a group snapshot."),
+    Rule("group:delete_group_snapshot", MEMBER, "Delete a group snapshot and its snapshots."),
+    Rule("group:reset_group_snapshot_status", ADMIN, "Reset a group snapshot's status (3.19+)."),
+    # user messages (3.3+)
+    Rule("message:get_all", READER, "List the user messages (why accepted operations failed later)."),
+    Rule("message:get", READER, "Show a user message."),
+    Rule("message:delete", MEMBER, "Delete a user message."),
     # what the cloud offers
     Rule("volume_extension:availability_zone_list", READER, "List the availability zones."),
     Rule("scheduler_extension:scheduler_stats:get_pools", ADMIN, "List the back-end pools (and their "
                                                                  "capabilities)."),
     Rule("volume_extension:capabilities", ADMIN, "Show the capabilities of a back-end host."),
     Rule("volume_extension:services:index", ADMIN, "List the block-storage services."),
+    Rule("volume_extension:hosts", ADMIN, "List the hosts of the block-storage services and show a volume "
+                                          "host's usage (os-hosts)."),
     Rule("volume_extension:services:update", ADMIN,
          "Change a block-storage service (PUT os-services/disable-log-reason, freeze, thaw)."),
     Rule("volume:freeze_host", ADMIN, "Freeze a backend host (PUT os-services/freeze)."),
@@ -97,6 +131,7 @@ RULES = (
     Rule("backup:restore", MEMBER, "Restore a backup to a new or an existing volume."),
     Rule("backup:delete", MEMBER, "Delete a backup."),
     Rule("backup:update", MEMBER, "Update a backup's name and description (3.9+)."),
+    Rule("backup:export-import", ADMIN, "Export a backup's record, or import one (a backup of the data it names)."),
     Rule("volume_extension:backup_admin_actions:reset_status", ADMIN,
          "Reset a backup's status to available or error (os-reset_status)."),
 )

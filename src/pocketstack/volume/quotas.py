@@ -31,6 +31,8 @@ PER_TYPE = ("volumes", "gigabytes", "snapshots")
 MAX_INT = 0x7FFFFFFF
 USAGE = cast(sa.Table, m.QuotaUsage.__table__)
 LIMIT = cast(sa.Table, m.QuotaLimit.__table__)
+CLASS = cast(sa.Table, m.QuotaClass.__table__)
+DEFAULT_CLASS = "default"
 
 
 OverQuota = errors.OverQuota
@@ -45,12 +47,29 @@ class Quotas:
             return self._limits(s, project_id, type_names)
 
     @staticmethod
-    def _limits(s: Session, project_id: str, type_names: list[str]) -> dict[str, int]:
+    def _class_limits(s: Session, class_name: str, type_names: list[str]) -> dict[str, int]:
+        """The built-in defaults, then the ``default`` class's, then ``class_name``'s."""
         limits = dict(DEFAULTS)
         limits.update({f"{r}_{t}": -1 for t in type_names for r in PER_TYPE})
+        for name in dict.fromkeys((DEFAULT_CLASS, class_name)):
+            limits.update(s.execute(sa.select(CLASS.c.resource, CLASS.c.hard_limit).where(
+                CLASS.c.class_name == name)).tuples().all())
+        return limits
+
+    @classmethod
+    def _limits(cls, s: Session, project_id: str, type_names: list[str]) -> dict[str, int]:
+        limits = cls._class_limits(s, DEFAULT_CLASS, type_names)
         for row in s.scalars(sa.select(m.QuotaLimit).where(m.QuotaLimit.project_id == project_id)):
             limits[row.resource] = row.hard_limit
         return limits
+
+    def class_limits(self, class_name: str, type_names: list[str]) -> dict[str, int]:
+        with self.db.session(readonly=True) as s:
+            return self._class_limits(s, class_name, type_names)
+
+    def set_class_limits(self, class_name: str, values: dict[str, int]) -> None:
+        """Upsert a quota class's limits (last write wins, as for a project's)."""
+        self._upsert(CLASS, {"class_name": class_name}, values)
 
     def usage(self, project_id: str) -> dict[str, int]:
         with self.db.session(readonly=True) as s:
@@ -60,10 +79,14 @@ class Quotas:
     def set_limits(self, project_id: str, values: dict[str, int]) -> None:
         """Upsert the limits; an admin racing another to create the same row updates it
         instead (last write wins, as for any PUT)."""
+        self._upsert(LIMIT, {"project_id": project_id}, values)
+
+    def _upsert(self, table: sa.Table, owner: dict[str, str], values: dict[str, int]) -> None:
         def work(s: Session) -> None:
             for resource, limit in values.items():
-                if not insert_if_free(s, LIMIT, {"project_id": project_id, "resource": resource, "hard_limit": limit}):
-                    s.execute(sa.update(LIMIT).where(LIMIT.c.project_id == project_id, LIMIT.c.resource == resource)
+                key = {**owner, "resource": resource}
+                if not insert_if_free(s, table, {**key, "hard_limit": limit}):
+                    s.execute(sa.update(table).where(*(table.c[k] == v for k, v in key.items()))
                               .values(hard_limit=limit))
         run_in_transaction(self.db, work)
 

@@ -42,6 +42,7 @@ from pocketstack.volume import models as m
 from pocketstack.volume.attachments import settle_attachments
 from pocketstack.volume.backups import move_backup
 from pocketstack.volume.states import (
+    GROUP_IN_PROGRESS,
     IN_PROGRESS,
     SNAPSHOT_IN_PROGRESS,
     move,
@@ -59,7 +60,24 @@ def recover(worker, window: float) -> dict[str, int]:
     """Resume, roll back or fail every operation abandoned longer than ``window`` seconds
     ago; returns counts by outcome."""
     cutoff = utcnow() - dt.timedelta(seconds=window)
-    return _recover(worker, lambda model: model.task_started_at < cutoff)
+    counts = _recover(worker, lambda model: model.task_started_at < cutoff)
+    counts["resumed"] += _resume_groups(worker, cutoff)
+    return counts
+
+
+def _resume_groups(worker, cutoff: dt.datetime) -> int:
+    """Re-cast the settle of every group and group snapshot left ``creating``/``deleting``
+    since before ``cutoff`` (the cast its last member made was lost): settles are
+    idempotent and wait for members still working (:mod:`.groups`)."""
+    casts = []
+    with worker.db.session(readonly=True) as s:
+        for model, kind in ((m.Group, "group"), (m.GroupSnapshot, "group_snapshot")):
+            for row_id, status in s.execute(sa.select(model.id, model.status).where(
+                    model.status.in_(GROUP_IN_PROGRESS), model.task_started_at < cutoff)):
+                casts.append((f"{kind}_{'create' if status == 'creating' else 'delete'}", row_id))
+    for operation, row_id in casts:
+        worker.cast(operation, row_id)
+    return len(casts)
 
 
 def recover_own(worker, owner: str) -> dict[str, int]:

@@ -26,16 +26,6 @@ from pocketstack.volume.states import existing, move
 from pocketstack.volume.volumes import invalid
 
 POLICIES = ("never", "on-demand")
-# Extra specs the scheduler matches against a backend's capabilities by plain equality.
-MATCHED = ("volume_backend_name", "vendor_name", "storage_protocol")
-
-
-def _served(extra_specs: dict, caps: Capabilities) -> bool:
-    for key in MATCHED:
-        if key in extra_specs and str(extra_specs[key]) != str(getattr(caps, key)):
-            return False
-    wants_multiattach = str(extra_specs.get("multiattach", "")).lower() in ("<is> true", "true")
-    return caps.multiattach or not wants_multiattach
 
 
 class Retype:
@@ -57,12 +47,14 @@ class Retype:
         target = self.types.resolve(context, new_type)
         if target.id == volume.volume_type_id:
             raise errors.InvalidInput(reason=f"New volume_type same as original: {new_type}.")
-        if not _served(target.extra_specs or {}, self.capabilities()):
+        if not self.capabilities().serves(target.extra_specs or {}):
             raise errors.InvalidVolumeType(reason=f"No valid backend was found for volume type {target.name}.")
         old = self.types.get_by_id(volume.volume_type_id)
         multiattach = self.types.is_multiattach(target)
 
         def work(s: Session) -> None:
+            if s.get(m.VolumeTypeEncryption, target.id) is not None:  # no volume here is encrypted
+                raise errors.InvalidInput(reason="Retype cannot change encryption requirements.")
             row = existing(s, m.Volume, volume_id)
             if row.status not in ("available", "in-use"):
                 raise invalid(volume_id, "retype", "available or in-use", row.status)

@@ -22,6 +22,7 @@ import logging
 import time
 
 from pocketstack.common import rpc
+from pocketstack.volume import messages
 from pocketstack.volume.recovery import recover, recover_own
 
 LOG = logging.getLogger(__name__)
@@ -67,9 +68,11 @@ class VolumeHost:
         return counts["busy"]
 
     async def sweep(self) -> None:
+        """Recovery of abandoned work, and the expired user messages deleted."""
         counts = await asyncio.to_thread(recover, self.worker, self.window)
         if any(counts.values()):
             LOG.warning("volume recovery: %s", counts)
+        await asyncio.to_thread(messages.reap, self.worker.db)
 
     async def _sweep_forever(self, own_busy: int) -> None:
         """Own rows still locked at start (a killed process's Redis lock lives until tooz's

@@ -120,6 +120,9 @@ class Snapshots:
             if row.status not in ("available", "error", "error_deleting") and not force:
                 raise errors.InvalidSnapshot(reason=f"Volume Snapshot status must be available or error, but current "
                                                     f"status is: {row.status}.")
+            if row.group_snapshot_id is not None and not force:  # it goes with its group snapshot
+                raise errors.InvalidSnapshot(reason="Snapshot status must be available or error and must not be part "
+                                                    "of a group.")
             in_use = s.scalar(sa.select(sa.func.count()).select_from(m.Volume).where(
                 m.Volume.snapshot_id == snapshot_id, m.Volume.status == "creating"))
             if in_use:

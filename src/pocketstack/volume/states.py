@@ -78,13 +78,32 @@ def move_snapshot(session: Session, snapshot_id: str, expected: str, status: str
                values={"status": status, "updated_at": utcnow(), **values})
 
 
-_Row = TypeVar("_Row", m.Volume, m.Snapshot, m.Backup, m.Attachment, m.VolumeType)
+# Groups and group snapshots: the statuses the worker still has to settle.
+GROUP_IN_PROGRESS = ("creating", "deleting")
+
+
+def move_group(session: Session, model: type[m.Group] | type[m.GroupSnapshot], row_id: str, expected: str,
+               status: str, *, extra_where: dict[str, Any] | None = None, **values: Any) -> None:
+    """CAS a group or group snapshot from ``expected`` (and ``extra_where``, e.g. the
+    group's ``generation`` the caller decided on) to ``status``; a group's generation is
+    bumped.  ``task_started_at`` dates the ``creating``/``deleting`` it enters (for the
+    recovery sweep)."""
+    values.setdefault("task_started_at", utcnow() if status in GROUP_IN_PROGRESS else None)
+    if model is m.Group:
+        values["generation"] = m.Group.generation + 1
+    cas_update(session, model, where={"id": row_id, "status": expected, **(extra_where or {})},
+               values={"status": status, "updated_at": utcnow(), **values})
+
+
+_Row = TypeVar("_Row", m.Volume, m.Snapshot, m.Backup, m.Attachment, m.VolumeType, m.Group, m.GroupSnapshot)
 _MISSING: dict[type, Callable[[str], errors.NotFound]] = {
     m.Volume: lambda key: errors.VolumeNotFound(volume_id=key),
     m.Snapshot: lambda key: errors.SnapshotNotFound(snapshot_id=key),
     m.Backup: lambda key: errors.BackupNotFound(backup_id=key),
     m.Attachment: lambda key: errors.AttachmentNotFound(attachment_id=key),
     m.VolumeType: lambda key: errors.VolumeTypeNotFound(volume_type_id=key),
+    m.Group: lambda key: errors.GroupNotFound(group_id=key),
+    m.GroupSnapshot: lambda key: errors.GroupSnapshotNotFound(group_snapshot_id=key),
 }
 
 

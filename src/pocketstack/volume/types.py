@@ -152,9 +152,13 @@ class Types:
         if vtype.name == DEFAULT_TYPE:
             raise errors.DefaultVolumeTypeDeletion()
         with self.db.session() as s:
-            if s.scalar(sa.select(sa.func.count()).select_from(m.Volume).where(m.Volume.volume_type_id == type_id)):
+            used = sa.select(sa.func.count()).select_from(m.Volume).where(m.Volume.volume_type_id == type_id)
+            by_groups = sa.select(sa.func.count()).select_from(m.GroupVolumeType).where(
+                m.GroupVolumeType.volume_type_id == type_id)
+            if s.scalar(used) or s.scalar(by_groups):  # a volume or a group has it (Cinder's rule)
                 raise errors.VolumeTypeInUse(volume_type_id=type_id)
             s.execute(sa.delete(m.VolumeTypeAccess).where(m.VolumeTypeAccess.volume_type_id == type_id))
+            s.execute(sa.delete(m.VolumeTypeEncryption).where(m.VolumeTypeEncryption.volume_type_id == type_id))
             s.execute(sa.delete(m.QosAssociation).where(m.QosAssociation.volume_type_id == type_id))
             s.execute(sa.delete(m.VolumeType).where(m.VolumeType.id == type_id))
 

@@ -40,6 +40,22 @@ def invalid(volume_id: str, action: str, allowed: str, status: str) -> errors.In
     return errors.InvalidVolumeStatus(volume_id=volume_id, action=action, allowed=allowed, current=status)
 
 
+def check_group(s: Session, context: RequestContext, group_id: str, volume_type_id: str) -> None:
+    """A volume created into a group (in the volume's transaction): the caller's group,
+    ``available`` or ``creating``, allowing the volume's type (Cinder's checks)."""
+    group = s.get(m.Group, group_id)
+    if group is None or not (context.is_admin or group.project_id == context.project_id):
+        raise errors.GroupNotFound(group_id=group_id)
+    if group.status not in ("available", "creating"):
+        raise errors.InvalidGroup(reason="Originating group status must be one of 'available, creating' values")
+    if s.get(m.GroupVolumeType, (group_id, volume_type_id)) is None:
+        raise errors.InvalidInput(reason=f"Invalid volume_type provided: {volume_type_id} (requested type must be "
+                                         f"supported by this group).")
+    # A new member changes the group: a delete that read its members before loses its CAS.
+    cas_update(s, m.Group, where={"id": group_id, "generation": group.generation},
+               values={"generation": group.generation + 1})
+
+
 @dataclass(frozen=True)
 class References:
     """The type, snapshot, source volume and image a volume create names."""
@@ -93,7 +109,7 @@ class Volumes:
             conditions.append(m.Volume.project_id == context.project_id)
         elif filters.get("project_id"):
             conditions.append(m.Volume.project_id == filters["project_id"])
-        for key in ("name", "status", "availability_zone", "bootable", "multiattach"):
+        for key in ("name", "status", "availability_zone", "bootable", "multiattach", "group_id"):
             if key in filters:
                 conditions.append(getattr(m.Volume, key) == filters[key])
         if "volume_type" in filters:
@@ -123,6 +139,22 @@ class Volumes:
                 metadata.setdefault(key, []).append(value)
         return int(count), int(size), metadata
 
+    def usage_on_host(self, host: str) -> dict[str, tuple[int, int, int, int]]:
+        """Per project: volumes and their gigabytes, snapshots and theirs, on backend
+        ``host`` (its pools included, as Cinder's ``volume_get_all_by_host``)."""
+        on_host = sa.or_(m.Volume.host == host, m.Volume.host.startswith(host + "#", autoescape=True))
+        with self.db.session(readonly=True) as s:
+            volumes = s.execute(sa.select(m.Volume.project_id, sa.func.count(), sa.func.coalesce(
+                sa.func.sum(m.Volume.size), 0)).where(on_host).group_by(m.Volume.project_id)).all()
+            snapshots = dict((p, (c, g)) for p, c, g in s.execute(sa.select(
+                m.Snapshot.project_id, sa.func.count(), sa.func.coalesce(sa.func.sum(m.Snapshot.size), 0))
+                .join(m.Volume, m.Volume.id == m.Snapshot.volume_id).where(on_host).group_by(m.Snapshot.project_id)))
+        result = {}
+        for project, count, size in volumes:
+            snap_count, snap_size = snapshots.get(project, (0, 0))
+            result[project] = (int(count), int(size), int(snap_count), int(snap_size))
+        return result
+
     # -- creating --------------------------------------------------------------------
     def references(self, context: RequestContext, spec: dict) -> References:
         """What a create names, looked up as the caller in Cinder's order (type, snapshot,
@@ -144,12 +176,24 @@ class Volumes:
         ``also`` runs in the transaction that inserts the volume and reserves its quota: when
         it refuses, neither the volume nor its reservation remain (a restore that lost its
         backup to another one).  ``named``: the spec's references when the caller already
-        looked them up (see ``references``)."""
+        looked them up (see ``references``).  ``spec["group_id"]`` puts the volume in that
+        group."""
+        volume = self.insert(context, spec, status, volume_id, also, named)
+        if status == "creating":
+            self.worker.cast("create", volume.id)
+        return volume
+
+    def insert(self, context: RequestContext, spec: dict, status: str = "creating", volume_id: str | None = None,
+               also: Callable[[Session, m.Volume], None] | None = None,
+               named: References | None = None) -> m.Volume:
+        """``create`` without the cast: the caller casts (a group created from a source
+        casts its volumes once all of them exist)."""
         named = named or self.references(context, spec)
         size = spec.get("size")
         source: dict[str, Any] = {}
         image_metadata: dict[str, Any] = {}
-        task_args: dict[str, Any] = {}
+        # The request's id, for the user message should the create fail later (Cinder's).
+        task_args: dict[str, Any] = {"request_id": context.request_id}
         if (snapshot := named.snapshot) is not None:
             if snapshot.status != "available":
                 raise errors.InvalidSnapshot(reason="Originating snapshot status must be one of 'available' values")
@@ -189,11 +233,15 @@ class Volumes:
                           name=spec.get("name"), description=spec.get("description"), size=size,
                           status=status, multiattach=multiattach, volume_type_id=vtype.id,
                           availability_zone=spec.get("availability_zone") or "nova", host="pocketstack@file#file",
-                          task_started_at=utcnow(), task_args=task_args or None, **source)
+                          task_started_at=utcnow(), task_args=task_args, group_id=spec.get("group_id"), **source)
         metadata = spec.get("metadata") or {}
         self.quotas.check_volume_size(context.project_id, size)
 
         def work(s: Session) -> None:
+            if s.get(m.VolumeTypeEncryption, vtype.id) is not None:  # no key manager here (encryption.py)
+                raise errors.NoKeyManager(type_name=vtype.name)
+            if volume.group_id:
+                check_group(s, context, volume.group_id, vtype.id)
             self.quotas.reserve(s, context.project_id, vtype.name, volumes=1, gigabytes=size)
             s.add(volume)
             s.flush()
@@ -202,8 +250,6 @@ class Volumes:
             if also is not None:
                 also(s, volume)
         run_in_transaction(self.db, work)
-        if status == "creating":
-            self.worker.cast("create", volume.id)
         return self.get(context, volume.id)
 
     def _image(self, context: RequestContext, image_id: str):
@@ -275,6 +321,8 @@ class Volumes:
             allowed = DELETABLE + ("error_deleting",)
             if row.status not in allowed:
                 raise invalid(volume_id, "delete", " or ".join(allowed), row.status)
+            if row.group_id is not None:  # a group's volume goes with its group (delete-volumes)
+                raise errors.VolumeNotDeletable()
             snapshots = list(s.scalars(sa.select(m.Snapshot).where(m.Snapshot.volume_id == volume_id)))
             if snapshots and (not cascade or any(x.status not in ("available", "error") for x in snapshots)):
                 raise errors.VolumeNotDeletable()

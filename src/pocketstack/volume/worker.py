@@ -28,7 +28,9 @@ from pocketstack.common import rpc
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.common.rpc.bridge import submit
+from pocketstack.volume import messages
 from pocketstack.volume import models as m
+from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.states import move, move_snapshot, rowcount
 
 LOG = logging.getLogger(__name__)
@@ -47,10 +49,11 @@ def claim_row(model, status: str) -> Claim:
 
 
 class VolumeWorker:
-    def __init__(self, cloud, driver, quotas, types):
+    def __init__(self, cloud, driver, quotas, types, capabilities: Callable[[], Capabilities]):
         self.cloud = cloud
         self.db = cloud.db
         self.driver = driver
+        self.capabilities = capabilities  # what the backend offers now, for the scheduling check
         self.quotas = quotas
         self.types = types
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -137,22 +140,43 @@ class VolumeWorker:
             return False
         return True
 
-    def _attempt(self, volume_id: str, expected: str, work: Callable[[], dict | None], error_status: str,
-                 **success) -> None:
+    def _fail_create(self, volume: m.Volume, reason: str, action: tuple[str, str], detail: tuple[str, str],
+                     **values) -> None:
+        """``creating`` → ``error`` and the user message that says why, in one transaction."""
+        def work(s: Session) -> None:
+            move(s, volume.id, "creating", "error", status_reason=reason, **values)
+            messages.record(s, volume.project_id, (volume.task_args or {}).get("request_id"), messages.VOLUME,
+                            volume.id, action, detail)
         try:
-            values = work() or {}
-        except Exception as error:  # noqa: BLE001 - any driver failure ends in the error state
-            LOG.error("volume %s: %s failed: %s", volume_id, expected, error)
-            self._finish(volume_id, expected, error_status, status_reason=str(error))
-            return
-        self._finish(volume_id, expected, success.pop("status"), status_reason=None, **success, **values)
+            run_in_transaction(self.db, work, attempts=1)
+        except Exception as error:  # noqa: BLE001 - the row moved on without us
+            LOG.warning("volume %s left creating before the worker finished: %s", volume.id, error)
+
+    def _settle(self, operation: str, group_id: str | None) -> None:
+        """Let the group (or group snapshot) of a member that just finished settle (see
+        :mod:`.groups`)."""
+        if group_id is not None:
+            self.cast(operation, group_id)
 
     # -- operations ------------------------------------------------------------------
     def do_create(self, volume_id: str) -> None:
         volume = self._load(volume_id, "creating")
-        if volume is None:
-            return
+        if volume is not None:
+            self._create(volume)
+            self._settle("group_create", volume.group_id)
+
+    def _create(self, volume: m.Volume) -> None:
+        """The scheduler's check first (Cinder's: a type whose extra specs no backend
+        matches leaves the volume in ``error``, on no host, with a user message), then the
+        driver's work (a failure there is ``error`` with its own message)."""
+        volume_id = volume.id
         args = volume.task_args or {}
+        vtype = self.types.get_by_id(volume.volume_type_id)
+        if vtype is not None and not self.capabilities().serves(vtype.extra_specs or {}):
+            LOG.error("volume %s: no valid backend for volume type %s", volume_id, vtype.name)
+            self._fail_create(volume, "No valid backend was found.", messages.SCHEDULE_ALLOCATE_VOLUME,
+                              messages.NO_BACKEND_AVAILABLE, host=None)
+            return
 
         def work() -> dict | None:
             if volume.snapshot_id:
@@ -175,7 +199,13 @@ class VolumeWorker:
                 self.driver.create_volume(volume.id, volume.size)
             return None
 
-        self._attempt(volume_id, "creating", work, "error", status="available")
+        try:
+            values = work() or {}
+        except Exception as error:  # noqa: BLE001 - any driver failure ends in error
+            LOG.error("volume %s: creating failed: %s", volume_id, error)
+            self._fail_create(volume, str(error), messages.CREATE_VOLUME_FROM_BACKEND, messages.DRIVER_FAILED_CREATE)
+            return
+        self._finish(volume_id, "creating", "available", status_reason=None, **values)
 
     def _source_bootable(self, volume_id: str | None = None, snapshot_id: str | None = None) -> bool:
         """A clone, or a volume from a snapshot, is as bootable as the volume it copies."""
@@ -185,11 +215,15 @@ class VolumeWorker:
             return bool(s.scalar(sa.select(m.Volume.bootable).where(m.Volume.id == volume_id)))
 
     def do_delete(self, volume_id: str) -> None:
+        volume = self._load(volume_id, "deleting")
+        if volume is not None:
+            self._delete(volume)
+            self._settle("group_delete", volume.group_id)
+
+    def _delete(self, volume: m.Volume) -> None:
         """Delete the volume, after the snapshots a cascade delete moved to ``deleting``
         with it; a snapshot that cannot be deleted leaves the volume ``error_deleting``."""
-        volume = self._load(volume_id, "deleting")
-        if volume is None:
-            return
+        volume_id = volume.id
         with self.db.session(readonly=True) as s:
             snapshot_ids = list(s.scalars(sa.select(m.Snapshot.id).where(m.Snapshot.volume_id == volume_id,
                                                                           m.Snapshot.status == "deleting")))
@@ -273,6 +307,7 @@ class VolumeWorker:
         except Exception as error:  # noqa: BLE001
             status, reason = "error", str(error)
         self._finish_snapshot(snapshot_id, "creating", status, status_reason=reason)
+        self._settle("group_snapshot_create", snapshot.group_snapshot_id)
 
     def do_snapshot_delete(self, snapshot_id: str) -> None:
         snapshot = self._load_snapshot(snapshot_id, "deleting")
@@ -286,7 +321,13 @@ class VolumeWorker:
             self.driver.delete_snapshot(snapshot_id)
         except Exception as error:  # noqa: BLE001
             self._finish_snapshot(snapshot_id, "deleting", "error_deleting", status_reason=str(error))
-            return
+        else:
+            self._remove_snapshot(snapshot, type_name)
+        self._settle("group_snapshot_delete", snapshot.group_snapshot_id)
+
+    def _remove_snapshot(self, snapshot: m.Snapshot, type_name: str | None) -> None:
+        """The deleted snapshot's row, metadata and quota, in one transaction."""
+        snapshot_id = snapshot.id
 
         def work(s: Session) -> None:
             s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id))

@@ -10,11 +10,15 @@ from pocketstack.volume.api.attachments import AttachmentsApi
 from pocketstack.volume.api.backups import BackupsApi
 from pocketstack.volume.api.common import PREFIX
 from pocketstack.volume.api.discovery import DiscoveryApi
+from pocketstack.volume.api.encryption import EncryptionApi
+from pocketstack.volume.api.group_types import GroupTypesApi
+from pocketstack.volume.api.groups import GroupsApi, GroupSnapshotsApi
+from pocketstack.volume.api.messages import MessagesApi
 from pocketstack.volume.api.metadata import MetadataApi
 from pocketstack.volume.api.pools import PoolsApi
 from pocketstack.volume.api.qos import QosApi
 from pocketstack.volume.api.quotas import QuotasApi
-from pocketstack.volume.api.services import ServicesApi
+from pocketstack.volume.api.services import HostsApi, ServicesApi
 from pocketstack.volume.api.snapshots import SnapshotsApi
 from pocketstack.volume.api.transfers import TransfersApi
 from pocketstack.volume.api.types import TypesApi
@@ -30,7 +34,10 @@ def build_router(manager: VolumeManager) -> Router:
         SnapshotsApi(manager.snapshots, manager.volumes), TypesApi(manager.types, manager.qos),
         QuotasApi(manager.quotas, manager.types), AttachmentsApi(manager.attachments, manager.volumes),
         PoolsApi(manager.capabilities), BackupsApi(manager.backups, manager.volumes), QosApi(manager.qos),
-        ServicesApi(manager.worker), TransfersApi(manager.transfers, manager.volumes))
+        ServicesApi(manager.worker), TransfersApi(manager.transfers, manager.volumes),
+        MessagesApi(manager.messages), GroupTypesApi(manager.group_types), GroupsApi(manager.groups),
+        GroupSnapshotsApi(manager.groups), EncryptionApi(manager.encryptions),
+        HostsApi(manager.worker, manager.volumes))
     router.include(MetadataApi(manager.volumes, "volume_id", "volume:get_volume_metadata",
                                "volume:update_volume_metadata",
                                lambda volume_id, key: errors.VolumeMetadataNotFound(volume_id=volume_id,

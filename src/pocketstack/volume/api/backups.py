@@ -77,6 +77,18 @@ class BackupsApi:
                                      snapshot_id=spec.get("snapshot_id"))
         return accepted({"backup": summary(req, backup)})
 
+    @route.get(PREFIX + "/backups/{backup_id}/export_record", policy="backup:export-import")
+    def export_record(self, req: ApiRequest) -> dict:
+        return {"backup-record": self.backups.export_record(req.caller, self.load(req).id)}
+
+    @route.post(PREFIX + "/backups/import_record", policy="backup:export-import", body=schemas.IMPORT_BACKUP,
+                status=201)
+    def import_record(self, req: ApiRequest) -> dict:
+        req.authorize(target=own_project(req))
+        record = req.data["backup-record"]
+        backup = self.backups.import_record(req.caller, record["backup_service"], record["backup_url"])
+        return {"backup": summary(req, backup)}
+
     @route.get(PREFIX + "/backups", policy="backup:get_all")
     @route.get(PREFIX + "/backups/detail", policy="backup:get_all")
     def index(self, req: ApiRequest) -> dict:

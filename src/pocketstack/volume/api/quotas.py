@@ -1,4 +1,5 @@
-"""``os-quota-sets`` (show, defaults, update, usage) and ``limits``."""
+"""``os-quota-sets`` (show, defaults, update, usage), ``os-quota-class-sets`` (show,
+update; the ``default`` class sets every project's defaults) and ``limits``."""
 
 from __future__ import annotations
 
@@ -87,6 +88,28 @@ class QuotasApi:
         req.authorize(target={"project_id": target})
         self.quotas.reset_limits(target)
         return Response(status_code=200)
+
+    @route.get(PREFIX + "/os-quota-class-sets/{quota_class}", policy="volume_extension:quota_classes:get")
+    def show_class(self, req: ApiRequest) -> dict:
+        req.authorize()
+        name = req.path_params["quota_class"]
+        return {"quota_class_set": {**self.quotas.class_limits(name, self.type_names()), "id": name}}
+
+    @route.put(PREFIX + "/os-quota-class-sets/{quota_class}", policy="volume_extension:quota_classes:update",
+               body=schemas.QUOTA_CLASS_UPDATE)
+    def update_class(self, req: ApiRequest) -> dict:
+        """Cinder's order: the body's schema (values -1 to MAX_INT, known keys), then the
+        rule, then the class name's length; the answer has no ``id``, as Cinder's."""
+        name, names = req.path_params["quota_class"], self.type_names()
+        values = req.data["quota_class_set"]
+        bad = [key for key in values if key not in self.quotas.class_limits(name, names)]
+        if bad:
+            raise errors.InvalidInput(reason=f"Bad key(s) in quota class set: {', '.join(bad)}")
+        req.authorize()
+        if len(name) > 255:
+            raise errors.InvalidInput(reason="quota_class_name has more than 255 characters.")
+        self.quotas.set_class_limits(name, {key: int(value) for key, value in values.items()})
+        return {"quota_class_set": self.quotas.class_limits(name, names)}
 
     @route.get(PREFIX + "/limits")
     def limits(self, req: ApiRequest) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.volume import models as m
 from pocketstack.volume.api.common import links
@@ -41,7 +43,7 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
         body["os-vol-mig-status-attr:migstat"] = None
         body["os-vol-mig-status-attr:name_id"] = None
     if req.at_least(3, 13):
-        body["group_id"] = None
+        body["group_id"] = v.group_id
     if req.at_least(3, 21):
         body["provider_id"] = None
     return body
@@ -57,7 +59,7 @@ def snapshot(req: ApiRequest, s: m.Snapshot, metadata: dict, extended: bool = Fa
         body["os-extended-snapshot-attributes:project_id"] = s.project_id
         body["os-extended-snapshot-attributes:progress"] = s.progress or ("100%" if s.status == "available" else "0%")
     if req.at_least(3, 14):
-        body["group_snapshot_id"] = None
+        body["group_snapshot_id"] = s.group_snapshot_id
     if req.at_least(3, 41):
         body["user_id"] = s.user_id
     return body
@@ -85,3 +87,31 @@ def _connection_info(a: m.Attachment) -> dict:
     return {"driver_volume_type": "file", "data": {"volume_id": a.volume_id, "access_mode": a.attach_mode,
                                                    "device_path": f"volume-{a.volume_id}"},
             "attachment_id": a.id}
+
+
+def group_type(req: ApiRequest, t: m.GroupType) -> dict:
+    """Cinder's group type view: ``group_specs`` only for who may see them (the admin)."""
+    body: dict[str, Any] = {"id": t.id, "name": t.name, "description": t.description, "is_public": t.is_public}
+    if req.allowed("group:access_group_types_specs"):
+        body["group_specs"] = t.group_specs
+    return body
+
+
+def group(req: ApiRequest, g: m.Group, volume_types: list[str], volumes: list[str] | None) -> dict:
+    """The detail view; ``volumes`` (3.25+, with ``?list_volume=true``) when given."""
+    body: dict[str, Any] = {
+        "id": g.id, "status": g.status, "availability_zone": g.availability_zone, "created_at": g.created_at,
+        "name": g.name, "description": g.description, "group_type": g.group_type_id, "volume_types": volume_types}
+    if req.at_least(3, 14):
+        body["group_snapshot_id"] = g.group_snapshot_id
+        body["source_group_id"] = g.source_group_id
+    if volumes is not None:
+        body["volumes"] = volumes
+    if req.at_least(3, 38):
+        body["replication_status"] = "disabled"
+    return body
+
+
+def group_snapshot(gs: m.GroupSnapshot) -> dict:
+    return {"id": gs.id, "group_id": gs.group_id, "group_type_id": gs.group_type_id, "status": gs.status,
+            "created_at": gs.created_at, "name": gs.name, "description": gs.description}

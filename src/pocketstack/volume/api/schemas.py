@@ -9,6 +9,8 @@ validated inside the handler, so the answers keep Cinder's order."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from pocketstack.volume import errors
@@ -57,7 +59,7 @@ def wrapped(key: str, inner: dict) -> dict:
 
 
 # -- volumes (cinder/api/schemas/volumes.py) -------------------------------------------------
-VOLUME_CREATE = {"type": "object", "properties": {
+VOLUME_CREATE: dict[str, Any] = {"type": "object", "properties": {
     "size": VOLUME_SIZE_OR_NULL, "name": NAME, "description": DESCRIPTION, "display_name": NAME,
     "display_description": DESCRIPTION, "snapshot_id": UUID_OR_NULL, "source_volid": UUID_OR_NULL,
     "imageRef": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
@@ -69,6 +71,9 @@ VOLUME_UPDATE = {"type": "object", "properties": {
     "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
     "metadata": METADATA}, "additionalProperties": False}
 CREATE_VOLUME = wrapped("volume", VOLUME_CREATE)
+# From 3.13 a volume may be created into a group.
+CREATE_VOLUME_313 = wrapped("volume", {**VOLUME_CREATE, "properties": {
+    **VOLUME_CREATE["properties"], "group_id": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}}})
 
 # -- snapshots -------------------------------------------------------------------------------
 SNAPSHOT_CREATE = {"type": "object", "properties": {
@@ -101,6 +106,27 @@ TYPE_UPDATE = {"type": "object", "properties": {
     "description": {"type": ["string", "null"], "maxLength": 255},
     "is_public": {"type": ["boolean", "string"]}}}
 
+# -- volume type encryption (cinder/api/schemas/volume_type_encryption.py) ----------------------
+def _key_size_checker(value: Any) -> bool:
+    if value is not None:
+        try:
+            int(str(value))
+        except ValueError:
+            raise errors.InvalidInput(reason="key_size must be an integer.") from None
+    return True
+
+
+add_format("key_size", _key_size_checker)
+ENCRYPTION_SPECS = {"type": "object", "properties": {
+    "key_size": {"type": ["string", "integer", "null"], "minimum": 0, "maximum": MAX_INT, "format": "key_size"},
+    "provider": {"type": "string", "minLength": 0, "maxLength": 255},
+    "control_location": {"enum": ["front-end", "back-end"]},
+    "cipher": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}},
+    "required": ["provider", "control_location"], "additionalProperties": True}
+ENCRYPTION_CREATE = {"type": "object", "properties": {"encryption": ENCRYPTION_SPECS}, "required": ["encryption"],
+                     "additionalProperties": False}
+ENCRYPTION_UPDATE = {**ENCRYPTION_CREATE, "properties": {"encryption": {**ENCRYPTION_SPECS, "required": []}}}
+
 # -- QoS specs ------------------------------------------------------------------------------------
 QOS_CREATE = {"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
                                                "consumer": {"type": "string"}},
@@ -108,9 +134,93 @@ QOS_CREATE = {"type": "object", "properties": {"name": {"type": "string", "minLe
 QOS_KEYS = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
 QOS_UNSET_KEYS = {"type": "array", "items": {"type": "string"}}
 
+# -- group types, group specs, groups, group snapshots (cinder/api/schemas/group*.py) ----------
+GROUP_SPECS_OBJECT = {"type": "object", "patternProperties": {
+    "^[a-zA-Z0-9-_:.]{1,255}$": {"type": ["string", "null"], "maxLength": 255}}, "additionalProperties": False}
+GROUP_TYPE_CREATE = {"type": "object", "properties": {"group_type": {
+    "type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255}, "description": DESCRIPTION,
+        "is_public": BOOLEAN, "group_specs": METADATA_OR_NULL},
+    "required": ["name"], "additionalProperties": False}}, "required": ["group_type"], "additionalProperties": False}
+GROUP_TYPE_UPDATE = {"type": "object", "properties": {"group_type": {
+    "type": "object", "properties": {"name": NAME, "description": DESCRIPTION, "is_public": BOOLEAN},
+    "additionalProperties": False}}, "required": ["group_type"], "additionalProperties": False}
+GROUP_SPECS = {"type": "object", "properties": {"group_specs": GROUP_SPECS_OBJECT}, "required": ["group_specs"],
+               "additionalProperties": False}
+GROUP_SPEC_ITEM = {**GROUP_SPECS_OBJECT, "minProperties": 1, "maxProperties": 1}
+GROUP_CREATE = {"type": "object", "properties": {"group": {
+    "type": "object", "properties": {
+        "description": DESCRIPTION, "name": NAME,
+        "group_type": {"type": "string", "minLength": 1, "maxLength": 255, "format": "group_type"},
+        "volume_types": {"type": "array", "minItems": 1, "items": {"type": "string", "maxLength": 255},
+                         "uniqueItems": True},
+        "availability_zone": {"type": ["string", "null"], "minLength": 1, "maxLength": 255}},
+    "required": ["group_type", "volume_types"], "additionalProperties": False}},
+    "required": ["group"], "additionalProperties": False}
+GROUP_FROM_SOURCE = {"type": "object", "properties": {"create-from-src": {
+    "type": "object", "properties": {
+        "description": DESCRIPTION, "name": NAME, "source_group_id": UUID, "group_snapshot_id": UUID},
+    "oneOf": [{"required": ["group_snapshot_id"]}, {"required": ["source_group_id"]}],
+    "additionalProperties": False}}, "required": ["create-from-src"], "additionalProperties": False}
+GROUP_UPDATE = {"type": "object", "properties": {"group": {
+    "type": "object", "properties": {
+        "description": DESCRIPTION, "name": NAME, "add_volumes": DESCRIPTION, "remove_volumes": DESCRIPTION},
+    "anyOf": [{"required": [key]} for key in ("name", "description", "add_volumes", "remove_volumes")],
+    "additionalProperties": False}}, "required": ["group"], "additionalProperties": False}
+GROUP_SNAPSHOT_CREATE = {"type": "object", "properties": {"group_snapshot": {
+    "type": "object", "properties": {"group_id": UUID, "name": NAME, "description": DESCRIPTION},
+    "required": ["group_id"], "additionalProperties": False}},
+    "required": ["group_snapshot"], "additionalProperties": False}
+# Group statuses as Cinder's fields (its group reset checks against the snapshot's list).
+GROUP_SNAPSHOT_STATUSES = ("error", "available", "creating", "deleting", "deleted", "updating", "error_deleting")
+GROUP_STATUSES = GROUP_SNAPSHOT_STATUSES[:6] + ("in-use", "error_deleting")
+
+
+def _group_type_checker(value: Any) -> bool:
+    if isinstance(value, str) and not value.strip():
+        raise errors.InvalidInput(reason="group_type has a minimum character requirement of 1.")
+    return True
+
+
+def _group_status_checker(value: Any) -> bool:
+    if isinstance(value, str) and not value.strip():
+        raise errors.InvalidGroupStatus(reason="The 'status' can not be empty.")
+    if isinstance(value, str) and value.lower() not in GROUP_SNAPSHOT_STATUSES:
+        raise errors.InvalidGroupStatus(reason=f"Group status: {value} is invalid, valid status are: "
+                                               f"{GROUP_STATUSES}.")
+    return True
+
+
+def _group_snapshot_status_checker(value: Any) -> bool:
+    if isinstance(value, str) and not value.strip():
+        raise errors.InvalidGroupSnapshotStatus(reason="The 'status' can not be empty.")
+    if isinstance(value, str) and value.lower() not in GROUP_SNAPSHOT_STATUSES:
+        raise errors.InvalidGroupSnapshotStatus(reason=f"Group snapshot status: {value} is invalid, valid statuses "
+                                                       f"are: {GROUP_SNAPSHOT_STATUSES}.")
+    return True
+
+
+add_format("group_type", _group_type_checker)
+add_format("group_status", _group_status_checker)
+add_format("group_snapshot_status", _group_snapshot_status_checker)
+GROUP_ACTIONS = {
+    "delete": action("delete", {"delete-volumes": BOOLEAN}),
+    "reset_status": action("reset_status", {"status": {"type": "string", "format": "group_status"}},
+                           required=("status",)),
+}
+GROUP_SNAPSHOT_ACTIONS = {
+    "reset_status": action("reset_status", {"status": {"type": "string", "format": "group_snapshot_status"}},
+                           required=("status",)),
+}
+
 # -- quotas -----------------------------------------------------------------------------------
 QUOTA_UPDATE = {"type": "object", "properties": {"quota_set": {"type": "object", "minProperties": 1}},
                 "required": ["quota_set"], "additionalProperties": False}
+
+QUOTA_CLASS_UPDATE = {"type": "object", "properties": {"quota_class_set": {
+    "type": "object", "patternProperties": {"^[a-zA-Z0-9-_:. ]{1,300}$": {
+        "type": ["integer", "string"], "pattern": "^[0-9]*$", "minimum": -1, "minLength": 1, "maximum": MAX_INT}},
+    "additionalProperties": False}}, "required": ["quota_class_set"], "additionalProperties": False}
 
 # -- backups ----------------------------------------------------------------------------------
 BACKUP_CREATE = {"type": "object", "properties": {
@@ -123,6 +233,22 @@ BACKUP_UPDATE = {"type": ["object", "null"], "additionalProperties": False, "pro
 BACKUP_RESTORE = {"type": ["object", "null"], "additionalProperties": False, "properties": {
     "volume_id": UUID_OR_NULL, "name": NAME}}
 CREATE_BACKUP = wrapped("backup", BACKUP_CREATE)
+IMPORT_BACKUP = {"type": "object", "properties": {"backup-record": {
+    "type": "object", "properties": {"backup_service": {"type": "string", "minLength": 0, "maxLength": 255},
+                                     "backup_url": {"type": "string", "minLength": 1, "format": "base64"}},
+    "required": ["backup_service", "backup_url"], "additionalProperties": False}},
+    "required": ["backup-record"], "additionalProperties": False}
+
+
+def _base64_checker(value: Any) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        return False
+    return True
+
+
+add_format("base64", _base64_checker)
 
 def _backup_status_checker(value: Any) -> bool:
     if not value or not isinstance(value, str) or value.lower() not in ("available", "error"):

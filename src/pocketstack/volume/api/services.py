@@ -1,4 +1,6 @@
-"""``/v3/{project_id}/os-services``: the block-storage services this process runs.
+"""``/v3/{project_id}/os-services``: the block-storage services this process runs, and
+``os-hosts`` (Cinder's deprecated Hosts extension: the same services by host, and a
+cinder-volume host's volume and snapshot usage per project).
 
 All-in-one, one process plays cinder-scheduler, cinder-volume (the file backend) and
 cinder-backup; each is ``up`` while its worker loop runs.
@@ -23,6 +25,7 @@ from pocketstack.volume import errors
 from pocketstack.volume.api import schemas
 from pocketstack.volume.api.common import PREFIX
 from pocketstack.volume.api.pools import HOST
+from pocketstack.volume.volumes import Volumes
 from pocketstack.volume.worker import VolumeWorker
 
 ROWS = (("cinder-scheduler", "pocketstack"), ("cinder-volume", HOST), ("cinder-backup", "pocketstack"))
@@ -106,3 +109,33 @@ class ServicesApi:
         rows = self._volume_services(req)
         hosts = [row["host"] for row in rows]
         raise errors.InvalidInput(reason=f"No service could be changed: frozen in {hosts} must be True to failover.")
+
+
+class HostsApi:
+    def __init__(self, worker: VolumeWorker, volumes: Volumes):
+        self.worker = worker
+        self.volumes = volumes
+
+    @route.get(PREFIX + "/os-hosts", policy="volume_extension:hosts")
+    def index(self, req: ApiRequest) -> dict:
+        """Every enabled service as Cinder's ``_list_hosts`` shows it (``zone`` filters)."""
+        req.authorize()
+        up = "available" if self.worker.loop is not None else "unavailable"
+        zone = req.query.get("zone")
+        return {"hosts": [{"host_name": row["host"], "service": row["binary"], "zone": row["zone"],
+                           "service-status": up, "service-state": row["status"], "last-update": row["updated_at"]}
+                          for row in service_rows(True, {}) if not zone or row["zone"] == zone]}
+
+    @route.get(PREFIX + "/os-hosts/{host}", policy="volume_extension:hosts")
+    def show(self, req: ApiRequest) -> dict:
+        """A cinder-volume host's usage: the total, then each project's (numbers as strings)."""
+        req.authorize()
+        host = req.path_params["host"]
+        if not service_rows(True, {"binary": VOLUME_BINARY}) or host != HOST:
+            raise errors.ServiceNotFound(binary=None, host=host)
+        usage = self.volumes.usage_on_host(host)
+        totals = [sum(u[i] for u in usage.values()) for i in range(4)]
+        return {"host": [{"resource": {
+            "host": host, "project": project, "volume_count": str(count), "total_volume_gb": str(size),
+            "snapshot_count": str(snap_count), "total_snapshot_gb": str(snap_size)}}
+            for project, (count, size, snap_count, snap_size) in [("(total)", totals), *usage.items()]]}

@@ -76,7 +76,7 @@ def _literal(text: str) -> Any:
 def list_filters(query: Mapping[str, str]) -> dict[str, Any]:
     """The volume listing's filters from its query: names, statuses, booleans, metadata."""
     filters: dict[str, Any] = {k: query[k] for k in ("name", "status", "availability_zone", "volume_type",
-                                                     "project_id") if k in query}
+                                                     "project_id", "group_id") if k in query}
     for key in ("bootable", "multiattach"):
         if key in query:
             filters[key] = to_bool(query[key], key)
@@ -110,9 +110,12 @@ class VolumesApi:
         req.authorize(target={"project_id": volume.project_id})
         return volume
 
-    @route.post(PREFIX + "/volumes", policy="volume:create", body=schemas.CREATE_VOLUME)
+    @route.post(PREFIX + "/volumes", policy="volume:create",
+                body={"3.0": schemas.CREATE_VOLUME, "3.13": schemas.CREATE_VOLUME_313})
     def create(self, req: ApiRequest) -> Response:
         spec = create_spec(req.data["volume"])
+        if not req.at_least(3, 13):
+            spec.pop("group_id", None)
         # Cinder looks up what the volume is made from before its create policy: another
         # project's snapshot, volume or private type is a 404 to that project's reader too.
         named = self.volumes.references(req.caller, spec)

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 GiB = 1024 ** 3
 
 
+# Extra specs the scheduler matches against a backend's capabilities by plain equality.
+MATCHED = ("volume_backend_name", "vendor_name", "storage_protocol")
+
+
 @dataclass
 class Capabilities:
     """A backend pool as ``/scheduler-stats/get_pools`` and ``/capabilities`` show it."""
@@ -36,6 +40,16 @@ class Capabilities:
     reserved_percentage: int = 0
     # Driver-specific capabilities, published under "<vendor>:" keys.
     vendor: dict = field(default_factory=dict)
+
+    def serves(self, extra_specs: dict) -> bool:
+        """Whether a volume type's extra specs let the scheduler pick this backend: the
+        keys it matches by plain equality (``volume_backend_name``, ``vendor_name``,
+        ``storage_protocol``) equal ours, and ``multiattach`` only if we offer it."""
+        for key in MATCHED:
+            if key in extra_specs and str(extra_specs[key]) != str(getattr(self, key)):
+                return False
+        wants_multiattach = str(extra_specs.get("multiattach", "")).lower() in ("<is> true", "true")
+        return self.multiattach or not wants_multiattach
 
 
 class Driver(abc.ABC):
