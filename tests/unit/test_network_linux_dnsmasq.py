@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pocketstack.network.drivers.dnsmasq_config import command, hosts_file, opts_file
+from pocketstack.network.drivers.dnsmasq_config import command, hosts_file, isolated_subnets, opts_file
 
 V4 = {"id": "s4", "network_id": "n", "ip_version": 4, "cidr": "10.0.0.0/24", "gateway_ip": "10.0.0.1",
       "enable_dhcp": True, "dns_nameservers": ["192.0.2.53", "192.0.2.54"], "host_routes": []}
@@ -48,6 +48,20 @@ def test_options_per_subnet_and_port():
         "tag:port-p1,150,10.0.0.9\n")
     # No gateway: the router option is sent empty, so clients install no default route.
     assert opts_file([], [dict(V4, gateway_ip=None, dns_nameservers=[])]) == "tag:subnet-s4,option:router\n"
+
+
+def test_a_subnet_without_a_router_at_its_gateway_is_isolated_and_routes_metadata_to_dhcp():
+    other = dict(V4, id="s5", cidr="10.0.5.0/24", gateway_ip="10.0.5.1")
+    # A router interface at s4's gateway; one on s5 at another address does not count.
+    routers = {("s4", "10.0.0.1"), ("s5", "10.0.5.99")}
+    assert isolated_subnets([V4, other, V6, OFF], routers) == {"s5"}
+    assert isolated_subnets([V4, other], set()) == {"s4", "s5"}
+    # Option 121 (and 249): the metadata route first, the default route kept.
+    assert opts_file([], [dict(V4, dns_nameservers=[])], metadata_routes={"s4": "10.0.0.2"}) == (
+        "tag:subnet-s4,option:router,10.0.0.1\n"
+        "tag:subnet-s4,option:classless-static-route,169.254.169.254/32,10.0.0.2,0.0.0.0/0,10.0.0.1\n"
+        "tag:subnet-s4,249,169.254.169.254/32,10.0.0.2,0.0.0.0/0,10.0.0.1\n")
+    assert "169.254" not in opts_file([], [V4], metadata_routes={"s5": "10.0.5.2"})
 
 
 def test_command_serves_only_listed_hosts_on_the_dhcp_port():

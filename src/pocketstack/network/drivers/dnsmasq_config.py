@@ -6,6 +6,10 @@ an address, so DHCP never hands out an address the API did not allocate.  Option
 per subnet (tag ``subnet-<id>``: router, DNS servers, classless static routes) and per
 port (tag ``port-<id>``: the port's ``extra_dhcp_opts``).  dnsmasq re-reads both files on
 SIGHUP, so a port change is a rewrite and a signal, not a restart.
+
+An *isolated* subnet (IPv4, no router interface at its gateway address) gets a host
+route to the metadata address via the DHCP port, whose namespace then serves metadata
+(Neutron's ``enable_isolated_metadata``).
 """
 
 from __future__ import annotations
@@ -15,12 +19,21 @@ from pathlib import Path
 
 LEASE_SECONDS = 86400
 DOMAIN = "openstacklocal"
+METADATA_CIDR = "169.254.169.254/32"
 
 
 def dhcp_subnets(subnets: list[dict]) -> list[dict]:
     """The subnets dnsmasq serves (IPv4 with DHCP enabled; IPv6 RA/DHCPv6 are not yet)."""
     return sorted((s for s in subnets if s.get("enable_dhcp", True) and s.get("ip_version") == 4),
                   key=lambda s: s["id"])
+
+
+def isolated_subnets(subnets: list[dict], router_addresses: set[tuple[str, str]]) -> set[str]:
+    """The served IPv4 subnets whose gateway address is no router interface's
+    (``router_addresses``: (subnet id, address) of every router interface), as Neutron
+    decides which subnets need the DHCP namespace's metadata proxy."""
+    return {s["id"] for s in dhcp_subnets(subnets)
+            if s["ip_version"] == 4 and (s["id"], s.get("gateway_ip")) not in router_addresses}
 
 
 def hostname(port: dict, address: str) -> str:
@@ -44,9 +57,12 @@ def hosts_file(ports: list[dict], subnets: list[dict]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def opts_file(ports: list[dict], subnets: list[dict], mtu: int | None = None) -> str:
-    """Per subnet: router, DNS servers, classless routes, the network's MTU; per port:
-    its ``extra_dhcp_opts``."""
+def opts_file(ports: list[dict], subnets: list[dict], mtu: int | None = None,
+              metadata_routes: dict[str, str] | None = None) -> str:
+    """Per subnet: router, DNS servers, classless routes (with ``metadata_routes``:
+    subnet id -> the DHCP port's address, the route to 169.254.169.254), the network's
+    MTU; per port: its ``extra_dhcp_opts``."""
+    metadata_routes = metadata_routes or {}
     lines = []
     for subnet in dhcp_subnets(subnets):
         tag = f"tag:subnet-{subnet['id']}"
@@ -57,6 +73,8 @@ def opts_file(ports: list[dict], subnets: list[dict], mtu: int | None = None) ->
         if subnet.get("dns_nameservers"):
             lines.append(f"{tag},option:dns-server,{','.join(subnet['dns_nameservers'])}")
         routes = [(r["destination"], r["nexthop"]) for r in subnet.get("host_routes") or []]
+        if subnet["id"] in metadata_routes:
+            routes.insert(0, (METADATA_CIDR, metadata_routes[subnet["id"]]))
         if routes:
             # RFC 3442: a client that takes classless routes ignores the router option,
             # so the default route goes in the list too.

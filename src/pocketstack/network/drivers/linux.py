@@ -8,7 +8,9 @@ default); it never adds a device, address, route or rule to the namespace it run
                             by the compute driver, or the host end of a veth into a
                             DHCP or router namespace); the security-group tables
                             (nft_rules) filter between bridge ports
-    <prefix>dhcp-<net>      ns-<port11>: the network's DHCP port, and its dnsmasq
+    <prefix>dhcp-<net>      ns-<port11>: the network's DHCP port, and its dnsmasq; on a
+                            network with an IPv4 subnet no router serves, also
+                            169.254.169.254 and the metadata proxy (isolated metadata)
     <prefix>router-<id>     qr-<port11> per router interface, qg-<port11> on the external
                             network (gateway and floating addresses), NAT table, routes
 
@@ -28,13 +30,13 @@ import json
 import logging
 import os
 import shutil
-import signal
 import threading
 from pathlib import Path
 
 from pocketstack.common import netns
-from pocketstack.network.drivers import dnsmasq_config, metadata_proxy, nft_rules
+from pocketstack.network.drivers import daemons, dnsmasq_config, metadata_proxy, nft_rules
 from pocketstack.network.drivers.base import DatapathDriver
+from pocketstack.network.drivers.daemons import Daemon
 from pocketstack.network.drivers.metadata_proxy import MetadataProxy
 from pocketstack.network.drivers.nft_rules import tag
 
@@ -65,7 +67,7 @@ class LinuxDriver(DatapathDriver):
 
     def __init__(self, state_dir: Path, prefix: str = "ps-", metadata: MetadataProxy | None = None):
         check_host()
-        #: the routers' metadata proxy (None: guests have no 169.254.169.254)
+        #: the routers' and isolated networks' metadata proxy (None: no 169.254.169.254)
         self.metadata = metadata
         if metadata is not None:
             metadata.lookup = self.instance_at
@@ -234,15 +236,19 @@ class LinuxDriver(DatapathDriver):
             for family in ("iptables", "ip6tables"):
                 netns.sysctl(self.host_ns, f"net.bridge.bridge-nf-call-{family}", "1")
             self._bridges()
-            dhcp = self._dhcp()
-            routers = self._routers()
+            proxied: set[str] = set()  # the namespaces whose metadata proxy is wanted
+            dhcp = self._dhcp(proxied)
+            routers = self._routers(proxied)
+            if self.metadata is not None:
+                for gone in self.metadata.namespaces() - proxied:
+                    self.metadata.stop(gone)
             for ns in netns.namespaces():
                 if ns.startswith(f"{self.prefix}dhcp-") and ns not in dhcp:
-                    self._stop_dnsmasq(ns[len(f"{self.prefix}dhcp-"):])
+                    self._dnsmasq(ns[len(f"{self.prefix}dhcp-"):]).stop()
                     netns.delete(ns)
                 elif ns.startswith(f"{self.prefix}router-") and ns not in routers:
                     netns.delete(ns)
-            self._stop_orphan_dnsmasq({ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
+            daemons.stop_others(self.state_dir / "dhcp", {ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
             self._attach_ports()
             last = self._applied.get(self.host_ns)
             numbers = last.numbers if isinstance(last, nft_rules.HostRuleset) else None
@@ -278,13 +284,10 @@ class LinuxDriver(DatapathDriver):
     def destroy(self) -> None:
         """Remove every namespace and process of this driver (tests; a host's decommission)."""
         with self._lock:
-            for ns in sorted(netns.namespaces()):
-                if ns.startswith(f"{self.prefix}dhcp-"):
-                    self._stop_dnsmasq(ns[len(f"{self.prefix}dhcp-"):])
-            self._stop_orphan_dnsmasq(set())
+            daemons.stop_others(self.state_dir / "dhcp", set())
             if self.metadata is not None:
-                for router_id in self.metadata.routers():
-                    self.metadata.stop(router_id)
+                for ns in self.metadata.namespaces():
+                    self.metadata.stop(ns)
             for ns in sorted(netns.namespaces()):
                 if ns == self.host_ns or ns.startswith((f"{self.prefix}dhcp-", f"{self.prefix}router-")):
                     netns.delete(ns)
@@ -350,7 +353,7 @@ class LinuxDriver(DatapathDriver):
             netns.ip(ns, "link", "set", inner, "mtu", mtu, "up")
 
     # -- DHCP ---------------------------------------------------------------------------------
-    def _dhcp(self) -> set[str]:
+    def _dhcp(self, proxied: set[str]) -> set[str]:
         wanted = set()
         for network_id in sorted(self.networks):
             subnets = [s for s in self.subnets.values() if s.get("network_id") == network_id]
@@ -368,65 +371,43 @@ class LinuxDriver(DatapathDriver):
                 if name.startswith("ns-") and name != inner:
                     netns.ip(ns, "link", "del", name)
             self._veth(ns, inner, port, links)
-            netns.set_addresses(ns, inner, {a for f in port.get("fixed_ips") or [] if (a := self._prefixed(f))})
+            addresses = {a for f in port.get("fixed_ips") or [] if (a := self._prefixed(f))}
+            # Isolated metadata (Neutron's enable_isolated_metadata): the guests of an
+            # IPv4 subnet no router serves reach 169.254.169.254 here, by a host route.
+            metadata_routes: dict[str, str] = {}
+            if self.metadata is not None:
+                isolated = dnsmasq_config.isolated_subnets(served, self._router_gateways())
+                metadata_routes = {f["subnet_id"]: f["ip_address"] for f in port.get("fixed_ips") or []
+                                   if f["subnet_id"] in isolated}
+            if metadata_routes:
+                addresses.add(f"{metadata_proxy.ADDRESS}/32")
+            netns.set_addresses(ns, inner, addresses)
+            if metadata_routes:
+                assert self.metadata is not None
+                self.metadata.serve(ns, {network_id}, (metadata_proxy.ADDRESS, 80))
+                proxied.add(ns)
             ports = [p for p in self.ports.values() if p.get("network_id") == network_id]
-            self._dnsmasq(network_id, ns, inner, ports, subnets)
+            self._start_dnsmasq(network_id, ns, inner, ports, subnets, metadata_routes)
         return wanted
 
-    def _dnsmasq_dir(self, network_id: str) -> Path:
-        return self.state_dir / "dhcp" / network_id
+    def _router_gateways(self) -> set[tuple[str, str]]:
+        """(subnet id, address) of every router interface: a subnet whose gateway address
+        is among them has a router (and its metadata proxy)."""
+        return {(f["subnet_id"], f["ip_address"]) for router in self.routers.values()
+                for port in self._interfaces(router) for f in port.get("fixed_ips") or []}
 
-    def _dnsmasq_pid(self, network_id: str) -> int | None:
-        path = self._dnsmasq_dir(network_id) / "pid"
-        try:
-            pid = int(path.read_text().strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        except (OSError, ValueError):
-            return None
-        return pid if "dnsmasq" in cmdline and str(self._dnsmasq_dir(network_id)) in cmdline else None
+    def _dnsmasq(self, network_id: str) -> Daemon:
+        return Daemon(self.state_dir / "dhcp" / network_id)
 
-    def _dnsmasq(self, network_id: str, ns: str, interface: str, ports: list[dict], subnets: list[dict]) -> None:
-        directory = self._dnsmasq_dir(network_id)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "dnsmasq.conf").write_text("")
-        changed = False
-        for name, text in (("hosts", dnsmasq_config.hosts_file(ports, subnets)),
-                           ("opts", dnsmasq_config.opts_file(ports, subnets, int(self._mtu(network_id))))):
-            path = directory / name
-            if not path.exists() or path.read_text() != text:
-                path.write_text(text)
-                changed = True
-        command = dnsmasq_config.command(network_id, interface, subnets, directory)
-        pid = self._dnsmasq_pid(network_id)
-        command_path = directory / "command"
-        if pid is not None and command_path.exists() and command_path.read_text() != "\n".join(command):
-            self._stop_dnsmasq(network_id)
-            pid = None
-        if pid is None:
-            command_path.write_text("\n".join(command))
-            netns.execute(ns, *command)
-        elif changed:
-            os.kill(pid, signal.SIGHUP)  # re-reads the hosts and options files
-
-    def _stop_dnsmasq(self, network_id: str) -> None:
-        pid = self._dnsmasq_pid(network_id)
-        if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(50):
-                if not Path(f"/proc/{pid}").exists():
-                    break
-                threading.Event().wait(0.02)
-        shutil.rmtree(self._dnsmasq_dir(network_id), ignore_errors=True)
-
-    def _stop_orphan_dnsmasq(self, keep: set[str]) -> None:
-        root = self.state_dir / "dhcp"
-        if root.is_dir():
-            for directory in root.iterdir():
-                if directory.name not in keep:
-                    self._stop_dnsmasq(directory.name)
+    def _start_dnsmasq(self, network_id: str, ns: str, interface: str, ports: list[dict], subnets: list[dict],
+                       metadata_routes: dict[str, str]) -> None:
+        daemon = self._dnsmasq(network_id)
+        opts = dnsmasq_config.opts_file(ports, subnets, int(self._mtu(network_id)), metadata_routes)
+        daemon.ensure(ns, dnsmasq_config.command(network_id, interface, subnets, daemon.directory),
+                      {"dnsmasq.conf": "", "hosts": dnsmasq_config.hosts_file(ports, subnets), "opts": opts})
 
     # -- routers -------------------------------------------------------------------------------
-    def _routers(self) -> set[str]:
+    def _routers(self, proxied: set[str]) -> set[str]:
         # A router with admin_state_up false is not served at all, as Neutron's L3 agent
         # removes it: no namespace (so its interfaces go), no NAT, no metadata proxy.
         active = {i: r for i, r in self.routers.items() if r.get("admin_state_up") is not False}
@@ -473,22 +454,16 @@ class LinuxDriver(DatapathDriver):
             self._set_routes(ns, routes)
             enable_snat = (router.get("external_gateway_info") or {}).get("enable_snat", True)
             if self.metadata is not None:
-                self.metadata.serve(router_id, ns)
+                self.metadata.serve(ns, {p["network_id"] for p, _ in devices.values() if p is not gateway})
+                proxied.add(ns)
             self._nft(ns, nft_rules.nat_ruleset(gateway_device, gateway_ip, snat if enable_snat else [], floating,
                                                 metadata_proxy.PORT if self.metadata is not None else None))
-        if self.metadata is not None:
-            for gone in self.metadata.routers() - set(active):
-                self.metadata.stop(gone)
         return wanted
 
-    def instance_at(self, router_id: str, address: str) -> tuple[str, str] | None:
-        """The instance (id, project) whose port has ``address`` on one of the router's
-        networks: who a request to the metadata proxy comes from."""
+    def instance_at(self, networks: frozenset[str], address: str) -> tuple[str, str] | None:
+        """The instance (id, project) whose port has ``address`` on one of ``networks``
+        (those a metadata proxy serves): who a request to the proxy comes from."""
         with self._lock:
-            router = self.routers.get(router_id)
-            if router is None:
-                return None
-            networks = {p.get("network_id") for p in self._interfaces(router)}
             for port in self.ports.values():
                 if (port.get("network_id") in networks and (port.get("device_owner") or "").startswith("compute:")
                         and any(f["ip_address"] == address for f in port.get("fixed_ips") or [])):
