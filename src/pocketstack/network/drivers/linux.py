@@ -13,6 +13,7 @@ default); it never adds a device, address, route or rule to the namespace it run
                             169.254.169.254 and the metadata proxy (isolated metadata)
     <prefix>router-<id>     qr-<port11> per router interface, qg-<port11> on the external
                             network (gateway and floating addresses), NAT table, routes
+                            (IPv4 and IPv6), radvd for the IPv6 subnets with an RA mode
 
 Every event updates the driver's copy of the network state ("this is the state now")
 and then reconciles the namespaces with all of it, so applying an event twice, or
@@ -20,7 +21,7 @@ out of order with a later full :meth:`sync`, converges on the same data plane; a
 removed by hand comes back at the next event, a rule at the next change of its chain
 (its table, in a router namespace) or the next sync.  The reconcile
 removes what it owns but no longer wants: namespaces with the prefix, devices in them,
-dnsmasq processes whose pid files are in its state directory.
+dnsmasq and radvd processes whose pid files are in its state directory.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import threading
 from pathlib import Path
 
 from pocketstack.common import netns
-from pocketstack.network.drivers import daemons, dnsmasq_config, metadata_proxy, nft_rules
+from pocketstack.network.drivers import daemons, dnsmasq_config, metadata_proxy, nft_rules, radvd_config
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.drivers.daemons import Daemon
 from pocketstack.network.drivers.metadata_proxy import MetadataProxy
@@ -285,6 +286,7 @@ class LinuxDriver(DatapathDriver):
         """Remove every namespace and process of this driver (tests; a host's decommission)."""
         with self._lock:
             daemons.stop_others(self.state_dir / "dhcp", set())
+            daemons.stop_others(self.state_dir / "radvd", set())
             if self.metadata is not None:
                 for ns in self.metadata.namespaces():
                     self.metadata.stop(ns)
@@ -364,7 +366,9 @@ class LinuxDriver(DatapathDriver):
                 continue
             ns = self.dhcp_ns(network_id)
             wanted.add(ns)
-            netns.ensure(ns)
+            if netns.ensure(ns):
+                # The DHCP port's addresses are the API's: no SLAAC of its own from the RAs.
+                netns.sysctl(ns, "net.ipv6.conf.default.accept_ra", "0")
             links = netns.links(ns)
             inner = f"ns-{tag(port['id'])}"
             for name in links:
@@ -412,11 +416,13 @@ class LinuxDriver(DatapathDriver):
         # removes it: no namespace (so its interfaces go), no NAT, no metadata proxy.
         active = {i: r for i, r in self.routers.items() if r.get("admin_state_up") is not False}
         wanted = set()
+        advertising: set[str] = set()  # routers whose radvd runs
         for router_id, router in sorted(active.items()):
             ns = self.router_ns(router_id)
             wanted.add(ns)
             self._ensure(ns)
             netns.sysctl(ns, "net.ipv4.ip_forward", "1")
+            netns.sysctl(ns, "net.ipv6.conf.all.forwarding", "1")
             links = netns.links(ns)
             devices: dict[str, tuple[dict, set[str]]] = {}
             snat: list[str] = []
@@ -441,8 +447,8 @@ class LinuxDriver(DatapathDriver):
                     subnet = self.subnets.get(fixed["subnet_id"])
                     if subnet and subnet["ip_version"] == 4:
                         gateway_ip = gateway_ip or fixed["ip_address"]
-                        if subnet.get("gateway_ip"):
-                            routes.setdefault("default", subnet["gateway_ip"])
+                    if subnet and subnet.get("gateway_ip"):  # the default route of each IP version
+                        routes.setdefault("0.0.0.0/0" if subnet["ip_version"] == 4 else "::/0", subnet["gateway_ip"])
             for route in router.get("routes") or []:
                 routes[route["destination"]] = route["nexthop"]
             for name in links:
@@ -452,13 +458,34 @@ class LinuxDriver(DatapathDriver):
                 self._veth(ns, name, port, links)
                 netns.set_addresses(ns, name, addresses)
             self._set_routes(ns, routes)
+            if self._radvd(router_id, ns, [(name, port) for name, (port, _) in devices.items() if port is not gateway]):
+                advertising.add(router_id)
             enable_snat = (router.get("external_gateway_info") or {}).get("enable_snat", True)
             if self.metadata is not None:
                 self.metadata.serve(ns, {p["network_id"] for p, _ in devices.values() if p is not gateway})
                 proxied.add(ns)
             self._nft(ns, nft_rules.nat_ruleset(gateway_device, gateway_ip, snat if enable_snat else [], floating,
                                                 metadata_proxy.PORT if self.metadata is not None else None))
+        daemons.stop_others(self.state_dir / "radvd", advertising)
         return wanted
+
+    def _radvd(self, router_id: str, ns: str, interfaces: list[tuple[str, dict]]) -> bool:
+        """Run the router's radvd for its interfaces' IPv6 subnets with an RA mode (stop it
+        if there are none); whether it runs."""
+        conf = radvd_config.config([(name, int(self._mtu(port["network_id"])),
+                                     [self.subnets[f["subnet_id"]] for f in port.get("fixed_ips") or []
+                                      if f["subnet_id"] in self.subnets]) for name, port in interfaces])
+        daemon = Daemon(self.state_dir / "radvd" / router_id)
+        if not conf:
+            daemon.stop()
+            return False
+        if shutil.which("radvd") is None:
+            # One router without advertisements must not stop the rest of the reconcile.
+            LOG.error("router %s has IPv6 subnets to advertise, but radvd (Debian package radvd) is not installed",
+                      router_id)
+            return False
+        daemon.ensure(ns, radvd_config.command(daemon.directory), {"radvd.conf": conf})
+        return True
 
     def instance_at(self, networks: frozenset[str], address: str) -> tuple[str, str] | None:
         """The instance (id, project) whose port has ``address`` on one of ``networks``
@@ -487,12 +514,20 @@ class LinuxDriver(DatapathDriver):
 
     @staticmethod
     def _set_routes(ns: str, routes: dict[str, str]) -> None:
-        """Static routes (``proto static``) exactly ``routes``: destination -> next hop."""
-        have = {r["dst"]: r.get("gateway") for r in json.loads(netns.ip(ns, "-j", "route", "show", "proto", "static")
-                                                                or "[]")}
-        for destination in have:
-            if destination not in routes:
-                netns.ip(ns, "route", "del", destination, "proto", "static", check=False)
+        """Static routes (``proto static``) exactly ``routes``: destination CIDR -> next
+        hop, IPv4 and IPv6."""
+        wanted: dict[tuple[str, str], str] = {}
         for destination, nexthop in routes.items():
-            if have.get(destination) != nexthop:
-                netns.ip(ns, "route", "replace", destination, "via", nexthop, "proto", "static")
+            network = ipaddress.ip_network(destination, strict=False)
+            # As ``ip`` shows them: "default", a host route without its length.
+            shown = ("default" if network.prefixlen == 0 else str(network.network_address)
+                     if network.prefixlen == network.max_prefixlen else str(network))
+            wanted[(f"-{network.version}", shown)] = nexthop
+        have = {(family, r["dst"]): r.get("gateway") for family in ("-4", "-6")
+                for r in json.loads(netns.ip(ns, family, "-j", "route", "show", "proto", "static") or "[]")}
+        for family, destination in have:
+            if (family, destination) not in wanted:
+                netns.ip(ns, family, "route", "del", destination, "proto", "static", check=False)
+        for (family, destination), nexthop in wanted.items():
+            if have.get((family, destination)) != nexthop:
+                netns.ip(ns, family, "route", "replace", destination, "via", nexthop, "proto", "static")
