@@ -714,6 +714,12 @@ def test_a_guest_on_a_network_without_a_router_reads_its_metadata(api_world):
     # dropped), or the metadata API would have refused it.
     assert json.loads(metadata("/openstack/latest/meta_data.json"))["uuid"] == server["id"]
     assert metadata("/latest/meta-data/local-ipv4") == address
+    # The DHCP namespace deleted by hand: the next event makes it again, with a dnsmasq
+    # and a proxy of its own (the old ones served the deleted namespace).
+    sh("ip", "netns", "delete", dhcp_ns)
+    call("PUT", f"ports/{port['id']}", {"port": {"name": "md-vm-port"}}, status=200)
+    assert w.dhcp("vm")[:1] == [address]
+    assert json.loads(metadata("/openstack/latest/meta_data.json"))["uuid"] == server["id"]
     # A router on the subnet's gateway: no longer isolated, the router's proxy answers.
     router = call("POST", "routers", {"router": {"name": "md-router"}})["router"]
     call("PUT", f"routers/{router['id']}/add_router_interface", {"subnet_id": subnet["id"]}, status=200)

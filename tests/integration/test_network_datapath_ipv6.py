@@ -233,3 +233,40 @@ def test_router_advertisements_from_a_guest_are_dropped(world6):
         if pidfile.exists():
             sh("kill", pidfile.read_text().strip(), check=False)
         sh("ip", "-n", w.guests["a"], "-6", "addr", "flush", "dev", "eth0", "scope", "global")
+
+
+def test_radvd_follows_the_router_and_survives_a_restarted_agent(world6):
+    from pocketstack.network.drivers.linux import LinuxDriver
+    w = world6
+    directory = w.driver.state_dir / "radvd" / w.router["id"]
+
+    def running() -> str:
+        """radvd's pid (its privilege-separation child is not in the pid file)."""
+        pid = (directory / "pid").read_text().strip()
+        assert str(directory) in Path(f"/proc/{pid}/cmdline").read_text()
+        return pid
+
+    pid = running()
+    qr = {name: f"qr-{w.ports[f'qr-{name}']['id'][:11]}" for name in ("A", "B", "C")}
+    assert all(f"interface {device} {{" in (directory / "radvd.conf").read_text() for device in qr.values())
+    # An interface removed: the same radvd re-reads its file (SIGHUP) without it.
+    interfaces = w.router["interfaces"]
+    w.router["interfaces"] = [p for p in interfaces if p["id"] != w.ports["qr-B"]["id"]]
+    try:
+        w.driver.router_updated(w.router)
+        assert f"interface {qr['B']} {{" not in (directory / "radvd.conf").read_text()
+        assert running() == pid
+    finally:
+        w.router["interfaces"] = interfaces
+        w.driver.router_updated(w.router)
+    # A restarted agent (the state replayed, routers without their interfaces) keeps it.
+    restarted = LinuxDriver(w.driver.state_dir, prefix=w.prefix)
+    restarted.sync({"networks": list(w.networks.values()), "subnets": list(w.subnets.values()),
+                    "ports": list(w.ports.values()),
+                    "routers": [{k: v for k, v in w.router.items() if k != "interfaces"}],
+                    "floatingips": [], "security_groups": list(w.groups.values())})
+    w.driver = restarted
+    assert running() == pid
+    assert all(f"interface {device} {{" in (directory / "radvd.conf").read_text() for device in qr.values())
+    w.solicit("c")
+    assert eventually(lambda: w.v6("c") in w.global_addresses("c"), timeout=15, interval=0.3)

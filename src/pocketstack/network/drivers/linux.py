@@ -256,9 +256,16 @@ class LinuxDriver(DatapathDriver):
             self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks,
                                                       numbers))
 
-    def _ensure(self, ns: str) -> None:
-        if netns.ensure(ns):
-            self._applied.pop(ns, None)  # a new namespace has no rules yet
+    def _ensure(self, ns: str) -> bool:
+        """Create the namespace unless it exists; whether it was created."""
+        if not netns.ensure(ns):
+            return False
+        self._applied.pop(ns, None)  # a new namespace has no rules yet
+        if self.metadata is not None:
+            # ...nor a metadata proxy: one of that name listens in the namespace that
+            # was deleted by hand (a socket keeps the namespace it was made in).
+            self.metadata.stop(ns)
+        return True
 
     def _nft(self, ns: str, ruleset: str | nft_rules.HostRuleset) -> None:
         """Apply a namespace's ruleset, unless it is the one applied last; the host's
@@ -366,9 +373,10 @@ class LinuxDriver(DatapathDriver):
                 continue
             ns = self.dhcp_ns(network_id)
             wanted.add(ns)
-            if netns.ensure(ns):
+            if self._ensure(ns):
                 # The DHCP port's addresses are the API's: no SLAAC of its own from the RAs.
                 netns.sysctl(ns, "net.ipv6.conf.default.accept_ra", "0")
+                self._dnsmasq(network_id).stop()  # one still running serves a deleted namespace
             links = netns.links(ns)
             inner = f"ns-{tag(port['id'])}"
             for name in links:
@@ -420,7 +428,8 @@ class LinuxDriver(DatapathDriver):
         for router_id, router in sorted(active.items()):
             ns = self.router_ns(router_id)
             wanted.add(ns)
-            self._ensure(ns)
+            if self._ensure(ns):
+                self._radvd_daemon(router_id).stop()  # one still running serves a deleted namespace
             netns.sysctl(ns, "net.ipv4.ip_forward", "1")
             netns.sysctl(ns, "net.ipv6.conf.all.forwarding", "1")
             links = netns.links(ns)
@@ -469,13 +478,16 @@ class LinuxDriver(DatapathDriver):
         daemons.stop_others(self.state_dir / "radvd", advertising)
         return wanted
 
+    def _radvd_daemon(self, router_id: str) -> Daemon:
+        return Daemon(self.state_dir / "radvd" / router_id)
+
     def _radvd(self, router_id: str, ns: str, interfaces: list[tuple[str, dict]]) -> bool:
         """Run the router's radvd for its interfaces' IPv6 subnets with an RA mode (stop it
         if there are none); whether it runs."""
         conf = radvd_config.config([(name, int(self._mtu(port["network_id"])),
                                      [self.subnets[f["subnet_id"]] for f in port.get("fixed_ips") or []
                                       if f["subnet_id"] in self.subnets]) for name, port in interfaces])
-        daemon = Daemon(self.state_dir / "radvd" / router_id)
+        daemon = self._radvd_daemon(router_id)
         if not conf:
             daemon.stop()
             return False
