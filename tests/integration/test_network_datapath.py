@@ -13,11 +13,15 @@ Topology (one module-scoped world, tests restore what they change)::
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -31,10 +35,16 @@ UDHCPC_SCRIPT = """#!/bin/sh
 case "$1" in
   bound|renew)
     ip addr flush dev "$interface"
+    ip route flush dev "$interface"
     ip addr add "$ip/$mask" dev "$interface"
     [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
     [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
     echo "$ip $mask $router $mtu" > "$RESULT"
+    if [ -n "$staticroutes" ]; then
+      echo "$staticroutes" > "$RESULT.routes"
+      set -- $staticroutes
+      while [ $# -ge 2 ]; do ip route replace "$1" via "$2" dev "$interface"; shift 2; done
+    fi
     ;;
 esac
 exit 0
@@ -134,12 +144,21 @@ class World:
         return ns
 
     def dhcp(self, guest: str) -> list[str]:
+        """address, prefix length, router, MTU of the lease the guest got and applied
+        (its classless static routes, pairs of destination and next hop: :meth:`routes`)."""
         result = self.tmp / f"lease-{guest}"
+        for path in (result, self.tmp / f"lease-{guest}.routes"):
+            path.unlink(missing_ok=True)
         env = dict(os.environ, RESULT=str(result))
         subprocess.run(["ip", "netns", "exec", self.guests[guest], "busybox", "udhcpc", "-f", "-q", "-n",
-                        "-O", "mtu", "-i", "eth0", "-t", "5", "-T", "1", "-s", str(self.script)],
-                       env=env, capture_output=True, timeout=30, check=False)
+                        "-O", "mtu", "-O", "staticroutes", "-i", "eth0", "-t", "5", "-T", "1", "-s",
+                        str(self.script)], env=env, capture_output=True, timeout=30, check=False)
         return result.read_text().split() if result.exists() else []
+
+    def routes(self, guest: str) -> list[str]:
+        """The classless static routes of the guest's last lease (option 121)."""
+        path = self.tmp / f"lease-{guest}.routes"
+        return path.read_text().split() if path.exists() else []
 
     def static(self, guest: str, address: str, gateway: str | None = None) -> None:
         ns = self.guests[guest]
@@ -513,10 +532,26 @@ def test_sync_repairs_a_rule_deleted_by_hand_and_removes_what_is_gone(world):
 
 # -- through the network API of an in-process cloud ---------------------------------------------
 
+@contextlib.contextmanager
+def metadata_api(cloud, listener: socket.socket):
+    """The cloud's metadata API (the real app, as ``pocketstack up`` serves it beside the
+    other APIs) on ``listener``, in a thread of its own."""
+    from pocketstack.metadata.server import metadata_app, server
+    app = server(metadata_app(cloud, create_secret=True), cloud.settings, beside_another=True)
+    thread = threading.Thread(target=lambda: asyncio.run(app.serve(sockets=[listener])), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        app.should_exit = True
+        thread.join(10)
+
+
 @pytest.fixture
 def api_world(tmp_path):
     """An all-in-one cloud with ``network_datapath = "linux"``: the API's changes reach the
-    driver as the service emits them (subnets, ports, security groups)."""
+    driver as the service emits them (subnets, ports, security groups); its metadata API
+    listens where the datapath's metadata proxies forward to."""
     require_tools(TOOLS, "the Linux datapath")
     if os.geteuid() != 0:
         if IN_CI:
@@ -530,16 +565,19 @@ def api_world(tmp_path):
 
     from conftest import ADMIN_PASSWORD, DEMO_PASSWORD, Api
     prefix = f"pst{random.randrange(16**4):04x}-"
+    listener = socket.create_server(("127.0.0.1", 0))
     settings = config.load(overrides={"data_dir": tmp_path / "data", "bcrypt_rounds": 4, "port": 8780,
                                       "clouds_file": str(tmp_path / "clouds.yaml"), "network_datapath": "linux",
-                                      "network_datapath_prefix": prefix}, environ={})
+                                      "network_datapath_prefix": prefix,
+                                      "metadata_listen_port": listener.getsockname()[1]}, environ={})
     cloud = Cloud(settings)
     driver = None
     try:
         bootstrap(cloud.identity, admin_password=ADMIN_PASSWORD, demo_password=DEMO_PASSWORD,
                   region=settings.region, services=cloud.catalog())
         driver = cloud.service("network").driver
-        with TestClient(cloud.asgi_app(), base_url="http://127.0.0.1:8780") as client:
+        with metadata_api(cloud, listener), \
+                TestClient(cloud.asgi_app(), base_url="http://127.0.0.1:8780") as client:
             api = Api(client, cloud)
             world = World(driver, prefix, tmp_path)
             world.api = api
@@ -616,3 +654,77 @@ def test_the_api_drives_the_datapath(api_world):
     # Deleting the port removes its device (the guest's end goes with it).
     call("DELETE", f"ports/{server['id']}", status=204)
     assert w.driver.tap_name(server["id"]) not in sh("ip", "-n", w.driver.host_ns, "link").stdout
+
+
+FETCH = """
+import sys, urllib.request
+request = urllib.request.Request("http://169.254.169.254" + sys.argv[1], headers={"X-Instance-ID": sys.argv[2]})
+with urllib.request.urlopen(request, timeout=5) as answer:
+    sys.stdout.write(answer.read().decode())
+"""
+
+
+def test_a_guest_on_a_network_without_a_router_reads_its_metadata(api_world):
+    """Isolated metadata: the DHCP namespace holds 169.254.169.254 and a proxy in front of
+    the real metadata API, and DHCP routes the guest there; once a router serves the
+    subnet, the router's proxy does."""
+    w = api_world
+    r = w.r
+
+    def call(method, path, body=None, status=201, service="/network/v2.0/"):
+        response = w.api.request(method, f"{service}{path}", w.token, json=body,
+                                 headers={"OpenStack-API-Version": "compute 2.64"})
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+    net = call("POST", "networks", {"network": {"name": "isolated"}})["network"]
+    subnet = call("POST", "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                 "cidr": f"10.{r}.8.0/24"}})["subnet"]
+    [dhcp] = call("GET", f"ports?network_id={net['id']}&device_owner=network:dhcp", status=200)["ports"]
+    dhcp_ip = dhcp["fixed_ips"][0]["ip_address"]
+    dhcp_ns = w.driver.dhcp_ns(net["id"])
+    assert "inet 169.254.169.254/32 " in sh("ip", "-n", dhcp_ns, "-4", "addr").stdout
+    # A server booted through the compute API (fake hypervisor): its port is the guest's.
+    image = w.api.request("POST", "/image/v2/images", w.token, json={
+        "name": "md", "disk_format": "qcow2", "container_format": "bare"}).json()["id"]
+    assert w.api.request("PUT", f"/image/v2/images/{image}/file", w.token, content=b"bytes",
+                         headers={"Content-Type": "application/octet-stream"}).status_code == 204
+    flavor = call("POST", "flavors", {"flavor": {"name": "md", "vcpus": 1, "ram": 64, "disk": 1}}, status=200,
+                  service="/compute/v2.1/")["flavor"]
+    server = call("POST", "servers", {"server": {"name": "md-vm", "imageRef": image, "flavorRef": flavor["id"],
+                                                 "networks": [{"uuid": net["id"]}]}}, status=202,
+                  service="/compute/v2.1/")["server"]
+    deadline = time.monotonic() + 30
+    while call("GET", f"servers/{server['id']}", status=200, service="/compute/v2.1/")["server"]["status"] != "ACTIVE":
+        assert time.monotonic() < deadline, "the server did not become ACTIVE"
+        time.sleep(0.2)
+    [port] = call("GET", f"ports?device_id={server['id']}", status=200)["ports"]
+    w.ports["vm"] = port
+    w.guest("vm", "vm")
+    address = port["fixed_ips"][0]["ip_address"]
+    assert w.dhcp("vm") == [address, "24", f"10.{r}.8.1", str(net["mtu"])]
+    # Option 121: the metadata route via the DHCP port, and the default route kept.
+    assert w.routes("vm") == ["169.254.169.254/32", dhcp_ip, "0.0.0.0/0", f"10.{r}.8.1"]
+
+    def metadata(path: str) -> str:
+        done = sh("ip", "netns", "exec", w.guests["vm"], sys.executable, "-c", FETCH, path, "someone-else")
+        return done.stdout
+
+    # The proxy signed the request for the guest's own instance (a forged header is
+    # dropped), or the metadata API would have refused it.
+    assert json.loads(metadata("/openstack/latest/meta_data.json"))["uuid"] == server["id"]
+    assert metadata("/latest/meta-data/local-ipv4") == address
+    # The DHCP namespace deleted by hand: the next event makes it again, with a dnsmasq
+    # and a proxy of its own (the old ones served the deleted namespace).
+    sh("ip", "netns", "delete", dhcp_ns)
+    call("PUT", f"ports/{port['id']}", {"port": {"name": "md-vm-port"}}, status=200)
+    assert w.dhcp("vm")[:1] == [address]
+    assert json.loads(metadata("/openstack/latest/meta_data.json"))["uuid"] == server["id"]
+    # A router on the subnet's gateway: no longer isolated, the router's proxy answers.
+    router = call("POST", "routers", {"router": {"name": "md-router"}})["router"]
+    call("PUT", f"routers/{router['id']}/add_router_interface", {"subnet_id": subnet["id"]}, status=200)
+    assert "169.254.169.254" not in sh("ip", "-n", dhcp_ns, "-4", "addr").stdout
+    assert w.dhcp("vm")[:1] == [address] and w.routes("vm") == []
+    assert json.loads(metadata("/openstack/latest/meta_data.json"))["uuid"] == server["id"]
+    assert w.driver.last_error is None
+    call("DELETE", f"servers/{server['id']}", status=204, service="/compute/v2.1/")

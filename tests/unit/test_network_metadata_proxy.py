@@ -1,5 +1,5 @@
-"""The routers' metadata proxy with real sockets (no namespace: one connection handled as
-the listener in a router namespace hands it over) and its NAT rule."""
+"""The metadata proxy with real sockets (no namespace: one connection handled as the
+listener in a router or DHCP namespace hands it over) and the routers' NAT rule."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def upstream() -> tuple[socket.socket, list[bytes]]:
 
 def ask(proxy: MetadataProxy, request: bytes, address: str) -> bytes:
     guest, handed = socket.socketpair()
-    worker = threading.Thread(target=proxy._handle, args=("router-1", handed, address))
+    worker = threading.Thread(target=proxy._handle, args=(handed, address, frozenset({"net-1"})))
     worker.start()
     guest.sendall(request)
     answer = b""
@@ -46,8 +46,8 @@ def ask(proxy: MetadataProxy, request: bytes, address: str) -> bytes:
 def test_a_guest_request_is_signed_for_its_instance_and_relayed():
     server, seen = upstream()
     proxy = MetadataProxy(server.getsockname(), lambda: "s3cret")
-    proxy.lookup = lambda router, address: ("vm-1", "project-1") if (router, address) == ("router-1", "10.0.0.5") \
-        else None
+    proxy.lookup = lambda networks, address: ("vm-1", "project-1") \
+        if (networks, address) == ({"net-1"}, "10.0.0.5") else None
     forged = (b"GET /openstack/latest/meta_data.json HTTP/1.1\r\nHost: 169.254.169.254\r\n"
               b"X-Instance-ID: someone-else\r\nx-tenant-id: other\r\nConnection: keep-alive\r\n\r\n")
     assert ask(proxy, forged, "10.0.0.5") == REPLY

@@ -78,11 +78,14 @@ def addresses(ns: str, device: str) -> set[str]:
 
 
 def set_addresses(ns: str, device: str, wanted: set[str]) -> None:
+    """Exactly these global addresses on the device.  IPv6 ones skip duplicate address
+    detection: the API made them unique, and a daemon (dnsmasq, radvd) must not find the
+    address still tentative."""
     have = addresses(ns, device)
     for address in have - wanted:
         ip(ns, "addr", "del", address, "dev", device)
     for address in wanted - have:
-        ip(ns, "addr", "add", address, "dev", device)
+        ip(ns, "addr", "add", address, "dev", device, *(["nodad"] if ":" in address else []))
 
 
 def sysctl(ns: str, key: str, value: str) -> None:

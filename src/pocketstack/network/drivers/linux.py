@@ -8,9 +8,12 @@ default); it never adds a device, address, route or rule to the namespace it run
                             by the compute driver, or the host end of a veth into a
                             DHCP or router namespace); the security-group tables
                             (nft_rules) filter between bridge ports
-    <prefix>dhcp-<net>      ns-<port11>: the network's DHCP port, and its dnsmasq
+    <prefix>dhcp-<net>      ns-<port11>: the network's DHCP port, and its dnsmasq; on a
+                            network with an IPv4 subnet no router serves, also
+                            169.254.169.254 and the metadata proxy (isolated metadata)
     <prefix>router-<id>     qr-<port11> per router interface, qg-<port11> on the external
                             network (gateway and floating addresses), NAT table, routes
+                            (IPv4 and IPv6), radvd for the IPv6 subnets with an RA mode
 
 Every event updates the driver's copy of the network state ("this is the state now")
 and then reconciles the namespaces with all of it, so applying an event twice, or
@@ -18,7 +21,7 @@ out of order with a later full :meth:`sync`, converges on the same data plane; a
 removed by hand comes back at the next event, a rule at the next change of its chain
 (its table, in a router namespace) or the next sync.  The reconcile
 removes what it owns but no longer wants: namespaces with the prefix, devices in them,
-dnsmasq processes whose pid files are in its state directory.
+dnsmasq and radvd processes whose pid files are in its state directory.
 """
 
 from __future__ import annotations
@@ -28,13 +31,13 @@ import json
 import logging
 import os
 import shutil
-import signal
 import threading
 from pathlib import Path
 
 from pocketstack.common import netns
-from pocketstack.network.drivers import dnsmasq_config, metadata_proxy, nft_rules
+from pocketstack.network.drivers import daemons, dnsmasq_config, metadata_proxy, nft_rules, radvd_config
 from pocketstack.network.drivers.base import DatapathDriver
+from pocketstack.network.drivers.daemons import Daemon
 from pocketstack.network.drivers.metadata_proxy import MetadataProxy
 from pocketstack.network.drivers.nft_rules import tag
 
@@ -65,7 +68,7 @@ class LinuxDriver(DatapathDriver):
 
     def __init__(self, state_dir: Path, prefix: str = "ps-", metadata: MetadataProxy | None = None):
         check_host()
-        #: the routers' metadata proxy (None: guests have no 169.254.169.254)
+        #: the routers' and isolated networks' metadata proxy (None: no 169.254.169.254)
         self.metadata = metadata
         if metadata is not None:
             metadata.lookup = self.instance_at
@@ -234,24 +237,35 @@ class LinuxDriver(DatapathDriver):
             for family in ("iptables", "ip6tables"):
                 netns.sysctl(self.host_ns, f"net.bridge.bridge-nf-call-{family}", "1")
             self._bridges()
-            dhcp = self._dhcp()
-            routers = self._routers()
+            proxied: set[str] = set()  # the namespaces whose metadata proxy is wanted
+            dhcp = self._dhcp(proxied)
+            routers = self._routers(proxied)
+            if self.metadata is not None:
+                for gone in self.metadata.namespaces() - proxied:
+                    self.metadata.stop(gone)
             for ns in netns.namespaces():
                 if ns.startswith(f"{self.prefix}dhcp-") and ns not in dhcp:
-                    self._stop_dnsmasq(ns[len(f"{self.prefix}dhcp-"):])
+                    self._dnsmasq(ns[len(f"{self.prefix}dhcp-"):]).stop()
                     netns.delete(ns)
                 elif ns.startswith(f"{self.prefix}router-") and ns not in routers:
                     netns.delete(ns)
-            self._stop_orphan_dnsmasq({ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
+            daemons.stop_others(self.state_dir / "dhcp", {ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
             self._attach_ports()
             last = self._applied.get(self.host_ns)
             numbers = last.numbers if isinstance(last, nft_rules.HostRuleset) else None
             self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks,
                                                       numbers))
 
-    def _ensure(self, ns: str) -> None:
-        if netns.ensure(ns):
-            self._applied.pop(ns, None)  # a new namespace has no rules yet
+    def _ensure(self, ns: str) -> bool:
+        """Create the namespace unless it exists; whether it was created."""
+        if not netns.ensure(ns):
+            return False
+        self._applied.pop(ns, None)  # a new namespace has no rules yet
+        if self.metadata is not None:
+            # ...nor a metadata proxy: one of that name listens in the namespace that
+            # was deleted by hand (a socket keeps the namespace it was made in).
+            self.metadata.stop(ns)
+        return True
 
     def _nft(self, ns: str, ruleset: str | nft_rules.HostRuleset) -> None:
         """Apply a namespace's ruleset, unless it is the one applied last; the host's
@@ -278,13 +292,11 @@ class LinuxDriver(DatapathDriver):
     def destroy(self) -> None:
         """Remove every namespace and process of this driver (tests; a host's decommission)."""
         with self._lock:
-            for ns in sorted(netns.namespaces()):
-                if ns.startswith(f"{self.prefix}dhcp-"):
-                    self._stop_dnsmasq(ns[len(f"{self.prefix}dhcp-"):])
-            self._stop_orphan_dnsmasq(set())
+            daemons.stop_others(self.state_dir / "dhcp", set())
+            daemons.stop_others(self.state_dir / "radvd", set())
             if self.metadata is not None:
-                for router_id in self.metadata.routers():
-                    self.metadata.stop(router_id)
+                for ns in self.metadata.namespaces():
+                    self.metadata.stop(ns)
             for ns in sorted(netns.namespaces()):
                 if ns == self.host_ns or ns.startswith((f"{self.prefix}dhcp-", f"{self.prefix}router-")):
                     netns.delete(ns)
@@ -350,7 +362,7 @@ class LinuxDriver(DatapathDriver):
             netns.ip(ns, "link", "set", inner, "mtu", mtu, "up")
 
     # -- DHCP ---------------------------------------------------------------------------------
-    def _dhcp(self) -> set[str]:
+    def _dhcp(self, proxied: set[str]) -> set[str]:
         wanted = set()
         for network_id in sorted(self.networks):
             subnets = [s for s in self.subnets.values() if s.get("network_id") == network_id]
@@ -361,81 +373,65 @@ class LinuxDriver(DatapathDriver):
                 continue
             ns = self.dhcp_ns(network_id)
             wanted.add(ns)
-            netns.ensure(ns)
+            if self._ensure(ns):
+                # The DHCP port's addresses are the API's: no SLAAC of its own from the RAs.
+                netns.sysctl(ns, "net.ipv6.conf.default.accept_ra", "0")
+                self._dnsmasq(network_id).stop()  # one still running serves a deleted namespace
             links = netns.links(ns)
             inner = f"ns-{tag(port['id'])}"
             for name in links:
                 if name.startswith("ns-") and name != inner:
                     netns.ip(ns, "link", "del", name)
             self._veth(ns, inner, port, links)
-            netns.set_addresses(ns, inner, {a for f in port.get("fixed_ips") or [] if (a := self._prefixed(f))})
+            addresses = {a for f in port.get("fixed_ips") or [] if (a := self._prefixed(f))}
+            # Isolated metadata (Neutron's enable_isolated_metadata): the guests of an
+            # IPv4 subnet no router serves reach 169.254.169.254 here, by a host route.
+            metadata_routes: dict[str, str] = {}
+            if self.metadata is not None:
+                isolated = dnsmasq_config.isolated_subnets(served, self._router_gateways())
+                metadata_routes = {f["subnet_id"]: f["ip_address"] for f in port.get("fixed_ips") or []
+                                   if f["subnet_id"] in isolated}
+            if metadata_routes:
+                addresses.add(f"{metadata_proxy.ADDRESS}/32")
+            netns.set_addresses(ns, inner, addresses)
+            if metadata_routes:
+                assert self.metadata is not None
+                self.metadata.serve(ns, {network_id}, (metadata_proxy.ADDRESS, 80))
+                proxied.add(ns)
             ports = [p for p in self.ports.values() if p.get("network_id") == network_id]
-            self._dnsmasq(network_id, ns, inner, ports, subnets)
+            self._start_dnsmasq(network_id, ns, inner, ports, subnets, metadata_routes)
         return wanted
 
-    def _dnsmasq_dir(self, network_id: str) -> Path:
-        return self.state_dir / "dhcp" / network_id
+    def _router_gateways(self) -> set[tuple[str, str]]:
+        """(subnet id, address) of every router interface: a subnet whose gateway address
+        is among them has a router (and its metadata proxy)."""
+        return {(f["subnet_id"], f["ip_address"]) for router in self.routers.values()
+                for port in self._interfaces(router) for f in port.get("fixed_ips") or []}
 
-    def _dnsmasq_pid(self, network_id: str) -> int | None:
-        path = self._dnsmasq_dir(network_id) / "pid"
-        try:
-            pid = int(path.read_text().strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        except (OSError, ValueError):
-            return None
-        return pid if "dnsmasq" in cmdline and str(self._dnsmasq_dir(network_id)) in cmdline else None
+    def _dnsmasq(self, network_id: str) -> Daemon:
+        return Daemon(self.state_dir / "dhcp" / network_id)
 
-    def _dnsmasq(self, network_id: str, ns: str, interface: str, ports: list[dict], subnets: list[dict]) -> None:
-        directory = self._dnsmasq_dir(network_id)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "dnsmasq.conf").write_text("")
-        changed = False
-        for name, text in (("hosts", dnsmasq_config.hosts_file(ports, subnets)),
-                           ("opts", dnsmasq_config.opts_file(ports, subnets, int(self._mtu(network_id))))):
-            path = directory / name
-            if not path.exists() or path.read_text() != text:
-                path.write_text(text)
-                changed = True
-        command = dnsmasq_config.command(network_id, interface, subnets, directory)
-        pid = self._dnsmasq_pid(network_id)
-        command_path = directory / "command"
-        if pid is not None and command_path.exists() and command_path.read_text() != "\n".join(command):
-            self._stop_dnsmasq(network_id)
-            pid = None
-        if pid is None:
-            command_path.write_text("\n".join(command))
-            netns.execute(ns, *command)
-        elif changed:
-            os.kill(pid, signal.SIGHUP)  # re-reads the hosts and options files
-
-    def _stop_dnsmasq(self, network_id: str) -> None:
-        pid = self._dnsmasq_pid(network_id)
-        if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(50):
-                if not Path(f"/proc/{pid}").exists():
-                    break
-                threading.Event().wait(0.02)
-        shutil.rmtree(self._dnsmasq_dir(network_id), ignore_errors=True)
-
-    def _stop_orphan_dnsmasq(self, keep: set[str]) -> None:
-        root = self.state_dir / "dhcp"
-        if root.is_dir():
-            for directory in root.iterdir():
-                if directory.name not in keep:
-                    self._stop_dnsmasq(directory.name)
+    def _start_dnsmasq(self, network_id: str, ns: str, interface: str, ports: list[dict], subnets: list[dict],
+                       metadata_routes: dict[str, str]) -> None:
+        daemon = self._dnsmasq(network_id)
+        opts = dnsmasq_config.opts_file(ports, subnets, int(self._mtu(network_id)), metadata_routes)
+        daemon.ensure(ns, dnsmasq_config.command(network_id, interface, subnets, daemon.directory),
+                      {"dnsmasq.conf": "", "hosts": dnsmasq_config.hosts_file(ports, subnets), "opts": opts})
 
     # -- routers -------------------------------------------------------------------------------
-    def _routers(self) -> set[str]:
+    def _routers(self, proxied: set[str]) -> set[str]:
         # A router with admin_state_up false is not served at all, as Neutron's L3 agent
         # removes it: no namespace (so its interfaces go), no NAT, no metadata proxy.
         active = {i: r for i, r in self.routers.items() if r.get("admin_state_up") is not False}
         wanted = set()
+        advertising: set[str] = set()  # routers whose radvd runs
         for router_id, router in sorted(active.items()):
             ns = self.router_ns(router_id)
             wanted.add(ns)
-            self._ensure(ns)
+            if self._ensure(ns):
+                self._radvd_daemon(router_id).stop()  # one still running serves a deleted namespace
             netns.sysctl(ns, "net.ipv4.ip_forward", "1")
+            netns.sysctl(ns, "net.ipv6.conf.all.forwarding", "1")
             links = netns.links(ns)
             devices: dict[str, tuple[dict, set[str]]] = {}
             snat: list[str] = []
@@ -460,8 +456,8 @@ class LinuxDriver(DatapathDriver):
                     subnet = self.subnets.get(fixed["subnet_id"])
                     if subnet and subnet["ip_version"] == 4:
                         gateway_ip = gateway_ip or fixed["ip_address"]
-                        if subnet.get("gateway_ip"):
-                            routes.setdefault("default", subnet["gateway_ip"])
+                    if subnet and subnet.get("gateway_ip"):  # the default route of each IP version
+                        routes.setdefault("0.0.0.0/0" if subnet["ip_version"] == 4 else "::/0", subnet["gateway_ip"])
             for route in router.get("routes") or []:
                 routes[route["destination"]] = route["nexthop"]
             for name in links:
@@ -471,24 +467,42 @@ class LinuxDriver(DatapathDriver):
                 self._veth(ns, name, port, links)
                 netns.set_addresses(ns, name, addresses)
             self._set_routes(ns, routes)
+            if self._radvd(router_id, ns, [(name, port) for name, (port, _) in devices.items() if port is not gateway]):
+                advertising.add(router_id)
             enable_snat = (router.get("external_gateway_info") or {}).get("enable_snat", True)
             if self.metadata is not None:
-                self.metadata.serve(router_id, ns)
+                self.metadata.serve(ns, {p["network_id"] for p, _ in devices.values() if p is not gateway})
+                proxied.add(ns)
             self._nft(ns, nft_rules.nat_ruleset(gateway_device, gateway_ip, snat if enable_snat else [], floating,
                                                 metadata_proxy.PORT if self.metadata is not None else None))
-        if self.metadata is not None:
-            for gone in self.metadata.routers() - set(active):
-                self.metadata.stop(gone)
+        daemons.stop_others(self.state_dir / "radvd", advertising)
         return wanted
 
-    def instance_at(self, router_id: str, address: str) -> tuple[str, str] | None:
-        """The instance (id, project) whose port has ``address`` on one of the router's
-        networks: who a request to the metadata proxy comes from."""
+    def _radvd_daemon(self, router_id: str) -> Daemon:
+        return Daemon(self.state_dir / "radvd" / router_id)
+
+    def _radvd(self, router_id: str, ns: str, interfaces: list[tuple[str, dict]]) -> bool:
+        """Run the router's radvd for its interfaces' IPv6 subnets with an RA mode (stop it
+        if there are none); whether it runs."""
+        conf = radvd_config.config([(name, int(self._mtu(port["network_id"])),
+                                     [self.subnets[f["subnet_id"]] for f in port.get("fixed_ips") or []
+                                      if f["subnet_id"] in self.subnets]) for name, port in interfaces])
+        daemon = self._radvd_daemon(router_id)
+        if not conf:
+            daemon.stop()
+            return False
+        if shutil.which("radvd") is None:
+            # One router without advertisements must not stop the rest of the reconcile.
+            LOG.error("router %s has IPv6 subnets to advertise, but radvd (Debian package radvd) is not installed",
+                      router_id)
+            return False
+        daemon.ensure(ns, radvd_config.command(daemon.directory), {"radvd.conf": conf})
+        return True
+
+    def instance_at(self, networks: frozenset[str], address: str) -> tuple[str, str] | None:
+        """The instance (id, project) whose port has ``address`` on one of ``networks``
+        (those a metadata proxy serves): who a request to the proxy comes from."""
         with self._lock:
-            router = self.routers.get(router_id)
-            if router is None:
-                return None
-            networks = {p.get("network_id") for p in self._interfaces(router)}
             for port in self.ports.values():
                 if (port.get("network_id") in networks and (port.get("device_owner") or "").startswith("compute:")
                         and any(f["ip_address"] == address for f in port.get("fixed_ips") or [])):
@@ -512,12 +526,20 @@ class LinuxDriver(DatapathDriver):
 
     @staticmethod
     def _set_routes(ns: str, routes: dict[str, str]) -> None:
-        """Static routes (``proto static``) exactly ``routes``: destination -> next hop."""
-        have = {r["dst"]: r.get("gateway") for r in json.loads(netns.ip(ns, "-j", "route", "show", "proto", "static")
-                                                                or "[]")}
-        for destination in have:
-            if destination not in routes:
-                netns.ip(ns, "route", "del", destination, "proto", "static", check=False)
+        """Static routes (``proto static``) exactly ``routes``: destination CIDR -> next
+        hop, IPv4 and IPv6."""
+        wanted: dict[tuple[str, str], str] = {}
         for destination, nexthop in routes.items():
-            if have.get(destination) != nexthop:
-                netns.ip(ns, "route", "replace", destination, "via", nexthop, "proto", "static")
+            network = ipaddress.ip_network(destination, strict=False)
+            # As ``ip`` shows them: "default", a host route without its length.
+            shown = ("default" if network.prefixlen == 0 else str(network.network_address)
+                     if network.prefixlen == network.max_prefixlen else str(network))
+            wanted[(f"-{network.version}", shown)] = nexthop
+        have = {(family, r["dst"]): r.get("gateway") for family in ("-4", "-6")
+                for r in json.loads(netns.ip(ns, family, "-j", "route", "show", "proto", "static") or "[]")}
+        for family, destination in have:
+            if (family, destination) not in wanted:
+                netns.ip(ns, family, "route", "del", destination, "proto", "static", check=False)
+        for (family, destination), nexthop in wanted.items():
+            if have.get((family, destination)) != nexthop:
+                netns.ip(ns, family, "route", "replace", destination, "via", nexthop, "proto", "static")

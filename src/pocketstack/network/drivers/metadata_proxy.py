@@ -1,10 +1,13 @@
-"""The metadata proxy of the routers: 169.254.169.254:80 for the guests behind them.
+"""The metadata proxy: 169.254.169.254:80 for the guests of the networks a namespace serves.
 
-What Neutron does with a haproxy in each router namespace and its metadata agent: the
-router's NAT table redirects ``169.254.169.254:80`` to :data:`PORT`, where a socket made
-inside the router namespace listens (it stays in that namespace while the agent's
-threads use it); for each connection the proxy finds the instance by the guest's
-address on the router's networks (the caller's ``lookup``), drops whatever
+What Neutron does with a haproxy per router or DHCP namespace and its metadata agent.  A
+namespace served is a listening socket made inside it (it stays in that namespace while
+the agent's threads use it) and the networks whose guests it answers: a router's
+(its NAT table redirects ``169.254.169.254:80`` to :data:`PORT`, where the socket
+listens on every address), or an isolated network's DHCP namespace (which holds
+169.254.169.254 itself; the socket listens on it, port 80).  For each connection the
+proxy finds the instance by the guest's address among the ports of those networks (the
+caller's ``lookup``), drops whatever
 ``X-Instance-ID``/``X-Tenant-ID``/signature/``X-Forwarded-For`` headers the guest sent,
 adds its own, signed with the shared secret (:mod:`pocketstack.metadata.signing`), and
 relays the request to the metadata API (``metadata_listen``:``metadata_listen_port``, in
@@ -18,7 +21,7 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from pocketstack.common import netns
 from pocketstack.metadata import signing
@@ -31,8 +34,8 @@ OWN_HEADERS = {h.lower() for h in (signing.INSTANCE_ID, signing.TENANT_ID, signi
                                    signing.FORWARDED_FOR, "Connection")}
 NOT_FOUND = b"HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nNot Found\n"
 
-# (router id, guest address) -> (instance id, project id), None for no instance
-Lookup = Callable[[str, str], "tuple[str, str] | None"]
+# (networks, guest address) -> (instance id, project id), None for no instance
+Lookup = Callable[[frozenset[str], str], "tuple[str, str] | None"]
 
 
 class MetadataProxy:
@@ -40,54 +43,59 @@ class MetadataProxy:
         self.upstream = upstream
         self.secret = secret
         #: who an address is (set by the datapath driver that runs the proxy)
-        self.lookup: Lookup = lambda router_id, address: None
-        self._listeners: dict[str, socket.socket] = {}
+        self.lookup: Lookup = lambda networks, address: None
+        self._listeners: dict[str, socket.socket] = {}  # namespace -> its listening socket
+        self._networks: dict[str, frozenset[str]] = {}  # namespace -> the networks it serves
         self._lock = threading.Lock()
 
-    def serve(self, router_id: str, ns: str) -> None:
-        """Listen in the router's namespace (idempotent)."""
+    def serve(self, ns: str, networks: Iterable[str], bind: tuple[str, int] = ("0.0.0.0", PORT)) -> None:
+        """Listen in ``ns`` on ``bind`` (once) for the guests of ``networks`` (as of this call)."""
         with self._lock:
-            if router_id in self._listeners:
+            self._networks[ns] = frozenset(networks)
+            if ns in self._listeners:
                 return
 
             def make() -> socket.socket:
                 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                listener.bind(("0.0.0.0", PORT))
+                listener.bind(bind)
                 listener.listen(64)
                 return listener
 
             listener = netns.inside(ns, make, "metadata proxy socket")
-            self._listeners[router_id] = listener
-        threading.Thread(target=self._accept, args=(router_id, listener), name=f"metadata proxy {router_id}",
+            self._listeners[ns] = listener
+        threading.Thread(target=self._accept, args=(ns, listener), name=f"metadata proxy {ns}",
                          daemon=True).start()
 
-    def stop(self, router_id: str) -> None:
+    def stop(self, ns: str) -> None:
         with self._lock:
-            listener = self._listeners.pop(router_id, None)
+            listener = self._listeners.pop(ns, None)
+            self._networks.pop(ns, None)
         if listener is not None:
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()
 
-    def routers(self) -> set[str]:
+    def namespaces(self) -> set[str]:
         with self._lock:
             return set(self._listeners)
 
-    def _accept(self, router_id: str, listener: socket.socket) -> None:
+    def _accept(self, ns: str, listener: socket.socket) -> None:
         while True:
             try:
                 conn, peer = listener.accept()
             except OSError:
                 return  # stopped
-            threading.Thread(target=self._handle, args=(router_id, conn, peer[0]), daemon=True).start()
+            with self._lock:
+                networks = self._networks.get(ns, frozenset())
+            threading.Thread(target=self._handle, args=(conn, peer[0], networks), daemon=True).start()
 
-    def _handle(self, router_id: str, conn: socket.socket, address: str) -> None:
+    def _handle(self, conn: socket.socket, address: str, networks: frozenset[str]) -> None:
         with conn:
             conn.settimeout(30)
             try:
                 head, rest = _read_head(conn)
-                found = self.lookup(router_id, address)
+                found = self.lookup(networks, address)
                 if head is None or found is None:
                     conn.sendall(NOT_FOUND)
                     return
@@ -98,7 +106,8 @@ class MetadataProxy:
                     upstream.sendall(_rewrite(head, added) + rest)
                     _relay(conn, upstream)
             except OSError as error:
-                LOG.warning("metadata proxy of router %s: request from %s failed: %s", router_id, address, error)
+                LOG.warning("metadata proxy: request from %s on networks %s failed: %s", address,
+                            ", ".join(sorted(networks)), error)
 
 
 def _read_head(conn: socket.socket) -> tuple[bytes | None, bytes]:

@@ -1,0 +1,77 @@
+"""The daemons the Linux datapath runs in its namespaces: a dnsmasq per network with DHCP,
+a radvd per router that advertises IPv6 prefixes.
+
+Each has a state directory holding its configuration files, the command line it was
+started with (``command``) and its pid file (``pid``).  A process is this daemon only if
+the pid file names it *and* its command line names the directory (a pid reused by
+another process is not ours), so a restarted agent finds its daemons again and leaves
+them running.  Both daemons re-read their files on SIGHUP: a change of files is a signal,
+a change of command line a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+from pathlib import Path
+
+from pocketstack.common import netns
+
+
+class Daemon:
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def pid(self) -> int | None:
+        try:
+            pid = int((self.directory / "pid").read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError):
+            return None
+        return pid if str(self.directory) in cmdline else None
+
+    def ensure(self, ns: str, command: list[str], files: dict[str, str]) -> None:
+        """Run ``command`` in ``ns`` with exactly these files (name -> text) in the state
+        directory: start it, restart it (another command line) or signal it (other files)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        changed = False
+        for name, text in files.items():
+            path = self.directory / name
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+                changed = True
+        pid = self.pid()
+        command_path = self.directory / "command"
+        if pid is not None and command_path.exists() and command_path.read_text() != "\n".join(command):
+            self._end(pid)
+            pid = None
+        if pid is None:
+            command_path.write_text("\n".join(command))
+            netns.execute(ns, *command)
+        elif changed:
+            os.kill(pid, signal.SIGHUP)
+
+    def stop(self) -> None:
+        """End the daemon and remove its state directory."""
+        pid = self.pid()
+        if pid is not None:
+            self._end(pid)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    @staticmethod
+    def _end(pid: int) -> None:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            if not Path(f"/proc/{pid}").exists():
+                break
+            threading.Event().wait(0.02)
+
+
+def stop_others(root: Path, keep: set[str]) -> None:
+    """Stop the daemons under ``root`` (one directory each) whose name is not in ``keep``."""
+    if root.is_dir():
+        for directory in root.iterdir():
+            if directory.name not in keep:
+                Daemon(directory).stop()
