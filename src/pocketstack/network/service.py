@@ -8,6 +8,7 @@ import socket
 
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
+from pocketstack.network import agent_records
 from pocketstack.network.agent import NetworkAgent
 from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.api import build_router, network_format
@@ -16,6 +17,7 @@ from pocketstack.network.context import Env
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.drivers.rpc import AgentNotifier
+from pocketstack.network.drivers.vxlan import Tunnel, address
 from pocketstack.network.manager import NetworkManager
 from pocketstack.network.policies import RULES
 from pocketstack.network.segments import SegmentConfig
@@ -23,7 +25,7 @@ from pocketstack.network.segments import SegmentConfig
 LOG = logging.getLogger(__name__)
 
 
-def local_driver(settings, roles) -> DatapathDriver:
+def local_driver(settings, roles, db) -> DatapathDriver:
     """The datapath driver ``network_datapath`` names (refusing clearly if it cannot run)."""
     if settings.network_datapath == "linux":
         from pocketstack.metadata.secret import shared_secret
@@ -32,11 +34,28 @@ def local_driver(settings, roles) -> DatapathDriver:
 
         upstream = (settings.metadata_listen, settings.metadata_listen_port)  # the metadata API
         proxy = MetadataProxy(upstream, lambda: shared_secret(settings))
-        return LinuxDriver(settings.data_dir / "datapath", prefix=settings.network_datapath_prefix, metadata=proxy)
+        return LinuxDriver(settings.data_dir / "datapath", prefix=settings.network_datapath_prefix, metadata=proxy,
+                           tunnel=tunnel(settings, db))
     if settings.network_datapath != "noop":
         raise ValueError(f"setting 'network_datapath': {settings.network_datapath!r} is not one of 'noop', 'linux'")
     journal = settings.data_dir / "datapath-journal.jsonl" if "api" not in roles else None
     return NoopDriver(journal=journal)
+
+
+def tunnel(settings, db) -> Tunnel | None:
+    """This host among several datapath hosts (``network_datapath_local_ip`` set), the
+    other hosts' VXLAN addresses read from their agents' rows; None: the only host."""
+    if not settings.network_datapath_local_ip:
+        if settings.network_datapath_underlay:
+            raise ValueError("setting 'network_datapath_underlay' needs 'network_datapath_local_ip'")
+        return None
+    try:
+        address(settings.network_datapath_local_ip)
+    except ValueError:
+        raise ValueError(f"setting 'network_datapath_local_ip': {settings.network_datapath_local_ip!r} "
+                         "is not an IP address (or address/prefix)") from None
+    return Tunnel(settings.network_agent_host or socket.gethostname(), settings.network_datapath_local_ip,
+                  peers=lambda: agent_records.tunnel_endpoints(db), underlay=settings.network_datapath_underlay or None)
 
 
 def binding(settings) -> dict:
@@ -63,7 +82,7 @@ class NetworkService(Service):
         self.driver: DatapathDriver
         self.heartbeat: Heartbeat | None
         if cloud.in_process_rpc or "network-agent" in cloud.roles:
-            self.driver = local_driver(settings, cloud.roles)
+            self.driver = local_driver(settings, cloud.roles, cloud.db)
             self.heartbeat = Heartbeat(lambda: cloud.coordinator, group, settings.heartbeat_interval)
         else:
             self.driver = AgentNotifier()
