@@ -87,9 +87,13 @@ class NetworkService(Service):
         else:
             self.driver = AgentNotifier()
             self.heartbeat = None
-        self.manager = NetworkManager(Env(db=cloud.db, driver=self.driver,
-                                           segments=SegmentConfig.from_settings(settings), **binding(settings)))
-        self.agents = AgentDirectory(cloud.db, Liveness(lambda: cloud.coordinator, group, self.heartbeat))
+        liveness = Liveness(lambda: cloud.coordinator, group, self.heartbeat)
+        # Routers and DHCP networks are scheduled on the agents where their datapath has them.
+        env = Env(db=cloud.db, driver=self.driver, segments=SegmentConfig.from_settings(settings), **binding(settings))
+        if settings.network_datapath == "linux":
+            env.alive_hosts = liveness.alive
+        self.manager = NetworkManager(env)
+        self.agents = AgentDirectory(cloud.db, liveness)
         self.agent: NetworkAgent | None = None
 
     def app(self):
