@@ -19,6 +19,10 @@ removed by hand comes back at the next event, a rule at the next change of its c
 (its table, in a router namespace) or the next sync.  The reconcile
 removes what it owns but no longer wants: namespaces with the prefix, devices in them,
 dnsmasq processes whose pid files are in its state directory.
+
+With a :class:`~.vxlan.Tunnel` the driver is one host among several: it keeps only the
+bridges, DHCP namespaces and routers of what is bound to its host, and joins its VXLAN
+networks to the other hosts' (:mod:`.vxlan`).
 """
 
 from __future__ import annotations
