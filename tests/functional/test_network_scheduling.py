@@ -169,3 +169,27 @@ def test_the_agent_scheduler_api(api, admin_token, demo_token, cloud, two_hosts)
                     json={"subnet_id": subnet["id"]})
         api.request("DELETE", f"{n}/routers/{router['id']}", admin_token)
         api.request("DELETE", f"{n}/networks/{net['id']}", admin_token)
+
+
+def test_a_dead_agents_routers_and_dhcp_networks_fail_over(cloud, two_hosts):
+    (a, b), _ = two_hosts
+    alive = {a}
+    m = manager(cloud, alive)
+    ctx = RequestContext(user_id=unique("user"), project_id=unique("project"), roles=["member", "reader"])
+    net = m.create(ctx, "networks", {"name": unique("n")})
+    subnet = m.create(ctx, "subnets", {"network_id": net["id"], "ip_version": 4, "cidr": "10.63.1.0/24"})
+    router = m.create(ctx, "routers", {"name": unique("r")})
+    m.add_router_interface(ctx, router["id"], {"subnet_id": subnet["id"]})
+    query = QueryParams({"network_id": net["id"], "device_owner": "network:dhcp"})
+    assert [p["binding:host_id"] for p in router_ports(m, router["id"])] == [a]
+    assert m.reschedule_dead_agents() == ()  # a is alive: nothing moves
+    alive.clear()
+    assert m.reschedule_dead_agents() == ()  # nobody to move to: it stays
+    alive.add(b)  # a died, b is up
+    assert set(m.reschedule_dead_agents()) >= {router["id"], net["id"]}
+    assert [p["binding:host_id"] for p in router_ports(m, router["id"])] == [b]
+    [dhcp] = m.list(ctx, "ports", query)[0]
+    assert dhcp["binding:host_id"] == b and dhcp["device_id"].endswith(net["id"])
+    m.remove_router_interface(ctx, router["id"], {"subnet_id": subnet["id"]})
+    m.delete(ctx, "routers", router["id"])
+    m.delete(ctx, "networks", net["id"])

@@ -17,9 +17,11 @@ operator moves them with the ``l3_agent_scheduler`` / ``dhcp_agent_scheduler`` A
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pocketstack.common.db import Base
+from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.network import dhcp_ports, errors, store, views
 from pocketstack.network.agent_records import AGENT_TYPE, Agent
 from pocketstack.network.context import Work
@@ -79,9 +81,14 @@ def schedule(w: Work, binding: Binding, resource_id: str) -> Agent | None:
 
 
 def bind(w: Work, binding: Binding, resource_id: str, agent_id: str) -> None:
+    """Record the binding; a concurrent scheduling of the same resource won the primary
+    key: the transaction re-runs and finds that one (never two agents)."""
     key = "router_id" if binding is RouterL3Agent else "network_id"
-    w.s.add(binding(**{key: resource_id, "agent_id": agent_id}))
-    w.s.flush()
+    try:
+        with w.s.begin_nested():
+            w.s.add(binding(**{key: resource_id, "agent_id": agent_id}))
+    except IntegrityError as error:
+        raise ConcurrentUpdate(f"{key} {resource_id} scheduled concurrently") from error
 
 
 def unbind(w: Work, binding: Binding, resource_id: str) -> None:
@@ -98,6 +105,32 @@ def host_router_ports(w: Work, router: Router, reschedule: bool = True) -> None:
         if port.binding_host_id != host:
             store.update_row(w.s, port, {"binding_host_id": host})
             w.emit("port_updated", views.render_one(w.s, port))
+
+
+def reschedule_dead(w: Work) -> list[str]:
+    """Automatic failover (``network_agent_failover``; Neutron's
+    ``allow_automatic_l3agent_failover`` and ``allow_automatic_dhcp_failover``): each
+    router and DHCP network whose agent is not alive goes to the least loaded alive
+    one, its ports following.  With no agent to go to, it stays where it is.  Returns
+    the ids moved."""
+    if w.env.alive_hosts is None:
+        return []
+    alive = w.env.alive_hosts()
+    agents = list(w.s.scalars(sa.select(Agent).where(Agent.agent_type == AGENT_TYPE)))
+    if least_loaded(agents, {}, alive) is None:
+        return []
+    moved = []
+    for binding in (RouterL3Agent, NetworkDhcpAgent):
+        stranded = w.s.execute(sa.select(_key(binding)).join(Agent, binding.agent_id == Agent.id)
+                               .where(Agent.host.not_in(alive))).scalars().all()
+        for resource_id in stranded:
+            unbind(w, binding, resource_id)
+            if binding is RouterL3Agent:
+                _rehost_router(w, w.s.get_one(Router, resource_id))
+            else:
+                dhcp_ports.sync(w, w.s.get_one(Network, resource_id))
+            moved.append(resource_id)
+    return moved
 
 
 # -- the operators' API: l3_agent_scheduler and dhcp_agent_scheduler --------------------------

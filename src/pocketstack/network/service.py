@@ -95,6 +95,7 @@ class NetworkService(Service):
         self.manager = NetworkManager(env)
         self.agents = AgentDirectory(cloud.db, liveness)
         self.agent: NetworkAgent | None = None
+        self._failover: asyncio.Task | None = None
 
     def app(self):
         return self.api(build_router(self.manager, self.agents), network_format, prepare=check_url,
@@ -105,6 +106,9 @@ class NetworkService(Service):
         which may have restarted empty), or connect the API to the agents over RPC."""
         cloud, settings = self.cloud, self.cloud.settings
         await asyncio.to_thread(lambda: cloud.coordinator)  # started once, off the loop
+        if settings.network_agent_failover and "api" in cloud.roles and self.manager.env.alive_hosts is not None:
+            self._failover = asyncio.create_task(self._failover_forever(settings.heartbeat_interval),
+                                                 name="network agent failover")
         if isinstance(self.driver, AgentNotifier) or self.heartbeat is None:  # an API process: no agent here
             if isinstance(self.driver, AgentNotifier):
                 self.driver.attach(asyncio.get_running_loop(), cloud.transport)
@@ -114,7 +118,22 @@ class NetworkService(Service):
                                   settings.network_agent_host or socket.gethostname(), transport)
         await self.agent.start()
 
+    async def _failover_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                moved = await asyncio.to_thread(self.manager.reschedule_dead_agents)
+            except Exception:  # noqa: BLE001 - the next round tries again
+                LOG.exception("could not reschedule the routers and networks of dead network agents")
+                continue
+            if moved:
+                LOG.warning("rescheduled %d routers/networks of dead network agents: %s", len(moved), moved)
+
     async def stop(self) -> None:
+        if self._failover is not None:
+            self._failover.cancel()
+            await asyncio.gather(self._failover, return_exceptions=True)
+            self._failover = None
         if self.agent is not None:
             await self.agent.stop()
             self.agent = None
