@@ -4,5 +4,6 @@ from pocketstack.compute import models as compute_models  # noqa: F401
 from pocketstack.identity import models as identity_models  # noqa: F401
 from pocketstack.image import models as image_models  # noqa: F401
 from pocketstack.network import models as network_models  # noqa: F401
+from pocketstack.network import scheduling as network_scheduling  # noqa: F401 (and the agents table)
 from pocketstack.placement import models as placement_models  # noqa: F401
 from pocketstack.volume import models as volume_models  # noqa: F401

@@ -176,3 +176,19 @@ def test_each_heartbeat_reports_the_drivers_status(api, admin_token, cloud):
         for agent in service.agents.list():
             if agent["host"] == host:
                 service.agents.delete(agent["id"])
+
+
+def test_agents_report_their_vxlan_address_to_the_other_hosts(cloud):
+    """What a Linux datapath among several hosts reads its peers' VXLAN addresses from."""
+    hosts = {unique("vtep-a"): "192.0.2.11", unique("vtep-b"): None}
+    for host, address in hosts.items():
+        configurations = {"datapath_driver": "linux", **({"tunneling_ip": address, "tunnel_types": ["vxlan"]}
+                                                          if address else {})}
+        agent_records.register(cloud.db, host, configurations)
+    try:
+        found = agent_records.tunnel_endpoints(cloud.db)
+        assert {h: found.get(h) for h in hosts} == hosts  # an agent without one is no peer
+    finally:
+        for agent in cloud.service("network").agents.list():
+            if agent["host"] in hosts:
+                cloud.service("network").agents.delete(agent["id"])

@@ -130,11 +130,20 @@ def build_network(world: World, b: Builder) -> None:
     b.create(f"{v2}/subnets", "subnet", {"network_id": public["id"], "ip_version": 4,
                                           "cidr": f"172.{octet % 16 + 16}.{octet}.0/24"})
     fip = b.create(f"{v2}/floatingips", "floatingip", {"floating_network_id": public["id"]})
+    # The fuzzer's own agent (registered, never alive: nothing else is scheduled on it),
+    # hosting the world's router and network (the scheduler API's seeds).
+    from pocketstack.network import agent_records
+    host = unique("fuzz-agent-host")
+    agent_records.register(b.api.cloud.db, host, {"datapath_driver": "noop"})
+    agent = next(a for a in b.api.cloud.service("network").agents.list() if a["host"] == host)
+    b.call("POST", f"{v2}/agents/{agent['id']}/l3-routers", json={"router_id": router["id"]})
+    b.call("POST", f"{v2}/agents/{agent['id']}/dhcp-networks", json={"network_id": net["id"]})
     for key, value in (("networks", net["id"]), ("subnets", subnet["id"]), ("subnetpools", pool["id"]),
                        ("ports", port["id"]), ("routers", router["id"]), ("security-groups", group["id"]),
                        ("os-security-groups", group["id"]), ("floatingips", fip["id"]),
                        ("network-ip-availabilities", net["id"]),
-                       ("quotas", world.project)):
+                       ("quotas", world.project), ("agents", agent["id"]), ("l3-routers", router["id"]),
+                       ("dhcp-networks", net["id"])):
         world.add(key, value)
     world.add("collection", "networks", "subnets", "subnetpools", "ports", "routers", "security-groups",
               "floatingips")

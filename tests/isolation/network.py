@@ -151,6 +151,16 @@ def make_agent(w) -> dict:
     return {"id": agent["id"]}
 
 
+def make_hosting_agent(w) -> dict:
+    """An agent hosting one of project A's routers and the DHCP of one of its networks."""
+    agent = make_agent(w)
+    router = make_router(w)["id"]
+    network = network_in("a_member", "10.4.0.0/24")(w)["id"]
+    w.call("POST", f"{N}/agents/{agent['id']}/l3-routers", json={"router_id": router}, status=201)
+    w.call("POST", f"{N}/agents/{agent['id']}/dhcp-networks", json={"network_id": network}, status=201)
+    return {"id": agent["id"], "router": router, "network": network}
+
+
 def make_shared_network(w) -> dict:
     """The admin's shared network (every project may put ports on it) with a subnet."""
     network = create(w, "admin", "networks", "network", {"name": unique("iso-shared"), "shared": True})
@@ -194,6 +204,7 @@ RESOURCES = [
     Resource("security_group_rule", make_security_group_rule),
     Resource("tagged_network", make_tagged_network),
     Resource("agent", make_agent),
+    Resource("hosting_agent", make_hosting_agent),
     Resource("foreign_port", make_foreign_port),
     Resource("b_port", make_b_port),
     Resource("shared_network", make_shared_network),
@@ -324,4 +335,17 @@ OPS = [
     Op("network-ip-availability", "list", "GET", N + "/network-ip-availabilities",
        expect(LISTED, UNLISTED, UNLISTED, UNLISTED, UNLISTED), watch="{network}"),
     Op("network-ip-availability", "show", "GET", N + "/network-ip-availabilities/{network}", ADMIN_SEES),
+    # agent scheduler (l3_agent_scheduler, dhcp_agent_scheduler): admin only, others 403
+    Op("agent-scheduler", "list-l3-agents", "GET", N + "/routers/{router}/l3-agents", ADMIN_ONLY),
+    Op("agent-scheduler", "list-l3-routers", "GET", N + "/agents/{agent}/l3-routers", ADMIN_ONLY),
+    Op("agent-scheduler", "add-l3-router", "POST", N + "/agents/{agent}/l3-routers", ADMIN_ONLY,
+       body={"router_id": "{router}"}, consumes="router"),
+    Op("agent-scheduler", "remove-l3-router", "DELETE", N + "/agents/{hosting_agent}/l3-routers/{hosting_agent.router}",
+       ADMIN_ONLY, consumes="hosting_agent"),
+    Op("agent-scheduler", "list-dhcp-agents", "GET", N + "/networks/{network}/dhcp-agents", ADMIN_ONLY),
+    Op("agent-scheduler", "list-dhcp-networks", "GET", N + "/agents/{agent}/dhcp-networks", ADMIN_ONLY),
+    Op("agent-scheduler", "add-dhcp-network", "POST", N + "/agents/{agent}/dhcp-networks", ADMIN_ONLY,
+       body={"network_id": "{network}"}, consumes="network"),
+    Op("agent-scheduler", "remove-dhcp-network", "DELETE",
+       N + "/agents/{hosting_agent}/dhcp-networks/{hosting_agent.network}", ADMIN_ONLY, consumes="hosting_agent"),
 ]

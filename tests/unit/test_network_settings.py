@@ -64,10 +64,10 @@ def test_network_datapath_selects_the_driver(tmp_path):
     from pocketstack.network.service import local_driver
     settings = load(environ={"POCKETSTACK_DATA_DIR": str(tmp_path)})
     assert settings.network_datapath == "noop" and settings.network_datapath_prefix == "ps-"
-    assert isinstance(local_driver(settings, {"api"}), NoopDriver)
+    assert isinstance(local_driver(settings, {"api"}, None), NoopDriver)
     bogus = load(environ={"POCKETSTACK_DATA_DIR": str(tmp_path), "POCKETSTACK_NETWORK_DATAPATH": "ovs"})
     with pytest.raises(ValueError, match="'network_datapath': 'ovs' is not one of 'noop', 'linux'"):
-        local_driver(bogus, {"api"})
+        local_driver(bogus, {"api"}, None)
 
 
 def test_the_linux_datapath_refuses_clearly_when_it_cannot_run(tmp_path):
@@ -79,9 +79,24 @@ def test_the_linux_datapath_refuses_clearly_when_it_cannot_run(tmp_path):
     settings = load(environ={"POCKETSTACK_DATA_DIR": str(tmp_path), "POCKETSTACK_NETWORK_DATAPATH": "linux",
                              "POCKETSTACK_NETWORK_DATAPATH_PREFIX": "psx-"})
     if os.geteuid() == 0 and all(shutil.which(t) for t in ("ip", "nft", "dnsmasq")):
-        driver = local_driver(settings, {"api"})  # creates nothing until the first event
+        driver = local_driver(settings, {"api"}, None)  # creates nothing until the first event
         assert isinstance(driver, LinuxDriver) and driver.host_ns == "psx-host"
         assert driver.state_dir == tmp_path / "datapath"
+        assert driver.tunnel is None and "tunneling_ip" not in driver.status()  # the only host
     else:
         with pytest.raises(DatapathUnavailable, match="network_datapath = \"linux\" needs"):
-            local_driver(settings, {"api"})
+            local_driver(settings, {"api"}, None)
+
+
+def test_the_vxlan_settings_make_the_driver_one_host_among_several(tmp_path):
+    from pocketstack.network.service import tunnel
+    base = {"POCKETSTACK_DATA_DIR": str(tmp_path), "POCKETSTACK_NETWORK_AGENT_HOST": "host-a"}
+    assert tunnel(load(environ=base), None) is None
+    found = tunnel(load(environ={**base, "POCKETSTACK_NETWORK_DATAPATH_LOCAL_IP": "192.0.2.5/24",
+                                 "POCKETSTACK_NETWORK_DATAPATH_UNDERLAY": "eth1"}), None)
+    assert found is not None and (found.host, found.underlay) == ("host-a", "eth1")
+    assert found.configurations() == {"tunneling_ip": "192.0.2.5", "tunnel_types": ["vxlan"]}
+    with pytest.raises(ValueError, match="'network_datapath_local_ip': 'eth0' is not an IP address"):
+        tunnel(load(environ={**base, "POCKETSTACK_NETWORK_DATAPATH_LOCAL_IP": "eth0"}), None)
+    with pytest.raises(ValueError, match="'network_datapath_underlay' needs 'network_datapath_local_ip'"):
+        tunnel(load(environ={**base, "POCKETSTACK_NETWORK_DATAPATH_UNDERLAY": "eth1"}), None)

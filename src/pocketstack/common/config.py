@@ -199,6 +199,18 @@ class Settings:
     # dnsmasq-base; docs/network.md "The Linux datapath").
     network_datapath: str = "noop"
     network_datapath_prefix: str = "ps-"
+    # Several datapath hosts (docs/network.md "Several hosts"): this host's VXLAN address
+    # (Neutron's [vxlan] local_ip; "addr", or "addr/prefix" with an underlay), an address of
+    # the datapath's host namespace; set, the agent keeps only what concerns its host and
+    # reaches the other hosts' VXLAN networks through it.  Empty: the only host (all-in-one).
+    network_datapath_local_ip: str = ""
+    # Opt-in: a device of the machine's own namespace the agent moves into its host
+    # namespace and gives network_datapath_local_ip (the underlay VXLAN runs over).
+    network_datapath_underlay: str = ""
+    # Automatic failover: every heartbeat_interval an API process moves the routers and DHCP
+    # networks of network agents that are not alive to alive ones (Neutron's
+    # allow_automatic_l3agent_failover / allow_automatic_dhcp_failover).
+    network_agent_failover: bool = False
     # The metadata API guests read (Nova's nova-api-metadata; docs/guests.md): where it
     # listens (Nova's metadata_listen / metadata_listen_port; `pocketstack up` and
     # `pocketstack metadata` serve it there) -- the network datapath's metadata proxy

@@ -70,6 +70,15 @@ def beat(db: Database, host: str, configurations: dict) -> None:
         register(db, host, configurations)
 
 
+def tunnel_endpoints(db: Database) -> dict[str, str]:
+    """Each host's VXLAN address, as its agent reports it (``tunneling_ip``): where
+    the other hosts' datapaths send that host's ports' traffic."""
+    with db.session(readonly=True) as s:
+        agents = s.scalars(sa.select(Agent).where(Agent.agent_type == AGENT_TYPE)).all()
+    return {a.host: a.configurations["tunneling_ip"] for a in agents
+            if isinstance(a.configurations, dict) and a.configurations.get("tunneling_ip")}
+
+
 def view(agent: Agent, alive: bool) -> dict:
     """The agent as Neutron's agents extension shows it."""
     def when(value: dt.datetime) -> str:

@@ -37,6 +37,9 @@ class Env:
     #: ``binding:vif_type`` of a bound port and the ``binding:vif_details`` keys the
     #: datapath reports (:func:`.views.ports` reads them from the session's ``info``)
     vif_type: str = "ovs"
+    #: the hosts whose network agents are alive, where routers and DHCP networks are
+    #: scheduled on agents (:mod:`.scheduling`); None: no scheduling (the noop datapath)
+    alive_hosts: Callable[[], set[str]] | None = None
     vif_details: dict = field(default_factory=lambda: {"port_filter": True})
 
     def describe(self, session: Session) -> None:

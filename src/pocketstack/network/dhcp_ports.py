@@ -1,10 +1,12 @@
 """The DHCP port of a network, as Neutron's DHCP agent keeps it.
 
-Where a DHCP agent serves the networks (the ``linux`` datapath: ``Env.dhcp_host`` names
-its host), every network with a DHCP-enabled subnet has one port with ``device_owner``
+Where a DHCP agent serves the networks (the ``linux`` datapath: ``Env.dhcp_host`` is
+set), every network with a DHCP-enabled subnet has one port with ``device_owner``
 ``network:dhcp`` and ``device_id`` ``dhcp<uuid5(DNS, host)>-<network id>`` (Neutron's
-``get_dhcp_agent_device_id``), bound to that host, holding an address on each such
-subnet: the address the network's dnsmasq answers from.  It is created with the first
+``get_dhcp_agent_device_id``), bound to the host of the network's DHCP agent
+(:mod:`.scheduling`; ``Env.dhcp_host`` when no agent can be scheduled), holding an
+address on each such subnet: the address the network's dnsmasq answers from.  It
+follows the network to another agent.  It is created with the first
 DHCP subnet, follows subnets that are added, deleted or have DHCP switched, and goes
 with the last one or with the network.  Users see it in ``GET /v2.0/ports`` as they
 do on Neutron (Tempest looks for it); it counts against no quota and has no security
@@ -18,7 +20,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from pocketstack.network import ports, store, views
+from pocketstack.network import ports, scheduling, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import IpAllocation, Network, Port, Subnet
 
@@ -36,10 +38,11 @@ def dhcp_ports(w: Work, network_id: str) -> list[Port]:
 def sync(w: Work, network: Network, leaving: str | None = None) -> None:
     """Make the network's DHCP port match its DHCP-enabled subnets (but ``leaving``, a
     subnet about to be deleted): created, re-addressed, or deleted."""
-    host = w.env.dhcp_host
     served = [s for s in w.s.scalars(sa.select(Subnet).where(Subnet.network_id == network.id, Subnet.enable_dhcp)
                                      .order_by(Subnet.created_at, Subnet.id)) if s.id != leaving]
     existing = dhcp_ports(w, network.id)
+    agent = scheduling.schedule(w, scheduling.NetworkDhcpAgent, network.id) if w.env.dhcp_host and served else None
+    host = agent.host if agent is not None else w.env.dhcp_host
     if not host or not served:
         for port in existing:
             ports.remove(w, port)
@@ -52,11 +55,13 @@ def sync(w: Work, network: Network, leaving: str | None = None) -> None:
     port = existing[0]
     have = {a.subnet_id: a.ip_address for a in w.s.scalars(sa.select(IpAllocation)
                                                               .where(IpAllocation.port_id == port.id))}
-    if set(have) == {s.id for s in served}:
+    moved = port.binding_host_id != host
+    if set(have) == {s.id for s in served} and not moved:
         return
-    wanted = [{"subnet_id": s.id, **({"ip_address": have[s.id]} if s.id in have else {})} for s in served]
-    ports.replace_fixed_ips(w, port, wanted)
-    store.bump(w.s, port)
+    if set(have) != {s.id for s in served}:
+        wanted = [{"subnet_id": s.id, **({"ip_address": have[s.id]} if s.id in have else {})} for s in served]
+        ports.replace_fixed_ips(w, port, wanted)
+    store.update_row(w.s, port, {"binding_host_id": host, "device_id": device_id(host, network.id)} if moved else {})
     w.emit("port_updated", views.render_one(w.s, port))
 
 

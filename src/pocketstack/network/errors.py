@@ -451,9 +451,34 @@ _GENERIC_TYPES = {"BadRequest": "HTTPBadRequest", "NotFound": "HTTPNotFound", "F
                   "ApiError": "HTTPError", "InternalError": "HTTPInternalServerError"}
 
 
+class InvalidL3Agent(NeutronNotFound):
+    msg_fmt = "Agent {id} is not a L3 Agent or has been disabled"
+
+
+class InvalidDHCPAgent(NeutronNotFound):
+    msg_fmt = "Agent {id} is not a valid DHCP Agent or has been disabled"
+
+
+class RouterHostedByL3Agent(NeutronConflict):
+    msg_fmt = "The router {router_id} has been already hosted by the L3 Agent {agent_id}."
+
+
+class RouterNotHostedByL3Agent(NeutronConflict):
+    msg_fmt = "The router {router_id} is not hosted by L3 agent {agent_id}."
+
+
+class NetworkHostedByDHCPAgent(NeutronConflict):
+    msg_fmt = "The network {network_id} has been already hosted by the DHCP Agent {agent_id}."
+
+
+class NetworkNotHostedByDhcpAgent(NeutronConflict):
+    msg_fmt = "The network {network_id} is not hosted by the DHCP agent {agent_id}."
+
+
 def neutron_type(error: ApiError) -> ApiError:
     """Rename the generic errors shared code raises to Neutron's webob names; errors with
     a Neutron type of their own (the classes above, or an explicit ``error_type``) keep it."""
     if type(error).__module__ == ApiError.__module__ and error.error_type == type(error).__name__:
         error.error_type = _GENERIC_TYPES.get(error.error_type, error.error_type)
     return error
+

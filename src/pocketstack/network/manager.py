@@ -20,6 +20,7 @@ from pocketstack.network import (
     ports,
     quota,
     routers,
+    scheduling,
     security_groups,
     store,
     subnetpools,
@@ -168,6 +169,10 @@ class NetworkManager(InstanceNetworking):
             return list(s.scalars(sa.select(Quota.project_id).distinct()))
 
     # -- datapath ----------------------------------------------------------------------------
+    def reschedule_dead_agents(self) -> tuple[str, ...]:
+        """Move dead agents' routers and DHCP networks to alive ones (:mod:`.scheduling`)."""
+        return tuple(transact(self.env, RequestContext.admin(), scheduling.reschedule_dead))
+
     def datapath_state(self) -> dict[str, Resources]:
         """Everything a driver needs to rebuild the data plane (replayed on start)."""
         ctx = RequestContext.admin()

@@ -12,7 +12,7 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
-from pocketstack.network import errors, ports, quota, store, views
+from pocketstack.network import errors, ports, quota, scheduling, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
 
@@ -101,6 +101,7 @@ def create(w: Work, attrs: dict) -> Router:
         for key, value in _set_gateway(w, router, attrs["external_gateway_info"]).items():
             setattr(router, key, value)
         w.s.flush()
+        scheduling.host_router_ports(w, router)
     emit(w, router)
     return router
 
@@ -115,6 +116,8 @@ def update(w: Work, router_id: str, attrs: dict, revision: int | None = None) ->
     if "routes" in attrs:
         values["routes"] = _check_routes(w, router.id, attrs["routes"] or [])
     store.update_row(w.s, router, values, revision)
+    if values.get("gw_port_id"):
+        scheduling.host_router_ports(w, router)
     emit(w, router)
     return router
 
@@ -211,6 +214,7 @@ def add_interface(w: Work, router_id: str, body: dict) -> dict:
         store.update_row(w.s, port, {"device_owner": INTERFACE, "device_id": router.id, "security_groups": [],
                                      "status": "ACTIVE"})
         w.emit("port_updated", views.render_one(w.s, port))
+    scheduling.host_router_ports(w, router)
     store.bump(w.s, router)
     emit(w, router)
     return _info(router, port, _subnet_ids(w, port.id))

@@ -8,6 +8,7 @@ import socket
 
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Service
+from pocketstack.network import agent_records
 from pocketstack.network.agent import NetworkAgent
 from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.api import build_router, network_format
@@ -16,6 +17,7 @@ from pocketstack.network.context import Env
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.drivers.rpc import AgentNotifier
+from pocketstack.network.drivers.vxlan import Tunnel, address
 from pocketstack.network.manager import NetworkManager
 from pocketstack.network.policies import RULES
 from pocketstack.network.segments import SegmentConfig
@@ -23,7 +25,7 @@ from pocketstack.network.segments import SegmentConfig
 LOG = logging.getLogger(__name__)
 
 
-def local_driver(settings, roles) -> DatapathDriver:
+def local_driver(settings, roles, db) -> DatapathDriver:
     """The datapath driver ``network_datapath`` names (refusing clearly if it cannot run)."""
     if settings.network_datapath == "linux":
         from pocketstack.metadata.secret import shared_secret
@@ -32,11 +34,28 @@ def local_driver(settings, roles) -> DatapathDriver:
 
         upstream = (settings.metadata_listen, settings.metadata_listen_port)  # the metadata API
         proxy = MetadataProxy(upstream, lambda: shared_secret(settings))
-        return LinuxDriver(settings.data_dir / "datapath", prefix=settings.network_datapath_prefix, metadata=proxy)
+        return LinuxDriver(settings.data_dir / "datapath", prefix=settings.network_datapath_prefix, metadata=proxy,
+                           tunnel=tunnel(settings, db))
     if settings.network_datapath != "noop":
         raise ValueError(f"setting 'network_datapath': {settings.network_datapath!r} is not one of 'noop', 'linux'")
     journal = settings.data_dir / "datapath-journal.jsonl" if "api" not in roles else None
     return NoopDriver(journal=journal)
+
+
+def tunnel(settings, db) -> Tunnel | None:
+    """This host among several datapath hosts (``network_datapath_local_ip`` set), the
+    other hosts' VXLAN addresses read from their agents' rows; None: the only host."""
+    if not settings.network_datapath_local_ip:
+        if settings.network_datapath_underlay:
+            raise ValueError("setting 'network_datapath_underlay' needs 'network_datapath_local_ip'")
+        return None
+    try:
+        address(settings.network_datapath_local_ip)
+    except ValueError:
+        raise ValueError(f"setting 'network_datapath_local_ip': {settings.network_datapath_local_ip!r} "
+                         "is not an IP address (or address/prefix)") from None
+    return Tunnel(settings.network_agent_host or socket.gethostname(), settings.network_datapath_local_ip,
+                  peers=lambda: agent_records.tunnel_endpoints(db), underlay=settings.network_datapath_underlay or None)
 
 
 def binding(settings) -> dict:
@@ -63,15 +82,20 @@ class NetworkService(Service):
         self.driver: DatapathDriver
         self.heartbeat: Heartbeat | None
         if cloud.in_process_rpc or "network-agent" in cloud.roles:
-            self.driver = local_driver(settings, cloud.roles)
+            self.driver = local_driver(settings, cloud.roles, cloud.db)
             self.heartbeat = Heartbeat(lambda: cloud.coordinator, group, settings.heartbeat_interval)
         else:
             self.driver = AgentNotifier()
             self.heartbeat = None
-        self.manager = NetworkManager(Env(db=cloud.db, driver=self.driver,
-                                           segments=SegmentConfig.from_settings(settings), **binding(settings)))
-        self.agents = AgentDirectory(cloud.db, Liveness(lambda: cloud.coordinator, group, self.heartbeat))
+        liveness = Liveness(lambda: cloud.coordinator, group, self.heartbeat)
+        # Routers and DHCP networks are scheduled on the agents where their datapath has them.
+        env = Env(db=cloud.db, driver=self.driver, segments=SegmentConfig.from_settings(settings), **binding(settings))
+        if settings.network_datapath == "linux":
+            env.alive_hosts = liveness.alive
+        self.manager = NetworkManager(env)
+        self.agents = AgentDirectory(cloud.db, liveness)
         self.agent: NetworkAgent | None = None
+        self._failover: asyncio.Task | None = None
 
     def app(self):
         return self.api(build_router(self.manager, self.agents), network_format, prepare=check_url,
@@ -82,6 +106,9 @@ class NetworkService(Service):
         which may have restarted empty), or connect the API to the agents over RPC."""
         cloud, settings = self.cloud, self.cloud.settings
         await asyncio.to_thread(lambda: cloud.coordinator)  # started once, off the loop
+        if settings.network_agent_failover and "api" in cloud.roles and self.manager.env.alive_hosts is not None:
+            self._failover = asyncio.create_task(self._failover_forever(settings.heartbeat_interval),
+                                                 name="network agent failover")
         if isinstance(self.driver, AgentNotifier) or self.heartbeat is None:  # an API process: no agent here
             if isinstance(self.driver, AgentNotifier):
                 self.driver.attach(asyncio.get_running_loop(), cloud.transport)
@@ -91,7 +118,22 @@ class NetworkService(Service):
                                   settings.network_agent_host or socket.gethostname(), transport)
         await self.agent.start()
 
+    async def _failover_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                moved = await asyncio.to_thread(self.manager.reschedule_dead_agents)
+            except Exception:  # noqa: BLE001 - the next round tries again
+                LOG.exception("could not reschedule the routers and networks of dead network agents")
+                continue
+            if moved:
+                LOG.warning("rescheduled %d routers/networks of dead network agents: %s", len(moved), moved)
+
     async def stop(self) -> None:
+        if self._failover is not None:
+            self._failover.cancel()
+            await asyncio.gather(self._failover, return_exceptions=True)
+            self._failover = None
         if self.agent is not None:
             await self.agent.stop()
             self.agent = None

@@ -22,6 +22,10 @@ removed by hand comes back at the next event, a rule at the next change of its c
 (its table, in a router namespace) or the next sync.  The reconcile
 removes what it owns but no longer wants: namespaces with the prefix, devices in them,
 dnsmasq and radvd processes whose pid files are in its state directory.
+
+With a :class:`~.vxlan.Tunnel` the driver is one host among several: it keeps only the
+bridges, DHCP namespaces and routers of what is bound to its host, and joins its VXLAN
+networks to the other hosts' (:mod:`.vxlan`).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import threading
 from pathlib import Path
 
 from pocketstack.common import netns
-from pocketstack.network.drivers import daemons, dnsmasq_config, metadata_proxy, nft_rules, radvd_config
+from pocketstack.network.drivers import daemons, dnsmasq_config, metadata_proxy, nft_rules, radvd_config, vxlan
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.drivers.daemons import Daemon
 from pocketstack.network.drivers.metadata_proxy import MetadataProxy
@@ -66,8 +70,13 @@ def check_host() -> None:
 class LinuxDriver(DatapathDriver):
     name = "linux"
 
-    def __init__(self, state_dir: Path, prefix: str = "ps-", metadata: MetadataProxy | None = None):
+    def __init__(self, state_dir: Path, prefix: str = "ps-", metadata: MetadataProxy | None = None,
+                 tunnel: vxlan.Tunnel | None = None):
         check_host()
+        #: one host among several (VXLAN between them; only what concerns this host is
+        #: kept), or None: the only host, serving every port wherever it is bound
+        self.tunnel = tunnel
+        self.host = tunnel.host if tunnel is not None else None
         #: the routers' and isolated networks' metadata proxy (None: no 169.254.169.254)
         self.metadata = metadata
         if metadata is not None:
@@ -136,11 +145,13 @@ class LinuxDriver(DatapathDriver):
 
     def status(self) -> dict:
         """How many of each resource the driver applies, and the error of its last
-        reconcile after an event (None when it succeeded)."""
+        reconcile after an event (None when it succeeded); among several hosts, this
+        host's VXLAN address (``tunneling_ip``: what the other hosts' FDBs point at)."""
         with self._lock:
             return {"networks": len(self.networks), "subnets": len(self.subnets), "ports": len(self._bound_ports()),
                     "routers": len(self.routers), "floating_ips": len(self.floatingips),
-                    "security_groups": len(self.security_groups), "last_error": self.last_error}
+                    "security_groups": len(self.security_groups), "last_error": self.last_error,
+                    **(self.tunnel.configurations() if self.tunnel is not None else {})}
 
     def network_updated(self, network: dict) -> None:
         self._put(self.networks, network)
@@ -237,6 +248,10 @@ class LinuxDriver(DatapathDriver):
             for family in ("iptables", "ip6tables"):
                 netns.sysctl(self.host_ns, f"net.bridge.bridge-nf-call-{family}", "1")
             self._bridges()
+            if self.tunnel is not None:
+                local = self._local_networks()
+                self.tunnel.apply(self.host_ns, {n: self.networks[n] for n in local}, list(self.ports.values()),
+                                  self.bridge_name, self._mtu)
             proxied: set[str] = set()  # the namespaces whose metadata proxy is wanted
             dhcp = self._dhcp(proxied)
             routers = self._routers(proxied)
@@ -305,12 +320,16 @@ class LinuxDriver(DatapathDriver):
     def _mtu(self, network_id: str) -> str:
         return str((self.networks.get(network_id) or {}).get("mtu") or 1500)
 
+    def _local_networks(self) -> set[str]:
+        """The networks with a bridge here: with something on this host."""
+        return vxlan.local_networks(self.ports.values(), self.host, self.networks)
+
     def _bound_ports(self) -> list[dict]:
         return [p for p in self.ports.values() if p.get("network_id") in self.networks]
 
     def _bridges(self) -> None:
         links = netns.links(self.host_ns)
-        wanted = {self.bridge_name(n): n for n in self.networks}
+        wanted = {self.bridge_name(n): n for n in self._local_networks()}
         for name in links:
             if name.startswith("br-") and name not in wanted:
                 netns.ip(self.host_ns, "link", "del", name)
@@ -323,11 +342,12 @@ class LinuxDriver(DatapathDriver):
 
     def _attach_ports(self) -> None:
         links = netns.links(self.host_ns)
+        local = self._local_networks()
         for name, link in links.items():
             if not name.startswith("tap"):
                 continue
             port = next((p for p in self.ports.values() if self.tap_name(p["id"]) == name), None)
-            if port is None or port.get("network_id") not in self.networks:
+            if port is None or port.get("network_id") not in local:
                 # A guest's tap may be plugged before its port's event arrives (or outlive
                 # it until the guest stops): quarantined, not deleted, until it is known.
                 if link.get("master") or "UP" in link.get("flags", []):
@@ -368,7 +388,8 @@ class LinuxDriver(DatapathDriver):
             subnets = [s for s in self.subnets.values() if s.get("network_id") == network_id]
             served = dnsmasq_config.dhcp_subnets(subnets)
             port = next((p for p in sorted(self.ports.values(), key=lambda p: p["id"])
-                         if p.get("network_id") == network_id and p.get("device_owner") == DHCP_OWNER), None)
+                         if p.get("network_id") == network_id and p.get("device_owner") == DHCP_OWNER
+                         and vxlan.here(p, self.host)), None)
             if not served or port is None:
                 continue
             ns = self.dhcp_ns(network_id)
@@ -422,7 +443,7 @@ class LinuxDriver(DatapathDriver):
     def _routers(self, proxied: set[str]) -> set[str]:
         # A router with admin_state_up false is not served at all, as Neutron's L3 agent
         # removes it: no namespace (so its interfaces go), no NAT, no metadata proxy.
-        active = {i: r for i, r in self.routers.items() if r.get("admin_state_up") is not False}
+        active = {i: r for i, r in self.routers.items() if r.get("admin_state_up") is not False and self._hosts(r)}
         wanted = set()
         advertising: set[str] = set()  # routers whose radvd runs
         for router_id, router in sorted(active.items()):
@@ -508,6 +529,12 @@ class LinuxDriver(DatapathDriver):
                         and any(f["ip_address"] == address for f in port.get("fixed_ips") or [])):
                     return port["device_id"], port.get("project_id") or ""
             return None
+
+    def _hosts(self, router: dict) -> bool:
+        """Whether the router is served here: its ports are bound to this host (where
+        its L3 agent is), or this is the only host."""
+        ports = [*self._interfaces(router), *filter(None, [self._gateway_port(router)])]
+        return self.host is None or any(vxlan.here(p, self.host) for p in ports)
 
     def _interfaces(self, router: dict) -> list[dict]:
         """The router's interface ports: as the router event carries them, or (a replayed

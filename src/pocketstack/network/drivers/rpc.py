@@ -2,8 +2,8 @@
 
 Each change becomes a fanout cast on the ``network-agent`` topic, so every
 ``pocketstack network-agent`` process receives it and applies it with its own driver
-(a host's Linux datapath would keep what concerns its host: its bound ports, the
-routers and floating IPs it hosts).  Changes are "this is the state now" messages and an
+(a Linux datapath among several hosts keeps what concerns its host: its bound ports,
+the routers and DHCP networks scheduled to it; :mod:`.vxlan`).  Changes are "this is the state now" messages and an
 agent replays the full state when it starts, so an agent that was down catches up —
 which is also why a change that cannot be handed over is logged rather than failing a
 request whose change is already committed.
