@@ -48,6 +48,12 @@ class SnapshotRecords(Protocol):
         """The snapshot, if ``context`` may see it; else ``SnapshotNotFound``."""
         ...
 
+    def create(self, context: RequestContext, volume_id: str, name: str | None, description: str | None,
+               force: bool, metadata: dict) -> Snapshot:
+        """Start a snapshot of the volume (``creating`` until the worker has copied it);
+        ``force`` allows a volume in use (a server's, as Nova's volume-backed snapshot)."""
+        ...
+
 
 class AttachmentRecords(Protocol):
     """The attachments of volumes to instances (``cloud.volume.attachments``)."""
