@@ -272,10 +272,12 @@ def test_boots_with_config_drive_then_keeps_its_files_and_powers_off(tiny_image,
     session = ssh(private, port, "sudo id -u; id -u; cat /tmp/kept; readlink /var/run")
     assert session.stdout.split() == ["0", "1000", "kept-in-tmp", "../run"], session.stderr
     session = ssh(private, port, "lsblk -lb --nodeps")
-    lines = session.stdout.splitlines()
-    assert lines[0] == "NAME MAJ:MIN RM      SIZE RO TYPE MOUNTPOINTS", session.stdout
-    assert lines[1].split()[2:] == ["0", "134217728", "0", "disk"] and lines[1].index("disk") == lines[0].index("TYPE")
-    assert lines[2].split()[0] == "sr0" and lines[2].split()[4:] == ["0", "rom"]  # the config drive
+    header, *lines = session.stdout.splitlines()
+    assert header.split() == ["NAME", "MAJ:MIN", "RM", "SIZE", "RO", "TYPE", "MOUNTPOINTS"], session.stdout
+    rows = {line.split()[0]: line for line in lines}
+    assert rows["vda"].split()[2:] == ["0", "134217728", "0", "disk"] and rows["vda"].index("disk") == header.index(
+        "TYPE")  # where Tempest's get_disks looks for it
+    assert rows["sr0"].split()[2:] == ["1", str(drive_b.stat().st_size), "1", "rom"]  # the config drive
     session = ssh(private, port, "set -e; sudo mount $(blkid -L config-2 -o device) /mnt; "
                                  "sudo cat /mnt/openstack/latest/meta_data.json; sudo umount /mnt")
     assert session.returncode == 0, session.stderr
