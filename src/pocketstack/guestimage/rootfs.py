@@ -193,6 +193,6 @@ def build_tree(unpacked: Path, kernel_version: str, modules: list[Module], relea
     tree.file("etc/tiny/hotplug", template("hotplug.sh"), 0o755)
     tree.file("etc/mdev.conf", mdev_conf())
     tree.file("usr/lib/tiny/rootexec", rootexec.program(), 0o4750, gid=SUDO_GID)
-    for path, name in TOOLS.items():
-        tree.file(path, template(name), 0o755)
+    for tool, name in TOOLS.items():
+        tree.file(tool, template(name), 0o755)
     return tree

@@ -49,7 +49,7 @@ class SnapshotRecords(Protocol):
         ...
 
     def create(self, context: RequestContext, volume_id: str, name: str | None, description: str | None,
-               force: bool, metadata: dict) -> Snapshot:
+               force: bool, metadata: dict[str, str]) -> Snapshot:
         """Start a snapshot of the volume (``creating`` until the worker has copied it);
         ``force`` allows a volume in use (a server's, as Nova's volume-backed snapshot)."""
         ...
