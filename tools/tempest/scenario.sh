@@ -58,7 +58,7 @@ bin="${POCKETSTACK_VENV:-$root/.venv}/bin"
 export PYTHONPATH="$root/src${PYTHONPATH:+:$PYTHONPATH}"   # this tree's code, whichever venv
 if [ -z "$IMAGE" ]; then
     IMAGE="$(PYTHONPATH="$root/src:$root/tests" "$bin/python" -c \
-        'from tinyimage import tiny_image_path; print(tiny_image_path())')"
+        'from tinyimage import tiny_image_path; print(tiny_image_path())' | tail -n 1)"  # a build prints a summary first
 fi
 data="$(mktemp -d "${TMPDIR:-/tmp}/pocketstack-scenario.XXXXXX")"
 prefix="pst$(printf %04x $((RANDOM % 65536)))-"
