@@ -278,7 +278,9 @@ def test_boots_with_config_drive_then_keeps_its_files_and_powers_off(tiny_image,
     assert rows["vda"].split()[2:] == ["0", "134217728", "0", "disk"] and rows["vda"].index("disk") == header.index(
         "TYPE")  # where Tempest's get_disks looks for it
     assert rows["sr0"].split()[2:] == ["1", str(drive_b.stat().st_size), "1", "rom"]  # the config drive
-    session = ssh(private, port, "set -e; sudo mount $(blkid -L config-2 -o device) /mnt; "
+    # Tempest's shell prologue adds /sbin (blkid's place, as util-linux puts it) to dropbear's PATH.
+    session = ssh(private, port, "set -eu -o pipefail; PATH=$PATH:/sbin:/usr/sbin; "
+                                 "sudo mount $(blkid -L config-2 -o device) /mnt; "
                                  "sudo cat /mnt/openstack/latest/meta_data.json; sudo umount /mnt")
     assert session.returncode == 0, session.stderr
     assert json.loads(session.stdout)["uuid"] == "b6a4fbf7-0000-4000-8000-2"
