@@ -38,6 +38,7 @@ from pocketstack.common.service import Service
 from pocketstack.identity.manager import Identity
 
 if TYPE_CHECKING:
+    from pocketstack.compute.contract import ComputeContract
     from pocketstack.image.contract import ImageContract
     from pocketstack.network.contract import NetworkContract
     from pocketstack.object.contract import ObjectContract
@@ -139,6 +140,10 @@ class Cloud:
     def www_authenticate(self) -> str:
         """What every service's 401 points clients at: this cloud's Keystone."""
         return f'Keystone uri="{self.settings.effective_public_url}/identity"'
+
+    @property
+    def compute(self) -> ComputeContract | None:
+        return self.contract("compute")
 
     @property
     def network(self) -> NetworkContract | None:

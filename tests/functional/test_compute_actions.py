@@ -326,9 +326,10 @@ def test_reset_state_is_admin_only_and_overrides_the_state(api, admin_token, use
     act(api, admin_token, server, {"injectNetworkInfo": None})
     act(api, user["token"], server, {"restore": None}, expect=409)
     act(api, admin_token, "00000000-0000-0000-0000-000000000000", {"migrate": None}, expect=404)
-    r = act(api, admin_token, server, {"migrate": None}, expect=400)
-    assert "cannot move guests" in r.json()["badRequest"]["message"]
+    act(api, user["token"], server, {"migrate": None}, expect=403)  # more in test_compute_moves.py
     act(api, user["token"], server, {"os-migrateLive": {"host": None, "block_migration": "auto"}}, expect=403)
+    r = act(api, admin_token, server, {"evacuate": {}}, expect=400)  # more in test_compute_moves.py
+    assert "is still in use" in r.json()["badRequest"]["message"]
 
 
 def test_snapshot_metadata_wins_and_rebuild_answers_nova_shape(api, user, server, image):

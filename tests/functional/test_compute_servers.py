@@ -303,7 +303,7 @@ def test_external_events(api, admin_token, project_a, image, flavor):
 
 def test_contract_finds_servers_and_takes_their_events(api, project_a, image, flavor):
     """What another service would call of compute in process (``ComputeContract``)."""
-    compute = api.cloud.contract("compute")
+    compute = api.cloud.compute
     token = project_a["member"]
     server_id = boot(api, token, image, flavor["id"])["server"]["id"]
     wait(api, token, server_id)

@@ -9,7 +9,9 @@ first gets a fixed baseline: raw bodies (empty, ``null``, 100 000 levels deep, l
 surrogates, invalid UTF-8...), and each valid body the world was built with (its
 *seeds*) and each schema of the handler's module with one value at a time made wrong.
 Then hypothesis generates more (:mod:`fuzzing.strategies`), as an admin and, one in
-four, as a plain member; listings get generated query strings.
+four, as a plain member.  Every listing first gets each query key its handler names holding
+each of a few documents a filter might decode (lone surrogates, deep nesting), then
+generated query strings.
 
 Bounded for CI: derandomized (the same examples every run), ``POCKETSTACK_FUZZ_EXAMPLES``
 generated examples per route (default 12 for bodies, a third of that for queries),
@@ -52,6 +54,7 @@ from fuzzing.strategies import (
     BASELINE_RAW,
     RequestCase,
     baseline_mutants,
+    baseline_queries,
     garbage,
     object_schemas,
     path_values,
@@ -247,8 +250,11 @@ def baseline_body_cases(route: FuzzRoute, world) -> list[RequestCase]:
             for body in bodies]
 
 
-def no_baseline(route: FuzzRoute, world) -> list[RequestCase]:
-    return []
+def baseline_query_cases(route: FuzzRoute, world) -> list[RequestCase]:
+    """What every listing gets on every run, on a real path: each of its query keys
+    holding a document a filter might decode (see :func:`baseline_queries`)."""
+    url = real_path(route, world.known)
+    return [RequestCase("GET", f"{url}?{query}") for query in baseline_queries(vocabulary(route))]
 
 
 def query_cases(route: FuzzRoute, world) -> st.SearchStrategy:
@@ -319,7 +325,7 @@ def test_fuzz_bodies(api, world, routes, crashes, service):
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_fuzz_list_queries(api, world, routes, crashes, service):
-    fuzz_routes(api, world, crashes, listing_routes(routes[service]), query_cases, no_baseline,
+    fuzz_routes(api, world, crashes, listing_routes(routes[service]), query_cases, baseline_query_cases,
                 max(EXAMPLES // 3, 1))
 
 

@@ -46,7 +46,7 @@ def target(api, admin_token, cloud):
     server = boot(api, owner["token"], make_image(api, admin_token), make_flavor(api, admin_token)["id"],
                   user_data="aGVsbG8=", metadata={"k": "v"})["server"]["id"]
     wait(api, owner["token"], server)
-    app = build_app(cloud.contract("compute"), cloud.network, SECRET, "novalocal")
+    app = build_app(cloud.compute, cloud.network, SECRET, "novalocal")
     with TestClient(app, raise_server_exceptions=True) as client:
         yield client, server, owner["project"]["id"]
 

@@ -3,6 +3,7 @@ tags, actions, the visibility matrix and members."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -133,6 +134,22 @@ def test_nul_characters_are_rejected(api, demo_token):
     assert r.status_code == 400
     r = patch(api, demo_token, image["id"], [{"op": "add", "path": "/a\x00", "value": "x"}])
     assert r.status_code == 400
+
+
+def test_lone_surrogates_are_rejected(api, demo_token):
+    """A lone UTF-16 surrogate (sent as the JSON escape) in an image property's name or
+    value is a 400 (the audit met a 500: no database stores one), on create and patch."""
+    image = create(api, demo_token)
+    for body in ({"prop": "a\ud800"}, {"\udfff": "x"}, {"name": "\ud83d"}, {"tags": ["\ud800"]}):
+        r = api.request("POST", IMAGES, demo_token, content=json.dumps(body).encode(),
+                        headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, (body, r.text)
+    for op in ({"op": "add", "path": "/prop", "value": "\ud800"}, {"op": "add", "path": "/\ud800", "value": "x"},
+               {"op": "replace", "path": "/name", "value": "x\udfff"}):
+        r = api.request("PATCH", f"{IMAGES}/{image['id']}", demo_token, content=json.dumps([op]).encode(),
+                        headers=PATCH)
+        assert r.status_code == 400, (op, r.text)
+    assert api.request("GET", f"{IMAGES}/{image['id']}", demo_token).json() == image
 
 
 def test_router_errors_follow_accept(api, demo_token):

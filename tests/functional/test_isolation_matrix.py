@@ -79,7 +79,7 @@ def test_cell(world, backend, op, persona):
 
 @pytest.fixture(scope="module")
 def metadata_client(cloud):
-    app = build_app(cloud.contract("compute"), cloud.network, metadata.SECRET, cloud.settings.dhcp_domain)
+    app = build_app(cloud.compute, cloud.network, metadata.SECRET, cloud.settings.dhcp_domain)
     with TestClient(app) as client:
         yield client
 

@@ -24,7 +24,7 @@ USER_DATA = b"#!/bin/sh\necho hello from user data\n"
 
 @pytest.fixture(scope="module")
 def client(cloud):
-    app = build_app(cloud.contract("compute"), cloud.network, SECRET, "novalocal")
+    app = build_app(cloud.compute, cloud.network, SECRET, "novalocal")
     with TestClient(app, base_url="http://169.254.169.254") as client:
         yield client
 
@@ -124,7 +124,7 @@ def test_another_instances_signature_is_a_403(client, servers):
 
 
 def test_without_a_secret_everything_but_the_root_is_refused(cloud, servers):
-    app = build_app(cloud.contract("compute"), cloud.network, "", "novalocal")
+    app = build_app(cloud.compute, cloud.network, "", "novalocal")
     with TestClient(app) as empty:
         assert empty.get("/").status_code == 200
         for secret in ("", SECRET):
@@ -286,7 +286,7 @@ def test_a_deleted_server_is_a_404(client, api, owner, servers):
 
 def test_the_config_drive_reads_the_same_builder(cloud, client, servers):
     """The compute host's config drive content comes from the builder the API serves."""
-    compute = cloud.contract("compute")
+    compute = cloud.compute
     drive = compute.manager._metadata(compute.instances.get(servers["full"]))
     served = json.loads(body(client, servers, "/openstack/latest/meta_data.json"))
     assert {k: v for k, v in drive.meta_data().items() if k != "random_seed"} == \

@@ -128,3 +128,51 @@ def test_changes_reach_an_agent_over_rpc(cloud):
         for agent in service.agents.list():
             if agent["host"] == host:
                 service.agents.delete(agent["id"])
+
+
+class CountingDriver(NoopDriver):
+    """A noop driver that reports, as the Linux driver reports its counts, how many
+    changes it has received."""
+
+    def status(self) -> dict:
+        return {"events": len(self.events)}
+
+
+def test_each_heartbeat_reports_the_drivers_status(api, admin_token, cloud):
+    service = cloud.service("network")
+    host = unique("status-host")
+
+    def configurations() -> dict:
+        response = api.request("GET", "/network/v2.0/agents", admin_token, params={"host": host})
+        assert response.status_code == 200, response.text
+        return response.json()["agents"][0]["configurations"]
+
+    async def scenario() -> tuple[dict, dict]:
+        transport = rpc.get_transport(f"inproc://{unique('agents')}")
+        driver = CountingDriver()
+        heartbeat = Heartbeat(lambda: cloud.coordinator, group_name(unique("cluster"), "network-agent"), 0.1)
+        agent = NetworkAgent(service.manager, driver, heartbeat, host, transport)
+        await agent.start()
+        try:
+            registered = await asyncio.to_thread(configurations)  # the sync on start: one event
+            notifier = AgentNotifier()
+            notifier.attach(asyncio.get_running_loop(), transport)
+            await asyncio.to_thread(notifier.port_updated, {"id": "port-1"})
+            for _ in range(100):
+                later = await asyncio.to_thread(configurations)
+                if later.get("events") == 2:
+                    break
+                await asyncio.sleep(0.05)
+            return registered, later
+        finally:
+            await agent.stop()
+            await transport.close()
+
+    try:
+        registered, later = asyncio.run(scenario())
+        assert registered == {"datapath_driver": "noop", "events": 1}
+        assert later == {"datapath_driver": "noop", "events": 2}
+    finally:
+        for agent in service.agents.list():
+            if agent["host"] == host:
+                service.agents.delete(agent["id"])

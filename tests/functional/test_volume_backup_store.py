@@ -104,7 +104,7 @@ def test_bad_container_name_is_refused(api, member):
 
 def test_chunk_corrupt_on_every_replica_fails_restore(api, member, store_is_object):
     driver = api.cloud.service("volume").manager.driver
-    cluster = api.cloud.service("object").cluster
+    cluster = api.cloud.service("object").manager.cluster
     vid = create_volume(api, member)["id"]
     write(driver.path(vid), 0, b"precious" * 10000)
     done = backup(api, member, vid, container=unique("backups"))

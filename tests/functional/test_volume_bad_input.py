@@ -168,3 +168,17 @@ def quota_in_use(api, token) -> dict:
     project = api.cloud.identity.validate_token(token).project_id
     quota_set = call(api, token, "GET", f"/os-quota-sets/{project}?usage=true").json()["quota_set"]
     return {key: value["in_use"] for key, value in quota_set.items() if isinstance(value, dict)}
+
+
+@pytest.mark.parametrize("metadata", [
+    '{"k": "\\ud800"}', "{'k': '\\ud800'}", '{"\\udfff": "v"}', "[" * 5000 + "]" * 5000,
+    '{"k": ' * 150 + "1" + "}" * 150, "[" * 150 + "]" * 150, "not a literal", "{[1]: 2}", '["k", "v"]',
+], ids=["json-surrogate", "python-surrogate", "surrogate-key", "deep", "deep-object", "deep-python", "bad",
+        "unhashable", "list"])
+def test_unusable_metadata_filters_are_400(api, member, metadata):
+    """The ``metadata`` filter is JSON or a Python literal read from the query string:
+    whatever cannot be a filter of stored strings (a lone surrogate, nesting deep enough
+    to exhaust a recursive parser) is Cinder's 400, as any other malformed filter."""
+    for path in ("/volumes", "/volumes/detail"):
+        refused(call(api, member, "GET", path, params={"metadata": metadata}),
+                "Invalid input received: metadata filter must be a JSON object.")

@@ -382,3 +382,50 @@ def test_snapshot_of_a_volume_backed_server_boots_a_new_volume(api, project, fla
     assert call(api, "DELETE", f"/servers/{first['id']}", token).status_code == 204
     wait_gone(api, token, first["id"])
 
+
+def test_admin_attaches_a_volume_of_its_own_project_to_a_members_server(api, admin_token, project, flavor,
+                                                                        raw_image):
+    """The host completes an attach the API allowed, whoever's project the volume is in
+    (Tempest's assisted-snapshot test attaches an admin's volume to a member's server);
+    the server's delete detaches it again."""
+    server_id = boot(api, project["token"], flavor["id"], [], imageRef=raw_image)["server"]["id"]
+    wait(api, project["token"], server_id)
+    admin_project = api.request("GET", "/identity/v3/auth/tokens", admin_token,
+                                headers={"X-Subject-Token": admin_token}).json()["token"]["project"]
+    admins = {"token": admin_token, "id": admin_project["id"]}
+    volume = create_volume(api, admins)
+    r = call(api, "POST", f"/servers/{server_id}/os-volume_attachments", admin_token,
+             json={"volumeAttachment": {"volumeId": volume["id"]}})
+    assert r.status_code == 200, r.text
+    attached = wait_volume(api, admins, volume["id"], ("in-use", "available"))
+    assert attached["status"] == "in-use" and attached["attachments"][0]["server_id"] == server_id
+    assert call(api, "DELETE", f"/servers/{server_id}", project["token"]).status_code == 204
+    wait_gone(api, project["token"], server_id)
+    assert wait_volume(api, admins, volume["id"], ("available",))["attachments"] == []
+
+
+def test_boot_volume_type_from_2_67(api, admin_token, project, flavor, raw_image):
+    """2.67's ``volume_type`` in ``block_device_mapping_v2``: the build's new volume gets
+    that type; Nova's 400s for a local disk, an existing volume or an unknown type."""
+    vtype = api.request("POST", f"/volume/v3/{project['id']}/types", admin_token, headers={V: "volume 3.44"},
+                        json={"volume_type": {"name": unique("bfvtype")}}).json()["volume_type"]
+    image_bdm = {"boot_index": 0, "uuid": raw_image, "source_type": "image", "destination_type": "volume",
+                 "volume_size": 1, "delete_on_termination": True}
+    r = call(api, "POST", "/servers", project["token"], version="2.67", json={"server": {
+        "name": unique("typed"), "flavorRef": flavor["id"], "networks": "none",
+        "block_device_mapping_v2": [{**image_bdm, "volume_type": vtype["name"]}]}})
+    assert r.status_code == 202, r.text
+    shown = wait(api, project["token"], r.json()["server"]["id"])
+    volume_id = shown["os-extended-volumes:volumes_attached"][0]["id"]
+    assert volumes(api, project, path=f"/volumes/{volume_id}").json()["volume"]["volume_type"] == vtype["name"]
+    existing = create_volume(api, project)
+    for mapping, message in (
+            ({"boot_index": 0, "uuid": raw_image, "source_type": "image", "destination_type": "local",
+              "volume_type": vtype["name"]}, "destination_type=local is not supported"),
+            ({"boot_index": 0, "uuid": existing["id"], "source_type": "volume", "destination_type": "volume",
+              "volume_type": vtype["name"]}, "existing volume is not supported"),
+            ({**image_bdm, "volume_type": "no-such-type"}, "Volume type no-such-type could not be found.")):
+        r = call(api, "POST", "/servers", project["token"], version="2.67", json={"server": {
+            "name": unique("refused"), "flavorRef": flavor["id"], "networks": "none", "imageRef": raw_image,
+            "block_device_mapping_v2": [mapping]}})
+        assert r.status_code == 400 and message in r.json()["badRequest"]["message"], r.text

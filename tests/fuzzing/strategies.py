@@ -421,11 +421,14 @@ def path_values(route: FuzzRoute, known: dict[str, list[str]]) -> st.SearchStrat
 
 # Sent as they are: bytes that are not UTF-8 (or a NUL) once percent-decoded.
 RAW_ESCAPES = ("%FF", "%ED%A0%80", "%00", "%C0%AF")
+# Values a filter may decode as JSON or a Python literal (Cinder's ``metadata``): lone
+# surrogates as escapes, and nesting past a recursive parser's limit.
+QUERY_DOCUMENTS = ('{"\\udfff": "\\ud800"}', "[" * 2000 + "]" * 2000)
 QUERY_KEYS = ("sort_key", "sort_dir", "sort", "limit", "marker", "offset", "page_reverse", "fields", "all_tenants",
               "all_projects", "name", "status", "changes-since", "changes-before", "detailed", "is_public",
               "project_id", "tenant_id", "deleted", "with_count", "member_of", "resources", "required", "in_tree",
               "uuid", "prefix", "delimiter", "end_marker", "format", "reverse", "visibility", "tag", "tags",
-              "not-tags", "id", "created_at", "size_min", "size_max", "minRam", "minDisk", "ip", "host")
+              "not-tags", "id", "created_at", "size_min", "size_max", "minRam", "minDisk", "ip", "host", "metadata")
 
 
 def query_strings(words: tuple[str, ...]) -> st.SearchStrategy:
@@ -444,3 +447,11 @@ def query_strings(words: tuple[str, ...]) -> st.SearchStrategy:
 
     pairs = st.lists(st.tuples(keys, values), min_size=1, max_size=5)
     return pairs.map(lambda items: "&".join(f"{encode(k)}={encode(v)}" for k, v in items))
+
+
+def baseline_queries(words: tuple[str, ...]) -> list[str]:
+    """What every listing gets on every run: each query key its handler's modules name,
+    alone, holding each of :data:`QUERY_DOCUMENTS` (one key at a time, so that a key
+    refused first cannot hide one that crashes)."""
+    keys = sorted(set(keys_of(words)) & set(QUERY_KEYS))
+    return [f"{key}={quote(document, safe='')}" for key in keys for document in QUERY_DOCUMENTS]

@@ -18,6 +18,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from pocketstack.image.import_filter import GLANCE_DEFAULTS, ImportFilter
+
 from conftest import unique
 
 COMPUTE = {"OpenStack-API-Version": "compute latest"}
@@ -38,6 +40,7 @@ class World:
     fake_host: object = None
     aggregates_before: set[int] = field(default_factory=set)  # the cloud's, left alone
     image_size_cap: int = 0  # the cloud's, restored when the fuzzer is done
+    import_filter: ImportFilter = GLANCE_DEFAULTS  # likewise
 
     def add(self, key: str, *values: str) -> None:
         self.known.setdefault(key, []).extend(values)
@@ -130,6 +133,7 @@ def build_network(world: World, b: Builder) -> None:
     for key, value in (("networks", net["id"]), ("subnets", subnet["id"]), ("subnetpools", pool["id"]),
                        ("ports", port["id"]), ("routers", router["id"]), ("security-groups", group["id"]),
                        ("os-security-groups", group["id"]), ("floatingips", fip["id"]),
+                       ("network-ip-availabilities", net["id"]),
                        ("quotas", world.project)):
         world.add(key, value)
     world.add("collection", "networks", "subnets", "subnetpools", "ports", "routers", "security-groups",
@@ -165,6 +169,12 @@ def build_image(world: World, b: Builder) -> None:
     b.create("/image/v2/metadefs/namespaces", None, {
         "namespace": ns, "objects": [{"name": "fuzz-obj", "properties": {}}],
         "properties": {"fuzz-prop": {"title": "P", "type": "string"}}, "tags": [{"name": "fuzz-tag"}]})
+    for name in ("staged", "queued"):  # for the import seeds
+        other = b.create("/image/v2/images", None, {"name": unique("fuzz-img"), "disk_format": "raw",
+                                                    "container_format": "bare"})
+        world.add(f"{name}_images", other["id"])
+    b.call("PUT", f"/image/v2/images/{world.known['staged_images'][0]}/stage", content=b"fuzz staged bytes",
+           headers={"Content-Type": "application/octet-stream"})
     world.add("images", image["id"])
     world.add("namespaces", ns)
     world.add("objects", "fuzz-obj")
@@ -219,7 +229,8 @@ def build_volume(world: World, b: Builder) -> None:
     transfer = b.create(f"{v3}/os-volume-transfer", "transfer", {"volume_id": volumes[2]}, VOLUME)["id"]
     for key, value in (("v3", world.project), ("types", vtype["id"]), ("extra_specs", "fuzz-spec"),
                        ("volumes", volumes[0]), ("snapshots", snapshot), ("backups", backup), ("qos-specs", qos),
-                       ("attachments", attachment), ("os-volume-transfer", transfer), ("target", world.project)):
+                       ("attachments", attachment), ("os-volume-transfer", transfer), ("target", world.project),
+                       ("os-volumes", volumes[0]), ("os-snapshots", snapshot)):
         world.add(key, value)
 
 
@@ -266,7 +277,11 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
          {"addProjectAccess": {"project": world.project}}),
         ("POST", f"/volume/v3/{world.project}/backups/{first['backups']}/restore", {"restore": {"name": "fuzz"}}),
         ("PUT", f"/network/v2.0/routers/{first['routers']}/add_router_interface", {"subnet_id": first["subnets"]}),
+        ("PUT", f"/network/v2.0/routers/{first['routers']}/add_extraroutes", {"router": {"routes": []}}),
         ("PATCH", f"/image/v2/images/{first['images']}", [{"op": "replace", "path": "/name", "value": "fuzz"}]),
+        ("POST", f"/image/v2/images/{first['staged_images']}/import", {"method": {"name": "glance-direct"}}),
+        ("POST", f"/image/v2/images/{first['queued_images']}/import",
+         {"method": {"name": "web-download", "uri": FUZZ_IMPORT_URI}, "stores": ["fuzz"], "all_stores": False}),
         ("PUT", f"/volume/v3/{world.project}/os-quota-sets/{world.project}", {"quota_set": {"volumes": 20}}),
         ("PUT", f"/compute/v2.1/os-quota-sets/{world.project}", {"quota_set": {"instances": 20}}),
         ("PUT", f"/network/v2.0/quotas/{world.project}", {"quota": {"network": 20}}),
@@ -277,6 +292,10 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
 # to an image (os-volume_upload_image on a 1 GiB volume) stops there instead of writing
 # gigabytes of zeros to the image store.
 FUZZ_IMAGE_SIZE_CAP = 64 << 20
+# While fuzzing, a web-download import may fetch from loopback's discard port only
+# (refused at once): a mutated URI never leaves the machine.
+FUZZ_IMPORT_URI = "http://127.0.0.1:9/fuzz.qcow2"
+FUZZ_IMPORT_FILTER = ImportFilter(allowed_hosts=frozenset({"127.0.0.1"}), allowed_ports=frozenset({9}))
 
 
 def build_world(api, admin_token: str) -> World:
@@ -296,16 +315,20 @@ def build_world(api, admin_token: str) -> World:
     build_volume(world, b)
     build_object(world, b)
     world.seeds.extend(action_seeds(world))
-    image_data = api.cloud.service("image").manager.data  # last: retire() restores it
-    world.image_size_cap, image_data.size_cap = image_data.size_cap, FUZZ_IMAGE_SIZE_CAP
+    images = api.cloud.service("image").manager  # last: retire() restores them
+    world.image_size_cap, images.data.size_cap = images.data.size_cap, FUZZ_IMAGE_SIZE_CAP
+    world.import_filter, images.importer.allowed = images.importer.allowed, FUZZ_IMPORT_FILTER
     return world
 
 
 def retire(api, world: World) -> None:
     """Leave the shared cloud as other tests expect it: the private host disabled (the
     fuzzer may have enabled it), the home project's servers gone, no aggregate
-    (aggregates are global: a test may expect none) left behind, the image size cap back."""
-    api.cloud.service("image").manager.data.size_cap = world.image_size_cap
+    (aggregates are global: a test may expect none) left behind, the image size cap and
+    import filter back."""
+    images = api.cloud.service("image").manager
+    images.data.size_cap = world.image_size_cap
+    images.importer.allowed = world.import_filter
     hosts = api.cloud.service("compute").compute.hosts
     hosts.update_service(world.fake_host.service_id, disabled=True, disabled_reason="fuzz finished")
     servers = api.request("GET", "/compute/v2.1/servers", world.admin, headers=COMPUTE).json().get("servers", [])

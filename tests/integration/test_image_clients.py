@@ -1,6 +1,6 @@
-"""The real ``openstack`` CLI against a real ``pocketstack up``: the image workflow,
-plus what only a real server shows: a client vanishing mid-upload and a server killed
-mid-upload."""
+"""The real ``openstack`` CLI against a real ``pocketstack up``: the image workflow and
+interoperable import, plus what only a real server shows: a client vanishing mid-upload
+and a server killed mid-upload or mid-staging."""
 
 from __future__ import annotations
 
@@ -161,3 +161,58 @@ def test_server_killed_mid_upload_recovers(tmp_path):
         assert r.status_code == 204
         data = httpx.get(f"{second.url}/image/v2/images/{image['id']}/file", headers={"X-Auth-Token": token})
         assert data.content == b"retried" and data.headers["Content-MD5"]
+
+
+def test_openstack_cli_import(cloud_proc, tmp_path):
+    """``openstack image create --import`` (stage + glance-direct) and the import discovery."""
+    os_ = cloud_proc.openstack
+    assert os_("image", "import", "info", "-f", "json")["import-methods"] == ["glance-direct", "web-download"]
+    source = tmp_path / "import.raw"
+    source.write_bytes(os.urandom(2 * 1024 * 1024 + 5))
+    image = os_("image", "create", "--import", "--file", str(source), "--disk-format", "raw",
+                "--container-format", "bare", "cli-import", "-f", "json")
+    assert image["status"] in ("importing", "active")
+    token = _token(cloud_proc)
+    assert _wait_for_status(cloud_proc, token, image["id"], "active") == "active"
+    out = tmp_path / "out.raw"
+    os_("image", "save", "--file", str(out), "cli-import", parse=False)
+    assert out.read_bytes() == source.read_bytes()
+    tasks = os_("image", "task", "list", "-f", "json")
+    assert {"api_image_import"} <= {t["Type"] for t in tasks}
+    assert "Multi Backend support not enabled" in os_("image", "stores", "list", check=False).stderr
+
+
+def test_server_killed_mid_staging_recovers(tmp_path):
+    """A staging cut short by SIGKILL: after the restart the image is ``queued`` again,
+    the partial staged file is gone, and staging and importing then work."""
+    with running_cloud(tmp_path) as first:
+        token = _token(first)
+        image = httpx.post(f"{first.url}/image/v2/images", headers={"X-Auth-Token": token},
+                           json={"name": "interrupted-stage", "disk_format": "raw", "container_format": "bare"}).json()
+        host, port = first.url.removeprefix("http://").split(":")
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall((f"PUT /image/v2/images/{image['id']}/stage HTTP/1.1\r\nHost: {host}\r\n"
+                      f"X-Auth-Token: {token}\r\nContent-Type: application/octet-stream\r\n"
+                      f"Content-Length: 10000000\r\n\r\n").encode() + b"x" * 3_000_000)
+        assert _wait_for_status(first, token, image["id"], "uploading") == "uploading"
+        partials = first.data_dir / "image-staging" / ".partial"
+        deadline = time.monotonic() + 10
+        while not os.listdir(partials) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=15)
+        sock.close()
+        assert os.listdir(partials)
+    with running_cloud(tmp_path) as second:
+        token = _token(second)
+        headers = {"X-Auth-Token": token}
+        assert _wait_for_status(second, token, image["id"], "queued", timeout=0) == "queued"
+        assert os.listdir(second.data_dir / "image-staging" / ".partial") == []
+        r = httpx.put(f"{second.url}/image/v2/images/{image['id']}/stage", content=b"restaged",
+                      headers={**headers, "Content-Type": "application/octet-stream"})
+        assert r.status_code == 204
+        r = httpx.post(f"{second.url}/image/v2/images/{image['id']}/import", headers=headers,
+                       json={"method": {"name": "glance-direct"}})
+        assert r.status_code == 202
+        assert _wait_for_status(second, token, image["id"], "active") == "active"
+        assert httpx.get(f"{second.url}/image/v2/images/{image['id']}/file", headers=headers).content == b"restaged"

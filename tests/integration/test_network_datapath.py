@@ -13,6 +13,7 @@ Topology (one module-scoped world, tests restore what they change)::
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -257,6 +258,9 @@ def test_guests_get_their_ports_addresses_by_dhcp_and_talk(world):
     # Same network, same default group (its ingress rule admits members of the group).
     assert world.ping("a2", f"10.{r}.1.11")
     assert world.ping("a1", f"10.{r}.1.12")
+    # What the agent reports in /v2.0/agents configurations.
+    assert world.driver.status() == {"networks": 3, "subnets": 3, "ports": len(world.ports), "routers": 1,
+                                     "floating_ips": 1, "security_groups": 3, "last_error": None}
 
 
 def test_a_tcp_rule_opens_a_blocked_port_within_a_second(world):
@@ -273,10 +277,18 @@ def test_a_tcp_rule_opens_a_blocked_port_within_a_second(world):
              for word in line.split() if word.startswith("zone=")}
     assert zones == {f"zone={zone(world.networks[n]['id'])}" for n in ("A", "B")}
     rules = [egress(), ingress("icmp"), ingress("tcp", 8000, 8099, prefix="0.0.0.0/0")]
+    handles = tables(world)
     world.group("web", rules)
     assert world.eventually_connects("a1", f"10.{r}.2.11", 8022, within=1.0)
     world.group("web", [egress(), ingress("icmp")])
     assert not world.connect("a1", f"10.{r}.2.11", 8022)
+    assert tables(world) == handles  # the group's ports' chains were rewritten, not the tables
+
+
+def tables(world) -> dict[str, int]:
+    """The handles of the host namespace's tables: a handle changes when a table is replaced."""
+    listing = json.loads(sh("ip", "netns", "exec", world.driver.host_ns, "nft", "-j", "list", "tables").stdout)
+    return {t["table"]["family"]: t["table"]["handle"] for t in listing["nftables"] if "table" in t}
 
 
 def test_remote_group_rule_follows_membership(world):
@@ -287,10 +299,15 @@ def test_remote_group_rule_follows_membership(world):
     world.group("web", [egress(), ingress("icmp"), ingress("tcp", 8080, 8080, group=world.groups["clients"]["id"])])
     try:
         assert not world.connect("a2", f"10.{r}.2.11", 8080)
+        handles = tables(world)
         world.update_port("a2", security_groups=[world.groups["default"]["id"], world.groups["clients"]["id"]])
         assert world.eventually_connects("a2", f"10.{r}.2.11", 8080, within=1.0)
         world.update_port("a2", security_groups=[world.groups["default"]["id"]])
         assert not world.connect("a2", f"10.{r}.2.11", 8080)
+        # Membership and a port's groups changed a set's elements and chains, not the tables.
+        assert tables(world) == handles
+        world.driver.sync(state(world))
+        assert tables(world) != handles  # sync replaces them whole
     finally:
         world.group("web", [egress(), ingress("icmp")])
 

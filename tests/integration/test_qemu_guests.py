@@ -160,7 +160,7 @@ def test_boot_console_stop_start_kill_delete(tmp_path):
 def test_resize_revert_snapshot_and_boot_from_volume(tmp_path):
     """Same-host resize changes the guest's vCPUs and revert brings them back; a snapshot
     (qcow2, streamed to the Image service) boots into a second server holding a file the
-    first one wrote; a server boots from a volume."""
+    first one wrote; a server boots from a volume; shelve and unshelve a real guest."""
     image = tiny_image_path()
     env = {"POCKETSTACK_QEMU_ACCEL": os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg"),
            "POCKETSTACK_SHUTDOWN_TIMEOUT": "30"}
@@ -219,6 +219,20 @@ def test_resize_revert_snapshot_and_boot_from_volume(tmp_path):
         assert "tiny-facts: disk name=vda size_bytes=1073741824" in console(from_volume)
         volume_id = cloud.openstack("server", "show", from_volume, "-f", "json")["volumes_attached"][0]["id"]
         assert (cloud.data_dir / "volumes" / f"volume-{volume_id}").exists()
+
+        # Shelve: the stopped guest's disk becomes the image first-shelved, its QEMU and
+        # disks go (offloaded at once); unshelve boots a new guest from that image, which
+        # is then deleted.
+        cloud.openstack("server", "shelve", server_id)
+        eventually(lambda: status(server_id) == "SHELVED_OFFLOADED", timeout=300, interval=1)
+        assert guest_processes(server_id) == []
+        shelved = cloud.openstack("image", "list", "--name", "first-shelved", "-f", "json")
+        assert [i["Status"] for i in shelved] == ["active"]
+        cloud.openstack("server", "unshelve", server_id)
+        eventually(lambda: status(server_id) == "ACTIVE", timeout=BOOT_TIMEOUT, interval=1)
+        assert len(guest_processes(server_id)) == 1
+        assert boots(server_id, 1)["hostname"] == "hostname=first"
+        assert cloud.openstack("image", "list", "--name", "first-shelved", "-f", "json") == []
         for server in (server_id, second, from_volume):
             cloud.openstack("server", "delete", "--wait", server, timeout=120)
             assert guest_processes(server) == []

@@ -222,6 +222,7 @@ RESOURCES = [
     Resource("resized_server", server_in("VERIFY_RESIZE", "resize",
                                          lambda w: {"flavorRef": str(w.shared("big_flavor"))})),
     Resource("locked_server", server_in("ACTIVE", "lock")),
+    Resource("shelved_server", server_in("SHELVED_OFFLOADED", "shelve")),
     Resource("interface_server", make_interface_server),
     Resource("attachable_server", make_attachable_server),
     Resource("attached_server", make_attached_server),
@@ -268,6 +269,7 @@ OPS = [
     server_op("password", "GET", SERVER + "/os-server-password", OWN_READ),
     server_op("password-clear", "DELETE", SERVER + "/os-server-password", OWN_WRITE),
     server_op("diagnostics", "GET", SERVER + "/diagnostics", ADMIN_ON_SERVER),
+    server_op("migrations", "GET", SERVER + "/migrations", ADMIN_ON_SERVER),
     server_op("remote-console", "POST", SERVER + "/remote-consoles", OWN_WRITE,
               body={"remote_console": {"protocol": "vnc", "type": "novnc"}}),
     Op("console-token", "show", "GET", V + "/os-console-auth-tokens/{console_token}", ADMIN_ONLY, headers=MICRO),
@@ -298,6 +300,13 @@ OPS = [
     action("forceDelete", {"forceDelete": None}, consumes="server"),
     action("os-resetState", {"os-resetState": {"state": "active"}}, ADMIN_ON_SERVER, consumes="server"),
     action("injectNetworkInfo", {"injectNetworkInfo": None}, ADMIN_ON_SERVER),
+    action("migrate", {"migrate": None}, ADMIN_ON_SERVER, consumes="server"),
+    action("os-migrateLive", {"os-migrateLive": {"host": None, "block_migration": "auto"}}, ADMIN_ON_SERVER,
+           consumes="server"),
+    # Evacuating a server whose host is up: the admin's is Nova's 400 "still in use".
+    action("evacuate", {"evacuate": {}}, expect(BAD_REQUEST, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND)),
+    action("shelve", {"shelve": None}, consumes="server"),
+    action("unshelve", {"unshelve": None}, server="shelved_server", consumes="shelved_server"),
     # metadata
     Op("server-metadata", "list", "GET", SERVER + "/metadata", OWN_READ, headers=MICRO),
     Op("server-metadata", "show", "GET", SERVER + "/metadata/k", OWN_READ, headers=MICRO),
@@ -459,6 +468,30 @@ OPS = [
     Op("proxy-floating-ip", "show", "GET", V + "/os-floating-ips/{floatingip}", OWN_READ, headers=LEGACY),
     Op("proxy-floating-ip", "delete", "DELETE", V + "/os-floating-ips/{floatingip}", PROXY_WRITE, headers=LEGACY,
        consumes="floatingip"),
+    # The Block Storage proxy: Nova's rule on the caller's own project, then Cinder as the
+    # caller (the admin sees every project's volumes, as in Cinder).
+    Op("proxy-volume", "list", "GET", V + "/os-volumes/detail", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
+       headers=LEGACY, watch="{volume}"),
+    Op("proxy-volume", "show", "GET", V + "/os-volumes/{volume}", OWN_READ, headers=LEGACY),
+    Op("proxy-volume", "create", "POST", V + "/os-volumes", CREATE, headers=LEGACY,
+       body={"volume": {"size": 1, "display_name": "{new}"}}),
+    Op("proxy-volume", "delete", "DELETE", V + "/os-volumes/{volume}", PROXY_WRITE, headers=LEGACY,
+       consumes="volume"),
+    Op("proxy-snapshot", "list", "GET", V + "/os-snapshots/detail",
+       expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), headers=LEGACY, watch="{snapshot}"),
+    Op("proxy-snapshot", "show", "GET", V + "/os-snapshots/{snapshot}", OWN_READ, headers=LEGACY),
+    Op("proxy-snapshot", "create", "POST", V + "/os-snapshots", PROXY_WRITE, headers=LEGACY,
+       body={"snapshot": {"volume_id": "{volume}", "display_name": "{new}"}}),
+    Op("proxy-snapshot", "delete", "DELETE", V + "/os-snapshots/{snapshot}", PROXY_WRITE, headers=LEGACY,
+       consumes="snapshot"),
+    # Assisted volume snapshots: a service user's (or the admin's) API; the volume's server
+    # is found without regard to its project, as Nova does for Cinder.
+    Op("assisted-snapshot", "create", "POST", V + "/os-assisted-volume-snapshots", ADMIN_ONLY, headers=MICRO,
+       body={"snapshot": {"volume_id": "{attached_server.volume}", "create_info": {
+           "snapshot_id": "{new}", "type": "qcow2", "new_file": "overlay"}}}),
+    Op("assisted-snapshot", "delete", "DELETE",
+       V + '/os-assisted-volume-snapshots/{new}?delete_info={{"volume_id":"{attached_server.volume}"}}', ADMIN_ONLY,
+       headers=MICRO),
     # The image proxy has no policy of its own: Glance's, with the caller's token, decides.
     Op("proxy-image", "list", "GET", V + "/images", expect(LISTED, LISTED, LISTED, UNLISTED, UNLISTED), headers=LEGACY,
        watch="{image}"),

@@ -1,5 +1,5 @@
 """Image (Glance v2) in the isolation matrix: images, their data, tags, actions and
-members, metadata definitions and tasks.
+members, interoperable import, the cache API, metadata definitions and tasks.
 
 Glance (glance/policies/base.py, glance/api/v2/images.py) hides an image a project may
 not see (404); readers read but neither write nor download (``download_image`` asks for
@@ -35,6 +35,12 @@ IMAGE_LIST = expect(LISTED, LISTED, LISTED, UNLISTED, UNLISTED)
 DOWNLOAD = expect(OK, OK, FORBIDDEN, NOT_FOUND, NOT_FOUND)
 # An image shared with project B: B sees it, so it is refused (403) what it may not do.
 SHARED_OWNER_WRITES = expect(OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+# One store: Glance answers the stores discovery 404 to everyone.
+NO_STORES = expect(NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
+# No image cache: the cache rules (admin) first, then 404 for the admin; an image the
+# caller cannot see is a 404 before the rule.
+NO_CACHE = expect(NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+NO_CACHE_ENTRY = expect(NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND)
 
 
 def image_of_a(visibility: str = "private", upload: bool = True):
@@ -47,6 +53,14 @@ def image_of_a(visibility: str = "private", upload: bool = True):
                    headers={"Content-Type": "application/octet-stream"})
         return {"id": image["id"]}
     return make
+
+
+def make_staged_image(w) -> dict:
+    """A queued image of A's whose data is staged (``uploading``), ready for glance-direct."""
+    image = image_of_a(upload=False)(w)
+    w.call("PUT", f"{IMAGES}/{image['id']}/stage", "a_member", content=b"staged isolation data",
+           headers={"Content-Type": "application/octet-stream"})
+    return image
 
 
 def make_shared_image(w) -> dict:
@@ -82,6 +96,7 @@ def make_task(w) -> dict:
 RESOURCES = [
     Resource("image", image_of_a()),
     Resource("queued_image", image_of_a(upload=False)),
+    Resource("staged_image", make_staged_image),
     Resource("shared_image", make_shared_image),
     Resource("deactivated_image", make_deactivated_image),
     Resource("namespace", make_namespace),
@@ -109,6 +124,20 @@ OPS = [
     Op("image", "reactivate", "POST", IMAGES + "/{deactivated_image}/actions/reactivate", OWN_WRITE,
        consumes="deactivated_image"),
     Op("image", "tasks", "GET", IMAGES + "/{image}/tasks", OWN_READ),
+    # -- interoperable import, discovery, the cache API of a cache-less site -------------------
+    Op("image-import", "info", "GET", "/image/v2/info/import", EVERYONE),
+    Op("image-import", "stores", "GET", "/image/v2/info/stores", NO_STORES),
+    Op("image-import", "stores-detail", "GET", "/image/v2/info/stores/detail", NO_STORES),
+    Op("image-import", "stage", "PUT", IMAGES + "/{queued_image}/stage", OWN_WRITE, content=b"data",
+       headers={"Content-Type": "application/octet-stream"}, consumes="queued_image"),
+    Op("image-import", "glance-direct", "POST", IMAGES + "/{staged_image}/import", OWN_WRITE,
+       body={"method": {"name": "glance-direct"}}, consumes="staged_image"),
+    Op("image-cache", "state", "GET", "/image/v2/cache", NO_CACHE),
+    Op("image-cache", "clear", "DELETE", "/image/v2/cache", NO_CACHE),
+    Op("image-cache", "clean", "POST", "/image/v2/cache/clean", NO_CACHE),
+    Op("image-cache", "prune", "POST", "/image/v2/cache/prune", NO_CACHE),
+    Op("image-cache", "queue", "PUT", "/image/v2/cache/{image}", NO_CACHE_ENTRY),
+    Op("image-cache", "delete", "DELETE", "/image/v2/cache/{image}", NO_CACHE_ENTRY),
     Op("image-tags", "add", "PUT", IMAGES + "/{image}/tags/t2", OWN_WRITE),
     Op("image-tags", "delete", "DELETE", IMAGES + "/{image}/tags/t1", OWN_WRITE, consumes="image"),
     # -- members (an image shared with B, B still pending) ------------------------------------

@@ -251,6 +251,10 @@ OPS = [
     *crud("security_group_rule", "security-group-rules", "security_group_rule",
           {"security_group_id": "{security_group}", "direction": "ingress", "protocol": "udp"}, None,
           create_profile=CREATE_ON_A, create_consumes="security_group"),
+    Op("router", "add-extraroutes", "PUT", N + "/routers/{router}/add_extraroutes", OWN_WRITE,
+       body={"router": {"routes": []}}),
+    Op("router", "remove-extraroutes", "PUT", N + "/routers/{router}/remove_extraroutes", OWN_WRITE,
+       body={"router": {"routes": []}}),
     # A's own resources pointing at B's: B's are not found (the admin may link them)
     Op("router", "add-interface-of-other-project-subnet", "PUT", N + "/routers/{interface_router}/add_router_interface",
        expect(OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND), body={"subnet_id": "{b_network.subnet}"},
@@ -316,4 +320,8 @@ OPS = [
     Op("agent", "show", "GET", N + "/agents/{agent}", ADMIN_SEES),
     Op("agent", "update", "PUT", N + "/agents/{agent}", ADMIN_SEES, body={"agent": {"description": "changed"}}),
     Op("agent", "delete", "DELETE", N + "/agents/{agent}", ADMIN_SEES, consumes="agent"),
+    # IP availability: only the admin sees it (others list none, and 404 on a network)
+    Op("network-ip-availability", "list", "GET", N + "/network-ip-availabilities",
+       expect(LISTED, UNLISTED, UNLISTED, UNLISTED, UNLISTED), watch="{network}"),
+    Op("network-ip-availability", "show", "GET", N + "/network-ip-availabilities/{network}", ADMIN_SEES),
 ]

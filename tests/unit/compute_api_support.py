@@ -69,7 +69,12 @@ def call(api: object, method: str, path: str, context: RequestContext | None, *,
     assert route.serves(req.version), f"{method} {path} does not exist at {version}"
     schema = route.schema_for(req.version)
     if schema is not None:
-        req.data = validate(req.json(), schema)
+        def check() -> None:
+            req.data = validate(req.json(), schema)
+        if route.authorize_first:  # validated by req.authorize(), once the rule passed
+            req.validate_later = check
+        else:
+            check()
     result = route.handler(req)
     if route.policy:
         assert req.authorized, f"{method} {path} did not enforce {route.policy}"

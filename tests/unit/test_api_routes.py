@@ -56,6 +56,11 @@ class ThingsApi:
     def delete(self, req: ApiRequest):
         return None  # forgot to authorize: the wrapper must not let that through
 
+    @route.put("/things/{thing_id}", policy="things:delete", body=NAME, authorize_first=True)
+    def rename(self, req: ApiRequest):
+        req.authorize()  # the body is validated here, once the rule let the caller through
+        return {"thing": req.data["thing"]}
+
     @route.get("/hidden", policy="things:delete")
     def hidden(self, req: ApiRequest):
         # The rule as a filter: a caller it refuses sees an empty list, not a 403.
@@ -76,9 +81,9 @@ class ThingsApi:
 
 
 def validate_token(token: str) -> RequestContext:
-    if token != "good":
+    if token not in ("good", "admin"):
         raise Unauthorized("bad token")
-    return RequestContext(user_id="u", project_id="p", roles=["member"])
+    return RequestContext(user_id="u", project_id="p", roles=["member"] + (["admin"] if token == "admin" else []))
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +107,8 @@ def test_include_collects_every_declaration_in_source_order():
     routes = Router().include(ThingsApi()).routes
     assert [(r.method, r.path) for r in routes] == [
         ("GET", "/things"), ("GET", "/things/special"), ("GET", "/things/{thing_id}"), ("POST", "/things"),
-        ("DELETE", "/things/{thing_id}"), ("GET", "/hidden"), ("GET", "/legacy-too"), ("GET", "/legacy"),
-        ("GET", "/modern"), ("GET", "/")]
+        ("DELETE", "/things/{thing_id}"), ("PUT", "/things/{thing_id}"), ("GET", "/hidden"), ("GET", "/legacy-too"),
+        ("GET", "/legacy"), ("GET", "/modern"), ("GET", "/")]
     create = next(r for r in routes if r.method == "POST")
     assert create.schema_for(Version(2, 1)) is NAME and create.schema_for(Version(2, 3)) is NAME_V22
     assert create.status == 201 and create.policy == "things:create"
@@ -128,6 +133,19 @@ def test_body_schema_follows_the_microversion(client):
     bad = call(client, "POST", "/things", json={"thing": {"name": 5}})
     assert bad.status_code == 400 and "thing.name" in bad.json()["badRequest"]["message"]
     assert call(client, "POST", "/things").status_code == 400  # no body
+
+
+def test_a_route_may_authorize_before_its_body_is_validated(client):
+    """``authorize_first``: a 403 before a 400, where the real service checks its rule
+    first; the body is still validated against the declared schema before use."""
+    bad, good = {"thing": {"name": 5}}, {"thing": {"name": "abc"}}
+    assert call(client, "PUT", "/things/x", json=bad).status_code == 403  # a member: refused first
+    admin = {"X-Auth-Token": "admin"}
+    r = call(client, "PUT", "/things/x", json=bad, headers=admin)
+    assert r.status_code == 400 and "thing.name" in r.json()["badRequest"]["message"]
+    assert call(client, "PUT", "/things/x", json=good, headers=admin).json() == good
+    with pytest.raises(ValueError, match="authorize_first"):
+        route.put("/x", body=NAME, authorize_first=True)  # no policy to enforce first
 
 
 def test_routes_outside_their_microversion_range_are_404(client):

@@ -39,6 +39,16 @@ def refused(error: type[ApiError], call, *args, **kwargs) -> ApiError:
     return raised.value
 
 
+# -- query parameters --------------------------------------------------------------------------
+def test_boolean_query_takes_oslos_strict_words():
+    assert [common.query_bool(v, "x") for v in ("1", " True", "YES", "0", "f", "off")] == [
+        True, True, True, False, False, False]
+    error = refused(errors.InvalidBooleanQuery, common.query_bool, "maybe", "is_public")
+    assert (error.status, error.fields["name"]) == (400, "is_public")
+    assert error.message == "Invalid value 'maybe' for is_public: expected one of 1, t, true, on, y, yes, 0, f, " \
+                            "false, off, n, no"
+
+
 # -- building a boot request ----------------------------------------------------------------
 def test_counts_accept_digit_strings_and_default_max_to_min():
     assert servers.parse_count("3", "min_count") == 3
@@ -142,9 +152,9 @@ def test_update_body_takes_description_from_2_19():
 
 # -- reading a listing's query ----------------------------------------------------------------
 def test_times_become_naive_utc():
-    assert servers.parse_time("2024-01-02T03:04:05Z", "changes-since") == dt.datetime(2024, 1, 2, 3, 4, 5)
-    assert servers.parse_time("2024-01-02T05:04:05+02:00", "x") == dt.datetime(2024, 1, 2, 3, 4, 5)
-    error = refused(errors.InvalidFilterTime, servers.parse_time, "yesterday", "changes-since")
+    assert common.parse_time("2024-01-02T03:04:05Z", "changes-since") == dt.datetime(2024, 1, 2, 3, 4, 5)
+    assert common.parse_time("2024-01-02T05:04:05+02:00", "x") == dt.datetime(2024, 1, 2, 3, 4, 5)
+    error = refused(errors.InvalidFilterTime, common.parse_time, "yesterday", "changes-since")
     assert error.message == "Invalid filter field: changes-since. Value: yesterday."
 
 
@@ -297,3 +307,11 @@ def test_the_caller_ids_a_create_needs(enforcer):
     assert (error.status, error.message) == (403, "This action needs a project-scoped token.")
     req.context = RequestContext(project_id="p1", roles=["member"])
     assert refused(errors.AuthenticationRequired, common.caller_id, req).status == 401
+
+
+def test_changes_window_by_microversion():
+    query = {"changes-since": "2024-01-02T00:00:00Z", "changes-before": "2024-01-01T00:00:00Z"}
+    assert common.changes_window(query, Version(2, 65)) == (dt.datetime(2024, 1, 2), None)
+    assert common.changes_window(query, Version(2, 57), since_from=(2, 58)) == (None, None)
+    assert refused(errors.ChangesWindowCrossed, common.changes_window, query, Version(2, 66)).status == 400
+    assert common.changes_window({"changes-before": "2024-01-01"}, Version(2, 66)) == (None, dt.datetime(2024, 1, 1))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from compute_api_support import ADMIN, MEMBER, READER, call, caller, database
 
-from pocketstack.common.errors import Forbidden
+from pocketstack.common.errors import ApiError, Forbidden
 from pocketstack.compute import errors
 from pocketstack.compute.api import keypairs, quotas
 from pocketstack.compute.api.keypairs import KeyPairsApi
@@ -44,6 +44,21 @@ def test_keypair_create_status_and_type_by_microversion(stores):
                 params={"name": "k1"}).status_code == 204
     with pytest.raises(errors.KeypairNotFound, match="Keypair k1 not found for user u1"):
         call(api, "GET", "/v2.1/os-keypairs/{name}", caller(*MEMBER), params={"name": "k1"})
+
+
+@pytest.mark.parametrize("version,field", [("2.1", {"type": "ssh"}), ("2.9", {"user_id": "u2"}),
+                                           ("2.10", {"extra": 1})])
+def test_keypair_fields_before_their_microversion_are_refused(stores, version, field):
+    """The declared schema of each range (Nova's create, create_v22, create_v210): a field
+    the client's microversion does not know is a 400, not silently ignored."""
+    error = refused_body(KeyPairsApi(stores[1]), version, {"keypair": {"name": "k", **field}})
+    assert error.status == 400 and "Additional properties are not allowed" in error.message
+
+
+def refused_body(api: KeyPairsApi, version: str, body: dict) -> ApiError:
+    with pytest.raises(ApiError) as raised:
+        call(api, "POST", "/v2.1/os-keypairs", caller(*ADMIN), version=version, body=body)
+    return raised.value
 
 
 def test_another_users_keypairs_need_an_admin(stores):

@@ -25,7 +25,7 @@ def manager(tmp_path: Path) -> Iterator[ImageManager]:
     db = Database(f"sqlite:///{tmp_path / 'image.db'}")
     Base.metadata.create_all(db.engine, tables=[t for t in Base.metadata.sorted_tables
                                                 if t.name.startswith("image_")])
-    manager = ImageManager(db, FileStore(tmp_path / "images"))
+    manager = ImageManager(db, FileStore(tmp_path / "images"), FileStore(tmp_path / "image-staging"))
     yield manager
     manager.tasks.stop()
     db.engine.dispose()

@@ -22,6 +22,7 @@ import pytest
 
 from pocketstack.cloud import SERVICES, Cloud
 from pocketstack.common import config
+from pocketstack.common import errors as common_errors
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "pocketstack"
 SKELETON = ("service.py", "manager.py", "contract.py", "policies.py", "errors.py", "api/__init__.py",
@@ -119,7 +120,12 @@ def _imported_services(path: Path) -> set[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("service", ALL)
+# Folders that are no service but run beside them (the metadata API serves guests from
+# compute's and network's contracts): they cross into services only through contracts too.
+HELPERS = ["metadata"]
+
+
+@pytest.mark.parametrize("service", ALL + HELPERS)
 def test_other_services_are_reached_only_through_their_contracts(service):
     crossings = set()
     for path in (SOURCE / service).rglob("*.py"):
@@ -127,9 +133,30 @@ def test_other_services_are_reached_only_through_their_contracts(service):
             if other != service and module != "contract":
                 crossings.add(f"{path.relative_to(SOURCE)} -> pocketstack.{other}.{module}")
         text = path.read_text()
-        if re.search(r"""\.service\(\s*["'](?!%s["'])""" % service, text):
+        # By name, the contract untyped: ``cloud.service("network")`` or ``cloud.contract("compute")``
+        # instead of the typed ``cloud.network``.
+        if re.search(r"""\.(?:service|contract)\(\s*["'](?!%s["'])""" % service, text):
             crossings.add(f"{path.relative_to(SOURCE)} reaches another service by name")
     assert not crossings, sorted(crossings)
+
+
+_GENERIC_ERRORS = {name for name, value in vars(common_errors).items()
+                   if isinstance(value, type) and issubclass(value, common_errors.ApiError)}
+
+
+@pytest.mark.parametrize("service", ALL)
+def test_errors_are_named(service):
+    """A service raises its named errors (``errors.py``: fields and a message format),
+    never a generic one with a message written at the raise (``BadRequest("...")``)."""
+    free_text = []
+    for path in (SOURCE / service).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+                func = node.exc.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name in _GENERIC_ERRORS:
+                    free_text.append(f"{path.relative_to(SOURCE)}:{node.lineno} {name}")
+    assert not free_text, free_text
 
 
 @pytest.mark.parametrize("service", ALL)

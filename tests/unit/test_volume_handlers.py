@@ -301,10 +301,11 @@ def test_one_metadata_class_serves_volumes_and_snapshots(db, enforcer):
 # -- the contract compute calls -----------------------------------------------------------------
 @pytest.mark.parametrize("protocol,implementation", [
     (contract.VolumeRecords, Volumes), (contract.SnapshotRecords, Snapshots), (contract.AttachmentRecords, Attachments),
+    (contract.TypeRecords, Types),
 ])
 def test_the_records_compute_calls_match_the_contract(protocol, implementation):
-    """``VolumeContract``'s parts name what VolumeManager's volumes, snapshots and
-    attachments offer, with the same parameters (compute calls them by keyword too)."""
+    """``VolumeContract``'s parts name what VolumeManager's volumes, snapshots,
+    attachments and types offer, with the same parameters (compute calls them by keyword too)."""
     for name, method in inspect.getmembers(protocol, inspect.isfunction):
         if name.startswith("_"):
             continue
@@ -312,4 +313,4 @@ def test_the_records_compute_calls_match_the_contract(protocol, implementation):
         offered = inspect.signature(getattr(implementation, name)).parameters
         assert list(offered) == list(wanted), name
         assert [p.default for p in offered.values()] == [p.default for p in wanted.values()], name
-    assert set(typing.get_type_hints(contract.VolumeContract)) == {"volumes", "snapshots", "attachments"}
+    assert set(typing.get_type_hints(contract.VolumeContract)) == {"volumes", "snapshots", "attachments", "types"}

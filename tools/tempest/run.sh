@@ -171,9 +171,9 @@ if [ "$NOVA" = true ]; then
         exit 2
     fi
     # What pocketstack's Compute implements (docs/compute.md), so Tempest skips the rest:
-    # fake hypervisor hosts, no guest networking to SSH into, no live migration, no
-    # metadata service or config drive, no serial/SPICE console, no AUTO disk partitioning
-    # (OS-DCF:diskConfig is always MANUAL), microversions 2.1-2.64.
+    # fake hypervisor hosts (cold and live migration between them, shelve), no guest networking to SSH
+    # into, no metadata service or config drive, no serial/SPICE console, no AUTO disk partitioning
+    # (OS-DCF:diskConfig is always MANUAL), microversions 2.1-2.68.
     cat >>"$WORKSPACE/etc/tempest.conf" <<CONF
 
 [compute]
@@ -184,15 +184,15 @@ flavor_ref_alt = ${FLAVOR_REF_ALT:-$FLAVOR_REF}
 fixed_network_name = $FIXED_NETWORK_NAME
 min_compute_nodes = 2
 min_microversion = 2.1
-max_microversion = 2.64
+max_microversion = 2.68
 build_timeout = 120
 
 [compute-feature-enabled]
 resize = true
 disk_config = false
-cold_migration = false
-live_migration = false
-shelve = false
+cold_migration = true
+live_migration = true
+shelve = true
 shelve_migrate = false
 pause = true
 suspend = true
@@ -206,7 +206,7 @@ serial_console = false
 change_password = false
 metadata_service = false
 config_drive = false
-personality = false
+personality = true
 interface_attach = $NEUTRON
 attach_encrypted_volume = false
 swap_volume = false

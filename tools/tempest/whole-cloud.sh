@@ -6,7 +6,9 @@
 # Starts `pocketstack up` (SQLite, one process, two fake compute hosts; needs .venv in the
 # tree's root) in a new data directory, creates two public images, the flavors 42 and 84, a
 # shared "private" network, an external "public" one and a router joining them (so floating
-# IPs can be associated with servers on "private"), runs tools/tempest/run.sh with
+# IPs can be associated with servers on "private"), serves a small qcow2 on 127.0.0.1 at
+# port+1 for the web-download import test (the cloud's import filter allows that port; no
+# test fetches from off the machine), runs tools/tempest/run.sh with
 # every service marked available (exclude-list.txt applied), stops the cloud and prints
 # stestr's totals.  For before/after comparisons of a change that should not change
 # behaviour: run it on both commits, compare the failed tests (run.log in each workspace).
@@ -31,10 +33,17 @@ done
 bin="$root/.venv/bin"
 data="$(mktemp -d "${TMPDIR:-/tmp}/pocketstack-tempest-cloud.XXXXXX")"
 password=secret
+web_port=$((PORT + 1))
+mkdir "$data/web"
+qemu-img create -q -f qcow2 "$data/web/import.qcow2" 16M
+python3 -m http.server --bind 127.0.0.1 --directory "$data/web" "$web_port" >"$data/web.log" 2>&1 &
+web=$!
+POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" \
 "$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
     --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
 cloud=$!
-trap 'kill "$cloud" 2>/dev/null; wait "$cloud" 2>/dev/null || true' EXIT
+trap 'kill "$cloud" "$web" 2>/dev/null; wait "$cloud" "$web" 2>/dev/null || true' EXIT
+printf '[image]\nhttp_qcow2_image = http://127.0.0.1:%s/import.qcow2\n' "$web_port" >"$data/extra.conf"
 for _ in $(seq 120); do
     curl -fsS -o /dev/null "http://127.0.0.1:$PORT/identity/v3" 2>/dev/null && break
     kill -0 "$cloud" 2>/dev/null || { echo "whole-cloud.sh: the cloud exited; see $data/cloud.log" >&2; exit 1; }
@@ -60,5 +69,5 @@ os router create router1 >/dev/null
     --image --network --object --volume --compute \
     --image-ref "$image" --image-ref-alt "$image_alt" --flavor-ref 42 --flavor-ref-alt 84 \
     --fixed-network-name private --public-network-id "$public" \
-    --regex "$REGEX" --concurrency "$CONCURRENCY" || true
+    --extra-conf "$data/extra.conf" --regex "$REGEX" --concurrency "$CONCURRENCY" || true
 echo "cloud: $data (log cloud.log)"

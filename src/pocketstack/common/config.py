@@ -132,6 +132,10 @@ class Settings:
     # At start a host powers on the guests the database says are running but are not
     # (after a host reboot; Nova's option of the same name, on here by default).
     resume_guests_state_on_host_boot: bool = True
+    # Seconds a shelved server keeps its place on its host before it is offloaded (Nova's
+    # shelved_offload_time): 0 at once (Nova's default), -1 never (until shelveOffload);
+    # otherwise a host's periodic sweep offloads it once that long has passed.
+    shelved_offload_time: int = 0
     # Every server gets a config drive, whether it asked for one or not (Nova's
     # force_config_drive).
     force_config_drive: bool = False
@@ -210,6 +214,15 @@ class Settings:
     # The domain a guest's hostname gets in its metadata ("vm1.novalocal"; Nova's
     # dhcp_domain); empty: the bare hostname.
     dhcp_domain: str = "novalocal"
+    # Which URLs a web-download image import may fetch (Glance's [import_filtering_opts]):
+    # comma-separated lists; when an allowed list is set, its disallowed list is ignored.
+    # A port is checked only when the URL names one.  Defaults as Glance's.
+    image_import_allowed_schemes: str = "http,https"
+    image_import_disallowed_schemes: str = ""
+    image_import_allowed_hosts: str = ""
+    image_import_disallowed_hosts: str = ""
+    image_import_allowed_ports: str = "80,443"
+    image_import_disallowed_ports: str = ""
 
     @property
     def effective_database_url(self) -> str:

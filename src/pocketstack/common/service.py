@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 class Service:
     name: str = ""          # "identity"
-    path: str = ""          # "/identity": where the API is mounted
-    catalog_type: str = ""  # "identity"
+    path: str = ""          # where the API is mounted; default "/<name>"
+    catalog_type: str = ""  # default the name; "block-storage" for volume
     catalog_name: str = ""  # "keystone"
     catalog_suffix: str = ""  # appended to the mount URL in the catalog, e.g. "/v2.1"
 
@@ -36,6 +36,12 @@ class Service:
     manager: Any = None
     # Its documented default policy rules (``policies.RULES``), registered by :meth:`api`.
     rules: Sequence[Rule] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Most services are mounted and listed in the catalog under their name."""
+        super().__init_subclass__(**kwargs)
+        cls.path = cls.path or f"/{cls.name}"
+        cls.catalog_type = cls.catalog_type or cls.name
 
     def __init__(self, cloud: "Cloud"):
         self.cloud = cloud

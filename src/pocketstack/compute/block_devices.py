@@ -81,9 +81,11 @@ def _int(value, name: str) -> int | None:
 
 
 def parse(volume_service: VolumeContract | None, context: RequestContext, mappings: list[dict], image_ref: str,
-          max_count: int, bootable_image: Callable[[str], ImageView]) -> BootDisks | None:
+          max_count: int, bootable_image: Callable[[str], ImageView], volume_types: bool = False) -> BootDisks | None:
     """Validate ``block_device_mapping_v2`` as Nova does (a 400 for anything wrong);
-    ``None`` when nothing in it involves a volume (the server boots from ``image_ref``)."""
+    ``None`` when nothing in it involves a volume (the server boots from ``image_ref``).
+    With ``volume_types`` (2.67) a mapping's ``volume_type`` names the type of the volume
+    the build creates (a type the caller may see)."""
     rows: list[dict] = []
     boot: dict | None = None
     boot_indexes = []
@@ -94,9 +96,13 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
         boot_index = _int(bdm.get("boot_index"), "boot_index")
         if boot_index is not None and boot_index >= 0:
             boot_indexes.append(boot_index)
+        volume_type = bdm.get("volume_type") if volume_types else None
         if destination == "local":
             if source not in ("image", "blank"):
                 raise errors.InvalidBlockDeviceMapping(reason="Mapping image to local is not supported.")
+            if volume_type:
+                raise errors.InvalidBlockDeviceMapping(
+                    reason="Specifying a volume_type with destination_type=local is not supported.")
             continue  # local disks (the image root, ephemerals) are the hypervisor's business
         if volumes is None:
             volumes = volume_service
@@ -109,7 +115,15 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
         row = {"source_type": source, "destination_type": "volume", "boot_index": boot_index,
                "volume_size": size, "device_name": bdm.get("device_name") or None,
                "delete_on_termination": _bool(bdm.get("delete_on_termination", False), "delete_on_termination"),
-               "image_id": None, "snapshot_id": None, "volume_id": None}
+               "image_id": None, "snapshot_id": None, "volume_id": None, "volume_type": None}
+        if volume_type:
+            if source == "volume":
+                raise errors.InvalidBlockDeviceMapping(
+                    reason="Specifying volume type to existing volume is not supported.")
+            try:
+                row["volume_type"] = volumes.types.resolve(context, volume_type).id
+            except NotFound:
+                raise errors.BootVolumeTypeNotFound(volume_type=volume_type) from None
         uuid_ = bdm.get("uuid")
         if source in ("image", "volume", "snapshot") and not uuid_:
             raise errors.InvalidBlockDeviceMapping(reason="Missing device UUID.")
@@ -176,7 +190,15 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
 
 
 def _instance_context(inst: Instance) -> RequestContext:
+    """Who a build's volumes are created for: the server's project."""
     return RequestContext(user_id=inst.user_id, project_id=inst.project_id, roles=["member", "reader"])
+
+
+# The host's own authority over the attachments of its servers' volumes (Nova's compute
+# elevates its context the same way): the API already decided who may attach what, and an
+# admin may attach a volume of another project than the server's, which the server's
+# project cannot see.  Lists are of every project's attachments, narrowed to the server.
+_HOST = RequestContext.admin()
 
 
 class BlockDevices:
@@ -191,6 +213,14 @@ class BlockDevices:
                                   .where(BlockDeviceMapping.instance_id == instance_id)
                                   .order_by(BlockDeviceMapping.boot_index.is_(None), BlockDeviceMapping.boot_index,
                                             BlockDeviceMapping.created_at, BlockDeviceMapping.id)))
+            s.expunge_all()
+            return rows
+
+    def for_volume(self, volume_id: str) -> list[BlockDeviceMapping]:
+        """The mappings of a volume: one per server it is attached to."""
+        with self.db.session(readonly=True) as s:
+            rows = list(s.scalars(sa.select(BlockDeviceMapping).where(BlockDeviceMapping.volume_id == volume_id)
+                                  .order_by(BlockDeviceMapping.created_at, BlockDeviceMapping.id)))
             s.expunge_all()
             return rows
 
@@ -243,7 +273,7 @@ class BlockDevices:
         manager = self.volumes()
         if manager is None:
             return []
-        attached = {a.volume_id for a in manager.attachments.list(_instance_context(inst), instance_id=inst.id)
+        attached = {a.volume_id for a in manager.attachments.list(_HOST, True, instance_id=inst.id)
                     if a.attach_status == "attached"}
         return [(manager.volume_file(row.volume_id), row.volume_id) for row in self.for_instance(inst.id)
                 if row.volume_id in attached and row.boot_index != 0 and row.destination_type == "volume"]
@@ -258,7 +288,7 @@ class BlockDevices:
         row = self._mapping(inst.id, volume_id)
         if row is None or row.attachment_id is None:
             return  # detached (or never recorded) meanwhile: nothing to give the guest
-        context = _instance_context(inst)
+        context = _HOST
         try:
             attachment = manager.attachments.get(context, row.attachment_id)
         except NotFound:  # the volume service rolled an abandoned reservation back
@@ -287,8 +317,8 @@ class BlockDevices:
         that does not release the disk keeps it: the volume goes back to ``in-use`` and the
         error is raised (Nova's roll_detaching)."""
         manager = self._manager()
-        context = _instance_context(inst)
-        attachments = manager.attachments.list(context, volume_id=volume_id, instance_id=inst.id)
+        context = _HOST
+        attachments = manager.attachments.list(context, True, volume_id=volume_id, instance_id=inst.id)
         try:
             driver.detach_volume(inst.id, volume_id)
         except Exception:
@@ -309,9 +339,9 @@ class BlockDevices:
         manager = self.volumes()
         if manager is None:
             return [], []
-        context = _instance_context(inst)
+        context = _HOST
         attaching, detaching = [], []
-        for attachment in manager.attachments.list(context, instance_id=inst.id):
+        for attachment in manager.attachments.list(context, True, instance_id=inst.id):
             if attachment.attach_status != "attached":
                 attaching.append(attachment.volume_id)
             elif manager.volumes.get(context, attachment.volume_id).status == "detaching":
@@ -368,6 +398,8 @@ class BlockDevices:
             spec["imageRef"] = row.image_id
         elif row.source_type == "snapshot":
             spec["snapshot_id"] = row.snapshot_id
+        if row.volume_type:
+            spec["volume_type"] = row.volume_type
         try:
             manager.volumes.create(context, spec, volume_id=volume_id)
         except ApiError as error:
@@ -423,11 +455,11 @@ class BlockDevices:
         manager = self.volumes()
         if manager is None:
             return
-        context = _instance_context(inst)
+        context = _HOST
         for row in rows:
             if row.volume_id is None:
                 continue
-            for attachment in manager.attachments.list(context, volume_id=row.volume_id, instance_id=inst.id):
+            for attachment in manager.attachments.list(context, True, volume_id=row.volume_id, instance_id=inst.id):
                 try:
                     manager.attachments.delete(context, attachment.id)
                 except NotFound:

@@ -55,6 +55,8 @@ class GuestInstance:
     metadata: dict[str, str]
     security_groups: tuple[str, ...]  # names
     volume_devices: tuple[str, ...]  # device names of the attached volumes ("/dev/vdb")
+    # Files injected with the server (``personality``): (path, content), in request order.
+    injected_files: tuple[tuple[str, bytes], ...] = ()
 
 
 class ComputeContract(Protocol):

@@ -175,6 +175,33 @@ class InvalidUserData(BadRequest):
     msg_fmt = "Invalid input for field/attribute user_data. Value: user_data is not base64 encoded."
 
 
+class InvalidPersonalityContents(BadRequest):
+    msg_fmt = "Invalid input for field/attribute contents. Value: {value}. '{value}' is not a 'base64'"
+
+
+class PersonalityGone(BadRequest):
+    """From 2.57 ``personality`` is not part of the rebuild body (Nova's schema error)."""
+
+    msg_fmt = ("Invalid input for field/attribute rebuild. Value: personality. Additional properties are not "
+               "allowed ('personality' was unexpected)")
+
+
+class PersonalityLimitExceeded(Forbidden):
+    msg_fmt = "Personality file limit exceeded"
+
+
+class PersonalityPathLimitExceeded(Forbidden):
+    msg_fmt = "Personality file path exceeds maximum {allowed}"
+
+
+class PersonalityContentLimitExceeded(Forbidden):
+    msg_fmt = "Personality file content exceeds maximum {allowed}"
+
+
+class BootVolumeTypeNotFound(BadRequest):
+    msg_fmt = "Volume type {volume_type} could not be found."
+
+
 class InvalidBlockDeviceMapping(BadRequest):
     """Nova's ``InvalidBDM*`` family: one prefix, the reason after it."""
 
@@ -218,13 +245,30 @@ class TooManyTags(BadRequest):
     msg_fmt = "The number of tags exceeded the per-server limit {limit}"
 
 
+class InvalidTopology(BadRequest):
+    """The flavor's and image's CPU topology settings cannot be met (``compute.topology``
+    says why, in Nova's words)."""
+
+    msg_fmt = "{reason}"
+
+
 # -- bad requests: listing ------------------------------------------------------------------
 class InvalidStatusFilter(BadRequest):
     msg_fmt = "Invalid status value {value}"
 
 
+class InvalidBooleanQuery(BadRequest):
+    """A boolean query parameter outside oslo's strict ``bool_from_string`` words."""
+
+    msg_fmt = "Invalid value '{value}' for {name}: expected one of {accepted}"
+
+
 class InvalidFilterTime(BadRequest):
     msg_fmt = "Invalid filter field: {name}. Value: {value}."
+
+
+class ChangesWindowCrossed(BadRequest):
+    msg_fmt = "The value of changes-since must be less than or equal to changes-before."
 
 
 class InvalidIpFilter(BadRequest):
@@ -257,6 +301,14 @@ class QueryIntegerTooSmall(BadRequest):
 
 
 # -- bad requests: actions and sub-resources ------------------------------------------------
+class RefusedByAnotherService(BadRequest):
+    """Network's or Block Storage's refusal of what compute asked on the caller's behalf,
+    answered as Nova does (``HTTPBadRequest(explanation=e.format_message())``): a 400
+    carrying the other service's words."""
+
+    msg_fmt = "{reason}"
+
+
 class NoSuchAction(BadRequest):
     msg_fmt = "There is no such action: {action}"
 
@@ -265,8 +317,47 @@ class ActionBodyMalformed(BadRequest):
     msg_fmt = "There is no such action: the body must hold exactly one action."
 
 
-class MoveNotSupported(BadRequest):
-    msg_fmt = "'{action}' is not supported: the fake hypervisor cannot move guests between hosts."
+class ForceWithoutHost(BadRequest):
+    msg_fmt = "Can't force to a non-provided destination"
+
+
+class UnableToMigrateToSelf(BadRequest):
+    msg_fmt = "Unable to migrate instance ({instance_id}) to current host ({host})."
+
+
+class ComputeServiceInUse(BadRequest):
+    msg_fmt = "Compute service of {host} is still in use."
+
+
+class EvacuateHostNotFound(NotFound):
+    msg_fmt = "Compute host {host} not found."
+
+
+class EvacuateToSameHost(BadRequest):
+    msg_fmt = "The target host can't be the same one."
+
+
+class PasswordOnSharedStorage(BadRequest):
+    msg_fmt = "admin password can't be changed on existing disk"
+
+
+class LiveMigrationNotInProgress(NotFound):
+    msg_fmt = "In-progress live migration {migration_id} is not found for server {server_id}."
+
+
+class InvalidMigrationState(BadRequest):
+    msg_fmt = ("Migration {migration_id} state of instance {instance_id} is {state}. Cannot {method} while the "
+               "migration is in this state.")
+
+
+class CannotMigrateToSameHost(BadRequest):
+    msg_fmt = "Cannot migrate to the host where the instance is currently running."
+
+
+class MigrationHostNotFound(BadRequest):
+    """Nova answers an unknown target host of a cold migration with 400, not 404."""
+
+    msg_fmt = "Compute host {host} could not be found."
 
 
 class InvalidConsoleLength(BadRequest):
@@ -315,6 +406,40 @@ class NetworkServiceUnavailable(BadRequest):
 
 class VolumeServiceUnavailable(BadRequest):
     msg_fmt = "The block storage service is not available."
+
+
+class VolumeBDMNotFound(BadRequest):
+    msg_fmt = "No volume Block Device Mapping with id {volume_id}."
+
+
+class VolumeBDMIsMultiAttach(BadRequest):
+    msg_fmt = "Block Device Mapping {volume_id} is a multi-attach volume and is not valid for this operation."
+
+
+class AssistedSnapshotInstanceNotReady(BadRequest):
+    """Nova answers the assisted-snapshot API's state refusals with 400, not 409."""
+
+    msg_fmt = "Instance {instance_id} is not ready: it is in vm_state {vm_state}"
+
+
+class AssistedSnapshotInvalidState(BadRequest):
+    msg_fmt = "Cannot '{action}' instance {instance_id} while it is in {attribute} {state}"
+
+
+class AssistedSnapshotDeleteInfoInvalid(BadRequest):
+    msg_fmt = "Invalid delete_info: {reason}"
+
+
+class VolumeRequestInvalid(BadRequest):
+    """A volume proxy request the block storage service refused (Nova's ``InvalidInput``)."""
+
+    msg_fmt = "Invalid input received: {reason}"
+
+
+class VolumeQuotaExceeded(Forbidden):
+    """The block storage service's 413 over quota, which Nova's proxy answers with 403."""
+
+    msg_fmt = "{reason}"
 
 
 class InterfaceNetAndPort(BadRequest):

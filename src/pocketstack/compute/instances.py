@@ -68,6 +68,27 @@ def check_user_data(user_data: str | None) -> None:
         raise errors.InvalidUserData() from None
 
 
+def check_personality(files: list[dict], limits: dict[str, int]) -> list[dict]:
+    """Nova's file injection (``personality``, before 2.57): each file's ``contents`` is
+    base64 (400 otherwise), and the count, path and content sizes are within the project's
+    ``injected_files*`` limits (403, Nova's words).  The files as stored: path and base64."""
+    def over(resource: str, value: int) -> bool:
+        limit = limits.get(resource, -1)
+        return limit != -1 and value > limit
+    if over("injected_files", len(files)):
+        raise errors.PersonalityLimitExceeded()
+    for item in files:
+        try:
+            content = base64.b64decode(item["contents"], validate=True)
+        except (binascii.Error, ValueError):
+            raise errors.InvalidPersonalityContents(value=item["contents"]) from None
+        if over("injected_file_path_bytes", len(item["path"].encode())):
+            raise errors.PersonalityPathLimitExceeded(allowed=limits["injected_file_path_bytes"])
+        if over("injected_file_content_bytes", len(content)):
+            raise errors.PersonalityContentLimitExceeded(allowed=limits["injected_file_content_bytes"])
+    return [{"path": item["path"], "contents": item["contents"]} for item in files]
+
+
 def _hostname(name: str) -> str:
     host = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
     return host[:63] or "server"
@@ -87,6 +108,7 @@ class BootRequest:
     key_name: str | None = None
     key_data: str | None = None
     user_data: str | None = None
+    injected_files: list[dict] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     availability_zone: str | None = None
@@ -111,6 +133,7 @@ class ServerFilters:
     image_ref: str | None = None
     host: str | None = None
     changes_since: dt.datetime | None = None
+    changes_before: dt.datetime | None = None
     reservation_id: str | None = None
     availability_zone: str | None = None
     key_name: str | None = None
@@ -152,7 +175,7 @@ class Instances:
                 flavor_id=boot.flavor["id"], flavor=boot.flavor, image_ref=boot.image_ref,
                 image_properties=boot.image_properties, boot_from_volume=boot.boot_from_volume,
                 key_name=boot.key_name, key_data=boot.key_data, user_data=boot.user_data,
-                config_drive=boot.config_drive, requested_az=boot.availability_zone,
+                injected_files=boot.injected_files, config_drive=boot.config_drive, requested_az=boot.availability_zone,
                 availability_zone=boot.availability_zone, scheduler_hints=boot.scheduler_hints,
                 requested_networks=boot.requested_networks, requested_roles=list(context.roles),
                 vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=st.NOSTATE, guest={},
@@ -261,6 +284,8 @@ class Instances:
             stmt = stmt.where(model.id.in_(f.ids))
         if f.changes_since is not None:
             stmt = stmt.where(model.updated_at >= f.changes_since)
+        if f.changes_before is not None:
+            stmt = stmt.where(model.updated_at <= f.changes_before)
         for tag in f.tags:
             stmt = stmt.where(model.id.in_(sa.select(InstanceTag.instance_id).where(InstanceTag.tag == tag)))
         if f.tags_any:

@@ -12,6 +12,7 @@ threads.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
@@ -37,13 +38,15 @@ from pocketstack.compute.errors import InstanceNotReady
 from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
-from pocketstack.compute.models import Instance, ServerGroup, ServerGroupMember
+from pocketstack.compute.migration_records import record_outcome
+from pocketstack.compute.models import Instance, Migration, ServerGroup, ServerGroupMember
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.resources import Placement
 from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler
 from pocketstack.compute.topology import choose_topology
 from pocketstack.compute.transitions import load, transition
 from pocketstack.metadata.content import GuestMetadata, build_metadata
+from pocketstack.metadata.openstack import injected_content
 
 if TYPE_CHECKING:
     from pocketstack.network.contract import NetworkContract
@@ -175,7 +178,8 @@ class ComputeManager:
         seen = self._metadata(inst)
         with tempfile.TemporaryDirectory(dir=work, prefix="config-drive-") as tmp:
             spec.config_drive = str(configdrive.write(Path(tmp) / "disk.config", seen.meta_data(),
-                                                      seen.instance.user_data, seen.network.network_data))
+                                                      seen.instance.user_data, seen.network.network_data,
+                                                      injected=injected_content(seen.instance)))
             yield spec
 
     def _nics(self, inst: Instance) -> list[dict]:
@@ -395,6 +399,8 @@ class ComputeManager:
             return
         if inst.host:
             self.hosts.driver(_host(inst)).destroy(inst.id)
+        if shelved_image := (inst.shelved or {}).get("image_id"):
+            self.images.delete(shelved_image)  # as Nova: a shelved server's image goes with it
         self._deallocate_network(inst.id)
         if self.block_devices is not None:
             self.block_devices.release(inst)
@@ -454,6 +460,37 @@ class ComputeManager:
         assert self.block_devices is not None, "a host attaches volumes only with a block storage service"
         with self.actions.event(action_id, event, inst.host):
             step(self.block_devices, inst, volume_id, self.hosts.driver(_host(inst)))
+
+    # -- assisted volume snapshots (Cinder remotefs drivers) -------------------------
+    def volume_snapshot_create(self, instance_id: str, volume_id: str, create_info: dict) -> None:
+        """The hypervisor snapshots the guest's disk of the volume (Nova's); when it
+        cannot, the Block Storage snapshot is set to ``error``, as Nova's libvirt driver
+        reports it."""
+        self._assisted_snapshot(instance_id, create_info["snapshot_id"], "error",
+                                lambda driver: driver.volume_snapshot_create(instance_id, volume_id, create_info))
+
+    def volume_snapshot_delete(self, instance_id: str, volume_id: str, snapshot_id: str, delete_info: dict) -> None:
+        self._assisted_snapshot(instance_id, snapshot_id, "error_deleting",
+                                lambda driver: driver.volume_snapshot_delete(instance_id, volume_id, snapshot_id,
+                                                                             delete_info))
+
+    def _assisted_snapshot(self, instance_id: str, snapshot_id: str, failed: str,
+                           step: Callable[[Driver], None]) -> None:
+        try:
+            inst = load(self.db, instance_id)
+        except NotFound:
+            return
+        try:
+            step(self.hosts.driver(_host(inst)))
+        except Exception as error:  # noqa: BLE001 - reported on the snapshot, as Nova does
+            LOG.error("assisted snapshot %s of instance %s failed: %s", snapshot_id, instance_id, error)
+            volumes = self.block_devices.volumes() if self.block_devices is not None else None
+            if volumes is None:
+                return
+            try:
+                volumes.snapshots.update_status(RequestContext.admin(), snapshot_id, failed, None)
+            except ApiError as refused:  # no such snapshot, or not in a state to take it
+                LOG.warning("could not set snapshot %s to %s: %s", snapshot_id, failed, refused.message)
 
     # -- interfaces attached to a server after its spawn -----------------------------
     def attach_interface(self, instance_id: str, port_id: str) -> None:
@@ -538,6 +575,238 @@ class ComputeManager:
             # The fake driver's bytes are no disk image: its snapshots keep the base image's format.
             self.images.upload_file(image_id, path, disk_format if self.hosts.real else None)
 
+    # -- shelve ----------------------------------------------------------------------
+    def shelve_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Snapshot the root disk into the image the API registered (none for a
+        volume-backed server), power the guest off, and -- per ``shelved_offload_time``,
+        a volume-backed server always -- offload it.  A failed snapshot leaves the server
+        as it was, its image deleted."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.SHELVING:
+            return
+        image_id = (inst.shelved or {}).get("image_id")
+        with self.actions.event(action_id, "compute_shelve_instance", inst.host):
+            try:
+                if image_id:
+                    self._snapshot(inst, image_id)
+            except Exception:
+                if image_id:
+                    self.images.delete(image_id)
+                transition(self.db, inst.id, {"task_state": st.SHELVING}, {"task_state": None, "shelved": None})
+                raise
+            power = self.hosts.driver(_host(inst)).power_off(inst.id)
+            offload = inst.boot_from_volume or self.hosts.settings.shelved_offload_time == 0
+            if not transition(self.db, inst.id, {"task_state": st.SHELVING},
+                              {"vm_state": st.SHELVED, "power_state": power,
+                               "task_state": st.SHELVING_OFFLOADING if offload else None,
+                               "shelved": {"image_id": image_id, "at": utcnow().isoformat()}}):
+                return
+        if offload:
+            self.shelve_offload_instance(inst.id, action_id)
+
+    def shelve_offload_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """The shelved server leaves its host: the guest is destroyed and the claim given
+        back (its ports and volumes stay its own).  Idempotent, so an interrupted offload
+        is simply run again."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.SHELVING_OFFLOADING:
+            return
+        with self.actions.event(action_id, "compute_shelve_offload_instance", inst.host):
+            if inst.host:
+                self.hosts.driver(_host(inst)).destroy(inst.id)
+            self.placement.release(inst.id)
+            transition(self.db, inst.id, {"task_state": st.SHELVING_OFFLOADING},
+                       {"vm_state": st.SHELVED_OFFLOADED, "task_state": None, "host": None, "node": None,
+                        "power_state": st.NOSTATE})
+
+    def offload_shelved(self, host: str, before: dt.datetime) -> None:
+        """Offload ``host``'s servers shelved before ``before`` (a positive
+        ``shelved_offload_time``: Nova's periodic ``_poll_shelved_instances``)."""
+        with self.db.session(readonly=True) as s:
+            due = [i for i in s.scalars(sa.select(Instance).where(Instance.host == host,
+                                                                  Instance.vm_state == st.SHELVED,
+                                                                  Instance.task_state.is_(None)))
+                   if dt.datetime.fromisoformat((i.shelved or {}).get("at") or before.isoformat()) < before]
+        for inst in due:
+            if transition(self.db, inst.id, {"vm_state": st.SHELVED, "task_state": None},
+                          {"task_state": st.SHELVING_OFFLOADING}):
+                self.shelve_offload_instance(inst.id)
+
+    def schedule_unshelve(self, instance_id: str) -> str | None:
+        """The scheduler's half of unshelving an offloaded server: claim a host and record
+        it (a compare-and-swap from "no host", so two schedulers with a copy of the cast
+        place it once).  No host: the server stays SHELVED_OFFLOADED with a fault."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.UNSHELVING or inst.host is not None:
+            return inst.host if inst.task_state == st.UNSHELVING else None
+        try:
+            node = self.scheduler.select_and_claim(self._request(inst)).node
+        except NoValidHost as error:
+            if not self.placement.allocations(inst.id):
+                transition(self.db, inst.id, {"task_state": st.UNSHELVING, "host": None},
+                           {"task_state": None, "fault": fault(500, str(error))})
+            return None
+        except Conflict:  # another scheduler holds the claim
+            return None
+        if not transition(self.db, inst.id, {"task_state": st.UNSHELVING, "host": None},
+                          {"host": node.host, "node": node.host, "availability_zone": node.availability_zone}):
+            self.placement.release(inst.id)
+            return None
+        return node.host
+
+    def unshelve_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Power a SHELVED server's guest back on, or spawn an offloaded one on the host a
+        scheduler claimed, from its shelved image (its ports bound there); then the
+        shelved image is deleted.  A failed spawn gives the claim back and leaves the
+        server SHELVED_OFFLOADED with a fault."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.UNSHELVING or inst.host is None:
+            return
+        driver = self.hosts.driver(_host(inst))
+        image_id = (inst.shelved or {}).get("image_id")
+        with self.actions.event(action_id, "compute_unshelve_instance", inst.host):
+            if inst.vm_state == st.SHELVED:
+                power = driver.power_on(inst.id)
+            else:
+                try:
+                    power = self._respawn(inst, driver, image_id)
+                except Exception as error:
+                    self.placement.release(inst.id)
+                    transition(self.db, inst.id, {"task_state": st.UNSHELVING},
+                               {"task_state": None, "host": None, "node": None,
+                                "fault": fault(500, f"Unshelve of instance {inst.id} failed: {error}")})
+                    raise
+            if transition(self.db, inst.id, {"task_state": st.UNSHELVING},
+                          {"vm_state": st.ACTIVE, "task_state": None, "power_state": power, "shelved": None,
+                           "fault": None}) and image_id:
+                self.images.delete(image_id)
+
+    def _respawn(self, inst: Instance, driver: Driver, image_id: str | None) -> int:
+        network = self.network()
+        if network is not None:
+            for port in network.list_instance_ports(inst.id):
+                network.update(RequestContext.admin(), "ports", port["id"], {"binding:host_id": inst.host})
+        driver.destroy(inst.id)  # what an interrupted unshelve may have left
+        guest = self._guest(inst.flavor, inst)
+        with self._guest_spec(inst, inst.flavor, guest) as spec:
+            if image_id:
+                spec.image_ref = image_id
+            return driver.spawn(spec)
+
+    # -- evacuate --------------------------------------------------------------------
+    def schedule_evacuation(self, instance_id: str) -> str | None:
+        """The scheduler's half of an evacuation: the failed source's allocation is kept
+        by the migration (its host gives it back when it comes back), a destination is
+        claimed for the instance (not the source; the named host if any) and recorded by
+        a compare-and-swap from the source.  No host: ERROR with a fault, as Nova."""
+        inst = load(self.db, instance_id)
+        migration = inst.migration or {}
+        if inst.task_state != st.REBUILDING or migration.get("type") != "evacuation":
+            return None
+        if migration.get("dest_host"):
+            return migration["dest_host"]  # placed by another copy of the cast
+        if not self.placement.allocations(migration["id"]):
+            self.placement.move(inst.id, migration["id"])
+        named = frozenset({migration["host"]}) if migration.get("host") else None
+        ignore = frozenset({migration["source_host"]}) if migration.get("source_host") else frozenset()
+        try:
+            node = self.scheduler.select_and_claim(self._request(inst, hosts=named, ignore_hosts=ignore)).node
+        except NoValidHost as error:
+            self.placement.move(migration["id"], inst.id)
+            record_outcome(self.db, migration["id"], "error", None)
+            transition(self.db, inst.id, {"task_state": st.REBUILDING},
+                       {"task_state": None, "vm_state": st.ERROR, "migration": None, "fault": fault(500, str(error))})
+            return None
+        except Conflict:  # another scheduler's copy holds the claim
+            return None
+        if not transition(self.db, inst.id, {"task_state": st.REBUILDING, "host": inst.host},
+                          {"host": node.host, "node": node.host, "availability_zone": node.availability_zone,
+                           "migration": migration | {"dest_host": node.host}}):
+            self.placement.release(inst.id)
+            return None
+        return node.host
+
+    def evacuate_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """The destination's half: the ports bound here, the guest spawned from the image
+        (a new root disk) or the boot volume, stopped again if it was; an ERROR server
+        comes back ACTIVE, as in Nova."""
+        inst = load(self.db, instance_id)
+        migration = inst.migration or {}
+        if inst.task_state != st.REBUILDING or migration.get("dest_host") != inst.host or inst.host is None:
+            return
+        driver = self.hosts.driver(inst.host)
+        with self.actions.event(action_id, "compute_rebuild_instance", inst.host):
+            power = self._respawn(inst, driver, None)
+            vm_state = st.ACTIVE
+            if inst.vm_state == st.STOPPED:
+                power, vm_state = driver.power_off(inst.id), st.STOPPED
+            if transition(self.db, inst.id, {"task_state": st.REBUILDING},
+                          {"task_state": None, "vm_state": vm_state, "power_state": power, "migration": None,
+                           "fault": None, "launched_at": utcnow()}):
+                record_outcome(self.db, migration["id"], "done", inst.host)
+
+    def destroy_evacuated_instances(self, host: str) -> None:
+        """A host coming back removes the guests of servers evacuated away while it was
+        down, and gives back their allocation (Nova's ``_destroy_evacuated_instances``), so
+        no server ever runs on two hosts."""
+        with self.db.session(readonly=True) as s:
+            done = list(s.scalars(sa.select(Migration).where(Migration.migration_type == "evacuation",
+                                                             Migration.source_compute == host,
+                                                             Migration.status == "done")))
+        for migration in done:
+            LOG.info("removing the guest of %s, evacuated from %s", migration.instance_uuid, host)
+            self.hosts.driver(host).destroy(migration.instance_uuid)
+            self.placement.release(migration.uuid)
+            record_outcome(self.db, migration.uuid, "completed", migration.dest_compute)
+
+    # -- live migration ------------------------------------------------------------
+    def live_migrate_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Move a running (or paused) guest to another host without stopping it.  As
+        Nova's move_allocations: the source's allocation is held by the migration while
+        the destination is claimed for the instance, and dropped once the guest runs there.
+        Nowhere to go (or the server's own host named, from 2.34): the migration ends in
+        ``error`` and the server stays where it is, as it was."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.MIGRATING or not inst.migration:
+            return
+        migration = inst.migration
+        with self.actions.event(action_id, "compute_live_migration", inst.host):
+            self.placement.move(inst.id, migration["id"])
+            try:
+                if self.hosts.real:
+                    raise NoValidHost("live migration of real guests is not implemented yet (issue 15)")
+                if migration.get("host") == inst.host:
+                    raise NoValidHost(f"Unable to migrate instance ({inst.id}) to current host ({inst.host}).")
+                named = frozenset({migration["host"]}) if migration.get("host") else None
+                node = self.scheduler.select_and_claim(self._request(
+                    inst, hosts=named, ignore_hosts=frozenset({_host(inst)}))).node
+            except NoValidHost as error:
+                LOG.warning("live migration of %s failed: %s", inst.id, error)
+                self._abandon_live_migration(inst)
+                return
+            source, dest = self.hosts.driver(_host(inst)), self.hosts.driver(node.host)
+            with self._guest_spec(inst, inst.flavor, inst.guest) as spec:
+                power = dest.spawn(spec)
+            if inst.vm_state == st.PAUSED:
+                power = dest.pause(inst.id)
+            source.destroy(inst.id)
+            self.placement.release(migration["id"])
+            record_outcome(self.db, migration["id"], "completed", node.host)
+            if not transition(self.db, inst.id, {"task_state": st.MIGRATING},
+                              {"task_state": None, "migration": None, "host": node.host, "node": node.host,
+                               "availability_zone": node.availability_zone, "power_state": power}):
+                dest.destroy(inst.id)  # deleted meanwhile: the delete looked for it on the source
+
+    def _abandon_live_migration(self, inst: Instance) -> None:
+        """Back to where a live migration started: the source's allocation returned to the
+        instance (any claim it got elsewhere dropped), the record in ``error``."""
+        migration = inst.migration or {}
+        if migration.get("id") and self.placement.allocations(migration["id"]):
+            self.placement.release(inst.id)
+            self.placement.move(migration["id"], inst.id)
+        record_outcome(self.db, migration.get("id", ""), "error", None)
+        transition(self.db, inst.id, {"task_state": st.MIGRATING}, {"task_state": None, "migration": None})
+
     # -- resize ----------------------------------------------------------------------
     def resize_instance(self, instance_id: str, action_id: str | None = None) -> None:
         """Keep the old flavor's allocation under the migration's id, claim the new flavor
@@ -549,11 +818,7 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_prep_resize", inst.host):
             self.placement.move(inst.id, migration["id"])
             try:
-                # A real guest's disks live on its host and are not moved yet (cold migration
-                # is issue 15's): its resize stays there rather than lose them.
-                same_host = frozenset({inst.host}) if self.hosts.real and inst.host else None
-                node = self.scheduler.select_and_claim(self._request(inst, flavor=inst.new_flavor,
-                                                                     hosts=same_host)).node
+                node = self.scheduler.select_and_claim(self._move_request(inst, migration)).node
             except NoValidHost as error:
                 self.placement.move(migration["id"], inst.id)
                 self._undo_resize_quota(inst)
@@ -584,6 +849,20 @@ class ComputeManager:
                    {"task_state": None, "vm_state": st.RESIZED, "power_state": power, "host": node.host,
                     "node": node.host, "old_flavor": inst.flavor, "flavor": inst.new_flavor, "new_flavor": None,
                     "guest": guest, "migration": migration | {"was_running": was_running}})
+
+    def _move_request(self, inst: Instance, migration: dict) -> Request:
+        """Where a resize or cold migration may land.  A resize goes anywhere, its own host
+        included; a cold migration anywhere else, or to the host it named.  A real guest's
+        disks live on its host and are not copied yet, so its resize stays there and its
+        migration finds no host."""
+        leaving = migration.get("type") == "migration"
+        if self.hosts.real and inst.host:
+            if leaving:
+                raise NoValidHost("cold migration of real guests is not implemented: their disks stay on their host")
+            return self._request(inst, flavor=inst.new_flavor, hosts=frozenset({inst.host}))
+        named = frozenset({migration["host"]}) if migration.get("host") else None
+        return self._request(inst, flavor=inst.new_flavor, hosts=named,
+                             ignore_hosts=frozenset({inst.host}) if leaving and inst.host else frozenset())
 
     def _undo_resize_quota(self, inst: Instance) -> None:
         extra = (inst.migration or {}).get("quota") or {}
@@ -748,10 +1027,21 @@ class ComputeManager:
         elif any(op.task_state == task for op in OPERATIONS.values()):
             name = next(n for n, op in OPERATIONS.items() if op.task_state == task)
             self.run_operation(instance.id, name)
+        elif task == st.REBUILDING and (instance.migration or {}).get("type") == "evacuation":
+            self.evacuate_instance(instance.id)
         elif task == st.REBUILDING:
             self.rebuild_instance(instance.id)
         elif task == st.IMAGE_SNAPSHOT:
             self.images.discard_unfinished_snapshots(instance.id)
             transition(self.db, instance.id, {"task_state": task}, {"task_state": None})
+        elif task == st.SHELVING:  # dropped, as a snapshot is: the user shelves again
+            self.images.discard_unfinished_snapshots(instance.id)
+            transition(self.db, instance.id, {"task_state": task}, {"task_state": None, "shelved": None})
+        elif task == st.SHELVING_OFFLOADING:
+            self.shelve_offload_instance(instance.id)
+        elif task == st.UNSHELVING and instance.host is not None:
+            self.unshelve_instance(instance.id)
+        elif task == st.MIGRATING:  # the guest keeps running where it started, as in Nova
+            self._abandon_live_migration(instance)
         else:
             self._error(instance.id, task, 500, f"Operation {task} was interrupted by a compute service restart.")

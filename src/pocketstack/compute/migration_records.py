@@ -1,4 +1,4 @@
-"""Migration records for ``os-migrations``: one per resize.
+"""Migration records for ``os-migrations``: one per resize, cold or live migration.
 
 The API writes the record when it accepts a resize (with the id of the Placement
 consumer the resize moves the old allocation to, which the instance's ``migration``
@@ -7,7 +7,9 @@ revert.  Everything else is read, not written: while the instance still names th
 migration, its status follows the instance's task and vm states (the compute host never
 has to know the records exist); once the instance has let go, the last decision is
 final (``confirming`` → ``confirmed``, ``reverting`` → ``reverted``, anything else →
-``error``: the resize failed before it finished).
+``error``: the resize failed before it finished).  A live migration has no decision to
+wait for: its host writes ``completed`` (or ``error``) with the destination when it ends
+(:func:`record_outcome`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,16 @@ from pocketstack.compute.models import Instance, Migration
 
 # The instance's task state -> the migration's status while it is in flight.
 _IN_FLIGHT = {st.RESIZE_PREP: "pre-migrating", st.RESIZE_MIGRATING: "migrating", st.RESIZE_FINISH: "post-migrating",
-              st.RESIZE_CONFIRMING: "confirming", st.RESIZE_REVERTING: "reverting"}
+              st.RESIZE_CONFIRMING: "confirming", st.RESIZE_REVERTING: "reverting", st.MIGRATING: "running"}
+_FINAL = ("confirmed", "reverted", "completed", "done")
 _SETTLED = {"confirming": "confirmed", "reverting": "reverted"}
+
+
+def record_outcome(db: Database, migration_id: str, status: str, dest_compute: str | None) -> None:
+    """How a live migration ended (``completed``/``error``), written by its host."""
+    with db.session() as s:
+        s.execute(sa.update(Migration).where(Migration.uuid == migration_id)
+                  .values(status=status, dest_compute=dest_compute, updated_at=utcnow()))
 
 
 @dataclass
@@ -48,11 +58,13 @@ class MigrationRecords:
     def __init__(self, db: Database):
         self.db = db
 
-    def start(self, inst, migration_id: str, new_flavor_id: str, user_id: str) -> None:
+    def start(self, inst, migration_id: str, new_flavor_id: str, user_id: str, migration_type: str = "resize") -> None:
+        """A resize's record, or a cold migration's (``migration_type="migration"``, the
+        flavor unchanged)."""
         with self.db.session() as s:
             s.add(Migration(uuid=migration_id, instance_uuid=inst.id, project_id=inst.project_id, user_id=user_id,
                             source_compute=inst.host, old_flavor_id=inst.flavor_id, new_flavor_id=new_flavor_id,
-                            status="pre-migrating", created_at=utcnow()))
+                            status="pre-migrating", migration_type=migration_type, created_at=utcnow()))
 
     def decide(self, inst, status: str) -> None:
         """Note a confirm or revert the API accepted, and the destination the host chose."""
@@ -91,7 +103,7 @@ class MigrationRecords:
             elif inst.vm_state == st.RESIZED:
                 status = "finished"
         else:
-            status = _SETTLED.get(status, status if status in ("confirmed", "reverted") else "error")
+            status = _SETTLED.get(status, status if status in _FINAL else "error")
         return MigrationView(row.id, row.uuid, row.instance_uuid, row.project_id, row.user_id, row.migration_type,
                              row.source_compute, dest, row.old_flavor_id, row.new_flavor_id, status,
                              row.created_at, row.updated_at)

@@ -130,12 +130,18 @@ class InstanceColumns:
     new_flavor: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
     # An ongoing resize: {"id": migration consumer uuid, "source_host", "dest_host"}.
     migration: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
+    # A shelved server: {"image_id": its snapshot (None when volume-backed), "at": ISO time
+    # it was shelved}; cleared when it is unshelved.
+    shelved: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
     image_ref: Mapped[str] = mapped_column(sa.String(64), default="", index=True)
     image_properties: Mapped[dict] = mapped_column(JSONText, default=dict)
     boot_from_volume: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     key_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     key_data: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     user_data: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # Files injected with the server (``personality``, before 2.57): [{"path", "contents"
+    # (base64)}], given to the guest by its config drive and the metadata service.
+    injected_files: Mapped[list] = mapped_column(JSONText, default=list)
     config_drive: Mapped[str] = mapped_column(sa.String(8), default="")
     availability_zone: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     requested_az: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
@@ -276,6 +282,7 @@ class BlockDeviceMapping(Base):
     snapshot_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     volume_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, index=True)
     volume_size: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    volume_type: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)  # 2.67: the new volume's type id
     boot_index: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     delete_on_termination: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     device_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)

@@ -117,6 +117,26 @@ class ComputeAPI:
     def revert_resize(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "revert_resize", instance_id=instance_id, action_id=action_id)
 
+    def live_migrate_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
+        """To the source host, which claims a destination and moves the running guest."""
+        self._cast(host, "live_migrate_instance", instance_id=instance_id, action_id=action_id)
+
+    def evacuate_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
+        """To a scheduler (the server's own host is down), which claims a destination and
+        hands the rebuild to it."""
+        self._cast(host, "evacuate_instance", instance_id=instance_id, action_id=action_id)
+
+    def shelve_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
+        self._cast(host, "shelve_instance", instance_id=instance_id, action_id=action_id)
+
+    def shelve_offload_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
+        self._cast(host, "shelve_offload_instance", instance_id=instance_id, action_id=action_id)
+
+    def unshelve_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
+        """To the host of a SHELVED server; an offloaded one's goes to a scheduler, which
+        claims a host and hands it on."""
+        self._cast(host, "unshelve_instance", instance_id=instance_id, action_id=action_id)
+
     def attach_volume(self, host: str, instance_id: str, volume_id: str, action_id: str | None) -> None:
         """The volume is reserved for the instance; its host gives it to the guest."""
         self._cast(host, "attach_volume", instance_id=instance_id, volume_id=volume_id, action_id=action_id)
@@ -124,6 +144,16 @@ class ComputeAPI:
     def detach_volume(self, host: str, instance_id: str, volume_id: str, action_id: str | None) -> None:
         """The volume is ``detaching``; its host takes it away from the guest."""
         self._cast(host, "detach_volume", instance_id=instance_id, volume_id=volume_id, action_id=action_id)
+
+    def volume_snapshot_create(self, host: str, instance_id: str, volume_id: str, create_info: dict) -> None:
+        """A Cinder remotefs driver's assisted snapshot of a volume the guest uses."""
+        self._cast(host, "volume_snapshot_create", instance_id=instance_id, volume_id=volume_id,
+                   create_info=create_info)
+
+    def volume_snapshot_delete(self, host: str, instance_id: str, volume_id: str, snapshot_id: str,
+                               delete_info: dict) -> None:
+        self._cast(host, "volume_snapshot_delete", instance_id=instance_id, volume_id=volume_id,
+                   snapshot_id=snapshot_id, delete_info=delete_info)
 
     def _call(self, host: str, method: str, **kwargs):
         """A call, not a cast: the API waits for the answer (503 if the host does not give one)."""

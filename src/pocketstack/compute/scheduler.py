@@ -74,6 +74,8 @@ class Request:
     group_id: str | None = None
     # Only these hosts may be chosen (None: any); a resize of a real guest stays on its host.
     hosts: frozenset[str] | None = None
+    # Never these (a cold migration leaves its host).
+    ignore_hosts: frozenset[str] = frozenset()
 
 
 def traits_from(specs: dict) -> tuple[set[str], set[str]]:
@@ -127,7 +129,7 @@ class Scheduler:
             return not request.availability_zone or node.availability_zone == request.availability_zone
 
         def allowed(node):
-            return request.hosts is None or node.host in request.hosts
+            return (request.hosts is None or node.host in request.hosts) and node.host not in request.ignore_hosts
 
         def image(node):
             return _image_compatible(node, request.image_properties)

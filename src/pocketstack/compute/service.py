@@ -22,8 +22,6 @@ from pocketstack.compute.worker import ComputeWorker, SchedulerWorker
 
 class ComputeService(Service):
     name = "compute"
-    path = "/compute"
-    catalog_type = "compute"
     catalog_name = "nova"
     catalog_suffix = "/v2.1"
     rules = RULES

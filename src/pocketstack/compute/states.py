@@ -17,6 +17,8 @@ RESCUED = "rescued"
 RESIZED = "resized"
 ERROR = "error"
 DELETED = "deleted"
+SHELVED = "shelved"
+SHELVED_OFFLOADED = "shelved_offloaded"
 
 # task_state
 SCHEDULING = "scheduling"
@@ -41,6 +43,10 @@ IMAGE_SNAPSHOT = "image_snapshot"
 RESCUING = "rescuing"
 UNRESCUING = "unrescuing"
 DELETING = "deleting"
+SHELVING = "shelving"
+SHELVING_OFFLOADING = "shelving_offloading"
+UNSHELVING = "unshelving"
+MIGRATING = "migrating"
 
 # power_state (Nova's integers)
 NOSTATE = 0
@@ -52,16 +58,18 @@ POWER_SUSPENDED = 7
 
 _STATUS: dict[str, dict[str | None, str]] = {
     ACTIVE: {None: "ACTIVE", REBOOTING: "REBOOT", REBOOTING_HARD: "HARD_REBOOT", REBUILDING: "REBUILD",
-             RESIZE_PREP: "RESIZE", RESIZE_MIGRATING: "RESIZE", RESIZE_FINISH: "RESIZE"},
+             RESIZE_PREP: "RESIZE", RESIZE_MIGRATING: "RESIZE", RESIZE_FINISH: "RESIZE", MIGRATING: "MIGRATING"},
     BUILDING: {None: "BUILD"},
     STOPPED: {None: "SHUTOFF", RESIZE_PREP: "RESIZE", RESIZE_MIGRATING: "RESIZE", RESIZE_FINISH: "RESIZE",
               REBUILDING: "REBUILD"},
     RESIZED: {None: "VERIFY_RESIZE", RESIZE_REVERTING: "REVERT_RESIZE"},
-    PAUSED: {None: "PAUSED"},
+    PAUSED: {None: "PAUSED", MIGRATING: "MIGRATING"},
     SUSPENDED: {None: "SUSPENDED"},
     RESCUED: {None: "RESCUE"},
     ERROR: {None: "ERROR", REBUILDING: "REBUILD"},
     DELETED: {None: "DELETED"},
+    SHELVED: {None: "SHELVED"},
+    SHELVED_OFFLOADED: {None: "SHELVED_OFFLOADED"},
 }
 
 # status -> vm_states, for the ``status`` list filter.
@@ -69,7 +77,8 @@ STATUS_FILTER = {
     "ACTIVE": [ACTIVE], "BUILD": [BUILDING], "SHUTOFF": [STOPPED], "PAUSED": [PAUSED],
     "SUSPENDED": [SUSPENDED], "RESCUE": [RESCUED], "VERIFY_RESIZE": [RESIZED], "ERROR": [ERROR],
     "DELETED": [DELETED], "REBOOT": [ACTIVE], "HARD_REBOOT": [ACTIVE], "REBUILD": [ACTIVE, STOPPED, ERROR],
-    "RESIZE": [ACTIVE, STOPPED], "REVERT_RESIZE": [RESIZED],
+    "RESIZE": [ACTIVE, STOPPED], "REVERT_RESIZE": [RESIZED], "SHELVED": [SHELVED], "MIGRATING": [ACTIVE, PAUSED],
+    "SHELVED_OFFLOADED": [SHELVED_OFFLOADED],
 }
 
 POWER_STATE_NAMES = {NOSTATE: "pending", RUNNING: "running", POWER_PAUSED: "paused", SHUTDOWN: "shutdown",

@@ -89,6 +89,20 @@ class SchedulerEndpoint:
     async def run_operation(self, instance_id: str, operation: str, action_id: str | None = None) -> None:
         await asyncio.to_thread(self.compute.manager.run_operation, instance_id, operation, action_id)
 
+    async def evacuate_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """Claim a destination for a server of a failed host, then its host rebuilds it."""
+        host = await asyncio.to_thread(self.compute.manager.schedule_evacuation, instance_id)
+        if host is not None:
+            await self.compute.rpc.cast_to_host(host, "evacuate_instance", instance_id=instance_id,
+                                                action_id=action_id)
+
+    async def unshelve_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        """An offloaded server's unshelve: claim a host, then its host spawns it."""
+        host = await asyncio.to_thread(self.compute.manager.schedule_unshelve, instance_id)
+        if host is not None:
+            await self.compute.rpc.cast_to_host(host, "unshelve_instance", instance_id=instance_id,
+                                                action_id=action_id)
+
     async def recover_instance(self, instance_id: str) -> None:
         """An interrupted operation of an instance without a host."""
         try:
@@ -99,6 +113,9 @@ class SchedulerEndpoint:
             # A claim a scheduler made but never recorded: release it, then schedule again.
             await asyncio.to_thread(self.compute.placement.release, instance_id)
             await self.build_instance(instance_id)
+        elif inst.task_state == st.UNSHELVING and inst.host is None:
+            await asyncio.to_thread(self.compute.placement.release, instance_id)
+            await self.unshelve_instance(instance_id)
         elif inst.host is None:
             await asyncio.to_thread(self.compute.manager.recover, inst)
         else:  # placed meanwhile: the host finishes it
@@ -145,6 +162,13 @@ class SchedulerWorker:
                                        f"{self.settings.rpc_cast_ttl:g} seconds.")}):
                     compute.placement.release(inst.id)
                 LOG.warning("build of %s expired before a scheduler took it", inst.id)
+            elif inst.task_state == st.UNSHELVING and inst.host is None:
+                if transition(compute.db, inst.id, {"task_state": st.UNSHELVING, "host": None},
+                              {"task_state": None, "fault": fault(
+                                  500, f"Unshelve of instance {inst.id} expired: no scheduler took it within "
+                                       f"{self.settings.rpc_cast_ttl:g} seconds.")}):
+                    compute.placement.release(inst.id)
+                LOG.warning("unshelve of %s expired before a scheduler took it", inst.id)
             elif inst.host and not (inst.host in nodes and compute.hosts.is_up(nodes[inst.host])):
                 LOG.warning("%s of %s abandoned: compute host %s is down", inst.task_state, inst.id, inst.host)
                 if inst.task_state == st.DELETING:
@@ -227,6 +251,34 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.detach_volume(instance_id, volume_id, action_id)
 
+    def volume_snapshot_create(self, instance_id: str, volume_id: str, create_info: dict) -> None:
+        with self._working(instance_id):
+            self.manager.volume_snapshot_create(instance_id, volume_id, create_info)
+
+    def volume_snapshot_delete(self, instance_id: str, volume_id: str, snapshot_id: str, delete_info: dict) -> None:
+        with self._working(instance_id):
+            self.manager.volume_snapshot_delete(instance_id, volume_id, snapshot_id, delete_info)
+
+    def evacuate_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.evacuate_instance(instance_id, action_id)
+
+    def live_migrate_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.live_migrate_instance(instance_id, action_id)
+
+    def shelve_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.shelve_instance(instance_id, action_id)
+
+    def shelve_offload_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.shelve_offload_instance(instance_id, action_id)
+
+    def unshelve_instance(self, instance_id: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.unshelve_instance(instance_id, action_id)
+
     def attach_interface(self, instance_id: str, port_id: str) -> None:
         with self._working(instance_id):
             self.manager.attach_interface(instance_id, port_id)
@@ -280,6 +332,7 @@ class ComputeWorker:
         self._sweeper = self._loop.create_task(
             _periodically(sweep_interval(self.settings), self.sweep, "compute host sweep"))
         for host in sorted(self.heartbeat.hosts):
+            await asyncio.to_thread(self.compute.manager.destroy_evacuated_instances, host)
             await asyncio.to_thread(self.compute.manager.finish_volume_attachments, host)
         self._syncers = []
         if hosts.real:  # the fake driver's guests change only when told to
@@ -334,3 +387,7 @@ class ComputeWorker:
             if inst.id not in busy:
                 LOG.warning("resuming %s of %s: no request for it is pending any more", inst.task_state, inst.id)
                 self.endpoint.recover_instance(inst.id)
+        if self.settings.shelved_offload_time > 0:
+            shelved_before = (now or utcnow()) - dt.timedelta(seconds=self.settings.shelved_offload_time)
+            for host in sorted(self.heartbeat.hosts):
+                self.compute.manager.offload_shelved(host, shelved_before)

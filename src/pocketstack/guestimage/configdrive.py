@@ -2,7 +2,8 @@
 
 An ISO 9660 filesystem (Rock Ridge and Joliet, volume label ``config-2``) holding
 ``openstack/<version>/meta_data.json``, ``user_data``, ``network_data.json`` and
-``vendor_data.json`` for ``latest`` and a dated version.  Nova runs ``genisoimage`` with
+``vendor_data.json`` for ``latest`` and a dated version, and ``openstack/content/NNNN``
+for the files injected with the server.  Nova runs ``genisoimage`` with
 these options; ``xorriso -as mkisofs`` takes the same ones, so either Debian package
 will do.  The tiny image's init reads it, and so do cirros and cloud-init.
 """
@@ -37,9 +38,10 @@ def iso_tool() -> list[str]:
 
 
 def files(meta_data: dict, user_data: bytes | None = None, network_data: dict | None = None,
-          vendor_data: dict | None = None) -> dict[str, bytes]:
-    """The drive's files by path, for every metadata version."""
-    content: dict[str, bytes] = {}
+          vendor_data: dict | None = None, injected: list[tuple[str, bytes]] | None = None) -> dict[str, bytes]:
+    """The drive's files by path, for every metadata version; ``injected`` are the
+    server's personality files by their ``openstack/content/`` names."""
+    content: dict[str, bytes] = {f"openstack/content/{name}": data for name, data in injected or ()}
     for version in VERSIONS:
         base = f"openstack/{version}"
         content[f"{base}/meta_data.json"] = json.dumps(meta_data).encode()
@@ -51,11 +53,11 @@ def files(meta_data: dict, user_data: bytes | None = None, network_data: dict | 
 
 
 def write(path: Path, meta_data: dict, user_data: bytes | None = None, network_data: dict | None = None,
-          vendor_data: dict | None = None) -> Path:
+          vendor_data: dict | None = None, injected: list[tuple[str, bytes]] | None = None) -> Path:
     """Write the config drive ISO to ``path``."""
     with tempfile.TemporaryDirectory(prefix=".config-drive-", dir=path.parent) as staging_name:
         staging = Path(staging_name)
-        for name, data in files(meta_data, user_data, network_data, vendor_data).items():
+        for name, data in files(meta_data, user_data, network_data, vendor_data, injected).items():
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)

@@ -19,8 +19,6 @@ PRUNE_INTERVAL = 600  # seconds between sweeps of expired revocation events
 
 class IdentityService(Service):
     name = "identity"
-    path = "/identity"
-    catalog_type = "identity"
     catalog_name = "keystone"
     rules = RULES
 

@@ -53,24 +53,33 @@ class Upload:
         self.sink.write(data)
 
 
+def claim_queued(db: Database, context: RequestContext, image_id: str, status: str, node: str,
+                 refused: type[errors.ApiError]) -> str:
+    """Move a ``queued`` image the caller may change to ``status`` (``saving`` for an
+    upload, ``uploading`` for staging) by compare-and-swap, committed, with a fresh upload
+    id and the node that will hold its bytes; ``refused`` (a 409) from another status."""
+    upload_id = uuid.uuid4().hex
+
+    def work(s: Session) -> None:
+        image = access.check_visible(s, context, load_view(s, image_id))
+        access.check_mutable(context, image)
+        if image.status != "queued":
+            raise refused(image_status=image.status)
+        cas_update(s, m.Image, where={"id": image.id, "generation": image.generation, "status": "queued"},
+                   values={"status": status, "upload_id": upload_id, "upload_node": node,
+                           "generation": image.generation + 1, "updated_at": utcnow()})
+
+    run_in_transaction(db, work)
+    return upload_id
+
+
 class ImageData:
     def __init__(self, db: Database, store: Store, size_cap: int = SIZE_CAP):
         self.db, self.store, self.size_cap = db, store, size_cap
 
     def begin(self, context: RequestContext, image_id: str) -> Upload:
         """Move the image to ``saving`` (committed) and open a sink for its bytes."""
-        upload_id = uuid.uuid4().hex
-
-        def work(s: Session) -> None:
-            image = access.check_visible(s, context, load_view(s, image_id))
-            access.check_mutable(context, image)
-            if image.status != "queued":
-                raise errors.InvalidUploadTransition(image_status=image.status)
-            cas_update(s, m.Image, where={"id": image.id, "generation": image.generation, "status": "queued"},
-                       values={"status": "saving", "upload_id": upload_id, "upload_node": self.store.node,
-                               "generation": image.generation + 1, "updated_at": utcnow()})
-
-        run_in_transaction(self.db, work)
+        upload_id = claim_queued(self.db, context, image_id, "saving", self.store.node, errors.InvalidUploadTransition)
         try:
             sink = self.store.open_sink(image_id, upload_id)
         except BaseException:

@@ -397,3 +397,68 @@ class TaskPropertiesNotObject(BadRequest):
 
 class TaskSourceNotHttp(BadRequest):
     msg_fmt = "The import_from location must be an http or https URL."
+
+
+# -- interoperable image import, discovery, cache -------------------------------------------
+class InvalidStageTransition(Conflict):
+    msg_fmt = "Image status transition from {image_status} to uploading is not allowed"
+
+
+class ImportMethodMissing(BadRequest):
+    msg_fmt = "Import request requires a 'method' field."
+
+
+class ImportNameMissing(BadRequest):
+    msg_fmt = "Import request requires a 'name' field."
+
+
+class UnknownImportMethod(BadRequest):
+    msg_fmt = "Unknown import method name '{name}'."
+
+
+class ImportFlagNotBoolean(BadRequest):
+    msg_fmt = "'{name}' must be boolean value only"
+
+
+class AllStoresMustSucceedSingleStore(BadRequest):
+    msg_fmt = "All_stores_must_succeed can only be set with enabled_backends {uri}"
+
+
+class ImportTooManyRedirects(BadRequest):
+    msg_fmt = "Too many redirects fetching {uri}."
+
+
+class ImportUriFiltered(BadRequest):
+    msg_fmt = "URI for web-download does not pass filtering: {uri}"
+
+
+class ImportActiveImage(Conflict):
+    msg_fmt = "Image with status active cannot be target for import"
+
+
+class ImportNeedsQueued(Conflict):
+    msg_fmt = "Image needs to be in 'queued' state to use '{method}' method"
+
+
+class ImportNeedsStaging(Conflict):
+    msg_fmt = "Image needs to be staged before 'glance-direct' method can be used"
+
+
+class ImportNeedsFormat(Conflict):
+    msg_fmt = "'{name}' needs to be set before import"
+
+
+class ImageDeletedDuringImport(Gone):
+    msg_fmt = "Image has been deleted, aborting import."
+
+
+class MultiStoreDisabled(NotFound):
+    msg_fmt = "Multi backend is not supported at this site."
+
+
+class CacheDisabled(NotFound):
+    msg_fmt = "Caching via API is not supported at this site."
+
+
+class CachedImageNotFound(NotFound):
+    msg_fmt = "Image {image_id} not found."

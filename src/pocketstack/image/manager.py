@@ -18,7 +18,8 @@ Compute (snapshots, booting) and volume (volumes from images) call the manager a
 The metadata definitions catalog (metadefs) hangs off the manager too:
 ``images.namespaces`` (namespaces, resource types and their associations) and
 ``images.definitions`` (the objects, properties and tags inside a namespace);
-``images.tasks`` runs image tasks (import from a URL).
+``images.tasks`` runs image tasks (import from a URL); ``images.importer`` stages data
+and runs interoperable imports (``glance-direct``, ``web-download``).
 
 ``context`` is a :class:`~pocketstack.common.context.RequestContext` (use
 ``RequestContext.admin()`` for the cloud's own work; an image's ``owner`` defaults to the
@@ -48,6 +49,8 @@ from pocketstack.common.pagination import apply_paging
 from pocketstack.image import access, attributes, errors
 from pocketstack.image import models as m
 from pocketstack.image.data import ImageData
+from pocketstack.image.import_filter import GLANCE_DEFAULTS, ImportFilter
+from pocketstack.image.importing import ImageImporter
 from pocketstack.image.listing import ImageQuery
 from pocketstack.image.members import MemberManager
 from pocketstack.image.metadefs.definitions import DefinitionCatalog
@@ -74,7 +77,7 @@ def _check_tag(tag: str) -> None:
 
 
 class ImageManager:
-    def __init__(self, db: Database, store: Store):
+    def __init__(self, db: Database, store: Store, staging: Store, allowed: ImportFilter = GLANCE_DEFAULTS):
         self.db = db
         self.store = store
         self.members = MemberManager(db)
@@ -82,6 +85,7 @@ class ImageManager:
         self.namespaces = NamespaceCatalog(db)
         self.definitions = DefinitionCatalog(db)
         self.tasks = TaskManager(db, self, store.node)
+        self.importer = ImageImporter(db, store, staging, allowed)
 
     # -- reading ---------------------------------------------------------------------
     def get_image(self, context: RequestContext, image_id: str) -> ImageView:
@@ -266,8 +270,9 @@ class ImageManager:
             return image.location
 
         location = run_in_transaction(self.db, work)
-        if location:
+        if location:  # committed or staged data: each store ignores the other's locations
             self.store.delete(location)
+            self.importer.staging.delete(location)
 
     def unfinished_snapshots(self, instance_id: str) -> list[str]:
         """Ids of the snapshot images of ``instance_id`` whose data never arrived."""

@@ -98,6 +98,11 @@ class ImageTask(Base):
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
     expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    # The image an ``api_image_import`` task imports into (``/v2/images/{id}/tasks``),
+    # and who asked for it (Glance's task record; null for ``/v2/tasks`` imports).
+    image_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    request_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
 # The metadefs catalog keeps its tables in its own module; import them so migrations see them.
 from pocketstack.image.metadefs import models as metadef_models  # noqa: E402,F401

@@ -33,7 +33,7 @@ RULES = (
     Rule("get_images", ADMIN_OR_PROJECT_READER,
          "List the images visible to the caller."),
     Rule("modify_image", ADMIN_OR_PROJECT_MEMBER,
-         "Update an image (JSON patch) and add or remove its tags."),
+         "Update an image (JSON patch), add or remove its tags, stage its data and import it."),
     Rule("publicize_image", "role:admin",
          "Make an image public (at creation or by update)."),
     Rule("communitize_image", ADMIN_OR_PROJECT_MEMBER,
@@ -120,4 +120,16 @@ RULES = (
          "List tasks (after tasks_api_access)."),
     Rule("add_task", "",
          "Create a task, e.g. an image import (after tasks_api_access)."),
+    # The image cache API: this service has no cache, so after these rules every cache
+    # route answers 404 (api/cache.py), as Glance without image_cache_dir.
+    Rule("cache_image", "role:admin",
+         "Queue an image for caching."),
+    Rule("cache_list", "role:admin",
+         "List the cache's state (cached and queued images)."),
+    Rule("cache_delete", "role:admin",
+         "Delete one image or all images from the cache and its queue."),
+    Rule("cache_clean", "role:admin",
+         "Clean invalid and stalled cached images."),
+    Rule("cache_prune", "role:admin",
+         "Prune cached images to reduce the cache's size."),
 )

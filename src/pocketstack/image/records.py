@@ -38,6 +38,8 @@ class ImageView:
     updated_at: dt.datetime
     location: str | None
     generation: int
+    # Set while data is being staged or imported (the staging upload, the import task).
+    upload_id: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
 

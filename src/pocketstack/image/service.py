@@ -11,6 +11,7 @@ from pocketstack.common.service import Service
 from pocketstack.image.api import build_router
 from pocketstack.image.api.errors import RememberAccept, glance_format
 from pocketstack.image.api.prepare import prepare
+from pocketstack.image.import_filter import ImportFilter
 from pocketstack.image.manager import ImageManager
 from pocketstack.image.policies import RULES
 from pocketstack.image.stores.file import FileStore
@@ -18,15 +19,14 @@ from pocketstack.image.stores.file import FileStore
 
 class ImageService(Service):
     name = "image"
-    path = "/image"
-    catalog_type = "image"
     catalog_name = "glance"
-    catalog_suffix = ""
     rules = RULES
 
     def __init__(self, cloud):
         super().__init__(cloud)
-        self.manager = ImageManager(cloud.db, FileStore(cloud.settings.data_dir / "images"))
+        data_dir = cloud.settings.data_dir
+        self.manager = ImageManager(cloud.db, FileStore(data_dir / "images"), FileStore(data_dir / "image-staging"),
+                                    ImportFilter.from_settings(cloud.settings))
 
     def app(self):
         app = self.api(build_router(self.manager), glance_format, prepare=prepare, empty_id_not_found=True)
@@ -36,6 +36,8 @@ class ImageService(Service):
     async def start(self) -> None:
         await asyncio.to_thread(self.manager.data.recover)
         await asyncio.to_thread(self.manager.tasks.recover)
+        await asyncio.to_thread(self.manager.importer.recover)
 
     async def stop(self) -> None:
         self.manager.tasks.stop()
+        self.manager.importer.stop()

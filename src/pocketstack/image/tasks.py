@@ -34,7 +34,10 @@ from pocketstack.image import errors
 from pocketstack.image import models as m
 
 LOG = logging.getLogger(__name__)
-TYPES = ("import",)
+# ``api_image_import`` tasks are made by ``POST /v2/images/{id}/import`` (:mod:`.importing`),
+# never through ``/v2/tasks``.
+TYPES = ("import", "api_image_import")
+CREATABLE_TYPES = ("import",)
 STATUSES = ("pending", "processing", "success", "failure")
 TIME_TO_LIVE = dt.timedelta(hours=48)
 FETCH_TIMEOUT = httpx.Timeout(30.0)
@@ -53,21 +56,38 @@ class TaskView:
     created_at: dt.datetime
     updated_at: dt.datetime
     expires_at: dt.datetime | None
+    image_id: str | None = None
+    request_id: str | None = None
+    user_id: str | None = None
 
 
-def _view(row: m.ImageTask) -> TaskView:
+def view(row: m.ImageTask) -> TaskView:
     return TaskView(row.id, row.type, row.status, row.owner, row.input, row.result, row.message,
-                    row.created_at, row.updated_at, row.expires_at)
+                    row.created_at, row.updated_at, row.expires_at, row.image_id, row.request_id, row.user_id)
 
 
 def _not_found(task_id: str) -> errors.NotFound:
     return errors.TaskNotFound(task_id=task_id)
 
 
+def move_task(s: Session, task_id: str, source: str, **values) -> bool:
+    """CAS ``task_id`` from status ``source`` (in session ``s``); False if it is no
+    longer there.  A finished task gets its ``expires_at``."""
+    row = s.get(m.ImageTask, task_id)
+    if row is None or row.status != source:
+        return False
+    now = utcnow()
+    if values.get("status") in ("success", "failure"):
+        values["expires_at"] = now + TIME_TO_LIVE
+    cas_update(s, m.ImageTask, where={"id": task_id, "generation": row.generation, "status": source},
+               values={**values, "generation": row.generation + 1, "updated_at": now})
+    return True
+
+
 def check_input(task_type: str, task_input: Any) -> None:
     """400 unless ``task_input`` is what an ``import`` task needs."""
-    if task_type not in TYPES:
-        raise errors.UnsupportedTaskType(task_type=task_type, allowed=", ".join(TYPES))
+    if task_type not in CREATABLE_TYPES:
+        raise errors.UnsupportedTaskType(task_type=task_type, allowed=", ".join(CREATABLE_TYPES))
     if not isinstance(task_input, dict):
         raise errors.TaskInputNotObject()
     for key in ("import_from", "import_from_format", "image_properties"):
@@ -102,7 +122,7 @@ class TaskManager:
             row = s.get(m.ImageTask, task_id)
             if row is None or not (context.is_admin or row.owner == context.project_id):
                 raise _not_found(task_id)
-            return _view(row)
+            return view(row)
 
     def list_tasks(self, context: RequestContext, paging: Paging, filters: dict[str, str]) -> list[TaskView]:
         with self.db.session(readonly=True) as s:
@@ -110,17 +130,15 @@ class TaskManager:
             stmt = sa.select(m.ImageTask).where(*(getattr(m.ImageTask, k) == v for k, v in filters.items()))
             if not context.is_admin:
                 stmt = stmt.where(m.ImageTask.owner == context.project_id)
-            return [_view(r) for r in s.scalars(apply_paging(stmt, m.ImageTask, paging, marker))]
+            return [view(r) for r in s.scalars(apply_paging(stmt, m.ImageTask, paging, marker))]
 
     def tasks_of_image(self, image_id: str) -> list[TaskView]:
-        """The tasks that created (or tried to create) image ``image_id``, oldest first:
-        those whose ``result`` names it.  The caller has checked the image is visible."""
-        needle = f'"image_id":"{image_id}"'  # how JSONText stores it (compact separators)
-        stmt = (sa.select(m.ImageTask)
-                .where(sa.type_coerce(m.ImageTask.result, sa.Text).contains(needle, autoescape=True))
+        """The tasks that imported (or tried to import) into image ``image_id``, oldest
+        first.  The caller has checked the image is visible."""
+        stmt = (sa.select(m.ImageTask).where(m.ImageTask.image_id == image_id)
                 .order_by(m.ImageTask.created_at, m.ImageTask.id))
         with self.db.session(readonly=True) as s:
-            return [_view(r) for r in s.scalars(stmt) if (r.result or {}).get("image_id") == image_id]
+            return [view(r) for r in s.scalars(stmt)]
 
     # -- creating and running --------------------------------------------------------
     def create_task(self, context: RequestContext, task_type: str, task_input: dict) -> TaskView:
@@ -131,24 +149,12 @@ class TaskManager:
                           created_at=now, updated_at=now)
         with self.db.session() as s:
             s.add(row)
-        view = _view(row)
-        self.executor.submit(self.run, view.id)
-        return view
+        task = view(row)
+        self.executor.submit(self.run, task.id)
+        return task
 
     def _move(self, task_id: str, source: str, **values) -> bool:
-        """CAS ``task_id`` from status ``source``; False if it is no longer there."""
-        def work(s: Session) -> bool:
-            row = s.get(m.ImageTask, task_id)
-            if row is None or row.status != source:
-                return False
-            now = utcnow()
-            if values.get("status") in ("success", "failure"):
-                values["expires_at"] = now + TIME_TO_LIVE
-            cas_update(s, m.ImageTask, where={"id": task_id, "generation": row.generation, "status": source},
-                       values={**values, "generation": row.generation + 1, "updated_at": now})
-            return True
-
-        return run_in_transaction(self.db, work)
+        return run_in_transaction(self.db, lambda s: move_task(s, task_id, source, **values))
 
     def run(self, task_id: str) -> None:
         """Run a pending task to its end (in a worker thread)."""
@@ -159,7 +165,7 @@ class TaskManager:
                 row = s.get(m.ImageTask, task_id)
                 if row is None:  # deleted meanwhile
                     return
-                task = _view(row)
+                task = view(row)
         except Exception:
             LOG.exception("task %s could not start", task_id)
             return
@@ -169,7 +175,8 @@ class TaskManager:
             props = dict(task.input["image_properties"])
             props.setdefault("owner", task.owner)
             image_id = self.images.create_image(admin, **props).id
-            self._move(task_id, "processing", status="processing", result={"image_id": image_id})
+            self._move(task_id, "processing", status="processing", result={"image_id": image_id},
+                       image_id=image_id)
             self.images.upload(admin, image_id, self.fetcher(task.input["import_from"]))
             self._move(task_id, "processing", status="success", result={"image_id": image_id})
         except Exception as error:
@@ -192,8 +199,9 @@ class TaskManager:
     def recover(self) -> None:
         """At start-up: run again this node's pending tasks; fail those it was running."""
         with self.db.session(readonly=True) as s:
-            stuck = [_view(r) for r in s.scalars(sa.select(m.ImageTask).where(
-                m.ImageTask.node == self.node, m.ImageTask.status.in_(("pending", "processing"))))]
+            stuck = [view(r) for r in s.scalars(sa.select(m.ImageTask).where(
+                m.ImageTask.node == self.node, m.ImageTask.type == "import",
+                m.ImageTask.status.in_(("pending", "processing"))))]
         for task in stuck:
             if task.status == "pending":
                 self.executor.submit(self.run, task.id)

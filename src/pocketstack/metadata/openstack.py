@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from pocketstack.metadata.tree import JSON, LATEST, Answer, PathNotFound, Versions, listing
 
 if TYPE_CHECKING:
+    from pocketstack.compute.contract import GuestInstance
     from pocketstack.metadata.content import GuestMetadata
 
 FOLSOM, GRIZZLY, HAVANA, LIBERTY = "2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15"
@@ -29,6 +30,7 @@ VERSIONS = (FOLSOM, GRIZZLY, HAVANA, LIBERTY, NEWTON_ONE, NEWTON_TWO, OCATA, ROC
 TREE_VERSIONS = Versions(VERSIONS)
 
 META_DATA, USER_DATA, PASSWORD = "meta_data.json", "user_data", "password"
+CONTENT = "content"  # /openstack/content/NNNN: injected files (not versioned)
 VENDOR_DATA, NETWORK_DATA, VENDOR_DATA2 = "vendor_data.json", "network_data.json", "vendor_data2.json"
 
 
@@ -54,6 +56,9 @@ def meta_data(md: GuestMetadata, wanted: str) -> dict:
         data["keys"] = [{"name": inst.key_name, "type": "ssh", "data": inst.key_data}]
     data.update(hostname=md.hostname, name=inst.name, launch_index=inst.launch_index,
                 availability_zone=inst.availability_zone)
+    if inst.injected_files:  # Nova's "files": each path and where its content is served
+        data["files"] = [{"path": path, "content_path": f"/{CONTENT}/{index:04d}"}
+                         for index, (path, _) in enumerate(inst.injected_files)]
     if TREE_VERSIONS.since(GRIZZLY, wanted):
         data["random_seed"] = md.random_seed
     if TREE_VERSIONS.since(LIBERTY, wanted):
@@ -63,6 +68,11 @@ def meta_data(md: GuestMetadata, wanted: str) -> dict:
     if TREE_VERSIONS.since(VICTORIA, wanted):
         data["dedicated_cpus"] = []
     return data
+
+
+def injected_content(inst: GuestInstance) -> list[tuple[str, bytes]]:
+    """The injected files' contents by their ``content/`` names (``0000``, ``0001``…)."""
+    return [(f"{index:04d}", content) for index, (_, content) in enumerate(inst.injected_files)]
 
 
 def files(md: GuestMetadata, wanted: str) -> list[str]:
@@ -79,6 +89,11 @@ def lookup(md: GuestMetadata, tokens: list[str]) -> Answer:
     """The answer for ``/openstack/<tokens>``."""
     if not tokens:
         return listing(listed_versions())
+    if tokens[0] == CONTENT:  # /openstack/content/NNNN: an injected file, as Nova serves it
+        found = dict(injected_content(md.instance))
+        if len(tokens) == 2 and tokens[1] in found:
+            return Answer(found[tokens[1]])
+        raise PathNotFound("/".join(tokens))
     wanted = TREE_VERSIONS.resolve(tokens[0])
     name = "/".join(tokens[1:])
     if not name:

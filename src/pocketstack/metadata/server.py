@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def metadata_app(cloud: Cloud, create_secret: bool = False) -> Starlette:
     """The metadata API over ``cloud``'s contracts (it must run the compute service)."""
-    compute = cloud.contract("compute")
+    compute = cloud.compute
     if compute is None:
         raise ValueError("the metadata API needs the compute service in this process")
     settings = cloud.settings

@@ -54,16 +54,20 @@ class NetworkAgent:
             await self.server.start()
         state = await asyncio.to_thread(self.manager.datapath_state)
         await asyncio.to_thread(self.driver.sync, state)
-        await asyncio.to_thread(agent_records.register, self.manager.env.db, self.host, self.configurations)
+        await asyncio.to_thread(agent_records.register, self.manager.env.db, self.host, self.report())
         await self.heartbeat.start({self.host})
         self._stamper = asyncio.create_task(self._stamp_forever(), name=f"network agent {self.host}")
         LOG.info("network agent %s running (driver %s)", self.host, self.driver.name)
+
+    def report(self) -> dict:
+        """``configurations`` as stamped now: the agent's own, then the driver's status."""
+        return {**self.configurations, **self.driver.status()}
 
     async def _stamp_forever(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat.interval)
             try:
-                await asyncio.to_thread(agent_records.beat, self.manager.env.db, self.host, self.configurations)
+                await asyncio.to_thread(agent_records.beat, self.manager.env.db, self.host, self.report())
             except Exception:  # noqa: BLE001 - the next beat tries again
                 LOG.exception("could not stamp the heartbeat of network agent %s", self.host)
 

@@ -64,8 +64,9 @@ def register(db: Database, host: str, configurations: dict) -> None:
 
 
 def beat(db: Database, host: str, configurations: dict) -> None:
-    """Stamp one heartbeat; registers again if an operator deleted the row meanwhile."""
-    if not _stamp(db, host, {"heartbeat_timestamp": utcnow()}):
+    """Stamp one heartbeat with the agent's configurations as they are now (its driver's
+    counts and last error); registers again if an operator deleted the row meanwhile."""
+    if not _stamp(db, host, {"heartbeat_timestamp": utcnow(), "configurations": configurations}):
         register(db, host, configurations)
 
 

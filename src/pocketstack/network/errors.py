@@ -55,10 +55,6 @@ class SecurityGroupRuleNotFound(NeutronNotFound):
     msg_fmt = "Security group rule {id} does not exist"
 
 
-class AddressGroupNotFound(NeutronNotFound):
-    msg_fmt = "Address group {id} could not be found."
-
-
 class AgentNotFound(NeutronNotFound):
     msg_fmt = "Agent {id} could not be found."
 

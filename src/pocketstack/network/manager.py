@@ -15,6 +15,7 @@ from pocketstack.common.context import RequestContext
 from pocketstack.common.pagination import Paging
 from pocketstack.network import (
     floatingips,
+    ip_availability,
     networks,
     ports,
     quota,
@@ -120,6 +121,13 @@ class NetworkManager(InstanceNetworking):
 
     def remove_router_interface(self, ctx: RequestContext, router_id: str, body: Resource) -> Resource:
         return transact(self.env, ctx, lambda w: routers.remove_interface(w, router_id, body))
+
+    def change_extra_routes(self, ctx: RequestContext, router_id: str, routes: Resources, add: bool) -> Resource:
+        return transact(self.env, ctx, lambda w: views.render_one(w.s, routers.change_routes(w, router_id, routes,
+                                                                                             add)))
+
+    def ip_availabilities(self, ctx: RequestContext, filters: dict[str, Any]) -> Resources:
+        return read(self.env, ctx, lambda w: ip_availability.availabilities(w, filters))
 
     # -- tags ------------------------------------------------------------------------------
     def tags(self, ctx: RequestContext, collection: str, resource_id: str) -> Tags:

@@ -119,6 +119,33 @@ def update(w: Work, router_id: str, attrs: dict, revision: int | None = None) ->
     return router
 
 
+def _route_key(route: object) -> tuple[str, str]:
+    """A route of an add/remove_extraroutes body as (destination network, nexthop), in
+    the normal form ``_check_routes`` stores."""
+    try:
+        assert isinstance(route, dict) and set(route) == {"destination", "nexthop"}
+        return (str(ipaddress.ip_network(route["destination"], strict=False)),
+                str(ipaddress.ip_address(route["nexthop"])))
+    except (AssertionError, ValueError, TypeError):
+        raise errors.InvalidInput(error_message=f"Invalid route {route}") from None
+
+
+def change_routes(w: Work, router_id: str, routes: list[dict], add: bool) -> Router:
+    """Neutron's extraroute-atomic ``add_extraroutes``/``remove_extraroutes``: the
+    router's routes with these added (an exact duplicate is kept once; the same
+    destination through another nexthop is another route) or removed (a route that is
+    not there is no error: the end state counts), applied as one update of ``routes``, so
+    a concurrent change of the router re-runs the whole transaction."""
+    router = store.fetch(w.s, Router, w.ctx, router_id)
+    current = [(r["destination"], r["nexthop"]) for r in router.routes or []]
+    changes = [_route_key(r) for r in routes]
+    if add:
+        wanted = list(dict.fromkeys(current + changes))
+    else:
+        wanted = [r for r in current if r not in set(changes)]
+    return update(w, router_id, {"routes": [{"destination": d, "nexthop": n} for d, n in wanted]})
+
+
 def delete(w: Work, router_id: str) -> None:
     router = store.fetch(w.s, Router, w.ctx, router_id)
     if interfaces(w, router.id):

@@ -174,8 +174,11 @@ def _duplicate_key(fields: dict) -> dict:
 
 
 def _check_one_remote(attrs: dict) -> None:
-    """A rule's remote is an IP prefix, a security group or an address group: one at most."""
-    if sum(bool(attrs.get(key)) for key in ("remote_ip_prefix", "remote_group_id", "remote_address_group_id")) > 1:
+    """A rule's remote is an IP prefix or a security group: one at most.  (Neutron's
+    address groups, a third kind, are not implemented: ``remote_address_group_id`` is
+    refused as an unrecognized attribute, as by a Neutron without the
+    security-groups-remote-address-group extension.)"""
+    if attrs.get("remote_ip_prefix") and attrs.get("remote_group_id"):
         raise errors.SecurityGroupMultipleRemoteEntites()
 
 
@@ -197,8 +200,6 @@ def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
             raise errors.SecurityGroupRuleParameterConflict(ethertype=ethertype, cidr=prefix)
     if remote_group:
         store.fetch(w.s, SecurityGroup, w.ctx, remote_group)
-    if attrs.get("remote_address_group_id"):  # pocketstack has no address groups: every id is unknown
-        raise errors.AddressGroupNotFound(id=attrs["remote_address_group_id"])
     fields = dict(direction=direction, ethertype=ethertype, protocol=protocol, port_range_min=lo,
                   port_range_max=hi, remote_ip_prefix=prefix, remote_group_id=remote_group)
     key = _duplicate_key(fields)

@@ -51,10 +51,7 @@ def binding(settings) -> dict:
 
 class NetworkService(Service):
     name = "network"
-    path = "/network"
-    catalog_type = "network"
     catalog_name = "neutron"
-    catalog_suffix = ""
     rules = RULES
 
     def __init__(self, cloud):

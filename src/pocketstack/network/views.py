@@ -123,7 +123,7 @@ def rule(r: SecurityGroupRule) -> dict:
             "security_group_id": r.security_group_id, "direction": r.direction, "ethertype": r.ethertype,
             "protocol": r.protocol, "port_range_min": r.port_range_min, "port_range_max": r.port_range_max,
             "remote_ip_prefix": r.remote_ip_prefix, "normalized_cidr": normalized_cidr(r.remote_ip_prefix),
-            "remote_group_id": r.remote_group_id, "remote_address_group_id": None,
+            "remote_group_id": r.remote_group_id,
             "description": r.description, "created_at": r.created_at, "updated_at": r.updated_at,
             "revision_number": r.revision_number, "belongs_to_default_sg": None}
 
@@ -155,12 +155,23 @@ def routers(session: Session, rows: list[Router]) -> list[dict]:
     return result
 
 
+def port_details(session: Session, port_ids: set[str]) -> dict[str, dict]:
+    """The ``fip-port-details`` summary of each associated port, in one query."""
+    if not port_ids:
+        return {}
+    return {p.id: {"name": p.name, "network_id": p.network_id, "mac_address": p.mac_address,
+                   "admin_state_up": p.admin_state_up, "status": p.status, "device_id": p.device_id,
+                   "device_owner": p.device_owner}
+            for p in session.scalars(sa.select(Port).where(Port.id.in_(sorted(port_ids))))}
+
+
 def floatingips(session: Session, rows: list[FloatingIp]) -> list[dict]:
     tags = tags_of(session, [r.id for r in rows])
+    details = port_details(session, {r.port_id for r in rows if r.port_id})
     return [{**_standard(r, tags), "floating_ip_address": r.floating_ip_address,
              "floating_network_id": r.floating_network_id, "router_id": r.router_id, "port_id": r.port_id,
              "fixed_ip_address": r.fixed_ip_address, "status": r.status, "qos_policy_id": None,
-             "port_forwardings": []} for r in rows]
+             "port_forwardings": [], "port_details": details.get(r.port_id) if r.port_id else None} for r in rows]
 
 
 RENDERERS: dict[type, Callable[[Session, list], list[dict]]] = {

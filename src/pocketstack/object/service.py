@@ -12,10 +12,8 @@ from pocketstack.common.service import Service
 from pocketstack.object.api import build_router
 from pocketstack.object.api.responses import MAX_BODY, finish, preparer, swift_format
 from pocketstack.object.background import every
-from pocketstack.object.layout import Cluster
 from pocketstack.object.manager import ObjectManager
 from pocketstack.object.policies import RULES
-from pocketstack.object.store import ObjectStore
 
 
 class ObjectService(Service):
@@ -30,16 +28,6 @@ class ObjectService(Service):
         super().__init__(cloud)
         self.manager = ObjectManager(cloud.settings)
         self._tasks: list[asyncio.Task] = []
-
-    # Kept for callers that still reach the service by name (the volume service's
-    # backup store, until it moves to ``cloud.object_store``).
-    @property
-    def store(self) -> ObjectStore:
-        return self.manager.store
-
-    @property
-    def cluster(self) -> Cluster:
-        return self.manager.cluster
 
     def app(self):
         return self.api(build_router(self.manager.store), swift_format, prepare=preparer(self.path), finish=finish,

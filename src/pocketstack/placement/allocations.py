@@ -32,7 +32,13 @@ from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows, run_in_transaction
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement import models as m
-from pocketstack.placement.errors import CapacityExceeded, ConsumerGenerationConflict, UnknownProvider
+from pocketstack.placement.errors import (
+    AmountRefused,
+    CapacityWouldBeExceeded,
+    ConsumerGenerationConflict,
+    NoInventoryForClass,
+    UnknownProvider,
+)
 from pocketstack.placement.providers import inventories_of, used_by_class
 
 # Consumer generation sentinel: the caller does not check it (in-process callers, API < 1.28).
@@ -116,7 +122,7 @@ class Allocations:
         generations = _generations(s, providers)
         missing = sorted({p for p, _ in new_totals} - set(generations))
         if missing:
-            raise UnknownProvider(f"Allocation for resource provider '{missing[0]}' that does not exist.")
+            raise UnknownProvider(uuid=missing[0])
         self._check_capacity(s, new, old_totals, new_totals)
         for provider in providers:
             if provider in generations:
@@ -141,19 +147,15 @@ class Allocations:
                 for rc, amount in resources.items():
                     inv = inventories[provider].get(rc)
                     if inv is None:
-                        raise CapacityExceeded(f"Unable to allocate inventory: Inventory for '{rc}' on resource "
-                                               f"provider '{provider}' invalid.")
+                        raise NoInventoryForClass(resource_class=rc, uuid=provider)
                     problem = inv_rules.amount_problem(inv, amount)
                     if problem:
-                        raise CapacityExceeded(f"Unable to allocate inventory: Unable to create allocation for "
-                                               f"'{rc}' on resource provider '{provider}': {problem}.")
+                        raise AmountRefused(resource_class=rc, uuid=provider, problem=problem)
         for (provider, rc), amount in new_totals.items():
             growth = amount - old_totals.get((provider, rc), 0)
             used = usage[provider].get(rc, 0)
             if growth > 0 and used + growth > inv_rules.capacity(inventories[provider][rc]):
-                raise CapacityExceeded(f"Unable to allocate inventory: Unable to create allocation for '{rc}' on "
-                                       f"resource provider '{provider}'. The requested amount would exceed "
-                                       "the capacity.")
+                raise CapacityWouldBeExceeded(resource_class=rc, uuid=provider)
 
     # -- reading ---------------------------------------------------------------------
     def for_consumer(self, consumer_uuid: str) -> tuple[dict[str, dict[str, int]], m.Consumer | None,
@@ -217,14 +219,11 @@ def _check_consumer_generation(req: ConsumerAllocations, consumer: m.Consumer | 
     if req.generation is ANY_GENERATION:
         return
     current = consumer.generation if consumer is not None else None
-    if req.generation != current:
-        if consumer is None:
-            message = (f"consumer generation conflict - expected null but got {req.generation}"
-                       if req.generation is not None else "")
-            message = message or f"consumer {req.consumer_uuid} does not exist"
-        else:
-            message = f"consumer generation conflict - expected {req.generation} but got {current}"
-        raise ConsumerGenerationConflict(message)
+    if req.generation == current:
+        return
+    if consumer is None:  # and a generation given (None would equal the current None)
+        raise ConsumerGenerationConflict(expected="null", got=req.generation)
+    raise ConsumerGenerationConflict(expected=req.generation, got=current)
 
 
 def _save_consumer(s: Session, req: ConsumerAllocations, consumer: m.Consumer | None, keep: bool) -> None:

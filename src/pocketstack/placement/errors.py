@@ -143,6 +143,31 @@ class BadQuery(BadRequest):
     msg_fmt = "{reason}"
 
 
+class MissingQueryParameter(BadRequest):
+    msg_fmt = "Invalid query string parameters: '{name}' is a required property"
+
+
+class BadNameFilter(BadRequest):
+    msg_fmt = ("Badly formatted name parameter. Expected name query string parameter in form: "
+               "?name=[in|startswith]:[name1,name2|prefix]. Got: \"{value}\"")
+
+
+class NotABoolean(BadRequest):
+    msg_fmt = "The query parameter {name} only accepts 'true' or 'false'"
+
+
+class GroupPolicyRequired(BadRequest):
+    msg_fmt = 'The "group_policy" parameter is required when specifying more than one "resources{{N}}" parameter.'
+
+
+class RenameNotSupported(BadRequest):
+    """PUT /resource_classes/{name} before 1.7 renamed a class: not done here, as a class
+    in use cannot change its name safely."""
+
+    msg_fmt = ("Renaming resource classes is not supported; use microversion 1.7 or later to create a resource "
+               "class with PUT.")
+
+
 class DuplicateResourceInQuery(BadRequest):
     code = "placement.query.duplicate_key"
     msg_fmt = "Resource class {name} is specified more than once in resources."
@@ -150,15 +175,36 @@ class DuplicateResourceInQuery(BadRequest):
 
 # -- claims -------------------------------------------------------------------------------
 class CapacityExceeded(Conflict):
-    """Some requested allocation does not fit; nothing was written."""
+    """Some requested allocation does not fit; nothing was written.  The subclasses say why."""
+
+
+class NoInventoryForClass(CapacityExceeded):
+    msg_fmt = "Unable to allocate inventory: Inventory for '{resource_class}' on resource provider '{uuid}' invalid."
+
+
+class AmountRefused(CapacityExceeded):
+    """The amount breaks the inventory's min_unit, max_unit or step_size (``problem``)."""
+
+    msg_fmt = ("Unable to allocate inventory: Unable to create allocation for '{resource_class}' on resource "
+               "provider '{uuid}': {problem}.")
+
+
+class CapacityWouldBeExceeded(CapacityExceeded):
+    msg_fmt = ("Unable to allocate inventory: Unable to create allocation for '{resource_class}' on resource "
+               "provider '{uuid}'. The requested amount would exceed the capacity.")
 
 
 class UnknownProvider(BadRequest):
     """An allocation names a provider that does not exist."""
 
+    msg_fmt = "Allocation for resource provider '{uuid}' that does not exist."
+
 
 class ConsumerGenerationConflict(Conflict):
     """The consumer's generation is not the one the writer expected (or it was expected
-    to be new and already holds allocations); nothing was written."""
+    to be new and already holds allocations); nothing was written.  Placement's words:
+    for a consumer that exists ``expected`` is the writer's generation and ``got`` the
+    consumer's; for one that does not, "expected null but got" the writer's."""
 
     code = "placement.concurrent_update"
+    msg_fmt = "consumer generation conflict - expected {expected} but got {got}"

@@ -12,10 +12,7 @@ from pocketstack.placement.policies import RULES
 
 class PlacementService(Service):
     name = "placement"
-    path = "/placement"
-    catalog_type = "placement"
     catalog_name = "placement"
-    catalog_suffix = ""
     rules = RULES
 
     def __init__(self, cloud):

@@ -172,7 +172,7 @@ class Attachments:
         "Detach volume from instance ... using the Compute API"."""
         if "service" in context.roles or not attachment.instance_uuid or not attachment.connector:
             return
-        compute = self.volumes.cloud.contract("compute")
+        compute = self.volumes.cloud.compute
         if compute is None or compute.volume_attachment_id(attachment.instance_uuid,
                                                            attachment.volume_id) != attachment.id:
             return

@@ -1,5 +1,6 @@
 """What other services may call of the Block Storage service: compute's boot from volume
-(``block_device_mapping_v2``) and its ``os-volume_attachments`` API.
+(``block_device_mapping_v2``), its ``os-volume_attachments`` API and its ``os-volumes`` /
+``os-snapshots`` proxy.
 
 ``Cloud.volume`` hands out the implementation (:class:`~pocketstack.volume.manager.VolumeManager`),
 or None when the cloud does not run the volume service.  Every call acts as ``context``
@@ -11,13 +12,16 @@ The records returned are detached rows of the volume tables, re-exported here.
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from pocketstack.common.context import RequestContext
-from pocketstack.volume.models import Attachment, Snapshot, Volume
+from pocketstack.common.pagination import Paging
+from pocketstack.volume.models import Attachment, Snapshot, Volume, VolumeType
 
-__all__ = ["Attachment", "AttachmentRecords", "Snapshot", "SnapshotRecords", "Volume", "VolumeContract",
-           "VolumeRecords"]
+__all__ = ["Attachment", "AttachmentRecords", "Snapshot", "SnapshotRecords", "TypeRecords", "Volume",
+           "VolumeContract", "VolumeRecords", "VolumeType"]
 
 
 class VolumeRecords(Protocol):
@@ -25,6 +29,21 @@ class VolumeRecords(Protocol):
 
     def get(self, context: RequestContext, volume_id: str) -> Volume:
         """The volume, if ``context`` may see it; else ``VolumeNotFound``."""
+        ...
+
+    def list(self, context: RequestContext, filters: Mapping[str, Any], paging: Paging,
+             all_projects: bool = False) -> list[Volume]:
+        """``context``'s volumes (every project's for an admin asking ``all_projects``)
+        matching Cinder's list ``filters`` (``name``, ``status``, ...), in ``paging``'s
+        order (default: newest first)."""
+        ...
+
+    def metadata(self, volume_ids: builtins.list[str]) -> dict[str, dict[str, str]]:
+        """Each volume's metadata."""
+        ...
+
+    def attachments(self, volume_ids: builtins.list[str]) -> dict[str, builtins.list[Attachment]]:
+        """Each volume's attachments."""
         ...
 
     def create(self, context: RequestContext, spec: dict[str, Any], status: str = "creating",
@@ -48,10 +67,38 @@ class SnapshotRecords(Protocol):
         """The snapshot, if ``context`` may see it; else ``SnapshotNotFound``."""
         ...
 
+    def list(self, context: RequestContext, filters: dict[str, Any], paging: Paging, all_projects: bool,
+             offset: int = 0) -> builtins.list[Snapshot]:
+        """``context``'s snapshots, as :meth:`VolumeRecords.list`."""
+        ...
+
     def create(self, context: RequestContext, volume_id: str, name: str | None, description: str | None,
-               force: bool, metadata: dict[str, str]) -> Snapshot:
-        """Start a snapshot of the volume (``creating`` until the worker has copied it);
-        ``force`` allows a volume in use (a server's, as Nova's volume-backed snapshot)."""
+               force: bool, metadata: dict[str, Any]) -> Snapshot:
+        """Start a snapshot of the volume (``available``; ``in-use`` too with ``force``):
+        ``creating`` until the worker has copied it."""
+        ...
+
+    def delete(self, context: RequestContext, snapshot_id: str, force: bool = False) -> None:
+        """Start deleting the snapshot (``available`` or ``error``)."""
+        ...
+
+    def update_status(self, context: RequestContext, snapshot_id: str, status: str, progress: str | None) -> None:
+        """What a hypervisor taking or deleting the snapshot for a remotefs backend reports
+        (``os-update_snapshot_status``): creating → creating/available/error, deleting →
+        deleting/error_deleting; a 400 otherwise."""
+        ...
+
+
+class TypeRecords(Protocol):
+    """The volume types (``cloud.volume.types``)."""
+
+    def names(self, type_ids: Iterable[str]) -> dict[str, str]:
+        """Each type's name, by id."""
+        ...
+
+    def resolve(self, context: RequestContext, name_or_id: str | None) -> VolumeType:
+        """The type named (by id or name) among those ``context`` may see, or the default
+        type for None; else ``VolumeTypeNotFound``."""
         ...
 
 
@@ -104,6 +151,7 @@ class VolumeContract(Protocol):
     volumes: VolumeRecords
     snapshots: SnapshotRecords
     attachments: AttachmentRecords
+    types: TypeRecords
 
     def volume_file(self, volume_id: str) -> str:
         """The local file holding the volume's raw bytes, for a hypervisor on this machine

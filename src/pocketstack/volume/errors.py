@@ -100,6 +100,16 @@ class InvalidBackup(BadRequest):
     msg_fmt = "Invalid backup: {reason}"
 
 
+class SnapshotStatusNotReportable(BadRequest):
+    """``os-update_snapshot_status`` on a snapshot no driver is creating or deleting."""
+
+    msg_fmt = "Snapshot status {current} not allowed for update_snapshot_status"
+
+
+class SnapshotStatusNotAllowed(BadRequest):
+    msg_fmt = "Provided snapshot status {requested} not allowed for snapshot with status {current}."
+
+
 class InvalidVolumeStatus(InvalidVolume):
     """A volume in the wrong status for ``action`` (Cinder's ``InvalidVolume`` with the
     expected and current statuses)."""

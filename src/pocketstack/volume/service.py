@@ -21,7 +21,6 @@ from pocketstack.volume.rpc import TOPIC, VolumeHost
 
 class VolumeService(Service):
     name = "volume"
-    path = "/volume"
     catalog_type = "block-storage"
     catalog_name = "cinderv3"
     catalog_suffix = "/v3/%(project_id)s"

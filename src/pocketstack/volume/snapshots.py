@@ -138,10 +138,9 @@ class Snapshots:
             current = existing(s, m.Snapshot, snapshot_id).status
             allowed = UPDATE_STATUS_MAP.get(current)
             if allowed is None:
-                raise errors.BadRequest(f"Snapshot status {current} not allowed for update_snapshot_status")
+                raise errors.SnapshotStatusNotReportable(current=current)
             if status not in allowed:
-                raise errors.BadRequest(f"Provided snapshot status {status} not allowed for snapshot with status "
-                                        f"{current}.")
+                raise errors.SnapshotStatusNotAllowed(requested=status, current=current)
             values = {"progress": progress} if progress else {}
             move_snapshot(s, snapshot_id, current, status, **values)
         run_in_transaction(self.db, work)

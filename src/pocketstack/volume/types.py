@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -66,7 +67,7 @@ class Types:
                 s.expunge(row)
             return row
 
-    def names(self, type_ids) -> dict[str, str]:
+    def names(self, type_ids: Iterable[str]) -> dict[str, str]:
         with self.db.session(readonly=True) as s:
             return dict(s.execute(sa.select(m.VolumeType.id, m.VolumeType.name).where(
                 m.VolumeType.id.in_(list(type_ids)))).all())

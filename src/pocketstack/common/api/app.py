@@ -16,6 +16,7 @@ obvious.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import uuid
@@ -107,13 +108,22 @@ def _authenticate(spec: ServiceSpec, public: bool, api_request: ApiRequest) -> N
 
 
 def _admit(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> None:
-    """Authenticate, then validate the body against the route's schema."""
+    """Authenticate, then validate the body against the route's schema (or, for a route
+    that authorizes first, once its policy is enforced)."""
     _authenticate(spec, route.public, api_request)
     schema = route.schema_for(api_request.version)
     if schema is not None:
-        body = api_request.json(required=route.body_required)
-        if body is not None or api_request.body.strip():  # a JSON null is validated too
-            api_request.data = spec.validate_body(body, schema)
+        validate = functools.partial(_validate_body, spec, route, schema, api_request)
+        if route.authorize_first:
+            api_request.validate_later = validate
+        else:
+            validate()
+
+
+def _validate_body(spec: ServiceSpec, route: RouteSpec, schema: dict[str, Any], api_request: ApiRequest) -> None:
+    body = api_request.json(required=route.body_required)
+    if body is not None or api_request.body.strip():  # a JSON null is validated too
+        api_request.data = spec.validate_body(body, schema)
 
 
 def _handle(route: RouteSpec, api_request: ApiRequest) -> Any:

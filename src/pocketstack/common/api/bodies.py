@@ -53,13 +53,14 @@ def parse_json(raw: bytes) -> Any:
         raise BadRequest("Malformed request body: JSON nested too deeply.") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"Malformed request body: {exc}") from None
-    _check_storable(value)
+    check_storable(value)
     return value
 
 
-def _check_storable(value: Any) -> None:
+def check_storable(value: Any) -> None:
     """Walk ``value`` iteratively (recursion is what we guard against) checking depth,
-    strings and integers."""
+    strings and integers; also for values decoded from elsewhere than a body (a query
+    parameter holding JSON)."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,8 @@ class ApiRequest:
     data: Any = None
     # Set once a policy rule was enforced: a route that declares a policy must check it.
     authorized: bool = False
+    # A route declared ``authorize_first``: its body is validated by :meth:`authorize`.
+    validate_later: Callable[[], None] | None = None
 
     @property
     def caller(self) -> RequestContext:
@@ -116,6 +118,9 @@ class ApiRequest:
             raise errors.Unauthorized("The request you have made requires authentication.")
         self.enforcer.authorize(rule, self.context.credentials(), target)
         self.authorized = True
+        if self.validate_later is not None:
+            validate, self.validate_later = self.validate_later, None
+            validate()
 
     def permits(self, target: Mapping[str, Any] | None = None, rule: str | None = None) -> bool:
         """Whether the caller passes ``rule`` (default: the route's declared policy) on

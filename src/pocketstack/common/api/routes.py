@@ -54,6 +54,9 @@ class RouteSpec:
     # Request schemas by the microversion they start at, ascending (None: unversioned).
     body: tuple[tuple[Version | None, Schema], ...] = ()
     body_required: bool = True
+    # Validate the body when the handler enforces the policy (a 403 before a 400, where
+    # the real service checks its rule first), not before the handler runs.
+    authorize_first: bool = False
     status: int | None = None
     since: Version | None = None
     until: Version | None = None
@@ -99,10 +102,13 @@ def _bodies(body: Schema | Mapping[str, Schema] | None) -> tuple[tuple[Version |
 
 def _options(*, public: bool = False, stream: bool = False, policy: str | None = None,
              body: Schema | Mapping[str, Schema] | None = None, body_required: bool = True,
-             status: int | None = None, since: str | None = None, until: str | None = None) -> dict[str, Any]:
+             authorize_first: bool = False, status: int | None = None, since: str | None = None,
+             until: str | None = None) -> dict[str, Any]:
     """A declaration's options as :class:`RouteSpec` fields."""
+    if authorize_first and not (policy and body):
+        raise ValueError("authorize_first validates the body when the declared policy is enforced: give both")
     return dict(public=public, stream=stream, policy=policy, body=_bodies(body), body_required=body_required,
-                status=status, since=_version(since), until=_version(until))
+                authorize_first=authorize_first, status=status, since=_version(since), until=_version(until))
 
 
 class _Declare:
@@ -110,8 +116,10 @@ class _Declare:
     A handler may carry several (e.g. ``/v3`` and ``/v3/``).  Options: ``public`` (no
     token needed), ``stream`` (the handler reads the body itself), ``policy`` (the rule
     :meth:`ApiRequest.authorize` enforces), ``body`` (a schema, or schemas by starting
-    microversion), ``body_required``, ``status`` (of a successful answer), ``since`` and
-    ``until`` (the microversion range the route exists in)."""
+    microversion), ``body_required``, ``authorize_first`` (validate the body once
+    :meth:`ApiRequest.authorize` has enforced the policy: a 403 before a 400), ``status``
+    (of a successful answer), ``since`` and ``until`` (the microversion range the route
+    exists in)."""
 
     def __call__(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
         declaration = _Declaration(method.upper(), path, _options(**options))

@@ -24,6 +24,7 @@ from pocketstack.compute.api import (
 )
 from pocketstack.compute.api.actions import ServerActionsApi
 from pocketstack.compute.api.addresses import AddressesApi, ServerPasswordApi
+from pocketstack.compute.api.assisted_snapshots import AssistedSnapshotsApi
 from pocketstack.compute.api.consoles import ConsoleAuthTokensApi, ConsolesApi
 from pocketstack.compute.api.extensions import ExtensionsApi
 from pocketstack.compute.api.interfaces import InterfacesApi
@@ -31,6 +32,7 @@ from pocketstack.compute.api.server_details import DiagnosticsApi, InstanceActio
 from pocketstack.compute.api.servers import ServersApi
 from pocketstack.compute.api.versions import VersionsApi
 from pocketstack.compute.api.volume_attachments import VolumeAttachmentsApi
+from pocketstack.compute.api.volumes_proxy import VolumesProxyApi
 
 if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
@@ -69,8 +71,11 @@ def build_router(compute: Compute) -> Router:
         security_groups.SecurityGroupsApi(compute),
         external_events.ExternalEventsApi(compute),
         migrations.MigrationsApi(compute.migration_records),
+        migrations.ServerMigrationsApi(compute),
         networks.NetworksApi(compute),
         usage.UsageApi(compute.instances),
         usage.AuditLogApi(compute.hosts),
         floating_ips.FloatingIpsApi(compute),
+        VolumesProxyApi(compute),
+        AssistedSnapshotsApi(compute),
     )

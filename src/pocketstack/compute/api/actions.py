@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
@@ -24,16 +25,18 @@ from pocketstack.compute import states as st
 from pocketstack.compute.api import consoles, floating_ips, render, security_groups
 from pocketstack.compute.api.common import (
     accepted,
+    at_least,
     caller_id,
     check_unlocked,
     get_instance,
     is_admin,
     record_action,
     start_delete,
+    to_bool,
     url,
 )
 from pocketstack.compute.api.schemas import actions as schemas
-from pocketstack.compute.instances import check_user_data, embed_flavor
+from pocketstack.compute.instances import check_personality, check_user_data, embed_flavor
 from pocketstack.compute.lifecycle import OPERATIONS
 from pocketstack.compute.transitions import begin, transition
 
@@ -93,22 +96,20 @@ class ServerActionsApi:
 
     def __init__(self, compute: Compute):
         self.compute = compute
-        handlers: dict[str, ActionHandler] = {name: self.simple(name) for name in SIMPLE}
-        handlers.update({name: self.legacy_console(name) for name in consoles.LEGACY_ACTIONS})
-        handlers.update({"migrate": self.unsupported_move("migrate", "os_compute_api:os-migrate-server:migrate"),
-                         "os-migrateLive": self.unsupported_move("os-migrateLive",
-                                                                 "os_compute_api:os-migrate-server:migrate_live"),
-                         "evacuate": self.unsupported_move("evacuate", "os_compute_api:os-evacuate")})
-        handlers.update({"addSecurityGroup": security_groups.server_action(compute, self.record, add=True),
-                         "removeSecurityGroup": security_groups.server_action(compute, self.record, add=False)})
-        handlers.update({"addFloatingIp": floating_ips.server_action(compute, self.record, add=True),
-                         "removeFloatingIp": floating_ips.server_action(compute, self.record, add=False)})
+        handlers: dict[str, ActionHandler] = {name: partial(self.simple, name) for name in SIMPLE}
+        handlers.update({name: partial(self.legacy_console, name) for name in consoles.LEGACY_ACTIONS})
+        handlers.update({"migrate": self.migrate, "os-migrateLive": self.migrate_live, "evacuate": self.evacuate})
+        for module, add, remove in ((security_groups, "addSecurityGroup", "removeSecurityGroup"),
+                                    (floating_ips, "addFloatingIp", "removeFloatingIp")):
+            handlers[add] = partial(module.server_action, compute, self.record, add=True)
+            handlers[remove] = partial(module.server_action, compute, self.record, add=False)
         handlers.update({"reboot": self.reboot, "rescue": self.rescue, "lock": self.lock, "unlock": self.unlock,
                          "forceDelete": self.force_delete, "os-getConsoleOutput": self.console_output,
                          "rebuild": self.rebuild, "resize": self.resize, "confirmResize": self.confirm_resize,
                          "revertResize": self.revert_resize, "createImage": self.create_image,
                          "createBackup": self.create_backup, "os-resetState": self.reset_state,
-                         "injectNetworkInfo": self.inject_network_info, "restore": self.restore})
+                         "injectNetworkInfo": self.inject_network_info, "restore": self.restore,
+                         "shelve": self.shelve, "shelveOffload": self.shelve_offload, "unshelve": self.unshelve})
         self.handlers = handlers
 
     @route.post("/v2.1/servers/{server_id}/action")
@@ -136,14 +137,12 @@ class ServerActionsApi:
         return accepted()
 
     # -- power and state -------------------------------------------------------------------
-    def simple(self, action: str) -> ActionHandler:
+    def simple(self, action: str, req: ApiRequest, args):
+        """os-stop, os-start, pause, unpause, suspend, resume, unrescue (:data:`SIMPLE`)."""
         rule, vm_states, operation, name = SIMPLE[action]
-
-        def handle(req: ApiRequest, args):
-            inst = self.server(req, rule)
-            check_unlocked(req, inst)
-            return self.operate(req, inst, name, vm_states, operation, name)
-        return handle
+        inst = self.server(req, rule)
+        check_unlocked(req, inst)
+        return self.operate(req, inst, name, vm_states, operation, name)
 
     def reboot(self, req: ApiRequest, args):
         args = validate(args, schemas.REBOOT)
@@ -197,13 +196,55 @@ class ServerActionsApi:
         self.record(req, inst, "inject_network_info")
         return accepted()
 
-    def unsupported_move(self, action: str, rule: str) -> ActionHandler:
-        """Moving a guest between hosts (cold or live migration, evacuate) is not
-        implemented: the server is looked up (404 as usual), then 400 says so."""
-        def handle(req: ApiRequest, args):
-            self.server(req, rule)
-            raise errors.MoveNotSupported(action=action)
-        return handle
+    def begin_move(self, req: ApiRequest, inst, action: str, kind: str, vm_states: list[str], task_state: str,
+                   host: str | None, **extra: Any):
+        """Enter a move's task state with its record in the instance (``migration``: the
+        Placement consumer that holds the source's allocation meanwhile, the source, the
+        named target) and write its ``os-migrations`` row: a cold (``migration``) or live
+        migration or an evacuation; 409 in another state."""
+        migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "type": kind, "host": host}
+        inst = begin(self.compute.db, inst.id, action, vm_states, task_state, {"migration": migration, **extra})
+        self.compute.migration_records.start(inst, migration["id"], inst.flavor_id, caller_id(req), kind)
+        return inst
+
+    def evacuate(self, req: ApiRequest, args):
+        """Rebuild a server of a failed host on another one (admin; Nova's checks: the
+        server's compute service must be down -- forced down or no longer heartbeating --
+        else 400; a named host must exist (404) and not be its own (400)).  A scheduler
+        claims the destination, whose host spawns the guest from its image (a new root
+        disk: no shared storage here) or its boot volume, with the same ports; until 2.13
+        the answer carries the admin password.  The old guest is removed when its host
+        comes back (Nova's ``_destroy_evacuated_instances``)."""
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-evacuate")
+        schema = (schemas.EVACUATE_V229 if at_least(req, 2, 29) and not at_least(req, 2, 68)
+                  else schemas.EVACUATE_V214 if at_least(req, 2, 14) else schemas.EVACUATE)
+        args = validate(args, schema)
+        host = args.get("host")
+        if "force" in args and to_bool(args["force"]) and not host:
+            raise errors.ForceWithoutHost()
+        if not at_least(req, 2, 14) and "adminPass" in args and to_bool(args["onSharedStorage"]):
+            raise errors.PasswordOnSharedStorage()
+        if host is not None:
+            try:
+                compute.hosts.by_host(host)
+            except NotFound:
+                raise errors.EvacuateHostNotFound(host=host) from None
+        if host is not None and host == inst.host:
+            raise errors.EvacuateToSameHost()
+        if inst.host is not None:
+            try:
+                source_up = compute.hosts.is_up(compute.hosts.by_host(inst.host))
+            except NotFound:
+                source_up = False
+            if source_up:
+                raise errors.ComputeServiceInUse(host=inst.host)
+        inst = self.begin_move(req, inst, "evacuate", "evacuation", [st.ACTIVE, st.STOPPED, st.ERROR], st.REBUILDING,
+                               host)
+        compute.rpc.evacuate_instance(None, inst.id, self.record(req, inst, "evacuate"))
+        if at_least(req, 2, 14):
+            return Response(status_code=200)
+        return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}
 
     def restore(self, req: ApiRequest, args):
         """Servers are deleted at once (no ``reclaim_instance_interval``), so none is ever
@@ -218,13 +259,11 @@ class ServerActionsApi:
         return accepted()
 
     # -- consoles --------------------------------------------------------------------------
-    def legacy_console(self, action: str) -> ActionHandler:
+    def legacy_console(self, action: str, req: ApiRequest, args):
+        """os-getVNCConsole and the other pre-2.6 console actions."""
+        kind = validate(args, consoles.LEGACY)["type"]
         protocol = consoles.LEGACY_ACTIONS[action]
-
-        def handle(req: ApiRequest, args):
-            kind = validate(args, consoles.LEGACY)["type"]
-            return {"console": {"type": kind, "url": consoles.console_url(self.compute, req, protocol, kind)}}
-        return handle
+        return {"console": {"type": kind, "url": consoles.console_url(self.compute, req, protocol, kind)}}
 
     def console_output(self, req: ApiRequest, args):
         args = validate(args, schemas.CONSOLE) or {}
@@ -253,6 +292,10 @@ class ServerActionsApi:
         if "user_data" in args and req.at_least(2, 57):
             check_user_data(args["user_data"])
             extra["user_data"] = args["user_data"]
+        if "personality" in args:  # file injection until 2.57, as in Nova
+            if req.at_least(2, 57):
+                raise errors.PersonalityGone()
+            extra["injected_files"] = check_personality(args["personality"], compute.quotas.limits(inst.project_id))
         inst = begin(compute.db, inst.id, "rebuild", [st.ACTIVE, st.STOPPED, st.ERROR], st.REBUILDING, extra)
         if "metadata" in args:
             compute.instances.set_metadata(inst.id, inst.project_id, args["metadata"], replace=True)
@@ -302,6 +345,61 @@ class ServerActionsApi:
         compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "resize"))
         return accepted()
 
+    def migrate(self, req: ApiRequest, args):
+        """Cold migration (admin): a resize to the same flavor on another host, scheduled
+        or (from 2.56) the one named, confirmed or reverted like a resize (Nova's
+        ``resize`` without a flavor).  The target host is checked at once (400 unknown, or
+        the server's own); a scheduling failure ends the migration with a fault, the
+        server staying where it is."""
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-migrate-server:migrate")
+        host = None
+        if at_least(req, 2, 56) and args is not None:
+            host = (validate(args, schemas.MIGRATE_V256) or {}).get("host")
+        if host:
+            req.authorize("os_compute_api:os-migrate-server:migrate:host", target={"project_id": inst.project_id})
+        check_unlocked(req, inst)
+        if host is not None:
+            if host == inst.host:
+                raise errors.CannotMigrateToSameHost()
+            try:
+                compute.hosts.by_host(host)
+            except NotFound:
+                raise errors.MigrationHostNotFound(host=host) from None
+        inst = self.begin_move(req, inst, "migrate", "migration", [st.ACTIVE, st.STOPPED], st.RESIZE_PREP, host,
+                               new_flavor=inst.flavor)
+        compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "migrate"))
+        return accepted()
+
+    def migrate_live(self, req: ApiRequest, args):
+        """Live migration (admin) of an ACTIVE or PAUSED server to another host, scheduled
+        or named (``force`` 2.30-2.67 is accepted; the scheduler's checks still run).
+        Before 2.34 a named host that is the server's own is Nova's synchronous 400; from
+        2.34 Nova checks asynchronously, and the migration ends in ``error`` instead."""
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-migrate-server:migrate_live")
+        schema = (schemas.MIGRATE_LIVE_V230 if at_least(req, 2, 30) and not at_least(req, 2, 68)
+                  else schemas.MIGRATE_LIVE_V225 if at_least(req, 2, 25) else schemas.MIGRATE_LIVE)
+        args = validate(args, schema)
+        host = args.get("host")
+        if host:
+            req.authorize("os_compute_api:os-migrate-server:migrate_live:host",
+                          target={"project_id": inst.project_id})
+        if "force" in args and to_bool(args["force"]) and not host:
+            raise errors.ForceWithoutHost()
+        check_unlocked(req, inst)
+        if host:
+            try:
+                compute.hosts.by_host(host)
+            except NotFound:
+                raise errors.MigrationHostNotFound(host=host) from None
+            if host == inst.host and not at_least(req, 2, 34):
+                raise errors.UnableToMigrateToSelf(instance_id=inst.id, host=host)
+        inst = self.begin_move(req, inst, "os-migrateLive", "live-migration", [st.ACTIVE, st.PAUSED], st.MIGRATING,
+                               host)
+        compute.rpc.live_migrate_instance(inst.host, inst.id, self.record(req, inst, "live-migration"))
+        return accepted()
+
     def confirm_resize(self, req: ApiRequest, args):
         compute = self.compute
         inst = self.server(req, "os_compute_api:servers:confirm_resize")
@@ -318,6 +416,51 @@ class ServerActionsApi:
         inst = begin(compute.db, inst.id, "revertResize", [st.RESIZED], st.RESIZE_REVERTING)
         compute.migration_records.decide(inst, "reverting")
         compute.rpc.revert_resize(inst.host, inst.id, self.record(req, inst, "revertResize"))
+        return accepted()
+
+    # -- shelve ----------------------------------------------------------------------------
+    def shelve(self, req: ApiRequest, args):
+        """Nova's shelve: an image-backed server is snapshotted (``<name>-shelved``) and
+        powered off, a volume-backed one only powered off; then, as ``shelved_offload_time``
+        says, it leaves its host (SHELVED_OFFLOADED: no guest, no claim) -- a volume-backed
+        one at once, as Nova."""
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-shelve:shelve")
+        check_unlocked(req, inst)
+        image_id = None
+        if not inst.boot_from_volume:
+            try:
+                base = compute.images.manager.get_image(req.caller, inst.image_ref)
+            except NotFound:
+                base = None
+            image_id = compute.images.create_snapshot(req.caller, f"{inst.name}-shelved", inst.id, base, {})
+        try:
+            inst = begin(compute.db, inst.id, "shelve", [st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED],
+                         st.SHELVING, {"shelved": {"image_id": image_id}})
+        except Conflict:
+            if image_id is not None:
+                compute.images.delete(image_id)
+            raise
+        compute.rpc.shelve_instance(inst.host, inst.id, self.record(req, inst, "shelve"))
+        return accepted()
+
+    def shelve_offload(self, req: ApiRequest, args):
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-shelve:shelve_offload")
+        check_unlocked(req, inst)
+        inst = begin(compute.db, inst.id, "shelveOffload", [st.SHELVED], st.SHELVING_OFFLOADING)
+        compute.rpc.shelve_offload_instance(inst.host, inst.id, self.record(req, inst, "shelveOffload"))
+        return accepted()
+
+    def unshelve(self, req: ApiRequest, args):
+        """Back to ACTIVE: a SHELVED server is powered on where it is; an offloaded one is
+        scheduled again (a scheduler claims a host) and spawned from its shelved image."""
+        compute = self.compute
+        inst = self.server(req, "os_compute_api:os-shelve:unshelve")
+        check_unlocked(req, inst)
+        inst = begin(compute.db, inst.id, "unshelve", [st.SHELVED, st.SHELVED_OFFLOADED], st.UNSHELVING)
+        target = inst.host if inst.vm_state == st.SHELVED else None
+        compute.rpc.unshelve_instance(target, inst.id, self.record(req, inst, "unshelve"))
         return accepted()
 
     # -- images ----------------------------------------------------------------------------

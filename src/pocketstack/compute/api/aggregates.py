@@ -11,7 +11,6 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.validation import validate
 from pocketstack.compute.aggregates import Aggregates
 from pocketstack.compute.api.schemas import aggregates as schemas
 
@@ -37,11 +36,11 @@ class AggregatesApi:
         req.authorize()
         return {"aggregates": [render(req, a) for a in self.aggregates.list()]}
 
-    # Authorized before the body is validated (a 403 before a 400), as Nova: no ``body=``.
-    @route.post("/v2.1/os-aggregates", policy="os_compute_api:os-aggregates:create")
+    @route.post("/v2.1/os-aggregates", policy="os_compute_api:os-aggregates:create", body=schemas.CREATE,
+                authorize_first=True)
     def create(self, req: ApiRequest) -> dict:
         req.authorize()
-        data = validate(req.json(), schemas.CREATE)["aggregate"]
+        data = req.data["aggregate"]
         agg = self.aggregates.create(data["name"], data.get("availability_zone"))
         return {"aggregate": render(req, agg, full=False)}
 
@@ -50,10 +49,11 @@ class AggregatesApi:
         req.authorize()
         return {"aggregate": render(req, self.aggregates.get(req.path_params["aggregate_id"]))}
 
-    @route.put("/v2.1/os-aggregates/{aggregate_id}", policy="os_compute_api:os-aggregates:update")
+    @route.put("/v2.1/os-aggregates/{aggregate_id}", policy="os_compute_api:os-aggregates:update",
+               body=schemas.UPDATE, authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         req.authorize()
-        data = validate(req.json(), schemas.UPDATE)["aggregate"]
+        data = req.data["aggregate"]
         agg = self.aggregates.update(req.path_params["aggregate_id"], data.get("name"),
                                      data.get("availability_zone"), "availability_zone" in data)
         return {"aggregate": render(req, agg)}

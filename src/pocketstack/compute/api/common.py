@@ -3,19 +3,25 @@ project a request acts on, and instance lookup with Nova's visibility rules."""
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
 from pocketstack.common.api.microversions import Version, VersionRange
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.errors import BadRequest, NotFound
+from pocketstack.common.errors import NotFound
+from pocketstack.common.pagination import DEFAULT_MAX_LIMIT
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 
+if TYPE_CHECKING:
+    from pocketstack.volume.contract import VolumeContract
+
 # The highest microversion whose behaviour changes are all implemented (docs/compute.md).
-VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 64), legacy_header="X-OpenStack-Nova-API-Version")
+VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 68), legacy_header="X-OpenStack-Nova-API-Version")
 
 
 # Nova's ``parameter_types.boolean``: JSON booleans and the strings oslo's
@@ -38,7 +44,7 @@ _FALSE = ("0", "f", "false", "off", "n", "no")
 def query_bool(raw: str, name: str) -> bool:
     value = raw.strip().lower()
     if value not in _TRUE + _FALSE:
-        raise BadRequest(f"Invalid value '{raw}' for {name}: expected one of {', '.join(_TRUE + _FALSE)}")
+        raise errors.InvalidBooleanQuery(value=raw, name=name, accepted=", ".join(_TRUE + _FALSE))
     return value in _TRUE
 
 
@@ -125,6 +131,52 @@ def caller_project(req: ApiRequest) -> str:
     if project_id is None:
         raise errors.ProjectScopeRequired()
     return project_id
+
+
+def parse_time(value: str, name: str) -> dt.datetime:
+    """An ISO 8601 time as naive UTC (how the tables store times)."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.InvalidFilterTime(name=name, value=value) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def changes_window(query: Mapping[str, str], at: Version,
+                   since_from: tuple[int, int] = (2, 1)) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The ``changes-since`` (from microversion ``since_from``) and ``changes-before``
+    (2.66) bounds of a listing's ``updated_at``, at microversion ``at``; Nova's 400 when
+    they are crossed."""
+    since = before = None
+    if "changes-since" in query and at >= since_from:
+        since = parse_time(query["changes-since"], "changes-since")
+    if "changes-before" in query and at >= (2, 66):
+        before = parse_time(query["changes-before"], "changes-before")
+    if since is not None and before is not None and before < since:
+        raise errors.ChangesWindowCrossed()
+    return since, before
+
+
+def in_window(when: dt.datetime | None, since: dt.datetime | None, before: dt.datetime | None) -> bool:
+    return when is None or ((since is None or when >= since) and (before is None or when <= before))
+
+
+def limited(req: ApiRequest, items: list) -> list:
+    """Nova's ``common.limited``: ``offset`` and ``limit`` (non-negative integers, else
+    400); no limit, 0 or more than ``max_limit`` means ``max_limit``."""
+    offset, limit = int_query(req, "offset") or 0, int_query(req, "limit")
+    return items[offset:offset + min(DEFAULT_MAX_LIMIT, limit or DEFAULT_MAX_LIMIT)]
+
+
+def volume_service(compute) -> VolumeContract:
+    """The volume service's contract; a 400 in a cloud without one (Nova's answer when
+    Cinder cannot be reached is no better)."""
+    manager = compute.volumes()
+    if manager is None:
+        raise errors.VolumeServiceUnavailable()
+    return manager
 
 
 def is_admin(req: ApiRequest) -> bool:

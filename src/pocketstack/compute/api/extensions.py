@@ -50,6 +50,7 @@ _EXTENSIONS = (
     ("SimpleTenantUsage", "os-simple-tenant-usage", "Simple tenant usage extension."),
     ("SuspendServer", "os-suspend-server", "Enable suspend/resume server actions."),
     ("TenantNetworks", "os-tenant-networks", "Tenant-based Network Management Extension."),
+    ("Volumes", "os-volumes", "Volumes support."),
 )
 
 

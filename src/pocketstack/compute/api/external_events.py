@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
-from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.schemas import external_events as schemas
 from pocketstack.compute.contract import ComputeContract
@@ -39,11 +38,11 @@ class ExternalEventsApi:
     def __init__(self, compute: ComputeContract):
         self.compute = compute
 
-    # Authorized before the body is validated (a 403 before a 400): no ``body=``.
-    @route.post("/v2.1/os-server-external-events", policy="os_compute_api:os-server-external-events:create")
+    @route.post("/v2.1/os-server-external-events", policy="os_compute_api:os-server-external-events:create",
+                body=schemas.CREATE, authorize_first=True)
     def create(self, req: ApiRequest) -> Response:
         req.authorize()
-        events = validate(req.json(), schemas.CREATE)["events"]
+        events = req.data["events"]
         out = [outcome(event, self.compute.deliver_event, req.at_least(2, 51)) for event in events]
         accepted = sum(1 for result in out if result["code"] == 200)
         if not accepted:

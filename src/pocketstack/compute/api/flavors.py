@@ -121,11 +121,11 @@ class FlavorsApi:
     def show(self, req: ApiRequest) -> dict:
         return {"flavor": self.render(req, self.lookup(req))}
 
-    # Authorized before the body is validated (a 403 before a 400), as Nova: no ``body=``.
-    @route.post("/v2.1/flavors", policy="os_compute_api:os-flavor-manage:create")
+    @route.post("/v2.1/flavors", policy="os_compute_api:os-flavor-manage:create", body=schemas.CREATE,
+                authorize_first=True)
     def create(self, req: ApiRequest) -> dict:
         req.authorize()
-        data = validate(req.json(), schemas.CREATE)["flavor"]
+        data = req.data["flavor"]
         flavor = self.flavors.create(**create_request(data, with_description=req.at_least(2, 55)))
         return {"flavor": self.render(req, flavor, specs={})}
 
@@ -157,10 +157,11 @@ class FlavorExtraSpecsApi:
         req.authorize(target={"project_id": req.caller.project_id})
         return {"extra_specs": self.flavors.extra_specs(self.visible(req).id)}
 
-    @route.post("/v2.1/flavors/{flavor_id}/os-extra_specs", policy="os_compute_api:os-flavor-extra-specs:create")
+    @route.post("/v2.1/flavors/{flavor_id}/os-extra_specs", policy="os_compute_api:os-flavor-extra-specs:create",
+                body=schemas.EXTRA_SPECS, authorize_first=True)
     def create(self, req: ApiRequest) -> dict:
         req.authorize()
-        specs = {k: str(v) for k, v in validate(req.json(), schemas.EXTRA_SPECS)["extra_specs"].items()}
+        specs = {k: str(v) for k, v in req.data["extra_specs"].items()}
         self.flavors.set_extra_specs(req.path_params["flavor_id"], specs)
         return {"extra_specs": specs}
 
@@ -173,11 +174,12 @@ class FlavorExtraSpecsApi:
             raise errors.FlavorExtraSpecsNotFound(flavor_id=req.path_params["flavor_id"], key=key)
         return {key: specs[key]}
 
-    @route.put("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", policy="os_compute_api:os-flavor-extra-specs:update")
+    @route.put("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", policy="os_compute_api:os-flavor-extra-specs:update",
+               body=schemas.EXTRA_SPEC, authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         req.authorize()
         key = req.path_params["key"]
-        data = validate(req.json(), schemas.EXTRA_SPEC)
+        data = req.data
         if key not in data:
             raise errors.BodyUriMismatch()
         self.flavors.set_extra_specs(req.path_params["flavor_id"], {key: str(data[key])})

@@ -48,46 +48,43 @@ def _by_address(compute, req: ApiRequest, address: str) -> dict:
     return found[0]
 
 
-def server_action(compute, record, add: bool):
+def server_action(compute, record, req: ApiRequest, args, *, add: bool):
     """addFloatingIp (to the given fixed address, or the server's first IPv4 one; an IP
     associated elsewhere moves here, as Neutron allows) and removeFloatingIp (409 when the
     IP is not associated with this server)."""
     rule = "os_compute_api:os-floating-ips:add" if add else "os_compute_api:os-floating-ips:remove"
-
-    def handle(req: ApiRequest, args):
-        args = validate(args, schemas.ADD if add else schemas.REMOVE)
-        address = _ip(args["address"], "address")
-        fixed = _ip(args["fixed_address"], "fixed_address") if "fixed_address" in args else None
-        inst = get_instance(compute, req, req.path_params["server_id"], rule)
-        network = _network(compute, req)
-        fip = _by_address(compute, req, address)
-        ports = network.list_instance_ports(inst.id)  # the server's: the ones compute bound
-        if not add:
-            if fip["port_id"] is None or fip["port_id"] not in {p["id"] for p in ports}:
-                raise errors.FloatingIpNotAssociated(address=address, instance_id=inst.id)
-            network.update(req.caller, "floatingips", fip["id"], {"port_id": None})
-            record(req, inst, "removeFloatingIp")
-            return Response(status_code=202)
-        fixed_ips = [(p["id"], ip["ip_address"]) for p in ports for ip in p["fixed_ips"]]
-        if not fixed_ips:
-            raise errors.NoFixedIps()
-        if fixed is not None:
-            chosen = next((pair for pair in fixed_ips if pair[1] == fixed), None)
-            if chosen is None:
-                raise errors.FixedIpNotOnInstance()
-        else:
-            chosen = next((pair for pair in fixed_ips if ipaddress.ip_address(pair[1]).version == 4), None)
-            if chosen is None:
-                raise errors.NoFixedIpv4(address=address, instance_id=inst.id)
-        try:
-            network.update(req.caller, "floatingips", fip["id"],
-                           {"port_id": chosen[0], "fixed_ip_address": chosen[1]})
-        except (BadRequest, Conflict, NotFound) as error:
-            raise errors.FloatingIpAssociateFailed(address=address, fixed=chosen[1], instance_id=inst.id,
-                                                   error=error.message) from None
-        record(req, inst, "addFloatingIp")
+    args = validate(args, schemas.ADD if add else schemas.REMOVE)
+    address = _ip(args["address"], "address")
+    fixed = _ip(args["fixed_address"], "fixed_address") if "fixed_address" in args else None
+    inst = get_instance(compute, req, req.path_params["server_id"], rule)
+    network = _network(compute, req)
+    fip = _by_address(compute, req, address)
+    ports = network.list_instance_ports(inst.id)  # the server's: the ones compute bound
+    if not add:
+        if fip["port_id"] is None or fip["port_id"] not in {p["id"] for p in ports}:
+            raise errors.FloatingIpNotAssociated(address=address, instance_id=inst.id)
+        network.update(req.caller, "floatingips", fip["id"], {"port_id": None})
+        record(req, inst, "removeFloatingIp")
         return Response(status_code=202)
-    return handle
+    fixed_ips = [(p["id"], ip["ip_address"]) for p in ports for ip in p["fixed_ips"]]
+    if not fixed_ips:
+        raise errors.NoFixedIps()
+    if fixed is not None:
+        chosen = next((pair for pair in fixed_ips if pair[1] == fixed), None)
+        if chosen is None:
+            raise errors.FixedIpNotOnInstance()
+    else:
+        chosen = next((pair for pair in fixed_ips if ipaddress.ip_address(pair[1]).version == 4), None)
+        if chosen is None:
+            raise errors.NoFixedIpv4(address=address, instance_id=inst.id)
+    try:
+        network.update(req.caller, "floatingips", fip["id"],
+                       {"port_id": chosen[0], "fixed_ip_address": chosen[1]})
+    except (BadRequest, Conflict, NotFound) as error:
+        raise errors.FloatingIpAssociateFailed(address=address, fixed=chosen[1], instance_id=inst.id,
+                                               error=error.message) from None
+    record(req, inst, "addFloatingIp")
+    return Response(status_code=202)
 
 
 RULE = "os_compute_api:os-floating-ips:{}"

@@ -53,14 +53,14 @@ class KeyPairsApi:
         return result
 
     # The body names the owner the rule is checked against: validated first.
-    @route.post("/v2.1/os-keypairs", policy="os_compute_api:os-keypairs:create", body=schemas.CREATE)
+    @route.post("/v2.1/os-keypairs", policy="os_compute_api:os-keypairs:create",
+                body={"2.1": schemas.CREATE, "2.2": schemas.CREATE_V22, "2.10": schemas.CREATE_V210})
     def create(self, req: ApiRequest) -> Response:
         data = req.data["keypair"]
         user_id = self.user_of(req, data.get("user_id"))
         req.authorize(target={"user_id": user_id})
-        key_type = data.get("type", "ssh") if req.at_least(2, 2) else "ssh"
         kp, private = self.keypairs.create(user_id, req.caller.project_id, data["name"], data.get("public_key"),
-                                           key_type)
+                                           data.get("type", "ssh"))
         out = render(req, kp)
         out["user_id"] = kp.user_id
         if private is not None:

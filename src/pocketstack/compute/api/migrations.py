@@ -1,7 +1,8 @@
-"""``GET /os-migrations`` (admin): the resizes of every server, newest first.
+"""``GET /os-migrations`` (admin): the resizes and moves of every server, newest first;
+and a server's live migrations in progress (``/servers/{id}/migrations``, 2.22+).
 
-2.23 adds ``migration_type``, 2.59 the migration ``uuid`` and ``limit``/``marker``
-paging.  Flavors have no integer database ids here, so ``old_instance_type_id`` and
+2.23 adds ``migration_type``, 2.59 the migration ``uuid``, ``limit``/``marker`` paging and
+``changes-since``, 2.66 ``changes-before``.  Flavors have no integer database ids here, so ``old_instance_type_id`` and
 ``new_instance_type_id`` are null (the field allows it); node names are host names, as
 every fake host has one node.
 """
@@ -10,9 +11,16 @@ from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
+from pocketstack.common.validation import validate
 from pocketstack.compute import errors
-from pocketstack.compute.api.common import int_query
+from pocketstack.compute import states as st
+from pocketstack.compute.api.common import accepted, changes_window, get_instance, in_window, int_query, version
 from pocketstack.compute.migration_records import MigrationRecords
+
+# The statuses of a live migration that has not ended (Nova's in-progress set).
+IN_PROGRESS = ("queued", "preparing", "running", "post-migrating")
+FORCE_COMPLETE = {"type": "object", "required": ["force_complete"], "additionalProperties": False,
+                  "properties": {"force_complete": {"type": "null"}}}
 
 
 def render(req: ApiRequest, m) -> dict:
@@ -48,9 +56,83 @@ class MigrationsApi:
         q = req.query
         found = self.records.list(instance_uuid=q.get("instance_uuid"), status=q.get("status"),
                                   host=q.get("host"), migration_type=q.get("migration_type"))
+        since, before = changes_window(q, version(req), since_from=(2, 59))
+        found = [m for m in found if in_window(m.updated_at or m.created_at, since, before)]
         if req.at_least(2, 59):
             marker = q.get("marker")
             if marker:
                 found = page(found, marker, None)
             found = page(found, None, int_query(req, "limit"))
         return {"migrations": [render(req, m) for m in found]}
+
+
+def server_migration(req: ApiRequest, m) -> dict:
+    """Nova's server-migration view; the fake hypervisor moves memory and disk at once, so
+    the byte counts are 0."""
+    out = {"id": m.id, "server_uuid": m.instance_uuid, "status": m.status, "source_compute": m.source_compute,
+           "source_node": m.source_compute, "dest_compute": m.dest_compute, "dest_node": m.dest_compute,
+           "dest_host": m.dest_compute, "created_at": m.created_at, "updated_at": m.updated_at,
+           **{f"{kind}_{what}_bytes": 0 for kind in ("memory", "disk") for what in ("total", "processed", "remaining")}}
+    if req.at_least(2, 59):
+        out["uuid"] = m.uuid
+    return out
+
+
+class ServerMigrationsApi:
+    """``/servers/{id}/migrations``: the live migrations of one server still in progress
+    (admin).  Abort (2.24) and force_complete (2.22) apply only to a migration in
+    progress, of a server still migrating: otherwise Nova's 409 (the server) or 400/404
+    (the migration)."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+    def in_progress(self, req: ApiRequest, rule: str) -> tuple:
+        inst = get_instance(self.compute, req, req.path_params["server_id"], rule)
+        found = [m for m in self.compute.migration_records.list(instance_uuid=inst.id,
+                                                                 migration_type="live-migration")
+                 if m.status in IN_PROGRESS]
+        return inst, found
+
+    def one(self, req: ApiRequest, rule: str):
+        inst, found = self.in_progress(req, rule)
+        wanted = req.path_params["migration_id"]
+        match = next((m for m in found if str(m.id) == wanted), None)
+        if match is None:
+            raise errors.LiveMigrationNotInProgress(migration_id=wanted, server_id=inst.id)
+        return inst, match
+
+    @route.get("/v2.1/servers/{server_id}/migrations", policy="os_compute_api:servers:migrations:index",
+               since="2.23")
+    def index(self, req: ApiRequest) -> dict:
+        _, found = self.in_progress(req, "os_compute_api:servers:migrations:index")
+        return {"migrations": [server_migration(req, m) for m in found]}
+
+    @route.get("/v2.1/servers/{server_id}/migrations/{migration_id}", policy="os_compute_api:servers:migrations:show",
+               since="2.23")
+    def show(self, req: ApiRequest) -> dict:
+        return {"migration": server_migration(req, self.one(req, "os_compute_api:servers:migrations:show")[1])}
+
+    def migrating(self, req: ApiRequest, rule: str, action: str):
+        inst = get_instance(self.compute, req, req.path_params["server_id"], rule)
+        if inst.task_state != st.MIGRATING:
+            raise errors.InstanceInvalidState(action=action, instance_id=inst.id, attribute="task_state",
+                                              state=inst.task_state)
+        return self.one(req, rule)
+
+    # The fake hypervisor moves a guest in one step, which cannot be stopped half-way:
+    # Nova's answer for a migration in a state that cannot be aborted.
+    @route.delete("/v2.1/servers/{server_id}/migrations/{migration_id}",
+                  policy="os_compute_api:servers:migrations:delete", since="2.24")
+    def abort(self, req: ApiRequest):
+        inst, migration = self.migrating(req, "os_compute_api:servers:migrations:delete", "live_migrate_abort")
+        raise errors.InvalidMigrationState(migration_id=migration.id, instance_id=inst.id, state=migration.status,
+                                           method="abort live migration")
+
+    # Forcing completion of a move that completes on its own: accepted, nothing to speed up.
+    @route.post("/v2.1/servers/{server_id}/migrations/{migration_id}/action",
+                policy="os_compute_api:servers:migrations:force_complete", since="2.22")
+    def force_complete(self, req: ApiRequest):
+        self.migrating(req, "os_compute_api:servers:migrations:force_complete", "force_complete")
+        validate(req.json(), FORCE_COMPLETE)
+        return accepted()

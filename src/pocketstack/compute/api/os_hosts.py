@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.schemas import hosts as schemas
 from pocketstack.compute.hosts import Hosts
@@ -66,11 +65,11 @@ class HostsApi:
         return {"host": [{"resource": {"host": n.host, "project": project, "cpu": cpu, "memory_mb": ram,
                                        "disk_gb": disk}} for project, cpu, ram, disk in rows]}
 
-    # Authorized before the body is validated (a 403 before a 400): no ``body=``.
-    @route.put("/v2.1/os-hosts/{host_name}", policy="os_compute_api:os-hosts:update", until=UNTIL)
+    @route.put("/v2.1/os-hosts/{host_name}", policy="os_compute_api:os-hosts:update", until=UNTIL,
+               body=schemas.HOST_UPDATE, authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         req.authorize()
-        data = validate(req.json(), schemas.HOST_UPDATE)
+        data = req.data
         n = self.hosts.by_host(req.path_params["host_name"])
         if "maintenance_mode" in data:
             raise errors.HostMaintenanceNotImplemented()

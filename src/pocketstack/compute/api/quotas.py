@@ -6,7 +6,6 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import accepted, caller_id
 from pocketstack.compute.api.schemas import quotas as schemas
@@ -100,12 +99,12 @@ class QuotaSetsApi:
         req.authorize()
         return {"quota_set": self.quota_set(req, self.quotas.limits(DEFAULT_CLASS), req.path_params["project_id"])}
 
-    # Authorized before the body is validated (a 403 before a 400), as Nova: no ``body=``.
-    @route.put("/v2.1/os-quota-sets/{project_id}", policy="os_compute_api:os-quota-sets:update")
+    @route.put("/v2.1/os-quota-sets/{project_id}", policy="os_compute_api:os-quota-sets:update",
+               body=schemas.UPDATE, authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         project_id = req.path_params["project_id"]
         req.authorize(target={"project_id": project_id})
-        data = validate(req.json(), schemas.UPDATE)["quota_set"]
+        data = req.data["quota_set"]
         limits = self.quotas.set_limits(project_id, new_limits(data))
         out = self.quota_set(req, limits, project_id)
         out.pop("id")
@@ -141,11 +140,12 @@ class QuotaClassSetsApi:
         req.authorize()
         return {"quota_class_set": self.class_set(req, req.path_params["class_name"])}
 
-    @route.put("/v2.1/os-quota-class-sets/{class_name}", policy="os_compute_api:os-quota-class-sets:update")
+    @route.put("/v2.1/os-quota-class-sets/{class_name}", policy="os_compute_api:os-quota-class-sets:update",
+               body=schemas.UPDATE_CLASS, authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         req.authorize()
         name = req.path_params["class_name"]
-        data = validate(req.json(), schemas.UPDATE_CLASS)["quota_class_set"]
+        data = req.data["quota_class_set"]
         self.quotas.set_limits(class_scope(name), {resource: limit_value(resource, raw)
                                                    for resource, raw in data.items()})
         out = self.class_set(req, name)

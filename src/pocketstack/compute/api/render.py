@@ -51,7 +51,7 @@ def volumes_attached(req: ApiRequest, mappings: list) -> list[dict]:
 
 
 def server(req: ApiRequest, inst, metadata: dict, tags: list[str], addresses: dict | None = None,
-           volumes: list | None = None) -> dict:
+           volumes: list | None = None, host_statuses: dict[str, str] | None = None) -> dict:
     admin = is_admin(req)
     v = version(req)  # compared below, once per field: lists render a thousand servers
     terminated = getattr(inst, "deleted_at", None)  # a deleted server's (from the archive)
@@ -87,8 +87,8 @@ def server(req: ApiRequest, inst, metadata: dict, tags: list[str], addresses: di
                         "OS-EXT-SRV-ATTR:user_data": inst.user_data})
     if v >= (2, 9):
         out["locked"] = inst.locked
-    if v >= (2, 16) and admin:
-        out["host_status"] = "UP" if inst.host else ""
+    if v >= (2, 16) and _allowed(req, "os_compute_api:servers:show:host_status", inst.project_id):
+        out["host_status"] = (host_statuses or {}).get(inst.host, "") if inst.host else ""
     if v >= (2, 19):
         out["description"] = inst.description
     if v >= (2, 26):

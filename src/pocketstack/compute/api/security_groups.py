@@ -21,7 +21,7 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.common.db import utcnow
-from pocketstack.common.errors import BadRequest, Conflict, NotFound
+from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import get_instance, is_admin
@@ -120,43 +120,40 @@ def _swap_names(db, instance_id: str, old: list[str], new: list[str]) -> bool:
         return s.execute(stmt).rowcount == 1
 
 
-def server_action(compute, record, add: bool):
+def server_action(compute, record, req: ApiRequest, args, *, add: bool):
     """The addSecurityGroup / removeSecurityGroup server actions: change the group on every
     port of the server (through the network service, as the caller), then the group names
     the server shows, by a compare-and-swap on the list read."""
     rule = "os_compute_api:os-security-groups:add" if add else "os_compute_api:os-security-groups:remove"
-
-    def handle(req: ApiRequest, args):
-        name = validate(args, schemas.SERVER_ACTION)["name"]
-        inst = get_instance(compute, req, req.path_params["server_id"], rule)
-        network = compute.cloud.network
-        if network is None:
-            raise errors.SecurityGroupsNeedNetwork()
-        groups, _ = network.list(req.caller, "security-groups", QueryParams([("project_id", inst.project_id)]))
-        group = next((g for g in groups if name in (g["name"], g["id"])), None)
-        if group is None:
-            raise errors.SecurityGroupNotFoundForProject(name=name, project_id=inst.project_id)
-        ports = network.list_instance_ports(inst.id)  # the server's: the ones compute bound
-        if not ports:
-            raise errors.NoPortsForInstance(instance_id=inst.id)
-        if not add and not any(group["id"] in (p["security_groups"] or []) for p in ports):
-            raise errors.SecurityGroupNotAssociated(name=name, instance_id=inst.id)
-        for port in ports:
-            current = list(port["security_groups"] or [])
-            wanted = sorted(set(current) | {group["id"]}) if add else [g for g in current if g != group["id"]]
-            if wanted != current:
-                network.update(req.caller, "ports", port["id"], {"security_groups": wanted})
-        for _ in range(20):
-            names = list(compute.instances.get(inst.id).security_groups)
-            if add:
-                new = names if group["name"] in names else names + [group["name"]]
-            else:
-                new = [n for n in names if n != group["name"]]
-            if _swap_names(compute.db, inst.id, names, new):
-                break
-        record(req, inst, "addSecurityGroup" if add else "removeSecurityGroup")
-        return Response(status_code=202)
-    return handle
+    name = validate(args, schemas.SERVER_ACTION)["name"]
+    inst = get_instance(compute, req, req.path_params["server_id"], rule)
+    network = compute.cloud.network
+    if network is None:
+        raise errors.SecurityGroupsNeedNetwork()
+    groups, _ = network.list(req.caller, "security-groups", QueryParams([("project_id", inst.project_id)]))
+    group = next((g for g in groups if name in (g["name"], g["id"])), None)
+    if group is None:
+        raise errors.SecurityGroupNotFoundForProject(name=name, project_id=inst.project_id)
+    ports = network.list_instance_ports(inst.id)  # the server's: the ones compute bound
+    if not ports:
+        raise errors.NoPortsForInstance(instance_id=inst.id)
+    if not add and not any(group["id"] in (p["security_groups"] or []) for p in ports):
+        raise errors.SecurityGroupNotAssociated(name=name, instance_id=inst.id)
+    for port in ports:
+        current = list(port["security_groups"] or [])
+        wanted = sorted(set(current) | {group["id"]}) if add else [g for g in current if g != group["id"]]
+        if wanted != current:
+            network.update(req.caller, "ports", port["id"], {"security_groups": wanted})
+    for _ in range(20):
+        names = list(compute.instances.get(inst.id).security_groups)
+        if add:
+            new = names if group["name"] in names else names + [group["name"]]
+        else:
+            new = [n for n in names if n != group["name"]]
+        if _swap_names(compute.db, inst.id, names, new):
+            break
+    record(req, inst, "addSecurityGroup" if add else "removeSecurityGroup")
+    return Response(status_code=202)
 
 
 def render_rule(rule: dict, groups: dict[str, dict], fetch) -> dict | None:
@@ -190,7 +187,7 @@ def neutron_call(call, *args):
     try:
         return call(*args)
     except Conflict as error:
-        raise BadRequest(error.message) from None
+        raise errors.RefusedByAnotherService(reason=error.message) from None
 
 
 RULE = "os_compute_api:os-security-groups:{}"

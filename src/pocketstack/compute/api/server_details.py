@@ -9,11 +9,21 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
+from pocketstack.common.pagination import DEFAULT_MAX_LIMIT
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render
-from pocketstack.compute.api.common import check_unlocked, get_instance, is_admin, url
+from pocketstack.compute.api.common import (
+    changes_window,
+    check_unlocked,
+    get_instance,
+    in_window,
+    int_query,
+    is_admin,
+    url,
+    version,
+)
 from pocketstack.compute.api.schemas.server_details import META, METADATA, TAGS
 
 if TYPE_CHECKING:
@@ -148,8 +158,26 @@ class InstanceActionsApi:
 
     @route.get("/v2.1/servers/{server_id}/os-instance-actions", policy="os_compute_api:os-instance-actions:list")
     def index(self, req: ApiRequest):
+        """Newest first; from 2.58 ``changes-since`` and ``limit``/``marker`` (a request
+        id) with a ``links`` next page, from 2.66 ``changes-before`` (on ``updated_at``)."""
         inst = server(self.compute, req, "os_compute_api:os-instance-actions:list", read_deleted=req.at_least(2, 21))
-        return {"instanceActions": [render_action(req, a) for a in self.compute.actions.list(inst.id)]}
+        actions = self.compute.actions.list(inst.id)
+        if not req.at_least(2, 58):
+            return {"instanceActions": [render_action(req, a) for a in actions]}
+        since, before = changes_window(req.query, version(req), since_from=(2, 58))
+        actions = [a for a in actions if in_window(a.updated_at, since, before)]
+        if marker := req.query.get("marker"):
+            ids = [a.request_id for a in actions]
+            if marker not in ids:
+                raise errors.MarkerNotFound(marker=marker)
+            actions = actions[ids.index(marker) + 1:]
+        limit = int_query(req, "limit")
+        page = actions[:min(limit, DEFAULT_MAX_LIMIT)] if limit is not None else actions[:DEFAULT_MAX_LIMIT]
+        out: dict = {"instanceActions": [render_action(req, a) for a in page]}
+        if page and len(actions) > len(page):
+            out["links"] = [{"rel": "next", "href": url(req, "servers", inst.id, "os-instance-actions")
+                             + f"?limit={len(page)}&marker={page[-1].request_id}"}]
+        return out
 
     @route.get("/v2.1/servers/{server_id}/os-instance-actions/{request_id}",
                policy="os_compute_api:os-instance-actions:show")

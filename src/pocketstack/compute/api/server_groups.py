@@ -8,7 +8,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.common.validation import parse_bool, validate
 from pocketstack.compute import errors
-from pocketstack.compute.api.common import caller_id, caller_project, int_query, is_admin
+from pocketstack.compute.api.common import caller_id, caller_project, is_admin, limited
 from pocketstack.compute.api.schemas import server_groups as schemas
 from pocketstack.compute.server_groups import ServerGroups
 
@@ -70,8 +70,7 @@ class ServerGroupsApi:
             req.authorize("os_compute_api:os-server-groups:index:all_projects")
             project_id = None
         rows = self.groups.list(project_id)
-        offset, limit = int_query(req, "offset") or 0, int_query(req, "limit")
-        rows = rows[offset:offset + limit] if limit is not None else rows[offset:]
+        rows = limited(req, rows)
         members = self.groups.members([g.id for g in rows])
         return {"server_groups": [render(req, g, members[g.id]) for g in rows]}
 

@@ -8,7 +8,6 @@ the lookups that need the cloud (flavors, images, key pairs, networks).
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import re
 import secrets
@@ -31,6 +30,7 @@ from pocketstack.compute.api.common import (
     access_ip,
     caller_id,
     caller_project,
+    changes_window,
     get_instance,
     int_query,
     is_admin,
@@ -40,7 +40,14 @@ from pocketstack.compute.api.common import (
     versioned_body,
 )
 from pocketstack.compute.api.schemas import servers as schemas
-from pocketstack.compute.instances import SORT_KEYS, BootRequest, ServerFilters, check_user_data, embed_flavor
+from pocketstack.compute.instances import (
+    SORT_KEYS,
+    BootRequest,
+    ServerFilters,
+    check_personality,
+    check_user_data,
+    embed_flavor,
+)
 from pocketstack.compute.topology import TopologyError, choose_topology
 
 if TYPE_CHECKING:
@@ -193,15 +200,6 @@ def only_network(network: NetworkContract, context: RequestContext) -> list[dict
 
 
 # -- reading a listing's query -------------------------------------------------------------
-def parse_time(value: str, name: str) -> dt.datetime:
-    """An ISO 8601 time as naive UTC (how the tables store times)."""
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise errors.InvalidFilterTime(name=name, value=value) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return parsed
 
 
 def wants_all_tenants(query: QueryParams) -> bool:
@@ -241,8 +239,7 @@ def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
         if not admin:
             raise errors.DeletedListForbidden()
         f.deleted = True
-    if "changes-since" in q:
-        f.changes_since = parse_time(q["changes-since"], "changes-since")
+    f.changes_since, f.changes_before = changes_window(q, version)
     patterns = {4: q.get("ip") or None, 6: q.get("ip6") or None}
     if not (admin or version >= (2, 5)):
         patterns[6] = None  # before 2.5 only admins may filter by ip6 (Nova ignores it)
@@ -309,7 +306,9 @@ class ServersApi:
         metadata, tags = self.instances.details([r.id for r in rows])
         addresses = compute.addresses([r.id for r in rows])
         volumes = compute.block_devices.volumes_attached([r.id for r in rows])
-        return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id]) for r in rows]
+        statuses = compute.hosts.statuses() if req.at_least(2, 16) else {}
+        return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id], statuses)
+                for r in rows]
 
     def show_one(self, req: ApiRequest, inst) -> dict:
         return self.render_many(req, [inst])[0]
@@ -339,7 +338,7 @@ class ServersApi:
         if image_ref:  # a volume-backed server's snapshot maps the disks to make from its snapshots
             mappings = volume_backed.merge(self.image_mappings(ctx, image_ref), mappings)
         disks = block_devices.parse(compute.volumes(), ctx, mappings, image_ref, requested_max(server),
-                                    lambda i: compute.images.bootable(ctx, i))
+                                    lambda i: compute.images.bootable(ctx, i), volume_types=req.at_least(2, 67))
         if disks is not None and disks.boot_from_volume:
             image_ref, image_properties = disks.image_id, disks.image_properties
         else:
@@ -349,12 +348,11 @@ class ServersApi:
         try:
             choose_topology(embedded["vcpus"], embedded["extra_specs"], image_properties)
         except TopologyError as error:
-            raise errors.BadRequest(str(error)) from None
+            raise errors.InvalidTopology(reason=str(error)) from None
         networks = server.get("networks")
         if isinstance(networks, list) and networks and not compute.network_available():
             raise errors.NetworkServiceMissing()
-        if "personality" in server:
-            compute.quotas.check_limit(caller_project(req), "injected_files", len(server["personality"]))
+        injected = check_personality(server.get("personality") or [], compute.quotas.limits(caller_project(req)))
         for tag in server.get("tags") or []:
             self.instances.check_tag(tag)
         check_user_data(server.get("user_data"))
@@ -393,7 +391,8 @@ class ServersApi:
             block_devices=disks.rows if disks is not None else [],
             min_count=min_count, max_count=max_count,
             description=server.get("description"), key_name=key_name, key_data=key_data,
-            user_data=server.get("user_data"), metadata=metadata, tags=list(server.get("tags") or []),
+            user_data=server.get("user_data"), injected_files=injected, metadata=metadata,
+            tags=list(server.get("tags") or []),
             availability_zone=zone, group_id=group_id, config_drive=config_drive(server),
             access_ipv4=access_ip(server, "accessIPv4"), access_ipv6=access_ip(server, "accessIPv6"),
             security_groups=names, scheduler_hints=hints, requested_networks=requested)

@@ -21,10 +21,18 @@ from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.errors import ApiError, BadRequest, NotFound
+from pocketstack.common.errors import ApiError, NotFound
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
-from pocketstack.compute.api.common import accepted, body, check_unlocked, get_instance, is_admin, record_action
+from pocketstack.compute.api.common import (
+    accepted,
+    body,
+    check_unlocked,
+    get_instance,
+    is_admin,
+    record_action,
+    volume_service,
+)
 from pocketstack.compute.api.schemas.volume_attachments import CREATE, UPDATE
 
 if TYPE_CHECKING:
@@ -32,9 +40,8 @@ if TYPE_CHECKING:
     from pocketstack.volume.contract import VolumeContract
 
 # Nova's ``check_instance_state`` on ``attach_volume`` / ``detach_volume`` (it also allows
-# SOFT_DELETED, SHELVED and SHELVED_OFFLOADED, states no server reaches here) and on
-# ``swap_volume``; the task state must be idle.
-_ATTACH_STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED)
+# SOFT_DELETED, a state no server reaches here); the task state must be idle.
+_ATTACH_STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED, st.SHELVED, st.SHELVED_OFFLOADED)
 
 
 def _check_state(req: ApiRequest, inst, action: str, vm_states: tuple[str, ...]) -> None:
@@ -64,10 +71,7 @@ class VolumeAttachmentsApi:
         self.compute = compute
 
     def volumes(self) -> VolumeContract:
-        manager = self.compute.volumes()
-        if manager is None:
-            raise errors.VolumeServiceUnavailable()
-        return manager
+        return volume_service(self.compute)
 
     def attached(self, req: ApiRequest, server_id: str) -> list:
         """The server's attachments, those its host has not completed yet included (Nova
@@ -115,10 +119,17 @@ class VolumeAttachmentsApi:
             compute.block_devices.record_attachment(mapping_id, attachment.id)
         except ApiError as error:
             compute.block_devices.remove(mapping_id)
-            raise BadRequest(error.message) from None
-        # As Nova: the host plugs the disk into the guest and completes the attachment
-        # (the volume is in-use then); the answer does not wait for it.
-        compute.rpc.attach_volume(inst.host, inst.id, volume.id, record_action(compute, req, inst, "attach_volume"))
+            raise errors.RefusedByAnotherService(reason=error.message) from None
+        action_id = record_action(compute, req, inst, "attach_volume")
+        if inst.vm_state == st.SHELVED_OFFLOADED:
+            # No host, no guest: the attachment is completed here (Nova's
+            # _attach_volume_shelved_offloaded); unshelve gives the new guest the disk.
+            manager.attachments.update(req.caller, attachment.id, {"host": None, "mountpoint": device})
+            manager.attachments.complete(req.caller, attachment.id)
+        else:
+            # As Nova: the host plugs the disk into the guest and completes the attachment
+            # (the volume is in-use then); the answer does not wait for it.
+            compute.rpc.attach_volume(inst.host, inst.id, volume.id, action_id)
         return {"volumeAttachment": {"id": volume.id, "serverId": inst.id, "volumeId": volume.id, "device": device}}
 
     @route.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
@@ -136,9 +147,14 @@ class VolumeAttachmentsApi:
                 try:
                     self.volumes().attachments.begin_detaching(req.caller, a.id)
                 except ApiError as error:  # not in-use (yet): Nova's InvalidVolume
-                    raise BadRequest(error.message) from None
+                    raise errors.RefusedByAnotherService(reason=error.message) from None
                 action_id = record_action(compute, req, inst, "detach_volume")
-                compute.rpc.detach_volume(inst.host, inst.id, volume_id, action_id)
+                if inst.vm_state == st.SHELVED_OFFLOADED:  # no guest holds it: detached here, as Nova
+                    self.volumes().attachments.delete(req.caller, a.id)
+                    for mapping in mappings:
+                        compute.block_devices.remove(mapping.id)
+                else:
+                    compute.rpc.detach_volume(inst.host, inst.id, volume_id, action_id)
                 return accepted()
         raise errors.VolumeAttachmentNotFound(volume_id=volume_id)
 

@@ -122,6 +122,17 @@ class Driver:
         """Take the volume ``serial`` away from the guest (a no-op when it is not attached)."""
         raise NotImplementedError
 
+    def volume_snapshot_create(self, instance_id: str, volume_id: str, create_info: dict) -> None:
+        """Take an assisted snapshot of the guest's disk of ``volume_id``: switch it to the
+        qcow2 overlay ``create_info["new_file"]`` a Cinder remotefs driver prepared, while
+        the guest runs."""
+        raise NotImplementedError("this hypervisor cannot take assisted volume snapshots")
+
+    def volume_snapshot_delete(self, instance_id: str, volume_id: str, snapshot_id: str, delete_info: dict) -> None:
+        """Merge the snapshot's overlay of ``volume_id`` back (``delete_info``: Cinder's
+        ``file_to_merge``, ``merge_target_file``, ``type``)."""
+        raise NotImplementedError("this hypervisor cannot delete assisted volume snapshots")
+
     def attach_nic(self, instance_id: str, nic: dict) -> None:
         """Give the guest a NIC for a port (``GuestSpec.nics``' shape), hot-plugged into a
         running guest; a stopped one has it at its next start."""

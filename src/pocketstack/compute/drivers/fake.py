@@ -18,6 +18,10 @@ from pocketstack.compute import states
 from pocketstack.compute.drivers.base import Driver, GuestSpec, HostResources
 
 
+class GuestDiskMissing(RuntimeError):
+    """An operation on a volume disk the guest does not have."""
+
+
 @dataclass
 class FakeGuest:
     spec: GuestSpec | None
@@ -147,6 +151,24 @@ class FakeDriver(Driver):
         guest = self._guest(instance_id)
         if guest.volumes.pop(serial, None) is not None:
             self._log(guest, f"virtio-blk: disk {serial} detached")
+
+    # An assisted snapshot touches no disk (there is none), but the volume must be one of
+    # the guest's disks, as libvirt's "Found no disk to snapshot".
+    def _volume_disk(self, instance_id: str, volume_id: str) -> FakeGuest:
+        self._work()
+        guest = self._guest(instance_id)
+        root = guest.spec.root_volume_serial if guest.spec is not None else None
+        if volume_id not in guest.volumes and volume_id != root:
+            raise GuestDiskMissing(f"found no disk of volume {volume_id} in guest {instance_id}")
+        return guest
+
+    def volume_snapshot_create(self, instance_id: str, volume_id: str, create_info: dict) -> None:
+        guest = self._volume_disk(instance_id, volume_id)
+        self._log(guest, f"virtio-blk: disk {volume_id} now on overlay {create_info['new_file']}")
+
+    def volume_snapshot_delete(self, instance_id: str, volume_id: str, snapshot_id: str, delete_info: dict) -> None:
+        guest = self._volume_disk(instance_id, volume_id)
+        self._log(guest, f"virtio-blk: disk {volume_id} snapshot {snapshot_id} merged")
 
     def attach_nic(self, instance_id: str, nic: dict) -> None:
         self._work()

@@ -71,6 +71,10 @@ class ResizeError(QemuError):
     """The resize cannot be done (Nova's ResizeError), e.g. a root disk shrink."""
 
 
+class AssistedSnapshotUnsupported(RuntimeError):
+    """A remotefs assisted snapshot asked of a driver whose volumes have no overlay chain."""
+
+
 class VolumeDetachTimeout(QemuError):
     """The guest did not release a hot-unplugged disk (Nova's DeviceDetachFailed)."""
 
@@ -636,6 +640,17 @@ class QemuDriver(Driver):
                     self._qmp_cmd(instance_id, "blockdev-del", {"node-name": node})
             guest.volumes = [v for v in guest.volumes if v.serial != serial]
             self._save(guest)
+
+    # Assisted snapshots switch a guest's disk to a qcow2 overlay a Cinder remotefs driver
+    # prepared beside the volume's file; pocketstack's volumes are plain raw files of its
+    # own file backend, which never asks for one, so there is no overlay chain to manage.
+    def volume_snapshot_create(self, instance_id: str, volume_id: str, create_info: dict) -> None:
+        raise AssistedSnapshotUnsupported("the QEMU driver takes no assisted snapshots: pocketstack's volumes are "
+                                          "raw files, not a remotefs qcow2 chain")
+
+    def volume_snapshot_delete(self, instance_id: str, volume_id: str, snapshot_id: str, delete_info: dict) -> None:
+        raise AssistedSnapshotUnsupported("the QEMU driver takes no assisted snapshots: pocketstack's volumes are "
+                                          "raw files, not a remotefs qcow2 chain")
 
     def attach_nic(self, instance_id: str, nic: dict) -> None:
         """Hot-plug a NIC (``vifs.nic``): the backend's descriptor handed over QMP

@@ -4,9 +4,11 @@ classes."""
 from __future__ import annotations
 
 from pocketstack.common.api.routes import Router
+from pocketstack.image.api.cache import CacheApi
 from pocketstack.image.api.data import DataApi
 from pocketstack.image.api.discovery import DiscoveryApi
 from pocketstack.image.api.images import ImagesApi
+from pocketstack.image.api.imports import ImportApi
 from pocketstack.image.api.members import MembersApi
 from pocketstack.image.api.metadef_definitions import ObjectsApi, PropertiesApi, TagsApi
 from pocketstack.image.api.metadef_namespaces import NamespacesApi, ResourceTypesApi
@@ -18,4 +20,4 @@ def build_router(manager: ImageManager) -> Router:
     return Router().include(
         DiscoveryApi(), ImagesApi(manager), MembersApi(manager), DataApi(manager), NamespacesApi(manager),
         ResourceTypesApi(manager), ObjectsApi(manager), PropertiesApi(manager), TagsApi(manager),
-        TasksApi(manager))
+        TasksApi(manager), ImportApi(manager), CacheApi(manager))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -18,6 +19,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.image import errors
 from pocketstack.image.api.common import authorize_image
+from pocketstack.image.data import Upload
 from pocketstack.image.manager import ImageManager
 
 FILE = "/v2/images/{image_id}/file"
@@ -62,6 +64,33 @@ def upload_media_type(content_type: str | None) -> None:
         raise errors.UploadNotOctetStream()
 
 
+def check_upload_headers(req: ApiRequest, size_cap: int) -> None:
+    """415 unless octet-stream; 413 when the declared length is over the cap."""
+    upload_media_type(req.headers.get("content-type"))
+    declared = req.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > size_cap:
+        raise errors.ImageTooLarge(cap=size_cap)
+
+
+async def receive(req: ApiRequest, upload: Upload, fail: Callable[[Upload], None]) -> None:
+    """Stream the request body into ``upload``; on any failure (a client that went
+    away: 400) ``fail(upload)`` runs, even if the request is cancelled."""
+    try:
+        block = bytearray()
+        async for chunk in req.raw.stream():
+            block += chunk
+            if len(block) >= FLUSH_BYTES:
+                await run_in_threadpool(upload.write, bytes(block))
+                block.clear()
+        if block:
+            await run_in_threadpool(upload.write, bytes(block))
+    except BaseException as error:
+        await asyncio.shield(run_in_threadpool(fail, upload))
+        if isinstance(error, ClientDisconnect):
+            raise errors.UploadDisconnected() from None
+        raise
+
+
 class DataApi:
     def __init__(self, manager: ImageManager):
         self.manager = manager
@@ -70,26 +99,10 @@ class DataApi:
     @route.put(FILE, policy="upload_image", stream=True)
     async def upload(self, req: ApiRequest) -> None:
         data = self.data
-        upload_media_type(req.headers.get("content-type"))
-        declared = req.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > data.size_cap:
-            raise errors.ImageTooLarge(cap=data.size_cap)
+        check_upload_headers(req, data.size_cap)
         image = await run_in_threadpool(authorize_image, req, self.manager, "upload_image")
         upload = await run_in_threadpool(data.begin, req.caller, image.id)
-        try:
-            block = bytearray()
-            async for chunk in req.raw.stream():
-                block += chunk
-                if len(block) >= FLUSH_BYTES:
-                    await run_in_threadpool(upload.write, bytes(block))
-                    block.clear()
-            if block:
-                await run_in_threadpool(upload.write, bytes(block))
-        except BaseException as error:
-            await asyncio.shield(run_in_threadpool(data.fail, upload))
-            if isinstance(error, ClientDisconnect):
-                raise errors.UploadDisconnected() from None
-            raise
+        await receive(req, upload, data.fail)
         await run_in_threadpool(data.finish, req.caller, upload)
 
     @route.get(FILE, policy="download_image")

@@ -10,6 +10,7 @@ from pocketstack.image import errors, listing
 from pocketstack.image.api import patch, render
 from pocketstack.image.api.common import authorize_image
 from pocketstack.image.api.lists import list_links
+from pocketstack.image.importing import METHODS
 from pocketstack.image.manager import ImageManager
 
 IMAGES = "/v2/images"
@@ -51,7 +52,8 @@ class ImagesApi:
         _authorize_visibility(req, body.get("visibility"), target)
         image = self.manager.create_image(req.caller, **body)
         return json_response(render.image(image), status=201,
-                             headers={"Location": f"{req.service_url}/v2/images/{image.id}"})
+                             headers={"Location": f"{req.service_url}/v2/images/{image.id}",
+                                      "OpenStack-image-import-methods": ",".join(METHODS)})
 
     @route.get(IMAGES, policy="get_images")
     def index(self, req: ApiRequest) -> dict:

@@ -39,10 +39,10 @@ def render(view: TaskView, *, full: bool = True) -> dict[str, Any]:
 
 def render_image_task(view: TaskView, image_id: str) -> dict:
     """A task as ``/v2/images/{id}/tasks`` lists it: Glance's task record, with the
-    image it belongs to (this cloud keeps no request or user id for tasks: null)."""
+    image it belongs to and who asked for it (null for ``/v2/tasks`` imports)."""
     body = render(view)
     del body["self"], body["schema"]
-    body.update(image_id=image_id, request_id=None, user_id=None)
+    body.update(image_id=image_id, request_id=view.request_id, user_id=view.user_id)
     body.setdefault("expires_at", None)
     return body
 

@@ -11,6 +11,7 @@ from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.api.agents import AgentsApi
 from pocketstack.network.api.discovery import DiscoveryApi
 from pocketstack.network.api.fixed_lists import FixedListsApi
+from pocketstack.network.api.ip_availability import IpAvailabilityApi
 from pocketstack.network.api.resources import RESOURCES, ResourceApi, UntaggableApi
 from pocketstack.network.api.subresources import (
     AutoAllocatedTopologyApi,
@@ -25,7 +26,8 @@ from pocketstack.network.manager import NetworkManager
 def build_router(manager: NetworkManager, agents: AgentDirectory) -> Router:
     router = Router().include(
         DiscoveryApi(), AgentsApi(agents), SecurityGroupRulesApi(manager), RouterInterfacesApi(manager),
-        QuotasApi(manager), AutoAllocatedTopologyApi(manager), UntaggableApi(), FixedListsApi())
+        QuotasApi(manager), AutoAllocatedTopologyApi(manager), UntaggableApi(), FixedListsApi(),
+        IpAvailabilityApi(manager))
     for collection in RESOURCES:
         router.include(ResourceApi(manager, collection), prefix=f"/v2.0/{collection}")
     return router

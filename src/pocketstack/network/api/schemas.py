@@ -71,8 +71,7 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                             "ethertype": {"enum": ["IPv4", "IPv6"]}, "protocol": {"type": ["string", "integer",
                                                                                          "null"]},
                             "port_range_min": PORT_NUMBER, "port_range_max": PORT_NUMBER,
-                            "remote_ip_prefix": NULL_STR, "remote_group_id": NULL_ID,
-                            "remote_address_group_id": NULL_ID},
+                            "remote_ip_prefix": NULL_STR, "remote_group_id": NULL_ID},
 }
 # Attributes Neutron's resource maps mark neither allow_post nor allow_put (of the
 # extensions listed): "not allowed in POST" / "Cannot update read-only attribute".  (A
@@ -107,5 +106,9 @@ def bulk_schema(plural: str) -> dict:
 SCHEMAS = {(member, create): body_schema(member, create) for member in ATTRIBUTES for create in (True, False)}
 TAGS_BODY = {"type": "object", "required": ["tags"], "properties": {"tags": TAGS}}
 INTERFACE_BODY = {"type": "object", "properties": {"subnet_id": ID, "port_id": ID}}
+# add_extraroutes / remove_extraroutes: each route is checked as the router's routes are.
+EXTRAROUTES_BODY = {"type": "object", "required": ["router"], "properties": {"router": {
+    "type": "object", "required": ["routes"], "additionalProperties": False,
+    "properties": {"routes": {"type": "array", "items": {"type": "object"}}}}}}
 QUOTA_BODY = {"type": "object", "required": ["quota"], "properties": {"quota": {
     "type": "object", "additionalProperties": {"type": ["integer", "string"]}}}}

@@ -8,7 +8,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.context import RequestContext
 from pocketstack.network import converters, errors
 from pocketstack.network.api import inputs, render
-from pocketstack.network.api.schemas import INTERFACE_BODY, QUOTA_BODY, SCHEMAS
+from pocketstack.network.api.schemas import EXTRAROUTES_BODY, INTERFACE_BODY, QUOTA_BODY, SCHEMAS
 from pocketstack.network.manager import NetworkManager
 from pocketstack.network.models import Quota
 from pocketstack.network.quota import DEFAULTS as QUOTA_DEFAULTS
@@ -68,6 +68,16 @@ class RouterInterfacesApi:
                body=INTERFACE_BODY)
     def remove(self, req: ApiRequest):
         return self.manager.remove_router_interface(req.caller, self._router(req), req.data)
+
+    @route.put("/v2.0/routers/{router_id}/add_extraroutes", policy="add_extraroutes", body=EXTRAROUTES_BODY)
+    def add_routes(self, req: ApiRequest):
+        return {"router": self.manager.change_extra_routes(req.caller, self._router(req),
+                                                           req.data["router"]["routes"], add=True)}
+
+    @route.put("/v2.0/routers/{router_id}/remove_extraroutes", policy="remove_extraroutes", body=EXTRAROUTES_BODY)
+    def remove_routes(self, req: ApiRequest):
+        return {"router": self.manager.change_extra_routes(req.caller, self._router(req),
+                                                           req.data["router"]["routes"], add=False)}
 
 
 def quota_values(body: dict) -> dict[str, int]:

@@ -22,6 +22,11 @@ class DatapathDriver:
     def sync(self, state: dict[str, list[dict]]) -> None:
         """Full state on start: ``{"ports": [...], "routers": [...], ...}``."""
 
+    def status(self) -> dict:
+        """What the agent adds to its ``configurations`` in ``/v2.0/agents`` at every
+        heartbeat (as Neutron's agents report their resource counts): JSON values."""
+        return {}
+
     def network_updated(self, network: dict) -> None: ...
 
     def network_deleted(self, network: dict) -> None: ...

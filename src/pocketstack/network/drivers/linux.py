@@ -15,8 +15,8 @@ default); it never adds a device, address, route or rule to the namespace it run
 Every event updates the driver's copy of the network state ("this is the state now")
 and then reconciles the namespaces with all of it, so applying an event twice, or
 out of order with a later full :meth:`sync`, converges on the same data plane; a device
-removed by hand comes back at the next event, a rule at the next change of its ruleset
-or the next sync.  The reconcile
+removed by hand comes back at the next event, a rule at the next change of its chain
+(its table, in a router namespace) or the next sync.  The reconcile
 removes what it owns but no longer wants: namespaces with the prefix, devices in them,
 dnsmasq processes whose pid files are in its state directory.
 """
@@ -80,7 +80,7 @@ class LinuxDriver(DatapathDriver):
         self.floatingips: dict[str, dict] = {}
         self.security_groups: dict[str, dict] = {}
         self.last_error: str | None = None  # of the last reconcile after an event
-        self._applied: dict[str, str] = {}  # namespace -> the nft ruleset applied last
+        self._applied: dict[str, str | nft_rules.HostRuleset] = {}  # namespace -> its ruleset applied last
         self._forced = False
 
     # -- naming ----------------------------------------------------------------------------
@@ -130,6 +130,14 @@ class LinuxDriver(DatapathDriver):
         except (OSError, netns.CommandFailed, ValueError) as error:
             self.last_error = str(error)
             LOG.error("linux datapath could not apply the network state: %s", error)
+
+    def status(self) -> dict:
+        """How many of each resource the driver applies, and the error of its last
+        reconcile after an event (None when it succeeded)."""
+        with self._lock:
+            return {"networks": len(self.networks), "subnets": len(self.subnets), "ports": len(self._bound_ports()),
+                    "routers": len(self.routers), "floating_ips": len(self.floatingips),
+                    "security_groups": len(self.security_groups), "last_error": self.last_error}
 
     def network_updated(self, network: dict) -> None:
         self._put(self.networks, network)
@@ -236,19 +244,35 @@ class LinuxDriver(DatapathDriver):
                     netns.delete(ns)
             self._stop_orphan_dnsmasq({ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
             self._attach_ports()
-            self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks))
+            last = self._applied.get(self.host_ns)
+            numbers = last.numbers if isinstance(last, nft_rules.HostRuleset) else None
+            self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks,
+                                                      numbers))
 
     def _ensure(self, ns: str) -> None:
         if netns.ensure(ns):
             self._applied.pop(ns, None)  # a new namespace has no rules yet
 
-    def _nft(self, ns: str, ruleset: str) -> None:
-        """Apply a namespace's ruleset, unless it is the one applied last (replacing a
-        1,000-port ruleset takes nft about two seconds); ``sync`` applies it anyway."""
-        if self._applied.get(ns) == ruleset and not self._forced:
+    def _nft(self, ns: str, ruleset: str | nft_rules.HostRuleset) -> None:
+        """Apply a namespace's ruleset, unless it is the one applied last; the host's
+        security-group tables by an update of only the chains and sets that changed when
+        that is possible (replacing a 1,000-port ruleset takes nft about two seconds), whole
+        otherwise or if the update fails (a chain deleted by hand).  ``sync`` always
+        applies the whole ruleset: it repairs anything changed by hand."""
+        last = None if self._forced else self._applied.get(ns)
+        if last == ruleset:
             return
         self._applied.pop(ns, None)
-        netns.execute(ns, "nft", "-f", "-", input=ruleset)
+        if isinstance(ruleset, nft_rules.HostRuleset) and isinstance(last, nft_rules.HostRuleset):
+            update = ruleset.changes_from(last)
+            if update is not None:
+                try:
+                    netns.execute(ns, "nft", "-f", "-", input=update)
+                    self._applied[ns] = ruleset
+                    return
+                except netns.CommandFailed as error:
+                    LOG.warning("nft update in %s failed, replacing the tables: %s", ns, error)
+        netns.execute(ns, "nft", "-f", "-", input=ruleset if isinstance(ruleset, str) else ruleset.text())
         self._applied[ns] = ruleset
 
     def destroy(self) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.errors import BadRequest
 from pocketstack.placement import errors
 from pocketstack.placement.allocations import ANY_GENERATION, ConsumerAllocations
 from pocketstack.placement.api import schemas
@@ -105,7 +104,7 @@ class UsagesApi:
         req.authorize()
         project = req.query.get("project_id")
         if not project:
-            raise BadRequest("Invalid query string parameters: 'project_id' is a required property")
+            raise errors.MissingQueryParameter(name="project_id")
         user = req.query.get("user_id")
         if not req.at_least(1, 38):
             return {"usages": self.store.project_usages(project, user)}

@@ -8,7 +8,7 @@ import re
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.errors import BadRequest
+from pocketstack.placement import errors
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement.api import query
 from pocketstack.placement.api.common import check_uuid
@@ -107,8 +107,7 @@ class AllocationCandidatesApi:
             raise query.bad(f"Invalid query string parameters: group_policy must be 'none' or 'isolate', "
                             f"got {policy!r}")
         if policy is None and sum(1 for g in groups if g.suffix) > 1:
-            raise BadRequest('The "group_policy" parameter is required when specifying more than one '
-                             '"resources{N}" parameter.')
+            raise errors.GroupPolicyRequired()
         found = find_candidate_sets(self.manager.db, groups, isolate=policy == "isolate",
                                     limit=query.limit(req.query.get("limit")))
         requested = {rc for g in groups for rc in g.resources}

@@ -7,7 +7,6 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
-from pocketstack.common.errors import BadRequest
 from pocketstack.placement import errors
 from pocketstack.placement.api import render, schemas
 from pocketstack.placement.catalog import Catalog, check_custom_name
@@ -22,8 +21,7 @@ def parse_name_filter(names: list[str], wanted: str) -> list[str]:
     if wanted.startswith("in:"):
         chosen = set(wanted[3:].split(","))
         return [n for n in names if n in chosen]
-    raise BadRequest(f"Badly formatted name parameter. Expected name query string parameter in form: "
-                     f"?name=[in|startswith]:[name1,name2|prefix]. Got: \"{wanted}\"")
+    raise errors.BadNameFilter(value=wanted)
 
 
 class ResourceClassesApi:
@@ -61,8 +59,7 @@ class ResourceClassesApi:
         req.authorize()
         name = req.path_params["name"]
         if not req.at_least(1, 7):
-            raise BadRequest("Renaming resource classes is not supported; use microversion 1.7 or later "
-                             "to create a resource class with PUT.")
+            raise errors.RenameNotSupported()
         check_custom_name(name, "resource class")
         created = self.catalog.create_resource_class(name, exist_ok=True)
         headers = {"Location": render.location(req, f"/resource_classes/{name}")}
@@ -87,7 +84,7 @@ class TraitsApi:
         if "associated" in req.query:
             associated = req.query["associated"].lower()
             if associated not in ("true", "false"):
-                raise BadRequest("The query parameter associated only accepts 'true' or 'false'")
+                raise errors.NotABoolean(name="associated")
             used = self.catalog.associated_traits()
             names = [n for n in names if (n in used) == (associated == "true")]
         return {"traits": names}

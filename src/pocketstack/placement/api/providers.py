@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
-from pocketstack.common.errors import BadRequest
 from pocketstack.placement.api import query, render, schemas
 from pocketstack.placement.api.common import check_uuid
 from pocketstack.placement.manager import PlacementManager
@@ -52,13 +51,12 @@ class ProvidersApi:
                                     resources=resources)
         return {"resource_providers": [render.provider(req, rp) for rp in found]}
 
-    @route.post("/resource_providers", policy=PROVIDERS, body=schemas.provider_create)
+    @route.post("/resource_providers", policy=PROVIDERS,
+                body={"1.0": schemas.provider_create, "1.14": schemas.provider_create_v114})
     def create(self, req: ApiRequest) -> Response:
         req.authorize()
-        parent = req.data.get("parent_provider_uuid")
-        if parent is not None and not req.at_least(1, 14):
-            raise BadRequest("parent_provider_uuid is not supported before microversion 1.14.")
-        rp = self.providers.create(req.data.get("uuid") or str(uuidlib.uuid4()), req.data["name"], parent)
+        rp = self.providers.create(req.data.get("uuid") or str(uuidlib.uuid4()), req.data["name"],
+                                   req.data.get("parent_provider_uuid"))
         location = render.location(req, f"/resource_providers/{rp['uuid']}")
         if req.at_least(1, 20):
             return json_response(render.provider(req, rp), status=200, headers={"Location": location})
@@ -69,14 +67,12 @@ class ProvidersApi:
         req.authorize()
         return render.provider(req, self.providers.get(req.path_params["uuid"]))
 
-    @route.put("/resource_providers/{uuid}", policy=PROVIDERS, body=schemas.provider_update)
+    @route.put("/resource_providers/{uuid}", policy=PROVIDERS,
+               body={"1.0": schemas.provider_update, "1.14": schemas.provider_update_v114})
     def update(self, req: ApiRequest) -> dict:
         req.authorize()
         uuid = req.path_params["uuid"]
-        current = self.providers.get(uuid)
-        parent = current["parent_provider_uuid"]
-        if req.at_least(1, 14):  # before 1.14 the parent could not be given
-            parent = req.data.get("parent_provider_uuid", parent)
+        parent = req.data.get("parent_provider_uuid", self.providers.get(uuid)["parent_provider_uuid"])
         rp = self.providers.update(uuid, req.data["name"], parent, allow_reparent=req.at_least(1, 37))
         return render.provider(req, rp)
 

@@ -10,20 +10,19 @@ GENERATION = {"type": "integer", "minimum": 0}
 CUSTOM_NAME = {"type": "string", "pattern": "^CUSTOM_[A-Z0-9_]+$", "maxLength": 255}
 CLASS_NAME = {"type": "string", "pattern": "^[A-Z0-9_]+$", "maxLength": 255}
 
-provider_create = {
-    "type": "object",
-    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200}, "uuid": UUID,
-                   "parent_provider_uuid": {"anyOf": [UUID, {"type": "null"}]}},
-    "required": ["name"],
-    "additionalProperties": False,
-}
-provider_update = {
-    "type": "object",
-    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200},
-                   "parent_provider_uuid": {"anyOf": [UUID, {"type": "null"}]}},
-    "required": ["name"],
-    "additionalProperties": False,
-}
+_PROVIDER_NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+_PARENT = {"parent_provider_uuid": {"anyOf": [UUID, {"type": "null"}]}}
+
+
+def _provider(properties: dict) -> dict:
+    return {"type": "object", "properties": properties, "required": ["name"], "additionalProperties": False}
+
+
+# A provider's parent may be given from 1.14 (nested providers); before, it is an unknown property.
+provider_create = _provider({"name": _PROVIDER_NAME, "uuid": UUID})
+provider_create_v114 = _provider({"name": _PROVIDER_NAME, "uuid": UUID, **_PARENT})
+provider_update = _provider({"name": _PROVIDER_NAME})
+provider_update_v114 = _provider({"name": _PROVIDER_NAME, **_PARENT})
 
 _INVENTORY_FIELDS = {
     "total": {"type": "integer", "minimum": 1, "maximum": MAX_INT},

@@ -4,14 +4,15 @@ and the summary (3.12+); the volume's metadata is :mod:`.metadata`'s."""
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
 
+from pocketstack.common.api.bodies import check_storable, parse_json
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
+from pocketstack.common.errors import BadRequest
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.api import render, schemas
@@ -57,15 +58,19 @@ def create_spec(spec: dict) -> dict:
 
 def _literal(text: str) -> Any:
     """A ``metadata`` filter: JSON, or the Python literal clients send (Tempest urlencodes
-    a dict, Cinder reads it with ``ast.literal_eval``)."""
+    a dict, Cinder reads it with ``ast.literal_eval``).  Either way held to what a body
+    may hold (common/api/bodies.py): a lone surrogate cannot be compared with a stored
+    string and deep nesting exhausts the recursive parsers -- both were 500s."""
     try:
-        return json.loads(text)
-    except ValueError:
+        return parse_json(text.encode("utf-8", "surrogatepass"))
+    except BadRequest:
         pass
     try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+        value = ast.literal_eval(text)
+        check_storable(value)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError, BadRequest):
         raise errors.InvalidInput(reason=BAD_METADATA_FILTER) from None
+    return value
 
 
 def list_filters(query: Mapping[str, str]) -> dict[str, Any]:

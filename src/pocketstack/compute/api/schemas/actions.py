@@ -3,11 +3,37 @@ found and the action authorized, as Nova's matrix of answers expects)."""
 
 from __future__ import annotations
 
+from pocketstack.compute.api.schemas.servers import PERSONALITY
+
 REBOOT = {"type": "object", "required": ["type"], "properties": {
     "type": {"type": "string", "pattern": "^([Hh][Aa][Rr][Dd]|[Ss][Oo][Ff][Tt])$"}}}
 RESIZE = {"type": "object", "required": ["flavorRef"], "properties": {
     "flavorRef": {"type": ["string", "integer"], "minLength": 1}, "OS-DCF:diskConfig": {"type": "string"}},
     "additionalProperties": False}
+# ``migrate`` from 2.56 (before, its value is not looked at): an optional target host.
+MIGRATE_V256 = {"type": ["object", "null"], "additionalProperties": False, "properties": {
+    "host": {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
+             "pattern": "^[a-zA-Z0-9-._]*$"}}}
+# ``os-migrateLive`` by microversion: ``disk_over_commit`` until 2.24, ``block_migration``
+# "auto" from 2.25, ``force`` 2.30-2.67.
+_BOOL_VALUES: list = [True, False, "True", "False", "true", "false", "1", "0", "yes", "no", "on", "off", "TRUE",
+                      "FALSE", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"]
+_BOOL = {"type": ["boolean", "string"], "enum": _BOOL_VALUES}
+_HOST = {"type": ["string", "null"], "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9-._]*$"}
+MIGRATE_LIVE = {"type": "object", "required": ["block_migration", "disk_over_commit", "host"],
+                "additionalProperties": False,
+                "properties": {"block_migration": _BOOL, "disk_over_commit": _BOOL, "host": _HOST}}
+_LIVE_V225 = {"block_migration": {"type": ["boolean", "string"], "enum": [*_BOOL_VALUES, "auto"]}, "host": _HOST}
+MIGRATE_LIVE_V225 = {"type": "object", "required": ["block_migration", "host"], "additionalProperties": False,
+                     "properties": _LIVE_V225}
+MIGRATE_LIVE_V230 = {"type": "object", "required": ["block_migration", "host"], "additionalProperties": False,
+                     "properties": {**_LIVE_V225, "force": _BOOL}}
+# ``evacuate`` by microversion: ``onSharedStorage`` required until 2.13, ``force`` 2.29-2.67.
+_EVACUATE = {"host": _HOST, "adminPass": {"type": "string"}}
+EVACUATE = {"type": "object", "required": ["onSharedStorage"], "additionalProperties": False,
+            "properties": {**_EVACUATE, "onSharedStorage": _BOOL}}
+EVACUATE_V214 = {"type": "object", "additionalProperties": False, "properties": _EVACUATE}
+EVACUATE_V229 = {"type": "object", "additionalProperties": False, "properties": {**_EVACUATE, "force": _BOOL}}
 METADATA = {"type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
              "additionalProperties": {"type": "string", "maxLength": 255}}
 CREATE_IMAGE = {"type": "object", "required": ["name"], "properties": {
@@ -18,7 +44,8 @@ REBUILD = {"type": "object", "required": ["imageRef"], "properties": {
     "adminPass": {"type": "string"}, "metadata": METADATA, "preserve_ephemeral": {"type": "boolean"},
     "OS-DCF:diskConfig": {"type": "string"}, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
     "description": {"type": ["string", "null"], "maxLength": 255}, "key_name": {"type": ["string", "null"]},
-    "user_data": {"type": ["string", "null"]}, "trusted_image_certificates": {"type": ["array", "null"]}},
+    "user_data": {"type": ["string", "null"]}, "trusted_image_certificates": {"type": ["array", "null"]},
+    "personality": PERSONALITY},
     "additionalProperties": False}
 BACKUP = {"type": "object", "required": ["name", "backup_type", "rotation"], "additionalProperties": False,
            "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},

@@ -27,6 +27,11 @@ _NETWORKS = {"anyOf": [{"type": "string", "enum": ["none", "auto"]},
                            "additionalProperties": False}}]}
 _TAGS = {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 60}}
 
+# Nova's file injection (create and rebuild before 2.57); ``contents`` base64, checked
+# with the quotas (``instances.check_personality``).
+PERSONALITY = {"type": "array", "items": {"type": "object", "additionalProperties": False,
+                                          "properties": {"path": {"type": "string"}, "contents": {"type": "string"}}}}
+
 _SERVER_V21: dict[str, Any] = {
     "type": "object", "required": ["name", "flavorRef"], "additionalProperties": False, "properties": {
         "name": NAME, "flavorRef": {"type": ["string", "integer"], "minLength": 1},
@@ -42,7 +47,7 @@ _SERVER_V21: dict[str, Any] = {
         "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
         "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
         "trusted_image_certificates": {"type": ["array", "null"]},
-        "personality": {"type": "array"}}}
+        "personality": PERSONALITY}}
 
 
 def _create(server: dict[str, Any]) -> dict[str, Any]:

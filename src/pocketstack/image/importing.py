@@ -1,0 +1,314 @@
+"""Interoperable image import (Glance's ``/v2/images/{id}/stage`` and ``…/import``),
+with one store: the methods ``glance-direct`` (data staged first) and ``web-download``
+(data fetched from a URL).
+
+States, as Glance's::
+
+    queued --stage--> uploading (staging) --staged--> uploading
+      |                                       |
+      +------- web-download import -----------+-- glance-direct import --> importing
+                                                                            |
+                            active <-- data in the store, task success -----+
+                            queued <-- any failure, task failure ----------+
+
+Staged data lives in a second file store, the *staging area* (``<data_dir>/image-staging``,
+Glance's ``node_staging_uri``); while it is being written the image row holds the
+upload's id, and the staging node in ``upload_node``.  An import creates an
+``api_image_import`` task and moves the image to ``importing`` in one transaction,
+with the task's id as the image's ``upload_id`` and the ``os_glance_import_task`` lock
+property, as Glance shows it; a worker thread copies the data (staged file or URL) into
+the store while hashing it, and ends image and task together in one transaction.
+Every change is a compare-and-swap on the rows.  At start-up a node returns its
+interrupted stagings to ``queued``, runs again its pending imports and fails those it
+was running (image back to ``queued``), and removes staged files of images that no
+longer wait for an import.
+
+With one store, Glance ignores ``stores``, ``all_stores`` and ``X-Image-Meta-Store``,
+refuses ``all_stores_must_succeed: false``, and keeps ``os_glance_importing_to_stores``
+and ``os_glance_failed_import`` empty strings; so does this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.common.context import RequestContext
+from pocketstack.common.db import Database
+from pocketstack.common.db.base import utcnow
+from pocketstack.common.db.cas import RetriesExhausted, cas_update, run_in_transaction
+from pocketstack.image import access, errors
+from pocketstack.image import models as m
+from pocketstack.image.data import HASH_ALGO, SIZE_CAP, Upload, claim_queued
+from pocketstack.image.import_filter import ImportFilter
+from pocketstack.image.records import ImageView, load_view
+from pocketstack.image.stores import Store
+from pocketstack.image.tasks import move_task, view
+
+LOG = logging.getLogger(__name__)
+METHODS = ("glance-direct", "web-download")
+LOCK = "os_glance_import_task"
+IMPORTING = "os_glance_importing_to_stores"
+FAILED = "os_glance_failed_import"
+TASK_TYPE = "api_image_import"
+FETCH_TIMEOUT = httpx.Timeout(30.0)
+MAX_REDIRECTS = 5
+CHUNK = 1 << 20
+
+
+def check_request(body: Any) -> str:
+    """The import method of an import request body; 400 as Glance's deserializer."""
+    if not isinstance(body, dict):
+        raise errors.BodyNotObject()
+    method = body.get("method")
+    if method is None:
+        raise errors.ImportMethodMissing()
+    if not isinstance(method, dict) or "name" not in method:
+        raise errors.ImportNameMissing()
+    if method["name"] not in METHODS:
+        raise errors.UnknownImportMethod(name=method["name"])
+    for flag in ("all_stores_must_succeed", "all_stores"):
+        if flag in body and not isinstance(body[flag], bool):
+            raise errors.ImportFlagNotBoolean(name=flag)
+    return method["name"]
+
+
+def check_importable(image: ImageView, method: str) -> None:
+    """409 unless ``image`` can be imported into with ``method`` (Glance's order)."""
+    if image.status == "active":
+        raise errors.ImportActiveImage()
+    if method == "web-download" and image.status != "queued":
+        raise errors.ImportNeedsQueued(method=method)
+    if method == "glance-direct" and (image.status != "uploading" or image.upload_id is not None):
+        raise errors.ImportNeedsStaging()
+    for name in ("container_format", "disk_format"):
+        if not getattr(image, name):
+            raise errors.ImportNeedsFormat(name=name)
+
+
+def fetch(url: str, allowed: ImportFilter) -> Iterator[bytes]:
+    """The bytes at ``url``, following redirects whose targets pass the filter too."""
+    with httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=False) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            with client.stream("GET", url) as response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers["location"])
+                    if not allowed.allows(url):
+                        raise errors.ImportUriFiltered(uri=url)
+                    continue
+                response.raise_for_status()
+                yield from response.iter_bytes(CHUNK)
+                return
+    raise errors.ImportTooManyRedirects(uri=url)
+
+
+class ImageImporter:
+    """Stages data and runs imports.  ``store`` is where active images' data lives,
+    ``staging`` the staging area; ``fetcher(url, filter)`` yields a URL's bytes."""
+
+    def __init__(self, db: Database, store: Store, staging: Store, allowed: ImportFilter,
+                 fetcher: Callable[[str, ImportFilter], Iterator[bytes]] = fetch, size_cap: int = SIZE_CAP):
+        self.db, self.store, self.staging, self.allowed = db, store, staging, allowed
+        self.node = store.node  # the process running the tasks it creates
+        self.fetcher, self.size_cap = fetcher, size_cap
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="image-import")
+
+    # -- staging ---------------------------------------------------------------------
+    def begin_stage(self, context: RequestContext, image_id: str) -> Upload:
+        """Move the image ``queued -> uploading`` (committed) and open a staging sink."""
+        upload_id = claim_queued(self.db, context, image_id, "uploading", self.staging.node,
+                                 errors.InvalidStageTransition)
+        try:
+            sink = self.staging.open_sink(image_id, upload_id)
+        except BaseException:
+            self._unstage(image_id, upload_id)
+            raise
+        return Upload(image_id, upload_id, sink, self.size_cap)
+
+    def finish_stage(self, upload: Upload) -> None:
+        """Keep the staged data: the image stays ``uploading``, with its size, ready for
+        a glance-direct import; 410 if it was deleted meanwhile."""
+        try:
+            location = upload.sink.commit()
+        except BaseException:
+            self.fail_stage(upload)
+            raise
+
+        def work(s: Session) -> bool:
+            row = s.get(m.Image, upload.image_id)
+            if row is None or row.status != "uploading" or row.upload_id != upload.upload_id:
+                return False
+            cas_update(s, m.Image, where={"id": row.id, "generation": row.generation, "upload_id": upload.upload_id},
+                       values={"upload_id": None, "size": upload.size, "location": location,
+                               "generation": row.generation + 1, "updated_at": utcnow()})
+            return True
+
+        if not run_in_transaction(self.db, work):
+            self.staging.delete(location)
+            raise errors.ImageDeletedDuringUpload(image_id=upload.image_id)
+
+    def fail_stage(self, upload: Upload) -> None:
+        """Staging broke: drop the partial data, the image goes back to ``queued``."""
+        upload.sink.abort()
+        self._unstage(upload.image_id, upload.upload_id)
+
+    def _unstage(self, image_id: str, upload_id: str) -> None:
+        def work(s: Session) -> None:
+            row = s.get(m.Image, image_id)
+            if row is None or row.status != "uploading" or row.upload_id != upload_id:
+                return
+            cas_update(s, m.Image, where={"id": image_id, "generation": row.generation},
+                       values={"status": "queued", "upload_id": None, "upload_node": None,
+                               "generation": row.generation + 1, "updated_at": utcnow()})
+
+        try:
+            run_in_transaction(self.db, work)
+        except Exception:  # the original failure matters more; recovery will retry
+            LOG.exception("could not return image %s to queued", image_id)
+
+    # -- importing -------------------------------------------------------------------
+    def start(self, context: RequestContext, image_id: str, body: dict[str, Any]) -> str:
+        """Create the import task and move the image to ``importing`` (one transaction);
+        the copy runs in the background.  Returns the task's id."""
+        method = check_request(body)
+        task_id = str(uuid.uuid4())
+
+        def work(s: Session) -> None:
+            image = access.check_visible(s, context, load_view(s, image_id))
+            access.check_mutable(context, image)
+            check_importable(image, method)
+            now = utcnow()
+            s.add(m.ImageTask(id=task_id, type=TASK_TYPE, status="pending", owner=context.project_id,
+                              input={"image_id": image_id, "import_req": body, "backend": [None]},
+                              result=None, message="", node=self.node, generation=0, created_at=now,
+                              updated_at=now, image_id=image_id, request_id=context.request_id,
+                              user_id=context.user_id))
+            cas_update(s, m.Image, where={"id": image.id, "generation": image.generation},
+                       values={"status": "importing", "upload_id": task_id, "upload_node": self.node,
+                               "generation": image.generation + 1, "updated_at": now})
+            _set_properties(s, image_id, {LOCK: task_id, IMPORTING: "", FAILED: ""})
+
+        run_in_transaction(self.db, work)
+        self.executor.submit(self.run, task_id)
+        return task_id
+
+    def run(self, task_id: str) -> None:
+        """Run a pending import to its end (in a worker thread)."""
+        try:
+            if not run_in_transaction(self.db, lambda s: move_task(s, task_id, "pending", status="processing")):
+                return
+            with self.db.session(readonly=True) as s:
+                task = view(s.get_one(m.ImageTask, task_id))
+        except Exception:
+            LOG.exception("import task %s could not start", task_id)
+            return
+        image_id = task.image_id or ""
+        sink = None
+        try:
+            with self.db.session(readonly=True) as s:
+                image = s.get(m.Image, image_id)
+                if image is None or image.status != "importing" or image.upload_id != task_id:
+                    raise errors.ImageDeletedDuringImport()
+                staged = image.location
+            method = task.input["import_req"]["method"]
+            if method["name"] == "glance-direct":
+                chunks: Iterator[bytes] = self.staging.read(staged or "", chunk_size=CHUNK)
+            else:
+                chunks = self.fetcher(method["uri"], self.allowed)
+            sink = self.store.open_sink(image_id, task_id)
+            upload = Upload(image_id, task_id, sink, self.size_cap)
+            for chunk in chunks:
+                upload.write(chunk)
+            location = sink.commit()
+            if not run_in_transaction(self.db, lambda s: self._succeed(s, task_id, upload, location)):
+                self.store.delete(location)
+                raise errors.ImageDeletedDuringImport()
+            if staged:
+                self.staging.delete(staged)
+        except Exception as error:
+            if sink is not None:
+                sink.abort()
+            message = error.message if isinstance(error, errors.ApiError) else f"{type(error).__name__}: {error}"
+            LOG.warning("import task %s of image %s failed: %s", task_id, image_id, message)
+            try:
+                self._fail(task_id, image_id, message)
+            except Exception:  # left processing: the next start-up fails it
+                LOG.exception("import task %s could not be marked failed", task_id)
+
+    def _succeed(self, s: Session, task_id: str, upload: Upload, location: str) -> bool:
+        row = s.get(m.Image, upload.image_id)
+        if row is None or row.status != "importing" or row.upload_id != task_id:
+            return False
+        cas_update(s, m.Image, where={"id": row.id, "generation": row.generation, "upload_id": task_id},
+                   values={"status": "active", "size": upload.size, "checksum": upload.md5.hexdigest(),
+                           "os_hash_algo": HASH_ALGO, "os_hash_value": upload.hash.hexdigest(),
+                           "location": location, "upload_id": None, "upload_node": None,
+                           "generation": row.generation + 1, "updated_at": utcnow()})
+        _set_properties(s, row.id, {LOCK: None})
+        move_task(s, task_id, "processing", status="success", result={"image_id": row.id})
+        return True
+
+    def _fail(self, task_id: str, image_id: str, message: str) -> None:
+        """The image goes back to ``queued`` without data (staged data removed), the
+        task to ``failure``: one transaction."""
+        def work(s: Session) -> str | None:
+            row = s.get(m.Image, image_id)
+            staged = None
+            if row is not None and row.status == "importing" and row.upload_id == task_id:
+                staged = row.location
+                cas_update(s, m.Image, where={"id": row.id, "generation": row.generation},
+                           values={"status": "queued", "size": None, "location": None, "upload_id": None,
+                                   "upload_node": None, "generation": row.generation + 1, "updated_at": utcnow()})
+                _set_properties(s, row.id, {LOCK: None})
+            move_task(s, task_id, "processing", status="failure", message=message)
+            return staged
+
+        staged = run_in_transaction(self.db, work)
+        if staged:
+            self.staging.delete(staged)
+
+    # -- start-up recovery -----------------------------------------------------------
+    def recover(self) -> None:
+        """Stagings this node was writing go back to ``queued``; its pending imports run
+        again, those it was running fail; staged files nobody waits for are removed."""
+        with self.db.session(readonly=True) as s:
+            stuck = list(s.execute(sa.select(m.Image.id, m.Image.upload_id).where(
+                m.Image.status == "uploading", m.Image.upload_node == self.staging.node,
+                m.Image.upload_id.is_not(None))))
+            tasks = list(s.execute(sa.select(m.ImageTask.id, m.ImageTask.status, m.ImageTask.image_id).where(
+                m.ImageTask.node == self.node, m.ImageTask.type == TASK_TYPE,
+                m.ImageTask.status.in_(("pending", "processing")))))
+        for image_id, upload_id in stuck:
+            self._unstage(image_id, upload_id)
+            LOG.warning("image %s: staging interrupted by a restart; back to queued", image_id)
+        for task_id, status, image_id in tasks:
+            if status == "pending":
+                self.executor.submit(self.run, task_id)
+                continue
+            LOG.warning("import task %s: interrupted by a restart; failed", task_id)
+            try:
+                self._fail(task_id, image_id or "", "The import was interrupted by a restart of the image service.")
+            except RetriesExhausted:
+                LOG.error("import task %s kept changing during recovery; left processing", task_id)
+        self.staging.discard_partials()
+        with self.db.session(readonly=True) as s:
+            waiting = set(s.scalars(sa.select(m.Image.id).where(m.Image.status.in_(("uploading", "importing")))))
+        self.staging.discard_orphans(waiting)
+
+    def stop(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _set_properties(s: Session, image_id: str, values: dict[str, str | None]) -> None:
+    """Set (or, for None, remove) the reserved import properties of an image."""
+    s.execute(sa.delete(m.ImageProperty).where(m.ImageProperty.image_id == image_id,
+                                               m.ImageProperty.name.in_(list(values))))
+    s.add_all([m.ImageProperty(image_id=image_id, name=k, value=v) for k, v in values.items() if v is not None])
