@@ -150,3 +150,29 @@ def test_boot_with_unknown_security_group_is_400(api, admin_token, member):
         "name": unique("vm"), "imageRef": image, "flavorRef": flavor["id"], "networks": "none",
         "security_groups": [{"name": "no-such-group"}]}})
     assert r.status_code == 400 and "no-such-group" in r.json()["badRequest"]["message"]
+
+
+def test_server_on_a_network_without_port_security_shows_no_group(api, admin_token, member):
+    """Nova shows a server's groups from its ports: a port on a network with port security
+    off has none, whether the server asked for none (``[]``, Tempest's
+    test_boot_into_disabled_port_security_network_without_secgroup) or said nothing."""
+    token = member["token"]
+    r = api.request("POST", "/network/v2.0/networks", token,
+                    json={"network": {"name": unique("open"), "port_security_enabled": False}})
+    assert r.status_code == 201, r.text
+    net = r.json()["network"]
+    assert api.request("POST", "/network/v2.0/subnets", token, json={"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": "10.79.0.0/24"}}).status_code == 201
+    image, flavor = make_image(api, admin_token), make_flavor(api, admin_token)["id"]
+    for groups in ({"security_groups": []}, {}):
+        server = boot(api, token, image, flavor, networks=[{"uuid": net["id"]}], **groups)["server"]
+        shown = wait(api, token, server["id"])
+        assert "security_groups" not in shown, shown.get("security_groups")
+        listed = call(api, "GET", "/servers/detail", token).json()["servers"]
+        assert "security_groups" not in next(s for s in listed if s["id"] == server["id"])
+        port, = api.request("GET", f"/network/v2.0/ports?device_id={server['id']}", token).json()["ports"]
+        assert port["security_groups"] == [] and port["port_security_enabled"] is False
+        groups_of = call(api, "GET", f"/servers/{server['id']}/os-security-groups", token, version=V).json()
+        assert groups_of["security_groups"] == []
+        call(api, "DELETE", f"/servers/{server['id']}", token)
+        wait_gone(api, token, server["id"])

@@ -4,6 +4,7 @@ existing volume), delete_on_termination, failed builds, and Nova's 400s."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -330,6 +331,56 @@ def test_a_user_cannot_detach_through_cinder_what_nova_attached(api, project, fl
     assert wait_volume(api, project, vid, ("available",))["attachments"] == []
     assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
     wait_gone(api, token, server_id)
+
+
+def test_snapshot_of_a_volume_backed_server_boots_a_new_volume(api, project, flavor, raw_image):
+    """Tempest's test_image_defined_boot_from_volume: ``createImage`` of a volume-backed
+    server snapshots its volume and registers a data-less image mapping that snapshot; a
+    server booted from the image gets a new volume made from the snapshot as its root."""
+    token = project["token"]
+    origin = create_volume(api, project, imageRef=raw_image)
+    first = wait(api, token, boot(api, token, flavor["id"], [
+        {"source_type": "volume", "destination_type": "volume", "uuid": origin["id"], "boot_index": 0,
+         "delete_on_termination": True}], imageRef="")["server"]["id"])
+    assert first["status"] == "ACTIVE", first.get("fault")
+    r = call(api, "POST", f"/servers/{first['id']}/action", token, version="2.45",
+             json={"createImage": {"name": "bfv-snap", "metadata": {"purpose": "test"}}})
+    assert r.status_code == 202, r.text
+    image = api.request("GET", f"/image/v2/images/{r.json()['image_id']}", token).json()
+    assert (image["status"], image["size"], image["disk_format"], image["container_format"]) == (
+        "active", 0, "qcow2", "bare")
+    assert (image["bdm_v2"], image["root_device_name"], image["purpose"]) == ("True", "/dev/vda", "test")
+    [mapping] = json.loads(image["block_device_mapping"])
+    assert {k: mapping[k] for k in ("source_type", "destination_type", "boot_index", "device_name",
+                                    "delete_on_termination", "volume_size", "volume_id", "image_id")} == {
+        "source_type": "snapshot", "destination_type": "volume", "boot_index": 0, "device_name": "/dev/vda",
+        "delete_on_termination": True, "volume_size": 1, "volume_id": None, "image_id": None}
+    snapshot = volumes(api, project, path=f"/snapshots/{mapping['snapshot_id']}").json()["snapshot"]
+    assert snapshot["volume_id"] == origin["id"] and snapshot["name"] == "snapshot for bfv-snap"
+    assert call(api, "GET", f"/servers/{first['id']}", token).json()["server"]["OS-EXT-STS:task_state"] is None
+    actions = call(api, "GET", f"/servers/{first['id']}/os-instance-actions", token).json()["instanceActions"]
+    assert "createImage" in {a["action"] for a in actions}
+    deadline = time.monotonic() + 30
+    while snapshot["status"] != "available":
+        assert time.monotonic() < deadline, snapshot
+        time.sleep(0.05)
+        snapshot = volumes(api, project, path=f"/snapshots/{snapshot['id']}").json()["snapshot"]
+
+    second = wait(api, token, boot(api, token, flavor["id"], [], imageRef=image["id"])["server"]["id"])
+    assert second["status"] == "ACTIVE", second.get("fault")
+    assert second["image"]["id"] == image["id"]  # Nova records the imageRef whatever the root disk
+    [attached] = second["os-extended-volumes:volumes_attached"]
+    assert attached["delete_on_termination"] is True and attached["id"] != origin["id"]
+    made = volumes(api, project, path=f"/volumes/{attached['id']}").json()["volume"]
+    assert made["snapshot_id"] == snapshot["id"] and made["size"] == 1
+    assert [(a["server_id"], a["device"]) for a in made["attachments"]] == [(second["id"], "/dev/vda")]
+    assert made["volume_image_metadata"]["image_id"] == raw_image  # carried from the origin volume
+    assert call(api, "DELETE", f"/servers/{second['id']}", token).status_code == 204
+    wait_gone(api, token, second["id"])
+    assert wait_volume(api, project, made["id"], ("deleted",)) is None
+    assert volumes(api, project, "DELETE", f"/snapshots/{snapshot['id']}").status_code == 202
+    assert call(api, "DELETE", f"/servers/{first['id']}", token).status_code == 204
+    wait_gone(api, token, first["id"])
 
 
 def test_admin_attaches_a_volume_of_its_own_project_to_a_members_server(api, admin_token, project, flavor,

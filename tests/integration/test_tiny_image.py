@@ -14,6 +14,7 @@ prompt.  Without QEMU, apt or mtools the tests skip; on CI (CI=true) they fail.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import socket
@@ -206,6 +207,7 @@ def test_boots_with_config_drive_then_keeps_its_files_and_powers_off(tiny_image,
     # to the persistent partition; 2 vCPUs as 1 socket x 2 cores, 256 MiB, no NIC.
     drive_a = configdrive.write(tmp_path / "config-a.iso", meta_data("alpha", KEY_A, "a6a4fbf7-0000-4000-8000-1"),
                                 b"#!/bin/sh\necho persisted-$(hostname) > /home/cirros/marker\n"
+                                b"echo kept-in-tmp > /tmp/kept\n"
                                 b"echo user-data-ran-as-$(id -u)\n")
     first = guests("first", [*accel, "-m", "256", "-smp", "2,sockets=1,cores=2,threads=1",
                              "-drive", f"file={disk},if=virtio,format=qcow2",
@@ -265,6 +267,25 @@ def test_boots_with_config_drive_then_keeps_its_files_and_powers_off(tiny_image,
     assert session.returncode == 0, session.stderr
     assert session.stdout.split() == ["cirros", "beta", "persisted-alpha"]
 
+    # What Tempest's scenario tests run in a CirrOS guest, as the cirros user: sudo, /tmp
+    # kept across boots (its timestamps), /var/run, lsblk, the config drive by label.
+    session = ssh(private, port, "sudo id -u; id -u; cat /tmp/kept; readlink /var/run")
+    assert session.stdout.split() == ["0", "1000", "kept-in-tmp", "../run"], session.stderr
+    session = ssh(private, port, "lsblk -lb --nodeps")
+    header, *lines = session.stdout.splitlines()
+    assert header.split() == ["NAME", "MAJ:MIN", "RM", "SIZE", "RO", "TYPE", "MOUNTPOINTS"], session.stdout
+    rows = {line.split()[0]: line for line in lines}
+    assert rows["vda"].split()[2:] == ["0", "134217728", "0", "disk"] and rows["vda"].index("disk") == header.index(
+        "TYPE")  # where Tempest's get_disks looks for it
+    assert rows["sr0"].split()[2:] == ["1", str(drive_b.stat().st_size), "1", "rom"]  # the config drive
+    # Tempest's shell prologue adds /sbin (blkid's place, as util-linux puts it) to dropbear's PATH.
+    session = ssh(private, port, "set -eu -o pipefail; PATH=$PATH:/sbin:/usr/sbin; "
+                                 "sudo mount $(blkid -L config-2 -o device) /mnt; "
+                                 "sudo cat /mnt/openstack/latest/meta_data.json; sudo umount /mnt")
+    assert session.returncode == 0, session.stderr
+    assert json.loads(session.stdout)["uuid"] == "b6a4fbf7-0000-4000-8000-2"
+    assert ssh(private, port, "sudo -u nobody id").returncode == 1
+
 
 def test_boots_without_any_metadata(tiny_image, accel, guests, tmp_path):
     guest = guests("bare", [*accel, "-m", "128", "-drive", f"file={tiny_image},snapshot=on,format=qcow2",
@@ -319,7 +340,8 @@ RESPONDER = textwrap.dedent("""
 
 def test_reads_the_metadata_service_without_a_config_drive(tiny_image, accel, guests, tmp_path):
     root = tmp_path / "metadata"
-    for name, data in configdrive.files(meta_data("gamma", KEY_A, "c6a4fbf7-0000-4000-8000-3"),
+    private, key = keypair(tmp_path)
+    for name, data in configdrive.files(meta_data("gamma", key, "c6a4fbf7-0000-4000-8000-3"),
                                         b"#!/bin/sh\necho user-data-from-metadata-service\n").items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
@@ -330,12 +352,21 @@ def test_reads_the_metadata_service_without_a_config_drive(tiny_image, accel, gu
     nic = (f"user,restrict=on,model=virtio-net-pci,mac=52:54:00:12:34:56,net=169.254.169.0/24,host=169.254.169.2,"
            f"dhcpstart=169.254.169.15,guestfwd=tcp:169.254.169.254:80-cmd:{sys.executable} {responder} {root} "
            f"{requests}")
+    port = free_port()
     guest = guests("service", [*accel, "-m", "128", "-drive", f"file={tiny_image},if=virtio,snapshot=on,format=qcow2",
-                               "-nic", nic])
+                               "-nic", f"{nic},hostfwd=tcp:127.0.0.1:{port}-169.254.169.15:22"])
     guest.wait_for(LOGIN)
     assert "tiny-facts: hostname=gamma" in guest.log()
     assert "tiny-facts: metadata source=metadata-service uuid=c6a4fbf7-0000-4000-8000-3" in guest.log()
     assert "tiny-facts: nic name=eth0 mac=52:54:00:12:34:56 address=169.254.169.15/24" in guest.log()
-    assert f"tiny-facts: ssh-key user=cirros {KEY_A}" in guest.log()
+    assert f"tiny-facts: ssh-key user=cirros {key}" in guest.log()
     assert "user-data-from-metadata-service" in guest.log()
     assert requests.read_text().split() == ["/openstack/latest/meta_data.json", "/openstack/latest/user_data"]
+    # The cirros user reads it with curl, as Tempest's metadata check does.
+    session = ssh(private, port, "curl http://169.254.169.254/openstack/latest/meta_data.json")
+    assert json.loads(session.stdout)["uuid"] == "c6a4fbf7-0000-4000-8000-3", session.stderr
+    session = ssh(private, port, "curl -fsS http://169.254.169.254/nothing; echo status=$?")
+    assert session.stdout == "status=22\n" and "returned error: 404" in session.stderr
+    assert ssh(private, port, "curl -X POST -d pw http://169.254.169.254/openstack/2013-10-17/password").returncode == 0
+    assert requests.read_text().split()[-3:] == ["/openstack/latest/meta_data.json", "/nothing",
+                                                 "/openstack/2013-10-17/password"]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
 
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database, utcnow
@@ -317,10 +318,29 @@ class ComputeManager:
         context = RequestContext(user_id=inst.user_id, project_id=inst.project_id,
                                  roles=inst.requested_roles or ["member", "reader"])
         try:
-            network.allocate_for_instance(context, inst.id, _host(inst), inst.requested_networks,
-                                          inst.security_groups or None)
+            ports = network.allocate_for_instance(context, inst.id, _host(inst), inst.requested_networks,
+                                                  inst.security_groups or None)
         except ApiError as error:
             raise BuildAborted(error.message) from error
+        self._record_port_groups(network, inst, ports)
+
+    def _record_port_groups(self, network: NetworkContract, inst: Instance, ports: list) -> None:
+        """The groups a server with ports shows are its ports' (Nova reads them from Neutron):
+        a port on a network with ``port_security_enabled: false`` gets none, a port brought
+        by the user keeps its own.  Recorded once the ports exist; the add/removeSecurityGroup
+        actions keep the names in step with the ports afterwards."""
+        if not ports:
+            return
+        ids = list(dict.fromkeys(g for port in ports for g in port.get("security_groups") or []))
+        found: dict[str, str] = {}
+        if ids:
+            groups, _ = network.list(RequestContext.admin(), "security-groups", QueryParams([("id", i) for i in ids]))
+            found = {g["id"]: g["name"] or g["id"] for g in groups}
+        names = list(dict.fromkeys(found[i] for i in ids if i in found))
+        if names != list(inst.security_groups or []):
+            unchanged = (Instance.id == inst.id, Instance.security_groups == inst.security_groups)
+            with self.db.session() as s:
+                s.execute(sa.update(Instance).where(*unchanged).values(security_groups=names, updated_at=utcnow()))
 
     def _deallocate_network(self, instance_id: str) -> None:
         network = self.network()

@@ -15,7 +15,7 @@ import stat
 from importlib import resources
 from pathlib import Path
 
-from pocketstack.guestimage import elf
+from pocketstack.guestimage import elf, rootexec
 from pocketstack.guestimage.cpio import Tree
 from pocketstack.guestimage.errors import BuildError
 from pocketstack.guestimage.kmod import Module, read_module
@@ -26,7 +26,12 @@ HOSTNAME = "tiny"
 CONFIG_LABEL = "config-2"
 METADATA_HOST = "169.254.169.254"
 METADATA_PATH = "/openstack/latest"
+SUDO_GID = 27  # group "sudo", as on Debian: who may run /usr/lib/tiny/rootexec
 LIB_DIR = "lib/x86_64-linux-gnu"
+# What Tempest and CirrOS users run in a guest that busybox lacks: shell scripts over
+# busybox (templates/*.sh), where util-linux, sudo and curl would put them.
+TOOLS = {"usr/bin/sudo": "sudo.sh", "bin/lsblk": "lsblk.sh", "sbin/blkid": "blkid.sh",
+         "sbin/mkfs": "mkfs.sh", "usr/bin/curl": "curl.sh"}
 INTERPRETER = "lib64/ld-linux-x86-64.so.2"
 
 # Plain text: busybox getty expands backslash escapes in /etc/issue.
@@ -63,7 +68,7 @@ def init_script(kernel_version: str, release: str) -> str:
         "USER": USER, "PASSWORD": PASSWORD, "HOSTNAME": HOSTNAME, "CONFIG_LABEL": CONFIG_LABEL,
         "DATA_LABEL": "tiny-data", "METADATA_HOST": METADATA_HOST,
         "METADATA_PATH": METADATA_PATH, "KERNEL_VERSION": kernel_version,
-        "RELEASE": release,
+        "RELEASE": release, "SUDO_GID": str(SUDO_GID),
     })
 
 
@@ -82,7 +87,7 @@ def shutdown_script() -> str:
             "echo 'tiny: shutting down'\n"
             "killall dropbear acpid udhcpc 2>/dev/null\n"
             "sync\n"
-            "umount /home /root 2>/dev/null\n"
+            "umount /home /root /tmp 2>/dev/null\n"
             "umount /mnt/data 2>/dev/null || mount -o remount,ro /mnt/data 2>/dev/null\n"
             "sync\n")
 
@@ -134,8 +139,9 @@ def build_tree(unpacked: Path, kernel_version: str, modules: list[Module], relea
     """The initramfs contents from the packages unpacked (each ``dpkg-deb -x``) under ``unpacked``."""
     tree = Tree()
     for directory in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "run", "tmp", "var/log",
-                      "var/run", "home", "root", "mnt", "lib", LIB_DIR, "usr/share/udhcpc", "usr/share/tiny"):
+                      "home", "root", "mnt", "lib", LIB_DIR, "usr/share/udhcpc", "usr/share/tiny"):
         tree.directory(directory)
+    tree.symlink("var/run", "../run")  # pid files: Tempest reads /var/run/udhcpc.eth0.pid
     tree.directory("tmp", 0o1777)
     tree.directory("root", 0o700)
     tree.device("dev/console", stat.S_IFCHR, 5, 1)
@@ -186,4 +192,7 @@ def build_tree(unpacked: Path, kernel_version: str, modules: list[Module], relea
     tree.file("usr/share/tiny/json.awk", template("json.awk"))
     tree.file("etc/tiny/hotplug", template("hotplug.sh"), 0o755)
     tree.file("etc/mdev.conf", mdev_conf())
+    tree.file("usr/lib/tiny/rootexec", rootexec.program(), 0o4750, gid=SUDO_GID)
+    for tool, name in TOOLS.items():
+        tree.file(tool, template(name), 0o755)
     return tree

@@ -20,10 +20,10 @@ from starlette.datastructures import QueryParams
 from pocketstack.common.api.microversions import Version
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
-from pocketstack.common.errors import NotFound
+from pocketstack.common.errors import ApiError, NotFound
 from pocketstack.common.pagination import DEFAULT_MAX_LIMIT, next_link
 from pocketstack.common.validation import parse_bool
-from pocketstack.compute import block_devices, errors
+from pocketstack.compute import block_devices, errors, volume_backed
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render, security_groups
 from pocketstack.compute.api.common import (
@@ -314,6 +314,15 @@ class ServersApi:
         return self.render_many(req, [inst])[0]
 
     # -- create ----------------------------------------------------------------------
+    def image_mappings(self, ctx, image_ref: str) -> list[dict]:
+        """The block device mappings ``image_ref`` defines (none when it cannot be read: the
+        checks below then refuse the image as they would anyway)."""
+        try:
+            image = self.compute.images.bootable(ctx, image_ref)
+        except ApiError:
+            return []
+        return volume_backed.image_mappings(dict(image.properties))
+
     def boot_request(self, req: ApiRequest, server: dict, hints: dict) -> BootRequest:
         """Validate everything about the request before anything is counted or stored."""
         compute, ctx = self.compute, req.caller
@@ -324,8 +333,11 @@ class ServersApi:
         if flavor.disabled:
             raise errors.FlavorDisabled(flavor_id=flavor.id)
         embedded = embed_flavor(flavor, compute.flavors.extra_specs(flavor.id))
-        disks = block_devices.parse(compute.volumes(), ctx, server.get("block_device_mapping_v2") or [],
-                                    reference_id(server.get("imageRef")), requested_max(server),
+        mappings = list(server.get("block_device_mapping_v2") or [])
+        image_ref = reference_id(server.get("imageRef"))
+        if image_ref:  # a volume-backed server's snapshot maps the disks to make from its snapshots
+            mappings = volume_backed.merge(self.image_mappings(ctx, image_ref), mappings)
+        disks = block_devices.parse(compute.volumes(), ctx, mappings, image_ref, requested_max(server),
                                     lambda i: compute.images.bootable(ctx, i), volume_types=req.at_least(2, 67))
         if disks is not None and disks.boot_from_volume:
             image_ref, image_properties = disks.image_id, disks.image_properties

@@ -31,7 +31,7 @@ fact() { echo "tiny-facts: $*"; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /dev/pts /dev/shm /run /tmp /var/log /var/run /mnt/config /mnt/data /home /root
+mkdir -p /dev/pts /dev/shm /run /tmp /var/log /mnt/config /mnt/data /home /root
 mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=755 tmpfs /run
@@ -45,20 +45,23 @@ while read -r module; do
     insmod "/lib/modules/$KERNEL_VERSION/$module.ko" 2>/dev/null
 done < /etc/tiny/modules
 
-# Persistent data: /home and /root live on the image's ext4 partition, so files written
-# there survive a reboot and are in a snapshot.  Without it (e.g. booted with -kernel)
-# they stay in memory.
+# Persistent data: /home, /root and /tmp live on the image's ext4 partition, so files
+# written there survive a reboot and are in a snapshot (CirrOS's /tmp is on its root disk:
+# Tempest writes its timestamps there).  Without it (e.g. booted with -kernel) they stay
+# in memory.
 data=""
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
     data=$(findfs "LABEL=$DATA_LABEL" 2>/dev/null) && break
     sleep 0.2
 done
 if [ -n "$data" ] && mount -t ext4 "$data" /mnt/data 2>/dev/null; then
-    mkdir -p /mnt/data/home /mnt/data/root
+    mkdir -p /mnt/data/home /mnt/data/root /mnt/data/tmp
     chmod 700 /mnt/data/root
+    chmod 1777 /mnt/data/tmp
     mount -o bind /mnt/data/home /home
     mount -o bind /mnt/data/root /root
-    say "data partition $data mounted (/home, /root)"
+    mount -o bind /mnt/data/tmp /tmp
+    say "data partition $data mounted (/home, /root, /tmp)"
 else
     say "no data partition: /home and /root are not persistent"
 fi
@@ -73,6 +76,7 @@ PASSWD
 cat > /etc/group <<GROUP
 root:x:0:
 tty:x:5:
+sudo:x:@@SUDO_GID@@:$USER_NAME
 $USER_NAME:x:1000:
 GROUP
 cat > /etc/shadow <<SHADOW
