@@ -429,3 +429,28 @@ def test_boot_volume_type_from_2_67(api, admin_token, project, flavor, raw_image
             "name": unique("refused"), "flavorRef": flavor["id"], "networks": "none", "imageRef": raw_image,
             "block_device_mapping_v2": [mapping]}})
         assert r.status_code == 400 and message in r.json()["badRequest"]["message"], r.text
+
+
+def test_connector_actions(api, project, flavor, raw_image):
+    """os-initialize_connection answers the file backend's local connection; a user's
+    os-terminate_connection of a volume compute attached is Cinder's 409 (OSSA-2023-003),
+    of one nobody attached a no-op 202."""
+    loose = create_volume(api, project)
+    connector = {"connector": {"host": "somewhere", "initiator": "iqn.x"}}
+    r = volumes(api, project, "POST", f"/volumes/{loose['id']}/action", json={"os-initialize_connection": connector})
+    assert r.status_code == 200, r.text
+    info = r.json()["connection_info"]
+    assert info["driver_volume_type"] == "local" and info["data"]["device_path"].endswith(loose["id"])
+    r = volumes(api, project, "POST", f"/volumes/{loose['id']}/action", json={"os-terminate_connection": connector})
+    assert r.status_code == 202, r.text
+    assert volumes(api, project, "POST", f"/volumes/{loose['id']}/action",
+                   json={"os-terminate_connection": {}}).status_code == 400
+    server_id = boot(api, project["token"], flavor["id"], [], imageRef=raw_image)["server"]["id"]
+    wait(api, project["token"], server_id)
+    r = call(api, "POST", f"/servers/{server_id}/os-volume_attachments", project["token"],
+             json={"volumeAttachment": {"volumeId": loose["id"]}})
+    assert r.status_code == 200, r.text
+    wait_volume(api, project, loose["id"], ("in-use",))
+    r = volumes(api, project, "POST", f"/volumes/{loose['id']}/action",
+                json={"os-terminate_connection": {"connector": {"host": "anywhere"}}})
+    assert r.status_code == 409 and "using the Compute API" in r.text, r.text

@@ -26,6 +26,10 @@ RULES = (
     Rule("volume:retype", MEMBER, "Change a volume's type (os-retype)."),
     Rule("volume_extension:volume_actions:upload_image", MEMBER, "Upload a volume to an image "
                                                                  "(os-volume_upload_image)."),
+    Rule("volume_extension:volume_actions:initialize_connection", MEMBER,
+         "Get the connection information of a volume for a connector (os-initialize_connection)."),
+    Rule("volume_extension:volume_actions:terminate_connection", MEMBER,
+         "End a connector's connection to a volume (os-terminate_connection)."),
     Rule("volume_extension:volume_tenant_attribute", READER, "Show a volume's project "
                                                              "(os-vol-tenant-attr:tenant_id)."),
     Rule("volume_extension:volume_host_attribute", ADMIN, "Show a volume's host and migration attributes "

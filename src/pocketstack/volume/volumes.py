@@ -267,6 +267,12 @@ class Volumes:
         return images
 
     # -- changing --------------------------------------------------------------------
+    def connection_info(self, volume_id: str) -> dict:
+        """Cinder's ``connection_info`` for the file backend's volume: os-brick's ``local``
+        type, the file's path."""
+        return {"driver_volume_type": "local",
+                "data": {"device_path": str(self.worker.driver.local_path(volume_id)), "volume_id": volume_id}}
+
     def update(self, context: RequestContext, volume_id: str, values: dict) -> m.Volume:
         self.get(context, volume_id)
         allowed = {k: values[k] for k in ("name", "description") if k in values}

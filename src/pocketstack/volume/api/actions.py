@@ -52,7 +52,9 @@ class VolumeActionsApi:
             "os-reset_status": self.reset_status, "os-force_delete": self.force_delete,
             "os-volume_upload_image": self.upload_image, "os-retype": self.retype,
             "os-set_image_metadata": self.set_image_metadata, "os-unset_image_metadata": self.unset_image_metadata,
-            "os-show_image_metadata": self.show_image_metadata}
+            "os-show_image_metadata": self.show_image_metadata,
+            "os-initialize_connection": self.initialize_connection,
+            "os-terminate_connection": self.terminate_connection}
 
     @route.post(PREFIX + "/volumes/{volume_id}/action")
     def action(self, req: ApiRequest) -> Any:
@@ -135,6 +137,21 @@ class VolumeActionsApi:
         attachment = self.attachments.create(req.caller, volume.id, args.get("instance_uuid"), connector,
                                              mode=args.get("mode") or "rw")
         self.attachments.complete(req.caller, attachment.id)
+        return accepted()
+
+    # The connector calls of the legacy flow.  The file backend's volumes are local files:
+    # the connection is Cinder's "local" type (os-brick's local connector), the path.
+    def initialize_connection(self, req: ApiRequest, volume: m.Volume, args: dict) -> dict:
+        req.authorize("volume_extension:volume_actions:initialize_connection", on(volume))
+        return {"connection_info": self.volumes.connection_info(volume.id)}
+
+    def terminate_connection(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        """Nothing is kept per connection here; what Cinder checks is kept: a user may not
+        end the connection of an attachment compute made (OSSA-2023-003's 409)."""
+        req.authorize("volume_extension:volume_actions:terminate_connection", on(volume))
+        for attachment in self.attachments.list(req.caller, True, volume_id=volume.id):
+            if attachment.attach_status == "attached":  # Cinder checks them all on this legacy call
+                self.attachments.check_user_detach(req.caller, attachment)
         return accepted()
 
     def force_detach(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:

@@ -327,6 +327,10 @@ VOLUME_ACTIONS = {
     "os-detach": action("os-detach", {"attachment_id": UUID_OR_NULL}, nullable=True),
     "os-force_detach": action("os-force_detach", {
         "connector": {"type": ["string", "object", "null"]}, "attachment_id": {"type": ["string", "null"]}}),
+    "os-initialize_connection": action("os-initialize_connection", {"connector": {"type": "object"}},
+                                       required=("connector",)),
+    "os-terminate_connection": action("os-terminate_connection", {"connector": {"type": "object"}},
+                                      required=("connector",)),
     "os-reserve": bare_action("os-reserve", ANYTHING),
     "os-unreserve": bare_action("os-unreserve", ANYTHING),
     "os-force_delete": bare_action("os-force_delete", ANYTHING),
