@@ -150,7 +150,31 @@ def test_only_get_and_head_are_served(client, servers):
     assert head.headers["content-type"] == "application/json"
     for method in ("POST", "PUT", "DELETE", "PATCH"):
         for path in ("/openstack/latest/password", "/latest/meta-data/", "/"):
+            if (method, path) == ("POST", "/openstack/latest/password"):
+                continue  # the guest's one write: test_the_guest_posts_its_password_once
             assert get(client, path, servers["full"], servers["project"], method=method).status_code == 405
+
+
+def test_the_guest_posts_its_password_once(api, client, servers, owner):
+    """Nova's metadata password: posted once (256 bytes at most), read back by the guest
+    and by ``os-server-password``; a second post is a 409 until the owner clears it."""
+    server, project = servers["bare"], servers["project"]
+
+    def post(content: bytes, version: str = "latest"):
+        return client.request("POST", f"/openstack/{version}/password", content=content,
+                              headers=signing.headers(SECRET, server, project))
+    assert body(client, servers, "/openstack/latest/password", "bare") == ""
+    assert post(b"x" * 257).status_code == 400
+    r = post(b"ENCRYPTED==")
+    assert r.status_code == 200, r.text
+    assert body(client, servers, "/openstack/2013-04-04/password", "bare") == "ENCRYPTED=="
+    assert post(b"again").status_code == 409
+    token = owner["token"]
+    assert call(api, "GET", f"/servers/{server}/os-server-password", token).json() == {"password": "ENCRYPTED=="}
+    assert call(api, "DELETE", f"/servers/{server}/os-server-password", token).status_code == 204
+    assert call(api, "GET", f"/servers/{server}/os-server-password", token).json() == {"password": ""}
+    assert post(b"new").status_code == 200
+    assert post(b"old version", "2012-08-10").status_code == 404  # before Grizzly's tree has no password
 
 
 # -- the OpenStack tree ------------------------------------------------------------------

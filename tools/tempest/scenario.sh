@@ -146,10 +146,9 @@ ready_wait = 0
 
 [compute-feature-enabled]
 # Tempest mounts the config drive with sudo and reads the metadata service with curl: the
-# tiny image has both (docs/guests.md, "What Tempest runs in the guest").  The metadata
-# check also POSTs a password to the metadata API, which keeps none (docs/guests.md,
-# "Metadata API"): it stays off until that exists.
-metadata_service = false
+# tiny image has both (docs/guests.md, "What Tempest runs in the guest"); the metadata
+# check also POSTs a password, which the metadata API keeps (docs/guests.md, "Metadata API").
+metadata_service = true
 config_drive = true
 
 [validation]

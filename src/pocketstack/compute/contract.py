@@ -57,6 +57,7 @@ class GuestInstance:
     volume_devices: tuple[str, ...]  # device names of the attached volumes ("/dev/vdb")
     # Files injected with the server (``personality``): (path, content), in request order.
     injected_files: tuple[tuple[str, bytes], ...] = ()
+    password: str = ""  # what the guest posted to the metadata service, "" for none
 
 
 class ComputeContract(Protocol):
@@ -77,3 +78,7 @@ class ComputeContract(Protocol):
     def guest_instance(self, instance_id: str) -> GuestInstance | None:
         """What the server's guest is told about it, or None when there is no such server
         (or it is deleted)."""
+
+    def set_password(self, instance_id: str, password: str) -> bool:
+        """Keep the password a guest posted (Nova's metadata ``password``): once only --
+        False when one is already set (until ``os-server-password`` clears it)."""

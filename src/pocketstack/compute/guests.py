@@ -42,4 +42,5 @@ def guest_instance(db: Database, inst: Instance) -> GuestInstance:
         key_name=inst.key_name, key_data=inst.key_data, user_data=user_data(inst.user_data), metadata=meta,
         security_groups=tuple(inst.security_groups or ()),
         volume_devices=tuple(sorted(d for d in devices if d)),
-        injected_files=tuple((f["path"], base64.b64decode(f["contents"])) for f in inst.injected_files or ()))
+        injected_files=tuple((f["path"], base64.b64decode(f["contents"])) for f in inst.injected_files or ()),
+        password=inst.password or "")

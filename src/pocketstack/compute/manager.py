@@ -31,6 +31,7 @@ from pocketstack.compute.resources import Placement
 from pocketstack.compute.rpcapi import ComputeAPI
 from pocketstack.compute.scheduler import Scheduler
 from pocketstack.compute.server_groups import ServerGroups
+from pocketstack.compute.transitions import transition
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
@@ -107,6 +108,9 @@ class Compute:
         except NotFound:
             return None
         return guest_instance(self.db, inst)
+
+    def set_password(self, instance_id: str, password: str) -> bool:
+        return transition(self.db, instance_id, {"password": [None, ""]}, {"password": password})
 
 
 def event_code(inst: InstanceRef | None) -> int:

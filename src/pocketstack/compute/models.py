@@ -142,6 +142,9 @@ class InstanceColumns:
     # Files injected with the server (``personality``, before 2.57): [{"path", "contents"
     # (base64)}], given to the guest by its config drive and the metadata service.
     injected_files: Mapped[list] = mapped_column(JSONText, default=list)
+    # The password the guest posted to the metadata service (Nova's encrypted admin
+    # password, opaque here), read by ``os-server-password``; "" when none.
+    password: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     config_drive: Mapped[str] = mapped_column(sa.String(8), default="")
     availability_zone: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     requested_az: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)

@@ -6,8 +6,9 @@ through the proxy, which vouches for it with signed headers (:mod:`.signing`), c
 in Nova's order and with its answers: a header missing (or given twice) is a 400, a
 wrong signature a 403, an instance that does not exist -- or whose project is not the
 ``X-Tenant-ID`` the proxy sent -- a 404, and so is a path or version the trees do not
-have.  No request is ever trusted for its source address.  Only GET and HEAD are served
-(405 otherwise).  Errors are plain text, as Nova's WebOb errors are to ``curl``.
+have.  No request is ever trusted for its source address.  GET and HEAD are served, and
+POST of ``/openstack/<version>/password`` -- the guest's one write, as in Nova (405
+otherwise).  Errors are plain text, as Nova's WebOb errors are to ``curl``.
 
 Instance data comes through the compute contract and the network contract; there are no
 Keystone tokens here, so this is a small app of its own rather than a service's API.
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from pocketstack.metadata import ec2, paths, signing
+from pocketstack.metadata import ec2, openstack, paths, signing
 from pocketstack.metadata.content import GuestMetadata, build_metadata
 from pocketstack.metadata.tree import PathNotFound, render
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 UNKNOWN_ERROR = "An unknown error has occurred. Please try your request again."
+PASSWORD_MAX = 256  # Nova's metadata password MAX_SIZE
 
 
 class Refused(Exception):
@@ -102,12 +104,18 @@ class MetadataApp:
 
     async def serve(self, request: Request) -> Response:
         path = request.path_params["path"]
+        if request.method == "POST" and not paths.is_password(path):
+            return error(405)
         if paths.is_root(path):
             return PlainTextResponse(render([*ec2.VERSIONS, ec2.LATEST]))
         try:
             instance_id, tenant_id = signed_instance(request, self.secret)
             md = await run_in_threadpool(self.metadata, instance_id, tenant_id,
                                          request.headers.get(signing.FORWARDED_FOR))
+            if request.method == "POST":
+                if not openstack.has_password(paths.tokens(path)[1]):
+                    raise PathNotFound(path)
+                return await self.post_password(request, md)
             answer = paths.lookup(md, path)
         except Refused as refused:
             return error(refused.status, refused.explanation)
@@ -118,8 +126,20 @@ class MetadataApp:
             return error(500, UNKNOWN_ERROR)
         return Response(answer.body, media_type=answer.content_type)
 
+    async def post_password(self, request: Request, md: GuestMetadata) -> Response:
+        """Nova's ``handle_password``: the guest posts its (encrypted) admin password once;
+        256 bytes at most (400), a second post while one is kept is a 409."""
+        if md.instance.password:
+            raise Refused(409)
+        body = await request.body()
+        if len(body) > PASSWORD_MAX:
+            raise Refused(400, "Request is too large.")
+        if not await run_in_threadpool(self.compute.set_password, md.instance.id, body.decode(errors="replace")):
+            raise Refused(409)
+        return Response(b"", media_type="text/plain")
+
     def asgi(self) -> Starlette:
-        return Starlette(routes=[Route("/{path:path}", self.serve, methods=["GET"])])
+        return Starlette(routes=[Route("/{path:path}", self.serve, methods=["GET", "POST"])])
 
 
 def build_app(compute: ComputeContract, network: NetworkContract | None, secret: str,

@@ -6,9 +6,9 @@ Versions are dates; a file or a key of ``meta_data.json`` exists from the versio
 introduced it on (``latest`` is the newest), and versions after today are served but
 not listed.  ``vendor_data.json`` is ``{}`` and ``vendor_data2.json`` ``{"static": {}}``:
 Nova's answers with its default StaticJSON provider and no vendor data file.
-``password`` is always empty: the compute API keeps no server password
-(``os-server-password`` shows none), so there is nothing to read, and guests cannot set
-one (only GET and HEAD are served).  ``devices`` is empty (no device tags here).
+``password`` is what the guest posted there (once; ``os-server-password`` reads and clears
+it), empty until then.  ``content/NNNN`` are the files injected with the server.
+``devices`` is empty (no device tags here).
 """
 
 from __future__ import annotations
@@ -70,6 +70,12 @@ def meta_data(md: GuestMetadata, wanted: str) -> dict:
     return data
 
 
+def has_password(version: str) -> bool:
+    """Whether version ``version``'s tree has ``password`` (Grizzly on); a version the
+    tree does not have raises :class:`PathNotFound`."""
+    return TREE_VERSIONS.since(GRIZZLY, TREE_VERSIONS.resolve(version))
+
+
 def injected_content(inst: GuestInstance) -> list[tuple[str, bytes]]:
     """The injected files' contents by their ``content/`` names (``0000``, ``0001``…)."""
     return [(f"{index:04d}", content) for index, (_, content) in enumerate(inst.injected_files)]
@@ -103,7 +109,7 @@ def lookup(md: GuestMetadata, tokens: list[str]) -> Answer:
     if name == USER_DATA and md.instance.user_data is not None:
         return Answer(md.instance.user_data)
     if name == PASSWORD and TREE_VERSIONS.since(GRIZZLY, wanted):
-        return Answer(b"")
+        return Answer(md.instance.password.encode())
     if name == VENDOR_DATA and TREE_VERSIONS.since(HAVANA, wanted):
         return _json({})
     if name == VENDOR_DATA2 and TREE_VERSIONS.since(NEWTON_TWO, wanted):

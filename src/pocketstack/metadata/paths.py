@@ -27,6 +27,12 @@ def is_root(path: str) -> bool:
     return not tokens(path)
 
 
+def is_password(path: str) -> bool:
+    """``/openstack/<version>/password``: where a guest posts its password."""
+    parts = tokens(path)
+    return len(parts) == 3 and parts[0] == "openstack" and parts[2] == openstack.PASSWORD
+
+
 def lookup(md: GuestMetadata, path: str) -> Answer:
     """The answer for ``path``; raises :class:`~.tree.PathNotFound` for a 404."""
     parts = tokens(path)

@@ -13,6 +13,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import check_unlocked, get_instance
+from pocketstack.compute.transitions import transition
 
 if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
@@ -45,8 +46,8 @@ class ServerPasswordApi:
 
     @route.get("/v2.1/servers/{server_id}/os-server-password", policy="os_compute_api:os-server-password:show")
     def show(self, req: ApiRequest):
-        get_instance(self.compute, req, req.path_params["server_id"], "os_compute_api:os-server-password:show")
-        return {"password": ""}
+        inst = get_instance(self.compute, req, req.path_params["server_id"], "os_compute_api:os-server-password:show")
+        return {"password": inst.password or ""}
 
     @route.delete("/v2.1/servers/{server_id}/os-server-password", policy="os_compute_api:os-server-password:clear",
                   status=204)
@@ -54,3 +55,4 @@ class ServerPasswordApi:
         inst = get_instance(self.compute, req, req.path_params["server_id"],
                             "os_compute_api:os-server-password:clear")
         check_unlocked(req, inst)
+        transition(self.compute.db, inst.id, {}, {"password": ""})  # the guest may post a new one

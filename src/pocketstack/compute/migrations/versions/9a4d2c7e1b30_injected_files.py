@@ -1,5 +1,6 @@
-"""injected files and boot volume types: a server's personality files (before microversion
-2.57) and the volume type a block device mapping asks for (2.67)
+"""injected files, server passwords and boot volume types: a server's personality files
+(before microversion 2.57), the password its guest posted to the metadata service, and the
+volume type a block device mapping asks for (2.67)
 
 Revision ID: 9a4d2c7e1b30
 Revises: 5b0c6e1f4a27
@@ -22,10 +23,12 @@ TABLES = ("compute_instance", "compute_deleted_instance")
 def upgrade() -> None:
     for table in TABLES:
         op.add_column(table, sa.Column("injected_files", pocketstack.common.db.base.JSONText(), nullable=True))
+        op.add_column(table, sa.Column("password", sa.Text(), nullable=True))
     op.add_column("compute_block_device_mapping", sa.Column("volume_type", sa.String(36), nullable=True))
 
 
 def downgrade() -> None:
     op.drop_column("compute_block_device_mapping", "volume_type")
     for table in TABLES:
+        op.drop_column(table, "password")
         op.drop_column(table, "injected_files")
