@@ -488,3 +488,22 @@ def test_readers_only_read(api, other):
     call(api, "GET", f"/networks/{net['id']}", other["reader"], status=200)
     call(api, "PUT", f"/networks/{net['id']}", other["reader"], {"network": {"name": "x"}}, status=403)
     call(api, "DELETE", f"/networks/{net['id']}", other["reader"], status=403)
+
+
+def test_readdressing_a_port_keeps_its_slaac_address(api, demo_token):
+    """A port on a network with a SLAAC subnet given an address on another subnet keeps
+    its derived address once (Tempest's test_network_v6 multi-prefix tests add a second
+    IPv6 subnet, which re-addresses the DHCP port: it was a 409)."""
+    net = create(api, demo_token, "network", {"name": unique("slaacnet")})
+    slaac = create(api, demo_token, "subnet", {"network_id": net["id"], "ip_version": 6, "cidr": "2001:db8:5::/64",
+                                               "ipv6_ra_mode": "slaac", "ipv6_address_mode": "slaac"})
+    port = create(api, demo_token, "port", {"network_id": net["id"]})
+    assert [f["subnet_id"] for f in port["fixed_ips"]] == [slaac["id"]]
+    second = create(api, demo_token, "subnet", {"network_id": net["id"], "ip_version": 6,
+                                                "cidr": "2001:db8:6::/64", "ipv6_ra_mode": "dhcpv6-stateful",
+                                                "ipv6_address_mode": "dhcpv6-stateful"})
+    fixed = [{"subnet_id": slaac["id"], "ip_address": port["fixed_ips"][0]["ip_address"]},
+             {"subnet_id": second["id"]}]
+    updated = call(api, "PUT", f"/ports/{port['id']}", demo_token, {"port": {"fixed_ips": fixed}}, status=200)
+    subnets = sorted(f["subnet_id"] for f in updated.json()["port"]["fixed_ips"])
+    assert subnets == sorted([slaac["id"], second["id"]])

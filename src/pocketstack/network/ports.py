@@ -179,7 +179,11 @@ def replace_fixed_ips(w: Work, port: Port, fixed_ips: list[dict]) -> None:
     if gone:
         w.s.execute(sa.delete(IpAllocation).where(IpAllocation.id.in_(gone)))
     if new:
-        ipam.allocate_for_port(w.s, subnets, port.id, port.mac_address, new)
+        # The subnets the port keeps an address on are not offered again: a kept SLAAC
+        # address would otherwise be derived a second time (a 409 on re-addressing a port
+        # -- the DHCP port when a second IPv6 subnet is added).
+        kept = {a.subnet_id for a in current if a.id in keep}
+        ipam.allocate_for_port(w.s, [s for s in subnets if s.id not in kept], port.id, port.mac_address, new)
 
 
 def _check_device_change(w: Work, port: Port, attrs: dict) -> None:
