@@ -431,7 +431,7 @@ def test_boot_volume_type_from_2_67(api, admin_token, project, flavor, raw_image
         assert r.status_code == 400 and message in r.json()["badRequest"]["message"], r.text
 
 
-def test_connector_actions(api, project, flavor, raw_image):
+def test_connector_actions(api, admin_token, project, flavor, raw_image):
     """os-initialize_connection answers the file backend's local connection; a user's
     os-terminate_connection of a volume compute attached is Cinder's 409 (OSSA-2023-003),
     of one nobody attached a no-op 202."""
@@ -454,3 +454,8 @@ def test_connector_actions(api, project, flavor, raw_image):
     r = volumes(api, project, "POST", f"/volumes/{loose['id']}/action",
                 json={"os-terminate_connection": {"connector": {"host": "anywhere"}}})
     assert r.status_code == 409 and "using the Compute API" in r.text, r.text
+    # Not even the admin's force detach takes it from compute (Cinder's OSSA-2023-003 fix).
+    r = api.request("POST", f"/volume/v3/{project['id']}/volumes/{loose['id']}/action", admin_token,
+                    json={"os-force_detach": {"connector": None}})
+    assert r.status_code == 409 and "using the Compute API" in r.text, r.text
+    assert wait_volume(api, project, loose["id"], ("in-use",))["status"] == "in-use"

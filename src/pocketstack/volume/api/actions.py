@@ -154,15 +154,17 @@ class VolumeActionsApi:
                 self.attachments.check_user_detach(req.caller, attachment)
         return accepted()
 
+    # Both are refused for an attachment compute made unless a service asks, the admin's
+    # force included (Cinder's attachment_deletion_allowed on os-detach and os-force_detach).
     def force_detach(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
         req.authorize("volume_extension:volume_admin_actions:force_detach", on(volume))
         return self._detach(req, volume, args)
 
     def detach(self, req: ApiRequest, volume: m.Volume, args: dict | None) -> Response:
         req.authorize("volume:update", on(volume))
-        return self._detach(req, volume, args, by_user=True)
+        return self._detach(req, volume, args)
 
-    def _detach(self, req: ApiRequest, volume: m.Volume, args: dict | None, by_user: bool = False) -> Response:
+    def _detach(self, req: ApiRequest, volume: m.Volume, args: dict | None) -> Response:
         wanted = (args or {}).get("attachment_id")
         attached = [a for a in self.attachments.list(req.caller, True, volume_id=volume.id)
                     if a.attach_status == "attached" and (wanted is None or a.id == wanted)]
@@ -172,7 +174,7 @@ class VolumeActionsApi:
             return accepted()
         if not attached:
             raise errors.NotAttached(volume_id=volume.id, current=volume.status)
-        for attachment in attached if by_user else ():
+        for attachment in attached:
             self.attachments.check_user_detach(req.caller, attachment)
         for attachment in attached:
             self.attachments.delete(req.caller, attachment.id)
