@@ -375,6 +375,9 @@ def test_router_routes_interfaces_and_snat_follow_the_router(world):
     world.driver.router_updated(world.router)
     routes = sh("ip", "-n", ns, "route").stdout
     assert f"10.{r}.9.0/24 via 10.{r}.2.11" in routes and f"default via 172.31.{r}.1" in routes
+    # An interface answers ARP only for its own addresses (Neutron's arp_ignore/announce).
+    assert sh("ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.conf.all.arp_ignore").stdout.strip() == "1"
+    assert sh("ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.conf.all.arp_announce").stdout.strip() == "2"
     world.router["routes"] = []
     world.router["external_gateway_info"]["enable_snat"] = False
     interfaces = world.router["interfaces"]

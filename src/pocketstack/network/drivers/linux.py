@@ -453,6 +453,12 @@ class LinuxDriver(DatapathDriver):
                 self._radvd_daemon(router_id).stop()  # one still running serves a deleted namespace
             netns.sysctl(ns, "net.ipv4.ip_forward", "1")
             netns.sysctl(ns, "net.ipv6.conf.all.forwarding", "1")
+            # As Neutron's L3 agent: an interface answers ARP only for its own addresses.
+            # Two interfaces on one network (an IPv4 and an IPv6 subnet) otherwise both
+            # answer for the IPv4 gateway, and a request reaching the IPv6-only one cannot
+            # be redirected to the metadata proxy (no IPv4 address to redirect to).
+            netns.sysctl(ns, "net.ipv4.conf.all.arp_ignore", "1")
+            netns.sysctl(ns, "net.ipv4.conf.all.arp_announce", "2")
             links = netns.links(ns)
             devices: dict[str, tuple[dict, set[str]]] = {}
             snat: list[str] = []
