@@ -67,21 +67,18 @@ class Groups:
             return row
 
     def volume_type_ids(self, group_ids: Iterable[str]) -> dict[str, list[str]]:
-        ids = list(group_ids)
-        result: dict[str, list[str]] = {i: [] for i in ids}
-        with self.db.session(readonly=True) as s:
-            for group_id, type_id in s.execute(sa.select(m.GroupVolumeType.group_id, m.GroupVolumeType.volume_type_id)
-                                               .where(m.GroupVolumeType.group_id.in_(ids))):
-                result[group_id].append(type_id)
-        return result
+        return self._by_group(group_ids, m.GroupVolumeType.group_id, m.GroupVolumeType.volume_type_id)
 
     def volume_ids(self, group_ids: Iterable[str]) -> dict[str, list[str]]:
+        return self._by_group(group_ids, m.Volume.group_id, m.Volume.id)
+
+    def _by_group(self, group_ids: Iterable[str], group_column, value_column) -> dict[str, list[str]]:
+        """``value_column`` of the rows of each group (one query for many groups)."""
         ids = list(group_ids)
         result: dict[str, list[str]] = {i: [] for i in ids}
         with self.db.session(readonly=True) as s:
-            for volume_id, group_id in s.execute(sa.select(m.Volume.id, m.Volume.group_id)
-                                                 .where(m.Volume.group_id.in_(ids))):
-                result[group_id].append(volume_id)
+            for group_id, value in s.execute(sa.select(group_column, value_column).where(group_column.in_(ids))):
+                result[group_id].append(value)
         return result
 
     def _list(self, context: RequestContext, model, filters: dict, paging: Paging, all_projects: bool,
