@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import run_in_transaction
-from pocketstack.common.pagination import Paging, apply_paging
-from pocketstack.volume import errors
+from pocketstack.common.pagination import Paging
+from pocketstack.volume import errors, listing
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.states import DELETABLE, existing, move, move_group, move_snapshot, rowcount
@@ -85,16 +85,7 @@ class Groups:
               offset: int) -> list:
         conditions = [] if all_projects and context.is_admin else [model.project_id == context.project_id]
         conditions += [getattr(model, key) == value for key, value in filters.items()]
-        with self.db.session(readonly=True) as s:
-            marker = None
-            if paging.marker:
-                marker = s.get(model, paging.marker)
-                if marker is None:
-                    raise errors.MarkerNotFound(marker=paging.marker)
-            stmt = apply_paging(sa.select(model).where(*conditions), model, paging, marker)
-            rows = list(s.scalars(stmt.offset(offset) if offset else stmt))
-            s.expunge_all()
-            return rows
+        return listing.page(self.db, model, conditions, paging, offset)
 
     def list(self, context: RequestContext, filters: dict, paging: Paging, all_projects: bool,
              offset: int = 0) -> builtins.list[m.Group]:

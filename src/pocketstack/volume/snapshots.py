@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import run_in_transaction
-from pocketstack.common.pagination import Paging, apply_paging
-from pocketstack.volume import errors
+from pocketstack.common.pagination import Paging
+from pocketstack.volume import errors, listing
 from pocketstack.volume import models as m
 from pocketstack.volume.metadata import Items
 from pocketstack.volume.states import existing, move_snapshot
@@ -57,16 +57,7 @@ class Snapshots:
         for key in ("name", "status", "volume_id"):
             if key in filters:
                 conditions.append(getattr(m.Snapshot, key) == filters[key])
-        with self.db.session(readonly=True) as s:
-            marker = None
-            if paging.marker:
-                marker = s.get(m.Snapshot, paging.marker)
-                if marker is None:
-                    raise errors.MarkerNotFound(marker=paging.marker)
-            query = apply_paging(sa.select(m.Snapshot).where(*conditions), m.Snapshot, paging, marker)
-            rows = list(s.scalars(query.offset(offset) if offset else query))
-            s.expunge_all()
-            return rows
+        return listing.page(self.db, m.Snapshot, conditions, paging, offset)
 
     def create(self, context: RequestContext, volume_id: str, name: str | None, description: str | None,
                force: bool, metadata: dict) -> m.Snapshot:
