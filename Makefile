@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-galera fuzz lint clean
+.PHONY: run test test-galera fuzz lint screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ fuzz: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src/pocketstack
+
+# The dashboard's browser tests, saving their screenshots where the README shows them
+# (needs chromium; docs/dashboard.md).
+screenshots: $(TEST_STAMP)
+	POCKETSTACK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider tests/browser $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -12,7 +12,8 @@ and ``--fake-hosts`` hosts large enough for every server; stopped at the end):
          ``--detail-limit`` and ``GET /servers/detail`` are each requested ``--repeat``
          times (the last a third as often): p50/p99 latency in ms and the server's CPU ms per request (steadier than
          latency on a busy machine); then one ``openstack server list`` wall time
-         (the real CLI, following every ``next`` link).
+         (the real CLI, following every ``next`` link), and the dashboard's instances
+         page and its polled rows fragment, logged in as admin (docs/dashboard.md).
 
 Filling 10k servers through the API would take most of the run, so ``--fill db`` (the
 default) inserts the missing servers straight into the database as ACTIVE rows on the
@@ -217,6 +218,37 @@ def latency(api: Api, path: str, params: dict, repeat: int, pid: int) -> dict:
             "mean_ms": _ms(statistics.fmean(times)), "server_cpu_ms_per_request": _ms(cpu / repeat)}
 
 
+def dashboard_latency(url: str, repeat: int, pid: int) -> list[dict]:
+    """The dashboard's instances page (and the rows fragment its script polls), logged in
+    as admin like a browser: p50/p99 and the server's CPU per page at this many servers."""
+    import re
+
+    with httpx.Client(base_url=url, timeout=300, follow_redirects=False) as browser:
+        login = browser.get("/dashboard/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+        response = browser.post("/dashboard/login", headers={"Origin": url}, data={
+            "csrf_token": csrf, "method": "password", "domain": "Default", "user": "admin", "password": PASSWORD})
+        if response.status_code != 303:
+            raise SystemExit(f"dashboard login: {response.status_code} {response.text[:300]}")
+        results = []
+        for path in ("/dashboard/instances", "/dashboard/instances/rows"):
+            times, rows = [], 0
+            cpu = _proc_cpu_seconds(pid)
+            for _ in range(repeat):
+                began = time.perf_counter()
+                page = browser.get(path)
+                times.append(time.perf_counter() - began)
+                if page.status_code != 200:
+                    raise SystemExit(f"{path}: {page.status_code}")
+                rows = page.text.count("<tr data-server=")
+            cpu = _proc_cpu_seconds(pid) - cpu
+            times.sort()
+            results.append({"path": path, "rows": rows, "requests": repeat, "p50_ms": _ms(times[len(times) // 2]),
+                            "p99_ms": _ms(times[min(len(times) - 1, int(len(times) * 0.99))]),
+                            "server_cpu_ms_per_request": _ms(cpu / repeat)})
+        return results
+
+
 def fill_directly(database_url: str, project_id: str, user_id: str, flavor: dict, image: str, hosts: int,
                   count: int) -> float:
     """Insert ``count`` ACTIVE servers (rows only: no placement allocations, no quota usage)."""
@@ -289,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detail-limit", type=int, default=100, help="limit of the measured /servers/detail")
     parser.add_argument("--repeat", type=int, default=30, help="requests per list measurement")
     parser.add_argument("--no-cli", action="store_true", help="skip the openstack CLI timing")
+    parser.add_argument("--no-dashboard", action="store_true", help="skip the dashboard's instances page timing")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for builds")
     parser.add_argument("--log-level", default="WARNING", help="the cloud's log level")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
@@ -334,6 +367,10 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 for item in report["list"]:
                     _show(args, "list", item)
+                if not args.no_dashboard:
+                    report["dashboard"] = dashboard_latency(url, max(3, args.repeat // 3), pid)
+                    for item in report["dashboard"]:
+                        _show(args, "dashboard", item)
                 if not args.no_cli:
                     report["cli"] = cli_list(data_dir)
                     _show(args, "cli", report["cli"])

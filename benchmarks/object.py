@@ -35,6 +35,7 @@ import uuid
 from urllib.parse import urlparse
 
 import httpx
+import proc  # benchmarks/proc.py
 
 
 def token_and_account(url: str, user: str, password: str, project: str) -> tuple[str, str]:
@@ -69,13 +70,8 @@ CPU_MS: dict[str, float] = {}
 
 
 def cpu_seconds() -> float:
-    """User + system CPU time of the ``--pids`` processes and their reaped children."""
-    total = 0
-    for pid in SERVER_PIDS:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        total += sum(int(v) for v in fields[11:15])
-    return total / os.sysconf("SC_CLK_TCK")
+    """CPU time of the ``--pids`` processes with their worker processes (benchmarks/proc.py)."""
+    return sum(proc.cpu_seconds(pid) for pid in SERVER_PIDS)
 
 
 async def run_many(count: int, concurrency: int, work, label: str = "") -> float:

@@ -68,8 +68,10 @@ def running_cloud(tmp_path: Path, *extra_args: str, database_url: str | None = N
         args += ["--database-url", database_url]
     args += ["up", "--port", str(port), "--admin-password", ADMIN_PASSWORD, "--clouds-file", str(clouds_file),
              *extra_args]
+    # One API process unless the test asks for more (tests/integration/test_api_workers.py):
+    # the others restart clouds on the same port, which extra processes would hold a moment longer.
     proc_env = {**os.environ, "POCKETSTACK_BCRYPT_ROUNDS": "4", "POCKETSTACK_METADATA_LISTEN_PORT": str(free_port()),
-                **(env or {})}
+                "POCKETSTACK_API_WORKERS": "1", **(env or {})}
     with open(log_path, "w") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=proc_env)
     url = f"http://127.0.0.1:{port}"
@@ -142,7 +144,7 @@ class ProcessGroup:
     def start_api(self, name: str, port: int, database_url: str | None = None) -> subprocess.Popen:
         """Start an API process and wait until it answers (it migrates the database).
         Every API process of the group shares the data directory ``api``."""
-        process = self.start(name, "api", "--port", str(port), "--admin-password", ADMIN_PASSWORD,
+        process = self.start(name, "api", "--port", str(port), "--api-workers", "1", "--admin-password", ADMIN_PASSWORD,
                              "--clouds-file", str(self.clouds_file), database_url=database_url, data_dir="api")
 
         def ready():

@@ -7,16 +7,21 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pocketstack.common.db import Base, Database
+from pocketstack.common.db import Database
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
 from pocketstack.common.db.guard import RowLockForbidden
 from pocketstack.common.errors import BadRequest
 from pocketstack.common.pagination import apply_paging, parse_paging
 
 
-class Counter(Base):
+class ScratchTables(DeclarativeBase):
+    """Metadata of this module's own: a table on the cloud's ``Base`` would be in every
+    schema the same process made from the models afterwards."""
+
+
+class Counter(ScratchTables):
     """A table that exists only in this test's scratch schema."""
 
     __tablename__ = "test_counter"

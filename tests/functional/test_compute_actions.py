@@ -10,23 +10,14 @@ import pytest
 
 from pocketstack.common.errors import NotFound
 
+from compute_fixtures import image, user  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait, wait_gone
-
-
-@pytest.fixture(scope="module")
-def image(api, admin_token):
-    return make_image(api, admin_token)
+from test_compute_helpers import add_hosts, boot, call, make_flavor, new_member, retire, wait, wait_gone
 
 
 @pytest.fixture(scope="module")
 def flavor(api, admin_token):
     return make_flavor(api, admin_token, vcpus=2, ram=128, disk=1)
-
-
-@pytest.fixture(scope="module")
-def user(api, admin_token):
-    return new_member(api, admin_token)
 
 
 @pytest.fixture
@@ -79,6 +70,30 @@ def test_power_cycle_and_invalid_states(api, user, server):
     events = detail["instanceAction"]["events"]
     assert events[0]["event"] == "compute_stop_instance" and events[0]["result"] == "Success"
     assert "traceback" not in events[0]
+
+
+def test_build_events_end_with_the_build(api, user, admin_token, image, flavor):
+    """The scheduling and build events end in the transactions that place the server and
+    make it ACTIVE: both are finished, with Success, once the server is ACTIVE; each server
+    of a multi-create has its own create action."""
+    token = user["token"]
+    name = unique("events")
+    boot(api, token, image, flavor["id"], name=name, min_count=2, max_count=2)
+    servers = call(api, "GET", "/servers", token, params={"name": f"^{name}-"}).json()["servers"]
+    assert len(servers) == 2
+    for listed in servers:
+        assert wait(api, token, listed["id"])["status"] == "ACTIVE"
+        actions = call(api, "GET", f"/servers/{listed['id']}/os-instance-actions", token).json()["instanceActions"]
+        assert [a["action"] for a in actions] == ["create"]
+        detail = call(api, "GET", f"/servers/{listed['id']}/os-instance-actions/{actions[0]['request_id']}",
+                      admin_token, version="2.51").json()["instanceAction"]
+        events = {e["event"]: e for e in detail["events"]}
+        assert set(events) == {"compute__schedule_and_build_instances", "compute__do_build_and_run_instance"}
+        for event in events.values():
+            assert event["result"] == "Success" and event["finish_time"], event
+        call(api, "DELETE", f"/servers/{listed['id']}", token)
+    for listed in servers:
+        wait_gone(api, token, listed["id"])
 
 
 def test_lock(api, user, admin_token, server):

@@ -7,18 +7,13 @@ which then wrote a fault about an interrupted build instead of the real cause)."
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import exc as sa_exc
 
+from compute_fixtures import user  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait
+from test_compute_helpers import boot, call, make_flavor, make_image, wait
 
 NET = "/network/v2.0"
-
-
-@pytest.fixture(scope="module")
-def user(api, admin_token):
-    return new_member(api, admin_token)
 
 
 def full_network(api, token) -> str:

@@ -9,18 +9,9 @@ import pytest
 from test_compute_network import NET, network, ports_of
 from test_volume_servers import create_volume
 
+from compute_fixtures import flavor, image  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait, wait_gone
-
-
-@pytest.fixture(scope="module")
-def image(api, admin_token):
-    return make_image(api, admin_token)
-
-
-@pytest.fixture(scope="module")
-def flavor(api, admin_token):
-    return make_flavor(api, admin_token, vcpus=1, ram=64, disk=1)
+from test_compute_helpers import boot, call, new_member, wait, wait_gone
 
 
 @pytest.fixture()

@@ -19,14 +19,10 @@ from starlette.websockets import WebSocketDisconnect
 from pocketstack.compute.console_proxy import ConsoleProxy
 from pocketstack.compute.console_tokens import ConnectInfo, ConsoleTokens
 
-from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait, wait_gone
+from compute_fixtures import user  # noqa: F401 - fixtures
+from test_compute_helpers import boot, call, make_flavor, make_image, wait, wait_gone
 
 NOVNC_URL = "http://127.0.0.1:8780/novnc/vnc_lite.html?path=novnc%2Fwebsockify%3Ftoken%3D"
-
-
-@pytest.fixture(scope="module")
-def user(api, admin_token):
-    return new_member(api, admin_token)
 
 
 @pytest.fixture

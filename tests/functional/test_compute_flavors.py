@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from compute_fixtures import member  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import call, make_flavor, new_member
-
-
-@pytest.fixture(scope="module")
-def member(api, admin_token):
-    return new_member(api, admin_token)
+from test_compute_helpers import call, make_flavor
 
 
 def test_create_show_list_delete(api, admin_token, demo_token):

@@ -7,15 +7,11 @@ from __future__ import annotations
 import pytest
 from test_compute_network import NET, network
 
+from compute_fixtures import member  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait, wait_gone
+from test_compute_helpers import boot, call, make_flavor, make_image, wait, wait_gone
 
 V = "2.1"
-
-
-@pytest.fixture(scope="module")
-def member(api, admin_token):
-    return new_member(api, admin_token)
 
 
 @pytest.fixture(scope="module")

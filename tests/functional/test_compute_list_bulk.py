@@ -9,20 +9,11 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from compute_fixtures import flavor, image  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait
+from test_compute_helpers import boot, call, new_member, wait
 
 NET = "/network/v2.0"
-
-
-@pytest.fixture(scope="module")
-def image(api, admin_token):
-    return make_image(api, admin_token)
-
-
-@pytest.fixture(scope="module")
-def flavor(api, admin_token):
-    return make_flavor(api, admin_token, vcpus=1, ram=64, disk=1)
 
 
 def create(api, token, kind: str, body: dict) -> dict:

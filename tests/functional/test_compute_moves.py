@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from compute_fixtures import flavor, image  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait
+from test_compute_helpers import add_hosts, boot, call, new_member, retire, wait
 
 SRV_HOST = "OS-EXT-SRV-ATTR:host"
 LIVE = {"block_migration": "auto", "host": None}
@@ -31,16 +32,6 @@ def evac_zone(api):
     nodes = add_hosts(api, name, [4, 4])
     yield name, nodes
     retire(api, nodes)
-
-
-@pytest.fixture(scope="module")
-def image(api, admin_token):
-    return make_image(api, admin_token)
-
-
-@pytest.fixture(scope="module")
-def flavor(api, admin_token):
-    return make_flavor(api, admin_token, vcpus=1, ram=64, disk=1)
 
 
 def boot_in(api, admin_token, zone_name: str, image, flavor) -> tuple[dict, str]:
@@ -262,6 +253,23 @@ def test_evacuate_rebuilds_elsewhere_and_the_returning_host_lets_go(api, admin_t
     assert len(placement.get_allocations(server_id)) == 1
     assert call(api, "GET", f"/os-migrations?instance_uuid={server_id}", admin_token,
                 version="2.59").json()["migrations"][0]["status"] == "completed"
+
+
+def test_a_starting_host_removes_guests_of_servers_the_database_does_not_hold(api, admin_token, zone, server):
+    """What a live reset relies on: the restored state holds no row for a guest still on
+    its host, and the host, started again, ends it.  Guests of servers it holds stay,
+    whichever host the row names."""
+    from pocketstack.compute.drivers.base import GuestSpec
+
+    compute = api.cloud.service("compute").compute
+    host = host_of(api, admin_token, server)
+    driver = compute.hosts.driver(host)
+    stray = "00000000-0000-4000-8000-00000000dead"
+    driver.spawn(GuestSpec(instance_id=stray, name="stray", vcpus=1, memory_mb=64, disk_gb=0, image_ref="",
+                           topology={"sockets": 1, "cores": 1, "threads": 1}))
+    assert {server, stray} <= set(driver.guests())
+    compute.manager.destroy_unknown_guests(host)  # what the host does when it starts
+    assert stray not in driver.guests() and server in driver.guests()
 
 
 def test_evacuate_stopped_and_error_servers(api, admin_token, evac_zone, image, flavor):

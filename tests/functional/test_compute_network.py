@@ -5,25 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait, wait_gone
+from test_compute_helpers import boot, call, new_member, wait, wait_gone
 
 NET = "/network/v2.0"
-
-
-@pytest.fixture(scope="module")
-def image(api, admin_token):
-    return make_image(api, admin_token)
-
-
-@pytest.fixture(scope="module")
-def flavor(api, admin_token):
-    return make_flavor(api, admin_token, vcpus=1, ram=64, disk=1)
-
-
-@pytest.fixture(scope="module")
-def user(api, admin_token):
-    return new_member(api, admin_token)
 
 
 def network(api, token, cidr: str, **subnet) -> tuple[dict, dict]:

@@ -12,22 +12,13 @@ import pytest
 from pocketstack.compute import states as st
 from pocketstack.compute.transitions import load, transition
 
-from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait, wait_gone
-
-
-@pytest.fixture(scope="module")
-def image(api, admin_token):
-    return make_image(api, admin_token)
+from compute_fixtures import image, user  # noqa: F401 - fixtures
+from test_compute_helpers import boot, call, make_flavor, wait, wait_gone
 
 
 @pytest.fixture(scope="module")
 def flavor(api, admin_token):
     return make_flavor(api, admin_token)
-
-
-@pytest.fixture(scope="module")
-def user(api, admin_token):
-    return new_member(api, admin_token)
 
 
 @pytest.fixture

@@ -71,6 +71,20 @@ def test_unknown_hypervisor_is_refused(tmp_path):
         Hosts(None, None, settings)  # type: ignore[arg-type]
 
 
+def test_qemu_hosts_runs_further_hosts_each_on_its_own_directory(tmp_path):
+    require_tools({"qemu-system-x86_64": "qemu-system-x86", "qemu-img": "qemu-utils"}, "the QEMU driver")
+    settings = config.load(overrides={"data_dir": tmp_path, "hypervisor": "qemu", "qemu_accel": "tcg",
+                                      "qemu_hosts": 3}, environ={})
+    name = socket.gethostname()
+    hosts = Hosts(None, None, settings)  # type: ignore[arg-type]
+    assert hosts.local_hosts() == [name, f"{name}-2", f"{name}-3"]
+    assert len({settings.qemu_state_path(h) for h in hosts.local_hosts()}) == 3
+    for wrong in ({"qemu_hosts": 0}, {"qemu_hosts": 2, "qemu_state_dir": str(tmp_path / "one")}):
+        settings = config.load(overrides={"data_dir": tmp_path, "hypervisor": "qemu", **wrong}, environ={})
+        with pytest.raises(ValueError, match="qemu_hosts"):
+            Hosts(None, None, settings)  # type: ignore[arg-type]
+
+
 def test_fake_remains_the_default(api, cloud):
     hosts = cloud.service("compute").manager.hosts
     assert cloud.settings.hypervisor == "fake"

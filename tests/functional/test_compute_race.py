@@ -8,17 +8,11 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
+from compute_fixtures import image  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import add_hosts, call, make_flavor, make_image, new_member, retire
+from test_compute_helpers import add_hosts, call, make_flavor, new_member, retire
 
 REQUESTS = 200
-
-
-@pytest.fixture(scope="module")
-def image(api, admin_token):
-    return make_image(api, admin_token)
 
 
 def boot_all(api, token, image, flavor_id, zone) -> list:

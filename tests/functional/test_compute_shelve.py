@@ -13,20 +13,11 @@ from test_volume_servers import create_volume, raw_image, wait_volume  # noqa: F
 from pocketstack.compute import states as st
 from pocketstack.compute.transitions import load, transition
 
-from test_compute_helpers import boot, call, make_flavor, make_image, new_member, wait, wait_gone
+from compute_fixtures import flavor, image  # noqa: F401 - fixtures
+from test_compute_helpers import boot, call, new_member, wait, wait_gone
 
 SRV_HOST = "OS-EXT-SRV-ATTR:host"
 DONE = ("ACTIVE", "ERROR", "SHUTOFF", "SHELVED", "SHELVED_OFFLOADED", "PAUSED", "SUSPENDED")
-
-
-@pytest.fixture(scope="module")
-def image(api, admin_token):
-    return make_image(api, admin_token)
-
-
-@pytest.fixture(scope="module")
-def flavor(api, admin_token):
-    return make_flavor(api, admin_token, vcpus=1, ram=64, disk=1)
 
 
 @pytest.fixture()

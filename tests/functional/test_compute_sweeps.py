@@ -13,23 +13,14 @@ from pocketstack.compute import states as st
 from pocketstack.compute.transitions import transition
 from pocketstack.compute.worker import ComputeWorker, SchedulerWorker
 
+from compute_fixtures import image, user  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait, wait_gone
-
-
-@pytest.fixture(scope="module")
-def image(api, admin_token):
-    return make_image(api, admin_token)
+from test_compute_helpers import add_hosts, boot, call, make_flavor, retire, wait, wait_gone
 
 
 @pytest.fixture(scope="module")
 def flavor(api, admin_token):
     return make_flavor(api, admin_token)
-
-
-@pytest.fixture(scope="module")
-def user(api, admin_token):
-    return new_member(api, admin_token)
 
 
 def worker(api, kind):

@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
 from pocketstack.cloud import SERVICES
+from pocketstack.testing.service import ToolsService
 
 from fuzzing.formats import check_error_format
 from fuzzing.routes import (
@@ -115,7 +116,14 @@ def fuzz_backend(backend):
 
 @pytest.fixture(scope="module")
 def routes(api) -> dict[str, list[FuzzRoute]]:
-    return served_routes(api.client.app, api.cloud.services)
+    return served_routes(api.client.app, [*api.cloud.services, ToolsService])
+
+
+@pytest.fixture(autouse=True)
+def no_fault_rules(api):
+    """A fuzzed body may be a valid fault rule: none outlives the test that made it."""
+    yield
+    api.cloud.faults.clear()
 
 
 @pytest.fixture(scope="module")
@@ -309,7 +317,8 @@ def fuzz_routes(api, world, crashes, selected: list[FuzzRoute], cases, baseline,
 # Tests
 # ---------------------------------------------------------------------------------------
 
-SERVICE_NAMES = sorted(SERVICES)
+# The services, and pocketstack's own API (reset, snapshots and fault rules, at /_pocketstack).
+SERVICE_NAMES = sorted([*SERVICES, ToolsService.name])
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)

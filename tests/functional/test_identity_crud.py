@@ -174,14 +174,56 @@ def test_catalog_crud(api, admin_token):
     assert endpoint["region"] == region["id"]
     listed = api.request("GET", f"{V3}/endpoints?service_id={service['id']}", admin_token).json()["endpoints"]
     assert [e["id"] for e in listed] == [endpoint["id"]]
-    catalog = api.request("GET", f"{V3}/auth/catalog", admin_token).json()["catalog"]
-    assert any(s["id"] == service["id"] and s["endpoints"][0]["url"] == "http://example.org/svc" for s in catalog)
+    def issued_catalog():
+        auth = {"identity": {"methods": ["token"], "token": {"id": admin_token}},
+                "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}
+        return api.request("POST", f"{V3}/auth/tokens", json={"auth": auth}).json()["token"]["catalog"]
+
+    # Both catalogs come from a cache that any identity change invalidates.
+    for catalog in (api.request("GET", f"{V3}/auth/catalog", admin_token).json()["catalog"], issued_catalog()):
+        assert any(s["id"] == service["id"] and s["endpoints"][0]["url"] == "http://example.org/svc"
+                   for s in catalog)
     api.request("PATCH", f"{V3}/services/{service['id']}", admin_token, json={"service": {"enabled": False}})
-    catalog = api.request("GET", f"{V3}/auth/catalog", admin_token).json()["catalog"]
-    assert all(s["id"] != service["id"] for s in catalog)
+    for catalog in (api.request("GET", f"{V3}/auth/catalog", admin_token).json()["catalog"], issued_catalog()):
+        assert all(s["id"] != service["id"] for s in catalog)
     assert api.request("DELETE", f"{V3}/services/{service['id']}", admin_token).status_code == 204
     assert api.request("GET", f"{V3}/endpoints/{endpoint['id']}", admin_token).status_code == 404
     assert api.request("DELETE", f"{V3}/regions/{region['id']}", admin_token).status_code == 204
+
+
+def test_the_cached_catalog_follows_service_and_endpoint_changes(api, admin_token):
+    """Token issue, token validation and ``/v3/auth/catalog`` all answer from the catalog
+    cached per identity generation; every service or endpoint change shows at once in
+    all three (the write bumps the generation)."""
+    def catalogs() -> list[list[dict]]:
+        auth = {"identity": {"methods": ["token"], "token": {"id": admin_token}},
+                "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}
+        issued = api.request("POST", f"{V3}/auth/tokens", json={"auth": auth}).json()["token"]["catalog"]
+        validated = api.request("GET", f"{V3}/auth/tokens", admin_token,
+                                headers={"X-Subject-Token": admin_token}).json()["token"]["catalog"]
+        return [issued, validated, api.request("GET", f"{V3}/auth/catalog", admin_token).json()["catalog"]]
+
+    def urls(service_id: str) -> list[list[str]]:
+        return [sorted(e["url"] for s in catalog if s["id"] == service_id for e in s["endpoints"])
+                for catalog in catalogs()]
+
+    catalogs()  # cached now
+    service = create(api, admin_token, "services", "service", {"type": unique("cached"), "name": "cached"})
+    assert all(any(s["id"] == service["id"] for s in catalog) for catalog in catalogs())
+    endpoint = create(api, admin_token, "endpoints", "endpoint", {
+        "service_id": service["id"], "interface": "public", "url": "http://example.org/one", "region_id": "RegionOne"})
+    assert urls(service["id"]) == [["http://example.org/one"]] * 3
+    api.request("PATCH", f"{V3}/endpoints/{endpoint['id']}", admin_token,
+                json={"endpoint": {"url": "http://example.org/two"}})
+    assert urls(service["id"]) == [["http://example.org/two"]] * 3
+    api.request("PATCH", f"{V3}/endpoints/{endpoint['id']}", admin_token, json={"endpoint": {"enabled": False}})
+    assert urls(service["id"]) == [[]] * 3
+    api.request("PATCH", f"{V3}/endpoints/{endpoint['id']}", admin_token, json={"endpoint": {"enabled": True}})
+    assert urls(service["id"]) == [["http://example.org/two"]] * 3
+    assert api.request("DELETE", f"{V3}/endpoints/{endpoint['id']}", admin_token).status_code == 204
+    assert urls(service["id"]) == [[]] * 3
+    assert api.request("DELETE", f"{V3}/services/{service['id']}", admin_token).status_code == 204
+    assert all(all(s["id"] != service["id"] for s in catalog) for catalog in catalogs())
 
 
 def test_application_credentials(api, admin_token):

@@ -95,6 +95,15 @@ def test_token_method_rescopes_and_keeps_expiry(api):
     assert body["audit_ids"][1] == first.json()["token"]["audit_ids"][0]
 
 
+def test_token_method_with_a_revoked_token_is_404(api, admin_token):
+    """Keystone's token method validates the token as GET /v3/auth/tokens does: 404."""
+    token_id = api.request("POST", TOKENS, json=password_auth("admin", ADMIN_PASSWORD, "unscoped")).headers[
+        "X-Subject-Token"]
+    assert api.request("DELETE", TOKENS, admin_token, headers={"X-Subject-Token": token_id}).status_code == 204
+    r = api.request("POST", TOKENS, json={"auth": {"identity": {"methods": ["token"], "token": {"id": token_id}}}})
+    assert r.status_code == 404 and r.json()["error"]["message"] == "The token has been revoked."
+
+
 def test_bad_credentials_are_401_with_www_authenticate(api):
     r = api.request("POST", TOKENS, json=password_auth("admin", "wrong"))
     assert r.status_code == 401

@@ -1,7 +1,8 @@
 """The isolation matrix: every persona × every resource type × every operation of every
-service (Keystone, Nova, Placement, Neutron, Cinder, Glance, Swift), each cell asserting
+service (Keystone, Nova, Placement, Neutron, Cinder, Glance, Swift, Heat, Masakari), each cell asserting
 the outcome the policy defaults (src/pocketstack/*/policies.py, common/policy.py) and
-the real OpenStack service give; and the metadata API guests read, which takes no token:
+the real OpenStack service give; pocketstack's own API (state and fault rules, admin only); and the
+metadata API guests read, which takes no token:
 a signed request naming another project than the server's reads nothing
 (tests/isolation/metadata.py).
 
@@ -53,10 +54,24 @@ from starlette.testclient import TestClient
 
 from pocketstack.metadata.app import build_app
 
-from isolation import compute, identity, image, metadata, network, object_storage, placement, volume
+from isolation import (
+    compute,
+    faults,
+    ha,
+    identity,
+    image,
+    metadata,
+    network,
+    object_storage,
+    orchestration,
+    placement,
+    state,
+    volume,
+)
 from isolation.matrix import World, cells
 
-SERVICES = (identity, compute, placement, network, volume, image, object_storage, metadata)
+SERVICES = (identity, compute, placement, network, volume, image, object_storage, orchestration, faults, metadata, ha,
+            state)
 RESOURCES = [r for service in SERVICES for r in service.RESOURCES]
 OPS = [op for service in SERVICES for op in service.OPS]
 PROJECT_SETUPS = [service.unlimited_quotas for service in SERVICES if hasattr(service, "unlimited_quotas")]

@@ -17,16 +17,12 @@ import sqlalchemy as sa
 
 from pocketstack.network.models import IpAllocation, Port, QuotaSlot
 
+from compute_fixtures import image  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import add_hosts, call, make_flavor, make_image, new_member, retire
+from test_compute_helpers import add_hosts, call, make_flavor, new_member, retire
 
 NET = "/network/v2.0"
 SERVERS = 200
-
-
-@pytest.fixture(scope="module")
-def image(api, admin_token):
-    return make_image(api, admin_token)
 
 
 def _network(api, token) -> tuple[dict, dict]:

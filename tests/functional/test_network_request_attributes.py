@@ -20,7 +20,7 @@ def _error(response) -> dict:
     ("router", {"distributed": True}, "distributed"),
     ("router", {"ha": True}, "ha"),
     ("router", {"availability_zone_hints": ["nova"], "flavor_id": "f"}, "availability_zone_hints, flavor_id"),
-    ("network", {"qos_policy_id": "q", "dns_domain": "example.org."}, "dns_domain, qos_policy_id"),
+    ("network", {"segments": [], "dns_domain": "example.org."}, "dns_domain, segments"),
     ("network", {"bogus": 1}, "bogus"),
     ("security_group", {"nonsense": "x"}, "nonsense"),
 ])

@@ -19,7 +19,7 @@ def keystone(response) -> None:
 
 
 def fault(response) -> None:
-    """Nova and Cinder: ``{"badRequest": {"message": ..., "code": 400}}``."""
+    """Nova, Cinder and Masakari: ``{"badRequest": {"message": ..., "code": 400}}``."""
     body = _json(response)
     assert len(body) == 1, body
     (fault_body,) = body.values()
@@ -50,8 +50,17 @@ def swift(response) -> None:
     assert response.headers.get("content-type", "").startswith("text/"), response.headers
 
 
+def heat(response) -> None:
+    """``{"explanation", "code", "error": {"message", "traceback", "type"}, "title"}``."""
+    body = _json(response)
+    assert set(body) == {"explanation", "code", "error", "title"}, body
+    assert body["code"] == response.status_code and isinstance(body["error"]["message"], str)
+    assert set(body["error"]) == {"message", "traceback", "type"} and body["error"]["type"]
+
+
 ERROR_FORMATS = {"identity": keystone, "compute": fault, "volume": fault, "network": neutron,
-                 "placement": placement, "image": glance, "object": swift}
+                 "placement": placement, "image": glance, "object": swift, "ha": fault, "pocketstack": keystone,
+                 "orchestration": heat}
 
 
 def check_error_format(service: str, response) -> None:

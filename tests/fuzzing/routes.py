@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pocketstack.cloud import TOOLS_PATH, LazyApp
+
 BODY_METHODS = ("POST", "PUT", "PATCH")
 _PARAM = re.compile(r"^\{(\w+)(?::\w+)?\}$")
 
@@ -45,11 +47,14 @@ def param_name(segment: str) -> str | None:
 
 
 def served_routes(cloud_app, services) -> dict[str, list[FuzzRoute]]:
-    """Service name -> its declared routes, from the apps mounted in ``cloud_app``."""
-    names = {service.path: service.name for service in services}
+    """Service name -> its declared routes, from the apps mounted in ``cloud_app``
+    (``pocketstack``: the cloud's own API, under ``/_pocketstack``)."""
+    names = {service.path: service.name for service in services} | {TOOLS_PATH: "pocketstack"}
     found: dict[str, list[FuzzRoute]] = {}
     for mount in cloud_app.routes:
-        router = getattr(getattr(getattr(mount, "app", None), "state", None), "router", None)
+        app = getattr(mount, "app", None)
+        app = app.built() if isinstance(app, LazyApp) else app
+        router = getattr(getattr(app, "state", None), "router", None)
         if router is None:
             continue
         name = names[mount.path]

@@ -111,6 +111,44 @@ def build_identity(world: World, b: Builder) -> None:
     world.add("services", service["id"])
     world.add("endpoints", endpoint["id"])
     world.add("members", project["id"])  # Glance image members are projects
+    build_delegation(world, b, user["id"])
+    build_limits(world, b, service["id"], region["id"], project["id"])
+    group = b.create(f"{v3}/OS-EP-FILTER/endpoint_groups", "endpoint_group", {
+        "name": unique("fuzz-epg"), "filters": {"service_id": service["id"]}})
+    b.call("PUT", f"{v3}/OS-EP-FILTER/endpoint_groups/{group['id']}/projects/{project['id']}")
+    b.call("PUT", f"{v3}/OS-EP-FILTER/projects/{project['id']}/endpoints/{endpoint['id']}")
+    world.add("endpoint_groups", group["id"])
+
+
+def build_limits(world: World, b: Builder, service_id: str, region_id: str, project_id: str) -> None:
+    """Registered limits of the sacrificial service (one in its region) and a limit of the
+    sacrificial project on the first (so that one is in use, the other free)."""
+    v3 = "/identity/v3"
+    registered = b.call("POST", f"{v3}/registered_limits", json={"registered_limits": [
+        {"service_id": service_id, "resource_name": "fuzz-cores", "default_limit": 10, "description": "fuzz"},
+        {"service_id": service_id, "region_id": region_id, "resource_name": "fuzz-ram", "default_limit": -1}]})
+    limit = b.call("POST", f"{v3}/limits", json={"limits": [
+        {"service_id": service_id, "project_id": project_id, "resource_name": "fuzz-cores", "resource_limit": 5}]})
+    world.add("registered_limits", *(r["id"] for r in registered.json()["registered_limits"]))
+    world.add("limits", limit.json()["limits"][0]["id"])
+
+
+def build_delegation(world: World, b: Builder, trustee_id: str) -> None:
+    """A trust, a credential and an EC2 credential of the fuzzer's admin, and a (badly)
+    signed ec2tokens request as a seed."""
+    v3 = "/identity/v3"
+    me = b.call("GET", f"{v3}/auth/tokens", headers={"X-Subject-Token": b.token}).json()["token"]["user"]["id"]
+    trust = b.create(f"{v3}/OS-TRUST/trusts", "trust", {
+        "trustor_user_id": me, "trustee_user_id": trustee_id, "project_id": world.project, "impersonation": False,
+        "roles": [{"name": "member"}]})
+    credential = b.create(f"{v3}/credentials", "credential", {"user_id": me, "type": "cert", "blob": "fuzz"})
+    ec2 = b.call("POST", f"{v3}/users/{me}/credentials/OS-EC2", json={"tenant_id": world.project}).json()["credential"]
+    b.call("POST", f"{v3}/ec2tokens", expect=(401,), json={"credentials": {
+        "access": ec2["access"], "signature": "fuzz", "host": "h", "verb": "GET", "path": "/",
+        "params": {"SignatureVersion": "2", "Action": "DescribeRegions"}}})
+    world.add("trusts", trust["id"])
+    world.add("credentials", credential["id"])
+    world.add("OS-EC2", ec2["access"])
 
 
 def build_network(world: World, b: Builder) -> None:
@@ -130,6 +168,22 @@ def build_network(world: World, b: Builder) -> None:
     b.create(f"{v2}/subnets", "subnet", {"network_id": public["id"], "ip_version": 4,
                                           "cidr": f"172.{octet % 16 + 16}.{octet}.0/24"})
     fip = b.create(f"{v2}/floatingips", "floatingip", {"floating_network_id": public["id"]})
+    scope = b.create(f"{v2}/address-scopes", "address_scope", {"name": unique("fuzz-as"), "ip_version": 4})
+    policy = b.create(f"{v2}/rbac-policies", "rbac_policy", {"object_type": "network", "object_id": net["id"],
+                                                             "action": "access_as_shared",
+                                                             "target_tenant": uuid.uuid4().hex})
+    # A trunk on ports of its own (the world's port stays deletable), with one subport and
+    # a spare port for add_subports; removing and re-adding it seeds both actions.
+    parent, sub, spare = (b.create(f"{v2}/ports", "port", {"network_id": net["id"]})["id"] for _ in range(3))
+    trunk = b.create(f"{v2}/trunks", "trunk", {"name": unique("fuzz-trunk"), "port_id": parent, "sub_ports": [
+        {"port_id": sub, "segmentation_type": "vlan", "segmentation_id": 100}]})
+    spare_vlan = {"port_id": spare, "segmentation_type": "vlan", "segmentation_id": 101}
+    b.call("PUT", f"{v2}/trunks/{trunk['id']}/add_subports", json={"sub_ports": [spare_vlan]})
+    b.call("PUT", f"{v2}/trunks/{trunk['id']}/remove_subports", json={"sub_ports": [{"port_id": spare}]})
+    qos = b.create(f"{v2}/qos/policies", "policy", {"name": unique("fuzz-qos"), "description": "fuzz"})
+    qos_rules = {kind: b.create(f"{v2}/qos/policies/{qos['id']}/{kind}_rules", f"{kind}_rule", body)["id"]
+                 for kind, body in (("bandwidth_limit", {"max_kbps": 1000, "direction": "ingress"}),
+                                    ("dscp_marking", {"dscp_mark": 26}), ("minimum_bandwidth", {"min_kbps": 100}))}
     # The fuzzer's own agent (registered, never alive: nothing else is scheduled on it),
     # hosting the world's router and network (the scheduler API's seeds).
     from pocketstack.network import agent_records
@@ -143,10 +197,15 @@ def build_network(world: World, b: Builder) -> None:
                        ("os-security-groups", group["id"]), ("floatingips", fip["id"]),
                        ("network-ip-availabilities", net["id"]),
                        ("quotas", world.project), ("agents", agent["id"]), ("l3-routers", router["id"]),
-                       ("dhcp-networks", net["id"])):
+                       ("dhcp-networks", net["id"]), ("address-scopes", scope["id"]),
+                       ("rbac-policies", policy["id"]), ("trunks", trunk["id"]), ("policies", qos["id"]),
+                       ("rule-types", "bandwidth_limit")):
         world.add(key, value)
+    for kind, rule_id in qos_rules.items():
+        world.add(f"{kind}_rules", rule_id)
+        world.add(f"alias_{kind}_rules", rule_id)
     world.add("collection", "networks", "subnets", "subnetpools", "ports", "routers", "security-groups",
-              "floatingips")
+              "floatingips", "trunks")
 
 
 def build_placement(world: World, b: Builder) -> None:
@@ -282,6 +341,7 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
     server = f"/compute/v2.1/servers/{first['servers']}/action"
     volume = f"/volume/v3/{world.project}/volumes/{first['volumes']}/action"
     v3 = f"/volume/v3/{world.project}"
+    stack = f"/orchestration/v1/{world.project}/stacks/{first['stacks']}/{world.known[first['stacks']][0]}"
     return [
         ("POST", server, {"os-stop": None}), ("POST", server, {"os-start": None}),
         ("POST", server, {"reboot": {"type": "SOFT"}}), ("POST", server, {"lock": {"locked_reason": "fuzz"}}),
@@ -326,6 +386,8 @@ def action_seeds(world: World) -> list[tuple[str, str, object]]:
             "backup_service": "cinder.backup.drivers.swift.SwiftBackupDriver", "backup_url": "e30="}}),
         ("PUT", f"/compute/v2.1/os-quota-sets/{world.project}", {"quota_set": {"instances": 20}}),
         ("PUT", f"/network/v2.0/quotas/{world.project}", {"quota": {"network": 20}}),
+        *[("POST", f"{stack}/actions", {action: None}) for action in ("check", "suspend", "resume")],
+        ("POST", f"{stack}/resources/h/signal", {"status": "SUCCESS", "reason": "fuzz", "data": {"k": 1}, "id": "f"}),
     ]
 
 
@@ -337,6 +399,38 @@ FUZZ_IMAGE_SIZE_CAP = 64 << 20
 # (refused at once): a mutated URI never leaves the machine.
 FUZZ_IMPORT_URI = "http://127.0.0.1:9/fuzz.qcow2"
 FUZZ_IMPORT_FILTER = ImportFilter(allowed_hosts=frozenset({"127.0.0.1"}), allowed_ports=frozenset({9}))
+
+
+def build_orchestration(world: World, b: Builder) -> None:
+    """A stack of Heat's own resources (nothing slow), its name and id, its resources."""
+    base = f"/orchestration/v1/{world.project}"
+    template = {"heat_template_version": "2018-08-31", "parameters": {"n": {"type": "number", "default": 4}},
+                "resources": {"r": {"type": "OS::Heat::RandomString", "properties": {"length": {"get_param": "n"}}},
+                              "t": {"type": "OS::Heat::TestResource", "properties": {
+                                  "value": {"get_attr": ["r", "value"]}}},
+                              "h": {"type": "OS::Heat::WaitConditionHandle"}},
+                "outputs": {"o": {"value": {"get_attr": ["t", "output"]}}}}
+    name = unique("fuzz-stack")
+    stack = b.create(f"{base}/stacks", None, {"stack_name": name, "template": template})["stack"]
+    url = f"{base}/stacks/{name}/{stack['id']}"
+    deadline = time.monotonic() + 30
+    while b.call("GET", url).json()["stack"]["stack_status"].endswith("IN_PROGRESS"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    world.add("v1", world.project)
+    world.add("stacks", name)
+    world.add(name, stack["id"])
+    world.add("resources", "r", "t", "h")
+    world.add("outputs", "o")
+    world.add("resource_types", "OS::Heat::TestResource")
+    world.add("template_versions", "heat_template_version.2018-08-31")
+    config = b.create(f"{base}/software_configs", None, {"name": "fuzz", "group": "script", "config": "true",
+                                                        "inputs": [{"name": "x"}]})["software_config"]
+    deployment = b.create(f"{base}/software_deployments", None, {
+        "config_id": config["id"], "server_id": "fuzz-server", "input_values": {"x": 1}})["software_deployment"]
+    world.add("software_configs", config["id"])
+    world.add("software_deployments", deployment["id"])
+    world.add("metadata", "fuzz-server")
 
 
 def build_world(api, admin_token: str) -> World:
@@ -355,6 +449,7 @@ def build_world(api, admin_token: str) -> World:
     build_compute(world, b, api)
     build_volume(world, b)
     build_object(world, b)
+    build_orchestration(world, b)
     world.seeds.extend(action_seeds(world))
     images = api.cloud.service("image").manager  # last: retire() restores them
     world.image_size_cap, images.data.size_cap = images.data.size_cap, FUZZ_IMAGE_SIZE_CAP

@@ -12,9 +12,13 @@ outside namespace exactly as far as its security group allows (ICMP, then SSH's 
 22), through a stop/start (a new QEMU and tap), a hard reboot, suspend/resume, rescue,
 a resize and a restart of the cloud process (QEMU keeps its tap); a second network's NIC
 is hot-plugged into the running guest (DHCP gives it its address at the next boot) and
-taken away again.  The guest has no config drive: its uuid and key come from
-169.254.169.254, the router's metadata proxy in front of the metadata API.  Every namespace is
-named with a prefix unique to the run and removed at the end; no packet leaves them.
+taken away again.  Connections to the floating IP every half second go on undisturbed
+while the cloud process, which runs the network agent, is stopped, started and killed
+(``kill -9``), and the networks' dnsmasq processes keep running; an nftables rule deleted
+by hand meanwhile is put back by the agent of the next start.  The guest has no config
+drive: its uuid and key come from 169.254.169.254, the router's metadata proxy in front
+of the metadata API.  Every namespace is named with a prefix unique to the run and
+removed at the end; no packet leaves them.
 
 Needs root, QEMU, nftables, dnsmasq and the tiny image's tools: skipped without them,
 failed on CI (CI=true).
@@ -26,6 +30,7 @@ import contextlib
 import os
 import random
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,6 +53,16 @@ try:
     socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2).close()
 except OSError:
     sys.exit(1)
+"""
+PROBE = """
+import socket, sys, time
+while True:
+    try:
+        socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2).close()
+        print("ok", flush=True)
+    except OSError as error:
+        print(f"{time.strftime('%H:%M:%S')} {error}", flush=True)
+    time.sleep(0.5)
 """
 
 
@@ -85,8 +100,26 @@ class Outside:
                 return True
         return False
 
+    def probe(self, address: str, port: int) -> subprocess.Popen:
+        """Connect to ``address``:``port`` every half second until stopped (a line per try:
+        "ok" or the time and error); read with :func:`stop_probe`."""
+        return subprocess.Popen(["ip", "netns", "exec", self.ns, sys.executable, "-c", PROBE, address, str(port)],
+                                stdout=subprocess.PIPE, text=True)
+
     def remove(self) -> None:
         sh("ip", "netns", "delete", self.ns, check=False)
+
+
+def stop_probe(probe: subprocess.Popen) -> list[str]:
+    probe.terminate()
+    return probe.communicate(timeout=10)[0].splitlines()
+
+
+def delete_rule(ns: str, chain: str, match: str) -> None:
+    """Delete by hand the rule of ``chain`` (table inet pocketstack) that contains ``match``."""
+    listing = sh("ip", "netns", "exec", ns, "nft", "-a", "list", "chain", "inet", "pocketstack", chain).stdout
+    [handle] = [line.rsplit("# handle ", 1)[1] for line in listing.splitlines() if match in line]
+    sh("ip", "netns", "exec", ns, "nft", "delete", "rule", "inet", "pocketstack", chain, "handle", handle)
 
 
 @pytest.fixture
@@ -118,6 +151,7 @@ def test_guest_gets_dhcp_reaches_gateway_and_floating_ip_follows_security_group(
            "POCKETSTACK_SHUTDOWN_TIMEOUT": "20",
            "POCKETSTACK_QEMU_ACCEL": os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg")}
     outside = Outside(prefix, f"172.31.{r}.1/24")
+    probe: subprocess.Popen | None = None
     try:
         with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
             def run(*args: str, **kw):
@@ -148,7 +182,7 @@ def test_guest_gets_dhcp_reaches_gateway_and_floating_ip_follows_security_group(
             assert f"inet {dhcp_ip}/24 " in sh("ip", "-n", dhcp_ns, "-4", "addr", "show").stdout
 
             # -- the guest: no ingress allowed yet ----------------------------------------
-            run("security", "group", "create", "guest-sg", "-f", "json")
+            guest_sg = run("security", "group", "create", "guest-sg", "-f", "json")
             key_file = tmp_path / "k.pub"
             key_file.write_text(KEY + "\n")
             run("keypair", "create", "k", "--public-key", str(key_file), "-f", "json")
@@ -247,14 +281,33 @@ def test_guest_gets_dhcp_reaches_gateway_and_floating_ip_follows_security_group(
             assert sh("ip", "-n", f"{prefix}host", "link", "show", extra_tap, check=False).returncode != 0
             assert [p["ID"] for p in run("port", "list", "--device-id", server_id, "-f", "json")] == [port["id"]]
             assert outside.connects(fip, 22)
+            dnsmasq = sh("pgrep", "-f", f"{tmp_path}/data/datapath/dhcp/").stdout.split()
+            assert dnsmasq
+            probe = outside.probe(fip, 22)  # from here on, through two restarts of the agent
         # -- a restart of the cloud (compute and network agent): the running guest keeps its tap
         with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
             assert outside.connects(fip, 22)
             assert f"master br-{private['id'][:11]}" in sh("ip", "-n", f"{prefix}host", "link", "show", tap).stdout
+            # -- kill -9 of the process that runs the agent: nothing shuts down, nothing changes
+            time.sleep(2)
+            cloud.process.kill()
+            cloud.process.wait()
+            time.sleep(3)
+            tries = stop_probe(probe)
+            assert len(tries) >= 10 and set(tries) == {"ok"}, tries  # stop, start and kill: never cut off
+            assert sh("pgrep", "-f", f"{tmp_path}/data/datapath/dhcp/").stdout.split() == dnsmasq
+        # -- a rule deleted by hand while no agent runs: the next one puts it back
+        delete_rule(f"{prefix}host", f"sg-{guest_sg['id']}-ingress", "dport 22 accept")
+        assert not outside.connects(fip, 22)
+        with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+            assert eventually(lambda: outside.connects(fip, 22), timeout=30, interval=0.5)
+            assert sh("pgrep", "-f", f"{tmp_path}/data/datapath/dhcp/").stdout.split() == dnsmasq
             cloud.openstack("server", "delete", "--wait", server_id, timeout=120)
             assert sh("ip", "-n", f"{prefix}host", "link", "show", tap, check=False).returncode != 0
             assert not outside.connects(fip, 22)
     finally:
+        if probe is not None and probe.poll() is None:
+            probe.kill()
         outside.remove()
         left = cleanup(tmp_path / "data", prefix)
         assert not left, f"namespaces left behind: {left}"

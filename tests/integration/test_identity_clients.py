@@ -110,3 +110,94 @@ def test_idle_keep_alive_connection_outlives_client_pauses(cloud_proc):
     again = conn.getresponse()
     assert again.status == 200 and b"v3" in again.read()
     conn.close()
+
+
+def test_openstack_cli_trusts_and_ec2_credentials(cloud_proc):
+    """A trust used by its trustee through ``--os-trust-id``, revoked, then refused; EC2
+    credentials made by the CLI authenticate a signed request at /v3/ec2tokens."""
+    from keystoneclient.contrib.ec2.utils import Ec2Signer
+
+    os_ = cloud_proc.openstack
+    admin = os_("token", "issue", "-f", "json")
+    os_("user", "create", "--password", "trustee-pass", "cli-trustee", "-f", "json")
+    trust = os_("trust", "create", "--project", "admin", "--role", "member", "--impersonate", "admin", "cli-trustee",
+                "-f", "json")
+    assert trust["is_impersonation"] is True and trust["project_id"] == admin["project_id"]
+    assert trust["id"] in [t["ID"] for t in os_("trust", "list", "-f", "json")]
+    as_trustee = ["--os-auth-type", "password", "--os-auth-url", cloud_proc.url + "/identity",
+                  "--os-username", "cli-trustee", "--os-password", "trustee-pass", "--os-user-domain-id", "default",
+                  "--os-trust-id", trust["id"]]
+    token = os_(*as_trustee, "token", "issue", "-f", "json", cloud="")
+    assert token["project_id"] == admin["project_id"] and token["user_id"] == admin["user_id"]
+    r = httpx.get(cloud_proc.url + "/identity/v3/auth/tokens", headers={"X-Auth-Token": admin["id"],
+                                                                       "X-Subject-Token": token["id"]})
+    assert r.json()["token"]["OS-TRUST:trust"]["id"] == trust["id"]
+    os_("trust", "delete", trust["id"], parse=False)
+    assert httpx.get(cloud_proc.url + "/identity/v3/auth/projects",
+                     headers={"X-Auth-Token": token["id"]}).status_code == 401
+    refused = os_(*as_trustee, "token", "issue", cloud="", check=False)
+    assert refused.returncode != 0 and "401" in refused.stderr
+
+    cred = os_("ec2", "credentials", "create", "-f", "json")
+    assert cred["project_id"] == admin["project_id"] and cred["access"] and cred["secret"]
+    assert cred["access"] in [c["Access"] for c in os_("ec2", "credentials", "list", "-f", "json")]
+    request = {"access": cred["access"], "host": "127.0.0.1:8788", "verb": "GET", "path": "/",
+               "params": {"SignatureVersion": "2", "Action": "DescribeRegions", "AWSAccessKeyId": cred["access"]}}
+    request["signature"] = Ec2Signer(cred["secret"]).generate(dict(request, params=dict(request["params"])))
+    issued = httpx.post(cloud_proc.url + "/identity/v3/ec2tokens", json={"credentials": request},
+                        headers={"X-Auth-Token": admin["id"]})
+    assert issued.status_code == 200, issued.text
+    assert issued.json()["token"]["methods"] == ["ec2credential"]
+    os_("ec2", "credentials", "delete", cred["access"], parse=False)
+    assert cred["access"] not in [c["Access"] for c in os_("ec2", "credentials", "list", "-f", "json")]
+
+
+def test_openstack_cli_unified_limits(cloud_proc):
+    """python-openstackclient's ``registered limit`` and ``limit`` commands (keystoneclient's
+    managers) through their whole life, and the demo user seeing only its own project's."""
+    os_ = cloud_proc.openstack
+    registered = os_("registered", "limit", "create", "--service", "keystone", "--default-limit", "10",
+                     "--description", "cli widgets", "cli-widgets", "-f", "json")
+    assert registered["default_limit"] == 10 and registered["resource_name"] == "cli-widgets"
+    assert registered["id"] in [r["ID"] for r in os_("registered", "limit", "list", "--resource-name", "cli-widgets",
+                                                     "-f", "json")]
+    limit = os_("limit", "create", "--project", "demo", "--service", "keystone", "--resource-limit", "3",
+                "cli-widgets", "-f", "json")
+    assert limit["resource_limit"] == 3 and limit["service_id"] == registered["service_id"]
+    assert os_("limit", "set", "--resource-limit", "4", limit["id"], "-f", "json")["resource_limit"] == 4
+    demo_limits = os_("limit", "list", "-f", "json", cloud="pocketstack-demo")
+    assert [lim["ID"] for lim in demo_limits] == [limit["id"]]
+    in_use = os_("registered", "limit", "delete", registered["id"], check=False)
+    assert in_use.returncode != 0 and "403" in in_use.stderr
+    os_("limit", "delete", limit["id"], parse=False)
+    os_("registered", "limit", "delete", registered["id"], parse=False)
+    assert os_("limit", "list", "-f", "json") == []
+
+
+def test_openstack_cli_endpoint_filtering(cloud_proc, tmp_path):
+    """python-openstackclient's ``endpoint group`` and ``endpoint add project`` commands,
+    and the catalog of a project filtered down to one endpoint."""
+    os_ = cloud_proc.openstack
+    keystone = next(e for e in os_("endpoint", "list", "--service", "keystone", "-f", "json")
+                    if e["Interface"] == "public")
+    filters = tmp_path / "filters.json"
+    filters.write_text('{"interface": "public"}')
+    group = os_("endpoint", "group", "create", "--description", "public ones", "cli-public", str(filters),
+                "-f", "json")
+    assert group["filters"] == {"interface": "public"} and group["name"] == "cli-public"
+    assert group["id"] in [g["ID"] for g in os_("endpoint", "group", "list", "-f", "json")]
+    os_("project", "create", "cli-filtered", "-f", "json")
+    os_("endpoint", "add", "project", keystone["ID"], "cli-filtered", parse=False)
+    assert [e["ID"] for e in os_("endpoint", "list", "--project", "cli-filtered", "-f", "json")] == [keystone["ID"]]
+    os_("user", "create", "--password", "filtered-pass", "--project", "cli-filtered", "cli-filtered-user",
+        "-f", "json")
+    os_("role", "add", "--project", "cli-filtered", "--user", "cli-filtered-user", "member", parse=False)
+    as_user = ["--os-auth-type", "password", "--os-auth-url", cloud_proc.url + "/identity",
+               "--os-username", "cli-filtered-user", "--os-password", "filtered-pass",
+               "--os-user-domain-id", "default", "--os-project-name", "cli-filtered",
+               "--os-project-domain-id", "default"]
+    catalog = os_(*as_user, "catalog", "list", "-f", "json", cloud="")
+    assert [c["Type"] for c in catalog] == ["identity"]
+    os_("endpoint", "remove", "project", keystone["ID"], "cli-filtered", parse=False)
+    os_("endpoint", "group", "delete", group["id"], parse=False)
+    assert len(os_(*as_user, "catalog", "list", "-f", "json", cloud="")) > 1

@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +41,7 @@ case "$1" in
     [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
     [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
     echo "$ip $mask $router $mtu" > "$RESULT"
+    echo "$dns" > "$RESULT.dns"
     if [ -n "$staticroutes" ]; then
       echo "$staticroutes" > "$RESULT.routes"
       set -- $staticroutes
@@ -89,8 +91,10 @@ class World:
         self.script.chmod(0o755)
 
     # -- the API side ----------------------------------------------------------------------
-    def network(self, name: str, cidr: str, gateway: str, external: bool = False, mtu: int = 1500) -> None:
-        net = {"id": uid(), "name": name, "mtu": mtu, "router:external": external}
+    def network(self, name: str, cidr: str, gateway: str, external: bool = False, mtu: int = 1500,
+                **attributes) -> None:
+        """A network (``attributes``: more of its API keys, ``provider:…``) and its subnet."""
+        net = {"id": uid(), "name": name, "mtu": mtu, "router:external": external, **attributes}
         subnet = {"id": uid(), "network_id": net["id"], "ip_version": 4, "cidr": cidr, "gateway_ip": gateway,
                   "enable_dhcp": not external, "dns_nameservers": [], "host_routes": []}
         self.networks[name], self.subnets[name] = net, subnet
@@ -171,6 +175,15 @@ class World:
         options = ["-I", source] if source else []
         return sh("ip", "netns", "exec", self.guests[guest], "busybox", "ping", "-c", "1", "-W", "1", *options,
                   address, check=False).returncode == 0
+
+    def reaches(self, guest: str, address: str, source: str | None = None, within: float = 5.0) -> bool:
+        """A ping answered within ``within`` seconds: for what must pass, where the first
+        echo may wait on neighbour discovery on a loaded machine."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.ping(guest, address, source):
+                return True
+        return False
 
     def serve(self, guest: str, port: int) -> subprocess.Popen:
         server = subprocess.Popen(["ip", "netns", "exec", self.guests[guest], sys.executable, "-c", SERVER,
@@ -434,10 +447,10 @@ def test_ipv6_rules_remote_groups_and_anti_spoofing(world):
                                                                "ip_address": f"fd00:{r}::{host}"}])
             sh("ip", "-n", world.guests[name], "addr", "add", f"fd00:{r}::{host}/64", "dev", "eth0", "nodad")
         # The default group's IPv6 rule admits members: the set sg-<default>-v6 holds both.
-        assert world.ping("a2", f"fd00:{r}::11")
+        assert world.reaches("a2", f"fd00:{r}::11")
         sh("ip", "-n", world.guests["a2"], "addr", "add", f"fd00:{r}::50/64", "dev", "eth0", "nodad")
         assert not world.ping("a2", f"fd00:{r}::11", source=f"fd00:{r}::50")  # not the port's address
-        assert world.ping("a2", f"fd00:{r}::11", source=f"fd00:{r}::12")
+        assert world.reaches("a2", f"fd00:{r}::11", source=f"fd00:{r}::12")
         # a2 leaves the default group (for one that lets it send IPv6): a1 no longer admits it.
         world.group("clients", [egress(), egress("IPv6")])
         world.update_port("a2", security_groups=[world.groups["clients"]["id"]])
@@ -487,6 +500,61 @@ def test_a_guests_tap_lives_in_the_datapath_namespace_held_by_a_descriptor(world
     assert tap not in sh("ip", "-n", world.driver.host_ns, "link").stdout  # gone with its descriptor
 
 
+def test_a_dns_change_reloads_dnsmasq_and_the_next_renewal_gets_it(world):
+    """New DNS servers of a subnet reach a running DHCP client at its next renewal (what
+    Tempest's test_subnet_details does with SIGUSR1): the network's dnsmasq re-reads its
+    options on SIGHUP, as Neutron's DHCP agent reloads it, so it never stops answering --
+    and survives it (dnsmasq 2.90 died of a SIGHUP once it had answered a host whose line
+    set a tag; a port with extra_dhcp_opts, which needs one, restarts it instead)."""
+    network_id, subnet = world.networks["A"]["id"], world.subnets["A"]
+    result, pidfile = world.tmp / "lease-a2-daemon", world.tmp / "udhcpc-a2.pid"
+
+    def dnsmasq() -> list[str]:
+        return sh("pgrep", "-f", f"{world.driver.state_dir}/dhcp/{network_id}/", check=False).stdout.split()
+
+    def renewed(servers: list[str]) -> bool:
+        deadline = time.monotonic() + 15
+        while dns.read_text().split() != servers and time.monotonic() < deadline:
+            os.kill(int(pidfile.read_text()), signal.SIGUSR1)  # renew now
+            time.sleep(1.5)
+        return dns.read_text().split() == servers
+
+    before = dnsmasq()
+    assert len(before) == 1
+    client = subprocess.Popen(["ip", "netns", "exec", world.guests["a2"], "busybox", "udhcpc", "-f", "-i", "eth0",
+                               "-T", "1", "-p", str(pidfile), "-s", str(world.script)],
+                              env=dict(os.environ, RESULT=str(result)), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    dns = Path(f"{result}.dns")
+    try:
+        deadline = time.monotonic() + 15
+        while not (dns.exists() and pidfile.exists()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert dns.read_text().split() == []
+        subnet["dns_nameservers"] = ["192.0.2.53", "192.0.2.54"]
+        world.driver.subnet_updated(subnet)
+        assert dnsmasq() == before  # signalled, not restarted, and alive
+        assert renewed(["192.0.2.53", "192.0.2.54"])
+        assert dnsmasq() == before
+        # A host line with a tag: a change restarts dnsmasq, which answers as well.
+        world.update_port("a2", extra_dhcp_opts=[{"opt_name": "domain-search", "opt_value": "example.org",
+                                                 "ip_version": 4}])
+        assert dnsmasq() == before  # the file it runs with had no tag: still a signal
+        assert renewed(["192.0.2.53", "192.0.2.54"])
+        subnet["dns_nameservers"] = ["192.0.2.55"]
+        world.driver.subnet_updated(subnet)
+        restarted = dnsmasq()
+        assert len(restarted) == 1 and restarted != before
+        assert renewed(["192.0.2.55"])
+        assert client.poll() is None
+    finally:
+        client.terminate()
+        client.wait()
+        subnet["dns_nameservers"] = []
+        world.driver.subnet_updated(subnet)
+        world.update_port("a2", extra_dhcp_opts=[])
+
+
 def state(world) -> dict:
     """What the service replays on start (routers without their interfaces)."""
     return {"networks": list(world.networks.values()), "subnets": list(world.subnets.values()),
@@ -515,6 +583,56 @@ def test_a_restarted_agent_keeps_traffic_and_processes(world):
     assert world.connect("a1", f"10.{r}.2.11", 8444)
     assert server.stdout is not None and server.stdout.readline().strip() == f"10.{r}.1.11"
     world.group("web", [egress(), ingress("icmp")])
+
+
+def test_qos_bandwidth_limits_shape_and_police_the_ports_device(world):
+    """A port's bandwidth limit rules on its device (network/drivers/tc_qos.py): the VM's
+    ingress a tbf qdisc, its egress an nft limit on the device's ingress hook; from the
+    port's own policy, else its network's (not on the network's DHCP port); gone with
+    the policy.  Then real traffic: a policed guest's large pings stop getting through."""
+    from pocketstack.network.drivers import tc_qos
+
+    driver, r = world.driver, world.r
+    tap = driver.tap_name(world.ports["b1"]["id"])
+    dhcp_tap = driver.tap_name(world.ports["dhcp-B"]["id"])
+    policy = {"id": uid(), "rules": [
+        {"type": "bandwidth_limit", "max_kbps": 2000, "max_burst_kbps": 0, "direction": "egress"},
+        {"type": "bandwidth_limit", "max_kbps": 1000, "max_burst_kbps": 400, "direction": "ingress"},
+        {"type": "dscp_marking", "dscp_mark": 26}]}
+
+    def shaping(device):
+        state = tc_qos.shown(driver.host_ns, device)
+        tbf = [q["options"]["rate"] for q in state["qdiscs"] if q["kind"] == "tbf"]
+        limits = [e["limit"] for rule in state["policing"] for e in rule["expr"] if "limit" in e]
+        return tbf, [(lim["rate"], lim["burst"]) for lim in limits]
+
+    driver.qos_policy_updated(policy)
+    try:
+        world.update_port("b1", qos_policy_id=policy["id"])
+        # 1000 kbit/s = 125000 bytes/s; 2000 kbit/s with the default burst (80 %: 1600 kbit)
+        assert shaping(tap) == ([125000], [(250000, 200000)])
+        world.update_port("b1", qos_policy_id=None)
+        assert shaping(tap) == ([], [])
+        network = world.networks["B"]
+        driver.network_updated({**network, "qos_policy_id": policy["id"]})
+        assert shaping(tap) == ([125000], [(250000, 200000)])
+        assert shaping(dhcp_tap) == ([], [])  # the network service's own port
+        # a rule change reaches the device; so does real traffic: at 1 kbit/s (125 bytes/s,
+        # a bucket of about one frame), 1400-byte pings a second apart no longer all pass
+        assert world.reaches("b1", f"10.{r}.2.1")
+        driver.qos_policy_updated({**policy, "rules": [
+            {"type": "bandwidth_limit", "max_kbps": 1, "max_burst_kbps": 0, "direction": "egress"}]})
+        assert shaping(tap) == ([], [(125, tc_qos.MIN_BURST_BYTES)])
+        big = sh("ip", "netns", "exec", world.guests["b1"], "busybox", "ping", "-c", "3", "-W", "1", "-s", "1400",
+                 f"10.{r}.2.1", check=False).stdout
+        assert "3 packets received" not in big, big
+        driver.qos_policy_deleted(policy)
+        assert shaping(tap) == ([], [])
+    finally:
+        driver.network_updated(world.networks["B"])
+        world.update_port("b1", qos_policy_id=None)
+        driver.qos_policy_deleted(policy)
+    assert world.reaches("b1", f"10.{r}.2.1")
 
 
 def test_sync_repairs_a_rule_deleted_by_hand_and_removes_what_is_gone(world):

@@ -106,12 +106,17 @@ class World6(World):
             subprocess.run(["ip", "netns", "exec", ns, "dhclient", "-6", "-1", *options, "-cf", str(conf),
                             "-sf", str(script), "-lf", f"{base}.leases", "-pf", str(pidfile), "eth0"],
                            capture_output=True, timeout=30, check=False)
-        finally:  # dhclient stays in the background after its first answer
-            if pidfile.exists():
-                with_pid = pidfile.read_text().strip()
-                if with_pid:
-                    sh("kill", with_pid, check=False)
+        finally:
+            self.stop_dhclients()
         return result.read_text().splitlines() if result.exists() else []
+
+    def stop_dhclients(self) -> None:
+        """End the test's own dhclients: after its first answer dhclient goes on in the
+        background, and writes its pid file only after the foreground process has exited, so
+        they are found by the configuration file they were started with, not by the pid file."""
+        sh("pkill", "-f", f"dhclient .*-cf {self.tmp}/", check=False)
+        eventually(lambda: sh("pgrep", "-f", f"dhclient .*-cf {self.tmp}/", check=False).returncode != 0,
+                   timeout=10, interval=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +156,7 @@ def world6(tmp_path_factory):
         w.guest("ext", "ext")
         yield w
     finally:
+        w.stop_dhclients()
         w.close()
         left = [ns for ns in sh("ip", "netns", "list").stdout.split() if ns.startswith(prefix)]
         assert not left, f"namespaces left behind: {left}"

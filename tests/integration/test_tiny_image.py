@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from pocketstack.compute.drivers.kvm_probe import probe_kvm
+from pocketstack.compute.drivers.kvm_probe import probe_kvm_cached
 from pocketstack.compute.drivers.qemu_guest import KVM_CPU_MODELS, QEMU, kvm_usable
 from pocketstack.guestimage import configdrive
 from pocketstack.guestimage.build import build_tiny
@@ -41,10 +41,12 @@ KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNbE0yIwLOuBnXq0tZm9qOLIF0ALxsDIlC
 @functools.cache
 def kvm_cpu_model() -> str | None:
     """The CPU model the QEMU driver runs KVM guests with here, or None when its probe
-    finds KVM unusable (on nested hosts /dev/kvm may exist and guests still fail)."""
+    finds KVM unusable (on nested hosts /dev/kvm may exist and guests still fail).  The
+    driver's own per-boot cache of the answer: the test processes and the clouds they
+    start probe once between them."""
     if not kvm_usable()[0]:
         return None
-    return next((model for model in KVM_CPU_MODELS if probe_kvm(QEMU, model)[0]), None)
+    return next((model for model in KVM_CPU_MODELS if probe_kvm_cached(QEMU, model)[0]), None)
 
 
 def kvm_works() -> bool:

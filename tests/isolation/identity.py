@@ -7,8 +7,17 @@ Keystone answers 403 (never 404) to what the policy refuses
 project, its own user, its own application credentials and tokens, the default domain
 and the regions; the rest is the admin's (or a system reader's).  A restricted
 application credential manages no application credentials, itself included
-(keystone/api/users.py ``_check_unrestricted_application_credential``).  (Keystone's
-``/v3/credentials`` is not served by pocketstack.)
+(keystone/api/users.py ``_check_unrestricted_application_credential``).  Trusts
+(keystone/common/policies/trust.py) are read by their trustor, trustee, admins and
+system readers, deleted by the trustor or an admin, and created only by the trustor,
+never from an application credential's token (keystone/api/trusts.py).  Credentials and
+EC2 credentials (keystone/common/policies/credential.py, ec2_credential.py) are their
+owner's and the admin's; a listing shows each caller only their own.  Unified limits
+(keystone/common/policies/limit.py, registered_limit.py, keystone/api/limits.py): the
+admin writes; anyone reads registered limits and the enforcement model; a project's
+users read and list its limits, and nobody else's.  Endpoint filtering
+(keystone/common/policies/endpoint_group.py, project_endpoint.py) is the admin's (and
+a system reader's) alone.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ A_MEMBER_OWNS = expect(OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 # keystone/common/policies/role.py: list_roles is ADMIN_OR_SYSTEM_READER_OR_DOMAIN_MANAGER.
 
 
-def post(w, path: str, key: str, body: dict, persona: str = "admin") -> dict:
+def post(w, path: str, key: str, body: dict | list, persona: str = "admin") -> dict:
     return w.call("POST", f"{V3}/{path}", persona, json={key: body}).json()[key]
 
 
@@ -73,6 +82,22 @@ def make_app_credential(w) -> dict:
     return {"id": cred["id"], "secret": cred["secret"]}
 
 
+def make_access_rule(w) -> dict:
+    """An access rule of a_member's, carried by an application credential of theirs."""
+    rule = {"service": "compute", "method": "GET", "path": f"/v2.1/{unique('iso-rule')}"}
+    cred = post(w, f"users/{w.persona('a_member')}/application_credentials", "application_credential",
+                {"name": unique("iso-appcred"), "access_rules": [rule]}, "a_member")
+    return {"id": cred["access_rules"][0]["id"], "credential": cred["id"]}
+
+
+def make_unused_access_rule(w) -> dict:
+    """An access rule of a_member's whose credential is gone (deletable)."""
+    rule = make_access_rule(w)
+    w.call("DELETE", f"{V3}/users/{w.persona('a_member')}/application_credentials/{rule['credential']}",
+           "a_member")
+    return {"id": rule["id"]}
+
+
 def make_domain(w, enabled: bool = True) -> dict:
     return {"id": post(w, "domains", "domain", {"name": unique("iso-domain"), "enabled": enabled})["id"]}
 
@@ -96,6 +121,69 @@ def make_token(w) -> dict:
     return {"id": w.api.token(user.name, "pw-isolation-1", project=w.project("a").name)}
 
 
+def make_trust(w) -> dict:
+    """a_member's trust delegating the reader role on project A to a fresh user."""
+    trustee = make_user(w)
+    trust = post(w, "OS-TRUST/trusts", "trust", {
+        "trustor_user_id": str(w.persona("a_member")), "trustee_user_id": trustee["id"],
+        "project_id": str(w.project("a")), "impersonation": False, "roles": [{"name": "reader"}]}, "a_member")
+    return {"id": trust["id"], "trustee": trustee["id"]}
+
+
+def make_credential(w) -> dict:
+    """a_member's ``cert`` credential on project A."""
+    return {"id": post(w, "credentials", "credential", {
+        "user_id": str(w.persona("a_member")), "project_id": str(w.project("a")), "type": "cert",
+        "blob": "iso-pem"}, "a_member")["id"]}
+
+
+def make_ec2_credential(w) -> dict:
+    """a_member's EC2 credential on project A (named by its access key)."""
+    cred = w.call("POST", f"{V3}/users/{w.persona('a_member')}/credentials/OS-EC2", "a_member",
+                  json={"tenant_id": str(w.project("a"))}).json()["credential"]
+    return {"id": cred["access"]}
+
+
+def make_registered_limit(w, name: str | None = None) -> dict:
+    """A registered limit of the shared service, for a resource of its own."""
+    name = name or unique("iso-res")
+    limit = post(w, "registered_limits", "registered_limits", [
+        {"service_id": str(w.shared("service")), "resource_name": name, "default_limit": 10}])[0]
+    return {"id": limit["id"], "resource_name": name}
+
+
+def make_limit(w) -> dict:
+    """Project A's limit, on a registered limit of its own (one a limit refers to cannot
+    change)."""
+    registered = make_registered_limit(w)
+    limit = post(w, "limits", "limits", [{"service_id": str(w.shared("service")), "project_id": str(w.project("a")),
+                                          "resource_name": registered["resource_name"], "resource_limit": 5}])[0]
+    return {"id": limit["id"]}
+
+
+EPF = V3 + "/OS-EP-FILTER"
+
+
+def make_endpoint_group(w) -> dict:
+    return {"id": post(w, "OS-EP-FILTER/endpoint_groups", "endpoint_group", {
+        "name": unique("iso-epg"), "filters": {"service_id": str(w.shared("service"))}})["id"]}
+
+
+def make_group_project(w) -> dict:
+    """A fresh project associated with the shared endpoint group (never project A: its
+    catalog would change)."""
+    project = make_project(w)
+    w.call("PUT", f"{EPF}/endpoint_groups/{w.shared('endpoint_group')}/projects/{project['id']}")
+    return project
+
+
+def make_endpoint_project(w) -> dict:
+    """A fresh project associated with the shared endpoint."""
+    project = make_project(w)
+    w.call("PUT", f"{EPF}/projects/{project['id']}/endpoints/{w.shared('endpoint')}")
+    return project
+
+
 RESOURCES = [
     Resource("project", make_project),
     Resource("a_project_tag", make_project_tag),
@@ -106,12 +194,24 @@ RESOURCES = [
     Resource("grant", make_grant),
     Resource("app_credential", make_app_credential),
     Resource("doomed_app_credential", make_app_credential),
+    Resource("access_rule", make_access_rule),
+    Resource("unused_access_rule", make_unused_access_rule),
     Resource("domain", make_domain),
     Resource("disabled_domain", lambda w: make_domain(w, enabled=False)),
     Resource("region", make_region),
     Resource("service", make_service),
     Resource("endpoint", make_endpoint),
     Resource("token", make_token),
+    Resource("trust", make_trust),
+    Resource("doomed_trust", make_trust),
+    Resource("credential", make_credential),
+    Resource("ec2_credential", make_ec2_credential),
+    Resource("registered_limit", make_registered_limit),
+    Resource("limit_base", make_registered_limit),  # what "limit:create" makes project A's limit of
+    Resource("limit", make_limit),
+    Resource("endpoint_group", make_endpoint_group),
+    Resource("group_project", make_group_project),
+    Resource("endpoint_project", make_endpoint_project),
 ]
 
 
@@ -180,6 +280,15 @@ OPS = [
        {**A_MEMBER_OWNS, "a_appcred": FORBIDDEN}, consumes="app_credential"),
     Op("app-credential", "delete-itself", "DELETE", APP_CREDS + "/{doomed_app_credential}",
        {"a_appcred_self": FORBIDDEN}, every_persona=False, everywhere=True),
+    # -- access rules (a_member's; keystone/common/policies/access_rule.py: the owner or a
+    # system reader reads, the owner or an admin deletes one no credential uses) ------------
+    Op("access-rule", "list", "GET", V3 + "/users/{a_member}/access_rules", {**A_MEMBER_OWNS, "a_appcred": OK}),
+    Op("access-rule", "show", "GET", V3 + "/users/{a_member}/access_rules/{access_rule}",
+       {**A_MEMBER_OWNS, "a_appcred": OK}),
+    Op("access-rule", "delete", "DELETE", V3 + "/users/{a_member}/access_rules/{unused_access_rule}",
+       A_MEMBER_OWNS, consumes="unused_access_rule", everywhere=True),
+    Op("access-rule", "delete-in-use", "DELETE", V3 + "/users/{a_member}/access_rules/{access_rule}",
+       expect(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
     # -- domains, regions, services, endpoints ------------------------------------------------
     *crud("domain", "domains", "domain", {"name": "{new}"}, {"description": "changed"},
           delete_resource="disabled_domain"),
@@ -189,6 +298,73 @@ OPS = [
     *crud("endpoint", "endpoints", "endpoint", {"service_id": "{service}", "interface": "internal",
                                                 "url": "http://iso.example/"}, {"url": "http://changed.example/"}),
     Op("catalog", "show", "GET", V3 + "/auth/catalog", EVERYONE),
+    # -- trusts (a_member's) -------------------------------------------------------------------
+    Op("trust", "list", "GET", V3 + "/OS-TRUST/trusts", ADMIN_ONLY, everywhere=True),
+    Op("trust", "list-a-member", "GET", V3 + "/OS-TRUST/trusts?trustor_user_id={a_member}", A_MEMBER_OWNS),
+    Op("trust", "show", "GET", V3 + "/OS-TRUST/trusts/{trust}", {**A_MEMBER_OWNS, "a_appcred": FORBIDDEN}),
+    Op("trust", "roles", "GET", V3 + "/OS-TRUST/trusts/{trust}/roles", A_MEMBER_OWNS),
+    Op("trust", "role", "HEAD", V3 + "/OS-TRUST/trusts/{trust}/roles/{reader_role}", A_MEMBER_OWNS),
+    # Only the trustor creates a trust (an admin included), of roles they hold in project A.
+    Op("trust", "create-for-a-member", "POST", V3 + "/OS-TRUST/trusts",
+       {**expect(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN), "a_appcred": FORBIDDEN},
+       body={"trust": {"trustor_user_id": "{a_member}", "trustee_user_id": "{trust.trustee}",
+                       "project_id": "{project_a}", "impersonation": False, "roles": [{"name": "reader"}]}},
+       everywhere=True),
+    Op("trust", "delete", "DELETE", V3 + "/OS-TRUST/trusts/{doomed_trust}", A_MEMBER_OWNS, consumes="doomed_trust"),
+    # -- credentials and EC2 credentials (a_member's) ------------------------------------------
+    Op("credential", "list", "GET", V3 + "/credentials", expect(LISTED, LISTED, UNLISTED, UNLISTED, UNLISTED),
+       watch="{credential}", everywhere=True),
+    Op("credential", "show", "GET", V3 + "/credentials/{credential}", {**A_MEMBER_OWNS, "a_appcred": OK}),
+    Op("credential", "create-for-a-member", "POST", V3 + "/credentials", A_MEMBER_OWNS,
+       body={"credential": {"user_id": "{a_member}", "type": "cert", "blob": "{new}"}}),
+    Op("credential", "update", "PATCH", V3 + "/credentials/{credential}", A_MEMBER_OWNS,
+       body={"credential": {"blob": "changed"}}),
+    Op("credential", "delete", "DELETE", V3 + "/credentials/{credential}", A_MEMBER_OWNS, consumes="credential"),
+    Op("ec2-credential", "list", "GET", V3 + "/users/{a_member}/credentials/OS-EC2", A_MEMBER_OWNS),
+    Op("ec2-credential", "show", "GET", V3 + "/users/{a_member}/credentials/OS-EC2/{ec2_credential}", A_MEMBER_OWNS),
+    Op("ec2-credential", "create", "POST", V3 + "/users/{a_member}/credentials/OS-EC2",
+       {**A_MEMBER_OWNS, "a_appcred": FORBIDDEN}, body={"tenant_id": "{project_a}"}),
+    Op("ec2-credential", "delete", "DELETE", V3 + "/users/{a_member}/credentials/OS-EC2/{ec2_credential}",
+       A_MEMBER_OWNS, consumes="ec2_credential"),
+    # -- unified limits ---------------------------------------------------------------------
+    Op("registered-limit", "list", "GET", V3 + "/registered_limits?service_id={service}",
+       expect(LISTED, LISTED, LISTED, LISTED, LISTED), watch="{registered_limit}"),
+    Op("registered-limit", "show", "GET", V3 + "/registered_limits/{registered_limit}", EVERYONE),
+    Op("registered-limit", "create", "POST", V3 + "/registered_limits", ADMIN_ONLY, body={"registered_limits": [
+        {"service_id": "{service}", "resource_name": "{new}", "default_limit": 1}]}),
+    Op("registered-limit", "update", "PATCH", V3 + "/registered_limits/{registered_limit}", ADMIN_ONLY,
+       body={"registered_limit": {"default_limit": 20}}),
+    Op("registered-limit", "delete", "DELETE", V3 + "/registered_limits/{registered_limit}", ADMIN_ONLY,
+       consumes="registered_limit"),
+    Op("limit", "model", "GET", V3 + "/limits/model", EVERYONE),
+    Op("limit", "list", "GET", V3 + "/limits", expect(LISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{limit}",
+       everywhere=True),
+    Op("limit", "show", "GET", V3 + "/limits/{limit}", PROJECT_A_READ),
+    Op("limit", "create", "POST", V3 + "/limits", ADMIN_ONLY, body={"limits": [
+        {"service_id": "{service}", "project_id": "{project_a}", "resource_name": "{limit_base.resource_name}",
+         "resource_limit": 1}]}),
+    Op("limit", "update", "PATCH", V3 + "/limits/{limit}", ADMIN_ONLY, body={"limit": {"resource_limit": 7}}),
+    Op("limit", "delete", "DELETE", V3 + "/limits/{limit}", ADMIN_ONLY, consumes="limit"),
+    # -- endpoint filtering (never on project A, whose catalog the other cells use) ----------
+    *crud("endpoint_group", "OS-EP-FILTER/endpoint_groups", "endpoint_group",
+          {"name": "{new}", "filters": {"interface": "public"}}, {"description": "changed"}),
+    Op("endpoint-group", "endpoints", "GET", EPF + "/endpoint_groups/{endpoint_group}/endpoints", ADMIN_ONLY),
+    Op("endpoint-group", "projects", "GET", EPF + "/endpoint_groups/{endpoint_group}/projects", ADMIN_ONLY),
+    Op("endpoint-group", "show-project", "GET", EPF + "/endpoint_groups/{endpoint_group}/projects/{group_project}",
+       ADMIN_ONLY),
+    Op("endpoint-group", "add-project", "PUT", EPF + "/endpoint_groups/{endpoint_group}/projects/{project}",
+       ADMIN_ONLY),
+    Op("endpoint-group", "remove-project", "DELETE",
+       EPF + "/endpoint_groups/{endpoint_group}/projects/{group_project}", ADMIN_ONLY, consumes="group_project"),
+    Op("endpoint-group", "of-project", "GET", EPF + "/projects/{group_project}/endpoint_groups", ADMIN_ONLY),
+    Op("project-endpoint", "list", "GET", EPF + "/projects/{endpoint_project}/endpoints", ADMIN_ONLY),
+    Op("project-endpoint", "check", "HEAD", EPF + "/projects/{endpoint_project}/endpoints/{endpoint}", ADMIN_ONLY),
+    Op("project-endpoint", "add", "PUT", EPF + "/projects/{project}/endpoints/{endpoint}", ADMIN_ONLY),
+    Op("project-endpoint", "remove", "DELETE", EPF + "/projects/{endpoint_project}/endpoints/{endpoint}",
+       ADMIN_ONLY, consumes="endpoint_project"),
+    Op("project-endpoint", "projects-of-endpoint", "GET", EPF + "/endpoints/{endpoint}/projects", ADMIN_ONLY),
+    # -- password rules: readable by anyone with a token (Keystone's empty rule) ---------------
+    Op("security-compliance", "show", "GET", V3 + "/domains/default/config/security_compliance", EVERYONE),
     # -- tokens (a_member's: its subject and the admin validate or revoke it) ---------------
     Op("token", "validate", "GET", V3 + "/auth/tokens", A_MEMBER_OWNS, headers={"X-Subject-Token": "{token}"}),
     Op("token", "revoke", "DELETE", V3 + "/auth/tokens", A_MEMBER_OWNS, headers={"X-Subject-Token": "{token}"},

@@ -1,14 +1,19 @@
 """Networking (Neutron v2.0) in the isolation matrix: networks, subnets, subnet pools,
-ports, routers and their interfaces, floating IPs, security groups and rules, tags,
-quotas, agents, service providers and availability zones; plus the ports a member may
-not make on networks it does not own.
+address scopes, RBAC policies, ports, routers and their interfaces, floating IPs,
+security groups and rules, tags, quotas, agents, service providers and availability
+zones, trunks and their subports; plus the ports a member may not make on networks it does not own, and what a
+network shared with project B through an RBAC policy lets B do.
 
 Neutron (neutron/pecan_wsgi/hooks/policy_enforcement.py) answers 404 when the caller
 may not even see the resource it updates or deletes, 403 when it may see it but not
 change it, and 403 to a create the policy refuses; ``create_port`` asks for the admin,
 the network owner or a shared network (neutron/conf/policies/port.py), and
-``device_owner: network:*`` for the admin or the network owner.  (Address groups and
-address scopes are not served by pocketstack.)
+``device_owner: network:*`` for the admin or the network owner.  An RBAC policy is its
+owner's alone (the target project does not see it); sharing a network the caller does
+not see is Neutron's 400 InvalidInput.  A trunk is its project's (neutron/conf/policies/trunk.py:
+members change it and its subports, readers read them); a port of another project is
+not found, so it is no parent (or subport) of the caller's trunk.  (Address groups are
+not served by pocketstack.)
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 from conftest import unique
 from isolation.matrix import (
     ADMIN_ONLY,
+    BAD_REQUEST,
     CONFLICT,
     CREATE,
     EVERYONE,
@@ -169,6 +175,47 @@ def make_shared_network(w) -> dict:
     return {"id": network["id"], "subnet": subnet["id"]}
 
 
+def make_address_scope(w) -> dict:
+    scope = create(w, "a_member", "address-scopes", "address_scope", {"name": unique("iso-as"), "ip_version": 4})
+    return {"id": scope["id"]}
+
+
+def _share_with_b(w, network_id: str) -> dict:
+    return create(w, "a_member", "rbac-policies", "rbac_policy", {
+        "object_type": "network", "object_id": network_id, "action": "access_as_shared",
+        "target_tenant": str(w.project("b"))})
+
+
+def make_rbac_policy(w) -> dict:
+    """A's policy sharing one of A's networks with project B."""
+    return {"id": _share_with_b(w, network_in("a_member", "10.6.0.0/24")(w)["id"])["id"]}
+
+
+def make_rbac_shared_network(w) -> dict:
+    """A's network with a subnet, shared with project B (only) by an RBAC policy."""
+    network = network_in("a_member", "10.7.0.0/24")(w)
+    _share_with_b(w, network["id"])
+    return network
+
+
+def _vlan(port_id: str, seg_id: int) -> dict:
+    return {"port_id": port_id, "segmentation_type": "vlan", "segmentation_id": seg_id}
+
+
+def make_trunk(w) -> dict:
+    """A's trunk on a port of its own, with one subport."""
+    parent, sub = make_port(w)["id"], make_port(w)["id"]
+    trunk = create(w, "a_member", "trunks", "trunk", {"name": unique("iso-trunk"), "port_id": parent,
+                                                      "sub_ports": [_vlan(sub, 100)]})
+    return {"id": trunk["id"], "parent": parent, "subport": sub}
+
+
+def make_spare_trunk(w) -> dict:
+    """A's trunk and a free port of A's to add to it."""
+    trunk = make_trunk(w)
+    return {**trunk, "port": make_port(w)["id"]}
+
+
 def make_b_port(w) -> dict:
     port = create(w, "b_member", "ports", "port", {"network_id": str(w.shared("b_network")), "name": unique("iso-bp")})
     return {"id": port["id"]}
@@ -209,7 +256,19 @@ RESOURCES = [
     Resource("b_port", make_b_port),
     Resource("shared_network", make_shared_network),
     Resource("b_security_group", make_b_security_group),
+    Resource("address_scope", make_address_scope),
+    Resource("rbac_policy", make_rbac_policy),
+    Resource("rbac_shared_network", make_rbac_shared_network),
+    Resource("trunk", make_trunk),
+    Resource("spare_trunk", make_spare_trunk),
 ]
+# Creating a trunk on a port of A's: B does not see the port (404 PortNotFound).
+CREATE_TRUNK_ON_A = expect(OK, OK, FORBIDDEN, NOT_FOUND, FORBIDDEN)
+# Creating a policy on one of A's networks: B does not see the network (Neutron's 400).
+CREATE_POLICY_ON_A = expect(OK, OK, FORBIDDEN, BAD_REQUEST, FORBIDDEN)
+# A network A shared with project B: both projects read it, only its owner changes it.
+SHARED_WITH_B = expect(OK, OK, OK, OK, OK)
+OWNER_WRITES = expect(OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 
 
 def crud(resource: str, collection: str, member: str, create_body: dict, update_body: dict | None,
@@ -248,6 +307,30 @@ OPS = [
     Op("port", "create-with-extra-dhcp-opts", "POST", N + "/ports", CREATE_ON_A,
        body={"port": {"network_id": "{network}", "extra_dhcp_opts": [{"opt_name": "tftp-server",
                                                                      "opt_value": "10.1.0.9"}]}}),
+    *crud("address_scope", "address-scopes", "address_scope", {"name": "{new}", "ip_version": 6},
+          {"name": "{new}"}),
+    *crud("rbac_policy", "rbac-policies", "rbac_policy",
+          {"object_type": "network", "object_id": "{network}", "action": "access_as_shared",
+           "target_tenant": "{project_b}"}, {"target_tenant": "{project_b}"},
+          create_profile=CREATE_POLICY_ON_A, create_consumes="network"),
+    Op("rbac-shared-network", "show", "GET", N + "/networks/{rbac_shared_network}", SHARED_WITH_B),
+    Op("rbac-shared-network", "list-shared", "GET", N + "/networks?shared=true",
+       expect(UNLISTED, UNLISTED, UNLISTED, LISTED, LISTED), watch="{rbac_shared_network}"),
+    Op("rbac-shared-network", "show-subnet", "GET", N + "/subnets/{rbac_shared_network.subnet}", SHARED_WITH_B),
+    Op("rbac-shared-network", "update", "PUT", N + "/networks/{rbac_shared_network}", OWNER_WRITES,
+       body={"network": {"description": "changed"}}),
+    Op("rbac-shared-network", "create-port", "POST", N + "/ports", CREATE,
+       body={"port": {"network_id": "{rbac_shared_network}"}}),
+    *crud("trunk", "trunks", "trunk", {"port_id": "{port}", "name": "{new}"}, {"name": "{new}"},
+          create_profile=CREATE_TRUNK_ON_A, create_consumes="port", everywhere=True),
+    Op("trunk", "list-by-port", "GET", N + "/trunks?port_id={trunk.parent}", OWN_LIST, watch="{trunk}"),
+    Op("trunk", "get-subports", "GET", N + "/trunks/{trunk}/get_subports", OWN_READ),
+    Op("trunk", "show-parent-trunk-details", "GET", N + "/ports/{trunk.parent}", OWN_READ),
+    Op("trunk", "add-subports", "PUT", N + "/trunks/{spare_trunk}/add_subports", OWN_WRITE,
+       body={"sub_ports": [_vlan("{spare_trunk.port}", 101)]}, consumes="spare_trunk"),
+    Op("trunk", "remove-subports", "PUT", N + "/trunks/{spare_trunk}/remove_subports", OWN_WRITE,
+       body={"sub_ports": [{"port_id": "{spare_trunk.subport}"}]}, consumes="spare_trunk"),
+    Op("trunk-tags", "add", "PUT", N + "/trunks/{trunk}/tags/t1", OWN_WRITE),
     Op("subnetpool", "update-default-quota", "PUT", N + "/subnetpools/{subnetpool}", OWN_WRITE,
        body={"subnetpool": {"default_quota": 1024}}),
     *crud("router", "routers", "router", {"name": "{new}"}, {"name": "{new}"}),
@@ -349,3 +432,69 @@ OPS = [
     Op("agent-scheduler", "remove-dhcp-network", "DELETE",
        N + "/agents/{hosting_agent}/dhcp-networks/{hosting_agent.network}", ADMIN_ONLY, consumes="hosting_agent"),
 ]
+
+
+# -- QoS policies (Neutron's qos extension) -----------------------------------------------------------
+# Policies and their rules are made and changed by admins and a project's managers only
+# (neutron/conf/policies/qos.py): the personas' members and readers read their project's;
+# project B sees neither A's policy nor its rules (404).  A shared policy is everyone's to
+# read and bind, its owner's (here the admin's) to change.
+def make_qos_policy(w) -> dict:
+    """A policy of project A's (made by the admin: A's member is no manager)."""
+    return {"id": create(w, "admin", "qos/policies", "policy", {"name": unique("iso-qos"),
+                                                                "project_id": str(w.project("a"))})["id"]}
+
+
+def make_qos_rule(w) -> dict:
+    """A bandwidth limit rule in a policy of project A's of its own."""
+    policy_id = str(w.fresh("qos_policy"))
+    rule = w.call("POST", f"{N}/qos/policies/{policy_id}/bandwidth_limit_rules", "admin",
+                  json={"bandwidth_limit_rule": {"max_kbps": 1000}}).json()["bandwidth_limit_rule"]
+    return {"id": rule["id"], "policy": policy_id}
+
+
+def make_shared_qos_policy(w) -> dict:
+    return {"id": create(w, "admin", "qos/policies", "policy", {"name": unique("iso-sqos"), "shared": True})["id"]}
+
+
+QOS_RESOURCES = [
+    Resource("qos_policy", make_qos_policy),
+    Resource("qos_rule", make_qos_rule),
+    Resource("shared_qos_policy", make_shared_qos_policy),
+]
+# A's rules listed through A's policy: B does not see the policy (404).
+QOS_RULES_LISTED = expect(LISTED, LISTED, LISTED, NOT_FOUND, NOT_FOUND)
+# Changing A's policy or its rules: A's member and reader see it but are no managers (403).
+QOS_MANAGED = expect(OK, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND)
+QOS_RULE = N + "/qos/policies/{qos_rule.policy}/bandwidth_limit_rules/{qos_rule}"
+QOS_OPS = [
+    Op("qos_policy", "list", "GET", N + "/qos/policies", OWN_LIST, watch="{qos_policy}"),
+    Op("qos_policy", "show", "GET", N + "/qos/policies/{qos_policy}", OWN_READ),
+    Op("qos_policy", "create", "POST", N + "/qos/policies", ADMIN_ONLY, body={"policy": {"name": "{new}"}}),
+    Op("qos_policy", "update", "PUT", N + "/qos/policies/{qos_policy}", QOS_MANAGED,
+       body={"policy": {"description": "changed"}}),
+    Op("qos_policy", "delete", "DELETE", N + "/qos/policies/{qos_policy}", QOS_MANAGED, consumes="qos_policy"),
+    Op("qos_policy", "create-rule", "POST", N + "/qos/policies/{qos_policy}/dscp_marking_rules", QOS_MANAGED,
+       body={"dscp_marking_rule": {"dscp_mark": 26}}, consumes="qos_policy"),
+    Op("qos_rule", "list", "GET", N + "/qos/policies/{qos_rule.policy}/bandwidth_limit_rules", QOS_RULES_LISTED,
+       watch="{qos_rule}"),
+    Op("qos_rule", "show", "GET", QOS_RULE, OWN_READ),
+    Op("qos_rule", "update", "PUT", QOS_RULE, QOS_MANAGED, body={"bandwidth_limit_rule": {"max_kbps": 2000}}),
+    Op("qos_rule", "delete", "DELETE", QOS_RULE, QOS_MANAGED, consumes="qos_rule"),
+    Op("qos_rule", "show-alias", "GET", N + "/qos/alias_bandwidth_limit_rules/{qos_rule}", OWN_READ),
+    Op("qos_rule", "delete-alias", "DELETE", N + "/qos/alias_bandwidth_limit_rules/{qos_rule}", QOS_MANAGED,
+       consumes="qos_rule"),
+    Op("qos-rule-types", "list", "GET", N + "/qos/rule-types", EVERYONE),
+    Op("qos-rule-types", "show", "GET", N + "/qos/rule-types/dscp_marking", ADMIN_ONLY),
+    Op("shared-qos-policy", "show", "GET", N + "/qos/policies/{shared_qos_policy}", EVERYONE),
+    Op("shared-qos-policy", "update", "PUT", N + "/qos/policies/{shared_qos_policy}", VISIBLE_ADMIN_WRITES,
+       body={"policy": {"description": "changed"}}),
+    Op("shared-qos-policy", "bind-to-network", "PUT", N + "/networks/{network}", OWN_WRITE,
+       body={"network": {"qos_policy_id": "{shared_qos_policy}"}}),
+    # B's port and A's private policy: only the admin binds them (B does not see the policy)
+    Op("qos_policy", "bind-to-other-project-port", "PUT", N + "/ports/{b_port}",
+       expect(OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN), body={"port": {"qos_policy_id": "{qos_policy}"}},
+       consumes="b_port"),
+]
+RESOURCES += QOS_RESOURCES
+OPS += QOS_OPS

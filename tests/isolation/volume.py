@@ -203,6 +203,11 @@ def op(resource: str, name: str, method: str, path: str, profile, **kw) -> Op:
     return Op(resource, name, method, P + path, profile, headers=MICRO, **kw)
 
 
+def op_at(version: str, resource: str, name: str, method: str, path: str, profile, **kw) -> Op:
+    """An operation at a later microversion than :data:`MICRO` (the routes it added)."""
+    return Op(resource, name, method, P + path, profile, headers={"OpenStack-API-Version": f"volume {version}"}, **kw)
+
+
 def volume_action(name: str, args, profile=OWN_WRITE, **kw) -> Op:
     return op("volume", f"action:{name}", "POST", "/volumes/{volume}/action", profile, body={name: args}, **kw)
 
@@ -232,6 +237,8 @@ OPS = [
     volume_action("os-force_delete", None, ADMIN_ON_A, consumes="volume"),
     volume_action("os-retype", {"new_type": "{public_volume_type}"}, consumes="volume"),
     volume_action("os-show_image_metadata", None, OWN_READ),
+    op_at("3.68", "volume", "action:os-reimage", "POST", "/volumes/{volume}/action", OWN_WRITE,
+          body={"os-reimage": {"image_id": "{image}"}}, consumes="volume"),
     op("volume-metadata", "list", "GET", "/volumes/{volume}/metadata", OWN_READ),
     op("volume-metadata", "show", "GET", "/volumes/{volume}/metadata/k", OWN_READ),
     op("volume-metadata", "create", "POST", "/volumes/{volume}/metadata", OWN_WRITE, body={"metadata": {"k2": "v"}}),
@@ -286,6 +293,17 @@ OPS = [
     # Accepting is how another project takes a volume: anyone's member with the key.
     op("transfer", "accept", "POST", "/os-volume-transfer/{transfer}/accept", CREATE,
        body={"accept": {"auth_key": "{transfer.auth_key}"}}, consumes="transfer"),
+    # The same transfers at /volume-transfers (Cinder's v3 controller; 3.55 no_snapshots).
+    op_at("3.59", "transfer", "list-v3", "GET", "/volume-transfers",
+          expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{transfer}"),
+    op_at("3.59", "transfer", "list-v3-all-tenants", "GET", "/volume-transfers/detail?all_tenants=1",
+          ALL_TENANTS_LIST, watch="{transfer}"),
+    op_at("3.59", "transfer", "show-v3", "GET", "/volume-transfers/{transfer}", OWN_READ),
+    op_at("3.59", "transfer", "create-v3", "POST", "/volume-transfers", CREATE_FROM_A,
+          body={"transfer": {"volume_id": "{volume}", "no_snapshots": True}}, consumes="volume"),
+    op_at("3.59", "transfer", "delete-v3", "DELETE", "/volume-transfers/{transfer}", OWN_WRITE, consumes="transfer"),
+    op_at("3.59", "transfer", "accept-v3", "POST", "/volume-transfers/{transfer}/accept", CREATE,
+          body={"accept": {"auth_key": "{transfer.auth_key}"}}, consumes="transfer"),
     # -- attachments (3.27) ----------------------------------------------------------------------
     op("attachment", "list", "GET", "/attachments", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
        watch="{attachment}"),
@@ -393,6 +411,13 @@ OPS = [
     op("volume-quota-class", "update", "PUT", "/os-quota-class-sets/iso-gold", ADMIN_ONLY,
        body={"quota_class_set": {"volumes": 20}}),
     op("volume-limits", "show", "GET", "/limits", EVERYONE),
+    # Projects' default volume types (3.62): the admin's, with or without a project in the path.
+    op_at("3.62", "volume-default-type", "set", "PUT", "/default-types/{project_b}", ADMIN_ONLY,
+          body={"default_type": {"volume_type": "{public_volume_type}"}}),
+    op_at("3.62", "volume-default-type", "list", "GET", "/default-types", ADMIN_ONLY),
+    op_at("3.62", "volume-default-type", "unset", "DELETE", "/default-types/{project_b}", ADMIN_ONLY),
+    Op("volume-default-type", "list-without-project", "GET", "/volume/v3/default-types", ADMIN_ONLY,
+       headers={"OpenStack-API-Version": "volume 3.62"}),
     op("volume-service", "list", "GET", "/os-services", ADMIN_ONLY),
     op("volume-host", "list", "GET", "/os-hosts", ADMIN_ONLY),
     op("volume-host", "show", "GET", "/os-hosts/pocketstack@file", ADMIN_ONLY),

@@ -77,3 +77,31 @@ def test_effects_are_per_run_and_outside_a_request_ignored():
             raise conflict()
         return "ok"
     assert run_replayable(handler) == "ok" and len(runs) == 2
+
+
+def test_replays_and_conflicts_are_counted():
+    from pocketstack.common.metrics import Metrics
+
+    metrics = Metrics()
+    runs = []
+
+    def replayed():
+        runs.append(1)
+        if len(runs) == 1:
+            raise ConcurrentUpdate("lost")
+        return "ok"
+
+    def after_effect():
+        note_effect()
+        raise conflict()
+
+    assert run_replayable(replayed, metrics=metrics) == "ok"
+    with pytest.raises(sa_exc.OperationalError):
+        run_replayable(after_effect, metrics=metrics)
+
+    def count(name, **labels):
+        return metrics.registry.get_sample_value(name, labels) or 0
+
+    assert count("pocketstack_db_conflicts_total", scope="request", kind="cas") == 1
+    assert count("pocketstack_db_conflicts_total", scope="request", kind="database") == 1
+    assert count("pocketstack_db_retries_total", scope="request") == 1  # the effect forbade a second replay

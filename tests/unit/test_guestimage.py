@@ -237,17 +237,20 @@ def test_cli_parses_build_tiny():
         build_parser().parse_args(["image", "build-tiny", "--format", "vmdk"])
 
 
-def run_udhcpc_hook(tmp_path: Path, **lease: str) -> list[str]:
-    """Run the guest's udhcpc hook with the host's sh and a fake ``ip`` that logs its calls."""
+def run_udhcpc_hook(tmp_path: Path, event: str = "bound", **lease: str) -> list[str]:
+    """Run the guest's udhcpc hook with the host's sh and a fake ``ip`` that logs its calls
+    (its files in ``tmp_path``); the calls of this run."""
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(exist_ok=True)
     calls = tmp_path / "calls"
+    calls.write_text("")
     (bin_dir / "ip").write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
     (bin_dir / "ip").chmod(0o755)
     hook = tmp_path / "default.script"
-    hook.write_text(rootfs.template("udhcpc.script").replace("/etc/resolv.conf", str(tmp_path / "resolv.conf")))
+    hook.write_text(rootfs.template("udhcpc.script").replace("/etc/resolv.conf", str(tmp_path / "resolv.conf"))
+                    .replace("/run/tiny", str(tmp_path)))
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "interface": "eth0", **lease}
-    subprocess.run(["sh", str(hook), "bound"], env=env, check=True)
+    subprocess.run(["sh", str(hook), event], env=env, check=True)
     return calls.read_text().splitlines()
 
 
@@ -265,6 +268,34 @@ def test_udhcpc_hook_prefers_classless_static_routes(tmp_path):
     assert routes == ["-4 route replace 169.254.169.254/32 via 10.0.0.2 dev eth0",
                       "-4 route replace 10.0.0.0/24 dev eth0",
                       "-4 route replace 0.0.0.0/0 via 10.0.0.1 dev eth0"]
+
+
+def test_udhcpc_hook_keeps_the_address_while_its_lease_runs(tmp_path):
+    """An unanswered renewal, the daemon's start or a second SIGUSR1 make udhcpc ask for
+    "deconfig": the address stays until the lease ends; a DHCPNAK or an expired lease
+    takes it away (Tempest's test_subnet_details renews while dnsmasq reloads)."""
+    run_udhcpc_hook(tmp_path, ip="10.0.0.5", mask="24", lease="86400", dns="10.0.0.2")
+    uptime = int(float(Path("/proc/uptime").read_text().split()[0]))
+    assert uptime + 86300 < int((tmp_path / "lease.eth0").read_text()) <= uptime + 86401
+    assert run_udhcpc_hook(tmp_path, "deconfig") == []
+    assert run_udhcpc_hook(tmp_path, "leasefail") == []
+    (tmp_path / "lease.eth0").write_text("0\n")  # expired
+    assert run_udhcpc_hook(tmp_path, "leasefail") == ["-4 addr flush dev eth0", "link set eth0 up"]
+    assert not (tmp_path / "lease.eth0").exists()
+    assert run_udhcpc_hook(tmp_path, "deconfig") == ["-4 addr flush dev eth0", "link set eth0 up"]  # none
+    run_udhcpc_hook(tmp_path, ip="10.0.0.5", mask="24", lease="86400")
+    assert run_udhcpc_hook(tmp_path, "nak") == []
+    assert run_udhcpc_hook(tmp_path, "deconfig") == ["-4 addr flush dev eth0", "link set eth0 up"]
+
+
+def test_guest_init_keeps_a_patient_dhcp_daemon():
+    """A quick first lease at boot (-q: the client exits), then a daemon without -n whose
+    renewals wait 3 s each, with the pid file Tempest signals."""
+    init = rootfs.template("init.sh")
+    [quick] = [line for line in init.splitlines() if "udhcpc -i" in line and " -q " in line]
+    assert " -n " in quick and " -p " not in quick
+    [daemon] = [line for line in init.splitlines() if "udhcpc -i" in line and " -q " not in line]
+    assert " -n " not in daemon and " -T 3 " in daemon and '-p "/run/udhcpc.$nic.pid"' in daemon
 
 
 def test_fix_root_timestamps_normalises_live_entries_only(tmp_path):

@@ -22,7 +22,7 @@ from pocketstack.common.policy import Enforcer
 from pocketstack.network import errors
 from pocketstack.network.api import build_router, inputs, network_format, render
 from pocketstack.network.api.agents import AgentsApi, changes, matches
-from pocketstack.network.api.resources import RESOURCES, ResourceApi
+from pocketstack.network.api.resources import RESOURCES, UNTAGGED, ResourceApi, ResourceTagsApi
 from pocketstack.network.api.schemas import SCHEMAS
 from pocketstack.network.api.subresources import quota_values
 from pocketstack.network.context import Env
@@ -99,7 +99,8 @@ def test_if_match_revision_reads_neutrons_header():
 def test_each_collection_gets_its_own_rules():
     router = Router()
     for collection in ("networks", "security-groups"):
-        router.include(ResourceApi(None, collection), prefix=f"/v2.0/{collection}")  # type: ignore[arg-type]
+        router.include(ResourceApi(None, collection), ResourceTagsApi(None, collection),  # type: ignore[arg-type]
+                       prefix=f"/v2.0/{collection}")
     declared = {(r.method, r.path): r.policy for r in router.routes}
     assert declared[("GET", "/v2.0/networks")] == "get_network"
     assert declared[("PUT", "/v2.0/networks/{resource_id}")] == "update_network"
@@ -110,6 +111,16 @@ def test_each_collection_gets_its_own_rules():
     update = next(r for r in router.routes if (r.method, r.path) == ("PUT", "/v2.0/networks/{resource_id}"))
     assert update.schema_for(None) == SCHEMAS[("network", False)]
     assert "network" in update.schema_for(None)["properties"]
+
+
+def test_collections_without_standard_attributes_have_no_tags():
+    """Address scopes and RBAC policies: CRUD routes, no tag routes of their own (their tag
+    URLs fall to UntaggableApi's 404, as in Neutron)."""
+    paths = {r.path for r in build_router(None, None).routes}  # type: ignore[arg-type]
+    for collection in UNTAGGED:
+        assert f"/v2.0/{collection}/{{resource_id}}" in paths
+        assert f"/v2.0/{collection}/{{resource_id}}/tags" not in paths
+    assert "/v2.0/networks/{resource_id}/tags" in paths
 
 
 def test_every_declared_rule_is_a_documented_default():
@@ -315,7 +326,7 @@ def test_agents_are_invisible_to_non_admins(enforcer):
 def test_resources_table_covers_the_discovered_collections():
     from pocketstack.network.api.discovery import RESOURCES as DISCOVERED
 
-    assert set(RESOURCES) | {"security-group-rules"} == {collection for _, collection in DISCOVERED}
+    assert set(RESOURCES) | {"security-group-rules", "qos/rule-types"} == {collection for _, collection in DISCOVERED}
 
 
 # -- named errors: Neutron's types and wording ----------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pocketstack.network.drivers.dnsmasq_config import command, hosts_file, isolated_subnets, opts_file
+from pocketstack.network.drivers.dnsmasq_config import command, hosts_file, isolated_subnets, opts_file, reloadable
 
 V4 = {"id": "s4", "network_id": "n", "ip_version": 4, "cidr": "10.0.0.0/24", "gateway_ip": "10.0.0.1",
       "enable_dhcp": True, "dns_nameservers": ["192.0.2.53", "192.0.2.54"], "host_routes": []}
@@ -22,14 +22,21 @@ def port(port_id, mac, *addresses, **extra):
 
 
 def test_hosts_file_lists_each_served_address_with_a_name():
+    """A port's tag only where its extra_dhcp_opts need one: a tagged host line makes
+    SIGHUP unsafe for dnsmasq 2.90, so its network's dnsmasq is restarted instead."""
     ports = [port("p2", "FA:16:3E:00:00:02", ("s4", "10.0.0.6"), dns_name="web1"),
              port("p1", "fa:16:3e:00:00:01", ("s4", "10.0.0.5"), ("s6", "2001:db8::5"), ("s0", "10.9.0.5")),
              port("d", "fa:16:3e:00:00:09", ("s4", "10.0.0.2"), device_owner="network:dhcp")]
-    assert hosts_file(ports, [V4, V6, OFF]) == (
-        "fa:16:3e:00:00:01,host-10-0-0-5.openstacklocal,10.0.0.5,set:port-p1\n"
-        "fa:16:3e:00:00:01,host-2001-db8--5.openstacklocal,[2001:db8::5],set:port-p1\n"
-        "fa:16:3e:00:00:02,web1.openstacklocal,10.0.0.6,set:port-p2\n")
+    plain = hosts_file(ports, [V4, V6, OFF])
+    assert plain == (
+        "fa:16:3e:00:00:01,host-10-0-0-5.openstacklocal,10.0.0.5\n"
+        "fa:16:3e:00:00:01,host-2001-db8--5.openstacklocal,[2001:db8::5]\n"
+        "fa:16:3e:00:00:02,web1.openstacklocal,10.0.0.6\n")
     assert hosts_file([], [V4]) == ""
+    ports[0]["extra_dhcp_opts"] = [{"opt_name": "bootfile-name", "opt_value": "pxelinux.0", "ip_version": 4}]
+    tagged = hosts_file(ports, [V4, V6, OFF])
+    assert tagged.endswith("fa:16:3e:00:00:02,web1.openstacklocal,10.0.0.6,set:port-p2\n")
+    assert (reloadable(plain), reloadable(tagged), reloadable("")) == (True, False, True)
 
 
 def test_options_per_subnet_and_port():
@@ -89,7 +96,7 @@ def test_ipv6_subnets_by_address_mode():
     subnets = [stateful, stateless, slaac, wide]
     ports = [port("p1", "fa:16:3e:00:00:01", ("sf", "2001:db8::5"), ("sl", "2001:db8:1::f816:3eff:fe00:1"),
                   ("sa", "2001:db8:2::f816:3eff:fe00:1"))]
-    assert hosts_file(ports, subnets) == "fa:16:3e:00:00:01,host-2001-db8--5.openstacklocal,[2001:db8::5],set:port-p1\n"
+    assert hosts_file(ports, subnets) == "fa:16:3e:00:00:01,host-2001-db8--5.openstacklocal,[2001:db8::5]\n"
     assert opts_file([], subnets, mtu=1450) == ("tag:subnet-sf,option6:dns-server,[2001:db8::53],[2001:db8::54]\n"
                                                 "tag:subnet-sl,option6:dns-server,[2001:db8::53]\n")
     assert [a for a in command("n", "ns-abc", subnets, Path("/s")) if a.startswith("--dhcp-range")] == [

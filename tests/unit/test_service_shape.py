@@ -32,7 +32,8 @@ SKELETON = ("service.py", "manager.py", "contract.py", "policies.py", "errors.py
 NO_TABLES = {"object"}
 CONTRACT_NAMES = {"identity": "IdentityContract", "compute": "ComputeContract", "network": "NetworkContract",
                   "volume": "VolumeContract", "image": "ImageContract", "object": "ObjectContract",
-                  "placement": "PlacementContract"}
+                  "placement": "PlacementContract", "ha": "InstanceHAContract",
+                  "orchestration": "OrchestrationContract"}
 
 
 ALL = sorted(SERVICES)
@@ -121,8 +122,9 @@ def _imported_services(path: Path) -> set[tuple[str, str]]:
 
 
 # Folders that are no service but run beside them (the metadata API serves guests from
-# compute's and network's contracts): they cross into services only through contracts too.
-HELPERS = ["metadata"]
+# compute's and network's contracts; seeding acts through the public APIs and Identity's
+# contract): they cross into services only through contracts too.
+HELPERS = ["metadata", "seed"]
 
 
 @pytest.mark.parametrize("service", ALL + HELPERS)

@@ -226,7 +226,7 @@ def test_qos_handlers(db, enforcer):
     made = serve(api.create, request(enforcer, "POST", "/qos-specs", caller("admin"),
                               b'{"qos_specs": {"name": "fast", "read_iops_sec": "100"}}'))
     assert made["qos_specs"]["specs"] == {"read_iops_sec": "100"} and made["qos_specs"]["consumer"] == "back-end"
-    assert made["links"][0]["href"] == f"http://cloud/volume/v3//qos-specs/{made['qos_specs']['id']}"
+    assert made["links"][0]["href"] == f"http://cloud/volume/v3/qos-specs/{made['qos_specs']['id']}"
     error = refused(serve, api.create, request(enforcer, "POST", "/qos-specs", caller("admin"),
                                         b'{"qos_specs": {"name": "fast"}}'))
     assert (error.status, error.message) == (409, "QoS Specs fast already exists.")

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# pocketstack vs. the real Keystone, one after the other (never concurrently), with the
-# same benchmark parameters and the same bcrypt cost.  Needs tools/keystone/setup.sh to
-# have installed Keystone once (it is re-run here per bcrypt cost to rebuild the state).
+# pocketstack vs. the real Keystone as it is deployed, one after the other (never
+# concurrently), with the same benchmark parameters, the same bcrypt cost and catalogs of
+# the same size.  Needs tools/keystone/setup.sh to have installed Keystone once (it is
+# re-run here per bcrypt cost to rebuild the state).
 #
 #   tools/keystone/compare.sh                 # bcrypt cost 12 and 4, 30 s per workload
 #   ROUNDS="12" DURATION=20 tools/keystone/compare.sh
-#   KEYSTONE_CACHE=1 tools/keystone/compare.sh  # Keystone with its in-process cache on
+#
+# Keystone: KEYSTONE_WORKERS (default 4) uwsgi processes, every cache on in memcached
+# (KEYSTONE_CACHE=memcached; dict or off for the other set-ups, see setup.sh).
+# pocketstack: `pocketstack up` with its default API processes (one per core, at most 4;
+# PS_API_WORKERS to force), run twice: with its verified-secret cache (the default,
+# `verified_secret_ttl` 300 s) and without it (`verified_secret_ttl = 0`: every issue
+# pays a full bcrypt, as Keystone does).  Both catalogs are padded to CATALOG_ENDPOINTS
+# endpoints (default 111).  Each run prints the 1-minute load average beside its figures.
 #
 # Reports (JSON) and a markdown table per cost go to $OUT (default /tmp/identity-bench).
 set -euo pipefail
@@ -18,18 +26,22 @@ ROUNDS=${ROUNDS:-12 4}
 DURATION=${DURATION:-30}
 WARMUP=${WARMUP:-3}
 CONCURRENCY=${CONCURRENCY:-8}
+CATALOG_ENDPOINTS=${CATALOG_ENDPOINTS:-111}
+WORKLOADS=${WORKLOADS:-issue,validate,projects,catalog}
 PS_PORT=${PS_PORT:-18795}
 KS_PORT=${KEYSTONE_PORT:-5000}
+KS_STATE=${KEYSTONE_STATE:-/tmp/keystone-bench}
 PS_DATA=${PS_DATA:-/tmp/bench-cloud}
 BENCH=("$PY" "$REPO/benchmarks/identity.py" --username admin --password secret --project admin
-       --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP")
+       --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" --workloads "$WORKLOADS"
+       --catalog-endpoints "$CATALOG_ENDPOINTS")
 mkdir -p "$OUT"
 SERVER_PID=
 
 stop_server() {
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 150); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
@@ -46,29 +58,38 @@ wait_for() {  # url
     return 1
 }
 
-suffix=${KEYSTONE_CACHE:+-cache}
-for r in $ROUNDS; do
-    echo "== bcrypt cost $r: Keystone$suffix" >&2
-    KEYSTONE_ROUNDS=$r KEYSTONE_PORT=$KS_PORT "$REPO/tools/keystone/setup.sh" > "$OUT/keystone-setup-r$r.log" 2>&1
-    KEYSTONE_PORT=$KS_PORT "$REPO/tools/keystone/run.sh" > "$OUT/keystone-r$r$suffix.log" 2>&1 &
-    SERVER_PID=$!
-    wait_for "http://127.0.0.1:$KS_PORT/v3"
-    KS_PID=$SERVER_PID  # gunicorn: measure its one worker, not the master
-    [ "${KEYSTONE_SERVER:-uwsgi}" = gunicorn ] && KS_PID=$(pgrep -P "$SERVER_PID" | head -1)
-    "${BENCH[@]}" --auth-url "http://127.0.0.1:$KS_PORT/v3" --label "keystone$suffix" \
-        --server-pid "$KS_PID" --output "$OUT/keystone-r$r$suffix.json"
-    stop_server
-
-    echo "== bcrypt cost $r: pocketstack" >&2
+pocketstack_run() {  # rounds label [extra env...]
+    local r=$1 label=$2; shift 2
+    echo "== bcrypt cost $r: pocketstack ($label), load $(cut -d' ' -f1 /proc/loadavg)" >&2
     rm -rf "$PS_DATA"; mkdir -p "$PS_DATA"
-    POCKETSTACK_BCRYPT_ROUNDS=$r "$PS_BIN" --data-dir "$PS_DATA" up --port "$PS_PORT" --admin-password secret \
-        --clouds-file "$PS_DATA/clouds.yaml" > "$OUT/pocketstack-r$r.log" 2>&1 &
+    env POCKETSTACK_BCRYPT_ROUNDS="$r" ${PS_API_WORKERS:+POCKETSTACK_API_WORKERS=$PS_API_WORKERS} "$@" \
+        "$PS_BIN" --data-dir "$PS_DATA" up --port "$PS_PORT" --admin-password secret \
+        --clouds-file "$PS_DATA/clouds.yaml" --metadata-port 0 > "$OUT/$label-r$r.log" 2>&1 &
     SERVER_PID=$!
     wait_for "http://127.0.0.1:$PS_PORT/identity/v3"
-    "${BENCH[@]}" --auth-url "http://127.0.0.1:$PS_PORT/identity" --label pocketstack \
-        --server-pid "$SERVER_PID" --output "$OUT/pocketstack-r$r.json"
+    sleep 2  # the API worker processes start after the primary answers
+    "${BENCH[@]}" --auth-url "http://127.0.0.1:$PS_PORT/identity" --label "$label" \
+        --server-pid "$SERVER_PID" --output "$OUT/$label-r$r.json"
+    stop_server
+}
+
+mode=${KEYSTONE_CACHE:-memcached}
+for r in $ROUNDS; do
+    echo "== bcrypt cost $r: Keystone (${KEYSTONE_WORKERS:-4} workers, cache $mode), load $(cut -d' ' -f1 /proc/loadavg)" >&2
+    KEYSTONE_ROUNDS=$r KEYSTONE_PORT=$KS_PORT KEYSTONE_STATE=$KS_STATE "$REPO/tools/keystone/setup.sh" \
+        > "$OUT/keystone-setup-r$r.log" 2>&1
+    KEYSTONE_PORT=$KS_PORT KEYSTONE_STATE=$KS_STATE "$REPO/tools/keystone/run.sh" > "$OUT/keystone-$mode-r$r.log" 2>&1 &
+    SERVER_PID=$!
+    wait_for "http://127.0.0.1:$KS_PORT/v3"
+    "${BENCH[@]}" --auth-url "http://127.0.0.1:$KS_PORT/v3" --label "keystone-$mode" \
+        --server-pid "$(cat "$KS_STATE/server.pid")" --output "$OUT/keystone-$mode-r$r.json"
     stop_server
 
-    "$PY" "$REPO/benchmarks/identity.py" --compare "$OUT/pocketstack-r$r.json" "$OUT/keystone-r$r$suffix.json" \
-        | tee "$OUT/table-r$r$suffix.md"
+    pocketstack_run "$r" pocketstack
+    pocketstack_run "$r" pocketstack-nosecretcache POCKETSTACK_VERIFIED_SECRET_TTL=0
+
+    for label in pocketstack pocketstack-nosecretcache; do
+        "$PY" "$REPO/benchmarks/identity.py" --compare "$OUT/$label-r$r.json" "$OUT/keystone-$mode-r$r.json" \
+            | tee "$OUT/table-$label-r$r.md"
+    done
 done

@@ -33,6 +33,7 @@ EXCLUDE_LIST="$here/exclude-list.txt"
 DEBUG=false
 INSTALL=false
 GLANCE=false             # --image: service_available glance
+SECURITY_COMPLIANCE=false  # --security-compliance: [identity-feature-enabled] security_compliance
 NEUTRON=false            # --network: service_available neutron
 SWIFT=false              # --object: service_available swift
 PUBLIC_NETWORK_ID="${TEMPEST_PUBLIC_NETWORK_ID:-}"        # [network] public_network_id
@@ -64,11 +65,15 @@ Options (environment variable in brackets):
   --debug                debug logging in logs/tempest.log (request/response bodies)
   --install              create \$TEMPEST_VENV with tempest==\$TEMPEST_VERSION if missing
   --image                mark the Image service (glance) available
+  --security-compliance  run the password-rules tests; start the cloud with the rules
+                         tempest.conf.in's [identity] user_* values describe:
+                         POCKETSTACK_LOCKOUT_FAILURE_ATTEMPTS=2 POCKETSTACK_LOCKOUT_DURATION=5
+                         POCKETSTACK_UNIQUE_LAST_PASSWORD_COUNT=2
   --network              mark the Networking service (neutron) available
   --object               mark Object Storage (swift) available
   --public-network-id ID external network for router/floating-IP tests [TEMPEST_PUBLIC_NETWORK_ID]
   --floating-network-name NAME  [TEMPEST_FLOATING_NETWORK_NAME] ($FLOATING_NETWORK_NAME)
-  --volume               mark Block Storage (cinder) available (file backend, volume 3.0-3.44)
+  --volume               mark Block Storage (cinder) available (file backend, volume 3.0-3.70)
   --compute              mark Compute (nova) available; needs --image-ref and --flavor-ref
                          (the *-alt ones default to them); start the cloud with --fake-hosts 2
   --image-ref ID         [TEMPEST_IMAGE_REF]    --image-ref-alt ID   [TEMPEST_IMAGE_REF_ALT]
@@ -94,6 +99,7 @@ while [ $# -gt 0 ]; do
         --debug) DEBUG=true; shift ;;
         --install) INSTALL=true; shift ;;
         --image) GLANCE=true; shift ;;
+        --security-compliance) SECURITY_COMPLIANCE=true; shift ;;
         --network) NEUTRON=true; shift ;;
         --object) SWIFT=true; shift ;;
         --public-network-id) PUBLIC_NETWORK_ID="$2"; shift 2 ;;
@@ -156,7 +162,7 @@ PS_WORKSPACE="$WORKSPACE" PS_DEBUG="$DEBUG" PS_IDENTITY_URI_V3="$AUTH_URL/v3" \
 PS_REGION="$REGION" PS_ADMIN_USERNAME="$ADMIN_USERNAME" PS_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
 PS_ADMIN_PROJECT="$ADMIN_PROJECT" PS_ADMIN_DOMAIN="$ADMIN_DOMAIN" \
 PS_GLANCE="$GLANCE" PS_NEUTRON="$NEUTRON" PS_SWIFT="$SWIFT" PS_PUBLIC_NETWORK_ID="$PUBLIC_NETWORK_ID" \
-PS_FLOATING_NETWORK_NAME="$FLOATING_NETWORK_NAME" PS_NOVA="$NOVA" \
+PS_FLOATING_NETWORK_NAME="$FLOATING_NETWORK_NAME" PS_NOVA="$NOVA" PS_SECURITY_COMPLIANCE="$SECURITY_COMPLIANCE" \
 "$TEMPEST_VENV/bin/python" - "$here/tempest.conf.in" "$WORKSPACE/etc/tempest.conf" <<'PY'
 import os, re, sys
 text = open(sys.argv[1]).read()
@@ -235,7 +241,7 @@ fi
 
 if [ "$CINDER" = true ]; then
     # What pocketstack's Block Storage implements (docs/volume.md): one file backend
-    # ("file", vendor pocketstack, protocol file), microversions 3.0-3.44, snapshots,
+    # ("file", vendor pocketstack, protocol file), microversions 3.0-3.70, snapshots,
     # clones, extend, backups to the object store (swift: objects in the backup's
     # container; posix with volume_backup_store = "directory"); no manage/unmanage, replication,
     # multiple backends, revert, or extending attached volumes.  (A later section's value
@@ -248,7 +254,7 @@ cinder = true
 [volume]
 catalog_type = block-storage
 min_microversion = 3.0
-max_microversion = 3.44
+max_microversion = 3.70
 backend_names = file
 storage_protocol = file
 vendor_name = pocketstack

@@ -3,7 +3,7 @@
 #
 #   tools/tempest/whole-cloud.sh [--port 18990] [--regex 'tempest\.api'] [--concurrency 2]
 #
-# Starts `pocketstack up` (SQLite, one process, two fake compute hosts; needs .venv in the
+# Starts `pocketstack up` (SQLite, default API processes, two fake compute hosts; needs .venv in the
 # tree's root) in a new data directory, creates two public images, the flavors 42 and 84, a
 # shared "private" network, an external "public" one and a router joining them (so floating
 # IPs can be associated with servers on "private"), serves a small qcow2 on 127.0.0.1 at

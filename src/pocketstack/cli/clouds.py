@@ -13,7 +13,10 @@ from typing import Any
 import yaml
 
 
-def write_clouds(path: Path, auth_url: str, region: str, passwords: dict[str, str]) -> None:
+def write_clouds(path: Path, auth_url: str, region: str, passwords: dict[str, str],
+                 regions: list[str] | None = None) -> None:
+    """``region`` is the default; ``regions`` the further ones a client may name
+    (``--os-region-name``), which openstacksdk checks against the entry's list."""
     data: dict[str, Any] = {}
     if path.exists():
         data = yaml.safe_load(path.read_text()) or {}
@@ -26,6 +29,10 @@ def write_clouds(path: Path, auth_url: str, region: str, passwords: dict[str, st
         if user in passwords:
             auth["password"] = passwords[user]
         cloud.update({"region_name": region, "identity_api_version": 3, "interface": "public"})
+        if regions:
+            cloud["regions"] = [region, *regions]
+        else:
+            cloud.pop("regions", None)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -1,12 +1,17 @@
 """``pocketstack``: run the cloud and administer it.
 
-    pocketstack up                   all-in-one cloud on 127.0.0.1:8780
+    pocketstack up                   all-in-one cloud on 127.0.0.1:8780 (--seed FILE: docs/seeding.md)
+    pocketstack seed FILE            make a running cloud what a seed file describes
+    pocketstack wait                 until a cloud is ready (scripts; docs/operations.md)
     pocketstack api                  scaled out: the HTTP APIs (docs/deployment.md)
     pocketstack scheduler            scaled out: a compute scheduler
     pocketstack compute --host NAME  scaled out: one hypervisor host (--hypervisor fake|qemu)
     pocketstack volume --host NAME   scaled out: a volume worker (file backend)
     pocketstack network-agent --host NAME  scaled out: a network agent (datapath driver)
     pocketstack metadata             scaled out: the metadata API guests read (docs/guests.md)
+    pocketstack ha                   scaled out: an instance-HA monitor (docs/ha.md)
+    pocketstack reset                back to the bootstrapped state (docs/testing.md)
+    pocketstack snapshot save FILE   the whole cloud's state to a file (snapshot restore FILE: back)
     pocketstack db upgrade           apply database migrations
     pocketstack token-keys rotate    rotate the Fernet token keys
     pocketstack ring ...             build object rings (swift-ring-builder work-alike)
@@ -21,13 +26,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pocketstack.common import config, log
+
+if TYPE_CHECKING:
+    from pocketstack.seed import SeedDocument
 
 # Settings a sub-command may set from its flags (a flag left out keeps the configured value).
 OVERRIDES = ("host", "port", "data_dir", "database_url", "transport_url", "coordination_url", "admin_password",
              "clouds_file", "fake_hosts", "services", "compute_host", "fake_host_vcpus", "fake_host_memory_mb",
-             "fake_host_disk_gb", "hypervisor", "metadata_listen_port")
+             "fake_host_disk_gb", "hypervisor", "metadata_listen_port", "api_workers", "regions",
+             "metrics_port", "faults_file")
 
 
 HYPERVISORS = ("fake", "qemu")
@@ -39,8 +50,29 @@ def _settings(args: argparse.Namespace, **fixed) -> config.Settings:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    return _serve_api(_settings(args, roles="api,scheduler,compute,volume,network-agent", services=""),
-                      with_metadata=True)
+    from pocketstack.cli.first_start import ALL_IN_ONE
+
+    seed = None
+    if args.seed:  # a bad seed file stops the command before the cloud is touched
+        from pocketstack.cli import seeding  # (jsonschema, YAML, httpx: only for a seed)
+
+        seed = seeding.load(args.seed)
+    settings = _settings(args, **ALL_IN_ONE)
+    if args.wait:
+        from pocketstack.cli.background import detach
+
+        return detach(args.argv, settings, args.wait_timeout)
+    return _serve_api(settings, with_metadata=True, seed=seed)
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from pocketstack.cli import seeding
+
+    if args.schema:
+        return seeding.print_schema()
+    if not args.file:
+        raise ValueError("seed: a seed file is required (or --schema)")
+    return seeding.seed_running(args.file, args.cloud, args.clouds_file)
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -48,32 +80,55 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     settings = _settings(args, roles="api")
     check_scaled_out(settings)
+    if args.wait:
+        from pocketstack.cli.background import detach
+
+        return detach(args.argv, settings, args.wait_timeout)
     return _serve_api(settings)
 
 
-def _serve_api(settings: config.Settings, with_metadata: bool = False) -> int:
-    """Bootstrap identity, write clouds.yaml and serve the cloud's APIs until Ctrl-C; the
-    all-in-one cloud (``with_metadata``) serves the metadata API on its own listener too."""
-    started = time.monotonic()
-    import uvicorn
+def cmd_wait(args: argparse.Namespace) -> int:
+    from pocketstack.cli.background import local_url, wait_command
 
-    from pocketstack.cli.clouds import write_clouds
-    from pocketstack.cloud import Cloud
-    from pocketstack.identity.bootstrap import bootstrap, generate_password
-    from pocketstack.metadata import server as metadata
+    return wait_command(args.url or local_url(_settings(args)), args.timeout)
+
+
+def _serve_api(settings: config.Settings, with_metadata: bool = False, seed: SeedDocument | None = None) -> int:
+    """Bootstrap identity, write clouds.yaml and serve the cloud's APIs until Ctrl-C; the
+    all-in-one cloud (``with_metadata``) serves the metadata API on its own listener too.
+    A ``seed`` is applied once the services run, before any request is answered (and
+    before the extra API worker processes start); if it fails the command exits 1
+    without serving."""
+    started = time.monotonic()
+    from pocketstack.cli import api_workers
 
     log.setup(settings.log_level, settings.log_format)
+    api_socket = api_workers.listen(settings)  # first: a port in use stops the command before it changes anything
+    processes = api_workers.worker_count(settings)
+    if processes > 1:  # before anything imports prometheus_client
+        api_workers.share_metrics(settings)
+    from pocketstack.cli.first_start import hash_ahead, prepare
+
+    passwords = hash_ahead(settings)  # on another core while the imports below run
+    import uvicorn
+
+    from pocketstack.cloud import Cloud
+    from pocketstack.metadata import server as metadata
+
     metadata_socket = _metadata_listener(settings) if with_metadata else None
-    cloud = Cloud(settings)
-    created = bootstrap(cloud.identity, admin_password=settings.admin_password or generate_password(),
-                        demo_password=generate_password(), region=settings.region, services=cloud.catalog())
-    passwords = dict(created)
-    if settings.admin_password and "admin" not in created:
-        _reset_admin_password(cloud, settings.admin_password)
-        passwords["admin"] = settings.admin_password
-    auth_url = cloud.service("identity").catalog_url()
-    write_clouds(settings.effective_clouds_file, auth_url, settings.region, passwords)
-    app = cloud.asgi_app()
+    bridged = processes > 1 and settings.transport_url.startswith("inproc")
+    cloud = Cloud(settings, bridge=api_workers.bridge_path(settings) if bridged else None)
+    created = prepare(cloud, passwords)
+
+    async def on_start() -> None:
+        """Once the services run: the seed, then the word that requests are about to be served."""
+        if seed is not None:
+            from pocketstack.cli import seeding
+
+            await seeding.seed_serving(cloud, seed)
+        print(f"  ready in {time.monotonic() - started:.2f}s; Ctrl-C stops", flush=True)
+
+    app = cloud.asgi_app(on_start=on_start)
     print(f"pocketstack {settings.effective_public_url}  (data: {settings.data_dir})", flush=True)
     for user, password in created.items():
         print(f"  created user {user!r} with password {password!r} (shown once)", flush=True)
@@ -82,19 +137,26 @@ def _serve_api(settings: config.Settings, with_metadata: bool = False) -> int:
     if metadata_socket is not None:
         beside = metadata.server(metadata.metadata_app(cloud, create_secret=True), settings, beside_another=True)
         print(f"  metadata API: http://{settings.metadata_listen}:{settings.metadata_listen_port}", flush=True)
-    print(f"  ready in {time.monotonic() - started:.2f}s; Ctrl-C stops", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
-                                           access_log=False, lifespan="on",
+    workers = api_workers.ApiWorkers(settings, api_socket, processes - 1)
+    print(f"  API served by {processes} process{'es' if processes > 1 else ''} (--api-workers)", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
                                            timeout_keep_alive=int(settings.client_socket_timeout)))
+    workers.start(lambda: server.started)
     try:
         if metadata_socket is None:
-            server.run()
+            server.run(sockets=[api_socket])
         else:
-            metadata.run_beside(server, beside, metadata_socket)
+            metadata.run_beside(server, beside, metadata_socket, [api_socket])
     except KeyboardInterrupt:
         # uvicorn re-raises the signal once its graceful shutdown has finished.
         pass
-    return 0
+    except SystemExit:
+        # uvicorn exits when the app's startup fails (a seed the cloud refused, printed).
+        if server.started:
+            raise
+    finally:
+        workers.stop()
+    return 0 if server.started else 1
 
 
 def _metadata_listener(settings: config.Settings):
@@ -133,14 +195,6 @@ def cmd_metadata(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reset_admin_password(cloud, password: str) -> None:
-    from pocketstack.identity.resource import DEFAULT_DOMAIN_ID
-
-    with cloud.db.session(readonly=True) as s:
-        admin = cloud.identity.users.find_user_by_name(s, "admin", DEFAULT_DOMAIN_ID)
-    cloud.identity.users.update_user(admin.id, {"password": password})
-
-
 # Services a worker process builds for their managers (a scheduler claims in Placement; a
 # host allocates ports, attaches volumes, uploads snapshots), and the one it runs.
 COMPUTE_LIBRARIES = ["placement", "image", "network", "volume", "compute"]
@@ -163,6 +217,25 @@ def cmd_compute(args: argparse.Namespace) -> int:
     return run_worker(settings, COMPUTE_LIBRARIES, ["network", "compute"])
 
 
+def cmd_ha(args: argparse.Namespace) -> int:
+    from pocketstack.common.worker import run_worker
+
+    settings = _settings(args, roles="ha")
+    log.setup(settings.log_level, settings.log_format)
+    # The compute service's contract (its RPC to the schedulers, its host liveness) in this
+    # process; several `pocketstack ha` run active/active, one of them leading.
+    return run_worker(settings, COMPUTE_LIBRARIES + ["ha"], ["compute", "ha"])
+
+
+def cmd_orchestration(args: argparse.Namespace) -> int:
+    from pocketstack.common.worker import run_worker
+
+    settings = _settings(args, roles="orchestration", orchestration_engine_id=args.engine_id)
+    log.setup(settings.log_level, settings.log_format)
+    # The engine acts through the public APIs (Cloud.api_client): no other service here.
+    return run_worker(settings, ["orchestration"], ["orchestration"])
+
+
 def cmd_volume(args: argparse.Namespace) -> int:
     from pocketstack.common.worker import run_worker
 
@@ -177,6 +250,42 @@ def cmd_network_agent(args: argparse.Namespace) -> int:
     settings = _settings(args, roles="network-agent", network_agent_host=args.network_agent_host)
     log.setup(settings.log_level, settings.log_format)
     return run_worker(settings, ["network"], ["network"])
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from pocketstack.cli import state
+
+    return _state_command(lambda: state.reset(_settings(args)))
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from pocketstack.cli import state
+
+    return _state_command(lambda: state.snapshot(_settings(args), args.snapshot_command, Path(args.file)))
+
+
+def _state_command(run) -> int:
+    """Run a state command, its refusals said in one line: the running cloud's answer, or
+    why a stopped cloud's state cannot be replaced (no recorded state, another schema)."""
+    from pocketstack.common.errors import ApiError
+    from pocketstack.testing.client import StateApiError
+
+    try:
+        return run()
+    except StateApiError as error:
+        print(f"pocketstack: the cloud answered {error}", file=sys.stderr)
+    except ApiError as error:
+        print(f"pocketstack: {error.message}", file=sys.stderr)
+    except OSError as error:
+        print(f"pocketstack: {error}", file=sys.stderr)
+    return 1
+
+
+def _state_flags(parser: argparse.ArgumentParser) -> None:
+    """How the state commands find a running cloud and act as its admin."""
+    parser.add_argument("--port", type=int, help=f"port the cloud listens on (default {config.DEFAULT_PORT})")
+    parser.add_argument("--admin-password", help="admin password (default: the one clouds.yaml holds)")
+    parser.add_argument("--clouds-file", help="clouds.yaml holding the admin password")
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -228,7 +337,6 @@ def cmd_object_expirer(args: argparse.Namespace) -> int:
 
 
 def cmd_object_server(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from pocketstack.object.server import serve
 
@@ -240,7 +348,6 @@ def cmd_object_server(args: argparse.Namespace) -> int:
 
 
 def cmd_image(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from pocketstack.guestimage.build import build_tiny, default_cache
     from pocketstack.guestimage.errors import BuildError
@@ -254,6 +361,14 @@ def cmd_image(args: argparse.Namespace) -> int:
         return 1
     print(result.summary())
     return 0
+
+
+def _wait_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", action="store_true",
+                        help="start in the background, return once ready and print the server's pid "
+                             "(output in <data dir>/pocketstack.log)")
+    parser.add_argument("--wait-timeout", type=float, default=120.0,
+                        help="with --wait: seconds to wait for readiness (default 120)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -275,7 +390,22 @@ def build_parser() -> argparse.ArgumentParser:
                     help="fake (simulated hosts, the default) or qemu (real guests on this machine)")
     up.add_argument("--metadata-port", dest="metadata_listen_port", type=int,
                     help="port of the metadata API guests read (default 8775)")
+    up.add_argument("--api-workers", type=int, help="processes serving the APIs (default: one per core, at most 4)")
+    up.add_argument("--regions", help="further regions to serve, comma-separated (e.g. RegionTwo,RegionThree)")
+    up.add_argument("--seed", metavar="FILE",
+                    help="seed file to apply at start, idempotently (docs/seeding.md); the cloud does not start "
+                         "if it fails")
+    _wait_flags(up)
+    up.add_argument("--faults-file", help="fault injection rules to put in place at start (docs/testing.md)")
     up.set_defaults(func=cmd_up)
+
+    seed = sub.add_parser("seed", help="apply a seed file to a running cloud, idempotently (docs/seeding.md)")
+    seed.add_argument("file", nargs="?", help="the seed file (YAML)")
+    seed.add_argument("--schema", action="store_true", help="print the seed format's JSON Schema and exit")
+    seed.add_argument("--cloud", default=None,
+                      help="clouds.yaml entry of an admin (default $OS_CLOUD, else 'pocketstack')")
+    seed.add_argument("--clouds-file", help="clouds.yaml to read (default: where the openstack CLI looks)")
+    seed.set_defaults(func=cmd_seed)
 
     api = sub.add_parser("api", help="scaled out: serve the HTTP APIs (no scheduler, no hosts)")
     api.add_argument("--services", help="comma-separated services to serve (default: all)")
@@ -283,9 +413,19 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, help=f"port to listen on (default {config.DEFAULT_PORT})")
     api.add_argument("--admin-password", help="admin password (default: generated on first start)")
     api.add_argument("--clouds-file", help="clouds.yaml to write (default ~/.config/openstack/clouds.yaml)")
+    api.add_argument("--api-workers", type=int, help="processes serving the APIs (default: one per core, at most 4)")
+    _wait_flags(api)
     api.set_defaults(func=cmd_api)
 
+    wait = sub.add_parser("wait", help="wait until a cloud is ready (exit 0), or fail after --timeout (exit 1)")
+    wait.add_argument("--url", help="the server's root URL (default: http://<host>:<port> of the settings)")
+    wait.add_argument("--host", help="address of the server (default 127.0.0.1)")
+    wait.add_argument("--port", type=int, help=f"port of the server (default {config.DEFAULT_PORT})")
+    wait.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
+    wait.set_defaults(func=cmd_wait)
+
     scheduler = sub.add_parser("scheduler", help="scaled out: run a compute scheduler (active/active)")
+    scheduler.add_argument("--metrics-port", type=int, help="serve /metrics and /healthcheck[/ready] on this port")
     scheduler.set_defaults(func=cmd_scheduler)
 
     compute = sub.add_parser("compute", help="scaled out: run one hypervisor host")
@@ -296,20 +436,46 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_argument("--hypervisor", choices=HYPERVISORS,
                          help="fake (simulated, the default) or qemu (real guests; --vcpus etc. are then the "
                               "machine's own)")
+    compute.add_argument("--metrics-port", type=int, help="serve /metrics and /healthcheck[/ready] on this port")
     compute.set_defaults(func=cmd_compute)
+
+    ha = sub.add_parser("ha", help="scaled out: run an instance-HA monitor (active/active, one leads)")
+    ha.add_argument("--hypervisor", choices=HYPERVISORS,
+                    help="the hypervisor of the hosts it watches (picks the default fence driver)")
+    ha.set_defaults(func=cmd_ha)
 
     volume = sub.add_parser("volume", help="scaled out: run a volume worker on the shared backend (active/active)")
     volume.add_argument("--host", dest="volume_host", required=True, help="the volume host's name")
+    volume.add_argument("--metrics-port", type=int, help="serve /metrics and /healthcheck[/ready] on this port")
     volume.set_defaults(func=cmd_volume)
+
+    engine = sub.add_parser("orchestration", help="scaled out: an orchestration engine (stacks are taken over "
+                                                  "from an engine that stops renewing its lease)")
+    engine.add_argument("--engine-id", required=True, help="the engine's name (a restart takes its stacks back)")
+    engine.set_defaults(func=cmd_orchestration)
 
     agent = sub.add_parser("network-agent", help="scaled out: a network agent applying datapath changes on its host")
     agent.add_argument("--host", dest="network_agent_host", required=True, help="the agent's host name")
+    agent.add_argument("--metrics-port", type=int, help="serve /metrics and /healthcheck[/ready] on this port")
     agent.set_defaults(func=cmd_network_agent)
 
     meta = sub.add_parser("metadata", help="scaled out: serve the metadata API guests read (Nova's metadata API)")
     meta.add_argument("--host", dest="metadata_listen", help="address to listen on (default 127.0.0.1)")
     meta.add_argument("--port", dest="metadata_listen_port", type=int, help="port to listen on (default 8775)")
     meta.set_defaults(func=cmd_metadata)
+
+    reset = sub.add_parser("reset", help="return the cloud to its bootstrapped state (running: through its API; "
+                                         "stopped: on its data directory)")
+    _state_flags(reset)
+    reset.set_defaults(func=cmd_reset)
+
+    snapshot = sub.add_parser("snapshot", help="the whole cloud's state to or from a file")
+    snapshot_sub = snapshot.add_subparsers(dest="snapshot_command", required=True)
+    for action, text in (("save", "write the cloud's state to FILE"), ("restore", "put the cloud in FILE's state")):
+        parser_ = snapshot_sub.add_parser(action, help=text)
+        parser_.add_argument("file", help="the state file (a tar archive)")
+        _state_flags(parser_)
+    snapshot.set_defaults(func=cmd_snapshot)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -364,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         # argparse cannot pass options such as --help through to a sub-command untouched.
         return cmd_ring(argparse.Namespace(ring_args=argv[1:]))
     args = build_parser().parse_args(argv)
+    args.argv = argv  # what --wait starts again in the background
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -40,6 +40,10 @@ class Settings:
     # the client's next request on that connection: a POST then fails with "connection
     # reset", which a client may not retry.  Long-lived idle sockets cost next to nothing.
     client_socket_timeout: float = 900.0
+    # Processes serving the APIs (`pocketstack up` and `pocketstack api`): the first runs
+    # the command's background work too, the others only serve HTTP on the same socket
+    # (pocketstack/cli/api_workers.py).  0 means one per CPU core, at most 4.
+    api_workers: int = 0
     # URL the catalog advertises; derived from host/port when empty.
     public_url: str = ""
     # SQLAlchemy URL; empty means SQLite in data_dir.
@@ -54,7 +58,7 @@ class Settings:
     # What this process runs: "api" (the HTTP APIs of `services`), "scheduler" (places
     # builds), "compute" (hypervisor hosts), "volume" (the block storage worker).
     # `pocketstack up` runs all of them.
-    roles: str = "api,scheduler,compute,volume"
+    roles: str = "api,scheduler,compute,volume,orchestration"
     # Services whose objects this process builds (and, with the "api" role, serves);
     # empty means all of them.
     services: str = ""
@@ -82,9 +86,26 @@ class Settings:
     database_max_overflow: int = -1
     database_pool_timeout: float = 30.0
     region: str = "RegionOne"
+    # Further regions the all-in-one cloud serves (comma-separated names), each with its
+    # own compute, network, volume, image and object data under /regions/<name>, in the
+    # one Keystone's catalog -- for clients that test multi-region logic.
+    regions: str = ""
     log_level: str = "INFO"
     log_format: str = "text"  # "text" or "json"
+    # Operations (docs/operations.md): `/metrics` without a token (true: an all-in-one
+    # cloud on localhost), or only with an admin's X-Auth-Token (false).  `/healthcheck`
+    # is always public, as oslo.middleware's is.
+    metrics_public: bool = True
+    # A worker process (scheduler, compute, volume, network-agent) serves `/metrics` and
+    # `/healthcheck[/ready]` on this port of `host` (0: not at all); API processes serve
+    # them on their own port.
+    metrics_port: int = 0
     policy_file: str = ""
+    # Fault injection (docs/testing.md): rules put in place at start (TOML, YAML or JSON),
+    # and how often, in seconds, an API process checks the database for rules changed by
+    # a process that does not share its data directory (those that do see them at once).
+    faults_file: str = ""
+    faults_refresh_interval: float = 1.0
     # Identity
     admin_password: str = ""
     token_expiration: int = 3600  # seconds
@@ -94,6 +115,24 @@ class Settings:
     # Seconds a successful password/secret check is remembered (as an HMAC, in memory)
     # so repeated logins skip bcrypt; wrong guesses always pay full bcrypt. 0 disables.
     verified_secret_ttl: float = 300.0
+    # Dashboard (docs/dashboard.md): seconds a login session survives without a request
+    # (it ends anyway when its token expires, after `token_expiration`).
+    dashboard_idle_timeout: float = 1800.0
+    # Security compliance (Keystone's [security_compliance]; 0 or empty: off).  Failed
+    # password logins before the account locks, and for how many seconds (0: until an
+    # administrator resets the password); days a password lives; how many of a user's
+    # last passwords a self-service change may not reuse; days before a self-service
+    # password may be changed again; a regex new passwords must match and the sentence
+    # that explains it; and whether a password an administrator set must be changed
+    # at its first use.
+    lockout_failure_attempts: int = 0
+    lockout_duration: int = 1800
+    password_expires_days: int = 0
+    unique_last_password_count: int = 0
+    minimum_password_age: int = 0
+    password_regex: str = ""
+    password_regex_description: str = ""
+    change_password_upon_first_use: bool = False
     # Where `pocketstack up` writes its clouds.yaml entries; empty means the file the
     # openstack CLI reads by default (~/.config/openstack/clouds.yaml).
     clouds_file: str = ""
@@ -111,6 +150,10 @@ class Settings:
     # Where the QEMU driver keeps its guests (one directory per server) and its base image
     # cache; empty: <data_dir>/qemu/<host>.
     qemu_state_dir: str = ""
+    # How many QEMU hosts the all-in-one process runs: the first named after the machine,
+    # the others <name>-2, <name>-3 ... each with its own state directory (real guests
+    # moved between them: docs/guests.md "Moving guests"); needs `qemu_state_dir` empty.
+    qemu_hosts: int = 1
     # "kvm" or "tcg" forces the accelerator; empty: KVM where /dev/kvm works, else TCG.
     qemu_accel: str = ""
     # Seconds a guest is given to power off after the ACPI power-down before it is ended
@@ -175,6 +218,18 @@ class Settings:
     # The name a volume process serves the volume topic under (`pocketstack volume --host`);
     # empty: the machine's host name.
     volume_host: str = ""
+    # Orchestration: the name an engine drives stacks under (empty: the host name; a
+    # restarted engine takes its own unfinished stacks over at once), how long its lease
+    # on a stack lasts without renewal before another engine takes the stack over, and
+    # seconds between polls of a resource still being built.
+    orchestration_engine_id: str = ""
+    orchestration_lease: float = 30.0
+    orchestration_poll: float = 0.5
+    # Heat's preview features, off by default as in Heat (its ``enable_stack_abandon``
+    # and ``enable_stack_adopt``): abandon (and export) a stack's data, adopt resources
+    # into a new stack.  Off, each answers 400 NotSupported.
+    orchestration_enable_stack_abandon: bool = False
+    orchestration_enable_stack_adopt: bool = False
     # The host a network agent process (`pocketstack network-agent --host`) or the
     # all-in-one cloud's in-process agent reports as; empty: the machine's host name.
     network_agent_host: str = ""
@@ -207,6 +262,11 @@ class Settings:
     # Opt-in: a device of the machine's own namespace the agent moves into its host
     # namespace and gives network_datapath_local_ip (the underlay VXLAN runs over).
     network_datapath_underlay: str = ""
+    # Opt-in (Neutron's linuxbridge physical_interface_mappings): "physnet:iface[,…]".
+    # The Linux datapath moves each interface into its host namespace (handed back at
+    # its destroy); a flat network on the physnet gets the interface on its bridge, a
+    # VLAN network the subinterface <iface>.<segmentation id> (docs/network.md).
+    network_physical_interface_mappings: str = ""
     # Automatic failover: every heartbeat_interval an API process moves the routers and DHCP
     # networks of network agents that are not alive to alive ones (Neutron's
     # allow_automatic_l3agent_failover / allow_automatic_dhcp_failover).
@@ -235,6 +295,33 @@ class Settings:
     image_import_disallowed_hosts: str = ""
     image_import_allowed_ports: str = "80,443"
     image_import_disallowed_ports: str = ""
+    # Instance HA (docs/ha.md; the "ha" role: `pocketstack up`, `pocketstack ha`).  Every
+    # `ha_monitor_interval` seconds the leading HA process looks at every compute host; a
+    # host whose compute service stopped checking in *and* whose machine is dead (the
+    # second, independent signal) for `ha_confirm_count` looks in a row, and at least
+    # `ha_grace_period` seconds after it was first seen so, has failed: it is fenced, then
+    # its servers are evacuated -- all of them (`ha_recovery_mode` "all") or only those
+    # tagged `automatic-recovery` ("tagged"; the others are put in ERROR with a fault).  A
+    # service that stopped while its machine lives is reported, never evacuated.
+    ha_monitor_interval: float = 5.0
+    ha_confirm_count: int = 3
+    ha_grace_period: float = 0.0
+    ha_recovery_mode: str = "all"
+    # Fence drivers (docs/ha.md "Fencing"): "fake" (simulated machines), "qemu-host" (kill
+    # every QEMU process of the host on this machine), "command" (run `ha_fence_command`);
+    # empty: "qemu-host" with hypervisor = "qemu", else "fake".  `ha_fence_hosts` picks
+    # another driver per host: "host1=command,host2=qemu-host".
+    ha_fence_driver: str = ""
+    ha_fence_hosts: str = ""
+    # The command driver: the fence agent's command line ("{host}" is replaced by the host
+    # name, e.g. "fence_ipmilan --ip=10.0.0.{host} --action=off"); it must exit 0 once the
+    # machine is off.  `ha_fence_verify_command`, when set, then must exit 0 only if the
+    # machine is off (e.g. "ipmitool ... chassis power status | grep -q off").  Each run is
+    # given `ha_fence_timeout` seconds; a failed fence is tried `ha_fence_attempts` times.
+    ha_fence_command: str = ""
+    ha_fence_verify_command: str = ""
+    ha_fence_timeout: float = 30.0
+    ha_fence_attempts: int = 3
 
     @property
     def effective_database_url(self) -> str:

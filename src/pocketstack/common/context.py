@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from pocketstack.common.access_rules import Rule
+
 
 @dataclass
 class RequestContext:
@@ -30,6 +32,9 @@ class RequestContext:
     expires_at: dt.datetime | None = None
     audit_ids: list[str] = field(default_factory=list)
     application_credential_id: str | None = None
+    # The application credential's access rules (common/access_rules.py); None: unrestricted.
+    access_rules: tuple[Rule, ...] | None = None
+    trust_id: str | None = None  # set for trust-scoped tokens
     request_id: str = "-"
 
     @property

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from tooz import coordination
 
@@ -74,6 +75,14 @@ class Coordinator:
             yield
         finally:
             await asyncio.to_thread(lock.release)
+
+    def try_lock(self, name: str) -> Any | None:
+        """The cluster-wide lock ``name`` if it is free now, held until its ``release()``;
+        else None.  Leader election by lock, as tooz's Redis driver elects, on every
+        backend: the holder leads; a dead holder's lock goes with its process (file) or
+        expires with its heartbeats (Redis)."""
+        lock = self._coordinator.get_lock(name.encode())
+        return lock if lock.acquire(blocking=False) else None
 
     # -- membership ------------------------------------------------------------------
     def join(self, group: str, capabilities: bytes = b"") -> None:

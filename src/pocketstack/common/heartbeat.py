@@ -75,6 +75,17 @@ class Heartbeat:
         with self._lock:
             self._hosts.add(host)
             capabilities = _encode(self._hosts)
+        self._announce(capabilities)
+
+    def remove_host(self, host: str) -> None:
+        """Stop announcing one host while the process lives on: to everyone else its
+        service stopped checking in (blocking: call from a worker thread)."""
+        with self._lock:
+            self._hosts.discard(host)
+            capabilities = _encode(self._hosts)
+        self._announce(capabilities)
+
+    def _announce(self, capabilities: bytes) -> None:
         if self._task is None:
             return  # start() joins with every host
         coordinator = self._coordinator()

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pocketstack.common.errors import Forbidden
 
 LOG = logging.getLogger(__name__)
@@ -226,7 +224,12 @@ class Enforcer:
 
 def load_policy_file(path: str | Path) -> dict[str, str]:
     text = Path(path).read_text()
-    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    if str(path).endswith(".json"):
+        data = json.loads(text)
+    else:
+        import yaml  # only for a YAML policy file, not at every start
+
+        data = yaml.safe_load(text)
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise PolicyError(f"{path}: a policy file maps rule names to rule strings")
     for rule in data.values():

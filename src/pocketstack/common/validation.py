@@ -7,12 +7,12 @@ rejects unknown attributes.  Validators are compiled once per schema.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import jsonschema
-from jsonschema import Draft7Validator
+from typing import TYPE_CHECKING, Any
 
 from pocketstack.common.errors import BadRequest
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
 
 _validators: dict[int, Draft7Validator] = {}
 
@@ -21,13 +21,18 @@ def _validator(schema: dict[str, Any]) -> Draft7Validator:
     key = id(schema)
     validator = _validators.get(key)
     if validator is None:
+        # jsonschema is imported by the first request that has a body to check, not at start.
+        from jsonschema import Draft7Validator
+
         validator = _validators[key] = Draft7Validator(schema)
     return validator
 
 
 def validate(body: Any, schema: dict[str, Any]) -> Any:
     """Return ``body`` if it matches ``schema``; raise 400 naming the offending field."""
-    error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(body))
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator(schema).iter_errors(body))
     if error is None:
         return body
     path = ".".join(str(p) for p in error.absolute_path)

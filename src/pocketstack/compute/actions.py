@@ -6,12 +6,39 @@ from __future__ import annotations
 import builtins
 import contextlib
 import traceback
+from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, utcnow
+from pocketstack.common.db.base import new_id
 from pocketstack.compute import errors
 from pocketstack.compute.models import Instance, InstanceAction, InstanceActionEvent
+
+
+@dataclass
+class Event:
+    """A step being recorded (:meth:`Actions.event`).  A step whose last act is a write can
+    record its own success in that write's transaction (:meth:`finish_in`, then
+    :meth:`finished` once it committed): the server's new state and the event's end
+    become visible together, one transaction fewer per step."""
+
+    id: str | None
+    done: bool = False
+
+    def finish_in(self, s: Session) -> None:
+        if self.id is not None:
+            s.execute(_finish_statement(self.id, "Success", None))
+
+    def finished(self) -> None:
+        """The transaction that ran :meth:`finish_in` committed."""
+        self.done = True
+
+
+def _finish_statement(event_id: str, result: str, tb: str | None):
+    return (sa.update(InstanceActionEvent).where(InstanceActionEvent.id == event_id)
+            .values(result=result, traceback=tb, finish_time=utcnow()))
 
 
 class Actions:
@@ -31,6 +58,25 @@ class Actions:
             s.add(row)
         return row.id
 
+    def start_many(self, instance_ids: builtins.list[str], action: str, request_id: str, project_id: str | None,
+                   user_id: str | None) -> builtins.list[str | None]:
+        """:meth:`start` for every server of one multi-create, in one transaction (a
+        1000-server boot recorded its actions in 1000): the action ids, in order.  A
+        server deleted meanwhile gets none (None in its place) instead of failing the
+        others' records."""
+        now = utcnow()
+        rows: builtins.list[dict[str, object]] = [
+            {"id": new_id(), "instance_id": i, "action": action, "request_id": request_id,
+             "project_id": project_id or "", "user_id": user_id or "", "start_time": now, "updated_at": now}
+            for i in instance_ids]
+        with self.db.session() as s:
+            live = set(s.scalars(sa.select(Instance.id).where(Instance.id.in_(instance_ids))))
+            rows = [row for row in rows if row["instance_id"] in live]
+            if rows:
+                s.execute(sa.insert(InstanceAction), rows)
+        recorded = {str(row["instance_id"]): str(row["id"]) for row in rows}
+        return [recorded.get(i) for i in instance_ids]
+
     def fail(self, action_id: str | None, message: str = "Error") -> None:
         if action_id:
             with self.db.session() as s:
@@ -39,25 +85,27 @@ class Actions:
 
     @contextlib.contextmanager
     def event(self, action_id: str | None, name: str, host: str | None):
-        """Record one step: started now, finished with Success, or Error and the traceback."""
+        """Record one step: started now, finished with Success, or Error and the traceback.
+        Yields the :class:`Event`, whose success the step may record itself."""
         if action_id is None:
-            yield
+            yield Event(None)
             return
-        event = InstanceActionEvent(action_id=action_id, event=name, host=host)
+        row = InstanceActionEvent(action_id=action_id, event=name, host=host)
         with self.db.session() as s:
-            s.add(event)
+            s.add(row)
+        event = Event(row.id)
         try:
-            yield
+            yield event
         except BaseException as error:
-            self._finish(event.id, "Error", "".join(traceback.format_exception(error)))
+            self._finish(row.id, "Error", "".join(traceback.format_exception(error)))
             self.fail(action_id)
             raise
-        self._finish(event.id, "Success", None)
+        if not event.done:
+            self._finish(row.id, "Success", None)
 
     def _finish(self, event_id: str, result: str, tb: str | None) -> None:
         with self.db.session() as s:
-            s.execute(sa.update(InstanceActionEvent).where(InstanceActionEvent.id == event_id)
-                      .values(result=result, traceback=tb, finish_time=utcnow()))
+            s.execute(_finish_statement(event_id, result, tb))
 
     def list(self, instance_id: str) -> list[InstanceAction]:
         with self.db.session(readonly=True) as s:

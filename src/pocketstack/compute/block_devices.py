@@ -275,6 +275,8 @@ class BlockDevices:
             return []
         attached = {a.volume_id for a in manager.attachments.list(_HOST, True, instance_id=inst.id)
                     if a.attach_status == "attached"}
+        if not attached:  # most builds: no volume, so no mappings to read
+            return []
         return [(manager.volume_file(row.volume_id), row.volume_id) for row in self.for_instance(inst.id)
                 if row.volume_id in attached and row.boot_index != 0 and row.destination_type == "volume"]
 

@@ -60,6 +60,31 @@ class GuestInstance:
     password: str = ""  # what the guest posted to the metadata service, "" for none
 
 
+@dataclass(frozen=True)
+class HostRef:
+    """A compute host as the instance-HA monitor sees it: its service's signals and the
+    operator's (or the fencer's) marks."""
+
+    host: str
+    id: str  # the compute node's (and Placement provider's) UUID
+    service_up: bool  # its compute service checks in (coordination membership)
+    forced_down: bool
+    disabled: bool
+    disabled_reason: str | None
+
+
+@dataclass(frozen=True)
+class HostServer:
+    """A server on a host, with what recovery decides by (its state, tags and metadata)."""
+
+    id: str
+    project_id: str
+    vm_state: str
+    task_state: str | None
+    tags: tuple[str, ...]
+    metadata: tuple[tuple[str, str], ...] = ()
+
+
 class ComputeContract(Protocol):
     def find_instance(self, instance_id: str) -> InstanceRef | None:
         """The server with this id, or None when there is none (or it is deleted)."""
@@ -82,3 +107,39 @@ class ComputeContract(Protocol):
     def set_password(self, instance_id: str, password: str) -> bool:
         """Keep the password a guest posted (Nova's metadata ``password``): once only --
         False when one is already set (until ``os-server-password`` clears it)."""
+
+    # -- instance HA (``pocketstack.ha``) ------------------------------------------------
+    def compute_hosts(self) -> list[HostRef]:
+        """Every compute host with its service's liveness and its marks."""
+
+    def host_alive(self, host: str) -> bool | None:
+        """Whether the machine of ``host`` is alive as its hypervisor layer sees it (the
+        fake driver's simulated machine; QEMU: any of its guests' processes runs), None
+        when it cannot tell."""
+
+    def guest_processes(self, host: str) -> dict[str, int]:
+        """The running guests of a QEMU ``host`` on this machine with their QEMU pids (read
+        from the host's state directory and /proc: no driver, any process of the machine);
+        {} for fake hosts."""
+
+    def power_off_host(self, host: str) -> None:
+        """Power a simulated (fake driver) machine off: all its guests stop.
+        NotASimulatedHost for a host with real guests."""
+
+    def fence_host(self, host: str, reason: str) -> None:
+        """Persist that ``host`` is fenced: its service forced down and disabled with
+        ``reason`` (Masakari's "disable the compute service"), so nothing is scheduled to
+        it and its servers may be evacuated; an operator enables it again."""
+
+    def host_servers(self, host: str) -> list[HostServer]:
+        """The servers on ``host`` (not deleted)."""
+
+    def evacuate_server(self, instance_id: str, from_host: str, request_id: str) -> str:
+        """Start evacuating the server away from ``from_host`` unless that is done or
+        under way: ``started``; ``in-progress`` (an evacuation runs); ``moved`` (no longer
+        on ``from_host``); ``gone`` (deleted); ``host-up`` (its compute service is up:
+        refused, as Nova's API); ``invalid-state`` (busy with another task)."""
+
+    def fail_server(self, instance_id: str, message: str) -> bool:
+        """Put an idle server in ERROR with ``message`` as its fault (a server of a failed
+        host that recovery leaves there); False when it was busy or gone."""

@@ -619,6 +619,10 @@ class ComputeHostNotFound(NotFound):
     msg_fmt = "Compute host {host} could not be found."
 
 
+class NotASimulatedHost(BadRequest):
+    msg_fmt = "Compute host {host} runs real guests: it has no simulated power switch (fence it another way)."
+
+
 class HypervisorNotFound(NotFound):
     msg_fmt = "Hypervisor with ID {hypervisor_id} could not be found."
 

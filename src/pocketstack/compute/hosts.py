@@ -50,6 +50,9 @@ class Hosts:
                  image_service: Callable[[], Any] = lambda: None):
         if settings.hypervisor not in HYPERVISORS:
             raise ValueError(f"setting 'hypervisor': {settings.hypervisor!r} is not one of {', '.join(HYPERVISORS)}")
+        if settings.qemu_hosts < 1 or (settings.qemu_hosts > 1 and settings.qemu_state_dir):
+            raise ValueError("setting 'qemu_hosts': at least 1, and more than 1 only with 'qemu_state_dir' empty "
+                             "(each host needs its own state directory)")
         self.db = db
         # -> the image contract (``cloud.image``): where a QEMU host gets its base images
         self.image_service = image_service
@@ -64,12 +67,13 @@ class Hosts:
 
     def local_hosts(self) -> list[str]:
         """The hosts this process runs: ``compute_host``, or the all-in-one's fake hosts
-        (with QEMU: the one host this machine is, by its name)."""
+        (with QEMU: this machine's name, and ``qemu_hosts`` - 1 more after it)."""
         s = self.settings
         if s.compute_host:
             return [s.compute_host]
         if s.hypervisor == "qemu":
-            return [socket.gethostname()]
+            name = socket.gethostname()
+            return [name] + [f"{name}-{i}" for i in range(2, s.qemu_hosts + 1)]
         return [f"compute-{i}" for i in range(1, s.fake_hosts + 1)]
 
     def register_local_hosts(self) -> None:

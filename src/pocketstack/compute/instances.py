@@ -206,6 +206,11 @@ class Instances:
     def get(self, instance_id: str) -> Instance:
         return load(self.db, instance_id)
 
+    def on_host(self, host: str) -> builtins.list[Instance]:
+        """The servers on ``host`` (live ones: a deleted server's row is archived)."""
+        with self.db.session(readonly=True) as s:
+            return builtins.list(s.scalars(sa.select(Instance).where(Instance.host == host).order_by(Instance.id)))
+
     def get_deleted(self, instance_id: str) -> DeletedInstance | None:
         return get_deleted(self.db, instance_id)
 

@@ -8,11 +8,6 @@ import hashlib
 import re
 
 import sqlalchemy as sa
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from cryptography.x509.oid import NameOID
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -27,6 +22,12 @@ _NAME = re.compile(r"^[a-zA-Z0-9 _.@-]{1,255}$")
 
 def fingerprint(public_key: str, key_type: str) -> str:
     """Nova's fingerprints: MD5 of the SSH key blob, or SHA-1 of an x509 certificate."""
+    # cryptography (its x509 part alone a few hundredths of a second) is loaded by the
+    # first key pair, not by every start of the compute service.
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+
     if key_type == "x509":
         try:
             cert = x509.load_pem_x509_certificate(public_key.encode())
@@ -44,6 +45,9 @@ def fingerprint(public_key: str, key_type: str) -> str:
 
 def generate() -> tuple[str, str]:
     """A new ed25519 key: (private key in OpenSSH PEM, public key line)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     key = ed25519.Ed25519PrivateKey.generate()
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                 serialization.NoEncryption()).decode()
@@ -56,6 +60,11 @@ def generate_x509(user_id: str, project_id: str | None) -> tuple[str, str]:
     """A new RSA key and a self-signed certificate for it, valid ten years, with Nova's
     subject (its project part empty for a token scoped to no project): (private key in
     PEM, certificate in PEM)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = dt.datetime.now(dt.timezone.utc)
     subject = x509.Name([

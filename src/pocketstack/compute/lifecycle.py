@@ -22,19 +22,19 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from starlette.datastructures import QueryParams
 
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows, run_in_transaction
 from pocketstack.common.errors import ApiError, Conflict, Gone, NotFound
+from pocketstack.common.faults import NO_FAULTS, FailPoints
 from pocketstack.compute import states as st
-from pocketstack.compute.actions import Actions
+from pocketstack.compute.actions import Actions, Event
 from pocketstack.compute.archive import archive
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
 from pocketstack.compute.drivers import vifs
 from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec
-from pocketstack.compute.errors import InstanceNotReady
+from pocketstack.compute.errors import InstanceNotFound, InstanceNotReady
 from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
@@ -110,6 +110,11 @@ def _nic(network: NetworkContract, port: dict, mtus: dict[str, int]) -> dict | N
     return vifs.nic(port, mtus[port["network_id"]])
 
 
+def _group_of(s: Session, instance_id: str) -> str | None:
+    """The server group ``instance_id`` was booted into (membership is fixed at boot)."""
+    return s.scalar(sa.select(ServerGroupMember.group_id).where(ServerGroupMember.instance_id == instance_id))
+
+
 def _resizing(inst: Instance, value: dict | None) -> dict:
     """A resize's record (``migration``, ``new_flavor``, ``old_flavor``): set by the API
     before it casts the resize, cleared only when the resize ends."""
@@ -121,7 +126,7 @@ def _resizing(inst: Instance, value: dict | None) -> dict:
 class ComputeManager:
     def __init__(self, db: Database, hosts: Hosts, scheduler: Scheduler, placement: Placement, quotas: Quotas,
                  actions: Actions, images: Images, network: Callable[[], NetworkContract | None] = lambda: None,
-                 block_devices: BlockDevices | None = None):
+                 block_devices: BlockDevices | None = None, faults: FailPoints = NO_FAULTS):
         self.db = db
         self.hosts = hosts
         self.scheduler = scheduler
@@ -131,6 +136,7 @@ class ComputeManager:
         self.images = images
         self.network = network  # -> the network service's manager, None when there is none
         self.block_devices = block_devices
+        self.faults = faults  # fault injection's fail points (a build's spawn is one)
 
     # -- helpers ---------------------------------------------------------------------
     def _error(self, instance_id: str, from_task, code: int, message: str, details: str = "") -> None:
@@ -138,9 +144,13 @@ class ComputeManager:
                    {"vm_state": st.ERROR, "task_state": None, "fault": fault(code, message, details)})
 
     def _request(self, inst: Instance, **kw) -> Request:
-        with self.db.session(readonly=True) as s:
-            group_id = s.scalar(sa.select(ServerGroupMember.group_id)
-                                .where(ServerGroupMember.instance_id == inst.id))
+        """What the scheduler needs about ``inst``; ``group_id=`` when the caller read the
+        server's group already (:meth:`_load_scheduling`)."""
+        if "group_id" in kw:
+            group_id = kw.pop("group_id")
+        else:
+            with self.db.session(readonly=True) as s:
+                group_id = _group_of(s, inst.id)
         return Request(inst.id, inst.project_id, inst.user_id, kw.pop("flavor", inst.flavor), inst.image_properties,
                        inst.requested_az, group_id, **kw)
 
@@ -210,13 +220,22 @@ class ComputeManager:
         waiting to be scheduled (any more) or could not be (then it is in ERROR)."""
         return self._failing_build(instance_id, self._schedule_step, instance_id, action_id)
 
+    def _load_scheduling(self, instance_id: str) -> tuple[Instance, str | None]:
+        """The instance and its server group, in one read (two per build before)."""
+        with self.db.session(readonly=True) as s:
+            inst = s.get(Instance, instance_id)
+            group_id = _group_of(s, instance_id) if inst is not None else None
+        if inst is None:
+            raise InstanceNotFound(instance_id=instance_id)
+        return inst, group_id
+
     def _schedule_step(self, instance_id: str, action_id: str | None) -> str | None:
-        inst = load(self.db, instance_id)
+        inst, group_id = self._load_scheduling(instance_id)
         if inst.task_state != st.SCHEDULING:
             return None
         try:
-            with self.actions.event(action_id, "compute__schedule_and_build_instances", None):
-                node = self._schedule(inst)
+            with self.actions.event(action_id, "compute__schedule_and_build_instances", None) as event:
+                node = self._schedule(inst, group_id, event)
         except Exception as error:
             # Only from SCHEDULING, and no release: _schedule gave back its own claim, and
             # any other claim belongs to another scheduler that may already have placed it.
@@ -255,10 +274,10 @@ class ComputeManager:
             inst = load(self.db, instance_id)
         if inst.task_state not in BUILD_TASKS[1:]:
             return
-        with self.actions.event(action_id, "compute__do_build_and_run_instance", inst.host):
-            self._spawn(inst)
+        with self.actions.event(action_id, "compute__do_build_and_run_instance", inst.host) as event:
+            self._spawn(inst, event)
 
-    def _schedule(self, inst: Instance):
+    def _schedule(self, inst: Instance, group_id: str | None, event: Event):
         """Claim and record a host, idempotently when two schedulers each took a copy of
         one build: the claim is for a consumer that holds nothing, so only one of them
         wins it; the other gets a 409 and walks away without touching the winner's claim.
@@ -266,7 +285,7 @@ class ComputeManager:
         for the instance can succeed meanwhile)."""
         for _ in range(MAX_PLACEMENTS):
             try:
-                choice = self.scheduler.select_and_claim(self._request(inst))
+                choice = self.scheduler.select_and_claim(self._request(inst, group_id=group_id))
             except NoValidHost as error:
                 if self.placement.allocations(inst.id):  # the room went to another scheduler's claim
                     return None
@@ -276,7 +295,7 @@ class ComputeManager:
                 LOG.info("%s is already claimed by another scheduler: leaving it to that one", inst.id)
                 return None
             try:
-                self._place(inst.id, choice)
+                self._place(inst.id, choice, event)
                 return choice.node
             except ConcurrentUpdate as conflict:
                 self.placement.release(inst.id)
@@ -289,9 +308,10 @@ class ComputeManager:
         self._error(inst.id, st.SCHEDULING, 500, str(NoValidHost("Server group placement kept conflicting.")))
         return None
 
-    def _place(self, instance_id: str, choice: Choice) -> None:
+    def _place(self, instance_id: str, choice: Choice, event: Event) -> None:
         """Record the host, and for hard-policy groups bump the group generation the decision
-        was based on, in one transaction: both compare-and-swaps succeed or neither."""
+        was based on, in one transaction: both compare-and-swaps succeed or neither.  The
+        scheduling ``event`` ends in it too."""
         node = choice.node
         with self.db.session() as s:
             if choice.group_id is not None and choice.group_generation is not None:
@@ -303,6 +323,8 @@ class ComputeManager:
                                              availability_zone=node.availability_zone, updated_at=utcnow()))
             if placed != 1:
                 raise ConcurrentUpdate(_GONE)
+            event.finish_in(s)
+        event.finished()
 
     def _allocate_network(self, inst: Instance) -> None:
         """Ports for the requested networks, owned by the instance's project and user.
@@ -332,10 +354,7 @@ class ComputeManager:
         if not ports:
             return
         ids = list(dict.fromkeys(g for port in ports for g in port.get("security_groups") or []))
-        found: dict[str, str] = {}
-        if ids:
-            groups, _ = network.list(RequestContext.admin(), "security-groups", QueryParams([("id", i) for i in ids]))
-            found = {g["id"]: g["name"] or g["id"] for g in groups}
+        found = {i: name or i for i, name in network.security_group_names(ids).items()}
         names = list(dict.fromkeys(found[i] for i in ids if i in found))
         if names != list(inst.security_groups or []):
             unchanged = (Instance.id == inst.id, Instance.security_groups == inst.security_groups)
@@ -365,7 +384,7 @@ class ComputeManager:
         except NotFound:
             pass
 
-    def _spawn(self, inst: Instance) -> None:
+    def _spawn(self, inst: Instance, event: Event) -> None:
         if inst.task_state == st.NETWORKING:
             self._allocate_network(inst)
             if not transition(self.db, inst.id, {"task_state": st.NETWORKING},
@@ -382,12 +401,15 @@ class ComputeManager:
             return
         driver = self.hosts.driver(_host(inst))
         guest = self._guest(inst.flavor, inst)
+        self.faults.check("compute", "build")
         with self._guest_spec(inst, inst.flavor, guest) as spec:
             power = driver.spawn(spec)
         if not transition(self.db, inst.id, {"task_state": st.SPAWNING},
                           {"task_state": None, "vm_state": st.ACTIVE, "power_state": power, "guest": guest,
-                           "launched_at": utcnow()}):
+                           "launched_at": utcnow()}, also=event.finish_in):
             driver.destroy(inst.id)  # deleted while spawning: the delete may have missed the guest
+            return
+        event.finished()
 
     # -- delete ----------------------------------------------------------------------
     def delete_instance(self, instance_id: str, action_id: str | None = None) -> None:
@@ -399,6 +421,9 @@ class ComputeManager:
             return
         if inst.host:
             self.hosts.driver(_host(inst)).destroy(inst.id)
+        source = (inst.migration or {}).get("source_host")
+        if inst.vm_state == st.RESIZED and source and source != inst.host:
+            self.hosts.driver(source).confirm_migration(inst.id)  # the copy a migration kept there
         if shelved_image := (inst.shelved or {}).get("image_id"):
             self.images.delete(shelved_image)  # as Nova: a shelved server's image goes with it
         self._deallocate_network(inst.id)
@@ -682,10 +707,7 @@ class ComputeManager:
                 self.images.delete(image_id)
 
     def _respawn(self, inst: Instance, driver: Driver, image_id: str | None) -> int:
-        network = self.network()
-        if network is not None:
-            for port in network.list_instance_ports(inst.id):
-                network.update(RequestContext.admin(), "ports", port["id"], {"binding:host_id": inst.host})
+        self._bind_ports(inst, _host(inst))
         driver.destroy(inst.id)  # what an interrupted unshelve may have left
         guest = self._guest(inst.flavor, inst)
         with self._guest_spec(inst, inst.flavor, guest) as spec:
@@ -759,6 +781,23 @@ class ComputeManager:
             self.placement.release(migration.uuid)
             record_outcome(self.db, migration.uuid, "completed", migration.dest_compute)
 
+    def destroy_unknown_guests(self, host: str) -> None:
+        """A host starting removes the guests of servers the database does not hold: the
+        cloud's state was reset or restored under running guests (``pocketstack reset``,
+        a snapshot restore), and they would otherwise run for nobody, holding memory, taps
+        and disks.  A guest of a server the database holds is kept whatever host it names
+        (the other end of a migration, an evacuation's source: handled above)."""
+        driver = self.hosts.driver(host)
+        guests = driver.guests()
+        if not guests:
+            return
+        with self.db.session(readonly=True) as s:
+            known = set(s.scalars(sa.select(Instance.id).where(Instance.id.in_(guests))))
+        for instance_id in guests:
+            if instance_id not in known:
+                LOG.warning("removing the guest of %s from %s: no such server in the database", instance_id, host)
+                driver.destroy(instance_id)
+
     # -- live migration ------------------------------------------------------------
     def live_migrate_instance(self, instance_id: str, action_id: str | None = None) -> None:
         """Move a running (or paused) guest to another host without stopping it.  As
@@ -773,8 +812,6 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_live_migration", inst.host):
             self.placement.move(inst.id, migration["id"])
             try:
-                if self.hosts.real:
-                    raise NoValidHost("live migration of real guests is not implemented yet (issue 15)")
                 if migration.get("host") == inst.host:
                     raise NoValidHost(f"Unable to migrate instance ({inst.id}) to current host ({inst.host}).")
                 named = frozenset({migration["host"]}) if migration.get("host") else None
@@ -785,11 +822,15 @@ class ComputeManager:
                 self._abandon_live_migration(inst)
                 return
             source, dest = self.hosts.driver(_host(inst)), self.hosts.driver(node.host)
-            with self._guest_spec(inst, inst.flavor, inst.guest) as spec:
-                power = dest.spawn(spec)
-            if inst.vm_state == st.PAUSED:
-                power = dest.pause(inst.id)
-            source.destroy(inst.id)
+            self._bind_ports(inst, node.host)
+            try:
+                with self._guest_spec(inst, inst.flavor, inst.guest) as spec:
+                    power = source.live_migration(spec, dest)
+            except Exception:
+                # As Nova's _rollback_live_migration: the guest runs on at the source.
+                self._bind_ports(inst, _host(inst))
+                self._abandon_live_migration(inst)
+                raise
             self.placement.release(migration["id"])
             record_outcome(self.db, migration["id"], "completed", node.host)
             if not transition(self.db, inst.id, {"task_state": st.MIGRATING},
@@ -831,34 +872,68 @@ class ComputeManager:
                           {"task_state": st.RESIZE_MIGRATING, "migration": migration}):
             return
         with self.actions.event(action_id, "compute_resize_instance", inst.host):
-            source = self.hosts.driver(_host(inst))
             was_running = inst.vm_state == st.ACTIVE
-            dest = self.hosts.driver(node.host)
             flavor = _resizing(inst, inst.new_flavor)
             guest = self._guest(flavor, inst)
-            with self._guest_spec(inst, flavor, guest) as spec:
-                if node.host == inst.host:  # same host: the guest keeps its disks, grown, for a revert
+            if node.host == inst.host:  # same host: the guest keeps its disks, grown, for a revert
+                dest = self.hosts.driver(node.host)
+                with self._guest_spec(inst, flavor, guest) as spec:
                     power = dest.resize(spec)
-                else:
-                    source.power_off(inst.id)
-                    source.destroy(inst.id)
-                    power = dest.spawn(spec)
-            if not was_running:
-                power = dest.power_off(inst.id)
+                if not was_running:
+                    power = dest.power_off(inst.id)
+            else:
+                moved = self._migrate_to(inst, node.host, flavor, guest, was_running)
+                if moved is None:
+                    return
+                power = moved
         transition(self.db, inst.id, {"task_state": st.RESIZE_MIGRATING},
                    {"task_state": None, "vm_state": st.RESIZED, "power_state": power, "host": node.host,
                     "node": node.host, "old_flavor": inst.flavor, "flavor": inst.new_flavor, "new_flavor": None,
                     "guest": guest, "migration": migration | {"was_running": was_running}})
 
+    def _migrate_to(self, inst: Instance, host: str, flavor: dict, guest: dict, was_running: bool) -> int | None:
+        """A resize or cold migration to another host: the source's driver stops the guest
+        and hands its disks to the destination's, which starts it there (if it ran), its
+        ports bound there first.  Returns its power state; None when it failed, the guest
+        then back on the source as it was and the migration in ``error`` (the server keeps
+        its state, with a fault: Nova's rollback of a failed resize)."""
+        source, dest = self.hosts.driver(_host(inst)), self.hosts.driver(host)
+        self._bind_ports(inst, host)
+        try:
+            with self._guest_spec(inst, flavor, guest) as spec:
+                source.migrate_disk_and_power_off(inst.id, dest)
+                return dest.finish_migration(spec, power_on=was_running)
+        except Exception as error:
+            LOG.exception("migration of %s to %s failed", inst.id, host)
+            with contextlib.suppress(Exception):
+                dest.destroy(inst.id)
+            self._bind_ports(inst, _host(inst))
+            with self._guest_spec(inst, inst.flavor, inst.guest) as spec:
+                power = source.finish_revert_migration(spec, power_on=was_running)
+            migration = _resizing(inst, inst.migration)
+            self.placement.release(inst.id)
+            self.placement.move(migration["id"], inst.id)
+            self._undo_resize_quota(inst)
+            record_outcome(self.db, migration["id"], "error", None)
+            transition(self.db, inst.id, {"task_state": st.RESIZE_MIGRATING},
+                       {"task_state": None, "migration": None, "new_flavor": None, "power_state": power,
+                        "fault": fault(500, f"Migration of instance {inst.id} to {host} failed: {error}")})
+            return None
+
+    def _bind_ports(self, inst: Instance, host: str) -> None:
+        """The instance's ports bound to ``host`` (where its guest is about to run)."""
+        network = self.network()
+        if network is not None:
+            for port in network.list_instance_ports(inst.id):
+                if port.get("binding:host_id") != host:
+                    network.update(RequestContext.admin(), "ports", port["id"], {"binding:host_id": host})
+
     def _move_request(self, inst: Instance, migration: dict) -> Request:
         """Where a resize or cold migration may land.  A resize goes anywhere, its own host
         included; a cold migration anywhere else, or to the host it named.  A real guest's
-        disks live on its host and are not copied yet, so its resize stays there and its
-        migration finds no host."""
+        resize stays on its host (its disks grown there); its migration copies them."""
         leaving = migration.get("type") == "migration"
-        if self.hosts.real and inst.host:
-            if leaving:
-                raise NoValidHost("cold migration of real guests is not implemented: their disks stay on their host")
+        if self.hosts.real and inst.host and not leaving:
             return self._request(inst, flavor=inst.new_flavor, hosts=frozenset({inst.host}))
         named = frozenset({migration["host"]}) if migration.get("host") else None
         return self._request(inst, flavor=inst.new_flavor, hosts=named,
@@ -876,7 +951,7 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_confirm_resize", inst.host):
             migration = _resizing(inst, inst.migration)
             if migration.get("source_host") != inst.host:
-                self.hosts.driver(migration["source_host"]).destroy(inst.id)
+                self.hosts.driver(migration["source_host"]).confirm_migration(inst.id)
             else:
                 self.hosts.driver(_host(inst)).confirm_resize(inst.id)
             self.placement.release(migration["id"])
@@ -902,17 +977,19 @@ class ComputeManager:
             dest = self.hosts.driver(_host(inst))
             flavor = _resizing(inst, inst.old_flavor)
             guest = self._guest(flavor, inst)
+            was_running = migration.get("was_running", True)
             if source == inst.host:  # same host: back to the definition and disk kept aside
                 power = dest.revert_resize(inst.id)
-            else:
+                if not was_running:
+                    power = dest.power_off(inst.id)
+            else:  # the destination's copy goes, the source's comes back
                 dest.destroy(inst.id)
+                self._bind_ports(inst, source)
                 with self._guest_spec(inst, flavor, guest) as spec:
-                    power = self.hosts.driver(source).spawn(spec)
-            if not migration.get("was_running", True):
-                power = self.hosts.driver(source).power_off(inst.id)
+                    power = self.hosts.driver(source).finish_revert_migration(spec, power_on=was_running)
             self.placement.move(migration["id"], inst.id)
             grow = {r: d for r, d in (migration.get("quota") or {}).items() if d > 0}
-            vm_state = st.ACTIVE if migration.get("was_running", True) else st.STOPPED
+            vm_state = st.ACTIVE if was_running else st.STOPPED
 
             def finish(s: Session) -> None:
                 done = changed_rows(s, sa.update(Instance).where(Instance.id == inst.id,

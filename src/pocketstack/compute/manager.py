@@ -11,21 +11,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pocketstack.common.errors import NotFound
+from pocketstack.common.errors import Conflict, NotFound
+from pocketstack.compute import errors
+from pocketstack.compute import states as st
 from pocketstack.compute.actions import Actions
 from pocketstack.compute.aggregates import Aggregates
 from pocketstack.compute.block_devices import BlockDevices
 from pocketstack.compute.console_tokens import ConsoleTokens
 from pocketstack.compute.consoles import Consoles
-from pocketstack.compute.contract import GuestInstance, InstanceRef
+from pocketstack.compute.contract import GuestInstance, HostRef, HostServer, InstanceRef
+from pocketstack.compute.drivers.fake import FakeDriver
 from pocketstack.compute.flavors import Flavors
 from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
 from pocketstack.compute.instances import Instances
 from pocketstack.compute.keypairs import KeyPairs
-from pocketstack.compute.lifecycle import ComputeManager
+from pocketstack.compute.lifecycle import ComputeManager, fault
 from pocketstack.compute.migration_records import MigrationRecords
+from pocketstack.compute.models import Instance
+from pocketstack.compute.moves import start_evacuation
 from pocketstack.compute.quotas import Quotas
 from pocketstack.compute.resources import Placement
 from pocketstack.compute.rpcapi import ComputeAPI
@@ -62,7 +67,7 @@ class Compute:
         self.scheduler = Scheduler(db, self.hosts, self.placement)
         self.block_devices = BlockDevices(db, self.volumes)
         self.manager = ComputeManager(db, self.hosts, self.scheduler, self.placement, self.quotas, self.actions,
-                                      self.images, self.network, self.block_devices)
+                                      self.images, self.network, self.block_devices, cloud.faults)
         self.rpc = ComputeAPI(self.manager, cloud.settings)
         self.consoles = Consoles(ConsoleTokens(db, cloud.settings.console_token_ttl), self.rpc, cloud.settings,
                                  self.find_instance)
@@ -111,6 +116,73 @@ class Compute:
 
     def set_password(self, instance_id: str, password: str) -> bool:
         return transition(self.db, instance_id, {"password": [None, ""]}, {"password": password})
+
+    # -- instance HA ---------------------------------------------------------------------
+    def compute_hosts(self) -> list[HostRef]:
+        hosts = self.hosts
+        alive = hosts.liveness.alive() if hosts.liveness is not None else None
+        return [HostRef(host=n.host, id=n.id, service_up=alive is None or n.host in alive, forced_down=n.forced_down,
+                        disabled=n.disabled, disabled_reason=n.disabled_reason) for n in hosts.list()]
+
+    def host_alive(self, host: str) -> bool | None:
+        if self.hosts.real:  # from the guests' processes: the HA process need not run the host
+            return bool(self.guest_processes(host))
+        driver = self.hosts.driver(host)
+        return driver.host_alive() if isinstance(driver, FakeDriver) else None
+
+    def guest_processes(self, host: str) -> dict[str, int]:
+        if not self.hosts.real:
+            return {}
+        from pocketstack.compute.drivers.qemu_guest import running_guests
+
+        return running_guests(self.cloud.settings.qemu_state_path(host))
+
+    def power_off_host(self, host: str) -> None:
+        driver = self.hosts.driver(host)
+        if not isinstance(driver, FakeDriver):
+            raise errors.NotASimulatedHost(host=host)
+        driver.power_off_host()
+
+    def fence_host(self, host: str, reason: str) -> None:
+        node = self.hosts.by_host(host)
+        self.hosts.update_service(node.service_id, forced_down=True, disabled=True, disabled_reason=reason)
+
+    def host_servers(self, host: str) -> list[HostServer]:
+        rows = self.instances.on_host(host)
+        metadata, tags = self.instances.details([r.id for r in rows])
+        return [HostServer(id=r.id, project_id=r.project_id, vm_state=r.vm_state, task_state=r.task_state,
+                           tags=tuple(tags[r.id]), metadata=tuple(sorted(metadata[r.id].items()))) for r in rows]
+
+    def evacuate_server(self, instance_id: str, from_host: str, request_id: str) -> str:
+        try:
+            inst = self.instances.get(instance_id)
+        except NotFound:
+            return "gone"
+        if evacuating(inst):
+            return "in-progress"
+        if inst.host != from_host:
+            return "moved"
+        if self.hosts.is_up(self.hosts.by_host(from_host)):
+            return "host-up"
+        try:
+            start_evacuation(self, inst, None, request_id, None, None)
+        except NotFound:
+            return "gone"
+        except Conflict:  # lost a race: to another copy of this call, or to another task
+            try:
+                return "in-progress" if evacuating(self.instances.get(instance_id)) else "invalid-state"
+            except NotFound:
+                return "gone"
+        return "started"
+
+    def fail_server(self, instance_id: str, message: str) -> bool:
+        return transition(self.db, instance_id, {"task_state": None, "vm_state": [st.ACTIVE, st.STOPPED, st.ERROR]},
+                          {"vm_state": st.ERROR, "fault": fault(500, message)})
+
+
+def evacuating(inst: Instance) -> bool:
+    """Whether an evacuation of the server is under way."""
+    return inst.task_state == st.REBUILDING and (inst.migration or {}).get("type") == "evacuation"
 
 
 def event_code(inst: InstanceRef | None) -> int:

@@ -141,7 +141,9 @@ class InstanceColumns:
     user_data: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     # Files injected with the server (``personality``, before 2.57): [{"path", "contents"
     # (base64)}], given to the guest by its config drive and the metadata service.
-    injected_files: Mapped[list] = mapped_column(JSONText, default=list)
+    # Nullable in the database as migration 9a4d2c7e1b30 added it (rows before it hold
+    # NULL); written as [] when a server has none.
+    injected_files: Mapped[list] = mapped_column(JSONText, default=list, nullable=True)
     # The password the guest posted to the metadata service (Nova's encrypted admin
     # password, opaque here), read by ``os-server-password``; "" when none.
     password: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

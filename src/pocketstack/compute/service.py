@@ -10,12 +10,12 @@ import asyncio
 from starlette.routing import BaseRoute
 
 from pocketstack.common.api.errors import fault_format
+from pocketstack.common.health import Check
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
-from pocketstack.common.service import Service
-from pocketstack.compute.api import build_router
-from pocketstack.compute.api.common import VERSIONS, finish
+from pocketstack.common.service import Counted, Service
 from pocketstack.compute.console_proxy import ConsoleProxy
 from pocketstack.compute.manager import Compute
+from pocketstack.compute.models import ComputeNode, Flavor, Instance, KeyPair
 from pocketstack.compute.policies import RULES
 from pocketstack.compute.worker import ComputeWorker, SchedulerWorker
 
@@ -25,6 +25,8 @@ class ComputeService(Service):
     catalog_name = "nova"
     catalog_suffix = "/v2.1"
     rules = RULES
+    counted = (Counted("servers", Instance, "vm_state"), Counted("flavors", Flavor),
+               Counted("keypairs", KeyPair), Counted("hypervisors", ComputeNode))
 
     def __init__(self, cloud):
         super().__init__(cloud)
@@ -37,6 +39,8 @@ class ComputeService(Service):
         return self.manager
 
     def app(self):
+        from pocketstack.compute.api import build_router
+        from pocketstack.compute.api.common import VERSIONS, finish
         return self.api(build_router(self.manager), fault_format, versions=VERSIONS, finish=finish,
                         empty_id_not_found=True)
 
@@ -67,6 +71,9 @@ class ComputeService(Service):
             await worker.start()
         if cloud.in_process_rpc:
             await asyncio.to_thread(compute.rpc.recover)
+
+    def health(self) -> list[Check]:
+        return [check for worker in self.workers for check in worker.health()]
 
     async def stop(self) -> None:
         for worker in reversed(self.workers):

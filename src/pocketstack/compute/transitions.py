@@ -9,10 +9,11 @@ think they own the instance.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import changed_rows
@@ -30,14 +31,19 @@ def _condition(column, expected: Any):
     return column.is_(None) if expected is None else column == expected
 
 
-def transition(db: Database, instance_id: str, expect: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
-    """Apply ``values`` if the instance is still in the ``expect``ed states; True if it was."""
+def transition(db: Database, instance_id: str, expect: Mapping[str, Any], values: Mapping[str, Any],
+               also: Callable[[Session], None] | None = None) -> bool:
+    """Apply ``values`` if the instance is still in the ``expect``ed states; True if it was.
+    ``also`` runs in the same transaction when it was (an action event's end, say)."""
     table = cast(sa.Table, Instance.__table__)
     stmt = (sa.update(table).where(table.c.id == instance_id,
                                    *(_condition(table.c[k], v) for k, v in expect.items()))
             .values(updated_at=utcnow(), **values))
     with db.session() as s:
-        return changed_rows(s, stmt) == 1
+        won = changed_rows(s, stmt) == 1
+        if won and also is not None:
+            also(s)
+    return won
 
 
 def load(db: Database, instance_id: str) -> Instance:

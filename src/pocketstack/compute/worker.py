@@ -37,6 +37,7 @@ from pocketstack.common.config import Settings
 from pocketstack.common.coordination import Coordinator, LockTimeout
 from pocketstack.common.db import utcnow
 from pocketstack.common.errors import NotFound
+from pocketstack.common.health import Check, task_running
 from pocketstack.common.heartbeat import Heartbeat
 from pocketstack.compute import states as st
 from pocketstack.compute.lifecycle import fault
@@ -141,6 +142,10 @@ class SchedulerWorker:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
         await self.server.stop()
+
+    def health(self) -> list[Check]:
+        return [Check("compute.scheduler", self.server.serving, f"serving {SCHEDULER_TOPIC}" if self.server.serving
+                      else "not serving"), task_running("compute.scheduler.sweep", self._sweeper)]
 
     def sweep(self, now: dt.datetime | None = None) -> None:
         """Fail builds nobody scheduled and operations stranded on hosts that are down."""
@@ -333,6 +338,7 @@ class ComputeWorker:
             _periodically(sweep_interval(self.settings), self.sweep, "compute host sweep"))
         for host in sorted(self.heartbeat.hosts):
             await asyncio.to_thread(self.compute.manager.destroy_evacuated_instances, host)
+            await asyncio.to_thread(self.compute.manager.destroy_unknown_guests, host)
             await asyncio.to_thread(self.compute.manager.finish_volume_attachments, host)
         self._syncers = []
         if hosts.real:  # the fake driver's guests change only when told to
@@ -378,6 +384,14 @@ class ComputeWorker:
         for server in self.servers.values():
             await server.stop()
         self.servers.clear()
+
+    def health(self) -> list[Check]:
+        """Every host registered here is served (none registered: not ready)."""
+        down = sorted(host for host, server in self.servers.items() if not server.serving)
+        hosts = Check("compute.hosts", bool(self.servers) and not down,
+                      f"not serving: {', '.join(down)}" if down else
+                      ", ".join(sorted(self.servers)) or "no host registered")
+        return [hosts, task_running("compute.hosts.sweep", self._sweeper)]
 
     def sweep(self, now: dt.datetime | None = None) -> None:
         """Resume this process's hosts' operations nobody is running any more."""

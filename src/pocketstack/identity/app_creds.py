@@ -16,9 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from pocketstack.common.access_rules import Rule
 from pocketstack.common.db import Database, new_id, utcnow
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
+from pocketstack.identity.access_rules import AccessRuleManager
 from pocketstack.identity.passwords import hash_password
 
 
@@ -53,7 +55,8 @@ class AppCredentialManager:
 
     def create(self, *, user_id: str, project_id: str | None, caller_roles: list[m.Role], name: str,
                secret: str | None, description: str | None, expires_at: dt.datetime | None,
-               unrestricted: bool, requested_roles: list[dict] | None) -> tuple[m.ApplicationCredential, str]:
+               unrestricted: bool, requested_roles: list[dict] | None,
+               access_rules: list[dict] | None = None) -> tuple[m.ApplicationCredential, str]:
         if project_id is None:
             raise errors.ProjectScopeRequired()
         if expires_at is not None and expires_at <= utcnow():
@@ -71,19 +74,29 @@ class AppCredentialManager:
             chosen = list(held.values())
         secret = secret or generate_secret()
         secret_hash = hash_password(secret, self.bcrypt_rounds)
-        try:
-            with self.db.session() as s:
-                cred = m.ApplicationCredential(
-                    id=new_id(), name=name, secret_hash=secret_hash, description=description,
-                    user_id=user_id, project_id=project_id, expires_at=expires_at,
-                    unrestricted=unrestricted,
-                    roles=[{"id": r.id, "name": r.name, "domain_id": None} for r in chosen])
-                s.add(cred)
-                s.flush()
-        except sa_exc.IntegrityError:
-            raise errors.DuplicateEntry(action="store application_credential",
-                                        details=f"Duplicate entry found with name {name}.") from None
-        return cred, secret
+        # Two tries: a rule another credential of the user's created meanwhile is found
+        # (and shared) by the second; a name already taken fails both.
+        for attempt in range(2):
+            try:
+                with self.db.session() as s:
+                    cred = m.ApplicationCredential(
+                        id=new_id(), name=name, secret_hash=secret_hash, description=description,
+                        user_id=user_id, project_id=project_id, expires_at=expires_at,
+                        unrestricted=unrestricted,
+                        roles=[{"id": r.id, "name": r.name, "domain_id": None} for r in chosen])
+                    s.add(cred)
+                    s.flush()
+                    AccessRuleManager.attach(s, user_id, cred.id, access_rules or [])
+                return cred, secret
+            except sa_exc.IntegrityError:
+                if attempt == 1 or not access_rules:
+                    raise errors.DuplicateEntry(action="store application_credential",
+                                                details=f"Duplicate entry found with name {name}.") from None
+        raise AssertionError("unreachable")
+
+    def rules_of(self, cred_id: str) -> list[Rule]:
+        with self.db.session(readonly=True) as s:
+            return AccessRuleManager.for_credential(s, cred_id)
 
     def delete(self, user_id: str, cred_id: str) -> None:
         with self.db.session() as s:

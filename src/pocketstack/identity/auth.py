@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pocketstack.common.access_rules import Rule
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database, utcnow
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
+from pocketstack.identity.access_rules import AccessRuleManager
 from pocketstack.identity.passwords import VerifiedSecrets
 from pocketstack.identity.tokens import (
     SCOPE_DOMAIN,
@@ -51,6 +53,8 @@ class ValidatedToken:
     domain: m.Project | None = None
     system: bool = False
     app_cred: m.ApplicationCredential | None = None
+    access_rules: list[Rule] | None = None  # the application credential's, if it has any
+    trust: m.Trust | None = None
     catalog: list[dict] | None = None
 
     @property
@@ -75,6 +79,8 @@ class ValidatedToken:
             roles=[r.name for r in self.roles], role_ids=[r.id for r in self.roles],
             auth_token=self.token, expires_at=self.expires_at, audit_ids=self.payload.audit_ids,
             application_credential_id=self.app_cred.id if self.app_cred else None,
+            access_rules=tuple(self.access_rules) if self.access_rules is not None else None,
+            trust_id=self.trust.id if self.trust else None,
         )
 
 
@@ -112,10 +118,9 @@ class TokenManager:
         user_id = None
         carried_methods: list[str] = []
         if "token" in methods:
-            try:
-                original = self.validate(self._token_id(identity["token"]))
-            except errors.NotFound:
-                raise errors.AuthenticationRequired() from None
+            # A token that no longer validates is a 404 here too, as in Keystone (whose
+            # token method validates it like GET /v3/auth/tokens does).
+            original = self.validate(self._token_id(identity["token"]))
             user_id = original.user.id
             expires_at = original.payload.expires_at
             audit_ids = [new_audit_id(), original.payload.audit_chain_id]
@@ -123,6 +128,9 @@ class TokenManager:
             carried_methods = original.payload.methods
             if original.app_cred:
                 raise errors.ApplicationCredentialRescope()
+            if original.trust:
+                raise errors.ForbiddenAction(action="Using trust-scoped token to create another token. Create a new "
+                                                    "trust-scoped token instead")
         if "password" in methods:
             user = self._check_password(identity["password"])
             if user_id and user.id != user_id:
@@ -135,19 +143,64 @@ class TokenManager:
                 expires_at = min(expires_at, app_cred.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
 
         assert user_id is not None  # every method above names the user (or raised)
+        scope = auth.get("scope")
+        trust = None
         if app_cred:
             scope_type, scope_id = SCOPE_PROJECT, app_cred.project_id
+        elif isinstance(scope, dict) and "OS-TRUST:trust" in scope:
+            trust = self._trust_for(scope, user_id)
+            scope_type, scope_id = SCOPE_PROJECT, trust.project_id
+            if trust.expires_at:
+                expires_at = min(expires_at, trust.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
         else:
-            scope_type, scope_id = self._resolve_scope(auth.get("scope"), user_id)
+            scope_type, scope_id = self._resolve_scope(scope, user_id)
         payload = TokenPayload(user_id=user_id, methods=list(dict.fromkeys([*methods, *carried_methods])),
                                expires_at=expires_at,
                                scope_type=scope_type, scope_id=scope_id, audit_ids=audit_ids,
-                               application_credential_id=app_cred.id if app_cred else None)
+                               application_credential_id=app_cred.id if app_cred else None,
+                               trust_id=trust.id if trust else None)
+        return self.mint(payload)
+
+    def mint(self, payload: TokenPayload, *, consume_trust: bool = True) -> ValidatedToken:
+        """Seal ``payload`` and check it as validation would; a trust-scoped token uses up
+        one of its trust's remaining uses once it is known to be good (as Keystone)."""
         token = self.formatter.seal(payload)
         try:
-            return self._check(token, payload)
+            vt = self._check(token, payload)
         except errors.NotFound as error:
             raise errors.ScopeNotAvailable(reason=error.message) from None
+        if payload.trust_id and consume_trust:
+            try:
+                self.identity.trusts.consume_use(payload.trust_id)
+            except errors.TrustNotFound:
+                raise errors.TrustUnavailable(trust_id=payload.trust_id) from None
+        return vt
+
+    def _trust_for(self, scope: dict, user_id: str) -> m.Trust:
+        """The trust a trust-scoped token is asked for by ``user_id``, who must be its trustee."""
+        if len(scope) != 1:
+            raise errors.InvalidInput(field="scope", reason="specify one of project, domain, system or OS-TRUST:trust.")
+        ref = scope["OS-TRUST:trust"]
+        if not isinstance(ref, dict) or not ref.get("id"):
+            raise errors.MissingAttribute(attribute="trust_id", target="trust")
+        with self.db.session(readonly=True) as s:
+            try:
+                trust = self.identity.trusts.load(s, ref["id"])
+            except errors.TrustNotFound:
+                raise errors.TrustUnavailable(trust_id=ref["id"]) from None
+        if trust.trustee_user_id != user_id:
+            raise errors.TrustForbidden(reason="User is not a trustee.")
+        if not trust.project_id:
+            raise errors.TrustForbidden(reason="Trustee has no delegated roles.")
+        return trust
+
+    def issue(self, user_id: str, project_id: str) -> ValidatedToken:
+        """A token of ``user_id`` in ``project_id`` issued without a password, for this
+        cloud's own in-process actors (``up --seed`` acting as the bootstrap admin).  It
+        is checked like any other: the user needs a role on the project."""
+        payload = TokenPayload(user_id=user_id, methods=["password"], expires_at=time.time() + self.expiration,
+                               scope_type=SCOPE_PROJECT, scope_id=project_id)
+        return self._check(self.formatter.seal(payload), payload)
 
     @staticmethod
     def _token_id(body) -> str:
@@ -184,14 +237,27 @@ class TokenManager:
         with self.db.session(readonly=True) as s:
             user = self._find_user(s, body["user"])
             domain = s.get(m.Project, user.domain_id)
-        # bcrypt runs outside the transaction: it is slow by design.
-        if not self.secrets.check(password, user.password_hash):
-            raise errors.AuthenticationRequired()
-        if not user.enabled:
-            raise errors.UserDisabled(user_id=user.id)
+        self.verify_password(user, password)
         if domain is None or not domain.enabled:
             raise errors.AuthenticationRequired()
         return user
+
+    def verify_password(self, user: m.User, password: str, *, allow_expired: bool = False) -> None:
+        """Keystone's order: a locked account is refused before its password is even
+        checked, a wrong password counts towards the lockout, then the user must be
+        enabled and the password not expired.  bcrypt runs outside any transaction: it
+        is slow by design."""
+        compliance = self.identity.compliance
+        if compliance.is_locked(self.db, user):
+            raise errors.AccountLocked(user_id=user.id)
+        if not self.secrets.check(password, user.password_hash):
+            compliance.record_failure(self.db, user)
+            raise errors.AuthenticationRequired()
+        if not user.enabled:
+            raise errors.UserDisabled(user_id=user.id)
+        if not allow_expired and compliance.password_expired(user):
+            raise errors.PasswordExpired(user_id=user.id)
+        compliance.reset_failures(self.db, user)
 
     def _check_app_cred(self, body: dict) -> m.ApplicationCredential:
         if not isinstance(body, dict) or not isinstance(body.get("secret"), str):
@@ -277,6 +343,13 @@ class TokenManager:
                     generation, project_id, lambda: self.identity.catalog.build_catalog(s, project_id)))
             return vt
 
+    def catalog(self, project_id: str | None) -> list[dict]:
+        """The service catalog (of ``project_id``, for endpoint filtering), rebuilt only
+        after a change to identity data (the validation cache's generation)."""
+        with self.db.session(readonly=True) as s:
+            return self.cache.catalog(self.cache.generation(s), project_id,
+                                      lambda: self.identity.catalog.build_catalog(s, project_id))
+
     def _check(self, token: str, payload: TokenPayload) -> ValidatedToken:
         with self.db.session(readonly=True) as s:
             return self._check_in(s, token, payload)
@@ -300,7 +373,10 @@ class TokenManager:
                 raise errors.TokenNotValid(reason=f"The domain of project {project.id} is disabled.")
             vt.project, vt.project_domain = project, project_domain
             scope_domains.append(project_domain.id)
-            vt.roles = self.identity.assignment.effective_roles(s, user.id, project=project)
+            if payload.trust_id:
+                self._check_trust(s, vt, payload.trust_id)
+            else:
+                vt.roles = self.identity.assignment.effective_roles(s, user.id, project=project)
         elif payload.scope_type == SCOPE_DOMAIN:
             domain = s.get(m.Project, payload.scope_id)
             if domain is None or not domain.is_domain or not domain.enabled:
@@ -323,11 +399,34 @@ class TokenManager:
             if not vt.roles:
                 raise errors.TokenNotValid(reason="The application credential's roles are no longer held.")
             vt.app_cred = cred
-        if self.identity.revoke.is_revoked(s, payload, user_domain_id=user.domain_id,
+            vt.access_rules = AccessRuleManager.for_credential(s, cred.id) or None
+        # A trust-scoped token also falls with its trustor's tokens.
+        user_ids = [payload.user_id, *([vt.trust.trustor_user_id] if vt.trust else [])]
+        if self.identity.revoke.is_revoked(s, payload, user_ids=user_ids, user_domain_id=user.domain_id,
                                            project_id=vt.project.id if vt.project else None,
                                            scope_domain_ids=scope_domains):
             raise errors.TokenNotValid(reason="The token has been revoked.")
         return vt
+
+    def _check_trust(self, s: Session, vt: ValidatedToken, trust_id: str) -> None:
+        """A trust-scoped token stands while its trust does, its trustee is the token's
+        user and the original trustor still holds every delegated role; with
+        impersonation the token acts as the trustor."""
+        trust = self.identity.trusts.load(s, trust_id, for_token=True)
+        if trust.trustee_user_id != vt.user.id or trust.project_id != (vt.project.id if vt.project else None):
+            raise errors.TrustForbidden(reason="User is not a trustee.")
+        trustor = s.get(m.User, trust.trustor_user_id)
+        if trustor is None:
+            raise errors.UserNotFound(user_id=trust.trustor_user_id)
+        if not trustor.enabled:
+            raise errors.TrustForbidden(reason="Trustor is disabled.")
+        trustor_domain = s.get(m.Project, trustor.domain_id)
+        if trustor_domain is None or not trustor_domain.enabled:
+            raise errors.TokenNotValid(reason="Trustor domain is disabled.")
+        vt.roles = self.identity.trusts.token_roles(s, trust)
+        vt.trust = trust
+        if trust.impersonation:
+            vt.user, vt.user_domain = trustor, trustor_domain
 
     def context_for(self, token: str) -> RequestContext:
         """The token middleware's entry point: a context, or 401."""
@@ -364,7 +463,13 @@ class TokenManager:
             body["roles"] = [{"id": r.id, "name": r.name} for r in vt.roles]
             if catalog:
                 body["catalog"] = vt.catalog or []
+        if vt.trust:
+            body["OS-TRUST:trust"] = {"id": vt.trust.id, "impersonation": vt.trust.impersonation,
+                                      "trustor_user": {"id": vt.trust.trustor_user_id},
+                                      "trustee_user": {"id": vt.trust.trustee_user_id}}
         if vt.app_cred:
             body["application_credential"] = {"id": vt.app_cred.id, "name": vt.app_cred.name,
                                               "restricted": not vt.app_cred.unrestricted}
+            if vt.access_rules is not None:
+                body["application_credential"]["access_rules"] = [r.to_json() for r in vt.access_rules]
         return {"token": body}

@@ -7,11 +7,10 @@ to date with the services this process serves (their URLs may change with the po
 from __future__ import annotations
 
 import logging
-import secrets
 
 import sqlalchemy as sa
 
-from pocketstack.identity import errors
+from pocketstack.identity import errors, passwords
 from pocketstack.identity import models as m
 from pocketstack.identity.catalog import INTERFACES
 from pocketstack.identity.manager import Identity
@@ -49,8 +48,10 @@ def _user(identity: Identity, name: str, password: str, project: m.Project) -> t
             return identity.users.find_user_by_name(s, name, DEFAULT_DOMAIN_ID), False
         except errors.NotFound:
             pass
+    # The operator chose these passwords: they need no change at first use.
     return identity.users.create_user(name=name, domain_id=DEFAULT_DOMAIN_ID, password=password,
-                                      default_project_id=project.id), True
+                                      default_project_id=project.id,
+                                      options={"ignore_change_password_upon_first_use": True}), True
 
 
 def bootstrap(identity: Identity, *, admin_password: str, demo_password: str, region: str,
@@ -61,6 +62,7 @@ def bootstrap(identity: Identity, *, admin_password: str, demo_password: str, re
     once.
     """
     identity.keys.ensure()
+    identity.credential_keys.ensure()
     try:
         identity.resource.get_domain(DEFAULT_DOMAIN_ID)
     except errors.NotFound:
@@ -79,7 +81,7 @@ def bootstrap(identity: Identity, *, admin_password: str, demo_password: str, re
     identity.assignment.grant("user", admin.id, "system", "system", admin_role.id)
     identity.assignment.grant("user", admin.id, "domain", DEFAULT_DOMAIN_ID, admin_role.id)
     identity.assignment.grant("user", demo.id, "project", demo_project.id, member_role.id)
-    _sync_catalog(identity, region, services)
+    sync_catalog(identity, region, services)
     created = {}
     if admin_new:
         created["admin"] = admin_password
@@ -88,7 +90,8 @@ def bootstrap(identity: Identity, *, admin_password: str, demo_password: str, re
     return created
 
 
-def _sync_catalog(identity: Identity, region: str, services: list[tuple[str, str, str]]) -> None:
+def sync_catalog(identity: Identity, region: str, services: list[tuple[str, str, str]]) -> None:
+    """Make ``region`` list ``services`` (type, name, URL): endpoints added or moved."""
     db = identity.db
     with db.session() as s:
         if s.get(m.Region, region) is None:
@@ -110,5 +113,4 @@ def _sync_catalog(identity: Identity, region: str, services: list[tuple[str, str
                     endpoint.url = url
 
 
-def generate_password() -> str:
-    return secrets.token_urlsafe(12)
+generate_password = passwords.generate_password

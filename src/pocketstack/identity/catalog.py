@@ -9,8 +9,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
-from pocketstack.identity import errors
+from pocketstack.identity import endpoint_filter, errors
 from pocketstack.identity import models as m
+from pocketstack.identity.limits import LimitManager
 
 INTERFACES = ("public", "internal", "admin")
 NOT_FOUND: dict[str, type[errors.NotFound]] = {
@@ -77,6 +78,7 @@ class CatalogManager:
             region = self._load(s, m.Region, region_id, "region")
             if s.scalar(sa.select(m.Region.id).where(m.Region.parent_region_id == region_id).limit(1)):
                 raise errors.RegionHasChildren(region_id=region_id)
+            LimitManager.refuse_if_named(s, "region", region_id)
             s.execute(sa.update(m.Endpoint).where(m.Endpoint.region_id == region_id).values(region_id=None))
             s.delete(region)
 
@@ -114,6 +116,9 @@ class CatalogManager:
     def delete_service(self, service_id: str) -> None:
         with self.db.session() as s:
             service = self._load(s, m.Service, service_id, "service")
+            LimitManager.refuse_if_named(s, "service", service_id)
+            endpoint_filter.forget(s, endpoint_ids=s.scalars(
+                sa.select(m.Endpoint.id).where(m.Endpoint.service_id == service_id)))
             s.execute(sa.delete(m.Endpoint).where(m.Endpoint.service_id == service_id))
             s.delete(service)
 
@@ -158,6 +163,7 @@ class CatalogManager:
     def delete_endpoint(self, endpoint_id: str) -> None:
         with self.db.session() as s:
             s.delete(self._load(s, m.Endpoint, endpoint_id, "endpoint"))
+            endpoint_filter.forget(s, endpoint_ids=[endpoint_id])
 
     # -- the catalog -----------------------------------------------------------------
     def build_catalog(self, session: Session, project_id: str | None = None) -> list[dict]:
@@ -165,16 +171,21 @@ class CatalogManager:
 
         As in Keystone, ``%(project_id)s``/``%(tenant_id)s`` in an endpoint URL (Swift's
         ``/v1/AUTH_%(project_id)s``) are replaced by the token's project; an endpoint
-        whose template cannot be filled (no project in scope) is left out.
+        whose template cannot be filled (no project in scope) is left out.  A project
+        with endpoints associated (OS-EP-FILTER) sees only those, and only the services
+        left with an endpoint.
         """
         services: dict[str, dict[str, Any]] = {sv.id: {"endpoints": [], "id": sv.id, "type": sv.type, "name": sv.name}
                     for sv in session.scalars(sa.select(m.Service).where(m.Service.enabled.is_(True)))}
+        allowed = endpoint_filter.project_endpoints(session, project_id) if project_id else {}
         for ep in session.scalars(sa.select(m.Endpoint).where(m.Endpoint.enabled.is_(True))):
             url = _substitute(ep.url, project_id)
-            if ep.service_id in services and url is not None:
+            if ep.service_id in services and url is not None and (not allowed or ep.id in allowed):
                 services[ep.service_id]["endpoints"].append({
                     "id": ep.id, "interface": ep.interface, "region": ep.region_id,
                     "region_id": ep.region_id, "url": url})
+        if allowed:
+            services = {k: sv for k, sv in services.items() if sv["endpoints"]}
         return sorted(services.values(), key=lambda sv: sv["type"])
 
 

@@ -22,3 +22,15 @@ class IdentityContract(Protocol):
         ``X-Auth-Token``; raises ``Unauthorized`` (401) when the token is not valid now:
         malformed, expired, revoked, or its user, scope or roles are gone."""
         ...
+
+    def issue_token(self, user_name: str, project_name: str) -> str:
+        """A project-scoped token of a user of the Default domain, issued in-process
+        without their password, for the cloud's own actors that act through its public
+        APIs (``pocketstack up --seed`` as the bootstrap admin); raises ``NotFound``
+        when the user, the project or a role of the user on it is missing."""
+        ...
+
+    def project_exists(self, project_id: str) -> bool:
+        """Whether Keystone has a project (not a domain) of this id: what Cinder asks
+        before it sets or shows a project's default volume type."""
+        ...

@@ -45,6 +45,48 @@ class ApplicationCredentialNotFound(NotFound):
     msg_fmt = "Could not find Application Credential: {cred_id}."
 
 
+class AccessRuleNotFound(NotFound):
+    msg_fmt = "Could not find Access Rule: {rule_id}."
+
+
+class AccessRuleInUse(Forbidden):
+    msg_fmt = "May not delete access rule in use"
+
+
+class TrustNotFound(NotFound):
+    msg_fmt = "Could not find trust: {trust_id}."
+
+
+class CredentialNotFound(NotFound):
+    msg_fmt = "Could not find credential: {credential_id}."
+
+
+class Ec2AccessKeyNotFound(NotFound):
+    """Keystone answers an unknown access key at ``/v3/ec2tokens`` with 404 and no id."""
+
+    msg_fmt = "EC2 access key not found."
+
+
+class RegisteredLimitNotFound(NotFound):
+    msg_fmt = "Could not find registered limit for {limit_id}."
+
+
+class LimitNotFound(NotFound):
+    msg_fmt = "Could not find limit for {limit_id}."
+
+
+class EndpointGroupNotFound(NotFound):
+    msg_fmt = "Could not find Endpoint Group: {endpoint_group_id}."
+
+
+class ProjectEndpointNotFound(NotFound):
+    msg_fmt = "Endpoint {endpoint_id} not found in project {project_id}"
+
+
+class EndpointGroupProjectNotFound(NotFound):
+    msg_fmt = "Endpoint Group Project Association not found"
+
+
 class MembershipNotFound(NotFound):
     msg_fmt = "User '{user_id}' not found in group '{group_id}'."
 
@@ -82,6 +124,13 @@ class DuplicateEntry(Conflict):
 
 class ImpliedRoleCycle(Conflict):
     msg_fmt = "Implied role {implied_id} would create a cycle."
+
+
+class RegisteredLimitsRefer(Conflict):
+    """A service or region that registered limits name cannot go (Keystone's foreign
+    keys refuse it too, with no message of their own)."""
+
+    msg_fmt = "Conflict occurred attempting to delete {kind} {ident} - registered limits refer to it."
 
 
 class RegionHasChildren(Conflict):
@@ -127,11 +176,90 @@ class RestrictedApplicationCredential(Forbidden):
                "not allowed for managing additional application credentials.")
 
 
+class InvalidDomainConfig(Forbidden):
+    msg_fmt = "Invalid domain specific configuration: {reason}."
+
+
+class ForbiddenAction(Forbidden):
+    """Keystone's ``ForbiddenAction``: the action named in its sentence is refused."""
+
+    msg_fmt = "You are not authorized to perform the requested action: {action}."
+
+
+class TrustForbidden(Forbidden):
+    """A trust rule refused, worded as Keystone's plain ``Forbidden`` messages."""
+
+    msg_fmt = "{reason}"
+
+
+class TrustUseLimitReached(Forbidden):
+    msg_fmt = "No remaining uses for trust: {trust_id}."
+
+
 class ApplicationCredentialRescope(Forbidden):
     msg_fmt = "Application credential tokens cannot be rescoped."
 
 
+class NoLimitReference(Forbidden):
+    msg_fmt = "Unable to create a limit that has no corresponding registered limit."
+
+
+class RegisteredLimitInUse(Forbidden):
+    """Keystone's ``RegisteredLimitError``: a registered limit that project or domain
+    limits refer to can be neither changed nor deleted."""
+
+    msg_fmt = ("Unable to update or delete registered limit {limit_id} because there are project limits associated "
+               "with it.")
+
+
 # -- bad requests -------------------------------------------------------------------------
+class ValidationMessage(BadRequest):
+    """Keystone's ``ValidationError`` given its own message."""
+
+    msg_fmt = "{message}"
+
+
+class TimestampFormat(BadRequest):
+    msg_fmt = ("Timestamp not in expected format. The server could not comply with the request since it is either "
+               "malformed or otherwise incorrect. The client is assumed to be in error.")
+
+
+class ExpiresAtInPast(BadRequest):
+    msg_fmt = ("The 'expires_at' must not be before now. The server could not comply with the request since it is "
+               "either malformed or otherwise incorrect. The client is assumed to be in error.")
+
+
+class MissingAttribute(BadRequest):
+    """Keystone's ``ValidationError(attribute, target)``."""
+
+    msg_fmt = ("Expecting to find {attribute} in {target}. The server could not comply with the request since it "
+               "is either malformed or otherwise incorrect. The client is assumed to be in error.")
+
+
+class PasswordValidation(BadRequest):
+    msg_fmt = "Password validation error: {detail}."
+
+
+class PasswordRequirements(BadRequest):
+    msg_fmt = "The password does not match the requirements: {detail}."
+
+
+class PasswordHistory(BadRequest):
+    msg_fmt = ("The new password cannot be identical to a previous password. The total number which includes the "
+               "new password must be unique is {unique_count}.")
+
+
+class PasswordAge(BadRequest):
+    msg_fmt = ("You cannot change your password at this time due to the minimum password age. Once you change your "
+               "password, it must be used for {min_age_days} day(s) before it can be changed. Please try again in "
+               "{days_left} day(s) or contact your administrator to reset your password.")
+
+
+class PasswordSelfServiceDisabled(BadRequest):
+    msg_fmt = ("You cannot change your password at this time due to password policy disallowing password changes. "
+               "Please contact your administrator to reset your password.")
+
+
 class InvalidInput(BadRequest):
     msg_fmt = "Invalid input for field '{field}': {reason}"
 
@@ -181,6 +309,14 @@ class UnsupportedAuthMethod(Unauthorized):
     msg_fmt = "Attempted to authenticate with an unsupported method: {method}."
 
 
+class PasswordExpired(Unauthorized):
+    msg_fmt = "The password is expired and needs to be changed for user: {user_id}."
+
+
+class AccountLocked(Unauthorized):
+    msg_fmt = "The account is locked for user: {user_id}."
+
+
 class UserDisabled(Unauthorized):
     msg_fmt = "User {user_id} is disabled."
 
@@ -191,6 +327,19 @@ class ApplicationCredentialExpired(Unauthorized):
 
 class ScopeNotAvailable(Unauthorized):
     """The scope asked for at authentication does not exist or is disabled."""
+
+    msg_fmt = "{reason}"
+
+
+class TrustUnavailable(Unauthorized):
+    """A trust asked for at authentication is missing, expired or used up (Keystone
+    turns its ``TrustNotFound`` into a 401 there)."""
+
+    msg_fmt = "Could not find trust: {trust_id}."
+
+
+class Ec2AuthenticationFailed(Unauthorized):
+    """``/v3/ec2tokens`` refused the signed request; the reason is Keystone's sentence."""
 
     msg_fmt = "{reason}"
 

@@ -8,12 +8,16 @@ becomes primary, a new staged key is written, and the oldest secondary keys beyo
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, MultiFernet
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 
 class KeyRepository:
@@ -34,7 +38,7 @@ class KeyRepository:
         tmp = self.path / f".{index}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(Fernet.generate_key())
+            fh.write(base64.urlsafe_b64encode(os.urandom(32)))  # Fernet.generate_key()
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path / str(index))
@@ -73,6 +77,8 @@ class KeyRepository:
             self._checked_at = now
             mtime = self.path.stat().st_mtime
             if self._fernet is None or mtime != self._loaded_mtime:
+                from cryptography.fernet import Fernet, MultiFernet  # on first use, not at start
+
                 keys = self._key_files()
                 order = sorted(keys, reverse=True)
                 order.remove(0)
@@ -80,3 +86,9 @@ class KeyRepository:
                 self._fernet = MultiFernet([Fernet(keys[i].read_bytes().strip()) for i in order])
                 self._loaded_mtime = mtime
             return self._fernet
+
+    def primary_hash(self) -> str:
+        """A digest naming the primary key (what encrypts now), stored beside what it
+        encrypted so a rotation can tell which data still uses an older key."""
+        keys = self._key_files()
+        return hashlib.sha256(keys[max(keys)].read_bytes().strip()).hexdigest()

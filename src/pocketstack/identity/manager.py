@@ -10,35 +10,67 @@ from __future__ import annotations
 from pocketstack.common.config import Settings
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database
+from pocketstack.identity.access_rules import AccessRuleManager
 from pocketstack.identity.app_creds import AppCredentialManager
 from pocketstack.identity.assignment import AssignmentManager
 from pocketstack.identity.auth import TokenManager
 from pocketstack.identity.catalog import CatalogManager
+from pocketstack.identity.compliance import SecurityCompliance
+from pocketstack.identity.credentials import CredentialManager
+from pocketstack.identity.ec2tokens import Ec2TokenIssuer
+from pocketstack.identity.endpoint_filter import EndpointFilterManager
+from pocketstack.identity.errors import ProjectNotFound
 from pocketstack.identity.keys import KeyRepository
-from pocketstack.identity.resource import ResourceManager
+from pocketstack.identity.limits import LimitManager
+from pocketstack.identity.resource import DEFAULT_DOMAIN_ID, ResourceManager
 from pocketstack.identity.revoke import RevokeManager
 from pocketstack.identity.tokens import TokenFormatter
+from pocketstack.identity.trusts import TrustManager
 from pocketstack.identity.users import UserManager
 
 
 class Identity:
     """Keystone: projects and domains, users and groups, roles and assignments, the
-    catalog, application credentials and Fernet tokens."""
+    catalog (with endpoint filtering), application credentials, trusts, credentials,
+    unified limits and Fernet tokens."""
 
     def __init__(self, db: Database, settings: Settings):
         self.db = db
         self.settings = settings
         self.keys = KeyRepository(settings.data_dir / "fernet-keys", settings.max_active_keys)
+        self.compliance = SecurityCompliance.from_settings(settings)
         self.revoke = RevokeManager(db, max_token_age=settings.token_expiration + settings.token_allow_expired_window)
         self.resource = ResourceManager(db, self)
         self.users = UserManager(db, self, settings.bcrypt_rounds)
         self.assignment = AssignmentManager(db, self)
         self.catalog = CatalogManager(db)
+        self.endpoint_filter = EndpointFilterManager(db)
         self.app_creds = AppCredentialManager(db, self, settings.bcrypt_rounds)
+        self.access_rules = AccessRuleManager(db)
+        self.trusts = TrustManager(db, self)
+        self.credential_keys = KeyRepository(settings.data_dir / "credential-keys", settings.max_active_keys)
+        self.credentials = CredentialManager(db, self.credential_keys)
+        self.limits = LimitManager(db)
         self.tokens = TokenManager(db, self, TokenFormatter(self.keys), settings.token_expiration,
                                    settings.verified_secret_ttl)
+        self.ec2tokens = Ec2TokenIssuer(self)
 
     def validate_token(self, token: str) -> RequestContext:
         """The caller's context for an ``X-Auth-Token``; 401 when it is not valid (the
         token validator of every service's ``build_app``)."""
         return self.tokens.context_for(token)
+
+    def issue_token(self, user_name: str, project_name: str) -> str:
+        """A token of the Default domain's ``user_name`` in its project ``project_name``,
+        without their password: for this process's own actors, never for HTTP callers."""
+        with self.db.session(readonly=True) as s:
+            user = self.users.find_user_by_name(s, user_name, DEFAULT_DOMAIN_ID)
+            project = self.resource.find_project_by_name(s, project_name, DEFAULT_DOMAIN_ID)
+        return self.tokens.issue(user.id, project.id).token
+
+    def project_exists(self, project_id: str) -> bool:
+        try:
+            self.resource.get_project(project_id)
+        except ProjectNotFound:
+            return False
+        return True

@@ -54,9 +54,28 @@ class User(Base):
     default_project_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     password_expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    # When the password was set, and whether by the user (a self-service change, which
+    # the minimum password age applies to) rather than an administrator.
+    password_created_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    password_self_service: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True, default=False)
+    # Failed password logins since the last success (counted only while lockout is on).
+    failed_auth_count: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    failed_auth_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
     options: Mapped[dict] = mapped_column(JSONText, default=dict)
     extra: Mapped[dict] = mapped_column(JSONText, default=dict)
     description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class PasswordHistory(Base):
+    """A user's recent password hashes, the current one included (for
+    ``unique_last_password_count``)."""
+
+    __tablename__ = "identity_password_history"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("identity_user.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 
@@ -164,6 +183,30 @@ class ApplicationCredential(Base):
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 
+class AccessRule(Base):
+    """What an application credential may call: a service type, a request method and a
+    path pattern.  Owned by the user; shared by every credential of theirs naming the same
+    (service, path, method), and deletable only once none does (Keystone's access rules)."""
+
+    __tablename__ = "identity_access_rule"
+    __table_args__ = (sa.UniqueConstraint("user_id", "service", "path", "method"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("identity_user.id", ondelete="CASCADE"), index=True)
+    service: Mapped[str] = mapped_column(sa.String(64))
+    path: Mapped[str] = mapped_column(sa.String(255))
+    method: Mapped[str] = mapped_column(sa.String(16))
+
+
+class ApplicationCredentialAccessRule(Base):
+    __tablename__ = "identity_app_cred_access_rule"
+
+    application_credential_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("identity_application_credential.id", ondelete="CASCADE"), primary_key=True)
+    access_rule_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("identity_access_rule.id"), primary_key=True,
+                                                index=True)
+
+
 class RevocationEvent(Base):
     """Tokens issued at or before ``issued_before`` that match every set field are revoked.
 
@@ -191,6 +234,110 @@ class IdentityState(Base):
     """
 
     __tablename__ = "identity_state"
+    # The row a database created from the models starts with, as migration 9e97d455878c
+    # inserts it (common/db/migrate.py).
+    __table_args__ = {"info": {"initial_rows": lambda: [{"id": 1, "generation": 0}]}}
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     generation: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class Trust(Base):
+    """A trustor's delegation of roles on one project to a trustee (OS-TRUST).
+
+    ``roles`` holds the delegated role ids; ``remaining_uses`` (None: unlimited) goes
+    down by compare-and-swap with every token issued through the trust.  A redelegated
+    trust points at its parent through ``redelegated_trust_id``.
+    """
+
+    __tablename__ = "identity_trust"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    trustor_user_id: Mapped[str] = mapped_column(ID, index=True)
+    trustee_user_id: Mapped[str] = mapped_column(ID, index=True)
+    project_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    impersonation: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    remaining_uses: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    redelegated_trust_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    redelegation_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    roles: Mapped[list] = mapped_column(JSONText, default=list)
+    extra: Mapped[dict] = mapped_column(JSONText, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class Credential(Base):
+    """A user's credential (``ec2``, ``totp``, ``cert``...): the blob is stored
+    encrypted with the credential keys; ``key_hash`` names the key that encrypted it."""
+
+    __tablename__ = "identity_credential"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ID, index=True)
+    project_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    type: Mapped[str] = mapped_column(sa.String(255))
+    encrypted_blob: Mapped[str] = mapped_column(sa.Text)
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    extra: Mapped[dict] = mapped_column(JSONText, default=dict)
+
+
+class RegisteredLimit(Base):
+    """Unified limits: a service's default for one resource (``default_limit``), in one
+    region or in all of them (``region_id`` None).  Unique per service, region and
+    resource name, which :mod:`pocketstack.identity.limits` checks (NULL regions would not
+    collide in a unique constraint)."""
+
+    __tablename__ = "identity_registered_limit"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    service_id: Mapped[str] = mapped_column(ID, index=True)
+    region_id: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
+    resource_name: Mapped[str] = mapped_column(sa.String(255))
+    default_limit: Mapped[int] = mapped_column(sa.Integer)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class Limit(Base):
+    """A project's or a domain's override of a registered limit; its service, region and
+    resource name are the registered limit's (Keystone's ``limit`` table)."""
+
+    __tablename__ = "identity_limit"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    registered_limit_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("identity_registered_limit.id"), index=True)
+    project_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    domain_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    resource_limit: Mapped[int] = mapped_column(sa.Integer)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class EndpointGroup(Base):
+    """OS-EP-FILTER: a named set of endpoints, those matching all of ``filters``
+    (``service_id``, ``region_id``, ``interface``), evaluated whenever it is read."""
+
+    __tablename__ = "identity_endpoint_group"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    filters: Mapped[dict] = mapped_column(JSONText, default=dict)
+
+
+class ProjectEndpoint(Base):
+    """OS-EP-FILTER: an endpoint associated with a project (its tokens' catalogs then
+    list only the endpoints associated with it, directly or through endpoint groups)."""
+
+    __tablename__ = "identity_project_endpoint"
+
+    endpoint_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
+
+
+class ProjectEndpointGroup(Base):
+    """OS-EP-FILTER: an endpoint group associated with a project."""
+
+    __tablename__ = "identity_project_endpoint_group"
+
+    endpoint_group_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)

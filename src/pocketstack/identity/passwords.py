@@ -10,20 +10,61 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
 import threading
 import time
+from concurrent.futures import Future
 
 import bcrypt
 
 MAX_PASSWORD_LENGTH = 4096
+
+# Hashes started ahead of need (hash_ahead), by (password, rounds).
+_ahead: dict[tuple[str, int], Future[str]] = {}
+_ahead_lock = threading.Lock()
 
 
 def _prepare(password: str) -> bytes:
     return password.encode("utf-8")[:72]
 
 
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
 def hash_password(password: str, rounds: int) -> str:
+    with _ahead_lock:
+        ahead = _ahead.pop((password, rounds), None)
+    if ahead is not None:
+        return ahead.result()
     return bcrypt.hashpw(_prepare(password), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def hash_ahead(password: str, rounds: int) -> None:
+    """Start hashing ``password`` in a background thread; the next :func:`hash_password`
+    of it takes that hash (a fresh salt all the same: it is made now instead of then).
+
+    A server start knows the passwords bootstrap will hash (admin's, demo's) long before
+    it gets there, and bcrypt releases the GIL: on a machine with a free core the hashes
+    are made while start-up imports and migrates, instead of after."""
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(bcrypt.hashpw(_prepare(password), bcrypt.gensalt(rounds)).decode("ascii"))
+        except BaseException as error:  # handed to hash_password's caller
+            future.set_exception(error)
+
+    with _ahead_lock:
+        _ahead[(password, rounds)] = future
+    threading.Thread(target=run, name="bcrypt ahead", daemon=True).start()
+
+
+def forget_ahead() -> None:
+    """Drop the hashes made ahead that nothing used (a user that already existed): the
+    passwords they are keyed by do not stay in memory."""
+    with _ahead_lock:
+        _ahead.clear()
 
 
 def check_password(password: str | None, hashed: str | None) -> bool:

@@ -13,6 +13,14 @@ ADMIN_OR_SYSTEM_READER = "rule:admin_api or rule:system_reader"
 DOMAIN_READER = "(role:reader and domain_id:%(target.domain_id)s)"
 ADMIN_OR_DOMAIN_READER = ADMIN_OR_SYSTEM_READER + " or " + DOMAIN_READER
 OWNER_OR_ADMIN = "rule:admin_api or user_id:%(target.user.id)s"
+CRED_OWNER = "user_id:%(target.credential.user_id)s"
+TRUSTOR = "user_id:%(target.trust.trustor_user_id)s"
+TRUSTEE = "user_id:%(target.trust.trustee_user_id)s"
+# keystone/common/policies/limit.py: a limit is read by admins and system readers, by a
+# domain-scoped token of its domain (or of its project's domain), and by a token scoped
+# to its project.
+LIMIT_READER = (ADMIN_OR_SYSTEM_READER + " or domain_id:%(target.limit.domain.id)s"
+                " or domain_id:%(target.limit.project.domain_id)s or project_id:%(target.limit.project_id)s")
 
 RULES = (
     # -- domains and projects ---------------------------------------------------------
@@ -85,6 +93,83 @@ RULES = (
     Rule("identity:create_application_credential", "user_id:%(target.user.id)s",
          "Create an application credential for oneself."),
     Rule("identity:delete_application_credential", OWNER_OR_ADMIN, "Delete an application credential."),
+    Rule("identity:get_access_rule", OWNER_OR_ADMIN + " or rule:system_reader",
+         "Show an access rule of a user's application credentials."),
+    Rule("identity:list_access_rules", OWNER_OR_ADMIN + " or rule:system_reader",
+         "List the access rules of a user's application credentials."),
+    Rule("identity:delete_access_rule", OWNER_OR_ADMIN, "Delete an access rule no application credential uses."),
+    Rule("identity:get_security_compliance_domain_config", "",
+         "Read the password rules (regex and its description) of the default domain (anyone with a token)."),
+    # -- trusts (Keystone's defaults: the trustor creates; trustor, trustee, admins and
+    # system readers read; the trustor or an admin deletes) -----------------------------
+    Rule("identity:create_trust", TRUSTOR, "Create a trust (as its trustor)."),
+    Rule("identity:list_trusts", ADMIN_OR_SYSTEM_READER, "List every trust."),
+    Rule("identity:list_trusts_for_trustor", ADMIN_OR_SYSTEM_READER + " or " + TRUSTOR,
+         "List the trusts a user is the trustor of."),
+    Rule("identity:list_trusts_for_trustee", ADMIN_OR_SYSTEM_READER + " or " + TRUSTEE,
+         "List the trusts a user is the trustee of."),
+    Rule("identity:get_trust", ADMIN_OR_SYSTEM_READER + " or " + TRUSTOR + " or " + TRUSTEE, "Show a trust."),
+    Rule("identity:list_roles_for_trust", ADMIN_OR_SYSTEM_READER + " or " + TRUSTOR + " or " + TRUSTEE,
+         "List the roles a trust delegates."),
+    Rule("identity:get_role_for_trust", ADMIN_OR_SYSTEM_READER + " or " + TRUSTOR + " or " + TRUSTEE,
+         "Check that a trust delegates a role."),
+    Rule("identity:delete_trust", "rule:admin_api or " + TRUSTOR, "Delete a trust (and those redelegated from it)."),
+    # -- credentials and EC2 credentials (Keystone's defaults) ---------------------------
+    Rule("identity:get_credential", ADMIN_OR_SYSTEM_READER + " or " + CRED_OWNER, "Show a credential."),
+    Rule("identity:list_credentials", ADMIN_OR_SYSTEM_READER + " or " + CRED_OWNER,
+         "List credentials (each shown only to whom may show it)."),
+    Rule("identity:create_credential", "rule:admin_api or " + CRED_OWNER, "Create a credential."),
+    Rule("identity:update_credential", "rule:admin_api or " + CRED_OWNER, "Update a credential."),
+    Rule("identity:delete_credential", "rule:admin_api or " + CRED_OWNER, "Delete a credential."),
+    Rule("identity:ec2_get_credential", ADMIN_OR_SYSTEM_READER + " or " + CRED_OWNER, "Show an EC2 credential."),
+    Rule("identity:ec2_list_credentials", ADMIN_OR_SYSTEM_READER + " or user_id:%(target.user.id)s",
+         "List a user's EC2 credentials."),
+    Rule("identity:ec2_create_credential", "rule:admin_api or (role:member and " + CRED_OWNER + ")",
+         "Create an EC2 credential."),
+    Rule("identity:ec2_delete_credential", "rule:admin_api or (role:member and " + CRED_OWNER + ")",
+         "Delete an EC2 credential."),
+    Rule("identity:ec2tokens_validate", "rule:admin_api or role:service",
+         "Validate an AWS-signed request and issue a token for it (services and administrators)."),
+    # -- unified limits (Keystone's defaults: anyone with a token reads registered
+    # limits and the model; each caller lists the limits of its scope) ------------------
+    Rule("identity:get_registered_limit", "", "Show a registered limit (anyone with a token)."),
+    Rule("identity:list_registered_limits", "", "List registered limits (anyone with a token)."),
+    Rule("identity:create_registered_limits", ADMIN, "Create registered limits."),
+    Rule("identity:update_registered_limit", ADMIN, "Update a registered limit no limit refers to."),
+    Rule("identity:delete_registered_limit", ADMIN, "Delete a registered limit no limit refers to."),
+    Rule("identity:get_limit_model", "", "Show the limit enforcement model (anyone with a token)."),
+    Rule("identity:get_limit", LIMIT_READER, "Show a project's or domain's limit."),
+    Rule("identity:list_limits", "", "List limits: all of them for admins, services and system-scoped "
+         "tokens, those of its domain (and its projects) for a domain-scoped token, those of its project for a "
+         "project-scoped one."),
+    Rule("identity:create_limits", ADMIN, "Create project and domain limits."),
+    Rule("identity:update_limit", ADMIN, "Update a limit."),
+    Rule("identity:delete_limit", ADMIN, "Delete a limit."),
+    # -- endpoint filtering (OS-EP-FILTER; Keystone's defaults) ---------------------------
+    Rule("identity:list_endpoint_groups", ADMIN_OR_SYSTEM_READER, "List endpoint groups."),
+    Rule("identity:get_endpoint_group", ADMIN_OR_SYSTEM_READER, "Show an endpoint group."),
+    Rule("identity:create_endpoint_group", ADMIN, "Create an endpoint group."),
+    Rule("identity:update_endpoint_group", ADMIN, "Update an endpoint group."),
+    Rule("identity:delete_endpoint_group", ADMIN, "Delete an endpoint group (and its project associations)."),
+    Rule("identity:list_projects_associated_with_endpoint_group", ADMIN_OR_SYSTEM_READER,
+         "List the projects an endpoint group is associated with."),
+    Rule("identity:list_endpoints_associated_with_endpoint_group", ADMIN_OR_SYSTEM_READER,
+         "List the endpoints an endpoint group's filters match."),
+    Rule("identity:get_endpoint_group_in_project", ADMIN_OR_SYSTEM_READER,
+         "Show an endpoint group's association with a project."),
+    Rule("identity:list_endpoint_groups_for_project", ADMIN_OR_SYSTEM_READER,
+         "List the endpoint groups associated with a project."),
+    Rule("identity:add_endpoint_group_to_project", ADMIN, "Associate an endpoint group with a project."),
+    Rule("identity:remove_endpoint_group_from_project", ADMIN,
+         "Remove an endpoint group's association with a project."),
+    Rule("identity:list_projects_for_endpoint", ADMIN_OR_SYSTEM_READER,
+         "List the projects an endpoint is associated with."),
+    Rule("identity:add_endpoint_to_project", ADMIN, "Associate an endpoint with a project."),
+    Rule("identity:check_endpoint_in_project", ADMIN_OR_SYSTEM_READER,
+         "Check that an endpoint is associated with a project."),
+    Rule("identity:list_endpoints_for_project", ADMIN_OR_SYSTEM_READER,
+         "List the endpoints associated with a project, directly or through endpoint groups."),
+    Rule("identity:remove_endpoint_from_project", ADMIN, "Remove an endpoint's association with a project."),
     Rule("identity:revoke_token", "rule:admin_api or user_id:%(target.token.user_id)s", "Revoke a token."),
     Rule("identity:validate_token", "rule:admin_api or rule:system_reader or user_id:%(target.token.user_id)s"
          " or role:service", "Validate or check a token."),

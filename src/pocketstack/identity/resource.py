@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
-from pocketstack.identity import errors
+from pocketstack.identity import endpoint_filter, errors
 from pocketstack.identity import models as m
 
 MAX_TREE_DEPTH = 5
@@ -194,6 +194,8 @@ class ResourceManager:
                 self.identity.revoke.add(s, project_id=project.id)
             s.execute(sa.delete(m.Assignment).where(m.Assignment.target_id == project.id))
             s.execute(sa.delete(m.ProjectTag).where(m.ProjectTag.project_id == project.id))
+            self.identity.limits.delete_for(s, [project.id])
+            endpoint_filter.forget(s, project_ids=[project.id])
             s.delete(project)
 
     def _delete_domain_contents(self, s: Session, domain_id: str) -> None:
@@ -204,6 +206,8 @@ class ResourceManager:
         for ids, column in ((project_ids, m.Assignment.target_id), (user_ids + group_ids, m.Assignment.actor_id)):
             if ids:
                 s.execute(sa.delete(m.Assignment).where(column.in_(ids)))
+        self.identity.limits.delete_for(s, project_ids)
+        endpoint_filter.forget(s, project_ids=project_ids)
         if project_ids:
             s.execute(sa.delete(m.ProjectTag).where(m.ProjectTag.project_id.in_(project_ids)))
             s.execute(sa.delete(m.Project).where(m.Project.id.in_(project_ids)))

@@ -35,12 +35,14 @@ class RevokeManager:
         with self.db.session() as s:
             self.add(s, audit_id=payload.audit_ids[0])
 
-    def is_revoked(self, session: Session, payload: TokenPayload, *, user_domain_id: str | None,
+    def is_revoked(self, session: Session, payload: TokenPayload, *, user_ids: list[str],
+                   user_domain_id: str | None,
                    project_id: str | None, scope_domain_ids: list[str]) -> bool:
         domains = [d for d in [user_domain_id, *scope_domain_ids] if d]
         stmt = sa.select(E.id).where(
             E.issued_before >= payload.issued_at,
-            sa.or_(E.user_id.is_(None), E.user_id == payload.user_id),
+            # The token's user and, for a trust-scoped token, its trustor too.
+            sa.or_(E.user_id.is_(None), E.user_id.in_(user_ids)),
             sa.or_(E.project_id.is_(None), E.project_id == project_id),
             sa.or_(E.audit_id.is_(None), E.audit_id == payload.audit_ids[0]),
             sa.or_(E.audit_chain_id.is_(None), E.audit_chain_id == payload.audit_chain_id),

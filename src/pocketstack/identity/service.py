@@ -9,8 +9,9 @@ import contextlib
 import logging
 
 from pocketstack.common.api.errors import keystone_format
-from pocketstack.common.service import Service
-from pocketstack.identity.api import build_router
+from pocketstack.common.health import Check, task_running
+from pocketstack.common.service import Counted, Service
+from pocketstack.identity.models import Project, User
 from pocketstack.identity.policies import RULES
 
 LOG = logging.getLogger(__name__)
@@ -18,19 +19,25 @@ PRUNE_INTERVAL = 600  # seconds between sweeps of expired revocation events
 
 
 class IdentityService(Service):
+    regional = False  # one Keystone for every region
     name = "identity"
     catalog_name = "keystone"
     rules = RULES
+    counted = (Counted("projects", Project), Counted("users", User))
 
     def __init__(self, cloud):
         super().__init__(cloud)
         self.manager = cloud.identity
 
     def app(self):
+        from pocketstack.identity.api import build_router
         return self.api(build_router(self.manager), keystone_format)
 
     async def start(self) -> None:
         self._pruner = asyncio.create_task(self._prune_revocations())
+
+    def health(self) -> list[Check]:
+        return [task_running("identity.revocation_pruner", self._pruner)]
 
     async def stop(self) -> None:
         self._pruner.cancel()

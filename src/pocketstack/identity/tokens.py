@@ -15,12 +15,15 @@ import uuid
 from dataclasses import dataclass, field
 
 import msgpack
-from cryptography.fernet import InvalidToken
 
+from pocketstack.common.lazy import lazy
 from pocketstack.identity.keys import KeyRepository
 
+# Imported by the first token sealed or opened (KeyRepository.fernet), not at start.
+fernet = lazy("cryptography.fernet")
+
 PAYLOAD_VERSION = 1
-METHODS = ("password", "token", "application_credential", "totp")
+METHODS = ("password", "token", "application_credential", "totp", "ec2credential")
 SCOPE_UNSCOPED, SCOPE_PROJECT, SCOPE_DOMAIN, SCOPE_SYSTEM = 0, 1, 2, 3
 
 
@@ -79,6 +82,7 @@ class TokenPayload:
     scope_id: str | None = None  # project or domain id; "all" for system
     audit_ids: list[str] = field(default_factory=lambda: [new_audit_id()])
     application_credential_id: str | None = None
+    trust_id: str | None = None  # set on trust-scoped tokens (scope_type is then SCOPE_PROJECT)
 
     @property
     def audit_chain_id(self) -> str:
@@ -94,16 +98,17 @@ class TokenFormatter:
         raw = msgpack.packb([
             PAYLOAD_VERSION, _pack_id(payload.user_id), methods, payload.expires_at, payload.issued_at,
             payload.scope_type, _pack_id(payload.scope_id), [_pack_audit(a) for a in payload.audit_ids],
-            _pack_id(payload.application_credential_id),
+            _pack_id(payload.application_credential_id), _pack_id(payload.trust_id),
         ])
         return self.keys.fernet().encrypt(raw).rstrip(b"=").decode()
 
     def open(self, token: str) -> TokenPayload:
         try:
             raw = self.keys.fernet().decrypt(_canonical_fernet(token))
+            # Tokens sealed before trusts existed have no trust id: read them as unscoped by one.
             (version, user_id, methods, expires_at, issued_at, scope_type, scope_id, audit_ids,
-             app_cred_id) = msgpack.unpackb(raw)
-        except (InvalidToken, UnicodeEncodeError, ValueError, TypeError, msgpack.UnpackException) as exc:
+             app_cred_id, trust_id) = [*msgpack.unpackb(raw), None][:10]
+        except (fernet.InvalidToken, UnicodeEncodeError, ValueError, TypeError, msgpack.UnpackException) as exc:
             raise TokenError("Could not recognize Fernet token") from exc
         if version != PAYLOAD_VERSION:
             raise TokenError("Unsupported token version")
@@ -115,5 +120,5 @@ class TokenFormatter:
             methods=[m for i, m in enumerate(METHODS) if methods & (1 << i)],
             expires_at=expires_at, issued_at=issued_at, scope_type=scope_type,
             scope_id=_unpack_id(scope_id), audit_ids=[_unpack_audit(a) for a in audit_ids],
-            application_credential_id=_unpack_id(app_cred_id),
+            application_credential_id=_unpack_id(app_cred_id), trust_id=_unpack_id(trust_id),
         )

@@ -1,7 +1,10 @@
 """Users, groups and group membership.
 
 Password hashing (deliberately slow) happens before the transaction opens.  Changing a
-password, disabling or deleting a user revokes every token the user holds.
+password, disabling or deleting a user revokes every token the user holds.  Setting a
+password obeys the security compliance rules (:mod:`~pocketstack.identity.compliance`):
+an administrator's is checked against the regex and may have to be changed at first
+use; a user's own change also against the minimum age and the password history.
 """
 
 from __future__ import annotations
@@ -10,10 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from pocketstack.common.db import Database, new_id
+from pocketstack.common.db import Database, new_id, utcnow
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
-from pocketstack.identity.passwords import check_password, hash_password
+from pocketstack.identity.compliance import recent_hashes, remember_password
+from pocketstack.identity.passwords import hash_password
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID
 
 
@@ -53,6 +57,8 @@ class UserManager:
                     enabled: bool = True, default_project_id: str | None = None,
                     description: str | None = None, options: dict | None = None,
                     extra: dict | None = None, user_id: str | None = None) -> m.User:
+        if password:
+            self.identity.compliance.check_requirements(password)
         password_hash = hash_password(password, self.bcrypt_rounds) if password else None
         domain_id = domain_id or DEFAULT_DOMAIN_ID
         try:
@@ -61,16 +67,30 @@ class UserManager:
                 if default_project_id:
                     self.identity.resource.load_project(s, default_project_id, domain=False)
                 user = m.User(id=user_id or new_id(), name=name, domain_id=domain_id, enabled=enabled,
-                              default_project_id=default_project_id, password_hash=password_hash,
+                              default_project_id=default_project_id,
                               description=description, options=options or {}, extra=extra or {})
                 s.add(user)
                 s.flush()
+                if password_hash:
+                    self._set_password(s, user, password_hash, self_service=False)
         except sa_exc.IntegrityError:
             raise errors.DuplicateEntry(action="store user", details=f"Duplicate entry found with name {name} at "
                                                                   f"domain ID {domain_id}.") from None
         return user
 
-    def update_user(self, user_id: str, changes: dict) -> m.User:
+    def _set_password(self, s: Session, user: m.User, password_hash: str | None, *, self_service: bool) -> None:
+        now = utcnow()
+        user.password_hash = password_hash
+        user.password_created_at = now if password_hash else None
+        user.password_self_service = self_service
+        user.password_expires_at = (self.identity.compliance.expires_at(user, self_service=self_service, now=now)
+                                    if password_hash else None)
+        if password_hash:
+            remember_password(s, user, password_hash, self.identity.compliance.unique_last_password_count)
+
+    def update_user(self, user_id: str, changes: dict, *, self_service: bool = False) -> m.User:
+        if changes.get("password"):
+            self.identity.compliance.check_requirements(changes["password"])
         password_hash = (hash_password(changes["password"], self.bcrypt_rounds)
                          if changes.get("password") else None)
         try:
@@ -87,7 +107,7 @@ class UserManager:
                 if "extra" in changes:
                     user.extra = {**user.extra, **changes["extra"]}
                 if "password" in changes:
-                    user.password_hash = password_hash
+                    self._set_password(s, user, password_hash, self_service=self_service)
                 if "password" in changes or changes.get("enabled") is False:
                     self.identity.revoke.add(s, user_id=user.id)
                 s.flush()
@@ -97,11 +117,15 @@ class UserManager:
         return user
 
     def change_password(self, user_id: str, original: str, new: str) -> None:
-        """Self-service change: the caller proves the current password first."""
+        """Self-service change: the caller proves the current password first (an expired
+        one still counts: changing it is how it stops being expired)."""
         user = self.get_user(user_id)
-        if not check_password(original, user.password_hash):
-            raise errors.AuthenticationRequired()
-        self.update_user(user_id, {"password": new})
+        self.identity.tokens.verify_password(user, original, allow_expired=True)
+        compliance = self.identity.compliance
+        with self.db.session(readonly=True) as s:
+            history = recent_hashes(s, user.id, compliance.unique_last_password_count)
+        compliance.check_self_service_change(user, new, history)
+        self.update_user(user_id, {"password": new}, self_service=True)
 
     def delete_user(self, user_id: str) -> None:
         with self.db.session() as s:
@@ -109,6 +133,8 @@ class UserManager:
             s.execute(sa.delete(m.Assignment).where(m.Assignment.actor_id == user.id))
             s.execute(sa.delete(m.GroupMembership).where(m.GroupMembership.user_id == user.id))
             s.execute(sa.delete(m.ApplicationCredential).where(m.ApplicationCredential.user_id == user.id))
+            self.identity.trusts.delete_for_user(s, user.id)
+            self.identity.credentials.delete_for_user(s, user.id)
             self.identity.revoke.add(s, user_id=user.id)
             s.delete(user)
 

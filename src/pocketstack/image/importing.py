@@ -37,7 +37,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urljoin
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -45,6 +44,7 @@ from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import RetriesExhausted, cas_update, run_in_transaction
+from pocketstack.common.faults import NO_FAULTS, FailPoints
 from pocketstack.image import access, errors
 from pocketstack.image import models as m
 from pocketstack.image.data import HASH_ALGO, SIZE_CAP, Upload, claim_queued, end_upload
@@ -59,7 +59,7 @@ LOCK = "os_glance_import_task"
 IMPORTING = "os_glance_importing_to_stores"
 FAILED = "os_glance_failed_import"
 TASK_TYPE = "api_image_import"
-FETCH_TIMEOUT = httpx.Timeout(30.0)
+FETCH_TIMEOUT = 30.0  # seconds, for each of connect, read, write and pool
 MAX_REDIRECTS = 5
 CHUNK = 1 << 20
 
@@ -96,6 +96,8 @@ def check_importable(image: ImageView, method: str) -> None:
 
 def fetch(url: str, allowed: ImportFilter) -> Iterator[bytes]:
     """The bytes at ``url``, following redirects whose targets pass the filter too."""
+    import httpx  # only web-download imports need it (a tenth of a second of start-up otherwise)
+
     with httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
             with client.stream("GET", url) as response:
@@ -115,8 +117,10 @@ class ImageImporter:
     ``staging`` the staging area; ``fetcher(url, filter)`` yields a URL's bytes."""
 
     def __init__(self, db: Database, store: Store, staging: Store, allowed: ImportFilter,
-                 fetcher: Callable[[str, ImportFilter], Iterator[bytes]] = fetch, size_cap: int = SIZE_CAP):
+                 fetcher: Callable[[str, ImportFilter], Iterator[bytes]] = fetch, size_cap: int = SIZE_CAP,
+                 faults: FailPoints = NO_FAULTS):
         self.db, self.store, self.staging, self.allowed = db, store, staging, allowed
+        self.faults = faults  # fault injection's fail points (an import is one)
         self.node = store.node  # the process running the tasks it creates
         self.fetcher, self.size_cap = fetcher, size_cap
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="image-import")
@@ -211,6 +215,7 @@ class ImageImporter:
                     raise errors.ImageDeletedDuringImport()
                 staged = image.location
             method = task.input["import_req"]["method"]
+            self.faults.check("image", "import")
             if method["name"] == "glance-direct":
                 chunks: Iterator[bytes] = self.staging.read(staged or "", chunk_size=CHUNK)
             else:

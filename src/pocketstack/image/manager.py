@@ -45,6 +45,7 @@ from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
+from pocketstack.common.faults import NO_FAULTS, FailPoints
 from pocketstack.common.pagination import apply_paging
 from pocketstack.image import access, attributes, errors
 from pocketstack.image import models as m
@@ -77,7 +78,8 @@ def _check_tag(tag: str) -> None:
 
 
 class ImageManager:
-    def __init__(self, db: Database, store: Store, staging: Store, allowed: ImportFilter = GLANCE_DEFAULTS):
+    def __init__(self, db: Database, store: Store, staging: Store, allowed: ImportFilter = GLANCE_DEFAULTS,
+                 faults: FailPoints = NO_FAULTS):
         self.db = db
         self.store = store
         self.members = MemberManager(db)
@@ -85,7 +87,7 @@ class ImageManager:
         self.namespaces = NamespaceCatalog(db)
         self.definitions = DefinitionCatalog(db)
         self.tasks = TaskManager(db, self, store.node)
-        self.importer = ImageImporter(db, store, staging, allowed)
+        self.importer = ImageImporter(db, store, staging, allowed, faults=faults)
 
     # -- reading ---------------------------------------------------------------------
     def get_image(self, context: RequestContext, image_id: str) -> ImageView:

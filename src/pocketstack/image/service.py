@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import asyncio
 
-from pocketstack.common.service import Service
-from pocketstack.image.api import build_router
-from pocketstack.image.api.errors import RememberAccept, glance_format
-from pocketstack.image.api.prepare import prepare
+from pocketstack.common.service import Counted, Service
 from pocketstack.image.import_filter import ImportFilter
 from pocketstack.image.manager import ImageManager
+from pocketstack.image.models import Image
 from pocketstack.image.policies import RULES
 from pocketstack.image.stores.file import FileStore
 
@@ -21,19 +19,25 @@ class ImageService(Service):
     name = "image"
     catalog_name = "glance"
     rules = RULES
+    counted = (Counted("images", Image, "status"),)
 
     def __init__(self, cloud):
         super().__init__(cloud)
         data_dir = cloud.settings.data_dir
         self.manager = ImageManager(cloud.db, FileStore(data_dir / "images"), FileStore(data_dir / "image-staging"),
-                                    ImportFilter.from_settings(cloud.settings))
+                                    ImportFilter.from_settings(cloud.settings), cloud.faults)
 
     def app(self):
+        from pocketstack.image.api import build_router
+        from pocketstack.image.api.errors import RememberAccept, glance_format
+        from pocketstack.image.api.prepare import prepare
         app = self.api(build_router(self.manager), glance_format, prepare=prepare, empty_id_not_found=True)
         app.add_middleware(RememberAccept)
         return app
 
     async def start(self) -> None:
+        if not self.cloud.primary:  # an extra API worker: the primary owns this node's uploads
+            return
         await asyncio.to_thread(self.manager.data.recover)
         await asyncio.to_thread(self.manager.tasks.recover)
         await asyncio.to_thread(self.manager.importer.recover)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -40,7 +39,7 @@ TYPES = ("import", "api_image_import")
 CREATABLE_TYPES = ("import",)
 STATUSES = ("pending", "processing", "success", "failure")
 TIME_TO_LIVE = dt.timedelta(hours=48)
-FETCH_TIMEOUT = httpx.Timeout(30.0)
+FETCH_TIMEOUT = 30.0  # seconds, for each of connect, read, write and pool
 CHUNK = 1 << 20
 
 
@@ -103,6 +102,8 @@ def check_input(task_type: str, task_input: Any) -> None:
 
 def fetch(url: str) -> Iterator[bytes]:
     """The bytes at ``url`` (following redirects); raises on any HTTP or network error."""
+    import httpx  # only import tasks need it, not the start of every cloud
+
     with httpx.stream("GET", url, timeout=FETCH_TIMEOUT, follow_redirects=True) as response:
         response.raise_for_status()
         yield from response.iter_bytes(CHUNK)

@@ -59,17 +59,19 @@ class _Beside(uvicorn.Server):
         yield
 
 
-def run_beside(main: uvicorn.Server, metadata: uvicorn.Server, sock: socket.socket) -> None:
-    """Run ``main`` and the metadata server in one loop (the one ``main.run()`` would
-    make: uvloop where installed) until ``main`` stops."""
+def run_beside(main: uvicorn.Server, metadata: uvicorn.Server, sock: socket.socket,
+               main_sockets: list[socket.socket] | None = None) -> None:
+    """Run ``main`` (on ``main_sockets`` if given) and the metadata server in one loop
+    (the one ``main.run()`` would make: uvloop where installed) until ``main`` stops."""
     with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:
-        runner.run(_serve_beside(main, metadata, sock))
+        runner.run(_serve_beside(main, metadata, sock, main_sockets))
 
 
-async def _serve_beside(main: uvicorn.Server, metadata: uvicorn.Server, sock: socket.socket) -> None:
+async def _serve_beside(main: uvicorn.Server, metadata: uvicorn.Server, sock: socket.socket,
+                        main_sockets: list[socket.socket] | None) -> None:
     task = asyncio.create_task(metadata.serve(sockets=[sock]))
     try:
-        await main.serve()
+        await main.serve(sockets=main_sockets)
     finally:
         metadata.should_exit = True
         await task

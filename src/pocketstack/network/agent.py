@@ -16,6 +16,7 @@ import asyncio
 import logging
 
 from pocketstack.common import rpc
+from pocketstack.common.health import Check, task_running
 from pocketstack.common.heartbeat import Heartbeat
 from pocketstack.network import agent_records
 from pocketstack.network.drivers.base import EVENTS, DatapathDriver
@@ -58,6 +59,13 @@ class NetworkAgent:
         await self.heartbeat.start({self.host})
         self._stamper = asyncio.create_task(self._stamp_forever(), name=f"network agent {self.host}")
         LOG.info("network agent %s running (driver %s)", self.host, self.driver.name)
+
+    def health(self) -> list[Check]:
+        """Registered and stamping its heartbeat; serving its topic when scaled out."""
+        checks = [task_running(f"network.agent {self.host}", self._stamper)]
+        if self.server is not None:
+            checks.append(Check(f"network.agent {self.host} rpc", self.server.serving))
+        return checks
 
     def report(self) -> dict:
         """``configurations`` as stamped now: the agent's own, then the driver's status."""

@@ -42,9 +42,11 @@ class Env:
     alive_hosts: Callable[[], set[str]] | None = None
     vif_details: dict = field(default_factory=lambda: {"port_filter": True})
 
-    def describe(self, session: Session) -> None:
-        """What rendering in ``session`` needs of the process (the port binding)."""
+    def describe(self, session: Session, ctx: RequestContext) -> None:
+        """What rendering in ``session`` needs of the process (the port binding) and of
+        the caller (its project: a network's ``shared`` is shown as it sees it)."""
         session.info["vif"] = (self.vif_type, self.vif_details)
+        session.info["viewer"] = ctx.project_id
 
 
 @dataclass
@@ -74,7 +76,7 @@ def transact(env: Env, ctx: RequestContext, fn: Callable[[Work], T]) -> T:
 
     def attempt(session: Session) -> T:
         work = Work(session, ctx, env)
-        env.describe(session)
+        env.describe(session, ctx)
         result = fn(work)
         done["work"] = work
         return result
@@ -91,5 +93,5 @@ def transact(env: Env, ctx: RequestContext, fn: Callable[[Work], T]) -> T:
 def read(env: Env, ctx: RequestContext, fn: Callable[[Work], T]) -> T:
     """Run ``fn`` in a read-only transaction."""
     with env.db.session(readonly=True) as session:
-        env.describe(session)
+        env.describe(session, ctx)
         return fn(Work(session, ctx, env))

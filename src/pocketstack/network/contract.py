@@ -88,6 +88,10 @@ class NetworkContract(Protocol):
     def list_instance_ports(self, instance_id: str) -> Resources:
         """The ports bound to the instance, oldest first."""
 
+    def security_group_names(self, group_ids: Sequence[str]) -> dict[str, str]:
+        """The names of these security groups, whichever project owns them, by id (ids of
+        no group left out): what a server shows of its ports' groups, in one query."""
+
     def instances_addresses(self, instance_ids: Sequence[str]) -> dict[str, Addresses]:
         """The servers' ``addresses`` fields: ``{instance_id: {network_name: [{"version",
         "addr", "OS-EXT-IPS:type": "fixed"|"floating", "OS-EXT-IPS-MAC:mac_addr"}]}}``, in

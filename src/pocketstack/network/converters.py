@@ -4,6 +4,8 @@ a string is converted, anything else is a 400 before it can reach the database."
 
 from __future__ import annotations
 
+import uuid as uuid_module
+
 from pocketstack.network import errors
 
 # Neutron's DB_INTEGER_MAX_VALUE: the largest value of an INTEGER column.
@@ -45,6 +47,17 @@ def max_length(attribute: str, value: str, limit: int) -> str:
     """``type:string`` with a maximum length (the column's)."""
     if len(value) > limit:
         raise invalid_attribute(attribute, f"'{value}' exceeds maximum length of {limit}")
+    return value
+
+
+def uuid(attribute: str, value: str) -> str:
+    """``type:uuid``: a UUID as Neutron's ``is_uuid_like`` takes it (dashes optional)."""
+    try:
+        like = uuid_module.UUID(value).hex == value.replace("-", "").lower()
+    except (TypeError, ValueError, AttributeError):
+        like = False
+    if not like:
+        raise invalid_attribute(attribute, f"'{value}' is not a valid UUID")
     return value
 
 

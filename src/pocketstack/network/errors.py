@@ -475,6 +475,152 @@ class NetworkNotHostedByDhcpAgent(NeutronConflict):
     msg_fmt = "The network {network_id} is not hosted by the DHCP agent {agent_id}."
 
 
+
+# -- address scopes (neutron_lib.exceptions.address_scope) -------------------------------------------
+class AddressScopeNotFound(NeutronNotFound):
+    msg_fmt = "Address scope {id} could not be found."
+
+
+class AddressScopeInUse(NeutronConflict):
+    msg_fmt = ("Unable to complete operation on address scope {address_scope_id}. There are one or more subnet "
+               "pools in use on the address scope.")
+
+
+class AddressScopeUpdateError(NeutronBadRequest):
+    msg_fmt = "Unable to update address scope {address_scope_id} : {reason}."
+
+
+class AddressScopePrefixConflict(NeutronConflict):
+    msg_fmt = "Failed to associate address scope: subnetpools within an address scope must have unique prefixes."
+
+
+class IllegalSubnetPoolAssociationToAddressScope(NeutronBadRequest):
+    msg_fmt = ("Illegal subnetpool association: subnetpool {subnetpool_id} cannot be associated with address "
+               "scope {address_scope_id}.")
+
+
+class IllegalSubnetPoolIpVersionAssociationToAddressScope(NeutronBadRequest):
+    msg_fmt = ("Illegal subnetpool association: subnetpool {subnetpool_id} cannot associate with address scope "
+               "{address_scope_id} because subnetpool ip_version is not {ip_version}.")
+
+
+# -- RBAC policies (neutron.extensions.rbac) ----------------------------------------------------------
+class RbacPolicyNotFound(NeutronNotFound):
+    """Neutron finds a policy's type by its id first: an id it cannot see is of type
+    ``unknown``."""
+
+    msg_fmt = "RBAC policy of type {object_type} with ID {id} not found"
+
+    def __init__(self, id: str, object_type: str = "unknown"):
+        super().__init__(id=id, object_type=object_type)
+
+
+class RbacPolicyInUse(NeutronConflict):
+    msg_fmt = ("RBAC policy on object {object_id} cannot be removed because other objects depend on it.\n"
+               "Details: {details}")
+
+
+class DuplicateRbacPolicy(NeutronConflict):
+    msg_fmt = "An RBAC policy already exists with those values."
+
+
+class InvalidActionForType(NeutronBadRequest):
+    msg_fmt = "Invalid action '{action}' for object type '{object_type}'. Valid actions: {valid_actions}"
+
+
+# -- trunks (neutron.services.trunk.exceptions) -------------------------------------------------------
+class TrunkNotFound(NeutronNotFound):
+    msg_fmt = "Trunk {id} could not be found."
+
+
+class SubPortNotFound(NeutronNotFound):
+    msg_fmt = "SubPort {port_id} on trunk {trunk_id} could not be found."
+
+
+class TrunkPortInUse(NeutronConflict):
+    msg_fmt = "Port {port_id} is in use by another trunk."
+
+
+class DuplicateSubPort(NeutronConflict):
+    msg_fmt = ("segmentation_type {segmentation_type} and segmentation_id {segmentation_id} already in use on "
+               "trunk {trunk_id}.")
+
+
+class ParentPortInUse(NeutronConflict):
+    msg_fmt = "Port {port_id} is currently in use and is not eligible for use as a parent port."
+
+
+class SubPortMtuGreaterThanTrunkPortMtu(NeutronConflict):
+    msg_fmt = "MTU {port_mtu} of subport {port_id} cannot be greater than MTU {trunk_mtu} of trunk {trunk_id}."
+
+
+class PortInUseAsTrunkParent(NeutronConflict):
+    msg_fmt = "Port {port_id} is currently a parent port for trunk {trunk_id}."
+
+
+class PortInUseAsSubPort(NeutronConflict):
+    msg_fmt = "Port {port_id} is currently a subport for trunk {trunk_id}."
+
+
+class TrunkInUse(NeutronConflict):
+    msg_fmt = "Trunk {trunk_id} is currently in use."
+
+
+class TrunkDisabled(NeutronConflict):
+    msg_fmt = "Trunk {trunk_id} is currently disabled."
+
+
+# -- QoS (neutron_lib.exceptions.qos) ----------------------------------------------------------------
+class QosPolicyNotFound(NeutronNotFound):
+    msg_fmt = "QoS policy {id} could not be found."
+
+
+class QosRuleNotFound(NeutronNotFound):
+    msg_fmt = "QoS rule {rule_id} for policy {policy_id} could not be found."
+
+
+class QoSPolicyDefaultAlreadyExists(NeutronConflict):
+    msg_fmt = "A default QoS policy exists for project {project_id}."
+
+
+class QosPolicyInUse(NeutronConflict):
+    msg_fmt = "QoS Policy {policy_id} is used by {object_type} {object_id}."
+
+
+class QoSRulesConflict(NeutronConflict):
+    msg_fmt = "Rule {new_rule_type} conflicts with rule {rule_id} which already exists in QoS Policy {policy_id}."
+
+
+class QoSRuleParameterConflict(NeutronConflict):
+    msg_fmt = ("Unable to add the rule with value {rule_value} to the policy {policy_id} as the existing rule of "
+               "type {existing_rule} has value {existing_value}.")
+
+
+class PolicyRemoveAuthorizationError(Forbidden):
+    msg_fmt = "Failed to remove provided policy {policy_id} because you are not authorized."
+
+
+class HiddenByPolicy(NeutronNotFound):
+    """A GET the policy refuses on something the caller sees the parent of (a shared QoS
+    policy's rule): Neutron's policy hook answers its plain 404."""
+
+    code = "HTTPNotFound"
+    msg_fmt = "The resource could not be found."
+
+
+class NotAuthorized(Forbidden):
+    """Neutron's plain ``NotAuthorized`` (a rule type's details are for admins only)."""
+
+    msg_fmt = "Not authorized."
+
+
+class InvalidRuleType(NeutronBadRequest):
+    """A rule type Neutron does not know, in the URL (its object field's ValueError)."""
+
+    code = "HTTPBadRequest"
+    msg_fmt = "Field value {rule_type} is invalid"
+
+
 def neutron_type(error: ApiError) -> ApiError:
     """Rename the generic errors shared code raises to Neutron's webob names; errors with
     a Neutron type of their own (the classes above, or an explicit ``error_type``) keep it."""

@@ -14,11 +14,15 @@ import sqlalchemy as sa
 from pocketstack.common.context import RequestContext
 from pocketstack.common.pagination import Paging
 from pocketstack.network import (
+    access,
+    address_scopes,
     floatingips,
     ip_availability,
     networks,
     ports,
+    qos,
     quota,
+    rbac,
     routers,
     scheduling,
     security_groups,
@@ -26,22 +30,28 @@ from pocketstack.network import (
     subnetpools,
     subnets,
     tags,
+    trunks,
     views,
 )
 from pocketstack.network.context import Env, Work, read, transact
 from pocketstack.network.contract import QueryParams, Resource, Resources
 from pocketstack.network.instances import InstanceNetworking
 from pocketstack.network.models import (
+    AddressScope,
     DefaultSecurityGroup,
     FloatingIp,
     Network,
     Port,
+    QosPolicy,
+    QosRule,
     Quota,
+    RbacPolicy,
     Router,
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
     SubnetPool,
+    Trunk,
 )
 
 Tags = list[str]
@@ -49,8 +59,12 @@ ProjectIds = list[str]
 COLLECTIONS: dict[str, tuple[Any, Any]] = {
     "networks": (Network, networks), "subnets": (Subnet, subnets), "subnetpools": (SubnetPool, subnetpools),
     "ports": (Port, ports), "routers": (Router, routers), "floatingips": (FloatingIp, floatingips),
-    "security-groups": (SecurityGroup, security_groups),
+    "security-groups": (SecurityGroup, security_groups), "address-scopes": (AddressScope, address_scopes),
+    "rbac-policies": (RbacPolicy, rbac), "trunks": (Trunk, trunks), "qos/policies": (QosPolicy, qos),
 }
+# The list filters of attributes that are not columns.
+COMPUTED_FILTERS: dict[Any, Any] = {Port: store.port_filters, Trunk: trunks.status_filter,
+                                    QosPolicy: qos.is_default_filter}
 
 
 class NetworkManager(InstanceNetworking):
@@ -67,7 +81,7 @@ class NetworkManager(InstanceNetworking):
             self.ensure_default_security_group(ctx, ctx.project_id)
 
         def work(w: Work):
-            extra = store.port_filters(query) if model is Port else []
+            extra = COMPUTED_FILTERS[model](query) if model in COMPUTED_FILTERS else []
             rows, paging = store.list_rows(w.s, model, ctx, query, extra, skip={"fixed_ips"})
             return views.render(w.s, rows), paging
         return read(self.env, ctx, work)
@@ -95,6 +109,10 @@ class NetworkManager(InstanceNetworking):
         _, module = COLLECTIONS[collection]
         transact(self.env, ctx, lambda w: module.delete(w, resource_id))
 
+    def is_shared_with(self, network_id: str, project_id: str | None) -> bool:
+        """Whether an RBAC policy shares the network with ``project_id`` (or with all)."""
+        return read(self.env, RequestContext.admin(), lambda w: access.is_shared_with(w.s, network_id, project_id))
+
     # -- security group rules --------------------------------------------------------------
     def ensure_default_security_group(self, ctx: RequestContext, project_id: str) -> None:
         exists = read(self.env, ctx, lambda w: w.s.get(DefaultSecurityGroup, project_id) is not None)
@@ -116,6 +134,38 @@ class NetworkManager(InstanceNetworking):
     def delete_rule(self, ctx: RequestContext, rule_id: str) -> None:
         transact(self.env, ctx, lambda w: security_groups.delete_rule(w, rule_id))
 
+    # -- QoS policy rules --------------------------------------------------------------------
+    def list_qos_rules(self, ctx: RequestContext, policy_id: str, rule_type: str,
+                       query: QueryParams) -> tuple[Resources, Paging]:
+        def work(w: Work):
+            rows, paging = store.list_rows(w.s, QosRule, ctx, query, [QosRule.qos_policy_id == policy_id,
+                                                                      QosRule.type == rule_type])
+            return [views.qos_rule(r) for r in rows], paging
+        return read(self.env, ctx, work)
+
+    def get_qos_rule(self, ctx: RequestContext, policy_id: str, rule_type: str, rule_id: str) -> Resource:
+        def work(w: Work):
+            return views.qos_rule(qos.fetch_rule(w, store.fetch(w.s, QosPolicy, ctx, policy_id), rule_type, rule_id))
+        return read(self.env, ctx, work)
+
+    def find_qos_rule(self, ctx: RequestContext, rule_type: str, rule_id: str) -> tuple[str, Resource]:
+        """A rule by id alone: its policy's id and the rule."""
+        def work(w: Work):
+            rule = qos.find_rule(w, rule_type, rule_id)
+            return rule.qos_policy_id, views.qos_rule(rule)
+        return read(self.env, ctx, work)
+
+    def create_qos_rule(self, ctx: RequestContext, policy_id: str, rule_type: str, attrs: Resource) -> Resource:
+        return transact(self.env, ctx, lambda w: views.qos_rule(qos.create_rule(w, policy_id, rule_type, attrs)))
+
+    def update_qos_rule(self, ctx: RequestContext, policy_id: str, rule_type: str, rule_id: str,
+                        attrs: Resource) -> Resource:
+        return transact(self.env, ctx, lambda w: views.qos_rule(qos.update_rule(w, policy_id, rule_type, rule_id,
+                                                                                attrs)))
+
+    def delete_qos_rule(self, ctx: RequestContext, policy_id: str, rule_type: str, rule_id: str) -> None:
+        transact(self.env, ctx, lambda w: qos.delete_rule(w, policy_id, rule_type, rule_id))
+
     # -- router interfaces -------------------------------------------------------------------
     def add_router_interface(self, ctx: RequestContext, router_id: str, body: Resource) -> Resource:
         return transact(self.env, ctx, lambda w: routers.add_interface(w, router_id, body))
@@ -126,6 +176,12 @@ class NetworkManager(InstanceNetworking):
     def change_extra_routes(self, ctx: RequestContext, router_id: str, routes: Resources, add: bool) -> Resource:
         return transact(self.env, ctx, lambda w: views.render_one(w.s, routers.change_routes(w, router_id, routes,
                                                                                              add)))
+
+    # -- trunk subports ------------------------------------------------------------------------
+    def change_subports(self, ctx: RequestContext, trunk_id: str, sub_ports: Any, add: bool) -> Resource:
+        """add_subports / remove_subports: the trunk as it is after the change."""
+        change = trunks.add_subports if add else trunks.remove_subports
+        return transact(self.env, ctx, lambda w: views.render_one(w.s, change(w, trunk_id, sub_ports)))
 
     def ip_availabilities(self, ctx: RequestContext, filters: dict[str, Any]) -> Resources:
         return read(self.env, ctx, lambda w: ip_availability.availabilities(w, filters))
@@ -181,5 +237,5 @@ class NetworkManager(InstanceNetworking):
             return {name: views.render(w.s, list(w.s.scalars(sa.select(model))))
                     for name, model in (("networks", Network), ("subnets", Subnet), ("ports", Port),
                                         ("routers", Router), ("floatingips", FloatingIp),
-                                        ("security_groups", SecurityGroup))}
+                                        ("security_groups", SecurityGroup), ("qos_policies", QosPolicy))}
         return read(self.env, ctx, work)

@@ -8,8 +8,14 @@ Galera across writers), where a read-then-write check is not:
 * ``network_port`` — (network_id, mac_address): a MAC is unique per network.
 * ``network_segment`` — (network_type, physical_network, segmentation_id).
 * ``network_quota_slot`` — (project_id, resource, slot): quota usage, see quota.py.
+* ``network_trunk_port`` — port_id: a port is in at most one trunk, as its parent or as
+  one of its subports; (trunk_id, segmentation_type, segmentation_id): one subport per
+  VLAN of a trunk (see trunks.py).
 
-Subnet pools carry a ``generation`` for compare-and-swap prefix allocation.
+Subnet pools carry a ``generation`` for compare-and-swap prefix allocation; address
+scopes and RBAC policies carry one too (see :mod:`.address_scopes` and :mod:`.rbac`).
+* ``network_qos_rule`` — (qos_policy_id, type, direction): one QoS rule of a type per
+  direction in a policy; ``network_qos_default_policy`` — one default policy per project.
 """
 
 from __future__ import annotations
@@ -54,6 +60,9 @@ class Network(StandardAttrs, Base):
     network_type: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
     physical_network: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     segmentation_id: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    # The QoS policy bound to the network (Neutron's qos extension; see :mod:`.qos` for
+    # why binding one races with no delete of it).
+    qos_policy_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True, index=True)
 
 
 class Segment(Base):
@@ -85,6 +94,85 @@ class SubnetPool(StandardAttrs, Base):
     # Prefixes handed out to subnets; changed only by compare-and-swap on generation.
     allocated: Mapped[list] = mapped_column(JSONText, default=list)
     generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+    address_scope_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True, index=True)
+
+
+class AddressScope(Base):
+    """Neutron's address scope: no standard attributes (no description, timestamps,
+    revision or tags), as in Neutron.  ``generation`` is bumped by every pool that joins
+    or changes in the scope, so a delete or a prefix check racing with it re-runs."""
+
+    __tablename__ = "network_address_scope"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    shared: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    ip_version: Mapped[int] = mapped_column(sa.Integer)
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class RbacPolicy(Base):
+    """One grant of a network to a project (``target_tenant``, ``*`` for all), Neutron's
+    ``networkrbacs``: the unique constraint makes a duplicate grant a 409 decided by the
+    database.  ``generation`` is bumped by every port a grant lets another project make,
+    so revoking it races with no port creation (see :mod:`.rbac`)."""
+
+    __tablename__ = "network_rbac_policy"
+    __table_args__ = (sa.UniqueConstraint("target_tenant", "object_id", "action"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    object_type: Mapped[str] = mapped_column(sa.String(32), default="network")
+    object_id: Mapped[str] = mapped_column(sa.ForeignKey("network_network.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(255))
+    target_tenant: Mapped[str] = mapped_column(sa.String(255), index=True)
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class QosPolicy(StandardAttrs, Base):
+    """Neutron's QoS policy.  Its revision number is bumped by every change to its rules,
+    so rule checks that read the policy's other rules (one per type and direction, a
+    minimum below the limit) race with no other rule change: one re-runs.
+    ``generation`` is bumped by every network or port bound to it, so that binding it
+    races with no delete (see :mod:`.qos`)."""
+
+    __tablename__ = "network_qos_policy"
+
+    shared: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class QosDefaultPolicy(Base):
+    """A project's default QoS policy (Neutron's ``qos_policies_default``): the primary
+    key makes a second default of one project a refused insert, decided by the database."""
+
+    __tablename__ = "network_qos_default_policy"
+
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    qos_policy_id: Mapped[str] = mapped_column(sa.ForeignKey("network_qos_policy.id", ondelete="CASCADE"),
+                                               index=True)
+
+
+class QosRule(Base):
+    """One rule of a QoS policy, of any type (``bandwidth_limit``, ``dscp_marking``,
+    ``minimum_bandwidth``); the columns another type does not have are NULL.  A DSCP
+    rule's ``direction`` is ``""`` so that the unique constraint -- one rule per type and
+    direction in a policy, Neutron's ``duplicates`` -- holds for it too."""
+
+    __tablename__ = "network_qos_rule"
+    __table_args__ = (sa.UniqueConstraint("qos_policy_id", "type", "direction"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
+    qos_policy_id: Mapped[str] = mapped_column(sa.ForeignKey("network_qos_policy.id", ondelete="CASCADE"),
+                                               index=True)
+    type: Mapped[str] = mapped_column(sa.String(32))
+    direction: Mapped[str] = mapped_column(sa.String(16), default="")
+    max_kbps: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    max_burst_kbps: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    min_kbps: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    dscp_mark: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 
 class Subnet(StandardAttrs, Base):
@@ -126,6 +214,8 @@ class Port(StandardAttrs, Base):
     # The instance compute bound the port to (Nova's network info cache): a server shows
     # only these ports, never one that merely names it as its device_id.
     bound_instance_id: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
+    # The port's own QoS policy (the network's applies where it has none), as on networks.
+    qos_policy_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True, index=True)
 
 
 class IpAllocation(Base):
@@ -210,6 +300,36 @@ class AutoTopology(Base):
     project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     network_id: Mapped[str] = mapped_column(sa.ForeignKey("network_network.id", ondelete="CASCADE"))
     router_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+
+
+class Trunk(StandardAttrs, Base):
+    """Neutron's trunk: a parent port carrying its subports' networks as VLANs.  The
+    parent is also a :class:`TrunkPort` row (``role`` ``parent``): that row, not this
+    one, is what keeps a port out of two trunks.  ``status`` is not stored: it follows the
+    parent port's binding (:func:`.trunks.status_clause`)."""
+
+    __tablename__ = "network_trunk"
+
+    admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    port_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+
+
+class TrunkPort(Base):
+    """One port of one trunk: its parent (no segmentation) or a subport.  The primary key
+    makes "this port is already in a trunk" a unique-key clash the database decides; the
+    foreign key keeps a deleted port out (the port's revision is bumped by every change
+    here, so its compare-and-swap delete cannot miss one)."""
+
+    __tablename__ = "network_trunk_port"
+    # Named: the convention's name would pass PostgreSQL's 63-character limit.
+    __table_args__ = (sa.UniqueConstraint("trunk_id", "segmentation_type", "segmentation_id",
+                                          name="uq_network_trunk_port_segmentation"),)
+
+    port_id: Mapped[str] = mapped_column(sa.ForeignKey("network_port.id"), primary_key=True)
+    trunk_id: Mapped[str] = mapped_column(sa.ForeignKey("network_trunk.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    segmentation_type: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    segmentation_id: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
 
 
 class Tag(Base):

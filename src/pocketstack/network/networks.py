@@ -1,5 +1,6 @@
 """Networks: create with a provider segment, update, delete when nothing uses them
-(an external network takes its unassociated floating IPs with it, as in Neutron)."""
+(an external network takes its unassociated floating IPs with it, as in Neutron).
+``shared`` and ``router:external`` are kept as the wildcard RBAC policies (:mod:`.rbac`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
-from pocketstack.network import dhcp_ports, errors, floatingips, quota, segments, store, views
+from pocketstack.network import dhcp_ports, errors, floatingips, qos, quota, rbac, segments, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import Network, Port, Segment, Subnet, Tag
 from pocketstack.network.subnets import delete_subnet_rows
 
 UPDATABLE = {"name", "description", "admin_state_up", "shared", "router:external", "mtu",
-             "port_security_enabled", "is_default"}
+             "port_security_enabled", "is_default", "qos_policy_id"}
 _COLUMNS = {"router:external": "external"}
 
 
@@ -34,12 +35,15 @@ def create(w: Work, attrs: dict) -> Network:
                   external=attrs.get("router:external", False), is_default=attrs.get("is_default", False),
                   mtu=attrs.get("mtu") or w.env.segments.default_mtu(network_type),
                   port_security_enabled=attrs.get("port_security_enabled", True),
-                  network_type=network_type, physical_network=physnet)
+                  network_type=network_type, physical_network=physnet,
+                  qos_policy_id=qos.network_binding(w, project_id, attrs))
     w.s.add(row)
     w.s.flush()
     quota.claim(w.s, project_id, "network", row.id)
     row.segmentation_id = segments.allocate(w.s, w.env.segments, row.id, network_type, physnet, seg_id)
     w.s.flush()
+    rbac.set_wildcard_share(w, row, row.shared)
+    rbac.set_external(w, row, row.external)
     w.emit("network_updated", views.render_one(w.s, row))
     return row
 
@@ -49,12 +53,14 @@ def update(w: Work, network_id: str, attrs: dict, revision: int | None = None) -
     if any(k.startswith("provider:") for k in attrs):
         raise errors.InvalidInput(error_message="Plugin does not support updating provider attributes")
     store.check_updatable(attrs, UPDATABLE)
-    if attrs.get("shared") is False and row.shared:
-        others = w.s.scalar(sa.select(sa.func.count()).select_from(Port).where(
-            Port.network_id == row.id, Port.project_id != row.project_id, Port.project_id != ""))
-        if others:
-            raise errors.InvalidSharedSetting(network=row.id)
-    store.update_row(w.s, row, {_COLUMNS.get(k, k): v for k, v in attrs.items()}, revision)
+    if "shared" in attrs:
+        rbac.set_wildcard_share(w, row, attrs["shared"])
+    if "router:external" in attrs:
+        rbac.set_external(w, row, attrs["router:external"])
+    values = {_COLUMNS.get(k, k): v for k, v in attrs.items()}
+    if "qos_policy_id" in attrs:
+        values["qos_policy_id"] = qos.rebinding(w, row.qos_policy_id, attrs["qos_policy_id"])
+    store.update_row(w.s, row, values, revision)
     w.emit("network_updated", views.render_one(w.s, row))
     return row
 
@@ -73,6 +79,7 @@ def delete(w: Work, network_id: str) -> None:
         for subnet in subnets:
             delete_subnet_rows(w, subnet)
         w.s.execute(sa.delete(Segment).where(Segment.network_id == row.id))
+        rbac.delete_all(w.s, row.id)
         w.s.execute(sa.delete(Tag).where(Tag.resource_id == row.id))
         quota.release(w.s, [row.id])
         deleted = changed_rows(w.s, sa.delete(Network).where(Network.id == row.id,

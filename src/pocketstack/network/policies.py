@@ -7,6 +7,13 @@ non-shared external network are not, as in Neutron).  Operator-only attributes (
 segments, sharing, external flag, port bindings, chosen floating IP addresses) have
 their own ``<action>_<resource>:<attribute>`` rules, as in Neutron.
 
+Trunks are their project's: members change them, readers read them and their subports.
+
+Address scopes are read by their project and, when shared, by everyone; only admins
+share one.  QoS policies likewise (shared: everyone reads and binds them); as in Neutron
+only admins and a project's managers make and change policies and their rules.  RBAC
+policies are their owner's; only admins grant every project (``*``).
+
 Ports follow Neutron's port policy: a port goes on a network the caller's project owns or
 on a shared one (another project's external network is visible but not usable), and only
 the network's owner (or an admin) chooses addresses, MACs, port security, address pairs
@@ -23,17 +30,30 @@ SHARED_READ = READ + " or (role:reader and 'True':%(shared)s) or (role:reader an
 ADMIN = "rule:admin_api"
 NETWORK_OWNER = "rule:admin_api or (role:member and rule:network_owner)"
 NETWORK_USER = NETWORK_OWNER + " or rule:shared"
+# Neutron's QoS defaults (neutron/conf/policies/qos.py): a project's managers (the role
+# above member) and admins change policies and rules; readers of the policy's project
+# read its rules (``ext_parent_project_id``: the policy's owner).
+MANAGE = "rule:admin_api or (role:manager and project_id:%(project_id)s)"
+PARENT_READ = "rule:admin_api or (role:reader and rule:ext_parent_owner)"
+PARENT_MANAGE = "rule:admin_api or (role:manager and rule:ext_parent_owner)"
+QOS_RULE_TYPES = ("bandwidth_limit", "dscp_marking", "minimum_bandwidth")
+# Neutron's restrict_wildcard: only admins grant every project.
+NOT_WILDCARD = "rule:admin_api or not '*':%(target_tenant)s"
 
 # (member key, what the API calls it) of the resources with the four CRUD rules.
 _RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("subnetpool", "subnet pools"), ("port", "ports"),
               ("router", "routers"), ("floatingip", "floating IPs"), ("security_group", "security groups"),
-              ("security_group_rule", "security group rules"))
+              ("security_group_rule", "security group rules"), ("address_scope", "address scopes"),
+              ("rbac_policy", "RBAC policies"), ("trunk", "trunks"), ("policy", "QoS policies"))
 _CHECKS = {
     "get_network": SHARED_READ,
     # Which subnets a caller sees (its own, its networks' and shared networks') is
     # decided by the query; the rule only asks for the reader role.
     "get_subnet": "rule:admin_api or role:reader",
     "get_subnetpool": SHARED_READ,
+    "get_address_scope": SHARED_READ,
+    "get_policy": READ + " or (role:reader and rule:shared_qos_policy)",
+    "create_policy": MANAGE, "update_policy": MANAGE, "delete_policy": MANAGE,
     # A subnet belongs on a network its project owns.
     "create_subnet": "rule:admin_api or (role:member and project_id:%(network:project_id)s)",
     # Neutron's create_port also lets a project other than the network's owner use a
@@ -52,6 +72,19 @@ def _crud() -> list[Rule]:
             default = READ if action == "get" else WRITE
             rules.append(Rule(rule, _CHECKS.get(rule, default), f"{verb} {name} (bulk create checks each item)."
                               if action == "create" else f"{verb} {name}."))
+    return rules
+
+
+def _qos_rules() -> list[Rule]:
+    rules = []
+    for rule_type in QOS_RULE_TYPES:
+        name = rule_type.replace("_", " ")
+        for action, verb in _VERBS.items():
+            check = PARENT_READ if action == "get" else PARENT_MANAGE
+            rules.append(Rule(f"{action}_policy_{rule_type}_rule", check, f"{verb} a QoS policy's {name} rules."))
+            if action != "create":
+                rules.append(Rule(f"{action}_alias_{rule_type}_rule", check,
+                                  f"{verb} a {name} rule by its id alone (qos-rules-alias)."))
     return rules
 
 
@@ -95,12 +128,21 @@ def _attributes() -> list[Rule]:
         _attribute("create", "router", "external_gateway_info:external_fixed_ips", ADMIN, "admins only"),
         _attribute("update", "router", "external_gateway_info:external_fixed_ips", ADMIN, "admins only"),
         _attribute("create", "floatingip", "floating_ip_address", ADMIN, "admins only"),
+        _attribute("create", "address_scope", "shared", ADMIN, "admins only"),
+        _attribute("update", "address_scope", "shared", ADMIN, "admins only"),
+        _attribute("create", "rbac_policy", "target_tenant", NOT_WILDCARD, "admins for '*', else anyone"),
+        _attribute("update", "rbac_policy", "target_tenant", NOT_WILDCARD, "admins for '*', else anyone"),
     ]
     return rules
 
 
 RULES: tuple[Rule, ...] = (
     *_crud(),
+    *_qos_rules(),
+    Rule("shared_qos_policy", "'True':%(shared)s", "The QoS policy is shared."),
+    Rule("ext_parent_owner", "project_id:%(ext_parent_project_id)s",
+         "The caller's project owns the QoS policy of a rule's target."),
+    Rule("get_rule_type", "role:reader", "List the QoS rule types (a type's driver details: admins only)."),
     *_attributes(),
     Rule("network_owner", "project_id:%(network:project_id)s",
          "The caller's project owns the network (of a subnet or port rule's target)."),
@@ -111,6 +153,9 @@ RULES: tuple[Rule, ...] = (
     Rule("remove_router_interface", WRITE, "Detach a subnet or port from a router."),
     Rule("add_extraroutes", WRITE, "Add extra routes to a router, atomically (extraroute-atomic)."),
     Rule("remove_extraroutes", WRITE, "Remove extra routes from a router, atomically (extraroute-atomic)."),
+    Rule("get_subports", READ, "List the subports of a trunk."),
+    Rule("add_subports", WRITE, "Add subports to a trunk."),
+    Rule("remove_subports", WRITE, "Remove subports from a trunk."),
     Rule("get_quota", READ, "Show a project's quotas, its defaults and its usage details."),
     Rule("update_quota", ADMIN, "List every project's quotas, and set a project's."),
     Rule("delete_quota", ADMIN, "Reset a project's quotas to the defaults."),

@@ -9,13 +9,25 @@ import sqlalchemy as sa
 
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.network import converters, dhcp_opts, errors, ipam, quota, security_groups, store, views
+from pocketstack.network import (
+    converters,
+    dhcp_opts,
+    errors,
+    ipam,
+    qos,
+    quota,
+    rbac,
+    security_groups,
+    store,
+    trunks,
+    views,
+)
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, SecurityGroup, Subnet, Tag
 
 UPDATABLE = {"name", "description", "admin_state_up", "device_id", "device_owner", "binding:host_id",
              "binding:vnic_type", "binding:profile", "fixed_ips", "allowed_address_pairs",
-             "port_security_enabled", "security_groups", "mac_address", "extra_dhcp_opts"}
+             "port_security_enabled", "security_groups", "mac_address", "extra_dhcp_opts", "qos_policy_id"}
 _COLUMNS = {"binding:host_id": "binding_host_id", "binding:vnic_type": "binding_vnic_type",
             "binding:profile": "binding_profile"}
 # Ports the network service owns itself: no security groups, not deletable via /ports.
@@ -119,6 +131,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
     network = store.fetch(w.s, Network, w.ctx, attrs["network_id"])
     # Ports the service owns (router gateways, floating IPs) pass project_id="".
     project_id = attrs["project_id"] if "project_id" in attrs else w.owner(attrs)
+    rbac.hold_access(w, network, project_id)
     subnets = _subnets(w, network.id)
     requested = attrs.get("fixed_ips")
     requested = resolve_fixed_ips(network.id, subnets, requested) if requested is not None else None
@@ -145,6 +158,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
                   allowed_address_pairs=pairs, security_groups=groups, compute_created=compute_created,
                   extra_dhcp_opts=dhcp_opts.merged([], dhcp_opts.check(attrs.get("extra_dhcp_opts"))),
                   bound_instance_id=attrs.get("device_id") if compute_created else None,
+                  qos_policy_id=qos.binding(w, attrs.get("qos_policy_id")),
                   status="ACTIVE" if attrs.get("device_id") else "DOWN")
     mac = _insert_port(w, values, mac)
     ipam.allocate_for_port(w.s, subnets, port_id, mac, requested, ip_versions,
@@ -222,6 +236,8 @@ def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> P
         values["security_groups"] = list(dict.fromkeys(groups or []))
     if "extra_dhcp_opts" in attrs:
         values["extra_dhcp_opts"] = dhcp_opts.merged(port.extra_dhcp_opts, dhcp_opts.check(attrs["extra_dhcp_opts"]))
+    if "qos_policy_id" in attrs:
+        values["qos_policy_id"] = qos.rebinding(w, port.qos_policy_id, attrs["qos_policy_id"])
     if "device_id" in attrs:
         values["status"] = "ACTIVE" if attrs["device_id"] else "DOWN"
     if "fixed_ips" in attrs:
@@ -240,7 +256,9 @@ def delete(w: Work, port_id: str) -> None:
 
 
 def remove(w: Work, port: Port) -> None:
-    """Delete ``port`` (already authorised), its addresses and floating IP associations."""
+    """Delete ``port`` (already authorised), its addresses and floating IP associations;
+    a port in a trunk stays (409)."""
+    trunks.check_port_deletable(w.s, port.id)
     rendered = views.render_one(w.s, port)
     for fip in w.s.scalars(sa.select(FloatingIp).where(FloatingIp.port_id == port.id)):
         store.update_row(w.s, fip, {"port_id": None, "fixed_ip_address": None, "router_id": None, "status": "DOWN"})

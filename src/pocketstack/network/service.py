@@ -6,19 +6,20 @@ import asyncio
 import logging
 import socket
 
+from pocketstack.common.health import Check, task_running
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
-from pocketstack.common.service import Service
+from pocketstack.common.service import Counted, Service
 from pocketstack.network import agent_records
 from pocketstack.network.agent import NetworkAgent
 from pocketstack.network.agent_records import AgentDirectory
-from pocketstack.network.api import build_router, network_format
-from pocketstack.network.api.inputs import check_url, validate_body
 from pocketstack.network.context import Env
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.drivers.noop import NoopDriver
+from pocketstack.network.drivers.physnets import Physnets, parse_mappings
 from pocketstack.network.drivers.rpc import AgentNotifier
 from pocketstack.network.drivers.vxlan import Tunnel, address
 from pocketstack.network.manager import NetworkManager
+from pocketstack.network.models import FloatingIp, Network, Port, Router, SecurityGroup, Subnet
 from pocketstack.network.policies import RULES
 from pocketstack.network.segments import SegmentConfig
 
@@ -27,6 +28,7 @@ LOG = logging.getLogger(__name__)
 
 def local_driver(settings, roles, db) -> DatapathDriver:
     """The datapath driver ``network_datapath`` names (refusing clearly if it cannot run)."""
+    mappings = physnet_mappings(settings)
     if settings.network_datapath == "linux":
         from pocketstack.metadata.secret import shared_secret
         from pocketstack.network.drivers.linux import LinuxDriver  # checks root and tools
@@ -35,11 +37,24 @@ def local_driver(settings, roles, db) -> DatapathDriver:
         upstream = (settings.metadata_listen, settings.metadata_listen_port)  # the metadata API
         proxy = MetadataProxy(upstream, lambda: shared_secret(settings))
         return LinuxDriver(settings.data_dir / "datapath", prefix=settings.network_datapath_prefix, metadata=proxy,
-                           tunnel=tunnel(settings, db))
+                           tunnel=tunnel(settings, db),
+                           physnets=Physnets(mappings, settings.network_physnet_mtu) if mappings else None)
     if settings.network_datapath != "noop":
         raise ValueError(f"setting 'network_datapath': {settings.network_datapath!r} is not one of 'noop', 'linux'")
     journal = settings.data_dir / "datapath-journal.jsonl" if "api" not in roles else None
     return NoopDriver(journal=journal)
+
+
+def physnet_mappings(settings) -> dict[str, str]:
+    """``network_physical_interface_mappings`` parsed (a malformed value stops the start);
+    a mapped physical network no flat or VLAN network may use is only warned about."""
+    mappings = parse_mappings(settings.network_physical_interface_mappings)
+    segments = SegmentConfig.from_settings(settings)
+    for physnet in sorted(mappings):
+        if physnet not in segments.vlan_ranges and not segments.flat_allowed(physnet):
+            LOG.warning("setting 'network_physical_interface_mappings' maps %r, which is in neither "
+                        "network_vlan_ranges nor network_flat_networks: no network can use it", physnet)
+    return mappings
 
 
 def tunnel(settings, db) -> Tunnel | None:
@@ -72,6 +87,9 @@ class NetworkService(Service):
     name = "network"
     catalog_name = "neutron"
     rules = RULES
+    counted = (Counted("networks", Network, "status"), Counted("subnets", Subnet), Counted("ports", Port, "status"),
+               Counted("routers", Router, "status"), Counted("floatingips", FloatingIp, "status"),
+               Counted("security_groups", SecurityGroup))
 
     def __init__(self, cloud):
         super().__init__(cloud)
@@ -98,6 +116,8 @@ class NetworkService(Service):
         self._failover: asyncio.Task | None = None
 
     def app(self):
+        from pocketstack.network.api import build_router, network_format
+        from pocketstack.network.api.inputs import check_url, validate_body
         return self.api(build_router(self.manager, self.agents), network_format, prepare=check_url,
                         validate_body=validate_body)
 
@@ -113,7 +133,8 @@ class NetworkService(Service):
             if isinstance(self.driver, AgentNotifier):
                 self.driver.attach(asyncio.get_running_loop(), cloud.transport)
             return
-        transport = None if cloud.in_process_rpc else cloud.transport
+        # API worker processes (``--api-workers``) reach this agent over the bridged broker.
+        transport = None if cloud.in_process_rpc and cloud.bridge is None else cloud.transport
         self.agent = NetworkAgent(self.manager, self.driver, self.heartbeat,
                                   settings.network_agent_host or socket.gethostname(), transport)
         await self.agent.start()
@@ -128,6 +149,16 @@ class NetworkService(Service):
                 continue
             if moved:
                 LOG.warning("rescheduled %d routers/networks of dead network agents: %s", len(moved), moved)
+
+    def health(self) -> list[Check]:
+        """The agent, where this process runs one, and the failover of dead agents' routers
+        where configured."""
+        checks = []
+        if self.heartbeat is not None:
+            checks += self.agent.health() if self.agent is not None else [Check("network.agent", False, "not started")]
+        if self._failover is not None:
+            checks.append(task_running("network.failover", self._failover))
+        return checks
 
     async def stop(self) -> None:
         if self._failover is not None:

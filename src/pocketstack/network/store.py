@@ -1,8 +1,9 @@
 """Reading and changing rows the way every Neutron resource does.
 
-* visibility: admins see everything; others see their project's rows, shared and
-  external networks, subnets of shared networks (and of their own networks) and shared
-  subnet pools — an invisible row is a 404;
+* visibility: admins see everything; others see their project's rows, the networks an
+  RBAC policy shares with them or makes external for them (:mod:`.access`), subnets of
+  networks shared with them (and of their own networks), shared subnet pools, address
+  scopes and QoS policies (and the rules of the policies they see) — an invisible row is a 404;
 * list queries: filters on any attribute, ``tags``/``tags-any``/``not-tags``/
   ``not-tags-any``, ``sort_key``/``sort_dir`` and ``limit``/``marker`` paging;
 * updates: compare-and-swap on ``revision_number`` (the standard attribute doubles as
@@ -25,26 +26,34 @@ from pocketstack.common.db import utcnow
 from pocketstack.common.db.cas import cas_update
 from pocketstack.common.pagination import Paging, apply_paging, parse_paging
 from pocketstack.common.validation import parse_bool
-from pocketstack.network import errors
+from pocketstack.network import access, errors
 from pocketstack.network.models import (
+    AddressScope,
     FloatingIp,
     IpAllocation,
     Network,
     Port,
+    QosPolicy,
+    QosRule,
+    RbacPolicy,
     Router,
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
     SubnetPool,
     Tag,
+    Trunk,
 )
 
 KINDS = {Network: "Network", Subnet: "Subnet", SubnetPool: "SubnetPool", Port: "Port", Router: "Router",
-         SecurityGroup: "SecurityGroup", SecurityGroupRule: "SecurityGroupRule", FloatingIp: "FloatingIP"}
+         SecurityGroup: "SecurityGroup", SecurityGroupRule: "SecurityGroupRule", FloatingIp: "FloatingIP",
+         AddressScope: "AddressScope", RbacPolicy: "RbacPolicy", Trunk: "Trunk", QosPolicy: "Policy"}
 NOT_FOUND: dict[type, type[errors.NeutronNotFound]] = {
     Network: errors.NetworkNotFound, Subnet: errors.SubnetNotFound, SubnetPool: errors.SubnetPoolNotFound,
     Port: errors.PortNotFound, Router: errors.RouterNotFound, SecurityGroup: errors.SecurityGroupNotFound,
-    SecurityGroupRule: errors.SecurityGroupRuleNotFound, FloatingIp: errors.FloatingIPNotFound}
+    SecurityGroupRule: errors.SecurityGroupRuleNotFound, FloatingIp: errors.FloatingIPNotFound,
+    AddressScope: errors.AddressScopeNotFound, RbacPolicy: errors.RbacPolicyNotFound,
+    Trunk: errors.TrunkNotFound, QosPolicy: errors.QosPolicyNotFound}
 
 # API attribute -> column, where the two differ.
 _ALIASES = {
@@ -52,9 +61,9 @@ _ALIASES = {
     "provider:physical_network": "physical_network", "provider:segmentation_id": "segmentation_id",
     "binding:host_id": "binding_host_id", "binding:vnic_type": "binding_vnic_type",
 }
-# Columns that are not filterable as plain values (JSON blobs).
+# Columns that are not filterable as plain values (JSON blobs, compare-and-swap counters).
 _NOT_FILTERABLE = {"allocation_pools", "dns_nameservers", "host_routes", "prefixes", "allocated",
-                   "allowed_address_pairs", "security_groups", "routes", "binding_profile"}
+                   "allowed_address_pairs", "security_groups", "routes", "binding_profile", "generation"}
 _PAGING_KEYS = {"limit", "marker", "sort_key", "sort_dir", "fields", "page_reverse", "tags", "tags-any",
                 "not-tags", "not-tags-any", "changed_since"}
 _BIGINT_MIN, _BIGINT_MAX = -2 ** 63, 2 ** 63 - 1
@@ -76,6 +85,11 @@ _SORT_KEYS = {
     SecurityGroupRule: {"id", "security_group_id", "remote_group_id", "direction", "protocol", "port_range_min",
                         "port_range_max", "ethertype", "remote_ip_prefix", "normalized_cidr",
                         "remote_address_group_id"} | _PROJECT,
+    AddressScope: {"id", "name", "ip_version", "shared"} | _PROJECT,
+    RbacPolicy: {"id", "object_type", "object_id", "action", "target_tenant"} | _PROJECT,
+    Trunk: {"id", "name", "admin_state_up", "port_id", "status"} | _PROJECT,
+    QosPolicy: {"id", "name"} | _PROJECT,
+    QosRule: {"id", "max_kbps", "max_burst_kbps", "direction", "min_kbps", "dscp_mark"},
 }
 
 
@@ -83,15 +97,20 @@ def visible_clause(model, ctx: RequestContext):
     """The WHERE clause of what ``ctx`` may see of ``model``."""
     if ctx.is_admin:
         return sa.true()
+    if model is QosRule:
+        # A rule is seen with its policy.
+        return QosRule.qos_policy_id.in_(sa.select(QosPolicy.id).where(visible_clause(QosPolicy, ctx)))
     own = model.project_id == ctx.project_id
     if model is Network:
-        return sa.or_(own, Network.shared.is_(True), Network.external.is_(True))
-    if model is SubnetPool:
-        return sa.or_(own, SubnetPool.shared.is_(True))
+        return sa.or_(own, Network.id.in_(access.granted(ctx.project_id)))
+    if model in (SubnetPool, AddressScope, QosPolicy):
+        return sa.or_(own, model.shared.is_(True))
     if model is Subnet:
-        # Neutron's get_subnet: the subnet's or the network's owner, or a shared network.
-        # An external network is visible to all, but its subnets are not unless shared.
-        public = sa.select(Network.id).where(sa.or_(Network.shared.is_(True), Network.project_id == ctx.project_id))
+        # Neutron's get_subnet: the subnet's or the network's owner, or a network shared
+        # with the caller.  An external network is visible, but its subnets are not
+        # unless shared.
+        public = sa.select(Network.id).where(sa.or_(access.shared_with(ctx.project_id),
+                                                    Network.project_id == ctx.project_id))
         return sa.or_(own, Subnet.network_id.in_(public))
     return own
 
@@ -151,7 +170,7 @@ def _tag_filters(model, query) -> list:
 def _changed_since(model, query) -> list:
     """``changed_since=<ISO 8601>`` (standard-attr-timestamp): rows updated at or after it."""
     raw = query.get("changed_since")
-    if raw is None:
+    if raw is None or not hasattr(model, "updated_at"):  # no timestamps (address scopes, RBAC policies)
         return []
     try:
         since = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -221,11 +240,26 @@ class _MultiDict(Mapping):
         return list(self._items)
 
 
+def shared_filter(model, ctx: RequestContext, query) -> list:
+    """``shared=<bool>`` on networks: shared *with the caller's project* (by any RBAC
+    policy for it or for all), as Neutron filters it -- not the wildcard flag alone."""
+    values = query.getlist("shared") if model is Network else []
+    if not values:
+        return []
+    wanted = [parse_bool(v, "shared") for v in values]
+    clause = access.shared_with(ctx.project_id)
+    return [sa.or_(*(clause if v else sa.not_(clause) for v in wanted))]
+
+
 def list_rows(session: Session, model, ctx: RequestContext, query, extra: list | None = None,
               skip: AbstractSet[str] = frozenset()) -> tuple[list, Paging]:
     """Visible rows matching the query's filters, sorted and paged."""
     paging = paging_for(model, query)
-    stmt = sa.select(model).where(visible_clause(model, ctx), *filter_clauses(model, query, skip), *(extra or []))
+    computed = shared_filter(model, ctx, query)
+    if computed:
+        skip = skip | {"shared"}
+    stmt = sa.select(model).where(visible_clause(model, ctx), *filter_clauses(model, query, skip), *computed,
+                                  *(extra or []))
     marker_row = None
     if paging.marker:
         marker_row = session.scalar(sa.select(model).where(model.id == paging.marker, visible_clause(model, ctx)))

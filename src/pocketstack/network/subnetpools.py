@@ -1,4 +1,5 @@
-"""Subnet pools: prefixes subnets draw from (see ``subnets._prefix_from_pool``)."""
+"""Subnet pools: prefixes subnets draw from (see ``subnets._prefix_from_pool``), each
+in at most one address scope (:mod:`.address_scopes`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import cas_update
-from pocketstack.network import converters, errors, ipam, quota, store
+from pocketstack.network import address_scopes, converters, errors, ipam, quota, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import SubnetPool, Tag
 from pocketstack.network.subnets import network_of
 
 UPDATABLE = {"name", "description", "prefixes", "default_prefixlen", "min_prefixlen", "max_prefixlen",
-             "is_default", "default_quota"}
+             "is_default", "default_quota", "address_scope_id"}
 _LENGTHS = ("default_prefixlen", "min_prefixlen", "max_prefixlen")
 
 
@@ -60,9 +61,11 @@ def create(w: Work, attrs: dict) -> SubnetPool:
                      ip_version=version, prefixes=prefixes, shared=attrs.get("shared", False),
                      is_default=attrs.get("is_default", False), allocated=[], generation=0,
                      default_quota=_default_quota(attrs.get("default_quota")),
-                     **_lengths(version, attrs))
+                     address_scope_id=attrs.get("address_scope_id"), **_lengths(version, attrs))
     w.s.add(row)
     w.s.flush()
+    if row.address_scope_id:
+        address_scopes.join(w, row.address_scope_id, row.id, version, prefixes)
     quota.claim(w.s, project_id, "subnetpool", row.id)
     return row
 
@@ -81,6 +84,9 @@ def update(w: Work, pool_id: str, attrs: dict, revision: int | None = None) -> S
     if "default_quota" in attrs:
         values["default_quota"] = _default_quota(attrs["default_quota"])
     values.update(_lengths(row.ip_version, attrs, row))
+    scope_id = attrs.get("address_scope_id", row.address_scope_id)
+    if scope_id and ("address_scope_id" in attrs or "prefixes" in attrs):
+        address_scopes.join(w, scope_id, row.id, row.ip_version, values.get("prefixes", row.prefixes))
     # Prefix changes race with allocations: both go through the pool's generation.
     cas_update(w.s, SubnetPool, where={"id": row.id, "generation": row.generation},
                values={"generation": row.generation + 1})

@@ -12,19 +12,28 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pocketstack.network import access
 from pocketstack.network.drivers.linux import LinuxDriver
 from pocketstack.network.models import (
+    AddressScope,
     FloatingIp,
     IpAllocation,
     Network,
     Port,
+    QosDefaultPolicy,
+    QosPolicy,
+    QosRule,
+    RbacPolicy,
     Router,
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
     SubnetPool,
     Tag,
+    Trunk,
+    TrunkPort,
 )
+from pocketstack.network.trunks import PARENT, SUBPORT, status_of
 
 
 def tags_of(session: Session, ids: list[str]) -> dict[str, list[str]]:
@@ -42,6 +51,19 @@ def _standard(row, tags: dict[str, list[str]]) -> dict:
             "revision_number": row.revision_number, "tags": tags.get(row.id, [])}
 
 
+def address_scopes_of(session: Session, ids: list[str]) -> dict[tuple[str, int], str | None]:
+    """(network, IP version) -> the address scope of the pools its subnets come from
+    (Neutron's ``ipv4_address_scope``/``ipv6_address_scope``: the last pool's wins)."""
+    scopes: dict[tuple[str, int], str | None] = {}
+    if ids:
+        for net_id, version, scope in session.execute(
+                sa.select(Subnet.network_id, SubnetPool.ip_version, SubnetPool.address_scope_id)
+                .join(SubnetPool, SubnetPool.id == Subnet.subnetpool_id).where(Subnet.network_id.in_(ids))
+                .order_by(Subnet.created_at, Subnet.id)):
+            scopes[(net_id, version)] = scope
+    return scopes
+
+
 def networks(session: Session, rows: list[Network]) -> list[dict]:
     ids = [r.id for r in rows]
     subnets: dict[str, list[str]] = defaultdict(list)
@@ -50,13 +72,15 @@ def networks(session: Session, rows: list[Network]) -> list[dict]:
                                                  .where(Subnet.network_id.in_(ids)).order_by(Subnet.created_at)):
             subnets[net_id].append(subnet_id)
     tags = tags_of(session, ids)
-    return [{**_standard(r, tags), "admin_state_up": r.admin_state_up, "status": r.status, "shared": r.shared,
+    shared = access.shared_ids(session, ids, access.viewer(session))
+    scopes = address_scopes_of(session, ids)
+    return [{**_standard(r, tags), "admin_state_up": r.admin_state_up, "status": r.status, "shared": r.id in shared,
              "router:external": r.external, "is_default": r.is_default, "mtu": r.mtu,
              "port_security_enabled": r.port_security_enabled, "subnets": subnets.get(r.id, []),
              "availability_zone_hints": [], "availability_zones": ["nova"], "l2_adjacency": True,
-             "ipv4_address_scope": None, "ipv6_address_scope": None,
+             "ipv4_address_scope": scopes.get((r.id, 4)), "ipv6_address_scope": scopes.get((r.id, 6)),
              "provider:network_type": r.network_type, "provider:physical_network": r.physical_network,
-             "provider:segmentation_id": r.segmentation_id} for r in rows]
+             "provider:segmentation_id": r.segmentation_id, "qos_policy_id": r.qos_policy_id} for r in rows]
 
 
 def subnets(session: Session, rows: list[Subnet]) -> list[dict]:
@@ -73,7 +97,19 @@ def subnetpools(session: Session, rows: list[SubnetPool]) -> list[dict]:
     return [{**_standard(r, tags), "ip_version": r.ip_version, "prefixes": r.prefixes,
              "default_prefixlen": r.default_prefixlen, "min_prefixlen": r.min_prefixlen,
              "max_prefixlen": r.max_prefixlen, "shared": r.shared, "is_default": r.is_default,
-             "address_scope_id": None, "default_quota": r.default_quota} for r in rows]
+             "address_scope_id": r.address_scope_id, "default_quota": r.default_quota} for r in rows]
+
+
+def address_scopes(session: Session, rows: list[AddressScope]) -> list[dict]:
+    """Neutron's address scope: no standard attributes."""
+    return [{"id": r.id, "name": r.name, "project_id": r.project_id, "tenant_id": r.project_id,
+             "shared": r.shared, "ip_version": r.ip_version} for r in rows]
+
+
+def rbac_policies(session: Session, rows: list[RbacPolicy]) -> list[dict]:
+    """The attributes of Neutron's rbac_policies map (its internal ``target_project`` is not shown)."""
+    return [{"id": r.id, "project_id": r.project_id, "tenant_id": r.project_id, "object_type": r.object_type,
+             "object_id": r.object_id, "action": r.action, "target_tenant": r.target_tenant} for r in rows]
 
 
 def fixed_ips_of(session: Session, port_ids: list[str]) -> dict[str, list[dict]]:
@@ -98,9 +134,19 @@ def binding(session: Session, row: Port) -> dict:
     return {"binding:vif_type": vif_type, "binding:vif_details": dict(details)}
 
 
+def network_policies_of(session: Session, network_ids: set[str]) -> dict[str, str | None]:
+    """network -> its QoS policy (a port's ``qos_network_policy_id``), in one query."""
+    if not network_ids:
+        return {}
+    return {network_id: policy_id for network_id, policy_id in session.execute(
+        sa.select(Network.id, Network.qos_policy_id).where(Network.id.in_(sorted(network_ids))))}
+
+
 def ports(session: Session, rows: list[Port]) -> list[dict]:
     ids = [r.id for r in rows]
     tags, ips = tags_of(session, ids), fixed_ips_of(session, ids)
+    trunk_details = trunk_details_of(session, ids)
+    network_policies = network_policies_of(session, {r.network_id for r in rows})
     return [{**_standard(r, tags), "network_id": r.network_id, "mac_address": r.mac_address,
              "admin_state_up": r.admin_state_up, "status": r.status, "device_id": r.device_id,
              "device_owner": r.device_owner, "fixed_ips": ips.get(r.id, []),
@@ -108,8 +154,46 @@ def ports(session: Session, rows: list[Port]) -> list[dict]:
              "security_groups": r.security_groups, "port_security_enabled": r.port_security_enabled,
              "binding:host_id": r.binding_host_id, "binding:vnic_type": r.binding_vnic_type,
              "binding:profile": r.binding_profile,
-             **binding(session, r),
-             "propagate_uplink_status": False} for r in rows]
+             **binding(session, r), "qos_policy_id": r.qos_policy_id,
+             "qos_network_policy_id": network_policies.get(r.network_id),
+             "propagate_uplink_status": False,
+             **({"trunk_details": trunk_details[r.id]} if r.id in trunk_details else {})} for r in rows]
+
+
+def _subports(session: Session, trunk_ids: list[str]) -> dict[str, list[dict]]:
+    """trunk -> its subports (``port_id``, ``segmentation_type``, ``segmentation_id`` and,
+    for ``trunk_details``, ``mac_address``), by segmentation."""
+    result: dict[str, list[dict]] = defaultdict(list)
+    if trunk_ids:
+        for member, mac in session.execute(
+                sa.select(TrunkPort, Port.mac_address).join(Port, Port.id == TrunkPort.port_id)
+                .where(TrunkPort.trunk_id.in_(trunk_ids), TrunkPort.role == SUBPORT)
+                .order_by(TrunkPort.segmentation_type, TrunkPort.segmentation_id)):
+            result[member.trunk_id].append({"segmentation_type": member.segmentation_type, "port_id": member.port_id,
+                                            "segmentation_id": member.segmentation_id, "mac_address": mac})
+    return result
+
+
+def trunk_details_of(session: Session, port_ids: list[str]) -> dict[str, dict]:
+    """port -> ``trunk_details`` (trunk-details extension), for the ports that are a trunk's parent."""
+    if not port_ids:
+        return {}
+    parents = {trunk_id: port_id for trunk_id, port_id in session.execute(
+        sa.select(TrunkPort.trunk_id, TrunkPort.port_id).where(TrunkPort.port_id.in_(port_ids),
+                                                               TrunkPort.role == PARENT))}
+    subports = _subports(session, list(parents))
+    return {port_id: {"trunk_id": trunk_id, "sub_ports": subports.get(trunk_id, [])}
+            for trunk_id, port_id in parents.items()}
+
+
+def trunks(session: Session, rows: list[Trunk]) -> list[dict]:
+    ids = [r.id for r in rows]
+    tags, subports = tags_of(session, ids), _subports(session, ids)
+    parents = {p.id: p for p in session.scalars(sa.select(Port).where(Port.id.in_([r.port_id for r in rows])))}
+    return [{**_standard(r, tags), "admin_state_up": r.admin_state_up, "port_id": r.port_id,
+             "status": status_of(parents.get(r.port_id)),
+             "sub_ports": [{k: v for k, v in s.items() if k != "mac_address"} for s in subports.get(r.id, [])]}
+            for r in rows]
 
 
 def normalized_cidr(prefix: str | None) -> str | None:
@@ -174,9 +258,37 @@ def floatingips(session: Session, rows: list[FloatingIp]) -> list[dict]:
              "port_forwardings": [], "port_details": details.get(r.port_id) if r.port_id else None} for r in rows]
 
 
+# rule type -> the attributes its rules show besides ``id`` (Neutron's sub-resource maps).
+QOS_RULE_ATTRIBUTES = {"bandwidth_limit": ("max_kbps", "max_burst_kbps", "direction"),
+                       "dscp_marking": ("dscp_mark",), "minimum_bandwidth": ("min_kbps", "direction")}
+
+
+def qos_rule(r: QosRule) -> dict:
+    """A rule as its own routes show it (``/qos/policies/{id}/<type>_rules``)."""
+    return {"id": r.id, **{a: getattr(r, a) for a in QOS_RULE_ATTRIBUTES[r.type]}}
+
+
+def qos_policies(session: Session, rows: list[QosPolicy]) -> list[dict]:
+    """Policies with their rules embedded as Neutron's policy object shows them (with
+    ``qos_policy_id`` and ``type``, grouped by type in the order of Neutron's
+    ``VALID_RULE_TYPES``, alphabetical for these), and whether each is its project's default."""
+    ids = [r.id for r in rows]
+    rules: dict[str, list[dict]] = defaultdict(list)
+    if ids:
+        for r in session.scalars(sa.select(QosRule).where(QosRule.qos_policy_id.in_(ids))
+                                 .order_by(QosRule.type, QosRule.created_at, QosRule.id)):
+            rules[r.qos_policy_id].append({**qos_rule(r), "qos_policy_id": r.qos_policy_id, "type": r.type})
+    defaults = set(session.scalars(sa.select(QosDefaultPolicy.qos_policy_id)
+                                   .where(QosDefaultPolicy.qos_policy_id.in_(ids)))) if ids else set()
+    tags = tags_of(session, ids)
+    return [{**_standard(r, tags), "shared": r.shared, "is_default": r.id in defaults,
+             "rules": rules.get(r.id, [])} for r in rows]
+
+
 RENDERERS: dict[type, Callable[[Session, list], list[dict]]] = {
     Network: networks, Subnet: subnets, SubnetPool: subnetpools, Port: ports, SecurityGroup: security_groups,
-    Router: routers, FloatingIp: floatingips}
+    Router: routers, FloatingIp: floatingips, AddressScope: address_scopes, RbacPolicy: rbac_policies,
+    Trunk: trunks, QosPolicy: qos_policies}
 
 
 def render(session: Session, rows: list) -> list[dict]:

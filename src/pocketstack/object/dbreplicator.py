@@ -27,8 +27,14 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
+else:  # only remote storage nodes are talked to over HTTP (pocketstack.common.lazy)
+    from pocketstack.common.lazy import lazy
+
+    httpx = lazy("httpx")
 
 from pocketstack.object import diskfile, timestamps
 from pocketstack.object.brokers import db_path
@@ -37,7 +43,7 @@ from pocketstack.object.remotedb import BROKERS, RemoteBroker
 from pocketstack.object.ring import Ring, hash_path
 
 LOG = logging.getLogger(__name__)
-TIMEOUT = httpx.Timeout(30.0, connect=3.0)
+TIMEOUT = {"timeout": 30.0, "connect": 3.0}  # httpx.Timeout(**TIMEOUT)
 
 
 @dataclass
@@ -78,7 +84,7 @@ class DbReplicator:
     def _client(self) -> httpx.Client:
         """The connection pool to peer nodes, opened at first use (closed by :meth:`close`)."""
         if self._http is None:
-            self._http = httpx.Client(timeout=TIMEOUT)
+            self._http = httpx.Client(timeout=httpx.Timeout(**TIMEOUT))
         return self._http
 
     def close(self) -> None:

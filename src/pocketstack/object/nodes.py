@@ -30,10 +30,15 @@ import queue
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
+else:  # only remote storage nodes are talked to over HTTP (pocketstack.common.lazy)
+    from pocketstack.common.lazy import lazy
+
+    httpx = lazy("httpx")
 
 from pocketstack.object import diskfile
 from pocketstack.object.layout import Location
@@ -43,7 +48,7 @@ LOG = logging.getLogger(__name__)
 METADATA_HEADER = "X-Backend-Metadata"
 # How long a storage node may take to connect, or to accept or answer one chunk.
 READ_TIMEOUT, CONNECT_TIMEOUT = 30.0, 3.0
-TIMEOUT = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+TIMEOUT = {"timeout": READ_TIMEOUT, "connect": CONNECT_TIMEOUT}  # httpx.Timeout(**TIMEOUT)
 
 
 class ReplicaWriter(Protocol):
@@ -178,7 +183,7 @@ class _HttpWriter:
         if self._done.done():
             raise OSError("storage node closed the upload")
         try:
-            self._chunks.put(item, timeout=TIMEOUT.read)
+            self._chunks.put(item, timeout=READ_TIMEOUT)
         except queue.Full as error:
             raise OSError("storage node stopped reading") from error
 
@@ -197,7 +202,7 @@ class _HttpWriter:
     def abort(self) -> None:
         if not self._done.done():
             try:
-                self._chunks.put(_ABORT, timeout=TIMEOUT.read)
+                self._chunks.put(_ABORT, timeout=READ_TIMEOUT)
             except queue.Full:
                 pass  # the send is stuck; its own timeout ends it
 
@@ -224,7 +229,7 @@ class Nodes:
         """The connection pool to the storage nodes (also for their databases, ``remotedb``)."""
         with self._lock:
             if self._http is None:
-                self._http = httpx.Client(timeout=TIMEOUT, limits=httpx.Limits(max_connections=256))
+                self._http = httpx.Client(timeout=httpx.Timeout(**TIMEOUT), limits=httpx.Limits(max_connections=256))
             return self._http
 
     def close(self) -> None:

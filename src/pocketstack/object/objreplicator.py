@@ -36,8 +36,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
+else:  # only remote storage nodes are talked to over HTTP (pocketstack.common.lazy)
+    from pocketstack.common.lazy import lazy
+
+    httpx = lazy("httpx")
 
 from pocketstack.object import diskfile, timestamps
 from pocketstack.object.layout import DATA_DIRS, Location
@@ -177,7 +183,7 @@ class ObjectReplicator:
     def _client(self) -> httpx.Client:
         """The connection pool to peer nodes, opened at first use (closed by :meth:`close`)."""
         if self._http is None:
-            self._http = httpx.Client(timeout=TIMEOUT)
+            self._http = httpx.Client(timeout=httpx.Timeout(**TIMEOUT))
         return self._http
 
     @property

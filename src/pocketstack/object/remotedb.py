@@ -21,8 +21,14 @@ from __future__ import annotations
 import builtins
 import inspect
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
+else:  # only remote storage nodes are talked to over HTTP (pocketstack.common.lazy)
+    from pocketstack.common.lazy import lazy
+
+    httpx = lazy("httpx")
 
 from pocketstack.object.brokers import AccountBroker, Broker, ContainerBroker, db_path
 from pocketstack.object.layout import Location

@@ -8,9 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from pocketstack.common.health import Check, task_running
 from pocketstack.common.service import Service
-from pocketstack.object.api import build_router
-from pocketstack.object.api.responses import MAX_BODY, finish, preparer, swift_format
 from pocketstack.object.background import every
 from pocketstack.object.manager import ObjectManager
 from pocketstack.object.policies import RULES
@@ -30,14 +29,20 @@ class ObjectService(Service):
         self._tasks: list[asyncio.Task] = []
 
     def app(self):
+        from pocketstack.object.api import build_router
+        from pocketstack.object.api.responses import MAX_BODY, finish, preparer, swift_format
         return self.api(build_router(self.manager.store), swift_format, prepare=preparer(self.path), finish=finish,
                         max_body=MAX_BODY)
 
     async def start(self) -> None:
         interval = self.cloud.settings.object_background_interval
-        if interval > 0:
-            self._tasks = [asyncio.create_task(every(interval, work, name))
+        if interval > 0 and self.cloud.primary:  # one process per node runs the passes
+            self._tasks = [asyncio.create_task(every(interval, work, name), name=f"object.{name}")
                            for name, work in self.manager.background_passes().items()]
+
+    def health(self) -> list[Check]:
+        """Its replication, audit and expiry passes keep running."""
+        return [task_running(task.get_name(), task) for task in self._tasks]
 
     async def stop(self) -> None:
         for task in self._tasks:

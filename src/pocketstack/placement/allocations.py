@@ -131,9 +131,12 @@ class Allocations:
         try:
             for req in requests:
                 _save_consumer(s, req, consumers.get(req.consumer_uuid), bool(new[req.consumer_uuid]))
-            s.execute(sa.delete(m.Allocation).where(m.Allocation.consumer_uuid.in_(uuids)))
-            s.add_all(m.Allocation(consumer_uuid=c, provider_uuid=p, resource_class=rc, used=amount)
-                      for c, alloc in new.items() for p, res in alloc.items() for rc, amount in res.items())
+            if any(old.values()):  # a consumer without allocations has none to delete (its row is CAS'd above)
+                s.execute(sa.delete(m.Allocation).where(m.Allocation.consumer_uuid.in_(uuids)))
+            rows = [{"consumer_uuid": c, "provider_uuid": p, "resource_class": rc, "used": amount}
+                    for c, alloc in new.items() for p, res in alloc.items() for rc, amount in res.items()]
+            if rows:  # one executemany, not one INSERT per resource class
+                s.execute(sa.insert(m.Allocation), rows)
             s.flush()
         except sa_exc.IntegrityError as error:  # a provider vanished or a consumer raced in
             raise ConcurrentUpdate(str(error.orig)) from None

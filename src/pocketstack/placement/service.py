@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 from pocketstack.common.service import Service
-from pocketstack.placement.api import build_router
-from pocketstack.placement.api.common import VERSIONS, finish, placement_format
 from pocketstack.placement.manager import PlacementManager
 from pocketstack.placement.policies import RULES
 
@@ -20,5 +18,7 @@ class PlacementService(Service):
         self.manager = PlacementManager(cloud.db)
 
     def app(self):
+        from pocketstack.placement.api import build_router
+        from pocketstack.placement.api.common import VERSIONS, finish, placement_format
         return self.api(build_router(self.manager), placement_format, versions=VERSIONS, finish=finish)
 

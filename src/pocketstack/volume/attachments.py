@@ -21,6 +21,8 @@ from pocketstack.volume import models as m
 from pocketstack.volume.states import existing, move, rowcount
 
 ATTACHABLE = ("available", "reserved", "attaching", "in-use")
+# An attachment created without a mode (Cinder stores the string "null"): the connector's decides.
+UNSET_MODE = "null"
 # Statuses a detach replaces with the one the remaining attachments give.
 DETACH_SETTLES = ATTACHABLE + ("detaching", "error", "maintenance", "error_attaching")
 
@@ -36,7 +38,6 @@ def settle_attachments(s: Session, volume_id: str, expected: str) -> None:
     cas_update(s, m.Volume, where={"id": volume_id, "status": expected},
                values={"status": status, "attach_count": attached, "task_started_at": None, "task_owner": None,
                        "attach_status": "attached" if attached else "detached", "updated_at": utcnow()})
-
 
 class Attachments:
     def __init__(self, db, volumes):
@@ -67,8 +68,12 @@ class Attachments:
 
     def create(self, context: RequestContext, volume_id: str, instance_uuid: str | None,
                connector: dict | None = None, mode: str = "rw") -> m.Attachment:
-        """Reserve the volume for one more attachment (CAS on status and count)."""
+        """Reserve the volume for one more attachment (CAS on status and count).  A
+        read-only volume's attachment is ``ro`` whatever the mode asked for (Cinder's
+        deprecated admin-metadata override)."""
         volume = self.volumes.get(context, volume_id)
+        if volume.readonly:
+            mode = "ro"
         attachment_id = str(uuid.uuid4())
 
         def work(s: Session) -> None:
@@ -92,15 +97,17 @@ class Attachments:
         return self.get(context, attachment_id)
 
     def update(self, context: RequestContext, attachment_id: str, connector: dict) -> m.Attachment:
-        """Record the host connector: the attachment is now being attached."""
+        """Record the host connector: the attachment is now being attached, in the mode
+        given at create or else the connector's (``rw`` by default)."""
         attachment = self.get(context, attachment_id)
+        mode = attachment.attach_mode if attachment.attach_mode != UNSET_MODE else connector.get("mode") or "rw"
 
         def work(s: Session) -> None:
             row = existing(s, m.Volume, attachment.volume_id)
             if row.status == "reserved":
                 move(s, row.id, "reserved", "attaching")
             cas_update(s, m.Attachment, where={"id": attachment_id}, values={
-                "connector": connector, "attach_status": "attaching",
+                "connector": connector, "attach_status": "attaching", "attach_mode": mode,
                 "mountpoint": connector.get("mountpoint")})
         run_in_transaction(self.db, work)
         return self.get(context, attachment_id)

@@ -18,11 +18,14 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import zstandard
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from pocketstack.volume.backup_stores import BackupRef, ChunkStore
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 CHUNK_SIZE = 32 * 1024 * 1024
 WORKERS = min(8, os.cpu_count() or 2)
@@ -60,7 +63,11 @@ class BackupStore:
 
     def __init__(self, chunks: ChunkStore, key: bytes | None = None):
         self.chunks = chunks
-        self.aead = AESGCM(key) if key else None
+        self.aead: AESGCM | None = None
+        if key:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only encrypted backups need it
+
+            self.aead = AESGCM(key)
 
     def manifest(self, ref: BackupRef) -> dict:
         return json.loads(self.chunks.get(ref, MANIFEST))

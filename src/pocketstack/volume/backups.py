@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import json
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,14 +27,21 @@ from pocketstack.common.context import RequestContext
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
 from pocketstack.common.pagination import Paging, apply_paging
-from pocketstack.volume import errors
+from pocketstack.volume import errors, listing, messages, zones
 from pocketstack.volume import models as m
 from pocketstack.volume.backup import BackupStore
 from pocketstack.volume.backup_stores import DEFAULT_CONTAINER, BackupRef
 from pocketstack.volume.states import existing, move, move_snapshot, rowcount
 from pocketstack.volume.worker import Claim, claim_row
 
+if TYPE_CHECKING:
+    from pocketstack.volume.volumes import References
+
 LOG = logging.getLogger(__name__)
+# The availability zone of the one cinder-backup service (the services list's), and what a
+# backup asked for elsewhere fails with (Cinder's scheduler).
+BACKUP_ZONE = zones.ZONE
+NO_BACKUP_SERVICE = "Service not found for creating backup."
 
 
 # Cinder's volume_id of an imported backup, which has no volume here.
@@ -133,10 +141,7 @@ class Backups:
             return set(s.scalars(sa.select(m.Backup.parent_id).where(m.Backup.parent_id.in_(backup_ids))))
 
     def list(self, context: RequestContext, filters: dict, paging: Paging, all_projects: bool) -> list[m.Backup]:
-        conditions = [] if all_projects and context.is_admin else [m.Backup.project_id == context.project_id]
-        for key in ("name", "status", "volume_id"):
-            if key in filters:
-                conditions.append(getattr(m.Backup, key) == filters[key])
+        conditions = self.conditions(context, filters, all_projects)
         with self.db.session(readonly=True) as s:
             marker = s.get(m.Backup, paging.marker) if paging.marker else None
             if paging.marker and marker is None:
@@ -145,9 +150,24 @@ class Backups:
             s.expunge_all()
             return rows
 
+    def count(self, context: RequestContext, filters: dict, all_projects: bool) -> int:
+        return listing.count(self.db, m.Backup, self.conditions(context, filters, all_projects))
+
+    @staticmethod
+    def conditions(context: RequestContext, filters: dict, all_projects: bool) -> builtins.list:
+        conditions = [] if all_projects and context.is_admin else [m.Backup.project_id == context.project_id]
+        for key in ("name", "status", "volume_id"):
+            if key in filters:
+                conditions.append(getattr(m.Backup, key) == filters[key])
+        return conditions
+
     def create(self, context: RequestContext, volume_id: str, name: str | None, description: str | None,
                incremental: bool, force: bool, container: str | None = None,
-               snapshot_id: str | None = None) -> m.Backup:
+               snapshot_id: str | None = None, availability_zone: str | None = None) -> m.Backup:
+        """A backup of the volume (or of its snapshot ``snapshot_id``).  In an
+        ``availability_zone`` (3.51) without a backup service the backup is accepted and
+        fails at once, as Cinder's scheduler fails it: ``error``, with a user message,
+        the volume untouched."""
         volume = self.volumes.get(context, volume_id)
         allowed = ("available", "in-use") if force else ("available",)
         snapshot = self._snapshot(context, volume_id, snapshot_id) if snapshot_id else None
@@ -166,7 +186,10 @@ class Backups:
                           volume_id=volume_id, parent_id=parent_id, name=name, description=description,
                           size=snapshot.size if snapshot else volume.size, status="creating",
                           task_started_at=utcnow(), container=container or DEFAULT_CONTAINER,
-                          snapshot_id=snapshot_id, data_timestamp=snapshot.created_at if snapshot else None)
+                          snapshot_id=snapshot_id, data_timestamp=snapshot.created_at if snapshot else None,
+                          availability_zone=availability_zone or BACKUP_ZONE)
+        if backup.availability_zone != BACKUP_ZONE:
+            return self._unschedulable(context, backup)
 
         def work(s: Session) -> None:
             if snapshot is not None:  # Cinder: the snapshot is backing-up, the volume untouched
@@ -188,6 +211,18 @@ class Backups:
             s.add(backup)
         run_in_transaction(self.db, work)
         self.worker.cast("backup_create", backup.id)
+        return self.get(context, backup.id)
+
+    def _unschedulable(self, context: RequestContext, backup: m.Backup) -> m.Backup:
+        backup.status, backup.fail_reason, backup.task_started_at = "error", NO_BACKUP_SERVICE, None
+
+        def work(s: Session) -> None:
+            self.quotas.reserve(s, backup.project_id, None, backups=1, backup_gigabytes=backup.size)
+            s.add(backup)
+            s.flush()
+            messages.record(s, backup.project_id, context.request_id, messages.VOLUME_BACKUP, backup.id,
+                            messages.BACKUP_CREATE, messages.BACKUP_SCHEDULE_ERROR)
+        run_in_transaction(self.db, work)
         return self.get(context, backup.id)
 
     def _snapshot(self, context: RequestContext, volume_id: str, snapshot_id: str) -> m.Snapshot:
@@ -215,25 +250,37 @@ class Backups:
         backup = self.get(context, backup_id)
         _require_available(backup)
         if volume_id is None:
-            target = self.volumes.create(context, {"size": backup.size, "name": name or f"restore_backup_{backup_id}"},
-                                         status="restoring-backup",
-                                         also=lambda s, volume: _start_restore(s, backup_id, volume.id))
-        else:
-            target = self.volumes.get(context, volume_id)
-            if target.size < backup.size:
-                raise errors.InvalidVolume(reason=f"volume size {target.size}GB is too small to restore backup of "
-                                 f"size {backup.size}GB.")
+            return self.create_volume(context, backup, {"name": name or f"restore_backup_{backup_id}"})
+        target = self.volumes.get(context, volume_id)
+        if target.size < backup.size:
+            raise errors.InvalidVolume(reason=f"volume size {target.size}GB is too small to restore backup of "
+                             f"size {backup.size}GB.")
 
-            def work(s: Session) -> None:
-                row = existing(s, m.Volume, volume_id)
-                if row.status != "available":
-                    raise errors.InvalidVolume(reason=f"Volume to be restored to must be available, but the "
-                                     f"current status is \"{row.status}\".")
-                move(s, volume_id, "available", "restoring-backup")
-                _start_restore(s, backup_id, volume_id)
-            run_in_transaction(self.db, work)
+        def work(s: Session) -> None:
+            row = existing(s, m.Volume, volume_id)
+            if row.status != "available":
+                raise errors.InvalidVolume(reason=f"Volume to be restored to must be available, but the "
+                                 f"current status is \"{row.status}\".")
+            move(s, volume_id, "available", "restoring-backup")
+            _start_restore(s, backup_id, volume_id)
+        run_in_transaction(self.db, work)
         self.worker.cast("backup_restore", backup_id)
         return target
+
+    def create_volume(self, context: RequestContext, backup: m.Backup, spec: dict,
+                      named: References | None = None) -> m.Volume:
+        """A new volume holding ``backup``'s data: a restore into a new volume, or a
+        volume create naming ``backup_id`` (3.47), whose ``spec`` may ask for a larger
+        size and any type."""
+        _require_available(backup)
+        size = spec.get("size") or backup.size
+        if size < backup.size:
+            raise errors.InvalidInput(reason=f"Volume size {size}GB cannot be smaller than the backup size "
+                                             f"{backup.size}GB.")
+        volume = self.volumes.create(context, {**spec, "size": size}, status="restoring-backup",
+                                     also=lambda s, v: _start_restore(s, backup.id, v.id), named=named)
+        self.worker.cast("backup_restore", backup.id)
+        return volume
 
     def update(self, context: RequestContext, backup_id: str, values: dict) -> None:
         """Name and description (3.9): plain fields, no state involved."""
@@ -372,6 +419,7 @@ class Backups:
         source = (driver.snapshot_local_path(backup.snapshot_id) if backup.snapshot_id
                   else driver.local_path(backup.volume_id))
         try:
+            self.worker.cloud.faults.check("volume", "backup")
             parent = self._row(backup.parent_id) if backup.parent_id else None
             with self._volume_lock(backup.volume_id):
                 result = self.store.backup(source, ref(backup), ref(parent) if parent else None, kept)

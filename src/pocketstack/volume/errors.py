@@ -26,6 +26,22 @@ class SnapshotNotFound(NotFound):
     msg_fmt = "Snapshot {snapshot_id} could not be found."
 
 
+class NovaImageSnapshotNotFound(NotFound):
+    msg_fmt = "Nova specific image is found, but boot volume snapshot id:{snapshot_id} not found."
+
+
+class ProjectNotFound(NotFound):
+    msg_fmt = "Project with id {project_id} not found."
+
+
+class DefaultTypeNotFound(NotFound):
+    msg_fmt = "Default type for project {project_id} not found."
+
+
+class ActionNotAtVersion(NotFound):
+    msg_fmt = "The resource could not be found."
+
+
 class BackupNotFound(NotFound):
     msg_fmt = "Backup {backup_id} could not be found."
 
@@ -123,6 +139,36 @@ class HostNotFound(NotFound):
 # -- bad requests -----------------------------------------------------------------------------
 class InvalidInput(BadRequest):
     msg_fmt = "Invalid input received: {reason}"
+
+
+class InvalidFilters(BadRequest):
+    msg_fmt = "Invalid filters {names} are found in query options."
+
+
+class InvalidTimeOperator(BadRequest):
+    msg_fmt = "Invalid {operator} operator"
+
+
+class InvalidTimeValue(BadRequest):
+    msg_fmt = "Invalid {value} value"
+
+
+class DefaultTypeDeletion(BadRequest):
+    msg_fmt = "The volume type {volume_type_id} is a default volume type and cannot be deleted."
+
+
+class SnapshotForceFlag(BadRequest):
+    msg_fmt = ("Since microversion 3.66 the 'force' flag is invalid for this request.  For backward "
+               "compatability, however, when the 'force' flag is passed with a value evaluating to True, it "
+               "is silently ignored.")
+
+
+class InvalidAvailabilityZone(BadRequest):
+    msg_fmt = "Availability zone '{zone}' is invalid."
+
+
+class InvalidTypeAvailabilityZones(BadRequest):
+    msg_fmt = "Volume type is only supported in these availability zones: {zones}"
 
 
 class InvalidVolume(BadRequest):
@@ -371,5 +417,10 @@ class ServiceStateNotKept(NotImplementedYet):
                "service state (disabled, frozen) yet.")
 
 
+class ReimageMultiattached(Conflict):
+    msg_fmt = "Cannot re-image a volume which is attached to more than one server."
+
+
 class ConflictNovaUsingAttachment(Conflict):
     msg_fmt = "Detach volume from instance {instance_id} using the Compute API"
+

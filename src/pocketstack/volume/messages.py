@@ -29,14 +29,17 @@ MESSAGE_TTL = 2592000  # Cinder's default message_ttl: 30 days
 # Cinder's message_field: (id, text) of the actions and details this service reports.
 SCHEDULE_ALLOCATE_VOLUME = ("001", "schedule allocate volume")
 CREATE_VOLUME_FROM_BACKEND = ("008", "create volume from backend storage")
-ACTIONS = dict((SCHEDULE_ALLOCATE_VOLUME, CREATE_VOLUME_FROM_BACKEND))
+BACKUP_CREATE = ("013", "create backup")
+ACTIONS = dict((SCHEDULE_ALLOCATE_VOLUME, CREATE_VOLUME_FROM_BACKEND, BACKUP_CREATE))
 
 UNKNOWN_ERROR = ("001", "An unknown error occurred.")
 NO_BACKEND_AVAILABLE = ("003", "Could not find any available weighted backend.")
 DRIVER_FAILED_CREATE = ("012", "Driver failed to create the volume.")
-DETAILS = dict((UNKNOWN_ERROR, NO_BACKEND_AVAILABLE, DRIVER_FAILED_CREATE))
+BACKUP_SCHEDULE_ERROR = ("024", "Backup failed to schedule. Service not found for creating backup.")
+DETAILS = dict((UNKNOWN_ERROR, NO_BACKEND_AVAILABLE, DRIVER_FAILED_CREATE, BACKUP_SCHEDULE_ERROR))
 
 VOLUME = "VOLUME"  # Cinder's message_field.Resource
+VOLUME_BACKUP = "VOLUME_BACKUP"
 
 # The filters Cinder's resource_filters.json allows on a message list (3.33+ rejects others).
 FILTERS = ("resource_uuid", "resource_type", "event_id", "request_id", "message_level")

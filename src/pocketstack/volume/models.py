@@ -201,6 +201,8 @@ class Backup(Base):
     fail_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     object_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     container: Mapped[str] = mapped_column(sa.String(255), default="volumebackups", server_default="volumebackups")
+    # The zone asked for (3.51), else the backup service's; None on rows from before.
+    availability_zone: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     # An imported backup's data is another record's blobs (Cinder's service_metadata): that
     # backup's id and project; None for a backup's own.
     data_id: Mapped[str | None] = mapped_column(ID, nullable=True)
@@ -235,6 +237,18 @@ class QosAssociation(Base):
     qos_specs_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_qos_specs.id"), index=True)
 
 
+class DefaultType(Base):
+    """A project's own default volume type (3.62), which overrides ``__DEFAULT__`` for the
+    volumes it creates without one.  A type that is some project's default cannot be
+    deleted (the foreign key backs the check)."""
+
+    __tablename__ = "volume_default_type"
+
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    volume_type_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("volume_type.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
 class Transfer(Base):
     """A pending hand-over of a volume to another project.  ``volume_id`` is unique: a
     second transfer of the same volume loses at the INSERT.  Only a salted hash of the
@@ -248,6 +262,8 @@ class Transfer(Base):
     name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     salt: Mapped[str] = mapped_column(sa.String(32))
     key_hash: Mapped[str] = mapped_column(sa.String(64))
+    # 3.55: the volume goes alone, its snapshots stay with the donor.
+    no_snapshots: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
 
 

@@ -22,6 +22,7 @@ import logging
 import time
 
 from pocketstack.common import rpc
+from pocketstack.common.health import Check, task_running
 from pocketstack.volume import messages
 from pocketstack.volume.recovery import recover, recover_own
 
@@ -58,6 +59,10 @@ class VolumeHost:
         own_busy = await self.recover_own()
         await self.sweep()
         self._sweeper = asyncio.create_task(self._sweep_forever(own_busy))
+
+    def health(self) -> list[Check]:
+        return [Check(f"volume.host {self.host}", self.server.serving, "serving" if self.server.serving
+                      else "not serving"), task_running(f"volume.host {self.host} sweep", self._sweeper)]
 
     async def recover_own(self) -> int:
         """What this worker's previous run left half done; returns how many of those rows

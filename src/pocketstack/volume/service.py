@@ -10,11 +10,10 @@ import socket
 
 from pocketstack.common import rpc
 from pocketstack.common.api.errors import fault_format
-from pocketstack.common.service import Service
-from pocketstack.volume.api import build_router
-from pocketstack.volume.api.common import VERSIONS, finish
-from pocketstack.volume.api.validation import validate
+from pocketstack.common.health import Check
+from pocketstack.common.service import Counted, Service
 from pocketstack.volume.manager import VolumeManager
+from pocketstack.volume.models import Backup, Snapshot, Volume
 from pocketstack.volume.policies import RULES
 from pocketstack.volume.rpc import TOPIC, VolumeHost
 
@@ -25,6 +24,8 @@ class VolumeService(Service):
     catalog_name = "cinderv3"
     catalog_suffix = "/v3/%(project_id)s"
     rules = RULES
+    counted = (Counted("volumes", Volume, "status"), Counted("snapshots", Snapshot, "status"),
+               Counted("backups", Backup, "status"))
 
     def __init__(self, cloud):
         super().__init__(cloud)
@@ -32,6 +33,9 @@ class VolumeService(Service):
         self.host: VolumeHost | None = None  # the volume worker, when this process runs one
 
     def app(self):
+        from pocketstack.volume.api import build_router
+        from pocketstack.volume.api.common import VERSIONS, finish
+        from pocketstack.volume.api.validation import validate
         return self.api(build_router(self.manager), fault_format, versions=VERSIONS, finish=finish,
                         validate_body=validate, empty_id_not_found=True)
 
@@ -47,6 +51,12 @@ class VolumeService(Service):
             self.host = VolumeHost(worker, cloud.transport, settings.volume_host or socket.gethostname(),
                                    settings.volume_recovery_window)
             await self.host.start()
+
+    def health(self) -> list[Check]:
+        """The volume worker, in a process with the ``volume`` role."""
+        if "volume" not in self.cloud.roles:
+            return []
+        return self.host.health() if self.host is not None else [Check("volume.host", False, "not started")]
 
     async def stop(self) -> None:
         if self.host is not None:

@@ -7,6 +7,7 @@ transaction that inserts the row in ``creating``.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 
 import sqlalchemy as sa
@@ -51,13 +52,22 @@ class Snapshots:
 
     def list(self, context: RequestContext, filters: dict, paging: Paging, all_projects: bool,
              offset: int = 0) -> list[m.Snapshot]:
+        return listing.page(self.db, m.Snapshot, self.conditions(context, filters, all_projects), paging, offset)
+
+    def count(self, context: RequestContext, filters: dict, all_projects: bool) -> int:
+        return listing.count(self.db, m.Snapshot, self.conditions(context, filters, all_projects))
+
+    @staticmethod
+    def conditions(context: RequestContext, filters: dict, all_projects: bool) -> builtins.list:
         conditions = []
         if not (all_projects and context.is_admin):
             conditions.append(m.Snapshot.project_id == context.project_id)
         for key in ("name", "status", "volume_id"):
             if key in filters:
                 conditions.append(getattr(m.Snapshot, key) == filters[key])
-        return listing.page(self.db, m.Snapshot, conditions, paging, offset)
+        if filters.get("consumes_quota") is False:  # 3.65: every snapshot here consumes quota
+            conditions.append(sa.false())
+        return conditions
 
     def create(self, context: RequestContext, volume_id: str, name: str | None, description: str | None,
                force: bool, metadata: dict) -> m.Snapshot:

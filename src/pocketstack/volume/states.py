@@ -31,18 +31,18 @@ VOLUME_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "creating": ("available", "error"),
     "available": ("deleting", "extending", "reserved", "attaching", "backing-up",
                   "uploading", "downloading", "restoring-backup", "awaiting-transfer", "available"),
-    "reserved": ("attaching", "in-use", "available"),
+    "reserved": ("attaching", "in-use", "available", "downloading"),
     "attaching": ("in-use", "available", "error_attaching"),
     "in-use": ("detaching", "in-use", "available", "uploading", "backing-up"),
     "detaching": ("available", "in-use"),
     "extending": ("available", "error_extending"),
     "deleting": ("deleted", "error_deleting"),
     "uploading": ("available", "in-use"),
-    "downloading": ("available", "error"),
+    "downloading": ("available", "error", "reserved"),  # reserved: a re-image of a reserved volume (3.68)
     "backing-up": ("available", "in-use"),
     "restoring-backup": ("available", "error_restoring"),
     "awaiting-transfer": ("available",),  # transfer accepted (new owner) or deleted
-    "error": ("deleting", "available", "in-use"),  # available / in-use: a (force-)detach
+    "error": ("deleting", "available", "in-use", "downloading"),  # available / in-use: a (force-)detach
     "error_deleting": ("deleting",),
     "error_extending": ("deleting",),
     "error_restoring": ("deleting",),

@@ -6,7 +6,8 @@ has at most one pending transfer).  The random auth key is returned once; only i
 SHA-256 is stored.  Accepting checks the key, then in one transaction: charges the
 recipient's quota and releases the donor's (both by CAS on the usage rows), moves the
 volume back to ``available`` under its new owner (CAS on ``(id, status, project_id)``),
-re-owns its snapshots and deletes the transfer row.  ``awaiting-transfer`` is a resting
+re-owns its snapshots (unless the transfer leaves them, 3.55) and deletes the transfer
+row.  ``awaiting-transfer`` is a resting
 state, not a ``*-ing`` one: nothing is in flight, so there is nothing to recover.
 """
 
@@ -16,6 +17,8 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -23,10 +26,26 @@ from sqlalchemy.orm import Session
 
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate, run_in_transaction
-from pocketstack.volume import errors
+from pocketstack.common.pagination import Paging
+from pocketstack.volume import errors, listing
 from pocketstack.volume import models as m
 from pocketstack.volume.states import existing, move, rowcount
 from pocketstack.volume.volumes import invalid
+
+
+def _filter(key: str, value: Any) -> Any:
+    """The condition of one list filter, or None when it can match nothing (a column
+    Cinder's transfers lack, a flag that is no boolean): a pending transfer is never
+    ``accepted`` and has no ``destination_project_id`` yet."""
+    columns = {"id": m.Transfer.id, "volume_id": m.Transfer.volume_id, "display_name": m.Transfer.name,
+               "source_project_id": m.Transfer.project_id, "project_id": m.Transfer.project_id}
+    if key in columns:
+        return columns[key] == value
+    if key == "no_snapshots" and isinstance(value, bool):
+        return m.Transfer.no_snapshots.is_(value)
+    if key == "accepted" and value is False:
+        return sa.true()
+    return None
 
 
 def _hash(salt: str, auth_key: str) -> str:
@@ -49,28 +68,38 @@ class Transfers:
             s.expunge(transfer)
             return transfer
 
-    def list(self, context: RequestContext, all_projects: bool) -> list[m.Transfer]:
-        query = sa.select(m.Transfer).order_by(m.Transfer.created_at.desc(), m.Transfer.id)
-        if not (all_projects and context.is_admin):
-            query = query.where(m.Transfer.project_id == context.project_id)
-        with self.db.session(readonly=True) as s:
-            rows = list(s.scalars(query))
-            s.expunge_all()
-            return rows
+    def list(self, context: RequestContext, all_projects: bool, filters: Mapping[str, Any] | None = None,
+             paging: Paging | None = None, offset: int = 0) -> list[m.Transfer]:
+        """The pending transfers the caller may list, matching ``filters`` (Cinder's: any
+        column of its transfer table; one it does not have matches nothing), a page of
+        them with ``paging`` (3.59) or else all, oldest first."""
+        conditions = [] if all_projects and context.is_admin else [m.Transfer.project_id == context.project_id]
+        for key, value in (filters or {}).items():
+            condition = _filter(key, value)
+            if condition is None:
+                return []
+            conditions.append(condition)
+        if paging is None:
+            paging = Paging(sort=[("created_at", "asc"), ("id", "asc")])
+        elif paging.marker:
+            self.get(context, paging.marker)  # Cinder looks the marker up as a transfer: a 404
+        return listing.page(self.db, m.Transfer, conditions, paging, offset)
 
-    def create(self, context: RequestContext, volume_id: str, name: str | None) -> tuple[m.Transfer, str]:
-        """The new transfer and its auth key (shown to the caller once)."""
+    def create(self, context: RequestContext, volume_id: str, name: str | None,
+               no_snapshots: bool = False) -> tuple[m.Transfer, str]:
+        """The new transfer and its auth key (shown to the caller once); with
+        ``no_snapshots`` (3.55) the snapshots are not part of it."""
         volume = self.volumes.get(context, volume_id)
         auth_key, salt = secrets.token_hex(8), secrets.token_hex(8)
         transfer = m.Transfer(id=str(uuid.uuid4()), volume_id=volume.id, project_id=volume.project_id, name=name,
-                              salt=salt, key_hash=_hash(salt, auth_key))
+                              salt=salt, key_hash=_hash(salt, auth_key), no_snapshots=no_snapshots)
 
         def work(s: Session) -> None:
             row = existing(s, m.Volume, volume_id)
             if row.status != "available":
                 raise invalid(volume_id, "transfer", "available", row.status)
-            busy = s.scalar(sa.select(m.Snapshot.id).where(m.Snapshot.volume_id == volume_id,
-                                                           m.Snapshot.status != "available").limit(1))
+            busy = None if no_snapshots else s.scalar(sa.select(m.Snapshot.id).where(
+                m.Snapshot.volume_id == volume_id, m.Snapshot.status != "available").limit(1))
             if busy:
                 raise errors.InvalidSnapshot(reason=f"Snapshot {busy} is not in available status.")
             move(s, volume_id, "available", "awaiting-transfer")
@@ -115,8 +144,8 @@ class Transfers:
             if row is None or row.status != "awaiting-transfer":
                 raise invalid(transfer.volume_id, "accept transfer", "awaiting-transfer",
                               row.status if row else "deleted")
-            snapshots = list(s.execute(sa.select(m.Snapshot.status, m.Snapshot.size)
-                                       .where(m.Snapshot.volume_id == row.id)))
+            snapshots = [] if transfer.no_snapshots else list(s.execute(
+                sa.select(m.Snapshot.status, m.Snapshot.size).where(m.Snapshot.volume_id == row.id)))
             if any(status != "available" for status, _ in snapshots):
                 raise errors.InvalidSnapshot(reason=f"the snapshots of volume {row.id} must all be available "
                                  f"to accept its transfer.")
@@ -126,6 +155,8 @@ class Transfers:
             self.quotas.reserve(s, row.project_id, type_name, **{k: -v for k, v in moved.items()})
             move(s, row.id, "awaiting-transfer", "available", extra_where={"project_id": row.project_id},
                  project_id=context.project_id, user_id=context.user_id)
+            if transfer.no_snapshots:
+                return
             # CAS on the snapshots too: one that started deleting meanwhile re-runs the check.
             result = s.execute(sa.update(m.Snapshot).where(m.Snapshot.volume_id == row.id,
                                                            m.Snapshot.status == "available")

@@ -74,7 +74,10 @@ class Types:
 
     def resolve(self, context: RequestContext, name_or_id: str | None) -> m.VolumeType:
         """The type a request names (by id or name, among those the caller may see), or the
-        default type.  Cinder's 404 names a UUID-like reference as an id, others as a name."""
+        default type: the caller's project's own (3.62), else ``__DEFAULT__``.  Cinder's
+        404 names a UUID-like reference as an id, others as a name."""
+        if not name_or_id and (own := self.project_default(context.project_id)) is not None:
+            return own
         with self.db.session(readonly=True) as s:
             row = s.scalar(sa.select(m.VolumeType).where(
                 sa.or_(m.VolumeType.id == name_or_id, m.VolumeType.name == name_or_id)
@@ -90,11 +93,13 @@ class Types:
     def is_multiattach(vtype: m.VolumeType) -> bool:
         return str(vtype.extra_specs.get("multiattach", "")).lower() in ("<is> true", "true")
 
-    def list(self, context: RequestContext, is_public: bool | None = None) -> list[m.VolumeType]:
+    def list(self, context: RequestContext, is_public: bool | None = None,
+             extra_specs: dict[str, str] | None = None) -> list[m.VolumeType]:
         """The types the caller may see, filtered as Cinder's database filters ``is_public``:
         ``True`` keeps the public types and those shared with the caller's project (so the
         admin, who may see every type, is not shown other projects' private ones),
-        ``False`` the private types, ``None`` all of them."""
+        ``False`` the private types, ``None`` all of them.  ``extra_specs`` keeps the types
+        with each of those specs set to that value."""
         with self.db.session(readonly=True) as s:
             stmt = sa.select(m.VolumeType).where(self._visible(context)).order_by(m.VolumeType.name)
             if is_public:
@@ -103,7 +108,8 @@ class Types:
                 stmt = stmt.where(m.VolumeType.is_public.is_(False))
             rows = list(s.scalars(stmt))
             s.expunge_all()
-            return rows
+        # The specs are one JSON column: matched here, on the few types a cloud has.
+        return [t for t in rows if all((t.extra_specs or {}).get(k) == v for k, v in (extra_specs or {}).items())]
 
     def create(self, name: str, description: str | None, is_public: bool, extra_specs: dict) -> m.VolumeType:
         row = m.VolumeType(id=str(uuid.uuid4()), name=name, description=description, is_public=is_public,
@@ -147,20 +153,68 @@ class Types:
             return merged
         return run_in_transaction(self.db, work)
 
+    # -- projects' default types (3.62) ------------------------------------------------
+    def project_default(self, project_id: str | None) -> m.VolumeType | None:
+        with self.db.session(readonly=True) as s:
+            row = s.scalar(sa.select(m.VolumeType).join(m.DefaultType, m.DefaultType.volume_type_id == m.VolumeType.id)
+                           .where(m.DefaultType.project_id == project_id)) if project_id else None
+            if row is not None:
+                s.expunge(row)
+            return row
+
+    def defaults(self, project_id: str | None = None) -> builtins.list[m.DefaultType]:
+        """Every project's default type, or ``project_id``'s alone."""
+        with self.db.session(readonly=True) as s:
+            stmt = sa.select(m.DefaultType).order_by(m.DefaultType.project_id)
+            rows = list(s.scalars(stmt.where(m.DefaultType.project_id == project_id) if project_id else stmt))
+            s.expunge_all()
+            return rows
+
+    def set_default(self, context: RequestContext, project_id: str, name_or_id: str) -> m.DefaultType:
+        """Make the type (by name or id; a 400 when there is none) ``project_id``'s default."""
+        try:
+            vtype = self.resolve(context, name_or_id)
+        except errors.NotFound as error:
+            raise errors.InvalidBody(reason=error.message) from None
+
+        def work(s: Session) -> None:
+            row = s.get(m.DefaultType, project_id)
+            if row is None:
+                s.add(m.DefaultType(project_id=project_id, volume_type_id=vtype.id))
+            else:
+                row.volume_type_id = vtype.id
+        try:
+            run_in_transaction(self.db, work)
+        except sa_exc.IntegrityError:  # the type was deleted meanwhile, or another set won the insert
+            return self.set_default(context, project_id, name_or_id)
+        return self.defaults(project_id)[0]
+
+    def unset_default(self, project_id: str) -> None:
+        with self.db.session() as s:
+            s.execute(sa.delete(m.DefaultType).where(m.DefaultType.project_id == project_id))
+
     def delete(self, context: RequestContext, type_id: str) -> None:
         vtype = self.get(context, type_id)
         if vtype.name == DEFAULT_TYPE:
             raise errors.DefaultVolumeTypeDeletion()
-        with self.db.session() as s:
-            used = sa.select(sa.func.count()).select_from(m.Volume).where(m.Volume.volume_type_id == type_id)
-            by_groups = sa.select(sa.func.count()).select_from(m.GroupVolumeType).where(
-                m.GroupVolumeType.volume_type_id == type_id)
-            if s.scalar(used) or s.scalar(by_groups):  # a volume or a group has it (Cinder's rule)
-                raise errors.VolumeTypeInUse(volume_type_id=type_id)
-            s.execute(sa.delete(m.VolumeTypeAccess).where(m.VolumeTypeAccess.volume_type_id == type_id))
-            s.execute(sa.delete(m.VolumeTypeEncryption).where(m.VolumeTypeEncryption.volume_type_id == type_id))
-            s.execute(sa.delete(m.QosAssociation).where(m.QosAssociation.volume_type_id == type_id))
-            s.execute(sa.delete(m.VolumeType).where(m.VolumeType.id == type_id))
+        try:
+            with self.db.session() as s:
+                # A project's default (3.62) cannot go; one set meanwhile fails the delete at
+                # the foreign key, with the same answer.
+                if s.scalar(sa.select(m.DefaultType.project_id).where(m.DefaultType.volume_type_id == type_id)
+                            .limit(1)):
+                    raise errors.DefaultTypeDeletion(volume_type_id=type_id)
+                used = sa.select(sa.func.count()).select_from(m.Volume).where(m.Volume.volume_type_id == type_id)
+                by_groups = sa.select(sa.func.count()).select_from(m.GroupVolumeType).where(
+                    m.GroupVolumeType.volume_type_id == type_id)
+                if s.scalar(used) or s.scalar(by_groups):  # a volume or a group has it (Cinder's rule)
+                    raise errors.VolumeTypeInUse(volume_type_id=type_id)
+                s.execute(sa.delete(m.VolumeTypeAccess).where(m.VolumeTypeAccess.volume_type_id == type_id))
+                s.execute(sa.delete(m.VolumeTypeEncryption).where(m.VolumeTypeEncryption.volume_type_id == type_id))
+                s.execute(sa.delete(m.QosAssociation).where(m.QosAssociation.volume_type_id == type_id))
+                s.execute(sa.delete(m.VolumeType).where(m.VolumeType.id == type_id))
+        except sa_exc.IntegrityError:
+            raise errors.DefaultTypeDeletion(volume_type_id=type_id) from None
 
     def access(self, context: RequestContext, type_id: str) -> builtins.list[str]:
         vtype = self.get(context, type_id)

@@ -8,7 +8,10 @@ sees the volume's new status and gets Cinder's 400 ``Invalid volume`` answer.
 from __future__ import annotations
 
 import builtins
+import dataclasses
+import json
 import math
+import operator
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +25,7 @@ from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import cas_update, run_in_transaction
 from pocketstack.common.errors import ApiError
 from pocketstack.common.pagination import Paging, apply_paging
-from pocketstack.volume import errors
+from pocketstack.volume import errors, listing, zones
 from pocketstack.volume import models as m
 from pocketstack.volume.drivers.base import GiB
 from pocketstack.volume.metadata import Items
@@ -32,8 +35,31 @@ if TYPE_CHECKING:
     from pocketstack.image.contract import ImageContract
 
 ADMIN_STATUSES = tuple(VOLUME_TRANSITIONS)
+# The operators of a listing's time filters (3.60).
+TIME_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "gt": operator.gt, "gte": operator.ge, "eq": operator.eq, "neq": operator.ne, "lt": operator.lt,
+    "lte": operator.le}
 # The image's own attributes a volume created from it records (Cinder's glance metadata).
 IMAGE_KEYS = ("checksum", "container_format", "disk_format", "min_disk", "min_ram", "size")
+
+
+def image_metadata_of(image: Any) -> dict[str, Any]:
+    """What a volume written from ``image`` records of it (``volume_image_metadata``)."""
+    recorded = {key: getattr(image, key) for key in IMAGE_KEYS if getattr(image, key, None) is not None}
+    return {**recorded, "image_id": image.id, "image_name": image.name}
+
+
+def check_image_fits(image: Any, size: int) -> None:
+    """Cinder's ``check_image_metadata``: an active image whose data and ``min_disk``
+    fit in ``size`` GB (400s in its words)."""
+    if image.status != "active":
+        raise errors.InvalidInput(reason=f"Image {image.id} is not active.")
+    image_gb = math.ceil((image.size or 0) / GiB)
+    if image_gb > size:
+        raise errors.InvalidInput(reason=f"Size of specified image {image_gb}GB is larger than volume size {size}GB.")
+    if size < (image.min_disk or 0):
+        raise errors.InvalidInput(reason=f"Volume size {size}GB cannot be smaller than the image minDisk size "
+                                         f"{image.min_disk}GB.")
 
 
 def invalid(volume_id: str, action: str, allowed: str, status: str) -> errors.InvalidVolumeStatus:
@@ -104,19 +130,7 @@ class Volumes:
 
     def list(self, context: RequestContext, filters: Mapping[str, Any], paging: Paging,
              all_projects: bool = False) -> list[m.Volume]:
-        conditions = []
-        if not (all_projects and context.is_admin):
-            conditions.append(m.Volume.project_id == context.project_id)
-        elif filters.get("project_id"):
-            conditions.append(m.Volume.project_id == filters["project_id"])
-        for key in ("name", "status", "availability_zone", "bootable", "multiattach", "group_id"):
-            if key in filters:
-                conditions.append(getattr(m.Volume, key) == filters[key])
-        if "volume_type" in filters:
-            conditions.append(m.Volume.volume_type_id == self.types.resolve(context, filters["volume_type"]).id)
-        for key, value in (filters.get("metadata") or {}).items():
-            conditions.append(sa.exists().where(m.VolumeMetadata.volume_id == m.Volume.id,
-                                                m.VolumeMetadata.key == key, m.VolumeMetadata.value == str(value)))
+        conditions = self.conditions(context, filters, all_projects)
         with self.db.session(readonly=True) as s:
             marker = None
             if paging.marker:
@@ -126,6 +140,32 @@ class Volumes:
             rows = list(s.scalars(apply_paging(sa.select(m.Volume).where(*conditions), m.Volume, paging, marker)))
             s.expunge_all()
             return rows
+
+    def count(self, context: RequestContext, filters: Mapping[str, Any], all_projects: bool = False) -> int:
+        return listing.count(self.db, m.Volume, self.conditions(context, filters, all_projects))
+
+    def conditions(self, context: RequestContext, filters: Mapping[str, Any], all_projects: bool) -> builtins.list:
+        """The listing's ``WHERE``: the caller's project (or any, for an admin asking for
+        all), then each filter."""
+        conditions = []
+        if not (all_projects and context.is_admin):
+            conditions.append(m.Volume.project_id == context.project_id)
+        elif filters.get("project_id"):
+            conditions.append(m.Volume.project_id == filters["project_id"])
+        if filters.get("consumes_quota") is False:  # 3.65: every volume here consumes quota
+            conditions.append(sa.false())
+        for key in ("name", "status", "availability_zone", "bootable", "multiattach", "group_id"):
+            if key in filters:
+                conditions.append(getattr(m.Volume, key) == filters[key])
+        if "volume_type" in filters:
+            conditions.append(m.Volume.volume_type_id == self.types.resolve(context, filters["volume_type"]).id)
+        for key in ("created_at", "updated_at"):
+            for comparison, when in (filters.get(key) or {}).items():
+                conditions.append(TIME_COMPARISONS[comparison](getattr(m.Volume, key), when))
+        for key, value in (filters.get("metadata") or {}).items():
+            conditions.append(sa.exists().where(m.VolumeMetadata.volume_id == m.Volume.id,
+                                                m.VolumeMetadata.key == key, m.VolumeMetadata.value == str(value)))
+        return conditions
 
     def summary(self, context: RequestContext, all_projects: bool) -> tuple[int, int, dict[str, builtins.list[str]]]:
         """``/volumes/summary``: count, total size and every metadata key's values."""
@@ -156,16 +196,43 @@ class Volumes:
         return result
 
     # -- creating --------------------------------------------------------------------
-    def references(self, context: RequestContext, spec: dict) -> References:
+    def references(self, context: RequestContext, spec: dict, nova_images: bool = False) -> References:
         """What a create names, looked up as the caller in Cinder's order (type, snapshot,
         source volume, image): what the caller cannot see is a 404.  The API does this
-        before the create policy, as Cinder's controller does."""
+        before the create policy, as Cinder's controller does.  With ``nova_images``
+        (3.46) an image of a volume-backed server makes the volume from the snapshot of
+        its boot volume instead (see ``boot_snapshot``)."""
         snapshot_id, source_volid, image_ref = spec.get("snapshot_id"), spec.get("source_volid"), spec.get("imageRef")
-        return References(
+        named = References(
             vtype=self.types.resolve(context, spec.get("volume_type")),
             snapshot=self.snapshots.get(context, snapshot_id) if snapshot_id else None,
             origin=self.get(context, source_volid) if source_volid else None,
             image=self._image(context, image_ref) if image_ref else None)
+        boot = self.boot_snapshot(context, named.image) if named.image is not None else None
+        if nova_images and boot is not None:
+            return dataclasses.replace(named, snapshot=boot, image=None)
+        return named
+
+    def boot_snapshot(self, context: RequestContext, image: Any) -> m.Snapshot | None:
+        """The snapshot a Nova image (a volume-backed server's, data-less) maps at boot
+        index 0 -- Cinder's ``_get_image_snapshot``, which looks at every version (a missing
+        snapshot is a 404 then) though only 3.46+ creates from it."""
+        stored = (image.properties or {}).get("block_device_mapping")
+        try:
+            mappings = json.loads(stored) if isinstance(stored, str) else stored
+        except ValueError:
+            return None
+        if not isinstance(mappings, list):
+            return None
+        boot = [b for b in mappings if isinstance(b, dict)
+                and b.get("source_type") == "snapshot" and b.get("boot_index") == 0]
+        if not boot:
+            return None
+        snapshot_id = boot[0].get("snapshot_id")
+        try:
+            return self.snapshots.get(context, str(snapshot_id))
+        except errors.SnapshotNotFound:
+            raise errors.NovaImageSnapshotNotFound(snapshot_id=snapshot_id) from None
 
     def create(self, context: RequestContext, spec: dict, status: str = "creating",
                volume_id: str | None = None, also: Callable[[Session, m.Volume], None] | None = None,
@@ -223,16 +290,21 @@ class Volumes:
                                                  f"requested volume size {size} GB.")
             source["image_id"] = image.id
             task_args["disk_format"] = image.disk_format
-            image_metadata = {key: getattr(image, key) for key in IMAGE_KEYS if getattr(image, key, None) is not None}
-            image_metadata.update(image_id=image.id, image_name=image.name)
+            image_metadata = image_metadata_of(image)
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise errors.InvalidInput(reason=f"Volume size '{size}' must be an integer and greater than 0.")
         vtype = named.vtype
+        source_zone = named.origin.availability_zone if named.origin is not None else None
+        if named.snapshot is not None:
+            with self.db.session(readonly=True) as s:
+                source_zone = s.scalar(sa.select(m.Volume.availability_zone).where(
+                    m.Volume.id == named.snapshot.volume_id))
+        zone = zones.volume_zone(spec.get("availability_zone"), vtype, source_zone)
         multiattach = bool(spec.get("multiattach")) or self.types.is_multiattach(vtype)
         volume = m.Volume(id=volume_id or str(uuid.uuid4()), project_id=context.project_id, user_id=context.user_id,
                           name=spec.get("name"), description=spec.get("description"), size=size,
                           status=status, multiattach=multiattach, volume_type_id=vtype.id,
-                          availability_zone=spec.get("availability_zone") or "nova", host="pocketstack@file#file",
+                          availability_zone=zone, host="pocketstack@file#file",
                           task_started_at=utcnow(), task_args=task_args, group_id=spec.get("group_id"), **source)
         metadata = spec.get("metadata") or {}
         self.quotas.check_volume_size(context.project_id, size)
@@ -289,6 +361,28 @@ class Volumes:
     def set_metadata(self, context: RequestContext, volume_id: str, metadata: dict, replace: bool) -> dict:
         self.get(context, volume_id)
         return self.items.write(volume_id, metadata, replace)
+
+    def reimage(self, context: RequestContext, volume: m.Volume, image_id: str, reserved: bool) -> None:
+        """``os-reimage`` (3.68): the volume's data replaced by the image's.  The volume
+        (``available`` or ``error``; also ``reserved`` with ``reimage_reserved``) moves to
+        ``downloading`` and back to its status once the worker has written the image;
+        one attached to more than one server is a 409."""
+        image = self._image(context, image_id)
+        if len(self.attachments([volume.id])[volume.id]) > 1:
+            raise errors.ReimageMultiattached()
+        allowed = ("available", "error", "reserved") if reserved else ("available", "error")
+
+        def work(s: Session) -> None:
+            row = existing(s, m.Volume, volume.id)
+            if row.status not in allowed:
+                raise errors.InvalidVolume(reason=f"Volume {volume.id} status must be {', '.join(allowed[:-1])} or "
+                                                  f"{allowed[-1]}, but current status is {row.status}.")
+            check_image_fits(image, row.size)
+            move(s, volume.id, row.status, "downloading", task_started_at=utcnow(), task_args={
+                "previous": row.status, "image_id": image.id, "disk_format": image.disk_format,
+                "request_id": context.request_id})
+        run_in_transaction(self.db, work)
+        self.worker.cast("reimage", volume.id)
 
     def set_image_metadata(self, context: RequestContext, volume_id: str, metadata: dict) -> dict:
         """``os-set_image_metadata``: add or overwrite keys, keep the others."""

@@ -9,7 +9,10 @@ none does), body reading (bounded; skipped for streaming routes), token validati
 handlers run in the same worker-thread trip as the validation, so database calls never
 block the event loop; re-run whole if its transaction lost a conflict before it had any
 effect), the check that a declared policy was enforced, rendering of the result with the
-declared status, and rendering of any error in the service's own format.  Doing this in
+declared status, rendering of any error in the service's own format, and the count and
+time of the answer under its declared route (:mod:`pocketstack.common.metrics`).  Fault
+injection (pocketstack/faults) comes right after the service's ``prepare`` hook: an
+injected error is rendered like any other, with the same headers.  Doing this in
 one wrapper instead of a middleware stack keeps the hot path short and the data flow
 obvious.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,11 +31,12 @@ from typing import Any, Protocol
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from pocketstack.common import errors
+from pocketstack.common.access_rules import permits
 from pocketstack.common.api.db_errors import api_error_for
 from pocketstack.common.api.errors import ErrorFormat
 from pocketstack.common.api.microversions import Version, VersionRange
@@ -42,6 +47,7 @@ from pocketstack.common.api.routes import route as declare
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.replay import run_replayable
 from pocketstack.common.log import request_id_var
+from pocketstack.common.metrics import DISCARD, Metrics
 from pocketstack.common.policy import Enforcer
 from pocketstack.common.validation import validate
 
@@ -53,6 +59,13 @@ class TokenValidator(Protocol):
     """Turns an ``X-Auth-Token`` into a context, raising ``Unauthorized`` if it is not valid."""
 
     def __call__(self, token: str) -> RequestContext: ...
+
+
+class RequestFaults(Protocol):
+    """Fault injection (pocketstack/faults): may delay the request, or raise the error
+    to answer instead, or drop the connection."""
+
+    async def intercept(self, service: str, method: str, path: str) -> None: ...
 
 
 BodyValidator = Callable[[Any, dict[str, Any]], Any]
@@ -85,6 +98,12 @@ class ServiceSpec:
     # Nova, Glance and Cinder answer 404 for an empty id (``DELETE /v2/images/``) where
     # the router would redirect to the collection: see :func:`_empty_id_routes`.
     empty_id_not_found: bool = False
+    # Where requests are counted and timed (the cloud's; see common/metrics.py).
+    metrics: Metrics = DISCARD
+    # The cloud's fault rules (pocketstack/faults), applied to every request; None: never.
+    faults: RequestFaults | None = None
+    # The service's type in the catalog: what application credentials' access rules name.
+    service_type: str = ""
 
 
 def _to_response(route: RouteSpec, result: Any) -> Response:
@@ -101,6 +120,10 @@ def _authenticate(spec: ServiceSpec, public: bool, api_request: ApiRequest) -> N
     token = api_request.headers.get("x-auth-token")
     context = spec.validate_token(token) if token else None
     if context is None and not public:
+        raise errors.Unauthorized("The request you have made requires authentication.")
+    if context is not None and context.access_rules is not None and not permits(
+            context.access_rules, spec.service_type, api_request.method, _route_path(api_request.raw)):
+        # keystonemiddleware's answer to a request the token's access rules do not allow.
         raise errors.Unauthorized("The request you have made requires authentication.")
     if context is not None:
         context.request_id = api_request.attributes["request_id"]
@@ -143,7 +166,7 @@ def _admit_and_handle(spec: ServiceSpec, route: RouteSpec, api_request: ApiReque
     _admit(spec, route, api_request)
     # A transaction that loses a conflict (Galera certification, serialization) before the
     # handler had any visible effect re-runs the whole handler: see common/db/replay.py.
-    return run_replayable(_handle, route, api_request)
+    return run_replayable(_handle, route, api_request, metrics=spec.metrics)
 
 
 def _route_for(candidates: list[RouteSpec], version: Version | None) -> RouteSpec | None:
@@ -152,7 +175,11 @@ def _route_for(candidates: list[RouteSpec], version: Version | None) -> RouteSpe
 
 
 def _make_endpoint(spec: ServiceSpec, candidates: list[RouteSpec]) -> Callable[[Request], Awaitable[Response]]:
+    # Counted under the declared path (bounded), whichever microversion's declaration serves.
+    observe = spec.metrics.http_route(spec.name, candidates[0].path)
+
     async def endpoint(request: Request) -> Response:
+        arrived = time.perf_counter()
         request_id = "req-" + str(uuid.uuid4())
         token_var = request_id_var.set(request_id)
         api_request = None
@@ -168,6 +195,8 @@ def _make_endpoint(spec: ServiceSpec, candidates: list[RouteSpec]) -> Callable[[
                     # what they put in context variables must reach the error renderer.
                     spec.prepare(api_request)
                 api_request.attributes["prepared"] = True
+                if spec.faults is not None:
+                    await spec.faults.intercept(spec.name, request.method, _route_path(request))
                 route = api_request.route = _route_for(candidates, api_request.version)
                 if route is None:
                     # Not at this microversion: 404 as Nova and Placement answer -- after the
@@ -190,6 +219,11 @@ def _make_endpoint(spec: ServiceSpec, candidates: list[RouteSpec]) -> Callable[[
                 if error.status >= 500:
                     LOG.error("%s %s failed: %s", request.method, request.url.path, error.message)
                 response = spec.error_format(error)
+            except ClientDisconnect:
+                # The client left before its request was read (a probe that timed out):
+                # nobody reads the answer, and nothing went wrong here.
+                LOG.info("%s %s: the client disconnected", request.method, request.url.path)
+                response = spec.error_format(errors.BadRequest("The client disconnected."))
             except Exception as exc:
                 known = api_error_for(exc)
                 if known is None:
@@ -198,12 +232,19 @@ def _make_endpoint(spec: ServiceSpec, candidates: list[RouteSpec]) -> Callable[[
             if spec.finish and api_request is not None and api_request.attributes.get("prepared"):
                 spec.finish(api_request, response)
             response.headers["x-openstack-request-id"] = request_id
+            observe(request.method, response.status_code, time.perf_counter() - arrived)
             return response
         finally:
             request_id_var.reset(token_var)
 
     endpoint.__name__ = f"{spec.name}_{candidates[0].name}"
     return endpoint
+
+
+def _route_path(request: Request) -> str:
+    """The request's path below the service's mount point (``/v2.1/servers``)."""
+    path, root = request.url.path, request.scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -239,6 +280,7 @@ def build_app(spec: ServiceSpec) -> Starlette:
             error.message = "The method is not allowed for the requested URL."
         response = spec.error_format(error)
         response.headers["x-openstack-request-id"] = "req-" + str(uuid.uuid4())
+        spec.metrics.http_unrouted(spec.name, request.method, response.status_code)
         return response
 
     handlers: dict[Any, Callable[..., Any]] = {HTTPException: http_error}

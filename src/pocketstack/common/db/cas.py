@@ -81,6 +81,15 @@ def is_retryable_db_error(error: BaseException) -> bool:
     return "database is locked" in str(orig)
 
 
+def conflict_kind(error: BaseException) -> str | None:
+    """What kind of conflict ``error`` is (``cas``: a compare-and-swap lost; ``database``:
+    a deadlock, serialization or certification failure), None if it is none: the label
+    of the conflict metrics (common/metrics.py)."""
+    if isinstance(error, ConcurrentUpdate):
+        return "cas"
+    return "database" if is_retryable_db_error(error) else None
+
+
 def backoff_delays(attempts: int, base: float = 0.002, cap: float = 0.5) -> Iterator[float]:
     """Full-jitter exponential delays: racing writers spread out instead of re-colliding.
     The cap is half a second: a hundred boots of one project racing on its quota rows
@@ -98,16 +107,20 @@ def run_in_transaction(db: Database, work: Callable[[Session], T], *, attempts: 
     the transaction.  Non-retryable exceptions propagate unchanged on the first try.
     """
     last: BaseException | None = None
+    metrics = db.metrics
     for delay in backoff_delays(attempts):
+        if last is not None:
+            metrics.db_retry("transaction")
         try:
             with db.session(readonly=readonly) as session:
                 return work(session)
-        except ConcurrentUpdate as error:
-            last = error
-        except sa_exc.DBAPIError as error:
-            if not is_retryable_db_error(error):
+        except (ConcurrentUpdate, sa_exc.DBAPIError) as error:
+            kind = conflict_kind(error)
+            if kind is None:
                 raise
-            LOG.debug("retrying after database conflict: %s", error.orig)
+            metrics.db_conflict("transaction", kind)
+            LOG.debug("retrying after database conflict: %s", error)
             last = error
         time.sleep(delay)
+    metrics.db_gave_up("transaction")
     raise RetriesExhausted(f"gave up after {attempts} attempts: {last}") from last

@@ -9,6 +9,7 @@ other backends enforce.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from pocketstack.common.db.guard import forbid_row_locks
 from pocketstack.common.db.replay import note_effect
+from pocketstack.common.health import Check
+from pocketstack.common.metrics import DISCARD, Metrics
 
 
 def _normalise_url(url: str) -> str:
@@ -97,6 +100,28 @@ def create_engine(url: str, pool: PoolLimits | None = None) -> Engine:
 
 
 _WROTE = "pocketstack_wrote"
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds: the busy_timeout pragma above (30000 ms)
+_sqlite_writers: dict[str, threading.Lock] = {}
+_sqlite_writers_guard = threading.Lock()
+
+
+def _writer_queue(url: str) -> threading.Lock | None:
+    """The process's queue for the write lock of one SQLite file (None for the other
+    backends, whose writers do not exclude each other).
+
+    A writer that finds the file locked waits in SQLite's busy handler, which sleeps in
+    growing steps (up to 100 ms) and polls: under a stream of short write transactions
+    most of a build's time went to those sleeps, and a woken writer often lost the lock
+    again to one that just arrived.  Writers of one process queue here instead and take
+    the lock the moment it is free; the busy handler still arbitrates between processes.
+    A plain lock, not a re-entrant one: a session held across the yields of a generator
+    may end in another thread than it began in.  (A nested write session in one thread
+    could never have worked on SQLite: its ``BEGIN IMMEDIATE`` waits for the outer one.)
+    Bounded by the busy timeout, after which the writer falls back to SQLite's own wait."""
+    if not url.startswith("sqlite"):
+        return None
+    with _sqlite_writers_guard:
+        return _sqlite_writers.setdefault(url, threading.Lock())
 
 
 def _note_dml(state: ORMExecuteState) -> None:
@@ -112,11 +137,13 @@ def _wrote(session: Session) -> bool:
 class Database:
     """One engine and its session factory; ``with db.session() as s:`` is a transaction."""
 
-    def __init__(self, url: str, pool: PoolLimits | None = None):
+    def __init__(self, url: str, pool: PoolLimits | None = None, metrics: Metrics = DISCARD):
         self.url = _normalise_url(url)
+        self.metrics = metrics  # where run_in_transaction counts conflicts and retries
         self.engine = create_engine(self.url, pool)
         forbid_row_locks(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = _writer_queue(self.url)
         event.listen(self.session_factory, "do_orm_execute", _note_dml)
         event.listen(self.session_factory, "after_flush", lambda session, _ctx: session.info.update({_WROTE: True}))
 
@@ -131,19 +158,34 @@ class Database:
         ``readonly=True`` is a promise not to write; on SQLite it lets the transaction
         run beside a writer instead of queueing for the write lock.
         """
-        session = self.session_factory()
-        session.connection(execution_options={"pocketstack_write": not readonly})
+        queued = not readonly and self._writers is not None and \
+            self._writers.acquire(timeout=SQLITE_BUSY_TIMEOUT)
         try:
-            yield session
-            wrote = _wrote(session)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            session = self.session_factory()
+            session.connection(execution_options={"pocketstack_write": not readonly})
+            try:
+                yield session
+                wrote = _wrote(session)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
         finally:
-            session.close()
+            if queued and self._writers is not None:
+                self._writers.release()
         if wrote:
             note_effect()
+
+    def check(self) -> Check:
+        """Whether the database answers a trivial query (the probes' ``database`` check)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as error:
+            return Check("database", False, f"unreachable ({type(error).__name__})")
+        return Check("database", True, self.dialect)
 
     def dispose(self) -> None:
         self.engine.dispose()

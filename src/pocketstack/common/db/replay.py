@@ -24,9 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import exc as sa_exc
-
-from pocketstack.common.db.cas import ConcurrentUpdate, backoff_delays, is_retryable_db_error
+from pocketstack.common.db.cas import backoff_delays, conflict_kind
+from pocketstack.common.metrics import DISCARD, Metrics
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,14 +55,10 @@ def note_effect() -> None:
         effects.happened = True
 
 
-def _is_conflict(error: BaseException) -> bool:
-    return isinstance(error, ConcurrentUpdate) or (
-        isinstance(error, sa_exc.DBAPIError) and is_retryable_db_error(error))
-
-
-def run_replayable(work: Callable[..., T], *args: Any) -> T:
+def run_replayable(work: Callable[..., T], *args: Any, metrics: Metrics = DISCARD) -> T:
     """``work(*args)``, re-run after a jittered pause while it fails with a database
-    conflict before having any effect; the last conflict propagates otherwise."""
+    conflict before having any effect; the last conflict propagates otherwise.  Conflicts,
+    replays and give-ups are counted in ``metrics`` (scope ``request``)."""
     delays = backoff_delays(REPLAYS)
     while True:
         effects = Effects()
@@ -71,11 +66,17 @@ def run_replayable(work: Callable[..., T], *args: Any) -> T:
         try:
             return work(*args)
         except Exception as error:
-            if not _is_conflict(error) or effects.happened:
+            kind = conflict_kind(error)
+            if kind is None:
+                raise
+            metrics.db_conflict("request", kind)
+            if effects.happened:
                 raise
             delay = next(delays, None)
             if delay is None:
+                metrics.db_gave_up("request")
                 raise
+            metrics.db_retry("request")
             LOG.info("replaying a request whose transaction lost a conflict: %s", error)
             time.sleep(delay)
         finally:

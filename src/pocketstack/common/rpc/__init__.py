@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from pocketstack.common.metrics import DISCARD, Metrics
 from pocketstack.common.rpc.client import RPCClient
 from pocketstack.common.rpc.exceptions import (
     EnvelopeError,
@@ -35,19 +36,29 @@ __all__ = [
 ]
 
 
-def get_transport(url: str, *, queue_prefix: str = "pocketstack") -> Transport:
-    """The transport for ``url``: ``inproc://[name]`` or ``amqp://user:pass@host:port/vhost``.
+def get_transport(url: str, *, queue_prefix: str = "pocketstack", metrics: Metrics = DISCARD) -> Transport:
+    """The transport for ``url``: ``inproc://[name]``, ``amqp://user:pass@host:port/vhost`` or
+    ``local:///path/to/socket`` (an API worker process of the all-in-one cloud); its
+    clients and servers count messages in ``metrics``.
 
     Nothing connects here: an AMQP transport connects on first use and reconnects on its
     own, so services can be built before the broker is up.
     """
+    transport: Transport
     scheme = urlsplit(url).scheme
     if scheme == "inproc":
         from pocketstack.common.rpc.transports.inproc import InprocTransport
 
-        return InprocTransport(urlsplit(url).netloc, queue_prefix=queue_prefix)
-    if scheme in ("amqp", "amqps"):
+        transport = InprocTransport(urlsplit(url).netloc, queue_prefix=queue_prefix)
+    elif scheme in ("amqp", "amqps"):
         from pocketstack.common.rpc.transports.amqp import AMQPTransport
 
-        return AMQPTransport(url, queue_prefix=queue_prefix)
-    raise ValueError(f"unsupported RPC transport URL {url!r} (use inproc:// or amqp://)")
+        transport = AMQPTransport(url, queue_prefix=queue_prefix)
+    elif scheme == "local":
+        from pocketstack.common.rpc.transports.local import LocalTransport
+
+        transport = LocalTransport(urlsplit(url).path, queue_prefix=queue_prefix)
+    else:
+        raise ValueError(f"unsupported RPC transport URL {url!r} (use inproc:// or amqp://)")
+    transport.metrics = metrics
+    return transport

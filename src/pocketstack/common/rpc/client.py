@@ -62,6 +62,7 @@ class RPCClient:
         msg_id = uuid.uuid4().hex
         expires_at = time.time() + self.timeout
         waiter = self.transport.expect_reply(msg_id)
+        sent = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
                 reply_to = await self.transport.reply_address()
@@ -71,9 +72,11 @@ class RPCClient:
                                           persistent=False)
                 reply_body = await waiter
         except TimeoutError:
+            self.transport.metrics.rpc_call(self.target.topic, time.perf_counter() - sent, timed_out=True)
             raise Timeout(f"no reply from {self.target} to {method!r} within {self.timeout}s") from None
         finally:
             self.transport.discard_reply(msg_id)
+        self.transport.metrics.rpc_call(self.target.topic, time.perf_counter() - sent, timed_out=False)
         try:
             reply = envelope.decode_reply(reply_body)
         except EnvelopeError as exc:
@@ -94,9 +97,11 @@ class RPCClient:
         expires_at = time.time() + self.ttl
         body = envelope.encode_request(Request("cast", msg_id, method, kwargs, expires_at))
         limit = min(self.timeout, self.ttl)
+        self.transport.metrics.rpc_cast(self.target.topic)
         try:
             async with asyncio.timeout(limit):
                 await self.transport.send(self.target, body, msg_id=msg_id, expires_at=expires_at,
                                           persistent=True)
         except TimeoutError:
+            self.transport.metrics.rpc_cast_timeout(self.target.topic)
             raise Timeout(f"transport did not accept cast of {method!r} to {self.target} within {limit}s") from None

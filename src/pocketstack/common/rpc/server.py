@@ -90,6 +90,11 @@ class RPCServer:
     def methods(self) -> list[str]:
         return sorted(self._methods)
 
+    @property
+    def serving(self) -> bool:
+        """Consuming its queues (started and not stopped)."""
+        return self._subscription is not None
+
     async def start(self) -> None:
         """Start consuming; returns once the subscription is active."""
         if self._subscription is not None:
@@ -193,8 +198,10 @@ class RPCServer:
                 result = await method(**request.args)
             else:
                 result = await asyncio.to_thread(method, **request.args)
+            self.transport.metrics.rpc_served(self.topic, request.kind, ok=True)
             return Reply(request.msg_id, result=result)
         except Exception as exc:
+            self.transport.metrics.rpc_served(self.topic, request.kind, ok=False)
             if request.kind == "cast":  # nobody else will ever see it
                 LOG.exception("cast %s of %r failed", request.msg_id, request.method)
             else:

@@ -20,7 +20,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.common.validation import validate
-from pocketstack.compute import errors, volume_backed
+from pocketstack.compute import errors, moves, volume_backed
 from pocketstack.compute import states as st
 from pocketstack.compute.api import consoles, floating_ips, render, security_groups
 from pocketstack.compute.api.common import (
@@ -198,14 +198,8 @@ class ServerActionsApi:
 
     def begin_move(self, req: ApiRequest, inst, action: str, kind: str, vm_states: list[str], task_state: str,
                    host: str | None, **extra: Any):
-        """Enter a move's task state with its record in the instance (``migration``: the
-        Placement consumer that holds the source's allocation meanwhile, the source, the
-        named target) and write its ``os-migrations`` row: a cold (``migration``) or live
-        migration or an evacuation; 409 in another state."""
-        migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "type": kind, "host": host}
-        inst = begin(self.compute.db, inst.id, action, vm_states, task_state, {"migration": migration, **extra})
-        self.compute.migration_records.start(inst, migration["id"], inst.flavor_id, caller_id(req), kind)
-        return inst
+        return moves.begin_move(self.compute, inst, action, kind, vm_states, task_state, host, caller_id(req),
+                                **extra)
 
     def evacuate(self, req: ApiRequest, args):
         """Rebuild a server of a failed host on another one (admin; Nova's checks: the
@@ -239,9 +233,8 @@ class ServerActionsApi:
                 source_up = False
             if source_up:
                 raise errors.ComputeServiceInUse(host=inst.host)
-        inst = self.begin_move(req, inst, "evacuate", "evacuation", [st.ACTIVE, st.STOPPED, st.ERROR], st.REBUILDING,
-                               host)
-        compute.rpc.evacuate_instance(None, inst.id, self.record(req, inst, "evacuate"))
+        moves.start_evacuation(compute, inst, host, req.attributes["request_id"], req.caller.project_id,
+                               caller_id(req))
         if at_least(req, 2, 14):
             return Response(status_code=200)
         return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}

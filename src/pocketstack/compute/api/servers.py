@@ -404,9 +404,10 @@ class ServersApi:
         server = req.data["server"]
         boot = self.boot_request(req, server, scheduler_hints(req.data))
         created = self.instances.create(req.caller, boot)
-        compute.rpc.build_instances([(inst.id, compute.actions.start(inst.id, "create", req.attributes["request_id"],
-                                                                     req.caller.project_id, req.caller.user_id))
-                                     for inst in created])
+        ids = [inst.id for inst in created]
+        actions = compute.actions.start_many(ids, "create", req.attributes["request_id"], req.caller.project_id,
+                                             req.caller.user_id)
+        compute.rpc.build_instances(list(zip(ids, actions)))
         if wants_reservation_id(server):
             return json_response({"reservation_id": created[0].reservation_id}, status=202)
         first = created[0]

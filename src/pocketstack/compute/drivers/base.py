@@ -62,6 +62,10 @@ class Driver:
     def destroy(self, instance_id: str) -> None:
         raise NotImplementedError
 
+    def guests(self) -> list[str]:
+        """The instance ids of every guest this host has (running or not)."""
+        raise NotImplementedError
+
     def power_off(self, instance_id: str) -> int:
         raise NotImplementedError
 
@@ -102,6 +106,34 @@ class Driver:
 
     def revert_resize(self, instance_id: str) -> int:
         """Back to the guest from before the resize (flavor and disk), started."""
+        raise NotImplementedError
+
+    # Moves between hosts (Nova's virt driver calls of the same names).  The manager
+    # calls the source's driver, which is given the destination's: the hosts of one
+    # process (or of one machine) reach each other's files directly.
+    def migrate_disk_and_power_off(self, instance_id: str, dest: Driver) -> None:
+        """Cold migration, the source's half: stop the guest and give ``dest`` its local
+        disks, keeping this host's copy for a revert (stopped, no longer this host's guest)."""
+        raise NotImplementedError
+
+    def finish_migration(self, spec: GuestSpec, power_on: bool) -> int:
+        """Cold migration, the destination's half: the guest the source handed over
+        (:meth:`migrate_disk_and_power_off`) defined here, started when ``power_on``."""
+        raise NotImplementedError
+
+    def confirm_migration(self, instance_id: str) -> None:
+        """Drop the copy a cold migration kept on this (source) host."""
+        raise NotImplementedError
+
+    def finish_revert_migration(self, spec: GuestSpec, power_on: bool) -> int:
+        """Back to the copy a cold migration kept on this (source) host, started when
+        ``power_on`` (the destination's copy is destroyed first)."""
+        raise NotImplementedError
+
+    def live_migration(self, spec: GuestSpec, dest: Driver) -> int:
+        """Move the running or paused guest to ``dest`` without stopping it (its local
+        disks with it); the guest is then ``dest``'s only; returns its power state there.
+        On failure the guest runs on here as it was."""
         raise NotImplementedError
 
     def snapshot(self, instance_id: str) -> bytes:

@@ -294,6 +294,19 @@ def convert(source: Path, source_format: str, dest: Path, force_share: bool = Fa
     _run(argv + [str(source), str(dest)])
 
 
+def copy(source: Path, fmt: str, dest: Path) -> None:
+    """A standalone copy of ``source`` in its own format, sparse (unwritten areas stay
+    holes), a qcow2 overlay flattened with its backing chain: the copy needs no base image
+    where it goes (a host with its own image cache that may never have fetched it)."""
+    _run([QEMU_IMG, "convert", "-f", fmt, "-O", fmt, str(source), str(dest)])
+
+
+def create_empty(dest: Path, fmt: str, size_bytes: int) -> None:
+    """An empty disk of ``size_bytes`` (sparse raw, or qcow2): a live migration's
+    destination disk, filled by the source's mirror."""
+    _run([QEMU_IMG, "create", "-q", "-f", fmt, str(dest), str(size_bytes)])
+
+
 def create_overlay(base: Path, base_format: str, dest: Path, size_gb: int, image: str = "") -> int:
     """A qcow2 overlay on ``base`` of ``size_gb`` (0: the image's own size); returns bytes."""
     facts = qemu_img_info(base, base_format)

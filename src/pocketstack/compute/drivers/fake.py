@@ -42,9 +42,32 @@ class FakeDriver(Driver):
         self.delay = delay
         self._guests: dict[str, FakeGuest] = {}
         self._lock = threading.Lock()
+        # The simulated machine: ``powered`` until fenced, ``responsive`` until it hangs
+        # (a hung machine is still powered: its guests may run on until it is fenced).
+        self.powered = True
+        self.responsive = True
 
     def resources(self) -> HostResources:
         return self._resources
+
+    # -- the simulated machine (instance HA's second signal, and its fence) ------------
+    def host_alive(self) -> bool:
+        """Whether the machine answers: what the HA monitor reads beside the service's
+        heartbeat (a service that stopped checking in may leave its guests running)."""
+        return self.powered and self.responsive
+
+    def power_off_host(self) -> None:
+        """The simulated power switch: every guest stops, as a machine without power."""
+        with self._lock:
+            self.powered = False
+            guests = list(self._guests.values())
+        for guest in guests:
+            guest.power_state = states.SHUTDOWN
+            self._log(guest, "host powered off (fenced)")
+
+    def power_on_host(self) -> None:
+        """The machine is back (repaired): it answers again; its guests stay off until told."""
+        self.powered = self.responsive = True
 
     def _work(self) -> None:
         if self.delay:
@@ -84,6 +107,10 @@ class FakeDriver(Driver):
         self._work()
         with self._lock:
             self._guests.pop(instance_id, None)
+
+    def guests(self) -> list[str]:
+        with self._lock:
+            return sorted(self._guests)
 
     def power_off(self, instance_id: str) -> int:
         return self._set(instance_id, states.SHUTDOWN, "reached target Power-Off")
@@ -134,6 +161,29 @@ class FakeDriver(Driver):
         if guest.pre_resize is not None:
             guest.spec, guest.pre_resize = guest.pre_resize, None
         return self._set(instance_id, states.RUNNING, "resize reverted")
+
+    # Moves: a fake guest has no disks to carry; it is re-created where it goes.
+    def migrate_disk_and_power_off(self, instance_id: str, dest: Driver) -> None:
+        self.power_off(instance_id)
+        self.destroy(instance_id)
+
+    def finish_migration(self, spec: GuestSpec, power_on: bool) -> int:
+        power = self.spawn(spec)
+        return power if power_on else self.power_off(spec.instance_id)
+
+    def confirm_migration(self, instance_id: str) -> None:
+        self.destroy(instance_id)
+
+    def finish_revert_migration(self, spec: GuestSpec, power_on: bool) -> int:
+        return self.finish_migration(spec, power_on)
+
+    def live_migration(self, spec: GuestSpec, dest: Driver) -> int:
+        paused = self.power_state(spec.instance_id) == states.POWER_PAUSED
+        power = dest.spawn(spec)
+        if paused:
+            power = dest.pause(spec.instance_id)
+        self.destroy(spec.instance_id)
+        return power
 
     def snapshot_to(self, instance_id: str, dest: str) -> str:
         with open(dest, "wb") as f:

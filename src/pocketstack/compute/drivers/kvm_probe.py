@@ -38,8 +38,11 @@ The sector was assembled from this source (GNU as, ``as --32`` then ``ld -m elf_
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import selectors
+import shutil
 import subprocess
 import tempfile
 import time
@@ -58,6 +61,71 @@ def probe_kvm(binary: str, cpu_model: str, timeout: float = 15.0) -> tuple[bool,
     """Whether ``binary`` boots the probe sector under KVM with ``cpu_model`` (and, if not,
     the first thing QEMU said)."""
     return probe(binary, "kvm", cpu_model, timeout)
+
+
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+CACHE_FILE = "kvm-probe.json"
+
+
+def default_cache_dir() -> Path:
+    """Where :func:`probe_kvm_cached` keeps its answers: this user's directory under
+    ``$XDG_RUNTIME_DIR`` or the temporary directory (every process of this user shares it)."""
+    return Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"pocketstack-{os.getuid()}"
+
+
+def probe_kvm_cached(binary: str, cpu_model: str, cache_dir: Path | None = None) -> tuple[bool, str]:
+    """:func:`probe_kvm`, answered once per boot of the machine.
+
+    Whether KVM runs a guest does not change while the machine runs, and finding out
+    costs a QEMU start -- up to the probe's whole timeout (seen: 11 s) where /dev/kvm
+    exists but the nested KVM cannot run the probe.  So the answer is kept in a small
+    file keyed by the kernel's boot id, the QEMU binary (path, size, modification time)
+    and the CPU model; processes probing at the same time wait for the first one's
+    answer (a lock on the file).  Without a usable cache directory (not this user's, or
+    writable by others) it probes every time."""
+    directory = cache_dir or default_cache_dir()
+    key = _probe_key(binary, cpu_model)
+    if key is None or not _private_directory(directory):
+        return probe_kvm(binary, cpu_model)
+    path = directory / CACHE_FILE
+    with open(directory / (CACHE_FILE + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        boot_id = BOOT_ID.read_text().strip()
+        try:
+            cached = json.loads(path.read_text())
+        except (OSError, ValueError):
+            cached = {}
+        answers = cached.get("probes", {}) if cached.get("boot_id") == boot_id else {}
+        if key in answers:
+            ok, detail = answers[key]
+            return bool(ok), f"{detail} (probed earlier since this boot)"
+        ok, detail = answers[key] = probe_kvm(binary, cpu_model)
+        scratch = path.with_suffix(".tmp")
+        scratch.write_text(json.dumps({"boot_id": boot_id, "probes": answers}, indent=1) + "\n")
+        os.replace(scratch, path)
+    return ok, detail
+
+
+def _probe_key(binary: str, cpu_model: str) -> str | None:
+    found = shutil.which(binary)
+    if not found or not BOOT_ID.exists():
+        return None
+    try:
+        stat = os.stat(found)
+    except OSError:
+        return None
+    return f"{os.path.realpath(found)}|{stat.st_size}|{stat.st_mtime_ns}|{cpu_model}"
+
+
+def _private_directory(directory: Path) -> bool:
+    """``directory`` exists (made now if not), belongs to this user and only they can write it."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        stat = directory.lstat()
+    except OSError:
+        return False
+    return stat.st_uid == os.getuid() and not stat.st_mode & 0o022 and directory.is_dir() \
+        and not directory.is_symlink()
 
 
 def probe(binary: str, accel: str, cpu_model: str, timeout: float = 15.0) -> tuple[bool, str]:

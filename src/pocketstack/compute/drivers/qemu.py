@@ -43,9 +43,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pocketstack.compute import states
-from pocketstack.compute.drivers import disks, qemu_guest, vifs
+from pocketstack.compute.drivers import disks, qemu_guest, qemu_moves, vifs
 from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, HostResources
-from pocketstack.compute.drivers.kvm_probe import probe_kvm
+from pocketstack.compute.drivers.kvm_probe import probe_kvm_cached
 from pocketstack.compute.drivers.qemu_guest import KVM_CPU_MODELS, QEMU, DiskDef, GuestDef, kvm_usable, qemu_version
 from pocketstack.compute.drivers.qmp import QmpError, QmpLoop
 
@@ -115,20 +115,23 @@ class QemuDriver(Driver):
         self._qmp = QmpLoop(f"qmp-{host}")
         self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
+        #: the figures of the last live migration of each guest that left this host
+        self.migrations: dict[str, dict] = {}
         self.reattached = self._reattach()
 
     # -- plumbing ------------------------------------------------------------------
     def _choose_accel(self, accel: str | None) -> tuple[str, str]:
         """KVM with ``-cpu host`` where /dev/kvm works and a probe guest really runs under
-        it (:mod:`.kvm_probe`), TCG with ``-cpu max`` otherwise; logged once.  Some nested hypervisors refuse the
-        IA32_ARCH_CAPABILITIES MSR that ``host`` passes through: then ``host`` without it."""
+        it (:mod:`.kvm_probe`, probed once per boot of the machine), TCG with ``-cpu max``
+        otherwise; logged once.  Some nested hypervisors refuse the IA32_ARCH_CAPABILITIES
+        MSR that ``host`` passes through: then ``host`` without it."""
         if accel == "tcg":
             log.info("QEMU driver on %s: TCG acceleration (configured)", self.host)
             return "tcg", "max"
         usable, why = kvm_usable()
         if usable:
             for model in KVM_CPU_MODELS:
-                ok, detail = probe_kvm(self.binary, model)
+                ok, detail = probe_kvm_cached(self.binary, model)
                 if ok:
                     log.info("QEMU driver on %s: KVM acceleration, -cpu %s (%s)", self.host, model, why)
                     return "kvm", model
@@ -198,7 +201,7 @@ class QemuDriver(Driver):
             raise QemuError(f"guest {guest.instance_id} has NICs but this host has no NIC backend")
         return self.nic_backend.plug(guest)
 
-    def _start(self, guest: GuestDef, incoming: Path | None = None) -> None:
+    def _start(self, guest: GuestDef, incoming: str | None = None) -> None:
         d = self._dir(guest.instance_id)
         self._qmp.drop(guest.instance_id)
         if self._exiting(guest.instance_id) and not self._wait_exit(guest.instance_id, 30):
@@ -427,7 +430,7 @@ class QemuDriver(Driver):
         state = self._dir(guest.instance_id) / "suspended.state"
         if not state.exists():
             raise QemuError(f"guest {guest.instance_id} has no saved state to resume from")
-        self._start(guest, incoming=state)
+        self._start(guest, incoming="exec:cat " + shlex.quote(str(state)))
         deadline = time.monotonic() + 600
         while True:
             status = self._qmp_cmd(guest.instance_id, "query-migrate").get("status")
@@ -521,6 +524,38 @@ class QemuDriver(Driver):
             self._start(guest)
             return self.power_state(instance_id)
 
+    # -- moves between hosts (qemu_moves) --------------------------------------------
+    def _peer(self, other: Driver) -> QemuDriver:
+        if not isinstance(other, QemuDriver) or other is self:
+            raise QemuError(f"a guest of QEMU host {self.host} moves only to another QEMU host, not {other.host}")
+        return other
+
+    def migrate_disk_and_power_off(self, instance_id: str, dest: Driver) -> None:
+        with self._lock(instance_id):
+            qemu_moves.migrate_disk_and_power_off(self, instance_id, self._peer(dest))
+
+    def finish_migration(self, spec: GuestSpec, power_on: bool) -> int:
+        with self._lock(spec.instance_id):
+            guest = self._definition(spec.instance_id)
+            if power_on and self.pid(spec.instance_id) is None:
+                self._start(guest)
+            return self.power_state(spec.instance_id)
+
+    def confirm_migration(self, instance_id: str) -> None:
+        with self._lock(instance_id):
+            qemu_moves.confirm_migration(self, instance_id)
+
+    def finish_revert_migration(self, spec: GuestSpec, power_on: bool) -> int:
+        qemu_moves.finish_revert_migration(self, spec.instance_id, power_on)
+        return self.power_state(spec.instance_id)
+
+    def live_migration(self, spec: GuestSpec, dest: Driver) -> int:
+        """QEMU's live migration with the disks mirrored (:mod:`.qemu_moves`); the
+        figures QEMU gives are kept in ``migrations`` (by instance) and logged."""
+        peer = self._peer(dest)
+        self.migrations[spec.instance_id] = qemu_moves.live_migration(self, spec.instance_id, peer)
+        return peer.power_state(spec.instance_id)
+
     def snapshot_to(self, instance_id: str, dest: str) -> str:
         """A consistent standalone qcow2 of the root disk at ``dest``: the guest is paused
         (QEMU drains and flushes its disks on ``stop``) while qemu-img flattens the chain."""
@@ -590,7 +625,8 @@ class QemuDriver(Driver):
             return []
         in_use = {disk.base for guest_id in self.guests() for disk in self._definition(guest_id).disks
                   if disk.base}
-        resize_backups = self.state_dir.glob("*/resize-backup/guest.json")
+        resize_backups = [*self.state_dir.glob("*/resize-backup/guest.json"),
+                          *self.state_dir.glob(f"{qemu_moves.KEPT}/*/guest.json")]
         in_use |= {disk.base for path in resize_backups for disk in GuestDef.load(path).disks if disk.base}
         return self.cache.prune({b for b in in_use if b}, min_age)
 

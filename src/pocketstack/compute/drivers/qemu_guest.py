@@ -9,7 +9,6 @@ import fcntl
 import json
 import os
 import re
-import shlex
 import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -190,6 +189,20 @@ def running_pid(pidfile: Path, binary: str, instance_id: str) -> int | None:
     return pid if f"guest={instance_id}".encode() in cmdline else None
 
 
+def running_guests(state_dir: Path, binary: str = QEMU) -> dict[str, int]:
+    """The guests of a host's state directory whose QEMU runs, with its pid: read from the
+    pidfiles and checked in /proc, no QMP and no driver (the instance-HA probe and the
+    ``qemu-host`` fence driver use it from any process of the machine)."""
+    if not state_dir.is_dir():
+        return {}
+    found = {}
+    for entry in sorted(state_dir.iterdir()):
+        pid = running_pid(entry / "qemu.pid", binary, entry.name) if (entry / "guest.json").exists() else None
+        if pid is not None:
+            found[entry.name] = pid
+    return found
+
+
 def exiting(pidfile: Path) -> bool:
     """Whether the process of ``pidfile`` is a zombie main thread with threads still running
     (a QEMU being killed: the last thread still holds its files, the disk locks among them)."""
@@ -204,9 +217,11 @@ def exiting(pidfile: Path) -> bool:
 
 
 def command_line(guest: GuestDef, binary: str, accel: str, cpu_model: str, nic_args: list[str],
-                 incoming: Path | None = None, vnc_listen: str = "127.0.0.1") -> list[str]:
+                 incoming: str | None = None, vnc_listen: str = "127.0.0.1") -> list[str]:
     """The QEMU command line of ``guest``, run from its state directory (the relative paths);
-    ``incoming``: a saved state to start from (paused, ``-S``); the VNC display listens
+    ``incoming``: QEMU's ``-incoming`` URI, where the guest's state comes from (a saved
+    state through ``exec:``, or ``defer`` for a live migration's destination), the guest
+    started paused (``-S``) in either case; the VNC display listens
     on ``vnc_listen``, on the first free port from 5900 (see :func:`vnc_display`)."""
     topo = guest.topology or {}
     sockets, cores, threads = (int(topo.get(k) or 1) for k in ("sockets", "cores", "threads"))
@@ -230,7 +245,7 @@ def command_line(guest: GuestDef, binary: str, accel: str, cpu_model: str, nic_a
         argv += disk_args(disk, bootindex=index if disk.name in ("rescue", "root") else None)
     argv += nic_args
     if incoming is not None:
-        argv += ["-S", "-incoming", "exec:cat " + shlex.quote(str(incoming))]
+        argv += ["-S", "-incoming", incoming]
     return argv
 
 

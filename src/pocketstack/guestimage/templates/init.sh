@@ -119,7 +119,8 @@ if [ -n "$found" ] && try_config_drive "$found"; then
 fi
 
 # Network: a NIC that network_data.json gives a static IPv4 address (matched by MAC) gets
-# it; every other ethN asks DHCP (a few seconds at most when nothing answers).
+# it; every other ethN asks DHCP (a few seconds at most when nothing answers): a quick
+# first lease, then a patient daemon keeps it.
 : > "$netflat"
 [ -f /run/tiny/network_data.json ] && awk -f /usr/share/tiny/json.awk /run/tiny/network_data.json > "$netflat"
 nd() { awk -F '\t' -v key="$1" '$1 == key { print $2; exit }' "$netflat"; }
@@ -173,10 +174,16 @@ for path in /sys/class/net/eth*; do
         leases=$((leases + 1))
         [ -s /run/tiny/resolv.static ] && cp /run/tiny/resolv.static /etc/resolv.conf
         say "$nic: static address $(ip -4 -o addr show dev "$nic" | awk '{print $4}') from network_data.json"
-    elif udhcpc -i "$nic" -n -t 3 -T 1 -A 1 -S -p "/run/udhcpc.$nic.pid" -s /usr/share/udhcpc/default.script \
-            >/dev/null 2>&1; then
+    elif udhcpc -i "$nic" -q -n -t 3 -T 1 -A 1 -S -s /usr/share/udhcpc/default.script >/dev/null 2>&1; then
         leases=$((leases + 1))
-        say "$nic: DHCP lease $(ip -4 -o addr show dev "$nic" | awk '{print $4}')"
+        address=$(ip -4 -o addr show dev "$nic" | awk '{print $4}')
+        say "$nic: DHCP lease $address"
+        # The daemon that keeps the lease, as patient as a distribution's: renewals 3 s
+        # apart, never exits, and the hook keeps the address until the lease ends
+        # (templates/udhcpc.script), so a DHCP server silent for a while (its dnsmasq
+        # reconfigured) costs nothing.  SIGUSR1 renews at once (Tempest's renew_lease).
+        udhcpc -i "$nic" -f -r "${address%/*}" -t 3 -T 3 -A 10 -S -p "/run/udhcpc.$nic.pid" \
+            -s /usr/share/udhcpc/default.script >/dev/null 2>&1 &
     else
         say "$nic: no DHCP lease"
     fi

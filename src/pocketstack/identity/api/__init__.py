@@ -4,7 +4,18 @@ handler classes; the entity collections share :class:`~.entities.EntityApi`."""
 from __future__ import annotations
 
 from pocketstack.common.api.routes import Router
-from pocketstack.identity.api import auth, catalog, resources, roles, users
+from pocketstack.identity.api import (
+    auth,
+    catalog,
+    credentials,
+    domain_config,
+    endpoint_filter,
+    limits,
+    resources,
+    roles,
+    trusts,
+    users,
+)
 from pocketstack.identity.api.entities import EntityApi
 from pocketstack.identity.manager import Identity
 
@@ -13,8 +24,11 @@ def build_router(identity: Identity) -> Router:
     router = Router().include(
         auth.VersionsApi(), auth.TokensApi(identity), auth.AuthScopesApi(identity),
         resources.ProjectTagsApi(identity), users.UserLinksApi(identity), users.GroupMembersApi(identity),
-        users.ApplicationCredentialsApi(identity), roles.ImpliedRolesApi(identity),
-        roles.RoleAssignmentsApi(identity), catalog.RegionIdApi(identity))
+        users.ApplicationCredentialsApi(identity), users.AccessRulesApi(identity), roles.ImpliedRolesApi(identity),
+        roles.RoleAssignmentsApi(identity), catalog.RegionIdApi(identity), trusts.TrustsApi(identity),
+        credentials.CredentialsApi(identity), credentials.Ec2CredentialsApi(identity),
+        credentials.Ec2TokensApi(identity), domain_config.SecurityComplianceConfigApi(identity),
+        limits.RegisteredLimitsApi(identity), limits.LimitsApi(identity), endpoint_filter.EndpointFilterApi(identity))
     for family in (resources.domains(identity), resources.projects(identity), users.users(identity),
                    users.groups(identity), roles.roles(identity), catalog.regions(identity),
                    catalog.services(identity), catalog.endpoints(identity)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from pocketstack.common.access_rules import enforces_access_rules
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
 from pocketstack.common.validation import query_flag
@@ -48,31 +49,35 @@ class TokensApi:
 
     @route.post(TOKENS, public=True, body=schemas.auth)
     def issue(self, req: ApiRequest) -> Response:
-        identity = self.identity
         vt = self.tokens.authenticate(req.data["auth"])
         catalog = not query_flag(req.query, "nocatalog")
         if catalog:
-            with identity.db.session(readonly=True) as s:
-                vt.catalog = identity.catalog.build_catalog(s, vt.project.id if vt.project else None)
+            vt.catalog = self.tokens.catalog(vt.project.id if vt.project else None)
         return json_response(self.tokens.render(vt, catalog=catalog), status=201,
                              headers={"X-Subject-Token": vt.token})
 
-    def _subject(self, req: ApiRequest, catalog: bool = False) -> ValidatedToken:
+    def _subject(self, req: ApiRequest, catalog: bool = False, for_a_service: bool = False) -> ValidatedToken:
+        """The subject token, validated.  ``for_a_service``: validation on behalf of a
+        service, which must say it enforces access rules (``OpenStack-Identity-Access-Rules``)
+        for a token that has some -- Keystone's refusal of an older keystonemiddleware."""
         token = req.headers.get("x-subject-token")
         if not token:
             raise errors.SubjectTokenMissing()
-        return self.tokens.validate(token, catalog=catalog)
+        vt = self.tokens.validate(token, catalog=catalog)
+        if for_a_service and vt.access_rules is not None and not enforces_access_rules(req.headers):
+            raise errors.TokenNotValid(reason="Failed to validate token")
+        return vt
 
     @route.get(TOKENS, policy="identity:validate_token")
     def validate(self, req: ApiRequest) -> Response:
         catalog = not query_flag(req.query, "nocatalog")
-        vt = self._subject(req, catalog)
+        vt = self._subject(req, catalog, for_a_service=True)
         req.authorize(target={"target.token.user_id": vt.user.id})
         return json_response(self.tokens.render(vt, catalog=catalog), headers={"X-Subject-Token": vt.token})
 
     @route.head(TOKENS, policy="identity:validate_token")
     def check(self, req: ApiRequest) -> Response:
-        vt = self._subject(req)
+        vt = self._subject(req, for_a_service=True)
         req.authorize(target={"target.token.user_id": vt.user.id})
         return Response(status_code=200, headers={"X-Subject-Token": vt.token})
 
@@ -95,8 +100,7 @@ class AuthScopesApi:
         ctx = req.caller
         if ctx.scope == "unscoped":
             raise errors.UnscopedCatalog()
-        with self.identity.db.session(readonly=True) as s:
-            catalog = self.identity.catalog.build_catalog(s, ctx.project_id)
+        catalog = self.identity.tokens.catalog(ctx.project_id)
         return {"catalog": catalog, "links": {"self": f"{req.service_url}/v3/auth/catalog",
                                               "previous": None, "next": None}}
 

@@ -70,7 +70,15 @@ app_cred_create = _envelope("application_credential", {
     "unrestricted": {"type": ["boolean", "null"]},
     "roles": {"type": "array", "items": {"type": "object", "properties": {"id": ID, "name": _string(255)},
                                          "minProperties": 1, "additionalProperties": False}},
-    "access_rules": {"type": "array", "maxItems": 0},
+    "access_rules": {"type": "array", "items": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-zA-Z0-9-]+$"},
+                       "service": {"type": "string", "minLength": 1, "maxLength": 64,
+                                   "pattern": "^[a-zA-Z0-9-]+$"},
+                       "path": {"type": "string", "maxLength": 225, "pattern": "^/"},
+                       "method": {"enum": ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"]}},
+        # By id (one the user has) or by what it allows.
+        "anyOf": [{"required": ["id"]}, {"required": ["service", "path", "method"]}]}},
 }, ["name"], extra=False)
 # POST /v3/auth/tokens, as Keystone's ``token_issue`` schema: every id, name and secret
 # a string, every reference an object.  Presence rules ("id or name") stay in the code,
@@ -98,3 +106,77 @@ auth = {
         "required": ["identity"]}},
     "required": ["auth"],
 }
+
+# POST /v3/OS-TRUST/trusts, as Keystone's ``trust_create_request_body``: extra
+# attributes are kept, each role is ``{"id"}`` or ``{"name"}``.
+_NULLABLE_STRING = {"type": ["string", "null"]}
+trust_create = _envelope("trust", {
+    "trustor_user_id": _STRING, "trustee_user_id": _STRING, "impersonation": BOOLEAN,
+    "project_id": _NULLABLE_STRING, "expires_at": _NULLABLE_STRING,
+    "remaining_uses": {"type": ["integer", "null"], "minimum": 1},
+    "allow_redelegation": {"type": ["boolean", "null"]},
+    "redelegation_count": {"type": ["integer", "null"], "minimum": 0},
+    "redelegated_trust_id": _NULLABLE_STRING,
+    "roles": {"type": "array", "items": {
+        "type": "object", "properties": {"id": ID, "name": _string(255)},
+        "minProperties": 1, "maxProperties": 1, "additionalProperties": False}},
+}, ["trustor_user_id", "trustee_user_id", "impersonation"])
+
+# /v3/credentials, as Keystone's credential schemas: an ec2 credential names its project.
+_CREDENTIAL = {"blob": _STRING, "project_id": _NULLABLE_STRING, "type": _STRING, "user_id": _STRING}
+credential_create = _envelope("credential", {"id": _STRING, **_CREDENTIAL}, ["blob", "type", "user_id"])
+credential_create["properties"]["credential"].update({
+    "if": {"properties": {"type": {"const": "ec2"}}},
+    "then": {"required": ["blob", "type", "user_id", "project_id"]}})
+credential_update = _envelope("credential", _CREDENTIAL, min_properties=1)
+
+# Unified limits, as Keystone's limit schemas: a service id must look like a UUID
+# (hyphens optional, Keystone's ``is_uuid_like``), a limit is an integer from -1
+# (unlimited) to the largest signed 32-bit one, a limit names a project or a domain.
+_UUID_LIKE = {"type": "string", "pattern": "^-*(?:[0-9a-fA-F]-*){32}$"}
+_LIMIT_VALUE = {"type": "integer", "minimum": -1, "maximum": 0x7FFFFFFF}
+_RESOURCE_NAME = {**_string(255), "pattern": r"[\S]+"}
+_REGION_ID = {"type": ["string", "null"], "minLength": 1, "maxLength": 255}
+_KS_DESCRIPTION = {"type": ["string", "null"], "maxLength": 255}
+_KS_ID = {"type": ["string", "null"], "minLength": 1, "maxLength": 64, "pattern": "^[a-zA-Z0-9-]+$"}
+_REGISTERED_LIMIT = {"service_id": _UUID_LIKE, "region_id": _REGION_ID, "resource_name": _RESOURCE_NAME,
+                     "default_limit": _LIMIT_VALUE, "description": _KS_DESCRIPTION}
+_LIMIT = {"service_id": _UUID_LIKE, "region_id": _REGION_ID, "resource_name": _RESOURCE_NAME,
+          "resource_limit": _LIMIT_VALUE, "description": _KS_DESCRIPTION, "project_id": _KS_ID, "domain_id": _KS_ID}
+
+
+def _owner(key: str, other: str) -> dict:
+    """A limit belongs to exactly one project or domain: ``key`` given (not null), ``other``
+    absent (Keystone answers 400 when both are given)."""
+    return {"required": [key], "properties": {key: {"type": "string"}}, "not": {"required": [other]}}
+
+
+def _batch(key: str, item: dict) -> dict:
+    return {"type": "object", "properties": {key: {"type": "array", "items": item, "minItems": 1}},
+            "required": [key], "additionalProperties": False}
+
+
+registered_limits_create = _batch("registered_limits", {
+    "type": "object", "properties": _REGISTERED_LIMIT, "additionalProperties": False,
+    "required": ["service_id", "resource_name", "default_limit"]})
+registered_limit_update = _envelope("registered_limit", _REGISTERED_LIMIT, extra=False)
+limits_create = _batch("limits", {
+    "type": "object", "properties": _LIMIT, "additionalProperties": False,
+    "required": ["service_id", "resource_name", "resource_limit"],
+    "oneOf": [_owner("project_id", "domain_id"), _owner("domain_id", "project_id")]})
+limit_update = _envelope("limit", {"resource_limit": _LIMIT_VALUE, "description": _KS_DESCRIPTION}, extra=False)
+# Query filters Keystone validates (other parameters are ignored).
+_REGISTERED_FILTERS = {"service_id": _UUID_LIKE, "region_id": _REGION_ID, "resource_name": _RESOURCE_NAME}
+registered_limits_query = {"type": "object", "properties": _REGISTERED_FILTERS}
+limits_query = {"type": "object", "properties": {**_REGISTERED_FILTERS, "project_id": _KS_ID, "domain_id": _KS_ID}}
+
+# OS-EP-FILTER endpoint groups, as Keystone's schemas (which filters may be used is
+# checked by the code, with Keystone's messages).
+_ENDPOINT_GROUP = {
+    "name": _RESOURCE_NAME, "description": {"type": ["string", "null"]},
+    "filters": {"type": "object", "properties": {
+        "interface": {"type": "string", "enum": ["admin", "internal", "public"]},
+        "service_id": _STRING, "region_id": _NULLABLE_STRING, "enabled": BOOLEAN}}}
+endpoint_group_create = _envelope("endpoint_group", _ENDPOINT_GROUP, ["name", "filters"], extra=False)
+endpoint_group_update = _envelope("endpoint_group", _ENDPOINT_GROUP, extra=False, min_properties=1)
+endpoint_groups_query = {"type": "object", "properties": {"name": _RESOURCE_NAME}, "additionalProperties": False}

@@ -144,7 +144,8 @@ class ApplicationCredentialsApi:
         req.authorize(target={"target.user.id": user_id})
         creds = self.app_creds.list_for(user_id, req.query.get("name"))
         return render.collection(req.service_url, f"users/{user_id}/application_credentials",
-                                 "application_credentials", [render.app_cred(req.service_url, c) for c in creds])
+                                 "application_credentials",
+                                 [render.app_cred(req.service_url, c, self.app_creds.rules_of(c.id)) for c in creds])
 
     @route.post(APP_CREDS, policy="identity:create_application_credential")
     def create(self, req: ApiRequest):
@@ -162,8 +163,9 @@ class ApplicationCredentialsApi:
             user_id=user_id, project_id=ctx.project_id, caller_roles=caller_roles, name=fields["name"],
             secret=fields.get("secret"), description=fields.get("description"),
             expires_at=parse_expiry(fields.get("expires_at")), unrestricted=bool(fields.get("unrestricted")),
-            requested_roles=fields.get("roles"))
-        return json_response({"application_credential": render.app_cred(req.service_url, cred, secret)},
+            requested_roles=fields.get("roles"), access_rules=fields.get("access_rules"))
+        rules = self.app_creds.rules_of(cred.id)
+        return json_response({"application_credential": render.app_cred(req.service_url, cred, rules, secret)},
                              status=201)
 
     @route.get(APP_CREDS + "/{cred_id}", policy="identity:get_application_credential")
@@ -171,7 +173,7 @@ class ApplicationCredentialsApi:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
         cred = self.app_creds.get(user_id, req.path_params["cred_id"])
-        return {"application_credential": render.app_cred(req.service_url, cred)}
+        return {"application_credential": render.app_cred(req.service_url, cred, self.app_creds.rules_of(cred.id))}
 
     @route.delete(APP_CREDS + "/{cred_id}", policy="identity:delete_application_credential")
     def delete(self, req: ApiRequest) -> None:
@@ -189,6 +191,39 @@ class ApplicationCredentialsApi:
             current = self.app_creds.get(caller_id(req), cred_id)
             if not current.unrestricted:
                 raise errors.RestrictedApplicationCredential()
+
+
+ACCESS_RULES = "/v3/users/{user_id}/access_rules"
+
+
+class AccessRulesApi:
+    """``/v3/users/{user_id}/access_rules``: the rules a user's application credentials
+    carry (made with them, never on their own)."""
+
+    def __init__(self, identity: Identity):
+        self.rules = identity.access_rules
+
+    @route.get(ACCESS_RULES, policy="identity:list_access_rules")
+    def index(self, req: ApiRequest) -> dict:
+        user_id = req.path_params["user_id"]
+        req.authorize(target={"target.user.id": user_id})
+        filters = {name: req.query.get(name, "") for name in ("service", "path", "method")}
+        return render.collection(req.service_url, f"users/{user_id}/access_rules", "access_rules",
+                                 [render.access_rule(req.service_url, user_id, r)
+                                  for r in self.rules.list_for(user_id, filters)])
+
+    @route.get(ACCESS_RULES + "/{rule_id}", policy="identity:get_access_rule")
+    def show(self, req: ApiRequest) -> dict:
+        user_id = req.path_params["user_id"]
+        req.authorize(target={"target.user.id": user_id})
+        rule = self.rules.get(user_id, req.path_params["rule_id"])
+        return {"access_rule": render.access_rule(req.service_url, user_id, rule)}
+
+    @route.delete(ACCESS_RULES + "/{rule_id}", policy="identity:delete_access_rule")
+    def delete(self, req: ApiRequest) -> None:
+        user_id = req.path_params["user_id"]
+        req.authorize(target={"target.user.id": user_id})
+        self.rules.delete(user_id, req.path_params["rule_id"])
 
 
 def parse_expiry(value: str | None) -> dt.datetime | None:

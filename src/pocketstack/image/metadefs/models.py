@@ -11,6 +11,7 @@ by its surrogate id, so renaming a namespace touches one row.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,8 +46,19 @@ class MetadefNamespace(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 
+def _shipped_resource_types() -> list[dict[str, Any]]:
+    """The resource types a fresh Glance database knows (more are created on first use);
+    migration ``2f05ce465f2a`` inserts the same rows."""
+    now = utcnow()
+    return [{"id": str(uuid.uuid4()), "name": name, "protected": True, "created_at": now, "updated_at": now}
+            for name in ("OS::Glance::Image", "OS::Cinder::Volume", "OS::Nova::Flavor", "OS::Nova::Aggregate",
+                         "OS::Nova::Server")]
+
+
 class MetadefResourceType(Base):
     __tablename__ = "image_metadef_resource_type"
+    # Rows a database created from the models starts with (common/db/migrate.py).
+    __table_args__ = {"info": {"initial_rows": _shipped_resource_types}}
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(NAME, unique=True)

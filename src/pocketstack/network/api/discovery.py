@@ -13,6 +13,7 @@ from pocketstack.network import errors
 
 UPDATED = "2026-01-01T00:00:00-00:00"
 EXTENSIONS = {
+    "address-scope": "Address scope",
     "agent": "agent",
     "allowed-address-pairs": "Allowed Address Pairs",
     "auto-allocated-topology": "Auto Allocated Topology Services",
@@ -35,8 +36,16 @@ EXTENSIONS = {
     "port-security-groups-filtering": "Port filtering on security groups",
     "project-id": "project_id field enabled",
     "provider": "Provider Network",
+    "qos": "Quality of Service",
+    "qos-bw-limit-direction": "Direction for QoS bandwidth limit rule",
+    "qos-bw-minimum-ingress": "Ingress direction for QoS minimum bandwidth rule",
+    "qos-default": "QoS default policy",
+    "qos-port-network-policy": "QoS port network policy ID",
+    "qos-rule-type-details": "Details of QoS rule types",
+    "qos-rules-alias": "Quality of Service rules alias API",
     "quota_details": "Quota details management support",
     "quotas": "Quota management support",
+    "rbac-policies": "RBAC Policies",
     "revision-if-match": "If-Match constraints based on revision_number",
     "router": "Neutron L3 Router",
     "security-group": "security-group",
@@ -48,10 +57,14 @@ EXTENSIONS = {
                          "router, network, policy, subnetpool, port, security_group, floatingip",
     "standard-attr-timestamp": "Resource timestamps",
     "subnet_allocation": "Subnet Allocation",
+    "trunk": "Trunk Extension",
+    "trunk-details": "Trunk port details",
 }
 RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("subnetpool", "subnetpools"), ("port", "ports"),
              ("router", "routers"), ("floatingip", "floatingips"), ("security_group", "security-groups"),
-             ("security_group_rule", "security-group-rules")]
+             ("security_group_rule", "security-group-rules"), ("address_scope", "address-scopes"),
+             ("rbac_policy", "rbac-policies"), ("trunk", "trunks"), ("policy", "qos/policies"),
+             ("rule_type", "qos/rule-types")]
 
 
 def _extension(alias: str) -> dict:

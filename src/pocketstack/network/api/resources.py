@@ -1,8 +1,10 @@
 """CRUD and tags for every top-level Neutron resource, served from one table.
 
-Networks, subnets, subnet pools, ports, routers, floating IPs and security groups all
-answer the same routes in the same way (create also in bulk: a list under the plural
-key; tags under ``/{id}/tags``); only their names, policy rules and body schemas differ.
+Networks, subnets, subnet pools, ports, routers, floating IPs, security groups, address
+scopes, RBAC policies, trunks and QoS policies all answer the same routes in the same way (create also in
+bulk: a list under the plural key); only their names, policy rules and body schemas
+differ.  Those with Neutron's standard attributes also have tags under ``/{id}/tags``
+(:class:`ResourceTagsApi`; the others are :data:`UNTAGGED`).
 One :class:`ResourceApi` per row of :data:`RESOURCES` serves them: its routes declare
 their rule with the member's name left open (``get_{member}``), which :meth:`ResourceApi.adapt_route`
 fills in for each instance -- Neutron's resource-attribute-map design, declared.
@@ -31,7 +33,13 @@ RESOURCES = {
     "networks": ("network", "networks"), "subnets": ("subnet", "subnets"),
     "subnetpools": ("subnetpool", "subnetpools"), "ports": ("port", "ports"), "routers": ("router", "routers"),
     "floatingips": ("floatingip", "floatingips"), "security-groups": ("security_group", "security_groups"),
+    "address-scopes": ("address_scope", "address_scopes"), "rbac-policies": ("rbac_policy", "rbac_policies"),
+    "trunks": ("trunk", "trunks"),
+    "qos/policies": ("policy", "policies"),
 }
+# Collections without standard attributes, hence without tags (their tag URLs are
+# :class:`UntaggableApi`'s 404).
+UNTAGGED = {"address-scopes", "rbac-policies"}
 
 
 def _attribute_rules(req: ApiRequest, action: str, member: str, attrs: dict, target: dict) -> None:
@@ -64,14 +72,15 @@ def _sub_attributes(value) -> set[str]:
 
 def _add_network_facts(manager: NetworkManager, member: str, target: dict) -> dict:
     """What the subnet and port rules read besides the resource: the network's owner and
-    whether it is shared, and for a port whether its device owner is one of the network
-    service's own (``network:*``).  The network is looked up as an admin, as Neutron's
+    whether it is shared with the resource's project (by an RBAC policy for it or for
+    all), and for a port whether its device owner is one of the network service's own
+    (``network:*``).  The network is looked up as an admin, as Neutron's
     owner check does: a create on another project's network is refused by policy (403);
     only a network that does not exist at all is a 404 here."""
     if member in ("subnet", "port") and target.get("network_id"):
         network = manager.get(RequestContext.admin(), "networks", target["network_id"])
         target["network:project_id"] = network["project_id"]
-        target["network:shared"] = network["shared"]
+        target["network:shared"] = manager.is_shared_with(network["id"], target.get("project_id"))
     if member == "port":
         target["network_device"] = str(target.get("device_owner") or "").startswith("network:")
     return target
@@ -100,8 +109,8 @@ def _authorized(req: ApiRequest, manager: NetworkManager, member: str, body) -> 
     return attrs
 
 
-class ResourceApi:
-    """The routes of one collection (``/v2.0/<collection>``), as Neutron serves them."""
+class CollectionRoutes:
+    """Routes of one collection (``/v2.0/<collection>``), declared once for all of them."""
 
     def __init__(self, manager: NetworkManager, collection: str):
         self.manager = manager
@@ -115,6 +124,10 @@ class ResourceApi:
             else spec.body
         return dataclasses.replace(spec, policy=spec.policy.format(member=self.member) if spec.policy else None,
                                    body=body)
+
+
+class ResourceApi(CollectionRoutes):
+    """The CRUD routes of one collection, as Neutron serves them."""
 
     @route.get("", policy="get_{member}")
     def index(self, req: ApiRequest):
@@ -161,7 +174,10 @@ class ResourceApi:
         req.authorize(target=item)
         self.manager.delete(req.caller, self.collection, item["id"])
 
-    # -- tags (Neutron's standard-attr-tag extension) -----------------------------------
+
+class ResourceTagsApi(CollectionRoutes):
+    """Tags of one collection's resources (Neutron's standard-attr-tag extension)."""
+
     def _tagged(self, req: ApiRequest) -> str:
         """The id of the resource whose tags the request names, once policy allows."""
         item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])

@@ -1,7 +1,7 @@
 """Request bodies of the Neutron API as JSON Schema (a mismatch is a 400 naming the field).
 
 A resource body's attributes are exactly those of the extensions this service lists:
-an attribute of an extension it does not implement (``distributed``, ``ha``, DNS, QoS,
+an attribute of an extension it does not implement (``distributed``, ``ha``, DNS,
 availability zones…) is refused like any unknown one, with Neutron's "Unrecognized
 attribute(s)" (see ``inputs.check_attributes``) -- never accepted and dropped, which
 would let a client believe it got what it asked for.  Each resource schema carries the
@@ -46,7 +46,7 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                 "mtu": {"type": "integer", "minimum": 68, "maximum": 9216}, "port_security_enabled": BOOL,
                 "provider:network_type": STR,
                 "provider:physical_network": {"type": ["string", "null"], "maxLength": 64},  # the column's
-                "provider:segmentation_id": NULL_INT},
+                "provider:segmentation_id": NULL_INT, "qos_policy_id": NULL_STR},
     "subnet": {"network_id": ID, "ip_version": {"enum": [4, 6]}, "cidr": NULL_STR, "gateway_ip": NULL_STR,
                "enable_dhcp": BOOL, "allocation_pools": POOLS, "dns_nameservers": {"type": ["array", "null"],
                                                                                    "items": STR},
@@ -56,13 +56,14 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
     "subnetpool": {"prefixes": IPS, "default_prefixlen": {"type": ["integer", "string"]},
                    "min_prefixlen": {"type": ["integer", "string"]}, "max_prefixlen": {"type": ["integer", "string"]},
                    "shared": DEFAULT_FALSE, "is_default": DEFAULT_FALSE,
-                   "default_quota": {"type": ["integer", "string", "null"]}},
+                   "default_quota": {"type": ["integer", "string", "null"]}, "address_scope_id": NULL_ID},
     "port": {"network_id": ID, "admin_state_up": BOOL, "mac_address": STR, "fixed_ips": FIXED_IPS,
              "device_id": STR, "device_owner": {**STR, "default": ""}, "binding:host_id": NULL_STR,
              "binding:vnic_type": STR,
              "binding:profile": {"type": ["object", "null"]}, "allowed_address_pairs": PAIRS,
              "port_security_enabled": BOOL, "security_groups": {"type": ["array", "null"], "items": ID},
-             "extra_dhcp_opts": {}},  # checked with Neutron's key specs and messages (dhcp_opts)
+             "extra_dhcp_opts": {},  # checked with Neutron's key specs and messages (dhcp_opts)
+             "qos_policy_id": NULL_STR},
     "router": {"admin_state_up": BOOL, "external_gateway_info": GATEWAY, "routes": ROUTES},
     "floatingip": {"floating_network_id": ID, "floating_ip_address": NULL_STR, "subnet_id": NULL_ID,
                    "port_id": NULL_ID, "fixed_ip_address": NULL_STR},
@@ -72,25 +73,49 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                                                                                          "null"]},
                             "port_range_min": PORT_NUMBER, "port_range_max": PORT_NUMBER,
                             "remote_ip_prefix": NULL_STR, "remote_group_id": NULL_ID},
+    # Neutron converts ip_version to an integer before checking it is 4 or 6.
+    "address_scope": {"shared": DEFAULT_FALSE, "ip_version": {"enum": [4, 6, "4", "6"]}},
+    # object_type, object_id and target_tenant are checked with Neutron's messages (rbac).
+    "rbac_policy": {"object_type": STR, "object_id": STR, "target_tenant": STR, "action": STR},
+    # port_id and sub_ports are checked with Neutron's messages (trunks).
+    "trunk": {"admin_state_up": BOOL, "port_id": {}, "sub_ports": {}},
+    # A QoS policy (qos, qos-default); its rules' values are converted and checked with
+    # Neutron's messages (qos.rule_values), so any JSON type passes here.
+    "policy": {"shared": DEFAULT_FALSE, "is_default": DEFAULT_FALSE},
+    "bandwidth_limit_rule": {"max_kbps": {}, "max_burst_kbps": {}, "direction": {}},
+    "dscp_marking_rule": {"dscp_mark": {}},
+    "minimum_bandwidth_rule": {"min_kbps": {}, "direction": {}},
 }
+# The rules of a QoS policy: sub-resources with no standard attributes of their own.
+QOS_RULES = ("bandwidth_limit_rule", "dscp_marking_rule", "minimum_bandwidth_rule")
+# The standard attributes a body may carry, where not all of :data:`COMMON` (address
+# scopes and RBAC policies have no description, tags or timestamps in Neutron).
+COMMON_OF = {"address_scope": ("name", "project_id", "tenant_id"), "rbac_policy": ("project_id", "tenant_id"),
+             **{rule: () for rule in QOS_RULES}}
 # Attributes Neutron's resource maps mark neither allow_post nor allow_put (of the
 # extensions listed): "not allowed in POST" / "Cannot update read-only attribute".  (A
 # core resource's ``id`` may be chosen on create in Neutron; pocketstack always picks it.)
 STANDARD_READ_ONLY = ("id", "created_at", "updated_at", "revision_number")
 READ_ONLY: dict[str, tuple[str, ...]] = {
-    "network": ("status", "subnets"), "subnet": (), "subnetpool": ("ip_version",),
+    "network": ("status", "subnets", "ipv4_address_scope", "ipv6_address_scope"), "subnet": (),
+    "subnetpool": ("ip_version",),
     "port": ("status", "binding:vif_type", "binding:vif_details"), "router": ("status",),
     "floatingip": ("status", "router_id"), "security_group": ("security_group_rules",),
-    "security_group_rule": (),
+    "security_group_rule": (), "address_scope": (), "rbac_policy": (), "trunk": ("status",), "policy": ("rules",),
+    **{rule: () for rule in QOS_RULES},
 }
-REQUIRED = {"subnet": ["network_id", "ip_version"], "port": ["network_id"], "subnetpool": ["prefixes"],
-            "floatingip": ["floating_network_id"], "security_group_rule": ["security_group_id", "direction"]}
+REQUIRED = {"address_scope": ["ip_version"], "rbac_policy": ["object_type", "object_id", "target_tenant", "action"],
+            "subnet": ["network_id", "ip_version"], "port": ["network_id"], "subnetpool": ["prefixes"],
+            "floatingip": ["floating_network_id"], "security_group_rule": ["security_group_id", "direction"],
+            "trunk": ["port_id"]}
 
 
 def body_schema(member: str, create: bool) -> dict:
-    properties = {**COMMON, **ATTRIBUTES[member]}
+    common = {k: v for k, v in COMMON.items() if k in COMMON_OF.get(member, COMMON)}
+    properties = {**common, **ATTRIBUTES[member]}
+    standard = ("id",) if member in COMMON_OF else STANDARD_READ_ONLY
     inner = {"type": "object", "properties": properties, "additionalProperties": False,
-             "x-read-only": [*STANDARD_READ_ONLY, *READ_ONLY[member]], "x-create": create}
+             "x-read-only": [*standard, *READ_ONLY[member]], "x-create": create}
     if create and member in REQUIRED:
         inner["required"] = REQUIRED[member]
     return {"type": "object", "required": [member], "properties": {member: inner}}
@@ -110,5 +135,7 @@ INTERFACE_BODY = {"type": "object", "properties": {"subnet_id": ID, "port_id": I
 EXTRAROUTES_BODY = {"type": "object", "required": ["router"], "properties": {"router": {
     "type": "object", "required": ["routes"], "additionalProperties": False,
     "properties": {"routes": {"type": "array", "items": {"type": "object"}}}}}}
+# add_subports / remove_subports: the items are checked with Neutron's messages (trunks).
+SUBPORTS_BODY = {"type": "object", "required": ["sub_ports"], "properties": {"sub_ports": {}}}
 QUOTA_BODY = {"type": "object", "required": ["quota"], "properties": {"quota": {
     "type": "object", "additionalProperties": {"type": ["integer", "string"]}}}}

@@ -3,8 +3,9 @@
 The network service calls a driver *after* every committed change a data plane must
 apply — the port (its MAC, fixed IPs, security groups, binding host), the router (its
 gateway, interfaces and routes), the floating IP (its NAT pair), the security group
-(its rules), the subnet (what DHCP serves).  Payloads are the API dicts Neutron would return, so an agent-style driver
-can reconcile from them alone.  Calls are idempotent "this is the state now" messages:
+(its rules), the subnet (what DHCP serves), the QoS policy (its rules).  Payloads are
+the API dicts Neutron would return, so an agent-style driver can reconcile from them
+alone.  Calls are idempotent "this is the state now" messages:
 a driver that misses one catches up from the next, and on start the service replays
 the current state through :meth:`DatapathDriver.sync` (a driver may ignore it).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 EVENTS = ("network_updated", "network_deleted", "subnet_updated", "subnet_deleted", "port_updated", "port_deleted",
           "router_updated", "router_deleted", "floatingip_updated", "floatingip_deleted", "security_group_updated",
-          "security_group_deleted")
+          "security_group_deleted", "qos_policy_updated", "qos_policy_deleted")
 
 
 class DatapathDriver:
@@ -51,3 +52,9 @@ class DatapathDriver:
     def security_group_updated(self, security_group: dict) -> None: ...
 
     def security_group_deleted(self, security_group: dict) -> None: ...
+
+    def qos_policy_updated(self, policy: dict) -> None:
+        """A QoS policy with its rules (as ``/v2.0/qos/policies/{id}`` shows it) changed;
+        ports and networks name their policy by ``qos_policy_id``."""
+
+    def qos_policy_deleted(self, policy: dict) -> None: ...

@@ -6,7 +6,8 @@ started with (``command``) and its pid file (``pid``).  A process is this daemon
 the pid file names it *and* its command line names the directory (a pid reused by
 another process is not ours), so a restarted agent finds its daemons again and leaves
 them running.  Both daemons re-read their files on SIGHUP: a change of files is a signal,
-a change of command line a restart.
+a change of command line a restart (and a change of files too, when the files the daemon
+runs with now say a signal is not safe: ``reloadable``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import shutil
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from pocketstack.common import netns
@@ -32,19 +34,25 @@ class Daemon:
             return None
         return pid if str(self.directory) in cmdline else None
 
-    def ensure(self, ns: str, command: list[str], files: dict[str, str]) -> None:
+    def ensure(self, ns: str, command: list[str], files: dict[str, str],
+               reloadable: Callable[[dict[str, str]], bool] = lambda running: True) -> None:
         """Run ``command`` in ``ns`` with exactly these files (name -> text) in the state
-        directory: start it, restart it (another command line) or signal it (other files)."""
+        directory: start it, restart it (another command line, or other files when
+        ``reloadable`` says of the files it runs with now that SIGHUP is not safe) or
+        signal it (other files)."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        changed = False
+        running: dict[str, str] = {}
         for name, text in files.items():
             path = self.directory / name
-            if not path.exists() or path.read_text() != text:
+            if path.exists():
+                running[name] = path.read_text()
+            if running.get(name) != text:
                 path.write_text(text)
-                changed = True
+        changed = any(running.get(name) != text for name, text in files.items())
         pid = self.pid()
         command_path = self.directory / "command"
-        if pid is not None and command_path.exists() and command_path.read_text() != "\n".join(command):
+        if pid is not None and ((command_path.exists() and command_path.read_text() != "\n".join(command))
+                                or (changed and not reloadable(running))):
             self._end(pid)
             pid = None
         if pid is None:

@@ -5,7 +5,12 @@ only the hosts listed in the hosts file (a port's MAC -> its fixed IP and host n
 an address, so DHCP never hands out an address the API did not allocate.  Options are
 per subnet (tag ``subnet-<id>``: router, DNS servers, classless static routes) and per
 port (tag ``port-<id>``: the port's ``extra_dhcp_opts``).  dnsmasq re-reads both files on
-SIGHUP, so a port change is a rewrite and a signal, not a restart.
+SIGHUP, so a port or subnet change is a rewrite and a signal, not a restart: renewals go
+on being answered (Neutron's DHCP agent reloads the same way).  Except while a host line
+sets a tag (only a port with ``extra_dhcp_opts`` has one): dnsmasq up to 2.90 links a
+host's tags into the tag list of each request it answers, then frees that list on
+SIGHUP -- stack memory among it -- and dies (:func:`reloadable`); such a network's
+dnsmasq is restarted instead.
 
 IPv6 subnets as Neutron serves them: ``dhcpv6-stateful`` (or no mode at all) in
 ``static`` mode too, a port's address by its MAC (``[address]`` host entries; dnsmasq
@@ -67,8 +72,9 @@ def hostname(port: dict, address: str) -> str:
 
 
 def hosts_file(ports: list[dict], subnets: list[dict]) -> str:
-    """``<mac>,<name>.<domain>,<ip>,set:port-<id>`` for each port's address on a served
-    subnet that hands out addresses (IPv6 addresses as ``[<ip>]``)."""
+    """``<mac>,<name>.<domain>,<ip>`` for each port's address on a served subnet that
+    hands out addresses (IPv6 addresses as ``[<ip>]``), with ``,set:port-<id>`` when the
+    port has ``extra_dhcp_opts`` (the tag its options are given for)."""
     served = {s["id"] for s in dhcp_subnets(subnets) if s["ip_version"] == 4 or dhcpv6_mode(s) == DHCPV6_STATEFUL}
     lines = []
     for port in sorted(ports, key=lambda p: p["id"]):
@@ -78,9 +84,17 @@ def hosts_file(ports: list[dict], subnets: list[dict]) -> str:
             if fixed["subnet_id"] in served:
                 address = fixed["ip_address"]
                 shown = f"[{address}]" if ":" in address else address
-                lines.append(f"{port['mac_address'].lower()},{hostname(port, address)}.{DOMAIN},{shown},"
-                             f"set:port-{port['id']}")
+                tag = f",set:port-{port['id']}" if port.get("extra_dhcp_opts") else ""
+                lines.append(f"{port['mac_address'].lower()},{hostname(port, address)}.{DOMAIN},{shown}{tag}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def reloadable(hosts: str) -> bool:
+    """Whether a dnsmasq running with this hosts file survives SIGHUP: not when a line sets
+    a tag (dnsmasq 2.90, Debian 12's, aborts or corrupts its heap in ``dhcp_netid_free``
+    once it has answered that host: its tags are chained to the request's stack-allocated
+    ones), so a network with such a port restarts its dnsmasq on a change instead."""
+    return ",set:" not in hosts
 
 
 def opts_file(ports: list[dict], subnets: list[dict], mtu: int | None = None,

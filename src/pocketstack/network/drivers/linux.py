@@ -1,13 +1,15 @@
 """The Linux datapath: bridges, DHCP and routers in network namespaces, rules in nftables.
 
 Everything lives in namespaces this driver creates, named ``<prefix>…`` (``ps-`` by
-default); it never adds a device, address, route or rule to the namespace it runs in::
+default); it never adds a device, address, route or rule to the namespace it runs in
+(a physical interface it was told to take, :mod:`.physnets`, it hands back there)::
 
     <prefix>host            one bridge br-<net11> per network; every port is a device
                             tap<port11> on its network's bridge (a guest's tap, plugged
                             by the compute driver, or the host end of a veth into a
                             DHCP or router namespace); the security-group tables
-                            (nft_rules) filter between bridge ports
+                            (nft_rules) filter between bridge ports; QoS bandwidth
+                            limits are tc qdiscs on the port devices (tc_qos)
     <prefix>dhcp-<net>      ns-<port11>: the network's DHCP port, and its dnsmasq; on a
                             network with an IPv4 subnet no router serves, also
                             169.254.169.254 and the metadata proxy (isolated metadata)
@@ -25,7 +27,10 @@ dnsmasq and radvd processes whose pid files are in its state directory.
 
 With a :class:`~.vxlan.Tunnel` the driver is one host among several: it keeps only the
 bridges, DHCP namespaces and routers of what is bound to its host, and joins its VXLAN
-networks to the other hosts' (:mod:`.vxlan`).
+networks to the other hosts' (:mod:`.vxlan`).  With :class:`~.physnets.Physnets` (the
+opt-in ``network_physical_interface_mappings``) flat and VLAN networks on a mapped
+physical network get the interface, or a VLAN subinterface of it, on their bridge
+(:mod:`.physnets`).
 """
 
 from __future__ import annotations
@@ -39,11 +44,20 @@ import threading
 from pathlib import Path
 
 from pocketstack.common import netns
-from pocketstack.network.drivers import daemons, dnsmasq_config, metadata_proxy, nft_rules, radvd_config, vxlan
+from pocketstack.network.drivers import (
+    daemons,
+    dnsmasq_config,
+    metadata_proxy,
+    nft_rules,
+    radvd_config,
+    tc_qos,
+    vxlan,
+)
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.drivers.daemons import Daemon
 from pocketstack.network.drivers.metadata_proxy import MetadataProxy
 from pocketstack.network.drivers.nft_rules import tag
+from pocketstack.network.drivers.physnets import Physnets
 
 LOG = logging.getLogger(__name__)
 TOOLS = {"ip": "iproute2", "nft": "nftables", "dnsmasq": "dnsmasq-base"}
@@ -71,8 +85,11 @@ class LinuxDriver(DatapathDriver):
     name = "linux"
 
     def __init__(self, state_dir: Path, prefix: str = "ps-", metadata: MetadataProxy | None = None,
-                 tunnel: vxlan.Tunnel | None = None):
+                 tunnel: vxlan.Tunnel | None = None, physnets: Physnets | None = None):
         check_host()
+        #: the mapped physical interfaces of flat and VLAN networks (None: none; every
+        #: network a bridge alone)
+        self.physnets = physnets
         #: one host among several (VXLAN between them; only what concerns this host is
         #: kept), or None: the only host, serving every port wherever it is bound
         self.tunnel = tunnel
@@ -91,6 +108,9 @@ class LinuxDriver(DatapathDriver):
         self.routers: dict[str, dict] = {}
         self.floatingips: dict[str, dict] = {}
         self.security_groups: dict[str, dict] = {}
+        self.qos_policies: dict[str, dict] = {}
+        # tap -> (its ifindex, the limits applied to it): tc runs only on a change
+        self._shaped: dict[str, tuple] = {}
         self.last_error: str | None = None  # of the last reconcile after an event
         self._applied: dict[str, str | nft_rules.HostRuleset] = {}  # namespace -> its ruleset applied last
         self._forced = False
@@ -114,7 +134,8 @@ class LinuxDriver(DatapathDriver):
     # -- events ------------------------------------------------------------------------------
     def sync(self, state: dict[str, list[dict]]) -> None:
         with self._lock:
-            for name in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups"):
+            for name in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups",
+                         "qos_policies"):
                 setattr(self, name, {item["id"]: item for item in state.get(name) or []})
             self._forced = True  # rewrite every ruleset: repairs rules changed by hand
             try:
@@ -138,7 +159,12 @@ class LinuxDriver(DatapathDriver):
         calls the driver after its commit; an API request must not fail for it)."""
         try:
             self.reconcile()
-            self.last_error = None
+            # A missing interface or refused VLAN leaves its network without an uplink, not
+            # the rest of the datapath undone: reported like a failed reconcile.
+            problems = "; ".join(self.physnets.problems) if self.physnets is not None else ""
+            if problems and problems != self.last_error:
+                LOG.error("linux datapath: provider networks without their uplink: %s", problems)
+            self.last_error = problems or None
         except (OSError, netns.CommandFailed, ValueError) as error:
             self.last_error = str(error)
             LOG.error("linux datapath could not apply the network state: %s", error)
@@ -151,7 +177,8 @@ class LinuxDriver(DatapathDriver):
             return {"networks": len(self.networks), "subnets": len(self.subnets), "ports": len(self._bound_ports()),
                     "routers": len(self.routers), "floating_ips": len(self.floatingips),
                     "security_groups": len(self.security_groups), "last_error": self.last_error,
-                    **(self.tunnel.configurations() if self.tunnel is not None else {})}
+                    **(self.tunnel.configurations() if self.tunnel is not None else {}),
+                    **(self.physnets.configurations() if self.physnets is not None else {})}
 
     def network_updated(self, network: dict) -> None:
         self._put(self.networks, network)
@@ -197,6 +224,12 @@ class LinuxDriver(DatapathDriver):
 
     def security_group_deleted(self, security_group: dict) -> None:
         self._drop(self.security_groups, security_group)
+
+    def qos_policy_updated(self, policy: dict) -> None:
+        self._put(self.qos_policies, policy)
+
+    def qos_policy_deleted(self, policy: dict) -> None:
+        self._drop(self.qos_policies, policy)
 
     def plug(self, port_id: str, device: str | None = None, namespace: str | None = None) -> str:
         """Attach a port's device to its network's bridge and return the device's name.
@@ -248,10 +281,11 @@ class LinuxDriver(DatapathDriver):
             for family in ("iptables", "ip6tables"):
                 netns.sysctl(self.host_ns, f"net.bridge.bridge-nf-call-{family}", "1")
             self._bridges()
+            bridged = {n: self.networks[n] for n in self._local_networks()}
             if self.tunnel is not None:
-                local = self._local_networks()
-                self.tunnel.apply(self.host_ns, {n: self.networks[n] for n in local}, list(self.ports.values()),
-                                  self.bridge_name, self._mtu)
+                self.tunnel.apply(self.host_ns, bridged, list(self.ports.values()), self.bridge_name, self._mtu)
+            if self.physnets is not None:  # after the bridges: their uplinks go on them
+                self.physnets.apply(self.host_ns, bridged, self.bridge_name, self._mtu)
             proxied: set[str] = set()  # the namespaces whose metadata proxy is wanted
             dhcp = self._dhcp(proxied)
             routers = self._routers(proxied)
@@ -265,7 +299,7 @@ class LinuxDriver(DatapathDriver):
                 elif ns.startswith(f"{self.prefix}router-") and ns not in routers:
                     netns.delete(ns)
             daemons.stop_others(self.state_dir / "dhcp", {ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
-            self._attach_ports()
+            self._shape(self._attach_ports())
             last = self._applied.get(self.host_ns)
             numbers = last.numbers if isinstance(last, nft_rules.HostRuleset) else None
             self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks,
@@ -305,13 +339,16 @@ class LinuxDriver(DatapathDriver):
         self._applied[ns] = ruleset
 
     def destroy(self) -> None:
-        """Remove every namespace and process of this driver (tests; a host's decommission)."""
+        """Remove every namespace and process of this driver (tests; a host's decommission);
+        the mapped physical interfaces go back to the namespace this process runs in."""
         with self._lock:
             daemons.stop_others(self.state_dir / "dhcp", set())
             daemons.stop_others(self.state_dir / "radvd", set())
             if self.metadata is not None:
                 for ns in self.metadata.namespaces():
                     self.metadata.stop(ns)
+            if self.physnets is not None:  # back where they came from, before their namespace goes
+                self.physnets.release(self.host_ns)
             for ns in sorted(netns.namespaces()):
                 if ns == self.host_ns or ns.startswith((f"{self.prefix}dhcp-", f"{self.prefix}router-")):
                     netns.delete(ns)
@@ -340,7 +377,9 @@ class LinuxDriver(DatapathDriver):
             if str(link.get("mtu")) != self._mtu(network_id) or "UP" not in link.get("flags", []):
                 netns.ip(self.host_ns, "link", "set", name, "mtu", self._mtu(network_id), "up")
 
-    def _attach_ports(self) -> None:
+    def _attach_ports(self) -> dict[str, dict]:
+        """Every port device on its network's bridge (the unknown ones quarantined); the
+        host namespace's devices, as they were read."""
         links = netns.links(self.host_ns)
         local = self._local_networks()
         for name, link in links.items():
@@ -359,6 +398,27 @@ class LinuxDriver(DatapathDriver):
                 netns.ip(self.host_ns, "link", "set", name, "master", bridge)
             if str(link.get("mtu")) != mtu or "UP" not in link.get("flags", []):
                 netns.ip(self.host_ns, "link", "set", name, "mtu", mtu, "up")
+        return links
+
+    def _shape(self, links: dict[str, dict]) -> None:
+        """The QoS bandwidth limits of every port device (:mod:`.tc_qos`) among the host
+        namespace's ``links``, applied where they changed (or the device is a new one:
+        another ifindex); ``sync`` re-applies them all."""
+        taps = {name: link for name, link in links.items() if name.startswith("tap")}
+        by_tap = {self.tap_name(p["id"]): p for p in self.ports.values()}
+        for name in set(self._shaped) - set(taps):
+            if self._shaped.pop(name)[1]:
+                tc_qos.forget(self.host_ns, name)
+        for name, link in taps.items():
+            port = by_tap.get(name)
+            wanted = tc_qos.limits(port, self.networks, self.qos_policies) if port is not None else {}
+            state = (link.get("ifindex"), tuple(sorted(wanted.items())))
+            last = self._shaped.get(name)
+            if last == state and not self._forced:
+                continue
+            if wanted or (last is not None and last[1]) or self._forced:
+                tc_qos.apply(self.host_ns, name, wanted)
+            self._shaped[name] = state
 
     def _prefixed(self, fixed: dict) -> str | None:
         subnet = self.subnets.get(fixed["subnet_id"])
@@ -437,7 +497,8 @@ class LinuxDriver(DatapathDriver):
         daemon = self._dnsmasq(network_id)
         opts = dnsmasq_config.opts_file(ports, subnets, int(self._mtu(network_id)), metadata_routes)
         daemon.ensure(ns, dnsmasq_config.command(network_id, interface, subnets, daemon.directory),
-                      {"dnsmasq.conf": "", "hosts": dnsmasq_config.hosts_file(ports, subnets), "opts": opts})
+                      {"dnsmasq.conf": "", "hosts": dnsmasq_config.hosts_file(ports, subnets), "opts": opts},
+                      reloadable=lambda running: dnsmasq_config.reloadable(running.get("hosts", "")))
 
     # -- routers -------------------------------------------------------------------------------
     def _routers(self, proxied: set[str]) -> set[str]:

@@ -11,7 +11,7 @@ from pocketstack.volume import models as m
 from pocketstack.volume.api import render, schemas
 from pocketstack.volume.api.common import PREFIX, all_projects, body, own_project
 from pocketstack.volume.api.validation import validate
-from pocketstack.volume.attachments import Attachments
+from pocketstack.volume.attachments import UNSET_MODE, Attachments
 from pocketstack.volume.volumes import Volumes
 
 SINCE = "3.27"
@@ -37,13 +37,15 @@ class AttachmentsApi:
         return row
 
     @route.post(PREFIX + "/attachments", policy="volume:attachment_create", since=SINCE,
-                body=schemas.CREATE_ATTACHMENT)
+                body={"3.27": schemas.CREATE_ATTACHMENT, "3.54": schemas.CREATE_ATTACHMENT_354})
     def create(self, req: ApiRequest) -> dict:
+        """Without a ``mode`` (3.54) the attachment's is Cinder's ``null``: the connector's
+        decides when it is given (``rw`` by default)."""
         spec = req.data["attachment"]
         volume = self.volumes.get(req.caller, spec["volume_uuid"])
         req.authorize(target={"project_id": volume.project_id})
         row = self.attachments.create(req.caller, volume.id, spec.get("instance_uuid"), spec.get("connector"),
-                                      spec.get("mode", "rw"))
+                                      spec.get("mode", UNSET_MODE))
         return {"attachment": render.attachment(row)}
 
     @route.get(PREFIX + "/attachments", policy="volume:attachment_get", since=SINCE)

@@ -24,9 +24,10 @@ from pocketstack.volume.api.common import (
     page_links,
     paging,
     to_bool,
+    with_count,
 )
 from pocketstack.volume.api.validation import validate
-from pocketstack.volume.backups import Backups
+from pocketstack.volume.backups import BACKUP_ZONE, Backups
 from pocketstack.volume.volumes import Volumes
 
 SORT_KEYS = ("created_at", "updated_at", "id", "name", "size", "status")
@@ -38,14 +39,16 @@ def summary(req: ApiRequest, b: m.Backup) -> dict:
 
 def detail(req: ApiRequest, b: m.Backup, has_dependents: bool) -> dict:
     item: dict[str, Any] = {"id": b.id, "name": b.name, "description": b.description, "status": b.status,
-            "availability_zone": "nova", "volume_id": b.volume_id, "size": b.size,
+            "availability_zone": b.availability_zone or BACKUP_ZONE, "volume_id": b.volume_id, "size": b.size,
             "object_count": b.object_count, "container": b.container, "created_at": b.created_at,
             "updated_at": b.updated_at, "data_timestamp": b.data_timestamp or b.created_at,
             "fail_reason": b.fail_reason,
             "is_incremental": b.parent_id is not None, "has_dependent_backups": has_dependents,
             "snapshot_id": b.snapshot_id, "links": links(req, "backups", b.id)}
-    if req.at_least(3, 18) and req.caller.is_admin:
+    if req.at_least(3, 18) and req.allowed("backup:backup_project_attribute"):
         item["os-backup-project-attr:project_id"] = b.project_id
+        if req.at_least(3, 56):
+            item["user_id"] = b.user_id
     if req.at_least(3, 43):
         item["metadata"] = {}
     return item
@@ -67,14 +70,16 @@ class BackupsApi:
         req.authorize(target={"project_id": backup.project_id})
         return backup
 
-    @route.post(PREFIX + "/backups", policy="backup:create", body=schemas.CREATE_BACKUP)
+    @route.post(PREFIX + "/backups", policy="backup:create",
+                body={"3.0": schemas.CREATE_BACKUP, "3.51": schemas.CREATE_BACKUP_351})
     def create(self, req: ApiRequest) -> Response:
         spec = req.data["backup"]
         authorize_on_volume(req, self.volumes, spec["volume_id"])
         backup = self.backups.create(req.caller, spec["volume_id"], spec.get("name"), spec.get("description"),
                                      to_bool(spec.get("incremental", False), "incremental"),
                                      to_bool(spec.get("force", False), "force"), spec.get("container"),
-                                     snapshot_id=spec.get("snapshot_id"))
+                                     snapshot_id=spec.get("snapshot_id"),
+                                     availability_zone=spec.get("availability_zone") if req.at_least(3, 51) else None)
         return accepted({"backup": summary(req, backup)})
 
     @route.get(PREFIX + "/backups/{backup_id}/export_record", policy="backup:export-import")
@@ -98,7 +103,10 @@ class BackupsApi:
         page = paging(req, SORT_KEYS)
         rows = self.backups.list(req.caller, filters, page, all_projects(req))
         items = self.render(req, rows) if detailed else [summary(req, b) for b in rows]
-        return {"backups": items, **page_links(req, "backups", rows, page, "backups/detail" if detailed else "backups")}
+        out = {"backups": items, **page_links(req, "backups", rows, page, "backups/detail" if detailed else "backups")}
+        if with_count(req):
+            out["count"] = self.backups.count(req.caller, filters, all_projects(req))
+        return out
 
     @route.get(PREFIX + "/backups/{backup_id}", policy="backup:get")
     def show(self, req: ApiRequest) -> dict:

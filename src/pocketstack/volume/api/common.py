@@ -17,8 +17,8 @@ from pocketstack.volume.quotas import MAX_INT
 from pocketstack.volume.volumes import Volumes
 
 # The highest microversion whose behaviour changes are implemented (docs/volume.md).
-VERSIONS = VersionRange("volume", Version(3, 0), Version(3, 44))
-PREFIX = "/v3/{project_id}"
+VERSIONS = VersionRange("volume", Version(3, 0), Version(3, 70))
+PREFIX = "/v3/{project_id}"  # optional (3.67): api/__init__.py routes "/v3/..." too
 
 
 def finish(req: ApiRequest, response: Response) -> None:
@@ -42,6 +42,34 @@ def accepted(payload: Any = None) -> Response:
 def flag(req: ApiRequest, name: str) -> bool:
     value = req.query.get(name)
     return value is not None and parse_bool(value, name)
+
+
+# What Cinder reads from a listing's query before its filters: paging and sorting.
+PAGING_PARAMS = frozenset(("marker", "limit", "offset", "sort", "sort_key", "sort_dir"))
+
+
+def reject_invalid_filters(req: ApiRequest, allowed: tuple[str, ...]) -> None:
+    """Cinder's ``reject_invalid_filters`` (the generalized filters of 3.33+): a
+    non-admin's query may hold only the resource's configured filters (a 400 naming the
+    others; ``all_tenants``, which cinderclient always sends, is let through)."""
+    if req.caller.is_admin:
+        return
+    invalid = [key for key in req.query if key not in allowed and key not in PAGING_PARAMS and key != "all_tenants"]
+    if invalid:
+        raise errors.InvalidFilters(names=",".join(invalid))
+
+
+def consumes_quota(req: ApiRequest) -> bool | None:
+    """3.65's ``consumes_quota`` list filter: None when absent (or before 3.65)."""
+    if not req.at_least(3, 65) or "consumes_quota" not in req.query:
+        return None
+    return to_bool(req.query["consumes_quota"], "consumes_quota")
+
+
+def with_count(req: ApiRequest) -> bool:
+    """3.45's ``with_count``: a listing adds ``count``, the rows its filters match in all
+    (before 3.45 the parameter means nothing)."""
+    return req.at_least(3, 45) and flag(req, "with_count")
 
 
 def all_projects(req: ApiRequest) -> bool:
@@ -79,12 +107,18 @@ def offset(req: ApiRequest) -> int:
     return validate_integer(req.query.get("offset", "0"), "offset", 0, MAX_INT)
 
 
+def _in_path(req: ApiRequest) -> list[str]:
+    """The project id when the URL names one: links leave it out when it does not (3.67)."""
+    project_id = req.path_params.get("project_id")
+    return [project_id] if project_id else []
+
+
 def url(req: ApiRequest, *parts: str) -> str:
-    return "/".join([req.service_url + "/v3", req.path_params.get("project_id", ""), *parts])
+    return "/".join([req.service_url + "/v3", *_in_path(req), *parts])
 
 
 def links(req: ApiRequest, *parts: str) -> list[dict]:
-    bookmark = "/".join([req.service_url, req.path_params.get("project_id", ""), *parts])
+    bookmark = "/".join([req.service_url, *_in_path(req), *parts])
     return [{"rel": "self", "href": url(req, *parts)}, {"rel": "bookmark", "href": bookmark}]
 
 

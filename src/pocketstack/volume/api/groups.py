@@ -140,13 +140,13 @@ class GroupSnapshotsApi:
             filters = {k: req.query[k] for k in SNAPSHOT_FILTERS if k in req.query}
         rows = self.groups.list_snapshots(req.caller, filters, page, all_projects(req), skip)
         detail = is_detail(req)
-        items = [render.group_snapshot(x) if detail else {"id": x.id, "name": x.name} for x in rows]
+        items = [render.group_snapshot(req, x) if detail else {"id": x.id, "name": x.name} for x in rows]
         base = "group_snapshots/detail" if detail else "group_snapshots"
         return {"group_snapshots": items, **page_links(req, "group_snapshot", rows, page, base)}
 
     @route.get(PREFIX + "/group_snapshots/{group_snapshot_id}", policy="group:get_group_snapshot", since="3.14")
     def show(self, req: ApiRequest) -> dict:
-        return {"group_snapshot": render.group_snapshot(self.load(req))}
+        return {"group_snapshot": render.group_snapshot(req, self.load(req))}
 
     @route.delete(PREFIX + "/group_snapshots/{group_snapshot_id}", policy="group:delete_group_snapshot",
                   since="3.14")

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.volume import models as m
 from pocketstack.volume.api.common import links
+from pocketstack.volume.attachments import UNSET_MODE
+
+
+def service_uuid(host: str | None) -> str | None:
+    """The id of the cinder-volume service a volume lives on (3.48's ``service_uuid``):
+    each backend host is one service here, whose id is derived from its name so that
+    every process names it alike."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pocketstack:cinder-volume:{host.partition('#')[0]}")) if host else None
 
 
 def volume_summary(req: ApiRequest, volume: m.Volume) -> dict:
@@ -46,6 +55,17 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
         body["group_id"] = v.group_id
     if req.at_least(3, 21):
         body["provider_id"] = None
+    if req.at_least(3, 48):
+        # The file backend exports no shared iSCSI targets: attachments need no lock.
+        body["shared_targets"] = False
+        body["service_uuid"] = service_uuid(v.host)
+    if req.at_least(3, 61) and req.caller.is_admin:
+        body["cluster_name"] = None  # no volume service here is in an active/active cluster
+    if req.at_least(3, 63):
+        body["volume_type_id"] = v.volume_type_id
+    # 3.64's encryption_key_id is shown for encrypted volumes only: there are none here.
+    if req.at_least(3, 65):
+        body["consumes_quota"] = True  # no volume here is a migration's or a backup's temporary one
     return body
 
 
@@ -62,6 +82,8 @@ def snapshot(req: ApiRequest, s: m.Snapshot, metadata: dict, extended: bool = Fa
         body["group_snapshot_id"] = s.group_snapshot_id
     if req.at_least(3, 41):
         body["user_id"] = s.user_id
+    if req.at_least(3, 65):
+        body["consumes_quota"] = True
     return body
 
 
@@ -84,7 +106,8 @@ def attachment(a: m.Attachment) -> dict:
 
 
 def _connection_info(a: m.Attachment) -> dict:
-    return {"driver_volume_type": "file", "data": {"volume_id": a.volume_id, "access_mode": a.attach_mode,
+    mode = a.attach_mode if a.attach_mode != UNSET_MODE else (a.connector or {}).get("mode") or "rw"
+    return {"driver_volume_type": "file", "data": {"volume_id": a.volume_id, "access_mode": mode,
                                                    "device_path": f"volume-{a.volume_id}"},
             "attachment_id": a.id}
 
@@ -109,9 +132,14 @@ def group(req: ApiRequest, g: m.Group, volume_types: list[str], volumes: list[st
         body["volumes"] = volumes
     if req.at_least(3, 38):
         body["replication_status"] = "disabled"
+    if req.at_least(3, 58) and req.allowed("group:group_project_attribute"):
+        body["project_id"] = g.project_id
     return body
 
 
-def group_snapshot(gs: m.GroupSnapshot) -> dict:
-    return {"id": gs.id, "group_id": gs.group_id, "group_type_id": gs.group_type_id, "status": gs.status,
+def group_snapshot(req: ApiRequest, gs: m.GroupSnapshot) -> dict:
+    body = {"id": gs.id, "group_id": gs.group_id, "group_type_id": gs.group_type_id, "status": gs.status,
             "created_at": gs.created_at, "name": gs.name, "description": gs.description}
+    if req.at_least(3, 58) and req.allowed("group:group_snapshot_project_attribute"):
+        body["project_id"] = gs.project_id
+    return body

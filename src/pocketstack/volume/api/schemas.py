@@ -62,6 +62,7 @@ def wrapped(key: str, inner: dict) -> dict:
 VOLUME_CREATE: dict[str, Any] = {"type": "object", "properties": {
     "size": VOLUME_SIZE_OR_NULL, "name": NAME, "description": DESCRIPTION, "display_name": NAME,
     "display_description": DESCRIPTION, "snapshot_id": UUID_OR_NULL, "source_volid": UUID_OR_NULL,
+    "consistencygroup_id": UUID_OR_NULL,  # python-cinderclient always sends it (null)
     "imageRef": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
     "image_id": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
     "volume_type": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
@@ -72,8 +73,16 @@ VOLUME_UPDATE = {"type": "object", "properties": {
     "metadata": METADATA}, "additionalProperties": False}
 CREATE_VOLUME = wrapped("volume", VOLUME_CREATE)
 # From 3.13 a volume may be created into a group.
-CREATE_VOLUME_313 = wrapped("volume", {**VOLUME_CREATE, "properties": {
-    **VOLUME_CREATE["properties"], "group_id": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}}})
+VOLUME_CREATE_313 = {**VOLUME_CREATE, "properties": {
+    **VOLUME_CREATE["properties"], "group_id": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}}}
+CREATE_VOLUME_313 = wrapped("volume", VOLUME_CREATE_313)
+# From 3.47 a volume may be created from a backup.
+VOLUME_CREATE_347 = {**VOLUME_CREATE_313, "properties": {**VOLUME_CREATE_313["properties"], "backup_id": UUID_OR_NULL}}
+CREATE_VOLUME_347 = wrapped("volume", VOLUME_CREATE_347)
+# From 3.53 the bodies are strict: no unknown parameter, and an update changes something.
+CREATE_VOLUME_353 = wrapped("volume", {**VOLUME_CREATE_347, "additionalProperties": False})
+VOLUME_UPDATE_353 = {**VOLUME_UPDATE, "anyOf": [{"required": [key]} for key in (
+    "name", "description", "display_name", "display_description", "metadata")]}
 
 # -- snapshots -------------------------------------------------------------------------------
 SNAPSHOT_CREATE = {"type": "object", "properties": {
@@ -86,12 +95,15 @@ SNAPSHOT_UPDATE = {"type": "object", "properties": {
 CREATE_SNAPSHOT = wrapped("snapshot", SNAPSHOT_CREATE)
 
 # -- attachments (3.27+); Cinder's, except that ``instance_uuid`` may be null ------------------
-ATTACHMENT_CREATE = {"type": "object", "properties": {
-    "volume_uuid": UUID, "instance_uuid": UUID_OR_NULL, "connector": {"type": ["object", "null"]},
-    "mode": {"type": "string", "enum": ["rw", "ro"]}}, "required": ["volume_uuid"], "additionalProperties": False}
+ATTACHMENT_CREATE: dict[str, Any] = {"type": "object", "properties": {
+    "volume_uuid": UUID, "instance_uuid": UUID_OR_NULL, "connector": {"type": ["object", "null"]}},
+    "required": ["volume_uuid"], "additionalProperties": False}
 ATTACHMENT_UPDATE = {"type": "object", "properties": {"connector": {"type": "object", "minProperties": 1}},
                      "required": ["connector"], "additionalProperties": False}
 CREATE_ATTACHMENT = wrapped("attachment", ATTACHMENT_CREATE)
+# From 3.54 the attach mode may be given at create.
+CREATE_ATTACHMENT_354 = wrapped("attachment", {**ATTACHMENT_CREATE, "properties": {
+    **ATTACHMENT_CREATE["properties"], "mode": {"type": "string", "enum": ["rw", "ro"]}}})
 ATTACHMENT_COMPLETE = bare_action("os-complete", ANYTHING)
 
 # -- volume types, extra specs, access ----------------------------------------------------------
@@ -105,6 +117,11 @@ TYPE_UPDATE = {"type": "object", "properties": {
     "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
     "description": {"type": ["string", "null"], "maxLength": 255},
     "is_public": {"type": ["boolean", "string"]}}}
+
+# -- projects' default types (3.62) ---------------------------------------------------------
+SET_DEFAULT_TYPE = {"type": "object", "properties": {"default_type": {
+    "type": "object", "properties": {"volume_type": {"type": "string", "minLength": 1, "maxLength": 255}},
+    "required": ["volume_type"], "additionalProperties": False}}, "required": ["default_type"]}
 
 # -- volume type encryption (cinder/api/schemas/volume_type_encryption.py) ----------------------
 def _key_size_checker(value: Any) -> bool:
@@ -223,7 +240,7 @@ QUOTA_CLASS_UPDATE = {"type": "object", "properties": {"quota_class_set": {
     "additionalProperties": False}}, "required": ["quota_class_set"], "additionalProperties": False}
 
 # -- backups ----------------------------------------------------------------------------------
-BACKUP_CREATE = {"type": "object", "properties": {
+BACKUP_CREATE: dict[str, Any] = {"type": "object", "properties": {
     "volume_id": UUID, "name": NAME, "description": DESCRIPTION,
     "container": {"type": ["string", "null"], "minLength": 0, "maxLength": 255, "pattern": "^[^/]*$"},
     "incremental": BOOLEAN, "force": BOOLEAN, "snapshot_id": UUID_OR_NULL},
@@ -233,6 +250,10 @@ BACKUP_UPDATE = {"type": ["object", "null"], "additionalProperties": False, "pro
 BACKUP_RESTORE = {"type": ["object", "null"], "additionalProperties": False, "properties": {
     "volume_id": UUID_OR_NULL, "name": NAME}}
 CREATE_BACKUP = wrapped("backup", BACKUP_CREATE)
+# From 3.51 a backup may name the availability zone of the backup service to make it.
+CREATE_BACKUP_351 = wrapped("backup", {**BACKUP_CREATE, "properties": {
+    **BACKUP_CREATE["properties"], "availability_zone": {"type": ["string", "null"], "minLength": 0,
+                                                         "maxLength": 255}}})
 IMPORT_BACKUP = {"type": "object", "properties": {"backup-record": {
     "type": "object", "properties": {"backup_service": {"type": "string", "minLength": 0, "maxLength": 255},
                                      "backup_url": {"type": "string", "minLength": 1, "format": "base64"}},
@@ -264,12 +285,15 @@ BACKUP_ACTIONS = {
 }
 
 # -- transfers --------------------------------------------------------------------------------
-TRANSFER_CREATE = {"type": "object", "properties": {
+TRANSFER_CREATE: dict[str, Any] = {"type": "object", "properties": {
     "volume_id": UUID, "name": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}},
     "required": ["volume_id"], "additionalProperties": False}
 TRANSFER_ACCEPT = {"type": "object", "properties": {"auth_key": {"type": ["string", "integer"]}},
                    "required": ["auth_key"], "additionalProperties": False}
 CREATE_TRANSFER = wrapped("transfer", TRANSFER_CREATE)
+# From 3.55 (``/volume-transfers`` only) a transfer may leave the snapshots behind.
+CREATE_TRANSFER_355 = wrapped("transfer", {**TRANSFER_CREATE, "properties": {
+    **TRANSFER_CREATE["properties"], "no_snapshots": BOOLEAN}})
 
 
 # -- os-reset_status: Cinder's format checkers answer with their own message ----------------
@@ -320,6 +344,8 @@ VOLUME_ACTIONS = {
     "os-unset_image_metadata": action("os-unset_image_metadata", {
         "key": {"type": "string", "minLength": 1, "maxLength": 255}}, required=("key",)),
     "os-show_image_metadata": bare_action("os-show_image_metadata", ANYTHING),
+    # 3.68+ (the handler refuses it before)
+    "os-reimage": action("os-reimage", {"image_id": UUID, "reimage_reserved": BOOLEAN}, required=("image_id",)),
     "os-attach": action("os-attach", {
         "instance_uuid": UUID, "mountpoint": {"type": "string", "minLength": 1, "maxLength": 255},
         "host_name": {"type": "string", "maxLength": 255}, "mode": {"type": "string", "enum": ["rw", "ro"]}},

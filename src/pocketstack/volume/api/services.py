@@ -31,6 +31,8 @@ from pocketstack.volume.worker import VolumeWorker
 ROWS = (("cinder-scheduler", "pocketstack"), ("cinder-volume", HOST), ("cinder-backup", "pocketstack"))
 VOLUME_BINARY = "cinder-volume"
 REPLICATION_CLUSTER = Version(3, 26)  # from here freeze/thaw name a host or a cluster
+CLUSTER_SUPPORT = Version(3, 7)
+BACKEND_STATE = Version(3, 49)
 
 
 def host_matches(host: str, value: str) -> bool:
@@ -43,11 +45,19 @@ def host_matches(host: str, value: str) -> bool:
     return host.startswith(value + "#") or ("@" not in value and host.startswith(value + "@"))
 
 
-def service_rows(up: bool, query: Mapping[str, str]) -> list[dict]:
-    """The services, filtered by the ``binary`` and ``host`` query parameters."""
+def service_rows(up: bool, query: Mapping[str, str], version: Version | None = None) -> list[dict]:
+    """The services, filtered by the ``binary`` and ``host`` query parameters; ``version``
+    adds what Cinder shows from it: ``cluster`` (3.7, none here) and the cinder-volume
+    backend's ``backend_state`` (3.49: ``up`` while its pool reports, which it does while
+    the worker runs)."""
     state = "up" if up else "down"
     services = [{"binary": binary, "host": host, "zone": "nova", "status": "enabled", "state": state,
                  "updated_at": utcnow(), "disabled_reason": None} for binary, host in ROWS]
+    for service in services:
+        if version is not None and version >= BACKEND_STATE and service["binary"] == VOLUME_BINARY:
+            service["backend_state"] = "up" if up else None
+        if version is not None and version >= CLUSTER_SUPPORT:
+            service["cluster"] = None
     return [s for s in services
             if ("binary" not in query or s["binary"] == query["binary"])
             and ("host" not in query or host_matches(str(s["host"]), query["host"]))]
@@ -60,7 +70,7 @@ class ServicesApi:
     @route.get(PREFIX + "/os-services", policy="volume_extension:services:index")
     def index(self, req: ApiRequest) -> dict:
         req.authorize()
-        return {"services": service_rows(self.worker.loop is not None, req.query)}
+        return {"services": service_rows(self.worker.loop is not None, req.query, req.version)}
 
     @route.put(PREFIX + "/os-services/disable-log-reason", policy="volume_extension:services:update",
                body=schemas.SERVICE_DISABLE_LOG_REASON)

@@ -16,14 +16,15 @@ from pocketstack.volume.api.common import (
     PREFIX,
     accepted,
     all_projects,
-    authorize_on_volume,
     body,
+    consumes_quota,
     is_detail,
     offset,
     own_project,
     page_links,
     paging,
     to_bool,
+    with_count,
 )
 from pocketstack.volume.api.validation import validate
 from pocketstack.volume.api.volumes import v1_names
@@ -61,11 +62,18 @@ class SnapshotsApi:
 
     @route.post(PREFIX + "/snapshots", policy="volume:create_snapshot", body=schemas.CREATE_SNAPSHOT)
     def create(self, req: ApiRequest) -> Response:
+        """From 3.66 an in-use volume needs no ``force``, and ``force: false`` is refused
+        (``force: true`` is let through, as Cinder does for older clients)."""
         spec = v1_names(req.data["snapshot"])
         force = to_bool(spec.get("force", False), "force")
         if spec["volume_id"] is None:  # Cinder looks the volume up, and finds none
             raise errors.VolumeNotFound(volume_id=None)
-        authorize_on_volume(req, self.volumes, spec["volume_id"])
+        volume = self.volumes.get(req.caller, spec["volume_id"])
+        if req.at_least(3, 66):
+            if spec.get("force") is not None and not force:
+                raise errors.SnapshotForceFlag()
+            force = True
+        req.authorize(target={"project_id": volume.project_id})
         snapshot = self.snapshots.create(req.caller, spec["volume_id"], spec.get("name"), spec.get("description"),
                                          force, spec.get("metadata") or {})
         return accepted({"snapshot": self.render_many(req, [snapshot])[0]})
@@ -75,12 +83,17 @@ class SnapshotsApi:
     def index(self, req: ApiRequest) -> dict:
         detail = is_detail(req)
         req.authorize(target=own_project(req))
-        filters = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
+        filters: dict[str, Any] = {k: req.query[k] for k in ("name", "status", "volume_id") if k in req.query}
+        if (consuming := consumes_quota(req)) is not None:
+            filters["consumes_quota"] = consuming
         page = paging(req, SORT_KEYS)
         rows = self.snapshots.list(req.caller, filters, page, all_projects(req), offset(req))
         # Cinder's summary and detail snapshot views carry the same fields.
-        return {"snapshots": self.render_many(req, rows, extended=detail),
-                **page_links(req, "snapshots", rows, page, "snapshots/detail" if detail else "snapshots")}
+        out = {"snapshots": self.render_many(req, rows, extended=detail),
+               **page_links(req, "snapshots", rows, page, "snapshots/detail" if detail else "snapshots")}
+        if with_count(req):
+            out["count"] = self.snapshots.count(req.caller, filters, all_projects(req))
+        return out
 
     @route.get(PREFIX + "/snapshots/{snapshot_id}", policy="volume:get_snapshot")
     def show(self, req: ApiRequest) -> dict:

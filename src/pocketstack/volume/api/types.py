@@ -16,11 +16,13 @@ from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.api import render, schemas
 from pocketstack.volume.api.actions import parse_action
-from pocketstack.volume.api.common import PREFIX, accepted, body, to_bool
+from pocketstack.volume.api.common import PREFIX, accepted, body, reject_invalid_filters, to_bool
+from pocketstack.volume.api.volumes import literal_filter
 from pocketstack.volume.qos import Qos
 from pocketstack.volume.types import Types
 
 GET = "volume_extension:type_get"
+TYPE_FILTERS = ("is_public", "extra_specs")  # Cinder's resource_filters.json
 MANAGE = "volume_extension:types_manage"
 
 
@@ -66,10 +68,17 @@ class TypesApi:
 
     @route.get(PREFIX + "/types", policy=GET)
     def index(self, req: ApiRequest) -> dict:
+        """The types; ``extra_specs`` filters them (3.52, where a non-admin's other
+        filters are refused; before it only the admin's filter counts, as in Cinder)."""
         req.authorize()
         context = req.caller
-        return {"volume_types": self.rendered(*self.types.list(context, is_public_filter(req.query.get("is_public"),
-                                                                                         context)))}
+        if req.at_least(3, 52):
+            reject_invalid_filters(req, TYPE_FILTERS)
+        specs = None
+        if "extra_specs" in req.query and (req.at_least(3, 52) or context.is_admin):
+            specs = {str(k): str(v) for k, v in literal_filter(req.query["extra_specs"], "extra_specs").items()}
+        rows = self.types.list(context, is_public_filter(req.query.get("is_public"), context), specs)
+        return {"volume_types": self.rendered(*rows)}
 
     @route.get(PREFIX + "/types/default")
     def default(self, req: ApiRequest) -> dict:

@@ -4,6 +4,7 @@ and the summary (3.12+); the volume's metadata is :mod:`.metadata`'s."""
 from __future__ import annotations
 
 import ast
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,18 +22,20 @@ from pocketstack.volume.api.common import (
     accepted,
     all_projects,
     body,
+    consumes_quota,
     flag,
     is_detail,
     own_project,
     page_links,
     paging,
     to_bool,
+    with_count,
 )
+from pocketstack.volume.backups import Backups
 from pocketstack.volume.types import Types
 from pocketstack.volume.volumes import Volumes
 
 SORT_KEYS = ("created_at", "updated_at", "id", "name", "size", "status", "availability_zone", "bootable")
-BAD_METADATA_FILTER = "metadata filter must be a JSON object."
 
 
 def v1_names(spec: dict) -> dict:
@@ -56,41 +59,70 @@ def create_spec(spec: dict) -> dict:
     return spec
 
 
-def _literal(text: str) -> Any:
-    """A ``metadata`` filter: JSON, or the Python literal clients send (Tempest urlencodes
+def literal_filter(text: str, name: str = "metadata") -> dict:
+    """A dict filter (a volume list's ``metadata``, a type list's ``extra_specs``): JSON,
+    or the Python literal clients send (Tempest urlencodes
     a dict, Cinder reads it with ``ast.literal_eval``).  Either way held to what a body
     may hold (common/api/bodies.py): a lone surrogate cannot be compared with a stored
     string and deep nesting exhausts the recursive parsers -- both were 500s."""
     try:
-        return parse_json(text.encode("utf-8", "surrogatepass"))
+        value = parse_json(text.encode("utf-8", "surrogatepass"))
+        if isinstance(value, dict):
+            return value
     except BadRequest:
         pass
     try:
         value = ast.literal_eval(text)
         check_storable(value)
     except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError, BadRequest):
-        raise errors.InvalidInput(reason=BAD_METADATA_FILTER) from None
+        value = None
+    if not isinstance(value, dict):
+        raise errors.InvalidInput(reason=f"{name} filter must be a JSON object.")
     return value
 
 
-def list_filters(query: Mapping[str, str]) -> dict[str, Any]:
-    """The volume listing's filters from its query: names, statuses, booleans, metadata."""
+TIME_OPERATORS = ("gt", "gte", "eq", "neq", "lt", "lte")
+
+
+def time_filter(value: str) -> dict[str, dt.datetime]:
+    """3.60's ``created_at``/``updated_at`` filter: ``op:ISO-time`` comparisons joined by
+    commas (``gte:2024-01-01T00:00:00,lt:2024-02-01T00:00:00``), as naive UTC times."""
+    comparisons = {}
+    for unit in value.split(","):
+        operator, _, when = unit.partition(":")
+        if operator not in TIME_OPERATORS:
+            raise errors.InvalidTimeOperator(operator=operator)
+        try:
+            parsed = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+        except ValueError:
+            raise errors.InvalidTimeValue(value=when) from None
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        comparisons[operator] = parsed
+    return comparisons
+
+
+def list_filters(query: Mapping[str, str], times: bool = False) -> dict[str, Any]:
+    """The volume listing's filters from its query: names, statuses, booleans, metadata,
+    and with ``times`` (3.60) comparisons of the creation and update times."""
     filters: dict[str, Any] = {k: query[k] for k in ("name", "status", "availability_zone", "volume_type",
                                                      "project_id", "group_id") if k in query}
     for key in ("bootable", "multiattach"):
         if key in query:
             filters[key] = to_bool(query[key], key)
     if "metadata" in query:
-        filters["metadata"] = _literal(query["metadata"])
-        if not isinstance(filters["metadata"], dict):
-            raise errors.InvalidInput(reason=BAD_METADATA_FILTER)
+        filters["metadata"] = literal_filter(query["metadata"])
+    for key in ("created_at", "updated_at"):
+        if times and key in query:
+            filters[key] = time_filter(query[key])
     return filters
 
 
 class VolumesApi:
-    def __init__(self, volumes: Volumes, types: Types):
+    def __init__(self, volumes: Volumes, types: Types, backups: Backups):
         self.volumes = volumes
         self.types = types
+        self.backups = backups
 
     def render_many(self, req: ApiRequest, rows: list[m.Volume], extended: bool = True) -> list[dict]:
         ids = [v.id for v in rows]
@@ -111,16 +143,23 @@ class VolumesApi:
         return volume
 
     @route.post(PREFIX + "/volumes", policy="volume:create",
-                body={"3.0": schemas.CREATE_VOLUME, "3.13": schemas.CREATE_VOLUME_313})
+                body={"3.0": schemas.CREATE_VOLUME, "3.13": schemas.CREATE_VOLUME_313,
+                      "3.47": schemas.CREATE_VOLUME_347, "3.53": schemas.CREATE_VOLUME_353})
     def create(self, req: ApiRequest) -> Response:
         spec = create_spec(req.data["volume"])
         if not req.at_least(3, 13):
             spec.pop("group_id", None)
+        backup_id = spec.pop("backup_id", None) if req.at_least(3, 47) else None
         # Cinder looks up what the volume is made from before its create policy: another
-        # project's snapshot, volume or private type is a 404 to that project's reader too.
-        named = self.volumes.references(req.caller, spec)
+        # project's snapshot, volume, backup or private type is a 404 to that project's
+        # reader too.
+        named = self.volumes.references(req.caller, spec, nova_images=req.at_least(3, 46))
+        backup = self.backups.get(req.caller, backup_id) if backup_id else None
         req.authorize(target=own_project(req))
-        volume = self.volumes.create(req.caller, spec, named=named)
+        if backup is not None:
+            volume = self.backups.create_volume(req.caller, backup, spec, named)
+        else:
+            volume = self.volumes.create(req.caller, spec, named=named)
         return accepted({"volume": self.show_one(req, volume.id, extended=False)})
 
     @route.get(PREFIX + "/volumes", policy="volume:get_all")
@@ -129,11 +168,16 @@ class VolumesApi:
         """The summary listing, or with ``/detail`` the full views."""
         detail = is_detail(req)
         req.authorize(target=own_project(req))
-        filters = list_filters(req.query)
+        filters = list_filters(req.query, times=req.at_least(3, 60))
+        if (consuming := consumes_quota(req)) is not None:
+            filters["consumes_quota"] = consuming
         page = paging(req, SORT_KEYS)
         rows = self.volumes.list(req.caller, filters, page, all_projects(req))
         items = self.render_many(req, rows) if detail else [render.volume_summary(req, v) for v in rows]
-        return {"volumes": items, **page_links(req, "volumes", rows, page, "volumes/detail" if detail else "volumes")}
+        out = {"volumes": items, **page_links(req, "volumes", rows, page, "volumes/detail" if detail else "volumes")}
+        if with_count(req):
+            out["count"] = self.volumes.count(req.caller, filters, all_projects(req))
+        return out
 
     @route.get(PREFIX + "/volumes/summary", policy="volume:get_volume_summary")
     def summary(self, req: ApiRequest) -> dict:
@@ -156,7 +200,8 @@ class VolumesApi:
     @route.put(PREFIX + "/volumes/{volume_id}", policy="volume:update")
     def update(self, req: ApiRequest) -> dict:
         volume = self.load(req)
-        self.volumes.update(req.caller, volume.id, v1_names(body(req, schemas.VOLUME_UPDATE, "volume")))
+        schema = schemas.VOLUME_UPDATE_353 if req.at_least(3, 53) else schemas.VOLUME_UPDATE
+        self.volumes.update(req.caller, volume.id, v1_names(body(req, schema, "volume")))
         return {"volume": self.show_one(req, volume.id, extended=False)}
 
     @route.delete(PREFIX + "/volumes/{volume_id}", policy="volume:delete")

@@ -123,11 +123,18 @@ class AMQPTransport(Transport):
         self._closed = False
 
     # -- connection management ------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._link is not None and self._connected.is_set()
+
+    def connect(self) -> None:
+        if self._supervisor is None and not self._closed:
+            self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
+
     async def _wait_connected(self) -> _Link:
         if self._closed:
             raise RuntimeError("RPC transport is closed")
-        if self._supervisor is None:
-            self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
+        self.connect()
         while True:
             await self._connected.wait()
             if self._link is not None:

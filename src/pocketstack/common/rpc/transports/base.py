@@ -34,6 +34,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pocketstack.common.metrics import DISCARD, Metrics
+
 LOG = logging.getLogger(__name__)
 
 # Topics cannot contain dots so that the names above can never collide.
@@ -112,6 +114,29 @@ class Transport(abc.ABC):
             raise ValueError(f"invalid queue prefix {queue_prefix!r}")
         self.queue_prefix = queue_prefix
         self._waiters: dict[str, asyncio.Future[bytes]] = {}
+        # Where the clients and servers on this transport count messages (the cloud's).
+        self.metrics: Metrics = DISCARD
+
+    # -- what operators may ask (readiness, metrics) ----------------------------------------
+    @property
+    def connected(self) -> bool:
+        """Whether messages can be sent now (an in-process broker always can)."""
+        return True
+
+    def connect(self) -> None:
+        """Start connecting in the background, so :attr:`connected` tells early (no-op
+        where there is nothing to connect to).  Needs a running event loop."""
+        return None
+
+    def queue_depths(self) -> dict[str, int]:
+        """Messages waiting in each of this deployment's queues, by queue name without the
+        prefix, where the transport can tell cheaply (empty where it cannot)."""
+        return {}
+
+    @property
+    def calls_waiting(self) -> int:
+        """Calls of this process waiting for their reply."""
+        return len(self._waiters)
 
     # -- naming ------------------------------------------------------------------------
     def queue_name(self, topic: str, server: str | None = None) -> str:

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pocketstack.common.rpc.transports.base import Delivery, OnDelivery, Subscription, Target, Transport
 
@@ -48,11 +49,18 @@ class _Queue:
     turn: int = 0
 
 
+class ReplyRoute(Protocol):
+    """Where the replies to one caller's calls go: its transport, or the bridge's
+    connection to another process (:mod:`.local`)."""
+
+    def _on_reply(self, msg_id: str | None, body: bytes) -> None: ...
+
+
 class _Broker:
     def __init__(self) -> None:
         self.queues: dict[str, _Queue] = {}
         self.bindings: dict[str, set[str]] = {}  # fanout exchange -> queue names
-        self.reply_routes: dict[str, InprocTransport] = {}
+        self.reply_routes: dict[str, ReplyRoute] = {}
         self._tags = itertools.count(1)
 
     def queue(self, name: str) -> _Queue:
@@ -181,6 +189,19 @@ class InprocTransport(Transport):
 
     async def caller_alive(self, address: str) -> bool:
         return address in self._broker.reply_routes
+
+    def add_reply_route(self, address: str, route: ReplyRoute) -> None:
+        """Deliver replies sent to ``address`` to ``route`` (a caller in another process)."""
+        self._broker.reply_routes[address] = route
+
+    def remove_reply_route(self, address: str) -> None:
+        self._broker.reply_routes.pop(address, None)
+
+    def queue_depths(self) -> dict[str, int]:
+        prefix = f"{self.queue_prefix}.rpc."
+        # list(): read from a scrape thread while the loop may add queues.
+        return {name[len(prefix):]: len(queue.messages) for name, queue in list(self._broker.queues.items())
+                if name.startswith(prefix)}
 
     async def close(self) -> None:
         # Like an exclusive reply queue, the route dies with its owner.

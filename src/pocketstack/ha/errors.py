@@ -1,0 +1,31 @@
+"""Instance HA's named errors, with Masakari's wording, in Nova's fault format (Masakari's
+own): ``{"itemNotFound": {"message": ..., "code": 404}}``."""
+
+from __future__ import annotations
+
+from pocketstack.common.errors import BadRequest, Conflict, NotFound
+
+
+class NotificationNotFound(NotFound):
+    msg_fmt = "No notification with id {id}."
+
+
+class VMoveNotFound(NotFound):
+    msg_fmt = "No vm move with id {id}."
+
+
+class HostNotFoundByName(BadRequest):
+    msg_fmt = "Host with name {host_name} could not be found."
+
+
+class InvalidGeneratedTime(BadRequest):
+    msg_fmt = "Invalid generated_time {value!r}: use an ISO 8601 date and time."
+
+
+class InvalidFilter(BadRequest):
+    msg_fmt = "Invalid {name} {value!r}."
+
+
+class DuplicateNotification(Conflict):
+    msg_fmt = ("Notification received from host {host} of type {type} is duplicate: a failure of this host is "
+               "open already.")

@@ -1,0 +1,77 @@
+"""Instance HA as one object: the record of failures (:mod:`.notifications`), the host
+monitor, the fence drivers and the recovery, over the compute service's contract (which
+must run in the same process: ``pocketstack ha`` builds it, as the scheduler does).
+
+:meth:`InstanceHA.tick` is one round of the leading HA process: look at every host, then
+take every open recovery as far as it goes.  The service runs it every
+``ha_monitor_interval`` seconds while it leads (:mod:`.service`); tests call it directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pocketstack.common.config import Settings
+from pocketstack.compute.contract import ComputeContract
+from pocketstack.ha import errors
+from pocketstack.ha.fencing import Fencers, chosen_drivers
+from pocketstack.ha.models import Notification
+from pocketstack.ha.monitor import HostMonitor, host_key
+from pocketstack.ha.notifications import Notifications
+from pocketstack.ha.recovery import Recovery, check_mode
+
+if TYPE_CHECKING:
+    from pocketstack.cloud import Cloud
+
+REPORTED = "ReportedByApiTask"
+
+
+class InstanceHA:
+    def __init__(self, cloud: Cloud, settings: Settings | None = None):
+        self.cloud = cloud
+        self.settings = settings or cloud.settings  # tests give their own (a shorter confirmation, a mode)
+        chosen_drivers(self.settings)  # a bad setting stops the process at start, not at the first failure
+        check_mode(self.settings)
+        self.notifications = Notifications(cloud.db)
+
+    @property
+    def compute(self) -> ComputeContract:
+        compute = self.cloud.compute
+        if compute is None:
+            raise RuntimeError("instance HA needs the compute service in its process")
+        return compute
+
+    @functools.cached_property
+    def monitor(self) -> HostMonitor:
+        return HostMonitor(self.compute, self.notifications, self.settings)
+
+    @functools.cached_property
+    def recovery(self) -> Recovery:
+        return Recovery(self.notifications, self.compute, Fencers(self.settings, self.compute), self.settings)
+
+    def tick(self) -> None:
+        """One round of the leader (blocking)."""
+        self.monitor.survey()
+        self.recovery.run_open()
+
+    def report(self, type_: str, hostname: str, payload: Mapping[str, Any],
+               generated_time: dt.datetime | None) -> Notification:
+        """A notification an external monitor sends (``POST /notifications``).  A host's
+        ``STOPPED`` opens its recovery -- fenced first, as the monitor's own -- unless one is
+        open (409); anything else is recorded, ``ignored``: pocketstack recovers hosts only."""
+        host = next((h for h in self.compute.compute_hosts() if h.host == hostname), None)
+        if host is None:
+            raise errors.HostNotFoundByName(host_name=hostname)
+        recover = type_ == "COMPUTE_HOST" and str(payload.get("event", "")).upper() == "STOPPED"
+        log = ((REPORTED, "SUCCESS", f"host {hostname} reported failed") if recover else
+               (REPORTED, "SUCCESS", "recorded: instance HA recovers failed compute hosts only"))
+        created = self.notifications.create(
+            type_, hostname, host.id, payload, status="new" if recover else "ignored",
+            stage="new" if recover else "done", open_key=host_key(hostname) if recover else None, log=log,
+            generated_time=generated_time)
+        if created is None:
+            raise errors.DuplicateNotification(host=hostname, type=type_)
+        return created

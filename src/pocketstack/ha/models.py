@@ -1,0 +1,61 @@
+"""Instance-HA tables: the notifications (Masakari's name for a failure and the response
+to it) and the per-server moves of a recovery (Masakari's ``vmoves``).
+
+A notification's ``stage`` is the recovery's persisted state machine; every change of a
+notification is a compare-and-swap on its ``generation`` (:mod:`.notifications`), so two
+HA processes never both take the same step, and whoever leads next resumes at the stage
+the last one reached.  ``open_key`` is set while a failure episode of a host is open
+(``host:<name>``, ``process:<name>``): unique, so a host has at most one open failure of
+each kind however many monitors look at it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pocketstack.common.db.base import Base, JSONText, utcnow
+
+UUID = sa.String(36)
+
+
+class Notification(Base):
+    __tablename__ = "ha_notification"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    notification_uuid: Mapped[str] = mapped_column(UUID, unique=True)
+    type: Mapped[str] = mapped_column(sa.String(16))  # COMPUTE_HOST, PROCESS, VM
+    source_host_uuid: Mapped[str] = mapped_column(UUID, index=True)
+    hostname: Mapped[str] = mapped_column(sa.String(255))
+    generated_time: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)  # new running finished failed ignored
+    stage: Mapped[str] = mapped_column(sa.String(16))  # see recovery.STAGES
+    open_key: Mapped[str | None] = mapped_column(sa.String(300), unique=True, nullable=True)
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Masakari's recovery_workflow_details: [{"name", "state", "progress", "progress_details"}]
+    details: Mapped[list[dict[str, Any]]] = mapped_column(JSONText, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+
+
+class VMove(Base):
+    __tablename__ = "ha_vmove"
+    __table_args__ = (sa.UniqueConstraint("notification_uuid", "instance_uuid"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(UUID, unique=True)
+    notification_uuid: Mapped[str] = mapped_column(UUID, index=True)
+    instance_uuid: Mapped[str] = mapped_column(UUID)
+    source_host: Mapped[str] = mapped_column(sa.String(255))
+    dest_host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    type: Mapped[str] = mapped_column(sa.String(16), default="evacuation")
+    status: Mapped[str] = mapped_column(sa.String(16))  # pending ongoing succeeded failed ignored
+    message: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    start_time: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    end_time: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)

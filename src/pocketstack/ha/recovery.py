@@ -1,0 +1,164 @@
+"""Recovery of a failed host, as a persisted state machine.
+
+A ``COMPUTE_HOST`` notification goes through these stages, each entered by a
+compare-and-swap on the notification (:meth:`~.notifications.Notifications.advance`)
+before its work is done, so a leader that dies mid-way leaves the stage it reached and
+the next leader repeats only that stage's work, which is idempotent:
+
+``new`` → ``fencing``: the host's fence driver, retried (a repeated power-off is
+harmless).  Unconfirmed → ``fence-failed`` (status ``failed``): nothing more happens,
+the host is left alone, so no guest can run twice.
+
+``fencing`` → ``fenced`` → ``evacuating``: the compute service is forced down and
+disabled with the notification as its reason (Masakari's DisableComputeServiceTask;
+persisted: a host that comes back stays out of scheduling and removes the guests
+evacuated away), then one move per server is recorded -- ``pending``, or in
+``tagged`` mode ``ignored`` for servers with neither the ``automatic-recovery`` tag nor
+Masakari's ``HA_Enabled=True`` metadata, which are put in ERROR with a fault saying why.
+
+``evacuating`` → ``done``: each pending move starts its evacuation through the compute
+contract (the scheduler's normal checks, server groups included) and is then
+``ongoing`` until the server is ACTIVE (or stopped, as it was) elsewhere
+(``succeeded``) or in ERROR (``failed``).  Compute's own compare-and-swap on the
+server's task state means an evacuation is never started twice, whoever retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from pocketstack.common.config import Settings
+from pocketstack.compute.contract import ComputeContract, HostServer
+from pocketstack.ha.fencing import Fencers, fence_with_retries
+from pocketstack.ha.models import Notification, VMove
+from pocketstack.ha.notifications import OPEN_STATUSES, Notifications
+
+LOG = logging.getLogger(__name__)
+TAG = "automatic-recovery"
+HA_ENABLED = "HA_Enabled"  # Masakari's per-server opt-in (its ha_enabled_instance recovery)
+MODES = ("all", "tagged")
+FENCE, DISABLE, PREPARE, EVACUATE = ("FenceHostTask", "DisableComputeServiceTask", "PrepareHAEnabledInstancesTask",
+                                     "EvacuateInstancesTask")
+
+
+def check_mode(settings: Settings) -> None:
+    if settings.ha_recovery_mode not in MODES:
+        raise ValueError(f"setting 'ha_recovery_mode': {settings.ha_recovery_mode!r} is not one of {', '.join(MODES)}")
+
+
+class Recovery:
+    def __init__(self, notifications: Notifications, compute: ComputeContract, fencers: Fencers, settings: Settings):
+        check_mode(settings)
+        self.notifications = notifications
+        self.compute = compute
+        self.fencers = fencers
+        self.settings = settings
+        self.stages: dict[str, Callable[[Notification], Notification | None]] = {
+            "new": self._begin, "fencing": self._fence, "fenced": self._prepare, "evacuating": self._evacuate}
+
+    def run_open(self) -> None:
+        """Take every open notification as far as it can go now (blocking)."""
+        for row in self.notifications.open_ones():
+            self.run(row)
+
+    def run(self, row: Notification | None) -> None:
+        """Step ``row`` until it waits (evacuations in flight), ends, or another HA process
+        took its next step."""
+        while row is not None and row.status in OPEN_STATUSES:
+            step = self.stages.get(row.stage)
+            if step is None:
+                return
+            row = step(row)
+
+    # -- the stages ------------------------------------------------------------------------
+    def _begin(self, row: Notification) -> Notification | None:
+        driver = self.fencers.for_host(row.hostname)
+        return self.notifications.advance(row, (FENCE, "RUNNING", f"fencing host {row.hostname} ({driver.name})"),
+                                          stage="fencing", status="running")
+
+    def _fence(self, row: Notification) -> Notification | None:
+        result = fence_with_retries(self.fencers.for_host(row.hostname), row.hostname,
+                                    self.settings.ha_fence_attempts)
+        if not result.confirmed:
+            LOG.error("instance HA: host %s could not be fenced; it is left alone: %s", row.hostname, result.message)
+            return self.notifications.advance(
+                row, (FENCE, "FAILURE", f"{result.message}; the host is left alone: nothing is evacuated"),
+                stage="fence-failed", status="failed")
+        LOG.warning("instance HA: host %s fenced: %s", row.hostname, result.message)
+        return self.notifications.advance(row, (FENCE, "SUCCESS", result.message), stage="fenced")
+
+    def _prepare(self, row: Notification) -> Notification | None:
+        host = row.hostname
+        reason = f"instance HA: host failure {row.notification_uuid}"
+        self.compute.fence_host(host, reason)
+        servers = self.compute.host_servers(host)
+        statuses: dict[str, tuple[str, str | None]] = {}
+        for server in servers:
+            if self._recovers(server):
+                statuses[server.id] = ("pending", None)
+                continue
+            message = (f"Host {host} failed and was fenced; the server is not tagged {TAG!r} (nor has "
+                       f"{HA_ENABLED}=True metadata), so it was not evacuated.")
+            self.compute.fail_server(server.id, message)
+            statuses[server.id] = ("ignored", message)
+        self.notifications.add_vmoves(row.notification_uuid, host, statuses)
+        chosen = sum(1 for status, _ in statuses.values() if status == "pending")
+        return self.notifications.advance(
+            row, (DISABLE, "SUCCESS", f"compute service of {host} forced down and disabled ({reason})"),
+            (PREPARE, "SUCCESS", f"{chosen} of {len(servers)} server(s) to evacuate (mode "
+                                 f"{self.settings.ha_recovery_mode!r})"),
+            (EVACUATE, "RUNNING", f"evacuating {chosen} server(s)"), stage="evacuating")
+
+    def _recovers(self, server: HostServer) -> bool:
+        """``all``, or the server asks for it: the tag, or Masakari's ``HA_Enabled`` metadata."""
+        return (self.settings.ha_recovery_mode == "all" or TAG in server.tags
+                or dict(server.metadata).get(HA_ENABLED, "").lower() == "true")
+
+    def _evacuate(self, row: Notification) -> Notification | None:
+        for move in self.notifications.vmoves(row.notification_uuid):
+            if move.status == "pending":
+                self._start(move)
+            elif move.status == "ongoing":
+                self._check(move)
+        moves = self.notifications.vmoves(row.notification_uuid)
+        if any(m.status in ("pending", "ongoing") for m in moves):
+            return None  # evacuations in flight: looked at again next round
+        counts = {s: sum(1 for m in moves if m.status == s) for s in ("succeeded", "failed", "ignored")}
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+        failed = counts["failed"] > 0
+        return self.notifications.advance(row, (EVACUATE, "FAILURE" if failed else "SUCCESS", summary),
+                                          stage="done", status="failed" if failed else "finished", open_key=None)
+
+    # -- one server ------------------------------------------------------------------------
+    def _start(self, move: VMove) -> None:
+        """Start (or, for an ``ongoing`` move whose evacuation was reset, start again) the
+        server's evacuation, and record what compute answered."""
+        outcome = self.compute.evacuate_server(move.instance_uuid, move.source_host, f"req-{uuid.uuid4()}")
+        if outcome in ("started", "in-progress"):
+            if move.status == "pending":
+                self.notifications.move_vmove(move, "ongoing")
+        elif outcome == "moved":
+            ref = self.compute.find_instance(move.instance_uuid)
+            self.notifications.move_vmove(move, "succeeded", dest_host=ref.host if ref else None,
+                                          message="already moved off the failed host")
+        elif outcome == "gone":
+            self.notifications.move_vmove(move, "ignored", message="the server was deleted")
+        else:
+            self.notifications.move_vmove(move, "failed", message=f"evacuation refused: {outcome}")
+
+    def _check(self, move: VMove) -> None:
+        ref = self.compute.find_instance(move.instance_uuid)
+        if ref is None:
+            self.notifications.move_vmove(move, "ignored", message="the server was deleted during its recovery")
+        elif ref.task_state is not None:
+            return  # rebuilding elsewhere
+        elif ref.vm_state == "error":
+            where = "on the failed host: no host could take it" if ref.host == move.source_host else f"on {ref.host}"
+            self.notifications.move_vmove(move, "failed", dest_host=ref.host if ref.host != move.source_host else None,
+                                          message=f"the server is in ERROR {where}")
+        elif ref.host != move.source_host:
+            self.notifications.move_vmove(move, "succeeded", dest_host=ref.host)
+        else:  # idle on the failed host again (its evacuation was reset): start it again
+            self._start(move)

@@ -1,0 +1,298 @@
+"""Trunks (Neutron's ``trunk`` extension): one parent port carrying the networks of its
+subports as VLANs, for instances that tag their own traffic.
+
+The rules are Neutron's (``neutron/services/trunk/rules.py`` and ``plugin.py``), with its
+errors:
+
+* a port is in one trunk at most, as its parent or as a subport (409 ``ParentPortInUse``
+  / ``TrunkPortInUse``), and a bound parent can be neither trunked nor untrunked (as with
+  Neutron's Open vSwitch driver: 409 ``ParentPortInUse`` on create, ``TrunkInUse`` on
+  delete);
+* a subport has no device (409 ``PortInUse``), its network's MTU is not above the
+  parent's (409), and it rides a ``vlan`` id from 1 to 4094 (400 otherwise) unique in the
+  trunk (409 ``DuplicateSubPort``); ``inherit`` takes its network's own segment;
+* a disabled trunk takes no subport change and is not deleted (409 ``TrunkDisabled``);
+* a port in a trunk is not deleted (409 ``PortInUseAsTrunkParent`` / ``PortInUseAsSubPort``).
+
+A trunk's ``status`` is not stored: it follows its parent, ACTIVE once the parent is bound
+and active (what Neutron's agent reports after wiring it), DOWN otherwise.
+
+Concurrency: each port of a trunk is one :class:`TrunkPort` row keyed by the port, so two
+trunks claiming one port are decided by the database.  A port joining or leaving a trunk
+gets a new revision (compare-and-swap: its delete, or a binding racing with the check,
+re-runs and sees the trunk), and so does the trunk on every subport change (a concurrent
+disable or delete cannot miss it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
+from pocketstack.common.db.inserts import try_insert
+from pocketstack.network import converters, errors, store
+from pocketstack.network.context import Work
+from pocketstack.network.models import Network, Port, Tag, Trunk, TrunkPort
+
+UPDATABLE = {"name", "description", "admin_state_up"}
+PARENT, SUBPORT = "parent", "subport"
+INHERIT = "inherit"
+# The segmentation types the driver carries and their valid ids (Neutron's OVS driver:
+# VLAN only, ``is_valid_vlan_tag``).
+SEGMENTATION_TYPES = {"vlan": (1, 4094)}
+
+
+# -- input ----------------------------------------------------------------------------------------
+def is_uuid(value: Any) -> bool:
+    """``uuidutils.is_uuid_like``: a UUID in any of its spellings (dashes, braces, case)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        canonical = str(uuid.UUID(value)).replace("-", "")
+    except ValueError:
+        return False
+    return canonical == value.replace("urn:", "").replace("uuid:", "").strip("{}").replace("-", "").lower()
+
+
+def subports_problem(data: Any) -> str | None:
+    """``validate_subports``: what is wrong with a ``sub_ports`` list, in Neutron's words
+    (unique valid port UUIDs; both segmentation values or neither; no segmentation id twice
+    per type), or None.  Unlike Neutron, an ``inherit`` item does not end the check of
+    the items after it."""
+    if not isinstance(data, list):
+        return f"Invalid data format for subports: '{data}' is not a list"
+    port_ids: set[str] = set()
+    segmentations: set[tuple[str, str]] = set()
+    for subport in data:
+        if not isinstance(subport, dict):
+            return f"Invalid data format for subport: '{subport}' is not a dict"
+        if "port_id" not in subport:
+            return "A valid port UUID must be specified"
+        port_id = subport["port_id"]
+        if not is_uuid(port_id):
+            return f"Invalid UUID for subport: '{port_id}'"
+        if port_id in port_ids:
+            return f"Non unique UUID for subport: '{port_id}'"
+        port_ids.add(port_id)
+        kind, seg_id = subport.get("segmentation_type"), subport.get("segmentation_id")
+        if kind == INHERIT:
+            continue
+        if (not kind or seg_id is None) and len(subport) > 1:
+            return (f"Invalid subport details '{subport}': missing segmentation information. Must specify both "
+                    "segmentation_id and segmentation_type")
+        key = (repr(kind), repr(seg_id))
+        if seg_id is not None and key in segmentations:
+            return f"Segmentation ID '{seg_id}' for '{port_id}' is not unique"
+        segmentations.add(key)
+    return None
+
+
+def _segmentation(subport: dict) -> tuple[str, int]:
+    """The (type, id) a subport asks for, checked as the trunk plugin checks it."""
+    if "segmentation_type" not in subport or "segmentation_id" not in subport:
+        raise errors.InvalidInput(error_message=f"Invalid subport details '{subport}': missing segmentation "
+                                                "information. Must specify both segmentation_id and "
+                                                "segmentation_type")
+    kind, raw = subport["segmentation_type"], subport["segmentation_id"]
+    try:
+        seg_id = int(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise errors.InvalidInput(error_message=f"Invalid subport details: segmentation_id '{raw}' is not an "
+                                                "integer") from None
+    if not isinstance(kind, str) or kind not in SEGMENTATION_TYPES:
+        raise errors.InvalidInput(error_message=f"Unknown segmentation_type '{kind}'")
+    lowest, highest = SEGMENTATION_TYPES[kind]
+    if not lowest <= seg_id <= highest:
+        raise errors.InvalidInput(error_message=f"Segmentation ID '{seg_id}' is not in range")
+    return kind, seg_id
+
+
+# -- checks ---------------------------------------------------------------------------------------
+def _member(session: Session, port_id: str) -> TrunkPort | None:
+    return session.scalar(sa.select(TrunkPort).where(TrunkPort.port_id == port_id))
+
+
+def _refuse_member(session: Session, port_id: str) -> None:
+    """A port already in a trunk: as a subport, ``TrunkPortInUse``; as a parent,
+    ``ParentPortInUse`` (``TrunkPortValidator.validate``)."""
+    member = _member(session, port_id)
+    if member is not None:
+        raise (errors.ParentPortInUse if member.role == PARENT else errors.TrunkPortInUse)(port_id=port_id)
+
+
+def _parent(w: Work, port_id: Any) -> Port:
+    if not is_uuid(port_id):
+        raise converters.invalid_attribute("port_id", f"'{port_id}' is not a valid UUID")
+    port = store.fetch(w.s, Port, w.ctx, port_id)
+    _refuse_member(w.s, port.id)
+    if port.binding_host_id:
+        raise errors.ParentPortInUse(port_id=port.id)
+    return port
+
+
+def _subports(w: Work, parent: Port, requested: list[dict]) -> list[tuple[Port, str, int]]:
+    """``SubPortsValidator``: each requested subport with the segmentation it gets."""
+    parent_mtu = w.s.get_one(Network, parent.network_id).mtu
+    result = []
+    for subport in requested:
+        port_id = subport["port_id"]
+        if port_id == parent.id:
+            raise errors.ParentPortInUse(port_id=port_id)
+        port = w.s.scalar(sa.select(Port).where(Port.id == port_id, store.visible_clause(Port, w.ctx)))
+        if port is not None:
+            network = w.s.get_one(Network, port.network_id)
+            if network.mtu > parent_mtu:
+                # Neutron names the parent port as the "trunk" here.
+                raise errors.SubPortMtuGreaterThanTrunkPortMtu(port_id=port_id, port_mtu=network.mtu,
+                                                               trunk_id=parent.id, trunk_mtu=parent_mtu)
+            if subport.get("segmentation_type") == INHERIT:
+                subport = {"port_id": port_id, "segmentation_type": network.network_type,
+                           "segmentation_id": network.segmentation_id}
+        kind, seg_id = _segmentation(subport)
+        port = store.fetch(w.s, Port, w.ctx, port_id)
+        _refuse_member(w.s, port.id)
+        if port.device_id:
+            raise errors.PortInUse(net_id=port.network_id, port_id=port.id, device_id=port.device_id)
+        result.append((port, kind, seg_id))
+    return result
+
+
+def _manageable(row: Trunk) -> None:
+    """``trunk_can_be_managed``: a disabled trunk is locked."""
+    if not row.admin_state_up:
+        raise errors.TrunkDisabled(trunk_id=row.id)
+
+
+def _claim(w: Work, trunk_id: str, port: Port, role: str, kind: str | None = None,
+           seg_id: int | None = None) -> None:
+    """Put ``port`` in the trunk (the primary key decides a race for it) and give it a
+    new revision."""
+    values = {"port_id": port.id, "trunk_id": trunk_id, "role": role, "segmentation_type": kind,
+              "segmentation_id": seg_id}
+    if not try_insert(w.s, lambda: w.s.execute(sa.insert(TrunkPort).values(**values))):
+        _refuse_member(w.s, port.id)
+        if w.s.scalar(sa.select(TrunkPort.port_id).where(TrunkPort.trunk_id == trunk_id,
+                                                         TrunkPort.segmentation_type == kind,
+                                                         TrunkPort.segmentation_id == seg_id)) is not None:
+            raise errors.DuplicateSubPort(segmentation_type=kind, segmentation_id=seg_id, trunk_id=trunk_id)
+        raise ConcurrentUpdate(f"port {port.id} changed while joining trunk {trunk_id}")
+    store.bump(w.s, port)
+
+
+# -- the resource ---------------------------------------------------------------------------------
+def create(w: Work, attrs: dict) -> Trunk:
+    project_id = w.owner(attrs)
+    requested = attrs.get("sub_ports", [])
+    problem = subports_problem(requested)
+    if problem:
+        raise converters.invalid_attribute("sub_ports", problem)
+    parent = _parent(w, attrs["port_id"])
+    subports = _subports(w, parent, requested)
+    row = Trunk(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
+                admin_state_up=attrs.get("admin_state_up", True), port_id=parent.id)
+    w.s.add(row)
+    w.s.flush()
+    _claim(w, row.id, parent, PARENT)
+    for port, kind, seg_id in subports:
+        _claim(w, row.id, port, SUBPORT, kind, seg_id)
+    return row
+
+
+def update(w: Work, trunk_id: str, attrs: dict, revision: int | None = None) -> Trunk:
+    """``name``, ``description`` and ``admin_state_up`` change (disabling locks the trunk)."""
+    row = store.fetch(w.s, Trunk, w.ctx, trunk_id)
+    store.check_updatable(attrs, UPDATABLE)
+    store.update_row(w.s, row, dict(attrs), revision)
+    return row
+
+
+def delete(w: Work, trunk_id: str) -> None:
+    row = store.fetch(w.s, Trunk, w.ctx, trunk_id)
+    _manageable(row)
+    parent = w.s.get_one(Port, row.port_id)
+    if parent.binding_host_id:
+        raise errors.TrunkInUse(trunk_id=row.id)
+    members = list(w.s.scalars(sa.select(Port).join(TrunkPort, TrunkPort.port_id == Port.id)
+                               .where(TrunkPort.trunk_id == row.id)))
+    w.s.execute(sa.delete(TrunkPort).where(TrunkPort.trunk_id == row.id))
+    for port in members:
+        store.bump(w.s, port)
+    w.s.execute(sa.delete(Tag).where(Tag.resource_id == row.id))
+    deleted = changed_rows(w.s, sa.delete(Trunk).where(Trunk.id == row.id,
+                                                       Trunk.revision_number == row.revision_number),
+                           execution_options={"synchronize_session": False})
+    if deleted != 1:
+        raise ConcurrentUpdate(f"trunk {row.id} changed while being deleted")
+
+
+def add_subports(w: Work, trunk_id: str, requested: Any) -> Trunk:
+    row = store.fetch(w.s, Trunk, w.ctx, trunk_id)
+    problem = subports_problem(requested)
+    if problem:
+        raise errors.InvalidInput(error_message=problem)
+    parent = w.s.get_one(Port, row.port_id)
+    subports = _subports(w, parent, requested)
+    _manageable(row)
+    for port, kind, seg_id in subports:
+        _claim(w, row.id, port, SUBPORT, kind, seg_id)
+    _changed(w, row, parent)
+    return row
+
+
+def remove_subports(w: Work, trunk_id: str, requested: Any) -> Trunk:
+    """Only the ports are read from the items (their segmentation, if given, must be whole)."""
+    row = store.fetch(w.s, Trunk, w.ctx, trunk_id)
+    _manageable(row)
+    problem = subports_problem(requested)
+    if problem:
+        raise errors.InvalidInput(error_message=problem)
+    current = set(w.s.scalars(sa.select(TrunkPort.port_id).where(TrunkPort.trunk_id == row.id,
+                                                                  TrunkPort.role == SUBPORT)))
+    for subport in requested:
+        if subport["port_id"] not in current:
+            raise errors.SubPortNotFound(trunk_id=row.id, port_id=subport["port_id"])
+    port_ids = [s["port_id"] for s in requested]
+    w.s.execute(sa.delete(TrunkPort).where(TrunkPort.trunk_id == row.id, TrunkPort.port_id.in_(port_ids)))
+    for port in w.s.scalars(sa.select(Port).where(Port.id.in_(port_ids))):
+        store.bump(w.s, port)
+    _changed(w, row, w.s.get_one(Port, row.port_id))
+    return row
+
+
+def _changed(w: Work, row: Trunk, parent: Port) -> None:
+    """A subport change is a new revision of the trunk, and of its parent (whose
+    ``trunk_details`` show the subports)."""
+    store.bump(w.s, row)
+    store.bump(w.s, parent)
+
+
+# -- what other resources ask -----------------------------------------------------------------------
+def check_port_deletable(session: Session, port_id: str) -> None:
+    """``enforce_port_deletion_rules``: a port in a trunk stays."""
+    member = _member(session, port_id)
+    if member is not None:
+        refusal = errors.PortInUseAsTrunkParent if member.role == PARENT else errors.PortInUseAsSubPort
+        raise refusal(port_id=port_id, trunk_id=member.trunk_id)
+
+
+def active_parents():
+    """SELECT of the ports whose trunk is ACTIVE: bound and active."""
+    return sa.select(Port.id).where(Port.binding_host_id != "", Port.status == "ACTIVE")
+
+
+def status_of(parent: Port | None) -> str:
+    return "ACTIVE" if parent is not None and parent.binding_host_id and parent.status == "ACTIVE" else "DOWN"
+
+
+def status_filter(query) -> list:
+    """``status=<ACTIVE|DOWN>`` (repeated: any of them), on the status the parents give."""
+    values = query.getlist("status")
+    if not values:
+        return []
+    active = Trunk.port_id.in_(active_parents())
+    clauses = [active if v == "ACTIVE" else sa.not_(active) if v == "DOWN" else sa.false() for v in values]
+    return [sa.or_(*clauses)]

@@ -1,0 +1,1 @@
+"""The orchestration engine: stacks driven to their template, resource by resource."""

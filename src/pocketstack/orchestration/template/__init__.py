@@ -1,0 +1,1 @@
+"""HOT templates: versions, intrinsic functions, parameters and the parsed template."""

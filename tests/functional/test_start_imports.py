@@ -1,0 +1,52 @@
+"""What starting the all-in-one cloud loads: no library that only some requests need.
+
+Start-up time is mostly imports (docs/performance.md, "Cold start"), so the libraries
+only some requests use are imported where they are used.  This starts a cloud as
+``pocketstack up`` does (fake hypervisor: Cloud, bootstrap, every service's workers) in
+a fresh interpreter and checks they stayed out -- and that nothing probed KVM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+LAZY = ["alembic", "httpx", "jinja2", "jsonschema", "cryptography", "hypothesis", "mako",
+        "pocketstack.cli.seeding", "pocketstack.compute.drivers.qemu", "pocketstack.compute.drivers.kvm_probe"]
+
+SCRIPT = textwrap.dedent("""
+    import asyncio, json, sys
+    from pocketstack.cli.first_start import ALL_IN_ONE, hash_ahead, prepare
+    from pocketstack.common import config
+    from pocketstack.cloud import Cloud
+
+    data = sys.argv[1]
+    settings = config.load(None, {"data_dir": data, "admin_password": "secret",
+                                  "clouds_file": data + "/clouds.yaml", **ALL_IN_ONE})
+    cloud = Cloud(settings)
+    prepare(cloud, hash_ahead(settings))
+
+    async def run():
+        await cloud.start_services()
+        await cloud.stop_services()
+
+    asyncio.run(run())
+    cloud.close()
+    print(json.dumps(sorted(sys.modules)))
+""")
+
+
+def test_starting_the_cloud_leaves_request_only_libraries_unloaded(tmp_path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "POCKETSTACK_BCRYPT_ROUNDS": "4"}
+    env.pop("POCKETSTACK_CONFIG", None)
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "data")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    assert [name for name in LAZY if name in loaded] == []
+    assert "pocketstack.identity.service" in loaded  # it did start the cloud
