@@ -6,8 +6,8 @@ has at most one pending transfer).  The random auth key is returned once; only i
 SHA-256 is stored.  Accepting checks the key, then in one transaction: charges the
 recipient's quota and releases the donor's (both by CAS on the usage rows), moves the
 volume back to ``available`` under its new owner (CAS on ``(id, status, project_id)``),
-re-owns its snapshots (unless the transfer leaves them, 3.55) and deletes the transfer
-row.  ``awaiting-transfer`` is a resting
+re-owns its snapshots (project and user, unless the transfer leaves them, 3.55) and
+deletes the transfer row.  ``awaiting-transfer`` is a resting
 state, not a ``*-ing`` one: nothing is in flight, so there is nothing to recover.
 """
 
@@ -101,7 +101,7 @@ class Transfers:
             busy = None if no_snapshots else s.scalar(sa.select(m.Snapshot.id).where(
                 m.Snapshot.volume_id == volume_id, m.Snapshot.status != "available").limit(1))
             if busy:
-                raise errors.InvalidSnapshot(reason=f"Snapshot {busy} is not in available status.")
+                raise errors.InvalidSnapshot(reason=f"snapshot: {busy} status must be available")
             move(s, volume_id, "available", "awaiting-transfer")
             s.add(transfer)
             s.flush()
@@ -124,8 +124,9 @@ class Transfers:
         run_in_transaction(self.db, work)
 
     def accept(self, context: RequestContext, transfer_id: str, auth_key: str) -> m.Transfer:
-        """Give the volume to the caller's project; 400 for a wrong key, 413 when the
-        recipient's quota cannot take it."""
+        """Give the volume to the caller's project (its own too, as Cinder allows: the
+        accepting user becomes the owner); 400 for a wrong key, 413 when the recipient's
+        quota cannot take it or the volume is over its ``per_volume_gigabytes``."""
         with self.db.session(readonly=True) as s:
             transfer = s.get(m.Transfer, transfer_id)
             if transfer is None:
@@ -134,6 +135,7 @@ class Transfers:
         if not hmac.compare_digest(transfer.key_hash, _hash(transfer.salt, auth_key)):
             raise errors.InvalidAuthKey(transfer_id=transfer_id)
         volume = self._volume(transfer.volume_id)
+        self.quotas.check_volume_size(context.project_id, volume.size)
         vtype = self.types.get_by_id(volume.volume_type_id) if volume.volume_type_id else None
         type_name = vtype.name if vtype else None
 
@@ -145,11 +147,12 @@ class Transfers:
                 raise invalid(transfer.volume_id, "accept transfer", "awaiting-transfer",
                               row.status if row else "deleted")
             snapshots = [] if transfer.no_snapshots else list(s.execute(
-                sa.select(m.Snapshot.status, m.Snapshot.size).where(m.Snapshot.volume_id == row.id)))
-            if any(status != "available" for status, _ in snapshots):
-                raise errors.InvalidSnapshot(reason=f"the snapshots of volume {row.id} must all be available "
-                                 f"to accept its transfer.")
-            sizes = [size for _, size in snapshots]
+                sa.select(m.Snapshot.id, m.Snapshot.status, m.Snapshot.size).where(m.Snapshot.volume_id == row.id)))
+            busy = next((snapshot_id for snapshot_id, status, _ in snapshots if status != "available"), None)
+            if busy:
+                raise errors.InvalidSnapshot(reason=f"Transfer {transfer_id}: Snapshot {busy} is not in the "
+                                                    f"expected available state.")
+            sizes = [size for _, _, size in snapshots]
             moved = {"volumes": 1, "gigabytes": row.size + sum(sizes), "snapshots": len(sizes)}
             self.quotas.reserve(s, context.project_id, type_name, **moved)
             self.quotas.reserve(s, row.project_id, type_name, **{k: -v for k, v in moved.items()})
@@ -160,7 +163,7 @@ class Transfers:
             # CAS on the snapshots too: one that started deleting meanwhile re-runs the check.
             result = s.execute(sa.update(m.Snapshot).where(m.Snapshot.volume_id == row.id,
                                                            m.Snapshot.status == "available")
-                               .values(project_id=context.project_id))
+                               .values(project_id=context.project_id, user_id=context.user_id))
             if rowcount(result) != len(sizes):
                 raise ConcurrentUpdate(f"snapshots of volume {row.id} changed meanwhile")
         run_in_transaction(self.db, work)
