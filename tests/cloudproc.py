@@ -100,6 +100,16 @@ def running_cloud(tmp_path: Path, *extra_args: str, database_url: str | None = N
                 process.wait()
 
 
+def admin_token(url: str) -> tuple[str, str]:
+    """A token of the cloud's admin on the admin project, and that project's id."""
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "admin", "domain": {"id": "default"}, "password": ADMIN_PASSWORD}}},
+        "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+    response = httpx.post(f"{url}/identity/v3/auth/tokens", json=body)
+    assert response.status_code == 201, response.text
+    return response.headers["X-Subject-Token"], response.json()["token"]["project"]["id"]
+
+
 def eventually(check, timeout: float = 60.0, interval: float = 0.5):
     """Poll ``check`` until it returns something truthy (no timing is asserted)."""
     deadline = time.monotonic() + timeout

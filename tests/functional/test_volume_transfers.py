@@ -246,7 +246,8 @@ def test_v3_refusals_in_cinders_format(api, admin_token, donor, recipient):
     finally:
         call(api, admin_token, "PUT", f"/os-quota-sets/{project_of(api, recipient)}",
              json={"quota_set": {"per_volume_gigabytes": -1}})
-    assert too_big.status_code == 413 and "larger than maximum allowed limit 0G" in too_big.text
+    assert too_big.status_code == 413
+    assert "larger than maximum allowed limit 0G" in too_big.json()["overLimit"]["message"]
     assert call(api, donor, "GET", f"{V3}/{transfer['id']}").status_code == 200
     assert call(api, donor, "DELETE", f"{V3}/{transfer['id']}").status_code == 202
 

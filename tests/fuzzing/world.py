@@ -284,7 +284,7 @@ def build_volume(world: World, b: Builder) -> None:
         "volumes": -1, "gigabytes": -1, "snapshots": -1, "backups": -1, "backup_gigabytes": -1}})
     vtype = b.create(f"{v3}/types", "volume_type", {"name": unique("fuzz-type")}, VOLUME)
     volumes = [b.create(f"{v3}/volumes", "volume", {"size": 1, "name": unique("fuzz-vol")}, VOLUME)["id"]
-               for _ in range(3)]
+               for _ in range(4)]
     for vid in volumes:
         b.wait(f"{v3}/volumes/{vid}", "volume", ("available", "error"), VOLUME)
     snapshot = b.create(f"{v3}/snapshots", "snapshot", {"volume_id": volumes[0]}, VOLUME)["id"]
@@ -295,6 +295,8 @@ def build_volume(world: World, b: Builder) -> None:
     attachment = b.create(f"{v3}/attachments", "attachment", {
         "volume_uuid": volumes[1], "instance_uuid": world.known["servers"][0]}, VOLUME)["id"]
     transfer = b.create(f"{v3}/os-volume-transfer", "transfer", {"volume_id": volumes[2]}, VOLUME)["id"]
+    v3_transfer = b.create(f"{v3}/volume-transfers", "transfer", {
+        "volume_id": volumes[3], "name": unique("fuzz-transfer"), "no_snapshots": True}, VOLUME)["id"]
     # A volume of a type no backend serves: its create fails with a user message.
     nobody = b.create(f"{v3}/types", "volume_type", {"name": unique("fuzz-nobody"),
                                                      "extra_specs": {"vendor_name": "nobody"}}, VOLUME)
@@ -317,8 +319,9 @@ def build_volume(world: World, b: Builder) -> None:
         world.add(key, value)
     for key, value in (("v3", world.project), ("types", vtype["id"]), ("extra_specs", "fuzz-spec"),
                        ("volumes", volumes[0]), ("snapshots", snapshot), ("backups", backup), ("qos-specs", qos),
-                       ("attachments", attachment), ("os-volume-transfer", transfer), ("target", world.project),
-                       ("messages", message), ("os-volumes", volumes[0]), ("os-snapshots", snapshot)):
+                       ("attachments", attachment), ("os-volume-transfer", transfer),
+                       ("volume-transfers", v3_transfer), ("target", world.project), ("messages", message),
+                       ("os-volumes", volumes[0]), ("os-snapshots", snapshot)):
         world.add(key, value)
 
 

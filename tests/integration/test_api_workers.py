@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cloudproc import ADMIN_PASSWORD, eventually, running_cloud
+from cloudproc import admin_token, eventually, running_cloud
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -38,15 +38,6 @@ def api_workers(proc) -> list[int]:
             if b"pocketstack.cli.api_workers" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
 
-def token(url: str) -> tuple[str, str]:
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "admin", "domain": {"id": "default"}, "password": ADMIN_PASSWORD}}},
-        "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
-    response = httpx.post(f"{url}/identity/v3/auth/tokens", json=body)
-    assert response.status_code == 201, response.text
-    return response.headers["X-Subject-Token"], response.json()["token"]["project"]["id"]
-
-
 def fresh(url: str, tok: str, method: str, path: str, **kwargs) -> httpx.Response:
     """One request on its own connection (so the kernel picks a process for each)."""
     with httpx.Client(base_url=url, headers={"X-Auth-Token": tok}, timeout=60) as client:
@@ -62,7 +53,7 @@ def cloud_proc(tmp_path_factory):
 
 def test_every_kind_of_request_works_whichever_process_takes_it(cloud_proc):
     url = cloud_proc.url
-    tok, project = token(url)
+    tok, project = admin_token(url)
     (extra,) = api_workers(cloud_proc)
     before = cpu_seconds(extra)
     net = fresh(url, tok, "POST", "/network/v2.0/networks", json={"network": {"name": "w"}}).json()["network"]
@@ -105,7 +96,7 @@ def test_every_kind_of_request_works_whichever_process_takes_it(cloud_proc):
 
 def test_a_dead_api_worker_is_replaced_and_the_cloud_keeps_serving(cloud_proc):
     url = cloud_proc.url
-    tok, _ = token(url)
+    tok, _ = admin_token(url)
     (extra,) = api_workers(cloud_proc)
     os.kill(extra, signal.SIGKILL)
     for _ in range(5):
@@ -121,7 +112,7 @@ def test_a_live_reset_works_whichever_process_takes_it(cloud_proc):
     both processes' RPC goes on through it.  Resets and a snapshot restore on fresh
     connections (the kernel picks the process), with the extra process shown to take part."""
     url = cloud_proc.url
-    tok, _ = token(url)
+    tok, _ = admin_token(url)
     eventually(lambda: len(api_workers(cloud_proc)) == 1, timeout=30)  # after the replacement above, if any
     (extra,) = api_workers(cloud_proc)
     assert fresh(url, tok, "POST", "/_pocketstack/snapshots", json={"snapshot": {"name": "empty"}}).status_code == 201

@@ -1,17 +1,19 @@
 """The real ``openstack`` CLI against a real ``pocketstack up``: volumes, images,
-snapshots, backups, types and attaching volumes to servers; data written to a volume
-survives snapshot → new volume → backup → restore byte for byte."""
+snapshots, backups, types, attaching volumes to servers and a transfer without its
+snapshots; data written to a volume survives snapshot → new volume → backup → restore
+byte for byte."""
 
 from __future__ import annotations
 
 import os
 import time
 
+import httpx
 import pytest
 
 from pocketstack.volume.drivers.file import data_extents
 
-from cloudproc import running_cloud
+from cloudproc import admin_token, running_cloud
 
 
 def wait_status(proc, kind, name, wanted, timeout=60):
@@ -171,3 +173,22 @@ def test_server_boot_from_volume(proc, tmp_path):
     wait_status(proc, "volume", "boot-vol", "available")
     assert proc.openstack("volume", "show", "boot-vol", "-f", "json")["attachments"] == []
     proc.openstack("volume", "delete", "boot-vol")
+
+
+def test_transfer_request_without_snapshots(proc):
+    """``openstack volume transfer request create --no-snapshots`` at 3.55, which
+    cinderclient sends to ``/volume-transfers``: one CLI call, the rest through the API."""
+    token, project = admin_token(proc.url)
+    api = httpx.Client(base_url=f"{proc.url}/volume/v3/{project}", timeout=30,
+                       headers={"X-Auth-Token": token, "OpenStack-API-Version": "volume 3.57"})
+    volume = api.post("/volumes", json={"volume": {"size": 1, "name": "xfer-vol"}}).json()["volume"]
+    deadline = time.monotonic() + 60
+    while api.get(f"/volumes/{volume['id']}").json()["volume"]["status"] != "available":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    made = proc.openstack("--os-volume-api-version", "3.55", "volume", "transfer", "request", "create",
+                          "--no-snapshots", "--name", "xfer", volume["id"], "-f", "json")
+    assert made["volume_id"] == volume["id"] and made["name"] == "xfer" and made["auth_key"]
+    shown = api.get(f"/volume-transfers/{made['id']}").json()["transfer"]
+    assert shown["no_snapshots"] is True and shown["source_project_id"] == project
+    assert api.delete(f"/volume-transfers/{made['id']}").status_code == 202

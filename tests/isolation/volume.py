@@ -298,6 +298,9 @@ OPS = [
           expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{transfer}"),
     op_at("3.59", "transfer", "list-v3-all-tenants", "GET", "/volume-transfers/detail?all_tenants=1",
           ALL_TENANTS_LIST, watch="{transfer}"),
+    # 3.57's filter on the donor's project: another project naming A lists nothing of A's.
+    op_at("3.57", "transfer", "list-v3-source-a", "GET", "/volume-transfers/detail?source_project_id={project_a}",
+          expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{transfer}"),
     op_at("3.59", "transfer", "show-v3", "GET", "/volume-transfers/{transfer}", OWN_READ),
     op_at("3.59", "transfer", "create-v3", "POST", "/volume-transfers", CREATE_FROM_A,
           body={"transfer": {"volume_id": "{volume}", "no_snapshots": True}}, consumes="volume"),
