@@ -61,6 +61,7 @@ def creates_naming(volume: str, snapshot: str, type_id: str, type_name: str) -> 
         ("/snapshots", {"snapshot": {"volume_id": volume}}, f"Volume {volume} could not be found."),
         ("/backups", {"backup": {"volume_id": volume}}, f"Volume {volume} could not be found."),
         ("/os-volume-transfer", {"transfer": {"volume_id": volume}}, f"Volume {volume} could not be found."),
+        ("/volume-transfers", {"transfer": {"volume_id": volume}}, f"Volume {volume} could not be found."),
     ]
 
 
@@ -91,7 +92,7 @@ def test_a_reader_naming_nothing_gets_the_lookups_404(api, project_a):
         assert response.json()["itemNotFound"]["message"] == message
 
 
-@pytest.mark.parametrize("path", ["/volumes", "/snapshots", "/backups", "/os-volume-transfer"])
+@pytest.mark.parametrize("path", ["/volumes", "/snapshots", "/backups", "/os-volume-transfer", "/volume-transfers"])
 def test_a_readers_malformed_create_is_a_bad_request(api, project_a, path):
     """Cinder validates the body before anything else."""
     response = call(api, project_a["reader"], "POST", path, json={"nothing": {}})

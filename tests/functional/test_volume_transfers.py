@@ -214,9 +214,14 @@ def test_v3_refusals_in_cinders_format(api, admin_token, donor, recipient):
         assert refused.status_code == 404
         assert refused.json() == {"itemNotFound": {"code": 404, "message": f"Transfer {missing} could not be found."}}
     for spec in ({"volume_id": volume["id"], "no_snapshots": "maybe"}, {"volume_id": volume["id"], "size": 1},
-                 {"volume_id": volume["id"], "name": 5}):
+                 {"volume_id": volume["id"], "name": 5}, {"volume_id": volume["id"], "name": ""},
+                 {"volume_id": volume["id"], "name": "n" * 256}):
         refused = call(api, donor, "POST", V3, headers=at("3.57"), json={"transfer": spec})
         assert refused.status_code == 400 and refused.json()["badRequest"]["code"] == 400, spec
+    # Cinder's name_skip_leading_trailing_spaces, inside a oneOf: the oneOf's message.
+    blank = call(api, donor, "POST", T, json={"transfer": {"volume_id": volume["id"], "name": "   "}})
+    assert blank.json()["badRequest"]["message"] == (
+        "Invalid input for field/attribute name. Value:    . '   ' is not valid under any of the given schemas")
 
     # A snapshot that is not available stops a transfer that takes the snapshots only.
     snapshot = snapshot_of(api, donor, volume["id"])
@@ -227,8 +232,9 @@ def test_v3_refusals_in_cinders_format(api, admin_token, donor, recipient):
     assert refused.json()["badRequest"]["message"] == (
         f"Invalid snapshot: snapshot: {snapshot['id']} status must be available")
     made = call(api, donor, "POST", V3, headers=at("3.55"), json={"transfer": {
-        "volume_id": volume["id"], "no_snapshots": "true"}})  # Cinder's boolean words
+        "volume_id": volume["id"], "no_snapshots": "true", "name": f" {'n' * 255} "}})  # Cinder's boolean words
     assert made.status_code == 202 and made.json()["transfer"]["no_snapshots"] is True
+    assert made.json()["transfer"]["name"] == "n" * 255  # 255 characters once stripped
     transfer = made.json()["transfer"]
 
     wrong = call(api, recipient, "POST", f"{V3}/{transfer['id']}/accept", json={"accept": {"auth_key": 1234}})

@@ -284,9 +284,18 @@ BACKUP_ACTIONS = {
                               required=("status",)),
 }
 
-# -- transfers --------------------------------------------------------------------------------
+# -- transfers (cinder/api/schemas/volume_transfer.py) ------------------------------------------
+def _stripped_name_checker(value: Any) -> bool:
+    """Cinder's ``name_skip_leading_trailing_spaces``: 1 to 255 characters once stripped.
+    Inside the transfer's ``oneOf`` Cinder's own message is lost: the refusal is the
+    ``oneOf``'s ("... is not valid under any of the given schemas")."""
+    return not isinstance(value, str) or 0 < len(value.strip()) <= 255
+
+
+add_format("name_skip_leading_trailing_spaces", _stripped_name_checker)
 TRANSFER_CREATE: dict[str, Any] = {"type": "object", "properties": {
-    "volume_id": UUID, "name": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}},
+    "volume_id": UUID,
+    "name": {"oneOf": [{"type": "string", "format": "name_skip_leading_trailing_spaces"}, {"type": "null"}]}},
     "required": ["volume_id"], "additionalProperties": False}
 TRANSFER_ACCEPT = {"type": "object", "properties": {"auth_key": {"type": ["string", "integer"]}},
                    "required": ["auth_key"], "additionalProperties": False}
