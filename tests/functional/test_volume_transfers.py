@@ -191,8 +191,25 @@ def test_v3_accept_moves_the_snapshots_unless_left(api, admin_token, donor, reci
     transfer = call(api, donor, "POST", V3, headers=at("3.55"), json={"transfer": {
         "volume_id": volume["id"], "no_snapshots": no_snapshots}}).json()["transfer"]
     assert transfer["no_snapshots"] is no_snapshots
-    assert call(api, recipient, "POST", f"{V3}/{transfer['id']}/accept", headers=at("3.55"),
-                json={"accept": {"auth_key": transfer["auth_key"]}}).status_code == 202
+
+    def snapshot_status(status):
+        assert call(api, admin_token, "POST", f"/snapshots/{snapshot['id']}/action",
+                    json={"os-reset_status": {"status": status}}).status_code == 202
+
+    def accept():
+        return call(api, recipient, "POST", f"{V3}/{transfer['id']}/accept", headers=at("3.55"),
+                    json={"accept": {"auth_key": transfer["auth_key"]}})
+    snapshot_status("error")  # a snapshot that is to move must be available when accepted
+    if no_snapshots:
+        assert accept().status_code == 202
+    else:
+        refused = accept()
+        assert refused.status_code == 400 and refused.json()["badRequest"]["message"] == (
+            f"Invalid snapshot: Transfer {transfer['id']}: Snapshot {snapshot['id']} is not in the expected "
+            f"available state.")
+        snapshot_status("available")
+        assert accept().status_code == 202
+    snapshot_status("available")
 
     moved = {"volumes": 1, "gigabytes": 2, "snapshots": 0} if no_snapshots else {
         "volumes": 1, "gigabytes": 4, "snapshots": 1}

@@ -7,8 +7,8 @@ SHA-256 is stored.  Accepting checks the key, then in one transaction: charges t
 recipient's quota and releases the donor's (both by CAS on the usage rows), moves the
 volume back to ``available`` under its new owner (CAS on ``(id, status, project_id)``),
 re-owns its snapshots (project and user, unless the transfer leaves them, 3.55) and
-deletes the transfer row.  ``awaiting-transfer`` is a resting
-state, not a ``*-ing`` one: nothing is in flight, so there is nothing to recover.
+deletes the transfer row.  ``awaiting-transfer`` is a resting state, not a ``*-ing``
+one: nothing is in flight, so there is nothing to recover.
 """
 
 from __future__ import annotations
