@@ -137,6 +137,10 @@ class JwsKeys:
 
 
 class JwsKeyRepository:
+    """``private/private.pem`` signs (Keystone's name); every file in ``public/`` is a
+    public key that validates.  Rotation numbers the public keys it writes (``<n>.pem``)
+    and prunes only those."""
+
     PRIVATE = "private.pem"
 
     def __init__(self, path: Path, max_active_keys: int = 3):
@@ -203,6 +207,8 @@ class JwsKeyRepository:
                 continue
             try:
                 key = serialization.load_pem_public_key(path.read_bytes())
+            except FileNotFoundError:  # pruned by a rotation in another process just now
+                continue
             except ValueError:
                 LOG.warning("%s is not a PEM public key: ignored", path)
                 continue
