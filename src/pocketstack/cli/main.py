@@ -309,9 +309,10 @@ def cmd_token_keys(args: argparse.Namespace) -> int:
     provider = args.provider or settings.token_provider
     keys = token_key_repository(provider, settings.data_dir, settings.max_active_keys)
     if args.keys_command == "create":
-        existed = keys.path.exists() and any(keys.path.iterdir())
+        before = sorted(keys.path.rglob("*")) if keys.path.exists() else []
         keys.ensure()
-        print(f"{provider} token keys {'already exist' if existed else 'created'} in {keys.path}")
+        made = sorted(keys.path.rglob("*")) != before
+        print(f"{provider} token keys {'created' if made else 'already exist'} in {keys.path}")
         return 0
     keys.ensure()
     new = keys.rotate()
