@@ -29,7 +29,9 @@ process(es) (e.g. ``--client-cpus 1`` with the server under ``taskset -c 0``).
 ``--cold-start`` instead measures a pocketstack server itself: time from exec of
 ``pocketstack up`` to the first successful ``GET /identity/v3``, on a fresh data
 directory and on a restart with the existing one, the server's CPU time until then, and
-the idle RSS of the server process.  ``--source DIR`` runs another tree (before/after).
+the idle RSS of the server process.  ``--source DIR`` runs another tree (before/after);
+``--token-provider jws`` starts it with JWS tokens.  (Load figures of a JWS server: start
+it with ``POCKETSTACK_TOKEN_PROVIDER=jws``; nothing else changes.)
 
 Everything is bounded: every loop stops at ``--duration`` seconds or ``--requests``
 requests (hard caps: 600 s, 1,000,000 requests), and only loopback URLs are accepted.
@@ -425,6 +427,8 @@ def _cold_start_env(args: argparse.Namespace, tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
     if args.bcrypt_rounds:
         env["POCKETSTACK_BCRYPT_ROUNDS"] = str(args.bcrypt_rounds)
+    if args.token_provider:
+        env["POCKETSTACK_TOKEN_PROVIDER"] = args.token_provider
     if args.source:
         env["PYTHONPATH"] = str(Path(args.source).resolve())
     if args.bytecode_cache:
@@ -472,6 +476,7 @@ def cmd_cold_start(args: argparse.Namespace) -> int:
         "nice": args.nice,
         "probe": probe,
         "bcrypt_rounds": args.bcrypt_rounds or int(env.get("POCKETSTACK_BCRYPT_ROUNDS", 12)),
+        "token_provider": env.get("POCKETSTACK_TOKEN_PROVIDER", "fernet"),
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "fresh_ms": {"median": round(statistics.median(runs["fresh"]) * 1000), "min": round(min(runs["fresh"]) * 1000),
@@ -570,6 +575,8 @@ def build_parser() -> argparse.ArgumentParser:
     cold.add_argument("--cold-start-port", type=int, default=18796)
     cold.add_argument("--cold-start-runs", type=int, default=5)
     cold.add_argument("--bcrypt-rounds", type=int, default=None, help="POCKETSTACK_BCRYPT_ROUNDS for the server")
+    cold.add_argument("--token-provider", choices=("fernet", "jws"), default=None,
+                      help="POCKETSTACK_TOKEN_PROVIDER for the server (jws: a key pair made at first start)")
     cold.add_argument("--idle-wait", type=float, default=3.0, help="seconds idle before reading RSS")
     cold.add_argument("--source", help="run this source tree (its src/ directory) with this Python instead of "
                                        "the installed pocketstack")

@@ -13,7 +13,7 @@
     pocketstack reset                back to the bootstrapped state (docs/testing.md)
     pocketstack snapshot save FILE   the whole cloud's state to a file (snapshot restore FILE: back)
     pocketstack db upgrade           apply database migrations
-    pocketstack token-keys rotate    rotate the Fernet token keys
+    pocketstack token-keys rotate    rotate the token keys (token-keys create: set them up)
     pocketstack ring ...             build object rings (swift-ring-builder work-alike)
     pocketstack object dispersion    how many copies of a sample of objects are in place
     pocketstack object expirer       delete objects past their X-Delete-At
@@ -303,13 +303,23 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_token_keys(args: argparse.Namespace) -> int:
-    from pocketstack.identity.keys import KeyRepository
+    from pocketstack.identity.keys import KeyRepository, token_key_repository
 
     settings = _settings(args)
-    keys = KeyRepository(settings.data_dir / "fernet-keys", settings.max_active_keys)
+    provider = args.provider or settings.token_provider
+    keys = token_key_repository(provider, settings.data_dir, settings.max_active_keys)
+    if args.keys_command == "create":
+        before = sorted(keys.path.rglob("*")) if keys.path.exists() else []
+        keys.ensure()
+        made = sorted(keys.path.rglob("*")) != before
+        print(f"{provider} token keys {'created' if made else 'already exist'} in {keys.path}")
+        return 0
     keys.ensure()
-    primary = keys.rotate()
-    print(f"rotated: key {primary} is now primary ({keys.path})")
+    new = keys.rotate()
+    if isinstance(keys, KeyRepository):
+        print(f"rotated: key {new} is now primary ({keys.path})")
+    else:
+        print(f"rotated: key {new} signs from now on ({keys.private_key_path}; public keys in {keys.public_dir})")
     return 0
 
 
@@ -485,9 +495,14 @@ def build_parser() -> argparse.ArgumentParser:
     revision.add_argument("-m", "--message", required=True)
     db.set_defaults(func=cmd_db)
 
-    keys = sub.add_parser("token-keys", help="Fernet token keys")
+    keys = sub.add_parser("token-keys", help="token keys (Fernet or JWS)")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    keys_sub.add_parser("rotate", help="promote the staged key and stage a new one")
+    for action, text in (("create", "set up the key repository if it is empty"),
+                         ("rotate", "Fernet: promote the staged key and stage a new one; "
+                                    "JWS: a new key pair signs, older public keys still validate")):
+        keys_parser = keys_sub.add_parser(action, help=text)
+        keys_parser.add_argument("--provider", choices=("fernet", "jws"),
+                                 help="whose keys (default: the token_provider setting)")
     keys.set_defaults(func=cmd_token_keys)
 
     ring = sub.add_parser("ring", help="object rings (swift-ring-builder work-alike)", add_help=False)

@@ -110,6 +110,10 @@ class Settings:
     admin_password: str = ""
     token_expiration: int = 3600  # seconds
     token_allow_expired_window: int = 172800
+    # Keystone's [token] provider: "fernet" (encrypted; keys in data_dir/fernet-keys) or
+    # "jws" (ES256-signed JWTs; key pairs in data_dir/jws-keys).  Docs: docs/identity.md.
+    token_provider: str = "fernet"
+    # Fernet keys kept (staged, primary, secondaries); JWS public keys kept by rotation.
     max_active_keys: int = 3
     bcrypt_rounds: int = 12
     # Seconds a successful password/secret check is remembered (as an HMAC, in memory)

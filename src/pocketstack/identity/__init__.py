@@ -1,1 +1,1 @@
-"""Identity (Keystone v3): users, projects, roles, the catalog and Fernet tokens."""
+"""Identity (Keystone v3): users, projects, roles, the catalog and Fernet or JWS tokens."""

@@ -1,7 +1,7 @@
 """Authentication and token validation.
 
 ``authenticate`` checks the methods of an auth request (password, token,
-application_credential), resolves the requested scope and seals a Fernet token.
+application_credential), resolves the requested scope and seals a token (Fernet or JWS).
 ``validate`` opens a token and re-derives everything that may have changed since it was
 issued — user and scope still exist and are enabled, the token is not revoked, the user
 still holds roles there — in one read-only transaction.  The same validation backs
@@ -31,8 +31,8 @@ from pocketstack.identity.tokens import (
     SCOPE_PROJECT,
     SCOPE_SYSTEM,
     SCOPE_UNSCOPED,
+    Formatter,
     TokenError,
-    TokenFormatter,
     TokenPayload,
     new_audit_id,
 )
@@ -89,7 +89,7 @@ def format_time(value: dt.datetime) -> str:
 
 
 class TokenManager:
-    def __init__(self, db: Database, identity, formatter: TokenFormatter, expiration: int,
+    def __init__(self, db: Database, identity, formatter: Formatter, expiration: int,
                  verified_secret_ttl: float = 300):
         self.db = db
         self.identity = identity

@@ -20,11 +20,11 @@ from pocketstack.identity.credentials import CredentialManager
 from pocketstack.identity.ec2tokens import Ec2TokenIssuer
 from pocketstack.identity.endpoint_filter import EndpointFilterManager
 from pocketstack.identity.errors import ProjectNotFound
-from pocketstack.identity.keys import KeyRepository
+from pocketstack.identity.keys import KeyRepository, token_key_repository
 from pocketstack.identity.limits import LimitManager
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID, ResourceManager
 from pocketstack.identity.revoke import RevokeManager
-from pocketstack.identity.tokens import TokenFormatter
+from pocketstack.identity.tokens import Formatter, TokenFormatter
 from pocketstack.identity.trusts import TrustManager
 from pocketstack.identity.users import UserManager
 
@@ -32,12 +32,13 @@ from pocketstack.identity.users import UserManager
 class Identity:
     """Keystone: projects and domains, users and groups, roles and assignments, the
     catalog (with endpoint filtering), application credentials, trusts, credentials,
-    unified limits and Fernet tokens."""
+    unified limits and Fernet or JWS tokens."""
 
     def __init__(self, db: Database, settings: Settings):
         self.db = db
         self.settings = settings
-        self.keys = KeyRepository(settings.data_dir / "fernet-keys", settings.max_active_keys)
+        # The keys of the token provider in use (``token_provider``): a Fernet or a JWS repository.
+        self.keys = token_key_repository(settings.token_provider, settings.data_dir, settings.max_active_keys)
         self.compliance = SecurityCompliance.from_settings(settings)
         self.revoke = RevokeManager(db, max_token_age=settings.token_expiration + settings.token_allow_expired_window)
         self.resource = ResourceManager(db, self)
@@ -51,9 +52,15 @@ class Identity:
         self.credential_keys = KeyRepository(settings.data_dir / "credential-keys", settings.max_active_keys)
         self.credentials = CredentialManager(db, self.credential_keys)
         self.limits = LimitManager(db)
-        self.tokens = TokenManager(db, self, TokenFormatter(self.keys), settings.token_expiration,
+        self.tokens = TokenManager(db, self, self._token_formatter(), settings.token_expiration,
                                    settings.verified_secret_ttl)
         self.ec2tokens = Ec2TokenIssuer(self)
+
+    def _token_formatter(self) -> Formatter:
+        if isinstance(self.keys, KeyRepository):
+            return TokenFormatter(self.keys)
+        from pocketstack.identity.jws import JwsFormatter  # only JWS clouds load it
+        return JwsFormatter(self.keys)
 
     def validate_token(self, token: str) -> RequestContext:
         """The caller's context for an ``X-Auth-Token``; 401 when it is not valid (the

@@ -1,9 +1,11 @@
-"""Fernet tokens: what a token carries and how it is sealed.
+"""Tokens: what a token carries, and the Fernet provider that seals it.
 
 A token is never stored.  It is a msgpack payload encrypted and authenticated with the
 primary key of the :class:`KeyRepository`; validation decrypts it and re-checks
 everything that can change (user, scope, roles, revocations) against the database.
 Ids that are 32-character hex uuids are packed as 16 raw bytes to keep tokens short.
+The other provider, JWS (``token_provider = "jws"``), signs the same payload as JSON
+claims instead (:mod:`pocketstack.identity.jws`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import msgpack
 
+from pocketstack.common import b64url
 from pocketstack.common.lazy import lazy
 from pocketstack.identity.keys import KeyRepository
 
@@ -32,7 +36,7 @@ class TokenError(Exception):
 
 
 def new_audit_id() -> str:
-    return base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+    return b64url.encode(os.urandom(16))
 
 
 def _pack_id(value: str | None) -> bytes | str | None:
@@ -54,24 +58,6 @@ def _pack_audit(audit_id: str) -> bytes:
     return base64.urlsafe_b64decode(audit_id + "==")
 
 
-def _unpack_audit(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _canonical_fernet(token: str) -> bytes:
-    """The padded Fernet token behind ``token``, which must be exactly as :meth:`seal`
-    wrote it: URL-safe base64 without padding.  Python's decoder would also take the
-    standard alphabet, extra ``=``, stray characters and non-zero trailing bits, so one
-    token could be presented in many spellings (each a distinct cache key and log
-    value); re-encoding the decoded bytes and comparing admits exactly one."""
-    encoded = token.encode("ascii")
-    padded = encoded + b"=" * (-len(encoded) % 4)
-    raw = base64.b64decode(padded, altchars=b"-_", validate=True)
-    if base64.urlsafe_b64encode(raw).rstrip(b"=") != encoded:
-        raise ValueError("token is not in canonical form")
-    return padded
-
-
 @dataclass
 class TokenPayload:
     user_id: str
@@ -89,7 +75,18 @@ class TokenPayload:
         return self.audit_ids[-1]
 
 
+class Formatter(Protocol):
+    """A token provider: seals a payload into a token and opens it again (raising
+    :class:`TokenError` for anything it did not seal, or no longer can check)."""
+
+    def seal(self, payload: TokenPayload) -> str: ...
+
+    def open(self, token: str) -> TokenPayload: ...
+
+
 class TokenFormatter:
+    """The Fernet provider (Keystone's default, ``token_provider = "fernet"``)."""
+
     def __init__(self, keys: KeyRepository):
         self.keys = keys
 
@@ -104,7 +101,7 @@ class TokenFormatter:
 
     def open(self, token: str) -> TokenPayload:
         try:
-            raw = self.keys.fernet().decrypt(_canonical_fernet(token))
+            raw = self.keys.fernet().decrypt(base64.urlsafe_b64encode(b64url.decode(token)))
             # Tokens sealed before trusts existed have no trust id: read them as unscoped by one.
             (version, user_id, methods, expires_at, issued_at, scope_type, scope_id, audit_ids,
              app_cred_id, trust_id) = [*msgpack.unpackb(raw), None][:10]
@@ -119,6 +116,6 @@ class TokenFormatter:
             user_id=user_id,
             methods=[m for i, m in enumerate(METHODS) if methods & (1 << i)],
             expires_at=expires_at, issued_at=issued_at, scope_type=scope_type,
-            scope_id=_unpack_id(scope_id), audit_ids=[_unpack_audit(a) for a in audit_ids],
+            scope_id=_unpack_id(scope_id), audit_ids=[b64url.encode(a) for a in audit_ids],
             application_credential_id=_unpack_id(app_cred_id), trust_id=_unpack_id(trust_id),
         )
