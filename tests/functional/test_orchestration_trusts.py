@@ -90,6 +90,24 @@ def test_the_stack_holds_a_trust_outlives_the_token_and_deletes_the_trust(api, a
     assert api.request("GET", f"{TRUSTS}/{trust_id}", admin_token).status_code == 404
 
 
+def test_an_operation_outlives_every_token_it_started_with(api, owner, monkeypatch):
+    """Tokens of 2 s (``token_expiration``): the user's expires during the create, and so
+    would the engine's trust token, which it takes again before."""
+    first, _ = owner
+    project, name = first["project"]["id"], unique("expiring")
+    monkeypatch.setattr(api.cloud.identity.tokens, "expiration", 2)
+    token = api.token(first["user"]["name"], "pw-compute-1", project=first["project"]["name"])
+    template = SLOW.replace("wait_secs: 0.8", "wait_secs: 2.5")
+    stack_id = create_stack(api, token, project, name, template)["stack"]["id"]
+    url = stack_url(project, name, stack_id)
+    stack = wait_stack(api, first["token"], url)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert api.request("GET", f"{NET}/networks", token).status_code == 401
+    monkeypatch.undo()
+    assert api.request("DELETE", url, first["token"]).status_code == 204
+    assert_gone(api, first["token"], url)
+
+
 def test_a_trust_token_refused_is_taken_again(api, admin_token, owner):
     """The engine's kept trust token revoked mid-operation: the next call takes a new one."""
     first, _ = owner
