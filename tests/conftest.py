@@ -116,7 +116,7 @@ def bootstrapped_cloud(settings):
     cloud = Cloud(settings)
     try:
         bootstrap(cloud.identity, admin_password=ADMIN_PASSWORD, demo_password=DEMO_PASSWORD,
-                  region=settings.region, services=cloud.catalog())
+                  region=settings.region, services=cloud.catalog(), service_users=cloud.service_users())
         yield cloud
     finally:
         cloud.close()

@@ -352,6 +352,10 @@ class Cloud:
     def catalog(self) -> list[tuple[str, str, str]]:
         return [(s.catalog_type, s.catalog_name, s.catalog_url()) for s in self.services]
 
+    def service_users(self) -> list[tuple[str, str]]:
+        """The (name, password) of the users the services act as, for bootstrap."""
+        return [user for s in self.services if (user := s.service_user()) is not None]
+
     @functools.cached_property
     def api_routes(self) -> list[BaseRoute]:
         """Every served route: the root document, services' root routes, their mounted

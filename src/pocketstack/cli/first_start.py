@@ -51,7 +51,7 @@ def prepare(cloud: Cloud, chosen: Passwords | None = None) -> dict[str, str]:
     settings = cloud.settings
     chosen = chosen or Passwords(settings.admin_password or generate_password(), generate_password())
     created = bootstrap(cloud.identity, admin_password=chosen.admin, demo_password=chosen.demo,
-                        region=settings.region, services=cloud.catalog())
+                        region=settings.region, services=cloud.catalog(), service_users=cloud.service_users())
     for region in cloud.regions:
         sync_catalog(cloud.identity, region.settings.region, region.catalog())
     passwords = dict(created)

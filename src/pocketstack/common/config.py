@@ -234,6 +234,17 @@ class Settings:
     # into a new stack.  Off, each answers 400 NotSupported.
     orchestration_enable_stack_abandon: bool = False
     orchestration_enable_stack_adopt: bool = False
+    # Deferred operations act through a Keystone trust from the stack's owner to the
+    # orchestration service's own user (Heat's ``deferred_auth_method = trusts``, its only
+    # supported method; docs/orchestration.md): that user's name and password (Heat's
+    # [trustee] section; empty password: `pocketstack up` generates one and keeps it in
+    # <data_dir>/orchestration-trustee-password, which every process sharing the data
+    # directory reads; set it on every host when engines run elsewhere), and the roles a
+    # stack's trust delegates ("r1,r2"; Heat's trusts_delegated_roles; empty: all the
+    # roles of the user's token on the project).
+    orchestration_trustee_user: str = "heat"
+    orchestration_trustee_password: str = ""
+    orchestration_trusts_delegated_roles: str = ""
     # The host a network agent process (`pocketstack network-agent --host`) or the
     # all-in-one cloud's in-process agent reports as; empty: the machine's host name.
     network_agent_host: str = ""

@@ -91,6 +91,11 @@ class Service:
             www_authenticate=cloud.www_authenticate, metrics=cloud.metrics, faults=cloud.faults,
             service_type=self.catalog_type, **options))
 
+    def service_user(self) -> tuple[str, str] | None:
+        """The name and password of the service's own Identity user, which bootstrap
+        makes (orchestration's: the trustee of stacks' trusts); None by default."""
+        return None
+
     def routes(self) -> list[BaseRoute]:
         """Routes the service serves outside its path prefix, at the root of the API
         server (compute: the noVNC console proxy under ``/novnc``); none by default."""

@@ -7,6 +7,7 @@ to date with the services this process serves (their URLs may change with the po
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -55,8 +56,11 @@ def _user(identity: Identity, name: str, password: str, project: m.Project) -> t
 
 
 def bootstrap(identity: Identity, *, admin_password: str, demo_password: str, region: str,
-              services: list[tuple[str, str, str]]) -> dict:
-    """Create what is missing.  ``services`` lists (type, name, url) to put in the catalog.
+              services: list[tuple[str, str, str]], service_users: Sequence[tuple[str, str]] = ()) -> dict:
+    """Create what is missing.  ``services`` lists (type, name, url) to put in the catalog;
+    ``service_users`` (name, password) the services' own users, made members of the
+    ``service`` project with the ``service`` role, as ``keystone-manage bootstrap`` and
+    the services' installation guides leave them.
 
     Returns which users were created with which passwords, so the caller can print them
     once.
@@ -81,6 +85,11 @@ def bootstrap(identity: Identity, *, admin_password: str, demo_password: str, re
     identity.assignment.grant("user", admin.id, "system", "system", admin_role.id)
     identity.assignment.grant("user", admin.id, "domain", DEFAULT_DOMAIN_ID, admin_role.id)
     identity.assignment.grant("user", demo.id, "project", demo_project.id, member_role.id)
+    if service_users:
+        service_project, service_role = _project(identity, "service"), _role(identity, "service")
+        for name, password in service_users:
+            user, _ = _user(identity, name, password, service_project)
+            identity.assignment.grant("user", user.id, "project", service_project.id, service_role.id)
     sync_catalog(identity, region, services)
     created = {}
     if admin_new:

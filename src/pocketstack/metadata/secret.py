@@ -10,11 +10,10 @@ refuses every request.
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 from pocketstack.common.config import Settings
+from pocketstack.common.kept_secret import kept_secret
 
 FILE_NAME = "metadata-proxy-secret"
 
@@ -28,24 +27,4 @@ def shared_secret(settings: Settings, create: bool = False) -> str:
     generates and keeps one when neither the setting nor the file has one."""
     if settings.metadata_proxy_shared_secret:
         return settings.metadata_proxy_shared_secret
-    path = secret_file(settings)
-    try:
-        kept = path.read_text().strip()
-    except FileNotFoundError:
-        kept = ""
-    if kept or not create:
-        return kept
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written aside, then linked into place: of two processes starting at once, both end
-    # up with the first one's secret, and nobody ever reads a half-written file.
-    staged = path.with_name(f".{FILE_NAME}.{os.getpid()}")
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_hex(32) + "\n")
-    try:
-        os.link(staged, path)
-    except FileExistsError:
-        pass
-    finally:
-        staged.unlink()
-    return path.read_text().strip()
+    return kept_secret(secret_file(settings), create)

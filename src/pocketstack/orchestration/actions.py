@@ -46,11 +46,11 @@ def _state(stack: m.Stack) -> str:
     return f"{stack.action}_{stack.status}"
 
 
-def begin(store: Store, context: RequestContext, stack: m.Stack, name: str) -> bool:
-    """Record action ``name`` on ``stack``; whether an engine must now drive the stack
-    (False: nothing to do, or the operation was ended here)."""
+def begin(store: Store, stack: m.Stack, name: str, trust_id: str) -> bool:
+    """Record action ``name`` on ``stack``, to act with ``trust_id``; whether an engine
+    must now drive the stack (False: nothing to do, or the operation was ended here)."""
     if name in ("cancel_update", "cancel_without_rollback"):
-        return _cancel(store, stack, rollback=name == "cancel_update")
+        return _cancel(store, stack, trust_id, rollback=name == "cancel_update")
     action = name.upper()
     if stack.status == IN_PROGRESS:
         raise errors.ActionInProgress(stack_name=stack.name, action=stack.action)
@@ -63,12 +63,12 @@ def begin(store: Store, context: RequestContext, stack: m.Stack, name: str) -> b
         verb = {"SUSPEND": "Suspending", "RESUME": "Resuming"}[action]
         raise errors.NotSupported(feature=f"{verb} a stack when it is {_state(stack)}")
     timeout = stack.timeout_mins if action != "CHECK" else None
-    store.begin(stack, action, f"Stack {action} started", credential=context.auth_token or stack.credential,
+    store.begin(stack, action, f"Stack {action} started", trust_id=trust_id,
                 deadline=utcnow() + dt.timedelta(minutes=timeout) if timeout else None)
     return True
 
 
-def _cancel(store: Store, stack: m.Stack, rollback: bool) -> bool:
+def _cancel(store: Store, stack: m.Stack, trust_id: str, rollback: bool) -> bool:
     """Heat's ``stack_cancel_update``: with rollback, only an update in progress (it
     rolls back to the previous template); without, a create or update in progress,
     which ends FAILED at once (``Stack UPDATE cancelled``)."""
@@ -79,7 +79,7 @@ def _cancel(store: Store, stack: m.Stack, rollback: bool) -> bool:
         store.begin(stack, stack.action, f"Stack {stack.action} cancelled", status=FAILED, previous=None)
         return False
     previous = stack.previous or {}
-    store.begin(stack, "ROLLBACK", "Stack ROLLBACK started", deadline=None,
+    store.begin(stack, "ROLLBACK", "Stack ROLLBACK started", deadline=None, trust_id=trust_id,
                 template=previous.get("template", stack.template), files=previous.get("files") or {},
                 params=previous.get("params") or {},
                 environment=previous.get("environment") or stack.environment)

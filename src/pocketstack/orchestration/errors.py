@@ -123,6 +123,12 @@ class InvalidAction(BadRequest):
     msg_fmt = "{message}"
 
 
+class MissingCredentialError(BadRequest):
+    """Identity found the roles a stack's trust delegates not held (Heat's answer)."""
+
+    msg_fmt = "Missing required credential: {required}"
+
+
 class InvalidAdoptData(BadRequest):
     """``adopt_stack_data`` that is not a stack's abandon data (webob's 400 in Heat's
     request parsing)."""
@@ -153,6 +159,14 @@ class HandleTokenNotValid(Unauthorized):
 
     code = "Unauthorized"
     msg_fmt = "The request you have made requires authentication."
+
+
+class TrustNotCreated(Forbidden):
+    """Identity refused the stack's trust (a token of an application credential may not
+    make one): its reason, with its status."""
+
+    code = "Forbidden"
+    msg_fmt = "{reason}"
 
 
 class HandleTokenElsewhere(Forbidden):

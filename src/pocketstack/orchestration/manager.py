@@ -8,6 +8,7 @@ recorded; the slow part (the resources) is the engine's (:mod:`.engine`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import uuid
@@ -28,6 +29,7 @@ from pocketstack.orchestration.template import environment as environments
 from pocketstack.orchestration.template.parameters import resolve_values
 from pocketstack.orchestration.template.scope import ResourceState, StackScope
 from pocketstack.orchestration.template.template import Template
+from pocketstack.orchestration.trusts import Trustee
 
 if TYPE_CHECKING:
     from pocketstack.common import rpc
@@ -58,6 +60,7 @@ class OrchestrationManager:
         self.cloud = cloud
         self.store = Store(cloud.db)
         self.software = Software(cloud.db)
+        self.trustee = Trustee(cloud)
         self.client: rpc.RPCClient | None = None  # casts to the engines, once started
 
     # -- checking a request ---------------------------------------------------------------
@@ -130,11 +133,23 @@ class OrchestrationManager:
             await lookups.check(Cloud(client, project_id), prepared.template.parameters, prepared.params)
 
     # -- operations ------------------------------------------------------------------------
+    async def trust_for(self, context: RequestContext, stack: m.Stack) -> str:
+        """The trust an operation on ``stack`` acts with: the stack's, whoever asks (its
+        owner's, as in Heat); for a stack that holds none (made before trusts), one from
+        the caller, as Heat stores credentials a stack lacks."""
+        return stack.trust_id or await self.trustee.delegate(context, stack.project_id)
+
+    async def release(self, stack: m.Stack) -> None:
+        """Delete the trust of a stack that is going, unless another stack holds it too
+        (a nested stack's is its parent's)."""
+        if stack.trust_id and not await asyncio.to_thread(self.store.trust_held, stack.trust_id, stack.id):
+            await self.trustee.release(stack.trust_id)
+
     def create(self, context: RequestContext, project_id: str, name: str, prepared: Prepared,
-               body: dict[str, Any], adopt: dict[str, dict[str, Any]] | None = None) -> m.Stack:
-        """Record a new stack for an engine to create -- or, with ``adopt`` (each
-        resource's entry of the adopt data), to adopt: every row keeps its entry (none for a
-        resource the data lacks, which fails its adopt, as in Heat)."""
+               body: dict[str, Any], trust_id: str, adopt: dict[str, dict[str, Any]] | None = None) -> m.Stack:
+        """Record a new stack, acting with ``trust_id``, for an engine to create -- or,
+        with ``adopt`` (each resource's entry of the adopt data), to adopt: every row keeps
+        its entry (none for a resource the data lacks, which fails its adopt, as in Heat)."""
         action = "CREATE" if adopt is None else "ADOPT"
         timeout = body.get("timeout_mins")
         now = utcnow()
@@ -143,7 +158,7 @@ class OrchestrationManager:
             username=context.user_name, template=prepared.template.raw, files=prepared.template.files,
             environment=prepared.environment, params=prepared.params, action=action, status=IN_PROGRESS,
             status_reason=f"Stack {action} started", timeout_mins=timeout, disable_rollback=body.get(
-                "disable_rollback", True), tags=_tags(body.get("tags")), credential=context.auth_token,
+                "disable_rollback", True), tags=_tags(body.get("tags")), trust_id=trust_id,
             traversal=str(uuid.uuid4()), deadline=now + dt.timedelta(minutes=timeout) if timeout else None,
             created_at=now)
         graph = prepared.template.graph(prepared.scope.active())
@@ -152,7 +167,7 @@ class OrchestrationManager:
                      for n, deps in graph.items()]
         return self.store.create_stack(stack, resources)
 
-    def update(self, context: RequestContext, stack: m.Stack, prepared: Prepared, body: dict[str, Any]) -> None:
+    def update(self, stack: m.Stack, prepared: Prepared, body: dict[str, Any], trust_id: str) -> None:
         if stack.action == "SUSPEND":
             raise errors.NotSupported(feature="Updating a stack when it is suspended")
         if stack.status == IN_PROGRESS:
@@ -162,7 +177,7 @@ class OrchestrationManager:
             "template": prepared.template.raw, "files": prepared.template.files,
             "environment": prepared.environment, "params": prepared.params, "timeout_mins": timeout,
             "deadline": utcnow() + dt.timedelta(minutes=timeout) if timeout else None,
-            "credential": context.auth_token,
+            "trust_id": trust_id,
             "previous": {"template": stack.template, "files": stack.files, "params": stack.params,
                          "environment": stack.environment}}
         if "disable_rollback" in body:
@@ -171,9 +186,8 @@ class OrchestrationManager:
             values["tags"] = _tags(body["tags"])
         self.store.begin(stack, "UPDATE", "Stack UPDATE started", **values)
 
-    def delete(self, context: RequestContext, stack: m.Stack) -> None:
-        credential = context.auth_token or stack.credential
-        self.store.begin(stack, "DELETE", "Stack DELETE started", credential=credential, deadline=None)
+    def delete(self, stack: m.Stack, trust_id: str) -> None:
+        self.store.begin(stack, "DELETE", "Stack DELETE started", trust_id=trust_id, deadline=None)
 
     def check_enabled(self, feature: str) -> None:
         """400 ``NotSupported`` for Heat's preview features while they are off (checked

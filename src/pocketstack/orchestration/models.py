@@ -42,8 +42,10 @@ class Stack(Base):
     timeout_mins: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     disable_rollback: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     tags: Mapped[list] = mapped_column(JSONText, default=list)
-    # The user's token the engine acts with (see docs/orchestration.md: trusts next).
-    credential: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # The Keystone trust the engine acts with, from the stack's owner to the orchestration
+    # service's user (:mod:`pocketstack.orchestration.trusts`); nested stacks share their
+    # parent's.
+    trust_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, index=True)
     # Which engine drives the stack's current operation, until when; which traversal
     # (one per create/update/delete) that operation is.
     engine_id: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)

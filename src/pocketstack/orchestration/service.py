@@ -17,6 +17,7 @@ from pocketstack.orchestration.engine.host import TOPIC, EngineHost
 from pocketstack.orchestration.manager import OrchestrationManager
 from pocketstack.orchestration.policies import RULES
 from pocketstack.orchestration.resources.wait import HANDLE_TOKEN
+from pocketstack.orchestration.trusts import trustee_password
 
 
 class OrchestrationService(Service):
@@ -35,6 +36,11 @@ class OrchestrationService(Service):
     def app(self):
         return self.api(build_router(self.manager), heat_format, validate_token=self.validate_token)
 
+    def service_user(self) -> tuple[str, str]:
+        """The trustee of stacks' trusts (:mod:`.trusts`)."""
+        settings = self.cloud.settings
+        return settings.orchestration_trustee_user, trustee_password(settings)
+
     def validate_token(self, token: str) -> RequestContext:
         """Keystone's tokens, and the tokens of wait condition handles (which may signal
         their own handle and nothing else)."""
@@ -44,7 +50,7 @@ class OrchestrationService(Service):
 
     def engine(self, identity: str | None = None, lease: float | None = None) -> Engine:
         settings = self.cloud.settings
-        return Engine(self.cloud, identity or settings.orchestration_engine_id or socket.gethostname(),
+        return Engine(self.cloud, self.manager, identity or settings.orchestration_engine_id or socket.gethostname(),
                       lease or settings.orchestration_lease, settings.orchestration_poll)
 
     async def start(self) -> None:

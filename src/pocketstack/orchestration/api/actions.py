@@ -26,5 +26,6 @@ class ActionsApi:
         req.authorize(f"actions:{name}", target={"project_id": tenant, "tenant_id": tenant})
         stack = await asyncio.to_thread(self.manager.get, tenant, req.path_params["stack_name"],
                                         req.path_params["stack_id"])
-        if await asyncio.to_thread(actions.begin, self.manager.store, req.caller, stack, name):
+        trust_id = await self.manager.trust_for(req.caller, stack)
+        if await asyncio.to_thread(actions.begin, self.manager.store, stack, name, trust_id):
             await self.manager.cast(stack.id)

@@ -79,7 +79,14 @@ class StacksApi:
             req.data = adoption.request_body(req.data, data)
             adopt = adoption.entries(data)
         prepared = await self._prepare(req, name, str(uuid.uuid4()), tenant)
-        row = await asyncio.to_thread(self.manager.create, req.caller, tenant, name, prepared, req.data, adopt)
+        trust_id = await self.manager.trustee.delegate(req.caller, tenant)
+        try:
+            row = await asyncio.to_thread(self.manager.create, req.caller, tenant, name, prepared, req.data, trust_id,
+                                          adopt)
+        except errors.StackExists:
+            if trust_id != req.caller.trust_id:  # made for this stack only
+                await self.manager.trustee.release(trust_id)
+            raise
         await self.manager.cast(row.id)
         url = render.stack_url(req, row)
         return json_response({"stack": {"id": row.id, "links": [{"href": url, "rel": "self"}]}}, 201,
@@ -173,21 +180,25 @@ class StacksApi:
     async def _update(self, req: ApiRequest, patch: bool) -> None:
         row = await asyncio.to_thread(self._stack, req)
         prepared = await self._prepare(req, row.name, row.id, row.project_id, base=row if patch else None)
-        await asyncio.to_thread(self.manager.update, req.caller, row, prepared, req.data)
+        trust_id = await self.manager.trust_for(req.caller, row)
+        await asyncio.to_thread(self.manager.update, row, prepared, req.data, trust_id)
         await self.manager.cast(row.id)
 
     @route.delete(STACK, policy="stacks:delete", status=204)
     async def delete(self, req: ApiRequest) -> None:
         row = await asyncio.to_thread(self._stack, req)
-        await asyncio.to_thread(self.manager.delete, req.caller, row)
+        await asyncio.to_thread(self.manager.delete, row, await self.manager.trust_for(req.caller, row))
         await self.manager.cast(row.id)
 
     @route.delete(STACK + "/abandon", policy="stacks:abandon")
-    def abandon(self, req: ApiRequest) -> dict:
-        """Heat's abandon data (200); the stack is gone, its resources stay."""
+    async def abandon(self, req: ApiRequest) -> dict:
+        """Heat's abandon data (200); the stack is gone (its trust too), its resources stay."""
         authorize(req)  # the policy, then the setting (Heat's engine), then the stack
         self.manager.check_enabled("Stack Abandon")
-        return self.manager.abandon(self._stack(req), remove=True)
+        row = await asyncio.to_thread(self._stack, req)
+        data = await asyncio.to_thread(self.manager.abandon, row, remove=True)
+        await self.manager.release(row)
+        return data
 
     @route.get(STACK + "/export", policy="stacks:export")
     def export(self, req: ApiRequest) -> dict:

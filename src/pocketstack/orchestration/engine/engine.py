@@ -25,13 +25,17 @@ from pocketstack.orchestration.resources.base import Cloud
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud as PocketCloud
+    from pocketstack.orchestration.manager import OrchestrationManager
 
 LOG = logging.getLogger(__name__)
 
 
 class Engine:
-    def __init__(self, cloud: PocketCloud, identity: str, lease: float, poll: float):
+    def __init__(self, cloud: PocketCloud, manager: OrchestrationManager, identity: str, lease: float, poll: float):
+        """``manager``: its trustee acts for the stacks (their trusts), and it deletes a
+        deleted stack's trust."""
         self.cloud = cloud
+        self.manager = manager
         self.store = Store(cloud.db)
         self.identity = identity
         self.lease = lease
@@ -91,7 +95,7 @@ class Engine:
                 return
 
     async def _operation(self, stack: m.Stack, state: dict[str, str]) -> None:
-        async with self.cloud.api_client(stack.credential) as client:
+        async with self.manager.trustee.client(stack.trust_id) as client:
             cloud = Cloud(client, stack.project_id)
             if stack.action == "DELETE" or (stack.action == "ROLLBACK" and stack.previous is None):
                 await self._delete(stack, cloud)
@@ -155,8 +159,11 @@ class Engine:
                                     f"Resource DELETE failed: {failure.reason}")
             return
         # A deleted stack is gone in the same transaction that completes its delete: no
-        # reader ever sees it DELETE_COMPLETE and still there.
-        gone = {"deleted_at": utcnow(), "credential": None} if action == "DELETE" else {}
+        # reader ever sees it DELETE_COMPLETE and still there.  Its trust goes first, as
+        # in Heat: nothing is left to do with it.
+        gone = {"deleted_at": utcnow()} if action == "DELETE" else {}
+        if gone:
+            await self.manager.release(stack)
         await asyncio.to_thread(self.store.finish, stack, self.identity, action, COMPLETE,
                                 f"Stack {action} completed successfully", **gone)
 

@@ -129,11 +129,17 @@ class Store:
                 cas_update(s, m.Stack, {"id": stack.id, "traversal": stack.traversal},
                            {"action": "DELETE", "status": COMPLETE, "status_reason": "Stack abandoned",
                             "traversal": str(uuid.uuid4()), "engine_id": None, "lease_expires": None,
-                            "credential": None, "updated_at": utcnow(), "deleted_at": utcnow()})
+                            "updated_at": utcnow(), "deleted_at": utcnow()})
             except Exception:
                 raise errors.ActionInProgress(stack_name=stack.name, action=stack.action) from None
             event(s, stack.id, stack.name, "OS::Heat::Stack", stack.id, "DELETE", COMPLETE, "Stack abandoned")
         run_in_transaction(self.db, work, attempts=1)
+
+    def trust_held(self, trust_id: str, besides: str) -> bool:
+        """Whether a stack that is not deleted, other than ``besides``, holds the trust."""
+        with self.db.session(readonly=True) as s:
+            return s.scalar(sa.select(m.Stack.id).where(m.Stack.trust_id == trust_id, m.Stack.id != besides,
+                                                        m.Stack.deleted_at.is_(None)).limit(1)) is not None
 
     def claimable(self, now: dt.datetime) -> list[str]:
         """Stacks with an operation in progress that no live engine drives."""

@@ -51,7 +51,7 @@ def _message(response: httpx.Response) -> str:
 
 class Cloud:
     """The user's view of the cloud for one resource step: the APIs under the catalog's
-    paths, acting with the stack's stored credential."""
+    paths, acting with the stack's trust (:mod:`pocketstack.orchestration.trusts`)."""
 
     def __init__(self, client: httpx.AsyncClient, project_id: str):
         self.client = client
