@@ -42,6 +42,11 @@ class Stack(Base):
     timeout_mins: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     disable_rollback: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     tags: Mapped[list] = mapped_column(JSONText, default=list)
+    # A template resource's nested stack: its parent stack (Heat's ``owner_id``, shown as
+    # ``parent``), the parent's resource it implements, and how deep it is (0: top level).
+    owner_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    owner_resource: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    nested_depth: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     # The user's token the engine acts with (see docs/orchestration.md: trusts next).
     credential: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     # Which engine drives the stack's current operation, until when; which traversal
