@@ -64,7 +64,7 @@ def flag(req: ApiRequest, name: str) -> bool:
     return value.lower() == "true"
 
 
-def depth(req: ApiRequest, name: str = "nested_depth") -> int:
+def depth(req: ApiRequest, name: str) -> int:
     """A non-negative integer query parameter (``param_utils.extract_int``; absent: 0)."""
     value = req.query.get(name)
     if value is None:

@@ -43,7 +43,7 @@ class ResourcesApi:
         """The stack's resources, then (``nested_depth``) those of its nested stacks, as
         Heat's ``iter_resources`` lists them."""
         shown: list[dict] = []
-        self._list(req, self._stack(req), depth(req), shown)
+        self._list(req, self._stack(req), depth(req, "nested_depth"), shown)
         return {"resources": shown}
 
     def _list(self, req: ApiRequest, stack: m.Stack, levels: int, shown: list[dict]) -> None:
@@ -164,7 +164,7 @@ class ResourcesApi:
         deep too, each linking the stack asked for as its ``root_stack``."""
         stack = self._stack(req)
         stacks = {stack.id: stack}
-        levels = depth(req)
+        levels = depth(req, "nested_depth")
         level, below = [stack.id], levels
         while level and below:
             children = self.manager.store.children(level)
