@@ -14,6 +14,7 @@ host, disabled the whole time it is not being fuzzed.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -411,10 +412,13 @@ def build_orchestration(world: World, b: Builder) -> None:
                 "resources": {"r": {"type": "OS::Heat::RandomString", "properties": {"length": {"get_param": "n"}}},
                               "t": {"type": "OS::Heat::TestResource", "properties": {
                                   "value": {"get_attr": ["r", "value"]}}},
-                              "h": {"type": "OS::Heat::WaitConditionHandle"}},
+                              "h": {"type": "OS::Heat::WaitConditionHandle"},
+                              "n": {"type": "inner.yaml"}},  # a nested stack (nested_depth, show_nested)
                 "outputs": {"o": {"value": {"get_attr": ["t", "output"]}}}}
+    inner = {"heat_template_version": "2018-08-31", "resources": {"i": {"type": "OS::Heat::None"}}}
     name = unique("fuzz-stack")
-    stack = b.create(f"{base}/stacks", None, {"stack_name": name, "template": template})["stack"]
+    stack = b.create(f"{base}/stacks", None, {"stack_name": name, "template": template,
+                                              "files": {"inner.yaml": json.dumps(inner)}})["stack"]
     url = f"{base}/stacks/{name}/{stack['id']}"
     deadline = time.monotonic() + 30
     while b.call("GET", url).json()["stack"]["stack_status"].endswith("IN_PROGRESS"):
@@ -423,7 +427,7 @@ def build_orchestration(world: World, b: Builder) -> None:
     world.add("v1", world.project)
     world.add("stacks", name)
     world.add(name, stack["id"])
-    world.add("resources", "r", "t", "h")
+    world.add("resources", "r", "t", "h", "n")
     world.add("outputs", "o")
     world.add("resource_types", "OS::Heat::TestResource")
     world.add("template_versions", "heat_template_version.2018-08-31")

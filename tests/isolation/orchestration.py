@@ -64,6 +64,8 @@ RESOURCES = [Resource("stack", make_stack), Resource("software_config", make_sof
 OPS = [
     Op("stack", "list", "GET", OWN + "/stacks", expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED),
        watch="{stack}", everywhere=True),
+    Op("stack", "list-with-nested", "GET", OWN + "/stacks?show_nested=True",
+       expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{stack}"),
     Op("stack", "list-global", "GET", OWN + "/stacks?global_tenant=true",
        expect(LISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{stack}"),
     Op("stack", "show", "GET", STACK, A_READ, everywhere=True),
@@ -78,8 +80,15 @@ OPS = [
     Op("stack", "resources", "GET", STACK + "/resources", A_READ),
     Op("stack", "resource", "GET", STACK + "/resources/r", A_READ),
     Op("stack", "events", "GET", STACK + "/events", A_READ),
+    Op("stack", "resources-nested", "GET", STACK + "/resources?nested_depth=2", A_READ),
+    Op("stack", "events-nested", "GET", STACK + "/events?nested_depth=2", A_READ),
     Op("stack", "create", "POST", OWN + "/stacks", CREATE, body={"stack_name": "{new}", "template": TEMPLATE},
        everywhere=True),
+    # The engine's mark of a nested stack's create (a template resource's): nobody nests
+    # a stack under A's stack unless its engine is making that resource (r is not one).
+    Op("stack", "create-nested-in", "POST", OWN + "/stacks",
+       expect(BAD_REQUEST, BAD_REQUEST, FORBIDDEN, BAD_REQUEST, FORBIDDEN),
+       headers={"X-Pocketstack-Parent-Resource": "{stack}/r"}, body={"stack_name": "{new}", "template": TEMPLATE}),
     Op("stack", "preview", "POST", OWN + "/stacks/preview", CREATE, body={"stack_name": "{new}",
                                                                          "template": TEMPLATE}),
     Op("stack", "update", "PATCH", STACK, A_WRITE, body={"parameters": {}}, consumes="stack", everywhere=True),

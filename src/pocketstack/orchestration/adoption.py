@@ -26,9 +26,12 @@ from pocketstack.orchestration import models as m
 ADOPT_KEY = "adopt"  # a resource row's ``data`` key holding its adopt entry until adopted
 
 
-def abandon_data(stack: m.Stack, rows: list[m.Resource], metadata: dict[str, Any]) -> dict[str, Any]:
+def abandon_data(stack: m.Stack, rows: list[m.Resource], metadata: dict[str, Any],
+                 nested: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Heat's abandon (and export) body: the stack, its user environment and each
-    resource's physical id, state, metadata and private data."""
+    resource's physical id, state, metadata and private data -- or, for a template
+    resource, its nested stack's own abandon data (``nested``, by resource name), as
+    Heat's ``StackResource.prepare_abandon`` answers."""
     env = dict(stack.environment or {})
     environment = {"parameters": env.get("parameters") or {},
                    "parameter_defaults": env.get("parameter_defaults") or {},
@@ -39,6 +42,7 @@ def abandon_data(stack: m.Stack, rows: list[m.Resource], metadata: dict[str, Any
                             "action": row.action, "status": row.status, "metadata": metadata.get(row.name) or {},
                             "resource_data": {k: v for k, v in (row.data or {}).items() if k != ADOPT_KEY}}
                  for row in rows if not (row.action == "DELETE" and row.status == "COMPLETE")}
+    resources.update({name: data for name, data in nested.items() if name in resources})
     return {"name": stack.name, "id": stack.id, "action": stack.action, "status": stack.status,
             "environment": environment, "files": stack.files or {}, "template": stack.template,
             "resources": resources, "project_id": stack.project_id, "stack_user_project_id": stack.project_id,

@@ -100,6 +100,17 @@ class InvalidLimit(BadRequest):
     msg_fmt = "Only integer is acceptable by 'limit'."
 
 
+class InvalidParam(BadRequest):
+    """A query parameter Heat's API refuses (``param_utils``: webob's 400)."""
+
+    code = "HTTPBadRequest"
+    msg_fmt = "{message}"
+
+
+class RequestLimitExceeded(BadRequest):
+    msg_fmt = "Request limit exceeded: {message}"
+
+
 class ResourceActionNotSupported(BadRequest):
     msg_fmt = "{action} is not supported for resource."
 

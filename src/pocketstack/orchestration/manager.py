@@ -24,6 +24,7 @@ from pocketstack.orchestration.engine.store import IN_PROGRESS, NewResource, Sto
 from pocketstack.orchestration.resources import registry
 from pocketstack.orchestration.resources.base import Cloud, physical_name
 from pocketstack.orchestration.resources.schema import check
+from pocketstack.orchestration.resources.stack import PARENT_HEADER
 from pocketstack.orchestration.software import Software
 from pocketstack.orchestration.template import environment as environments
 from pocketstack.orchestration.template.parameters import resolve_values
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from pocketstack.common import rpc
 
 NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$")
+# How deep nested stacks may go (Heat's ``max_nested_stack_depth``).
+MAX_NESTED_DEPTH = 5
 
 
 @dataclass
@@ -145,11 +148,28 @@ class OrchestrationManager:
         if stack.trust_id and not await asyncio.to_thread(self.store.trust_held, stack.trust_id, stack.id):
             await self.trustee.release(stack.trust_id)
 
+    def nesting(self, project_id: str, value: str) -> tuple[m.Stack, str]:
+        """The parent stack and resource a new stack is the nested stack of, from the
+        engine's :data:`PARENT_HEADER` (``<parent stack id>/<resource name>``): a
+        template resource of the project's stack, being created, updated or adopted.
+        400 otherwise, and past Heat's ``max_nested_stack_depth``."""
+        stack_id, _, name = value.partition("/")
+        parent = self.store.stack(stack_id, project_id) if stack_id else None
+        row = next((r for r in self.store.resources(parent.id) if r.name == name), None) if parent else None
+        if parent is None or row is None or row.status != IN_PROGRESS or not registry.is_template(row.type,
+                                                                                                    parent.files):
+            raise errors.InvalidParam(message=f"{PARENT_HEADER} names no template resource in progress: {value}")
+        if parent.nested_depth >= MAX_NESTED_DEPTH:
+            raise errors.RequestLimitExceeded(message=f"Recursion depth exceeds {MAX_NESTED_DEPTH}.")
+        return parent, name
+
     def create(self, context: RequestContext, project_id: str, name: str, prepared: Prepared,
-               body: dict[str, Any], trust_id: str, adopt: dict[str, dict[str, Any]] | None = None) -> m.Stack:
+               body: dict[str, Any], trust_id: str, adopt: dict[str, dict[str, Any]] | None = None,
+               parent: tuple[m.Stack, str] | None = None) -> m.Stack:
         """Record a new stack, acting with ``trust_id``, for an engine to create -- or,
         with ``adopt`` (each resource's entry of the adopt data), to adopt: every row keeps
-        its entry (none for a resource the data lacks, which fails its adopt, as in Heat)."""
+        its entry (none for a resource the data lacks, which fails its adopt, as in Heat).
+        With ``parent`` (:meth:`nesting`) it is that resource's nested stack."""
         action = "CREATE" if adopt is None else "ADOPT"
         timeout = body.get("timeout_mins")
         now = utcnow()
@@ -160,7 +180,8 @@ class OrchestrationManager:
             status_reason=f"Stack {action} started", timeout_mins=timeout, disable_rollback=body.get(
                 "disable_rollback", True), tags=_tags(body.get("tags")), trust_id=trust_id,
             traversal=str(uuid.uuid4()), deadline=now + dt.timedelta(minutes=timeout) if timeout else None,
-            created_at=now)
+            created_at=now, owner_id=parent[0].id if parent else None, owner_resource=parent[1] if parent else None,
+            nested_depth=parent[0].nested_depth + 1 if parent else 0)
         graph = prepared.template.graph(prepared.scope.active())
         resources = [NewResource(n, prepared.template.resources[n].type, physical_name(name, n), sorted(deps),
                                  {} if adopt is None else {ADOPT_KEY: adopt.get(n)})
@@ -201,14 +222,31 @@ class OrchestrationManager:
     def abandon(self, stack: m.Stack, *, remove: bool) -> dict[str, Any]:
         """Heat's abandon data of the stack; with ``remove`` (abandon, not export) the
         stack record is gone after, its physical resources left as they are."""
+        nested = self.descendants(stack)
+        data = self._abandon_data(stack, nested)
+        if remove:
+            self.store.abandon(stack, nested)
+        return data
+
+    def _abandon_data(self, stack: m.Stack, nested: list[m.Stack]) -> dict[str, Any]:
+        """Heat's ``prepare_abandon``: a template resource's entry is its nested stack's data."""
         rows = self.store.resources(stack.id)
         scope = self.scope(stack, rows)
         metadata = {row.name: scope.resolve(scope.template.resources[row.name].metadata) or {}
                     for row in rows if row.name in scope.template.resources}
-        data = adoption.abandon_data(stack, rows, metadata)
-        if remove:
-            self.store.abandon(stack)
-        return data
+        inner = {child.owner_resource: self._abandon_data(child, nested) for child in nested
+                 if child.owner_id == stack.id and child.owner_resource}
+        return adoption.abandon_data(stack, rows, metadata, inner)
+
+    def descendants(self, stack: m.Stack) -> list[m.Stack]:
+        """Every live nested stack below ``stack``, level by level."""
+        found: list[m.Stack] = []
+        level = [stack.id]
+        while level:
+            children = self.store.children(level)
+            found.extend(children)
+            level = [child.id for child in children]
+        return found
 
     async def cast(self, stack_id: str) -> None:
         """Have an engine drive the stack (any engine's sweep does, if this is lost)."""

@@ -46,6 +46,11 @@ class Stack(Base):
     # service's user (:mod:`pocketstack.orchestration.trusts`); nested stacks share their
     # parent's.
     trust_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, index=True)
+    # A template resource's nested stack: its parent stack (Heat's ``owner_id``, shown as
+    # ``parent``), the parent's resource it implements, and how deep it is (0: top level).
+    owner_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    owner_resource: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    nested_depth: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     # Which engine drives the stack's current operation, until when; which traversal
     # (one per create/update/delete) that operation is.
     engine_id: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)

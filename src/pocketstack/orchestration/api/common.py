@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.errors import ApiError
+from pocketstack.orchestration import errors
 
 # webob's titles and explanations, which Heat's fault middleware copies into every body.
 _WEBOB = {
@@ -49,6 +50,35 @@ def authorize(req: ApiRequest) -> str:
     tenant = project(req)
     req.authorize(target={"project_id": tenant, "tenant_id": tenant})
     return tenant
+
+
+def flag(req: ApiRequest, name: str) -> bool:
+    """A boolean query parameter as Heat's ``param_utils.extract_bool`` reads it
+    (``true``/``false`` in any case; absent: false)."""
+    value = req.query.get(name)
+    if value is None:
+        return False
+    if value.lower() not in ("true", "false"):
+        raise errors.InvalidParam(message=f'Unrecognized value "{value}" for "{name}", acceptable values are: '
+                                          'true, false.')
+    return value.lower() == "true"
+
+
+def depth(req: ApiRequest, name: str) -> int:
+    """A non-negative integer query parameter (``param_utils.extract_int``; absent: 0)."""
+    value = req.query.get(name)
+    if value is None:
+        return 0
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or str(number) != value:  # oslo's is_int_like
+        raise errors.InvalidParam(message=f"Only integer is acceptable by '{name}'.")
+    if number < 0:
+        raise errors.InvalidParam(message=f"Value '{value}' is invalid for '{name}' which only accepts "
+                                          "non-negative integer.")
+    return number
 
 
 def iso(value) -> str | None:

@@ -24,7 +24,7 @@ def stack(req: ApiRequest, row: m.Stack) -> dict[str, Any]:
     return {"id": row.id, "stack_name": row.name, "description": (row.template or {}).get("description") or "",
             "creation_time": iso(row.created_at), "updated_time": iso(row.updated_at),
             "deletion_time": iso(row.deleted_at), "stack_status": status(row.action, row.status),
-            "stack_status_reason": row.status_reason, "stack_owner": row.username, "parent": None,
+            "stack_status_reason": row.status_reason, "stack_owner": row.username, "parent": row.owner_id,
             "stack_user_project_id": row.project_id, "tags": row.tags or None,
             "links": [{"href": stack_url(req, row), "rel": "self"}]}
 
@@ -53,18 +53,34 @@ def stack_detail(req: ApiRequest, row: m.Stack, outputs: list[dict[str, Any]]) -
             "template_description": template.description, "timeout_mins": row.timeout_mins}
 
 
-def resource(req: ApiRequest, stack_row: m.Stack, row: m.Resource, required_by: list[str]) -> dict[str, Any]:
+def resource_type(stack_row: m.Stack, name: str, stored: str) -> str:
+    """The type as Heat shows it: as the template writes it (``My::Echo``), where the
+    environment's registry maps it to what the engine runs (``nested.yaml``)."""
+    written = ((stack_row.template or {}).get("resources") or {}).get(name)
+    alias = written.get("type") if isinstance(written, dict) else None
+    registry = (stack_row.environment or {}).get("resource_registry") or {}
+    return alias if isinstance(alias, str) and registry.get(alias) == stored else stored
+
+
+def resource(req: ApiRequest, stack_row: m.Stack, row: m.Resource, required_by: list[str],
+             nested: m.Stack | None = None) -> dict[str, Any]:
+    """Heat's resource; ``parent_resource`` names the parent's resource for a nested
+    stack's, and a template resource links its ``nested`` stack."""
     base = stack_url(req, stack_row)
+    links = [{"href": f"{base}/resources/{row.name}", "rel": "self"}, {"href": base, "rel": "stack"}]
+    if nested is not None:
+        links.append({"href": stack_url(req, nested), "rel": "nested"})
     return {"resource_name": row.name, "logical_resource_id": row.name,
             "physical_resource_id": row.physical_resource_id or "",
             "resource_status": status(row.action, row.status), "resource_status_reason": row.status_reason,
-            "resource_type": row.type, "creation_time": iso(row.created_at), "updated_time": iso(row.updated_at
-                                                                                             or row.created_at),
-            "required_by": required_by, "parent_resource": None,
-            "links": [{"href": f"{base}/resources/{row.name}", "rel": "self"}, {"href": base, "rel": "stack"}]}
+            "resource_type": resource_type(stack_row, row.name, row.type), "creation_time": iso(row.created_at),
+            "updated_time": iso(row.updated_at or row.created_at),
+            "required_by": required_by, "parent_resource": stack_row.owner_resource, "links": links}
 
 
-def event(req: ApiRequest, stack_row: m.Stack, row: m.Event, detail: bool = False) -> dict[str, Any]:
+def event(req: ApiRequest, stack_row: m.Stack, row: m.Event, detail: bool = False,
+          root: m.Stack | None = None) -> dict[str, Any]:
+    """Heat's event; listed with ``nested_depth``, each links its ``root_stack``."""
     base = stack_url(req, stack_row)
     shown: dict[str, Any] = {"id": row.id, "event_time": iso(row.created_at), "resource_name": row.resource_name,
              "logical_resource_id": row.resource_name, "physical_resource_id": row.physical_resource_id or "",
@@ -72,6 +88,9 @@ def event(req: ApiRequest, stack_row: m.Stack, row: m.Event, detail: bool = Fals
              "links": [{"href": f"{base}/resources/{row.resource_name}/events/{row.id}", "rel": "self"},
                        {"href": f"{base}/resources/{row.resource_name}", "rel": "resource"},
                        {"href": base, "rel": "stack"}]}
+    if root is not None:
+        shown["links"].append({"href": stack_url(req, root), "rel": "root_stack"})
     if detail:
-        shown.update(resource_type=row.resource_type, resource_properties={})
+        shown.update(resource_type=resource_type(stack_row, row.resource_name, row.resource_type),
+                     resource_properties={})
     return shown

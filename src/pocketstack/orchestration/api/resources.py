@@ -8,7 +8,7 @@ from pocketstack.common.db.cas import RetriesExhausted
 from pocketstack.orchestration import actions, errors
 from pocketstack.orchestration import models as m
 from pocketstack.orchestration.api import render, schemas
-from pocketstack.orchestration.api.common import authorize, project
+from pocketstack.orchestration.api.common import authorize, depth, project
 from pocketstack.orchestration.api.stacks import STACK, _paged
 from pocketstack.orchestration.engine.store import StackMoved
 from pocketstack.orchestration.manager import OrchestrationManager
@@ -34,25 +34,44 @@ class ResourcesApi:
     def _required_by(rows: list[m.Resource], name: str) -> list[str]:
         return sorted(r.name for r in rows if name in (r.requires or []))
 
+    def _nested(self, stack: m.Stack) -> dict[str, m.Stack]:
+        """The stack's nested stacks by id (a template resource's physical id)."""
+        return {child.id: child for child in self.manager.store.children([stack.id])}
+
     @route.get(STACK + "/resources", policy="resource:index")
     def index(self, req: ApiRequest) -> dict:
-        stack = self._stack(req)
+        """The stack's resources, then (``nested_depth``) those of its nested stacks, as
+        Heat's ``iter_resources`` lists them."""
+        shown: list[dict] = []
+        self._list(req, self._stack(req), depth(req, "nested_depth"), shown)
+        return {"resources": shown}
+
+    def _list(self, req: ApiRequest, stack: m.Stack, levels: int, shown: list[dict]) -> None:
         rows = self._rows(stack)
-        for key, attribute in (("name", "name"), ("type", "type"), ("id", "physical_resource_id")):
+        nested = self._nested(stack)
+        listed = rows
+        for key, attribute in (("name", "name"), ("id", "physical_resource_id")):
             wanted = req.query.getlist(key)
             if wanted:
-                rows = [r for r in rows if getattr(r, attribute) in wanted]
+                listed = [r for r in listed if getattr(r, attribute) in wanted]
         for key in ("status", "action"):
             wanted = req.query.getlist(key)
             if wanted:
-                rows = [r for r in rows if getattr(r, key) in wanted]
-        shown = []
-        for row in rows:
-            item = render.resource(req, stack, row, self._required_by(rows, row.name))
+                listed = [r for r in listed if getattr(r, key) in wanted]
+        types = req.query.getlist("type")
+        if types:
+            listed = [r for r in listed if render.resource_type(stack, r.name, r.type) in types]
+        for row in listed:
+            item = render.resource(req, stack, row, self._required_by(rows, row.name),
+                                   nested.get(row.physical_resource_id or ""))
             if req.query.get("with_detail") in ("true", "True"):
                 item.update(attributes=self._attributes(row), description="")
             shown.append(item)
-        return {"resources": shown}
+        if levels:
+            for row in rows:
+                child = nested.get(row.physical_resource_id or "")
+                if child is not None:
+                    self._list(req, child, levels - 1, shown)
 
     def _find(self, stack: m.Stack, name: str) -> m.Resource:
         row = next((r for r in self._rows(stack) if r.name == name), None)
@@ -72,7 +91,8 @@ class ResourcesApi:
         attributes = self._attributes(row)
         if not wanted:
             attributes = {k: v for k, v in attributes.items() if k != "show"}
-        item = render.resource(req, stack, row, self._required_by(self._rows(stack), row.name))
+        item = render.resource(req, stack, row, self._required_by(self._rows(stack), row.name),
+                               self._nested(stack).get(row.physical_resource_id or ""))
         template = self.manager.scope(stack, []).template
         definition = template.resources.get(row.name)
         item.update(attributes=attributes, description=definition.description if definition else "",
@@ -140,8 +160,18 @@ class ResourcesApi:
         return self._events(req, req.path_params["resource_name"])
 
     def _events(self, req: ApiRequest, resource_name: str | None) -> dict:
+        """The stack's events; with ``nested_depth``, those of its nested stacks that
+        deep too, each linking the stack asked for as its ``root_stack``."""
         stack = self._stack(req)
-        rows = self.manager.store.events(stack.id, resource_name)
+        stacks = {stack.id: stack}
+        levels = depth(req, "nested_depth")
+        level, below = [stack.id], levels
+        while level and below:
+            children = self.manager.store.children(level)
+            stacks.update({child.id: child for child in children})
+            level, below = [child.id for child in children], below - 1
+        root = stack if levels else None
+        rows = self.manager.store.events(list(stacks), resource_name)
         if resource_name is not None and not rows:
             raise errors.ResourceNotFound(resource_name=resource_name, stack_name=stack.name)
         for key, attribute in (("resource_name", "resource_name"), ("resource_type", "resource_type"),
@@ -151,7 +181,7 @@ class ResourcesApi:
                 rows = [r for r in rows if getattr(r, attribute) in wanted]
         if req.query.get("sort_dir") == "desc":
             rows.reverse()
-        return {"events": [render.event(req, stack, row) for row in _paged(rows, req)]}
+        return {"events": [render.event(req, stacks[row.stack_id], row, root=root) for row in _paged(rows, req)]}
 
     @route.get(STACK + "/resources/{resource_name}/events/{event_id}", policy="events:show")
     def event(self, req: ApiRequest) -> dict:

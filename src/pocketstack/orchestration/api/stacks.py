@@ -14,8 +14,9 @@ from pocketstack.common.api.routes import route
 from pocketstack.orchestration import adoption, errors
 from pocketstack.orchestration import models as m
 from pocketstack.orchestration.api import render, schemas
-from pocketstack.orchestration.api.common import authorize
+from pocketstack.orchestration.api.common import authorize, flag
 from pocketstack.orchestration.manager import OrchestrationManager, Prepared, check_name
+from pocketstack.orchestration.resources.stack import PARENT_HEADER
 
 BASE = "/v1/{tenant_id}/stacks"
 STACK = BASE + "/{stack_name}/{stack_id}"
@@ -56,9 +57,9 @@ class StacksApi:
     def _listed(self, req: ApiRequest) -> list[m.Stack]:
         tenant = authorize(req)
         everyone = req.query.get("global_tenant") in _TRUE and req.allowed("admin_api")
-        rows = self.manager.store.stacks(None if everyone else tenant)
+        rows = self.manager.store.stacks(None if everyone else tenant, show_nested=flag(req, "show_nested"))
         for key, attribute in (("stack_name", "name"), ("name", "name"), ("status", "status"),
-                               ("action", "action"), ("id", "id")):
+                               ("action", "action"), ("id", "id"), ("owner_id", "owner_id")):
             wanted = req.query.getlist(key)
             if wanted:
                 rows = [r for r in rows if getattr(r, attribute) in wanted]
@@ -78,11 +79,13 @@ class StacksApi:
             data = adoption.parse(req.data["adopt_stack_data"])
             req.data = adoption.request_body(req.data, data)
             adopt = adoption.entries(data)
+        nesting = req.headers.get(PARENT_HEADER)
+        parent = await asyncio.to_thread(self.manager.nesting, tenant, nesting) if nesting is not None else None
         prepared = await self._prepare(req, name, str(uuid.uuid4()), tenant)
         trust_id = await self.manager.trustee.delegate(req.caller, tenant)
         try:
             row = await asyncio.to_thread(self.manager.create, req.caller, tenant, name, prepared, req.data, trust_id,
-                                          adopt)
+                                          adopt, parent)
         except errors.StackExists:
             if trust_id != req.caller.trust_id:  # made for this stack only
                 await self.manager.trustee.release(trust_id)

@@ -92,13 +92,22 @@ class Store:
                                                     m.Stack.deleted_at.is_(None)))
             return _detached(s, [row])[0] if row is not None else None
 
-    def stacks(self, project_id: str | None) -> list[m.Stack]:
+    def stacks(self, project_id: str | None, show_nested: bool = False) -> list[m.Stack]:
+        """Live stacks, newest first; nested stacks only with ``show_nested`` (Heat's)."""
         with self.db.session(readonly=True) as s:
             query = sa.select(m.Stack).where(m.Stack.deleted_at.is_(None)).order_by(m.Stack.created_at.desc(),
                                                                                     m.Stack.id)
             if project_id is not None:
                 query = query.where(m.Stack.project_id == project_id)
+            if not show_nested:
+                query = query.where(m.Stack.owner_id.is_(None))
             return _detached(s, s.scalars(query))
+
+    def children(self, stack_ids: Iterable[str]) -> list[m.Stack]:
+        """The live nested stacks of ``stack_ids`` (one level down)."""
+        with self.db.session(readonly=True) as s:
+            return _detached(s, s.scalars(sa.select(m.Stack).where(
+                m.Stack.owner_id.in_(list(stack_ids)), m.Stack.deleted_at.is_(None)).order_by(m.Stack.created_at)))
 
     def begin(self, stack: m.Stack, action: str, reason: str, status: str = IN_PROGRESS, **values: Any) -> str:
         """Start a new traversal (``action`` IN_PROGRESS) of a stack no engine may drive
@@ -120,19 +129,21 @@ class Store:
         run_in_transaction(self.db, work, attempts=1)
         return traversal
 
-    def abandon(self, stack: m.Stack) -> None:
+    def abandon(self, stack: m.Stack, nested: Iterable[m.Stack] = ()) -> None:
         """Remove the stack record as it was read (409 when it changed since), whatever
-        it is doing: a new traversal, so an engine still driving it is refused its next
-        write; its resources' rows stay with it, their physical resources untouched."""
+        it is doing, and the records of its ``nested`` stacks (as read too): a new
+        traversal each, so an engine still driving one is refused its next write; their
+        resources' rows stay with them, their physical resources untouched."""
         def work(s: Session) -> None:
-            try:
-                cas_update(s, m.Stack, {"id": stack.id, "traversal": stack.traversal},
-                           {"action": "DELETE", "status": COMPLETE, "status_reason": "Stack abandoned",
-                            "traversal": str(uuid.uuid4()), "engine_id": None, "lease_expires": None,
-                            "updated_at": utcnow(), "deleted_at": utcnow()})
-            except Exception:
-                raise errors.ActionInProgress(stack_name=stack.name, action=stack.action) from None
-            event(s, stack.id, stack.name, "OS::Heat::Stack", stack.id, "DELETE", COMPLETE, "Stack abandoned")
+            for row in [stack, *nested]:
+                try:
+                    cas_update(s, m.Stack, {"id": row.id, "traversal": row.traversal},
+                               {"action": "DELETE", "status": COMPLETE, "status_reason": "Stack abandoned",
+                                "traversal": str(uuid.uuid4()), "engine_id": None, "lease_expires": None,
+                                "updated_at": utcnow(), "deleted_at": utcnow()})
+                except Exception:
+                    raise errors.ActionInProgress(stack_name=row.name, action=row.action) from None
+                event(s, row.id, row.name, "OS::Heat::Stack", row.id, "DELETE", COMPLETE, "Stack abandoned")
         run_in_transaction(self.db, work, attempts=1)
 
     def trust_held(self, trust_id: str, besides: str) -> bool:
@@ -274,9 +285,11 @@ class Store:
         run_in_transaction(self.db, work)
 
     # -- events -----------------------------------------------------------------------------
-    def events(self, stack_id: str, resource_name: str | None = None) -> list[m.Event]:
+    def events(self, stack_id: str | list[str], resource_name: str | None = None) -> list[m.Event]:
+        """The events of a stack (or of several: a stack and its nested stacks), in order."""
+        ids = [stack_id] if isinstance(stack_id, str) else stack_id
         with self.db.session(readonly=True) as s:
-            query = sa.select(m.Event).where(m.Event.stack_id == stack_id).order_by(m.Event.seq)
+            query = sa.select(m.Event).where(m.Event.stack_id.in_(ids)).order_by(m.Event.seq)
             if resource_name is not None:
                 query = query.where(m.Event.resource_name == resource_name)
             return _detached(s, s.scalars(query))

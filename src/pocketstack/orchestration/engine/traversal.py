@@ -239,20 +239,18 @@ class Traversal:
 
     async def _adopt(self, row: m.Resource, plugin: ResourceType, props: dict[str, Any], requires: list[str]) -> None:
         """Take over the physical resource the row's adopt entry names, with its private
-        data (Heat's ``handle_adopt``), and read its attributes -- which fails, as
-        ``ADOPT_FAILED``, when the resource is not there.  No entry or no ``resource_id``:
-        Heat's ``Resource ID was not provided.``"""
+        data (Heat's ``handle_adopt``; a template resource adopts its nested stack from
+        the entry), and read its attributes -- which fails, as ``ADOPT_FAILED``, when the
+        resource is not there.  No entry or no ``resource_id``: Heat's ``Resource ID was
+        not provided.``"""
         entry = (row.data or {}).get(ADOPT_KEY) or {}
         row = await self.move(row, CHANGED, action="ADOPT", status=IN_PROGRESS, status_reason=CHANGED,
                               properties=props, requires=requires, type=self.template.resources[row.name].type)
-        resource_id = entry.get("resource_id") if isinstance(entry, dict) else None
-        if not resource_id:
-            raise ResourceFailure("Resource ID was not provided.", "Exception")
         step = self.step(row)
-        data = entry.get("resource_data")
-        step.data = dict(data) if isinstance(data, dict) else {}
-        attributes = await plugin.show(step, str(resource_id), props)
-        await self.move(row, CHANGED, status=COMPLETE, status_reason=CHANGED, physical_resource_id=str(resource_id),
+        resource_id = await plugin.adopt(step, entry if isinstance(entry, dict) else {}, props)
+        await self.wait(lambda: plugin.adopt_complete(step, resource_id, props))
+        attributes = await plugin.show(step, resource_id, props)
+        await self.move(row, CHANGED, status=COMPLETE, status_reason=CHANGED, physical_resource_id=resource_id,
                         data=step.data, attributes=attributes, traversal=self.stack.traversal)
 
     async def _create(self, row: m.Resource, plugin: ResourceType, props: dict[str, Any], requires: list[str],

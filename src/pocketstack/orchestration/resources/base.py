@@ -177,6 +177,20 @@ class ResourceType:
         """The resource's attributes now (the ``show`` attribute included)."""
         return {}
 
+    async def adopt(self, step: Step, entry: dict[str, Any], props: dict[str, Any]) -> str:
+        """Take over what the resource's adopt data ``entry`` names (Heat's
+        ``handle_adopt``): its ``resource_id``, with its ``resource_data`` as the step's
+        data; the physical id."""
+        resource_id = entry.get("resource_id")
+        if not resource_id:
+            raise ResourceFailure("Resource ID was not provided.", "Exception")
+        data = entry.get("resource_data")
+        step.data = dict(data) if isinstance(data, dict) else {}
+        return str(resource_id)
+
+    async def adopt_complete(self, step: Step, physical_id: str, props: dict[str, Any]) -> bool:
+        return True
+
     @staticmethod
     def signal_entry(name: str, body: Any, signals: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
         """One signal's ``(id, signal, event reason)`` given those already received;

@@ -1,11 +1,15 @@
-"""Nested stacks: ``OS::Heat::Stack`` (a template given inline) and template resources
-(a resource whose type is a template file of the stack's ``files``, directly or through
-the environment's resource registry: its properties become the nested stack's
+"""Stacks as resources: ``OS::Heat::Stack`` (a template given inline) and template
+resources (a resource whose type is a template file of the stack's ``files``, directly or
+through the environment's resource registry: its properties become the nested stack's
 parameters, its attributes the nested stack's outputs).
 
-The nested stack is made through the Orchestration API as the user, like any other
-resource: another stack of the project, named after the resource, driven by the engines
-as every stack is.
+Either stack is made through the Orchestration API as the user, like any other resource,
+named after the resource (``<stack>-<resource>-<suffix>``) and driven by the engines as
+every stack is.  As in Heat, ``OS::Heat::Stack``'s stack (Heat's ``RemoteStack``) is an
+ordinary stack of the project, while a template resource's is a *nested* stack: its
+create carries :data:`PARENT_HEADER`, so the stack records its parent stack and resource
+(hidden from stack lists without ``show_nested``, abandoned with its parent, suspended
+and resumed with it).
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ from typing import Any
 
 from pocketstack.orchestration.resources import schema as s
 from pocketstack.orchestration.resources.base import ResourceFailure, ResourceType, Step
+
+# The engine's mark on the create of a template resource's stack: ``<parent stack
+# id>/<resource name>`` (checked against the parent's resource, in the caller's project).
+PARENT_HEADER = "X-Pocketstack-Parent-Resource"
 
 
 class NestedStack(ResourceType):
@@ -45,13 +53,20 @@ class NestedStack(ResourceType):
             body["timeout_mins"] = props["timeout"]
         return body
 
+    # Whether the stack is the resource's nested stack (a template resource's).
+    nested = False
+
     async def create(self, step: Step, props: dict[str, Any]) -> str:
-        made = await step.cloud.call("POST", "orchestration", "/stacks",
-                                     json={"stack_name": step.physical_name, **self._body(step, props)})
+        return await self._post(step, {"stack_name": step.physical_name, **self._body(step, props)})
+
+    async def _post(self, step: Step, body: dict[str, Any]) -> str:
+        headers = {PARENT_HEADER: f"{step.stack_id}/{step.resource_name}"} if self.nested else None
+        made = await step.cloud.call("POST", "orchestration", "/stacks", json=body, headers=headers)
         return str(made["stack"]["id"])
 
     async def find(self, step: Step, props: dict[str, Any]) -> str | None:
-        found = await step.cloud.call("GET", "orchestration", f"/stacks?name={step.physical_name}")
+        found = await step.cloud.call("GET", "orchestration",
+                                      f"/stacks?name={step.physical_name}&show_nested=True")
         stacks = found.get("stacks", [])
         return str(stacks[0]["id"]) if len(stacks) == 1 else None
 
@@ -99,13 +114,15 @@ class NestedStack(ResourceType):
 
 class TemplateResource(NestedStack):
     """A resource whose type is a template file: any property (the nested template's
-    parameters), any attribute (its outputs)."""
+    parameters), any attribute (its outputs); its stack is nested (adopted from the
+    resource's entry of the adopt data, suspended and resumed with its parent)."""
 
     description = "A resource implemented by a nested template."
     open_properties = True
     open_attributes = True
     properties = {}
     attributes = {}
+    nested = True
 
     def __init__(self, file_name: str):
         self.file_name = file_name
@@ -125,3 +142,34 @@ class TemplateResource(NestedStack):
     async def show(self, step: Step, physical_id: str, props: dict[str, Any]) -> dict[str, Any]:
         shown = await super().show(step, physical_id, props)
         return {**shown["outputs"], **shown}
+
+    async def adopt(self, step: Step, entry: dict[str, Any], props: dict[str, Any]) -> str:
+        """Heat's ``TemplateResource.handle_adopt``: the nested stack adopted from the
+        entry (the nested stack's own abandon data), the template and parameters filled
+        in from the resource where the entry lacks them."""
+        step.data = {}
+        found = await self.find(step, props)
+        if found is not None:  # an engine taking over: the adopt was already asked for
+            return found
+        data = {"template": self.template(step, props), **entry}
+        return await self._post(step, {"stack_name": step.physical_name, **self._body(step, props),
+                                       "adopt_stack_data": data})
+
+    async def adopt_complete(self, step: Step, physical_id: str, props: dict[str, Any]) -> bool:
+        return await self._reached(step, physical_id, "ADOPT")
+
+    async def _act(self, step: Step, physical_id: str, action: str) -> None:
+        await step.cloud.call("POST", "orchestration", f"/stacks/{step.physical_name}/{physical_id}/actions",
+                              json={action: None})
+
+    async def suspend(self, step: Step, physical_id: str) -> None:
+        await self._act(step, physical_id, "suspend")
+
+    async def suspend_complete(self, step: Step, physical_id: str) -> bool:
+        return await self._reached(step, physical_id, "SUSPEND")
+
+    async def resume(self, step: Step, physical_id: str) -> None:
+        await self._act(step, physical_id, "resume")
+
+    async def resume_complete(self, step: Step, physical_id: str) -> bool:
+        return await self._reached(step, physical_id, "RESUME")
