@@ -153,7 +153,7 @@ def test_guest_gets_dhcp_reaches_gateway_and_floating_ip_follows_security_group(
     outside = Outside(prefix, f"172.31.{r}.1/24")
     probe: subprocess.Popen | None = None
     try:
-        with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+        with running_cloud(tmp_path, "--hypervisor", "qemu", env=env) as cloud:
             def run(*args: str, **kw):
                 return cloud.openstack(*args, **kw)
 
@@ -285,7 +285,7 @@ def test_guest_gets_dhcp_reaches_gateway_and_floating_ip_follows_security_group(
             assert dnsmasq
             probe = outside.probe(fip, 22)  # from here on, through two restarts of the agent
         # -- a restart of the cloud (compute and network agent): the running guest keeps its tap
-        with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+        with running_cloud(tmp_path, "--hypervisor", "qemu", env=env) as cloud:
             assert outside.connects(fip, 22)
             assert f"master br-{private['id'][:11]}" in sh("ip", "-n", f"{prefix}host", "link", "show", tap).stdout
             # -- kill -9 of the process that runs the agent: nothing shuts down, nothing changes
@@ -299,7 +299,7 @@ def test_guest_gets_dhcp_reaches_gateway_and_floating_ip_follows_security_group(
         # -- a rule deleted by hand while no agent runs: the next one puts it back
         delete_rule(f"{prefix}host", f"sg-{guest_sg['id']}-ingress", "dport 22 accept")
         assert not outside.connects(fip, 22)
-        with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+        with running_cloud(tmp_path, "--hypervisor", "qemu", env=env) as cloud:
             assert eventually(lambda: outside.connects(fip, 22), timeout=30, interval=0.5)
             assert sh("pgrep", "-f", f"{tmp_path}/data/datapath/dhcp/").stdout.split() == dnsmasq
             cloud.openstack("server", "delete", "--wait", server_id, timeout=120)

@@ -109,7 +109,7 @@ def test_novnc_console_of_a_real_guest(tmp_path):
     image = tmp_path / "boot.raw"
     image.write_bytes(boot_sector().ljust(1 << 20, b"\0"))
     env = {"POCKETSTACK_QEMU_ACCEL": "tcg"}
-    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env) as cloud:
         cloud.openstack("image", "create", "boot", "--disk-format", "raw", "--container-format", "bare",
                         "--file", str(image), "--public", "-f", "json")
         cloud.openstack("flavor", "create", "mini", "--vcpus", "1", "--ram", "64", "--disk", "1", "-f", "json")

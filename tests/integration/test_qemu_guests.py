@@ -86,7 +86,7 @@ def test_boot_console_stop_start_kill_delete(tmp_path):
     # As the tiny image's tests: KVM only where it runs a guest with -cpu host (on some
     # nested hosts a KVM guest starts and then crashes), else TCG; POCKETSTACK_TEST_ACCEL forces one.
     env["POCKETSTACK_QEMU_ACCEL"] = os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg")
-    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env) as cloud:
         started = time.monotonic()
         hypervisors = cloud.openstack("hypervisor", "list", "-f", "json")
         assert [h["Hypervisor Hostname"] for h in hypervisors] == [socket.gethostname()]
@@ -164,7 +164,7 @@ def test_resize_revert_snapshot_and_boot_from_volume(tmp_path):
     image = tiny_image_path()
     env = {"POCKETSTACK_QEMU_ACCEL": os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg"),
            "POCKETSTACK_SHUTDOWN_TIMEOUT": "30"}
-    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env) as cloud:
         cloud.openstack("image", "create", "tiny", "--disk-format", "qcow2", "--container-format", "bare",
                         "--file", str(image), "--public", "-f", "json")
         cloud.openstack("flavor", "create", "tiny.1", "--vcpus", "1", "--ram", "192", "--disk", "1", "-f", "json")
@@ -250,7 +250,7 @@ def test_volume_hot_plug_power_actions_and_compute_restart(tmp_path):
     marker = b"pocketstack-volume-data:" + b"0123456789abcdef" * 2
     data = tmp_path / "marker.raw"
     data.write_bytes(marker + bytes((1 << 20) - len(marker)))
-    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env) as cloud:
         cloud.openstack("image", "create", "tiny", "--disk-format", "qcow2", "--container-format", "bare",
                         "--file", str(image), "--public", "-f", "json")
         cloud.openstack("image", "create", "marker", "--disk-format", "raw", "--container-format", "bare",
@@ -341,7 +341,7 @@ def test_volume_hot_plug_power_actions_and_compute_restart(tmp_path):
         cloud.process.wait()
         assert pid_alive(pid)
 
-    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env) as cloud:
         # The restarted host re-attaches to the running guest instead of booting it again.
         assert show()["status"] == "ACTIVE" and qemu_pid() == pid and pid_alive(pid)
         time.sleep(SYNC_INTERVAL + 1)

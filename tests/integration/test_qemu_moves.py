@@ -78,7 +78,7 @@ def test_live_migration_then_cold_migration_back(tmp_path):
            "POCKETSTACK_SHUTDOWN_TIMEOUT": "30", "POCKETSTACK_QEMU_HOSTS": "2"}
     first = socket.gethostname()
     second = f"{first}-2"
-    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+    with running_cloud(tmp_path, "--hypervisor", "qemu", env=env) as cloud:
         hypervisors = cloud.openstack("hypervisor", "list", "-f", "json")
         assert sorted(h["Hypervisor Hostname"] for h in hypervisors) == sorted([first, second])
         cloud.openstack("image", "create", "tiny", "--disk-format", "qcow2", "--container-format", "bare",

@@ -44,7 +44,7 @@ def test_reset_ends_real_guests_and_removes_their_networks(tmp_path, prefix):
            "POCKETSTACK_SHUTDOWN_TIMEOUT": "5",
            "POCKETSTACK_QEMU_ACCEL": os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg")}
     try:
-        with running_cloud(tmp_path, "--hypervisor", "qemu", env=env, startup_timeout=90) as cloud:
+        with running_cloud(tmp_path, "--hypervisor", "qemu", env=env) as cloud:
             run = cloud.openstack
             run("image", "create", "tiny", "--disk-format", "qcow2", "--container-format", "bare",
                 "--file", str(image), "--public", "-f", "json")

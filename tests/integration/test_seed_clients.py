@@ -40,7 +40,7 @@ def _example(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     root = tmp_path_factory.mktemp("seed-cli")
-    with running_cloud(root, "--seed", str(_example(root)), startup_timeout=90) as proc:
+    with running_cloud(root, "--seed", str(_example(root))) as proc:
         yield root, proc
 
 
