@@ -4,7 +4,8 @@ swift-dispersion-report show) read through object storage's admin reports; insta
 history of a real host failure (fenced, its servers evacuated) read through the
 instance-HA API; members refused both with the 403 page; and Next/Previous through
 instances, snapshots, backups, ports, routers, security groups and the admin lists,
-covering each list exactly and coming back page by page."""
+covering each list exactly and coming back page by page; and the overview's recent
+instance actions."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from test_ha import HA, MICRO, boot_on_first, instance_ha, settle, site  # noqa:
 
 from compute_fixtures import flavor, image  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import boot, make_flavor, make_image, wait
+from test_compute_helpers import boot, call, make_flavor, make_image, wait
 
 OBJ = "/object-store"
 
@@ -178,3 +179,19 @@ def test_short_lists_page_with_next_and_previous(api, admin, admin_token):
     for backup_id in backups:
         api.request("DELETE", f"{volumes}/backups/{backup_id}", admin_token)
     api.request("DELETE", f"{volumes}/volumes/{volume['id']}?cascade=true", admin_token)
+
+
+def test_the_overview_shows_recent_instance_actions(api, admin, member, admin_token, image, flavor):
+    server = boot(api, admin_token, image, flavor["id"])["server"]
+    wait(api, admin_token, server["id"], until=("ACTIVE",))
+    assert call(api, "POST", f"/servers/{server['id']}/action", admin_token, json={"os-stop": None}).status_code \
+        == 202
+    wait(api, admin_token, server["id"], until=("SHUTOFF",))
+    page = admin.get("/overview").text
+    rows = re.findall(r'<tr data-action="([^"]+)"><td>[^<]*</td><td><a href="/dashboard/instances/([^"]+)">'
+                      r'[^<]*</a></td><td>[^<]*</td><td>([^<]*)</td>', page)
+    mine = [(action, who) for action, server_id, who in rows if server_id == server["id"]]
+    assert mine == [("stop", "you (admin)"), ("create", "you (admin)")], rows
+    # Another project's overview shows none of it.
+    assert server["id"] not in member.get("/overview").text
+    api.request("DELETE", f"/compute/v2.1/servers/{server['id']}", admin_token)
