@@ -1,7 +1,8 @@
 """The dashboard in a real browser against a real ``pocketstack up``: an admin logs in,
 uploads an image, builds a network with a router, launches a server and watches it
 become ACTIVE without reloading, attaches a volume, sees it all in the topology picture,
-stores and fetches an object, creates a project and a user; that user, a member, sees
+stores and fetches an object (then finds its copies in the dispersion report, beside the
+rings), creates a project and a user; that user, a member, sees
 none of the admin's resources nor the admin pages.  A crawler then opens every page the
 menus lead to (no 500) and submits every form with bad input (a message in words).
 
@@ -255,6 +256,17 @@ def test_upload_and_download_an_object(admin, shots):
     admin.screenshot(path=str(shots / "container.png"), full_page=True)
 
 
+def test_the_rings_and_the_dispersion_of_the_object_just_stored(admin, shots):
+    admin.goto("/dashboard/admin/rings")
+    for kind in ("account", "container", "object"):
+        assert admin.locator(f'section[data-ring="{kind}"] tr[data-device]').count() >= 1
+    admin.screenshot(path=str(shots / "rings.png"), full_page=True)
+    admin.click("main a:text-is(\"Check where the copies are\")")
+    found = admin.text_content('section[data-dispersion="object"] dd[data-found]')
+    copies, expected = found.split(" (")[0].split(" of ")
+    assert int(expected) > 0 and copies == expected, found
+
+
 def test_admin_creates_a_project_and_a_member(admin, shots):
     admin.goto("/dashboard/admin/projects")
     admin.fill("#f-name", MEMBER_PROJECT)
@@ -311,7 +323,10 @@ def test_no_link_reachable_from_the_menu_fails(browser, cloud, admin, who):
     page = admin if who == "admin" else _login(browser, cloud, MEMBER, MEMBER_PASSWORD)
     try:
         links = _menu_and_detail_links(page)
-        assert len(links) >= (20 if who == "admin" else 12)
+        assert len(links) >= (25 if who == "admin" else 14)
+        operator_views = {"/dashboard/admin/instance-ha", "/dashboard/admin/rings", "/dashboard/admin/dispersion"}
+        assert operator_views <= set(links) if who == "admin" else not operator_views & set(links)
+        assert {"/dashboard/snapshots", "/dashboard/backups"} <= set(links)
         failed = [(link, status) for link in links if (status := page.goto(link).status) >= 500]
         assert not failed
     finally:

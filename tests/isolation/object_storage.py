@@ -84,6 +84,8 @@ OWNER_SEES_CONTAINER_SECRETS = Expect(shown_headers=CONTAINER_KEYS + CONTAINER_A
 NO_CONTAINER_KEYS = Expect(hidden_headers=CONTAINER_KEYS)
 NO_CONTAINER_ACLS = Expect(hidden_headers=CONTAINER_ACLS)
 
+ADMIN_REPORT = swift(admin=OK, a_member=FORBIDDEN, a_reader=FORBIDDEN)
+
 OPS = [
     # -- A's account -------------------------------------------------------------------------
     Op("swift-account", "list", "GET", ACCOUNT, swift(admin=OK, a_member=OK, a_reader=OK),
@@ -121,4 +123,7 @@ OPS = [
     Op("swift-object", "copy", "COPY", CONTAINER + "/obj", OWNER_WRITE,
        headers={"Destination": "{acl_container}/{new}"}),
     Op("swift-object", "delete", "DELETE", CONTAINER + "/{swift_object}", ACL_WRITE, consumes="swift_object"),
+    # -- the cluster's admin reports (swift-ring-builder, swift-dispersion-report): admins only
+    Op("swift-cluster", "ring", "GET", "/object-store/ring/object", ADMIN_REPORT, everywhere=True),
+    Op("swift-cluster", "dispersion", "GET", "/object-store/dispersion?sample=1", ADMIN_REPORT, everywhere=True),
 ]

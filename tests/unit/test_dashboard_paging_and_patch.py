@@ -8,7 +8,7 @@ import pytest
 from starlette.datastructures import QueryParams
 
 from pocketstack.dashboard.pages.image_properties import image_patch, pointer
-from pocketstack.dashboard.paging import PAGE_SIZE, Position, page_of
+from pocketstack.dashboard.paging import PAGE_SIZE, Position, page_in, page_of
 from pocketstack.dashboard.web import FormError
 
 
@@ -64,3 +64,18 @@ def test_the_patch_holds_only_what_changed():
 def test_bad_input_is_refused_in_words(fields, message):
     with pytest.raises(FormError, match=message):
         image_patch(IMAGE, fields, [])
+
+
+def test_a_whole_list_pages_as_an_api_paged_one():
+    items = [{"id": str(i), "name": f"n{i}"} for i in range(5)]
+    first = page_in(items, Position(limit=2))
+    assert [i["id"] for i in first.items] == ["0", "1"] and first.previous is None
+    second = page_in(items, Position.of(QueryParams(first.next)))
+    assert [i["id"] for i in second.items] == ["2", "3"] and second.previous == "limit=2"
+    last = page_in(items, Position.of(QueryParams(second.next)))
+    assert [i["id"] for i in last.items] == ["4"] and last.next is None
+    assert Position.of(QueryParams(last.previous)) == Position.of(QueryParams(first.next))
+    # Items keyed otherwise than by id (role assignments); a marker gone starts over.
+    by_name = page_in(items, Position("n3", limit=2), marker=lambda i: i["name"])
+    assert [i["id"] for i in by_name.items] == ["4"]
+    assert [i["id"] for i in page_in(items, Position("gone", limit=2)).items] == ["0", "1"]

@@ -18,10 +18,11 @@ import httpx
 # The compute microversion the pages are written for (2.9: servers say whether they are
 # locked; key pairs may still be generated, which 2.92 ended).
 COMPUTE_MICROVERSION = "2.9"
-# Where each service's API lives below the public URL (the catalog's paths).
+# Where each service's API lives below the public URL (the catalog's paths; object
+# storage's admin reports are beside its v1 API, as /info is).
 PREFIX = {"identity": "/identity/v3", "compute": "/compute/v2.1", "network": "/network/v2.0",
           "image": "/image/v2", "volume": "/volume/v3/{project}", "object": "/object-store/v1/AUTH_{project}",
-          "placement": "/placement"}
+          "placement": "/placement", "instance-ha": "/instance-ha/v1", "object-cluster": "/object-store"}
 
 
 class ApiError(Exception):

@@ -6,7 +6,8 @@ from __future__ import annotations
 PROJECT = [
     ("Project", [("Overview", "/overview"), ("Instances", "/instances"), ("Server groups", "/server-groups"),
                  ("Key pairs", "/keypairs"),
-                 ("Volumes", "/volumes"), ("Volume transfers", "/volumes/transfers"), ("Images", "/images")]),
+                 ("Volumes", "/volumes"), ("Volume snapshots", "/snapshots"), ("Volume backups", "/backups"),
+                 ("Volume transfers", "/volumes/transfers"), ("Images", "/images")]),
     ("Network", [("Networks", "/networks"), ("Routers", "/routers"), ("Floating IPs", "/floating-ips"),
                  ("Security groups", "/security-groups"), ("Topology", "/topology")]),
     ("Object storage", [("Containers", "/containers")]),
@@ -16,7 +17,9 @@ ADMIN = [
     ("Admin", [("Projects", "/admin/projects"), ("Users", "/admin/users"), ("Groups", "/admin/groups"),
                ("Role assignments", "/admin/roles"), ("Flavors", "/admin/flavors"),
                ("Volume types", "/admin/volume-types"),
-               ("Hypervisors", "/admin/hypervisors"), ("Services", "/admin/services")]),
+               ("Hypervisors", "/admin/hypervisors"), ("Services", "/admin/services"),
+               ("Instance HA", "/admin/instance-ha"), ("Object rings", "/admin/rings"),
+               ("Object dispersion", "/admin/dispersion")]),
 ]
 
 

@@ -8,10 +8,15 @@ Horizon does: the APIs' own next links also follow a full last page, which would
 back (only a ``next`` link): the query keeps the markers of the pages already passed
 (``trail``), so going back asks the API for exactly the page seen before, in the same
 order, whatever the API.
+
+A collection the API does not page (Keystone's, or one the dashboard orders itself)
+pages the same way once read whole (:func:`page_in`): the marker is the last shown
+item's key, so the queries and links are those of an API-paged list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -80,11 +85,28 @@ class Page:
     previous: str | None
 
 
-def page_of(body: dict[str, Any], key: str, position: Position) -> Page:
+Item = dict[str, Any]
+
+
+def by_id(item: Item) -> str:
+    return str(item["id"])
+
+
+def page_of(body: dict[str, Any], key: str, position: Position, marker: Callable[[Item], str] = by_id) -> Page:
     """The page ``body`` (the API's answer at ``position``, one item more than a page
-    when there is a next page) shows."""
+    when there is a next page) shows; ``marker`` is what the API takes as the marker of
+    an item (its ``id``)."""
     items = body[key][:position.limit]
     more = len(body[key]) > position.limit and bool(items)
     before = position.before()
-    return Page(items, position.after(str(items[-1]["id"])).query() if more else None,
+    return Page(items, position.after(marker(items[-1])).query() if more else None,
                 before.query() if before is not None else None)
+
+
+def page_in(items: list[Item], position: Position, marker: Callable[[Item], str] = by_id) -> Page:
+    """The page of a whole list at ``position``: the items after the one whose ``marker``
+    is the position's (from the start when none is, as when that item went away)."""
+    start = 0
+    if position.marker:
+        start = next((i + 1 for i, item in enumerate(items) if marker(item) == position.marker), 0)
+    return page_of({"items": items[start:start + position.limit + 1]}, "items", position, marker)

@@ -1,5 +1,6 @@
 """What other services may call of object storage (the volume service's backups do:
-Cinder's swift backup driver keeps chunks as objects of the owner's account).
+Cinder's swift backup driver keeps chunks as objects of the owner's account), and what
+its admin API reports of the cluster (the rings, the dispersion of copies).
 
 Accounts are ``AUTH_<project_id>``.  The synchronous methods block (ring replicas,
 databases): call them from a worker thread, never on the event loop; ``put_object`` is
@@ -15,6 +16,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from pocketstack.object.diskfile import ObjectState
+from pocketstack.object.dispersion import Report
+from pocketstack.object.ring.report import RingSummary
 
 
 class Listing(Protocol):
@@ -52,3 +55,13 @@ class ObjectContract(Protocol):
     def remove_object(self, account: str, container: str, obj: str, state: ObjectState) -> None:
         """Delete the object whose current state is ``state``: tombstone every replica
         and drop it from the container's listing."""
+
+    def ring(self, kind: str) -> RingSummary:
+        """The ``account``, ``container`` or ``object`` ring as ``swift-ring-builder``
+        shows it (read from its builder beside the ring file); :class:`KeyError` for
+        another kind, :class:`~pocketstack.object.ring.RingError` when the builder cannot
+        be read."""
+
+    def dispersion(self, sample: int) -> Report:
+        """``swift-dispersion-report``: of up to ``sample`` containers and ``sample``
+        objects, how many copies are where the rings say (blocking: reads every copy)."""

@@ -12,6 +12,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pocketstack.object.brokers import ContainerBroker, db_path
 from pocketstack.object.layout import Cluster
@@ -61,14 +62,21 @@ class Report:
                          f"partition space")
         return "\n".join(lines)
 
-    def json(self) -> str:
-        def part(found: Found) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        """``container`` and ``object``: copies queried, expected and found, the percent
+        found, items by copies missing, and the share of the partition space sampled."""
+        def part(found: Found, total: int) -> dict[str, Any]:
             data = asdict(found)
             data.pop("partitions")
             data["percent"] = round(found.percent, 2)
+            data["partitions_sampled_percent"] = round(100.0 * len(found.partitions) / total, 2) if total else 0.0
             return data
 
-        return json.dumps({"container": part(self.containers), "object": part(self.objects)})
+        return {"container": part(self.containers, self.container_partitions),
+                "object": part(self.objects, self.object_partitions), "seconds": round(self.seconds, 3)}
+
+    def json(self) -> str:
+        return json.dumps(self.as_dict())
 
 
 def _container_names(cluster: Cluster, limit: int) -> list[tuple[str, str]]:

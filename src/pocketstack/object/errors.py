@@ -287,3 +287,18 @@ class QuorumNotReached(ServiceUnavailable):
     """Fewer replicas than a majority could be written (or are reachable)."""
 
     msg_fmt = "Service Unavailable"
+
+
+# -- the cluster's admin reports ------------------------------------------------------------------
+class NoSuchRing(NotFound):
+    msg_fmt = "There is no {kind!r} ring: the rings are account, container and object."
+
+
+class RingUnreadable(ServiceUnavailable):
+    """The ring's builder (what the report is read from) is missing or damaged."""
+
+    msg_fmt = "The {kind} ring's builder cannot be read: {reason}"
+
+
+class BadSample(BadRequest):
+    msg_fmt = "sample must be a whole number from 1 to {limit}"

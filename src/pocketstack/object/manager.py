@@ -18,10 +18,13 @@ from pocketstack.object import timestamps
 from pocketstack.object.auditor import Auditor
 from pocketstack.object.contract import Listing
 from pocketstack.object.diskfile import ObjectState
+from pocketstack.object.dispersion import Report, report
 from pocketstack.object.expirer import Expirer
-from pocketstack.object.layout import Cluster
+from pocketstack.object.layout import KINDS, Cluster
 from pocketstack.object.nodes import Nodes
 from pocketstack.object.replicator import Replicator
+from pocketstack.object.ring import RingBuilder
+from pocketstack.object.ring.report import RingSummary, summary
 from pocketstack.object.rings import ensure_cluster
 from pocketstack.object.store import ObjectStore
 
@@ -75,3 +78,12 @@ class ObjectManager:
 
     def remove_object(self, account: str, container: str, obj: str, state: ObjectState) -> None:
         self.store.remove_object(account, container, obj, state)
+
+    def ring(self, kind: str) -> RingSummary:
+        if kind not in KINDS:
+            raise KeyError(kind)
+        root = self.cluster.root
+        return summary(RingBuilder.load(root / f"{kind}.builder"), str(root / f"{kind}.ring.gz"))
+
+    def dispersion(self, sample: int) -> Report:
+        return report(self.cluster, sample)

@@ -18,4 +18,10 @@ RULES = (
                                  "role:swiftoperator))",
          "Own an account (Swift's swift_owner): write it, its containers and objects, and see its secrets "
          "(TempURL keys, ACLs); the project's members and swiftoperators, and the cloud administrator."),
+    Rule("object:ring", "rule:admin_api",
+         "Read a ring's layout (GET /ring/<kind>): devices, zones, weights, partitions, balance; what "
+         "swift-ring-builder shows the operator."),
+    Rule("object:dispersion", "rule:admin_api",
+         "Run a dispersion report (GET /dispersion): how many copies of a sample of containers and objects "
+         "are where the rings say; what swift-dispersion-report shows the operator."),
 )

@@ -1,7 +1,8 @@
 """Administration: projects, users, groups, role assignments, flavors, volume types,
 hypervisors and the services' up/down state.  Every page here is for the cloud's admins only (members get
 the 403 page; the APIs would refuse them anyway).  The list pages are declared
-(:class:`~pocketstack.dashboard.pages.listing.Listing`); the forms' actions are written out."""
+(:class:`~pocketstack.dashboard.pages.listing.Listing`, paged as the long lists are); the forms' actions
+are written out."""
 
 from __future__ import annotations
 
@@ -21,16 +22,21 @@ async def _members(ctx: Ctx, groups: list[dict[str, Any]]) -> dict[str, Any]:
     return {"members": {g["id"]: await identity_list(ctx, f"groups/{quoted(g['id'])}/users") for g in groups}}
 
 
-def _project_scoped(assignment: dict[str, Any]) -> bool:
-    return "project" in assignment.get("scope", {})
+def _user_on_project(assignment: dict[str, Any]) -> bool:
+    return "user" in assignment and "project" in assignment.get("scope", {})
+
+
+def _assignment_key(assignment: dict[str, Any]) -> str:
+    """An assignment's marker in the paging query (assignments have no id)."""
+    return f"{assignment['user']['id']}:{assignment['scope']['project']['id']}:{assignment['role']['id']}"
 
 
 projects = Listing("admin_projects.html", "Projects", "identity", "/projects", "projects").endpoint(admin=True)
 users = Listing("admin_users.html", "Users", "identity", "/users", "users",
                 choices=("projects", "roles")).endpoint(admin=True)
 roles = Listing("admin_roles.html", "Role assignments", "identity", "/role_assignments", "role_assignments",
-                "assignments", params={"include_names": "true"}, keep=_project_scoped, order=None,
-                choices=("users", "projects", "roles")).endpoint(admin=True)
+                "assignments", params={"include_names": "true"}, keep=_user_on_project, order=None,
+                choices=("users", "projects", "roles"), marker=_assignment_key).endpoint(admin=True)
 groups = Listing("admin_groups.html", "Groups", "identity", "/groups", "groups", more=_members,
                  choices=("users",)).endpoint(admin=True)
 volume_types = Listing("admin_volume_types.html", "Volume types", "volume", "/types", "volume_types",

@@ -3,10 +3,11 @@ one page of a long list."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from pocketstack.dashboard.paging import Page, Position, page_of
+from pocketstack.dashboard.paging import Item, Page, Position, by_id, page_of
 from pocketstack.dashboard.web import Ctx
 
 
@@ -31,8 +32,10 @@ def selected(ctx: Ctx, name: str) -> list[str]:
     return [v.strip() for v in ctx.form.getlist(name) if isinstance(v, str) and v.strip()]
 
 
-async def paged(ctx: Ctx, service: str, path: str, key: str, **params: Any) -> Page:
+async def paged(ctx: Ctx, service: str, path: str, key: str, marker: Callable[[Item], str] = by_id,
+                headers: dict[str, str] | None = None, **params: Any) -> Page:
     """The page of the collection at ``path`` (body key ``key``) the request's query names
-    (:mod:`pocketstack.dashboard.paging`)."""
+    (:mod:`pocketstack.dashboard.paging`); ``marker`` is the API's marker of an item."""
     position = Position.of(ctx.request.query_params)
-    return page_of(await ctx.api.get(service, path, **params, **position.params()), key, position)
+    body = await ctx.api.get(service, path, headers=headers, **params, **position.params())
+    return page_of(body, key, position, marker)

@@ -12,7 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pocketstack.dashboard.client import ApiError
-from pocketstack.dashboard.pages.common import choices, param, quoted, selected
+from pocketstack.dashboard.pages.common import choices, paged, param, quoted, selected
+from pocketstack.dashboard.paging import Position
 from pocketstack.dashboard.security import csp_framing
 from pocketstack.dashboard.web import Ctx, FormError, page
 
@@ -48,8 +49,6 @@ LOCKING = {True: "lock", False: "unlock"}
 CONSOLE_REQUEST = {"remote_console": {"protocol": "vnc", "type": "novnc"}}
 CONSOLE_VERSION = {"OpenStack-API-Version": "compute 2.6"}
 MAX_COUNT = 100
-# Instances per page of the list (the API's limit/marker paging).
-PAGE_SIZE = 50
 
 
 def _busy(servers: list[dict[str, Any]]) -> bool:
@@ -65,13 +64,13 @@ def _addresses(server: dict[str, Any]) -> list[str]:
 
 
 async def _rows(ctx: Ctx) -> dict[str, Any]:
-    """One page of the list, newest first (Nova's order), from the ``marker`` in the query."""
-    marker = ctx.request.query_params.get("marker", "")
-    params: dict[str, Any] = {"limit": PAGE_SIZE, **({"marker": marker} if marker else {})}
-    servers = (await ctx.api.get("compute", "/servers/detail", **params))["servers"]
+    """One page of the list, newest first (Nova's order), at the query's position
+    (:func:`~pocketstack.dashboard.pages.common.paged`)."""
+    listed = await paged(ctx, "compute", "/servers/detail", "servers")
+    servers = listed.items
     return {"servers": servers, "flavors": await _flavor_names(ctx), "busy": _busy(servers),
-            "addresses": {s["id"]: _addresses(s) for s in servers}, "marker": marker,
-            "next_marker": servers[-1]["id"] if len(servers) == PAGE_SIZE else ""}
+            "addresses": {s["id"]: _addresses(s) for s in servers}, "page": listed,
+            "position": Position.of(ctx.request.query_params).query()}
 
 
 @page()

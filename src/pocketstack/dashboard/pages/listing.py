@@ -2,7 +2,8 @@
 declared (:class:`Listing`) rather than written out again for each collection.
 
 A listing reads the collection with the user's token, keeps and orders it, and renders
-its template with the items under the name the template uses, the choices its forms
+one page of it (``page``: :func:`~pocketstack.dashboard.paging.page_in`, the paging of
+the long lists) with the items under the name the template uses, the choices its forms
 offer (identity collections: users, projects, roles) and anything else it declares.
 """
 
@@ -16,9 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pocketstack.dashboard.pages.common import choices
+from pocketstack.dashboard.paging import Item, Position, by_id, page_in
 from pocketstack.dashboard.web import Ctx, page
-
-Item = dict[str, Any]
 
 
 def by_name(item: Item) -> Any:
@@ -36,7 +36,7 @@ class Listing:
     body (``flavors``), ``name`` what the template calls the items (by default ``key``).
     ``keep`` filters, ``order`` sorts (None: as listed); ``choices`` names identity
     collections offered as (id, name) pairs under their own names; ``more`` adds values
-    computed from the items."""
+    computed from the page's items; ``marker`` names an item in the paging query."""
 
     template: str
     title: str
@@ -49,6 +49,7 @@ class Listing:
     order: Callable[[Item], Any] | None = by_name
     choices: tuple[str, ...] = ()
     more: Callable[[Ctx, list[Item]], Awaitable[dict[str, Any]]] | None = None
+    marker: Callable[[Item], str] = by_id
 
     async def items(self, ctx: Ctx) -> list[Item]:
         listed: list[Item] = (await ctx.api.get(self.service, self.path, **self.params))[self.key]
@@ -57,8 +58,9 @@ class Listing:
         return sorted(listed, key=self.order) if self.order is not None else listed
 
     async def show(self, ctx: Ctx) -> Response:
-        listed = await self.items(ctx)
-        values = {self.name or self.key: listed, **(await self.more(ctx, listed) if self.more is not None else {})}
+        shown = page_in(await self.items(ctx), Position.of(ctx.request.query_params), self.marker)
+        values = {self.name or self.key: shown.items, "page": shown,
+                  **(await self.more(ctx, shown.items) if self.more is not None else {})}
         for collection in self.choices:
             values[collection] = choices(await identity_list(ctx, collection))
         return await ctx.render(self.template, title=self.title, **values)

@@ -55,9 +55,10 @@ async def create_network(ctx: Ctx) -> Response:
 async def network(ctx: Ctx) -> Response:
     network_id = param(ctx, "id")
     found = (await ctx.api.get("network", f"/networks/{network_id}"))["network"]
+    ports = await paged(ctx, "network", "/ports", "ports", network_id=found["id"])
     return await ctx.render("network.html", title=f"Network {found['name'] or found['id']}", network=found,
-                            subnets=await _list(ctx, "subnets", network_id=found["id"]),
-                            ports=await _list(ctx, "ports", network_id=found["id"]))
+                            subnets=await _list(ctx, "subnets", network_id=found["id"]), ports=ports.items,
+                            page=ports)
 
 
 @page()
@@ -82,7 +83,8 @@ async def _external_networks(ctx: Ctx) -> list[tuple[str, str]]:
 @page()
 async def routers(ctx: Ctx) -> Response:
     names = {n["id"]: n["name"] for n in await _list(ctx, "networks")}
-    return await ctx.render("routers.html", title="Routers", routers=await _list(ctx, "routers"), names=names,
+    listed = await paged(ctx, "network", "/routers", "routers")
+    return await ctx.render("routers.html", title="Routers", routers=listed.items, page=listed, names=names,
                             external=await _external_networks(ctx))
 
 
@@ -168,9 +170,9 @@ async def floating_ip_action(ctx: Ctx) -> Response:
 
 @page()
 async def security_groups(ctx: Ctx) -> Response:
-    groups = await _list(ctx, "security-groups", project_id=ctx.login.project_id)
-    return await ctx.render("security_groups.html", title="Security groups",
-                            groups=sorted(groups, key=lambda g: g["name"]), protocols=[(p, p) for p in PROTOCOLS])
+    listed = await paged(ctx, "network", "/security-groups", "security_groups", project_id=ctx.login.project_id)
+    return await ctx.render("security_groups.html", title="Security groups", groups=listed.items, page=listed,
+                            protocols=[(p, p) for p in PROTOCOLS])
 
 
 def rule_body(ctx: Ctx) -> dict[str, Any]:

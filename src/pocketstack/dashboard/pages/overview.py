@@ -1,4 +1,5 @@
-"""The project's overview: quota usage of compute, block storage and network."""
+"""The project's overview: quota usage of compute, block storage and network, what
+failed lately, and the latest instance actions (Nova's ``os-instance-actions``)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,12 @@ async def overview(ctx: Ctx) -> Response:
             groups.append((label, []))
             unavailable[label] = error.message
     return await ctx.render("overview.html", title="Overview", groups=groups, unavailable=unavailable,
-                            failures=await failures(ctx))
+                            failures=await failures(ctx), activity=await activity(ctx))
 
 
-# How many of the latest failures the overview lists.
+# How many of the latest failures, and of the latest instance actions, the overview lists.
 FAILURES_SHOWN = 10
+ACTIONS_SHOWN = 10
 
 
 async def failures(ctx: Ctx) -> list[dict[str, str]]:
@@ -58,6 +60,23 @@ async def failures(ctx: Ctx) -> list[dict[str, str]]:
                                                                  f"{message.get('resource_uuid') or ''}".strip(),
                           "why": message["user_message"], "link": ""})
     return sorted(found, key=lambda f: f["when"] or "", reverse=True)[:FAILURES_SHOWN]
+
+
+async def activity(ctx: Ctx) -> list[dict[str, str]]:
+    """The project's latest instance actions, newest first: Nova's action log
+    (``os-instance-actions``: create, stop, reboot, resize, ... by whom, and the error
+    when one failed) of the instances changed last."""
+    found: list[dict[str, str]] = []
+    with contextlib.suppress(ApiError):
+        servers = (await ctx.api.get("compute", "/servers", sort_key="updated_at", sort_dir="desc",
+                                     limit=ACTIONS_SHOWN))["servers"]
+        for server in servers:
+            actions = await ctx.api.get("compute", f"/servers/{server['id']}/os-instance-actions")
+            for action in actions["instanceActions"]:
+                found.append({"when": action["start_time"] or "", "action": action["action"],
+                              "instance": server["name"], "link": f"/instances/{server['id']}",
+                              "user": action.get("user_id") or "", "message": action.get("message") or ""})
+    return sorted(found, key=lambda a: a["when"], reverse=True)[:ACTIONS_SHOWN]
 
 
 ROUTES = [Route("/overview", overview)]

@@ -1,5 +1,6 @@
-"""Volumes (create, extend, attach/detach, snapshots, backups, delete) and images (list,
-upload with progress, visibility, sharing, delete)."""
+"""Volumes (create, extend, attach/detach, snapshots, backups, delete), their snapshots and
+backups (each its own paged list, as Horizon's panels) and images (list, upload with
+progress, visibility, sharing, delete)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,27 @@ IMAGE_HIDDEN = {"name", "id", "self", "file", "schema", "locations", "direct_url
 @page()
 async def volumes(ctx: Ctx) -> Response:
     listed = await paged(ctx, "volume", "/volumes/detail", "volumes")
-    snapshots = (await ctx.api.get("volume", "/snapshots/detail"))["snapshots"]
-    backups = (await ctx.api.get("volume", "/backups/detail"))["backups"]
     images = (await ctx.api.get("image", "/images", status="active"))["images"]
-    names = {v["id"]: v["name"] or v["id"] for v in listed.items}
     return await ctx.render("volumes.html", title="Volumes", volumes=listed.items, page=listed,
-                            snapshots=snapshots, backups=backups, names=names, images=choices(images))
+                            images=choices(images))
+
+
+async def _volume_names(ctx: Ctx) -> dict[str, str]:
+    return {v["id"]: v["name"] or v["id"] for v in (await ctx.api.get("volume", "/volumes"))["volumes"]}
+
+
+@page()
+async def snapshots(ctx: Ctx) -> Response:
+    listed = await paged(ctx, "volume", "/snapshots/detail", "snapshots")
+    return await ctx.render("snapshots.html", title="Volume snapshots", snapshots=listed.items, page=listed,
+                            names=await _volume_names(ctx))
+
+
+@page()
+async def backups(ctx: Ctx) -> Response:
+    listed = await paged(ctx, "volume", "/backups/detail", "backups")
+    return await ctx.render("backups.html", title="Volume backups", backups=listed.items, page=listed,
+                            names=await _volume_names(ctx))
 
 
 @page()
@@ -65,13 +81,13 @@ async def volume_action(ctx: Ctx) -> Response:
         body = {"snapshot": {"volume_id": ctx.request.path_params["id"], "name": ctx.required("name", "A name"),
                              "force": ctx.field("force") == "on"}}
         await ctx.api.post("volume", "/snapshots", body)
-        return await ctx.redirect("/volumes", f"Snapshot {body['snapshot']['name']} is being created.")
+        return await ctx.redirect("/snapshots", f"Snapshot {body['snapshot']['name']} is being created.")
     if action == "backup":
         body = {"backup": {"volume_id": ctx.request.path_params["id"],
                            "name": ctx.required("backup_name", "A backup name"),
                            "incremental": ctx.field("incremental") == "on", "force": ctx.field("force") == "on"}}
         await ctx.api.post("volume", "/backups", body)
-        return await ctx.redirect("/volumes", f"Backup {body['backup']['name']} is being created.")
+        return await ctx.redirect("/backups", f"Backup {body['backup']['name']} is being created.")
     if action == "attach":
         server = ctx.required("server_id", "An instance")
         await ctx.api.post("compute", f"/servers/{server}/os-volume_attachments",
@@ -90,7 +106,7 @@ async def volume_action(ctx: Ctx) -> Response:
 @page()
 async def delete_snapshot(ctx: Ctx) -> Response:
     await ctx.api.delete("volume", f"/snapshots/{param(ctx, 'id')}")
-    return await ctx.redirect("/volumes", "The snapshot is being deleted.")
+    return await ctx.redirect("/snapshots", "The snapshot is being deleted.")
 
 
 @page()
@@ -103,7 +119,7 @@ async def backup_action(ctx: Ctx) -> Response:
         return await ctx.redirect(f"/volumes/{restored['volume_id']}", "Restoring the backup into this volume.")
     if action == "delete":
         await ctx.api.delete("volume", f"/backups/{backup_id}")
-        return await ctx.redirect("/volumes", "The backup is being deleted.")
+        return await ctx.redirect("/backups", "The backup is being deleted.")
     raise FormError(f"There is no action {action!r}.")
 
 
@@ -189,8 +205,8 @@ async def delete_image(ctx: Ctx) -> Response:
 ROUTES = [
     Route("/volumes", volumes), Route("/volumes", create_volume, methods=["POST"]),
     Route("/volumes/{id}", volume), Route("/volumes/{id}/action", volume_action, methods=["POST"]),
-    Route("/snapshots/{id}/delete", delete_snapshot, methods=["POST"]),
-    Route("/backups/{id}/action", backup_action, methods=["POST"]),
+    Route("/snapshots", snapshots), Route("/snapshots/{id}/delete", delete_snapshot, methods=["POST"]),
+    Route("/backups", backups), Route("/backups/{id}/action", backup_action, methods=["POST"]),
     Route("/images", images), Route("/images", upload_image, methods=["POST"]),
     Route("/images/{id}", image), Route("/images/{id}/action", image_action, methods=["POST"]),
     Route("/images/{id}/edit", edit_image, methods=["POST"]),

@@ -1,4 +1,5 @@
-"""Text reports in the shape of ``swift-ring-builder``'s output.
+"""Text reports in the shape of ``swift-ring-builder``'s output, and the same numbers as
+data (:func:`summary`, what the object storage contract gives the admin API).
 
 Operators compare these numbers across rebalances (and with Swift's own tool), so
 the layout and wording follow Swift: a summary header, then one line per device.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pocketstack.object.ring.builder import RebalanceResult, RingBuilder
 from pocketstack.object.ring.devices import Tier
@@ -33,6 +35,58 @@ def ring_status(builder: RingBuilder, ring_path: str) -> str:
     return f"Ring file {ring_path} is {state}"
 
 
+@dataclass(frozen=True)
+class DeviceSummary:
+    """One device as ``swift-ring-builder`` lists it: where it is, its weight, the
+    partition-replicas it holds and how far that is from its weight's share (percent)."""
+
+    id: int
+    region: int
+    zone: int
+    ip: str
+    port: int
+    device: str
+    weight: float
+    partitions: int
+    balance: float
+
+
+@dataclass(frozen=True)
+class RingSummary:
+    """A ring as its builder describes it: ``swift-ring-builder <builder>``'s header
+    (balance: the worst device's; dispersion: the share of partition-replicas above the
+    as-unique-as-possible bound) and its devices; ``current`` is whether the ring file
+    served is the builder's latest."""
+
+    partitions: int
+    replicas: float
+    regions: int
+    zones: int
+    balance: float
+    dispersion: float
+    overload: float
+    min_part_hours: float
+    version: int
+    current: bool
+    devices: tuple[DeviceSummary, ...]
+
+
+def summary(builder: RingBuilder, ring_path: str) -> RingSummary:
+    devs = list(builder.iter_devs())
+    per_dev = builder.balance_per_dev() if builder.ever_rebalanced else {}
+    try:
+        current = os.path.exists(ring_path) and RingData.load(ring_path).version == builder.version
+    except RingError:
+        current = False
+    return RingSummary(
+        partitions=builder.parts, replicas=builder.replicas, regions=len({d.region for d in devs}),
+        zones=len({(d.region, d.zone) for d in devs}),
+        balance=max((abs(b) for b in per_dev.values()), default=0.0), dispersion=builder.dispersion,
+        overload=builder.overload, min_part_hours=builder.min_part_hours, version=builder.version, current=current,
+        devices=tuple(DeviceSummary(d.id, d.region, d.zone, d.ip, d.port, d.device, d.weight, d.parts,
+                                    per_dev.get(d.id, 0.0)) for d in devs))
+
+
 def _ip(ip: str) -> str:
     return f"[{ip}]" if ":" in ip else ip
 
@@ -40,14 +94,12 @@ def _ip(ip: str) -> str:
 def show(builder: RingBuilder, builder_path: str) -> str:
     """The ``swift-ring-builder <builder>`` summary and device table."""
     devs = list(builder.iter_devs())
-    regions = len({d.region for d in devs})
-    zones = len({(d.region, d.zone) for d in devs})
-    balance = builder.get_balance() if builder.ever_rebalanced else 0.0
+    numbers = summary(builder, ring_path_for(builder_path))
     left = builder.min_part_seconds_left()
     lines = [
         f"{builder_path}, build version {builder.version}, id {builder.id}",
-        f"{builder.parts} partitions, {builder.replicas:f} replicas, {regions} regions, "
-        f"{zones} zones, {len(devs)} devices, {balance:.2f} balance, "
+        f"{builder.parts} partitions, {builder.replicas:f} replicas, {numbers.regions} regions, "
+        f"{numbers.zones} zones, {len(devs)} devices, {numbers.balance:.2f} balance, "
         f"{builder.dispersion:.2f} dispersion",
         f"The minimum number of hours before a partition can be reassigned is "
         f"{builder.min_part_hours} ({datetime.timedelta(seconds=int(left))} remaining)",
@@ -58,7 +110,7 @@ def show(builder: RingBuilder, builder_path: str) -> str:
         lines.append("Devices have changed since the last rebalance: rebalance to apply them")
     if not devs:
         return "\n".join(lines)
-    per_dev = builder.balance_per_dev() if builder.ever_rebalanced else {}
+    per_dev = {d.id: d.balance for d in numbers.devices}
     header = ("id", "region", "zone", "ip address:port", "replication ip:port", "name",
               "weight", "partitions", "balance", "flags", "meta")
     rows = [header]
