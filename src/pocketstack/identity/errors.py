@@ -309,6 +309,14 @@ class UnsupportedAuthMethod(Unauthorized):
     msg_fmt = "Attempted to authenticate with an unsupported method: {method}."
 
 
+class TotpFailed(Unauthorized):
+    msg_fmt = "Invalid username or TOTP passcode"
+
+
+class ReceiptNotFound(Unauthorized):
+    msg_fmt = "Could not find auth receipt: {receipt_id}."
+
+
 class PasswordExpired(Unauthorized):
     msg_fmt = "The password is expired and needs to be changed for user: {user_id}."
 
