@@ -61,6 +61,10 @@ class CredentialNotFound(NotFound):
     msg_fmt = "Could not find credential: {credential_id}."
 
 
+class PolicyNotFound(NotFound):
+    msg_fmt = "Could not find policy: {policy_id}."
+
+
 class Ec2AccessKeyNotFound(NotFound):
     """Keystone answers an unknown access key at ``/v3/ec2tokens`` with 404 and no id."""
 

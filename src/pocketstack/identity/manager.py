@@ -22,6 +22,7 @@ from pocketstack.identity.endpoint_filter import EndpointFilterManager
 from pocketstack.identity.errors import ProjectNotFound
 from pocketstack.identity.keys import TOKEN_KEY_DIRECTORIES, KeyRepository, token_key_repository
 from pocketstack.identity.limits import LimitManager
+from pocketstack.identity.policy_store import PolicyStore
 from pocketstack.identity.receipts import ReceiptFormatter
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID, ResourceManager
 from pocketstack.identity.revoke import RevokeManager
@@ -33,7 +34,7 @@ from pocketstack.identity.users import UserManager
 class Identity:
     """Keystone: projects and domains, users and groups, roles and assignments, the
     catalog (with endpoint filtering), application credentials, trusts, credentials,
-    unified limits and Fernet or JWS tokens."""
+    unified limits, policy blobs and Fernet or JWS tokens."""
 
     def __init__(self, db: Database, settings: Settings):
         self.db = db
@@ -53,6 +54,7 @@ class Identity:
         self.credential_keys = KeyRepository(settings.data_dir / "credential-keys", settings.max_active_keys)
         self.credentials = CredentialManager(db, self.credential_keys)
         self.limits = LimitManager(db)
+        self.policy_store = PolicyStore(db)
         # Auth receipts are Fernet messages sealed with the Fernet token keys whatever the
         # token provider (Keystone's [fernet_receipts] key_repository is that directory).
         self.receipt_keys = self.keys if isinstance(self.keys, KeyRepository) else KeyRepository(

@@ -67,6 +67,10 @@ region_create = _envelope("region", _REGION)
 region_update = _envelope("region", {k: v for k, v in _REGION.items() if k != "id"}, min_properties=1)
 service_create = _envelope("service", _SERVICE, ["type"])
 service_update = _envelope("service", _SERVICE, min_properties=1)
+# Keystone's policy schema: a string blob and a type of at most 255 characters.
+_POLICY = {"blob": {"type": "string"}, "type": {"type": "string", "maxLength": 255}}
+policy_create = _envelope("policy", _POLICY, ["blob", "type"])
+policy_update = _envelope("policy", _POLICY, min_properties=1)
 endpoint_create = _envelope("endpoint", _ENDPOINT, ["service_id", "interface", "url"])
 endpoint_update = _envelope("endpoint", _ENDPOINT, min_properties=1)
 password_change = _envelope("user", {"password": _string(4096), "original_password": _string(4096)},
