@@ -83,6 +83,7 @@ def test_wrong_expired_and_missing_passcodes_are_401(api, admin_token, mfa_user)
                         json={"user": {"name": unique("nototp"), "password": PASSWORD}}).json()["user"]
     assert_error(login(api, totp_method(other["id"], good)), 401, "Invalid username or TOTP passcode")
     assert login(api, totp_method(unique("nobody"), good)).status_code == 401
+    assert_error(login(api, {"totp": {"user": {"id": user["id"]}}}), 401, "Invalid username or TOTP passcode")
     # A passcode that is not a string is a schema error; a missing user a 400.
     assert login(api, totp_method(user["id"], 123456)).status_code == 400
     assert login(api, {"totp": {}}).status_code == 400

@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from pocketstack.identity.receipts import method_order, required_methods, satisfied, user_rules
-from pocketstack.identity.totp import accepted_passcodes, decode_secret, totp
+from pocketstack.identity.totp import accepted_passcodes, decode_secret, totp, verify
 
 # RFC 6238, appendix B: the ASCII seeds of each hash, 8-digit codes.
 SEEDS = {"sha1": b"12345678901234567890", "sha256": b"12345678901234567890123456789012",
@@ -37,6 +37,8 @@ def test_keystone_passcodes_are_six_digits_of_the_base32_secret():
     assert accepted_passcodes(blob, 1111111111, 1) == {totp(SEEDS["sha1"], 1111111111),
                                                       totp(SEEDS["sha1"], 1111111111 - 30)}
     assert totp(SEEDS["sha1"], 1111111111 + 30) not in accepted_passcodes(blob, 1111111111, 1)
+    assert verify(blob, "287082", 59 + 30, 1) and not verify(blob, "287082", 59 + 60, 1)
+    assert not verify(blob, "28708", 59, 1) and not verify(blob, "é", 59, 1)
     with pytest.raises(ValueError):
         decode_secret("not base32!")
 

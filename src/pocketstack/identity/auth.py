@@ -300,15 +300,16 @@ class TokenManager:
             domain = s.get(m.Project, user.domain_id)
         if not user.enabled or domain is None or not domain.enabled:
             raise errors.AuthenticationRequired()
+        if not isinstance(passcode, str):  # none given: it matches nothing, as in Keystone
+            raise errors.TotpFailed()
         credentials = self.identity.credentials
         now = time.time()
         for row in credentials.list_credentials(user_id=user.id, type="totp"):
             try:
-                accepted = totp.accepted_passcodes(credentials.blob(row), now, self.totp_previous_windows)
+                if totp.verify(credentials.blob(row), passcode, now, self.totp_previous_windows):
+                    return user
             except ValueError:
                 continue  # not a base32 secret: it matches nothing, as in Keystone
-            if isinstance(passcode, str) and passcode in accepted:
-                return user
         raise errors.TotpFailed()
 
     def _enforce_mfa(self, user_id: str, user: m.User | None, passed: set[str], receipt_id: str | None) -> set[str]:

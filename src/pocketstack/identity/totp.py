@@ -44,3 +44,11 @@ def accepted_passcodes(blob: str, now: float, previous_windows: int) -> set[str]
     """The passcodes a credential with secret ``blob`` accepts at ``now``."""
     key = decode_secret(blob)
     return {totp(key, now - window * TIME_STEP) for window in range(previous_windows + 1)}
+
+
+def verify(blob: str, passcode: str, now: float, previous_windows: int) -> bool:
+    """Whether ``passcode`` is one of them (compared in constant time); ValueError if
+    ``blob`` is not base32."""
+    given = passcode.encode("utf-8")
+    return any(hmac.compare_digest(given, code.encode("ascii"))
+               for code in accepted_passcodes(blob, now, previous_windows))
