@@ -1,14 +1,12 @@
 """Multi-factor authentication: a user's MFA rules and the auth receipts of a login
 that satisfied only part of them (Keystone's ``keystone/receipt``).
 
-The receipt keys are the Fernet token keys (``<data_dir>/fernet-keys``), whatever the
-token provider, made on first use on a JWS cloud.
-
 A user's options ``multi_factor_auth_rules`` (lists of method names) and
 ``multi_factor_auth_enabled`` decide which sets of methods may get a token.  A login
 whose methods all succeeded but match no rule gets a 401 with a *receipt*: a Fernet
-message, sealed with the token keys (Keystone's default receipt key repository is the
-token one), naming the user, the methods already passed and an expiry.  Presented in
+message naming the user, the methods already passed and an expiry, sealed with the
+Fernet token keys (``<data_dir>/fernet-keys``, Keystone's default receipt key
+repository) whatever the token provider -- made on first use on a JWS cloud.  Presented in
 ``Openstack-Auth-Receipt`` with the missing methods, it counts those methods as passed.
 A receipt is never a token: its payload has a version of its own, which token
 validation refuses (and the other way round).
