@@ -63,3 +63,4 @@ def test_rules_satisfied_and_required_methods():
     assert satisfied(rules, {"password", "totp", "token"})
     assert required_methods(rules, {"password"}) == [["totp", "password"]]
     assert method_order(["password", "token", "password", "totp"]) == ["totp", "token", "password"]
+    assert method_order(["mapped", "password"]) == ["password", "mapped"]

@@ -54,8 +54,9 @@ class Receipt:
 
 def method_order(methods) -> list[str]:
     """``methods`` without duplicates, in the order Keystone lists a token's or
-    receipt's methods: decoded from their bit mask, highest bit (last configured) first."""
-    return sorted(set(methods), key=lambda name: -METHODS.index(name))
+    receipt's methods: decoded from their bit mask, highest bit (last configured) first
+    (a name pocketstack does not know, from another Keystone's JWS token, last)."""
+    return sorted(set(methods), key=lambda name: -METHODS.index(name) if name in METHODS else 1)
 
 
 class ReceiptFormatter:
