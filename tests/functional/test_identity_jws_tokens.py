@@ -10,6 +10,16 @@ import time
 
 import pytest
 from starlette.testclient import TestClient
+from test_identity_mfa import (
+    PASSWORD,
+    RECEIPT,
+    login,
+    new_secret,
+    passcode,
+    password_method,
+    set_rules,
+    totp_method,
+)
 
 from pocketstack.cli.main import main as cli
 from pocketstack.cloud import Cloud
@@ -146,3 +156,20 @@ def test_rotation_keeps_tokens_valid_until_their_public_key_goes(jws, jws_cloud,
 def test_token_provider_setting_is_checked(settings, jws_cloud):
     with pytest.raises(ValueError, match="'token_provider': 'uuid' is not one of fernet, jws"):
         Identity(jws_cloud.db, dataclasses.replace(settings, token_provider="uuid"))
+
+
+def test_mfa_receipts_on_a_jws_cloud(jws, jws_cloud):
+    """Receipts stay Fernet messages (the Fernet key repository is made on first use)
+    and lead to a JWS token listing both methods."""
+    admin = jws.token("admin", ADMIN_PASSWORD, project="admin")
+    user = make_user(jws, admin, password=PASSWORD)
+    secret = new_secret()
+    jws.request("POST", "/identity/v3/credentials", admin, json={"credential": {
+        "type": "totp", "user_id": user["id"], "blob": secret}}).raise_for_status()
+    set_rules(jws, admin, user["id"], [["password", "totp"]])
+    partial = login(jws, password_method(user["id"]))
+    assert partial.status_code == 401 and partial.json()["required_auth_methods"] == [["totp", "password"]]
+    assert (jws_cloud.settings.data_dir / "fernet-keys").is_dir()
+    r = login(jws, totp_method(user["id"], passcode(secret)), partial.headers[RECEIPT])
+    assert r.status_code == 201, r.text
+    assert r.json()["token"]["methods"] == ["totp", "password"] and r.headers["X-Subject-Token"].count(".") == 2

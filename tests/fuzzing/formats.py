@@ -14,6 +14,12 @@ def _json(response) -> dict:
 
 
 def keystone(response) -> None:
+    """``{"error": {"code", "title", "message"}}``, or Keystone's auth receipt: a 401 with
+    ``Openstack-Auth-Receipt`` for a login that met only part of its user's MFA rules."""
+    if response.status_code == 401 and response.headers.get("openstack-auth-receipt"):
+        body = _json(response)
+        assert set(body) == {"receipt", "required_auth_methods"} and body["receipt"]["methods"], body
+        return
     error = _json(response)["error"]
     assert error["code"] == response.status_code and isinstance(error["message"], str) and error["title"]
 

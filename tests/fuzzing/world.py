@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from pocketstack.identity.totp import decode_secret, totp
 from pocketstack.image.import_filter import GLANCE_DEFAULTS, ImportFilter
 
 from conftest import unique
@@ -112,7 +113,10 @@ def build_identity(world: World, b: Builder) -> None:
     world.add("services", service["id"])
     world.add("endpoints", endpoint["id"])
     world.add("members", project["id"])  # Glance image members are projects
+    policy = b.create(f"{v3}/policies", "policy", {"type": "application/json", "blob": '{"fuzz": "rule:x"}'})
+    world.add("policies", policy["id"])
     build_delegation(world, b, user["id"])
+    build_mfa(b, user["id"])
     build_limits(world, b, service["id"], region["id"], project["id"])
     group = b.create(f"{v3}/OS-EP-FILTER/endpoint_groups", "endpoint_group", {
         "name": unique("fuzz-epg"), "filters": {"service_id": service["id"]}})
@@ -132,6 +136,21 @@ def build_limits(world: World, b: Builder, service_id: str, region_id: str, proj
         {"service_id": service_id, "project_id": project_id, "resource_name": "fuzz-cores", "resource_limit": 5}]})
     world.add("registered_limits", *(r["id"] for r in registered.json()["registered_limits"]))
     world.add("limits", limit.json()["limits"][0]["id"])
+
+
+def build_mfa(b: Builder, user_id: str) -> None:
+    """MFA rules and a ``totp`` credential on the target user; a password login (a 401
+    with an auth receipt) and a ``totp`` login with that receipt are seeds."""
+    v3 = "/identity/v3"
+    secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    b.call("POST", f"{v3}/credentials", json={"credential": {"user_id": user_id, "type": "totp", "blob": secret}})
+    b.call("PATCH", f"{v3}/users/{user_id}", json={"user": {"options": {
+        "multi_factor_auth_enabled": True, "multi_factor_auth_rules": [["password", "totp"]]}}})
+    partial = b.call("POST", f"{v3}/auth/tokens", expect=(401,), json={"auth": {"identity": {
+        "methods": ["password"], "password": {"user": {"id": user_id, "password": PASSWORD}}}}})
+    b.call("POST", f"{v3}/auth/tokens", headers={"Openstack-Auth-Receipt": partial.headers["Openstack-Auth-Receipt"]},
+           json={"auth": {"identity": {"methods": ["totp"], "totp": {"user": {
+               "id": user_id, "passcode": totp(decode_secret(secret), time.time())}}}}})
 
 
 def build_delegation(world: World, b: Builder, trustee_id: str) -> None:

@@ -201,3 +201,30 @@ def test_openstack_cli_endpoint_filtering(cloud_proc, tmp_path):
     os_("endpoint", "remove", "project", keystone["ID"], "cli-filtered", parse=False)
     os_("endpoint", "group", "delete", group["id"], parse=False)
     assert len(os_(*as_user, "catalog", "list", "-f", "json", cloud="")) > 1
+
+
+def test_openstack_cli_totp_and_policies(cloud_proc, tmp_path):
+    """keystoneauth's ``v3totp`` plugin gets a token with a passcode of the user's
+    ``totp`` credential; ``openstack policy create/show`` use /v3/policies."""
+    import base64
+    import time
+
+    from pocketstack.identity.totp import totp
+
+    os_ = cloud_proc.openstack
+    admin = {"X-Auth-Token": os_("token", "issue", "-f", "json")["id"]}
+    v3 = cloud_proc.url + "/identity/v3"
+    user = httpx.post(v3 + "/users", headers=admin, json={"user": {"name": "cli-totp", "password": "totp-pass"}})
+    user_id = user.json()["user"]["id"]
+    seed = b"pocketstack-totp-cli"
+    httpx.post(v3 + "/credentials", headers=admin, json={"credential": {
+        "type": "totp", "user_id": user_id, "blob": base64.b32encode(seed).decode()}}).raise_for_status()
+    as_user = ["--os-auth-type", "v3totp", "--os-auth-url", cloud_proc.url + "/identity",
+               "--os-username", "cli-totp", "--os-user-domain-id", "default", "--os-passcode", totp(seed, time.time())]
+    token = os_(*as_user, "token", "issue", "-f", "json", cloud="")
+    assert token["user_id"] == user_id
+
+    blob = tmp_path / "policy.json"
+    blob.write_text('{"identity:list_users": "role:admin"}')
+    policy = os_("policy", "create", "--type", "application/json", str(blob), "-f", "json")
+    assert policy["type"] == "application/json" and "identity:list_users" in policy["rules"]

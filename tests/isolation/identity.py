@@ -16,8 +16,8 @@ owner's and the admin's; a listing shows each caller only their own.  Unified li
 (keystone/common/policies/limit.py, registered_limit.py, keystone/api/limits.py): the
 admin writes; anyone reads registered limits and the enforcement model; a project's
 users read and list its limits, and nobody else's.  Endpoint filtering
-(keystone/common/policies/endpoint_group.py, project_endpoint.py) is the admin's (and
-a system reader's) alone.
+(keystone/common/policies/endpoint_group.py, project_endpoint.py) and policy blobs
+(keystone/common/policies/policy.py) are the admin's (and a system reader's) alone.
 """
 
 from __future__ import annotations
@@ -108,6 +108,10 @@ def make_region(w) -> dict:
 
 def make_service(w) -> dict:
     return {"id": post(w, "services", "service", {"type": unique("iso-type"), "name": unique("iso-svc")})["id"]}
+
+
+def make_policy(w) -> dict:
+    return {"id": post(w, "policies", "policy", {"type": "application/json", "blob": '{"a": "rule:b"}'})["id"]}
 
 
 def make_endpoint(w) -> dict:
@@ -201,6 +205,7 @@ RESOURCES = [
     Resource("region", make_region),
     Resource("service", make_service),
     Resource("endpoint", make_endpoint),
+    Resource("policy", make_policy),
     Resource("token", make_token),
     Resource("trust", make_trust),
     Resource("doomed_trust", make_trust),
@@ -297,6 +302,7 @@ OPS = [
     *crud("service", "services", "service", {"type": "{new}"}, {"description": "changed"}),
     *crud("endpoint", "endpoints", "endpoint", {"service_id": "{service}", "interface": "internal",
                                                 "url": "http://iso.example/"}, {"url": "http://changed.example/"}),
+    *crud("policy", "policies", "policy", {"type": "text/plain", "blob": "{new}"}, {"blob": "changed"}),
     Op("catalog", "show", "GET", V3 + "/auth/catalog", EVERYONE),
     # -- trusts (a_member's) -------------------------------------------------------------------
     Op("trust", "list", "GET", V3 + "/OS-TRUST/trusts", ADMIN_ONLY, everywhere=True),

@@ -119,6 +119,15 @@ class Settings:
     # Seconds a successful password/secret check is remembered (as an HMAC, in memory)
     # so repeated logins skip bcrypt; wrong guesses always pay full bcrypt. 0 disables.
     verified_secret_ttl: float = 300.0
+    # Keystone's [auth] methods: the methods POST /v3/auth/tokens accepts (any other is
+    # a 401), comma-separated; MFA rules only count the methods listed here.
+    auth_methods: str = "password,token,application_credential,totp"
+    # Keystone's [totp] included_previous_windows: 30-second windows before the current
+    # one whose passcodes are still accepted (0-10).
+    totp_included_previous_windows: int = 1
+    # Keystone's [receipt] expiration: seconds an auth receipt (the 401 of a login that
+    # satisfied only part of a user's MFA rules) stays usable.
+    receipt_expiration: int = 300
     # Dashboard (docs/dashboard.md): seconds a login session survives without a request
     # (it ends anyway when its token expires, after `token_expiration`).
     dashboard_idle_timeout: float = 1800.0
@@ -379,6 +388,11 @@ class Settings:
     @property
     def role_set(self) -> set[str]:
         return {r.strip() for r in self.roles.split(",") if r.strip()}
+
+    @property
+    def auth_method_list(self) -> list[str]:
+        """The enabled authentication methods (``auth_methods``)."""
+        return [m.strip() for m in self.auth_methods.split(",") if m.strip()]
 
     @property
     def service_list(self) -> list[str] | None:

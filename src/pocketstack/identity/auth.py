@@ -1,7 +1,8 @@
 """Authentication and token validation.
 
 ``authenticate`` checks the methods of an auth request (password, token,
-application_credential), resolves the requested scope and seals a token (Fernet or JWS).
+application_credential, totp) and the user's MFA rules (``receipts.py``), resolves the
+requested scope and seals a token (Fernet or JWS).
 ``validate`` opens a token and re-derives everything that may have changed since it was
 issued — user and scope still exist and are enabled, the token is not revoked, the user
 still holds roles there — in one read-only transaction.  The same validation backs
@@ -22,10 +23,11 @@ from sqlalchemy.orm import Session
 from pocketstack.common.access_rules import Rule
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database, utcnow
-from pocketstack.identity import errors
+from pocketstack.identity import errors, receipts, totp
 from pocketstack.identity import models as m
 from pocketstack.identity.access_rules import AccessRuleManager
 from pocketstack.identity.passwords import VerifiedSecrets
+from pocketstack.identity.receipts import AuthReceiptIssued, Receipt, ReceiptError, ReceiptFormatter
 from pocketstack.identity.tokens import (
     SCOPE_DOMAIN,
     SCOPE_PROJECT,
@@ -59,11 +61,11 @@ class ValidatedToken:
 
     @property
     def expires_at(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.payload.expires_at, dt.timezone.utc).replace(tzinfo=None)
+        return _utc(self.payload.expires_at)
 
     @property
     def issued_at(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.payload.issued_at, dt.timezone.utc).replace(tzinfo=None)
+        return _utc(self.payload.issued_at)
 
     def context(self) -> RequestContext:
         return RequestContext(
@@ -88,24 +90,48 @@ def format_time(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _utc(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None)
+
+
+# The methods POST /v3/auth/tokens implements; ``auth_methods`` enables some of them.
+AUTH_METHODS = ("password", "token", "application_credential", "totp")
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Keystone's ``[auth] methods``, ``[totp] included_previous_windows`` and
+    ``[receipt] expiration``."""
+
+    methods: tuple[str, ...] = AUTH_METHODS
+    totp_previous_windows: int = 1
+    receipt_expiration: int = 300
+
+
 class TokenManager:
     def __init__(self, db: Database, identity, formatter: Formatter, expiration: int,
-                 verified_secret_ttl: float = 300):
+                 verified_secret_ttl: float, auth: AuthSettings, receipt_formatter: ReceiptFormatter):
         self.db = db
         self.identity = identity
         self.formatter = formatter
         self.expiration = expiration
         self.cache = ValidationCache(db)
         self.secrets = VerifiedSecrets(verified_secret_ttl)
+        self.methods = [name for name in auth.methods if name in AUTH_METHODS]
+        self.totp_previous_windows = auth.totp_previous_windows
+        self.receipt_expiration = auth.receipt_expiration
+        self.receipts = receipt_formatter
 
     # -- issuing ---------------------------------------------------------------------
-    def authenticate(self, auth: dict) -> ValidatedToken:
-        """Handle the body of ``POST /v3/auth/tokens``; returns the new, validated token."""
+    def authenticate(self, auth: dict, receipt_id: str | None = None) -> ValidatedToken:
+        """Handle the body of ``POST /v3/auth/tokens`` (and its ``Openstack-Auth-Receipt``);
+        returns the new, validated token, or raises :class:`AuthReceiptIssued` when the
+        user's MFA rules want more methods."""
         identity = auth.get("identity") or {}
         methods = identity.get("methods") or []
         if not methods:
             raise errors.InvalidInput(field="identity.methods", reason="at least one method is required.")
-        unknown = [x for x in methods if x not in ("password", "token", "application_credential")]
+        unknown = [x for x in methods if x not in self.methods]
         if unknown:
             raise errors.UnsupportedAuthMethod(method=unknown[0])
         for method in methods:
@@ -116,12 +142,13 @@ class TokenManager:
         audit_ids = [new_audit_id()]
         app_cred = None
         user_id = None
+        user: m.User | None = None  # the authenticated user's row, once a method has read it
         carried_methods: list[str] = []
         if "token" in methods:
             # A token that no longer validates is a 404 here too, as in Keystone (whose
             # token method validates it like GET /v3/auth/tokens does).
             original = self.validate(self._token_id(identity["token"]))
-            user_id = original.user.id
+            user_id, user = original.user.id, original.user
             expires_at = original.payload.expires_at
             audit_ids = [new_audit_id(), original.payload.audit_chain_id]
             # A rescoped token keeps the methods the original was obtained with (Keystone does too).
@@ -131,11 +158,12 @@ class TokenManager:
             if original.trust:
                 raise errors.ForbiddenAction(action="Using trust-scoped token to create another token. Create a new "
                                                     "trust-scoped token instead")
-        if "password" in methods:
-            user = self._check_password(identity["password"])
-            if user_id and user.id != user_id:
-                raise errors.AuthenticationRequired()
-            user_id = user.id
+        for method, check in (("password", self._check_password), ("totp", self._check_totp)):
+            if method in methods:
+                user = check(identity[method])
+                if user_id and user.id != user_id:
+                    raise errors.AuthenticationRequired()
+                user_id = user.id
         if "application_credential" in methods:
             app_cred = self._check_app_cred(identity["application_credential"])
             user_id = app_cred.user_id
@@ -143,6 +171,7 @@ class TokenManager:
                 expires_at = min(expires_at, app_cred.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
 
         assert user_id is not None  # every method above names the user (or raised)
+        passed = self._enforce_mfa(user_id, user, {*methods, *carried_methods}, receipt_id)
         scope = auth.get("scope")
         trust = None
         if app_cred:
@@ -154,7 +183,7 @@ class TokenManager:
                 expires_at = min(expires_at, trust.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
         else:
             scope_type, scope_id = self._resolve_scope(scope, user_id)
-        payload = TokenPayload(user_id=user_id, methods=list(dict.fromkeys([*methods, *carried_methods])),
+        payload = TokenPayload(user_id=user_id, methods=receipts.method_order(passed),
                                expires_at=expires_at,
                                scope_type=scope_type, scope_id=scope_id, audit_ids=audit_ids,
                                application_credential_id=app_cred.id if app_cred else None,
@@ -258,6 +287,65 @@ class TokenManager:
         if not allow_expired and compliance.password_expired(user):
             raise errors.PasswordExpired(user_id=user.id)
         compliance.reset_failures(self.db, user)
+
+    def _check_totp(self, body: dict) -> m.User:
+        """Keystone's ``totp`` method: the user (enabled, in an enabled domain) and a
+        passcode one of their ``totp`` credentials generates now or in the previous
+        ``included_previous_windows`` windows."""
+        if not isinstance(body, dict) or not isinstance(body.get("user"), dict):
+            raise errors.InvalidInput(field="identity.totp", reason="'user' is a required property")
+        passcode = body["user"].get("passcode")
+        with self.db.session(readonly=True) as s:
+            user = self._find_user(s, body["user"])
+            domain = s.get(m.Project, user.domain_id)
+        if not user.enabled or domain is None or not domain.enabled:
+            raise errors.AuthenticationRequired()
+        if not isinstance(passcode, str):  # none given: it matches nothing, as in Keystone
+            raise errors.TotpFailed()
+        credentials = self.identity.credentials
+        now = time.time()
+        for row in credentials.list_credentials(user_id=user.id, type="totp"):
+            try:
+                if totp.verify(credentials.blob(row), passcode, now, self.totp_previous_windows):
+                    return user
+            except ValueError:
+                continue  # not a base32 secret: it matches nothing, as in Keystone
+        raise errors.TotpFailed()
+
+    def _enforce_mfa(self, user_id: str, user: m.User | None, passed: set[str], receipt_id: str | None) -> set[str]:
+        """The methods passed (with those of a valid receipt), if they meet one of the
+        user's MFA rules; otherwise a receipt for them (:class:`AuthReceiptIssued`)."""
+        if receipt_id is not None:
+            receipt = self._open_receipt(receipt_id, user_id)
+            passed = passed | set(receipt.methods)
+        if user is None:
+            with self.db.session(readonly=True) as s:
+                user = s.get(m.User, user_id)
+        rules = receipts.user_rules(user.options if user else None, self.methods)
+        if user is None or receipts.satisfied(rules, passed):
+            return passed
+        receipt = Receipt(user_id=user_id, methods=receipts.method_order(passed),
+                          expires_at=time.time() + self.receipt_expiration)
+        with self.db.session(readonly=True) as s:
+            domain = s.get(m.Project, user.domain_id)
+        body = {"receipt": {
+            "methods": receipt.methods,
+            "user": {"id": user.id, "name": user.name,
+                     "domain": {"id": user.domain_id, "name": domain.name if domain else None}},
+            "expires_at": format_time(_utc(receipt.expires_at)),
+            "issued_at": format_time(_utc(receipt.issued_at))},
+            "required_auth_methods": receipts.required_methods(rules, passed)}
+        raise AuthReceiptIssued(self.receipts.seal(receipt), body)
+
+    def _open_receipt(self, receipt_id: str, user_id: str) -> Receipt:
+        """A receipt of ``user_id`` that has not expired (401 otherwise, as Keystone)."""
+        try:
+            receipt = self.receipts.open(receipt_id)
+        except ReceiptError:
+            raise errors.ReceiptNotFound(receipt_id=receipt_id) from None
+        if receipt.user_id != user_id or receipt.expires_at <= time.time():
+            raise errors.ReceiptNotFound(receipt_id=receipt_id)
+        return receipt
 
     def _check_app_cred(self, body: dict) -> m.ApplicationCredential:
         if not isinstance(body, dict) or not isinstance(body.get("secret"), str):
@@ -442,7 +530,7 @@ class TokenManager:
     @staticmethod
     def render(vt: ValidatedToken, *, catalog: bool) -> dict:
         body: dict = {
-            "methods": vt.payload.methods,
+            "methods": receipts.method_order(vt.payload.methods),
             "user": {"id": vt.user.id, "name": vt.user.name,
                      "domain": {"id": vt.user_domain.id, "name": vt.user_domain.name},
                      "password_expires_at": format_time(vt.user.password_expires_at)

@@ -61,6 +61,10 @@ class CredentialNotFound(NotFound):
     msg_fmt = "Could not find credential: {credential_id}."
 
 
+class PolicyNotFound(NotFound):
+    msg_fmt = "Could not find policy: {policy_id}."
+
+
 class Ec2AccessKeyNotFound(NotFound):
     """Keystone answers an unknown access key at ``/v3/ec2tokens`` with 404 and no id."""
 
@@ -307,6 +311,14 @@ class AuthenticationRequired(Unauthorized):
 
 class UnsupportedAuthMethod(Unauthorized):
     msg_fmt = "Attempted to authenticate with an unsupported method: {method}."
+
+
+class TotpFailed(Unauthorized):
+    msg_fmt = "Invalid username or TOTP passcode"
+
+
+class ReceiptNotFound(Unauthorized):
+    msg_fmt = "Could not find auth receipt: {receipt_id}."
 
 
 class PasswordExpired(Unauthorized):

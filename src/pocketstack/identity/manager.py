@@ -13,15 +13,17 @@ from pocketstack.common.db import Database
 from pocketstack.identity.access_rules import AccessRuleManager
 from pocketstack.identity.app_creds import AppCredentialManager
 from pocketstack.identity.assignment import AssignmentManager
-from pocketstack.identity.auth import TokenManager
+from pocketstack.identity.auth import AuthSettings, TokenManager
 from pocketstack.identity.catalog import CatalogManager
 from pocketstack.identity.compliance import SecurityCompliance
 from pocketstack.identity.credentials import CredentialManager
 from pocketstack.identity.ec2tokens import Ec2TokenIssuer
 from pocketstack.identity.endpoint_filter import EndpointFilterManager
 from pocketstack.identity.errors import ProjectNotFound
-from pocketstack.identity.keys import KeyRepository, token_key_repository
+from pocketstack.identity.keys import TOKEN_KEY_DIRECTORIES, KeyRepository, token_key_repository
 from pocketstack.identity.limits import LimitManager
+from pocketstack.identity.policy_store import PolicyStore
+from pocketstack.identity.receipts import ReceiptFormatter
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID, ResourceManager
 from pocketstack.identity.revoke import RevokeManager
 from pocketstack.identity.tokens import Formatter, TokenFormatter
@@ -32,7 +34,7 @@ from pocketstack.identity.users import UserManager
 class Identity:
     """Keystone: projects and domains, users and groups, roles and assignments, the
     catalog (with endpoint filtering), application credentials, trusts, credentials,
-    unified limits and Fernet or JWS tokens."""
+    unified limits, policy blobs and Fernet or JWS tokens."""
 
     def __init__(self, db: Database, settings: Settings):
         self.db = db
@@ -52,8 +54,17 @@ class Identity:
         self.credential_keys = KeyRepository(settings.data_dir / "credential-keys", settings.max_active_keys)
         self.credentials = CredentialManager(db, self.credential_keys)
         self.limits = LimitManager(db)
+        self.policy_store = PolicyStore(db)
+        # Auth receipts are Fernet messages sealed with the Fernet token keys whatever the
+        # token provider (Keystone's [fernet_receipts] key_repository is that directory).
+        self.receipt_keys = self.keys if isinstance(self.keys, KeyRepository) else KeyRepository(
+            settings.data_dir / TOKEN_KEY_DIRECTORIES["fernet"], settings.max_active_keys)
         self.tokens = TokenManager(db, self, self._token_formatter(), settings.token_expiration,
-                                   settings.verified_secret_ttl)
+                                   settings.verified_secret_ttl, AuthSettings(
+                                       methods=tuple(settings.auth_method_list),
+                                       totp_previous_windows=settings.totp_included_previous_windows,
+                                       receipt_expiration=settings.receipt_expiration),
+                                   ReceiptFormatter(self.receipt_keys))
         self.ec2tokens = Ec2TokenIssuer(self)
 
     def _token_formatter(self) -> Formatter:

@@ -341,3 +341,15 @@ class ProjectEndpointGroup(Base):
 
     endpoint_group_id: Mapped[str] = mapped_column(ID, primary_key=True)
     project_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
+
+
+class Policy(Base):
+    """``/v3/policies``: a policy blob Keystone stores for services to fetch (it never
+    enforces it); ``type`` is its MIME type, ``extra`` the other attributes given."""
+
+    __tablename__ = "identity_policy"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(sa.String(255))
+    blob: Mapped[str] = mapped_column(sa.Text)
+    extra: Mapped[dict] = mapped_column(JSONText, default=dict)

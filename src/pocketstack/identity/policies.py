@@ -85,6 +85,12 @@ RULES = (
     Rule("identity:get_endpoint", ADMIN_OR_SYSTEM_READER, "Show an endpoint."),
     Rule("identity:list_endpoints", ADMIN_OR_SYSTEM_READER, "List endpoints."),
     Rule("identity:manage_endpoints", ADMIN, "Create, update and delete endpoints."),
+    # -- policy blobs (/v3/policies; Keystone's defaults) -------------------------------
+    Rule("identity:get_policy", ADMIN_OR_SYSTEM_READER, "Show a policy blob."),
+    Rule("identity:list_policies", ADMIN_OR_SYSTEM_READER, "List policy blobs."),
+    Rule("identity:create_policy", ADMIN, "Create a policy blob."),
+    Rule("identity:update_policy", ADMIN, "Update a policy blob."),
+    Rule("identity:delete_policy", ADMIN, "Delete a policy blob."),
     # -- application credentials and tokens -------------------------------------------
     Rule("identity:get_application_credential", OWNER_OR_ADMIN + " or rule:system_reader",
          "Show an application credential."),

@@ -11,6 +11,7 @@ from pocketstack.identity.api import (
     domain_config,
     endpoint_filter,
     limits,
+    policy_store,
     resources,
     roles,
     trusts,
@@ -31,7 +32,7 @@ def build_router(identity: Identity) -> Router:
         limits.RegisteredLimitsApi(identity), limits.LimitsApi(identity), endpoint_filter.EndpointFilterApi(identity))
     for family in (resources.domains(identity), resources.projects(identity), users.users(identity),
                    users.groups(identity), roles.roles(identity), catalog.regions(identity),
-                   catalog.services(identity), catalog.endpoints(identity)):
+                   catalog.services(identity), catalog.endpoints(identity), policy_store.policies(identity)):
         router.include(EntityApi(family), prefix=f"/v3/{family.plural}")
     for api, prefix in roles.grants(identity.assignment):
         router.include(api, prefix=prefix)

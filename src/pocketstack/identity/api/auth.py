@@ -14,6 +14,7 @@ from pocketstack.identity.api.common import caller_id
 from pocketstack.identity.api.resources import tags_of
 from pocketstack.identity.auth import ValidatedToken
 from pocketstack.identity.manager import Identity
+from pocketstack.identity.receipts import RECEIPT_HEADER, AuthReceiptIssued
 
 VERSION = "v3.14"
 UPDATED = "2020-04-07T00:00:00Z"
@@ -49,7 +50,11 @@ class TokensApi:
 
     @route.post(TOKENS, public=True, body=schemas.auth)
     def issue(self, req: ApiRequest) -> Response:
-        vt = self.tokens.authenticate(req.data["auth"])
+        try:
+            vt = self.tokens.authenticate(req.data["auth"], req.headers.get(RECEIPT_HEADER))
+        except AuthReceiptIssued as partial:
+            # Keystone's answer to a login that met only part of the user's MFA rules.
+            return json_response(partial.body, status=401, headers={RECEIPT_HEADER: partial.receipt_id})
         catalog = not query_flag(req.query, "nocatalog")
         if catalog:
             vt.catalog = self.tokens.catalog(vt.project.id if vt.project else None)

@@ -1,8 +1,8 @@
 """The five CRUD routes every Keystone entity collection has, served once.
 
 ``/v3/domains``, ``/v3/projects``, ``/v3/users``, ``/v3/groups``, ``/v3/roles``,
-``/v3/regions``, ``/v3/services`` and ``/v3/endpoints`` list, create, show, update and
-delete the same way: an ``{"<entity>": {...}}`` envelope validated against the family's
+``/v3/regions``, ``/v3/services``, ``/v3/endpoints`` and ``/v3/policies`` list, create,
+show, update and delete the same way: an ``{"<entity>": {...}}`` envelope validated against the family's
 schema (after the policy check, as Keystone does), the entity's own attributes split
 from the extra ones Keystone stores verbatim, a ``links`` collection.  A :class:`Family`
 says what differs -- rule names, filters, the logic calls, the rendering -- and one

@@ -67,6 +67,10 @@ def service(base: str, s: m.Service) -> dict:
             "description": s.description, "links": _links(base, f"services/{s.id}")}
 
 
+def policy(base: str, p: m.Policy) -> dict:
+    return {**p.extra, "id": p.id, "type": p.type, "blob": p.blob, "links": _links(base, f"policies/{p.id}")}
+
+
 def endpoint(base: str, e: m.Endpoint) -> dict:
     return {**e.extra, "id": e.id, "service_id": e.service_id, "interface": e.interface, "url": e.url,
             "region_id": e.region_id, "region": e.region_id, "enabled": e.enabled,

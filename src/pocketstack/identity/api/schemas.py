@@ -34,8 +34,15 @@ _PROJECT = {"name": PROJECT_NAME, "description": DESCRIPTION, "domain_id": NULLA
             "enabled": BOOLEAN, "is_domain": BOOLEAN, "tags": TAGS, "options": OPTIONS}
 _DOMAIN = {"name": PROJECT_NAME, "description": DESCRIPTION, "enabled": BOOLEAN, "tags": TAGS,
            "options": OPTIONS, "explicit_domain_id": ID}
+# Keystone's MFA user options (resource_options.py): rules are a list of distinct,
+# non-empty lists of distinct method names; null removes an option.
+USER_OPTIONS = {"type": "object", "properties": {
+    "multi_factor_auth_rules": {"type": ["array", "null"], "uniqueItems": True, "items": {
+        "type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True}},
+    "multi_factor_auth_enabled": {"type": ["boolean", "null"]}}}
 _USER = {"name": _string(255), "domain_id": ID, "password": {"type": ["string", "null"], "maxLength": 4096},
-         "enabled": BOOLEAN, "default_project_id": NULLABLE_ID, "description": DESCRIPTION, "options": OPTIONS}
+         "enabled": BOOLEAN, "default_project_id": NULLABLE_ID, "description": DESCRIPTION,
+         "options": USER_OPTIONS}
 _GROUP = {"name": _string(64), "domain_id": ID, "description": DESCRIPTION}
 _ROLE = {"name": _string(255), "domain_id": NULLABLE_ID, "description": DESCRIPTION, "options": OPTIONS}
 _REGION = {"id": _string(255), "parent_region_id": {"type": ["string", "null"]}, "description": DESCRIPTION}
@@ -60,6 +67,10 @@ region_create = _envelope("region", _REGION)
 region_update = _envelope("region", {k: v for k, v in _REGION.items() if k != "id"}, min_properties=1)
 service_create = _envelope("service", _SERVICE, ["type"])
 service_update = _envelope("service", _SERVICE, min_properties=1)
+# Keystone's policy schema: a string blob and a type of at most 255 characters.
+_POLICY = {"blob": {"type": "string"}, "type": {"type": "string", "maxLength": 255}}
+policy_create = _envelope("policy", _POLICY, ["blob", "type"])
+policy_update = _envelope("policy", _POLICY, min_properties=1)
 endpoint_create = _envelope("endpoint", _ENDPOINT, ["service_id", "interface", "url"])
 endpoint_update = _envelope("endpoint", _ENDPOINT, min_properties=1)
 password_change = _envelope("user", {"password": _string(4096), "original_password": _string(4096)},
@@ -95,7 +106,10 @@ auth = {
                 "user": {"type": "object", "properties": {**_USER_REF["properties"], "password": _STRING}}}},
             "token": {"type": "object", "properties": {"id": _STRING}, "required": ["id"]},
             "application_credential": {"type": "object", "properties": {
-                "id": _STRING, "name": _STRING, "secret": _STRING, "user": _USER_REF}}},
+                "id": _STRING, "name": _STRING, "secret": _STRING, "user": _USER_REF}},
+            "totp": {"type": "object", "properties": {
+                "user": {"type": "object", "properties": {**_USER_REF["properties"], "passcode": _STRING}}},
+                "required": ["user"]}},
             "required": ["methods"]},
         # "unscoped" as a string, or {"unscoped": {}} from old keystoneauth releases.
         "scope": {"type": ["object", "string"], "properties": {
