@@ -119,6 +119,11 @@ class Settings:
     # Seconds a successful password/secret check is remembered (as an HMAC, in memory)
     # so repeated logins skip bcrypt; wrong guesses always pay full bcrypt. 0 disables.
     verified_secret_ttl: float = 300.0
+    # Federation (docs/identity.md): the front proxies (comma-separated addresses or
+    # networks; empty: none, the default) whose requests carry an identity provider's
+    # assertion as headers named `federation_header_prefix` + attribute.
+    federation_trusted_proxies: str = ""
+    federation_header_prefix: str = "X-Federation-"
     # Dashboard (docs/dashboard.md): seconds a login session survives without a request
     # (it ends anyway when its token expires, after `token_expiration`).
     dashboard_idle_timeout: float = 1800.0

@@ -20,6 +20,7 @@ from pocketstack.identity.credentials import CredentialManager
 from pocketstack.identity.ec2tokens import Ec2TokenIssuer
 from pocketstack.identity.endpoint_filter import EndpointFilterManager
 from pocketstack.identity.errors import ProjectNotFound
+from pocketstack.identity.federation import FederationManager, TrustedAssertions
 from pocketstack.identity.keys import KeyRepository, token_key_repository
 from pocketstack.identity.limits import LimitManager
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID, ResourceManager
@@ -32,7 +33,7 @@ from pocketstack.identity.users import UserManager
 class Identity:
     """Keystone: projects and domains, users and groups, roles and assignments, the
     catalog (with endpoint filtering), application credentials, trusts, credentials,
-    unified limits and Fernet or JWS tokens."""
+    unified limits, federation and Fernet or JWS tokens."""
 
     def __init__(self, db: Database, settings: Settings):
         self.db = db
@@ -52,6 +53,8 @@ class Identity:
         self.credential_keys = KeyRepository(settings.data_dir / "credential-keys", settings.max_active_keys)
         self.credentials = CredentialManager(db, self.credential_keys)
         self.limits = LimitManager(db)
+        self.federation = FederationManager(db, self, TrustedAssertions.from_settings(
+            settings.federation_header_prefix, settings.federation_trusted_proxies))
         self.tokens = TokenManager(db, self, self._token_formatter(), settings.token_expiration,
                                    settings.verified_secret_ttl)
         self.ec2tokens = Ec2TokenIssuer(self)
