@@ -268,3 +268,24 @@ def test_local_user_and_auth_tokens_method(api, admin_token, proxy):
         "either malformed or otherwise incorrect. The client is assumed to be in error.")
     assert api.request("DELETE", f"{IDPS}/{idp_id}", admin_token).status_code == 204
     assert api.request("GET", f"{V3}/users/{user['id']}", admin_token).status_code == 200
+
+
+def test_schema_3_0_keeps_project_roles_in_step_with_the_provider(api, admin_token, proxy):
+    mapping_id, idp_id, names = unique("map"), unique("idp"), [unique("jp"), unique("jp")]
+    put(api, admin_token, f"{FED}/mappings/{mapping_id}", "mapping", {"schema_version": "3.0", "rules": [
+        {"local": [{"user": {"name": "{0}"}, "projects_json": "{1}"}],
+         "remote": [{"type": "REMOTE_USER"}, {"type": "PROJECTS"}]}]})
+    put(api, admin_token, f"{IDPS}/{idp_id}", "identity_provider", {"enabled": True})
+    put(api, admin_token, f"{IDPS}/{idp_id}/protocols/openid", "protocol", {"mapping_id": mapping_id})
+
+    def projects_after_sign_in(*grants):
+        value = "[" + ",".join(f'{{"name": "{n}", "roles": [{{"name": "{r}"}}]}}' for n, r in grants) + "]"
+        r = sign_in(proxy, idp_id, "openid", REMOTE_USER="carol", PROJECTS=value)
+        assert r.status_code == 201, r.text
+        assert r.json()["token"]["methods"] == ["openid"]
+        listed = api.request("GET", f"{V3}/auth/projects", r.headers["X-Subject-Token"]).json()["projects"]
+        return sorted(p["name"] for p in listed)
+
+    assert projects_after_sign_in((names[0], "member"), (names[1], "reader")) == sorted(names)
+    assert projects_after_sign_in((names[1], "reader")) == [names[1]]
+    assert projects_after_sign_in() == []

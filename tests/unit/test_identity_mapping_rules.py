@@ -138,10 +138,28 @@ def test_an_unknown_user_type_is_refused():
     ({"rules": [{"local": []}]}, "'remote' is a required property\n"),
     ({"rules": [{"local": [], "remote": [{"type": "a", "any_one_of": ["x"], "whitelist": ["y"]}]}]}, None),
     ({"rules": [{"local": [{"group": {"name": "g"}}], "remote": [{"type": "a"}]}]}, None),
-    ({"rules": [], "schema_version": "9.9"}, "Unsupported mapping schema_version: 9.9. Supported: 1.0, 2.0."),
+    ({"rules": [], "schema_version": "9.9"}, "Unsupported mapping schema_version: 9.9. Supported: 1.0, 2.0, 3.0."),
 ])
 def test_keystones_schema_messages(mapping, message):
     with pytest.raises(errors.ValidationMessage) as raised:
         validate_mapping(mapping)
     if message:
         assert raised.value.message == message
+
+
+def test_schema_3_0_takes_projects_as_json_from_an_attribute():
+    projects = '[{"name": "p1", "roles": [{"name": "member"}]}, {"name": "p2", "roles": [], "domain": {"id": "d"}}]'
+    rules = [{"local": [{"user": {"name": "{0}"}, "domain": {"id": "fed"}, "projects_json": "{1}",
+                         "projects": [{"name": "fixed", "roles": [{"name": "reader"}]}]}],
+              "remote": [{"type": "UserName"}, {"type": "Projects"}]}]
+    mapped = process(rules, {"UserName": "u", "Projects": projects}, version="3.0")
+    assert mapped.projects == [{"name": "fixed", "roles": [{"name": "reader"}], "domain": {"id": "fed"}},
+                               {"name": "p1", "roles": [{"name": "member"}], "domain": {"id": "fed"}},
+                               {"name": "p2", "roles": [], "domain": {"id": "d"}}]
+    with pytest.raises(errors.ValidationMessage, match="'roles' is a required property"):
+        process(rules, {"UserName": "u", "Projects": '[{"name": "p"}]'}, version="3.0")
+    with pytest.raises(errors.ValidationMessage, match="does not match the expected pattern"):
+        process([{"local": [{"user": {"name": "u"}, "projects_json": "x"}], "remote": [{"type": "UserName"}]}],
+                version="3.0")
+    with pytest.raises(errors.ValidationMessage, match="Additional properties are not allowed"):
+        validate_mapping({"rules": rules, "schema_version": "2.0"})

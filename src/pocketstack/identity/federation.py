@@ -29,7 +29,13 @@ from sqlalchemy.orm import Session
 from pocketstack.common.db import Database, new_id
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
-from pocketstack.identity.mapping_rules import EPHEMERAL, Mapped, RuleProcessor, validate_mapping
+from pocketstack.identity.mapping_rules import (
+    EPHEMERAL,
+    SYNC_SCHEMA_VERSION,
+    Mapped,
+    RuleProcessor,
+    validate_mapping,
+)
 
 IDP, PROTOCOL, MAPPING, REMOTE, FED_USER = (m.IdentityProvider, m.FederationProtocol, m.Mapping, m.IdpRemoteId,
                                             m.FederatedUser)
@@ -342,7 +348,7 @@ class FederationManager:
         user = self._prepare_user(mapped.user, idp.domain_id, assertion)
         roles = self._check_project_roles(mapped.projects, user["domain"]["id"], idp_id)
         user_id = self._shadow(idp_id, protocol_id, user)
-        self._provision(user_id, mapped.projects, roles, idp.domain_id)
+        self._provision(user_id, mapped.projects, roles, idp.domain_id, sync=version == SYNC_SCHEMA_VERSION)
         return FederatedLogin(user_id=user_id, idp_id=idp_id, protocol_id=protocol_id, group_ids=group_ids)
 
     def _domain_id(self, s: Session, ref: dict) -> str:
@@ -437,9 +443,12 @@ class FederationManager:
             raise errors.DuplicateEntry(action="store user", details=f"Duplicate entry found with name {user['name']} "
                                                                      f"at domain ID {domain_id}.") from None
 
-    def _provision(self, user_id: str, projects: list[dict], roles: dict[str, m.Role], idp_domain_id: str) -> None:
+    def _provision(self, user_id: str, projects: list[dict], roles: dict[str, m.Role], idp_domain_id: str, *,
+                   sync: bool) -> None:
         """Keystone's auto-provisioning: each project (by name, in its domain or the
-        provider's) is made if missing, and the user granted its roles there."""
+        provider's) is made if missing, and the user granted its roles there.  With
+        ``sync`` (schema 3.0) the user's other project roles are revoked."""
+        given: set[tuple[str, str]] = set()
         for ref in projects:
             with self.db.session(readonly=True) as s:
                 domain_id = self._domain_id(s, ref.get("domain") or {"id": idp_domain_id})
@@ -451,3 +460,13 @@ class FederationManager:
                 project_id = self.identity.resource.create_project(name=ref["name"], domain_id=domain_id).id
             for role in ref["roles"]:
                 self.identity.assignment.grant("user", user_id, "project", project_id, roles[role["name"]].id)
+                given.add((project_id, roles[role["name"]].id))
+        if not sync:
+            return
+        with self.db.session(readonly=True) as s:
+            held = list(s.execute(sa.select(m.Assignment.target_id, m.Assignment.role_id).where(
+                m.Assignment.actor_id == user_id, m.Assignment.type == "UserProject",
+                m.Assignment.inherited.is_(False))))
+        for project_id, role_id in held:
+            if (project_id, role_id) not in given:
+                self.identity.assignment.revoke_grant("user", user_id, "project", project_id, role_id)

@@ -15,7 +15,10 @@ as itself, several (or none) as Python's list literal, which ``groups`` and
 groups of all of them add up; the ``projects`` of the last rule that names any are kept.
 
 Schema ``2.0`` adds a ``domain`` to projects and lets a rule's ``domain`` be the default
-of its user and projects (Keystone's ``RuleProcessorToHonorDomainOption``).
+of its user and projects (Keystone's ``RuleProcessorToHonorDomainOption``); ``3.0`` takes
+projects as JSON from an attribute (``"projects_json": "{N}"``, Keystone's
+``RuleProcessorForProjectJsonAttribute``), and its sign-ins make the user's project
+roles follow the mapping's (keystone/auth/plugins/mapped.py).
 """
 
 from __future__ import annotations
@@ -95,22 +98,33 @@ SCHEMA_1_0: dict[str, Any] = {
 SCHEMA_2_0 = copy.deepcopy(SCHEMA_1_0)
 SCHEMA_2_0["properties"]["rules"]["items"]["properties"]["local"]["items"]["properties"]["projects"]["items"][
     "properties"]["domain"] = _DOMAIN
-SCHEMAS = {"1.0": SCHEMA_1_0, "2.0": SCHEMA_2_0}
+SCHEMA_3_0 = copy.deepcopy(SCHEMA_2_0)
+SCHEMA_3_0["properties"]["rules"]["items"]["properties"]["local"]["items"]["properties"]["projects_json"] = {
+    "type": "string"}
+SCHEMAS = {"1.0": SCHEMA_1_0, "2.0": SCHEMA_2_0, "3.0": SCHEMA_3_0}
+SYNC_SCHEMA_VERSION = "3.0"  # from this one, sign-ins revoke the project roles the mapping no longer gives
+_PROJECTS_2_0 = SCHEMA_2_0["properties"]["rules"]["items"]["properties"]["local"]["items"]["properties"]["projects"]
+_PROJECT_JSON_INDEX = re.compile(r"\{?(\d+)\}?")
+
+
+def _check(instance: Any, schema: dict) -> None:
+    """400 with Keystone's message (every schema error, sorted, one a line) unless
+    ``instance`` matches ``schema``."""
+    from jsonschema import Draft4Validator
+
+    messages = "".join(e.message + "\n" for e in sorted(Draft4Validator(schema).iter_errors(instance), key=str))
+    if messages:
+        raise errors.ValidationMessage(message=messages)
 
 
 def validate_mapping(mapping: dict) -> None:
-    """400 with Keystone's message (every schema error, sorted, one a line) unless
-    ``mapping`` (``rules``, ``schema_version``) is valid."""
-    from jsonschema import Draft4Validator
-
+    """400 unless ``mapping`` (``rules``, ``schema_version``) is valid."""
     version = mapping.get("schema_version") or DEFAULT_SCHEMA_VERSION
     schema = SCHEMAS.get(version) if isinstance(version, str) else None
     if schema is None:
         raise errors.ValidationMessage(message=f"Unsupported mapping schema_version: {version}. "
                                                f"Supported: {', '.join(SCHEMAS)}.")
-    messages = "".join(e.message + "\n" for e in sorted(Draft4Validator(schema).iter_errors(mapping), key=str))
-    if messages:
-        raise errors.ValidationMessage(message=messages)
+    _check(mapping, schema)
 
 
 # -- evaluation -------------------------------------------------------------------------
@@ -199,6 +213,7 @@ class RuleProcessor:
         self.mapping_id = mapping_id
         self.rules = rules
         self.honor_domain = schema_version != "1.0"
+        self.projects_json = schema_version == SYNC_SCHEMA_VERSION
 
     def process(self, attributes: dict) -> Mapped:
         assertion = split_assertion(attributes)
@@ -206,8 +221,32 @@ class RuleProcessor:
         for rule in self.rules:
             found = _contributions(rule["remote"], assertion)
             if found is not None:
-                values.extend(self._substitute(local, found) for local in rule["local"])
+                values.extend({key: self._local_value(key, value, found) for key, value in local.items()}
+                              for local in rule["local"])
         return self._transform(values)
+
+    def _local_value(self, key: str, value: Any, found: list[Any]) -> Any:
+        if self.projects_json and (key == "projects_json" or (key == "projects" and isinstance(value, str))):
+            return self._json_projects(key, value, found)
+        return self._substitute(value, found)
+
+    def _json_projects(self, key: str, rule: str, found: list[Any]) -> list:
+        """Schema 3.0: ``"{N}"`` names the contribution holding the projects as JSON."""
+        match = _PROJECT_JSON_INDEX.match(rule)
+        if match is None:
+            raise errors.ValidationMessage(message=f"The rule [{rule}] for key [{key}] does not match the expected "
+                                                   f"pattern [{_PROJECT_JSON_INDEX.pattern}].")
+        index = int(match.group(1))
+        if index >= len(found):
+            raise DirectMappingError(mapping_id=self.mapping_id)
+        projects = found[index]
+        if isinstance(projects, str):
+            try:
+                projects = json.loads(projects)
+            except ValueError:
+                raise errors.ValidationMessage(message=f"Invalid JSON in {key}: {projects}") from None
+        _check(projects, _PROJECTS_2_0)
+        return projects
 
     def _substitute(self, local: Any, found: list[Any]) -> Any:
         if isinstance(local, dict):
@@ -245,8 +284,8 @@ class RuleProcessor:
                     self._add_group(out, g)
             if "group_ids" in value:
                 group_ids.update(dict.fromkeys(str(g) for g in _list_literal(value["group_ids"])))
-            if "projects" in value:
-                out.projects = [dict(p) for p in value["projects"]]
+            if "projects" in value or "projects_json" in value:
+                out.projects = [dict(p) for p in [*value.get("projects", []), *value.get("projects_json", [])]]
                 if self.honor_domain:
                     for project in out.projects:
                         project.setdefault("domain", value.get("domain"))
