@@ -317,11 +317,13 @@ def test_reset_keeps_a_password_given_at_a_later_start(fresh):
 
 
 # Identity's revisions after its initial one, and what they added.
-IDENTITY_AFTER_INITIAL = {"9e97d455878c", "5c1f0e2a7d93", "7a3c9e51d2b4", "7b3e91c4d2a8", "c4a8e2f61b07"}
+IDENTITY_AFTER_INITIAL = {"9e97d455878c", "5c1f0e2a7d93", "7a3c9e51d2b4", "7b3e91c4d2a8", "c4a8e2f61b07",
+                          "185d549ac1d1"}
 IDENTITY_LATER_TABLES = {"identity_state", "identity_trust", "identity_credential", "identity_password_history",
                          "identity_access_rule", "identity_app_cred_access_rule", "identity_registered_limit",
                          "identity_limit", "identity_endpoint_group", "identity_project_endpoint",
-                         "identity_project_endpoint_group"}
+                         "identity_project_endpoint_group", "identity_idp", "identity_idp_remote_id",
+                         "identity_federation_protocol", "identity_mapping", "identity_federated_user"}
 IDENTITY_LATER_USER_COLUMNS = {"password_created_at", "password_self_service", "failed_auth_count", "failed_auth_at"}
 
 
