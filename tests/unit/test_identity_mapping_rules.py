@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pocketstack.identity import errors
+from pocketstack.identity.federation import TrustedAssertions
 from pocketstack.identity.mapping_rules import DirectMappingError, NoMatch, RuleProcessor, validate_mapping
 
 DOMAIN = {"id": "0cd5e9"}
@@ -163,3 +164,16 @@ def test_schema_3_0_takes_projects_as_json_from_an_attribute():
                 version="3.0")
     with pytest.raises(errors.ValidationMessage, match="Additional properties are not allowed"):
         validate_mapping({"rules": rules, "schema_version": "2.0"})
+
+
+def test_trusted_assertions_come_only_from_listed_proxies():
+    trusted = TrustedAssertions.from_settings("X-Federation-", "10.0.0.0/24, ::1")
+    headers = [("x-federation-remote-user", "alice"), ("x-federation-oidc-claim-groups", "a"),
+               ("x-federation-oidc-claim-groups", "b"), ("x-federation-name", "J\xc3\xbcrgen"), ("x-other", "x")]
+    assert trusted.read(headers, "10.0.0.7") == {"REMOTE_USER": "alice", "OIDC_CLAIM_GROUPS": "a;b", "NAME": "Jürgen"}
+    assert trusted.read(headers, "::1")["REMOTE_USER"] == "alice"
+    for peer in ("10.0.1.7", "testclient", None):
+        assert trusted.read(headers, peer) == {}
+    assert TrustedAssertions.from_settings("X-Federation-", "").read(headers, "10.0.0.7") == {}
+    with pytest.raises(ValueError, match="setting 'federation_trusted_proxies'"):
+        TrustedAssertions.from_settings("X-Federation-", "10.0.0.0/33")

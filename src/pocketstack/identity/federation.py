@@ -58,7 +58,10 @@ class TrustedAssertions:
 
     @classmethod
     def from_settings(cls, prefix: str, proxies: str) -> TrustedAssertions:
-        networks = tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies.split(",") if p.strip())
+        try:
+            networks = tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies.split(",") if p.strip())
+        except ValueError as exc:
+            raise ValueError(f"setting 'federation_trusted_proxies': {exc}") from None
         return cls(prefix=prefix, proxies=networks)
 
     def trusts(self, peer: str | None) -> bool:
