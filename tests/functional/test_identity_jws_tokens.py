@@ -10,14 +10,16 @@ import time
 
 import pytest
 from starlette.testclient import TestClient
+from test_identity_federation import FED, IDPS, PREFIX, put, rules_for, sign_in
 
 from pocketstack.cli.main import main as cli
 from pocketstack.cloud import Cloud
 from pocketstack.common import b64url
+from pocketstack.identity.federation import TrustedAssertions
 from pocketstack.identity.manager import Identity
 from pocketstack.identity.tokens import SCOPE_UNSCOPED, TokenPayload
 
-from conftest import ADMIN_PASSWORD, Api
+from conftest import ADMIN_PASSWORD, Api, unique
 from test_identity_tokens import TOKENS, make_project, make_user, password_auth
 
 
@@ -146,3 +148,24 @@ def test_rotation_keeps_tokens_valid_until_their_public_key_goes(jws, jws_cloud,
 def test_token_provider_setting_is_checked(settings, jws_cloud):
     with pytest.raises(ValueError, match="'token_provider': 'uuid' is not one of fernet, jws"):
         Identity(jws_cloud.db, dataclasses.replace(settings, token_provider="uuid"))
+
+
+def test_federated_tokens_carry_keystones_claims(api, admin_token, jws, monkeypatch):
+    """A federated sign-in on the JWS cloud: the provider, protocol and groups travel in
+    Keystone's ``openstack_idp_id``, ``openstack_protocol_id`` and ``openstack_group_ids``."""
+    monkeypatch.setattr(jws.cloud.identity.federation, "assertions", TrustedAssertions.from_settings(PREFIX, "::1"))
+    group = api.request("POST", "/identity/v3/groups", admin_token,
+                        json={"group": {"name": unique("jg")}}).json()["group"]
+    mapping_id, idp_id = unique("map"), unique("idp")
+    put(api, admin_token, f"{FED}/mappings/{mapping_id}", "mapping", {"rules": rules_for(group["id"], unique("jp"))})
+    put(api, admin_token, f"{IDPS}/{idp_id}", "identity_provider", {"enabled": True})
+    put(api, admin_token, f"{IDPS}/{idp_id}/protocols/mapped", "protocol", {"mapping_id": mapping_id})
+    proxy = TestClient(jws.cloud.asgi_app(), base_url="http://127.0.0.1:8780", client=("::1", 40000))
+    r = sign_in(proxy, idp_id, REMOTE_USER="dora", EMAIL="dora@example.com", ORG_ROLE="staff")
+    assert r.status_code == 201, r.text
+    token = r.headers["X-Subject-Token"]
+    claims = json.loads(b64url.decode(token.split(".")[1]))
+    assert (claims["openstack_idp_id"], claims["openstack_protocol_id"], claims["openstack_group_ids"]) == (
+        idp_id, "mapped", [group["id"]])
+    assert validate(jws, token).json()["token"]["user"]["OS-FEDERATION"] == {
+        "groups": [{"id": group["id"]}], "identity_provider": {"id": idp_id}, "protocol": {"id": "mapped"}}

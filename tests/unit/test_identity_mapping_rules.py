@@ -7,7 +7,9 @@ import pytest
 
 from pocketstack.identity import errors
 from pocketstack.identity.federation import TrustedAssertions
+from pocketstack.identity.keys import KeyRepository
 from pocketstack.identity.mapping_rules import DirectMappingError, NoMatch, RuleProcessor, validate_mapping
+from pocketstack.identity.tokens import SCOPE_PROJECT, TokenFormatter, TokenPayload
 
 DOMAIN = {"id": "0cd5e9"}
 ASSERTION = {"UserName": "testacct", "Email": "testacct@example.com", "FirstName": "Test", "LastName": "Account",
@@ -177,3 +179,14 @@ def test_trusted_assertions_come_only_from_listed_proxies():
     assert TrustedAssertions.from_settings("X-Federation-", "").read(headers, "10.0.0.7") == {}
     with pytest.raises(ValueError, match="setting 'federation_trusted_proxies'"):
         TrustedAssertions.from_settings("X-Federation-", "10.0.0.0/33")
+
+
+def test_a_fernet_token_carries_the_federation(tmp_path):
+    keys = KeyRepository(tmp_path / "fernet-keys")
+    keys.ensure()
+    formatter = TokenFormatter(keys)
+    payload = TokenPayload(user_id="b" * 64, methods=["token", "openid"], expires_at=2e9, scope_type=SCOPE_PROJECT,
+                           scope_id="c" * 32, idp_id="acme", protocol_id="openid", group_ids=["a" * 32, "g2"])
+    assert formatter.open(formatter.seal(payload)) == payload
+    plain = TokenPayload(user_id="u", methods=["password"], expires_at=2e9)
+    assert formatter.open(formatter.seal(plain)) == plain
