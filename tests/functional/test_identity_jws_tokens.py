@@ -10,6 +10,7 @@ import time
 
 import pytest
 from starlette.testclient import TestClient
+from test_identity_federation import FED, IDPS, PREFIX, put, rules_for, sign_in
 from test_identity_mfa import (
     PASSWORD,
     RECEIPT,
@@ -24,10 +25,11 @@ from test_identity_mfa import (
 from pocketstack.cli.main import main as cli
 from pocketstack.cloud import Cloud
 from pocketstack.common import b64url
+from pocketstack.identity.federation import TrustedAssertions
 from pocketstack.identity.manager import Identity
 from pocketstack.identity.tokens import SCOPE_UNSCOPED, TokenPayload
 
-from conftest import ADMIN_PASSWORD, Api
+from conftest import ADMIN_PASSWORD, Api, unique
 from test_identity_tokens import TOKENS, make_project, make_user, password_auth
 
 
@@ -173,3 +175,24 @@ def test_mfa_receipts_on_a_jws_cloud(jws, jws_cloud):
     r = login(jws, totp_method(user["id"], passcode(secret)), partial.headers[RECEIPT])
     assert r.status_code == 201, r.text
     assert r.json()["token"]["methods"] == ["totp", "password"] and r.headers["X-Subject-Token"].count(".") == 2
+
+
+def test_federated_tokens_carry_keystones_claims(api, admin_token, jws, monkeypatch):
+    """A federated sign-in on the JWS cloud: the provider, protocol and groups travel in
+    Keystone's ``openstack_idp_id``, ``openstack_protocol_id`` and ``openstack_group_ids``."""
+    monkeypatch.setattr(jws.cloud.identity.federation, "assertions", TrustedAssertions.from_settings(PREFIX, "::1"))
+    group = api.request("POST", "/identity/v3/groups", admin_token,
+                        json={"group": {"name": unique("jg")}}).json()["group"]
+    mapping_id, idp_id = unique("map"), unique("idp")
+    put(api, admin_token, f"{FED}/mappings/{mapping_id}", "mapping", {"rules": rules_for(group["id"], unique("jp"))})
+    put(api, admin_token, f"{IDPS}/{idp_id}", "identity_provider", {"enabled": True})
+    put(api, admin_token, f"{IDPS}/{idp_id}/protocols/mapped", "protocol", {"mapping_id": mapping_id})
+    proxy = TestClient(jws.cloud.asgi_app(), base_url="http://127.0.0.1:8780", client=("::1", 40000))
+    r = sign_in(proxy, idp_id, REMOTE_USER="dora", EMAIL="dora@example.com", ORG_ROLE="staff")
+    assert r.status_code == 201, r.text
+    token = r.headers["X-Subject-Token"]
+    claims = json.loads(b64url.decode(token.split(".")[1]))
+    assert (claims["openstack_idp_id"], claims["openstack_protocol_id"], claims["openstack_group_ids"]) == (
+        idp_id, "mapped", [group["id"]])
+    assert validate(jws, token).json()["token"]["user"]["OS-FEDERATION"] == {
+        "groups": [{"id": group["id"]}], "identity_provider": {"id": idp_id}, "protocol": {"id": "mapped"}}

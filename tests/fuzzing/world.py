@@ -123,6 +123,24 @@ def build_identity(world: World, b: Builder) -> None:
     b.call("PUT", f"{v3}/OS-EP-FILTER/endpoint_groups/{group['id']}/projects/{project['id']}")
     b.call("PUT", f"{v3}/OS-EP-FILTER/projects/{project['id']}/endpoints/{endpoint['id']}")
     world.add("endpoint_groups", group["id"])
+    build_federation(world, b)
+
+
+def build_federation(world: World, b: Builder) -> None:
+    """A mapping and an enabled identity provider with a ``mapped`` protocol through it
+    (created with PUT on ids of the caller's choosing, as Keystone's API does)."""
+    fed = "/identity/v3/OS-FEDERATION"
+    mapping, idp = unique("fuzz-map"), unique("fuzz-idp")
+    b.call("PUT", f"{fed}/mappings/{mapping}", json={"mapping": {"rules": [
+        {"local": [{"user": {"name": "{0}"}}, {"group_ids": "{1}"}],
+         "remote": [{"type": "REMOTE_USER"}, {"type": "GROUPS", "whitelist": ["a", "b"]}]}]}})
+    b.call("PUT", f"{fed}/identity_providers/{idp}", json={"identity_provider": {
+        "enabled": True, "description": "fuzz", "remote_ids": [unique("fuzz-remote")], "authorization_ttl": 1}})
+    b.call("PUT", f"{fed}/identity_providers/{idp}/protocols/mapped", json={"protocol": {
+        "mapping_id": mapping, "remote_id_attribute": "IDP"}})
+    world.add("mappings", mapping)
+    world.add("identity_providers", idp)
+    world.add("protocols", "mapped")
 
 
 def build_limits(world: World, b: Builder, service_id: str, region_id: str, project_id: str) -> None:

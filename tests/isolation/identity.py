@@ -16,8 +16,10 @@ owner's and the admin's; a listing shows each caller only their own.  Unified li
 (keystone/common/policies/limit.py, registered_limit.py, keystone/api/limits.py): the
 admin writes; anyone reads registered limits and the enforcement model; a project's
 users read and list its limits, and nobody else's.  Endpoint filtering
-(keystone/common/policies/endpoint_group.py, project_endpoint.py) and policy blobs
-(keystone/common/policies/policy.py) are the admin's (and a system reader's) alone.
+(keystone/common/policies/endpoint_group.py, project_endpoint.py), policy blobs
+(keystone/common/policies/policy.py) and federation's identity providers, protocols and
+mappings (identity_provider.py, protocol.py, mapping.py) are the admin's (and a system
+reader's) alone.
 """
 
 from __future__ import annotations
@@ -188,6 +190,26 @@ def make_endpoint_project(w) -> dict:
     return project
 
 
+FED = V3 + "/OS-FEDERATION"
+# No "{0}": the matrix fills braces in bodies.
+RULES = [{"local": [{"user": {"name": "iso-user"}}], "remote": [{"type": "REMOTE_USER"}]}]
+
+
+def make_mapping(w) -> dict:
+    mapping_id = unique("iso-map")
+    w.call("PUT", f"{FED}/mappings/{mapping_id}", json={"mapping": {"rules": RULES}})
+    return {"id": mapping_id}
+
+
+def make_identity_provider(w) -> dict:
+    """An identity provider with a ``mapped`` protocol through the shared mapping."""
+    idp_id = unique("iso-idp")
+    w.call("PUT", f"{FED}/identity_providers/{idp_id}", json={"identity_provider": {"enabled": True}})
+    w.call("PUT", f"{FED}/identity_providers/{idp_id}/protocols/mapped",
+           json={"protocol": {"mapping_id": str(w.shared("mapping"))}})
+    return {"id": idp_id}
+
+
 RESOURCES = [
     Resource("project", make_project),
     Resource("a_project_tag", make_project_tag),
@@ -217,6 +239,10 @@ RESOURCES = [
     Resource("endpoint_group", make_endpoint_group),
     Resource("group_project", make_group_project),
     Resource("endpoint_project", make_endpoint_project),
+    Resource("mapping", make_mapping),
+    Resource("doomed_mapping", make_mapping),
+    Resource("identity_provider", make_identity_provider),
+    Resource("doomed_identity_provider", make_identity_provider),
 ]
 
 
@@ -369,6 +395,30 @@ OPS = [
     Op("project-endpoint", "remove", "DELETE", EPF + "/projects/{endpoint_project}/endpoints/{endpoint}",
        ADMIN_ONLY, consumes="endpoint_project"),
     Op("project-endpoint", "projects-of-endpoint", "GET", EPF + "/endpoints/{endpoint}/projects", ADMIN_ONLY),
+    # -- federation: the admin's (and a system reader's) alone --------------------------------
+    Op("identity-provider", "list", "GET", FED + "/identity_providers", ADMIN_ONLY),
+    Op("identity-provider", "show", "GET", FED + "/identity_providers/{identity_provider}", ADMIN_ONLY),
+    Op("identity-provider", "create", "PUT", FED + "/identity_providers/{new}", ADMIN_ONLY,
+       body={"identity_provider": {"description": "iso"}}),
+    Op("identity-provider", "update", "PATCH", FED + "/identity_providers/{identity_provider}", ADMIN_ONLY,
+       body={"identity_provider": {"description": "changed"}}),
+    Op("identity-provider", "delete", "DELETE", FED + "/identity_providers/{doomed_identity_provider}", ADMIN_ONLY,
+       consumes="doomed_identity_provider"),
+    Op("protocol", "list", "GET", FED + "/identity_providers/{identity_provider}/protocols", ADMIN_ONLY),
+    Op("protocol", "show", "GET", FED + "/identity_providers/{identity_provider}/protocols/mapped", ADMIN_ONLY),
+    Op("protocol", "create", "PUT", FED + "/identity_providers/{identity_provider}/protocols/{new}", ADMIN_ONLY,
+       body={"protocol": {"mapping_id": "{mapping}"}}),
+    Op("protocol", "update", "PATCH", FED + "/identity_providers/{identity_provider}/protocols/mapped", ADMIN_ONLY,
+       body={"protocol": {"mapping_id": "{mapping}"}}),
+    Op("protocol", "delete", "DELETE", FED + "/identity_providers/{doomed_identity_provider}/protocols/mapped",
+       ADMIN_ONLY, consumes="doomed_identity_provider"),
+    Op("mapping", "list", "GET", FED + "/mappings", ADMIN_ONLY),
+    Op("mapping", "show", "GET", FED + "/mappings/{mapping}", ADMIN_ONLY),
+    Op("mapping", "create", "PUT", FED + "/mappings/{new}", ADMIN_ONLY, body={"mapping": {"rules": RULES}}),
+    Op("mapping", "update", "PATCH", FED + "/mappings/{mapping}", ADMIN_ONLY, body={"mapping": {"rules": RULES}}),
+    Op("mapping", "delete", "DELETE", FED + "/mappings/{doomed_mapping}", ADMIN_ONLY, consumes="doomed_mapping"),
+    Op("project", "federation-projects", "GET", FED + "/projects",
+       expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{project_a}", everywhere=True),
     # -- password rules: readable by anyone with a token (Keystone's empty rule) ---------------
     Op("security-compliance", "show", "GET", V3 + "/domains/default/config/security_compliance", EVERYONE),
     # -- tokens (a_member's: its subject and the admin validate or revoke it) ---------------

@@ -71,7 +71,8 @@ def signing_key(repo: JwsKeyRepository) -> ec.EllipticCurvePrivateKey:
     {"scope_type": SCOPE_SYSTEM, "scope_id": "all"},
     {"scope_type": SCOPE_PROJECT, "scope_id": "p1", "trust_id": "t1"},
     {"scope_type": SCOPE_PROJECT, "scope_id": "p1", "application_credential_id": "c1"},
-], ids=["unscoped", "project", "domain", "system", "trust", "app-cred"])
+    {"idp_id": "acme", "protocol_id": "saml2", "group_ids": ["a" * 32, "g2"]},
+], ids=["unscoped", "project", "domain", "system", "trust", "app-cred", "federated"])
 def test_sealed_payload_opens_unchanged(repo, fields):
     formatter = JwsFormatter(repo)
     original = payload(audit_ids=["aud-1", "aud-0"], **fields)

@@ -128,6 +128,11 @@ class Settings:
     # Keystone's [receipt] expiration: seconds an auth receipt (the 401 of a login that
     # satisfied only part of a user's MFA rules) stays usable.
     receipt_expiration: int = 300
+    # Federation (docs/identity.md): the front proxies (comma-separated addresses or
+    # networks; empty: none, the default) whose requests carry an identity provider's
+    # assertion as headers named `federation_header_prefix` + attribute.
+    federation_trusted_proxies: str = ""
+    federation_header_prefix: str = "X-Federation-"
     # Dashboard (docs/dashboard.md): seconds a login session survives without a request
     # (it ends anyway when its token expires, after `token_expiration`).
     dashboard_idle_timeout: float = 1800.0

@@ -249,14 +249,16 @@ class AssignmentManager:
                 A.target_id == scope_id, A.inherited.is_(inherited)).order_by(m.Role.name)))
 
     # -- effective roles -------------------------------------------------------------
-    def _actor_ids(self, s: Session, user_id: str) -> list[str]:
-        groups = s.scalars(sa.select(m.GroupMembership.group_id).where(m.GroupMembership.user_id == user_id))
-        return [user_id, *groups]
+    def _actor_ids(self, s: Session, user_id: str, groups: Iterable[str] = ()) -> list[str]:
+        """The user, their groups, and ``groups`` (a federated token's, held for it only)."""
+        members = s.scalars(sa.select(m.GroupMembership.group_id).where(m.GroupMembership.user_id == user_id))
+        return list(dict.fromkeys([user_id, *members, *groups]))
 
     def effective_roles(self, s: Session, user_id: str, *, project: m.Project | None = None,
-                        domain_id: str | None = None, system: bool = False) -> list[m.Role]:
+                        domain_id: str | None = None, system: bool = False,
+                        groups: Iterable[str] = ()) -> list[m.Role]:
         """The roles a token scoped this way carries, implied roles included."""
-        actors = self._actor_ids(s, user_id)
+        actors = self._actor_ids(s, user_id, groups)
         if project is not None:
             inherited_targets = [p.id for p in self.identity.resource.ancestors(s, project)] + [project.domain_id]
             cond = sa.or_(
@@ -277,10 +279,11 @@ class AssignmentManager:
         roles = s.scalars(sa.select(m.Role).where(m.Role.id.in_(closure), m.Role.domain_id == m.NULL_DOMAIN_ID))
         return sorted(roles, key=lambda r: r.name)
 
-    def projects_for_user(self, user_id: str) -> list[m.Project]:
-        """Projects on which the user has any effective role (for /v3/auth/projects)."""
+    def projects_for_user(self, user_id: str, groups: Iterable[str] = ()) -> list[m.Project]:
+        """Projects on which the user (or one of a federated token's ``groups``) has any
+        effective role (for /v3/auth/projects)."""
         with self.db.session(readonly=True) as s:
-            actors = self._actor_ids(s, user_id)
+            actors = self._actor_ids(s, user_id, groups)
             rows = list(s.execute(sa.select(A.target_id, A.inherited, A.type).where(
                 A.actor_id.in_(actors), A.type.in_(("UserProject", "GroupProject", "UserDomain", "GroupDomain")))))
             project_ids: set[str] = set()
@@ -296,9 +299,9 @@ class AssignmentManager:
                 return []
             return list(s.scalars(sa.select(m.Project).where(m.Project.id.in_(project_ids)).order_by(m.Project.name)))
 
-    def domains_for_user(self, user_id: str) -> list[m.Project]:
+    def domains_for_user(self, user_id: str, groups: Iterable[str] = ()) -> list[m.Project]:
         with self.db.session(readonly=True) as s:
-            actors = self._actor_ids(s, user_id)
+            actors = self._actor_ids(s, user_id, groups)
             ids = set(s.scalars(sa.select(A.target_id).where(
                 A.actor_id.in_(actors), A.type.in_(("UserDomain", "GroupDomain")), A.inherited.is_(False))))
             if not ids:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from pocketstack.common.db import Database, utcnow
 from pocketstack.identity import errors, receipts, totp
 from pocketstack.identity import models as m
 from pocketstack.identity.access_rules import AccessRuleManager
+from pocketstack.identity.federation import FEDERATED_METHODS, FederatedLogin
 from pocketstack.identity.passwords import VerifiedSecrets
 from pocketstack.identity.receipts import AuthReceiptIssued, Receipt, ReceiptError, ReceiptFormatter
 from pocketstack.identity.tokens import (
@@ -123,15 +125,18 @@ class TokenManager:
         self.receipts = receipt_formatter
 
     # -- issuing ---------------------------------------------------------------------
-    def authenticate(self, auth: dict, receipt_id: str | None = None) -> ValidatedToken:
+    def authenticate(self, auth: dict, receipt_id: str | None = None,
+                     assertion: Mapping[str, str] | None = None) -> ValidatedToken:
         """Handle the body of ``POST /v3/auth/tokens`` (and its ``Openstack-Auth-Receipt``);
         returns the new, validated token, or raises :class:`AuthReceiptIssued` when the
-        user's MFA rules want more methods."""
+        user's MFA rules want more methods.  ``assertion``: the identity provider's
+        attributes that came with the request (identity/federation.py), for a federation
+        protocol's method."""
         identity = auth.get("identity") or {}
         methods = identity.get("methods") or []
         if not methods:
             raise errors.InvalidInput(field="identity.methods", reason="at least one method is required.")
-        unknown = [x for x in methods if x not in self.methods]
+        unknown = [x for x in methods if x not in self.methods and x not in FEDERATED_METHODS]
         if unknown:
             raise errors.UnsupportedAuthMethod(method=unknown[0])
         for method in methods:
@@ -144,6 +149,7 @@ class TokenManager:
         user_id = None
         user: m.User | None = None  # the authenticated user's row, once a method has read it
         carried_methods: list[str] = []
+        federated: FederatedLogin | None = None
         if "token" in methods:
             # A token that no longer validates is a 404 here too, as in Keystone (whose
             # token method validates it like GET /v3/auth/tokens does).
@@ -158,6 +164,8 @@ class TokenManager:
             if original.trust:
                 raise errors.ForbiddenAction(action="Using trust-scoped token to create another token. Create a new "
                                                     "trust-scoped token instead")
+            if original.payload.idp_id:
+                federated = self._rescoped_federation(original.payload)
         for method, check in (("password", self._check_password), ("totp", self._check_totp)):
             if method in methods:
                 user = check(identity[method])
@@ -169,6 +177,13 @@ class TokenManager:
             user_id = app_cred.user_id
             if app_cred.expires_at:
                 expires_at = min(expires_at, app_cred.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
+
+        for method in (x for x in methods if x in FEDERATED_METHODS):
+            login = self._federated_login(identity[method], assertion or {})
+            if user_id and login.user_id != user_id:
+                raise errors.AuthenticationRequired()
+            user_id = login.user_id
+            federated = login if login.idp_id else federated
 
         assert user_id is not None  # every method above names the user (or raised)
         passed = self._enforce_mfa(user_id, user, {*methods, *carried_methods}, receipt_id)
@@ -188,7 +203,28 @@ class TokenManager:
                                scope_type=scope_type, scope_id=scope_id, audit_ids=audit_ids,
                                application_credential_id=app_cred.id if app_cred else None,
                                trust_id=trust.id if trust else None)
+        if federated:
+            payload.idp_id, payload.protocol_id = federated.idp_id, federated.protocol_id
+            payload.group_ids = federated.group_ids
         return self.mint(payload)
+
+    def _federated_login(self, body, assertion: Mapping[str, str]) -> FederatedLogin:
+        """A federation protocol's method (``{"identity_provider", "protocol"}``): the
+        assertion mapped through the protocol's mapping (keystone/auth/plugins/mapped.py)."""
+        if not isinstance(body, dict):
+            raise errors.InvalidInput(field="identity", reason="expected an object.")
+        for key in ("identity_provider", "protocol"):
+            if not isinstance(body.get(key), str):
+                raise errors.MissingAttribute(attribute=key, target="mapped")
+        return self.identity.federation.authenticate(body["identity_provider"], body["protocol"], assertion)
+
+    def _rescoped_federation(self, original: TokenPayload) -> FederatedLogin:
+        """A federated token rescoped keeps its provider, protocol and groups, while its
+        provider is enabled (keystone/auth/plugins/mapped.py ``handle_scoped_token``)."""
+        with self.db.session(readonly=True) as s:
+            self.identity.federation.check_enabled(s, original.idp_id)
+        return FederatedLogin(user_id=original.user_id, idp_id=original.idp_id, protocol_id=original.protocol_id,
+                              group_ids=original.group_ids)
 
     def mint(self, payload: TokenPayload, *, consume_trust: bool = True) -> ValidatedToken:
         """Seal ``payload`` and check it as validation would; a trust-scoped token uses up
@@ -451,6 +487,9 @@ class TokenManager:
         if user_domain is None or not user_domain.enabled:
             raise errors.TokenNotValid(reason=f"The domain of user {user.id} is disabled.")
         vt = ValidatedToken(token=token, payload=payload, user=user, user_domain=user_domain)
+        if payload.idp_id and s.get(m.IdentityProvider, payload.idp_id) is None:
+            raise errors.TokenNotValid(reason=f"Could not find Identity Provider: {payload.idp_id}.")
+        groups = payload.group_ids
         scope_domains: list[str] = []
         if payload.scope_type == SCOPE_PROJECT:
             project = s.get(m.Project, payload.scope_id)
@@ -464,17 +503,17 @@ class TokenManager:
             if payload.trust_id:
                 self._check_trust(s, vt, payload.trust_id)
             else:
-                vt.roles = self.identity.assignment.effective_roles(s, user.id, project=project)
+                vt.roles = self.identity.assignment.effective_roles(s, user.id, project=project, groups=groups)
         elif payload.scope_type == SCOPE_DOMAIN:
             domain = s.get(m.Project, payload.scope_id)
             if domain is None or not domain.is_domain or not domain.enabled:
                 raise errors.DomainNotFound(domain_id=payload.scope_id)
             vt.domain = domain
             scope_domains.append(domain.id)
-            vt.roles = self.identity.assignment.effective_roles(s, user.id, domain_id=domain.id)
+            vt.roles = self.identity.assignment.effective_roles(s, user.id, domain_id=domain.id, groups=groups)
         elif payload.scope_type == SCOPE_SYSTEM:
             vt.system = True
-            vt.roles = self.identity.assignment.effective_roles(s, user.id, system=True)
+            vt.roles = self.identity.assignment.effective_roles(s, user.id, system=True, groups=groups)
         if payload.scope_type != SCOPE_UNSCOPED and not vt.roles:
             raise errors.TokenNotValid(reason=f"User {user.id} has no access to the requested scope.")
         if payload.application_credential_id:
@@ -551,6 +590,12 @@ class TokenManager:
             body["roles"] = [{"id": r.id, "name": r.name} for r in vt.roles]
             if catalog:
                 body["catalog"] = vt.catalog or []
+        if vt.payload.idp_id:
+            # Keystone shows a federated user's provider, protocol and groups, and no password expiry.
+            del body["user"]["password_expires_at"]
+            body["user"]["OS-FEDERATION"] = {"groups": [{"id": g} for g in vt.payload.group_ids],
+                                             "identity_provider": {"id": vt.payload.idp_id},
+                                             "protocol": {"id": vt.payload.protocol_id}}
         if vt.trust:
             body["OS-TRUST:trust"] = {"id": vt.trust.id, "impersonation": vt.trust.impersonation,
                                       "trustor_user": {"id": vt.trust.trustor_user_id},

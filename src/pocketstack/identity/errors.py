@@ -91,6 +91,18 @@ class EndpointGroupProjectNotFound(NotFound):
     msg_fmt = "Endpoint Group Project Association not found"
 
 
+class IdentityProviderNotFound(NotFound):
+    msg_fmt = "Could not find Identity Provider: {idp_id}."
+
+
+class FederatedProtocolNotFound(NotFound):
+    msg_fmt = "Could not find federated protocol {protocol_id} for Identity Provider: {idp_id}."
+
+
+class MappingNotFound(NotFound):
+    msg_fmt = "Could not find mapping: {mapping_id}."
+
+
 class MembershipNotFound(NotFound):
     msg_fmt = "User '{user_id}' not found in group '{group_id}'."
 
@@ -198,6 +210,18 @@ class TrustForbidden(Forbidden):
 
 class TrustUseLimitReached(Forbidden):
     msg_fmt = "No remaining uses for trust: {trust_id}."
+
+
+class IdentityProviderDisabled(Forbidden):
+    msg_fmt = "Identity Provider {idp_id} is disabled"
+
+
+class DomainRoleOutsideIdpDomain(Forbidden):
+    msg_fmt = "role: {role_name} must be within the same domain as the identity provider: {idp_id}."
+
+
+class RemoteIdNotAccepted(Forbidden):
+    msg_fmt = "Incoming identity provider identifier not included among the accepted identifiers."
 
 
 class ApplicationCredentialRescope(Forbidden):
@@ -348,6 +372,13 @@ class TrustUnavailable(Unauthorized):
     turns its ``TrustNotFound`` into a 401 there)."""
 
     msg_fmt = "Could not find trust: {trust_id}."
+
+
+class FederatedAuthFailed(Unauthorized):
+    """An assertion that maps to no one (Keystone turns the mapping's ``ValidationError``
+    into a 401 keeping its sentence)."""
+
+    msg_fmt = "{reason}"
 
 
 class Ec2AuthenticationFailed(Unauthorized):

@@ -4,8 +4,9 @@ A token is a JWT in JWS compact serialization (RFC 7515), signed with ES256 (ECD
 P-256, SHA-256) by the repository's private key; anyone holding a public key of the
 repository can check it.  The claims are Keystone's: ``sub``, ``iat``, ``exp``,
 ``openstack_methods``, ``openstack_audit_ids`` and, when set, ``openstack_project_id``,
-``openstack_domain_id``, ``openstack_system``, ``openstack_trust_id`` and
-``openstack_app_cred_id``.  ``iat`` and ``exp`` keep their fractional seconds (RFC 7519
+``openstack_domain_id``, ``openstack_system``, ``openstack_trust_id``,
+``openstack_app_cred_id`` and a federated user's ``openstack_idp_id``,
+``openstack_protocol_id`` and ``openstack_group_ids``.  ``iat`` and ``exp`` keep their fractional seconds (RFC 7519
 NumericDate allows them): revocation events compare issue times to the microsecond, as
 for Fernet tokens.  Validation then re-checks everything against the database exactly as
 for Fernet tokens (:mod:`pocketstack.identity.auth`).
@@ -118,6 +119,9 @@ def _claims(payload: TokenPayload) -> dict[str, Any]:
         claims["openstack_trust_id"] = payload.trust_id
     if payload.application_credential_id:
         claims["openstack_app_cred_id"] = payload.application_credential_id
+    if payload.idp_id:
+        claims.update(openstack_idp_id=payload.idp_id, openstack_protocol_id=payload.protocol_id,
+                      openstack_group_ids=payload.group_ids)
     return claims
 
 
@@ -133,18 +137,21 @@ def _payload(claims: dict) -> TokenPayload:
     """The payload behind ``claims`` (signed by a key of this cloud, yet checked: a key
     an operator shared may have signed something else)."""
     scopes = [(kind, claims[name]) for kind, name in _SCOPE_CLAIMS.items() if name in claims]
-    optional = [claims.get(name) for name in ("openstack_trust_id", "openstack_app_cred_id")]
+    optional = [claims.get(name) for name in ("openstack_trust_id", "openstack_app_cred_id", "openstack_idp_id",
+                                              "openstack_protocol_id")]
+    groups = claims.get("openstack_group_ids", [])
     if not (isinstance(claims.get("sub"), str) and _is_time(claims.get("iat")) and _is_time(claims.get("exp"))
             and _strings(claims.get("openstack_methods"), empty=False)
             and _strings(claims.get("openstack_audit_ids"), empty=False)
             and len(scopes) <= 1 and all(isinstance(v, str) for _, v in scopes)
-            and all(v is None or isinstance(v, str) for v in optional)):
+            and all(v is None or isinstance(v, str) for v in optional) and _strings(groups, empty=True)):
         raise JwsError("not a token's claims")
     scope_type, scope_id = scopes[0] if scopes else (SCOPE_UNSCOPED, None)
     return TokenPayload(user_id=claims["sub"], methods=claims["openstack_methods"], expires_at=claims["exp"],
                         issued_at=claims["iat"], scope_type=scope_type, scope_id=scope_id,
                         audit_ids=claims["openstack_audit_ids"], trust_id=optional[0],
-                        application_credential_id=optional[1])
+                        application_credential_id=optional[1], idp_id=optional[2], protocol_id=optional[3],
+                        group_ids=groups)
 
 
 class JwsFormatter:

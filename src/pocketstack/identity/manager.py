@@ -20,6 +20,7 @@ from pocketstack.identity.credentials import CredentialManager
 from pocketstack.identity.ec2tokens import Ec2TokenIssuer
 from pocketstack.identity.endpoint_filter import EndpointFilterManager
 from pocketstack.identity.errors import ProjectNotFound
+from pocketstack.identity.federation import FederationManager, TrustedAssertions
 from pocketstack.identity.keys import TOKEN_KEY_DIRECTORIES, KeyRepository, token_key_repository
 from pocketstack.identity.limits import LimitManager
 from pocketstack.identity.policy_store import PolicyStore
@@ -34,7 +35,7 @@ from pocketstack.identity.users import UserManager
 class Identity:
     """Keystone: projects and domains, users and groups, roles and assignments, the
     catalog (with endpoint filtering), application credentials, trusts, credentials,
-    unified limits, policy blobs and Fernet or JWS tokens."""
+    unified limits, policy blobs, federation and Fernet or JWS tokens."""
 
     def __init__(self, db: Database, settings: Settings):
         self.db = db
@@ -59,6 +60,8 @@ class Identity:
         # token provider (Keystone's [fernet_receipts] key_repository is that directory).
         self.receipt_keys = self.keys if isinstance(self.keys, KeyRepository) else KeyRepository(
             settings.data_dir / TOKEN_KEY_DIRECTORIES["fernet"], settings.max_active_keys)
+        self.federation = FederationManager(db, self, TrustedAssertions.from_settings(
+            settings.federation_header_prefix, settings.federation_trusted_proxies))
         self.tokens = TokenManager(db, self, self._token_formatter(), settings.token_expiration,
                                    settings.verified_secret_ttl, AuthSettings(
                                        methods=tuple(settings.auth_method_list),

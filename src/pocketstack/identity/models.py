@@ -353,3 +353,63 @@ class Policy(Base):
     type: Mapped[str] = mapped_column(sa.String(255))
     blob: Mapped[str] = mapped_column(sa.Text)
     extra: Mapped[dict] = mapped_column(JSONText, default=dict)
+
+
+class IdentityProvider(Base):
+    """OS-FEDERATION: an identity provider whose assertions sign users in; its shadow
+    users live in ``domain_id`` (a domain made for it unless one is named)."""
+
+    __tablename__ = "identity_idp"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    domain_id: Mapped[str] = mapped_column(ID, index=True)
+    authorization_ttl: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+
+
+class IdpRemoteId(Base):
+    """An identity provider's remote id (the entity id its assertions name): unique
+    across identity providers."""
+
+    __tablename__ = "identity_idp_remote_id"
+
+    remote_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    idp_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("identity_idp.id", ondelete="CASCADE"), index=True)
+
+
+class FederationProtocol(Base):
+    """A protocol of an identity provider (``saml2``, ``openid``, ``mapped``…) and the
+    mapping its assertions go through."""
+
+    __tablename__ = "identity_federation_protocol"
+
+    idp_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("identity_idp.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    mapping_id: Mapped[str] = mapped_column(ID)
+    remote_id_attribute: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+
+
+class Mapping(Base):
+    """A mapping: rules turning an assertion's attributes into a user, groups and projects."""
+
+    __tablename__ = "identity_mapping"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    rules: Mapped[list] = mapped_column(JSONText, default=list)
+    schema_version: Mapped[str] = mapped_column(sa.String(5), default="1.0")
+
+
+class FederatedUser(Base):
+    """The link from an identity provider's user (``unique_id`` through one protocol)
+    to the shadow user that stands for it."""
+
+    __tablename__ = "identity_federated_user"
+    __table_args__ = (sa.UniqueConstraint("idp_id", "protocol_id", "unique_id"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("identity_user.id", ondelete="CASCADE"), index=True)
+    idp_id: Mapped[str] = mapped_column(ID, index=True)
+    protocol_id: Mapped[str] = mapped_column(ID)
+    unique_id: Mapped[str] = mapped_column(sa.String(255))
+    display_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)

@@ -211,6 +211,8 @@ class ResourceManager:
         if project_ids:
             s.execute(sa.delete(m.ProjectTag).where(m.ProjectTag.project_id.in_(project_ids)))
             s.execute(sa.delete(m.Project).where(m.Project.id.in_(project_ids)))
+        if user_ids:
+            s.execute(sa.delete(m.FederatedUser).where(m.FederatedUser.user_id.in_(user_ids)))
         s.execute(sa.delete(m.User).where(m.User.domain_id == domain_id))
         s.execute(sa.delete(m.Group).where(m.Group.domain_id == domain_id))
         s.execute(sa.delete(m.Role).where(m.Role.domain_id == domain_id))

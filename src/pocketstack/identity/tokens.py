@@ -27,7 +27,10 @@ from pocketstack.identity.keys import KeyRepository
 fernet = lazy("cryptography.fernet")
 
 PAYLOAD_VERSION = 1
-METHODS = ("password", "token", "application_credential", "totp", "ec2credential")
+# Bit positions are part of the token format: append, never reorder.  The last five are
+# the federation protocols a mapped sign-in may use (identity/federation.py).
+METHODS = ("password", "token", "application_credential", "totp", "ec2credential",
+           "mapped", "saml2", "openid", "x509", "kerberos")
 SCOPE_UNSCOPED, SCOPE_PROJECT, SCOPE_DOMAIN, SCOPE_SYSTEM = 0, 1, 2, 3
 
 
@@ -69,6 +72,11 @@ class TokenPayload:
     audit_ids: list[str] = field(default_factory=lambda: [new_audit_id()])
     application_credential_id: str | None = None
     trust_id: str | None = None  # set on trust-scoped tokens (scope_type is then SCOPE_PROJECT)
+    # A federated (ephemeral) user's token: the identity provider and protocol it signed
+    # in through, and the groups its mapping gave it (they hold for this token only).
+    idp_id: str | None = None
+    protocol_id: str | None = None
+    group_ids: list[str] = field(default_factory=list)
 
     @property
     def audit_chain_id(self) -> str:
@@ -96,15 +104,18 @@ class TokenFormatter:
             PAYLOAD_VERSION, _pack_id(payload.user_id), methods, payload.expires_at, payload.issued_at,
             payload.scope_type, _pack_id(payload.scope_id), [_pack_audit(a) for a in payload.audit_ids],
             _pack_id(payload.application_credential_id), _pack_id(payload.trust_id),
+            [payload.idp_id, payload.protocol_id, [_pack_id(g) for g in payload.group_ids]]
+            if payload.idp_id else None,
         ])
         return self.keys.fernet().encrypt(raw).rstrip(b"=").decode()
 
     def open(self, token: str) -> TokenPayload:
         try:
             raw = self.keys.fernet().decrypt(base64.urlsafe_b64encode(b64url.decode(token)))
-            # Tokens sealed before trusts existed have no trust id: read them as unscoped by one.
+            # Tokens sealed before trusts (federation) existed lack those fields: read them as None.
             (version, user_id, methods, expires_at, issued_at, scope_type, scope_id, audit_ids,
-             app_cred_id, trust_id) = [*msgpack.unpackb(raw), None][:10]
+             app_cred_id, trust_id, federated) = [*msgpack.unpackb(raw), None, None][:11]
+            idp_id, protocol_id, group_ids = federated or (None, None, [])
         except (fernet.InvalidToken, UnicodeEncodeError, ValueError, TypeError, msgpack.UnpackException) as exc:
             raise TokenError("Could not recognize Fernet token") from exc
         if version != PAYLOAD_VERSION:
@@ -118,4 +129,5 @@ class TokenFormatter:
             expires_at=expires_at, issued_at=issued_at, scope_type=scope_type,
             scope_id=_unpack_id(scope_id), audit_ids=[b64url.encode(a) for a in audit_ids],
             application_credential_id=_unpack_id(app_cred_id), trust_id=_unpack_id(trust_id),
+            idp_id=idp_id, protocol_id=protocol_id, group_ids=[g for g in map(_unpack_id, group_ids) if g],
         )

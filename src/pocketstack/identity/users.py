@@ -129,14 +129,19 @@ class UserManager:
 
     def delete_user(self, user_id: str) -> None:
         with self.db.session() as s:
-            user = self.load_user(s, user_id)
-            s.execute(sa.delete(m.Assignment).where(m.Assignment.actor_id == user.id))
-            s.execute(sa.delete(m.GroupMembership).where(m.GroupMembership.user_id == user.id))
-            s.execute(sa.delete(m.ApplicationCredential).where(m.ApplicationCredential.user_id == user.id))
-            self.identity.trusts.delete_for_user(s, user.id)
-            self.identity.credentials.delete_for_user(s, user.id)
-            self.identity.revoke.add(s, user_id=user.id)
-            s.delete(user)
+            self.purge_user(s, self.load_user(s, user_id))
+
+    def purge_user(self, s: Session, user: m.User) -> None:
+        """Delete ``user`` and everything that is theirs, revoking their tokens (also
+        for the shadow users an identity provider or protocol takes with it)."""
+        s.execute(sa.delete(m.Assignment).where(m.Assignment.actor_id == user.id))
+        s.execute(sa.delete(m.GroupMembership).where(m.GroupMembership.user_id == user.id))
+        s.execute(sa.delete(m.ApplicationCredential).where(m.ApplicationCredential.user_id == user.id))
+        s.execute(sa.delete(m.FederatedUser).where(m.FederatedUser.user_id == user.id))
+        self.identity.trusts.delete_for_user(s, user.id)
+        self.identity.credentials.delete_for_user(s, user.id)
+        self.identity.revoke.add(s, user_id=user.id)
+        s.delete(user)
 
     # -- groups ----------------------------------------------------------------------
     @staticmethod

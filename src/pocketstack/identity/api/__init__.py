@@ -10,6 +10,7 @@ from pocketstack.identity.api import (
     credentials,
     domain_config,
     endpoint_filter,
+    federation,
     limits,
     policy_store,
     resources,
@@ -29,7 +30,8 @@ def build_router(identity: Identity) -> Router:
         roles.RoleAssignmentsApi(identity), catalog.RegionIdApi(identity), trusts.TrustsApi(identity),
         credentials.CredentialsApi(identity), credentials.Ec2CredentialsApi(identity),
         credentials.Ec2TokensApi(identity), domain_config.SecurityComplianceConfigApi(identity),
-        limits.RegisteredLimitsApi(identity), limits.LimitsApi(identity), endpoint_filter.EndpointFilterApi(identity))
+        limits.RegisteredLimitsApi(identity), limits.LimitsApi(identity), endpoint_filter.EndpointFilterApi(identity),
+        federation.FederationApi(identity))
     for family in (resources.domains(identity), resources.projects(identity), users.users(identity),
                    users.groups(identity), roles.roles(identity), catalog.regions(identity),
                    catalog.services(identity), catalog.endpoints(identity), policy_store.policies(identity)):

@@ -11,6 +11,7 @@ from pocketstack.common.validation import query_flag
 from pocketstack.identity import errors
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import caller_id
+from pocketstack.identity.api.federation import assertion_of
 from pocketstack.identity.api.resources import tags_of
 from pocketstack.identity.auth import ValidatedToken
 from pocketstack.identity.manager import Identity
@@ -51,7 +52,8 @@ class TokensApi:
     @route.post(TOKENS, public=True, body=schemas.auth)
     def issue(self, req: ApiRequest) -> Response:
         try:
-            vt = self.tokens.authenticate(req.data["auth"], req.headers.get(RECEIPT_HEADER))
+            vt = self.tokens.authenticate(req.data["auth"], req.headers.get(RECEIPT_HEADER),
+                                           assertion_of(self.identity, req))
         except AuthReceiptIssued as partial:
             # Keystone's answer to a login that met only part of the user's MFA rules.
             return json_response(partial.body, status=401, headers={RECEIPT_HEADER: partial.receipt_id})
@@ -109,22 +111,32 @@ class AuthScopesApi:
         return {"catalog": catalog, "links": {"self": f"{req.service_url}/v3/auth/catalog",
                                               "previous": None, "next": None}}
 
+    def _token_groups(self, req: ApiRequest) -> list[str]:
+        """The groups a federated caller's token carries (none for other tokens)."""
+        token = req.caller.auth_token
+        return self.identity.tokens.validate(token).payload.group_ids if token else []
+
     @route.get("/v3/auth/projects")
+    @route.get("/v3/OS-FEDERATION/projects")  # deprecated, the same (Keystone)
     def projects(self, req: ApiRequest) -> dict:
-        projects = [p for p in self.identity.assignment.projects_for_user(caller_id(req)) if p.enabled]
+        projects = [p for p in self.identity.assignment.projects_for_user(caller_id(req), self._token_groups(req))
+                    if p.enabled]
         tags = tags_of(self.identity, [p.id for p in projects])
         return render.collection(req.service_url, "auth/projects", "projects",
                                  [render.project(req.service_url, p, tags[p.id]) for p in projects])
 
     @route.get("/v3/auth/domains")
+    @route.get("/v3/OS-FEDERATION/domains")  # deprecated, the same (Keystone)
     def domains(self, req: ApiRequest) -> dict:
-        domains = [d for d in self.identity.assignment.domains_for_user(caller_id(req)) if d.enabled]
+        domains = [d for d in self.identity.assignment.domains_for_user(caller_id(req), self._token_groups(req))
+                   if d.enabled]
         return render.collection(req.service_url, "auth/domains", "domains",
                                  [render.domain(req.service_url, d) for d in domains])
 
     @route.get("/v3/auth/system")
     def system(self, req: ApiRequest) -> dict:
         with self.identity.db.session(readonly=True) as s:
-            roles = self.identity.assignment.effective_roles(s, caller_id(req), system=True)
+            roles = self.identity.assignment.effective_roles(s, caller_id(req), system=True,
+                                                             groups=self._token_groups(req))
         return {"system": [{"all": True}] if roles else [],
                 "links": {"self": f"{req.service_url}/v3/auth/system", "previous": None, "next": None}}

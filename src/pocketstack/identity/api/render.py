@@ -141,3 +141,29 @@ def endpoint_group(base: str, g: m.EndpointGroup) -> dict:
 def project_endpoint_group(base: str, group_id: str, project_id: str) -> dict:
     return {"endpoint_group_id": group_id, "project_id": project_id,
             "links": _links(base, f"OS-EP-FILTER/endpoint_groups/{group_id}/projects/{project_id}")}
+
+
+FEDERATION = "OS-FEDERATION/identity_providers"
+
+
+def identity_provider(base: str, idp: m.IdentityProvider, remote_ids: list[str]) -> dict:
+    path = f"{FEDERATION}/{idp.id}"
+    return {"id": idp.id, "enabled": idp.enabled, "description": idp.description, "domain_id": idp.domain_id,
+            "authorization_ttl": idp.authorization_ttl, "remote_ids": remote_ids,
+            "links": {**_links(base, path), "protocols": f"{base}/v3/{path}/protocols"}}
+
+
+def protocol(base: str, p: m.FederationProtocol, *, listed: bool = False) -> dict:
+    """A protocol as Keystone shows one (``id``, ``mapping_id``, links); a listing's
+    also shows ``idp_id`` and ``remote_id_attribute``."""
+    body: dict = {"id": p.id, "mapping_id": p.mapping_id,
+            "links": {**_links(base, f"{FEDERATION}/{p.idp_id}/protocols/{p.id}"),
+                      "identity_provider": f"{base}/v3/{FEDERATION}/{p.idp_id}"}}
+    if listed:
+        body.update(idp_id=p.idp_id, remote_id_attribute=p.remote_id_attribute)
+    return body
+
+
+def mapping(base: str, mp: m.Mapping) -> dict:
+    return {"id": mp.id, "rules": mp.rules, "schema_version": mp.schema_version,
+            "links": _links(base, f"OS-FEDERATION/mappings/{mp.id}")}

@@ -194,3 +194,21 @@ _ENDPOINT_GROUP = {
 endpoint_group_create = _envelope("endpoint_group", _ENDPOINT_GROUP, ["name", "filters"], extra=False)
 endpoint_group_update = _envelope("endpoint_group", _ENDPOINT_GROUP, extra=False, min_properties=1)
 endpoint_groups_query = {"type": "object", "properties": {"name": _RESOURCE_NAME}, "additionalProperties": False}
+
+# -- OS-FEDERATION (keystone/federation/schema.py) ----------------------------------------
+_REMOTE_ID = {"type": "string", "maxLength": 64}
+_IDP = {"enabled": BOOLEAN, "description": DESCRIPTION,
+        "authorization_ttl": {"type": ["integer", "null"], "minimum": 0},
+        "remote_ids": {"type": ["array", "null"], "items": _REMOTE_ID, "uniqueItems": True}}
+identity_provider_create = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"identity_provider": {"type": "object", "additionalProperties": False, "properties": {
+        **_IDP, "domain_id": {"type": ["string", "null"], "minLength": 1, "maxLength": 64}}}}}
+identity_provider_update = _envelope("identity_provider", _IDP, extra=False, min_properties=1)
+identity_providers_query = {"type": "object", "properties": {"id": {"type": "string"}}}
+_MAPPING_ID = {"type": "string", "minLength": 1, "maxLength": 64}
+protocol_create = _envelope("protocol", {"mapping_id": _MAPPING_ID,
+                                         "remote_id_attribute": {"type": ["string", "null"], "maxLength": 64}},
+                            ["mapping_id"], extra=False)
+protocol_update = _envelope("protocol", {"mapping_id": _MAPPING_ID, "remote_id_attribute": _REMOTE_ID},
+                            ["mapping_id"], extra=False, min_properties=1)
