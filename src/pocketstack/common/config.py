@@ -329,13 +329,20 @@ class Settings:
     # host whose compute service stopped checking in *and* whose machine is dead (the
     # second, independent signal) for `ha_confirm_count` looks in a row, and at least
     # `ha_grace_period` seconds after it was first seen so, has failed: it is fenced, then
-    # its servers are evacuated -- all of them (`ha_recovery_mode` "all") or only those
-    # tagged `automatic-recovery` ("tagged"; the others are put in ERROR with a fault).  A
-    # service that stopped while its machine lives is reported, never evacuated.
+    # its servers are evacuated -- all of them (`ha_recovery_mode` "all", Masakari's
+    # evacuate_all_instances) or only those that ask for it ("tagged"; the others are put
+    # in ERROR with a fault).  A server asks, first match wins: its `automatic-recovery`
+    # tag or its `ha_enabled_instance_metadata_key` metadata (Masakari's, "HA_Enabled"),
+    # its image's `ha_enabled` property, its flavor's `ha:enabled` extra spec; a "false"
+    # there keeps it out even in mode "all".  `ha_ignore_instances_in_error_state`
+    # (Masakari's option) leaves servers already in ERROR where they are.  A service that
+    # stopped while its machine lives is reported, never evacuated.
     ha_monitor_interval: float = 5.0
     ha_confirm_count: int = 3
     ha_grace_period: float = 0.0
     ha_recovery_mode: str = "all"
+    ha_enabled_instance_metadata_key: str = "HA_Enabled"
+    ha_ignore_instances_in_error_state: bool = False
     # Fence drivers (docs/ha.md "Fencing"): "fake" (simulated machines), "qemu-host" (kill
     # every QEMU process of the host on this machine), "command" (run `ha_fence_command`);
     # empty: "qemu-host" with hypervisor = "qemu", else "fake".  `ha_fence_hosts` picks

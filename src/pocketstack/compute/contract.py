@@ -75,7 +75,9 @@ class HostRef:
 
 @dataclass(frozen=True)
 class HostServer:
-    """A server on a host, with what recovery decides by (its state, tags and metadata)."""
+    """A server on a host, with what recovery decides by: its state, tags and metadata,
+    its flavor's extra specs (the flavor embedded in the server, as Nova keeps it) and
+    the properties of the image it was booted from (as Nova's image_meta)."""
 
     id: str
     project_id: str
@@ -83,6 +85,8 @@ class HostServer:
     task_state: str | None
     tags: tuple[str, ...]
     metadata: tuple[tuple[str, str], ...] = ()
+    flavor_extra_specs: tuple[tuple[str, str], ...] = ()
+    image_properties: tuple[tuple[str, str], ...] = ()
 
 
 class ComputeContract(Protocol):

@@ -151,7 +151,9 @@ class Compute:
         rows = self.instances.on_host(host)
         metadata, tags = self.instances.details([r.id for r in rows])
         return [HostServer(id=r.id, project_id=r.project_id, vm_state=r.vm_state, task_state=r.task_state,
-                           tags=tuple(tags[r.id]), metadata=tuple(sorted(metadata[r.id].items()))) for r in rows]
+                           tags=tuple(tags[r.id]), metadata=tuple(sorted(metadata[r.id].items())),
+                           flavor_extra_specs=_pairs((r.flavor or {}).get("extra_specs")),
+                           image_properties=_pairs(r.image_properties)) for r in rows]
 
     def evacuate_server(self, instance_id: str, from_host: str, request_id: str) -> str:
         try:
@@ -178,6 +180,11 @@ class Compute:
     def fail_server(self, instance_id: str, message: str) -> bool:
         return transition(self.db, instance_id, {"task_state": None, "vm_state": [st.ACTIVE, st.STOPPED, st.ERROR]},
                           {"vm_state": st.ERROR, "fault": fault(500, message)})
+
+
+def _pairs(values: dict | None) -> tuple[tuple[str, str], ...]:
+    """A mapping as sorted ``(key, value)`` strings (an image property may be a number)."""
+    return tuple(sorted((str(k), str(v)) for k, v in (values or {}).items()))
 
 
 def evacuating(inst: Instance) -> bool:

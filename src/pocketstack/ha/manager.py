@@ -21,7 +21,8 @@ from pocketstack.ha.fencing import Fencers, chosen_drivers
 from pocketstack.ha.models import Notification
 from pocketstack.ha.monitor import HostMonitor, host_key
 from pocketstack.ha.notifications import Notifications
-from pocketstack.ha.recovery import Recovery, check_mode
+from pocketstack.ha.recovery import Recovery
+from pocketstack.ha.recovery_policy import check
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
@@ -34,7 +35,7 @@ class InstanceHA:
         self.cloud = cloud
         self.settings = settings or cloud.settings  # tests give their own (a shorter confirmation, a mode)
         chosen_drivers(self.settings)  # a bad setting stops the process at start, not at the first failure
-        check_mode(self.settings)
+        check(self.settings)
         self.notifications = Notifications(cloud.db)
 
     @property
@@ -50,7 +51,8 @@ class InstanceHA:
 
     @functools.cached_property
     def recovery(self) -> Recovery:
-        return Recovery(self.notifications, self.compute, Fencers(self.settings, self.compute), self.settings)
+        return Recovery(self.notifications, self.compute, Fencers(self.settings, self.compute), self.settings,
+                        self.cloud.network)
 
     def tick(self) -> None:
         """One round of the leader (blocking)."""

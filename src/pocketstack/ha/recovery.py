@@ -6,15 +6,18 @@ before its work is done, so a leader that dies mid-way leaves the stage it reach
 the next leader repeats only that stage's work, which is idempotent:
 
 ``new`` → ``fencing``: the host's fence driver, retried (a repeated power-off is
-harmless).  Unconfirmed → ``fence-failed`` (status ``failed``): nothing more happens,
-the host is left alone, so no guest can run twice.
+harmless), then -- confirmed -- the host cut off the network as well (the network
+contract's ``fence_host``: out of the other hosts' VXLAN peers, its servers' ports
+unbound; idempotent).  Unconfirmed → ``fence-failed`` (status ``failed``): nothing more
+happens, the host is left alone, so no guest can run twice.
 
 ``fencing`` → ``fenced`` → ``evacuating``: the compute service is forced down and
 disabled with the notification as its reason (Masakari's DisableComputeServiceTask;
 persisted: a host that comes back stays out of scheduling and removes the guests
-evacuated away), then one move per server is recorded -- ``pending``, or in
-``tagged`` mode ``ignored`` for servers with neither the ``automatic-recovery`` tag nor
-Masakari's ``HA_Enabled=True`` metadata, which are put in ERROR with a fault saying why.
+evacuated away), then one move per server is recorded -- ``pending``, or ``ignored``
+for a server the recovery policy leaves there (:mod:`.recovery_policy`: the server's tag
+or metadata, its image's property, its flavor's extra spec, then ``ha_recovery_mode``),
+which is put in ERROR with a fault saying why.
 
 ``evacuating`` → ``done``: each pending move starts its evacuation through the compute
 contract (the scheduler's normal checks, server groups included) and is then
@@ -30,29 +33,25 @@ import uuid
 from collections.abc import Callable
 
 from pocketstack.common.config import Settings
-from pocketstack.compute.contract import ComputeContract, HostServer
+from pocketstack.compute.contract import ComputeContract
 from pocketstack.ha.fencing import Fencers, fence_with_retries
 from pocketstack.ha.models import Notification, VMove
 from pocketstack.ha.notifications import OPEN_STATUSES, Notifications
+from pocketstack.ha.recovery_policy import check, decide
+from pocketstack.network.contract import NetworkContract
 
 LOG = logging.getLogger(__name__)
-TAG = "automatic-recovery"
-HA_ENABLED = "HA_Enabled"  # Masakari's per-server opt-in (its ha_enabled_instance recovery)
-MODES = ("all", "tagged")
 FENCE, DISABLE, PREPARE, EVACUATE = ("FenceHostTask", "DisableComputeServiceTask", "PrepareHAEnabledInstancesTask",
                                      "EvacuateInstancesTask")
 
 
-def check_mode(settings: Settings) -> None:
-    if settings.ha_recovery_mode not in MODES:
-        raise ValueError(f"setting 'ha_recovery_mode': {settings.ha_recovery_mode!r} is not one of {', '.join(MODES)}")
-
-
 class Recovery:
-    def __init__(self, notifications: Notifications, compute: ComputeContract, fencers: Fencers, settings: Settings):
-        check_mode(settings)
+    def __init__(self, notifications: Notifications, compute: ComputeContract, fencers: Fencers, settings: Settings,
+                 network: NetworkContract | None = None):
+        check(settings)
         self.notifications = notifications
         self.compute = compute
+        self.network = network
         self.fencers = fencers
         self.settings = settings
         self.stages: dict[str, Callable[[Notification], Notification | None]] = {
@@ -87,7 +86,20 @@ class Recovery:
                 row, (FENCE, "FAILURE", f"{result.message}; the host is left alone: nothing is evacuated"),
                 stage="fence-failed", status="failed")
         LOG.warning("instance HA: host %s fenced: %s", row.hostname, result.message)
-        return self.notifications.advance(row, (FENCE, "SUCCESS", result.message), stage="fenced")
+        return self.notifications.advance(row, (FENCE, "RUNNING", result.message),
+                                          (FENCE, "SUCCESS", self._cut_off(row.hostname)), stage="fenced")
+
+    def _cut_off(self, host: str) -> str:
+        """The fenced host cut off the network too (its VXLAN peers, its servers' ports),
+        before anything of it is bound elsewhere; what was done.  The power fence is
+        confirmed already: a failure here is recorded, the recovery goes on."""
+        if self.network is None:
+            return f"no network service in this process: host {host} not cut off the network"
+        try:
+            return self.network.fence_host(host)
+        except Exception as error:
+            LOG.exception("instance HA: host %s could not be cut off the network", host)
+            return f"host {host} not cut off the network: {type(error).__name__}: {error}"
 
     def _prepare(self, row: Notification) -> Notification | None:
         host = row.hostname
@@ -95,26 +107,25 @@ class Recovery:
         self.compute.fence_host(host, reason)
         servers = self.compute.host_servers(host)
         statuses: dict[str, tuple[str, str | None]] = {}
+        sources: dict[str, list[str]] = {}
         for server in servers:
-            if self._recovers(server):
+            decision = decide(server, self.settings)
+            sources.setdefault(decision.source, []).append(server.id)
+            if decision.recover:
                 statuses[server.id] = ("pending", None)
                 continue
-            message = (f"Host {host} failed and was fenced; the server is not tagged {TAG!r} (nor has "
-                       f"{HA_ENABLED}=True metadata), so it was not evacuated.")
-            self.compute.fail_server(server.id, message)
+            message = f"Host {host} failed and was fenced; the server was not evacuated ({decision.source})."
+            if server.vm_state != "error":  # one in ERROR already keeps its own fault
+                self.compute.fail_server(server.id, message)
             statuses[server.id] = ("ignored", message)
         self.notifications.add_vmoves(row.notification_uuid, host, statuses)
         chosen = sum(1 for status, _ in statuses.values() if status == "pending")
+        decided = "; ".join(f"{source}: {len(ids)}" for source, ids in sorted(sources.items()))
         return self.notifications.advance(
             row, (DISABLE, "SUCCESS", f"compute service of {host} forced down and disabled ({reason})"),
-            (PREPARE, "SUCCESS", f"{chosen} of {len(servers)} server(s) to evacuate (mode "
-                                 f"{self.settings.ha_recovery_mode!r})"),
+            (PREPARE, "SUCCESS", f"{chosen} of {len(servers)} server(s) to evacuate" + (f" ({decided})" if decided
+                                                                                        else "")),
             (EVACUATE, "RUNNING", f"evacuating {chosen} server(s)"), stage="evacuating")
-
-    def _recovers(self, server: HostServer) -> bool:
-        """``all``, or the server asks for it: the tag, or Masakari's ``HA_Enabled`` metadata."""
-        return (self.settings.ha_recovery_mode == "all" or TAG in server.tags
-                or dict(server.metadata).get(HA_ENABLED, "").lower() == "true")
 
     def _evacuate(self, row: Notification) -> Notification | None:
         for move in self.notifications.vmoves(row.notification_uuid):

@@ -72,9 +72,11 @@ def beat(db: Database, host: str, configurations: dict) -> None:
 
 def tunnel_endpoints(db: Database) -> dict[str, str]:
     """Each host's VXLAN address, as its agent reports it (``tunneling_ip``): where
-    the other hosts' datapaths send that host's ports' traffic."""
+    the other hosts' datapaths send that host's ports' traffic.  An agent set
+    ``admin_state_up`` false (by an operator, or by instance HA fencing its host) is out
+    of the mesh: the other hosts send it nothing."""
     with db.session(readonly=True) as s:
-        agents = s.scalars(sa.select(Agent).where(Agent.agent_type == AGENT_TYPE)).all()
+        agents = s.scalars(sa.select(Agent).where(Agent.agent_type == AGENT_TYPE, Agent.admin_state_up)).all()
     return {a.host: a.configurations["tunneling_ip"] for a in agents
             if isinstance(a.configurations, dict) and a.configurations.get("tunneling_ip")}
 

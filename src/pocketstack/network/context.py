@@ -41,6 +41,8 @@ class Env:
     #: scheduled on agents (:mod:`.scheduling`); None: no scheduling (the noop datapath)
     alive_hosts: Callable[[], set[str]] | None = None
     vif_details: dict = field(default_factory=lambda: {"port_filter": True})
+    #: the datapath the agents run (``network_datapath``): ``noop`` or ``linux``
+    datapath: str = "noop"
 
     def describe(self, session: Session, ctx: RequestContext) -> None:
         """What rendering in ``session`` needs of the process (the port binding) and of

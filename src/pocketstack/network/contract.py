@@ -103,6 +103,12 @@ class NetworkContract(Protocol):
         """Bind ``port_id``, or create a port on ``network_id`` (at ``fixed_ip``), for the
         instance; 400 without either."""
 
+    def fence_host(self, host: str) -> str:
+        """Cut a fenced compute host off the network (instance HA): with the Linux
+        datapath its agent leaves the other hosts' VXLAN peers and its servers' ports are
+        unbound and DOWN until their servers are bound elsewhere; the noop datapath
+        changes nothing.  Answers what was done, for the recovery's record."""
+
     def detach_interface(self, context: RequestContext, instance_id: str, port_id: str) -> None:
         """Release one of the instance's ports (deleted if created for it, else unbound);
         404 ``PortNotFound`` when the port is not the instance's."""

@@ -17,6 +17,7 @@ from pocketstack.network import (
     access,
     address_scopes,
     floatingips,
+    host_fencing,
     ip_availability,
     networks,
     ports,
@@ -228,6 +229,10 @@ class NetworkManager(InstanceNetworking):
     def reschedule_dead_agents(self) -> tuple[str, ...]:
         """Move dead agents' routers and DHCP networks to alive ones (:mod:`.scheduling`)."""
         return tuple(transact(self.env, RequestContext.admin(), scheduling.reschedule_dead))
+
+    def fence_host(self, host: str) -> str:
+        """Cut a fenced compute host off the network (:mod:`.host_fencing`)."""
+        return transact(self.env, RequestContext.admin(), lambda w: host_fencing.fence_host(w, host))
 
     def datapath_state(self) -> dict[str, Resources]:
         """Everything a driver needs to rebuild the data plane (replayed on start)."""

@@ -240,6 +240,8 @@ def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> P
         values["qos_policy_id"] = qos.rebinding(w, port.qos_policy_id, attrs["qos_policy_id"])
     if "device_id" in attrs:
         values["status"] = "ACTIVE" if attrs["device_id"] else "DOWN"
+    elif values.get("binding_host_id") and port.device_id:
+        values["status"] = "ACTIVE"  # bound again (a server's port after its host was fenced)
     if "fixed_ips" in attrs:
         replace_fixed_ips(w, port, attrs["fixed_ips"] or [])
     store.update_row(w.s, port, values, revision)

@@ -79,7 +79,7 @@ def binding(settings) -> dict:
     as tap devices on the network's bridge (``binding:vif_type`` ``tap``)."""
     if settings.network_datapath != "linux":
         return {}
-    return {"dhcp_host": settings.network_agent_host or socket.gethostname(), "vif_type": "tap",
+    return {"datapath": "linux", "dhcp_host": settings.network_agent_host or socket.gethostname(), "vif_type": "tap",
             "vif_details": {"port_filter": True, "connectivity": "l2"}}
 
 
