@@ -179,6 +179,18 @@ def test_two_hosts_share_a_vxlan_network_dhcp_on_one_router_on_the_other(hosts):
         assert h.ping(h.b.router_ns(router_id), address)
     assert h.ping(h.guests["g1"], f"172.31.{r}.1")
 
+    # Host A is fenced (instance HA, network/host_fencing.py): its agent leaves the peers, its
+    # guest's port is unbound, the network is sent again -- B forgets A at once (no flood
+    # entry, no MAC, the DHCP port's included), and g2 no longer reaches g1.  Then A is back.
+    fenced = h.vteps.pop("host-a")
+    h.b.port_updated(dict(h.ports["g1"], **{"binding:host_id": ""}))
+    h.b.network_updated(net)
+    assert h.fdb(h.b, vni) == set()
+    assert not h.ping(h.guests["g2"], f"10.{r}.1.11")
+    h.vteps["host-a"] = fenced
+    h.b.port_updated(h.ports["g1"])
+    assert h.fdb(h.b, vni) == {("00:00:00:00:00:00", a), *((h.ports[p]["mac_address"], a) for p in ("g1", "dhcp"))}
+
     # g2's port goes: its MAC leaves A's FDB; the flood entry stays for the router's port.
     h.send("port_deleted", h.ports.pop("g2"))
     assert h.fdb(h.a, vni) == {("00:00:00:00:00:00", b), (h.ports["qr"]["mac_address"], b)}
