@@ -16,6 +16,7 @@ import dataclasses
 
 import pytest
 from starlette.datastructures import QueryParams
+from test_ha import SRV_HOST, TAG, boot_on_first, evacuations, instance_ha, settle, site, vmoves  # noqa: F401 - site: a fixture
 
 from pocketstack.common.config import load
 from pocketstack.common.context import RequestContext
@@ -32,7 +33,6 @@ from pocketstack.network.service import binding
 from compute_fixtures import flavor, image  # noqa: F401 - fixtures
 from conftest import unique
 from test_compute_helpers import call, make_flavor, make_image, wait
-from test_ha import SRV_HOST, TAG, boot_on_first, evacuations, instance_ha, settle, site, vmoves  # noqa: F401 - site: a fixture
 
 ON, OFF = "true", "False"
 
