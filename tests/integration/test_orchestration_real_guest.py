@@ -166,6 +166,7 @@ def test_wait_condition_signalled_by_the_guest_user_data(tmp_path, prefix):
                     """The stack's server: its id, its console's facts and its kernel release,
                     once its user data is done -- and got the signal's answer (curl's status 0)."""
                     server = run("stack", "resource", "show", stack, "server", "-f", "json")["physical_resource_id"]
+
                     def booted() -> str:  # the console once the login prompt is there ("" before)
                         console = run("console", "log", "show", server, parse=False).stdout
                         return console if LOGIN.search(console) else ""
