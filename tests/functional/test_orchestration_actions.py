@@ -348,3 +348,22 @@ def test_bad_signal_bodies_are_400(api, member, body):
     _act(api, token, url, "cancel_without_rollback")
     assert api.request("DELETE", url, token).status_code == 204
     assert_gone(api, token, url)
+
+
+def test_handle_endpoint_follows_orchestration_heat_url(api, cloud, member, monkeypatch):
+    """``orchestration_heat_url`` (Heat's ``[clients_heat] url``) is the endpoint a handle
+    gives out, ``%(tenant_id)s`` the stack's project: guests may reach the API by another
+    address than the catalog's.  The signal itself goes to the API's own path."""
+    token, project = member
+    monkeypatch.setattr(cloud.settings, "orchestration_heat_url", "http://heat.example.org:8004/v1/%(tenant_id)s/")
+    url = _stack(api, token, project, WAIT, wait=False, parameters={"count": 1})
+    _wait_for(lambda: _statuses(api, token, url).get("handle") == "CREATE_COMPLETE")
+    handle = api.request("GET", f"{url}/resources/handle", token).json()["resource"]["attributes"]
+    endpoint = "http://heat.example.org:8004" + url.removeprefix("/orchestration") + "/resources/handle/signal"
+    assert handle["endpoint"] == endpoint
+    assert handle["curl_cli"].endswith(f"-H 'Accept: application/json' {endpoint}")
+    assert json.loads(handle["signal"]) == {"endpoint": endpoint, "token": handle["token"]}
+    assert api.request("POST", f"{url}/resources/handle/signal", handle["token"], json={}).status_code == 200
+    _done(api, token, url, "CREATE_COMPLETE")
+    assert api.request("DELETE", url, token).status_code == 204
+    assert_gone(api, token, url)

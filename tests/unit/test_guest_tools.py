@@ -13,7 +13,9 @@ from __future__ import annotations
 import http.server
 import os
 import platform
+import select
 import shutil
+import socket
 import struct
 import subprocess
 import tempfile
@@ -299,6 +301,53 @@ def test_curl_exit_statuses_follow_curl(curl):
     assert closed.returncode == 7 and b"Failed to connect to 127.0.0.1 port 1" in closed.stderr
     assert run("https://example.invalid/").returncode == 1
     assert run("--proxy", "x", base).returncode == 2
+
+
+class StrictServer(threading.Thread):
+    """An HTTP server that, as uvicorn does, answers nothing to a client that shut its
+    sending side down after its request (it takes that for a client that left); otherwise
+    it answers the request's headers as its body."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def run(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += conn.recv(65536)
+                head, body = request.split(b"\r\n\r\n", 1)
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                while len(body) < length:
+                    body += conn.recv(65536)
+                if select.select([conn], [], [], 0.5)[0] and conn.recv(1) == b"":
+                    continue  # the client half-closed: no answer
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(head), head))
+
+
+def test_curl_keeps_sending_side_open_and_lets_headers_replace_its_own(curl):
+    run, _ = curl
+    server = StrictServer()
+    server.start()
+    try:
+        got = run("-sS", "-X", "POST", "-H", "Content-Type: application/json", "-H", "Accept:", "-H",
+                  "X-Auth-Token: t", "--data-binary", '{"status": "SUCCESS"}', f"{server.url}/signal")
+    finally:
+        server.listener.close()
+    assert got.returncode == 0, got.stderr
+    lines = got.stdout.split(b"\r\n")
+    assert lines[0] == b"POST /signal HTTP/1.0"
+    assert sorted(lines[1:]) == sorted([f"Host: {server.url.removeprefix('http://')}".encode(),
+                                        b"User-Agent: curl/tiny", b"Connection: close", b"Content-Length: 21",
+                                        b"Content-Type: application/json", b"X-Auth-Token: t"])
 
 
 # -- the tree --------------------------------------------------------------------------------

@@ -259,6 +259,12 @@ class Settings:
     orchestration_trustee_user: str = "heat"
     orchestration_trustee_password: str = ""
     orchestration_trusts_delegated_roles: str = ""
+    # The Orchestration URL given out where something outside the cloud must call back (a
+    # wait condition handle's ``endpoint`` and ``curl_cli``), Heat's ``[clients_heat] url``:
+    # ``%(tenant_id)s`` becomes the stack's project.  Empty: the catalog's public URL
+    # (``<public_url>/orchestration/v1/<project>``).  Set it when guests reach the API by
+    # another address than the clients do.
+    orchestration_heat_url: str = ""
     # The host a network agent process (`pocketstack network-agent --host`) or the
     # all-in-one cloud's in-process agent reports as; empty: the machine's host name.
     network_agent_host: str = ""

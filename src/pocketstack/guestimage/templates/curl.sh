@@ -81,19 +81,44 @@ if [ -z "$method" ]; then
     if [ "$head" = true ]; then method=HEAD; elif [ "$has_data" = true ]; then method=POST; else method=GET; fi
 fi
 
-response=$(mktemp) || exit 2
-trap 'rm -f "$response"' EXIT
+work=$(mktemp -d) || exit 2
+trap 'rm -rf "$work"' EXIT
+response=$work/response
+# The user's headers replace curl's own of the same name, and "Name:" with nothing after
+# the colon only removes curl's, as in curl (`-H 'Content-Type: application/json'`).
+given() {
+    printf %s "$headers" | awk -F : -v name="$1" 'tolower($1) == tolower(name) { found = 1 } END { exit !found }'
+}
+default() { given "$1" || printf '%s: %s\r\n' "$1" "$2"; }
 {
-    printf '%s %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: curl/tiny\r\nAccept: */*\r\nConnection: close\r\n' \
-        "$method" "$path" "$host_header"
+    printf '%s %s HTTP/1.0\r\n' "$method" "$path"
+    default Host "$host_header"
+    default User-Agent curl/tiny
+    default Accept '*/*'
+    printf 'Connection: close\r\n'
     if [ "$has_data" = true ]; then
-        printf 'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %s\r\n' \
-            "$(printf %s "$data" | wc -c)"
+        default Content-Type application/x-www-form-urlencoded
+        printf 'Content-Length: %s\r\n' "$(printf %s "$data" | wc -c)"
     fi
-    printf %s "$headers" | while IFS= read -r header; do printf '%s\r\n' "$header"; done
+    printf %s "$headers" | while IFS= read -r header; do
+        case "$header" in *:*) [ -n "$(printf %s "${header#*:}" | tr -d ' \t')" ] || continue ;; esac
+        printf '%s\r\n' "$header"
+    done
     printf '\r\n'
     [ "$has_data" = true ] && printf %s "$data"
-} | timeout "$max_time" nc -w "$connect_timeout" "$host" "$port" > "$response" 2>/dev/null
+} > "$work/request"
+# nc reads the request from a FIFO whose writer stays until nc is done: like curl, the
+# sending side is never shut down before the answer is in (busybox nc shuts it down at the
+# end of its input, which servers such as uvicorn take for a client that left: they answer
+# nothing).  The server ends the exchange by closing (Connection: close).
+mkfifo "$work/to-server" || exit 2
+timeout "$max_time" nc -w "$connect_timeout" "$host" "$port" < "$work/to-server" > "$response" 2>/dev/null &
+nc_pid=$!
+(
+    cat "$work/request"
+    while kill -0 "$nc_pid" 2>/dev/null; do sleep 0.1; done
+) > "$work/to-server"
+wait "$nc_pid"
 status=$?
 if [ ! -s "$response" ]; then
     [ "$status" = 143 ] && complain 28 "Operation timed out after $max_time seconds"

@@ -96,7 +96,7 @@ class Engine:
 
     async def _operation(self, stack: m.Stack, state: dict[str, str]) -> None:
         async with self.manager.trustee.client(stack.trust_id) as client:
-            cloud = Cloud(client, stack.project_id)
+            cloud = Cloud(client, stack.project_id, self.cloud.settings.orchestration_heat_url)
             if stack.action == "DELETE" or (stack.action == "ROLLBACK" and stack.previous is None):
                 await self._delete(stack, cloud)
                 return

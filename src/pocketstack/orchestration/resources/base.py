@@ -51,11 +51,22 @@ def _message(response: httpx.Response) -> str:
 
 class Cloud:
     """The user's view of the cloud for one resource step: the APIs under the catalog's
-    paths, acting with the stack's trust (:mod:`pocketstack.orchestration.trusts`)."""
+    paths, acting with the stack's trust (:mod:`pocketstack.orchestration.trusts`).
+    ``heat_url``: the setting ``orchestration_heat_url`` (Heat's ``[clients_heat] url``),
+    see :meth:`heat_url`."""
 
-    def __init__(self, client: httpx.AsyncClient, project_id: str):
+    def __init__(self, client: httpx.AsyncClient, project_id: str, heat_url: str = ""):
         self.client = client
         self.project_id = project_id
+        self._heat_url = heat_url
+
+    def heat_url(self) -> str:
+        """The Orchestration endpoint given to callers outside the cloud (a guest signalling
+        a handle), as Heat's ``get_heat_url``: the configured URL with ``%(tenant_id)s``
+        filled in, else the catalog's public one."""
+        if self._heat_url:
+            return self._heat_url.rstrip("/") % {"tenant_id": self.project_id}
+        return str(self.client.base_url).rstrip("/") + self.path("orchestration", "")
 
     def path(self, service: str, rest: str) -> str:
         prefixes = {"compute": "/compute/v2.1", "network": "/network/v2.0", "image": "/image/v2",

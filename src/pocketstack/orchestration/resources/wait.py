@@ -61,7 +61,7 @@ class WaitConditionHandle(ResourceType):
     async def show(self, step: Step, physical_id: str, props: dict[str, Any]) -> dict[str, Any]:
         token = step.data["token"]
         rest = f"/stacks/{quote(step.stack_name)}/{step.stack_id}/resources/{quote(step.resource_name)}/signal"
-        endpoint = str(step.cloud.client.base_url).rstrip("/") + step.cloud.path("orchestration", rest)
+        endpoint = step.cloud.heat_url() + rest
         curl = (f"curl -i -X POST -H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
                 f"-H 'Accept: application/json' {endpoint}")
         return {"token": token, "endpoint": endpoint, "curl_cli": curl,
