@@ -56,15 +56,15 @@ def _until(check, what: str, timeout: float = 60.0):
     return found
 
 
-def _server(api) -> dict:
+def _server(api, name: str = "console", networks: str | list = "none") -> dict:
     flavor = api.post("/compute/v2.1/flavors", headers=COMPUTE, json={"flavor": {
-        "name": "console", "vcpus": 1, "ram": 128, "disk": 1}}).json()["flavor"]
-    image = api.post("/image/v2/images", json={"name": "console-image", "disk_format": "qcow2",
+        "name": name, "vcpus": 1, "ram": 128, "disk": 1}}).json()["flavor"]
+    image = api.post("/image/v2/images", json={"name": f"{name}-image", "disk_format": "qcow2",
                                                "container_format": "bare"}).json()
     api.put(f"/image/v2/images/{image['id']}/file", content=b"not really a disk",
             headers={"Content-Type": "application/octet-stream"}).raise_for_status()
     server = api.post("/compute/v2.1/servers", headers=COMPUTE, json={"server": {
-        "name": "console-vm", "imageRef": image["id"], "flavorRef": flavor["id"], "networks": "none"}}).json()
+        "name": f"{name}-vm", "imageRef": image["id"], "flavorRef": flavor["id"], "networks": networks}}).json()
     server_id = server["server"]["id"]
     _until(lambda: api.get(f"/compute/v2.1/servers/{server_id}").json()["server"]["status"] == "ACTIVE",
            "the server did not become ACTIVE")
@@ -89,6 +89,32 @@ def test_the_console_page_shows_novnc_and_its_log(admin, api, shots):
     admin.goto(f"/dashboard/instances/{server['id']}/console")
     assert "No console for this instance" in admin.text_content("[data-console-unavailable]")
     assert admin.locator("iframe").count() == 0
+
+
+def test_a_floating_ip_allocated_and_associated_from_the_instance_page(admin, api, shots):
+    net = "/network/v2.0"
+    public = api.post(f"{net}/networks", json={"network": {"name": "public", "router:external": True}}).json()
+    api.post(f"{net}/subnets", json={"subnet": {"network_id": public["network"]["id"], "ip_version": 4,
+                                                "cidr": "203.0.113.0/24"}}).raise_for_status()
+    private = api.post(f"{net}/networks", json={"network": {"name": "inside"}}).json()["network"]
+    subnet = api.post(f"{net}/subnets", json={"subnet": {"network_id": private["id"], "ip_version": 4,
+                                                         "cidr": "10.20.0.0/24"}}).json()["subnet"]
+    router = api.post(f"{net}/routers", json={"router": {"name": "edge", "external_gateway_info": {
+        "network_id": public["network"]["id"]}}}).json()["router"]
+    api.put(f"{net}/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]}).raise_for_status()
+    server = _server(api, "floating", [{"uuid": private["id"]}])
+    admin.goto(f"/dashboard/instances/{server['id']}")
+    admin.select_option("#f-floatingip", label="A new one from public")
+    _submit(admin, "Associate")
+    assert "associated with 10.20.0." in _flash(admin)
+    address = admin.get_attribute("tr[data-floating-ip]", "data-floating-ip")
+    admin.screenshot(path=str(shots / "floating-ip.png"), full_page=True)
+    found = api.get(f"{net}/floatingips", params={"floating_ip_address": address}).json()["floatingips"]
+    assert found[0]["fixed_ip_address"].startswith("10.20.0.") and found[0]["port_id"]
+    with admin.expect_navigation():
+        admin.click(f'tr[data-floating-ip="{address}"] button:has-text("Disassociate")')
+    assert "Floating IP disassociated." in _flash(admin)
+    assert api.get(f"{net}/floatingips/{found[0]['id']}").json()["floatingip"]["port_id"] is None
 
 
 def test_editing_an_image_changes_it_in_glance(admin, api, shots):

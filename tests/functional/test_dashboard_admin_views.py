@@ -88,11 +88,32 @@ def test_instance_ha_history_of_a_failed_host(api, admin, member, admin_token, s
         assert refused.status_code == 403 and "for administrators" in refused.text
     everything = api.request("GET", f"{HA}/notifications", admin_token, headers=MICRO).json()["notifications"]
     _walk_both_ways(admin, "/admin/instance-ha", "data-notification", [n["notification_uuid"] for n in everything])
+    # Two reports of a stopped process on the same host: the filters find them alone,
+    # page after page, and the host's failure alone among the finished ones.
+    reported = []
+    for minute in (1, 2):
+        body = {"notification": {"type": "PROCESS", "hostname": site.failing,
+                                 "generated_time": f"2026-12-06T10:0{minute}:00Z",
+                                 "payload": {"event": "STOPPED", "process_name": "nova-compute"}}}
+        r = api.request("POST", f"{HA}/notifications", admin_token, headers=MICRO, json=body)
+        assert r.status_code == 202, r.text
+        reported.append(r.json()["notification"]["notification_uuid"])
+    host = site.nodes[0].id
+    _walk_both_ways(admin, "/admin/instance-ha", "data-notification", reported, limit=1,
+                    query=f"source_host_uuid={host}&type=PROCESS")
+    finished = admin.get(f"/admin/instance-ha?source_host_uuid={host}&status=finished")
+    assert re.findall(r'\sdata-notification="([^"]*)"', finished.text) == [uuid]
+    assert f'<option value="{host}" selected>{site.failing}</option>' in finished.text
+    assert '<option value="finished" selected>finished</option>' in finished.text
+    refused = admin.get("/admin/instance-ha?status=bogus")
+    assert refused.status_code == 400 and "bogus" in refused.text
 
 
-def _walk_both_ways(browser, path: str, attribute: str, expected: list[str], limit: int = 2) -> None:
+def _walk_both_ways(browser, path: str, attribute: str, expected: list[str], limit: int = 2,
+                    query: str = "") -> None:
     """Next from the first page to the last covers ``expected`` exactly, ``limit`` a page;
-    Previous from the last comes back through the same pages."""
+    Previous from the last comes back through the same pages (the list's ``query`` kept
+    throughout)."""
     def shown(text: str) -> list[str]:
         return re.findall(rf'\s{attribute}="([^"]*)"', text)
 
@@ -100,18 +121,19 @@ def _walk_both_ways(browser, path: str, attribute: str, expected: list[str], lim
         found = re.search(rf'<a rel="{rel}" href="/dashboard([^"]+)"', text)
         return found.group(1).replace("&amp;", "&") if found else None
 
-    pages, url, text = [], f"{path}?limit={limit}", ""
+    pages, url, text = [], f"{path}?limit={limit}" + (f"&{query}" if query else ""), ""
     while url:
         text = browser.get(url).text
         pages.append(shown(text))
         url = link(text, "next")
+        assert url is None or query in url, url
         assert len(pages) < 100
     assert all(1 <= len(p) <= limit for p in pages), (path, pages)
     assert sorted(n for p in pages for n in p) == sorted(expected), path
     back = pages[:-1]
     while back:
         url = link(text, "prev")
-        assert url is not None, (path, back)
+        assert url is not None and query in url, (path, back, url)
         text = browser.get(url).text
         assert shown(text) == back.pop(), path
     assert link(text, "prev") is None

@@ -5,7 +5,9 @@ from pocketstack.dashboard.pages import (
     admin,
     auth,
     compute,
+    floating,
     identity,
+    instance_actions,
     instance_ha,
     network,
     objects,
@@ -15,5 +17,6 @@ from pocketstack.dashboard.pages import (
     transfers,
 )
 
-MODULES = (auth, overview, compute, transfers, storage, network, objects, identity, admin, instance_ha, rings)
+MODULES = (auth, overview, compute, floating, instance_actions, transfers, storage, network, objects, identity, admin,
+           instance_ha, rings)
 ROUTES = [route for module in MODULES for route in module.ROUTES]

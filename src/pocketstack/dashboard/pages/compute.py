@@ -12,7 +12,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pocketstack.dashboard.client import ApiError
+from pocketstack.dashboard.pages import floating
 from pocketstack.dashboard.pages.common import choices, paged, param, quoted, selected
+from pocketstack.dashboard.pages.instance_actions import action_log
 from pocketstack.dashboard.paging import Position
 from pocketstack.dashboard.security import csp_framing
 from pocketstack.dashboard.web import Ctx, FormError, page
@@ -158,17 +160,20 @@ async def instance(ctx: Ctx) -> Response:
     attachments = (await ctx.api.get("compute", f"/servers/{server_id}/os-volume_attachments"))["volumeAttachments"]
     interfaces = (await ctx.api.get("compute", f"/servers/{server_id}/os-interface"))["interfaceAttachments"]
     networks = (await ctx.api.get("network", "/networks"))["networks"]
+    network_names = {n["id"]: n["name"] for n in networks}
     volumes = (await ctx.api.get("volume", "/volumes/detail"))["volumes"]
     actions = [(key, label) for key, (_body, label, states) in ACTIONS.items()
                if (states is None or server["status"] in states) and key != LOCKING[bool(server.get("locked"))]]
+    external = choices([n for n in networks if n.get("router:external")])
     return await ctx.render("instance.html", title=f"Instance {server['name']}", server=server, actions=actions,
                             attachments=attachments, addresses=_addresses(server),
                             names={v["id"]: v["name"] or v["id"] for v in volumes},
                             attachable=choices([v for v in volumes if v["status"] == "available"]),
                             flavors=await _flavor_names(ctx),
                             images=choices((await ctx.api.get("image", "/images", status="active"))["images"]),
-                            interfaces=interfaces, networks=choices(networks),
-                            network_names={n["id"]: n["name"] for n in networks})
+                            interfaces=interfaces, networks=choices(networks), network_names=network_names,
+                            log=await action_log(ctx, server_id),
+                            **await floating.choices(ctx, interfaces, network_names, external))
 
 
 @page()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,6 +24,10 @@ from pocketstack.dashboard.web import Ctx, page
 # compute nodes' UUIDs (a notification's ``source_host_uuid``).
 HA_VERSION = {"OpenStack-API-Version": "instance-ha 1.3"}
 HYPERVISOR_UUIDS = {"OpenStack-API-Version": "compute 2.53"}
+# The list's filters: Masakari's query parameters, and the values it takes of the last two.
+FILTERS = ("source_host_uuid", "type", "status")
+TYPES = ("COMPUTE_HOST", "VM", "PROCESS")
+STATUSES = ("new", "running", "error", "failed", "ignored", "finished")
 
 
 def _by_uuid(notification: dict[str, Any]) -> str:
@@ -37,11 +42,19 @@ async def _host_names(ctx: Ctx) -> dict[str, str]:
 
 @page(admin=True)
 async def notifications(ctx: Ctx) -> Response:
-    """Every failure reported, newest first (Masakari's order), a page at a time."""
+    """Every failure reported, newest first (Masakari's order), a page at a time; only
+    those of one host, type or status when the filter form says so (Masakari's own
+    filters, kept in the Previous and Next links).  A filter the API refuses is its
+    message."""
+    query = ctx.request.query_params
+    filters = {name: query[name] for name in FILTERS if query.get(name)}
     listed = await paged(ctx, "instance-ha", "/notifications", "notifications", marker=_by_uuid,
-                         headers=HA_VERSION)
+                         headers=HA_VERSION, **filters)
+    hosts = await _host_names(ctx)
     return await ctx.render("ha_notifications.html", title="Instance HA", notifications=listed.items,
-                            page=listed, hosts=await _host_names(ctx))
+                            page=listed, hosts=hosts, filters=filters, keep=urlencode(filters),
+                            host_choices=sorted(hosts.items(), key=lambda pair: pair[1]),
+                            type_choices=[(t, t) for t in TYPES], status_choices=[(s, s) for s in STATUSES])
 
 
 @page(admin=True)
