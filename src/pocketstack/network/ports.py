@@ -98,7 +98,7 @@ def _security_groups(w: Work, project_id: str, attrs: dict, port_security: bool,
     if requested is None:
         return [security_groups.default_group(w, project_id).id]
     for group_id in requested:
-        store.fetch(w.s, SecurityGroup, w.ctx, group_id)
+        rbac.hold_access(w, store.fetch(w.s, SecurityGroup, w.ctx, group_id), project_id)
     return list(dict.fromkeys(requested))
 
 
