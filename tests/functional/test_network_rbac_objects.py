@@ -111,6 +111,11 @@ def test_qos_shared_flag_is_the_wildcard_policy(api, admin_token, target):
                     status=200).json()["rbac_policies"]
     assert [(p["object_type"], p["target_tenant"], p["action"]) for p in wildcard] == [
         ("qos_policy", "*", "access_as_shared")]
+    # As in Neutron, even the owner's own network bound to it keeps the wildcard.
+    own = create(api, admin_token, "networks", "network", {"name": unique("q"), "qos_policy_id": policy_obj["id"]})
+    assert error(api, "PUT", f"/qos/policies/{policy_obj['id']}", admin_token, {"policy": {"shared": False}},
+                 409)["message"].endswith("Details: project_id=*")
+    call(api, "DELETE", f"/networks/{own['id']}", admin_token, status=204)
     t = target["token"]
     net = create(api, t, "networks", "network", {"name": unique("q"), "qos_policy_id": policy_obj["id"]})
     # Unsharing (or deleting the wildcard) would take it from the network's project.
@@ -188,3 +193,14 @@ def test_pool_shared_only_where_its_scope_is(api, demo_token, target):
         f"Invalid input for operation: Subnet pool {missing} could not be found."
     call(api, "DELETE", f"/subnetpools/{pool['id']}", demo_token, status=204)
     call(api, "DELETE", f"/address-scopes/{scope['id']}", demo_token, status=204)
+
+
+def test_object_types_advertised(api, demo_token, target):
+    aliases = {e["alias"] for e in call(api, "GET", "/extensions", demo_token, status=200).json()["extensions"]}
+    assert {"rbac-security-groups", "rbac-address-scope", "rbac-subnetpool",
+            "security-groups-shared-filtering"} <= aliases
+    # No address groups here, so no policies on them either.
+    group = create(api, demo_token, "security-groups", "security_group", {"name": unique("sg")})
+    assert grant(api, demo_token, "address_group", group["id"], target["id"], status=400)["message"] == \
+        "Invalid input for operation: 'address_group' is not a valid RBAC object type."
+    call(api, "DELETE", f"/security-groups/{group['id']}", demo_token, status=204)

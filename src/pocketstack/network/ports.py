@@ -232,7 +232,7 @@ def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> P
         if not port_security and groups:
             raise errors.PortSecurityAndIPRequiredForSecurityGroups()
         for group_id in groups or []:
-            store.fetch(w.s, SecurityGroup, w.ctx, group_id)
+            rbac.hold_access(w, store.fetch(w.s, SecurityGroup, w.ctx, group_id), port.project_id)
         values["security_groups"] = list(dict.fromkeys(groups or []))
     if "extra_dhcp_opts" in attrs:
         values["extra_dhcp_opts"] = dhcp_opts.merged(port.extra_dhcp_opts, dhcp_opts.check(attrs["extra_dhcp_opts"]))

@@ -166,9 +166,11 @@ def _remove(session: Session, policy: RbacPolicy) -> None:
 # -- what depends on a policy -----------------------------------------------------------------
 def _projects_losing_access(session: Session, obj: Any, target: str) -> str | None:
     """Neutron's ``_validate_rbac_policy_delete`` for the objects but networks: a project
-    that uses ``obj`` and would lose it with ``target``'s share -- any such project but
-    those another policy names, for ``*``; ``target`` itself unless a wildcard stays,
-    otherwise.  The owner (and the service, no project) never depends on a policy."""
+    that uses ``obj`` and would lose it with ``target``'s share -- ``target`` itself
+    unless a wildcard stays (nothing when ``target`` owns the object); for ``*``, any
+    using project no other policy names, the owner included, as in Neutron (its
+    ``get_bound_project_ids`` leaves no project out).  The service's own resources (no
+    project) depend on no policy."""
     if target == obj.project_id:
         return None
     others = [t for t in session.scalars(sa.select(RbacPolicy.target_tenant).where(
@@ -177,7 +179,7 @@ def _projects_losing_access(session: Session, obj: Any, target: str) -> str | No
         return None
     for users in OBJECT_TYPES[TYPES[type(obj)]].bound(obj.id):
         if target == WILDCARD:
-            users = users.where(users.selected_columns[0].not_in([*others, obj.project_id, ""]))
+            users = users.where(users.selected_columns[0].not_in([*others, ""]))
         else:
             users = users.where(users.selected_columns[0] == target)
         project = session.scalar(users.limit(1))
