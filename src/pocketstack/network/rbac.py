@@ -356,7 +356,6 @@ def update(w: Work, policy_id: str, attrs: dict, revision: int | None = None) ->
             _check_release(w.s, obj, row, new_target=target)
         if _find(w.s, obj.id, row.action, target) is not None:
             raise errors.DuplicateRbacPolicy()
-        _check_create(w, obj, target)
         try:
             cas_update(w.s, RbacPolicy, where={"id": row.id, "generation": row.generation},
                        values={"target_tenant": target, "generation": row.generation + 1})
