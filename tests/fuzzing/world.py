@@ -219,6 +219,12 @@ def build_network(world: World, b: Builder) -> None:
     b.call("PUT", f"{v2}/trunks/{trunk['id']}/add_subports", json={"sub_ports": [spare_vlan]})
     b.call("PUT", f"{v2}/trunks/{trunk['id']}/remove_subports", json={"sub_ports": [{"port_id": spare}]})
     qos = b.create(f"{v2}/qos/policies", "policy", {"name": unique("fuzz-qos"), "description": "fuzz"})
+    # A policy of every other RBAC object type too (their bodies are seeds).
+    shares = [b.create(f"{v2}/rbac-policies", "rbac_policy", {
+        "object_type": object_type, "object_id": object_id, "action": "access_as_shared",
+        "target_tenant": uuid.uuid4().hex})["id"]
+        for object_type, object_id in (("security_group", group["id"]), ("subnetpool", pool["id"]),
+                                       ("address_scope", scope["id"]), ("qos_policy", qos["id"]))]
     qos_rules = {kind: b.create(f"{v2}/qos/policies/{qos['id']}/{kind}_rules", f"{kind}_rule", body)["id"]
                  for kind, body in (("bandwidth_limit", {"max_kbps": 1000, "direction": "ingress"}),
                                     ("dscp_marking", {"dscp_mark": 26}), ("minimum_bandwidth", {"min_kbps": 100}))}
@@ -239,6 +245,7 @@ def build_network(world: World, b: Builder) -> None:
                        ("rbac-policies", policy["id"]), ("trunks", trunk["id"]), ("policies", qos["id"]),
                        ("rule-types", "bandwidth_limit")):
         world.add(key, value)
+    world.add("rbac-policies", *shares)
     for kind, rule_id in qos_rules.items():
         world.add(f"{kind}_rules", rule_id)
         world.add(f"alias_{kind}_rules", rule_id)

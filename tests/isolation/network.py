@@ -2,7 +2,9 @@
 address scopes, RBAC policies, ports, routers and their interfaces, floating IPs,
 security groups and rules, tags, quotas, agents, service providers and availability
 zones, trunks and their subports; plus the ports a member may not make on networks it does not own, and what a
-network shared with project B through an RBAC policy lets B do.
+network shared with project B through an RBAC policy lets B do, and what B may do with
+a security group, subnet pool, address scope or QoS policy shared with it (read, not
+change).
 
 Neutron (neutron/pecan_wsgi/hooks/policy_enforcement.py) answers 404 when the caller
 may not even see the resource it updates or deletes, 403 when it may see it but not
@@ -198,6 +200,41 @@ def make_rbac_shared_network(w) -> dict:
     return network
 
 
+def _grant_b(w, persona: str, object_type: str, object_id: str) -> None:
+    create(w, persona, "rbac-policies", "rbac_policy", {
+        "object_type": object_type, "object_id": object_id, "action": "access_as_shared",
+        "target_tenant": str(w.project("b"))})
+
+
+def make_rbac_shared_security_group(w) -> dict:
+    """A's security group, shared with project B (only) by an RBAC policy."""
+    group = make_security_group(w)
+    _grant_b(w, "a_member", "security_group", group["id"])
+    return group
+
+
+def make_rbac_shared_subnetpool(w) -> dict:
+    """A's subnet pool, shared with project B (only) by an RBAC policy."""
+    pool = create(w, "a_member", "subnetpools", "subnetpool", {"name": unique("iso-rbac-pool"),
+                                                                "prefixes": ["10.202.0.0/16"]})
+    _grant_b(w, "a_member", "subnetpool", pool["id"])
+    return {"id": pool["id"]}
+
+
+def make_rbac_shared_address_scope(w) -> dict:
+    """A's address scope, shared with project B (only) by an RBAC policy."""
+    scope = make_address_scope(w)
+    _grant_b(w, "a_member", "address_scope", scope["id"])
+    return scope
+
+
+def make_rbac_shared_qos_policy(w) -> dict:
+    """The admin's QoS policy (members make none), shared with project B by an RBAC policy."""
+    policy = create(w, "admin", "qos/policies", "policy", {"name": unique("iso-rbac-qos")})
+    _grant_b(w, "admin", "qos_policy", policy["id"])
+    return {"id": policy["id"]}
+
+
 def _vlan(port_id: str, seg_id: int) -> dict:
     return {"port_id": port_id, "segmentation_type": "vlan", "segmentation_id": seg_id}
 
@@ -259,6 +296,10 @@ RESOURCES = [
     Resource("address_scope", make_address_scope),
     Resource("rbac_policy", make_rbac_policy),
     Resource("rbac_shared_network", make_rbac_shared_network),
+    Resource("rbac_shared_security_group", make_rbac_shared_security_group),
+    Resource("rbac_shared_subnetpool", make_rbac_shared_subnetpool),
+    Resource("rbac_shared_address_scope", make_rbac_shared_address_scope),
+    Resource("rbac_shared_qos_policy", make_rbac_shared_qos_policy),
     Resource("trunk", make_trunk),
     Resource("spare_trunk", make_spare_trunk),
 ]
@@ -269,6 +310,15 @@ CREATE_POLICY_ON_A = expect(OK, OK, FORBIDDEN, BAD_REQUEST, FORBIDDEN)
 # A network A shared with project B: both projects read it, only its owner changes it.
 SHARED_WITH_B = expect(OK, OK, OK, OK, OK)
 OWNER_WRITES = expect(OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+# A policy on A's security group (or another non-network object): Neutron reads the
+# object as admin, so B is told it is not the owner (400), not that it is unseen.
+CREATE_OBJECT_POLICY_ON_A = expect(OK, OK, FORBIDDEN, BAD_REQUEST, FORBIDDEN)
+# Listed as shared: only to B, the target (to A's users it is their own, not shared).
+SHARED_TO_B = expect(UNLISTED, UNLISTED, UNLISTED, LISTED, LISTED)
+# The admin's QoS policy shared with B: the admin and B read it; A does not see it; only
+# the admin changes it.
+QOS_SHARED_WITH_B = expect(OK, NOT_FOUND, NOT_FOUND, OK, OK)
+QOS_ADMIN_WRITES = expect(OK, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN)
 
 
 def crud(resource: str, collection: str, member: str, create_body: dict, update_body: dict | None,
@@ -321,6 +371,35 @@ OPS = [
        body={"network": {"description": "changed"}}),
     Op("rbac-shared-network", "create-port", "POST", N + "/ports", CREATE,
        body={"port": {"network_id": "{rbac_shared_network}"}}),
+    Op("rbac_policy", "create-on-security-group", "POST", N + "/rbac-policies", CREATE_OBJECT_POLICY_ON_A,
+       consumes="security_group", body={"rbac_policy": {
+           "object_type": "security_group", "object_id": "{security_group}", "action": "access_as_shared",
+           "target_tenant": "{project_b}"}}),
+    Op("rbac_policy", "create-wildcard-on-subnetpool", "POST", N + "/rbac-policies",
+       expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN), consumes="subnetpool", body={"rbac_policy": {
+           "object_type": "subnetpool", "object_id": "{subnetpool}", "action": "access_as_shared",
+           "target_tenant": "*"}}),
+    Op("rbac-shared-security-group", "show", "GET", N + "/security-groups/{rbac_shared_security_group}",
+       SHARED_WITH_B),
+    Op("rbac-shared-security-group", "list-shared", "GET", N + "/security-groups?shared=true", SHARED_TO_B,
+       watch="{rbac_shared_security_group}"),
+    Op("rbac-shared-security-group", "update", "PUT", N + "/security-groups/{rbac_shared_security_group}",
+       OWNER_WRITES, body={"security_group": {"description": "changed"}}),
+    Op("rbac-shared-security-group", "add-rule", "POST", N + "/security-group-rules", CREATE_ON_A,
+       consumes="rbac_shared_security_group", body={"security_group_rule": {
+           "security_group_id": "{rbac_shared_security_group}", "direction": "ingress", "protocol": "tcp"}}),
+    Op("rbac-shared-subnetpool", "show", "GET", N + "/subnetpools/{rbac_shared_subnetpool}", SHARED_WITH_B),
+    Op("rbac-shared-subnetpool", "list-shared", "GET", N + "/subnetpools?shared=true", SHARED_TO_B,
+       watch="{rbac_shared_subnetpool}"),
+    Op("rbac-shared-subnetpool", "update", "PUT", N + "/subnetpools/{rbac_shared_subnetpool}", OWNER_WRITES,
+       body={"subnetpool": {"description": "changed"}}),
+    Op("rbac-shared-address-scope", "show", "GET", N + "/address-scopes/{rbac_shared_address_scope}",
+       SHARED_WITH_B),
+    Op("rbac-shared-address-scope", "update", "PUT", N + "/address-scopes/{rbac_shared_address_scope}",
+       OWNER_WRITES, body={"address_scope": {"name": "{new}"}}),
+    Op("rbac-shared-qos-policy", "show", "GET", N + "/qos/policies/{rbac_shared_qos_policy}", QOS_SHARED_WITH_B),
+    Op("rbac-shared-qos-policy", "update", "PUT", N + "/qos/policies/{rbac_shared_qos_policy}", QOS_ADMIN_WRITES,
+       body={"policy": {"description": "changed"}}),
     *crud("trunk", "trunks", "trunk", {"port_id": "{port}", "name": "{new}"}, {"name": "{new}"},
           create_profile=CREATE_TRUNK_ON_A, create_consumes="port", everywhere=True),
     Op("trunk", "list-by-port", "GET", N + "/trunks?port_id={trunk.parent}", OWN_LIST, watch="{trunk}"),

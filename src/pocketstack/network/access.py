@@ -1,8 +1,10 @@
-"""Who may use a network, as its RBAC policies say (the read side of :mod:`.rbac`).
+"""Who may use an object, as its RBAC policies say (the read side of :mod:`.rbac`).
 
-Every visibility decision about networks goes through here: :func:`store.visible_clause`
-(which networks and subnets a project sees), the ``shared`` filter and attribute (shared
-*with the caller's project*, as Neutron shows it), and the port rules' ``network:shared``.
+Every visibility decision about the objects RBAC policies share goes through here:
+:func:`store.visible_clause` (which networks, subnets, QoS policies, security groups,
+address scopes and subnet pools a project sees), the ``shared`` filter and attribute
+(shared *with the caller's project*, as Neutron shows it), and the port rules'
+``network:shared``.
 """
 
 from __future__ import annotations
@@ -10,30 +12,36 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.network.models import Network, RbacPolicy
+from pocketstack.network.models import AddressScope, Network, QosPolicy, RbacPolicy, SecurityGroup, SubnetPool
 
 SHARED, EXTERNAL = "access_as_shared", "access_as_external"
 ACTIONS = (SHARED, EXTERNAL)
 WILDCARD = "*"
+# The objects policies grant, by the ``object_type`` Neutron names them with.
+MODELS: dict[str, type] = {"network": Network, "qos_policy": QosPolicy, "security_group": SecurityGroup,
+                           "address_scope": AddressScope, "subnetpool": SubnetPool}
+TYPES = {model: name for name, model in MODELS.items()}
 
 
-def granted(project_id: str | None, actions: tuple[str, ...] = ACTIONS):
-    """SELECT of the networks a policy grants ``project_id`` (or every project) one of ``actions`` on."""
+def granted(project_id: str | None, actions: tuple[str, ...] = ACTIONS, object_type: str = "network"):
+    """SELECT of the objects of ``object_type`` a policy grants ``project_id`` (or every
+    project) one of ``actions`` on."""
     targets = [WILDCARD] if not project_id else [WILDCARD, project_id]
-    return sa.select(RbacPolicy.object_id).where(RbacPolicy.action.in_(actions),
+    return sa.select(RbacPolicy.object_id).where(RbacPolicy.object_type == object_type,
+                                                 RbacPolicy.action.in_(actions),
                                                  RbacPolicy.target_tenant.in_(targets))
 
 
-def shared_with(project_id: str | None):
-    """Clause: the network is shared with ``project_id``."""
-    return Network.id.in_(granted(project_id, (SHARED,)))
+def shared_with(project_id: str | None, model: type = Network):
+    """Clause: the ``model`` row is shared with ``project_id``."""
+    return model.id.in_(granted(project_id, (SHARED,), TYPES[model]))  # type: ignore[attr-defined]
 
 
-def shared_ids(session: Session, network_ids: list[str], project_id: str | None) -> set[str]:
-    """Which of ``network_ids`` are shared with ``project_id``, in one query."""
-    if not network_ids:
+def shared_ids(session: Session, ids: list[str], project_id: str | None, model: type = Network) -> set[str]:
+    """Which of ``ids`` (of ``model`` rows) are shared with ``project_id``, in one query."""
+    if not ids:
         return set()
-    return set(session.scalars(granted(project_id, (SHARED,)).where(RbacPolicy.object_id.in_(network_ids))))
+    return set(session.scalars(granted(project_id, (SHARED,), TYPES[model]).where(RbacPolicy.object_id.in_(ids))))
 
 
 def is_shared_with(session: Session, network_id: str, project_id: str | None) -> bool:

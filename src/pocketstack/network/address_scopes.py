@@ -1,6 +1,8 @@
 """Address scopes: the IPv4 or IPv6 space subnet pools belong to (Neutron's
 ``address-scope`` extension).  Pools in one scope may not overlap; a scope in use by a
-pool cannot be deleted; a shared scope cannot be unshared.
+pool cannot be deleted; a shared scope cannot be unshared.  RBAC policies of object type
+``address_scope`` share a scope with one project (:mod:`.rbac`), which may then put its
+pools in it; ``shared`` is the wildcard policy.
 
 Joining a pool to a scope checks the scope's other pools and bumps the scope's
 ``generation`` (compare-and-swap): two pools joining with overlapping prefixes, or a
@@ -15,7 +17,7 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows
-from pocketstack.network import errors, store
+from pocketstack.network import errors, rbac, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import AddressScope, SubnetPool
 
@@ -23,10 +25,12 @@ UPDATABLE = {"name", "shared"}
 
 
 def create(w: Work, attrs: dict) -> AddressScope:
-    row = AddressScope(project_id=w.owner(attrs), name=attrs.get("name") or "", shared=attrs.get("shared", False),
+    row = AddressScope(project_id=w.owner(attrs), name=attrs.get("name") or "", shared=False,
                        ip_version=int(attrs["ip_version"]), generation=0)
     w.s.add(row)
     w.s.flush()
+    if attrs.get("shared"):
+        rbac.set_wildcard_share(w, row, True)
     return row
 
 
@@ -36,10 +40,11 @@ def update(w: Work, scope_id: str, attrs: dict, revision: int | None = None) -> 
     store.check_updatable(attrs, UPDATABLE)
     if row.shared and attrs.get("shared", True) is False:
         raise errors.AddressScopeUpdateError(address_scope_id=row.id, reason="Shared address scope can't be unshared")
-    values = {"name": attrs.get("name", row.name) or "", "shared": attrs.get("shared", row.shared)}
     cas_update(w.s, AddressScope, where={"id": row.id, "generation": row.generation},
-               values={**values, "generation": row.generation + 1})
+                       values={"name": attrs.get("name", row.name) or "", "generation": row.generation + 1})
     w.s.expire(row)
+    if attrs.get("shared"):
+        rbac.set_wildcard_share(w, row, True)
     return row
 
 
@@ -74,3 +79,4 @@ def join(w: Work, scope_id: str, pool_id: str, ip_version: int, prefixes: list[s
             raise errors.AddressScopePrefixConflict()
     cas_update(w.s, AddressScope, where={"id": scope.id, "generation": scope.generation},
                values={"generation": scope.generation + 1})
+    rbac.hold_access(w, scope, w.ctx.project_id)

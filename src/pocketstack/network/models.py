@@ -113,10 +113,14 @@ class AddressScope(Base):
 
 
 class RbacPolicy(Base):
-    """One grant of a network to a project (``target_tenant``, ``*`` for all), Neutron's
-    ``networkrbacs``: the unique constraint makes a duplicate grant a 409 decided by the
-    database.  ``generation`` is bumped by every port a grant lets another project make,
-    so revoking it races with no port creation (see :mod:`.rbac`)."""
+    """One grant of an object to a project (``target_tenant``, ``*`` for all), Neutron's
+    ``networkrbacs``, ``qospolicyrbacs``, ``securitygrouprbacs``, ``addressscoperbacs``
+    and ``subnetpoolrbacs`` in one table: the unique constraint makes a duplicate grant a
+    409 decided by the database.  ``object_id`` is the object whatever its type; the one
+    column of the object's type among ``network_id``… repeats it under a foreign key, so
+    that deleting the object deletes its grants and a grant cannot outlive its object.
+    ``generation`` is bumped by every use a grant lets another project make (a port, a
+    binding, a subnet, a pool), so revoking it races with no such use (see :mod:`.rbac`)."""
 
     __tablename__ = "network_rbac_policy"
     __table_args__ = (sa.UniqueConstraint("target_tenant", "object_id", "action"),)
@@ -124,10 +128,20 @@ class RbacPolicy(Base):
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
     project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     object_type: Mapped[str] = mapped_column(sa.String(32), default="network")
-    object_id: Mapped[str] = mapped_column(sa.ForeignKey("network_network.id", ondelete="CASCADE"), index=True)
+    object_id: Mapped[str] = mapped_column(sa.String(36), index=True)
     action: Mapped[str] = mapped_column(sa.String(255))
     target_tenant: Mapped[str] = mapped_column(sa.String(255), index=True)
     generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+    network_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("network_network.id", ondelete="CASCADE"), nullable=True, index=True)
+    qos_policy_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("network_qos_policy.id", ondelete="CASCADE"), nullable=True, index=True)
+    security_group_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("network_security_group.id", ondelete="CASCADE"), nullable=True, index=True)
+    address_scope_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("network_address_scope.id", ondelete="CASCADE"), nullable=True, index=True)
+    subnetpool_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("network_subnetpool.id", ondelete="CASCADE"), nullable=True, index=True)
 
 
 class QosPolicy(StandardAttrs, Base):

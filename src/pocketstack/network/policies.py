@@ -9,8 +9,9 @@ their own ``<action>_<resource>:<attribute>`` rules, as in Neutron.
 
 Trunks are their project's: members change them, readers read them and their subports.
 
-Address scopes are read by their project and, when shared, by everyone; only admins
-share one.  QoS policies likewise (shared: everyone reads and binds them); as in Neutron
+Address scopes, subnet pools and security groups are read by their project and by the
+projects an RBAC policy shares them with (``shared`` is true for those); only admins set
+``shared`` on a scope.  QoS policies likewise (shared: everyone reads and binds them); as in Neutron
 only admins and a project's managers make and change policies and their rules.  RBAC
 policies are their owner's; only admins grant every project (``*``).
 
@@ -52,6 +53,7 @@ _CHECKS = {
     "get_subnet": "rule:admin_api or role:reader",
     "get_subnetpool": SHARED_READ,
     "get_address_scope": SHARED_READ,
+    "get_security_group": SHARED_READ,
     "get_policy": READ + " or (role:reader and rule:shared_qos_policy)",
     "create_policy": MANAGE, "update_policy": MANAGE, "delete_policy": MANAGE,
     # A subnet belongs on a network its project owns.

@@ -98,7 +98,7 @@ def _security_groups(w: Work, project_id: str, attrs: dict, port_security: bool,
     if requested is None:
         return [security_groups.default_group(w, project_id).id]
     for group_id in requested:
-        store.fetch(w.s, SecurityGroup, w.ctx, group_id)
+        rbac.hold_access(w, store.fetch(w.s, SecurityGroup, w.ctx, group_id), project_id)
     return list(dict.fromkeys(requested))
 
 
@@ -232,7 +232,7 @@ def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> P
         if not port_security and groups:
             raise errors.PortSecurityAndIPRequiredForSecurityGroups()
         for group_id in groups or []:
-            store.fetch(w.s, SecurityGroup, w.ctx, group_id)
+            rbac.hold_access(w, store.fetch(w.s, SecurityGroup, w.ctx, group_id), port.project_id)
         values["security_groups"] = list(dict.fromkeys(groups or []))
     if "extra_dhcp_opts" in attrs:
         values["extra_dhcp_opts"] = dhcp_opts.merged(port.extra_dhcp_opts, dhcp_opts.check(attrs["extra_dhcp_opts"]))

@@ -13,8 +13,9 @@ network or port cannot be deleted (409 QosPolicyInUse).  Binding one bumps its
 ``generation`` and a delete happens only at the generation it checked, so a binding and
 a delete racing cannot both commit: one re-runs and sees the other.
 
-Only the policy's ``shared`` flag shares it (every project sees it and may bind it);
-RBAC policies of object type ``qos_policy`` are not served (see :mod:`.rbac`).  The Linux
+RBAC policies of object type ``qos_policy`` share a policy (its ``shared`` flag is the
+wildcard one, see :mod:`.rbac`): a project it is shared with sees it and binds it to its
+networks and ports, but does not change it.  The Linux
 datapath enforces bandwidth limit rules (``drivers/tc_qos.py``: the policies and their
 rules reach it as ``qos_policy_*`` events); DSCP marking and minimum bandwidth rules are
 recorded and shown, not applied.
@@ -30,7 +31,7 @@ import sqlalchemy as sa
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows
 from pocketstack.common.db.inserts import try_insert
 from pocketstack.common.validation import parse_bool
-from pocketstack.network import converters, errors, store, views
+from pocketstack.network import converters, errors, rbac, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import Network, Port, QosDefaultPolicy, QosPolicy, QosRule, Tag
 
@@ -84,9 +85,11 @@ def rule_values(rule_type: str, attrs: dict, create: bool) -> dict:
 # -- policies -----------------------------------------------------------------------------------
 def create(w: Work, attrs: dict) -> QosPolicy:
     row = QosPolicy(project_id=w.owner(attrs), name=attrs.get("name") or "",
-                    description=attrs.get("description") or "", shared=attrs.get("shared", False))
+                    description=attrs.get("description") or "", shared=False)
     w.s.add(row)
     w.s.flush()
+    if attrs.get("shared"):
+        rbac.set_wildcard_share(w, row, True)
     if attrs.get("is_default"):
         _set_default(w, row)
     w.emit("qos_policy_updated", views.render_one(w.s, row))
@@ -102,9 +105,14 @@ def update(w: Work, policy_id: str, attrs: dict, revision: int | None = None) ->
         else:
             w.s.execute(sa.delete(QosDefaultPolicy).where(QosDefaultPolicy.project_id == row.project_id,
                                                           QosDefaultPolicy.qos_policy_id == row.id))
-    if row.shared and attrs.get("shared", True) is False:
-        _check_unshare(w, row)
-    store.update_row(w.s, row, {k: v for k, v in attrs.items() if k != "is_default"}, revision)
+    if "shared" in attrs:
+        # Checked at the policy's generation, which every binding bumps: a binding
+        # racing the unshare re-runs one of them.
+        cas_update(w.s, QosPolicy, where={"id": row.id, "generation": row.generation},
+                   values={"generation": row.generation + 1})
+        rbac.set_wildcard_share(w, row, attrs["shared"])
+        w.s.refresh(row)
+    store.update_row(w.s, row, {k: v for k, v in attrs.items() if k not in ("is_default", "shared")}, revision)
     w.emit("qos_policy_updated", views.render_one(w.s, row))
     return row
 
@@ -138,21 +146,6 @@ def _set_default(w: Work, row: QosPolicy) -> None:
         raise errors.QoSPolicyDefaultAlreadyExists(project_id=row.project_id)
 
 
-def _check_unshare(w: Work, row: QosPolicy) -> None:
-    """Neutron's ``_validate_rbac_policy_delete`` for the wildcard share: no network or port
-    of another project may be left bound to a policy it would no longer see.  Checked at
-    the policy's generation, which every binding bumps: a binding racing the unshare
-    re-runs one of them."""
-    cas_update(w.s, QosPolicy, where={"id": row.id, "generation": row.generation},
-               values={"generation": row.generation + 1})
-    for model in (Network, Port):
-        other = w.s.scalar(sa.select(model.project_id).where(model.qos_policy_id == row.id,
-                                                             model.project_id != row.project_id,
-                                                             model.project_id != "").limit(1))
-        if other is not None:
-            raise errors.RbacPolicyInUse(object_id=row.id, details=f"project_id={other}")
-
-
 def default_ids(session, project_ids: set[str]) -> set[str]:
     """The ids of the default policies of ``project_ids`` (for ``is_default``)."""
     if not project_ids:
@@ -180,6 +173,7 @@ def binding(w: Work, policy_id: str | None) -> str | None:
     policy = store.fetch(w.s, QosPolicy, w.ctx, converters.uuid("qos_policy_id", policy_id))
     cas_update(w.s, QosPolicy, where={"id": policy.id, "generation": policy.generation},
                values={"generation": policy.generation + 1})
+    rbac.hold_access(w, policy, w.ctx.project_id)
     return policy.id
 
 

@@ -184,6 +184,9 @@ def _check_one_remote(attrs: dict) -> None:
 
 def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
     group = store.fetch(w.s, SecurityGroup, w.ctx, attrs["security_group_id"])
+    if not w.ctx.is_admin and group.project_id != w.ctx.project_id:
+        # A group shared with the caller is used, not changed (admin_or_sg_owner).
+        raise errors.PolicyNotAuthorized(action="create_security_group_rule")
     ethertype = attrs.get("ethertype") or "IPv4"
     direction = attrs["direction"]
     protocol = _protocol(attrs.get("protocol"))

@@ -2,8 +2,9 @@
 
 * visibility: admins see everything; others see their project's rows, the networks an
   RBAC policy shares with them or makes external for them (:mod:`.access`), subnets of
-  networks shared with them (and of their own networks), shared subnet pools, address
-  scopes and QoS policies (and the rules of the policies they see) — an invisible row is a 404;
+  networks shared with them (and of their own networks), the subnet pools, address
+  scopes, security groups and QoS policies a policy shares with them (and the rules of
+  the QoS policies they see) — an invisible row is a 404;
 * list queries: filters on any attribute, ``tags``/``tags-any``/``not-tags``/
   ``not-tags-any``, ``sort_key``/``sort_dir`` and ``limit``/``marker`` paging;
 * updates: compare-and-swap on ``revision_number`` (the standard attribute doubles as
@@ -103,8 +104,8 @@ def visible_clause(model, ctx: RequestContext):
     own = model.project_id == ctx.project_id
     if model is Network:
         return sa.or_(own, Network.id.in_(access.granted(ctx.project_id)))
-    if model in (SubnetPool, AddressScope, QosPolicy):
-        return sa.or_(own, model.shared.is_(True))
+    if model in (SubnetPool, AddressScope, QosPolicy, SecurityGroup):
+        return sa.or_(own, access.shared_with(ctx.project_id, model))
     if model is Subnet:
         # Neutron's get_subnet: the subnet's or the network's owner, or a network shared
         # with the caller.  An external network is visible, but its subnets are not
@@ -241,13 +242,14 @@ class _MultiDict(Mapping):
 
 
 def shared_filter(model, ctx: RequestContext, query) -> list:
-    """``shared=<bool>`` on networks: shared *with the caller's project* (by any RBAC
-    policy for it or for all), as Neutron filters it -- not the wildcard flag alone."""
-    values = query.getlist("shared") if model is Network else []
+    """``shared=<bool>`` on the objects RBAC policies share: shared *with the caller's
+    project* (by any RBAC policy for it or for all), as Neutron filters it -- not the
+    wildcard flag alone."""
+    values = query.getlist("shared") if model in access.TYPES else []
     if not values:
         return []
     wanted = [parse_bool(v, "shared") for v in values]
-    clause = access.shared_with(ctx.project_id)
+    clause = access.shared_with(ctx.project_id, model)
     return [sa.or_(*(clause if v else sa.not_(clause) for v in wanted))]
 
 

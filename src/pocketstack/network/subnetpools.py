@@ -1,5 +1,7 @@
 """Subnet pools: prefixes subnets draw from (see ``subnets._prefix_from_pool``), each
-in at most one address scope (:mod:`.address_scopes`)."""
+in at most one address scope (:mod:`.address_scopes`).  RBAC policies of object type
+``subnetpool`` share a pool with one project (:mod:`.rbac`), which may then allocate its
+subnets from it; ``shared`` is the wildcard policy."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import cas_update
-from pocketstack.network import address_scopes, converters, errors, ipam, quota, store
+from pocketstack.network import address_scopes, converters, errors, ipam, quota, rbac, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import SubnetPool, Tag
 from pocketstack.network.subnets import network_of
@@ -58,7 +60,7 @@ def create(w: Work, attrs: dict) -> SubnetPool:
     version, prefixes = _prefixes(attrs.get("prefixes") or [])
     project_id = w.owner(attrs)
     row = SubnetPool(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
-                     ip_version=version, prefixes=prefixes, shared=attrs.get("shared", False),
+                     ip_version=version, prefixes=prefixes, shared=False,
                      is_default=attrs.get("is_default", False), allocated=[], generation=0,
                      default_quota=_default_quota(attrs.get("default_quota")),
                      address_scope_id=attrs.get("address_scope_id"), **_lengths(version, attrs))
@@ -66,6 +68,8 @@ def create(w: Work, attrs: dict) -> SubnetPool:
     w.s.flush()
     if row.address_scope_id:
         address_scopes.join(w, row.address_scope_id, row.id, version, prefixes)
+    if attrs.get("shared"):
+        rbac.set_wildcard_share(w, row, True)
     quota.claim(w.s, project_id, "subnetpool", row.id)
     return row
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db.cas import cas_update
-from pocketstack.network import converters, dhcp_ports, errors, ipam, ports, quota, store, views
+from pocketstack.network import converters, dhcp_ports, errors, ipam, ports, quota, rbac, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import IpAllocation, Network, Port, Subnet, SubnetPool, Tag
 
@@ -131,6 +131,7 @@ def _check_ipv6_modes(version: int, attrs: dict, net) -> None:
 def _prefix_from_pool(w: Work, attrs: dict, version: int) -> tuple[str, str]:
     """Claim a prefix from the subnet pool by compare-and-swap on the pool's generation."""
     pool = store.fetch(w.s, SubnetPool, w.ctx, attrs["subnetpool_id"])
+    rbac.hold_access(w, pool, w.owner(attrs))
     if pool.ip_version != version:
         raise errors.InvalidInput(error_message=f"Cannot allocate IPv{version} subnet from IPv{pool.ip_version} "
                                                  "subnet pool")

@@ -51,6 +51,12 @@ def _standard(row, tags: dict[str, list[str]]) -> dict:
             "revision_number": row.revision_number, "tags": tags.get(row.id, [])}
 
 
+def _shared(session: Session, model: type, rows: list) -> set[str]:
+    """The ids of ``rows`` shared with the project the session renders for (Neutron's
+    ``shared`` of an RBAC object: a policy for that project or for every project)."""
+    return access.shared_ids(session, [r.id for r in rows], access.viewer(session), model)
+
+
 def address_scopes_of(session: Session, ids: list[str]) -> dict[tuple[str, int], str | None]:
     """(network, IP version) -> the address scope of the pools its subnets come from
     (Neutron's ``ipv4_address_scope``/``ipv6_address_scope``: the last pool's wins)."""
@@ -72,7 +78,7 @@ def networks(session: Session, rows: list[Network]) -> list[dict]:
                                                  .where(Subnet.network_id.in_(ids)).order_by(Subnet.created_at)):
             subnets[net_id].append(subnet_id)
     tags = tags_of(session, ids)
-    shared = access.shared_ids(session, ids, access.viewer(session))
+    shared = _shared(session, Network, rows)
     scopes = address_scopes_of(session, ids)
     return [{**_standard(r, tags), "admin_state_up": r.admin_state_up, "status": r.status, "shared": r.id in shared,
              "router:external": r.external, "is_default": r.is_default, "mtu": r.mtu,
@@ -94,16 +100,18 @@ def subnets(session: Session, rows: list[Subnet]) -> list[dict]:
 
 def subnetpools(session: Session, rows: list[SubnetPool]) -> list[dict]:
     tags = tags_of(session, [r.id for r in rows])
+    shared = _shared(session, SubnetPool, rows)
     return [{**_standard(r, tags), "ip_version": r.ip_version, "prefixes": r.prefixes,
              "default_prefixlen": r.default_prefixlen, "min_prefixlen": r.min_prefixlen,
-             "max_prefixlen": r.max_prefixlen, "shared": r.shared, "is_default": r.is_default,
+             "max_prefixlen": r.max_prefixlen, "shared": r.id in shared, "is_default": r.is_default,
              "address_scope_id": r.address_scope_id, "default_quota": r.default_quota} for r in rows]
 
 
 def address_scopes(session: Session, rows: list[AddressScope]) -> list[dict]:
     """Neutron's address scope: no standard attributes."""
+    shared = _shared(session, AddressScope, rows)
     return [{"id": r.id, "name": r.name, "project_id": r.project_id, "tenant_id": r.project_id,
-             "shared": r.shared, "ip_version": r.ip_version} for r in rows]
+             "shared": r.id in shared, "ip_version": r.ip_version} for r in rows]
 
 
 def rbac_policies(session: Session, rows: list[RbacPolicy]) -> list[dict]:
@@ -220,7 +228,8 @@ def security_groups(session: Session, rows: list[SecurityGroup]) -> list[dict]:
                                  .order_by(SecurityGroupRule.created_at, SecurityGroupRule.id)):
             rules[r.security_group_id].append(rule(r))
     tags = tags_of(session, ids)
-    return [{**_standard(r, tags), "stateful": r.stateful, "shared": False,
+    shared = _shared(session, SecurityGroup, rows)
+    return [{**_standard(r, tags), "stateful": r.stateful, "shared": r.id in shared,
              "security_group_rules": rules.get(r.id, [])} for r in rows]
 
 
@@ -281,7 +290,8 @@ def qos_policies(session: Session, rows: list[QosPolicy]) -> list[dict]:
     defaults = set(session.scalars(sa.select(QosDefaultPolicy.qos_policy_id)
                                    .where(QosDefaultPolicy.qos_policy_id.in_(ids)))) if ids else set()
     tags = tags_of(session, ids)
-    return [{**_standard(r, tags), "shared": r.shared, "is_default": r.id in defaults,
+    shared = _shared(session, QosPolicy, rows)
+    return [{**_standard(r, tags), "shared": r.id in shared, "is_default": r.id in defaults,
              "rules": rules.get(r.id, [])} for r in rows]
 
 
