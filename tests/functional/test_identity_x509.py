@@ -271,3 +271,29 @@ def test_openstack_cli_tokenless(pki, listener, x509_idp, trusting):
         env={"PATH": "/usr/bin:/bin", "HOME": str(Path(pki["ca"]).parent)})
     assert result.returncode == 0, result.stderr
     assert x509_idp["project"]["id"] in result.stdout.split()
+
+
+def test_tokenless_local_user(api, admin_token, pki, listener, monkeypatch):
+    """A mapping to an existing (``local``) user: tokenless requests act with that user's
+    roles on the scope, and a scope where it has none is refused."""
+    monkeypatch.setattr(api.cloud.identity.tokenless, "trusted_issuers", (pki["issuer_dn"], pki["partner_dn"]))
+    user = api.request("POST", f"{V3}/users", admin_token,
+                       json={"user": {"name": unique("bob"), "domain_id": "default"}}).json()["user"]
+    project, other = (api.request("POST", f"{V3}/projects", admin_token,
+                                  json={"project": {"name": unique("xlp")}}).json()["project"] for _ in range(2))
+    r = api.request("PUT", f"{V3}/projects/{project['id']}/users/{user['id']}/roles/"
+                           f"{role_id(api, admin_token, 'reader')}", admin_token)
+    assert r.status_code == 204, r.text
+    idp_id, mapping_id = hashlib.sha256(pki["partner_dn"].encode()).hexdigest(), unique("xlmap")
+    put(api, admin_token, f"{FED}/mappings/{mapping_id}", "mapping", {"rules": [
+        {"local": [{"user": {"name": user["name"], "domain": {"id": "default"}, "type": "local"}}],
+         "remote": [{"type": "SSL_CLIENT_S_DN_O", "any_one_of": ["partner"]}]}]})
+    put(api, admin_token, f"{IDPS}/{idp_id}", "identity_provider", {"enabled": True})
+    put(api, admin_token, f"{IDPS}/{idp_id}/protocols/x509", "protocol", {"mapping_id": mapping_id})
+    sess = tokenless(pki, listener, "partner", project_id=project["id"])
+    r = sess.get(f"/projects/{project['id']}", endpoint_filter={"service_type": "identity"}, raise_exc=False)
+    assert r.status_code == 200 and r.json()["project"]["id"] == project["id"], r.text
+    r = sess.get("/users", endpoint_filter={"service_type": "identity"}, raise_exc=False)
+    assert r.status_code == 403, r.text  # a project reader, not an admin
+    r = list_projects(tokenless(pki, listener, "partner", project_id=other["id"]))
+    assert_error(r, 401, f"User {user['id']} has no access to project {other['id']}")
