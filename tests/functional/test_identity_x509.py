@@ -7,9 +7,7 @@ port ignoring anything a client sends as certificate headers."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
-import ipaddress
 import subprocess
 import sys
 import threading
@@ -19,65 +17,21 @@ from pathlib import Path
 import pytest
 import uvicorn
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from keystoneauth1 import exceptions as ksa_exceptions
 from keystoneauth1 import loading, session
 from test_identity_federation import FED, IDPS, V3, put
 from test_identity_trusts import assert_error, role_id
 
+from pki import issue, loopback_server, name
 from pocketstack.common import tls
 from pocketstack.identity.x509 import certificate_attributes
 from pocketstack.testing.harness import free_port
 
 from conftest import unique
 
-NOW = dt.datetime.now(dt.timezone.utc)
 UNAUTHENTICATED = "The request you have made requires authentication."
-
-
-def _name(**parts: str) -> x509.Name:
-    oids = {"C": NameOID.COUNTRY_NAME, "O": NameOID.ORGANIZATION_NAME, "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
-            "CN": NameOID.COMMON_NAME, "Email": NameOID.EMAIL_ADDRESS}
-    return x509.Name([x509.NameAttribute(oids[k], v) for k, v in parts.items()])
-
-
-@dataclasses.dataclass
-class Issued:
-    cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
-
-    def write(self, directory: Path, stem: str) -> tuple[str, str]:
-        cert, key = directory / f"{stem}.pem", directory / f"{stem}.key"
-        cert.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
-        key.write_bytes(self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-        return str(cert), str(key)
-
-
-def issue(subject: x509.Name, issuer: Issued | None = None, *, ca: bool = False, days: tuple[int, int] = (-1, 30),
-          san: list[x509.GeneralName] | None = None) -> Issued:
-    """A certificate of ``subject`` signed by ``issuer`` (self-signed without one)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    signer = issuer or Issued(cert=None, key=key)  # type: ignore[arg-type]
-    builder = (x509.CertificateBuilder().subject_name(subject)
-               .issuer_name(issuer.cert.subject if issuer else subject).public_key(key.public_key())
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(NOW + dt.timedelta(days=days[0])).not_valid_after(NOW + dt.timedelta(days=days[1]))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if san:
-        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
-    if issuer is not None:
-        builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-            issuer.key.public_key()), critical=False)
-    builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    if ca:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-            key_encipherment=False, data_encipherment=False, key_agreement=False, encipher_only=False,
-            decipher_only=False), critical=True)
-    return Issued(cert=builder.sign(signer.key, hashes.SHA256()), key=key)
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +40,10 @@ def pki(tmp_path_factory):
     bundle, not trusted for tokenless), CA ``stranger`` (neither); the server's and the
     clients' certificates, as files."""
     d = tmp_path_factory.mktemp("pki")
-    trusted = issue(_name(C="US", O="openstack", OU="keystone", CN="Trusted CA"), ca=True)
-    partner = issue(_name(O="partner", CN="Partner CA"), ca=True)
-    stranger = issue(_name(O="stranger", CN="Stranger CA"), ca=True)
-    server = issue(_name(CN="127.0.0.1"), trusted,
-                   san=[x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    trusted = issue(name(C="US", O="openstack", OU="keystone", CN="Trusted CA"), ca=True)
+    partner = issue(name(O="partner", CN="Partner CA"), ca=True)
+    stranger = issue(name(O="stranger", CN="Stranger CA"), ca=True)
+    server = loopback_server(trusted)
     files = {"ca": str(d / "ca.pem"), "bundle": str(d / "bundle.pem")}
     Path(files["ca"]).write_bytes(trusted.cert.public_bytes(serialization.Encoding.PEM))
     Path(files["bundle"]).write_bytes(b"".join(c.cert.public_bytes(serialization.Encoding.PEM)
@@ -102,10 +55,10 @@ def pki(tmp_path_factory):
             (NameOID.ORGANIZATIONAL_UNIT_NAME, "eng"), (NameOID.ORGANIZATIONAL_UNIT_NAME, "ops"),
             (NameOID.COMMON_NAME, "alice"),
             (NameOID.EMAIL_ADDRESS, "alice@acme.example"))]), trusted, san=[x509.RFC822Name("alice@acme.example")]),
-        "expired": issue(_name(O="ACME", OU="eng", CN="old"), trusted, days=(-30, -1)),
-        "partner": issue(_name(O="partner", OU="eng", CN="bob"), partner),
-        "stranger": issue(_name(O="ACME", OU="eng", CN="eve"), stranger),
-        "selfsigned": issue(_name(O="ACME", OU="eng", CN="mallory")),
+        "expired": issue(name(O="ACME", OU="eng", CN="old"), trusted, days=(-30, -1)),
+        "partner": issue(name(O="partner", OU="eng", CN="bob"), partner),
+        "stranger": issue(name(O="ACME", OU="eng", CN="eve"), stranger),
+        "selfsigned": issue(name(O="ACME", OU="eng", CN="mallory")),
     }
     for stem, issued in clients.items():
         files[stem], files[stem + "_key"] = issued.write(d, stem)
