@@ -108,11 +108,10 @@ class Tokenless:
     def context(self, attributes: Mapping[str, str] | None, headers: Mapping[str, str]) -> RequestContext | None:
         """The request's context, or None when tokenless authorization does not apply
         (no certificate, an issuer not trusted, no scope header)."""
-        issuer = (attributes or {}).get(ISSUER_ATTRIBUTE)
-        if not attributes or not issuer or issuer not in self.trusted_issuers:
+        issuer = attributes.get(ISSUER_ATTRIBUTE) if attributes else None
+        if not attributes or issuer not in self.trusted_issuers or not any(headers.get(h) for h in SCOPE_HEADERS):
             return None
-        if not any(headers.get(name) for name in SCOPE_HEADERS):
-            return None
+        # A project or domain scope (no user needed to resolve one).
         scope_type, scope_id = self.identity.tokens.resolve_scope(_scope(headers), "")
         idp_id = hashlib.sha256(issuer.encode()).hexdigest()
         _, mapped, group_ids, _ = self.identity.federation.evaluate(idp_id, self.protocol, attributes)
@@ -127,7 +126,7 @@ class Tokenless:
                 raise errors.ScopeNotAvailable(reason=f"The domain of project {scope_id} is disabled.")
             assignment = self.identity.assignment
             scoped: dict[str, Any] = ({"project": target} if scope_type == SCOPE_PROJECT else {"domain_id": target.id})
-            if user is None:
+            if user is None:  # an ephemeral user: no one but its mapped groups
                 roles = assignment.effective_roles(s, "", groups=group_ids, **scoped)
             else:
                 roles = assignment.effective_roles(s, user.id, **scoped)
