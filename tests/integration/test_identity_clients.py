@@ -3,17 +3,54 @@
 from __future__ import annotations
 
 import signal
+import ssl
 
 import httpx
 import pytest
 
-from cloudproc import ADMIN_PASSWORD, running_cloud
+from pki import issue, loopback_server, name
+
+from cloudproc import ADMIN_PASSWORD, free_port, running_cloud
 
 
 @pytest.fixture(scope="module")
-def cloud_proc(tmp_path_factory):
-    with running_cloud(tmp_path_factory.mktemp("identity-cli")) as proc:
+def pki_files(tmp_path_factory) -> dict[str, str]:
+    """A CA, the TLS listener's certificate, a client of the CA and one of another CA."""
+    directory = tmp_path_factory.mktemp("identity-pki")
+    ca, other = issue(name(O="pocketstack", CN="Test CA"), ca=True), issue(name(CN="Other CA"), ca=True)
+    files: dict[str, str] = {}
+    for stem, issued in (("ca", ca), ("server", loopback_server(ca)), ("client", issue(name(CN="carol"), ca)),
+                         ("stranger", issue(name(CN="eve"), other))):
+        files[stem], files[stem + "_key"] = issued.write(directory, stem)
+    return files
+
+
+@pytest.fixture(scope="module")
+def cloud_proc(tmp_path_factory, pki_files):
+    """``pocketstack up`` with its TLS listener asking for client certificates of the CA."""
+    tls = {"POCKETSTACK_TLS_PORT": str(free_port()), "POCKETSTACK_TLS_CERT_FILE": pki_files["server"],
+           "POCKETSTACK_TLS_KEY_FILE": pki_files["server_key"], "POCKETSTACK_TLS_CLIENT_CA_FILE": pki_files["ca"]}
+    with running_cloud(tmp_path_factory.mktemp("identity-cli"), env=tls) as proc:
+        proc.tls_url = f"https://127.0.0.1:{tls['POCKETSTACK_TLS_PORT']}"  # type: ignore[attr-defined]
         yield proc
+
+
+def test_tls_listener(cloud_proc, pki_files):
+    """The same APIs over HTTPS beside the plain port; a certificate of another CA ends
+    the handshake; a client certificate alone (no trusted issuer) authorizes nothing."""
+    def tls_client(who: str) -> httpx.Client:
+        context = ssl.create_default_context(cafile=pki_files["ca"])  # (httpx ignores cert= beside verify=<path>)
+        context.load_cert_chain(pki_files[who], pki_files[who + "_key"])
+        return httpx.Client(verify=context)
+
+    with tls_client("client") as client:
+        assert client.get(cloud_proc.tls_url + "/identity/v3").json()["version"]["id"] == "v3.14"
+        r = client.get(cloud_proc.tls_url + "/identity/v3/projects", headers={"X-Project-Name": "admin",
+                                                                              "X-Project-Domain-Id": "default"})
+        assert r.status_code == 401, r.text
+    with tls_client("stranger") as client:
+        with pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)):
+            client.get(cloud_proc.tls_url + "/identity/v3")
 
 
 def test_openstack_cli_identity_workflow(cloud_proc):

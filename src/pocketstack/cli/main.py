@@ -113,9 +113,11 @@ def _serve_api(settings: config.Settings, with_metadata: bool = False, seed: See
     import uvicorn
 
     from pocketstack.cloud import Cloud
+    from pocketstack.common import tls
     from pocketstack.metadata import server as metadata
 
     metadata_socket = _metadata_listener(settings) if with_metadata else None
+    tls_socket = tls.listen(settings) if settings.tls_port else None
     bridged = processes > 1 and settings.transport_url.startswith("inproc")
     cloud = Cloud(settings, bridge=api_workers.bridge_path(settings) if bridged else None)
     created = prepare(cloud, passwords)
@@ -134,19 +136,25 @@ def _serve_api(settings: config.Settings, with_metadata: bool = False, seed: See
         print(f"  created user {user!r} with password {password!r} (shown once)", flush=True)
     print(f"  clouds.yaml: {settings.effective_clouds_file} (clouds 'pocketstack', 'pocketstack-demo')",
           flush=True)
+    besides = []
     if metadata_socket is not None:
-        beside = metadata.server(metadata.metadata_app(cloud, create_secret=True), settings, beside_another=True)
+        besides.append((metadata.server(metadata.metadata_app(cloud, create_secret=True), settings,
+                                        beside_another=True), metadata_socket))
         print(f"  metadata API: http://{settings.metadata_listen}:{settings.metadata_listen_port}", flush=True)
+    if tls_socket is not None:
+        besides.append((metadata.Beside(tls.config(app, settings)), tls_socket))
+        print(f"  TLS listener: https://{settings.host}:{settings.tls_port}"
+              f"{' (client certificates)' if settings.tls_client_ca_file else ''}", flush=True)
     workers = api_workers.ApiWorkers(settings, api_socket, processes - 1)
     print(f"  API served by {processes} process{'es' if processes > 1 else ''} (--api-workers)", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
                                            timeout_keep_alive=int(settings.client_socket_timeout)))
     workers.start(lambda: server.started)
     try:
-        if metadata_socket is None:
+        if not besides:
             server.run(sockets=[api_socket])
         else:
-            metadata.run_beside(server, beside, metadata_socket, [api_socket])
+            metadata.run_beside(server, besides, [api_socket])
     except KeyboardInterrupt:
         # uvicorn re-raises the signal once its graceful shutdown has finished.
         pass

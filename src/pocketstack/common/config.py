@@ -133,6 +133,19 @@ class Settings:
     # assertion as headers named `federation_header_prefix` + attribute.
     federation_trusted_proxies: str = ""
     federation_header_prefix: str = "X-Federation-"
+    # The API's TLS listener (docs/identity.md "X.509 client certificates"; 0: off, the
+    # default): the same APIs over HTTPS on `tls_port`, with this server certificate and
+    # key (PEM); with `tls_client_ca_file` (PEM bundle) it asks for client certificates
+    # and admits only those these CAs issued, which sign in through federation's `x509`
+    # protocol.  `tokenless_trusted_issuers` (`;`-separated issuer DNs, RFC 4514 form as
+    # mod_ssl's SSL_CLIENT_I_DN; empty: none) and `tokenless_protocol` are Keystone's
+    # `[tokenless_auth] trusted_issuer` and `protocol`.
+    tls_port: int = 0
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
+    tokenless_trusted_issuers: str = ""
+    tokenless_protocol: str = "x509"
     # Dashboard (docs/dashboard.md): seconds a login session survives without a request
     # (it ends anyway when its token expires, after `token_expiration`).
     dashboard_idle_timeout: float = 1800.0

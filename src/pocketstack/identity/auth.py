@@ -197,7 +197,7 @@ class TokenManager:
             if trust.expires_at:
                 expires_at = min(expires_at, trust.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
         else:
-            scope_type, scope_id = self._resolve_scope(scope, user_id)
+            scope_type, scope_id = self.resolve_scope(scope, user_id)
         payload = TokenPayload(user_id=user_id, methods=receipts.method_order(passed),
                                expires_at=expires_at,
                                scope_type=scope_type, scope_id=scope_id, audit_ids=audit_ids,
@@ -402,7 +402,7 @@ class TokenManager:
             raise errors.ApplicationCredentialExpired()
         return cred
 
-    def _resolve_scope(self, scope, user_id: str) -> tuple[int, str | None]:
+    def resolve_scope(self, scope, user_id: str) -> tuple[int, str | None]:
         with self.db.session(readonly=True) as s:
             if scope in (None, "unscoped"):
                 user = s.get(m.User, user_id)

@@ -327,9 +327,11 @@ class FederationManager:
             raise errors.IdentityProviderDisabled(idp_id=idp_id)
         return idp
 
-    def authenticate(self, idp_id: str, protocol_id: str, assertion: Mapping[str, str]) -> FederatedLogin:
-        """Map ``assertion`` through the protocol's mapping and sign its user in:
-        403 for a disabled provider, 401 when the mapping yields no one."""
+    def evaluate(self, idp_id: str, protocol_id: str, assertion: Mapping[str, str]) -> tuple[
+            m.IdentityProvider, Mapped, list[str], str]:
+        """Map ``assertion`` through the protocol's mapping (Keystone's ``evaluate``):
+        the provider, what the rules yield, the group ids (each checked) and the
+        mapping's schema version; 403 for a disabled provider, 401 when nothing maps."""
         with self.db.session(readonly=True) as s:
             idp = self.check_enabled(s, idp_id)
             protocol = self.load_protocol(s, idp_id, protocol_id)
@@ -346,8 +348,14 @@ class FederationManager:
             group_ids = self._group_ids(mapped, mapping.id)
         except errors.BadRequest as error:
             raise errors.FederatedAuthFailed(reason=error.message) from None
+        return idp, mapped, group_ids, version
+
+    def authenticate(self, idp_id: str, protocol_id: str, assertion: Mapping[str, str]) -> FederatedLogin:
+        """Map ``assertion`` (:meth:`evaluate`) and sign its user in: a local user, or
+        the shadow user of an ephemeral one, its projects provisioned."""
+        idp, mapped, group_ids, version = self.evaluate(idp_id, protocol_id, assertion)
         if mapped.user["type"] != EPHEMERAL:
-            return FederatedLogin(user_id=self._local_user(mapped.user).id)
+            return FederatedLogin(user_id=self.local_user(mapped.user).id)
         user = self._prepare_user(mapped.user, idp.domain_id, assertion)
         roles = self._check_project_roles(mapped.projects, user["domain"]["id"], idp_id)
         user_id = self._shadow(idp_id, protocol_id, user)
@@ -372,7 +380,7 @@ class FederationManager:
                     found[group.id] = None
         return list(found)
 
-    def _local_user(self, ref: dict) -> m.User:
+    def local_user(self, ref: dict) -> m.User:
         """A ``local`` user: one that exists, by id or by name in a domain."""
         with self.db.session(readonly=True) as s:
             if ref.get("id"):

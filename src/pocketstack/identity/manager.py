@@ -30,6 +30,7 @@ from pocketstack.identity.revoke import RevokeManager
 from pocketstack.identity.tokens import Formatter, TokenFormatter
 from pocketstack.identity.trusts import TrustManager
 from pocketstack.identity.users import UserManager
+from pocketstack.identity.x509 import Tokenless, split_issuers
 
 
 class Identity:
@@ -69,6 +70,7 @@ class Identity:
                                        receipt_expiration=settings.receipt_expiration),
                                    ReceiptFormatter(self.receipt_keys))
         self.ec2tokens = Ec2TokenIssuer(self)
+        self.tokenless = Tokenless(self, split_issuers(settings.tokenless_trusted_issuers), settings.tokenless_protocol)
 
     def _token_formatter(self) -> Formatter:
         if isinstance(self.keys, KeyRepository):

@@ -13,6 +13,7 @@ from pocketstack.common.health import Check, task_running
 from pocketstack.common.service import Counted, Service
 from pocketstack.identity.models import Project, User
 from pocketstack.identity.policies import RULES
+from pocketstack.identity.x509 import client_attributes
 
 LOG = logging.getLogger(__name__)
 PRUNE_INTERVAL = 600  # seconds between sweeps of expired revocation events
@@ -31,7 +32,9 @@ class IdentityService(Service):
 
     def app(self):
         from pocketstack.identity.api import build_router
-        return self.api(build_router(self.manager), keystone_format)
+        tokenless = self.manager.tokenless
+        return self.api(build_router(self.manager), keystone_format, validate_tokenless=lambda req: tokenless.context(
+            client_attributes(req.raw.scope), req.headers))
 
     async def start(self) -> None:
         self._pruner = asyncio.create_task(self._prune_revocations())

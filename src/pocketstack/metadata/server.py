@@ -47,31 +47,33 @@ def listen(settings: Settings) -> socket.socket:
 def server(app: Starlette, settings: Settings, beside_another: bool = False) -> uvicorn.Server:
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
                             timeout_keep_alive=int(settings.client_socket_timeout))
-    return _Beside(config) if beside_another else uvicorn.Server(config)
+    return Beside(config) if beside_another else uvicorn.Server(config)
 
 
-class _Beside(uvicorn.Server):
-    """A server running beside the process's main one, which alone handles signals and
-    tells this one when to stop."""
+class Beside(uvicorn.Server):
+    """A server running beside the process's main one (the metadata API, the TLS
+    listener), which alone handles signals and tells this one when to stop."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
 
 
-def run_beside(main: uvicorn.Server, metadata: uvicorn.Server, sock: socket.socket,
+def run_beside(main: uvicorn.Server, besides: list[tuple[uvicorn.Server, socket.socket]],
                main_sockets: list[socket.socket] | None = None) -> None:
-    """Run ``main`` (on ``main_sockets`` if given) and the metadata server in one loop
-    (the one ``main.run()`` would make: uvloop where installed) until ``main`` stops."""
+    """Run ``main`` (on ``main_sockets`` if given) and the servers beside it, each on its
+    socket, in one loop (the one ``main.run()`` would make: uvloop where installed)
+    until ``main`` stops."""
     with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:
-        runner.run(_serve_beside(main, metadata, sock, main_sockets))
+        runner.run(_serve_beside(main, besides, main_sockets))
 
 
-async def _serve_beside(main: uvicorn.Server, metadata: uvicorn.Server, sock: socket.socket,
+async def _serve_beside(main: uvicorn.Server, besides: list[tuple[uvicorn.Server, socket.socket]],
                         main_sockets: list[socket.socket] | None) -> None:
-    task = asyncio.create_task(metadata.serve(sockets=[sock]))
+    tasks = [asyncio.create_task(other.serve(sockets=[sock])) for other, sock in besides]
     try:
         await main.serve(sockets=main_sockets)
     finally:
-        metadata.should_exit = True
-        await task
+        for other, _ in besides:
+            other.should_exit = True
+        await asyncio.gather(*tasks)

@@ -61,6 +61,13 @@ class TokenValidator(Protocol):
     def __call__(self, token: str) -> RequestContext: ...
 
 
+class TokenlessValidator(Protocol):
+    """A request without a token that may carry its own proof (Keystone's X.509
+    tokenless authorization): its context, or None when it carries none."""
+
+    def __call__(self, api_request: ApiRequest) -> RequestContext | None: ...
+
+
 class RequestFaults(Protocol):
     """Fault injection (pocketstack/faults): may delay the request, or raise the error
     to answer instead, or drop the connection."""
@@ -104,6 +111,8 @@ class ServiceSpec:
     faults: RequestFaults | None = None
     # The service's type in the catalog: what application credentials' access rules name.
     service_type: str = ""
+    # Who a request without a token is, when it can tell (Identity: X.509 tokenless).
+    validate_tokenless: TokenlessValidator | None = None
 
 
 def _to_response(route: RouteSpec, result: Any) -> Response:
@@ -118,7 +127,11 @@ def _authenticate(spec: ServiceSpec, public: bool, api_request: ApiRequest) -> N
     """Validate the token into the request's context (401 without one unless ``public``).
     Runs in a worker thread: validation reads the database."""
     token = api_request.headers.get("x-auth-token")
-    context = spec.validate_token(token) if token else None
+    context: RequestContext | None
+    if token:
+        context = spec.validate_token(token)
+    else:
+        context = spec.validate_tokenless(api_request) if spec.validate_tokenless else None
     if context is None and not public:
         raise errors.Unauthorized("The request you have made requires authentication.")
     if context is not None and context.access_rules is not None and not permits(

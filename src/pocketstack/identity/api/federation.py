@@ -16,6 +16,7 @@ from pocketstack.identity import errors
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body
 from pocketstack.identity.manager import Identity
+from pocketstack.identity.x509 import client_attributes
 
 FED = "/v3/OS-FEDERATION"
 IDPS = FED + "/identity_providers"
@@ -27,8 +28,12 @@ MAPPING = MAPPINGS + "/{mapping_id}"
 
 
 def assertion_of(identity: Identity, req: ApiRequest) -> dict[str, str]:
-    """The identity provider's attributes a trusted front proxy sent with ``req`` (none
-    from anyone else)."""
+    """The identity provider's attributes: on the TLS listener, mod_ssl's of the verified
+    client certificate (identity/x509.py); elsewhere those a trusted front proxy sent
+    with ``req`` (none from anyone else)."""
+    certificate = client_attributes(req.raw.scope)
+    if certificate is not None:
+        return certificate
     peer = req.raw.client.host if req.raw.client else None
     return identity.federation.assertions.read(req.headers.items(), peer)
 
