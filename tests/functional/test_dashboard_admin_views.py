@@ -52,13 +52,19 @@ def test_rings_and_dispersion_pages(api, admin, member, admin_token):
     container = unique("disp")
     assert api.request("PUT", f"{account}/{container}", admin_token).status_code in (201, 202)
     assert api.request("PUT", f"{account}/{container}/o", admin_token, content=b"x").status_code == 201
+    # The page shows the report the API gives (the worker's long-lived cloud may hold
+    # other tests' objects with copies removed on purpose: the figures, not a clean bill).
+    report = api.request("GET", f"{OBJ}/dispersion?sample=1000", admin_token).json()["dispersion"]
     page = admin.get("/admin/dispersion?sample=1000")
     assert page.status_code == 200
     for kind in ("container", "object"):
         card = page.text.split(f'data-dispersion="{kind}"')[1].split("</section>")[0]
         found = re.search(r"<dd data-found>(\d+) of (\d+)", card)
-        assert int(found.group(2)) > 0 and found.group(1) == found.group(2), card
-        assert "data-missing" not in card
+        expected = report[kind]
+        assert expected["queried"] > 0 and (int(found.group(1)), int(found.group(2))) == (
+            expected["copies_found"], expected["copies_expected"]), card
+        missing = sorted(str(k) for k in expected["missing"] if int(k) > 0)
+        assert sorted(re.findall(r'data-missing="(\d+)"', card)) == missing
     assert admin.get("/admin/dispersion?sample=nope").status_code == 400
     for path in ("/admin/rings", "/admin/dispersion"):
         refused = member.get(path)
@@ -109,11 +115,13 @@ def test_instance_ha_history_of_a_failed_host(api, admin, member, admin_token, s
     assert refused.status_code == 400 and "bogus" in refused.text
 
 
-def _walk_both_ways(browser, path: str, attribute: str, expected: list[str], limit: int = 2,
+def _walk_both_ways(browser, path: str, attribute: str, expected: list[str], limit: int | None = None,
                     query: str = "") -> None:
-    """Next from the first page to the last covers ``expected`` exactly, ``limit`` a page;
-    Previous from the last comes back through the same pages (the list's ``query`` kept
-    throughout)."""
+    """Next from the first page to the last covers ``expected`` exactly, ``limit`` a page
+    (by default at least 2 and about 20 pages: the worker's long-lived cloud holds every
+    earlier test's projects and users); Previous from the last comes back through the same
+    pages (the list's ``query`` kept throughout)."""
+    limit = limit or max(2, -(-len(expected) // 20))
     def shown(text: str) -> list[str]:
         return re.findall(rf'\s{attribute}="([^"]*)"', text)
 
@@ -127,7 +135,7 @@ def _walk_both_ways(browser, path: str, attribute: str, expected: list[str], lim
         pages.append(shown(text))
         url = link(text, "next")
         assert url is None or query in url, url
-        assert len(pages) < 100
+        assert len(pages) <= len(expected) + 1
     assert all(1 <= len(p) <= limit for p in pages), (path, pages)
     assert sorted(n for p in pages for n in p) == sorted(expected), path
     back = pages[:-1]

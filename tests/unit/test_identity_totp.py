@@ -63,4 +63,5 @@ def test_rules_satisfied_and_required_methods():
     assert satisfied(rules, {"password", "totp", "token"})
     assert required_methods(rules, {"password"}) == [["totp", "password"]]
     assert method_order(["password", "token", "password", "totp"]) == ["totp", "token", "password"]
-    assert method_order(["mapped", "password"]) == ["password", "mapped"]
+    assert method_order(["mapped", "password"]) == ["mapped", "password"]  # Keystone: mapped's bit is higher
+    assert method_order(["oauth1", "password"]) == ["password", "oauth1"]  # a name unknown here comes last

@@ -51,8 +51,11 @@ class Dashboard:
     templates: Environment = field(init=False)
 
     def __post_init__(self) -> None:
+        # ``finalize``: a field the API gives as null (a snapshot, backup or image without a
+        # name) shows as nothing, not as the word "None".
         self.templates = Environment(loader=PackageLoader("pocketstack.dashboard", "templates"),
-                                     autoescape=select_autoescape(default=True, default_for_string=True))
+                                     autoescape=select_autoescape(default=True, default_for_string=True),
+                                     finalize=lambda value: "" if value is None else value)
         self.templates.globals["prefix"] = self.prefix
 
     @property
