@@ -133,6 +133,10 @@ class Settings:
     # assertion as headers named `federation_header_prefix` + attribute.
     federation_trusted_proxies: str = ""
     federation_header_prefix: str = "X-Federation-"
+    # The OpenID Connect front end (docs/identity.md): a TOML file with a table per
+    # identity provider id (issuer, audience, discovery or JWKS URL, introspection) whose
+    # `openid` protocol takes bearer access tokens; empty: none.
+    federation_oidc_file: str = ""
     # Dashboard (docs/dashboard.md): seconds a login session survives without a request
     # (it ends anyway when its token expires, after `token_expiration`).
     dashboard_idle_timeout: float = 1800.0
