@@ -187,6 +187,8 @@ class OidcVerifier:
             raise _invalid(f"signature algorithm {alg!r} is not accepted (only {', '.join(p.algorithms)})")
         kid = header.get("kid")
         key = self._signing_key(kid if isinstance(kid, str) else None)
+        if not _fits(key, alg):
+            raise _invalid(f"key {key.key_id!r} of identity provider {p.idp_id} is not a signing key for {alg}")
         try:
             return jwt.decode(token, key.key, algorithms=[alg], audience=p.audience, issuer=p.issuer, leeway=p.leeway,
                               options={"require": ["exp", "iss", "aud"]})
@@ -230,6 +232,16 @@ class OidcVerifier:
         claims.pop("active")
         claims.setdefault("iss", p.issuer)
         return claims
+
+
+def _fits(key: jwt.PyJWK, alg: str) -> bool:
+    """Whether ``key`` (a JWK) signs with ``alg``: RSA keys for RS*/PS*, elliptic-curve
+    and Edwards keys for the algorithm of their curve, never an encryption key."""
+    if key.public_key_use not in (None, "sig"):
+        return False
+    if key.key_type == "RSA":
+        return alg[:2] in ("RS", "PS")
+    return key.key_type in ("EC", "OKP") and key.algorithm_name == alg
 
 
 def _find(keys: jwt.PyJWKSet, kid: str | None) -> jwt.PyJWK | None:
