@@ -146,6 +146,10 @@ class Settings:
     tls_client_ca_file: str = ""
     tokenless_trusted_issuers: str = ""
     tokenless_protocol: str = "x509"
+    # The OpenID Connect front end (docs/identity.md): a TOML file with a table per
+    # identity provider id (issuer, audience, discovery or JWKS URL, introspection) whose
+    # `openid` protocol takes bearer access tokens; empty: none.
+    federation_oidc_file: str = ""
     # Dashboard (docs/dashboard.md): seconds a login session survives without a request
     # (it ends anyway when its token expires, after `token_expiration`).
     dashboard_idle_timeout: float = 1800.0

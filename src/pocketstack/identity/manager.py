@@ -23,6 +23,7 @@ from pocketstack.identity.errors import ProjectNotFound
 from pocketstack.identity.federation import FederationManager, TrustedAssertions
 from pocketstack.identity.keys import TOKEN_KEY_DIRECTORIES, KeyRepository, token_key_repository
 from pocketstack.identity.limits import LimitManager
+from pocketstack.identity.oidc import OidcFrontEnd
 from pocketstack.identity.policy_store import PolicyStore
 from pocketstack.identity.receipts import ReceiptFormatter
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID, ResourceManager
@@ -63,6 +64,7 @@ class Identity:
             settings.data_dir / TOKEN_KEY_DIRECTORIES["fernet"], settings.max_active_keys)
         self.federation = FederationManager(db, self, TrustedAssertions.from_settings(
             settings.federation_header_prefix, settings.federation_trusted_proxies))
+        self.oidc = OidcFrontEnd.from_file(settings.federation_oidc_file)
         self.tokens = TokenManager(db, self, self._token_formatter(), settings.token_expiration,
                                    settings.verified_secret_ttl, AuthSettings(
                                        methods=tuple(settings.auth_method_list),

@@ -159,9 +159,14 @@ class FederationApi:
     def auth(self, req: ApiRequest) -> Response:
         """An unscoped token for the assertion that came with the request, through the
         protocol's mapping; its ``methods`` are the protocol (Keystone's dedicated URL)."""
-        protocol_id = req.path_params["protocol_id"]
+        idp_id, protocol_id = req.path_params["idp_id"], req.path_params["protocol_id"]
         auth = {"identity": {"methods": [protocol_id], protocol_id: {
-            "identity_provider": req.path_params["idp_id"], "protocol": protocol_id}}}
-        vt = self.identity.tokens.authenticate(auth, assertion=assertion_of(self.identity, req))
+            "identity_provider": idp_id, "protocol": protocol_id}}}
+        # An identity provider of the OpenID Connect front end: its bearer token's claims
+        # (identity/oidc.py, mod_auth_openidc's part); any other: a trusted proxy's headers.
+        oidc = self.identity.oidc
+        assertion = (oidc.assertion(idp_id, req.headers.get("authorization")) if oidc.handles(idp_id, protocol_id)
+                     else assertion_of(self.identity, req))
+        vt = self.identity.tokens.authenticate(auth, assertion=assertion)
         return json_response(self.identity.tokens.render(vt, catalog=False), status=201,
                              headers={"X-Subject-Token": vt.token})
