@@ -107,7 +107,7 @@ class QemuDriver(Driver):
         self.shutdown_timeout = shutdown_timeout
         self.detach_timeout = detach_timeout
         self.vnc_listen = vnc_listen
-        #: MiB/s a live migration may use, memory and each disk mirror (0: no cap)
+        #: MiB/s a live migration's memory copy may use (0: no cap)
         self.live_migration_bandwidth = live_migration_bandwidth
         self.rescue_image_ref = rescue_image_ref
         #: plugs the guests' NICs (None: guests get none, whatever ports they have)

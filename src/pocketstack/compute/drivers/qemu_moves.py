@@ -178,10 +178,10 @@ def _live(source: QemuDriver, guest: GuestDef, dest: QemuDriver, sockets: Path, 
     started = time.monotonic()
     prepare_incoming(dest, guest, home, sockets / "nbd.sock")
     jobs: list[str] = []
-    bandwidth = source.live_migration_bandwidth << 20  # MiB/s, 0: none
+    bandwidth = source.live_migration_bandwidth << 20  # of the memory copy (a mirror's cap counts its zeros)
     try:
         for disk in mirrored:
-            jobs.append(_mirror(source, instance_id, disk, sockets / "nbd.sock", bandwidth))
+            jobs.append(_mirror(source, instance_id, disk, sockets / "nbd.sock"))
         _wait_ready(source, instance_id, jobs, steer)
         synced = time.monotonic()
         source._qmp_cmd(instance_id, "migrate-set-capabilities", {"capabilities": [
@@ -270,16 +270,15 @@ def _carry_console(source_log: Path, dest_log: Path) -> None:
         f.write(history + own)
 
 
-def _mirror(source: QemuDriver, instance_id: str, disk: DiskDef, nbd: Path, speed: int) -> str:
-    """Start mirroring ``disk`` into the destination's NBD export of it, at most ``speed``
-    bytes/s (0: as fast as it goes); returns the job."""
+def _mirror(source: QemuDriver, instance_id: str, disk: DiskDef, nbd: Path) -> str:
+    """Start mirroring ``disk`` into the destination's NBD export of it; returns the job."""
     target, job = f"mig-{disk.name}", f"mirror-{disk.name}"
     source._qmp_cmd(instance_id, "blockdev-add", {
         "driver": "nbd", "node-name": target, "export": disk.name,
         "server": {"type": "unix", "path": str(nbd)}})
     source._qmp_cmd(instance_id, "blockdev-mirror", {
         "job-id": job, "device": disk.name, "target": target, "sync": "full", "copy-mode": "write-blocking",
-        "auto-finalize": True, "auto-dismiss": True, **({"speed": speed} if speed else {})})
+        "auto-finalize": True, "auto-dismiss": True})
     return job
 
 
