@@ -372,15 +372,20 @@ def recover_live_migration(source: QemuDriver, instance_id: str, dest: QemuDrive
 
 
 def _roll_back(source: QemuDriver, instance_id: str, dest: QemuDriver, jobs: list[str], was: str) -> None:
-    """Back to the guest running on the source alone: QEMU's migration cancelled, the
-    mirrors dropped (``force``: the target is thrown away), the destination QEMU ended and
-    its directory removed, the source's vCPUs running again if they were."""
+    """Back to the guest running on the source alone: QEMU's migration cancelled (past its
+    ``cancelling``), the mirrors dropped (``force``: the target is thrown away), the
+    destination QEMU ended and its directory removed, the source's vCPUs running again if
+    they were."""
+    deadline = time.monotonic() + 30
     with contextlib.suppress(QmpError):
         source._qmp_cmd(instance_id, "migrate_cancel")
+        # QEMU's own ``cancelling`` until its migration thread has let go of the guest
+        while source._qmp_cmd(instance_id, "query-migrate").get("status") == "cancelling" \
+                and time.monotonic() < deadline:
+            time.sleep(0.02)
     for job in jobs:
         with contextlib.suppress(QmpError):
             source._qmp_cmd(instance_id, "block-job-cancel", {"device": job, "force": True})
-    deadline = time.monotonic() + 30
     with contextlib.suppress(QmpError):
         while set(jobs) & set(_jobs(source, instance_id)) and time.monotonic() < deadline:
             time.sleep(0.05)
