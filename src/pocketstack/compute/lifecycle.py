@@ -138,8 +138,8 @@ class ComputeManager:
         self.network = network  # -> the network service's manager, None when there is none
         self.block_devices = block_devices
         self.faults = faults  # fault injection's fail points (a build's spawn is one)
-        # The live migrations this process runs (or is about to), by instance: how an abort
-        # or a forced completion reaches the driver moving the guest.
+        # The live migrations this process runs (or is about to), by migration id: how an
+        # abort or a forced completion reaches the driver moving the guest.
         self._moves: dict[str, MoveControl] = {}
         self._moves_lock = threading.Lock()
 
@@ -811,21 +811,19 @@ class ComputeManager:
         Nowhere to go (or the server's own host named, from 2.34): the migration ends in
         ``error`` and the server stays where it is, as it was; aborted
         (:meth:`live_migration_abort`) before the switch-over: the same, ``cancelled``."""
-        control = self._move_control(instance_id)  # before the instance is read: see live_migration_abort
+        inst = load(self.db, instance_id)
+        migration = inst.migration or {}
+        if inst.task_state != st.MIGRATING or not migration.get("id"):
+            return
+        with self._moves_lock:  # an abort or force cast that came first may have made it
+            control = self._moves.setdefault(migration["id"], MoveControl())
         try:
-            self._live_migrate(load(self.db, instance_id), control, action_id)
+            self._live_migrate(inst, migration, control, action_id)
         finally:
             with self._moves_lock:
-                self._moves.pop(instance_id, None)
+                self._moves.pop(migration["id"], None)
 
-    def _move_control(self, instance_id: str) -> MoveControl:
-        with self._moves_lock:
-            return self._moves.setdefault(instance_id, MoveControl())
-
-    def _live_migrate(self, inst: Instance, control: MoveControl, action_id: str | None) -> None:
-        if inst.task_state != st.MIGRATING or not inst.migration:
-            return
-        migration = inst.migration
+    def _live_migrate(self, inst: Instance, migration: dict, control: MoveControl, action_id: str | None) -> None:
         with self.actions.event(action_id, "compute_live_migration", inst.host):
             self.placement.move(inst.id, migration["id"])
             try:
@@ -875,9 +873,9 @@ class ComputeManager:
     def _running_move(self, instance_id: str, migration_id: str, action_id: str | None,
                       event: str) -> MoveControl | None:
         """The control of the live migration ``migration_id`` of the instance, registered
-        if its move has not started yet (under the lock, with the instance read after:
-        the move either sees the request or has not let go of the instance yet, so a
-        request never outlives its move); None when that migration is over."""
+        if its move has not started yet (the instance read under the lock, which the move
+        takes to drop its control once it has let go of the instance: a request never
+        outlives its move); None when that migration is over."""
         with self._moves_lock:
             try:
                 inst = load(self.db, instance_id)
@@ -886,7 +884,7 @@ class ComputeManager:
             if inst.task_state != st.MIGRATING or (inst.migration or {}).get("id") != migration_id:
                 LOG.info("%s of live migration %s of %s: not in progress", event, migration_id, instance_id)
                 return None
-            control = self._moves.setdefault(instance_id, MoveControl())
+            control = self._moves.setdefault(migration_id, MoveControl())
         with self.actions.event(action_id, event, inst.host):
             return control
 
