@@ -34,6 +34,15 @@ def evac_zone(api):
     retire(api, nodes)
 
 
+@pytest.fixture()
+def pair(api):
+    """Two fresh hosts of a test's own: a live migration always has somewhere to go."""
+    name = unique("livezone")
+    nodes = add_hosts(api, name, [4, 4])
+    yield name, [n.host for n in nodes]
+    retire(api, nodes)
+
+
 def boot_in(api, admin_token, zone_name: str, image, flavor) -> tuple[dict, str]:
     """An ACTIVE server of a fresh member in ``zone_name``."""
     member = new_member(api, admin_token)
@@ -347,38 +356,141 @@ def test_host_status_follows_the_servers_compute_service(api, admin_token, evac_
     assert status() == "UP" and status(member["token"]) is None
 
 
-def test_server_migrations_in_progress(api, admin_token, zone, server):
-    """``/servers/{id}/migrations`` lists a live migration while it runs (the destination's
-    fake hypervisor slowed down to see it); force_complete is accepted, abort refused (a
-    fake move cannot stop half-way); once done the list is empty and the rest 404/409."""
+def slow_moves(api, zone, seconds: float) -> None:
+    """Make a live migration from the zone's fake hosts take ``seconds`` unless forced."""
     compute = api.cloud.service("compute").compute
     for host in zone[1]:
-        compute.hosts.driver(host).delay = 1.5
+        compute.hosts.driver(host).move_time = seconds
+
+
+def running_migration(api, admin_token, server_id) -> dict:
+    for _ in range(100):
+        running = call(api, "GET", f"/servers/{server_id}/migrations", admin_token, version="2.59").json()["migrations"]
+        if running:
+            return running[0]
+    raise AssertionError("no live migration seen running")
+
+
+def test_server_migrations_in_progress_and_force_complete(api, admin_token, pair, image, flavor):
+    """``/servers/{id}/migrations`` lists a live migration while it runs (a fake move
+    made to take a minute unless forced); force_complete is Nova's: admin only, 2.22+,
+    the migration of an ACTIVE server (409 otherwise), unknown 400 -- and it ends the
+    move at once; once done the list is empty and the rest 404/409."""
+    member, server = boot_in(api, admin_token, pair[0], image, flavor)
+    source = host_of(api, admin_token, server)
+    slow_moves(api, pair, 60)
     try:
         assert act(api, admin_token, server, {"os-migrateLive": LIVE}).status_code == 202
         base = f"/servers/{server}/migrations"
-        running = []
-        for _ in range(100):
-            running = call(api, "GET", base, admin_token, version="2.59").json()["migrations"]
-            if running:
-                break
-        assert [m["status"] for m in running] == ["running"] and running[0]["server_uuid"] == server
-        mid = running[0]["id"]
+        running = running_migration(api, admin_token, server)
+        assert running["status"] == "running" and running["server_uuid"] == server
+        mid = running["id"]
         shown = call(api, "GET", f"{base}/{mid}", admin_token, version="2.59").json()["migration"]
-        assert shown["uuid"] == running[0]["uuid"] and shown["memory_total_bytes"] == 0
-        r = call(api, "POST", f"{base}/{mid}/action", admin_token, version="2.22", json={"force_complete": None})
+        assert shown["uuid"] == running["uuid"] and shown["memory_total_bytes"] == 0
+        force = {"force_complete": None}
+        assert call(api, "POST", f"{base}/{mid}/action", admin_token, version="2.21", json=force).status_code == 404
+        assert call(api, "POST", f"{base}/{mid}/action", member["token"], version="2.22",
+                    json=force).status_code == 403
+        assert call(api, "POST", f"{base}/{mid}/action", admin_token, version="2.22",
+                    json={"force_complete": 1}).status_code == 400
+        r = call(api, "POST", f"{base}/0/action", admin_token, version="2.22", json=force)
+        assert r.status_code == 400 and "Migration 0 not found for instance" in r.json()["badRequest"]["message"]
+        r = call(api, "POST", f"{base}/{mid}/action", admin_token, version="2.22", json=force)
         assert r.status_code == 202, r.text
-        r = call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.24")
-        assert r.status_code == 400 and "Cannot abort live migration" in r.json()["badRequest"]["message"]
     finally:
-        for host in zone[1]:
-            compute.hosts.driver(host).delay = 0.0
-    wait(api, admin_token, server)
+        slow_moves(api, pair, 0.0)
+    moved = wait(api, admin_token, server)[SRV_HOST]
+    assert moved in set(pair[1]) - {source}
+    actions = call(api, "GET", f"/servers/{server}/os-instance-actions", admin_token).json()["instanceActions"]
+    assert [a["action"] for a in actions][:2] == ["live_migration_force_complete", "live-migration"]
     assert call(api, "GET", base, admin_token, version="2.23").json() == {"migrations": []}
     r = call(api, "GET", f"{base}/{mid}", admin_token, version="2.23")
     assert r.status_code == 404 and "is not found for server" in r.json()["itemNotFound"]["message"]
+    assert call(api, "POST", f"{base}/{mid}/action", admin_token, version="2.22", json=force).status_code == 409
     assert call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.24").status_code == 409
     assert call(api, "GET", base, admin_token, version="2.22").status_code == 404  # listing from 2.23
+
+    # A paused server's migration cannot be forced (Nova wants it ACTIVE).
+    assert act(api, admin_token, server, {"pause": None}).status_code == 202
+    assert wait(api, admin_token, server)["status"] == "PAUSED"
+    slow_moves(api, pair, 60)
+    try:
+        assert act(api, admin_token, server, {"os-migrateLive": LIVE}).status_code == 202
+        paused = running_migration(api, admin_token, server)
+        r = call(api, "POST", f"{base}/{paused['id']}/action", admin_token, version="2.22", json=force)
+        assert r.status_code == 409 and "vm_state paused" in r.json()["conflictingRequest"]["message"]
+        # The finished migration of this server, another than the running one: 400.
+        r = call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.24")
+        assert r.status_code == 400 and "is completed" in r.json()["badRequest"]["message"]
+        assert call(api, "DELETE", f"{base}/{paused['id']}", admin_token, version="2.24").status_code == 202
+    finally:
+        slow_moves(api, pair, 0.0)
+    shown = wait(api, admin_token, server)
+    assert (shown["status"], shown[SRV_HOST]) == ("PAUSED", moved)
+
+
+def test_abort_a_live_migration(api, admin_token, pair, image, flavor):
+    """Abort (2.24, admin) of a running live migration: 202, and the move is rolled back
+    -- the server ACTIVE on its source, its allocation there only, the migration
+    ``cancelled``, nothing left on the destination.  Unknown migration 404, not migrating
+    409, earlier microversions 404."""
+    placement = api.cloud.service("placement").manager
+    compute = api.cloud.service("compute").compute
+    member, server = boot_in(api, admin_token, pair[0], image, flavor)
+    source = host_of(api, admin_token, server)
+    base = f"/servers/{server}/migrations"
+    slow_moves(api, pair, 60)
+    try:
+        assert act(api, admin_token, server, {"os-migrateLive": LIVE}).status_code == 202
+        running = running_migration(api, admin_token, server)
+        mid = running["id"]
+        r = call(api, "DELETE", f"{base}/0", admin_token, version="2.24")
+        assert r.status_code == 404 and "Migration 0 not found for instance" in r.json()["itemNotFound"]["message"]
+        assert call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.65").status_code == 202
+        assert call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.23").status_code == 404
+        assert call(api, "DELETE", f"{base}/{mid}", member["token"], version="2.24").status_code == 403
+    finally:
+        slow_moves(api, pair, 0.0)
+    shown = wait(api, admin_token, server)
+    assert (shown["status"], shown[SRV_HOST]) == ("ACTIVE", source)
+    assert [h for h in pair[1] if server in compute.hosts.driver(h).guests()] == [source]
+    assert list(placement.get_allocations(server)) == [
+        next(n for n in compute.hosts.list() if n.host == source).id]
+    record = call(api, "GET", f"/os-migrations?instance_uuid={server}", admin_token,
+                  version="2.59").json()["migrations"][0]
+    assert (record["uuid"], record["status"]) == (running["uuid"], "cancelled")
+    assert call(api, "GET", "/os-migrations?status=cancelled", admin_token).json()["migrations"]
+    actions = call(api, "GET", f"/servers/{server}/os-instance-actions", admin_token).json()["instanceActions"]
+    assert [a["action"] for a in actions][:2] == ["live_migration_cancel", "live-migration"]
+    r = call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.24")
+    assert r.status_code == 409 and "task_state None" in r.json()["conflictingRequest"]["message"]
+
+
+def test_a_restarted_source_gives_up_a_live_migration_it_left(api, admin_token, zone, server):
+    """A host process that died mid-move (Nova's ``_reset_live_migration``): its
+    recovery leaves the guest on the host that runs it -- the source here, its
+    half-made copy on the destination removed -- the migration ``error``."""
+    from pocketstack.compute import states as st
+    from pocketstack.compute.transitions import load, transition
+
+    compute = api.cloud.service("compute").compute
+    source = host_of(api, admin_token, server)
+    dest = next(h for h in zone[1] if h != source)
+    inst = load(compute.db, server)
+    migration_id = unique("mig")
+    assert transition(compute.db, server, {"task_state": None}, {
+        "task_state": st.MIGRATING, "migration": {"id": migration_id, "source_host": source, "type": "live-migration",
+                                                  "host": None, "dest_host": dest}})
+    compute.migration_records.start(inst, migration_id, inst.flavor_id, "admin", "live-migration")
+    with compute.manager._guest_spec(inst, inst.flavor, inst.guest) as spec:
+        compute.hosts.driver(dest).spawn(spec)  # the half-made copy
+    compute.manager.recover(load(compute.db, server))
+    shown = wait(api, admin_token, server)
+    assert (shown["status"], shown[SRV_HOST]) == ("ACTIVE", source)
+    assert server not in compute.hosts.driver(dest).guests() and server in compute.hosts.driver(source).guests()
+    record = call(api, "GET", f"/os-migrations?instance_uuid={server}", admin_token,
+                  version="2.59").json()["migrations"][0]
+    assert (record["uuid"], record["status"]) == (migration_id, "error")
 
 
 def test_changes_windows_2_58_to_2_66(api, admin_token, zone, server):

@@ -191,6 +191,9 @@ class Settings:
     qemu_hosts: int = 1
     # "kvm" or "tcg" forces the accelerator; empty: KVM where /dev/kvm works, else TCG.
     qemu_accel: str = ""
+    # MiB/s the memory copy of a QEMU guest's live migration may use (Nova's [libvirt]
+    # live_migration_bandwidth; the disk mirrors are not capped); 0: no cap.
+    live_migration_bandwidth: int = 0
     # Seconds a guest is given to power off after the ACPI power-down before it is ended
     # (Nova's shutdown_timeout).
     shutdown_timeout: float = 60.0

@@ -345,6 +345,16 @@ class LiveMigrationNotInProgress(NotFound):
     msg_fmt = "In-progress live migration {migration_id} is not found for server {server_id}."
 
 
+class MigrationNotFoundForInstance(NotFound):
+    msg_fmt = "Migration {migration_id} not found for instance {instance_id}"
+
+
+class ForceCompleteMigrationNotFound(BadRequest):
+    """Nova's force_complete answers 400 where an abort answers 404."""
+
+    msg_fmt = MigrationNotFoundForInstance.msg_fmt
+
+
 class InvalidMigrationState(BadRequest):
     msg_fmt = ("Migration {migration_id} state of instance {instance_id} is {state}. Cannot {method} while the "
                "migration is in this state.")

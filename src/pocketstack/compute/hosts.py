@@ -96,7 +96,8 @@ class Hosts:
         s = self.settings
         return QemuDriver(host, s.qemu_state_path(host), ImageServiceStore(self.image_service),
                           accel=s.qemu_accel or None, shutdown_timeout=s.shutdown_timeout,
-                          vnc_listen=s.vnc_server_listen, nic_backend=self._nic_backend())
+                          vnc_listen=s.vnc_server_listen, nic_backend=self._nic_backend(),
+                          live_migration_bandwidth=s.live_migration_bandwidth)
 
     def _nic_backend(self):
         """Guests' NICs where the network datapath plugs them: the linux datapath's taps."""

@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ from pocketstack.compute.actions import Actions, Event
 from pocketstack.compute.archive import archive
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
 from pocketstack.compute.drivers import vifs
-from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec
+from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, MigrationCancelled, MoveControl
 from pocketstack.compute.errors import InstanceNotFound, InstanceNotReady
 from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
@@ -137,6 +138,10 @@ class ComputeManager:
         self.network = network  # -> the network service's manager, None when there is none
         self.block_devices = block_devices
         self.faults = faults  # fault injection's fail points (a build's spawn is one)
+        # The live migrations this process runs (or is about to), by migration id: how an
+        # abort or a forced completion reaches the driver moving the guest.
+        self._moves: dict[str, MoveControl] = {}
+        self._moves_lock = threading.Lock()
 
     # -- helpers ---------------------------------------------------------------------
     def _error(self, instance_id: str, from_task, code: int, message: str, details: str = "") -> None:
@@ -804,11 +809,21 @@ class ComputeManager:
         Nova's move_allocations: the source's allocation is held by the migration while
         the destination is claimed for the instance, and dropped once the guest runs there.
         Nowhere to go (or the server's own host named, from 2.34): the migration ends in
-        ``error`` and the server stays where it is, as it was."""
+        ``error`` and the server stays where it is, as it was; aborted
+        (:meth:`live_migration_abort`) before the switch-over: the same, ``cancelled``."""
         inst = load(self.db, instance_id)
-        if inst.task_state != st.MIGRATING or not inst.migration:
+        migration = inst.migration or {}
+        if inst.task_state != st.MIGRATING or not migration.get("id"):
             return
-        migration = inst.migration
+        with self._moves_lock:  # an abort or force cast that came first may have made it
+            control = self._moves.setdefault(migration["id"], MoveControl())
+        try:
+            self._live_migrate(inst, migration, control, action_id)
+        finally:
+            with self._moves_lock:
+                self._moves.pop(migration["id"], None)
+
+    def _live_migrate(self, inst: Instance, migration: dict, control: MoveControl, action_id: str | None) -> None:
         with self.actions.event(action_id, "compute_live_migration", inst.host):
             self.placement.move(inst.id, migration["id"])
             try:
@@ -821,32 +836,101 @@ class ComputeManager:
                 LOG.warning("live migration of %s failed: %s", inst.id, error)
                 self._abandon_live_migration(inst)
                 return
+            # The destination, for the views and for a restart's recovery (Nova's dest_compute).
+            if control.abort.is_set() or not transition(
+                    self.db, inst.id, {"task_state": st.MIGRATING},
+                    {"migration": migration | {"dest_host": node.host}}):
+                self._abandon_live_migration(inst, "cancelled")
+                return
             source, dest = self.hosts.driver(_host(inst)), self.hosts.driver(node.host)
             self._bind_ports(inst, node.host)
             try:
                 with self._guest_spec(inst, inst.flavor, inst.guest) as spec:
-                    power = source.live_migration(spec, dest)
-            except Exception:
+                    power = source.live_migration(spec, dest, control)
+            except Exception as error:
                 # As Nova's _rollback_live_migration: the guest runs on at the source.
                 self._bind_ports(inst, _host(inst))
-                self._abandon_live_migration(inst)
+                cancelled = isinstance(error, MigrationCancelled)
+                self._abandon_live_migration(inst, "cancelled" if cancelled else "error")
+                if cancelled:
+                    LOG.info("live migration of %s to %s aborted", inst.id, node.host)
+                    return
                 raise
-            self.placement.release(migration["id"])
-            record_outcome(self.db, migration["id"], "completed", node.host)
-            if not transition(self.db, inst.id, {"task_state": st.MIGRATING},
-                              {"task_state": None, "migration": None, "host": node.host, "node": node.host,
-                               "availability_zone": node.availability_zone, "power_state": power}):
-                dest.destroy(inst.id)  # deleted meanwhile: the delete looked for it on the source
+            self._live_migrated(inst, node.host, power)
 
-    def _abandon_live_migration(self, inst: Instance) -> None:
+    def _live_migrated(self, inst: Instance, host: str, power: int, status: str = "completed") -> None:
+        """The guest runs on ``host`` now: the source's allocation (held by the migration)
+        dropped, the record in ``status``, the instance there."""
+        migration_id = (inst.migration or {})["id"]
+        self.placement.release(migration_id)
+        record_outcome(self.db, migration_id, status, host)
+        node = self.hosts.by_host(host)
+        if not transition(self.db, inst.id, {"task_state": st.MIGRATING},
+                          {"task_state": None, "migration": None, "host": host, "node": host,
+                           "availability_zone": node.availability_zone, "power_state": power}):
+            self.hosts.driver(host).destroy(inst.id)  # deleted meanwhile: the delete looked for it on the source
+
+    def _running_move(self, instance_id: str, migration_id: str, action_id: str | None,
+                      event: str) -> MoveControl | None:
+        """The control of the live migration ``migration_id`` of the instance, registered
+        if its move has not started yet (the instance read under the lock, which the move
+        takes to drop its control once it has let go of the instance: a request never
+        outlives its move); None when that migration is over."""
+        with self._moves_lock:
+            try:
+                inst = load(self.db, instance_id)
+            except InstanceNotFound:
+                return None
+            if inst.task_state != st.MIGRATING or (inst.migration or {}).get("id") != migration_id:
+                LOG.info("%s of live migration %s of %s: not in progress", event, migration_id, instance_id)
+                return None
+            control = self._moves.setdefault(migration_id, MoveControl())
+        with self.actions.event(action_id, event, inst.host):
+            return control
+
+    def live_migration_abort(self, instance_id: str, migration_id: str, action_id: str | None = None) -> None:
+        """Nova's ``live_migration_abort``: the move stopped before its switch-over and
+        rolled back (the migration ``cancelled``, the guest running on at the source)."""
+        control = self._running_move(instance_id, migration_id, action_id, "compute_live_migration_abort")
+        if control is not None:
+            control.abort.set()
+
+    def live_migration_force_complete(self, instance_id: str, migration_id: str,
+                                      action_id: str | None = None) -> None:
+        """Nova's ``live_migration_force_complete``: the guest paused so that the move
+        converges; it runs again on the destination."""
+        control = self._running_move(instance_id, migration_id, action_id, "compute_live_migration_force_complete")
+        if control is not None:
+            control.force.set()
+
+    def _abandon_live_migration(self, inst: Instance, status: str = "error") -> None:
         """Back to where a live migration started: the source's allocation returned to the
-        instance (any claim it got elsewhere dropped), the record in ``error``."""
+        instance (any claim it got elsewhere dropped), the record in ``status``
+        (``error``, or ``cancelled`` after an abort)."""
         migration = inst.migration or {}
         if migration.get("id") and self.placement.allocations(migration["id"]):
             self.placement.release(inst.id)
             self.placement.move(migration["id"], inst.id)
-        record_outcome(self.db, migration.get("id", ""), "error", None)
+        record_outcome(self.db, migration.get("id", ""), status, None)
         transition(self.db, inst.id, {"task_state": st.MIGRATING}, {"task_state": None, "migration": None})
+
+    def _recover_live_migration(self, inst: Instance) -> None:
+        """A live migration this host's previous process left (Nova's
+        ``_reset_live_migration``: the move given up, its record ``error``, the task
+        cleared).  Its QEMUs ran on: the guest stays on whichever host it really runs on
+        -- the destination if it had switched over -- and the other host's copy goes."""
+        migration = inst.migration or {}
+        dest_host = migration.get("dest_host")
+        if dest_host is None or dest_host == inst.host:  # the move had not reached a driver
+            self._abandon_live_migration(inst)
+            return
+        source = self.hosts.driver(_host(inst))
+        moved = source.recover_live_migration(inst.id, self.hosts.driver(dest_host), resume=inst.vm_state == st.ACTIVE)
+        if not moved:
+            self._bind_ports(inst, _host(inst))
+            self._abandon_live_migration(inst)
+            return
+        self._live_migrated(inst, dest_host, self.hosts.driver(dest_host).power_state(inst.id), "error")
 
     # -- resize ----------------------------------------------------------------------
     def resize_instance(self, instance_id: str, action_id: str | None = None) -> None:
@@ -1118,7 +1202,7 @@ class ComputeManager:
             self.shelve_offload_instance(instance.id)
         elif task == st.UNSHELVING and instance.host is not None:
             self.unshelve_instance(instance.id)
-        elif task == st.MIGRATING:  # the guest keeps running where it started, as in Nova
-            self._abandon_live_migration(instance)
+        elif task == st.MIGRATING:
+            self._recover_live_migration(instance)
         else:
             self._error(instance.id, task, 500, f"Operation {task} was interrupted by a compute service restart.")

@@ -8,8 +8,8 @@ migration, its status follows the instance's task and vm states (the compute hos
 has to know the records exist); once the instance has let go, the last decision is
 final (``confirming`` → ``confirmed``, ``reverting`` → ``reverted``, anything else →
 ``error``: the resize failed before it finished).  A live migration has no decision to
-wait for: its host writes ``completed`` (or ``error``) with the destination when it ends
-(:func:`record_outcome`).
+wait for: its host writes ``completed`` (``error``, ``cancelled`` once aborted) with the
+destination when it ends (:func:`record_outcome`).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from pocketstack.compute.models import Instance, Migration
 # The instance's task state -> the migration's status while it is in flight.
 _IN_FLIGHT = {st.RESIZE_PREP: "pre-migrating", st.RESIZE_MIGRATING: "migrating", st.RESIZE_FINISH: "post-migrating",
               st.RESIZE_CONFIRMING: "confirming", st.RESIZE_REVERTING: "reverting", st.MIGRATING: "running"}
-_FINAL = ("confirmed", "reverted", "completed", "done")
+_FINAL = ("confirmed", "reverted", "completed", "done", "cancelled")
 _SETTLED = {"confirming": "confirmed", "reverting": "reverted"}
 
 
 def record_outcome(db: Database, migration_id: str, status: str, dest_compute: str | None) -> None:
-    """How a live migration ended (``completed``/``error``), written by its host."""
+    """How a live migration ended (``completed``/``error``/``cancelled``), written by its host."""
     with db.session() as s:
         s.execute(sa.update(Migration).where(Migration.uuid == migration_id)
                   .values(status=status, dest_compute=dest_compute, updated_at=utcnow()))

@@ -121,6 +121,17 @@ class ComputeAPI:
         """To the source host, which claims a destination and moves the running guest."""
         self._cast(host, "live_migrate_instance", instance_id=instance_id, action_id=action_id)
 
+    def live_migration_abort(self, host: str | None, instance_id: str, migration_id: str,
+                             action_id: str | None) -> None:
+        """To the source host, whose process runs the move (``migration_id``: its uuid)."""
+        self._cast(host, "live_migration_abort", instance_id=instance_id, migration_id=migration_id,
+                   action_id=action_id)
+
+    def live_migration_force_complete(self, host: str | None, instance_id: str, migration_id: str,
+                                      action_id: str | None) -> None:
+        self._cast(host, "live_migration_force_complete", instance_id=instance_id, migration_id=migration_id,
+                   action_id=action_id)
+
     def evacuate_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         """To a scheduler (the server's own host is down), which claims a destination and
         hands the rebuild to it."""

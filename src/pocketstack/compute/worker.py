@@ -272,6 +272,14 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.live_migrate_instance(instance_id, action_id)
 
+    # Not "working": the instance's move is (the sweep must not take the request for it).
+    def live_migration_abort(self, instance_id: str, migration_id: str, action_id: str | None = None) -> None:
+        self.manager.live_migration_abort(instance_id, migration_id, action_id)
+
+    def live_migration_force_complete(self, instance_id: str, migration_id: str,
+                                      action_id: str | None = None) -> None:
+        self.manager.live_migration_force_complete(instance_id, migration_id, action_id)
+
     def shelve_instance(self, instance_id: str, action_id: str | None = None) -> None:
         with self._working(instance_id):
             self.manager.shelve_instance(instance_id, action_id)

@@ -14,7 +14,16 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
-from pocketstack.compute.api.common import accepted, changes_window, get_instance, in_window, int_query, version
+from pocketstack.compute.api.common import (
+    accepted,
+    changes_window,
+    check_unlocked,
+    get_instance,
+    in_window,
+    int_query,
+    record_action,
+    version,
+)
 from pocketstack.compute.migration_records import MigrationRecords
 
 # The statuses of a live migration that has not ended (Nova's in-progress set).
@@ -80,9 +89,9 @@ def server_migration(req: ApiRequest, m) -> dict:
 
 class ServerMigrationsApi:
     """``/servers/{id}/migrations``: the live migrations of one server still in progress
-    (admin).  Abort (2.24) and force_complete (2.22) apply only to a migration in
-    progress, of a server still migrating: otherwise Nova's 409 (the server) or 400/404
-    (the migration)."""
+    (admin).  Abort (2.24) and force_complete (2.22) apply only to a running migration
+    of a server still migrating: otherwise Nova's 409 (the server) or 400/404 (the
+    migration); both are cast to the source host, which moves the guest."""
 
     def __init__(self, compute):
         self.compute = compute
@@ -113,26 +122,53 @@ class ServerMigrationsApi:
     def show(self, req: ApiRequest) -> dict:
         return {"migration": server_migration(req, self.one(req, "os_compute_api:servers:migrations:show")[1])}
 
-    def migrating(self, req: ApiRequest, rule: str, action: str):
+    def migrating(self, req: ApiRequest, rule: str, action: str, vm_states: tuple = ()):
+        """Nova's checks before an abort or a forced completion: the server (404) and the
+        rule (403), unlocked (409 but for an admin), ``migrating`` (and in ``vm_states``
+        when given; 409 otherwise), then the migration, one of the server's, by id."""
         inst = get_instance(self.compute, req, req.path_params["server_id"], rule)
+        check_unlocked(req, inst)
         if inst.task_state != st.MIGRATING:
             raise errors.InstanceInvalidState(action=action, instance_id=inst.id, attribute="task_state",
                                               state=inst.task_state)
-        return self.one(req, rule)
+        if vm_states and inst.vm_state not in vm_states:
+            raise errors.InstanceInvalidState(action=action, instance_id=inst.id, attribute="vm_state",
+                                              state=inst.vm_state)
+        wanted = req.path_params["migration_id"]
+        migration = next((m for m in self.compute.migration_records.list(instance_uuid=inst.id)
+                          if str(m.id) == wanted), None)
+        return inst, wanted, migration
 
-    # The fake hypervisor moves a guest in one step, which cannot be stopped half-way:
-    # Nova's answer for a migration in a state that cannot be aborted.
+    # Nova's live_migrate_abort: a migration ``running`` (from 2.65 also ``queued`` or
+    # ``preparing``, states a move here never shows: it runs from the moment it is accepted).
     @route.delete("/v2.1/servers/{server_id}/migrations/{migration_id}",
                   policy="os_compute_api:servers:migrations:delete", since="2.24")
     def abort(self, req: ApiRequest):
-        inst, migration = self.migrating(req, "os_compute_api:servers:migrations:delete", "live_migrate_abort")
-        raise errors.InvalidMigrationState(migration_id=migration.id, instance_id=inst.id, state=migration.status,
-                                           method="abort live migration")
+        inst, wanted, migration = self.migrating(req, "os_compute_api:servers:migrations:delete",
+                                                 "abort live migration")
+        if migration is None:
+            raise errors.MigrationNotFoundForInstance(migration_id=wanted, instance_id=inst.id)
+        abortable = ("running", "queued", "preparing") if req.at_least(2, 65) else ("running",)
+        if migration.status not in abortable:
+            raise errors.InvalidMigrationState(migration_id=migration.id, instance_id=inst.id, state=migration.status,
+                                               method="abort live migration")
+        action_id = record_action(self.compute, req, inst, "live_migration_cancel")
+        self.compute.rpc.live_migration_abort(inst.host, inst.id, migration.uuid, action_id)
+        return accepted()
 
-    # Forcing completion of a move that completes on its own: accepted, nothing to speed up.
+    # Nova's live_migrate_force_complete: an ACTIVE server's ``running`` migration; an
+    # unknown migration is 400 here (404 for an abort).
     @route.post("/v2.1/servers/{server_id}/migrations/{migration_id}/action",
                 policy="os_compute_api:servers:migrations:force_complete", since="2.22")
     def force_complete(self, req: ApiRequest):
-        self.migrating(req, "os_compute_api:servers:migrations:force_complete", "force_complete")
         validate(req.json(), FORCE_COMPLETE)
+        inst, wanted, migration = self.migrating(req, "os_compute_api:servers:migrations:force_complete",
+                                                 "force_complete", (st.ACTIVE,))
+        if migration is None:
+            raise errors.ForceCompleteMigrationNotFound(migration_id=wanted, instance_id=inst.id)
+        if migration.status != "running":
+            raise errors.InvalidMigrationState(migration_id=migration.id, instance_id=inst.id, state=migration.status,
+                                               method="force complete")
+        action_id = record_action(self.compute, req, inst, "live_migration_force_complete")
+        self.compute.rpc.live_migration_force_complete(inst.host, inst.id, migration.uuid, action_id)
         return accepted()

@@ -8,12 +8,27 @@ called from worker threads, never on the event loop.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
 class GuestNotRunning(Exception):
     """The guest exists but does not run (shut off, suspended to disk): it has no console."""
+
+
+class MigrationCancelled(Exception):
+    """A live migration was aborted (Nova's ``live_migration_abort``): the guest runs on
+    at the source, the destination keeps nothing."""
+
+
+@dataclass
+class MoveControl:
+    """What the compute manager asks of a live migration while it runs: ``abort`` it
+    (2.24) or ``force`` it to complete (2.22); the driver looks at both as it goes."""
+
+    abort: threading.Event = field(default_factory=threading.Event)
+    force: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -130,10 +145,19 @@ class Driver:
         ``power_on`` (the destination's copy is destroyed first)."""
         raise NotImplementedError
 
-    def live_migration(self, spec: GuestSpec, dest: Driver) -> int:
+    def live_migration(self, spec: GuestSpec, dest: Driver, control: MoveControl | None = None) -> int:
         """Move the running or paused guest to ``dest`` without stopping it (its local
         disks with it); the guest is then ``dest``'s only; returns its power state there.
-        On failure the guest runs on here as it was."""
+        On failure the guest runs on here as it was; so it does when ``control.abort`` is
+        set before the switch-over (:class:`MigrationCancelled`).  ``control.force``: make
+        the migration converge (the guest paused until it runs on ``dest``)."""
+        raise NotImplementedError
+
+    def recover_live_migration(self, instance_id: str, dest: Driver, resume: bool) -> bool:
+        """A live migration of this host's guest to ``dest`` that a previous process left
+        half done: finish it if the guest already switched over (True: it runs on ``dest``,
+        resumed when ``resume``), else roll it back (False: it runs here, resumed when
+        ``resume``, ``dest`` keeps nothing).  Never leaves the guest on both hosts."""
         raise NotImplementedError
 
     def snapshot(self, instance_id: str) -> bytes:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pocketstack.compute import states
-from pocketstack.compute.drivers.base import Driver, GuestSpec, HostResources
+from pocketstack.compute.drivers.base import Driver, GuestSpec, HostResources, MigrationCancelled, MoveControl
 
 
 class GuestDiskMissing(RuntimeError):
@@ -40,6 +40,7 @@ class FakeDriver(Driver):
                                         cpu_info={"arch": "x86_64", "model": "fake", "vendor": "pocketstack",
                                                   "topology": {"sockets": 1, "cores": vcpus, "threads": 1}})
         self.delay = delay
+        self.move_time = 0.0  # seconds a live migration of a guest from here takes unless forced
         self._guests: dict[str, FakeGuest] = {}
         self._lock = threading.Lock()
         # The simulated machine: ``powered`` until fenced, ``responsive`` until it hangs
@@ -177,13 +178,29 @@ class FakeDriver(Driver):
     def finish_revert_migration(self, spec: GuestSpec, power_on: bool) -> int:
         return self.finish_migration(spec, power_on)
 
-    def live_migration(self, spec: GuestSpec, dest: Driver) -> int:
+    def live_migration(self, spec: GuestSpec, dest: Driver, control: MoveControl | None = None) -> int:
+        control = control or MoveControl()
         paused = self.power_state(spec.instance_id) == states.POWER_PAUSED
+        # The memory copy: ``move_time`` seconds, cut short by a forced completion; an
+        # abort until then leaves the guest here.
+        deadline = time.monotonic() + self.move_time
+        while time.monotonic() < deadline and not (control.force.is_set() or control.abort.is_set()):
+            time.sleep(0.01)
+        if control.abort.is_set():
+            raise MigrationCancelled(f"live migration of {spec.instance_id} aborted")
         power = dest.spawn(spec)
         if paused:
             power = dest.pause(spec.instance_id)
         self.destroy(spec.instance_id)
         return power
+
+    def recover_live_migration(self, instance_id: str, dest: Driver, resume: bool) -> bool:
+        # A fake move is one step (the copy spawned, then the source destroyed): the guest
+        # still here means the move did not end; any copy on ``dest`` goes.
+        if instance_id in self.guests():
+            dest.destroy(instance_id)
+            return False
+        return instance_id in dest.guests()
 
     def snapshot_to(self, instance_id: str, dest: str) -> str:
         with open(dest, "wb") as f:

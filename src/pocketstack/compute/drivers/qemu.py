@@ -44,7 +44,7 @@ from typing import Any, Protocol
 
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks, qemu_guest, qemu_moves, vifs
-from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, HostResources
+from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, HostResources, MoveControl
 from pocketstack.compute.drivers.kvm_probe import probe_kvm_cached
 from pocketstack.compute.drivers.qemu_guest import KVM_CPU_MODELS, QEMU, DiskDef, GuestDef, kvm_usable, qemu_version
 from pocketstack.compute.drivers.qmp import QmpError, QmpLoop
@@ -97,7 +97,7 @@ class QemuDriver(Driver):
                  cache_dir: str | Path | None = None, accel: str | None = None, shutdown_timeout: float = 60,
                  qemu_binary: str = QEMU, rescue_image_ref: str | None = None,
                  nic_backend: NicBackend | None = None,
-                 detach_timeout: float = 20, vnc_listen: str = "127.0.0.1"):
+                 detach_timeout: float = 20, vnc_listen: str = "127.0.0.1", live_migration_bandwidth: int = 0):
         self.host = host
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # sockets in it control the guests
@@ -107,6 +107,8 @@ class QemuDriver(Driver):
         self.shutdown_timeout = shutdown_timeout
         self.detach_timeout = detach_timeout
         self.vnc_listen = vnc_listen
+        #: MiB/s a live migration's memory copy may use (0: no cap)
+        self.live_migration_bandwidth = live_migration_bandwidth
         self.rescue_image_ref = rescue_image_ref
         #: plugs the guests' NICs (None: guests get none, whatever ports they have)
         self.nic_backend = nic_backend
@@ -549,12 +551,15 @@ class QemuDriver(Driver):
         qemu_moves.finish_revert_migration(self, spec.instance_id, power_on)
         return self.power_state(spec.instance_id)
 
-    def live_migration(self, spec: GuestSpec, dest: Driver) -> int:
+    def live_migration(self, spec: GuestSpec, dest: Driver, control: MoveControl | None = None) -> int:
         """QEMU's live migration with the disks mirrored (:mod:`.qemu_moves`); the
         figures QEMU gives are kept in ``migrations`` (by instance) and logged."""
         peer = self._peer(dest)
-        self.migrations[spec.instance_id] = qemu_moves.live_migration(self, spec.instance_id, peer)
+        self.migrations[spec.instance_id] = qemu_moves.live_migration(self, spec.instance_id, peer, control)
         return peer.power_state(spec.instance_id)
+
+    def recover_live_migration(self, instance_id: str, dest: Driver, resume: bool) -> bool:
+        return qemu_moves.recover_live_migration(self, instance_id, self._peer(dest), resume)
 
     def snapshot_to(self, instance_id: str, dest: str) -> str:
         """A consistent standalone qcow2 of the root disk at ``dest``: the guest is paused

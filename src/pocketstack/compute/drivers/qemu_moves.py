@@ -18,6 +18,13 @@ mirrors are completed (the destination disks now hold every write), then the sou
 over.  The destination guest is resumed as the source was (running or paused), the
 source QEMU ends and its directory goes.  Both ends run on this machine (the hosts of one
 process, or of processes sharing its file system), which the sockets need.
+
+Until the switch-over the move can be **aborted** (2.24, Nova's ``live_migration_abort``:
+QEMU's ``migrate_cancel``, as libvirt's ``abortJob``) and rolled back, or **forced** to
+complete (2.22: the guest is paused -- ``stop`` -- so that nothing dirties its memory or
+disks any more and the move converges; it runs again on the destination).  A process
+that dies mid-move leaves both QEMUs running: :func:`recover_live_migration` finishes or
+rolls back what they show.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pocketstack.compute.drivers import disks
+from pocketstack.compute.drivers.base import MigrationCancelled, MoveControl
 from pocketstack.compute.drivers.qemu_guest import DiskDef, GuestDef
 from pocketstack.compute.drivers.qmp import QmpError
 
@@ -43,8 +51,9 @@ log = logging.getLogger(__name__)
 KEPT = "_resize"  # <state>/_resize/<id>/: a cold-migrated guest's source copy until confirm or revert
 MIGRATION_TIMEOUT = 600.0
 CONSOLE_KEPT = 1 << 20  # the last MiB of the source's serial log follows a live-migrated guest
-#: QEMU's migration parameters: both ends on one machine, so no bandwidth cap (QEMU's
-#: default is 128 MiB/s), and Nova's default ``live_migration_downtime`` (500 ms)
+#: QEMU's migration parameters: both ends on one machine, so no bandwidth cap unless the
+#: host sets one (QEMU's default is 128 MiB/s), and Nova's default
+#: ``live_migration_downtime`` (500 ms)
 PARAMETERS = {"max-bandwidth": 8 << 30, "downtime-limit": 500}
 
 
@@ -125,10 +134,11 @@ def confirm_migration(source: QemuDriver, instance_id: str) -> None:
 
 
 # -- live ---------------------------------------------------------------------------
-def live_migration(source: QemuDriver, instance_id: str, dest: QemuDriver) -> dict:
+def live_migration(source: QemuDriver, instance_id: str, dest: QemuDriver, control: MoveControl | None = None) -> dict:
     """Move the running (or paused) guest to ``dest`` with its local disks; returns
     QEMU's figures of the migration (``query-migrate``'s ``total-time``, ``downtime`` and
-    ``setup-time`` in ms, RAM bytes sent) and the disk bytes mirrored.  On failure the
+    ``setup-time`` in ms, RAM bytes sent) and the disk bytes mirrored.  On failure, or
+    :class:`MigrationCancelled` when ``control.abort`` is set before the switch-over, the
     source guest runs on as it was and the destination keeps nothing."""
     with source._lock(instance_id):
         guest = source._definition(instance_id)
@@ -140,28 +150,48 @@ def live_migration(source: QemuDriver, instance_id: str, dest: QemuDriver) -> di
         # Short socket paths (a unix socket's is at most 107 bytes): QEMU binds them after
         # its start, from /, so they cannot be relative to a deep state directory.
         with tempfile.TemporaryDirectory(prefix="pocketstack-mig-") as sockets:
-            return _live(source, guest, dest, Path(sockets))
+            return _live(source, guest, dest, Path(sockets), _Steering(source, instance_id, control))
 
 
-def _live(source: QemuDriver, guest: GuestDef, dest: QemuDriver, sockets: Path) -> dict:
+class _Steering:
+    """Acts on the manager's requests between two polls of a move: an abort raises
+    :class:`MigrationCancelled`; a forced completion pauses the guest (once)."""
+
+    def __init__(self, source: QemuDriver, instance_id: str, control: MoveControl | None):
+        self.source, self.instance_id, self.control = source, instance_id, control or MoveControl()
+        self.forced = False
+
+    def __call__(self) -> None:
+        if self.control.abort.is_set():
+            raise MigrationCancelled(f"live migration of {self.instance_id} aborted")
+        if self.control.force.is_set() and not self.forced:
+            self.forced = True
+            if self.source._status(self.instance_id) == "running":
+                log.info("live migration of %s forced to complete: guest paused", self.instance_id)
+                self.source._qmp_cmd(self.instance_id, "stop")
+
+
+def _live(source: QemuDriver, guest: GuestDef, dest: QemuDriver, sockets: Path, steer: _Steering) -> dict:
     instance_id, home = guest.instance_id, source._dir(guest.instance_id)
     was = source._status(instance_id)
     mirrored = [d for d in local_disks(guest, home) if d.kind == "disk"]
     started = time.monotonic()
     prepare_incoming(dest, guest, home, sockets / "nbd.sock")
     jobs: list[str] = []
+    bandwidth = source.live_migration_bandwidth << 20  # of the memory copy (a mirror's cap counts its zeros)
     try:
         for disk in mirrored:
             jobs.append(_mirror(source, instance_id, disk, sockets / "nbd.sock"))
-        _wait_ready(source, instance_id, jobs)
+        _wait_ready(source, instance_id, jobs, steer)
         synced = time.monotonic()
         source._qmp_cmd(instance_id, "migrate-set-capabilities", {"capabilities": [
             {"capability": "pause-before-switchover", "state": True}]})
-        source._qmp_cmd(instance_id, "migrate-set-parameters", PARAMETERS)
+        source._qmp_cmd(instance_id, "migrate-set-parameters", PARAMETERS | (
+            {"max-bandwidth": bandwidth} if bandwidth else {}))
         uri = f"unix:{sockets / 'migrate.sock'}"
         dest._qmp_cmd(instance_id, "migrate-incoming", {"uri": uri})
         source._qmp_cmd(instance_id, "migrate", {"uri": uri})
-        stats = _switch_over(source, instance_id, jobs)
+        stats = _switch_over(source, instance_id, jobs, steer)
     except BaseException as error:
         _roll_back(source, instance_id, dest, jobs, was)
         if isinstance(error, (QmpError, MigrationError)):
@@ -175,7 +205,8 @@ def _live(source: QemuDriver, guest: GuestDef, dest: QemuDriver, sockets: Path) 
                "setup-time": stats.get("setup-time"), "ram-bytes": (stats.get("ram") or {}).get("transferred"),
                "disk-bytes": sum(int(disks.qemu_img_info(Path(d.path), d.format, force_share=True)
                                      .get("actual-size", 0)) for d in moved),
-               "disk-sync-s": round(synced - started, 3), "elapsed-s": round(time.monotonic() - started, 3)}
+               "disk-sync-s": round(synced - started, 3), "elapsed-s": round(time.monotonic() - started, 3),
+               "forced": steer.forced}
     log.info("live migration of %s from %s to %s: %s", instance_id, source.host, dest.host, figures)
     return figures
 
@@ -255,10 +286,11 @@ def _jobs(source: QemuDriver, instance_id: str) -> dict[str, dict]:
     return {j["device"]: j for j in source._qmp_cmd(instance_id, "query-block-jobs")}
 
 
-def _wait_ready(source: QemuDriver, instance_id: str, jobs: list[str]) -> None:
+def _wait_ready(source: QemuDriver, instance_id: str, jobs: list[str], steer: _Steering) -> None:
     """Until every mirror has copied the whole disk (READY: in sync from then on)."""
     deadline = time.monotonic() + MIGRATION_TIMEOUT
     while True:
+        steer()
         found = _jobs(source, instance_id)
         missing = [j for j in jobs if j not in found]
         if missing:
@@ -270,12 +302,14 @@ def _wait_ready(source: QemuDriver, instance_id: str, jobs: list[str]) -> None:
         time.sleep(0.05)
 
 
-def _switch_over(source: QemuDriver, instance_id: str, jobs: list[str]) -> dict:
+def _switch_over(source: QemuDriver, instance_id: str, jobs: list[str], steer: _Steering) -> dict:
     """Follow ``query-migrate``; at ``pre-switchover`` (vCPUs stopped) complete the disk
     mirrors -- ``block-job-cancel`` of a mirror in sync finishes it with the target a full
-    copy -- and let QEMU switch over.  Returns the last ``query-migrate``."""
+    copy -- and let QEMU switch over (no abort from then on).  Returns the last
+    ``query-migrate``."""
     deadline = time.monotonic() + MIGRATION_TIMEOUT
     while True:
+        steer()
         stats = source._qmp_cmd(instance_id, "query-migrate")
         status = stats.get("status")
         if status == "completed":
@@ -290,21 +324,68 @@ def _switch_over(source: QemuDriver, instance_id: str, jobs: list[str]) -> dict:
             for job in jobs:
                 source._qmp_cmd(instance_id, "blockdev-del", {"node-name": "mig-" + job.removeprefix("mirror-")})
             source._qmp_cmd(instance_id, "migrate-continue", {"state": "pre-switchover"})
+            return _completed(source, instance_id, deadline)
         if time.monotonic() > deadline:
             raise MigrationError("the migration did not complete in time")
         time.sleep(0.02)
 
 
+def _completed(source: QemuDriver, instance_id: str, deadline: float) -> dict:
+    """After ``migrate-continue``: QEMU's last steps of the move, which nothing stops."""
+    while True:
+        stats = source._qmp_cmd(instance_id, "query-migrate")
+        if stats.get("status") == "completed":
+            return stats
+        if stats.get("status") in ("failed", "cancelled"):
+            raise MigrationError(f"QEMU's migration {stats.get('status')}: {stats.get('error-desc', '')}")
+        if time.monotonic() > deadline:
+            raise MigrationError("the migration did not complete in time")
+        time.sleep(0.02)
+
+
+def recover_live_migration(source: QemuDriver, instance_id: str, dest: QemuDriver, resume: bool) -> bool:
+    """What a process that died during :func:`live_migration` left: both QEMUs may run
+    (QEMU goes on without its manager, and waits at ``pre-switchover`` for a
+    ``migrate-continue`` that never comes).  The source's ``completed`` (or, source gone,
+    a destination past ``inmigrate``): the guest is the destination's, finished there
+    (resumed when ``resume``) and the source's ended; anything else is rolled back as a
+    failed move.  Returns whether the guest now runs on ``dest``."""
+    with source._lock(instance_id):
+        here = source.pid(instance_id) is not None
+        status = source._qmp_cmd(instance_id, "query-migrate").get("status") if here else None
+        there = dest.pid(instance_id) is not None and (dest._dir(instance_id) / "guest.json").exists()
+        if there and (status == "completed" or (not here and dest._status(instance_id) != "inmigrate")):
+            with contextlib.suppress(QmpError):  # stopped already, if the process got that far
+                dest._qmp_cmd(instance_id, "nbd-server-stop")
+            if resume and dest._status(instance_id) != "running":
+                dest._qmp_cmd(instance_id, "cont")
+            source.destroy(instance_id)
+            log.warning("live migration of %s to %s found switched over: finished", instance_id, dest.host)
+            return True
+        if here:
+            jobs = [job for job in _jobs(source, instance_id) if job.startswith("mirror-")]
+            _roll_back(source, instance_id, dest, jobs, "running" if resume else "paused")
+        else:
+            dest.destroy(instance_id)
+        log.warning("live migration of %s to %s found unfinished: rolled back", instance_id, dest.host)
+        return False
+
+
 def _roll_back(source: QemuDriver, instance_id: str, dest: QemuDriver, jobs: list[str], was: str) -> None:
-    """Back to the guest running on the source alone: QEMU's migration cancelled, the
-    mirrors dropped (``force``: the target is thrown away), the destination QEMU ended and
-    its directory removed, the source's vCPUs running again if they were."""
+    """Back to the guest running on the source alone: QEMU's migration cancelled (past its
+    ``cancelling``), the mirrors dropped (``force``: the target is thrown away), the
+    destination QEMU ended and its directory removed, the source's vCPUs running again if
+    they were."""
+    deadline = time.monotonic() + 30
     with contextlib.suppress(QmpError):
         source._qmp_cmd(instance_id, "migrate_cancel")
+        # QEMU's own ``cancelling`` until its migration thread has let go of the guest
+        while source._qmp_cmd(instance_id, "query-migrate").get("status") == "cancelling" \
+                and time.monotonic() < deadline:
+            time.sleep(0.02)
     for job in jobs:
         with contextlib.suppress(QmpError):
             source._qmp_cmd(instance_id, "block-job-cancel", {"device": job, "force": True})
-    deadline = time.monotonic() + 30
     with contextlib.suppress(QmpError):
         while set(jobs) & set(_jobs(source, instance_id)) and time.monotonic() < deadline:
             time.sleep(0.05)
