@@ -462,6 +462,10 @@ class VolumeAlreadyAttached(BadRequest):
     msg_fmt = "Invalid volume: volume {volume_id} is already attached to this server."
 
 
+class TaggedAttachToShelved(BadRequest):
+    msg_fmt = "Tagged volume attachment is not supported for shelved-offloaded instances."
+
+
 class NoFreeDeviceName(BadRequest):
     msg_fmt = "No free disk device names for prefix 'vd'"
 

@@ -215,6 +215,19 @@ class InstanceTag(Base):
     tag: Mapped[str] = mapped_column(sa.String(60), primary_key=True, index=True)
 
 
+class PortTag(Base):
+    """The device tag a port was given (``networks[].tag`` on create from 2.32, an
+    ``os-interface`` attach from 2.49): Nova keeps it in its virtual interface record, the
+    port itself (Neutron's) has no such field.  Only tagged ports have a row."""
+
+    __tablename__ = "compute_port_tag"
+
+    instance_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("compute_instance.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    port_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tag: Mapped[str] = mapped_column(sa.String(60))
+
+
 class InstanceAction(Base):
     __tablename__ = "compute_instance_action"
 
@@ -292,6 +305,7 @@ class BlockDeviceMapping(Base):
     delete_on_termination: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     device_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     attachment_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    tag: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)  # device tag (2.42, 2.49; shown 2.70)
     created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
 
 

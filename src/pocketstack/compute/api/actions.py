@@ -34,6 +34,7 @@ from pocketstack.compute.api.common import (
     start_delete,
     to_bool,
     url,
+    with_server_groups,
 )
 from pocketstack.compute.api.schemas import actions as schemas
 from pocketstack.compute.instances import check_personality, check_user_data, embed_flavor
@@ -301,7 +302,7 @@ class ServerActionsApi:
         if req.at_least(2, 57):
             out["user_data"] = inst.user_data
         out["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
-        return json_response({"server": out}, status=202)
+        return json_response({"server": with_server_groups(compute, req, out)}, status=202)
 
     def resize(self, req: ApiRequest, args):
         compute = self.compute

@@ -38,6 +38,7 @@ from pocketstack.compute.api.common import (
     start_delete,
     url,
     versioned_body,
+    with_server_groups,
 )
 from pocketstack.compute.api.schemas import servers as schemas
 from pocketstack.compute.instances import (
@@ -128,22 +129,24 @@ def scheduler_hints(data: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class NetworkRequest:
-    """One entry of ``networks``: a port, or a network with an optional fixed IP."""
+    """One entry of ``networks``: a port, or a network with an optional fixed IP; either
+    with an optional device tag."""
 
     port_id: str | None = None
     network_id: str | None = None
     fixed_ip: str | None = None
+    tag: str | None = None
 
 
 def parse_networks(networks: Any, max_count: int) -> list[NetworkRequest]:
     """The entries of a ``networks`` list, checked as Nova checks them before any lookup."""
     parsed = []
     for item in networks:
-        port_id, net_id, fixed_ip = item.get("port"), item.get("uuid"), item.get("fixed_ip")
+        port_id, net_id, fixed_ip, tag = item.get("port"), item.get("uuid"), item.get("fixed_ip"), item.get("tag")
         if port_id:
             if max_count > 1:
                 raise errors.MultiplePortsNotApplicable()
-            parsed.append(NetworkRequest(port_id=str(port_id)))
+            parsed.append(NetworkRequest(port_id=str(port_id), tag=tag))
             continue
         if not net_id:
             raise errors.BadNetworksFormat()
@@ -154,8 +157,13 @@ def parse_networks(networks: Any, max_count: int) -> list[NetworkRequest]:
                 raise errors.InvalidFixedIpAddress(address=fixed_ip) from None
             if max_count > 1:
                 raise errors.FixedIpWithMultipleInstances()
-        parsed.append(NetworkRequest(network_id=str(net_id), fixed_ip=fixed_ip or None))
+        parsed.append(NetworkRequest(network_id=str(net_id), fixed_ip=fixed_ip or None, tag=tag))
     return parsed
+
+
+def _tagged(request: NetworkRequest) -> dict[str, str]:
+    """The device tag of a requested network, kept with it for the build (2.70 shows it)."""
+    return {"tag": request.tag} if request.tag else {}
 
 
 def resolve_networks(network: NetworkContract, context: RequestContext, requests: list[NetworkRequest]) -> list[dict]:
@@ -171,7 +179,7 @@ def resolve_networks(network: NetworkContract, context: RequestContext, requests
                 raise errors.PortNotFoundForBoot(port_id=request.port_id) from None
             if port["device_id"]:
                 raise errors.PortInUse(port_id=request.port_id)
-            resolved.append({"port_id": port["id"]})
+            resolved.append({"port_id": port["id"], **_tagged(request)})
             continue
         if request.network_id is None:  # parse_networks makes every entry a port or a network
             raise errors.BadNetworksFormat()
@@ -179,7 +187,7 @@ def resolve_networks(network: NetworkContract, context: RequestContext, requests
             network.get(context, "networks", request.network_id)
         except NotFound:
             raise errors.NetworkNotFoundForBoot(network_id=request.network_id) from None
-        entry = {"network_id": request.network_id}
+        entry = {"network_id": request.network_id, **_tagged(request)}
         if request.fixed_ip:
             entry["fixed_ip"] = request.fixed_ip
         resolved.append(entry)
@@ -468,7 +476,7 @@ class ServersApi:
     @route.get("/v2.1/servers/{server_id}", policy="os_compute_api:servers:show")
     def show(self, req: ApiRequest):
         inst = get_instance(self.compute, req, req.path_params["server_id"], "os_compute_api:servers:show")
-        return {"server": self.show_one(req, inst)}
+        return {"server": with_server_groups(self.compute, req, self.show_one(req, inst))}
 
     @route.put("/v2.1/servers/{server_id}", policy="os_compute_api:servers:update")
     def update(self, req: ApiRequest):
@@ -481,7 +489,8 @@ class ServersApi:
         for field in ("accessIPv4", "accessIPv6"):
             if field in data:
                 values[fields[field]] = access_ip(data, field)
-        return {"server": render.changed(self.show_one(req, self.instances.update(inst.id, values)))}
+        out = render.changed(self.show_one(req, self.instances.update(inst.id, values)))
+        return {"server": with_server_groups(self.compute, req, out)}
 
     @route.delete("/v2.1/servers/{server_id}", policy="os_compute_api:servers:delete", status=204)
     def delete(self, req: ApiRequest):
