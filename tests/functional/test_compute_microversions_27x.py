@@ -2,7 +2,8 @@
 at it the new one, and Nova's 400s for bad new input.
 
 2.70 device tags of ports and volumes, 2.71 ``server_groups`` in a server's show, update
-and rebuild responses, 2.72 (nothing changes: no port carries a resource request)."""
+and rebuild responses, 2.72 (nothing changes: no port carries a resource request), 2.73
+``locked_reason`` and the ``locked`` filter and sort key."""
 
 from __future__ import annotations
 
@@ -141,10 +142,64 @@ def test_server_groups_in_show_update_and_rebuild_from_2_71(api, user, image, fl
         assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
 
 
-def test_maximum_is_2_72(api, user):  # noqa: F811
+def lock(api, token, server_id: str, body, version: str, expect: int = 202):
+    r = call(api, "POST", f"/servers/{server_id}/action", token, version=version, json={"lock": body})
+    assert r.status_code == expect, r.text
+    return r
+
+
+def listed_ids(api, token, query: str, version: str) -> list[str]:
+    r = call(api, "GET", f"/servers/detail?{query}", token, version=version)
+    assert r.status_code == 200, r.text
+    return [s["id"] for s in r.json()["servers"]]
+
+
+def test_locked_reason_filter_and_sort_from_2_73(api, admin_token, image, flavor):  # noqa: F811
+    token = new_member(api, admin_token)["token"]  # a project of its own: lists hold only these servers
+    with_reason, without, unlocked = (boot(api, token, image, flavor["id"])["server"]["id"] for _ in range(3))
+    for server_id in (with_reason, without, unlocked):
+        wait(api, token, server_id)
+    for bad in ({"locked_reason": ""}, {"locked_reason": "x" * 256}, {"locked_reason": 5}, {"reason": "x"}, "x"):
+        r = lock(api, token, with_reason, bad, "2.73", expect=400)
+        assert r.json()["badRequest"]["code"] == 400
+    lock(api, token, with_reason, {"locked_reason": "ignored before 2.73"}, "2.72")
+    show = call(api, "GET", f"/servers/{with_reason}", token, version="2.73").json()["server"]
+    assert show["locked"] is True and show["locked_reason"] is None
+    assert "locked_reason" not in call(api, "GET", f"/servers/{with_reason}", token, version="2.72").json()["server"]
+    lock(api, token, with_reason, {"locked_reason": "under investigation"}, "2.73")
+    lock(api, token, without, None, "2.73")
+    shown = {s["id"]: s for s in call(api, "GET", "/servers/detail", token, version="2.73").json()["servers"]}
+    assert {i: (s["locked"], s["locked_reason"]) for i, s in shown.items()} == {
+        with_reason: (True, "under investigation"), without: (True, None), unlocked: (False, None)}
+    update = call(api, "PUT", f"/servers/{with_reason}", token, version="2.73", json={"server": {"name": "n"}})
+    assert update.json()["server"]["locked_reason"] == "under investigation"
+    # The filter: from 2.73 (a member's before is ignored), strict booleans.
+    assert sorted(listed_ids(api, token, "locked=true", "2.73")) == sorted([with_reason, without])
+    assert listed_ids(api, token, "locked=0", "2.73") == [unlocked]
+    assert len(listed_ids(api, token, "locked=true", "2.72")) == 3
+    r = call(api, "GET", "/servers?locked=maybe", token, version="2.73")
+    assert r.status_code == 400 and r.json()["badRequest"]["code"] == 400, r.text
+    # The sort key: from 2.73 (an unknown key before).
+    assert call(api, "GET", "/servers?sort_key=locked", token, version="2.72").status_code == 400
+    ordered = listed_ids(api, token, "sort_key=locked&sort_dir=asc", "2.73")
+    assert ordered[0] == unlocked and set(ordered[1:]) == {with_reason, without}
+    # Unlocking forgets the reason; the rebuild response shows it while locked (an admin rebuilds).
+    rebuilt = call(api, "POST", f"/servers/{with_reason}/action", admin_token, version="2.73",
+                   json={"rebuild": {"imageRef": image}})
+    assert rebuilt.status_code == 202 and rebuilt.json()["server"]["locked_reason"] == "under investigation"
+    wait(api, token, with_reason)
+    assert call(api, "POST", f"/servers/{with_reason}/action", token, json={"unlock": None}).status_code == 202
+    show = call(api, "GET", f"/servers/{with_reason}", token, version="2.73").json()["server"]
+    assert show["locked"] is False and show["locked_reason"] is None
+    assert call(api, "POST", f"/servers/{without}/action", token, json={"unlock": None}).status_code == 202
+    for server_id in (with_reason, without, unlocked):
+        assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
+
+
+def test_maximum_is_2_73(api, user):  # noqa: F811
     r = api.request("GET", "/compute/", None)
     assert r.status_code == 200
-    assert [v["version"] for v in r.json()["versions"] if v["id"] == "v2.1"] == ["2.72"]
+    assert [v["version"] for v in r.json()["versions"] if v["id"] == "v2.1"] == ["2.73"]
     r = call(api, "GET", "/flavors", user["token"], version="latest")
-    assert r.headers["OpenStack-API-Version"] == "compute 2.72"
-    assert call(api, "GET", "/flavors", user["token"], version="2.73").status_code == 406
+    assert r.headers["OpenStack-API-Version"] == "compute 2.73"
+    assert call(api, "GET", "/flavors", user["token"], version="2.74").status_code == 406

@@ -50,7 +50,8 @@ SORT_KEYS = {"display_name": "name", "uuid": "id", "display_description": "descr
              "key_name": "key_name", "launch_index": "launch_index", "power_state": "power_state",
              "project_id": "project_id", "task_state": "task_state", "user_id": "user_id",
              "vm_state": "vm_state", "availability_zone": "availability_zone", "locked_by": "locked_by",
-             "access_ip_v4": "access_ipv4", "access_ip_v6": "access_ipv6", "config_drive": "config_drive"}
+             "access_ip_v4": "access_ipv4", "access_ip_v6": "access_ipv6", "config_drive": "config_drive",
+             "locked": "locked"}  # locked from 2.73 (api/servers.py: parse_sort)
 
 
 def embed_flavor(flavor, extra_specs: dict[str, str]) -> dict:
@@ -138,6 +139,7 @@ class ServerFilters:
     availability_zone: str | None = None
     key_name: str | None = None
     user_id: str | None = None
+    locked: bool | None = None  # 2.73
     deleted: bool = False  # list the deleted servers (the archive) instead of the live ones
     tags: list[str] = field(default_factory=list)
     tags_any: list[str] = field(default_factory=list)
@@ -285,6 +287,8 @@ class Instances:
                 stmt = stmt.where(column == value)
         if f.vm_states is not None:
             stmt = stmt.where(model.vm_state.in_(f.vm_states))
+        if f.locked is not None:
+            stmt = stmt.where(model.locked == f.locked)
         if f.ids is not None:
             stmt = stmt.where(model.id.in_(f.ids))
         if f.changes_since is not None:

@@ -167,6 +167,7 @@ class InstanceColumns:
     guest: Mapped[dict] = mapped_column(JSONText, default=dict)
     locked: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     locked_by: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    locked_reason: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)  # 2.73
     fault: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
     access_ipv4: Mapped[str] = mapped_column(sa.String(64), default="")
     access_ipv6: Mapped[str] = mapped_column(sa.String(64), default="")

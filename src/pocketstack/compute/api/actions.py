@@ -164,9 +164,11 @@ class ServerActionsApi:
         return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}
 
     def lock(self, req: ApiRequest, args):
-        validate(args, schemas.LOCK)
+        args = validate(args, schemas.LOCK_V273 if at_least(req, 2, 73) else schemas.LOCK)
         inst = self.server(req, "os_compute_api:os-lock-server:lock")
-        transition(self.compute.db, inst.id, {}, {"locked": True, "locked_by": "admin" if is_admin(req) else "owner"})
+        reason = (args or {}).get("locked_reason") if at_least(req, 2, 73) else None
+        transition(self.compute.db, inst.id, {}, {"locked": True, "locked_by": "admin" if is_admin(req) else "owner",
+                                                  "locked_reason": reason})
         self.record(req, inst, "lock")
         return accepted()
 
@@ -175,7 +177,7 @@ class ServerActionsApi:
         if inst.locked and inst.locked_by == "admin" and not is_admin(req):
             req.authorize("os_compute_api:os-lock-server:unlock:unlock_override",
                           {"project_id": inst.project_id})
-        transition(self.compute.db, inst.id, {}, {"locked": False, "locked_by": None})
+        transition(self.compute.db, inst.id, {}, {"locked": False, "locked_by": None, "locked_reason": None})
         self.record(req, inst, "unlock")
         return accepted()
 

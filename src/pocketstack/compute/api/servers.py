@@ -35,6 +35,7 @@ from pocketstack.compute.api.common import (
     int_query,
     is_admin,
     links,
+    query_bool,
     start_delete,
     url,
     versioned_body,
@@ -238,6 +239,8 @@ def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
                 return ServerFilters(project_id=project_id, vm_states=[]), {}  # Nova: nothing matches
             wanted += st.STATUS_FILTER[status.upper()]
         f.vm_states = wanted
+    if "locked" in q and (version >= (2, 73) or admin):  # Nova lets admins use any filter
+        f.locked = query_bool(q["locked"], "locked")
     if admin:
         f.host = q.get("host")
         f.user_id = q.get("user_id")
@@ -285,12 +288,12 @@ def matching_servers(ports: list[dict], compiled: Mapping[int, re.Pattern[str]])
                    and p.match(ip["ip_address"])})
 
 
-def parse_sort(query: QueryParams, admin: bool) -> list[tuple[str, str]]:
+def parse_sort(query: QueryParams, admin: bool, version: Version) -> list[tuple[str, str]]:
     """``sort_key``/``sort_dir`` pairs (``desc`` by default), ending with ``created_at``
-    and ``uuid`` for a stable order."""
+    and ``uuid`` for a stable order; ``locked`` is a key from 2.73."""
     keys, dirs = query.getlist("sort_key"), query.getlist("sort_dir")
     for key in keys:
-        if key not in SORT_KEYS:
+        if key not in SORT_KEYS or (key == "locked" and version < (2, 73)):
             raise errors.InvalidServerSortKey(key=key)
         if key in ("host", "node") and not admin:
             raise errors.SortKeyForbidden(key=key)
@@ -454,8 +457,8 @@ class ServersApi:
         # whenever a page is full.
         asked = int_query(req, "limit")
         limit = DEFAULT_MAX_LIMIT if asked is None else min(asked, DEFAULT_MAX_LIMIT)
-        rows = self.instances.list(self.filters(req), parse_sort(req.query, is_admin(req)), limit,
-                                   req.query.get("marker"), brief=not detail)
+        sort = parse_sort(req.query, is_admin(req), req.attributes["version"])
+        rows = self.instances.list(self.filters(req), sort, limit, req.query.get("marker"), brief=not detail)
         result: dict[str, Any] = {
             "servers": self.render_many(req, rows) if detail else [render.summary(req, r) for r in rows]}
         if limit and len(rows) == limit:

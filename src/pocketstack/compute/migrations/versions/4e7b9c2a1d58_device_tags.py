@@ -1,4 +1,4 @@
-"""device tags of volumes and ports (microversion 2.70)
+"""device tags of volumes and ports (microversion 2.70), servers' locked_reason (2.73)
 
 Revision ID: 4e7b9c2a1d58
 Revises: 9a4d2c7e1b30
@@ -24,9 +24,15 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['instance_id'], ['compute_instance.id'], name=op.f('fk_compute_port_tag_instance_id_compute_instance'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('instance_id', 'port_id', name=op.f('pk_compute_port_tag'))
     )
+    for table in ('compute_instance', 'compute_deleted_instance'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('locked_reason', sa.String(length=255), nullable=True))
 
 
 def downgrade() -> None:
+    for table in ('compute_deleted_instance', 'compute_instance'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('locked_reason')
     op.drop_table('compute_port_tag')
     with op.batch_alter_table('compute_block_device_mapping', schema=None) as batch_op:
         batch_op.drop_column('tag')
