@@ -3,7 +3,8 @@ at it the new one, and Nova's 400s for bad new input.
 
 2.70 device tags of ports and volumes, 2.71 ``server_groups`` in a server's show, update
 and rebuild responses, 2.72 (nothing changes: no port carries a resource request), 2.73
-``locked_reason`` and the ``locked`` filter and sort key."""
+``locked_reason`` and the ``locked`` filter and sort key, 2.74 ``host``/``hypervisor_hostname``
+on create."""
 
 from __future__ import annotations
 
@@ -196,10 +197,47 @@ def test_locked_reason_filter_and_sort_from_2_73(api, admin_token, image, flavor
         assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
 
 
-def test_maximum_is_2_73(api, user):  # noqa: F811
+def test_requested_host_on_create_from_2_74(api, admin_token, user, image, flavor):  # noqa: F811
+    def create(token, version, expect, **server):
+        r = call(api, "POST", "/servers", token, version=version, json={"server": {
+            "name": unique("dest"), "imageRef": image, "flavorRef": flavor["id"], "networks": "none", **server}})
+        assert r.status_code == expect, r.text
+        return r.json()
+
+    refused = create(admin_token, "2.73", 400, host="compute-2")  # an unknown property before 2.74
+    assert refused["badRequest"]["code"] == 400
+    assert create(user["token"], "2.74", 403, host="compute-2")["forbidden"]["code"] == 403  # admins only
+    for spec, named in (({"host": "nowhere"}, "nowhere"), ({"hypervisor_hostname": "nowhere"}, "nowhere"),
+                        ({"host": "compute-1", "hypervisor_hostname": "compute-2"}, "compute-1")):
+        assert create(admin_token, "2.74", 400, **spec)["badRequest"]["message"] == (
+            f"Compute host {named} could not be found.")
+    for bad in ("a b", "", "x" * 256):
+        assert create(admin_token, "2.74", 400, host=bad)["badRequest"]["code"] == 400
+    placed = {}
+    for spec in ({"host": "compute-2"}, {"hypervisor_hostname": "compute-1"},
+                 {"host": "compute-2", "hypervisor_hostname": "compute-2"}, {"host": "compute-1"}):
+        server_id = create(admin_token, "2.74", 202, **spec)["server"]["id"]
+        placed[server_id] = wait(api, admin_token, server_id)["OS-EXT-SRV-ATTR:host"]
+        assert placed[server_id] == (spec.get("host") or spec["hypervisor_hostname"])
+    # The requested host still goes through the filters: a disabled one is no valid host.
+    services = call(api, "GET", "/os-services?binary=nova-compute", admin_token).json()["services"]
+    service_id = next(s["id"] for s in services if s["host"] == "compute-2")
+    assert call(api, "PUT", f"/os-services/{service_id}", admin_token, json={"status": "disabled"}).status_code == 200
+    try:
+        server_id = create(admin_token, "2.74", 202, host="compute-2")["server"]["id"]
+        failed = wait(api, admin_token, server_id)
+        assert failed["status"] == "ERROR" and "valid host" in failed["fault"]["message"]
+        placed[server_id] = None
+    finally:
+        call(api, "PUT", f"/os-services/{service_id}", admin_token, json={"status": "enabled"})
+    for server_id in placed:
+        assert call(api, "DELETE", f"/servers/{server_id}", admin_token).status_code == 204
+
+
+def test_maximum_is_2_74(api, user):  # noqa: F811
     r = api.request("GET", "/compute/", None)
     assert r.status_code == 200
-    assert [v["version"] for v in r.json()["versions"] if v["id"] == "v2.1"] == ["2.73"]
+    assert [v["version"] for v in r.json()["versions"] if v["id"] == "v2.1"] == ["2.74"]
     r = call(api, "GET", "/flavors", user["token"], version="latest")
-    assert r.headers["OpenStack-API-Version"] == "compute 2.73"
-    assert call(api, "GET", "/flavors", user["token"], version="2.74").status_code == 406
+    assert r.headers["OpenStack-API-Version"] == "compute 2.74"
+    assert call(api, "GET", "/flavors", user["token"], version="2.75").status_code == 406

@@ -40,7 +40,7 @@ from pocketstack.compute.transitions import load, transition
 MAX_TAGS = 50
 # The instance columns a server's rendering reads: lists leave out what only the hosts use.
 _UNLISTED = {"image_properties", "scheduler_hints", "requested_networks", "requested_roles", "guest", "old_flavor",
-             "new_flavor", "migration", "key_data"}
+             "new_flavor", "migration", "key_data", "requested_host"}
 _LISTED = {model: tuple(getattr(model, c.key) for c in model.__table__.columns if c.key not in _UNLISTED)
            for model in (Instance, DeletedInstance)}
 _TAG = re.compile(r"^[^,/]{1,60}$")
@@ -113,6 +113,7 @@ class BootRequest:
     metadata: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     availability_zone: str | None = None
+    requested_host: str | None = None  # 2.74
     group_id: str | None = None
     config_drive: str = ""
     access_ipv4: str = ""
@@ -178,6 +179,7 @@ class Instances:
                 image_properties=boot.image_properties, boot_from_volume=boot.boot_from_volume,
                 key_name=boot.key_name, key_data=boot.key_data, user_data=boot.user_data,
                 injected_files=boot.injected_files, config_drive=boot.config_drive, requested_az=boot.availability_zone,
+                requested_host=boot.requested_host,
                 availability_zone=boot.availability_zone, scheduler_hints=boot.scheduler_hints,
                 requested_networks=boot.requested_networks, requested_roles=list(context.roles),
                 vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=st.NOSTATE, guest={},

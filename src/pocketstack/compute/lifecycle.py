@@ -288,7 +288,9 @@ class ComputeManager:
         for the instance can succeed meanwhile)."""
         for _ in range(MAX_PLACEMENTS):
             try:
-                choice = self.scheduler.select_and_claim(self._request(inst, group_id=group_id))
+                # 2.74's requested host bounds the build's choice only, as Nova's requested_destination.
+                hosts = frozenset({inst.requested_host}) if inst.requested_host else None
+                choice = self.scheduler.select_and_claim(self._request(inst, group_id=group_id, hosts=hosts))
             except NoValidHost as error:
                 if self.placement.allocations(inst.id):  # the room went to another scheduler's claim
                     return None

@@ -150,6 +150,8 @@ class InstanceColumns:
     config_drive: Mapped[str] = mapped_column(sa.String(8), default="")
     availability_zone: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     requested_az: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    # 2.74: the host an admin asked the build to go to (through the filters, unlike a forced one).
+    requested_host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     scheduler_hints: Mapped[dict] = mapped_column(JSONText, default=dict)
     # What the network service is asked for at the networking build step: "none", "auto" or
     # a list of {"network_id", "fixed_ip"} / {"port_id"}; NULL means nothing was asked.

@@ -379,6 +379,7 @@ class ServersApi:
         zone = server.get("availability_zone")
         if zone and zone not in {n.availability_zone for n in compute.hosts.list()}:
             raise errors.AvailabilityZoneUnavailable(zone=zone)
+        requested_host = self.requested_host(req, server)
         group_id = hints.get("group")
         if group_id is not None:
             group_id = str(group_id)
@@ -404,9 +405,25 @@ class ServersApi:
             description=server.get("description"), key_name=key_name, key_data=key_data,
             user_data=server.get("user_data"), injected_files=injected, metadata=metadata,
             tags=list(server.get("tags") or []),
-            availability_zone=zone, group_id=group_id, config_drive=config_drive(server),
+            availability_zone=zone, requested_host=requested_host, group_id=group_id,
+            config_drive=config_drive(server),
             access_ipv4=access_ip(server, "accessIPv4"), access_ipv6=access_ip(server, "accessIPv6"),
             security_groups=names, scheduler_hints=hints, requested_networks=requested)
+
+    def requested_host(self, req: ApiRequest, server: dict) -> str | None:
+        """2.74's ``host`` and/or ``hypervisor_hostname`` (admins): the host the build must
+        go to, through the scheduler's filters.  Each node here is its host's only one,
+        named as the host, so a pair must name the same node (400 otherwise, as Nova)."""
+        host, node = server.get("host"), server.get("hypervisor_hostname")
+        if not host and not node:
+            return None
+        req.authorize("compute:servers:create:requested_destination", {})
+        if host and node and host != node:
+            raise errors.RequestedHostNotFound(host=host)
+        wanted = host or node
+        if wanted not in {n.host for n in self.compute.hosts.list()}:
+            raise errors.RequestedHostNotFound(host=wanted)
+        return wanted
 
     @route.post("/v2.1/servers", policy="os_compute_api:servers:create", body=schemas.CREATE)
     def create(self, req: ApiRequest):

@@ -72,9 +72,13 @@ _SERVER_V219 = _changed(_SERVER_V21, {"description": DESCRIPTION})
 _SERVER_V237 = _changed(_SERVER_V219, required=("networks",))      # networks required
 _SERVER_V252 = _changed(_SERVER_V237, {"tags": _TAGS})             # tags on create
 _SERVER_V257 = _changed(_SERVER_V252, drop=("personality",))       # file injection removed
+# Nova's ``parameter_types.fqdn``.
+_FQDN = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9-._]*$"}
+_SERVER_V274 = _changed(_SERVER_V257, {"host": _FQDN, "hypervisor_hostname": _FQDN})  # requested destination
 
 CREATE = {"2.1": _create(_SERVER_V21), "2.19": _create(_SERVER_V219), "2.37": _create(_SERVER_V237),
-          "2.52": _create(_SERVER_V252), "2.57": _create(_SERVER_V257)}
+          "2.52": _create(_SERVER_V252), "2.57": _create(_SERVER_V257),
+          "2.74": _create(_SERVER_V274)}
 
 _UPDATE_V21: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
     "name": NAME, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},

@@ -1,4 +1,4 @@
-"""device tags of volumes and ports (microversion 2.70), servers' locked_reason (2.73)
+"""device tags of volumes and ports (microversion 2.70), servers' locked_reason (2.73) and requested_host (2.74)
 
 Revision ID: 4e7b9c2a1d58
 Revises: 9a4d2c7e1b30
@@ -27,11 +27,13 @@ def upgrade() -> None:
     for table in ('compute_instance', 'compute_deleted_instance'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('locked_reason', sa.String(length=255), nullable=True))
+            batch_op.add_column(sa.Column('requested_host', sa.String(length=255), nullable=True))
 
 
 def downgrade() -> None:
     for table in ('compute_deleted_instance', 'compute_instance'):
         with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('requested_host')
             batch_op.drop_column('locked_reason')
     op.drop_table('compute_port_tag')
     with op.batch_alter_table('compute_block_device_mapping', schema=None) as batch_op:
