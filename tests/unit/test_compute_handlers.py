@@ -207,14 +207,20 @@ def test_ip_filters():
 
 
 def test_sorting():
-    assert servers.parse_sort(QueryParams(""), admin=False) == [("created_at", "desc"), ("uuid", "desc")]
-    assert servers.parse_sort(QueryParams("sort_key=display_name&sort_dir=asc&sort_key=uuid"), admin=False) == \
+    assert servers.parse_sort(QueryParams(""), False, V21) == [("created_at", "desc"), ("uuid", "desc")]
+    assert servers.parse_sort(QueryParams("sort_key=display_name&sort_dir=asc&sort_key=uuid"), False, V21) == \
         [("display_name", "asc"), ("uuid", "desc"), ("created_at", "desc")]
-    assert refused(errors.InvalidServerSortKey, servers.parse_sort, QueryParams("sort_key=bogus"), False).status == 400
-    assert refused(errors.InvalidSortDirection, servers.parse_sort, QueryParams("sort_dir=up"), False).status == 400
-    error = refused(errors.SortKeyForbidden, servers.parse_sort, QueryParams("sort_key=host"), False)
+    assert refused(errors.InvalidServerSortKey, servers.parse_sort, QueryParams("sort_key=bogus"), False, V21).status \
+        == 400
+    assert refused(errors.InvalidSortDirection, servers.parse_sort, QueryParams("sort_dir=up"), False, V21).status \
+        == 400
+    error = refused(errors.SortKeyForbidden, servers.parse_sort, QueryParams("sort_key=host"), False, V21)
     assert (error.status, error.message) == (403, "Only administrators can sort servers by host")
-    assert servers.parse_sort(QueryParams("sort_key=host"), admin=True)[0] == ("host", "desc")
+    assert servers.parse_sort(QueryParams("sort_key=host"), True, V21)[0] == ("host", "desc")
+    # ``locked`` is a sort key from 2.73.
+    assert refused(errors.InvalidServerSortKey, servers.parse_sort, QueryParams("sort_key=locked"), False,
+                   Version(2, 72)).status == 400
+    assert servers.parse_sort(QueryParams("sort_key=locked"), False, Version(2, 73))[0] == ("locked", "desc")
 
 
 # -- console output --------------------------------------------------------------------------

@@ -115,7 +115,8 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
         row = {"source_type": source, "destination_type": "volume", "boot_index": boot_index,
                "volume_size": size, "device_name": bdm.get("device_name") or None,
                "delete_on_termination": _bool(bdm.get("delete_on_termination", False), "delete_on_termination"),
-               "image_id": None, "snapshot_id": None, "volume_id": None, "volume_type": None}
+               "image_id": None, "snapshot_id": None, "volume_id": None, "volume_type": None,
+               "tag": bdm.get("tag") or None}
         if volume_type:
             if source == "volume":
                 raise errors.InvalidBlockDeviceMapping(
@@ -249,10 +250,11 @@ class BlockDevices:
         return manager.volume_file(root.volume_id), root.volume_id
 
     # -- attach / detach of existing volumes (os-volume_attachments) --------------------
-    def add(self, instance_id: str, volume_id: str, device_name: str, delete_on_termination: bool = False) -> str:
+    def add(self, instance_id: str, volume_id: str, device_name: str, delete_on_termination: bool = False,
+            tag: str | None = None) -> str:
         row = BlockDeviceMapping(id=str(uuid.uuid4()), instance_id=instance_id, source_type="volume",
                                  destination_type="volume", volume_id=volume_id, device_name=device_name,
-                                 delete_on_termination=delete_on_termination)
+                                 delete_on_termination=delete_on_termination, tag=tag)
         with self.db.session() as s:
             s.add(row)
         return row.id

@@ -472,6 +472,17 @@ class VolumeAlreadyAttached(BadRequest):
     msg_fmt = "Invalid volume: volume {volume_id} is already attached to this server."
 
 
+class RequestedHostNotFound(BadRequest):
+    """2.74's ``host``/``hypervisor_hostname`` on create naming no compute node (Nova's
+    ComputeHostNotFound, a 400 there)."""
+
+    msg_fmt = "Compute host {host} could not be found."
+
+
+class TaggedAttachToShelved(BadRequest):
+    msg_fmt = "Tagged volume attachment is not supported for shelved-offloaded instances."
+
+
 class NoFreeDeviceName(BadRequest):
     msg_fmt = "No free disk device names for prefix 'vd'"
 

@@ -40,7 +40,7 @@ from pocketstack.compute.transitions import load, transition
 MAX_TAGS = 50
 # The instance columns a server's rendering reads: lists leave out what only the hosts use.
 _UNLISTED = {"image_properties", "scheduler_hints", "requested_networks", "requested_roles", "guest", "old_flavor",
-             "new_flavor", "migration", "key_data"}
+             "new_flavor", "migration", "key_data", "requested_host"}
 _LISTED = {model: tuple(getattr(model, c.key) for c in model.__table__.columns if c.key not in _UNLISTED)
            for model in (Instance, DeletedInstance)}
 _TAG = re.compile(r"^[^,/]{1,60}$")
@@ -50,7 +50,8 @@ SORT_KEYS = {"display_name": "name", "uuid": "id", "display_description": "descr
              "key_name": "key_name", "launch_index": "launch_index", "power_state": "power_state",
              "project_id": "project_id", "task_state": "task_state", "user_id": "user_id",
              "vm_state": "vm_state", "availability_zone": "availability_zone", "locked_by": "locked_by",
-             "access_ip_v4": "access_ipv4", "access_ip_v6": "access_ipv6", "config_drive": "config_drive"}
+             "access_ip_v4": "access_ipv4", "access_ip_v6": "access_ipv6", "config_drive": "config_drive",
+             "locked": "locked"}  # locked from 2.73 (api/servers.py: parse_sort)
 
 
 def embed_flavor(flavor, extra_specs: dict[str, str]) -> dict:
@@ -112,6 +113,7 @@ class BootRequest:
     metadata: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     availability_zone: str | None = None
+    requested_host: str | None = None  # 2.74
     group_id: str | None = None
     config_drive: str = ""
     access_ipv4: str = ""
@@ -138,6 +140,7 @@ class ServerFilters:
     availability_zone: str | None = None
     key_name: str | None = None
     user_id: str | None = None
+    locked: bool | None = None  # 2.73
     deleted: bool = False  # list the deleted servers (the archive) instead of the live ones
     tags: list[str] = field(default_factory=list)
     tags_any: list[str] = field(default_factory=list)
@@ -176,6 +179,7 @@ class Instances:
                 image_properties=boot.image_properties, boot_from_volume=boot.boot_from_volume,
                 key_name=boot.key_name, key_data=boot.key_data, user_data=boot.user_data,
                 injected_files=boot.injected_files, config_drive=boot.config_drive, requested_az=boot.availability_zone,
+                requested_host=boot.requested_host,
                 availability_zone=boot.availability_zone, scheduler_hints=boot.scheduler_hints,
                 requested_networks=boot.requested_networks, requested_roles=list(context.roles),
                 vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=st.NOSTATE, guest={},
@@ -285,6 +289,8 @@ class Instances:
                 stmt = stmt.where(column == value)
         if f.vm_states is not None:
             stmt = stmt.where(model.vm_state.in_(f.vm_states))
+        if f.locked is not None:
+            stmt = stmt.where(model.locked == f.locked)
         if f.ids is not None:
             stmt = stmt.where(model.id.in_(f.ids))
         if f.changes_since is not None:

@@ -41,6 +41,7 @@ from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
 from pocketstack.compute.migration_records import record_outcome
 from pocketstack.compute.models import Instance, Migration, ServerGroup, ServerGroupMember
+from pocketstack.compute.port_tags import PortTags
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.resources import Placement
 from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler
@@ -127,7 +128,8 @@ def _resizing(inst: Instance, value: dict | None) -> dict:
 class ComputeManager:
     def __init__(self, db: Database, hosts: Hosts, scheduler: Scheduler, placement: Placement, quotas: Quotas,
                  actions: Actions, images: Images, network: Callable[[], NetworkContract | None] = lambda: None,
-                 block_devices: BlockDevices | None = None, faults: FailPoints = NO_FAULTS):
+                 block_devices: BlockDevices | None = None, faults: FailPoints = NO_FAULTS,
+                 port_tags: PortTags | None = None):
         self.db = db
         self.hosts = hosts
         self.scheduler = scheduler
@@ -142,6 +144,7 @@ class ComputeManager:
         # abort or a forced completion reaches the driver moving the guest.
         self._moves: dict[str, MoveControl] = {}
         self._moves_lock = threading.Lock()
+        self.port_tags = port_tags if port_tags is not None else PortTags(db)
 
     # -- helpers ---------------------------------------------------------------------
     def _error(self, instance_id: str, from_task, code: int, message: str, details: str = "") -> None:
@@ -290,7 +293,9 @@ class ComputeManager:
         for the instance can succeed meanwhile)."""
         for _ in range(MAX_PLACEMENTS):
             try:
-                choice = self.scheduler.select_and_claim(self._request(inst, group_id=group_id))
+                # 2.74's requested host bounds the build's choice only, as Nova's requested_destination.
+                hosts = frozenset({inst.requested_host}) if inst.requested_host else None
+                choice = self.scheduler.select_and_claim(self._request(inst, group_id=group_id, hosts=hosts))
             except NoValidHost as error:
                 if self.placement.allocations(inst.id):  # the room went to another scheduler's claim
                     return None
@@ -344,11 +349,18 @@ class ComputeManager:
         # With the creator's authority, as Nova's build: an admin may use a network only it sees.
         context = RequestContext(user_id=inst.user_id, project_id=inst.project_id,
                                  roles=inst.requested_roles or ["member", "reader"])
+        requested = inst.requested_networks
+        if isinstance(requested, list):  # device tags are Nova's business, not the ports'
+            requested = [{k: v for k, v in entry.items() if k != "tag"} for entry in requested]
         try:
-            ports = network.allocate_for_instance(context, inst.id, _host(inst), inst.requested_networks,
+            ports = network.allocate_for_instance(context, inst.id, _host(inst), requested,
                                                   inst.security_groups or None)
         except ApiError as error:
             raise BuildAborted(error.message) from error
+        # One port per requested entry, in order (the network service's contract).
+        entries = inst.requested_networks if isinstance(inst.requested_networks, list) else []
+        self.port_tags.replace(inst.id, {port["id"]: entry["tag"] for port, entry in zip(ports, entries, strict=False)
+                                         if entry.get("tag")})
         self._record_port_groups(network, inst, ports)
 
     def _record_port_groups(self, network: NetworkContract, inst: Instance, ports: list) -> None:

@@ -31,6 +31,7 @@ from pocketstack.compute.lifecycle import ComputeManager, fault
 from pocketstack.compute.migration_records import MigrationRecords
 from pocketstack.compute.models import Instance
 from pocketstack.compute.moves import start_evacuation
+from pocketstack.compute.port_tags import PortTags
 from pocketstack.compute.quotas import Quotas
 from pocketstack.compute.resources import Placement
 from pocketstack.compute.rpcapi import ComputeAPI
@@ -66,8 +67,9 @@ class Compute:
         self.groups = ServerGroups(db, self.quotas)
         self.scheduler = Scheduler(db, self.hosts, self.placement)
         self.block_devices = BlockDevices(db, self.volumes)
+        self.port_tags = PortTags(db)
         self.manager = ComputeManager(db, self.hosts, self.scheduler, self.placement, self.quotas, self.actions,
-                                      self.images, self.network, self.block_devices, cloud.faults)
+                                      self.images, self.network, self.block_devices, cloud.faults, self.port_tags)
         self.rpc = ComputeAPI(self.manager, cloud.settings)
         self.consoles = Consoles(ConsoleTokens(db, cloud.settings.console_token_ttl), self.rpc, cloud.settings,
                                  self.find_instance)

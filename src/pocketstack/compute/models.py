@@ -150,6 +150,8 @@ class InstanceColumns:
     config_drive: Mapped[str] = mapped_column(sa.String(8), default="")
     availability_zone: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     requested_az: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    # 2.74: the host an admin asked the build to go to (through the filters, unlike a forced one).
+    requested_host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     scheduler_hints: Mapped[dict] = mapped_column(JSONText, default=dict)
     # What the network service is asked for at the networking build step: "none", "auto" or
     # a list of {"network_id", "fixed_ip"} / {"port_id"}; NULL means nothing was asked.
@@ -167,6 +169,7 @@ class InstanceColumns:
     guest: Mapped[dict] = mapped_column(JSONText, default=dict)
     locked: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     locked_by: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    locked_reason: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)  # 2.73
     fault: Mapped[dict | None] = mapped_column(JSONText, nullable=True)
     access_ipv4: Mapped[str] = mapped_column(sa.String(64), default="")
     access_ipv6: Mapped[str] = mapped_column(sa.String(64), default="")
@@ -213,6 +216,19 @@ class InstanceTag(Base):
     instance_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("compute_instance.id", ondelete="CASCADE"),
                                              primary_key=True)
     tag: Mapped[str] = mapped_column(sa.String(60), primary_key=True, index=True)
+
+
+class PortTag(Base):
+    """The device tag a port was given (``networks[].tag`` on create from 2.32, an
+    ``os-interface`` attach from 2.49): Nova keeps it in its virtual interface record, the
+    port itself (Neutron's) has no such field.  Only tagged ports have a row."""
+
+    __tablename__ = "compute_port_tag"
+
+    instance_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("compute_instance.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    port_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tag: Mapped[str] = mapped_column(sa.String(60))
 
 
 class InstanceAction(Base):
@@ -292,6 +308,7 @@ class BlockDeviceMapping(Base):
     delete_on_termination: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     device_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     attachment_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    tag: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)  # device tag (2.42, 2.49; shown 2.70)
     created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
 
 

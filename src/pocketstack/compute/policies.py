@@ -26,6 +26,8 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:servers:show", READER, "Show a server."),
     Rule("os_compute_api:servers:show:host_status", ADMIN, "See ``host_status`` in the server view."),
     Rule("os_compute_api:servers:create", MEMBER, "Create (boot) servers."),
+    Rule("compute:servers:create:requested_destination", ADMIN,
+         "Create a server on a given host or hypervisor (``host``, ``hypervisor_hostname``, 2.74)."),
     Rule("os_compute_api:servers:update", MEMBER, "Update a server's name, description or access addresses."),
     Rule("os_compute_api:servers:delete", MEMBER, "Delete a server."),
     Rule("os_compute_api:os-extended-server-attributes", ADMIN,

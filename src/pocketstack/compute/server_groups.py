@@ -53,6 +53,12 @@ class ServerGroups:
                     found[row.group_id].append(row.instance_id)
         return found
 
+    def of_instance(self, instance_id: str) -> list[str]:
+        """The id of the group the server is a member of, as a list (empty or one id)."""
+        with self.db.session(readonly=True) as s:
+            return list(s.scalars(sa.select(ServerGroupMember.group_id)
+                                  .where(ServerGroupMember.instance_id == instance_id)))
+
     def list(self, project_id: str | None) -> list[ServerGroup]:
         stmt = sa.select(ServerGroup).order_by(ServerGroup.created_at, ServerGroup.id)
         if project_id is not None:

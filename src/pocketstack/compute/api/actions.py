@@ -34,6 +34,7 @@ from pocketstack.compute.api.common import (
     start_delete,
     to_bool,
     url,
+    with_server_groups,
 )
 from pocketstack.compute.api.schemas import actions as schemas
 from pocketstack.compute.instances import check_personality, check_user_data, embed_flavor
@@ -163,9 +164,11 @@ class ServerActionsApi:
         return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}
 
     def lock(self, req: ApiRequest, args):
-        validate(args, schemas.LOCK)
+        args = validate(args, schemas.LOCK_V273 if at_least(req, 2, 73) else schemas.LOCK)
         inst = self.server(req, "os_compute_api:os-lock-server:lock")
-        transition(self.compute.db, inst.id, {}, {"locked": True, "locked_by": "admin" if is_admin(req) else "owner"})
+        reason = (args or {}).get("locked_reason") if at_least(req, 2, 73) else None
+        transition(self.compute.db, inst.id, {}, {"locked": True, "locked_by": "admin" if is_admin(req) else "owner",
+                                                  "locked_reason": reason})
         self.record(req, inst, "lock")
         return accepted()
 
@@ -174,7 +177,7 @@ class ServerActionsApi:
         if inst.locked and inst.locked_by == "admin" and not is_admin(req):
             req.authorize("os_compute_api:os-lock-server:unlock:unlock_override",
                           {"project_id": inst.project_id})
-        transition(self.compute.db, inst.id, {}, {"locked": False, "locked_by": None})
+        transition(self.compute.db, inst.id, {}, {"locked": False, "locked_by": None, "locked_reason": None})
         self.record(req, inst, "unlock")
         return accepted()
 
@@ -301,7 +304,7 @@ class ServerActionsApi:
         if req.at_least(2, 57):
             out["user_data"] = inst.user_data
         out["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
-        return json_response({"server": out}, status=202)
+        return json_response({"server": with_server_groups(compute, req, out)}, status=202)
 
     def resize(self, req: ApiRequest, args):
         compute = self.compute

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pocketstack.volume.contract import VolumeContract
 
 # The highest microversion whose behaviour changes are all implemented (docs/compute.md).
-VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 68), legacy_header="X-OpenStack-Nova-API-Version")
+VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 74), legacy_header="X-OpenStack-Nova-API-Version")
 
 
 # Nova's ``parameter_types.boolean``: JSON booleans and the strings oslo's
@@ -210,6 +210,14 @@ def get_instance(compute, req: ApiRequest, instance_id: str, rule: str, read_del
         raise errors.InstanceNotFound(instance_id=instance_id)
     req.authorize(rule, {"project_id": inst.project_id, "user_id": inst.user_id})
     return inst
+
+
+def with_server_groups(compute, req: ApiRequest, out: dict) -> dict:
+    """From 2.71 a server's show, update and rebuild responses (not its lists) name the
+    group it belongs to: ``server_groups``, a list of at most one id."""
+    if at_least(req, 2, 71):
+        out["server_groups"] = compute.groups.of_instance(out["id"])
+    return out
 
 
 def check_unlocked(req: ApiRequest, inst) -> None:

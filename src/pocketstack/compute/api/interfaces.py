@@ -14,7 +14,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
-from pocketstack.compute.api.common import accepted, body, check_unlocked, get_instance
+from pocketstack.compute.api.common import accepted, at_least, check_unlocked, get_instance, versioned_body
 from pocketstack.compute.api.schemas.interfaces import CREATE
 
 if TYPE_CHECKING:
@@ -25,10 +25,14 @@ LOG = logging.getLogger(__name__)
 _ATTACHABLE = (st.ACTIVE, st.PAUSED, st.STOPPED, st.SUSPENDED)
 
 
-def render(port: dict) -> dict:
-    return {"port_id": port["id"], "net_id": port["network_id"], "mac_addr": port["mac_address"],
-            "port_state": port["status"],
-            "fixed_ips": [{"subnet_id": f["subnet_id"], "ip_address": f["ip_address"]} for f in port["fixed_ips"]]}
+def render(req: ApiRequest, port: dict, tags: dict[str, str]) -> dict:
+    """A port as an interface attachment; from 2.70 with its device tag (null untagged)."""
+    out = {"port_id": port["id"], "net_id": port["network_id"], "mac_addr": port["mac_address"],
+           "port_state": port["status"],
+           "fixed_ips": [{"subnet_id": f["subnet_id"], "ip_address": f["ip_address"]} for f in port["fixed_ips"]]}
+    if at_least(req, 2, 70):
+        out["tag"] = tags.get(port["id"])
+    return out
 
 
 def _as_compute_error(error: ApiError) -> ApiError:
@@ -52,7 +56,8 @@ class InterfacesApi:
     def index(self, req: ApiRequest):
         inst = get_instance(self.compute, req, req.path_params["server_id"],
                             "os_compute_api:os-attach-interfaces:list")
-        return {"interfaceAttachments": [render(p) for p in self.network().list_instance_ports(inst.id)]}
+        tags = self.compute.port_tags.for_instance(inst.id)
+        return {"interfaceAttachments": [render(req, p, tags) for p in self.network().list_instance_ports(inst.id)]}
 
     @route.get("/v2.1/servers/{server_id}/os-interface/{port_id}", policy="os_compute_api:os-attach-interfaces:show")
     def show(self, req: ApiRequest):
@@ -61,7 +66,7 @@ class InterfacesApi:
         port_id = req.path_params["port_id"]
         for port in self.network().list_instance_ports(inst.id):
             if port["id"] == port_id:
-                return {"interfaceAttachment": render(port)}
+                return {"interfaceAttachment": render(req, port, self.compute.port_tags.for_instance(inst.id))}
         raise errors.InterfaceNotFound(instance_id=inst.id, port_id=port_id)
 
     # The server is found (404) and authorized (403) before the body is checked (400).
@@ -69,7 +74,7 @@ class InterfacesApi:
     def attach(self, req: ApiRequest):
         inst = get_instance(self.compute, req, req.path_params["server_id"],
                             "os_compute_api:os-attach-interfaces:create")
-        spec = body(req, CREATE).get("interfaceAttachment") or {}
+        spec = versioned_body(req, CREATE).get("interfaceAttachment") or {}
         check_unlocked(req, inst)
         if inst.vm_state not in _ATTACHABLE or inst.task_state is not None:
             attribute, state = ("task_state", inst.task_state) if inst.task_state else ("vm_state", inst.vm_state)
@@ -104,7 +109,10 @@ class InterfacesApi:
                 LOG.exception("plugging port %s into %s failed", port["id"], inst.id)
                 manager.detach_interface(req.caller, inst.id, port["id"])
                 raise errors.InterfaceAttachFailed(instance_uuid=inst.id) from None
-        return {"interfaceAttachment": render(port)}
+        tag = spec.get("tag")
+        if tag:
+            self.compute.port_tags.add(inst.id, port["id"], tag)
+        return {"interfaceAttachment": render(req, port, {port["id"]: tag} if tag else {})}
 
     @route.delete("/v2.1/servers/{server_id}/os-interface/{port_id}",
                   policy="os_compute_api:os-attach-interfaces:delete")
@@ -119,4 +127,5 @@ class InterfacesApi:
             self.network().detach_interface(req.caller, inst.id, port_id)
         except NotFound:
             raise errors.InterfaceNotFound(instance_id=inst.id, port_id=port_id) from None
+        self.compute.port_tags.forget(inst.id, port_id)
         return accepted()

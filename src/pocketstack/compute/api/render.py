@@ -95,6 +95,8 @@ def server(req: ApiRequest, inst, metadata: dict, tags: list[str], addresses: di
         out["tags"] = tags
     if v >= (2, 63):
         out["trusted_image_certificates"] = None
+    if v >= (2, 73):
+        out["locked_reason"] = inst.locked_reason
     if inst.fault and inst.vm_state in (st.ERROR, st.DELETED):
         out["fault"] = {"code": inst.fault["code"], "created": inst.fault["created"],
                         "message": inst.fault["message"]}

@@ -35,9 +35,11 @@ from pocketstack.compute.api.common import (
     int_query,
     is_admin,
     links,
+    query_bool,
     start_delete,
     url,
     versioned_body,
+    with_server_groups,
 )
 from pocketstack.compute.api.schemas import servers as schemas
 from pocketstack.compute.instances import (
@@ -128,22 +130,24 @@ def scheduler_hints(data: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class NetworkRequest:
-    """One entry of ``networks``: a port, or a network with an optional fixed IP."""
+    """One entry of ``networks``: a port, or a network with an optional fixed IP; either
+    with an optional device tag."""
 
     port_id: str | None = None
     network_id: str | None = None
     fixed_ip: str | None = None
+    tag: str | None = None
 
 
 def parse_networks(networks: Any, max_count: int) -> list[NetworkRequest]:
     """The entries of a ``networks`` list, checked as Nova checks them before any lookup."""
     parsed = []
     for item in networks:
-        port_id, net_id, fixed_ip = item.get("port"), item.get("uuid"), item.get("fixed_ip")
+        port_id, net_id, fixed_ip, tag = item.get("port"), item.get("uuid"), item.get("fixed_ip"), item.get("tag")
         if port_id:
             if max_count > 1:
                 raise errors.MultiplePortsNotApplicable()
-            parsed.append(NetworkRequest(port_id=str(port_id)))
+            parsed.append(NetworkRequest(port_id=str(port_id), tag=tag))
             continue
         if not net_id:
             raise errors.BadNetworksFormat()
@@ -154,8 +158,13 @@ def parse_networks(networks: Any, max_count: int) -> list[NetworkRequest]:
                 raise errors.InvalidFixedIpAddress(address=fixed_ip) from None
             if max_count > 1:
                 raise errors.FixedIpWithMultipleInstances()
-        parsed.append(NetworkRequest(network_id=str(net_id), fixed_ip=fixed_ip or None))
+        parsed.append(NetworkRequest(network_id=str(net_id), fixed_ip=fixed_ip or None, tag=tag))
     return parsed
+
+
+def _tagged(request: NetworkRequest) -> dict[str, str]:
+    """The device tag of a requested network, kept with it for the build (2.70 shows it)."""
+    return {"tag": request.tag} if request.tag else {}
 
 
 def resolve_networks(network: NetworkContract, context: RequestContext, requests: list[NetworkRequest]) -> list[dict]:
@@ -171,7 +180,7 @@ def resolve_networks(network: NetworkContract, context: RequestContext, requests
                 raise errors.PortNotFoundForBoot(port_id=request.port_id) from None
             if port["device_id"]:
                 raise errors.PortInUse(port_id=request.port_id)
-            resolved.append({"port_id": port["id"]})
+            resolved.append({"port_id": port["id"], **_tagged(request)})
             continue
         if request.network_id is None:  # parse_networks makes every entry a port or a network
             raise errors.BadNetworksFormat()
@@ -179,7 +188,7 @@ def resolve_networks(network: NetworkContract, context: RequestContext, requests
             network.get(context, "networks", request.network_id)
         except NotFound:
             raise errors.NetworkNotFoundForBoot(network_id=request.network_id) from None
-        entry = {"network_id": request.network_id}
+        entry = {"network_id": request.network_id, **_tagged(request)}
         if request.fixed_ip:
             entry["fixed_ip"] = request.fixed_ip
         resolved.append(entry)
@@ -230,6 +239,8 @@ def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
                 return ServerFilters(project_id=project_id, vm_states=[]), {}  # Nova: nothing matches
             wanted += st.STATUS_FILTER[status.upper()]
         f.vm_states = wanted
+    if "locked" in q and (version >= (2, 73) or admin):  # Nova lets admins use any filter
+        f.locked = query_bool(q["locked"], "locked")
     if admin:
         f.host = q.get("host")
         f.user_id = q.get("user_id")
@@ -277,12 +288,12 @@ def matching_servers(ports: list[dict], compiled: Mapping[int, re.Pattern[str]])
                    and p.match(ip["ip_address"])})
 
 
-def parse_sort(query: QueryParams, admin: bool) -> list[tuple[str, str]]:
+def parse_sort(query: QueryParams, admin: bool, version: Version) -> list[tuple[str, str]]:
     """``sort_key``/``sort_dir`` pairs (``desc`` by default), ending with ``created_at``
-    and ``uuid`` for a stable order."""
+    and ``uuid`` for a stable order; ``locked`` is a key from 2.73."""
     keys, dirs = query.getlist("sort_key"), query.getlist("sort_dir")
     for key in keys:
-        if key not in SORT_KEYS:
+        if key not in SORT_KEYS or (key == "locked" and version < (2, 73)):
             raise errors.InvalidServerSortKey(key=key)
         if key in ("host", "node") and not admin:
             raise errors.SortKeyForbidden(key=key)
@@ -368,6 +379,7 @@ class ServersApi:
         zone = server.get("availability_zone")
         if zone and zone not in {n.availability_zone for n in compute.hosts.list()}:
             raise errors.AvailabilityZoneUnavailable(zone=zone)
+        requested_host = self.requested_host(req, server)
         group_id = hints.get("group")
         if group_id is not None:
             group_id = str(group_id)
@@ -393,9 +405,25 @@ class ServersApi:
             description=server.get("description"), key_name=key_name, key_data=key_data,
             user_data=server.get("user_data"), injected_files=injected, metadata=metadata,
             tags=list(server.get("tags") or []),
-            availability_zone=zone, group_id=group_id, config_drive=config_drive(server),
+            availability_zone=zone, requested_host=requested_host, group_id=group_id,
+            config_drive=config_drive(server),
             access_ipv4=access_ip(server, "accessIPv4"), access_ipv6=access_ip(server, "accessIPv6"),
             security_groups=names, scheduler_hints=hints, requested_networks=requested)
+
+    def requested_host(self, req: ApiRequest, server: dict) -> str | None:
+        """2.74's ``host`` and/or ``hypervisor_hostname`` (admins): the host the build must
+        go to, through the scheduler's filters.  Each node here is its host's only one,
+        named as the host, so a pair must name the same node (400 otherwise, as Nova)."""
+        host, node = server.get("host"), server.get("hypervisor_hostname")
+        if not host and not node:
+            return None
+        req.authorize("compute:servers:create:requested_destination", {})
+        if host and node and host != node:
+            raise errors.RequestedHostNotFound(host=host)
+        wanted = host or node
+        if wanted not in {n.host for n in self.compute.hosts.list()}:
+            raise errors.RequestedHostNotFound(host=wanted)
+        return wanted
 
     @route.post("/v2.1/servers", policy="os_compute_api:servers:create", body=schemas.CREATE)
     def create(self, req: ApiRequest):
@@ -446,8 +474,8 @@ class ServersApi:
         # whenever a page is full.
         asked = int_query(req, "limit")
         limit = DEFAULT_MAX_LIMIT if asked is None else min(asked, DEFAULT_MAX_LIMIT)
-        rows = self.instances.list(self.filters(req), parse_sort(req.query, is_admin(req)), limit,
-                                   req.query.get("marker"), brief=not detail)
+        sort = parse_sort(req.query, is_admin(req), req.attributes["version"])
+        rows = self.instances.list(self.filters(req), sort, limit, req.query.get("marker"), brief=not detail)
         result: dict[str, Any] = {
             "servers": self.render_many(req, rows) if detail else [render.summary(req, r) for r in rows]}
         if limit and len(rows) == limit:
@@ -468,7 +496,7 @@ class ServersApi:
     @route.get("/v2.1/servers/{server_id}", policy="os_compute_api:servers:show")
     def show(self, req: ApiRequest):
         inst = get_instance(self.compute, req, req.path_params["server_id"], "os_compute_api:servers:show")
-        return {"server": self.show_one(req, inst)}
+        return {"server": with_server_groups(self.compute, req, self.show_one(req, inst))}
 
     @route.put("/v2.1/servers/{server_id}", policy="os_compute_api:servers:update")
     def update(self, req: ApiRequest):
@@ -481,7 +509,8 @@ class ServersApi:
         for field in ("accessIPv4", "accessIPv6"):
             if field in data:
                 values[fields[field]] = access_ip(data, field)
-        return {"server": render.changed(self.show_one(req, self.instances.update(inst.id, values)))}
+        out = render.changed(self.show_one(req, self.instances.update(inst.id, values)))
+        return {"server": with_server_groups(self.compute, req, out)}
 
     @route.delete("/v2.1/servers/{server_id}", policy="os_compute_api:servers:delete", status=204)
     def delete(self, req: ApiRequest):

@@ -26,11 +26,13 @@ from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import (
     accepted,
+    at_least,
     body,
     check_unlocked,
     get_instance,
     is_admin,
     record_action,
+    versioned_body,
     volume_service,
 )
 from pocketstack.compute.api.schemas.volume_attachments import CREATE, UPDATE
@@ -55,8 +57,12 @@ def _check_state(req: ApiRequest, inst, action: str, vm_states: tuple[str, ...])
                                           state=inst.task_state)
 
 
-def _render(a, server_id: str) -> dict:
-    return {"id": a.volume_id, "serverId": server_id, "volumeId": a.volume_id, "device": a.mountpoint}
+def _render(req: ApiRequest, server_id: str, volume_id: str, device: str | None, tag: str | None) -> dict:
+    """An attachment; from 2.70 with the device tag of its block device mapping."""
+    out = {"id": volume_id, "serverId": server_id, "volumeId": volume_id, "device": device}
+    if at_least(req, 2, 70):
+        out["tag"] = tag
+    return out
 
 
 def _next_device(used: set[str]) -> str:
@@ -78,6 +84,10 @@ class VolumeAttachmentsApi:
         lists a volume from the moment the POST reserved it)."""
         return self.volumes().attachments.list(req.caller, is_admin(req), instance_id=server_id)
 
+    def tags(self, instance_id: str) -> dict[str, str | None]:
+        """Volume id -> the device tag of the server's mapping of it."""
+        return {b.volume_id: b.tag for b in self.compute.block_devices.for_instance(instance_id) if b.volume_id}
+
     def server(self, req: ApiRequest, rule: str):
         return get_instance(self.compute, req, req.path_params["server_id"], rule)
 
@@ -85,7 +95,9 @@ class VolumeAttachmentsApi:
                policy="os_compute_api:os-volumes-attachments:index")
     def index(self, req: ApiRequest):
         inst = self.server(req, "os_compute_api:os-volumes-attachments:index")
-        return {"volumeAttachments": [_render(a, inst.id) for a in self.attached(req, inst.id)]}
+        tags = self.tags(inst.id)
+        return {"volumeAttachments": [_render(req, inst.id, a.volume_id, a.mountpoint, tags.get(a.volume_id))
+                                      for a in self.attached(req, inst.id)]}
 
     @route.get("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
                policy="os_compute_api:os-volumes-attachments:show")
@@ -93,7 +105,8 @@ class VolumeAttachmentsApi:
         inst = self.server(req, "os_compute_api:os-volumes-attachments:show")
         for a in self.attached(req, inst.id):
             if a.volume_id == req.path_params["volume_id"]:
-                return {"volumeAttachment": _render(a, inst.id)}
+                return {"volumeAttachment": _render(req, inst.id, a.volume_id, a.mountpoint,
+                                                    self.tags(inst.id).get(a.volume_id))}
         raise errors.VolumeAttachmentNotFound(volume_id=req.path_params["volume_id"])
 
     # The server is found (404) and authorized (403) before the body is checked (400).
@@ -102,7 +115,8 @@ class VolumeAttachmentsApi:
     def attach(self, req: ApiRequest):
         compute = self.compute
         inst = self.server(req, "os_compute_api:os-volumes-attachments:create")
-        spec = body(req, CREATE, "volumeAttachment")
+        spec = versioned_body(req, CREATE, "volumeAttachment")
+        tag = spec.get("tag") if at_least(req, 2, 49) else None
         _check_state(req, inst, "attach_volume", _ATTACH_STATES)
         manager = self.volumes()
         try:
@@ -111,9 +125,11 @@ class VolumeAttachmentsApi:
             raise errors.VolumeNotFound(volume_id=spec["volumeId"]) from None
         if any(a.volume_id == volume.id for a in self.attached(req, inst.id)):
             raise errors.VolumeAlreadyAttached(volume_id=volume.id)
+        if tag and inst.vm_state == st.SHELVED_OFFLOADED:  # no host to ask whether it can tag (Nova)
+            raise errors.TaggedAttachToShelved()
         used = {a.mountpoint for a in self.attached(req, inst.id)} | {"/dev/vda"}
         device = spec.get("device") or _next_device(used)
-        mapping_id = compute.block_devices.add(inst.id, volume.id, device)
+        mapping_id = compute.block_devices.add(inst.id, volume.id, device, tag=tag)
         try:
             attachment = manager.attachments.create(req.caller, volume.id, inst.id)  # the volume is reserved
             compute.block_devices.record_attachment(mapping_id, attachment.id)
@@ -130,7 +146,7 @@ class VolumeAttachmentsApi:
             # As Nova: the host plugs the disk into the guest and completes the attachment
             # (the volume is in-use then); the answer does not wait for it.
             compute.rpc.attach_volume(inst.host, inst.id, volume.id, action_id)
-        return {"volumeAttachment": {"id": volume.id, "serverId": inst.id, "volumeId": volume.id, "device": device}}
+        return {"volumeAttachment": _render(req, inst.id, volume.id, device, tag)}
 
     @route.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
                   policy="os_compute_api:os-volumes-attachments:delete")

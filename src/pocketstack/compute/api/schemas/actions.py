@@ -57,5 +57,8 @@ RESCUE = {"type": ["object", "null"], "properties": {"adminPass": {"type": "stri
                                                       "rescue_image_ref": {"type": "string"}}}
 # Before 2.73 (beyond our maximum, where locked_reason arrives) Nova ignores the body.
 LOCK = {"type": ["null", "object"]}
+# 2.73: a lock may say why (Nova's ``lock_v273``).
+LOCK_V273 = {"type": ["object", "null"], "additionalProperties": False, "properties": {
+    "locked_reason": {"type": "string", "minLength": 1, "maxLength": 255}}}
 RESET_STATE = {"type": "object", "required": ["state"], "additionalProperties": False,
                 "properties": {"state": {"type": "string", "enum": ["active", "error"]}}}

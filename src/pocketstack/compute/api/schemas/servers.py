@@ -11,19 +11,21 @@ METADATA: dict[str, Any] = {"type": "object",
                             "additionalProperties": {"type": "string", "maxLength": 255}}
 NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
 DESCRIPTION = {"type": ["string", "null"], "maxLength": 255}
+# Nova's ``parameter_types.tag``: a device tag (block devices, ports), shown from 2.70.
+DEVICE_TAG = {"type": "string", "pattern": "^[^,/]*$", "maxLength": 60}
 _BDM = {"type": "object", "properties": {
     "source_type": {"type": "string", "enum": ["image", "volume", "snapshot", "blank"]},
     "destination_type": {"type": "string", "enum": ["local", "volume"]},
     "uuid": {"type": "string"}, "boot_index": {"type": ["integer", "string", "null"]},
     "volume_size": {"type": ["integer", "string"]}, "delete_on_termination": {"type": ["boolean", "string"]},
     "device_name": {"type": ["string", "null"]}, "disk_bus": {"type": "string"},
-    "device_type": {"type": "string"}, "guest_format": {"type": "string"}, "tag": {"type": "string"},
+    "device_type": {"type": "string"}, "guest_format": {"type": "string"}, "tag": DEVICE_TAG,
     "volume_type": {"type": ["string", "null"]}}}
 _COUNT = {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1}
 _NETWORKS = {"anyOf": [{"type": "string", "enum": ["none", "auto"]},
                        {"type": "array", "items": {"type": "object", "properties": {
                            "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
-                           "fixed_ip": {"type": "string"}, "tag": {"type": "string"}},
+                           "fixed_ip": {"type": "string"}, "tag": DEVICE_TAG},
                            "additionalProperties": False}}]}
 _TAGS = {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 60}}
 
@@ -70,9 +72,13 @@ _SERVER_V219 = _changed(_SERVER_V21, {"description": DESCRIPTION})
 _SERVER_V237 = _changed(_SERVER_V219, required=("networks",))      # networks required
 _SERVER_V252 = _changed(_SERVER_V237, {"tags": _TAGS})             # tags on create
 _SERVER_V257 = _changed(_SERVER_V252, drop=("personality",))       # file injection removed
+# Nova's ``parameter_types.fqdn``.
+_FQDN = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9-._]*$"}
+_SERVER_V274 = _changed(_SERVER_V257, {"host": _FQDN, "hypervisor_hostname": _FQDN})  # requested destination
 
 CREATE = {"2.1": _create(_SERVER_V21), "2.19": _create(_SERVER_V219), "2.37": _create(_SERVER_V237),
-          "2.52": _create(_SERVER_V252), "2.57": _create(_SERVER_V257)}
+          "2.52": _create(_SERVER_V252), "2.57": _create(_SERVER_V257),
+          "2.74": _create(_SERVER_V274)}
 
 _UPDATE_V21: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
     "name": NAME, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-CREATE = {"type": "object", "required": ["volumeAttachment"], "properties": {"volumeAttachment": {
-    "type": "object", "required": ["volumeId"], "properties": {
+import copy
+from typing import Any
+
+from pocketstack.compute.api.schemas.servers import DEVICE_TAG
+
+_CREATE_V21: dict[str, Any] = {"type": "object", "required": ["volumeAttachment"], "properties": {
+    "volumeAttachment": {"type": "object", "required": ["volumeId"], "properties": {
         "volumeId": {"type": "string", "minLength": 1}, "device": {"type": ["string", "null"]}}}}}
+_CREATE_V249 = copy.deepcopy(_CREATE_V21)
+_CREATE_V249["properties"]["volumeAttachment"]["properties"]["tag"] = DEVICE_TAG  # tagged attach
+
+CREATE = {"2.1": _CREATE_V21, "2.49": _CREATE_V249}
 
 # Nova's ``update`` (up to 2.84): only ``volumeId``, the volume to swap in, a UUID (Nova's
 # ``format: uuid`` takes it with or without the dashes).
