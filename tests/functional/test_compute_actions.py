@@ -35,7 +35,7 @@ def act(api, token, server_id, body, expect=202):
     return r
 
 
-def test_power_cycle_and_invalid_states(api, user, server):
+def test_power_cycle_and_invalid_states(api, user, admin_token, server):
     token = user["token"]
     act(api, token, server, {"os-stop": None})
     assert wait(api, token, server)["status"] == "SHUTOFF"
@@ -69,7 +69,14 @@ def test_power_cycle_and_invalid_states(api, user, server):
     detail = call(api, "GET", f"/servers/{server}/os-instance-actions/{stop['request_id']}", token).json()
     events = detail["instanceAction"]["events"]
     assert events[0]["event"] == "compute_stop_instance" and events[0]["result"] == "Success"
-    assert "traceback" not in events[0]
+    assert "traceback" not in events[0] and "host" not in events[0] and events[0]["hostId"]
+    # The admin (Nova's os-instance-actions:events) sees tracebacks and, from 2.62, hosts;
+    # before 2.51 nobody else sees the events at all.
+    path = f"/servers/{server}/os-instance-actions/{stop['request_id']}"
+    [seen] = call(api, "GET", path, admin_token).json()["instanceAction"]["events"][:1]
+    assert "traceback" in seen and seen["host"]
+    assert "host" not in call(api, "GET", path, admin_token, version="2.61").json()["instanceAction"]["events"][0]
+    assert "events" not in call(api, "GET", path, token, version="2.50").json()["instanceAction"]
 
 
 def test_build_events_end_with_the_build(api, user, admin_token, image, flavor):

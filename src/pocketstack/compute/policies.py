@@ -90,8 +90,8 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-instance-actions:list", READER, "List the actions recorded for a server."),
     Rule("os_compute_api:os-instance-actions:show", READER, "Show one action recorded for a server."),
     Rule("os_compute_api:os-instance-actions:events", ADMIN,
-         "See an action's events before microversion 2.51 (from 2.51 everyone sees them)."),
-    Rule("os_compute_api:os-instance-actions:events:details", ADMIN, "See the tracebacks of an action's events."),
+         "See an action's events before microversion 2.51 (from 2.51 everyone sees them), and their tracebacks "
+         "and hosts at any."),
     Rule("os_compute_api:os-server-diagnostics", ADMIN, "Show a server's diagnostics."),
     # -- interfaces (api/interfaces.py) ------------------------------------------------
     Rule("os_compute_api:os-attach-interfaces:list", READER, "List the ports attached to a server."),

@@ -20,7 +20,6 @@ from pocketstack.compute.api.common import (
     get_instance,
     in_window,
     int_query,
-    is_admin,
     url,
     version,
 )
@@ -186,17 +185,20 @@ class InstanceActionsApi:
         action, events = self.compute.actions.get(inst.id, req.path_params["request_id"])
         out = render_action(req, action)
         target = {"project_id": inst.project_id}
-        if req.at_least(2, 51) or req.allowed("os_compute_api:os-instance-actions:events", target):
-            details = req.allowed("os_compute_api:os-instance-actions:events:details", target)
+        # Nova's rule: whoever the ``events`` policy allows sees the events with their
+        # tracebacks (and, from 2.62, their host); from 2.51 everyone else sees them too,
+        # without either.
+        privileged = req.allowed("os_compute_api:os-instance-actions:events", target)
+        if privileged or req.at_least(2, 51):
             out["events"] = []
             for event in events:
                 item = {"event": event.event, "start_time": _time(event.start_time),
                         "finish_time": _time(event.finish_time), "result": event.result}
-                if details:
+                if privileged:
                     item["traceback"] = event.traceback
                 if req.at_least(2, 62):
                     item["hostId"] = render.host_id(inst.project_id, event.host)
-                    if is_admin(req):
+                    if privileged:
                         item["host"] = event.host
                 out["events"].append(item)
         return {"instanceAction": out}
