@@ -27,7 +27,7 @@ the guest), one untagged; ``ha_recovery_mode`` is ``tagged``.  Then:
    then recovered: the tagged server ACTIVE on the other host with the same port, fixed
    IP (its guest gets it again by DHCP there) and volume (the re-created guest sees the
    disk at boot); the untagged one in ERROR with the policy's fault.  No server ever has
-   two QEMU processes (sampled all along).
+   a running QEMU on two hosts (sampled all along).
 
 Needs root, QEMU, nftables, dnsmasq, socat, the tiny image's tools and the three
 backends: skipped without them, failed on CI.  About 4 minutes on TCG; run it with
@@ -160,30 +160,29 @@ class Fabric:
         return self.namespaces()
 
 
-def qemu_processes() -> Counter:
-    """Running QEMU processes by the server (``guest=<id>``) they run."""
+def qemu_processes(state: Path) -> Counter:
+    """This cloud's running QEMU processes by the server they run: every host's guests
+    (``state`` is the cloud's ``qemu/``) whose pidfile names a live QEMU of that server."""
+    from pocketstack.compute.drivers.qemu_guest import running_guests
+
     found: Counter = Counter()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-                if argv[0].endswith(b"qemu-system-x86_64") and b"-name" in argv:
-                    name = argv[argv.index(b"-name") + 1].decode()
-                    found.update(part[len("guest="):] for part in name.split(",") if part.startswith("guest="))
+    for host in sorted(state.iterdir()) if state.is_dir() else []:
+        found.update(running_guests(host).keys())
     return found
 
 
 class Sampler(threading.Thread):
-    """The most QEMU processes seen at once for each server, every 0.2 s until stopped."""
+    """The most QEMU processes (hosts) seen at once for each server, every 0.2 s until stopped."""
 
-    def __init__(self):
+    def __init__(self, state: Path):
         super().__init__(daemon=True)
+        self.state = state
         self.most: Counter = Counter()
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.2):
-            self.most |= qemu_processes()
+            self.most |= qemu_processes(self.state)
 
 
 async def _delete_broker_objects(cluster_name: str, servers: dict[str, list[str]]) -> None:
@@ -272,7 +271,7 @@ def cloud(tmp_path):
         f'    {h}) HOST_NS={fabric.host_ns(h)}; PREFIX={fabric.prefix(h)} ;;' for h in hosts)))
     fence.chmod(0o755)
     accel = os.environ.get("POCKETSTACK_TEST_ACCEL") or ("kvm" if kvm_works() else "tcg")
-    sampler = Sampler()
+    sampler = Sampler(tmp_path / "api" / "qemu")
     with scratch_database("postgresql", tmp_path) as database_url:
         def settings(address: str) -> str:
             return f'''[pocketstack]
@@ -388,7 +387,7 @@ def test_a_killed_host_in_its_namespace_is_fenced_and_its_tagged_server_back_els
     run("server", "add", "volume", tagged, volume_id)
     attached = "tiny-facts: disk-attached name=vdb size_bytes=1073741824 head=pocketstack-volume-data:0123"
     eventually(lambda: attached in cloud.console(failing, tagged), timeout=90, interval=1)
-    guests = qemu_processes()
+    guests = qemu_processes(cloud.root / "api" / "qemu")
     assert guests[tagged] == 1 and guests[ids["untagged"]] == 1
 
     # (1) Only the compute service dies: the guests run on, a PROCESS failure is recorded.
@@ -399,7 +398,7 @@ def test_a_killed_host_in_its_namespace_is_fenced_and_its_tagged_server_back_els
                          timeout=SERVICE_DOWN_TIME * 6, interval=1)
     assert [(n["status"], n["payload"]["process_name"]) for n in process] == [("ignored", "nova-compute")]
     assert not [n for n in cloud.notifications() if n["type"] == "COMPUTE_HOST"]
-    assert qemu_processes() == guests
+    assert qemu_processes(cloud.root / "api" / "qemu") == guests
     assert cloud.server(tagged)["OS-EXT-SRV-ATTR:host"] == failing
 
     # (2) The whole host dies: fenced, the tagged server comes back on the spare host.
@@ -415,6 +414,11 @@ def test_a_killed_host_in_its_namespace_is_fenced_and_its_tagged_server_back_els
     assert notification["status"] == "finished", (shown, cloud.log("ha"))
     fence = next(t for t in shown["recovery_workflow_details"] if t["name"] == "FenceHostTask")
     assert fence["state"] == "SUCCESS", fence
+    # The network fence reached the agents (the HA process sends on RPC), and the spare host
+    # sends nothing to the fenced one any more.
+    assert "dropped" not in cloud.log("ha"), cloud.log("ha")
+    fdb = sh("bridge", "-n", f"{cloud.fabric.prefix(spare)}host", "fdb", "show").stdout
+    assert f"dst {cloud.fabric.vtep(failing)} " not in fdb + " ", fdb
 
     server = cloud.server(tagged)
     assert (server["status"], server["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", spare), server
@@ -438,5 +442,5 @@ def test_a_killed_host_in_its_namespace_is_fenced_and_its_tagged_server_back_els
     assert untagged["status"] == "ERROR" and untagged["OS-EXT-SRV-ATTR:host"] == failing, untagged
     assert untagged["fault"]["message"] == (f"Host {failing} failed and was fenced; the server was not evacuated "
                                             "(ha_recovery_mode='tagged')."), untagged["fault"]
-    running = qemu_processes()
+    running = qemu_processes(cloud.root / "api" / "qemu")
     assert running[tagged] == 1 and ids["untagged"] not in running, running
