@@ -30,7 +30,7 @@ the guest), one untagged; ``ha_recovery_mode`` is ``tagged``.  Then:
    a running QEMU on two hosts (sampled all along).
 
 Needs root, QEMU, nftables, dnsmasq, socat, the tiny image's tools and the three
-backends: skipped without them, failed on CI.  About 4 minutes on TCG; run it with
+backends: skipped without them, failed on CI.  About 2 minutes on TCG; run it with
 /work/notes/heavy.
 """
 
