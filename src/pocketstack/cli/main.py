@@ -231,8 +231,9 @@ def cmd_ha(args: argparse.Namespace) -> int:
     settings = _settings(args, roles="ha")
     log.setup(settings.log_level, settings.log_format)
     # The compute service's contract (its RPC to the schedulers, its host liveness) in this
-    # process; several `pocketstack ha` run active/active, one of them leading.
-    return run_worker(settings, COMPUTE_LIBRARIES + ["ha"], ["compute", "ha"])
+    # process; several `pocketstack ha` run active/active, one of them leading.  "network"
+    # too: fencing a host's network (ports unbound, networks re-sent) fans out to the agents.
+    return run_worker(settings, COMPUTE_LIBRARIES + ["ha"], ["network", "compute", "ha"])
 
 
 def cmd_orchestration(args: argparse.Namespace) -> int:
