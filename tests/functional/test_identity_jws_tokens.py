@@ -35,8 +35,12 @@ from test_identity_tokens import TOKENS, make_project, make_user, password_auth
 
 @pytest.fixture(scope="module")
 def jws_cloud(cloud, settings, tmp_path_factory):
-    """Beside ``cloud`` (migrated and bootstrapped), on its database."""
+    """Beside ``cloud`` (migrated and bootstrapped), on its database, with its credential
+    keys (as every deployment of one database must share them: a credential another key
+    sealed cannot be read, and Keystone's answer to that is a 500)."""
     data_dir = tmp_path_factory.mktemp("jws-data")
+    cloud.identity.credential_keys.ensure()
+    (data_dir / "credential-keys").symlink_to(cloud.identity.credential_keys.path)
     cloud = Cloud(dataclasses.replace(settings, token_provider="jws", data_dir=data_dir),
                   services=["identity"], migrate=False)
     cloud.identity.keys.ensure()  # what bootstrap does on a cloud's first start

@@ -23,13 +23,19 @@ import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-import jwt
-
 from pocketstack.identity import errors
+
+if TYPE_CHECKING:
+    import httpx
+    import jwt
+else:  # only a cloud with OpenID Connect providers checks tokens (pocketstack.common.lazy)
+    from pocketstack.common.lazy import lazy
+
+    httpx = lazy("httpx")
+    jwt = lazy("jwt")
 
 PROTOCOL = "openid"
 CLAIM_PREFIX = "OIDC_CLAIM_"

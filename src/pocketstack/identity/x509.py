@@ -15,10 +15,7 @@ import hashlib
 import re
 import ssl
 from collections.abc import Mapping
-from typing import Any
-
-from cryptography import x509
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING, Any
 
 from pocketstack.common.context import RequestContext
 from pocketstack.identity import errors
@@ -26,12 +23,18 @@ from pocketstack.identity import models as m
 from pocketstack.identity.mapping_rules import EPHEMERAL
 from pocketstack.identity.tokens import SCOPE_DOMAIN, SCOPE_PROJECT
 
+if TYPE_CHECKING:
+    from cryptography import x509
+else:  # only a cloud with a TLS listener reads certificates (pocketstack.common.lazy)
+    from pocketstack.common.lazy import lazy
+
+    x509 = lazy("cryptography.x509")
+
 # mod_ssl's names of DN components (SSL_CLIENT_S_DN_<name>, SSL_CLIENT_I_DN_<name>).
-DN_COMPONENTS = {
-    NameOID.COUNTRY_NAME: "C", NameOID.STATE_OR_PROVINCE_NAME: "ST", NameOID.LOCALITY_NAME: "L",
-    NameOID.ORGANIZATION_NAME: "O", NameOID.ORGANIZATIONAL_UNIT_NAME: "OU", NameOID.COMMON_NAME: "CN",
-    NameOID.TITLE: "T", NameOID.INITIALS: "I", NameOID.GIVEN_NAME: "G", NameOID.SURNAME: "S",
-    NameOID.DN_QUALIFIER: "D", NameOID.USER_ID: "UID", NameOID.EMAIL_ADDRESS: "Email", NameOID.DOMAIN_COMPONENT: "DC",
+DN_COMPONENTS = {  # by OID (X.520 and the PKCS #9/RFC 4519 ones mod_ssl names)
+    "2.5.4.6": "C", "2.5.4.8": "ST", "2.5.4.7": "L", "2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.3": "CN",
+    "2.5.4.12": "T", "2.5.4.43": "I", "2.5.4.42": "G", "2.5.4.4": "S", "2.5.4.46": "D",
+    "0.9.2342.19200300.100.1.1": "UID", "1.2.840.113549.1.9.1": "Email", "0.9.2342.19200300.100.1.25": "DC",
 }
 ISSUER_ATTRIBUTE = "SSL_CLIENT_I_DN"  # Keystone's [tokenless_auth] issuer_attribute
 # Keystone's tokenless scope headers.
@@ -40,7 +43,7 @@ SCOPE_HEADERS = ("x-project-id", "x-project-name", "x-domain-id", "x-domain-name
 
 def distinguished_name(name: x509.Name) -> str:
     """A DN as mod_ssl writes it (RFC 2253/4514: the last RDN first, ``CN=…,O=…``)."""
-    return name.rfc4514_string({NameOID.EMAIL_ADDRESS: "emailAddress"})
+    return name.rfc4514_string({x509.ObjectIdentifier("1.2.840.113549.1.9.1"): "emailAddress"})
 
 
 def _asn1_time(when: dt.datetime) -> str:
@@ -63,7 +66,7 @@ def certificate_attributes(pem: str, now: dt.datetime | None = None) -> dict[str
         attributes[prefix] = distinguished_name(name)
         seen: dict[str, int] = {}
         for attribute in name:
-            short = DN_COMPONENTS.get(attribute.oid)
+            short = DN_COMPONENTS.get(attribute.oid.dotted_string)
             if short is not None:
                 count = seen[short] = seen.get(short, -1) + 1
                 value = attribute.value if isinstance(attribute.value, str) else attribute.value.decode()
