@@ -423,9 +423,11 @@ def test_server_migrations_in_progress_and_force_complete(api, admin_token, pair
         r = call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.24")
         assert r.status_code == 400 and "is completed" in r.json()["badRequest"]["message"]
         assert call(api, "DELETE", f"{base}/{paused['id']}", admin_token, version="2.24").status_code == 202
+        # The abort is cast: wait for its rollback while the move is still slow (a move
+        # made instant first could finish before the abort reaches the source).
+        shown = wait(api, admin_token, server, timeout=30)
     finally:
         slow_moves(api, pair, 0.0)
-    shown = wait(api, admin_token, server)
     assert (shown["status"], shown[SRV_HOST]) == ("PAUSED", moved)
 
 
