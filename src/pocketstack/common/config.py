@@ -120,8 +120,13 @@ class Settings:
     # so repeated logins skip bcrypt; wrong guesses always pay full bcrypt. 0 disables.
     verified_secret_ttl: float = 300.0
     # Keystone's [auth] methods: the methods POST /v3/auth/tokens accepts (any other is
-    # a 401), comma-separated; MFA rules only count the methods listed here.
-    auth_methods: str = "password,token,application_credential,totp"
+    # a 401), comma-separated; MFA rules only count the methods listed here.  `oauth1`
+    # (OS-OAUTH1 access tokens, docs/identity.md "OAuth 1.0a") is on, as in Keystone.
+    auth_methods: str = "password,token,application_credential,totp,oauth1"
+    # Keystone's [oauth1] request_token_duration and access_token_duration: seconds an
+    # OAuth request token (to be authorized) and an access token live; 0: forever.
+    oauth1_request_token_duration: int = 28800
+    oauth1_access_token_duration: int = 86400
     # Keystone's [totp] included_previous_windows: 30-second windows before the current
     # one whose passcodes are still accepted (0-10).
     totp_included_previous_windows: int = 1

@@ -1,7 +1,7 @@
 """Authentication and token validation.
 
 ``authenticate`` checks the methods of an auth request (password, token,
-application_credential, totp) and the user's MFA rules (``receipts.py``), resolves the
+application_credential, totp, oauth1) and the user's MFA rules (``receipts.py``), resolves the
 requested scope and seals a token (Fernet or JWS).
 ``validate`` opens a token and re-derives everything that may have changed since it was
 issued — user and scope still exist and are enabled, the token is not revoked, the user
@@ -17,6 +17,7 @@ import datetime as dt
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -42,6 +43,9 @@ from pocketstack.identity.tokens import (
 )
 from pocketstack.identity.validation_cache import ValidationCache
 
+if TYPE_CHECKING:
+    from pocketstack.identity.oauth1 import SignedRequest
+
 
 @dataclass
 class ValidatedToken:
@@ -59,6 +63,7 @@ class ValidatedToken:
     app_cred: m.ApplicationCredential | None = None
     access_rules: list[Rule] | None = None  # the application credential's, if it has any
     trust: m.Trust | None = None
+    access_token: m.OAuthAccessToken | None = None  # an OAuth 1.0a token's (OS-OAUTH1)
     catalog: list[dict] | None = None
 
     @property
@@ -97,7 +102,7 @@ def _utc(timestamp: float) -> dt.datetime:
 
 
 # The methods POST /v3/auth/tokens implements; ``auth_methods`` enables some of them.
-AUTH_METHODS = ("password", "token", "application_credential", "totp")
+AUTH_METHODS = ("password", "token", "application_credential", "totp", "oauth1")
 
 
 @dataclass(frozen=True)
@@ -126,12 +131,13 @@ class TokenManager:
 
     # -- issuing ---------------------------------------------------------------------
     def authenticate(self, auth: dict, receipt_id: str | None = None,
-                     assertion: Mapping[str, str] | None = None) -> ValidatedToken:
+                     assertion: Mapping[str, str] | None = None,
+                     oauth: SignedRequest | None = None) -> ValidatedToken:
         """Handle the body of ``POST /v3/auth/tokens`` (and its ``Openstack-Auth-Receipt``);
         returns the new, validated token, or raises :class:`AuthReceiptIssued` when the
         user's MFA rules want more methods.  ``assertion``: the identity provider's
         attributes that came with the request (identity/federation.py), for a federation
-        protocol's method."""
+        protocol's method; ``oauth``: the request as signed, for the ``oauth1`` method."""
         identity = auth.get("identity") or {}
         methods = identity.get("methods") or []
         if not methods:
@@ -164,6 +170,9 @@ class TokenManager:
             if original.trust:
                 raise errors.ForbiddenAction(action="Using trust-scoped token to create another token. Create a new "
                                                     "trust-scoped token instead")
+            if original.access_token:
+                raise errors.ForbiddenAction(action="Using OAuth-scoped token to create another token. Create a new "
+                                                    "OAuth-scoped token instead")
             if original.payload.idp_id:
                 federated = self._rescoped_federation(original.payload)
         for method, check in (("password", self._check_password), ("totp", self._check_totp)):
@@ -178,6 +187,17 @@ class TokenManager:
             if app_cred.expires_at:
                 expires_at = min(expires_at, app_cred.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
 
+        access = None
+        if "oauth1" in methods:
+            if oauth is None:
+                raise errors.OAuthHeadersMissing()
+            access = self.identity.oauth1.authenticate(oauth)
+            if user_id and access.authorizing_user_id != user_id:
+                raise errors.AuthenticationRequired()
+            user_id = access.authorizing_user_id
+            if access.expires_at:
+                expires_at = min(expires_at, access.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
+
         for method in (x for x in methods if x in FEDERATED_METHODS):
             login = self._federated_login(identity[method], assertion or {})
             if user_id and login.user_id != user_id:
@@ -191,6 +211,8 @@ class TokenManager:
         trust = None
         if app_cred:
             scope_type, scope_id = SCOPE_PROJECT, app_cred.project_id
+        elif access:  # the access token's project, whatever scope was asked for (Keystone)
+            scope_type, scope_id = SCOPE_PROJECT, access.project_id
         elif isinstance(scope, dict) and "OS-TRUST:trust" in scope:
             trust = self._trust_for(scope, user_id)
             scope_type, scope_id = SCOPE_PROJECT, trust.project_id
@@ -202,7 +224,8 @@ class TokenManager:
                                expires_at=expires_at,
                                scope_type=scope_type, scope_id=scope_id, audit_ids=audit_ids,
                                application_credential_id=app_cred.id if app_cred else None,
-                               trust_id=trust.id if trust else None)
+                               trust_id=trust.id if trust else None,
+                               access_token_id=access.id if access else None)
         if federated:
             payload.idp_id, payload.protocol_id = federated.idp_id, federated.protocol_id
             payload.group_ids = federated.group_ids
@@ -504,6 +527,8 @@ class TokenManager:
                 self._check_trust(s, vt, payload.trust_id)
             else:
                 vt.roles = self.identity.assignment.effective_roles(s, user.id, project=project, groups=groups)
+            if payload.access_token_id:
+                self._check_access_token(s, vt, payload.access_token_id)
         elif payload.scope_type == SCOPE_DOMAIN:
             domain = s.get(m.Project, payload.scope_id)
             if domain is None or not domain.is_domain or not domain.enabled:
@@ -534,6 +559,18 @@ class TokenManager:
                                            scope_domain_ids=scope_domains):
             raise errors.TokenNotValid(reason="The token has been revoked.")
         return vt
+
+    def _check_access_token(self, s: Session, vt: ValidatedToken, access_token_id: str) -> None:
+        """An OAuth token stands while its access token does (deleting it, or its
+        consumer, revokes the token) and carries the delegated roles still held."""
+        access = s.get(m.OAuthAccessToken, access_token_id)
+        project_id = vt.project.id if vt.project else None
+        if access is None or access.authorizing_user_id != vt.user.id or access.project_id != project_id:
+            raise errors.TokenNotValid(reason="The OAuth access token of this token no longer exists.")
+        if access.expires_at and access.expires_at <= utcnow():
+            raise errors.TokenNotValid(reason="The OAuth access token of this token has expired.")
+        vt.roles = self.identity.oauth1.token_roles(s, access, vt.roles)
+        vt.access_token = access
 
     def _check_trust(self, s: Session, vt: ValidatedToken, trust_id: str) -> None:
         """A trust-scoped token stands while its trust does, its trustee is the token's
@@ -600,6 +637,8 @@ class TokenManager:
             body["OS-TRUST:trust"] = {"id": vt.trust.id, "impersonation": vt.trust.impersonation,
                                       "trustor_user": {"id": vt.trust.trustor_user_id},
                                       "trustee_user": {"id": vt.trust.trustee_user_id}}
+        if vt.access_token:
+            body["OS-OAUTH1"] = {"access_token_id": vt.access_token.id, "consumer_id": vt.access_token.consumer_id}
         if vt.app_cred:
             body["application_credential"] = {"id": vt.app_cred.id, "name": vt.app_cred.name,
                                               "restricted": not vt.app_cred.unrestricted}

@@ -103,6 +103,45 @@ class MappingNotFound(NotFound):
     msg_fmt = "Could not find mapping: {mapping_id}."
 
 
+# -- OAuth 1.0a (OS-OAUTH1; keystone/api/os_oauth1.py's sentences) --------------------------
+class ConsumerNotFound(NotFound):
+    msg_fmt = "Consumer not found"
+
+
+class RequestTokenNotFound(NotFound):
+    msg_fmt = "Request token not found"
+
+
+class AccessTokenNotFound(NotFound):
+    msg_fmt = "Access token not found"
+
+
+class OAuthFailed(Unauthorized):
+    """A signed OAuth request refused: bad signature, expired or unauthorized request
+    token, verifier mismatch, unknown consumer (Keystone's sentence as ``reason``)."""
+
+    msg_fmt = "{reason}"
+
+
+class OAuthHeadersMissing(Unauthorized):
+    """No ``Authorization: OAuth ...`` header (Keystone answers a 500 here)."""
+
+    msg_fmt = "No Authorization headers found, cannot proceed with OAuth related calls."
+
+
+class OAuthParamsInvalid(BadRequest):
+    """oauthlib's refusal of the request's OAuth parameters, worded as Keystone's."""
+
+    msg_fmt = "Validation failed with errors: {error}, detail message is: {description}."
+
+
+class OAuthDelegatedCaller(Forbidden):
+    """A token issued through a delegation (trust, application credential, OAuth) may
+    not authorize request tokens nor manage access tokens."""
+
+    msg_fmt = "{action} with a token issued via delegation."
+
+
 class MembershipNotFound(NotFound):
     msg_fmt = "User '{user_id}' not found in group '{group_id}'."
 

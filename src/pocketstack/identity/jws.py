@@ -122,6 +122,8 @@ def _claims(payload: TokenPayload) -> dict[str, Any]:
     if payload.idp_id:
         claims.update(openstack_idp_id=payload.idp_id, openstack_protocol_id=payload.protocol_id,
                       openstack_group_ids=payload.group_ids)
+    if payload.access_token_id:
+        claims["openstack_access_token_id"] = payload.access_token_id
     return claims
 
 
@@ -138,7 +140,7 @@ def _payload(claims: dict) -> TokenPayload:
     an operator shared may have signed something else)."""
     scopes = [(kind, claims[name]) for kind, name in _SCOPE_CLAIMS.items() if name in claims]
     optional = [claims.get(name) for name in ("openstack_trust_id", "openstack_app_cred_id", "openstack_idp_id",
-                                              "openstack_protocol_id")]
+                                              "openstack_protocol_id", "openstack_access_token_id")]
     groups = claims.get("openstack_group_ids", [])
     if not (isinstance(claims.get("sub"), str) and _is_time(claims.get("iat")) and _is_time(claims.get("exp"))
             and _strings(claims.get("openstack_methods"), empty=False)
@@ -151,7 +153,7 @@ def _payload(claims: dict) -> TokenPayload:
                         issued_at=claims["iat"], scope_type=scope_type, scope_id=scope_id,
                         audit_ids=claims["openstack_audit_ids"], trust_id=optional[0],
                         application_credential_id=optional[1], idp_id=optional[2], protocol_id=optional[3],
-                        group_ids=groups)
+                        group_ids=groups, access_token_id=optional[4])
 
 
 class JwsFormatter:

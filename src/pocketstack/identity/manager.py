@@ -23,6 +23,7 @@ from pocketstack.identity.errors import ProjectNotFound
 from pocketstack.identity.federation import FederationManager, TrustedAssertions
 from pocketstack.identity.keys import TOKEN_KEY_DIRECTORIES, KeyRepository, token_key_repository
 from pocketstack.identity.limits import LimitManager
+from pocketstack.identity.oauth1 import OAuth1Manager
 from pocketstack.identity.oidc import OidcFrontEnd
 from pocketstack.identity.policy_store import PolicyStore
 from pocketstack.identity.receipts import ReceiptFormatter
@@ -54,6 +55,8 @@ class Identity:
         self.app_creds = AppCredentialManager(db, self, settings.bcrypt_rounds)
         self.access_rules = AccessRuleManager(db)
         self.trusts = TrustManager(db, self)
+        self.oauth1 = OAuth1Manager(db, self, settings.oauth1_request_token_duration,
+                                    settings.oauth1_access_token_duration)
         self.credential_keys = KeyRepository(settings.data_dir / "credential-keys", settings.max_active_keys)
         self.credentials = CredentialManager(db, self.credential_keys)
         self.limits = LimitManager(db)

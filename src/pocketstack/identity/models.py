@@ -413,3 +413,49 @@ class FederatedUser(Base):
     protocol_id: Mapped[str] = mapped_column(ID)
     unique_id: Mapped[str] = mapped_column(sa.String(255))
     display_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+
+
+class OAuthConsumer(Base):
+    """OS-OAUTH1: a consumer (an application) that may ask users for delegated access.
+    The secret signs its requests (HMAC-SHA1), so it is kept as is, as in Keystone."""
+
+    __tablename__ = "identity_oauth_consumer"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    extra: Mapped[dict] = mapped_column(JSONText, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class OAuthRequestToken(Base):
+    """OS-OAUTH1: a consumer's request for roles on a project, authorized by a user (who
+    then gets its ``verifier``) and exchanged once for an access token."""
+
+    __tablename__ = "identity_oauth_request_token"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    request_secret: Mapped[str] = mapped_column(sa.String(64))
+    verifier: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    authorizing_user_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    requested_project_id: Mapped[str] = mapped_column(ID)
+    role_ids: Mapped[list | None] = mapped_column(JSONText, nullable=True)
+    consumer_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("identity_oauth_consumer.id", ondelete="CASCADE"),
+                                             index=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+
+
+class OAuthAccessToken(Base):
+    """OS-OAUTH1: what a user delegated to a consumer -- roles on one project -- until it
+    expires or is deleted (with its consumer, or by the user)."""
+
+    __tablename__ = "identity_oauth_access_token"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    access_secret: Mapped[str] = mapped_column(sa.String(64))
+    authorizing_user_id: Mapped[str] = mapped_column(ID, index=True)
+    project_id: Mapped[str] = mapped_column(ID)
+    role_ids: Mapped[list] = mapped_column(JSONText, default=list)
+    consumer_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("identity_oauth_consumer.id", ondelete="CASCADE"),
+                                             index=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)

@@ -193,6 +193,24 @@ RULES = (
     Rule("identity:create_mapping", ADMIN, "Create a mapping."),
     Rule("identity:update_mapping", ADMIN, "Update a mapping."),
     Rule("identity:delete_mapping", ADMIN, "Delete a mapping."),
+    # -- OAuth 1.0a (OS-OAUTH1; keystone/common/policies/consumer.py, access_token.py):
+    # consumers are the admin's (a system reader reads them); authorizing a request token
+    # and reading access tokens take the admin role, as Keystone's defaults; a member
+    # revokes their own access tokens (Keystone enforces its EC2 credential rule there) ---
+    Rule("identity:list_consumers", ADMIN_OR_SYSTEM_READER, "List OAuth1 consumers."),
+    Rule("identity:get_consumer", ADMIN_OR_SYSTEM_READER, "Show an OAuth1 consumer."),
+    Rule("identity:create_consumer", ADMIN, "Create an OAuth1 consumer (its secret is shown once)."),
+    Rule("identity:update_consumer", ADMIN, "Update an OAuth1 consumer (never its secret)."),
+    Rule("identity:delete_consumer", ADMIN,
+         "Delete an OAuth1 consumer, its request and access tokens (revoking their tokens)."),
+    Rule("identity:authorize_request_token", ADMIN,
+         "Authorize an OAuth1 request token for roles the caller holds on its project."),
+    Rule("identity:list_access_tokens", ADMIN, "List a user's OAuth1 access tokens."),
+    Rule("identity:get_access_token", ADMIN, "Show a user's OAuth1 access token."),
+    Rule("identity:list_access_token_roles", ADMIN, "List the roles an OAuth1 access token delegates."),
+    Rule("identity:get_access_token_role", ADMIN, "Show a role an OAuth1 access token delegates."),
+    Rule("identity:delete_access_token", "rule:admin_api or (role:member and user_id:%(target.user.id)s)",
+         "Delete (revoke) an OAuth1 access token and the tokens issued from it."),
     Rule("identity:revoke_token", "rule:admin_api or user_id:%(target.token.user_id)s", "Revoke a token."),
     Rule("identity:validate_token", "rule:admin_api or rule:system_reader or user_id:%(target.token.user_id)s"
          " or role:service", "Validate or check a token."),

@@ -27,10 +27,10 @@ from pocketstack.identity.keys import KeyRepository
 fernet = lazy("cryptography.fernet")
 
 PAYLOAD_VERSION = 1
-# Bit positions are part of the token format: append, never reorder.  The last five are
-# the federation protocols a mapped sign-in may use (identity/federation.py).
+# Bit positions are part of the token format: append, never reorder.  Five are the
+# federation protocols a mapped sign-in may use (identity/federation.py).
 METHODS = ("password", "token", "application_credential", "totp", "ec2credential",
-           "mapped", "saml2", "openid", "x509", "kerberos")
+           "mapped", "saml2", "openid", "x509", "kerberos", "oauth1")
 SCOPE_UNSCOPED, SCOPE_PROJECT, SCOPE_DOMAIN, SCOPE_SYSTEM = 0, 1, 2, 3
 
 
@@ -77,6 +77,8 @@ class TokenPayload:
     idp_id: str | None = None
     protocol_id: str | None = None
     group_ids: list[str] = field(default_factory=list)
+    # An OAuth 1.0a token (OS-OAUTH1): the access token it was issued from (identity/oauth1.py).
+    access_token_id: str | None = None
 
     @property
     def audit_chain_id(self) -> str:
@@ -106,15 +108,16 @@ class TokenFormatter:
             _pack_id(payload.application_credential_id), _pack_id(payload.trust_id),
             [payload.idp_id, payload.protocol_id, [_pack_id(g) for g in payload.group_ids]]
             if payload.idp_id else None,
+            *([_pack_id(payload.access_token_id)] if payload.access_token_id else []),
         ])
         return self.keys.fernet().encrypt(raw).rstrip(b"=").decode()
 
     def open(self, token: str) -> TokenPayload:
         try:
             raw = self.keys.fernet().decrypt(base64.urlsafe_b64encode(b64url.decode(token)))
-            # Tokens sealed before trusts (federation) existed lack those fields: read them as None.
+            # Tokens sealed before trusts (federation, OAuth) existed lack those fields: read them as None.
             (version, user_id, methods, expires_at, issued_at, scope_type, scope_id, audit_ids,
-             app_cred_id, trust_id, federated) = [*msgpack.unpackb(raw), None, None][:11]
+             app_cred_id, trust_id, federated, access_token_id) = [*msgpack.unpackb(raw), None, None, None][:12]
             idp_id, protocol_id, group_ids = federated or (None, None, [])
         except (fernet.InvalidToken, UnicodeEncodeError, ValueError, TypeError, msgpack.UnpackException) as exc:
             raise TokenError("Could not recognize Fernet token") from exc
@@ -130,4 +133,5 @@ class TokenFormatter:
             scope_id=_unpack_id(scope_id), audit_ids=[b64url.encode(a) for a in audit_ids],
             application_credential_id=_unpack_id(app_cred_id), trust_id=_unpack_id(trust_id),
             idp_id=idp_id, protocol_id=protocol_id, group_ids=[g for g in map(_unpack_id, group_ids) if g],
+            access_token_id=_unpack_id(access_token_id),
         )

@@ -12,6 +12,7 @@ from pocketstack.identity.api import (
     endpoint_filter,
     federation,
     limits,
+    oauth1,
     policy_store,
     resources,
     roles,
@@ -31,7 +32,8 @@ def build_router(identity: Identity) -> Router:
         credentials.CredentialsApi(identity), credentials.Ec2CredentialsApi(identity),
         credentials.Ec2TokensApi(identity), domain_config.SecurityComplianceConfigApi(identity),
         limits.RegisteredLimitsApi(identity), limits.LimitsApi(identity), endpoint_filter.EndpointFilterApi(identity),
-        federation.FederationApi(identity))
+        federation.FederationApi(identity), oauth1.ConsumersApi(identity), oauth1.DelegationApi(identity),
+        oauth1.AccessTokensApi(identity))
     for family in (resources.domains(identity), resources.projects(identity), users.users(identity),
                    users.groups(identity), roles.roles(identity), catalog.regions(identity),
                    catalog.services(identity), catalog.endpoints(identity), policy_store.policies(identity)):

@@ -12,6 +12,7 @@ from pocketstack.identity import errors
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import caller_id
 from pocketstack.identity.api.federation import assertion_of
+from pocketstack.identity.api.oauth1 import oauth_of
 from pocketstack.identity.api.resources import tags_of
 from pocketstack.identity.auth import ValidatedToken
 from pocketstack.identity.manager import Identity
@@ -53,7 +54,7 @@ class TokensApi:
     def issue(self, req: ApiRequest) -> Response:
         try:
             vt = self.tokens.authenticate(req.data["auth"], req.headers.get(RECEIPT_HEADER),
-                                           assertion_of(self.identity, req))
+                                           assertion_of(self.identity, req), oauth=oauth_of(req))
         except AuthReceiptIssued as partial:
             # Keystone's answer to a login that met only part of the user's MFA rules.
             return json_response(partial.body, status=401, headers={RECEIPT_HEADER: partial.receipt_id})

@@ -212,3 +212,15 @@ protocol_create = _envelope("protocol", {"mapping_id": _MAPPING_ID,
                             ["mapping_id"], extra=False)
 protocol_update = _envelope("protocol", {"mapping_id": _MAPPING_ID, "remote_id_attribute": _REMOTE_ID},
                             ["mapping_id"], extra=False, min_properties=1)
+
+# -- OS-OAUTH1 (keystone/oauth1/schema.py) ----------------------------------------------------
+_CONSUMER = {"description": _KS_DESCRIPTION}
+# Keystone reads a missing ``consumer`` as an empty one.
+consumer_create = {"type": "object", "properties": {"consumer": {
+    "type": "object", "properties": _CONSUMER, "additionalProperties": True}}, "additionalProperties": False}
+consumer_update = {"type": "object", "properties": {"consumer": {
+    "type": "object", "properties": _CONSUMER, "not": {"required": ["secret"]}, "minProperties": 1,
+    "additionalProperties": True}}, "required": ["consumer"], "additionalProperties": False}
+request_token_authorize = {"type": "object", "properties": {"roles": {"type": "array", "items": {
+    "type": "object", "properties": {"id": _KS_ID, "name": _RESOURCE_NAME},
+    "minProperties": 1, "maxProperties": 1, "additionalProperties": False}}}, "additionalProperties": False}
