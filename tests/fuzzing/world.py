@@ -124,6 +124,21 @@ def build_identity(world: World, b: Builder) -> None:
     b.call("PUT", f"{v3}/OS-EP-FILTER/projects/{project['id']}/endpoints/{endpoint['id']}")
     world.add("endpoint_groups", group["id"])
     build_federation(world, b)
+    build_oauth1(world, b)
+
+
+def build_oauth1(world: World, b: Builder) -> None:
+    """An OAuth consumer, a request token of another (to authorize) and an access token
+    of the fuzzer's admin on the home project (OS-OAUTH1)."""
+    from oauth1_flow import delegate, form, request_token
+    v3 = "/identity/v3"
+    consumer = b.create(f"{v3}/OS-OAUTH1/consumers", "consumer", {"description": "fuzz"})
+    pending = form(request_token(b.api, consumer, world.project))
+    _other, access = delegate(b.api, b.token, b.token, world.project, [{"name": "member"}])
+    b.call("PUT", f"{v3}/OS-OAUTH1/authorize/{pending['oauth_token']}", json={"roles": [{"name": "member"}]})
+    world.add("consumers", consumer["id"])
+    world.add("authorize", pending["oauth_token"])
+    world.add("access_tokens", access["oauth_token"])
 
 
 def build_federation(world: World, b: Builder) -> None:

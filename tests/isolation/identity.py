@@ -19,7 +19,8 @@ users read and list its limits, and nobody else's.  Endpoint filtering
 (keystone/common/policies/endpoint_group.py, project_endpoint.py), policy blobs
 (keystone/common/policies/policy.py) and federation's identity providers, protocols and
 mappings (identity_provider.py, protocol.py, mapping.py) are the admin's (and a system
-reader's) alone.
+reader's) alone, as are OAuth consumers, authorizing request tokens and reading access
+tokens (consumer.py, access_token.py).
 """
 
 from __future__ import annotations
@@ -210,6 +211,30 @@ def make_identity_provider(w) -> dict:
     return {"id": idp_id}
 
 
+OAUTH = V3 + "/OS-OAUTH1"
+
+
+def make_consumer(w) -> dict:
+    return {"id": post(w, "OS-OAUTH1/consumers", "consumer", {"description": unique("iso-consumer")})["id"]}
+
+
+def make_oauth_request_token(w) -> dict:
+    """A request token of a fresh consumer for roles on the admin's project."""
+    from oauth1_flow import form, request_token
+    consumer = post(w, "OS-OAUTH1/consumers", "consumer", {})
+    response = request_token(w.api, consumer, str(w.project("admin")))
+    assert response.status_code == 201, response.text
+    return {"id": form(response)["oauth_token"]}
+
+
+def make_oauth_access_token(w) -> dict:
+    """The admin's access token delegating the reader role on the admin's project (only
+    admins authorize request tokens, Keystone's default)."""
+    from oauth1_flow import delegate
+    _consumer, access = delegate(w.api, w.admin_token, w.admin_token, str(w.project("admin")), [{"name": "reader"}])
+    return {"id": access["oauth_token"]}
+
+
 RESOURCES = [
     Resource("project", make_project),
     Resource("a_project_tag", make_project_tag),
@@ -243,6 +268,11 @@ RESOURCES = [
     Resource("doomed_mapping", make_mapping),
     Resource("identity_provider", make_identity_provider),
     Resource("doomed_identity_provider", make_identity_provider),
+    Resource("consumer", make_consumer),
+    Resource("doomed_consumer", make_consumer),
+    Resource("oauth_request_token", make_oauth_request_token),
+    Resource("oauth_access_token", make_oauth_access_token),
+    Resource("doomed_oauth_access_token", make_oauth_access_token),
 ]
 
 
@@ -419,6 +449,23 @@ OPS = [
     Op("mapping", "delete", "DELETE", FED + "/mappings/{doomed_mapping}", ADMIN_ONLY, consumes="doomed_mapping"),
     Op("project", "federation-projects", "GET", FED + "/projects",
        expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{project_a}", everywhere=True),
+    # -- OAuth 1.0a (keystone/common/policies/consumer.py, access_token.py): consumers,
+    # authorizing request tokens and reading access tokens are the admin's; an access
+    # token is deleted by its user (a member) or an admin -----------------------------------
+    *crud("consumer", "OS-OAUTH1/consumers", "consumer", {"description": "{new}"}, {"description": "changed"},
+          delete_resource="doomed_consumer"),
+    Op("oauth-request-token", "authorize", "PUT", OAUTH + "/authorize/{oauth_request_token}", ADMIN_ONLY,
+       body={"roles": [{"name": "reader"}]}, everywhere=True),
+    Op("oauth-access-token", "list", "GET", V3 + "/users/{admin}/OS-OAUTH1/access_tokens", ADMIN_ONLY),
+    Op("oauth-access-token", "show", "GET", V3 + "/users/{admin}/OS-OAUTH1/access_tokens/{oauth_access_token}",
+       ADMIN_ONLY),
+    Op("oauth-access-token", "roles", "GET",
+       V3 + "/users/{admin}/OS-OAUTH1/access_tokens/{oauth_access_token}/roles", ADMIN_ONLY),
+    Op("oauth-access-token", "role", "GET",
+       V3 + "/users/{admin}/OS-OAUTH1/access_tokens/{oauth_access_token}/roles/{reader_role}", ADMIN_ONLY),
+    Op("oauth-access-token", "delete", "DELETE",
+       V3 + "/users/{admin}/OS-OAUTH1/access_tokens/{doomed_oauth_access_token}", ADMIN_ONLY,
+       consumes="doomed_oauth_access_token"),
     # -- password rules: readable by anyone with a token (Keystone's empty rule) ---------------
     Op("security-compliance", "show", "GET", V3 + "/domains/default/config/security_compliance", EVERYONE),
     # -- tokens (a_member's: its subject and the admin validate or revoke it) ---------------
