@@ -285,6 +285,26 @@ def test_oauth1_method_refusals(api, admin_token, party):
     assert r.status_code == 201 and r.json()["token"]["project"]["id"] == party["project"]["id"]
 
 
+def test_oauth1_method_off_when_not_in_auth_methods(api, admin_token, party, monkeypatch):
+    consumer, access = delegate(api, admin_token, party["token"], party["project"]["id"], [{"name": "reader"}])
+    assert "oauth1" in api.cloud.identity.tokens.methods  # on by default, as Keystone's [auth] methods
+    monkeypatch.setattr(api.cloud.identity.tokens, "methods", ["password", "token"])
+    assert_error(oauth_token(api, consumer, access), 401,
+                 "Attempted to authenticate with an unsupported method: oauth1.")
+
+
+def test_jws_tokens_carry_the_access_token(api, admin_token, party):
+    """The payload field survives both token providers' sealing."""
+    from pocketstack.identity.jws import _claims, _payload
+    from pocketstack.identity.tokens import TokenFormatter, TokenPayload
+    payload = TokenPayload(user_id=party["user"]["id"], methods=["oauth1"], expires_at=time.time() + 60,
+                           scope_type=1, scope_id=party["project"]["id"], access_token_id="ab" * 16)
+    assert _payload(_claims(payload)).access_token_id == "ab" * 16
+    formatter = api.cloud.identity.tokens.formatter
+    if isinstance(formatter, TokenFormatter):
+        assert formatter.open(formatter.seal(payload)).access_token_id == "ab" * 16
+
+
 # -- keystoneauth's oauth1 plugin, over HTTP -----------------------------------------------------
 @pytest.fixture(scope="module")
 def keystone_url(api):
