@@ -21,6 +21,7 @@ from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body, caller_id
+from pocketstack.identity.api.oauth1 import refuse_oauth
 from pocketstack.identity.credentials import EC2, hash_access_key
 from pocketstack.identity.manager import Identity
 
@@ -81,6 +82,7 @@ class CredentialsApi:
         req.authorize(target={"target.credential.user_id": fields["user_id"]})
         if fields["type"] == EC2:
             _refuse_restricted(self.identity, req, "credentials")
+            refuse_oauth(self.identity, req, "Cannot create an EC2 credential")
         if not _in_delegated_scope(req, fields.get("project_id")):
             raise errors.ForbiddenAction(action="Credential project does not match the project scope of the "
                                                 "delegated token")
@@ -143,6 +145,7 @@ class Ec2CredentialsApi:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.credential.user_id": user_id})
         _refuse_restricted(self.identity, req, "application credentials")
+        refuse_oauth(self.identity, req, "Cannot create an EC2 credential")
         self.identity.users.get_user(user_id)
         data = req.json(required=False) or {}
         tenant_id = data.get("tenant_id") if isinstance(data, dict) else None

@@ -116,6 +116,14 @@ def refuse_delegated(identity: Identity, req: ApiRequest, action: str) -> None:
         raise errors.OAuthDelegatedCaller(action=action)
 
 
+def refuse_oauth(identity: Identity, req: ApiRequest, action: str) -> None:
+    """403 for an OAuth token making what would outlive its access token -- a trust, an
+    application credential, an EC2 credential (Keystone refuses delegated tokens there)."""
+    token = req.caller.auth_token
+    if token and identity.tokens.validate(token).access_token is not None:
+        raise errors.OAuthDelegatedCaller(action=action)
+
+
 class DelegationApi:
     """The three legs: the consumer's signed request token, the user's authorization
     (the verifier), the consumer's signed exchange for an access token."""

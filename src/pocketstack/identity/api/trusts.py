@@ -12,6 +12,7 @@ from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import caller_id
+from pocketstack.identity.api.oauth1 import refuse_oauth
 from pocketstack.identity.manager import Identity
 
 TRUSTS = "/v3/OS-TRUST/trusts"
@@ -54,6 +55,7 @@ class TrustsApi:
         fields = req.data["trust"]
         req.authorize(target={"target.trust.trustor_user_id": fields["trustor_user_id"]})
         _no_application_credential(req)
+        refuse_oauth(self.identity, req, "Cannot create a trust")
         if fields.get("project_id") and not fields.get("roles"):
             raise errors.ForbiddenAction(action="At least one role should be specified")
         if caller_id(req) != fields["trustor_user_id"]:

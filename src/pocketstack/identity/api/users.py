@@ -13,6 +13,7 @@ from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body, caller_id, filters
 from pocketstack.identity.api.entities import Family, crud_rules
+from pocketstack.identity.api.oauth1 import refuse_oauth
 from pocketstack.identity.api.resources import tags_of
 from pocketstack.identity.manager import Identity
 
@@ -153,6 +154,7 @@ class ApplicationCredentialsApi:
         req.authorize(target={"target.user.id": user_id})
         ctx = req.caller
         self._refuse_restricted(req)
+        refuse_oauth(identity, req, "Cannot create an application credential")
         fields = body(req, schemas.app_cred_create, "application_credential")
         with identity.db.session(readonly=True) as s:
             caller_roles = (identity.assignment.effective_roles(
