@@ -5,7 +5,7 @@ P-256, SHA-256) by the repository's private key; anyone holding a public key of 
 repository can check it.  The claims are Keystone's: ``sub``, ``iat``, ``exp``,
 ``openstack_methods``, ``openstack_audit_ids`` and, when set, ``openstack_project_id``,
 ``openstack_domain_id``, ``openstack_system``, ``openstack_trust_id``,
-``openstack_app_cred_id`` and a federated user's ``openstack_idp_id``,
+``openstack_app_cred_id``, ``openstack_access_token_id`` (OAuth 1.0a) and a federated user's ``openstack_idp_id``,
 ``openstack_protocol_id`` and ``openstack_group_ids``.  ``iat`` and ``exp`` keep their fractional seconds (RFC 7519
 NumericDate allows them): revocation events compare issue times to the microsecond, as
 for Fernet tokens.  Validation then re-checks everything against the database exactly as
