@@ -64,4 +64,5 @@ def test_rules_satisfied_and_required_methods():
     assert required_methods(rules, {"password"}) == [["totp", "password"]]
     assert method_order(["password", "token", "password", "totp"]) == ["totp", "token", "password"]
     assert method_order(["mapped", "password"]) == ["mapped", "password"]  # Keystone: mapped's bit is higher
-    assert method_order(["oauth1", "password"]) == ["password", "oauth1"]  # a name unknown here comes last
+    assert method_order(["oauth1", "password"]) == ["oauth1", "password"]  # Keystone: oauth1's bit is higher
+    assert method_order(["webauthn", "password"]) == ["password", "webauthn"]  # a name unknown here comes last
