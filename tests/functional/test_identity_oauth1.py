@@ -331,6 +331,20 @@ def test_jws_tokens_carry_the_access_token(api, admin_token, party):
         assert formatter.open(formatter.seal(payload)).access_token_id == "ab" * 16
 
 
+BAD_HEADERS = ["OAuth", "OAuth a", "OAuth =", 'OAuth a="%ZZ"', 'OAuth oauth_consumer_key="x"', "OAuth ,,,",
+               'OAuth oauth_consumer_key="a", oauth_consumer_key="b"', "Basic Zm9vOmJhcg==", 'OAuth realm="x\\"',
+               'OAuth oauth_consumer_key="' + "0" * 32 + '", oauth_token="\u00e9"']
+
+
+@pytest.mark.parametrize("header", BAD_HEADERS)
+@pytest.mark.parametrize("path", ["/OS-OAUTH1/request_token", "/OS-OAUTH1/access_token", "/auth/tokens"])
+def test_malformed_authorization_headers_are_4xx(api, header, path):
+    body = {"json": {"auth": {"identity": {"methods": ["oauth1"], "oauth1": {}}}}} if path == "/auth/tokens" else {}
+    r = api.request("POST", V3 + path, headers={"Authorization": header.encode(), "Requested-Project-Id": "x"},
+                    **body)
+    assert 400 <= r.status_code < 500 and r.json()["error"]["code"] == r.status_code, r.text
+
+
 # -- keystoneauth's oauth1 plugin, over HTTP -----------------------------------------------------
 @pytest.fixture(scope="module")
 def keystone_url(api):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import urllib.parse
 
+import sqlalchemy as sa
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
@@ -207,7 +208,7 @@ class AccessTokensApi:
         req.authorize(target={"target.user.id": user_id})
         token = self.oauth1.get_access_token(user_id, req.path_params["access_token_id"])
         with self.identity.db.session(readonly=True) as s:
-            found = {r.id: r for r in s.query(m.Role).filter(m.Role.id.in_(token.role_ids))}
+            found = {r.id: r for r in s.scalars(sa.select(m.Role).where(m.Role.id.in_(token.role_ids)))}
         return token, [found[r] for r in token.role_ids if r in found]
 
     @route.get(ACCESS_TOKENS + "/{access_token_id}/roles", policy="identity:list_access_token_roles")
