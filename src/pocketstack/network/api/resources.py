@@ -1,10 +1,10 @@
 """CRUD and tags for every top-level Neutron resource, served from one table.
 
 Networks, subnets, subnet pools, ports, routers, floating IPs, security groups, address
-scopes, RBAC policies, trunks and QoS policies all answer the same routes in the same way (create also in
-bulk: a list under the plural key); only their names, policy rules and body schemas
-differ.  Those with Neutron's standard attributes also have tags under ``/{id}/tags``
-(:class:`ResourceTagsApi`; the others are :data:`UNTAGGED`).
+scopes, RBAC policies, trunks, QoS policies and address groups all answer the same routes
+in the same way (create also in bulk: a list under the plural key); only their names,
+policy rules and body schemas differ.  Those with Neutron's tag support also have tags
+under ``/{id}/tags`` (:class:`ResourceTagsApi`; the others are :data:`UNTAGGED`).
 One :class:`ResourceApi` per row of :data:`RESOURCES` serves them: its routes declare
 their rule with the member's name left open (``get_{member}``), which :meth:`ResourceApi.adapt_route`
 fills in for each instance -- Neutron's resource-attribute-map design, declared.
@@ -35,11 +35,11 @@ RESOURCES = {
     "floatingips": ("floatingip", "floatingips"), "security-groups": ("security_group", "security_groups"),
     "address-scopes": ("address_scope", "address_scopes"), "rbac-policies": ("rbac_policy", "rbac_policies"),
     "trunks": ("trunk", "trunks"),
-    "qos/policies": ("policy", "policies"),
+    "qos/policies": ("policy", "policies"), "address-groups": ("address_group", "address_groups"),
 }
-# Collections without standard attributes, hence without tags (their tag URLs are
-# :class:`UntaggableApi`'s 404).
-UNTAGGED = {"address-scopes", "rbac-policies"}
+# Collections without tags (their tag URLs are :class:`UntaggableApi`'s 404): those
+# without standard attributes, and address groups (Neutron's model has no tag support).
+UNTAGGED = {"address-scopes", "rbac-policies", "address-groups"}
 
 
 def _attribute_rules(req: ApiRequest, action: str, member: str, attrs: dict, target: dict) -> None:
