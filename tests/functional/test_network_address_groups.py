@@ -5,6 +5,8 @@ group as their remote, a group in use, RBAC sharing, and what reaches the datapa
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from test_network_rbac_scopes import call, create, error
 
@@ -110,6 +112,27 @@ def test_add_and_remove_addresses(api, demo_token):
     # neutron-tempest-plugin's test_remove_wrong_address_from_address_group
     assert change(api, demo_token, gid, "remove_addresses", ["this is bad IP address"], 400)["message"] == \
         "Invalid input for addresses. Reason: 'this is bad IP address' is not a valid IP subnet."
+
+
+def test_concurrent_adds_are_all_kept(api, demo_token):
+    """N clients each adding one address all end up in the group (the revision's
+    compare-and-swap re-runs the losers on the winners' addresses)."""
+    group = new_group(api, demo_token)
+    wanted = [f"10.{80 + i}.0.0/16" for i in range(8)]
+    codes: list[int] = []
+
+    def add(address):
+        codes.append(call(api, "PUT", f"/address-groups/{group['id']}/add_addresses", demo_token,
+                          {"addresses": [address]}).status_code)
+    threads = [threading.Thread(target=add, args=(address,)) for address in wanted]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [200] * len(wanted)
+    shown = call(api, "GET", f"/address-groups/{group['id']}", demo_token, status=200).json()["address_group"]
+    assert shown["addresses"] == sorted(wanted)
+    assert shown["revision_number"] == group["revision_number"] + len(wanted)
 
 
 def test_list_filters_sorts_pages_and_fields(api, demo_token, other):
