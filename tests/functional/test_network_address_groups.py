@@ -109,6 +109,11 @@ def test_add_and_remove_addresses(api, demo_token):
         response = call(api, "PUT", f"/address-groups/{gid}/add_addresses", demo_token, body, 400)
         assert response.json()["NeutronError"]["type"] == "HTTPBadRequest"
     change(api, demo_token, "0" * 8, "add_addresses", ["10.0.0.0/8"], 404)
+    # If-Match: revision_number=N (revision-if-match): 412 on a stale revision
+    stale = api.request("PUT", f"/network/v2.0/address-groups/{gid}/add_addresses", demo_token,
+                        json={"addresses": ["10.8.0.0/16"]},
+                        headers={"If-Match": f"revision_number={removed['revision_number'] - 1}"})
+    assert stale.status_code == 412, stale.text
     # neutron-tempest-plugin's test_remove_wrong_address_from_address_group
     assert change(api, demo_token, gid, "remove_addresses", ["this is bad IP address"], 400)["message"] == \
         "Invalid input for addresses. Reason: 'this is bad IP address' is not a valid IP subnet."

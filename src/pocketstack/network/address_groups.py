@@ -103,9 +103,10 @@ def update(w: Work, group_id: str, attrs: dict, revision: int | None = None) -> 
     return group
 
 
-def change_addresses(w: Work, group_id: str, value: Any, add: bool) -> AddressGroup:
+def change_addresses(w: Work, group_id: str, value: Any, add: bool, revision: int | None = None) -> AddressGroup:
     """``add_addresses`` (every address new to the group) or ``remove_addresses`` (every
-    address in it), all or nothing."""
+    address in it), all or nothing; ``revision``: ``If-Match``'s, checked when the group
+    changes (as Neutron's revision plugin checks it on the flush of a change)."""
     group = store.fetch(w.s, AddressGroup, w.ctx, group_id)
     wanted = requested(value)
     current = set(group.addresses)
@@ -120,7 +121,7 @@ def change_addresses(w: Work, group_id: str, value: Any, add: bool) -> AddressGr
             raise errors.AddressesNotFound(addresses=absent, address_group_id=group.id)
         addresses = sorted(current - set(wanted))
     if wanted:
-        store.update_row(w.s, group, {"addresses": addresses})
+        store.update_row(w.s, group, {"addresses": addresses}, revision)
         _emit(w, group)
     return group
 

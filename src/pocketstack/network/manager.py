@@ -188,10 +188,11 @@ class NetworkManager(InstanceNetworking):
         return transact(self.env, ctx, lambda w: views.render_one(w.s, change(w, trunk_id, sub_ports)))
 
     # -- address group addresses ---------------------------------------------------------------
-    def change_addresses(self, ctx: RequestContext, group_id: str, addresses: Any, add: bool) -> Resource:
+    def change_addresses(self, ctx: RequestContext, group_id: str, addresses: Any, add: bool,
+                         revision: int | None = None) -> Resource:
         """add_addresses / remove_addresses: the group as it is after the change."""
         return transact(self.env, ctx, lambda w: views.render_one(
-            w.s, address_groups.change_addresses(w, group_id, addresses, add)))
+            w.s, address_groups.change_addresses(w, group_id, addresses, add, revision)))
 
     def ip_availabilities(self, ctx: RequestContext, filters: dict[str, Any]) -> Resources:
         return read(self.env, ctx, lambda w: ip_availability.availabilities(w, filters))

@@ -21,7 +21,8 @@ class AddressGroupAddressesApi:
         # The group first (404 for one the caller does not see), then the route's rule on it.
         item = self.manager.get(req.caller, "address-groups", req.path_params["address_group_id"])
         req.authorize(target=item)
-        item = self.manager.change_addresses(req.caller, item["id"], req.data["addresses"], add=add)
+        item = self.manager.change_addresses(req.caller, item["id"], req.data["addresses"], add=add,
+                                             revision=render.if_match_revision(req))
         return render.one(req, "address_group", item)
 
     @route.put(GROUP + "/add_addresses", policy="add_addresses", body=ADDRESSES_BODY)
