@@ -4,7 +4,7 @@ namespaces on ports the API made).
 
 A server's security group admits TCP from an address group: the client, whose address is
 in the group, reaches the listener; once ``remove_addresses`` takes the address out it no
-longer does, and ``add_addresses`` (its whole subnet) lets it in again.  Each change
+longer does, and ``add_addresses`` (its whole subnet, and itself) lets it in again.  Each change
 rewrites the group's nftables set in place: the tables are never replaced.
 """
 
@@ -51,7 +51,9 @@ def test_an_address_group_admits_its_addresses_and_follows_their_changes(api_wor
     call("PUT", f"address-groups/{group['id']}/remove_addresses", {"addresses": [f"{client_ip}/32"]}, status=200)
     assert not w.connect("client", server_ip, PORT)
     assert elements(w, f"ag-{group['id']}-v4") == []
-    call("PUT", f"address-groups/{group['id']}/add_addresses", {"addresses": [f"10.{r}.9.0/24"]}, status=200)
+    # Overlapping addresses (the subnet and the client in it) merge in the set.
+    call("PUT", f"address-groups/{group['id']}/add_addresses", {"addresses": [f"10.{r}.9.0/24", client_ip]},
+         status=200)
     assert w.eventually_connects("client", server_ip, PORT, within=2.0)
     assert elements(w, f"ag-{group['id']}-v4") == [{"prefix": {"addr": f"10.{r}.9.0", "len": 24}}]
     assert tables(w) == handles  # the group's set changed in place, never the tables
