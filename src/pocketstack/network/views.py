@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from pocketstack.network import access
 from pocketstack.network.drivers.linux import LinuxDriver
 from pocketstack.network.models import (
+    AddressGroup,
     AddressScope,
     FloatingIp,
     IpAllocation,
@@ -112,6 +113,16 @@ def address_scopes(session: Session, rows: list[AddressScope]) -> list[dict]:
     shared = _shared(session, AddressScope, rows)
     return [{"id": r.id, "name": r.name, "project_id": r.project_id, "tenant_id": r.project_id,
              "shared": r.id in shared, "ip_version": r.ip_version} for r in rows]
+
+
+def address_groups(session: Session, rows: list[AddressGroup]) -> list[dict]:
+    """Neutron's address group: standard attributes but no tags, and ``shared`` (as the
+    viewer sees it) for policy checks only -- the API does not show it (render.INVISIBLE)."""
+    shared = _shared(session, AddressGroup, rows)
+    return [{"id": r.id, "name": r.name, "description": r.description, "project_id": r.project_id,
+             "tenant_id": r.project_id, "addresses": list(r.addresses), "created_at": r.created_at,
+             "updated_at": r.updated_at, "revision_number": r.revision_number, "shared": r.id in shared}
+            for r in rows]
 
 
 def rbac_policies(session: Session, rows: list[RbacPolicy]) -> list[dict]:
@@ -215,7 +226,7 @@ def rule(r: SecurityGroupRule) -> dict:
             "security_group_id": r.security_group_id, "direction": r.direction, "ethertype": r.ethertype,
             "protocol": r.protocol, "port_range_min": r.port_range_min, "port_range_max": r.port_range_max,
             "remote_ip_prefix": r.remote_ip_prefix, "normalized_cidr": normalized_cidr(r.remote_ip_prefix),
-            "remote_group_id": r.remote_group_id,
+            "remote_group_id": r.remote_group_id, "remote_address_group_id": r.remote_address_group_id,
             "description": r.description, "created_at": r.created_at, "updated_at": r.updated_at,
             "revision_number": r.revision_number, "belongs_to_default_sg": None}
 
@@ -298,7 +309,7 @@ def qos_policies(session: Session, rows: list[QosPolicy]) -> list[dict]:
 RENDERERS: dict[type, Callable[[Session, list], list[dict]]] = {
     Network: networks, Subnet: subnets, SubnetPool: subnetpools, Port: ports, SecurityGroup: security_groups,
     Router: routers, FloatingIp: floatingips, AddressScope: address_scopes, RbacPolicy: rbac_policies,
-    Trunk: trunks, QosPolicy: qos_policies}
+    Trunk: trunks, QosPolicy: qos_policies, AddressGroup: address_groups}
 
 
 def render(session: Session, rows: list) -> list[dict]:
