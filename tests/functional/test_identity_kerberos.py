@@ -15,6 +15,8 @@ import time
 
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading, session
 from test_identity_federation import FED, IDPS, V3, put
@@ -284,3 +286,29 @@ def test_keytab_without_the_service_key(api, kdc, kerberos_on, alice, monkeypatc
     r = api.client.post(TOKENS, json=KERBEROS_AUTH, headers={"Authorization": negotiate_token(alice["ccache"])})
     assert_error(r, 503, "Kerberos authentication is unavailable: the server has no usable key for its service "
                          "principal.")
+
+
+# What a client may put in ``Authorization``: random bytes as a Negotiate token, and any
+# printable text (the header's other schemes, broken base64, stray spaces).
+AUTHORIZATION = st.one_of(
+    st.binary(max_size=600).map(lambda raw: "Negotiate " + base64.b64encode(raw).decode()),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=200),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=200).map(lambda t: "Negotiate " + t))
+
+
+@settings(max_examples=50, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(header=AUTHORIZATION, federation=st.booleans())
+def test_fuzzed_negotiate_headers_are_401(api, kdc, header, federation):
+    """Whatever ``Authorization`` holds, both entry points answer a Keystone 401 asking
+    for a ticket (never a 5xx)."""
+    identity = api.cloud.identity
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(identity, "kerberos", front_end(kdc))
+        mp.setattr(identity.tokens, "methods", [*identity.tokens.methods, "kerberos"])
+        if federation:  # the front end refuses before any identity provider is looked up
+            r = api.client.post(f"{IDPS}/fuzz-idp/protocols/kerberos/auth", headers={"Authorization": header})
+        else:
+            r = api.client.post(TOKENS, json=KERBEROS_AUTH, headers={"Authorization": header})
+    assert_error(r, 401)
+    assert r.json()["error"]["message"].startswith("Kerberos authentication failed: "), r.text
+    assert r.headers["WWW-Authenticate"] == "Negotiate"
