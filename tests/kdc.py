@@ -38,34 +38,38 @@ def require_kdc() -> None:
         pytest.skip(message)
 
 
-def krb5_conf(realm: str, port: int, *, clockskew: int = 300) -> str:
+def krb5_conf(realms: tuple[str, ...], port: int, *, clockskew: int = 300) -> str:
+    """The clients' and the service's krb5.conf: the first realm is the default and the
+    host ``localhost``'s; the others trust it directly (``[capaths]``)."""
+    kdcs = "".join(f"    {r} = {{\n        kdc = 127.0.0.1:{port}\n    }}\n" for r in realms)
+    paths = "".join(f"    {a} = {{\n        {b} = .\n    }}\n" for a in realms for b in realms if a != b)
     return f"""[libdefaults]
-    default_realm = {realm}
+    default_realm = {realms[0]}
     dns_lookup_kdc = false
     dns_lookup_realm = false
     dns_canonicalize_hostname = false
     rdns = false
-    ignore_acceptor_hostname = false
     udp_preference_limit = 1
     clockskew = {clockskew}
     default_ccache_name = FILE:/nonexistent/set-KRB5CCNAME
 
 [realms]
-    {realm} = {{
-        kdc = 127.0.0.1:{port}
-    }}
-
+{kdcs}
+[capaths]
+{paths}
 [domain_realm]
-    localhost = {realm}
+    localhost = {realms[0]}
 """
 
 
 @dataclass
 class Kdc:
-    """One realm's KDC, running; ``env`` is what a process needs to use it."""
+    """A KDC serving ``realm`` (and ``others``, each with a database of its own),
+    running; ``env`` is what a process needs to use it."""
 
     directory: Path
     realm: str = REALM
+    others: tuple[str, ...] = ()
     port: int = 0
     process: subprocess.Popen | None = None
     passwords: dict[str, str] = field(default_factory=dict)
@@ -89,8 +93,18 @@ class Kdc:
     def start(self) -> Kdc:
         self.port = free_port()
         d = self.directory
+        realms = (self.realm, *self.others)
         # Two seconds of clock skew: a ticket that expired is refused soon after.
-        (d / "krb5.conf").write_text(krb5_conf(self.realm, self.port, clockskew=2))
+        (d / "krb5.conf").write_text(krb5_conf(realms, self.port, clockskew=2))
+        databases = "".join(f"""    {r} = {{
+        database_name = {d}/{r}.db
+        key_stash_file = {d}/{r}.stash
+        acl_file = {d}/kadm5.acl
+        max_life = 10h
+        max_renewable_life = 0
+        supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+    }}
+""" for r in realms)
         (d / "kdc.conf").write_text(f"""[kdcdefaults]
     kdc_ports = {self.port}
     kdc_tcp_ports = {self.port}
@@ -98,22 +112,20 @@ class Kdc:
     kdc_tcp_listen = 127.0.0.1:{self.port}
 
 [realms]
-    {self.realm} = {{
-        database_name = {d}/principal
-        key_stash_file = {d}/stash
-        acl_file = {d}/kadm5.acl
-        max_life = 10h
-        max_renewable_life = 0
-        supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
-    }}
-
+{databases}
 [logging]
     kdc = FILE:{d}/kdc.log
 """)
         (d / "kadm5.acl").write_text("")
-        self.run("kdb5_util", "create", "-s", "-r", self.realm, "-P", MASTER_PASSWORD)
-        self.process = subprocess.Popen(["krb5kdc", "-n", "-r", self.realm], env={**os.environ, **self.env},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for r in realms:
+            self.run("kdb5_util", "create", "-s", "-r", r, "-P", MASTER_PASSWORD)
+        for a in self.others:  # direct cross-realm trust both ways: the same key in both databases
+            for principal in (f"krbtgt/{self.realm}@{a}", f"krbtgt/{a}@{self.realm}"):
+                for r in realms:
+                    self.kadmin(f"addprinc -pw cross-realm-{principal} {principal}", realm=r)
+        with open(d / "krb5kdc.out", "wb") as out:
+            self.process = subprocess.Popen(["krb5kdc", "-n", *(x for r in realms for x in ("-r", r))],
+                                            env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while "commencing operation" not in self.log():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -130,12 +142,12 @@ class Kdc:
             self.process.terminate()
             self.process.wait(timeout=10)
 
-    def kadmin(self, query: str) -> str:
-        return self.run("kadmin.local", "-r", self.realm, "-q", query).stdout
+    def kadmin(self, query: str, realm: str = "") -> str:
+        return self.run("kadmin.local", "-r", realm or self.realm, "-q", query).stdout
 
-    def add_user(self, name: str, password: str, *, max_life: str = "") -> str:
-        principal = f"{name}@{self.realm}"
-        self.kadmin(f"addprinc -pw {password} {'-maxlife ' + max_life if max_life else ''} {principal}")
+    def add_user(self, name: str, password: str, *, realm: str = "") -> str:
+        principal = f"{name}@{realm or self.realm}"
+        self.kadmin(f"addprinc -pw {password} {principal}", realm=realm)
         self.passwords[principal] = password
         return principal
 

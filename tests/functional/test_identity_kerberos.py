@@ -31,6 +31,7 @@ from conftest import unique
 from kdc import Kdc, require_kdc
 
 TOKENS = f"{V3}/auth/tokens"
+OTHER_REALM = "PARTNER.TEST"  # trusted by the service's realm (cross-realm tickets)
 KERBEROS_AUTH = {"auth": {"identity": {"methods": ["kerberos"], "kerberos": {}}}}
 UNSUPPORTED = "Attempted to authenticate with an unsupported method: kerberos."
 
@@ -41,7 +42,7 @@ def kdc(tmp_path_factory):
     in-process cloud accepts tickets with the process's Kerberos library)."""
     require_kdc()
     directory = tmp_path_factory.mktemp("kdc")
-    kdc = Kdc(directory).start()
+    kdc = Kdc(directory, others=(OTHER_REALM,)).start()
     try:
         kdc.add_service("HTTP/localhost", directory / "http.keytab")
         with pytest.MonkeyPatch.context() as mp:
@@ -190,12 +191,26 @@ def test_unknown_principal_and_realm_not_accepted(api, admin_token, kdc, kerbero
         tmp_path / "stranger.ccache")})
     name = split_principal(stranger)[0]
     assert_error(r, 401, f"Unable to lookup user {name} (Kerberos principal {stranger}) in domain Default.")
-    # A realm the cloud does not accept (only OTHER.TEST's principals sign in).
-    monkeypatch.setattr(api.cloud.identity, "kerberos", front_end(kdc, realms=("OTHER.TEST",)))
-    r = api.client.post(TOKENS, json=KERBEROS_AUTH, headers={"Authorization": negotiate_token(alice["ccache"])})
-    assert_error(r, 401, "Kerberos authentication failed: principals of realm 'POCKETSTACK.TEST' are not "
+    # A principal of the partner realm (a cross-realm ticket for HTTP/localhost) named as
+    # a user of the Default domain: not accepted while only the service's realm is.
+    partner = kdc.add_user(alice["name"], "partner-password", realm=OTHER_REALM)
+    kdc.kinit(partner, tmp_path / "partner.ccache")
+    header = negotiate_token(tmp_path / "partner.ccache")
+    r = api.client.post(TOKENS, json=KERBEROS_AUTH, headers={"Authorization": header})
+    assert_error(r, 401, f"Kerberos authentication failed: principals of realm '{OTHER_REALM}' are not "
                          "accepted here.")
     assert r.headers["WWW-Authenticate"] == "Negotiate"
+    # Listed in kerberos_realms, it signs in as the user its name names.
+    monkeypatch.setattr(api.cloud.identity, "kerberos", front_end(kdc, realms=(kdc.realm, OTHER_REALM)))
+    r = api.client.post(TOKENS, json=KERBEROS_AUTH, headers={"Authorization": negotiate_token(
+        tmp_path / "partner.ccache")})
+    assert r.status_code == 201, r.text
+    assert r.json()["token"]["user"]["id"] == alice["id"]
+    # Only the partner realm accepted: the service realm's own principals are refused.
+    monkeypatch.setattr(api.cloud.identity, "kerberos", front_end(kdc, realms=(OTHER_REALM,)))
+    r = api.client.post(TOKENS, json=KERBEROS_AUTH, headers={"Authorization": negotiate_token(alice["ccache"])})
+    assert_error(r, 401, f"Kerberos authentication failed: principals of realm '{kdc.realm}' are not "
+                         "accepted here.")
     # A disabled user is refused as Keystone refuses it.
     monkeypatch.setattr(api.cloud.identity, "kerberos", front_end(kdc))
     r = api.request("PATCH", f"{V3}/users/{alice['id']}", admin_token, json={"user": {"enabled": False}})
