@@ -7,6 +7,7 @@ of an unknown principal or of a realm not accepted -- with a 401 asking for a ti
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import subprocess
@@ -270,11 +271,16 @@ def test_v3fedkerb_through_federation(api, admin_token, kdc, kerberos_on, keysto
         assert api.request("DELETE", f"{IDPS}/{idp_id}", admin_token).status_code == 204
 
 
-def test_settings_checked_at_start(tmp_path):
+def test_settings_checked_at_start(tmp_path, monkeypatch):
     def front(**settings):
         return KerberosFrontEnd.from_settings(config.load(overrides=settings, environ={}))
 
     assert not front().enabled
+    # Whether python-gssapi is installed here or not: without it, kerberos stops the start.
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ValueError, match=r"the kerberos method needs python-gssapi \(pip install "):
+        front(auth_methods="password,kerberos")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
     with pytest.raises(ValueError, match="setting 'kerberos_keytab': .* cannot be read"):
         front(auth_methods="password,kerberos", kerberos_keytab=str(tmp_path / "missing.keytab"))
     keytab = tmp_path / "http.keytab"
