@@ -150,6 +150,19 @@ class Settings:
     # identity provider id (issuer, audience, discovery or JWKS URL, introspection) whose
     # `openid` protocol takes bearer access tokens; empty: none.
     federation_oidc_file: str = ""
+    # Kerberos (docs/identity.md "Kerberos"): with `kerberos` in `auth_methods`, the
+    # `kerberos` method of POST /v3/auth/tokens and federation's `kerberos` protocol take
+    # SPNEGO (`Authorization: Negotiate`), accepted with the keys of `kerberos_keytab`
+    # (empty: the Kerberos library's default, KRB5_KTNAME or /etc/krb5.keytab) for
+    # `kerberos_service_principal` (`HTTP/<host>@REALM`; empty: any principal of the
+    # keytab).  `kerberos_realms`: the realms whose principals sign in (comma-separated;
+    # empty: the service principal's, else the default realm of krb5.conf).  The
+    # `kerberos` method's user is the principal without its realm, in the domain named
+    # `kerberos_user_domain` (Keystone's REMOTE_DOMAIN).
+    kerberos_keytab: str = ""
+    kerberos_service_principal: str = ""
+    kerberos_realms: str = ""
+    kerberos_user_domain: str = "Default"
     # Dashboard (docs/dashboard.md): seconds a login session survives without a request
     # (it ends anyway when its token expires, after `token_expiration`).
     dashboard_idle_timeout: float = 1800.0

@@ -3,7 +3,15 @@
 
 from __future__ import annotations
 
-from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from pocketstack.common.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+)
 
 __all__ = ["ApiError", "BadRequest", "Conflict", "Forbidden", "NotFound", "Unauthorized"]
 
@@ -387,5 +395,25 @@ class Ec2AuthenticationFailed(Unauthorized):
     msg_fmt = "{reason}"
 
 
+class KerberosAuthFailed(Unauthorized):
+    """A ``Negotiate`` sign-in refused: no token, one the service's keys do not accept
+    (garbage, expired, a replay), or a realm not accepted (identity/kerberos.py)."""
+
+    msg_fmt = "Kerberos authentication failed: {reason}."
+
+
+class KerberosUserUnknown(Unauthorized):
+    """Keystone's ``KerberosDomain`` for a principal whose name is no user of the domain."""
+
+    msg_fmt = "Unable to lookup user {name} (Kerberos principal {principal}) in domain {domain}."
+
+
 class UnscopedCatalog(Unauthorized):
     msg_fmt = "The service catalog is only available to scoped tokens."
+
+
+# -- unavailable ------------------------------------------------------------------------
+class KerberosUnavailable(ServiceUnavailable):
+    """The service's keytab has no key for its principal (logged; mod_auth_gssapi's 500)."""
+
+    msg_fmt = "Kerberos authentication is unavailable: the server has no usable key for its service principal."

@@ -21,6 +21,7 @@ from pocketstack.identity.ec2tokens import Ec2TokenIssuer
 from pocketstack.identity.endpoint_filter import EndpointFilterManager
 from pocketstack.identity.errors import ProjectNotFound
 from pocketstack.identity.federation import FederationManager, TrustedAssertions
+from pocketstack.identity.kerberos import KerberosFrontEnd
 from pocketstack.identity.keys import TOKEN_KEY_DIRECTORIES, KeyRepository, token_key_repository
 from pocketstack.identity.limits import LimitManager
 from pocketstack.identity.oidc import OidcFrontEnd
@@ -37,7 +38,7 @@ from pocketstack.identity.x509 import Tokenless, split_issuers
 class Identity:
     """Keystone: projects and domains, users and groups, roles and assignments, the
     catalog (with endpoint filtering), application credentials, trusts, credentials,
-    unified limits, policy blobs, federation and Fernet or JWS tokens."""
+    unified limits, policy blobs, federation, Kerberos and Fernet or JWS tokens."""
 
     def __init__(self, db: Database, settings: Settings):
         self.db = db
@@ -65,6 +66,7 @@ class Identity:
         self.federation = FederationManager(db, self, TrustedAssertions.from_settings(
             settings.federation_header_prefix, settings.federation_trusted_proxies))
         self.oidc = OidcFrontEnd.from_file(settings.federation_oidc_file)
+        self.kerberos = KerberosFrontEnd.from_settings(settings)
         self.tokens = TokenManager(db, self, self._token_formatter(), settings.token_expiration,
                                    settings.verified_secret_ttl, AuthSettings(
                                        methods=tuple(settings.auth_method_list),
