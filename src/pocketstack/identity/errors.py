@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
-from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from pocketstack.common.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+)
 
-__all__ = ["ApiError", "BadRequest", "Conflict", "Forbidden", "NotFound", "Unauthorized"]
+__all__ = ["ApiError", "BadRequest", "Conflict", "Forbidden", "NotFound", "ServiceUnavailable", "Unauthorized"]
 
 
 # -- not found ----------------------------------------------------------------------------
@@ -124,6 +132,10 @@ class SubjectTokenMissing(NotFound):
     msg_fmt = "Could not find token: X-Subject-Token header is missing."
 
 
+class DomainConfigNotFound(NotFound):
+    msg_fmt = "Could not find {group_or_option} in domain configuration for domain {domain_id}."
+
+
 class TokenNotValid(NotFound):
     """A token that cannot be validated (now); the reason says why (expired, revoked,
     its user, scope or application credential gone)."""
@@ -194,6 +206,19 @@ class RestrictedApplicationCredential(Forbidden):
 
 class InvalidDomainConfig(Forbidden):
     msg_fmt = "Invalid domain specific configuration: {reason}."
+
+
+class LdapReadOnly(Forbidden):
+    """Keystone's LDAP identity driver is read-only (``READ_ONLY_LDAP_ERROR_MESSAGE``)."""
+
+    msg_fmt = "You are not authorized to perform the requested action: LDAP does not support write operations."
+
+
+class CrossBackendMembership(Forbidden):
+    """Keystone's ``CrossBackendNotAllowed``: a group takes members of its own backend only."""
+
+    msg_fmt = ("Group membership across backend boundaries is not allowed. Group in question is {group_id}, user "
+               "is {user_id}.")
 
 
 class ForbiddenAction(Forbidden):
@@ -389,3 +414,11 @@ class Ec2AuthenticationFailed(Unauthorized):
 
 class UnscopedCatalog(Unauthorized):
     msg_fmt = "The service catalog is only available to scoped tokens."
+
+
+# -- unavailable --------------------------------------------------------------------------
+class DirectoryUnavailable(ServiceUnavailable):
+    """An LDAP domain's directory cannot be reached or refuses the configured bind (a
+    503 in Keystone's error format, never a traceback)."""
+
+    msg_fmt = "The LDAP server of domain {domain_id} is unavailable: {reason}"
