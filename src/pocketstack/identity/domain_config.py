@@ -42,7 +42,6 @@ WHITELISTED: dict[str, dict[str, Any]] = {
     },
 }
 SENSITIVE: dict[str, tuple[str, ...]] = {"identity": (), "ldap": ("password",)}
-DRIVERS = ("sql", "ldap")
 
 Config = dict[str, dict[str, Any]]
 
@@ -65,7 +64,8 @@ def check_group_and_option(group: str | None, option: str | None) -> None:
 
 
 def check_config(config: Any) -> Config:
-    """Keystone's ``_assert_valid_config``, plus the driver names this cloud has."""
+    """Keystone's ``_assert_valid_config`` (values are not checked: Keystone stores any
+    driver name; here one other than ``ldap`` reads the SQL tables)."""
     if not config or not isinstance(config, dict):
         raise errors.InvalidDomainConfig(reason="No options specified")
     for group, options in config.items():
@@ -74,10 +74,6 @@ def check_config(config: Any) -> Config:
                                                     "a dictionary of options")
         for option in options:
             check_group_and_option(group, option)
-    driver = config.get("identity", {}).get("driver")
-    if driver is not None and driver not in DRIVERS:
-        raise errors.InvalidDomainConfig(reason=f"Identity driver {driver} is not supported (one of: "
-                                                f"{', '.join(DRIVERS)})")
     return config
 
 
@@ -116,11 +112,6 @@ class DomainConfigManager:
         """The whole configuration, the password included: for the LDAP driver only."""
         with self.db.session(readonly=True) as s:
             return self._as_config(self._rows(s, domain_id, sensitive=None))
-
-    def driver(self, domain_id: str) -> str:
-        with self.db.session(readonly=True) as s:
-            row = s.get(m.DomainConfigOption, (domain_id, "identity", "driver"))
-        return row.value if row is not None and row.value in DRIVERS else "sql"
 
     def get(self, domain_id: str, group: str | None = None, option: str | None = None) -> Any:
         """``GET /config[/group[/option]]``: never a sensitive option (asking for one is a
