@@ -11,6 +11,7 @@ Every failure to reach the server or to bind as the configured ``user`` is a
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,6 +128,12 @@ class Directory:
     def _unavailable(self, reason: object) -> errors.DirectoryUnavailable:
         return errors.DirectoryUnavailable(domain_id=self.domain_id, reason=str(reason) or type(reason).__name__)
 
+    def _require_library(self) -> None:
+        try:
+            importlib.import_module("ldap3")
+        except ImportError:
+            raise self._unavailable("the ldap3 library is not installed") from None
+
     def _open(self, user: str | None, password: str | None) -> ldap3.Connection:
         conn = ldap3.Connection(self._server(), user=user, password=password, receive_timeout=CONNECT_TIMEOUT,
                                 raise_exceptions=False, read_only=True)
@@ -137,6 +144,7 @@ class Directory:
 
     @contextmanager
     def _bound(self) -> Iterator[ldap3.Connection]:
+        self._require_library()
         try:
             conn = self._open(self.settings.user, self.settings.password)
             if not conn.bind():
@@ -156,6 +164,7 @@ class Directory:
         unauthenticated bind, which servers accept)."""
         if not password:
             return False
+        self._require_library()
         try:
             conn = self._open(dn, password)
             try:
