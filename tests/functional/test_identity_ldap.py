@@ -13,7 +13,9 @@ import os
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 import uvicorn
 from keystoneauth1 import exceptions as ks_exc
@@ -354,3 +356,23 @@ def test_back_to_sql_hides_the_directory(api, admin_token, slapd):
     created = api.request("POST", V3 + "/users", admin_token, json={"user": {"name": unique("sqlu"),
                                                                              "domain_id": domain_id}})
     assert created.status_code == 201, created.text
+
+
+def test_concurrent_first_reads_agree(api, admin_token, slapd, keystone_url):
+    """Requests racing to read a domain's directory for the first time insert the same
+    rows: each answers 200 with the same IDs (the loser re-reads the winner's rows)."""
+    domain_id = new_domain(api, admin_token)
+    api.request("PUT", f"{V3}/domains/{domain_id}/config", admin_token, json={"config": ldap_config(slapd.url)})
+
+    def fetch(kind: str) -> httpx.Response:
+        return httpx.get(f"{keystone_url}/{kind}?domain_id={domain_id}", headers={"X-Auth-Token": admin_token},
+                         timeout=60)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(fetch, ["users", "groups"] * 4))
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers if a.status_code != 200]
+    for kind, answer in zip(["users", "groups"] * 4, answers, strict=True):
+        ids = {item["name"]: item["id"] for item in answer.json()[kind]}
+        entity = kind[:-1]
+        assert all(ids[name] == sha256_id(domain_id, name, entity) for name in ids)
+        assert {"alice", "bob", "carol"} <= set(ids) if kind == "users" else {"ops", "staff"} == set(ids)

@@ -17,17 +17,25 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database
+from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.ldap import Directory, Entry, LdapSettings
 
 LOG = logging.getLogger(__name__)
 USER, GROUP = "user", "group"
+# Two requests reading the same new entries race to insert their rows: the loser reads
+# the winner's on its next attempt.
+SYNC_ATTEMPTS = 5
+T = TypeVar("T")
 
 
 def public_id(domain_id: str, local_id: str, entity_type: str) -> str:
@@ -83,6 +91,16 @@ class LdapBackend:
         return directory
 
     # -- shadow rows ------------------------------------------------------------------
+    def _sync(self, work: Callable[[Session], T]) -> T:
+        for attempt in range(SYNC_ATTEMPTS):
+            try:
+                return run_in_transaction(self.db, work)
+            except sa_exc.IntegrityError:
+                if attempt == SYNC_ATTEMPTS - 1:
+                    raise
+                LOG.debug("directory rows written by a concurrent request; reading them again")
+        raise AssertionError("unreachable")
+
     def _mapped(self, s: Session, domain_id: str, entry: Entry, entity_type: str) -> str:
         pid = public_id(domain_id, entry.local_id, entity_type)
         if s.get(m.IdMapping, pid) is None:
@@ -134,14 +152,16 @@ class LdapBackend:
         return group
 
     def _users(self, directory: Directory, entries: list[Entry]) -> list[m.User]:
-        with self.db.session() as s:
+        def work(s: Session) -> list[m.User]:
             rows = [self._user_row(s, directory, entry) for entry in entries]
             return sorted((row for row in rows if row is not None), key=lambda row: row.name)
+        return self._sync(work)
 
     def _groups(self, directory: Directory, entries: list[Entry]) -> list[m.Group]:
-        with self.db.session() as s:
+        def work(s: Session) -> list[m.Group]:
             rows = [self._group_row(s, directory, entry) for entry in entries]
             return sorted((row for row in rows if row is not None), key=lambda row: row.name)
+        return self._sync(work)
 
     # -- reads ------------------------------------------------------------------------
     def list_users(self, directory: Directory, name: str | None = None) -> list[m.User]:
@@ -190,7 +210,8 @@ class LdapBackend:
         directory, entry = self._user_entry(mapping)
         groups = self._groups(directory, directory.groups_of(entry))
         wanted = {group.id for group in groups}
-        with self.db.session() as s:
+
+        def work(s: Session) -> None:
             held = set(s.scalars(sa.select(m.GroupMembership.group_id).join(
                 m.IdMapping, m.IdMapping.public_id == m.GroupMembership.group_id).where(
                 m.GroupMembership.user_id == mapping.public_id)))
@@ -199,12 +220,14 @@ class LdapBackend:
             if held - wanted:
                 s.execute(sa.delete(m.GroupMembership).where(m.GroupMembership.user_id == mapping.public_id,
                                                              m.GroupMembership.group_id.in_(held - wanted)))
+        self._sync(work)
 
     def sync_group_members(self, mapping: m.IdMapping) -> None:
         directory, entry = self._group_entry(mapping)
         self._groups(directory, [entry])
         wanted = {user.id for user in self._users(directory, directory.members(entry))}
-        with self.db.session() as s:
+
+        def work(s: Session) -> None:
             held = set(s.scalars(sa.select(m.GroupMembership.user_id).where(
                 m.GroupMembership.group_id == mapping.public_id)))
             for user_id in wanted - held:
@@ -212,6 +235,7 @@ class LdapBackend:
             if held - wanted:
                 s.execute(sa.delete(m.GroupMembership).where(m.GroupMembership.user_id.in_(held - wanted),
                                                              m.GroupMembership.group_id == mapping.public_id))
+        self._sync(work)
 
     # -- authentication ---------------------------------------------------------------
     def prepare_login(self, ref: dict) -> None:
