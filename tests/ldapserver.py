@@ -116,11 +116,13 @@ def running_slapd(tmp: Path) -> Iterator[Slapd]:
         log.close()
 
 
-def user_ldif(uid: str, password: str, mail: str | None = None, description: str | None = None) -> str:
+def user_ldif(uid: str, password: str, mail: str | None = None, description: str | None = None,
+              **more: str) -> str:
     lines = [f"dn: uid={uid},ou=Users,{SUFFIX}", "objectClass: inetOrgPerson", f"uid: {uid}", f"cn: {uid}",
              f"sn: {uid}", f"userPassword: {password}"]
     lines += [f"mail: {mail}"] if mail else []
     lines += [f"description: {description}"] if description else []
+    lines += [f"{attribute}: {value}" for attribute, value in more.items()]
     return "\n".join(lines) + "\n\n"
 
 

@@ -185,6 +185,8 @@ def test_users_and_groups_come_from_the_directory(api, admin_token, domain):
     assert shown["name"] == "alice" and shown["description"] == "Alice A."
     named = api.request("GET", f"{V3}/users?domain_id={domain}&name=bob", admin_token).json()["users"]
     assert [u["name"] for u in named] == ["bob"]
+    assert [g["name"] for g in api.request("GET", f"{V3}/groups?domain_id={domain}&name=ops",
+                                           admin_token).json()["groups"]] == ["ops"]
     groups = api.request("GET", f"{V3}/groups?domain_id={domain}", admin_token).json()["groups"]
     assert [g["name"] for g in groups] == ["ops", "staff"]
     staff = groups[1]
@@ -210,6 +212,25 @@ def test_directory_changes_show_up(api, admin_token, domain, slapd):
                  f"mail: {uid}@example.org\n")
     assert api.request("GET", f"{V3}/users/{found[0]['id']}", admin_token).json()["user"]["email"] == \
         f"{uid}@example.org"
+
+
+def test_disabled_in_the_directory(api, admin_token, slapd):
+    """``user_enabled_attribute`` read as Keystone does: a disabled user is listed as such
+    and cannot sign in; flipping the attribute in the directory lets them in."""
+    uid = unique("erin").replace("-", "")
+    slapd.add(user_ldif(uid, "erin-pw-1", employeeType="FALSE"))
+    domain_id = new_domain(api, admin_token)
+    config = ldap_config(slapd.url)
+    config["ldap"]["user_enabled_attribute"] = "employeeType"
+    api.request("PUT", f"{V3}/domains/{domain_id}/config", admin_token, json={"config": config})
+    [erin] = api.request("GET", f"{V3}/users?domain_id={domain_id}&name={uid}", admin_token).json()["users"]
+    assert erin["enabled"] is False
+    enabled = api.request("GET", f"{V3}/users?domain_id={domain_id}&enabled=true", admin_token).json()["users"]
+    assert uid not in {u["name"] for u in enabled} and "alice" in {u["name"] for u in enabled}
+    assert_error(login(api, domain_id, uid, "erin-pw-1"), 401, f"User {erin['id']} is disabled.")
+    slapd.modify(f"dn: uid={uid},ou=Users,dc=example,dc=org\nchangetype: modify\nreplace: employeeType\n"
+                 "employeeType: TRUE\n")
+    assert login(api, domain_id, uid, "erin-pw-1").status_code == 201
 
 
 def test_writes_are_refused(api, admin_token, domain):
