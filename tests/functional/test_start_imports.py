@@ -16,7 +16,7 @@ import textwrap
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-LAZY = ["alembic", "httpx", "jinja2", "jsonschema", "cryptography", "hypothesis", "mako", "gssapi",
+LAZY = ["alembic", "httpx", "jinja2", "jsonschema", "cryptography", "hypothesis", "mako", "gssapi", "ldap3",
         "pocketstack.cli.seeding", "pocketstack.compute.drivers.qemu", "pocketstack.compute.drivers.kvm_probe"]
 
 SCRIPT = textwrap.dedent("""

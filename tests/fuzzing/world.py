@@ -113,6 +113,13 @@ def build_identity(world: World, b: Builder) -> None:
     world.add("services", service["id"])
     world.add("endpoints", endpoint["id"])
     world.add("members", project["id"])  # Glance image members are projects
+    # The fuzz domain's own configuration (SQL driver; an LDAP URL on loopback, never read):
+    # /v3/domains/{domain_id}/config/{group}/{option} with real groups and options.
+    b.call("PUT", f"{v3}/domains/{domain['id']}/config", json={"config": {
+        "identity": {"driver": "sql"}, "ldap": {"url": "ldap://127.0.0.1:1", "page_size": 0}}})
+    world.add("config", "ldap", "identity")
+    world.add("ldap", "url", "page_size")
+    world.add("identity", "driver")
     policy = b.create(f"{v3}/policies", "policy", {"type": "application/json", "blob": '{"fuzz": "rule:x"}'})
     world.add("policies", policy["id"])
     build_delegation(world, b, user["id"])

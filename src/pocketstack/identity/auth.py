@@ -328,6 +328,7 @@ class TokenManager:
         password = body["user"].get("password") if isinstance(body["user"], dict) else None
         if not isinstance(password, str):
             raise errors.InvalidInput(field="identity.password.user.password", reason="a password is required.")
+        self.identity.ldap.prepare_login(body["user"])
         with self.db.session(readonly=True) as s:
             user = self._find_user(s, body["user"])
             domain = s.get(m.Project, user.domain_id)
@@ -341,6 +342,14 @@ class TokenManager:
         checked, a wrong password counts towards the lockout, then the user must be
         enabled and the password not expired.  bcrypt runs outside any transaction: it
         is slow by design."""
+        if self.identity.ldap.owns(user.id):
+            # The directory checks the password (a bind as the user) and keeps its own
+            # lockout and expiry rules, as with Keystone's LDAP driver.
+            if not self.identity.ldap.authenticate(user, password):
+                raise errors.AuthenticationRequired()
+            if not user.enabled:
+                raise errors.UserDisabled(user_id=user.id)
+            return
         compliance = self.identity.compliance
         if compliance.is_locked(self.db, user):
             raise errors.AccountLocked(user_id=user.id)
