@@ -198,8 +198,18 @@ def request(enforcer: Enforcer, method: str, path: str, context: RequestContext 
 
 
 def serve(handler, req: ApiRequest):
-    """Call a handler as the wrapper does: with its declaration (the policy it enforces)."""
-    req.route = next(r for r in Router().include(handler.__self__).routes if r.handler == handler)
+    """Call a handler as the wrapper does: with its declaration (the policy it enforces)
+    and its declared body validated -- once the policy passed, for a route declared
+    ``authorize_first`` (the wrapper's ``validate_later``)."""
+    route = req.route = next(r for r in Router().include(handler.__self__).routes if r.handler == handler)
+    schema = route.schema_for(req.version)
+    if schema is not None:
+        def check() -> None:
+            req.data = validate(req.json(), schema)
+        if route.authorize_first:
+            req.validate_later = check
+        else:
+            check()
     return handler(req)
 
 

@@ -21,7 +21,6 @@ from pocketstack.volume.api.common import (
     PREFIX,
     accepted,
     all_projects,
-    body,
     consumes_quota,
     flag,
     is_detail,
@@ -197,11 +196,11 @@ class VolumesApi:
         volume = self.load(req)
         return {"volume": self.show_one(req, volume.id)}
 
-    @route.put(PREFIX + "/volumes/{volume_id}", policy="volume:update")
+    @route.put(PREFIX + "/volumes/{volume_id}", policy="volume:update",
+               body={"3.0": schemas.UPDATE_VOLUME, "3.53": schemas.UPDATE_VOLUME_353}, authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         volume = self.load(req)
-        schema = schemas.VOLUME_UPDATE_353 if req.at_least(3, 53) else schemas.VOLUME_UPDATE
-        self.volumes.update(req.caller, volume.id, v1_names(body(req, schema, "volume")))
+        self.volumes.update(req.caller, volume.id, v1_names(req.data["volume"]))
         return {"volume": self.show_one(req, volume.id, extended=False)}
 
     @route.delete(PREFIX + "/volumes/{volume_id}", policy="volume:delete")
