@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.responses import Response
 
@@ -178,12 +178,14 @@ class VolumesApi:
             out["count"] = self.volumes.count(req.caller, filters, all_projects(req))
         return out
 
-    @route.get(PREFIX + "/volumes/summary", policy="volume:get_volume_summary")
+    @route.get(PREFIX + "/volumes/summary", until="3.11")
+    def summary_before_312(self, req: ApiRequest) -> NoReturn:
+        """Before 3.12 Cinder routes this to "show the volume 'summary'", which it does
+        not find (its 404, not the generic one of a route missing at the version)."""
+        raise errors.VolumeNotFound(volume_id="summary")
+
+    @route.get(PREFIX + "/volumes/summary", policy="volume:get_volume_summary", since="3.12")
     def summary(self, req: ApiRequest) -> dict:
-        if not req.at_least(3, 12):
-            # Before 3.12 Cinder routes this to "show the volume 'summary'", which it does
-            # not find; the route stays declared for all versions to answer the same.
-            raise errors.VolumeNotFound(volume_id="summary")
         req.authorize(target=own_project(req))
         count, size, metadata = self.volumes.summary(req.caller, all_projects(req))
         out: dict[str, Any] = {"total_count": count, "total_size": size}
