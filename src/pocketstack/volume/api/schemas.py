@@ -204,7 +204,7 @@ def _group_type_checker(value: Any) -> bool:
 
 def _group_status_checker(value: Any) -> bool:
     if isinstance(value, str) and not value.strip():
-        raise errors.InvalidGroupStatus(reason="The 'status' can not be empty.")
+        raise errors.GroupStatusEmpty()
     if isinstance(value, str) and value.lower() not in GROUP_SNAPSHOT_STATUSES:
         raise errors.InvalidGroupStatus(reason=f"Group status: {value} is invalid, valid status are: "
                                                f"{GROUP_STATUSES}.")
@@ -213,7 +213,7 @@ def _group_status_checker(value: Any) -> bool:
 
 def _group_snapshot_status_checker(value: Any) -> bool:
     if isinstance(value, str) and not value.strip():
-        raise errors.InvalidGroupSnapshotStatus(reason="The 'status' can not be empty.")
+        raise errors.GroupSnapshotStatusEmpty()
     if isinstance(value, str) and value.lower() not in GROUP_SNAPSHOT_STATUSES:
         raise errors.InvalidGroupSnapshotStatus(reason=f"Group snapshot status: {value} is invalid, valid statuses "
                                                        f"are: {GROUP_SNAPSHOT_STATUSES}.")
