@@ -41,6 +41,14 @@ class FormError(Exception):
     """Input the dashboard itself rejects before asking the cloud, in words."""
 
 
+class NoSuchAction(FormError):
+    """A form posted an ``action`` its page does not offer."""
+
+    def __init__(self, action: str):
+        super().__init__(f"There is no action {action!r}.")
+        self.action = action
+
+
 @dataclass
 class Dashboard:
     """What every request of the dashboard shares (``app.state.dashboard``)."""

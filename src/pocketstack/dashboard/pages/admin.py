@@ -14,7 +14,7 @@ from starlette.routing import Route
 from pocketstack.dashboard.client import ApiError
 from pocketstack.dashboard.pages.common import quoted
 from pocketstack.dashboard.pages.listing import Listing, identity_list
-from pocketstack.dashboard.web import Ctx, FormError, page
+from pocketstack.dashboard.web import Ctx, FormError, NoSuchAction, page
 
 
 async def _members(ctx: Ctx, groups: list[dict[str, Any]]) -> dict[str, Any]:
@@ -63,7 +63,7 @@ async def project_action(ctx: Ctx) -> Response:
     if action == "delete":
         await ctx.api.delete("identity", f"/projects/{project_id}")
         return await ctx.redirect("/admin/projects", "Project deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page(admin=True)
@@ -78,7 +78,7 @@ async def user_action(ctx: Ctx) -> Response:
     if action == "delete":
         await ctx.api.delete("identity", f"/users/{user_id}")
         return await ctx.redirect("/admin/users", "User deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 async def _create_user(ctx: Ctx) -> Response:
@@ -114,7 +114,7 @@ async def role_action(ctx: Ctx) -> Response:
     if action == "revoke":
         await ctx.api.delete("identity", path)
         return await ctx.redirect("/admin/roles", "Role revoked.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page(admin=True)
@@ -136,7 +136,7 @@ async def group_action(ctx: Ctx) -> Response:
     if action == "remove-user":
         await ctx.api.delete("identity", f"/groups/{group}/users/{user}")
         return await ctx.redirect("/admin/groups", "User removed from the group.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page(admin=True)
@@ -150,7 +150,7 @@ async def volume_type_action(ctx: Ctx) -> Response:
     if action == "delete":
         await ctx.api.delete("volume", f"/types/{quoted(ctx.required('type_id', 'A volume type'))}")
         return await ctx.redirect("/admin/volume-types", "Volume type deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page(admin=True)
@@ -164,7 +164,7 @@ async def flavor_action(ctx: Ctx) -> Response:
     if action == "delete":
         await ctx.api.delete("compute", f"/flavors/{ctx.required('flavor_id', 'A flavor')}")
         return await ctx.redirect("/admin/flavors", "Flavor deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page(admin=True)
