@@ -182,6 +182,23 @@ def page(admin: bool = False, login: bool = True) -> Callable[[Handler], Callabl
     return wrap
 
 
+Action = Callable[[Ctx], Awaitable[str]]
+
+
+def form_actions(back: str, actions: dict[str, Action],
+                 admin: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """A form's POST endpoint: its ``action`` field picks one of ``actions`` (an unknown
+    one is :class:`NoSuchAction`), which does its calls and answers the message shown on
+    the page it redirects to, ``back``."""
+    async def dispatch(ctx: Ctx) -> Response:
+        action = ctx.required("action", "An action")
+        run = actions.get(action)
+        if run is None:
+            raise NoSuchAction(action)
+        return await ctx.redirect(back, await run(ctx))
+    return page(admin=admin)(dispatch)
+
+
 async def _run(handler: Handler, ctx: Ctx, admin: bool) -> Response:
     request, session = ctx.request, ctx.session
     if admin and not (session and session.login.is_admin):
