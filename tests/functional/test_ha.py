@@ -267,22 +267,56 @@ def test_the_next_leader_resumes_a_recovery_without_doing_it_twice(api, admin_to
         assert first.lead() and not second.lead()  # exactly one leads
         dying = instance_ha(api)
         dying.recovery.compute = DiesAfter(dying.compute, 2)
+        dying.recovery.actor = members[0].member_id  # each HA process is named in the record
         site.crash(site.failing)
         with pytest.raises(SystemExit):
             dying.tick()
         first.resign()  # its process is gone: so is its lock
         assert second.lead()
-        notification = settle(instance_ha(api), api, admin_token, site.nodes[0])
+        following = instance_ha(api)
+        following.recovery.actor = members[1].member_id
+        notification = settle(following, api, admin_token, site.nodes[0])
     finally:
         for coordinator in members:
             coordinator.stop()
     assert notification["status"] == "finished"
+    said = [d["message"] for t in notification["recovery_workflow_details"] for d in t["progress_details"]
+            if "took over" in d["message"]]
+    assert said == [f"HA process {members[1].member_id} took over the recovery at stage evacuating from "
+                    f"{members[0].member_id}, which no longer leads"], notification
     for server_id in servers:
         assert len(evacuations(api, admin_token, server_id)) == 1
         assert vmoves(api, admin_token, notification)[server_id]["status"] == "succeeded"
         running = [h for h in (site.failing, site.spare)
                    if site.driver(h)._guests.get(server_id) and site.driver(h).power_state(server_id) == RUNNING]
         assert running == [site.spare]
+
+
+def test_an_evacuation_whose_starter_died_before_its_cast_is_sent_again(api, admin_token, site, image, flavor,
+                                                                        monkeypatch):
+    """The leader dies between a server entering ``rebuilding`` and the cast to the
+    schedulers: nothing would ever place it.  The next leader sends it again once it has
+    waited ``ha_evacuation_resend_after``; it is evacuated once, under one action."""
+    member, [server] = boot_on_first(site, admin_token, image, flavor, 1)
+    rpc = site.compute.rpc
+
+    def dies(*args, **kwargs):
+        raise SystemExit("the HA process died before the cast left")
+    monkeypatch.setattr(rpc, "evacuate_instance", dies)
+    site.crash(site.failing)
+    with pytest.raises(SystemExit):
+        instance_ha(api).tick()
+    monkeypatch.undo()
+    shown = call(api, "GET", f"/servers/{server}", admin_token, version="2.59").json()["server"]
+    assert (shown["OS-EXT-STS:task_state"], shown[SRV_HOST]) == ("rebuilding", site.failing)
+    notification = settle(instance_ha(api, ha_evacuation_resend_after=0), api, admin_token, site.nodes[0])
+    assert notification["status"] == "finished", notification
+    move = vmoves(api, admin_token, notification)[server]
+    assert (move["status"], move["dest_host"]) == ("succeeded", site.spare), move
+    assert move["message"].startswith("not placed on a host after "), move
+    assert len(evacuations(api, admin_token, server)) == 1
+    actions = call(api, "GET", f"/servers/{server}/os-instance-actions", admin_token).json()["instanceActions"]
+    assert [a["action"] for a in actions] == ["evacuate", "create"], actions
 
 
 # -- the fenced host comes back ------------------------------------------------------------
