@@ -16,7 +16,7 @@ take the lead and finish the recovery: every tagged server ACTIVE on host B, eva
 exactly once (one migration record, one ``evacuate`` action, one vmove each); the
 untagged one in ERROR with the policy's fault; the notification ``finished`` with the
 takeover in its record; nothing left ``new``/``running``/``pending``/``ongoing``.
-About 70 s, mostly waiting: run it with /work/notes/heavy.
+About 50 s, mostly waiting: run it with /work/notes/heavy.
 """
 
 from __future__ import annotations
