@@ -15,12 +15,14 @@ its own, instead of the timed loop of the "ha" role.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 
 import pytest
 
 from pocketstack.common.coordination import Coordinator
 from pocketstack.compute.states import RUNNING, SHUTDOWN
+from pocketstack.compute.worker import ComputeEndpoint
 from pocketstack.ha.leader import Leadership
 from pocketstack.ha.manager import InstanceHA
 
@@ -317,6 +319,34 @@ def test_an_evacuation_whose_starter_died_before_its_cast_is_sent_again(api, adm
     assert len(evacuations(api, admin_token, server)) == 1
     actions = call(api, "GET", f"/servers/{server}/os-instance-actions", admin_token).json()["instanceActions"]
     assert [a["action"] for a in actions] == ["evacuate", "create"], actions
+
+
+def test_a_duplicate_of_an_evacuation_runs_once_on_its_destination(admin_token, site, image, flavor, monkeypatch):
+    """What makes sending an evacuation again safe: the destination drops a copy of the
+    rebuild that arrives while one runs, and one arriving after it has nothing to do."""
+    member, [server] = boot_on_first(site, admin_token, image, flavor, 1)
+    compute = site.compute
+    monkeypatch.setattr(compute.rpc, "evacuate_instance", lambda *args: None)  # the cast is ours to deliver
+    site.crash(site.failing)
+    assert compute.evacuate_server(server, site.failing, "req-dup") == "started"
+    assert compute.manager.schedule_evacuation(server) == site.spare
+    driver = site.driver(site.spare)
+    spawned = []
+    spawn = driver.spawn
+    monkeypatch.setattr(driver, "spawn", lambda spec: spawned.append(spec.instance_id) or spawn(spec))
+    monkeypatch.setattr(driver, "delay", 0.3)  # each driver step of the rebuild takes a while
+    endpoint = ComputeEndpoint(compute)
+    copies = [threading.Thread(target=endpoint.evacuate_instance, args=(server,)) for _ in range(2)]
+    for copy in copies:
+        copy.start()
+        time.sleep(0.1)
+    for copy in copies:
+        copy.join()
+    endpoint.evacuate_instance(server)  # late: the server is rebuilt already
+    assert spawned == [server]
+    shown = call(site.api, "GET", f"/servers/{server}", admin_token).json()["server"]
+    assert (shown["status"], shown[SRV_HOST]) == ("ACTIVE", site.spare)
+    assert compute.resume_evacuation(server) is False  # nothing left to send
 
 
 # -- the fenced host comes back ------------------------------------------------------------
