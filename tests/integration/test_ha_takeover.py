@@ -243,8 +243,8 @@ def test_the_leading_ha_process_killed_mid_recovery_is_taken_over(cloud):
             "ACTIVE", "host-b", None), server
         migrations = cloud.api("GET", f"/compute/v2.1/os-migrations?instance_uuid={server_id}",
                                {"OpenStack-API-Version": "compute 2.59"}).json()["migrations"]
-        assert [(m["migration_type"], m["source_compute"], m["dest_compute"]) for m in migrations] == [
-            ("evacuation", "host-a", "host-b")], migrations
+        assert [(m["migration_type"], m["source_compute"], m["dest_compute"], m["status"]) for m in migrations] == [
+            ("evacuation", "host-a", "host-b", "done")], migrations
         actions = cloud.api("GET", f"/compute/v2.1/servers/{server_id}/os-instance-actions").json()
         assert [a["action"] for a in actions["instanceActions"]] == ["evacuate", "create"], actions
 
