@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id, utcnow
+from pocketstack.common.db.lookup import get_or_raise
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.compliance import recent_hashes, remember_password
@@ -33,10 +34,7 @@ class UserManager:
     # -- users -----------------------------------------------------------------------
     @staticmethod
     def load_user(session: Session, user_id: str) -> m.User:
-        user = session.get(m.User, user_id)
-        if user is None:
-            raise errors.UserNotFound(user_id=user_id)
-        return user
+        return get_or_raise(session, m.User, user_id, lambda: errors.UserNotFound(user_id=user_id))
 
     def get_user(self, user_id: str) -> m.User:
         with self.db.session(readonly=True) as s:
@@ -160,10 +158,7 @@ class UserManager:
     # -- groups ----------------------------------------------------------------------
     @staticmethod
     def load_group(session: Session, group_id: str) -> m.Group:
-        group = session.get(m.Group, group_id)
-        if group is None:
-            raise errors.GroupNotFound(group_id=group_id)
-        return group
+        return get_or_raise(session, m.Group, group_id, lambda: errors.GroupNotFound(group_id=group_id))
 
     def get_group(self, group_id: str) -> m.Group:
         with self.db.session(readonly=True) as s:
