@@ -8,7 +8,7 @@ import sqlite3
 
 import bcrypt
 
-from pocketstack.cli.first_start import _stored_admin_hash, hash_ahead
+from pocketstack.cli.first_start import _stored_admin_hash, _stored_admin_hash_in, hash_ahead
 from pocketstack.common import config
 from pocketstack.identity import passwords
 
@@ -33,9 +33,9 @@ def test_forget_ahead_drops_unused_checks() -> None:
     assert passwords._checks == {}
 
 
-def _settings(data_dir, admin_password: str = "secret") -> config.Settings:
-    return config.load(overrides={"data_dir": data_dir, "admin_password": admin_password, "bcrypt_rounds": 4},
-                       environ={})
+def _settings(data_dir, admin_password: str = "secret", database_url: str = "") -> config.Settings:
+    return config.load(overrides={"data_dir": data_dir, "admin_password": admin_password, "bcrypt_rounds": 4,
+                                  "database_url": database_url}, environ={})
 
 
 def _database(path, admin_hash: str | None) -> None:
@@ -73,3 +73,20 @@ def test_without_a_readable_admin_hash_the_password_is_hashed_ahead(tmp_path) ->
     assert _stored_admin_hash(tmp_path / "missing.db") is None
     (tmp_path / "garbage.db").write_bytes(b"not a database")
     assert _stored_admin_hash(tmp_path / "garbage.db") is None
+
+
+def test_on_a_database_url_the_stored_hash_is_read_through_sqlalchemy(tmp_path) -> None:
+    """Another backend (a database URL) is read with a connection of its own: the same
+    check ahead, whichever database it is (SQLite by URL here)."""
+    path = tmp_path / "elsewhere.db"
+    stored = _hash("secret")
+    _database(path, stored)
+    settings = _settings(tmp_path / "data", database_url=f"sqlite:///{path}")
+    passwords.forget_ahead()
+    try:
+        hash_ahead(settings)
+        assert list(passwords._checks) == [("secret", stored)] and passwords._ahead == {}
+    finally:
+        passwords.forget_ahead()
+    assert _stored_admin_hash_in(f"sqlite:///{tmp_path / 'garbage.db'}") is None
+    assert _stored_admin_hash_in("postgresql://nobody@127.0.0.1:1/none") is None

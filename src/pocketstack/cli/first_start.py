@@ -32,14 +32,16 @@ def hash_ahead(settings: Settings) -> Passwords:
     """The passwords :func:`prepare` will set, their bcrypt work started now in the
     background (:mod:`pocketstack.identity.passwords`): admin's and demo's hashes when the
     database is new (a new SQLite file; on another backend bootstrap hashes as it goes);
-    on a SQLite database that has an admin, the check of a configured admin password
-    against admin's stored hash (:func:`_set_admin_password`), else its hash."""
+    on a database that has an admin, the check of a configured admin password against
+    admin's stored hash (:func:`_set_admin_password`), else its hash."""
     from pocketstack.identity import passwords
 
     chosen = Passwords(settings.admin_password or passwords.generate_password(), passwords.generate_password())
     path = Path(settings.effective_database_url.removeprefix("sqlite:///"))
     new = not settings.database_url and not path.exists()
-    stored = _stored_admin_hash(path) if settings.admin_password and not new and not settings.database_url else None
+    stored = None
+    if settings.admin_password and not new:
+        stored = _stored_admin_hash_in(settings.database_url) if settings.database_url else _stored_admin_hash(path)
     if stored:
         passwords.check_ahead(chosen.admin, stored)
     for password, needed in ((chosen.admin, new or (bool(settings.admin_password) and not stored)),
@@ -49,6 +51,10 @@ def hash_ahead(settings: Settings) -> Passwords:
     return chosen
 
 
+# Admin's hash (the default domain's id: identity.resource.DEFAULT_DOMAIN_ID, not imported here).
+_ADMIN_HASH = "SELECT password_hash FROM identity_user WHERE name = 'admin' AND domain_id = 'default'"
+
+
 def _stored_admin_hash(path: Path) -> str | None:
     """Admin's password hash in the SQLite database at ``path``, read before anything
     imports the models (None when there is none, or the file cannot tell)."""
@@ -56,10 +62,29 @@ def _stored_admin_hash(path: Path) -> str | None:
 
     try:
         with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)) as db:
-            # (the default domain's id: identity.resource.DEFAULT_DOMAIN_ID, not imported here)
-            row = db.execute("SELECT password_hash FROM identity_user WHERE name = 'admin' AND domain_id = 'default'"
-                             ).fetchone()
+            row = db.execute(_ADMIN_HASH).fetchone()
     except sqlite3.Error:
+        return None
+    return row[0] if row and isinstance(row[0], str) else None
+
+
+def _stored_admin_hash_in(url: str) -> str | None:
+    """Admin's password hash in the database at ``url`` (any backend), through a
+    connection of its own; None when there is none or the database cannot tell (the
+    cloud's own start then reports what is wrong)."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    from pocketstack.common.db.engine import _normalise_url
+
+    try:
+        engine = sa.create_engine(_normalise_url(url), poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                row = connection.execute(sa.text(_ADMIN_HASH)).first()
+        finally:
+            engine.dispose()
+    except (sa.exc.SQLAlchemyError, ImportError, OSError):
         return None
     return row[0] if row and isinstance(row[0], str) else None
 
