@@ -52,6 +52,13 @@ def _new_group(w: Work, project_id: str, name: str, description: str, stateful: 
     return group
 
 
+def default_group_id(w: Work, project_id: str) -> str:
+    """The id of the project's ``default`` group, created if it does not exist yet (one
+    query when it does: what a server's port needs, once per build)."""
+    existing = w.s.get(DefaultSecurityGroup, project_id)
+    return existing.security_group_id if existing is not None else default_group(w, project_id).id
+
+
 def default_group(w: Work, project_id: str) -> SecurityGroup:
     """The project's ``default`` group, created (race-free) if it does not exist yet."""
     existing = w.s.get(DefaultSecurityGroup, project_id)

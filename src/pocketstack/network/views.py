@@ -163,9 +163,19 @@ def network_policies_of(session: Session, network_ids: set[str]) -> dict[str, st
 
 def ports(session: Session, rows: list[Port]) -> list[dict]:
     ids = [r.id for r in rows]
-    tags, ips = tags_of(session, ids), fixed_ips_of(session, ids)
-    trunk_details = trunk_details_of(session, ids)
-    network_policies = network_policies_of(session, {r.network_id for r in rows})
+    return _ports(session, rows, tags_of(session, ids), fixed_ips_of(session, ids), trunk_details_of(session, ids),
+                  network_policies_of(session, {r.network_id for r in rows}))
+
+
+def new_port(session: Session, row: Port, network: Network) -> dict:
+    """A port this transaction has just inserted (``ports.create``, once per server a build
+    gives a port): it has no tags and is no trunk's parent yet (both would name it, and
+    nothing else has seen it), and its network is at hand -- only its addresses are read."""
+    return _ports(session, [row], {}, fixed_ips_of(session, [row.id]), {}, {network.id: network.qos_policy_id})[0]
+
+
+def _ports(session: Session, rows: list[Port], tags: dict[str, list[str]], ips: dict[str, list[dict]],
+           trunk_details: dict[str, dict], network_policies: dict[str, str | None]) -> list[dict]:
     return [{**_standard(r, tags), "network_id": r.network_id, "mac_address": r.mac_address,
              "admin_state_up": r.admin_state_up, "status": r.status, "device_id": r.device_id,
              "device_owner": r.device_owner, "fixed_ips": ips.get(r.id, []),
