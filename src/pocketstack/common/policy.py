@@ -227,9 +227,9 @@ def load_policy_file(path: str | Path) -> dict[str, str]:
     if str(path).endswith(".json"):
         data = json.loads(text)
     else:
-        import yaml  # only for a YAML policy file, not at every start
+        from pocketstack.common import yamltext  # only for a YAML policy file, not at every start
 
-        data = yaml.safe_load(text)
+        data = yamltext.load(text)
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise PolicyError(f"{path}: a policy file maps rule names to rule strings")
     for rule in data.values():

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from pocketstack.common import yamltext
 from pocketstack.common.errors import ApiError
 from pocketstack.faults.rules import Rule, parse
 
@@ -47,4 +48,4 @@ def _load(path: Path) -> Any:
         return tomllib.loads(text)
     if path.suffix == ".json":
         return json.loads(text)
-    return yaml.safe_load(text)
+    return yamltext.load(text)

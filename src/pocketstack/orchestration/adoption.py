@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from pocketstack.common import yamltext
 from pocketstack.orchestration import errors
 from pocketstack.orchestration import models as m
 
@@ -55,7 +56,7 @@ def parse(raw: Any) -> dict[str, Any]:
     data = raw
     if isinstance(raw, str):
         try:
-            data = yaml.safe_load(raw)
+            data = yamltext.load(raw)
         except yaml.YAMLError as error:
             raise errors.InvalidAdoptData(reason=str(error).splitlines()[0]) from None
     if not isinstance(data, dict):

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from pocketstack.common import yamltext
 from pocketstack.seed.errors import Path, Problem, SeedFileError
 
 
@@ -58,8 +59,8 @@ def load(path: FsPath) -> SeedDocument:
 
 def parse(text: str, base_dir: FsPath, source: str = "<seed>") -> SeedDocument:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yamltext.Loader)
+        data = yamltext.load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise SeedFileError(source, [Problem((), f"not valid YAML: {getattr(error, 'problem', error)}",

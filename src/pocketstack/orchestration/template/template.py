@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from pocketstack.common import yamltext
 from pocketstack.orchestration import errors
 from pocketstack.orchestration.template import versions
 from pocketstack.orchestration.template.parameters import Parameter, parse_all
@@ -27,21 +28,13 @@ DELETION_POLICIES = ("Delete", "Retain", "Snapshot", "delete", "retain", "snapsh
 MAX_TEMPLATE_BYTES = 524288  # Heat's max_template_size
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML as Heat reads it: dates stay strings (``heat_template_version: 2018-08-31``)."""
-
-
-for _first, _resolvers in list(_Loader.yaml_implicit_resolvers.items()):
-    _Loader.yaml_implicit_resolvers[_first] = [r for r in _resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
-
-
 def load(text: str | bytes) -> dict[str, Any]:
     """A template or environment given as JSON or YAML text, as a mapping."""
     if len(text) > MAX_TEMPLATE_BYTES:
         raise errors.InvalidTemplate(message=f"Template size ({len(text)} bytes) exceeds maximum allowed size "
                                              f"({MAX_TEMPLATE_BYTES} bytes).")
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yamltext.load(text)  # dates stay strings, as Heat reads them
     except yaml.YAMLError as error:
         raise errors.InvalidTemplate(message=f"Error parsing template: {error}") from None
     if not isinstance(data, dict):

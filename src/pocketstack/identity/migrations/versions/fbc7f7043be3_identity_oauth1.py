@@ -1,7 +1,7 @@
 """identity OAuth 1.0a delegation (OS-OAUTH1): consumers, request and access tokens
 
 Revision ID: fbc7f7043be3
-Revises: 185d549ac1d1
+Revises: a7d4c3e9f105
 Create Date: 2026-12-07 09:24:07.945260
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from pocketstack.common.db.base import JSONText
 
 revision = 'fbc7f7043be3'
-down_revision = '185d549ac1d1'
+down_revision = 'a7d4c3e9f105'
 branch_labels = None
 depends_on = None
 
