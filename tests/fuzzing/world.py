@@ -122,6 +122,7 @@ def build_identity(world: World, b: Builder) -> None:
     world.add("identity", "driver")
     policy = b.create(f"{v3}/policies", "policy", {"type": "application/json", "blob": '{"fuzz": "rule:x"}'})
     world.add("policies", policy["id"])
+    b.call("PUT", f"{v3}/policies/{policy['id']}/OS-ENDPOINT-POLICY/services/{service['id']}/regions/{region['id']}")
     build_delegation(world, b, user["id"])
     build_mfa(b, user["id"])
     build_limits(world, b, service["id"], region["id"], project["id"])

@@ -17,10 +17,11 @@ owner's and the admin's; a listing shows each caller only their own.  Unified li
 admin writes; anyone reads registered limits and the enforcement model; a project's
 users read and list its limits, and nobody else's.  Endpoint filtering
 (keystone/common/policies/endpoint_group.py, project_endpoint.py), policy blobs
-(keystone/common/policies/policy.py) and federation's identity providers, protocols and
-mappings (identity_provider.py, protocol.py, mapping.py) are the admin's (and a system
-reader's) alone, as are OAuth consumers, authorizing request tokens and reading access
-tokens (consumer.py, access_token.py).
+(keystone/common/policies/policy.py), endpoint policies (policy_association.py) and
+federation's identity providers, protocols and mappings (identity_provider.py,
+protocol.py, mapping.py) are the admin's (and a system reader's) alone, as are OAuth
+consumers, authorizing request tokens and reading access tokens (consumer.py,
+access_token.py).
 """
 
 from __future__ import annotations
@@ -200,6 +201,24 @@ def make_endpoint_project(w) -> dict:
     return project
 
 
+def make_endpoint_policy(w) -> dict:
+    """A policy associated with a service, that service in a region, and an endpoint of
+    it, all of its own (the association cells name the shared ones)."""
+    policy = make_policy(w)["id"]
+    service = make_service(w)["id"]
+    region = make_region(w)["id"]
+    endpoint = post(w, "endpoints", "endpoint", {"service_id": service, "interface": "public",
+                                                 "url": "http://iso-epp.example/", "region_id": region})["id"]
+    ext = f"{V3}/policies/{policy}/OS-ENDPOINT-POLICY"
+    for target in (f"endpoints/{endpoint}", f"services/{service}", f"services/{service}/regions/{region}"):
+        w.call("PUT", f"{ext}/{target}")
+    return {"id": policy, "service": service, "region": region, "endpoint": endpoint}
+
+
+EPP = V3 + "/policies/{policy}/OS-ENDPOINT-POLICY"
+EPP_MINE = V3 + "/policies/{endpoint_policy}/OS-ENDPOINT-POLICY"
+
+
 FED = V3 + "/OS-FEDERATION"
 # No "{0}": the matrix fills braces in bodies.
 RULES = [{"local": [{"user": {"name": "iso-user"}}], "remote": [{"type": "REMOTE_USER"}]}]
@@ -275,6 +294,7 @@ RESOURCES = [
     Resource("endpoint_group", make_endpoint_group),
     Resource("group_project", make_group_project),
     Resource("endpoint_project", make_endpoint_project),
+    Resource("endpoint_policy", make_endpoint_policy),
     Resource("mapping", make_mapping),
     Resource("doomed_mapping", make_mapping),
     Resource("identity_provider", make_identity_provider),
@@ -436,6 +456,25 @@ OPS = [
     Op("project-endpoint", "remove", "DELETE", EPF + "/projects/{endpoint_project}/endpoints/{endpoint}",
        ADMIN_ONLY, consumes="endpoint_project"),
     Op("project-endpoint", "projects-of-endpoint", "GET", EPF + "/endpoints/{endpoint}/projects", ADMIN_ONLY),
+    # -- endpoint policies (keystone/common/policies/policy_association.py: the admin's and a
+    # system reader's) ----------------------------------------------------------------------
+    Op("endpoint-policy", "add-endpoint", "PUT", EPP + "/endpoints/{endpoint}", ADMIN_ONLY),
+    Op("endpoint-policy", "add-service", "PUT", EPP + "/services/{service}", ADMIN_ONLY),
+    Op("endpoint-policy", "add-service-region", "PUT", EPP + "/services/{service}/regions/{region}", ADMIN_ONLY),
+    Op("endpoint-policy", "check-endpoint", "GET", EPP_MINE + "/endpoints/{endpoint_policy.endpoint}", ADMIN_ONLY),
+    Op("endpoint-policy", "check-service", "HEAD", EPP_MINE + "/services/{endpoint_policy.service}", ADMIN_ONLY),
+    Op("endpoint-policy", "check-service-region", "GET",
+       EPP_MINE + "/services/{endpoint_policy.service}/regions/{endpoint_policy.region}", ADMIN_ONLY),
+    Op("endpoint-policy", "remove-endpoint", "DELETE", EPP_MINE + "/endpoints/{endpoint_policy.endpoint}",
+       ADMIN_ONLY, consumes="endpoint_policy"),
+    Op("endpoint-policy", "remove-service", "DELETE", EPP_MINE + "/services/{endpoint_policy.service}",
+       ADMIN_ONLY, consumes="endpoint_policy"),
+    Op("endpoint-policy", "remove-service-region", "DELETE",
+       EPP_MINE + "/services/{endpoint_policy.service}/regions/{endpoint_policy.region}", ADMIN_ONLY,
+       consumes="endpoint_policy"),
+    Op("endpoint-policy", "endpoints", "GET", EPP_MINE + "/endpoints", ADMIN_ONLY),
+    Op("endpoint-policy", "of-endpoint", "GET", V3 + "/endpoints/{endpoint_policy.endpoint}/OS-ENDPOINT-POLICY/policy",
+       ADMIN_ONLY),
     # -- federation: the admin's (and a system reader's) alone --------------------------------
     Op("identity-provider", "list", "GET", FED + "/identity_providers", ADMIN_ONLY),
     Op("identity-provider", "show", "GET", FED + "/identity_providers/{identity_provider}", ADMIN_ONLY),

@@ -9,7 +9,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
-from pocketstack.identity import endpoint_filter, errors
+from pocketstack.identity import endpoint_filter, endpoint_policy, errors
 from pocketstack.identity import models as m
 from pocketstack.identity.limits import LimitManager
 
@@ -80,6 +80,7 @@ class CatalogManager:
                 raise errors.RegionHasChildren(region_id=region_id)
             LimitManager.refuse_if_named(s, "region", region_id)
             s.execute(sa.update(m.Endpoint).where(m.Endpoint.region_id == region_id).values(region_id=None))
+            endpoint_policy.forget(s, region_ids=[region_id])
             s.delete(region)
 
     # -- services --------------------------------------------------------------------
@@ -117,8 +118,9 @@ class CatalogManager:
         with self.db.session() as s:
             service = self._load(s, m.Service, service_id, "service")
             LimitManager.refuse_if_named(s, "service", service_id)
-            endpoint_filter.forget(s, endpoint_ids=s.scalars(
-                sa.select(m.Endpoint.id).where(m.Endpoint.service_id == service_id)))
+            endpoint_ids = list(s.scalars(sa.select(m.Endpoint.id).where(m.Endpoint.service_id == service_id)))
+            endpoint_filter.forget(s, endpoint_ids=endpoint_ids)
+            endpoint_policy.forget(s, endpoint_ids=endpoint_ids, service_ids=[service_id])
             s.execute(sa.delete(m.Endpoint).where(m.Endpoint.service_id == service_id))
             s.delete(service)
 
@@ -164,6 +166,7 @@ class CatalogManager:
         with self.db.session() as s:
             s.delete(self._load(s, m.Endpoint, endpoint_id, "endpoint"))
             endpoint_filter.forget(s, endpoint_ids=[endpoint_id])
+            endpoint_policy.forget(s, endpoint_ids=[endpoint_id])
 
     # -- the catalog -----------------------------------------------------------------
     def build_catalog(self, session: Session, project_id: str | None = None) -> list[dict]:

@@ -99,6 +99,14 @@ class EndpointGroupProjectNotFound(NotFound):
     msg_fmt = "Endpoint Group Project Association not found"
 
 
+class PolicyAssociationNotFound(NotFound):
+    msg_fmt = "Could not find policy association."
+
+
+class NoPolicyForEndpoint(NotFound):
+    msg_fmt = "No policy is associated with endpoint {endpoint_id}."
+
+
 class IdentityProviderNotFound(NotFound):
     msg_fmt = "Could not find Identity Provider: {idp_id}."
 

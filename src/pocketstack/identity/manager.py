@@ -20,6 +20,7 @@ from pocketstack.identity.credentials import CredentialManager
 from pocketstack.identity.domain_config import DomainConfigManager
 from pocketstack.identity.ec2tokens import Ec2TokenIssuer
 from pocketstack.identity.endpoint_filter import EndpointFilterManager
+from pocketstack.identity.endpoint_policy import EndpointPolicyManager
 from pocketstack.identity.errors import ProjectNotFound
 from pocketstack.identity.federation import FederationManager, TrustedAssertions
 from pocketstack.identity.kerberos import KerberosFrontEnd
@@ -42,7 +43,7 @@ class Identity:
     """Keystone: projects and domains, users and groups, roles and assignments, the
     catalog (with endpoint filtering), application credentials, trusts, credentials,
     domain-specific configuration (LDAP domains),
-    unified limits, policy blobs, federation, Kerberos and Fernet or JWS tokens."""
+    unified limits, policy blobs (and endpoint policies), federation, Kerberos and Fernet or JWS tokens."""
 
     def __init__(self, db: Database, settings: Settings):
         self.db = db
@@ -67,6 +68,7 @@ class Identity:
         self.credentials = CredentialManager(db, self.credential_keys)
         self.limits = LimitManager(db)
         self.policy_store = PolicyStore(db)
+        self.endpoint_policy = EndpointPolicyManager(db)
         # Auth receipts are Fernet messages sealed with the Fernet token keys whatever the
         # token provider (Keystone's [fernet_receipts] key_repository is that directory).
         self.receipt_keys = self.keys if isinstance(self.keys, KeyRepository) else KeyRepository(

@@ -356,6 +356,20 @@ class Policy(Base):
     extra: Mapped[dict] = mapped_column(JSONText, default=dict)
 
 
+class PolicyAssociation(Base):
+    """OS-ENDPOINT-POLICY: the policy blob that applies to an endpoint, to a service, or
+    to a service in a region (and its child regions).  Each target has at most one
+    policy (associating another replaces it, as in Keystone); the columns a target
+    does not use hold ``""`` so the key stays effective on every backend."""
+
+    __tablename__ = "identity_policy_association"
+
+    endpoint_id: Mapped[str] = mapped_column(ID, primary_key=True, default="")
+    service_id: Mapped[str] = mapped_column(ID, primary_key=True, default="")
+    region_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True, default="")
+    policy_id: Mapped[str] = mapped_column(ID, index=True)
+
+
 class IdentityProvider(Base):
     """OS-FEDERATION: an identity provider whose assertions sign users in; its shadow
     users live in ``domain_id`` (a domain made for it unless one is named)."""

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from pocketstack.common.db import Database, new_id
 from pocketstack.common.db.lookup import get_or_raise
-from pocketstack.identity import errors
+from pocketstack.identity import endpoint_policy, errors
 from pocketstack.identity import models as m
 
 
@@ -51,3 +51,4 @@ class PolicyStore:
     def delete(self, policy_id: str) -> None:
         with self.db.session() as s:
             s.delete(self._load(s, policy_id))
+            endpoint_policy.forget(s, policy_ids=[policy_id])

@@ -10,6 +10,7 @@ from pocketstack.identity.api import (
     credentials,
     domain_config,
     endpoint_filter,
+    endpoint_policy,
     federation,
     limits,
     oauth1,
@@ -33,8 +34,8 @@ def build_router(identity: Identity) -> Router:
         credentials.Ec2TokensApi(identity), domain_config.SecurityComplianceConfigApi(identity),
         domain_config.DomainConfigApi(identity),
         limits.RegisteredLimitsApi(identity), limits.LimitsApi(identity), endpoint_filter.EndpointFilterApi(identity),
-        federation.FederationApi(identity), oauth1.ConsumersApi(identity), oauth1.DelegationApi(identity),
-        oauth1.AccessTokensApi(identity))
+        endpoint_policy.EndpointPolicyApi(identity), federation.FederationApi(identity), oauth1.ConsumersApi(identity),
+        oauth1.DelegationApi(identity), oauth1.AccessTokensApi(identity))
     for family in (resources.domains(identity), resources.projects(identity), users.users(identity),
                    users.groups(identity), roles.roles(identity), catalog.regions(identity),
                    catalog.services(identity), catalog.endpoints(identity), policy_store.policies(identity)):
