@@ -22,7 +22,7 @@ from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors, moves, volume_backed
 from pocketstack.compute import states as st
-from pocketstack.compute.api import consoles, floating_ips, render, security_groups
+from pocketstack.compute.api import consoles, floating_ips, security_groups
 from pocketstack.compute.api.common import (
     accepted,
     at_least,
@@ -37,6 +37,7 @@ from pocketstack.compute.api.common import (
     with_server_groups,
 )
 from pocketstack.compute.api.schemas import actions as schemas
+from pocketstack.compute.api.servers import changed_view
 from pocketstack.compute.instances import check_personality, check_user_data, embed_flavor
 from pocketstack.compute.lifecycle import OPERATIONS
 from pocketstack.compute.transitions import begin, transition
@@ -296,9 +297,8 @@ class ServerActionsApi:
         if "metadata" in args:
             compute.instances.set_metadata(inst.id, inst.project_id, args["metadata"], replace=True)
         compute.rpc.rebuild_instance(inst.host, inst.id, self.record(req, inst, "rebuild"))
-        metadata, tags = compute.instances.details([inst.id])
-        out = render.changed(render.server(req, inst, metadata[inst.id], tags[inst.id],
-                                           compute.addresses([inst.id])[inst.id]))
+        out = changed_view(compute, req, inst)
+        out.pop("OS-EXT-SRV-ATTR:user_data", None)  # 2.57's user_data below instead (Nova's show_user_data)
         if req.at_least(2, 54):
             out["key_name"] = inst.key_name
         if req.at_least(2, 57):

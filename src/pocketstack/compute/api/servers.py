@@ -41,6 +41,7 @@ from pocketstack.compute.api.common import (
     versioned_body,
     with_server_groups,
 )
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.api.schemas import servers as schemas
 from pocketstack.compute.instances import (
     SORT_KEYS,
@@ -307,19 +308,31 @@ def parse_sort(query: QueryParams, admin: bool, version: Version) -> list[tuple[
     return sort
 
 
+def full_views(compute: Compute, req: ApiRequest, rows) -> list[dict]:
+    """Servers as ``GET /servers/{id}`` and ``/servers/detail`` show them (and, from 2.75,
+    the update and rebuild responses)."""
+    metadata, tags = compute.instances.details([r.id for r in rows])
+    addresses = compute.addresses([r.id for r in rows])
+    volumes = compute.block_devices.volumes_attached([r.id for r in rows])
+    statuses = compute.hosts.statuses() if req.at_least(2, 16) else {}
+    return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id], statuses)
+            for r in rows]
+
+
+def changed_view(compute: Compute, req: ApiRequest, inst) -> dict:
+    """The update and rebuild responses' server: before 2.75 without the extensions Nova's
+    view builder leaves out there, from 2.75 everything ``GET`` shows (2.75's cleanup)."""
+    out = full_views(compute, req, [inst])[0]
+    return out if req.at_least(2, 75) else render.changed(out)
+
+
 class ServersApi:
     def __init__(self, compute: Compute):
         self.compute = compute
         self.instances = compute.instances
 
     def render_many(self, req: ApiRequest, rows) -> list[dict]:
-        compute = self.compute
-        metadata, tags = self.instances.details([r.id for r in rows])
-        addresses = compute.addresses([r.id for r in rows])
-        volumes = compute.block_devices.volumes_attached([r.id for r in rows])
-        statuses = compute.hosts.statuses() if req.at_least(2, 16) else {}
-        return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id], statuses)
-                for r in rows]
+        return full_views(self.compute, req, rows)
 
     def show_one(self, req: ApiRequest, inst) -> dict:
         return self.render_many(req, [inst])[0]
@@ -484,11 +497,13 @@ class ServersApi:
                                                                           rows[-1].id)}]
         return result
 
-    @route.get("/v2.1/servers", policy="os_compute_api:servers:index")
+    @route.get("/v2.1/servers", policy="os_compute_api:servers:index",
+               query=queries.from_2_75(queries.SERVERS))
     def index(self, req: ApiRequest):
         return self.listing(req, detail=False)
 
-    @route.get("/v2.1/servers/detail", policy="os_compute_api:servers:detail")
+    @route.get("/v2.1/servers/detail", policy="os_compute_api:servers:detail",
+               query=queries.from_2_75(queries.SERVERS))
     def detail(self, req: ApiRequest):
         return self.listing(req, detail=True)
 
@@ -509,7 +524,7 @@ class ServersApi:
         for field in ("accessIPv4", "accessIPv6"):
             if field in data:
                 values[fields[field]] = access_ip(data, field)
-        out = render.changed(self.show_one(req, self.instances.update(inst.id, values)))
+        out = changed_view(self.compute, req, self.instances.update(inst.id, values))
         return {"server": with_server_groups(self.compute, req, out)}
 
     @route.delete("/v2.1/servers/{server_id}", policy="os_compute_api:servers:delete", status=204)

@@ -31,10 +31,12 @@ from pocketstack.compute.api.common import (
     check_unlocked,
     get_instance,
     is_admin,
+    limited,
     record_action,
     versioned_body,
     volume_service,
 )
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.api.schemas.volume_attachments import CREATE, UPDATE
 
 if TYPE_CHECKING:
@@ -92,12 +94,13 @@ class VolumeAttachmentsApi:
         return get_instance(self.compute, req, req.path_params["server_id"], rule)
 
     @route.get("/v2.1/servers/{server_id}/os-volume_attachments",
-               policy="os_compute_api:os-volumes-attachments:index")
+               policy="os_compute_api:os-volumes-attachments:index",
+               query=queries.from_2_75(queries.VOLUME_ATTACHMENTS))
     def index(self, req: ApiRequest):
         inst = self.server(req, "os_compute_api:os-volumes-attachments:index")
         tags = self.tags(inst.id)
         return {"volumeAttachments": [_render(req, inst.id, a.volume_id, a.mountpoint, tags.get(a.volume_id))
-                                      for a in self.attached(req, inst.id)]}
+                                      for a in limited(req, self.attached(req, inst.id))]}
 
     @route.get("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
                policy="os_compute_api:os-volumes-attachments:show")

@@ -1,0 +1,137 @@
+"""Compute microversions from 2.75 on, each at its boundary: below it the old behaviour,
+at it the new one, and Nova's 400s for bad new input.
+
+2.75: unknown query parameters are a 400 on the listings Nova's query schemas close, the
+update and rebuild responses show the whole server, flavors' ``swap`` is 0 rather than
+"", and ``with_servers`` lists always carry ``servers``."""
+
+from __future__ import annotations
+
+import pytest
+
+from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
+from conftest import unique
+from test_compute_helpers import boot, call, make_flavor, wait
+
+MAXIMUM = "2.75"
+ABOVE = "2.76"
+
+
+@pytest.fixture(scope="module")
+def server(api, user, image, flavor):  # noqa: F811
+    token = user["token"]
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    assert wait(api, token, server_id)["status"] == "ACTIVE"
+    yield server_id
+    call(api, "DELETE", f"/servers/{server_id}", token)
+
+
+@pytest.mark.parametrize("path", ["/servers?bogus=1", "/servers/detail?bogus=1", "/flavors?bogus=1",
+                                  "/flavors/detail?bogus=1", "/os-keypairs?bogus=1", "/limits?bogus=1",
+                                  "/os-server-groups?bogus=1", "/os-simple-tenant-usage/{project}?bogus=1",
+                                  "/os-quota-sets/{project}?bogus=1", "/os-quota-sets/{project}/detail?bogus=1",
+                                  "/servers/{server}/os-volume_attachments?bogus=1"])
+def test_unknown_query_parameter_is_400_from_2_75(api, user, server, path):
+    token = user["token"]
+    path = path.format(project=user["project"]["id"], server=server)
+    assert call(api, "GET", path, token, version="2.74").status_code == 200
+    r = call(api, "GET", path, token, version="2.75")
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == "Additional properties are not allowed ('bogus' was unexpected)"
+    known = path.replace("bogus=1", "limit=5")
+    if "quota" not in path and "limits" not in path and "usage" not in path:
+        assert call(api, "GET", known, token, version="2.75").status_code == 200, known
+
+
+def test_unknown_query_parameters_for_admins_from_2_75(api, admin_token, user):
+    r = call(api, "GET", "/os-services?bogus=1&also=2", admin_token, version="2.75")
+    assert r.status_code == 400
+    assert r.json()["badRequest"]["message"] == (
+        "Additional properties are not allowed ('bogus', 'also' were unexpected)")
+    assert call(api, "GET", "/os-services?bogus=1", admin_token, version="2.74").status_code == 200
+    assert call(api, "GET", "/os-services?binary=nova-compute", admin_token, version="2.75").status_code == 200
+    r = call(api, "GET", "/os-simple-tenant-usage?detailed=1&bogus=1", admin_token, version="2.75")
+    assert r.status_code == 400
+    r = call(api, "GET", "/servers?all_tenants=1&host=compute-1&sort_key=display_name", admin_token, version="2.75")
+    assert r.status_code == 200, r.text
+    r = call(api, "DELETE", f"/os-quota-sets/{user['project']['id']}?bogus=1", admin_token, version="2.75")
+    assert r.status_code == 400
+
+
+def test_update_and_rebuild_show_the_whole_server_from_2_75(api, user, image, server):  # noqa: F811
+    token = user["token"]
+    shown = call(api, "GET", f"/servers/{server}", token, version="2.75").json()["server"]
+    for key in ("OS-EXT-AZ:availability_zone", "OS-EXT-STS:vm_state", "config_drive", "key_name",
+                "os-extended-volumes:volumes_attached", "OS-SRV-USG:launched_at"):
+        assert key in shown
+    old = call(api, "PUT", f"/servers/{server}", token, version="2.74",
+               json={"server": {"name": "renamed-274"}}).json()["server"]
+    assert "OS-EXT-STS:vm_state" not in old and "key_name" not in old and "config_drive" not in old
+    new = call(api, "PUT", f"/servers/{server}", token, version="2.75",
+               json={"server": {"name": "renamed-275"}}).json()["server"]
+    assert new["name"] == "renamed-275"
+    assert set(new) == set(shown) | {"server_groups"}
+    assert new["OS-EXT-STS:vm_state"] == "active" and new["config_drive"] == shown["config_drive"]
+    rebuilt = call(api, "POST", f"/servers/{server}/action", token, version="2.74", json={"rebuild": {"imageRef": image}})
+    assert rebuilt.status_code == 202
+    assert "OS-EXT-AZ:availability_zone" not in rebuilt.json()["server"]
+    wait(api, token, server)
+    r = call(api, "POST", f"/servers/{server}/action", token, version="2.75", json={"rebuild": {"imageRef": image}})
+    assert r.status_code == 202, r.text
+    rebuilt = r.json()["server"]
+    assert rebuilt["OS-EXT-STS:task_state"] == "rebuilding" and "OS-EXT-AZ:availability_zone" in rebuilt
+    assert "adminPass" in rebuilt and "user_data" in rebuilt
+    assert set(rebuilt) == set(shown) | {"server_groups", "adminPass", "user_data"}
+    wait(api, token, server)
+
+
+def test_swap_is_zero_from_2_75(api, admin_token):
+    created = make_flavor(api, admin_token)
+    assert created["swap"] == ""
+    for version, swap in (("2.74", ""), ("2.75", 0)):
+        assert call(api, "GET", f"/flavors/{created['id']}", admin_token,
+                    version=version).json()["flavor"]["swap"] == swap
+        listed = call(api, "GET", "/flavors/detail?is_public=None", admin_token, version=version).json()["flavors"]
+        assert next(f for f in listed if f["id"] == created["id"])["swap"] == swap
+    with_swap = make_flavor(api, admin_token, swap=512)
+    assert call(api, "GET", f"/flavors/{with_swap['id']}", admin_token, version="2.74").json()["flavor"]["swap"] == 512
+    for f in (created, with_swap):
+        assert call(api, "DELETE", f"/flavors/{f['id']}", admin_token).status_code == 202
+
+
+def test_hypervisor_servers_always_with_servers_from_2_75(api, admin_token, user, server):
+    def hypervisors(version: str, query: str = "with_servers=true", path: str = "/os-hypervisors"):
+        r = call(api, "GET", f"{path}?{query}", admin_token, version=version)
+        assert r.status_code == 200, r.text
+        return r.json()["hypervisors"]
+
+    host = call(api, "GET", f"/servers/{server}", admin_token, version="2.75").json()["server"]["OS-EXT-SRV-ATTR:host"]
+    for version in ("2.53", "2.74", "2.75"):
+        listed = {h["hypervisor_hostname"]: h for h in hypervisors(version)}
+        assert server in [s["uuid"] for s in listed[host]["servers"]]
+        empty = [h for name, h in listed.items() if name != host and not h.get("servers")]
+        for h in empty:
+            assert ("servers" in h) == (version == "2.75"), h
+            if version == "2.75":
+                assert h["servers"] == []
+    assert all("servers" not in h for h in hypervisors("2.75", query="with_servers=false"))
+    assert all("servers" not in h for h in hypervisors("2.75", query=""))
+    detail = hypervisors("2.75", path="/os-hypervisors/detail")
+    assert all("servers" in h for h in detail)
+    one = call(api, "GET", f"/os-hypervisors/{detail[0]['id']}?with_servers=1", admin_token, version="2.75")
+    assert one.status_code == 200 and "servers" in one.json()["hypervisor"]
+    # Nova's 2.53 query schema: a bad boolean, an unknown name, a pattern matching nothing.
+    assert call(api, "GET", "/os-hypervisors?with_servers=maybe", admin_token, version="2.53").status_code == 400
+    assert call(api, "GET", "/os-hypervisors?bogus=1", admin_token, version="2.53").status_code == 400
+    assert call(api, "GET", "/os-hypervisors?bogus=1", admin_token, version="2.52").status_code == 200
+    r = call(api, "GET", f"/os-hypervisors?hypervisor_hostname_pattern={unique('none')}", admin_token, version="2.53")
+    assert r.status_code == 404
+
+
+def test_maximum(api, user):  # noqa: F811
+    r = api.request("GET", "/compute/", None)
+    assert r.status_code == 200
+    assert [v["version"] for v in r.json()["versions"] if v["id"] == "v2.1"] == [MAXIMUM]
+    r = call(api, "GET", "/flavors", user["token"], version="latest")
+    assert r.headers["OpenStack-API-Version"] == f"compute {MAXIMUM}"
+    assert call(api, "GET", "/flavors", user["token"], version=ABOVE).status_code == 406
