@@ -7,14 +7,16 @@ update and rebuild responses show the whole server, flavors' ``swap`` is 0 rathe
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from conftest import unique
 from test_compute_helpers import boot, call, make_flavor, wait
 
-MAXIMUM = "2.75"
-ABOVE = "2.76"
+MAXIMUM = "2.76"
+ABOVE = "2.77"
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +74,8 @@ def test_update_and_rebuild_show_the_whole_server_from_2_75(api, user, image, se
     assert new["name"] == "renamed-275"
     assert set(new) == set(shown) | {"server_groups"}
     assert new["OS-EXT-STS:vm_state"] == "active" and new["config_drive"] == shown["config_drive"]
-    rebuilt = call(api, "POST", f"/servers/{server}/action", token, version="2.74", json={"rebuild": {"imageRef": image}})
+    rebuilt = call(api, "POST", f"/servers/{server}/action", token, version="2.74",
+                   json={"rebuild": {"imageRef": image}})
     assert rebuilt.status_code == 202
     assert "OS-EXT-AZ:availability_zone" not in rebuilt.json()["server"]
     wait(api, token, server)
@@ -135,3 +138,56 @@ def test_maximum(api, user):  # noqa: F811
     r = call(api, "GET", "/flavors", user["token"], version="latest")
     assert r.headers["OpenStack-API-Version"] == f"compute {MAXIMUM}"
     assert call(api, "GET", "/flavors", user["token"], version=ABOVE).status_code == 406
+
+
+def power_update(api, admin_token, server_id: str, version: str, **extra):
+    return call(api, "POST", "/os-server-external-events", admin_token, version=version,
+                json={"events": [{"name": "power-update", "server_uuid": server_id, **extra}]})
+
+
+def finished_event(api, admin_token, server_id: str, request_id: str) -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        action = call(api, "GET", f"/servers/{server_id}/os-instance-actions/{request_id}", admin_token,
+                      version="2.76").json()["instanceAction"]
+        if action["events"] and all(e["finish_time"] for e in action["events"]):
+            return action
+        assert time.monotonic() < deadline, action
+        time.sleep(0.05)
+
+
+def test_power_update_event_from_2_76(api, admin_token, user, image, flavor):  # noqa: F811
+    token = user["token"]
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    assert wait(api, token, server_id)["status"] == "ACTIVE"
+    r = power_update(api, admin_token, server_id, "2.75", tag="POWER_OFF")
+    assert r.status_code == 400 and "power-update" in r.json()["badRequest"]["message"]
+    r = power_update(api, admin_token, server_id, "2.76")  # Nova's TAG_REQUIRED
+    assert r.status_code == 207 and r.json()["events"][0] == {
+        "name": "power-update", "server_uuid": server_id, "status": "failed", "code": 400}
+    r = power_update(api, admin_token, server_id, "2.76", tag="POWER_OFF")
+    assert r.status_code == 200 and r.json()["events"][0]["code"] == 200, r.text
+    request_id = r.headers["x-compute-request-id"]
+    off = wait(api, token, server_id, until=("SHUTOFF",))
+    assert off["status"] == "SHUTOFF" and off["OS-EXT-STS:power_state"] == 4
+    action = finished_event(api, admin_token, server_id, request_id)
+    assert action["action"] == "stop"
+    assert [(e["event"], e["result"]) for e in action["events"]] == [("compute_power_update", "Success")]
+    # Already off: a no-op (the action and its event are still recorded, as Nova's).
+    r = power_update(api, admin_token, server_id, "2.76", tag="POWER_OFF")
+    assert r.status_code == 200
+    finished_event(api, admin_token, server_id, r.headers["x-compute-request-id"])
+    assert wait(api, token, server_id)["status"] == "SHUTOFF"
+    r = power_update(api, admin_token, server_id, "2.76", tag="POWER_ON")
+    assert r.status_code == 200
+    on = wait(api, token, server_id, until=("ACTIVE",))
+    assert on["OS-EXT-STS:power_state"] == 1
+    actions = call(api, "GET", f"/servers/{server_id}/os-instance-actions", admin_token).json()["instanceActions"]
+    assert [a["action"] for a in actions][:3] == ["start", "stop", "stop"]
+    # An unknown tag is accepted and dropped (no action), as Nova.
+    r = power_update(api, admin_token, server_id, "2.76", tag="POWER_CYCLE")
+    assert r.status_code == 200
+    assert len(call(api, "GET", f"/servers/{server_id}/os-instance-actions", admin_token).json()[
+        "instanceActions"]) == len(actions)
+    assert power_update(api, token, server_id, "2.76", tag="POWER_OFF").status_code == 403
+    assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204

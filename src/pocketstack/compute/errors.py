@@ -846,10 +846,6 @@ class MarkerNotFound(BadRequest):
 
 
 # -- external events --------------------------------------------------------------------
-class NoInstancesForEvents(NotFound):
-    msg_fmt = "No instances found for any event"
-
-
 # -- images (proxy) ---------------------------------------------------------------------
 class ImageNotFound(NotFound):
     msg_fmt = "Image not found."

@@ -228,6 +228,10 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.run_operation(instance_id, operation, action_id)
 
+    def power_update(self, instance_id: str, target: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.power_update(instance_id, target, action_id)
+
     def rebuild_instance(self, instance_id: str, action_id: str | None = None) -> None:
         with self._working(instance_id):
             self.manager.rebuild_instance(instance_id, action_id)

@@ -90,6 +90,13 @@ class Driver:
     def reboot(self, instance_id: str, hard: bool) -> int:
         raise NotImplementedError
 
+    def power_update_event(self, instance_id: str, target: str) -> int:
+        """The guest's power was changed outside Compute (``POWER_ON``/``POWER_OFF``, the
+        ``power-update`` external event): take note; returns its power state.  Only
+        hypervisors whose machines are powered by someone else support it (Nova: Ironic);
+        the others raise NotImplementedError, as Nova's drivers do."""
+        raise NotImplementedError
+
     def pause(self, instance_id: str) -> int:
         raise NotImplementedError
 

@@ -119,6 +119,13 @@ class FakeDriver(Driver):
     def power_on(self, instance_id: str) -> int:
         return self._set(instance_id, states.RUNNING, "booting")
 
+    def power_update_event(self, instance_id: str, target: str) -> int:
+        """The simulated machine's power was switched by someone else (Nova's
+        PowerUpdateFakeDriver, after Ironic's): the guest is off or running."""
+        if target == "POWER_OFF":
+            return self._set(instance_id, states.SHUTDOWN, "power switched off outside Compute")
+        return self._set(instance_id, states.RUNNING, "power switched on outside Compute")
+
     def reboot(self, instance_id: str, hard: bool) -> int:
         return self._set(instance_id, states.RUNNING, "reset" if hard else "rebooting (ACPI)")
 
