@@ -13,10 +13,10 @@ import pytest
 
 from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import boot, call, make_flavor, wait
+from test_compute_helpers import add_hosts, boot, call, make_flavor, retire, wait
 
-MAXIMUM = "2.76"
-ABOVE = "2.77"
+MAXIMUM = "2.77"
+ABOVE = "2.78"
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +129,65 @@ def test_hypervisor_servers_always_with_servers_from_2_75(api, admin_token, user
     assert call(api, "GET", "/os-hypervisors?bogus=1", admin_token, version="2.52").status_code == 200
     r = call(api, "GET", f"/os-hypervisors?hypervisor_hostname_pattern={unique('none')}", admin_token, version="2.53")
     assert r.status_code == 404
+
+
+def test_unshelve_to_an_availability_zone_from_2_77(api, admin_token, user, image, flavor):  # noqa: F811
+    token = user["token"]
+    zone = unique("az77")
+    node, = add_hosts(api, zone, [4])
+    try:
+        server_id = boot(api, token, image, flavor["id"], availability_zone="nova")["server"]["id"]
+        first = wait(api, admin_token, server_id)
+        assert first["OS-EXT-AZ:availability_zone"] == "nova"
+
+        def unshelve(value, version, expect):
+            r = call(api, "POST", f"/servers/{server_id}/action", token, version=version, json={"unshelve": value})
+            assert r.status_code == expect, r.text
+            return r
+
+        # Not shelved: the state's 409 comes first, as Nova's check_instance_state.
+        assert "vm_state active" in unshelve({"availability_zone": zone}, "2.77", 409).json()["conflictingRequest"][
+            "message"]
+        assert call(api, "POST", f"/servers/{server_id}/action", token, json={"shelve": None}).status_code == 202
+        assert wait(api, token, server_id, until=("SHELVED_OFFLOADED",))["status"] == "SHELVED_OFFLOADED"
+        for bad in ({}, {"availability_zone": ""}, {"availability_zone": " x"}, {"availability_zone": zone, "x": 1},
+                    "zone"):
+            assert unshelve(bad, "2.77", 400).json()["badRequest"]["code"] == 400
+        message = unshelve({"availability_zone": unique("nozone")}, "2.77", 400).json()["badRequest"]["message"]
+        assert message == "The requested availability zone is not available"
+        unshelve({"availability_zone": zone}, "2.77", 202)
+        shown = wait(api, admin_token, server_id)
+        assert shown["status"] == "ACTIVE", shown
+        assert shown["OS-EXT-AZ:availability_zone"] == zone and shown["OS-EXT-SRV-ATTR:host"] == node.host
+        # A SHELVED (not offloaded) server keeps its host: no zone (409, Nova's wording).
+        settings = api.cloud.service("compute").compute.manager.hosts.settings
+        saved, settings.shelved_offload_time = settings.shelved_offload_time, -1
+        try:
+            assert call(api, "POST", f"/servers/{server_id}/action", token, json={"shelve": None}).status_code == 202
+            assert wait(api, token, server_id, until=("SHELVED",))["status"] == "SHELVED"
+            message = unshelve({"availability_zone": zone}, "2.77", 409).json()["conflictingRequest"]["message"]
+            assert message == (f'Specifying an availability zone or a host when unshelving server "{server_id}" '
+                               'with status "shelved" is not supported. The server status must be SHELVED_OFFLOADED.')
+            unshelve(None, "2.77", 202)
+            assert wait(api, token, server_id)["status"] == "ACTIVE"
+        finally:
+            settings.shelved_offload_time = saved
+        assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
+    finally:
+        retire(api, [node])
+
+
+def test_unshelve_body_ignored_before_2_77(api, user, image, flavor):  # noqa: F811
+    token = user["token"]
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    wait(api, token, server_id)
+    assert call(api, "POST", f"/servers/{server_id}/action", token, json={"shelve": None}).status_code == 202
+    assert wait(api, token, server_id, until=("SHELVED_OFFLOADED",))["status"] == "SHELVED_OFFLOADED"
+    r = call(api, "POST", f"/servers/{server_id}/action", token, version="2.76",
+             json={"unshelve": {"availability_zone": unique("nozone")}})
+    assert r.status_code == 202, r.text
+    assert wait(api, token, server_id)["status"] == "ACTIVE"
+    assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
 
 
 def test_maximum(api, user):  # noqa: F811

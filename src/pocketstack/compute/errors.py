@@ -71,6 +71,15 @@ class InstanceInvalidState(Conflict):
     msg_fmt = "Cannot '{action}' instance {instance_id} while it is in {attribute} {state}"
 
 
+class UnshelveInstanceInvalidState(Conflict):
+    msg_fmt = ('Specifying an availability zone or a host when unshelving server "{instance_id}" with status '
+               '"{state}" is not supported. The server status must be SHELVED_OFFLOADED.')
+
+
+class UnshelveZoneUnavailable(BadRequest):
+    msg_fmt = "The requested availability zone is not available"
+
+
 class VolumeNotMigrating(Conflict):
     msg_fmt = "volume {volume_id} is not migrating; this API should only be called by Cinder"
 

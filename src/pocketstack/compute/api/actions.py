@@ -85,6 +85,11 @@ def tail(output: str, length: int | None) -> str:
     return "\n".join(output.split("\n")[-length:]) if length else ""
 
 
+def available_zones(compute: Compute) -> set[str]:
+    """The zones with an enabled compute host (Nova's ``get_only_available``)."""
+    return {node.availability_zone for node in compute.hosts.list() if not node.disabled}
+
+
 def snapshot_accepted(req: ApiRequest, image_id: str) -> Response:
     """202 with the image's id in the body (2.45 on) or in ``Location`` (before)."""
     if req.at_least(2, 45):
@@ -450,11 +455,21 @@ class ServerActionsApi:
 
     def unshelve(self, req: ApiRequest, args):
         """Back to ACTIVE: a SHELVED server is powered on where it is; an offloaded one is
-        scheduled again (a scheduler claims a host) and spawned from its shelved image."""
+        scheduled again (a scheduler claims a host) and spawned from its shelved image; from
+        2.77 in the ``availability_zone`` the body names (409 for a SHELVED server, 400 for
+        a zone no enabled host is in, as Nova)."""
         compute = self.compute
         inst = self.server(req, "os_compute_api:os-shelve:unshelve")
+        zone = validate(args, schemas.UNSHELVE_V277) if req.at_least(2, 77) else None
         check_unlocked(req, inst)
-        inst = begin(compute.db, inst.id, "unshelve", [st.SHELVED, st.SHELVED_OFFLOADED], st.UNSHELVING)
+        states, extra = [st.SHELVED, st.SHELVED_OFFLOADED], {}
+        if zone is not None:  # 2.77: the zone an offloaded server is scheduled to from now on
+            if inst.vm_state == st.SHELVED:
+                raise errors.UnshelveInstanceInvalidState(instance_id=inst.id, state=inst.vm_state)
+            if inst.vm_state == st.SHELVED_OFFLOADED and zone["availability_zone"] not in available_zones(compute):
+                raise errors.UnshelveZoneUnavailable()
+            states, extra = [st.SHELVED_OFFLOADED], {"requested_az": zone["availability_zone"]}
+        inst = begin(compute.db, inst.id, "unshelve", states, st.UNSHELVING, extra)
         target = inst.host if inst.vm_state == st.SHELVED else None
         compute.rpc.unshelve_instance(target, inst.id, self.record(req, inst, "unshelve"))
         return accepted()
