@@ -15,8 +15,8 @@ from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from conftest import unique
 from test_compute_helpers import add_hosts, boot, call, make_flavor, retire, wait
 
-MAXIMUM = "2.77"
-ABOVE = "2.78"
+MAXIMUM = "2.78"
+ABOVE = "2.79"
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +188,18 @@ def test_unshelve_body_ignored_before_2_77(api, user, image, flavor):  # noqa: F
     assert r.status_code == 202, r.text
     assert wait(api, token, server_id)["status"] == "ACTIVE"
     assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
+
+
+def test_server_topology_from_2_78(api, admin_token, user, server):
+    token = user["token"]
+    assert call(api, "GET", f"/servers/{server}/topology", token, version="2.77").status_code == 404
+    for caller in (token, admin_token):
+        r = call(api, "GET", f"/servers/{server}/topology", caller, version="2.78")
+        assert r.status_code == 200, r.text
+        # No guest here has a NUMA topology (neither driver applies hw:numa_*): Nova's answer then.
+        assert r.json() == {"nodes": [], "pagesize_kb": None}
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert call(api, "GET", f"/servers/{missing}/topology", token, version="2.78").status_code == 404
 
 
 def test_maximum(api, user):  # noqa: F811

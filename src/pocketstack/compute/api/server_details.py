@@ -226,3 +226,19 @@ class DiagnosticsApi:
                     "memory-rss": measured["memory_details"]["used"] << 10,
                     "cpu_topology": inst.guest.get("topology") or {}}
         return json_response(data)
+
+
+class TopologyApi:
+    """2.78's ``GET /servers/{id}/topology``: the guest's NUMA cells.  Neither driver here
+    gives a guest a NUMA topology (the ``hw:numa_*``, ``hw:cpu_policy`` and
+    ``hw:mem_page_size`` extra specs are not applied, so no server has Nova's
+    ``numa_topology``): the answer is Nova's for such a server, no nodes and no page size.
+    The host's NUMA ids and CPU pinning would be shown by ``compute:server:topology:host:index``."""
+
+    def __init__(self, compute: Compute):
+        self.compute = compute
+
+    @route.get("/v2.1/servers/{server_id}/topology", policy="compute:server:topology:index", since="2.78")
+    def index(self, req: ApiRequest):
+        server(self.compute, req, "compute:server:topology:index")  # 404 or 403 first
+        return {"nodes": [], "pagesize_kb": None}
