@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 
 import pytest
+from test_volume_servers import create_volume, wait_volume
 
 from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import add_hosts, boot, call, make_flavor, retire, wait
+from test_compute_helpers import add_hosts, boot, call, make_flavor, new_member, retire, wait, wait_gone
 
-MAXIMUM = "2.78"
-ABOVE = "2.79"
+MAXIMUM = "2.79"
+ABOVE = "2.80"
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +201,50 @@ def test_server_topology_from_2_78(api, admin_token, user, server):
         assert r.json() == {"nodes": [], "pagesize_kb": None}
     missing = "00000000-0000-4000-8000-000000000000"
     assert call(api, "GET", f"/servers/{missing}/topology", token, version="2.78").status_code == 404
+
+
+@pytest.fixture()
+def project(api, admin_token):
+    member = new_member(api, admin_token)
+    return {"token": member["token"], "id": member["project"]["id"]}
+
+
+def test_delete_on_termination_on_attach_from_2_79(api, project, image, flavor):  # noqa: F811
+    token = project["token"]
+    server_id = boot(api, token, image, flavor["id"])["server"]["id"]
+    assert wait(api, token, server_id)["status"] == "ACTIVE"
+    path = f"/servers/{server_id}/os-volume_attachments"
+    kept, dropped = create_volume(api, project)["id"], create_volume(api, project)["id"]
+    r = call(api, "POST", path, token, version="2.78",
+             json={"volumeAttachment": {"volumeId": kept, "delete_on_termination": True}})
+    assert r.status_code == 400, r.text  # an unknown property before 2.79
+    for bad in ("maybe", 2, None):
+        r = call(api, "POST", path, token, version="2.79",
+                 json={"volumeAttachment": {"volumeId": kept, "delete_on_termination": bad}})
+        assert r.status_code == 400, r.text
+    r = call(api, "POST", path, token, version="2.78", json={"volumeAttachment": {"volumeId": kept}})
+    assert r.status_code == 200 and "delete_on_termination" not in r.json()["volumeAttachment"], r.text
+    wait_volume(api, project, kept, ("in-use",))
+    r = call(api, "POST", path, token, version="2.79",
+             json={"volumeAttachment": {"volumeId": dropped, "delete_on_termination": "true"}})
+    assert r.status_code == 200, r.text
+    assert r.json()["volumeAttachment"] == {"id": dropped, "serverId": server_id, "volumeId": dropped,
+                                            "device": "/dev/vdc", "tag": None, "delete_on_termination": True}
+    wait_volume(api, project, dropped, ("in-use",))
+    listed = call(api, "GET", path, token, version="2.79").json()["volumeAttachments"]
+    assert {a["volumeId"]: a["delete_on_termination"] for a in listed} == {kept: False, dropped: True}
+    assert all("delete_on_termination" not in a for a in call(api, "GET", path, token, version="2.78").json()[
+        "volumeAttachments"])
+    assert call(api, "GET", f"{path}/{dropped}", token, version="2.79").json()["volumeAttachment"][
+        "delete_on_termination"] is True
+    server = call(api, "GET", f"/servers/{server_id}", token, version="2.79").json()["server"]
+    assert {v["id"]: v["delete_on_termination"] for v in server["os-extended-volumes:volumes_attached"]} == {
+        kept: False, dropped: True}
+    # The flag is honoured: the server's delete deletes that volume and detaches the other.
+    assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
+    wait_gone(api, token, server_id)
+    wait_volume(api, project, kept, ("available",))
+    assert wait_volume(api, project, dropped, ("deleted",)) is None
 
 
 def test_maximum(api, user):  # noqa: F811

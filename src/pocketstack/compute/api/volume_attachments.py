@@ -33,6 +33,7 @@ from pocketstack.compute.api.common import (
     is_admin,
     limited,
     record_action,
+    to_bool,
     versioned_body,
     volume_service,
 )
@@ -59,11 +60,14 @@ def _check_state(req: ApiRequest, inst, action: str, vm_states: tuple[str, ...])
                                           state=inst.task_state)
 
 
-def _render(req: ApiRequest, server_id: str, volume_id: str, device: str | None, tag: str | None) -> dict:
-    """An attachment; from 2.70 with the device tag of its block device mapping."""
+def _render(req: ApiRequest, server_id: str, volume_id: str, device: str | None, mapping) -> dict:
+    """An attachment; from 2.70 with the device tag of its block device mapping, from 2.79
+    with its ``delete_on_termination``."""
     out = {"id": volume_id, "serverId": server_id, "volumeId": volume_id, "device": device}
     if at_least(req, 2, 70):
-        out["tag"] = tag
+        out["tag"] = mapping.tag if mapping is not None else None
+    if at_least(req, 2, 79):
+        out["delete_on_termination"] = bool(mapping is not None and mapping.delete_on_termination)
     return out
 
 
@@ -86,9 +90,9 @@ class VolumeAttachmentsApi:
         lists a volume from the moment the POST reserved it)."""
         return self.volumes().attachments.list(req.caller, is_admin(req), instance_id=server_id)
 
-    def tags(self, instance_id: str) -> dict[str, str | None]:
-        """Volume id -> the device tag of the server's mapping of it."""
-        return {b.volume_id: b.tag for b in self.compute.block_devices.for_instance(instance_id) if b.volume_id}
+    def mappings(self, instance_id: str) -> dict:
+        """Volume id -> the server's block device mapping of it."""
+        return {b.volume_id: b for b in self.compute.block_devices.for_instance(instance_id) if b.volume_id}
 
     def server(self, req: ApiRequest, rule: str):
         return get_instance(self.compute, req, req.path_params["server_id"], rule)
@@ -98,8 +102,8 @@ class VolumeAttachmentsApi:
                query=queries.from_2_75(queries.VOLUME_ATTACHMENTS))
     def index(self, req: ApiRequest):
         inst = self.server(req, "os_compute_api:os-volumes-attachments:index")
-        tags = self.tags(inst.id)
-        return {"volumeAttachments": [_render(req, inst.id, a.volume_id, a.mountpoint, tags.get(a.volume_id))
+        mappings = self.mappings(inst.id)
+        return {"volumeAttachments": [_render(req, inst.id, a.volume_id, a.mountpoint, mappings.get(a.volume_id))
                                       for a in limited(req, self.attached(req, inst.id))]}
 
     @route.get("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
@@ -109,7 +113,7 @@ class VolumeAttachmentsApi:
         for a in self.attached(req, inst.id):
             if a.volume_id == req.path_params["volume_id"]:
                 return {"volumeAttachment": _render(req, inst.id, a.volume_id, a.mountpoint,
-                                                    self.tags(inst.id).get(a.volume_id))}
+                                                    self.mappings(inst.id).get(a.volume_id))}
         raise errors.VolumeAttachmentNotFound(volume_id=req.path_params["volume_id"])
 
     # The server is found (404) and authorized (403) before the body is checked (400).
@@ -120,6 +124,7 @@ class VolumeAttachmentsApi:
         inst = self.server(req, "os_compute_api:os-volumes-attachments:create")
         spec = versioned_body(req, CREATE, "volumeAttachment")
         tag = spec.get("tag") if at_least(req, 2, 49) else None
+        delete_on_termination = to_bool(spec.get("delete_on_termination", False))  # 2.79
         _check_state(req, inst, "attach_volume", _ATTACH_STATES)
         manager = self.volumes()
         try:
@@ -132,7 +137,8 @@ class VolumeAttachmentsApi:
             raise errors.TaggedAttachToShelved()
         used = {a.mountpoint for a in self.attached(req, inst.id)} | {"/dev/vda"}
         device = spec.get("device") or _next_device(used)
-        mapping_id = compute.block_devices.add(inst.id, volume.id, device, tag=tag)
+        mapping_id = compute.block_devices.add(inst.id, volume.id, device, tag=tag,
+                                               delete_on_termination=delete_on_termination)
         try:
             attachment = manager.attachments.create(req.caller, volume.id, inst.id)  # the volume is reserved
             compute.block_devices.record_attachment(mapping_id, attachment.id)
@@ -149,7 +155,12 @@ class VolumeAttachmentsApi:
             # As Nova: the host plugs the disk into the guest and completes the attachment
             # (the volume is in-use then); the answer does not wait for it.
             compute.rpc.attach_volume(inst.host, inst.id, volume.id, action_id)
-        return {"volumeAttachment": _render(req, inst.id, volume.id, device, tag)}
+        out = {"id": volume.id, "serverId": inst.id, "volumeId": volume.id, "device": device}
+        if at_least(req, 2, 70):
+            out["tag"] = tag
+        if at_least(req, 2, 79):
+            out["delete_on_termination"] = delete_on_termination
+        return {"volumeAttachment": out}
 
     @route.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
                   policy="os_compute_api:os-volumes-attachments:delete")
