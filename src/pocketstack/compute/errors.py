@@ -618,6 +618,14 @@ class AggregateNotFound(NotFound):
     msg_fmt = "Aggregate {aggregate_id} could not be found."
 
 
+class AggregateIdNotInteger(BadRequest):
+    msg_fmt = "Invalid input received: id must be an integer"
+
+
+class DuplicateCacheImages(BadRequest):
+    msg_fmt = "Duplicate images in request"
+
+
 class AggregateNameExists(Conflict):
     msg_fmt = "Aggregate {name} already exists."
 

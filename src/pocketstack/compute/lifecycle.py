@@ -479,6 +479,23 @@ class ComputeManager:
             transition(self.db, inst.id, {"task_state": op.task_state},
                        {"task_state": None, "vm_state": op.vm_state, "power_state": power, "fault": None})
 
+    def cache_images(self, host: str, image_ids: list[str]) -> dict[str, str]:
+        """2.81: fetch images into ``host``'s image cache; how each fared, as Nova's
+        compute manager reports it: ``cached``, ``existing``, ``error`` or ``unsupported``
+        (a driver without an image cache)."""
+        driver = self.hosts.driver(host)
+        result = {}
+        for image_id in image_ids:
+            try:
+                result[image_id] = "cached" if driver.cache_image(image_id) else "existing"
+            except NotImplementedError:
+                result[image_id] = "unsupported"
+            except Exception:
+                LOG.exception("caching image %s on %s failed", image_id, host)
+                result[image_id] = "error"
+        LOG.info("image pre-cache on %s: %s", host, result)
+        return result
+
     def power_update(self, instance_id: str, target: str, action_id: str | None = None) -> None:
         """2.76's ``power-update`` event: the guest's power changed outside Compute.  As
         Nova's ``power_update``: only an idle ACTIVE and running server is powered off

@@ -88,6 +88,7 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-server-tags:delete", MEMBER, "Remove a tag from a server."),
     Rule("os_compute_api:os-server-tags:delete_all", MEMBER, "Remove all tags of a server."),
     Rule("os_compute_api:os-instance-actions:list", READER, "List the actions recorded for a server."),
+    Rule("compute:aggregates:images", ADMIN, "Have an aggregate's hosts cache images (2.81)."),
     Rule("compute:server:topology:index", READER, "Show a server's NUMA topology (2.78)."),
     Rule("compute:server:topology:host:index", ADMIN,
          "See the host NUMA node and CPU pinning of each cell of a server's NUMA topology (2.78)."),

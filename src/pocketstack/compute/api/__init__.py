@@ -73,6 +73,7 @@ def build_router(compute: Compute) -> Router:
         hosts.AvailabilityZonesApi(compute.hosts),
         os_hosts.HostsApi(compute.hosts, compute.placement, compute.instances),
         aggregates.AggregatesApi(compute.aggregates),
+        aggregates.AggregateImagesApi(compute),
         images.ImagesApi(compute.images, compute.quotas),
         server_groups.ServerGroupsApi(compute.groups),
         security_groups.SecurityGroupsApi(compute),

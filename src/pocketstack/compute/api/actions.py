@@ -208,7 +208,7 @@ class ServerActionsApi:
     def begin_move(self, req: ApiRequest, inst, action: str, kind: str, vm_states: list[str], task_state: str,
                    host: str | None, **extra: Any):
         return moves.begin_move(self.compute, inst, action, kind, vm_states, task_state, host, caller_id(req),
-                                **extra)
+                                req.caller.project_id, **extra)
 
     def evacuate(self, req: ApiRequest, args):
         """Rebuild a server of a failed host on another one (admin; Nova's checks: the
@@ -342,7 +342,8 @@ class ServerActionsApi:
                 with compute.db.session() as s:
                     compute.quotas.release(s, inst.project_id, grow)
             raise
-        compute.migration_records.start(inst, migration["id"], flavor.id, caller_id(req))
+        compute.migration_records.start(inst, migration["id"], flavor.id, caller_id(req),
+                                        project_id=req.caller.project_id)
         compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "resize"))
         return accepted()
 

@@ -621,6 +621,15 @@ class QemuDriver(Driver):
             measured = qemu_guest.diagnostics(guest, self.pid(instance_id), lambda cmd: self._qmp_cmd(instance_id, cmd))
             return {"hypervisor": "kvm" if self.accel == "kvm" else "qemu", **measured}
 
+    def cache_image(self, image_id: str) -> bool:
+        """2.81's pre-caching: the image's base file fetched (and checked) into the cache
+        guests' disks are made from; False when it was there."""
+        if self.cache is None:
+            raise NotImplementedError("this host keeps no image cache")
+        existed = self.cache.has(image_id)
+        self.cache.base(image_id)
+        return not existed
+
     def prune_base_images(self, min_age: float) -> list[Path]:
         """Remove cached base images no guest of this host is backed by and unused for
         ``min_age`` seconds (Nova's image cache manager; run it periodically).  A cache

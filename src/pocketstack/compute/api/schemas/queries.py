@@ -27,6 +27,11 @@ SERVICES = frozenset({"host", "binary"})
 USAGES = frozenset({"start", "end", "detailed", *PAGING})
 USAGE = frozenset({"start", "end", *PAGING})
 VOLUME_ATTACHMENTS = frozenset({"limit", "offset"})
+# os-migrations (index_query_v259, v266, v280): strict from 2.59.
+MIGRATIONS_V259 = frozenset({"hidden", "host", "instance_uuid", "source_compute", "status", "migration_type",
+                             "changes-since", *PAGING})
+MIGRATIONS_V266 = MIGRATIONS_V259 | {"changes-before"}
+MIGRATIONS_V280 = MIGRATIONS_V266 | {"user_id", "project_id"}
 # os-hypervisors from 2.53 (index_query_v253, show_query_v253).
 HYPERVISORS = frozenset({"hypervisor_hostname_pattern", "with_servers", *PAGING})
 HYPERVISOR = frozenset({"with_servers"})
