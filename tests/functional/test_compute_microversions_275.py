@@ -16,8 +16,8 @@ from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from conftest import unique
 from test_compute_helpers import add_hosts, boot, call, make_flavor, new_member, retire, wait, wait_gone
 
-MAXIMUM = "2.81"
-ABOVE = "2.82"
+MAXIMUM = "2.82"
+ABOVE = "2.83"
 
 
 @pytest.fixture(scope="module")
@@ -318,6 +318,19 @@ def test_aggregate_image_cache_from_2_81(api, admin_token, user, image):  # noqa
                  json={"remove_host": {"host": host}})
         call(api, "DELETE", f"/os-aggregates/{aggregate['id']}", admin_token)
         retire(api, [node, down])
+
+
+def test_accelerator_request_bound_event_from_2_82(api, admin_token, server):
+    event = {"name": "accelerator-request-bound", "server_uuid": server, "tag": "arq-1", "status": "completed"}
+    r = call(api, "POST", "/os-server-external-events", admin_token, version="2.81", json={"events": [event]})
+    assert r.status_code == 400, r.text
+    r = call(api, "POST", "/os-server-external-events", admin_token, version="2.82", json={"events": [event]})
+    assert r.status_code == 200 and r.json()["events"] == [{**event, "code": 200}], r.text
+    untagged = {k: v for k, v in event.items() if k != "tag"}  # Nova's TAG_REQUIRED
+    r = call(api, "POST", "/os-server-external-events", admin_token, version="2.82", json={"events": [untagged]})
+    assert r.status_code == 207 and r.json()["events"] == [{**untagged, "status": "failed", "code": 400}]
+    shown = call(api, "GET", f"/servers/{server}", admin_token, version="2.82").json()["server"]
+    assert shown["status"] == "ACTIVE" and shown["OS-EXT-STS:task_state"] is None  # nobody waited: dropped
 
 
 def test_maximum(api, user):  # noqa: F811

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 # The events Nova accepts, as ``os-server-external-events`` lists them.
 EVENT_NAMES = ("network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted",
-               "volume-extended", "power-update")
+               "volume-extended", "power-update", "accelerator-request-bound")
 # Events that name what they are about in ``tag`` (Nova's TAG_REQUIRED): 400 without one.
 TAG_REQUIRED = ("volume-extended", "power-update", "accelerator-request-bound")
 POWER_UPDATE_TAGS = ("POWER_ON", "POWER_OFF")

@@ -42,7 +42,8 @@ class ExternalEventsApi:
         self.compute = compute
 
     @route.post("/v2.1/os-server-external-events", policy="os_compute_api:os-server-external-events:create",
-                body={"2.1": schemas.CREATE, "2.76": schemas.CREATE_V276}, authorize_first=True)
+                body={"2.1": schemas.CREATE, "2.76": schemas.CREATE_V276, "2.82": schemas.CREATE_V282},
+                authorize_first=True)
     def create(self, req: ApiRequest) -> Response:
         req.authorize()
         events = req.data["events"]
