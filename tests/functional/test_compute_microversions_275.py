@@ -16,8 +16,8 @@ from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from conftest import unique
 from test_compute_helpers import add_hosts, boot, call, make_flavor, new_member, retire, wait, wait_gone
 
-MAXIMUM = "2.82"
-ABOVE = "2.83"
+MAXIMUM = "2.83"
+ABOVE = "2.84"
 
 
 @pytest.fixture(scope="module")
@@ -331,6 +331,40 @@ def test_accelerator_request_bound_event_from_2_82(api, admin_token, server):
     assert r.status_code == 207 and r.json()["events"] == [{**untagged, "status": "failed", "code": 400}]
     shown = call(api, "GET", f"/servers/{server}", admin_token, version="2.82").json()["server"]
     assert shown["status"] == "ACTIVE" and shown["OS-EXT-STS:task_state"] is None  # nobody waited: dropped
+
+
+def test_more_server_filters_for_everyone_from_2_83(api, admin_token, project, image, flavor):  # noqa: F811
+    token = project["token"]
+    key = call(api, "POST", "/os-keypairs", token, json={"keypair": {"name": unique("k83")}}).json()["keypair"]
+    keyed = boot(api, token, image, flavor["id"], key_name=key["name"])["server"]["id"]
+    plain = boot(api, token, image, flavor["id"])["server"]["id"]
+    for server_id in (keyed, plain):
+        wait(api, token, server_id)
+    assert call(api, "POST", f"/servers/{plain}/action", token, json={"os-stop": None}).status_code == 202
+    wait(api, token, plain, until=("SHUTOFF",))
+    both = {keyed, plain}
+
+    def ids(query: str, version: str, caller: str = token) -> set[str]:
+        r = call(api, "GET", f"/servers/detail?{query}", caller, version=version)
+        assert r.status_code == 200, r.text
+        return {s["id"] for s in r.json()["servers"]} & both
+
+    user_id = call(api, "GET", f"/servers/{keyed}", token).json()["server"]["user_id"]
+    year = call(api, "GET", f"/servers/{keyed}", token).json()["server"]["created"][:4]
+    for query, wanted in ((f"key_name={key['name']}", {keyed}), ("vm_state=stopped", {plain}),
+                          ("vm_state=active", {keyed}), ("power_state=4", {plain}), ("power_state=1", {keyed}),
+                          ("task_state=deleting", set()), (f"user_id={user_id}", both),
+                          (f"user_id={unique('u')}", set()), (f"created_at=^{year}-", both),
+                          ("launched_at=^1999", set()), ("terminated_at=.", set()), ("progress=0", {keyed}),
+                          ("availability_zone=^nov", both), ("availability_zone=nowhere", set()),
+                          ("config_drive=True", set())):
+        assert ids(query, "2.82") == both, query  # a non-admin's filter Nova strips before 2.83
+        assert ids(query, "2.83") == wanted, query
+        assert ids(query + "&all_tenants=1", "2.82", admin_token) == wanted, query  # admins: any version
+    # ``status`` wins over ``vm_state``, as in Nova.
+    assert ids("status=ACTIVE&vm_state=stopped", "2.83") == {keyed}
+    for server_id in both:
+        assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
 
 
 def test_maximum(api, user):  # noqa: F811

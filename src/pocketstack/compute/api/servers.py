@@ -219,6 +219,10 @@ def wants_all_tenants(query: QueryParams) -> bool:
 
 
 _TRUE_WORDS = ("1", "t", "true", "on", "y", "yes")
+# Nova's regular-expression filters among those 2.83 allows everyone (the exact ones,
+# user_id, vm_state and task_state, are read beside them).
+PATTERN_FILTERS = ("availability_zone", "config_drive", "key_name", "created_at", "launched_at", "terminated_at",
+                   "power_state", "progress")
 
 
 def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
@@ -229,8 +233,13 @@ def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
     q = query
     f = ServerFilters(project_id=project_id, name=q.get("name") or None,
                       flavor_id=q.get("flavor"), image_ref=q.get("image"),
-                      reservation_id=q.get("reservation_id"), key_name=q.get("key_name"),
-                      availability_zone=q.get("availability_zone"))
+                      reservation_id=q.get("reservation_id"))
+    if admin or version >= (2, 83):  # 2.83 opens these to everyone (Nova strips them before)
+        f.patterns = {key: q[key] for key in PATTERN_FILTERS if key in q}
+        f.user_id = q.get("user_id")
+        f.task_state = q.get("task_state")
+        if "vm_state" in q:
+            f.vm_states = [q["vm_state"]]  # ``status`` (below) wins, as in Nova
     if "status" in q:
         wanted = []
         for status in q.getlist("status"):
@@ -244,7 +253,6 @@ def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
         f.locked = query_bool(q["locked"], "locked")
     if admin:
         f.host = q.get("host")
-        f.user_id = q.get("user_id")
         # oslo's bool_from_string(default=False): anything but a true word lists live servers.
         f.deleted = q.get("deleted", "").strip().lower() in _TRUE_WORDS
     if f.vm_states == [st.DELETED]:  # status=deleted: the deleted servers, for admins only
