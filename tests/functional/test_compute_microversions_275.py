@@ -16,8 +16,8 @@ from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from conftest import unique
 from test_compute_helpers import add_hosts, boot, call, make_flavor, new_member, retire, wait, wait_gone
 
-MAXIMUM = "2.83"
-ABOVE = "2.84"
+MAXIMUM = "2.84"
+ABOVE = "2.85"
 
 
 @pytest.fixture(scope="module")
@@ -365,6 +365,35 @@ def test_more_server_filters_for_everyone_from_2_83(api, admin_token, project, i
     assert ids("status=ACTIVE&vm_state=stopped", "2.83") == {keyed}
     for server_id in both:
         assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
+
+
+def test_action_event_details_from_2_84(api, admin_token, project, image, flavor):  # noqa: F811
+    token = project["token"]
+    r = api.request("POST", "/_pocketstack/faults", admin_token, json={"fault": {
+        "service": "compute", "operation": "build", "action": "async_failure", "count": 1,
+        "message": "the hypervisor caught fire"}})
+    assert r.status_code == 201, r.text
+    try:
+        created = call(api, "POST", "/servers", token, json={"server": {
+            "name": unique("d84"), "imageRef": image, "flavorRef": flavor["id"], "networks": "none"}})
+        assert created.status_code == 202, created.text
+        server_id, request_id = created.json()["server"]["id"], created.headers["x-compute-request-id"]
+        assert wait(api, token, server_id)["status"] == "ERROR"
+    finally:
+        api.request("DELETE", "/_pocketstack/faults", admin_token)
+    path = f"/servers/{server_id}/os-instance-actions/{request_id}"
+
+    def events(caller: str, version: str) -> list[dict]:
+        r = call(api, "GET", path, caller, version=version)
+        assert r.status_code == 200, r.text
+        return r.json()["instanceAction"]["events"]
+
+    failed = [e for e in events(admin_token, "2.84") if e["result"] == "Error"]
+    assert failed and failed[0]["details"] == "the hypervisor caught fire", failed
+    assert all("details" in e for e in events(admin_token, "2.84"))
+    assert all("details" not in e for e in events(admin_token, "2.83"))
+    assert all("details" not in e for e in events(token, "2.84"))  # events:details is the admin's
+    assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
 
 
 def test_maximum(api, user):  # noqa: F811

@@ -96,6 +96,8 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-instance-actions:events", ADMIN,
          "See an action's events before microversion 2.51 (from 2.51 everyone sees them), and their tracebacks "
          "and hosts at any."),
+    Rule("os_compute_api:os-instance-actions:events:details", ADMIN,
+         "See the ``details`` (a failure's message) of an action's events (2.84)."),
     Rule("os_compute_api:os-server-diagnostics", ADMIN, "Show a server's diagnostics."),
     # -- interfaces (api/interfaces.py) ------------------------------------------------
     Rule("os_compute_api:os-attach-interfaces:list", READER, "List the ports attached to a server."),

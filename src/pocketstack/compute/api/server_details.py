@@ -189,6 +189,8 @@ class InstanceActionsApi:
         # tracebacks (and, from 2.62, their host); from 2.51 everyone else sees them too,
         # without either.
         privileged = req.allowed("os_compute_api:os-instance-actions:events", target)
+        # 2.84: each event's ``details`` (a failure's message), by its own rule.
+        details = req.at_least(2, 84) and req.allowed("os_compute_api:os-instance-actions:events:details", target)
         if privileged or req.at_least(2, 51):
             out["events"] = []
             for event in events:
@@ -200,6 +202,8 @@ class InstanceActionsApi:
                     item["hostId"] = render.host_id(inst.project_id, event.host)
                     if privileged:
                         item["host"] = event.host
+                if details:
+                    item["details"] = event.details
                 out["events"].append(item)
         return {"instanceAction": out}
 
