@@ -431,6 +431,16 @@ class VolumeBDMNotFound(BadRequest):
     msg_fmt = "No volume Block Device Mapping with id {volume_id}."
 
 
+class AttachedVolumeBDMNotFound(NotFound):
+    """2.85's PUT of an attachment the server does not have (Nova's VolumeBDMNotFound, 404 there)."""
+
+    msg_fmt = "No volume Block Device Mapping with id {volume_id}."
+
+
+class ImmutableAttachmentProperty(BadRequest):
+    msg_fmt = "The {name} property is not mutable"
+
+
 class VolumeBDMIsMultiAttach(BadRequest):
     msg_fmt = "Block Device Mapping {volume_id} is a multi-attach volume and is not valid for this operation."
 

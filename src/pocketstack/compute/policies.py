@@ -113,6 +113,8 @@ RULES: tuple[Rule, ...] = (
          "Have a server's hypervisor snapshot an attached volume (Cinder's remotefs drivers call it)."),
     Rule("os_compute_api:os-assisted-volume-snapshots:delete", "role:service or rule:admin_api",
          "Have a server's hypervisor delete an assisted snapshot of an attached volume."),
+    Rule("os_compute_api:os-volumes-attachments:update", MEMBER,
+         "Change an attachment's ``delete_on_termination`` (PUT with the same volume, 2.85)."),
     Rule("os_compute_api:os-volumes-attachments:swap", "role:service or rule:admin_api",
          "Swap one attached volume for another (PUT, the call Cinder makes while migrating a volume)."),
     # -- flavors ----------------------------------------------------------------------------

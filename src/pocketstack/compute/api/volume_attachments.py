@@ -27,7 +27,6 @@ from pocketstack.compute import states as st
 from pocketstack.compute.api.common import (
     accepted,
     at_least,
-    body,
     check_unlocked,
     get_instance,
     is_admin,
@@ -38,7 +37,7 @@ from pocketstack.compute.api.common import (
     volume_service,
 )
 from pocketstack.compute.api.schemas import queries
-from pocketstack.compute.api.schemas.volume_attachments import CREATE, UPDATE
+from pocketstack.compute.api.schemas.volume_attachments import CREATE, UPDATE, UPDATE_V285
 
 if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
@@ -188,16 +187,42 @@ class VolumeAttachmentsApi:
                 return accepted()
         raise errors.VolumeAttachmentNotFound(volume_id=volume_id)
 
-    # Up to 2.84 (this API's maximum is lower) Nova's PUT is only the swap of one volume for
-    # another, a call Cinder makes while it migrates an attached volume, so Nova refuses it
-    # (409) for a volume that is not migrating.  Block Storage here never migrates a volume,
-    # so every swap of an existing volume ends there, as it would in Nova.
+    # Up to 2.84 Nova's PUT is only the swap of one volume for another, a call Cinder makes
+    # while it migrates an attached volume, so Nova refuses it (409) for a volume that is not
+    # migrating.  Block Storage here never migrates a volume, so every swap of an existing
+    # volume ends there, as it would in Nova.  From 2.85 a PUT naming the same volume
+    # updates the attachment (its ``delete_on_termination``; the other fields must be as
+    # they are, 400 otherwise) under its own rule, and a different volume is still the swap.
     @route.put("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
                policy="os_compute_api:os-volumes-attachments:swap")
     def update(self, req: ApiRequest):
-        self.server(req, "os_compute_api:os-volumes-attachments:swap")
-        body(req, UPDATE, "volumeAttachment")
-        old_volume_id = req.path_params["volume_id"]
+        volume_id = req.path_params["volume_id"]
+        raw = req.json()
+        named = raw.get("volumeAttachment") if isinstance(raw, dict) else None
+        regular = at_least(req, 2, 85) and isinstance(named, dict) and named.get("volumeId") == volume_id
+        inst = self.server(req, "os_compute_api:os-volumes-attachments:" + ("update" if regular else "swap"))
+        attachment = versioned_body(req, {"2.1": UPDATE, "2.85": UPDATE_V285}, "volumeAttachment")
+        if at_least(req, 2, 85):
+            self.update_regular(inst, volume_id, attachment)
+            if attachment["volumeId"] == volume_id:
+                return accepted()
+        self.swap(req, volume_id)
+
+    def update_regular(self, inst, volume_id: str, attachment: dict) -> None:
+        """Nova's ``_update_volume_regular``: the server's mapping of the volume (404), the
+        fields that cannot change as they are, ``delete_on_termination`` stored."""
+        mapping = self.mappings(inst.id).get(volume_id)
+        if mapping is None:
+            raise errors.AttachedVolumeBDMNotFound(volume_id=volume_id)
+        for name, current in (("id", volume_id), ("serverId", inst.id), ("device", mapping.device_name),
+                              ("tag", mapping.tag)):
+            if name in attachment and attachment[name] != current:
+                raise errors.ImmutableAttachmentProperty(name=name)
+        if "delete_on_termination" in attachment:
+            self.compute.block_devices.set_delete_on_termination(mapping.id,
+                                                                 to_bool(attachment["delete_on_termination"]))
+
+    def swap(self, req: ApiRequest, old_volume_id: str):
         try:
             self.volumes().volumes.get(req.caller, old_volume_id)
         except NotFound:

@@ -29,3 +29,14 @@ UPDATE = {"type": "object", "required": ["volumeAttachment"], "additionalPropert
           "properties": {"volumeAttachment": {
               "type": "object", "required": ["volumeId"], "additionalProperties": False, "properties": {
                   "volumeId": {"type": "string", "pattern": _UUID}}}}}
+
+# 2.85: the attachment as GET shows it, of which only ``delete_on_termination`` may change
+# (a different ``volumeId`` is still the swap).
+UPDATE_V285 = {"type": "object", "required": ["volumeAttachment"], "additionalProperties": False,
+               "properties": {"volumeAttachment": {
+                   "type": "object", "required": ["volumeId"], "additionalProperties": False, "properties": {
+                       "volumeId": {"type": "string", "pattern": _UUID},
+                       "device": _CREATE_V21["properties"]["volumeAttachment"]["properties"]["device"],
+                       "tag": DEVICE_TAG, "delete_on_termination": BOOLEAN,
+                       "serverId": {"type": "string", "pattern": _UUID},
+                       "id": {"type": "string", "pattern": _UUID}}}}}
