@@ -526,7 +526,10 @@ def test_changes_windows_2_58_to_2_66(api, admin_token, zone, server):
         assert r.status_code == 400, (path, r.text)
         assert r.json()["badRequest"]["message"] == (
             "The value of changes-since must be less than or equal to changes-before.")
-        assert call(api, "GET", path, admin_token, version="2.65", params=crossed).status_code == 200
+        # 2.65: no changes-before yet; instance actions (from 2.58) and os-migrations (from
+        # 2.59) refuse it as an unknown parameter, as Nova's query schemas; servers ignore it.
+        expected = 200 if path == "/servers/detail" else 400
+        assert call(api, "GET", path, admin_token, version="2.65", params=crossed).status_code == expected
     future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).isoformat()
     listed = call(api, "GET", "/servers/detail", admin_token, version="2.66",
                   params={"changes-before": future, "all_tenants": "1"}).json()["servers"]

@@ -432,7 +432,7 @@ class Instances:
 
 def _scanned(model: type[Instance] | type[DeletedInstance], f: ServerFilters) -> list:
     """The columns a scanned listing reads: ids and names, and what its patterns match."""
-    columns = [model.id, model.name]
+    columns: list = [model.id, model.name]
     for attribute in f.patterns:
         if attribute == "progress":
             columns.append(model.vm_state)

@@ -23,6 +23,7 @@ from pocketstack.compute.api.common import (
     url,
     version,
 )
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.api.schemas.server_details import META, METADATA, TAGS
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ class InstanceActionsApi:
     def __init__(self, compute: Compute):
         self.compute = compute
 
-    @route.get("/v2.1/servers/{server_id}/os-instance-actions", policy="os_compute_api:os-instance-actions:list")
+    @route.get("/v2.1/servers/{server_id}/os-instance-actions", policy="os_compute_api:os-instance-actions:list",
+               query={"2.58": queries.INSTANCE_ACTIONS_V258, "2.66": queries.INSTANCE_ACTIONS_V266})
     def index(self, req: ApiRequest):
         """Newest first; from 2.58 ``changes-since`` and ``limit``/``marker`` (a request
         id) with a ``links`` next page, from 2.66 ``changes-before`` (on ``updated_at``)."""

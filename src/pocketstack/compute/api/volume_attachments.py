@@ -62,7 +62,7 @@ def _check_state(req: ApiRequest, inst, action: str, vm_states: tuple[str, ...])
 def _render(req: ApiRequest, server_id: str, volume_id: str, device: str | None, mapping) -> dict:
     """An attachment; from 2.70 with the device tag of its block device mapping, from 2.79
     with its ``delete_on_termination``."""
-    out = {"id": volume_id, "serverId": server_id, "volumeId": volume_id, "device": device}
+    out: dict[str, object] = {"id": volume_id, "serverId": server_id, "volumeId": volume_id, "device": device}
     if at_least(req, 2, 70):
         out["tag"] = mapping.tag if mapping is not None else None
     if at_least(req, 2, 79):

@@ -32,6 +32,9 @@ MIGRATIONS_V259 = frozenset({"hidden", "host", "instance_uuid", "source_compute"
                              "changes-since", *PAGING})
 MIGRATIONS_V266 = MIGRATIONS_V259 | {"changes-before"}
 MIGRATIONS_V280 = MIGRATIONS_V266 | {"user_id", "project_id"}
+# A server's instance actions (index_query_v258, v266): strict from 2.58.
+INSTANCE_ACTIONS_V258 = frozenset({"changes-since", *PAGING})
+INSTANCE_ACTIONS_V266 = INSTANCE_ACTIONS_V258 | {"changes-before"}
 # os-hypervisors from 2.53 (index_query_v253, show_query_v253).
 HYPERVISORS = frozenset({"hypervisor_hostname_pattern", "with_servers", *PAGING})
 HYPERVISOR = frozenset({"with_servers"})
