@@ -9,6 +9,16 @@ Four workloads, measured one after the other, each after its own warm-up:
   projects   GET  /v3/projects      (admin token)
   catalog    GET  /v3/auth/catalog  (admin token)
 
+and one more on request, beside ``issue`` in the same run (``--workloads
+issue,issue-kerberos``):
+
+  issue-kerberos  POST /v3/auth/tokens (the kerberos method, the same scope): each request
+                  with a fresh ``Authorization: Negotiate`` token that python-gssapi makes
+                  from the ticket cache of the environment (``kinit`` first; KRB5CCNAME,
+                  KRB5_CONFIG) for ``HTTP@<--kerberos-host>`` (default: the auth URL's
+                  host); the server needs ``kerberos`` in ``auth_methods`` and a user the
+                  principal names, with a role on ``--project``.
+
 ``--catalog-endpoints N`` first adds services with public/internal/admin endpoints in
 a region of their own until the catalog holds at least N endpoints (idempotent), so that
 two services compared have catalogs of the same size.
@@ -61,6 +71,7 @@ import httpx
 import proc  # benchmarks/proc.py
 
 WORKLOADS = ("issue", "validate", "projects", "catalog")
+OPTIONAL_WORKLOADS = ("issue-kerberos",)  # not in the default list: they need a Kerberos realm
 MAX_DURATION = 600.0
 MAX_REQUESTS = 1_000_000
 REPO = Path(__file__).resolve().parent.parent
@@ -95,6 +106,28 @@ def _auth_body(args: argparse.Namespace) -> dict:
     }}
 
 
+def _kerberos_body(args: argparse.Namespace) -> dict:
+    body = _auth_body(args)
+    body["auth"]["identity"] = {"methods": ["kerberos"], "kerberos": {}}
+    return body
+
+
+def _negotiate_factory(host: str):
+    """``make() -> "Negotiate <token>"``: a fresh GSS-API (Kerberos) token for
+    ``HTTP@host`` each call (the server's replay cache refuses a token twice)."""
+    import base64
+
+    import gssapi  # the kerberos extra: only this workload needs it
+
+    service = gssapi.Name(f"HTTP@{host}", gssapi.NameType.hostbased_service)
+    creds = gssapi.Credentials(usage="initiate")
+
+    def make() -> str:
+        context = gssapi.SecurityContext(name=service, creds=creds, usage="initiate", mech=gssapi.MechType.kerberos)
+        return "Negotiate " + base64.b64encode(context.step()).decode()
+    return make
+
+
 def _proc_cpu_seconds(pid: int | None) -> float | None:
     """CPU seconds of the server ``pid`` (with its worker processes), None without one."""
     return proc.cpu_seconds(pid) if pid else None
@@ -121,6 +154,16 @@ def _request_factory(workload: str, base: str, ctx: dict):
 
         async def fire(client: httpx.AsyncClient, i: int) -> bool:
             r = await client.post(url, content=body, headers=headers)
+            return r.status_code == 201 and "x-subject-token" in r.headers
+        return fire
+    if workload == "issue-kerberos":
+        url = base + "/v3/auth/tokens" + ("?nocatalog" if ctx.get("nocatalog") else "")
+        body = json.dumps(ctx["kerberos_auth_body"]).encode()
+        negotiate = _negotiate_factory(ctx["kerberos_host"])
+
+        async def fire(client: httpx.AsyncClient, i: int) -> bool:
+            r = await client.post(url, content=body, headers={"Content-Type": "application/json",
+                                                              "Authorization": negotiate()})
             return r.status_code == 201 and "x-subject-token" in r.headers
         return fire
     if workload == "validate":
@@ -289,8 +332,16 @@ def prepare(base: str, args: argparse.Namespace) -> dict:
         r.raise_for_status()
         n_projects = len(r.json()["projects"])
         n_endpoints = pad_catalog(client, base, admin, args.catalog_endpoints)
-    return {"auth_body": body, "admin_token": admin, "subject_tokens": subjects, "api_version": version,
-            "projects_listed": n_projects, "catalog_endpoints": n_endpoints, "nocatalog": args.nocatalog}
+    ctx = {"auth_body": body, "admin_token": admin, "subject_tokens": subjects, "api_version": version,
+           "projects_listed": n_projects, "catalog_endpoints": n_endpoints, "nocatalog": args.nocatalog}
+    if "issue-kerberos" in args.workloads:
+        ctx["kerberos_auth_body"] = _kerberos_body(args)
+        ctx["kerberos_host"] = args.kerberos_host or urllib.parse.urlsplit(base).hostname
+        r = httpx.post(base + "/v3/auth/tokens?nocatalog", json=ctx["kerberos_auth_body"], timeout=60.0,
+                       headers={"Authorization": _negotiate_factory(ctx["kerberos_host"])()}, trust_env=False)
+        if r.status_code != 201:
+            raise SystemExit(f"cannot sign in with Kerberos: HTTP {r.status_code} {r.text[:300]}")
+    return ctx
 
 
 def pad_catalog(client: httpx.Client, base: str, admin: str, target: int) -> int:
@@ -352,9 +403,9 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def _print_row(workload: str, r: dict, header: bool) -> None:
     if header:
-        print(f"{'workload':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        print(f"{'workload':<14} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
               f"{'requests':>9} {'errors':>7} {'srv cpu ms/req':>15} {'cli cpu ms/req':>15} {'load1':>11}")
-    print(f"{workload:<10} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+    print(f"{workload:<14} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} {r['p99_ms']:>8.2f} "
           f"{r['max_ms'] or 0:>8.1f} {r['requests']:>9} {r['errors']:>7} "
           f"{r['server_cpu_ms_per_req'] if r['server_cpu_ms_per_req'] is not None else '-':>15} "
           f"{r['client_cpu_ms_per_req'] or 0:>15.3f} {'%.1f->%.1f' % tuple(r['loadavg_1min']):>11}", flush=True)
@@ -552,8 +603,10 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--requests", type=int, default=None, help="requests per workload instead of a duration")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load before each workload")
     p.add_argument("--workloads", default=",".join(WORKLOADS),
-                   help=f"comma-separated subset of {','.join(WORKLOADS)}")
+                   help=f"comma-separated subset of {','.join(WORKLOADS + OPTIONAL_WORKLOADS)}")
     p.add_argument("--subject-tokens", type=int, default=16, help="size of the pool of tokens validated")
+    p.add_argument("--kerberos-host", default=None,
+                   help="issue-kerberos: the host of the service principal HTTP/<host> (default: the auth URL's)")
     p.add_argument("--nocatalog", action="store_true", help="add ?nocatalog to issue/validate")
     p.add_argument("--catalog-endpoints", type=int, default=0,
                    help="first pad the catalog with benchmark services to at least this many endpoints")
@@ -601,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.concurrency < 1:
         raise SystemExit("--concurrency must be >= 1")
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
-    unknown = set(args.workloads) - set(WORKLOADS)
+    unknown = set(args.workloads) - set(WORKLOADS) - set(OPTIONAL_WORKLOADS)
     if unknown:
         raise SystemExit(f"unknown workload(s): {', '.join(sorted(unknown))}")
     args.client_cpus = [int(c) for c in args.client_cpus.split(",")] if args.client_cpus else None

@@ -140,11 +140,12 @@ class ProcessGroup:
         return self.root / "clouds.yaml"
 
     def start(self, name: str, *args: str, database_url: str | None = None,
-              data_dir: str | None = None) -> subprocess.Popen:
+              data_dir: str | None = None, config: Path | None = None) -> subprocess.Popen:
         """Start ``pocketstack <args>`` as ``name``; processes given the same ``data_dir``
-        share it (API processes must share their Fernet keys and image files)."""
+        share it (API processes must share their Fernet keys and image files); ``config``
+        instead of the group's for a process that differs (a slow host)."""
         log = open(self.root / f"{name}.log", "a")
-        command = [str(BIN / "pocketstack"), "--config", str(self.config),
+        command = [str(BIN / "pocketstack"), "--config", str(config or self.config),
                    "--data-dir", str(self.root / (data_dir or name))]
         if database_url:
             command += ["--database-url", database_url]

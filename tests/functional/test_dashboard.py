@@ -187,6 +187,7 @@ def test_names_are_escaped(api, admin, admin_token):
     ("/security-groups", {"action": "add-rule", "group_id": "g", "protocol": "tcp", "port_min": "9",
                           "port_max": "2"}, "Ports run from 1 to 65535"),
     ("/containers", {"name": "a/b"}, "cannot contain"),
+    ("/security-groups", {"action": "fly"}, "There is no action &#39;fly&#39;."),
 ])
 def test_forms_answer_bad_input_in_words(admin, path, data, message):
     response = admin.post(path, {**data, "back": "/dashboard/overview"})

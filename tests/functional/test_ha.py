@@ -15,12 +15,14 @@ its own, instead of the timed loop of the "ha" role.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 
 import pytest
 
 from pocketstack.common.coordination import Coordinator
 from pocketstack.compute.states import RUNNING, SHUTDOWN
+from pocketstack.compute.worker import ComputeEndpoint
 from pocketstack.ha.leader import Leadership
 from pocketstack.ha.manager import InstanceHA
 
@@ -267,22 +269,84 @@ def test_the_next_leader_resumes_a_recovery_without_doing_it_twice(api, admin_to
         assert first.lead() and not second.lead()  # exactly one leads
         dying = instance_ha(api)
         dying.recovery.compute = DiesAfter(dying.compute, 2)
+        dying.recovery.actor = members[0].member_id  # each HA process is named in the record
         site.crash(site.failing)
         with pytest.raises(SystemExit):
             dying.tick()
         first.resign()  # its process is gone: so is its lock
         assert second.lead()
-        notification = settle(instance_ha(api), api, admin_token, site.nodes[0])
+        following = instance_ha(api)
+        following.recovery.actor = members[1].member_id
+        notification = settle(following, api, admin_token, site.nodes[0])
     finally:
         for coordinator in members:
             coordinator.stop()
     assert notification["status"] == "finished"
+    said = [d["message"] for t in notification["recovery_workflow_details"] for d in t["progress_details"]
+            if "took over" in d["message"]]
+    assert said == [f"HA process {members[1].member_id} took over the recovery at stage evacuating from "
+                    f"{members[0].member_id}, which no longer leads"], notification
     for server_id in servers:
         assert len(evacuations(api, admin_token, server_id)) == 1
         assert vmoves(api, admin_token, notification)[server_id]["status"] == "succeeded"
         running = [h for h in (site.failing, site.spare)
                    if site.driver(h)._guests.get(server_id) and site.driver(h).power_state(server_id) == RUNNING]
         assert running == [site.spare]
+
+
+def test_an_evacuation_whose_starter_died_before_its_cast_is_sent_again(api, admin_token, site, image, flavor,
+                                                                        monkeypatch):
+    """The leader dies between a server entering ``rebuilding`` and the cast to the
+    schedulers: nothing would ever place it.  The next leader sends it again once it has
+    waited ``ha_evacuation_resend_after``; it is evacuated once, under one action."""
+    member, [server] = boot_on_first(site, admin_token, image, flavor, 1)
+    rpc = site.compute.rpc
+
+    def dies(*args, **kwargs):
+        raise SystemExit("the HA process died before the cast left")
+    monkeypatch.setattr(rpc, "evacuate_instance", dies)
+    site.crash(site.failing)
+    with pytest.raises(SystemExit):
+        instance_ha(api).tick()
+    monkeypatch.undo()
+    shown = call(api, "GET", f"/servers/{server}", admin_token, version="2.59").json()["server"]
+    assert (shown["OS-EXT-STS:task_state"], shown[SRV_HOST]) == ("rebuilding", site.failing)
+    notification = settle(instance_ha(api, ha_evacuation_resend_after=0), api, admin_token, site.nodes[0])
+    assert notification["status"] == "finished", notification
+    move = vmoves(api, admin_token, notification)[server]
+    assert (move["status"], move["dest_host"]) == ("succeeded", site.spare), move
+    assert move["message"].startswith("not placed on a host after "), move
+    assert len(evacuations(api, admin_token, server)) == 1
+    actions = call(api, "GET", f"/servers/{server}/os-instance-actions", admin_token).json()["instanceActions"]
+    assert [a["action"] for a in actions] == ["evacuate", "create"], actions
+
+
+def test_a_duplicate_of_an_evacuation_runs_once_on_its_destination(admin_token, site, image, flavor, monkeypatch):
+    """What makes sending an evacuation again safe: the destination drops a copy of the
+    rebuild that arrives while one runs, and one arriving after it has nothing to do."""
+    member, [server] = boot_on_first(site, admin_token, image, flavor, 1)
+    compute = site.compute
+    monkeypatch.setattr(compute.rpc, "evacuate_instance", lambda *args: None)  # the cast is ours to deliver
+    site.crash(site.failing)
+    assert compute.evacuate_server(server, site.failing, "req-dup") == "started"
+    assert compute.manager.schedule_evacuation(server) == site.spare
+    driver = site.driver(site.spare)
+    spawned = []
+    spawn = driver.spawn
+    monkeypatch.setattr(driver, "spawn", lambda spec: spawned.append(spec.instance_id) or spawn(spec))
+    monkeypatch.setattr(driver, "delay", 0.3)  # each driver step of the rebuild takes a while
+    endpoint = ComputeEndpoint(compute)
+    copies = [threading.Thread(target=endpoint.evacuate_instance, args=(server,)) for _ in range(2)]
+    for copy in copies:
+        copy.start()
+        time.sleep(0.1)
+    for copy in copies:
+        copy.join()
+    endpoint.evacuate_instance(server)  # late: the server is rebuilt already
+    assert spawned == [server]
+    shown = call(site.api, "GET", f"/servers/{server}", admin_token).json()["server"]
+    assert (shown["status"], shown[SRV_HOST]) == ("ACTIVE", site.spare)
+    assert compute.resume_evacuation(server) is False  # nothing left to send
 
 
 # -- the fenced host comes back ------------------------------------------------------------

@@ -160,23 +160,25 @@ def test_security_group_rule_remotes_must_exist(api, admin_token, other, group):
     assert (r.status_code, r.json()["NeutronError"]["message"]) == (404, f"Security group {MISSING} does not exist")
 
 
-def test_remote_address_groups_are_not_offered(api, other, group):
-    """Address groups are not implemented, and /v2.0/extensions does not list
-    security-groups-remote-address-group: as in a Neutron without that extension, a rule
-    naming one is refused as an unrecognized attribute and rules do not show the
-    attribute (the audit found it accepted and ignored: a rule open to every address)."""
+def test_remote_address_groups_are_offered(api, other, group):
+    """Address groups are implemented and /v2.0/extensions lists
+    security-groups-remote-address-group: a rule naming a group that does not exist is
+    Neutron's 404, one with a remote group too its 400, and null is no remote (the audit
+    had found the attribute accepted and ignored: a rule open to every address; then it
+    was refused as unrecognized until address groups came)."""
     token = other["member"]
     aliases = {e["alias"] for e in call(api, "GET", "/extensions", token, status=200).json()["extensions"]}
-    assert "security-groups-remote-address-group" not in aliases and "address-group" not in aliases
-    for fields in ({"remote_address_group_id": MISSING}, {"remote_address_group_id": None},
-                   {"remote_group_id": group["id"], "remote_address_group_id": MISSING}):
-        r = _rule(api, token, group["id"], protocol="tcp", port_range_min=61234, port_range_max=61234, **fields)
-        assert r.status_code == 400, r.text
-        assert r.json()["NeutronError"] == {"type": "HTTPBadRequest", "detail": "",
-                                            "message": "Unrecognized attribute(s) 'remote_address_group_id'"}
-    rules = call(api, "GET", f"/security-groups/{group['id']}", token, status=200).json()["security_group"]
-    assert rules["security_group_rules"] and not [r for r in rules["security_group_rules"]
-                                                  if r["port_range_min"] == 61234 or "remote_address_group_id" in r]
+    assert {"security-groups-remote-address-group", "address-group"} <= aliases
+    r = _rule(api, token, group["id"], protocol="tcp", port_range_min=61234, port_range_max=61234,
+              remote_address_group_id=MISSING)
+    assert (r.status_code, r.json()["NeutronError"]["type"]) == (404, "AddressGroupNotFound"), r.text
+    r = _rule(api, token, group["id"], protocol="tcp", port_range_min=61234, port_range_max=61234,
+              remote_group_id=group["id"], remote_address_group_id=MISSING)
+    assert (r.status_code, r.json()["NeutronError"]["type"]) == (400, "SecurityGroupMultipleRemoteEntites"), r.text
+    r = _rule(api, token, group["id"], protocol="tcp", port_range_min=61234, port_range_max=61234,
+              remote_address_group_id=None)
+    assert r.status_code == 201, r.text
+    assert r.json()["security_group_rule"]["remote_address_group_id"] is None
 
 
 @pytest.mark.parametrize("name", ["default", "Default", "DEFAULT"])

@@ -199,8 +199,11 @@ def test_object_types_advertised(api, demo_token, target):
     aliases = {e["alias"] for e in call(api, "GET", "/extensions", demo_token, status=200).json()["extensions"]}
     assert {"rbac-security-groups", "rbac-address-scope", "rbac-subnetpool",
             "security-groups-shared-filtering"} <= aliases
-    # No address groups here, so no policies on them either.
+    assert "rbac-address-group" in aliases  # test_network_address_groups.py
+    # A policy's object is of its type: a security group is no address group.
     group = create(api, demo_token, "security-groups", "security_group", {"name": unique("sg")})
     assert grant(api, demo_token, "address_group", group["id"], target["id"], status=400)["message"] == \
-        "Invalid input for operation: 'address_group' is not a valid RBAC object type."
+        f"Invalid input for operation: Address group {group['id']} could not be found."
+    assert grant(api, demo_token, "address_groups", group["id"], target["id"], status=400)["message"] == \
+        "Invalid input for operation: 'address_groups' is not a valid RBAC object type."
     call(api, "DELETE", f"/security-groups/{group['id']}", demo_token, status=204)

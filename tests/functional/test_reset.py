@@ -319,6 +319,35 @@ def test_reset_keeps_a_password_given_at_a_later_start(fresh):
     assert fresh.token("admin", ADMIN_PASSWORD, project="admin")
 
 
+def test_a_start_with_the_same_admin_password_changes_nothing(fresh):
+    """As Keystone's bootstrap: a start given admin's current password leaves the user
+    alone (its tokens stay valid, its hash is not rewritten); another password replaces
+    it and revokes the earlier tokens.  A SQLite database's stored hash is read before
+    the models load, so the check runs beside start-up's imports."""
+    from pocketstack.cli.first_start import _set_admin_password, _stored_admin_hash
+
+    def stored_hash():
+        with fresh.cloud.db.session(readonly=True) as s:
+            return s.execute(sa.text("SELECT password_hash FROM identity_user WHERE name = 'admin' "
+                                     "AND domain_id = 'default'")).scalar_one()
+
+    def valid(token):
+        return fresh.client.get("/identity/v3/auth/tokens", headers={
+            "X-Auth-Token": token, "X-Subject-Token": token}).status_code == 200
+
+    earlier, hashed = fresh.token("admin", ADMIN_PASSWORD, project="admin"), stored_hash()
+    if fresh.cloud.settings.database_url.startswith("sqlite:///"):
+        assert _stored_admin_hash(Path(fresh.cloud.settings.database_url.removeprefix("sqlite:///"))) == hashed
+    _set_admin_password(fresh.cloud, ADMIN_PASSWORD)
+    assert stored_hash() == hashed and valid(earlier)
+    try:
+        _set_admin_password(fresh.cloud, "another-admin-pw")
+        assert stored_hash() != hashed and not valid(earlier)
+    finally:
+        _set_admin_password(fresh.cloud, ADMIN_PASSWORD)
+    assert valid(fresh.token("admin", ADMIN_PASSWORD, project="admin"))
+
+
 IDENTITY_INITIAL = "2d745ca08720"
 
 

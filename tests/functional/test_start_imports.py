@@ -16,14 +16,17 @@ import textwrap
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-LAZY = ["alembic", "httpx", "jinja2", "jsonschema", "cryptography", "hypothesis", "mako",
-        "pocketstack.cli.seeding", "pocketstack.compute.drivers.qemu", "pocketstack.compute.drivers.kvm_probe"]
+LAZY = ["alembic", "httpx", "jinja2", "jsonschema", "cryptography", "hypothesis", "mako", "gssapi", "ldap3",
+        "pocketstack.cli.seeding", "pocketstack.compute.drivers.qemu", "pocketstack.compute.drivers.kvm_probe",
+        "sqlalchemy.dialects.postgresql", "pocketstack.orchestration.resources.registry",
+        "pocketstack.orchestration.api"]
 
 SCRIPT = textwrap.dedent("""
     import asyncio, json, sys
     from pocketstack.cli.first_start import ALL_IN_ONE, hash_ahead, prepare
     from pocketstack.common import config
     from pocketstack.cloud import Cloud
+    from pocketstack.common import tls  # what `pocketstack up` imports besides
 
     data = sys.argv[1]
     settings = config.load(None, {"data_dir": data, "admin_password": "secret",

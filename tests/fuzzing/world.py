@@ -113,6 +113,13 @@ def build_identity(world: World, b: Builder) -> None:
     world.add("services", service["id"])
     world.add("endpoints", endpoint["id"])
     world.add("members", project["id"])  # Glance image members are projects
+    # The fuzz domain's own configuration (SQL driver; an LDAP URL on loopback, never read):
+    # /v3/domains/{domain_id}/config/{group}/{option} with real groups and options.
+    b.call("PUT", f"{v3}/domains/{domain['id']}/config", json={"config": {
+        "identity": {"driver": "sql"}, "ldap": {"url": "ldap://127.0.0.1:1", "page_size": 0}}})
+    world.add("config", "ldap", "identity")
+    world.add("ldap", "url", "page_size")
+    world.add("identity", "driver")
     policy = b.create(f"{v3}/policies", "policy", {"type": "application/json", "blob": '{"fuzz": "rule:x"}'})
     world.add("policies", policy["id"])
     build_delegation(world, b, user["id"])
@@ -219,12 +226,21 @@ def build_network(world: World, b: Builder) -> None:
     b.call("PUT", f"{v2}/trunks/{trunk['id']}/add_subports", json={"sub_ports": [spare_vlan]})
     b.call("PUT", f"{v2}/trunks/{trunk['id']}/remove_subports", json={"sub_ports": [{"port_id": spare}]})
     qos = b.create(f"{v2}/qos/policies", "policy", {"name": unique("fuzz-qos"), "description": "fuzz"})
+    # An address group, its actions and a rule naming it (their bodies are seeds).
+    address_group = b.create(f"{v2}/address-groups", "address_group", {
+        "name": unique("fuzz-ag"), "description": "fuzz", "addresses": [f"10.{octet}.64.0/24"]})
+    for action in ("add_addresses", "remove_addresses"):
+        b.call("PUT", f"{v2}/address-groups/{address_group['id']}/{action}", json={"addresses": ["192.0.2.1/32"]})
+    b.create(f"{v2}/security-group-rules", "security_group_rule", {
+        "security_group_id": group["id"], "direction": "ingress", "protocol": "tcp", "port_range_min": 22,
+        "port_range_max": 22, "remote_address_group_id": address_group["id"]})
     # A policy of every other RBAC object type too (their bodies are seeds).
     shares = [b.create(f"{v2}/rbac-policies", "rbac_policy", {
         "object_type": object_type, "object_id": object_id, "action": "access_as_shared",
         "target_tenant": uuid.uuid4().hex})["id"]
         for object_type, object_id in (("security_group", group["id"]), ("subnetpool", pool["id"]),
-                                       ("address_scope", scope["id"]), ("qos_policy", qos["id"]))]
+                                       ("address_scope", scope["id"]), ("qos_policy", qos["id"]),
+                                       ("address_group", address_group["id"]))]
     qos_rules = {kind: b.create(f"{v2}/qos/policies/{qos['id']}/{kind}_rules", f"{kind}_rule", body)["id"]
                  for kind, body in (("bandwidth_limit", {"max_kbps": 1000, "direction": "ingress"}),
                                     ("dscp_marking", {"dscp_mark": 26}), ("minimum_bandwidth", {"min_kbps": 100}))}
@@ -243,7 +259,7 @@ def build_network(world: World, b: Builder) -> None:
                        ("quotas", world.project), ("agents", agent["id"]), ("l3-routers", router["id"]),
                        ("dhcp-networks", net["id"]), ("address-scopes", scope["id"]),
                        ("rbac-policies", policy["id"]), ("trunks", trunk["id"]), ("policies", qos["id"]),
-                       ("rule-types", "bandwidth_limit")):
+                       ("rule-types", "bandwidth_limit"), ("address-groups", address_group["id"])):
         world.add(key, value)
     world.add("rbac-policies", *shares)
     for kind, rule_id in qos_rules.items():

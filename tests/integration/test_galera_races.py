@@ -45,6 +45,7 @@ class Apis:
         self.clients = [httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=120) for p in ports]
         self._turn = itertools.count()
         self.admin = ""  # an admin token, once the cloud is up
+        self.group: ProcessGroup | None = None  # the cloud's processes, for their logs on failure
 
     def request(self, method: str, path: str, token: str | None = None, node: int | None = None, **kwargs):
         headers = dict(kwargs.pop("headers", {}) or {})
@@ -146,6 +147,7 @@ bcrypt_rounds = 4
                     >= set(HOSTS)
             eventually(hosts_up, timeout=60)
             apis.admin = admin
+            apis.group = group
             yield apis
         finally:
             if apis is not None:
@@ -265,11 +267,18 @@ def test_hundred_boots_for_fifty_slots(apis):
         for i in range(100)])
     assert no_server_errors(responses) == {202: 100}
 
+    seen: dict = {}
+
     def settled():
         servers = apis.request("GET", "/compute/v2.1/servers/detail", token).json()["servers"]
-        statuses = collections.Counter(s["status"] for s in servers)
-        return servers if len(servers) == 100 and set(statuses) <= {"ACTIVE", "ERROR"} else None
-    servers = eventually(settled, timeout=300, interval=1)
+        seen["states"] = collections.Counter((s["status"], s["OS-EXT-STS:task_state"]) for s in servers)
+        return servers if len(servers) == 100 and {s["status"] for s in servers} <= {"ACTIVE", "ERROR"} else None
+    try:
+        servers = eventually(settled, timeout=200, interval=1)
+    except AssertionError:
+        logs = "\n".join(f"--- {name}.log (end)\n" + apis.group.log(name)[-3000:]
+                         for name in ("scheduler", *HOSTS)) if apis.group else ""
+        raise AssertionError(f"boots did not settle: {seen.get('states')}\n{logs}") from None
     active = [s for s in servers if s["status"] == "ACTIVE"]
     assert len(active) == 50, collections.Counter(s["status"] for s in servers)
     per_host = collections.Counter(s["OS-EXT-SRV-ATTR:host"] for s in

@@ -28,6 +28,7 @@ from conftest import unique
 from isolation.matrix import ADMIN_ONLY, EVERYONE, FORBIDDEN, LISTED, OK, UNLISTED, Op, Resource, expect
 
 V3 = "/identity/v3"
+DOMAIN_CONFIG = V3 + "/domains/{configured_domain}/config"
 PROJECT_A_READ = expect(OK, OK, OK, FORBIDDEN, FORBIDDEN)
 # What only a_member (or the admin) may do with a_member's things.
 A_MEMBER_OWNS = expect(OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
@@ -102,6 +103,14 @@ def make_unused_access_rule(w) -> dict:
 
 def make_domain(w, enabled: bool = True) -> dict:
     return {"id": post(w, "domains", "domain", {"name": unique("iso-domain"), "enabled": enabled})["id"]}
+
+
+def make_configured_domain(w) -> dict:
+    """A domain with a configuration of its own (its driver stays SQL: nothing reads the URL)."""
+    domain = make_domain(w)
+    w.call("PUT", f"{V3}/domains/{domain['id']}/config", json={"config": {
+        "identity": {"driver": "sql"}, "ldap": {"url": "ldap://127.0.0.1:1", "password": "iso-secret"}}})
+    return domain
 
 
 def make_region(w) -> dict:
@@ -224,6 +233,8 @@ RESOURCES = [
     Resource("unused_access_rule", make_unused_access_rule),
     Resource("domain", make_domain),
     Resource("disabled_domain", lambda w: make_domain(w, enabled=False)),
+    Resource("configured_domain", make_configured_domain),
+    Resource("doomed_configured_domain", make_configured_domain),
     Resource("region", make_region),
     Resource("service", make_service),
     Resource("endpoint", make_endpoint),
@@ -419,6 +430,19 @@ OPS = [
     Op("mapping", "delete", "DELETE", FED + "/mappings/{doomed_mapping}", ADMIN_ONLY, consumes="doomed_mapping"),
     Op("project", "federation-projects", "GET", FED + "/projects",
        expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{project_a}", everywhere=True),
+    # -- domain-specific configuration (keystone/common/policies/domain_config.py: the admin's, a
+    # system reader's reads) ----------------------------------------------------------------------
+    Op("domain-config", "show", "GET", DOMAIN_CONFIG, ADMIN_ONLY, everywhere=True),
+    Op("domain-config", "show-group", "GET", DOMAIN_CONFIG + "/ldap", ADMIN_ONLY),
+    Op("domain-config", "show-option", "GET", DOMAIN_CONFIG + "/ldap/url", ADMIN_ONLY),
+    Op("domain-config", "defaults", "GET", V3 + "/domains/config/default", ADMIN_ONLY),
+    Op("domain-config", "option-default", "GET", V3 + "/domains/config/ldap/url/default", ADMIN_ONLY),
+    Op("domain-config", "create", "PUT", DOMAIN_CONFIG, ADMIN_ONLY,
+       body={"config": {"identity": {"driver": "sql"}, "ldap": {"url": "ldap://127.0.0.1:1"}}}, everywhere=True),
+    Op("domain-config", "update", "PATCH", DOMAIN_CONFIG + "/ldap/url", ADMIN_ONLY,
+       body={"config": {"url": "ldap://127.0.0.1:2"}}),
+    Op("domain-config", "delete", "DELETE", V3 + "/domains/{doomed_configured_domain}/config", ADMIN_ONLY,
+       consumes="doomed_configured_domain"),
     # -- password rules: readable by anyone with a token (Keystone's empty rule) ---------------
     Op("security-compliance", "show", "GET", V3 + "/domains/default/config/security_compliance", EVERYONE),
     # -- tokens (a_member's: its subject and the admin validate or revoke it) ---------------

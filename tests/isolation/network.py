@@ -14,8 +14,8 @@ the network owner or a shared network (neutron/conf/policies/port.py), and
 owner's alone (the target project does not see it); sharing a network the caller does
 not see is Neutron's 400 InvalidInput.  A trunk is its project's (neutron/conf/policies/trunk.py:
 members change it and its subports, readers read them); a port of another project is
-not found, so it is no parent (or subport) of the caller's trunk.  (Address groups are
-not served by pocketstack.)
+not found, so it is no parent (or subport) of the caller's trunk.  (Address groups:
+network_address_groups.py.)
 """
 
 from __future__ import annotations

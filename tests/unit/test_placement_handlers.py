@@ -104,9 +104,13 @@ def test_resource_class_put_creates_from_1_7_and_refuses_a_rename_before(manager
     classes = ResourceClassesApi(manager.catalog)
     assert serve(enforcer, classes.put, "1.7", "PUT", name="CUSTOM_GPU").status_code == 201
     assert serve(enforcer, classes.put, "1.7", "PUT", name="CUSTOM_GPU").status_code == 204
-    error = refused(serve, enforcer, classes.put, "1.6", "PUT", name="CUSTOM_OTHER")
+    error = refused(serve, enforcer, classes.rename, "1.6", "PUT", name="CUSTOM_OTHER")
     assert isinstance(error, errors.RenameNotSupported) and error.status == 400
     assert not manager.catalog.resource_class_exists("CUSTOM_OTHER")
+    # One declaration per microversion range: the wrapper picks the one serving the request.
+    by_name = {r.handler.__name__: r for r in Router().include(classes).routes if r.method == "PUT"}
+    assert [by_name["rename"].serves(Version.parse(v)) for v in ("1.2", "1.6", "1.7")] == [True, True, False]
+    assert [by_name["put"].serves(Version.parse(v)) for v in ("1.6", "1.7", "1.39")] == [False, True, True]
 
 
 def test_usages_of_a_project_need_its_id(manager, enforcer):

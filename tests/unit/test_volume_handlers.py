@@ -198,8 +198,18 @@ def request(enforcer: Enforcer, method: str, path: str, context: RequestContext 
 
 
 def serve(handler, req: ApiRequest):
-    """Call a handler as the wrapper does: with its declaration (the policy it enforces)."""
-    req.route = next(r for r in Router().include(handler.__self__).routes if r.handler == handler)
+    """Call a handler as the wrapper does: with its declaration (the policy it enforces)
+    and its declared body validated -- once the policy passed, for a route declared
+    ``authorize_first`` (the wrapper's ``validate_later``)."""
+    route = req.route = next(r for r in Router().include(handler.__self__).routes if r.handler == handler)
+    schema = route.schema_for(req.version)
+    if schema is not None:
+        def check() -> None:
+            req.data = validate(req.json(), schema)
+        if route.authorize_first:
+            req.validate_later = check
+        else:
+            check()
     return handler(req)
 
 
@@ -314,3 +324,18 @@ def test_the_records_compute_calls_match_the_contract(protocol, implementation):
         assert list(offered) == list(wanted), name
         assert [p.default for p in offered.values()] == [p.default for p in wanted.values()], name
     assert set(typing.get_type_hints(contract.VolumeContract)) == {"volumes", "snapshots", "attachments", "types"}
+
+
+def test_refusals_written_more_than_once_are_named():
+    from pocketstack.volume.backups import decode_record
+
+    for record in ("not base64!", "WzFd"):  # not base64; base64 of a JSON list
+        error = refused(decode_record, record)
+        assert isinstance(error, errors.BackupRecordUnparsable)
+        assert (error.status, error.message) == (400, "Invalid input received: Can't parse backup record.")
+    error = refused(validate, {"reset_status": {"status": " "}}, schemas.GROUP_ACTIONS["reset_status"])
+    assert isinstance(error, errors.GroupStatusEmpty)
+    assert error.message == "Invalid Group Status: The 'status' can not be empty."
+    error = refused(validate, {"reset_status": {"status": ""}}, schemas.GROUP_SNAPSHOT_ACTIONS["reset_status"])
+    assert isinstance(error, errors.GroupSnapshotStatusEmpty)
+    assert error.message == "Invalid GroupSnapshot Status: The 'status' can not be empty."

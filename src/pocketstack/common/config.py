@@ -150,6 +150,19 @@ class Settings:
     # identity provider id (issuer, audience, discovery or JWKS URL, introspection) whose
     # `openid` protocol takes bearer access tokens; empty: none.
     federation_oidc_file: str = ""
+    # Kerberos (docs/identity.md "Kerberos"): with `kerberos` in `auth_methods`, the
+    # `kerberos` method of POST /v3/auth/tokens and federation's `kerberos` protocol take
+    # SPNEGO (`Authorization: Negotiate`), accepted with the keys of `kerberos_keytab`
+    # (empty: the Kerberos library's default, KRB5_KTNAME or /etc/krb5.keytab) for
+    # `kerberos_service_principal` (`HTTP/<host>@REALM`; empty: any principal of the
+    # keytab).  `kerberos_realms`: the realms whose principals sign in (comma-separated;
+    # empty: the service principal's, else the default realm of krb5.conf).  The
+    # `kerberos` method's user is the principal without its realm, in the domain named
+    # `kerberos_user_domain` (Keystone's REMOTE_DOMAIN).
+    kerberos_keytab: str = ""
+    kerberos_service_principal: str = ""
+    kerberos_realms: str = ""
+    kerberos_user_domain: str = "Default"
     # Dashboard (docs/dashboard.md): seconds a login session survives without a request
     # (it ends anyway when its token expires, after `token_expiration`).
     dashboard_idle_timeout: float = 1800.0
@@ -172,12 +185,14 @@ class Settings:
     # openstack CLI reads by default (~/.config/openstack/clouds.yaml).
     clouds_file: str = ""
     # Compute: simulated hypervisor hosts of the fake driver, their size, and a delay
-    # (seconds) every simulated hypervisor operation takes.
+    # (seconds) every simulated hypervisor operation takes; and the seconds a fake live
+    # migration's memory copy takes unless forced to complete (or aborted meanwhile).
     fake_hosts: int = 2
     fake_host_vcpus: int = 16
     fake_host_memory_mb: int = 32768
     fake_host_disk_gb: int = 500
     fake_op_delay: float = 0.0
+    fake_live_migration_time: float = 0.0
     # The hypervisor of this process's compute hosts: "fake" (simulated, the default) or
     # "qemu" (real guests, one QEMU process each; docs/guests.md).  With "qemu" the
     # all-in-one cloud runs one host named after the machine instead of `fake_hosts`.
@@ -384,6 +399,10 @@ class Settings:
     ha_fence_verify_command: str = ""
     ha_fence_timeout: float = 30.0
     ha_fence_attempts: int = 3
+    # Seconds an evacuation that recovery started may stay placed on no destination before
+    # it is sent to the schedulers again (its starter, a leading HA process, may have died
+    # before the cast left; a duplicate is harmless).
+    ha_evacuation_resend_after: float = 60.0
 
     @property
     def effective_database_url(self) -> str:

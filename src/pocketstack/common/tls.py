@@ -20,11 +20,17 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
-from cryptography import x509
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from pocketstack.common.config import Settings
+
+if TYPE_CHECKING:
+    from cryptography import x509
+else:  # on a client certificate's handshake, not at every start (≈50 ms)
+    from pocketstack.common.lazy import lazy
+
+    x509 = lazy("cryptography.x509")
 
 # The ASGI TLS extension's tls_version: the TLS protocol's wire number.
 TLS_VERSIONS = {"TLSv1": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303, "TLSv1.3": 0x0304}

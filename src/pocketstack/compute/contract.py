@@ -127,8 +127,9 @@ class ComputeContract(Protocol):
 
     def host_alive(self, host: str) -> bool | None:
         """Whether the machine of ``host`` is alive as its hypervisor layer sees it (the
-        fake driver's simulated machine; QEMU: any of its guests' processes runs), None
-        when it cannot tell."""
+        fake driver's simulated machine -- for a fake host another process runs, that
+        process: ``compute/drivers/fake_machine.py``; QEMU: any of its guests' processes
+        runs), None when it cannot tell."""
 
     def guest_processes(self, host: str) -> dict[str, int]:
         """The running guests of a QEMU ``host`` on this machine with their QEMU pids (read
@@ -136,7 +137,8 @@ class ComputeContract(Protocol):
         {} for fake hosts."""
 
     def power_off_host(self, host: str) -> None:
-        """Power a simulated (fake driver) machine off: all its guests stop.
+        """Power a simulated (fake driver) machine off: all its guests stop (a fake host
+        another process of this machine runs: that process is killed).
         NotASimulatedHost for a host with real guests."""
 
     def fence_host(self, host: str, reason: str) -> None:
@@ -152,6 +154,14 @@ class ComputeContract(Protocol):
         under way: ``started``; ``in-progress`` (an evacuation runs); ``moved`` (no longer
         on ``from_host``); ``gone`` (deleted); ``host-up`` (its compute service is up:
         refused, as Nova's API); ``invalid-state`` (busy with another task)."""
+
+    def resume_evacuation(self, instance_id: str) -> bool:
+        """Send again to the schedulers the evacuation of a server that is ``rebuilding``
+        for one but placed on no destination yet -- whoever started it may have died
+        between entering the state and the cast (an HA leader killed mid-recovery); a
+        duplicate is harmless (the scheduler answers with the destination placed, and the
+        destination host runs one rebuild of a server at a time).  False when there is
+        nothing to resume."""
 
     def fail_server(self, instance_id: str, message: str) -> bool:
         """Put an idle server in ERROR with ``message`` as its fault (a server of a failed

@@ -33,6 +33,7 @@ from pocketstack.common.heartbeat import Liveness
 from pocketstack.compute import errors
 from pocketstack.compute.drivers.base import Driver
 from pocketstack.compute.drivers.fake import FakeDriver
+from pocketstack.compute.drivers.fake_machine import MachineFile
 from pocketstack.compute.models import ComputeNode
 from pocketstack.compute.resources import Placement
 
@@ -59,6 +60,7 @@ class Hosts:
         self.placement = placement
         self.settings = settings
         self._drivers: dict[str, Driver] = {}
+        self._running: set[str] = set()  # the hosts this process runs (not only knows)
         self._lock = threading.Lock()
         # Set when the service starts; without it (no coordination) every host is up.
         self.liveness: Liveness | None = None
@@ -138,12 +140,33 @@ class Hosts:
     def add_fake_host(self, host: str, vcpus: int, memory_mb: int, disk_gb: int,
                       availability_zone: str = "nova") -> ComputeNode:
         driver = FakeDriver(host, vcpus, memory_mb, disk_gb, delay=self.settings.fake_op_delay)
+        driver.move_time = self.settings.fake_live_migration_time
         with self._lock:
             self._drivers[host] = driver
+            self._running.add(host)
+        if self.settings.compute_host:  # scaled out: this process is the host's machine
+            self.machine(host).claim()
         node = self._register(driver, availability_zone)
         for callback in self.on_added:
             callback(host)
         return node
+
+    def runs(self, host: str) -> bool:
+        """Whether this process runs fake host ``host`` (its guests live here)."""
+        with self._lock:
+            return host in self._running
+
+    def machine(self, host: str) -> MachineFile:
+        """The simulated machine of fake host ``host`` as other processes of this machine
+        see it (:mod:`~pocketstack.compute.drivers.fake_machine`)."""
+        return MachineFile(self.settings.data_dir / "fake" / f"{host}.machine")
+
+    def release_machines(self) -> None:
+        """A clean stop of this process: its fake hosts' machines cannot be read any more."""
+        with self._lock:
+            running = sorted(self._running)
+        for host in running:
+            self.machine(host).release()
 
     def _register(self, driver: Driver, availability_zone: str) -> ComputeNode:
         res = driver.resources()
@@ -185,6 +208,7 @@ class Hosts:
             else:
                 driver = FakeDriver(host, node.vcpus, node.memory_mb, node.local_gb,
                                     delay=self.settings.fake_op_delay)
+                driver.move_time = self.settings.fake_live_migration_time
             with self._lock:
                 driver = self._drivers.setdefault(host, driver)
         return driver

@@ -344,7 +344,8 @@ class ComputeManager:
         network = self.network()
         if network is None or inst.requested_networks in (None, "none", []):
             return  # without a network service "auto" leaves the instance without ports
-        if network.list_instance_ports(inst.id):
+        resumed = bool(network.list_instance_ports(inst.id))
+        if resumed:
             network.deallocate_for_instance(inst.id)
         # With the creator's authority, as Nova's build: an admin may use a network only it sees.
         context = RequestContext(user_id=inst.user_id, project_id=inst.project_id,
@@ -359,8 +360,9 @@ class ComputeManager:
             raise BuildAborted(error.message) from error
         # One port per requested entry, in order (the network service's contract).
         entries = inst.requested_networks if isinstance(inst.requested_networks, list) else []
-        self.port_tags.replace(inst.id, {port["id"]: entry["tag"] for port, entry in zip(ports, entries, strict=False)
-                                         if entry.get("tag")})
+        tags = {port["id"]: entry["tag"] for port, entry in zip(ports, entries, strict=False) if entry.get("tag")}
+        if tags or resumed:  # a first build without tags has none to write or replace (one transaction less)
+            self.port_tags.replace(inst.id, tags)
         self._record_port_groups(network, inst, ports)
 
     def _record_port_groups(self, network: NetworkContract, inst: Instance, ports: list) -> None:

@@ -9,6 +9,7 @@ not run in this process.
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from pocketstack.common.errors import Conflict, NotFound
@@ -138,6 +139,8 @@ class Compute:
     def host_alive(self, host: str) -> bool | None:
         if self.hosts.real:  # from the guests' processes: the HA process need not run the host
             return bool(self.guest_processes(host))
+        if not self.hosts.runs(host):  # a fake host another process runs: its machine file
+            return self.hosts.machine(host).alive()
         driver = self.hosts.driver(host)
         return driver.host_alive() if isinstance(driver, FakeDriver) else None
 
@@ -149,6 +152,9 @@ class Compute:
         return running_guests(self.cloud.settings.qemu_state_path(host))
 
     def power_off_host(self, host: str) -> None:
+        if not self.hosts.real and not self.hosts.runs(host):
+            self.hosts.machine(host).power_off()  # the process that runs it
+            return
         driver = self.hosts.driver(host)
         if not isinstance(driver, FakeDriver):
             raise errors.NotASimulatedHost(host=host)
@@ -187,6 +193,25 @@ class Compute:
             except NotFound:
                 return "gone"
         return "started"
+
+    def resume_evacuation(self, instance_id: str) -> bool:
+        """Send an unplaced evacuation to the schedulers again (module contract)."""
+        try:
+            inst = self.instances.get(instance_id)
+        except NotFound:
+            return False
+        migration = inst.migration or {}
+        if not evacuating(inst) or migration.get("dest_host"):
+            return False
+        if not self.migration_records.exists(migration["id"]):  # its starter died before writing it
+            self.migration_records.start(inst, migration["id"], inst.flavor_id, "", "evacuation")
+        newest = next(iter(self.actions.list(instance_id)), None)
+        if newest is not None and newest.action == "evacuate" and newest.start_time >= inst.updated_at:
+            action_id = newest.id
+        else:  # its starter died before recording the action
+            action_id = self.actions.start(instance_id, "evacuate", f"req-{uuid.uuid4()}", None, None)
+        self.rpc.evacuate_instance(None, instance_id, action_id)
+        return True
 
     def fail_server(self, instance_id: str, message: str) -> bool:
         return transition(self.db, instance_id, {"task_state": None, "vm_state": [st.ACTIVE, st.STOPPED, st.ERROR]},

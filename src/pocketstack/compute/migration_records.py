@@ -69,6 +69,10 @@ class MigrationRecords:
                             source_compute=inst.host, old_flavor_id=inst.flavor_id, new_flavor_id=new_flavor_id,
                             status="pre-migrating", migration_type=migration_type, created_at=utcnow()))
 
+    def exists(self, migration_id: str) -> bool:
+        with self.db.session(readonly=True) as s:
+            return s.scalar(sa.select(Migration.id).where(Migration.uuid == migration_id)) is not None
+
     def decide(self, inst, status: str) -> None:
         """Note a confirm or revert the API accepted, and the destination the host chose."""
         migration = inst.migration or {}

@@ -272,8 +272,20 @@ class ComputeEndpoint:
             self.manager.volume_snapshot_delete(instance_id, volume_id, snapshot_id, delete_info)
 
     def evacuate_instance(self, instance_id: str, action_id: str | None = None) -> None:
-        with self._working(instance_id):
+        """The destination's rebuild; a copy of the cast that arrives while one runs
+        (an evacuation sent again: :meth:`Compute.resume_evacuation`) is dropped."""
+        with self._lock:
+            if self._busy[instance_id]:
+                LOG.info("evacuation of %s runs here already: this copy of the request is dropped", instance_id)
+                return
+            self._busy[instance_id] += 1
+        try:
             self.manager.evacuate_instance(instance_id, action_id)
+        finally:
+            with self._lock:
+                self._busy[instance_id] -= 1
+                if not self._busy[instance_id]:
+                    del self._busy[instance_id]
 
     def live_migrate_instance(self, instance_id: str, action_id: str | None = None) -> None:
         with self._working(instance_id):
@@ -399,6 +411,7 @@ class ComputeWorker:
         for server in self.servers.values():
             await server.stop()
         self.servers.clear()
+        await asyncio.to_thread(self.compute.hosts.release_machines)
 
     def health(self) -> list[Check]:
         """Every host registered here is served (none registered: not ready)."""

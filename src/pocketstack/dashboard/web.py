@@ -41,6 +41,14 @@ class FormError(Exception):
     """Input the dashboard itself rejects before asking the cloud, in words."""
 
 
+class NoSuchAction(FormError):
+    """A form posted an ``action`` its page does not offer."""
+
+    def __init__(self, action: str):
+        super().__init__(f"There is no action {action!r}.")
+        self.action = action
+
+
 @dataclass
 class Dashboard:
     """What every request of the dashboard shares (``app.state.dashboard``)."""
@@ -172,6 +180,23 @@ def page(admin: bool = False, login: bool = True) -> Callable[[Handler], Callabl
                 return await _run(handler, ctx, admin)
         return endpoint
     return wrap
+
+
+Action = Callable[[Ctx], Awaitable[str]]
+
+
+def form_actions(back: str, actions: dict[str, Action],
+                 admin: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """A form's POST endpoint: its ``action`` field picks one of ``actions`` (an unknown
+    one is :class:`NoSuchAction`), which does its calls and answers the message shown on
+    the page it redirects to, ``back``."""
+    async def dispatch(ctx: Ctx) -> Response:
+        action = ctx.required("action", "An action")
+        run = actions.get(action)
+        if run is None:
+            raise NoSuchAction(action)
+        return await ctx.redirect(back, await run(ctx))
+    return page(admin=admin)(dispatch)
 
 
 async def _run(handler: Handler, ctx: Ctx, admin: bool) -> Response:

@@ -5,8 +5,9 @@ equivalent) and answer whether that is *confirmed*.  Recovery starts only on a c
 fence; an unconfirmed one is tried again (``ha_fence_attempts``), then reported and the
 host left alone, because a guest still running there must never run twice.
 
-- ``fake``: the simulated machine of a fake-driver host is switched off (its guests stop);
-  confirmed when the machine reads as dead.
+- ``fake``: the simulated machine of a fake-driver host is switched off (its guests stop;
+  a host another process of this machine runs: that process is killed); confirmed when
+  the machine reads as dead.
 - ``qemu-host``: the host's guests run as QEMU processes on this machine: each one is
   killed (SIGKILL, as pulling the power) and the fence is confirmed once none is left.
 - ``command``: an operator's fence agent (``fence_ipmilan``, ``ipmitool``, a Redfish
@@ -55,9 +56,11 @@ class FakeFence:
 
     def fence(self, host: str) -> FenceResult:
         self.compute.power_off_host(host)
-        if self.compute.host_alive(host) is False:
+        alive = self.compute.host_alive(host)
+        if alive is False:
             return FenceResult(True, f"simulated host {host} powered off")
-        return FenceResult(False, f"simulated host {host} still reads as alive")
+        return FenceResult(False, f"simulated host {host} " + ("still reads as alive" if alive else
+                                                                 "cannot be read (no process of this machine runs it)"))
 
 
 class QemuHostFence:

@@ -52,7 +52,7 @@ class InstanceHA:
     @functools.cached_property
     def recovery(self) -> Recovery:
         return Recovery(self.notifications, self.compute, Fencers(self.settings, self.compute), self.settings,
-                        self.cloud.network)
+                        self.cloud.network, actor=self.cloud.coordinator.member_id)
 
     def tick(self) -> None:
         """One round of the leader (blocking)."""

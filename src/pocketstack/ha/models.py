@@ -36,6 +36,9 @@ class Notification(Base):
     stage: Mapped[str] = mapped_column(sa.String(16))  # see recovery.STAGES
     open_key: Mapped[str | None] = mapped_column(sa.String(300), unique=True, nullable=True)
     generation: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # The HA process (coordination member id) that took the recovery's last step: another
+    # one going on from there records the takeover.
+    actor: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     # Masakari's recovery_workflow_details: [{"name", "state", "progress", "progress_details"}]
     details: Mapped[list[dict[str, Any]]] = mapped_column(JSONText, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)

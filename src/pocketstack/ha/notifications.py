@@ -163,6 +163,13 @@ class Notifications:
             raise errors.VMoveNotFound(id=vmove_uuid)
         return row
 
+    def note_vmove(self, row: VMove, message: str) -> bool:
+        """A word on ``row`` (its ``message`` and ``updated_at``) while its status is still
+        the one we read; False when another writer moved it."""
+        with self.db.session() as s:
+            return changed_rows(s, sa.update(VMove).where(VMove.id == row.id, VMove.status == row.status)
+                                .values(message=message, updated_at=utcnow())) == 1
+
     def move_vmove(self, row: VMove, status: str, **values: Any) -> bool:
         """``row`` from the status we read to ``status``; False when another writer moved it."""
         now = utcnow()

@@ -33,22 +33,26 @@ import uuid
 from collections.abc import Callable
 
 from pocketstack.common.config import Settings
+from pocketstack.common.db import utcnow
 from pocketstack.compute.contract import ComputeContract
 from pocketstack.ha.fencing import Fencers, fence_with_retries
 from pocketstack.ha.models import Notification, VMove
-from pocketstack.ha.notifications import OPEN_STATUSES, Notifications
+from pocketstack.ha.notifications import OPEN_STATUSES, Notifications, TaskLog
 from pocketstack.ha.recovery_policy import check, decide
 from pocketstack.network.contract import NetworkContract
 
 LOG = logging.getLogger(__name__)
 FENCE, DISABLE, PREPARE, EVACUATE = ("FenceHostTask", "DisableComputeServiceTask", "PrepareHAEnabledInstancesTask",
                                      "EvacuateInstancesTask")
+# The task whose record a takeover is written in: the one the stage runs.
+STAGE_TASKS = {"new": FENCE, "fencing": FENCE, "fenced": DISABLE, "evacuating": EVACUATE}
 
 
 class Recovery:
     def __init__(self, notifications: Notifications, compute: ComputeContract, fencers: Fencers, settings: Settings,
-                 network: NetworkContract | None = None):
+                 network: NetworkContract | None = None, actor: str = ""):
         check(settings)
+        self.actor = actor  # this HA process (its coordination member id), as the record names it
         self.notifications = notifications
         self.compute = compute
         self.network = network
@@ -65,16 +69,33 @@ class Recovery:
     def run(self, row: Notification | None) -> None:
         """Step ``row`` until it waits (evacuations in flight), ends, or another HA process
         took its next step."""
+        if row is not None and row.status in OPEN_STATUSES:
+            row = self._take_over(row)
         while row is not None and row.status in OPEN_STATUSES:
             step = self.stages.get(row.stage)
             if step is None:
                 return
             row = step(row)
 
+    def _take_over(self, row: Notification) -> Notification | None:
+        """A recovery another HA process was running (it died, or stopped leading): say in
+        its record who goes on from which stage, before any of the stage's work."""
+        if not self.actor or row.actor in (None, self.actor) or row.stage not in STAGE_TASKS:
+            return row
+        LOG.warning("instance HA: taking over the recovery of host %s (notification %s) at stage %s from %s",
+                    row.hostname, row.notification_uuid, row.stage, row.actor)
+        return self._advance(row, (STAGE_TASKS[row.stage], "RUNNING",
+                                   f"HA process {self.actor} took over the recovery at stage {row.stage} from "
+                                   f"{row.actor}, which no longer leads"))
+
+    def _advance(self, row: Notification, *logs: TaskLog, **values: object) -> Notification | None:
+        """The notification's next step, recorded as taken by this HA process."""
+        return self.notifications.advance(row, *logs, actor=self.actor or None, **values)
+
     # -- the stages ------------------------------------------------------------------------
     def _begin(self, row: Notification) -> Notification | None:
         driver = self.fencers.for_host(row.hostname)
-        return self.notifications.advance(row, (FENCE, "RUNNING", f"fencing host {row.hostname} ({driver.name})"),
+        return self._advance(row, (FENCE, "RUNNING", f"fencing host {row.hostname} ({driver.name})"),
                                           stage="fencing", status="running")
 
     def _fence(self, row: Notification) -> Notification | None:
@@ -82,11 +103,11 @@ class Recovery:
                                     self.settings.ha_fence_attempts)
         if not result.confirmed:
             LOG.error("instance HA: host %s could not be fenced; it is left alone: %s", row.hostname, result.message)
-            return self.notifications.advance(
+            return self._advance(
                 row, (FENCE, "FAILURE", f"{result.message}; the host is left alone: nothing is evacuated"),
                 stage="fence-failed", status="failed")
         LOG.warning("instance HA: host %s fenced: %s", row.hostname, result.message)
-        return self.notifications.advance(row, (FENCE, "RUNNING", result.message),
+        return self._advance(row, (FENCE, "RUNNING", result.message),
                                           (FENCE, "SUCCESS", self._cut_off(row.hostname)), stage="fenced")
 
     def _cut_off(self, host: str) -> str:
@@ -121,7 +142,7 @@ class Recovery:
         self.notifications.add_vmoves(row.notification_uuid, host, statuses)
         chosen = sum(1 for status, _ in statuses.values() if status == "pending")
         decided = "; ".join(f"{source}: {len(ids)}" for source, ids in sorted(sources.items()))
-        return self.notifications.advance(
+        return self._advance(
             row, (DISABLE, "SUCCESS", f"compute service of {host} forced down and disabled ({reason})"),
             (PREPARE, "SUCCESS", f"{chosen} of {len(servers)} server(s) to evacuate" + (f" ({decided})" if decided
                                                                                         else "")),
@@ -139,7 +160,7 @@ class Recovery:
         counts = {s: sum(1 for m in moves if m.status == s) for s in ("succeeded", "failed", "ignored")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items())
         failed = counts["failed"] > 0
-        return self.notifications.advance(row, (EVACUATE, "FAILURE" if failed else "SUCCESS", summary),
+        return self._advance(row, (EVACUATE, "FAILURE" if failed else "SUCCESS", summary),
                                           stage="done", status="failed" if failed else "finished", open_key=None)
 
     # -- one server ------------------------------------------------------------------------
@@ -159,12 +180,26 @@ class Recovery:
         else:
             self.notifications.move_vmove(move, "failed", message=f"evacuation refused: {outcome}")
 
+    def _resend_if_stalled(self, move: VMove) -> None:
+        """An evacuation placed on no host ``ha_evacuation_resend_after`` seconds after it
+        was started (or last sent): its cast may never have left -- the HA process that
+        started it died in between -- so it is sent to the schedulers again."""
+        since = move.updated_at or move.start_time
+        waited = (utcnow() - since).total_seconds() if since is not None else 0.0
+        if waited < self.settings.ha_evacuation_resend_after:
+            return
+        if self.compute.resume_evacuation(move.instance_uuid):
+            LOG.warning("instance HA: evacuation of %s not placed after %.0fs: sent again", move.instance_uuid, waited)
+            self.notifications.note_vmove(move, f"not placed on a host after {waited:.0f}s: sent to the schedulers "
+                                                "again")
+
     def _check(self, move: VMove) -> None:
         ref = self.compute.find_instance(move.instance_uuid)
         if ref is None:
             self.notifications.move_vmove(move, "ignored", message="the server was deleted during its recovery")
         elif ref.task_state is not None:
-            return  # rebuilding elsewhere
+            if ref.host == move.source_host:  # not placed on a destination yet
+                self._resend_if_stalled(move)
         elif ref.vm_state == "error":
             where = "on the failed host: no host could take it" if ref.host == move.source_host else f"on {ref.host}"
             self.notifications.move_vmove(move, "failed", dest_host=ref.host if ref.host != move.source_host else None,

@@ -18,6 +18,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
+from pocketstack.common.db.lookup import get_or_raise
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 
@@ -52,10 +53,7 @@ class AssignmentManager:
     # -- roles -----------------------------------------------------------------------
     @staticmethod
     def load_role(session: Session, role_id: str) -> m.Role:
-        role = session.get(m.Role, role_id)
-        if role is None:
-            raise errors.RoleNotFound(role_id=role_id)
-        return role
+        return get_or_raise(session, m.Role, role_id, lambda: errors.RoleNotFound(role_id=role_id))
 
     def get_role(self, role_id: str) -> m.Role:
         with self.db.session(readonly=True) as s:

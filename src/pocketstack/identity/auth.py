@@ -1,8 +1,8 @@
 """Authentication and token validation.
 
 ``authenticate`` checks the methods of an auth request (password, token,
-application_credential, totp) and the user's MFA rules (``receipts.py``), resolves the
-requested scope and seals a token (Fernet or JWS).
+application_credential, totp, kerberos, a federation protocol's) and the user's MFA
+rules (``receipts.py``), resolves the requested scope and seals a token (Fernet or JWS).
 ``validate`` opens a token and re-derives everything that may have changed since it was
 issued — user and scope still exist and are enabled, the token is not revoked, the user
 still holds roles there — in one read-only transaction.  The same validation backs
@@ -28,6 +28,7 @@ from pocketstack.identity import errors, receipts, totp
 from pocketstack.identity import models as m
 from pocketstack.identity.access_rules import AccessRuleManager
 from pocketstack.identity.federation import FEDERATED_METHODS, FederatedLogin
+from pocketstack.identity.kerberos import Negotiated, refused
 from pocketstack.identity.passwords import VerifiedSecrets
 from pocketstack.identity.receipts import AuthReceiptIssued, Receipt, ReceiptError, ReceiptFormatter
 from pocketstack.identity.tokens import (
@@ -96,8 +97,20 @@ def _utc(timestamp: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None)
 
 
-# The methods POST /v3/auth/tokens implements; ``auth_methods`` enables some of them.
-AUTH_METHODS = ("password", "token", "application_credential", "totp")
+# The methods POST /v3/auth/tokens implements; ``auth_methods`` enables some of them
+# (all but ``kerberos`` by default).
+AUTH_METHODS = ("password", "token", "application_credential", "totp", "kerberos")
+DEFAULT_AUTH_METHODS = AUTH_METHODS[:4]
+KERBEROS = "kerberos"
+
+
+def is_federated(method: str, body) -> bool:
+    """Whether ``method`` (with its ``body``) is a federation protocol's sign-in: one of
+    FEDERATED_METHODS, where ``kerberos`` is federation's only with an identity provider
+    (keystoneauth's ``v3kerberos`` sends ``"kerberos": {}``, Keystone's KerberosDomain)."""
+    if method == KERBEROS:
+        return isinstance(body, dict) and "identity_provider" in body
+    return method in FEDERATED_METHODS
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,7 @@ class AuthSettings:
     """Keystone's ``[auth] methods``, ``[totp] included_previous_windows`` and
     ``[receipt] expiration``."""
 
-    methods: tuple[str, ...] = AUTH_METHODS
+    methods: tuple[str, ...] = DEFAULT_AUTH_METHODS
     totp_previous_windows: int = 1
     receipt_expiration: int = 300
 
@@ -125,18 +138,29 @@ class TokenManager:
         self.receipts = receipt_formatter
 
     # -- issuing ---------------------------------------------------------------------
+    def kerberos_requested(self, auth) -> bool:
+        """Whether ``auth`` (the body's ``auth``) signs in with the enabled ``kerberos``
+        method, for which the request must carry a ``Negotiate`` token."""
+        identity = auth.get("identity") if isinstance(auth, dict) else None
+        if KERBEROS not in self.methods or not isinstance(identity, dict):
+            return False
+        methods = identity.get("methods")
+        return isinstance(methods, list) and KERBEROS in methods and not is_federated(KERBEROS, identity.get(KERBEROS))
+
     def authenticate(self, auth: dict, receipt_id: str | None = None,
-                     assertion: Mapping[str, str] | None = None) -> ValidatedToken:
+                     assertion: Mapping[str, str] | None = None,
+                     negotiated: Negotiated | None = None) -> ValidatedToken:
         """Handle the body of ``POST /v3/auth/tokens`` (and its ``Openstack-Auth-Receipt``);
         returns the new, validated token, or raises :class:`AuthReceiptIssued` when the
         user's MFA rules want more methods.  ``assertion``: the identity provider's
         attributes that came with the request (identity/federation.py), for a federation
-        protocol's method."""
+        protocol's method; ``negotiated``: the Kerberos principal its ``Negotiate`` header
+        proved (identity/kerberos.py), for the ``kerberos`` method."""
         identity = auth.get("identity") or {}
         methods = identity.get("methods") or []
         if not methods:
             raise errors.InvalidInput(field="identity.methods", reason="at least one method is required.")
-        unknown = [x for x in methods if x not in self.methods and x not in FEDERATED_METHODS]
+        unknown = [x for x in methods if x not in self.methods and not is_federated(x, identity.get(x))]
         if unknown:
             raise errors.UnsupportedAuthMethod(method=unknown[0])
         for method in methods:
@@ -172,13 +196,18 @@ class TokenManager:
                 if user_id and user.id != user_id:
                     raise errors.AuthenticationRequired()
                 user_id = user.id
+        if KERBEROS in methods and not is_federated(KERBEROS, identity[KERBEROS]):
+            user = self._check_kerberos(negotiated)
+            if user_id and user.id != user_id:
+                raise errors.AuthenticationRequired()
+            user_id = user.id
         if "application_credential" in methods:
             app_cred = self._check_app_cred(identity["application_credential"])
             user_id = app_cred.user_id
             if app_cred.expires_at:
                 expires_at = min(expires_at, app_cred.expires_at.replace(tzinfo=dt.timezone.utc).timestamp())
 
-        for method in (x for x in methods if x in FEDERATED_METHODS):
+        for method in (x for x in methods if is_federated(x, identity[x])):
             login = self._federated_login(identity[method], assertion or {})
             if user_id and login.user_id != user_id:
                 raise errors.AuthenticationRequired()
@@ -299,6 +328,7 @@ class TokenManager:
         password = body["user"].get("password") if isinstance(body["user"], dict) else None
         if not isinstance(password, str):
             raise errors.InvalidInput(field="identity.password.user.password", reason="a password is required.")
+        self.identity.ldap.prepare_login(body["user"])
         with self.db.session(readonly=True) as s:
             user = self._find_user(s, body["user"])
             domain = s.get(m.Project, user.domain_id)
@@ -312,6 +342,14 @@ class TokenManager:
         checked, a wrong password counts towards the lockout, then the user must be
         enabled and the password not expired.  bcrypt runs outside any transaction: it
         is slow by design."""
+        if self.identity.ldap.owns(user.id):
+            # The directory checks the password (a bind as the user) and keeps its own
+            # lockout and expiry rules, as with Keystone's LDAP driver.
+            if not self.identity.ldap.authenticate(user, password):
+                raise errors.AuthenticationRequired()
+            if not user.enabled:
+                raise errors.UserDisabled(user_id=user.id)
+            return
         compliance = self.identity.compliance
         if compliance.is_locked(self.db, user):
             raise errors.AccountLocked(user_id=user.id)
@@ -382,6 +420,22 @@ class TokenManager:
         if receipt.user_id != user_id or receipt.expires_at <= time.time():
             raise errors.ReceiptNotFound(receipt_id=receipt_id)
         return receipt
+
+    def _check_kerberos(self, negotiated: Negotiated | None) -> m.User:
+        """Keystone's ``KerberosDomain``: the principal the request's ``Negotiate`` token
+        proved, without its realm, names a user of the ``kerberos_user_domain``."""
+        if negotiated is None:  # not through the HTTP front end
+            raise refused("no Negotiate token came with the request")
+        domain_name = self.identity.kerberos.user_domain
+        with self.db.session(readonly=True) as s:
+            domain = s.scalar(sa.select(m.Project).where(m.Project.is_domain.is_(True), m.Project.name == domain_name))
+            user = None if domain is None or not domain.enabled else s.scalar(
+                sa.select(m.User).where(m.User.name == negotiated.name, m.User.domain_id == domain.id))
+        if user is None:
+            raise errors.KerberosUserUnknown(name=negotiated.name, principal=negotiated.principal, domain=domain_name)
+        if not user.enabled:
+            raise errors.UserDisabled(user_id=user.id)
+        return user
 
     def _check_app_cred(self, body: dict) -> m.ApplicationCredential:
         if not isinstance(body, dict) or not isinstance(body.get("secret"), str):

@@ -18,6 +18,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
+from pocketstack.common.db.lookup import get_or_raise
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.keys import KeyRepository
@@ -64,10 +65,7 @@ class CredentialManager:
     # -- reading ------------------------------------------------------------------------
     @staticmethod
     def load(s: Session, credential_id: str) -> m.Credential:
-        row = s.get(C, credential_id)
-        if row is None:
-            raise errors.CredentialNotFound(credential_id=credential_id)
-        return row
+        return get_or_raise(s, C, credential_id, lambda: errors.CredentialNotFound(credential_id=credential_id))
 
     def get(self, credential_id: str) -> m.Credential:
         with self.db.session(readonly=True) as s:

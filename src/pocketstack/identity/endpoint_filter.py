@@ -16,6 +16,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
+from pocketstack.common.db.lookup import get_or_raise
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 
@@ -66,10 +67,7 @@ class EndpointFilterManager:
     # -- endpoint groups -----------------------------------------------------------------
     @staticmethod
     def load_group(s: Session, group_id: str) -> m.EndpointGroup:
-        group = s.get(EG, group_id)
-        if group is None:
-            raise errors.EndpointGroupNotFound(endpoint_group_id=group_id)
-        return group
+        return get_or_raise(s, EG, group_id, lambda: errors.EndpointGroupNotFound(endpoint_group_id=group_id))
 
     def get_group(self, group_id: str) -> m.EndpointGroup:
         with self.db.session(readonly=True) as s:
@@ -124,10 +122,7 @@ class EndpointFilterManager:
         self._add(PEG(endpoint_group_id=group_id, project_id=project_id), "project_endpoint_group")
 
     def _group_membership(self, s: Session, group_id: str, project_id: str) -> m.ProjectEndpointGroup:
-        row = s.get(PEG, (group_id, project_id))
-        if row is None:
-            raise errors.EndpointGroupProjectNotFound()
-        return row
+        return get_or_raise(s, PEG, (group_id, project_id), lambda: errors.EndpointGroupProjectNotFound())
 
     def check_group_in_project(self, group_id: str, project_id: str) -> None:
         with self.db.session(readonly=True) as s:
@@ -151,10 +146,8 @@ class EndpointFilterManager:
         self._add(PE(endpoint_id=endpoint_id, project_id=project_id), "project_endpoint")
 
     def _endpoint_association(self, s: Session, endpoint_id: str, project_id: str) -> m.ProjectEndpoint:
-        row = s.get(PE, (endpoint_id, project_id))
-        if row is None:
-            raise errors.ProjectEndpointNotFound(endpoint_id=endpoint_id, project_id=project_id)
-        return row
+        return get_or_raise(s, PE, (endpoint_id, project_id),
+                            lambda: errors.ProjectEndpointNotFound(endpoint_id=endpoint_id, project_id=project_id))
 
     def check_endpoint_in_project(self, endpoint_id: str, project_id: str) -> None:
         with self.db.session(readonly=True) as s:

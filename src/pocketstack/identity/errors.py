@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
-from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from pocketstack.common.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+)
 
-__all__ = ["ApiError", "BadRequest", "Conflict", "Forbidden", "NotFound", "Unauthorized"]
+__all__ = ["ApiError", "BadRequest", "Conflict", "Forbidden", "NotFound", "ServiceUnavailable", "Unauthorized"]
 
 
 # -- not found ----------------------------------------------------------------------------
@@ -124,6 +132,10 @@ class SubjectTokenMissing(NotFound):
     msg_fmt = "Could not find token: X-Subject-Token header is missing."
 
 
+class DomainConfigNotFound(NotFound):
+    msg_fmt = "Could not find {group_or_option} in domain configuration for domain {domain_id}."
+
+
 class TokenNotValid(NotFound):
     """A token that cannot be validated (now); the reason says why (expired, revoked,
     its user, scope or application credential gone)."""
@@ -194,6 +206,19 @@ class RestrictedApplicationCredential(Forbidden):
 
 class InvalidDomainConfig(Forbidden):
     msg_fmt = "Invalid domain specific configuration: {reason}."
+
+
+class LdapReadOnly(Forbidden):
+    """Keystone's LDAP identity driver is read-only (``READ_ONLY_LDAP_ERROR_MESSAGE``)."""
+
+    msg_fmt = "You are not authorized to perform the requested action: LDAP does not support write operations."
+
+
+class CrossBackendMembership(Forbidden):
+    """Keystone's ``CrossBackendNotAllowed``: a group takes members of its own backend only."""
+
+    msg_fmt = ("Group membership across backend boundaries is not allowed. Group in question is {group_id}, user "
+               "is {user_id}.")
 
 
 class ForbiddenAction(Forbidden):
@@ -387,5 +412,32 @@ class Ec2AuthenticationFailed(Unauthorized):
     msg_fmt = "{reason}"
 
 
+class KerberosAuthFailed(Unauthorized):
+    """A ``Negotiate`` sign-in refused: no token, one the service's keys do not accept
+    (garbage, expired, a replay), or a realm not accepted (identity/kerberos.py)."""
+
+    msg_fmt = "Kerberos authentication failed: {reason}."
+
+
+class KerberosUserUnknown(Unauthorized):
+    """Keystone's ``KerberosDomain`` for a principal whose name is no user of the domain."""
+
+    msg_fmt = "Unable to lookup user {name} (Kerberos principal {principal}) in domain {domain}."
+
+
 class UnscopedCatalog(Unauthorized):
     msg_fmt = "The service catalog is only available to scoped tokens."
+
+
+# -- unavailable ------------------------------------------------------------------------
+class KerberosUnavailable(ServiceUnavailable):
+    """The service's keytab has no key for its principal (logged; mod_auth_gssapi's 500)."""
+
+    msg_fmt = "Kerberos authentication is unavailable: the server has no usable key for its service principal."
+
+
+class DirectoryUnavailable(ServiceUnavailable):
+    """An LDAP domain's directory cannot be reached or refuses the configured bind (a
+    503 in Keystone's error format, never a traceback)."""
+
+    msg_fmt = "The LDAP server of domain {domain_id} is unavailable: {reason}"

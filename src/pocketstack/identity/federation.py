@@ -27,6 +27,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
+from pocketstack.common.db.lookup import get_or_raise
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.mapping_rules import (
@@ -119,10 +120,7 @@ class FederationManager:
     # -- identity providers ----------------------------------------------------------
     @staticmethod
     def load_idp(s: Session, idp_id: str) -> m.IdentityProvider:
-        idp = s.get(IDP, idp_id)
-        if idp is None:
-            raise errors.IdentityProviderNotFound(idp_id=idp_id)
-        return idp
+        return get_or_raise(s, IDP, idp_id, lambda: errors.IdentityProviderNotFound(idp_id=idp_id))
 
     @staticmethod
     def remote_ids(s: Session, idp_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -224,10 +222,8 @@ class FederationManager:
     # -- protocols -------------------------------------------------------------------
     @staticmethod
     def load_protocol(s: Session, idp_id: str, protocol_id: str) -> m.FederationProtocol:
-        protocol = s.get(PROTOCOL, (idp_id, protocol_id))
-        if protocol is None:
-            raise errors.FederatedProtocolNotFound(protocol_id=protocol_id, idp_id=idp_id)
-        return protocol
+        return get_or_raise(s, PROTOCOL, (idp_id, protocol_id),
+                            lambda: errors.FederatedProtocolNotFound(protocol_id=protocol_id, idp_id=idp_id))
 
     def get_protocol(self, idp_id: str, protocol_id: str) -> m.FederationProtocol:
         with self.db.session(readonly=True) as s:
@@ -279,10 +275,7 @@ class FederationManager:
     # -- mappings --------------------------------------------------------------------
     @staticmethod
     def load_mapping(s: Session, mapping_id: str) -> m.Mapping:
-        mapping = s.get(MAPPING, mapping_id)
-        if mapping is None:
-            raise errors.MappingNotFound(mapping_id=mapping_id)
-        return mapping
+        return get_or_raise(s, MAPPING, mapping_id, lambda: errors.MappingNotFound(mapping_id=mapping_id))
 
     def get_mapping(self, mapping_id: str) -> m.Mapping:
         with self.db.session(readonly=True) as s:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id
+from pocketstack.common.db.lookup import get_or_raise
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 
@@ -63,10 +64,8 @@ class LimitManager:
     # -- registered limits ---------------------------------------------------------------
     @staticmethod
     def load_registered(s: Session, registered_limit_id: str) -> m.RegisteredLimit:
-        row = s.get(RL, registered_limit_id)
-        if row is None:
-            raise errors.RegisteredLimitNotFound(limit_id=registered_limit_id)
-        return row
+        return get_or_raise(s, RL, registered_limit_id,
+                            lambda: errors.RegisteredLimitNotFound(limit_id=registered_limit_id))
 
     def get_registered(self, registered_limit_id: str) -> m.RegisteredLimit:
         with self.db.session(readonly=True) as s:

@@ -17,11 +17,14 @@ from pocketstack.identity.auth import AuthSettings, TokenManager
 from pocketstack.identity.catalog import CatalogManager
 from pocketstack.identity.compliance import SecurityCompliance
 from pocketstack.identity.credentials import CredentialManager
+from pocketstack.identity.domain_config import DomainConfigManager
 from pocketstack.identity.ec2tokens import Ec2TokenIssuer
 from pocketstack.identity.endpoint_filter import EndpointFilterManager
 from pocketstack.identity.errors import ProjectNotFound
 from pocketstack.identity.federation import FederationManager, TrustedAssertions
+from pocketstack.identity.kerberos import KerberosFrontEnd
 from pocketstack.identity.keys import TOKEN_KEY_DIRECTORIES, KeyRepository, token_key_repository
+from pocketstack.identity.ldap_backend import LdapBackend
 from pocketstack.identity.limits import LimitManager
 from pocketstack.identity.oidc import OidcFrontEnd
 from pocketstack.identity.policy_store import PolicyStore
@@ -37,7 +40,8 @@ from pocketstack.identity.x509 import Tokenless, split_issuers
 class Identity:
     """Keystone: projects and domains, users and groups, roles and assignments, the
     catalog (with endpoint filtering), application credentials, trusts, credentials,
-    unified limits, policy blobs, federation and Fernet or JWS tokens."""
+    domain-specific configuration (LDAP domains),
+    unified limits, policy blobs, federation, Kerberos and Fernet or JWS tokens."""
 
     def __init__(self, db: Database, settings: Settings):
         self.db = db
@@ -47,6 +51,8 @@ class Identity:
         self.compliance = SecurityCompliance.from_settings(settings)
         self.revoke = RevokeManager(db, max_token_age=settings.token_expiration + settings.token_allow_expired_window)
         self.resource = ResourceManager(db, self)
+        self.domain_config = DomainConfigManager(db)
+        self.ldap = LdapBackend(db, self)
         self.users = UserManager(db, self, settings.bcrypt_rounds)
         self.assignment = AssignmentManager(db, self)
         self.catalog = CatalogManager(db)
@@ -65,6 +71,7 @@ class Identity:
         self.federation = FederationManager(db, self, TrustedAssertions.from_settings(
             settings.federation_header_prefix, settings.federation_trusted_proxies))
         self.oidc = OidcFrontEnd.from_file(settings.federation_oidc_file)
+        self.kerberos = KerberosFrontEnd.from_settings(settings)
         self.tokens = TokenManager(db, self, self._token_formatter(), settings.token_expiration,
                                    settings.verified_secret_ttl, AuthSettings(
                                        methods=tuple(settings.auth_method_list),

@@ -9,6 +9,7 @@ unique constraints effective on every backend (NULLs never collide).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -413,3 +414,30 @@ class FederatedUser(Base):
     protocol_id: Mapped[str] = mapped_column(ID)
     unique_id: Mapped[str] = mapped_column(sa.String(255))
     display_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+
+
+class DomainConfigOption(Base):
+    """One option of a domain's own configuration (Keystone's ``whitelisted_config`` and
+    ``sensitive_config`` tables in one: ``sensitive`` options are never shown)."""
+
+    __tablename__ = "identity_domain_config"
+
+    domain_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    group: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    option: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    sensitive: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class IdMapping(Base):
+    """Keystone's ``id_mapping``: the public ID of a user or group that a directory (an
+    LDAP domain) holds, and its ``local_id`` there.  The public ID is a SHA-256 of the
+    three, so it is the same on every start and every node."""
+
+    __tablename__ = "identity_id_mapping"
+    __table_args__ = (sa.UniqueConstraint("domain_id", "local_id", "entity_type"),)
+
+    public_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    domain_id: Mapped[str] = mapped_column(ID, index=True)
+    local_id: Mapped[str] = mapped_column(sa.String(255))
+    entity_type: Mapped[str] = mapped_column(sa.String(8))  # "user" | "group"

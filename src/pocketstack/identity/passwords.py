@@ -19,8 +19,10 @@ import bcrypt
 
 MAX_PASSWORD_LENGTH = 4096
 
-# Hashes started ahead of need (hash_ahead), by (password, rounds).
+# Hashes started ahead of need (hash_ahead), by (password, rounds); checks started ahead
+# of need (check_ahead), by (password, hash).
 _ahead: dict[tuple[str, int], Future[str]] = {}
+_checks: dict[tuple[str, str], Future[bool]] = {}
 _ahead_lock = threading.Lock()
 
 
@@ -60,11 +62,40 @@ def hash_ahead(password: str, rounds: int) -> None:
     threading.Thread(target=run, name="bcrypt ahead", daemon=True).start()
 
 
+def check_ahead(password: str, hashed: str) -> None:
+    """Start checking ``password`` against ``hashed`` in a background thread; the next
+    :func:`matches` of the two takes the answer.  A restart given the admin password
+    checks the stored hash (Keystone's bootstrap resets the password only when the
+    check fails) while start-up imports, as :func:`hash_ahead` hashes."""
+    future: Future[bool] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(check_password(password, hashed))
+        except BaseException as error:  # handed to matches' caller
+            future.set_exception(error)
+
+    with _ahead_lock:
+        _checks[(password, hashed)] = future
+    threading.Thread(target=run, name="bcrypt check ahead", daemon=True).start()
+
+
+def matches(password: str, hashed: str | None) -> bool:
+    """Whether ``password`` matches ``hashed``: the answer of :func:`check_ahead`, or
+    checked now."""
+    if not hashed:
+        return False
+    with _ahead_lock:
+        ahead = _checks.pop((password, hashed), None)
+    return ahead.result() if ahead is not None else check_password(password, hashed)
+
+
 def forget_ahead() -> None:
-    """Drop the hashes made ahead that nothing used (a user that already existed): the
-    passwords they are keyed by do not stay in memory."""
+    """Drop the hashes and checks made ahead that nothing used (a user that already
+    existed): the passwords they are keyed by do not stay in memory."""
     with _ahead_lock:
         _ahead.clear()
+        _checks.clear()
 
 
 def check_password(password: str | None, hashed: str | None) -> bool:

@@ -104,6 +104,14 @@ RULES = (
     Rule("identity:list_access_rules", OWNER_OR_ADMIN + " or rule:system_reader",
          "List the access rules of a user's application credentials."),
     Rule("identity:delete_access_rule", OWNER_OR_ADMIN, "Delete an access rule no application credential uses."),
+    # -- domain-specific configuration (keystone/common/policies/domain_config.py) ---------
+    Rule("identity:create_domain_config", ADMIN, "Create (or replace) a domain's own configuration."),
+    Rule("identity:get_domain_config", ADMIN_OR_SYSTEM_READER,
+         "Show a domain's configuration, one of its groups or options (never a sensitive one)."),
+    Rule("identity:get_domain_config_default", ADMIN_OR_SYSTEM_READER,
+         "Show the defaults of the options a domain may set."),
+    Rule("identity:update_domain_config", ADMIN, "Update a domain's configuration, one of its groups or options."),
+    Rule("identity:delete_domain_config", ADMIN, "Delete a domain's configuration, one of its groups or options."),
     Rule("identity:get_security_compliance_domain_config", "",
          "Read the password rules (regex and its description) of the default domain (anyone with a token)."),
     # -- trusts (Keystone's defaults: the trustor creates; trustor, trustee, admins and

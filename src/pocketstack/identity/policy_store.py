@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pocketstack.common.db import Database, new_id
+from pocketstack.common.db.lookup import get_or_raise
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 
@@ -18,10 +19,7 @@ class PolicyStore:
 
     @staticmethod
     def _load(s, policy_id: str) -> m.Policy:
-        row = s.get(m.Policy, policy_id)
-        if row is None:
-            raise errors.PolicyNotFound(policy_id=policy_id)
-        return row
+        return get_or_raise(s, m.Policy, policy_id, lambda: errors.PolicyNotFound(policy_id=policy_id))
 
     def get(self, policy_id: str) -> m.Policy:
         with self.db.session(readonly=True) as s:

@@ -216,6 +216,8 @@ class ResourceManager:
         s.execute(sa.delete(m.User).where(m.User.domain_id == domain_id))
         s.execute(sa.delete(m.Group).where(m.Group.domain_id == domain_id))
         s.execute(sa.delete(m.Role).where(m.Role.domain_id == domain_id))
+        self.identity.domain_config.forget(s, domain_id)
+        self.identity.ldap.forget_domain(s, domain_id)
 
 
 def _tags_match(tags: set[str], filters: dict) -> bool:

@@ -5,6 +5,9 @@ password, disabling or deleting a user revokes every token the user holds.  Sett
 password obeys the security compliance rules (:mod:`~pocketstack.identity.compliance`):
 an administrator's is checked against the regex and may have to be changed at first
 use; a user's own change also against the minimum age and the password history.
+
+The users and groups of a domain whose driver is ``ldap`` come from its directory
+(:mod:`~pocketstack.identity.ldap_backend`): reads refresh them, writes are refused.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db import Database, new_id, utcnow
+from pocketstack.common.db.lookup import get_or_raise
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.compliance import recent_hashes, remember_password
@@ -30,14 +34,13 @@ class UserManager:
     # -- users -----------------------------------------------------------------------
     @staticmethod
     def load_user(session: Session, user_id: str) -> m.User:
-        user = session.get(m.User, user_id)
-        if user is None:
-            raise errors.UserNotFound(user_id=user_id)
-        return user
+        return get_or_raise(session, m.User, user_id, lambda: errors.UserNotFound(user_id=user_id))
 
     def get_user(self, user_id: str) -> m.User:
         with self.db.session(readonly=True) as s:
-            return self.load_user(s, user_id)
+            user = self.load_user(s, user_id)
+            mapping = s.get(m.IdMapping, user_id)
+        return self.identity.ldap.refresh_user(mapping) if mapping is not None else user
 
     def find_user_by_name(self, session: Session, name: str, domain_id: str) -> m.User:
         user = session.scalar(sa.select(m.User).where(m.User.name == name, m.User.domain_id == domain_id))
@@ -46,8 +49,13 @@ class UserManager:
         return user
 
     def list_users(self, filters: dict) -> list[m.User]:
+        directory = self.identity.ldap.directory(filters.get("domain_id"))
+        if directory is not None:
+            users = self.identity.ldap.list_users(directory, filters.get("name"))
+            return [u for u in users if "enabled" not in filters or u.enabled == filters["enabled"]]
         with self.db.session(readonly=True) as s:
-            stmt = sa.select(m.User)
+            # A directory's users show only while their domain reads its directory.
+            stmt = sa.select(m.User).where(m.User.id.not_in(sa.select(m.IdMapping.public_id)))
             for key in ("name", "domain_id", "enabled"):
                 if key in filters:
                     stmt = stmt.where(getattr(m.User, key) == filters[key])
@@ -57,6 +65,7 @@ class UserManager:
                     enabled: bool = True, default_project_id: str | None = None,
                     description: str | None = None, options: dict | None = None,
                     extra: dict | None = None, user_id: str | None = None) -> m.User:
+        self.identity.ldap.refuse_write(domain_id=domain_id or DEFAULT_DOMAIN_ID)
         if password:
             self.identity.compliance.check_requirements(password)
         password_hash = hash_password(password, self.bcrypt_rounds) if password else None
@@ -89,6 +98,7 @@ class UserManager:
             remember_password(s, user, password_hash, self.identity.compliance.unique_last_password_count)
 
     def update_user(self, user_id: str, changes: dict, *, self_service: bool = False) -> m.User:
+        self.identity.ldap.refuse_write(entity_id=user_id)
         if changes.get("password"):
             self.identity.compliance.check_requirements(changes["password"])
         password_hash = (hash_password(changes["password"], self.bcrypt_rounds)
@@ -119,6 +129,7 @@ class UserManager:
     def change_password(self, user_id: str, original: str, new: str) -> None:
         """Self-service change: the caller proves the current password first (an expired
         one still counts: changing it is how it stops being expired)."""
+        self.identity.ldap.refuse_write(entity_id=user_id)
         user = self.get_user(user_id)
         self.identity.tokens.verify_password(user, original, allow_expired=True)
         compliance = self.identity.compliance
@@ -128,6 +139,7 @@ class UserManager:
         self.update_user(user_id, {"password": new}, self_service=True)
 
     def delete_user(self, user_id: str) -> None:
+        self.identity.ldap.refuse_write(entity_id=user_id)
         with self.db.session() as s:
             self.purge_user(s, self.load_user(s, user_id))
 
@@ -146,18 +158,26 @@ class UserManager:
     # -- groups ----------------------------------------------------------------------
     @staticmethod
     def load_group(session: Session, group_id: str) -> m.Group:
-        group = session.get(m.Group, group_id)
-        if group is None:
-            raise errors.GroupNotFound(group_id=group_id)
-        return group
+        return get_or_raise(session, m.Group, group_id, lambda: errors.GroupNotFound(group_id=group_id))
 
     def get_group(self, group_id: str) -> m.Group:
         with self.db.session(readonly=True) as s:
-            return self.load_group(s, group_id)
+            group = self.load_group(s, group_id)
+            mapping = s.get(m.IdMapping, group_id)
+        return self.identity.ldap.refresh_group(mapping) if mapping is not None else group
 
     def list_groups(self, filters: dict, user_id: str | None = None) -> list[m.Group]:
+        ldap = self.identity.ldap
+        directory = None if user_id else ldap.directory(filters.get("domain_id"))
+        if directory is not None:
+            return ldap.list_groups(directory, filters.get("name"))
+        mapping = ldap.mapping(user_id) if user_id else None
+        if mapping is not None:
+            ldap.sync_user_groups(mapping)
         with self.db.session(readonly=True) as s:
             stmt = sa.select(m.Group)
+            if mapping is None:
+                stmt = stmt.where(m.Group.id.not_in(sa.select(m.IdMapping.public_id)))
             if user_id:
                 self.load_user(s, user_id)
                 stmt = stmt.join(m.GroupMembership, m.GroupMembership.group_id == m.Group.id).where(
@@ -170,6 +190,7 @@ class UserManager:
     def create_group(self, *, name: str, domain_id: str | None, description: str = "",
                      extra: dict | None = None) -> m.Group:
         domain_id = domain_id or DEFAULT_DOMAIN_ID
+        self.identity.ldap.refuse_write(domain_id=domain_id)
         try:
             with self.db.session() as s:
                 self.identity.resource.load_project(s, domain_id, domain=True)
@@ -183,6 +204,7 @@ class UserManager:
         return group
 
     def update_group(self, group_id: str, changes: dict) -> m.Group:
+        self.identity.ldap.refuse_write(entity_id=group_id)
         try:
             with self.db.session() as s:
                 group = self.load_group(s, group_id)
@@ -199,6 +221,7 @@ class UserManager:
         return group
 
     def delete_group(self, group_id: str) -> None:
+        self.identity.ldap.refuse_write(entity_id=group_id)
         with self.db.session() as s:
             group = self.load_group(s, group_id)
             self._revoke_members(s, group.id)
@@ -210,7 +233,25 @@ class UserManager:
                 m.GroupMembership.group_id == group_id)):
             self.identity.revoke.add(s, user_id=user_id)
 
+    def _sync_members(self, group_id: str) -> None:
+        mapping = self.identity.ldap.mapping(group_id)
+        if mapping is not None:
+            self.identity.ldap.sync_group_members(mapping)
+
+    def _refuse_membership_change(self, group_id: str, user_id: str) -> None:
+        """A directory's group changes in the directory only; a SQL group takes no
+        directory user (Keystone's ``CrossBackendNotAllowed``)."""
+        with self.db.session(readonly=True) as s:
+            self.load_group(s, group_id)
+            self.load_user(s, user_id)
+        ldap = self.identity.ldap
+        if ldap.owns(group_id):
+            raise errors.LdapReadOnly()
+        if ldap.owns(user_id):
+            raise errors.CrossBackendMembership(group_id=group_id, user_id=user_id)
+
     def list_members(self, group_id: str) -> list[m.User]:
+        self._sync_members(group_id)
         with self.db.session(readonly=True) as s:
             self.load_group(s, group_id)
             return list(s.scalars(sa.select(m.User).join(
@@ -218,6 +259,7 @@ class UserManager:
                 m.GroupMembership.group_id == group_id).order_by(m.User.name)))
 
     def add_member(self, group_id: str, user_id: str) -> None:
+        self._refuse_membership_change(group_id, user_id)
         with self.db.session() as s:
             self.load_group(s, group_id)
             self.load_user(s, user_id)
@@ -225,6 +267,7 @@ class UserManager:
                 s.add(m.GroupMembership(user_id=user_id, group_id=group_id))
 
     def check_member(self, group_id: str, user_id: str) -> None:
+        self._sync_members(group_id)
         with self.db.session(readonly=True) as s:
             self.load_group(s, group_id)
             self.load_user(s, user_id)
@@ -232,6 +275,7 @@ class UserManager:
                 raise errors.MembershipNotFound(user_id=user_id, group_id=group_id)
 
     def remove_member(self, group_id: str, user_id: str) -> None:
+        self._refuse_membership_change(group_id, user_id)
         with self.db.session() as s:
             self.load_group(s, group_id)
             self.load_user(s, user_id)

@@ -2,7 +2,7 @@
 
 Every visibility decision about the objects RBAC policies share goes through here:
 :func:`store.visible_clause` (which networks, subnets, QoS policies, security groups,
-address scopes and subnet pools a project sees), the ``shared`` filter and attribute
+address scopes, subnet pools and address groups a project sees), the ``shared`` filter and attribute
 (shared *with the caller's project*, as Neutron shows it), and the port rules'
 ``network:shared``.
 """
@@ -12,14 +12,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pocketstack.network.models import AddressScope, Network, QosPolicy, RbacPolicy, SecurityGroup, SubnetPool
+from pocketstack.network.models import (
+    AddressGroup,
+    AddressScope,
+    Network,
+    QosPolicy,
+    RbacPolicy,
+    SecurityGroup,
+    SubnetPool,
+)
 
 SHARED, EXTERNAL = "access_as_shared", "access_as_external"
 ACTIONS = (SHARED, EXTERNAL)
 WILDCARD = "*"
 # The objects policies grant, by the ``object_type`` Neutron names them with.
 MODELS: dict[str, type] = {"network": Network, "qos_policy": QosPolicy, "security_group": SecurityGroup,
-                           "address_scope": AddressScope, "subnetpool": SubnetPool}
+                           "address_scope": AddressScope, "subnetpool": SubnetPool, "address_group": AddressGroup}
 TYPES = {model: name for name, model in MODELS.items()}
 
 

@@ -504,6 +504,23 @@ class IllegalSubnetPoolIpVersionAssociationToAddressScope(NeutronBadRequest):
                "{address_scope_id} because subnetpool ip_version is not {ip_version}.")
 
 
+# -- address groups (neutron_lib.exceptions.address_group) ------------------------------------------
+class AddressGroupNotFound(NeutronNotFound):
+    msg_fmt = "Address group {id} could not be found."
+
+
+class AddressGroupInUse(NeutronConflict):
+    msg_fmt = "Address group {address_group_id} is in use on one or more security group rules."
+
+
+class AddressesNotFound(NeutronNotFound):
+    msg_fmt = "Addresses {addresses} not found in the address group {address_group_id}."
+
+
+class AddressesAlreadyExist(NeutronBadRequest):
+    msg_fmt = "Addresses {addresses} already exist in the address group {address_group_id}."
+
+
 # -- RBAC policies (neutron.extensions.rbac) ----------------------------------------------------------
 class RbacPolicyNotFound(NeutronNotFound):
     """Neutron finds a policy's type by its id first: an id it cannot see is of type

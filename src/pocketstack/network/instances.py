@@ -176,7 +176,7 @@ def _group_ids(w: Work, project_id: str | None, names: Sequence[str]) -> list[st
     ids = []
     for name in names:
         if name == "default":
-            ids.append(security_groups.default_group(w, project_id or "").id)
+            ids.append(security_groups.default_group_id(w, project_id or ""))
             continue
         found = list(w.s.scalars(sa.select(SecurityGroup.id).where(
             SecurityGroup.project_id == project_id, sa.or_(SecurityGroup.id == name, SecurityGroup.name == name))))

@@ -15,6 +15,7 @@ from pocketstack.common.context import RequestContext
 from pocketstack.common.pagination import Paging
 from pocketstack.network import (
     access,
+    address_groups,
     address_scopes,
     floatingips,
     host_fencing,
@@ -38,6 +39,7 @@ from pocketstack.network.context import Env, Work, read, transact
 from pocketstack.network.contract import QueryParams, Resource, Resources
 from pocketstack.network.instances import InstanceNetworking
 from pocketstack.network.models import (
+    AddressGroup,
     AddressScope,
     DefaultSecurityGroup,
     FloatingIp,
@@ -62,6 +64,7 @@ COLLECTIONS: dict[str, tuple[Any, Any]] = {
     "ports": (Port, ports), "routers": (Router, routers), "floatingips": (FloatingIp, floatingips),
     "security-groups": (SecurityGroup, security_groups), "address-scopes": (AddressScope, address_scopes),
     "rbac-policies": (RbacPolicy, rbac), "trunks": (Trunk, trunks), "qos/policies": (QosPolicy, qos),
+    "address-groups": (AddressGroup, address_groups),
 }
 # The list filters of attributes that are not columns.
 COMPUTED_FILTERS: dict[Any, Any] = {Port: store.port_filters, Trunk: trunks.status_filter,
@@ -184,6 +187,13 @@ class NetworkManager(InstanceNetworking):
         change = trunks.add_subports if add else trunks.remove_subports
         return transact(self.env, ctx, lambda w: views.render_one(w.s, change(w, trunk_id, sub_ports)))
 
+    # -- address group addresses ---------------------------------------------------------------
+    def change_addresses(self, ctx: RequestContext, group_id: str, addresses: Any, add: bool,
+                         revision: int | None = None) -> Resource:
+        """add_addresses / remove_addresses: the group as it is after the change."""
+        return transact(self.env, ctx, lambda w: views.render_one(
+            w.s, address_groups.change_addresses(w, group_id, addresses, add, revision)))
+
     def ip_availabilities(self, ctx: RequestContext, filters: dict[str, Any]) -> Resources:
         return read(self.env, ctx, lambda w: ip_availability.availabilities(w, filters))
 
@@ -242,5 +252,6 @@ class NetworkManager(InstanceNetworking):
             return {name: views.render(w.s, list(w.s.scalars(sa.select(model))))
                     for name, model in (("networks", Network), ("subnets", Subnet), ("ports", Port),
                                         ("routers", Router), ("floatingips", FloatingIp),
-                                        ("security_groups", SecurityGroup), ("qos_policies", QosPolicy))}
+                                        ("security_groups", SecurityGroup), ("qos_policies", QosPolicy),
+                                        ("address_groups", AddressGroup))}
         return read(self.env, ctx, work)

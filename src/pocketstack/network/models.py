@@ -16,6 +16,10 @@ Subnet pools carry a ``generation`` for compare-and-swap prefix allocation; addr
 scopes and RBAC policies carry one too (see :mod:`.address_scopes` and :mod:`.rbac`).
 * ``network_qos_rule`` — (qos_policy_id, type, direction): one QoS rule of a type per
   direction in a policy; ``network_qos_default_policy`` — one default policy per project.
+
+Address groups carry a ``generation`` too: every security group rule that names one as
+its remote bumps it, so a delete of the group races with no new rule (see
+:mod:`.address_groups`).
 """
 
 from __future__ import annotations
@@ -114,9 +118,9 @@ class AddressScope(Base):
 
 class RbacPolicy(Base):
     """One grant of an object to a project (``target_tenant``, ``*`` for all), Neutron's
-    ``networkrbacs``, ``qospolicyrbacs``, ``securitygrouprbacs``, ``addressscoperbacs``
-    and ``subnetpoolrbacs`` in one table: the unique constraint makes a duplicate grant a
-    409 decided by the database.  ``object_id`` is the object whatever its type; the one
+    ``networkrbacs``, ``qospolicyrbacs``, ``securitygrouprbacs``, ``addressscoperbacs``,
+    ``subnetpoolrbacs`` and ``addressgrouprbacs`` in one table: the unique constraint
+    makes a duplicate grant a 409 decided by the database.  ``object_id`` is the object whatever its type; the one
     column of the object's type among ``network_id``… repeats it under a foreign key, so
     that deleting the object deletes its grants and a grant cannot outlive its object.
     ``generation`` is bumped by every use a grant lets another project make (a port, a
@@ -142,6 +146,21 @@ class RbacPolicy(Base):
         sa.ForeignKey("network_address_scope.id", ondelete="CASCADE"), nullable=True, index=True)
     subnetpool_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("network_subnetpool.id", ondelete="CASCADE"), nullable=True, index=True)
+    address_group_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("network_address_group.id", ondelete="CASCADE"), nullable=True, index=True)
+
+
+class AddressGroup(StandardAttrs, Base):
+    """Neutron's address group: a named set of CIDRs a security group rule may name as
+    its remote (``remote_address_group_id``).  ``addresses`` are the normalized CIDRs,
+    sorted; they change only by compare-and-swap on the revision number (which
+    ``add_addresses``/``remove_addresses`` bump, as Neutron's association rows do).
+    ``generation`` is bumped by every rule that starts using the group."""
+
+    __tablename__ = "network_address_group"
+
+    addresses: Mapped[list] = mapped_column(JSONText, default=list)
+    generation: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class QosPolicy(StandardAttrs, Base):
@@ -275,6 +294,9 @@ class SecurityGroupRule(Base):
     port_range_max: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     remote_ip_prefix: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     remote_group_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    # No foreign key (it would rebuild this table in SQLite's batch mode): a rule bumps the
+    # group's generation instead, which the group's delete checks (address_groups.py).
+    remote_address_group_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True, index=True)
     description: Mapped[str] = mapped_column(sa.String(255), default="")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)

@@ -8,6 +8,8 @@ segments, sharing, external flag, port bindings, chosen floating IP addresses) h
 their own ``<action>_<resource>:<attribute>`` rules, as in Neutron.
 
 Trunks are their project's: members change them, readers read them and their subports.
+Address groups too (and their addresses); a project an RBAC policy shares one with reads it
+and names it in its security group rules.
 
 Address scopes, subnet pools and security groups are read by their project and by the
 projects an RBAC policy shares them with (``shared`` is true for those); only admins set
@@ -45,7 +47,8 @@ NOT_WILDCARD = "rule:admin_api or not '*':%(target_tenant)s"
 _RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("subnetpool", "subnet pools"), ("port", "ports"),
               ("router", "routers"), ("floatingip", "floating IPs"), ("security_group", "security groups"),
               ("security_group_rule", "security group rules"), ("address_scope", "address scopes"),
-              ("rbac_policy", "RBAC policies"), ("trunk", "trunks"), ("policy", "QoS policies"))
+              ("rbac_policy", "RBAC policies"), ("trunk", "trunks"), ("policy", "QoS policies"),
+              ("address_group", "address groups"))
 _CHECKS = {
     "get_network": SHARED_READ,
     # Which subnets a caller sees (its own, its networks' and shared networks') is
@@ -54,6 +57,9 @@ _CHECKS = {
     "get_subnetpool": SHARED_READ,
     "get_address_scope": SHARED_READ,
     "get_security_group": SHARED_READ,
+    # Neutron's (neutron/conf/policies/address_group.py): the project's readers, or anyone
+    # the group is shared with (its ``shared``: not shown, but in the policy target).
+    "get_address_group": READ + " or rule:shared_address_groups",
     "get_policy": READ + " or (role:reader and rule:shared_qos_policy)",
     "create_policy": MANAGE, "update_policy": MANAGE, "delete_policy": MANAGE,
     # A subnet belongs on a network its project owns.
@@ -155,6 +161,9 @@ RULES: tuple[Rule, ...] = (
     Rule("remove_router_interface", WRITE, "Detach a subnet or port from a router."),
     Rule("add_extraroutes", WRITE, "Add extra routes to a router, atomically (extraroute-atomic)."),
     Rule("remove_extraroutes", WRITE, "Remove extra routes from a router, atomically (extraroute-atomic)."),
+    Rule("shared_address_groups", "'True':%(shared)s", "The address group is shared with the caller's project."),
+    Rule("add_addresses", WRITE, "Add addresses to an address group."),
+    Rule("remove_addresses", WRITE, "Remove addresses from an address group."),
     Rule("get_subports", READ, "List the subports of a trunk."),
     Rule("add_subports", WRITE, "Add subports to a trunk."),
     Rule("remove_subports", WRITE, "Remove subports from a trunk."),

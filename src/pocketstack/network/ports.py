@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from typing import cast
 
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
-from pocketstack.common.db.inserts import try_insert
+from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.network import (
     converters,
     dhcp_opts,
@@ -114,12 +115,12 @@ def _check_router_device(w: Work, device_owner: str, device_id: str, project_id:
 
 def _insert_port(w: Work, values: dict, mac: str | None) -> str:
     """Insert the port row with a MAC unique on its network; random MACs retry on a clash."""
+    table = cast(sa.Table, Port.__table__)
     for _ in range(MAC_ATTEMPTS):
         candidate = mac or ipam.generate_mac()
-        def insert(mac_address: str = candidate) -> object:
-            return w.s.execute(sa.insert(Port).values(**values, mac_address=mac_address))
-
-        if try_insert(w.s, insert):
+        # The new id is random: a clash can only be the MAC (one statement, no savepoint,
+        # where the database can say so: insert_if_free).
+        if insert_if_free(w.s, table, {**values, "mac_address": candidate}):
             return candidate
         if mac:
             raise errors.MacAddressInUse(net_id=values["network_id"], mac=mac)
@@ -164,7 +165,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
     ipam.allocate_for_port(w.s, subnets, port_id, mac, requested, ip_versions,
                            router_port=device_owner.startswith("network:router"))
     port = w.s.get_one(Port, port_id)
-    w.emit("port_updated", views.render_one(w.s, port))
+    w.emit("port_updated", views.new_port(w.s, port, network))
     return port
 
 

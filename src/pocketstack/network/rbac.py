@@ -1,10 +1,11 @@
 """RBAC policies (Neutron's ``rbac-policies`` extension) on networks, QoS policies,
-security groups, address scopes and subnet pools.
+security groups, address scopes, subnet pools and address groups.
 
 A policy grants one project (``target_tenant``, or ``*`` for every project) an action on
 an object.  ``access_as_shared`` (every type): the project sees the object and uses it
 -- ports on a network, a QoS policy bound to its networks and ports, a security group on
-its ports, an address scope for its pools, a subnet pool to allocate from -- but does
+its ports, an address scope for its pools, a subnet pool to allocate from, an address
+group as the remote of its security group rules -- but does
 not change it; ``shared`` shows true to that project.  ``access_as_external`` (networks
 only): the project sees the network and uses it as a router gateway; a policy makes the
 network external, as in Neutron.  The rows are the only record of who may use another
@@ -37,7 +38,7 @@ from pocketstack.common.db.inserts import try_insert
 from pocketstack.network import errors, store, views
 from pocketstack.network.access import ACTIONS, EXTERNAL, MODELS, SHARED, TYPES, WILDCARD
 from pocketstack.network.context import Work
-from pocketstack.network.models import Network, Port, RbacPolicy, Router, Subnet, SubnetPool
+from pocketstack.network.models import Network, Port, RbacPolicy, Router, SecurityGroupRule, Subnet, SubnetPool
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,17 @@ def _bound_to_subnetpool(object_id: str) -> list[Any]:
     return [sa.select(Subnet.project_id).where(Subnet.subnetpool_id == object_id)]
 
 
+def _bound_to_address_group(object_id: str) -> list[Any]:
+    return [sa.select(SecurityGroupRule.project_id).where(SecurityGroupRule.remote_address_group_id == object_id)]
+
+
 OBJECT_TYPES: dict[str, ObjectType] = {
     "network": ObjectType("network_id", ACTIONS, lambda _: []),
     "qos_policy": ObjectType("qos_policy_id", (SHARED,), _bound_to_qos_policy),
     "security_group": ObjectType("security_group_id", (SHARED,), _bound_to_security_group),
     "address_scope": ObjectType("address_scope_id", (SHARED,), _bound_to_address_scope),
     "subnetpool": ObjectType("subnetpool_id", (SHARED,), _bound_to_subnetpool),
+    "address_group": ObjectType("address_group_id", (SHARED,), _bound_to_address_group),
 }
 
 

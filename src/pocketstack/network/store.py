@@ -3,7 +3,7 @@
 * visibility: admins see everything; others see their project's rows, the networks an
   RBAC policy shares with them or makes external for them (:mod:`.access`), subnets of
   networks shared with them (and of their own networks), the subnet pools, address
-  scopes, security groups and QoS policies a policy shares with them (and the rules of
+  scopes, security groups, QoS policies and address groups a policy shares with them (and the rules of
   the QoS policies they see) — an invisible row is a 404;
 * list queries: filters on any attribute, ``tags``/``tags-any``/``not-tags``/
   ``not-tags-any``, ``sort_key``/``sort_dir`` and ``limit``/``marker`` paging;
@@ -29,6 +29,7 @@ from pocketstack.common.pagination import Paging, apply_paging, parse_paging
 from pocketstack.common.validation import parse_bool
 from pocketstack.network import access, errors
 from pocketstack.network.models import (
+    AddressGroup,
     AddressScope,
     FloatingIp,
     IpAllocation,
@@ -48,13 +49,14 @@ from pocketstack.network.models import (
 
 KINDS = {Network: "Network", Subnet: "Subnet", SubnetPool: "SubnetPool", Port: "Port", Router: "Router",
          SecurityGroup: "SecurityGroup", SecurityGroupRule: "SecurityGroupRule", FloatingIp: "FloatingIP",
-         AddressScope: "AddressScope", RbacPolicy: "RbacPolicy", Trunk: "Trunk", QosPolicy: "Policy"}
+         AddressScope: "AddressScope", RbacPolicy: "RbacPolicy", Trunk: "Trunk", QosPolicy: "Policy",
+         AddressGroup: "AddressGroup"}
 NOT_FOUND: dict[type, type[errors.NeutronNotFound]] = {
     Network: errors.NetworkNotFound, Subnet: errors.SubnetNotFound, SubnetPool: errors.SubnetPoolNotFound,
     Port: errors.PortNotFound, Router: errors.RouterNotFound, SecurityGroup: errors.SecurityGroupNotFound,
     SecurityGroupRule: errors.SecurityGroupRuleNotFound, FloatingIp: errors.FloatingIPNotFound,
     AddressScope: errors.AddressScopeNotFound, RbacPolicy: errors.RbacPolicyNotFound,
-    Trunk: errors.TrunkNotFound, QosPolicy: errors.QosPolicyNotFound}
+    Trunk: errors.TrunkNotFound, QosPolicy: errors.QosPolicyNotFound, AddressGroup: errors.AddressGroupNotFound}
 
 # API attribute -> column, where the two differ.
 _ALIASES = {
@@ -64,7 +66,7 @@ _ALIASES = {
 }
 # Columns that are not filterable as plain values (JSON blobs, compare-and-swap counters).
 _NOT_FILTERABLE = {"allocation_pools", "dns_nameservers", "host_routes", "prefixes", "allocated",
-                   "allowed_address_pairs", "security_groups", "routes", "binding_profile", "generation"}
+                   "allowed_address_pairs", "security_groups", "routes", "binding_profile", "generation", "addresses"}
 _PAGING_KEYS = {"limit", "marker", "sort_key", "sort_dir", "fields", "page_reverse", "tags", "tags-any",
                 "not-tags", "not-tags-any", "changed_since"}
 _BIGINT_MIN, _BIGINT_MAX = -2 ** 63, 2 ** 63 - 1
@@ -90,6 +92,7 @@ _SORT_KEYS = {
     RbacPolicy: {"id", "object_type", "object_id", "action", "target_tenant"} | _PROJECT,
     Trunk: {"id", "name", "admin_state_up", "port_id", "status"} | _PROJECT,
     QosPolicy: {"id", "name"} | _PROJECT,
+    AddressGroup: {"id", "name", "description"} | _PROJECT,
     QosRule: {"id", "max_kbps", "max_burst_kbps", "direction", "min_kbps", "dscp_mark"},
 }
 
@@ -104,7 +107,7 @@ def visible_clause(model, ctx: RequestContext):
     own = model.project_id == ctx.project_id
     if model is Network:
         return sa.or_(own, Network.id.in_(access.granted(ctx.project_id)))
-    if model in (SubnetPool, AddressScope, QosPolicy, SecurityGroup):
+    if model in (SubnetPool, AddressScope, QosPolicy, SecurityGroup, AddressGroup):
         return sa.or_(own, access.shared_with(ctx.project_id, model))
     if model is Subnet:
         # Neutron's get_subnet: the subnet's or the network's owner, or a network shared
@@ -245,7 +248,8 @@ def shared_filter(model, ctx: RequestContext, query) -> list:
     """``shared=<bool>`` on the objects RBAC policies share: shared *with the caller's
     project* (by any RBAC policy for it or for all), as Neutron filters it -- not the
     wildcard flag alone."""
-    values = query.getlist("shared") if model in access.TYPES else []
+    # (An address group's ``shared`` is no filter in Neutron: ignored like any unknown one.)
+    values = query.getlist("shared") if model in access.TYPES and model is not AddressGroup else []
     if not values:
         return []
     wanted = [parse_bool(v, "shared") for v in values]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from pocketstack.network import access
 from pocketstack.network.drivers.linux import LinuxDriver
 from pocketstack.network.models import (
+    AddressGroup,
     AddressScope,
     FloatingIp,
     IpAllocation,
@@ -114,6 +115,16 @@ def address_scopes(session: Session, rows: list[AddressScope]) -> list[dict]:
              "shared": r.id in shared, "ip_version": r.ip_version} for r in rows]
 
 
+def address_groups(session: Session, rows: list[AddressGroup]) -> list[dict]:
+    """Neutron's address group: standard attributes but no tags, and ``shared`` (as the
+    viewer sees it) for policy checks only -- the API does not show it (render.INVISIBLE)."""
+    shared = _shared(session, AddressGroup, rows)
+    return [{"id": r.id, "name": r.name, "description": r.description, "project_id": r.project_id,
+             "tenant_id": r.project_id, "addresses": list(r.addresses), "created_at": r.created_at,
+             "updated_at": r.updated_at, "revision_number": r.revision_number, "shared": r.id in shared}
+            for r in rows]
+
+
 def rbac_policies(session: Session, rows: list[RbacPolicy]) -> list[dict]:
     """The attributes of Neutron's rbac_policies map (its internal ``target_project`` is not shown)."""
     return [{"id": r.id, "project_id": r.project_id, "tenant_id": r.project_id, "object_type": r.object_type,
@@ -152,9 +163,19 @@ def network_policies_of(session: Session, network_ids: set[str]) -> dict[str, st
 
 def ports(session: Session, rows: list[Port]) -> list[dict]:
     ids = [r.id for r in rows]
-    tags, ips = tags_of(session, ids), fixed_ips_of(session, ids)
-    trunk_details = trunk_details_of(session, ids)
-    network_policies = network_policies_of(session, {r.network_id for r in rows})
+    return _ports(session, rows, tags_of(session, ids), fixed_ips_of(session, ids), trunk_details_of(session, ids),
+                  network_policies_of(session, {r.network_id for r in rows}))
+
+
+def new_port(session: Session, row: Port, network: Network) -> dict:
+    """A port this transaction has just inserted (``ports.create``, once per server a build
+    gives a port): it has no tags and is no trunk's parent yet (both would name it, and
+    nothing else has seen it), and its network is at hand -- only its addresses are read."""
+    return _ports(session, [row], {}, fixed_ips_of(session, [row.id]), {}, {network.id: network.qos_policy_id})[0]
+
+
+def _ports(session: Session, rows: list[Port], tags: dict[str, list[str]], ips: dict[str, list[dict]],
+           trunk_details: dict[str, dict], network_policies: dict[str, str | None]) -> list[dict]:
     return [{**_standard(r, tags), "network_id": r.network_id, "mac_address": r.mac_address,
              "admin_state_up": r.admin_state_up, "status": r.status, "device_id": r.device_id,
              "device_owner": r.device_owner, "fixed_ips": ips.get(r.id, []),
@@ -215,7 +236,7 @@ def rule(r: SecurityGroupRule) -> dict:
             "security_group_id": r.security_group_id, "direction": r.direction, "ethertype": r.ethertype,
             "protocol": r.protocol, "port_range_min": r.port_range_min, "port_range_max": r.port_range_max,
             "remote_ip_prefix": r.remote_ip_prefix, "normalized_cidr": normalized_cidr(r.remote_ip_prefix),
-            "remote_group_id": r.remote_group_id,
+            "remote_group_id": r.remote_group_id, "remote_address_group_id": r.remote_address_group_id,
             "description": r.description, "created_at": r.created_at, "updated_at": r.updated_at,
             "revision_number": r.revision_number, "belongs_to_default_sg": None}
 
@@ -298,7 +319,7 @@ def qos_policies(session: Session, rows: list[QosPolicy]) -> list[dict]:
 RENDERERS: dict[type, Callable[[Session, list], list[dict]]] = {
     Network: networks, Subnet: subnets, SubnetPool: subnetpools, Port: ports, SecurityGroup: security_groups,
     Router: routers, FloatingIp: floatingips, AddressScope: address_scopes, RbacPolicy: rbac_policies,
-    Trunk: trunks, QosPolicy: qos_policies}
+    Trunk: trunks, QosPolicy: qos_policies, AddressGroup: address_groups}
 
 
 def render(session: Session, rows: list) -> list[dict]:

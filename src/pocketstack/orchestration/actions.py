@@ -15,14 +15,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hmac
+from typing import TYPE_CHECKING
 
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.base import utcnow
 from pocketstack.orchestration import errors
 from pocketstack.orchestration import models as m
 from pocketstack.orchestration.engine.store import COMPLETE, FAILED, IN_PROGRESS, Store
-from pocketstack.orchestration.resources import registry
 from pocketstack.orchestration.resources.wait import HANDLE_TOKEN
+
+if TYPE_CHECKING:
+    from pocketstack.orchestration.resources import registry
+else:  # the resource types (and YAML) on first use: a stack, not every start
+    from pocketstack.common.lazy import lazy
+
+    registry = lazy("pocketstack.orchestration.resources.registry")
 
 NAMES = ("suspend", "resume", "check", "cancel_update", "cancel_without_rollback")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pocketstack.orchestration import errors
-from pocketstack.orchestration.resources.base import Cloud, ResourceFailure
+from pocketstack.orchestration.resources.base import Cloud, EntityNotFound, ResourceFailure
 from pocketstack.orchestration.template.parameters import Parameter, invalid
 
 # constraint -> (service, collection, what, any_id)
@@ -43,7 +43,7 @@ async def _exists(cloud: Cloud, name: str, service: str, collection: str, what: 
     try:
         if collection == "os-keypairs":
             if await cloud.call("GET", service, f"/os-keypairs/{value}", ok_missing=True) is None:
-                raise ResourceFailure(f"The Key ({value}) could not be found.", "EntityNotFound", 404)
+                raise EntityNotFound(entity="Key", name=value)
             return
         await cloud.find(service, collection, value, what, any_id=any_id)
     except ResourceFailure as error:

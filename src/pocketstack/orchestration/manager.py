@@ -21,7 +21,6 @@ from pocketstack.orchestration import adoption, errors, lookups
 from pocketstack.orchestration import models as m
 from pocketstack.orchestration.adoption import ADOPT_KEY
 from pocketstack.orchestration.engine.store import IN_PROGRESS, NewResource, Store
-from pocketstack.orchestration.resources import registry
 from pocketstack.orchestration.resources.base import Cloud, physical_name
 from pocketstack.orchestration.resources.schema import check
 from pocketstack.orchestration.resources.stack import PARENT_HEADER
@@ -31,6 +30,13 @@ from pocketstack.orchestration.template.parameters import resolve_values
 from pocketstack.orchestration.template.scope import ResourceState, StackScope
 from pocketstack.orchestration.template.template import Template
 from pocketstack.orchestration.trusts import Trustee
+
+if TYPE_CHECKING:
+    from pocketstack.orchestration.resources import registry
+else:  # the resource types (and YAML) on first use: a stack, not every start
+    from pocketstack.common.lazy import lazy
+
+    registry = lazy("pocketstack.orchestration.resources.registry")
 
 if TYPE_CHECKING:
     from pocketstack.common import rpc

@@ -10,8 +10,6 @@ from pocketstack.common import rpc
 from pocketstack.common.context import RequestContext
 from pocketstack.common.service import Service
 from pocketstack.orchestration import actions
-from pocketstack.orchestration.api import build_router
-from pocketstack.orchestration.api.common import heat_format
 from pocketstack.orchestration.engine.engine import Engine
 from pocketstack.orchestration.engine.host import TOPIC, EngineHost
 from pocketstack.orchestration.manager import OrchestrationManager
@@ -34,6 +32,8 @@ class OrchestrationService(Service):
         self.host: EngineHost | None = None
 
     def app(self):
+        from pocketstack.orchestration.api import build_router
+        from pocketstack.orchestration.api.common import heat_format
         return self.api(build_router(self.manager), heat_format, validate_token=self.validate_token)
 
     def service_user(self) -> tuple[str, str]:

@@ -61,9 +61,9 @@ def decode_record(backup_url: str) -> dict:
     try:
         record = json.loads(base64.b64decode(backup_url, validate=True))
     except (binascii.Error, ValueError):
-        raise errors.InvalidInput(reason="Can't parse backup record.") from None
+        raise errors.BackupRecordUnparsable() from None
     if not isinstance(record, dict):
-        raise errors.InvalidInput(reason="Can't parse backup record.")
+        raise errors.BackupRecordUnparsable()
     return record
 
 
@@ -363,7 +363,7 @@ class Backups:
                 status="error" if fail_reason else "creating", fail_reason=fail_reason,
                 task_started_at=None if fail_reason else utcnow())
         except (TypeError, ValueError, AttributeError):
-            raise errors.InvalidInput(reason="Can't parse backup record.") from None
+            raise errors.BackupRecordUnparsable() from None
 
         def work(s: Session) -> None:
             if s.get(m.Backup, backup.id) is not None:

@@ -141,6 +141,16 @@ class InvalidInput(BadRequest):
     msg_fmt = "Invalid input received: {reason}"
 
 
+class BackupRecordUnparsable(InvalidInput):
+    """An imported backup record that is not base64 of a backup's JSON object."""
+
+    msg_fmt = "Invalid input received: Can't parse backup record."
+
+
+class ServiceHostMissing(InvalidInput):
+    msg_fmt = "Invalid input received: Host field is missing."
+
+
 class InvalidFilters(BadRequest):
     msg_fmt = "Invalid filters {names} are found in query options."
 
@@ -254,8 +264,16 @@ class InvalidGroupStatus(BadRequest):
     msg_fmt = "Invalid Group Status: {reason}"
 
 
+class GroupStatusEmpty(InvalidGroupStatus):
+    msg_fmt = "Invalid Group Status: The 'status' can not be empty."
+
+
 class InvalidGroupSnapshotStatus(BadRequest):
     msg_fmt = "Invalid GroupSnapshot Status: {reason}"
+
+
+class GroupSnapshotStatusEmpty(InvalidGroupSnapshotStatus):
+    msg_fmt = "Invalid GroupSnapshot Status: The 'status' can not be empty."
 
 
 class VolumeTypeEncryptionExists(BadRequest):

@@ -2,7 +2,7 @@
 hypervisors and the services' up/down state.  Every page here is for the cloud's admins only (members get
 the 403 page; the APIs would refuse them anyway).  The list pages are declared
 (:class:`~pocketstack.dashboard.pages.listing.Listing`, paged as the long lists are); the forms' actions
-are written out."""
+are tables of small actions (:func:`~pocketstack.dashboard.web.form_actions`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from starlette.routing import Route
 from pocketstack.dashboard.client import ApiError
 from pocketstack.dashboard.pages.common import quoted
 from pocketstack.dashboard.pages.listing import Listing, identity_list
-from pocketstack.dashboard.web import Ctx, FormError, page
+from pocketstack.dashboard.web import Action, Ctx, FormError, form_actions, page
 
 
 async def _members(ctx: Ctx, groups: list[dict[str, Any]]) -> dict[str, Any]:
@@ -47,41 +47,32 @@ hypervisors = Listing("admin_hypervisors.html", "Hypervisors", "compute", "/os-h
                       order=lambda h: h["hypervisor_hostname"]).endpoint(admin=True)
 
 
-@page(admin=True)
-async def project_action(ctx: Ctx) -> Response:
-    action = ctx.required("action", "An action")
-    if action == "create":
-        body = {"name": ctx.required("name", "A name"), "description": ctx.field("description"),
-                "domain_id": ctx.field("domain_id") or "default", "enabled": True}
-        await ctx.api.post("identity", "/projects", {"project": body})
-        return await ctx.redirect("/admin/projects", f"Project {body['name']} created.")
-    project_id = ctx.required("project_id", "A project")
-    if action in ("enable", "disable"):
-        await ctx.api.call("PATCH", "identity", f"/projects/{project_id}",
-                           json={"project": {"enabled": action == "enable"}})
-        return await ctx.redirect("/admin/projects", f"Project {action}d.")
-    if action == "delete":
-        await ctx.api.delete("identity", f"/projects/{project_id}")
-        return await ctx.redirect("/admin/projects", "Project deleted.")
-    raise FormError(f"There is no action {action!r}.")
+# -- the forms' actions: each does its calls and answers the message for the list page --
+async def _create_project(ctx: Ctx) -> str:
+    body = {"name": ctx.required("name", "A name"), "description": ctx.field("description"),
+            "domain_id": ctx.field("domain_id") or "default", "enabled": True}
+    await ctx.api.post("identity", "/projects", {"project": body})
+    return f"Project {body['name']} created."
 
 
-@page(admin=True)
-async def user_action(ctx: Ctx) -> Response:
-    action = ctx.required("action", "An action")
-    if action == "create":
-        return await _create_user(ctx)
-    user_id = ctx.required("user_id", "A user")
-    if action in ("enable", "disable"):
-        await ctx.api.call("PATCH", "identity", f"/users/{user_id}", json={"user": {"enabled": action == "enable"}})
-        return await ctx.redirect("/admin/users", f"User {action}d.")
-    if action == "delete":
-        await ctx.api.delete("identity", f"/users/{user_id}")
-        return await ctx.redirect("/admin/users", "User deleted.")
-    raise FormError(f"There is no action {action!r}.")
+def _set_enabled(kind: str, enabled: bool) -> Action:
+    """Enable or disable the project or user named by the form's ``<kind>_id``."""
+    async def run(ctx: Ctx) -> str:
+        entity = quoted(ctx.required(f"{kind}_id", f"A {kind}"))
+        await ctx.api.call("PATCH", "identity", f"/{kind}s/{entity}", json={kind: {"enabled": enabled}})
+        return f"{kind.capitalize()} {'enabled' if enabled else 'disabled'}."
+    return run
 
 
-async def _create_user(ctx: Ctx) -> Response:
+def _delete(service: str, path: str, field: str, label: str, done: str) -> Action:
+    """Delete what the form's ``field`` names at ``path`` (``{}`` stands for it)."""
+    async def run(ctx: Ctx) -> str:
+        await ctx.api.delete(service, path.format(quoted(ctx.required(field, label))))
+        return done
+    return run
+
+
+async def _create_user(ctx: Ctx) -> str:
     """A user, and with a project and role chosen, that role on the project (a user with
     no role anywhere could not log in to anything)."""
     name, password = ctx.required("name", "A name"), ctx.required("password", "A password")
@@ -100,71 +91,66 @@ async def _create_user(ctx: Ctx) -> Response:
         except ApiError:
             await ctx.api.delete("identity", f"/users/{user['id']}")
             raise
-    return await ctx.redirect("/admin/users", f"User {name} created.")
+    return f"User {name} created."
 
 
-@page(admin=True)
-async def role_action(ctx: Ctx) -> Response:
-    action = ctx.required("action", "An action")
-    path = (f"/projects/{ctx.required('project_id', 'A project')}/users/{ctx.required('user_id', 'A user')}"
-            f"/roles/{ctx.required('role_id', 'A role')}")
-    if action == "assign":
-        await ctx.api.put("identity", path)
-        return await ctx.redirect("/admin/roles", "Role assigned.")
-    if action == "revoke":
-        await ctx.api.delete("identity", path)
-        return await ctx.redirect("/admin/roles", "Role revoked.")
-    raise FormError(f"There is no action {action!r}.")
+def _grant(method: str, done: str) -> Action:
+    """Assign or revoke the form's role of its user on its project."""
+    async def run(ctx: Ctx) -> str:
+        path = (f"/projects/{ctx.required('project_id', 'A project')}/users/{ctx.required('user_id', 'A user')}"
+                f"/roles/{ctx.required('role_id', 'A role')}")
+        await ctx.api.call(method, "identity", path)
+        return done
+    return run
 
 
-@page(admin=True)
-async def group_action(ctx: Ctx) -> Response:
-    action = ctx.required("action", "An action")
-    if action == "create":
-        body = {"name": ctx.required("name", "A name"), "description": ctx.field("description"),
-                "domain_id": "default"}
-        await ctx.api.post("identity", "/groups", {"group": body})
-        return await ctx.redirect("/admin/groups", f"Group {body['name']} created.")
-    group = quoted(ctx.required("group_id", "A group"))
-    if action == "delete":
-        await ctx.api.delete("identity", f"/groups/{group}")
-        return await ctx.redirect("/admin/groups", "Group deleted.")
-    user = quoted(ctx.required("user_id", "A user"))
-    if action == "add-user":
-        await ctx.api.put("identity", f"/groups/{group}/users/{user}")
-        return await ctx.redirect("/admin/groups", "User added to the group.")
-    if action == "remove-user":
-        await ctx.api.delete("identity", f"/groups/{group}/users/{user}")
-        return await ctx.redirect("/admin/groups", "User removed from the group.")
-    raise FormError(f"There is no action {action!r}.")
+async def _create_group(ctx: Ctx) -> str:
+    body = {"name": ctx.required("name", "A name"), "description": ctx.field("description"), "domain_id": "default"}
+    await ctx.api.post("identity", "/groups", {"group": body})
+    return f"Group {body['name']} created."
 
 
-@page(admin=True)
-async def volume_type_action(ctx: Ctx) -> Response:
-    action = ctx.required("action", "An action")
-    if action == "create":
-        body = {"name": ctx.required("name", "A name"), "description": ctx.field("description"),
-                "os-volume-type-access:is_public": ctx.field("private") != "on"}
-        await ctx.api.post("volume", "/types", {"volume_type": body})
-        return await ctx.redirect("/admin/volume-types", f"Volume type {body['name']} created.")
-    if action == "delete":
-        await ctx.api.delete("volume", f"/types/{quoted(ctx.required('type_id', 'A volume type'))}")
-        return await ctx.redirect("/admin/volume-types", "Volume type deleted.")
-    raise FormError(f"There is no action {action!r}.")
+def _membership(method: str, done: str) -> Action:
+    """Add the form's user to its group, or remove them."""
+    async def run(ctx: Ctx) -> str:
+        group, user = quoted(ctx.required("group_id", "A group")), quoted(ctx.required("user_id", "A user"))
+        await ctx.api.call(method, "identity", f"/groups/{group}/users/{user}")
+        return done
+    return run
 
 
-@page(admin=True)
-async def flavor_action(ctx: Ctx) -> Response:
-    action = ctx.required("action", "An action")
-    if action == "create":
-        body = {"name": ctx.required("name", "A name"), "vcpus": ctx.integer("vcpus", "vCPUs", 1),
-                "ram": ctx.integer("ram", "RAM (MB)", 1), "disk": ctx.integer("disk", "Disk (GB)", 0)}
-        await ctx.api.post("compute", "/flavors", {"flavor": body})
-        return await ctx.redirect("/admin/flavors", f"Flavor {body['name']} created.")
-    if action == "delete":
-        await ctx.api.delete("compute", f"/flavors/{ctx.required('flavor_id', 'A flavor')}")
-        return await ctx.redirect("/admin/flavors", "Flavor deleted.")
-    raise FormError(f"There is no action {action!r}.")
+async def _create_volume_type(ctx: Ctx) -> str:
+    body = {"name": ctx.required("name", "A name"), "description": ctx.field("description"),
+            "os-volume-type-access:is_public": ctx.field("private") != "on"}
+    await ctx.api.post("volume", "/types", {"volume_type": body})
+    return f"Volume type {body['name']} created."
+
+
+async def _create_flavor(ctx: Ctx) -> str:
+    body = {"name": ctx.required("name", "A name"), "vcpus": ctx.integer("vcpus", "vCPUs", 1),
+            "ram": ctx.integer("ram", "RAM (MB)", 1), "disk": ctx.integer("disk", "Disk (GB)", 0)}
+    await ctx.api.post("compute", "/flavors", {"flavor": body})
+    return f"Flavor {body['name']} created."
+
+
+project_action = form_actions("/admin/projects", {
+    "create": _create_project, "enable": _set_enabled("project", True), "disable": _set_enabled("project", False),
+    "delete": _delete("identity", "/projects/{}", "project_id", "A project", "Project deleted.")}, admin=True)
+user_action = form_actions("/admin/users", {
+    "create": _create_user, "enable": _set_enabled("user", True), "disable": _set_enabled("user", False),
+    "delete": _delete("identity", "/users/{}", "user_id", "A user", "User deleted.")}, admin=True)
+role_action = form_actions("/admin/roles", {
+    "assign": _grant("PUT", "Role assigned."), "revoke": _grant("DELETE", "Role revoked.")}, admin=True)
+group_action = form_actions("/admin/groups", {
+    "create": _create_group, "delete": _delete("identity", "/groups/{}", "group_id", "A group", "Group deleted."),
+    "add-user": _membership("PUT", "User added to the group."),
+    "remove-user": _membership("DELETE", "User removed from the group.")}, admin=True)
+volume_type_action = form_actions("/admin/volume-types", {
+    "create": _create_volume_type,
+    "delete": _delete("volume", "/types/{}", "type_id", "A volume type", "Volume type deleted.")}, admin=True)
+flavor_action = form_actions("/admin/flavors", {
+    "create": _create_flavor,
+    "delete": _delete("compute", "/flavors/{}", "flavor_id", "A flavor", "Flavor deleted.")}, admin=True)
 
 
 @page(admin=True)

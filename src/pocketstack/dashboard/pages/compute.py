@@ -17,7 +17,7 @@ from pocketstack.dashboard.pages.common import choices, paged, param, quoted, se
 from pocketstack.dashboard.pages.instance_actions import action_log
 from pocketstack.dashboard.paging import Position
 from pocketstack.dashboard.security import csp_framing
-from pocketstack.dashboard.web import Ctx, FormError, page
+from pocketstack.dashboard.web import Ctx, FormError, NoSuchAction, page
 
 # States that end by themselves: while any is shown, the list keeps refreshing.
 TRANSITIONAL = {"BUILD", "REBOOT", "HARD_REBOOT", "REBUILD", "RESIZE", "MIGRATING", "VERIFY_RESIZE"}
@@ -189,7 +189,7 @@ async def instance_action(ctx: Ctx) -> Response:
     elif action in ACTIONS:
         body, label, _states = ACTIONS[action]
     else:
-        raise FormError(f"There is no action {action!r}.")
+        raise NoSuchAction(action)
     await ctx.api.post("compute", f"/servers/{server_id}/action", body)
     return await ctx.redirect(f"/instances/{server_id}", f"{label}: requested.")
 

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from pocketstack.dashboard import topology
 from pocketstack.dashboard.client import ApiError
 from pocketstack.dashboard.pages.common import choices, paged, param
-from pocketstack.dashboard.web import Ctx, FormError, page
+from pocketstack.dashboard.web import Ctx, FormError, NoSuchAction, page
 
 PROTOCOLS = ["tcp", "udp", "icmp", "any"]
 
@@ -73,7 +73,7 @@ async def network_action(ctx: Ctx) -> Response:
     if action == "delete":
         await ctx.api.delete("network", f"/networks/{network_id}")
         return await ctx.redirect("/networks", "Network deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 async def _external_networks(ctx: Ctx) -> list[tuple[str, str]]:
@@ -131,7 +131,7 @@ async def router_action(ctx: Ctx) -> Response:
     if action == "delete":
         await ctx.api.delete("network", here)
         return await ctx.redirect("/routers", "Router deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page()
@@ -165,7 +165,7 @@ async def floating_ip_action(ctx: Ctx) -> Response:
     if action == "release":
         await ctx.api.delete("network", f"/floatingips/{fip}")
         return await ctx.redirect("/floating-ips", "Released.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page()
@@ -214,7 +214,7 @@ async def security_group_action(ctx: Ctx) -> Response:
     if action == "delete-rule":
         await ctx.api.delete("network", f"/security-group-rules/{ctx.required('rule_id', 'A rule')}")
         return await ctx.redirect("/security-groups", "Rule deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page()

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from pocketstack.dashboard.pages.common import param, quoted
 from pocketstack.dashboard.pages.storage import upload_chunks
-from pocketstack.dashboard.web import Ctx, FormError, page
+from pocketstack.dashboard.web import Ctx, FormError, NoSuchAction, page
 
 # Anyone may read the objects and list the container (Swift's container ACL syntax).
 PUBLIC_READ = ".r:*,.rlistings"
@@ -110,7 +110,7 @@ async def container_action(ctx: Ctx) -> Response:
     if action == "delete":
         await ctx.api.delete("object", f"/{name}")
         return await ctx.redirect("/containers", "Container deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 async def _temp_url(ctx: Ctx, container: str, obj: str) -> Response:

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from pocketstack.dashboard.client import ApiError
 from pocketstack.dashboard.pages.common import choices, paged, param, quoted
 from pocketstack.dashboard.pages.image_properties import custom_properties, edit_image
-from pocketstack.dashboard.web import Ctx, FormError, page
+from pocketstack.dashboard.web import Ctx, FormError, NoSuchAction, page
 
 DISK_FORMATS = ["raw", "qcow2", "vmdk", "vdi", "iso", "vhd", "vhdx", "ploop", "aki", "ari", "ami"]
 VISIBILITIES = ["private", "shared", "community", "public"]
@@ -100,7 +100,7 @@ async def volume_action(ctx: Ctx) -> Response:
     if action == "delete":
         await ctx.api.delete("volume", here)
         return await ctx.redirect("/volumes", "The volume is being deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page()
@@ -120,7 +120,7 @@ async def backup_action(ctx: Ctx) -> Response:
     if action == "delete":
         await ctx.api.delete("volume", f"/backups/{backup_id}")
         return await ctx.redirect("/backups", "The backup is being deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page()
@@ -193,7 +193,7 @@ async def image_action(ctx: Ctx) -> Response:
         await ctx.api.put("image", f"{here}/members/{quoted(ctx.login.project_id)}",
                           {"status": "accepted" if action == "accept" else "rejected"})
         return await ctx.redirect("/images", f"Share {action}ed.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 @page()

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pocketstack.dashboard.pages.common import quoted
-from pocketstack.dashboard.web import Ctx, FormError, page
+from pocketstack.dashboard.web import Ctx, NoSuchAction, page
 
 PATH = "/os-volume-transfer"
 
@@ -50,7 +50,7 @@ async def transfer_action(ctx: Ctx) -> Response:
     if action == "delete":
         await ctx.api.delete("volume", f"{PATH}/{transfer_id}")
         return await ctx.redirect("/volumes/transfers", "Transfer deleted.")
-    raise FormError(f"There is no action {action!r}.")
+    raise NoSuchAction(action)
 
 
 ROUTES = [

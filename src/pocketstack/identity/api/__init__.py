@@ -30,6 +30,7 @@ def build_router(identity: Identity) -> Router:
         roles.RoleAssignmentsApi(identity), catalog.RegionIdApi(identity), trusts.TrustsApi(identity),
         credentials.CredentialsApi(identity), credentials.Ec2CredentialsApi(identity),
         credentials.Ec2TokensApi(identity), domain_config.SecurityComplianceConfigApi(identity),
+        domain_config.DomainConfigApi(identity),
         limits.RegisteredLimitsApi(identity), limits.LimitsApi(identity), endpoint_filter.EndpointFilterApi(identity),
         federation.FederationApi(identity))
     for family in (resources.domains(identity), resources.projects(identity), users.users(identity),

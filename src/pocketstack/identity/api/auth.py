@@ -51,17 +51,21 @@ class TokensApi:
 
     @route.post(TOKENS, public=True, body=schemas.auth)
     def issue(self, req: ApiRequest) -> Response:
+        # The kerberos method: the principal of the request's Negotiate token (a 401
+        # asking for one first), as mod_auth_gssapi hands Keystone REMOTE_USER.
+        negotiated = (self.identity.kerberos.negotiate(req.headers.get("authorization"))
+                      if self.tokens.kerberos_requested(req.data["auth"]) else None)
         try:
             vt = self.tokens.authenticate(req.data["auth"], req.headers.get(RECEIPT_HEADER),
-                                           assertion_of(self.identity, req))
+                                           assertion_of(self.identity, req), negotiated)
         except AuthReceiptIssued as partial:
             # Keystone's answer to a login that met only part of the user's MFA rules.
             return json_response(partial.body, status=401, headers={RECEIPT_HEADER: partial.receipt_id})
         catalog = not query_flag(req.query, "nocatalog")
         if catalog:
             vt.catalog = self.tokens.catalog(vt.project.id if vt.project else None)
-        return json_response(self.tokens.render(vt, catalog=catalog), status=201,
-                             headers={"X-Subject-Token": vt.token})
+        headers = {"X-Subject-Token": vt.token, **(negotiated.response_headers if negotiated else {})}
+        return json_response(self.tokens.render(vt, catalog=catalog), status=201, headers=headers)
 
     def _subject(self, req: ApiRequest, catalog: bool = False, for_a_service: bool = False) -> ValidatedToken:
         """The subject token, validated.  ``for_a_service``: validation on behalf of a

@@ -163,10 +163,18 @@ class FederationApi:
         auth = {"identity": {"methods": [protocol_id], protocol_id: {
             "identity_provider": idp_id, "protocol": protocol_id}}}
         # An identity provider of the OpenID Connect front end: its bearer token's claims
-        # (identity/oidc.py, mod_auth_openidc's part); any other: a trusted proxy's headers.
-        oidc = self.identity.oidc
-        assertion = (oidc.assertion(idp_id, req.headers.get("authorization")) if oidc.handles(idp_id, protocol_id)
-                     else assertion_of(self.identity, req))
+        # (identity/oidc.py, mod_auth_openidc's part); the kerberos protocol, with the
+        # Kerberos front end on: the principal of a Negotiate token (identity/kerberos.py,
+        # mod_auth_gssapi's part); any other: a trusted proxy's headers.
+        oidc, kerberos = self.identity.oidc, self.identity.kerberos
+        negotiated = None
+        if oidc.handles(idp_id, protocol_id):
+            assertion = oidc.assertion(idp_id, req.headers.get("authorization"))
+        elif kerberos.handles(protocol_id):
+            negotiated = kerberos.negotiate(req.headers.get("authorization"))
+            assertion = negotiated.assertion()
+        else:
+            assertion = assertion_of(self.identity, req)
         vt = self.identity.tokens.authenticate(auth, assertion=assertion)
-        return json_response(self.identity.tokens.render(vt, catalog=False), status=201,
-                             headers={"X-Subject-Token": vt.token})
+        headers = {"X-Subject-Token": vt.token, **(negotiated.response_headers if negotiated else {})}
+        return json_response(self.identity.tokens.render(vt, catalog=False), status=201, headers=headers)

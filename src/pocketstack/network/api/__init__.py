@@ -8,6 +8,7 @@ from pocketstack.common.api.errors import neutron_format
 from pocketstack.common.api.routes import Router
 from pocketstack.common.errors import ApiError
 from pocketstack.network.agent_records import AgentDirectory
+from pocketstack.network.api.address_groups import AddressGroupAddressesApi
 from pocketstack.network.api.agent_scheduler import AgentSchedulerApi
 from pocketstack.network.api.agents import AgentsApi
 from pocketstack.network.api.discovery import DiscoveryApi
@@ -31,7 +32,8 @@ def build_router(manager: NetworkManager, agents: AgentDirectory) -> Router:
     router = Router().include(
         DiscoveryApi(), AgentsApi(agents), AgentSchedulerApi(manager, agents), SecurityGroupRulesApi(manager),
         RouterInterfacesApi(manager), QuotasApi(manager), AutoAllocatedTopologyApi(manager), UntaggableApi(),
-        FixedListsApi(), IpAvailabilityApi(manager), TrunkSubportsApi(manager), QosRuleTypesApi())
+        FixedListsApi(), IpAvailabilityApi(manager), TrunkSubportsApi(manager), QosRuleTypesApi(),
+        AddressGroupAddressesApi(manager))
     for collection in RESOURCES:
         router.include(ResourceApi(manager, collection), prefix=f"/v2.0/{collection}")
         if collection not in UNTAGGED:

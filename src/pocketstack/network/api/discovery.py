@@ -13,6 +13,7 @@ from pocketstack.network import errors
 
 UPDATED = "2026-01-01T00:00:00-00:00"
 EXTENSIONS = {
+    "address-group": "Address group",
     "address-scope": "Address scope",
     "agent": "agent",
     "allowed-address-pairs": "Allowed Address Pairs",
@@ -45,6 +46,7 @@ EXTENSIONS = {
     "qos-rules-alias": "Quality of Service rules alias API",
     "quota_details": "Quota details management support",
     "quotas": "Quota management support",
+    "rbac-address-group": "Add address_group type to RBAC",
     "rbac-address-scope": "Add address_scope type to RBAC",
     "rbac-policies": "RBAC Policies",
     "rbac-security-groups": "Add security_group type to network RBAC",
@@ -52,6 +54,7 @@ EXTENSIONS = {
     "revision-if-match": "If-Match constraints based on revision_number",
     "router": "Neutron L3 Router",
     "security-group": "security-group",
+    "security-groups-remote-address-group": "Remote address group id field for security group rules",
     "security-groups-shared-filtering": "Security group filtering on the shared field",
     "service-type": "Neutron Service Type Management",
     "sorting": "Sorting support",
@@ -68,7 +71,7 @@ RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("subnetpool", "sub
              ("router", "routers"), ("floatingip", "floatingips"), ("security_group", "security-groups"),
              ("security_group_rule", "security-group-rules"), ("address_scope", "address-scopes"),
              ("rbac_policy", "rbac-policies"), ("trunk", "trunks"), ("policy", "qos/policies"),
-             ("rule_type", "qos/rule-types")]
+             ("rule_type", "qos/rule-types"), ("address_group", "address-groups")]
 
 
 def _extension(alias: str) -> dict:

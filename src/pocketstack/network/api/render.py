@@ -6,6 +6,8 @@ from __future__ import annotations
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.pagination import Paging, next_link
 
+# Attributes Neutron's maps mark ``is_visible: False``: in the policy target, never shown.
+INVISIBLE = {"address_group": ("shared",)}
 HIDDEN = {
     "network": ("provider:network_type", "provider:physical_network", "provider:segmentation_id"),
     "port": ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details"),
@@ -14,7 +16,8 @@ HIDDEN = {
 
 def visible(req: ApiRequest, member: str, item: dict) -> dict:
     """``item`` without the attributes the caller's policy does not let it read."""
-    hidden = [a for a in HIDDEN.get(member, ()) if not req.allowed(f"get_{member}:{a}", item)]
+    hidden = [*INVISIBLE.get(member, ()),
+              *(a for a in HIDDEN.get(member, ()) if not req.allowed(f"get_{member}:{a}", item))]
     if not hidden:
         return item
     return {k: v for k, v in item.items() if k not in hidden}

@@ -1,10 +1,10 @@
 """CRUD and tags for every top-level Neutron resource, served from one table.
 
 Networks, subnets, subnet pools, ports, routers, floating IPs, security groups, address
-scopes, RBAC policies, trunks and QoS policies all answer the same routes in the same way (create also in
-bulk: a list under the plural key); only their names, policy rules and body schemas
-differ.  Those with Neutron's standard attributes also have tags under ``/{id}/tags``
-(:class:`ResourceTagsApi`; the others are :data:`UNTAGGED`).
+scopes, RBAC policies, trunks, QoS policies and address groups all answer the same routes
+in the same way (create also in bulk: a list under the plural key); only their names,
+policy rules and body schemas differ.  Those with Neutron's tag support also have tags
+under ``/{id}/tags`` (:class:`ResourceTagsApi`; the others are :data:`UNTAGGED`).
 One :class:`ResourceApi` per row of :data:`RESOURCES` serves them: its routes declare
 their rule with the member's name left open (``get_{member}``), which :meth:`ResourceApi.adapt_route`
 fills in for each instance -- Neutron's resource-attribute-map design, declared.
@@ -35,11 +35,16 @@ RESOURCES = {
     "floatingips": ("floatingip", "floatingips"), "security-groups": ("security_group", "security_groups"),
     "address-scopes": ("address_scope", "address_scopes"), "rbac-policies": ("rbac_policy", "rbac_policies"),
     "trunks": ("trunk", "trunks"),
-    "qos/policies": ("policy", "policies"),
+    "qos/policies": ("policy", "policies"), "address-groups": ("address_group", "address_groups"),
 }
-# Collections without standard attributes, hence without tags (their tag URLs are
-# :class:`UntaggableApi`'s 404).
-UNTAGGED = {"address-scopes", "rbac-policies"}
+# Collections without tags (their tag URLs are :class:`UntaggableApi`'s 404): those
+# without standard attributes, and address groups (Neutron's model has no tag support).
+UNTAGGED = {"address-scopes", "rbac-policies", "address-groups"}
+# Attributes missing from the resource Neutron's policy hook checks an update against (it
+# fetches only those without a default): where a read rule depends on one, an update
+# refused is a 404 unless the caller may read the resource without it -- so a project an
+# address group is shared with gets 404 on an update, as in Neutron (403 on a delete).
+UPDATE_TARGET_OMITS = {"address_group": ("shared",)}
 
 
 def _attribute_rules(req: ApiRequest, action: str, member: str, attrs: dict, target: dict) -> None:
@@ -163,6 +168,10 @@ class ResourceApi(CollectionRoutes):
         for key in ("project_id", "tenant_id"):
             if key in attrs and attrs[key] == item["project_id"]:
                 del attrs[key]  # restating the owner is not a change
+        omitted = UPDATE_TARGET_OMITS.get(self.member, ())
+        if omitted and not req.permits(item) and not req.allowed(
+                f"get_{self.member}", {k: v for k, v in item.items() if k not in omitted}):
+            raise errors.HiddenByPolicy()
         req.authorize(target=item)
         _attribute_rules(req, "update", self.member, attrs, update_target(self.manager, self.member, item, attrs))
         item = self.manager.update(req.caller, self.collection, item["id"], attrs, render.if_match_revision(req))

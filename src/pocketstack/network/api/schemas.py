@@ -72,7 +72,8 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                             "ethertype": {"enum": ["IPv4", "IPv6"]}, "protocol": {"type": ["string", "integer",
                                                                                          "null"]},
                             "port_range_min": PORT_NUMBER, "port_range_max": PORT_NUMBER,
-                            "remote_ip_prefix": NULL_STR, "remote_group_id": NULL_ID},
+                            "remote_ip_prefix": NULL_STR, "remote_group_id": NULL_ID,
+                            "remote_address_group_id": NULL_ID},
     # Neutron converts ip_version to an integer before checking it is 4 or 6.
     "address_scope": {"shared": DEFAULT_FALSE, "ip_version": {"enum": [4, 6, "4", "6"]}},
     # object_type, object_id and target_tenant are checked with Neutron's messages (rbac).
@@ -85,13 +86,18 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
     "bandwidth_limit_rule": {"max_kbps": {}, "max_burst_kbps": {}, "direction": {}},
     "dscp_marking_rule": {"dscp_mark": {}},
     "minimum_bandwidth_rule": {"min_kbps": {}, "direction": {}},
+    # addresses are checked with Neutron's messages (address_groups.create_addresses).
+    "address_group": {"addresses": {}},
 }
 # The rules of a QoS policy: sub-resources with no standard attributes of their own.
 QOS_RULES = ("bandwidth_limit_rule", "dscp_marking_rule", "minimum_bandwidth_rule")
 # The standard attributes a body may carry, where not all of :data:`COMMON` (address
 # scopes and RBAC policies have no description, tags or timestamps in Neutron).
 COMMON_OF = {"address_scope": ("name", "project_id", "tenant_id"), "rbac_policy": ("project_id", "tenant_id"),
+             "address_group": ("name", "description", "project_id", "tenant_id"),
              **{rule: () for rule in QOS_RULES}}
+# Those without Neutron's standard attributes (timestamps, revision): only ``id`` is read-only.
+NOT_STANDARD = {"address_scope", "rbac_policy", *QOS_RULES}
 # Attributes Neutron's resource maps mark neither allow_post nor allow_put (of the
 # extensions listed): "not allowed in POST" / "Cannot update read-only attribute".  (A
 # core resource's ``id`` may be chosen on create in Neutron; pocketstack always picks it.)
@@ -102,6 +108,7 @@ READ_ONLY: dict[str, tuple[str, ...]] = {
     "port": ("status", "binding:vif_type", "binding:vif_details"), "router": ("status",),
     "floatingip": ("status", "router_id"), "security_group": ("security_group_rules",),
     "security_group_rule": (), "address_scope": (), "rbac_policy": (), "trunk": ("status",), "policy": ("rules",),
+    "address_group": ("shared",),
     **{rule: () for rule in QOS_RULES},
 }
 REQUIRED = {"address_scope": ["ip_version"], "rbac_policy": ["object_type", "object_id", "target_tenant", "action"],
@@ -113,7 +120,7 @@ REQUIRED = {"address_scope": ["ip_version"], "rbac_policy": ["object_type", "obj
 def body_schema(member: str, create: bool) -> dict:
     common = {k: v for k, v in COMMON.items() if k in COMMON_OF.get(member, COMMON)}
     properties = {**common, **ATTRIBUTES[member]}
-    standard = ("id",) if member in COMMON_OF else STANDARD_READ_ONLY
+    standard = ("id",) if member in NOT_STANDARD else STANDARD_READ_ONLY
     inner = {"type": "object", "properties": properties, "additionalProperties": False,
              "x-read-only": [*standard, *READ_ONLY[member]], "x-create": create}
     if create and member in REQUIRED:
@@ -135,6 +142,8 @@ INTERFACE_BODY = {"type": "object", "properties": {"subnet_id": ID, "port_id": I
 EXTRAROUTES_BODY = {"type": "object", "required": ["router"], "properties": {"router": {
     "type": "object", "required": ["routes"], "additionalProperties": False,
     "properties": {"routes": {"type": "array", "items": {"type": "object"}}}}}}
+# add_addresses / remove_addresses: the list is checked with Neutron's messages (address_groups).
+ADDRESSES_BODY = {"type": "object", "required": ["addresses"], "properties": {"addresses": {}}}
 # add_subports / remove_subports: the items are checked with Neutron's messages (trunks).
 SUBPORTS_BODY = {"type": "object", "required": ["sub_ports"], "properties": {"sub_ports": {}}}
 QUOTA_BODY = {"type": "object", "required": ["quota"], "properties": {"quota": {

@@ -3,7 +3,8 @@
 The network service calls a driver *after* every committed change a data plane must
 apply — the port (its MAC, fixed IPs, security groups, binding host), the router (its
 gateway, interfaces and routes), the floating IP (its NAT pair), the security group
-(its rules), the subnet (what DHCP serves), the QoS policy (its rules).  Payloads are
+(its rules), the address group (its addresses), the subnet (what DHCP serves), the QoS
+policy (its rules).  Payloads are
 the API dicts Neutron would return, so an agent-style driver can reconcile from them
 alone.  Calls are idempotent "this is the state now" messages:
 a driver that misses one catches up from the next, and on start the service replays
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 EVENTS = ("network_updated", "network_deleted", "subnet_updated", "subnet_deleted", "port_updated", "port_deleted",
           "router_updated", "router_deleted", "floatingip_updated", "floatingip_deleted", "security_group_updated",
-          "security_group_deleted", "qos_policy_updated", "qos_policy_deleted")
+          "security_group_deleted", "qos_policy_updated", "qos_policy_deleted", "address_group_updated",
+          "address_group_deleted")
 
 
 class DatapathDriver:
@@ -58,3 +60,9 @@ class DatapathDriver:
         ports and networks name their policy by ``qos_policy_id``."""
 
     def qos_policy_deleted(self, policy: dict) -> None: ...
+
+    def address_group_updated(self, address_group: dict) -> None:
+        """An address group (as ``/v2.0/address-groups/{id}`` shows it, its ``addresses``
+        the CIDRs) changed; security group rules name it by ``remote_address_group_id``."""
+
+    def address_group_deleted(self, address_group: dict) -> None: ...

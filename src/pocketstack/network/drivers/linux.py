@@ -8,8 +8,9 @@ default); it never adds a device, address, route or rule to the namespace it run
                             tap<port11> on its network's bridge (a guest's tap, plugged
                             by the compute driver, or the host end of a veth into a
                             DHCP or router namespace); the security-group tables
-                            (nft_rules) filter between bridge ports; QoS bandwidth
-                            limits are tc qdiscs on the port devices (tc_qos)
+                            (nft_rules; an address group is a named set there)
+                            filter between bridge ports; QoS bandwidth limits are
+                            tc qdiscs on the port devices (tc_qos)
     <prefix>dhcp-<net>      ns-<port11>: the network's DHCP port, and its dnsmasq; on a
                             network with an IPv4 subnet no router serves, also
                             169.254.169.254 and the metadata proxy (isolated metadata)
@@ -109,6 +110,7 @@ class LinuxDriver(DatapathDriver):
         self.floatingips: dict[str, dict] = {}
         self.security_groups: dict[str, dict] = {}
         self.qos_policies: dict[str, dict] = {}
+        self.address_groups: dict[str, dict] = {}
         # tap -> (its ifindex, the limits applied to it): tc runs only on a change
         self._shaped: dict[str, tuple] = {}
         self.last_error: str | None = None  # of the last reconcile after an event
@@ -135,7 +137,7 @@ class LinuxDriver(DatapathDriver):
     def sync(self, state: dict[str, list[dict]]) -> None:
         with self._lock:
             for name in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups",
-                         "qos_policies"):
+                         "qos_policies", "address_groups"):
                 setattr(self, name, {item["id"]: item for item in state.get(name) or []})
             self._forced = True  # rewrite every ruleset: repairs rules changed by hand
             try:
@@ -225,6 +227,12 @@ class LinuxDriver(DatapathDriver):
     def security_group_deleted(self, security_group: dict) -> None:
         self._drop(self.security_groups, security_group)
 
+    def address_group_updated(self, address_group: dict) -> None:
+        self._put(self.address_groups, address_group)
+
+    def address_group_deleted(self, address_group: dict) -> None:
+        self._drop(self.address_groups, address_group)
+
     def qos_policy_updated(self, policy: dict) -> None:
         self._put(self.qos_policies, policy)
 
@@ -303,7 +311,7 @@ class LinuxDriver(DatapathDriver):
             last = self._applied.get(self.host_ns)
             numbers = last.numbers if isinstance(last, nft_rules.HostRuleset) else None
             self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks,
-                                                      numbers))
+                                                      numbers, self.address_groups))
 
     def _ensure(self, ns: str) -> bool:
         """Create the namespace unless it exists; whether it was created."""

@@ -24,7 +24,11 @@ changed, as an update of just those (:meth:`HostRuleset.changes_from`):
   ``sg-<group>-v4``/``-v6`` of the members' addresses: plain sets (an element added or
   deleted alone) unless a member has a CIDR (an allowed address pair), then interval
   sets that merge overlaps, rewritten whole when they change (nftables cannot delete
-  one element of a merged interval).
+  one element of a merged interval).  Remote address groups are named sets
+  ``ag-<group>-v4``/``-v6`` of the group's CIDRs, always interval sets (so adding or
+  removing addresses rewrites that set's elements in place, in the update's one
+  transaction, never the tables), for every address group a known rule names (a group
+  the driver does not know yet is an empty set: its rules allow nothing).
 """
 
 from __future__ import annotations
@@ -109,6 +113,8 @@ def rule_match(rule: dict) -> str | None:
             parts.append(f"{family} {peer} {network}")
     elif rule.get("remote_group_id"):
         parts.append(f"{family} {peer} @sg-{rule['remote_group_id']}-{'v4' if family == 'ip' else 'v6'}")
+    elif rule.get("remote_address_group_id"):
+        parts.append(f"{family} {peer} @ag-{rule['remote_address_group_id']}-{'v4' if family == 'ip' else 'v6'}")
     protocol = rule.get("protocol")
     if protocol in (None, "", "any"):
         return " ".join(parts)
@@ -285,6 +291,20 @@ class HostRuleset:
         return "\n".join(lines) + "\n" if lines else ""
 
 
+def _address_group_sets(groups: dict[str, dict], address_groups: dict[str, dict]) -> dict:
+    """The sets of the address groups the groups' rules name: (family, set) -> (declaration,
+    elements), interval sets whatever their elements (see the module docstring)."""
+    named = sorted({rule["remote_address_group_id"] for group in groups.values()
+                    for rule in group.get("security_group_rules") or [] if rule.get("remote_address_group_id")})
+    sets = {}
+    for group_id in named:
+        v4, v6 = _split((address_groups.get(group_id) or {}).get("addresses") or [])
+        for kind, suffix, elements in (("ipv4_addr", "v4", v4), ("ipv6_addr", "v6", v6)):
+            sets[("inet", f"ag-{group_id}-{suffix}")] = (f"type {kind}; flags interval; auto-merge;",
+                                                          tuple(sorted(set(elements))))
+    return sets
+
+
 def _remote_set(kind: str, addresses: list[str]) -> tuple[str, tuple[str, ...]]:
     elements = tuple(sorted(set(addresses)))
     if any("/" in element for element in elements):
@@ -308,9 +328,10 @@ def _numbered(guarded: list[dict], previous: dict[str, int]) -> list[tuple[int, 
 
 
 def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[str] = (),
-            numbers: dict[str, int] | None = None) -> HostRuleset:
+            numbers: dict[str, int] | None = None, address_groups: dict[str, dict] | None = None) -> HostRuleset:
     """The host namespace's two tables for these ports, groups and networks; ``numbers``:
-    the ports' mark numbers applied last (``HostRuleset.numbers``), kept.
+    the ports' mark numbers applied last (``HostRuleset.numbers``), kept; ``address_groups``:
+    the address groups the rules may name as their remote.
 
     ``networks`` (ids) get a conntrack zone each: a connection routed between two
     networks crosses the host namespace twice with the same addresses, once per bridge,
@@ -341,6 +362,7 @@ def ruleset(ports: Iterable[dict], groups: dict[str, dict], networks: Iterable[s
                                                            for number, p in guarded)),
         ("inet", "ingress"): ("type mark : verdict;", tuple(f"{number << 16:#x} : jump ingress-{tag(p['id'])}"
                                                             for number, p in guarded))}
+    sets.update(_address_group_sets(groups, address_groups or {}))
     chains: dict[tuple[str, str], tuple[str, ...]] = {}
     used = set(groups) | {g for p in ports for g in p.get("security_groups") or []}
     members = group_members(ports)

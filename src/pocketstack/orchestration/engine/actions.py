@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from pocketstack.orchestration import models as m
 from pocketstack.orchestration.engine.store import COMPLETE, FAILED, IN_PROGRESS
@@ -23,8 +24,14 @@ from pocketstack.orchestration.engine.traversal import (
     Traversal,
     failure_reason,
 )
-from pocketstack.orchestration.resources import registry
 from pocketstack.orchestration.resources.base import ResourceType, Step
+
+if TYPE_CHECKING:
+    from pocketstack.orchestration.resources import registry
+else:  # the resource types (and YAML) on first use: a stack, not every start
+    from pocketstack.common.lazy import lazy
+
+    registry = lazy("pocketstack.orchestration.resources.registry")
 
 ACTIONS = ("SUSPEND", "RESUME", "CHECK")
 # Appended to the stack's reason when some resource type cannot be checked (Heat's).

@@ -15,17 +15,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pocketstack.common.db.cas import RetriesExhausted
 from pocketstack.common.errors import ApiError
 from pocketstack.orchestration import models as m
 from pocketstack.orchestration.adoption import ADOPT_KEY
 from pocketstack.orchestration.engine.store import COMPLETE, FAILED, IN_PROGRESS, NewResource, StackMoved, Store
-from pocketstack.orchestration.resources import registry
 from pocketstack.orchestration.resources.base import Cloud, ResourceFailure, ResourceType, Step, physical_name
 from pocketstack.orchestration.resources.schema import check
 from pocketstack.orchestration.template.scope import ResourceState, StackScope
+
+if TYPE_CHECKING:
+    from pocketstack.orchestration.resources import registry
+else:  # the resource types (and YAML) on first use: a stack, not every start
+    from pocketstack.common.lazy import lazy
+
+    registry = lazy("pocketstack.orchestration.resources.registry")
 
 LOG = logging.getLogger(__name__)
 CHANGED = "state changed"

@@ -28,13 +28,52 @@ _KINDS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFou
 
 
 class ResourceFailure(Exception):
-    """A step failed; ``kind`` is the exception name Heat shows first in the reason."""
+    """A step failed; ``kind`` is the exception name Heat shows first in the reason.
 
-    def __init__(self, message: str, kind: str = "ResourceFailure", status: int | None = None):
+    The failures written more than once are named below, each with Heat's exception name
+    as its ``kind``, its HTTP-like ``status`` (a name-or-id lookup reads it) and its
+    message format, raised with the fields as keywords (``EntityNotFound(entity="Volume",
+    name=volume_id)``); a service's refusal passed on keeps the service's own words."""
+
+    msg_fmt: ClassVar[str | None] = None
+    default_kind: ClassVar[str] = "ResourceFailure"
+    default_status: ClassVar[int | None] = None
+
+    def __init__(self, message: str | None = None, kind: str | None = None, status: int | None = None,
+                 **fields: Any):
+        if message is None:
+            if self.msg_fmt is None:
+                raise TypeError(f"{type(self).__name__} needs a message")
+            message = self.msg_fmt.format(**fields)
         super().__init__(message)
         self.message = message
-        self.kind = kind
-        self.status = status
+        self.kind = kind or self.default_kind
+        self.status = status if status is not None else self.default_status
+        self.fields = fields
+
+
+class EntityNotFound(ResourceFailure):
+    """Heat's ``EntityNotFound``: what a property names, or a resource polls, is not there."""
+
+    msg_fmt = "The {entity} ({name}) could not be found."
+    default_kind = "EntityNotFound"
+    default_status = 404
+
+
+class PhysicalResourceNotFound(ResourceFailure):
+    """A resource's check (``NotFound``): its physical resource is gone."""
+
+    msg_fmt = "The {entity} ({name}) could not be found."
+    default_kind = "NotFound"
+    default_status = 404
+
+
+class PhysicalResourceNameAmbiguity(ResourceFailure):
+    """Heat's ``PhysicalResourceNameAmbiguity``: a name-or-id lookup matched several."""
+
+    msg_fmt = "Multiple {entity} matches found for name '{name}', use an ID to be more specific."
+    default_kind = "PhysicalResourceNameAmbiguity"
+    default_status = 409
 
 
 def _message(response: httpx.Response) -> str:
@@ -96,7 +135,7 @@ class Cloud:
         whose physical resource is gone) when it answers 404."""
         found = await self.call("GET", service, rest, ok_missing=True)
         if found is None:
-            raise ResourceFailure(f"The {what} ({physical_id}) could not be found.", "NotFound", 404)
+            raise PhysicalResourceNotFound(entity=what, name=physical_id)
         return found
 
     async def find(self, service: str, collection: str, value: str, what: str, *, any_id: bool = False) -> str:
@@ -111,10 +150,9 @@ class Cloud:
         items = next((v for v in listing.values() if isinstance(v, list)), []) if isinstance(listing, dict) else []
         matches = [item for item in items if item.get("name") == value]
         if not matches:
-            raise ResourceFailure(f"The {what} ({value}) could not be found.", "EntityNotFound", 404)
+            raise EntityNotFound(entity=what, name=value)
         if len(matches) > 1:
-            raise ResourceFailure(f"Multiple {what} matches found for name '{value}', use an ID to be more "
-                                  "specific.", "PhysicalResourceNameAmbiguity", 409)
+            raise PhysicalResourceNameAmbiguity(entity=what, name=value)
         return str(matches[0]["id"])
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pocketstack.orchestration.resources import schema as s
-from pocketstack.orchestration.resources.base import ResourceFailure, ResourceType, Step, pick
+from pocketstack.orchestration.resources.base import EntityNotFound, ResourceFailure, ResourceType, Step, pick
 
 
 async def _volume(step: Step, volume_id: str) -> dict[str, Any] | None:
@@ -17,7 +17,7 @@ async def _volume(step: Step, volume_id: str) -> dict[str, Any] | None:
 async def _status_is(step: Step, volume_id: str, wanted: str, failing: tuple[str, ...]) -> bool:
     volume = await _volume(step, volume_id)
     if volume is None:
-        raise ResourceFailure(f"The Volume ({volume_id}) could not be found.", "EntityNotFound")
+        raise EntityNotFound(entity="Volume", name=volume_id)
     if volume["status"] in failing:
         raise ResourceFailure(f"Went to status {volume['status']} due to \"Unknown\"", "ResourceInError")
     return bool(volume["status"] == wanted)

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from pocketstack.orchestration import errors
 from pocketstack.orchestration.resources import schema as s
-from pocketstack.orchestration.resources.base import ResourceFailure, ResourceType, Step
+from pocketstack.orchestration.resources.base import PhysicalResourceNotFound, ResourceFailure, ResourceType, Step
 from pocketstack.orchestration.resources.heat import NoneResource
 
 _ID_PATTERN = "ID of image stored in Glance that should be used as the {} when booting an AMI-style image."
@@ -156,7 +156,7 @@ class WebImage(ResourceType):
     async def check(self, step: Step, physical_id: str) -> None:
         image = await self._image(step, physical_id)
         if image.get("status") in ("killed", "deleted"):
-            raise ResourceFailure(f"The image ({physical_id}) could not be found.", "NotFound", 404)
+            raise PhysicalResourceNotFound(entity="image", name=physical_id)
 
 
 class Image(NoneResource):

@@ -6,7 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from pocketstack.orchestration.resources import schema as s
-from pocketstack.orchestration.resources.base import ResourceFailure, ResourceType, Step, b64, pick
+from pocketstack.orchestration.resources.base import (
+    EntityNotFound,
+    PhysicalResourceNotFound,
+    ResourceFailure,
+    ResourceType,
+    Step,
+    b64,
+    pick,
+)
 from pocketstack.orchestration.resources.software import config_text
 
 _NETWORK = s.map_(schema={
@@ -119,7 +127,7 @@ class Server(ResourceType):
     async def create_complete(self, step: Step, physical_id: str, props: dict[str, Any]) -> bool:
         server = await self._server(step, physical_id)
         if server is None:
-            raise ResourceFailure(f"The server ({physical_id}) could not be found.", "EntityNotFound")
+            raise EntityNotFound(entity="server", name=physical_id)
         status = server.get("status")
         if status == "ERROR":
             fault = (server.get("fault") or {}).get("message", "Unknown")
@@ -180,7 +188,7 @@ class Server(ResourceType):
     async def _status(self, step: Step, physical_id: str) -> str:
         server = await self._server(step, physical_id)
         if server is None:
-            raise ResourceFailure(f"The server ({physical_id}) could not be found.", "NotFound", 404)
+            raise PhysicalResourceNotFound(entity="server", name=physical_id)
         return str(server.get("status"))
 
     async def _act(self, step: Step, physical_id: str, action: str, done: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from pocketstack.orchestration.resources import schema as s
-from pocketstack.orchestration.resources.base import ResourceFailure, ResourceType, Step
+from pocketstack.orchestration.resources.base import EntityNotFound, ResourceFailure, ResourceType, Step
 
 # The engine's mark on the create of a template resource's stack: ``<parent stack
 # id>/<resource name>`` (checked against the parent's resource, in the caller's project).
@@ -78,7 +78,7 @@ class NestedStack(ResourceType):
     async def _reached(self, step: Step, physical_id: str, action: str) -> bool:
         stack = await self._stack(step, physical_id)
         if stack is None:
-            raise ResourceFailure(f"The Stack ({step.physical_name}) could not be found.", "EntityNotFound")
+            raise EntityNotFound(entity="Stack", name=step.physical_name)
         status = stack["stack_status"]
         if status.endswith("FAILED"):
             raise ResourceFailure(f"Went to status {status} due to \"{stack['stack_status_reason']}\"",

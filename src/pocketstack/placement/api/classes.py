@@ -52,14 +52,18 @@ class ResourceClassesApi:
             raise errors.ResourceClassNotFound(name=name)
         return self._body(req, name)
 
-    @route.put("/resource_classes/{name}", policy=CLASSES, since="1.2")
+    @route.put("/resource_classes/{name}", policy=CLASSES, since="1.2", until="1.6")
+    def rename(self, req: ApiRequest) -> Response:
+        """1.2–1.6 renamed a class; renaming is refused here since a class in use cannot
+        change name safely (after the rule, as Placement checks it first)."""
+        req.authorize()
+        raise errors.RenameNotSupported()
+
+    @route.put("/resource_classes/{name}", policy=CLASSES, since="1.7")
     def put(self, req: ApiRequest) -> Response:
-        """1.7+: create-or-confirm (201/204).  1.2–1.6 renamed a class; renaming is
-        refused here since a class in use cannot change name safely."""
+        """Create-or-confirm (201/204)."""
         req.authorize()
         name = req.path_params["name"]
-        if not req.at_least(1, 7):
-            raise errors.RenameNotSupported()
         check_custom_name(name, "resource class")
         created = self.catalog.create_resource_class(name, exist_ok=True)
         headers = {"Location": render.location(req, f"/resource_classes/{name}")}

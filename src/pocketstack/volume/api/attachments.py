@@ -9,7 +9,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.api import render, schemas
-from pocketstack.volume.api.common import PREFIX, all_projects, body, own_project
+from pocketstack.volume.api.common import PREFIX, all_projects, own_project
 from pocketstack.volume.api.validation import validate
 from pocketstack.volume.attachments import UNSET_MODE, Attachments
 from pocketstack.volume.volumes import Volumes
@@ -60,10 +60,11 @@ class AttachmentsApi:
     def show(self, req: ApiRequest) -> dict:
         return {"attachment": render.attachment(self.load(req))}
 
-    @route.put(PREFIX + "/attachments/{attachment_id}", policy="volume:attachment_update", since=SINCE)
+    @route.put(PREFIX + "/attachments/{attachment_id}", policy="volume:attachment_update", since=SINCE,
+               body=schemas.UPDATE_ATTACHMENT, authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         row = self.load(req)
-        connector = body(req, schemas.ATTACHMENT_UPDATE, "attachment")["connector"]
+        connector = req.data["attachment"]["connector"]
         return {"attachment": render.attachment(self.attachments.update(req.caller, row.id, connector))}
 
     @route.post(PREFIX + "/attachments/{attachment_id}/action", policy="volume:attachment_update", since="3.44")

@@ -17,7 +17,6 @@ from pocketstack.volume.api.common import (
     accepted,
     all_projects,
     authorize_on_volume,
-    body,
     is_detail,
     links,
     own_project,
@@ -112,17 +111,19 @@ class BackupsApi:
     def show(self, req: ApiRequest) -> dict:
         return {"backup": self.render(req, [self.load(req)])[0]}
 
-    @route.post(PREFIX + "/backups/{backup_id}/restore", policy="backup:restore")
+    @route.post(PREFIX + "/backups/{backup_id}/restore", policy="backup:restore", body=schemas.RESTORE_BACKUP,
+                authorize_first=True)
     def restore(self, req: ApiRequest) -> Response:
         backup = self.load(req)
-        spec = body(req, schemas.BACKUP_RESTORE, "restore") or {}
+        spec = req.data["restore"] or {}
         volume = self.backups.restore(req.caller, backup.id, spec.get("volume_id"), spec.get("name"))
         return accepted({"restore": {"backup_id": backup.id, "volume_id": volume.id, "volume_name": volume.name}})
 
-    @route.put(PREFIX + "/backups/{backup_id}", policy="backup:update", since="3.9")
+    @route.put(PREFIX + "/backups/{backup_id}", policy="backup:update", since="3.9", body=schemas.UPDATE_BACKUP,
+               authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         backup = self.load(req)
-        spec = body(req, schemas.BACKUP_UPDATE, "backup") or {}
+        spec = req.data["backup"] or {}
         self.backups.update(req.caller, backup.id, {k: spec[k] for k in ("name", "description") if k in spec})
         return {"backup": summary(req, self.backups.get(req.caller, backup.id))}
 

@@ -11,8 +11,7 @@ from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.pagination import Paging, next_link, parse_paging
 from pocketstack.common.validation import parse_bool
 from pocketstack.volume import errors
-from pocketstack.volume.api.schemas import wrapped
-from pocketstack.volume.api.validation import validate, validate_integer
+from pocketstack.volume.api.validation import validate_integer
 from pocketstack.volume.quotas import MAX_INT
 from pocketstack.volume.volumes import Volumes
 
@@ -27,12 +26,6 @@ def finish(req: ApiRequest, response: Response) -> None:
     if version is not None:
         for key, value in VERSIONS.response_headers(version).items():
             response.headers[key] = value
-
-
-def body(req: ApiRequest, schema: dict, key: str) -> Any:
-    """``{key: ...}`` of the body checked against ``schema``, for the routes that validate
-    after the lookup or policy check Cinder does first (else the route declares ``body=``)."""
-    return validate(req.json(), wrapped(key, schema))[key]
 
 
 def accepted(payload: Any = None) -> Response:

@@ -16,7 +16,6 @@ from pocketstack.volume import errors
 from pocketstack.volume.api import render, schemas
 from pocketstack.volume.api.common import PREFIX, accepted, offset, page_links, paging, to_bool
 from pocketstack.volume.api.types import is_public_filter
-from pocketstack.volume.api.validation import validate
 from pocketstack.volume.group_types import GroupTypes
 
 BASE = PREFIX + "/group_types"
@@ -105,9 +104,10 @@ class GroupTypesApi:
             raise errors.GroupTypeSpecNotFound(group_type_id=type_id, key=key)
         return {key: specs[key]}
 
-    @route.put(BASE + "/{group_type_id}/group_specs/{key}", policy="group:group_types_specs:update", since=SINCE)
+    @route.put(BASE + "/{group_type_id}/group_specs/{key}", policy="group:group_types_specs:update", since=SINCE,
+               body=schemas.GROUP_SPEC_ITEM)
     def put_spec(self, req: ApiRequest) -> dict:
-        payload = validate(req.json(), schemas.GROUP_SPEC_ITEM)
+        payload = req.data
         req.authorize()
         key = req.path_params["key"]
         if key not in payload:

@@ -2,9 +2,10 @@
 (``include(MetadataApi(...), prefix=PREFIX + "/volumes/{volume_id}")``).
 
 Cinder looks the resource up as the caller (404) before it enforces the rule on the
-resource's project (403) and only then reads the body (400), so the bodies are validated
-inside the handlers.  The rules differ per resource: the routes declare ``{read}`` or
-``{write}`` and :meth:`MetadataApi.adapt_route` puts in the resource's rule names.
+resource's project (403) and only then reads the body (400): the bodies are declared
+``authorize_first``, validated once the handler's lookup has enforced the rule.  The
+rules differ per resource: the routes declare ``{read}`` or ``{write}`` and
+:meth:`MetadataApi.adapt_route` puts in the resource's rule names.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import RouteSpec, route
 from pocketstack.common.context import RequestContext
 from pocketstack.volume import errors
-from pocketstack.volume.api.common import body
-from pocketstack.volume.api.schemas import METADATA, METADATA_ITEM
+from pocketstack.volume.api.schemas import SET_METADATA, SET_METADATA_ITEM
 
 
 class WithMetadata(Protocol):
@@ -71,17 +71,15 @@ class MetadataApi:
         resource = self._load(req)
         return {"metadata": self.records.metadata([resource.id])[resource.id]}
 
-    @route.post("/metadata", policy="{write}")
+    @route.post("/metadata", policy="{write}", body=SET_METADATA, authorize_first=True)
     def add(self, req: ApiRequest) -> dict:
         resource = self._load(req)
-        return {"metadata": self.records.set_metadata(req.caller, resource.id, body(req, METADATA, "metadata"),
-                                                      False)}
+        return {"metadata": self.records.set_metadata(req.caller, resource.id, req.data["metadata"], False)}
 
-    @route.put("/metadata", policy="{write}")
+    @route.put("/metadata", policy="{write}", body=SET_METADATA, authorize_first=True)
     def replace(self, req: ApiRequest) -> dict:
         resource = self._load(req)
-        return {"metadata": self.records.set_metadata(req.caller, resource.id, body(req, METADATA, "metadata"),
-                                                      True)}
+        return {"metadata": self.records.set_metadata(req.caller, resource.id, req.data["metadata"], True)}
 
     @route.get("/metadata/{key}", policy="{read}")
     def show(self, req: ApiRequest) -> dict:
@@ -92,10 +90,10 @@ class MetadataApi:
             raise self.missing(resource.id, key)
         return {"meta": {key: metadata[key]}}
 
-    @route.put("/metadata/{key}", policy="{write}")
+    @route.put("/metadata/{key}", policy="{write}", body=SET_METADATA_ITEM, authorize_first=True)
     def set_item(self, req: ApiRequest) -> dict:
         resource = self._load(req)
-        meta = item(req.path_params["key"], body(req, METADATA_ITEM, "meta"))
+        meta = item(req.path_params["key"], req.data["meta"])
         self.records.set_metadata(req.caller, resource.id, meta, False)
         return {"meta": meta}
 

@@ -13,7 +13,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.api import schemas
-from pocketstack.volume.api.common import PREFIX, accepted, body, flag, links
+from pocketstack.volume.api.common import PREFIX, accepted, flag, links
 from pocketstack.volume.qos import Qos
 
 RULE = "volume_extension:qos_specs_manage:"
@@ -35,10 +35,10 @@ class QosApi:
     def __init__(self, qos: Qos):
         self.qos = qos
 
-    @route.post(PREFIX + "/qos-specs", policy=RULE + "create")
+    @route.post(PREFIX + "/qos-specs", policy=RULE + "create", body=schemas.CREATE_QOS, authorize_first=True)
     def create(self, req: ApiRequest) -> dict:
         req.authorize()
-        spec = body(req, schemas.QOS_CREATE, "qos_specs")
+        spec = req.data["qos_specs"]
         name, consumer = spec.pop("name"), spec.pop("consumer", "back-end")
         q = self.qos.create(name, consumer, spec)
         return {"qos_specs": view(q), "links": links(req, "qos-specs", q.id)}
@@ -54,15 +54,17 @@ class QosApi:
         q = self.qos.get(req.path_params["qos_id"])
         return {"qos_specs": view(q), "links": links(req, "qos-specs", q.id)}
 
-    @route.put(PREFIX + "/qos-specs/{qos_id}", policy=RULE + "update")
+    @route.put(PREFIX + "/qos-specs/{qos_id}", policy=RULE + "update", body=schemas.SET_QOS_KEYS,
+               authorize_first=True)
     def set_keys(self, req: ApiRequest) -> dict:
         req.authorize()
-        return {"qos_specs": self.qos.set_keys(req.path_params["qos_id"], body(req, schemas.QOS_KEYS, "qos_specs"))}
+        return {"qos_specs": self.qos.set_keys(req.path_params["qos_id"], req.data["qos_specs"])}
 
-    @route.put(PREFIX + "/qos-specs/{qos_id}/delete_keys", policy=RULE + "update")
+    @route.put(PREFIX + "/qos-specs/{qos_id}/delete_keys", policy=RULE + "update", body=schemas.UNSET_QOS_KEYS,
+               authorize_first=True)
     def unset_keys(self, req: ApiRequest) -> Response:
         req.authorize()
-        self.qos.unset_keys(req.path_params["qos_id"], body(req, schemas.QOS_UNSET_KEYS, "keys"))
+        self.qos.unset_keys(req.path_params["qos_id"], req.data["keys"])
         return accepted()
 
     @route.delete(PREFIX + "/qos-specs/{qos_id}", policy=RULE + "delete")

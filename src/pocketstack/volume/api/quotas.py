@@ -11,7 +11,7 @@ from pocketstack.common.context import RequestContext
 from pocketstack.volume import errors
 from pocketstack.volume.api import schemas
 from pocketstack.volume.api.common import PREFIX, flag
-from pocketstack.volume.api.validation import validate, validate_integer
+from pocketstack.volume.api.validation import validate_integer
 from pocketstack.volume.quotas import MAX_INT, Quotas
 from pocketstack.volume.types import Types
 
@@ -70,12 +70,13 @@ class QuotasApi:
         req.authorize(target={"project_id": target})
         return {"quota_set": self.quota_set(target, flag(req, "usage"))}
 
-    @route.put(PREFIX + "/os-quota-sets/{target}", policy="volume_extension:quotas:update")
+    @route.put(PREFIX + "/os-quota-sets/{target}", policy="volume_extension:quotas:update",
+               body=schemas.QUOTA_UPDATE, authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         """Admin-only, enforced before the body is read (as Cinder does)."""
         target = req.path_params["target"]
         req.authorize(target={"project_id": target})
-        values = validate(req.json(), schemas.QUOTA_UPDATE)["quota_set"]
+        values = req.data["quota_set"]
         names = self.type_names()
         clean = checked_limits(values, set(self.quotas.limits(target, names)), self.quotas.usage(target))
         self.quotas.set_limits(target, clean)

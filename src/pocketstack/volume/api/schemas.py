@@ -3,9 +3,12 @@
 each resource, then the bodies of the volume and snapshot actions, which Cinder validates
 before it looks the volume up.
 
-A body validated before anything else is declared on its route (``body=``); one Cinder
-checks only after the resource is looked up (404) or the policy enforced (403) is
-validated inside the handler, so the answers keep Cinder's order."""
+Every body is declared on its route (``body=``, by starting microversion where it
+changes).  One Cinder checks only after the resource is looked up (404) and the policy
+enforced (403) is declared with ``authorize_first=True``: the wrapper validates it when
+the handler's :meth:`~pocketstack.common.api.request.ApiRequest.authorize` has passed,
+so the answers keep Cinder's order.  The action bodies (one schema per action name) are
+checked by the action handlers, which dispatch on the name."""
 
 from __future__ import annotations
 
@@ -201,7 +204,7 @@ def _group_type_checker(value: Any) -> bool:
 
 def _group_status_checker(value: Any) -> bool:
     if isinstance(value, str) and not value.strip():
-        raise errors.InvalidGroupStatus(reason="The 'status' can not be empty.")
+        raise errors.GroupStatusEmpty()
     if isinstance(value, str) and value.lower() not in GROUP_SNAPSHOT_STATUSES:
         raise errors.InvalidGroupStatus(reason=f"Group status: {value} is invalid, valid status are: "
                                                f"{GROUP_STATUSES}.")
@@ -210,7 +213,7 @@ def _group_status_checker(value: Any) -> bool:
 
 def _group_snapshot_status_checker(value: Any) -> bool:
     if isinstance(value, str) and not value.strip():
-        raise errors.InvalidGroupSnapshotStatus(reason="The 'status' can not be empty.")
+        raise errors.GroupSnapshotStatusEmpty()
     if isinstance(value, str) and value.lower() not in GROUP_SNAPSHOT_STATUSES:
         raise errors.InvalidGroupSnapshotStatus(reason=f"Group snapshot status: {value} is invalid, valid statuses "
                                                        f"are: {GROUP_SNAPSHOT_STATUSES}.")
@@ -424,3 +427,22 @@ def _disabled_reason_checker(value: Any) -> bool:
 
 
 add_format("disabled_reason", _disabled_reason_checker)
+
+
+# -- bodies validated once the route's policy is enforced (``authorize_first=True``) --------
+UPDATE_VOLUME = wrapped("volume", VOLUME_UPDATE)
+# From 3.53 an update must change something.
+UPDATE_VOLUME_353 = wrapped("volume", VOLUME_UPDATE_353)
+UPDATE_SNAPSHOT = wrapped("snapshot", SNAPSHOT_UPDATE)
+UPDATE_ATTACHMENT = wrapped("attachment", ATTACHMENT_UPDATE)
+SET_METADATA = wrapped("metadata", METADATA)
+SET_METADATA_ITEM = wrapped("meta", METADATA_ITEM)
+CREATE_TYPE = wrapped("volume_type", TYPE_CREATE)
+UPDATE_TYPE = wrapped("volume_type", TYPE_UPDATE)
+SET_EXTRA_SPECS = wrapped("extra_specs", EXTRA_SPECS)
+CREATE_QOS = wrapped("qos_specs", QOS_CREATE)
+SET_QOS_KEYS = wrapped("qos_specs", QOS_KEYS)
+UNSET_QOS_KEYS = wrapped("keys", QOS_UNSET_KEYS)
+RESTORE_BACKUP = wrapped("restore", BACKUP_RESTORE)
+UPDATE_BACKUP = wrapped("backup", BACKUP_UPDATE)
+ACCEPT_TRANSFER = wrapped("accept", TRANSFER_ACCEPT)

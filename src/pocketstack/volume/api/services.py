@@ -79,7 +79,7 @@ class ServicesApi:
         spec = req.data
         host = spec.get("host")
         if not host:
-            raise errors.InvalidInput(reason="Host field is missing.")
+            raise errors.ServiceHostMissing()
         binary = spec.get("binary") or spec.get("service")
         if not service_rows(True, {"host": host, "binary": binary}):
             raise errors.ServiceNotFound(binary=binary, host=host)
@@ -97,7 +97,7 @@ class ServicesApi:
             if cluster:  # no service here belongs to a cluster
                 raise errors.InvalidInput(reason=f"No service found with cluster={cluster}")
         elif not host:
-            raise errors.InvalidInput(reason="Host field is missing.")
+            raise errors.ServiceHostMissing()
         rows = service_rows(True, {"host": host, "binary": VOLUME_BINARY})
         if not rows:
             raise errors.InvalidInput(reason=f"No service found with host={host}")

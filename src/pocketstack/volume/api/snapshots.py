@@ -16,7 +16,6 @@ from pocketstack.volume.api.common import (
     PREFIX,
     accepted,
     all_projects,
-    body,
     consumes_quota,
     is_detail,
     offset,
@@ -99,10 +98,11 @@ class SnapshotsApi:
     def show(self, req: ApiRequest) -> dict:
         return {"snapshot": self.render_many(req, [self.load(req)], extended=True)[0]}
 
-    @route.put(PREFIX + "/snapshots/{snapshot_id}", policy="volume:update_snapshot")
+    @route.put(PREFIX + "/snapshots/{snapshot_id}", policy="volume:update_snapshot", body=schemas.UPDATE_SNAPSHOT,
+               authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         snapshot = self.load(req)
-        values = v1_names(body(req, schemas.SNAPSHOT_UPDATE, "snapshot"))
+        values = v1_names(req.data["snapshot"])
         return {"snapshot": self.render_many(req, [self.snapshots.update(req.caller, snapshot.id, values)])[0]}
 
     @route.delete(PREFIX + "/snapshots/{snapshot_id}", policy="volume:delete_snapshot")

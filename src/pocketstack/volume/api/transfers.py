@@ -23,7 +23,6 @@ from pocketstack.volume.api.common import (
     accepted,
     all_projects,
     authorize_on_volume,
-    body,
     is_detail,
     links,
     offset,
@@ -77,7 +76,7 @@ class TransfersApi:
 
     def adapt_route(self, spec: RouteSpec) -> RouteSpec:
         """The extension's create never took ``no_snapshots``."""
-        if self.legacy and spec.body:
+        if self.legacy and spec.handler == self.create:
             return dataclasses.replace(spec, body=((None, schemas.CREATE_TRANSFER),))
         return spec
 
@@ -121,10 +120,11 @@ class TransfersApi:
         self.transfers.delete(req.caller, transfer.id)
         return accepted()
 
-    @route.post("/{transfer_id}/accept", policy="volume:accept_transfer")
+    @route.post("/{transfer_id}/accept", policy="volume:accept_transfer", body=schemas.ACCEPT_TRANSFER,
+                authorize_first=True)
     def accept(self, req: ApiRequest) -> Response:
         """Enforced on the caller's project before the body is read, as Cinder does."""
         req.authorize(target=own_project(req))
-        auth_key = str(body(req, schemas.TRANSFER_ACCEPT, "accept")["auth_key"])
+        auth_key = str(req.data["accept"]["auth_key"])
         return accepted({"transfer": summary(req, self.transfers.accept(req.caller, req.path_params["transfer_id"],
                                                                         auth_key))})

@@ -16,7 +16,7 @@ from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.api import render, schemas
 from pocketstack.volume.api.actions import parse_action
-from pocketstack.volume.api.common import PREFIX, accepted, body, reject_invalid_filters, to_bool
+from pocketstack.volume.api.common import PREFIX, accepted, reject_invalid_filters, to_bool
 from pocketstack.volume.api.volumes import literal_filter
 from pocketstack.volume.qos import Qos
 from pocketstack.volume.types import Types
@@ -90,19 +90,19 @@ class TypesApi:
         req.authorize()
         return {"volume_type": self.rendered(self.types.get(req.caller, req.path_params["type_id"]))[0]}
 
-    @route.post(PREFIX + "/types", policy=MANAGE)
+    @route.post(PREFIX + "/types", policy=MANAGE, body=schemas.CREATE_TYPE, authorize_first=True)
     def create(self, req: ApiRequest) -> dict:
         req.authorize()
-        spec = body(req, schemas.TYPE_CREATE, "volume_type")
+        spec = req.data["volume_type"]
         public = to_bool(spec.get("os-volume-type-access:is_public", True), "is_public")
         vtype = self.types.create(spec["name"].strip(), spec.get("description"), public,
                                   spec.get("extra_specs") or {})
         return {"volume_type": self.rendered(vtype, view="create")[0]}
 
-    @route.put(PREFIX + "/types/{type_id}", policy=MANAGE)
+    @route.put(PREFIX + "/types/{type_id}", policy=MANAGE, body=schemas.UPDATE_TYPE, authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         req.authorize()
-        values = update_values(body(req, schemas.TYPE_UPDATE, "volume_type"))
+        values = update_values(req.data["volume_type"])
         return {"volume_type": self.rendered(self.types.update(req.caller, req.path_params["type_id"], values),
                                              view="update")[0]}
 
@@ -118,10 +118,11 @@ class TypesApi:
         req.authorize()
         return {"extra_specs": self.types.get(req.caller, req.path_params["type_id"]).extra_specs}
 
-    @route.post(PREFIX + "/types/{type_id}/extra_specs", policy=MANAGE)
+    @route.post(PREFIX + "/types/{type_id}/extra_specs", policy=MANAGE, body=schemas.SET_EXTRA_SPECS,
+                authorize_first=True)
     def set_specs(self, req: ApiRequest) -> dict:
         req.authorize()
-        specs = body(req, schemas.EXTRA_SPECS, "extra_specs")
+        specs = req.data["extra_specs"]
         self.types.set_extra_specs(req.caller, req.path_params["type_id"], specs)
         return {"extra_specs": {k: str(v) for k, v in specs.items()}}
 

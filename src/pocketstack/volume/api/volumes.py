@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.responses import Response
 
@@ -21,7 +21,6 @@ from pocketstack.volume.api.common import (
     PREFIX,
     accepted,
     all_projects,
-    body,
     consumes_quota,
     flag,
     is_detail,
@@ -179,12 +178,14 @@ class VolumesApi:
             out["count"] = self.volumes.count(req.caller, filters, all_projects(req))
         return out
 
-    @route.get(PREFIX + "/volumes/summary", policy="volume:get_volume_summary")
+    @route.get(PREFIX + "/volumes/summary", until="3.11")
+    def summary_before_312(self, req: ApiRequest) -> NoReturn:
+        """Before 3.12 Cinder routes this to "show the volume 'summary'", which it does
+        not find (its 404, not the generic one of a route missing at the version)."""
+        raise errors.VolumeNotFound(volume_id="summary")
+
+    @route.get(PREFIX + "/volumes/summary", policy="volume:get_volume_summary", since="3.12")
     def summary(self, req: ApiRequest) -> dict:
-        if not req.at_least(3, 12):
-            # Before 3.12 Cinder routes this to "show the volume 'summary'", which it does
-            # not find; the route stays declared for all versions to answer the same.
-            raise errors.VolumeNotFound(volume_id="summary")
         req.authorize(target=own_project(req))
         count, size, metadata = self.volumes.summary(req.caller, all_projects(req))
         out: dict[str, Any] = {"total_count": count, "total_size": size}
@@ -197,11 +198,11 @@ class VolumesApi:
         volume = self.load(req)
         return {"volume": self.show_one(req, volume.id)}
 
-    @route.put(PREFIX + "/volumes/{volume_id}", policy="volume:update")
+    @route.put(PREFIX + "/volumes/{volume_id}", policy="volume:update",
+               body={"3.0": schemas.UPDATE_VOLUME, "3.53": schemas.UPDATE_VOLUME_353}, authorize_first=True)
     def update(self, req: ApiRequest) -> dict:
         volume = self.load(req)
-        schema = schemas.VOLUME_UPDATE_353 if req.at_least(3, 53) else schemas.VOLUME_UPDATE
-        self.volumes.update(req.caller, volume.id, v1_names(body(req, schema, "volume")))
+        self.volumes.update(req.caller, volume.id, v1_names(req.data["volume"]))
         return {"volume": self.show_one(req, volume.id, extended=False)}
 
     @route.delete(PREFIX + "/volumes/{volume_id}", policy="volume:delete")
