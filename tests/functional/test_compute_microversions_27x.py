@@ -233,11 +233,3 @@ def test_requested_host_on_create_from_2_74(api, admin_token, user, image, flavo
     for server_id in placed:
         assert call(api, "DELETE", f"/servers/{server_id}", admin_token).status_code == 204
 
-
-def test_maximum_is_2_74(api, user):  # noqa: F811
-    r = api.request("GET", "/compute/", None)
-    assert r.status_code == 200
-    assert [v["version"] for v in r.json()["versions"] if v["id"] == "v2.1"] == ["2.74"]
-    r = call(api, "GET", "/flavors", user["token"], version="latest")
-    assert r.headers["OpenStack-API-Version"] == "compute 2.74"
-    assert call(api, "GET", "/flavors", user["token"], version="2.75").status_code == 406

@@ -526,7 +526,10 @@ def test_changes_windows_2_58_to_2_66(api, admin_token, zone, server):
         assert r.status_code == 400, (path, r.text)
         assert r.json()["badRequest"]["message"] == (
             "The value of changes-since must be less than or equal to changes-before.")
-        assert call(api, "GET", path, admin_token, version="2.65", params=crossed).status_code == 200
+        # 2.65: no changes-before yet; instance actions (from 2.58) and os-migrations (from
+        # 2.59) refuse it as an unknown parameter, as Nova's query schemas; servers ignore it.
+        expected = 200 if path == "/servers/detail" else 400
+        assert call(api, "GET", path, admin_token, version="2.65", params=crossed).status_code == expected
     future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).isoformat()
     listed = call(api, "GET", "/servers/detail", admin_token, version="2.66",
                   params={"changes-before": future, "all_tenants": "1"}).json()["servers"]
@@ -539,7 +542,7 @@ def test_changes_windows_2_58_to_2_66(api, admin_token, zone, server):
     mine = call(api, "GET", "/os-migrations", admin_token, version="2.59",
                 params={"instance_uuid": server, "changes-since": future}).json()["migrations"]
     assert mine == []
-    assert len(call(api, "GET", "/os-migrations", admin_token, version="2.59", params={
-        "instance_uuid": server, "changes-before": "2000-01-01T00:00:00Z"}).json()["migrations"]) == 1  # 2.66 only
+    assert call(api, "GET", "/os-migrations", admin_token, version="2.59", params={  # 2.66 only: unknown before
+        "instance_uuid": server, "changes-before": "2000-01-01T00:00:00Z"}).status_code == 400
     assert call(api, "GET", "/os-migrations", admin_token, version="2.66", params={
         "instance_uuid": server, "changes-before": "2000-01-01T00:00:00Z"}).json()["migrations"] == []

@@ -270,6 +270,7 @@ OPS = [
     server_op("password-clear", "DELETE", SERVER + "/os-server-password", OWN_WRITE),
     server_op("diagnostics", "GET", SERVER + "/diagnostics", ADMIN_ON_SERVER),
     server_op("migrations", "GET", SERVER + "/migrations", ADMIN_ON_SERVER),
+    Op("server", "topology", "GET", SERVER + "/topology", OWN_READ, headers={"OpenStack-API-Version": "compute 2.78"}),
     server_op("remote-console", "POST", SERVER + "/remote-consoles", OWN_WRITE,
               body={"remote_console": {"protocol": "vnc", "type": "novnc"}}),
     Op("console-token", "show", "GET", V + "/os-console-auth-tokens/{console_token}", ADMIN_ONLY, headers=MICRO),

@@ -206,8 +206,13 @@ def test_external_event_outcomes():
     delivered.clear()
     assert external_events.outcome(extended, deliver, False) == {**extended, "status": "failed", "code": 400}
     assert delivered == []  # refused before 2.51 without being delivered
-    assert external_events.outcome(extended, deliver, True)["code"] == 200
+    assert external_events.outcome({**extended, "tag": "v1"}, deliver, True)["code"] == 200
     assert delivered == ["volume-extended"]
+    # Nova's TAG_REQUIRED: an event about a volume or the power needs its tag (400), for a
+    # server that exists (404 first).
+    assert external_events.outcome(extended, deliver, True) == {**extended, "status": "failed", "code": 400}
+    missing = {"name": "power-update", "server_uuid": "s9"}
+    assert external_events.outcome(missing, deliver, True)["code"] == 404
 
 
 def test_external_events_are_for_services_and_admins():

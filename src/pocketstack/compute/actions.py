@@ -36,9 +36,20 @@ class Event:
         self.done = True
 
 
-def _finish_statement(event_id: str, result: str, tb: str | None):
+def _finish_statement(event_id: str, result: str, tb: str | None, details: str | None = None):
     return (sa.update(InstanceActionEvent).where(InstanceActionEvent.id == event_id)
-            .values(result=result, traceback=tb, finish_time=utcnow()))
+            .values(result=result, traceback=tb, details=details, finish_time=utcnow()))
+
+
+def failure_details(error: BaseException) -> str:
+    """Nova's ``exception_to_dict(...)['message']`` for a failed event: the message of an
+    error that is ours (Nova: a NovaException's), else only the exception's class name, which
+    can leak nothing about the deployment."""
+    if type(error).__module__.startswith("pocketstack."):
+        text = getattr(error, "message", None) or str(error)
+        if text:
+            return text
+    return type(error).__name__
 
 
 class Actions:
@@ -97,15 +108,15 @@ class Actions:
         try:
             yield event
         except BaseException as error:
-            self._finish(row.id, "Error", "".join(traceback.format_exception(error)))
+            self._finish(row.id, "Error", "".join(traceback.format_exception(error)), failure_details(error))
             self.fail(action_id)
             raise
         if not event.done:
             self._finish(row.id, "Success", None)
 
-    def _finish(self, event_id: str, result: str, tb: str | None) -> None:
+    def _finish(self, event_id: str, result: str, tb: str | None, details: str | None = None) -> None:
         with self.db.session() as s:
-            s.execute(_finish_statement(event_id, result, tb))
+            s.execute(_finish_statement(event_id, result, tb, details))
 
     def list(self, instance_id: str) -> list[InstanceAction]:
         with self.db.session(readonly=True) as s:

@@ -263,6 +263,11 @@ class BlockDevices:
         with self.db.session() as s:
             cas_update(s, BlockDeviceMapping, where={"id": bdm_id}, values={"attachment_id": attachment_id})
 
+    def set_delete_on_termination(self, bdm_id: str, value: bool) -> None:
+        with self.db.session() as s:
+            s.execute(sa.update(BlockDeviceMapping).where(BlockDeviceMapping.id == bdm_id)
+                      .values(delete_on_termination=value))
+
     def remove(self, bdm_id: str) -> None:
         with self.db.session() as s:
             s.execute(sa.delete(BlockDeviceMapping).where(BlockDeviceMapping.id == bdm_id))

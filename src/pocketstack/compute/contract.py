@@ -16,7 +16,10 @@ from typing import Any, Protocol
 
 # The events Nova accepts, as ``os-server-external-events`` lists them.
 EVENT_NAMES = ("network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted",
-               "volume-extended")
+               "volume-extended", "power-update", "accelerator-request-bound")
+# Events that name what they are about in ``tag`` (Nova's TAG_REQUIRED): 400 without one.
+TAG_REQUIRED = ("volume-extended", "power-update", "accelerator-request-bound")
+POWER_UPDATE_TAGS = ("POWER_ON", "POWER_OFF")
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,12 @@ class ComputeContract(Protocol):
         ``os-server-external-events`` does: 200 accepted, 404 no such server, 422 the server
         is not on a host yet.  The fake hypervisor waits for no event, so an accepted one
         completes at once."""
+
+    def update_power(self, instance_id: str, target: str, request_id: str, project_id: str | None,
+                     user_id: str | None) -> None:
+        """After an accepted ``power-update`` event (2.76): record the instance action Nova
+        records (``start`` for ``POWER_ON``, ``stop`` for ``POWER_OFF``) and have the
+        server's host take note (a no-op unless the server is idle in the other state)."""
 
     def guest_instance(self, instance_id: str) -> GuestInstance | None:
         """What the server's guest is told about it, or None when there is no such server

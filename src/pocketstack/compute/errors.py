@@ -71,6 +71,15 @@ class InstanceInvalidState(Conflict):
     msg_fmt = "Cannot '{action}' instance {instance_id} while it is in {attribute} {state}"
 
 
+class UnshelveInstanceInvalidState(Conflict):
+    msg_fmt = ('Specifying an availability zone or a host when unshelving server "{instance_id}" with status '
+               '"{state}" is not supported. The server status must be SHELVED_OFFLOADED.')
+
+
+class UnshelveZoneUnavailable(BadRequest):
+    msg_fmt = "The requested availability zone is not available"
+
+
 class VolumeNotMigrating(Conflict):
     msg_fmt = "volume {volume_id} is not migrating; this API should only be called by Cinder"
 
@@ -422,6 +431,16 @@ class VolumeBDMNotFound(BadRequest):
     msg_fmt = "No volume Block Device Mapping with id {volume_id}."
 
 
+class AttachedVolumeBDMNotFound(NotFound):
+    """2.85's PUT of an attachment the server does not have (Nova's VolumeBDMNotFound, 404 there)."""
+
+    msg_fmt = "No volume Block Device Mapping with id {volume_id}."
+
+
+class ImmutableAttachmentProperty(BadRequest):
+    msg_fmt = "The {name} property is not mutable"
+
+
 class VolumeBDMIsMultiAttach(BadRequest):
     msg_fmt = "Block Device Mapping {volume_id} is a multi-attach volume and is not valid for this operation."
 
@@ -607,6 +626,14 @@ class QuotaLimitTooLow(BadRequest):
 # -- aggregates -------------------------------------------------------------------------
 class AggregateNotFound(NotFound):
     msg_fmt = "Aggregate {aggregate_id} could not be found."
+
+
+class AggregateIdNotInteger(BadRequest):
+    msg_fmt = "Invalid input received: id must be an integer"
+
+
+class DuplicateCacheImages(BadRequest):
+    msg_fmt = "Duplicate images in request"
 
 
 class AggregateNameExists(Conflict):
@@ -846,10 +873,6 @@ class MarkerNotFound(BadRequest):
 
 
 # -- external events --------------------------------------------------------------------
-class NoInstancesForEvents(NotFound):
-    msg_fmt = "No instances found for any event"
-
-
 # -- images (proxy) ---------------------------------------------------------------------
 class ImageNotFound(NotFound):
     msg_fmt = "Image not found."

@@ -141,6 +141,11 @@ class ServerFilters:
     key_name: str | None = None
     user_id: str | None = None
     locked: bool | None = None  # 2.73
+    task_state: str | None = None
+    # Nova's regular-expression filters (matched as Nova's REGEXP, from the start of the
+    # value or anywhere: ``re.search``) on these attributes: availability_zone, key_name,
+    # config_drive, created_at, launched_at, terminated_at, power_state, progress.
+    patterns: dict[str, str] = field(default_factory=dict)
     deleted: bool = False  # list the deleted servers (the archive) instead of the live ones
     tags: list[str] = field(default_factory=list)
     tags_any: list[str] = field(default_factory=list)
@@ -255,19 +260,21 @@ class Instances:
         columns = [(getattr(model, SORT_KEYS.get(k, k)), d) for k, d in sort]
         order = [c.desc() if d == "desc" else c.asc() for c, d in columns]
         stmt = self._filtered(filters, listed, model)
-        if not filters.name and not any(c.nullable for c, _ in columns):
+        if not filters.name and not filters.patterns and not any(c.nullable for c, _ in columns):
             marker_row = self._marker(marker, filters.project_id) if marker is not None else None
             paging = Paging(limit=limit, sort=[(c.key, d) for c, d in columns])
             with self.db.session(readonly=True) as s:
                 return list(s.execute(apply_paging(stmt, model, paging, marker_row)).all())
         with self.db.session(readonly=True) as s:
-            scanned = s.execute(stmt.with_only_columns(model.id, model.name).order_by(*order)).all()
+            scanned = s.execute(stmt.with_only_columns(*_scanned(model, filters)).order_by(*order)).all()
             if filters.name:
                 try:
                     pattern = re.compile(filters.name)
                 except re.error:
                     raise errors.InvalidNameFilter(pattern=filters.name) from None
                 scanned = [row for row in scanned if pattern.search(row.name)]
+            for attribute, raw in filters.patterns.items():
+                scanned = [row for row in scanned if _matches(raw, _filter_value(row, attribute))]
             ids = [row.id for row in scanned]
             if marker is not None:
                 if marker not in ids:
@@ -284,7 +291,8 @@ class Instances:
         for column, value in ((model.project_id, f.project_id), (model.flavor_id, f.flavor_id),
                               (model.image_ref, f.image_ref), (model.host, f.host),
                               (model.reservation_id, f.reservation_id), (model.key_name, f.key_name),
-                              (model.availability_zone, f.availability_zone), (model.user_id, f.user_id)):
+                              (model.availability_zone, f.availability_zone), (model.user_id, f.user_id),
+                              (model.task_state, f.task_state)):
             if value is not None:
                 stmt = stmt.where(column == value)
         if f.vm_states is not None:
@@ -420,3 +428,38 @@ class Instances:
     def delete_tags(self, instance_id: str) -> None:
         with self.db.session() as s:
             s.execute(sa.delete(InstanceTag).where(InstanceTag.instance_id == instance_id))
+
+
+def _scanned(model: type[Instance] | type[DeletedInstance], f: ServerFilters) -> list:
+    """The columns a scanned listing reads: ids and names, and what its patterns match."""
+    columns: list = [model.id, model.name]
+    for attribute in f.patterns:
+        if attribute == "progress":
+            columns.append(model.vm_state)
+        elif attribute == "terminated_at":
+            if model is DeletedInstance:
+                columns.append(DeletedInstance.deleted_at.label("terminated_at"))
+        else:
+            columns.append(getattr(model, attribute))
+    return list(dict.fromkeys(columns))
+
+
+def _filter_value(row, attribute: str) -> str | None:
+    """What a pattern filter matches: the column as the database would show it (times as
+    ``2024-05-01 12:00:00``; a live server has no ``terminated_at``; ``progress`` is 0
+    while building or active, as the server view shows it, and nothing otherwise)."""
+    if attribute == "progress":
+        return "0" if row.vm_state in (st.BUILDING, st.ACTIVE) else None
+    value = getattr(row, attribute, None)
+    return None if value is None else str(value)
+
+
+def _matches(raw: str, value: str | None) -> bool:
+    """Nova's regular-expression filter (a bad pattern matches literally, as its
+    ``safe_regex_filter`` escapes it)."""
+    if value is None:
+        return False
+    try:
+        return re.search(raw, value) is not None
+    except re.error:
+        return raw in value

@@ -481,6 +481,49 @@ class ComputeManager:
             transition(self.db, inst.id, {"task_state": op.task_state},
                        {"task_state": None, "vm_state": op.vm_state, "power_state": power, "fault": None})
 
+    def cache_images(self, host: str, image_ids: list[str]) -> dict[str, str]:
+        """2.81: fetch images into ``host``'s image cache; how each fared, as Nova's
+        compute manager reports it: ``cached``, ``existing``, ``error`` or ``unsupported``
+        (a driver without an image cache)."""
+        driver = self.hosts.driver(host)
+        result = {}
+        for image_id in image_ids:
+            try:
+                result[image_id] = "cached" if driver.cache_image(image_id) else "existing"
+            except NotImplementedError:
+                result[image_id] = "unsupported"
+            except Exception:
+                LOG.exception("caching image %s on %s failed", image_id, host)
+                result[image_id] = "error"
+        LOG.info("image pre-cache on %s: %s", host, result)
+        return result
+
+    def power_update(self, instance_id: str, target: str, action_id: str | None = None) -> None:
+        """2.76's ``power-update`` event: the guest's power changed outside Compute.  As
+        Nova's ``power_update``: only an idle ACTIVE and running server is powered off
+        (an idle STOPPED and shut-down one on), anything else is a no-op; the task state
+        is taken by CAS (a lost race ends it quietly), the driver takes note, and a driver
+        that cannot (NotImplementedError: every real hypervisor here) fails the action's
+        event and gives the task state back."""
+        inst = load(self.db, instance_id)
+        on = target == "POWER_ON"
+        with self.actions.event(action_id, "compute_power_update", inst.host):
+            wanted = (st.STOPPED, st.SHUTDOWN) if on else (st.ACTIVE, st.RUNNING)
+            if inst.host is None or inst.task_state is not None or (inst.vm_state, inst.power_state) != wanted:
+                LOG.info("power-update %s of %s is a no-op in %s/%s/%s", target, instance_id, inst.vm_state,
+                         inst.task_state, inst.power_state)
+                return
+            task = st.POWERING_ON if on else st.POWERING_OFF
+            if not transition(self.db, inst.id, {"task_state": None, "vm_state": inst.vm_state}, {"task_state": task}):
+                return
+            try:
+                power = self.hosts.driver(inst.host).power_update_event(inst.id, target)
+            except BaseException:
+                transition(self.db, inst.id, {"task_state": task}, {"task_state": None})
+                raise
+            transition(self.db, inst.id, {"task_state": task},
+                       {"task_state": None, "vm_state": st.ACTIVE if on else st.STOPPED, "power_state": power})
+
     # -- volumes attached to a running server ---------------------------------------
     def attach_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
         """Give the guest a volume the API reserved for it (hot-plugged while it runs)."""

@@ -110,6 +110,15 @@ class Compute:
     def deliver_event(self, instance_id: str, name: str) -> int:
         return event_code(self.find_instance(instance_id))
 
+    def update_power(self, instance_id: str, target: str, request_id: str, project_id: str | None,
+                     user_id: str | None) -> None:
+        inst = self.instances.get(instance_id)
+        if inst.host is None:  # accepted events are for servers on a host (422 otherwise)
+            return
+        action_id = self.actions.start(inst.id, "start" if target == "POWER_ON" else "stop", request_id,
+                                       project_id, user_id)
+        self.rpc.power_update(inst.host, inst.id, target, action_id)
+
     def guest_instance(self, instance_id: str) -> GuestInstance | None:
         try:
             inst = self.instances.get(instance_id)

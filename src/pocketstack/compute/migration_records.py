@@ -58,11 +58,14 @@ class MigrationRecords:
     def __init__(self, db: Database):
         self.db = db
 
-    def start(self, inst, migration_id: str, new_flavor_id: str, user_id: str, migration_type: str = "resize") -> None:
+    def start(self, inst, migration_id: str, new_flavor_id: str, user_id: str, migration_type: str = "resize",
+              project_id: str | None = None) -> None:
         """A resize's record, or a cold migration's (``migration_type="migration"``, the
-        flavor unchanged)."""
+        flavor unchanged); ``user_id`` and ``project_id`` are who asked for it (as Nova's,
+        shown from 2.80; the server's project when no project asked)."""
         with self.db.session() as s:
-            s.add(Migration(uuid=migration_id, instance_uuid=inst.id, project_id=inst.project_id, user_id=user_id,
+            s.add(Migration(uuid=migration_id, instance_uuid=inst.id, project_id=project_id or inst.project_id,
+                            user_id=user_id,
                             source_compute=inst.host, old_flavor_id=inst.flavor_id, new_flavor_id=new_flavor_id,
                             status="pre-migrating", migration_type=migration_type, created_at=utcnow()))
 
@@ -78,10 +81,15 @@ class MigrationRecords:
                       .values(status=status, dest_compute=migration.get("dest_host"), updated_at=utcnow()))
 
     def list(self, *, instance_uuid: str | None = None, status: str | None = None, host: str | None = None,
-             migration_type: str | None = None) -> list[MigrationView]:
+             migration_type: str | None = None, source_compute: str | None = None, user_id: str | None = None,
+             project_id: str | None = None) -> list[MigrationView]:
         stmt = sa.select(Migration).order_by(Migration.created_at.desc(), Migration.id.desc())
         if instance_uuid:
             stmt = stmt.where(Migration.instance_uuid == instance_uuid)
+        if user_id is not None:
+            stmt = stmt.where(Migration.user_id == user_id)
+        if project_id is not None:
+            stmt = stmt.where(Migration.project_id == project_id)
         if migration_type:
             stmt = stmt.where(Migration.migration_type == migration_type)
         with self.db.session(readonly=True) as s:
@@ -93,6 +101,8 @@ class MigrationRecords:
             views = [v for v in views if v.status == status]
         if host:
             views = [v for v in views if host in (v.source_compute, v.dest_compute)]
+        elif source_compute:
+            views = [v for v in views if v.source_compute == source_compute]
         return views
 
     @staticmethod

@@ -256,6 +256,9 @@ class InstanceActionEvent(Base):
     host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     result: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     traceback: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # A failed event's message, as Nova's (2.84 shows it): the error's own message for
+    # pocketstack's errors, the exception's class name for anything else.
+    details: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     start_time: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow)
     finish_time: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)
 

@@ -88,10 +88,16 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-server-tags:delete", MEMBER, "Remove a tag from a server."),
     Rule("os_compute_api:os-server-tags:delete_all", MEMBER, "Remove all tags of a server."),
     Rule("os_compute_api:os-instance-actions:list", READER, "List the actions recorded for a server."),
+    Rule("compute:aggregates:images", ADMIN, "Have an aggregate's hosts cache images (2.81)."),
+    Rule("compute:server:topology:index", READER, "Show a server's NUMA topology (2.78)."),
+    Rule("compute:server:topology:host:index", ADMIN,
+         "See the host NUMA node and CPU pinning of each cell of a server's NUMA topology (2.78)."),
     Rule("os_compute_api:os-instance-actions:show", READER, "Show one action recorded for a server."),
     Rule("os_compute_api:os-instance-actions:events", ADMIN,
          "See an action's events before microversion 2.51 (from 2.51 everyone sees them), and their tracebacks "
          "and hosts at any."),
+    Rule("os_compute_api:os-instance-actions:events:details", ADMIN,
+         "See the ``details`` (a failure's message) of an action's events (2.84)."),
     Rule("os_compute_api:os-server-diagnostics", ADMIN, "Show a server's diagnostics."),
     # -- interfaces (api/interfaces.py) ------------------------------------------------
     Rule("os_compute_api:os-attach-interfaces:list", READER, "List the ports attached to a server."),
@@ -107,6 +113,8 @@ RULES: tuple[Rule, ...] = (
          "Have a server's hypervisor snapshot an attached volume (Cinder's remotefs drivers call it)."),
     Rule("os_compute_api:os-assisted-volume-snapshots:delete", "role:service or rule:admin_api",
          "Have a server's hypervisor delete an assisted snapshot of an attached volume."),
+    Rule("os_compute_api:os-volumes-attachments:update", MEMBER,
+         "Change an attachment's ``delete_on_termination`` (PUT with the same volume, 2.85)."),
     Rule("os_compute_api:os-volumes-attachments:swap", "role:service or rule:admin_api",
          "Swap one attached volume for another (PUT, the call Cinder makes while migrating a volume)."),
     # -- flavors ----------------------------------------------------------------------------

@@ -102,6 +102,14 @@ class ComputeAPI:
     def run_operation(self, host: str | None, instance_id: str, operation: str, action_id: str | None) -> None:
         self._cast(host, "run_operation", instance_id=instance_id, operation=operation, action_id=action_id)
 
+    def cache_images(self, host: str, image_ids: list[str]) -> None:
+        """2.81: the host fetches the images into its cache (and logs how each fared)."""
+        self._cast(host, "cache_images", node=host, image_ids=image_ids)
+
+    def power_update(self, host: str, instance_id: str, target: str, action_id: str | None) -> None:
+        """2.76's ``power-update`` external event (``POWER_ON``/``POWER_OFF``) to the host."""
+        self._cast(host, "power_update", instance_id=instance_id, target=target, action_id=action_id)
+
     def rebuild_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
         self._cast(host, "rebuild_instance", instance_id=instance_id, action_id=action_id)
 

@@ -147,6 +147,7 @@ def _admit(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> None
     """Authenticate, then validate the body against the route's schema (or, for a route
     that authorizes first, once its policy is enforced)."""
     _authenticate(spec, route.public, api_request)
+    _check_query(route, api_request)
     schema = route.schema_for(api_request.version)
     if schema is not None:
         validate = functools.partial(_validate_body, spec, route, schema, api_request)
@@ -154,6 +155,19 @@ def _admit(spec: ServiceSpec, route: RouteSpec, api_request: ApiRequest) -> None
             api_request.validate_later = validate
         else:
             validate()
+
+
+def _check_query(route: RouteSpec, api_request: ApiRequest) -> None:
+    """A query parameter the route does not know is a 400 where it declares its names
+    (jsonschema's wording for ``additionalProperties: False``, as Nova's query schemas)."""
+    allowed = route.query_for(api_request.version)
+    if allowed is None:
+        return
+    unknown = [name for name in dict.fromkeys(api_request.query.keys()) if name not in allowed]
+    if unknown:
+        names = ", ".join(repr(name) for name in unknown)
+        raise errors.BadRequest(f"Additional properties are not allowed ({names} "
+                                f"{'was' if len(unknown) == 1 else 'were'} unexpected)")
 
 
 def _validate_body(spec: ServiceSpec, route: RouteSpec, schema: dict[str, Any], api_request: ApiRequest) -> None:

@@ -60,6 +60,9 @@ class RouteSpec:
     status: int | None = None
     since: Version | None = None
     until: Version | None = None
+    # The query parameters allowed, by the microversion from which unknown ones are a 400
+    # (Nova's query schemas with ``additionalProperties: False``), ascending; None: any.
+    query: tuple[tuple[Version | None, frozenset[str] | None], ...] = ()
 
     @property
     def name(self) -> str:
@@ -82,6 +85,14 @@ class RouteSpec:
                 chosen = schema
         return chosen
 
+    def query_for(self, version: Version | None) -> frozenset[str] | None:
+        """The query parameter names allowed at ``version`` (None: any name is)."""
+        allowed = None
+        for start, names in self.query:
+            if start is None or (version is not None and version >= start):
+                allowed = names
+        return allowed
+
 
 @dataclass(frozen=True)
 class _Declaration:
@@ -100,15 +111,28 @@ def _bodies(body: Schema | Mapping[str, Schema] | None) -> tuple[tuple[Version |
     return ((None, dict(body)),)
 
 
+def _queries(query: Iterable[str] | Mapping[str, Iterable[str] | None] | None,
+             ) -> tuple[tuple[Version | None, frozenset[str] | None], ...]:
+    """``query=NAMES`` (always strict) or ``query={"2.75": NAMES}`` (strict from 2.75)."""
+    if query is None:
+        return ()
+    if isinstance(query, Mapping):
+        pairs = [(Version.parse(k), None if v is None else frozenset(v)) for k, v in query.items()]
+        return tuple(sorted(pairs, key=lambda kv: kv[0]))
+    return ((None, frozenset(query)),)
+
+
 def _options(*, public: bool = False, stream: bool = False, policy: str | None = None,
              body: Schema | Mapping[str, Schema] | None = None, body_required: bool = True,
              authorize_first: bool = False, status: int | None = None, since: str | None = None,
-             until: str | None = None) -> dict[str, Any]:
+             until: str | None = None,
+             query: Iterable[str] | Mapping[str, Iterable[str] | None] | None = None) -> dict[str, Any]:
     """A declaration's options as :class:`RouteSpec` fields."""
     if authorize_first and not (policy and body):
         raise ValueError("authorize_first validates the body when the declared policy is enforced: give both")
     return dict(public=public, stream=stream, policy=policy, body=_bodies(body), body_required=body_required,
-                authorize_first=authorize_first, status=status, since=_version(since), until=_version(until))
+                authorize_first=authorize_first, status=status, since=_version(since), until=_version(until),
+                query=_queries(query))
 
 
 class _Declare:
@@ -119,7 +143,8 @@ class _Declare:
     microversion), ``body_required``, ``authorize_first`` (validate the body once
     :meth:`ApiRequest.authorize` has enforced the policy: a 403 before a 400), ``status``
     (of a successful answer), ``since`` and ``until`` (the microversion range the route
-    exists in)."""
+    exists in), ``query`` (the query parameter names allowed, or those names by the
+    microversion from which any other is a 400)."""
 
     def __call__(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
         declaration = _Declaration(method.upper(), path, _options(**options))

@@ -28,7 +28,13 @@ from pocketstack.compute.api.assisted_snapshots import AssistedSnapshotsApi
 from pocketstack.compute.api.consoles import ConsoleAuthTokensApi, ConsolesApi
 from pocketstack.compute.api.extensions import ExtensionsApi
 from pocketstack.compute.api.interfaces import InterfacesApi
-from pocketstack.compute.api.server_details import DiagnosticsApi, InstanceActionsApi, MetadataApi, TagsApi
+from pocketstack.compute.api.server_details import (
+    DiagnosticsApi,
+    InstanceActionsApi,
+    MetadataApi,
+    TagsApi,
+    TopologyApi,
+)
 from pocketstack.compute.api.servers import ServersApi
 from pocketstack.compute.api.versions import VersionsApi
 from pocketstack.compute.api.volume_attachments import VolumeAttachmentsApi
@@ -50,6 +56,7 @@ def build_router(compute: Compute) -> Router:
         TagsApi(compute),
         InstanceActionsApi(compute),
         DiagnosticsApi(compute),
+        TopologyApi(compute),
         ConsolesApi(compute),
         ConsoleAuthTokensApi(compute),
         VolumeAttachmentsApi(compute),
@@ -66,6 +73,7 @@ def build_router(compute: Compute) -> Router:
         hosts.AvailabilityZonesApi(compute.hosts),
         os_hosts.HostsApi(compute.hosts, compute.placement, compute.instances),
         aggregates.AggregatesApi(compute.aggregates),
+        aggregates.AggregateImagesApi(compute),
         images.ImagesApi(compute.images, compute.quotas),
         server_groups.ServerGroupsApi(compute.groups),
         security_groups.SecurityGroupsApi(compute),

@@ -22,7 +22,7 @@ from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors, moves, volume_backed
 from pocketstack.compute import states as st
-from pocketstack.compute.api import consoles, floating_ips, render, security_groups
+from pocketstack.compute.api import consoles, floating_ips, security_groups
 from pocketstack.compute.api.common import (
     accepted,
     at_least,
@@ -37,6 +37,7 @@ from pocketstack.compute.api.common import (
     with_server_groups,
 )
 from pocketstack.compute.api.schemas import actions as schemas
+from pocketstack.compute.api.servers import changed_view
 from pocketstack.compute.instances import check_personality, check_user_data, embed_flavor
 from pocketstack.compute.lifecycle import OPERATIONS
 from pocketstack.compute.transitions import begin, transition
@@ -82,6 +83,11 @@ def tail(output: str, length: int | None) -> str:
     if length is None:
         return output
     return "\n".join(output.split("\n")[-length:]) if length else ""
+
+
+def available_zones(compute: Compute) -> set[str]:
+    """The zones with an enabled compute host (Nova's ``get_only_available``)."""
+    return {node.availability_zone for node in compute.hosts.list() if not node.disabled}
 
 
 def snapshot_accepted(req: ApiRequest, image_id: str) -> Response:
@@ -202,7 +208,7 @@ class ServerActionsApi:
     def begin_move(self, req: ApiRequest, inst, action: str, kind: str, vm_states: list[str], task_state: str,
                    host: str | None, **extra: Any):
         return moves.begin_move(self.compute, inst, action, kind, vm_states, task_state, host, caller_id(req),
-                                **extra)
+                                req.caller.project_id, **extra)
 
     def evacuate(self, req: ApiRequest, args):
         """Rebuild a server of a failed host on another one (admin; Nova's checks: the
@@ -296,9 +302,8 @@ class ServerActionsApi:
         if "metadata" in args:
             compute.instances.set_metadata(inst.id, inst.project_id, args["metadata"], replace=True)
         compute.rpc.rebuild_instance(inst.host, inst.id, self.record(req, inst, "rebuild"))
-        metadata, tags = compute.instances.details([inst.id])
-        out = render.changed(render.server(req, inst, metadata[inst.id], tags[inst.id],
-                                           compute.addresses([inst.id])[inst.id]))
+        out = changed_view(compute, req, inst)
+        out.pop("OS-EXT-SRV-ATTR:user_data", None)  # 2.57's user_data below instead (Nova's show_user_data)
         if req.at_least(2, 54):
             out["key_name"] = inst.key_name
         if req.at_least(2, 57):
@@ -337,7 +342,8 @@ class ServerActionsApi:
                 with compute.db.session() as s:
                     compute.quotas.release(s, inst.project_id, grow)
             raise
-        compute.migration_records.start(inst, migration["id"], flavor.id, caller_id(req))
+        compute.migration_records.start(inst, migration["id"], flavor.id, caller_id(req),
+                                        project_id=req.caller.project_id)
         compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "resize"))
         return accepted()
 
@@ -450,11 +456,21 @@ class ServerActionsApi:
 
     def unshelve(self, req: ApiRequest, args):
         """Back to ACTIVE: a SHELVED server is powered on where it is; an offloaded one is
-        scheduled again (a scheduler claims a host) and spawned from its shelved image."""
+        scheduled again (a scheduler claims a host) and spawned from its shelved image; from
+        2.77 in the ``availability_zone`` the body names (409 for a SHELVED server, 400 for
+        a zone no enabled host is in, as Nova)."""
         compute = self.compute
         inst = self.server(req, "os_compute_api:os-shelve:unshelve")
+        zone = validate(args, schemas.UNSHELVE_V277) if req.at_least(2, 77) else None
         check_unlocked(req, inst)
-        inst = begin(compute.db, inst.id, "unshelve", [st.SHELVED, st.SHELVED_OFFLOADED], st.UNSHELVING)
+        states, extra = [st.SHELVED, st.SHELVED_OFFLOADED], {}
+        if zone is not None:  # 2.77: the zone an offloaded server is scheduled to from now on
+            if inst.vm_state == st.SHELVED:
+                raise errors.UnshelveInstanceInvalidState(instance_id=inst.id, state=inst.vm_state)
+            if inst.vm_state == st.SHELVED_OFFLOADED and zone["availability_zone"] not in available_zones(compute):
+                raise errors.UnshelveZoneUnavailable()
+            states, extra = [st.SHELVED_OFFLOADED], {"requested_az": zone["availability_zone"]}
+        inst = begin(compute.db, inst.id, "unshelve", states, st.UNSHELVING, extra)
         target = inst.host if inst.vm_state == st.SHELVED else None
         compute.rpc.unshelve_instance(target, inst.id, self.record(req, inst, "unshelve"))
         return accepted()

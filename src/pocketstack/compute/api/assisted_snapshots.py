@@ -24,6 +24,7 @@ from pocketstack.common.errors import NotFound
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import body
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.api.schemas.assisted_snapshots import CREATE
 from pocketstack.compute.transitions import load
 
@@ -68,7 +69,8 @@ class AssistedSnapshotsApi:
         self.compute.rpc.volume_snapshot_create(host, inst.id, volume_id, create_info)
         return {"snapshot": {"id": create_info.get("id"), "volumeId": volume_id}}
 
-    @route.delete(PATH + "/{snapshot_id}", policy=RULE.format("delete"))
+    @route.delete(PATH + "/{snapshot_id}", policy=RULE.format("delete"),
+                  query=queries.from_2_75(queries.ASSISTED_SNAPSHOT_DELETE))
     def delete(self, req: ApiRequest) -> Response:
         req.authorize(target={})
         try:

@@ -13,6 +13,7 @@ from pocketstack.common.validation import validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import accepted, int_query, is_admin, links, query_bool, to_bool
 from pocketstack.compute.api.schemas import flavors as schemas
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.api.schemas.flavors import MAX_INT, SQL_SP_FLOAT_MAX
 from pocketstack.compute.flavors import Flavors
 
@@ -87,7 +88,9 @@ class FlavorsApi:
             return out
         out.update({"ram": flavor.memory_mb, "vcpus": flavor.vcpus, "disk": flavor.root_gb,
                     "OS-FLV-EXT-DATA:ephemeral": flavor.ephemeral_gb, "OS-FLV-DISABLED:disabled": flavor.disabled,
-                    "swap": flavor.swap or "", "rxtx_factor": flavor.rxtx_factor,
+                    # 0 from 2.75 for no swap, "" before (as Nova)
+                    "swap": flavor.swap if req.at_least(2, 75) else flavor.swap or "",
+                    "rxtx_factor": flavor.rxtx_factor,
                     "os-flavor-access:is_public": flavor.is_public})
         if req.at_least(2, 61) and req.allowed(EXTRA_SPECS_INDEX, {"project_id": req.caller.project_id}):
             out["extra_specs"] = specs if specs is not None else self.flavors.extra_specs(flavor.id)
@@ -109,11 +112,13 @@ class FlavorsApi:
                 req.service_url + "/v2.1" + path, req.query, rows[-1].id)}]
         return result
 
-    @route.get("/v2.1/flavors")
+    @route.get("/v2.1/flavors",
+               query=queries.from_2_75(queries.FLAVORS))
     def index(self, req: ApiRequest) -> dict:
         return self.listing(req, detail=False)
 
-    @route.get("/v2.1/flavors/detail")
+    @route.get("/v2.1/flavors/detail",
+               query=queries.from_2_75(queries.FLAVORS))
     def detail(self, req: ApiRequest) -> dict:
         return self.listing(req, detail=True)
 

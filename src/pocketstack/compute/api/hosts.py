@@ -13,7 +13,9 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.db import utcnow
 from pocketstack.common.validation import validate
 from pocketstack.compute import errors
+from pocketstack.compute.api.common import query_bool
 from pocketstack.compute.api.schemas import hosts as schemas
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.instances import Instances, ServerFilters
 from pocketstack.compute.resources import Placement
@@ -69,7 +71,8 @@ class ServicesApi:
             out["forced_down"] = node.forced_down
         return out
 
-    @route.get("/v2.1/os-services", policy="os_compute_api:os-services:list")
+    @route.get("/v2.1/os-services", policy="os_compute_api:os-services:list",
+               query=queries.from_2_75(queries.SERVICES))
     def index(self, req: ApiRequest) -> dict:
         req.authorize()
         nodes = self.hosts.list()
@@ -106,6 +109,17 @@ class HypervisorsApi:
         return self.instances.list(ServerFilters(project_id=None, host=node.host), [("created_at", "desc")],
                                    None, None)
 
+    def with_servers(self, req: ApiRequest, out: dict, node) -> dict:
+        """2.53's ``with_servers=true``: the node's servers, under ``servers`` when it has
+        any (before 2.75) or always, maybe empty (from 2.75)."""
+        raw = req.query.get("with_servers")
+        if not req.at_least(2, 53) or raw is None or not query_bool(raw, "with_servers"):
+            return out
+        found = [{"name": "instance-" + i.id[:8], "uuid": i.id} for i in self.servers_on(node)]
+        if found or req.at_least(2, 75):
+            out["servers"] = found
+        return out
+
     def render(self, req: ApiRequest, node, detail: bool) -> dict:
         out = {"id": node.id if req.at_least(2, 53) else legacy_id(node.id),
                "hypervisor_hostname": node.host, "state": "up" if self.hosts.is_up(node) else "down",
@@ -139,14 +153,18 @@ class HypervisorsApi:
         pattern = req.query.get("hypervisor_hostname_pattern")
         if pattern:
             nodes = [n for n in nodes if pattern in n.host]
-        return {"hypervisors": [self.render(req, n, detail) for n in nodes]}
+            if not nodes and req.at_least(2, 53):
+                raise errors.HypervisorPatternNotFound(pattern=pattern)
+        return {"hypervisors": [self.with_servers(req, self.render(req, n, detail), n) for n in nodes]}
 
-    @route.get("/v2.1/os-hypervisors", policy="os_compute_api:os-hypervisors:list")
+    @route.get("/v2.1/os-hypervisors", policy="os_compute_api:os-hypervisors:list",
+               query={"2.53": queries.HYPERVISORS})
     def index(self, req: ApiRequest) -> dict:
         req.authorize()
         return self.listing(req, False)
 
-    @route.get("/v2.1/os-hypervisors/detail", policy="os_compute_api:os-hypervisors:list-detail")
+    @route.get("/v2.1/os-hypervisors/detail", policy="os_compute_api:os-hypervisors:list-detail",
+               query={"2.53": queries.HYPERVISORS})
     def detail(self, req: ApiRequest) -> dict:
         req.authorize()
         return self.listing(req, True)
@@ -165,10 +183,12 @@ class HypervisorsApi:
                     stats[key] += one[key]
         return {"hypervisor_statistics": stats}
 
-    @route.get("/v2.1/os-hypervisors/{hypervisor_id}", policy="os_compute_api:os-hypervisors:show")
+    @route.get("/v2.1/os-hypervisors/{hypervisor_id}", policy="os_compute_api:os-hypervisors:show",
+               query={"2.53": queries.HYPERVISOR})
     def show(self, req: ApiRequest) -> dict:
         req.authorize()
-        return {"hypervisor": self.render(req, self.find(req), True)}
+        node = self.find(req)
+        return {"hypervisor": self.with_servers(req, self.render(req, node, True), node)}
 
     @route.get("/v2.1/os-hypervisors/{hypervisor_id}/uptime", policy="os_compute_api:os-hypervisors:uptime")
     def uptime(self, req: ApiRequest) -> dict:

@@ -11,6 +11,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.pagination import next_link
 from pocketstack.compute.api.common import caller_id, int_query
 from pocketstack.compute.api.schemas import keypairs as schemas
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.keypairs import KeyPairs
 
 
@@ -39,7 +40,8 @@ class KeyPairsApi:
     def user_of(req: ApiRequest, requested: str | None = None) -> str:
         return owner(caller_id(req), req.query, req.at_least(2, 10), requested)
 
-    @route.get("/v2.1/os-keypairs", policy="os_compute_api:os-keypairs:index")
+    @route.get("/v2.1/os-keypairs", policy="os_compute_api:os-keypairs:index",
+               query=queries.from_2_75(queries.KEYPAIRS))
     def index(self, req: ApiRequest) -> dict:
         user_id = self.user_of(req)
         req.authorize(target={"user_id": user_id})
@@ -67,13 +69,15 @@ class KeyPairsApi:
             out["private_key"] = private
         return json_response({"keypair": out}, status=201 if req.at_least(2, 2) else 200)
 
-    @route.get("/v2.1/os-keypairs/{name}", policy="os_compute_api:os-keypairs:show")
+    @route.get("/v2.1/os-keypairs/{name}", policy="os_compute_api:os-keypairs:show",
+               query=queries.from_2_75(queries.KEYPAIR))
     def show(self, req: ApiRequest) -> dict:
         user_id = self.user_of(req)
         req.authorize(target={"user_id": user_id})
         return {"keypair": render(req, self.keypairs.get(user_id, req.path_params["name"]), full=True)}
 
-    @route.delete("/v2.1/os-keypairs/{name}", policy="os_compute_api:os-keypairs:delete")
+    @route.delete("/v2.1/os-keypairs/{name}", policy="os_compute_api:os-keypairs:delete",
+                  query=queries.from_2_75(queries.KEYPAIR))
     def delete(self, req: ApiRequest) -> Response:
         user_id = self.user_of(req)
         req.authorize(target={"user_id": user_id})

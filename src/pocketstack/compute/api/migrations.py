@@ -2,9 +2,10 @@
 and a server's live migrations in progress (``/servers/{id}/migrations``, 2.22+).
 
 2.23 adds ``migration_type``, 2.59 the migration ``uuid``, ``limit``/``marker`` paging and
-``changes-since``, 2.66 ``changes-before``.  Flavors have no integer database ids here, so ``old_instance_type_id`` and
-``new_instance_type_id`` are null (the field allows it); node names are host names, as
-every fake host has one node.
+``changes-since`` (and unknown query parameters are a 400), 2.66 ``changes-before``, 2.80
+``user_id``/``project_id`` (who asked for the move) and filters by them.  Flavors have no
+integer database ids here, so ``old_instance_type_id`` and ``new_instance_type_id`` are
+null (the field allows it); node names are host names, as every fake host has one node.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pocketstack.compute.api.common import (
     record_action,
     version,
 )
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.migration_records import MigrationRecords
 
 # The statuses of a live migration that has not ended (Nova's in-progress set).
@@ -42,6 +44,8 @@ def render(req: ApiRequest, m) -> dict:
         out["migration_type"] = m.migration_type
     if req.at_least(2, 59):
         out["uuid"] = m.uuid
+    if req.at_least(2, 80):
+        out.update(user_id=m.user_id, project_id=m.project_id)
     return out
 
 
@@ -59,12 +63,18 @@ class MigrationsApi:
     def __init__(self, records: MigrationRecords):
         self.records = records
 
-    @route.get("/v2.1/os-migrations", policy="os_compute_api:os-migrations:index")
+    @route.get("/v2.1/os-migrations", policy="os_compute_api:os-migrations:index",
+               query={"2.59": queries.MIGRATIONS_V259, "2.66": queries.MIGRATIONS_V266,
+                      "2.80": queries.MIGRATIONS_V280})
     def index(self, req: ApiRequest) -> dict:
         req.authorize()
         q = req.query
+        # user_id/project_id: 2.80's filters (before 2.59 Nova's unchecked query reaches its
+        # database filter too; 2.59-2.79 refuse them as unknown).
+        owner = {key: q.get(key) for key in ("user_id", "project_id")}
         found = self.records.list(instance_uuid=q.get("instance_uuid"), status=q.get("status"),
-                                  host=q.get("host"), migration_type=q.get("migration_type"))
+                                  host=q.get("host"), migration_type=q.get("migration_type"),
+                                  source_compute=q.get("source_compute"), **owner)
         since, before = changes_window(q, version(req), since_from=(2, 59))
         found = [m for m in found if in_window(m.updated_at or m.created_at, since, before)]
         if req.at_least(2, 59):
@@ -84,6 +94,8 @@ def server_migration(req: ApiRequest, m) -> dict:
            **{f"{kind}_{what}_bytes": 0 for kind in ("memory", "disk") for what in ("total", "processed", "remaining")}}
     if req.at_least(2, 59):
         out["uuid"] = m.uuid
+    if req.at_least(2, 80):
+        out.update(user_id=m.user_id, project_id=m.project_id)
     return out
 
 

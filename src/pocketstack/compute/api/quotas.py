@@ -8,6 +8,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import accepted, caller_id
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.api.schemas import quotas as schemas
 from pocketstack.compute.api.schemas.quotas import LEGACY_NETWORK, MAX_INT
 from pocketstack.compute.quotas import DEFAULT_CLASS, DEFAULTS, Quotas, class_scope, user_scope
@@ -82,13 +83,15 @@ class QuotaSetsApi:
                 out[name] = {"limit": value, "in_use": 0, "reserved": 0} if detail else value
         return out
 
-    @route.get("/v2.1/os-quota-sets/{project_id}", policy="os_compute_api:os-quota-sets:show")
+    @route.get("/v2.1/os-quota-sets/{project_id}", policy="os_compute_api:os-quota-sets:show",
+               query=queries.from_2_75(queries.QUOTA_SET))
     def show(self, req: ApiRequest) -> dict:
         project_id = req.path_params["project_id"]
         req.authorize(target={"project_id": project_id})
         return {"quota_set": self.quota_set(req, self.quotas.limits(project_id), project_id)}
 
-    @route.get("/v2.1/os-quota-sets/{project_id}/detail", policy="os_compute_api:os-quota-sets:detail")
+    @route.get("/v2.1/os-quota-sets/{project_id}/detail", policy="os_compute_api:os-quota-sets:detail",
+               query=queries.from_2_75(queries.QUOTA_SET))
     def detail(self, req: ApiRequest) -> dict:
         project_id = req.path_params["project_id"]
         req.authorize(target={"project_id": project_id})
@@ -110,7 +113,8 @@ class QuotaSetsApi:
         out.pop("id")
         return {"quota_set": out}
 
-    @route.delete("/v2.1/os-quota-sets/{project_id}", policy="os_compute_api:os-quota-sets:delete")
+    @route.delete("/v2.1/os-quota-sets/{project_id}", policy="os_compute_api:os-quota-sets:delete",
+                  query=queries.from_2_75(queries.QUOTA_SET))
     def revert(self, req: ApiRequest) -> Response:
         req.authorize()
         self.quotas.reset_limits(req.path_params["project_id"])
@@ -157,7 +161,8 @@ class LimitsApi:
     def __init__(self, quotas: Quotas):
         self.quotas = quotas
 
-    @route.get("/v2.1/limits", policy="os_compute_api:limits")
+    @route.get("/v2.1/limits", policy="os_compute_api:limits",
+               query=queries.from_2_75(queries.LIMITS))
     def index(self, req: ApiRequest) -> dict:
         req.authorize()
         project_id = req.caller.project_id

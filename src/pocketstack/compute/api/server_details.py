@@ -23,6 +23,7 @@ from pocketstack.compute.api.common import (
     url,
     version,
 )
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.api.schemas.server_details import META, METADATA, TAGS
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ class InstanceActionsApi:
     def __init__(self, compute: Compute):
         self.compute = compute
 
-    @route.get("/v2.1/servers/{server_id}/os-instance-actions", policy="os_compute_api:os-instance-actions:list")
+    @route.get("/v2.1/servers/{server_id}/os-instance-actions", policy="os_compute_api:os-instance-actions:list",
+               query={"2.58": queries.INSTANCE_ACTIONS_V258, "2.66": queries.INSTANCE_ACTIONS_V266})
     def index(self, req: ApiRequest):
         """Newest first; from 2.58 ``changes-since`` and ``limit``/``marker`` (a request
         id) with a ``links`` next page, from 2.66 ``changes-before`` (on ``updated_at``)."""
@@ -189,6 +191,8 @@ class InstanceActionsApi:
         # tracebacks (and, from 2.62, their host); from 2.51 everyone else sees them too,
         # without either.
         privileged = req.allowed("os_compute_api:os-instance-actions:events", target)
+        # 2.84: each event's ``details`` (a failure's message), by its own rule.
+        details = req.at_least(2, 84) and req.allowed("os_compute_api:os-instance-actions:events:details", target)
         if privileged or req.at_least(2, 51):
             out["events"] = []
             for event in events:
@@ -200,6 +204,8 @@ class InstanceActionsApi:
                     item["hostId"] = render.host_id(inst.project_id, event.host)
                     if privileged:
                         item["host"] = event.host
+                if details:
+                    item["details"] = event.details
                 out["events"].append(item)
         return {"instanceAction": out}
 
@@ -226,3 +232,19 @@ class DiagnosticsApi:
                     "memory-rss": measured["memory_details"]["used"] << 10,
                     "cpu_topology": inst.guest.get("topology") or {}}
         return json_response(data)
+
+
+class TopologyApi:
+    """2.78's ``GET /servers/{id}/topology``: the guest's NUMA cells.  Neither driver here
+    gives a guest a NUMA topology (the ``hw:numa_*``, ``hw:cpu_policy`` and
+    ``hw:mem_page_size`` extra specs are not applied, so no server has Nova's
+    ``numa_topology``): the answer is Nova's for such a server, no nodes and no page size.
+    The host's NUMA ids and CPU pinning would be shown by ``compute:server:topology:host:index``."""
+
+    def __init__(self, compute: Compute):
+        self.compute = compute
+
+    @route.get("/v2.1/servers/{server_id}/topology", policy="compute:server:topology:index", since="2.78")
+    def index(self, req: ApiRequest):
+        server(self.compute, req, "compute:server:topology:index")  # 404 or 403 first
+        return {"nodes": [], "pagesize_kb": None}

@@ -9,6 +9,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.validation import parse_bool, validate
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import caller_id, caller_project, is_admin, limited
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.api.schemas import server_groups as schemas
 from pocketstack.compute.server_groups import ServerGroups
 
@@ -62,7 +63,8 @@ class ServerGroupsApi:
         req.authorize(target={"project_id": group.project_id})
         return group
 
-    @route.get("/v2.1/os-server-groups", policy="os_compute_api:os-server-groups:index")
+    @route.get("/v2.1/os-server-groups", policy="os_compute_api:os-server-groups:index",
+               query=queries.from_2_75(queries.SERVER_GROUPS))
     def index(self, req: ApiRequest) -> dict:
         req.authorize(target={"project_id": req.caller.project_id})
         project_id = req.caller.project_id

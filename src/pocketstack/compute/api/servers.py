@@ -41,6 +41,7 @@ from pocketstack.compute.api.common import (
     versioned_body,
     with_server_groups,
 )
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.api.schemas import servers as schemas
 from pocketstack.compute.instances import (
     SORT_KEYS,
@@ -218,6 +219,10 @@ def wants_all_tenants(query: QueryParams) -> bool:
 
 
 _TRUE_WORDS = ("1", "t", "true", "on", "y", "yes")
+# Nova's regular-expression filters among those 2.83 allows everyone (the exact ones,
+# user_id, vm_state and task_state, are read beside them).
+PATTERN_FILTERS = ("availability_zone", "config_drive", "key_name", "created_at", "launched_at", "terminated_at",
+                   "power_state", "progress")
 
 
 def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
@@ -228,8 +233,13 @@ def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
     q = query
     f = ServerFilters(project_id=project_id, name=q.get("name") or None,
                       flavor_id=q.get("flavor"), image_ref=q.get("image"),
-                      reservation_id=q.get("reservation_id"), key_name=q.get("key_name"),
-                      availability_zone=q.get("availability_zone"))
+                      reservation_id=q.get("reservation_id"))
+    if admin or version >= (2, 83):  # 2.83 opens these to everyone (Nova strips them before)
+        f.patterns = {key: q[key] for key in PATTERN_FILTERS if key in q}
+        f.user_id = q.get("user_id")
+        f.task_state = q.get("task_state")
+        if "vm_state" in q:
+            f.vm_states = [q["vm_state"]]  # ``status`` (below) wins, as in Nova
     if "status" in q:
         wanted = []
         for status in q.getlist("status"):
@@ -243,7 +253,6 @@ def parse_filters(query: QueryParams, project_id: str | None, admin: bool,
         f.locked = query_bool(q["locked"], "locked")
     if admin:
         f.host = q.get("host")
-        f.user_id = q.get("user_id")
         # oslo's bool_from_string(default=False): anything but a true word lists live servers.
         f.deleted = q.get("deleted", "").strip().lower() in _TRUE_WORDS
     if f.vm_states == [st.DELETED]:  # status=deleted: the deleted servers, for admins only
@@ -307,19 +316,31 @@ def parse_sort(query: QueryParams, admin: bool, version: Version) -> list[tuple[
     return sort
 
 
+def full_views(compute: Compute, req: ApiRequest, rows) -> list[dict]:
+    """Servers as ``GET /servers/{id}`` and ``/servers/detail`` show them (and, from 2.75,
+    the update and rebuild responses)."""
+    metadata, tags = compute.instances.details([r.id for r in rows])
+    addresses = compute.addresses([r.id for r in rows])
+    volumes = compute.block_devices.volumes_attached([r.id for r in rows])
+    statuses = compute.hosts.statuses() if req.at_least(2, 16) else {}
+    return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id], statuses)
+            for r in rows]
+
+
+def changed_view(compute: Compute, req: ApiRequest, inst) -> dict:
+    """The update and rebuild responses' server: before 2.75 without the extensions Nova's
+    view builder leaves out there, from 2.75 everything ``GET`` shows (2.75's cleanup)."""
+    out = full_views(compute, req, [inst])[0]
+    return out if req.at_least(2, 75) else render.changed(out)
+
+
 class ServersApi:
     def __init__(self, compute: Compute):
         self.compute = compute
         self.instances = compute.instances
 
     def render_many(self, req: ApiRequest, rows) -> list[dict]:
-        compute = self.compute
-        metadata, tags = self.instances.details([r.id for r in rows])
-        addresses = compute.addresses([r.id for r in rows])
-        volumes = compute.block_devices.volumes_attached([r.id for r in rows])
-        statuses = compute.hosts.statuses() if req.at_least(2, 16) else {}
-        return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id], statuses)
-                for r in rows]
+        return full_views(self.compute, req, rows)
 
     def show_one(self, req: ApiRequest, inst) -> dict:
         return self.render_many(req, [inst])[0]
@@ -484,11 +505,13 @@ class ServersApi:
                                                                           rows[-1].id)}]
         return result
 
-    @route.get("/v2.1/servers", policy="os_compute_api:servers:index")
+    @route.get("/v2.1/servers", policy="os_compute_api:servers:index",
+               query=queries.from_2_75(queries.SERVERS))
     def index(self, req: ApiRequest):
         return self.listing(req, detail=False)
 
-    @route.get("/v2.1/servers/detail", policy="os_compute_api:servers:detail")
+    @route.get("/v2.1/servers/detail", policy="os_compute_api:servers:detail",
+               query=queries.from_2_75(queries.SERVERS))
     def detail(self, req: ApiRequest):
         return self.listing(req, detail=True)
 
@@ -509,7 +532,7 @@ class ServersApi:
         for field in ("accessIPv4", "accessIPv6"):
             if field in data:
                 values[fields[field]] = access_ip(data, field)
-        out = render.changed(self.show_one(req, self.instances.update(inst.id, values)))
+        out = changed_view(self.compute, req, self.instances.update(inst.id, values))
         return {"server": with_server_groups(self.compute, req, out)}
 
     @route.delete("/v2.1/servers/{server_id}", policy="os_compute_api:servers:delete", status=204)

@@ -19,6 +19,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.db import utcnow
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import query_bool
+from pocketstack.compute.api.schemas import queries
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.instances import Instances, ServerFilters
 
@@ -107,7 +108,8 @@ class UsageApi:
         found = self.instances.list(ServerFilters(project_id=project_id), [("created_at", "asc")], None, None)
         return [i for i in found if (i.launched_at or i.created_at) <= end]
 
-    @route.get("/v2.1/os-simple-tenant-usage", policy="os_compute_api:os-simple-tenant-usage:list")
+    @route.get("/v2.1/os-simple-tenant-usage", policy="os_compute_api:os-simple-tenant-usage:list",
+               query=queries.from_2_75(queries.USAGES))
     def index(self, req: ApiRequest) -> dict:
         req.authorize()
         start, end = period(req.query.get("start"), req.query.get("end"), utcnow())
@@ -124,7 +126,8 @@ class UsageApi:
             out.append(one)
         return {"tenant_usages": out}
 
-    @route.get("/v2.1/os-simple-tenant-usage/{project_id}", policy="os_compute_api:os-simple-tenant-usage:show")
+    @route.get("/v2.1/os-simple-tenant-usage/{project_id}", policy="os_compute_api:os-simple-tenant-usage:show",
+               query=queries.from_2_75(queries.USAGE))
     def show(self, req: ApiRequest) -> dict:
         project_id = req.path_params["project_id"]
         req.authorize(target={"project_id": project_id})

@@ -27,15 +27,17 @@ from pocketstack.compute import states as st
 from pocketstack.compute.api.common import (
     accepted,
     at_least,
-    body,
     check_unlocked,
     get_instance,
     is_admin,
+    limited,
     record_action,
+    to_bool,
     versioned_body,
     volume_service,
 )
-from pocketstack.compute.api.schemas.volume_attachments import CREATE, UPDATE
+from pocketstack.compute.api.schemas import queries
+from pocketstack.compute.api.schemas.volume_attachments import CREATE, UPDATE, UPDATE_V285
 
 if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
@@ -57,11 +59,14 @@ def _check_state(req: ApiRequest, inst, action: str, vm_states: tuple[str, ...])
                                           state=inst.task_state)
 
 
-def _render(req: ApiRequest, server_id: str, volume_id: str, device: str | None, tag: str | None) -> dict:
-    """An attachment; from 2.70 with the device tag of its block device mapping."""
-    out = {"id": volume_id, "serverId": server_id, "volumeId": volume_id, "device": device}
+def _render(req: ApiRequest, server_id: str, volume_id: str, device: str | None, mapping) -> dict:
+    """An attachment; from 2.70 with the device tag of its block device mapping, from 2.79
+    with its ``delete_on_termination``."""
+    out: dict[str, object] = {"id": volume_id, "serverId": server_id, "volumeId": volume_id, "device": device}
     if at_least(req, 2, 70):
-        out["tag"] = tag
+        out["tag"] = mapping.tag if mapping is not None else None
+    if at_least(req, 2, 79):
+        out["delete_on_termination"] = bool(mapping is not None and mapping.delete_on_termination)
     return out
 
 
@@ -84,20 +89,21 @@ class VolumeAttachmentsApi:
         lists a volume from the moment the POST reserved it)."""
         return self.volumes().attachments.list(req.caller, is_admin(req), instance_id=server_id)
 
-    def tags(self, instance_id: str) -> dict[str, str | None]:
-        """Volume id -> the device tag of the server's mapping of it."""
-        return {b.volume_id: b.tag for b in self.compute.block_devices.for_instance(instance_id) if b.volume_id}
+    def mappings(self, instance_id: str) -> dict:
+        """Volume id -> the server's block device mapping of it."""
+        return {b.volume_id: b for b in self.compute.block_devices.for_instance(instance_id) if b.volume_id}
 
     def server(self, req: ApiRequest, rule: str):
         return get_instance(self.compute, req, req.path_params["server_id"], rule)
 
     @route.get("/v2.1/servers/{server_id}/os-volume_attachments",
-               policy="os_compute_api:os-volumes-attachments:index")
+               policy="os_compute_api:os-volumes-attachments:index",
+               query=queries.from_2_75(queries.VOLUME_ATTACHMENTS))
     def index(self, req: ApiRequest):
         inst = self.server(req, "os_compute_api:os-volumes-attachments:index")
-        tags = self.tags(inst.id)
-        return {"volumeAttachments": [_render(req, inst.id, a.volume_id, a.mountpoint, tags.get(a.volume_id))
-                                      for a in self.attached(req, inst.id)]}
+        mappings = self.mappings(inst.id)
+        return {"volumeAttachments": [_render(req, inst.id, a.volume_id, a.mountpoint, mappings.get(a.volume_id))
+                                      for a in limited(req, self.attached(req, inst.id))]}
 
     @route.get("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
                policy="os_compute_api:os-volumes-attachments:show")
@@ -106,7 +112,7 @@ class VolumeAttachmentsApi:
         for a in self.attached(req, inst.id):
             if a.volume_id == req.path_params["volume_id"]:
                 return {"volumeAttachment": _render(req, inst.id, a.volume_id, a.mountpoint,
-                                                    self.tags(inst.id).get(a.volume_id))}
+                                                    self.mappings(inst.id).get(a.volume_id))}
         raise errors.VolumeAttachmentNotFound(volume_id=req.path_params["volume_id"])
 
     # The server is found (404) and authorized (403) before the body is checked (400).
@@ -117,6 +123,7 @@ class VolumeAttachmentsApi:
         inst = self.server(req, "os_compute_api:os-volumes-attachments:create")
         spec = versioned_body(req, CREATE, "volumeAttachment")
         tag = spec.get("tag") if at_least(req, 2, 49) else None
+        delete_on_termination = to_bool(spec.get("delete_on_termination", False))  # 2.79
         _check_state(req, inst, "attach_volume", _ATTACH_STATES)
         manager = self.volumes()
         try:
@@ -129,7 +136,8 @@ class VolumeAttachmentsApi:
             raise errors.TaggedAttachToShelved()
         used = {a.mountpoint for a in self.attached(req, inst.id)} | {"/dev/vda"}
         device = spec.get("device") or _next_device(used)
-        mapping_id = compute.block_devices.add(inst.id, volume.id, device, tag=tag)
+        mapping_id = compute.block_devices.add(inst.id, volume.id, device, tag=tag,
+                                               delete_on_termination=delete_on_termination)
         try:
             attachment = manager.attachments.create(req.caller, volume.id, inst.id)  # the volume is reserved
             compute.block_devices.record_attachment(mapping_id, attachment.id)
@@ -146,7 +154,12 @@ class VolumeAttachmentsApi:
             # As Nova: the host plugs the disk into the guest and completes the attachment
             # (the volume is in-use then); the answer does not wait for it.
             compute.rpc.attach_volume(inst.host, inst.id, volume.id, action_id)
-        return {"volumeAttachment": _render(req, inst.id, volume.id, device, tag)}
+        out = {"id": volume.id, "serverId": inst.id, "volumeId": volume.id, "device": device}
+        if at_least(req, 2, 70):
+            out["tag"] = tag
+        if at_least(req, 2, 79):
+            out["delete_on_termination"] = delete_on_termination
+        return {"volumeAttachment": out}
 
     @route.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
                   policy="os_compute_api:os-volumes-attachments:delete")
@@ -174,16 +187,42 @@ class VolumeAttachmentsApi:
                 return accepted()
         raise errors.VolumeAttachmentNotFound(volume_id=volume_id)
 
-    # Up to 2.84 (this API's maximum is lower) Nova's PUT is only the swap of one volume for
-    # another, a call Cinder makes while it migrates an attached volume, so Nova refuses it
-    # (409) for a volume that is not migrating.  Block Storage here never migrates a volume,
-    # so every swap of an existing volume ends there, as it would in Nova.
+    # Up to 2.84 Nova's PUT is only the swap of one volume for another, a call Cinder makes
+    # while it migrates an attached volume, so Nova refuses it (409) for a volume that is not
+    # migrating.  Block Storage here never migrates a volume, so every swap of an existing
+    # volume ends there, as it would in Nova.  From 2.85 a PUT naming the same volume
+    # updates the attachment (its ``delete_on_termination``; the other fields must be as
+    # they are, 400 otherwise) under its own rule, and a different volume is still the swap.
     @route.put("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
                policy="os_compute_api:os-volumes-attachments:swap")
     def update(self, req: ApiRequest):
-        self.server(req, "os_compute_api:os-volumes-attachments:swap")
-        body(req, UPDATE, "volumeAttachment")
-        old_volume_id = req.path_params["volume_id"]
+        volume_id = req.path_params["volume_id"]
+        raw = req.json()
+        named = raw.get("volumeAttachment") if isinstance(raw, dict) else None
+        regular = at_least(req, 2, 85) and isinstance(named, dict) and named.get("volumeId") == volume_id
+        inst = self.server(req, "os_compute_api:os-volumes-attachments:" + ("update" if regular else "swap"))
+        attachment = versioned_body(req, {"2.1": UPDATE, "2.85": UPDATE_V285}, "volumeAttachment")
+        if at_least(req, 2, 85):
+            self.update_regular(inst, volume_id, attachment)
+            if attachment["volumeId"] == volume_id:
+                return accepted()
+        self.swap(req, volume_id)
+
+    def update_regular(self, inst, volume_id: str, attachment: dict) -> None:
+        """Nova's ``_update_volume_regular``: the server's mapping of the volume (404), the
+        fields that cannot change as they are, ``delete_on_termination`` stored."""
+        mapping = self.mappings(inst.id).get(volume_id)
+        if mapping is None:
+            raise errors.AttachedVolumeBDMNotFound(volume_id=volume_id)
+        for name, current in (("id", volume_id), ("serverId", inst.id), ("device", mapping.device_name),
+                              ("tag", mapping.tag)):
+            if name in attachment and attachment[name] != current:
+                raise errors.ImmutableAttachmentProperty(name=name)
+        if "delete_on_termination" in attachment:
+            self.compute.block_devices.set_delete_on_termination(mapping.id,
+                                                                 to_bool(attachment["delete_on_termination"]))
+
+    def swap(self, req: ApiRequest, old_volume_id: str):
         try:
             self.volumes().volumes.get(req.caller, old_volume_id)
         except NotFound:

@@ -90,6 +90,19 @@ class Driver:
     def reboot(self, instance_id: str, hard: bool) -> int:
         raise NotImplementedError
 
+    def cache_image(self, image_id: str) -> bool:
+        """Fetch the image into this host's image cache (2.81's pre-caching): True when it
+        was fetched now, False when it was there already; NotImplementedError for a
+        hypervisor without an image cache."""
+        raise NotImplementedError
+
+    def power_update_event(self, instance_id: str, target: str) -> int:
+        """The guest's power was changed outside Compute (``POWER_ON``/``POWER_OFF``, the
+        ``power-update`` external event): take note; returns its power state.  Only
+        hypervisors whose machines are powered by someone else support it (Nova: Ironic);
+        the others raise NotImplementedError, as Nova's drivers do."""
+        raise NotImplementedError
+
     def pause(self, instance_id: str) -> int:
         raise NotImplementedError
 

@@ -216,6 +216,11 @@ class ImageCache:
     def key(meta: ImageMeta) -> str:
         return f"{meta.hash_algo}-{meta.checksum}" if meta.checksum else f"id-{meta.image_id}"
 
+    def has(self, image_ref: str) -> bool:
+        """Whether the base image of ``image_ref`` is in the cache already."""
+        key = self.key(self.images.image_meta(image_ref))
+        return any((self.directory / f"{key}.{usable}").exists() for usable in USABLE_FORMATS)
+
     def base(self, image_ref: str) -> tuple[Path, str]:
         """The cached base image of ``image_ref`` and its format, fetching it if needed.
         Concurrent fetches of one image (threads, or compute hosts sharing the cache

@@ -41,6 +41,7 @@ class FakeDriver(Driver):
                                                   "topology": {"sockets": 1, "cores": vcpus, "threads": 1}})
         self.delay = delay
         self.move_time = 0.0  # seconds a live migration of a guest from here takes unless forced
+        self.cached_images: set[str] = set()  # 2.81's pre-cached image ids
         self._guests: dict[str, FakeGuest] = {}
         self._lock = threading.Lock()
         # The simulated machine: ``powered`` until fenced, ``responsive`` until it hangs
@@ -118,6 +119,20 @@ class FakeDriver(Driver):
 
     def power_on(self, instance_id: str) -> int:
         return self._set(instance_id, states.RUNNING, "booting")
+
+    def cache_image(self, image_id: str) -> bool:
+        """Nova's fake driver: remembers the ids (there are no image bytes to keep)."""
+        with self._lock:
+            fresh = image_id not in self.cached_images
+            self.cached_images.add(image_id)
+        return fresh
+
+    def power_update_event(self, instance_id: str, target: str) -> int:
+        """The simulated machine's power was switched by someone else (Nova's
+        PowerUpdateFakeDriver, after Ironic's): the guest is off or running."""
+        if target == "POWER_OFF":
+            return self._set(instance_id, states.SHUTDOWN, "power switched off outside Compute")
+        return self._set(instance_id, states.RUNNING, "power switched on outside Compute")
 
     def reboot(self, instance_id: str, hard: bool) -> int:
         return self._set(instance_id, states.RUNNING, "reset" if hard else "rebooting (ACPI)")

@@ -621,6 +621,21 @@ class QemuDriver(Driver):
             measured = qemu_guest.diagnostics(guest, self.pid(instance_id), lambda cmd: self._qmp_cmd(instance_id, cmd))
             return {"hypervisor": "kvm" if self.accel == "kvm" else "qemu", **measured}
 
+    def power_update_event(self, instance_id: str, target: str) -> int:
+        """A QEMU guest's power is this host's to switch, never someone else's: as Nova's
+        libvirt driver, the ``power-update`` event is not supported (its action's event
+        fails and the server is left as it was)."""
+        raise NotImplementedError("power-update events are for hypervisors whose machines others power (Ironic)")
+
+    def cache_image(self, image_id: str) -> bool:
+        """2.81's pre-caching: the image's base file fetched (and checked) into the cache
+        guests' disks are made from; False when it was there."""
+        if self.cache is None:
+            raise NotImplementedError("this host keeps no image cache")
+        existed = self.cache.has(image_id)
+        self.cache.base(image_id)
+        return not existed
+
     def prune_base_images(self, min_age: float) -> list[Path]:
         """Remove cached base images no guest of this host is backed by and unused for
         ``min_age`` seconds (Nova's image cache manager; run it periodically).  A cache

@@ -62,3 +62,7 @@ LOCK_V273 = {"type": ["object", "null"], "additionalProperties": False, "propert
     "locked_reason": {"type": "string", "minLength": 1, "maxLength": 255}}}
 RESET_STATE = {"type": "object", "required": ["state"], "additionalProperties": False,
                 "properties": {"state": {"type": "string", "enum": ["active", "error"]}}}
+# ``unshelve`` from 2.77: null, or an availability zone for an offloaded server (not ``{}``).
+UNSHELVE_V277 = {"type": ["object", "null"], "required": ["availability_zone"], "additionalProperties": False,
+                 "properties": {"availability_zone": {"type": "string", "minLength": 1, "maxLength": 255,
+                                                      "pattern": r"^\S(.*\S)?$"}}}

@@ -17,3 +17,9 @@ ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalP
     "set_metadata": {"type": "object", "required": ["metadata"], "additionalProperties": False, "properties": {
         "metadata": {"type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
                      "additionalProperties": {"type": ["string", "null"], "maxLength": 255}}}}}}
+# 2.81: ``POST /os-aggregates/{id}/images``, the images to cache on the aggregate's hosts.
+_UUID = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+IMAGES = {"type": "object", "required": ["cache"], "additionalProperties": False, "properties": {
+    "cache": {"type": "array", "minItems": 1, "items": {
+        "type": "object", "required": ["id"], "additionalProperties": False,
+        "properties": {"id": {"type": "string", "pattern": _UUID}}}}}}
