@@ -52,6 +52,7 @@ from pocketstack.network.drivers import (
     nft_rules,
     radvd_config,
     tc_qos,
+    trunk_vlans,
     vxlan,
 )
 from pocketstack.network.drivers.base import DatapathDriver
@@ -116,6 +117,9 @@ class LinuxDriver(DatapathDriver):
         self.last_error: str | None = None  # of the last reconcile after an event
         self._applied: dict[str, str | nft_rules.HostRuleset] = {}  # namespace -> its ruleset applied last
         self._forced = False
+        #: what the driver wired of each trunk here, for the agent to report to the
+        #: service (its ``reporter``: ``NetworkManager.trunk_wired``)
+        self.trunk_reports = trunk_vlans.Reports()
 
     # -- naming ----------------------------------------------------------------------------
     @staticmethod
@@ -161,6 +165,7 @@ class LinuxDriver(DatapathDriver):
         calls the driver after its commit; an API request must not fail for it)."""
         try:
             self.reconcile()
+            self.trunk_reports.send()
             # A missing interface or refused VLAN leaves its network without an uplink, not
             # the rest of the datapath undone: reported like a failed reconcile.
             problems = "; ".join(self.physnets.problems) if self.physnets is not None else ""
@@ -258,6 +263,7 @@ class LinuxDriver(DatapathDriver):
                 netns.ip(self.host_ns, "link", "set", "dev", device, "down")
                 netns.ip(self.host_ns, "link", "set", "dev", device, "name", name)
             self.reconcile()  # raises: the caller plugging a guest wants to know
+            self.trunk_reports.send()
             return name
 
     def open_tap(self, port_id: str) -> int:
@@ -273,6 +279,7 @@ class LinuxDriver(DatapathDriver):
             except Exception:
                 os.close(fd)
                 raise
+            self.trunk_reports.send()
             return fd
 
     def unplug(self, port_id: str) -> None:
@@ -307,7 +314,9 @@ class LinuxDriver(DatapathDriver):
                 elif ns.startswith(f"{self.prefix}router-") and ns not in routers:
                     netns.delete(ns)
             daemons.stop_others(self.state_dir / "dhcp", {ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
+            subports = self._subport_devices()
             self._shape(self._attach_ports())
+            self._trunk_outcomes(subports)
             last = self._applied.get(self.host_ns)
             numbers = last.numbers if isinstance(last, nft_rules.HostRuleset) else None
             self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks,
@@ -407,6 +416,28 @@ class LinuxDriver(DatapathDriver):
             if str(link.get("mtu")) != mtu or "UP" not in link.get("flags", []):
                 netns.ip(self.host_ns, "link", "set", name, "mtu", mtu, "up")
         return links
+
+    # -- trunks ----------------------------------------------------------------------------------
+    def _subport_devices(self) -> dict[str, trunk_vlans.Subport]:
+        """The VLAN devices of the trunks whose parent's tap is here (:mod:`.trunk_vlans`),
+        made before the ports go on their bridges (a subport's device is one of them)."""
+        links = netns.links(self.host_ns)
+        wanted = trunk_vlans.wanted(self.ports.values(), self.tap_name, links)
+        failed = trunk_vlans.apply(self.host_ns, links, wanted)
+        for name, error in sorted(failed.items()):
+            LOG.error("linux datapath: trunk subport device %s not made: %s", name, error)
+        return wanted
+
+    def _trunk_outcomes(self, subports: dict[str, trunk_vlans.Subport]) -> None:
+        links = netns.links(self.host_ns)
+        self.trunk_reports.observe(trunk_vlans.trunks_here(self.ports.values(), self.tap_name, links),
+                                   trunk_vlans.statuses(links, subports, self._bridge_of))
+
+    def _bridge_of(self, port_id: str) -> str | None:
+        port = self.ports.get(port_id)
+        if port is None or port.get("network_id") not in self._local_networks():
+            return None
+        return self.bridge_name(port["network_id"])
 
     def _shape(self, links: dict[str, dict]) -> None:
         """The QoS bandwidth limits of every port device (:mod:`.tc_qos`) among the host
