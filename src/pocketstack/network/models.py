@@ -348,7 +348,7 @@ class Trunk(StandardAttrs, Base):
 
     admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     port_id: Mapped[str] = mapped_column(sa.String(36), index=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default="DOWN")
+    status: Mapped[str] = mapped_column(sa.String(16), default="DOWN", server_default="DOWN")
 
 
 class TrunkPort(Base):
