@@ -136,3 +136,59 @@ def test_a_trunk_carries_its_subports_networks_tagged(api_world):  # noqa: F811
     assert (sub["device_owner"], sub["device_id"], sub["binding:host_id"], sub["status"]) == ("", "", "", "DOWN")
     assert get("trunk", trunk)["status"] == "ACTIVE"
     assert w.driver.last_error is None
+
+
+LISTEN = """
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL
+s.bind(("eth0", 0)); s.settimeout(float(sys.argv[1]))
+print("ready", flush=True)
+try:
+    while True:
+        if b"pocketstack-probe" in s.recv(2048):
+            print("got", flush=True); break
+except OSError:
+    print("nothing", flush=True)
+"""
+SEND = """
+import socket, sys
+mac = bytes.fromhex(sys.argv[1].replace(":", ""))
+tag = bytes.fromhex("8100" + f"{int(sys.argv[2]):04x}") if sys.argv[2] != "0" else b""
+frame = b"\\xff" * 6 + mac + tag + bytes.fromhex("88b5") + b"pocketstack-probe".ljust(46, b".")
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+for _ in range(3):
+    s.send(frame)
+"""
+
+
+def test_a_port_that_is_no_trunk_sends_no_tagged_frame(api_world):  # noqa: F811
+    """A guest's VLAN-tagged frame does not enter its network (where a flat uplink would
+    carry it onto a VLAN of the physical network); the same frame untagged does."""
+    import subprocess
+    import sys
+
+    w = api_world
+
+    def call(method, path, body=None, status=201):
+        response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+    net = call("POST", "networks", {"network": {"name": "untagged"}})["network"]
+    call("POST", "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4, "cidr": f"10.{w.r}.23.0/24"}})
+    for name in ("sender", "listener"):
+        w.ports[name] = call("POST", "ports", {"port": {"network_id": net["id"], "name": name}})["port"]
+        w.guest(name, name)
+
+    def delivered(vlan: int) -> bool:
+        listener = subprocess.Popen(["ip", "netns", "exec", w.guests["listener"], sys.executable, "-c", LISTEN, "2"],
+                                    stdout=subprocess.PIPE, text=True)
+        assert listener.stdout is not None and listener.stdout.readline().strip() == "ready"
+        sh("ip", "netns", "exec", w.guests["sender"], sys.executable, "-c", SEND, w.ports["sender"]["mac_address"],
+           str(vlan))
+        answer = listener.stdout.readline().strip()
+        listener.wait(5)
+        return answer == "got"
+    assert delivered(0)  # untagged, from the port's MAC: bridged
+    assert not delivered(VLAN)
