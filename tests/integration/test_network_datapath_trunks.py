@@ -192,3 +192,34 @@ def test_a_port_that_is_no_trunk_sends_no_tagged_frame(api_world):  # noqa: F811
         return answer == "got"
     assert delivered(0)  # untagged, from the port's MAC: bridged
     assert not delivered(VLAN)
+
+
+def test_a_parent_plugged_without_an_event_is_wired_by_the_agents_rescan(api_world):  # noqa: F811
+    """A compute host makes a guest's tap itself (no event reaches the datapath): the
+    agent's rescan (every 2 s) finds it and wires the trunk, which it reports ACTIVE."""
+    import time
+
+    w = api_world
+
+    def call(method, path, body=None, status=201):
+        response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+    net = call("POST", "networks", {"network": {"name": "rescan"}})["network"]
+    parent = call("POST", "ports", {"port": {"network_id": net["id"], "name": "late"}})["port"]
+    trunk = call("POST", "trunks", {"trunk": {"port_id": parent["id"]}})["trunk"]
+    call("PUT", f"ports/{parent['id']}", {"port": {"binding:host_id": "trunk-host", "device_id": str(uuid.uuid4()),
+                                                    "device_owner": "compute:nova"}}, status=200)
+    assert call("GET", f"trunks/{trunk['id']}", status=200)["trunk"]["status"] == "DOWN"
+    ns = f"{w.prefix}g-late"
+    sh("ip", "netns", "add", ns)
+    w.guests["late"] = ns  # removed with the world
+    sh("ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", w.driver.tap_name(parent["id"]),
+       "netns", w.driver.host_ns)
+    deadline = time.monotonic() + 10
+    while call("GET", f"trunks/{trunk['id']}", status=200)["trunk"]["status"] != "ACTIVE":
+        assert time.monotonic() < deadline, "the agent did not wire the trunk of a parent plugged without an event"
+        time.sleep(0.2)
+    assert f"master {w.driver.bridge_name(net['id'])}" in sh("ip", "-n", w.driver.host_ns, "link", "show",
+                                                             w.driver.tap_name(parent["id"])).stdout

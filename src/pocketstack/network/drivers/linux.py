@@ -10,7 +10,9 @@ default); it never adds a device, address, route or rule to the namespace it run
                             DHCP or router namespace); the security-group tables
                             (nft_rules; an address group is a named set there)
                             filter between bridge ports; QoS bandwidth limits are
-                            tc qdiscs on the port devices (tc_qos)
+                            tc qdiscs on the port devices (tc_qos); a trunk's
+                            subport is a VLAN device tap<subport11> of its parent's
+                            tap, on its own network's bridge (trunk_vlans)
     <prefix>dhcp-<net>      ns-<port11>: the network's DHCP port, and its dnsmasq; on a
                             network with an IPv4 subnet no router serves, also
                             169.254.169.254 and the metadata proxy (isolated metadata)
@@ -120,6 +122,7 @@ class LinuxDriver(DatapathDriver):
         #: what the driver wired of each trunk here, for the agent to report to the
         #: service (its ``reporter``: ``NetworkManager.trunk_wired``)
         self.trunk_reports = trunk_vlans.Reports()
+        self._devices: frozenset[str] = frozenset()  # the port devices the last reconcile saw
 
     # -- naming ----------------------------------------------------------------------------
     @staticmethod
@@ -428,8 +431,19 @@ class LinuxDriver(DatapathDriver):
             LOG.error("linux datapath: trunk subport device %s not made: %s", name, error)
         return wanted
 
+    def rescan(self) -> None:
+        """Reconcile when the port devices changed since the last reconcile (a guest's
+        tap made by its compute host, or gone with its QEMU): a trunk's subports get
+        their devices on a parent plugged without an event."""
+        with self._lock:
+            if self.host_ns not in netns.namespaces():
+                return
+            if self._devices != frozenset(n for n in netns.links(self.host_ns) if n.startswith("tap")):
+                self._apply()
+
     def _trunk_outcomes(self, subports: dict[str, trunk_vlans.Subport]) -> None:
         links = netns.links(self.host_ns)
+        self._devices = frozenset(name for name in links if name.startswith("tap"))
         self.trunk_reports.observe(trunk_vlans.trunks_here(self.ports.values(), self.tap_name, links),
                                    trunk_vlans.statuses(links, subports, self._bridge_of))
 
