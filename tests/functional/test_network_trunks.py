@@ -336,3 +336,93 @@ def test_bad_input_is_a_clear_400(api, demo_token, port):
     assert create(api, demo_token, "trunks", "trunk", {"port_id": missing}, 404)["type"] == "PortNotFound"
     # None of it left a trunk behind on the free port.
     assert call(api, "GET", f"/trunks?port_id={free['id']}", demo_token, status=200).json()["trunks"] == []
+
+
+# -- bindings and status: the service's and the agent's ---------------------------------------------
+def test_subports_follow_the_trunk_and_its_parents_binding(api, demo_token, admin_token, port):
+    """Without a datapath agent (noop) the service reports for it: subports are the
+    trunk's (``trunk:subport``), bound where the parent is and ACTIVE while it is."""
+    parent, sub, late = port(), port(), port()
+    trunk = trunk_of(api, demo_token, parent, vlan(sub, 11))
+    path = f"/trunks/{trunk['id']}"
+
+    def sub_port(p):
+        found = call(api, "GET", f"/ports/{p['id']}", admin_token, status=200).json()["port"]
+        return found["device_owner"], found["device_id"], found["binding:host_id"], found["status"]
+    assert sub_port(sub) == ("trunk:subport", trunk["id"], "", "DOWN")
+    call(api, "PUT", f"/ports/{parent['id']}", admin_token,
+         {"port": {"binding:host_id": "compute-9", "device_id": str(uuid.uuid4()), "device_owner": "compute:nova"}},
+         200)
+    assert sub_port(sub) == ("trunk:subport", trunk["id"], "compute-9", "ACTIVE")
+    call(api, "PUT", f"{path}/add_subports", demo_token, {"sub_ports": [vlan(late, 12)]}, 200)
+    assert sub_port(late) == ("trunk:subport", trunk["id"], "compute-9", "ACTIVE")
+    assert call(api, "GET", path, demo_token, status=200).json()["trunk"]["status"] == "ACTIVE"
+    call(api, "PUT", f"/ports/{parent['id']}", admin_token, {"port": {"binding:host_id": "compute-8"}}, 200)
+    assert sub_port(sub)[2:] == ("compute-8", "ACTIVE")  # moved with the parent (a migration)
+    call(api, "PUT", f"{path}/remove_subports", demo_token, {"sub_ports": [{"port_id": late["id"]}]}, 200)
+    assert sub_port(late) == ("", "", "", "DOWN")
+    call(api, "PUT", f"/ports/{parent['id']}", admin_token,
+         {"port": {"binding:host_id": "", "device_id": "", "device_owner": ""}}, 200)
+    assert sub_port(sub) == ("trunk:subport", trunk["id"], "", "DOWN")
+    assert call(api, "GET", path, demo_token, status=200).json()["trunk"]["status"] == "DOWN"
+    call(api, "DELETE", path, demo_token, status=204)
+    assert sub_port(sub) == ("", "", "", "DOWN")
+
+
+def test_the_agent_reports_what_it_wired(api, demo_token, admin_token, port):
+    """With the Linux datapath the agent reports (``NetworkManager.trunk_wired``, what its
+    driver calls after wiring): DOWN after every change and once the parent moves, BUILD
+    while it binds the subports, then ACTIVE, DEGRADED or ERROR with each subport's
+    status; a trunk in ERROR takes no subport until one is removed.  The datapath learns
+    each change from the parent's ``port_updated`` (its ``trunk_details``)."""
+    import dataclasses
+
+    from pocketstack.common.context import RequestContext
+    from pocketstack.network.drivers.noop import NoopDriver
+    from pocketstack.network.manager import NetworkManager
+
+    service = api.cloud.service("network").manager
+    datapath = NoopDriver()
+    agent_side = NetworkManager(dataclasses.replace(service.env, driver=datapath, datapath="linux"))
+    admin = RequestContext.admin()
+    parent, first, second = port(), port(), port()
+    trunk = trunk_of(api, demo_token, parent, vlan(first, 21))
+    path = f"/trunks/{trunk['id']}"
+
+    def status() -> str:
+        return call(api, "GET", path, demo_token, status=200).json()["trunk"]["status"]
+
+    def port_status(p) -> tuple[str, str]:
+        found = call(api, "GET", f"/ports/{p['id']}", admin_token, status=200).json()["port"]
+        return found["binding:host_id"], found["status"]
+    agent_side.update(admin, "ports", parent["id"], {"binding:host_id": "net-1", "device_id": str(uuid.uuid4()),
+                                                     "device_owner": "compute:nova"})
+    assert (status(), port_status(first)) == ("DOWN", ("net-1", "DOWN"))  # bound, not wired yet
+    agent_side.trunk_wired(trunk["id"], "BUILD", {})
+    assert status() == "BUILD"
+    agent_side.trunk_wired(trunk["id"], "ACTIVE", {first["id"]: "ACTIVE"})
+    assert (status(), port_status(first)) == ("ACTIVE", ("net-1", "ACTIVE"))
+
+    agent_side.change_subports(admin, trunk["id"], [vlan(second, 22)], add=True)
+    assert (status(), port_status(second)) == ("DOWN", ("net-1", "DOWN"))
+    told = datapath.of("port_updated", parent["id"])[-1]["trunk_details"]
+    assert [(s["port_id"], s["segmentation_id"]) for s in told["sub_ports"]] == [(first["id"], 21), (second["id"], 22)]
+    agent_side.trunk_wired(trunk["id"], "DEGRADED", {first["id"]: "ACTIVE", second["id"]: "DOWN"})
+    assert (status(), port_status(first), port_status(second)) == ("DEGRADED", ("net-1", "ACTIVE"),
+                                                                   ("net-1", "DOWN"))
+    agent_side.trunk_wired(trunk["id"], "ERROR", {first["id"]: "DOWN", second["id"]: "DOWN"})
+    assert error(api, "PUT", f"{path}/add_subports", demo_token, {"sub_ports": [vlan(port(), 23)]}, 409) == {
+        "type": "TrunkInErrorState", "detail": "",
+        "message": f"Trunk {trunk['id']} is in error state. Attempt to resolve the error condition before "
+                   "proceeding."}
+    agent_side.change_subports(admin, trunk["id"], [{"port_id": second["id"]}], add=False)
+    assert (status(), port_status(second)) == ("DOWN", ("", "DOWN"))
+    agent_side.trunk_wired(trunk["id"], "SOMETHING", {})  # not a status: ignored
+    assert status() == "DOWN"
+    agent_side.update(admin, "ports", parent["id"], {"binding:host_id": "net-2"})  # moved: wired anew there
+    agent_side.trunk_wired(trunk["id"], "ACTIVE", {first["id"]: "ACTIVE"})
+    assert (status(), port_status(first)) == ("ACTIVE", ("net-2", "ACTIVE"))
+    agent_side.update(admin, "ports", parent["id"], {"binding:host_id": "", "device_id": "", "device_owner": ""})
+    assert (status(), port_status(first)) == ("DOWN", ("", "DOWN"))
+    call(api, "DELETE", path, demo_token, status=204)
+    agent_side.trunk_wired(trunk["id"], "ACTIVE", {})  # a trunk gone meanwhile: nothing to do

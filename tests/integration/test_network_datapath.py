@@ -147,15 +147,16 @@ class World:
         sh("ip", "-n", ns, "link", "set", "eth0", "up")
         return ns
 
-    def dhcp(self, guest: str) -> list[str]:
-        """address, prefix length, router, MTU of the lease the guest got and applied
-        (its classless static routes, pairs of destination and next hop: :meth:`routes`)."""
-        result = self.tmp / f"lease-{guest}"
-        for path in (result, self.tmp / f"lease-{guest}.routes"):
+    def dhcp(self, guest: str, interface: str = "eth0") -> list[str]:
+        """address, prefix length, router, MTU of the lease the guest got and applied on
+        ``interface`` (its classless static routes, pairs of destination and next hop:
+        :meth:`routes`, for eth0)."""
+        result = self.tmp / (f"lease-{guest}" if interface == "eth0" else f"lease-{guest}-{interface}")
+        for path in (result, result.with_name(result.name + ".routes")):
             path.unlink(missing_ok=True)
         env = dict(os.environ, RESULT=str(result))
         subprocess.run(["ip", "netns", "exec", self.guests[guest], "busybox", "udhcpc", "-f", "-q", "-n",
-                        "-O", "mtu", "-O", "staticroutes", "-i", "eth0", "-t", "5", "-T", "1", "-s",
+                        "-O", "mtu", "-O", "staticroutes", "-i", interface, "-t", "5", "-T", "1", "-s",
                         str(self.script)], env=env, capture_output=True, timeout=30, check=False)
         return result.read_text().split() if result.exists() else []
 

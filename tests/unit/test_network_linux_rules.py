@@ -72,6 +72,7 @@ def test_a_protected_port_gets_anti_spoofing_and_its_groups_rules():
     assert f'map from-port {{ type ifname : verdict; elements = {{ "tap{tag}" : jump from-{tag} }}; }}' in text
     assert f'map to-port {{ type ifname : verdict; elements = {{ "tap{tag}" : jump to-{tag} }}; }}' in text
     assert "ether saddr != { fa:16:3e:00:00:01, fa:16:3e:00:00:02 } drop" in text
+    assert "ether type { 8021q, 8021ad } drop" in text  # no tagged frame onto the network
     assert "arp saddr ip != { 10.0.0.5, 10.0.0.64/28, 10.0.0.9 } drop" in text
     assert "ether type ip ip saddr != { 10.0.0.5, 10.0.0.64/28, 10.0.0.9 } drop" in text
     assert "ip6 saddr != { fe80::f816:3eff:fe00:1, fe80::f816:3eff:fe00:2 } drop" in text

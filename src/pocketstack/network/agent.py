@@ -19,7 +19,7 @@ from pocketstack.common import rpc
 from pocketstack.common.health import Check, task_running
 from pocketstack.common.heartbeat import Heartbeat
 from pocketstack.network import agent_records
-from pocketstack.network.drivers.base import EVENTS, DatapathDriver
+from pocketstack.network.drivers.base import EVENTS, RESCAN_INTERVAL, DatapathDriver
 
 LOG = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class NetworkAgent:
         self.server = (rpc.RPCServer(transport, rpc.Target(agent_records.TOPIC), [DatapathEndpoint(driver)],
                                      server=host) if transport is not None else None)
         self._stamper: asyncio.Task | None = None
+        self._rescanner: asyncio.Task | None = None
 
     async def start(self) -> None:
         # Listen before replaying, so a change made during the replay is not missed.
@@ -58,6 +59,7 @@ class NetworkAgent:
         await asyncio.to_thread(agent_records.register, self.manager.env.db, self.host, self.report())
         await self.heartbeat.start({self.host})
         self._stamper = asyncio.create_task(self._stamp_forever(), name=f"network agent {self.host}")
+        self._rescanner = asyncio.create_task(self._rescan_forever(), name=f"network agent {self.host} rescan")
         LOG.info("network agent %s running (driver %s)", self.host, self.driver.name)
 
     def health(self) -> list[Check]:
@@ -79,11 +81,20 @@ class NetworkAgent:
             except Exception:  # noqa: BLE001 - the next beat tries again
                 LOG.exception("could not stamp the heartbeat of network agent %s", self.host)
 
+    async def _rescan_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RESCAN_INTERVAL)
+            try:
+                await asyncio.to_thread(self.driver.rescan)
+            except Exception:  # noqa: BLE001 - the next round tries again
+                LOG.exception("network agent %s could not rescan its datapath", self.host)
+
     async def stop(self) -> None:
-        if self._stamper is not None:
-            self._stamper.cancel()
-            await asyncio.gather(self._stamper, return_exceptions=True)
-            self._stamper = None
+        for task in (self._stamper, self._rescanner):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._stamper = self._rescanner = None
         await self.heartbeat.stop()
         if self.server is not None:
             await self.server.stop()

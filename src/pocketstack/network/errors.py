@@ -587,6 +587,10 @@ class TrunkDisabled(NeutronConflict):
     msg_fmt = "Trunk {trunk_id} is currently disabled."
 
 
+class TrunkInErrorState(NeutronConflict):
+    msg_fmt = "Trunk {trunk_id} is in error state. Attempt to resolve the error condition before proceeding."
+
+
 # -- QoS (neutron_lib.exceptions.qos) ----------------------------------------------------------------
 class QosPolicyNotFound(NeutronNotFound):
     msg_fmt = "QoS policy {id} could not be found."

@@ -23,7 +23,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import changed_rows
-from pocketstack.network import store, views
+from pocketstack.network import store, trunks, views
 from pocketstack.network.agent_records import AGENT_TYPE, Agent
 from pocketstack.network.context import Work
 from pocketstack.network.models import Network, Port
@@ -42,6 +42,7 @@ def fence_host(w: Work, host: str) -> str:
             continue  # a DHCP or router port: its host is out of the mesh, its record stays
         store.update_row(w.s, port, {"binding_host_id": "", "status": "DOWN"})
         w.emit("port_updated", views.render_one(w.s, port))
+        trunks.follow_parent(w, port)  # a trunk's subports are unbound with their parent
         unbound += 1
     networks = list(w.s.scalars(sa.select(Network).where(Network.id.in_({p.network_id for p in on_host}))
                                 .order_by(Network.id)))

@@ -14,7 +14,18 @@ import sqlalchemy as sa
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.network import access, errors, networks, ports, routers, security_groups, store, subnets, views
+from pocketstack.network import (
+    access,
+    errors,
+    networks,
+    ports,
+    routers,
+    security_groups,
+    store,
+    subnets,
+    trunks,
+    views,
+)
 from pocketstack.network.context import Env, Work, read, transact
 from pocketstack.network.contract import Addresses, RequestedNetworks, Resource, Resources
 from pocketstack.network.models import AutoTopology, FloatingIp, Network, Port, SecurityGroup, Subnet, SubnetPool
@@ -196,6 +207,7 @@ def _bind(w: Work, port_id: str, binding: dict, project_id: str | None) -> Port:
                                  "binding_host_id": binding["binding:host_id"], "status": "ACTIVE",
                                  "bound_instance_id": binding["device_id"]})
     w.emit("port_updated", views.render_one(w.s, port))
+    trunks.follow_parent(w, port)
     return port
 
 
@@ -209,6 +221,7 @@ def _unbind_or_delete(w: Work, port_id: str) -> None:
     store.update_row(w.s, port, {"device_id": "", "device_owner": "", "binding_host_id": "", "status": "DOWN",
                                  "bound_instance_id": None})
     w.emit("port_updated", views.render_one(w.s, port))
+    trunks.follow_parent(w, port)
 
 
 def _auto_network(w: Work) -> str:

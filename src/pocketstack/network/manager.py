@@ -67,8 +67,7 @@ COLLECTIONS: dict[str, tuple[Any, Any]] = {
     "address-groups": (AddressGroup, address_groups),
 }
 # The list filters of attributes that are not columns.
-COMPUTED_FILTERS: dict[Any, Any] = {Port: store.port_filters, Trunk: trunks.status_filter,
-                                    QosPolicy: qos.is_default_filter}
+COMPUTED_FILTERS: dict[Any, Any] = {Port: store.port_filters, QosPolicy: qos.is_default_filter}
 
 
 class NetworkManager(InstanceNetworking):
@@ -186,6 +185,10 @@ class NetworkManager(InstanceNetworking):
         """add_subports / remove_subports: the trunk as it is after the change."""
         change = trunks.add_subports if add else trunks.remove_subports
         return transact(self.env, ctx, lambda w: views.render_one(w.s, change(w, trunk_id, sub_ports)))
+
+    def trunk_wired(self, trunk_id: str, status: str, subports: dict[str, str]) -> None:
+        """An agent's report on a trunk it wires (:func:`.trunks.report_wiring`)."""
+        transact(self.env, RequestContext.admin(), lambda w: trunks.report_wiring(w, trunk_id, status, subports))
 
     # -- address group addresses ---------------------------------------------------------------
     def change_addresses(self, ctx: RequestContext, group_id: str, addresses: Any, add: bool,

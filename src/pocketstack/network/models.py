@@ -341,13 +341,14 @@ class AutoTopology(Base):
 class Trunk(StandardAttrs, Base):
     """Neutron's trunk: a parent port carrying its subports' networks as VLANs.  The
     parent is also a :class:`TrunkPort` row (``role`` ``parent``): that row, not this
-    one, is what keeps a port out of two trunks.  ``status`` is not stored: it follows the
-    parent port's binding (:func:`.trunks.status_clause`)."""
+    one, is what keeps a port out of two trunks.  ``status``: Neutron's trunk status, DOWN
+    until the datapath agent reports it wired (:mod:`.trunks`)."""
 
     __tablename__ = "network_trunk"
 
     admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     port_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="DOWN", server_default="DOWN")
 
 
 class TrunkPort(Base):

@@ -247,6 +247,8 @@ def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> P
         replace_fixed_ips(w, port, attrs["fixed_ips"] or [])
     store.update_row(w.s, port, values, revision)
     w.emit("port_updated", views.render_one(w.s, port))
+    if "binding_host_id" in values or "status" in values:
+        trunks.follow_parent(w, port)
     return port
 
 

@@ -111,6 +111,9 @@ class NetworkService(Service):
         if settings.network_datapath == "linux":
             env.alive_hosts = liveness.alive
         self.manager = NetworkManager(env)
+        reports = getattr(self.driver, "trunk_reports", None)
+        if reports is not None:  # the agent's datapath tells the service what it wired of trunks
+            reports.reporter = self.manager.trunk_wired
         self.agents = AgentDirectory(cloud.db, liveness)
         self.agent: NetworkAgent | None = None
         self._failover: asyncio.Task | None = None

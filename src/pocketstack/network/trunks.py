@@ -14,8 +14,16 @@ errors:
 * a disabled trunk takes no subport change and is not deleted (409 ``TrunkDisabled``);
 * a port in a trunk is not deleted (409 ``PortInUseAsTrunkParent`` / ``PortInUseAsSubPort``).
 
-A trunk's ``status`` is not stored: it follows its parent, ACTIVE once the parent is bound
-and active (what Neutron's agent reports after wiring it), DOWN otherwise.
+Status and bindings, as Neutron's trunk plugin and its agents keep them: a trunk is DOWN
+when created, after every subport change and once its parent is unbound; its subports
+get the trunk as ``device_id``, ``device_owner`` ``trunk:subport`` and the parent's
+``binding:host_id`` (following the parent's binding), and lose all three when they leave.
+With the Linux datapath the agent that wires the trunk reports the rest
+(:func:`report_wiring`): BUILD while it binds the subports to its host, then ACTIVE with
+every subport wired (each ACTIVE), DEGRADED with some not, ERROR with none.  Without a
+datapath agent (noop) the service reports for it: ACTIVE while the parent is bound and
+active, its subports ACTIVE while bound.  A trunk in ERROR takes no new subports (409
+``TrunkInErrorState``) until some are removed.
 
 Concurrency: each port of a trunk is one :class:`TrunkPort` row keyed by the port, so two
 trunks claiming one port are decided by the database.  A port joining or leaving a trunk
@@ -40,6 +48,8 @@ from pocketstack.network.models import Network, Port, Tag, Trunk, TrunkPort
 
 UPDATABLE = {"name", "description", "admin_state_up"}
 PARENT, SUBPORT = "parent", "subport"
+SUBPORT_OWNER = "trunk:subport"  # neutron_lib's TRUNK_SUBPORT_OWNER
+DOWN, BUILD, ACTIVE, DEGRADED, ERROR = "DOWN", "BUILD", "ACTIVE", "DEGRADED", "ERROR"
 INHERIT = "inherit"
 # The segmentation types the driver carries and their valid ids (Neutron's OVS driver:
 # VLAN only, ``is_valid_vlan_tag``).
@@ -199,6 +209,8 @@ def create(w: Work, attrs: dict) -> Trunk:
     _claim(w, row.id, parent, PARENT)
     for port, kind, seg_id in subports:
         _claim(w, row.id, port, SUBPORT, kind, seg_id)
+        _bind_subport(w, row, port, parent)
+    _settle(w, row, parent)
     return row
 
 
@@ -217,10 +229,12 @@ def delete(w: Work, trunk_id: str) -> None:
     if parent.binding_host_id:
         raise errors.TrunkInUse(trunk_id=row.id)
     members = list(w.s.scalars(sa.select(Port).join(TrunkPort, TrunkPort.port_id == Port.id)
-                               .where(TrunkPort.trunk_id == row.id)))
+                               .where(TrunkPort.trunk_id == row.id, TrunkPort.role == SUBPORT)))
     w.s.execute(sa.delete(TrunkPort).where(TrunkPort.trunk_id == row.id))
     for port in members:
-        store.bump(w.s, port)
+        _release_subport(w, port)
+    store.bump(w.s, parent)
+    w.emit("port_updated", _views().render_one(w.s, parent))  # no trunk_details any more
     w.s.execute(sa.delete(Tag).where(Tag.resource_id == row.id))
     deleted = changed_rows(w.s, sa.delete(Trunk).where(Trunk.id == row.id,
                                                        Trunk.revision_number == row.revision_number),
@@ -237,8 +251,11 @@ def add_subports(w: Work, trunk_id: str, requested: Any) -> Trunk:
     parent = w.s.get_one(Port, row.port_id)
     subports = _subports(w, parent, requested)
     _manageable(row)
+    if row.status == ERROR:
+        raise errors.TrunkInErrorState(trunk_id=row.id)
     for port, kind, seg_id in subports:
         _claim(w, row.id, port, SUBPORT, kind, seg_id)
+        _bind_subport(w, row, port, parent)
     _changed(w, row, parent)
     return row
 
@@ -257,17 +274,103 @@ def remove_subports(w: Work, trunk_id: str, requested: Any) -> Trunk:
             raise errors.SubPortNotFound(trunk_id=row.id, port_id=subport["port_id"])
     port_ids = [s["port_id"] for s in requested]
     w.s.execute(sa.delete(TrunkPort).where(TrunkPort.trunk_id == row.id, TrunkPort.port_id.in_(port_ids)))
-    for port in w.s.scalars(sa.select(Port).where(Port.id.in_(port_ids))):
-        store.bump(w.s, port)
+    for port in list(w.s.scalars(sa.select(Port).where(Port.id.in_(port_ids)))):
+        _release_subport(w, port)
     _changed(w, row, w.s.get_one(Port, row.port_id))
     return row
 
 
 def _changed(w: Work, row: Trunk, parent: Port) -> None:
-    """A subport change is a new revision of the trunk, and of its parent (whose
-    ``trunk_details`` show the subports)."""
-    store.bump(w.s, row)
+    """A subport change is a new revision of the trunk (DOWN until it is wired again, as
+    Neutron's plugin sets it), and of its parent (whose ``trunk_details`` show the
+    subports: the datapath learns the change from the parent's ``port_updated``)."""
+    _settle(w, row, parent, bump=True)
     store.bump(w.s, parent)
+    w.emit("port_updated", _views().render_one(w.s, parent))
+
+
+# -- status and bindings ----------------------------------------------------------------------------
+def _views():
+    """:mod:`.views` (which imports this module)."""
+    from pocketstack.network import views as module
+    return module
+
+
+def _reported_by_service(w: Work) -> bool:
+    """Whether no datapath agent wires trunks (noop): the service reports for it."""
+    return w.env.datapath != "linux"
+
+
+def _settle(w: Work, row: Trunk, parent: Port, bump: bool = False) -> None:
+    """The trunk's status after a change of its subports or its parent's binding: DOWN
+    until an agent reports it wired; without agents, ACTIVE while the parent is bound and
+    active."""
+    status = DOWN
+    if _reported_by_service(w) and parent.binding_host_id and parent.status == ACTIVE:
+        status = ACTIVE
+    if bump or status != row.status:
+        store.update_row(w.s, row, {"status": status})
+
+
+def _bind_subport(w: Work, row: Trunk, port: Port, parent: Port) -> None:
+    """A subport joining (or following its parent): the trunk is its device, it is bound
+    where the parent is, DOWN until wired there (without agents: ACTIVE while bound)."""
+    host = parent.binding_host_id
+    status = ACTIVE if host and _reported_by_service(w) else DOWN
+    values = {"device_id": row.id, "device_owner": SUBPORT_OWNER, "binding_host_id": host, "status": status}
+    if {k: getattr(port, k) for k in values} == values:
+        return
+    store.update_row(w.s, port, values)
+    w.emit("port_updated", _views().render_one(w.s, port))
+
+
+def _release_subport(w: Work, port: Port) -> None:
+    """A subport leaving its trunk: no device, unbound, DOWN (Neutron's plugin clears
+    them)."""
+    store.update_row(w.s, port, {"device_id": "", "device_owner": "", "binding_host_id": "", "status": DOWN})
+    w.emit("port_updated", _views().render_one(w.s, port))
+
+
+def follow_parent(w: Work, port: Port) -> None:
+    """After a change of ``port``'s binding: if it is a trunk's parent, its subports
+    follow its host and the trunk settles again (DOWN once the parent is unbound, as
+    Neutron's plugin sets it; moved to another host: DOWN until that host's agent wires
+    it)."""
+    member = _member(w.s, port.id)
+    if member is None or member.role != PARENT:
+        return
+    row = w.s.get_one(Trunk, member.trunk_id)
+    moved = False
+    for subport in _subport_rows(w, row.id):
+        moved |= subport.binding_host_id != port.binding_host_id
+        _bind_subport(w, row, subport, port)
+    if moved or not port.binding_host_id or _reported_by_service(w):
+        _settle(w, row, port)
+
+
+def _subport_rows(w: Work, trunk_id: str) -> list[Port]:
+    return list(w.s.scalars(sa.select(Port).join(TrunkPort, TrunkPort.port_id == Port.id)
+                            .where(TrunkPort.trunk_id == trunk_id, TrunkPort.role == SUBPORT)
+                            .order_by(Port.id)))
+
+
+def report_wiring(w: Work, trunk_id: str, status: str, subports: dict[str, str]) -> None:
+    """What an agent reports of a trunk it wires (Neutron's ``update_subport_bindings``
+    and ``update_trunk_status``): ``status`` BUILD binds the trunk's subports to the
+    parent's host (``trunk:subport``); ACTIVE, DEGRADED or ERROR is the outcome, with
+    each subport's status (``subports``: port id -> ACTIVE or DOWN).  A trunk or subport
+    that is gone meanwhile is skipped (a later change is reported again)."""
+    row = w.s.get(Trunk, trunk_id)
+    if row is None or status not in (BUILD, ACTIVE, DEGRADED, ERROR):
+        return
+    parent = w.s.get_one(Port, row.port_id)
+    for port in _subport_rows(w, row.id):
+        if status == BUILD:
+            _bind_subport(w, row, port, parent)
+        elif port.id in subports and port.status != subports[port.id]:
+            store.update_row(w.s, port, {"status": subports[port.id]})
+    if row.status != status:
+        store.update_row(w.s, row, {"status": status})
 
 
 # -- what other resources ask -----------------------------------------------------------------------
@@ -279,20 +382,3 @@ def check_port_deletable(session: Session, port_id: str) -> None:
         raise refusal(port_id=port_id, trunk_id=member.trunk_id)
 
 
-def active_parents():
-    """SELECT of the ports whose trunk is ACTIVE: bound and active."""
-    return sa.select(Port.id).where(Port.binding_host_id != "", Port.status == "ACTIVE")
-
-
-def status_of(parent: Port | None) -> str:
-    return "ACTIVE" if parent is not None and parent.binding_host_id and parent.status == "ACTIVE" else "DOWN"
-
-
-def status_filter(query) -> list:
-    """``status=<ACTIVE|DOWN>`` (repeated: any of them), on the status the parents give."""
-    values = query.getlist("status")
-    if not values:
-        return []
-    active = Trunk.port_id.in_(active_parents())
-    clauses = [active if v == "ACTIVE" else sa.not_(active) if v == "DOWN" else sa.false() for v in values]
-    return [sa.or_(*clauses)]

@@ -34,7 +34,7 @@ from pocketstack.network.models import (
     Trunk,
     TrunkPort,
 )
-from pocketstack.network.trunks import PARENT, SUBPORT, status_of
+from pocketstack.network.trunks import PARENT, SUBPORT
 
 
 def tags_of(session: Session, ids: list[str]) -> dict[str, list[str]]:
@@ -218,9 +218,7 @@ def trunk_details_of(session: Session, port_ids: list[str]) -> dict[str, dict]:
 def trunks(session: Session, rows: list[Trunk]) -> list[dict]:
     ids = [r.id for r in rows]
     tags, subports = tags_of(session, ids), _subports(session, ids)
-    parents = {p.id: p for p in session.scalars(sa.select(Port).where(Port.id.in_([r.port_id for r in rows])))}
-    return [{**_standard(r, tags), "admin_state_up": r.admin_state_up, "port_id": r.port_id,
-             "status": status_of(parents.get(r.port_id)),
+    return [{**_standard(r, tags), "admin_state_up": r.admin_state_up, "port_id": r.port_id, "status": r.status,
              "sub_ports": [{k: v for k, v in s.items() if k != "mac_address"} for s in subports.get(r.id, [])]}
             for r in rows]
 

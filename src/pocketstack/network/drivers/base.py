@@ -17,6 +17,7 @@ EVENTS = ("network_updated", "network_deleted", "subnet_updated", "subnet_delete
           "router_updated", "router_deleted", "floatingip_updated", "floatingip_deleted", "security_group_updated",
           "security_group_deleted", "qos_policy_updated", "qos_policy_deleted", "address_group_updated",
           "address_group_deleted")
+RESCAN_INTERVAL = 2.0  # seconds (Neutron's L2 agents' polling_interval)
 
 
 class DatapathDriver:
@@ -24,6 +25,11 @@ class DatapathDriver:
 
     def sync(self, state: dict[str, list[dict]]) -> None:
         """Full state on start: ``{"ports": [...], "routers": [...], ...}``."""
+
+    def rescan(self) -> None:
+        """Called by the agent every :data:`RESCAN_INTERVAL` seconds: catch up with what
+        changed on the host without an event (a guest's tap a compute host plugged, as
+        Neutron's L2 agents poll their devices).  Nothing by default."""
 
     def status(self) -> dict:
         """What the agent adds to its ``configurations`` in ``/v2.0/agents`` at every

@@ -10,7 +10,9 @@ default); it never adds a device, address, route or rule to the namespace it run
                             DHCP or router namespace); the security-group tables
                             (nft_rules; an address group is a named set there)
                             filter between bridge ports; QoS bandwidth limits are
-                            tc qdiscs on the port devices (tc_qos)
+                            tc qdiscs on the port devices (tc_qos); a trunk's
+                            subport is a VLAN device tap<subport11> of its parent's
+                            tap, on its own network's bridge (trunk_vlans)
     <prefix>dhcp-<net>      ns-<port11>: the network's DHCP port, and its dnsmasq; on a
                             network with an IPv4 subnet no router serves, also
                             169.254.169.254 and the metadata proxy (isolated metadata)
@@ -52,6 +54,7 @@ from pocketstack.network.drivers import (
     nft_rules,
     radvd_config,
     tc_qos,
+    trunk_vlans,
     vxlan,
 )
 from pocketstack.network.drivers.base import DatapathDriver
@@ -116,6 +119,10 @@ class LinuxDriver(DatapathDriver):
         self.last_error: str | None = None  # of the last reconcile after an event
         self._applied: dict[str, str | nft_rules.HostRuleset] = {}  # namespace -> its ruleset applied last
         self._forced = False
+        #: what the driver wired of each trunk here, for the agent to report to the
+        #: service (its ``reporter``: ``NetworkManager.trunk_wired``)
+        self.trunk_reports = trunk_vlans.Reports()
+        self._devices: frozenset[str] = frozenset()  # the port devices the last reconcile saw
 
     # -- naming ----------------------------------------------------------------------------
     @staticmethod
@@ -161,6 +168,7 @@ class LinuxDriver(DatapathDriver):
         calls the driver after its commit; an API request must not fail for it)."""
         try:
             self.reconcile()
+            self.trunk_reports.send()
             # A missing interface or refused VLAN leaves its network without an uplink, not
             # the rest of the datapath undone: reported like a failed reconcile.
             problems = "; ".join(self.physnets.problems) if self.physnets is not None else ""
@@ -258,6 +266,7 @@ class LinuxDriver(DatapathDriver):
                 netns.ip(self.host_ns, "link", "set", "dev", device, "down")
                 netns.ip(self.host_ns, "link", "set", "dev", device, "name", name)
             self.reconcile()  # raises: the caller plugging a guest wants to know
+            self.trunk_reports.send()
             return name
 
     def open_tap(self, port_id: str) -> int:
@@ -273,6 +282,7 @@ class LinuxDriver(DatapathDriver):
             except Exception:
                 os.close(fd)
                 raise
+            self.trunk_reports.send()
             return fd
 
     def unplug(self, port_id: str) -> None:
@@ -307,7 +317,9 @@ class LinuxDriver(DatapathDriver):
                 elif ns.startswith(f"{self.prefix}router-") and ns not in routers:
                     netns.delete(ns)
             daemons.stop_others(self.state_dir / "dhcp", {ns[len(f"{self.prefix}dhcp-"):] for ns in dhcp})
+            subports = self._subport_devices()
             self._shape(self._attach_ports())
+            self._trunk_outcomes(subports)
             last = self._applied.get(self.host_ns)
             numbers = last.numbers if isinstance(last, nft_rules.HostRuleset) else None
             self._nft(self.host_ns, nft_rules.ruleset(self._bound_ports(), self.security_groups, self.networks,
@@ -407,6 +419,39 @@ class LinuxDriver(DatapathDriver):
             if str(link.get("mtu")) != mtu or "UP" not in link.get("flags", []):
                 netns.ip(self.host_ns, "link", "set", name, "mtu", mtu, "up")
         return links
+
+    # -- trunks ----------------------------------------------------------------------------------
+    def _subport_devices(self) -> dict[str, trunk_vlans.Subport]:
+        """The VLAN devices of the trunks whose parent's tap is here (:mod:`.trunk_vlans`),
+        made before the ports go on their bridges (a subport's device is one of them)."""
+        links = netns.links(self.host_ns)
+        wanted = trunk_vlans.wanted(self.ports.values(), self.tap_name, links)
+        failed = trunk_vlans.apply(self.host_ns, links, wanted)
+        for name, error in sorted(failed.items()):
+            LOG.error("linux datapath: trunk subport device %s not made: %s", name, error)
+        return wanted
+
+    def rescan(self) -> None:
+        """Reconcile when the port devices changed since the last reconcile (a guest's
+        tap made by its compute host, or gone with its QEMU): a trunk's subports get
+        their devices on a parent plugged without an event."""
+        with self._lock:
+            if self.host_ns not in netns.namespaces():
+                return
+            if self._devices != frozenset(n for n in netns.links(self.host_ns) if n.startswith("tap")):
+                self._apply()
+
+    def _trunk_outcomes(self, subports: dict[str, trunk_vlans.Subport]) -> None:
+        links = netns.links(self.host_ns)
+        self._devices = frozenset(name for name in links if name.startswith("tap"))
+        self.trunk_reports.observe(trunk_vlans.trunks_here(self.ports.values(), self.tap_name, links),
+                                   trunk_vlans.statuses(links, subports, self._bridge_of))
+
+    def _bridge_of(self, port_id: str) -> str | None:
+        port = self.ports.get(port_id)
+        if port is None or port.get("network_id") not in self._local_networks():
+            return None
+        return self.bridge_name(port["network_id"])
 
     def _shape(self, links: dict[str, dict]) -> None:
         """The QoS bandwidth limits of every port device (:mod:`.tc_qos`) among the host

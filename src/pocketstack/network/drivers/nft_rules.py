@@ -8,8 +8,8 @@ changed, as an update of just those (:meth:`HostRuleset.changes_from`):
 * ``table bridge pocketstack``, on the bridges' forward hook before ``br_netfilter``
   (priority -200): it sees which bridge port (tap device) a frame enters and leaves by,
   and its layer 2.  For each filtered port (maps ``from-port``/``to-port``: tap name ->
-  chain), ``from-<port>`` drops frames whose source MAC, ARP sender or IP source is not
-  the port's (fixed IPs, allowed address pairs; a DHCP client's 0.0.0.0 allowed) and
+  chain), ``from-<port>`` drops VLAN-tagged frames and frames whose source MAC, ARP
+  sender or IP source is not the port's (fixed IPs, allowed address pairs; a DHCP client's 0.0.0.0 allowed) and
   puts the port's number in the low 16 bits of the packet mark; ``to-<port>`` puts the
   receiver's number in the high 16 bits.  A port keeps its number while it exists.
 * ``table inet pocketstack``, on the forward hook that ``br_netfilter`` runs for bridged
@@ -145,6 +145,9 @@ def _spoof_chains(port: dict, number: int) -> dict[str, list[str]]:
     v4, v6 = _split(port_addresses(port))
     v6 = v6 + [link_local(m) for m in port_macs(port)]
     rules = [f"ether saddr != {_elements(port_macs(port))} drop",
+             # No VLAN tag onto the port's network (a trunk's tagged frames never get here:
+             # the subports' VLAN devices take them first), so none leaves by a flat uplink.
+             "ether type { 8021q, 8021ad } drop",
              f"meta mark set meta mark or {number:#x}",
              # A DHCP client has no address yet: DISCOVER/REQUEST from 0.0.0.0.
              "ether type ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return",
