@@ -65,7 +65,9 @@ def with_scheme(url: str, base: str) -> str:
 
 
 def _expiry(duration: int) -> dt.datetime | None:
-    return utcnow() + dt.timedelta(seconds=duration) if duration > 0 else None
+    """When a token made now expires, in whole seconds: what the create answer shows is
+    what every backend stores (MariaDB's DATETIME keeps no fraction)."""
+    return (utcnow() + dt.timedelta(seconds=duration)).replace(microsecond=0) if duration > 0 else None
 
 
 def _expired(expires_at: dt.datetime | None) -> bool:
