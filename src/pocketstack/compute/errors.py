@@ -326,6 +326,10 @@ class ActionBodyMalformed(BadRequest):
     msg_fmt = "There is no such action: the body must hold exactly one action."
 
 
+class InstanceNotRescuable(BadRequest):
+    msg_fmt = "Instance {instance_id} cannot be rescued: {reason}"
+
+
 class ForceWithoutHost(BadRequest):
     msg_fmt = "Can't force to a non-provided destination"
 
@@ -597,6 +601,12 @@ class FlavorUpdateNotAllowed(MethodNotAllowed):
 
 class BodyUriMismatch(BadRequest):
     msg_fmt = "Request body and URI mismatch"
+
+
+class ExtraSpecInvalid(BadRequest):
+    """2.86: a known extra spec with a value Nova refuses, or an unknown key in a
+    namespace Nova owns (compute/extra_specs.py words ``detail``, as Nova's validators)."""
+    msg_fmt = "{detail}"
 
 
 # -- key pairs --------------------------------------------------------------------------

@@ -164,10 +164,24 @@ class ServerActionsApi:
         args = validate(args, schemas.RESCUE) or {}
         inst = self.server(req, "os_compute_api:os-rescue")
         check_unlocked(req, inst)
+        image = None
         if args.get("rescue_image_ref"):
-            self.compute.images.bootable(req.caller, args["rescue_image_ref"])
+            image = self.compute.images.bootable(req.caller, args["rescue_image_ref"])
+        self.check_rescuable(req, inst, inst.image_properties if image is None else image.properties)
         self.operate(req, inst, "rescue", [st.ACTIVE, st.STOPPED, st.ERROR], "rescue", "rescue")
         return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}
+
+    def check_rescuable(self, req: ApiRequest, inst, image_properties: dict) -> None:
+        """A volume-backed server is rescued only from 2.87, with a rescue image (or its
+        own) that says how to attach the rescue disk (``hw_rescue_bus`` and
+        ``hw_rescue_device``), on a host reporting COMPUTE_RESCUE_BFV (400 otherwise)."""
+        if not volume_backed.is_volume_backed(inst.image_ref, self.compute.block_devices.for_instance(inst.id)):
+            return
+        if not (at_least(req, 2, 87) and {"hw_rescue_bus", "hw_rescue_device"} <= set(image_properties or {})):
+            raise errors.InstanceNotRescuable(instance_id=inst.id, reason="Cannot rescue a volume-backed instance")
+        if "COMPUTE_RESCUE_BFV" not in self.compute.hosts.driver(inst.host).resources().traits:
+            raise errors.InstanceNotRescuable(instance_id=inst.id,
+                                              reason="Host unable to rescue a volume-backed instance")
 
     def lock(self, req: ApiRequest, args):
         args = validate(args, schemas.LOCK_V273 if at_least(req, 2, 73) else schemas.LOCK)
