@@ -46,9 +46,9 @@ def test_hostname_on_create_update_and_rebuild_from_2_90(api, user, image, flavo
     r = call(api, "PUT", path, token, version="2.90", json={"server": {"hostname": "web-2", "name": "Other Name"}})
     assert r.status_code == 200, r.text
     assert r.json()["server"][HOSTNAME] == "web-2" and r.json()["server"]["name"] == "Other Name"
-    # a rename alone still derives the hostname from the name
+    # a rename keeps it, as Nova's
     r = call(api, "PUT", path, token, version="2.90", json={"server": {"name": "Plain Name"}})
-    assert r.json()["server"][HOSTNAME] == "plain-name"
+    assert r.json()["server"][HOSTNAME] == "web-2"
     action = f"{path}/action"
     body = {"rebuild": {"imageRef": image, "hostname": "web-3"}}
     assert call(api, "POST", action, token, version="2.89", json=body).status_code == 400

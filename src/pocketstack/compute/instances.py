@@ -334,9 +334,7 @@ class Instances:
 
     # -- update ----------------------------------------------------------------------
     def update(self, instance_id: str, values: dict) -> Instance:
-        if values:
-            if "name" in values and "hostname" not in values:
-                values["hostname"] = _hostname(values["name"])
+        if values:  # a rename keeps the hostname, as Nova's (2.90 lets users choose it)
             with self.db.session() as s:
                 s.execute(sa.update(Instance).where(Instance.id == instance_id).values(updated_at=utcnow(),
                                                                                       **values))
