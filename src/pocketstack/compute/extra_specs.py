@@ -15,7 +15,7 @@ import dataclasses
 import re
 
 from pocketstack.compute import errors
-from pocketstack.placement.catalog import STANDARD_RESOURCE_CLASSES, STANDARD_TRAITS
+from pocketstack.placement.contract import STANDARD_RESOURCE_CLASSES, STANDARD_TRAITS
 
 # oslo's ``bool_from_string(strict=True)``: what a boolean extra spec may say.
 _BOOLEAN_WORDS = ("1", "t", "true", "on", "y", "yes", "0", "f", "false", "off", "n", "no")

@@ -181,7 +181,7 @@ class ServerActionsApi:
             return
         if not (at_least(req, 2, 87) and {"hw_rescue_bus", "hw_rescue_device"} <= set(image_properties or {})):
             raise errors.InstanceNotRescuable(instance_id=inst.id, reason="Cannot rescue a volume-backed instance")
-        if "COMPUTE_RESCUE_BFV" not in self.compute.hosts.driver(inst.host).resources().traits:
+        if inst.host and "COMPUTE_RESCUE_BFV" not in self.compute.hosts.driver(inst.host).resources().traits:
             raise errors.InstanceNotRescuable(instance_id=inst.id,
                                               reason="Host unable to rescue a volume-backed instance")
 

@@ -3,6 +3,8 @@ found and the action authorized, as Nova's matrix of answers expects)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pocketstack.compute.api.schemas.servers import HOSTNAMES, PERSONALITY
 
 REBOOT = {"type": "object", "required": ["type"], "properties": {
@@ -39,7 +41,7 @@ METADATA = {"type": "object", "propertyNames": {"type": "string", "minLength": 1
 CREATE_IMAGE = {"type": "object", "required": ["name"], "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 255}, "metadata": METADATA},
     "additionalProperties": False}
-REBUILD = {"type": "object", "required": ["imageRef"], "properties": {
+REBUILD: dict[str, Any] = {"type": "object", "required": ["imageRef"], "properties": {
     "imageRef": {"type": "string", "minLength": 1}, "name": {"type": "string", "minLength": 1, "maxLength": 255},
     "adminPass": {"type": "string"}, "metadata": METADATA, "preserve_ephemeral": {"type": "boolean"},
     "OS-DCF:diskConfig": {"type": "string"}, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},

@@ -17,9 +17,9 @@ def _create(*, name_chars: str = r"_\- a-zA-Z0-9", required: tuple[str, ...] = (
             "properties": {"keypair": keypair}}
 
 
-_TYPE = {"type": {"type": "string", "enum": ["ssh", "x509"]}}
+_TYPE = {"type": "string", "enum": ["ssh", "x509"]}
 CREATE = _create()
-CREATE_V22 = _create(**_TYPE)
-CREATE_V210 = _create(**_TYPE, user_id={"type": "string"})
-CREATE_V292 = _create(**_TYPE, user_id={"type": "string"}, name_chars=r"_\-@. a-zA-Z0-9",
+CREATE_V22 = _create(type=_TYPE)
+CREATE_V210 = _create(type=_TYPE, user_id={"type": "string"})
+CREATE_V292 = _create(type=_TYPE, user_id={"type": "string"}, name_chars=r"_\-@. a-zA-Z0-9",
                       required=("name", "public_key"))
