@@ -154,9 +154,11 @@ class ComputeContract(Protocol):
         (instance HA's reserved hosts; Masakari has the operator disable them).  A host
         disabled already keeps its own reason."""
 
-    def release_host(self, host: str, reason: str) -> bool:
+    def release_host(self, host: str, reason: str | None) -> bool:
         """Enable ``host``'s compute service if it is disabled with ``reason`` (held by
-        :meth:`hold_host`); False when it was not (enabled, or disabled for another reason)."""
+        :meth:`hold_host`), or disabled at all when ``reason`` is None (a reserved host
+        taken by a recovery, which Masakari enables whoever disabled it); False when it
+        was not."""
 
     def evacuate_server(self, instance_id: str, from_host: str, request_id: str,
                         hosts: frozenset[str] | None = None) -> str:

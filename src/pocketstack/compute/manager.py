@@ -177,9 +177,9 @@ class Compute:
         if not node.disabled:
             self.hosts.update_service(node.service_id, disabled=True, disabled_reason=reason)
 
-    def release_host(self, host: str, reason: str) -> bool:
+    def release_host(self, host: str, reason: str | None) -> bool:
         node = self.hosts.by_host(host)
-        if not node.disabled or node.disabled_reason != reason:
+        if not node.disabled or reason not in (None, node.disabled_reason):
             return False
         self.hosts.update_service(node.service_id, disabled=False, disabled_reason=None)
         return True

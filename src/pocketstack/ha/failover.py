@@ -28,8 +28,6 @@ from typing import Any
 from pocketstack.compute.contract import ComputeContract
 from pocketstack.ha.segments import Placement, Segments
 
-# Why a reserved host's compute service is disabled (:mod:`.reservations`).
-RESERVED_REASON = "instance HA: reserved host of a failover segment, kept for recoveries"
 AUTO, RESERVED = "auto", "reserved_host"
 PHASES = {"auto": (AUTO,), "reserved_host": (RESERVED,), "auto_priority": (AUTO, RESERVED),
           "rh_priority": (RESERVED, AUTO)}
@@ -102,12 +100,13 @@ class Failover:
     def _reserve(self, plan: Plan) -> Plan | None:
         """Take the next usable reserved host: its ``reserved`` flag cleared (a lost
         compare-and-swap means another recovery took it: the next one is tried), its
-        compute service enabled (Masakari's order: enable, then clear the flag)."""
+        compute service enabled whoever disabled it, as Masakari does (its order: enable,
+        then clear the flag)."""
         usable = self._usable()
         for host in self.segments.hosts(plan.segment, {"reserved": True, "on_maintenance": False}):
             if host.name in plan.taken or host.name not in usable:
                 continue
-            self.compute.release_host(host.name, RESERVED_REASON)
+            self.compute.release_host(host.name, None)
             if self.segments.take_reserved(host.name):
                 return replace(plan, taken=(*plan.taken, host.name), targets=(host.name,),
                                note=f"{plan.where}: reserved host {host.name} enabled and taken; evacuating to it")

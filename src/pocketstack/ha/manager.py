@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from pocketstack.common.config import Settings
 from pocketstack.compute.contract import ComputeContract
 from pocketstack.ha import errors
-from pocketstack.ha.failover import RESERVED_REASON
 from pocketstack.ha.fencing import Fencers, chosen_drivers
 from pocketstack.ha.models import Notification, SegmentHost
 from pocketstack.ha.monitor import HostMonitor, host_key
@@ -32,6 +31,8 @@ if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
 
 REPORTED = "ReportedByApiTask"
+# Why a reserved host's compute service is disabled (:meth:`InstanceHA._reserve`).
+RESERVED_REASON = "instance HA: reserved host of a failover segment, kept for recoveries"
 
 
 class InstanceHA:
@@ -117,7 +118,7 @@ class InstanceHA:
 
     def _reserve(self, name: str, reserved: bool) -> None:
         """A reserved host is no target of ordinary boots: its compute service is disabled
-        (:data:`~.failover.RESERVED_REASON`) until a recovery takes it or it stops being
+        (:data:`RESERVED_REASON`) until a recovery takes it or it stops being
         reserved -- Masakari asks the operator to disable it; here the scheduler's own
         filter of disabled services does it."""
         if reserved:

@@ -9,7 +9,7 @@ reads them.  Deleting a segment deletes its hosts, as Masakari's.
 
 That a host name is a compute host's is checked by the caller
 (:class:`~pocketstack.ha.manager.InstanceHA`), which also keeps compute's side of
-``reserved`` (:mod:`.reservations`).
+``reserved``: a reserved host's compute service disabled.
 """
 
 from __future__ import annotations
