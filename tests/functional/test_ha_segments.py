@@ -370,3 +370,40 @@ def test_a_disabled_segment_recovers_nothing(api, admin_token, sites, cleanup, i
     assert found[0]["status"] == "ignored"
     assert host_of(api, admin_token, servers[0]) == site.failing
     assert not site.compute.hosts.by_host(site.failing).forced_down  # not even fenced
+
+
+class DiesListingServers:
+    """The compute contract of an HA process that dies in the ``fenced`` stage, once its
+    plan took a reserved host and before the stage was recorded."""
+
+    def __init__(self, compute):
+        self._compute = compute
+
+    def __getattr__(self, name):
+        return getattr(self._compute, name)
+
+    def host_servers(self, host: str):
+        raise SystemExit("the HA process died")
+
+
+def test_a_resumed_recovery_takes_the_reserved_host_it_took(api, admin_token, sites, cleanup, image,  # noqa: F811
+                                                            flavor):
+    site = sites([1_000_000, 1_000_000, 1_000_000])
+    failing, first, second = (n.host for n in site.nodes)
+    servers = boot_on(site, admin_token, image, flavor, 1)
+    segment = make_segment(api, admin_token, "reserved_host")
+    cleanup.append(segment["uuid"])
+    add_host(api, admin_token, segment, failing)
+    for name in (first, second):
+        add_host(api, admin_token, segment, name, reserved=True)
+    dying = instance_ha(api)
+    dying.recovery.compute = DiesListingServers(dying.compute)
+    site.crash(failing)
+    with pytest.raises(SystemExit):
+        for _ in range(20):
+            dying.tick()
+    assert segment_host(api, admin_token, segment, first)["reserved"] is False  # taken, not recorded
+    notification = settle(instance_ha(api), api, admin_token, site.nodes[0])
+    assert notification["status"] == "finished", notification
+    assert host_of(api, admin_token, servers[0]) == first
+    assert segment_host(api, admin_token, segment, second)["reserved"] is True  # never taken

@@ -35,6 +35,7 @@ PHASES = {"auto": (AUTO,), "reserved_host": (RESERVED,), "auto_priority": (AUTO,
 
 @dataclass(frozen=True)
 class Plan:
+    notification: str  # the recovery's notification uuid
     segment: str  # uuid
     segment_name: str
     method: str
@@ -49,15 +50,15 @@ class Plan:
         return f"failover segment {self.segment_name} (recovery method {self.method})"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"segment": self.segment, "segment_name": self.segment_name, "method": self.method,
-                "failed_host": self.failed_host, "phase": self.phase, "taken": list(self.taken),
-                "targets": list(self.targets) if self.targets is not None else None}
+        return {"notification": self.notification, "segment": self.segment, "segment_name": self.segment_name,
+                "method": self.method, "failed_host": self.failed_host, "phase": self.phase,
+                "taken": list(self.taken), "targets": list(self.targets) if self.targets is not None else None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         targets = data.get("targets")
-        return cls(data["segment"], data["segment_name"], data["method"], data["failed_host"], data["phase"],
-                   tuple(data["taken"]), tuple(targets) if targets is not None else None)
+        return cls(data["notification"], data["segment"], data["segment_name"], data["method"], data["failed_host"],
+                   data["phase"], tuple(data["taken"]), tuple(targets) if targets is not None else None)
 
 
 class Failover:
@@ -65,10 +66,11 @@ class Failover:
         self.segments = segments
         self.compute = compute
 
-    def first(self, placement: Placement) -> Plan:
+    def first(self, placement: Placement, notification_uuid: str) -> Plan:
         """The plan for a failed host of a segment: its first phase with a usable host."""
         segment = placement.segment
-        return self.next(Plan(segment.uuid, segment.name, segment.recovery_method, placement.host.name))
+        return self.next(Plan(notification_uuid, segment.uuid, segment.name, segment.recovery_method,
+                              placement.host.name))
 
     def next(self, plan: Plan) -> Plan:
         """Where the servers the last targets could not take go next: another reserved
@@ -101,13 +103,16 @@ class Failover:
         """Take the next usable reserved host: its ``reserved`` flag cleared (a lost
         compare-and-swap means another recovery took it: the next one is tried), its
         compute service enabled whoever disabled it, as Masakari does (its order: enable,
-        then clear the flag)."""
+        then clear the flag).  One this recovery took but had not recorded in its plan
+        (its leader died in between) is taken again first."""
         usable = self._usable()
-        for host in self.segments.hosts(plan.segment, {"reserved": True, "on_maintenance": False}):
-            if host.name in plan.taken or host.name not in usable:
+        taken = self.segments.taken_for(plan.notification)
+        reserved = self.segments.hosts(plan.segment, {"reserved": True, "on_maintenance": False})
+        for name in [*taken, *(h.name for h in reserved)]:
+            if name in plan.taken or name not in usable:
                 continue
-            self.compute.release_host(host.name, None)
-            if self.segments.take_reserved(host.name):
-                return replace(plan, taken=(*plan.taken, host.name), targets=(host.name,),
-                               note=f"{plan.where}: reserved host {host.name} enabled and taken; evacuating to it")
+            self.compute.release_host(name, None)
+            if name in taken or self.segments.take_reserved(name, plan.notification):
+                return replace(plan, taken=(*plan.taken, name), targets=(name,),
+                               note=f"{plan.where}: reserved host {name} enabled and taken; evacuating to it")
         return None

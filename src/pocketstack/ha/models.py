@@ -100,5 +100,8 @@ class SegmentHost(Base):
     reserved: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     on_maintenance: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     failover_segment_id: Mapped[str] = mapped_column(UUID, sa.ForeignKey("ha_segment.uuid"), index=True)
+    # The notification whose recovery took this reserved host (not shown: pocketstack's
+    # own), so that a leader resuming that recovery takes the same host again.
+    taken_by: Mapped[str | None] = mapped_column(UUID, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)

@@ -144,7 +144,7 @@ class Recovery:
         host = row.hostname
         reason = f"instance HA: host failure {row.notification_uuid}"
         self.compute.fence_host(host, reason)
-        plan = self._plan(host)
+        plan = self._plan(row)
         # A segment with no usable host: the servers to evacuate fail at once, saying so.
         nowhere = plan.note if plan is not None and plan.targets is None else None
         servers = self.compute.host_servers(host)
@@ -172,14 +172,14 @@ class Recovery:
             *segment_log, (EVACUATE, "RUNNING", f"evacuating {chosen} server(s)"), stage="evacuating",
             plan=plan.as_dict() if plan else None)
 
-    def _plan(self, host: str) -> Plan | None:
+    def _plan(self, row: Notification) -> Plan | None:
         """Where the servers of a failed host of a segment go (None: anywhere, the host is
         in no segment); the host is put on maintenance and is no longer reserved."""
-        placement = self.segments.placement(host)
+        placement = self.segments.placement(row.hostname)
         if placement is None:
             return None
-        self.segments.mark_failed(host)
-        return self.failover.first(placement)
+        self.segments.mark_failed(row.hostname)
+        return self.failover.first(placement, row.notification_uuid)
 
     def _evacuate(self, row: Notification) -> Notification | None:
         plan = Plan.from_dict(row.plan) if row.plan else None

@@ -147,6 +147,8 @@ class Segments:
     def update_host(self, segment_uuid: str, host_uuid: str, values: Mapping[str, Any]) -> SegmentHost:
         host = self.host(segment_uuid, host_uuid)
         self._unused(self.segment(segment_uuid), "updated", host)
+        if "reserved" in values:
+            values = {**values, "taken_by": None}
         try:
             with self.db.session() as s:
                 s.execute(sa.update(SegmentHost).where(SegmentHost.id == host.id)
@@ -183,10 +185,17 @@ class Segments:
             s.execute(sa.update(SegmentHost).where(SegmentHost.name == name)
                       .values(on_maintenance=True, reserved=False, updated_at=utcnow()))
 
-    def take_reserved(self, name: str) -> bool:
-        """Clear ``reserved`` of a reserved host taken for a recovery; False when it was no
-        longer reserved (taken by another recovery, or changed by an operator)."""
+    def take_reserved(self, name: str, notification_uuid: str) -> bool:
+        """Clear ``reserved`` of a reserved host taken for a notification's recovery;
+        False when it was no longer reserved (taken by another recovery, or changed by an
+        operator)."""
         with self.db.session() as s:
             return changed_rows(s, sa.update(SegmentHost).where(SegmentHost.name == name,
                                                                 SegmentHost.reserved.is_(True))
-                                .values(reserved=False, updated_at=utcnow())) == 1
+                                .values(reserved=False, taken_by=notification_uuid, updated_at=utcnow())) == 1
+
+    def taken_for(self, notification_uuid: str) -> builtins.list[str]:
+        """The reserved hosts a notification's recovery took, by name."""
+        with self.db.session(readonly=True) as s:
+            return builtins.list(s.scalars(sa.select(SegmentHost.name).where(
+                SegmentHost.taken_by == notification_uuid).order_by(SegmentHost.name)))

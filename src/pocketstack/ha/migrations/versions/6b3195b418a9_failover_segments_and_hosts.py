@@ -41,6 +41,7 @@ def upgrade() -> None:
     sa.Column('reserved', sa.Boolean(), nullable=False),
     sa.Column('on_maintenance', sa.Boolean(), nullable=False),
     sa.Column('failover_segment_id', sa.String(length=36), nullable=False),
+    sa.Column('taken_by', sa.String(length=36), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['failover_segment_id'], ['ha_segment.uuid'], name=op.f('fk_ha_host_failover_segment_id_ha_segment')),
