@@ -354,6 +354,18 @@ def build_compute(world: World, b: Builder, api) -> None:
         world.add(key, value)
 
 
+def build_ha(world: World, b: Builder) -> None:
+    """A failover segment holding the private fake host (disabled already: whatever the
+    fuzzer makes of ``reserved`` leaves it so); deleted again by :func:`retire`."""
+    ha, micro = "/instance-ha/v1", {"OpenStack-API-Version": "instance-ha 1.3"}
+    segment = b.create(f"{ha}/segments", "segment", {"name": unique("fuzz-seg"), "recovery_method": "auto",
+                                                     "service_type": "COMPUTE"}, micro)
+    host = b.create(f"{ha}/segments/{segment['uuid']}/hosts", "host", {
+        "name": world.fake_host.host, "type": "COMPUTE", "control_attributes": "SSH"}, micro)
+    world.add("segments", segment["uuid"])
+    world.add("hosts", host["uuid"])
+
+
 def build_volume(world: World, b: Builder) -> None:
     """Unlimited volume quotas first: sizes that no quota stops reach the database."""
     v3 = f"/volume/v3/{world.project}"
@@ -530,6 +542,7 @@ def build_world(api, admin_token: str) -> World:
     build_placement(world, b)
     build_image(world, b)
     build_compute(world, b, api)
+    build_ha(world, b)
     build_volume(world, b)
     build_object(world, b)
     build_orchestration(world, b)
@@ -542,13 +555,15 @@ def build_world(api, admin_token: str) -> World:
 
 def retire(api, world: World) -> None:
     """Leave the shared cloud as other tests expect it: the private host disabled (the
-    fuzzer may have enabled it), the home project's servers gone, no aggregate
-    (aggregates are global: a test may expect none) left behind, the image size cap and
-    import filter back."""
+    fuzzer may have enabled it) and out of its failover segment, the home project's
+    servers gone, no aggregate (aggregates are global: a test may expect none) left
+    behind, the image size cap and import filter back."""
     images = api.cloud.service("image").manager
     images.data.size_cap = world.image_size_cap
     images.importer.allowed = world.import_filter
     hosts = api.cloud.service("compute").compute.hosts
+    for segment in world.known.get("segments", []):
+        api.request("DELETE", f"/instance-ha/v1/segments/{segment}", world.admin)
     hosts.update_service(world.fake_host.service_id, disabled=True, disabled_reason="fuzz finished")
     servers = api.request("GET", "/compute/v2.1/servers", world.admin, headers=COMPUTE).json().get("servers", [])
     for server in servers:

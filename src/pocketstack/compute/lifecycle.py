@@ -803,6 +803,8 @@ class ComputeManager:
         if not self.placement.allocations(migration["id"]):
             self.placement.move(inst.id, migration["id"])
         named = frozenset({migration["host"]}) if migration.get("host") else None
+        if named is None and migration.get("candidates") is not None:
+            named = frozenset(migration["candidates"])  # instance HA: the failed host's segment
         ignore = frozenset({migration["source_host"]}) if migration.get("source_host") else frozenset()
         try:
             node = self.scheduler.select_and_claim(self._request(inst, hosts=named, ignore_hosts=ignore)).node
