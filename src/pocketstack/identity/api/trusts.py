@@ -1,6 +1,7 @@
 """``/v3/OS-TRUST/trusts``: create, list, show and delete trusts, and read the roles a
 trust delegates.  A token from an application credential may not touch trusts at all
-(Keystone: otherwise a leaked credential could widen itself through the trust chain)."""
+(Keystone: otherwise a leaked credential could widen itself through the trust chain),
+and an OAuth token may not create one (only a trust is redelegated; api/delegation.py)."""
 
 from __future__ import annotations
 
