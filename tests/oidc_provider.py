@@ -2,15 +2,18 @@
 server (password and client_credentials grants, RFC 9068 JWT access tokens signed RS256
 and ES256, RFC 7662 introspection) on a small Flask app on loopback.
 
-``python tests/oidc_provider.py PORT`` serves one on its own (client ``pocketstack``,
-secret ``cli-secret``; user ``alice``, password ``wonderland``) until interrupted: the
-identity benchmark's OIDC workload signs in through it."""
+``python tests/oidc_provider.py PORT [REALM]`` serves one on its own (client
+``pocketstack``, secret ``cli-secret``; user ``alice``, password ``wonderland``) until
+interrupted: the identity benchmark's OIDC workload signs in through it, and with REALM
+``/realms/master`` (Keycloak's URLs, and its public ``admin-cli`` client)
+keystone-tempest-plugin's OIDC scenario tests (tools/tempest/run.sh --plugin keystone)."""
 
 from __future__ import annotations
 
 import secrets
 import sys
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 
 import jwt
@@ -32,6 +35,7 @@ class Client(ClientMixin):
     client_secret: str
     audience: str = AUDIENCE
     opaque: bool = False  # gets opaque access tokens (checked by introspection)
+    public: bool = False  # authenticates with no secret (Keycloak's admin-cli)
 
     def get_client_id(self):
         return self.client_id
@@ -49,7 +53,7 @@ class Client(ClientMixin):
         return secrets.compare_digest(client_secret, self.client_secret)
 
     def check_endpoint_auth_method(self, method, endpoint):
-        return method == "client_secret_basic"
+        return method == ("none" if self.public else "client_secret_basic")
 
     def check_response_type(self, response_type):
         return False
@@ -155,6 +159,8 @@ def serve_provider(provider: Provider, port: int):
             return super().access_token_generator(client, grant_type, user, scope)
 
     class Password(grants.ResourceOwnerPasswordCredentialsGrant):
+        TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "none"]  # "none": a public client's
+
         def authenticate_user(self, username, password):
             user = provider.users.get(username)
             return user if user and secrets.compare_digest(user.password, password) else None
@@ -177,7 +183,9 @@ def serve_provider(provider: Provider, port: int):
     server.register_token_generator("client_credentials", Tokens("ec-1", "ES256"))
     server.register_endpoint(Introspection)
 
-    @app.get("/.well-known/openid-configuration")
+    prefix = urllib.parse.urlsplit(provider.issuer).path.rstrip("/")  # a realm's, as Keycloak's
+
+    @app.get(prefix + "/.well-known/openid-configuration")
     def discovery():
         issuer = provider.issuer
         return jsonify({"issuer": issuer, "token_endpoint": issuer + "/token", "jwks_uri": issuer + "/jwks",
@@ -185,32 +193,38 @@ def serve_provider(provider: Provider, port: int):
                         "grant_types_supported": ["password", "client_credentials"],
                         "id_token_signing_alg_values_supported": ["RS256", "ES256"]})
 
-    @app.get("/jwks")
+    @app.get(prefix + "/jwks")
     def jwks():
         return jsonify({"keys": [{k: v for k, v in private_jwk(key, kid).items() if k not in ("d", "p", "q", "dp", "dq",
                                                                                             "qi")}
                                  for kid, key in provider.keys.items()]})
 
-    app.add_url_rule("/token", "token", server.create_token_response, methods=["POST"])
-    app.add_url_rule("/introspect", "introspect", lambda: server.create_endpoint_response("introspection"),
+    app.add_url_rule(prefix + "/token", "token", server.create_token_response, methods=["POST"])
+    # Keycloak's path of it, where keystone-tempest-plugin's KeycloakClient posts.
+    app.add_url_rule(prefix + "/protocol/openid-connect/token", "keycloak-token", server.create_token_response,
+                     methods=["POST"])
+    app.add_url_rule(prefix + "/introspect", "introspect", lambda: server.create_endpoint_response("introspection"),
                      methods=["POST"])
     return make_server("127.0.0.1", port, app, threaded=True)
 
 
-def standard_provider(port: int) -> Provider:
-    """The provider the tests use: an RSA and an EC key, the clients, user ``alice``."""
+def standard_provider(port: int, realm: str = "") -> Provider:
+    """The provider the tests use: an RSA and an EC key, the clients, user ``alice``;
+    with ``realm`` (``/realms/master``) its URLs are under that path, as Keycloak's."""
     provider = Provider(keys={"rsa-1": rsa.generate_private_key(65537, 2048), "ec-1": ec.generate_private_key(
         ec.SECP256R1())})
     provider.clients = {c.client_id: c for c in (
         Client("pocketstack", "cli-secret"), Client("robot", "robot-secret"),
         Client("other-app", "other-secret", audience="other-app"),
-        Client("opaque-app", "opaque-secret", opaque=True), Client("introspector", "intro-secret"))}
+        Client("opaque-app", "opaque-secret", opaque=True), Client("introspector", "intro-secret"),
+        Client("admin-cli", "", public=True))}
     provider.users = {"alice": User("alice", "wonderland", "alice@example.org", ["staff", "dev"])}
-    provider.issuer = f"http://127.0.0.1:{port}"
+    provider.issuer = f"http://127.0.0.1:{port}{realm}"
     return provider
 
 
 if __name__ == "__main__":
-    port = int(sys.argv[1])
-    print(f"OpenID provider at {standard_provider(port).issuer}", flush=True)
-    serve_provider(standard_provider(port), port).serve_forever()
+    port, realm = int(sys.argv[1]), (sys.argv[2] if len(sys.argv) > 2 else "")
+    provider = standard_provider(port, realm)
+    print(f"OpenID provider at {provider.issuer}", flush=True)
+    serve_provider(provider, port).serve_forever()
