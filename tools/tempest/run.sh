@@ -51,7 +51,7 @@ EXTRA_CONF="${TEMPEST_EXTRA_CONF:-}"     # appended to tempest.conf last (its va
 NETNS="${TEMPEST_NETNS:-}"               # run tempest inside this network namespace
 
 usage() {
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<USAGE
 Options (environment variable in brackets):
   --auth-url URL         Identity base URL, without /v3 [TEMPEST_AUTH_URL] ($AUTH_URL)
