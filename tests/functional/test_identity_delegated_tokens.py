@@ -184,6 +184,11 @@ def test_trusts(api, admin_token, world, kind):
         "trustor_user_id": world["user"]["id"], "trustee_user_id": trustee["id"],
         "project_id": world["project"]["id"], "impersonation": False, "roles": [{"name": "reader"}]}})
     _expect(r, TRUST_CREATES[kind])
+    if kind == "oauth":  # Keystone looks the trustee up before it refuses the redelegation
+        r = api.request("POST", f"{V3}/OS-TRUST/trusts", token, json={"trust": {
+            "trustor_user_id": world["user"]["id"], "trustee_user_id": "0" * 32,
+            "project_id": world["project"]["id"], "impersonation": False, "roles": [{"name": "member"}]}})
+        assert r.status_code == 404, r.text
     listed = api.request("GET", f"{V3}/OS-TRUST/trusts?trustor_user_id={world['user']['id']}", token)
     _expect(listed, 200 if kind in ("password", "oauth") else APP_CRED_TRUSTS)
 

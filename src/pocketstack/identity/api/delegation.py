@@ -57,10 +57,3 @@ def refuse_application_credential_on_trusts(req: ApiRequest) -> None:
     if req.caller.application_credential_id:
         raise errors.ForbiddenAction(action="Using method 'application_credential' is not allowed for managing "
                                             "trusts.")
-
-
-def refuse_redelegation_without_trust(req: ApiRequest) -> None:
-    """Only a trust may be redelegated: an OAuth token creating a trust is refused
-    (Keystone's ``_find_redelegated_trust``)."""
-    if req.caller.access_token_id and not req.caller.trust_id:
-        raise errors.ForbiddenAction(action="Redelegation allowed for delegated by trust only")

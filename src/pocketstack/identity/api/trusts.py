@@ -1,7 +1,7 @@
 """``/v3/OS-TRUST/trusts``: create, list, show and delete trusts, and read the roles a
 trust delegates.  A token from an application credential may not touch trusts at all
 (Keystone: otherwise a leaked credential could widen itself through the trust chain),
-and an OAuth token may not create one (only a trust is redelegated; api/delegation.py)."""
+and an OAuth token may not create one (only a trust is redelegated; identity/trusts.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,7 @@ from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import caller_id
-from pocketstack.identity.api.delegation import (
-    refuse_application_credential_on_trusts,
-    refuse_redelegation_without_trust,
-)
+from pocketstack.identity.api.delegation import refuse_application_credential_on_trusts
 from pocketstack.identity.manager import Identity
 
 TRUSTS = "/v3/OS-TRUST/trusts"
@@ -57,8 +54,8 @@ class TrustsApi:
             raise errors.ForbiddenAction(action="At least one role should be specified")
         if caller_id(req) != fields["trustor_user_id"]:
             raise errors.ForbiddenAction(action="The authenticated user should match the trustor")
-        refuse_redelegation_without_trust(req)
-        trust = self.trusts.create(fields, caller_trust_id=req.caller.trust_id)
+        trust = self.trusts.create(fields, caller_trust_id=req.caller.trust_id,
+                                   caller_oauth=req.caller.access_token_id is not None)
         return json_response({"trust": self._full(req, trust)}, status=201)
 
     def _load(self, req: ApiRequest, rule: str | None = None) -> m.Trust:
