@@ -144,32 +144,6 @@ def test_whole_flow_delegates_only_the_authorized_roles(api, admin_token, party,
     assert "OAuth-scoped token" in rescoped.json()["error"]["message"]
 
 
-def test_oauth_tokens_mint_no_lasting_credentials(api, admin_token, party):
-    """Nothing that would outlive the access token: no trust (which would delegate the
-    user's undelegated roles), application credential or EC2 credential (Keystone)."""
-    consumer, access = delegate(api, admin_token, party["token"], party["project"]["id"],
-                                [{"name": "member"}])
-    subject = oauth_token(api, consumer, access).headers["X-Subject-Token"]
-    user_id, project_id = party["user"]["id"], party["project"]["id"]
-    other = api.request("POST", f"{V3}/users", admin_token, json={"user": {"name": unique("ot")}}).json()["user"]
-    r = api.request("POST", f"{V3}/OS-TRUST/trusts", subject, json={"trust": {
-        "trustor_user_id": user_id, "trustee_user_id": other["id"], "project_id": project_id,
-        "impersonation": False, "roles": [{"name": "admin"}]}})
-    assert_error(r, 403, "Cannot create a trust with a token issued via delegation.")
-    r = api.request("POST", f"{V3}/users/{user_id}/application_credentials", subject,
-                    json={"application_credential": {"name": unique("oac")}})
-    assert_error(r, 403, "Cannot create an application credential with a token issued via delegation.")
-    r = api.request("POST", f"{V3}/users/{user_id}/credentials/OS-EC2", subject, json={"tenant_id": project_id})
-    assert_error(r, 403, "Cannot create an EC2 credential with a token issued via delegation.")
-    r = api.request("POST", f"{V3}/credentials", subject, json={"credential": {
-        "user_id": user_id, "project_id": project_id, "type": "ec2", "blob": '{"access": "a", "secret": "s"}'}})
-    assert_error(r, 403, "Cannot create an EC2 credential with a token issued via delegation.")
-    # The user's own token still may.
-    r = api.request("POST", f"{V3}/users/{user_id}/application_credentials", party["token"],
-                    json={"application_credential": {"name": unique("oac")}})
-    assert r.status_code == 201, r.text
-
-
 def test_access_tokens_of_a_user(api, admin_token, party):
     consumer, access = delegate(api, admin_token, party["token"], party["project"]["id"], [{"name": "reader"}])
     user_id, token_id = party["user"]["id"], access["oauth_token"]
