@@ -230,6 +230,23 @@ class ProcessGroup:
                 process.wait()
 
 
+def cluster_settings(cluster_name: str, database_url: str | None = None, coordination_url: str = REDIS_URL,
+                     service_down_time: int = 5) -> str:
+    """The ``[pocketstack]`` TOML a scaled-out run shares: this machine's RabbitMQ and Redis,
+    the run's own ``cluster_name`` (the prefix of its queues and coordination groups:
+    what :func:`forget_cluster` removes), heartbeats every second and cheap password
+    hashing.  A test appends what else it sets."""
+    database = f'database_url = "{database_url}"\n' if database_url else ""
+    return f'''[pocketstack]
+{database}transport_url = "{AMQP_URL}"
+coordination_url = "{coordination_url}"
+cluster_name = "{cluster_name}"
+heartbeat_interval = 1.0
+service_down_time = {service_down_time}
+bcrypt_rounds = 4
+'''
+
+
 def forget_cluster(cluster_name: str, servers: dict[str, Iterable[str]], amqp_url: str = AMQP_URL,
                    redis_url: str | None = REDIS_URL) -> None:
     """Remove what the processes of a run named ``cluster_name`` leave in the broker and

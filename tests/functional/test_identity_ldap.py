@@ -18,7 +18,7 @@ import pytest
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session
 from keystoneauth1.identity import v3
-from test_identity_trusts import assert_error
+from test_identity_trusts import assert_error, role_id
 
 from ldapserver import group_ldif, require_ldap3, running_slapd, user_ldif
 
@@ -72,10 +72,6 @@ def login(api, domain_id, name, password, project_id=None):
     if project_id:
         auth["scope"] = {"project": {"id": project_id}}
     return api.request("POST", TOKENS, json={"auth": auth})
-
-
-def role_id(api, admin_token, name):
-    return api.request("GET", f"{V3}/roles?name={name}", admin_token).json()["roles"][0]["id"]
 
 
 def new_project(api, admin_token, domain_id):

@@ -10,6 +10,7 @@ import os
 import time
 
 import pytest
+from test_identity_trusts import assert_error, role_id
 
 from conftest import unique
 from oauth1_flow import V3, access_token, authorize, client, delegate, form, oauth_token, request_token, signed_headers
@@ -20,18 +21,6 @@ if not os.environ.get("CI"):
 CONSUMERS = f"{V3}/OS-OAUTH1/consumers"
 TOKENS = f"{V3}/auth/tokens"
 PASSWORD = "pw-oauth-1"
-
-
-def assert_error(response, code, message=None):
-    assert response.status_code == code, response.text
-    error = response.json()["error"]
-    assert error["code"] == code and error["title"]
-    if message is not None:
-        assert error["message"] == message
-
-
-def role_id(api, admin_token, name):
-    return api.request("GET", f"{V3}/roles?name={name}", admin_token).json()["roles"][0]["id"]
 
 
 @pytest.fixture

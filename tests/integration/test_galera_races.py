@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from cloudproc import ADMIN_PASSWORD, AMQP_URL, REDIS_URL, ProcessGroup, eventually, forget_cluster, free_port
+from cloudproc import ADMIN_PASSWORD, ProcessGroup, cluster_settings, eventually, forget_cluster, free_port
 from galera import galera_cluster
 from support import require_service
 
@@ -84,14 +84,7 @@ def apis(tmp_path_factory):
     root = tmp_path_factory.mktemp("galera-cloud")
     cluster_name = f"psgalera{uuid.uuid4().hex[:8]}"
     config = root / "pocketstack.toml"
-    config.write_text(f'''[pocketstack]
-transport_url = "{AMQP_URL}"
-coordination_url = "{REDIS_URL}"
-cluster_name = "{cluster_name}"
-heartbeat_interval = 1.0
-service_down_time = 5
-bcrypt_rounds = 4
-''')
+    config.write_text(cluster_settings(cluster_name))
     with galera_cluster() as urls:
         group = ProcessGroup(root, config)
         apis = None

@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from backends import scratch_database
-from cloudproc import AMQP_URL, REDIS_URL, ProcessGroup, admin_token, eventually, forget_cluster, free_port
+from cloudproc import REDIS_URL, ProcessGroup, admin_token, cluster_settings, eventually, forget_cluster, free_port
 from support import require_service
 
 SERVICE_DOWN_TIME = 5
@@ -83,15 +83,8 @@ def cloud(tmp_path):
         require_service(service)
     cluster_name = f"pstest{uuid.uuid4().hex[:10]}"
     with scratch_database("postgresql", tmp_path) as database_url:
-        settings = f'''[pocketstack]
-database_url = "{database_url}"
-transport_url = "{AMQP_URL}"
-coordination_url = "{REDIS_URL}?lock_timeout={LOCK_TIMEOUT}"
-cluster_name = "{cluster_name}"
-heartbeat_interval = 1.0
-service_down_time = {SERVICE_DOWN_TIME}
-bcrypt_rounds = 4
-ha_monitor_interval = 1.0
+        settings = cluster_settings(cluster_name, database_url, f"{REDIS_URL}?lock_timeout={LOCK_TIMEOUT}",
+                                    SERVICE_DOWN_TIME) + '''ha_monitor_interval = 1.0
 ha_confirm_count = 2
 ha_recovery_mode = "tagged"
 ha_fence_attempts = 1

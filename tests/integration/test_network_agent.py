@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from backends import scratch_database
-from cloudproc import AMQP_URL, REDIS_URL, ProcessGroup, eventually, forget_cluster, free_port
+from cloudproc import ProcessGroup, cluster_settings, eventually, forget_cluster, free_port
 from support import require_service
 
 SERVICE_DOWN_TIME = 5  # seconds; heartbeats every second
@@ -30,15 +30,7 @@ def cluster(tmp_path):
     cluster_name = f"pstest{uuid.uuid4().hex[:10]}"
     with scratch_database("postgresql", tmp_path) as database_url:
         config = tmp_path / "pocketstack.toml"
-        config.write_text(f'''[pocketstack]
-database_url = "{database_url}"
-transport_url = "{AMQP_URL}"
-coordination_url = "{REDIS_URL}"
-cluster_name = "{cluster_name}"
-heartbeat_interval = 1.0
-service_down_time = {SERVICE_DOWN_TIME}
-bcrypt_rounds = 4
-''')
+        config.write_text(cluster_settings(cluster_name, database_url, service_down_time=SERVICE_DOWN_TIME))
         processes = ProcessGroup(tmp_path, config)
         try:
             processes.start_api("api", free_port())  # it migrates the database: start the agent after it

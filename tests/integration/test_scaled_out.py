@@ -17,7 +17,7 @@ import pytest
 from test_qemu_console import refused, websocket_url
 
 from backends import scratch_database
-from cloudproc import AMQP_URL, REDIS_URL, ProcessGroup, eventually, forget_cluster, free_port
+from cloudproc import ProcessGroup, cluster_settings, eventually, forget_cluster, free_port
 from support import require_service
 
 SERVICE_DOWN_TIME = 5  # seconds; heartbeats every second
@@ -50,15 +50,7 @@ def cluster(tmp_path_factory):
     cluster_name = f"pstest{uuid.uuid4().hex[:10]}"
     with scratch_database("postgresql", tmp_path) as database_url:
         config = tmp_path / "pocketstack.toml"
-        config.write_text(f'''[pocketstack]
-database_url = "{database_url}"
-transport_url = "{AMQP_URL}"
-coordination_url = "{REDIS_URL}"
-cluster_name = "{cluster_name}"
-heartbeat_interval = 1.0
-service_down_time = {SERVICE_DOWN_TIME}
-bcrypt_rounds = 4
-''')
+        config.write_text(cluster_settings(cluster_name, database_url, service_down_time=SERVICE_DOWN_TIME))
         cluster = Cluster(tmp_path, config, cluster_name=cluster_name, port=free_port())
         try:
             cluster.start_api("api", cluster.port)  # it migrates the database: start the workers after it
