@@ -16,7 +16,6 @@ import time
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading, session
@@ -40,23 +39,6 @@ def provider():
     thread.start()
     yield provider
     server.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def keystone_url(api):
-    """The in-process cloud over real HTTP, for keystoneauth (its services already run)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api.cloud.asgi_app(), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, name="pocketstack-oidc", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/identity/v3"
-    server.should_exit = True
     thread.join(timeout=10)
 
 

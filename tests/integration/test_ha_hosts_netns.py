@@ -39,7 +39,6 @@ backends: skipped without them, failed on CI.  About 2 minutes on TCG; run it wi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import random
@@ -62,7 +61,7 @@ from test_tiny_image import kvm_works
 from tinyimage import tiny_image_path
 
 from backends import scratch_database
-from cloudproc import BIN, ProcessGroup, admin_token, eventually, free_port
+from cloudproc import BIN, ProcessGroup, admin_token, eventually, forget_cluster, free_port
 from support import IN_CI, require_service, require_tools, sh
 
 AMQP_PORT, REDIS_PORT, PG_PORT = 5672, 6379, 5432
@@ -187,33 +186,6 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         while not self.done.wait(0.2):
             self.most |= qemu_processes(self.state)
-
-
-async def _delete_broker_objects(cluster_name: str, servers: dict[str, list[str]]) -> None:
-    import aio_pika
-
-    from pocketstack.common.rpc.transports.amqp import AMQPTransport
-
-    naming = AMQPTransport(f"amqp://guest:guest@127.0.0.1:{AMQP_PORT}/", queue_prefix=cluster_name)
-    connection = await aio_pika.connect(f"amqp://guest:guest@127.0.0.1:{AMQP_PORT}/")
-    async with connection:
-        channel = await connection.channel()
-        for topic, names in servers.items():
-            await channel.queue_delete(naming.queue_name(topic))
-            for server in names:
-                await channel.queue_delete(naming.queue_name(topic, server))
-                await channel.queue_delete(naming.fanout_queue(topic, server))
-            await channel.exchange_delete(naming.fanout_exchange(topic))
-
-
-def _delete_coordination_keys(cluster_name: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(f"redis://127.0.0.1:{REDIS_PORT}")
-    for group in ("compute", "network-agent", "scheduler", "volume", "ha"):
-        client.srem("_tooz_groups", f"{cluster_name}-{group}")
-    for key in client.scan_iter(f"*{cluster_name}*"):
-        client.delete(key)
 
 
 class Cloud(ProcessGroup):
@@ -344,9 +316,7 @@ network_datapath_underlay = "ul0"
             servers = {"scheduler": [socket.gethostname()], "volume": ["storage"],
                        "compute": hosts, "network-agent": hosts}
             with contextlib.suppress(Exception):
-                asyncio.run(_delete_broker_objects(cluster_name, servers))
-            with contextlib.suppress(Exception):
-                _delete_coordination_keys(cluster_name)
+                forget_cluster(cluster_name, servers)
             assert not left, f"namespaces left behind: {left}"
             if sampler.is_alive():
                 sampler.join()
