@@ -6,6 +6,7 @@ replayed, unsolicited."""
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
@@ -131,9 +132,9 @@ def test_ecp_with_keystoneauth_and_the_cli(api, admin_token, keystone_url, saml_
     assert (issued["user_id"], issued["project_id"]) == (access.user_id, access.project_id)
 
 
-def ecp_request(api, idp_id: str) -> tuple[str, str]:
+def ecp_request(api, idp_id: str, protocol: str = "saml2") -> tuple[str, str]:
     """The SP's first ECP answer: (AuthnRequest id, the PAOS responseConsumerURL)."""
-    response = api.request("GET", f"{IDPS}/{idp_id}/protocols/saml2/auth", headers=PAOS)
+    response = api.request("GET", f"{IDPS}/{idp_id}/protocols/{protocol}/auth", headers=PAOS)
     assert response.status_code == 200 and response.headers["content-type"] == PAOS_MEDIA_TYPE, response.text
     envelope = etree.fromstring(response.content)
     request = envelope.find("S:Body/samlp:AuthnRequest", NS)
@@ -174,6 +175,26 @@ def test_ecp_responses_refused(api, saml_idp, idp):
     assert first.status_code == 201, first.text
     assert first.json()["token"]["methods"] == ["saml2"] and first.headers["X-Subject-Token"]
     refused(post_ecp(api, saml_idp, consumer, good), "it answers no outstanding request")
+
+
+def test_mapped_protocol_of_a_saml_idp(api, admin_token, saml_idp, idp):
+    mapping_id = api.request("GET", f"{IDPS}/{idp['id']}/protocols/saml2", admin_token).json()["protocol"]["mapping_id"]
+    put(api, admin_token, f"{IDPS}/{idp['id']}/protocols/mapped", "protocol", {"mapping_id": mapping_id})
+    request_id, consumer = ecp_request(api, idp["id"], "mapped")
+    answer = post_ecp(api, saml_idp, consumer, saml_idp.response(request_id, consumer, SP_ENTITY, "alice"))
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["token"]["methods"] == ["mapped"]
+    assert answer.json()["token"]["user"]["OS-FEDERATION"]["protocol"] == {"id": "mapped"}
+
+
+def test_websso_response_is_no_ecp_one(api, saml_idp, idp):
+    """A Response to a WebSSO request, brought to the ECP consumer, is refused."""
+    start = f"{V3}/auth/OS-FEDERATION/identity_providers/{idp['id']}/protocols/saml2/websso?origin={DASHBOARD}"
+    form = httpx.get(api.request("GET", start, follow_redirects=False).headers["location"], timeout=10).text
+    signed = base64.b64decode(html.unescape(re.search(r'name="SAMLResponse" value="([^"]+)"', form).group(1)))
+    _, consumer = ecp_request(api, idp["id"])
+    refused(post_ecp(api, saml_idp, consumer, re.sub(r"^<\?xml[^>]*\?>\s*", "", signed.decode())),
+            "it is not addressed to this assertion consumer")
 
 
 def test_auth_without_ecp_headers_points_to_websso(api, idp):
@@ -220,7 +241,7 @@ def test_websso_refuses_untrusted_or_missing_origin(api, idp):
                  "No SAML identity provider has protocol nosuch")
     assert_error(api.request("POST", f"{V3}/mellon/postResponse", data={"RelayState": ""}), 400,
                  "Expected a SAMLResponse form field (HTTP-POST binding)")
-    refused(api.request("POST", f"{V3}/mellon/postResponse", data={"SAMLResponse": "bm90IHhtbA=="}), "")
+    refused(api.request("POST", f"{V3}/mellon/postResponse", data={"SAMLResponse": "bm90IHhtbA=="}), "ParseError")
 
 
 def test_service_provider_metadata(api, idp):

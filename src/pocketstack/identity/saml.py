@@ -88,15 +88,16 @@ class PendingRequests:
         self._pending: OrderedDict[str, tuple[float, Pending]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _expire(self, now: float) -> None:
+    def _expire(self, now: float, room: int = 0) -> None:
+        """Forget expired requests, and the oldest until ``room`` more fit."""
         while self._pending and (next(iter(self._pending.values()))[0] <= now
-                                 or len(self._pending) >= self.max_entries):
+                                 or len(self._pending) + room > self.max_entries):
             self._pending.popitem(last=False)
 
     def put(self, request_id: str, pending: Pending) -> None:
         with self._lock:
             now = time.monotonic()
-            self._expire(now)
+            self._expire(now, room=1)
             self._pending[request_id] = (now + self.lifetime, pending)
 
     def outstanding(self) -> dict[str, str]:

@@ -128,7 +128,8 @@ class ServiceProvider:
             LOG.info("SAML response refused: %s: %s", type(exc).__name__, exc)
             raise refused(_reason(exc)) from None
         if response is None or response.assertion is None:
-            raise refused("it carries no assertion")
+            # pysaml2's answer for a wrong Destination, IssueInstant or version, too
+            raise refused("it is not addressed to this assertion consumer, or carries no assertion")
         return Asserted(in_response_to=response.in_response_to, issuer=response.issuer(),
                         name_id=response.name_id.text if response.name_id is not None else "",
                         attributes=_attributes(response.assertion))
