@@ -251,6 +251,16 @@ def test_service_provider_metadata(api, idp):
     assert "/identity/v3/mellon/paosResponse" in response.text and "/identity/v3/mellon/postResponse" in response.text
 
 
+def test_default_entity_id_is_the_public_url_not_the_host(api, keystone_url, saml_idp, idp, monkeypatch):
+    """The endpoints follow the URL a request came by; the entityID (the audience) never does."""
+    monkeypatch.setattr(api.cloud.identity, "saml", SamlFrontEnd((str(saml_idp.metadata_file),)))
+    public = api.request("GET", f"{V3}/mellon/metadata").text
+    entity = re.search(r'entityID="([^"]+)"', public).group(1)
+    assert entity.endswith("/identity/v3/mellon/metadata")
+    served = httpx.get(f"{keystone_url}/mellon/metadata", headers={"Host": "elsewhere.test"}, timeout=10).text
+    assert f'entityID="{entity}"' in served and "http://elsewhere.test/identity/v3/mellon/paosResponse" in served
+
+
 def test_mellon_routes_absent_without_saml(api):
     assert_error(api.request("GET", f"{V3}/mellon/metadata"), 404)
     assert_error(api.request("POST", f"{V3}/mellon/paosResponse", content=b"<x/>"), 404)

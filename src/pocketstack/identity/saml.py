@@ -80,6 +80,17 @@ class Pending:
     origin: str | None = None
 
 
+@dataclass(frozen=True)
+class Site:
+    """Where the service provider is: ``base_url``, the identity API as the request
+    reached it (its endpoints' URLs, as mellon builds them from the request), and
+    ``public_url``, the configured one (the default entityID -- the audience Responses
+    must name, so never taken from a request's Host)."""
+
+    base_url: str
+    public_url: str
+
+
 class PendingRequests:
     """The AuthnRequests awaiting an answer, each taken by the first Response to it."""
 
@@ -139,7 +150,7 @@ def assertion(asserted: saml_sp.Asserted) -> dict[str, str]:
 
 class SamlFrontEnd:
     """The identity providers of ``metadata_files`` and the service provider
-    ``entity_id`` (empty: the URL of its metadata, mellon's default) that trusts them."""
+    ``entity_id`` (empty: the public URL of its metadata, mellon's default) that trusts them."""
 
     def __init__(self, metadata_files: tuple[str, ...] = (), entity_id: str = ""):
         self.metadata_files = metadata_files
@@ -160,31 +171,31 @@ class SamlFrontEnd:
             return None
         return next((r for r in sorted(remote_ids) if r in self.entities), None)
 
-    def provider(self, base_url: str) -> saml_sp.ServiceProvider:
-        """The service provider at ``base_url`` (the identity API's public URL)."""
+    def provider(self, site: Site) -> saml_sp.ServiceProvider:
+        """The service provider at ``site`` (one per URL the API is reached by)."""
         with self._lock:
-            sp = self._providers.get(base_url)
+            sp = self._providers.get(site.base_url)
             if sp is None:
-                sp = self._providers[base_url] = saml_sp.ServiceProvider(
-                    self.entity_id or base_url + METADATA_PATH, base_url + PAOS_PATH, base_url + POST_PATH,
-                    self.metadata_files)
+                sp = self._providers[site.base_url] = saml_sp.ServiceProvider(
+                    self.entity_id or site.public_url + METADATA_PATH, site.base_url + PAOS_PATH,
+                    site.base_url + POST_PATH, self.metadata_files)
         return sp
 
-    def ecp_request(self, base_url: str, pending: Pending) -> str:
-        request_id, envelope = self.provider(base_url).ecp_request(pending.entity_id)
+    def ecp_request(self, site: Site, pending: Pending) -> str:
+        request_id, envelope = self.provider(site).ecp_request(pending.entity_id)
         self.pending.put(request_id, pending)
         return envelope
 
-    def redirect(self, base_url: str, pending: Pending) -> str:
-        request_id, location = self.provider(base_url).redirect(pending.entity_id, "")
+    def redirect(self, site: Site, pending: Pending) -> str:
+        request_id, location = self.provider(site).redirect(pending.entity_id, "")
         self.pending.put(request_id, pending)
         return location
 
-    def consume(self, base_url: str, message: str, *, ecp: bool) -> tuple[Pending, dict[str, str]]:
+    def consume(self, site: Site, message: str, *, ecp: bool) -> tuple[Pending, dict[str, str]]:
         """The request a Response answers and its attributes (:func:`assertion`); 401 for
         an invalid Response, one that answers no request (any more), or another issuer's."""
         binding = BINDING_PAOS if ecp else BINDING_POST
-        asserted = self.provider(base_url).check(message, binding, self.pending.outstanding())
+        asserted = self.provider(site).check(message, binding, self.pending.outstanding())
         pending = self.pending.take(asserted.in_response_to)
         if pending is None:
             raise refused(f"request {asserted.in_response_to} was answered already")

@@ -19,8 +19,10 @@ from pocketstack.identity.saml import (
     PAOS_MEDIA_TYPE,
     PAOS_PATH,
     POST_PATH,
+    PROTOCOLS,
     Pending,
     SamlFrontEnd,
+    Site,
     wants_ecp,
 )
 
@@ -28,18 +30,18 @@ WEBSSO = "/v3/auth/OS-FEDERATION/websso/{protocol_id}"
 IDP_WEBSSO = "/v3/auth/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}/websso"
 
 
-def sp_base(req: ApiRequest) -> str:
-    """The identity API's URL as this request reached it (its Host, scheme and mount):
-    where the service provider's endpoints are, as mod_auth_mellon builds them from
-    the request it serves."""
-    return req.url.split("/v3/", 1)[0]
+def site(req: ApiRequest) -> Site:
+    """The service provider's URLs for ``req``: its endpoints under the identity API's
+    URL as this request reached it (Host, scheme, mount), as mod_auth_mellon builds
+    them; its default entityID under the configured public URL."""
+    return Site(req.url.split("/v3/", 1)[0], req.service_url)
 
 
 def saml_entity(identity: Identity, idp_id: str, protocol_id: str) -> str | None:
     """The SAML identity provider (entityID) of ``idp_id``'s protocol; None when it signs
     in some other way (no SAML metadata names one of its remote ids)."""
     saml = identity.saml
-    if not saml.entities or not saml.entity_of(protocol_id, saml.entities):
+    if not saml.entities or protocol_id not in PROTOCOLS:
         return None
     _, remote_ids = identity.federation.get_idp(idp_id)
     return saml.entity_of(protocol_id, remote_ids)
@@ -52,11 +54,14 @@ def ecp_start(identity: Identity, req: ApiRequest, idp_id: str, protocol_id: str
         raise errors.FederatedAuthFailed(
             reason=f"Identity provider {idp_id} signs in by SAML: as an ECP client (Accept: {PAOS_MEDIA_TYPE} and "
                    f"the ECP PAOS header), or by WebSSO ({IDP_WEBSSO.format(idp_id=idp_id, protocol_id=protocol_id)})")
-    envelope = identity.saml.ecp_request(sp_base(req), Pending(idp_id, protocol_id, entity))
+    envelope = identity.saml.ecp_request(site(req), Pending(idp_id, protocol_id, entity))
     return Response(envelope, media_type=PAOS_MEDIA_TYPE)
 
 
 class SamlApi:
+    """mellon's endpoints and WebSSO; the front end is read from ``identity`` on each
+    request (tests and the fuzzer swap it)."""
+
     def __init__(self, identity: Identity):
         self.identity = identity
 
@@ -74,13 +79,13 @@ class SamlApi:
     def metadata(self, req: ApiRequest) -> Response:
         """The service provider's SAML metadata, for the identity providers' configuration."""
         self._configured()
-        return Response(self.saml.provider(sp_base(req)).metadata(), media_type="application/samlmetadata+xml")
+        return Response(self.saml.provider(site(req)).metadata(), media_type="application/samlmetadata+xml")
 
-    @route.post(PAOS_PATH, public=True)
+    @route.post(PAOS_PATH, public=True, status=201)
     def paos_response(self, req: ApiRequest) -> Response:
         """ECP's last step: the identity provider's Response, answered with the token."""
         self._configured()
-        pending, assertion = self.saml.consume(sp_base(req), req.body.decode("utf-8", "replace"), ecp=True)
+        pending, assertion = self.saml.consume(site(req), req.body.decode("utf-8", "replace"), ecp=True)
         vt = federated_token(self.identity, pending.idp_id, pending.protocol_id, assertion)
         return json_response(self.identity.tokens.render(vt, catalog=False), status=201,
                              headers={"X-Subject-Token": vt.token})
@@ -93,14 +98,14 @@ class SamlApi:
         message = form.get("SAMLResponse", [""])[0]
         if not message:
             raise errors.ValidationMessage(message="Expected a SAMLResponse form field (HTTP-POST binding)")
-        pending, assertion = self.saml.consume(sp_base(req), message, ecp=False)
+        pending, assertion = self.saml.consume(site(req), message, ecp=False)
         assert pending.origin is not None  # a WebSSO request's (consume checks it)
         vt = federated_token(self.identity, pending.idp_id, pending.protocol_id, assertion)
         return HTMLResponse(self.identity.websso.callback(pending.origin, vt.token))
 
     # -- WebSSO ------------------------------------------------------------------------------
-    @route.get(WEBSSO, public=True)
-    @route.post(WEBSSO, public=True)
+    @route.get(WEBSSO, public=True, status=302)
+    @route.post(WEBSSO, public=True, status=302)
     def websso(self, req: ApiRequest) -> Response:
         """WebSSO by protocol: the one SAML identity provider with that protocol."""
         origin = self.identity.websso.origin(req.query.get("origin"))
@@ -116,8 +121,8 @@ class SamlApi:
         idp_id, entity = found[0]
         return self._redirect(req, idp_id, protocol_id, entity, origin)
 
-    @route.get(IDP_WEBSSO, public=True)
-    @route.post(IDP_WEBSSO, public=True)
+    @route.get(IDP_WEBSSO, public=True, status=302)
+    @route.post(IDP_WEBSSO, public=True, status=302)
     def idp_websso(self, req: ApiRequest) -> Response:
         origin = self.identity.websso.origin(req.query.get("origin"))
         idp_id, protocol_id = req.path_params["idp_id"], req.path_params["protocol_id"]
@@ -130,6 +135,6 @@ class SamlApi:
 
     def _redirect(self, req: ApiRequest, idp_id: str, protocol_id: str, entity: str, origin: str) -> Response:
         """To the identity provider with an AuthnRequest (HTTP-Redirect binding)."""
-        location = self.saml.redirect(sp_base(req), Pending(idp_id, protocol_id, entity, origin))
+        location = self.saml.redirect(site(req), Pending(idp_id, protocol_id, entity, origin))
         return RedirectResponse(location, status_code=302)
 
