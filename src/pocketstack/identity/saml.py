@@ -55,6 +55,7 @@ PREFIX = "MELLON_"
 IDP_ATTRIBUTE = "MELLON_IDP"
 REQUEST_LIFETIME = 300.0
 MAX_PENDING = 10_000
+MAX_SITES = 8
 MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
 BINDING_PAOS = "urn:oasis:names:tc:SAML:2.0:bindings:PAOS"
 BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
@@ -157,7 +158,7 @@ class SamlFrontEnd:
         self.entity_id = entity_id
         self.entities = idp_entities(metadata_files)
         self.pending = PendingRequests()
-        self._providers: dict[str, saml_sp.ServiceProvider] = {}
+        self._providers: OrderedDict[str, saml_sp.ServiceProvider] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
@@ -172,13 +173,16 @@ class SamlFrontEnd:
         return next((r for r in sorted(remote_ids) if r in self.entities), None)
 
     def provider(self, site: Site) -> saml_sp.ServiceProvider:
-        """The service provider at ``site`` (one per URL the API is reached by)."""
+        """The service provider at ``site``: one per URL the API is reached by, the
+        :data:`MAX_SITES` last used kept (a request's Host names the URL)."""
         with self._lock:
-            sp = self._providers.get(site.base_url)
+            sp = self._providers.pop(site.base_url, None)
             if sp is None:
-                sp = self._providers[site.base_url] = saml_sp.ServiceProvider(
-                    self.entity_id or site.public_url + METADATA_PATH, site.base_url + PAOS_PATH,
-                    site.base_url + POST_PATH, self.metadata_files)
+                sp = saml_sp.ServiceProvider(self.entity_id or site.public_url + METADATA_PATH,
+                                             site.base_url + PAOS_PATH, site.base_url + POST_PATH, self.metadata_files)
+            self._providers[site.base_url] = sp
+            while len(self._providers) > MAX_SITES:
+                self._providers.popitem(last=False)
         return sp
 
     def ecp_request(self, site: Site, pending: Pending) -> str:

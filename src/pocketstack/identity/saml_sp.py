@@ -17,6 +17,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, BINDING_PAOS, BINDIN
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
+from saml2.population import Population
 from saml2.sigver import get_xmlsec_binary
 
 from pocketstack.identity import errors
@@ -41,10 +42,23 @@ class Asserted:
     attributes: dict[str, list[str]]
 
 
+class _Forgetful(Population):
+    """pysaml2 keeps each signed-in subject in memory for its logout and attribute
+    queries, which this service provider never makes: keep none (an unbounded cache
+    otherwise, a transient NameID per sign-in)."""
+
+    def add_information_about_person(self, session_info):
+        return session_info.get("name_id")
+
+
 class _Client(Saml2Client):
     """pysaml2's client that checks an ECP (PAOS) Response as one of the HTTP-POST
     binding: its InResponseTo must be outstanding and its Destination ours (pysaml2
     checks neither for PAOS, and cannot unpack it)."""
+
+    def __init__(self, config: SPConfig):
+        super().__init__(config=config)
+        self.users = _Forgetful(None)
 
     @staticmethod
     def unravel(txt, binding, msgtype="response"):
