@@ -18,6 +18,8 @@ import time
 import httpx
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_identity_federation import FED, IDPS, V3, put
 from test_identity_trusts import assert_error
 
@@ -259,6 +261,26 @@ def test_default_entity_id_is_the_public_url_not_the_host(api, keystone_url, sam
     assert entity.endswith("/identity/v3/mellon/metadata")
     served = httpx.get(f"{keystone_url}/mellon/metadata", headers={"Host": "elsewhere.test"}, timeout=10).text
     assert f'entityID="{entity}"' in served and "http://elsewhere.test/identity/v3/mellon/paosResponse" in served
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=1024), form=st.dictionaries(st.sampled_from(["SAMLResponse", "RelayState", "x"]),
+                                                           st.text(max_size=100), max_size=3),
+       origin=st.text(max_size=50))
+def test_saml_routes_answer_anything_with_4xx(api, idp, body, form, origin):
+    """Whatever a client sends the consumers and WebSSO: a 4xx in Keystone's format, never a 500."""
+    paos = "".join(c for c in origin if c.isascii() and c.isprintable()).strip()
+    answers = [
+        api.request("POST", f"{V3}/mellon/paosResponse", content=body, headers={"Content-Type": PAOS_MEDIA_TYPE}),
+        api.request("POST", f"{V3}/mellon/postResponse", data=form),
+        api.request("GET", f"{V3}/auth/OS-FEDERATION/websso/saml2", params={"origin": origin},
+                    follow_redirects=False),
+        api.request("GET", f"{IDPS}/{idp['id']}/protocols/saml2/auth", headers={**PAOS, "PAOS": paos}),
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 302, 400, 401), answer.text
+        if answer.status_code >= 400:
+            assert answer.json()["error"]["code"] == answer.status_code
 
 
 def test_mellon_routes_absent_without_saml(api):
