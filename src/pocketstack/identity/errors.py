@@ -454,6 +454,12 @@ class Ec2AuthenticationFailed(Unauthorized):
     msg_fmt = "{reason}"
 
 
+class UntrustedDashboard(Unauthorized):
+    """A WebSSO ``origin`` that is no ``federation_trusted_dashboards`` (identity/websso.py)."""
+
+    msg_fmt = "{host} is not a trusted dashboard host"
+
+
 class KerberosAuthFailed(Unauthorized):
     """A ``Negotiate`` sign-in refused: no token, one the service's keys do not accept
     (garbage, expired, a replay), or a realm not accepted (identity/kerberos.py)."""
