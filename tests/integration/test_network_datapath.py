@@ -884,4 +884,8 @@ def test_late_events_from_other_processes_leave_the_latest_state(api_world):
     address = dhcp["fixed_ips"][0]["ip_address"]
     assert f"inet {address}/24 " in sh("ip", "-n", w.driver.dhcp_ns(net["id"]), "-4", "addr").stdout
     assert w.driver.last_error is None
+    # A network's deletion drops its subnets from the dict in place: an event thread may
+    # hold that dict already, and must not add to one no longer read.
+    subnets = w.driver.subnets
     call("DELETE", f"networks/{net['id']}", status=204)
+    assert w.driver.subnets is subnets and subnet["id"] not in subnets

@@ -35,7 +35,9 @@ class LinuxDriver(HostBridges, DhcpNamespaces, RouterNamespaces, DatapathDriver)
         with self._lock:
             for name in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups",
                          "qos_policies", "address_groups"):
-                setattr(self, name, {item["id"]: item for item in state.get(name) or []})
+                store = getattr(self, name)  # in place: an event's ``_put`` may hold this dict already
+                store.clear()
+                store.update((item["id"], item) for item in state.get(name) or [])
             self._forced = True  # rewrite every ruleset: repairs rules changed by hand
             try:
                 self._apply()
@@ -85,7 +87,11 @@ class LinuxDriver(HostBridges, DhcpNamespaces, RouterNamespaces, DatapathDriver)
 
     def network_deleted(self, network: dict) -> None:
         with self._lock:
-            self.subnets = {k: v for k, v in self.subnets.items() if v.get("network_id") != network["id"]}
+            # In place, never a new dict: a concurrent ``subnet_updated`` has passed
+            # ``self.subnets`` to ``_put`` before taking the lock, and would add to a
+            # dict no longer read (a subnet lost until the next sync).
+            for subnet_id in [k for k, v in self.subnets.items() if v.get("network_id") == network["id"]]:
+                del self.subnets[subnet_id]
             self._drop(self.networks, network)
 
     def subnet_updated(self, subnet: dict) -> None:
