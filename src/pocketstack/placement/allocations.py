@@ -14,8 +14,9 @@ The claim algorithm (one transaction, re-run from the start on any lost race):
 A caller that has just read the providers itself (the scheduler, from its allocation
 candidates) may hand them over as ``seen``: steps 2-3 then use that generation,
 inventories and usage, which the candidate query read in the same order (generation
-first), so step 4 proves them current just the same.  Only the first attempt uses them;
-a lost compare-and-swap, or a refusal on what was seen, re-runs with fresh reads.
+first), so step 4 proves them current just the same.  When it does not (a generation
+moved meanwhile), or what was seen refuses the claim, steps 2-4 run again on fresh reads
+in the same transaction: a lost race costs one UPDATE.  Only the first attempt uses them.
 
 Every writer of inventories or allocations bumps the generation in the same
 transaction, so a successful step 4 proves nobody changed the provider since step 2.
@@ -102,7 +103,7 @@ class Allocations:
         """Atomically give each consumer exactly its requested allocations.
 
         ``seen``: providers as the caller's candidate query just read them (see the module
-        docstring); the first attempt checks against them instead of reading them again.
+        docstring); the first attempt tries them before reading them again.
 
         Raises :class:`CapacityExceeded` (409), :class:`UnknownProvider` (400) or a 409
         ``placement.concurrent_update`` when a client-supplied consumer generation is stale.
@@ -130,14 +131,7 @@ class Allocations:
         new = {r.consumer_uuid: {p: dict(res) for p, res in r.allocations.items() if res} for r in requests}
         old_totals, new_totals = _totals(old.values()), _totals(new.values())
         providers = sorted({p for p, _ in old_totals} | {p for p, _ in new_totals})
-        if seen and all(p in seen for p in providers):
-            generations = {p: seen[p].generation for p in providers}
-            try:
-                _check_capacity(new, old_totals, new_totals, {p: seen[p].inventories for p in providers},
-                                {p: seen[p].usages for p in providers})
-            except CapacityExceeded as refused:  # perhaps no longer so: decide on fresh reads
-                raise ConcurrentUpdate(f"refused on the candidates' view: {refused}") from None
-        else:
+        if not _claim_as_seen(s, providers, seen, new, old_totals, new_totals):
             # Generations first (see the module docstring), then capacity.
             generations = _generations(s, providers)
             missing = sorted({p for p, _ in new_totals} - set(generations))
@@ -145,10 +139,10 @@ class Allocations:
                 raise UnknownProvider(uuid=missing[0])
             inventories = {p: inventories_of(s, p) for p in {p for p, _ in new_totals}}
             _check_capacity(new, old_totals, new_totals, inventories, used_by_class(s, inventories))
-        for provider in providers:
-            if provider in generations:
-                cas_update(s, m.ResourceProvider, {"uuid": provider, "generation": generations[provider]},
-                           {"generation": generations[provider] + 1})
+            for provider in providers:
+                if provider in generations:
+                    cas_update(s, m.ResourceProvider, {"uuid": provider, "generation": generations[provider]},
+                               {"generation": generations[provider] + 1})
         try:
             for req in requests:
                 _save_consumer(s, req, consumers.get(req.consumer_uuid), bool(new[req.consumer_uuid]))
@@ -218,6 +212,25 @@ class Allocations:
         for ctype, consumers in seen.items():
             out[ctype]["consumer_count"] = len(consumers)
         return out
+
+
+def _claim_as_seen(s: Session, providers: list[str], seen: Mapping[str, Candidate], new, old_totals,
+                   new_totals) -> bool:
+    """Steps 2-4 on what the caller's candidate query read: the capacity check on its
+    inventories and usage, then each provider's compare-and-swap from its generation.
+    False when that view does not settle it (a provider it lacks, a refusal, a
+    generation that moved): the caller then reads afresh in this same transaction, which
+    costs a lost race one UPDATE instead of a transaction."""
+    if not seen or not all(p in seen for p in providers):
+        return False
+    try:
+        _check_capacity(new, old_totals, new_totals, {p: seen[p].inventories for p in providers},
+                        {p: seen[p].usages for p in providers})
+    except CapacityExceeded:  # perhaps no longer so
+        return False
+    table = m.ResourceProvider
+    return all(changed_rows(s, sa.update(table).where(table.uuid == p, table.generation == seen[p].generation)
+                            .values(generation=seen[p].generation + 1)) == 1 for p in providers)
 
 
 def _check_capacity(new, old_totals, new_totals, inventories: Mapping[str, Mapping[str, dict]],
