@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, run_in_transaction
 from pocketstack.common.db.guard import RowLockForbidden
+from pocketstack.common.db.inserts import insert_if_free
 from pocketstack.common.errors import BadRequest
 from pocketstack.common.pagination import apply_paging, parse_paging
 
@@ -50,6 +51,31 @@ def test_cas_update_detects_a_lost_race(db):
             cas_update(s, Counter, {"id": cid, "generation": 0}, {"value": 2, "generation": 1})
     with db.session(readonly=True) as s:
         assert s.get(Counter, cid).value == 1
+
+
+def test_insert_if_free_takes_a_free_key_once_and_compiles_once(db):
+    """A taken key is an answer (False, the row as it was), and the ON CONFLICT statement
+    is compiled once, not at every insert (SQLAlchemy's dialect inserts are uncacheable
+    as they come)."""
+    hits = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO test_counter"):
+            hits.append(context.cache_hit)
+
+    cid = uuid.uuid4().hex
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.session() as s:
+            assert insert_if_free(s, Counter.__table__, {"id": cid, "value": 1, "generation": 0})
+            assert not insert_if_free(s, Counter.__table__, {"id": cid, "value": 2, "generation": 0})
+            assert insert_if_free(s, Counter.__table__, {"id": cid + "b", "value": 3, "generation": 0})
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    with db.session(readonly=True) as s:
+        assert (s.get(Counter, cid).value, s.get(Counter, cid + "b").value) == (1, 3)
+    if db.engine.dialect.name in ("sqlite", "postgresql"):  # MySQL inserts in a savepoint instead
+        assert len(hits) == 3 and all(hit.name == "CACHE_HIT" for hit in hits[1:]), hits
 
 
 def test_concurrent_increments_are_never_lost(db):

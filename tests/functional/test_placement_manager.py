@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -176,3 +177,43 @@ def test_concurrent_claims_never_overcommit(placement, cloud):
         assert allocated == used
         total += used
     assert placement.project_usages(project) == {"MEMORY_MB": total}
+
+
+def test_claim_on_stale_candidates_decides_on_fresh_reads(placement):
+    """A claim handed candidates that other claims have since outdated neither
+    over-commits nor refuses room that is there: its generation no longer matches, so it
+    reads the provider again."""
+    rp = make_provider(placement, MEMORY_MB=1024)
+    [seen] = [c for c in placement.get_candidates({"MEMORY_MB": 512}) if c.provider_uuid == rp]
+    assert placement.claim(new_uuid(), "p", "u", {rp: {"MEMORY_MB": 512}}, seen=[seen])
+    # ``seen`` still shows 1024 free: only a fresh read knows that 512 are left.
+    assert placement.claim(new_uuid(), "p", "u", {rp: {"MEMORY_MB": 512}}, seen=[seen])
+    assert not placement.claim(new_uuid(), "p", "u", {rp: {"MEMORY_MB": 512}}, seen=[seen])
+    assert placement.usages(rp)["MEMORY_MB"] == 1024
+    # A refusal on what was seen is checked afresh too: room freed since counts.
+    full = dataclasses.replace(seen, usages={"MEMORY_MB": 1024}, generation=placement.providers.inventories(rp)[0])
+    placement.delete_allocations(next(iter(placement.allocations.for_provider(rp))))
+    assert placement.claim(new_uuid(), "p", "u", {rp: {"MEMORY_MB": 512}}, seen=[full])
+    assert placement.usages(rp)["MEMORY_MB"] == 1024
+
+
+def test_concurrent_claims_on_candidates_never_overcommit(placement):
+    """As above, but each of 120 racing claims is handed the candidates it read before the
+    race (as the scheduler does): exactly the 90 that fit win."""
+    slots = [30, 30, 30]
+    providers = [new_uuid() for _ in slots]
+    for rp, count in zip(providers, slots):
+        placement.ensure_provider(rp, unique("race"), {"MEMORY_MB": {"total": 512 * count}})
+    seen = {c.provider_uuid: c for c in placement.get_candidates({"MEMORY_MB": 512}) if c.provider_uuid in providers}
+    start = threading.Barrier(120)
+
+    def attempt(i: int) -> bool:
+        start.wait()
+        rp = providers[i % 3]
+        return placement.claim(new_uuid(), "p", "u", {rp: {"MEMORY_MB": 512}}, seen=[seen[rp]])
+
+    with ThreadPoolExecutor(max_workers=120) as pool:
+        results = list(pool.map(attempt, range(120)))
+    assert results.count(True) == 90
+    for rp, count in zip(providers, slots):
+        assert placement.usages(rp)["MEMORY_MB"] == 512 * count

@@ -169,11 +169,13 @@ class ComputeManager:
         return {"topology": {"sockets": topology.sockets, "cores": topology.cores, "threads": topology.threads}}
 
     @contextlib.contextmanager
-    def _guest_spec(self, inst: Instance, flavor: dict, guest: dict) -> Iterator[GuestSpec]:
+    def _guest_spec(self, inst: Instance, flavor: dict, guest: dict,
+                    without_volumes: bool = False) -> Iterator[GuestSpec]:
         """The spec of ``inst``'s guest with ``flavor``: disks from the flavor (root,
         ephemeral, swap), the boot volume's file for a server booted from a volume, and on
         a host running real guests the config drive when the server asked for one (or the
-        cloud forces it).  The drive's file exists while the context is open."""
+        cloud forces it).  The drive's file exists while the context is open.
+        ``without_volumes``: the caller knows no volume is attached (no attachment read)."""
         spec = GuestSpec(inst.id, inst.name, flavor["vcpus"], flavor["ram"], flavor["disk"], inst.image_ref,
                          guest["topology"], inst.user_data, ephemeral_gb=int(flavor.get("ephemeral") or 0),
                          swap_mb=int(flavor.get("swap") or 0))
@@ -181,7 +183,7 @@ class ComputeManager:
             root = self.block_devices.root_volume(inst.id)
             if root is not None:
                 spec.root_volume, spec.root_volume_serial = root
-        if self.block_devices is not None:
+        if self.block_devices is not None and not without_volumes:
             spec.volumes = self.block_devices.guest_volumes(inst)
         if self.hosts.real:
             spec.nics = self._nics(inst)
@@ -411,7 +413,8 @@ class ComputeManager:
                 # Deleted meanwhile: the delete may have released the ports before we made them.
                 self._deallocate_network(inst.id)
                 return
-        devices = self._prepare_block_devices(inst) if inst.task_state != st.SPAWNING else []
+        prepared = inst.task_state != st.SPAWNING
+        devices = self._prepare_block_devices(inst) if prepared else []
         if not transition(self.db, inst.id, {"task_state": [st.BLOCK_DEVICE_MAPPING, st.SPAWNING]},
                           {"task_state": st.SPAWNING}):
             # Deleted meanwhile: the delete may have detached before we attached.
@@ -421,7 +424,9 @@ class ComputeManager:
         driver = self.hosts.driver(_host(inst))
         guest = self._guest(inst.flavor, inst)
         self.faults.check("compute", "build")
-        with self._guest_spec(inst, inst.flavor, guest) as spec:
+        # A building server has no attachment but its mappings' (attaching needs an idle
+        # task state), so without mappings there is none to read.
+        with self._guest_spec(inst, inst.flavor, guest, without_volumes=prepared and not devices) as spec:
             power = driver.spawn(spec)
         if not transition(self.db, inst.id, {"task_state": st.SPAWNING},
                           {"task_state": None, "vm_state": st.ACTIVE, "power_state": power, "guest": guest,

@@ -12,6 +12,7 @@ from pocketstack.compute import errors
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
+    from pocketstack.placement.candidates import Candidate
     from pocketstack.placement.contract import PlacementContract
 
 
@@ -40,9 +41,12 @@ class Placement:
         return self.manager.get_candidates(resources, required_traits=required_traits,
                                            forbidden_traits=forbidden_traits)
 
-    def claim(self, consumer: str, project_id: str, user_id: str, provider: str, resources: dict[str, int]) -> bool:
-        """Claim for a consumer holding nothing; a 409 Conflict when it already holds a claim."""
-        return self.manager.claim(consumer, project_id, user_id, {provider: resources}, new_consumer=True)
+    def claim(self, consumer: str, project_id: str, user_id: str, provider: str, resources: dict[str, int],
+              seen: Candidate | None = None) -> bool:
+        """Claim for a consumer holding nothing; a 409 Conflict when it already holds a claim.
+        ``seen``: the provider as the candidates showed it (spares the claim re-reading it)."""
+        return self.manager.claim(consumer, project_id, user_id, {provider: resources}, new_consumer=True,
+                                  seen=[seen] if seen is not None else [])
 
     def allocations(self, consumer: str) -> dict:
         return self.manager.get_allocations(consumer)

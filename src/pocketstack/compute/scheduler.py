@@ -176,13 +176,13 @@ class Scheduler:
                     nodes = {n.id: n for n in self.hosts.list()}
                     node = nodes.get(candidate.provider_uuid)
                 if node is not None and all(f(node) for f in filters):
-                    ranked.append((self._weigh(candidate, node, group), node))
+                    ranked.append((self._weigh(candidate, node, group), node, candidate))
             if not ranked:
                 raise NoValidHost()
             ranked.sort(key=lambda item: -item[0])
-            for _weight, node in ranked:
+            for _weight, node, candidate in ranked:
                 if self.placement.claim(request.instance_id, request.project_id, request.user_id, node.id,
-                                        resources):
+                                        resources, seen=candidate):
                     if group is not None and group.policy in HARD_POLICIES:
                         return Choice(node, group.id, group.generation)
                     return Choice(node, None, None)

@@ -178,7 +178,7 @@ def _create_port(w: Work, request: dict, binding: dict, project_id: str | None) 
     attrs = {"network_id": network.id, "fixed_ips": fixed, "project_id": project_id, **binding}
     if request.get("security_groups") and network.port_security_enabled:
         attrs["security_groups"] = _group_ids(w, project_id, request["security_groups"])
-    return ports.create(w, attrs, compute_created=True)
+    return ports.create(w, attrs, compute_created=True, network=network)
 
 
 def _group_ids(w: Work, project_id: str | None, names: Sequence[str]) -> list[str]:

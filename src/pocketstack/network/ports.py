@@ -128,8 +128,11 @@ def _insert_port(w: Work, values: dict, mac: str | None) -> str:
 
 
 def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: bool = False,
-           ip_versions: tuple[int, ...] = (4, 6)) -> Port:
-    network = store.fetch(w.s, Network, w.ctx, attrs["network_id"])
+           ip_versions: tuple[int, ...] = (4, 6), network: Network | None = None) -> Port:
+    """``network``: the port's network as the caller just fetched it in this unit of work
+    (for ``w.ctx``), so it is not read twice."""
+    if network is None or network.id != attrs["network_id"]:
+        network = store.fetch(w.s, Network, w.ctx, attrs["network_id"])
     # Ports the service owns (router gateways, floating IPs) pass project_id="".
     project_id = attrs["project_id"] if "project_id" in attrs else w.owner(attrs)
     rbac.hold_access(w, network, project_id)

@@ -11,6 +11,13 @@ The claim algorithm (one transaction, re-run from the start on any lost race):
    provider in uuid order (a stale ``g`` means capacity changed under us: re-run);
 5. compare-and-swap the consumer rows, then replace the allocation rows.
 
+A caller that has just read the providers itself (the scheduler, from its allocation
+candidates) may hand them over as ``seen``: steps 2-3 then use that generation,
+inventories and usage, which the candidate query read in the same order (generation
+first), so step 4 proves them current just the same.  When it does not (a generation
+moved meanwhile), or what was seen refuses the claim, steps 2-4 run again on fresh reads
+in the same transaction: a lost race costs one UPDATE.  Only the first attempt uses them.
+
 Every writer of inventories or allocations bumps the generation in the same
 transaction, so a successful step 4 proves nobody changed the provider since step 2.
 No row is ever locked by a SELECT; on Galera the losing writer fails certification
@@ -32,8 +39,10 @@ from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows, run_in_transaction
 from pocketstack.placement import inventory as inv_rules
 from pocketstack.placement import models as m
+from pocketstack.placement.candidates import Candidate
 from pocketstack.placement.errors import (
     AmountRefused,
+    CapacityExceeded,
     CapacityWouldBeExceeded,
     ConsumerGenerationConflict,
     NoInventoryForClass,
@@ -90,13 +99,17 @@ class Allocations:
         self.db = db
 
     # -- writing ---------------------------------------------------------------------
-    def write(self, requests: list[ConsumerAllocations]) -> None:
+    def write(self, requests: list[ConsumerAllocations], seen: Mapping[str, Candidate] | None = None) -> None:
         """Atomically give each consumer exactly its requested allocations.
+
+        ``seen``: providers as the caller's candidate query just read them (see the module
+        docstring); the first attempt tries them before reading them again.
 
         Raises :class:`CapacityExceeded` (409), :class:`UnknownProvider` (400) or a 409
         ``placement.concurrent_update`` when a client-supplied consumer generation is stale.
         """
-        run_in_transaction(self.db, lambda s: self._write(s, requests), attempts=CLAIM_ATTEMPTS)
+        first = iter([seen or {}])
+        run_in_transaction(self.db, lambda s: self._write(s, requests, next(first, {})), attempts=CLAIM_ATTEMPTS)
 
     def move(self, source: str, target: str) -> None:
         """``target`` gets ``source``'s allocations (and owner), ``source`` none, atomically."""
@@ -106,10 +119,10 @@ class Allocations:
             self._write(s, [ConsumerAllocations(target, allocs, owner.project_id if owner else None,
                                                 owner.user_id if owner else None,
                                                 consumer_type=owner.consumer_type if owner else None),
-                            ConsumerAllocations(source, {})])
+                            ConsumerAllocations(source, {})], {})
         run_in_transaction(self.db, work, attempts=CLAIM_ATTEMPTS)
 
-    def _write(self, s: Session, requests: list[ConsumerAllocations]) -> None:
+    def _write(self, s: Session, requests: list[ConsumerAllocations], seen: Mapping[str, Candidate]) -> None:
         uuids = [r.consumer_uuid for r in requests]
         consumers = {c.uuid: c for c in s.scalars(sa.select(m.Consumer).where(m.Consumer.uuid.in_(uuids)))}
         for req in requests:
@@ -118,16 +131,18 @@ class Allocations:
         new = {r.consumer_uuid: {p: dict(res) for p, res in r.allocations.items() if res} for r in requests}
         old_totals, new_totals = _totals(old.values()), _totals(new.values())
         providers = sorted({p for p, _ in old_totals} | {p for p, _ in new_totals})
-        # Generations first (see the module docstring), then capacity.
-        generations = _generations(s, providers)
-        missing = sorted({p for p, _ in new_totals} - set(generations))
-        if missing:
-            raise UnknownProvider(uuid=missing[0])
-        self._check_capacity(s, new, old_totals, new_totals)
-        for provider in providers:
-            if provider in generations:
-                cas_update(s, m.ResourceProvider, {"uuid": provider, "generation": generations[provider]},
-                           {"generation": generations[provider] + 1})
+        if not _claim_as_seen(s, providers, seen, new, old_totals, new_totals):
+            # Generations first (see the module docstring), then capacity.
+            generations = _generations(s, providers)
+            missing = sorted({p for p, _ in new_totals} - set(generations))
+            if missing:
+                raise UnknownProvider(uuid=missing[0])
+            inventories = {p: inventories_of(s, p) for p in {p for p, _ in new_totals}}
+            _check_capacity(new, old_totals, new_totals, inventories, used_by_class(s, inventories))
+            for provider in providers:
+                if provider in generations:
+                    cas_update(s, m.ResourceProvider, {"uuid": provider, "generation": generations[provider]},
+                               {"generation": generations[provider] + 1})
         try:
             for req in requests:
                 _save_consumer(s, req, consumers.get(req.consumer_uuid), bool(new[req.consumer_uuid]))
@@ -140,25 +155,6 @@ class Allocations:
             s.flush()
         except sa_exc.IntegrityError as error:  # a provider vanished or a consumer raced in
             raise ConcurrentUpdate(str(error.orig)) from None
-
-    @staticmethod
-    def _check_capacity(s: Session, new, old_totals, new_totals) -> None:
-        inventories = {p: inventories_of(s, p) for p in {p for p, _ in new_totals}}
-        usage = used_by_class(s, inventories)
-        for alloc in new.values():
-            for provider, resources in alloc.items():
-                for rc, amount in resources.items():
-                    inv = inventories[provider].get(rc)
-                    if inv is None:
-                        raise NoInventoryForClass(resource_class=rc, uuid=provider)
-                    problem = inv_rules.amount_problem(inv, amount)
-                    if problem:
-                        raise AmountRefused(resource_class=rc, uuid=provider, problem=problem)
-        for (provider, rc), amount in new_totals.items():
-            growth = amount - old_totals.get((provider, rc), 0)
-            used = usage[provider].get(rc, 0)
-            if growth > 0 and used + growth > inv_rules.capacity(inventories[provider][rc]):
-                raise CapacityWouldBeExceeded(resource_class=rc, uuid=provider)
 
     # -- reading ---------------------------------------------------------------------
     def for_consumer(self, consumer_uuid: str) -> tuple[dict[str, dict[str, int]], m.Consumer | None,
@@ -216,6 +212,43 @@ class Allocations:
         for ctype, consumers in seen.items():
             out[ctype]["consumer_count"] = len(consumers)
         return out
+
+
+def _claim_as_seen(s: Session, providers: list[str], seen: Mapping[str, Candidate], new, old_totals,
+                   new_totals) -> bool:
+    """Steps 2-4 on what the caller's candidate query read: the capacity check on its
+    inventories and usage, then each provider's compare-and-swap from its generation.
+    False when that view does not settle it (a provider it lacks, a refusal, a
+    generation that moved): the caller then reads afresh in this same transaction, which
+    costs a lost race one UPDATE instead of a transaction."""
+    if not seen or not all(p in seen for p in providers):
+        return False
+    try:
+        _check_capacity(new, old_totals, new_totals, {p: seen[p].inventories for p in providers},
+                        {p: seen[p].usages for p in providers})
+    except CapacityExceeded:  # perhaps no longer so
+        return False
+    table = m.ResourceProvider
+    return all(changed_rows(s, sa.update(table).where(table.uuid == p, table.generation == seen[p].generation)
+                            .values(generation=seen[p].generation + 1)) == 1 for p in providers)
+
+
+def _check_capacity(new, old_totals, new_totals, inventories: Mapping[str, Mapping[str, dict]],
+                    usage: Mapping[str, Mapping[str, int]]) -> None:
+    for alloc in new.values():
+        for provider, resources in alloc.items():
+            for rc, amount in resources.items():
+                inv = inventories[provider].get(rc)
+                if inv is None:
+                    raise NoInventoryForClass(resource_class=rc, uuid=provider)
+                problem = inv_rules.amount_problem(inv, amount)
+                if problem:
+                    raise AmountRefused(resource_class=rc, uuid=provider, problem=problem)
+    for (provider, rc), amount in new_totals.items():
+        growth = amount - old_totals.get((provider, rc), 0)
+        used = usage[provider].get(rc, 0)
+        if growth > 0 and used + growth > inv_rules.capacity(inventories[provider][rc]):
+            raise CapacityWouldBeExceeded(resource_class=rc, uuid=provider)
 
 
 def _check_consumer_generation(req: ConsumerAllocations, consumer: m.Consumer | None) -> None:

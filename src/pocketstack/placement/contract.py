@@ -31,8 +31,12 @@ class PlacementContract(Protocol):
         """Providers that could hold ``resources`` now."""
 
     def claim(self, consumer_uuid: str, project_id: str, user_id: str,
-              allocations: dict[str, dict[str, int]], *, new_consumer: bool = False) -> bool:
-        """Replace the consumer's allocations; False when they do not fit (nothing changed)."""
+              allocations: dict[str, dict[str, int]], *, new_consumer: bool = False,
+              seen: Iterable[Candidate] = ()) -> bool:
+        """Replace the consumer's allocations; False when they do not fit (nothing changed).
+        ``seen``: the candidates the allocations were chosen from, checked against before
+        anything is read again (their generations make that safe; a client that cannot
+        pass them loses nothing but a few reads)."""
 
     def get_allocations(self, consumer_uuid: str) -> dict[str, dict[str, int]]:
         """The consumer's allocations by provider."""

@@ -45,7 +45,8 @@ class PlacementManager:
                                limit=limit)
 
     def claim(self, consumer_uuid: str, project_id: str, user_id: str,
-              allocations: dict[str, dict[str, int]], *, new_consumer: bool = False) -> bool:
+              allocations: dict[str, dict[str, int]], *, new_consumer: bool = False,
+              seen: Iterable[Candidate] = ()) -> bool:
         """Replace the consumer's allocations with ``allocations``; False (nothing
         changed) when any of them does not fit or names an unknown provider.
 
@@ -56,7 +57,8 @@ class PlacementManager:
         generation = None if new_consumer else ANY_GENERATION
         try:
             self.allocations.write([ConsumerAllocations(consumer_uuid, allocations, project_id, user_id,
-                                                        generation=generation)])
+                                                        generation=generation)],
+                                   seen={c.provider_uuid: c for c in seen})
         except (CapacityExceeded, UnknownProvider):
             return False
         return True

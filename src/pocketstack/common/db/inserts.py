@@ -11,22 +11,16 @@ certification failure) into :class:`ConcurrentUpdate`, which
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db.cas import ConcurrentUpdate, is_retryable_db_error
-
-if TYPE_CHECKING:
-    from sqlalchemy.dialects import postgresql, sqlite
-else:  # a dialect's module when a database of it inserts (PostgreSQL's: ≈50 ms of every start)
-    from pocketstack.common.lazy import lazy
-
-    postgresql = lazy("sqlalchemy.dialects.postgresql")
-    sqlite = lazy("sqlalchemy.dialects.sqlite")
 
 _MYSQL_SAVEPOINT_DOES_NOT_EXIST = 1305
 
@@ -62,16 +56,34 @@ def insert_if_free(session: Session, table: sa.Table, values: dict[str, Any]) ->
     dialect = session.get_bind().dialect.name
     if dialect not in ("postgresql", "sqlite"):
         return try_insert(session, lambda: session.execute(sa.insert(table).values(**values)))
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert, do_nothing = _cacheable_on_conflict(dialect)
+    statement = insert(table).values(**values)
+    statement._post_values_clause = do_nothing()  # what on_conflict_do_nothing() sets, cacheable
     try:
         # RETURNING, not rowcount: the driver's rowcount is not reliable for this form.
-        inserted = session.execute(insert(table).values(**values).on_conflict_do_nothing()
-                                   .returning(*table.primary_key.columns)).first()
+        inserted = session.execute(statement.returning(*table.primary_key.columns)).first()
     except sa_exc.IntegrityError as error:
         # Not a duplicate (those are ignored) but a row we reference vanished meanwhile;
         # the transaction is aborted, so the unit of work starts again.
         raise ConcurrentUpdate("a referenced row changed; re-running") from error
     return inserted is not None
+
+
+@functools.cache
+def _cacheable_on_conflict(dialect: str) -> tuple[type, type]:
+    """The dialect's ``Insert`` and ``ON CONFLICT DO NOTHING`` (imported when a database of
+    it first inserts: PostgreSQL's module is ≈50 ms of a start), declared cacheable.
+
+    SQLAlchemy 2.0 marks both ``inherit_cache = False``, so every ``ON CONFLICT``
+    statement missed the compiled cache and was compiled anew (≈0.5 ms for a port's row,
+    three such inserts per boot).  The Insert adds no state of its own to the base's cache
+    key (its ON CONFLICT clause is already part of it), and a DO NOTHING without a
+    conflict target has none at all, so both may share cached compilations safely."""
+    module = importlib.import_module(f"sqlalchemy.dialects.{dialect}.dml")
+    insert = type("Insert", (module.Insert,), {"inherit_cache": True})
+    do_nothing = type("OnConflictDoNothing", (module.OnConflictDoNothing,),
+                      {"inherit_cache": True, "_traverse_internals": []})
+    return insert, do_nothing
 
 
 def _savepoint_lost(error: sa_exc.DBAPIError) -> bool:
