@@ -1,6 +1,5 @@
-"""The OpenID Connect front end of federation against a real OpenID provider: Authlib's
-OAuth 2.0 authorization server (password and client_credentials grants, RFC 9068 JWT
-access tokens, RFC 7662 introspection) on a small Flask app on loopback, and
+"""The OpenID Connect front end of federation against a real OpenID provider (tests/oidc_op.py:
+Authlib's OAuth 2.0 authorization server on a small Flask app on loopback), and
 keystoneauth's real ``v3oidcpassword`` and ``v3oidcclientcredentials`` plugins signing
 in to pocketstack served by uvicorn."""
 
@@ -9,226 +8,32 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
 
 import httpx
 import jwt
 import pytest
 import uvicorn
-from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin, grants
-from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from flask import Flask, jsonify
-from joserfc.jwk import KeySet
+from cryptography.hazmat.primitives.asymmetric import rsa
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading, session
 from test_identity_federation import FED, IDPS, V3, put
 from test_identity_trusts import assert_error
-from werkzeug.serving import make_server
 
 from pocketstack.identity.oidc import OidcFrontEnd, OidcProvider, assertion
 from pocketstack.testing.harness import free_port
 
 from cloudproc import BIN
 from conftest import unique
-
-AUDIENCE = "pocketstack"
-
-
-@dataclass
-class Client(ClientMixin):
-    client_id: str
-    client_secret: str
-    audience: str = AUDIENCE
-    opaque: bool = False  # gets opaque access tokens (checked by introspection)
-
-    def get_client_id(self):
-        return self.client_id
-
-    def get_default_redirect_uri(self):
-        return None
-
-    def get_allowed_scope(self, scope):
-        return scope
-
-    def check_redirect_uri(self, redirect_uri):
-        return False
-
-    def check_client_secret(self, client_secret):
-        return secrets.compare_digest(client_secret, self.client_secret)
-
-    def check_endpoint_auth_method(self, method, endpoint):
-        return method == "client_secret_basic"
-
-    def check_response_type(self, response_type):
-        return False
-
-    def check_grant_type(self, grant_type):
-        return grant_type in ("password", "client_credentials")
-
-
-@dataclass
-class User:
-    id: str
-    password: str
-    email: str
-    groups: list[str]
-
-    def get_user_id(self):
-        return self.id
-
-
-@dataclass
-class Token(TokenMixin):
-    """An access token the provider issued (kept for introspection)."""
-
-    client: Client
-    user: User | None
-    response: dict
-    issued: int = field(default_factory=lambda: int(time.time()))
-
-    @property
-    def expires_at(self) -> int:
-        return self.issued + self.response["expires_in"]
-
-    def check_client(self, client):
-        return client.client_id == self.client.client_id
-
-    def get_scope(self):
-        return self.response.get("scope", "")
-
-    def get_expires_in(self):
-        return self.response["expires_in"]
-
-    def is_expired(self):
-        return self.expires_at < time.time()
-
-    def is_revoked(self):
-        return False
-
-    def get_user(self):
-        return self.user
-
-    def get_client(self):
-        return self.client
-
-
-def private_jwk(key, kid: str) -> dict:
-    algorithm = jwt.algorithms.RSAAlgorithm if isinstance(key, rsa.RSAPrivateKey) else jwt.algorithms.ECAlgorithm
-    return {**algorithm.to_jwk(key, as_dict=True), "kid": kid}
-
-
-@dataclass
-class Provider:
-    """The OpenID provider: its issuer URL, clients, users and signing keys (the JWKS
-    publishes the public halves of ``keys``, in order)."""
-
-    issuer: str = ""
-    keys: dict[str, object] = field(default_factory=dict)
-    clients: dict[str, Client] = field(default_factory=dict)
-    users: dict[str, User] = field(default_factory=dict)
-    opaque_tokens: dict[str, Token] = field(default_factory=dict)
-
-    def sign(self, claims: dict, kid: str, key=None, algorithm: str = "RS256") -> str:
-        """A token of this provider's shape, signed by hand (for the tokens it would not issue)."""
-        base = {"iss": self.issuer, "aud": AUDIENCE, "sub": "alice", "preferred_username": "alice",
-                "email": "alice@example.org", "exp": int(time.time()) + 300}
-        return jwt.encode({**base, **claims}, key or self.keys[kid], algorithm=algorithm, headers={"kid": kid})
-
-
-def serve_provider(provider: Provider, port: int):
-    app = Flask("oidc-provider")
-    server = AuthorizationServer(app, query_client=provider.clients.get,
-                                 save_token=lambda token, request: provider.opaque_tokens.__setitem__(
-                                     token["access_token"], Token(request.client, request.user, token)))
-
-    class Tokens(JWTBearerTokenGenerator):
-        def __init__(self, kid: str, alg: str):
-            super().__init__(provider.issuer, alg=alg)
-            self.kid = kid
-
-        def get_jwks(self):
-            return KeySet.import_key_set({"keys": [private_jwk(provider.keys[self.kid], self.kid)]})
-
-        def get_audiences(self, client, user, scope):
-            return client.audience
-
-        def get_extra_claims(self, client, grant_type, user, scope):
-            if user is None:
-                return {}
-            return {"preferred_username": user.id, "email": user.email, "groups": user.groups}
-
-        def access_token_generator(self, client, grant_type, user, scope):
-            if client.opaque:
-                return secrets.token_urlsafe(24)
-            return super().access_token_generator(client, grant_type, user, scope)
-
-    class Password(grants.ResourceOwnerPasswordCredentialsGrant):
-        def authenticate_user(self, username, password):
-            user = provider.users.get(username)
-            return user if user and secrets.compare_digest(user.password, password) else None
-
-    class Introspection(IntrospectionEndpoint):
-        def query_token(self, token_string, token_type_hint):
-            return provider.opaque_tokens.get(token_string)
-
-        def introspect_token(self, token):
-            return {"active": True, "iss": provider.issuer, "aud": token.client.audience,
-                    "client_id": token.client.client_id, "sub": token.user.id if token.user else token.client.client_id,
-                    "exp": token.expires_at, "scope": token.get_scope()}
-
-        def check_permission(self, token, client, request):
-            return client.client_id == "introspector"
-
-    server.register_grant(Password)
-    server.register_grant(grants.ClientCredentialsGrant)
-    server.register_token_generator("password", Tokens("rsa-1", "RS256"))
-    server.register_token_generator("client_credentials", Tokens("ec-1", "ES256"))
-    server.register_endpoint(Introspection)
-
-    @app.get("/.well-known/openid-configuration")
-    def discovery():
-        issuer = provider.issuer
-        return jsonify({"issuer": issuer, "token_endpoint": issuer + "/token", "jwks_uri": issuer + "/jwks",
-                        "introspection_endpoint": issuer + "/introspect",
-                        "grant_types_supported": ["password", "client_credentials"],
-                        "id_token_signing_alg_values_supported": ["RS256", "ES256"]})
-
-    @app.get("/jwks")
-    def jwks():
-        return jsonify({"keys": [{k: v for k, v in private_jwk(key, kid).items() if k not in ("d", "p", "q", "dp", "dq",
-                                                                                            "qi")}
-                                 for kid, key in provider.keys.items()]})
-
-    app.add_url_rule("/token", "token", server.create_token_response, methods=["POST"])
-    app.add_url_rule("/introspect", "introspect", lambda: server.create_endpoint_response("introspection"),
-                     methods=["POST"])
-    return make_server("127.0.0.1", port, app, threaded=True)
+from oidc_op import AUDIENCE, Provider, running_provider
 
 
 @pytest.fixture(scope="module")
 def provider():
-    provider = Provider(keys={"rsa-1": rsa.generate_private_key(65537, 2048), "ec-1": ec.generate_private_key(
-        ec.SECP256R1())})
-    provider.clients = {c.client_id: c for c in (
-        Client("pocketstack", "cli-secret"), Client("robot", "robot-secret"),
-        Client("other-app", "other-secret", audience="other-app"),
-        Client("opaque-app", "opaque-secret", opaque=True), Client("introspector", "intro-secret"))}
-    provider.users = {"alice": User("alice", "wonderland", "alice@example.org", ["staff", "dev"])}
-    port = free_port()
-    provider.issuer = f"http://127.0.0.1:{port}"
-    server = serve_provider(provider, port)
-    thread = threading.Thread(target=server.serve_forever, name="oidc-provider", daemon=True)
-    thread.start()
-    yield provider
-    server.shutdown()
-    thread.join(timeout=10)
+    with running_provider() as provider:
+        yield provider
 
 
 @pytest.fixture(scope="module")

@@ -155,6 +155,14 @@ class Settings:
     # identity provider id (issuer, audience, discovery or JWKS URL, introspection) whose
     # `openid` protocol takes bearer access tokens; empty: none.
     federation_oidc_file: str = ""
+    # WebSSO (docs/identity.md "Web single sign-on"): Keystone's [federation]
+    # trusted_dashboard, the dashboard URLs (comma-separated, e.g.
+    # `https://cloud.example/dashboard/auth/websso/`) that /v3/auth/OS-FEDERATION/websso
+    # hands a token to; empty (the default): none, every WebSSO request is a 401.
+    # `federation_websso_timeout`: seconds a browser has to come back from its identity
+    # provider (the sealed pending login's life).
+    federation_trusted_dashboard: str = ""
+    federation_websso_timeout: int = 600
     # Kerberos (docs/identity.md "Kerberos"): with `kerberos` in `auth_methods`, the
     # `kerberos` method of POST /v3/auth/tokens and federation's `kerberos` protocol take
     # SPNEGO (`Authorization: Negotiate`), accepted with the keys of `kerberos_keytab`
@@ -171,6 +179,13 @@ class Settings:
     # Dashboard (docs/dashboard.md): seconds a login session survives without a request
     # (it ends anyway when its token expires, after `token_expiration`).
     dashboard_idle_timeout: float = 1800.0
+    # Horizon's WEBSSO_CHOICES and WEBSSO_IDP_MAPPING (docs/dashboard.md "Single
+    # sign-on"): the login page's "Authenticate using" choices, comma-separated
+    # `id=Label` (`credentials` is the password and application credential forms; any
+    # other id is a protocol, e.g. `openid=OpenID Connect`; empty: credentials only),
+    # and choices that name an identity provider too, comma-separated `id=idp:protocol`.
+    dashboard_websso_choices: str = ""
+    dashboard_websso_idp_mapping: str = ""
     # Security compliance (Keystone's [security_compliance]; 0 or empty: off).  Failed
     # password logins before the account locks, and for how many seconds (0: until an
     # administrator resets the password); days a password lives; how many of a user's

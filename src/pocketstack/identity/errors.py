@@ -453,6 +453,19 @@ class FederatedAuthFailed(Unauthorized):
     msg_fmt = "{reason}"
 
 
+class UntrustedDashboard(Unauthorized):
+    """A WebSSO ``origin`` that is not in ``federation_trusted_dashboard`` (Keystone's sentence)."""
+
+    msg_fmt = "{host} is not a trusted dashboard host"
+
+
+class WebSsoFailed(Unauthorized):
+    """A WebSSO sign-in whose answer from the identity provider cannot be trusted: no or
+    a stale pending login, a state that is not its own, a refusal by the provider."""
+
+    msg_fmt = "{reason}"
+
+
 class Ec2AuthenticationFailed(Unauthorized):
     """``/v3/ec2tokens`` refused the signed request; the reason is Keystone's sentence."""
 

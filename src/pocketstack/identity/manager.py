@@ -29,6 +29,7 @@ from pocketstack.identity.ldap_backend import LdapBackend
 from pocketstack.identity.limits import LimitManager
 from pocketstack.identity.oauth1 import OAuth1Manager
 from pocketstack.identity.oidc import OidcFrontEnd
+from pocketstack.identity.oidc_websso import OidcWebSso
 from pocketstack.identity.policy_store import PolicyStore
 from pocketstack.identity.receipts import ReceiptFormatter
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID, ResourceManager
@@ -36,6 +37,7 @@ from pocketstack.identity.revoke import RevokeManager
 from pocketstack.identity.tokens import Formatter, TokenFormatter
 from pocketstack.identity.trusts import TrustManager
 from pocketstack.identity.users import UserManager
+from pocketstack.identity.websso import PendingLogins, WebSso
 from pocketstack.identity.x509 import Tokenless, split_issuers
 
 
@@ -77,6 +79,10 @@ class Identity:
             settings.federation_header_prefix, settings.federation_trusted_proxies))
         self.oidc = OidcFrontEnd.from_file(settings.federation_oidc_file)
         self.kerberos = KerberosFrontEnd.from_settings(settings)
+        # WebSSO's front ends: a SAML one joins the list beside OpenID Connect's.
+        self.websso = WebSso([OidcWebSso(self.oidc)],
+                             PendingLogins(self.receipt_keys, settings.federation_websso_timeout),
+                             [u.strip() for u in settings.federation_trusted_dashboard.split(",") if u.strip()])
         self.tokens = TokenManager(db, self, self._token_formatter(), settings.token_expiration,
                                    settings.verified_secret_ttl, AuthSettings(
                                        methods=tuple(settings.auth_method_list),

@@ -19,6 +19,7 @@ from pocketstack.identity.api import (
     roles,
     trusts,
     users,
+    websso,
 )
 from pocketstack.identity.api.entities import EntityApi
 from pocketstack.identity.manager import Identity
@@ -35,7 +36,7 @@ def build_router(identity: Identity) -> Router:
         domain_config.DomainConfigApi(identity),
         limits.RegisteredLimitsApi(identity), limits.LimitsApi(identity), endpoint_filter.EndpointFilterApi(identity),
         endpoint_policy.EndpointPolicyApi(identity), federation.FederationApi(identity), oauth1.ConsumersApi(identity),
-        oauth1.DelegationApi(identity), oauth1.AccessTokensApi(identity))
+        oauth1.DelegationApi(identity), oauth1.AccessTokensApi(identity), websso.WebSsoApi(identity))
     for family in (resources.domains(identity), resources.projects(identity), users.users(identity),
                    users.groups(identity), roles.roles(identity), catalog.regions(identity),
                    catalog.services(identity), catalog.endpoints(identity), policy_store.policies(identity)):
