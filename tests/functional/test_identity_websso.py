@@ -26,7 +26,8 @@ from test_identity_trusts import assert_error
 
 from pocketstack.identity.oidc import OidcFrontEnd, OidcProvider
 from pocketstack.identity.oidc_websso import OidcWebSso
-from pocketstack.identity.websso import PENDING_COOKIE
+from pocketstack.identity.websso import WebSso
+from pocketstack.identity.websso_flow import PENDING_COOKIE
 
 from conftest import unique
 from oidc_op import SSO_CLIENT, SSO_SECRET, running_provider
@@ -58,8 +59,9 @@ def sso(api, admin_token, provider, monkeypatch):
         "scope": "openid email"})})
     identity = api.cloud.identity
     monkeypatch.setattr(identity, "oidc", front)
-    monkeypatch.setattr(identity.websso, "front_ends", [OidcWebSso(front)])
-    monkeypatch.setattr(identity.websso, "trusted_dashboards", ("http://Dashboard.Example/dashboard/auth/websso/",))
+    monkeypatch.setattr(identity.websso_flow, "front_ends", [OidcWebSso(front)])
+    monkeypatch.setattr(identity, "websso", WebSso.from_settings("http://Dashboard.Example/dashboard/auth/websso/", ""))
+    monkeypatch.setattr(identity.websso_flow, "websso", identity.websso)
     redirect_uri = f"http://127.0.0.1:8780{AUTH}/identity_providers/{idp_id}/protocols/openid/websso"
     provider.clients[SSO_CLIENT].redirect_uris.append(redirect_uri)
     yield {"id": idp_id, "project": project, "redirect_uri": redirect_uri}
@@ -166,12 +168,12 @@ def test_tampered_state_or_pending_login_is_refused(api, sso):
     assert_error(come_back(api, back, other), 401,
                  "The state of the identity provider's answer is not the one of the pending single sign-on")
     # Nor a pending login that has outlived federation_websso_timeout.
-    api.cloud.identity.websso.pending.ttl = -1
+    api.cloud.identity.websso_flow.pending.ttl = -1
     try:
         assert_error(come_back(api, back, sealed), 401,
                      "The pending single sign-on is not valid or has expired; start again from the dashboard")
     finally:
-        api.cloud.identity.websso.pending.ttl = api.cloud.settings.federation_websso_timeout
+        api.cloud.identity.websso_flow.pending.ttl = api.cloud.settings.federation_websso_timeout
     # Untouched, the answer still signs the user in.
     posted_token(come_back(api, back, sealed))
 
@@ -212,7 +214,7 @@ def test_trusted_proxy_assertion_as_keystone(api, admin_token, proxy, proxied_id
     """A protocol no front end serves: the proxy's assertion, as Keystone reads it from
     mod_shib or mod_auth_openidc in front of it; the protocol-wide URL finds the identity
     provider by the protocol's ``remote_id_attribute``."""
-    monkeypatch.setattr(api.cloud.identity.websso, "trusted_dashboards", (ORIGIN,))
+    monkeypatch.setattr(api.cloud.identity, "websso", WebSso.from_settings(ORIGIN, ""))
     idp_id, attribute = proxied_idp["id"], unique("ENTITY").upper().replace("-", "_")
     r = api.request("PATCH", f"{IDPS}/{idp_id}/protocols/mapped", admin_token,
                     json={"protocol": {"mapping_id": proxied_idp["mapping"], "remote_id_attribute": attribute}})

@@ -133,6 +133,10 @@ class Settings:
     # Keystone's [receipt] expiration: seconds an auth receipt (the 401 of a login that
     # satisfied only part of a user's MFA rules) stays usable.
     receipt_expiration: int = 300
+    # WebSSO's round trip through an identity provider (docs/identity.md "Web single
+    # sign-on"): seconds a browser has to come back from it (the life of the sealed
+    # pending login; Keystone leaves it to mod_auth_openidc's OIDCStateTimeout).
+    federation_websso_timeout: int = 600
     # Federation (docs/identity.md): the front proxies (comma-separated addresses or
     # networks; empty: none, the default) whose requests carry an identity provider's
     # assertion as headers named `federation_header_prefix` + attribute.
@@ -155,14 +159,10 @@ class Settings:
     # identity provider id (issuer, audience, discovery or JWKS URL, introspection) whose
     # `openid` protocol takes bearer access tokens; empty: none.
     federation_oidc_file: str = ""
-    # WebSSO (docs/identity.md "Web single sign-on"): Keystone's [federation]
-    # trusted_dashboard, the dashboard URLs (comma-separated, e.g.
-    # `https://cloud.example/dashboard/auth/websso/`) that /v3/auth/OS-FEDERATION/websso
-    # hands a token to; empty (the default): none, every WebSSO request is a 401.
-    # `federation_websso_timeout`: seconds a browser has to come back from its identity
-    # provider (the sealed pending login's life).
-    federation_trusted_dashboard: str = ""
-    federation_websso_timeout: int = 600
+    # WebSSO (Keystone's [federation] trusted_dashboard, comma-separated, and
+    # sso_callback_template: a file; empty: Keystone's own page).
+    federation_trusted_dashboards: str = ""
+    federation_sso_callback_template: str = ""
     # Kerberos (docs/identity.md "Kerberos"): with `kerberos` in `auth_methods`, the
     # `kerberos` method of POST /v3/auth/tokens and federation's `kerberos` protocol take
     # SPNEGO (`Authorization: Negotiate`), accepted with the keys of `kerberos_keytab`
@@ -183,7 +183,8 @@ class Settings:
     # sign-on"): the login page's "Authenticate using" choices, comma-separated
     # `id=Label` (`credentials` is the password and application credential forms; any
     # other id is a protocol, e.g. `openid=OpenID Connect`; empty: credentials only),
-    # and choices that name an identity provider too, comma-separated `id=idp:protocol`.
+    # and the choices that name an identity provider too, comma-separated
+    # `id=idp_id:protocol_id`.
     dashboard_websso_choices: str = ""
     dashboard_websso_idp_mapping: str = ""
     # Security compliance (Keystone's [security_compliance]; 0 or empty: off).  Failed

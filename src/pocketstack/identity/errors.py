@@ -145,6 +145,14 @@ class OAuthHeadersMissing(Unauthorized):
     msg_fmt = "No Authorization headers found, cannot proceed with OAuth related calls."
 
 
+class WebSsoFailed(Unauthorized):
+    """A WebSSO answer from an identity provider that cannot be trusted: no or a stale
+    pending login, a state that is not its own, a refusal by the provider
+    (identity/websso_flow.py)."""
+
+    msg_fmt = "{reason}"
+
+
 class OAuthParamsInvalid(BadRequest):
     """oauthlib's refusal of the request's OAuth parameters, worded as Keystone's."""
 
@@ -453,23 +461,16 @@ class FederatedAuthFailed(Unauthorized):
     msg_fmt = "{reason}"
 
 
-class UntrustedDashboard(Unauthorized):
-    """A WebSSO ``origin`` that is not in ``federation_trusted_dashboard`` (Keystone's sentence)."""
-
-    msg_fmt = "{host} is not a trusted dashboard host"
-
-
-class WebSsoFailed(Unauthorized):
-    """A WebSSO sign-in whose answer from the identity provider cannot be trusted: no or
-    a stale pending login, a state that is not its own, a refusal by the provider."""
-
-    msg_fmt = "{reason}"
-
-
 class Ec2AuthenticationFailed(Unauthorized):
     """``/v3/ec2tokens`` refused the signed request; the reason is Keystone's sentence."""
 
     msg_fmt = "{reason}"
+
+
+class UntrustedDashboard(Unauthorized):
+    """A WebSSO ``origin`` that is no ``federation_trusted_dashboards`` (identity/websso.py)."""
+
+    msg_fmt = "{host} is not a trusted dashboard host"
 
 
 class KerberosAuthFailed(Unauthorized):

@@ -37,7 +37,8 @@ from pocketstack.identity.revoke import RevokeManager
 from pocketstack.identity.tokens import Formatter, TokenFormatter
 from pocketstack.identity.trusts import TrustManager
 from pocketstack.identity.users import UserManager
-from pocketstack.identity.websso import PendingLogins, WebSso
+from pocketstack.identity.websso import WebSso
+from pocketstack.identity.websso_flow import PendingLogins, WebSsoFlow
 from pocketstack.identity.x509 import Tokenless, split_issuers
 
 
@@ -78,11 +79,12 @@ class Identity:
         self.federation = FederationManager(db, self, TrustedAssertions.from_settings(
             settings.federation_header_prefix, settings.federation_trusted_proxies))
         self.oidc = OidcFrontEnd.from_file(settings.federation_oidc_file)
+        self.websso = WebSso.from_settings(settings.federation_trusted_dashboards,
+                                           settings.federation_sso_callback_template)
         self.kerberos = KerberosFrontEnd.from_settings(settings)
-        # WebSSO's front ends: a SAML one joins the list beside OpenID Connect's.
-        self.websso = WebSso([OidcWebSso(self.oidc)],
-                             PendingLogins(self.receipt_keys, settings.federation_websso_timeout),
-                             [u.strip() for u in settings.federation_trusted_dashboard.split(",") if u.strip()])
+        # WebSSO's round trips through identity providers: the front end of each protocol.
+        self.websso_flow = WebSsoFlow([OidcWebSso(self.oidc)],
+                                      PendingLogins(self.receipt_keys, settings.federation_websso_timeout), self.websso)
         self.tokens = TokenManager(db, self, self._token_formatter(), settings.token_expiration,
                                    settings.verified_secret_ttl, AuthSettings(
                                        methods=tuple(settings.auth_method_list),

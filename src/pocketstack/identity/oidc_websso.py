@@ -3,7 +3,7 @@ its relying-party mode -- the authorization code flow (OpenID Connect Core §3.1
 
 The browser goes to the provider's ``authorization_endpoint`` with a ``state``, a
 ``nonce`` and a PKCE challenge (RFC 7636, S256) that the pending login keeps
-(identity/websso.py); the provider sends it back to the websso URL of the identity
+(identity/websso_flow.py); the provider sends it back to the websso URL of the identity
 provider with a ``code``, which is exchanged at the ``token_endpoint`` (as
 ``client_id``, with ``client_secret`` when there is one) for an ID token.  The ID token
 is checked as the front end checks access tokens (identity/oidc.py: signature by the
@@ -26,7 +26,7 @@ from pocketstack.identity.oidc import FETCH_TIMEOUT, OidcFrontEnd, OidcVerifier,
 if TYPE_CHECKING:
     import httpx
 
-    from pocketstack.identity.websso import PendingLogin
+    from pocketstack.identity.websso_flow import PendingLogin
 else:  # only a cloud whose dashboard signs in by OpenID Connect fetches tokens
     from pocketstack.common.lazy import lazy
 

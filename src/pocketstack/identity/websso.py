@@ -1,189 +1,82 @@
-"""Web single sign-on (Keystone's WebSSO), the part every protocol shares.
+"""WebSSO: how a browser signing in at an identity provider ends with a token in the
+dashboard (keystone/api/auth.py's ``websso`` routes).
 
-A dashboard sends the browser to ``/v3/auth/OS-FEDERATION/websso/{protocol}?origin=…``
-(or the identity provider's own ``…/identity_providers/{idp}/protocols/{protocol}/websso``);
-Keystone answers, once the user signed in, a page whose form posts ``token=<unscoped
-token id>`` back to ``origin`` -- an origin of ``federation_trusted_dashboard`` only.
-
-In Keystone an Apache module (``mod_auth_openidc``, ``mod_shib``) runs the browser's
-round trip to the identity provider before Keystone sees the request.  Here a
-:class:`WebSsoProtocol` front end does it: :meth:`~WebSsoProtocol.begin` names the
-provider's URL to send the browser to, and :meth:`~WebSsoProtocol.finish` turns the
-provider's answer (which comes back to the same websso URL) into the assertion the
-protocol's mapping reads.  What must survive the round trip -- the origin, the state the
-answer has to echo, the protocol's own secrets (an OpenID Connect nonce and PKCE
-verifier, a SAML request id) -- travels in a :class:`PendingLogin` sealed into a cookie
-(Fernet with the token keys, with a life of ``federation_websso_timeout``), so that any
-API process of a scaled-out cloud can finish a login that another one began, and an
-answer is accepted only by the browser that asked for it.
+The dashboard sends the browser to ``/v3/auth/OS-FEDERATION/websso/{protocol}?origin=``
+(or the identity provider's own ``.../protocols/{protocol}/websso``); ``origin`` must be
+one of ``federation_trusted_dashboards`` (Keystone's ``[federation] trusted_dashboard``,
+compared with the host name lower-cased).  After the identity provider's round trip the
+answer is Keystone's ``sso_callback_template``: an HTML form that posts the unscoped
+token to ``origin`` by itself (``federation_sso_callback_template`` names another file,
+a ``string.Template`` with ``$host`` and ``$token`` as Keystone's).
 """
 
 from __future__ import annotations
 
 import html
-import json
-import secrets
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Protocol
-from urllib.parse import unquote_plus, urlsplit
+import string
+from dataclasses import dataclass
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from pocketstack.identity import errors
 
-if TYPE_CHECKING:
-    from pocketstack.identity.keys import KeyRepository
-
-PENDING_COOKIE = "pocketstack_websso"
-_PURPOSE = "websso"
-
-# Keystone's etc/sso_callback_template.html, its ``$host`` and ``$token`` HTML-escaped.
-CALLBACK_PAGE = """<!DOCTYPE html>
-<html lang="en">
+# keystone/assets/sso_callback_template.html
+CALLBACK_TEMPLATE = """<!DOCTYPE html>
+<html xmlns="http://www.w3.org/1999/xhtml">
   <head>
-    <meta charset="utf-8">
     <title>Keystone WebSSO redirect</title>
   </head>
   <body>
-     <form id="sso" name="sso" action="{host}" method="post">
+     <form id="sso" name="sso" action="$host" method="post">
        Please wait...
-       <br>
-       <input type="hidden" name="token" id="token" value="{token}">
+       <br/>
+       <input type="hidden" name="token" id="token" value="$token"/>
        <noscript>
          <input type="submit" name="submit_no_javascript" id="submit_no_javascript"
-            value="If your JavaScript is disabled, please click to continue">
+            value="If your JavaScript is disabled, please click to continue"/>
        </noscript>
      </form>
-     <script>
-       window.onload = function() {{
+     <script type="text/javascript">
+       window.onload = function() {
          document.forms['sso'].submit();
-       }}
+       }
      </script>
   </body>
 </html>
 """
 
 
-def callback_page(host: str, token: str) -> str:
-    """The page that hands the dashboard at ``host`` its token (a self-submitting form)."""
-    return CALLBACK_PAGE.format(host=html.escape(host, quote=True), token=html.escape(token, quote=True))
-
-
-def _lower_case_hostname(url: str) -> str:
-    """Keystone's ``lower_case_hostname``: the URL with its network location lower-cased."""
+def lower_case_hostname(url: str) -> str:
+    """``url`` with its host name lower-cased (keystone.common.utils.lower_case_hostname)."""
     parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.lower()).geturl()
+    return urlunsplit(parts._replace(netloc=parts.netloc.lower()))
 
 
-def trusted_origin(origin: str | None, trusted: Iterable[str]) -> str:
-    """``origin`` (Keystone's ``_get_sso_origin_host``): 400 without one, 401 unless it is
-    one of the ``trusted`` dashboards."""
-    if not origin:
-        raise errors.ValidationMessage(message="Request must have an origin query parameter")
-    return check_trusted(unquote_plus(origin), trusted)
-
-
-def check_trusted(host: str, trusted: Iterable[str]) -> str:
-    if host not in {_lower_case_hostname(t) for t in trusted}:
-        raise errors.UntrustedDashboard(host=host)
-    return host
-
-
-@dataclass
-class PendingLogin:
-    """A sign-in sent to an identity provider and not back yet."""
-
-    idp_id: str
-    protocol_id: str
-    origin: str
-    redirect_uri: str  # where the provider sends the browser back (the websso URL of the identity provider)
-    state: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    secrets: dict[str, str] = field(default_factory=dict)  # the protocol's own (nonce, PKCE verifier, request id)
-
-
-class WebSsoProtocol(Protocol):
-    """A front end that signs browsers in at identity providers of one protocol."""
-
-    # The parameter of the provider's answer that echoes :attr:`PendingLogin.state`
-    # (OpenID Connect's ``state``, SAML's ``RelayState``).
-    state_parameter: str
-
-    def handles(self, idp_id: str, protocol_id: str) -> bool:
-        """Whether browsers of ``idp_id`` sign in with ``protocol_id`` through this front end."""
-        ...
-
-    def begin(self, pending: PendingLogin) -> str:
-        """The provider's URL to send the browser to; may add to ``pending.secrets``."""
-        ...
-
-    def is_answer(self, params: Mapping[str, str]) -> bool:
-        """Whether a request to the websso URL is the provider's answer (not a new sign-in)."""
-        ...
-
-    def finish(self, pending: PendingLogin, params: Mapping[str, str]) -> dict[str, str]:
-        """The assertion of the provider's answer ``params``; 401 when it is not valid."""
-        ...
-
-
-class PendingLogins:
-    """:class:`PendingLogin` sealed for a cookie: encrypted and authenticated with the
-    Fernet token keys (any API process opens it), older than ``ttl`` seconds refused."""
-
-    def __init__(self, keys: KeyRepository, ttl: int):
-        self.keys = keys
-        self.ttl = ttl
-
-    def seal(self, pending: PendingLogin) -> str:
-        return self.keys.fernet().encrypt(json.dumps({"purpose": _PURPOSE, **asdict(pending)}).encode()).decode()
-
-    def open(self, sealed: str | None, idp_id: str, protocol_id: str, state: str | None) -> PendingLogin:
-        """The pending login of this browser that the answer ``state`` belongs to, for
-        the identity provider and protocol of the URL the answer came to."""
-        from cryptography.fernet import InvalidToken
-
-        if not sealed:
-            raise errors.WebSsoFailed(reason="No single sign-on is pending in this browser (its cookie is missing); "
-                                             "start again from the dashboard")
-        try:
-            data = json.loads(self.keys.fernet().decrypt(sealed.encode(), ttl=self.ttl))
-            if data.pop("purpose") != _PURPOSE:
-                raise ValueError(data)
-            pending = PendingLogin(**data)
-        except (InvalidToken, ValueError, TypeError, KeyError):
-            raise errors.WebSsoFailed(reason="The pending single sign-on is not valid or has expired; "
-                                             "start again from the dashboard") from None
-        if (pending.idp_id, pending.protocol_id) != (idp_id, protocol_id):
-            raise errors.WebSsoFailed(reason="The answer came for another identity provider or protocol "
-                                             "than the pending single sign-on")
-        if not isinstance(state, str) or not secrets.compare_digest(state.encode(), pending.state.encode()):
-            raise errors.WebSsoFailed(reason="The state of the identity provider's answer is not the one "
-                                             "of the pending single sign-on")
-        return pending
-
-
+@dataclass(frozen=True)
 class WebSso:
-    """The front ends, the pending logins and the trusted dashboards, together."""
+    trusted_dashboards: tuple[str, ...] = ()
+    template: str = CALLBACK_TEMPLATE
 
-    def __init__(self, front_ends: Sequence[WebSsoProtocol], pending: PendingLogins, trusted_dashboards: Sequence[str]):
-        self.front_ends = list(front_ends)
-        self.pending = pending
-        self.trusted_dashboards = tuple(trusted_dashboards)
+    @classmethod
+    def from_settings(cls, dashboards: str, template_file: str) -> WebSso:
+        template = CALLBACK_TEMPLATE
+        if template_file:
+            try:
+                with open(template_file, encoding="utf-8") as fh:
+                    template = fh.read()
+            except OSError as exc:
+                raise ValueError(f"setting 'federation_sso_callback_template': {exc}") from None
+        return cls(tuple(lower_case_hostname(d.strip()) for d in dashboards.split(",") if d.strip()), template)
 
-    def front_end(self, idp_id: str, protocol_id: str) -> WebSsoProtocol | None:
-        return next((f for f in self.front_ends if f.handles(idp_id, protocol_id)), None)
+    def origin(self, query_origin: str | None) -> str:
+        """The trusted dashboard a sign-in's ``origin`` names: 400 without one, 401 for
+        one not trusted (Keystone's sentences)."""
+        if not query_origin:
+            raise errors.ValidationMessage(message="Request must have an origin query parameter")
+        host = unquote_plus(query_origin)
+        if host not in self.trusted_dashboards:
+            raise errors.UntrustedDashboard(host=host)
+        return host
 
-    def origin(self, origin: str | None) -> str:
-        return trusted_origin(origin, self.trusted_dashboards)
-
-    def begin(self, front_end: WebSsoProtocol, idp_id: str, protocol_id: str, origin: str,
-              redirect_uri: str) -> tuple[str, str]:
-        """The provider's URL and the sealed pending login (for the cookie)."""
-        pending = PendingLogin(idp_id, protocol_id, origin, redirect_uri)
-        url = front_end.begin(pending)
-        return url, self.pending.seal(pending)
-
-    def finish(self, front_end: WebSsoProtocol, idp_id: str, protocol_id: str, params: Mapping[str, str],
-               sealed: str | None) -> tuple[str, dict[str, str]]:
-        """The origin to hand the token to and the assertion of the provider's answer."""
-        pending = self.pending.open(sealed, idp_id, protocol_id, params.get(front_end.state_parameter))
-        origin = check_trusted(pending.origin, self.trusted_dashboards)  # still trusted now
-        return origin, front_end.finish(pending, params)
+    def callback(self, host: str, token: str) -> str:
+        """The page that posts ``token`` to the dashboard ``host``."""
+        return string.Template(self.template).safe_substitute(host=html.escape(host), token=html.escape(token))

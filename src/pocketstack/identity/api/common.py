@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.validation import parse_bool, validate
 from pocketstack.identity import errors
+
+if TYPE_CHECKING:
+    from pocketstack.identity.auth import ValidatedToken
+    from pocketstack.identity.manager import Identity
 
 
 def body(req: ApiRequest, schema: dict, key: str) -> dict:
@@ -38,3 +42,11 @@ def filters(req: ApiRequest, keys: tuple[str, ...], bools: tuple[str, ...] = ("e
         if value is not None:
             result[key] = parse_bool(value, key) if key in bools else value
     return result
+
+
+def federated_token(identity: Identity, idp_id: str, protocol_id: str, assertion: dict[str, str]) -> ValidatedToken:
+    """An unscoped token for ``assertion`` through the protocol's mapping; its
+    ``methods`` are the protocol (Keystone's dedicated URL and WebSSO)."""
+    auth = {"identity": {"methods": [protocol_id], protocol_id: {
+        "identity_provider": idp_id, "protocol": protocol_id}}}
+    return identity.tokens.authenticate(auth, assertion=assertion)

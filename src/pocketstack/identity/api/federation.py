@@ -15,7 +15,6 @@ from pocketstack.common.validation import parse_bool, validate
 from pocketstack.identity import errors
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body
-from pocketstack.identity.auth import ValidatedToken
 from pocketstack.identity.manager import Identity
 from pocketstack.identity.x509 import client_attributes
 
@@ -37,13 +36,6 @@ def assertion_of(identity: Identity, req: ApiRequest) -> dict[str, str]:
         return certificate
     peer = req.raw.client.host if req.raw.client else None
     return identity.federation.assertions.read(req.headers.items(), peer)
-
-
-def sign_in(identity: Identity, idp_id: str, protocol_id: str, assertion: dict[str, str]) -> ValidatedToken:
-    """The unscoped token of ``assertion`` through the protocol's mapping; its ``methods``
-    are the protocol (Keystone's ``federated_authenticate_for_token``)."""
-    auth = {"identity": {"methods": [protocol_id], protocol_id: {"identity_provider": idp_id, "protocol": protocol_id}}}
-    return identity.tokens.authenticate(auth, assertion=assertion)
 
 
 def _mapping_body(req: ApiRequest) -> dict:
@@ -168,6 +160,8 @@ class FederationApi:
         """An unscoped token for the assertion that came with the request, through the
         protocol's mapping; its ``methods`` are the protocol (Keystone's dedicated URL)."""
         idp_id, protocol_id = req.path_params["idp_id"], req.path_params["protocol_id"]
+        auth = {"identity": {"methods": [protocol_id], protocol_id: {
+            "identity_provider": idp_id, "protocol": protocol_id}}}
         # An identity provider of the OpenID Connect front end: its bearer token's claims
         # (identity/oidc.py, mod_auth_openidc's part); the kerberos protocol, with the
         # Kerberos front end on: the principal of a Negotiate token (identity/kerberos.py,
@@ -181,6 +175,6 @@ class FederationApi:
             assertion = negotiated.assertion()
         else:
             assertion = assertion_of(self.identity, req)
-        vt = sign_in(self.identity, idp_id, protocol_id, assertion)
+        vt = self.identity.tokens.authenticate(auth, assertion=assertion)
         headers = {"X-Subject-Token": vt.token, **(negotiated.response_headers if negotiated else {})}
         return json_response(self.identity.tokens.render(vt, catalog=False), status=201, headers=headers)

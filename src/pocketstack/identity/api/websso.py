@@ -3,7 +3,8 @@
 
 Both URLs take ``GET`` and ``POST`` and answer the page that posts the unscoped token to
 the ``origin`` dashboard (identity/websso.py).  An identity provider and protocol that a
-WebSSO front end serves (OpenID Connect: identity/oidc_websso.py) first send the browser
+WebSSO front end serves (identity/websso_flow.py; OpenID Connect's: identity/oidc_websso.py)
+first send the browser
 to the provider, whose answer comes back to the identity provider's websso URL; any
 other signs in the assertion a trusted front proxy sent, as in Keystone.
 """
@@ -17,9 +18,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.identity import errors
-from pocketstack.identity.api.federation import assertion_of, sign_in
+from pocketstack.identity.api.common import federated_token
+from pocketstack.identity.api.federation import assertion_of
 from pocketstack.identity.manager import Identity
-from pocketstack.identity.websso import PENDING_COOKIE, WebSsoProtocol, callback_page
+from pocketstack.identity.websso import WebSso
+from pocketstack.identity.websso_flow import PENDING_COOKIE, WebSsoFlow, WebSsoProtocol
 
 WEBSSO_ROOT = "/v3/auth/OS-FEDERATION"
 WEBSSO = WEBSSO_ROOT + "/websso/{protocol_id}"
@@ -39,7 +42,14 @@ class WebSsoApi:
     def __init__(self, identity: Identity):
         self.identity = identity
         self.federation = identity.federation
-        self.websso = identity.websso
+
+    @property
+    def websso(self) -> WebSso:
+        return self.identity.websso
+
+    @property
+    def flow(self) -> WebSsoFlow:
+        return self.identity.websso_flow
 
     @route.post(WEBSSO, public=True)
     @route.get(WEBSSO, public=True)
@@ -48,13 +58,13 @@ class WebSsoApi:
         one whose remote id the assertion names in the protocol's ``remote_id_attribute``."""
         protocol_id = req.path_params["protocol_id"]
         served = [idp_id for idp_id, _ in self.federation.protocol_idps(protocol_id)
-                  if self.websso.front_end(idp_id, protocol_id) is not None]
+                  if self.flow.front_end(idp_id, protocol_id) is not None]
         if len(served) > 1:
             raise errors.ValidationMessage(
                 message=f"Identity providers {', '.join(served)} all sign in with protocol {protocol_id}: use "
                         f"{WEBSSO_ROOT}/identity_providers/{{idp_id}}/protocols/{protocol_id}/websso")
         if served:
-            front_end = self.websso.front_end(served[0], protocol_id)
+            front_end = self.flow.front_end(served[0], protocol_id)
             assert front_end is not None
             return self._begin(req, front_end, served[0], protocol_id)
         assertion = assertion_of(self.identity, req)
@@ -65,14 +75,14 @@ class WebSsoApi:
     @route.get(IDP_WEBSSO, public=True)
     def idp_websso(self, req: ApiRequest) -> Response:
         idp_id, protocol_id = req.path_params["idp_id"], req.path_params["protocol_id"]
-        front_end = self.websso.front_end(idp_id, protocol_id)
+        front_end = self.flow.front_end(idp_id, protocol_id)
         if front_end is None:
             origin = self.websso.origin(req.query.get("origin"))
             return self._token_page(origin, idp_id, protocol_id, assertion_of(self.identity, req))
         params = _params(req)
         if not front_end.is_answer(params):
             return self._begin(req, front_end, idp_id, protocol_id)
-        origin, assertion = self.websso.finish(front_end, idp_id, protocol_id, params,
+        origin, assertion = self.flow.finish(front_end, idp_id, protocol_id, params,
                                                req.raw.cookies.get(PENDING_COOKIE))
         response = self._token_page(origin, idp_id, protocol_id, assertion)
         response.delete_cookie(PENDING_COOKIE, path=_cookie_path(req))
@@ -95,15 +105,15 @@ class WebSsoApi:
         self.federation.get_protocol(idp_id, protocol_id)
         redirect_uri = (f"{req.service_url}{WEBSSO_ROOT}/identity_providers/{quote(idp_id, safe='')}/protocols/"
                         f"{quote(protocol_id, safe='')}/websso")
-        url, sealed = self.websso.begin(front_end, idp_id, protocol_id, origin, redirect_uri)
+        url, sealed = self.flow.begin(front_end, idp_id, protocol_id, origin, redirect_uri)
         response = RedirectResponse(url, status_code=302)
-        response.set_cookie(PENDING_COOKIE, sealed, max_age=self.websso.pending.ttl, path=_cookie_path(req),
+        response.set_cookie(PENDING_COOKIE, sealed, max_age=self.flow.pending.ttl, path=_cookie_path(req),
                             httponly=True, samesite="lax", secure=req.service_url.startswith("https:"))
         return response
 
     def _token_page(self, origin: str, idp_id: str, protocol_id: str, assertion: dict[str, str]) -> HTMLResponse:
-        vt = sign_in(self.identity, idp_id, protocol_id, assertion)
-        return HTMLResponse(callback_page(origin, vt.token))
+        vt = federated_token(self.identity, idp_id, protocol_id, assertion)
+        return HTMLResponse(self.websso.callback(origin, vt.token))
 
 
 def _cookie_path(req: ApiRequest) -> str:
