@@ -33,6 +33,7 @@ from conftest import unique
 from oidc_op import SSO_CLIENT, SSO_SECRET, running_provider
 
 ORIGIN = "http://dashboard.example/dashboard/auth/websso/"
+DASHBOARD_ORIGIN = "http://127.0.0.1:8780/dashboard/auth/websso/"  # the in-process cloud's own
 AUTH = f"{V3}/auth/OS-FEDERATION"
 
 
@@ -45,7 +46,8 @@ def provider():
 @pytest.fixture
 def sso(api, admin_token, provider, monkeypatch):
     """An identity provider whose ``openid`` protocol signs browsers in at the test
-    provider as client ``pocketstack-sso``; ORIGIN is the trusted dashboard."""
+    provider as client ``pocketstack-sso``; ORIGIN (host name in other case) and the
+    cloud's own dashboard are the trusted dashboards."""
     idp_id, mapping_id, project = unique("sso"), unique("smap"), unique("sproj")
     put(api, admin_token, f"{FED}/mappings/{mapping_id}", "mapping", {"rules": [
         {"local": [{"user": {"name": "{0}", "email": "{1}"}},
@@ -60,7 +62,8 @@ def sso(api, admin_token, provider, monkeypatch):
     identity = api.cloud.identity
     monkeypatch.setattr(identity, "oidc", front)
     monkeypatch.setattr(identity.websso_flow, "front_ends", [OidcWebSso(front)])
-    monkeypatch.setattr(identity, "websso", WebSso.from_settings("http://Dashboard.Example/dashboard/auth/websso/", ""))
+    monkeypatch.setattr(identity, "websso", WebSso.from_settings(
+        f"http://Dashboard.Example/dashboard/auth/websso/, {DASHBOARD_ORIGIN}", ""))
     monkeypatch.setattr(identity.websso_flow, "websso", identity.websso)
     redirect_uri = f"http://127.0.0.1:8780{AUTH}/identity_providers/{idp_id}/protocols/openid/websso"
     provider.clients[SSO_CLIENT].redirect_uris.append(redirect_uri)
