@@ -203,6 +203,26 @@ def test_provider_refusal_and_unknown_provider(api, admin_token, sso, provider):
                  f"Identity Provider {sso['id']} is disabled")
 
 
+def test_protocol_url_with_several_providers(api, admin_token, sso, provider):
+    """Two identity providers sign browsers in with ``openid``: the protocol's URL cannot
+    choose (400 naming the identity provider's URL), each provider's own URL can."""
+    other = unique("sso2")
+    mapping = api.request("GET", f"{IDPS}/{sso['id']}/protocols/openid", admin_token).json()["protocol"]["mapping_id"]
+    put(api, admin_token, f"{IDPS}/{other}", "identity_provider", {"enabled": True})
+    put(api, admin_token, f"{IDPS}/{other}/protocols/openid", "protocol", {"mapping_id": mapping})
+    front = api.cloud.identity.oidc
+    front.verifiers[other] = front.verifiers[sso["id"]]
+    try:
+        r = api.client.get(f"{AUTH}/websso/openid", params={"origin": ORIGIN}, follow_redirects=False)
+        names = ", ".join(sorted([sso["id"], other]))
+        assert_error(r, 400, f"Identity providers {names} all sign in with protocol openid: use "
+                             "/v3/auth/OS-FEDERATION/identity_providers/{idp_id}/protocols/openid/websso")
+        begin(api, f"{AUTH}/identity_providers/{sso['id']}/protocols/openid/websso")
+    finally:
+        del front.verifiers[other]
+        assert api.request("DELETE", f"{IDPS}/{other}", admin_token).status_code == 204
+
+
 def test_id_token_nonce_and_audience_are_checked(sso, provider, api):
     verifier = api.cloud.identity.oidc.verifiers[sso["id"]]
     token = provider.sign({"aud": SSO_CLIENT, "nonce": "n-1"}, "rsa-1")

@@ -57,16 +57,16 @@ class WebSsoApi:
         """The protocol's identity provider: the one a front end serves it for, else the
         one whose remote id the assertion names in the protocol's ``remote_id_attribute``."""
         protocol_id = req.path_params["protocol_id"]
-        served = [idp_id for idp_id, _ in self.federation.protocol_idps(protocol_id)
-                  if self.flow.front_end(idp_id, protocol_id) is not None]
+        served = [(idp_id, front_end) for idp_id, _ in self.federation.protocol_idps(protocol_id)
+                  if (front_end := self.flow.front_end(idp_id, protocol_id)) is not None]
         if len(served) > 1:
+            names = ", ".join(idp_id for idp_id, _ in served)
             raise errors.ValidationMessage(
-                message=f"Identity providers {', '.join(served)} all sign in with protocol {protocol_id}: use "
+                message=f"Identity providers {names} all sign in with protocol {protocol_id}: use "
                         f"{WEBSSO_ROOT}/identity_providers/{{idp_id}}/protocols/{protocol_id}/websso")
         if served:
-            front_end = self.flow.front_end(served[0], protocol_id)
-            assert front_end is not None
-            return self._begin(req, front_end, served[0], protocol_id)
+            idp_id, front_end = served[0]
+            return self._begin(req, front_end, idp_id, protocol_id)
         assertion = assertion_of(self.identity, req)
         idp_id = self._idp_of(protocol_id, assertion)
         return self._token_page(self.websso.origin(req.query.get("origin")), idp_id, protocol_id, assertion)
