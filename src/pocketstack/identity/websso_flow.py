@@ -40,6 +40,9 @@ class PendingLogin:
     protocol_id: str
     origin: str
     redirect_uri: str  # where the provider sends the browser back (the websso URL of the identity provider)
+    # The identity API's URL as the request reached it (Host, scheme, mount): where a
+    # front end that builds its endpoints from the request, as Apache's modules do, has them.
+    base_url: str = ""
     state: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     secrets: dict[str, str] = field(default_factory=dict)  # the protocol's own (nonce, PKCE verifier, request id)
 
@@ -116,9 +119,9 @@ class WebSsoFlow:
         return next((f for f in self.front_ends if f.handles(idp_id, protocol_id)), None)
 
     def begin(self, front_end: WebSsoProtocol, idp_id: str, protocol_id: str, origin: str,
-              redirect_uri: str) -> tuple[str, str]:
+              redirect_uri: str, base_url: str) -> tuple[str, str]:
         """The provider's URL and the sealed pending login (for the cookie)."""
-        pending = PendingLogin(idp_id, protocol_id, origin, redirect_uri)
+        pending = PendingLogin(idp_id, protocol_id, origin, redirect_uri, base_url)
         url = front_end.begin(pending)
         return url, self.pending.seal(pending)
 

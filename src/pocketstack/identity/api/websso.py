@@ -105,7 +105,8 @@ class WebSsoApi:
         self.federation.get_protocol(idp_id, protocol_id)
         redirect_uri = (f"{req.service_url}{WEBSSO_ROOT}/identity_providers/{quote(idp_id, safe='')}/protocols/"
                         f"{quote(protocol_id, safe='')}/websso")
-        url, sealed = self.flow.begin(front_end, idp_id, protocol_id, origin, redirect_uri)
+        url, sealed = self.flow.begin(front_end, idp_id, protocol_id, origin, redirect_uri,
+                                      req.url.split("/v3/", 1)[0])
         response = RedirectResponse(url, status_code=302)
         response.set_cookie(PENDING_COOKIE, sealed, max_age=self.flow.pending.ttl, path=_cookie_path(req),
                             httponly=True, samesite="lax", secure=req.service_url.startswith("https:"))
