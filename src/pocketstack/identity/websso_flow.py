@@ -95,7 +95,7 @@ class PendingLogins:
             if data.pop("purpose") != _PURPOSE:
                 raise ValueError(data)
             pending = PendingLogin(**data)
-        except (InvalidToken, ValueError, TypeError, KeyError):
+        except (InvalidToken, ValueError, TypeError, KeyError, AttributeError):  # another sealed thing (a token)
             raise errors.WebSsoFailed(reason="The pending single sign-on is not valid or has expired; "
                                              "start again from the dashboard") from None
         if (pending.idp_id, pending.protocol_id) != (idp_id, protocol_id):
