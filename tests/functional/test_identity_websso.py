@@ -155,7 +155,7 @@ def test_answer_by_form_post(api, admin_token, sso):
     assert api.request("GET", f"{V3}/auth/tokens", admin_token, headers={"X-Subject-Token": token}).status_code == 200
 
 
-def test_tampered_state_or_pending_login_is_refused(api, sso):
+def test_tampered_state_or_pending_login_is_refused(api, admin_token, sso):
     r, sealed = begin(api, f"{AUTH}/websso/openid")
     back = provider_login(r.headers["location"])
     state = parse_qs(urlsplit(back).query)["state"][0]
@@ -165,6 +165,9 @@ def test_tampered_state_or_pending_login_is_refused(api, sso):
                                                   "missing); start again from the dashboard")
     forged = sealed[:-4] + ("AAAA" if sealed[-4:] != "AAAA" else "BBBB")
     assert_error(come_back(api, back, forged), 401,
+                 "The pending single sign-on is not valid or has expired; start again from the dashboard")
+    # Something else sealed with the same keys (a token) is no pending login.
+    assert_error(come_back(api, back, admin_token), 401,
                  "The pending single sign-on is not valid or has expired; start again from the dashboard")
     # Another browser's pending login (its own state) does not take this answer either.
     _r, other = begin(api, f"{AUTH}/websso/openid")
