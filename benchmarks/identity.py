@@ -18,6 +18,20 @@ issue,issue-kerberos``):
                   KRB5_CONFIG) for ``HTTP@<--kerberos-host>`` (default: the auth URL's
                   host); the server needs ``kerberos`` in ``auth_methods`` and a user the
                   principal names, with a role on ``--project``.
+  issue-x509      POST <idp>/protocols/x509/auth over the TLS listener (``--x509-url``, the
+                  https identity URL), presenting the client certificate ``--x509-cert``/
+                  ``--x509-key`` (server verified with ``--x509-ca``): an unscoped federated
+                  token through the provider ``--x509-idp``'s mapping.  The TLS handshake is
+                  paid once per keep-alive connection, as a client session does.
+  issue-oidc      POST <idp>/protocols/openid/auth with ``Authorization: Bearer`` access
+                  tokens that the OpenID provider's token endpoint (``--oidc-token-url``)
+                  issued by the password grant (``--oidc-client-id``/``-secret``,
+                  ``--oidc-username``/``-password``), as keystoneauth's ``v3oidcpassword``
+                  does: a pool of ``--subject-tokens`` of them, got before the measurement
+                  (the provider's own CPU is not the Identity service's), each verified in
+                  full at every request (no cache of verified tokens).
+                  ``benchmarks/identity_federation.py`` starts a server, the test OpenID
+                  provider and the certificates these two need, and runs them.
 
 ``--catalog-endpoints N`` first adds services with public/internal/admin endpoints in
 a region of their own until the catalog holds at least N endpoints (idempotent), so that
@@ -59,6 +73,7 @@ import os
 import platform
 import shutil
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -71,7 +86,8 @@ import httpx
 import proc  # benchmarks/proc.py
 
 WORKLOADS = ("issue", "validate", "projects", "catalog")
-OPTIONAL_WORKLOADS = ("issue-kerberos",)  # not in the default list: they need a Kerberos realm
+# Not in the default list: they need a Kerberos realm, a TLS listener, an OpenID provider.
+OPTIONAL_WORKLOADS = ("issue-kerberos", "issue-x509", "issue-oidc")
 MAX_DURATION = 600.0
 MAX_REQUESTS = 1_000_000
 REPO = Path(__file__).resolve().parent.parent
@@ -133,6 +149,28 @@ def _proc_cpu_seconds(pid: int | None) -> float | None:
     return proc.cpu_seconds(pid) if pid else None
 
 
+def _client_tls(ctx: dict) -> ssl.SSLContext:
+    """The TLS context of the x509 workload: the listener's CA, the client certificate."""
+    context = ssl.create_default_context(cafile=ctx["x509_ca"])
+    context.load_cert_chain(ctx["x509_cert"], ctx["x509_key"])
+    return context
+
+
+def _oidc_tokens(args: argparse.Namespace) -> list[str]:
+    """``--subject-tokens`` access tokens from the provider's password grant."""
+    _check_loopback(args.oidc_token_url)
+    grant = {"grant_type": "password", "username": args.oidc_username, "password": args.oidc_password,
+             "scope": "openid"}
+    tokens = []
+    with httpx.Client(timeout=60.0, trust_env=False, auth=(args.oidc_client_id, args.oidc_client_secret)) as client:
+        for _ in range(max(1, args.subject_tokens)):
+            r = client.post(args.oidc_token_url, data=grant)
+            if r.status_code != 200:
+                raise SystemExit(f"the OpenID provider refused the password grant: HTTP {r.status_code} {r.text[:300]}")
+            tokens.append(r.json()["access_token"])
+    return tokens
+
+
 def _percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -164,6 +202,13 @@ def _request_factory(workload: str, base: str, ctx: dict):
         async def fire(client: httpx.AsyncClient, i: int) -> bool:
             r = await client.post(url, content=body, headers={"Content-Type": "application/json",
                                                               "Authorization": negotiate()})
+            return r.status_code == 201 and "x-subject-token" in r.headers
+        return fire
+    if workload in ("issue-x509", "issue-oidc"):
+        url, headers = _federated_sign_in(workload, base, ctx)
+
+        async def fire(client: httpx.AsyncClient, i: int) -> bool:
+            r = await client.post(url, headers=headers[i % len(headers)])
             return r.status_code == 201 and "x-subject-token" in r.headers
         return fire
     if workload == "validate":
@@ -243,7 +288,8 @@ def _load_process(workload: str, base: str, ctx: dict, concurrency: int, warmup:
     async def main() -> dict:
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         timeout = httpx.Timeout(60.0)
-        async with httpx.AsyncClient(limits=limits, timeout=timeout, trust_env=False) as client:
+        async with httpx.AsyncClient(limits=limits, timeout=timeout, trust_env=False,
+                                     verify=_client_tls(ctx) if workload == "issue-x509" else True) as client:
             fire = _request_factory(workload, base, ctx)
             if warmup > 0:
                 await _run_phase(client, fire, concurrency, warmup, None, record=False)
@@ -334,6 +380,15 @@ def prepare(base: str, args: argparse.Namespace) -> dict:
         n_endpoints = pad_catalog(client, base, admin, args.catalog_endpoints)
     ctx = {"auth_body": body, "admin_token": admin, "subject_tokens": subjects, "api_version": version,
            "projects_listed": n_projects, "catalog_endpoints": n_endpoints, "nocatalog": args.nocatalog}
+    if "issue-x509" in args.workloads:
+        _check_loopback(args.x509_url)
+        ctx.update(x509_base=_base_url(args.x509_url), x509_idp=args.x509_idp, x509_ca=args.x509_ca,
+                   x509_cert=args.x509_cert, x509_key=args.x509_key)
+    if "issue-oidc" in args.workloads:
+        ctx.update(oidc_idp=args.oidc_idp, oidc_tokens=_oidc_tokens(args))
+    for workload in ("issue-x509", "issue-oidc"):
+        if workload in args.workloads:
+            _first_sign_in(workload, base, ctx)
     if "issue-kerberos" in args.workloads:
         ctx["kerberos_auth_body"] = _kerberos_body(args)
         ctx["kerberos_host"] = args.kerberos_host or urllib.parse.urlsplit(base).hostname
@@ -342,6 +397,25 @@ def prepare(base: str, args: argparse.Namespace) -> dict:
         if r.status_code != 201:
             raise SystemExit(f"cannot sign in with Kerberos: HTTP {r.status_code} {r.text[:300]}")
     return ctx
+
+
+def _federated_sign_in(workload: str, base: str, ctx: dict) -> tuple[str, list[dict[str, str]]]:
+    """The URL of a federated workload's sign-in and the headers to send in turn."""
+    if workload == "issue-x509":
+        return (f"{ctx['x509_base']}/v3/OS-FEDERATION/identity_providers/{ctx['x509_idp']}/protocols/x509/auth",
+                [{}])
+    return (f"{base}/v3/OS-FEDERATION/identity_providers/{ctx['oidc_idp']}/protocols/openid/auth",
+            [{"Authorization": "Bearer " + t} for t in ctx["oidc_tokens"]])
+
+
+def _first_sign_in(workload: str, base: str, ctx: dict) -> None:
+    """One sign-in before the load, so that a set-up error stops the run with its answer."""
+    url, headers = _federated_sign_in(workload, base, ctx)
+    verify = _client_tls(ctx) if workload == "issue-x509" else True
+    with httpx.Client(timeout=60.0, trust_env=False, verify=verify) as client:
+        r = client.post(url, headers=headers[0])
+    if r.status_code != 201:
+        raise SystemExit(f"{workload}: cannot sign in: HTTP {r.status_code} {r.text[:300]}")
 
 
 def pad_catalog(client: httpx.Client, base: str, admin: str, target: int) -> int:
@@ -607,6 +681,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subject-tokens", type=int, default=16, help="size of the pool of tokens validated")
     p.add_argument("--kerberos-host", default=None,
                    help="issue-kerberos: the host of the service principal HTTP/<host> (default: the auth URL's)")
+    p.add_argument("--x509-url", default="https://127.0.0.1:18797/identity",
+                   help="issue-x509: the TLS listener's identity URL (loopback only)")
+    p.add_argument("--x509-idp", default="x509-bench", help="issue-x509: the identity provider of the issuer")
+    p.add_argument("--x509-cert", help="issue-x509: client certificate (PEM)")
+    p.add_argument("--x509-key", help="issue-x509: its private key (PEM)")
+    p.add_argument("--x509-ca", help="issue-x509: CA bundle verifying the listener's certificate")
+    p.add_argument("--oidc-idp", default="oidc-bench", help="issue-oidc: the identity provider with `openid`")
+    p.add_argument("--oidc-token-url", help="issue-oidc: the OpenID provider's token endpoint (loopback only)")
+    p.add_argument("--oidc-client-id", default="pocketstack")
+    p.add_argument("--oidc-client-secret", default="cli-secret")
+    p.add_argument("--oidc-username", default="alice")
+    p.add_argument("--oidc-password", default="wonderland")
     p.add_argument("--nocatalog", action="store_true", help="add ?nocatalog to issue/validate")
     p.add_argument("--catalog-endpoints", type=int, default=0,
                    help="first pad the catalog with benchmark services to at least this many endpoints")

@@ -1,21 +1,29 @@
-"""Run a real ``pocketstack up`` process for integration tests, and real clients at it."""
+"""Run a real ``pocketstack up`` process for integration tests, and real clients at it;
+serve the in-process cloud over real HTTP; remove what a scaled-out run leaves in the
+shared RabbitMQ and Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import uvicorn
 
 BIN = Path(sys.executable).parent
 ADMIN_PASSWORD = "integration-secret"
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+REDIS_URL = "redis://127.0.0.1:6379"
 
 
 def free_port() -> int:
@@ -101,6 +109,37 @@ def running_cloud(tmp_path: Path, *extra_args: str, database_url: str | None = N
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextlib.contextmanager
+def serving(config: uvicorn.Config, sockets: list[socket.socket] | None = None,
+            name: str = "uvicorn") -> Iterator[uvicorn.Server]:
+    """Run uvicorn on ``config`` in a daemon thread of this process until the block ends
+    (on ``sockets`` when the listener is made beforehand, as TLS listeners are).  The exit
+    is forced: keystoneauth's pooled keep-alive connections would otherwise hold it."""
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), f"{name} did not start"
+        time.sleep(0.02)
+    try:
+        yield server
+    finally:
+        server.should_exit = server.force_exit = True
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def identity_over_http(app, host: str = "127.0.0.1") -> Iterator[str]:
+    """The in-process cloud's ASGI ``app`` (its services already run, hence no lifespan)
+    on a free port, for clients that need a URL (keystoneauth, the CLI); its identity URL,
+    under ``host`` (``localhost`` where a Kerberos service principal names it)."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")
+    with serving(config, name="in-process-cloud"):
+        yield f"http://{host}:{port}/identity/v3"
 
 
 def admin_token(url: str) -> tuple[str, str]:
@@ -190,3 +229,62 @@ class ProcessGroup:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def cluster_settings(cluster_name: str, database_url: str | None = None, coordination_url: str = REDIS_URL,
+                     service_down_time: int = 5) -> str:
+    """The ``[pocketstack]`` TOML a scaled-out run shares: this machine's RabbitMQ and Redis,
+    the run's own ``cluster_name`` (the prefix of its queues and coordination groups:
+    what :func:`forget_cluster` removes), heartbeats every second and cheap password
+    hashing.  A test appends what else it sets."""
+    database = f'database_url = "{database_url}"\n' if database_url else ""
+    return f'''[pocketstack]
+{database}transport_url = "{AMQP_URL}"
+coordination_url = "{coordination_url}"
+cluster_name = "{cluster_name}"
+heartbeat_interval = 1.0
+service_down_time = {service_down_time}
+bcrypt_rounds = 4
+'''
+
+
+def forget_cluster(cluster_name: str, servers: dict[str, Iterable[str]], amqp_url: str = AMQP_URL,
+                   redis_url: str | None = REDIS_URL) -> None:
+    """Remove what the processes of a run named ``cluster_name`` leave in the broker and
+    coordination backend other runs share: for each RPC topic in ``servers``, its queues
+    (the topic's, and each listed server's direct and fanout queue) and its fanout
+    exchange; every Redis key naming the cluster and its tooz groups (none without
+    ``redis_url``).  The keys go even when the broker fails."""
+    try:
+        asyncio.run(_delete_broker_objects(cluster_name, servers, amqp_url))
+    finally:
+        if redis_url:
+            _delete_coordination_keys(cluster_name, redis_url)
+
+
+async def _delete_broker_objects(cluster_name: str, servers: dict[str, Iterable[str]], amqp_url: str) -> None:
+    import aio_pika
+
+    from pocketstack.common.rpc.transports.amqp import AMQPTransport
+
+    naming = AMQPTransport(amqp_url, queue_prefix=cluster_name)
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for topic, names in servers.items():
+            await channel.queue_delete(naming.queue_name(topic))
+            for server in names:
+                await channel.queue_delete(naming.queue_name(topic, server))
+                await channel.queue_delete(naming.fanout_queue(topic, server))
+            await channel.exchange_delete(naming.fanout_exchange(topic))
+
+
+def _delete_coordination_keys(cluster_name: str, redis_url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"*{cluster_name}*"):
+        client.delete(key)
+    for group in client.smembers("_tooz_groups"):
+        if cluster_name.encode() in group:
+            client.srem("_tooz_groups", group)

@@ -24,6 +24,7 @@ from starlette.testclient import TestClient
 from pocketstack.common import config
 
 from backends import scratch_database, selected_backends
+from cloudproc import identity_over_http
 
 ADMIN_PASSWORD = "admin-secret"
 DEMO_PASSWORD = "demo-secret"
@@ -192,3 +193,10 @@ def admin_token(backend, api, backend_stacks):
 @pytest.fixture(scope="session")
 def demo_token(backend, api, backend_stacks):
     return backend_stacks.value(backend, "demo_token", lambda: api.token("demo", DEMO_PASSWORD, project="demo"))
+
+
+@pytest.fixture(scope="module")
+def keystone_url(api):
+    """The in-process cloud over real HTTP, for keystoneauth and the CLI; its identity URL."""
+    with identity_over_http(api.cloud.asgi_app()) as url:
+        yield url

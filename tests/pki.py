@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,7 +26,7 @@ def name(**parts: str) -> x509.Name:
 @dataclasses.dataclass
 class Issued:
     cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: Any  # a private key of cryptography's
 
     def write(self, directory: Path, stem: str) -> tuple[str, str]:
         cert, key = directory / f"{stem}.pem", directory / f"{stem}.key"
@@ -36,9 +37,10 @@ class Issued:
 
 
 def issue(subject: x509.Name, issuer: Issued | None = None, *, ca: bool = False, days: tuple[int, int] = (-1, 30),
-          san: list[x509.GeneralName] | None = None) -> Issued:
-    """A certificate of ``subject`` signed by ``issuer`` (self-signed without one)."""
-    key = ec.generate_private_key(ec.SECP256R1())
+          san: list[x509.GeneralName] | None = None, key: Any = None) -> Issued:
+    """A certificate of ``subject`` signed by ``issuer`` (self-signed without one), for
+    ``key`` (a new EC P-256 key without one; SAML signers want RSA)."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
     builder = (x509.CertificateBuilder().subject_name(subject)
                .issuer_name(issuer.cert.subject if issuer else subject).public_key(key.public_key())
                .serial_number(x509.random_serial_number())

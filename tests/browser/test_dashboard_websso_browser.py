@@ -1,5 +1,5 @@
 """Single sign-on in a real browser: a ``pocketstack up`` whose dashboard offers
-"Authenticate using: OpenID Connect", the test OpenID provider (tests/oidc_op.py, its
+"Authenticate using: OpenID Connect", the test OpenID provider (tests/oidc_provider.py, its
 interactive login page) and Chromium clicking through it -- dashboard, Keystone's WebSSO
 URL, the provider's login page, Keystone's callback page posting the token back, the
 dashboard's overview, logged in as the federated user."""
@@ -10,10 +10,10 @@ import httpx
 import pytest
 from test_dashboard_browser import _flash, browser  # noqa: F401 - fixture
 
+from oidc_provider import SSO_CLIENT, SSO_SECRET, running_provider
 from pocketstack.testing.harness import free_port
 
 from cloudproc import admin_token, running_cloud
-from oidc_op import SSO_CLIENT, SSO_SECRET, running_provider
 
 pytestmark = pytest.mark.timeout(180)
 IDP, PROJECT = "corp-oidc", "sso-lab"

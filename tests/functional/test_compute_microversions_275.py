@@ -16,9 +16,6 @@ from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from conftest import unique
 from test_compute_helpers import add_hosts, boot, call, make_flavor, new_member, retire, wait, wait_gone
 
-MAXIMUM = "2.85"
-ABOVE = "2.86"
-
 
 @pytest.fixture(scope="module")
 def server(api, user, image, flavor):  # noqa: F811
@@ -439,15 +436,6 @@ def test_update_delete_on_termination_from_2_85(api, admin_token, project, image
     r = call(api, "PUT", f"{path}/{volume_id}", token, version="2.85", json={"volumeAttachment": {"volumeId": other}})
     assert r.status_code == 403, r.text
     assert call(api, "DELETE", f"/servers/{server_id}", token).status_code == 204
-
-
-def test_maximum(api, user):  # noqa: F811
-    r = api.request("GET", "/compute/", None)
-    assert r.status_code == 200
-    assert [v["version"] for v in r.json()["versions"] if v["id"] == "v2.1"] == [MAXIMUM]
-    r = call(api, "GET", "/flavors", user["token"], version="latest")
-    assert r.headers["OpenStack-API-Version"] == f"compute {MAXIMUM}"
-    assert call(api, "GET", "/flavors", user["token"], version=ABOVE).status_code == 406
 
 
 def power_update(api, admin_token, server_id: str, version: str, **extra):

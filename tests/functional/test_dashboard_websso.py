@@ -2,7 +2,7 @@
 hop to Keystone's WebSSO URL, and ``POST /auth/websso/`` taking the token Keystone's page
 posts -- checked with Keystone, scoped to the user's first project, a session made -- or
 refusing it with the login page and no session.  The round trip runs against the real
-test OpenID provider (tests/oidc_op.py) through the in-process Keystone."""
+test OpenID provider (tests/oidc_provider.py) through the in-process Keystone."""
 
 from __future__ import annotations
 

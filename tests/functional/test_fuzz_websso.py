@@ -6,7 +6,7 @@ Keystone did not issue.
 
 The route fuzzer of test_fuzz_bodies.py reaches these routes too, but without an
 identity provider that signs browsers in; here one does (the real test provider of
-tests/oidc_op.py), so the requests get past the origin check into the round trip.
+tests/oidc_provider.py), so the requests get past the origin check into the round trip.
 Bounded as the other fuzzers (derandomized, ``POCKETSTACK_FUZZ_EXAMPLES``, SQLite only
 by default).
 """

@@ -11,11 +11,9 @@ import importlib.util
 import json
 import os
 import subprocess
-import threading
 import time
 
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from keystoneauth1 import exceptions as ks_exc
@@ -25,9 +23,8 @@ from test_identity_trusts import assert_error, grant
 
 from pocketstack.common import config
 from pocketstack.identity.kerberos import KerberosFrontEnd, Negotiated, split_principal
-from pocketstack.testing.harness import free_port
 
-from cloudproc import BIN
+from cloudproc import BIN, identity_over_http
 from conftest import unique
 from kdc import Kdc, require_kdc
 
@@ -58,18 +55,8 @@ def kdc(tmp_path_factory):
 def keystone_url(api):
     """The in-process cloud over real HTTP on ``localhost`` (the host of the service
     principal the clients ask tickets for)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api.cloud.asgi_app(), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, name="pocketstack-kerberos", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://localhost:{port}/identity/v3"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with identity_over_http(api.cloud.asgi_app(), host="localhost") as url:
+        yield url
 
 
 def front_end(kdc: Kdc, **overrides) -> KerberosFrontEnd:

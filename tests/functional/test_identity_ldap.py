@@ -11,17 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session
 from keystoneauth1.identity import v3
-from test_identity_trusts import assert_error
+from test_identity_trusts import assert_error, role_id
 
 from ldapserver import group_ldif, require_ldap3, running_slapd, user_ldif
 
@@ -75,10 +72,6 @@ def login(api, domain_id, name, password, project_id=None):
     if project_id:
         auth["scope"] = {"project": {"id": project_id}}
     return api.request("POST", TOKENS, json={"auth": auth})
-
-
-def role_id(api, admin_token, name):
-    return api.request("GET", f"{V3}/roles?name={name}", admin_token).json()["roles"][0]["id"]
 
 
 def new_project(api, admin_token, domain_id):
@@ -300,23 +293,6 @@ def test_group_role_reaches_its_members(api, admin_token, domain):
     assert api.request("GET", "/compute/v2.1/servers", carol.headers["X-Subject-Token"]).status_code == 200
     # bob is not in ops: no role on the project.
     assert_error(login(api, domain, "bob", "bob-pw-1", project), 401)
-
-
-@pytest.fixture(scope="module")
-def keystone_url(api):
-    """The in-process cloud over real HTTP, for keystoneauth and the CLI."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api.cloud.asgi_app(), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, name="pocketstack-ldap", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/identity/v3"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_keystoneauth_and_the_cli(api, admin_token, domain, keystone_url):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 import time
 
 import pytest
+from test_identity_trusts import assert_error, role_id
 
 from conftest import unique
 from oauth1_flow import V3, access_token, authorize, client, delegate, form, oauth_token, request_token, signed_headers
@@ -21,18 +21,6 @@ if not os.environ.get("CI"):
 CONSUMERS = f"{V3}/OS-OAUTH1/consumers"
 TOKENS = f"{V3}/auth/tokens"
 PASSWORD = "pw-oauth-1"
-
-
-def assert_error(response, code, message=None):
-    assert response.status_code == code, response.text
-    error = response.json()["error"]
-    assert error["code"] == code and error["title"]
-    if message is not None:
-        assert error["message"] == message
-
-
-def role_id(api, admin_token, name):
-    return api.request("GET", f"{V3}/roles?name={name}", admin_token).json()["roles"][0]["id"]
 
 
 @pytest.fixture
@@ -142,32 +130,6 @@ def test_whole_flow_delegates_only_the_authorized_roles(api, admin_token, party,
                                                                         "token": {"id": subject}}}})
     assert_error(rescoped, 403)
     assert "OAuth-scoped token" in rescoped.json()["error"]["message"]
-
-
-def test_oauth_tokens_mint_no_lasting_credentials(api, admin_token, party):
-    """Nothing that would outlive the access token: no trust (which would delegate the
-    user's undelegated roles), application credential or EC2 credential (Keystone)."""
-    consumer, access = delegate(api, admin_token, party["token"], party["project"]["id"],
-                                [{"name": "member"}])
-    subject = oauth_token(api, consumer, access).headers["X-Subject-Token"]
-    user_id, project_id = party["user"]["id"], party["project"]["id"]
-    other = api.request("POST", f"{V3}/users", admin_token, json={"user": {"name": unique("ot")}}).json()["user"]
-    r = api.request("POST", f"{V3}/OS-TRUST/trusts", subject, json={"trust": {
-        "trustor_user_id": user_id, "trustee_user_id": other["id"], "project_id": project_id,
-        "impersonation": False, "roles": [{"name": "admin"}]}})
-    assert_error(r, 403, "Cannot create a trust with a token issued via delegation.")
-    r = api.request("POST", f"{V3}/users/{user_id}/application_credentials", subject,
-                    json={"application_credential": {"name": unique("oac")}})
-    assert_error(r, 403, "Cannot create an application credential with a token issued via delegation.")
-    r = api.request("POST", f"{V3}/users/{user_id}/credentials/OS-EC2", subject, json={"tenant_id": project_id})
-    assert_error(r, 403, "Cannot create an EC2 credential with a token issued via delegation.")
-    r = api.request("POST", f"{V3}/credentials", subject, json={"credential": {
-        "user_id": user_id, "project_id": project_id, "type": "ec2", "blob": '{"access": "a", "secret": "s"}'}})
-    assert_error(r, 403, "Cannot create an EC2 credential with a token issued via delegation.")
-    # The user's own token still may.
-    r = api.request("POST", f"{V3}/users/{user_id}/application_credentials", party["token"],
-                    json={"application_credential": {"name": unique("oac")}})
-    assert r.status_code == 201, r.text
 
 
 def test_access_tokens_of_a_user(api, admin_token, party):
@@ -345,26 +307,7 @@ def test_malformed_authorization_headers_are_4xx(api, header, path):
     assert 400 <= r.status_code < 500 and r.json()["error"]["code"] == r.status_code, r.text
 
 
-# -- keystoneauth's oauth1 plugin, over HTTP -----------------------------------------------------
-@pytest.fixture(scope="module")
-def keystone_url(api):
-    import uvicorn
-
-    from cloudproc import free_port
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api.cloud.asgi_app(), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, name="pocketstack-oauth1", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/identity/v3"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
+# -- keystoneauth's oauth1 plugin, over HTTP (the keystone_url fixture: tests/conftest.py) ----------
 def test_keystoneauth_oauth1_plugin(api, admin_token, party, keystone_url):
     from keystoneauth1 import session
     from keystoneauth1.extras.oauth1 import v3 as ks_oauth1

@@ -1,5 +1,6 @@
-"""The OpenID Connect front end of federation against a real OpenID provider (tests/oidc_op.py:
-Authlib's OAuth 2.0 authorization server on a small Flask app on loopback), and
+"""The OpenID Connect front end of federation against a real OpenID provider: Authlib's
+OAuth 2.0 authorization server (password and client_credentials grants, RFC 9068 JWT
+access tokens, RFC 7662 introspection) on a small Flask app on loopback, and
 keystoneauth's real ``v3oidcpassword`` and ``v3oidcclientcredentials`` plugins signing
 in to pocketstack served by uvicorn."""
 
@@ -15,41 +16,29 @@ import time
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading, session
 from test_identity_federation import FED, IDPS, V3, put
 from test_identity_trusts import assert_error
 
+from oidc_provider import AUDIENCE, Provider, serve_provider, standard_provider
 from pocketstack.identity.oidc import OidcFrontEnd, OidcProvider, assertion
 from pocketstack.testing.harness import free_port
 
 from cloudproc import BIN
 from conftest import unique
-from oidc_op import AUDIENCE, Provider, running_provider
 
 
 @pytest.fixture(scope="module")
 def provider():
-    with running_provider() as provider:
-        yield provider
-
-
-@pytest.fixture(scope="module")
-def keystone_url(api):
-    """The in-process cloud over real HTTP, for keystoneauth (its services already run)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api.cloud.asgi_app(), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, name="pocketstack-oidc", daemon=True)
+    provider = standard_provider(port)
+    server = serve_provider(provider, port)
+    thread = threading.Thread(target=server.serve_forever, name="oidc-provider", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/identity/v3"
-    server.should_exit = True
+    yield provider
+    server.shutdown()
     thread.join(timeout=10)
 
 

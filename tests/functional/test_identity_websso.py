@@ -1,5 +1,5 @@
 """Keystone's WebSSO (``/v3/auth/OS-FEDERATION/…/websso``) with OpenID Connect against
-the real test provider (tests/oidc_op.py): the redirect to its authorization endpoint,
+the real test provider (tests/oidc_provider.py): the redirect to its authorization endpoint,
 its login page, the code coming back, the callback page posting a valid token to the
 dashboard; and every way the round trip is refused (untrusted origin, tampered state or
 pending login, a provider's refusal, a replayed code).  Also Keystone's own WebSSO path
@@ -24,13 +24,13 @@ from test_identity_federation import (
 from test_identity_federation import idp as proxied_idp  # noqa: F401 - fixture
 from test_identity_trusts import assert_error
 
+from oidc_provider import SSO_CLIENT, SSO_SECRET, running_provider
 from pocketstack.identity.oidc import OidcFrontEnd, OidcProvider
 from pocketstack.identity.oidc_websso import OidcWebSso
 from pocketstack.identity.websso import WebSso
 from pocketstack.identity.websso_flow import PENDING_COOKIE
 
 from conftest import unique
-from oidc_op import SSO_CLIENT, SSO_SECRET, running_provider
 
 ORIGIN = "http://dashboard.example/dashboard/auth/websso/"
 DASHBOARD_ORIGIN = "http://127.0.0.1:8780/dashboard/auth/websso/"  # the in-process cloud's own

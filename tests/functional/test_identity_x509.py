@@ -10,12 +10,9 @@ import dataclasses
 import hashlib
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
@@ -29,6 +26,7 @@ from pocketstack.common import tls
 from pocketstack.identity.x509 import certificate_attributes
 from pocketstack.testing.harness import free_port
 
+from cloudproc import serving
 from conftest import unique
 
 UNAUTHENTICATED = "The request you have made requires authentication."
@@ -75,16 +73,8 @@ def listener(api, pki):
     settings = dataclasses.replace(api.cloud.settings, host="127.0.0.1", tls_port=port, tls_cert_file=pki["server"],
                                    tls_key_file=pki["server_key"], tls_client_ca_file=pki["bundle"])
     sock = tls.listen(settings)
-    server = uvicorn.Server(tls.config(api.cloud.asgi_app(), settings))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="tls-listener", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the TLS listener did not start"
-        time.sleep(0.02)
-    yield f"https://127.0.0.1:{port}/identity/v3"
-    server.should_exit = server.force_exit = True  # keystoneauth's pooled connections stay open
-    thread.join(timeout=10)
+    with serving(tls.config(api.cloud.asgi_app(), settings), sockets=[sock], name="tls-listener"):
+        yield f"https://127.0.0.1:{port}/identity/v3"
     sock.close()
 
 

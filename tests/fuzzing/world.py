@@ -15,9 +15,12 @@ host, disabled the whole time it is not being fuzzed.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pocketstack.identity.totp import decode_secret, totp
 from pocketstack.image.import_filter import GLANCE_DEFAULTS, ImportFilter
@@ -43,6 +46,7 @@ class World:
     aggregates_before: set[int] = field(default_factory=set)  # the cloud's, left alone
     image_size_cap: int = 0  # the cloud's, restored when the fuzzer is done
     import_filter: ImportFilter = GLANCE_DEFAULTS  # likewise
+    saml: tuple = ()  # the cloud's SAML and WebSSO front ends (likewise) and the fuzz metadata's directory
 
     def add(self, key: str, *values: str) -> None:
         self.known.setdefault(key, []).extend(values)
@@ -164,6 +168,39 @@ def build_federation(world: World, b: Builder) -> None:
     world.add("mappings", mapping)
     world.add("identity_providers", idp)
     world.add("protocols", "mapped")
+    build_saml(world, b, mapping)
+
+
+SAML_METADATA = """<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity}">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="https://idp.invalid/ecp"/>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+                            Location="https://idp.invalid/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"""
+
+
+def build_saml(world: World, b: Builder, mapping: str) -> None:
+    """A SAML identity provider (its metadata only: it never answers) with a ``saml2``
+    protocol, and a trusted dashboard, so that ECP's start, WebSSO and the assertion
+    consumers do their work on what the fuzzer sends (the cloud's front ends come back
+    in :func:`retire`)."""
+    from pocketstack.identity.saml import SamlFrontEnd
+    from pocketstack.identity.websso import WebSso
+    fed = "/identity/v3/OS-FEDERATION"
+    entity, idp = f"https://{unique('fuzz-saml')}.invalid/idp", unique("fuzz-saml")
+    directory = Path(tempfile.mkdtemp(prefix="fuzz-saml-"))
+    (directory / "idp.xml").write_text(SAML_METADATA.format(entity=entity))
+    identity = b.api.cloud.identity
+    world.saml = (identity.saml, identity.websso, directory)
+    identity.saml = SamlFrontEnd((str(directory / "idp.xml"),))
+    identity.websso = WebSso(("https://dashboard.invalid/",))
+    b.call("PUT", f"{fed}/identity_providers/{idp}", json={"identity_provider": {
+        "enabled": True, "remote_ids": [entity]}})
+    b.call("PUT", f"{fed}/identity_providers/{idp}/protocols/saml2", json={"protocol": {
+        "mapping_id": mapping, "remote_id_attribute": "MELLON_IDP"}})
+    world.add("identity_providers", idp)
+    world.add("protocols", "saml2")
 
 
 def build_limits(world: World, b: Builder, service_id: str, region_id: str, project_id: str) -> None:
@@ -354,6 +391,18 @@ def build_compute(world: World, b: Builder, api) -> None:
         world.add(key, value)
 
 
+def build_ha(world: World, b: Builder) -> None:
+    """A failover segment holding the private fake host (disabled already: whatever the
+    fuzzer makes of ``reserved`` leaves it so); deleted again by :func:`retire`."""
+    ha, micro = "/instance-ha/v1", {"OpenStack-API-Version": "instance-ha 1.3"}
+    segment = b.create(f"{ha}/segments", "segment", {"name": unique("fuzz-seg"), "recovery_method": "auto",
+                                                     "service_type": "COMPUTE"}, micro)
+    host = b.create(f"{ha}/segments/{segment['uuid']}/hosts", "host", {
+        "name": world.fake_host.host, "type": "COMPUTE", "control_attributes": "SSH"}, micro)
+    world.add("segments", segment["uuid"])
+    world.add("hosts", host["uuid"])
+
+
 def build_volume(world: World, b: Builder) -> None:
     """Unlimited volume quotas first: sizes that no quota stops reach the database."""
     v3 = f"/volume/v3/{world.project}"
@@ -530,6 +579,7 @@ def build_world(api, admin_token: str) -> World:
     build_placement(world, b)
     build_image(world, b)
     build_compute(world, b, api)
+    build_ha(world, b)
     build_volume(world, b)
     build_object(world, b)
     build_orchestration(world, b)
@@ -542,13 +592,18 @@ def build_world(api, admin_token: str) -> World:
 
 def retire(api, world: World) -> None:
     """Leave the shared cloud as other tests expect it: the private host disabled (the
-    fuzzer may have enabled it), the home project's servers gone, no aggregate
-    (aggregates are global: a test may expect none) left behind, the image size cap and
-    import filter back."""
+    fuzzer may have enabled it) and out of its failover segment, the home project's
+    servers gone, no aggregate (aggregates are global: a test may expect none) left
+    behind, the image size cap and import filter back."""
     images = api.cloud.service("image").manager
     images.data.size_cap = world.image_size_cap
     images.importer.allowed = world.import_filter
+    if world.saml:
+        api.cloud.identity.saml, api.cloud.identity.websso, directory = world.saml
+        shutil.rmtree(directory, ignore_errors=True)
     hosts = api.cloud.service("compute").compute.hosts
+    for segment in world.known.get("segments", []):
+        api.request("DELETE", f"/instance-ha/v1/segments/{segment}", world.admin)
     hosts.update_service(world.fake_host.service_id, disabled=True, disabled_reason="fuzz finished")
     servers = api.request("GET", "/compute/v2.1/servers", world.admin, headers=COMPUTE).json().get("servers", [])
     for server in servers:

@@ -17,7 +17,6 @@ and Redis.  ``make test-galera`` runs this module alone.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import ipaddress
 import itertools
@@ -28,12 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from cloudproc import ADMIN_PASSWORD, ProcessGroup, eventually, free_port
+from cloudproc import ADMIN_PASSWORD, ProcessGroup, cluster_settings, eventually, forget_cluster, free_port
 from galera import galera_cluster
 from support import require_service
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
-REDIS_URL = "redis://127.0.0.1:6379"
 HOSTS = {"galera-a": 25, "galera-b": 25}  # host -> VCPUs: 50 one-VCPU slots in all
 WORKERS = 24
 
@@ -80,36 +77,6 @@ def no_server_errors(responses: list[httpx.Response]) -> collections.Counter:
     return statuses
 
 
-async def _delete_broker_objects(cluster_name: str) -> None:
-    import aio_pika
-
-    from pocketstack.common.rpc.transports.amqp import AMQPTransport
-
-    naming = AMQPTransport(AMQP_URL, queue_prefix=cluster_name)
-    servers = {"scheduler": [socket.gethostname()], "compute": list(HOSTS), "volume": ["galera-volume"],
-               "network-agent": []}
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        for topic, names in servers.items():
-            await channel.queue_delete(naming.queue_name(topic))
-            for server in names:
-                await channel.queue_delete(naming.queue_name(topic, server))
-                await channel.queue_delete(naming.fanout_queue(topic, server))
-            await channel.exchange_delete(naming.fanout_exchange(topic))
-
-
-def _delete_coordination_keys(cluster_name: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"*{cluster_name}*"):
-        client.delete(key)
-    for group in client.smembers("_tooz_groups"):
-        if cluster_name.encode() in group:
-            client.srem("_tooz_groups", group)
-
-
 @pytest.fixture(scope="module")
 def apis(tmp_path_factory):
     for service in ("rabbitmq", "redis"):
@@ -117,14 +84,7 @@ def apis(tmp_path_factory):
     root = tmp_path_factory.mktemp("galera-cloud")
     cluster_name = f"psgalera{uuid.uuid4().hex[:8]}"
     config = root / "pocketstack.toml"
-    config.write_text(f'''[pocketstack]
-transport_url = "{AMQP_URL}"
-coordination_url = "{REDIS_URL}"
-cluster_name = "{cluster_name}"
-heartbeat_interval = 1.0
-service_down_time = 5
-bcrypt_rounds = 4
-''')
+    config.write_text(cluster_settings(cluster_name))
     with galera_cluster() as urls:
         group = ProcessGroup(root, config)
         apis = None
@@ -153,8 +113,8 @@ bcrypt_rounds = 4
             if apis is not None:
                 apis.close()
             group.stop_all()
-            asyncio.run(_delete_broker_objects(cluster_name))
-            _delete_coordination_keys(cluster_name)
+            forget_cluster(cluster_name, {"scheduler": [socket.gethostname()], "compute": HOSTS,
+                                          "volume": ["galera-volume"], "network-agent": []})
 
 
 def new_project(apis: Apis, role: str = "member") -> dict:

@@ -28,6 +28,9 @@ the guest), one untagged; ``ha_recovery_mode`` is ``tagged``.  Then:
    IP (its guest gets it again by DHCP there) and volume (the re-created guest sees the
    disk at boot); the untagged one in ERROR with the policy's fault.  No server ever has
    a running QEMU on two hosts (sampled all along).
+3. Two ``pocketstack ha`` processes run, and the leading one is killed (``kill -9``) the
+   moment it has fenced the host: the other takes the lead and finishes the recovery,
+   saying in the record from which stage it took over; the server is evacuated once.
 
 Needs root, QEMU, nftables, dnsmasq, socat, the tiny image's tools and the three
 backends: skipped without them, failed on CI.  About 2 minutes on TCG; run it with
@@ -36,10 +39,10 @@ backends: skipped without them, failed on CI.  About 2 minutes on TCG; run it wi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -58,7 +61,7 @@ from test_tiny_image import kvm_works
 from tinyimage import tiny_image_path
 
 from backends import scratch_database
-from cloudproc import BIN, ProcessGroup, admin_token, eventually, free_port
+from cloudproc import BIN, ProcessGroup, admin_token, eventually, forget_cluster, free_port
 from support import IN_CI, require_service, require_tools, sh
 
 AMQP_PORT, REDIS_PORT, PG_PORT = 5672, 6379, 5432
@@ -185,33 +188,6 @@ class Sampler(threading.Thread):
             self.most |= qemu_processes(self.state)
 
 
-async def _delete_broker_objects(cluster_name: str, servers: dict[str, list[str]]) -> None:
-    import aio_pika
-
-    from pocketstack.common.rpc.transports.amqp import AMQPTransport
-
-    naming = AMQPTransport(f"amqp://guest:guest@127.0.0.1:{AMQP_PORT}/", queue_prefix=cluster_name)
-    connection = await aio_pika.connect(f"amqp://guest:guest@127.0.0.1:{AMQP_PORT}/")
-    async with connection:
-        channel = await connection.channel()
-        for topic, names in servers.items():
-            await channel.queue_delete(naming.queue_name(topic))
-            for server in names:
-                await channel.queue_delete(naming.queue_name(topic, server))
-                await channel.queue_delete(naming.fanout_queue(topic, server))
-            await channel.exchange_delete(naming.fanout_exchange(topic))
-
-
-def _delete_coordination_keys(cluster_name: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(f"redis://127.0.0.1:{REDIS_PORT}")
-    for group in ("compute", "network-agent", "scheduler", "volume", "ha"):
-        client.srem("_tooz_groups", f"{cluster_name}-{group}")
-    for key in client.scan_iter(f"*{cluster_name}*"):
-        client.delete(key)
-
-
 class Cloud(ProcessGroup):
     """The scaled-out cloud: control-plane processes here, hosts in their namespaces."""
 
@@ -245,6 +221,13 @@ class Cloud(ProcessGroup):
 
     def notifications(self) -> list[dict]:
         return self.api("GET", "/instance-ha/v1/notifications").json()["notifications"]
+
+    def member(self, name: str) -> str:
+        """The coordination member id of process ``name`` (how the HA record names it)."""
+        return f"{socket.gethostname()}-{self.processes[name].pid}"
+
+    def leads(self, name: str) -> bool:
+        return f"this process leads ({self.member(name)})" in self.log(name)
 
     def console(self, host: str, server_id: str) -> str:
         path = self.root / "api" / "qemu" / host / server_id / "console.log"
@@ -307,8 +290,11 @@ network_datapath_underlay = "ul0"
             fabric.build()
             cloud.start_api("api", port)  # it migrates the database: the others start after it
             cloud.token, cloud.project = admin_token(cloud.url)
-            for name, *args in (("scheduler",), ("volume", "--host", "storage"), ("ha",)):
+            for name, *args in (("scheduler",), ("volume", "--host", "storage")):
                 cloud.start(name, name, *args, data_dir="api")
+            cloud.start("ha-1", "ha", data_dir="api")
+            eventually(lambda: cloud.leads("ha-1"), timeout=60, interval=0.5)
+            cloud.start("ha-2", "ha", data_dir="api")  # a follower: the lead is taken
             for host in hosts:
                 cloud.start_host(host)
 
@@ -330,9 +316,7 @@ network_datapath_underlay = "ul0"
             servers = {"scheduler": [socket.gethostname()], "volume": ["storage"],
                        "compute": hosts, "network-agent": hosts}
             with contextlib.suppress(Exception):
-                asyncio.run(_delete_broker_objects(cluster_name, servers))
-            with contextlib.suppress(Exception):
-                _delete_coordination_keys(cluster_name)
+                forget_cluster(cluster_name, servers)
             assert not left, f"namespaces left behind: {left}"
             if sampler.is_alive():
                 sampler.join()
@@ -401,9 +385,16 @@ def test_a_killed_host_in_its_namespace_is_fenced_and_its_tagged_server_back_els
     assert qemu_processes(cloud.root / "api" / "qemu") == guests
     assert cloud.server(tagged)["OS-EXT-SRV-ATTR:host"] == failing
 
-    # (2) The whole host dies: fenced, the tagged server comes back on the spare host.
+    # (2) The whole host dies: fenced, the tagged server comes back on the spare host --
+    # (3) though the HA process that fenced it is killed at once and the other finishes.
     cloud.fabric.kill(failing)
     eventually(lambda: not cloud.fabric.pids(failing), timeout=15, interval=0.2)
+    eventually(lambda: f"host {failing} fenced" in cloud.log("ha-1"), timeout=BOOT_TIMEOUT, interval=0.1)
+    leader = cloud.processes["ha-1"]
+    leader.send_signal(signal.SIGKILL)
+    leader.wait()
+    assert not [n for n in cloud.notifications() if n["status"] == "finished"], cloud.notifications()
+    eventually(lambda: cloud.leads("ha-2"), timeout=60, interval=0.5)
 
     def finished():
         found = [n for n in cloud.notifications() if n["type"] == "COMPUTE_HOST"]
@@ -411,12 +402,20 @@ def test_a_killed_host_in_its_namespace_is_fenced_and_its_tagged_server_back_els
     [notification] = eventually(finished, timeout=BOOT_TIMEOUT, interval=1)
     shown = cloud.api("GET", f"/instance-ha/v1/notifications/{notification['notification_uuid']}",
                       headers={"OpenStack-API-Version": "instance-ha 1.3"}).json()["notification"]
-    assert notification["status"] == "finished", (shown, cloud.log("ha"))
-    fence = next(t for t in shown["recovery_workflow_details"] if t["name"] == "FenceHostTask")
-    assert fence["state"] == "SUCCESS", fence
+    assert notification["status"] == "finished", (shown, cloud.log("ha-2"))
+    tasks = {t["name"]: t for t in shown["recovery_workflow_details"]}
+    assert {name: t["state"] for name, t in tasks.items()} == {
+        "CheckHostAliveTask": "SUCCESS", "FenceHostTask": "SUCCESS", "DisableComputeServiceTask": "SUCCESS",
+        "PrepareHAEnabledInstancesTask": "SUCCESS", "EvacuateInstancesTask": "SUCCESS"}, shown
+    took_over = re.compile(rf"HA process {cloud.member('ha-2')} took over the recovery at stage "
+                           rf"(fencing|fenced|evacuating) from {cloud.member('ha-1')}, which no longer leads")
+    lines = [d["message"] for t in tasks.values() for d in t["progress_details"]]
+    assert [line for line in lines if took_over.fullmatch(line)], lines
+    assert tasks["EvacuateInstancesTask"]["progress_details"][-1]["message"] == "1 succeeded, 0 failed, 1 ignored"
     # The network fence reached the agents (the HA process sends on RPC), and the spare host
     # sends nothing to the fenced one any more.
-    assert "dropped" not in cloud.log("ha"), cloud.log("ha")
+    for name in ("ha-1", "ha-2"):
+        assert "dropped" not in cloud.log(name), cloud.log(name)
     fdb = sh("bridge", "-n", f"{cloud.fabric.prefix(spare)}host", "fdb", "show").stdout
     assert f"dst {cloud.fabric.vtep(failing)} " not in fdb + " ", fdb
 
@@ -444,3 +443,7 @@ def test_a_killed_host_in_its_namespace_is_fenced_and_its_tagged_server_back_els
                                             "(ha_recovery_mode='tagged')."), untagged["fault"]
     running = qemu_processes(cloud.root / "api" / "qemu")
     assert running[tagged] == 1 and ids["untagged"] not in running, running
+    migrations = cloud.api("GET", f"/compute/v2.1/os-migrations?instance_uuid={tagged}",
+                           headers={"OpenStack-API-Version": "compute 2.59"}).json()["migrations"]
+    assert [(m["migration_type"], m["source_compute"], m["dest_compute"], m["status"]) for m in migrations] == [
+        ("evacuation", failing, spare, "done")], migrations

@@ -21,7 +21,6 @@ About 50 s, mostly waiting: run it with /work/notes/heavy.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 import socket
@@ -31,11 +30,9 @@ import httpx
 import pytest
 
 from backends import scratch_database
-from cloudproc import ProcessGroup, admin_token, eventually, free_port
+from cloudproc import REDIS_URL, ProcessGroup, admin_token, cluster_settings, eventually, forget_cluster, free_port
 from support import require_service
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
-REDIS_URL = "redis://127.0.0.1:6379"
 SERVICE_DOWN_TIME = 5
 LOCK_TIMEOUT = 5
 SLOW = 12.0  # seconds each fake operation of host B takes (an evacuation's spawn among them)
@@ -80,49 +77,14 @@ class Cloud(ProcessGroup):
         return f"this process leads ({self.member(name)})" in self.log(name)
 
 
-async def _delete_broker_objects(cluster_name: str) -> None:
-    import aio_pika
-
-    from pocketstack.common.rpc.transports.amqp import AMQPTransport
-
-    naming = AMQPTransport(AMQP_URL, queue_prefix=cluster_name)
-    servers = {"scheduler": [socket.gethostname()], "compute": list(HOSTS)}
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        for topic, names in servers.items():
-            await channel.queue_delete(naming.queue_name(topic))
-            for server in names:
-                await channel.queue_delete(naming.queue_name(topic, server))
-                await channel.queue_delete(naming.fanout_queue(topic, server))
-            await channel.exchange_delete(naming.fanout_exchange(topic))
-
-
-def _delete_coordination_keys(cluster_name: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    for group in ("compute", "scheduler", "ha", "network-agent"):
-        client.srem("_tooz_groups", f"{cluster_name}-{group}")
-    for key in client.scan_iter(f"*{cluster_name}*"):
-        client.delete(key)
-
-
 @pytest.fixture
 def cloud(tmp_path):
     for service in ("postgresql", "rabbitmq", "redis"):
         require_service(service)
     cluster_name = f"pstest{uuid.uuid4().hex[:10]}"
     with scratch_database("postgresql", tmp_path) as database_url:
-        settings = f'''[pocketstack]
-database_url = "{database_url}"
-transport_url = "{AMQP_URL}"
-coordination_url = "{REDIS_URL}?lock_timeout={LOCK_TIMEOUT}"
-cluster_name = "{cluster_name}"
-heartbeat_interval = 1.0
-service_down_time = {SERVICE_DOWN_TIME}
-bcrypt_rounds = 4
-ha_monitor_interval = 1.0
+        settings = cluster_settings(cluster_name, database_url, f"{REDIS_URL}?lock_timeout={LOCK_TIMEOUT}",
+                                    SERVICE_DOWN_TIME) + '''ha_monitor_interval = 1.0
 ha_confirm_count = 2
 ha_recovery_mode = "tagged"
 ha_fence_attempts = 1
@@ -153,9 +115,7 @@ ha_evacuation_resend_after = 5
         finally:
             cloud.stop_all()
             with contextlib.suppress(Exception):
-                asyncio.run(_delete_broker_objects(cluster_name))
-            with contextlib.suppress(Exception):
-                _delete_coordination_keys(cluster_name)
+                forget_cluster(cluster_name, {"scheduler": [socket.gethostname()], "compute": HOSTS})
 
 
 def boot_on_host_a(cloud: Cloud) -> tuple[list[str], str]:

@@ -850,3 +850,38 @@ def test_a_guest_on_a_network_without_a_router_reads_its_metadata(api_world):
     assert json.loads(metadata("/openstack/latest/meta_data.json"))["uuid"] == server["id"]
     assert w.driver.last_error is None
     call("DELETE", f"servers/{server['id']}", status=204, service="/compute/v2.1/")
+
+
+def test_late_events_from_other_processes_leave_the_latest_state(api_world):
+    """Events reach the driver from this process and, cast, from other API processes, in
+    no particular order: a router's update arriving after its deletion must not bring its
+    namespace back, nor a late deletion remove what exists (:mod:`.drivers.current_state`)."""
+    w = api_world
+    r = w.r
+
+    def call(method, path, body=None, status=201):
+        response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+    net = call("POST", "networks", {"network": {"name": "late"}})["network"]
+    subnet = call("POST", "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                 "cidr": f"10.{r}.9.0/24"}})["subnet"]
+    router = call("POST", "routers", {"router": {"name": "late"}})["router"]
+    call("PUT", f"routers/{router['id']}/add_router_interface", {"subnet_id": subnet["id"]}, status=200)
+    stale = {**router, "interfaces": call("GET", f"ports?device_id={router['id']}", status=200)["ports"]}
+    assert w.driver.router_ns(router["id"]) in sh("ip", "netns", "list").stdout
+    call("PUT", f"routers/{router['id']}/remove_router_interface", {"subnet_id": subnet["id"]}, status=200)
+    call("DELETE", f"routers/{router['id']}", status=204)
+    assert w.driver.router_ns(router["id"]) not in sh("ip", "netns", "list").stdout
+
+    w.driver.router_updated(stale)  # the update another process cast before the deletion, arriving now
+    assert w.driver.router_ns(router["id"]) not in sh("ip", "netns", "list").stdout
+    assert router["id"] not in w.driver.routers
+    w.driver.subnet_deleted(subnet)  # a deletion that never happened (a stale notice): the subnet stays
+    assert subnet["id"] in w.driver.subnets
+    [dhcp] = call("GET", f"ports?network_id={net['id']}&device_owner=network:dhcp", status=200)["ports"]
+    address = dhcp["fixed_ips"][0]["ip_address"]
+    assert f"inet {address}/24 " in sh("ip", "-n", w.driver.dhcp_ns(net["id"]), "-4", "addr").stdout
+    assert w.driver.last_error is None
+    call("DELETE", f"networks/{net['id']}", status=204)

@@ -6,7 +6,6 @@ and a scaled-out worker answers ``/metrics`` and
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -18,10 +17,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudproc import ADMIN_PASSWORD, BIN, eventually, free_port
+from cloudproc import ADMIN_PASSWORD, AMQP_URL, BIN, eventually, forget_cluster, free_port
 from support import require_service
-
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 def pocketstack(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -81,22 +78,6 @@ def unauthorized_flavor_lists(url: str) -> float:
                  and sample.labels["status"] == "401"), 0.0)
 
 
-async def _delete_scheduler_queues(cluster_name: str) -> None:
-    import aio_pika
-
-    from pocketstack.common.rpc.transports.amqp import AMQPTransport
-
-    naming = AMQPTransport(AMQP_URL, queue_prefix=cluster_name)
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        server = socket.gethostname()
-        for queue in (naming.queue_name("scheduler"), naming.queue_name("scheduler", server),
-                      naming.fanout_queue("scheduler", server)):
-            await channel.queue_delete(queue)
-        await channel.exchange_delete(naming.fanout_exchange("scheduler"))
-
-
 def test_scaled_out_worker_serves_its_metrics_port(tmp_path):
     require_service("rabbitmq")
     cluster_name = f"obs-{uuid.uuid4().hex[:8]}"
@@ -130,5 +111,5 @@ def test_scaled_out_worker_serves_its_metrics_port(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        asyncio.run(_delete_scheduler_queues(cluster_name))
+        forget_cluster(cluster_name, {"scheduler": [socket.gethostname()]}, redis_url=None)
     assert process.returncode == 0, (tmp_path / "scheduler.log").read_text()

@@ -7,7 +7,6 @@ coordination group prefix), and removes its queues, exchanges and Redis keys aft
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import signal
 import socket
@@ -18,11 +17,9 @@ import pytest
 from test_qemu_console import refused, websocket_url
 
 from backends import scratch_database
-from cloudproc import ProcessGroup, eventually, free_port
+from cloudproc import ProcessGroup, cluster_settings, eventually, forget_cluster, free_port
 from support import require_service
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
-REDIS_URL = "redis://127.0.0.1:6379"
 SERVICE_DOWN_TIME = 5  # seconds; heartbeats every second
 HOSTS = ("host-a", "host-b")
 
@@ -43,35 +40,6 @@ class Cluster(ProcessGroup):
         return {s["ID"]: s for s in self.openstack("server", "list", "--long", "-f", "json")}
 
 
-async def _delete_broker_objects(cluster_name: str) -> None:
-    import aio_pika
-
-    from pocketstack.common.rpc.transports.amqp import AMQPTransport
-
-    naming = AMQPTransport(AMQP_URL, queue_prefix=cluster_name)
-    servers = {"scheduler": [socket.gethostname()], "compute": list(HOSTS)}
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        for topic, names in servers.items():
-            await channel.queue_delete(naming.queue_name(topic))
-            for server in names:
-                await channel.queue_delete(naming.queue_name(topic, server))
-                await channel.queue_delete(naming.fanout_queue(topic, server))
-            await channel.exchange_delete(naming.fanout_exchange(topic))
-
-
-def _delete_coordination_keys(cluster_name: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    group = f"{cluster_name}-compute"
-    client.delete(f"_tooz_group:{group}")
-    client.srem("_tooz_groups", group)
-    for key in client.scan_iter(f"*{cluster_name}*"):
-        client.delete(key)
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """One cluster for the module (starting four processes is the slow part); a test that
@@ -82,15 +50,7 @@ def cluster(tmp_path_factory):
     cluster_name = f"pstest{uuid.uuid4().hex[:10]}"
     with scratch_database("postgresql", tmp_path) as database_url:
         config = tmp_path / "pocketstack.toml"
-        config.write_text(f'''[pocketstack]
-database_url = "{database_url}"
-transport_url = "{AMQP_URL}"
-coordination_url = "{REDIS_URL}"
-cluster_name = "{cluster_name}"
-heartbeat_interval = 1.0
-service_down_time = {SERVICE_DOWN_TIME}
-bcrypt_rounds = 4
-''')
+        config.write_text(cluster_settings(cluster_name, database_url, service_down_time=SERVICE_DOWN_TIME))
         cluster = Cluster(tmp_path, config, cluster_name=cluster_name, port=free_port())
         try:
             cluster.start_api("api", cluster.port)  # it migrates the database: start the workers after it
@@ -101,8 +61,7 @@ bcrypt_rounds = 4
             yield cluster
         finally:
             cluster.stop_all()
-            asyncio.run(_delete_broker_objects(cluster_name))
-            _delete_coordination_keys(cluster_name)
+            forget_cluster(cluster_name, {"scheduler": [socket.gethostname()], "compute": HOSTS})
 
 
 @pytest.fixture(scope="module")

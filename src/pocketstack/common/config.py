@@ -159,6 +159,12 @@ class Settings:
     # identity provider id (issuer, audience, discovery or JWKS URL, introspection) whose
     # `openid` protocol takes bearer access tokens; empty: none.
     federation_oidc_file: str = ""
+    # The SAML 2.0 front end (docs/identity.md "SAML"): the identity providers' SAML
+    # metadata files (comma-separated); an identity provider whose remote_ids hold one's
+    # entityID signs in by SAML (ECP, WebSSO).  `federation_saml_entity_id`: this
+    # service provider's entityID (empty: the URL of its metadata, /v3/mellon/metadata).
+    federation_saml_metadata: str = ""
+    federation_saml_entity_id: str = ""
     # WebSSO (Keystone's [federation] trusted_dashboard, comma-separated, and
     # sso_callback_template: a file; empty: Keystone's own page).
     federation_trusted_dashboards: str = ""

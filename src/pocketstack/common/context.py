@@ -35,6 +35,7 @@ class RequestContext:
     # The application credential's access rules (common/access_rules.py); None: unrestricted.
     access_rules: tuple[Rule, ...] | None = None
     trust_id: str | None = None  # set for trust-scoped tokens
+    access_token_id: str | None = None  # set for tokens of an OAuth 1.0a access token
     request_id: str = "-"
 
     @property

@@ -2,7 +2,7 @@
 
 Every call names a namespace: nothing here touches the namespace it runs in (the
 host's), except creating and deleting the namespaces themselves.  Shared by the network
-datapath (``network/drivers/linux.py``) and the compute host that plugs guests' taps
+datapath (``network/drivers/linux/``) and the compute host that plugs guests' taps
 into it (``compute/drivers/vifs.py``), as Neutron's agents and os-vif share ``ip_lib``.
 """
 

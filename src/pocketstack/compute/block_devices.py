@@ -453,6 +453,31 @@ class BlockDevices:
         if manager.attachments.get(context, attachment_id).attach_status != "attached":
             manager.attachments.complete(context, attachment_id)
 
+    # -- rebuild of a volume-backed server (2.93) ----------------------------------------
+    def reimage_root(self, inst: Instance, image_id: str) -> None:
+        """Nova's ``_rebuild_volume_backed_instance``, with the guest gone: the root
+        volume's attachment is replaced by a reservation (no other server can take the
+        volume meanwhile), Block Storage writes the image over it (``os-reimage`` of a
+        reserved volume), and the new attachment is completed for the guest to come."""
+        root = next((row for row in self.for_instance(inst.id)
+                     if row.boot_index == 0 and row.destination_type == "volume" and row.volume_id), None)
+        if root is None or root.volume_id is None:
+            raise BlockDeviceError(f"Rebuild of instance {inst.id} aborted: it has no root volume.")
+        manager = self._manager()
+        if root.attachment_id is not None:
+            with contextlib.suppress(NotFound):  # a resumed rebuild dropped it already
+                manager.attachments.delete(_HOST, root.attachment_id)
+        context = _instance_context(inst)
+        try:
+            reserved = manager.attachments.create(context, root.volume_id, inst.id)
+            self.record_attachment(root.id, reserved.id)
+            manager.volumes.reimage(context, manager.volumes.get(context, root.volume_id), image_id, True)
+        except ApiError as error:
+            raise BlockDeviceError(f"Rebuild of instance {inst.id} aborted: {error.message}") from error
+        self._wait_available(manager, _HOST, root.volume_id, inst.id)
+        manager.attachments.update(_HOST, reserved.id, {"host": inst.host, "mountpoint": root.device_name})
+        manager.attachments.complete(_HOST, reserved.id)
+
     # -- failed build, server delete ----------------------------------------------------
     def release(self, inst: Instance, rows: list[BlockDeviceMapping] | None = None, forget: bool = False) -> None:
         """Detach every volume of ``inst`` (or of ``rows``, the mappings a build made for an

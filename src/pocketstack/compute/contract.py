@@ -149,9 +149,22 @@ class ComputeContract(Protocol):
     def host_servers(self, host: str) -> list[HostServer]:
         """The servers on ``host`` (not deleted)."""
 
-    def evacuate_server(self, instance_id: str, from_host: str, request_id: str) -> str:
-        """Start evacuating the server away from ``from_host`` unless that is done or
-        under way: ``started``; ``in-progress`` (an evacuation runs); ``moved`` (no longer
+    def hold_host(self, host: str, reason: str) -> None:
+        """Keep ordinary boots off ``host``: its compute service disabled with ``reason``
+        (instance HA's reserved hosts; Masakari has the operator disable them).  A host
+        disabled already keeps its own reason."""
+
+    def release_host(self, host: str, reason: str | None) -> bool:
+        """Enable ``host``'s compute service if it is disabled with ``reason`` (held by
+        :meth:`hold_host`), or disabled at all when ``reason`` is None (a reserved host
+        taken by a recovery, which Masakari enables whoever disabled it); False when it
+        was not."""
+
+    def evacuate_server(self, instance_id: str, from_host: str, request_id: str,
+                        hosts: frozenset[str] | None = None) -> str:
+        """Start evacuating the server away from ``from_host`` -- to one of ``hosts`` when
+        given (the scheduler chooses among them), anywhere else otherwise -- unless that is
+        done or under way: ``started``; ``in-progress`` (an evacuation runs); ``moved`` (no longer
         on ``from_host``); ``gone`` (deleted); ``host-up`` (its compute service is up:
         refused, as Nova's API); ``invalid-state`` (busy with another task)."""
 

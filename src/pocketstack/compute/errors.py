@@ -76,6 +76,10 @@ class UnshelveInstanceInvalidState(Conflict):
                '"{state}" is not supported. The server status must be SHELVED_OFFLOADED.')
 
 
+class UnshelveHostNotInAZ(Conflict):
+    msg_fmt = 'Host "{host}" is not in the availability zone "{availability_zone}".'
+
+
 class UnshelveZoneUnavailable(BadRequest):
     msg_fmt = "The requested availability zone is not available"
 
@@ -326,6 +330,18 @@ class ActionBodyMalformed(BadRequest):
     msg_fmt = "There is no such action: the body must hold exactly one action."
 
 
+class AmbiguousHostnameForMultipleInstances(BadRequest):
+    msg_fmt = "Unable to allocate a single hostname to multiple instances"
+
+
+class ImageUnacceptable(BadRequest):
+    msg_fmt = "Image {image_id} is unacceptable: {reason}"
+
+
+class InstanceNotRescuable(BadRequest):
+    msg_fmt = "Instance {instance_id} cannot be rescued: {reason}"
+
+
 class ForceWithoutHost(BadRequest):
     msg_fmt = "Can't force to a non-provided destination"
 
@@ -492,8 +508,8 @@ class VolumeAlreadyAttached(BadRequest):
 
 
 class RequestedHostNotFound(BadRequest):
-    """2.74's ``host``/``hypervisor_hostname`` on create naming no compute node (Nova's
-    ComputeHostNotFound, a 400 there)."""
+    """2.74's ``host``/``hypervisor_hostname`` on create, or 2.91's unshelve ``host``,
+    naming no compute node (Nova's ComputeHostNotFound, a 400 there)."""
 
     msg_fmt = "Compute host {host} could not be found."
 
@@ -597,6 +613,12 @@ class FlavorUpdateNotAllowed(MethodNotAllowed):
 
 class BodyUriMismatch(BadRequest):
     msg_fmt = "Request body and URI mismatch"
+
+
+class ExtraSpecInvalid(BadRequest):
+    """2.86: a known extra spec with a value Nova refuses, or an unknown key in a
+    namespace Nova owns (compute/extra_specs.py words ``detail``, as Nova's validators)."""
+    msg_fmt = "{detail}"
 
 
 # -- key pairs --------------------------------------------------------------------------

@@ -193,7 +193,7 @@ class Hosts:
             "VCPU": {"total": res.vcpus, "allocation_ratio": ratios[0]},
             "MEMORY_MB": {"total": res.memory_mb, "allocation_ratio": ratios[1]},
             "DISK_GB": {"total": res.disk_gb, "allocation_ratio": ratios[2]},
-        })
+        }, traits=sorted(res.traits))
         return self.get(node_id)
 
     def driver(self, host: str) -> Driver:

@@ -124,6 +124,7 @@ class BootRequest:
     boot_from_volume: bool = False
     # compute_block_device_mapping rows (column values) stored with each instance
     block_devices: list[dict] = field(default_factory=list)
+    hostname: str | None = None  # 2.90: the guest's, else one made of the name
 
 
 @dataclass
@@ -189,7 +190,8 @@ class Instances:
                 requested_networks=boot.requested_networks, requested_roles=list(context.roles),
                 vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=st.NOSTATE, guest={},
                 access_ipv4=boot.access_ipv4, access_ipv6=boot.access_ipv6,
-                security_groups=boot.security_groups, hostname=_hostname(name), created_at=now, updated_at=now))
+                security_groups=boot.security_groups, hostname=boot.hostname or _hostname(name),
+                created_at=now, updated_at=now))
         limits = self.quotas.limits(project)
 
         def work(s):
@@ -332,9 +334,7 @@ class Instances:
 
     # -- update ----------------------------------------------------------------------
     def update(self, instance_id: str, values: dict) -> Instance:
-        if values:
-            if "name" in values:
-                values["hostname"] = _hostname(values["name"])
+        if values:  # a rename keeps the hostname, as Nova's (2.90 lets users choose it)
             with self.db.session() as s:
                 s.execute(sa.update(Instance).where(Instance.id == instance_id).values(updated_at=utcnow(),
                                                                                       **values))

@@ -618,13 +618,22 @@ class ComputeManager:
             raise InstanceNotReady(instance_id=inst.id, vm_state=inst.vm_state) from None
 
     # -- rebuild ---------------------------------------------------------------------
-    def rebuild_instance(self, instance_id: str, action_id: str | None = None) -> None:
+    def rebuild_instance(self, instance_id: str, action_id: str | None = None,
+                         reimage_image_id: str | None = None) -> None:
+        """The guest built again from its image; a volume-backed server's root volume
+        re-imaged first when the request asked (2.93), ERROR with a fault when that fails."""
         inst = load(self.db, instance_id)
         if inst.task_state != st.REBUILDING:
             return
         with self.actions.event(action_id, "compute_rebuild_instance", inst.host):
             driver = self.hosts.driver(_host(inst))
             driver.destroy(inst.id)
+            if reimage_image_id is not None and self.block_devices is not None:
+                try:
+                    self.block_devices.reimage_root(inst, reimage_image_id)
+                except BlockDeviceError as error:
+                    self._error(inst.id, st.REBUILDING, 500, str(error))
+                    raise
             guest = {"topology": inst.guest.get("topology") or {}}
             with self._guest_spec(inst, inst.flavor, guest) as spec:
                 power = driver.spawn(spec)
@@ -726,8 +735,10 @@ class ComputeManager:
         inst = load(self.db, instance_id)
         if inst.task_state != st.UNSHELVING or inst.host is not None:
             return inst.host if inst.task_state == st.UNSHELVING else None
+        named = (inst.shelved or {}).get("host")  # 2.91's unshelve to a host, through the filters
         try:
-            node = self.scheduler.select_and_claim(self._request(inst)).node
+            hosts = frozenset({named}) if named else None
+            node = self.scheduler.select_and_claim(self._request(inst, hosts=hosts)).node
         except NoValidHost as error:
             if not self.placement.allocations(inst.id):
                 transition(self.db, inst.id, {"task_state": st.UNSHELVING, "host": None},
@@ -792,6 +803,8 @@ class ComputeManager:
         if not self.placement.allocations(migration["id"]):
             self.placement.move(inst.id, migration["id"])
         named = frozenset({migration["host"]}) if migration.get("host") else None
+        if named is None and migration.get("candidates") is not None:
+            named = frozenset(migration["candidates"])  # instance HA: the failed host's segment
         ignore = frozenset({migration["source_host"]}) if migration.get("source_host") else frozenset()
         try:
             node = self.scheduler.select_and_claim(self._request(inst, hosts=named, ignore_hosts=ignore)).node
@@ -812,8 +825,8 @@ class ComputeManager:
 
     def evacuate_instance(self, instance_id: str, action_id: str | None = None) -> None:
         """The destination's half: the ports bound here, the guest spawned from the image
-        (a new root disk) or the boot volume, stopped again if it was; an ERROR server
-        comes back ACTIVE, as in Nova."""
+        (a new root disk) or the boot volume, stopped again if it was or the request asked
+        (2.95); an ERROR server comes back ACTIVE otherwise, as in Nova."""
         inst = load(self.db, instance_id)
         migration = inst.migration or {}
         if inst.task_state != st.REBUILDING or migration.get("dest_host") != inst.host or inst.host is None:
@@ -822,7 +835,7 @@ class ComputeManager:
         with self.actions.event(action_id, "compute_rebuild_instance", inst.host):
             power = self._respawn(inst, driver, None)
             vm_state = st.ACTIVE
-            if inst.vm_state == st.STOPPED:
+            if inst.vm_state == st.STOPPED or migration.get("stop"):
                 power, vm_state = driver.power_off(inst.id), st.STOPPED
             if transition(self.db, inst.id, {"task_state": st.REBUILDING},
                           {"task_state": None, "vm_state": vm_state, "power_state": power, "migration": None,

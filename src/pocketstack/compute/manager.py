@@ -172,7 +172,20 @@ class Compute:
                            flavor_extra_specs=_pairs((r.flavor or {}).get("extra_specs")),
                            image_properties=_pairs(r.image_properties)) for r in rows]
 
-    def evacuate_server(self, instance_id: str, from_host: str, request_id: str) -> str:
+    def hold_host(self, host: str, reason: str) -> None:
+        node = self.hosts.by_host(host)
+        if not node.disabled:
+            self.hosts.update_service(node.service_id, disabled=True, disabled_reason=reason)
+
+    def release_host(self, host: str, reason: str | None) -> bool:
+        node = self.hosts.by_host(host)
+        if not node.disabled or reason not in (None, node.disabled_reason):
+            return False
+        self.hosts.update_service(node.service_id, disabled=False, disabled_reason=None)
+        return True
+
+    def evacuate_server(self, instance_id: str, from_host: str, request_id: str,
+                        hosts: frozenset[str] | None = None) -> str:
         try:
             inst = self.instances.get(instance_id)
         except NotFound:
@@ -184,7 +197,7 @@ class Compute:
         if self.hosts.is_up(self.hosts.by_host(from_host)):
             return "host-up"
         try:
-            start_evacuation(self, inst, None, request_id, None, None)
+            start_evacuation(self, inst, None, request_id, None, None, candidates=hosts)
         except NotFound:
             return "gone"
         except Conflict:  # lost a race: to another copy of this call, or to another task

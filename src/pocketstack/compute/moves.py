@@ -20,24 +20,32 @@ EVACUABLE = [st.ACTIVE, st.STOPPED, st.ERROR]
 
 
 def begin_move(compute: Compute, inst: Instance, action: str, kind: str, vm_states: list[str], task_state: str,
-               host: str | None, user_id: str, project_id: str | None = None, **extra: Any) -> Instance:
+               host: str | None, user_id: str, project_id: str | None = None, record: dict | None = None,
+               candidates: frozenset[str] | None = None, **extra: Any) -> Instance:
     """Enter a move's task state with its record in the instance (``migration``: the
     Placement consumer that holds the source's allocation meanwhile, the source, the
-    named target) and write its ``os-migrations`` row: a cold (``migration``) or live
-    migration or an evacuation; 409 in another state."""
+    named target or the ``candidates`` the scheduler may choose from, and what ``record``
+    adds) and write its ``os-migrations`` row: a cold (``migration``) or live migration or
+    an evacuation; 409 in another state."""
     migration_id = str(uuid.uuid4())
-    migration = {"id": migration_id, "source_host": inst.host, "type": kind, "host": host}
+    migration: dict[str, Any] = {"id": migration_id, "source_host": inst.host, "type": kind, "host": host,
+                                 **(record or {})}
+    if candidates is not None:
+        migration["candidates"] = sorted(candidates)
     inst = begin(compute.db, inst.id, action, vm_states, task_state, {"migration": migration, **extra})
     compute.migration_records.start(inst, migration_id, inst.flavor_id, user_id, kind, project_id)
     return inst
 
 
 def start_evacuation(compute: Compute, inst: Instance, host: str | None, request_id: str,
-                     project_id: str | None, user_id: str | None) -> None:
+                     project_id: str | None, user_id: str | None, stop: bool = False,
+                     candidates: frozenset[str] | None = None) -> None:
     """Enter ``rebuilding`` (409 from another state), record the ``evacuate`` instance
     action and cast the evacuation to a scheduler, which claims a destination (``host``
-    when named) for the destination host to rebuild the server on."""
+    when named, else one of ``candidates`` when given) for the destination host to
+    rebuild the server on; with ``stop`` (2.95) the server is left stopped there, whatever
+    it was."""
     inst = begin_move(compute, inst, "evacuate", "evacuation", EVACUABLE, st.REBUILDING, host, user_id or "",
-                      project_id)
+                      project_id, record={"stop": True} if stop else None, candidates=candidates)
     action_id = compute.actions.start(inst.id, "evacuate", request_id, project_id, user_id)
     compute.rpc.evacuate_instance(None, inst.id, action_id)

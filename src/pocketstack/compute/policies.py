@@ -50,6 +50,7 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-shelve:shelve", MEMBER, "Shelve a server (snapshot and power off, then offload)."),
     Rule("os_compute_api:os-shelve:shelve_offload", ADMIN, "Offload a shelved server from its host."),
     Rule("os_compute_api:os-shelve:unshelve", MEMBER, "Unshelve a server."),
+    Rule("os_compute_api:os-shelve:unshelve_to_host", ADMIN, "Unshelve an offloaded server to a named host (2.91)."),
     Rule("os_compute_api:os-migrate-server:migrate:host", ADMIN, "Cold-migrate a server to a host of one's choice."),
     Rule("os_compute_api:os-migrate-server:migrate_live", ADMIN, "Live-migrate a server."),
     Rule("os_compute_api:os-migrate-server:migrate_live:host", ADMIN,

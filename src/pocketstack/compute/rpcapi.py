@@ -110,8 +110,11 @@ class ComputeAPI:
         """2.76's ``power-update`` external event (``POWER_ON``/``POWER_OFF``) to the host."""
         self._cast(host, "power_update", instance_id=instance_id, target=target, action_id=action_id)
 
-    def rebuild_instance(self, host: str | None, instance_id: str, action_id: str | None) -> None:
-        self._cast(host, "rebuild_instance", instance_id=instance_id, action_id=action_id)
+    def rebuild_instance(self, host: str | None, instance_id: str, action_id: str | None,
+                         reimage_image_id: str | None = None) -> None:
+        """``reimage_image_id``: 2.93's image to write over a volume-backed server's root."""
+        self._cast(host, "rebuild_instance", instance_id=instance_id, action_id=action_id,
+                   reimage_image_id=reimage_image_id)
 
     def snapshot_instance(self, host: str | None, instance_id: str, image_id: str, action_id: str | None) -> None:
         self._cast(host, "snapshot_instance", instance_id=instance_id, image_id=image_id, action_id=action_id)

@@ -235,9 +235,10 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.power_update(instance_id, target, action_id)
 
-    def rebuild_instance(self, instance_id: str, action_id: str | None = None) -> None:
+    def rebuild_instance(self, instance_id: str, action_id: str | None = None,
+                         reimage_image_id: str | None = None) -> None:
         with self._working(instance_id):
-            self.manager.rebuild_instance(instance_id, action_id)
+            self.manager.rebuild_instance(instance_id, action_id, reimage_image_id)
 
     def snapshot_instance(self, instance_id: str, image_id: str, action_id: str | None = None) -> None:
         with self._working(instance_id):

@@ -29,3 +29,36 @@ class InvalidFilter(BadRequest):
 class DuplicateNotification(Conflict):
     msg_fmt = ("Notification received from host {host} of type {type} is duplicate: a failure of this host is "
                "open already.")
+
+
+class SegmentNotFound(NotFound):
+    msg_fmt = "No failover segment with id {id}."
+
+
+class HostNotFound(NotFound):
+    msg_fmt = "No host with id {id}."
+
+
+class ComputeNotFoundByName(BadRequest):
+    msg_fmt = "Compute service with name {compute_name} could not be found."
+
+
+class SegmentExists(Conflict):
+    msg_fmt = "Failover segment with name {name} already exists."
+
+
+class HostExists(Conflict):
+    msg_fmt = "Host with name {name} already exists."
+
+
+class SegmentInUse(Conflict):
+    msg_fmt = "Failover segment {uuid} can't be {verb} as it is in-use to process notifications."
+
+
+class HostInUse(Conflict):
+    msg_fmt = "Host {uuid} can't be {verb} as it is in-use to process notifications."
+
+
+class HostOnMaintenance(Conflict):
+    msg_fmt = ("Notification received from host {host} of type '{type}' is ignored as the host is already under "
+               "maintenance.")

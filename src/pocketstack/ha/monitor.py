@@ -13,9 +13,9 @@ looks in a row and ``ha_grace_period`` seconds has failed when its machine reads
 and a ``COMPUTE_HOST`` notification opens its recovery.  A machine that is alive (or that
 cannot be read) means only the service stopped: its guests may run on, so it is reported
 (a ``PROCESS`` notification, ``ignored``) and nothing is evacuated.  Disabled hosts are in
-maintenance, or fenced already, and are not watched (as Masakari ignores hosts on
-maintenance).  A host whose service checks in again closes its failure episodes, so a
-later failure is reported anew.
+maintenance, fenced already or reserved (:mod:`.failover`), and are not watched; nor are
+hosts on maintenance in their failover segment (as Masakari ignores them).  A host whose
+service checks in again closes its failure episodes, so a later failure is reported anew.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import time
 from pocketstack.common.config import Settings
 from pocketstack.compute.contract import ComputeContract, HostRef
 from pocketstack.ha.notifications import Notifications
+from pocketstack.ha.segments import Segments
 
 LOG = logging.getLogger(__name__)
 CHECK_TASK = "CheckHostAliveTask"
@@ -40,9 +41,11 @@ def process_key(host: str) -> str:
 
 
 class HostMonitor:
-    def __init__(self, compute: ComputeContract, notifications: Notifications, settings: Settings):
+    def __init__(self, compute: ComputeContract, notifications: Notifications, segments: Segments,
+                 settings: Settings):
         self.compute = compute
         self.notifications = notifications
+        self.segments = segments
         self.confirm_count = max(1, settings.ha_confirm_count)
         self.grace = settings.ha_grace_period
         # host -> (looks in a row with the service down, when first seen so); in memory:
@@ -52,8 +55,9 @@ class HostMonitor:
     def survey(self) -> None:
         """One look at every compute host (blocking)."""
         open_keys = self.notifications.open_keys()
+        maintenance = self.segments.on_maintenance()
         for host in self.compute.compute_hosts():
-            if host.disabled:
+            if host.disabled or host.host in maintenance:
                 self._suspects.pop(host.host, None)
             elif host.service_up and not host.forced_down:
                 self._healthy(host, open_keys)

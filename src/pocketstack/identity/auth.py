@@ -91,6 +91,7 @@ class ValidatedToken:
             application_credential_id=self.app_cred.id if self.app_cred else None,
             access_rules=tuple(self.access_rules) if self.access_rules is not None else None,
             trust_id=self.trust.id if self.trust else None,
+            access_token_id=self.access_token.id if self.access_token else None,
         )
 
 

@@ -82,14 +82,16 @@ class Ec2TokenIssuer:
             user_id = self._token_user(s, blob, user, project)
         payload = TokenPayload(user_id=user_id, methods=["ec2credential"], expires_at=time.time() +
                                identity.tokens.expiration, scope_type=SCOPE_PROJECT, scope_id=project.id,
-                               application_credential_id=blob.get("app_cred_id"), trust_id=blob.get("trust_id"))
+                               application_credential_id=blob.get("app_cred_id"), trust_id=blob.get("trust_id"),
+                               access_token_id=blob.get("access_token_id"))
         # Keystone counts trust uses only at /v3/auth/tokens.
         return identity.tokens.mint(payload, consume_trust=False)
 
     def _token_user(self, s, blob: dict, user: m.User, project: m.Project) -> str:
         """Who the token is for: the trustee of the credential's trust (the credential's
         user is the trustor when it was made with an impersonating token), else its user,
-        who must hold a role on the project."""
+        who must hold a role on the project.  A credential made with an application
+        credential or OAuth access token gives a token of that delegation, on its project."""
         if blob.get("trust_id"):
             return self.identity.trusts.load(s, blob["trust_id"]).trustee_user_id
         if blob.get("app_cred_id"):
@@ -97,6 +99,11 @@ class Ec2TokenIssuer:
             if app_cred.project_id != project.id:
                 raise errors.Ec2AuthenticationFailed(
                     reason="EC2 credential project does not match the application credential project.")
+        elif blob.get("access_token_id"):
+            access = s.get(m.OAuthAccessToken, blob["access_token_id"])
+            if access is None or access.project_id != project.id:
+                raise errors.Ec2AuthenticationFailed(
+                    reason="EC2 credential project does not match the OAuth1 access token project.")
         elif not self.identity.assignment.effective_roles(s, user.id, project=project):
             raise errors.Ec2AuthenticationFailed(reason="User not valid for project.")
         return user.id

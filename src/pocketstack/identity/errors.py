@@ -254,11 +254,6 @@ class RoleNotDelegable(Forbidden):
     msg_fmt = "Application credentials may only delegate roles the user holds on the project."
 
 
-class RestrictedApplicationCredential(Forbidden):
-    msg_fmt = ("You are not authorized to perform the requested action: Using method 'application_credential' is "
-               "not allowed for managing additional application credentials.")
-
-
 class InvalidDomainConfig(Forbidden):
     msg_fmt = "Invalid domain specific configuration: {reason}."
 

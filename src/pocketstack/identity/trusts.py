@@ -130,10 +130,12 @@ class TrustManager:
         return [found[r] for r in trust.roles if r in found]
 
     # -- creating ----------------------------------------------------------------------
-    def create(self, fields: dict, *, caller_trust_id: str | None) -> m.Trust:
+    def create(self, fields: dict, *, caller_trust_id: str | None, caller_oauth: bool = False) -> m.Trust:
         """Create the trust described by the validated request ``fields`` (the trustor is
         the caller, checked by the API); ``caller_trust_id`` is set when the caller's token
-        is trust-scoped, making this a redelegation."""
+        is trust-scoped, making this a redelegation.  An OAuth token (``caller_oauth``)
+        is a delegation that is not a trust, so it may not redelegate: refused after the
+        trustee, roles and expiry are checked, where Keystone refuses it."""
         with self.db.session() as s:
             self.identity.users.load_user(s, fields["trustee_user_id"])
             trust = {"impersonation": fields["impersonation"], "remaining_uses": fields.get("remaining_uses"),
@@ -142,6 +144,8 @@ class TrustManager:
             parent = self.load(s, caller_trust_id) if caller_trust_id else None
             self._require_trustor_roles(s, fields["trustor_user_id"], trust, parent)
             trust["expires_at"] = parse_expires_at(fields.get("expires_at"))
+            if caller_oauth and parent is None:
+                raise errors.ForbiddenAction(action="Redelegation allowed for delegated by trust only")
             count = self._redelegation_count(fields, trust, parent)
             if parent is not None:
                 for ancestor in self.pedigree(s, parent):

@@ -58,6 +58,10 @@ from pocketstack.network.models import (
 )
 
 Tags = list[str]
+# What a datapath driver is given of the network state, by its key in ``datapath_state``.
+DATAPATH_MODELS: dict[str, type] = {
+    "networks": Network, "subnets": Subnet, "ports": Port, "routers": Router, "floatingips": FloatingIp,
+    "security_groups": SecurityGroup, "qos_policies": QosPolicy, "address_groups": AddressGroup}
 ProjectIds = list[str]
 COLLECTIONS: dict[str, tuple[Any, Any]] = {
     "networks": (Network, networks), "subnets": (Subnet, subnets), "subnetpools": (SubnetPool, subnetpools),
@@ -249,12 +253,20 @@ class NetworkManager(InstanceNetworking):
 
     def datapath_state(self) -> dict[str, Resources]:
         """Everything a driver needs to rebuild the data plane (replayed on start)."""
-        ctx = RequestContext.admin()
-
         def work(w: Work):
             return {name: views.render(w.s, list(w.s.scalars(sa.select(model))))
-                    for name, model in (("networks", Network), ("subnets", Subnet), ("ports", Port),
-                                        ("routers", Router), ("floatingips", FloatingIp),
-                                        ("security_groups", SecurityGroup), ("qos_policies", QosPolicy),
-                                        ("address_groups", AddressGroup))}
-        return read(self.env, ctx, work)
+                    for name, model in DATAPATH_MODELS.items()}
+        return read(self.env, RequestContext.admin(), work)
+
+    def datapath_item(self, kind: str, item_id: str) -> Resource | None:
+        """One object of ``datapath_state``'s ``kind`` as its event carries it (a router with
+        its ``interfaces``), or None when it is gone (:mod:`.drivers.current_state`)."""
+        def work(w: Work) -> Resource | None:
+            row = w.s.get(DATAPATH_MODELS[kind], item_id)
+            if row is None:
+                return None
+            payload = views.render_one(w.s, row)
+            if kind == "routers":
+                payload["interfaces"] = views.ports(w.s, routers.interfaces(w, item_id))
+            return payload
+        return read(self.env, RequestContext.admin(), work)

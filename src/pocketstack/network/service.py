@@ -14,6 +14,7 @@ from pocketstack.network.agent import NetworkAgent
 from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.context import Env
 from pocketstack.network.drivers.base import DatapathDriver
+from pocketstack.network.drivers.current_state import CurrentStateDriver
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.drivers.physnets import Physnets, parse_mappings
 from pocketstack.network.drivers.rpc import AgentNotifier
@@ -101,6 +102,8 @@ class NetworkService(Service):
         self.heartbeat: Heartbeat | None
         if cloud.in_process_rpc or "network-agent" in cloud.roles:
             self.driver = local_driver(settings, cloud.roles, cloud.db)
+            if settings.network_datapath == "linux":  # events from several processes: applied as they are now
+                self.driver = CurrentStateDriver(self.driver, lambda kind, item: self.manager.datapath_item(kind, item))
             self.heartbeat = Heartbeat(lambda: cloud.coordinator, group, settings.heartbeat_interval)
         else:
             self.driver = AgentNotifier()

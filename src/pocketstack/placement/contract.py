@@ -11,6 +11,11 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from pocketstack.placement.candidates import Candidate
+from pocketstack.placement.catalog import STANDARD_RESOURCE_CLASSES, STANDARD_TRAITS
+
+# With the contract: the resource class and trait names every cloud knows (compute's
+# 2.86 extra-spec check reads them).
+__all__ = ["STANDARD_RESOURCE_CLASSES", "STANDARD_TRAITS", "Candidate", "PlacementContract"]
 
 
 class PlacementContract(Protocol):

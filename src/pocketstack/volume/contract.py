@@ -42,6 +42,10 @@ class VolumeRecords(Protocol):
         """Each volume's metadata."""
         ...
 
+    def image_metadata(self, volume_ids: builtins.list[str]) -> dict[str, dict[str, str]]:
+        """Each volume's ``volume_image_metadata`` (``image_id``: the image it holds)."""
+        ...
+
     def attachments(self, volume_ids: builtins.list[str]) -> dict[str, builtins.list[Attachment]]:
         """Each volume's attachments."""
         ...
@@ -57,6 +61,11 @@ class VolumeRecords(Protocol):
     def delete(self, context: RequestContext, volume_id: str, cascade: bool = False) -> None:
         """Start deleting the volume (refused while it is attached, or has snapshots unless
         ``cascade``: then they are deleted first)."""
+        ...
+
+    def reimage(self, context: RequestContext, volume: Volume, image_id: str, reserved: bool) -> None:
+        """``os-reimage``: the image written over the volume (``downloading`` until the
+        worker is done; a ``reserved`` volume only with ``reserved``)."""
         ...
 
 

@@ -31,9 +31,11 @@ from pocketstack.compute.api.common import (
     get_instance,
     is_admin,
     record_action,
+    schema_at,
     start_delete,
     to_bool,
     url,
+    volume_service,
     with_server_groups,
 )
 from pocketstack.compute.api.schemas import actions as schemas
@@ -164,10 +166,24 @@ class ServerActionsApi:
         args = validate(args, schemas.RESCUE) or {}
         inst = self.server(req, "os_compute_api:os-rescue")
         check_unlocked(req, inst)
+        image = None
         if args.get("rescue_image_ref"):
-            self.compute.images.bootable(req.caller, args["rescue_image_ref"])
+            image = self.compute.images.bootable(req.caller, args["rescue_image_ref"])
+        self.check_rescuable(req, inst, inst.image_properties if image is None else image.properties)
         self.operate(req, inst, "rescue", [st.ACTIVE, st.STOPPED, st.ERROR], "rescue", "rescue")
         return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}
+
+    def check_rescuable(self, req: ApiRequest, inst, image_properties: dict) -> None:
+        """A volume-backed server is rescued only from 2.87, with a rescue image (or its
+        own) that says how to attach the rescue disk (``hw_rescue_bus`` and
+        ``hw_rescue_device``), on a host reporting COMPUTE_RESCUE_BFV (400 otherwise)."""
+        if not volume_backed.is_volume_backed(inst.image_ref, self.compute.block_devices.for_instance(inst.id)):
+            return
+        if not (at_least(req, 2, 87) and {"hw_rescue_bus", "hw_rescue_device"} <= set(image_properties or {})):
+            raise errors.InstanceNotRescuable(instance_id=inst.id, reason="Cannot rescue a volume-backed instance")
+        if inst.host and "COMPUTE_RESCUE_BFV" not in self.compute.hosts.driver(inst.host).resources().traits:
+            raise errors.InstanceNotRescuable(instance_id=inst.id,
+                                              reason="Host unable to rescue a volume-backed instance")
 
     def lock(self, req: ApiRequest, args):
         args = validate(args, schemas.LOCK_V273 if at_least(req, 2, 73) else schemas.LOCK)
@@ -216,8 +232,9 @@ class ServerActionsApi:
         else 400; a named host must exist (404) and not be its own (400)).  A scheduler
         claims the destination, whose host spawns the guest from its image (a new root
         disk: no shared storage here) or its boot volume, with the same ports; until 2.13
-        the answer carries the admin password.  The old guest is removed when its host
-        comes back (Nova's ``_destroy_evacuated_instances``)."""
+        the answer carries the admin password; from 2.95 it is left stopped (SHUTOFF) there.
+        The old guest is removed when its host comes back (Nova's
+        ``_destroy_evacuated_instances``)."""
         compute = self.compute
         inst = self.server(req, "os_compute_api:os-evacuate")
         schema = (schemas.EVACUATE_V229 if at_least(req, 2, 29) and not at_least(req, 2, 68)
@@ -243,7 +260,7 @@ class ServerActionsApi:
             if source_up:
                 raise errors.ComputeServiceInUse(host=inst.host)
         moves.start_evacuation(compute, inst, host, req.attributes["request_id"], req.caller.project_id,
-                               caller_id(req))
+                               caller_id(req), stop=at_least(req, 2, 95))
         if at_least(req, 2, 14):
             return Response(status_code=200)
         return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}
@@ -278,15 +295,19 @@ class ServerActionsApi:
     # -- rebuild and resize ----------------------------------------------------------------
     def rebuild(self, req: ApiRequest, args):
         compute = self.compute
-        args = validate(args, schemas.REBUILD)
+        args = validate(args, schema_at(req, schemas.REBUILDS))
         inst = self.server(req, "os_compute_api:servers:rebuild")
         check_unlocked(req, inst)
         image = compute.images.bootable(req.caller, args["imageRef"].rsplit("/", 1)[-1])
         extra = {"image_ref": image.id, "image_properties": dict(image.properties)}
+        on_volume = self.volume_backed_rebuild(req, inst, image.id)
+        if on_volume:  # an empty image_ref stays the mark of a volume-backed server (Nova)
+            del extra["image_ref"]
         if "name" in args:
             extra["name"] = args["name"]
-        if "description" in args:
-            extra["description"] = args["description"]
+        for field in ("description", "hostname"):  # hostname: 2.90's schema admits it
+            if field in args:
+                extra[field] = args[field]
         if "key_name" in args and req.at_least(2, 54):
             key_name = args["key_name"]
             extra["key_name"] = key_name
@@ -301,7 +322,8 @@ class ServerActionsApi:
         inst = begin(compute.db, inst.id, "rebuild", [st.ACTIVE, st.STOPPED, st.ERROR], st.REBUILDING, extra)
         if "metadata" in args:
             compute.instances.set_metadata(inst.id, inst.project_id, args["metadata"], replace=True)
-        compute.rpc.rebuild_instance(inst.host, inst.id, self.record(req, inst, "rebuild"))
+        compute.rpc.rebuild_instance(inst.host, inst.id, self.record(req, inst, "rebuild"),
+                                     reimage_image_id=image.id if on_volume and req.at_least(2, 93) else None)
         out = changed_view(compute, req, inst)
         out.pop("OS-EXT-SRV-ATTR:user_data", None)  # 2.57's user_data below instead (Nova's show_user_data)
         if req.at_least(2, 54):
@@ -310,6 +332,20 @@ class ServerActionsApi:
             out["user_data"] = inst.user_data
         out["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
         return json_response({"server": with_server_groups(compute, req, out)}, status=202)
+
+    def volume_backed_rebuild(self, req: ApiRequest, inst, image_id: str) -> bool:
+        """Whether ``inst`` is volume-backed; before 2.93 its rebuild keeps the image its
+        root volume holds (400 for another, as Nova), from 2.93 the volume is re-imaged."""
+        rows = self.compute.block_devices.for_instance(inst.id)
+        if not volume_backed.is_volume_backed(inst.image_ref, rows):
+            return False
+        if not req.at_least(2, 93):
+            root = next((row.volume_id for row in rows if row.boot_index == 0 and row.volume_id), None)
+            held = volume_service(self.compute).volumes.image_metadata([root]).get(root, {}) if root else {}
+            if held.get("image_id") != image_id:
+                raise errors.ImageUnacceptable(
+                    image_id=image_id, reason="Unable to rebuild with a different image for a volume-backed server.")
+        return True
 
     def resize(self, req: ApiRequest, args):
         compute = self.compute
@@ -458,18 +494,35 @@ class ServerActionsApi:
         """Back to ACTIVE: a SHELVED server is powered on where it is; an offloaded one is
         scheduled again (a scheduler claims a host) and spawned from its shelved image; from
         2.77 in the ``availability_zone`` the body names (409 for a SHELVED server, 400 for
-        a zone no enabled host is in, as Nova)."""
+        a zone no enabled host is in, as Nova), from 2.91 on the ``host`` it names (admins;
+        400 unknown, 409 outside the zone the server is pinned to), a null zone unpinning it."""
         compute = self.compute
         inst = self.server(req, "os_compute_api:os-shelve:unshelve")
-        zone = validate(args, schemas.UNSHELVE_V277) if req.at_least(2, 77) else None
+        options = (validate(args, schema_at(req, schemas.UNSHELVES)) or {}) if req.at_least(2, 77) else {}
         check_unlocked(req, inst)
         states, extra = [st.SHELVED, st.SHELVED_OFFLOADED], {}
-        if zone is not None:  # 2.77: the zone an offloaded server is scheduled to from now on
+        host, zone_given = options.get("host"), "availability_zone" in options
+        if zone_given or host:  # where an offloaded server goes from now on
             if inst.vm_state == st.SHELVED:
                 raise errors.UnshelveInstanceInvalidState(instance_id=inst.id, state=inst.vm_state)
-            if inst.vm_state == st.SHELVED_OFFLOADED and zone["availability_zone"] not in available_zones(compute):
+            states = [st.SHELVED_OFFLOADED]
+        zone = options["availability_zone"] if zone_given else inst.requested_az
+        if zone_given:
+            if zone is not None and inst.vm_state == st.SHELVED_OFFLOADED and zone not in available_zones(compute):
                 raise errors.UnshelveZoneUnavailable()
-            states, extra = [st.SHELVED_OFFLOADED], {"requested_az": zone["availability_zone"]}
+            extra["requested_az"] = zone
+        if host:
+            req.authorize("os_compute_api:os-shelve:unshelve_to_host",
+                          {"project_id": inst.project_id, "user_id": inst.user_id})
+            try:
+                node = compute.hosts.by_host(host)
+            except NotFound:
+                raise errors.RequestedHostNotFound(host=host) from None
+            if zone is not None and node.availability_zone != zone:
+                raise errors.UnshelveHostNotInAZ(host=host, availability_zone=zone)
+        if inst.shelved:  # the host named is this unshelve's only (one that failed named it too)
+            shelved = {k: v for k, v in inst.shelved.items() if k != "host"}
+            extra["shelved"] = {**shelved, "host": host} if host else shelved
         inst = begin(compute.db, inst.id, "unshelve", states, st.UNSHELVING, extra)
         target = inst.host if inst.vm_state == st.SHELVED else None
         compute.rpc.unshelve_instance(target, inst.id, self.record(req, inst, "unshelve"))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pocketstack.volume.contract import VolumeContract
 
 # The highest microversion whose behaviour changes are all implemented (docs/compute.md).
-VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 85), legacy_header="X-OpenStack-Nova-API-Version")
+VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 96), legacy_header="X-OpenStack-Nova-API-Version")
 
 
 # Nova's ``parameter_types.boolean``: JSON booleans and the strings oslo's
@@ -92,16 +92,21 @@ def body(req: ApiRequest, schema: dict, key: str | None = None) -> Any:
     return data[key] if key else data
 
 
-def versioned_body(req: ApiRequest, schemas: dict[str, dict], key: str | None = None) -> Any:
-    """The body checked against the schema of the highest microversion (a key of
-    ``schemas``) not above the request's: for a route that must find its server (404)
-    or authorize (403) before it validates, so cannot declare ``body=``."""
+def schema_at(req: ApiRequest, schemas: dict[str, dict]) -> dict:
+    """The schema of the highest microversion (a key of ``schemas``) not above the
+    request's."""
     chosen = None
     for start, schema in sorted(schemas.items(), key=lambda kv: Version.parse(kv[0])):
         if chosen is None or version(req) >= Version.parse(start):
             chosen = schema
     assert chosen is not None
-    return body(req, chosen, key)
+    return chosen
+
+
+def versioned_body(req: ApiRequest, schemas: dict[str, dict], key: str | None = None) -> Any:
+    """The body checked against :func:`schema_at`: for a route that must find its server
+    (404) or authorize (403) before it validates, so cannot declare ``body=``."""
+    return body(req, schema_at(req, schemas), key)
 
 
 def url(req: ApiRequest, *parts: str) -> str:

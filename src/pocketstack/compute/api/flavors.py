@@ -10,7 +10,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.common.pagination import next_link
 from pocketstack.common.validation import validate
-from pocketstack.compute import errors
+from pocketstack.compute import errors, extra_specs
 from pocketstack.compute.api.common import accepted, int_query, is_admin, links, query_bool, to_bool
 from pocketstack.compute.api.schemas import flavors as schemas
 from pocketstack.compute.api.schemas import queries
@@ -74,6 +74,16 @@ def listing_query(query: Mapping[str, str]) -> dict:
     if sort_dir not in ("asc", "desc"):
         raise errors.InvalidSortDir(sort_dir=sort_dir)
     return {"is_public": is_public, "sort": [(SORT_KEYS[sort_key], sort_dir)]}
+
+
+def checked_specs(req: ApiRequest, given: dict) -> dict[str, str]:
+    """Extra specs as stored (strings); from 2.86 each checked against Nova's rules for
+    the keys it knows (compute/extra_specs.py), before the flavor is looked up, as Nova."""
+    specs = {key: str(value) for key, value in given.items()}
+    if req.at_least(2, 86):
+        for key, value in specs.items():
+            extra_specs.validate(key, value)
+    return specs
 
 
 class FlavorsApi:
@@ -166,7 +176,7 @@ class FlavorExtraSpecsApi:
                 body=schemas.EXTRA_SPECS, authorize_first=True)
     def create(self, req: ApiRequest) -> dict:
         req.authorize()
-        specs = {k: str(v) for k, v in req.data["extra_specs"].items()}
+        specs = checked_specs(req, req.data["extra_specs"])
         self.flavors.set_extra_specs(req.path_params["flavor_id"], specs)
         return {"extra_specs": specs}
 
@@ -184,11 +194,11 @@ class FlavorExtraSpecsApi:
     def update(self, req: ApiRequest) -> dict:
         req.authorize()
         key = req.path_params["key"]
-        data = req.data
-        if key not in data:
+        specs = checked_specs(req, req.data)
+        if key not in specs:
             raise errors.BodyUriMismatch()
-        self.flavors.set_extra_specs(req.path_params["flavor_id"], {key: str(data[key])})
-        return {key: str(data[key])}
+        self.flavors.set_extra_specs(req.path_params["flavor_id"], specs)
+        return specs
 
     @route.delete("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}",
                   policy="os_compute_api:os-flavor-extra-specs:delete")

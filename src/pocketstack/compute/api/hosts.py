@@ -126,20 +126,33 @@ class HypervisorsApi:
                "status": "disabled" if node.disabled else "enabled"}
         if not detail:
             return out
-        used = self.placement.usages(node.id)
-        cpu_info = self.hosts.driver(node.host).resources().cpu_info
         out.update({"hypervisor_type": node.hypervisor_type, "hypervisor_version": 1000, "host_ip": node.host_ip,
                     "service": {"host": node.host, "id": service_id(req, node),
-                                "disabled_reason": node.disabled_reason},
-                    "vcpus": node.vcpus, "memory_mb": node.memory_mb, "local_gb": node.local_gb,
-                    "vcpus_used": used.get("VCPU", 0), "memory_mb_used": used.get("MEMORY_MB", 0),
-                    "local_gb_used": used.get("DISK_GB", 0),
-                    "free_ram_mb": node.memory_mb - used.get("MEMORY_MB", 0),
-                    "free_disk_gb": node.local_gb - used.get("DISK_GB", 0), "current_workload": 0,
-                    "running_vms": len(self.servers_on(node)),
-                    "disk_available_least": node.local_gb - used.get("DISK_GB", 0),
-                    "cpu_info": cpu_info if req.at_least(2, 28) else json.dumps(cpu_info)})
+                                "disabled_reason": node.disabled_reason}})
+        if req.at_least(2, 88):  # the usage figures went (Placement has them), uptime came
+            out["uptime"] = self.uptime_of(node) if self.hosts.is_up(node) else None
+        else:
+            out.update(self.usage_fields(req, node))
         return out
+
+    def usage_fields(self, req: ApiRequest, node) -> dict:
+        """What a detailed hypervisor showed of its capacity and use before 2.88."""
+        used = self.placement.usages(node.id)
+        cpu_info = self.hosts.driver(node.host).resources().cpu_info
+        return {"vcpus": node.vcpus, "memory_mb": node.memory_mb, "local_gb": node.local_gb,
+                "vcpus_used": used.get("VCPU", 0), "memory_mb_used": used.get("MEMORY_MB", 0),
+                "local_gb_used": used.get("DISK_GB", 0),
+                "free_ram_mb": node.memory_mb - used.get("MEMORY_MB", 0),
+                "free_disk_gb": node.local_gb - used.get("DISK_GB", 0), "current_workload": 0,
+                "running_vms": len(self.servers_on(node)),
+                "disk_available_least": node.local_gb - used.get("DISK_GB", 0),
+                "cpu_info": cpu_info if req.at_least(2, 28) else json.dumps(cpu_info)}
+
+    @staticmethod
+    def uptime_of(node) -> str:
+        """The host's ``uptime`` line (Nova runs the command on the host; a host here has
+        been up since it registered)."""
+        return uptime_text(dt.datetime.now(), int((utcnow() - node.created_at).total_seconds()))
 
     def find(self, req: ApiRequest):
         wanted = req.path_params["hypervisor_id"]
@@ -169,14 +182,16 @@ class HypervisorsApi:
         req.authorize()
         return self.listing(req, True)
 
-    @route.get("/v2.1/os-hypervisors/statistics", policy="os_compute_api:os-hypervisors:statistics")
+    # Gone from 2.88 (404), as the per-host figures it adds up.
+    @route.get("/v2.1/os-hypervisors/statistics", policy="os_compute_api:os-hypervisors:statistics",
+               until="2.87")
     def statistics(self, req: ApiRequest) -> dict:
         req.authorize()
         stats = {"count": 0, "vcpus": 0, "memory_mb": 0, "local_gb": 0, "vcpus_used": 0, "memory_mb_used": 0,
                  "local_gb_used": 0, "free_ram_mb": 0, "free_disk_gb": 0, "current_workload": 0,
                  "running_vms": 0, "disk_available_least": 0}
         for node in self.hosts.list():
-            one = self.render(req, node, True)
+            one = self.usage_fields(req, node)
             stats["count"] += 1
             for key in stats:
                 if key != "count":
@@ -190,12 +205,14 @@ class HypervisorsApi:
         node = self.find(req)
         return {"hypervisor": self.with_servers(req, self.render(req, node, True), node)}
 
-    @route.get("/v2.1/os-hypervisors/{hypervisor_id}/uptime", policy="os_compute_api:os-hypervisors:uptime")
+    # Gone from 2.88 (404): the detailed view carries ``uptime``.
+    @route.get("/v2.1/os-hypervisors/{hypervisor_id}/uptime", policy="os_compute_api:os-hypervisors:uptime",
+               until="2.87")
     def uptime(self, req: ApiRequest) -> dict:
         req.authorize()
         node = self.find(req)
         out = self.render(req, node, False)
-        out["uptime"] = uptime_text(dt.datetime.now(), int((utcnow() - node.created_at).total_seconds()))
+        out["uptime"] = self.uptime_of(node)
         return {"hypervisor": out}
 
     def matching(self, req: ApiRequest) -> list:

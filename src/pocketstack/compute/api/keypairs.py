@@ -56,7 +56,8 @@ class KeyPairsApi:
 
     # The body names the owner the rule is checked against: validated first.
     @route.post("/v2.1/os-keypairs", policy="os_compute_api:os-keypairs:create",
-                body={"2.1": schemas.CREATE, "2.2": schemas.CREATE_V22, "2.10": schemas.CREATE_V210})
+                body={"2.1": schemas.CREATE, "2.2": schemas.CREATE_V22, "2.10": schemas.CREATE_V210,
+                      "2.92": schemas.CREATE_V292})
     def create(self, req: ApiRequest) -> Response:
         data = req.data["keypair"]
         user_id = self.user_of(req, data.get("user_id"))

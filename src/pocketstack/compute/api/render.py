@@ -85,6 +85,8 @@ def server(req: ApiRequest, inst, metadata: dict, tags: list[str], addresses: di
                         "OS-EXT-SRV-ATTR:hostname": inst.hostname, "OS-EXT-SRV-ATTR:kernel_id": "",
                         "OS-EXT-SRV-ATTR:ramdisk_id": "", "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
                         "OS-EXT-SRV-ATTR:user_data": inst.user_data})
+    elif v >= (2, 90):  # everyone sees the guest's hostname from 2.90
+        out["OS-EXT-SRV-ATTR:hostname"] = inst.hostname
     if v >= (2, 9):
         out["locked"] = inst.locked
     if v >= (2, 16) and _allowed(req, "os_compute_api:servers:show:host_status", inst.project_id):
@@ -97,6 +99,8 @@ def server(req: ApiRequest, inst, metadata: dict, tags: list[str], addresses: di
         out["trusted_image_certificates"] = None
     if v >= (2, 73):
         out["locked_reason"] = inst.locked_reason
+    if v >= (2, 96):  # the zone the request spec holds the server to (asked at boot or unshelve)
+        out["pinned_availability_zone"] = inst.requested_az
     if inst.fault and inst.vm_state in (st.ERROR, st.DELETED):
         out["fault"] = {"code": inst.fault["code"], "created": inst.fault["created"],
                         "message": inst.fault["message"]}

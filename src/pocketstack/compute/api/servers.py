@@ -411,6 +411,8 @@ class ServersApi:
             if group.project_id != ctx.project_id and not is_admin(req):
                 raise errors.InvalidServerGroup(group_id=group_id)
         min_count, max_count = instance_counts(server)
+        if server.get("hostname") and max_count > 1:  # 2.90's schema admits it
+            raise errors.AmbiguousHostnameForMultipleInstances()
         requested: Any = networks
         network = compute.network()
         if not networks and network is not None:  # absent or [] (before 2.37)
@@ -429,7 +431,8 @@ class ServersApi:
             availability_zone=zone, requested_host=requested_host, group_id=group_id,
             config_drive=config_drive(server),
             access_ipv4=access_ip(server, "accessIPv4"), access_ipv6=access_ip(server, "accessIPv6"),
-            security_groups=names, scheduler_hints=hints, requested_networks=requested)
+            security_groups=names, scheduler_hints=hints, requested_networks=requested,
+            hostname=server.get("hostname"))
 
     def requested_host(self, req: ApiRequest, server: dict) -> str | None:
         """2.74's ``host`` and/or ``hypervisor_hostname`` (admins): the host the build must
@@ -527,7 +530,7 @@ class ServersApi:
         inst = get_instance(self.compute, req, req.path_params["server_id"], "os_compute_api:servers:update")
         data = versioned_body(req, schemas.UPDATE, "server")
         fields = {"name": "name", "description": "description", "accessIPv4": "access_ipv4",
-                  "accessIPv6": "access_ipv6"}
+                  "accessIPv6": "access_ipv6", "hostname": "hostname"}  # hostname: 2.90's schema
         values = {column: data[field] for field, column in fields.items() if field in data}
         for field in ("accessIPv4", "accessIPv6"):
             if field in data:

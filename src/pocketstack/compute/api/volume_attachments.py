@@ -61,13 +61,25 @@ def _check_state(req: ApiRequest, inst, action: str, vm_states: tuple[str, ...])
 
 def _render(req: ApiRequest, server_id: str, volume_id: str, device: str | None, mapping) -> dict:
     """An attachment; from 2.70 with the device tag of its block device mapping, from 2.79
-    with its ``delete_on_termination``."""
-    out: dict[str, object] = {"id": volume_id, "serverId": server_id, "volumeId": volume_id, "device": device}
+    with its ``delete_on_termination``, from 2.89 with the ids of its Block Storage
+    attachment and its mapping instead of ``id`` (a copy of ``volumeId``)."""
+    out: dict[str, object] = {"serverId": server_id, "volumeId": volume_id, "device": device}
+    if not at_least(req, 2, 89):
+        out["id"] = volume_id
     if at_least(req, 2, 70):
         out["tag"] = mapping.tag if mapping is not None else None
     if at_least(req, 2, 79):
         out["delete_on_termination"] = bool(mapping is not None and mapping.delete_on_termination)
+    if at_least(req, 2, 89):
+        out["attachment_id"] = mapping.attachment_id
+        out["bdm_uuid"] = mapping.id
     return out
+
+
+def _shown(req: ApiRequest, mapping) -> bool:
+    """From 2.89 an attachment is shown once its mapping records the Block Storage
+    attachment (Nova skips it in the list and 404s its show until then)."""
+    return not at_least(req, 2, 89) or (mapping is not None and mapping.attachment_id is not None)
 
 
 def _next_device(used: set[str]) -> str:
@@ -103,16 +115,18 @@ class VolumeAttachmentsApi:
         inst = self.server(req, "os_compute_api:os-volumes-attachments:index")
         mappings = self.mappings(inst.id)
         return {"volumeAttachments": [_render(req, inst.id, a.volume_id, a.mountpoint, mappings.get(a.volume_id))
-                                      for a in limited(req, self.attached(req, inst.id))]}
+                                      for a in limited(req, self.attached(req, inst.id))
+                                      if _shown(req, mappings.get(a.volume_id))]}
 
     @route.get("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
                policy="os_compute_api:os-volumes-attachments:show")
     def show(self, req: ApiRequest):
         inst = self.server(req, "os_compute_api:os-volumes-attachments:show")
+        mappings = self.mappings(inst.id)
         for a in self.attached(req, inst.id):
-            if a.volume_id == req.path_params["volume_id"]:
-                return {"volumeAttachment": _render(req, inst.id, a.volume_id, a.mountpoint,
-                                                    self.mappings(inst.id).get(a.volume_id))}
+            mapping = mappings.get(a.volume_id)
+            if a.volume_id == req.path_params["volume_id"] and _shown(req, mapping):
+                return {"volumeAttachment": _render(req, inst.id, a.volume_id, a.mountpoint, mapping)}
         raise errors.VolumeAttachmentNotFound(volume_id=req.path_params["volume_id"])
 
     # The server is found (404) and authorized (403) before the body is checked (400).

@@ -39,6 +39,8 @@ class HostResources:
     hypervisor_type: str
     hypervisor_version: int
     cpu_info: dict = field(default_factory=dict)
+    # Capability traits reported to Placement (Nova's ``COMPUTE_*``), e.g. COMPUTE_RESCUE_BFV.
+    traits: frozenset[str] = frozenset()
 
 
 @dataclass

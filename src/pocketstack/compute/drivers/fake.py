@@ -38,7 +38,9 @@ class FakeDriver(Driver):
         self._resources = HostResources(vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb,
                                         hypervisor_type="fake", hypervisor_version=1000,
                                         cpu_info={"arch": "x86_64", "model": "fake", "vendor": "pocketstack",
-                                                  "topology": {"sockets": 1, "cores": vcpus, "threads": 1}})
+                                                  "topology": {"sockets": 1, "cores": vcpus, "threads": 1}},
+                                        # it rescues any server, its root a volume or not (2.87)
+                                        traits=frozenset({"COMPUTE_RESCUE_BFV"}))
         self.delay = delay
         self.move_time = 0.0  # seconds a live migration of a guest from here takes unless forced
         self.cached_images: set[str] = set()  # 2.81's pre-cached image ids

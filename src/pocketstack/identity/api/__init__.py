@@ -17,6 +17,7 @@ from pocketstack.identity.api import (
     policy_store,
     resources,
     roles,
+    saml,
     trusts,
     users,
     websso,
@@ -36,12 +37,13 @@ def build_router(identity: Identity) -> Router:
         domain_config.DomainConfigApi(identity),
         limits.RegisteredLimitsApi(identity), limits.LimitsApi(identity), endpoint_filter.EndpointFilterApi(identity),
         endpoint_policy.EndpointPolicyApi(identity), federation.FederationApi(identity), oauth1.ConsumersApi(identity),
-        oauth1.DelegationApi(identity), oauth1.AccessTokensApi(identity))
+        oauth1.DelegationApi(identity), oauth1.AccessTokensApi(identity), saml.SamlApi(identity))
     for family in (resources.domains(identity), resources.projects(identity), users.users(identity),
                    users.groups(identity), roles.roles(identity), catalog.regions(identity),
                    catalog.services(identity), catalog.endpoints(identity), policy_store.policies(identity)):
         router.include(EntityApi(family), prefix=f"/v3/{family.plural}")
     for api, prefix in roles.grants(identity.assignment):
         router.include(api, prefix=prefix)
+    identity.websso_flow.front_ends.append(saml.SamlWebSso(identity))
     router.include(websso.WebSsoApi(identity))
     return router

@@ -1,9 +1,10 @@
 """``/v3/credentials``, ``/v3/users/{user_id}/credentials/OS-EC2`` and ``/v3/ec2tokens``.
 
 Users manage their own credentials, administrators everyone's (Keystone's defaults).
-A delegated token (trust-scoped or from an application credential) reaches only the
-credentials of its own project, and a restricted application credential cannot make
-EC2 credentials: either could otherwise mint a secret that outlives the delegation.
+A delegated token (trust-scoped, from an application credential or an OAuth access
+token) reaches only the credentials of its own project, and a restricted application
+credential cannot make EC2 credentials: either could otherwise mint a secret that
+outlives the delegation (identity/api/delegation.py).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from pocketstack.common.validation import query_flag
 from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas
-from pocketstack.identity.api.common import body, caller_id
-from pocketstack.identity.api.oauth1 import refuse_oauth
+from pocketstack.identity.api.common import body
+from pocketstack.identity.api.delegation import in_delegated_scope, refuse_restricted
 from pocketstack.identity.credentials import EC2, hash_access_key
 from pocketstack.identity.manager import Identity
 
@@ -30,27 +31,13 @@ CREDENTIAL = CREDENTIALS + "/{credential_id}"
 EC2_CREDENTIALS = "/v3/users/{user_id}/credentials/OS-EC2"
 
 
-def _delegated(req: ApiRequest) -> bool:
-    return bool(req.caller.trust_id or req.caller.application_credential_id)
-
-
 def _delegation(req: ApiRequest) -> dict[str, str]:
-    """What an ec2 credential made with this token keeps of its delegation."""
+    """What an ec2 credential made with this token keeps of its delegation, so that
+    ``/v3/ec2tokens`` issues no more than the token that made it could."""
     ctx = req.caller
-    found = {"trust_id": ctx.trust_id, "app_cred_id": ctx.application_credential_id}
+    found = {"trust_id": ctx.trust_id, "app_cred_id": ctx.application_credential_id,
+             "access_token_id": ctx.access_token_id}
     return {k: v for k, v in found.items() if v}
-
-
-def _refuse_restricted(identity: Identity, req: ApiRequest, what: str) -> None:
-    """A restricted application credential's token may not make more secrets."""
-    cred_id = req.caller.application_credential_id
-    if cred_id and not identity.app_creds.get(caller_id(req), cred_id).unrestricted:
-        raise errors.ForbiddenAction(action=f"Using method 'application_credential' is not allowed for managing "
-                                            f"additional {what}.")
-
-
-def _in_delegated_scope(req: ApiRequest, project_id: str | None) -> bool:
-    return not _delegated(req) or project_id == req.caller.project_id
 
 
 class CredentialsApi:
@@ -59,7 +46,7 @@ class CredentialsApi:
         self.credentials = identity.credentials
 
     def _check_scope(self, req: ApiRequest, cred: m.Credential) -> None:
-        if not _in_delegated_scope(req, cred.project_id):
+        if not in_delegated_scope(req, cred.project_id):
             raise errors.ForbiddenAction(action="Credential project does not match the project scope of the "
                                                 "delegated token")
 
@@ -72,7 +59,7 @@ class CredentialsApi:
         req.authorize(target=None if ctx.system_scope else {"target.credential.user_id": ctx.user_id})
         found = self.credentials.list_credentials(user_id=req.query.get("user_id"), type=req.query.get("type"))
         visible = [c for c in found if req.allowed("identity:get_credential", {"target.credential.user_id": c.user_id})
-                   and _in_delegated_scope(req, c.project_id)]
+                   and in_delegated_scope(req, c.project_id)]
         return render.collection(req.service_url, "credentials", "credentials",
                                  [self._render(req, c) for c in visible])
 
@@ -81,9 +68,8 @@ class CredentialsApi:
         fields = req.data["credential"]
         req.authorize(target={"target.credential.user_id": fields["user_id"]})
         if fields["type"] == EC2:
-            _refuse_restricted(self.identity, req, "credentials")
-            refuse_oauth(self.identity, req, "Cannot create an EC2 credential")
-        if not _in_delegated_scope(req, fields.get("project_id")):
+            refuse_restricted(self.identity, req, "credentials")
+        if not in_delegated_scope(req, fields.get("project_id")):
             raise errors.ForbiddenAction(action="Credential project does not match the project scope of the "
                                                 "delegated token")
         cred = self.credentials.create(fields, delegation=_delegation(req))
@@ -136,7 +122,7 @@ class Ec2CredentialsApi:
         req.authorize(target={"target.user.id": user_id})
         self.identity.users.get_user(user_id)
         creds = [c for c in self.credentials.list_credentials(user_id=user_id, type=EC2)
-                 if _in_delegated_scope(req, c.project_id)]
+                 if in_delegated_scope(req, c.project_id)]
         return render.collection(req.service_url, f"users/{user_id}/credentials/OS-EC2", "credentials",
                                  [self._ec2(req, c) for c in creds])
 
@@ -144,15 +130,14 @@ class Ec2CredentialsApi:
     def create(self, req: ApiRequest):
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.credential.user_id": user_id})
-        _refuse_restricted(self.identity, req, "application credentials")
-        refuse_oauth(self.identity, req, "Cannot create an EC2 credential")
+        refuse_restricted(self.identity, req, "application credentials")
         self.identity.users.get_user(user_id)
         data = req.json(required=False) or {}
         tenant_id = data.get("tenant_id") if isinstance(data, dict) else None
         if not isinstance(tenant_id, str):
             raise errors.ProjectNotFound(project_id=tenant_id)
         self.identity.resource.get_project(tenant_id)
-        if not _in_delegated_scope(req, tenant_id):
+        if not in_delegated_scope(req, tenant_id):
             raise errors.ForbiddenAction(action="EC2 credential project does not match the project scope of the "
                                                 "delegated token")
         blob = {"access": uuid.uuid4().hex, "secret": uuid.uuid4().hex, "trust_id": req.caller.trust_id}
@@ -168,7 +153,7 @@ class Ec2CredentialsApi:
         self.identity.users.get_user(req.path_params["user_id"])
         if cred.type != EC2:
             raise errors.Ec2AuthenticationFailed(reason="EC2 access key not found.")
-        if not _in_delegated_scope(req, cred.project_id):
+        if not in_delegated_scope(req, cred.project_id):
             raise errors.ForbiddenAction(action="EC2 credential project does not match the project scope of the "
                                                 "delegated token")
         return cred

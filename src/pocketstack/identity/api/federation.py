@@ -14,7 +14,8 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.validation import parse_bool, validate
 from pocketstack.identity import errors
 from pocketstack.identity.api import render, schemas
-from pocketstack.identity.api.common import body
+from pocketstack.identity.api.common import body, federated_token
+from pocketstack.identity.api.saml import ecp_start, saml_entity
 from pocketstack.identity.manager import Identity
 from pocketstack.identity.x509 import client_attributes
 
@@ -157,15 +158,17 @@ class FederationApi:
     @route.post(PROTOCOL + "/auth", public=True)
     @route.get(PROTOCOL + "/auth", public=True)
     def auth(self, req: ApiRequest) -> Response:
-        """An unscoped token for the assertion that came with the request, through the
-        protocol's mapping; its ``methods`` are the protocol (Keystone's dedicated URL)."""
+        """An unscoped token for the assertion that came with the request (:func:`federated_token`)."""
         idp_id, protocol_id = req.path_params["idp_id"], req.path_params["protocol_id"]
-        auth = {"identity": {"methods": [protocol_id], protocol_id: {
-            "identity_provider": idp_id, "protocol": protocol_id}}}
-        # An identity provider of the OpenID Connect front end: its bearer token's claims
-        # (identity/oidc.py, mod_auth_openidc's part); the kerberos protocol, with the
-        # Kerberos front end on: the principal of a Negotiate token (identity/kerberos.py,
-        # mod_auth_gssapi's part); any other: a trusted proxy's headers.
+        # A SAML identity provider: ECP's first step (identity/saml.py, mod_auth_mellon's
+        # part; the token comes from its assertion consumer); one of the OpenID Connect
+        # front end: its bearer token's claims (identity/oidc.py, mod_auth_openidc's
+        # part); the kerberos protocol, with the Kerberos front end on: the principal of
+        # a Negotiate token (identity/kerberos.py, mod_auth_gssapi's part); any other: a
+        # trusted proxy's headers.
+        entity = saml_entity(self.identity, idp_id, protocol_id)
+        if entity is not None:
+            return ecp_start(self.identity, req, idp_id, protocol_id, entity)
         oidc, kerberos = self.identity.oidc, self.identity.kerberos
         negotiated = None
         if oidc.handles(idp_id, protocol_id):
@@ -175,6 +178,6 @@ class FederationApi:
             assertion = negotiated.assertion()
         else:
             assertion = assertion_of(self.identity, req)
-        vt = self.identity.tokens.authenticate(auth, assertion=assertion)
+        vt = federated_token(self.identity, idp_id, protocol_id, assertion)
         headers = {"X-Subject-Token": vt.token, **(negotiated.response_headers if negotiated else {})}
         return json_response(self.identity.tokens.render(vt, catalog=False), status=201, headers=headers)

@@ -21,6 +21,7 @@ from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.api import schemas
 from pocketstack.identity.api.common import caller_id
+from pocketstack.identity.api.delegation import refuse_any_delegation
 from pocketstack.identity.auth import format_time
 from pocketstack.identity.manager import Identity
 from pocketstack.identity.oauth1 import SignedRequest, with_scheme
@@ -106,25 +107,6 @@ class ConsumersApi:
         self.oauth1.delete_consumer(req.path_params["consumer_id"])
 
 
-def refuse_delegated(identity: Identity, req: ApiRequest, action: str) -> None:
-    """403 for a caller whose token came through a trust, an application credential or
-    an OAuth access token (Keystone's ``is_delegated_auth`` and application credential checks)."""
-    ctx = req.caller
-    delegated = bool(ctx.trust_id or ctx.application_credential_id)
-    if not delegated and ctx.auth_token:
-        delegated = identity.tokens.validate(ctx.auth_token).access_token is not None
-    if delegated:
-        raise errors.OAuthDelegatedCaller(action=action)
-
-
-def refuse_oauth(identity: Identity, req: ApiRequest, action: str) -> None:
-    """403 for an OAuth token making what would outlive its access token -- a trust, an
-    application credential, an EC2 credential (Keystone refuses delegated tokens there)."""
-    token = req.caller.auth_token
-    if token and identity.tokens.validate(token).access_token is not None:
-        raise errors.OAuthDelegatedCaller(action=action)
-
-
 class DelegationApi:
     """The three legs: the consumer's signed request token, the user's authorization
     (the verifier), the consumer's signed exchange for an access token."""
@@ -142,7 +124,7 @@ class DelegationApi:
                body_required=False, authorize_first=True)
     def authorize(self, req: ApiRequest) -> dict:
         req.authorize()
-        refuse_delegated(self.identity, req, "Cannot authorize a request token")
+        refuse_any_delegation(req, "Cannot authorize a request token")
         roles = (req.data or {}).get("roles") or []
         verifier = self.oauth1.authorize(req.path_params["request_token_id"], caller_id(req), roles)
         return {"token": {"oauth_verifier": verifier}}
@@ -179,7 +161,7 @@ class AccessTokensApi:
     def _enter(self, req: ApiRequest) -> str:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
-        refuse_delegated(self.identity, req, "Cannot manage OAuth access tokens")
+        refuse_any_delegation(req, "Cannot manage OAuth access tokens")
         return user_id
 
     @route.get(ACCESS_TOKENS, policy="identity:list_access_tokens")

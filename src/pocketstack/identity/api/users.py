@@ -12,8 +12,8 @@ from pocketstack.identity import errors
 from pocketstack.identity import models as m
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body, caller_id, filters
+from pocketstack.identity.api.delegation import refuse_restricted, refuse_trust_or_oauth
 from pocketstack.identity.api.entities import Family, crud_rules
-from pocketstack.identity.api.oauth1 import refuse_oauth
 from pocketstack.identity.api.resources import tags_of
 from pocketstack.identity.manager import Identity
 
@@ -143,6 +143,7 @@ class ApplicationCredentialsApi:
     def index(self, req: ApiRequest) -> dict:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
+        refuse_trust_or_oauth(req)
         creds = self.app_creds.list_for(user_id, req.query.get("name"))
         return render.collection(req.service_url, f"users/{user_id}/application_credentials",
                                  "application_credentials",
@@ -153,8 +154,8 @@ class ApplicationCredentialsApi:
         identity, user_id = self.identity, req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
         ctx = req.caller
-        self._refuse_restricted(req)
-        refuse_oauth(identity, req, "Cannot create an application credential")
+        refuse_trust_or_oauth(req)
+        refuse_restricted(identity, req, "application credentials")
         fields = body(req, schemas.app_cred_create, "application_credential")
         with identity.db.session(readonly=True) as s:
             caller_roles = (identity.assignment.effective_roles(
@@ -174,6 +175,7 @@ class ApplicationCredentialsApi:
     def show(self, req: ApiRequest) -> dict:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
+        refuse_trust_or_oauth(req)
         cred = self.app_creds.get(user_id, req.path_params["cred_id"])
         return {"application_credential": render.app_cred(req.service_url, cred, self.app_creds.rules_of(cred.id))}
 
@@ -181,18 +183,9 @@ class ApplicationCredentialsApi:
     def delete(self, req: ApiRequest) -> None:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
-        self._refuse_restricted(req)
+        refuse_trust_or_oauth(req)
+        refuse_restricted(self.identity, req, "application credentials")
         self.app_creds.delete(user_id, req.path_params["cred_id"])
-
-    def _refuse_restricted(self, req: ApiRequest) -> None:
-        """A token from a restricted application credential may not manage application
-        credentials at all -- not even delete itself (Keystone's rule: otherwise a leaked
-        restricted credential could be used to cover its own tracks or mint new ones)."""
-        cred_id = req.caller.application_credential_id
-        if cred_id:
-            current = self.app_creds.get(caller_id(req), cred_id)
-            if not current.unrestricted:
-                raise errors.RestrictedApplicationCredential()
 
 
 ACCESS_RULES = "/v3/users/{user_id}/access_rules"
@@ -209,6 +202,7 @@ class AccessRulesApi:
     def index(self, req: ApiRequest) -> dict:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
+        refuse_trust_or_oauth(req)
         filters = {name: req.query.get(name, "") for name in ("service", "path", "method")}
         return render.collection(req.service_url, f"users/{user_id}/access_rules", "access_rules",
                                  [render.access_rule(req.service_url, user_id, r)
@@ -218,6 +212,7 @@ class AccessRulesApi:
     def show(self, req: ApiRequest) -> dict:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
+        refuse_trust_or_oauth(req)
         rule = self.rules.get(user_id, req.path_params["rule_id"])
         return {"access_rule": render.access_rule(req.service_url, user_id, rule)}
 
@@ -225,6 +220,7 @@ class AccessRulesApi:
     def delete(self, req: ApiRequest) -> None:
         user_id = req.path_params["user_id"]
         req.authorize(target={"target.user.id": user_id})
+        refuse_trust_or_oauth(req)
         self.rules.delete(user_id, req.path_params["rule_id"])
 
 

@@ -3,7 +3,9 @@ found and the action authorized, as Nova's matrix of answers expects)."""
 
 from __future__ import annotations
 
-from pocketstack.compute.api.schemas.servers import PERSONALITY
+from typing import Any
+
+from pocketstack.compute.api.schemas.servers import HOSTNAMES, PERSONALITY
 
 REBOOT = {"type": "object", "required": ["type"], "properties": {
     "type": {"type": "string", "pattern": "^([Hh][Aa][Rr][Dd]|[Ss][Oo][Ff][Tt])$"}}}
@@ -39,7 +41,7 @@ METADATA = {"type": "object", "propertyNames": {"type": "string", "minLength": 1
 CREATE_IMAGE = {"type": "object", "required": ["name"], "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 255}, "metadata": METADATA},
     "additionalProperties": False}
-REBUILD = {"type": "object", "required": ["imageRef"], "properties": {
+REBUILD: dict[str, Any] = {"type": "object", "required": ["imageRef"], "properties": {
     "imageRef": {"type": "string", "minLength": 1}, "name": {"type": "string", "minLength": 1, "maxLength": 255},
     "adminPass": {"type": "string"}, "metadata": METADATA, "preserve_ephemeral": {"type": "boolean"},
     "OS-DCF:diskConfig": {"type": "string"}, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
@@ -47,6 +49,9 @@ REBUILD = {"type": "object", "required": ["imageRef"], "properties": {
     "user_data": {"type": ["string", "null"]}, "trusted_image_certificates": {"type": ["array", "null"]},
     "personality": PERSONALITY},
     "additionalProperties": False}
+# From 2.90 a rebuild may set the guest's hostname (an FQDN from 2.94).
+REBUILDS = {"2.1": REBUILD, **{start: {**REBUILD, "properties": {**REBUILD["properties"], **extra}}
+                               for start, extra in HOSTNAMES.items()}}
 BACKUP = {"type": "object", "required": ["name", "backup_type", "rotation"], "additionalProperties": False,
            "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
                           "backup_type": {"type": "string"}, "metadata": METADATA,
@@ -66,3 +71,7 @@ RESET_STATE = {"type": "object", "required": ["state"], "additionalProperties": 
 UNSHELVE_V277 = {"type": ["object", "null"], "required": ["availability_zone"], "additionalProperties": False,
                  "properties": {"availability_zone": {"type": "string", "minLength": 1, "maxLength": 255,
                                                       "pattern": r"^\S(.*\S)?$"}}}
+# From 2.91 also ``host`` (admins), and a null zone unpins the server; ``{}`` is accepted.
+UNSHELVE_V291 = {"type": ["object", "null"], "additionalProperties": False,
+                 "properties": {"availability_zone": {"type": ["string", "null"]}, "host": {"type": "string"}}}
+UNSHELVES = {"2.77": UNSHELVE_V277, "2.91": UNSHELVE_V291}

@@ -75,14 +75,22 @@ _SERVER_V257 = _changed(_SERVER_V252, drop=("personality",))       # file inject
 # Nova's ``parameter_types.fqdn``.
 _FQDN = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9-._]*$"}
 _SERVER_V274 = _changed(_SERVER_V257, {"host": _FQDN, "hypervisor_hostname": _FQDN})  # requested destination
+# Nova's ``parameter_types.hostname``: the guest's hostname a user may choose from 2.90; an
+# FQDN from 2.94.
+HOSTNAME = {"type": "string", "minLength": 2, "maxLength": 63, "pattern": "^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$"}
+HOSTNAMES = {"2.90": {"hostname": HOSTNAME}, "2.94": {"hostname": _FQDN}}
+_SERVER_V290 = _changed(_SERVER_V274, HOSTNAMES["2.90"])
+_SERVER_V294 = _changed(_SERVER_V290, HOSTNAMES["2.94"])
 
 CREATE = {"2.1": _create(_SERVER_V21), "2.19": _create(_SERVER_V219), "2.37": _create(_SERVER_V237),
           "2.52": _create(_SERVER_V252), "2.57": _create(_SERVER_V257),
-          "2.74": _create(_SERVER_V274)}
+          "2.74": _create(_SERVER_V274), "2.90": _create(_SERVER_V290), "2.94": _create(_SERVER_V294)}
 
 _UPDATE_V21: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
     "name": NAME, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
     "OS-DCF:diskConfig": {"type": "string"}}}
-UPDATE = {"2.1": {"type": "object", "required": ["server"], "properties": {"server": _UPDATE_V21}},
-          "2.19": {"type": "object", "required": ["server"], "properties": {
-              "server": _changed({**_UPDATE_V21, "required": []}, {"description": DESCRIPTION})}}}
+_UPDATE_V219 = _changed({**_UPDATE_V21, "required": []}, {"description": DESCRIPTION})
+UPDATE = {start: {"type": "object", "required": ["server"], "properties": {"server": server}}
+          for start, server in (("2.1", _UPDATE_V21), ("2.19", _UPDATE_V219),
+                                ("2.90", _changed(_UPDATE_V219, HOSTNAMES["2.90"])),
+                                ("2.94", _changed(_UPDATE_V219, HOSTNAMES["2.94"])))}

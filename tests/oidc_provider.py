@@ -1,15 +1,23 @@
-"""A real OpenID provider for the tests: Authlib's OAuth 2.0 authorization server on a
-small Flask app on loopback -- password, client_credentials and authorization code
-grants (the last with OpenID Connect ID tokens, PKCE and an interactive login page),
-RFC 9068 JWT access tokens, RFC 7662 introspection, a discovery document and a JWKS."""
+"""The OpenID provider the OIDC tests sign in against: Authlib's OAuth 2.0 authorization
+server (password and client_credentials grants, RFC 9068 JWT access tokens signed RS256
+and ES256, RFC 7662 introspection; the authorization code grant with OpenID Connect ID
+tokens and PKCE behind an interactive login page, for WebSSO) on a small Flask app on loopback.
+
+``python tests/oidc_provider.py PORT [REALM]`` serves one on its own (client
+``pocketstack``, secret ``cli-secret``; user ``alice``, password ``wonderland``) until
+interrupted: the identity benchmark's OIDC workload signs in through it, and with REALM
+``/realms/master`` (Keycloak's URLs, and its public ``admin-cli`` client)
+keystone-tempest-plugin's OIDC scenario tests (tools/tempest/run.sh --plugin keystone)."""
 
 from __future__ import annotations
 
 import contextlib
 import html
 import secrets
+import sys
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 
 import jwt
@@ -26,8 +34,6 @@ from flask import Flask, jsonify, request
 from joserfc.jwk import KeySet, import_key
 from werkzeug.serving import make_server
 
-from pocketstack.testing.harness import free_port
-
 AUDIENCE = "pocketstack"
 # The relying party WebSSO signs in as (its ID tokens' audience).
 SSO_CLIENT, SSO_SECRET = "pocketstack-sso", "sso-secret"
@@ -39,6 +45,7 @@ class Client(ClientMixin):
     client_secret: str
     audience: str = AUDIENCE
     opaque: bool = False  # gets opaque access tokens (checked by introspection)
+    public: bool = False  # authenticates with no secret (Keycloak's admin-cli)
     # Where the authorization code flow may send a browser back (none: no such flow).
     redirect_uris: list[str] = field(default_factory=list)
 
@@ -58,7 +65,7 @@ class Client(ClientMixin):
         return secrets.compare_digest(client_secret, self.client_secret)
 
     def check_endpoint_auth_method(self, method, endpoint):
-        return method == "client_secret_basic"
+        return method == ("none" if self.public else "client_secret_basic")
 
     def check_response_type(self, response_type):
         return response_type == "code" and bool(self.redirect_uris)
@@ -193,6 +200,8 @@ def serve_provider(provider: Provider, port: int):
             return super().access_token_generator(client, grant_type, user, scope)
 
     class Password(grants.ResourceOwnerPasswordCredentialsGrant):
+        TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "none"]  # "none": a public client's
+
         def authenticate_user(self, username, password):
             user = provider.users.get(username)
             return user if user and secrets.compare_digest(user.password, password) else None
@@ -214,9 +223,11 @@ def serve_provider(provider: Provider, port: int):
     server.register_token_generator("password", Tokens("rsa-1", "RS256"))
     server.register_token_generator("client_credentials", Tokens("ec-1", "ES256"))
     server.register_endpoint(Introspection)
-    register_code_flow(app, server, provider)
 
-    @app.get("/.well-known/openid-configuration")
+    prefix = urllib.parse.urlsplit(provider.issuer).path.rstrip("/")  # a realm's, as Keycloak's
+    register_code_flow(app, server, provider, prefix)
+
+    @app.get(prefix + "/.well-known/openid-configuration")
     def discovery():
         issuer = provider.issuer
         return jsonify({"issuer": issuer, "token_endpoint": issuer + "/token", "jwks_uri": issuer + "/jwks",
@@ -226,52 +237,47 @@ def serve_provider(provider: Provider, port: int):
                         "grant_types_supported": ["password", "client_credentials", "authorization_code"],
                         "id_token_signing_alg_values_supported": ["RS256", "ES256"]})
 
-    @app.get("/jwks")
+    @app.get(prefix + "/jwks")
     def jwks():
         return jsonify({"keys": [{k: v for k, v in private_jwk(key, kid).items() if k not in ("d", "p", "q", "dp", "dq",
                                                                                             "qi")}
                                  for kid, key in provider.keys.items()]})
 
-    app.add_url_rule("/token", "token", server.create_token_response, methods=["POST"])
-    app.add_url_rule("/introspect", "introspect", lambda: server.create_endpoint_response("introspection"),
+    app.add_url_rule(prefix + "/token", "token", server.create_token_response, methods=["POST"])
+    # Keycloak's path of it, where keystone-tempest-plugin's KeycloakClient posts.
+    app.add_url_rule(prefix + "/protocol/openid-connect/token", "keycloak-token", server.create_token_response,
+                     methods=["POST"])
+    app.add_url_rule(prefix + "/introspect", "introspect", lambda: server.create_endpoint_response("introspection"),
                      methods=["POST"])
     return make_server("127.0.0.1", port, app, threaded=True)
 
 
-@contextlib.contextmanager
-def running_provider():
-    """The provider on a free loopback port, with its clients and its user alice."""
+def standard_provider(port: int, realm: str = "") -> Provider:
+    """The provider the tests use: an RSA and an EC key, the clients, user ``alice``;
+    with ``realm`` (``/realms/master``) its URLs are under that path, as Keycloak's."""
     provider = Provider(keys={"rsa-1": rsa.generate_private_key(65537, 2048), "ec-1": ec.generate_private_key(
         ec.SECP256R1())})
     provider.clients = {c.client_id: c for c in (
         Client("pocketstack", "cli-secret"), Client("robot", "robot-secret"),
         Client("other-app", "other-secret", audience="other-app"),
         Client("opaque-app", "opaque-secret", opaque=True), Client("introspector", "intro-secret"),
-        Client(SSO_CLIENT, SSO_SECRET, audience=SSO_CLIENT))}
+        Client("admin-cli", "", public=True), Client(SSO_CLIENT, SSO_SECRET, audience=SSO_CLIENT))}
     provider.users = {"alice": User("alice", "wonderland", "alice@example.org", ["staff", "dev"])}
-    port = free_port()
-    provider.issuer = f"http://127.0.0.1:{port}"
-    server = serve_provider(provider, port)
-    thread = threading.Thread(target=server.serve_forever, name="oidc-provider", daemon=True)
-    thread.start()
-    try:
-        yield provider
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    provider.issuer = f"http://127.0.0.1:{port}{realm}"
+    return provider
 
 
 LOGIN_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Test provider: sign in</title></head><body>
 <h1>Sign in to the test provider</h1>{error}
-<form method="post" action="/authorize?{query}">
+<form method="post" action="{action}?{query}">
 <label for="username">User name</label><input id="username" name="username" autocomplete="username">
 <label for="password">Password</label><input id="password" name="password" type="password">
 <button type="submit">Sign in</button>
 </form></body></html>"""
 
 
-def register_code_flow(app, server, provider: Provider) -> None:
+def register_code_flow(app, server, provider: Provider, prefix: str) -> None:
     """The authorization code flow with OpenID Connect ID tokens (RS256, key ``rsa-1``)
     and PKCE, behind an interactive login page: ``GET /authorize`` shows the form,
     ``POST /authorize`` checks the password and sends the browser back with a code."""
@@ -318,18 +324,45 @@ def register_code_flow(app, server, provider: Provider) -> None:
 
     server.register_grant(AuthorizationCode, [OpenID(require_nonce=True), CodeChallenge(required=True)])
 
-    @app.get("/authorize")
+    def login_page(error: str) -> str:
+        return LOGIN_PAGE.format(error=error, action=prefix + "/authorize",
+                                 query=html.escape(request.query_string.decode()))
+
+    @app.get(prefix + "/authorize")
     def authorize_page():
         try:
             server.get_consent_grant(end_user=None)
         except OAuth2Error as error:
             return f"bad authorization request: {error.error}", 400
-        return LOGIN_PAGE.format(error="", query=html.escape(request.query_string.decode()))
+        return login_page("")
 
-    @app.post("/authorize")
+    @app.post(prefix + "/authorize")
     def authorize():
         user = provider.users.get(request.form.get("username", ""))
         if user is None or not secrets.compare_digest(user.password, request.form.get("password", "")):
-            return LOGIN_PAGE.format(error='<p role="alert">Wrong user name or password.</p>',
-                                     query=html.escape(request.query_string.decode())), 401
+            return login_page('<p role="alert">Wrong user name or password.</p>'), 401
         return server.create_authorization_response(grant_user=user)
+
+
+@contextlib.contextmanager
+def running_provider():
+    """:func:`standard_provider` served on a free loopback port, for a test's duration."""
+    from pocketstack.testing.harness import free_port
+
+    port = free_port()
+    provider = standard_provider(port)
+    server = serve_provider(provider, port)
+    thread = threading.Thread(target=server.serve_forever, name="oidc-provider", daemon=True)
+    thread.start()
+    try:
+        yield provider
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+if __name__ == "__main__":
+    port, realm = int(sys.argv[1]), (sys.argv[2] if len(sys.argv) > 2 else "")
+    provider = standard_provider(port, realm)
+    print(f"OpenID provider at {provider.issuer}", flush=True)
+    serve_provider(provider, port).serve_forever()

@@ -1,0 +1,132 @@
+"""The SAML service provider's routes (identity/saml.py): mellon's metadata and
+assertion consumers, the ECP start of the ``auth`` route, and WebSSO
+(``/v3/auth/OS-FEDERATION/.../websso``, keystone/api/auth.py) for SAML identity providers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import parse_qs
+
+from starlette.responses import HTMLResponse, Response
+
+from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.routes import route
+from pocketstack.identity import errors
+from pocketstack.identity.api.common import federated_token
+from pocketstack.identity.manager import Identity
+from pocketstack.identity.saml import (
+    METADATA_PATH,
+    PAOS_MEDIA_TYPE,
+    PAOS_PATH,
+    POST_PATH,
+    PROTOCOLS,
+    Pending,
+    SamlFrontEnd,
+    Site,
+    wants_ecp,
+)
+from pocketstack.identity.websso_flow import PendingLogin
+
+WEBSSO = "/v3/auth/OS-FEDERATION/websso/{protocol_id}"
+IDP_WEBSSO = "/v3/auth/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}/websso"
+
+
+def site(req: ApiRequest) -> Site:
+    """The service provider's URLs for ``req``: its endpoints under the identity API's
+    URL as this request reached it (Host, scheme, mount), as mod_auth_mellon builds
+    them; its default entityID under the configured public URL."""
+    return Site(req.url.split("/v3/", 1)[0], req.service_url)
+
+
+def saml_entity(identity: Identity, idp_id: str, protocol_id: str) -> str | None:
+    """The SAML identity provider (entityID) of ``idp_id``'s protocol; None when it signs
+    in some other way (no SAML metadata names one of its remote ids)."""
+    saml = identity.saml
+    if not saml.entities or protocol_id not in PROTOCOLS:
+        return None
+    _, remote_ids = identity.federation.get_idp(idp_id)
+    return saml.entity_of(protocol_id, remote_ids)
+
+
+def ecp_start(identity: Identity, req: ApiRequest, idp_id: str, protocol_id: str, entity: str) -> Response:
+    """An ECP client's first request: the PAOS envelope of an AuthnRequest (a 401 for a
+    request that is no ECP client's: browsers sign in by WebSSO)."""
+    if not wants_ecp(req.headers.get("accept"), req.headers.get("paos")):
+        raise errors.FederatedAuthFailed(
+            reason=f"Identity provider {idp_id} signs in by SAML: as an ECP client (Accept: {PAOS_MEDIA_TYPE} and "
+                   f"the ECP PAOS header), or by WebSSO ({IDP_WEBSSO.format(idp_id=idp_id, protocol_id=protocol_id)})")
+    envelope = identity.saml.ecp_request(site(req), Pending(idp_id, protocol_id, entity))
+    return Response(envelope, media_type=PAOS_MEDIA_TYPE)
+
+
+class SamlApi:
+    """mellon's endpoints and WebSSO; the front end is read from ``identity`` on each
+    request (tests and the fuzzer swap it)."""
+
+    def __init__(self, identity: Identity):
+        self.identity = identity
+
+    @property
+    def saml(self) -> SamlFrontEnd:
+        return self.identity.saml
+
+    def _configured(self) -> None:
+        """mellon's routes exist with SAML identity providers only (404 otherwise, as
+        Keystone without mod_auth_mellon answers)."""
+        if not self.saml.entities:
+            raise errors.NotFound("The resource could not be found.")
+
+    @route.get(METADATA_PATH, public=True)
+    def metadata(self, req: ApiRequest) -> Response:
+        """The service provider's SAML metadata, for the identity providers' configuration."""
+        self._configured()
+        return Response(self.saml.provider(site(req)).metadata(), media_type="application/samlmetadata+xml")
+
+    @route.post(PAOS_PATH, public=True, status=201)
+    def paos_response(self, req: ApiRequest) -> Response:
+        """ECP's last step: the identity provider's Response, answered with the token."""
+        self._configured()
+        pending, assertion = self.saml.consume(site(req), req.body.decode("utf-8", "replace"), ecp=True)
+        vt = federated_token(self.identity, pending.idp_id, pending.protocol_id, assertion)
+        return json_response(self.identity.tokens.render(vt, catalog=False), status=201,
+                             headers={"X-Subject-Token": vt.token})
+
+    @route.post(POST_PATH, public=True)
+    def post_response(self, req: ApiRequest) -> Response:
+        """WebSSO's return (HTTP-POST binding): the page posting the token to the dashboard."""
+        self._configured()
+        form = parse_qs(req.body.decode("ascii", "replace"))
+        message = form.get("SAMLResponse", [""])[0]
+        if not message:
+            raise errors.ValidationMessage(message="Expected a SAMLResponse form field (HTTP-POST binding)")
+        pending, assertion = self.saml.consume(site(req), message, ecp=False)
+        assert pending.origin is not None  # a WebSSO request's (consume checks it)
+        vt = federated_token(self.identity, pending.idp_id, pending.protocol_id, assertion)
+        return HTMLResponse(self.identity.websso.callback(pending.origin, vt.token))
+
+
+class SamlWebSso:
+    """WebSSO's SAML front end (identity/websso_flow.py): the AuthnRequest by the
+    HTTP-Redirect binding; the Response comes back to mellon's postResponse (its request
+    id finds the pending login there), not to the websso URL."""
+
+    state_parameter = "RelayState"
+
+    def __init__(self, identity: Identity):
+        self.identity = identity
+
+    def handles(self, idp_id: str, protocol_id: str) -> bool:
+        return saml_entity(self.identity, idp_id, protocol_id) is not None
+
+    def begin(self, pending: PendingLogin) -> str:
+        entity = saml_entity(self.identity, pending.idp_id, pending.protocol_id)
+        assert entity is not None  # handles() said so
+        where = Site(pending.base_url, pending.redirect_uri.split("/v3/", 1)[0])
+        return self.identity.saml.redirect(where, Pending(pending.idp_id, pending.protocol_id, entity, pending.origin))
+
+    def is_answer(self, params: Mapping[str, str]) -> bool:
+        return False
+
+    def finish(self, pending: PendingLogin, params: Mapping[str, str]) -> dict[str, str]:
+        raise errors.WebSsoFailed(reason="A SAML Response goes to the assertion consumer, not the websso URL")

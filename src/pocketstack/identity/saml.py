@@ -1,0 +1,210 @@
+"""The SAML 2.0 front end of federation: what Apache's ``mod_auth_mellon`` does before
+Keystone as a SAML service provider (keystone's "Setting up Mellon" guide).
+
+The identity providers are those of the metadata files ``federation_saml_metadata``
+names; an identity provider of Keystone is one of them when its ``remote_ids`` hold
+the entityID.  Its ``saml2`` (and ``mapped``) protocol then signs in by SAML:
+
+- ECP (keystoneauth's ``v3samlpassword``): ``GET .../protocols/{protocol}/auth`` with
+  ``Accept: application/vnd.paos+xml`` and the ECP ``PAOS`` header answers a PAOS
+  envelope around an AuthnRequest; the client posts it to the identity provider's ECP
+  endpoint and the signed Response it gets to :data:`PAOS_PATH`, which answers the
+  unscoped token (as Keystone's ``auth`` route does);
+- WebSSO (the dashboard): :mod:`pocketstack.identity.websso`'s routes redirect the
+  browser to the identity provider (HTTP-Redirect binding), whose Response comes back
+  to :data:`POST_PATH` (HTTP-POST) and turns into the token form for the dashboard.
+
+The paths and attribute names are mellon's (``MellonEndpointPath /v3/mellon``,
+``MellonMergeEnvVars On ";"``): each attribute as ``MELLON_<Name>`` (and
+``MELLON_<FriendlyName>``), values ``;``-joined, ``MELLON_NAME_ID`` and ``REMOTE_USER``
+the subject's NameID, ``MELLON_IDP`` the issuer (the usual ``remote_id_attribute``).
+
+The service provider remembers each AuthnRequest it sent (per process, for
+:data:`REQUEST_LIFETIME` seconds): a Response must answer one, and answers it once --
+a replayed Response, an unsolicited one, one for another identity provider or after
+its request expired is refused.  pysaml2 (:mod:`pocketstack.identity.saml_sp`) checks
+the rest and is imported by the first SAML request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pocketstack.identity import errors
+
+if TYPE_CHECKING:
+    from pocketstack.identity import saml_sp
+else:  # only a cloud with SAML identity providers loads pysaml2 (pocketstack.common.lazy)
+    from pocketstack.common.lazy import lazy
+
+    saml_sp = lazy("pocketstack.identity.saml_sp")
+
+PROTOCOLS = ("saml2", "mapped")
+ENDPOINT = "/v3/mellon"
+METADATA_PATH, PAOS_PATH, POST_PATH = (f"{ENDPOINT}/metadata", f"{ENDPOINT}/paosResponse",
+                                       f"{ENDPOINT}/postResponse")
+PAOS_MEDIA_TYPE = "application/vnd.paos+xml"
+PAOS_VERSION = 'ver="urn:liberty:paos:2003-08";"urn:oasis:names:tc:SAML:2.0:profiles:SSO:ecp"'
+PREFIX = "MELLON_"
+IDP_ATTRIBUTE = "MELLON_IDP"
+REQUEST_LIFETIME = 300.0
+MAX_PENDING = 10_000
+MAX_SITES = 8
+MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
+BINDING_PAOS = "urn:oasis:names:tc:SAML:2.0:bindings:PAOS"
+BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+
+
+def refused(reason: str) -> errors.FederatedAuthFailed:
+    return errors.FederatedAuthFailed(reason=f"Invalid SAML response: {reason}")
+
+
+def wants_ecp(accept: str | None, paos: str | None) -> bool:
+    """Whether a request is an ECP client's first (it takes PAOS and offers the ECP service)."""
+    return PAOS_MEDIA_TYPE in (accept or "") and PAOS_VERSION in (paos or "")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An AuthnRequest sent: to whom, for which protocol, and for WebSSO the dashboard
+    the token goes to (None: ECP)."""
+
+    idp_id: str
+    protocol_id: str
+    entity_id: str
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the service provider is: ``base_url``, the identity API as the request
+    reached it (its endpoints' URLs, as mellon builds them from the request), and
+    ``public_url``, the configured one (the default entityID -- the audience Responses
+    must name, so never taken from a request's Host)."""
+
+    base_url: str
+    public_url: str
+
+
+class PendingRequests:
+    """The AuthnRequests awaiting an answer, each taken by the first Response to it."""
+
+    def __init__(self, lifetime: float = REQUEST_LIFETIME, max_entries: int = MAX_PENDING):
+        self.lifetime, self.max_entries = lifetime, max_entries
+        self._pending: OrderedDict[str, tuple[float, Pending]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _expire(self, now: float, room: int = 0) -> None:
+        """Forget expired requests, and the oldest until ``room`` more fit."""
+        while self._pending and (next(iter(self._pending.values()))[0] <= now
+                                 or len(self._pending) + room > self.max_entries):
+            self._pending.popitem(last=False)
+
+    def put(self, request_id: str, pending: Pending) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._expire(now, room=1)
+            self._pending[request_id] = (now + self.lifetime, pending)
+
+    def outstanding(self) -> dict[str, str]:
+        """Request id → identity provider entityID, as pysaml2 checks InResponseTo."""
+        with self._lock:
+            self._expire(time.monotonic())
+            return {request_id: p.entity_id for request_id, (_, p) in self._pending.items()}
+
+    def take(self, request_id: str) -> Pending | None:
+        with self._lock:
+            self._expire(time.monotonic())
+            entry = self._pending.pop(request_id, None)
+        return entry[1] if entry else None
+
+
+def idp_entities(metadata_files: Iterable[str]) -> frozenset[str]:
+    """The entityIDs of the identity providers (``IDPSSODescriptor``) of metadata files
+    (read at start, so a missing or broken file stops the cloud, not a sign-in)."""
+    found: set[str] = set()
+    for path in metadata_files:
+        try:
+            root = ET.parse(path).getroot()
+        except (OSError, ET.ParseError) as exc:
+            raise ValueError(f"setting 'federation_saml_metadata': {path}: {exc}") from None
+        for entity in root.iter(f"{{{MD_NS}}}EntityDescriptor"):
+            if entity.find(f"{{{MD_NS}}}IDPSSODescriptor") is not None and entity.get("entityID"):
+                found.add(entity.attrib["entityID"])
+    return frozenset(found)
+
+
+def assertion(asserted: saml_sp.Asserted) -> dict[str, str]:
+    """The Response's attributes as mod_auth_mellon exports them (module docstring)."""
+    attributes = {PREFIX + name: ";".join(values) for name, values in asserted.attributes.items()}
+    attributes[IDP_ATTRIBUTE] = asserted.issuer
+    if asserted.name_id:
+        attributes[PREFIX + "NAME_ID"] = attributes["REMOTE_USER"] = asserted.name_id
+    return attributes
+
+
+class SamlFrontEnd:
+    """The identity providers of ``metadata_files`` and the service provider
+    ``entity_id`` (empty: the public URL of its metadata, mellon's default) that trusts them."""
+
+    def __init__(self, metadata_files: tuple[str, ...] = (), entity_id: str = ""):
+        self.metadata_files = metadata_files
+        self.entity_id = entity_id
+        self.entities = idp_entities(metadata_files)
+        self.pending = PendingRequests()
+        self._providers: OrderedDict[str, saml_sp.ServiceProvider] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, metadata: str, entity_id: str) -> SamlFrontEnd:
+        return cls(tuple(p.strip() for p in metadata.split(",") if p.strip()), entity_id)
+
+    def entity_of(self, protocol_id: str, remote_ids: Iterable[str]) -> str | None:
+        """The SAML identity provider an identity provider's protocol signs in with (the
+        first of its remote ids in the metadata), None when it is no SAML one."""
+        if protocol_id not in PROTOCOLS:
+            return None
+        return next((r for r in sorted(remote_ids) if r in self.entities), None)
+
+    def provider(self, site: Site) -> saml_sp.ServiceProvider:
+        """The service provider at ``site``: one per URL the API is reached by, the
+        :data:`MAX_SITES` last used kept (a request's Host names the URL)."""
+        with self._lock:
+            sp = self._providers.pop(site.base_url, None)
+            if sp is None:
+                sp = saml_sp.ServiceProvider(self.entity_id or site.public_url + METADATA_PATH,
+                                             site.base_url + PAOS_PATH, site.base_url + POST_PATH, self.metadata_files)
+            self._providers[site.base_url] = sp
+            while len(self._providers) > MAX_SITES:
+                self._providers.popitem(last=False)
+        return sp
+
+    def ecp_request(self, site: Site, pending: Pending) -> str:
+        request_id, envelope = self.provider(site).ecp_request(pending.entity_id)
+        self.pending.put(request_id, pending)
+        return envelope
+
+    def redirect(self, site: Site, pending: Pending) -> str:
+        request_id, location = self.provider(site).redirect(pending.entity_id, "")
+        self.pending.put(request_id, pending)
+        return location
+
+    def consume(self, site: Site, message: str, *, ecp: bool) -> tuple[Pending, dict[str, str]]:
+        """The request a Response answers and its attributes (:func:`assertion`); 401 for
+        an invalid Response, one that answers no request (any more), or another issuer's."""
+        binding = BINDING_PAOS if ecp else BINDING_POST
+        asserted = self.provider(site).check(message, binding, self.pending.outstanding())
+        pending = self.pending.take(asserted.in_response_to)
+        if pending is None:
+            raise refused(f"request {asserted.in_response_to} was answered already")
+        if asserted.issuer != pending.entity_id:
+            raise refused(f"issued by {asserted.issuer}, not {pending.entity_id}")
+        if (pending.origin is None) != ecp:
+            raise refused("it answers a request of another binding")
+        return pending, assertion(asserted)
