@@ -64,12 +64,13 @@ class CloudProcess:
 
 @contextlib.contextmanager
 def running_cloud(tmp_path: Path, *extra_args: str, database_url: str | None = None,
-                  env: dict | None = None, startup_timeout: float = 90):
+                  env: dict | None = None, startup_timeout: float = 90, port: int | None = None):
     """Start ``pocketstack up`` on a free port with its own data dir and clouds.yaml (and
-    its metadata API on another free port, unless ``env`` names one).  A cold start takes
+    its metadata API on another free port, unless ``env`` names one); ``port``: a port
+    the test picked before (settings that name the cloud's URL).  A cold start takes
     ~3 s of CPU; ``startup_timeout`` leaves room for a loaded CI machine (three workers
     beside TCG guests: 30 s was missed there) and a first KVM probe (up to 30 s)."""
-    port = free_port()
+    port = port or free_port()
     data_dir = tmp_path / "data"
     clouds_file = tmp_path / "clouds.yaml"
     log_path = tmp_path / "server.log"

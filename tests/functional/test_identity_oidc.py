@@ -210,6 +210,9 @@ def test_configuration_file(tmp_path):
         ('issuer = "https://op"\naudience = "a"\nalgorithms = ["HS256"]', "'algorithms' must be a list of"),
         ('issuer = "https://op"\naudience = "a"\nleeway = -1', "'leeway' must be a number of seconds"),
         ('issuer = "https://op"\naudience = "a"\nintrospection_endpoint = "https://op/i"', "needs 'client_id'"),
+        ('issuer = "https://op"\naudience = "a"\nauthorization_endpoint = "javascript:x"',
+         "'authorization_endpoint' must be an http(s) URL"),
+        ('issuer = "https://op"\naudience = "a"\nscope = 1', "'scope' must be a string"),
     ]:
         path.write_text("[corp]\n" + table + "\n")
         with pytest.raises(ValueError, match=re.escape(message)):

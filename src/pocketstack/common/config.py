@@ -133,6 +133,10 @@ class Settings:
     # Keystone's [receipt] expiration: seconds an auth receipt (the 401 of a login that
     # satisfied only part of a user's MFA rules) stays usable.
     receipt_expiration: int = 300
+    # WebSSO's round trip through an identity provider (docs/identity.md "Web single
+    # sign-on"): seconds a browser has to come back from it (the life of the sealed
+    # pending login; Keystone leaves it to mod_auth_openidc's OIDCStateTimeout).
+    federation_websso_timeout: int = 600
     # Federation (docs/identity.md): the front proxies (comma-separated addresses or
     # networks; empty: none, the default) whose requests carry an identity provider's
     # assertion as headers named `federation_header_prefix` + attribute.
@@ -181,6 +185,14 @@ class Settings:
     # Dashboard (docs/dashboard.md): seconds a login session survives without a request
     # (it ends anyway when its token expires, after `token_expiration`).
     dashboard_idle_timeout: float = 1800.0
+    # Horizon's WEBSSO_CHOICES and WEBSSO_IDP_MAPPING (docs/dashboard.md "Single
+    # sign-on"): the login page's "Authenticate using" choices, comma-separated
+    # `id=Label` (`credentials` is the password and application credential forms; any
+    # other id is a protocol, e.g. `openid=OpenID Connect`; empty: credentials only),
+    # and the choices that name an identity provider too, comma-separated
+    # `id=idp_id:protocol_id`.
+    dashboard_websso_choices: str = ""
+    dashboard_websso_idp_mapping: str = ""
     # Security compliance (Keystone's [security_compliance]; 0 or empty: off).  Failed
     # password logins before the account locks, and for how many seconds (0: until an
     # administrator resets the password); days a password lives; how many of a user's

@@ -1,5 +1,5 @@
-"""Logging in through Keystone's own API: password or application credential, then a
-project-scoped token; switching project by rescoping; logging out by revoking.
+"""Logging in through Keystone's own API: password, application credential or the
+token of Keystone's WebSSO, then a project-scoped token; switching project by rescoping; logging out by revoking.
 
 The dashboard never sees a password again after the login request, and holds only the
 scoped token (sealed in its session row, :mod:`.sessions`)."""
@@ -7,10 +7,14 @@ scoped token (sealed in its session row, :mod:`.sessions`)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from pocketstack.dashboard.client import Api, ApiError
 from pocketstack.dashboard.sessions import Login
+
+# What a Keystone token id looks like (Fernet, JWS): URL-safe base64 pieces, bounded.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_.=-]{1,4096}")
 
 
 class LoginFailed(Exception):
@@ -42,6 +46,11 @@ async def password_login(api: Api, domain: str, user: str, password: str) -> Log
         if error.status == 401:
             raise LoginFailed("The domain, user name or password is not right.") from None
         raise LoginFailed(error.message) from None
+    return await _first_project(api, unscoped)
+
+
+async def _first_project(api: Api, unscoped: str) -> Login:
+    """A token of the first project (by name) that ``unscoped``'s user may work in."""
     api.http.headers["X-Auth-Token"] = unscoped
     projects = sorted((await api.get("identity", "/auth/projects"))["projects"], key=lambda p: p["name"])
     if not projects:
@@ -49,6 +58,19 @@ async def password_login(api: Api, domain: str, user: str, password: str) -> Log
     try:
         return await rescope(api, unscoped, projects[0]["id"])
     except ApiError as error:
+        raise LoginFailed(error.message) from None
+
+
+async def websso_login(api: Api, token: str) -> Login:
+    """The unscoped token Keystone's WebSSO page posted, as a password login's: it is
+    anyone's to post, so it counts only once Keystone accepts it (listing its projects)."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        raise LoginFailed("The single sign-on did not hand over a token.")
+    try:
+        return await _first_project(api, token)
+    except ApiError as error:
+        if error.status == 401:
+            raise LoginFailed("The single sign-on token is not valid (or has expired); sign in again.") from None
         raise LoginFailed(error.message) from None
 
 

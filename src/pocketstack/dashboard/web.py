@@ -28,6 +28,7 @@ from pocketstack.dashboard import security
 from pocketstack.dashboard.client import Api, ApiError
 from pocketstack.dashboard.menu import menu
 from pocketstack.dashboard.sessions import Session, SessionStore
+from pocketstack.dashboard.websso import SsoSettings
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
@@ -57,14 +58,21 @@ class Dashboard:
     prefix: str
     sessions: SessionStore
     templates: Environment = field(init=False)
+    sso: SsoSettings = field(init=False)
 
     def __post_init__(self) -> None:
+        self.sso = SsoSettings.from_settings(self.cloud.settings)
         # ``finalize``: a field the API gives as null (a snapshot, backup or image without a
         # name) shows as nothing, not as the word "None".
         self.templates = Environment(loader=PackageLoader("pocketstack.dashboard", "templates"),
                                      autoescape=select_autoescape(default=True, default_for_string=True),
                                      finalize=lambda value: "" if value is None else value)
         self.templates.globals["prefix"] = self.prefix
+
+    @property
+    def websso_origin(self) -> str:
+        """Where Keystone's WebSSO posts the token (its ``origin``; Horizon's ``/auth/websso/``)."""
+        return self.cloud.settings.effective_public_url + self.prefix + "/auth/websso/"
 
     @property
     def secure_cookies(self) -> bool:
@@ -161,8 +169,11 @@ class Ctx:
 Handler = Callable[[Ctx], Awaitable[Response]]
 
 
-def page(admin: bool = False, login: bool = True) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """Make ``handler`` an endpoint (see the module docstring for what it adds)."""
+def page(admin: bool = False, login: bool = True,
+         csrf: bool = True) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Make ``handler`` an endpoint (see the module docstring for what it adds).
+    ``csrf=False``: a POST that another site sends by design (Keystone's WebSSO page),
+    whose handler checks what it is given with the cloud instead."""
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
@@ -177,7 +188,7 @@ def page(admin: bool = False, login: bool = True) -> Callable[[Handler], Callabl
             token = session.login.token if session else None
             async with dashboard.cloud.api_client(token) as http:
                 ctx = Ctx(request, dashboard, session, Api(http, session.login.project_id if session else ""))
-                return await _run(handler, ctx, admin)
+                return await _run(handler, ctx, admin, csrf)
         return endpoint
     return wrap
 
@@ -199,14 +210,15 @@ def form_actions(back: str, actions: dict[str, Action],
     return page(admin=admin)(dispatch)
 
 
-async def _run(handler: Handler, ctx: Ctx, admin: bool) -> Response:
+async def _run(handler: Handler, ctx: Ctx, admin: bool, csrf: bool = True) -> Response:
     request, session = ctx.request, ctx.session
     if admin and not (session and session.login.is_admin):
         return await _error_page(ctx, 403, "This page is for administrators of the cloud.")
     if request.method == "POST":
         ctx.form = await request.form()
         expected = session.csrf if session else request.cookies.get(LOGIN_CSRF_COOKIE)
-        if not (security.token_matches(expected, ctx.form.get("csrf_token")) and security.same_origin(request)):
+        forged = not (security.token_matches(expected, ctx.form.get("csrf_token")) and security.same_origin(request))
+        if csrf and forged:
             return await _error_page(ctx, 403, "This form has expired or did not come from this site. "
                                                "Reload the page and submit it again.")
     try:

@@ -145,6 +145,14 @@ class OAuthHeadersMissing(Unauthorized):
     msg_fmt = "No Authorization headers found, cannot proceed with OAuth related calls."
 
 
+class WebSsoFailed(Unauthorized):
+    """A WebSSO answer from an identity provider that cannot be trusted: no or a stale
+    pending login, a state that is not its own, a refusal by the provider
+    (identity/websso_flow.py)."""
+
+    msg_fmt = "{reason}"
+
+
 class OAuthParamsInvalid(BadRequest):
     """oauthlib's refusal of the request's OAuth parameters, worded as Keystone's."""
 

@@ -272,6 +272,23 @@ class FederationManager:
             s.delete(self.load_protocol(s, idp_id, protocol_id))
             self._drop_shadow_users(s, sa.and_(FED_USER.idp_id == idp_id, FED_USER.protocol_id == protocol_id))
 
+    def protocol_idps(self, protocol_id: str) -> list[tuple[str, str | None]]:
+        """The identity providers that have protocol ``protocol_id``, with its
+        ``remote_id_attribute`` (how the protocol-wide websso URL finds its provider)."""
+        with self.db.session(readonly=True) as s:
+            rows = s.execute(sa.select(PROTOCOL.idp_id, PROTOCOL.remote_id_attribute)
+                             .where(PROTOCOL.id == protocol_id).order_by(PROTOCOL.idp_id)).all()
+        return [(idp_id, attribute) for idp_id, attribute in rows]
+
+    def idp_of_remote_id(self, remote_id: str) -> str:
+        """The identity provider whose remote id ``remote_id`` is (Keystone's
+        ``get_idp_from_remote_id``); 404 when none."""
+        with self.db.session(readonly=True) as s:
+            idp_id = s.scalar(sa.select(REMOTE.idp_id).where(REMOTE.remote_id == remote_id))
+        if idp_id is None:
+            raise errors.IdentityProviderNotFound(idp_id=remote_id)
+        return idp_id
+
     # -- mappings --------------------------------------------------------------------
     @staticmethod
     def load_mapping(s: Session, mapping_id: str) -> m.Mapping:

@@ -29,6 +29,7 @@ from pocketstack.identity.ldap_backend import LdapBackend
 from pocketstack.identity.limits import LimitManager
 from pocketstack.identity.oauth1 import OAuth1Manager
 from pocketstack.identity.oidc import OidcFrontEnd
+from pocketstack.identity.oidc_websso import OidcWebSso
 from pocketstack.identity.policy_store import PolicyStore
 from pocketstack.identity.receipts import ReceiptFormatter
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID, ResourceManager
@@ -38,6 +39,7 @@ from pocketstack.identity.tokens import Formatter, TokenFormatter
 from pocketstack.identity.trusts import TrustManager
 from pocketstack.identity.users import UserManager
 from pocketstack.identity.websso import WebSso
+from pocketstack.identity.websso_flow import PendingLogins, WebSsoFlow
 from pocketstack.identity.x509 import Tokenless, split_issuers
 
 
@@ -82,6 +84,9 @@ class Identity:
         self.websso = WebSso.from_settings(settings.federation_trusted_dashboards,
                                            settings.federation_sso_callback_template)
         self.kerberos = KerberosFrontEnd.from_settings(settings)
+        # WebSSO's round trips through identity providers: the front end of each protocol.
+        self.websso_flow = WebSsoFlow([OidcWebSso(self.oidc)],
+                                      PendingLogins(self.receipt_keys, settings.federation_websso_timeout), self.websso)
         self.tokens = TokenManager(db, self, self._token_formatter(), settings.token_expiration,
                                    settings.verified_secret_ttl, AuthSettings(
                                        methods=tuple(settings.auth_method_list),

@@ -18,6 +18,7 @@ and kept, fetched again after ``jwks_refresh_interval`` or for a key id it lacks
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 import tomllib
@@ -47,8 +48,8 @@ SUPPORTED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "E
 FETCH_TIMEOUT = 10.0
 
 
-def _invalid(reason: str) -> errors.FederatedAuthFailed:
-    return errors.FederatedAuthFailed(reason=f"Invalid OpenID Connect access token: {reason}")
+def _invalid(reason: str, what: str = "access token") -> errors.FederatedAuthFailed:
+    return errors.FederatedAuthFailed(reason=f"Invalid OpenID Connect {what}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class OidcProvider:
     introspection_endpoint: str = ""
     client_id: str = ""
     client_secret: str = ""
+    # WebSSO (identity/oidc_websso.py): the authorization code flow of ``client_id``.
+    authorization_endpoint: str = ""
+    token_endpoint: str = ""
+    scope: str = "openid email profile"
     algorithms: tuple[str, ...] = ALGORITHMS
     leeway: float = 30.0
     jwks_refresh_interval: float = 3600.0
@@ -81,11 +86,12 @@ class OidcProvider:
             if not table.get(key):
                 raise ValueError(f"{where}: '{key}' is required")
         for key in ("issuer", "audience", "discovery_url", "jwks_uri", "introspection_endpoint", "client_id",
-                    "client_secret"):
+                    "client_secret", "authorization_endpoint", "token_endpoint", "scope"):
             if not isinstance(table.get(key, ""), str):
                 raise ValueError(f"{where}: '{key}' must be a string")
         values = dict(table)
-        for key in ("discovery_url", "jwks_uri", "introspection_endpoint", "issuer"):
+        for key in ("discovery_url", "jwks_uri", "introspection_endpoint", "issuer", "authorization_endpoint",
+                    "token_endpoint"):
             url = values.get(key, "")
             if url and urlsplit(url).scheme not in ("http", "https"):
                 raise ValueError(f"{where}: '{key}' must be an http(s) URL")
@@ -149,7 +155,7 @@ class OidcVerifier:
         endpoint = p.introspection_endpoint or (self.metadata().get("introspection_endpoint") if p.client_id else None)
         return endpoint if isinstance(endpoint, str) else ""
 
-    def _signing_key(self, kid: str | None) -> jwt.PyJWK:
+    def _signing_key(self, kid: str | None, what: str) -> jwt.PyJWK:
         """The JWKS key ``kid`` names (the only key when the token names none); a key id
         the cached set lacks fetches the set again, at most every
         ``jwks_min_refetch_interval`` seconds."""
@@ -169,7 +175,7 @@ class OidcVerifier:
             key = _find(self._keys, kid)
         if key is None:
             raise _invalid(f"it is not signed by a key of identity provider {p.idp_id}"
-                           + (f" (unknown key id {kid!r})" if kid else " (no key id)"))
+                           + (f" (unknown key id {kid!r})" if kid else " (no key id)"), what)
         return key
 
     # -- tokens ----------------------------------------------------------------------------
@@ -182,34 +188,47 @@ class OidcVerifier:
         raise _invalid("not a JWT, and identity provider "
                        f"{self.provider.idp_id} has no introspection endpoint for opaque tokens")
 
-    def _jwt_claims(self, token: str) -> dict:
+    def id_token_claims(self, token: str, nonce: str) -> dict:
+        """The claims of an ID token (OpenID Connect Core §3.1.3.7): its audience is
+        ``client_id``, its ``nonce`` the one the authentication request sent."""
+        claims = self._jwt_claims(token, audience=self.provider.client_id, what="ID token")
+        if not isinstance(claims.get("nonce"), str) or not secrets.compare_digest(claims["nonce"].encode(),
+                                                                                  nonce.encode()):
+            raise _invalid("its nonce is not the one of the sign-in", "ID token")
+        if "azp" in claims and claims["azp"] != self.provider.client_id:
+            raise _invalid(f"its authorized party is not {self.provider.client_id!r}", "ID token")
+        return claims
+
+    def _jwt_claims(self, token: str, audience: str = "", what: str = "access token") -> dict:
         p = self.provider
+        audience = audience or p.audience
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
-            raise _invalid(f"malformed JWT ({exc})") from None
+            raise _invalid(f"malformed JWT ({exc})", what) from None
         alg = header.get("alg")
         if alg not in p.algorithms:
-            raise _invalid(f"signature algorithm {alg!r} is not accepted (only {', '.join(p.algorithms)})")
+            raise _invalid(f"signature algorithm {alg!r} is not accepted (only {', '.join(p.algorithms)})", what)
         kid = header.get("kid")
-        key = self._signing_key(kid if isinstance(kid, str) else None)
+        key = self._signing_key(kid if isinstance(kid, str) else None, what)
         if not _fits(key, alg):
-            raise _invalid(f"key {key.key_id!r} of identity provider {p.idp_id} is not a signing key for {alg}")
+            raise _invalid(f"key {key.key_id!r} of identity provider {p.idp_id} is not a signing key for {alg}", what)
         try:
-            return jwt.decode(token, key.key, algorithms=[alg], audience=p.audience, issuer=p.issuer, leeway=p.leeway,
+            return jwt.decode(token, key.key, algorithms=[alg], audience=audience, issuer=p.issuer, leeway=p.leeway,
                               options={"require": ["exp", "iss", "aud"]})
         except jwt.ExpiredSignatureError:
-            raise _invalid("it has expired") from None
+            raise _invalid("it has expired", what) from None
         except jwt.ImmatureSignatureError:
-            raise _invalid("it is not valid yet (nbf)") from None
+            raise _invalid("it is not valid yet (nbf)", what) from None
         except jwt.InvalidAudienceError:
-            raise _invalid(f"its audience is not {p.audience!r}") from None
+            raise _invalid(f"its audience is not {audience!r}", what) from None
         except jwt.InvalidIssuerError:
-            raise _invalid(f"its issuer is not {p.issuer!r}") from None
+            raise _invalid(f"its issuer is not {p.issuer!r}", what) from None
         except jwt.InvalidSignatureError:
-            raise _invalid(f"its signature does not verify with the keys of identity provider {p.idp_id}") from None
+            raise _invalid(f"its signature does not verify with the keys of identity provider {p.idp_id}",
+                           what) from None
         except jwt.PyJWTError as exc:
-            raise _invalid(str(exc)) from None
+            raise _invalid(str(exc), what) from None
 
     def _introspected_claims(self, token: str) -> dict:
         """RFC 7662: the provider says whether the token is active and whose it is;

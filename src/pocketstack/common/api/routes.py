@@ -201,6 +201,7 @@ class Router:
 
     def __init__(self) -> None:
         self.routes: list[RouteSpec] = []
+        self._declared: set[tuple[str, str, Version | None, Version | None]] = set()
 
     def include(self, *providers: object, prefix: str = "") -> Router:
         """Add every declared handler of each provider (an object or a module), under
@@ -209,13 +210,22 @@ class Router:
 
         Such a class tailors its declarations to the collection an instance serves by
         defining ``adapt_route(spec) -> RouteSpec`` (its rule names, path parameter names,
-        body schema): every route the provider contributes passes through it."""
+        body schema): every route the provider contributes passes through it.
+
+        A method and path declared twice for the same microversions is an error: the
+        second handler would never run."""
         for provider in providers:
             adapt: Callable[[RouteSpec], RouteSpec] = getattr(provider, "adapt_route", lambda spec: spec)
             for handler, declarations in declared_handlers(provider):
                 for declaration in declarations:
-                    self.routes.append(adapt(RouteSpec(declaration.method, prefix + declaration.path, handler,
-                                                       **declaration.options)))
+                    spec = adapt(RouteSpec(declaration.method, prefix + declaration.path, handler,
+                                           **declaration.options))
+                    key = (spec.method, spec.path, spec.since, spec.until)
+                    if key in self._declared:
+                        raise ValueError(f"route {spec.method} {spec.path} is declared twice "
+                                         f"(again by {getattr(handler, '__qualname__', handler)})")
+                    self._declared.add(key)
+                    self.routes.append(spec)
         return self
 
 

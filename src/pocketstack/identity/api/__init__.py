@@ -20,6 +20,7 @@ from pocketstack.identity.api import (
     saml,
     trusts,
     users,
+    websso,
 )
 from pocketstack.identity.api.entities import EntityApi
 from pocketstack.identity.manager import Identity
@@ -43,4 +44,6 @@ def build_router(identity: Identity) -> Router:
         router.include(EntityApi(family), prefix=f"/v3/{family.plural}")
     for api, prefix in roles.grants(identity.assignment):
         router.include(api, prefix=prefix)
+    identity.websso_flow.front_ends.append(saml.SamlWebSso(identity))
+    router.include(websso.WebSsoApi(identity))
     return router

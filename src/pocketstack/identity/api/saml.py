@@ -5,9 +5,10 @@ assertion consumers, the ECP start of the ``auth`` route, and WebSSO
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import parse_qs
 
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
@@ -25,6 +26,7 @@ from pocketstack.identity.saml import (
     Site,
     wants_ecp,
 )
+from pocketstack.identity.websso_flow import PendingLogin
 
 WEBSSO = "/v3/auth/OS-FEDERATION/websso/{protocol_id}"
 IDP_WEBSSO = "/v3/auth/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}/websso"
@@ -103,38 +105,28 @@ class SamlApi:
         vt = federated_token(self.identity, pending.idp_id, pending.protocol_id, assertion)
         return HTMLResponse(self.identity.websso.callback(pending.origin, vt.token))
 
-    # -- WebSSO ------------------------------------------------------------------------------
-    @route.get(WEBSSO, public=True, status=302)
-    @route.post(WEBSSO, public=True, status=302)
-    def websso(self, req: ApiRequest) -> Response:
-        """WebSSO by protocol: the one SAML identity provider with that protocol."""
-        origin = self.identity.websso.origin(req.query.get("origin"))
-        protocol_id = req.path_params["protocol_id"]
-        found = [(idp.id, entity) for idp, remote_ids in self.identity.federation.list_idps({})
-                 if (entity := self.saml.entity_of(protocol_id, remote_ids)) is not None
-                 and any(p.id == protocol_id for p in self.identity.federation.list_protocols(idp.id))]
-        if not found:
-            raise errors.ValidationMessage(message=f"No SAML identity provider has protocol {protocol_id}")
-        if len(found) > 1:
-            raise errors.ValidationMessage(message=f"Several SAML identity providers have protocol {protocol_id}: "
-                                                   f"sign in at {IDP_WEBSSO}")
-        idp_id, entity = found[0]
-        return self._redirect(req, idp_id, protocol_id, entity, origin)
 
-    @route.get(IDP_WEBSSO, public=True, status=302)
-    @route.post(IDP_WEBSSO, public=True, status=302)
-    def idp_websso(self, req: ApiRequest) -> Response:
-        origin = self.identity.websso.origin(req.query.get("origin"))
-        idp_id, protocol_id = req.path_params["idp_id"], req.path_params["protocol_id"]
-        self.identity.federation.get_protocol(idp_id, protocol_id)
-        entity = saml_entity(self.identity, idp_id, protocol_id)
-        if entity is None:
-            raise errors.ValidationMessage(
-                message=f"Identity provider {idp_id} has no SAML metadata for WebSSO with protocol {protocol_id}")
-        return self._redirect(req, idp_id, protocol_id, entity, origin)
+class SamlWebSso:
+    """WebSSO's SAML front end (identity/websso_flow.py): the AuthnRequest by the
+    HTTP-Redirect binding; the Response comes back to mellon's postResponse (its request
+    id finds the pending login there), not to the websso URL."""
 
-    def _redirect(self, req: ApiRequest, idp_id: str, protocol_id: str, entity: str, origin: str) -> Response:
-        """To the identity provider with an AuthnRequest (HTTP-Redirect binding)."""
-        location = self.saml.redirect(site(req), Pending(idp_id, protocol_id, entity, origin))
-        return RedirectResponse(location, status_code=302)
+    state_parameter = "RelayState"
 
+    def __init__(self, identity: Identity):
+        self.identity = identity
+
+    def handles(self, idp_id: str, protocol_id: str) -> bool:
+        return saml_entity(self.identity, idp_id, protocol_id) is not None
+
+    def begin(self, pending: PendingLogin) -> str:
+        entity = saml_entity(self.identity, pending.idp_id, pending.protocol_id)
+        assert entity is not None  # handles() said so
+        where = Site(pending.base_url, pending.redirect_uri.split("/v3/", 1)[0])
+        return self.identity.saml.redirect(where, Pending(pending.idp_id, pending.protocol_id, entity, pending.origin))
+
+    def is_answer(self, params: Mapping[str, str]) -> bool:
+        return False
+
+    def finish(self, pending: PendingLogin, params: Mapping[str, str]) -> dict[str, str]:
+        raise errors.WebSsoFailed(reason="A SAML Response goes to the assertion consumer, not the websso URL")
