@@ -12,8 +12,7 @@ from pocketstack.compute import errors
 
 if TYPE_CHECKING:
     from pocketstack.cloud import Cloud
-    from pocketstack.placement.candidates import Candidate
-    from pocketstack.placement.contract import PlacementContract
+    from pocketstack.placement.contract import Candidate, PlacementContract
 
 
 def flavor_resources(flavor: dict) -> dict[str, int]:

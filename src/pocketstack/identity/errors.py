@@ -57,6 +57,11 @@ class AccessRuleNotFound(NotFound):
     msg_fmt = "Could not find Access Rule: {rule_id}."
 
 
+class SamlNotConfigured(NotFound):
+    """mellon's routes without a SAML identity provider (Keystone without mod_auth_mellon)."""
+    msg_fmt = "The resource could not be found."
+
+
 class AccessRuleInUse(Forbidden):
     msg_fmt = "May not delete access rule in use"
 

@@ -75,7 +75,7 @@ class SamlApi:
         """mellon's routes exist with SAML identity providers only (404 otherwise, as
         Keystone without mod_auth_mellon answers)."""
         if not self.saml.entities:
-            raise errors.NotFound("The resource could not be found.")
+            raise errors.SamlNotConfigured()
 
     @route.get(METADATA_PATH, public=True)
     def metadata(self, req: ApiRequest) -> Response:
