@@ -24,6 +24,9 @@ PROTOCOLS = {"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, 
              "udp": 17, "udplite": 136, "vrrp": 112}
 _PORT_PROTOCOLS = {"tcp", "udp", "sctp", "dccp", "udplite", "6", "17", "132", "33", "136"}
 _ICMP_PROTOCOLS = {"icmp", "ipv6-icmp", "icmpv6", "1", "58"}
+# Neutron's IPv6-only protocols, by name and number: no IPv4 rule names one.
+_IPV6_ONLY = {"ipv6-encap", "ipv6-frag", "ipv6-icmp", "icmpv6", "ipv6-nonxt", "ipv6-opts", "ipv6-route",
+              "41", "44", "58", "59", "60", "43"}
 UPDATABLE = {"name", "description", "stateful"}
 
 
@@ -207,6 +210,8 @@ def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
             raise errors.InvalidInput(error_message=f"'{prefix}' is not a valid IP subnet") from None
         if f"IPv{net.version}" != ethertype:
             raise errors.SecurityGroupRuleParameterConflict(ethertype=ethertype, cidr=prefix)
+    if ethertype == "IPv4" and protocol in _IPV6_ONLY:
+        raise errors.SecurityGroupEthertypeConflictWithProtocol(ethertype=ethertype, protocol=protocol)
     if remote_group:
         store.fetch(w.s, SecurityGroup, w.ctx, remote_group)
     remote_address_group = attrs.get("remote_address_group_id")
