@@ -325,3 +325,36 @@ def test_rule_on_another_projects_policy_is_a_403(api, admin_token, demo_token, 
          {"bandwidth_limit_rule": {"max_kbps": 1}}, 403)
     call(api, "POST", f"/qos/policies/{'0' * 8}-0000-0000-0000-{'0' * 12}/bandwidth_limit_rules", demo_token,
          {"bandwidth_limit_rule": {"max_kbps": 1}}, 404)
+
+
+def test_another_project_in_a_create_needs_an_admin(api, admin_token, demo_token, member):
+    net = create(api, demo_token, "network", {"name": unique("own")})
+    error = call(api, "POST", "/ports", demo_token, {"port": {"network_id": net["id"],
+                                                              "project_id": member["project"]["id"]}},
+                 400).json()["NeutronError"]
+    assert error["type"] == "HTTPBadRequest" and error["message"].startswith(
+        "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin")
+    call(api, "POST", "/networks", demo_token, {"network": {"tenant_id": member["project"]["id"]}}, 400)
+    created = call(api, "POST", "/networks", admin_token, {"network": {"project_id": member["project"]["id"]}},
+                   201).json()["network"]
+    assert created["project_id"] == member["project"]["id"]
+
+
+def test_default_security_group_never_takes_the_callers_quota(api, admin_token):
+    project = api.request("POST", "/identity/v3/projects", admin_token,
+                          json={"project": {"name": unique("sgq")}}).json()["project"]
+    listed = call(api, "GET", f"/security-groups?project_id={project['id']}", admin_token,
+                  status=200).json()["security_groups"]
+    call(api, "PUT", f"/quotas/{project['id']}", admin_token, {"quota": {"security_group": len(listed) + 1}}, 200)
+    body = {"security_group": {"name": unique("sg"), "project_id": project["id"]}}
+    call(api, "POST", "/security-groups", admin_token, body, 201)
+    names = {g["name"] for g in call(api, "GET", f"/security-groups?project_id={project['id']}", admin_token,
+                                     status=200).json()["security_groups"]}
+    assert "default" in names and len(names) == 2
+    error = call(api, "POST", "/security-groups", admin_token, body, 409).json()["NeutronError"]
+    assert error["type"] == "OverQuota"
+    # With no room for rules, the group (its egress rules) is refused.
+    call(api, "PUT", f"/quotas/{project['id']}", admin_token,
+         {"quota": {"security_group": -1, "security_group_rule": 0}}, 200)
+    call(api, "POST", "/security-groups", admin_token, {"security_group": {
+        "name": unique("sg"), "project_id": project["id"]}}, 409)

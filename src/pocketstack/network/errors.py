@@ -104,6 +104,14 @@ class TenantIdRequired(NeutronBadRequest):
     msg_fmt = "Running without keystone AuthN requires that tenant_id is specified"
 
 
+class OtherProjectRequiresAdmin(NeutronBadRequest):
+    """neutron_lib's ``_validate_privileges``: checked with the body, before any policy."""
+
+    code = "HTTPBadRequest"
+    msg_fmt = ("Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires "
+               "admin or advsvc privileges")
+
+
 class ResourceBodyRequired(NeutronBadRequest):
     code = "BadRequest"
     msg_fmt = "Resource body required"

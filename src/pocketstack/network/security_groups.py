@@ -34,24 +34,24 @@ def _emit(w: Work, group: SecurityGroup) -> None:
     w.emit("security_group_updated", views.render_one(w.s, group))
 
 
-def _add_rule(w: Work, group: SecurityGroup, **fields) -> SecurityGroupRule:
+def _add_rule(w: Work, group: SecurityGroup, claim=quota.claim, **fields) -> SecurityGroupRule:
     rule = SecurityGroupRule(project_id=group.project_id, security_group_id=group.id, **fields)
     w.s.add(rule)
     w.s.flush()
-    quota.claim(w.s, group.project_id, "security_group_rule", rule.id)
+    claim(w.s, group.project_id, "security_group_rule", rule.id)
     return rule
 
 
 def _new_group(w: Work, project_id: str, name: str, description: str, stateful: bool = True,
-               default_rules: bool = True) -> SecurityGroup:
+               default_rules: bool = True, claim=quota.claim) -> SecurityGroup:
     group = SecurityGroup(project_id=project_id, name=name, description=description, stateful=stateful)
     w.s.add(group)
     w.s.flush()
-    quota.claim(w.s, project_id, "security_group", group.id)
+    claim(w.s, project_id, "security_group", group.id)
     for ethertype in ("IPv4", "IPv6"):
-        _add_rule(w, group, direction="egress", ethertype=ethertype)
+        _add_rule(w, group, claim, direction="egress", ethertype=ethertype)
         if default_rules:
-            _add_rule(w, group, direction="ingress", ethertype=ethertype, remote_group_id=group.id)
+            _add_rule(w, group, claim, direction="ingress", ethertype=ethertype, remote_group_id=group.id)
     return group
 
 
@@ -70,7 +70,8 @@ def default_group(w: Work, project_id: str) -> SecurityGroup:
     created: list[SecurityGroup] = []
 
     def insert() -> None:
-        group = _new_group(w, project_id, "default", "Default security group")
+        # The service's own group: counted when there is room, never refused (Neutron).
+        group = _new_group(w, project_id, "default", "Default security group", claim=quota.claim_if_room)
         w.s.flush()
         w.s.execute(sa.insert(DefaultSecurityGroup).values(project_id=project_id, security_group_id=group.id))
         created.append(group)
@@ -95,9 +96,11 @@ def _check_name(attrs: dict) -> None:
 def create(w: Work, attrs: dict) -> SecurityGroup:
     project_id = w.owner(attrs)
     _check_name(attrs)
-    default_group(w, project_id)
+    # The caller's group is counted first: the default group made with it never takes
+    # the room the caller asked for (Neutron's quota check precedes the plugin).
     group = _new_group(w, project_id, attrs.get("name") or "", attrs.get("description") or "",
                        attrs.get("stateful", True), default_rules=False)
+    default_group(w, project_id)
     _emit(w, group)
     return group
 

@@ -100,6 +100,8 @@ def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: 
     if not target["project_id"]:
         # A system- or domain-scoped token has no project to own the resource.
         raise errors.TenantIdRequired()
+    if target["project_id"] != req.caller.project_id and not req.caller.is_admin:
+        raise errors.OtherProjectRequiresAdmin()
     return _add_network_facts(manager, member, target)
 
 
