@@ -358,3 +358,12 @@ def test_default_security_group_never_takes_the_callers_quota(api, admin_token):
          {"quota": {"security_group": -1, "security_group_rule": 0}}, 200)
     call(api, "POST", "/security-groups", admin_token, {"security_group": {
         "name": unique("sg"), "project_id": project["id"]}}, 409)
+
+
+def test_subnets_coming_and_going_bump_the_networks_revision(api, demo_token):
+    net, sub = network(api, demo_token, "10.71.0.0/24")
+    created = call(api, "GET", f"/networks/{net['id']}", demo_token, status=200).json()["network"]
+    assert created["revision_number"] > net["revision_number"]
+    call(api, "DELETE", f"/subnets/{sub['id']}", demo_token, status=204)
+    deleted = call(api, "GET", f"/networks/{net['id']}", demo_token, status=200).json()["network"]
+    assert deleted["revision_number"] > created["revision_number"] and deleted["subnets"] == []

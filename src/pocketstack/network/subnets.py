@@ -293,6 +293,7 @@ def delete(w: Work, subnet_id: str) -> None:
         w.s.flush()
     except sa_exc.IntegrityError:
         raise _in_use(row.id) from None
+    store.bump(w.s, w.s.get_one(Network, row.network_id))  # its ``subnets`` changed: a new revision
     w.emit("subnet_deleted", rendered)
 
 
