@@ -56,9 +56,11 @@ trap 'kill "$cloud" "$web" 2>/dev/null; wait "$cloud" "$web" 2>/dev/null || true
 printf '[image]\nhttp_qcow2_image = http://127.0.0.1:%s/import.qcow2\n' "$web_port" >"$data/extra.conf"
 if [ "$PLUGIN" = neutron ]; then
     # The network types and VLAN physnet the cloud's default settings offer (docs/network.md,
-    # Settings): provider networks of each type, physnet1's VLAN range, MTU 1500.
-    printf '[neutron_plugin_options]\n%s\n%s\n%s\n' 'provider_vlans = physnet1' \
-        'available_type_drivers = flat,vlan,vxlan,local' 'max_mtu = 1500' >>"$data/extra.conf"
+    # Settings): provider networks of each type, physnet1's VLAN range, MTU 1500; shared
+    # resources (QoS policies, networks) may be made.
+    printf '[neutron_plugin_options]\n%s\n%s\n%s\n%s\n' 'provider_vlans = physnet1' \
+        'available_type_drivers = flat,vlan,vxlan,local' 'max_mtu = 1500' 'create_shared_resources = true' \
+        >>"$data/extra.conf"
 fi
 for _ in $(seq 120); do
     curl -fsS -o /dev/null "http://127.0.0.1:$PORT/identity/v3" 2>/dev/null && break
