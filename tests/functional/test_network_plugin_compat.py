@@ -367,3 +367,13 @@ def test_subnets_coming_and_going_bump_the_networks_revision(api, demo_token):
     call(api, "DELETE", f"/subnets/{sub['id']}", demo_token, status=204)
     deleted = call(api, "GET", f"/networks/{net['id']}", demo_token, status=200).json()["network"]
     assert deleted["revision_number"] > created["revision_number"] and deleted["subnets"] == []
+
+
+def test_a_marker_the_caller_cannot_see(api, admin_token, demo_token):
+    """Neutron's object-layer lists (QoS policies, subnet pools) drop it; the others 404."""
+    policy = create(api, admin_token, "policy", {"name": unique("qos")}, "qos/policies")
+    pool = create(api, admin_token, "subnetpool", {"name": unique("p"), "prefixes": ["10.217.0.0/16"]})
+    call(api, "GET", f"/qos/policies?limit=1&marker={policy['id']}", demo_token, status=200)
+    call(api, "GET", f"/subnetpools?limit=1&marker={pool['id']}", demo_token, status=200)
+    net = create(api, admin_token, "network", {"name": unique("n")})
+    call(api, "GET", f"/networks?limit=1&marker={net['id']}", demo_token, status=404)
