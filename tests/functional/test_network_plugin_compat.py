@@ -41,6 +41,8 @@ def member(api, admin_token):
                        json={"user": {"name": name, "password": "pw-secret"}}).json()["user"]
     role_id = api.request("GET", "/identity/v3/roles?name=member", admin_token).json()["roles"][0]["id"]
     api.request("PUT", f"/identity/v3/projects/{project['id']}/users/{user['id']}/roles/{role_id}", admin_token)
+    # Its own limits: the routers and groups made here never use up the demo project's.
+    call(api, "PUT", f"/quotas/{project['id']}", admin_token, {"quota": {"router": -1, "security_group": -1}}, 200)
     return {"project": project, "token": api.token(name, "pw-secret", project=project["name"])}
 
 
@@ -154,33 +156,36 @@ def test_network_owner_sees_and_deletes_other_projects_ports(api, demo_token, me
 
 
 @pytest.fixture(scope="module")
-def routed(api, admin_token, demo_token):
-    """A demo network routed to an external one, for floating IPs."""
+def routed(api, admin_token, member):
+    """A network of the member's routed to an external one, for floating IPs."""
     ext = create(api, admin_token, "network", {"name": unique("ext"), "router:external": True})
     create(api, admin_token, "subnet", {"network_id": ext["id"], "ip_version": 4, "cidr": "198.51.110.0/24"})
-    net, sub = network(api, demo_token, "10.67.0.0/24")
-    router = create(api, demo_token, "router", {"name": unique("r"), "external_gateway_info": {
+    net, sub = network(api, member["token"], "10.67.0.0/24")
+    router = create(api, member["token"], "router", {"name": unique("r"), "external_gateway_info": {
         "network_id": ext["id"]}})
-    call(api, "PUT", f"/routers/{router['id']}/add_router_interface", demo_token, {"subnet_id": sub["id"]}, 200)
+    call(api, "PUT", f"/routers/{router['id']}/add_router_interface", member["token"], {"subnet_id": sub["id"]},
+         200)
     return ext, net
 
 
-def test_empty_floating_ip_update_dissociates(api, demo_token, routed):
+def test_empty_floating_ip_update_dissociates(api, member, routed):
     ext, net = routed
-    port = create(api, demo_token, "port", {"network_id": net["id"]})
-    fip = create(api, demo_token, "floatingip", {"floating_network_id": ext["id"], "port_id": port["id"]})
-    kept = call(api, "PUT", f"/floatingips/{fip['id']}", demo_token, {"floatingip": {"description": "d"}},
+    token = member["token"]
+    port = create(api, token, "port", {"network_id": net["id"]})
+    fip = create(api, token, "floatingip", {"floating_network_id": ext["id"], "port_id": port["id"]})
+    kept = call(api, "PUT", f"/floatingips/{fip['id']}", token, {"floatingip": {"description": "d"}},
                 200).json()["floatingip"]
     assert kept["port_id"] == port["id"] and kept["description"] == "d"
-    cleared = call(api, "PUT", f"/floatingips/{fip['id']}", demo_token, {"floatingip": {}}, 200).json()["floatingip"]
+    cleared = call(api, "PUT", f"/floatingips/{fip['id']}", token, {"floatingip": {}}, 200).json()["floatingip"]
     assert cleared["port_id"] is None and cleared["fixed_ip_address"] is None
 
 
 def test_floating_ip_of_another_projects_port_is_a_400(api, admin_token, demo_token, member, routed):
     ext, net = routed
-    fip = create(api, demo_token, "floatingip", {"floating_network_id": ext["id"]})
-    port = create(api, admin_token, "port", {"network_id": net["id"], "project_id": member["project"]["id"]})
-    error = call(api, "PUT", f"/floatingips/{fip['id']}", demo_token, {"floatingip": {"port_id": port["id"]}},
+    fip = create(api, member["token"], "floatingip", {"floating_network_id": ext["id"]})
+    demo_project = api.cloud.identity.validate_token(demo_token).project_id
+    port = create(api, admin_token, "port", {"network_id": net["id"], "project_id": demo_project})
+    error = call(api, "PUT", f"/floatingips/{fip['id']}", member["token"], {"floatingip": {"port_id": port["id"]}},
                  400).json()["NeutronError"]
     assert error["type"] == "BadRequest"
     assert error["message"] == (f"Bad floatingip request: Cannot process floating IP association with Port "
@@ -215,46 +220,43 @@ def test_qos_policy_tags_under_policies(api, admin_token):
 
 
 @pytest.fixture(scope="module")
-def group(api, demo_token):
-    """One security group of the demo project (whose quota other files share)."""
-    group = create(api, demo_token, "security_group", {"name": unique("sg")}, "security-groups")
-    yield group
-    call(api, "DELETE", f"/security-groups/{group['id']}", demo_token, status=204)
+def group(api, member):
+    """One security group of the member's."""
+    return create(api, member["token"], "security_group", {"name": unique("sg")}, "security-groups")
 
 
-def test_duplicate_security_group_on_a_port_is_a_400(api, demo_token, group):
-    net, _ = network(api, demo_token, "10.69.0.0/24")
-    port = create(api, demo_token, "port", {"network_id": net["id"]})
-    error = call(api, "PUT", f"/ports/{port['id']}", demo_token,
+def test_duplicate_security_group_on_a_port_is_a_400(api, member, group):
+    token = member["token"]
+    net, _ = network(api, token, "10.69.0.0/24")
+    port = create(api, token, "port", {"network_id": net["id"]})
+    error = call(api, "PUT", f"/ports/{port['id']}", token,
                  {"port": {"security_groups": [group["id"], group["id"]]}}, 400).json()["NeutronError"]
     assert error["message"] == (f"Invalid input for security_groups. Reason: Duplicate items in the list: "
                                 f"'{group['id']}'.")
-    call(api, "POST", "/ports", demo_token, {"port": {"network_id": net["id"],
-                                                      "security_groups": [group["id"], group["id"]]}}, 400)
+    call(api, "POST", "/ports", token, {"port": {"network_id": net["id"],
+                                                 "security_groups": [group["id"], group["id"]]}}, 400)
 
 
 # -- security groups ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("protocol", ["ipv6-icmp", "icmpv6", "41", 58, "ipv6-route"])
-def test_ipv4_rule_with_an_ipv6_protocol_is_a_400(api, demo_token, group, protocol):
-    error = call(api, "POST", "/security-group-rules", demo_token, {"security_group_rule": {
+def test_ipv4_rule_with_an_ipv6_protocol_is_a_400(api, member, group, protocol):
+    error = call(api, "POST", "/security-group-rules", member["token"], {"security_group_rule": {
         "security_group_id": group["id"], "direction": "ingress", "ethertype": "IPv4", "protocol": protocol}},
         400).json()["NeutronError"]
     assert error["type"] == "SecurityGroupEthertypeConflictWithProtocol"
     assert error["message"] == f"Invalid ethertype IPv4 for protocol {protocol}."
-    rule = call(api, "POST", "/security-group-rules", demo_token, {"security_group_rule": {
+    rule = call(api, "POST", "/security-group-rules", member["token"], {"security_group_rule": {
         "security_group_id": group["id"], "direction": "ingress", "ethertype": "IPv6", "protocol": protocol}},
         201).json()["security_group_rule"]
-    call(api, "DELETE", f"/security-group-rules/{rule['id']}", demo_token, status=204)
+    call(api, "DELETE", f"/security-group-rules/{rule['id']}", member["token"], status=204)
 
 
-def test_bulk_create_takes_wrapped_items(api, demo_token):
+def test_bulk_create_takes_wrapped_items(api, member):
     names = [unique("bulk"), unique("bulk")]
     body = {"security_groups": [{"security_group": {"name": names[0]}}, {"name": names[1]}]}
-    created = call(api, "POST", "/security-groups", demo_token, body, 201).json()["security_groups"]
+    created = call(api, "POST", "/security-groups", member["token"], body, 201).json()["security_groups"]
     assert [g["name"] for g in created] == names
-    for made in created:
-        call(api, "DELETE", f"/security-groups/{made['id']}", demo_token, status=204)
 
 
 # -- subnet pools ---------------------------------------------------------------------------------
@@ -295,22 +297,23 @@ def test_subnets_of_one_network_come_from_one_pool(api, admin_token):
 
 # -- routers ----------------------------------------------------------------------------------------
 
-def test_router_interface_checks(api, demo_token):
-    net = create(api, demo_token, "network", {"name": unique("gw")})
-    sub = create(api, demo_token, "subnet", {"network_id": net["id"], "ip_version": 4, "cidr": "10.70.0.0/24",
+def test_router_interface_checks(api, member):
+    token = member["token"]  # a project of its own: its routers count against its quota
+    net = create(api, token, "network", {"name": unique("gw")})
+    sub = create(api, token, "subnet", {"network_id": net["id"], "ip_version": 4, "cidr": "10.70.0.0/24",
                                              "allocation_pools": [{"start": "10.70.0.100", "end": "10.70.0.200"}]})
-    router = create(api, demo_token, "router", {"name": unique("r")})
+    router = create(api, token, "router", {"name": unique("r")})
     path = f"/routers/{router['id']}/add_router_interface"
-    error = call(api, "PUT", path, demo_token, {"port_id": "tempest-port-1"}, 400).json()["NeutronError"]
+    error = call(api, "PUT", path, token, {"port_id": "tempest-port-1"}, 400).json()["NeutronError"]
     assert error["message"] == "Bad router request: 'tempest-port-1' is not a valid UUID."
-    error = call(api, "PUT", path, demo_token, {"port_id": sub["id"], "subnet_id": sub["id"]},
+    error = call(api, "PUT", path, token, {"port_id": sub["id"], "subnet_id": sub["id"]},
                  400).json()["NeutronError"]
     assert error["message"] == "Bad router request: Cannot specify both subnet-id and port-id."
     # A gateway a router interface holds stays until the interface goes.
-    call(api, "PUT", f"/subnets/{sub['id']}", demo_token, {"subnet": {"gateway_ip": "10.70.0.2"}}, 200)
-    interface = call(api, "PUT", path, demo_token, {"subnet_id": sub["id"]}, 200).json()
+    call(api, "PUT", f"/subnets/{sub['id']}", token, {"subnet": {"gateway_ip": "10.70.0.2"}}, 200)
+    interface = call(api, "PUT", path, token, {"subnet_id": sub["id"]}, 200).json()
     for gateway in ("10.70.0.3", None):
-        error = call(api, "PUT", f"/subnets/{sub['id']}", demo_token, {"subnet": {"gateway_ip": gateway}},
+        error = call(api, "PUT", f"/subnets/{sub['id']}", token, {"subnet": {"gateway_ip": gateway}},
                      409).json()["NeutronError"]
         assert error["message"] == (f"Current gateway ip 10.70.0.2 already in use by port {interface['port_id']}. "
                                     f"Unable to update.")
