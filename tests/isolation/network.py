@@ -258,6 +258,14 @@ def make_b_port(w) -> dict:
     return {"id": port["id"]}
 
 
+def make_b_port_on_a_network(w) -> dict:
+    """B's port on A's network shared with B: A, the network's owner, reads, changes and
+    deletes it too (Neutron's port policy)."""
+    port = create(w, "b_member", "ports", "port", {"network_id": str(w.fresh("rbac_shared_network")),
+                                                   "name": unique("iso-bpa")})
+    return {"id": port["id"], "network": port["network_id"]}
+
+
 def make_b_security_group(w) -> dict:
     return {"id": create(w, "b_member", "security-groups", "security_group", {"name": unique("iso-bsg")})["id"]}
 
@@ -291,6 +299,7 @@ RESOURCES = [
     Resource("hosting_agent", make_hosting_agent),
     Resource("foreign_port", make_foreign_port),
     Resource("b_port", make_b_port),
+    Resource("b_port_on_a_network", make_b_port_on_a_network),
     Resource("shared_network", make_shared_network),
     Resource("b_security_group", make_b_security_group),
     Resource("address_scope", make_address_scope),
@@ -371,6 +380,14 @@ OPS = [
        body={"network": {"description": "changed"}}),
     Op("rbac-shared-network", "create-port", "POST", N + "/ports", CREATE,
        body={"port": {"network_id": "{rbac_shared_network}"}}),
+    # B's port on A's network: the port's project and the network's owner.
+    Op("b_port_on_a_network", "show", "GET", N + "/ports/{b_port_on_a_network}", SHARED_WITH_B),
+    Op("b_port_on_a_network", "list-by-network", "GET", N + "/ports?network_id={b_port_on_a_network.network}",
+       expect(LISTED, LISTED, LISTED, LISTED, LISTED), watch="{b_port_on_a_network}"),
+    Op("b_port_on_a_network", "update", "PUT", N + "/ports/{b_port_on_a_network}", CREATE,
+       body={"port": {"description": "changed"}}),
+    Op("b_port_on_a_network", "delete", "DELETE", N + "/ports/{b_port_on_a_network}", CREATE,
+       consumes="b_port_on_a_network"),
     Op("rbac_policy", "create-on-security-group", "POST", N + "/rbac-policies", CREATE_OBJECT_POLICY_ON_A,
        consumes="security_group", body={"rbac_policy": {
            "object_type": "security_group", "object_id": "{security_group}", "action": "access_as_shared",
@@ -553,8 +570,10 @@ QOS_OPS = [
     Op("qos_policy", "update", "PUT", N + "/qos/policies/{qos_policy}", QOS_MANAGED,
        body={"policy": {"description": "changed"}}),
     Op("qos_policy", "delete", "DELETE", N + "/qos/policies/{qos_policy}", QOS_MANAGED, consumes="qos_policy"),
-    Op("qos_policy", "create-rule", "POST", N + "/qos/policies/{qos_policy}/dscp_marking_rules", QOS_MANAGED,
-       body={"dscp_marking_rule": {"dscp_mark": 26}}, consumes="qos_policy"),
+    # A rule create is checked against the policy as the admin finds it: refused, not hidden.
+    Op("qos_policy", "create-rule", "POST", N + "/qos/policies/{qos_policy}/dscp_marking_rules",
+       expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN), body={"dscp_marking_rule": {"dscp_mark": 26}},
+       consumes="qos_policy"),
     Op("qos_rule", "list", "GET", N + "/qos/policies/{qos_rule.policy}/bandwidth_limit_rules", QOS_RULES_LISTED,
        watch="{qos_rule}"),
     Op("qos_rule", "show", "GET", QOS_RULE, OWN_READ),

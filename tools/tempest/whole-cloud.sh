@@ -2,6 +2,7 @@
 # Run Tempest's API tests of every service against a fresh all-in-one cloud of this tree.
 #
 #   tools/tempest/whole-cloud.sh [--port 18990] [--regex 'tempest\.api'] [--concurrency 2]
+#   tools/tempest/whole-cloud.sh --plugin neutron|cinder [--regex ...]   # a plugin's API tests
 #
 # Starts `pocketstack up` (SQLite, default API processes, two fake compute hosts; needs .venv in the
 # tree's root) in a new data directory, creates two public images, the flavors 42 and 84, a
@@ -10,7 +11,9 @@
 # port+1 for the web-download import test (the cloud's import filter allows that port; no
 # test fetches from off the machine), runs tools/tempest/run.sh with
 # every service marked available (exclude-list.txt applied), stops the cloud and prints
-# stestr's totals.  For before/after comparisons of a change that should not change
+# stestr's totals.  --plugin runs neutron-tempest-plugin's or cinder-tempest-plugin's API tests
+# (installed in Tempest's venv; regex neutron_tempest_plugin\.api or cinder_tempest_plugin\.api
+# unless --regex is given) with the plugin's options set to what the cloud offers. For before/after comparisons of a change that should not change
 # behaviour: run it on both commits, compare the failed tests (run.log in each workspace).
 # The cloud's log is <data dir>/cloud.log.  Results, known failures: docs/compatibility.md.
 set -euo pipefail
@@ -18,17 +21,24 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 PORT=18990
-REGEX='tempest\.api'
+REGEX=''
+PLUGIN=''
 CONCURRENCY=2
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) PORT="$2"; shift 2 ;;
         --regex) REGEX="$2"; shift 2 ;;
         --concurrency) CONCURRENCY="$2"; shift 2 ;;
-        -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --plugin) PLUGIN="$2"; shift 2 ;;
+        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "whole-cloud.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
+case "$PLUGIN" in
+    '') : "${REGEX:=tempest\.api}" ;;
+    neutron|cinder) : "${REGEX:=${PLUGIN}_tempest_plugin\.api}" ;;
+    *) echo "whole-cloud.sh: --plugin is neutron or cinder, not $PLUGIN" >&2; exit 2 ;;
+esac
 
 bin="$root/.venv/bin"
 data="$(mktemp -d "${TMPDIR:-/tmp}/pocketstack-tempest-cloud.XXXXXX")"
@@ -44,6 +54,14 @@ POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" \
 cloud=$!
 trap 'kill "$cloud" "$web" 2>/dev/null; wait "$cloud" "$web" 2>/dev/null || true' EXIT
 printf '[image]\nhttp_qcow2_image = http://127.0.0.1:%s/import.qcow2\n' "$web_port" >"$data/extra.conf"
+if [ "$PLUGIN" = neutron ]; then
+    # The network types and VLAN physnet the cloud's default settings offer (docs/network.md,
+    # Settings): provider networks of each type, physnet1's VLAN range, MTU 1500; shared
+    # resources (QoS policies, networks) may be made.
+    printf '[neutron_plugin_options]\n%s\n%s\n%s\n%s\n' 'provider_vlans = physnet1' \
+        'available_type_drivers = flat,vlan,vxlan,local' 'max_mtu = 1500' 'create_shared_resources = true' \
+        >>"$data/extra.conf"
+fi
 for _ in $(seq 120); do
     curl -fsS -o /dev/null "http://127.0.0.1:$PORT/identity/v3" 2>/dev/null && break
     kill -0 "$cloud" 2>/dev/null || { echo "whole-cloud.sh: the cloud exited; see $data/cloud.log" >&2; exit 1; }

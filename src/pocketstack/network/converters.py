@@ -5,6 +5,7 @@ a string is converted, anything else is a 400 before it can reach the database."
 from __future__ import annotations
 
 import uuid as uuid_module
+from typing import Any
 
 from pocketstack.network import errors
 
@@ -18,6 +19,17 @@ def to_int(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise errors.InvalidInput(error_message=f"'{value}' is not an integer") from None
+
+
+def to_boolean(attribute: str, value) -> bool:
+    """``convert_to_boolean``: a boolean, 0 or 1, or a string of one of them."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false", "0", "1"):
+        return value.lower() in ("true", "1")
+    raise errors.InvalidInput(error_message=f"'{value}' cannot be converted to boolean")
 
 
 def in_range(attribute: str, value: int, lowest: int, highest: int) -> int:
@@ -59,6 +71,17 @@ def uuid(attribute: str, value: str) -> str:
     if not like:
         raise invalid_attribute(attribute, f"'{value}' is not a valid UUID")
     return value
+
+
+def is_uuid(value: Any) -> bool:
+    """``uuidutils.is_uuid_like``: a UUID in any of its spellings (dashes, braces, case)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        canonical = str(uuid_module.UUID(value)).replace("-", "")
+    except ValueError:
+        return False
+    return canonical == value.replace("urn:", "").replace("uuid:", "").strip("{}").replace("-", "").lower()
 
 
 def invalid_attribute(attribute: str, reason: str):

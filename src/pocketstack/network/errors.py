@@ -104,6 +104,14 @@ class TenantIdRequired(NeutronBadRequest):
     msg_fmt = "Running without keystone AuthN requires that tenant_id is specified"
 
 
+class OtherProjectRequiresAdmin(NeutronBadRequest):
+    """neutron_lib's ``_validate_privileges``: checked with the body, before any policy."""
+
+    code = "HTTPBadRequest"
+    msg_fmt = ("Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires "
+               "admin or advsvc privileges")
+
+
 class ResourceBodyRequired(NeutronBadRequest):
     code = "BadRequest"
     msg_fmt = "Resource body required"
@@ -227,6 +235,15 @@ class InsufficientPrefixSpace(NeutronConflict):
     msg_fmt = "Insufficient prefix space to allocate subnet size /{prefixlen}."
 
 
+class NetworkSubnetPoolAffinityError(NeutronBadRequest):
+    msg_fmt = "Subnets hosted on the same network must be allocated from the same subnet pool."
+
+
+class NetworkAddressScopeAffinityError(NeutronBadRequest):
+    msg_fmt = ("Subnets of the same address family hosted on the same network must all participate in the same "
+               "address scope.")
+
+
 class DefaultSubnetPoolNotFound(NeutronBadRequest):
     code = "BadRequest"
     msg_fmt = "No default subnetpool found for IPv{version}"
@@ -244,6 +261,10 @@ class SubnetInUse(NeutronConflict):
 
 class PrefixVersionMismatch(NeutronBadRequest):
     msg_fmt = "Illegal subnetpool: prefixes of mixed IP versions."
+
+
+class GatewayIpInUse(NeutronConflict):
+    msg_fmt = "Current gateway ip {ip_address} already in use by port {port_id}. Unable to update."
 
 
 class SubnetPoolInUse(NeutronConflict):
@@ -282,6 +303,11 @@ class PortInUse(NeutronConflict):
 
 class PortSecurityAndIPRequiredForSecurityGroups(NeutronBadRequest):
     msg_fmt = "Port security must be enabled and port must have an IP address in order to use security groups."
+
+
+class PortSecurityPortHasSecurityGroup(NeutronConflict):
+    msg_fmt = ("Port has security group associated. Cannot disable port security or IP address until security "
+               "group is removed.")
 
 
 class AddressPairAndPortSecurityRequired(NeutronConflict):
@@ -440,6 +466,10 @@ class SecurityGroupRuleParameterConflict(NeutronBadRequest):
     msg_fmt = "Conflicting value ethertype {ethertype} for CIDR {cidr}"
 
 
+class SecurityGroupEthertypeConflictWithProtocol(NeutronBadRequest):
+    msg_fmt = "Invalid ethertype {ethertype} for protocol {protocol}."
+
+
 class SecurityGroupRuleExists(NeutronConflict):
     msg_fmt = "Security group rule already exists. Rule id is {rule_id}."
 
@@ -497,6 +527,11 @@ class AddressScopePrefixConflict(NeutronConflict):
 class IllegalSubnetPoolAssociationToAddressScope(NeutronBadRequest):
     msg_fmt = ("Illegal subnetpool association: subnetpool {subnetpool_id} cannot be associated with address "
                "scope {address_scope_id}.")
+
+
+class IllegalSubnetPoolUpdate(NeutronBadRequest):
+    msg_fmt = ("Illegal subnetpool update : subnetpool {subnetpool_id} cannot be updated when associated with shared "
+               "address scope {address_scope_id}.")
 
 
 class IllegalSubnetPoolIpVersionAssociationToAddressScope(NeutronBadRequest):

@@ -40,7 +40,9 @@ def _association(w: Work, fip: FloatingIp, port_id: str | None, fixed_ip: str | 
         return {"port_id": None, "fixed_ip_address": None, "router_id": None, "status": "DOWN"}
     port = store.fetch(w.s, Port, w.ctx, port_id)
     if not w.ctx.is_admin and port.project_id != fip.project_id:
-        raise errors.PortNotFound(id=port_id)
+        # A port the caller sees (on its network) but another project's.
+        raise errors.BadFloatingIPRequest(msg=f"Cannot process floating IP association with Port {port_id}, since "
+                                              f"that port is owned by a different tenant")
     addresses = [(ip, subnet) for ip, subnet in w.s.execute(
         sa.select(IpAllocation.ip_address, IpAllocation.subnet_id).where(IpAllocation.port_id == port.id)
         .order_by(IpAllocation.id)) if ipaddress.ip_address(ip).version == 4]
@@ -98,6 +100,8 @@ def create(w: Work, attrs: dict) -> FloatingIp:
 def update(w: Work, fip_id: str, attrs: dict, revision: int | None = None) -> FloatingIp:
     fip = store.fetch(w.s, FloatingIp, w.ctx, fip_id)
     store.check_updatable(attrs, UPDATABLE)
+    if not attrs:
+        attrs = {"port_id": None}  # Neutron's oldest contract: an empty update dissociates
     values = {k: v for k, v in attrs.items() if k == "description"}
     if "port_id" in attrs:
         values.update(_association(w, fip, attrs["port_id"], attrs.get("fixed_ip_address")))

@@ -68,6 +68,11 @@ _CHECKS = {
     # shared network; the port is always the caller's own (or any project's for admins),
     # and, as everywhere here, a reader only reads.
     "create_port": "rule:admin_api or (rule:project_member and (rule:network_owner or rule:shared))",
+    # The network's owner reads, changes and deletes any port on it (another project's on
+    # a network it shares), as in Neutron's port policy.
+    "get_port": READ + " or (role:reader and rule:network_owner)",
+    "update_port": WRITE + " or (role:member and rule:network_owner)",
+    "delete_port": WRITE + " or (role:member and rule:network_owner)",
 }
 _VERBS = {"get": "List and show", "create": "Create", "update": "Update", "delete": "Delete"}
 

@@ -98,9 +98,17 @@ def _security_groups(w: Work, project_id: str, attrs: dict, port_security: bool,
         return []
     if requested is None:
         return [security_groups.default_group(w, project_id).id]
-    for group_id in requested:
+    for group_id in _distinct(requested):
         rbac.hold_access(w, store.fetch(w.s, SecurityGroup, w.ctx, group_id), project_id)
-    return list(dict.fromkeys(requested))
+    return list(requested)
+
+
+def _distinct(groups: list[str]) -> list[str]:
+    """``security_groups`` is a ``type:uuid_list``: a group named twice is a 400."""
+    twice = sorted({g for g in groups if groups.count(g) > 1})
+    if twice:
+        raise converters.invalid_attribute("security_groups", f"Duplicate items in the list: '{', '.join(twice)}'")
+    return groups
 
 
 def _check_router_device(w: Work, device_owner: str, device_id: str, project_id: str) -> None:
@@ -232,12 +240,14 @@ def update(w: Work, port_id: str, attrs: dict, revision: int | None = None) -> P
     if not port_security and (values.get("allowed_address_pairs", port.allowed_address_pairs)):
         raise errors.AddressPairAndPortSecurityRequired()
     if "security_groups" in attrs or "port_security_enabled" in attrs:
-        groups = attrs.get("security_groups", port.security_groups if port_security else [])
+        groups = attrs.get("security_groups", port.security_groups)
         if not port_security and groups:
-            raise errors.PortSecurityAndIPRequiredForSecurityGroups()
-        for group_id in groups or []:
+            # Turning port security off keeps the groups: the caller must drop them too.
+            raise errors.PortSecurityAndIPRequiredForSecurityGroups() if "security_groups" in attrs \
+                else errors.PortSecurityPortHasSecurityGroup()
+        for group_id in _distinct(groups or []):
             rbac.hold_access(w, store.fetch(w.s, SecurityGroup, w.ctx, group_id), port.project_id)
-        values["security_groups"] = list(dict.fromkeys(groups or []))
+        values["security_groups"] = list(groups or [])
     if "extra_dhcp_opts" in attrs:
         values["extra_dhcp_opts"] = dhcp_opts.merged(port.extra_dhcp_opts, dhcp_opts.check(attrs["extra_dhcp_opts"]))
     if "qos_policy_id" in attrs:

@@ -65,6 +65,16 @@ def claim(session: Session, project_id: str, resource: str, resource_id: str) ->
         raise errors.OverQuota(overs=resource) from None
 
 
+def claim_if_room(session: Session, project_id: str, resource: str, resource_id: str) -> None:
+    """A claim for what the service makes on its own (a project's default security group
+    and its rules): counted while there is room, never refused -- Neutron makes those
+    whatever the quota."""
+    try:
+        claim(session, project_id, resource, resource_id)
+    except errors.OverQuota:
+        pass
+
+
 def release(session: Session, resource_ids: list[str]) -> None:
     if resource_ids:
         session.execute(sa.delete(QuotaSlot).where(QuotaSlot.resource_id.in_(resource_ids)))

@@ -12,7 +12,7 @@ import ipaddress
 import sqlalchemy as sa
 
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
-from pocketstack.network import errors, ports, quota, scheduling, store, views
+from pocketstack.network import converters, errors, ports, quota, scheduling, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
 
@@ -175,12 +175,22 @@ def _subnet_ids(w: Work, port_id: str) -> list[str]:
                             .order_by(IpAllocation.id)))
 
 
+def _interface_info(body: dict, removal: bool) -> tuple[str | None, str | None]:
+    """Neutron's ``_validate_interface_info``: a subnet or a port (both only to remove
+    one), each a UUID."""
+    if not body.get("subnet_id") and not body.get("port_id"):
+        raise errors.BadRouterRequest(msg="Either subnet_id or port_id must be specified")
+    for key in ("port_id", "subnet_id"):
+        if body.get(key) and not converters.is_uuid(body[key]):
+            raise errors.BadRouterRequest(msg=f"'{body[key]}' is not a valid UUID")
+    if not removal and body.get("subnet_id") and body.get("port_id"):
+        raise errors.BadRouterRequest(msg="Cannot specify both subnet-id and port-id")
+    return body.get("subnet_id"), body.get("port_id")
+
+
 def add_interface(w: Work, router_id: str, body: dict) -> dict:
     router = store.fetch(w.s, Router, w.ctx, router_id)
-    subnet_id, port_id = body.get("subnet_id"), body.get("port_id")
-    if bool(subnet_id) == bool(port_id):
-        raise errors.BadRouterRequest(msg="Either subnet_id or port_id must be specified" + (
-            ", not both" if subnet_id else ""))
+    subnet_id, port_id = _interface_info(body, removal=False)
     attached = _interface_subnets(w, router.id)
     if subnet_id:
         subnet = store.fetch(w.s, Subnet, w.ctx, subnet_id)
@@ -222,9 +232,7 @@ def add_interface(w: Work, router_id: str, body: dict) -> dict:
 
 def remove_interface(w: Work, router_id: str, body: dict) -> dict:
     router = store.fetch(w.s, Router, w.ctx, router_id)
-    subnet_id, port_id = body.get("subnet_id"), body.get("port_id")
-    if not subnet_id and not port_id:
-        raise errors.BadRouterRequest(msg="Either subnet_id or port_id must be specified")
+    subnet_id, port_id = _interface_info(body, removal=True)
     mine = interfaces(w, router.id)
     if port_id:
         port = next((p for p in mine if p.id == port_id), None)

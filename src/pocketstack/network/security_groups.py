@@ -24,6 +24,9 @@ PROTOCOLS = {"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, 
              "udp": 17, "udplite": 136, "vrrp": 112}
 _PORT_PROTOCOLS = {"tcp", "udp", "sctp", "dccp", "udplite", "6", "17", "132", "33", "136"}
 _ICMP_PROTOCOLS = {"icmp", "ipv6-icmp", "icmpv6", "1", "58"}
+# Neutron's IPv6-only protocols, by name and number: no IPv4 rule names one.
+_IPV6_ONLY = {"ipv6-encap", "ipv6-frag", "ipv6-icmp", "icmpv6", "ipv6-nonxt", "ipv6-opts", "ipv6-route",
+              "41", "44", "58", "59", "60", "43"}
 UPDATABLE = {"name", "description", "stateful"}
 
 
@@ -31,24 +34,24 @@ def _emit(w: Work, group: SecurityGroup) -> None:
     w.emit("security_group_updated", views.render_one(w.s, group))
 
 
-def _add_rule(w: Work, group: SecurityGroup, **fields) -> SecurityGroupRule:
+def _add_rule(w: Work, group: SecurityGroup, claim=quota.claim, **fields) -> SecurityGroupRule:
     rule = SecurityGroupRule(project_id=group.project_id, security_group_id=group.id, **fields)
     w.s.add(rule)
     w.s.flush()
-    quota.claim(w.s, group.project_id, "security_group_rule", rule.id)
+    claim(w.s, group.project_id, "security_group_rule", rule.id)
     return rule
 
 
 def _new_group(w: Work, project_id: str, name: str, description: str, stateful: bool = True,
-               default_rules: bool = True) -> SecurityGroup:
+               default_rules: bool = True, claim=quota.claim) -> SecurityGroup:
     group = SecurityGroup(project_id=project_id, name=name, description=description, stateful=stateful)
     w.s.add(group)
     w.s.flush()
-    quota.claim(w.s, project_id, "security_group", group.id)
+    claim(w.s, project_id, "security_group", group.id)
     for ethertype in ("IPv4", "IPv6"):
-        _add_rule(w, group, direction="egress", ethertype=ethertype)
+        _add_rule(w, group, claim, direction="egress", ethertype=ethertype)
         if default_rules:
-            _add_rule(w, group, direction="ingress", ethertype=ethertype, remote_group_id=group.id)
+            _add_rule(w, group, claim, direction="ingress", ethertype=ethertype, remote_group_id=group.id)
     return group
 
 
@@ -67,7 +70,8 @@ def default_group(w: Work, project_id: str) -> SecurityGroup:
     created: list[SecurityGroup] = []
 
     def insert() -> None:
-        group = _new_group(w, project_id, "default", "Default security group")
+        # The service's own group: counted when there is room, never refused (Neutron).
+        group = _new_group(w, project_id, "default", "Default security group", claim=quota.claim_if_room)
         w.s.flush()
         w.s.execute(sa.insert(DefaultSecurityGroup).values(project_id=project_id, security_group_id=group.id))
         created.append(group)
@@ -92,9 +96,11 @@ def _check_name(attrs: dict) -> None:
 def create(w: Work, attrs: dict) -> SecurityGroup:
     project_id = w.owner(attrs)
     _check_name(attrs)
-    default_group(w, project_id)
+    # The caller's group is counted first: the default group made with it never takes
+    # the room the caller asked for (Neutron's quota check precedes the plugin).
     group = _new_group(w, project_id, attrs.get("name") or "", attrs.get("description") or "",
                        attrs.get("stateful", True), default_rules=False)
+    default_group(w, project_id)
     _emit(w, group)
     return group
 
@@ -207,6 +213,8 @@ def create_rule(w: Work, attrs: dict) -> SecurityGroupRule:
             raise errors.InvalidInput(error_message=f"'{prefix}' is not a valid IP subnet") from None
         if f"IPv{net.version}" != ethertype:
             raise errors.SecurityGroupRuleParameterConflict(ethertype=ethertype, cidr=prefix)
+    if ethertype == "IPv4" and protocol in _IPV6_ONLY:
+        raise errors.SecurityGroupEthertypeConflictWithProtocol(ethertype=ethertype, protocol=protocol)
     if remote_group:
         store.fetch(w.s, SecurityGroup, w.ctx, remote_group)
     remote_address_group = attrs.get("remote_address_group_id")

@@ -6,13 +6,15 @@
   scopes, security groups, QoS policies and address groups a policy shares with them (and the rules of
   the QoS policies they see) — an invisible row is a 404;
 * list queries: filters on any attribute, ``tags``/``tags-any``/``not-tags``/
-  ``not-tags-any``, ``sort_key``/``sort_dir`` and ``limit``/``marker`` paging;
+  ``not-tags-any``, ``sort_key``/``sort_dir`` and ``limit``/``marker`` paging (forwards,
+  or backwards with ``page_reverse``; ``limit=0`` is none);
 * updates: compare-and-swap on ``revision_number`` (the standard attribute doubles as
   the row's generation), which also honours ``If-Match: revision_number=N``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -97,6 +99,11 @@ _SORT_KEYS = {
 }
 
 
+# Listed in Neutron through its object layer's Pager, which drops a marker the caller
+# cannot see (the list starts from the beginning) where the other lists answer 404.
+_PAGER_LISTED = {QosPolicy, SubnetPool}
+
+
 def visible_clause(model, ctx: RequestContext):
     """The WHERE clause of what ``ctx`` may see of ``model``."""
     if ctx.is_admin:
@@ -116,6 +123,9 @@ def visible_clause(model, ctx: RequestContext):
         public = sa.select(Network.id).where(sa.or_(access.shared_with(ctx.project_id),
                                                     Network.project_id == ctx.project_id))
         return sa.or_(own, Subnet.network_id.in_(public))
+    if model is Port:
+        # Neutron's get_port: the port's project or its network's owner.
+        return sa.or_(own, Port.network_id.in_(sa.select(Network.id).where(Network.project_id == ctx.project_id)))
     return own
 
 
@@ -216,7 +226,16 @@ def paging_for(model, query) -> Paging:
     for key, direction in zip(keys, dirs):
         if column_for(model, key) is not None:
             items += [("sort_key", _ALIASES.get(key, key)), ("sort_dir", direction)]
-    return parse_paging(_MultiDict(items), default_sort=(("id", "asc"),))
+    paging = parse_paging(_MultiDict(items), default_sort=(("id", "asc"),))
+    if paging.limit == 0:  # Neutron's "no pagination": every row, the marker ignored
+        return Paging(sort=paging.sort)
+    return paging
+
+
+def page_reverse(query) -> bool:
+    """Neutron's ``page_reverse=True`` (with a ``limit``): the page *before* the marker
+    (the last page without one), still in the listing's order."""
+    return str(query.get("page_reverse", "False")).lower() == "true"
 
 
 class _MultiDict(Mapping):
@@ -249,11 +268,15 @@ def shared_filter(model, ctx: RequestContext, query) -> list:
     project* (by any RBAC policy for it or for all), as Neutron filters it -- not the
     wildcard flag alone."""
     # (An address group's ``shared`` is no filter in Neutron: ignored like any unknown one.)
-    values = query.getlist("shared") if model in access.TYPES and model is not AddressGroup else []
+    # A subnet is shared as its network is (no attribute of its own shows it).
+    values = query.getlist("shared") if model is Subnet or model in access.TYPES and model is not AddressGroup else []
     if not values:
         return []
     wanted = [parse_bool(v, "shared") for v in values]
-    clause = access.shared_with(ctx.project_id, model)
+    if model is Subnet:
+        clause = Subnet.network_id.in_(access.granted(ctx.project_id, (access.SHARED,)))
+    else:
+        clause = access.shared_with(ctx.project_id, model)
     return [sa.or_(*(clause if v else sa.not_(clause) for v in wanted))]
 
 
@@ -269,9 +292,13 @@ def list_rows(session: Session, model, ctx: RequestContext, query, extra: list |
     marker_row = None
     if paging.marker:
         marker_row = session.scalar(sa.select(model).where(model.id == paging.marker, visible_clause(model, ctx)))
-        if marker_row is None:
+        if marker_row is None and model not in _PAGER_LISTED:
             raise NOT_FOUND[model](id=paging.marker)
-    return list(session.scalars(apply_paging(stmt, model, paging, marker_row))), paging
+    if not (paging.limit and page_reverse(query)):
+        return list(session.scalars(apply_paging(stmt, model, paging, marker_row))), paging
+    # Backwards from the marker: the opposite order, then the page turned round.
+    backwards = dataclasses.replace(paging, sort=[(k, "asc" if d == "desc" else "desc") for k, d in paging.sort])
+    return list(session.scalars(apply_paging(stmt, model, backwards, marker_row)))[::-1], paging
 
 
 def port_filters(query) -> list:

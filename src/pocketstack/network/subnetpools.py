@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from pocketstack.common.db.cas import cas_update
 from pocketstack.network import address_scopes, converters, errors, ipam, quota, rbac, store
 from pocketstack.network.context import Work
-from pocketstack.network.models import SubnetPool, Tag
+from pocketstack.network.models import AddressScope, SubnetPool, Tag
 from pocketstack.network.subnets import network_of
 
 UPDATABLE = {"name", "description", "prefixes", "default_prefixlen", "min_prefixlen", "max_prefixlen",
@@ -56,7 +56,14 @@ def _lengths(version: int, attrs: dict, current: SubnetPool | None = None) -> di
     return {"min_prefixlen": lo, "max_prefixlen": hi, "default_prefixlen": default}
 
 
+def _scope_id(attrs: dict) -> None:
+    """``address_scope_id`` is ``type:uuid_or_none``: anything else is a 400, not a lookup."""
+    if attrs.get("address_scope_id") is not None:
+        converters.uuid("address_scope_id", attrs["address_scope_id"])
+
+
 def create(w: Work, attrs: dict) -> SubnetPool:
+    _scope_id(attrs)
     version, prefixes = _prefixes(attrs.get("prefixes") or [])
     project_id = w.owner(attrs)
     row = SubnetPool(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
@@ -77,6 +84,13 @@ def create(w: Work, attrs: dict) -> SubnetPool:
 def update(w: Work, pool_id: str, attrs: dict, revision: int | None = None) -> SubnetPool:
     row = store.fetch(w.s, SubnetPool, w.ctx, pool_id)
     store.check_updatable(attrs, UPDATABLE)
+    _scope_id(attrs)
+    if row.address_scope_id and not w.ctx.is_admin:
+        # Neutron's _check_subnetpool_update_allowed: a pool in another project's (shared)
+        # scope is that project's to change, whatever the change.
+        scope = w.s.get_one(AddressScope, row.address_scope_id)
+        if scope.project_id != w.ctx.project_id:
+            raise errors.IllegalSubnetPoolUpdate(subnetpool_id=row.id, address_scope_id=scope.id)
     values = dict(attrs)
     if "prefixes" in attrs:
         version, prefixes = _prefixes(attrs["prefixes"])

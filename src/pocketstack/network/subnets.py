@@ -128,13 +128,27 @@ def _check_ipv6_modes(version: int, attrs: dict, net) -> None:
                                                  "EUI-64 address format, which requires the prefix to be /64")
 
 
-def _prefix_from_pool(w: Work, attrs: dict, version: int) -> tuple[str, str]:
+def _check_pool_affinity(w: Work, network_id: str, version: int, pool: SubnetPool | None) -> None:
+    """Neutron's ``_validate_network_subnetpools``: a network's subnets of one IP version
+    all come from one subnet pool (or none), or, once the network is in an address scope,
+    from pools of that scope."""
+    scope = views.address_scopes_of(w.s, [network_id]).get((network_id, version))
+    if scope and (pool is None or pool.address_scope_id != scope):
+        raise errors.NetworkAddressScopeAffinityError()
+    for other in w.s.scalars(sa.select(Subnet.subnetpool_id).where(Subnet.network_id == network_id,
+                                                                   Subnet.ip_version == version)):
+        if (other != pool.id and not scope) if pool is not None else other is not None:
+            raise errors.NetworkSubnetPoolAffinityError()
+
+
+def _prefix_from_pool(w: Work, attrs: dict, version: int, network_id: str) -> tuple[str, str]:
     """Claim a prefix from the subnet pool by compare-and-swap on the pool's generation."""
     pool = store.fetch(w.s, SubnetPool, w.ctx, attrs["subnetpool_id"])
     rbac.hold_access(w, pool, w.owner(attrs))
     if pool.ip_version != version:
         raise errors.InvalidInput(error_message=f"Cannot allocate IPv{version} subnet from IPv{pool.ip_version} "
                                                  "subnet pool")
+    _check_pool_affinity(w, network_id, version, pool)
     if attrs.get("cidr"):
         cidr = str(network_of(attrs["cidr"], version))
         if not ipam.prefix_fits(pool.prefixes, pool.allocated, cidr):
@@ -189,14 +203,15 @@ def release_prefix(w: Work, subnet: Subnet) -> None:
 
 def create(w: Work, attrs: dict) -> Subnet:
     network = store.fetch(w.s, Network, w.ctx, attrs["network_id"])
-    version = attrs["ip_version"]
+    version = int(attrs["ip_version"])
     if attrs.get("use_default_subnetpool") and not attrs.get("subnetpool_id"):
         attrs = dict(attrs, subnetpool_id=_default_pool(w, version))
     if attrs.get("subnetpool_id"):
-        cidr, pool_id = _prefix_from_pool(w, attrs, version)
+        cidr, pool_id = _prefix_from_pool(w, attrs, version, network.id)
     else:
         if not attrs.get("cidr"):
             raise errors.CidrRequired()
+        _check_pool_affinity(w, network.id, version, None)
         cidr, pool_id = str(network_of(attrs["cidr"], version)), None
     net = ipaddress.ip_network(cidr)
     for other in w.s.scalars(sa.select(Subnet.cidr).where(Subnet.network_id == network.id)):
@@ -236,6 +251,8 @@ def update(w: Work, subnet_id: str, attrs: dict, revision: int | None = None) ->
             values[key] = []
     if "gateway_ip" in attrs:
         values["gateway_ip"] = _check_gateway(net, attrs["gateway_ip"])
+        if values["gateway_ip"] != row.gateway_ip:
+            _check_gateway_unused(w, row)
     gateway = values.get("gateway_ip", row.gateway_ip)
     if "allocation_pools" in attrs:
         values["allocation_pools"] = check_pools(net, attrs["allocation_pools"] or [], gateway)
@@ -247,6 +264,18 @@ def update(w: Work, subnet_id: str, attrs: dict, revision: int | None = None) ->
     if "enable_dhcp" in attrs:
         dhcp_ports.sync(w, w.s.get_one(Network, row.network_id))
     return row
+
+
+def _check_gateway_unused(w: Work, row: Subnet) -> None:
+    """Neutron's GatewayIpInUse: the gateway a router interface holds stays until the
+    interface goes."""
+    if not row.gateway_ip:
+        return
+    port_id = w.s.scalar(sa.select(Port.id).join(IpAllocation, IpAllocation.port_id == Port.id).where(
+        IpAllocation.subnet_id == row.id, IpAllocation.ip_address == row.gateway_ip,
+        Port.device_owner.in_(ports.ROUTER_INTERFACE_OWNERS)).limit(1))
+    if port_id is not None:
+        raise errors.GatewayIpInUse(ip_address=row.gateway_ip, port_id=port_id)
 
 
 def delete(w: Work, subnet_id: str) -> None:
@@ -264,6 +293,7 @@ def delete(w: Work, subnet_id: str) -> None:
         w.s.flush()
     except sa_exc.IntegrityError:
         raise _in_use(row.id) from None
+    store.bump(w.s, w.s.get_one(Network, row.network_id))  # its ``subnets`` changed: a new revision
     w.emit("subnet_deleted", rendered)
 
 

@@ -34,7 +34,6 @@ disable or delete cannot miss it).
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,17 +56,6 @@ SEGMENTATION_TYPES = {"vlan": (1, 4094)}
 
 
 # -- input ----------------------------------------------------------------------------------------
-def is_uuid(value: Any) -> bool:
-    """``uuidutils.is_uuid_like``: a UUID in any of its spellings (dashes, braces, case)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        canonical = str(uuid.UUID(value)).replace("-", "")
-    except ValueError:
-        return False
-    return canonical == value.replace("urn:", "").replace("uuid:", "").strip("{}").replace("-", "").lower()
-
-
 def subports_problem(data: Any) -> str | None:
     """``validate_subports``: what is wrong with a ``sub_ports`` list, in Neutron's words
     (unique valid port UUIDs; both segmentation values or neither; no segmentation id twice
@@ -83,7 +71,7 @@ def subports_problem(data: Any) -> str | None:
         if "port_id" not in subport:
             return "A valid port UUID must be specified"
         port_id = subport["port_id"]
-        if not is_uuid(port_id):
+        if not converters.is_uuid(port_id):
             return f"Invalid UUID for subport: '{port_id}'"
         if port_id in port_ids:
             return f"Non unique UUID for subport: '{port_id}'"
@@ -135,7 +123,7 @@ def _refuse_member(session: Session, port_id: str) -> None:
 
 
 def _parent(w: Work, port_id: Any) -> Port:
-    if not is_uuid(port_id):
+    if not converters.is_uuid(port_id):
         raise converters.invalid_attribute("port_id", f"'{port_id}' is not a valid UUID")
     port = store.fetch(w.s, Port, w.ctx, port_id)
     _refuse_member(w.s, port.id)

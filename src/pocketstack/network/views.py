@@ -100,11 +100,12 @@ def subnets(session: Session, rows: list[Subnet]) -> list[dict]:
 
 
 def subnetpools(session: Session, rows: list[SubnetPool]) -> list[dict]:
+    """Neutron's subnet pool, its prefix lengths strings (``_make_subnetpool_dict``)."""
     tags = tags_of(session, [r.id for r in rows])
     shared = _shared(session, SubnetPool, rows)
     return [{**_standard(r, tags), "ip_version": r.ip_version, "prefixes": r.prefixes,
-             "default_prefixlen": r.default_prefixlen, "min_prefixlen": r.min_prefixlen,
-             "max_prefixlen": r.max_prefixlen, "shared": r.id in shared, "is_default": r.is_default,
+             "default_prefixlen": str(r.default_prefixlen), "min_prefixlen": str(r.min_prefixlen),
+             "max_prefixlen": str(r.max_prefixlen), "shared": r.id in shared, "is_default": r.is_default,
              "address_scope_id": r.address_scope_id, "default_quota": r.default_quota} for r in rows]
 
 

@@ -174,15 +174,19 @@ class Backups:
         if snapshot is None and volume.status not in allowed:
             raise errors.InvalidVolume(reason=f"Volume to be backed up must be available or in-use, but the current "
                              f"status is \"{volume.status}\".")
+        # The backup is the caller's project's (Cinder's), whoever owns the volume: an
+        # admin's backup of a project's volume counts in the admin's quota, and an
+        # incremental one builds on the latest backup of the volume its own project made.
+        owner = context.project_id or volume.project_id
         parent_id = None
         if incremental:
             with self.db.session(readonly=True) as s:
                 parent_id = s.scalar(sa.select(m.Backup.id).where(
-                    m.Backup.volume_id == volume_id, m.Backup.status == "available").order_by(
-                    m.Backup.created_at.desc(), m.Backup.id).limit(1))
+                    m.Backup.volume_id == volume_id, m.Backup.project_id == owner,
+                    m.Backup.status == "available").order_by(m.Backup.created_at.desc(), m.Backup.id).limit(1))
             if parent_id is None:
                 raise errors.InvalidBackup(reason="No backups available to do an incremental backup.")
-        backup = m.Backup(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=context.user_id,
+        backup = m.Backup(id=str(uuid.uuid4()), project_id=owner, user_id=context.user_id,
                           volume_id=volume_id, parent_id=parent_id, name=name, description=description,
                           size=snapshot.size if snapshot else volume.size, status="creating",
                           task_started_at=utcnow(), container=container or DEFAULT_CONTAINER,
@@ -193,7 +197,7 @@ class Backups:
 
         def work(s: Session) -> None:
             if snapshot is not None:  # Cinder: the snapshot is backing-up, the volume untouched
-                self.quotas.reserve(s, volume.project_id, None, backups=1, backup_gigabytes=backup.size)
+                self.quotas.reserve(s, owner, None, backups=1, backup_gigabytes=backup.size)
                 try:
                     move_snapshot(s, snapshot.id, "available", "backing-up")
                 except ConcurrentUpdate:
@@ -206,7 +210,7 @@ class Backups:
             if row.status not in allowed:
                 raise errors.InvalidVolume(reason=f"Volume to be backed up must be available or in-use, but the "
                                  f"current status is \"{row.status}\".")
-            self.quotas.reserve(s, volume.project_id, None, backups=1, backup_gigabytes=volume.size)
+            self.quotas.reserve(s, owner, None, backups=1, backup_gigabytes=volume.size)
             move(s, volume_id, row.status, "backing-up", task_args={"previous": row.status, "backup_id": backup.id})
             s.add(backup)
         run_in_transaction(self.db, work)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import json
+import logging
 import math
 import operator
 import uuid
@@ -33,6 +34,8 @@ from pocketstack.volume.states import DELETABLE, VOLUME_TRANSITIONS, existing, m
 
 if TYPE_CHECKING:
     from pocketstack.image.contract import ImageContract
+
+LOG = logging.getLogger(__name__)
 
 ADMIN_STATUSES = tuple(VOLUME_TRANSITIONS)
 # The operators of a listing's time filters (3.60).
@@ -211,7 +214,22 @@ class Volumes:
         boot = self.boot_snapshot(context, named.image) if named.image is not None else None
         if nova_images and boot is not None:
             return dataclasses.replace(named, snapshot=boot, image=None)
+        if named.image is not None and not spec.get("volume_type"):
+            named = dataclasses.replace(named, vtype=self._image_type(context, named.image, named.vtype))
         return named
+
+    def _image_type(self, context: RequestContext, image: Any, default: m.VolumeType) -> m.VolumeType:
+        """Cinder's ``cinder_img_volume_type``: a volume made from an image with that
+        property and no type of its own gets the type it names -- the default when no such
+        type is visible (Cinder logs it and goes on)."""
+        wanted = (image.properties or {}).get("cinder_img_volume_type")
+        if not wanted:
+            return default
+        try:
+            return self.types.resolve(context, str(wanted))
+        except (errors.VolumeTypeNotFound, errors.VolumeTypeNotFoundByName):
+            LOG.warning("volume type %r of image %s not found: the default type is used", wanted, image.id)
+            return default
 
     def boot_snapshot(self, context: RequestContext, image: Any) -> m.Snapshot | None:
         """The snapshot a Nova image (a volume-backed server's, data-less) maps at boot

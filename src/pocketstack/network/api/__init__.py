@@ -15,7 +15,14 @@ from pocketstack.network.api.discovery import DiscoveryApi
 from pocketstack.network.api.fixed_lists import FixedListsApi
 from pocketstack.network.api.ip_availability import IpAvailabilityApi
 from pocketstack.network.api.qos import QosRuleAliasApi, QosRulesApi, QosRuleTypesApi
-from pocketstack.network.api.resources import RESOURCES, UNTAGGED, ResourceApi, ResourceTagsApi, UntaggableApi
+from pocketstack.network.api.resources import (
+    RESOURCES,
+    TAG_PATHS,
+    UNTAGGED,
+    ResourceApi,
+    ResourceTagsApi,
+    UntaggableApi,
+)
 from pocketstack.network.api.subresources import (
     AutoAllocatedTopologyApi,
     QuotasApi,
@@ -38,6 +45,8 @@ def build_router(manager: NetworkManager, agents: AgentDirectory) -> Router:
         router.include(ResourceApi(manager, collection), prefix=f"/v2.0/{collection}")
         if collection not in UNTAGGED:
             router.include(ResourceTagsApi(manager, collection), prefix=f"/v2.0/{collection}")
+    for path, collection in TAG_PATHS.items():
+        router.include(ResourceTagsApi(manager, collection), prefix=f"/v2.0/{path}")
     for rule_type in RULE_TYPES:
         router.include(QosRulesApi(manager, rule_type), prefix=f"/v2.0/qos/policies/{{policy_id}}/{rule_type}_rules")
         router.include(QosRuleAliasApi(manager, rule_type))

@@ -99,7 +99,9 @@ class QosRulesApi(_RuleRoutes):
 
     @route.post("", policy="create_policy_{type}_rule", body=RULE_BODY)
     def create(self, req: ApiRequest):
-        policy_id = self._policy_id(req)
+        # Checked against the policy as an admin finds it: another project's policy is a
+        # 403 (a create is refused, not hidden), a missing one a 404.
+        policy_id = req.path_params["policy_id"]
         req.authorize(target=_parent_target(self.manager, policy_id, req.data[self.member]))
         rule = self.manager.create_qos_rule(req.caller, policy_id, self.rule_type, req.data[self.member])
         return json_response(render.one(req, self.member, rule), status=201)

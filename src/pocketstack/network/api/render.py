@@ -3,8 +3,11 @@ collections wrapped with ``<collection>_links`` when paged."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from pocketstack.common.api.request import ApiRequest
-from pocketstack.common.pagination import Paging, next_link
+from pocketstack.common.pagination import Paging
+from pocketstack.network import store
 
 # Attributes Neutron's maps mark ``is_visible: False``: in the policy target, never shown.
 INVISIBLE = {"address_group": ("shared",)}
@@ -36,10 +39,28 @@ def one(req: ApiRequest, member: str, item: dict) -> dict:
 
 def collection(req: ApiRequest, member: str, key: str, items: list[dict], paging: Paging) -> dict:
     body = {key: [select_fields(req, visible(req, member, i)) for i in items]}
-    if paging.limit and len(items) >= paging.limit:
-        base = str(req.raw.url.replace(query=""))
-        body[f"{key}_links"] = [{"rel": "next", "href": next_link(base, req.query, items[-1]["id"])}]
+    if paging.limit:
+        links = page_links(req, items, paging.limit)
+        if links:
+            body[f"{key}_links"] = links
     return body
+
+
+def page_links(req: ApiRequest, items: list[dict], limit: int) -> list[dict]:
+    """Neutron's ``get_pagination_links``: ``next`` unless a short forward page ended the
+    listing, ``previous`` unless a short backward page reached its start -- so a full
+    first page has a ``previous`` too, and an empty page past the end one back."""
+    reverse = store.page_reverse(req.query)
+    base = str(req.raw.url.replace(query=""))
+    kept = [(k, v) for k, v in req.query.multi_items() if k not in ("marker", "page_reverse")]
+    links = []
+    if not (len(items) < limit and not reverse):
+        marker = [("marker", items[-1]["id"])] if items else []
+        links.append({"rel": "next", "href": f"{base}?{urlencode(kept + marker)}"})
+    if not (len(items) < limit and reverse):
+        marker = [("marker", items[0]["id"])] if items else []
+        links.append({"rel": "previous", "href": f"{base}?{urlencode(kept + marker + [('page_reverse', 'True')])}"})
+    return links
 
 
 def if_match_revision(req: ApiRequest) -> int | None:
@@ -47,6 +68,6 @@ def if_match_revision(req: ApiRequest) -> int | None:
     raw = req.headers.get("if-match", "")
     for part in raw.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "revision_number" and value.isdigit():
-            return int(value)
+        if key == "revision_number" and value.removeprefix("-").isdigit():
+            return int(value)  # a negative one is stale like any other
     return None

@@ -40,6 +40,9 @@ RESOURCES = {
 # Collections without tags (their tag URLs are :class:`UntaggableApi`'s 404): those
 # without standard attributes, and address groups (Neutron's model has no tag support).
 UNTAGGED = {"address-scopes", "rbac-policies", "address-groups"}
+# Tag URLs Neutron names by the bare collection (its tag extension ignores the ``qos/``
+# path prefix): ``/v2.0/policies/{id}/tags`` are a QoS policy's tags.
+TAG_PATHS = {"policies": "qos/policies"}
 # Attributes missing from the resource Neutron's policy hook checks an update against (it
 # fetches only those without a default): where a read rule depends on one, an update
 # refused is a 404 unless the caller may read the resource without it -- so a project an
@@ -97,6 +100,8 @@ def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: 
     if not target["project_id"]:
         # A system- or domain-scoped token has no project to own the resource.
         raise errors.TenantIdRequired()
+    if target["project_id"] != req.caller.project_id and not req.caller.is_admin:
+        raise errors.OtherProjectRequiresAdmin()
     return _add_network_facts(manager, member, target)
 
 
@@ -134,6 +139,11 @@ class CollectionRoutes:
 class ResourceApi(CollectionRoutes):
     """The CRUD routes of one collection, as Neutron serves them."""
 
+    def _target(self, item: dict) -> dict:
+        """The policy target of a stored resource: a port's names its network's owner, who
+        reads, changes and deletes every port on that network (Neutron's port policy)."""
+        return _add_network_facts(self.manager, self.member, dict(item)) if self.member == "port" else item
+
     @route.get("", policy="get_{member}")
     def index(self, req: ApiRequest):
         req.authorize(target={"project_id": req.caller.project_id, "shared": True, "router:external": True})
@@ -143,7 +153,7 @@ class ResourceApi(CollectionRoutes):
     @route.get("/{resource_id}", policy="get_{member}")
     def show(self, req: ApiRequest):
         item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
-        req.authorize(target=item)
+        req.authorize(target=self._target(item))
         return render.one(req, self.member, item)
 
     @route.post("", policy="create_{member}")
@@ -154,8 +164,10 @@ class ResourceApi(CollectionRoutes):
         member, plural = self.member, self.plural
         if isinstance(body, dict) and plural in body and member not in body:
             # Bulk create: {"networks": [{...}, …]} → 201 {"networks": [...]}, all or nothing.
+            # Each item bare or wrapped in its member key, as Neutron's prepare_request_body takes it.
             items = validate(body, bulk_schema(plural))[plural]
-            attrs = [_authorized(req, self.manager, member, {member: item}) for item in items]
+            attrs = [_authorized(req, self.manager, member, item if member in item else {member: item})
+                     for item in items]
             created = self.manager.create_many(req.caller, self.collection, attrs)
             return json_response({plural: [render.one(req, member, item)[member] for item in created]}, status=201)
         item = self.manager.create(req.caller, self.collection, _authorized(req, self.manager, member, body))
@@ -172,7 +184,7 @@ class ResourceApi(CollectionRoutes):
         if omitted and not req.permits(item) and not req.allowed(
                 f"get_{self.member}", {k: v for k, v in item.items() if k not in omitted}):
             raise errors.HiddenByPolicy()
-        req.authorize(target=item)
+        req.authorize(target=self._target(item))
         _attribute_rules(req, "update", self.member, attrs, update_target(self.manager, self.member, item, attrs))
         item = self.manager.update(req.caller, self.collection, item["id"], attrs, render.if_match_revision(req))
         return render.one(req, self.member, item)
@@ -180,7 +192,7 @@ class ResourceApi(CollectionRoutes):
     @route.delete("/{resource_id}", policy="delete_{member}")
     def delete(self, req: ApiRequest):
         item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
-        req.authorize(target=item)
+        req.authorize(target=self._target(item))
         self.manager.delete(req.caller, self.collection, item["id"])
 
 

@@ -38,6 +38,8 @@ PAIRS = {"type": ["array", "null"], "items": {"type": "object", "required": ["ip
     "ip_address": STR, "mac_address": STR}, "additionalProperties": False}}
 GATEWAY = {"type": ["object", "null"], "properties": {
     "network_id": ID, "enable_snat": BOOL, "external_fixed_ips": FIXED_IPS}, "additionalProperties": False}
+# Neutron converts ip_version to an integer before checking it is 4 or 6.
+IP_VERSION = {"enum": [4, 6, "4", "6"]}
 COMMON: dict[str, Schema] = {"name": STR, "description": STR, "project_id": ID, "tenant_id": ID, "tags": TAGS}
 
 ATTRIBUTES: dict[str, dict[str, Schema]] = {
@@ -47,7 +49,7 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                 "provider:network_type": STR,
                 "provider:physical_network": {"type": ["string", "null"], "maxLength": 64},  # the column's
                 "provider:segmentation_id": NULL_INT, "qos_policy_id": NULL_STR},
-    "subnet": {"network_id": ID, "ip_version": {"enum": [4, 6]}, "cidr": NULL_STR, "gateway_ip": NULL_STR,
+    "subnet": {"network_id": ID, "ip_version": IP_VERSION, "cidr": NULL_STR, "gateway_ip": NULL_STR,
                "enable_dhcp": BOOL, "allocation_pools": POOLS, "dns_nameservers": {"type": ["array", "null"],
                                                                                    "items": STR},
                "host_routes": ROUTES, "ipv6_ra_mode": NULL_STR, "ipv6_address_mode": NULL_STR,
@@ -74,8 +76,7 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
                             "port_range_min": PORT_NUMBER, "port_range_max": PORT_NUMBER,
                             "remote_ip_prefix": NULL_STR, "remote_group_id": NULL_ID,
                             "remote_address_group_id": NULL_ID},
-    # Neutron converts ip_version to an integer before checking it is 4 or 6.
-    "address_scope": {"shared": DEFAULT_FALSE, "ip_version": {"enum": [4, 6, "4", "6"]}},
+    "address_scope": {"shared": DEFAULT_FALSE, "ip_version": IP_VERSION},
     # object_type, object_id and target_tenant are checked with Neutron's messages (rbac).
     "rbac_policy": {"object_type": STR, "object_id": STR, "target_tenant": STR, "action": STR},
     # port_id and sub_ports are checked with Neutron's messages (trunks).
@@ -111,6 +112,9 @@ READ_ONLY: dict[str, tuple[str, ...]] = {
     "address_group": ("shared",),
     **{rule: () for rule in QOS_RULES},
 }
+# Attributes a create takes but an update refuses as read-only before the resource is
+# looked up (Neutron's ``allow_put: False``, checked with the body).
+CREATE_ONLY: dict[str, tuple[str, ...]] = {"subnetpool": ("shared",)}
 REQUIRED = {"address_scope": ["ip_version"], "rbac_policy": ["object_type", "object_id", "target_tenant", "action"],
             "subnet": ["network_id", "ip_version"], "port": ["network_id"], "subnetpool": ["prefixes"],
             "floatingip": ["floating_network_id"], "security_group_rule": ["security_group_id", "direction"],
@@ -121,8 +125,9 @@ def body_schema(member: str, create: bool) -> dict:
     common = {k: v for k, v in COMMON.items() if k in COMMON_OF.get(member, COMMON)}
     properties = {**common, **ATTRIBUTES[member]}
     standard = ("id",) if member in NOT_STANDARD else STANDARD_READ_ONLY
+    read_only = [*standard, *READ_ONLY[member], *(() if create else CREATE_ONLY.get(member, ()))]
     inner = {"type": "object", "properties": properties, "additionalProperties": False,
-             "x-read-only": [*standard, *READ_ONLY[member]], "x-create": create}
+             "x-read-only": read_only, "x-create": create}
     if create and member in REQUIRED:
         inner["required"] = REQUIRED[member]
     return {"type": "object", "required": [member], "properties": {member: inner}}
@@ -147,4 +152,4 @@ ADDRESSES_BODY = {"type": "object", "required": ["addresses"], "properties": {"a
 # add_subports / remove_subports: the items are checked with Neutron's messages (trunks).
 SUBPORTS_BODY = {"type": "object", "required": ["sub_ports"], "properties": {"sub_ports": {}}}
 QUOTA_BODY = {"type": "object", "required": ["quota"], "properties": {"quota": {
-    "type": "object", "additionalProperties": {"type": ["integer", "string"]}}}}
+    "type": "object", "properties": {"force": {}}, "additionalProperties": {"type": ["integer", "string"]}}}}

@@ -82,9 +82,14 @@ class RouterInterfacesApi:
 
 def quota_values(body: dict) -> dict[str, int]:
     """Limits as Neutron takes them: integers (or strings of one) from -1 (unlimited) to
-    the largest an INTEGER column holds."""
+    the largest an INTEGER column holds.  ``force`` (a boolean) is Neutron's switch off
+    the limit-below-usage check, which this service never makes (no quota-check-limit
+    extension): taken and checked, with nothing to switch off."""
     values = {}
     for resource, raw in body["quota"].items():
+        if resource == "force":
+            converters.to_boolean(resource, raw)
+            continue
         if resource not in QUOTA_DEFAULTS:
             raise errors.InvalidInput(error_message=f"Unrecognized quota resource {resource}")
         values[resource] = converters.in_range(resource, converters.to_int(raw), -1, converters.DB_INTEGER_MAX)
