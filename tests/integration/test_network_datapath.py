@@ -296,6 +296,20 @@ def test_guests_get_their_ports_addresses_by_dhcp_and_talk(world):
                                      "floating_ips": 1, "security_groups": 3, "last_error": None}
 
 
+def test_an_address_freed_by_a_deleted_port_is_leased_to_the_next_port(world):
+    """dnsmasq keeps its leases in memory: a reload after a port's deletion would leave the
+    old MAC's lease on the address, and the next port given that address (Tempest's small
+    subnets reuse them at once) got no answer for a day.  A host line gone restarts it."""
+    r = world.r
+    address = f"10.{r}.2.21"
+    for round_ in ("first", "second"):
+        world.port(round_, "B", address, groups=["web"])
+        world.guest(round_, round_)
+        assert world.dhcp(round_) == [address, "24", f"10.{r}.2.1", "1500"], round_
+        world.driver.port_deleted(world.ports.pop(round_))
+        sh("ip", "netns", "delete", world.guests.pop(round_))
+
+
 def test_a_tcp_rule_opens_a_blocked_port_within_a_second(world):
     r = world.r
     world.dhcp("b1")
@@ -537,15 +551,17 @@ def test_a_dns_change_reloads_dnsmasq_and_the_next_renewal_gets_it(world):
         assert dnsmasq() == before  # signalled, not restarted, and alive
         assert renewed(["192.0.2.53", "192.0.2.54"])
         assert dnsmasq() == before
-        # A host line with a tag: a change restarts dnsmasq, which answers as well.
+        # A host line changed (it gains a tag): a restart, and the new dnsmasq answers.
         world.update_port("a2", extra_dhcp_opts=[{"opt_name": "domain-search", "opt_value": "example.org",
                                                  "ip_version": 4}])
-        assert dnsmasq() == before  # the file it runs with had no tag: still a signal
+        tagged = dnsmasq()
+        assert len(tagged) == 1 and tagged != before
         assert renewed(["192.0.2.53", "192.0.2.54"])
+        # While a line sets a tag, even an options change restarts it.
         subnet["dns_nameservers"] = ["192.0.2.55"]
         world.driver.subnet_updated(subnet)
         restarted = dnsmasq()
-        assert len(restarted) == 1 and restarted != before
+        assert len(restarted) == 1 and restarted != tagged
         assert renewed(["192.0.2.55"])
         assert client.poll() is None
     finally:

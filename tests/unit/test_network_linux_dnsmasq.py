@@ -36,7 +36,18 @@ def test_hosts_file_lists_each_served_address_with_a_name():
     ports[0]["extra_dhcp_opts"] = [{"opt_name": "bootfile-name", "opt_value": "pxelinux.0", "ip_version": 4}]
     tagged = hosts_file(ports, [V4, V6, OFF])
     assert tagged.endswith("fa:16:3e:00:00:02,web1.openstacklocal,10.0.0.6,set:port-p2\n")
-    assert (reloadable(plain), reloadable(tagged), reloadable("")) == (True, False, True)
+    assert (reloadable(plain, plain), reloadable(tagged, tagged), reloadable("", plain)) == (True, False, True)
+
+
+def test_a_host_line_gone_or_changed_restarts_dnsmasq():
+    """A new line is a SIGHUP; a line gone or changed is a restart: the lease dnsmasq keeps
+    for the old MAC and address would refuse the next port given that address."""
+    old = "fa:16:3e:00:00:01,host-10-0-0-5.openstacklocal,10.0.0.5\n"
+    new = "fa:16:3e:00:00:02,host-10-0-0-5.openstacklocal,10.0.0.5\n"
+    router = "fa:16:3e:00:00:09,host-10-0-0-1.openstacklocal,10.0.0.1\n"
+    assert reloadable(old, old + router)
+    assert not reloadable(old + router, router)
+    assert not reloadable(old + router, new + router)
 
 
 def test_options_per_subnet_and_port():

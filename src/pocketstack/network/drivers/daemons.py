@@ -35,11 +35,11 @@ class Daemon:
         return pid if str(self.directory) in cmdline else None
 
     def ensure(self, ns: str, command: list[str], files: dict[str, str],
-               reloadable: Callable[[dict[str, str]], bool] = lambda running: True) -> None:
+               reloadable: Callable[[dict[str, str], dict[str, str]], bool] = lambda running, wanted: True) -> None:
         """Run ``command`` in ``ns`` with exactly these files (name -> text) in the state
         directory: start it, restart it (another command line, or other files when
-        ``reloadable`` says of the files it runs with now that SIGHUP is not safe) or
-        signal it (other files)."""
+        ``reloadable`` says, of the files it runs with now and the wanted ones, that
+        SIGHUP will not do) or signal it (other files)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         running: dict[str, str] = {}
         for name, text in files.items():
@@ -52,7 +52,7 @@ class Daemon:
         pid = self.pid()
         command_path = self.directory / "command"
         if pid is not None and ((command_path.exists() and command_path.read_text() != "\n".join(command))
-                                or (changed and not reloadable(running))):
+                                or (changed and not reloadable(running, files))):
             self._end(pid)
             pid = None
         if pid is None:

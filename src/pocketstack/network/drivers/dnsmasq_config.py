@@ -9,8 +9,9 @@ SIGHUP, so a port or subnet change is a rewrite and a signal, not a restart: ren
 on being answered (Neutron's DHCP agent reloads the same way).  Except while a host line
 sets a tag (only a port with ``extra_dhcp_opts`` has one): dnsmasq up to 2.90 links a
 host's tags into the tag list of each request it answers, then frees that list on
-SIGHUP -- stack memory among it -- and dies (:func:`reloadable`); such a network's
-dnsmasq is restarted instead.
+SIGHUP -- stack memory among it -- and dies; such a network's dnsmasq is restarted
+instead, as it is when a host line goes or changes: the lease of the old line would
+otherwise keep its address from the next port given it (:func:`reloadable`).
 
 IPv6 subnets as Neutron serves them: ``dhcpv6-stateful`` (or no mode at all) in
 ``static`` mode too, a port's address by its MAC (``[address]`` host entries; dnsmasq
@@ -89,12 +90,19 @@ def hosts_file(ports: list[dict], subnets: list[dict]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def reloadable(hosts: str) -> bool:
-    """Whether a dnsmasq running with this hosts file survives SIGHUP: not when a line sets
-    a tag (dnsmasq 2.90, Debian 12's, aborts or corrupts its heap in ``dhcp_netid_free``
-    once it has answered that host: its tags are chained to the request's stack-allocated
-    ones), so a network with such a port restarts its dnsmasq on a change instead."""
-    return ",set:" not in hosts
+def reloadable(running: str, wanted: str) -> bool:
+    """Whether a dnsmasq running with the hosts file ``running`` may take ``wanted`` by
+    SIGHUP rather than a restart.  Not when a running line sets a tag (dnsmasq 2.90,
+    Debian 12's, aborts or corrupts its heap in ``dhcp_netid_free`` once it has answered
+    that host: its tags are chained to the request's stack-allocated ones).  Nor when a
+    running line goes or changes (a port deleted, or its address or name changed): the
+    lease dnsmasq keeps in memory for that MAC and address (``--leasefile-ro``) outlives
+    the reload, so a new port given the freed address was refused until the lease ran
+    out -- a day -- while a new dnsmasq holds no leases (Neutron releases them with
+    ``dhcp_release`` instead).  Lines only added: a signal."""
+    if ",set:" in running:
+        return False
+    return set(running.splitlines()) <= set(wanted.splitlines())
 
 
 def opts_file(ports: list[dict], subnets: list[dict], mtu: int | None = None,

@@ -72,4 +72,5 @@ class DhcpNamespaces(Namespaces):
         opts = dnsmasq_config.opts_file(ports, subnets, int(self._mtu(network_id)), metadata_routes)
         daemon.ensure(ns, dnsmasq_config.command(network_id, interface, subnets, daemon.directory),
                       {"dnsmasq.conf": "", "hosts": dnsmasq_config.hosts_file(ports, subnets), "opts": opts},
-                      reloadable=lambda running: dnsmasq_config.reloadable(running.get("hosts", "")))
+                      reloadable=lambda running, wanted: dnsmasq_config.reloadable(running.get("hosts", ""),
+                                                                                  wanted["hosts"]))
