@@ -397,9 +397,11 @@ def test_server_migrations_in_progress_and_force_complete(api, admin_token, pair
         assert r.status_code == 400 and "Migration 0 not found for instance" in r.json()["badRequest"]["message"]
         r = call(api, "POST", f"{base}/{mid}/action", admin_token, version="2.22", json=force)
         assert r.status_code == 202, r.text
+        # The force is cast: wait for the move while it is still slow, so that only the
+        # force can end it in time (a move made instant first would end on its own).
+        moved = wait(api, admin_token, server, timeout=30)[SRV_HOST]
     finally:
         slow_moves(api, pair, 0.0)
-    moved = wait(api, admin_token, server)[SRV_HOST]
     assert moved in set(pair[1]) - {source}
     actions = call(api, "GET", f"/servers/{server}/os-instance-actions", admin_token).json()["instanceActions"]
     assert [a["action"] for a in actions][:2] == ["live_migration_force_complete", "live-migration"]
@@ -451,9 +453,11 @@ def test_abort_a_live_migration(api, admin_token, pair, image, flavor):
         assert call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.65").status_code == 202
         assert call(api, "DELETE", f"{base}/{mid}", admin_token, version="2.23").status_code == 404
         assert call(api, "DELETE", f"{base}/{mid}", member["token"], version="2.24").status_code == 403
+        # The abort is cast: wait for its rollback while the move is still slow (a move made
+        # instant first could finish before the abort reaches the source, on a loaded machine).
+        shown = wait(api, admin_token, server, timeout=30)
     finally:
         slow_moves(api, pair, 0.0)
-    shown = wait(api, admin_token, server)
     assert (shown["status"], shown[SRV_HOST]) == ("ACTIVE", source)
     assert [h for h in pair[1] if server in compute.hosts.driver(h).guests()] == [source]
     assert list(placement.get_allocations(server)) == [
