@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import random
@@ -732,15 +733,18 @@ def api_world(tmp_path):
         assert not left, f"namespaces left behind: {left}"
 
 
+def network_call(w, method, path, body=None, status=201):
+    """A Networking API call as the api_world's admin, its status checked; the body or None."""
+    response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
+    assert response.status_code == status, response.text
+    return response.json() if response.content else None
+
+
 def test_the_api_drives_the_datapath(api_world):
     w = api_world
     r = w.r
 
-    def call(method, path, body=None, status=201):
-        response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
-        assert response.status_code == status, response.text
-        return response.json() if response.content else None
-
+    call = functools.partial(network_call, w)
     net = call("POST", "networks", {"network": {"name": "e2e"}})["network"]
     subnet = call("POST", "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
                                                  "cidr": f"10.{r}.7.0/24"}})["subnet"]
@@ -875,11 +879,7 @@ def test_late_events_from_other_processes_leave_the_latest_state(api_world):
     w = api_world
     r = w.r
 
-    def call(method, path, body=None, status=201):
-        response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
-        assert response.status_code == status, response.text
-        return response.json() if response.content else None
-
+    call = functools.partial(network_call, w)
     net = call("POST", "networks", {"network": {"name": "late"}})["network"]
     subnet = call("POST", "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
                                                  "cidr": f"10.{r}.9.0/24"}})["subnet"]
