@@ -48,6 +48,8 @@ mkdir "$data/web"
 qemu-img create -q -f qcow2 "$data/web/import.qcow2" 16M
 python3 -m http.server --bind 127.0.0.1 --directory "$data/web" "$web_port" >"$data/web.log" 2>&1 &
 web=$!
+# The password rules run.sh --security-compliance describes to Tempest (lockout, history).
+POCKETSTACK_LOCKOUT_FAILURE_ATTEMPTS=2 POCKETSTACK_LOCKOUT_DURATION=5 POCKETSTACK_UNIQUE_LAST_PASSWORD_COUNT=2 \
 POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" \
 "$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
     --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
@@ -84,7 +86,7 @@ os router create router1 >/dev/null
 "$bin/openstack" router add subnet router1 private-subnet
 
 "$here/run.sh" --auth-url "http://127.0.0.1:$PORT/identity" --admin-password "$password" \
-    --image --network --object --volume --compute \
+    --image --network --object --volume --compute --security-compliance \
     --image-ref "$image" --image-ref-alt "$image_alt" --flavor-ref 42 --flavor-ref-alt 84 \
     --fixed-network-name private --public-network-id "$public" \
     --extra-conf "$data/extra.conf" --regex "$REGEX" --concurrency "$CONCURRENCY" || true
