@@ -48,6 +48,13 @@ mkdir "$data/web"
 qemu-img create -q -f qcow2 "$data/web/import.qcow2" 16M
 python3 -m http.server --bind 127.0.0.1 --directory "$data/web" "$web_port" >"$data/web.log" 2>&1 &
 web=$!
+if [ "$PLUGIN" = neutron ]; then
+    # The quotas neutron-tempest-plugin's gate jobs give Neutron (zuul.d, job
+    # neutron-tempest-plugin-base: neutron.conf [quotas]); RoutersTest makes more routers
+    # in one project than the default 10.
+    export POCKETSTACK_NETWORK_QUOTA_ROUTER=100 POCKETSTACK_NETWORK_QUOTA_FLOATINGIP=500 \
+        POCKETSTACK_NETWORK_QUOTA_SECURITY_GROUP=150 POCKETSTACK_NETWORK_QUOTA_SECURITY_GROUP_RULE=1000
+fi
 POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" \
 "$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
     --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
