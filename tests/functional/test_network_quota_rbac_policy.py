@@ -6,8 +6,12 @@ whether deleted itself or with its object."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import sqlalchemy as sa
+
+from pocketstack.network.models import RbacPolicy
 
 from conftest import unique
 
@@ -99,10 +103,6 @@ def test_the_wildcard_policy_of_shared_is_counted_never_refused(api, admin_token
 def test_slots_of_policies_gone_without_release_are_forgotten(api, admin_token, project):
     """A policy removed by its object's foreign key alone (no release on that path) holds
     no slot once the project next creates one."""
-    import sqlalchemy as sa
-
-    from pocketstack.network.models import RbacPolicy
-
     net = call(api, "POST", "/networks", project["token"], {"network": {"name": unique("n")}}, 201).json()["network"]
     for _ in range(3):
         share(api, project["token"], "network", net["id"])
@@ -112,3 +112,14 @@ def test_slots_of_policies_gone_without_release_are_forgotten(api, admin_token, 
     for _ in range(3):
         share(api, project["token"], "network", net["id"])
     assert used(api, admin_token, project["id"]) == 3
+
+
+def test_racing_creates_commit_no_more_than_the_limit(api, admin_token, project):
+    net = call(api, "POST", "/networks", project["token"], {"network": {"name": unique("n")}}, 201).json()["network"]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(lambda _: share(api, project["token"], "network", net["id"], status=None).status_code,
+                                 range(12)))
+    assert sorted(statuses) == [201] * 3 + [409] * 9
+    assert used(api, admin_token, project["id"]) == 3
+    listed = call(api, "GET", f"/rbac-policies?object_id={net['id']}", project["token"], status=200).json()
+    assert len(listed["rbac_policies"]) == 3
