@@ -13,7 +13,9 @@
 # every service marked available (exclude-list.txt applied), stops the cloud and prints
 # stestr's totals.  --plugin runs neutron-tempest-plugin's or cinder-tempest-plugin's API tests
 # (installed in Tempest's venv; regex neutron_tempest_plugin\.api or cinder_tempest_plugin\.api
-# unless --regex is given) with the plugin's options set to what the cloud offers. For before/after comparisons of a change that should not change
+# unless --regex is given) with the plugin's options set to what the cloud offers (with
+# --plugin neutron the cloud gets the network quotas of neutron-tempest-plugin's gate
+# jobs). For before/after comparisons of a change that should not change
 # behaviour: run it on both commits, compare the failed tests (run.log in each workspace).
 # The cloud's log is <data dir>/cloud.log.  Results, known failures: docs/compatibility.md.
 set -euo pipefail
