@@ -96,7 +96,7 @@ def create(w: Work, attrs: dict) -> Router:
                     admin_state_up=attrs.get("admin_state_up", True))
     w.s.add(router)
     w.s.flush()
-    quota.claim(w.s, project_id, "router", router.id)
+    quota.claim(w, project_id, "router", router.id)
     if attrs.get("external_gateway_info"):
         for key, value in _set_gateway(w, router, attrs["external_gateway_info"]).items():
             setattr(router, key, value)

@@ -31,6 +31,7 @@ EXTENSIONS = {
     "ip-substring-filtering": "IP address substring filtering",
     "l3_agent_scheduler": "L3 Agent Scheduler",
     "net-mtu": "Network MTU",
+    "net-mtu-writable": "Network MTU (writable)",
     "network-ip-availability": "Network IP Availability",
     "pagination": "Pagination support",
     "port-security": "Port Security",
