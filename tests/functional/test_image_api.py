@@ -438,6 +438,17 @@ def test_list_filters(api, demo_token):
     assert names(api, demo_token, q + "&status=active") == set()
     assert names(api, demo_token, q + f"&owner={a['owner']}") == {a["name"], b["name"]}
     assert names(api, demo_token, q + "&size_min=1") == set()
+    # Any column of the image compares exactly (Glance), integers as integers.
+    a_min_ram = api.request("PATCH", f"{IMAGES}/{a['id']}", demo_token, content=json.dumps(
+        [{"op": "replace", "path": "/min_ram", "value": 512}]),
+        headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+    assert a_min_ram.status_code == 200, a_min_ram.text
+    assert names(api, demo_token, q + "&min_ram=512") == {a["name"]}
+    assert names(api, demo_token, q + "&min_ram=0") == {b["name"]}
+    assert api.request("PUT", f"{IMAGES}/{a['id']}/file", demo_token, content=b"x" * 2994,
+                       headers={"Content-Type": "application/octet-stream"}).status_code == 204
+    assert names(api, demo_token, q + "&size=2994") == {a["name"]}
+    assert names(api, demo_token, q + "&size=2995") == set()
     assert names(api, demo_token, q + f"&created_at=gte:{a['created_at']}") == {a["name"], b["name"]}
     assert names(api, demo_token, q + "&created_at=lt:2000-01-01T00:00:00Z") == set()
     assert names(api, demo_token, q + "&updated_at=gt:2000-01-01T00:00:00Z") == {a["name"], b["name"]}
@@ -446,7 +457,7 @@ def test_list_filters(api, demo_token):
 
 @pytest.mark.parametrize("query", [
     "limit=x", "limit=-1", "sort_key=nope", "sort_dir=sideways", "sort=name:up", "sort=name&sort_key=id",
-    "visibility=everyone", "size_min=big", "size_max=99999999999999999999999",
+    "visibility=everyone", "size_min=big", "size_max=99999999999999999999999", "size=big", "min_ram=1.5",
     "created_at=gt:9999-12-31T23:59:59-14:00", "created_at=gt:yesterday", "protected=maybe", "changes-since=x",
     "marker=6f1c2a9e-0d3b-4c1e-9a57-3e2b8d4f0a11", "sort_key=name&sort_key=id&sort_dir=asc&sort_dir=desc&sort_dir=asc",
 ])

@@ -2,7 +2,7 @@
 
 Every parameter Glance does not reserve is a filter: base attributes compare columns
 (``name``, ``status``, ``disk_format``, ``container_format`` and ``id`` also accept
-``in:a,b``), ``tag`` (repeatable) requires all tags, ``size_min``/``size_max`` bound
+``in:a,b``; ``size``, ``virtual_size``, ``min_disk``, ``min_ram`` are integers), ``tag`` (repeatable) requires all tags, ``size_min``/``size_max`` bound
 the size, ``created_at``/``updated_at`` take ``gt:``/``gte:``/``lt:``/``lte:``/``eq:``/
 ``neq:`` and an ISO 8601 time, and any other key matches a free-form property.
 Sorting follows Glance: classic ``sort_key``/``sort_dir`` or ``sort=k:dir,…``, both
@@ -30,7 +30,9 @@ MAX_LIMIT = 1000
 SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at")
 PAGING_PARAMS = ("limit", "marker", "sort", "sort_key", "sort_dir")
 IN_FILTERS = ("name", "status", "container_format", "disk_format", "id")
-EQ_FILTERS = ("owner",)
+EQ_FILTERS = ("owner", "checksum", "os_hash_algo", "os_hash_value")
+# Integer columns compared exactly, as Glance compares any column of its images table.
+INT_FILTERS = ("size", "virtual_size", "min_disk", "min_ram")
 BOOL_FILTERS = ("protected", "os_hidden")
 TIME_FILTERS = ("created_at", "updated_at")
 TIME_OPERATORS = {"gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__", "eq": "__eq__",
@@ -143,6 +145,8 @@ def parse(query: QueryParams) -> ImageQuery:
             conditions.append(column.in_(values) if values is not None else column == raw)
         elif key in EQ_FILTERS:
             conditions.append(getattr(m.Image, key) == raw)
+        elif key in INT_FILTERS:
+            conditions.append(getattr(m.Image, key) == _int(raw, key))
         elif key in BOOL_FILTERS:
             conditions.append(getattr(m.Image, key) == parse_bool(raw, key))
         elif key == "size_min":
