@@ -12,7 +12,7 @@ from pocketstack.common.errors import NotFound
 
 from compute_fixtures import image, user  # noqa: F401 - fixtures
 from conftest import unique
-from test_compute_helpers import add_hosts, boot, call, make_flavor, new_member, retire, wait, wait_gone
+from test_compute_helpers import add_hosts, boot, call, make_flavor, make_image, new_member, retire, wait, wait_gone
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,30 @@ def act(api, token, server_id, body, expect=202):
     r = call(api, "POST", f"/servers/{server_id}/action", token, json=body)
     assert r.status_code == expect, r.text
     return r
+
+
+def console(api, token, server_id) -> str:
+    return act(api, token, server_id, {"os-getConsoleOutput": {}}, expect=200).json()["output"]
+
+
+def test_rescue_boots_the_image_asked_for_attached_as_it_says(api, admin_token, user, server):
+    """The rescue image reaches the host, and its hw_rescue_device/hw_rescue_bus make the
+    rescue a stable device rescue (the server's disks stay, the device is added)."""
+    token = user["token"]
+    act(api, token, server, {"rescue": None}, expect=200)
+    assert wait(api, token, server)["status"] == "RESCUE"
+    assert console(api, token, server).splitlines()[-1].endswith(
+        "booted rescue image of its own in place of its root disk")
+    act(api, token, server, {"unrescue": None})
+    assert wait(api, token, server)["status"] == "ACTIVE"
+    cd = make_image(api, admin_token, hw_rescue_device="cdrom", hw_rescue_bus="ide")
+    act(api, token, server, {"rescue": {"rescue_image_ref": cd}}, expect=200)
+    assert wait(api, token, server)["status"] == "RESCUE"
+    assert console(api, token, server).splitlines()[-1].endswith(
+        f"booted rescue image {cd} a cdrom on ide beside its own disks")
+    act(api, token, server, {"unrescue": None})
+    assert wait(api, token, server)["status"] == "ACTIVE"
+    assert console(api, token, server).splitlines()[-1].endswith("booted from own disk")
 
 
 def test_power_cycle_and_invalid_states(api, user, admin_token, server):

@@ -25,7 +25,7 @@ import pytest
 import pocketstack
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks
-from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec
+from pocketstack.compute.drivers.base import GuestNotRunning, GuestSpec, Rescue
 from pocketstack.compute.drivers.kvm_probe import probe, probe_kvm
 from pocketstack.compute.drivers.qemu import GuestExists, QemuDriver, QemuError, ResizeError, VolumeDetachTimeout
 
@@ -311,6 +311,23 @@ def test_rescue_boots_a_rescue_disk_with_the_root_disk_second(driver: QemuDriver
     assert _virtio_blk_slots(driver, vm) == {"root": rescued["rescue"]}
     assert not (driver.state_dir / vm / "disk.rescue").exists()
     assert {b["qdev"] for b in qmp(driver, vm, "query-block")} == {"/machine/peripheral/root/virtio-backend"}  # type: ignore[union-attr]
+
+
+def test_a_stable_device_rescue_adds_the_rescue_device_first_in_the_boot_order(driver: QemuDriver) -> None:
+    """hw_rescue_device=cdrom (on ide): the root disk keeps its slot and is second to boot."""
+    vm = boot(driver)
+    slots = _virtio_blk_slots(driver, vm)
+    assert driver.rescue(vm, Rescue(device="cdrom", bus="ide")) == states.RUNNING
+    STARTED.add(driver.pid(vm) or 0)
+    argv = Path(f"/proc/{driver.pid(vm)}/cmdline").read_bytes().decode().split("\0")
+    devices = {d["id"]: d for d in (json.loads(a) for a in argv if a.startswith('{"driver": "'))}
+    assert (devices["rescue"]["driver"], devices["rescue"]["bootindex"]) == ("ide-cd", 0)
+    assert devices["root"].get("bootindex") == 1 and _virtio_blk_slots(driver, vm) == slots
+    assert driver.unrescue(vm) == states.RUNNING
+    assert _virtio_blk_slots(driver, vm) == slots
+    with pytest.raises(QemuError, match="not a floppy on fdc"):
+        driver.rescue(vm, Rescue(device="floppy", bus="fdc"))
+    assert driver.power_state(vm) == states.RUNNING
 
 
 def test_a_new_driver_reattaches_to_running_guests(driver: QemuDriver, images: Images) -> None:

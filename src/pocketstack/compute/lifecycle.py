@@ -34,7 +34,7 @@ from pocketstack.compute.actions import Actions, Event
 from pocketstack.compute.archive import archive
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
 from pocketstack.compute.drivers import vifs
-from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, MigrationCancelled, MoveControl
+from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, MigrationCancelled, MoveControl, Rescue
 from pocketstack.compute.errors import InstanceNotFound, InstanceNotReady
 from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
@@ -65,6 +65,13 @@ class Operation:
     vm_state: str
     event: str
     args: tuple = ()
+
+    def driver_args(self, inst: Instance) -> tuple:
+        """The driver call's arguments: ``args``, and for a rescue what the API recorded
+        in the instance's ``guest`` on entering ``rescuing`` (the image and its device)."""
+        if self.task_state == st.RESCUING:
+            return (Rescue(**(inst.guest.get("rescue") or {})),)
+        return self.args
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -480,7 +487,7 @@ class ComputeManager:
             return
         with self.actions.event(action_id, op.event, inst.host):
             if inst.host:
-                power = getattr(self.hosts.driver(_host(inst)), op.driver_method)(inst.id, *op.args)
+                power = getattr(self.hosts.driver(_host(inst)), op.driver_method)(inst.id, *op.driver_args(inst))
             else:
                 power = st.SHUTDOWN
             transition(self.db, inst.id, {"task_state": op.task_state},

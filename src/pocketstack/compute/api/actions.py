@@ -40,6 +40,7 @@ from pocketstack.compute.api.common import (
 )
 from pocketstack.compute.api.schemas import actions as schemas
 from pocketstack.compute.api.servers import changed_view
+from pocketstack.compute.drivers.base import Rescue
 from pocketstack.compute.instances import check_personality, check_user_data, embed_flavor
 from pocketstack.compute.lifecycle import OPERATIONS
 from pocketstack.compute.transitions import begin, transition
@@ -139,9 +140,10 @@ class ServerActionsApi:
     def record(self, req: ApiRequest, inst, action: str) -> str:
         return record_action(self.compute, req, inst, action)
 
-    def operate(self, req: ApiRequest, inst, name: str, vm_states: list[str], operation: str, action: str):
+    def operate(self, req: ApiRequest, inst, name: str, vm_states: list[str], operation: str, action: str,
+                extra: dict | None = None):
         op = OPERATIONS[operation]
-        inst = begin(self.compute.db, inst.id, name, vm_states, op.task_state)
+        inst = begin(self.compute.db, inst.id, name, vm_states, op.task_state, extra)
         self.compute.rpc.run_operation(inst.host, inst.id, operation, self.record(req, inst, action))
         return accepted()
 
@@ -169,8 +171,13 @@ class ServerActionsApi:
         image = None
         if args.get("rescue_image_ref"):
             image = self.compute.images.bootable(req.caller, args["rescue_image_ref"])
-        self.check_rescuable(req, inst, inst.image_properties if image is None else image.properties)
-        self.operate(req, inst, "rescue", [st.ACTIVE, st.STOPPED, st.ERROR], "rescue", "rescue")
+        properties = inst.image_properties if image is None else image.properties
+        self.check_rescuable(req, inst, properties)
+        # The host boots the image asked for (the server's own by default), attached as its
+        # hw_rescue_device/hw_rescue_bus say: recorded with the move into ``rescuing``.
+        rescue = Rescue.of(image.id if image is not None else None, properties)
+        self.operate(req, inst, "rescue", [st.ACTIVE, st.STOPPED, st.ERROR], "rescue", "rescue",
+                     {"guest": {**inst.guest, "rescue": rescue.as_dict()}})
         return {"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}
 
     def check_rescuable(self, req: ApiRequest, inst, image_properties: dict) -> None:

@@ -43,6 +43,31 @@ class HostResources:
     traits: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class Rescue:
+    """What to boot a rescued server from: ``image_ref`` (None: the server's own image)
+    and, from that image's ``hw_rescue_device``/``hw_rescue_bus``, how to attach it.  With
+    either set the rescue is Nova's *stable device rescue*: the server's disks stay where
+    they are and the rescue device is added, first in the boot order; without, the rescue
+    disk takes the root disk's place (the root disk after it)."""
+
+    image_ref: str | None = None
+    device: str | None = None  # disk | cdrom | floppy
+    bus: str | None = None  # virtio | ide | scsi | usb | sata | …
+
+    @property
+    def stable(self) -> bool:
+        return bool(self.device or self.bus)
+
+    @classmethod
+    def of(cls, image_ref: str | None, image_properties: dict | None) -> Rescue:
+        props = image_properties or {}
+        return cls(image_ref, props.get("hw_rescue_device") or None, props.get("hw_rescue_bus") or None)
+
+    def as_dict(self) -> dict:
+        return {"image_ref": self.image_ref, "device": self.device, "bus": self.bus}
+
+
 @dataclass
 class GuestSpec:
     """What to run: an instance as the driver needs to see it."""
@@ -117,9 +142,9 @@ class Driver:
     def resume(self, instance_id: str) -> int:
         raise NotImplementedError
 
-    def rescue(self, instance_id: str, rescue_image_ref: str | None = None) -> int:
-        """Boot a rescue disk (``rescue_image_ref``, or the server's own image) with the
-        server's disks attached after it."""
+    def rescue(self, instance_id: str, rescue: Rescue | None = None) -> int:
+        """Boot the rescue image with the server's disks attached (:class:`Rescue`; None:
+        the server's own image, the root disk's place)."""
         raise NotImplementedError
 
     def unrescue(self, instance_id: str) -> int:

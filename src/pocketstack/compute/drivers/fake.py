@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pocketstack.compute import states
-from pocketstack.compute.drivers.base import Driver, GuestSpec, HostResources, MigrationCancelled, MoveControl
+from pocketstack.compute.drivers.base import (
+    Driver,
+    GuestSpec,
+    HostResources,
+    MigrationCancelled,
+    MoveControl,
+    Rescue,
+)
 
 
 class GuestDiskMissing(RuntimeError):
@@ -26,7 +33,7 @@ class GuestDiskMissing(RuntimeError):
 class FakeGuest:
     spec: GuestSpec | None
     power_state: int = states.RUNNING
-    rescued: bool = False
+    rescue: Rescue | None = None  # how the guest is rescued, while it is
     volumes: dict[str, str] = field(default_factory=dict)  # serial -> device path
     pre_resize: GuestSpec | None = None
     console: list[str] = field(default_factory=list)
@@ -151,12 +158,16 @@ class FakeDriver(Driver):
     def resume(self, instance_id: str) -> int:
         return self._set(instance_id, states.RUNNING, "resumed")
 
-    def rescue(self, instance_id: str, rescue_image_ref: str | None = None) -> int:
-        self._guest(instance_id).rescued = True
-        return self._set(instance_id, states.RUNNING, "booted rescue image")
+    def rescue(self, instance_id: str, rescue: Rescue | None = None) -> int:
+        guest = self._guest(instance_id)
+        guest.rescue = rescue = rescue or Rescue()
+        how = f"a {rescue.device or 'disk'} on {rescue.bus or 'the default bus'} beside its own disks" \
+            if rescue.stable else "in place of its root disk"
+        return self._set(instance_id, states.RUNNING,
+                         f"booted rescue image {rescue.image_ref or 'of its own'} {how}")
 
     def unrescue(self, instance_id: str) -> int:
-        self._guest(instance_id).rescued = False
+        self._guest(instance_id).rescue = None
         return self._set(instance_id, states.RUNNING, "booted from own disk")
 
     def snapshot(self, instance_id: str) -> bytes:

@@ -44,7 +44,7 @@ from typing import Any, Protocol
 
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks, qemu_guest, qemu_moves, vifs
-from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, HostResources, MoveControl
+from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, HostResources, MoveControl, Rescue
 from pocketstack.compute.drivers.kvm_probe import probe_kvm_cached
 from pocketstack.compute.drivers.qemu_guest import KVM_CPU_MODELS, QEMU, DiskDef, GuestDef, kvm_usable, qemu_version
 from pocketstack.compute.drivers.qmp import QmpError, QmpLoop
@@ -57,6 +57,21 @@ CONSOLE_TAIL = 1 << 20  # console_output returns at most the last MiB of the ser
 
 class QemuError(Exception):
     """A guest operation failed (the message says which and why)."""
+
+
+# How a rescue image's (hw_rescue_device, hw_rescue_bus) is attached: the devices this
+# driver's machine (QEMU's ``pc``) has a bus for; the defaults are Nova's on x86.
+RESCUE_DEVICES = {("disk", "virtio"): "disk", ("disk", "ide"): "ide-disk", ("cdrom", "ide"): "cdrom"}
+
+
+def rescue_kind(rescue: Rescue) -> str:
+    device = rescue.device or "disk"
+    bus = rescue.bus or ("ide" if device == "cdrom" else "virtio")
+    kind = RESCUE_DEVICES.get((device, bus))
+    if kind is None:
+        raise QemuError(f"this QEMU host attaches a rescue disk on the virtio or ide bus or a rescue cdrom on ide, "
+                        f"not a {device} on {bus} (the rescue image's hw_rescue_device and hw_rescue_bus)")
+    return kind
 
 
 class GuestNotFound(QemuError):
@@ -287,8 +302,10 @@ class QemuDriver(Driver):
         model = "unknown"
         with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as f:
             model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+        # COMPUTE_RESCUE_BFV: a volume-backed server is rescued by a stable device rescue
+        # (the rescue disk added, its volumes where they were).
         return HostResources(vcpus=vcpus, memory_mb=mem_kb >> 10, disk_gb=disk_gb, hypervisor_type="QEMU",
-                             hypervisor_version=self.version,
+                             hypervisor_version=self.version, traits=frozenset({"COMPUTE_RESCUE_BFV"}),
                              cpu_info={"arch": "x86_64", "model": model, "vendor": "", "accel": self.accel,
                                        "topology": {"sockets": 1, "cores": vcpus, "threads": 1}})
 
@@ -447,21 +464,27 @@ class QemuDriver(Driver):
         state.unlink()
         return self.power_state(guest.instance_id)
 
-    def rescue(self, instance_id: str, rescue_image_ref: str | None = None) -> int:
+    def rescue(self, instance_id: str, rescue: Rescue | None = None) -> int:
         """Boot a fresh disk of the rescue image (by default the image the server was built
-        from, as Nova does) with the server's own disks attached after it."""
+        from, as Nova does) with the server's own disks attached: in the root disk's place
+        with the root disk after it, or -- a stable device rescue -- added as the device the
+        image's ``hw_rescue_device``/``hw_rescue_bus`` ask for, first in the boot order,
+        every other disk where it was."""
+        rescue = rescue or Rescue()
+        kind = rescue_kind(rescue)
         with self._lock(instance_id):
             guest = self._definition(instance_id)
             d = self._dir(instance_id)
             if self.cache is None:
                 raise QemuError("this QEMU host has no image store to rescue from")
-            base, fmt = self.cache.base(rescue_image_ref or self.rescue_image_ref or guest.image_ref)
+            base, fmt = self.cache.base(rescue.image_ref or self.rescue_image_ref or guest.image_ref)
             self._stop_process(instance_id)
             (d / "disk.rescue").unlink(missing_ok=True)
             disks.create_overlay(base, fmt, d / "disk.rescue", 0)
             guest.disks = [x for x in guest.disks if x.name != "rescue"] + \
-                [DiskDef("rescue", str(d / "disk.rescue"), "qcow2", base=str(base))]
+                [DiskDef("rescue", str(d / "disk.rescue"), "qcow2", base=str(base), kind=kind)]
             guest.rescue = True
+            guest.stable_rescue = rescue.stable
             self._save(guest)
             self._start(guest)
             return self.power_state(instance_id)
@@ -471,7 +494,7 @@ class QemuDriver(Driver):
             guest = self._definition(instance_id)
             self._stop_process(instance_id)
             guest.disks = [x for x in guest.disks if x.name != "rescue"]
-            guest.rescue = False
+            guest.rescue = guest.stable_rescue = False
             self._save(guest)
             (self._dir(instance_id) / "disk.rescue").unlink(missing_ok=True)
             self._start(guest)

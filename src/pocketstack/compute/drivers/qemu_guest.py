@@ -85,7 +85,9 @@ class DiskDef:
     serial: str | None = None
     bootindex: int | None = None
     base: str | None = None  # the cached base image an overlay is backed by
-    kind: str = "disk"  # disk (virtio-blk) | cdrom (IDE, read-only: the config drive, as Nova attaches it)
+    # disk (virtio-blk) | cdrom (IDE, read-only: the config drive, as Nova attaches it, or a
+    # rescue CD) | ide-disk (an IDE hard disk: a rescue disk on hw_rescue_bus=ide)
+    kind: str = "disk"
     pci_slot: int | None = None  # fixed for the disk's life (GuestDef.assign_pci_slots)
 
 
@@ -103,6 +105,7 @@ class GuestDef:
     volumes: list[DiskDef] = field(default_factory=list)
     nics: list[dict] = field(default_factory=list)
     rescue: bool = False
+    stable_rescue: bool = False  # the rescue disk added, not in the root disk's place
 
     @classmethod
     def load(cls, path: Path) -> GuestDef:
@@ -149,10 +152,14 @@ def proc_stat(path: str) -> list[str]:
 def disk_args(disk: DiskDef, bootindex: int | None) -> list[str]:
     blockdev: dict[str, Any] = {"node-name": disk.name, "driver": disk.format,
                                 "file": {"driver": "file", "filename": disk.path, "node-name": f"{disk.name}-file"}}
-    if disk.kind == "cdrom":
-        blockdev["read-only"] = blockdev["file"]["read-only"] = True
-        return ["-blockdev", json.dumps(blockdev),
-                "-device", json.dumps({"driver": "ide-cd", "drive": disk.name, "id": disk.name, "bus": "ide.1"})]
+    if disk.kind in ("cdrom", "ide-disk"):
+        ide: dict[str, Any] = {"driver": "ide-hd", "drive": disk.name, "id": disk.name, "bus": "ide.0"}
+        if disk.kind == "cdrom":
+            blockdev["read-only"] = blockdev["file"]["read-only"] = True
+            ide.update(driver="ide-cd", bus="ide.1")
+        if bootindex is not None:
+            ide["bootindex"] = bootindex
+        return ["-blockdev", json.dumps(blockdev), "-device", json.dumps(ide)]
     device: dict[str, Any] = {"driver": "virtio-blk-pci", "drive": disk.name, "id": disk.name}
     if disk.pci_slot is not None:
         device["addr"] = pci_addr(disk.pci_slot)
@@ -235,14 +242,18 @@ def command_line(guest: GuestDef, binary: str, accel: str, cpu_model: str, nic_a
             "-qmp", "unix:qmp.sock,server=on,wait=off",
             "-chardev", "socket,id=serial0,path=serial.sock,server=on,wait=off,logfile=console.log,logappend=on",
             "-serial", "chardev:serial0", "-pidfile", "qemu.pid", "-daemonize"]
-    bootable = [d for d in guest.disks if d.name == "rescue"] if guest.rescue else []
-    ordered = bootable + [d for d in guest.disks if d.name != "rescue"] + guest.volumes
-    if bootable:
-        ordered = _rescue_first(ordered)
+    rescue = [d for d in guest.disks if d.name == "rescue"] if guest.rescue else []
+    own = [d for d in guest.disks if d.name != "rescue"] + guest.volumes
+    if not rescue:
+        ordered, boot_order = own, ["root"]
+    elif guest.stable_rescue:  # every disk where it was, the rescue device added
+        ordered, boot_order = own + rescue, ["rescue", "root"]
+    else:
+        ordered, boot_order = _rescue_first(rescue + own), ["rescue", "root"]
     if is_uuid(guest.instance_id):
         argv += ["-uuid", guest.instance_id]
-    for index, disk in enumerate(ordered):
-        argv += disk_args(disk, bootindex=index if disk.name in ("rescue", "root") else None)
+    for disk in ordered:
+        argv += disk_args(disk, bootindex=boot_order.index(disk.name) if disk.name in boot_order else None)
     argv += nic_args
     if incoming is not None:
         argv += ["-S", "-incoming", incoming]
