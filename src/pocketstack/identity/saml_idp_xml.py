@@ -28,6 +28,12 @@ SOAP_ACTOR = "http://schemas.xmlsoap.org/soap/actor/next"
 ASSERTION_NODE = f"{saml.NAMESPACE}:Assertion"
 
 
+def _id() -> str:
+    """A random id, as Keystone's (a uuid4's hex) but an XML NCName, as xs:ID must be:
+    schema-validating service providers (pysaml2's) refuse one that starts with a digit."""
+    return "_" + uuid.uuid4().hex
+
+
 def _time(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -63,7 +69,7 @@ def attributes(asserted: Assertion) -> saml.AttributeStatement:
 def signed_response(issuer: str, recipient: str, asserted: Assertion, keys: KeyPair, expiration: int) -> str:
     now = dt.datetime.now(dt.timezone.utc)
     expires = _time(now + dt.timedelta(seconds=expiration))
-    assertion_id = uuid.uuid4().hex
+    assertion_id = _id()
     subject = saml.Subject(
         name_id=saml.NameID(text=asserted.user),
         subject_confirmation=[saml.SubjectConfirmation(
@@ -81,7 +87,7 @@ def signed_response(issuer: str, recipient: str, asserted: Assertion, keys: KeyP
                                      sign_alg=ds.SIG_RSA_SHA256),
         subject=subject, authn_statement=[authn], attribute_statement=[attributes(asserted)])
     response = samlp.Response(
-        id=uuid.uuid4().hex, destination=recipient, issue_instant=_time(now), version="2.0",
+        id=_id(), destination=recipient, issue_instant=_time(now), version="2.0",
         issuer=_issuer(issuer), status=samlp.Status(status_code=samlp.StatusCode(value=samlp.STATUS_SUCCESS)),
         assertion=assertion)
     try:
