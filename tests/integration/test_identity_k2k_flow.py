@@ -199,10 +199,17 @@ def test_b_refuses_a_tampered_assertion(k2k):
 
 
 def test_b_takes_an_assertion_once(k2k):
+    """As mellon (and Shibboleth, which the plugin expects): a 303 to the identity
+    provider's ``auth`` URL with the session cookie, where the token is had."""
     envelope = k2k.ecp().text
-    first = httpx.post(k2k.sp_url, content=envelope, headers={"Content-Type": PAOS})
-    assert first.status_code == 201, first.text
-    assert first.json()["token"]["user"]["name"] == k2k.user["name"] and first.headers["X-Subject-Token"]
+    with httpx.Client() as client:
+        first = client.post(k2k.sp_url, content=envelope, headers={"Content-Type": PAOS})
+        assert first.status_code == 303, first.text
+        assert first.headers["location"] == (
+            f"{k2k.b_url}/OS-FEDERATION/identity_providers/{k2k.idp_id}/protocols/saml2/auth")
+        token = client.get(first.headers["location"])
+    assert token.status_code == 201, token.text
+    assert token.json()["token"]["user"]["name"] == k2k.user["name"] and token.headers["X-Subject-Token"]
     again = httpx.post(k2k.sp_url, content=envelope, headers={"Content-Type": PAOS})
     assert again.status_code == 401 and "was used already" in again.json()["error"]["message"], again.text
 
