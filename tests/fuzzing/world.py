@@ -169,6 +169,21 @@ def build_federation(world: World, b: Builder) -> None:
     world.add("identity_providers", idp)
     world.add("protocols", "mapped")
     build_saml(world, b, mapping)
+    build_service_provider(world, b)
+
+
+def build_service_provider(world: World, b: Builder) -> None:
+    """An enabled service provider (Keystone to Keystone), and the assertions of the
+    world's admin token for it, bare and ECP (seeds of the saml2 routes, which sign)."""
+    sp = unique("fuzz-sp")
+    b.call("PUT", f"/identity/v3/OS-FEDERATION/service_providers/{sp}", json={"service_provider": {
+        "auth_url": "https://sp.invalid/v3/OS-FEDERATION/identity_providers/fuzz/protocols/saml2/auth",
+        "sp_url": "https://sp.invalid/Shibboleth.sso/SAML2/ECP", "enabled": True, "relay_state_prefix": "fuzz:"}})
+    world.add("service_providers", sp)
+    auth = {"auth": {"identity": {"methods": ["token"], "token": {"id": world.admin}},
+                     "scope": {"service_provider": {"id": sp}}}}
+    for path in ("saml2", "saml2/ecp"):
+        b.call("POST", f"/identity/v3/auth/OS-FEDERATION/{path}", json=auth)
 
 
 SAML_METADATA = """<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity}">
@@ -601,6 +616,9 @@ def retire(api, world: World) -> None:
     if world.saml:
         api.cloud.identity.saml, api.cloud.identity.websso, directory = world.saml
         shutil.rmtree(directory, ignore_errors=True)
+    for sp in world.known.get("service_providers", []):  # no other test's token lists it
+        api.request("DELETE", f"/identity/v3/OS-FEDERATION/service_providers/{sp}", api.cloud.identity.issue_token(
+            "admin", "admin"))
     hosts = api.cloud.service("compute").compute.hosts
     for segment in world.known.get("segments", []):
         api.request("DELETE", f"/instance-ha/v1/segments/{segment}", world.admin)

@@ -19,7 +19,8 @@ users read and list its limits, and nobody else's.  Endpoint filtering
 (keystone/common/policies/endpoint_group.py, project_endpoint.py), policy blobs
 (keystone/common/policies/policy.py), endpoint policies (policy_association.py) and
 federation's identity providers, protocols and mappings (identity_provider.py,
-protocol.py, mapping.py) are the admin's (and a system reader's) alone, as are OAuth
+protocol.py, mapping.py) and Keystone to Keystone's service providers
+(service_provider.py) are the admin's (and a system reader's) alone, as are OAuth
 consumers, authorizing request tokens and reading access tokens (consumer.py,
 access_token.py).
 """
@@ -239,6 +240,17 @@ def make_identity_provider(w) -> dict:
     return {"id": idp_id}
 
 
+# Disabled (Keystone's default), so that no token of the other tests lists it.
+SP_BODY = {"auth_url": "https://sp.example.org/v3/OS-FEDERATION/identity_providers/iso/protocols/saml2/auth",
+           "sp_url": "https://sp.example.org/Shibboleth.sso/SAML2/ECP"}
+
+
+def make_service_provider(w) -> dict:
+    sp_id = unique("iso-sp")
+    w.call("PUT", f"{FED}/service_providers/{sp_id}", json={"service_provider": SP_BODY})
+    return {"id": sp_id}
+
+
 OAUTH = V3 + "/OS-OAUTH1"
 
 
@@ -299,6 +311,8 @@ RESOURCES = [
     Resource("doomed_mapping", make_mapping),
     Resource("identity_provider", make_identity_provider),
     Resource("doomed_identity_provider", make_identity_provider),
+    Resource("service_provider", make_service_provider),
+    Resource("doomed_service_provider", make_service_provider),
     Resource("consumer", make_consumer),
     Resource("doomed_consumer", make_consumer),
     Resource("oauth_request_token", make_oauth_request_token),
@@ -497,6 +511,14 @@ OPS = [
     Op("mapping", "create", "PUT", FED + "/mappings/{new}", ADMIN_ONLY, body={"mapping": {"rules": RULES}}),
     Op("mapping", "update", "PATCH", FED + "/mappings/{mapping}", ADMIN_ONLY, body={"mapping": {"rules": RULES}}),
     Op("mapping", "delete", "DELETE", FED + "/mappings/{doomed_mapping}", ADMIN_ONLY, consumes="doomed_mapping"),
+    Op("service-provider", "list", "GET", FED + "/service_providers", ADMIN_ONLY),
+    Op("service-provider", "show", "GET", FED + "/service_providers/{service_provider}", ADMIN_ONLY),
+    Op("service-provider", "create", "PUT", FED + "/service_providers/{new}", ADMIN_ONLY,
+       body={"service_provider": SP_BODY}),
+    Op("service-provider", "update", "PATCH", FED + "/service_providers/{service_provider}", ADMIN_ONLY,
+       body={"service_provider": {"description": "changed"}}),
+    Op("service-provider", "delete", "DELETE", FED + "/service_providers/{doomed_service_provider}", ADMIN_ONLY,
+       consumes="doomed_service_provider"),
     Op("project", "federation-projects", "GET", FED + "/projects",
        expect(UNLISTED, LISTED, LISTED, UNLISTED, UNLISTED), watch="{project_a}", everywhere=True),
     # -- OAuth 1.0a (keystone/common/policies/consumer.py, access_token.py): consumers,

@@ -165,6 +165,16 @@ class Settings:
     # service provider's entityID (empty: the URL of its metadata, /v3/mellon/metadata).
     federation_saml_metadata: str = ""
     federation_saml_entity_id: str = ""
+    # Keystone as a SAML identity provider (Keystone to Keystone; docs/identity.md
+    # "Keystone to Keystone"), Keystone's [saml]: the entityID and SSO endpoint of its
+    # metadata (empty: <identity URL>/v3/OS-FEDERATION/saml2/idp and .../saml2/sso), the
+    # PEM signing certificate and key (empty: a self-signed pair made in
+    # <data_dir>/saml-idp/ on first use), seconds an assertion is valid.
+    saml_idp_entity_id: str = ""
+    saml_idp_sso_endpoint: str = ""
+    saml_idp_certfile: str = ""
+    saml_idp_keyfile: str = ""
+    saml_assertion_expiration: int = 3600
     # WebSSO (Keystone's [federation] trusted_dashboard, comma-separated, and
     # sso_callback_template: a file; empty: Keystone's own page).
     federation_trusted_dashboards: str = ""

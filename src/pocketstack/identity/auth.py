@@ -32,6 +32,7 @@ from pocketstack.identity.federation import FEDERATED_METHODS, FederatedLogin
 from pocketstack.identity.kerberos import Negotiated, refused
 from pocketstack.identity.passwords import VerifiedSecrets
 from pocketstack.identity.receipts import AuthReceiptIssued, Receipt, ReceiptError, ReceiptFormatter
+from pocketstack.identity.service_providers import ServiceProviderManager
 from pocketstack.identity.tokens import (
     SCOPE_DOMAIN,
     SCOPE_PROJECT,
@@ -66,6 +67,8 @@ class ValidatedToken:
     trust: m.Trust | None = None
     access_token: m.OAuthAccessToken | None = None  # an OAuth 1.0a token's (OS-OAUTH1)
     catalog: list[dict] | None = None
+    # The enabled service providers (Keystone to Keystone), listed in every token.
+    service_providers: list[dict] = field(default_factory=list)
 
     @property
     def expires_at(self) -> dt.datetime:
@@ -614,6 +617,7 @@ class TokenManager:
                                            project_id=vt.project.id if vt.project else None,
                                            scope_domain_ids=scope_domains):
             raise errors.TokenNotValid(reason="The token has been revoked.")
+        vt.service_providers = ServiceProviderManager.in_token(s)
         return vt
 
     def _check_access_token(self, s: Session, vt: ValidatedToken, access_token_id: str) -> None:
@@ -689,6 +693,8 @@ class TokenManager:
             body["user"]["OS-FEDERATION"] = {"groups": [{"id": g} for g in vt.payload.group_ids],
                                              "identity_provider": {"id": vt.payload.idp_id},
                                              "protocol": {"id": vt.payload.protocol_id}}
+        if vt.service_providers:
+            body["service_providers"] = vt.service_providers
         if vt.trust:
             body["OS-TRUST:trust"] = {"id": vt.trust.id, "impersonation": vt.trust.impersonation,
                                       "trustor_user": {"id": vt.trust.trustor_user_id},

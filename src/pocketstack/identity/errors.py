@@ -116,6 +116,10 @@ class IdentityProviderNotFound(NotFound):
     msg_fmt = "Could not find Identity Provider: {idp_id}."
 
 
+class ServiceProviderNotFound(NotFound):
+    msg_fmt = "Could not find Service Provider: {sp_id}."
+
+
 class FederatedProtocolNotFound(NotFound):
     msg_fmt = "Could not find federated protocol {protocol_id} for Identity Provider: {idp_id}."
 
@@ -226,6 +230,19 @@ class RegionHasChildren(Conflict):
 
 
 # -- forbidden ----------------------------------------------------------------------------
+class ServiceProviderDisabled(Forbidden):
+    """An assertion for a disabled service provider (keystone/federation/utils.py)."""
+
+    msg_fmt = "Service Provider {sp_id} is disabled"
+
+
+class SamlSigningError(ApiError):
+    """Keystone's ``SAMLSigningError``: xmlsec1 could not sign an assertion (a 500)."""
+
+    msg_fmt = ("Unable to sign SAML assertion. It is likely that this server does not have xmlsec1 installed or "
+               "this is the result of misconfiguration. Reason {reason}.")
+
+
 class ImmutableRole(Forbidden):
     msg_fmt = "Role {role_id} is immutable."
 

@@ -35,6 +35,8 @@ from pocketstack.identity.receipts import ReceiptFormatter
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID, ResourceManager
 from pocketstack.identity.revoke import RevokeManager
 from pocketstack.identity.saml import PendingRequests, SamlFrontEnd
+from pocketstack.identity.saml_idp import SamlIdentityProvider
+from pocketstack.identity.service_providers import ServiceProviderManager
 from pocketstack.identity.tokens import Formatter, TokenFormatter
 from pocketstack.identity.trusts import TrustManager
 from pocketstack.identity.users import UserManager
@@ -79,6 +81,9 @@ class Identity:
             settings.data_dir / TOKEN_KEY_DIRECTORIES["fernet"], settings.max_active_keys)
         self.federation = FederationManager(db, self, TrustedAssertions.from_settings(
             settings.federation_header_prefix, settings.federation_trusted_proxies))
+        self.service_providers = ServiceProviderManager(db)
+        # Keystone as a SAML identity provider (to its service providers, K2K).
+        self.saml_idp = SamlIdentityProvider.from_settings(settings)
         self.oidc = OidcFrontEnd.from_file(settings.federation_oidc_file)
         self.saml = SamlFrontEnd.from_settings(PendingRequests(db), settings.federation_saml_metadata,
                                                settings.federation_saml_entity_id)

@@ -405,6 +405,21 @@ class FederationProtocol(Base):
     remote_id_attribute: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
 
+class ServiceProvider(Base):
+    """OS-FEDERATION: a remote cloud (Keystone to Keystone) this one asserts its users
+    to as a SAML identity provider: where the assertion goes (``sp_url``), where the
+    remote cloud's token is had (``auth_url``), the ECP RelayState's prefix."""
+
+    __tablename__ = "identity_service_provider"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    auth_url: Mapped[str] = mapped_column(sa.String(256))
+    sp_url: Mapped[str] = mapped_column(sa.String(256))
+    relay_state_prefix: Mapped[str] = mapped_column(sa.String(256))
+
+
 class Mapping(Base):
     """A mapping: rules turning an assertion's attributes into a user, groups and projects."""
 

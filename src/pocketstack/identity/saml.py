@@ -23,9 +23,17 @@ the subject's NameID, ``MELLON_IDP`` the issuer (the usual ``remote_id_attribute
 
 The service provider remembers each AuthnRequest it sent (in the database, shared by
 the API processes, for :data:`REQUEST_LIFETIME` seconds): a Response must answer one, and answers it once --
-a replayed Response, an unsolicited one, one for another identity provider or after
-its request expired is refused.  pysaml2 (:mod:`pocketstack.identity.saml_sp`) checks
-the rest and is imported by the first SAML request.
+a replayed Response, one for another identity provider or after its request expired
+is refused.  pysaml2 (:mod:`pocketstack.identity.saml_sp`) checks the rest and is
+imported by the first SAML request.
+
+One kind of Response answers no request: an identity provider's own ECP assertion,
+posted to :data:`PAOS_PATH` with no ``InResponseTo`` -- Keystone to Keystone, where a
+Keystone identity provider asserts its user to this cloud (what Shibboleth's ECP
+endpoint takes in Keystone's guide).  It must be signed by an identity provider of the
+metadata, addressed (``Destination``) to :data:`PAOS_PATH` and still valid, and its
+assertion is taken once (the ids of those taken are kept beside the requests for
+:data:`UNSOLICITED_MEMORY` seconds, longer than Keystone's assertions live).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import changed_rows
@@ -61,6 +70,8 @@ PAOS_VERSION = 'ver="urn:liberty:paos:2003-08";"urn:oasis:names:tc:SAML:2.0:prof
 PREFIX = "MELLON_"
 IDP_ATTRIBUTE = "MELLON_IDP"
 REQUEST_LIFETIME = 300.0
+UNSOLICITED_MEMORY = 3600.0 + 300.0
+TAKEN = "taken-assertion:"  # the key prefix of an unsolicited assertion taken (never a request)
 # mellon's session after an ECP sign-in: a cookie (sealed with the token keys, so any
 # API process opens it) that the client brings back to the ``auth`` URL for its token.
 SESSION_COOKIE = "pocketstack-saml-session"
@@ -132,7 +143,24 @@ class PendingRequests:
         for the one id a Response names)."""
         return _Outstanding(self)
 
+    def first(self, assertion_id: str, issuer: str) -> bool:
+        """Note an unsolicited assertion taken, unless it was already (then False): one
+        insert of its key that only one process can win."""
+        now, key = utcnow(), TAKEN + assertion_id
+        try:
+            with self.db.session() as s:
+                s.execute(sa.delete(SamlRequest).where(SamlRequest.request_id == key, SamlRequest.expires_at <= now))
+                if s.get(SamlRequest, key) is not None:
+                    return False
+                s.add(SamlRequest(request_id=key, idp_id="", protocol_id="", entity_id=issuer, origin=None,
+                                  expires_at=now + dt.timedelta(seconds=UNSOLICITED_MEMORY)))
+        except sa_exc.IntegrityError:
+            return False
+        return True
+
     def find(self, request_id: str) -> Pending | None:
+        if request_id.startswith(TAKEN):
+            return None
         with self.db.session(readonly=True) as s:
             row = s.get(SamlRequest, request_id)
         if row is None or row.expires_at <= utcnow():
@@ -164,13 +192,14 @@ class _Outstanding(Mapping[str, str]):
     def __iter__(self) -> Iterator[str]:
         now = utcnow()
         with self.requests.db.session(readonly=True) as s:
-            return iter(list(s.scalars(sa.select(SamlRequest.request_id).where(SamlRequest.expires_at > now))))
+            return iter(list(s.scalars(sa.select(SamlRequest.request_id).where(
+                SamlRequest.expires_at > now, SamlRequest.request_id.not_like(TAKEN + "%")))))
 
     def __len__(self) -> int:
         now = utcnow()
         with self.requests.db.session(readonly=True) as s:
-            return s.scalar(sa.select(sa.func.count()).select_from(SamlRequest)
-                            .where(SamlRequest.expires_at > now)) or 0
+            return s.scalar(sa.select(sa.func.count()).select_from(SamlRequest).where(
+                SamlRequest.expires_at > now, SamlRequest.request_id.not_like(TAKEN + "%"))) or 0
 
 
 def idp_entities(metadata_files: Iterable[str]) -> frozenset[str]:
@@ -243,11 +272,17 @@ class SamlFrontEnd:
         self.pending.put(request_id, pending)
         return location
 
-    def consume(self, site: Site, message: str, *, ecp: bool) -> tuple[Pending, dict[str, str]]:
-        """The request a Response answers and its attributes (:func:`assertion`); 401 for
-        an invalid Response, one that answers no request (any more), or another issuer's."""
+    def consume(self, site: Site, message: str, *, ecp: bool) -> tuple[Pending | None, dict[str, str]]:
+        """The request a Response answers (None for an identity provider's unsolicited
+        ECP Response, whose issuer is ``MELLON_IDP``) and its attributes
+        (:func:`assertion`); 401 for an invalid Response, one that answers no request
+        (any more), or another issuer's, and an unsolicited assertion taken before."""
         binding = BINDING_PAOS if ecp else BINDING_POST
         asserted = self.provider(site).check(message, binding, self.pending.outstanding())
+        if not asserted.in_response_to:
+            if not asserted.assertion_id or not self.pending.first(asserted.assertion_id, asserted.issuer):
+                raise refused(f"its assertion {asserted.assertion_id[:64]} was used already")
+            return None, assertion(asserted)
         pending = self.pending.take(asserted.in_response_to)
         if pending is None:
             raise refused(f"request {asserted.in_response_to} was answered already")

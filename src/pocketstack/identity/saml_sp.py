@@ -41,6 +41,7 @@ class Asserted:
     issuer: str
     name_id: str
     attributes: dict[str, list[str]]
+    assertion_id: str = ""
 
 
 class _Forgetful(Population):
@@ -57,9 +58,10 @@ class _Client(Saml2Client):
     binding: its InResponseTo must be outstanding and its Destination ours (pysaml2
     checks neither for PAOS, and cannot unpack it)."""
 
-    def __init__(self, config: SPConfig):
+    def __init__(self, config: SPConfig, *, unsolicited: bool = False):
         super().__init__(config=config)
         self.users = _Forgetful(None)
+        self.unsolicited = unsolicited
 
     @staticmethod
     def unravel(txt, binding, msgtype="response"):
@@ -67,6 +69,7 @@ class _Client(Saml2Client):
 
     def _parse_response(self, xmlstr, response_cls, service, binding, outstanding_certs=None, **kwargs):
         kwargs["asynchop"] = True
+        kwargs["allow_unsolicited"] = self.unsolicited
         return super()._parse_response(xmlstr, response_cls, service, binding, outstanding_certs, **kwargs)
 
 
@@ -96,6 +99,9 @@ class ServiceProvider:
         })
         self.config = config
         self.client = _Client(config=config)
+        # For the Responses an identity provider sends unasked (Keystone to Keystone's
+        # ECP assertions): every check but InResponseTo.
+        self.unsolicited_client = _Client(config=config, unsolicited=True)
 
     def metadata(self) -> str:
         return create_metadata_string(None, config=self.config).decode()
@@ -134,20 +140,25 @@ class ServiceProvider:
 
     def check(self, message: str, binding: str, outstanding: Mapping[str, str]) -> Asserted:
         """The assertion of a Response (base64 for HTTP-POST, XML for PAOS) answering one
-        of the ``outstanding`` request ids; 401 with the reason for any other."""
+        of the ``outstanding`` request ids, or for PAOS one that answers none (no
+        InResponseTo: an identity provider's own, as Keystone's for Keystone to
+        Keystone); 401 with the reason for any other."""
+        client = self.client
         if binding == BINDING_PAOS:
             message = self.ecp_response(message.encode())
+            if etree.fromstring(message.encode(), PARSER).get("InResponseTo") is None:
+                client = self.unsolicited_client
         try:
-            response = self.client.parse_authn_request_response(message, binding, outstanding=outstanding)
+            response = client.parse_authn_request_response(message, binding, outstanding=outstanding)
         except Exception as exc:  # noqa: BLE001 -- pysaml2's checks raise many bare exception types
             LOG.info("SAML response refused: %s: %s", type(exc).__name__, exc)
             raise refused(_reason(exc)) from None
         if response is None or response.assertion is None:
             # pysaml2's answer for a wrong Destination, IssueInstant or version, too
             raise refused("it is not addressed to this assertion consumer, or carries no assertion")
-        return Asserted(in_response_to=response.in_response_to, issuer=response.issuer(),
+        return Asserted(in_response_to=response.in_response_to or "", issuer=response.issuer(),
                         name_id=response.name_id.text if response.name_id is not None else "",
-                        attributes=_attributes(response.assertion))
+                        attributes=_attributes(response.assertion), assertion_id=response.assertion.id or "")
 
 
 # pysaml2's refusals (their class names and messages) → Keystone-style sentences.

@@ -12,6 +12,7 @@ from pocketstack.identity.api import (
     endpoint_filter,
     endpoint_policy,
     federation,
+    k2k,
     limits,
     oauth1,
     policy_store,
@@ -37,7 +38,8 @@ def build_router(identity: Identity) -> Router:
         domain_config.DomainConfigApi(identity),
         limits.RegisteredLimitsApi(identity), limits.LimitsApi(identity), endpoint_filter.EndpointFilterApi(identity),
         endpoint_policy.EndpointPolicyApi(identity), federation.FederationApi(identity), oauth1.ConsumersApi(identity),
-        oauth1.DelegationApi(identity), oauth1.AccessTokensApi(identity), saml.SamlApi(identity))
+        oauth1.DelegationApi(identity), oauth1.AccessTokensApi(identity), saml.SamlApi(identity),
+        k2k.ServiceProvidersApi(identity), k2k.SamlIdpApi(identity))
     for family in (resources.domains(identity), resources.projects(identity), users.users(identity),
                    users.groups(identity), roles.roles(identity), catalog.regions(identity),
                    catalog.services(identity), catalog.endpoints(identity), policy_store.policies(identity)):

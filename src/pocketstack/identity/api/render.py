@@ -167,3 +167,9 @@ def protocol(base: str, p: m.FederationProtocol, *, listed: bool = False) -> dic
 def mapping(base: str, mp: m.Mapping) -> dict:
     return {"id": mp.id, "rules": mp.rules, "schema_version": mp.schema_version,
             "links": _links(base, f"OS-FEDERATION/mappings/{mp.id}")}
+
+
+def service_provider(base: str, sp: m.ServiceProvider) -> dict:
+    return {"id": sp.id, "auth_url": sp.auth_url, "sp_url": sp.sp_url, "description": sp.description,
+            "enabled": sp.enabled, "relay_state_prefix": sp.relay_state_prefix,
+            "links": _links(base, f"OS-FEDERATION/service_providers/{sp.id}")}

@@ -16,6 +16,7 @@ from pocketstack.identity import errors
 from pocketstack.identity.api.common import federated_token
 from pocketstack.identity.manager import Identity
 from pocketstack.identity.saml import (
+    IDP_ATTRIBUTE,
     METADATA_PATH,
     PAOS_MEDIA_TYPE,
     PAOS_PATH,
@@ -27,6 +28,7 @@ from pocketstack.identity.saml import (
     Pending,
     SamlFrontEnd,
     Site,
+    refused,
     wants_ecp,
 )
 from pocketstack.identity.websso_flow import PendingLogin
@@ -106,14 +108,29 @@ class SamlApi:
         self._configured()
         where = site(req)
         pending, assertion = self.saml.consume(where, req.body.decode("utf-8", "replace"), ecp=True)
-        path = AUTH.format(idp_id=quote(pending.idp_id, safe=""), protocol_id=quote(pending.protocol_id, safe=""))
+        idp_id, protocol_id = (pending.idp_id, pending.protocol_id) if pending else self._unsolicited(assertion)
+        path = AUTH.format(idp_id=quote(idp_id, safe=""), protocol_id=quote(protocol_id, safe=""))
         response = RedirectResponse(where.base_url + path, status_code=303)
         sealed = self.identity.receipt_keys.seal(SESSION_PURPOSE, {
-            "idp_id": pending.idp_id, "protocol_id": pending.protocol_id, "assertion": assertion})
+            "idp_id": idp_id, "protocol_id": protocol_id, "assertion": assertion})
         response.set_cookie(SESSION_COOKIE, sealed, max_age=SESSION_LIFETIME, httponly=True, samesite="lax",
                             path=urlsplit(where.base_url).path.rstrip("/") + AUTH.split("{", 1)[0],
                             secure=where.base_url.startswith("https:"))
         return response
+
+    def _unsolicited(self, assertion: dict[str, str]) -> tuple[str, str]:
+        """The identity provider (its remote id the issuer) and SAML protocol an
+        unsolicited Response signs in through (Keystone to Keystone); 401 for none."""
+        issuer = assertion[IDP_ATTRIBUTE]
+        try:
+            idp_id = self.identity.federation.idp_of_remote_id(issuer)
+        except errors.IdentityProviderNotFound:
+            raise refused(f"no identity provider has the remote id {issuer}") from None
+        protocols = {p.id for p in self.identity.federation.list_protocols(idp_id)}
+        protocol_id = next((p for p in PROTOCOLS if p in protocols), None)
+        if protocol_id is None:
+            raise refused(f"identity provider {idp_id} has no SAML protocol ({', '.join(PROTOCOLS)})")
+        return idp_id, protocol_id
 
     @route.post(POST_PATH, public=True)
     def post_response(self, req: ApiRequest) -> Response:
@@ -124,7 +141,7 @@ class SamlApi:
         if not message:
             raise errors.ValidationMessage(message="Expected a SAMLResponse form field (HTTP-POST binding)")
         pending, assertion = self.saml.consume(site(req), message, ecp=False)
-        assert pending.origin is not None  # a WebSSO request's (consume checks it)
+        assert pending is not None and pending.origin is not None  # a WebSSO request's (consume checks it)
         vt = federated_token(self.identity, pending.idp_id, pending.protocol_id, assertion)
         return HTMLResponse(self.identity.websso.callback(pending.origin, vt.token))
 

@@ -213,6 +213,24 @@ protocol_create = _envelope("protocol", {"mapping_id": _MAPPING_ID,
 protocol_update = _envelope("protocol", {"mapping_id": _MAPPING_ID, "remote_id_attribute": _REMOTE_ID},
                             ["mapping_id"], extra=False, min_properties=1)
 
+# Service providers (Keystone to Keystone): Keystone's URL type (rfc1738's scheme, a
+# colon, anything) and a RelayState prefix that fits its column.
+_SP_URL = {"type": "string", "minLength": 0, "maxLength": 225, "pattern": "^[a-zA-Z0-9+.-]+:.+"}
+_SP = {"auth_url": _SP_URL, "sp_url": _SP_URL, "description": DESCRIPTION, "enabled": BOOLEAN,
+       "relay_state_prefix": {"type": ["string", "null"], "maxLength": 256}}
+service_provider_create = _envelope("service_provider", _SP, ["auth_url", "sp_url"], extra=False)
+service_provider_update = _envelope("service_provider", _SP, extra=False, min_properties=1)
+service_providers_query = {"type": "object", "properties": {"id": {"type": "string"}}}
+_BASIC_ID = {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"],
+             "additionalProperties": False}
+# The ``auth`` object of POST /v3/auth/OS-FEDERATION/saml2[/ecp]: a token, for a service provider.
+saml_create = {"type": "object", "properties": {
+    "identity": {"type": "object", "properties": {"token": _BASIC_ID, "methods": {"type": "array"}},
+                 "required": ["token"], "additionalProperties": False},
+    "scope": {"type": "object", "properties": {"service_provider": _BASIC_ID}, "required": ["service_provider"],
+              "additionalProperties": False}},
+    "required": ["identity", "scope"], "additionalProperties": False}
+
 # -- OS-OAUTH1 (keystone/oauth1/schema.py) ----------------------------------------------------
 _CONSUMER = {"description": _KS_DESCRIPTION}
 # Keystone reads a missing ``consumer`` as an empty one.
