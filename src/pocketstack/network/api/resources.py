@@ -36,10 +36,15 @@ RESOURCES = {
     "address-scopes": ("address_scope", "address_scopes"), "rbac-policies": ("rbac_policy", "rbac_policies"),
     "trunks": ("trunk", "trunks"),
     "qos/policies": ("policy", "policies"), "address-groups": ("address_group", "address_groups"),
+    "metering/metering-labels": ("metering_label", "metering_labels"),
+    "metering/metering-label-rules": ("metering_label_rule", "metering_label_rules"),
+    "flavors": ("flavor", "flavors"), "service_profiles": ("service_profile", "service_profiles"),
 }
 # Collections without tags (their tag URLs are :class:`UntaggableApi`'s 404): those
-# without standard attributes, and address groups (Neutron's model has no tag support).
-UNTAGGED = {"address-scopes", "rbac-policies", "address-groups"}
+# without standard attributes (metering, flavors too), and address groups (Neutron's
+# model has no tag support).
+UNTAGGED = {"address-scopes", "rbac-policies", "address-groups", "metering/metering-labels",
+            "metering/metering-label-rules", "flavors", "service_profiles"}
 # Tag URLs Neutron names by the bare collection (its tag extension ignores the ``qos/``
 # path prefix): ``/v2.0/policies/{id}/tags`` are a QoS policy's tags.
 TAG_PATHS = {"policies": "qos/policies"}
@@ -102,6 +107,11 @@ def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: 
         raise errors.TenantIdRequired()
     if target["project_id"] != req.caller.project_id and not req.caller.is_admin:
         raise errors.OtherProjectRequiresAdmin()
+    if member == "metering_label_rule":
+        # A rule is its label's: the label must be one the caller sees (404), and the
+        # rule's policy target is the label's project.
+        label = manager.get(req.caller, "metering/metering-labels", str(attrs["metering_label_id"]))
+        target["project_id"] = label["project_id"]
     return _add_network_facts(manager, member, target)
 
 
