@@ -72,9 +72,11 @@ def test_profiles_and_bindings(api, admin_token, demo_token):
     path = f"/service_profiles/{made['id']}"
     assert call(api, "PUT", path, admin_token, {"service_profile": {"enabled": False}},
                 200).json()["service_profile"]["enabled"] is False
-    # only admins read profiles
-    call(api, "GET", path, demo_token, status=403)
-    call(api, "GET", "/service_profiles", demo_token, status=403)
+    # only admins read profiles: others list none, and are told one does not exist
+    assert error(api, "GET", path, demo_token, None, 404) == {
+        "type": "HTTPNotFound", "message": "The resource could not be found.", "detail": ""}
+    assert call(api, "GET", "/service_profiles", demo_token, status=200).json() == {"service_profiles": []}
+    call(api, "PUT", path, demo_token, {"service_profile": {"description": "x"}}, 404)
 
     owner = flavor(api, admin_token)
     bindings = f"/flavors/{owner['id']}/service_profiles"
@@ -110,4 +112,7 @@ def test_only_admins_write_flavors(api, demo_token, admin_token):
     call(api, "PUT", f"/flavors/{made['id']}", demo_token, {"flavor": {"name": "x"}}, 403)
     call(api, "DELETE", f"/flavors/{made['id']}", demo_token, status=403)
     profile(api, demo_token, 403)
+    other = profile(api, admin_token)
+    call(api, "DELETE", f"/service_profiles/{other['id']}", demo_token, status=404)
+    call(api, "DELETE", f"/service_profiles/{other['id']}", admin_token, status=204)
     call(api, "DELETE", f"/flavors/{made['id']}", admin_token, status=204)

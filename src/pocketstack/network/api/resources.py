@@ -19,6 +19,7 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import RouteSpec, route
 from pocketstack.common.context import RequestContext
+from pocketstack.common.pagination import Paging
 from pocketstack.common.validation import validate
 from pocketstack.network import errors
 from pocketstack.network.api import inputs, render
@@ -53,6 +54,10 @@ TAG_PATHS = {"policies": "qos/policies"}
 # refused is a 404 unless the caller may read the resource without it -- so a project an
 # address group is shared with gets 404 on an update, as in Neutron (403 on a delete).
 UPDATE_TARGET_OMITS = {"address_group": ("shared",)}
+# Resources everyone's query sees but only some callers' policy lets read (service
+# profiles: admins'): Neutron's policy hook filters a refused caller's list to nothing
+# and answers its show, update or delete with a 404 (it may not see the resource).
+POLICY_FILTERED = {"service_profile"}
 
 
 def _attribute_rules(req: ApiRequest, action: str, member: str, attrs: dict, target: dict) -> None:
@@ -154,15 +159,24 @@ class ResourceApi(CollectionRoutes):
         reads, changes and deletes every port on that network (Neutron's port policy)."""
         return _add_network_facts(self.manager, self.member, dict(item)) if self.member == "port" else item
 
+    def _hidden(self, req: ApiRequest, item: dict) -> None:
+        """404 for a caller that may not read a :data:`POLICY_FILTERED` resource."""
+        if self.member in POLICY_FILTERED and not req.allowed(f"get_{self.member}", item):
+            raise errors.HiddenByPolicy()
+
     @route.get("", policy="get_{member}")
     def index(self, req: ApiRequest):
-        req.authorize(target={"project_id": req.caller.project_id, "shared": True, "router:external": True})
+        target = {"project_id": req.caller.project_id, "shared": True, "router:external": True}
+        if self.member in POLICY_FILTERED and not req.permits(target):
+            return render.collection(req, self.member, self.plural, [], Paging())
+        req.authorize(target=target)
         items, paging = self.manager.list(req.caller, self.collection, req.query)
         return render.collection(req, self.member, self.plural, items, paging)
 
     @route.get("/{resource_id}", policy="get_{member}")
     def show(self, req: ApiRequest):
         item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
+        self._hidden(req, item)
         req.authorize(target=self._target(item))
         return render.one(req, self.member, item)
 
@@ -190,6 +204,7 @@ class ResourceApi(CollectionRoutes):
         for key in ("project_id", "tenant_id"):
             if key in attrs and attrs[key] == item["project_id"]:
                 del attrs[key]  # restating the owner is not a change
+        self._hidden(req, item)
         omitted = UPDATE_TARGET_OMITS.get(self.member, ())
         if omitted and not req.permits(item) and not req.allowed(
                 f"get_{self.member}", {k: v for k, v in item.items() if k not in omitted}):
@@ -202,6 +217,7 @@ class ResourceApi(CollectionRoutes):
     @route.delete("/{resource_id}", policy="delete_{member}")
     def delete(self, req: ApiRequest):
         item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
+        self._hidden(req, item)
         req.authorize(target=self._target(item))
         self.manager.delete(req.caller, self.collection, item["id"])
 
