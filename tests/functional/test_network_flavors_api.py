@@ -67,8 +67,11 @@ def test_profiles_and_bindings(api, admin_token, demo_token):
     assert (made["driver"], made["enabled"], made["metainfo"]) == ("", True, '{"data": "value"}')
     assert profile(api, admin_token, 400, metainfo="") == {
         "type": "ServiceProfileEmpty", "message": "Service Profile needs either a driver or metainfo.", "detail": ""}
-    assert profile(api, admin_token, 404, driver="neutron.services.x.Driver")["type"] == \
-        "ServiceProfileDriverNotFound"
+    assert profile(api, admin_token, 404, driver="neutron.services.l3_router.service_providers.dvr.DvrDriver",
+                   metainfo="")["message"] == ("Service Profile driver neutron.services.l3_router.service_providers."
+                                              "dvr.DvrDriver could not be found.")
+    single_node = "neutron.services.l3_router.service_providers.single_node.SingleNodeDriver"
+    assert profile(api, admin_token, driver=single_node, metainfo=None)["driver"] == single_node
     path = f"/service_profiles/{made['id']}"
     assert call(api, "PUT", path, admin_token, {"service_profile": {"enabled": False}},
                 200).json()["service_profile"]["enabled"] is False

@@ -6,10 +6,9 @@ service profiles that implement it; a profile names a driver and its ``metainfo`
 Only admins write either; everyone reads flavors, only admins read profiles.
 
 Checks as Neutron's ``FlavorsDbMixin``: a profile needs a driver or metainfo (400
-``ServiceProfileEmpty``); a driver must be a service provider the deployment lists
-(:data:`PROVIDER_DRIVERS`: none here, so any non-empty driver is 404
-``ServiceProfileDriverNotFound``); a profile bound to a flavor cannot be changed or
-deleted (409 ``ServiceProfileInUse``); binding a pair twice is 409
+``ServiceProfileEmpty``); a driver must be a service provider's the deployment lists
+(:data:`PROVIDER_DRIVERS`; another is 404 ``ServiceProfileDriverNotFound``); a
+profile bound to a flavor cannot be changed or deleted (409 ``ServiceProfileInUse``); binding a pair twice is 409
 ``FlavorServiceProfileBindingExists``, unbinding a pair that is not bound 404
 ``FlavorServiceProfileBindingNotFound``.  A flavor's bindings go with it.
 
@@ -23,8 +22,9 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
-from pocketstack.common.db.cas import changed_rows
+from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.network import errors, store
 from pocketstack.network.context import Work
 from pocketstack.network.models import Flavor, FlavorServiceProfile, ServiceProfile
@@ -32,8 +32,9 @@ from pocketstack.network.models import Flavor, FlavorServiceProfile, ServiceProf
 # The service plugins (Neutron's plugin directory keys) this service runs.
 SERVICE_TYPES = ("CORE", "L3_ROUTER_NAT", "FLAVORS", "METERING", "QOS", "NETWORK_IP_AVAILABILITY", "trunk",
                  "auto_allocate", "tag", "timestamp", "revisions")
-# The drivers of the service providers ``/v2.0/service-providers`` lists (none).
-PROVIDER_DRIVERS: tuple[str, ...] = ()
+# The drivers of the service providers ``/v2.0/service-providers`` lists (its one
+# provider, Neutron's ``single_node`` L3 driver: :mod:`.api.fixed_lists`).
+PROVIDER_DRIVERS = ("neutron.services.l3_router.service_providers.single_node.SingleNodeDriver",)
 FLAVOR_UPDATABLE = {"name", "description", "enabled", "service_profiles"}
 PROFILE_UPDATABLE = {"description", "driver", "enabled", "metainfo"}
 
@@ -156,8 +157,12 @@ def delete_profile(w: Work, profile_id: str) -> None:
     profile = fetch_profile(w, profile_id)
     if _in_use(w, profile.id):
         raise errors.ServiceProfileInUse(sp_id=profile.id)
-    w.s.delete(profile)
-    w.s.flush()
+    try:
+        w.s.delete(profile)
+        w.s.flush()
+    except sa_exc.IntegrityError:
+        # A binding committed meanwhile: its foreign key keeps the profile.
+        raise errors.ServiceProfileInUse(sp_id=profile.id) from None
 
 
 def bind(w: Work, flavor_id: str, profile_id: Any) -> str:
@@ -168,8 +173,13 @@ def bind(w: Work, flavor_id: str, profile_id: Any) -> str:
     profile = fetch_profile(w, profile_id)
     if w.s.get(FlavorServiceProfile, (flavor.id, profile.id)) is not None:
         raise errors.FlavorServiceProfileBindingExists(sp_id=profile.id, fl_id=flavor.id)
-    w.s.add(FlavorServiceProfile(flavor_id=flavor.id, service_profile_id=profile.id))
-    w.s.flush()
+    try:
+        w.s.add(FlavorServiceProfile(flavor_id=flavor.id, service_profile_id=profile.id))
+        w.s.flush()
+    except sa_exc.IntegrityError:
+        # The same pair bound meanwhile (the primary key), or the flavor or profile gone
+        # (a foreign key): the re-run sees which.
+        raise ConcurrentUpdate(f"binding of flavor {flavor.id} and profile {profile.id} changed") from None
     return profile.id
 
 

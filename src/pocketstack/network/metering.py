@@ -23,6 +23,7 @@ import ipaddress
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from pocketstack.network import errors, store, views
 from pocketstack.network.context import Work
@@ -115,8 +116,11 @@ def create_rule(w: Work, attrs: dict) -> MeteringLabelRule:
     _check_overlaps(w, label.id, attrs["direction"], excluded, prefixes["remote_ip_prefix"])
     rule = MeteringLabelRule(metering_label_id=label.id, direction=attrs["direction"], excluded=excluded,
                              **prefixes)
-    w.s.add(rule)
-    w.s.flush()
+    try:
+        w.s.add(rule)
+        w.s.flush()
+    except sa_exc.IntegrityError:  # the label was deleted meanwhile (Neutron's DBReferenceError)
+        raise errors.MeteringLabelNotFound(id=label.id) from None
     _emit(w, label)
     return rule
 
