@@ -119,3 +119,39 @@ def test_only_admins_write_flavors(api, demo_token, admin_token):
     call(api, "DELETE", f"/service_profiles/{other['id']}", demo_token, status=404)
     call(api, "DELETE", f"/service_profiles/{other['id']}", admin_token, status=204)
     call(api, "DELETE", f"/flavors/{made['id']}", admin_token, status=204)
+
+
+def test_routers_made_with_a_flavor(api, admin_token, demo_token):
+    """l3-flavors: a router names a flavor whose first bound profile is enabled and has a
+    listed provider's driver; the flavor is then in use; flavor_id never changes."""
+    made = flavor(api, admin_token)
+    routers = "/routers"
+    assert error(api, "POST", routers, demo_token, {"router": {"name": "r", "flavor_id": made["id"]}}, 404) == {
+        "type": "FlavorServiceProfileBindingNotFound", "detail": "",
+        "message": f"Service Profile  is not associated with flavor {made['id']}."}
+    single_node = profile(api, admin_token, driver="neutron.services.l3_router.service_providers.single_node."
+                                                  "SingleNodeDriver", enabled=False)
+    call(api, "POST", f"/flavors/{made['id']}/service_profiles", admin_token,
+         {"service_profile": {"id": single_node["id"]}}, 201)
+    assert error(api, "POST", routers, demo_token, {"router": {"flavor_id": made["id"]}}, 503)["type"] == \
+        "ServiceProfileDisabled"
+    call(api, "DELETE", f"/flavors/{made['id']}/service_profiles/{single_node['id']}", admin_token, status=204)
+    call(api, "PUT", f"/service_profiles/{single_node['id']}", admin_token, {"service_profile": {"enabled": True}},
+         200)
+    call(api, "POST", f"/flavors/{made['id']}/service_profiles", admin_token,
+         {"service_profile": {"id": single_node["id"]}}, 201)
+    router = call(api, "POST", routers, demo_token, {"router": {"name": "r", "flavor_id": made["id"]}},
+                  201).json()["router"]
+    assert router["flavor_id"] == made["id"]
+    assert call(api, "GET", f"{routers}?flavor_id={made['id']}", demo_token, status=200).json()["routers"] == [router]
+    assert error(api, "PUT", f"{routers}/{router['id']}", demo_token, {"router": {"flavor_id": None}}, 400)[
+        "message"] == "Cannot update read-only attribute flavor_id"
+    assert error(api, "DELETE", f"/flavors/{made['id']}", admin_token, None, 409) == {
+        "type": "FlavorInUse", "message": f"Flavor {made['id']} is used by some service instance.", "detail": ""}
+    assert error(api, "POST", routers, demo_token, {"router": {"flavor_id": MISSING}}, 404)["type"] == \
+        "FlavorNotFound"
+    plain = call(api, "POST", routers, demo_token, {"router": {"name": "plain"}}, 201).json()["router"]
+    assert plain["flavor_id"] is None
+    for made_router in (router, plain):
+        call(api, "DELETE", f"{routers}/{made_router['id']}", demo_token, status=204)
+    call(api, "DELETE", f"/flavors/{made['id']}", admin_token, status=204)

@@ -524,6 +524,15 @@ class ServiceProfileEmpty(NeutronBadRequest):
     msg_fmt = "Service Profile needs either a driver or metainfo."
 
 
+class FlavorInUse(NeutronConflict):
+    msg_fmt = "Flavor {flavor_id} is used by some service instance."
+
+
+class ServiceProfileDisabled(ApiError):
+    status = 503
+    msg_fmt = "Service Profile is not enabled."
+
+
 class InvalidServiceType(NeutronBadRequest):
     msg_fmt = "Invalid service type {service_type}."
 

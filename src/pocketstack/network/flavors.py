@@ -27,7 +27,7 @@ from sqlalchemy import exc as sa_exc
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
 from pocketstack.network import errors, store
 from pocketstack.network.context import Work
-from pocketstack.network.models import Flavor, FlavorServiceProfile, ServiceProfile
+from pocketstack.network.models import Flavor, FlavorServiceProfile, Router, ServiceProfile
 
 # The service plugins (Neutron's plugin directory keys) this service runs.
 SERVICE_TYPES = ("CORE", "L3_ROUTER_NAT", "FLAVORS", "METERING", "QOS", "NETWORK_IP_AVAILABILITY", "trunk",
@@ -102,10 +102,33 @@ def update(w: Work, flavor_id: str, attrs: dict, revision: int | None = None) ->
 
 def delete(w: Work, flavor_id: str) -> None:
     flavor = store.fetch(w.s, Flavor, w.ctx, flavor_id)
-    w.s.execute(sa.delete(FlavorServiceProfile).where(FlavorServiceProfile.flavor_id == flavor.id),
-                execution_options={"synchronize_session": False})
-    w.s.delete(flavor)
-    w.s.flush()
+    if w.s.scalar(sa.select(Router.id).where(Router.flavor_id == flavor.id).limit(1)) is not None:
+        raise errors.FlavorInUse(flavor_id=flavor.id)
+    try:
+        w.s.execute(sa.delete(FlavorServiceProfile).where(FlavorServiceProfile.flavor_id == flavor.id),
+                    execution_options={"synchronize_session": False})
+        w.s.delete(flavor)
+        w.s.flush()
+    except sa_exc.IntegrityError:  # a router was made with it meanwhile (its foreign key)
+        raise errors.FlavorInUse(flavor_id=flavor.id) from None
+
+
+def router_flavor(w: Work, flavor_id: Any) -> str:
+    """The flavor a router is made with (``l3-flavors``), checked as Neutron's L3 driver
+    controller picks the provider: the flavor (404 ``FlavorNotFound``), its first bound
+    profile (404 ``FlavorServiceProfileBindingNotFound``), that profile enabled (503
+    ``ServiceProfileDisabled``) and its driver a listed provider's (404
+    ``ServiceProfileDriverNotFound``)."""
+    flavor = store.fetch(w.s, Flavor, w.ctx, str(flavor_id))
+    profile = w.s.scalar(sa.select(ServiceProfile).join(
+        FlavorServiceProfile, FlavorServiceProfile.service_profile_id == ServiceProfile.id)
+        .where(FlavorServiceProfile.flavor_id == flavor.id).order_by(ServiceProfile.id).limit(1))
+    if profile is None:
+        raise errors.FlavorServiceProfileBindingNotFound(sp_id="", fl_id=flavor.id)
+    if not profile.enabled:
+        raise errors.ServiceProfileDisabled()
+    _check_driver(profile.driver)
+    return flavor.id
 
 
 def fetch_profile(w: Work, profile_id: str) -> ServiceProfile:

@@ -312,6 +312,8 @@ class Router(StandardAttrs, Base):
     external_network_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     enable_snat: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     routes: Mapped[list] = mapped_column(JSONText, default=list)
+    # The service flavor it was made with (l3-flavors); the foreign key keeps that flavor.
+    flavor_id: Mapped[str | None] = mapped_column(sa.ForeignKey("network_flavor.id"), nullable=True)
 
 
 class FloatingIp(StandardAttrs, Base):

@@ -89,7 +89,7 @@ _SORT_KEYS = {
                  "is_default", "shared"} | _PROJECT,
     Port: {"id", "name", "network_id", "admin_state_up", "mac_address", "device_id", "device_owner", "status",
            "ip_allocation"} | _PROJECT,
-    Router: {"id", "name", "admin_state_up", "status", "enable_snat"} | _PROJECT,
+    Router: {"id", "name", "admin_state_up", "status", "enable_snat", "flavor_id"} | _PROJECT,
     FloatingIp: {"id", "floating_ip_address", "floating_network_id", "router_id", "fixed_ip_address",
                  "status"} | _PROJECT,
     SecurityGroup: {"id", "name"} | _PROJECT,

@@ -269,7 +269,7 @@ def routers(session: Session, rows: list[Router]) -> list[dict]:
                        "external_fixed_ips": gw_ips.get(r.gw_port_id or "", [])}
         result.append({**_standard(r, tags), "admin_state_up": r.admin_state_up, "status": r.status,
                        "external_gateway_info": gateway, "routes": r.routes, "distributed": False, "ha": False,
-                       "flavor_id": None, "availability_zone_hints": [], "availability_zones": ["nova"]})
+                       "flavor_id": r.flavor_id, "availability_zone_hints": [], "availability_zones": ["nova"]})
     return result
 
 

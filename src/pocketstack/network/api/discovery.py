@@ -31,6 +31,7 @@ EXTENSIONS = {
     "extra_dhcp_opt": "Neutron Extra DHCP options",
     "ip-substring-filtering": "IP address substring filtering",
     "l3_agent_scheduler": "L3 Agent Scheduler",
+    "l3-flavors": "Router Flavor Extension",
     "metering": "Neutron Metering",
     "metering_source_and_destination_fields": "Neutron Metering with source and destination filtering",
     "net-mtu": "Network MTU",

@@ -69,7 +69,7 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
              "port_security_enabled": BOOL, "security_groups": {"type": ["array", "null"], "items": ID},
              "extra_dhcp_opts": {},  # checked with Neutron's key specs and messages (dhcp_opts)
              "qos_policy_id": NULL_STR},
-    "router": {"admin_state_up": BOOL, "external_gateway_info": GATEWAY, "routes": ROUTES},
+    "router": {"admin_state_up": BOOL, "external_gateway_info": GATEWAY, "routes": ROUTES, "flavor_id": NULL_ID},
     "floatingip": {"floating_network_id": ID, "floating_ip_address": NULL_STR, "subnet_id": NULL_ID,
                    "port_id": NULL_ID, "fixed_ip_address": NULL_STR},
     "security_group": {"stateful": BOOL},
@@ -133,9 +133,11 @@ READ_ONLY: dict[str, tuple[str, ...]] = {
 }
 # Attributes a create takes but an update refuses as read-only before the resource is
 # looked up (Neutron's ``allow_put: False``, checked with the body).
-# Neither a metering label nor a rule changes: every attribute is create-only.
+# A router's flavor (l3-flavors) is create-only; neither a metering label nor a rule
+# changes: every attribute is create-only.
 CREATE_ONLY: dict[str, tuple[str, ...]] = {
-    "subnetpool": ("shared",), "metering_label": ("name", "description", "project_id", "tenant_id", "shared"),
+    "subnetpool": ("shared",), "router": ("flavor_id",),
+    "metering_label": ("name", "description", "project_id", "tenant_id", "shared"),
     "metering_label_rule": ("metering_label_id", "direction", "excluded", "remote_ip_prefix", "source_ip_prefix",
                             "destination_ip_prefix", "project_id", "tenant_id")}
 REQUIRED = {"address_scope": ["ip_version"], "rbac_policy": ["object_type", "object_id", "target_tenant", "action"],

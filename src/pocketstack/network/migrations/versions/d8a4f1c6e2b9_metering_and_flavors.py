@@ -4,9 +4,11 @@ Revision ID: d8a4f1c6e2b9
 Revises: c5d2e8a1f4b7
 Create Date: 2026-12-07 16:10:00.000000
 
-New tables only (Neutron's ``metering`` and ``flavors`` extensions): a label's rules go
-with it (cascade), a flavor's bindings with it; a bound service profile is kept by its
-binding's foreign key.
+New tables (Neutron's ``metering`` and ``flavors`` extensions): a label's rules go with
+it (cascade), a flavor's bindings with it; a bound service profile is kept by its
+binding's foreign key.  ``network_router`` gets ``flavor_id`` (``l3-flavors``), whose
+foreign key keeps a flavor a router was made with (SQLite's batch mode rebuilds the
+router table).
 """
 
 import sqlalchemy as sa
@@ -73,9 +75,16 @@ def upgrade() -> None:
     with op.batch_alter_table('network_flavor_service_profile', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_network_flavor_service_profile_service_profile_id'),
                               ['service_profile_id'], unique=False)
+    with op.batch_alter_table('network_router', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('flavor_id', sa.String(length=36), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_network_router_flavor_id_network_flavor'), 'network_flavor',
+                                    ['flavor_id'], ['id'])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('network_router', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_network_router_flavor_id_network_flavor'), type_='foreignkey')
+        batch_op.drop_column('flavor_id')
     op.drop_table('network_flavor_service_profile')
     op.drop_table('network_service_profile')
     op.drop_table('network_flavor')
