@@ -17,6 +17,7 @@ from conftest import unique
 from isolation.matrix import (
     ADMIN_ONLY,
     BAD_REQUEST,
+    CREATE,
     EVERYONE,
     FORBIDDEN,
     LISTED,
@@ -56,6 +57,15 @@ def make_flavor(w) -> dict:
                                                            "service_type": "L3_ROUTER_NAT"})["id"]}
 
 
+def make_routable_flavor(w) -> dict:
+    """A flavor with a profile of the listed L3 provider bound: routers may name it."""
+    flavor = make_flavor(w)["id"]
+    profile = create(w, "admin", "service_profiles", "service_profile", {
+        "driver": "neutron.services.l3_router.service_providers.single_node.SingleNodeDriver"})
+    w.call("POST", f"{N}/flavors/{flavor}/service_profiles", "admin", json={"service_profile": {"id": profile["id"]}})
+    return {"id": flavor}
+
+
 def make_service_profile(w) -> dict:
     return {"id": create(w, "admin", "service_profiles", "service_profile", {"metainfo": "{}"})["id"]}
 
@@ -66,6 +76,7 @@ RESOURCES = [
     Resource("net_flavor", make_flavor),
     Resource("service_profile", make_service_profile),
     Resource("bound_profile", make_service_profile),
+    Resource("routable_flavor", make_routable_flavor),
 ]
 LABEL = f"{N}/{LABELS}/{{metering_label}}"
 RULE = f"{N}/{RULES}/{{metering_rule}}"
@@ -95,6 +106,10 @@ OPS = [
     Op("net_flavor", "delete", "DELETE", FLAVOR, ADMIN_ONLY, consumes="net_flavor"),
     Op("net_flavor", "bind-profile", "POST", FLAVOR + "/service_profiles", ADMIN_ONLY, consumes="net_flavor",
        body={"service_profile": {"id": "{bound_profile}"}}),
+    # l3-flavors: anyone who makes routers names the flavor (no policy of its own); the
+    # flavor is then in use.
+    Op("routable_flavor", "router-with-flavor", "POST", N + "/routers", CREATE,
+       body={"router": {"name": "{new}", "flavor_id": "{routable_flavor}"}}),
     Op("service_profile", "list", "GET", N + "/service_profiles", expect(LISTED, UNLISTED, UNLISTED, UNLISTED,
                                                                          UNLISTED), watch="{service_profile}"),
     Op("service_profile", "show", "GET", PROFILE, ADMIN_SEES),

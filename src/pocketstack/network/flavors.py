@@ -14,6 +14,10 @@ profile bound to a flavor cannot be changed or deleted (409 ``ServiceProfileInUs
 
 ``service_profiles`` in a flavor's create or update body binds exactly those profiles
 (Neutron validates the list and then ignores it; here it is applied, not dropped).
+
+A router made with a flavor (``l3-flavors``) keeps it by a foreign key: the flavor is
+then in use (409 ``FlavorInUse``); :func:`router_flavor` checks it as Neutron picks the
+router's provider.
 """
 
 from __future__ import annotations
