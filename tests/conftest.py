@@ -164,7 +164,7 @@ ADMIN_PROJECT_QUOTAS = (
         "volumes": -1, "gigabytes": -1, "snapshots": -1, "backups": -1, "backup_gigabytes": -1}}),
     ("/network/v2.0/quotas/{project}", {"quota": {
         "network": -1, "subnet": -1, "port": -1, "router": -1, "floatingip": -1, "security_group": -1,
-        "security_group_rule": -1}}),
+        "security_group_rule": -1, "rbac_policy": -1}}),
 )
 
 

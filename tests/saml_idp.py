@@ -157,3 +157,19 @@ class TestIdp:
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=server.serve_forever, name="saml-idp", daemon=True).start()
         return server
+
+
+if __name__ == "__main__":
+    # A standing IdP for keystone-tempest-plugin's SAML ECP scenario (docs/compatibility.md):
+    #   python tests/saml_idp.py PORT DIRECTORY   -> user alice/wonderland, metadata in DIRECTORY
+    import sys
+    import time
+
+    port, directory = int(sys.argv[1]), Path(sys.argv[2])
+    directory.mkdir(parents=True, exist_ok=True)
+    idp = TestIdp(directory, {"alice": SamlUser("wonderland", {"uid": ["alice"], "mail": ["alice@example.org"]})},
+                  browser_user="alice", port=port)
+    idp.serve()
+    print(f"SAML IdP {idp.entity_id}: ECP {idp.ecp_url}, metadata {idp.metadata_file}", flush=True)
+    while True:
+        time.sleep(3600)

@@ -34,7 +34,14 @@ try:
     from keystoneauth1 import loading, session
     from lxml import etree
 
-    from pocketstack.identity.saml import PAOS_MEDIA_TYPE, PAOS_VERSION, SamlFrontEnd, assertion
+    from pocketstack.identity.saml import (
+        PAOS_MEDIA_TYPE,
+        PAOS_VERSION,
+        SESSION_COOKIE,
+        PendingRequests,
+        SamlFrontEnd,
+        assertion,
+    )
     from pocketstack.identity.saml_sp import Asserted
     from pocketstack.identity.websso import WebSso
     from saml_idp import SamlUser, TestIdp
@@ -96,7 +103,8 @@ def idp(api, admin_token, saml_idp, monkeypatch):
                {"enabled": True, "remote_ids": [saml_idp.entity_id]})
     put(api, admin_token, f"{IDPS}/{idp_id}/protocols/saml2", "protocol",
         {"mapping_id": mapping_id, "remote_id_attribute": "MELLON_IDP"})
-    monkeypatch.setattr(api.cloud.identity, "saml", SamlFrontEnd((str(saml_idp.metadata_file),), SP_ENTITY))
+    monkeypatch.setattr(api.cloud.identity, "saml", SamlFrontEnd(api.cloud.identity.saml.pending,
+                                                                  (str(saml_idp.metadata_file),), SP_ENTITY))
     monkeypatch.setattr(api.cloud.identity, "websso", WebSso((DASHBOARD,)))
     yield {"id": idp_id, "group": group, "project": project, "domain_id": body["domain_id"]}
     assert api.request("DELETE", f"{IDPS}/{idp_id}", admin_token).status_code == 204
@@ -147,8 +155,21 @@ def ecp_request(api, idp_id: str, protocol: str = "saml2") -> tuple[str, str]:
 
 def post_ecp(api, saml_idp, consumer: str, response: str):
     path = "/identity" + consumer.split("/identity", 1)[1]
-    return api.request("POST", path, content=saml_idp.ecp_envelope(consumer, response),
-                       headers={"Content-Type": PAOS_MEDIA_TYPE})
+    answer = api.request("POST", path, content=saml_idp.ecp_envelope(consumer, response),
+                         headers={"Content-Type": PAOS_MEDIA_TYPE}, follow_redirects=False)
+    api.client.cookies.clear()  # the shared client's jar: each test sends the session it means to
+    return answer
+
+
+def session_token(api, answer, idp_id: str, protocol: str = "saml2"):
+    """The consumer's 303 (mellon's) back to the ``auth`` URL with the session cookie,
+    and that URL's answer to the cookie: the token."""
+    assert answer.status_code == 303, answer.text
+    location = answer.headers["location"]
+    assert location.endswith(f"/identity/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol}/auth")
+    cookie = answer.cookies[SESSION_COOKIE]
+    return api.request("GET", "/identity" + location.split("/identity", 1)[1],
+                       headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
 
 
 def refused(response, reason: str) -> None:
@@ -173,17 +194,52 @@ def test_ecp_responses_refused(api, saml_idp, idp):
                         headers={"Content-Type": PAOS_MEDIA_TYPE}), "not XML")
     # The request is still outstanding: a valid Response signs in -- once.
     good = make(request_id, consumer, SP_ENTITY, "alice")
-    first = post_ecp(api, saml_idp, consumer, good)
+    first = session_token(api, post_ecp(api, saml_idp, consumer, good), idp["id"])
     assert first.status_code == 201, first.text
     assert first.json()["token"]["methods"] == ["saml2"] and first.headers["X-Subject-Token"]
     refused(post_ecp(api, saml_idp, consumer, good), "it answers no outstanding request")
+
+
+def test_ecp_state_is_shared_by_processes(api, saml_idp, idp, monkeypatch):
+    """The Response and the session may reach another API process than the request left
+    from: a front end of its own (a new object on the same database and keys) takes them."""
+    request_id, consumer = ecp_request(api, idp["id"])
+    identity = api.cloud.identity
+    monkeypatch.setattr(identity, "saml", SamlFrontEnd(PendingRequests(identity.saml.pending.db),
+                                                       identity.saml.metadata_files, SP_ENTITY))
+    answer = post_ecp(api, saml_idp, consumer, saml_idp.response(request_id, consumer, SP_ENTITY, "alice"))
+    assert session_token(api, answer, idp["id"]).status_code == 201
+
+
+def not_signed_in(response) -> None:
+    assert_error(response, 401)
+    assert "signs in by SAML" in response.json()["error"]["message"], response.text
+
+
+def test_ecp_session_cookie_is_for_its_sign_in_only(api, admin_token, saml_idp, idp):
+    request_id, consumer = ecp_request(api, idp["id"])
+    answer = post_ecp(api, saml_idp, consumer, saml_idp.response(request_id, consumer, SP_ENTITY, "alice"))
+    cookie = answer.cookies[SESSION_COOKIE]
+    auth = f"{IDPS}/{idp['id']}/protocols/saml2/auth"
+    mapping_id = api.request("GET", f"{auth[:-5]}", admin_token).json()["protocol"]["mapping_id"]
+    put(api, admin_token, f"{IDPS}/{idp['id']}/protocols/mapped", "protocol", {"mapping_id": mapping_id})
+    # Brought to another protocol's auth URL, tampered with or missing: no session, so
+    # the URL is ECP's start again (401 for a client that is not starting ECP).
+    for url, value in ((f"{IDPS}/{idp['id']}/protocols/mapped/auth", cookie), (auth, cookie[:-4] + "AAAA"),
+                       (auth, admin_token)):  # a token is no session, though sealed with the same keys
+        not_signed_in(api.request("GET", url, headers={"Cookie": f"{SESSION_COOKIE}={value}"}))
+    not_signed_in(api.request("GET", auth))
+    # The session itself gives a token as long as it lasts.
+    assert api.request("GET", auth, headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}).status_code == 201
 
 
 def test_mapped_protocol_of_a_saml_idp(api, admin_token, saml_idp, idp):
     mapping_id = api.request("GET", f"{IDPS}/{idp['id']}/protocols/saml2", admin_token).json()["protocol"]["mapping_id"]
     put(api, admin_token, f"{IDPS}/{idp['id']}/protocols/mapped", "protocol", {"mapping_id": mapping_id})
     request_id, consumer = ecp_request(api, idp["id"], "mapped")
-    answer = post_ecp(api, saml_idp, consumer, saml_idp.response(request_id, consumer, SP_ENTITY, "alice"))
+    answer = session_token(api, post_ecp(api, saml_idp, consumer,
+                                         saml_idp.response(request_id, consumer, SP_ENTITY, "alice")),
+                           idp["id"], "mapped")
     assert answer.status_code == 201, answer.text
     assert answer.json()["token"]["methods"] == ["mapped"]
     assert answer.json()["token"]["user"]["OS-FEDERATION"]["protocol"] == {"id": "mapped"}
@@ -200,9 +256,7 @@ def test_websso_response_is_no_ecp_one(api, saml_idp, idp):
 
 
 def test_auth_without_ecp_headers_points_to_websso(api, idp):
-    response = api.request("GET", f"{IDPS}/{idp['id']}/protocols/saml2/auth")
-    assert_error(response, 401)
-    assert "signs in by SAML" in response.json()["error"]["message"]
+    not_signed_in(api.request("GET", f"{IDPS}/{idp['id']}/protocols/saml2/auth"))
 
 
 def websso_round_trip(api, start: str) -> str:
@@ -255,7 +309,8 @@ def test_service_provider_metadata(api, idp):
 
 def test_default_entity_id_is_the_public_url_not_the_host(api, keystone_url, saml_idp, idp, monkeypatch):
     """The endpoints follow the URL a request came by; the entityID (the audience) never does."""
-    monkeypatch.setattr(api.cloud.identity, "saml", SamlFrontEnd((str(saml_idp.metadata_file),)))
+    monkeypatch.setattr(api.cloud.identity, "saml", SamlFrontEnd(api.cloud.identity.saml.pending,
+                                                                  (str(saml_idp.metadata_file),)))
     public = api.request("GET", f"{V3}/mellon/metadata").text
     entity = re.search(r'entityID="([^"]+)"', public).group(1)
     assert entity.endswith("/identity/v3/mellon/metadata")
@@ -278,7 +333,7 @@ def test_saml_routes_answer_anything_with_4xx(api, idp, body, form, origin):
         api.request("GET", f"{IDPS}/{idp['id']}/protocols/saml2/auth", headers={**PAOS, "PAOS": paos}),
     ]
     for answer in answers:
-        assert answer.status_code in (200, 302, 400, 401), answer.text
+        assert answer.status_code in (200, 302, 303, 400, 401), answer.text
         if answer.status_code >= 400:
             assert answer.json()["error"]["code"] == answer.status_code
 

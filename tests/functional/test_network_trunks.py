@@ -227,14 +227,16 @@ def test_subport_mtu_and_inherit(api, demo_token, admin_token, port):
     """A subport's network MTU may not pass the parent's; ``inherit`` takes the subport
     network's VLAN (and refuses a network that is no VLAN)."""
     project_id = port()["project_id"]
-    wide = create(api, admin_token, "networks", "network", {"name": unique("wide"), "mtu": 9000,
+    # A VLAN network of the physical MTU, 1500, over the parent's VXLAN network (1450).
+    wide = create(api, admin_token, "networks", "network", {"name": unique("wide"), "mtu": 1500,
+                                                            "provider:network_type": "vlan",
                                                             "project_id": project_id})
     wide_port = create(api, demo_token, "ports", "port", {"network_id": wide["id"]})
     parent = port()
     refused = create(api, demo_token, "trunks", "trunk", {"port_id": parent["id"], "sub_ports": [vlan(wide_port, 3)]},
                      409)
     assert refused["type"] == "SubPortMtuGreaterThanTrunkPortMtu"
-    assert refused["message"].startswith(f"MTU 9000 of subport {wide_port['id']} cannot be greater than MTU ")
+    assert refused["message"].startswith(f"MTU 1500 of subport {wide_port['id']} cannot be greater than MTU ")
 
     vlan_net = create(api, admin_token, "networks", "network", {
         "name": unique("vlan"), "provider:network_type": "vlan", "mtu": 1400, "project_id": project_id})

@@ -194,7 +194,7 @@ def build_saml(world: World, b: Builder, mapping: str) -> None:
     (directory / "idp.xml").write_text(SAML_METADATA.format(entity=entity))
     identity = b.api.cloud.identity
     world.saml = (identity.saml, identity.websso, directory)
-    identity.saml = SamlFrontEnd((str(directory / "idp.xml"),))
+    identity.saml = SamlFrontEnd(identity.saml.pending, (str(directory / "idp.xml"),))
     identity.websso = WebSso(("https://dashboard.invalid/",))
     b.call("PUT", f"{fed}/identity_providers/{idp}", json={"identity_provider": {
         "enabled": True, "remote_ids": [entity]}})

@@ -10,9 +10,10 @@ rewrites the group's nftables set in place: the tables are never replaced.
 
 from __future__ import annotations
 
+import functools
 import json
 
-from test_network_datapath import api_world, tables  # noqa: F401  (api_world: the fixture)
+from test_network_datapath import api_world, network_call, tables  # noqa: F401  (api_world: the fixture)
 
 from support import sh
 
@@ -23,10 +24,7 @@ def test_an_address_group_admits_its_addresses_and_follows_their_changes(api_wor
     w = api_world
     r = w.r
 
-    def call(method, path, body=None, status=201):
-        response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
-        assert response.status_code == status, response.text
-        return response.json() if response.content else None
+    call = functools.partial(network_call, w)
 
     net = call("POST", "networks", {"network": {"name": "ag-net"}})["network"]
     call("POST", "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4, "cidr": f"10.{r}.9.0/24"}})

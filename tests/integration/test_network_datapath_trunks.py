@@ -16,10 +16,11 @@ be wired), which is checked, and the traffic part is skipped.
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 import pytest
-from test_network_datapath import api_world  # noqa: F401  (the fixture)
+from test_network_datapath import api_world, network_call  # noqa: F401  (api_world: the fixture)
 from test_network_physnets import vlan_supported
 
 from support import sh
@@ -31,10 +32,7 @@ def test_a_trunk_carries_its_subports_networks_tagged(api_world):  # noqa: F811
     w = api_world
     r = w.r
 
-    def call(method, path, body=None, status=201):
-        response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
-        assert response.status_code == status, response.text
-        return response.json() if response.content else None
+    call = functools.partial(network_call, w)
 
     def get(kind, item):
         return call("GET", f"{kind}s/{item['id']}", status=200)[kind]
@@ -159,10 +157,7 @@ def test_a_port_that_is_no_trunk_sends_no_tagged_frame(api_world):  # noqa: F811
 
     w = api_world
 
-    def call(method, path, body=None, status=201):
-        response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
-        assert response.status_code == status, response.text
-        return response.json() if response.content else None
+    call = functools.partial(network_call, w)
 
     net = call("POST", "networks", {"network": {"name": "untagged"}})["network"]
     call("POST", "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4, "cidr": f"10.{w.r}.23.0/24"}})
@@ -190,10 +185,7 @@ def test_a_parent_plugged_without_an_event_is_wired_by_the_agents_rescan(api_wor
 
     w = api_world
 
-    def call(method, path, body=None, status=201):
-        response = w.api.request(method, f"/network/v2.0/{path}", w.token, json=body)
-        assert response.status_code == status, response.text
-        return response.json() if response.content else None
+    call = functools.partial(network_call, w)
 
     net = call("POST", "networks", {"network": {"name": "rescan"}})["network"]
     parent = call("POST", "ports", {"port": {"network_id": net["id"], "name": "late"}})["port"]

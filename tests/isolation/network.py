@@ -57,7 +57,7 @@ PROJECT_A_READ = expect(OK, OK, OK, FORBIDDEN, FORBIDDEN)
 def unlimited_quotas(w, project_id: str) -> None:
     w.call("PUT", f"{N}/quotas/{project_id}", json={"quota": {
         "network": -1, "subnet": -1, "port": -1, "router": -1, "floatingip": -1, "security_group": -1,
-        "security_group_rule": -1, "subnetpool": -1}})
+        "security_group_rule": -1, "subnetpool": -1, "rbac_policy": -1}})
 
 
 def create(w, persona: str, collection: str, member: str, body: dict) -> dict:

@@ -1,11 +1,14 @@
-"""The SAML front end's own state and settings (no pysaml2): outstanding AuthnRequests,
-the identity providers of metadata files, and WebSSO's trusted dashboards and page."""
+"""The SAML front end's own state and settings (no pysaml2): outstanding AuthnRequests
+(in the database, shared by processes), the identity providers of metadata files, and
+WebSSO's trusted dashboards and page."""
 
 from __future__ import annotations
 
 import pytest
 
+from pocketstack.common.db import Base, Database
 from pocketstack.identity import errors
+from pocketstack.identity.models import SamlRequest
 from pocketstack.identity.saml import Pending, PendingRequests, SamlFrontEnd, idp_entities, wants_ecp
 from pocketstack.identity.websso import WebSso
 
@@ -15,26 +18,36 @@ METADATA = """<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metad
 </md:EntitiesDescriptor>"""
 
 
-def test_a_request_is_answered_once_and_expires():
-    pending = PendingRequests(lifetime=60, max_entries=2)
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'identity.db'}")
+    Base.metadata.create_all(database.engine, tables=[SamlRequest.__table__])
+    yield database
+    database.engine.dispose()
+
+
+def test_a_request_is_answered_once_and_expires(db):
+    pending = PendingRequests(db, lifetime=60, max_entries=2)
     first = Pending("idp", "saml2", "https://idp.test/idp")
     pending.put("_1", first)
-    assert pending.outstanding() == {"_1": "https://idp.test/idp"}
-    assert pending.take("_1") == first and pending.take("_1") is None
+    assert dict(pending.outstanding()) == {"_1": "https://idp.test/idp"}
+    # Another process's store (a new object on the same database) takes it: once.
+    assert PendingRequests(db).take("_1") == first and pending.take("_1") is None
     pending.put("_2", first)
     pending.put("_3", first)
-    pending.put("_4", first)  # the oldest goes beyond max_entries
-    assert set(pending.outstanding()) == {"_3", "_4"}
-    expired = PendingRequests(lifetime=0)
+    pending.put("_4", Pending("idp", "saml2", "https://idp.test/idp", "https://dash.test/"))  # the oldest goes
+    assert set(pending.outstanding()) == {"_3", "_4"} and "_2" not in pending.outstanding()
+    assert pending.take("_4") == Pending("idp", "saml2", "https://idp.test/idp", "https://dash.test/")
+    expired = PendingRequests(db, lifetime=0)
     expired.put("_5", first)
-    assert expired.take("_5") is None
+    assert expired.take("_5") is None and "_5" not in expired.outstanding()
 
 
-def test_identity_providers_of_metadata(tmp_path):
+def test_identity_providers_of_metadata(tmp_path, db):
     path = tmp_path / "md.xml"
     path.write_text(METADATA)
     assert idp_entities([str(path)]) == {"https://idp.test/idp"}
-    front = SamlFrontEnd((str(path),))
+    front = SamlFrontEnd(PendingRequests(db), (str(path),))
     assert front.entity_of("saml2", ["other", "https://idp.test/idp"]) == "https://idp.test/idp"
     assert front.entity_of("openid", ["https://idp.test/idp"]) is None
     assert front.entity_of("mapped", ["https://sp.test/sp"]) is None
@@ -42,7 +55,7 @@ def test_identity_providers_of_metadata(tmp_path):
     with pytest.raises(ValueError, match="federation_saml_metadata"):
         idp_entities([str(tmp_path / "bad.xml")])
     with pytest.raises(ValueError, match="federation_saml_metadata"):
-        SamlFrontEnd.from_settings(str(tmp_path / "missing.xml"), "")
+        SamlFrontEnd.from_settings(PendingRequests(db), str(tmp_path / "missing.xml"), "")
 
 
 def test_ecp_clients_are_told_by_their_headers():

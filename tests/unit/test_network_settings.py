@@ -14,7 +14,7 @@ def test_defaults_are_neutrons_devstack_layout():
     assert config.vxlan_ranges == [(1, 65535)]
     assert config.flat_networks == ("public", "physnet1")
     assert config.tenant_network_type == "vxlan"
-    assert (config.default_mtu("vxlan"), config.default_mtu("vlan"), config.default_mtu("flat")) == (1450, 1500, 1500)
+    assert (config.max_mtu("vxlan"), config.max_mtu("vlan"), config.max_mtu("flat")) == (1450, 1500, 1500)
 
 
 def test_toml_file(tmp_path):
@@ -29,7 +29,7 @@ def test_toml_file(tmp_path):
     assert config.vxlan_ranges == [(100, 199), (500, 500)]
     assert config.flat_allowed("anything") and not config.flat_allowed(None)
     assert config.tenant_network_type == "vlan"
-    assert config.default_mtu("vxlan") == 8950
+    assert config.max_mtu("vxlan") == 8950
 
 
 def test_environment_overrides():

@@ -219,6 +219,10 @@ resize = true
 disk_config = false
 cold_migration = true
 live_migration = true
+# Live migration copies a server's local disks (the QEMU driver mirrors them with
+# blockdev-mirror, docs/guests.md) and moves volume-backed servers alike.
+block_migration_for_live_migration = true
+volume_backed_live_migration = true
 shelve = true
 shelve_migrate = false
 pause = true

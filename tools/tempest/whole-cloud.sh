@@ -13,7 +13,9 @@
 # every service marked available (exclude-list.txt applied), stops the cloud and prints
 # stestr's totals.  --plugin runs neutron-tempest-plugin's or cinder-tempest-plugin's API tests
 # (installed in Tempest's venv; regex neutron_tempest_plugin\.api or cinder_tempest_plugin\.api
-# unless --regex is given) with the plugin's options set to what the cloud offers. For before/after comparisons of a change that should not change
+# unless --regex is given) with the plugin's options set to what the cloud offers (with
+# --plugin neutron the cloud gets the network quotas of neutron-tempest-plugin's gate
+# jobs). For before/after comparisons of a change that should not change
 # behaviour: run it on both commits, compare the failed tests (run.log in each workspace).
 # The cloud's log is <data dir>/cloud.log.  Results, known failures: docs/compatibility.md.
 set -euo pipefail
@@ -48,6 +50,15 @@ mkdir "$data/web"
 qemu-img create -q -f qcow2 "$data/web/import.qcow2" 16M
 python3 -m http.server --bind 127.0.0.1 --directory "$data/web" "$web_port" >"$data/web.log" 2>&1 &
 web=$!
+if [ "$PLUGIN" = neutron ]; then
+    # The quotas neutron-tempest-plugin's gate jobs give Neutron (zuul.d, job
+    # neutron-tempest-plugin-base: neutron.conf [quotas]); RoutersTest makes more routers
+    # in one project than the default 10.
+    export POCKETSTACK_NETWORK_QUOTA_ROUTER=100 POCKETSTACK_NETWORK_QUOTA_FLOATINGIP=500 \
+        POCKETSTACK_NETWORK_QUOTA_SECURITY_GROUP=150 POCKETSTACK_NETWORK_QUOTA_SECURITY_GROUP_RULE=1000
+fi
+# The password rules run.sh --security-compliance describes to Tempest (lockout, history).
+POCKETSTACK_LOCKOUT_FAILURE_ATTEMPTS=2 POCKETSTACK_LOCKOUT_DURATION=5 POCKETSTACK_UNIQUE_LAST_PASSWORD_COUNT=2 \
 POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" \
 "$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
     --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
@@ -84,7 +95,7 @@ os router create router1 >/dev/null
 "$bin/openstack" router add subnet router1 private-subnet
 
 "$here/run.sh" --auth-url "http://127.0.0.1:$PORT/identity" --admin-password "$password" \
-    --image --network --object --volume --compute \
+    --image --network --object --volume --compute --security-compliance \
     --image-ref "$image" --image-ref-alt "$image_alt" --flavor-ref 42 --flavor-ref-alt 84 \
     --fixed-network-name private --public-network-id "$public" \
     --extra-conf "$data/extra.conf" --regex "$REGEX" --concurrency "$CONCURRENCY" || true

@@ -338,13 +338,30 @@ class Settings:
     # Networking (Neutron ML2's options, in their formats; docs/network.md): VLAN ranges
     # per physical network "physnet:min:max[,…]" (a bare "physnet" allows provider VLANs
     # only), VXLAN VNI ranges "min:max[,…]", physical networks flat networks may use
-    # ("*" = any), the type a project's own network gets, and the MTU of the physical
-    # network (VXLAN networks get 50 bytes less for the encapsulation).
+    # ("*" = any), the type a project's own network gets, the MTU of the physical
+    # network (ML2's global_physnet_mtu) and of the underlay VXLAN travels over (ML2's
+    # path_mtu; 0: the physical network's).  A network's MTU may be at most its type's:
+    # flat and VLAN the physical MTU, VXLAN the lower of the two less 50 bytes of
+    # encapsulation (IPv4 and VXLAN headers), local the physical MTU.
     network_vlan_ranges: str = "physnet1:1000:2999"
     network_vni_ranges: str = "1:65535"
     network_flat_networks: str = "public,physnet1"
     network_tenant_network_type: str = "vxlan"
     network_physnet_mtu: int = 1500
+    network_path_mtu: int = 0
+    # Networking quotas every project has unless an admin set its own (Neutron's [quotas]
+    # quota_network, quota_subnet, quota_port, quota_router, quota_floatingip,
+    # quota_security_group, quota_security_group_rule, quota_rbac_policy, and default_quota
+    # for subnet pools); -1: unlimited.  Defaults as Neutron's.
+    network_quota_network: int = 100
+    network_quota_subnet: int = 100
+    network_quota_port: int = 500
+    network_quota_router: int = 10
+    network_quota_floatingip: int = 50
+    network_quota_security_group: int = 10
+    network_quota_security_group_rule: int = 100
+    network_quota_rbac_policy: int = 10
+    network_quota_subnetpool: int = -1
     # The data plane the network agent applies changes with: "noop" (records them, no
     # packets) or "linux" (bridges, dnsmasq, router namespaces and nftables, all inside
     # namespaces named <network_datapath_prefix>…; needs root, iproute2, nftables and

@@ -21,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import changed_rows
+from pocketstack.common.db.lookup import find_or_raise
 from pocketstack.common.pagination import Paging, apply_paging
 from pocketstack.ha import errors
 from pocketstack.ha.models import Notification, VMove
@@ -81,9 +82,8 @@ class Notifications:
 
     def get(self, notification_uuid: str) -> Notification:
         with self.db.session(readonly=True) as s:
-            row = s.scalar(sa.select(Notification).where(Notification.notification_uuid == notification_uuid))
-        if row is None:
-            raise errors.NotificationNotFound(id=notification_uuid)
+            row: Notification = find_or_raise(s, Notification.notification_uuid, notification_uuid,
+                                              lambda: errors.NotificationNotFound(id=notification_uuid))
         return row
 
     def open_ones(self) -> builtins.list[Notification]:

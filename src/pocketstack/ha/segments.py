@@ -25,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db import Database, utcnow
 from pocketstack.common.db.cas import changed_rows
+from pocketstack.common.db.lookup import find_or_raise
 from pocketstack.common.pagination import Paging, apply_paging
 from pocketstack.ha import errors
 from pocketstack.ha.models import Notification, Segment, SegmentHost
@@ -61,9 +62,8 @@ class Segments:
 
     def segment(self, segment_uuid: str) -> Segment:
         with self.db.session(readonly=True) as s:
-            row = s.scalar(sa.select(Segment).where(Segment.uuid == segment_uuid))
-        if row is None:
-            raise errors.SegmentNotFound(id=segment_uuid)
+            row: Segment = find_or_raise(s, Segment.uuid, segment_uuid,
+                                         lambda: errors.SegmentNotFound(id=segment_uuid))
         return row
 
     def segments(self, filters: Mapping[str, Any], paging: Paging) -> builtins.list[Segment]:

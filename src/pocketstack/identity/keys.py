@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -110,6 +111,25 @@ class KeyRepository:
                 self._fernet = MultiFernet([Fernet(keys[i].read_bytes().strip()) for i in order])
                 self._loaded_mtime = mtime
             return self._fernet
+
+    def seal(self, purpose: str, data: dict) -> str:
+        """``data`` encrypted and authenticated for a client to carry back (a cookie),
+        marked with what it is for so that one sealed thing never passes for another."""
+        return self.fernet().encrypt(json.dumps({"purpose": purpose, "data": data}).encode()).decode()
+
+    def unseal(self, purpose: str, sealed: str, ttl: int) -> dict | None:
+        """What :meth:`seal` sealed for ``purpose`` at most ``ttl`` seconds ago; None for
+        anything else (expired, tampered, another purpose's, not sealed at all)."""
+        from cryptography.fernet import InvalidToken
+
+        try:
+            message = json.loads(self.fernet().decrypt(sealed.encode(), ttl=ttl))
+        except (InvalidToken, ValueError, TypeError, UnicodeError):
+            return None
+        if not isinstance(message, dict) or message.get("purpose") != purpose or not isinstance(message.get("data"),
+                                                                                                   dict):
+            return None
+        return message["data"]
 
     def primary_hash(self) -> str:
         """A digest naming the primary key (what encrypts now), stored beside what it

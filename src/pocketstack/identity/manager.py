@@ -34,7 +34,7 @@ from pocketstack.identity.policy_store import PolicyStore
 from pocketstack.identity.receipts import ReceiptFormatter
 from pocketstack.identity.resource import DEFAULT_DOMAIN_ID, ResourceManager
 from pocketstack.identity.revoke import RevokeManager
-from pocketstack.identity.saml import SamlFrontEnd
+from pocketstack.identity.saml import PendingRequests, SamlFrontEnd
 from pocketstack.identity.tokens import Formatter, TokenFormatter
 from pocketstack.identity.trusts import TrustManager
 from pocketstack.identity.users import UserManager
@@ -80,7 +80,8 @@ class Identity:
         self.federation = FederationManager(db, self, TrustedAssertions.from_settings(
             settings.federation_header_prefix, settings.federation_trusted_proxies))
         self.oidc = OidcFrontEnd.from_file(settings.federation_oidc_file)
-        self.saml = SamlFrontEnd.from_settings(settings.federation_saml_metadata, settings.federation_saml_entity_id)
+        self.saml = SamlFrontEnd.from_settings(PendingRequests(db), settings.federation_saml_metadata,
+                                               settings.federation_saml_entity_id)
         self.websso = WebSso.from_settings(settings.federation_trusted_dashboards,
                                            settings.federation_sso_callback_template)
         self.kerberos = KerberosFrontEnd.from_settings(settings)

@@ -501,3 +501,18 @@ class OAuthAccessToken(Base):
     consumer_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("identity_oauth_consumer.id", ondelete="CASCADE"),
                                              index=True)
     expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+
+
+class SamlRequest(Base):
+    """An AuthnRequest the SAML service provider sent and awaits the Response to: shared
+    by every API process (the Response may reach another one than the request left
+    from), each answered once, forgotten at ``expires_at``."""
+
+    __tablename__ = "identity_saml_request"
+
+    request_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    idp_id: Mapped[str] = mapped_column(sa.String(255))
+    protocol_id: Mapped[str] = mapped_column(sa.String(255))
+    entity_id: Mapped[str] = mapped_column(sa.String(1024))
+    origin: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)

@@ -8,8 +8,10 @@ the entityID.  Its ``saml2`` (and ``mapped``) protocol then signs in by SAML:
 - ECP (keystoneauth's ``v3samlpassword``): ``GET .../protocols/{protocol}/auth`` with
   ``Accept: application/vnd.paos+xml`` and the ECP ``PAOS`` header answers a PAOS
   envelope around an AuthnRequest; the client posts it to the identity provider's ECP
-  endpoint and the signed Response it gets to :data:`PAOS_PATH`, which answers the
-  unscoped token (as Keystone's ``auth`` route does);
+  endpoint and the signed Response it gets to :data:`PAOS_PATH`, which answers, as
+  mellon does, a 303 back to that ``auth`` URL with a session cookie
+  (:data:`SESSION_COOKIE`, :data:`SESSION_LIFETIME` seconds): there the session's
+  assertion gets the unscoped token;
 - WebSSO (the dashboard): :mod:`pocketstack.identity.websso`'s routes redirect the
   browser to the identity provider (HTTP-Redirect binding), whose Response comes back
   to :data:`POST_PATH` (HTTP-POST) and turns into the token form for the dashboard.
@@ -19,8 +21,8 @@ The paths and attribute names are mellon's (``MellonEndpointPath /v3/mellon``,
 ``MELLON_<FriendlyName>``), values ``;``-joined, ``MELLON_NAME_ID`` and ``REMOTE_USER``
 the subject's NameID, ``MELLON_IDP`` the issuer (the usual ``remote_id_attribute``).
 
-The service provider remembers each AuthnRequest it sent (per process, for
-:data:`REQUEST_LIFETIME` seconds): a Response must answer one, and answers it once --
+The service provider remembers each AuthnRequest it sent (in the database, shared by
+the API processes, for :data:`REQUEST_LIFETIME` seconds): a Response must answer one, and answers it once --
 a replayed Response, an unsolicited one, one for another identity provider or after
 its request expired is refused.  pysaml2 (:mod:`pocketstack.identity.saml_sp`) checks
 the rest and is imported by the first SAML request.
@@ -28,15 +30,20 @@ the rest and is imported by the first SAML request.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-import time
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
+from pocketstack.common.db import Database, utcnow
+from pocketstack.common.db.cas import changed_rows
 from pocketstack.identity import errors
+from pocketstack.identity.models import SamlRequest
 
 if TYPE_CHECKING:
     from pocketstack.identity import saml_sp
@@ -54,6 +61,11 @@ PAOS_VERSION = 'ver="urn:liberty:paos:2003-08";"urn:oasis:names:tc:SAML:2.0:prof
 PREFIX = "MELLON_"
 IDP_ATTRIBUTE = "MELLON_IDP"
 REQUEST_LIFETIME = 300.0
+# mellon's session after an ECP sign-in: a cookie (sealed with the token keys, so any
+# API process opens it) that the client brings back to the ``auth`` URL for its token.
+SESSION_COOKIE = "pocketstack-saml-session"
+SESSION_LIFETIME = 120
+SESSION_PURPOSE = "saml-ecp-session"
 MAX_PENDING = 10_000
 MAX_SITES = 8
 MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
@@ -93,36 +105,72 @@ class Site:
 
 
 class PendingRequests:
-    """The AuthnRequests awaiting an answer, each taken by the first Response to it."""
+    """The AuthnRequests awaiting an answer, in the database so that any API process can
+    take the Response (a browser's or an ECP client's next connection may reach
+    another one); each taken by the first Response to it (a DELETE that only one
+    taker can win), forgotten :data:`REQUEST_LIFETIME` seconds after it was sent, and
+    at most ``max_entries`` kept (the oldest go first: the start of a sign-in is public)."""
 
-    def __init__(self, lifetime: float = REQUEST_LIFETIME, max_entries: int = MAX_PENDING):
+    def __init__(self, db: Database, lifetime: float = REQUEST_LIFETIME, max_entries: int = MAX_PENDING):
+        self.db = db
         self.lifetime, self.max_entries = lifetime, max_entries
-        self._pending: OrderedDict[str, tuple[float, Pending]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _expire(self, now: float, room: int = 0) -> None:
-        """Forget expired requests, and the oldest until ``room`` more fit."""
-        while self._pending and (next(iter(self._pending.values()))[0] <= now
-                                 or len(self._pending) + room > self.max_entries):
-            self._pending.popitem(last=False)
 
     def put(self, request_id: str, pending: Pending) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._expire(now, room=1)
-            self._pending[request_id] = (now + self.lifetime, pending)
+        now = utcnow()
+        with self.db.session() as s:
+            s.execute(sa.delete(SamlRequest).where(SamlRequest.expires_at <= now))
+            excess = (s.scalar(sa.select(sa.func.count()).select_from(SamlRequest)) or 0) + 1 - self.max_entries
+            if excess > 0:
+                oldest = sa.select(SamlRequest.request_id).order_by(SamlRequest.expires_at).limit(excess)
+                s.execute(sa.delete(SamlRequest).where(SamlRequest.request_id.in_(list(s.scalars(oldest)))))
+            s.add(SamlRequest(request_id=request_id, idp_id=pending.idp_id, protocol_id=pending.protocol_id,
+                              entity_id=pending.entity_id, origin=pending.origin,
+                              expires_at=now + dt.timedelta(seconds=self.lifetime)))
 
-    def outstanding(self) -> dict[str, str]:
-        """Request id → identity provider entityID, as pysaml2 checks InResponseTo."""
-        with self._lock:
-            self._expire(time.monotonic())
-            return {request_id: p.entity_id for request_id, (_, p) in self._pending.items()}
+    def outstanding(self) -> Mapping[str, str]:
+        """Request id → identity provider entityID, as pysaml2 checks InResponseTo (read
+        for the one id a Response names)."""
+        return _Outstanding(self)
+
+    def find(self, request_id: str) -> Pending | None:
+        with self.db.session(readonly=True) as s:
+            row = s.get(SamlRequest, request_id)
+        if row is None or row.expires_at <= utcnow():
+            return None
+        return Pending(row.idp_id, row.protocol_id, row.entity_id, row.origin)
 
     def take(self, request_id: str) -> Pending | None:
-        with self._lock:
-            self._expire(time.monotonic())
-            entry = self._pending.pop(request_id, None)
-        return entry[1] if entry else None
+        pending = self.find(request_id)
+        if pending is None:
+            return None
+        with self.db.session() as s:
+            won = changed_rows(s, sa.delete(SamlRequest).where(SamlRequest.request_id == request_id,
+                                                               SamlRequest.expires_at > utcnow()))
+        return pending if won == 1 else None
+
+
+class _Outstanding(Mapping[str, str]):
+    """:meth:`PendingRequests.outstanding`: a lookup per id asked, not a copy of the table."""
+
+    def __init__(self, requests: PendingRequests):
+        self.requests = requests
+
+    def __getitem__(self, request_id: str) -> str:
+        pending = self.requests.find(request_id) if isinstance(request_id, str) else None
+        if pending is None:
+            raise KeyError(request_id)
+        return pending.entity_id
+
+    def __iter__(self) -> Iterator[str]:
+        now = utcnow()
+        with self.requests.db.session(readonly=True) as s:
+            return iter(list(s.scalars(sa.select(SamlRequest.request_id).where(SamlRequest.expires_at > now))))
+
+    def __len__(self) -> int:
+        now = utcnow()
+        with self.requests.db.session(readonly=True) as s:
+            return s.scalar(sa.select(sa.func.count()).select_from(SamlRequest)
+                            .where(SamlRequest.expires_at > now)) or 0
 
 
 def idp_entities(metadata_files: Iterable[str]) -> frozenset[str]:
@@ -153,17 +201,17 @@ class SamlFrontEnd:
     """The identity providers of ``metadata_files`` and the service provider
     ``entity_id`` (empty: the public URL of its metadata, mellon's default) that trusts them."""
 
-    def __init__(self, metadata_files: tuple[str, ...] = (), entity_id: str = ""):
+    def __init__(self, requests: PendingRequests, metadata_files: tuple[str, ...] = (), entity_id: str = ""):
         self.metadata_files = metadata_files
         self.entity_id = entity_id
         self.entities = idp_entities(metadata_files)
-        self.pending = PendingRequests()
+        self.pending = requests
         self._providers: OrderedDict[str, saml_sp.ServiceProvider] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, metadata: str, entity_id: str) -> SamlFrontEnd:
-        return cls(tuple(p.strip() for p in metadata.split(",") if p.strip()), entity_id)
+    def from_settings(cls, requests: PendingRequests, metadata: str, entity_id: str) -> SamlFrontEnd:
+        return cls(requests, tuple(p.strip() for p in metadata.split(",") if p.strip()), entity_id)
 
     def entity_of(self, protocol_id: str, remote_ids: Iterable[str]) -> str | None:
         """The SAML identity provider an identity provider's protocol signs in with (the

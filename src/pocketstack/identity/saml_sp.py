@@ -10,6 +10,7 @@ This module imports pysaml2 (the ``saml`` extra, which needs the ``xmlsec1`` bin
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lxml import etree
@@ -131,7 +132,7 @@ class ServiceProvider:
             raise refused("the ECP message is no SOAP envelope around one samlp:Response")
         return etree.tostring(found[0]).decode()
 
-    def check(self, message: str, binding: str, outstanding: dict[str, str]) -> Asserted:
+    def check(self, message: str, binding: str, outstanding: Mapping[str, str]) -> Asserted:
         """The assertion of a Response (base64 for HTTP-POST, XML for PAOS) answering one
         of the ``outstanding`` request ids; 401 with the reason for any other."""
         if binding == BINDING_PAOS:

@@ -16,7 +16,6 @@ answer is accepted only by the browser that asked for it.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -80,24 +79,22 @@ class PendingLogins:
         self.ttl = ttl
 
     def seal(self, pending: PendingLogin) -> str:
-        return self.keys.fernet().encrypt(json.dumps({"purpose": _PURPOSE, **asdict(pending)}).encode()).decode()
+        return self.keys.seal(_PURPOSE, asdict(pending))
 
     def open(self, sealed: str | None, idp_id: str, protocol_id: str, state: str | None) -> PendingLogin:
         """The pending login of this browser that the answer ``state`` belongs to, for
         the identity provider and protocol of the URL the answer came to."""
-        from cryptography.fernet import InvalidToken
-
         if not sealed:
             raise errors.WebSsoFailed(reason="No single sign-on is pending in this browser (its cookie is missing); "
                                              "start again from the dashboard")
+        data = self.keys.unseal(_PURPOSE, sealed, self.ttl)
         try:
-            data = json.loads(self.keys.fernet().decrypt(sealed.encode(), ttl=self.ttl))
-            if data.pop("purpose") != _PURPOSE:
-                raise ValueError(data)
-            pending = PendingLogin(**data)
-        except (InvalidToken, ValueError, TypeError, KeyError, AttributeError):  # another sealed thing (a token)
+            pending = PendingLogin(**data) if data is not None else None
+        except TypeError:  # sealed by another version
+            pending = None
+        if pending is None:
             raise errors.WebSsoFailed(reason="The pending single sign-on is not valid or has expired; "
-                                             "start again from the dashboard") from None
+                                             "start again from the dashboard")
         if (pending.idp_id, pending.protocol_id) != (idp_id, protocol_id):
             raise errors.WebSsoFailed(reason="The answer came for another identity provider or protocol "
                                              "than the pending single sign-on")

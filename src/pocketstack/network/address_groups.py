@@ -133,6 +133,7 @@ def delete(w: Work, group_id: str) -> None:
     if w.s.scalar(sa.select(SecurityGroupRule.id).where(SecurityGroupRule.remote_address_group_id == group.id)
                   .limit(1)) is not None:
         raise errors.AddressGroupInUse(address_group_id=group.id)
+    rbac.release_quota(w.s, group.id)
     deleted = changed_rows(w.s, sa.delete(AddressGroup).where(AddressGroup.id == group.id,
                                                               AddressGroup.generation == group.generation,
                                                               AddressGroup.revision_number == group.revision_number),

@@ -53,6 +53,7 @@ def delete(w: Work, scope_id: str) -> None:
     in_use = w.s.scalar(sa.select(SubnetPool.id).where(SubnetPool.address_scope_id == row.id).limit(1))
     if in_use is not None:
         raise errors.AddressScopeInUse(address_scope_id=row.id)
+    rbac.release_quota(w.s, row.id)
     deleted = changed_rows(w.s, sa.delete(AddressScope).where(AddressScope.id == row.id,
                                                               AddressScope.generation == row.generation),
                            execution_options={"synchronize_session": False})

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db import Database
 from pocketstack.common.db.cas import RetriesExhausted, run_in_transaction
-from pocketstack.network import errors
+from pocketstack.network import errors, quota
 from pocketstack.network.drivers.base import DatapathDriver
 from pocketstack.network.segments import SegmentConfig
 
@@ -43,6 +43,8 @@ class Env:
     vif_details: dict = field(default_factory=lambda: {"port_filter": True})
     #: the datapath the agents run (``network_datapath``): ``noop`` or ``linux``
     datapath: str = "noop"
+    #: the quotas of a project without its own (Settings ``network_quota_*``)
+    quota_defaults: dict[str, int] = field(default_factory=lambda: dict(quota.DEFAULTS))
 
     def describe(self, session: Session, ctx: RequestContext) -> None:
         """What rendering in ``session`` needs of the process (the port binding) and of

@@ -287,6 +287,10 @@ class IpAddressGenerationFailure(NeutronConflict):
     msg_fmt = "No more IP addresses available on network {net_id}."
 
 
+class NetworkMTUSubnetConflict(NeutronConflict):
+    msg_fmt = "MTU of {net_id} is not valid, subnet requires a minimum of {mtu}"
+
+
 class OverQuota(NeutronConflict):
     msg_fmt = "Quota exceeded for resources: ['{overs}']."
 

@@ -76,7 +76,7 @@ def create(w: Work, attrs: dict) -> FloatingIp:
         raise errors.BadFloatingIPRequest(msg=f"Network {network.id} is not a valid external network")
     project_id = w.owner(attrs)
     fip_id = str(uuid.uuid4())
-    quota.claim(w.s, project_id, "floatingip", fip_id)
+    quota.claim(w, project_id, "floatingip", fip_id)
     fixed = None
     if attrs.get("floating_ip_address") or attrs.get("subnet_id"):
         fixed = [{k: v for k, v in (("subnet_id", attrs.get("subnet_id")),

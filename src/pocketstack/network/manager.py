@@ -241,11 +241,14 @@ class NetworkManager(InstanceNetworking):
     # -- quotas ------------------------------------------------------------------------------
     def quota_limits(self, project_id: str) -> dict[str, int]:
         with self.env.db.session(readonly=True) as s:
-            return quota.limits(s, project_id)
+            return quota.limits(s, project_id, self.env.quota_defaults)
+
+    def quota_defaults(self) -> dict[str, int]:
+        return dict(self.env.quota_defaults)
 
     def quota_details(self, project_id: str) -> dict[str, dict]:
         with self.env.db.session(readonly=True) as s:
-            limits, used = quota.limits(s, project_id), quota.usage(s, project_id)
+            limits, used = quota.limits(s, project_id, self.env.quota_defaults), quota.usage(s, project_id)
         return {r: {"limit": limit, "used": used.get(r, 0), "reserved": 0} for r, limit in limits.items()}
 
     def set_quota(self, ctx: RequestContext, project_id: str, values: dict[str, int]) -> dict[str, int]:

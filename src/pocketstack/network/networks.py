@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
-from pocketstack.network import dhcp_ports, errors, floatingips, qos, quota, rbac, segments, store, views
+from pocketstack.network import converters, dhcp_ports, errors, floatingips, qos, quota, rbac, segments, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import Network, Port, Segment, Subnet, Tag
 from pocketstack.network.subnets import delete_subnet_rows
@@ -30,16 +30,17 @@ def create(w: Work, attrs: dict) -> Network:
     if network_type == "vlan" and not physnet:
         physnet = next((name for name, ranges in w.env.segments.vlan_ranges.items() if ranges), None)
     segments.validate(w.env.segments, network_type, physnet, seg_id)
+    mtu = w.env.segments.network_mtu(network_type, _mtu(attrs) if "mtu" in attrs else None)
     row = Network(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
                   admin_state_up=attrs.get("admin_state_up", True), shared=attrs.get("shared", False),
                   external=attrs.get("router:external", False), is_default=attrs.get("is_default", False),
-                  mtu=attrs.get("mtu") or w.env.segments.default_mtu(network_type),
+                  mtu=mtu,
                   port_security_enabled=attrs.get("port_security_enabled", True),
                   network_type=network_type, physical_network=physnet,
                   qos_policy_id=qos.network_binding(w, project_id, attrs))
     w.s.add(row)
     w.s.flush()
-    quota.claim(w.s, project_id, "network", row.id)
+    quota.claim(w, project_id, "network", row.id)
     row.segmentation_id = segments.allocate(w.s, w.env.segments, row.id, network_type, physnet, seg_id)
     w.s.flush()
     rbac.set_wildcard_share(w, row, row.shared)
@@ -58,6 +59,13 @@ def update(w: Work, network_id: str, attrs: dict, revision: int | None = None) -
     if "router:external" in attrs:
         rbac.set_external(w, row, attrs["router:external"])
     values = {_COLUMNS.get(k, k): v for k, v in attrs.items()}
+    if "mtu" in attrs:
+        # The subnets read here are pinned by the revision the update swaps: a subnet
+        # created or deleted meanwhile bumped it, and this transaction re-runs.
+        mtu = _mtu(attrs)
+        segments.check_subnet_mtu(row.id, mtu, w.s.scalars(sa.select(Subnet.ip_version)
+                                                           .where(Subnet.network_id == row.id)))
+        values["mtu"] = w.env.segments.network_mtu(row.network_type, mtu)
     if "qos_policy_id" in attrs:
         values["qos_policy_id"] = qos.rebinding(w, row.qos_policy_id, attrs["qos_policy_id"])
     store.update_row(w.s, row, values, revision)
@@ -91,6 +99,11 @@ def delete(w: Work, network_id: str) -> None:
     if deleted != 1:
         raise ConcurrentUpdate(f"network {row.id} changed while being deleted")
     w.emit("network_deleted", rendered)
+
+
+def _mtu(attrs: dict) -> int:
+    """``mtu`` as net-mtu-writable takes it: an integer (or a string of one), not negative."""
+    return converters.non_negative("mtu", converters.to_int(attrs["mtu"]))
 
 
 def _in_use(network_id: str):

@@ -155,7 +155,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
         raise errors.AddressPairAndPortSecurityRequired()
     port_id = str(uuid.uuid4())
     if count_quota:
-        quota.claim(w.s, project_id, "port", port_id)
+        quota.claim(w, project_id, "port", port_id)
     groups = _security_groups(w, project_id, attrs, port_security, device_owner)
     mac = attrs.get("mac_address")
     if mac is not None:

@@ -125,6 +125,7 @@ def delete(w: Work, policy_id: str) -> None:
         if bound is not None:
             raise errors.QosPolicyInUse(policy_id=row.id, object_type=kind, object_id=bound)
     w.s.execute(sa.delete(Tag).where(Tag.resource_id == row.id))
+    rbac.release_quota(w.s, row.id)
     deleted = changed_rows(w.s, sa.delete(QosPolicy).where(QosPolicy.id == row.id,
                                                            QosPolicy.revision_number == row.revision_number,
                                                            QosPolicy.generation == row.generation),

@@ -10,13 +10,19 @@ commit ``limit`` distinct slots; the rest get ``OverQuota`` at once.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pocketstack.common.db.cas import changed_rows
 from pocketstack.network import errors, ipam
-from pocketstack.network.models import Quota, QuotaSlot, table
+from pocketstack.network.models import Quota, QuotaSlot, RbacPolicy, table
 
+if TYPE_CHECKING:
+    from pocketstack.network.context import Work
+
+# Neutron's default limits; a deployment sets its own (Settings ``network_quota_*``).
 DEFAULTS: dict[str, int] = {
     "network": 100, "subnet": 100, "subnetpool": -1, "port": 500, "router": 10, "floatingip": 50,
     "security_group": 10, "security_group_rule": 100, "rbac_policy": 10,
@@ -25,8 +31,19 @@ DEFAULTS: dict[str, int] = {
 _UNLIMITED_SLOTS = 2 ** 40
 
 
-def limits(session: Session, project_id: str) -> dict[str, int]:
-    result = dict(DEFAULTS)
+def defaults_from(settings) -> dict[str, int]:
+    """The limits a project has until an admin sets its own: ``network_quota_<resource>``
+    (Neutron's ``[quotas] quota_<resource>``); a value below -1 fails at start-up."""
+    values = {resource: int(getattr(settings, f"network_quota_{resource}", limit))
+              for resource, limit in DEFAULTS.items()}
+    for resource, limit in values.items():
+        if limit < -1:
+            raise ValueError(f"setting 'network_quota_{resource}': {limit} is below -1 (unlimited)")
+    return values
+
+
+def limits(session: Session, project_id: str, defaults: dict[str, int]) -> dict[str, int]:
+    result = dict(defaults)
     for resource, limit in session.execute(sa.select(Quota.resource, Quota.hard_limit)
                                            .where(Quota.project_id == project_id)):
         result[resource] = limit
@@ -41,9 +58,10 @@ def usage(session: Session, project_id: str) -> dict[str, int]:
     return used
 
 
-def claim(session: Session, project_id: str, resource: str, resource_id: str) -> None:
+def claim(w: Work, project_id: str, resource: str, resource_id: str) -> None:
     """Count one ``resource`` against ``project_id``; 409 ``OverQuota`` when at the limit."""
-    limit = limits(session, project_id)[resource]
+    session = w.s
+    limit = limits(session, project_id, w.env.quota_defaults)[resource]
     if limit == 0:
         raise errors.OverQuota(overs=resource)
     scope = (QuotaSlot.project_id == project_id, QuotaSlot.resource == resource)
@@ -65,14 +83,29 @@ def claim(session: Session, project_id: str, resource: str, resource_id: str) ->
         raise errors.OverQuota(overs=resource) from None
 
 
-def claim_if_room(session: Session, project_id: str, resource: str, resource_id: str) -> None:
+def claim_if_room(w: Work, project_id: str, resource: str, resource_id: str) -> None:
     """A claim for what the service makes on its own (a project's default security group
     and its rules): counted while there is room, never refused -- Neutron makes those
     whatever the quota."""
     try:
-        claim(session, project_id, resource, resource_id)
+        claim(w, project_id, resource, resource_id)
     except errors.OverQuota:
         pass
+
+
+def claim_rbac_policy(w: Work, project_id: str, policy_id: str, enforce: bool) -> None:
+    """Count a new RBAC policy: one the API creates against the ``rbac_policy`` limit
+    (409 ``OverQuota``), one an object's ``shared`` or ``router:external`` makes while
+    there is room, never refused (Neutron counts those and refuses only API creates).
+
+    A policy also goes with its object by foreign key (a QoS policy, a security
+    group...), which may release no slot; so the project's slots of policies gone are
+    forgotten first.  A slot of a policy being created concurrently is not committed,
+    so not seen, and stays."""
+    w.s.execute(sa.delete(QuotaSlot).where(
+        QuotaSlot.project_id == project_id, QuotaSlot.resource == "rbac_policy",
+        ~sa.exists().where(RbacPolicy.id == QuotaSlot.resource_id)), execution_options={"synchronize_session": False})
+    (claim if enforce else claim_if_room)(w, project_id, "rbac_policy", policy_id)
 
 
 def release(session: Session, resource_ids: list[str]) -> None:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from pocketstack.common.context import RequestContext
 from pocketstack.common.db.cas import ConcurrentUpdate, cas_update, changed_rows
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.network import errors, store, views
+from pocketstack.network import errors, quota, store, views
 from pocketstack.network.access import ACTIONS, EXTERNAL, MODELS, SHARED, TYPES, WILDCARD
 from pocketstack.network.context import Work
 from pocketstack.network.models import Network, Port, RbacPolicy, Router, SecurityGroupRule, Subnet, SubnetPool
@@ -105,10 +105,13 @@ def hold_access(w: Work, obj: Any, project_id: str | None) -> None:
 
 
 # -- the objects' own flags --------------------------------------------------------------------
-def add(w: Work, obj: Any, action: str, target: str, owner: str | None = None) -> RbacPolicy:
+def add(w: Work, obj: Any, action: str, target: str, owner: str | None = None,
+        enforce_quota: bool = False) -> RbacPolicy:
     """Insert a policy on ``obj``; 409 DuplicateRbacPolicy if it exists.  An insert
     refused for another reason (the object deleted meanwhile: the foreign key) re-runs
-    the transaction, which then finds no object."""
+    the transaction, which then finds no object.  The policy counts against its
+    project's ``rbac_policy`` quota, refused there only with ``enforce_quota`` (an API
+    create)."""
     object_type = TYPES[type(obj)]
     values = dict(id=str(uuid.uuid4()), project_id=owner or obj.project_id, object_type=object_type,
                   object_id=obj.id, action=action, target_tenant=target, generation=0,
@@ -117,6 +120,7 @@ def add(w: Work, obj: Any, action: str, target: str, owner: str | None = None) -
         if _find(w.s, obj.id, action, target) is not None:
             raise errors.DuplicateRbacPolicy()
         raise ConcurrentUpdate(f"{object_type} {obj.id}: rbac policy insert refused")
+    quota.claim_rbac_policy(w, values["project_id"], values["id"], enforce_quota)
     return w.s.get_one(RbacPolicy, values["id"])
 
 
@@ -166,6 +170,7 @@ def _remove(session: Session, policy: RbacPolicy) -> None:
                            execution_options={"synchronize_session": False})
     if deleted != 1:
         raise ConcurrentUpdate(f"rbac policy {policy.id} changed while being removed")
+    quota.release(session, [policy.id])
     session.expunge(policy)
 
 
@@ -337,7 +342,7 @@ def create(w: Work, attrs: dict) -> RbacPolicy:
     if action not in valid:
         raise errors.InvalidActionForType(action=action, object_type=object_type, valid_actions=repr(valid))
     _check_create(w, obj, target)
-    row = add(w, obj, action, target, owner=w.owner(attrs))
+    row = add(w, obj, action, target, owner=w.owner(attrs), enforce_quota=True)
     _sync(w, obj, action)
     return row
 
@@ -384,4 +389,11 @@ def delete(w: Work, policy_id: str) -> None:
 
 def delete_all(session: Session, network_id: str) -> None:
     """A deleted network's policies go with it."""
+    release_quota(session, network_id)
     session.execute(sa.delete(RbacPolicy).where(RbacPolicy.object_id == network_id))
+
+
+def release_quota(session: Session, object_id: str) -> None:
+    """The quota slots of an object's policies, released with the object (its delete
+    takes the policies by foreign key)."""
+    quota.release(session, list(session.scalars(sa.select(RbacPolicy.id).where(RbacPolicy.object_id == object_id))))

@@ -101,7 +101,7 @@ def create(w: Work, attrs: dict) -> Router:
         w.s.flush()
     except sa_exc.IntegrityError:  # the flavor was deleted meanwhile
         raise errors.FlavorNotFound(id=flavor_id) from None
-    quota.claim(w.s, project_id, "router", router.id)
+    quota.claim(w, project_id, "router", router.id)
     if attrs.get("external_gateway_info"):
         for key, value in _set_gateway(w, router, attrs["external_gateway_info"]).items():
             setattr(router, key, value)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.common.db.inserts import try_insert
-from pocketstack.network import address_groups, errors, quota, store, views
+from pocketstack.network import address_groups, errors, quota, rbac, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import DefaultSecurityGroup, Port, SecurityGroup, SecurityGroupRule, Tag
 
@@ -38,7 +38,7 @@ def _add_rule(w: Work, group: SecurityGroup, claim=quota.claim, **fields) -> Sec
     rule = SecurityGroupRule(project_id=group.project_id, security_group_id=group.id, **fields)
     w.s.add(rule)
     w.s.flush()
-    claim(w.s, group.project_id, "security_group_rule", rule.id)
+    claim(w, group.project_id, "security_group_rule", rule.id)
     return rule
 
 
@@ -47,7 +47,7 @@ def _new_group(w: Work, project_id: str, name: str, description: str, stateful: 
     group = SecurityGroup(project_id=project_id, name=name, description=description, stateful=stateful)
     w.s.add(group)
     w.s.flush()
-    claim(w.s, project_id, "security_group", group.id)
+    claim(w, project_id, "security_group", group.id)
     for ethertype in ("IPv4", "IPv6"):
         _add_rule(w, group, claim, direction="egress", ethertype=ethertype)
         if default_rules:
@@ -126,6 +126,7 @@ def delete(w: Work, group_id: str) -> None:
         raise errors.SecurityGroupInUse(id=group.id)
     rule_ids = list(w.s.scalars(sa.select(SecurityGroupRule.id).where(SecurityGroupRule.security_group_id == group.id)))
     quota.release(w.s, rule_ids + [group.id])
+    rbac.release_quota(w.s, group.id)
     w.s.execute(sa.delete(SecurityGroupRule).where(SecurityGroupRule.security_group_id == group.id))
     w.s.execute(sa.delete(DefaultSecurityGroup).where(DefaultSecurityGroup.security_group_id == group.id))
     w.s.execute(sa.delete(Tag).where(Tag.resource_id == group.id))

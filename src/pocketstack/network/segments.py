@@ -18,14 +18,19 @@ from pocketstack.network import errors, ipam
 from pocketstack.network.models import Segment, table
 
 NETWORK_TYPES = ("flat", "vlan", "vxlan", "local")
-# Bytes of VXLAN encapsulation over IPv4 (Neutron subtracts it from the physical MTU).
+# Bytes of VXLAN encapsulation over IPv4: the outer IPv4 header (20) and VXLAN's UDP,
+# VXLAN and inner Ethernet headers (30), which Neutron subtracts from the underlay's MTU.
 VXLAN_OVERHEAD = 50
+# The smallest MTU a subnet's IP version works with (RFC 791, RFC 8200).
+IPV4_MIN_MTU = 68
+IPV6_MIN_MTU = 1280
 
 
 @dataclass
 class SegmentConfig:
     """What ML2 reads from ``network_vlan_ranges``, ``vni_ranges``, ``flat_networks``,
-    ``tenant_network_types`` and ``global_physnet_mtu`` (Settings ``network_*``)."""
+    ``tenant_network_types``, ``global_physnet_mtu`` and ``path_mtu`` (Settings
+    ``network_*``)."""
 
     vlan_ranges: dict[str, list[ipam.Range]]
     vxlan_ranges: list[ipam.Range]
@@ -34,6 +39,7 @@ class SegmentConfig:
     # The type a project's own network gets (ML2's tenant_network_types[0]).
     tenant_network_type: str
     physnet_mtu: int
+    path_mtu: int = 0
 
     @classmethod
     def from_settings(cls, settings) -> SegmentConfig:
@@ -47,7 +53,7 @@ class SegmentConfig:
         vni = [_range("network_vni_ranges", item, 1, 2 ** 24 - 1) for item in _items(settings.network_vni_ranges)]
         config = cls(vlan_ranges=vlan, vxlan_ranges=vni, flat_networks=tuple(_items(settings.network_flat_networks)),
                      tenant_network_type=settings.network_tenant_network_type,
-                     physnet_mtu=settings.network_physnet_mtu)
+                     physnet_mtu=settings.network_physnet_mtu, path_mtu=settings.network_path_mtu)
         if config.tenant_network_type not in NETWORK_TYPES or config.tenant_network_type == "flat":
             raise ValueError(f"setting 'network_tenant_network_type': {config.tenant_network_type!r} is not one of "
                              "vlan, vxlan, local")
@@ -58,9 +64,38 @@ class SegmentConfig:
     def flat_allowed(self, physnet: str | None) -> bool:
         return bool(physnet) and ("*" in self.flat_networks or physnet in self.flat_networks)
 
-    def default_mtu(self, network_type: str) -> int:
-        """Neutron's MTU for a new network: the physical MTU less the VXLAN overhead."""
-        return self.physnet_mtu - VXLAN_OVERHEAD if network_type == "vxlan" else self.physnet_mtu
+    def max_mtu(self, network_type: str | None) -> int:
+        """The largest MTU a network of the type may have, as ML2's type drivers compute
+        it (``get_mtu``): flat and VLAN the physical network's, VXLAN the lower of the
+        physical and path MTUs less the encapsulation; a type without one (local) the
+        physical network's (``_get_network_mtu``).  0: no limit (both MTUs set to 0)."""
+        if network_type == "vxlan":
+            mtus = [mtu for mtu in (self.physnet_mtu, self.path_mtu) if mtu > 0]
+            if mtus:
+                return min(mtus) - VXLAN_OVERHEAD
+        return max(self.physnet_mtu, 0)
+
+    def network_mtu(self, network_type: str | None, requested: int | None) -> int:
+        """The MTU a network gets: the one asked for when the type allows it (400
+        ``InvalidInput`` "Requested MTU is too big"), else (none or 0) the type's largest."""
+        maximum = self.max_mtu(network_type)
+        if requested and maximum and requested > maximum:
+            raise errors.InvalidInput(error_message=f"Requested MTU is too big, maximum is {maximum}")
+        return requested or maximum
+
+
+def check_subnet_mtu(network_id: str, mtu: int, ip_versions) -> None:
+    """409 ``NetworkMTUSubnetConflict`` when a network of MTU ``mtu`` would hold subnets
+    of ``ip_versions`` that cannot work with it: IPv4 below 68 bytes, IPv6 below 1280
+    (Neutron's ``_validate_subnet_network_mtu`` and ``_validate_change_network_mtu``;
+    the first skips a network without MTU, the second refuses 0 with subnets)."""
+    if mtu >= IPV6_MIN_MTU:
+        return
+    versions = set(ip_versions)
+    if versions and mtu < IPV4_MIN_MTU:
+        raise errors.NetworkMTUSubnetConflict(net_id=network_id, mtu=IPV4_MIN_MTU)
+    if 6 in versions:
+        raise errors.NetworkMTUSubnetConflict(net_id=network_id, mtu=IPV6_MIN_MTU)
 
 
 def _items(value: str) -> list[str]:

@@ -9,7 +9,7 @@ import socket
 from pocketstack.common.health import Check, task_running
 from pocketstack.common.heartbeat import Heartbeat, Liveness, group_name
 from pocketstack.common.service import Counted, Service
-from pocketstack.network import agent_records
+from pocketstack.network import agent_records, quota
 from pocketstack.network.agent import NetworkAgent
 from pocketstack.network.agent_records import AgentDirectory
 from pocketstack.network.context import Env
@@ -110,7 +110,8 @@ class NetworkService(Service):
             self.heartbeat = None
         liveness = Liveness(lambda: cloud.coordinator, group, self.heartbeat)
         # Routers and DHCP networks are scheduled on the agents where their datapath has them.
-        env = Env(db=cloud.db, driver=self.driver, segments=SegmentConfig.from_settings(settings), **binding(settings))
+        env = Env(db=cloud.db, driver=self.driver, segments=SegmentConfig.from_settings(settings),
+                  quota_defaults=quota.defaults_from(settings), **binding(settings))
         if settings.network_datapath == "linux":
             env.alive_hosts = liveness.alive
         self.manager = NetworkManager(env)

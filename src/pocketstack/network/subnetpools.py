@@ -77,7 +77,7 @@ def create(w: Work, attrs: dict) -> SubnetPool:
         address_scopes.join(w, row.address_scope_id, row.id, version, prefixes)
     if attrs.get("shared"):
         rbac.set_wildcard_share(w, row, True)
-    quota.claim(w.s, project_id, "subnetpool", row.id)
+    quota.claim(w, project_id, "subnetpool", row.id)
     return row
 
 
@@ -120,5 +120,6 @@ def delete(w: Work, pool_id: str) -> None:
     cas_update(w.s, SubnetPool, where={"id": row.id, "generation": row.generation},
                values={"generation": row.generation + 1})
     quota.release(w.s, [row.id])
+    rbac.release_quota(w.s, row.id)
     w.s.execute(sa.delete(Tag).where(Tag.resource_id == row.id))
     w.s.execute(sa.delete(SubnetPool).where(SubnetPool.id == row.id))

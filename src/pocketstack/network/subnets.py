@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db.cas import cas_update
-from pocketstack.network import converters, dhcp_ports, errors, ipam, ports, quota, rbac, store, views
+from pocketstack.network import converters, dhcp_ports, errors, ipam, ports, quota, rbac, segments, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import IpAllocation, Network, Port, Subnet, SubnetPool, Tag
 
@@ -223,6 +223,8 @@ def create(w: Work, attrs: dict) -> Subnet:
              else default_pools(net, gateway))
     _check_ipv6_modes(version, attrs, net)
     _check_lists(net, attrs)
+    if network.mtu:
+        segments.check_subnet_mtu(network.id, network.mtu, [version])
     project_id = w.owner(attrs)
     row = Subnet(project_id=project_id, network_id=network.id, name=attrs.get("name") or "",
                  description=attrs.get("description") or "", ip_version=version, cidr=cidr, gateway_ip=gateway,
@@ -232,7 +234,7 @@ def create(w: Work, attrs: dict) -> Subnet:
                  subnetpool_id=pool_id)
     w.s.add(row)
     w.s.flush()
-    quota.claim(w.s, project_id, "subnet", row.id)
+    quota.claim(w, project_id, "subnet", row.id)
     # The overlap check above read the network's subnets: a CAS on the network's revision
     # makes two racing overlapping creates conflict instead of both committing.
     store.bump(w.s, network)

@@ -15,7 +15,7 @@ from pocketstack.common.validation import parse_bool, validate
 from pocketstack.identity import errors
 from pocketstack.identity.api import render, schemas
 from pocketstack.identity.api.common import body, federated_token
-from pocketstack.identity.api.saml import ecp_start, saml_entity
+from pocketstack.identity.api.saml import ecp_session, ecp_start, saml_entity
 from pocketstack.identity.manager import Identity
 from pocketstack.identity.x509 import client_attributes
 
@@ -160,18 +160,21 @@ class FederationApi:
     def auth(self, req: ApiRequest) -> Response:
         """An unscoped token for the assertion that came with the request (:func:`federated_token`)."""
         idp_id, protocol_id = req.path_params["idp_id"], req.path_params["protocol_id"]
-        # A SAML identity provider: ECP's first step (identity/saml.py, mod_auth_mellon's
-        # part; the token comes from its assertion consumer); one of the OpenID Connect
+        # A SAML identity provider: ECP's first step, or its last with the session the
+        # assertion consumer opened (identity/saml.py, mod_auth_mellon's part); one of the OpenID Connect
         # front end: its bearer token's claims (identity/oidc.py, mod_auth_openidc's
         # part); the kerberos protocol, with the Kerberos front end on: the principal of
         # a Negotiate token (identity/kerberos.py, mod_auth_gssapi's part); any other: a
         # trusted proxy's headers.
         entity = saml_entity(self.identity, idp_id, protocol_id)
-        if entity is not None:
-            return ecp_start(self.identity, req, idp_id, protocol_id, entity)
         oidc, kerberos = self.identity.oidc, self.identity.kerberos
         negotiated = None
-        if oidc.handles(idp_id, protocol_id):
+        if entity is not None:
+            session = ecp_session(self.identity, req, idp_id, protocol_id)
+            if session is None:
+                return ecp_start(self.identity, req, idp_id, protocol_id, entity)
+            assertion = session
+        elif oidc.handles(idp_id, protocol_id):
             assertion = oidc.assertion(idp_id, req.headers.get("authorization"))
         elif kerberos.handles(protocol_id):
             negotiated = kerberos.negotiate(req.headers.get("authorization"))

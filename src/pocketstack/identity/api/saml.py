@@ -6,11 +6,11 @@ assertion consumers, the ECP start of the ``auth`` route, and WebSSO
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, urlsplit
 
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from pocketstack.common.api.request import ApiRequest, json_response
+from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.identity import errors
 from pocketstack.identity.api.common import federated_token
@@ -21,6 +21,9 @@ from pocketstack.identity.saml import (
     PAOS_PATH,
     POST_PATH,
     PROTOCOLS,
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    SESSION_PURPOSE,
     Pending,
     SamlFrontEnd,
     Site,
@@ -30,6 +33,7 @@ from pocketstack.identity.websso_flow import PendingLogin
 
 WEBSSO = "/v3/auth/OS-FEDERATION/websso/{protocol_id}"
 IDP_WEBSSO = "/v3/auth/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}/websso"
+AUTH = "/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}/auth"
 
 
 def site(req: ApiRequest) -> Site:
@@ -47,6 +51,17 @@ def saml_entity(identity: Identity, idp_id: str, protocol_id: str) -> str | None
         return None
     _, remote_ids = identity.federation.get_idp(idp_id)
     return saml.entity_of(protocol_id, remote_ids)
+
+
+def ecp_session(identity: Identity, req: ApiRequest, idp_id: str, protocol_id: str) -> dict[str, str] | None:
+    """The assertion of the ECP sign-in whose session cookie came with ``req`` for this
+    identity provider and protocol; None without one (or an expired or foreign one)."""
+    sealed = req.raw.cookies.get(SESSION_COOKIE)
+    session = identity.receipt_keys.unseal(SESSION_PURPOSE, sealed, SESSION_LIFETIME) if sealed else None
+    if session is None or (session.get("idp_id"), session.get("protocol_id")) != (idp_id, protocol_id):
+        return None
+    assertion = session.get("assertion")
+    return assertion if isinstance(assertion, dict) else None
 
 
 def ecp_start(identity: Identity, req: ApiRequest, idp_id: str, protocol_id: str, entity: str) -> Response:
@@ -83,14 +98,22 @@ class SamlApi:
         self._configured()
         return Response(self.saml.provider(site(req)).metadata(), media_type="application/samlmetadata+xml")
 
-    @route.post(PAOS_PATH, public=True, status=201)
+    @route.post(PAOS_PATH, public=True, status=303)
     def paos_response(self, req: ApiRequest) -> Response:
-        """ECP's last step: the identity provider's Response, answered with the token."""
+        """ECP's last step: the identity provider's Response, answered as mellon does --
+        a session, and back to the ``auth`` URL the sign-in started from, where the
+        client (keystoneauth, Tempest) takes its token with the session's cookie."""
         self._configured()
-        pending, assertion = self.saml.consume(site(req), req.body.decode("utf-8", "replace"), ecp=True)
-        vt = federated_token(self.identity, pending.idp_id, pending.protocol_id, assertion)
-        return json_response(self.identity.tokens.render(vt, catalog=False), status=201,
-                             headers={"X-Subject-Token": vt.token})
+        where = site(req)
+        pending, assertion = self.saml.consume(where, req.body.decode("utf-8", "replace"), ecp=True)
+        path = AUTH.format(idp_id=quote(pending.idp_id, safe=""), protocol_id=quote(pending.protocol_id, safe=""))
+        response = RedirectResponse(where.base_url + path, status_code=303)
+        sealed = self.identity.receipt_keys.seal(SESSION_PURPOSE, {
+            "idp_id": pending.idp_id, "protocol_id": pending.protocol_id, "assertion": assertion})
+        response.set_cookie(SESSION_COOKIE, sealed, max_age=SESSION_LIFETIME, httponly=True, samesite="lax",
+                            path=urlsplit(where.base_url).path.rstrip("/") + AUTH.split("{", 1)[0],
+                            secure=where.base_url.startswith("https:"))
+        return response
 
     @route.post(POST_PATH, public=True)
     def post_response(self, req: ApiRequest) -> Response:

@@ -35,6 +35,7 @@ EXTENSIONS = {
     "metering": "Neutron Metering",
     "metering_source_and_destination_fields": "Neutron Metering with source and destination filtering",
     "net-mtu": "Network MTU",
+    "net-mtu-writable": "Network MTU (writable)",
     "network-ip-availability": "Network IP Availability",
     "pagination": "Pagination support",
     "port-security": "Port Security",

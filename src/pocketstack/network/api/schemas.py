@@ -48,7 +48,7 @@ COMMON: dict[str, Schema] = {"name": STR, "description": STR, "project_id": ID, 
 ATTRIBUTES: dict[str, dict[str, Schema]] = {
     "network": {"admin_state_up": BOOL, "shared": DEFAULT_FALSE, "router:external": DEFAULT_FALSE,
                 "is_default": DEFAULT_FALSE,
-                "mtu": {"type": "integer", "minimum": 68, "maximum": 9216}, "port_security_enabled": BOOL,
+                "mtu": {"type": ["integer", "string"]}, "port_security_enabled": BOOL,
                 "provider:network_type": STR,
                 "provider:physical_network": {"type": ["string", "null"], "maxLength": 64},  # the column's
                 "provider:segmentation_id": NULL_INT, "qos_policy_id": NULL_STR},

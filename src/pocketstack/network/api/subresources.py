@@ -118,7 +118,7 @@ class QuotasApi:
     @route.get(QUOTAS + "/{project_id}/default", policy="get_quota")
     def show_default(self, req: ApiRequest):
         req.authorize(target={"project_id": req.path_params["project_id"]})
-        return {"quota": dict(QUOTA_DEFAULTS)}
+        return {"quota": self.manager.quota_defaults()}
 
     @route.get(QUOTAS + "/{project_id}/details", policy="get_quota")
     @route.get(QUOTAS + "/{project_id}/details.json", policy="get_quota")

@@ -281,19 +281,21 @@ class Run:
         items = list(self.gathered.items())
         self.gathered = {}
         self.rng.shuffle(items)
+        size = L.size
         for part, slots in items:
-            at: dict[int, int] = {}
-            held: dict[int, int] = {}  # room on devices that already hold the part
-            at_get, held_get = at.get, held.get
+            # Per tier, indexed by tier id: replicas of this partition below it, and
+            # the room on devices below it that already hold the partition.
+            at = [0] * size
+            held = [0] * size
             for r, row in enumerate(rows):
                 if part < lens[r]:
                     d = row[part]
                     if d != NONE_DEV:
                         want = target[d] - parts[d]
                         for t in dev_tiers[d]:
-                            at[t] = at.get(t, 0) + 1
+                            at[t] += 1
                             if want > 0:
-                                held[t] = held.get(t, 0) + want
+                                held[t] += want
             for r, old in slots:
                 tid = L.start
                 kids = children[tid]
@@ -301,15 +303,15 @@ class Run:
                 while kids:
                     pool = kids
                     if has_min[tid]:  # children below their minimum come first
-                        pool = [k for k in kids if at_get(k, 0) < minr[k]] or kids
+                        pool = [k for k in kids if at[k] < minr[k]] or kids
                     # One pass: the children with the most usable room (``best``) and,
                     # for first assignments, those one partition behind (``runner``).
                     top = None
                     best: list = []
                     runner: list = []
                     for k in pool:
-                        if at_get(k, 0) < maxr[k]:
-                            a = avail[k] - held_get(k, 0)
+                        if at[k] < maxr[k]:
+                            a = avail[k] - held[k]
                             if top is None or a > top:
                                 runner = best if top is not None and a == top + 1 else []
                                 best, top = [k], a
@@ -337,7 +339,7 @@ class Run:
                     kids = children[tid]
                 dev_id = leaf_dev[tid]
                 if (avail[tid] <= 0 and old != NONE_DEV and old != dev_id and active[old]
-                        and all(at.get(t, 0) < maxr[t] for t in dev_tiers[old])):
+                        and all(at[t] < maxr[t] for t in dev_tiers[old])):
                     dev_id = old  # nowhere better to go: staying costs nothing
                 if parts[dev_id] < target[dev_id]:
                     for t in dev_tiers[dev_id]:
@@ -345,9 +347,9 @@ class Run:
                 parts[dev_id] += 1
                 want = target[dev_id] - parts[dev_id]
                 for t in dev_tiers[dev_id]:
-                    at[t] = at.get(t, 0) + 1
+                    at[t] += 1
                     if want > 0:
-                        held[t] = held.get(t, 0) + want
+                        held[t] += want
                 rows[r][part] = dev_id
                 if dev_id != old:
                     changed.add(part)
@@ -357,11 +359,11 @@ class Run:
                     else:
                         self.moved += 1
 
-    def _fallback(self, kids: list[int], at: dict[int, int], avail: list[int]) -> int:
+    def _fallback(self, kids: list[int], at: list[int], avail: list[int]) -> int:
         """Every child is at its planned maximum (rounding corner cases): take the
         roomiest one that still has a device without this partition."""
         ndevs = self.L.ndevs
-        roomy = [k for k in kids if at.get(k, 0) < ndevs[k]] or kids
+        roomy = [k for k in kids if at[k] < ndevs[k]] or kids
         return max(roomy, key=lambda k: avail[k])
 
 
