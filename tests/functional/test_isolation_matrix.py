@@ -63,6 +63,7 @@ from isolation import (
     metadata,
     network,
     network_address_groups,
+    network_metering,
     object_storage,
     orchestration,
     placement,
@@ -71,8 +72,8 @@ from isolation import (
 )
 from isolation.matrix import World, cells
 
-SERVICES = (identity, compute, placement, network, network_address_groups, volume, image, object_storage,
-            orchestration, faults, metadata, ha, state)
+SERVICES = (identity, compute, placement, network, network_address_groups, network_metering, volume, image,
+            object_storage, orchestration, faults, metadata, ha, state)
 RESOURCES = [r for service in SERVICES for r in service.RESOURCES]
 OPS = [op for service in SERVICES for op in service.OPS]
 PROJECT_SETUPS = [service.unlimited_quotas for service in SERVICES if hasattr(service, "unlimited_quotas")]

@@ -19,7 +19,7 @@ def _error(response) -> dict:
 @pytest.mark.parametrize("kind, attrs, names", [
     ("router", {"distributed": True}, "distributed"),
     ("router", {"ha": True}, "ha"),
-    ("router", {"availability_zone_hints": ["nova"], "flavor_id": "f"}, "availability_zone_hints, flavor_id"),
+    ("router", {"availability_zone_hints": ["nova"], "bogus": "f"}, "availability_zone_hints, bogus"),
     ("network", {"segments": [], "dns_domain": "example.org."}, "dns_domain, segments"),
     ("network", {"bogus": 1}, "bogus"),
     ("security_group", {"nonsense": "x"}, "nonsense"),

@@ -38,6 +38,7 @@ class World:
     admin: str = ""    # token: admin role on the home project
     member: str = ""   # token: member role on the home project
     project: str = ""  # the home project's id
+    network_flavor: str = ""  # a Networking service flavor (``flavors``, after compute's)
     known: dict[str, list[str]] = field(default_factory=dict)
     # Valid bodies, as (method, concrete path, body): what building the world sent, and
     # the actions of ACTION_SEEDS.  The fuzzer mutates them one value at a time.
@@ -302,6 +303,18 @@ def build_network(world: World, b: Builder) -> None:
     b.create(f"{v2}/security-group-rules", "security_group_rule", {
         "security_group_id": group["id"], "direction": "ingress", "protocol": "tcp", "port_range_min": 22,
         "port_range_max": 22, "remote_address_group_id": address_group["id"]})
+    # A metering label and rule; a service flavor with a profile bound (the bodies are seeds).
+    label = b.create(f"{v2}/metering/metering-labels", "metering_label", {"name": unique("fuzz-ml"),
+                                                                          "description": "fuzz"})
+    metering_rule = b.create(f"{v2}/metering/metering-label-rules", "metering_label_rule", {
+        "metering_label_id": label["id"], "direction": "egress", "excluded": False,
+        "source_ip_prefix": f"10.{octet}.0.0/24", "destination_ip_prefix": "192.0.2.0/24"})
+    world.network_flavor = b.create(f"{v2}/flavors", "flavor", {"name": unique("fuzz-fl"), "description": "fuzz",
+                                                                "service_type": "L3_ROUTER_NAT", "enabled": True})["id"]
+    profile = b.create(f"{v2}/service_profiles", "service_profile", {"description": "fuzz", "metainfo": "{}",
+                                                                      "enabled": True})
+    b.call("POST", f"{v2}/flavors/{world.network_flavor}/service_profiles",
+           json={"service_profile": {"id": profile["id"]}})
     # A policy of every other RBAC object type too (their bodies are seeds).
     shares = [b.create(f"{v2}/rbac-policies", "rbac_policy", {
         "object_type": object_type, "object_id": object_id, "action": "access_as_shared",
@@ -327,7 +340,9 @@ def build_network(world: World, b: Builder) -> None:
                        ("quotas", world.project), ("agents", agent["id"]), ("l3-routers", router["id"]),
                        ("dhcp-networks", net["id"]), ("address-scopes", scope["id"]),
                        ("rbac-policies", policy["id"]), ("trunks", trunk["id"]), ("policies", qos["id"]),
-                       ("rule-types", "bandwidth_limit"), ("address-groups", address_group["id"])):
+                       ("rule-types", "bandwidth_limit"), ("address-groups", address_group["id"]),
+                       ("metering-labels", label["id"]), ("metering-label-rules", metering_rule["id"]),
+                       ("service_profiles", profile["id"])):
         world.add(key, value)
     world.add("rbac-policies", *shares)
     for kind, rule_id in qos_rules.items():
@@ -594,6 +609,7 @@ def build_world(api, admin_token: str) -> World:
     build_placement(world, b)
     build_image(world, b)
     build_compute(world, b, api)
+    world.add("flavors", world.network_flavor)  # after compute's: the first is the resize seeds' flavor
     build_ha(world, b)
     build_volume(world, b)
     build_object(world, b)

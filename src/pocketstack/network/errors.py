@@ -478,6 +478,69 @@ class SecurityGroupRuleExists(NeutronConflict):
     msg_fmt = "Security group rule already exists. Rule id is {rule_id}."
 
 
+# -- metering ------------------------------------------------------------------------------------
+class MeteringLabelNotFound(NeutronNotFound):
+    msg_fmt = "Metering label '{id}' does not exist."
+
+
+class MeteringLabelRuleNotFound(NeutronNotFound):
+    msg_fmt = "Metering label rule '{id}' does not exist."
+
+
+class MeteringLabelRuleOverlaps(NeutronConflict):
+    msg_fmt = "Metering label rule with remote_ip_prefix '{remote_ip_prefix}' overlaps another."
+
+
+class MeteringRuleInvalid(NeutronBadRequest):
+    """The metering plugin's checks of a rule's prefixes (Neutron raises its generic
+    ``Invalid``, which its fault map leaves a 500: here a 400 of that type)."""
+
+    code = "Invalid"
+    msg_fmt = "{reason}"
+
+
+# -- flavors -------------------------------------------------------------------------------------
+class FlavorNotFound(NeutronNotFound):
+    msg_fmt = "Flavor {id} could not be found."
+
+
+class ServiceProfileNotFound(NeutronNotFound):
+    msg_fmt = "Service Profile {id} could not be found."
+
+
+class ServiceProfileInUse(NeutronConflict):
+    msg_fmt = "Service Profile {sp_id} is used by some service instance."
+
+
+class FlavorServiceProfileBindingExists(NeutronConflict):
+    msg_fmt = "Service Profile {sp_id} is already associated with flavor {fl_id}."
+
+
+class FlavorServiceProfileBindingNotFound(NeutronNotFound):
+    msg_fmt = "Service Profile {sp_id} is not associated with flavor {fl_id}."
+
+
+class ServiceProfileDriverNotFound(NeutronNotFound):
+    msg_fmt = "Service Profile driver {driver} could not be found."
+
+
+class ServiceProfileEmpty(NeutronBadRequest):
+    msg_fmt = "Service Profile needs either a driver or metainfo."
+
+
+class FlavorInUse(NeutronConflict):
+    msg_fmt = "Flavor {flavor_id} is used by some service instance."
+
+
+class ServiceProfileDisabled(ApiError):
+    status = 503
+    msg_fmt = "Service Profile is not enabled."
+
+
+class InvalidServiceType(NeutronBadRequest):
+    msg_fmt = "Invalid service type {service_type}."
+
+
 # Neutron names the generic HTTP errors after webob's exception classes.
 _GENERIC_TYPES = {"BadRequest": "HTTPBadRequest", "NotFound": "HTTPNotFound", "Forbidden": "PolicyNotAuthorized",
                   "Conflict": "HTTPConflict", "Unauthorized": "HTTPUnauthorized",
@@ -687,4 +750,3 @@ def neutron_type(error: ApiError) -> ApiError:
     if type(error).__module__ == ApiError.__module__ and error.error_type == type(error).__name__:
         error.error_type = _GENERIC_TYPES.get(error.error_type, error.error_type)
     return error
-

@@ -17,9 +17,11 @@ from pocketstack.network import (
     access,
     address_groups,
     address_scopes,
+    flavors,
     floatingips,
     host_fencing,
     ip_availability,
+    metering,
     networks,
     ports,
     qos,
@@ -42,7 +44,10 @@ from pocketstack.network.models import (
     AddressGroup,
     AddressScope,
     DefaultSecurityGroup,
+    Flavor,
     FloatingIp,
+    MeteringLabel,
+    MeteringLabelRule,
     Network,
     Port,
     QosPolicy,
@@ -52,6 +57,7 @@ from pocketstack.network.models import (
     Router,
     SecurityGroup,
     SecurityGroupRule,
+    ServiceProfile,
     Subnet,
     SubnetPool,
     Trunk,
@@ -61,7 +67,8 @@ Tags = list[str]
 # What a datapath driver is given of the network state, by its key in ``datapath_state``.
 DATAPATH_MODELS: dict[str, type] = {
     "networks": Network, "subnets": Subnet, "ports": Port, "routers": Router, "floatingips": FloatingIp,
-    "security_groups": SecurityGroup, "qos_policies": QosPolicy, "address_groups": AddressGroup}
+    "security_groups": SecurityGroup, "qos_policies": QosPolicy, "address_groups": AddressGroup,
+    "metering_labels": MeteringLabel}
 ProjectIds = list[str]
 COLLECTIONS: dict[str, tuple[Any, Any]] = {
     "networks": (Network, networks), "subnets": (Subnet, subnets), "subnetpools": (SubnetPool, subnetpools),
@@ -69,6 +76,9 @@ COLLECTIONS: dict[str, tuple[Any, Any]] = {
     "security-groups": (SecurityGroup, security_groups), "address-scopes": (AddressScope, address_scopes),
     "rbac-policies": (RbacPolicy, rbac), "trunks": (Trunk, trunks), "qos/policies": (QosPolicy, qos),
     "address-groups": (AddressGroup, address_groups),
+    "metering/metering-labels": (MeteringLabel, metering), "metering/metering-label-rules": (MeteringLabelRule,
+                                                                                            metering.Rules),
+    "flavors": (Flavor, flavors), "service_profiles": (ServiceProfile, flavors.Profiles),
 }
 # The list filters of attributes that are not columns.
 COMPUTED_FILTERS: dict[Any, Any] = {Port: store.port_filters, QosPolicy: qos.is_default_filter}
@@ -201,6 +211,13 @@ class NetworkManager(InstanceNetworking):
         return transact(self.env, ctx, lambda w: views.render_one(
             w.s, address_groups.change_addresses(w, group_id, addresses, add, revision)))
 
+    # -- flavors' service profiles ------------------------------------------------------------
+    def bind_service_profile(self, ctx: RequestContext, flavor_id: str, profile_id: Any) -> str:
+        return transact(self.env, ctx, lambda w: flavors.bind(w, flavor_id, profile_id))
+
+    def unbind_service_profile(self, ctx: RequestContext, flavor_id: str, profile_id: str) -> None:
+        transact(self.env, ctx, lambda w: flavors.unbind(w, flavor_id, profile_id))
+
     def ip_availabilities(self, ctx: RequestContext, filters: dict[str, Any]) -> Resources:
         return read(self.env, ctx, lambda w: ip_availability.availabilities(w, filters))
 
@@ -257,8 +274,11 @@ class NetworkManager(InstanceNetworking):
     def datapath_state(self) -> dict[str, Resources]:
         """Everything a driver needs to rebuild the data plane (replayed on start)."""
         def work(w: Work):
-            return {name: views.render(w.s, list(w.s.scalars(sa.select(model))))
-                    for name, model in DATAPATH_MODELS.items()}
+            state = {name: views.render(w.s, list(w.s.scalars(sa.select(model))))
+                     for name, model in DATAPATH_MODELS.items() if model is not MeteringLabel}
+            state["metering_labels"] = [views.metering_label_with_rules(w.s, label)
+                                        for label in w.s.scalars(sa.select(MeteringLabel))]
+            return state
         return read(self.env, RequestContext.admin(), work)
 
     def datapath_item(self, kind: str, item_id: str) -> Resource | None:
@@ -268,6 +288,8 @@ class NetworkManager(InstanceNetworking):
             row = w.s.get(DATAPATH_MODELS[kind], item_id)
             if row is None:
                 return None
+            if kind == "metering_labels":
+                return views.metering_label_with_rules(w.s, row)
             payload = views.render_one(w.s, row)
             if kind == "routers":
                 payload["interfaces"] = views.ports(w.s, routers.interfaces(w, item_id))

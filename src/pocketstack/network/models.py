@@ -312,6 +312,8 @@ class Router(StandardAttrs, Base):
     external_network_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     enable_snat: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     routes: Mapped[list] = mapped_column(JSONText, default=list)
+    # The service flavor it was made with (l3-flavors); the foreign key keeps that flavor.
+    flavor_id: Mapped[str | None] = mapped_column(sa.ForeignKey("network_flavor.id"), nullable=True)
 
 
 class FloatingIp(StandardAttrs, Base):
@@ -367,6 +369,75 @@ class TrunkPort(Base):
     role: Mapped[str] = mapped_column(sa.String(16))
     segmentation_type: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     segmentation_id: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+
+
+class MeteringLabel(Base):
+    """Neutron's metering label (``metering``): no standard attributes.  A ``shared``
+    label meters the routers of every project, another only its project's."""
+
+    __tablename__ = "network_metering_label"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    description: Mapped[str] = mapped_column(sa.String(1024), default="")
+    shared: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class MeteringLabelRule(Base):
+    """One rule of a metering label: the traffic of a direction to or from a prefix
+    (``remote_ip_prefix``, or ``source_ip_prefix``/``destination_ip_prefix``), counted
+    or, ``excluded``, left out.  Deleted with its label."""
+
+    __tablename__ = "network_metering_label_rule"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
+    metering_label_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("network_metering_label.id", ondelete="CASCADE", name="fk_network_metering_rule_label"),
+        index=True)  # (named: the convention's name would pass PostgreSQL's 63 characters)
+    direction: Mapped[str] = mapped_column(sa.String(16))
+    remote_ip_prefix: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    source_ip_prefix: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    destination_ip_prefix: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    excluded: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class Flavor(Base):
+    """Neutron's service flavor (``flavors``): no project, no standard attributes."""
+
+    __tablename__ = "network_flavor"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    description: Mapped[str | None] = mapped_column(sa.String(1024), nullable=True)
+    service_type: Mapped[str] = mapped_column(sa.String(36))
+    enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class ServiceProfile(Base):
+    """A service profile a flavor names (a driver and its ``metainfo``)."""
+
+    __tablename__ = "network_service_profile"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_uuid)
+    description: Mapped[str | None] = mapped_column(sa.String(1024), nullable=True)
+    driver: Mapped[str] = mapped_column(sa.String(1024), default="")
+    enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    metainfo: Mapped[str | None] = mapped_column(sa.String(4096), nullable=True)
+
+
+class FlavorServiceProfile(Base):
+    """A flavor's binding to a service profile: the primary key makes a second binding
+    of the same pair a clash the database decides; a bound profile cannot be deleted
+    (no cascade from the profile: the foreign key refuses it)."""
+
+    __tablename__ = "network_flavor_service_profile"
+
+    flavor_id: Mapped[str] = mapped_column(sa.ForeignKey("network_flavor.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    service_profile_id: Mapped[str] = mapped_column(sa.ForeignKey("network_service_profile.id",
+                                                                  name="fk_network_flavor_binding_profile"),
+                                                    primary_key=True, index=True)
 
 
 class Tag(Base):

@@ -17,6 +17,10 @@ projects an RBAC policy shares them with (``shared`` is true for those); only ad
 only admins and a project's managers make and change policies and their rules.  RBAC
 policies are their owner's; only admins grant every project (``*``).
 
+Metering labels and their rules are made and deleted by a project's managers (and
+admins), read by its readers; service flavors are admins' to write and everyone's to
+read, service profiles admins' only (Neutron's defaults).
+
 Ports follow Neutron's port policy: a port goes on a network the caller's project owns or
 on a shared one (another project's external network is visible but not usable), and only
 the network's owner (or an admin) chooses addresses, MACs, port security, address pairs
@@ -48,7 +52,9 @@ _RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("subnetpool", "su
               ("router", "routers"), ("floatingip", "floating IPs"), ("security_group", "security groups"),
               ("security_group_rule", "security group rules"), ("address_scope", "address scopes"),
               ("rbac_policy", "RBAC policies"), ("trunk", "trunks"), ("policy", "QoS policies"),
-              ("address_group", "address groups"))
+              ("address_group", "address groups"), ("metering_label", "metering labels"),
+              ("metering_label_rule", "metering label rules"), ("flavor", "service flavors"),
+              ("service_profile", "service profiles"))
 _CHECKS = {
     "get_network": SHARED_READ,
     # Which subnets a caller sees (its own, its networks' and shared networks') is
@@ -62,6 +68,16 @@ _CHECKS = {
     "get_address_group": READ + " or rule:shared_address_groups",
     "get_policy": READ + " or (role:reader and rule:shared_qos_policy)",
     "create_policy": MANAGE, "update_policy": MANAGE, "delete_policy": MANAGE,
+    # Neutron's (neutron/conf/policies/metering.py): a project's managers and admins make
+    # and delete labels and rules (a rule's project is its label's), its readers read
+    # them; neither changes after create, so the update rules are admins' only.
+    "create_metering_label": MANAGE, "delete_metering_label": MANAGE, "update_metering_label": ADMIN,
+    "create_metering_label_rule": MANAGE, "delete_metering_label_rule": MANAGE, "update_metering_label_rule": ADMIN,
+    # Neutron's (neutron/conf/policies/flavor.py): admins write flavors and profiles;
+    # any reader reads flavors, only admins read profiles.
+    "get_flavor": "role:reader", "create_flavor": ADMIN, "update_flavor": ADMIN, "delete_flavor": ADMIN,
+    "get_service_profile": ADMIN, "create_service_profile": ADMIN, "update_service_profile": ADMIN,
+    "delete_service_profile": ADMIN,
     # A subnet belongs on a network its project owns.
     "create_subnet": "rule:admin_api or (role:member and project_id:%(network:project_id)s)",
     # Neutron's create_port also lets a project other than the network's owner use a
@@ -169,6 +185,8 @@ RULES: tuple[Rule, ...] = (
     Rule("shared_address_groups", "'True':%(shared)s", "The address group is shared with the caller's project."),
     Rule("add_addresses", WRITE, "Add addresses to an address group."),
     Rule("remove_addresses", WRITE, "Remove addresses from an address group."),
+    Rule("create_flavor_service_profile", ADMIN, "Associate a service profile with a flavor."),
+    Rule("delete_flavor_service_profile", ADMIN, "Disassociate a service profile from a flavor."),
     Rule("get_subports", READ, "List the subports of a trunk."),
     Rule("add_subports", WRITE, "Add subports to a trunk."),
     Rule("remove_subports", WRITE, "Remove subports from a trunk."),

@@ -10,9 +10,10 @@ from __future__ import annotations
 import ipaddress
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from pocketstack.common.db.cas import ConcurrentUpdate, changed_rows
-from pocketstack.network import converters, errors, ports, quota, scheduling, store, views
+from pocketstack.network import converters, errors, flavors, ports, quota, scheduling, store, views
 from pocketstack.network.context import Work
 from pocketstack.network.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet, Tag
 
@@ -92,10 +93,14 @@ def _check_routes(w: Work, router_id: str, routes: list[dict]) -> list[dict]:
 
 def create(w: Work, attrs: dict) -> Router:
     project_id = w.owner(attrs)
+    flavor_id = flavors.router_flavor(w, attrs["flavor_id"]) if attrs.get("flavor_id") else None
     router = Router(project_id=project_id, name=attrs.get("name") or "", description=attrs.get("description") or "",
-                    admin_state_up=attrs.get("admin_state_up", True))
-    w.s.add(router)
-    w.s.flush()
+                    admin_state_up=attrs.get("admin_state_up", True), flavor_id=flavor_id)
+    try:
+        w.s.add(router)
+        w.s.flush()
+    except sa_exc.IntegrityError:  # the flavor was deleted meanwhile
+        raise errors.FlavorNotFound(id=flavor_id) from None
     quota.claim(w, project_id, "router", router.id)
     if attrs.get("external_gateway_info"):
         for key, value in _set_gateway(w, router, attrs["external_gateway_info"]).items():

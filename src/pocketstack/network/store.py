@@ -33,8 +33,11 @@ from pocketstack.network import access, errors
 from pocketstack.network.models import (
     AddressGroup,
     AddressScope,
+    Flavor,
     FloatingIp,
     IpAllocation,
+    MeteringLabel,
+    MeteringLabelRule,
     Network,
     Port,
     QosPolicy,
@@ -43,6 +46,7 @@ from pocketstack.network.models import (
     Router,
     SecurityGroup,
     SecurityGroupRule,
+    ServiceProfile,
     Subnet,
     SubnetPool,
     Tag,
@@ -58,7 +62,9 @@ NOT_FOUND: dict[type, type[errors.NeutronNotFound]] = {
     Port: errors.PortNotFound, Router: errors.RouterNotFound, SecurityGroup: errors.SecurityGroupNotFound,
     SecurityGroupRule: errors.SecurityGroupRuleNotFound, FloatingIp: errors.FloatingIPNotFound,
     AddressScope: errors.AddressScopeNotFound, RbacPolicy: errors.RbacPolicyNotFound,
-    Trunk: errors.TrunkNotFound, QosPolicy: errors.QosPolicyNotFound, AddressGroup: errors.AddressGroupNotFound}
+    Trunk: errors.TrunkNotFound, QosPolicy: errors.QosPolicyNotFound, AddressGroup: errors.AddressGroupNotFound,
+    MeteringLabel: errors.MeteringLabelNotFound, MeteringLabelRule: errors.MeteringLabelRuleNotFound,
+    Flavor: errors.FlavorNotFound, ServiceProfile: errors.ServiceProfileNotFound}
 
 # API attribute -> column, where the two differ.
 _ALIASES = {
@@ -83,7 +89,7 @@ _SORT_KEYS = {
                  "is_default", "shared"} | _PROJECT,
     Port: {"id", "name", "network_id", "admin_state_up", "mac_address", "device_id", "device_owner", "status",
            "ip_allocation"} | _PROJECT,
-    Router: {"id", "name", "admin_state_up", "status", "enable_snat"} | _PROJECT,
+    Router: {"id", "name", "admin_state_up", "status", "enable_snat", "flavor_id"} | _PROJECT,
     FloatingIp: {"id", "floating_ip_address", "floating_network_id", "router_id", "fixed_ip_address",
                  "status"} | _PROJECT,
     SecurityGroup: {"id", "name"} | _PROJECT,
@@ -96,12 +102,17 @@ _SORT_KEYS = {
     QosPolicy: {"id", "name"} | _PROJECT,
     AddressGroup: {"id", "name", "description"} | _PROJECT,
     QosRule: {"id", "max_kbps", "max_burst_kbps", "direction", "min_kbps", "dscp_mark"},
+    MeteringLabel: {"id", "name", "description", "shared"} | _PROJECT,
+    MeteringLabelRule: {"id", "metering_label_id", "direction", "excluded", "remote_ip_prefix", "source_ip_prefix",
+                        "destination_ip_prefix"},
+    Flavor: {"id", "name", "description", "service_type", "enabled"},
+    ServiceProfile: {"id", "description", "driver", "metainfo", "enabled"},
 }
 
 
 # Listed in Neutron through its object layer's Pager, which drops a marker the caller
 # cannot see (the list starts from the beginning) where the other lists answer 404.
-_PAGER_LISTED = {QosPolicy, SubnetPool}
+_PAGER_LISTED = {QosPolicy, SubnetPool, MeteringLabel, MeteringLabelRule, Flavor, ServiceProfile}
 
 
 def visible_clause(model, ctx: RequestContext):
@@ -111,6 +122,12 @@ def visible_clause(model, ctx: RequestContext):
     if model is QosRule:
         # A rule is seen with its policy.
         return QosRule.qos_policy_id.in_(sa.select(QosPolicy.id).where(visible_clause(QosPolicy, ctx)))
+    if model in (Flavor, ServiceProfile):
+        return sa.true()  # no project: who reads them is the policy's to say
+    if model is MeteringLabelRule:
+        # A rule is seen with its label.
+        return MeteringLabelRule.metering_label_id.in_(
+            sa.select(MeteringLabel.id).where(visible_clause(MeteringLabel, ctx)))
     own = model.project_id == ctx.project_id
     if model is Network:
         return sa.or_(own, Network.id.in_(access.granted(ctx.project_id)))

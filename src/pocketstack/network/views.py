@@ -17,8 +17,12 @@ from pocketstack.network.drivers.linux import LinuxDriver
 from pocketstack.network.models import (
     AddressGroup,
     AddressScope,
+    Flavor,
+    FlavorServiceProfile,
     FloatingIp,
     IpAllocation,
+    MeteringLabel,
+    MeteringLabelRule,
     Network,
     Port,
     QosDefaultPolicy,
@@ -28,6 +32,7 @@ from pocketstack.network.models import (
     Router,
     SecurityGroup,
     SecurityGroupRule,
+    ServiceProfile,
     Subnet,
     SubnetPool,
     Tag,
@@ -264,7 +269,7 @@ def routers(session: Session, rows: list[Router]) -> list[dict]:
                        "external_fixed_ips": gw_ips.get(r.gw_port_id or "", [])}
         result.append({**_standard(r, tags), "admin_state_up": r.admin_state_up, "status": r.status,
                        "external_gateway_info": gateway, "routes": r.routes, "distributed": False, "ha": False,
-                       "flavor_id": None, "availability_zone_hints": [], "availability_zones": ["nova"]})
+                       "flavor_id": r.flavor_id, "availability_zone_hints": [], "availability_zones": ["nova"]})
     return result
 
 
@@ -315,10 +320,56 @@ def qos_policies(session: Session, rows: list[QosPolicy]) -> list[dict]:
              "rules": rules.get(r.id, [])} for r in rows]
 
 
+def metering_labels(session: Session, rows: list[MeteringLabel]) -> list[dict]:
+    """Neutron's metering label: no standard attributes."""
+    return [{"id": r.id, "name": r.name, "description": r.description, "shared": r.shared,
+             "project_id": r.project_id, "tenant_id": r.project_id} for r in rows]
+
+
+def metering_label_rules(session: Session, rows: list[MeteringLabelRule]) -> list[dict]:
+    """A metering label rule, with its label's project as ``project_id`` for policy checks
+    only (Neutron shows no project on a rule: render.INVISIBLE)."""
+    owners: dict[str, str] = {}
+    if rows:
+        owners = {label_id: project_id for label_id, project_id in session.execute(
+            sa.select(MeteringLabel.id, MeteringLabel.project_id).where(
+                MeteringLabel.id.in_(sorted({r.metering_label_id for r in rows}))))}
+    return [{"id": r.id, "metering_label_id": r.metering_label_id, "direction": r.direction,
+             "remote_ip_prefix": r.remote_ip_prefix, "source_ip_prefix": r.source_ip_prefix,
+             "destination_ip_prefix": r.destination_ip_prefix, "excluded": r.excluded,
+             "project_id": owners.get(r.metering_label_id)} for r in rows]
+
+
+def metering_label_with_rules(session: Session, label: MeteringLabel) -> dict:
+    """What the datapath is told of a label: the label and all its rules."""
+    rules = list(session.scalars(sa.select(MeteringLabelRule).where(MeteringLabelRule.metering_label_id == label.id)
+                                 .order_by(MeteringLabelRule.id)))
+    return {**metering_labels(session, [label])[0], "rules": metering_label_rules(session, rules)}
+
+
+def flavors(session: Session, rows: list[Flavor]) -> list[dict]:
+    """Neutron's service flavor: its bound profiles' ids as ``service_profiles``."""
+    bound: dict[str, list[str]] = defaultdict(list)
+    if rows:
+        for flavor_id, profile_id in session.execute(
+                sa.select(FlavorServiceProfile.flavor_id, FlavorServiceProfile.service_profile_id)
+                .where(FlavorServiceProfile.flavor_id.in_([r.id for r in rows]))
+                .order_by(FlavorServiceProfile.service_profile_id)):
+            bound[flavor_id].append(profile_id)
+    return [{"id": r.id, "name": r.name, "description": r.description, "service_type": r.service_type,
+             "enabled": r.enabled, "service_profiles": bound.get(r.id, [])} for r in rows]
+
+
+def service_profiles(session: Session, rows: list[ServiceProfile]) -> list[dict]:
+    return [{"id": r.id, "description": r.description, "driver": r.driver, "enabled": r.enabled,
+             "metainfo": r.metainfo} for r in rows]
+
+
 RENDERERS: dict[type, Callable[[Session, list], list[dict]]] = {
     Network: networks, Subnet: subnets, SubnetPool: subnetpools, Port: ports, SecurityGroup: security_groups,
     Router: routers, FloatingIp: floatingips, AddressScope: address_scopes, RbacPolicy: rbac_policies,
-    Trunk: trunks, QosPolicy: qos_policies, AddressGroup: address_groups}
+    Trunk: trunks, QosPolicy: qos_policies, AddressGroup: address_groups, MeteringLabel: metering_labels,
+    MeteringLabelRule: metering_label_rules, Flavor: flavors, ServiceProfile: service_profiles}
 
 
 def render(session: Session, rows: list) -> list[dict]:

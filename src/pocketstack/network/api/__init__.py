@@ -13,6 +13,7 @@ from pocketstack.network.api.agent_scheduler import AgentSchedulerApi
 from pocketstack.network.api.agents import AgentsApi
 from pocketstack.network.api.discovery import DiscoveryApi
 from pocketstack.network.api.fixed_lists import FixedListsApi
+from pocketstack.network.api.flavors import FlavorServiceProfilesApi
 from pocketstack.network.api.ip_availability import IpAvailabilityApi
 from pocketstack.network.api.qos import QosRuleAliasApi, QosRulesApi, QosRuleTypesApi
 from pocketstack.network.api.resources import (
@@ -40,7 +41,7 @@ def build_router(manager: NetworkManager, agents: AgentDirectory) -> Router:
         DiscoveryApi(), AgentsApi(agents), AgentSchedulerApi(manager, agents), SecurityGroupRulesApi(manager),
         RouterInterfacesApi(manager), QuotasApi(manager), AutoAllocatedTopologyApi(manager), UntaggableApi(),
         FixedListsApi(), IpAvailabilityApi(manager), TrunkSubportsApi(manager), QosRuleTypesApi(),
-        AddressGroupAddressesApi(manager))
+        AddressGroupAddressesApi(manager), FlavorServiceProfilesApi(manager))
     for collection in RESOURCES:
         router.include(ResourceApi(manager, collection), prefix=f"/v2.0/{collection}")
         if collection not in UNTAGGED:

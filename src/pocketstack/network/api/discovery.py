@@ -27,9 +27,13 @@ EXTENSIONS = {
     "extraroute-atomic": "Atomically add/remove extra routes",
     "ext-gw-mode": "Neutron L3 Configurable external gateway mode",
     "fip-port-details": "Floating IP Port Details Extension",
+    "flavors": "Neutron Service Flavors",
     "extra_dhcp_opt": "Neutron Extra DHCP options",
     "ip-substring-filtering": "IP address substring filtering",
     "l3_agent_scheduler": "L3 Agent Scheduler",
+    "l3-flavors": "Router Flavor Extension",
+    "metering": "Neutron Metering",
+    "metering_source_and_destination_fields": "Neutron Metering with source and destination filtering",
     "net-mtu": "Network MTU",
     "net-mtu-writable": "Network MTU (writable)",
     "network-ip-availability": "Network IP Availability",
@@ -72,7 +76,9 @@ RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("subnetpool", "sub
              ("router", "routers"), ("floatingip", "floatingips"), ("security_group", "security-groups"),
              ("security_group_rule", "security-group-rules"), ("address_scope", "address-scopes"),
              ("rbac_policy", "rbac-policies"), ("trunk", "trunks"), ("policy", "qos/policies"),
-             ("rule_type", "qos/rule-types"), ("address_group", "address-groups")]
+             ("rule_type", "qos/rule-types"), ("address_group", "address-groups"),
+             ("metering_label", "metering/metering-labels"), ("metering_label_rule", "metering/metering-label-rules"),
+             ("flavor", "flavors"), ("service_profile", "service_profiles")]
 
 
 def _extension(alias: str) -> dict:

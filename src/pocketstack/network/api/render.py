@@ -10,7 +10,7 @@ from pocketstack.common.pagination import Paging
 from pocketstack.network import store
 
 # Attributes Neutron's maps mark ``is_visible: False``: in the policy target, never shown.
-INVISIBLE = {"address_group": ("shared",)}
+INVISIBLE = {"address_group": ("shared",), "metering_label_rule": ("project_id",)}
 HIDDEN = {
     "network": ("provider:network_type", "provider:physical_network", "provider:segmentation_id"),
     "port": ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details"),

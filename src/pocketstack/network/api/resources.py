@@ -19,6 +19,7 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import RouteSpec, route
 from pocketstack.common.context import RequestContext
+from pocketstack.common.pagination import Paging
 from pocketstack.common.validation import validate
 from pocketstack.network import errors
 from pocketstack.network.api import inputs, render
@@ -36,10 +37,15 @@ RESOURCES = {
     "address-scopes": ("address_scope", "address_scopes"), "rbac-policies": ("rbac_policy", "rbac_policies"),
     "trunks": ("trunk", "trunks"),
     "qos/policies": ("policy", "policies"), "address-groups": ("address_group", "address_groups"),
+    "metering/metering-labels": ("metering_label", "metering_labels"),
+    "metering/metering-label-rules": ("metering_label_rule", "metering_label_rules"),
+    "flavors": ("flavor", "flavors"), "service_profiles": ("service_profile", "service_profiles"),
 }
 # Collections without tags (their tag URLs are :class:`UntaggableApi`'s 404): those
-# without standard attributes, and address groups (Neutron's model has no tag support).
-UNTAGGED = {"address-scopes", "rbac-policies", "address-groups"}
+# without standard attributes (metering, flavors too), and address groups (Neutron's
+# model has no tag support).
+UNTAGGED = {"address-scopes", "rbac-policies", "address-groups", "metering/metering-labels",
+            "metering/metering-label-rules", "flavors", "service_profiles"}
 # Tag URLs Neutron names by the bare collection (its tag extension ignores the ``qos/``
 # path prefix): ``/v2.0/policies/{id}/tags`` are a QoS policy's tags.
 TAG_PATHS = {"policies": "qos/policies"}
@@ -48,6 +54,10 @@ TAG_PATHS = {"policies": "qos/policies"}
 # refused is a 404 unless the caller may read the resource without it -- so a project an
 # address group is shared with gets 404 on an update, as in Neutron (403 on a delete).
 UPDATE_TARGET_OMITS = {"address_group": ("shared",)}
+# Resources everyone's query sees but only some callers' policy lets read (service
+# profiles: admins'): Neutron's policy hook filters a refused caller's list to nothing
+# and answers its show, update or delete with a 404 (it may not see the resource).
+POLICY_FILTERED = {"service_profile"}
 
 
 def _attribute_rules(req: ApiRequest, action: str, member: str, attrs: dict, target: dict) -> None:
@@ -102,6 +112,11 @@ def create_target(req: ApiRequest, manager: NetworkManager, member: str, attrs: 
         raise errors.TenantIdRequired()
     if target["project_id"] != req.caller.project_id and not req.caller.is_admin:
         raise errors.OtherProjectRequiresAdmin()
+    if member == "metering_label_rule":
+        # A rule is its label's: the label must be one the caller sees (404), and the
+        # rule's policy target is the label's project.
+        label = manager.get(req.caller, "metering/metering-labels", str(attrs["metering_label_id"]))
+        target["project_id"] = label["project_id"]
     return _add_network_facts(manager, member, target)
 
 
@@ -144,15 +159,24 @@ class ResourceApi(CollectionRoutes):
         reads, changes and deletes every port on that network (Neutron's port policy)."""
         return _add_network_facts(self.manager, self.member, dict(item)) if self.member == "port" else item
 
+    def _hidden(self, req: ApiRequest, item: dict) -> None:
+        """404 for a caller that may not read a :data:`POLICY_FILTERED` resource."""
+        if self.member in POLICY_FILTERED and not req.allowed(f"get_{self.member}", item):
+            raise errors.HiddenByPolicy()
+
     @route.get("", policy="get_{member}")
     def index(self, req: ApiRequest):
-        req.authorize(target={"project_id": req.caller.project_id, "shared": True, "router:external": True})
+        target = {"project_id": req.caller.project_id, "shared": True, "router:external": True}
+        if self.member in POLICY_FILTERED and not req.permits(target):
+            return render.collection(req, self.member, self.plural, [], Paging())
+        req.authorize(target=target)
         items, paging = self.manager.list(req.caller, self.collection, req.query)
         return render.collection(req, self.member, self.plural, items, paging)
 
     @route.get("/{resource_id}", policy="get_{member}")
     def show(self, req: ApiRequest):
         item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
+        self._hidden(req, item)
         req.authorize(target=self._target(item))
         return render.one(req, self.member, item)
 
@@ -180,6 +204,7 @@ class ResourceApi(CollectionRoutes):
         for key in ("project_id", "tenant_id"):
             if key in attrs and attrs[key] == item["project_id"]:
                 del attrs[key]  # restating the owner is not a change
+        self._hidden(req, item)
         omitted = UPDATE_TARGET_OMITS.get(self.member, ())
         if omitted and not req.permits(item) and not req.allowed(
                 f"get_{self.member}", {k: v for k, v in item.items() if k not in omitted}):
@@ -192,6 +217,7 @@ class ResourceApi(CollectionRoutes):
     @route.delete("/{resource_id}", policy="delete_{member}")
     def delete(self, req: ApiRequest):
         item = self.manager.get(req.caller, self.collection, req.path_params["resource_id"])
+        self._hidden(req, item)
         req.authorize(target=self._target(item))
         self.manager.delete(req.caller, self.collection, item["id"])
 

@@ -40,6 +40,9 @@ GATEWAY = {"type": ["object", "null"], "properties": {
     "network_id": ID, "enable_snat": BOOL, "external_fixed_ips": FIXED_IPS}, "additionalProperties": False}
 # Neutron converts ip_version to an integer before checking it is 4 or 6.
 IP_VERSION = {"enum": [4, 6, "4", "6"]}
+LONG_DESCRIPTION = {"type": "string", "maxLength": 1024}
+NULL_LONG_DESCRIPTION = {"type": ["string", "null"], "maxLength": 1024}
+NULL_BOOL = {"type": ["boolean", "null"]}
 COMMON: dict[str, Schema] = {"name": STR, "description": STR, "project_id": ID, "tenant_id": ID, "tags": TAGS}
 
 ATTRIBUTES: dict[str, dict[str, Schema]] = {
@@ -66,7 +69,7 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
              "port_security_enabled": BOOL, "security_groups": {"type": ["array", "null"], "items": ID},
              "extra_dhcp_opts": {},  # checked with Neutron's key specs and messages (dhcp_opts)
              "qos_policy_id": NULL_STR},
-    "router": {"admin_state_up": BOOL, "external_gateway_info": GATEWAY, "routes": ROUTES},
+    "router": {"admin_state_up": BOOL, "external_gateway_info": GATEWAY, "routes": ROUTES, "flavor_id": NULL_ID},
     "floatingip": {"floating_network_id": ID, "floating_ip_address": NULL_STR, "subnet_id": NULL_ID,
                    "port_id": NULL_ID, "fixed_ip_address": NULL_STR},
     "security_group": {"stateful": BOOL},
@@ -89,16 +92,32 @@ ATTRIBUTES: dict[str, dict[str, Schema]] = {
     "minimum_bandwidth_rule": {"min_kbps": {}, "direction": {}},
     # addresses are checked with Neutron's messages (address_groups.create_addresses).
     "address_group": {"addresses": {}},
+    # Metering (metering, metering_source_and_destination_fields): the prefixes are
+    # checked with the metering plugin's messages (metering.validate_rule).
+    "metering_label": {"description": LONG_DESCRIPTION, "shared": DEFAULT_FALSE},
+    "metering_label_rule": {"metering_label_id": ID, "direction": {"enum": ["ingress", "egress"]},
+                            "excluded": DEFAULT_FALSE, "remote_ip_prefix": {}, "source_ip_prefix": {},
+                            "destination_ip_prefix": {}},
+    # Flavors (flavors): service_type and service_profiles are checked with Neutron's
+    # messages (flavors); no project, no standard attributes.
+    "flavor": {"description": NULL_LONG_DESCRIPTION, "service_type": {"type": "string"},
+               "enabled": NULL_BOOL, "service_profiles": {}},
+    "service_profile": {"description": NULL_LONG_DESCRIPTION, "driver": {"type": "string", "maxLength": 1024},
+                        "enabled": NULL_BOOL, "metainfo": {"type": ["string", "null"], "maxLength": 4096}},
 }
+METERING = ("metering_label", "metering_label_rule")
+FLAVORS = ("flavor", "service_profile")
 # The rules of a QoS policy: sub-resources with no standard attributes of their own.
 QOS_RULES = ("bandwidth_limit_rule", "dscp_marking_rule", "minimum_bandwidth_rule")
 # The standard attributes a body may carry, where not all of :data:`COMMON` (address
 # scopes and RBAC policies have no description, tags or timestamps in Neutron).
 COMMON_OF = {"address_scope": ("name", "project_id", "tenant_id"), "rbac_policy": ("project_id", "tenant_id"),
              "address_group": ("name", "description", "project_id", "tenant_id"),
+             "metering_label": ("name", "project_id", "tenant_id"),
+             "metering_label_rule": ("project_id", "tenant_id"), "flavor": ("name",), "service_profile": (),
              **{rule: () for rule in QOS_RULES}}
 # Those without Neutron's standard attributes (timestamps, revision): only ``id`` is read-only.
-NOT_STANDARD = {"address_scope", "rbac_policy", *QOS_RULES}
+NOT_STANDARD = {"address_scope", "rbac_policy", *QOS_RULES, *METERING, *FLAVORS}
 # Attributes Neutron's resource maps mark neither allow_post nor allow_put (of the
 # extensions listed): "not allowed in POST" / "Cannot update read-only attribute".  (A
 # core resource's ``id`` may be chosen on create in Neutron; pocketstack always picks it.)
@@ -110,15 +129,22 @@ READ_ONLY: dict[str, tuple[str, ...]] = {
     "floatingip": ("status", "router_id"), "security_group": ("security_group_rules",),
     "security_group_rule": (), "address_scope": (), "rbac_policy": (), "trunk": ("status",), "policy": ("rules",),
     "address_group": ("shared",),
-    **{rule: () for rule in QOS_RULES},
+    **{rule: () for rule in QOS_RULES}, **{member: () for member in (*METERING, *FLAVORS)},
 }
 # Attributes a create takes but an update refuses as read-only before the resource is
 # looked up (Neutron's ``allow_put: False``, checked with the body).
-CREATE_ONLY: dict[str, tuple[str, ...]] = {"subnetpool": ("shared",)}
+# A router's flavor (l3-flavors) is create-only; neither a metering label nor a rule
+# changes: every attribute is create-only.
+CREATE_ONLY: dict[str, tuple[str, ...]] = {
+    "subnetpool": ("shared",), "router": ("flavor_id",),
+    "metering_label": ("name", "description", "project_id", "tenant_id", "shared"),
+    "metering_label_rule": ("metering_label_id", "direction", "excluded", "remote_ip_prefix", "source_ip_prefix",
+                            "destination_ip_prefix", "project_id", "tenant_id")}
 REQUIRED = {"address_scope": ["ip_version"], "rbac_policy": ["object_type", "object_id", "target_tenant", "action"],
             "subnet": ["network_id", "ip_version"], "port": ["network_id"], "subnetpool": ["prefixes"],
             "floatingip": ["floating_network_id"], "security_group_rule": ["security_group_id", "direction"],
-            "trunk": ["port_id"]}
+            "trunk": ["port_id"], "metering_label_rule": ["metering_label_id", "direction"],
+            "flavor": ["service_type"]}
 
 
 def body_schema(member: str, create: bool) -> dict:
@@ -149,6 +175,10 @@ EXTRAROUTES_BODY = {"type": "object", "required": ["router"], "properties": {"ro
     "properties": {"routes": {"type": "array", "items": {"type": "object"}}}}}}
 # add_addresses / remove_addresses: the list is checked with Neutron's messages (address_groups).
 ADDRESSES_BODY = {"type": "object", "required": ["addresses"], "properties": {"addresses": {}}}
+# POST /flavors/{id}/service_profiles: the profile's id (a UUID, checked by flavors.bind).
+SERVICE_PROFILE_BINDING_BODY = {"type": "object", "required": ["service_profile"], "properties": {
+    "service_profile": {"type": "object", "required": ["id"], "properties": {"id": {}},
+                        "additionalProperties": False}}}
 # add_subports / remove_subports: the items are checked with Neutron's messages (trunks).
 SUBPORTS_BODY = {"type": "object", "required": ["sub_ports"], "properties": {"sub_ports": {}}}
 QUOTA_BODY = {"type": "object", "required": ["quota"], "properties": {"quota": {

@@ -4,7 +4,7 @@ The network service calls a driver *after* every committed change a data plane m
 apply — the port (its MAC, fixed IPs, security groups, binding host), the router (its
 gateway, interfaces and routes), the floating IP (its NAT pair), the security group
 (its rules), the address group (its addresses), the subnet (what DHCP serves), the QoS
-policy (its rules).  Payloads are
+policy (its rules), the metering label (its rules).  Payloads are
 the API dicts Neutron would return, so an agent-style driver can reconcile from them
 alone.  Calls are idempotent "this is the state now" messages:
 a driver that misses one catches up from the next, and on start the service replays
@@ -16,7 +16,7 @@ from __future__ import annotations
 EVENTS = ("network_updated", "network_deleted", "subnet_updated", "subnet_deleted", "port_updated", "port_deleted",
           "router_updated", "router_deleted", "floatingip_updated", "floatingip_deleted", "security_group_updated",
           "security_group_deleted", "qos_policy_updated", "qos_policy_deleted", "address_group_updated",
-          "address_group_deleted")
+          "address_group_deleted", "metering_label_updated", "metering_label_deleted")
 RESCAN_INTERVAL = 2.0  # seconds (Neutron's L2 agents' polling_interval)
 
 
@@ -72,3 +72,9 @@ class DatapathDriver:
         the CIDRs) changed; security group rules name it by ``remote_address_group_id``."""
 
     def address_group_deleted(self, address_group: dict) -> None: ...
+
+    def metering_label_updated(self, label: dict) -> None:
+        """A metering label with all its ``rules`` (as the metering API shows them)
+        changed: it meters its project's routers, or every router when ``shared``."""
+
+    def metering_label_deleted(self, label: dict) -> None: ...

@@ -27,7 +27,7 @@ from pocketstack.network.drivers.base import EVENTS, DatapathDriver
 # The state key (``datapath_state``'s) of each event's object kind.
 KINDS = {"network": "networks", "subnet": "subnets", "port": "ports", "router": "routers",
          "floatingip": "floatingips", "security_group": "security_groups", "qos_policy": "qos_policies",
-         "address_group": "address_groups"}
+         "address_group": "address_groups", "metering_label": "metering_labels"}
 
 Reader = Callable[[str, str], "dict | None"]
 

@@ -34,7 +34,7 @@ class LinuxDriver(HostBridges, DhcpNamespaces, RouterNamespaces, DatapathDriver)
     def sync(self, state: dict[str, list[dict]]) -> None:
         with self._lock:
             for name in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups",
-                         "qos_policies", "address_groups"):
+                         "qos_policies", "address_groups", "metering_labels"):
                 store = getattr(self, name)  # in place: an event's ``_put`` may hold this dict already
                 store.clear()
                 store.update((item["id"], item) for item in state.get(name) or [])
@@ -74,13 +74,20 @@ class LinuxDriver(HostBridges, DhcpNamespaces, RouterNamespaces, DatapathDriver)
     def status(self) -> dict:
         """How many of each resource the driver applies, and the error of its last
         reconcile after an event (None when it succeeded); among several hosts, this
-        host's VXLAN address (``tunneling_ip``: what the other hosts' FDBs point at)."""
+        host's VXLAN address (``tunneling_ip``: what the other hosts' FDBs point at); with
+        metering labels, each label's counts (``metering_labels``)."""
         with self._lock:
             return {"networks": len(self.networks), "subnets": len(self.subnets), "ports": len(self._bound_ports()),
                     "routers": len(self.routers), "floating_ips": len(self.floatingips),
                     "security_groups": len(self.security_groups), "last_error": self.last_error,
                     **(self.tunnel.configurations() if self.tunnel is not None else {}),
-                    **(self.physnets.configurations() if self.physnets is not None else {})}
+                    **(self.physnets.configurations() if self.physnets is not None else {}),
+                    **({"metering_labels": self._label_counts()} if self.metering_labels else {})}
+
+    def _label_counts(self) -> dict[str, dict[str, int]]:
+        """Each metering label's traffic (what its rules counted, excluded rules' apart)."""
+        return {label_id: {k: v for k, v in counts.items() if k != "rules"}
+                for label_id, counts in self.metering_counters().items()}
 
     def network_updated(self, network: dict) -> None:
         self._put(self.networks, network)
@@ -136,6 +143,12 @@ class LinuxDriver(HostBridges, DhcpNamespaces, RouterNamespaces, DatapathDriver)
 
     def address_group_deleted(self, address_group: dict) -> None:
         self._drop(self.address_groups, address_group)
+
+    def metering_label_updated(self, label: dict) -> None:
+        self._put(self.metering_labels, label)
+
+    def metering_label_deleted(self, label: dict) -> None:
+        self._drop(self.metering_labels, label)
 
     def qos_policy_updated(self, policy: dict) -> None:
         self._put(self.qos_policies, policy)
@@ -235,6 +248,7 @@ class LinuxDriver(HostBridges, DhcpNamespaces, RouterNamespaces, DatapathDriver)
                 if ns == self.host_ns or ns.startswith((f"{self.prefix}dhcp-", f"{self.prefix}router-")):
                     netns.delete(ns)
             self._applied.clear()
+            self._metered.clear()
 
     def rescan(self) -> None:
         """Reconcile when the port devices changed since the last reconcile (a guest's

@@ -51,6 +51,9 @@ class Namespaces:
         self.security_groups: dict[str, dict] = {}
         self.qos_policies: dict[str, dict] = {}
         self.address_groups: dict[str, dict] = {}
+        self.metering_labels: dict[str, dict] = {}  # each with its rules (:mod:`.metering`)
+        self._metered: dict[str, str] = {}  # router namespace -> the metering table applied last
+        self._carried: dict[tuple[str, str], tuple[int, int]] = {}  # (namespace, rule) -> counts before a rewrite
         # tap -> (its ifindex, the limits applied to it): tc runs only on a change
         self._shaped: dict[str, tuple] = {}
         self.last_error: str | None = None  # of the last reconcile after an event
@@ -81,6 +84,7 @@ class Namespaces:
         if not netns.ensure(ns):
             return False
         self._applied.pop(ns, None)  # a new namespace has no rules yet
+        self._metered.pop(ns, None)
         if self.metadata is not None:
             # ...nor a metadata proxy: one of that name listens in the namespace that
             # was deleted by hand (a socket keeps the namespace it was made in).

@@ -1,6 +1,7 @@
 """A router namespace a router served here: its interface and gateway veths and their
 addresses, static routes, NAT and floating addresses (:func:`..nft_rules.nat_ruleset`),
-radvd for its IPv6 subnets (:mod:`..radvd_config`) and its metadata proxy."""
+radvd for its IPv6 subnets (:mod:`..radvd_config`), its metadata proxy and its metering
+table (:mod:`.metering`)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import shutil
 from pocketstack.common import netns
 from pocketstack.network.drivers import daemons, metadata_proxy, nft_rules, radvd_config, vxlan
 from pocketstack.network.drivers.daemons import Daemon
-from pocketstack.network.drivers.linux.namespaces import Namespaces
+from pocketstack.network.drivers.linux.metering import MeteringNamespaces
 from pocketstack.network.drivers.nft_rules import tag
 
 LOG = logging.getLogger(__name__)
 
 
-class RouterNamespaces(Namespaces):
+class RouterNamespaces(MeteringNamespaces):
     """The routers' namespaces, for :class:`~.driver.LinuxDriver`."""
 
     def _routers(self, proxied: set[str]) -> set[str]:
@@ -83,7 +84,9 @@ class RouterNamespaces(Namespaces):
                 proxied.add(ns)
             self._nft(ns, nft_rules.nat_ruleset(gateway_device, gateway_ip, snat if enable_snat else [], floating,
                                                 metadata_proxy.PORT if self.metadata is not None else None))
+            self._meter(ns, router, gateway_device)
         daemons.stop_others(self.state_dir / "radvd", advertising)
+        self._metering_forget(wanted)
         return wanted
 
     def _radvd_daemon(self, router_id: str) -> Daemon:
