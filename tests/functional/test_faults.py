@@ -12,7 +12,7 @@ import pytest
 from pocketstack.faults.registry import Faults
 
 from conftest import DEMO_PASSWORD, unique
-from test_compute_helpers import boot, make_flavor, make_image, wait
+from test_compute_helpers import boot, call, make_flavor, make_image, wait
 from test_volume_api import call as volume_call
 from test_volume_api import create_volume
 from test_volume_api import wait as volume_wait
@@ -171,6 +171,25 @@ def test_server_build_fails_asynchronously(api, admin_token):
     assert "the hypervisor caught fire" in server["fault"]["message"]
     # count=1: the next build is not failed.
     assert wait(api, admin_token, boot(api, admin_token, image, flavor["id"])["server"]["id"])["status"] == "ACTIVE"
+
+
+def test_failed_build_records_its_deferred_build_event(api, admin_token):
+    """A build's events are written once each step ends (one transaction fewer per step):
+    a build failing at its spawn still records the scheduling event's Success and the
+    build event's Error, with the traceback, started before it finished."""
+    image, flavor = make_image(api, admin_token), make_flavor(api, admin_token)
+    add(api, admin_token, service="compute", operation="build", action="async_failure", count=1,
+        message="the disk melted")
+    failed = boot(api, admin_token, image, flavor["id"])["server"]["id"]
+    assert wait(api, admin_token, failed, timeout=20)["status"] == "ERROR"
+    [action] = call(api, "GET", f"/servers/{failed}/os-instance-actions", admin_token).json()["instanceActions"]
+    detail = call(api, "GET", f"/servers/{failed}/os-instance-actions/{action['request_id']}", admin_token,
+                  version="2.51").json()["instanceAction"]
+    events = {e["event"]: e for e in detail["events"]}
+    assert events["compute__schedule_and_build_instances"]["result"] == "Success"
+    built = events["compute__do_build_and_run_instance"]
+    assert built["result"] == "Error" and "the disk melted" in built["traceback"], built
+    assert built["start_time"] <= built["finish_time"]
 
 
 def test_volume_create_fails_asynchronously(api, admin_token):

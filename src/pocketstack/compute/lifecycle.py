@@ -40,7 +40,14 @@ from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
 from pocketstack.compute.migration_records import record_outcome
-from pocketstack.compute.models import Instance, Migration, ServerGroup, ServerGroupMember
+from pocketstack.compute.models import (
+    BlockDeviceMapping,
+    ComputeNode,
+    Instance,
+    Migration,
+    ServerGroup,
+    ServerGroupMember,
+)
 from pocketstack.compute.port_tags import PortTags
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.resources import Placement
@@ -237,22 +244,24 @@ class ComputeManager:
         waiting to be scheduled (any more) or could not be (then it is in ERROR)."""
         return self._failing_build(instance_id, self._schedule_step, instance_id, action_id)
 
-    def _load_scheduling(self, instance_id: str) -> tuple[Instance, str | None]:
-        """The instance and its server group, in one read (two per build before)."""
+    def _load_scheduling(self, instance_id: str) -> tuple[Instance, str | None, tuple[ComputeNode, ...]]:
+        """The instance, its server group and the host records, in one read (three per
+        build before)."""
         with self.db.session(readonly=True) as s:
             inst = s.get(Instance, instance_id)
             group_id = _group_of(s, instance_id) if inst is not None else None
+            nodes = tuple(s.scalars(sa.select(ComputeNode).order_by(ComputeNode.host))) if inst is not None else ()
         if inst is None:
             raise InstanceNotFound(instance_id=instance_id)
-        return inst, group_id
+        return inst, group_id, nodes
 
     def _schedule_step(self, instance_id: str, action_id: str | None) -> str | None:
-        inst, group_id = self._load_scheduling(instance_id)
+        inst, group_id, nodes = self._load_scheduling(instance_id)
         if inst.task_state != st.SCHEDULING:
             return None
         try:
-            with self.actions.event(action_id, "compute__schedule_and_build_instances", None) as event:
-                node = self._schedule(inst, group_id, event)
+            with self.actions.event(action_id, "compute__schedule_and_build_instances", None, deferred=True) as event:
+                node = self._schedule(inst, group_id, event, nodes)
         except Exception as error:
             # Only from SCHEDULING, and no release: _schedule gave back its own claim, and
             # any other claim belongs to another scheduler that may already have placed it.
@@ -283,18 +292,31 @@ class ComputeManager:
                 f"Build of instance {instance_id} failed: {error}"
             self._error(instance_id, list(BUILD_TASKS), 500, message)
 
+    def _load_building(self, instance_id: str) -> tuple[Instance, bool]:
+        """The instance and whether it has block-device mappings, in one read (mappings
+        are made with the server and only change by its build: attaching needs an idle
+        task state)."""
+        with self.db.session(readonly=True) as s:
+            inst = s.get(Instance, instance_id)
+            mapped = inst is not None and s.scalar(sa.select(sa.exists().where(
+                BlockDeviceMapping.instance_id == instance_id))) is True
+        if inst is None:
+            raise InstanceNotFound(instance_id=instance_id)
+        return inst, mapped
+
     def _build(self, instance_id: str, action_id: str | None) -> None:
-        inst = load(self.db, instance_id)
+        inst, mapped = self._load_building(instance_id)
         if inst.task_state == st.SCHEDULING:
             if self._schedule_step(instance_id, action_id) is None:
                 return
-            inst = load(self.db, instance_id)
+            inst, mapped = self._load_building(instance_id)
         if inst.task_state not in BUILD_TASKS[1:]:
             return
-        with self.actions.event(action_id, "compute__do_build_and_run_instance", inst.host) as event:
-            self._spawn(inst, event)
+        with self.actions.event(action_id, "compute__do_build_and_run_instance", inst.host, deferred=True) as event:
+            self._spawn(inst, event, mapped)
 
-    def _schedule(self, inst: Instance, group_id: str | None, event: Event):
+    def _schedule(self, inst: Instance, group_id: str | None, event: Event,
+                  nodes: tuple[ComputeNode, ...] | None = None):
         """Claim and record a host, idempotently when two schedulers each took a copy of
         one build: the claim is for a consumer that holds nothing, so only one of them
         wins it; the other gets a 409 and walks away without touching the winner's claim.
@@ -304,7 +326,10 @@ class ComputeManager:
             try:
                 # 2.74's requested host bounds the build's choice only, as Nova's requested_destination.
                 hosts = frozenset({inst.requested_host}) if inst.requested_host else None
-                choice = self.scheduler.select_and_claim(self._request(inst, group_id=group_id, hosts=hosts))
+                # The host records read with the instance serve the first try only.
+                choice = self.scheduler.select_and_claim(self._request(inst, group_id=group_id, hosts=hosts,
+                                                                       nodes=nodes))
+                nodes = None
             except NoValidHost as error:
                 if self.placement.allocations(inst.id):  # the room went to another scheduler's claim
                     return None
@@ -381,6 +406,16 @@ class ComputeManager:
         actions keep the names in step with the ports afterwards."""
         if not ports:
             return
+        wanted = list(inst.security_groups or [])
+        entries = inst.requested_networks if isinstance(inst.requested_networks, list) else [{}]
+        if wanted and not any(entry.get("port_id") for entry in entries) and \
+                all(len(port.get("security_groups") or []) == len(wanted) for port in ports):
+            # Every port was made by this build with the server's groups, which the network
+            # service found by these very names (the API stored them as names, one each, and
+            # a name that matched no group or several would have failed the build): nothing
+            # to look up or record (one read per build fewer).  A port without them (no port
+            # security on its network) or one the user brought is looked up below.
+            return
         ids = list(dict.fromkeys(g for port in ports for g in port.get("security_groups") or []))
         found = {i: name or i for i, name in network.security_group_names(ids).items()}
         names = list(dict.fromkeys(found[i] for i in ids if i in found))
@@ -412,22 +447,27 @@ class ComputeManager:
         except NotFound:
             pass
 
-    def _spawn(self, inst: Instance, event: Event) -> None:
+    def _spawn(self, inst: Instance, event: Event, mapped: bool = True) -> None:
+        """``mapped``: whether the server has block-device mappings; without any, the
+        build goes from networking straight to spawning (the mapping step would do
+        nothing: one transition fewer)."""
+        prepared = inst.task_state != st.SPAWNING
+        devices: list = []
         if inst.task_state == st.NETWORKING:
             self._allocate_network(inst)
-            if not transition(self.db, inst.id, {"task_state": st.NETWORKING},
-                              {"task_state": st.BLOCK_DEVICE_MAPPING}):
+            following = st.BLOCK_DEVICE_MAPPING if mapped else st.SPAWNING
+            if not transition(self.db, inst.id, {"task_state": st.NETWORKING}, {"task_state": following}):
                 # Deleted meanwhile: the delete may have released the ports before we made them.
                 self._deallocate_network(inst.id)
                 return
-        prepared = inst.task_state != st.SPAWNING
-        devices = self._prepare_block_devices(inst) if prepared else []
-        if not transition(self.db, inst.id, {"task_state": [st.BLOCK_DEVICE_MAPPING, st.SPAWNING]},
-                          {"task_state": st.SPAWNING}):
-            # Deleted meanwhile: the delete may have detached before we attached.
-            if devices and self.block_devices is not None:
-                self.block_devices.release(inst, devices)
-            return
+        if mapped or inst.task_state != st.NETWORKING:
+            devices = self._prepare_block_devices(inst) if prepared else []
+            if not transition(self.db, inst.id, {"task_state": [st.BLOCK_DEVICE_MAPPING, st.SPAWNING]},
+                              {"task_state": st.SPAWNING}):
+                # Deleted meanwhile: the delete may have detached before we attached.
+                if devices and self.block_devices is not None:
+                    self.block_devices.release(inst, devices)
+                return
         driver = self.hosts.driver(_host(inst))
         guest = self._guest(inst.flavor, inst)
         self.faults.check("compute", "build")

@@ -76,6 +76,8 @@ class Request:
     hosts: frozenset[str] | None = None
     # Never these (a cold migration leaves its host).
     ignore_hosts: frozenset[str] = frozenset()
+    # The host records as the caller just read them with the instance (None: read them here).
+    nodes: tuple[ComputeNode, ...] | None = None
 
 
 def traits_from(specs: dict) -> tuple[set[str], set[str]]:
@@ -164,7 +166,7 @@ class Scheduler:
         image_required, image_forbidden = traits_from(request.image_properties)
         required |= image_required
         forbidden |= image_forbidden
-        nodes = {n.id: n for n in self.hosts.list()}
+        nodes = {n.id: n for n in (self.hosts.list() if request.nodes is None else request.nodes)}
         for _ in range(MAX_ROUNDS):
             group = self._group(request)
             filters = self._filters(request, group)
@@ -173,7 +175,7 @@ class Scheduler:
             for candidate in candidates:
                 node = nodes.get(candidate.provider_uuid)
                 if node is None:
-                    nodes = {n.id: n for n in self.hosts.list()}
+                    nodes = {n.id: n for n in (self.hosts.list() if request.nodes is None else request.nodes)}
                     node = nodes.get(candidate.provider_uuid)
                 if node is not None and all(f(node) for f in filters):
                     ranked.append((self._weigh(candidate, node, group), node, candidate))

@@ -176,9 +176,10 @@ def _create_port(w: Work, request: dict, binding: dict, project_id: str | None) 
     _check_network_use(w, network, project_id, bool(request.get("fixed_ip")))
     fixed = [{"ip_address": request["fixed_ip"]}] if request.get("fixed_ip") else None
     attrs = {"network_id": network.id, "fixed_ips": fixed, "project_id": project_id, **binding}
-    if request.get("security_groups") and network.port_security_enabled:
+    own = bool(request.get("security_groups") and network.port_security_enabled)
+    if own:  # the project's own groups, found by _group_ids: ports.create need not fetch them again
         attrs["security_groups"] = _group_ids(w, project_id, request["security_groups"])
-    return ports.create(w, attrs, compute_created=True, network=network)
+    return ports.create(w, attrs, compute_created=True, network=network, own_groups=own)
 
 
 def _group_ids(w: Work, project_id: str | None, names: Sequence[str]) -> list[str]:

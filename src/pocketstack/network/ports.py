@@ -90,7 +90,10 @@ def _check_pairs(pairs: list[dict]) -> list[dict]:
     return result
 
 
-def _security_groups(w: Work, project_id: str, attrs: dict, port_security: bool, device_owner: str) -> list[str]:
+def _security_groups(w: Work, project_id: str, attrs: dict, port_security: bool, device_owner: str,
+                     own_groups: bool = False) -> list[str]:
+    """``own_groups``: the caller found ``security_groups`` among the port's project's own
+    groups in this unit of work (a server's port), so they need no second look."""
     requested = attrs.get("security_groups")
     if not port_security or device_owner.startswith("network:"):
         if requested:
@@ -98,6 +101,8 @@ def _security_groups(w: Work, project_id: str, attrs: dict, port_security: bool,
         return []
     if requested is None:
         return [security_groups.default_group(w, project_id).id]
+    if own_groups:
+        return list(_distinct(requested))
     for group_id in _distinct(requested):
         rbac.hold_access(w, store.fetch(w.s, SecurityGroup, w.ctx, group_id), project_id)
     return list(requested)
@@ -136,9 +141,10 @@ def _insert_port(w: Work, values: dict, mac: str | None) -> str:
 
 
 def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: bool = False,
-           ip_versions: tuple[int, ...] = (4, 6), network: Network | None = None) -> Port:
+           ip_versions: tuple[int, ...] = (4, 6), network: Network | None = None, own_groups: bool = False) -> Port:
     """``network``: the port's network as the caller just fetched it in this unit of work
-    (for ``w.ctx``), so it is not read twice."""
+    (for ``w.ctx``), so it is not read twice; ``own_groups``: its ``security_groups`` are
+    the project's own, just looked up (:func:`_security_groups`)."""
     if network is None or network.id != attrs["network_id"]:
         network = store.fetch(w.s, Network, w.ctx, attrs["network_id"])
     # Ports the service owns (router gateways, floating IPs) pass project_id="".
@@ -156,7 +162,7 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
     port_id = str(uuid.uuid4())
     if count_quota:
         quota.claim(w, project_id, "port", port_id)
-    groups = _security_groups(w, project_id, attrs, port_security, device_owner)
+    groups = _security_groups(w, project_id, attrs, port_security, device_owner, own_groups)
     mac = attrs.get("mac_address")
     if mac is not None:
         mac = _normalise_mac(mac)
@@ -173,10 +179,10 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
                   qos_policy_id=qos.binding(w, attrs.get("qos_policy_id")),
                   status="ACTIVE" if attrs.get("device_id") else "DOWN")
     mac = _insert_port(w, values, mac)
-    ipam.allocate_for_port(w.s, subnets, port_id, mac, requested, ip_versions,
-                           router_port=device_owner.startswith("network:router"))
+    addresses = ipam.allocate_for_port(w.s, subnets, port_id, mac, requested, ip_versions,
+                                       router_port=device_owner.startswith("network:router"))
     port = w.s.get_one(Port, port_id)
-    w.emit("port_updated", views.new_port(w.s, port, network))
+    w.emit("port_updated", views.new_port(w.s, port, network, addresses))
     return port
 
 

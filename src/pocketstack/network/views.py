@@ -173,11 +173,14 @@ def ports(session: Session, rows: list[Port]) -> list[dict]:
                   network_policies_of(session, {r.network_id for r in rows}))
 
 
-def new_port(session: Session, row: Port, network: Network) -> dict:
+def new_port(session: Session, row: Port, network: Network, addresses: list[dict] | None = None) -> dict:
     """A port this transaction has just inserted (``ports.create``, once per server a build
     gives a port): it has no tags and is no trunk's parent yet (both would name it, and
-    nothing else has seen it), and its network is at hand -- only its addresses are read."""
-    return _ports(session, [row], {}, fixed_ips_of(session, [row.id]), {}, {network.id: network.qos_policy_id})[0]
+    nothing else has seen it), and its network is at hand -- only its addresses are read,
+    unless the caller has them (``addresses``: what IPAM just allocated, in the order of
+    their rows, as :func:`fixed_ips_of` reads them)."""
+    ips = {row.id: [dict(a) for a in addresses]} if addresses is not None else fixed_ips_of(session, [row.id])
+    return _ports(session, [row], {}, ips, {}, {network.id: network.qos_policy_id})[0]
 
 
 def _ports(session: Session, rows: list[Port], tags: dict[str, list[str]], ips: dict[str, list[dict]],

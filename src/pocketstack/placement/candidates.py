@@ -37,7 +37,9 @@ class Candidate:
 
 def find_candidates(db: Database, resources: Mapping[str, int], *, required=(), forbidden=(),
                     member_of=(), any_traits=(), in_tree: str | None = None,
-                    limit: int | None = None) -> list[Candidate]:
+                    limit: int | None = None, with_traits: bool = True) -> list[Candidate]:
+    """``with_traits=False``: the candidates' ``traits`` are left empty, not read (the
+    scheduler's query filters on traits and needs no more of them: one query fewer)."""
     stmt = sa.select(RP).order_by(RP.created_at, RP.uuid)
     for rc in resources:
         stmt = stmt.where(RP.uuid.in_(sa.select(m.Inventory.provider_uuid).where(m.Inventory.resource_class == rc)))
@@ -54,9 +56,10 @@ def find_candidates(db: Database, resources: Mapping[str, int], *, required=(), 
             inventories[row.provider_uuid][row.resource_class] = {f: getattr(row, f) for f in inv_rules.FIELDS}
         usage = used_by_class(s, uuids)
         traits: dict[str, list[str]] = {u: [] for u in uuids}
-        for uuid, trait in s.execute(sa.select(m.ProviderTrait.provider_uuid, m.ProviderTrait.trait)
-                                     .where(m.ProviderTrait.provider_uuid.in_(uuids))):
-            traits[uuid].append(trait)
+        if with_traits:
+            for uuid, trait in s.execute(sa.select(m.ProviderTrait.provider_uuid, m.ProviderTrait.trait)
+                                         .where(m.ProviderTrait.provider_uuid.in_(uuids))):
+                traits[uuid].append(trait)
     for rp in providers:
         inv, used = inventories[rp.uuid], usage[rp.uuid]
         if has_room(inv, used, resources):

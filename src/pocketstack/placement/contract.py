@@ -28,7 +28,8 @@ class PlacementContract(Protocol):
 
     def get_candidates(self, resources: dict[str, int], *, required_traits: Iterable[str] = (),
                        forbidden_traits: Iterable[str] = (), limit: int | None = None) -> list[Candidate]:
-        """Providers that could hold ``resources`` now."""
+        """Providers that could hold ``resources`` now (their ``traits`` left empty: the
+        required and forbidden ones are filtered on, and a scheduler needs no more)."""
 
     def claim(self, consumer_uuid: str, project_id: str, user_id: str,
               allocations: dict[str, dict[str, int]], *, new_consumer: bool = False,

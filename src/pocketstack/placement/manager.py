@@ -41,8 +41,10 @@ class PlacementManager:
     # -- scheduling ------------------------------------------------------------------
     def get_candidates(self, resources: dict[str, int], *, required_traits: Iterable[str] = (),
                        forbidden_traits: Iterable[str] = (), limit: int | None = None) -> list[Candidate]:
+        """The scheduler's candidates (their ``traits`` are not read: the query filters on
+        the required and forbidden ones, and a scheduler needs no more of them)."""
         return find_candidates(self.db, resources, required=required_traits, forbidden=forbidden_traits,
-                               limit=limit)
+                               limit=limit, with_traits=False)
 
     def claim(self, consumer_uuid: str, project_id: str, user_id: str,
               allocations: dict[str, dict[str, int]], *, new_consumer: bool = False,
