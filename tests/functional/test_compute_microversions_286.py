@@ -16,8 +16,8 @@ from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from conftest import unique
 from test_compute_helpers import boot, call, make_flavor, make_image, wait
 
-MAXIMUM = "2.96"
-ABOVE = "2.97"
+MAXIMUM = "2.104"
+ABOVE = "2.105"
 
 
 def test_maximum(api, user):  # noqa: F811

@@ -271,6 +271,11 @@ OPS = [
     server_op("diagnostics", "GET", SERVER + "/diagnostics", ADMIN_ON_SERVER),
     server_op("migrations", "GET", SERVER + "/migrations", ADMIN_ON_SERVER),
     Op("server", "topology", "GET", SERVER + "/topology", OWN_READ, headers={"OpenStack-API-Version": "compute 2.78"}),
+    # 2.97's shares: none exist (no host offers virtiofs), so the owner's attach is the 409 of a running server
+    Op("server", "shares", "GET", SERVER + "/shares", OWN_READ, headers={"OpenStack-API-Version": "compute 2.97"}),
+    Op("server", "share-attach", "POST", SERVER + "/shares",
+       expect(CONFLICT, CONFLICT, FORBIDDEN, NOT_FOUND, NOT_FOUND), headers={"OpenStack-API-Version": "compute 2.97"},
+       body={"share": {"share_id": "0c5f7a64-5b8a-4a3c-9a43-6f1b2d6c2e11"}}),
     server_op("remote-console", "POST", SERVER + "/remote-consoles", OWN_WRITE,
               body={"remote_console": {"protocol": "vnc", "type": "novnc"}}),
     Op("console-token", "show", "GET", V + "/os-console-auth-tokens/{console_token}", ADMIN_ONLY, headers=MICRO),

@@ -211,7 +211,7 @@ flavor_ref_alt = ${FLAVOR_REF_ALT:-$FLAVOR_REF}
 fixed_network_name = $FIXED_NETWORK_NAME
 min_compute_nodes = 2
 min_microversion = 2.1
-max_microversion = 2.96
+max_microversion = 2.104
 build_timeout = 120
 
 [compute-feature-enabled]

@@ -96,6 +96,26 @@ class PortInUse(Conflict):
     msg_fmt = "Port {port_id} is still in use."
 
 
+# 2.104: re-pinning a server's zone (api/spec_views.py)
+class PinnedZoneChange(Conflict):
+    msg_fmt = ("Cannot change pinned availability zone directly. Unpin first by setting "
+               "pinned_availability_zone to null.")
+
+
+class PinnedZoneElsewhere(Conflict):
+    msg_fmt = ("Server can only be pinned to its current availability zone '{current_az}', but "
+               "'{requested_az}' was requested.")
+
+
+# 2.97: shares (api/server_shares.py)
+class SharesNotConfigured(Conflict):
+    msg_fmt = "Feature not supported because either compute or instance are not configured correctly."
+
+
+class ShareNotFound(NotFound):
+    msg_fmt = "Share {share_id} could not be found."
+
+
 # -- refused ------------------------------------------------------------------------------
 class AuthenticationRequired(Unauthorized):
     msg_fmt = "The request you have made requires authentication."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -13,6 +14,15 @@ from pocketstack.common.db import Database
 from pocketstack.common.db.cas import changed_rows
 from pocketstack.compute import errors
 from pocketstack.compute.models import Flavor, FlavorAccess, FlavorExtraSpec
+
+
+def name_matches(pattern: str, name: str) -> bool:
+    """``pattern`` found in ``name`` (SQL's REGEXP); a pattern that is no regular
+    expression matches nothing."""
+    try:
+        return re.search(pattern, name) is not None
+    except re.error:
+        return False
 
 
 class Flavors:
@@ -58,7 +68,7 @@ class Flavors:
 
     def list(self, *, project_id: str | None, is_admin: bool, is_public: bool | None = True,
              min_ram: int | None = None, min_disk: int | None = None, sort: Sequence[tuple[str, str]] = (),
-             limit: int | None = None, marker: str | None = None) -> builtins.list[Flavor]:
+             limit: int | None = None, marker: str | None = None, name: str | None = None) -> builtins.list[Flavor]:
         """Nova's visibility: ``is_public=None`` means all (admin) or public plus those
         shared with the caller's project; non-admins never see others' private flavors."""
         stmt = sa.select(Flavor).where(Flavor.disabled.is_(False))
@@ -78,6 +88,8 @@ class Flavors:
             stmt = stmt.where(Flavor.root_gb >= min_disk)
         with self.db.session(readonly=True) as s:
             rows = list(s.scalars(stmt))
+        if name is not None:  # 2.102: a regular expression found in the name, as Nova's REGEXP
+            rows = [f for f in rows if name_matches(name, f.name)]
         for key, direction in reversed(list(sort)):
             rows.sort(key=lambda f: (getattr(f, key) is None, getattr(f, key)), reverse=direction == "desc")
         if marker is not None:

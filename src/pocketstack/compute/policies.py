@@ -93,6 +93,10 @@ RULES: tuple[Rule, ...] = (
     Rule("compute:server:topology:index", READER, "Show a server's NUMA topology (2.78)."),
     Rule("compute:server:topology:host:index", ADMIN,
          "See the host NUMA node and CPU pinning of each cell of a server's NUMA topology (2.78)."),
+    Rule("os_compute_api:os-server-shares:index", READER, "List the shares attached to a server (2.97)."),
+    Rule("os_compute_api:os-server-shares:create", MEMBER, "Attach a share to a server (2.97)."),
+    Rule("os_compute_api:os-server-shares:show", READER, "Show a share attached to a server (2.97)."),
+    Rule("os_compute_api:os-server-shares:delete", MEMBER, "Detach a share from a server (2.97)."),
     Rule("os_compute_api:os-instance-actions:show", READER, "Show one action recorded for a server."),
     Rule("os_compute_api:os-instance-actions:events", ADMIN,
          "See an action's events before microversion 2.51 (from 2.51 everyone sees them), and their tracebacks "

@@ -28,6 +28,7 @@ from pocketstack.compute.api.assisted_snapshots import AssistedSnapshotsApi
 from pocketstack.compute.api.consoles import ConsoleAuthTokensApi, ConsolesApi
 from pocketstack.compute.api.extensions import ExtensionsApi
 from pocketstack.compute.api.interfaces import InterfacesApi
+from pocketstack.compute.api.microversion_routes import close_queries, volumes_boot_aliases
 from pocketstack.compute.api.server_details import (
     DiagnosticsApi,
     InstanceActionsApi,
@@ -35,6 +36,7 @@ from pocketstack.compute.api.server_details import (
     TagsApi,
     TopologyApi,
 )
+from pocketstack.compute.api.server_shares import ServerSharesApi
 from pocketstack.compute.api.servers import ServersApi
 from pocketstack.compute.api.versions import VersionsApi
 from pocketstack.compute.api.volume_attachments import VolumeAttachmentsApi
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
 
 
 def build_router(compute: Compute) -> Router:
-    return Router().include(
+    return volumes_boot_aliases(close_queries(Router().include(
         VersionsApi(),
         ExtensionsApi(),
         ServersApi(compute),
@@ -57,6 +59,7 @@ def build_router(compute: Compute) -> Router:
         InstanceActionsApi(compute),
         DiagnosticsApi(compute),
         TopologyApi(compute),
+        ServerSharesApi(compute),
         ConsolesApi(compute),
         ConsoleAuthTokensApi(compute),
         VolumeAttachmentsApi(compute),
@@ -86,4 +89,4 @@ def build_router(compute: Compute) -> Router:
         floating_ips.FloatingIpsApi(compute),
         VolumesProxyApi(compute),
         AssistedSnapshotsApi(compute),
-    )
+    )))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pocketstack.volume.contract import VolumeContract
 
 # The highest microversion whose behaviour changes are all implemented (docs/compute.md).
-VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 96), legacy_header="X-OpenStack-Nova-API-Version")
+VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 104), legacy_header="X-OpenStack-Nova-API-Version")
 
 
 # Nova's ``parameter_types.boolean``: JSON booleans and the strings oslo's

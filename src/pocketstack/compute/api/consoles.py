@@ -14,7 +14,7 @@ from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.compute import errors
 from pocketstack.compute.api.common import get_instance
-from pocketstack.compute.api.schemas.consoles import LEGACY, REMOTE
+from pocketstack.compute.api.schemas.consoles import LEGACY, REMOTE, REMOTE_V299
 
 if TYPE_CHECKING:
     from pocketstack.compute.manager import Compute
@@ -39,7 +39,7 @@ class ConsolesApi:
 
     # Before 2.6 a 400 pointing at the action (not the 404 of a missing route), as ever here.
     @route.post("/v2.1/servers/{server_id}/remote-consoles", policy="os_compute_api:os-remote-consoles",
-                body=REMOTE)
+                body={"2.1": REMOTE, "2.99": REMOTE_V299})
     def create(self, req: ApiRequest):
         if not req.at_least(2, 6):
             raise errors.RemoteConsolesNeed26()
@@ -56,7 +56,9 @@ class ConsoleAuthTokensApi:
     def __init__(self, compute: Compute):
         self.compute = compute
 
-    @route.get("/v2.1/os-console-auth-tokens/{token}", policy="os_compute_api:os-console-auth-tokens")
+    # From 2.99 no query parameter is accepted; its ``tls_port`` is a spice-direct console's only.
+    @route.get("/v2.1/os-console-auth-tokens/{token}", policy="os_compute_api:os-console-auth-tokens",
+               query={"2.99": ()})
     def show(self, req: ApiRequest):
         if not req.at_least(2, 31):
             raise errors.ConsoleAuthTokensNeed231()

@@ -102,6 +102,8 @@ class FlavorsApi:
                     "swap": flavor.swap if req.at_least(2, 75) else flavor.swap or "",
                     "rxtx_factor": flavor.rxtx_factor,
                     "os-flavor-access:is_public": flavor.is_public})
+        if req.at_least(2, 102):  # both gone from 2.102
+            del out["rxtx_factor"], out["OS-FLV-DISABLED:disabled"]
         if req.at_least(2, 61) and req.allowed(EXTRA_SPECS_INDEX, {"project_id": req.caller.project_id}):
             out["extra_specs"] = specs if specs is not None else self.flavors.extra_specs(flavor.id)
         return out
@@ -111,10 +113,13 @@ class FlavorsApi:
 
     def listing(self, req: ApiRequest, detail: bool) -> dict:
         parsed = listing_query(req.query)
+        if req.at_least(2, 102) and req.query.get("sort_key") == "rxtx_factor":  # not a key from 2.102
+            raise errors.InvalidSortKey(sort_key="rxtx_factor")
         limit = int_query(req, "limit")
         rows = self.flavors.list(project_id=req.caller.project_id, is_admin=is_admin(req),
                                  min_ram=int_query(req, "minRam"), min_disk=int_query(req, "minDisk"),
-                                 limit=limit, marker=req.query.get("marker"), **parsed)
+                                 limit=limit, marker=req.query.get("marker"),
+                                 name=req.query.get("name") if req.at_least(2, 102) else None, **parsed)
         result: dict = {"flavors": [self.render(req, f, detail) for f in rows]}
         if limit and len(rows) == limit:
             path = "/flavors/detail" if detail else "/flavors"
@@ -123,12 +128,12 @@ class FlavorsApi:
         return result
 
     @route.get("/v2.1/flavors",
-               query=queries.from_2_75(queries.FLAVORS))
+               query={"2.75": queries.FLAVORS, "2.102": queries.FLAVORS_V2102})
     def index(self, req: ApiRequest) -> dict:
         return self.listing(req, detail=False)
 
     @route.get("/v2.1/flavors/detail",
-               query=queries.from_2_75(queries.FLAVORS))
+               query={"2.75": queries.FLAVORS, "2.102": queries.FLAVORS_V2102})
     def detail(self, req: ApiRequest) -> dict:
         return self.listing(req, detail=True)
 
@@ -136,7 +141,8 @@ class FlavorsApi:
     def show(self, req: ApiRequest) -> dict:
         return {"flavor": self.render(req, self.lookup(req))}
 
-    @route.post("/v2.1/flavors", policy="os_compute_api:os-flavor-manage:create", body=schemas.CREATE,
+    @route.post("/v2.1/flavors", policy="os_compute_api:os-flavor-manage:create",
+                body={"2.1": schemas.CREATE, "2.102": schemas.CREATE_V2102},
                 authorize_first=True)
     def create(self, req: ApiRequest) -> dict:
         req.authorize()

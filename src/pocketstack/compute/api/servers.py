@@ -25,7 +25,7 @@ from pocketstack.common.pagination import DEFAULT_MAX_LIMIT, next_link
 from pocketstack.common.validation import parse_bool
 from pocketstack.compute import block_devices, errors, volume_backed
 from pocketstack.compute import states as st
-from pocketstack.compute.api import render, security_groups
+from pocketstack.compute.api import render, security_groups, spec_views
 from pocketstack.compute.api.common import (
     access_ip,
     caller_id,
@@ -323,8 +323,8 @@ def full_views(compute: Compute, req: ApiRequest, rows) -> list[dict]:
     addresses = compute.addresses([r.id for r in rows])
     volumes = compute.block_devices.volumes_attached([r.id for r in rows])
     statuses = compute.hosts.statuses() if req.at_least(2, 16) else {}
-    return [render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id], statuses)
-            for r in rows]
+    return spec_views.add(compute, req, [
+        render.server(req, r, metadata[r.id], tags[r.id], addresses[r.id], volumes[r.id], statuses) for r in rows])
 
 
 def changed_view(compute: Compute, req: ApiRequest, inst) -> dict:
@@ -535,6 +535,8 @@ class ServersApi:
         for field in ("accessIPv4", "accessIPv6"):
             if field in data:
                 values[fields[field]] = access_ip(data, field)
+        if "pinned_availability_zone" in data:  # 2.104's schema
+            values["requested_az"] = spec_views.pinned_zone(inst, data["pinned_availability_zone"])
         out = changed_view(self.compute, req, self.instances.update(inst.id, values))
         return {"server": with_server_groups(self.compute, req, out)}
 

@@ -168,6 +168,8 @@ class VolumeAttachmentsApi:
             # As Nova: the host plugs the disk into the guest and completes the attachment
             # (the volume is in-use then); the answer does not wait for it.
             compute.rpc.attach_volume(inst.host, inst.id, volume.id, action_id)
+        if at_least(req, 2, 101):  # 202 without a body from 2.101, as Nova
+            return accepted()
         out = {"id": volume.id, "serverId": inst.id, "volumeId": volume.id, "device": device}
         if at_least(req, 2, 70):
             out["tag"] = tag

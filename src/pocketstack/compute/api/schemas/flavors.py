@@ -34,5 +34,9 @@ EXTRA_SPECS = {"type": "object", "required": ["extra_specs"], "properties": {"ex
 EXTRA_SPEC = {"type": "object", "minProperties": 1, "maxProperties": 1, "propertyNames": _SPEC_KEY,
               "additionalProperties": _SPEC_VALUE}
 _TENANT = {"type": "object", "required": ["tenant"], "properties": {"tenant": {"type": "string"}}}
+# 2.102: no more rxtx_factor
+CREATE_V2102 = {"type": "object", "required": ["flavor"], "properties": {"flavor": {
+    "type": "object", "required": ["name", "ram", "vcpus", "disk"], "additionalProperties": False,
+    "properties": {k: v for k, v in _CREATE_FIELDS.items() if k != "rxtx_factor"}}}}
 ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1, "properties": {
     "addTenantAccess": _TENANT, "removeTenantAccess": _TENANT}, "additionalProperties": False}

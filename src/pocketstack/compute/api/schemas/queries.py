@@ -18,6 +18,7 @@ SERVERS = frozenset({
     "block_device_mapping", "services", "metadata", "system_metadata", "info_cache", "security_groups",
     "pci_devices", "tags", "tags-any", "not-tags", "not-tags-any", "changes-before", "locked", *PAGING})
 FLAVORS = frozenset({"is_public", "minRam", "minDisk", "sort_key", "sort_dir", *PAGING})
+FLAVORS_V2102 = FLAVORS | {"name"}  # a regular expression on the name
 KEYPAIRS = frozenset({"user_id", *PAGING})
 KEYPAIR = frozenset({"user_id"})
 LIMITS = frozenset({"tenant_id"})

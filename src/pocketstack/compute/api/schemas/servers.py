@@ -93,4 +93,7 @@ _UPDATE_V219 = _changed({**_UPDATE_V21, "required": []}, {"description": DESCRIP
 UPDATE = {start: {"type": "object", "required": ["server"], "properties": {"server": server}}
           for start, server in (("2.1", _UPDATE_V21), ("2.19", _UPDATE_V219),
                                 ("2.90", _changed(_UPDATE_V219, HOSTNAMES["2.90"])),
-                                ("2.94", _changed(_UPDATE_V219, HOSTNAMES["2.94"])))}
+                                ("2.94", _changed(_UPDATE_V219, HOSTNAMES["2.94"])),
+                                # 2.104: unpin (null) or re-pin the server's zone
+                                ("2.104", _changed(_UPDATE_V219, {**HOSTNAMES["2.94"], "pinned_availability_zone": {
+                                    "anyOf": [NAME, {"type": "null"}]}})))}
