@@ -2,9 +2,10 @@
 
 Every parameter Glance does not reserve is a filter: base attributes compare columns
 (``name``, ``status``, ``disk_format``, ``container_format`` and ``id`` also accept
-``in:a,b``; ``size``, ``virtual_size``, ``min_disk``, ``min_ram`` are integers), ``tag`` (repeatable) requires all tags, ``size_min``/``size_max`` bound
-the size, ``created_at``/``updated_at`` take ``gt:``/``gte:``/``lt:``/``lte:``/``eq:``/
-``neq:`` and an ISO 8601 time, and any other key matches a free-form property.
+``in:a,b``; ``size``, ``virtual_size``, ``min_disk``, ``min_ram`` are integers), ``tag``
+(repeatable) requires all tags, ``size_min``/``size_max`` bound the size,
+``created_at``/``updated_at`` take ``gt:``/``gte:``/``lt:``/``lte:``/``eq:``/``neq:`` and
+an ISO 8601 time, and any other key matches a free-form property.
 Sorting follows Glance: classic ``sort_key``/``sort_dir`` or ``sort=k:dir,…``, both
 defaulting to descending.
 """
