@@ -87,6 +87,7 @@ class DiskDef:
     base: str | None = None  # the cached base image an overlay is backed by
     kind: str = "disk"  # disk (virtio-blk) | cdrom (IDE, read-only: the config drive, as Nova attaches it)
     pci_slot: int | None = None  # fixed for the disk's life (GuestDef.assign_pci_slots)
+    shared: bool = False  # a multiattach volume: other guests write it too (share-rw, no exclusive lock)
 
 
 @dataclass
@@ -160,6 +161,8 @@ def disk_args(disk: DiskDef, bootindex: int | None) -> list[str]:
         device["serial"] = disk.serial[:20]
     if bootindex is not None:
         device["bootindex"] = bootindex
+    if disk.shared:
+        device["share-rw"] = True
     return ["-blockdev", json.dumps(blockdev), "-device", json.dumps(device)]
 
 
