@@ -154,3 +154,25 @@ def test_no_multiattach_to_shelved_offloaded(api, project, flavor, raw_image, mu
     body = attach(api, token, server_id, volume["id"], expect=400)
     assert body["badRequest"]["message"] == ("Attaching multiattach volumes is not supported for "
                                              "shelved-offloaded instances.")
+
+
+def test_swap_of_a_multiattached_volume_is_refused(api, admin_token, project, flavor, raw_image, multiattach_type):
+    """Tempest's TestMultiAttachVolumeSwap (skipped there with two compute hosts): a
+    read-only multiattach volume on two servers, the admin's swap refused as Nova refuses
+    any swap Cinder did not start (409, the volume is not migrating), nothing changed."""
+    token = project["token"]
+    one, two = (server(api, token, flavor["id"], raw_image) for _ in range(2))
+    volume = create_volume(api, project, volume_type=multiattach_type)
+    spare = create_volume(api, project, volume_type=multiattach_type)
+    r = api.request("POST", f"/volume/v3/{project['id']}/volumes/{volume['id']}/action", admin_token,
+                    json={"os-update_readonly_flag": {"readonly": True}})
+    assert r.status_code == 202, r.text
+    for server_id in (one, two):
+        attach(api, token, server_id, volume["id"])
+    wait_attached(api, project, volume["id"], 2)
+    r = call(api, "PUT", f"/servers/{one}/os-volume_attachments/{volume['id']}", admin_token, version="2.60",
+             json={"volumeAttachment": {"volumeId": spare["id"]}})
+    assert r.status_code == 409, r.text
+    assert sorted(a["server_id"] for a in wait_attached(api, project, volume["id"], 2)["attachments"]) == sorted(
+        [one, two])
+    assert wait_volume(api, project, spare["id"], ("available",))["attachments"] == []
