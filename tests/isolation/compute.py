@@ -262,6 +262,13 @@ OPS = [
     server_op("create", "POST", SERVERS, CREATE, everywhere=True, body={"server": {
         "name": "{new}", "imageRef": "{boot_image}", "flavorRef": "{flavor}", "networks": "none",
         "availability_zone": "{zone}"}}),
+    # The legacy block_device_mapping (v1) naming one of A's volumes: B's member cannot see
+    # it (Nova's 400 "failed to get volume"), readers may not create.
+    server_op("create-with-legacy-volume", "POST", SERVERS, expect(OK, OK, FORBIDDEN, BAD_REQUEST, FORBIDDEN),
+              consumes="attachable_server", body={"server": {
+                  "name": "{new}", "imageRef": "{boot_image}", "flavorRef": "{flavor}", "networks": "none",
+                  "availability_zone": "{zone}",
+                  "block_device_mapping": [{"volume_id": "{attachable_server.volume}"}]}}),
     server_op("update", "PUT", SERVER, OWN_WRITE, body={"server": {"name": "{new}"}}, everywhere=True),
     server_op("delete", "DELETE", SERVER, OWN_WRITE, consumes="server", everywhere=True),
     server_op("ips", "GET", SERVER + "/ips", OWN_READ),
@@ -368,6 +375,12 @@ OPS = [
        SERVERS + "/{attached_server}/os-volume_attachments/{attached_server.volume}",
        expect(CONFLICT, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND), headers=MICRO,
        body={"volumeAttachment": {"volumeId": "{attached_server.volume}"}}),
+    # Extending the attached volume (Cinder 3.42, volume:extend_attached_volume), which
+    # sends its server's host volume-extended.
+    Op("volume-attachment", "extend-attached-volume", "POST",
+       "/volume/v3/{me.project}/volumes/{attached_server.volume}/action", OWN_WRITE,
+       headers={"OpenStack-API-Version": "volume 3.42"}, body={"os-extend": {"new_size": 2}},
+       consumes="attached_server"),
     Op("volume-attachment", "detach", "DELETE",
        SERVERS + "/{attached_server}/os-volume_attachments/{attached_server.volume}", OWN_WRITE, headers=MICRO,
        consumes="attached_server"),

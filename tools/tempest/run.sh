@@ -240,8 +240,8 @@ config_drive = false
 personality = true
 interface_attach = $NEUTRON
 attach_encrypted_volume = false
-swap_volume = false
-volume_multiattach = false
+swap_volume = true
+volume_multiattach = true
 scheduler_enabled_filters = ComputeFilter,AvailabilityZoneFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
 CONF
 fi
@@ -267,9 +267,11 @@ fi
 if [ "$CINDER" = true ]; then
     # What pocketstack's Block Storage implements (docs/volume.md): one file backend
     # ("file", vendor pocketstack, protocol file), microversions 3.0-3.70, snapshots,
-    # clones, extend, backups to the object store (swift: objects in the backup's
-    # container; posix with volume_backup_store = "directory"); no manage/unmanage, replication,
-    # multiple backends, revert, or extending attached volumes.  (A later section's value
+    # clones, extend (of attached volumes too, 3.42), multiattach volume types, backups to the
+    # object store (swift: objects in the backup's container; posix with volume_backup_store =
+    # "directory"); no manage/unmanage, replication, multiple backends or revert.  Multiattach
+    # needs [volume] volume_type_multiattach (a type with multiattach="<is> True"; whole-cloud.sh
+    # creates one and sets it through --extra-conf).  (A later section's value
     # wins in oslo.config, so this overrides the template's cinder = false.)
     cat >>"$WORKSPACE/etc/tempest.conf" <<CONF
 
@@ -296,7 +298,7 @@ clone = true
 manage_snapshot = false
 manage_volume = false
 replication = false
-extend_attached_volume = false
+extend_attached_volume = true
 extend_attached_encrypted_volume = false
 extend_volume_with_snapshot = true
 CONF

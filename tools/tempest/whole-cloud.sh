@@ -93,6 +93,9 @@ os subnet create --network public --subnet-range 172.24.4.0/24 public-subnet >/d
 os router create router1 >/dev/null
 "$bin/openstack" router set --external-gateway public router1
 "$bin/openstack" router add subnet router1 private-subnet
+# The volume type of multiattach volumes ([volume] volume_type_multiattach; Tempest makes none).
+os volume type create --public --property multiattach='<is> True' multiattach >/dev/null
+printf '[volume]\nvolume_type_multiattach = multiattach\n' >>"$data/extra.conf"
 
 "$here/run.sh" --auth-url "http://127.0.0.1:$PORT/identity" --admin-password "$password" \
     --image --network --object --volume --compute --security-compliance \

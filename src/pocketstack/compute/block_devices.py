@@ -81,11 +81,13 @@ def _int(value, name: str) -> int | None:
 
 
 def parse(volume_service: VolumeContract | None, context: RequestContext, mappings: list[dict], image_ref: str,
-          max_count: int, bootable_image: Callable[[str], ImageView], volume_types: bool = False) -> BootDisks | None:
+          max_count: int, bootable_image: Callable[[str], ImageView], volume_types: bool = False,
+          multiattach: bool = False) -> BootDisks | None:
     """Validate ``block_device_mapping_v2`` as Nova does (a 400 for anything wrong);
     ``None`` when nothing in it involves a volume (the server boots from ``image_ref``).
     With ``volume_types`` (2.67) a mapping's ``volume_type`` names the type of the volume
-    the build creates (a type the caller may see)."""
+    the build creates (a type the caller may see); with ``multiattach`` (2.60) an existing
+    volume may be a multiattach one, which may be in use by other servers already."""
     rows: list[dict] = []
     boot: dict | None = None
     boot_indexes = []
@@ -150,7 +152,9 @@ def parse(volume_service: VolumeContract | None, context: RequestContext, mappin
                 volume = volumes.volumes.get(context, str(uuid_))
             except NotFound:
                 raise errors.InvalidBlockDeviceMapping(reason=f"failed to get volume {uuid_}.") from None
-            if volume.status != "available":
+            if volume.multiattach and not multiattach:
+                raise errors.MultiattachNotSupportedOldMicroversion()
+            if volume.status != "available" and not (volume.multiattach and volume.status == "in-use"):
                 raise errors.VolumeNotAvailable(volume_id=volume.id, volume_status=volume.status)
             if max_count > 1:
                 raise errors.VolumeForMultipleInstances()
@@ -287,6 +291,20 @@ class BlockDevices:
         return [(manager.volume_file(row.volume_id), row.volume_id) for row in self.for_instance(inst.id)
                 if row.volume_id in attached and row.boot_index != 0 and row.destination_type == "volume"]
 
+    def shared_volumes(self, inst: Instance) -> list[str]:
+        """The ids of ``inst``'s multiattach volumes (its root volume included): disks the
+        hypervisor must open shared."""
+        manager = self.volumes()
+        ids = [row.volume_id for row in self.for_instance(inst.id) if row.volume_id]
+        if manager is None or not ids:
+            return []
+        shared = []
+        for volume_id in ids:
+            with contextlib.suppress(NotFound):
+                if manager.volumes.get(_HOST, volume_id).multiattach:
+                    shared.append(volume_id)
+        return shared
+
     def attach_to_guest(self, inst: Instance, volume_id: str, driver: Driver) -> None:
         """The host's half of ``POST os-volume_attachments`` (Nova's ``attach_volume``):
         the connector is recorded (volume ``attaching``), the volume's file is hot-plugged
@@ -310,8 +328,9 @@ class BlockDevices:
             except NotFound:  # released meanwhile (a detach or the server's delete)
                 self.remove(row.id)
                 return
+        shared = manager.volumes.get(context, volume_id).multiattach
         try:
-            driver.attach_volume(inst.id, manager.volume_file(volume_id), volume_id)
+            driver.attach_volume(inst.id, manager.volume_file(volume_id), volume_id, shared=shared)
         except Exception:
             with contextlib.suppress(NotFound):
                 manager.attachments.delete(context, attachment.id)
@@ -341,6 +360,19 @@ class BlockDevices:
         row = self._mapping(inst.id, volume_id)
         if row is not None:
             self.remove(row.id)
+
+    def extend_in_guest(self, inst: Instance, volume_id: str, driver: Driver) -> None:
+        """The host's half of a ``volume-extended`` event (Nova's ``extend_volume``): the
+        mapping records the volume's new size and the hypervisor resizes the guest's disk.
+        A volume the server no longer has is left alone (Nova logs it and returns)."""
+        row = self._mapping(inst.id, volume_id)
+        if row is None:
+            LOG.warning("volume %s extended, but it is not attached to instance %s", volume_id, inst.id)
+            return
+        size = self._manager().volumes.get(_HOST, volume_id).size
+        with self.db.session() as s:
+            s.execute(sa.update(BlockDeviceMapping).where(BlockDeviceMapping.id == row.id).values(volume_size=size))
+        driver.extend_volume(inst.id, volume_id, size * GiB)
 
     def unfinished(self, inst: Instance) -> tuple[list[str], list[str]]:
         """The volumes whose attach to ``inst`` and whose detach from it its host had not

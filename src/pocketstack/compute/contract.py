@@ -113,6 +113,13 @@ class ComputeContract(Protocol):
         records (``start`` for ``POWER_ON``, ``stop`` for ``POWER_OFF``) and have the
         server's host take note (a no-op unless the server is idle in the other state)."""
 
+    def volume_extended(self, instance_id: str, volume_id: str, request_id: str, project_id: str | None,
+                        user_id: str | None) -> None:
+        """After an accepted ``volume-extended`` event (2.51; Cinder sends one per server
+        when it extended an attached volume): record the ``extend_volume`` instance action
+        and have the server's host tell the guest its disk grew (event
+        ``compute_extend_volume``)."""
+
     def guest_instance(self, instance_id: str) -> GuestInstance | None:
         """What the server's guest is told about it, or None when there is no such server
         (or it is deleted)."""

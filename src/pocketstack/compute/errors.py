@@ -241,6 +241,10 @@ class InvalidBlockDeviceMapping(BadRequest):
     msg_fmt = "Block Device Mapping is Invalid: {reason}"
 
 
+class MixedBlockDeviceMappingSyntax(BadRequest):
+    msg_fmt = "Using different block_device_mapping syntaxes is not allowed in the same request."
+
+
 class InvalidBlockDeviceField(BadRequest):
     msg_fmt = "Invalid input for field/attribute {name}. Value: {value}."
 
@@ -524,7 +528,25 @@ class InterfaceAttachFailed(BadRequest):
 
 
 class VolumeAlreadyAttached(BadRequest):
-    msg_fmt = "Invalid volume: volume {volume_id} is already attached to this server."
+    msg_fmt = "Invalid volume: volume {volume_id} already attached"
+
+
+class VolumeAttachedElsewhere(BadRequest):
+    """Nova's ``_check_volume_already_attached`` for a volume without multiattach."""
+
+    msg_fmt = "Invalid volume: volume {volume_id} is already attached to instances: {instance_uuids}"
+
+
+class MultiattachNotSupportedOldMicroversion(BadRequest):
+    msg_fmt = "Multiattach volumes are only supported starting with compute API version 2.60."
+
+
+class MultiattachToShelvedNotSupported(BadRequest):
+    msg_fmt = "Attaching multiattach volumes is not supported for shelved-offloaded instances."
+
+
+class MultiattachSwapVolumeNotSupported(BadRequest):
+    msg_fmt = "Swapping multi-attach volumes with more than one read/write attachment is not supported."
 
 
 class RequestedHostNotFound(BadRequest):

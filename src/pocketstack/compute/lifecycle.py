@@ -199,6 +199,8 @@ class ComputeManager:
                 spec.root_volume, spec.root_volume_serial = root
         if self.block_devices is not None and not without_volumes:
             spec.volumes = self.block_devices.guest_volumes(inst)
+        if self.block_devices is not None and (spec.volumes or spec.root_volume):
+            spec.shared_volumes = self.block_devices.shared_volumes(inst)
         if self.hosts.real:
             spec.nics = self._nics(inst)
         wants_drive = inst.config_drive or self.hosts.settings.force_config_drive
@@ -585,6 +587,10 @@ class ComputeManager:
         """Take a volume away from the guest; the API has put the volume in ``detaching``."""
         self._volume_step(instance_id, volume_id, action_id, "compute_detach_volume",
                           BlockDevices.detach_from_guest)
+
+    def extend_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
+        """Tell the guest its volume grew (Nova's ``extend_volume`` on ``volume-extended``)."""
+        self._volume_step(instance_id, volume_id, action_id, "compute_extend_volume", BlockDevices.extend_in_guest)
 
     def _volume_step(self, instance_id: str, volume_id: str, action_id: str | None, event: str,
                      step: Callable[[BlockDevices, Instance, str, Driver], None]) -> None:

@@ -119,6 +119,14 @@ class Compute:
                                        project_id, user_id)
         self.rpc.power_update(inst.host, inst.id, target, action_id)
 
+    def volume_extended(self, instance_id: str, volume_id: str, request_id: str, project_id: str | None,
+                        user_id: str | None) -> None:
+        inst = self.instances.get(instance_id)
+        if inst.host is None:  # accepted events are for servers on a host (422 otherwise)
+            return
+        action_id = self.actions.start(inst.id, "extend_volume", request_id, project_id, user_id)
+        self.rpc.extend_volume(inst.host, inst.id, volume_id, action_id)
+
     def guest_instance(self, instance_id: str) -> GuestInstance | None:
         try:
             inst = self.instances.get(instance_id)

@@ -167,6 +167,10 @@ class ComputeAPI:
         """The volume is ``detaching``; its host takes it away from the guest."""
         self._cast(host, "detach_volume", instance_id=instance_id, volume_id=volume_id, action_id=action_id)
 
+    def extend_volume(self, host: str, instance_id: str, volume_id: str, action_id: str | None) -> None:
+        """Block Storage extended an attached volume; its host tells the guest."""
+        self._cast(host, "extend_volume", instance_id=instance_id, volume_id=volume_id, action_id=action_id)
+
     def volume_snapshot_create(self, host: str, instance_id: str, volume_id: str, create_info: dict) -> None:
         """A Cinder remotefs driver's assisted snapshot of a volume the guest uses."""
         self._cast(host, "volume_snapshot_create", instance_id=instance_id, volume_id=volume_id,

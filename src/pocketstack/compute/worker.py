@@ -264,6 +264,10 @@ class ComputeEndpoint:
         with self._working(instance_id):
             self.manager.detach_volume(instance_id, volume_id, action_id)
 
+    def extend_volume(self, instance_id: str, volume_id: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.extend_volume(instance_id, volume_id, action_id)
+
     def volume_snapshot_create(self, instance_id: str, volume_id: str, create_info: dict) -> None:
         with self._working(instance_id):
             self.manager.volume_snapshot_create(instance_id, volume_id, create_info)

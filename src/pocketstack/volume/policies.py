@@ -18,6 +18,7 @@ RULES = (
                                   "unreserve it and set its bootable flag (the legacy attach actions)."),
     Rule("volume:delete", MEMBER, "Delete a volume."),
     Rule("volume:extend", MEMBER, "Extend a volume (os-extend)."),
+    Rule("volume:extend_attached_volume", MEMBER, "Extend an attached (in-use) volume (os-extend, 3.42)."),
     Rule("volume:update_readonly_flag", MEMBER, "Set a volume's read-only flag (os-update_readonly_flag)."),
     Rule("volume:copy_volume_to_image", MEMBER, "Upload a volume to an image (Cinder's older name of the rule)."),
     Rule("volume:get_volume_metadata", READER, "Show a volume's metadata or one item of it."),

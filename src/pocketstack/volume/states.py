@@ -33,9 +33,9 @@ VOLUME_TRANSITIONS: dict[str, tuple[str, ...]] = {
                   "uploading", "downloading", "restoring-backup", "awaiting-transfer", "available"),
     "reserved": ("attaching", "in-use", "available", "downloading"),
     "attaching": ("in-use", "available", "error_attaching"),
-    "in-use": ("detaching", "in-use", "available", "uploading", "backing-up"),
+    "in-use": ("detaching", "in-use", "available", "uploading", "backing-up", "extending"),
     "detaching": ("available", "in-use"),
-    "extending": ("available", "error_extending"),
+    "extending": ("available", "in-use", "error_extending"),  # in-use: an attached volume's extend (3.42)
     "deleting": ("deleted", "error_deleting"),
     "uploading": ("available", "in-use"),
     "downloading": ("available", "error", "reserved"),  # reserved: a re-image of a reserved volume (3.68)

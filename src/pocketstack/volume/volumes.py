@@ -463,8 +463,13 @@ class Volumes:
         run_in_transaction(self.db, work)
         self.worker.cast("delete", volume.id)
 
-    def extend(self, context: RequestContext, volume_id: str, new_size: Any) -> None:
+    def extend(self, context: RequestContext, volume_id: str, new_size: Any, attached: bool = False) -> None:
+        """``os-extend``: from ``available``, or with ``attached`` (3.42, Cinder's
+        ``extend_attached_volume``) from ``in-use``; the worker grows the file, puts the
+        volume back in the status its attachments give and tells Compute of each server
+        that has it (``volume-extended``)."""
         volume = self.get(context, volume_id)
+        expected = "in-use" if attached else "available"
         if not isinstance(new_size, int) or isinstance(new_size, bool) or new_size <= volume.size:
             raise errors.InvalidInput(reason=f"New size for extend must be greater than current size. "
                                              f"(current: {volume.size}, extended: {new_size}).")
@@ -473,10 +478,10 @@ class Volumes:
 
         def work(s: Session) -> None:
             row = existing(s, m.Volume, volume_id)
-            if row.status != "available":
-                raise invalid(volume_id, "extend", "available", row.status)
+            if row.status != expected:
+                raise invalid(volume_id, "extend", expected, row.status)
             self.quotas.reserve(s, row.project_id, vtype.name if vtype else None, gigabytes=new_size - row.size)
-            move(s, volume_id, "available", "extending", task_args={"new_size": new_size})
+            move(s, volume_id, expected, "extending", task_args={"new_size": new_size})
         run_in_transaction(self.db, work)
         self.worker.cast("extend", volume_id)
 

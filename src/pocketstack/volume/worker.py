@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -274,7 +275,27 @@ class VolumeWorker:
             LOG.error("volume %s: extending failed: %s", volume_id, error)
             self._fail_extend(volume_id, str(error))
             return
-        self._finish(volume_id, "extending", "available", status_reason=None, size=new_size)
+        # Cinder's extend_volume_completion: back to the status the attachments give.
+        status = "in-use" if volume.attach_count else "available"
+        if self._finish(volume_id, "extending", status, status_reason=None, size=new_size) and volume.attach_count:
+            self._notify_extended(volume_id)
+
+    def _notify_extended(self, volume_id: str) -> None:
+        """Cinder's ``nova_api.extend_volume``: a ``volume-extended`` event (tag: the
+        volume) for every server the volume is attached to, so its host resizes the
+        guest's disk; a server Compute does not accept the event for is skipped."""
+        compute = self.cloud.compute
+        if compute is None:
+            return
+        with self.db.session(readonly=True) as s:
+            instances = sorted(set(s.scalars(sa.select(m.Attachment.instance_uuid).where(
+                m.Attachment.volume_id == volume_id, m.Attachment.instance_uuid.is_not(None)))))
+        request_id = f"req-{uuid.uuid4()}"
+        for instance_id in instances:
+            if compute.deliver_event(instance_id, "volume-extended") != 200:
+                LOG.warning("volume %s extended: compute refused the event for server %s", volume_id, instance_id)
+                continue
+            compute.volume_extended(instance_id, volume_id, request_id, None, None)
 
     def _fail_extend(self, volume_id: str, reason: str) -> None:
         """``error_extending`` at the old size, and the reserved gigabytes given back, in one

@@ -1,6 +1,7 @@
 """``POST /os-server-external-events``: how Neutron and Cinder tell Nova that something
-happened to a server (a port was plugged, a volume extended, from 2.76 its power
-changed outside Compute: ``power-update``, recorded as a ``start``/``stop`` action).
+happened to a server (a port was plugged, from 2.51 a volume extended: ``volume-extended``,
+recorded as an ``extend_volume`` action whose host resizes the guest's disk, from 2.76 its
+power changed outside Compute: ``power-update``, recorded as a ``start``/``stop`` action).
 
 Each event is delivered through :meth:`ComputeContract.deliver_event`, which decides
 its code (200 accepted, 404 no such server, 422 not on a host yet); the whole request is
@@ -53,5 +54,9 @@ class ExternalEventsApi:
             if result["code"] == 200 and result["name"] == "power-update" and result["tag"] in POWER_UPDATE_TAGS:
                 self.compute.update_power(result["server_uuid"], result["tag"], req.attributes["request_id"],
                                           req.caller.project_id, req.caller.user_id)
+            # 2.51: the host resizes the guest's disk of the extended volume (the tag).
+            if result["code"] == 200 and result["name"] == "volume-extended":
+                self.compute.volume_extended(result["server_uuid"], result["tag"], req.attributes["request_id"],
+                                             req.caller.project_id, req.caller.user_id)
         # As Nova since bug 1855752: 207 when any event failed, all of them included (never 404).
         return json_response({"events": out}, status=200 if all(r["code"] == 200 for r in out) else 207)

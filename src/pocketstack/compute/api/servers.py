@@ -23,7 +23,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.errors import ApiError, NotFound
 from pocketstack.common.pagination import DEFAULT_MAX_LIMIT, next_link
 from pocketstack.common.validation import parse_bool
-from pocketstack.compute import block_devices, errors, volume_backed
+from pocketstack.compute import block_devices, errors, legacy_bdm, volume_backed
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render, security_groups, spec_views
 from pocketstack.compute.api.common import (
@@ -365,12 +365,13 @@ class ServersApi:
         if flavor.disabled:
             raise errors.FlavorDisabled(flavor_id=flavor.id)
         embedded = embed_flavor(flavor, compute.flavors.extra_specs(flavor.id))
-        mappings = list(server.get("block_device_mapping_v2") or [])
+        mappings = legacy_bdm.to_v2(server)  # block_device_mapping (v1) or block_device_mapping_v2
         image_ref = reference_id(server.get("imageRef"))
         if image_ref:  # a volume-backed server's snapshot maps the disks to make from its snapshots
             mappings = volume_backed.merge(self.image_mappings(ctx, image_ref), mappings)
         disks = block_devices.parse(compute.volumes(), ctx, mappings, image_ref, requested_max(server),
-                                    lambda i: compute.images.bootable(ctx, i), volume_types=req.at_least(2, 67))
+                                    lambda i: compute.images.bootable(ctx, i), volume_types=req.at_least(2, 67),
+                                    multiattach=req.at_least(2, 60))
         if disks is not None and disks.boot_from_volume:
             image_ref, image_properties = disks.image_id, disks.image_properties
         else:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
+from pocketstack.common.context import RequestContext
 from pocketstack.common.errors import ApiError, NotFound
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
@@ -144,10 +145,14 @@ class VolumeAttachmentsApi:
             volume = manager.volumes.get(req.caller, spec["volumeId"])
         except NotFound:
             raise errors.VolumeNotFound(volume_id=spec["volumeId"]) from None
-        if any(a.volume_id == volume.id for a in self.attached(req, inst.id)):
-            raise errors.VolumeAlreadyAttached(volume_id=volume.id)
-        if tag and inst.vm_state == st.SHELVED_OFFLOADED:  # no host to ask whether it can tag (Nova)
-            raise errors.TaggedAttachToShelved()
+        self.check_not_attached(inst.id, volume)
+        if inst.vm_state == st.SHELVED_OFFLOADED:
+            if tag:  # no host to ask whether it can tag (Nova)
+                raise errors.TaggedAttachToShelved()
+            if volume.multiattach:  # nor whether it can share a disk
+                raise errors.MultiattachToShelvedNotSupported()
+        if volume.multiattach and not at_least(req, 2, 60):
+            raise errors.MultiattachNotSupportedOldMicroversion()
         used = {a.mountpoint for a in self.attached(req, inst.id)} | {"/dev/vda"}
         device = spec.get("device") or _next_device(used)
         mapping_id = compute.block_devices.add(inst.id, volume.id, device, tag=tag,
@@ -176,6 +181,18 @@ class VolumeAttachmentsApi:
         if at_least(req, 2, 79):
             out["delete_on_termination"] = delete_on_termination
         return {"volumeAttachment": out}
+
+    def check_not_attached(self, instance_id: str, volume) -> None:
+        """Nova's ``_check_volume_already_attached``: a volume without multiattach that is
+        attached to any server (its Block Storage attachments say which) is refused, as is
+        a second attachment of any volume to the same server (400s)."""
+        holders = {a.instance_uuid for a in self.volumes().attachments.list(RequestContext.admin(), True,
+                                                                             volume_id=volume.id)
+                   if a.instance_uuid}
+        if holders and not volume.multiattach:
+            raise errors.VolumeAttachedElsewhere(volume_id=volume.id, instance_uuids=" ".join(sorted(holders)))
+        if instance_id in holders:
+            raise errors.VolumeAlreadyAttached(volume_id=volume.id)
 
     @route.delete("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
                   policy="os_compute_api:os-volumes-attachments:delete")

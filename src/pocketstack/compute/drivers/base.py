@@ -87,6 +87,9 @@ class GuestSpec:
     config_drive: str | None = None  # a config-2 ISO (guestimage.configdrive) given to the guest as a CD-ROM
     # Attached volumes besides the root one: (file, volume id), the id being the disk's serial.
     volumes: list[tuple[str, str]] = field(default_factory=list)
+    # The ids of those volumes (the root one included) that are multiattach: shared with
+    # other guests, so opened without exclusive write access (QEMU's share-rw).
+    shared_volumes: list[str] = field(default_factory=list)
     # The NICs a host running real guests plugs (vifs.nic): {"port_id", "mac_address", "bridge", "mtu"}
     nics: list[dict] = field(default_factory=list)
 
@@ -209,9 +212,16 @@ class Driver:
         a streamed image upload); returns its disk_format."""
         raise NotImplementedError
 
-    def attach_volume(self, instance_id: str, device_path: str, serial: str) -> None:
+    def attach_volume(self, instance_id: str, device_path: str, serial: str, shared: bool = False) -> None:
         """Give the guest the volume file ``device_path`` as a disk with serial ``serial``
-        (hot-plugged into a running guest; a stopped one has it at its next start)."""
+        (hot-plugged into a running guest; a stopped one has it at its next start);
+        ``shared``: a multiattach volume other guests may write too."""
+        raise NotImplementedError
+
+    def extend_volume(self, instance_id: str, serial: str, new_size: int) -> None:
+        """The volume ``serial`` of the guest grew to ``new_size`` bytes (Nova's
+        ``extend_volume`` after Cinder's ``volume-extended`` event): the guest is told the
+        disk's new size."""
         raise NotImplementedError
 
     def detach_volume(self, instance_id: str, serial: str) -> None:

@@ -35,6 +35,7 @@ class FakeGuest:
     power_state: int = states.RUNNING
     rescue: Rescue | None = None  # how the guest is rescued, while it is
     volumes: dict[str, str] = field(default_factory=dict)  # serial -> device path
+    volume_sizes: dict[str, int] = field(default_factory=dict)  # serial -> bytes, once a disk was resized
     pre_resize: GuestSpec | None = None
     console: list[str] = field(default_factory=list)
 
@@ -235,11 +236,21 @@ class FakeDriver(Driver):
             f.write(self.snapshot(instance_id))
         return "raw"
 
-    def attach_volume(self, instance_id: str, device_path: str, serial: str) -> None:
+    def attach_volume(self, instance_id: str, device_path: str, serial: str, shared: bool = False) -> None:
         self._work()
         guest = self._guest(instance_id)
         guest.volumes[serial] = device_path
-        self._log(guest, f"virtio-blk: disk {serial} attached")
+        self._log(guest, f"virtio-blk: disk {serial} attached" + (" (shared)" if shared else ""))
+
+    def extend_volume(self, instance_id: str, serial: str, new_size: int) -> None:
+        """Record the disk's new size, as the guest's block layer would see it."""
+        self._work()
+        guest = self._guest(instance_id)
+        root = guest.spec.root_volume_serial if guest.spec is not None else None
+        if serial not in guest.volumes and serial != root:
+            raise GuestDiskMissing(f"guest {instance_id} has no disk {serial} to resize")
+        guest.volume_sizes[serial] = new_size
+        self._log(guest, f"virtio-blk: disk {serial} resized to {new_size} bytes")
 
     def detach_volume(self, instance_id: str, serial: str) -> None:
         self._work()

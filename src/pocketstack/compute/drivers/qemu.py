@@ -315,8 +315,8 @@ class QemuDriver(Driver):
             if (d / "guest.json").exists():
                 raise GuestExists(f"guest {spec.instance_id} already exists on host {self.host}")
             d.mkdir(mode=0o700, parents=True, exist_ok=True)
-            volumes = [DiskDef(qemu_guest.volume_node(serial), path, "raw", serial=serial)
-                       for path, serial in spec.volumes]
+            volumes = [DiskDef(qemu_guest.volume_node(serial), path, "raw", serial=serial,
+                               shared=serial in spec.shared_volumes) for path, serial in spec.volumes]
             guest = GuestDef(spec.instance_id, spec.name, spec.vcpus, spec.memory_mb, dict(spec.topology),
                              spec.image_ref, volumes=volumes, nics=[dict(n) for n in spec.nics])
             try:
@@ -333,7 +333,8 @@ class QemuDriver(Driver):
     def _make_disks(self, spec: GuestSpec, d: Path) -> list[DiskDef]:
         made = []
         if spec.root_volume:
-            made.append(DiskDef("root", spec.root_volume, "raw", serial=spec.root_volume_serial))
+            made.append(DiskDef("root", spec.root_volume, "raw", serial=spec.root_volume_serial,
+                                shared=spec.root_volume_serial in spec.shared_volumes))
         else:
             if self.cache is None:
                 raise QemuError("this QEMU host has no image store to boot images from")
@@ -674,15 +675,16 @@ class QemuDriver(Driver):
         return self.cache.prune({b for b in in_use if b}, min_age)
 
     # -- volumes ---------------------------------------------------------------------
-    def attach_volume(self, instance_id: str, device_path: str, serial: str) -> None:
+    def attach_volume(self, instance_id: str, device_path: str, serial: str, shared: bool = False) -> None:
         """Hot-plug the volume file as a virtio-blk disk whose serial is ``serial`` (the
         guest sees it as /dev/disk/by-id/virtio-<serial>); a stopped guest gets it at its
-        next start."""
+        next start.  A ``shared`` (multiattach) volume's device is ``share-rw``: QEMU then
+        takes no exclusive write lock on the file, so other guests may open it too."""
         with self._lock(instance_id):
             guest = self._definition(instance_id)
             if any(v.serial == serial for v in guest.volumes):
                 return
-            disk = DiskDef(qemu_guest.volume_node(serial), device_path, "raw", serial=serial)
+            disk = DiskDef(qemu_guest.volume_node(serial), device_path, "raw", serial=serial, shared=shared)
             guest.volumes.append(disk)
             guest.assign_pci_slots()  # saved below only once QEMU has the device
             assert disk.pci_slot is not None
@@ -691,10 +693,12 @@ class QemuDriver(Driver):
                 self._qmp_cmd(instance_id, "blockdev-add", {
                     "node-name": node, "driver": "raw",
                     "file": {"driver": "file", "filename": device_path, "node-name": f"{node}-file"}})
+                device: dict[str, object] = {"driver": "virtio-blk-pci", "drive": node, "id": node,
+                                             "serial": serial[:20], "addr": qemu_guest.pci_addr(disk.pci_slot)}
+                if shared:
+                    device["share-rw"] = True
                 try:
-                    self._qmp_cmd(instance_id, "device_add", {"driver": "virtio-blk-pci", "drive": node, "id": node,
-                                                              "serial": serial[:20],
-                                                              "addr": qemu_guest.pci_addr(disk.pci_slot)})
+                    self._qmp_cmd(instance_id, "device_add", device)
                 except QmpError:
                     with contextlib.suppress(QmpError):
                         self._qmp_cmd(instance_id, "blockdev-del", {"node-name": node})
@@ -719,6 +723,18 @@ class QemuDriver(Driver):
                     self._qmp_cmd(instance_id, "blockdev-del", {"node-name": node})
             guest.volumes = [v for v in guest.volumes if v.serial != serial]
             self._save(guest)
+
+    def extend_volume(self, instance_id: str, serial: str, new_size: int) -> None:
+        """Tell a running guest its volume grew: QMP ``block_resize`` of the disk's node to
+        the file's new size (the guest sees a capacity change event); a stopped guest reads
+        the size at its next start."""
+        with self._lock(instance_id):
+            guest = self._definition(instance_id)
+            disk = next((d for d in guest.disks + guest.volumes if d.serial == serial), None)
+            if disk is None:
+                raise QemuError(f"guest {instance_id} has no disk of volume {serial}")
+            if self.pid(instance_id) is not None:
+                self._qmp_cmd(instance_id, "block_resize", {"node-name": disk.name, "size": new_size})
 
     # Assisted snapshots switch a guest's disk to a qcow2 overlay a Cinder remotefs driver
     # prepared beside the volume's file; pocketstack's volumes are plain raw files of its

@@ -89,6 +89,7 @@ class DiskDef:
     # rescue CD) | ide-disk (an IDE hard disk: a rescue disk on hw_rescue_bus=ide)
     kind: str = "disk"
     pci_slot: int | None = None  # fixed for the disk's life (GuestDef.assign_pci_slots)
+    shared: bool = False  # a multiattach volume: other guests write it too (share-rw, no exclusive lock)
 
 
 @dataclass
@@ -167,6 +168,8 @@ def disk_args(disk: DiskDef, bootindex: int | None) -> list[str]:
         device["serial"] = disk.serial[:20]
     if bootindex is not None:
         device["bootindex"] = bootindex
+    if disk.shared:
+        device["share-rw"] = True
     return ["-blockdev", json.dumps(blockdev), "-device", json.dumps(device)]
 
 

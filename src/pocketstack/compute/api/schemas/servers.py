@@ -21,6 +21,19 @@ _BDM = {"type": "object", "properties": {
     "device_name": {"type": ["string", "null"]}, "disk_bus": {"type": "string"},
     "device_type": {"type": "string"}, "guest_format": {"type": "string"}, "tag": DEVICE_TAG,
     "volume_type": {"type": ["string", "null"]}}}
+# Nova's ``format: uuid`` (oslo's ``is_uuid_like``: 32 hex digits, hyphens optional).
+UUID = {"type": "string", "pattern": "^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$"}
+# Nova's ``_legacy_block_device_mapping`` (``block_device_mapping``, v1): the ids by name,
+# no source/destination types (``compute/legacy_bdm.py`` turns it into v2).
+_LEGACY_BDM = {"type": "object", "additionalProperties": False, "properties": {
+    "virtual_name": {"type": "string", "maxLength": 255},
+    "volume_id": UUID, "snapshot_id": UUID,
+    "volume_size": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1, "maximum": 0x7FFFFFFF},
+    "device_name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9._/-]*$"},
+    "delete_on_termination": {"type": ["boolean", "string"], "enum": [
+        True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
+        False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"]},
+    "no_device": {}, "connection_info": {"type": "string", "maxLength": 16777215}}}
 _COUNT = {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1}
 _NETWORKS = {"anyOf": [{"type": "string", "enum": ["none", "auto"]},
                        {"type": "array", "items": {"type": "object", "properties": {
@@ -44,6 +57,7 @@ _SERVER_V21: dict[str, Any] = {
         "networks": _NETWORKS,
         "security_groups": {"type": "array", "items": {"type": "object", "properties": {
             "name": {"type": "string"}}}},
+        "block_device_mapping": {"type": "array", "items": _LEGACY_BDM},
         "block_device_mapping_v2": {"type": "array", "items": _BDM},
         "config_drive": {"type": ["boolean", "string"]}, "adminPass": {"type": "string"},
         "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
