@@ -102,6 +102,19 @@ def further_regions(settings: Settings) -> list[str]:
     return names
 
 
+class Prefixed:
+    """A service's app answering a path at the server's root as if it were under the
+    service's ``prefix`` (a root alias: :attr:`Service.root_aliases`)."""
+
+    def __init__(self, app: ASGIApp, prefix: str):
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = self.prefix + scope["path"]
+        await self.app({**scope, "path": path, "raw_path": path.encode(),
+                        "root_path": scope.get("root_path", "") + self.prefix}, receive, send)
+
+
 class LazyApp:
     """A service's ASGI app, built on its first request.
 
@@ -365,8 +378,10 @@ class Cloud:
             return JSONResponse({"name": "pocketstack", "version": __version__,
                                  "services": {s.name: s.url for s in self.services}})
 
-        return [Route("/", root), *self.probe_routes()] + [r for s in self.services for r in s.routes()] + \
-            [Mount(s.path, app=LazyApp(s.app)) for s in [*self.services, *self.frontends, *self.tools]] + \
+        apps = {s.path: LazyApp(s.app) for s in [*self.services, *self.frontends, *self.tools]}
+        aliases = [Route(alias, Prefixed(apps[s.path], s.path)) for s in self.services for alias in s.root_aliases]
+        return [Route("/", root), *self.probe_routes()] + [r for s in self.services for r in s.routes()] + aliases + \
+            [Mount(path, app=app) for path, app in apps.items()] + \
             [Mount(f"/regions/{region.settings.region}", routes=region.api_routes) for region in self.regions]
 
     @functools.cached_property

@@ -62,7 +62,7 @@ def test_duplicate_names_conflict(api, admin_token):
     ("projects", "project", {"name": "x", "enabled": "yes"}),
     ("projects", "project", {"name": "x" * 65}),
     ("users", "user", {"name": ""}),
-    ("roles", "role", {"name": "r", "bogus": 1}),
+    ("roles", "role", {"name": "r", "description": 5}),
     ("endpoints", "endpoint", {"service_id": "x", "interface": "sideways", "url": "http://x"}),
     ("groups", "group", {"name": None}),
 ])
@@ -287,3 +287,17 @@ def test_project_tags_beyond_latin1_are_percent_encoded_in_location(api, admin_t
     assert r.headers["Location"].endswith(f"/v3/projects/{project['id']}/tags/caf%C3%A9-%E2%82%AC")
     tags = api.request("GET", f"{V3}/projects/{project['id']}/tags", admin_token).json()["tags"]
     assert tags == ["café-€"]
+
+
+def test_a_role_keeps_extra_attributes(api, admin_token):
+    """Keystone's role schemas take attributes of their own (stored as ``extra`` and shown
+    back), as keystone-tempest-plugin's K2K scenario sends a ``project_id`` with a role."""
+    role = create(api, admin_token, "roles", "role", {"name": unique("xr"), "project_id": "p1", "colour": "red"})
+    assert (role["project_id"], role["colour"]) == ("p1", "red")
+    r = api.request("PATCH", f"{V3}/roles/{role['id']}", admin_token, json={"role": {"colour": "blue"}})
+    assert r.status_code == 200 and (r.json()["role"]["colour"], r.json()["role"]["project_id"]) == ("blue", "p1")
+    shown = api.request("GET", f"{V3}/roles/{role['id']}", admin_token).json()["role"]
+    assert shown["colour"] == "blue"
+    # The role's own attributes keep their rules.
+    assert api.request("POST", f"{V3}/roles", admin_token, json={"role": {"name": ""}}).status_code == 400
+    assert api.request("DELETE", f"{V3}/roles/{role['id']}", admin_token).status_code == 204

@@ -40,7 +40,7 @@ try:
         SESSION_COOKIE,
         PendingRequests,
         SamlFrontEnd,
-        assertion,
+        mellon_attributes,
     )
     from pocketstack.identity.saml_sp import Asserted
     from pocketstack.identity.websso import WebSso
@@ -346,6 +346,6 @@ def test_mellon_routes_absent_without_saml(api):
 def test_attributes_named_as_mellon_exports_them():
     asserted = Asserted(in_response_to="_1", issuer="https://idp.test", name_id="alice@idp", attributes={
         "urn:oid:0.9.2342.19200300.100.1.1": ["alice"], "uid": ["alice"], "groups": ["a", "b"]})
-    assert assertion(asserted) == {
+    assert mellon_attributes(asserted) == {
         "MELLON_urn:oid:0.9.2342.19200300.100.1.1": "alice", "MELLON_uid": "alice", "MELLON_groups": "a;b",
         "MELLON_IDP": "https://idp.test", "MELLON_NAME_ID": "alice@idp", "REMOTE_USER": "alice@idp"}

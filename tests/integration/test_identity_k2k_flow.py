@@ -246,3 +246,42 @@ def test_a_refuses_a_disabled_or_unknown_service_provider(k2k):
     unknown = k2k.ecp("no-such-cloud")
     assert unknown.status_code == 404 and unknown.json()["error"]["message"] == (
         "Could not find Service Provider: no-such-cloud.")
+
+
+def test_a_shibboleth_service_provider_at_the_hosts_root(k2k):
+    """DevStack's (and keystone-tempest-plugin's) K2K set-up: sp_url is Shibboleth's ECP
+    consumer at the root of B's host, the mapping names Shibboleth's attributes."""
+    root = httpx.URL(k2k.b_url).copy_with(path="/", query=None)
+    sp_url = str(root).rstrip("/") + "/Shibboleth.sso/SAML2/ECP"
+    auth_url = f"{k2k.b_url}/OS-FEDERATION/identity_providers/{k2k.idp_id}/protocols/mapped/auth"
+    r = admin(k2k.a_url, "PUT", "/OS-FEDERATION/service_providers/cloud-b-shib", k2k.a_token, json={
+        "service_provider": {"auth_url": auth_url, "sp_url": sp_url, "enabled": True}})
+    assert r.status_code == 201, r.text
+    member_of = {"projects": [{"name": k2k.project, "roles": [{"name": "member"}]}]}
+    rules = [{"local": [{"user": {"name": "{0}"}}, member_of],
+              "remote": [{"type": "openstack_user"}, {"type": "Shib-Identity-Provider"}]}]
+    assert admin(k2k.b_url, "PUT", "/OS-FEDERATION/mappings/cloud-a-shib", k2k.b_token,
+                 json={"mapping": {"rules": rules}}).status_code == 201
+    assert admin(k2k.b_url, "PUT", f"/OS-FEDERATION/identity_providers/{k2k.idp_id}/protocols/mapped", k2k.b_token,
+                 json={"protocol": {"mapping_id": "cloud-a-shib", "remote_id_attribute": "Shib-Identity-Provider"}}
+                 ).status_code == 201
+    try:
+        plugin = v3.Keystone2Keystone(k2k.password_plugin(), "cloud-b-shib", project_name=k2k.project,
+                                      project_domain_id=k2k.idp_domain)
+        access = plugin.get_access(session.Session())
+        assert access.project_name == k2k.project and access.username == k2k.user["name"]
+        assert access._data["token"]["user"]["OS-FEDERATION"]["protocol"] == {"id": "mapped"}
+        # The same consumer under the identity API's own path answers alike (its
+        # Destination is still the root URL, where the assertion was addressed).
+        ecp = k2k.ecp("cloud-b-shib")
+        assert ecp.status_code == 200, ecp.text
+        answer = httpx.post(k2k.b_url.rsplit("/v3", 1)[0] + "/Shibboleth.sso/SAML2/ECP", content=ecp.content,
+                            headers={"Content-Type": PAOS})
+        assert answer.status_code == 303, answer.text
+        assert f"/OS-FEDERATION/identity_providers/{k2k.idp_id}/protocols/" in answer.headers["location"]
+        session_cookie = answer.cookies["pocketstack-saml-session"]
+        token = httpx.get(auth_url, headers={"Cookie": f"pocketstack-saml-session={session_cookie}"})
+        assert token.status_code == 201 and token.json()["token"]["user"]["name"] == k2k.user["name"], token.text
+    finally:
+        admin(k2k.b_url, "DELETE", f"/OS-FEDERATION/identity_providers/{k2k.idp_id}/protocols/mapped", k2k.b_token)
+        admin(k2k.a_url, "DELETE", "/OS-FEDERATION/service_providers/cloud-b-shib", k2k.a_token)

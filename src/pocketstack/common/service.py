@@ -101,6 +101,10 @@ class Service:
         server (compute: the noVNC console proxy under ``/novnc``); none by default."""
         return []
 
+    # Paths of the service's own API that the server also answers at its root (identity:
+    # Shibboleth's ECP consumer), by the same routes.
+    root_aliases: tuple[str, ...] = ()
+
     async def start(self) -> None:
         """Start background workers (none by default)."""
 

@@ -74,13 +74,13 @@ class AssignmentManager:
             return list(s.scalars(stmt.order_by(m.Role.name)))
 
     def create_role(self, *, name: str, domain_id: str | None = None, description: str | None = None,
-                    options: dict | None = None, role_id: str | None = None) -> m.Role:
+                    options: dict | None = None, role_id: str | None = None, extra: dict | None = None) -> m.Role:
         try:
             with self.db.session() as s:
                 if domain_id:
                     self.identity.resource.load_project(s, domain_id, domain=True)
                 role = m.Role(id=role_id or new_id(), name=name, domain_id=domain_id or m.NULL_DOMAIN_ID,
-                              description=description, options=options or {}, extra={})
+                              description=description, options=options or {}, extra=extra or {})
                 s.add(role)
                 s.flush()
         except sa_exc.IntegrityError:
@@ -103,6 +103,8 @@ class AssignmentManager:
                 if "options" in changes:
                     role.options = {k: v for k, v in {**role.options, **changes["options"]}.items()
                                     if v is not None}
+                if "extra" in changes:
+                    role.extra = {**role.extra, **changes["extra"]}
                 s.flush()
         except sa_exc.IntegrityError:
             raise errors.DuplicateEntry(action="update role", details="Duplicate entry found.") from None

@@ -42,7 +42,7 @@ import datetime as dt
 import threading
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -75,6 +75,9 @@ TAKEN = "taken-assertion:"  # the key prefix of an unsolicited assertion taken (
 # mellon's session after an ECP sign-in: a cookie (sealed with the token keys, so any
 # API process opens it) that the client brings back to the ``auth`` URL for its token.
 SESSION_COOKIE = "pocketstack-saml-session"
+# Shibboleth's ECP assertion consumer, at the server's root: where DevStack points a
+# Keystone-to-Keystone service provider's sp_url (and keystone-tempest-plugin expects it).
+SHIBBOLETH_ECP_PATH = "/Shibboleth.sso/SAML2/ECP"
 SESSION_LIFETIME = 120
 SESSION_PURPOSE = "saml-ecp-session"
 MAX_PENDING = 10_000
@@ -113,6 +116,9 @@ class Site:
 
     base_url: str
     public_url: str
+    # The ECP consumer's URL when it is not mellon's under ``base_url``: Shibboleth's at
+    # the server's root (:data:`SHIBBOLETH_ECP_PATH`).
+    paos_url: str = ""
 
 
 class PendingRequests:
@@ -217,12 +223,24 @@ def idp_entities(metadata_files: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-def assertion(asserted: saml_sp.Asserted) -> dict[str, str]:
+def mellon_attributes(asserted: saml_sp.Asserted) -> dict[str, str]:
     """The Response's attributes as mod_auth_mellon exports them (module docstring)."""
     attributes = {PREFIX + name: ";".join(values) for name, values in asserted.attributes.items()}
     attributes[IDP_ATTRIBUTE] = asserted.issuer
     if asserted.name_id:
         attributes[PREFIX + "NAME_ID"] = attributes["REMOTE_USER"] = asserted.name_id
+    return attributes
+
+
+def shibboleth_attributes(asserted: saml_sp.Asserted) -> dict[str, str]:
+    """The Response's attributes as Shibboleth's SP exports them with an attribute map
+    naming each by itself (DevStack's for Keystone to Keystone: ``openstack_user``,
+    ``openstack_roles``…): values ``;``-joined, ``Shib-Identity-Provider`` the issuer,
+    ``REMOTE_USER`` the NameID."""
+    attributes = {name: ";".join(values) for name, values in asserted.attributes.items()}
+    attributes["Shib-Identity-Provider"] = asserted.issuer
+    if asserted.name_id:
+        attributes["REMOTE_USER"] = asserted.name_id
     return attributes
 
 
@@ -253,11 +271,13 @@ class SamlFrontEnd:
         """The service provider at ``site``: one per URL the API is reached by, the
         :data:`MAX_SITES` last used kept (a request's Host names the URL)."""
         with self._lock:
-            sp = self._providers.pop(site.base_url, None)
+            key = f"{site.base_url} {site.paos_url}"
+            sp = self._providers.pop(key, None)
             if sp is None:
                 sp = saml_sp.ServiceProvider(self.entity_id or site.public_url + METADATA_PATH,
-                                             site.base_url + PAOS_PATH, site.base_url + POST_PATH, self.metadata_files)
-            self._providers[site.base_url] = sp
+                                             site.paos_url or site.base_url + PAOS_PATH, site.base_url + POST_PATH,
+                                             self.metadata_files)
+            self._providers[key] = sp
             while len(self._providers) > MAX_SITES:
                 self._providers.popitem(last=False)
         return sp
@@ -272,17 +292,19 @@ class SamlFrontEnd:
         self.pending.put(request_id, pending)
         return location
 
-    def consume(self, site: Site, message: str, *, ecp: bool) -> tuple[Pending | None, dict[str, str]]:
+    def consume(self, site: Site, message: str, *, ecp: bool,
+                naming: Callable[[saml_sp.Asserted], dict[str, str]] = mellon_attributes,
+                ) -> tuple[Pending | None, str, dict[str, str]]:
         """The request a Response answers (None for an identity provider's unsolicited
-        ECP Response, whose issuer is ``MELLON_IDP``) and its attributes
-        (:func:`assertion`); 401 for an invalid Response, one that answers no request
-        (any more), or another issuer's, and an unsolicited assertion taken before."""
+        ECP Response), its issuer and its attributes as ``naming`` exports them; 401 for
+        an invalid Response, one that answers no request (any more), or another
+        issuer's, and an unsolicited assertion taken before."""
         binding = BINDING_PAOS if ecp else BINDING_POST
         asserted = self.provider(site).check(message, binding, self.pending.outstanding())
         if not asserted.in_response_to:
             if not asserted.assertion_id or not self.pending.first(asserted.assertion_id, asserted.issuer):
                 raise refused(f"its assertion {asserted.assertion_id[:64]} was used already")
-            return None, assertion(asserted)
+            return None, asserted.issuer, naming(asserted)
         pending = self.pending.take(asserted.in_response_to)
         if pending is None:
             raise refused(f"request {asserted.in_response_to} was answered already")
@@ -290,4 +312,4 @@ class SamlFrontEnd:
             raise refused(f"issued by {asserted.issuer}, not {pending.entity_id}")
         if (pending.origin is None) != ecp:
             raise refused("it answers a request of another binding")
-        return pending, assertion(asserted)
+        return pending, asserted.issuer, naming(asserted)

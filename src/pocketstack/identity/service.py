@@ -13,6 +13,7 @@ from pocketstack.common.health import Check, task_running
 from pocketstack.common.service import Counted, Service
 from pocketstack.identity.models import Project, User
 from pocketstack.identity.policies import RULES
+from pocketstack.identity.saml import SHIBBOLETH_ECP_PATH
 from pocketstack.identity.x509 import client_attributes
 
 LOG = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ class IdentityService(Service):
     catalog_name = "keystone"
     rules = RULES
     counted = (Counted("projects", Project), Counted("users", User))
+    # Shibboleth's ECP consumer where a Keystone-to-Keystone sp_url points (identity/saml.py).
+    root_aliases = (SHIBBOLETH_ECP_PATH,)
 
     def __init__(self, cloud):
         super().__init__(cloud)

@@ -45,7 +45,8 @@ def group(base: str, g: m.Group) -> dict:
 
 
 def role(base: str, r: m.Role) -> dict:
-    return {"id": r.id, "name": r.name, "domain_id": None if r.domain_id == m.NULL_DOMAIN_ID else r.domain_id,
+    return {**r.extra, "id": r.id, "name": r.name,
+            "domain_id": None if r.domain_id == m.NULL_DOMAIN_ID else r.domain_id,
             "description": r.description, "options": r.options, "links": _links(base, f"roles/{r.id}")}
 
 

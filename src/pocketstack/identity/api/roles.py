@@ -40,7 +40,7 @@ def roles(identity: Identity) -> Family:
     return Family(
         key="role", plural="roles", fields=ROLE_FIELDS, create_schema=schemas.role_create,
         update_schema=schemas.role_update, rules=crud_rules("role", "roles"), find=assignment.list_roles,
-        fetch=assignment.get_role, add=lambda own, extra: assignment.create_role(**own),
+        fetch=assignment.get_role, add=lambda own, extra: assignment.create_role(**own, extra=extra),
         change=assignment.update_role, remove=assignment.delete_role, render=rendered(render.role),
         filters=("name", "domain_id"), bools=())
 

@@ -16,7 +16,6 @@ from pocketstack.identity import errors
 from pocketstack.identity.api.common import federated_token
 from pocketstack.identity.manager import Identity
 from pocketstack.identity.saml import (
-    IDP_ATTRIBUTE,
     METADATA_PATH,
     PAOS_MEDIA_TYPE,
     PAOS_PATH,
@@ -25,10 +24,13 @@ from pocketstack.identity.saml import (
     SESSION_COOKIE,
     SESSION_LIFETIME,
     SESSION_PURPOSE,
+    SHIBBOLETH_ECP_PATH,
     Pending,
     SamlFrontEnd,
     Site,
+    mellon_attributes,
     refused,
+    shibboleth_attributes,
     wants_ecp,
 )
 from pocketstack.identity.websso_flow import PendingLogin
@@ -57,10 +59,13 @@ def saml_entity(identity: Identity, idp_id: str, protocol_id: str) -> str | None
 
 def ecp_session(identity: Identity, req: ApiRequest, idp_id: str, protocol_id: str) -> dict[str, str] | None:
     """The assertion of the ECP sign-in whose session cookie came with ``req`` for this
-    identity provider and protocol; None without one (or an expired or foreign one)."""
+    identity provider and protocol (a session of an unsolicited Response, Keystone to
+    Keystone's, is the identity provider's for any of its SAML protocols: the client
+    takes its token at the auth URL it knows); None without one (or an expired or
+    foreign one)."""
     sealed = req.raw.cookies.get(SESSION_COOKIE)
     session = identity.receipt_keys.unseal(SESSION_PURPOSE, sealed, SESSION_LIFETIME) if sealed else None
-    if session is None or (session.get("idp_id"), session.get("protocol_id")) != (idp_id, protocol_id):
+    if session is None or session.get("idp_id") != idp_id or session.get("protocol_id") not in (protocol_id, None):
         return None
     assertion = session.get("assertion")
     return assertion if isinstance(assertion, dict) else None
@@ -105,23 +110,34 @@ class SamlApi:
         """ECP's last step: the identity provider's Response, answered as mellon does --
         a session, and back to the ``auth`` URL the sign-in started from, where the
         client (keystoneauth, Tempest) takes its token with the session's cookie."""
+        return self._ecp_session(req, site(req), mellon_attributes)
+
+    @route.post(SHIBBOLETH_ECP_PATH, public=True, status=303)
+    def shibboleth_ecp(self, req: ApiRequest) -> Response:
+        """Shibboleth's ECP consumer (also served at the server's root, identity/service.py):
+        the same, its attributes named as Shibboleth exports them.  The Response's
+        Destination is Shibboleth's URL at the root of the host the request reached."""
+        parts = urlsplit(req.url)
+        where = Site(req.service_url, req.service_url, f"{parts.scheme}://{parts.netloc}{SHIBBOLETH_ECP_PATH}")
+        return self._ecp_session(req, where, shibboleth_attributes)
+
+    def _ecp_session(self, req: ApiRequest, where: Site, naming) -> Response:
         self._configured()
-        where = site(req)
-        pending, assertion = self.saml.consume(where, req.body.decode("utf-8", "replace"), ecp=True)
-        idp_id, protocol_id = (pending.idp_id, pending.protocol_id) if pending else self._unsolicited(assertion)
+        pending, issuer, assertion = self.saml.consume(where, req.body.decode("utf-8", "replace"), ecp=True,
+                                                       naming=naming)
+        idp_id, protocol_id = (pending.idp_id, pending.protocol_id) if pending else self._unsolicited(issuer)
         path = AUTH.format(idp_id=quote(idp_id, safe=""), protocol_id=quote(protocol_id, safe=""))
         response = RedirectResponse(where.base_url + path, status_code=303)
         sealed = self.identity.receipt_keys.seal(SESSION_PURPOSE, {
-            "idp_id": idp_id, "protocol_id": protocol_id, "assertion": assertion})
+            "idp_id": idp_id, "protocol_id": pending.protocol_id if pending else None, "assertion": assertion})
         response.set_cookie(SESSION_COOKIE, sealed, max_age=SESSION_LIFETIME, httponly=True, samesite="lax",
                             path=urlsplit(where.base_url).path.rstrip("/") + AUTH.split("{", 1)[0],
                             secure=where.base_url.startswith("https:"))
         return response
 
-    def _unsolicited(self, assertion: dict[str, str]) -> tuple[str, str]:
+    def _unsolicited(self, issuer: str) -> tuple[str, str]:
         """The identity provider (its remote id the issuer) and SAML protocol an
         unsolicited Response signs in through (Keystone to Keystone); 401 for none."""
-        issuer = assertion[IDP_ATTRIBUTE]
         try:
             idp_id = self.identity.federation.idp_of_remote_id(issuer)
         except errors.IdentityProviderNotFound:
@@ -140,7 +156,7 @@ class SamlApi:
         message = form.get("SAMLResponse", [""])[0]
         if not message:
             raise errors.ValidationMessage(message="Expected a SAMLResponse form field (HTTP-POST binding)")
-        pending, assertion = self.saml.consume(site(req), message, ecp=False)
+        pending, _issuer, assertion = self.saml.consume(site(req), message, ecp=False)
         assert pending is not None and pending.origin is not None  # a WebSSO request's (consume checks it)
         vt = federated_token(self.identity, pending.idp_id, pending.protocol_id, assertion)
         return HTMLResponse(self.identity.websso.callback(pending.origin, vt.token))

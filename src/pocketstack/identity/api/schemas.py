@@ -1,7 +1,7 @@
 """JSON Schemas of the Identity API's request bodies (Keystone's rules).
 
-Entities that Keystone lets carry extra attributes (projects, users, groups, the
-catalog) allow them; the rest reject unknown attributes with a 400.
+Entities that Keystone lets carry extra attributes (projects, users, groups, roles,
+the catalog) allow them; the rest reject unknown attributes with a 400.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ user_create = _envelope("user", _USER, ["name"])
 user_update = _envelope("user", _USER, min_properties=1)
 group_create = _envelope("group", _GROUP, ["name"])
 group_update = _envelope("group", _GROUP, min_properties=1)
-role_create = _envelope("role", _ROLE, ["name"], extra=False)
-role_update = _envelope("role", _ROLE, extra=False, min_properties=1)
+role_create = _envelope("role", _ROLE, ["name"])
+role_update = _envelope("role", _ROLE, min_properties=1)
 region_create = _envelope("region", _REGION)
 region_update = _envelope("region", {k: v for k, v in _REGION.items() if k != "id"}, min_properties=1)
 service_create = _envelope("service", _SERVICE, ["type"])
