@@ -14,7 +14,8 @@ Time-based facts (token and application-credential expiry) are re-checked on eve
 What a hit costs is kept small, as validation runs twice for most requests (the caller's
 token, then a subject token): the generation is read with one statement on a pooled
 driver connection, outside any ORM session, and at most once per API request (a request
-is served as of the generation it first read, unless it bumps the generation itself);
+is served as of the generation it first read, unless it bumps the generation itself;
+common/request_memo.py);
 the JSON of a validated token and of each catalog is kept beside the result, under the
 same generation, so a validation answered from the cache is neither re-rendered nor
 re-encoded.
@@ -26,14 +27,13 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from contextvars import ContextVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from pocketstack.common import request_memo
 from pocketstack.common.db import Database
-from pocketstack.common.log import request_id_var
 from pocketstack.identity.models import IdentityState
 
 _READ_GENERATION = sa.select(IdentityState.generation).where(IdentityState.id == 1)
@@ -42,9 +42,8 @@ _BUMP_GENERATION = (sa.update(IdentityState).where(IdentityState.id == 1)
 # The same read as a driver statement (no parameters, so every paramstyle takes it).
 _READ_GENERATION_SQL = f"SELECT generation FROM {IdentityState.__tablename__} WHERE id = 1"
 _DIRTY = "identity_dirty"
-# (cache, request id, generation): the generation this API request first read.
-_REQUEST_GENERATION: ContextVar[tuple[object, str, int] | None] = ContextVar("identity_generation", default=None)
-_NO_REQUEST = request_id_var.get()  # the request id outside any request
+# Key of the request memo (common/request_memo.py): (cache, the generation it first read).
+_GENERATION_MEMO = "identity_generation"
 
 
 def _is_identity_table(table) -> bool:
@@ -89,7 +88,9 @@ class ValidationCache:
         if session.info.pop(_DIRTY, False) or cls._touches_identity(session):
             session.execute(_BUMP_GENERATION)
             # This request changed identity data: what it validates next sees the change.
-            _REQUEST_GENERATION.set(None)
+            memo = request_memo.current()
+            if memo is not None:
+                memo.forget(_GENERATION_MEMO)
 
     # -- the cache ---------------------------------------------------------------------
     @staticmethod
@@ -99,11 +100,11 @@ class ValidationCache:
     def current(self) -> int:
         """The generation now: one statement on a pooled driver connection (autocommit
         on SQLite, a fresh transaction on the servers: the last committed value), read
-        once per API request (its request id) and reused by its later validations."""
-        request = request_id_var.get()
-        memo = _REQUEST_GENERATION.get()
-        if memo is not None and memo[0] is self and memo[1] == request and request != _NO_REQUEST:
-            return memo[2]
+        once per API request (its memo) and reused by the request's later validations."""
+        memo = request_memo.current()
+        seen = memo.get(_GENERATION_MEMO) if memo is not None else None
+        if seen is not None and seen[0] is self:
+            return seen[1]
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
@@ -116,8 +117,8 @@ class ValidationCache:
                 cursor.close()
         finally:
             connection.close()
-        if request != _NO_REQUEST:
-            _REQUEST_GENERATION.set((self, request, generation))
+        if memo is not None:
+            memo.set(_GENERATION_MEMO, (self, generation))
         return generation
 
     def get(self, token: str, generation: int):
