@@ -15,7 +15,21 @@
 # pays a full bcrypt, as Keystone does).  Both catalogs are padded to CATALOG_ENDPOINTS
 # endpoints (default 111).  Each run prints the 1-minute load average beside its figures.
 #
-# Reports (JSON) and a markdown table per cost go to $OUT (default /tmp/identity-bench).
+# Server CPU is read from /proc: the pocketstack process with its API worker processes;
+# Keystone's uwsgi master with its workers, plus its memcached.
+#
+# Before/after runs of pocketstack itself, in the same session as Keystone:
+#   PS_TREES="before=/path/to/old/src after=$PWD/src"  each tree's src/ is put first on
+#                 PYTHONPATH and run under its label (default: this repo's src, label
+#                 "pocketstack"); PS_NOSECRETCACHE=0 skips the run without the
+#                 verified-secret cache (it changes only `issue`).
+#   CLIENT=raw    the benchmark's minimal HTTP/1.1 load client instead of httpx (see
+#                 benchmarks/identity.py: a fifth of the client CPU per request)
+#   REPEATS=3     the whole sequence (Keystone, then each tree) three times in turn, so
+#                 that a change in the machine's load falls on every server alike.
+#
+# Reports (JSON) and a markdown table per cost go to $OUT (default /tmp/identity-bench);
+# with REPEATS > 1 the files of repeat N (from 2) carry the suffix -N.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,9 +46,12 @@ PS_PORT=${PS_PORT:-18795}
 KS_PORT=${KEYSTONE_PORT:-5000}
 KS_STATE=${KEYSTONE_STATE:-/tmp/keystone-bench}
 PS_DATA=${PS_DATA:-/tmp/bench-cloud}
+PS_TREES=${PS_TREES:-pocketstack=$REPO/src}
+PS_NOSECRETCACHE=${PS_NOSECRETCACHE:-1}
+REPEATS=${REPEATS:-1}
 BENCH=("$PY" "$REPO/benchmarks/identity.py" --username admin --password secret --project admin
        --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" --workloads "$WORKLOADS"
-       --catalog-endpoints "$CATALOG_ENDPOINTS")
+       --catalog-endpoints "$CATALOG_ENDPOINTS" --client "${CLIENT:-httpx}")
 mkdir -p "$OUT"
 SERVER_PID=
 
@@ -58,38 +75,53 @@ wait_for() {  # url
     return 1
 }
 
-pocketstack_run() {  # rounds label [extra env...]
-    local r=$1 label=$2; shift 2
-    echo "== bcrypt cost $r: pocketstack ($label), load $(cut -d' ' -f1 /proc/loadavg)" >&2
+pocketstack_run() {  # rounds label src [extra env...]
+    local r=$1 label=$2 src=$3; shift 3
+    echo "== bcrypt cost $r: pocketstack ($label, $src), load $(cut -d' ' -f1 /proc/loadavg)" >&2
     rm -rf "$PS_DATA"; mkdir -p "$PS_DATA"
-    env POCKETSTACK_BCRYPT_ROUNDS="$r" ${PS_API_WORKERS:+POCKETSTACK_API_WORKERS=$PS_API_WORKERS} "$@" \
+    env PYTHONPATH="$src${PYTHONPATH:+:$PYTHONPATH}" POCKETSTACK_BCRYPT_ROUNDS="$r" \
+        ${PS_API_WORKERS:+POCKETSTACK_API_WORKERS=$PS_API_WORKERS} "$@" \
         "$PS_BIN" --data-dir "$PS_DATA" up --port "$PS_PORT" --admin-password secret \
-        --clouds-file "$PS_DATA/clouds.yaml" --metadata-port 0 > "$OUT/$label-r$r.log" 2>&1 &
+        --clouds-file "$PS_DATA/clouds.yaml" --metadata-port 0 > "$OUT/$label-r$r$SUFFIX.log" 2>&1 &
     SERVER_PID=$!
     wait_for "http://127.0.0.1:$PS_PORT/identity/v3"
     sleep 2  # the API worker processes start after the primary answers
     "${BENCH[@]}" --auth-url "http://127.0.0.1:$PS_PORT/identity" --label "$label" \
-        --server-pid "$SERVER_PID" --output "$OUT/$label-r$r.json"
+        --server-pid "$SERVER_PID" --output "$OUT/$label-r$r$SUFFIX.json"
     stop_server
 }
 
 mode=${KEYSTONE_CACHE:-memcached}
 for r in $ROUNDS; do
-    echo "== bcrypt cost $r: Keystone (${KEYSTONE_WORKERS:-4} workers, cache $mode), load $(cut -d' ' -f1 /proc/loadavg)" >&2
     KEYSTONE_ROUNDS=$r KEYSTONE_PORT=$KS_PORT KEYSTONE_STATE=$KS_STATE "$REPO/tools/keystone/setup.sh" \
         > "$OUT/keystone-setup-r$r.log" 2>&1
-    KEYSTONE_PORT=$KS_PORT KEYSTONE_STATE=$KS_STATE "$REPO/tools/keystone/run.sh" > "$OUT/keystone-$mode-r$r.log" 2>&1 &
-    SERVER_PID=$!
-    wait_for "http://127.0.0.1:$KS_PORT/v3"
-    "${BENCH[@]}" --auth-url "http://127.0.0.1:$KS_PORT/v3" --label "keystone-$mode" \
-        --server-pid "$(cat "$KS_STATE/server.pid")" --output "$OUT/keystone-$mode-r$r.json"
-    stop_server
+    for n in $(seq "$REPEATS"); do
+        SUFFIX=$([ "$n" = 1 ] || echo "-$n")
+        echo "== bcrypt cost $r: Keystone (${KEYSTONE_WORKERS:-4} workers, cache $mode), load $(cut -d' ' -f1 /proc/loadavg)" >&2
+        KEYSTONE_PORT=$KS_PORT KEYSTONE_STATE=$KS_STATE "$REPO/tools/keystone/run.sh" \
+            > "$OUT/keystone-$mode-r$r$SUFFIX.log" 2>&1 &
+        SERVER_PID=$!
+        wait_for "http://127.0.0.1:$KS_PORT/v3"
+        ks_pids=$(cat "$KS_STATE/server.pid")
+        [ ! -f "$KS_STATE/memcached.pid" ] || ks_pids="$ks_pids,$(cat "$KS_STATE/memcached.pid")"
+        "${BENCH[@]}" --auth-url "http://127.0.0.1:$KS_PORT/v3" --label "keystone-$mode" \
+            --server-pid "$ks_pids" --output "$OUT/keystone-$mode-r$r$SUFFIX.json"
+        stop_server
 
-    pocketstack_run "$r" pocketstack
-    pocketstack_run "$r" pocketstack-nosecretcache POCKETSTACK_VERIFIED_SECRET_TTL=0
+        labels=()
+        for tree in $PS_TREES; do
+            pocketstack_run "$r" "${tree%%=*}" "${tree#*=}"
+            labels+=("${tree%%=*}")
+        done
+        if [ "$PS_NOSECRETCACHE" = 1 ]; then
+            last=${PS_TREES##* }
+            pocketstack_run "$r" "${last%%=*}-nosecretcache" "${last#*=}" POCKETSTACK_VERIFIED_SECRET_TTL=0
+            labels+=("${last%%=*}-nosecretcache")
+        fi
 
-    for label in pocketstack pocketstack-nosecretcache; do
-        "$PY" "$REPO/benchmarks/identity.py" --compare "$OUT/$label-r$r.json" "$OUT/keystone-$mode-r$r.json" \
-            | tee "$OUT/table-$label-r$r.md"
+        for label in "${labels[@]}"; do
+            "$PY" "$REPO/benchmarks/identity.py" --compare "$OUT/$label-r$r$SUFFIX.json" \
+                "$OUT/keystone-$mode-r$r$SUFFIX.json" | tee "$OUT/table-$label-r$r$SUFFIX.md"
+        done
     done
 done

@@ -8,8 +8,9 @@
 #   KEYSTONE_WORKERS=1 tools/keystone/run.sh    # one process (the old like-for-like setup)
 #   KEYSTONE_SERVER=gunicorn tools/keystone/run.sh
 #
-# The benchmark's --server-pid takes this script's server pid: the CPU of its worker
-# processes (its children) is counted too.
+# The benchmark's --server-pid takes this script's server pid (in $STATE/server.pid) and
+# memcached's ($STATE/memcached.pid): the CPU of the worker processes (the server's
+# children) and of memcached is counted too.
 set -euo pipefail
 
 VENV=${KEYSTONE_VENV:-/opt/keystone-venv}
@@ -39,12 +40,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' TERM INT
 
+rm -f "$STATE/memcached.pid"
 if [ "$(cat "$STATE/cache-mode" 2>/dev/null || echo off)" = memcached ]; then
     port=$(cat "$STATE/memcached-port")
     memcached -u "$(id -un)" -l 127.0.0.1 -p "$port" -U 0 -m 64 -t 2 &
     pids+=($!)
     for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
     kill -0 "${pids[-1]}" 2>/dev/null || { echo "memcached did not start on port $port" >&2; exit 1; }
+    echo "${pids[-1]}" > "$STATE/memcached.pid"  # its CPU is Keystone's too (compare.sh counts it)
 fi
 
 case "$SERVER" in

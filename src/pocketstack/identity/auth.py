@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -69,6 +71,8 @@ class ValidatedToken:
     catalog: list[dict] | None = None
     # The enabled service providers (Keystone to Keystone), listed in every token.
     service_providers: list[dict] = field(default_factory=list)
+    # The validation cache's generation this was checked at (None: checked outside it).
+    generation: int | None = None
 
     @property
     def expires_at(self) -> dt.datetime:
@@ -111,6 +115,11 @@ def _utc(timestamp: float) -> dt.datetime:
 AUTH_METHODS = ("password", "token", "application_credential", "totp", "kerberos", "oauth1")
 DEFAULT_AUTH_METHODS = (*AUTH_METHODS[:4], "oauth1")
 KERBEROS = "kerberos"
+# Stands for the catalog while a validated token's JSON is cached (random: no name or id
+# in the body can contain it), so the pieces around it are kept and the catalog's JSON,
+# cached per generation and project, goes between them.
+_CATALOG_MARK = f"catalog-{uuid.uuid4().hex}"
+_CATALOG_MARK_JSON = json.dumps([_CATALOG_MARK]).encode()
 
 
 def is_federated(method: str, body) -> bool:
@@ -533,28 +542,38 @@ class TokenManager:
             raise errors.TokenNotValid(reason=str(error)) from None
         if payload.expires_at <= time.time():
             raise errors.TokenNotValid(reason="The token has expired.")
-        with self.db.session(readonly=True) as s:
-            # Read the generation before the data: a result is never cached under a
-            # generation newer than what it saw.
-            generation = self.cache.generation(s)
-            vt = self.cache.get(token, generation)
-            if vt is None:
+        # Read the generation before the data (the session below starts after this
+        # read): a result is never cached under a generation newer than what it saw.
+        generation = self.cache.current()
+        vt = self.cache.get(token, generation)
+        if vt is None:
+            with self.db.session(readonly=True) as s:
                 vt = self._check_in(s, token, payload)
-                self.cache.put(token, generation, vt)
-            elif vt.app_cred and vt.app_cred.expires_at and vt.app_cred.expires_at <= utcnow():
-                raise errors.TokenNotValid(reason="The application credential of this token has expired.")
-            if catalog:
-                project_id = vt.project.id if vt.project else None
-                vt = dataclasses.replace(vt, catalog=self.cache.catalog(
-                    generation, project_id, lambda: self.identity.catalog.build_catalog(s, project_id)))
-            return vt
+            vt.generation = generation
+            self.cache.put(token, generation, vt)
+        elif vt.app_cred and vt.app_cred.expires_at and vt.app_cred.expires_at <= utcnow():
+            raise errors.TokenNotValid(reason="The application credential of this token has expired.")
+        if catalog:
+            vt = dataclasses.replace(vt, catalog=self._catalog_at(generation, vt.project.id if vt.project else None))
+        return vt
 
     def catalog(self, project_id: str | None) -> list[dict]:
         """The service catalog (of ``project_id``, for endpoint filtering), rebuilt only
         after a change to identity data (the validation cache's generation)."""
-        with self.db.session(readonly=True) as s:
-            return self.cache.catalog(self.cache.generation(s), project_id,
-                                      lambda: self.identity.catalog.build_catalog(s, project_id))
+        return self._catalog_at(self.cache.current(), project_id)
+
+    def catalog_json(self, project_id: str | None) -> bytes:
+        """The same catalog as JSON, encoded once per generation."""
+        return self.cache.catalog_json(self.cache.current(), project_id, self._catalog_builder(project_id))
+
+    def _catalog_at(self, generation: int, project_id: str | None) -> list[dict]:
+        return self.cache.catalog(generation, project_id, self._catalog_builder(project_id))
+
+    def _catalog_builder(self, project_id: str | None):
+        def build() -> list[dict]:
+            with self.db.session(readonly=True) as s:
+                return self.identity.catalog.build_catalog(s, project_id)
+        return build
 
     def _check(self, token: str, payload: TokenPayload) -> ValidatedToken:
         with self.db.session(readonly=True) as s:
@@ -663,6 +682,29 @@ class TokenManager:
         self.identity.revoke.revoke_token(self.validate(token).payload)
 
     # -- rendering -------------------------------------------------------------------
+    def render_json(self, vt: ValidatedToken, *, catalog: bool) -> bytes:
+        """``render(vt)`` as JSON.  A validation from the cache (``vt.generation``) is
+        rendered and encoded once per generation: the same bytes until any identity
+        change, the catalog's JSON (per generation and project) put in its place."""
+        if vt.generation is None:
+            if catalog and vt.catalog is None:
+                vt = dataclasses.replace(vt, catalog=self.catalog(vt.project.id if vt.project else None))
+            return json.dumps(self.render(vt, catalog=catalog)).encode()
+        generation = vt.generation
+
+        def pieces() -> tuple[bytes, ...]:
+            marked = dataclasses.replace(vt, catalog=[_CATALOG_MARK]) if catalog else vt  # type: ignore[list-item]
+            encoded = json.dumps(self.render(marked, catalog=catalog)).encode()
+            parts = tuple(encoded.split(_CATALOG_MARK_JSON))
+            assert len(parts) <= 2  # the mark is random: nothing else in the body holds it
+            return parts
+
+        parts = self.cache.rendered(vt.token, catalog, generation, pieces)
+        if len(parts) == 1:
+            return parts[0]
+        project_id = vt.project.id if vt.project else None
+        return parts[0] + self.cache.catalog_json(generation, project_id, self._catalog_builder(project_id)) + parts[1]
+
     @staticmethod
     def render(vt: ValidatedToken, *, catalog: bool) -> dict:
         body: dict = {

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -95,10 +97,18 @@ class Formatter(Protocol):
 
 
 class TokenFormatter:
-    """The Fernet provider (Keystone's default, ``token_provider = "fernet"``)."""
+    """The Fernet provider (Keystone's default, ``token_provider = "fernet"``).
 
-    def __init__(self, keys: KeyRepository):
+    Tokens opened are remembered (a bounded LRU) with the key set that opened them: while
+    :meth:`KeyRepository.fernet` returns that same key set, opening the token again gives
+    the same payload, so the decryption is skipped; once the keys change (rotation, a key
+    removed) every token is decrypted afresh with the new set."""
+
+    def __init__(self, keys: KeyRepository, max_opened: int = 10_000):
         self.keys = keys
+        self.max_opened = max_opened
+        self._opened: OrderedDict[str, tuple[object, TokenPayload]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def seal(self, payload: TokenPayload) -> str:
         methods = sum(1 << METHODS.index(m) for m in payload.methods)
@@ -113,8 +123,24 @@ class TokenFormatter:
         return self.keys.fernet().encrypt(raw).rstrip(b"=").decode()
 
     def open(self, token: str) -> TokenPayload:
+        keys = self.keys.fernet()
+        with self._lock:
+            hit = self._opened.get(token)
+            if hit is not None and hit[0] is keys:
+                self._opened.move_to_end(token)
+                return hit[1]
+        payload = self._open(keys, token)
+        with self._lock:
+            self._opened[token] = (keys, payload)
+            self._opened.move_to_end(token)
+            while len(self._opened) > self.max_opened:
+                self._opened.popitem(last=False)
+        return payload
+
+    @staticmethod
+    def _open(keys, token: str) -> TokenPayload:
         try:
-            raw = self.keys.fernet().decrypt(base64.urlsafe_b64encode(b64url.decode(token)))
+            raw = keys.decrypt(base64.urlsafe_b64encode(b64url.decode(token)))
             # Tokens sealed before trusts (federation, OAuth) existed lack those fields: read them as None.
             (version, user_id, methods, expires_at, issued_at, scope_type, scope_id, audit_ids,
              app_cred_id, trust_id, federated, access_token_id) = [*msgpack.unpackb(raw), None, None, None][:12]

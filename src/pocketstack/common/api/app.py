@@ -10,7 +10,8 @@ handlers run in the same worker-thread trip as the validation, so database calls
 block the event loop; re-run whole if its transaction lost a conflict before it had any
 effect), the check that a declared policy was enforced, rendering of the result with the
 declared status, rendering of any error in the service's own format, and the count and
-time of the answer under its declared route (:mod:`pocketstack.common.metrics`).  Fault
+time of the answer under its declared route (:mod:`pocketstack.common.metrics`), all
+within a memo of the request (:mod:`pocketstack.common.request_memo`).  Fault
 injection (pocketstack/faults) comes right after the service's ``prepare`` hook: an
 injected error is rendered like any other, with the same headers.  Doing this in
 one wrapper instead of a middleware stack keeps the hot path short and the data flow
@@ -49,6 +50,7 @@ from pocketstack.common.db.replay import run_replayable
 from pocketstack.common.log import request_id_var
 from pocketstack.common.metrics import DISCARD, Metrics
 from pocketstack.common.policy import Enforcer
+from pocketstack.common.request_memo import close_memo, open_memo
 from pocketstack.common.validation import validate
 
 LOG = logging.getLogger(__name__)
@@ -210,6 +212,7 @@ def _make_endpoint(spec: ServiceSpec, candidates: list[RouteSpec]) -> Callable[[
         request_id = "req-" + str(uuid.uuid4())
         token_var = request_id_var.set(request_id)
         api_request = None
+        memo_token = open_memo()  # what the request works out once (common/request_memo.py)
         try:
             try:
                 api_request = ApiRequest(request, None, spec.enforcer,
@@ -262,6 +265,7 @@ def _make_endpoint(spec: ServiceSpec, candidates: list[RouteSpec]) -> Callable[[
             observe(request.method, response.status_code, time.perf_counter() - arrived)
             return response
         finally:
+            close_memo(memo_token)
             request_id_var.reset(token_var)
 
     endpoint.__name__ = f"{spec.name}_{candidates[0].name}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.responses import Response
 
 from pocketstack.common.access_rules import enforces_access_rules
@@ -84,9 +86,11 @@ class TokensApi:
     @route.get(TOKENS, policy="identity:validate_token")
     def validate(self, req: ApiRequest) -> Response:
         catalog = not query_flag(req.query, "nocatalog")
-        vt = self._subject(req, catalog, for_a_service=True)
+        vt = self._subject(req, for_a_service=True)
         req.authorize(target={"target.token.user_id": vt.user.id})
-        return json_response(self.tokens.render(vt, catalog=catalog), headers={"X-Subject-Token": vt.token})
+        # Rendered and encoded once per token and identity generation (auth.py).
+        return Response(self.tokens.render_json(vt, catalog=catalog), media_type="application/json",
+                        headers={"X-Subject-Token": vt.token})
 
     @route.head(TOKENS, policy="identity:validate_token")
     def check(self, req: ApiRequest) -> Response:
@@ -109,13 +113,14 @@ class AuthScopesApi:
         self.identity = identity
 
     @route.get("/v3/auth/catalog")
-    def catalog(self, req: ApiRequest) -> dict:
+    def catalog(self, req: ApiRequest) -> Response:
         ctx = req.caller
         if ctx.scope == "unscoped":
             raise errors.UnscopedCatalog()
-        catalog = self.identity.tokens.catalog(ctx.project_id)
-        return {"catalog": catalog, "links": {"self": f"{req.service_url}/v3/auth/catalog",
-                                              "previous": None, "next": None}}
+        # The catalog's JSON is encoded once per identity generation (auth.py).
+        links = json.dumps({"self": f"{req.service_url}/v3/auth/catalog", "previous": None, "next": None})
+        return Response(b'{"catalog": ' + self.identity.tokens.catalog_json(ctx.project_id)
+                        + b', "links": ' + links.encode() + b"}", media_type="application/json")
 
     def _token_groups(self, req: ApiRequest) -> list[str]:
         """The groups a federated caller's token carries (none for other tokens)."""
