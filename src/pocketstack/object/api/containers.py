@@ -8,7 +8,8 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.object import errors, timestamps
-from pocketstack.object.api import access, acl, extract, listing, metadata, names, versioning
+from pocketstack.object.api import access, acl, extract, formpost, listing, metadata, names, quotas, versioning
+from pocketstack.object.api.formpost import FormUploads
 from pocketstack.object.brokers import ContainerBroker
 from pocketstack.object.remotedb import RemoteBroker
 from pocketstack.object.store import ObjectStore
@@ -35,6 +36,7 @@ def container_headers(info: dict) -> dict[str, str]:
 def container_updates(headers) -> dict[str, str]:
     """What a container PUT or POST sets: metadata, ACLs (400 unless Swift can read them)
     and versioning (setting one mode clears the other)."""
+    quotas.check_container_headers(headers)
     updates = metadata.collect(headers, "container", EXTRA)
     for name in ("X-Container-Read", "X-Container-Write"):
         if updates.get(name):
@@ -53,8 +55,9 @@ class ContainersApi:
     """The account's owner writes containers; reading one is also open to its ACLs'
     grantees (``access.authorize``)."""
 
-    def __init__(self, store: ObjectStore):
+    def __init__(self, store: ObjectStore, forms: FormUploads):
         self.store = store
+        self.forms = forms
 
     def _existing(self, account: str, container: str) -> tuple[ContainerBroker | RemoteBroker, dict]:
         found = self.store.container(account, container)
@@ -80,7 +83,13 @@ class ContainersApi:
                                           container_updates(req.headers), timestamps.now())
         return Response(status_code=201 if created else 202, media_type="text/html; charset=UTF-8")
 
-    @route.post(CONTAINER, public=True)
+    @route.post(CONTAINER, public=True, stream=True)
+    async def post(self, req: ApiRequest) -> Response:
+        """A form upload into the container (``formpost``), else a metadata update."""
+        if formpost.is_form(req):
+            return await self.forms.form(req, req.path_params["account"], req.path_params["container"], None)
+        return await run_in_threadpool(self.update, req)
+
     def update(self, req: ApiRequest) -> Response:
         account, container = _named(req)
         access.authorize_account(req, account, write=True)
