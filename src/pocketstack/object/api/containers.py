@@ -8,8 +8,19 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.object import errors, timestamps
-from pocketstack.object.api import access, acl, extract, formpost, listing, metadata, names, quotas, versioning
-from pocketstack.object.api.formpost import FormUploads
+from pocketstack.object.api import (
+    access,
+    acl,
+    extract,
+    formpost,
+    listing,
+    metadata,
+    names,
+    quotas,
+    staticweb,
+    versioning,
+)
+from pocketstack.object.api.formpost import ObjectPages
 from pocketstack.object.brokers import ContainerBroker
 from pocketstack.object.remotedb import RemoteBroker
 from pocketstack.object.store import ObjectStore
@@ -55,9 +66,9 @@ class ContainersApi:
     """The account's owner writes containers; reading one is also open to its ACLs'
     grantees (``access.authorize``)."""
 
-    def __init__(self, store: ObjectStore, forms: FormUploads):
+    def __init__(self, store: ObjectStore, objects: ObjectPages):
         self.store = store
-        self.forms = forms
+        self.objects = objects
 
     def _existing(self, account: str, container: str) -> tuple[ContainerBroker | RemoteBroker, dict]:
         found = self.store.container(account, container)
@@ -87,7 +98,7 @@ class ContainersApi:
     async def post(self, req: ApiRequest) -> Response:
         """A form upload into the container (``formpost``), else a metadata update."""
         if formpost.is_form(req):
-            return await self.forms.form(req, req.path_params["account"], req.path_params["container"], None)
+            return await self.objects.form(req, req.path_params["account"], req.path_params["container"], None)
         return await run_in_threadpool(self.update, req)
 
     def update(self, req: ApiRequest) -> Response:
@@ -98,14 +109,27 @@ class ContainersApi:
         self.store.post_container(account, container, updates, timestamps.now())
         return Response(status_code=204)
 
+    def _site(self, req: ApiRequest) -> Response | None:
+        """A web request's page of the container as a site (``staticweb``); None if it is none."""
+        if not staticweb.applies(req):
+            return None
+        account, container = _named(req)
+        return staticweb.Site(req, self.store, self.objects.serve, account, container).container_page(slash=False)
+
     @route.head(CONTAINER, public=True)
     def head(self, req: ApiRequest) -> Response:
+        page = self._site(req)
+        if page is not None:
+            return page
         account, _broker, info = self._stat(req)
         return Response(status_code=204, headers=access.owner_view(req, account, container_headers(info)),
                         media_type="text/plain; charset=utf-8")
 
     @route.get(CONTAINER, public=True)
     def list_objects(self, req: ApiRequest) -> Response:
+        page = self._site(req)
+        if page is not None:
+            return page
         fmt = listing.negotiate(req.query, req.headers)
         query = listing.params(req.query)
         account, broker, info = self._stat(req)

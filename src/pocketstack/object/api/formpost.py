@@ -37,10 +37,12 @@ DEPRECATED_DIGESTS = ["sha1"]
 Upload = Callable[[str, dict[str, str], bytes], Awaitable[tuple[str, bytes]]]
 
 
-class FormUploads(Protocol):
-    """What serves a form (``ObjectsApi``): a container POST hands its forms over."""
+class ObjectPages(Protocol):
+    """What serves objects (``ObjectsApi``): a container hands it its forms and web pages."""
 
     async def form(self, req: ApiRequest, account: str, container: str, prefix: str | None) -> Response: ...
+
+    def serve(self, req: ApiRequest, account: str, container: str, obj: str) -> Response: ...
 
 
 class FormInvalid(BadRequest):

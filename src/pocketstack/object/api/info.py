@@ -35,6 +35,7 @@ CAPABILITIES = {
     "container_quotas": {},
     "account_quotas": {},
     "crossdomain": {},
+    "staticweb": {},
     "formpost": {"allowed_digests": formpost.DIGESTS, "deprecated_digests": formpost.DEPRECATED_DIGESTS},
 }
 

@@ -28,6 +28,7 @@ from pocketstack.object.api import (
     metadata,
     names,
     quotas,
+    staticweb,
     tempurl,
     versioning,
 )
@@ -210,7 +211,23 @@ class ObjectsApi:
     @route.get(OBJECT, public=True)
     @route.head(OBJECT, public=True)
     def get(self, req: ApiRequest) -> Response:
-        account, container, obj = _named(req)
+        """The object; for a web request (``staticweb``), the site's page at this path."""
+        if not staticweb.applies(req):
+            return self.serve(req, *_named(req))
+        account, container, obj = (req.path_params[k] for k in ("account", "container", "obj"))
+        names.check(account, container)
+        site = staticweb.Site(req, self.store, self.serve, account, container)
+        if not obj:  # the container's path with a slash
+            return site.container_page(slash=True) or self.serve(req, *_named(req))
+        try:
+            found = self.serve(req, account, container, obj)
+        except ApiError as error:
+            return site.object_page(obj, error, None)
+        return site.object_page(obj, None, found)
+
+    def serve(self, req: ApiRequest, account: str, container: str, obj: str) -> Response:
+        """GET or HEAD ``obj`` as ``req``'s caller may (blocking)."""
+        names.check(account, container, obj)
         access.authorize(req, self.store, account, container, obj)
         state = self._load(account, container, obj)
         if multipart_manifest(req) == "get" and large.is_slo(state.metadata):
