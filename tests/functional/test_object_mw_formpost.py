@@ -7,9 +7,9 @@ import hmac
 import time
 
 import pytest
+from test_object_access import project_id
 
 from conftest import unique
-from test_object_access import project_id
 
 BOUNDARY = "--pocketstack-form--"
 

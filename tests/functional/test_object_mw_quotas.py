@@ -4,9 +4,9 @@ what a value must look like, and the uploads (PUT, X-Copy-From, COPY) they refus
 from __future__ import annotations
 
 import pytest
+from test_object_access import project_id
 
 from conftest import unique
-from test_object_access import project_id
 
 
 @pytest.fixture

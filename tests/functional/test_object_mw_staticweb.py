@@ -4,9 +4,9 @@ anonymous readers of public containers -- and nothing for private ones."""
 from __future__ import annotations
 
 import pytest
+from test_object_access import project_id
 
 from conftest import unique
-from test_object_access import project_id
 
 
 @pytest.fixture

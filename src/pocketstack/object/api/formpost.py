@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
 from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
@@ -107,14 +108,17 @@ async def handle(req: ApiRequest, account: str, container: str, prefix: str | No
     """Upload the form's files with ``put(obj, headers, data) -> (status line, error body)``."""
     root = req.attributes["service_path"]
     path = f"/v1/{account}/{container}" + (f"/{prefix}" if prefix is not None else "")
-    form = await req.raw.form(max_files=10000, max_fields=10000)
+    try:
+        form = await req.raw.form(max_files=10000, max_fields=10000)
+    except (MultiPartException, ValueError):  # starlette's, or python-multipart's parse errors
+        raise FormInvalid(reason="invalid starting boundary") from None
     attributes: dict[str, str] = {}
     status, message, failure = "", "", b""
     file_count = 0
     try:
         for name, value in form.multi_items():
             if not isinstance(value, UploadFile) or not value.filename:
-                text = value if isinstance(value, str) else (await value.read(MAX_VALUE_LENGTH)).decode()
+                text = value if isinstance(value, str) else await _field_text(value)
                 attributes[name.lower()] = text.encode()[:MAX_VALUE_LENGTH].decode(errors="ignore").rstrip("\r\n-")
                 continue
             file_count += 1
@@ -138,6 +142,14 @@ async def handle(req: ApiRequest, account: str, container: str, prefix: str | No
         await form.close()
     return _answer(status or "400 Bad Request", message if status else "no files to process", failure,
                    attributes.get("redirect"))
+
+
+async def _field_text(part: UploadFile) -> str:
+    """A field sent as a file without a name: its first bytes as text (400 unless UTF-8)."""
+    try:
+        return (await part.read(MAX_VALUE_LENGTH)).decode()
+    except UnicodeDecodeError:
+        raise FormInvalid(reason="field value is not UTF-8") from None
 
 
 def _answer(status: str, message: str, failure: bytes, redirect: str | None) -> Response:
