@@ -21,6 +21,7 @@ from pocketstack.object.api import (
     versioning,
 )
 from pocketstack.object.api.formpost import ObjectPages
+from pocketstack.object.api.objects import ObjectsApi
 from pocketstack.object.brokers import ContainerBroker
 from pocketstack.object.remotedb import RemoteBroker
 from pocketstack.object.store import ObjectStore
@@ -66,9 +67,10 @@ class ContainersApi:
     """The account's owner writes containers; reading one is also open to its ACLs'
     grantees (``access.authorize``)."""
 
-    def __init__(self, store: ObjectStore, objects: ObjectPages):
+    def __init__(self, store: ObjectStore, objects: ObjectPages | None = None):
         self.store = store
-        self.objects = objects
+        # Its form uploads and web pages are served by the objects' API.
+        self.objects: ObjectPages = objects or ObjectsApi(store)
 
     def _existing(self, account: str, container: str) -> tuple[ContainerBroker | RemoteBroker, dict]:
         found = self.store.container(account, container)
