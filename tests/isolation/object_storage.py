@@ -13,6 +13,9 @@ ACLs.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from conftest import unique
 from isolation.matrix import FORBIDDEN, OK, Expect, Op, Resource, expect
 
@@ -66,11 +69,36 @@ def make_empty_container(w) -> dict:
     return {"id": name}
 
 
+def make_web_container(w) -> dict:
+    """A private container of A's set up as a web site (index and listings), no ACL."""
+    name = unique("iso-web")
+    w.call("PUT", f"{account_path(w)}/{name}", "a_member", headers={
+        "X-Container-Meta-Web-Index": "index.html", "X-Container-Meta-Web-Listings": "true"})
+    w.call("PUT", f"{account_path(w)}/{name}/index.html", "a_member", content=b"isolation site")
+    return {"id": name}
+
+
+def foreign_form() -> bytes:
+    """A form POST signed with a key that is none of A's (whoever sends it)."""
+    expires = 9999999999
+    signature = hmac.new(b"someone-elses-key", f"/v1/x/y\n\n1024\n1\n{expires}".encode(), hashlib.sha256).hexdigest()
+    fields = {"redirect": "", "max_file_size": "1024", "max_file_count": "1", "expires": str(expires),
+              "signature": signature}
+    parts = [f'--{FORM_BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+             for name, value in fields.items()]
+    parts.append(f'--{FORM_BOUNDARY}\r\nContent-Disposition: form-data; name="f"; filename="planted"\r\n\r\n'
+                 f'planted\r\n--{FORM_BOUNDARY}--\r\n')
+    return "".join(parts).encode()
+
+
+FORM_BOUNDARY = "iso-form"
+
 RESOURCES = [
     Resource("keyed_account", make_keyed_account),
     Resource("acl_container", make_acl_container),
     Resource("swift_object", make_swift_object),
     Resource("empty_container", make_empty_container),
+    Resource("web_container", make_web_container),
 ]
 
 OWNER_READ = swift(admin=OK, a_member=OK, a_reader=OK)
@@ -85,6 +113,9 @@ NO_CONTAINER_KEYS = Expect(hidden_headers=CONTAINER_KEYS)
 NO_CONTAINER_ACLS = Expect(hidden_headers=CONTAINER_ACLS)
 
 ADMIN_REPORT = swift(admin=OK, a_member=FORBIDDEN, a_reader=FORBIDDEN)
+# Account quotas: the reseller admin's alone (swift/common/middleware/account_quotas.py).
+RESELLER = swift(admin=OK, a_member=FORBIDDEN, a_reader=FORBIDDEN)
+UNSIGNED = Expect(401)
 
 OPS = [
     # -- A's account -------------------------------------------------------------------------
@@ -123,6 +154,21 @@ OPS = [
     Op("swift-object", "copy", "COPY", CONTAINER + "/obj", OWNER_WRITE,
        headers={"Destination": "{acl_container}/{new}"}),
     Op("swift-object", "delete", "DELETE", CONTAINER + "/{swift_object}", ACL_WRITE, consumes="swift_object"),
+    # -- the middlewares: quotas, static web sites, form uploads ----------------------------------
+    Op("swift-account", "set-quota", "POST", ACCOUNT, RESELLER,
+       headers={"X-Account-Quota-Bytes": "1000000000000"}, everywhere=True),
+    Op("swift-container", "set-quota", "POST", CONTAINER, OWNER_WRITE,
+       headers={"X-Container-Meta-Quota-Count": "1000"}),
+    # A private container's site shows only to whoever may read it (X-Web-Mode: as a browser).
+    Op("swift-staticweb", "web-mode-index", "GET", ACCOUNT + "/{web_container}/",
+       swift(admin=OK, a_member=OK, a_reader=OK), headers={"X-Web-Mode": "true"}, everywhere=True),
+    Op("swift-staticweb", "web-mode-listing", "GET", ACCOUNT + "/{web_container}/none/",
+       swift(admin=Expect(404), a_member=Expect(404), a_reader=Expect(404)), headers={"X-Web-Mode": "true"}),
+    # A form signed with anyone else's key plants nothing, whatever token comes along.
+    Op("swift-formpost", "foreign-key", "POST", CONTAINER, {
+        **expect(UNSIGNED, UNSIGNED, UNSIGNED, UNSIGNED, UNSIGNED), "b_acl_read": UNSIGNED, "b_acl_write": UNSIGNED},
+       content=foreign_form(), headers={"Content-Type": f"multipart/form-data; boundary={FORM_BOUNDARY}"},
+       everywhere=True),
     # -- the cluster's admin reports (swift-ring-builder, swift-dispersion-report): admins only
     Op("swift-cluster", "ring", "GET", "/object-store/ring/object", ADMIN_REPORT, everywhere=True),
     Op("swift-cluster", "dispersion", "GET", "/object-store/dispersion?sample=1", ADMIN_REPORT, everywhere=True),

@@ -297,6 +297,9 @@ class Settings:
     # Seconds after which those passes remove tombstones, temp files left by interrupted
     # uploads and deleted database rows (Swift's reclaim_age, a week).
     object_reclaim_age: float = 604800.0
+    # The <allow-access-from .../> elements GET /object-store/crossdomain.xml serves
+    # (Swift's crossdomain cross_domain_policy; its permissive default).
+    object_cross_domain_policy: str = '<allow-access-from domain="*" secure="false" />'
     # Block storage: capacity the file backend advertises (GiB), and how long (seconds) a
     # volume may sit in a `*-ing` state before a sweep treats it as abandoned by a worker
     # that never came back (a restarted worker settles its own work at once).

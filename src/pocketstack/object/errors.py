@@ -302,3 +302,35 @@ class RingUnreadable(ServiceUnavailable):
 
 class BadSample(BadRequest):
     msg_fmt = "sample must be a whole number from 1 to {limit}"
+
+
+# -- quotas (Swift's container_quotas and account_quotas middlewares) -------------------------
+class QuotaExceeded(RequestEntityTooLarge):
+    """An object PUT or COPY that would take its container or account over a quota."""
+
+    msg_fmt = "Upload exceeds quota."
+
+
+class PolicyQuotaExceeded(RequestEntityTooLarge):
+    msg_fmt = "Upload exceeds policy quota."
+
+
+class InvalidBytesQuota(BadRequest):
+    msg_fmt = "Invalid bytes quota."
+
+
+class InvalidCountQuota(BadRequest):
+    msg_fmt = "Invalid count quota."
+
+
+class InvalidAccountQuota(BadRequest):
+    """A reseller's account quota that is not a number: swob's default 400 body."""
+
+    msg_fmt = ("<html><h1>Bad Request</h1><p>The server could not comply with the request since it is either "
+               "malformed or otherwise incorrect.</p></html>")
+
+
+class QuotaNotSettable(Forbidden):
+    """An account quota set or removed by anyone but a reseller admin: swob's default 403 body."""
+
+    msg_fmt = "<html><h1>Forbidden</h1><p>Access was denied to this resource.</p></html>"

@@ -18,6 +18,9 @@ RULES = (
                                  "role:swiftoperator))",
          "Own an account (Swift's swift_owner): write it, its containers and objects, and see its secrets "
          "(TempURL keys, ACLs); the project's members and swiftoperators, and the cloud administrator."),
+    Rule("object:reseller_admin", "rule:admin_api",
+         "Swift keystoneauth's reseller admin: sets and removes account quotas (X-Account-Quota-Bytes, "
+         "X-Account-Quota-Count) and is not held to them; the cloud administrator."),
     Rule("object:ring", "rule:admin_api",
          "Read a ring's layout (GET /ring/<kind>): devices, zones, weights, partitions, balance; what "
          "swift-ring-builder shows the operator."),

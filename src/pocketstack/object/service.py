@@ -31,8 +31,8 @@ class ObjectService(Service):
     def app(self):
         from pocketstack.object.api import build_router
         from pocketstack.object.api.responses import MAX_BODY, finish, preparer, swift_format
-        return self.api(build_router(self.manager.store, self.manager), swift_format, prepare=preparer(self.path),
-                        finish=finish, max_body=MAX_BODY)
+        router = build_router(self.manager.store, self.manager, self.cloud.settings.object_cross_domain_policy)
+        return self.api(router, swift_format, prepare=preparer(self.path), finish=finish, max_body=MAX_BODY)
 
     async def start(self) -> None:
         interval = self.cloud.settings.object_background_interval

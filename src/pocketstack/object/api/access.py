@@ -116,7 +116,7 @@ class SegmentAccess:
 
 
 def _verify_tempurl(req: ApiRequest, store: ObjectStore, account: str, container: str, obj: str) -> tempurl.Grant:
-    keys = _tempurl_keys(store, account, container)
+    keys = tempurl_keys(store, account, container)
     prefix = req.attributes["service_path"]
     roots = [f"/v1/{account}/{container}/", f"{prefix}/v1/{account}/{container}/"]
     container_key, expires = tempurl.verify(req.method, req.query, roots, obj, keys)
@@ -124,7 +124,7 @@ def _verify_tempurl(req: ApiRequest, store: ObjectStore, account: str, container
     return tempurl.Grant(account, container if container_key else None, expires)
 
 
-def _tempurl_keys(store: ObjectStore, account: str, container: str) -> list[tuple[str, bool]]:
+def tempurl_keys(store: ObjectStore, account: str, container: str) -> list[tuple[str, bool]]:
     """``(key, is a container key)`` for every TempURL key set on the account and container."""
     keys = []
     _broker, info = store.account(account)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.object import errors, timestamps
-from pocketstack.object.api import access, bulk, extract, listing, metadata, names
+from pocketstack.object.api import access, bulk, extract, listing, metadata, names, quotas
 from pocketstack.object.brokers import AccountBroker
 from pocketstack.object.remotedb import RemoteBroker
 from pocketstack.object.store import ObjectStore
@@ -31,7 +31,7 @@ def account_headers(info: dict) -> dict[str, str]:
         "X-Put-Timestamp": created,
         "Last-Modified": timestamps.http_date(created),
         "Accept-Ranges": "bytes",
-        **metadata.render(info["metadata"]),
+        **quotas.account_view(metadata.render(info["metadata"])),
     }
 
 
@@ -75,10 +75,12 @@ class AccountsApi:
     def update(self, req: ApiRequest) -> Response:
         """Set metadata; ``?bulk-delete`` deletes the objects and containers the body lists."""
         account = _named(req)
+        # Swift's account_quotas judges quota headers before the proxy authorizes.
+        quota_updates = quotas.account_updates(req)
         access.authorize_account(req, account, write=True)
         if "bulk-delete" in req.query:
             return bulk.delete(req, self.store, account)
-        updates = metadata.collect(req.headers, "account", ())
+        updates = {**metadata.collect(req.headers, "account", ()), **quota_updates}
         self.store.post_account(account, updates, timestamps.now())
         return Response(status_code=204)
 

@@ -8,7 +8,20 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.object import errors, timestamps
-from pocketstack.object.api import access, acl, extract, listing, metadata, names, versioning
+from pocketstack.object.api import (
+    access,
+    acl,
+    extract,
+    formpost,
+    listing,
+    metadata,
+    names,
+    quotas,
+    staticweb,
+    versioning,
+)
+from pocketstack.object.api.formpost import ObjectPages
+from pocketstack.object.api.objects import ObjectsApi
 from pocketstack.object.brokers import ContainerBroker
 from pocketstack.object.remotedb import RemoteBroker
 from pocketstack.object.store import ObjectStore
@@ -35,6 +48,7 @@ def container_headers(info: dict) -> dict[str, str]:
 def container_updates(headers) -> dict[str, str]:
     """What a container PUT or POST sets: metadata, ACLs (400 unless Swift can read them)
     and versioning (setting one mode clears the other)."""
+    quotas.check_container_headers(headers)
     updates = metadata.collect(headers, "container", EXTRA)
     for name in ("X-Container-Read", "X-Container-Write"):
         if updates.get(name):
@@ -53,8 +67,10 @@ class ContainersApi:
     """The account's owner writes containers; reading one is also open to its ACLs'
     grantees (``access.authorize``)."""
 
-    def __init__(self, store: ObjectStore):
+    def __init__(self, store: ObjectStore, objects: ObjectPages | None = None):
         self.store = store
+        # Its form uploads and web pages are served by the objects' API.
+        self.objects: ObjectPages = objects or ObjectsApi(store)
 
     def _existing(self, account: str, container: str) -> tuple[ContainerBroker | RemoteBroker, dict]:
         found = self.store.container(account, container)
@@ -80,7 +96,13 @@ class ContainersApi:
                                           container_updates(req.headers), timestamps.now())
         return Response(status_code=201 if created else 202, media_type="text/html; charset=UTF-8")
 
-    @route.post(CONTAINER, public=True)
+    @route.post(CONTAINER, public=True, stream=True)
+    async def post(self, req: ApiRequest) -> Response:
+        """A form upload into the container (``formpost``), else a metadata update."""
+        if formpost.is_form(req):
+            return await self.objects.form(req, req.path_params["account"], req.path_params["container"], None)
+        return await run_in_threadpool(self.update, req)
+
     def update(self, req: ApiRequest) -> Response:
         account, container = _named(req)
         access.authorize_account(req, account, write=True)
@@ -89,14 +111,27 @@ class ContainersApi:
         self.store.post_container(account, container, updates, timestamps.now())
         return Response(status_code=204)
 
+    def _site(self, req: ApiRequest) -> Response | None:
+        """A web request's page of the container as a site (``staticweb``); None if it is none."""
+        if not staticweb.applies(req):
+            return None
+        account, container = _named(req)
+        return staticweb.Site(req, self.store, self.objects.serve, account, container).container_page(slash=False)
+
     @route.head(CONTAINER, public=True)
     def head(self, req: ApiRequest) -> Response:
+        page = self._site(req)
+        if page is not None:
+            return page
         account, _broker, info = self._stat(req)
         return Response(status_code=204, headers=access.owner_view(req, account, container_headers(info)),
                         media_type="text/plain; charset=utf-8")
 
     @route.get(CONTAINER, public=True)
     def list_objects(self, req: ApiRequest) -> Response:
+        page = self._site(req)
+        if page is not None:
+            return page
         fmt = listing.negotiate(req.query, req.headers)
         query = listing.params(req.query)
         account, broker, info = self._stat(req)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
 from pocketstack.object import expirer
-from pocketstack.object.api import bulk, extract, large, listing, metadata, names, objects, tempurl
+from pocketstack.object.api import bulk, extract, formpost, large, listing, metadata, names, objects, tempurl
 
 CAPABILITIES = {
     "swift": {
@@ -32,6 +32,11 @@ CAPABILITIES = {
     "slo": {"max_manifest_segments": large.MAX_SEGMENTS, "max_manifest_size": large.MAX_MANIFEST,
             "min_segment_size": 1},
     "dlo": {"max_segments": 10000},
+    "container_quotas": {},
+    "account_quotas": {},
+    "crossdomain": {},
+    "staticweb": {},
+    "formpost": {"allowed_digests": formpost.DIGESTS, "deprecated_digests": formpost.DEPRECATED_DIGESTS},
 }
 
 

@@ -62,7 +62,7 @@ def negotiate(query, headers) -> str:
     return best
 
 
-def _object_entry(row: dict) -> dict:
+def object_entry(row: dict) -> dict:
     if "subdir" in row:
         return row
     return {"name": row["name"], "hash": row["etag"], "bytes": row["size"],
@@ -87,7 +87,7 @@ def _container_entry(row: dict) -> dict:
 
 def render(kind: str, name: str, rows: list[dict], fmt: str, headers: dict) -> Response:
     """A listing response; an empty plain-text listing is a 204, like Swift's."""
-    entries = [(_object_entry if kind == "container" else _container_entry)(r) for r in rows]
+    entries = [(object_entry if kind == "container" else _container_entry)(r) for r in rows]
     media = CONTENT_TYPES[fmt] + "; charset=utf-8"
     if fmt == "json":
         body = json.dumps(entries, ensure_ascii=False)

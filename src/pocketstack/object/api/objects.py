@@ -15,8 +15,23 @@ from starlette.responses import Response
 
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
+from pocketstack.common.errors import ApiError
 from pocketstack.object import errors, expirer, timestamps
-from pocketstack.object.api import access, body, bulk, conditions, extract, large, metadata, names, tempurl, versioning
+from pocketstack.object.api import (
+    access,
+    body,
+    bulk,
+    conditions,
+    extract,
+    formpost,
+    large,
+    metadata,
+    names,
+    quotas,
+    staticweb,
+    tempurl,
+    versioning,
+)
 from pocketstack.object.diskfile import ObjectState
 from pocketstack.object.store import ObjectStore
 
@@ -186,11 +201,33 @@ class ObjectsApi:
             raise errors.ResourceNotFound()
         return found[1]
 
+    def _check_quotas(self, req: ApiRequest, account: str, container_info: dict, length: int) -> None:
+        """413 when ``length`` more bytes (one more object) would break a container or account quota."""
+        quotas.check_container(container_info, length)
+        _broker, account_info = self.store.account(account)
+        quotas.check_account(req, account_info, length)
+
     # -- reading ------------------------------------------------------------------------------
     @route.get(OBJECT, public=True)
     @route.head(OBJECT, public=True)
     def get(self, req: ApiRequest) -> Response:
-        account, container, obj = _named(req)
+        """The object; for a web request (``staticweb``), the site's page at this path."""
+        if not staticweb.applies(req):
+            return self.serve(req, *_named(req))
+        account, container, obj = (req.path_params[k] for k in ("account", "container", "obj"))
+        names.check(account, container)
+        site = staticweb.Site(req, self.store, self.serve, account, container)
+        if not obj:  # the container's path with a slash
+            return site.container_page(slash=True) or self.serve(req, *_named(req))
+        try:
+            found = self.serve(req, account, container, obj)
+        except ApiError as error:
+            return site.object_page(obj, error, None)
+        return site.object_page(obj, None, found)
+
+    def serve(self, req: ApiRequest, account: str, container: str, obj: str) -> Response:
+        """GET or HEAD ``obj`` as ``req``'s caller may (blocking)."""
+        names.check(account, container, obj)
         access.authorize(req, self.store, account, container, obj)
         state = self._load(account, container, obj)
         if multipart_manifest(req) == "get" and large.is_slo(state.metadata):
@@ -227,6 +264,9 @@ class ObjectsApi:
             return await self._copy(req, (account, *source), (account, container, obj))
         updates = user_metadata(req.headers, obj)
         container_info = await run_in_threadpool(self._container_info, account, container)
+        length = req.headers.get("content-length", "")
+        await run_in_threadpool(self._check_quotas, req, account, container_info,
+                                int(length) if length.isdigit() else 0)
         await run_in_threadpool(self._check_if_none_match, req, account, container, obj)
         if multipart_manifest(req) == "put":
             return await self._put_manifest(req, (account, container, obj), updates, container_info)
@@ -285,9 +325,10 @@ class ObjectsApi:
         await run_in_threadpool(access.authorize, req, self.store, *source)
         state = await run_in_threadpool(self._load, *source)
         container_info = await run_in_threadpool(self._container_info, *destination[:2])
-        await self._archive(req, *destination, container_info)
         pieces, _etag = await run_in_threadpool(large.pieces, self.store, src_account, state,
                                                 access.SegmentAccess(req, self.store, src_account))
+        await run_in_threadpool(self._check_quotas, req, destination[0], container_info, body.total(pieces))
+        await self._archive(req, *destination, container_info)
         fresh = req.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes")
         inherited = {} if fresh else {k: v for k, v in state.metadata.items()
                                       if k.lower().startswith("x-object-meta-") or k.lower() in EXTRA}
@@ -311,7 +352,45 @@ class ObjectsApi:
         check_content_type(req.headers)
         return await self._copy(req, (account, container, obj), (dst_account, *destination))
 
-    @route.post(OBJECT, public=True)
+    @route.post(OBJECT, public=True, stream=True)
+    async def post(self, req: ApiRequest) -> Response:
+        """A form upload below this path (``formpost``), else a metadata update."""
+        if formpost.is_form(req):
+            account, container, prefix = (req.path_params[k] for k in ("account", "container", "obj"))
+            return await self.form(req, account, container, prefix)
+        return await run_in_threadpool(self.update, req)
+
+    async def form(self, req: ApiRequest, account: str, container: str, prefix: str | None) -> Response:
+        """Swift's formpost: each file of the form uploaded as ``<prefix><filename>``."""
+        names.check(account, container)
+        keys = await formpost.keys_of(self.store, account, container)
+
+        async def put(obj: str, headers: dict[str, str], data: bytes) -> tuple[str, bytes]:
+            try:
+                await self._form_upload(req, (account, container, obj), headers, data)
+            except ApiError as error:
+                return formpost.status_of(error), error.message.encode()
+            return "201 Created", b""
+
+        return await formpost.handle(req, account, container, prefix, keys, put)
+
+    async def _form_upload(self, req: ApiRequest, target: tuple[str, str, str], headers: dict[str, str],
+                           data: bytes) -> None:
+        """One file of a form: a PUT authorized by the form's signature (as Swift's
+        pre-authorized subrequest), held to the quotas."""
+        account, container, obj = target
+        names.check(account, container, obj)
+        check_content_type(headers)
+        updates = user_metadata(headers, obj)
+        container_info = await run_in_threadpool(self._container_info, account, container)
+        # Swift sends the file on chunked: the quotas see no Content-Length.
+        await run_in_threadpool(self._check_quotas, req, account, container_info, 0)
+        await self._archive(req, account, container, obj, container_info)
+        timestamp = timestamps.now()
+        await self.store.put_object(account, container, obj, body.once(data), updates, timestamp,
+                                    Expected(None, None).check)
+        await run_in_threadpool(expirer.enqueue, self.store, account, container, obj, updates)
+
     def update(self, req: ApiRequest) -> Response:
         """Replace the object's metadata (a ``.meta`` on every replica); a new
         Content-Type is listed too."""

@@ -66,7 +66,7 @@ def _expires(value: str) -> int:
         raise errors.TempUrlInvalid(reason="temp_url_expires was not valid") from None
 
 
-def _signature(sig: str) -> tuple[str, bytes]:
+def parse_signature(sig: str) -> tuple[str, bytes]:
     try:
         if ":" in sig:
             name, _, encoded = sig.partition(":")
@@ -93,7 +93,7 @@ def verify(method: str, query, roots: list[str], obj: str, keys: list[tuple[str,
     expires = _expires(expires_text)
     if expires < time.time():
         raise errors.TempUrlInvalid(reason="temp_url_expires was in the past")
-    digest_name, given = _signature(sig)
+    digest_name, given = parse_signature(sig)
     prefix = query.get("temp_url_prefix")
     if prefix is not None and not obj.startswith(prefix):
         raise errors.AccessDenied()
