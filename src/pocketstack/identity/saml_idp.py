@@ -27,11 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-
 if TYPE_CHECKING:
     from pocketstack.identity import saml_idp_xml
 else:  # pysaml2 only for a cloud that asserts (pocketstack.common.lazy)
@@ -68,6 +63,11 @@ def make_key_pair(directory: Path, common_name: str) -> KeyPair:
     key_file, cert_file = directory / "signing_key.pem", directory / "signing_cert.pem"
     if key_file.exists() and cert_file.exists():
         return KeyPair(str(key_file), str(cert_file))
+    from cryptography import x509  # on first use: a cloud that never asserts never loads it
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])])

@@ -12,6 +12,7 @@ runs with now say a signal is not safe: ``reloadable``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -70,11 +71,25 @@ class Daemon:
 
     @staticmethod
     def _end(pid: int) -> None:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            if not Path(f"/proc/{pid}").exists():
-                break
-            threading.Event().wait(0.02)
+        """SIGTERM, then SIGKILL after 5 s: the daemon is gone when this returns, for a
+        process left in a namespace keeps it (its interfaces, addresses, NAT) alive after
+        ``ip netns delete`` -- a router set down would still answer."""
+        for sig, patience in ((signal.SIGTERM, 250), (signal.SIGKILL, 100)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            for _ in range(patience):
+                if not _alive(pid):
+                    return
+                threading.Event().wait(0.02)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie no longer holds its namespace)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def stop_others(root: Path, keep: set[str]) -> None:
