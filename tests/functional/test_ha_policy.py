@@ -25,6 +25,7 @@ from pocketstack.ha.recovery_policy import check, decide
 from pocketstack.network import agent_records
 from pocketstack.network.context import Env
 from pocketstack.network.drivers import vxlan
+from pocketstack.network.drivers.base import DHCP_AGENT, L3_AGENT
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.manager import NetworkManager
 from pocketstack.network.segments import SegmentConfig
@@ -144,7 +145,7 @@ def three_hosts(cloud):
     hosts = {unique("fence-a"): "192.0.2.21", unique("fence-b"): "192.0.2.22", unique("fence-c"): "192.0.2.23"}
     for host, address in hosts.items():
         agent_records.register(cloud.db, host, {"datapath_driver": "linux", "tunneling_ip": address,
-                                                "tunnel_types": ["vxlan"]})
+                                                "tunnel_types": ["vxlan"]}, serves=(DHCP_AGENT, L3_AGENT))
     yield hosts
     directory = cloud.service("network").agents
     for agent in directory.list():
@@ -174,7 +175,7 @@ def test_a_fenced_host_leaves_the_vxlan_peers_and_its_ports_are_unbound(cloud, t
 
     assert remotes(b, ports) == {three_hosts[a], three_hosts[c]}
     done = m.fence_host(a)
-    assert f"datapath agent of host {a} set down (1 agent(s))" in done and "1 port(s)" in done
+    assert f"the agents of host {a} set down (3 agent(s))" in done  # datapath, DHCP, L3 and "1 port(s)" in done
     assert a not in agent_records.tunnel_endpoints(cloud.db) and {b, c} <= set(agent_records.tunnel_endpoints(cloud.db))
     fenced = m.get(admin, "ports", guest[a]["id"])
     assert (fenced["binding:host_id"], fenced["status"], fenced["device_id"]) == ("", "DOWN", guest[a]["device_id"])

@@ -16,6 +16,7 @@ from pocketstack.common.config import load
 from pocketstack.common.context import RequestContext
 from pocketstack.network import agent_records
 from pocketstack.network.context import Env
+from pocketstack.network.drivers.base import DHCP_AGENT, L3_AGENT
 from pocketstack.network.drivers.noop import NoopDriver
 from pocketstack.network.manager import NetworkManager
 from pocketstack.network.scheduling import least_loaded
@@ -27,12 +28,13 @@ from conftest import unique
 
 @pytest.fixture
 def two_hosts(cloud):
-    """Two registered agents, hosts sorted "a" < "b"; both alive unless told otherwise."""
+    """Two registered agents serving DHCP and routers, as the linux datapath's do, hosts
+    sorted "a" < "b"; both alive unless told otherwise.  ``agents[host, agent_type]``."""
     hosts = [unique("sched-a"), unique("sched-b")]
     for host in hosts:
-        agent_records.register(cloud.db, host, {"datapath_driver": "linux"})
+        agent_records.register(cloud.db, host, {"datapath_driver": "linux"}, serves=(DHCP_AGENT, L3_AGENT))
     directory = cloud.service("network").agents
-    agents = {a["host"]: a for a in directory.list() if a["host"] in hosts}
+    agents = {(a["host"], a["agent_type"]): a for a in directory.list() if a["host"] in hosts}
     yield hosts, agents
     for agent in agents.values():
         directory.delete(agent["id"])
@@ -106,7 +108,8 @@ def test_routers_and_dhcp_networks_go_to_the_least_loaded_alive_agent(cloud, two
 
 def test_the_agent_scheduler_api(api, admin_token, demo_token, cloud, two_hosts):
     (a, b), agents = two_hosts
-    agent_a, agent_b = agents[a]["id"], agents[b]["id"]
+    agent_a, agent_b = agents[a, L3_AGENT]["id"], agents[b, L3_AGENT]["id"]
+    dhcp_a, dhcp_b = agents[a, DHCP_AGENT]["id"], agents[b, DHCP_AGENT]["id"]
     n = "/network/v2.0"
     net = api.request("POST", f"{n}/networks", admin_token, json={"network": {"name": unique("n")}}).json()["network"]
     subnet = api.request("POST", f"{n}/subnets", admin_token, json={"subnet": {
@@ -135,17 +138,32 @@ def test_the_agent_scheduler_api(api, admin_token, demo_token, cloud, two_hosts)
         assert port["binding:host_id"] == ""
         assert api.request("GET", f"{n}/agents/{agent_a}/l3-routers", admin_token).json() == {"routers": []}
 
-        added = api.request("POST", f"{n}/agents/{agent_b}/dhcp-networks", admin_token, json={"network_id": net["id"]})
+        added = api.request("POST", f"{n}/agents/{dhcp_b}/dhcp-networks", admin_token, json={"network_id": net["id"]})
         assert (added.status_code, added.text) == (201, "null")
         [hosting] = api.request("GET", f"{n}/networks/{net['id']}/dhcp-agents", admin_token).json()["agents"]
-        assert hosting["id"] == agent_b
-        networks = api.request("GET", f"{n}/agents/{agent_b}/dhcp-networks", admin_token).json()["networks"]
+        assert (hosting["id"], hosting["agent_type"], hosting["host"]) == (dhcp_b, "DHCP agent", b)
+        networks = api.request("GET", f"{n}/agents/{dhcp_b}/dhcp-networks", admin_token).json()["networks"]
         assert [x["id"] for x in networks] == [net["id"]]
-        again = api.request("POST", f"{n}/agents/{agent_a}/dhcp-networks", admin_token, json={"network_id": net["id"]})
+        again = api.request("POST", f"{n}/agents/{dhcp_a}/dhcp-networks", admin_token, json={"network_id": net["id"]})
         assert (again.status_code, again.json()["NeutronError"]["type"]) == (409, "NetworkHostedByDHCPAgent")
-        assert api.request("DELETE", f"{n}/agents/{agent_b}/dhcp-networks/{net['id']}", admin_token).status_code == 204
-        gone = api.request("DELETE", f"{n}/agents/{agent_b}/dhcp-networks/{net['id']}", admin_token)
+        assert api.request("DELETE", f"{n}/agents/{dhcp_b}/dhcp-networks/{net['id']}", admin_token).status_code == 204
+        gone = api.request("DELETE", f"{n}/agents/{dhcp_b}/dhcp-networks/{net['id']}", admin_token)
         assert (gone.status_code, gone.json()["NeutronError"]["type"]) == (409, "NetworkNotHostedByDhcpAgent")
+
+        # Each agent type schedules its own work only (Neutron's InvalidL3Agent / InvalidDHCPAgent, 404).
+        datapath_a = agents[a, agent_records.AGENT_TYPE]["id"]
+        for agent_id in (dhcp_a, datapath_a):
+            wrong = api.request("POST", f"{n}/agents/{agent_id}/l3-routers", admin_token,
+                                json={"router_id": router["id"]})
+            assert (wrong.status_code, wrong.json()["NeutronError"]["type"]) == (404, "InvalidL3Agent")
+        for agent_id in (agent_a, datapath_a):
+            wrong = api.request("POST", f"{n}/agents/{agent_id}/dhcp-networks", admin_token,
+                                json={"network_id": net["id"]})
+            assert (wrong.status_code, wrong.json()["NeutronError"]["type"]) == (404, "InvalidDHCPAgent")
+        # The network is looked up before the agent, as in Neutron.
+        lost = api.request("POST", f"{n}/agents/{datapath_a}/dhcp-networks", admin_token,
+                           json={"network_id": unique("net")})
+        assert (lost.status_code, lost.json()["NeutronError"]["type"]) == (404, "NetworkNotFound")
 
         # Admin only, as in Neutron; bad input is a 400, unknown things 404.
         for method, path in (("GET", f"/routers/{router['id']}/l3-agents"), ("GET", f"/agents/{agent_a}/l3-routers"),

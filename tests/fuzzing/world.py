@@ -326,13 +326,16 @@ def build_network(world: World, b: Builder) -> None:
                  for kind, body in (("bandwidth_limit", {"max_kbps": 1000, "direction": "ingress"}),
                                     ("dscp_marking", {"dscp_mark": 26}), ("minimum_bandwidth", {"min_kbps": 100}))}
     # The fuzzer's own agent (registered, never alive: nothing else is scheduled on it),
-    # hosting the world's router and network (the scheduler API's seeds).
+    # its L3 and DHCP rows hosting the world's router and network (the scheduler API's
+    # seeds; the L3 row is the agent seed).
     from pocketstack.network import agent_records
+    from pocketstack.network.drivers.base import DHCP_AGENT, L3_AGENT
     host = unique("fuzz-agent-host")
-    agent_records.register(b.api.cloud.db, host, {"datapath_driver": "noop"})
-    agent = next(a for a in b.api.cloud.service("network").agents.list() if a["host"] == host)
+    agent_records.register(b.api.cloud.db, host, {"datapath_driver": "linux"}, serves=(DHCP_AGENT, L3_AGENT))
+    rows = {a["agent_type"]: a for a in b.api.cloud.service("network").agents.list() if a["host"] == host}
+    agent = rows[L3_AGENT]
     b.call("POST", f"{v2}/agents/{agent['id']}/l3-routers", json={"router_id": router["id"]})
-    b.call("POST", f"{v2}/agents/{agent['id']}/dhcp-networks", json={"network_id": net["id"]})
+    b.call("POST", f"{v2}/agents/{rows[DHCP_AGENT]['id']}/dhcp-networks", json={"network_id": net["id"]})
     for key, value in (("networks", net["id"]), ("subnets", subnet["id"]), ("subnetpools", pool["id"]),
                        ("ports", port["id"]), ("routers", router["id"]), ("security-groups", group["id"]),
                        ("os-security-groups", group["id"]), ("floatingips", fip["id"]),

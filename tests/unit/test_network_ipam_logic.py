@@ -58,3 +58,10 @@ def test_generated_macs_use_the_neutron_base():
     macs = {ipam.generate_mac() for _ in range(100)}
     assert all(m.startswith("fa:16:3e:") and len(m) == 17 for m in macs)
     assert len(macs) > 90
+
+
+def test_first_free_is_the_lowest_free_value_of_the_ranges():
+    assert ipam.first_free([(30, 34), (10, 19)], {10, 11, 13}) == 12
+    assert ipam.first_free([(10, 12), (30, 34)], {10, 11, 12}) == 30
+    with pytest.raises(ipam.Exhausted):
+        ipam.first_free([(1, 3)], {1, 2, 3})

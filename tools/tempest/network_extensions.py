@@ -2,11 +2,12 @@
 separated, for Tempest's ``[network-feature-enabled] api_extensions`` (run.sh --network).
 
 One alias is left out when the cloud has nothing to test it with: ``l3_agent_scheduler``
-while ``GET /v2.0/agents`` lists no agent of Neutron's type "L3 agent".  Tempest's and
-neutron-tempest-plugin's L3 scheduler tests look for such an agent (the plugin fails its
-class set-up when there is none); pocketstack's network agents are of one type, the
-"pocketstack datapath agent" (docs/network.md, "Network agents"), so its L3 scheduler API
-is covered by pocketstack's own tests instead.
+while ``GET /v2.0/agents`` lists no agent of Neutron's type "L3 agent" (as DevStack leaves
+it out without an L3 agent).  Tempest's and neutron-tempest-plugin's L3 scheduler tests
+look for such an agent (the plugin fails its class set-up when there is none); a
+pocketstack agent registers one only where its datapath serves routers (the ``linux``
+datapath; docs/network.md, "Network agents"), so with the noop datapath the L3 scheduler
+API is covered by pocketstack's own tests instead.
 
 Runs in Tempest's virtualenv (standard library only); credentials come from the PS_*
 environment variables run.sh sets.

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Run Tempest's API tests of every service against a fresh all-in-one cloud of this tree.
 #
-#   tools/tempest/whole-cloud.sh [--port 18990] [--regex 'tempest\.api'] [--concurrency 2]
+#   tools/tempest/whole-cloud.sh [--port 18990] [--regex 'tempest\.api'] [--concurrency 2] [--datapath linux|noop]
 #   tools/tempest/whole-cloud.sh --plugin neutron|cinder [--regex ...]   # a plugin's API tests
 #
 # Starts `pocketstack up` (SQLite, default API processes, two fake compute hosts; needs .venv in the
-# tree's root) in a new data directory, creates two public images, the flavors 42 and 84, a
+# tree's root) in a new data directory -- with the Linux network datapath when run as root with
+# ip, nft and dnsmasq (a namespace prefix of its own, everything it made removed at the end), so
+# the cloud's own network agent serves DHCP and routers and lists itself as a "DHCP agent" and
+# an "L3 agent" (Tempest's agent scheduler tests need one); else (or --datapath noop) with the
+# noop datapath, which serves nothing and registers no such agent -- creates two public images, the flavors 42 and 84, a
 # shared "private" network, an external "public" one and a router joining them (so floating
 # IPs can be associated with servers on "private"), serves a small qcow2 on 127.0.0.1 at
 # port+1 for the web-download import test (the cloud's import filter allows that port; no
@@ -26,13 +30,15 @@ PORT=18990
 REGEX=''
 PLUGIN=''
 CONCURRENCY=2
+DATAPATH=''
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) PORT="$2"; shift 2 ;;
         --regex) REGEX="$2"; shift 2 ;;
         --concurrency) CONCURRENCY="$2"; shift 2 ;;
         --plugin) PLUGIN="$2"; shift 2 ;;
-        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --datapath) DATAPATH="$2"; shift 2 ;;
+        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "whole-cloud.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -42,8 +48,24 @@ case "$PLUGIN" in
     *) echo "whole-cloud.sh: --plugin is neutron or cinder, not $PLUGIN" >&2; exit 2 ;;
 esac
 
+if [ -z "$DATAPATH" ]; then
+    DATAPATH=noop
+    if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v nft >/dev/null && command -v dnsmasq >/dev/null; then
+        DATAPATH=linux
+    fi
+fi
+case "$DATAPATH" in
+    noop|linux) ;;
+    *) echo "whole-cloud.sh: --datapath is linux or noop, not $DATAPATH" >&2; exit 2 ;;
+esac
+
 bin="$root/.venv/bin"
 data="$(mktemp -d "${TMPDIR:-/tmp}/pocketstack-tempest-cloud.XXXXXX")"
+prefix=''
+if [ "$DATAPATH" = linux ]; then
+    prefix="pwc$(printf %04x $((RANDOM % 65536)))-"  # this run's namespaces and devices
+    export POCKETSTACK_NETWORK_DATAPATH=linux POCKETSTACK_NETWORK_DATAPATH_PREFIX="$prefix"
+fi
 password=secret
 web_port=$((PORT + 1))
 mkdir "$data/web"
@@ -63,7 +85,17 @@ POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" \
 "$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
     --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
 cloud=$!
-trap 'kill "$cloud" "$web" 2>/dev/null; wait "$cloud" "$web" 2>/dev/null || true' EXIT
+cleanup() {
+    kill "$cloud" "$web" 2>/dev/null
+    wait "$cloud" "$web" 2>/dev/null || true
+    if [ -n "$prefix" ]; then  # the namespaces, bridges and daemons of this run's datapath
+        PYTHONPATH="$root/src${PYTHONPATH:+:$PYTHONPATH}" "$bin/python" -c "
+from pathlib import Path
+from pocketstack.network.drivers.linux import LinuxDriver
+LinuxDriver(Path('$data/datapath'), prefix='$prefix').destroy()" || true
+    fi
+}
+trap cleanup EXIT
 printf '[image]\nhttp_qcow2_image = http://127.0.0.1:%s/import.qcow2\n' "$web_port" >"$data/extra.conf"
 if [ "$PLUGIN" = neutron ]; then
     # The network types and VLAN physnet the cloud's default settings offer (docs/network.md,
@@ -102,4 +134,4 @@ printf '[volume]\nvolume_type_multiattach = multiattach\n' >>"$data/extra.conf"
     --image-ref "$image" --image-ref-alt "$image_alt" --flavor-ref 42 --flavor-ref-alt 84 \
     --fixed-network-name private --public-network-id "$public" \
     --extra-conf "$data/extra.conf" --regex "$REGEX" --concurrency "$CONCURRENCY" || true
-echo "cloud: $data (log cloud.log)"
+echo "cloud: $data (log cloud.log, network datapath $DATAPATH)"

@@ -56,7 +56,8 @@ class NetworkAgent:
             await self.server.start()
         state = await asyncio.to_thread(self.manager.datapath_state)
         await asyncio.to_thread(self.driver.sync, state)
-        await asyncio.to_thread(agent_records.register, self.manager.env.db, self.host, self.report())
+        await asyncio.to_thread(agent_records.register, self.manager.env.db, self.host, self.report(),
+                                self.driver.agent_types)
         await self.heartbeat.start({self.host})
         self._stamper = asyncio.create_task(self._stamp_forever(), name=f"network agent {self.host}")
         self._rescanner = asyncio.create_task(self._rescan_forever(), name=f"network agent {self.host} rescan")
@@ -77,7 +78,8 @@ class NetworkAgent:
         while True:
             await asyncio.sleep(self.heartbeat.interval)
             try:
-                await asyncio.to_thread(agent_records.beat, self.manager.env.db, self.host, self.report())
+                await asyncio.to_thread(agent_records.beat, self.manager.env.db, self.host, self.report(),
+                                        self.driver.agent_types)
             except Exception:  # noqa: BLE001 - the next beat tries again
                 LOG.exception("could not stamp the heartbeat of network agent %s", self.host)
 

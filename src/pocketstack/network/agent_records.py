@@ -7,6 +7,15 @@ from its coordination group membership (:mod:`pocketstack.common.heartbeat`), no
 this table: the row outlives the process so operators can see a dead agent and delete
 it.  An agent whose row was deleted while it runs registers again on its next beat,
 as a Neutron agent does on its next report.
+
+Besides its own row (``pocketstack datapath agent``: the L2 datapath and its tunnel
+address), an agent whose driver serves DHCP and routers (the ``linux`` datapath) has a
+row of Neutron's ``DHCP agent`` and ``L3 agent`` types for its host, as a Neutron host
+running those agents has: one process does all three jobs, so the rows share its
+liveness, heartbeat and ``configurations``.  Those rows are what
+:mod:`.scheduling` schedules DHCP networks and routers on, and what Tempest's and
+the clients' agent scheduler calls look for.  A driver that serves neither (``noop``)
+registers none: no row claims work that nothing does.
 """
 
 from __future__ import annotations
@@ -21,10 +30,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from pocketstack.common.db import Base, Database, JSONText, utcnow
 from pocketstack.common.db.cas import changed_rows
 from pocketstack.common.heartbeat import Liveness
+from pocketstack.network.drivers.base import DHCP_AGENT, L3_AGENT
 
 AGENT_TYPE = "pocketstack datapath agent"
 BINARY = "pocketstack-network-agent"
 TOPIC = "network-agent"
+SCHEDULED_TYPES = (DHCP_AGENT, L3_AGENT)  # the types a driver may serve besides its datapath
 
 
 class Agent(Base):
@@ -44,30 +55,42 @@ class Agent(Base):
     heartbeat_timestamp: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 
-def _stamp(db: Database, host: str, values: dict) -> int:
+def _stamp(db: Database, host: str, types: tuple[str, ...], values: dict) -> int:
     with db.session() as s:
-        return changed_rows(s, sa.update(Agent).where(Agent.agent_type == AGENT_TYPE, Agent.host == host)
+        return changed_rows(s, sa.update(Agent).where(Agent.agent_type.in_(types), Agent.host == host)
                             .values(**values))
 
 
-def register(db: Database, host: str, configurations: dict) -> None:
-    """Announce this host's agent as (re)started: insert its row, or restamp the existing one."""
+def _types(serves: tuple[str, ...]) -> tuple[str, ...]:
+    return (AGENT_TYPE, *(t for t in SCHEDULED_TYPES if t in serves))
+
+
+def register(db: Database, host: str, configurations: dict, serves: tuple[str, ...] = ()) -> None:
+    """Announce this host's agent as (re)started: insert its rows (its own, and one for
+    each of Neutron's agent types its driver ``serves``), or restamp the existing ones."""
     now = utcnow()
     values = {"configurations": configurations, "started_at": now, "heartbeat_timestamp": now}
-    if _stamp(db, host, values):
+    types = _types(serves)
+    if _stamp(db, host, types, values) == len(types):
         return
-    try:
-        with db.session() as s:
-            s.add(Agent(agent_type=AGENT_TYPE, binary=BINARY, topic=TOPIC, host=host, **values))
-    except IntegrityError:
-        _stamp(db, host, values)  # another process of the same host registered first
+    with db.session(readonly=True) as s:
+        present = set(s.scalars(sa.select(Agent.agent_type).where(Agent.host == host, Agent.agent_type.in_(types))))
+    for agent_type in types:
+        if agent_type in present:
+            continue
+        try:
+            with db.session() as s:
+                s.add(Agent(agent_type=agent_type, binary=BINARY, topic=TOPIC, host=host, **values))
+        except IntegrityError:
+            _stamp(db, host, (agent_type,), values)  # another process of the same host registered first
 
 
-def beat(db: Database, host: str, configurations: dict) -> None:
+def beat(db: Database, host: str, configurations: dict, serves: tuple[str, ...] = ()) -> None:
     """Stamp one heartbeat with the agent's configurations as they are now (its driver's
-    counts and last error); registers again if an operator deleted the row meanwhile."""
-    if not _stamp(db, host, {"heartbeat_timestamp": utcnow(), "configurations": configurations}):
-        register(db, host, configurations)
+    counts and last error); registers again if an operator deleted a row meanwhile."""
+    types = _types(serves)
+    if _stamp(db, host, types, {"heartbeat_timestamp": utcnow(), "configurations": configurations}) < len(types):
+        register(db, host, configurations, serves)
 
 
 def tunnel_endpoints(db: Database) -> dict[str, str]:

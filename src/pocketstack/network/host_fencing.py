@@ -4,10 +4,11 @@ Powering a failed host off is what makes its guests stop; this makes sure that, 
 anything of it still run, none of its traffic reaches the other hosts -- no IP address
 is on the network twice once its servers come back elsewhere.  With the Linux datapath:
 
-* the host's datapath agent is set ``admin_state_up`` false: an agent that is
-  administratively down is left out of the VXLAN mesh (:func:`.agent_records.tunnel_endpoints`),
-  so the surviving hosts drop it from their FDBs (no flood entry, no MAC points at it);
-  an operator enables it again (``openstack network agent set --enable``) once the
+* the host's agents (its datapath agent, and its DHCP and L3 agents) are set
+  ``admin_state_up`` false: a datapath agent that is administratively down is left out
+  of the VXLAN mesh (:func:`.agent_records.tunnel_endpoints`), so the surviving hosts
+  drop it from their FDBs (no flood entry, no MAC points at it), and no DHCP network or
+  router is scheduled on the host; an operator enables them again (``openstack network agent set --enable``) once the
   host is repaired;
 * its instances' ports are unbound (``binding:host_id`` "") and ``DOWN``: they stay the
   servers' ports (device and instance unchanged) and are bound again, ``ACTIVE``, on the
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 
 from pocketstack.common.db.cas import changed_rows
 from pocketstack.network import store, trunks, views
-from pocketstack.network.agent_records import AGENT_TYPE, Agent
+from pocketstack.network.agent_records import Agent
 from pocketstack.network.context import Work
 from pocketstack.network.models import Network, Port
 
@@ -33,8 +34,7 @@ def fence_host(w: Work, host: str) -> str:
     """Cut ``host`` off the datapath (module docstring); what was done, for the record."""
     if w.env.datapath != "linux":
         return f"{w.env.datapath} datapath: no network to cut host {host} off (nothing done)"
-    agents = changed_rows(w.s, sa.update(Agent).where(Agent.agent_type == AGENT_TYPE, Agent.host == host)
-                          .values(admin_state_up=False))
+    agents = changed_rows(w.s, sa.update(Agent).where(Agent.host == host).values(admin_state_up=False))
     on_host = list(w.s.scalars(sa.select(Port).where(Port.binding_host_id == host).order_by(Port.id)))
     unbound = 0
     for port in on_host:
@@ -48,6 +48,6 @@ def fence_host(w: Work, host: str) -> str:
                                 .order_by(Network.id)))
     for network in networks:
         w.emit("network_updated", views.render_one(w.s, network))
-    return (f"network: the datapath agent of host {host} set down ({agents} agent(s)), out of the VXLAN "
+    return (f"network: the agents of host {host} set down ({agents} agent(s)), out of the VXLAN "
             f"peers of the other hosts; {unbound} port(s) of its servers unbound and DOWN "
             f"({len(networks)} network(s) re-sent to the agents)")

@@ -17,6 +17,12 @@ that is still mostly free the candidate is drawn blind (no read at all: one INSE
 allocation however many addresses are in use); once blind draws start missing, each
 attempt reads the allocations and draws among the free addresses only.
 
+A DHCP port (and a ``network:distributed`` one) takes the *lowest* free address
+instead, as Neutron's ``PreferNextAddressRequest`` gives it "the start of the pool":
+one such port per network, so there is no crowd of racers to spread out, and tests and
+operators expect the DHCP server at the pool's start (Tempest picks addresses near the
+middle of a /28 for its own ports).
+
 Exhaustion is detected by counting, not by retrying: when the committed allocations
 already fill the pools the caller gets ``IpAddressGenerationFailure`` at once.  Retries
 are bounded; running out of them raises :class:`ConcurrentUpdate` so the whole unit of
@@ -43,6 +49,8 @@ BLIND_PROBE_MIN_SIZE = 1024
 BLIND_PROBES = 3
 MAC_BASE = (0xFA, 0x16, 0x3E)
 AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")
+# Ports whose automatic addresses are the lowest free ones (Neutron's PreferNextAddressRequest).
+LOWEST_ADDRESS_OWNERS = ("network:dhcp", "network:distributed")
 
 Range = tuple[int, int]  # inclusive
 
@@ -78,6 +86,17 @@ def pick_free(ranges: list[Range], used: set[int]) -> int:
     raise AssertionError("unreachable")
 
 
+def first_free(ranges: list[Range], used: set[int]) -> int:
+    """The lowest value of ``ranges`` not in ``used``."""
+    for first, last in sorted(ranges):
+        value = first
+        while value <= last:
+            if value not in used:
+                return value
+            value += 1
+    raise Exhausted()
+
+
 def random_value(ranges: list[Range]) -> int:
     """A value chosen uniformly at random in ``ranges`` (free or not)."""
     index = random.randrange(range_size(ranges))
@@ -89,9 +108,9 @@ def random_value(ranges: list[Range]) -> int:
 
 
 def claim(session: Session, table: sa.Table, ranges: list[Range], taken: Callable[[], Iterable[int]],
-          row: Callable[[int], dict], attempts: int = CLAIM_ATTEMPTS) -> int:
+          row: Callable[[int], dict], attempts: int = CLAIM_ATTEMPTS, lowest: bool = False) -> int:
     """Claim a free value of ``ranges`` by inserting ``row(value)`` into ``table``, whose
-    unique constraint includes the value.
+    unique constraint includes the value: a random one, or with ``lowest`` the lowest.
 
     ``taken()`` reads the values already claimed (committed ones, plus this
     transaction's own).  Raises :class:`Exhausted` when the ranges are full.
@@ -102,7 +121,7 @@ def claim(session: Session, table: sa.Table, ranges: list[Range], taken: Callabl
     so the candidate is always free when read and exhaustion is a count, not a guess.
     """
     size = range_size(ranges)
-    if size >= BLIND_PROBE_MIN_SIZE:
+    if size >= BLIND_PROBE_MIN_SIZE and not lowest:
         for _ in range(BLIND_PROBES):
             value = random_value(ranges)
             if insert_if_free(session, table, row(value)):
@@ -111,7 +130,7 @@ def claim(session: Session, table: sa.Table, ranges: list[Range], taken: Callabl
         used = {v for v in taken() if any(first <= v <= last for first, last in ranges)}
         if len(used) >= size:
             raise Exhausted()
-        value = pick_free(ranges, used)
+        value = first_free(ranges, used) if lowest else pick_free(ranges, used)
         if insert_if_free(session, table, row(value)):
             return value
     raise ConcurrentUpdate("could not claim a free value; re-running the transaction")
@@ -168,8 +187,9 @@ def _address(version: int, value: int) -> str:
     return str(ipaddress.IPv6Address(value) if version == 6 else ipaddress.IPv4Address(value))
 
 
-def allocate_any(session: Session, subnet: Subnet, port_id: str) -> str:
-    """Claim a random free address of the subnet's pools; :class:`Exhausted` when full."""
+def allocate_any(session: Session, subnet: Subnet, port_id: str, lowest: bool = False) -> str:
+    """Claim a random (``lowest``: the lowest) free address of the subnet's pools;
+    :class:`Exhausted` when full."""
 
     def taken():
         rows = session.execute(sa.select(IpAllocation.ip_address).where(IpAllocation.subnet_id == subnet.id))
@@ -178,7 +198,8 @@ def allocate_any(session: Session, subnet: Subnet, port_id: str) -> str:
     def row(value: int) -> dict:
         return _allocation(subnet, port_id, _address(subnet.ip_version, value))
 
-    return _address(subnet.ip_version, claim(session, table(IpAllocation), pool_ranges(subnet), taken, row))
+    return _address(subnet.ip_version, claim(session, table(IpAllocation), pool_ranges(subnet), taken, row,
+                                             lowest=lowest))
 
 
 def allocate_auto_address(session: Session, subnet: Subnet, port_id: str, mac: str) -> str:
@@ -188,7 +209,7 @@ def allocate_auto_address(session: Session, subnet: Subnet, port_id: str, mac: s
 
 def allocate_for_port(session: Session, subnets: list[Subnet], port_id: str, mac: str,
                       requested: list[dict] | None, versions: tuple[int, ...] = (4, 6),
-                      router_port: bool = False) -> list[dict]:
+                      router_port: bool = False, device_owner: str = "") -> list[dict]:
     """The fixed IPs of a new port, claimed in this transaction.
 
     ``requested`` is the API's ``fixed_ips`` (items with ``subnet`` and/or ``ip_address``,
@@ -196,8 +217,11 @@ def allocate_for_port(session: Session, subnets: list[Subnet], port_id: str, mac
     IPv4 subnet with room, one from the first stateful IPv6 subnet with room, and the
     derived address on every SLAAC subnet (limited to ``versions``: floating IPs are v4).
     As in Neutron, SLAAC addresses are added to explicit requests too, except on router
-    ports (a router interface is exactly the address it was given).
+    ports (a router interface is exactly the address it was given).  A port of
+    ``device_owner`` ``network:dhcp`` or ``network:distributed`` gets the lowest free
+    address of each subnet (module docstring).
     """
+    lowest = device_owner in LOWEST_ADDRESS_OWNERS
     if requested is not None:
         result = []
         for item in requested:
@@ -208,7 +232,7 @@ def allocate_for_port(session: Session, subnets: list[Subnet], port_id: str, mac
                 ip = allocate_auto_address(session, subnet, port_id, mac)
             else:
                 try:
-                    ip = allocate_any(session, subnet, port_id)
+                    ip = allocate_any(session, subnet, port_id, lowest)
                 except Exhausted:
                     raise errors.IpAddressGenerationFailure(net_id=subnet.network_id) from None
             result.append({"subnet_id": subnet.id, "ip_address": ip})
@@ -224,7 +248,7 @@ def allocate_for_port(session: Session, subnets: list[Subnet], port_id: str, mac
         candidates = [s for s in subnets if s.ip_version == version and not is_auto_address_subnet(s)]
         for subnet in candidates:
             try:
-                result.append({"subnet_id": subnet.id, "ip_address": allocate_any(session, subnet, port_id)})
+                result.append({"subnet_id": subnet.id, "ip_address": allocate_any(session, subnet, port_id, lowest)})
                 break
             except Exhausted:
                 continue

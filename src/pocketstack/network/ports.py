@@ -180,7 +180,8 @@ def create(w: Work, attrs: dict, *, count_quota: bool = True, compute_created: b
                   status="ACTIVE" if attrs.get("device_id") else "DOWN")
     mac = _insert_port(w, values, mac)
     addresses = ipam.allocate_for_port(w.s, subnets, port_id, mac, requested, ip_versions,
-                                       router_port=device_owner.startswith("network:router"))
+                                       router_port=device_owner.startswith("network:router"),
+                                       device_owner=device_owner)
     port = w.s.get_one(Port, port_id)
     w.emit("port_updated", views.new_port(w.s, port, network, addresses))
     return port
@@ -215,7 +216,8 @@ def replace_fixed_ips(w: Work, port: Port, fixed_ips: list[dict]) -> None:
         # address would otherwise be derived a second time (a 409 on re-addressing a port
         # -- the DHCP port when a second IPv6 subnet is added).
         kept = {a.subnet_id for a in current if a.id in keep}
-        ipam.allocate_for_port(w.s, [s for s in subnets if s.id not in kept], port.id, port.mac_address, new)
+        ipam.allocate_for_port(w.s, [s for s in subnets if s.id not in kept], port.id, port.mac_address, new,
+                               device_owner=port.device_owner)
 
 
 def _check_device_change(w: Work, port: Port, attrs: dict) -> None:

@@ -1,10 +1,12 @@
 """Which network agent serves a router (L3) and a network's DHCP: Neutron's schedulers.
 
 Where agents are scheduled (``Env.alive_hosts`` set: the linux datapath), a router is
-given an agent when it gets an interface or an external gateway, and a network with
-a DHCP-enabled subnet when its DHCP port is made: the alive agent with
-``admin_state_up`` that hosts the fewest (Neutron's ``LeastRoutersScheduler`` and
-``WeightScheduler``; ties by host name).  One agent per router and per network (no
+given an ``L3 agent`` when it gets an interface or an external gateway, and a network
+with a DHCP-enabled subnet a ``DHCP agent`` when its DHCP port is made (the rows of
+those types an agent registers for its host when its driver serves them,
+:mod:`.agent_records`): the alive agent of the type with ``admin_state_up`` that
+hosts the fewest (Neutron's ``LeastRoutersScheduler`` and ``WeightScheduler``; ties by
+host name).  One agent per router and per network (no
 HA, ``dhcp_agents_per_network = 1``), kept in ``network_router_l3_agent`` and
 ``network_dhcp_agent``.  The agent's host is where the datapath serves it, told the
 way Neutron tells it: a router's interface and gateway ports are bound
@@ -23,8 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from pocketstack.common.db import Base
 from pocketstack.common.db.cas import ConcurrentUpdate
 from pocketstack.network import dhcp_ports, errors, store, views
-from pocketstack.network.agent_records import AGENT_TYPE, Agent
+from pocketstack.network.agent_records import Agent
 from pocketstack.network.context import Work
+from pocketstack.network.drivers.base import DHCP_AGENT, L3_AGENT
 from pocketstack.network.models import Network, Port, Router
 
 ROUTER_OWNERS = ("network:router_interface", "network:router_gateway")
@@ -52,6 +55,11 @@ def _key(binding: Binding):
     return RouterL3Agent.router_id if binding is RouterL3Agent else NetworkDhcpAgent.network_id
 
 
+def _agent_type(binding: Binding) -> str:
+    """The agent type that serves what ``binding`` binds (Neutron's L3 / DHCP agents)."""
+    return L3_AGENT if binding is RouterL3Agent else DHCP_AGENT
+
+
 def least_loaded(agents: list[Agent], load: dict[str, int], alive: set[str]) -> Agent | None:
     """The agent to schedule on: alive, admin_state_up, hosting the fewest (then by host)."""
     usable = [a for a in agents if a.admin_state_up and a.host in alive]
@@ -71,7 +79,7 @@ def schedule(w: Work, binding: Binding, resource_id: str) -> Agent | None:
     agent = agent_of(w, binding, resource_id)
     if agent is not None or w.env.alive_hosts is None:
         return agent
-    agents = list(w.s.scalars(sa.select(Agent).where(Agent.agent_type == AGENT_TYPE)))
+    agents = list(w.s.scalars(sa.select(Agent).where(Agent.agent_type == _agent_type(binding))))
     load = {agent_id: int(count) for agent_id, count in w.s.execute(
         sa.select(binding.agent_id, sa.func.count()).group_by(binding.agent_id))}
     agent = least_loaded(agents, load, w.env.alive_hosts())
@@ -116,11 +124,11 @@ def reschedule_dead(w: Work) -> list[str]:
     if w.env.alive_hosts is None:
         return []
     alive = w.env.alive_hosts()
-    agents = list(w.s.scalars(sa.select(Agent).where(Agent.agent_type == AGENT_TYPE)))
-    if least_loaded(agents, {}, alive) is None:
-        return []
     moved = []
     for binding in (RouterL3Agent, NetworkDhcpAgent):
+        agents = list(w.s.scalars(sa.select(Agent).where(Agent.agent_type == _agent_type(binding))))
+        if least_loaded(agents, {}, alive) is None:
+            continue
         stranded = w.s.execute(sa.select(_key(binding)).join(Agent, binding.agent_id == Agent.id)
                                .where(Agent.host.not_in(alive))).scalars().all()
         for resource_id in stranded:
@@ -134,19 +142,21 @@ def reschedule_dead(w: Work) -> list[str]:
 
 
 # -- the operators' API: l3_agent_scheduler and dhcp_agent_scheduler --------------------------
-def _agent(w: Work, agent_id: str, invalid: type[errors.NeutronNotFound]) -> Agent:
+def _agent(w: Work, agent_id: str, binding: Binding, invalid: type[errors.NeutronNotFound]) -> Agent:
+    """The agent to schedule on: it exists, is of the type that serves ``binding``'s
+    resources and is enabled (Neutron: ``InvalidL3Agent`` / ``InvalidDHCPAgent``)."""
     agent = w.s.get(Agent, agent_id)
     if agent is None:
         raise errors.AgentNotFound(id=agent_id)
-    if not agent.admin_state_up:
+    if agent.agent_type != _agent_type(binding) or not agent.admin_state_up:
         raise invalid(id=agent_id)
     return agent
 
 
 def add_router(w: Work, agent_id: str, router_id: str) -> None:
     """Schedule a router on an agent (Neutron: 409 if an agent hosts it already)."""
-    agent = _agent(w, agent_id, errors.InvalidL3Agent)
-    router = store.fetch(w.s, Router, w.ctx, router_id)
+    router = store.fetch(w.s, Router, w.ctx, router_id)  # Neutron: the router first, then the agent
+    agent = _agent(w, agent_id, RouterL3Agent, errors.InvalidL3Agent)
     hosting = agent_of(w, RouterL3Agent, router.id)
     if hosting is not None:
         raise errors.RouterHostedByL3Agent(router_id=router.id, agent_id=hosting.id)
@@ -175,8 +185,8 @@ def _rehost_router(w: Work, router: Router, reschedule: bool = True) -> None:
 
 def add_network(w: Work, agent_id: str, network_id: str) -> None:
     """Schedule a network's DHCP on an agent: its DHCP port moves there."""
-    agent = _agent(w, agent_id, errors.InvalidDHCPAgent)
-    network = store.fetch(w.s, Network, w.ctx, network_id)
+    network = store.fetch(w.s, Network, w.ctx, network_id)  # Neutron: the network first, then the agent
+    agent = _agent(w, agent_id, NetworkDhcpAgent, errors.InvalidDHCPAgent)
     hosting = agent_of(w, NetworkDhcpAgent, network.id)
     if hosting is not None:
         raise errors.NetworkHostedByDHCPAgent(network_id=network.id, agent_id=hosting.id)

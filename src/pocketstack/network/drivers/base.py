@@ -18,10 +18,18 @@ EVENTS = ("network_updated", "network_deleted", "subnet_updated", "subnet_delete
           "security_group_deleted", "qos_policy_updated", "qos_policy_deleted", "address_group_updated",
           "address_group_deleted", "metering_label_updated", "metering_label_deleted")
 RESCAN_INTERVAL = 2.0  # seconds (Neutron's L2 agents' polling_interval)
+# Neutron's agent types (neutron-lib constants AGENT_TYPE_DHCP, AGENT_TYPE_L3).
+DHCP_AGENT = "DHCP agent"
+L3_AGENT = "L3 agent"
 
 
 class DatapathDriver:
     name = "base"
+    # The Neutron agent types whose work this driver does on its host (besides the
+    # datapath itself): its agent registers a row of each type, and routers (``L3 agent``)
+    # and DHCP networks (``DHCP agent``) are scheduled on those rows.  None by default: a
+    # driver that serves no router and no DHCP must not claim to.
+    agent_types: tuple[str, ...] = ()
 
     def sync(self, state: dict[str, list[dict]]) -> None:
         """Full state on start: ``{"ports": [...], "routers": [...], ...}``."""

@@ -40,6 +40,7 @@ class CurrentStateDriver(DatapathDriver):
         self.driver = driver
         self.current = current
         self.name = driver.name
+        self.agent_types = driver.agent_types
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:  # only what this class does not define

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pocketstack.common import netns
 from pocketstack.network.drivers import daemons, nft_rules, vxlan
-from pocketstack.network.drivers.base import DatapathDriver
+from pocketstack.network.drivers.base import DHCP_AGENT, L3_AGENT, DatapathDriver
 from pocketstack.network.drivers.linux.bridges import HostBridges
 from pocketstack.network.drivers.linux.dhcp import DhcpNamespaces
 from pocketstack.network.drivers.linux.host import check_host
@@ -25,6 +25,8 @@ class LinuxDriver(HostBridges, DhcpNamespaces, RouterNamespaces, DatapathDriver)
     """The datapath of this host (the layout: the package's docstring)."""
 
     name = "linux"
+    # dnsmasq per DHCP network and a namespace per router: the DHCP and L3 agents' work.
+    agent_types = (DHCP_AGENT, L3_AGENT)
 
     def __init__(self, state_dir: Path, prefix: str = "ps-", metadata: MetadataProxy | None = None,
                  tunnel: vxlan.Tunnel | None = None, physnets: Physnets | None = None):
