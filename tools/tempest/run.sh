@@ -261,14 +261,6 @@ api_extensions = $network_extensions
 # IPv6 ra/address modes and port security are implemented (docs/network.md).
 ipv6_subnet_attributes = true
 port_security = true
-
-[auth]
-# As Tempest's default and DevStack with Neutron: each test project that asks for network
-# resources gets its own network, subnet and router (the compute classes with
-# create_default_network, the interface tests by fixed IP, which skip on a network the
-# project does not own).  A class that asks for none still boots on [compute]
-# fixed_network_name (whole-cloud.sh: the shared "private").
-create_isolated_networks = true
 CONF
 fi
 
