@@ -148,15 +148,18 @@ def make_tagged_network(w) -> dict:
 
 
 def make_agent(w) -> dict:
-    """A registered agent that stopped heartbeating (so changing it harms no one)."""
+    """A registered agent that stopped heartbeating (so changing it harms no one), serving
+    DHCP and routers as a Linux datapath agent does: its own row (``id``) and its ``l3``
+    and ``dhcp`` rows."""
     from pocketstack.network import agent_records
+    from pocketstack.network.drivers.base import DHCP_AGENT, L3_AGENT
 
     network = w.api.cloud.service("network")
     host = unique("iso-agent-host")
-    agent_records.register(w.api.cloud.db, host, {"datapath_driver": "noop"})
-    agent = next(a for a in network.agents.list() if a["host"] == host)
-    w.on_close(lambda: network.agents.delete(agent["id"]))
-    return {"id": agent["id"]}
+    agent_records.register(w.api.cloud.db, host, {"datapath_driver": "linux"}, serves=(DHCP_AGENT, L3_AGENT))
+    rows = {a["agent_type"]: a["id"] for a in network.agents.list() if a["host"] == host}
+    w.on_close(lambda: [network.agents.delete(agent_id) for agent_id in rows.values()])
+    return {"id": rows[agent_records.AGENT_TYPE], "l3": rows[L3_AGENT], "dhcp": rows[DHCP_AGENT]}
 
 
 def make_hosting_agent(w) -> dict:
@@ -164,9 +167,9 @@ def make_hosting_agent(w) -> dict:
     agent = make_agent(w)
     router = make_router(w)["id"]
     network = network_in("a_member", "10.4.0.0/24")(w)["id"]
-    w.call("POST", f"{N}/agents/{agent['id']}/l3-routers", json={"router_id": router}, status=201)
-    w.call("POST", f"{N}/agents/{agent['id']}/dhcp-networks", json={"network_id": network}, status=201)
-    return {"id": agent["id"], "router": router, "network": network}
+    w.call("POST", f"{N}/agents/{agent['l3']}/l3-routers", json={"router_id": router}, status=201)
+    w.call("POST", f"{N}/agents/{agent['dhcp']}/dhcp-networks", json={"network_id": network}, status=201)
+    return {**agent, "router": router, "network": network}
 
 
 def make_shared_network(w) -> dict:
@@ -516,17 +519,17 @@ OPS = [
     Op("network-ip-availability", "show", "GET", N + "/network-ip-availabilities/{network}", ADMIN_SEES),
     # agent scheduler (l3_agent_scheduler, dhcp_agent_scheduler): admin only, others 403
     Op("agent-scheduler", "list-l3-agents", "GET", N + "/routers/{router}/l3-agents", ADMIN_ONLY),
-    Op("agent-scheduler", "list-l3-routers", "GET", N + "/agents/{agent}/l3-routers", ADMIN_ONLY),
-    Op("agent-scheduler", "add-l3-router", "POST", N + "/agents/{agent}/l3-routers", ADMIN_ONLY,
+    Op("agent-scheduler", "list-l3-routers", "GET", N + "/agents/{agent.l3}/l3-routers", ADMIN_ONLY),
+    Op("agent-scheduler", "add-l3-router", "POST", N + "/agents/{agent.l3}/l3-routers", ADMIN_ONLY,
        body={"router_id": "{router}"}, consumes="router"),
-    Op("agent-scheduler", "remove-l3-router", "DELETE", N + "/agents/{hosting_agent}/l3-routers/{hosting_agent.router}",
-       ADMIN_ONLY, consumes="hosting_agent"),
+    Op("agent-scheduler", "remove-l3-router", "DELETE",
+       N + "/agents/{hosting_agent.l3}/l3-routers/{hosting_agent.router}", ADMIN_ONLY, consumes="hosting_agent"),
     Op("agent-scheduler", "list-dhcp-agents", "GET", N + "/networks/{network}/dhcp-agents", ADMIN_ONLY),
-    Op("agent-scheduler", "list-dhcp-networks", "GET", N + "/agents/{agent}/dhcp-networks", ADMIN_ONLY),
-    Op("agent-scheduler", "add-dhcp-network", "POST", N + "/agents/{agent}/dhcp-networks", ADMIN_ONLY,
+    Op("agent-scheduler", "list-dhcp-networks", "GET", N + "/agents/{agent.dhcp}/dhcp-networks", ADMIN_ONLY),
+    Op("agent-scheduler", "add-dhcp-network", "POST", N + "/agents/{agent.dhcp}/dhcp-networks", ADMIN_ONLY,
        body={"network_id": "{network}"}, consumes="network"),
     Op("agent-scheduler", "remove-dhcp-network", "DELETE",
-       N + "/agents/{hosting_agent}/dhcp-networks/{hosting_agent.network}", ADMIN_ONLY, consumes="hosting_agent"),
+       N + "/agents/{hosting_agent.dhcp}/dhcp-networks/{hosting_agent.network}", ADMIN_ONLY, consumes="hosting_agent"),
 ]
 
 
