@@ -59,8 +59,8 @@ class ValidationCache:
         # A validated token's JSON without its catalog (pieces around it, see auth.py).
         self._rendered: OrderedDict[tuple[str, bool], tuple[int, tuple[bytes, ...]]] = OrderedDict()
         self._catalogs: dict[tuple[int, str | None], tuple[list[dict], bytes]] = {}
-        # Effective roles per (user, groups, scope), all of one generation.
-        self._roles: dict[tuple, list] = {}
+        # Effective role ids per (user, groups, scope), all of one generation.
+        self._roles: dict[tuple, list[str]] = {}
         self._roles_generation = -1
         self._lock = threading.Lock()
         factory = db.session_factory
@@ -154,11 +154,12 @@ class ValidationCache:
                 self._catalogs[key] = cached
         return cached
 
-    def scope_roles(self, generation: int, key: tuple, build: Callable[[], list]) -> list:
-        """The effective roles of a (user, groups, scope) ``key`` as of ``generation``
-        (assignments, groups, the project tree and implied roles are identity tables);
-        ``build()`` computes them on a miss.  A new token of a known user and scope --
-        every token issue -- then skips the half-dozen queries that find them."""
+    def scope_roles(self, generation: int, key: tuple, build: Callable[[], list[str]]) -> list[str]:
+        """The ids of the effective roles of a (user, groups, scope) ``key`` as of
+        ``generation`` (assignments, groups, the project tree and implied roles are
+        identity tables); ``build()`` computes them on a miss.  A new token of a known
+        user and scope -- every token issue -- then skips the half-dozen queries that
+        find them."""
         with self._lock:
             cached = self._roles.get(key) if self._roles_generation == generation else None
         if cached is not None:
