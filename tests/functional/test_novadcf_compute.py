@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from test_compute_actions import act, server  # noqa: F401 - a booted server of this module's flavor
 
 from pocketstack.compute.drivers.base import GuestAgentMissing
 
@@ -25,21 +26,6 @@ def flavor(api, admin_token):
 @pytest.fixture(scope="module")
 def bigger(api, admin_token):
     return make_flavor(api, admin_token, vcpus=1, ram=128, disk=2)
-
-
-@pytest.fixture
-def server(api, user, image, flavor):  # noqa: F811 - fixtures
-    server_id = boot(api, user["token"], image, flavor["id"])["server"]["id"]
-    wait(api, user["token"], server_id)
-    yield server_id
-    call(api, "DELETE", f"/servers/{server_id}", user["token"])
-    wait_gone(api, user["token"], server_id)
-
-
-def act(api, token, server_id, body, expect=202):
-    r = call(api, "POST", f"/servers/{server_id}/action", token, json=body)
-    assert r.status_code == expect, r.text
-    return r
 
 
 def disk_config(api, token, server_id) -> str:
@@ -89,7 +75,8 @@ def test_the_image_property_gives_the_default_or_forbids_auto(api, admin_token, 
     disabled = make_image(api, admin_token, auto_disk_config="disabled")
     plain = make_image(api, admin_token)
     # The compute images API shows it only for an image that has the property.
-    shown = {i: call(api, "GET", f"/images/{i}", token, version="2.35").json()["image"] for i in (auto, disabled, plain)}
+    shown = {i: call(api, "GET", f"/images/{i}", token, version="2.35").json()["image"]  # the proxy ends at 2.35
+             for i in (auto, disabled, plain)}
     assert shown[auto]["OS-DCF:diskConfig"] == "AUTO" and shown[disabled]["OS-DCF:diskConfig"] == "MANUAL"
     assert "OS-DCF:diskConfig" not in shown[plain]
     by_default = boot(api, token, auto, flavor["id"])["server"]
