@@ -64,6 +64,7 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-lock-server:unlock", MEMBER, "Unlock a server."),
     Rule("os_compute_api:os-lock-server:unlock:unlock_override", ADMIN, "Unlock a server an admin locked."),
     Rule("os_compute_api:os-rescue", MEMBER, "Rescue a server."),
+    Rule("os_compute_api:os-admin-password", MEMBER, "Change the administrative password of a server's guest."),
     Rule("os_compute_api:os-unrescue", MEMBER, "Unrescue a server."),
     Rule("os_compute_api:os-console-output", MEMBER, "Read a server's console output."),
     # -- consoles (api/consoles.py) ----------------------------------------------------
