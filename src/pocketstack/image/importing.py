@@ -26,6 +26,15 @@ longer wait for an import.
 With one store, Glance ignores ``stores``, ``all_stores`` and ``X-Image-Meta-Store``,
 refuses ``all_stores_must_succeed: false``, and keeps ``os_glance_importing_to_stores``
 and ``os_glance_failed_import`` empty strings; so does this module.
+
+With named stores (:mod:`.stores.catalog`) an import writes the data into each target
+store in turn (the first from the source, the others copied from the first): the image's
+``os_glance_importing_to_stores`` lists the stores still to do, a store that fails goes
+to ``os_glance_failed_import``.  With ``all_stores_must_succeed`` (the default) any
+failure fails the import (the copies written are removed); without it the import fails
+only when no store got the data.  The ``copy-image`` method copies an ``active``
+image's data into more stores, the image staying ``active`` and each new store joining
+its ``stores`` as its copy is committed.
 """
 
 from __future__ import annotations
@@ -45,16 +54,18 @@ from pocketstack.common.db import Database
 from pocketstack.common.db.base import utcnow
 from pocketstack.common.db.cas import RetriesExhausted, cas_update, run_in_transaction
 from pocketstack.common.faults import NO_FAULTS, FailPoints
-from pocketstack.image import access, errors
+from pocketstack.image import access, errors, glance_download
 from pocketstack.image import models as m
 from pocketstack.image.data import HASH_ALGO, SIZE_CAP, Upload, claim_queued, end_upload
 from pocketstack.image.import_filter import ImportFilter
-from pocketstack.image.records import ImageView, load_view
+from pocketstack.image.records import ImageView, load_view, split_stores
 from pocketstack.image.stores import Store
+from pocketstack.image.stores.catalog import StoreCatalog
 from pocketstack.image.tasks import move_task, view
 
 LOG = logging.getLogger(__name__)
-METHODS = ("glance-direct", "web-download")
+METHODS = ("glance-direct", "web-download", glance_download.METHOD)
+COPY = "copy-image"  # offered with named stores only
 LOCK = "os_glance_import_task"
 IMPORTING = "os_glance_importing_to_stores"
 FAILED = "os_glance_failed_import"
@@ -64,7 +75,12 @@ MAX_REDIRECTS = 5
 CHUNK = 1 << 20
 
 
-def check_request(body: Any) -> str:
+def methods(catalog: StoreCatalog) -> tuple[str, ...]:
+    """The import methods this site offers (``copy-image`` needs several stores)."""
+    return METHODS + (COPY,) if catalog.multiple else METHODS
+
+
+def check_request(body: Any, offered: tuple[str, ...] = METHODS) -> str:
     """The import method of an import request body; 400 as Glance's deserializer."""
     if not isinstance(body, dict):
         raise errors.BodyNotObject()
@@ -73,19 +89,28 @@ def check_request(body: Any) -> str:
         raise errors.ImportMethodMissing()
     if not isinstance(method, dict) or "name" not in method:
         raise errors.ImportNameMissing()
-    if method["name"] not in METHODS:
+    if method["name"] not in offered:
         raise errors.UnknownImportMethod(name=method["name"])
     for flag in ("all_stores_must_succeed", "all_stores"):
         if flag in body and not isinstance(body[flag], bool):
             raise errors.ImportFlagNotBoolean(name=flag)
+    if "stores" in body and (not isinstance(body["stores"], list)
+                             or not all(isinstance(i, str) for i in body["stores"])):
+        raise errors.StoresNotList()
     return method["name"]
 
 
 def check_importable(image: ImageView, method: str) -> None:
     """409 unless ``image`` can be imported into with ``method`` (Glance's order)."""
+    if method == COPY:
+        if image.status != "active":
+            raise errors.CopyNeedsActive()
+        if LOCK in image.properties:
+            raise errors.ImageHasActiveTask()
+        return
     if image.status == "active":
         raise errors.ImportActiveImage()
-    if method == "web-download" and image.status != "queued":
+    if method in ("web-download", glance_download.METHOD) and image.status != "queued":
         raise errors.ImportNeedsQueued(method=method)
     if method == "glance-direct" and (image.status != "uploading" or image.upload_id is not None):
         raise errors.ImportNeedsStaging()
@@ -94,11 +119,41 @@ def check_importable(image: ImageView, method: str) -> None:
             raise errors.ImportNeedsFormat(name=name)
 
 
-def fetch(url: str, allowed: ImportFilter) -> Iterator[bytes]:
+def target_stores(catalog: StoreCatalog, image: ImageView, body: dict[str, Any],
+                  header: str | None) -> list[str | None]:
+    """The stores an import writes to (Glance's ``get_stores_from_request``, then for
+    ``copy-image`` without the stores already holding the image); ``[None]`` with one
+    store.  An empty list: a copy to all stores the image is already in (nothing to do)."""
+    if not catalog.multiple:
+        return [None]
+    if body.get("all_stores", False):
+        if "stores" in body or header is not None:
+            raise errors.AllStoresWithStores()
+        wanted = [s.id for s in catalog.ordered]
+    elif "stores" in body:
+        if header is not None:
+            raise errors.StoresWithHeader()
+        wanted = list(dict.fromkeys(body["stores"]))
+    else:
+        wanted = [header or catalog.default_id]
+    for store_id in wanted:
+        if catalog.get(store_id) is None:
+            raise errors.UnknownImportStore(store=store_id)
+    if body["method"]["name"] == COPY:
+        present = split_stores(image.stores)
+        if not body.get("all_stores", False):
+            for store_id in wanted:
+                if store_id in present:
+                    raise errors.AlreadyInStore(store=store_id)
+        wanted = [s for s in wanted if s not in present]
+    return list(wanted)
+
+
+def fetch(url: str, allowed: ImportFilter, headers: dict[str, str] | None = None) -> Iterator[bytes]:
     """The bytes at ``url``, following redirects whose targets pass the filter too."""
     import httpx  # only web-download imports need it (a tenth of a second of start-up otherwise)
 
-    with httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=False) as client:
+    with httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=False, headers=headers) as client:
         for _ in range(MAX_REDIRECTS + 1):
             with client.stream("GET", url) as response:
                 if response.is_redirect:
@@ -113,16 +168,23 @@ def fetch(url: str, allowed: ImportFilter) -> Iterator[bytes]:
 
 
 class ImageImporter:
-    """Stages data and runs imports.  ``store`` is where active images' data lives,
-    ``staging`` the staging area; ``fetcher(url, filter)`` yields a URL's bytes."""
+    """Stages data and runs imports.  ``store`` holds active images' data (one or several
+    named stores), ``staging`` is the staging area; ``fetcher(url, filter)`` yields a
+    URL's bytes."""
 
-    def __init__(self, db: Database, store: Store, staging: Store, allowed: ImportFilter,
-                 fetcher: Callable[[str, ImportFilter], Iterator[bytes]] = fetch, size_cap: int = SIZE_CAP,
-                 faults: FailPoints = NO_FAULTS):
+    def __init__(self, db: Database, store: StoreCatalog, staging: Store, allowed: ImportFilter,
+                 fetcher: Callable[..., Iterator[bytes]] = fetch, size_cap: int = SIZE_CAP,
+                 faults: FailPoints = NO_FAULTS, catalogs: Callable[[str | None], list[dict]] = lambda project: []):
         self.db, self.store, self.staging, self.allowed = db, store, staging, allowed
+        # The service catalog a project's token shows (glance-download finds its source
+        # there), and the callers' tokens of the glance-download tasks not yet started
+        # (in memory only: a restart fails those tasks).
+        self.catalogs = catalogs
+        self.tokens: dict[str, str | None] = {}
         self.faults = faults  # fault injection's fail points (an import is one)
         self.node = store.node  # the process running the tasks it creates
         self.fetcher, self.size_cap = fetcher, size_cap
+        self.methods = methods(store)
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="image-import")
 
     # -- staging ---------------------------------------------------------------------
@@ -171,28 +233,39 @@ class ImageImporter:
             LOG.exception("could not return image %s to queued", image_id)
 
     # -- importing -------------------------------------------------------------------
-    def start(self, context: RequestContext, image_id: str, body: dict[str, Any]) -> str:
-        """Create the import task and move the image to ``importing`` (one transaction);
-        the copy runs in the background.  Returns the task's id."""
-        method = check_request(body)
+    def start(self, context: RequestContext, image_id: str, body: dict[str, Any],
+              stores: list[str | None] | None = None) -> str:
+        """Create the import task into ``stores`` (see :func:`target_stores`; the
+        default store when None) and mark the image (one transaction): ``importing``, or
+        for ``copy-image`` still ``active`` with the task's lock.  The copy runs in the
+        background.  Returns the task's id."""
+        method = check_request(body, self.methods)
+        targets = stores or [self.store.default_id if self.store.multiple else None]
         task_id = str(uuid.uuid4())
 
         def work(s: Session) -> None:
             image = access.check_visible(s, context, load_view(s, image_id))
-            access.check_mutable(context, image)
+            if method != COPY:
+                access.check_mutable(context, image)
             check_importable(image, method)
+            if method == glance_download.METHOD:
+                glance_download.check_params(body["method"])
             now = utcnow()
             s.add(m.ImageTask(id=task_id, type=TASK_TYPE, status="pending", owner=context.project_id,
-                              input={"image_id": image_id, "import_req": body, "backend": [None]},
+                              input={"image_id": image_id, "import_req": body, "backend": targets},
                               result=None, message="", node=self.node, generation=0, created_at=now,
                               updated_at=now, image_id=image_id, request_id=context.request_id,
                               user_id=context.user_id))
-            cas_update(s, m.Image, where={"id": image.id, "generation": image.generation},
-                       values={"status": "importing", "upload_id": task_id, "upload_node": self.node,
-                               "generation": image.generation + 1, "updated_at": now})
-            _set_properties(s, image_id, {LOCK: task_id, IMPORTING: "", FAILED: ""})
+            values: dict[str, Any] = {"updated_at": now, "generation": image.generation + 1}
+            if method != COPY:
+                values.update(status="importing", upload_id=task_id, upload_node=self.node)
+            cas_update(s, m.Image, where={"id": image.id, "generation": image.generation}, values=values)
+            named = [t for t in targets if t]
+            _set_properties(s, image_id, {LOCK: task_id, IMPORTING: ",".join(named), FAILED: ""})
 
         run_in_transaction(self.db, work)
+        if method == glance_download.METHOD:
+            self.tokens[task_id] = context.auth_token
         self.executor.submit(self.run, task_id)
         return task_id
 
@@ -207,64 +280,38 @@ class ImageImporter:
             LOG.exception("import task %s could not start", task_id)
             return
         image_id = task.image_id or ""
-        sink = None
+        job = _Job(self, task_id, image_id, task.input, task.owner)
         try:
-            with self.db.session(readonly=True) as s:
-                image = s.get(m.Image, image_id)
-                if image is None or image.status != "importing" or image.upload_id != task_id:
-                    raise errors.ImageDeletedDuringImport()
-                staged = image.location
-            method = task.input["import_req"]["method"]
-            self.faults.check("image", "import")
-            if method["name"] == "glance-direct":
-                chunks: Iterator[bytes] = self.staging.read(staged or "", chunk_size=CHUNK)
-            else:
-                chunks = self.fetcher(method["uri"], self.allowed)
-            sink = self.store.open_sink(image_id, task_id)
-            upload = Upload(image_id, task_id, sink, self.size_cap)
-            for chunk in chunks:
-                upload.write(chunk)
-            location = sink.commit()
-            if not run_in_transaction(self.db, lambda s: self._succeed(s, task_id, upload, location)):
-                self.store.delete(location)
-                raise errors.ImageDeletedDuringImport()
-            if staged:
-                self.staging.delete(staged)
+            job.run()
         except Exception as error:
-            if sink is not None:
-                sink.abort()
+            job.discard()
             message = error.message if isinstance(error, errors.ApiError) else f"{type(error).__name__}: {error}"
             LOG.warning("import task %s of image %s failed: %s", task_id, image_id, message)
             try:
-                self._fail(task_id, image_id, message)
+                self._fail(task_id, image_id, message, job.copy, job.failed)
             except Exception:  # left processing: the next start-up fails it
                 LOG.exception("import task %s could not be marked failed", task_id)
 
-    def _succeed(self, s: Session, task_id: str, upload: Upload, location: str) -> bool:
-        row = s.get(m.Image, upload.image_id)
-        if row is None or row.status != "importing" or row.upload_id != task_id:
-            return False
-        cas_update(s, m.Image, where={"id": row.id, "generation": row.generation, "upload_id": task_id},
-                   values={"status": "active", "size": upload.size, "checksum": upload.md5.hexdigest(),
-                           "os_hash_algo": HASH_ALGO, "os_hash_value": upload.hash.hexdigest(),
-                           "location": location, "upload_id": None, "upload_node": None,
-                           "generation": row.generation + 1, "updated_at": utcnow()})
-        _set_properties(s, row.id, {LOCK: None})
-        move_task(s, task_id, "processing", status="success", result={"image_id": row.id})
-        return True
-
-    def _fail(self, task_id: str, image_id: str, message: str) -> None:
-        """The image goes back to ``queued`` without data (staged data removed), the
-        task to ``failure``: one transaction."""
+    def _fail(self, task_id: str, image_id: str, message: str, copy: bool = False,
+              failed: list[str] | None = None) -> None:
+        """The image goes back to ``queued`` without data (staged data removed) -- or,
+        for ``copy-image``, stays as it is without the task's lock -- and the task to
+        ``failure``: one transaction."""
         def work(s: Session) -> str | None:
             row = s.get(m.Image, image_id)
             staged = None
-            if row is not None and row.status == "importing" and row.upload_id == task_id:
+            lock = s.get(m.ImageProperty, (image_id, LOCK))
+            progress = {LOCK: None, IMPORTING: "", FAILED: ",".join(failed or [])}
+            if row is not None and copy and lock is not None and lock.value == task_id:
+                cas_update(s, m.Image, where={"id": row.id, "generation": row.generation},
+                           values={"generation": row.generation + 1, "updated_at": utcnow()})
+                _set_properties(s, row.id, progress)
+            elif row is not None and row.status == "importing" and row.upload_id == task_id:
                 staged = row.location
                 cas_update(s, m.Image, where={"id": row.id, "generation": row.generation},
                            values={"status": "queued", "size": None, "location": None, "upload_id": None,
                                    "upload_node": None, "generation": row.generation + 1, "updated_at": utcnow()})
-                _set_properties(s, row.id, {LOCK: None})
+                _set_properties(s, row.id, progress if self.store.multiple else {LOCK: None})
             move_task(s, task_id, "processing", status="failure", message=message)
             return staged
 
@@ -280,19 +327,21 @@ class ImageImporter:
             stuck = list(s.execute(sa.select(m.Image.id, m.Image.upload_id).where(
                 m.Image.status == "uploading", m.Image.upload_node == self.staging.node,
                 m.Image.upload_id.is_not(None))))
-            tasks = list(s.execute(sa.select(m.ImageTask.id, m.ImageTask.status, m.ImageTask.image_id).where(
+            tasks = list(s.execute(sa.select(m.ImageTask.id, m.ImageTask.status, m.ImageTask.image_id,
+                                             m.ImageTask.input).where(
                 m.ImageTask.node == self.node, m.ImageTask.type == TASK_TYPE,
                 m.ImageTask.status.in_(("pending", "processing")))))
         for image_id, upload_id in stuck:
             self._unstage(image_id, upload_id)
             LOG.warning("image %s: staging interrupted by a restart; back to queued", image_id)
-        for task_id, status, image_id in tasks:
+        for task_id, status, image_id, task_input in tasks:
             if status == "pending":
                 self.executor.submit(self.run, task_id)
                 continue
             LOG.warning("import task %s: interrupted by a restart; failed", task_id)
             try:
-                self._fail(task_id, image_id or "", "The import was interrupted by a restart of the image service.")
+                self._fail(task_id, image_id or "", "The import was interrupted by a restart of the image service.",
+                           _method(task_input) == COPY)
             except RetriesExhausted:
                 LOG.error("import task %s kept changing during recovery; left processing", task_id)
         self.staging.discard_partials()
@@ -302,6 +351,165 @@ class ImageImporter:
 
     def stop(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class _Job:
+    """One import task's copying: the data into each target store in turn, the image's
+    progress properties after each, and the image's final state."""
+
+    def __init__(self, importer: ImageImporter, task_id: str, image_id: str, task_input: dict[str, Any],
+                 owner: str | None = None):
+        self.importer, self.task_id, self.image_id, self.owner = importer, task_id, image_id, owner
+        request = task_input["import_req"]
+        self.method = request["method"]
+        self.copy = self.method["name"] == COPY
+        self.must_succeed = request.get("all_stores_must_succeed", True)
+        self.targets: list[str | None] = list(task_input.get("backend") or [None])
+        self.written: list[tuple[str | None, str]] = []  # (store, location) this task committed
+        self.failed: list[str] = []
+        self.upload: Upload | None = None  # the first copy's, which hashed the data
+        self.remote: glance_download.RemoteImage | None = None  # a glance-download's source
+        self.token = importer.tokens.pop(task_id, None)
+
+    def run(self) -> None:
+        importer = self.importer
+        source = self._source()
+        importer.faults.check("image", "import")
+        if self.method["name"] == glance_download.METHOD:
+            self.remote = glance_download.remote_image(self.method, importer.catalogs(self.owner), self.token,
+                                                       importer.allowed)
+        for store_id in self.targets:
+            try:
+                location = self._write(store_id, source)
+            except errors.ImageDeletedDuringImport:
+                raise
+            except Exception as error:
+                if store_id is None:
+                    raise
+                self.failed.append(store_id)
+                if self.must_succeed:
+                    raise
+                LOG.warning("import task %s: store %s failed: %s", self.task_id, store_id, error)
+            else:
+                self.written.append((store_id, location))
+                if not self.copy and len(self.written) == 1:
+                    source = location  # the other stores copy the first one's data
+            self._progress(store_id)
+        if not self.written:
+            raise errors.ImportFailedEverywhere(stores=",".join(self.failed))
+        staged = run_in_transaction(importer.db, self._finish)
+        if staged is False:
+            raise errors.ImageDeletedDuringImport()
+        if isinstance(staged, str):
+            importer.staging.delete(staged)
+
+    def _source(self) -> str | None:
+        """The location the data comes from: the staged data (glance-direct), the image's
+        data (copy-image), None for a URL (web-download)."""
+        with self.importer.db.session(readonly=True) as s:
+            image = s.get(m.Image, self.image_id)
+            if image is None or not self._holds(s, image):
+                raise errors.ImageDeletedDuringImport()
+            return None if self.method["name"] in ("web-download", glance_download.METHOD) else image.location
+
+    def _holds(self, s: Session, row: m.Image) -> bool:
+        """Whether the image is still this task's to change (not deleted, not re-locked)."""
+        if not self.copy:
+            return row.status == "importing" and row.upload_id == self.task_id
+        lock = s.get(m.ImageProperty, (row.id, LOCK))
+        return lock is not None and lock.value == self.task_id
+
+    def _chunks(self, source: str | None) -> Iterator[bytes]:
+        importer = self.importer
+        if self.remote is not None and self.upload is None:
+            return importer.fetcher(self.remote.file_url, importer.allowed, {"X-Auth-Token": self.token or ""})
+        if source is None:
+            return importer.fetcher(self.method["uri"], importer.allowed)
+        if self.upload is None and not self.copy:
+            return importer.staging.read(source, chunk_size=CHUNK)
+        return importer.store.read(source, chunk_size=CHUNK)
+
+    def _write(self, store_id: str | None, source: str | None) -> str:
+        """Copy the data into ``store_id``; the first copy of a new image hashes it."""
+        sink = self.importer.store.open_sink(self.image_id, self.task_id, store_id)
+        try:
+            if self.upload is None and not self.copy:
+                upload = Upload(self.image_id, self.task_id, sink, self.importer.size_cap, store_id)
+                for chunk in self._chunks(source):
+                    upload.write(chunk)
+                if self.remote is not None and upload.size != self.remote.size:
+                    raise errors.GlanceDownloadSizeMismatch(task_id=self.task_id, data_size=upload.size,
+                                                            expected=self.remote.size)
+                location = sink.commit()
+                self.upload = upload
+                return location
+            for chunk in self._chunks(source):
+                sink.write(chunk)
+            return sink.commit()
+        except BaseException:
+            sink.abort()
+            raise
+
+    def _progress(self, store_id: str | None) -> None:
+        """``store_id`` is done: off ``os_glance_importing_to_stores`` (onto
+        ``os_glance_failed_import`` if it failed)."""
+        if store_id is None:
+            return
+        position = self.targets.index(store_id)
+
+        def work(s: Session) -> None:
+            row = s.get(m.Image, self.image_id)
+            if row is None or not self._holds(s, row):
+                raise errors.ImageDeletedDuringImport()
+            left = [t for t in self.targets[position + 1:] if t]
+            _set_properties(s, row.id, {IMPORTING: ",".join(left), FAILED: ",".join(self.failed)})
+            cas_update(s, m.Image, where={"id": row.id, "generation": row.generation},
+                       values={"generation": row.generation + 1, "updated_at": utcnow()})
+
+        run_in_transaction(self.importer.db, work)
+
+    def _finish(self, s: Session) -> str | None | bool:
+        """The image gets its data (``active``) or, for copy-image, its new stores; the
+        task succeeds.  False if the image is no longer this task's; else the staged
+        location to remove."""
+        row = s.get(m.Image, self.image_id)
+        if row is None or not self._holds(s, row):
+            return False
+        catalog = self.importer.store
+        done = [store for store, _ in self.written if store]
+        values: dict[str, Any] = {"generation": row.generation + 1, "updated_at": utcnow()}
+        staged = None
+        if self.copy:
+            values["stores"] = ",".join(catalog.sort_ids(split_stores(row.stores) + done))
+        else:
+            upload = self.upload
+            assert upload is not None
+            first = dict(self.written)
+            reads_from = first[catalog.sort_ids(done)[0]] if done else self.written[0][1]
+            staged = row.location
+            values.update(status="active", size=upload.size, checksum=upload.md5.hexdigest(),
+                          os_hash_algo=HASH_ALGO, os_hash_value=upload.hash.hexdigest(), location=reads_from,
+                          stores=",".join(catalog.sort_ids(done)) if done else None, upload_id=None,
+                          upload_node=None)
+        properties: dict[str, str | None] = {LOCK: None}
+        if self.remote is not None:
+            values.update(self.remote.attributes)
+            properties.update(self.remote.properties)
+        cas_update(s, m.Image, where={"id": row.id, "generation": row.generation}, values=values)
+        _set_properties(s, row.id, properties)
+        move_task(s, self.task_id, "processing", status="success", result={"image_id": row.id})
+        return staged
+
+    def discard(self) -> None:
+        """The import failed: remove the copies it wrote."""
+        for _, location in self.written:
+            self.importer.store.delete(location)
+        self.written = []
+
+
+def _method(task_input: Any) -> str | None:
+    """The import method a task's input asked for."""
+    return ((task_input or {}).get("import_req") or {}).get("method", {}).get("name")
 
 
 def _set_properties(s: Session, image_id: str, values: dict[str, str | None]) -> None:

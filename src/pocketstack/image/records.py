@@ -40,8 +40,15 @@ class ImageView:
     generation: int
     # Set while data is being staged or imported (the staging upload, the import task).
     upload_id: str | None = None
+    # Comma-separated ids of the named stores holding the data (None with one store).
+    stores: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
+
+
+def split_stores(value: str | None) -> list[str]:
+    """The store ids of an image's ``stores`` column."""
+    return [s for s in (value or "").split(",") if s]
 
 
 @dataclass(frozen=True)
