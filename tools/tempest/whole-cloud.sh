@@ -8,8 +8,9 @@
 # tree's root) in a new data directory, creates two public images, the flavors 42 and 84, a
 # shared "private" network, an external "public" one and a router joining them (so floating
 # IPs can be associated with servers on "private"), serves a small qcow2 on 127.0.0.1 at
-# port+1 for the web-download import test (the cloud's import filter allows that port; no
-# test fetches from off the machine), gives the Image service two named stores (fast and
+# port+1 for the web-download import test (the cloud's import filter allows that port, and
+# the cloud's own for glance-download from its region; no test fetches from off the
+# machine), gives the Image service two named stores (fast and
 # slow), runs tools/tempest/run.sh with
 # every service marked available (exclude-list.txt applied), stops the cloud and prints
 # stestr's totals.  --plugin runs neutron-tempest-plugin's or cinder-tempest-plugin's API tests
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
         --regex) REGEX="$2"; shift 2 ;;
         --concurrency) CONCURRENCY="$2"; shift 2 ;;
         --plugin) PLUGIN="$2"; shift 2 ;;
-        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "whole-cloud.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -60,7 +61,7 @@ if [ "$PLUGIN" = neutron ]; then
 fi
 # The password rules run.sh --security-compliance describes to Tempest (lockout, history).
 POCKETSTACK_LOCKOUT_FAILURE_ATTEMPTS=2 POCKETSTACK_LOCKOUT_DURATION=5 POCKETSTACK_UNIQUE_LAST_PASSWORD_COUNT=2 \
-POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" POCKETSTACK_IMAGE_STORES="fast:100,slow:10" \
+POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port,$PORT" POCKETSTACK_IMAGE_STORES="fast:100,slow:10" \
 "$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
     --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
 cloud=$!
