@@ -364,3 +364,27 @@ def test_glance_download_is_filtered(multi, demo):
     assert import_(multi, demo, image["id"], method=method).status_code == 202
     assert settled(multi, demo, image["id"], imported)["status"] == "queued"
     assert "does not pass filtering" in last_task(multi, demo, image["id"])["message"]
+
+
+def test_copy_interrupted_by_a_restart(multi, admin, demo):
+    """A copy-image task the node was running when it stopped fails at start-up; the
+    image stays active, unlocked, in its stores."""
+    import uuid
+
+    from pocketstack.common.db.base import utcnow
+    from pocketstack.image import models as m
+
+    image = uploaded(multi, demo)
+    importer = multi.cloud.service("image").manager.importer
+    task_id, now = str(uuid.uuid4()), utcnow()
+    with multi.cloud.db.session() as s:
+        s.add(m.ImageTask(id=task_id, type="api_image_import", status="processing", owner=image["owner"],
+                          input={"image_id": image["id"], "import_req": {"method": {"name": "copy-image"}},
+                                 "backend": ["slow"]}, result=None, message="", node=importer.node,
+                          generation=0, created_at=now, updated_at=now, image_id=image["id"]))
+        s.add(m.ImageProperty(image_id=image["id"], name="os_glance_import_task", value=task_id))
+    importer.recover()
+    after = show(multi, demo, image["id"])
+    assert after["status"] == "active" and after["stores"] == "fast" and "os_glance_import_task" not in after
+    assert last_task(multi, admin, image["id"])["status"] == "failure"
+    assert multi.request("GET", f"{IMAGES}/{image['id']}/file", demo).content == PAYLOAD
