@@ -388,3 +388,19 @@ def test_copy_interrupted_by_a_restart(multi, admin, demo):
     assert after["status"] == "active" and after["stores"] == "fast" and "os_glance_import_task" not in after
     assert last_task(multi, admin, image["id"])["status"] == "failure"
     assert multi.request("GET", f"{IMAGES}/{image['id']}/file", demo).content == PAYLOAD
+
+
+def test_image_from_before_the_stores_were_named(multi, admin, demo):
+    """An image uploaded to the single store (no ``stores``, its file in the default
+    store's directory) counts as held by the default store."""
+    from pocketstack.image import models as m
+
+    image = uploaded(multi, demo)
+    with multi.cloud.db.session() as s:
+        s.get(m.Image, image["id"]).stores = None
+    assert "stores" not in show(multi, demo, image["id"])
+    assert import_(multi, admin, image["id"], method={"name": "copy-image"}, all_stores=True).status_code == 202
+    done = settled(multi, admin, image["id"], copied)
+    assert done["stores"] == "fast,slow" and last_task(multi, admin, image["id"])["input"]["backend"] == ["slow"]
+    assert multi.request("DELETE", f"/image/v2/stores/fast/{image['id']}", admin).status_code == 204
+    assert multi.request("GET", f"{IMAGES}/{image['id']}/file", demo).content == PAYLOAD

@@ -19,7 +19,6 @@ from pocketstack.common.db.cas import cas_update, run_in_transaction
 from pocketstack.image import errors, glance_download
 from pocketstack.image import models as m
 from pocketstack.image.data import HASH_ALGO, Upload
-from pocketstack.image.records import split_stores
 from pocketstack.image.tasks import move_task
 
 if TYPE_CHECKING:
@@ -160,7 +159,7 @@ class ImportJob:
         values: dict[str, Any] = {"generation": row.generation + 1, "updated_at": utcnow()}
         staged = None
         if self.copy:
-            values["stores"] = ",".join(catalog.sort_ids(split_stores(row.stores) + done))
+            values["stores"] = ",".join(catalog.sort_ids(catalog.holding(row.stores, row.location) + done))
         else:
             upload = self.upload
             assert upload is not None

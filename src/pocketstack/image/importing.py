@@ -61,7 +61,7 @@ from pocketstack.image import models as m
 from pocketstack.image.data import SIZE_CAP, Upload, claim_queued, end_upload
 from pocketstack.image.import_filter import ImportFilter
 from pocketstack.image.import_job import CHUNK, COPY, FAILED, IMPORTING, LOCK, ImportJob, set_properties
-from pocketstack.image.records import ImageView, load_view, split_stores
+from pocketstack.image.records import ImageView, load_view
 from pocketstack.image.stores import Store
 from pocketstack.image.stores.catalog import StoreCatalog
 from pocketstack.image.tasks import move_task, view
@@ -138,7 +138,7 @@ def target_stores(catalog: StoreCatalog, image: ImageView, body: dict[str, Any],
         if catalog.get(store_id) is None:
             raise errors.UnknownImportStore(store=store_id)
     if body["method"]["name"] == COPY:
-        present = split_stores(image.stores)
+        present = catalog.holding(image.stores, image.location)
         if not body.get("all_stores", False):
             for store_id in wanted:
                 if store_id in present:

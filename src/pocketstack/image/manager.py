@@ -56,7 +56,7 @@ from pocketstack.image.listing import ImageQuery
 from pocketstack.image.members import MemberManager
 from pocketstack.image.metadefs.definitions import DefinitionCatalog
 from pocketstack.image.metadefs.namespaces import NamespaceCatalog
-from pocketstack.image.records import Change, ImageView, load_view, load_views, split_stores
+from pocketstack.image.records import Change, ImageView, load_view, load_views
 from pocketstack.image.schemas import BASE_ATTRIBUTES
 from pocketstack.image.stores.catalog import StoreCatalog
 from pocketstack.image.stores.file import FileStore
@@ -292,7 +292,7 @@ class ImageManager:
             access.check_mutable(context, image)
             if image.status != "active":
                 raise errors.DeleteFromStoreNotActive()
-            present = split_stores(image.stores)
+            present = self.store.holding(image.stores, image.location)
             if len(present) <= 1:
                 raise errors.DeleteLastStore()
             if store_id not in present:

@@ -46,11 +46,6 @@ class ImageView:
     tags: list[str] = field(default_factory=list)
 
 
-def split_stores(value: str | None) -> list[str]:
-    """The store ids of an image's ``stores`` column."""
-    return [s for s in (value or "").split(",") if s]
-
-
 @dataclass(frozen=True)
 class Change:
     """One decoded JSON-patch operation on a top-level image attribute."""

@@ -87,6 +87,15 @@ class StoreCatalog:
         rank = {s.id: n for n, s in enumerate(self.ordered)}
         return sorted(set(ids), key=lambda i: rank.get(i, len(rank)))
 
+    def holding(self, stores: str | None, location: str | None) -> list[str]:
+        """The ids of the stores holding an image's data, from its ``stores`` column; an
+        image uploaded before stores were named (no ``stores``, data in the default
+        store's directory) is held by the default store."""
+        ids = [s for s in (stores or "").split(",") if s]
+        if not ids and self.multiple and location and self.default.owns(location):
+            return [self.default_id]
+        return ids
+
     def location_in(self, store_id: str, image_id: str) -> str:
         return self.by_id[store_id].store.location_of(image_id)
 
