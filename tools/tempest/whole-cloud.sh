@@ -8,8 +8,10 @@
 # tree's root) in a new data directory, creates two public images, the flavors 42 and 84, a
 # shared "private" network, an external "public" one and a router joining them (so floating
 # IPs can be associated with servers on "private"), serves a small qcow2 on 127.0.0.1 at
-# port+1 for the web-download import test (the cloud's import filter allows that port; no
-# test fetches from off the machine), runs tools/tempest/run.sh with
+# port+1 for the web-download import test (the cloud's import filter allows that port, and
+# the cloud's own for glance-download from its region; no test fetches from off the
+# machine), gives the Image service two named stores (fast and
+# slow), runs tools/tempest/run.sh with
 # every service marked available (exclude-list.txt applied), stops the cloud and prints
 # stestr's totals.  --plugin runs neutron-tempest-plugin's or cinder-tempest-plugin's API tests
 # (installed in Tempest's venv; regex neutron_tempest_plugin\.api or cinder_tempest_plugin\.api
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
         --regex) REGEX="$2"; shift 2 ;;
         --concurrency) CONCURRENCY="$2"; shift 2 ;;
         --plugin) PLUGIN="$2"; shift 2 ;;
-        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "whole-cloud.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -59,12 +61,16 @@ if [ "$PLUGIN" = neutron ]; then
 fi
 # The password rules run.sh --security-compliance describes to Tempest (lockout, history).
 POCKETSTACK_LOCKOUT_FAILURE_ATTEMPTS=2 POCKETSTACK_LOCKOUT_DURATION=5 POCKETSTACK_UNIQUE_LAST_PASSWORD_COUNT=2 \
-POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" \
+POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port,$PORT" POCKETSTACK_IMAGE_STORES="fast:100,slow:10" \
 "$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
     --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
 cloud=$!
 trap 'kill "$cloud" "$web" 2>/dev/null; wait "$cloud" "$web" 2>/dev/null || true' EXIT
 printf '[image]\nhttp_qcow2_image = http://127.0.0.1:%s/import.qcow2\n' "$web_port" >"$data/extra.conf"
+# Two named image stores with weights (docs/image.md, "Multiple stores"): the multi-store,
+# copy-image and store-weight tests run.  Their names sort as their weights do, since
+# Tempest's import waiter compares an image's `stores` with the sorted store ids.
+printf '[image-feature-enabled]\nstore_weight_enabled = true\n' >>"$data/extra.conf"
 if [ "$PLUGIN" = neutron ]; then
     # The network types and VLAN physnet the cloud's default settings offer (docs/network.md,
     # Settings): provider networks of each type, physnet1's VLAN range, MTU 1500; shared

@@ -422,6 +422,11 @@ class Settings:
     image_import_disallowed_hosts: str = ""
     image_import_allowed_ports: str = "80,443"
     image_import_disallowed_ports: str = ""
+    # The Image service's named file stores (Glance's enabled_backends of file stores):
+    # "id[:weight],..." -- the first is the default store, a higher weight lists a store
+    # first in an image's `stores`.  Empty: one unnamed store, no multi-store API
+    # (docs/image.md, "Multiple stores").
+    image_stores: str = ""
     # Instance HA (docs/ha.md; the "ha" role: `pocketstack up`, `pocketstack ha`).  Every
     # `ha_monitor_interval` seconds the leading HA process looks at every compute host; a
     # host whose compute service stopped checking in *and* whose machine is dead (the
