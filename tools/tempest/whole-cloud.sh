@@ -7,7 +7,9 @@
 # Starts `pocketstack up` (SQLite, default API processes, two fake compute hosts; needs .venv in the
 # tree's root) in a new data directory, creates two public images, the flavors 42 and 84, a
 # shared "private" network, an external "public" one and a router joining them (so floating
-# IPs can be associated with servers on "private"), serves a small qcow2 on 127.0.0.1 at
+# IPs can be associated with servers on "private"), gives object storage a container sync
+# realm "realm1" whose cluster "name1" is the cloud itself (syncing every 2 s, to loopback
+# only) as Tempest's container sync test expects, serves a small qcow2 on 127.0.0.1 at
 # port+1 for the web-download import test (the cloud's import filter allows that port; no
 # test fetches from off the machine), runs tools/tempest/run.sh with
 # every service marked available (exclude-list.txt applied), stops the cloud and prints
@@ -47,6 +49,8 @@ data="$(mktemp -d "${TMPDIR:-/tmp}/pocketstack-tempest-cloud.XXXXXX")"
 password=secret
 web_port=$((PORT + 1))
 mkdir "$data/web"
+printf '[realm1]\nkey = %s\ncluster_name1 = http://127.0.0.1:%s/object-store/v1/\n' \
+    "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" "$PORT" >"$data/container-sync-realms.conf"
 qemu-img create -q -f qcow2 "$data/web/import.qcow2" 16M
 python3 -m http.server --bind 127.0.0.1 --directory "$data/web" "$web_port" >"$data/web.log" 2>&1 &
 web=$!
@@ -60,11 +64,19 @@ fi
 # The password rules run.sh --security-compliance describes to Tempest (lockout, history).
 POCKETSTACK_LOCKOUT_FAILURE_ATTEMPTS=2 POCKETSTACK_LOCKOUT_DURATION=5 POCKETSTACK_UNIQUE_LAST_PASSWORD_COUNT=2 \
 POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" \
+POCKETSTACK_OBJECT_CONTAINER_SYNC_REALMS_FILE="$data/container-sync-realms.conf" \
+POCKETSTACK_OBJECT_CONTAINER_SYNC_CURRENT=//realm1/name1 POCKETSTACK_OBJECT_CONTAINER_SYNC_INTERVAL=2 \
 "$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
     --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
 cloud=$!
 trap 'kill "$cloud" "$web" 2>/dev/null; wait "$cloud" "$web" 2>/dev/null || true' EXIT
 printf '[image]\nhttp_qcow2_image = http://127.0.0.1:%s/import.qcow2\n' "$web_port" >"$data/extra.conf"
+# Container sync through the realm above ([object-storage] realm_name and cluster_name are
+# Tempest's defaults, repeated to say so), waited for every 2 s for up to 2 minutes.
+printf '[object-storage]\n%s\n%s\n%s\n%s\n[object-storage-feature-enabled]\n%s\n' 'realm_name = realm1' \
+    'cluster_name = name1' 'container_sync_interval = 2' 'container_sync_timeout = 120' \
+    "discoverable_apis = $(sed -n 's/^discoverable_apis = //p' "$here/tempest.conf.in"),container_sync" \
+    >>"$data/extra.conf"
 if [ "$PLUGIN" = neutron ]; then
     # The network types and VLAN physnet the cloud's default settings offer (docs/network.md,
     # Settings): provider networks of each type, physnet1's VLAN range, MTU 1500; shared

@@ -63,16 +63,22 @@ def sync_point(metadata: dict, sync_to: str) -> str:
 
 class ContainerSyncer:
     """One node's syncer: the containers on ``cluster``'s local devices, read and
-    written through ``store``."""
+    written through ``store``; ``client``: what sends the requests (a new HTTP client
+    every pass by default)."""
 
-    def __init__(self, cluster: Cluster, store: ObjectStore, config: SyncConfig):
+    def __init__(self, cluster: Cluster, store: ObjectStore, config: SyncConfig, client: httpx.Client | None = None):
         self.cluster, self.store, self.config = cluster, store, config
+        self.client = client
 
     def run_once(self) -> SyncStats:
         stats = SyncStats()
-        with httpx.Client(timeout=TIMEOUT) as client:
+        client = self.client or httpx.Client(timeout=TIMEOUT)
+        try:
             for account, container in self._containers():
                 self._sync_container(client, account, container, stats)
+        finally:
+            if client is not self.client:
+                client.close()
         return stats
 
     def _containers(self) -> Iterator[tuple[str, str]]:
