@@ -26,17 +26,18 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlparse
 
-import httpx
-
 from pocketstack.object import timestamps
-from pocketstack.object.api import symlinks
 from pocketstack.object.brokers import ContainerBroker, db_path
 from pocketstack.object.diskfile import ObjectState
 from pocketstack.object.layout import DATA_DIRS, Cluster
 from pocketstack.object.store import ObjectStore
 from pocketstack.object.syncrealms import InvalidSyncTo, SyncConfig, Target, resolve, signature
+
+if TYPE_CHECKING:
+    import httpx
 
 LOG = logging.getLogger(__name__)
 POINT = "X-Container-Sysmeta-Sync-Point"
@@ -71,6 +72,8 @@ class ContainerSyncer:
         self.client = client
 
     def run_once(self) -> SyncStats:
+        import httpx  # on first use: not at every start
+
         stats = SyncStats()
         client = self.client or httpx.Client(timeout=TIMEOUT)
         try:
@@ -155,6 +158,8 @@ class ContainerSyncer:
             headers["X-Container-Sync-Auth"] = f"{target.realm} {nonce} {sig}"
         else:
             headers["X-Container-Sync-Key"] = key
+        import httpx
+
         try:
             response = client.request(method, url, headers=headers, content=content)
         except httpx.HTTPError as error:
@@ -186,6 +191,8 @@ def _listdir(path: Path) -> list[str]:
 
 def _object_headers(state: ObjectState) -> dict[str, str]:
     """What a synced PUT says of the object: its metadata, type, etag and a symlink's target."""
+    from pocketstack.object.api import symlinks  # the API's package: not imported at start
+
     meta = state.metadata
     headers = {k: v for k, v in meta.items() if k.lower().startswith("x-object-meta-") or k in CARRIED}
     headers["Etag"] = meta.get("ETag", "")
