@@ -300,6 +300,14 @@ class Settings:
     # The <allow-access-from .../> elements GET /object-store/crossdomain.xml serves
     # (Swift's crossdomain cross_domain_policy; its permissive default).
     object_cross_domain_policy: str = '<allow-access-from domain="*" secure="false" />'
+    # Container sync (docs/object-storage.md): seconds between the syncer's passes (Swift's
+    # container-sync interval), Swift's container-sync-realms.conf (empty: no realms), this
+    # cluster as //REALM/CLUSTER in /info, and the hosts a full X-Container-Sync-To URL may
+    # name (Swift's allowed_sync_hosts).
+    object_container_sync_interval: float = 300.0
+    object_container_sync_realms_file: str = ""
+    object_container_sync_current: str = ""
+    object_container_sync_hosts: str = "127.0.0.1,localhost,::1"
     # Block storage: capacity the file backend advertises (GiB), and how long (seconds) a
     # volume may sit in a `*-ing` state before a sweep treats it as abandoned by a worker
     # that never came back (a restarted worker settles its own work at once).
