@@ -4,9 +4,10 @@ test_device_tagging wait on (``compute_detach_interface`` succeeded)."""
 
 from __future__ import annotations
 
+from test_compute_network import delete, network, ports_of
+
 from compute_fixtures import flavor, image, user  # noqa: F401 - fixtures
 from test_compute_helpers import boot, call, wait
-from test_compute_network import delete, network, ports_of
 
 
 def action(api, token, server_id: str, body: dict, version: str = "2.43"):
