@@ -34,7 +34,8 @@
 # iputils' `ping` (busybox's, put first on PATH, when it is missing).  Every packet stays in loopback
 # interfaces and namespaces the run creates; they are removed at the end (--keep: left
 # running for a look, with the commands that remove them printed).
-# Results, known failures: docs/compatibility.md, "Scenario tests with real guests".
+# Results, known failures: docs/compatibility.md, "Scenario tests with real guests" (--api:
+# its subsection "tempest.api methods with real guests").
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -59,7 +60,7 @@ while [ $# -gt 0 ]; do
         --api) REGEX="$API_REGEX"; shift ;;
         --image) IMAGE="$2"; shift 2 ;;
         --keep) KEEP=true; shift ;;
-        -h|--help) sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "scenario.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
