@@ -920,6 +920,14 @@ class FloatingIpAssociateFailed(BadRequest):
                "Error: {error}")
 
 
+class NetworkNotFoundForInstance(NotFound):
+    msg_fmt = "Network could not be found for instance {instance_id}."
+
+
+class FixedIpNotFoundForInstance(BadRequest):
+    msg_fmt = "Instance {instance_id} doesn't have fixed IP '{ip}'."
+
+
 class InvalidIpAddress(BadRequest):
     msg_fmt = "Invalid input for field/attribute {name}. Value: {value}. '{value}' is not a 'ip-address'"
 

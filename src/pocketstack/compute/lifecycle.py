@@ -62,6 +62,7 @@ from pocketstack.compute.models import (
     ServerGroup,
     ServerGroupMember,
 )
+from pocketstack.compute.nic_order import in_request_order
 from pocketstack.compute.port_tags import PortTags
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.resources import Placement
@@ -236,13 +237,14 @@ class ComputeManager:
 
     def _nics(self, inst: Instance) -> list[dict]:
         """The guest's NICs: its ports that this host plugs (bound as ``tap`` by the linux
-        datapath), each with its network's MTU."""
+        datapath), each with its network's MTU, in the order the server asked for its
+        networks (``nic_order``)."""
         network = self.network()
         if network is None:
             return []
         mtus: dict[str, int] = {}
-        return [entry for port in network.list_instance_ports(inst.id)
-                if (entry := _nic(network, port, mtus)) is not None]
+        ports = in_request_order(network.list_instance_ports(inst.id), inst.requested_networks)
+        return [entry for port in ports if (entry := _nic(network, port, mtus)) is not None]
 
     def _metadata(self, inst: Instance) -> GuestMetadata:
         """What ``inst``'s guest reads about itself: the one builder the config drive and

@@ -224,6 +224,8 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-floating-ips:add", MEMBER, "Associate a floating IP with a server (addFloatingIp)."),
     Rule("os_compute_api:os-floating-ips:remove", MEMBER,
          "Disassociate a floating IP from a server (removeFloatingIp)."),
+    Rule("os_compute_api:os-multinic:add", MEMBER, "Add a fixed IP to a server (addFixedIp, before 2.44)."),
+    Rule("os_compute_api:os-multinic:remove", MEMBER, "Remove a fixed IP from a server (removeFixedIp, before 2.44)."),
     Rule("os_compute_api:os-floating-ip-pools", READER, "List the floating IP pools (the external networks)."),
     # -- networks (proxy of the network service, before 2.36) -------------------------------
     Rule("os_compute_api:os-networks:list", READER, "List the networks the caller sees (/os-networks)."),

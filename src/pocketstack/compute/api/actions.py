@@ -22,7 +22,7 @@ from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.common.validation import validate
 from pocketstack.compute import disk_config, errors, moves, volume_backed
 from pocketstack.compute import states as st
-from pocketstack.compute.api import consoles, floating_ips, security_groups
+from pocketstack.compute.api import consoles, floating_ips, multinic, security_groups
 from pocketstack.compute.api.common import (
     accepted,
     at_least,
@@ -111,7 +111,8 @@ class ServerActionsApi:
         handlers.update({name: partial(self.legacy_console, name) for name in consoles.LEGACY_ACTIONS})
         handlers.update({"migrate": self.migrate, "os-migrateLive": self.migrate_live, "evacuate": self.evacuate})
         for module, add, remove in ((security_groups, "addSecurityGroup", "removeSecurityGroup"),
-                                    (floating_ips, "addFloatingIp", "removeFloatingIp")):
+                                    (floating_ips, "addFloatingIp", "removeFloatingIp"),
+                                    (multinic, "addFixedIp", "removeFixedIp")):
             handlers[add] = partial(module.server_action, compute, self.record, add=True)
             handlers[remove] = partial(module.server_action, compute, self.record, add=False)
         handlers.update({"reboot": self.reboot, "rescue": self.rescue, "lock": self.lock, "unlock": self.unlock,
