@@ -591,12 +591,26 @@ def _start_and_probe(cmd: list[str], probe: str, env: dict, timeout: float,
                 raise SystemExit(f"server exited with {proc.returncode} before serving: {' '.join(cmd)}")
             try:
                 if client.get(probe).status_code == 200:
-                    return proc, time.perf_counter() - t0, _proc_cpu_seconds(proc.pid) or 0.0
+                    return proc, time.perf_counter() - t0, _proc_cpu_seconds([proc.pid]) or 0.0
             except httpx.TransportError:
                 pass
             time.sleep(0.005)
     _stop(proc)
     raise SystemExit(f"server not serving {probe} after {timeout}s")
+
+
+def _service_roots(origin: str) -> tuple[float, dict[str, int]]:
+    """Once the server answers: GET each service's root (the URLs the root document
+    ``/`` lists), one after the other; the seconds until the last answered, and each
+    root's status.  A root answers 200 or, where the real service
+    does (Keystone, Glance, Cinder), 300 Multiple Choices with its versions; each
+    service's API is built on its first request, so this shows what that costs."""
+    statuses = {}
+    t0 = time.perf_counter()
+    with httpx.Client(timeout=60.0, trust_env=False) as client:
+        for name, url in client.get(origin + "/").json()["services"].items():
+            statuses[name] = client.get(url + "/").status_code
+    return time.perf_counter() - t0, statuses
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -644,6 +658,8 @@ def cmd_cold_start(args: argparse.Namespace) -> int:
     port = args.cold_start_port
     probe = f"http://127.0.0.1:{port}{args.probe_path}"
     runs: dict[str, list[float]] = {"fresh": [], "restart": []}
+    roots: dict[str, list[float]] = {"fresh": [], "restart": []}
+    statuses: dict[str, int] = {}
     cpu: dict[str, list[float]] = {"fresh": [], "restart": []}
     rss: dict[str, list[int]] = {"fresh": [], "restart": []}
     load_before = os.getloadavg()
@@ -662,12 +678,16 @@ def cmd_cold_start(args: argparse.Namespace) -> int:
                 proc_, elapsed, used = _start_and_probe(cmd, probe, env, 120.0, log, args.nice)
                 runs[phase].append(elapsed)
                 cpu[phase].append(used)
+                if args.service_roots:
+                    spent, statuses = _service_roots(f"http://127.0.0.1:{port}")
+                    roots[phase].append(elapsed + spent)
                 time.sleep(args.idle_wait)
                 rss[phase].append(_rss_kib(proc_.pid))
                 _stop(proc_)
                 if not args.json:
+                    every = f", {roots[phase][-1] * 1000:.0f} ms to every service's root" if args.service_roots else ""
                     print(f"run {n + 1} {phase:<8} {elapsed * 1000:8.0f} ms to first 200 on {probe} "
-                          f"({used * 1000:.0f} ms of server CPU), idle RSS {rss[phase][-1] / 1024:.1f} MiB, "
+                          f"({used * 1000:.0f} ms of server CPU){every}, idle RSS {rss[phase][-1] / 1024:.1f} MiB, "
                           f"load {os.getloadavg()[0]:.2f}", flush=True)
         log.close()
     summary = {
@@ -690,6 +710,10 @@ def cmd_cold_start(args: argparse.Namespace) -> int:
                                  "all": [round(x / 1024, 1) for x in v]} for phase, v in rss.items()},
         "idle_wait_s": args.idle_wait,
     }
+    if args.service_roots:
+        summary["service_roots_ms"] = {phase: {"median": round(statistics.median(v) * 1000),
+                                               "all": [round(x * 1000) for x in v]} for phase, v in roots.items()}
+        summary["service_root_status"] = statuses
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -702,6 +726,107 @@ def cmd_cold_start(args: argparse.Namespace) -> int:
               f"{summary['idle_rss_mib']['restart']['median']} MiB (after restart), "
               f"{summary['idle_rss_mib']['fresh']['median']} MiB (after fresh start); load average "
               f"{summary['loadavg_before'][0]} -> {summary['loadavg_after'][0]}")
+        if args.service_roots:
+            print(f"every service's root answered: fresh median {summary['service_roots_ms']['fresh']['median']} ms, "
+                  f"restart median {summary['service_roots_ms']['restart']['median']} ms "
+                  f"({', '.join(f'{k} {v}' for k, v in statuses.items())})")
+    if args.output:
+        Path(args.output).write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+# --------------------------------------------------------------------------- issue vs bcrypt
+# The bare bcrypt check, in a process of its own: "ready" once the hash exists, then N
+# checks on T threads per line "N" read, "done" after each batch.
+_BARE_BCRYPT = """
+import bcrypt, concurrent.futures, sys
+rounds, threads = int(sys.argv[1]), int(sys.argv[2])
+hashed = bcrypt.hashpw(b"secret", bcrypt.gensalt(rounds))
+print("ready", flush=True)
+with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+    while (line := sys.stdin.readline().strip()):
+        assert all(pool.map(lambda _: bcrypt.checkpw(b"secret", hashed), range(int(line))))
+        print("done", flush=True)
+"""
+
+
+def _bare_bcrypt_cpu(rounds: int, threads: int, checks: int) -> float:
+    """CPU seconds per ``bcrypt.checkpw`` at cost ``rounds``, ``threads`` at a time, read
+    from /proc like the server's (the interpreter's start and the hash not counted)."""
+    child = subprocess.Popen([sys.executable, "-c", _BARE_BCRYPT, str(rounds), str(threads)], text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        if child.stdout.readline().strip() != "ready":
+            raise SystemExit("the bare bcrypt process failed")
+        before = proc.cpu_seconds(child.pid)
+        child.stdin.write(f"{checks}\n")
+        child.stdin.flush()
+        if child.stdout.readline().strip() != "done":
+            raise SystemExit("the bare bcrypt process failed")
+        return (proc.cpu_seconds(child.pid) - before) / checks
+    finally:
+        child.stdin.close()
+        child.wait(timeout=60)
+
+
+def cmd_issue_vs_bcrypt(args: argparse.Namespace) -> int:
+    """Token issue (password, the verified-secret cache off: every issue pays one full
+    bcrypt check) against bare ``bcrypt.checkpw`` at the same cost, by CPU per operation.
+
+    Starts its own ``pocketstack up`` (``--source`` for another tree), issues
+    ``--requests`` tokens at ``--concurrency`` and reads the server's CPU (every process,
+    from /proc), then runs as many bare checks on as many threads; ``--rounds`` times in
+    turn, so that a change in the machine's load falls on both alike.  The server's idle
+    CPU (its background workers) over the same time is shown beside it."""
+    rounds = args.bcrypt_rounds or 12
+    port = args.cold_start_port
+    base = f"http://127.0.0.1:{port}/identity"
+    requests = args.requests or 40
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="pocketstack-issue-") as tmp_name:
+        tmp = Path(tmp_name)
+        env = _cold_start_env(args, tmp) | {"POCKETSTACK_BCRYPT_ROUNDS": str(rounds),
+                                            "POCKETSTACK_VERIFIED_SECRET_TTL": str(args.verified_secret_ttl)}
+        with open(tmp / "server.log", "wb") as log:
+            server, _, _ = _start_and_probe(_cold_start_command(args, tmp / "data", port), base + "/v3", env, 120.0,
+                                            log, args.nice)
+            try:
+                args.server_pid, args.subject_tokens = [server.pid], 1
+                ctx = prepare(base, args)
+                time.sleep(5.0)  # the API worker processes start once the server answers
+                for n in range(args.rounds):
+                    idle0, t0 = proc.cpu_seconds(server.pid), time.perf_counter()
+                    time.sleep(2.0)
+                    idle = (proc.cpu_seconds(server.pid) - idle0) / (time.perf_counter() - t0)
+                    load0 = os.getloadavg()[0]
+                    args.requests, args.duration = requests, None
+                    issue = run_workload("issue", base, ctx, args)
+                    bare = _bare_bcrypt_cpu(rounds, args.concurrency, requests)
+                    row = {"round": n + 1, "issue_cpu_ms": issue["server_cpu_ms_per_req"],
+                           "issue_rps": issue["rps"], "errors": issue["errors"],
+                           "bcrypt_cpu_ms": round(bare * 1000, 2), "server_idle_cpu_ms_per_s": round(idle * 1000, 1),
+                           "idle_share_ms": round(idle * issue["seconds"] * 1000 / max(issue["requests"], 1), 2),
+                           "loadavg": [round(load0, 2), round(os.getloadavg()[0], 2)]}
+                    row["ratio"] = round(row["bcrypt_cpu_ms"] / row["issue_cpu_ms"], 3)
+                    rows.append(row)
+                    if not args.json:
+                        print(f"round {n + 1}: issue {row['issue_cpu_ms']:.1f} ms CPU/request "
+                              f"({row['issue_rps']:.1f} req/s, {row['errors']} errors; of which idle background "
+                              f"≈{row['idle_share_ms']:.1f} ms), bare bcrypt.checkpw {row['bcrypt_cpu_ms']:.1f} ms "
+                              f"CPU/check -> issue at {row['ratio'] * 100:.1f}% of the bare bcrypt rate; "
+                              f"load {row['loadavg'][0]} -> {row['loadavg'][1]}", flush=True)
+            finally:
+                _stop(server)
+    ratios = [r["ratio"] for r in rows]
+    summary = {"command": " ".join(_cold_start_command(args, Path("DIR"), port)), "bcrypt_rounds": rounds,
+               "verified_secret_ttl": args.verified_secret_ttl, "concurrency": args.concurrency,
+               "requests_per_round": requests, "rounds": rows, "median_ratio": statistics.median(ratios)}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"median: token issue at {summary['median_ratio'] * 100:.1f}% of the bare bcrypt rate "
+              f"(cost {rounds}, verified_secret_ttl {args.verified_secret_ttl}, concurrency {args.concurrency})")
     if args.output:
         Path(args.output).write_text(json.dumps(summary, indent=2) + "\n")
     return 0
@@ -802,6 +927,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="compile every module at every start (default: bytecode cached as in an installed "
                            "package, after one uncounted start)")
     cold.add_argument("--probe-path", default="/identity/v3", help="the path polled for the first 200")
+    vs = p.add_argument_group("token issue against bare bcrypt (pocketstack only; also --source, --bcrypt-rounds, "
+                              "--cold-start-port, --requests per round, --concurrency)")
+    vs.add_argument("--issue-vs-bcrypt", action="store_true",
+                    help="start pocketstack, compare token issue's server CPU per request with bare bcrypt.checkpw's")
+    vs.add_argument("--rounds", type=int, default=3, help="issue / bare bcrypt rounds, in turn")
+    vs.add_argument("--verified-secret-ttl", type=float, default=0.0,
+                    help="the server's verified_secret_ttl (default 0: the cache off, a full bcrypt per issue)")
+    cold.add_argument("--service-roots", action="store_true",
+                      help="after the first 200, GET every service's root in turn and report the time from "
+                           "exec until the last answered (each service's API is built on its first request)")
     cold.add_argument("--nice", type=int, default=0,
                       help="niceness of the server (e.g. -20 as root: ahead of a machine's background load, "
                            "closer to what an unloaded machine gives it)")
@@ -814,6 +949,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_compare(args.compare)
     if args.cold_start:
         return cmd_cold_start(args)
+    if args.issue_vs_bcrypt:
+        return cmd_issue_vs_bcrypt(args)
     if args.duration is None and args.requests is None:
         args.duration = 15.0
     if args.concurrency < 1:

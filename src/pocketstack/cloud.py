@@ -32,7 +32,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pocketstack import __version__
-from pocketstack.common import rpc
+from pocketstack.common import rpc, startgc
 from pocketstack.common.config import Settings
 from pocketstack.common.coordination import Coordinator
 from pocketstack.common.db import Database
@@ -402,6 +402,7 @@ class Cloud:
             for bridge in bridges:
                 await bridge.start()
             await self.start_services()
+            startgc.settle()
             try:
                 if on_start is not None:
                     await on_start()

@@ -327,6 +327,15 @@ def test_every_service_has_routes_to_fuzz(routes, service):
     assert listing_routes(routes[service]), f"no listing route found for {service}"
 
 
+def test_root_aliases_are_fuzzed(routes, api):
+    """A route a service also answers at the server's root (Shibboleth's ECP consumer)
+    is fuzzed there too, not only under the service's prefix."""
+    aliases = {(s.name, alias) for s in api.cloud.services for alias in s.root_aliases}
+    assert aliases
+    for name, alias in aliases:
+        assert any(r.mount == "" and r.path == alias for r in body_routes(routes[name])), alias
+
+
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_fuzz_bodies(api, world, routes, crashes, service):
     fuzz_routes(api, world, crashes, body_routes(routes[service]), body_cases, baseline_body_cases, EXAMPLES)

@@ -46,7 +46,7 @@ def manager(api):
 
 
 def partials(api) -> list[str]:
-    return os.listdir(manager(api).store.partials)
+    return os.listdir(manager(api).store.default.partials)
 
 
 def test_upload_sets_size_and_hashes(active, payload):
@@ -173,7 +173,7 @@ def test_delete_during_upload_answers_gone(api, demo_token):
     with pytest.raises(Exception) as raised:
         images.data.finish(context, pending)
     assert getattr(raised.value, "status", None) == 410
-    assert not (images.store.root / image["id"]).exists()
+    assert not (images.store.default.root / image["id"]).exists()
 
 
 def test_restart_recovers_interrupted_upload(api, demo_token):
@@ -192,7 +192,7 @@ def test_restart_recovers_interrupted_upload(api, demo_token):
 
 def test_recovery_removes_orphaned_data(api):
     images = manager(api)
-    orphan = images.store.root / str(uuid.uuid4())
+    orphan = images.store.default.root / str(uuid.uuid4())
     orphan.write_bytes(b"left behind")
     images.data.recover()
     assert not orphan.exists()
@@ -201,7 +201,7 @@ def test_recovery_removes_orphaned_data(api):
 def test_delete_removes_data(api, demo_token):
     image = create(api, demo_token)
     assert upload(api, demo_token, image["id"], b"bytes").status_code == 204
-    path = manager(api).store.root / image["id"]
+    path = manager(api).store.default.root / image["id"]
     assert path.read_bytes() == b"bytes"
     assert api.request("DELETE", f"{IMAGES}/{image['id']}", demo_token).status_code == 204
     assert not path.exists()

@@ -100,7 +100,7 @@ def test_discovery(api, demo_token):
     r = api.request("GET", "/image/v2/info/import", demo_token)
     assert r.status_code == 200
     assert r.json() == {"import-methods": {"description": "Import methods available.", "type": "array",
-                                           "value": ["glance-direct", "web-download"]}}
+                                           "value": ["glance-direct", "web-download", "glance-download"]}}
     for path in ("/image/v2/info/stores", "/image/v2/info/stores/detail"):
         r = api.request("GET", path, demo_token, headers={"Accept": "application/json"})
         assert r.status_code == 404 and "Multi backend is not supported at this site." in r.text
@@ -108,7 +108,7 @@ def test_discovery(api, demo_token):
 
 def test_create_names_the_import_methods(api, demo_token):
     r = api.request("POST", IMAGES, demo_token, json={"name": unique("hdr")})
-    assert r.headers["OpenStack-image-import-methods"] == "glance-direct,web-download"
+    assert r.headers["OpenStack-image-import-methods"] == "glance-direct,web-download,glance-download"
 
 
 def test_glance_direct(api, demo_token):
@@ -278,7 +278,7 @@ def test_an_image_deleted_while_importing_fails_the_task(api, demo_token):
     with api.cloud.db.session(readonly=True) as s:
         task = s.get(m.ImageTask, task_id)
         assert task.status == "failure" and task.message == "Image has been deleted, aborting import."
-    assert not [n for n in os.listdir(importing.store.root) if n == image["id"]]
+    assert not [n for n in os.listdir(importing.store.default.root) if n == image["id"]]
 
 
 def test_cache_api_of_a_cacheless_site(api, admin_token, demo_token):

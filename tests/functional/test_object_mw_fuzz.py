@@ -138,3 +138,37 @@ def test_fuzz_quota_and_web_headers(api, demo_token, admin_token, site, caplog):
         api.request("POST", account, admin_token, headers={
             "X-Remove-Account-Meta-Quota-Bytes": "x", "X-Remove-Account-Quota-Count": "x",
             "X-Remove-Account-Quota-Bytes-Policy-Policy-0": "x"})
+
+
+SYMLINK_HEADERS = ("X-Symlink-Target", "X-Symlink-Target-Account", "X-Symlink-Target-Etag", "X-Container-Sync-Auth",
+                   "X-Container-Sync-Key", "X-Timestamp")
+SYNC_HEADERS = ("X-Container-Sync-To", "X-Container-Sync-Key")
+link_text = header_text | st.sampled_from(["c/o", "/c/o", "dir/index.html", "%2F%2F", "a/b/c", "realm1 n s",
+                                           "//realm1/name1/AUTH_x/c", "http://127.0.0.1/v1/a/c", "1700000000.5"])
+
+
+def test_fuzz_symlink_and_sync_headers(api, demo_token, site, caplog):
+    """Symlink PUTs, reads and copies, container sync targets and sync credentials."""
+    _account, container = site
+    name = container.rsplit("/", 1)[1]
+
+    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.sampled_from(SYMLINK_HEADERS), link_text), max_size=4),
+           st.lists(st.tuples(st.sampled_from(SYNC_HEADERS), link_text), max_size=2),
+           st.sampled_from([b"", b"body"]), st.booleans())
+    def run(link_headers, sync_headers, data, with_token):
+        caplog.clear()
+        token = demo_token if with_token else None
+        link = api.request("PUT", f"{container}/link", token, content=data, headers=dict(link_headers))
+        check(link, f"PUT link {link_headers!r}", caplog)
+        for suffix in ("", "?symlink=get"):
+            got = api.request("GET", f"{container}/link{suffix}", demo_token)
+            check(got, f"GET link{suffix} after {link_headers!r}", caplog)
+        copy = api.request("COPY", f"{container}/link", demo_token, headers={"Destination": f"{name}/copy"})
+        check(copy, f"COPY after {link_headers!r}", caplog)
+        posted = api.request("POST", container, demo_token, headers=dict(sync_headers))
+        check(posted, f"POST container {sync_headers!r}", caplog)
+
+    with caplog.at_level(logging.ERROR, logger="pocketstack"):
+        run()

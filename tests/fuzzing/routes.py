@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pocketstack.cloud import TOOLS_PATH, LazyApp
+from pocketstack.cloud import TOOLS_PATH, LazyApp, Prefixed
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 _PARAM = re.compile(r"^\{(\w+)(?::\w+)?\}$")
@@ -48,9 +48,11 @@ def param_name(segment: str) -> str | None:
 
 def served_routes(cloud_app, services) -> dict[str, list[FuzzRoute]]:
     """Service name -> its declared routes, from the apps mounted in ``cloud_app``
-    (``pocketstack``: the cloud's own API, under ``/_pocketstack``)."""
+    (``pocketstack``: the cloud's own API, under ``/_pocketstack``), and the routes a
+    service also answers at the server's root (its root aliases, mount ``""``)."""
     names = {service.path: service.name for service in services} | {TOOLS_PATH: "pocketstack"}
     found: dict[str, list[FuzzRoute]] = {}
+    aliases = [r for r in cloud_app.routes if isinstance(getattr(r, "app", None), Prefixed)]
     for mount in cloud_app.routes:
         app = getattr(mount, "app", None)
         app = app.built() if isinstance(app, LazyApp) else app
@@ -59,6 +61,8 @@ def served_routes(cloud_app, services) -> dict[str, list[FuzzRoute]]:
             continue
         name = names[mount.path]
         found[name] = [FuzzRoute(name, mount.path, r.method, r.path, r.handler) for r in router.routes]
+        found[name] += [FuzzRoute(name, "", r.method, r.path, r.handler) for alias in aliases
+                        if alias.app.prefix == mount.path for r in router.routes if r.path == alias.path]
     return found
 
 

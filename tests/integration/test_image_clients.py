@@ -166,7 +166,8 @@ def test_server_killed_mid_upload_recovers(tmp_path):
 def test_openstack_cli_import(cloud_proc, tmp_path):
     """``openstack image create --import`` (stage + glance-direct) and the import discovery."""
     os_ = cloud_proc.openstack
-    assert os_("image", "import", "info", "-f", "json")["import-methods"] == ["glance-direct", "web-download"]
+    assert os_("image", "import", "info", "-f", "json")["import-methods"] == ["glance-direct", "web-download",
+                                                                          "glance-download"]
     source = tmp_path / "import.raw"
     source.write_bytes(os.urandom(2 * 1024 * 1024 + 5))
     image = os_("image", "create", "--import", "--file", str(source), "--disk-format", "raw",

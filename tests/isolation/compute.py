@@ -296,6 +296,7 @@ OPS = [
     action("resume", {"resume": None}, server="suspended_server", consumes="suspended_server"),
     action("lock", {"lock": None}, consumes="server"),
     action("unlock", {"unlock": None}, server="locked_server", consumes="locked_server"),
+    action("changePassword", {"changePassword": {"adminPass": "pw-iso-1"}}, consumes="server"),
     action("rescue", {"rescue": None}, consumes="server"),
     action("unrescue", {"unrescue": None}, server="rescued_server", consumes="rescued_server"),
     action("rebuild", {"rebuild": {"imageRef": "{boot_image}"}}, consumes="server"),

@@ -35,7 +35,8 @@ IMAGE_LIST = expect(LISTED, LISTED, LISTED, UNLISTED, UNLISTED)
 DOWNLOAD = expect(OK, OK, FORBIDDEN, NOT_FOUND, NOT_FOUND)
 # An image shared with project B: B sees it, so it is refused (403) what it may not do.
 SHARED_OWNER_WRITES = expect(OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
-# One store: Glance answers the stores discovery 404 to everyone.
+# One store: Glance answers the stores discovery and deleting from a store 404 to
+# everyone (tests/functional/test_glance16_stores.py covers who may do what with several).
 NO_STORES = expect(NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
 # No image cache: the cache rules (admin) first, then 404 for the admin; an image the
 # caller cannot see is a 404 before the rule.
@@ -128,6 +129,7 @@ OPS = [
     Op("image-import", "info", "GET", "/image/v2/info/import", EVERYONE),
     Op("image-import", "stores", "GET", "/image/v2/info/stores", NO_STORES),
     Op("image-import", "stores-detail", "GET", "/image/v2/info/stores/detail", NO_STORES),
+    Op("image-import", "delete-from-store", "DELETE", "/image/v2/stores/default/{image}", NO_STORES),
     Op("image-import", "stage", "PUT", IMAGES + "/{queued_image}/stage", OWN_WRITE, content=b"data",
        headers={"Content-Type": "application/octet-stream"}, consumes="queued_image"),
     Op("image-import", "glance-direct", "POST", IMAGES + "/{staged_image}/import", OWN_WRITE,

@@ -91,7 +91,21 @@ def foreign_form() -> bytes:
     return "".join(parts).encode()
 
 
+def make_private_link(w) -> dict:
+    """A symlink in A's ACL container to an object in a private container of A's: the
+    ACL grants reading the link, not its target."""
+    private = unique("iso-private")
+    w.call("PUT", f"{account_path(w)}/{private}", "a_member")
+    w.call("PUT", f"{account_path(w)}/{private}/obj", "a_member", content=b"private object")
+    name = unique("iso-link")
+    w.call("PUT", f"{account_path(w)}/{w.shared('acl_container')}/{name}", "a_member", content=b"",
+           headers={"X-Symlink-Target": f"{private}/obj"})
+    return {"id": name}
+
+
 FORM_BOUNDARY = "iso-form"
+# The etag of make_acl_container's object, which a static link must name.
+ACL_OBJECT_ETAG = hashlib.md5(b"isolation object").hexdigest()
 
 RESOURCES = [
     Resource("keyed_account", make_keyed_account),
@@ -99,6 +113,7 @@ RESOURCES = [
     Resource("swift_object", make_swift_object),
     Resource("empty_container", make_empty_container),
     Resource("web_container", make_web_container),
+    Resource("private_link", make_private_link),
 ]
 
 OWNER_READ = swift(admin=OK, a_member=OK, a_reader=OK)
@@ -168,6 +183,18 @@ OPS = [
     Op("swift-formpost", "foreign-key", "POST", CONTAINER, {
         **expect(UNSIGNED, UNSIGNED, UNSIGNED, UNSIGNED, UNSIGNED), "b_acl_read": UNSIGNED, "b_acl_write": UNSIGNED},
        content=foreign_form(), headers={"Content-Type": f"multipart/form-data; boundary={FORM_BOUNDARY}"},
+       everywhere=True),
+    # -- symlinks: the target is read as the caller (Swift's subrequest) -------------------------
+    Op("swift-symlink", "follow-to-private", "GET", CONTAINER + "/{private_link}",
+       swift(admin=OK, a_member=OK, a_reader=OK), everywhere=True),
+    Op("swift-symlink", "read-itself", "GET", CONTAINER + "/{private_link}?symlink=get", ACL_READ),
+    # A static link checks its target now: the write grantee may write the link, not read the target.
+    Op("swift-symlink", "static-link", "PUT", CONTAINER + "/{new}", OWNER_WRITE, content=b"",
+       headers={"X-Symlink-Target": "{acl_container}/obj", "X-Symlink-Target-Etag": ACL_OBJECT_ETAG}),
+    # -- container sync: a forged signature plants nothing, whatever token comes along
+    Op("swift-sync", "forged-sync-auth", "PUT", CONTAINER + "/{new}", {
+        **expect(UNSIGNED, UNSIGNED, UNSIGNED, UNSIGNED, UNSIGNED), "b_acl_read": UNSIGNED, "b_acl_write": UNSIGNED},
+       content=b"planted", headers={"X-Container-Sync-Auth": "realm1 nonce forged", "X-Timestamp": "1700000000.00000"},
        everywhere=True),
     # -- the cluster's admin reports (swift-ring-builder, swift-dispersion-report): admins only
     Op("swift-cluster", "ring", "GET", "/object-store/ring/object", ADMIN_REPORT, everywhere=True),

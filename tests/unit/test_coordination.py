@@ -102,3 +102,24 @@ def test_dead_member_expires_on_redis():
         assert time.monotonic() < deadline, "a dead member never expired"
         time.sleep(0.2)
     watcher.stop()
+
+
+def test_a_file_url_gets_toozs_file_driver_as_get_coordinator_would(tmp_path):
+    """The all-in-one's file:// backend is built without stevedore's entry-point look-up
+    (a start-up cost): the same driver, and it excludes a member made through tooz's own
+    ``get_coordinator``."""
+    from tooz import coordination
+    from tooz.drivers.file import FileDriver
+
+    url = _urls(tmp_path)["file"]
+    ours = Coordinator(url, "ours-" + uuid.uuid4().hex)
+    theirs = coordination.get_coordinator(url, b"theirs")
+    assert type(ours._coordinator) is FileDriver is type(theirs)
+    ours.start()
+    theirs.start()
+    try:
+        with ours.lock("shared"):
+            assert not theirs.get_lock(b"shared").acquire(blocking=False)
+    finally:
+        theirs.stop()
+        ours.stop()

@@ -237,14 +237,17 @@ def test_cli_parses_build_tiny():
         build_parser().parse_args(["image", "build-tiny", "--format", "vmdk"])
 
 
-def run_udhcpc_hook(tmp_path: Path, event: str = "bound", **lease: str) -> list[str]:
+def run_udhcpc_hook(tmp_path: Path, event: str = "bound", default_dev: str = "", **lease: str) -> list[str]:
     """Run the guest's udhcpc hook with the host's sh and a fake ``ip`` that logs its calls
-    (its files in ``tmp_path``); the calls of this run."""
+    (its files in ``tmp_path``; ``ip -4 route show default`` answers a default route by
+    ``default_dev`` when given, and is not logged); the calls of this run."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     calls = tmp_path / "calls"
     calls.write_text("")
-    (bin_dir / "ip").write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    show = f'echo "default via 10.9.9.1 dev {default_dev}"' if default_dev else ":"
+    (bin_dir / "ip").write_text(f'#!/bin/sh\nif [ "$*" = "-4 route show default" ]; then {show}; exit 0; fi\n'
+                                f'echo "$*" >> {calls}\n')
     (bin_dir / "ip").chmod(0o755)
     hook = tmp_path / "default.script"
     hook.write_text(rootfs.template("udhcpc.script").replace("/etc/resolv.conf", str(tmp_path / "resolv.conf"))
@@ -268,6 +271,22 @@ def test_udhcpc_hook_prefers_classless_static_routes(tmp_path):
     assert routes == ["-4 route replace 169.254.169.254/32 via 10.0.0.2 dev eth0",
                       "-4 route replace 10.0.0.0/24 dev eth0",
                       "-4 route replace 0.0.0.0/0 via 10.0.0.1 dev eth0"]
+
+
+def test_realval_udhcpc_hook_leaves_another_nics_default_route(tmp_path):
+    """The first NIC with a default route keeps it: a lease on eth1 (Tempest's device
+    tagging server has seven NICs) adds its address and other routes only; eth0's own
+    renewals still replace it."""
+    static = "169.254.169.254/32 10.2.2.2 0.0.0.0/0 10.2.2.1"
+    calls = run_udhcpc_hook(tmp_path, default_dev="eth0", interface="eth1", ip="10.2.2.100", mask="24",
+                            router="10.2.2.1", staticroutes=static)
+    assert [c for c in calls if "route" in c] == ["-4 route replace 169.254.169.254/32 via 10.2.2.2 dev eth1"]
+    calls = run_udhcpc_hook(tmp_path, default_dev="eth1", interface="eth1", ip="10.2.2.100", mask="24",
+                            router="10.2.2.1")
+    assert "-4 route replace default via 10.2.2.1 dev eth1" in calls
+    calls = run_udhcpc_hook(tmp_path, default_dev="eth0", interface="eth1", ip="10.2.2.100", mask="24",
+                            router="10.2.2.1")
+    assert not [c for c in calls if "route" in c]
 
 
 def test_udhcpc_hook_keeps_the_address_while_its_lease_runs(tmp_path):

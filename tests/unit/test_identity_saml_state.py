@@ -43,6 +43,23 @@ def test_a_request_is_answered_once_and_expires(db):
     assert expired.take("_5") is None and "_5" not in expired.outstanding()
 
 
+def test_taken_assertions_have_their_own_cap_and_are_never_evicted(db):
+    """A flood of sign-in starts (public) must not push out the record of an unsolicited
+    assertion taken (that would let it be replayed); past their own cap, new unsolicited
+    assertions are refused rather than old records forgotten."""
+    pending = PendingRequests(db, max_entries=2, max_taken=2)
+    assert pending.first("_a1", "https://idp.test/idp")
+    for n in range(5):
+        pending.put(f"_{n}", Pending("idp", "saml2", "https://idp.test/idp"))
+    assert set(pending.outstanding()) == {"_3", "_4"}
+    assert not pending.first("_a1", "https://idp.test/idp")  # still remembered: a replay
+    assert pending.first("_a2", "https://idp.test/idp")
+    assert not pending.first("_a3", "https://idp.test/idp")  # the cap: refused, nothing evicted
+    assert not pending.first("_a2", "https://idp.test/idp") and not pending.first("_a1", "https://idp.test/idp")
+    pending.put("_5", Pending("idp", "saml2", "https://idp.test/idp"))
+    assert set(pending.outstanding()) == {"_4", "_5"}
+
+
 def test_identity_providers_of_metadata(tmp_path, db):
     path = tmp_path / "md.xml"
     path.write_text(METADATA)

@@ -199,8 +199,9 @@ if [ "$NOVA" = true ]; then
     fi
     # What pocketstack's Compute implements (docs/compute.md), so Tempest skips the rest:
     # fake hypervisor hosts (cold and live migration between them, shelve), no guest networking to SSH
-    # into, no metadata service or config drive, no serial/SPICE console, no AUTO disk partitioning
-    # (OS-DCF:diskConfig is always MANUAL), microversions 2.1-2.68.
+    # into, no metadata service or config drive, no serial/SPICE console, microversions 2.1-2.68.
+    # OS-DCF:diskConfig is kept and shown (AUTO/MANUAL) as Nova; changePassword reaches the
+    # fake driver (the QEMU one answers as Nova's libvirt without a guest agent).
     cat >>"$WORKSPACE/etc/tempest.conf" <<CONF
 
 [compute]
@@ -216,7 +217,7 @@ build_timeout = 120
 
 [compute-feature-enabled]
 resize = true
-disk_config = false
+disk_config = true
 cold_migration = true
 live_migration = true
 # Live migration copies a server's local disks (the QEMU driver mirrors them with
@@ -234,7 +235,7 @@ console_output = true
 vnc_console = false
 spice_console = false
 serial_console = false
-change_password = false
+change_password = true
 metadata_service = false
 config_drive = false
 personality = true
@@ -242,7 +243,7 @@ interface_attach = $NEUTRON
 attach_encrypted_volume = false
 swap_volume = true
 volume_multiattach = true
-scheduler_enabled_filters = ComputeFilter,AvailabilityZoneFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
+scheduler_enabled_filters = ComputeFilter,AvailabilityZoneFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,SameHostFilter,DifferentHostFilter
 CONF
 fi
 

@@ -4,6 +4,12 @@
 #
 #   sudo tools/tempest/scenario.sh [--regex 'tempest\.scenario\.test_server_basic_ops'] [--port 18890]
 #                                  [--image tiny.qcow2] [--keep]
+#   sudo tools/tempest/scenario.sh --api   # the tempest.api methods that need real guests
+#
+# --api selects the tempest.api methods the whole-cloud run (fake hosts) skips because they
+# SSH into their guests (`[validation] run_validation`) or open the noVNC console, and
+# ServerActionsV293TestJSON.test_rebuild_volume_backed_server (which SSHes into the rebuilt
+# server when validation is on): $API_REGEX below.
 #
 # Needs root (network namespaces), qemu-system-x86, nftables, dnsmasq-base, busybox-static,
 # iputils-ping (Tempest's pings) and socat, and .venv in the tree's root ($POCKETSTACK_VENV:
@@ -28,22 +34,33 @@
 # iputils' `ping` (busybox's, put first on PATH, when it is missing).  Every packet stays in loopback
 # interfaces and namespaces the run creates; they are removed at the end (--keep: left
 # running for a look, with the commands that remove them printed).
-# Results, known failures: docs/compatibility.md, "Scenario tests with real guests".
+# Results, known failures: docs/compatibility.md, "Scenario tests with real guests" (--api:
+# its subsection "tempest.api methods with real guests").
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 PORT=18890
 REGEX='tempest\.scenario\.test_server_basic_ops'
+# The tempest.api methods that only run with validation on (they SSH into the guest) or
+# with vnc_console on (a websocket RFB handshake through the noVNC proxy).
+c='tempest\.api\.compute\.'
+API_REGEX="${c}servers\.test_create_server\.(ServersTestJSON|ServersTestBootFromVolume)\.test_(verify_created_server_vcpus|host_name_is_same_as_server_name)\b"
+API_REGEX+="|${c}servers\.test_create_server\.ServersV294TestFqdnHostnames\.test_verify_hostname_allows_fqdn\b"
+API_REGEX+="|${c}admin\.test_create_server\.ServersWithSpecificFlavorTestJSON\.test_verify_created_server_ephemeral_disk\b"
+API_REGEX+="|${c}servers\.test_device_tagging\.|${c}servers\.test_attach_interfaces\."
+API_REGEX+="|${c}servers\.test_novnc\.|${c}servers\.test_server_actions\.ServerActionsTestOtherB\.test_get_vnc_console\b"
+API_REGEX+="|${c}servers\.test_server_actions\.ServerActionsV293TestJSON\.test_rebuild_volume_backed_server\b"
 IMAGE=""
 KEEP=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) PORT="$2"; shift 2 ;;
         --regex) REGEX="$2"; shift 2 ;;
+        --api) REGEX="$API_REGEX"; shift ;;
         --image) IMAGE="$2"; shift 2 ;;
         --keep) KEEP=true; shift ;;
-        -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "scenario.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -150,6 +167,8 @@ ready_wait = 0
 # check also POSTs a password, which the metadata API keeps (docs/guests.md, "Metadata API").
 metadata_service = true
 config_drive = true
+# The noVNC proxy (docs/guests.md, "Consoles"): test_novnc's websocket and RFB handshake.
+vnc_console = true
 
 [validation]
 run_validation = true

@@ -11,9 +11,13 @@
 # an "L3 agent" (Tempest's agent scheduler tests need one); else (or --datapath noop) with the
 # noop datapath, which serves nothing and registers no such agent -- creates two public images, the flavors 42 and 84, a
 # shared "private" network, an external "public" one and a router joining them (so floating
-# IPs can be associated with servers on "private"), serves a small qcow2 on 127.0.0.1 at
-# port+1 for the web-download import test (the cloud's import filter allows that port; no
-# test fetches from off the machine), runs tools/tempest/run.sh with
+# IPs can be associated with servers on "private"), gives object storage a container sync
+# realm "realm1" whose cluster "name1" is the cloud itself (syncing every 2 s, to loopback
+# only) as Tempest's container sync test expects, serves a small qcow2 on 127.0.0.1 at
+# port+1 for the web-download import test (the cloud's import filter allows that port, and
+# the cloud's own for glance-download from its region; no test fetches from off the
+# machine), gives the Image service two named stores (fast and slow), runs
+# tools/tempest/run.sh with
 # every service marked available (exclude-list.txt applied), stops the cloud and prints
 # stestr's totals.  --plugin runs neutron-tempest-plugin's or cinder-tempest-plugin's API tests
 # (installed in Tempest's venv; regex neutron_tempest_plugin\.api or cinder_tempest_plugin\.api
@@ -38,7 +42,7 @@ while [ $# -gt 0 ]; do
         --concurrency) CONCURRENCY="$2"; shift 2 ;;
         --plugin) PLUGIN="$2"; shift 2 ;;
         --datapath) DATAPATH="$2"; shift 2 ;;
-        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "whole-cloud.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -69,6 +73,8 @@ fi
 password=secret
 web_port=$((PORT + 1))
 mkdir "$data/web"
+printf '[realm1]\nkey = %s\ncluster_name1 = http://127.0.0.1:%s/object-store/v1/\n' \
+    "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" "$PORT" >"$data/container-sync-realms.conf"
 qemu-img create -q -f qcow2 "$data/web/import.qcow2" 16M
 python3 -m http.server --bind 127.0.0.1 --directory "$data/web" "$web_port" >"$data/web.log" 2>&1 &
 web=$!
@@ -81,7 +87,9 @@ if [ "$PLUGIN" = neutron ]; then
 fi
 # The password rules run.sh --security-compliance describes to Tempest (lockout, history).
 POCKETSTACK_LOCKOUT_FAILURE_ATTEMPTS=2 POCKETSTACK_LOCKOUT_DURATION=5 POCKETSTACK_UNIQUE_LAST_PASSWORD_COUNT=2 \
-POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" \
+POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port,$PORT" POCKETSTACK_IMAGE_STORES="fast:100,slow:10" \
+POCKETSTACK_OBJECT_CONTAINER_SYNC_REALMS_FILE="$data/container-sync-realms.conf" \
+POCKETSTACK_OBJECT_CONTAINER_SYNC_CURRENT=//realm1/name1 POCKETSTACK_OBJECT_CONTAINER_SYNC_INTERVAL=2 \
 "$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
     --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
 cloud=$!
@@ -97,6 +105,17 @@ LinuxDriver(Path('$data/datapath'), prefix='$prefix').destroy()" || true
 }
 trap cleanup EXIT
 printf '[image]\nhttp_qcow2_image = http://127.0.0.1:%s/import.qcow2\n' "$web_port" >"$data/extra.conf"
+# Two named image stores with weights (docs/image.md, "Multiple stores"): the multi-store,
+# copy-image and store-weight tests run.  Their names sort as their weights do, since
+# Tempest's import waiter compares an image's `stores` with the sorted store ids.
+printf '[image-feature-enabled]\nstore_weight_enabled = true\n' >>"$data/extra.conf"
+# Container sync through the realm above ([object-storage] realm_name and cluster_name are
+# Tempest's defaults, repeated to say so), waited for every 2 s for up to 2 minutes; the
+# old style (full URLs to 127.0.0.1) works too, though Tempest skips its test (bug 1317133).
+printf '[object-storage]\n%s\n%s\n%s\n%s\n[object-storage-feature-enabled]\n%s\n%s\n' 'realm_name = realm1' \
+    'cluster_name = name1' 'container_sync_interval = 2' 'container_sync_timeout = 120' 'container_sync = true' \
+    "discoverable_apis = $(sed -n 's/^discoverable_apis = //p' "$here/tempest.conf.in"),container_sync" \
+    >>"$data/extra.conf"
 if [ "$PLUGIN" = neutron ]; then
     # The network types and VLAN physnet the cloud's default settings offer (docs/network.md,
     # Settings): provider networks of each type, physnet1's VLAN range, MTU 1500; shared

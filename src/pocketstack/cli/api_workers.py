@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pocketstack.common import config, log
+from pocketstack.common import config, log, startgc
 
 LOG = logging.getLogger(__name__)
 
@@ -167,6 +167,7 @@ def _die_with_parent(parent: int) -> None:
 
 def run_api_worker(spec: dict[str, Any]) -> int:
     """An API worker process: a cloud of roles ``api`` serving the inherited socket."""
+    startgc.pause()  # until its services run (Cloud.asgi_app)
     import uvicorn
 
     from pocketstack.cloud import Cloud

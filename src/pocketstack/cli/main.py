@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pocketstack.common import config, log
+from pocketstack.common import config, log, startgc
 
 if TYPE_CHECKING:
     from pocketstack.seed import SeedDocument
@@ -100,6 +100,7 @@ def _serve_api(settings: config.Settings, with_metadata: bool = False, seed: See
     before the extra API worker processes start); if it fails the command exits 1
     without serving."""
     started = time.monotonic()
+    startgc.pause()  # until the services run (Cloud.asgi_app)
     from pocketstack.cli import api_workers
 
     log.setup(settings.log_level, settings.log_format)

@@ -300,6 +300,14 @@ class Settings:
     # The <allow-access-from .../> elements GET /object-store/crossdomain.xml serves
     # (Swift's crossdomain cross_domain_policy; its permissive default).
     object_cross_domain_policy: str = '<allow-access-from domain="*" secure="false" />'
+    # Container sync (docs/object-storage.md): seconds between the syncer's passes (Swift's
+    # container-sync interval), Swift's container-sync-realms.conf (empty: no realms), this
+    # cluster as //REALM/CLUSTER in /info, and the hosts a full X-Container-Sync-To URL may
+    # name (Swift's allowed_sync_hosts).
+    object_container_sync_interval: float = 300.0
+    object_container_sync_realms_file: str = ""
+    object_container_sync_current: str = ""
+    object_container_sync_hosts: str = "127.0.0.1,localhost,::1"
     # Block storage: capacity the file backend advertises (GiB), and how long (seconds) a
     # volume may sit in a `*-ing` state before a sweep treats it as abandoned by a worker
     # that never came back (a restarted worker settles its own work at once).
@@ -422,6 +430,11 @@ class Settings:
     image_import_disallowed_hosts: str = ""
     image_import_allowed_ports: str = "80,443"
     image_import_disallowed_ports: str = ""
+    # The Image service's named file stores (Glance's enabled_backends of file stores):
+    # "id[:weight],..." -- the first is the default store, a higher weight lists a store
+    # first in an image's `stores`.  Empty: one unnamed store, no multi-store API
+    # (docs/image.md, "Multiple stores").
+    image_stores: str = ""
     # Instance HA (docs/ha.md; the "ha" role: `pocketstack up`, `pocketstack ha`).  Every
     # `ha_monitor_interval` seconds the leading HA process looks at every compute host; a
     # host whose compute service stopped checking in *and* whose machine is dead (the

@@ -61,6 +61,10 @@ class GuestInstance:
     # Files injected with the server (``personality``): (path, content), in request order.
     injected_files: tuple[tuple[str, bytes], ...] = ()
     password: str = ""  # what the guest posted to the metadata service, "" for none
+    # Device tags (``networks[].tag``, ``block_device_mapping_v2[].tag``, tagged attaches):
+    # (volume id, tag) of the tagged volumes, (port id, tag) of the tagged ports.
+    volume_tags: tuple[tuple[str, str], ...] = ()
+    port_tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

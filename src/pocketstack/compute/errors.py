@@ -362,6 +362,22 @@ class ImageUnacceptable(BadRequest):
     msg_fmt = "Image {image_id} is unacceptable: {reason}"
 
 
+class AutoDiskConfigDisabledByImage(BadRequest):
+    msg_fmt = "Requested image {image} has automatic disk resize disabled."
+
+
+class InstancePasswordSetFailed(Conflict):
+    msg_fmt = "Failed to set admin password on {instance_id} because {reason}"
+
+
+class GuestAgentNotEnabled(Conflict):  # Nova's QemuGuestAgentNotEnabled (an InstanceAgentNotEnabled)
+    msg_fmt = "QEMU guest agent is not enabled"
+
+
+class SetPasswordNotImplemented(NotImplementedYet):
+    msg_fmt = "Unable to set password on instance"
+
+
 class InstanceNotRescuable(BadRequest):
     msg_fmt = "Instance {instance_id} cannot be rescued: {reason}"
 
@@ -902,6 +918,14 @@ class NoFixedIpv4(BadRequest):
 class FloatingIpAssociateFailed(BadRequest):
     msg_fmt = ("Unable to associate floating IP {address} to fixed IP {fixed} for instance {instance_id}. "
                "Error: {error}")
+
+
+class NetworkNotFoundForInstance(NotFound):
+    msg_fmt = "Network could not be found for instance {instance_id}."
+
+
+class FixedIpNotFoundForInstance(BadRequest):
+    msg_fmt = "Instance {instance_id} doesn't have fixed IP '{ip}'."
 
 
 class InvalidIpAddress(BadRequest):

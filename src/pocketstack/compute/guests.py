@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from pocketstack.common.db import Database
 from pocketstack.compute.contract import GuestInstance
-from pocketstack.compute.models import BlockDeviceMapping, Instance, InstanceMetadata
+from pocketstack.compute.models import BlockDeviceMapping, Instance, InstanceMetadata, PortTag
 
 
 def user_data(encoded: str | None) -> bytes | None:
@@ -24,7 +24,7 @@ def user_data(encoded: str | None) -> bytes | None:
 
 
 def guest_instance(db: Database, inst: Instance) -> GuestInstance:
-    """``inst`` with its metadata items and attached volumes, in one read."""
+    """``inst`` with its metadata items, attached volumes and device tags, in one read."""
     with db.session(readonly=True) as s:
         meta = {key: value for key, value in s.execute(
             sa.select(InstanceMetadata.key, InstanceMetadata.value).where(InstanceMetadata.instance_id == inst.id))}
@@ -32,6 +32,15 @@ def guest_instance(db: Database, inst: Instance) -> GuestInstance:
                             .where(BlockDeviceMapping.instance_id == inst.id,
                                    BlockDeviceMapping.destination_type == "volume",
                                    BlockDeviceMapping.device_name.is_not(None))).all()
+        volume_tags = s.execute(sa.select(BlockDeviceMapping.volume_id, BlockDeviceMapping.tag)
+                                .where(BlockDeviceMapping.instance_id == inst.id,
+                                       BlockDeviceMapping.destination_type == "volume",
+                                       BlockDeviceMapping.volume_id.is_not(None),
+                                       BlockDeviceMapping.tag.is_not(None))
+                                .order_by(BlockDeviceMapping.boot_index.is_(None), BlockDeviceMapping.boot_index,
+                                          BlockDeviceMapping.created_at)).all()
+        port_tags = s.execute(sa.select(PortTag.port_id, PortTag.tag).where(PortTag.instance_id == inst.id)
+                              .order_by(PortTag.port_id)).all()
     flavor = inst.flavor or {}
     return GuestInstance(
         id=inst.id, name=inst.name, hostname=inst.hostname or inst.name, project_id=inst.project_id,
@@ -43,4 +52,6 @@ def guest_instance(db: Database, inst: Instance) -> GuestInstance:
         security_groups=tuple(inst.security_groups or ()),
         volume_devices=tuple(sorted(d for d in devices if d)),
         injected_files=tuple((f["path"], base64.b64decode(f["contents"])) for f in inst.injected_files or ()),
-        password=inst.password or "")
+        password=inst.password or "",
+        volume_tags=tuple((str(volume_id), tag) for volume_id, tag in volume_tags if tag),
+        port_tags=tuple((port_id, tag) for port_id, tag in port_tags))

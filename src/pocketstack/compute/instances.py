@@ -125,6 +125,7 @@ class BootRequest:
     # compute_block_device_mapping rows (column values) stored with each instance
     block_devices: list[dict] = field(default_factory=list)
     hostname: str | None = None  # 2.90: the guest's, else one made of the name
+    auto_disk_config: bool = False  # OS-DCF:diskConfig AUTO
 
 
 @dataclass
@@ -191,6 +192,7 @@ class Instances:
                 vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=st.NOSTATE, guest={},
                 access_ipv4=boot.access_ipv4, access_ipv6=boot.access_ipv6,
                 security_groups=boot.security_groups, hostname=boot.hostname or _hostname(name),
+                auto_disk_config=boot.auto_disk_config,
                 created_at=now, updated_at=now))
         limits = self.quotas.limits(project)
 

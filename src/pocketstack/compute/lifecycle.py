@@ -34,8 +34,22 @@ from pocketstack.compute.actions import Actions, Event
 from pocketstack.compute.archive import archive
 from pocketstack.compute.block_devices import BlockDeviceError, BlockDevices
 from pocketstack.compute.drivers import vifs
-from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, MigrationCancelled, MoveControl, Rescue
-from pocketstack.compute.errors import InstanceNotFound, InstanceNotReady
+from pocketstack.compute.drivers.base import (
+    Driver,
+    GuestAgentMissing,
+    GuestNotRunning,
+    GuestSpec,
+    MigrationCancelled,
+    MoveControl,
+    Rescue,
+)
+from pocketstack.compute.errors import (
+    GuestAgentNotEnabled,
+    InstanceNotFound,
+    InstanceNotReady,
+    InstancePasswordSetFailed,
+    SetPasswordNotImplemented,
+)
 from pocketstack.compute.guests import guest_instance
 from pocketstack.compute.hosts import Hosts
 from pocketstack.compute.images import Images
@@ -48,10 +62,11 @@ from pocketstack.compute.models import (
     ServerGroup,
     ServerGroupMember,
 )
+from pocketstack.compute.nic_order import in_request_order
 from pocketstack.compute.port_tags import PortTags
 from pocketstack.compute.quotas import Quotas, group_scope
 from pocketstack.compute.resources import Placement
-from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler
+from pocketstack.compute.scheduler import Choice, NoValidHost, Request, Scheduler, hinted_servers
 from pocketstack.compute.topology import choose_topology
 from pocketstack.compute.transitions import load, transition
 from pocketstack.metadata.content import GuestMetadata, build_metadata
@@ -173,8 +188,10 @@ class ComputeManager:
         else:
             with self.db.session(readonly=True) as s:
                 group_id = _group_of(s, inst.id)
+        hints = inst.scheduler_hints
         return Request(inst.id, inst.project_id, inst.user_id, kw.pop("flavor", inst.flavor), inst.image_properties,
-                       inst.requested_az, group_id, **kw)
+                       inst.requested_az, group_id, same_host=hinted_servers(hints, "same_host"),
+                       different_host=hinted_servers(hints, "different_host"), **kw)
 
     @staticmethod
     def _guest(flavor: dict, inst: Instance) -> dict:
@@ -220,13 +237,14 @@ class ComputeManager:
 
     def _nics(self, inst: Instance) -> list[dict]:
         """The guest's NICs: its ports that this host plugs (bound as ``tap`` by the linux
-        datapath), each with its network's MTU."""
+        datapath), each with its network's MTU, in the order the server asked for its
+        networks (``nic_order``)."""
         network = self.network()
         if network is None:
             return []
         mtus: dict[str, int] = {}
-        return [entry for port in network.list_instance_ports(inst.id)
-                if (entry := _nic(network, port, mtus)) is not None]
+        ports = in_request_order(network.list_instance_ports(inst.id), inst.requested_networks)
+        return [entry for port in ports if (entry := _nic(network, port, mtus)) is not None]
 
     def _metadata(self, inst: Instance) -> GuestMetadata:
         """What ``inst``'s guest reads about itself: the one builder the config drive and
@@ -674,6 +692,29 @@ class ComputeManager:
             return self.hosts.driver(_host(inst)).vnc_address(inst.id)
         except GuestNotRunning:
             raise InstanceNotReady(instance_id=inst.id, vm_state=inst.vm_state) from None
+
+    # -- admin password --------------------------------------------------------------
+    def set_admin_password(self, instance_id: str, password: str, action_id: str | None = None) -> None:
+        """Nova's ``set_admin_password`` on the host: the guest must run (409), the driver
+        sets it inside (409 without an agent, 501 when it cannot); ``updating_password``
+        ends whatever the outcome."""
+        inst = load(self.db, instance_id)
+        if inst.task_state != st.UPDATING_PASSWORD:
+            return
+        done = ({"task_state": st.UPDATING_PASSWORD}, {"task_state": None})
+        try:
+            with self.actions.event(action_id, "compute_set_admin_password", inst.host):
+                driver = self.hosts.driver(_host(inst))
+                if driver.power_state(inst.id) != st.RUNNING:
+                    raise InstancePasswordSetFailed(instance_id=inst.id, reason=f"instance {inst.id} is not running")
+                try:
+                    driver.set_admin_password(inst.id, password, inst.image_properties or {})
+                except GuestAgentMissing:
+                    raise GuestAgentNotEnabled() from None
+                except NotImplementedError:
+                    raise SetPasswordNotImplemented() from None
+        finally:
+            transition(self.db, inst.id, *done)
 
     # -- rebuild ---------------------------------------------------------------------
     def rebuild_instance(self, instance_id: str, action_id: str | None = None,
@@ -1322,6 +1363,8 @@ class ComputeManager:
             self.rebuild_instance(instance.id)
         elif task == st.IMAGE_SNAPSHOT:
             self.images.discard_unfinished_snapshots(instance.id)
+            transition(self.db, instance.id, {"task_state": task}, {"task_state": None})
+        elif task == st.UPDATING_PASSWORD:  # the caller got its 503; the password is set again if wanted
             transition(self.db, instance.id, {"task_state": task}, {"task_state": None})
         elif task == st.SHELVING:  # dropped, as a snapshot is: the user shelves again
             self.images.discard_unfinished_snapshots(instance.id)

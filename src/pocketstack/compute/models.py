@@ -175,6 +175,9 @@ class InstanceColumns:
     access_ipv6: Mapped[str] = mapped_column(sa.String(64), default="")
     security_groups: Mapped[list] = mapped_column(JSONText, default=list)
     hostname: Mapped[str] = mapped_column(sa.String(255), default="")
+    # ``OS-DCF:diskConfig`` AUTO (Nova's ``auto_disk_config``): the root disk is grown to
+    # the flavor's size either way; AUTO tells the guest to grow its partition to fill it.
+    auto_disk_config: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     launched_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP, default=utcnow, index=True)

@@ -64,6 +64,7 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-lock-server:unlock", MEMBER, "Unlock a server."),
     Rule("os_compute_api:os-lock-server:unlock:unlock_override", ADMIN, "Unlock a server an admin locked."),
     Rule("os_compute_api:os-rescue", MEMBER, "Rescue a server."),
+    Rule("os_compute_api:os-admin-password", MEMBER, "Change the administrative password of a server's guest."),
     Rule("os_compute_api:os-unrescue", MEMBER, "Unrescue a server."),
     Rule("os_compute_api:os-console-output", MEMBER, "Read a server's console output."),
     # -- consoles (api/consoles.py) ----------------------------------------------------
@@ -223,6 +224,8 @@ RULES: tuple[Rule, ...] = (
     Rule("os_compute_api:os-floating-ips:add", MEMBER, "Associate a floating IP with a server (addFloatingIp)."),
     Rule("os_compute_api:os-floating-ips:remove", MEMBER,
          "Disassociate a floating IP from a server (removeFloatingIp)."),
+    Rule("os_compute_api:os-multinic:add", MEMBER, "Add a fixed IP to a server (addFixedIp, before 2.44)."),
+    Rule("os_compute_api:os-multinic:remove", MEMBER, "Remove a fixed IP from a server (removeFixedIp, before 2.44)."),
     Rule("os_compute_api:os-floating-ip-pools", READER, "List the floating IP pools (the external networks)."),
     # -- networks (proxy of the network service, before 2.36) -------------------------------
     Rule("os_compute_api:os-networks:list", READER, "List the networks the caller sees (/os-networks)."),

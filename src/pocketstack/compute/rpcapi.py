@@ -200,6 +200,11 @@ class ComputeAPI:
         """A call: the host unplugs the port's NIC from the guest before the API releases it."""
         self._call(host, "detach_interface", instance_id=instance_id, port_id=port_id)
 
+    def set_admin_password(self, host: str, instance_id: str, password: str, action_id: str | None) -> None:
+        """A call, as Nova's: the API answers once the guest has the password (or the
+        host's error, e.g. no guest agent)."""
+        self._call(host, "set_admin_password", instance_id=instance_id, password=password, action_id=action_id)
+
     def get_diagnostics(self, host: str, instance_id: str) -> dict:
         """What the host's hypervisor measures of the guest."""
         return self._call(host, "get_diagnostics", instance_id=instance_id)

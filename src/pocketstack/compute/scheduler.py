@@ -5,8 +5,10 @@
    properties).
 2. Filters drop disabled hosts and hosts that are down (forced down, or their process
    stopped heartbeating), hosts outside the requested availability
-   zone, hosts whose hypervisor type / architecture the image asks against, and hosts the
-   server group's hard policy (affinity / anti-affinity) rules out.
+   zone, hosts whose hypervisor type / architecture the image asks against, hosts the
+   server group's hard policy (affinity / anti-affinity) rules out, and -- Nova's
+   SameHostFilter / DifferentHostFilter -- hosts without any / with one of the servers
+   the ``same_host`` / ``different_host`` scheduler hints name.
 3. Weighers rank the rest: most free RAM first; soft-(anti-)affinity adds a big bonus
    or penalty per group member already on the host.
 4. The best host is claimed in Placement (an atomic compare-and-swap there); a lost race
@@ -78,6 +80,17 @@ class Request:
     ignore_hosts: frozenset[str] = frozenset()
     # The host records as the caller just read them with the instance (None: read them here).
     nodes: tuple[ComputeNode, ...] | None = None
+    # The servers the ``same_host`` / ``different_host`` hints name (empty: no such hint).
+    same_host: frozenset[str] = frozenset()
+    different_host: frozenset[str] = frozenset()
+
+
+def hinted_servers(hints: dict | None, key: str) -> frozenset[str]:
+    """The server ids a ``same_host`` / ``different_host`` hint names: one id or a list."""
+    value = (hints or {}).get(key)
+    if not value:
+        return frozenset()
+    return frozenset([value] if isinstance(value, str) else (str(v) for v in value))
 
 
 def traits_from(specs: dict) -> tuple[set[str], set[str]]:
@@ -121,8 +134,19 @@ class Scheduler:
                 counts[host] = counts.get(host, 0) + 1
         return Group(group.id, group.policy, group.rules or {}, group.generation, counts)
 
+    def _hosts_of(self, server_ids: frozenset[str]) -> set[str]:
+        """The hosts the servers are on now (Nova's ``instance_uuids_overlap`` reads the
+        instances each host state holds)."""
+        if not server_ids:
+            return set()
+        with self.db.session(readonly=True) as s:
+            return {host for (host,) in s.execute(sa.select(Instance.host).where(
+                Instance.id.in_(sorted(server_ids)), Instance.host.is_not(None)))}
+
     def _filters(self, request: Request, group: Group | None) -> list[Callable]:
         policy, rules, members = (group.policy, group.rules, group.members) if group else (None, {}, {})
+        same_hosts = self._hosts_of(request.same_host)
+        different_hosts = self._hosts_of(request.different_host)
 
         def enabled(node):
             return not node.disabled and self.hosts.is_up(node)
@@ -143,7 +167,13 @@ class Scheduler:
                 return not members or node.host in members
             return True
 
-        return [enabled, allowed, zone, image, group_policy]
+        def same_host(node):  # Nova's SameHostFilter: a hint naming no placed server passes no host
+            return not request.same_host or node.host in same_hosts
+
+        def different_host(node):  # Nova's DifferentHostFilter
+            return node.host not in different_hosts
+
+        return [enabled, allowed, zone, image, group_policy, same_host, different_host]
 
     def _weigh(self, candidate, node, group: Group | None) -> float:
         inv = candidate.inventories.get("MEMORY_MB", {})

@@ -327,6 +327,10 @@ class ComputeEndpoint:
     def get_diagnostics(self, instance_id: str) -> dict:
         return self.manager.diagnostics(instance_id)
 
+    def set_admin_password(self, instance_id: str, password: str, action_id: str | None = None) -> None:
+        with self._working(instance_id):
+            self.manager.set_admin_password(instance_id, password, action_id)
+
     def get_console_output(self, instance_id: str, length: int | None = None) -> str:
         return self.manager.console_output(instance_id, length)
 

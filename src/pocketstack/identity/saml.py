@@ -81,10 +81,16 @@ SHIBBOLETH_ECP_PATH = "/Shibboleth.sso/SAML2/ECP"
 SESSION_LIFETIME = 120
 SESSION_PURPOSE = "saml-ecp-session"
 MAX_PENDING = 10_000
+# Unsolicited assertions remembered as taken (only a trusted identity provider's signed
+# ones get here). Never evicted -- forgetting one early would let it be replayed -- so
+# past this many in UNSOLICITED_MEMORY the next one is refused instead.
+MAX_TAKEN = 100_000
 MAX_SITES = 8
 MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
 BINDING_PAOS = "urn:oasis:names:tc:SAML:2.0:bindings:PAOS"
 BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+# The rows of the table that record unsolicited assertions taken, not requests.
+IS_TAKEN = SamlRequest.request_id.like(TAKEN + "%")
 
 
 def refused(reason: str) -> errors.FederatedAuthFailed:
@@ -126,19 +132,23 @@ class PendingRequests:
     take the Response (a browser's or an ECP client's next connection may reach
     another one); each taken by the first Response to it (a DELETE that only one
     taker can win), forgotten :data:`REQUEST_LIFETIME` seconds after it was sent, and
-    at most ``max_entries`` kept (the oldest go first: the start of a sign-in is public)."""
+    at most ``max_entries`` kept (the oldest go first: the start of a sign-in is public).
+    The records of unsolicited assertions taken share the table under their own cap,
+    ``max_taken``: a flood of sign-in starts never evicts one."""
 
-    def __init__(self, db: Database, lifetime: float = REQUEST_LIFETIME, max_entries: int = MAX_PENDING):
+    def __init__(self, db: Database, lifetime: float = REQUEST_LIFETIME, max_entries: int = MAX_PENDING,
+                 max_taken: int = MAX_TAKEN):
         self.db = db
-        self.lifetime, self.max_entries = lifetime, max_entries
+        self.lifetime, self.max_entries, self.max_taken = lifetime, max_entries, max_taken
 
     def put(self, request_id: str, pending: Pending) -> None:
         now = utcnow()
         with self.db.session() as s:
             s.execute(sa.delete(SamlRequest).where(SamlRequest.expires_at <= now))
-            excess = (s.scalar(sa.select(sa.func.count()).select_from(SamlRequest)) or 0) + 1 - self.max_entries
+            excess = _count(s, ~IS_TAKEN) + 1 - self.max_entries
             if excess > 0:
-                oldest = sa.select(SamlRequest.request_id).order_by(SamlRequest.expires_at).limit(excess)
+                oldest = sa.select(SamlRequest.request_id).where(~IS_TAKEN).order_by(SamlRequest.expires_at)
+                oldest = oldest.limit(excess)
                 s.execute(sa.delete(SamlRequest).where(SamlRequest.request_id.in_(list(s.scalars(oldest)))))
             s.add(SamlRequest(request_id=request_id, idp_id=pending.idp_id, protocol_id=pending.protocol_id,
                               entity_id=pending.entity_id, origin=pending.origin,
@@ -150,13 +160,15 @@ class PendingRequests:
         return _Outstanding(self)
 
     def first(self, assertion_id: str, issuer: str) -> bool:
-        """Note an unsolicited assertion taken, unless it was already (then False): one
-        insert of its key that only one process can win."""
+        """Note an unsolicited assertion taken, unless it was already, or ``max_taken``
+        are remembered (then False): one insert of its key that only one process can win."""
         now, key = utcnow(), TAKEN + assertion_id
         try:
             with self.db.session() as s:
-                s.execute(sa.delete(SamlRequest).where(SamlRequest.request_id == key, SamlRequest.expires_at <= now))
+                s.execute(sa.delete(SamlRequest).where(IS_TAKEN, SamlRequest.expires_at <= now))
                 if s.get(SamlRequest, key) is not None:
+                    return False
+                if _count(s, IS_TAKEN) >= self.max_taken:
                     return False
                 s.add(SamlRequest(request_id=key, idp_id="", protocol_id="", entity_id=issuer, origin=None,
                                   expires_at=now + dt.timedelta(seconds=UNSOLICITED_MEMORY)))
@@ -183,6 +195,10 @@ class PendingRequests:
         return pending if won == 1 else None
 
 
+def _count(session, *where) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(SamlRequest).where(*where)) or 0
+
+
 class _Outstanding(Mapping[str, str]):
     """:meth:`PendingRequests.outstanding`: a lookup per id asked, not a copy of the table."""
 
@@ -199,13 +215,12 @@ class _Outstanding(Mapping[str, str]):
         now = utcnow()
         with self.requests.db.session(readonly=True) as s:
             return iter(list(s.scalars(sa.select(SamlRequest.request_id).where(
-                SamlRequest.expires_at > now, SamlRequest.request_id.not_like(TAKEN + "%")))))
+                SamlRequest.expires_at > now, ~IS_TAKEN))))
 
     def __len__(self) -> int:
         now = utcnow()
         with self.requests.db.session(readonly=True) as s:
-            return s.scalar(sa.select(sa.func.count()).select_from(SamlRequest).where(
-                SamlRequest.expires_at > now, SamlRequest.request_id.not_like(TAKEN + "%"))) or 0
+            return _count(s, SamlRequest.expires_at > now, ~IS_TAKEN)
 
 
 def idp_entities(metadata_files: Iterable[str]) -> frozenset[str]:
@@ -303,7 +318,8 @@ class SamlFrontEnd:
         asserted = self.provider(site).check(message, binding, self.pending.outstanding())
         if not asserted.in_response_to:
             if not asserted.assertion_id or not self.pending.first(asserted.assertion_id, asserted.issuer):
-                raise refused(f"its assertion {asserted.assertion_id[:64]} was used already")
+                raise refused(f"its assertion {asserted.assertion_id[:64]} was used already "
+                              "(or too many unsolicited ones were, in the last hour)")
             return None, asserted.issuer, naming(asserted)
         pending = self.pending.take(asserted.in_response_to)
         if pending is None:

@@ -59,6 +59,9 @@ class ValidationCache:
         # A validated token's JSON without its catalog (pieces around it, see auth.py).
         self._rendered: OrderedDict[tuple[str, bool], tuple[int, tuple[bytes, ...]]] = OrderedDict()
         self._catalogs: dict[tuple[int, str | None], tuple[list[dict], bytes]] = {}
+        # Effective role ids per (user, groups, scope), all of one generation.
+        self._roles: dict[tuple, list[str]] = {}
+        self._roles_generation = -1
         self._lock = threading.Lock()
         factory = db.session_factory
         event.listen(factory, "after_flush", self._note_flush)
@@ -150,6 +153,23 @@ class ValidationCache:
                     self._catalogs.clear()
                 self._catalogs[key] = cached
         return cached
+
+    def scope_roles(self, generation: int, key: tuple, build: Callable[[], list[str]]) -> list[str]:
+        """The ids of the effective roles of a (user, groups, scope) ``key`` as of
+        ``generation`` (assignments, groups, the project tree and implied roles are
+        identity tables); ``build()`` computes them on a miss.  A new token of a known
+        user and scope -- every token issue -- then skips the half-dozen queries that
+        find them."""
+        with self._lock:
+            cached = self._roles.get(key) if self._roles_generation == generation else None
+        if cached is not None:
+            return list(cached)
+        roles = build()
+        with self._lock:
+            if self._roles_generation != generation or len(self._roles) >= self.max_rendered:
+                self._roles, self._roles_generation = {}, generation
+            self._roles[key] = list(roles)
+        return roles
 
     def rendered(self, token: str, catalog: bool, generation: int,
                  render: Callable[[], tuple[bytes, ...]]) -> tuple[bytes, ...]:

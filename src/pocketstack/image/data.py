@@ -25,7 +25,8 @@ from pocketstack.common.db.cas import RetriesExhausted, cas_update, run_in_trans
 from pocketstack.image import access, errors
 from pocketstack.image import models as m
 from pocketstack.image.records import ImageView, load_view
-from pocketstack.image.stores import Sink, Store, StoreNotFound
+from pocketstack.image.stores import Sink, StoreNotFound
+from pocketstack.image.stores.catalog import StoreCatalog
 
 LOG = logging.getLogger(__name__)
 # Glance's image_size_cap default: 1 TiB.
@@ -37,8 +38,9 @@ class Upload:
     """One upload in progress: writes to the store's sink while hashing (blocking; run
     it in a worker thread)."""
 
-    def __init__(self, image_id: str, upload_id: str, sink: Sink, size_cap: int):
+    def __init__(self, image_id: str, upload_id: str, sink: Sink, size_cap: int, store_id: str | None = None):
         self.image_id, self.upload_id, self.sink = image_id, upload_id, sink
+        self.store_id = store_id  # the named store written to (None: the single store)
         self.size = 0
         self.size_cap = size_cap
         self.md5 = hashlib.md5(usedforsecurity=False)
@@ -88,18 +90,22 @@ def end_upload(db: Database, image_id: str, upload_id: str, status: str, to: str
 
 
 class ImageData:
-    def __init__(self, db: Database, store: Store, size_cap: int = SIZE_CAP):
+    def __init__(self, db: Database, store: StoreCatalog, size_cap: int = SIZE_CAP):
         self.db, self.store, self.size_cap = db, store, size_cap
 
-    def begin(self, context: RequestContext, image_id: str) -> Upload:
-        """Move the image to ``saving`` (committed) and open a sink for its bytes."""
+    def begin(self, context: RequestContext, image_id: str, store_id: str | None = None) -> Upload:
+        """Move the image to ``saving`` (committed) and open a sink for its bytes in
+        ``store_id`` (a named store; the default store when None)."""
+        if store_id is not None and self.store.get(store_id) is None:
+            raise errors.UnknownStore(store=store_id)
         upload_id = claim_queued(self.db, context, image_id, "saving", self.store.node, errors.InvalidUploadTransition)
         try:
-            sink = self.store.open_sink(image_id, upload_id)
+            sink = self.store.open_sink(image_id, upload_id, store_id)
         except BaseException:
             self._kill(image_id, upload_id)
             raise
-        return Upload(image_id, upload_id, sink, self.size_cap)
+        named = (store_id or self.store.default_id) if self.store.multiple else None
+        return Upload(image_id, upload_id, sink, self.size_cap, named)
 
     def _saving(self, s: Session, upload: Upload) -> m.Image | None:
         row = s.get(m.Image, upload.image_id)
@@ -123,8 +129,8 @@ class ImageData:
             cas_update(s, m.Image, where={"id": row.id, "generation": row.generation, "upload_id": upload.upload_id},
                        values={"status": "active", "size": upload.size, "checksum": upload.md5.hexdigest(),
                                "os_hash_algo": HASH_ALGO, "os_hash_value": upload.hash.hexdigest(),
-                               "location": location, "upload_id": None, "upload_node": None,
-                               "generation": row.generation + 1, "updated_at": utcnow()})
+                               "location": location, "stores": upload.store_id, "upload_id": None,
+                               "upload_node": None, "generation": row.generation + 1, "updated_at": utcnow()})
             return True
 
         if not run_in_transaction(self.db, work):

@@ -462,3 +462,89 @@ class CacheDisabled(NotFound):
 
 class CachedImageNotFound(NotFound):
     msg_fmt = "Image {image_id} not found."
+
+
+# -- multiple stores (image/stores/catalog.py) -------------------------------------------------
+class UnknownStore(BadRequest):
+    """glance_store's UnknownScheme: an upload's ``X-Image-Meta-Store`` names no store."""
+
+    msg_fmt = "Unknown scheme '{store}' found in URI"
+
+
+class UnknownImportStore(Conflict):
+    """An import's ``stores`` names no store (Glance answers UnknownScheme with 409 there)."""
+
+    msg_fmt = "Unknown scheme '{store}' found in URI"
+
+
+class AllStoresWithStores(BadRequest):
+    msg_fmt = "All_stores parameter can't be used with x-image-meta-store header or stores parameter"
+
+
+class StoresWithHeader(BadRequest):
+    msg_fmt = "Stores parameter and x-image-meta-store header can't be both specified"
+
+
+class StoresNotList(BadRequest):
+    msg_fmt = "'stores' must be a list of store identifiers"
+
+
+class CopyNeedsActive(Conflict):
+    msg_fmt = "Only images with status active can be targeted for copying"
+
+
+class ImageHasActiveTask(Conflict):
+    msg_fmt = "Image has active task"
+
+
+class AlreadyInStore(BadRequest):
+    msg_fmt = "Image is already present at store '{store}'"
+
+
+class StoreNotOnNode(Conflict):
+    msg_fmt = "The selected store {store} is not available on this node."
+
+
+class DeleteFromStoreNotActive(Conflict):
+    msg_fmt = "It's not allowed to remove image data from store if image status is not 'active'"
+
+
+class DeleteLastStore(Forbidden):
+    msg_fmt = "Cannot delete image data from the only store containing it. Consider deleting the image instead."
+
+
+class ImageNotInStore(NotFound):
+    msg_fmt = "Image {image_id} is not stored in store {store}."
+
+
+class ImportFailedEverywhere(BadRequest):
+    msg_fmt = "The import failed in every store: {stores}"
+
+
+# -- glance-download (image/glance_download.py) ------------------------------------------------
+class GlanceDownloadParamMissing(BadRequest):
+    msg_fmt = "'{name}' needs to be set for glance-download import method"
+
+
+class GlanceDownloadBadImageId(BadRequest):
+    msg_fmt = "Remote image id does not look like a UUID: {image_id}"
+
+
+class GlanceEndpointNotFound(NotFound):
+    msg_fmt = "{interface} glance endpoint not found for region {region}"
+
+
+class GlanceDownloadUriFiltered(BadRequest):
+    msg_fmt = "Processed URI for glance-download does not pass filtering: {uri}"
+
+
+class GlanceDownloadNotActive(Conflict):
+    msg_fmt = "Source image status should be active instead of {status}"
+
+
+class GlanceDownloadNoSize(Conflict):
+    msg_fmt = "Size attribute of remote image {image_id} could not be determined."
+
+
+class GlanceDownloadSizeMismatch(Conflict):
+    msg_fmt = "Task {task_id} failed because downloaded data size {data_size} is different from expected {expected}"

@@ -34,7 +34,7 @@ worker thread, never the event loop.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,7 +58,8 @@ from pocketstack.image.metadefs.definitions import DefinitionCatalog
 from pocketstack.image.metadefs.namespaces import NamespaceCatalog
 from pocketstack.image.records import Change, ImageView, load_view, load_views
 from pocketstack.image.schemas import BASE_ATTRIBUTES
-from pocketstack.image.stores import Store
+from pocketstack.image.stores.catalog import StoreCatalog
+from pocketstack.image.stores.file import FileStore
 from pocketstack.image.tasks import TaskManager
 
 MAX_TAGS = 128
@@ -78,16 +79,19 @@ def _check_tag(tag: str) -> None:
 
 
 class ImageManager:
-    def __init__(self, db: Database, store: Store, staging: Store, allowed: ImportFilter = GLANCE_DEFAULTS,
-                 faults: FailPoints = NO_FAULTS):
+    def __init__(self, db: Database, store: StoreCatalog | FileStore, staging: FileStore,
+                 allowed: ImportFilter = GLANCE_DEFAULTS, faults: FailPoints = NO_FAULTS,
+                 catalogs: Callable[[str | None], list[dict]] = lambda project: []):
         self.db = db
+        if isinstance(store, FileStore):
+            store = StoreCatalog.single(store)
         self.store = store
         self.members = MemberManager(db)
         self.data = ImageData(db, store)
         self.namespaces = NamespaceCatalog(db)
         self.definitions = DefinitionCatalog(db)
         self.tasks = TaskManager(db, self, store.node)
-        self.importer = ImageImporter(db, store, staging, allowed, faults=faults)
+        self.importer = ImageImporter(db, store, staging, allowed, faults=faults, catalogs=catalogs)
 
     # -- reading ---------------------------------------------------------------------
     def get_image(self, context: RequestContext, image_id: str) -> ImageView:
@@ -273,8 +277,34 @@ class ImageManager:
 
         location = run_in_transaction(self.db, work)
         if location:  # committed or staged data: each store ignores the other's locations
-            self.store.delete(location)
             self.importer.staging.delete(location)
+        self.store.purge(image_id)  # the copies in every store
+
+    def delete_from_store(self, context: RequestContext, store_id: str, image_id: str) -> None:
+        """Remove the image's copy in ``store_id`` (Glance's ``DELETE
+        /v2/stores/{store_id}/{image_id}``); never its last copy.  Reads move to the
+        copy of the highest-weight store left."""
+        if self.store.get(store_id) is None:
+            raise errors.StoreNotOnNode(store=store_id)
+
+        def work(s: Session) -> None:
+            image = access.check_visible(s, context, load_view(s, image_id))
+            access.check_mutable(context, image)
+            if image.status != "active":
+                raise errors.DeleteFromStoreNotActive()
+            present = self.store.holding(image.stores, image.location)
+            if len(present) <= 1:
+                raise errors.DeleteLastStore()
+            if store_id not in present:
+                raise errors.ImageNotInStore(image_id=image_id, store=store_id)
+            left = [i for i in present if i != store_id]
+            location = image.location
+            if location == self.store.location_in(store_id, image_id):
+                location = self.store.location_in(left[0], image_id)
+            bump(s, image, stores=",".join(left), location=location)
+
+        run_in_transaction(self.db, work)
+        self.store.delete(self.store.location_in(store_id, image_id))
 
     def unfinished_snapshots(self, instance_id: str) -> list[str]:
         """Ids of the snapshot images of ``instance_id`` whose data never arrived."""
@@ -314,8 +344,8 @@ class ImageManager:
 
     # -- data ------------------------------------------------------------------------
     def upload(self, context: RequestContext, image_id: str, chunks: Iterable[bytes]) -> ImageView:
-        """Store the image's data from ``chunks`` (queued -> saving -> active); on any
-        failure the image is ``killed`` and the partial data removed."""
+        """Store the image's data from ``chunks`` (queued -> saving -> active) in the
+        default store; on any failure the image is ``killed`` and the partial data removed."""
         upload = self.data.begin(context, image_id)
         try:
             for chunk in chunks:

@@ -41,6 +41,9 @@ class Image(Base):
     os_hash_value: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
     # Where the store keeps the data (a store URI); never shown to clients.
     location: Mapped[str | None] = mapped_column(sa.String(1024), nullable=True)
+    # With named stores (image/stores/catalog.py): the comma-separated ids of the stores
+    # holding a copy of the data; ``location`` is then the copy reads go to.
+    stores: Mapped[str | None] = mapped_column(sa.String(1024), nullable=True)
     # Set while ``saving``: which upload holds the image and on which store node, so a
     # restarted node recovers only its own interrupted uploads.
     upload_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)

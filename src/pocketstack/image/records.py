@@ -40,6 +40,8 @@ class ImageView:
     generation: int
     # Set while data is being staged or imported (the staging upload, the import task).
     upload_id: str | None = None
+    # Comma-separated ids of the named stores holding the data (None with one store).
+    stores: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
 

@@ -12,6 +12,7 @@ from pocketstack.image.import_filter import ImportFilter
 from pocketstack.image.manager import ImageManager
 from pocketstack.image.models import Image
 from pocketstack.image.policies import RULES
+from pocketstack.image.stores.catalog import StoreCatalog
 from pocketstack.image.stores.file import FileStore
 
 
@@ -24,8 +25,10 @@ class ImageService(Service):
     def __init__(self, cloud):
         super().__init__(cloud)
         data_dir = cloud.settings.data_dir
-        self.manager = ImageManager(cloud.db, FileStore(data_dir / "images"), FileStore(data_dir / "image-staging"),
-                                    ImportFilter.from_settings(cloud.settings), cloud.faults)
+        stores = StoreCatalog.from_setting(cloud.settings.image_stores, data_dir)
+        self.manager = ImageManager(cloud.db, stores, FileStore(data_dir / "image-staging"),
+                                    ImportFilter.from_settings(cloud.settings), cloud.faults,
+                                    catalogs=lambda project: cloud.identity.tokens.catalog(project))
 
     def app(self):
         from pocketstack.image.api import build_router

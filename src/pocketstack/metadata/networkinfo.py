@@ -32,11 +32,14 @@ DEVICE_NAME_LENGTH = 14  # Nova's NIC_NAME_LEN: "tap" + 11 characters of the por
 @dataclass(frozen=True)
 class NetworkInfo:
     """``network_data`` is network_data.json (``{}`` for a server without ports); the
-    addresses are the EC2 tree's ``local-ipv4``/``public-ipv4`` candidates, in port order."""
+    addresses are the EC2 tree's ``local-ipv4``/``public-ipv4`` candidates, in port order;
+    ``macs`` the MAC address of each port (port id -> MAC, every port, addressed or not:
+    the tagged NICs of ``meta_data.json``'s ``devices``)."""
 
     network_data: dict[str, Any] = field(default_factory=dict)
     fixed_ipv4: tuple[str, ...] = ()
     floating_ipv4: tuple[str, ...] = ()
+    macs: dict[str, str] = field(default_factory=dict)
 
 
 def load(network: NetworkContract | None, instance_id: str) -> NetworkInfo:
@@ -88,7 +91,8 @@ def from_resources(ports: Resources, subnets: dict[str, Resource], networks: dic
             services += [dns for dns in _dns(subnet) if dns not in services]
     network_data = {"links": links, "networks": nets, "services": services} if ports else {}
     floating_v4 = [f["floating_ip_address"] for f in floating if _version(f["floating_ip_address"]) == 4]
-    return NetworkInfo(network_data, tuple(fixed_v4), tuple(floating_v4))
+    macs = {port["id"]: port["mac_address"] for port in ports if port.get("mac_address")}
+    return NetworkInfo(network_data, tuple(fixed_v4), tuple(floating_v4), macs)
 
 
 def _version(address: str) -> int:

@@ -8,7 +8,7 @@ not listed.  ``vendor_data.json`` is ``{}`` and ``vendor_data2.json`` ``{"static
 Nova's answers with its default StaticJSON provider and no vendor data file.
 ``password`` is what the guest posted there (once; ``os-server-password`` reads and clears
 it), empty until then.  ``content/NNNN`` are the files injected with the server.
-``devices`` is empty (no device tags here).
+``devices`` lists the tagged volumes and ports (:func:`devices`).
 """
 
 from __future__ import annotations
@@ -64,10 +64,32 @@ def meta_data(md: GuestMetadata, wanted: str) -> dict:
     if TREE_VERSIONS.since(LIBERTY, wanted):
         data["project_id"] = inst.project_id
     if TREE_VERSIONS.since(NEWTON_ONE, wanted):
-        data["devices"] = []
+        data["devices"] = devices(md, wanted)
     if TREE_VERSIONS.since(VICTORIA, wanted):
         data["dedicated_cpus"] = []
     return data
+
+
+def devices(md: GuestMetadata, version: str) -> list[dict]:
+    """``meta_data.json``'s ``devices``: the server's tagged disks (by volume id, Nova's
+    ``serial``), then its tagged NICs (by MAC; ``vf_trusted`` from Rocky on), as Nova's
+    libvirt driver exposes them: only tagged devices.  The bus and address are Nova's
+    ``none``, its value when the driver reports no bus: the guest's PCI slots are QEMU's
+    choice here and not recorded, so a guest finds a disk by its serial (a virtio disk's
+    serial is the volume id's first 20 characters, as with Nova's libvirt driver) and a NIC
+    by its MAC."""
+    out: list[dict] = []
+    for volume_id, tag in md.instance.volume_tags:
+        out.append({"type": "disk", "serial": volume_id, "bus": "none", "address": "none", "tags": [tag]})
+    for port_id, tag in md.instance.port_tags:
+        mac = md.network.macs.get(port_id)
+        if mac is None:  # detached meanwhile
+            continue
+        nic: dict = {"type": "nic", "mac": mac}
+        if TREE_VERSIONS.since(ROCKY, version):
+            nic["vf_trusted"] = False
+        out.append({**nic, "bus": "none", "address": "none", "tags": [tag]})
+    return out
 
 
 def has_password(version: str) -> bool:

@@ -334,3 +334,9 @@ class QuotaNotSettable(Forbidden):
     """An account quota set or removed by anyone but a reseller admin: swob's default 403 body."""
 
     msg_fmt = "<html><h1>Forbidden</h1><p>Access was denied to this resource.</p></html>"
+
+
+class SyncedOlder(Conflict):
+    """A container syncer's write older than the object it would replace: the newer stays."""
+
+    msg_fmt = "There was a conflict when trying to complete your request."

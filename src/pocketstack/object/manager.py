@@ -27,6 +27,8 @@ from pocketstack.object.ring import RingBuilder
 from pocketstack.object.ring.report import RingSummary, summary
 from pocketstack.object.rings import ensure_cluster
 from pocketstack.object.store import ObjectStore
+from pocketstack.object.syncer import ContainerSyncer
+from pocketstack.object.syncrealms import SyncConfig, SyncRealms
 
 # Threads for the store's leaf disk and database work (one replica's write or read each).
 IO_THREADS = 32
@@ -46,6 +48,9 @@ class ObjectManager:
         self.replicator = Replicator(self.cluster, settings.object_reclaim_age)
         self.auditor = Auditor(self.cluster)
         self.expirer = Expirer(self.store)
+        realms = SyncRealms.load(settings.object_container_sync_realms_file, settings.object_container_sync_current)
+        self.sync = SyncConfig.of(realms, settings.object_container_sync_hosts)
+        self.syncer = ContainerSyncer(self.cluster, self.store, self.sync)
 
     def background_passes(self) -> dict[str, Callable[[], object]]:
         """The passes to run every ``object_background_interval``, by name (blocking)."""

@@ -31,17 +31,25 @@ class ObjectService(Service):
     def app(self):
         from pocketstack.object.api import build_router
         from pocketstack.object.api.responses import MAX_BODY, finish, preparer, swift_format
-        router = build_router(self.manager.store, self.manager, self.cloud.settings.object_cross_domain_policy)
+        router = build_router(self.manager.store, self.manager, self.cloud.settings.object_cross_domain_policy,
+                              self.manager.sync)
         return self.api(router, swift_format, prepare=preparer(self.path), finish=finish, max_body=MAX_BODY)
 
     async def start(self) -> None:
-        interval = self.cloud.settings.object_background_interval
-        if interval > 0 and self.cloud.primary:  # one process per node runs the passes
-            self._tasks = [asyncio.create_task(every(interval, work, name), name=f"object.{name}")
+        settings = self.cloud.settings
+        if not self.cloud.primary:  # one process per node runs the passes
+            return
+        if settings.object_background_interval > 0:
+            self._tasks = [asyncio.create_task(every(settings.object_background_interval, work, name),
+                                               name=f"object.{name}")
                            for name, work in self.manager.background_passes().items()]
+        if settings.object_container_sync_interval > 0:
+            self._tasks.append(asyncio.create_task(
+                every(settings.object_container_sync_interval, self.manager.syncer.run_once, "container-sync"),
+                name="object.container-sync"))
 
     def health(self) -> list[Check]:
-        """Its replication, audit and expiry passes keep running."""
+        """Its replication, audit, expiry and container sync passes keep running."""
         return [task_running(task.get_name(), task) for task in self._tasks]
 
     async def stop(self) -> None:

@@ -20,9 +20,9 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.common.errors import Conflict, NotFound
 from pocketstack.common.validation import validate
-from pocketstack.compute import errors, moves, volume_backed
+from pocketstack.compute import disk_config, errors, moves, volume_backed
 from pocketstack.compute import states as st
-from pocketstack.compute.api import consoles, floating_ips, security_groups
+from pocketstack.compute.api import consoles, floating_ips, multinic, security_groups
 from pocketstack.compute.api.common import (
     accepted,
     at_least,
@@ -62,7 +62,8 @@ SIMPLE = {
 _RESETTABLE_TASKS = [None, st.SCHEDULING, st.NETWORKING, st.BLOCK_DEVICE_MAPPING, st.SPAWNING, st.POWERING_OFF,
                      st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD, st.PAUSING, st.UNPAUSING, st.SUSPENDING,
                      st.RESUMING, st.REBUILDING, st.RESIZE_PREP, st.RESIZE_MIGRATING, st.RESIZE_FINISH,
-                     st.RESIZE_REVERTING, st.RESIZE_CONFIRMING, st.IMAGE_SNAPSHOT, st.RESCUING, st.UNRESCUING]
+                     st.RESIZE_REVERTING, st.RESIZE_CONFIRMING, st.IMAGE_SNAPSHOT, st.RESCUING, st.UNRESCUING,
+                     st.UPDATING_PASSWORD]
 
 
 
@@ -110,7 +111,8 @@ class ServerActionsApi:
         handlers.update({name: partial(self.legacy_console, name) for name in consoles.LEGACY_ACTIONS})
         handlers.update({"migrate": self.migrate, "os-migrateLive": self.migrate_live, "evacuate": self.evacuate})
         for module, add, remove in ((security_groups, "addSecurityGroup", "removeSecurityGroup"),
-                                    (floating_ips, "addFloatingIp", "removeFloatingIp")):
+                                    (floating_ips, "addFloatingIp", "removeFloatingIp"),
+                                    (multinic, "addFixedIp", "removeFixedIp")):
             handlers[add] = partial(module.server_action, compute, self.record, add=True)
             handlers[remove] = partial(module.server_action, compute, self.record, add=False)
         handlers.update({"reboot": self.reboot, "rescue": self.rescue, "lock": self.lock, "unlock": self.unlock,
@@ -119,7 +121,8 @@ class ServerActionsApi:
                          "revertResize": self.revert_resize, "createImage": self.create_image,
                          "createBackup": self.create_backup, "os-resetState": self.reset_state,
                          "injectNetworkInfo": self.inject_network_info, "restore": self.restore,
-                         "shelve": self.shelve, "shelveOffload": self.shelve_offload, "unshelve": self.unshelve})
+                         "shelve": self.shelve, "shelveOffload": self.shelve_offload, "unshelve": self.unshelve,
+                         "changePassword": self.change_password})
         self.handlers = handlers
 
     @route.post("/v2.1/servers/{server_id}/action")
@@ -191,6 +194,18 @@ class ServerActionsApi:
         if inst.host and "COMPUTE_RESCUE_BFV" not in self.compute.hosts.driver(inst.host).resources().traits:
             raise errors.InstanceNotRescuable(instance_id=inst.id,
                                               reason="Host unable to rescue a volume-backed instance")
+
+    def change_password(self, req: ApiRequest, args):
+        """Nova's ``changePassword``: an ACTIVE server enters ``updating_password`` (409
+        otherwise) and its host sets the password in the guest before the 202."""
+        args = validate(args, schemas.CHANGE_PASSWORD)
+        inst = self.server(req, "os_compute_api:os-admin-password")
+        check_unlocked(req, inst)
+        inst = begin(self.compute.db, inst.id, "changePassword", [st.ACTIVE], st.UPDATING_PASSWORD)
+        host = inst.host
+        assert host is not None, "an ACTIVE server has a host"
+        self.compute.rpc.set_admin_password(host, inst.id, args["adminPass"], self.record(req, inst, "changePassword"))
+        return accepted()
 
     def lock(self, req: ApiRequest, args):
         args = validate(args, schemas.LOCK_V273 if at_least(req, 2, 73) else schemas.LOCK)
@@ -306,7 +321,8 @@ class ServerActionsApi:
         inst = self.server(req, "os_compute_api:servers:rebuild")
         check_unlocked(req, inst)
         image = compute.images.bootable(req.caller, args["imageRef"].rsplit("/", 1)[-1])
-        extra = {"image_ref": image.id, "image_properties": dict(image.properties)}
+        extra = {"image_ref": image.id, "image_properties": dict(image.properties),
+                 "auto_disk_config": disk_config.from_image(disk_config.requested(args), image.id, image.properties)}
         on_volume = self.volume_backed_rebuild(req, inst, image.id)
         if on_volume:  # an empty image_ref stays the mark of a volume-backed server (Nova)
             del extra["image_ref"]
@@ -364,6 +380,8 @@ class ServerActionsApi:
         except NotFound:
             raise errors.ResizeFlavorNotFound(flavor_ref=args["flavorRef"]) from None
         new = embed_flavor(flavor, compute.flavors.extra_specs(flavor.id))
+        auto_disk = disk_config.requested(args)
+        disk_config.check(auto_disk, inst.image_ref, inst.image_properties)
         old = inst.flavor
         if all(new[k] == old[k] for k in ("vcpus", "ram", "disk", "ephemeral", "swap")) \
                 and new["extra_specs"] == old.get("extra_specs"):
@@ -379,7 +397,7 @@ class ServerActionsApi:
         migration = {"id": str(uuid.uuid4()), "source_host": inst.host, "quota": quota}
         try:
             inst = begin(compute.db, inst.id, "resize", [st.ACTIVE, st.STOPPED], st.RESIZE_PREP,
-                         {"new_flavor": new, "migration": migration})
+                         {"new_flavor": new, "migration": migration, "auto_disk_config": bool(auto_disk)})
         except Conflict:
             if grow:
                 with compute.db.session() as s:
@@ -411,8 +429,9 @@ class ServerActionsApi:
                 compute.hosts.by_host(host)
             except NotFound:
                 raise errors.MigrationHostNotFound(host=host) from None
+        # Nova's cold migration is its resize without a flavor: it too leaves the disk config MANUAL.
         inst = self.begin_move(req, inst, "migrate", "migration", [st.ACTIVE, st.STOPPED], st.RESIZE_PREP, host,
-                               new_flavor=inst.flavor)
+                               new_flavor=inst.flavor, auto_disk_config=False)
         compute.rpc.resize_instance(inst.host, inst.id, self.record(req, inst, "migrate"))
         return accepted()
 

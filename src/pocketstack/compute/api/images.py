@@ -15,7 +15,7 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest
 from pocketstack.common.api.routes import route
 from pocketstack.common.validation import validate
-from pocketstack.compute import errors
+from pocketstack.compute import disk_config, errors
 from pocketstack.compute.api.common import int_query, links
 from pocketstack.compute.api.schemas import images as schemas
 from pocketstack.compute.images import Images
@@ -41,7 +41,7 @@ def render(req: ApiRequest, image, detail: bool = True) -> dict:
     out.update({"status": status, "progress": progress, "minDisk": image.min_disk or 0,
                 "minRam": image.min_ram or 0, "created": _time(image.created_at),
                 "updated": _time(image.updated_at), "metadata": dict(image.properties),
-                "OS-EXT-IMG-SIZE:size": image.size, "OS-DCF:diskConfig": "MANUAL"})
+                "OS-EXT-IMG-SIZE:size": image.size, **disk_config.image_view(image.properties)})
     server_id = image.properties.get("instance_uuid")
     if server_id:
         out["server"] = {"id": server_id, "links": links(req, "servers", server_id)}

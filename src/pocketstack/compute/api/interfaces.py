@@ -2,7 +2,10 @@
 attach-interfaces API), through the network service's contract in process
 (``attach_interface`` / ``detach_interface``, see ``network/instances.py``); the
 server's host plugs the port into the guest after the bind and unplugs it before the
-release (RPC calls, as Nova's; a real guest hot-plugs its NIC, docs/guests.md)."""
+release (RPC calls, as Nova's; a real guest hot-plugs its NIC, docs/guests.md).  Each
+records Nova's instance action (``attach_interface``/``detach_interface``) with the
+host's step as its event (``compute_attach_interface``/``compute_detach_interface``):
+Tempest waits for a detach by that event's success."""
 
 from __future__ import annotations
 
@@ -14,7 +17,14 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from pocketstack.compute import errors
 from pocketstack.compute import states as st
-from pocketstack.compute.api.common import accepted, at_least, check_unlocked, get_instance, versioned_body
+from pocketstack.compute.api.common import (
+    accepted,
+    at_least,
+    check_unlocked,
+    get_instance,
+    record_action,
+    versioned_body,
+)
 from pocketstack.compute.api.schemas.interfaces import CREATE
 
 if TYPE_CHECKING:
@@ -102,13 +112,15 @@ class InterfacesApi:
         if gone:  # deleted meanwhile: its delete may have released the ports before this one
             manager.detach_interface(req.caller, inst.id, port["id"])
             raise errors.InstanceNotFound(instance_id=inst.id)
-        if inst.host:
-            try:  # the host plugs it into the guest (a running one hot-plugs it)
-                self.compute.rpc.attach_interface(inst.host, inst.id, port["id"])
-            except Exception:
-                LOG.exception("plugging port %s into %s failed", port["id"], inst.id)
-                manager.detach_interface(req.caller, inst.id, port["id"])
-                raise errors.InterfaceAttachFailed(instance_uuid=inst.id) from None
+        action_id = record_action(self.compute, req, inst, "attach_interface")
+        with self.compute.actions.event(action_id, "compute_attach_interface", inst.host):
+            if inst.host:
+                try:  # the host plugs it into the guest (a running one hot-plugs it)
+                    self.compute.rpc.attach_interface(inst.host, inst.id, port["id"])
+                except Exception:
+                    LOG.exception("plugging port %s into %s failed", port["id"], inst.id)
+                    manager.detach_interface(req.caller, inst.id, port["id"])
+                    raise errors.InterfaceAttachFailed(instance_uuid=inst.id) from None
         tag = spec.get("tag")
         if tag:
             self.compute.port_tags.add(inst.id, port["id"], tag)
@@ -121,11 +133,15 @@ class InterfacesApi:
                             "os_compute_api:os-attach-interfaces:delete")
         check_unlocked(req, inst)
         port_id = req.path_params["port_id"]
-        if inst.host and any(p["id"] == port_id for p in self.network().list_instance_ports(inst.id)):
-            self.compute.rpc.detach_interface(inst.host, inst.id, port_id)  # out of the guest first
-        try:
-            self.network().detach_interface(req.caller, inst.id, port_id)
-        except NotFound:
-            raise errors.InterfaceNotFound(instance_id=inst.id, port_id=port_id) from None
+        if not any(p["id"] == port_id for p in self.network().list_instance_ports(inst.id)):
+            raise errors.InterfaceNotFound(instance_id=inst.id, port_id=port_id)
+        action_id = record_action(self.compute, req, inst, "detach_interface")
+        with self.compute.actions.event(action_id, "compute_detach_interface", inst.host):
+            if inst.host:
+                self.compute.rpc.detach_interface(inst.host, inst.id, port_id)  # out of the guest first
+            try:
+                self.network().detach_interface(req.caller, inst.id, port_id)
+            except NotFound:
+                raise errors.InterfaceNotFound(instance_id=inst.id, port_id=port_id) from None
         self.compute.port_tags.forget(inst.id, port_id)
         return accepted()

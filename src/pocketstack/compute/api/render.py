@@ -6,6 +6,7 @@ import functools
 import hashlib
 
 from pocketstack.common.api.request import ApiRequest
+from pocketstack.compute import disk_config
 from pocketstack.compute import states as st
 from pocketstack.compute.api.common import at_least, bookmark, is_admin, links, version
 
@@ -63,7 +64,7 @@ def server(req: ApiRequest, inst, metadata: dict, tags: list[str], addresses: di
             {"rel": "bookmark", "href": bookmark(req, "images", inst.image_ref)}]},
         "flavor": flavor(req, inst), "created": _time(inst.created_at), "updated": _time(inst.updated_at),
         "addresses": addresses or {}, "accessIPv4": inst.access_ipv4, "accessIPv6": inst.access_ipv6,
-        "links": links(req, "servers", inst.id), "OS-DCF:diskConfig": "MANUAL",
+        "links": links(req, "servers", inst.id), "OS-DCF:diskConfig": disk_config.to_api(inst.auto_disk_config),
         "progress": 0 if inst.vm_state in (st.BUILDING, st.ACTIVE) else None,
         "OS-EXT-AZ:availability_zone": inst.availability_zone or "", "config_drive": inst.config_drive,
         "key_name": inst.key_name, "OS-SRV-USG:launched_at": inst.launched_at.isoformat() if inst.launched_at

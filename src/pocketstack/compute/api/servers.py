@@ -23,7 +23,7 @@ from pocketstack.common.api.routes import route
 from pocketstack.common.errors import ApiError, NotFound
 from pocketstack.common.pagination import DEFAULT_MAX_LIMIT, next_link
 from pocketstack.common.validation import parse_bool
-from pocketstack.compute import block_devices, errors, legacy_bdm, volume_backed
+from pocketstack.compute import block_devices, disk_config, errors, legacy_bdm, volume_backed
 from pocketstack.compute import states as st
 from pocketstack.compute.api import render, security_groups, spec_views
 from pocketstack.compute.api.common import (
@@ -433,7 +433,8 @@ class ServersApi:
             config_drive=config_drive(server),
             access_ipv4=access_ip(server, "accessIPv4"), access_ipv6=access_ip(server, "accessIPv6"),
             security_groups=names, scheduler_hints=hints, requested_networks=requested,
-            hostname=server.get("hostname"))
+            hostname=server.get("hostname"),
+            auto_disk_config=disk_config.from_image(disk_config.requested(server), image_ref, image_properties))
 
     def requested_host(self, req: ApiRequest, server: dict) -> str | None:
         """2.74's ``host`` and/or ``hypervisor_hostname`` (admins): the host the build must
@@ -464,7 +465,8 @@ class ServersApi:
         if wants_reservation_id(server):
             return json_response({"reservation_id": created[0].reservation_id}, status=202)
         first = created[0]
-        out = {"id": first.id, "links": links(req, "servers", first.id), "OS-DCF:diskConfig": "MANUAL",
+        out = {"id": first.id, "links": links(req, "servers", first.id),
+               "OS-DCF:diskConfig": disk_config.to_api(first.auto_disk_config),
                "security_groups": [{"name": n} for n in first.security_groups],
                "adminPass": server.get("adminPass") or secrets.token_urlsafe(9)}
         return json_response({"server": out}, status=202, headers={"Location": url(req, "servers", first.id)})
@@ -536,6 +538,8 @@ class ServersApi:
         for field in ("accessIPv4", "accessIPv6"):
             if field in data:
                 values[fields[field]] = access_ip(data, field)
+        if disk_config.API_KEY in data:  # set as it is, the image unasked (Nova's update)
+            values["auto_disk_config"] = disk_config.requested(data)
         if "pinned_availability_zone" in data:  # 2.104's schema
             values["requested_az"] = spec_views.pinned_zone(inst, data["pinned_availability_zone"])
         out = changed_view(self.compute, req, self.instances.update(inst.id, values))

@@ -17,6 +17,11 @@ class GuestNotRunning(Exception):
     """The guest exists but does not run (shut off, suspended to disk): it has no console."""
 
 
+class GuestAgentMissing(Exception):
+    """The guest has no agent to act inside it (Nova's ``QemuGuestAgentNotEnabled``: the
+    image does not ask for one with ``hw_qemu_guest_agent``)."""
+
+
 class MigrationCancelled(Exception):
     """A live migration was aborted (Nova's ``live_migration_abort``): the guest runs on
     at the source, the destination keeps nothing."""
@@ -151,6 +156,12 @@ class Driver:
         raise NotImplementedError
 
     def unrescue(self, instance_id: str) -> int:
+        raise NotImplementedError
+
+    def set_admin_password(self, instance_id: str, password: str, image_properties: dict) -> None:
+        """Set the password of the guest's administrative user (``os_admin_user``, root
+        by default) inside the running guest; :class:`GuestAgentMissing` when the image
+        asks for no agent, NotImplementedError when the driver cannot reach one."""
         raise NotImplementedError
 
     def resize(self, spec: GuestSpec) -> int:

@@ -38,6 +38,7 @@ class FakeGuest:
     volume_sizes: dict[str, int] = field(default_factory=dict)  # serial -> bytes, once a disk was resized
     pre_resize: GuestSpec | None = None
     console: list[str] = field(default_factory=list)
+    admin_password: str | None = None  # what the last changePassword set, for tests to read
 
 
 class FakeDriver(Driver):
@@ -170,6 +171,13 @@ class FakeDriver(Driver):
     def unrescue(self, instance_id: str) -> int:
         self._guest(instance_id).rescue = None
         return self._set(instance_id, states.RUNNING, "booted from own disk")
+
+    def set_admin_password(self, instance_id: str, password: str, image_properties: dict) -> None:
+        """Recorded, as a guest agent would have set it; the console says for which user."""
+        self._work()
+        guest = self._guest(instance_id)
+        guest.admin_password = password
+        self._log(guest, f"password changed for {image_properties.get('os_admin_user') or 'root'}")
 
     def snapshot(self, instance_id: str) -> bytes:
         self._work()

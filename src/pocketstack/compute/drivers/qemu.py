@@ -44,7 +44,15 @@ from typing import Any, Protocol
 
 from pocketstack.compute import states
 from pocketstack.compute.drivers import disks, qemu_guest, qemu_moves, vifs
-from pocketstack.compute.drivers.base import Driver, GuestNotRunning, GuestSpec, HostResources, MoveControl, Rescue
+from pocketstack.compute.drivers.base import (
+    Driver,
+    GuestAgentMissing,
+    GuestNotRunning,
+    GuestSpec,
+    HostResources,
+    MoveControl,
+    Rescue,
+)
 from pocketstack.compute.drivers.kvm_probe import probe_kvm_cached
 from pocketstack.compute.drivers.qemu_guest import KVM_CPU_MODELS, QEMU, DiskDef, GuestDef, kvm_usable, qemu_version
 from pocketstack.compute.drivers.qmp import QmpError, QmpLoop
@@ -489,6 +497,14 @@ class QemuDriver(Driver):
             self._save(guest)
             self._start(guest)
             return self.power_state(instance_id)
+
+    def set_admin_password(self, instance_id: str, password: str, image_properties: dict) -> None:
+        """Nova's libvirt sets it through the QEMU guest agent, which the image must ask for
+        (``hw_qemu_guest_agent``, else 409).  These guests get no agent channel, so even an
+        image that asks has no agent to answer: Nova's answer for an unresponsive agent."""
+        if str(image_properties.get("hw_qemu_guest_agent", "")).lower() not in ("yes", "true", "1", "on", "y", "t"):
+            raise GuestAgentMissing(instance_id)
+        raise NotImplementedError("no QEMU guest agent channel")
 
     def unrescue(self, instance_id: str) -> int:
         with self._lock(instance_id):

@@ -5,7 +5,8 @@
 # body written as received.  Options: -X/--request, -d/--data/--data-raw/--data-binary
 # (@FILE reads a file; the request becomes a form POST), -H/--header, -o/--output, -i/--include,
 # -I/--head, -f/--fail, -s/--silent, -S/--show-error, -m/--max-time, --connect-timeout,
-# -k/--insecure and -L/--location (accepted; no TLS, redirects not followed).  Exit statuses
+# -k/--insecure and -L/--location (accepted; no TLS, redirects not followed); -V/--version
+# (Tempest's `curl -V` decides whether the guest can read the metadata API).  Exit statuses
 # as curl's: 1 unsupported protocol, 2 bad usage, 3 bad URL, 7 cannot connect, 22 HTTP error
 # with --fail, 28 timeout, 52 empty reply.
 usage() {
@@ -47,6 +48,8 @@ while [ $# -gt 0 ]; do
                 flags=${flags#?}
             done ;;
         -h|--help) usage; exit 0 ;;
+        -V|--version) printf 'curl 0.0.0 (x86_64-pc-linux-gnu) tiny (busybox nc)\nProtocols: http\nFeatures:\n'
+                      exit 0 ;;
         -*) echo "curl: option $1: is unknown" >&2; usage >&2; exit 2 ;;
         *) [ -z "$url" ] || { echo "curl: only one URL is supported here" >&2; exit 2; }; url=$1 ;;
     esac

@@ -153,8 +153,8 @@ static_config() {
                 split($1, part, "/"); print part[4] }' "$netflat"); do
             network=$(nd "networks/$n/routes/$r/network")
             gateway=$(nd "networks/$n/routes/$r/gateway")
-            if [ "$network" = 0.0.0.0 ]; then
-                ip -4 route replace default via "$gateway" dev "$1"
+            if [ "$network" = 0.0.0.0 ]; then  # the first NIC's default route stays (udhcpc.script)
+                ip -4 route show default | grep -q . || ip -4 route replace default via "$gateway" dev "$1"
             else
                 ip -4 route replace "$network/$(prefix "$(nd "networks/$n/routes/$r/netmask")")" via "$gateway" dev "$1"
             fi

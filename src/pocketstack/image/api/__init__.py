@@ -12,6 +12,7 @@ from pocketstack.image.api.imports import ImportApi
 from pocketstack.image.api.members import MembersApi
 from pocketstack.image.api.metadef_definitions import ObjectsApi, PropertiesApi, TagsApi
 from pocketstack.image.api.metadef_namespaces import NamespacesApi, ResourceTypesApi
+from pocketstack.image.api.stores import StoresApi
 from pocketstack.image.api.tasks import TasksApi
 from pocketstack.image.manager import ImageManager
 
@@ -20,4 +21,4 @@ def build_router(manager: ImageManager) -> Router:
     return Router().include(
         DiscoveryApi(), ImagesApi(manager), MembersApi(manager), DataApi(manager), NamespacesApi(manager),
         ResourceTypesApi(manager), ObjectsApi(manager), PropertiesApi(manager), TagsApi(manager),
-        TasksApi(manager), ImportApi(manager), CacheApi(manager))
+        TasksApi(manager), ImportApi(manager), CacheApi(manager), StoresApi(manager))

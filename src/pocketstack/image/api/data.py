@@ -101,7 +101,9 @@ class DataApi:
         data = self.data
         check_upload_headers(req, data.size_cap)
         image = await run_in_threadpool(authorize_image, req, self.manager, "upload_image")
-        upload = await run_in_threadpool(data.begin, req.caller, image.id)
+        # The store to write to (Glance reads the header only with several stores).
+        store_id = req.headers.get("x-image-meta-store") if data.store.multiple else None
+        upload = await run_in_threadpool(data.begin, req.caller, image.id, store_id)
         await receive(req, upload, data.fail)
         await run_in_threadpool(data.finish, req.caller, upload)
 

@@ -10,7 +10,6 @@ from pocketstack.image import errors, listing
 from pocketstack.image.api import patch, render
 from pocketstack.image.api.common import authorize_image
 from pocketstack.image.api.lists import list_links
-from pocketstack.image.importing import METHODS
 from pocketstack.image.manager import ImageManager
 
 IMAGES = "/v2/images"
@@ -53,7 +52,7 @@ class ImagesApi:
         image = self.manager.create_image(req.caller, **body)
         return json_response(render.image(image), status=201,
                              headers={"Location": f"{req.service_url}/v2/images/{image.id}",
-                                      "OpenStack-image-import-methods": ",".join(METHODS)})
+                                      "OpenStack-image-import-methods": ",".join(self.manager.importer.methods)})
 
     @route.get(IMAGES, policy="get_images")
     def index(self, req: ApiRequest) -> dict:

@@ -20,6 +20,8 @@ def image(view: ImageView) -> dict:
     body["created_at"] = isotime(view.created_at)
     body["updated_at"] = isotime(view.updated_at)
     body["tags"] = list(view.tags)
+    if view.stores:  # named stores only (Glance shows `stores` with enabled_backends)
+        body["stores"] = view.stores
     body["self"] = f"/v2/images/{view.id}"
     body["file"] = f"/v2/images/{view.id}/file"
     body["schema"] = "/v2/schemas/image"

@@ -62,6 +62,17 @@ class FileStore:
     def open_sink(self, image_id: str, upload_id: str) -> FileSink:
         return FileSink(self.partials / f"{image_id}.{upload_id}", self.root / image_id)
 
+    def location_of(self, image_id: str) -> str:
+        """Where this store keeps (or would keep) the committed data of ``image_id``."""
+        return SCHEME + str(self.root / image_id)
+
+    def owns(self, location: str) -> bool:
+        try:
+            self._path(location)
+        except StoreNotFound:
+            return False
+        return True
+
     def _path(self, location: str) -> Path:
         if not location.startswith(SCHEME):
             raise StoreNotFound(location)

@@ -12,9 +12,12 @@ from pocketstack.object.api.info import InfoApi
 from pocketstack.object.api.objects import ObjectsApi
 from pocketstack.object.contract import ObjectContract
 from pocketstack.object.store import ObjectStore
+from pocketstack.object.syncrealms import SyncConfig
 
 
-def build_router(store: ObjectStore, contract: ObjectContract, cross_domain_policy: str = DEFAULT_POLICY) -> Router:
-    objects = ObjectsApi(store)
-    return Router().include(InfoApi(), CrossDomainApi(cross_domain_policy), AccountsApi(store),
-                            ContainersApi(store, objects), objects, ClusterApi(contract))
+def build_router(store: ObjectStore, contract: ObjectContract, cross_domain_policy: str = DEFAULT_POLICY,
+                 sync: SyncConfig | None = None) -> Router:
+    sync = sync or SyncConfig.none()
+    objects = ObjectsApi(store, sync)
+    return Router().include(InfoApi(sync.realms), CrossDomainApi(cross_domain_policy), AccountsApi(store),
+                            ContainersApi(store, objects, sync), objects, ClusterApi(contract))

@@ -11,6 +11,7 @@ from pocketstack.object import errors, timestamps
 from pocketstack.object.api import (
     access,
     acl,
+    containersync,
     extract,
     formpost,
     listing,
@@ -25,11 +26,16 @@ from pocketstack.object.api.objects import ObjectsApi
 from pocketstack.object.brokers import ContainerBroker
 from pocketstack.object.remotedb import RemoteBroker
 from pocketstack.object.store import ObjectStore
+from pocketstack.object.syncrealms import SyncConfig
 
 CONTAINER = "/v1/{account}/{container}"
 # Container headers kept besides X-Container-Meta-*: ACLs, versioning, sync.
 EXTRA = ("x-container-read", "x-container-write", "x-versions-location", "x-history-location",
          "x-container-sync-to", "x-container-sync-key")
+
+
+# The container's own bookkeeping (the syncer's sync point), never shown.
+SYSMETA = "x-container-sysmeta-"
 
 
 def container_headers(info: dict) -> dict[str, str]:
@@ -41,15 +47,17 @@ def container_headers(info: dict) -> dict[str, str]:
         "Last-Modified": timestamps.http_date(info["put_timestamp"]),
         "X-Storage-Policy": "Policy-0",
         "Accept-Ranges": "bytes",
-        **metadata.render(info["metadata"]),
+        **{k: v for k, v in metadata.render(info["metadata"]).items() if not k.lower().startswith(SYSMETA)},
     }
 
 
-def container_updates(headers) -> dict[str, str]:
-    """What a container PUT or POST sets: metadata, ACLs (400 unless Swift can read them)
-    and versioning (setting one mode clears the other)."""
+def container_updates(headers, sync: SyncConfig | None = None) -> dict[str, str]:
+    """What a container PUT or POST sets: metadata, ACLs (400 unless Swift can read them),
+    versioning (setting one mode clears the other) and sync (400 for a target ``sync``
+    does not allow)."""
     quotas.check_container_headers(headers)
     updates = metadata.collect(headers, "container", EXTRA)
+    containersync.check_updates(updates, sync or SyncConfig.none())
     for name in ("X-Container-Read", "X-Container-Write"):
         if updates.get(name):
             acl.parse(updates[name])
@@ -67,8 +75,9 @@ class ContainersApi:
     """The account's owner writes containers; reading one is also open to its ACLs'
     grantees (``access.authorize``)."""
 
-    def __init__(self, store: ObjectStore, objects: ObjectPages | None = None):
+    def __init__(self, store: ObjectStore, objects: ObjectPages | None = None, sync: SyncConfig | None = None):
         self.store = store
+        self.sync = sync or SyncConfig.none()
         # Its form uploads and web pages are served by the objects' API.
         self.objects: ObjectPages = objects or ObjectsApi(store)
 
@@ -93,7 +102,7 @@ class ContainersApi:
         if "extract-archive" in req.query:
             return await extract.extract(req, self.store, account, container)
         created = await run_in_threadpool(self.store.put_container, account, container,
-                                          container_updates(req.headers), timestamps.now())
+                                          container_updates(req.headers, self.sync), timestamps.now())
         return Response(status_code=201 if created else 202, media_type="text/html; charset=UTF-8")
 
     @route.post(CONTAINER, public=True, stream=True)
@@ -106,7 +115,7 @@ class ContainersApi:
     def update(self, req: ApiRequest) -> Response:
         account, container = _named(req)
         access.authorize_account(req, account, write=True)
-        updates = container_updates(req.headers)
+        updates = container_updates(req.headers, self.sync)
         self._existing(account, container)
         self.store.post_container(account, container, updates, timestamps.now())
         return Response(status_code=204)
@@ -136,7 +145,7 @@ class ContainersApi:
         query = listing.params(req.query)
         account, broker, info = self._stat(req)
         return listing.render("container", req.path_params["container"], broker.list(**query), fmt,
-                              access.owner_view(req, account, container_headers(info)))
+                              access.owner_view(req, account, container_headers(info)), account)
 
     @route.delete(CONTAINER, public=True)
     def delete(self, req: ApiRequest) -> Response:

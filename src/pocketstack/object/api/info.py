@@ -8,7 +8,8 @@ from starlette.responses import Response
 from pocketstack.common.api.request import ApiRequest, json_response
 from pocketstack.common.api.routes import route
 from pocketstack.object import expirer
-from pocketstack.object.api import bulk, extract, formpost, large, listing, metadata, names, objects, tempurl
+from pocketstack.object.api import bulk, extract, formpost, large, listing, metadata, names, objects, symlinks, tempurl
+from pocketstack.object.syncrealms import SyncRealms
 
 CAPABILITIES = {
     "swift": {
@@ -37,15 +38,19 @@ CAPABILITIES = {
     "crossdomain": {},
     "staticweb": {},
     "formpost": {"allowed_digests": formpost.DIGESTS, "deprecated_digests": formpost.DEPRECATED_DIGESTS},
+    "symlink": {"symloop_max": symlinks.SYMLOOP_MAX, "static_links": True},
 }
 
 
 class InfoApi:
-    """What anyone may ask without a token."""
+    """What anyone may ask without a token; ``realms``: the container sync realms listed."""
+
+    def __init__(self, realms: SyncRealms | None = None):
+        self.capabilities = {**CAPABILITIES, "container_sync": {"realms": (realms or SyncRealms()).info()}}
 
     @route.get("/info", public=True)
     def info(self, req: ApiRequest) -> Response:
-        return json_response(CAPABILITIES, headers={"Content-Type": "application/json; charset=utf-8"})
+        return json_response(self.capabilities, headers={"Content-Type": "application/json; charset=utf-8"})
 
     @route.get("/healthcheck", public=True)
     @route.head("/healthcheck", public=True)

@@ -14,11 +14,10 @@ scope.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from urllib.parse import unquote
-
-from jsonschema import Draft7Validator
 
 from pocketstack.common.api.bodies import parse_json
 from pocketstack.common.errors import BadRequest
@@ -31,8 +30,15 @@ from pocketstack.object.timestamps import iso
 
 MAX_SEGMENTS = 1000
 MAX_MANIFEST = 2 * 1024 * 1024
-_MANIFEST = Draft7Validator(schemas.slo_manifest)
-_SEGMENT = Draft7Validator(schemas.slo_segment)
+
+
+@functools.cache
+def _valid(schema: str):
+    """The ``is_valid`` of a validator of ``schemas.<schema>``, made on first use: jsonschema
+    is imported by the first SLO manifest, not by the object API's first request."""
+    from jsonschema import Draft7Validator
+
+    return Draft7Validator(getattr(schemas, schema)).is_valid
 
 
 def is_slo(metadata: dict) -> bool:
@@ -100,7 +106,7 @@ def manifest_entries(body: bytes) -> list:
         entries = parse_json(body)
     except BadRequest:
         raise errors.ManifestNotJson() from None
-    if not _MANIFEST.is_valid(entries):
+    if not _valid("slo_manifest")(entries):
         raise errors.ManifestNotList()
     if len(entries) > MAX_SEGMENTS:
         raise errors.TooManySegments(limit=MAX_SEGMENTS)
@@ -117,7 +123,7 @@ def build_manifest(store: ObjectStore, account: str, body: bytes,
     etags: list[str] = []
     size = 0
     for index, seg in enumerate(entries):
-        if not _SEGMENT.is_valid(seg):
+        if not _valid("slo_segment")(seg):
             problems.append(f"Index {index}: invalid segment (need a \"path\")")
             continue
         names = _split_path(seg["path"])

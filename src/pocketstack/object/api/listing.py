@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape, quoteattr
 from starlette.responses import Response
 
 from pocketstack.object import errors
+from pocketstack.object.api import symlinks
 from pocketstack.object.timestamps import iso
 
 LIMIT = 10000
@@ -62,11 +63,13 @@ def negotiate(query, headers) -> str:
     return best
 
 
-def object_entry(row: dict) -> dict:
+def object_entry(row: dict, account: str = "") -> dict:
+    """A container listing's entry of ``row`` (of a container in ``account``)."""
     if "subdir" in row:
         return row
-    return {"name": row["name"], "hash": row["etag"], "bytes": row["size"],
-            "content_type": _as_text(row["content_type"]), "last_modified": iso(row["created_at"])}
+    return symlinks.listing_fields({"name": row["name"], "hash": row["etag"], "bytes": row["size"],
+                                    "content_type": _as_text(row["content_type"]),
+                                    "last_modified": iso(row["created_at"])}, account)
 
 
 def _as_text(header_value: str) -> str:
@@ -85,9 +88,13 @@ def _container_entry(row: dict) -> dict:
             "last_modified": iso(row["put_timestamp"])}
 
 
-def render(kind: str, name: str, rows: list[dict], fmt: str, headers: dict) -> Response:
-    """A listing response; an empty plain-text listing is a 204, like Swift's."""
-    entries = [(object_entry if kind == "container" else _container_entry)(r) for r in rows]
+def render(kind: str, name: str, rows: list[dict], fmt: str, headers: dict, account: str = "") -> Response:
+    """A listing response (of ``account``'s container ``name`` or of the account ``name``);
+    an empty plain-text listing is a 204, like Swift's."""
+    if kind == "container":
+        entries = [object_entry(r, account) for r in rows]
+    else:
+        entries = [_container_entry(r) for r in rows]
     media = CONTENT_TYPES[fmt] + "; charset=utf-8"
     if fmt == "json":
         body = json.dumps(entries, ensure_ascii=False)

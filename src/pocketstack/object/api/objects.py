@@ -6,7 +6,7 @@ import json
 import math
 import mimetypes
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -22,6 +22,7 @@ from pocketstack.object.api import (
     body,
     bulk,
     conditions,
+    containersync,
     extract,
     formpost,
     large,
@@ -29,11 +30,13 @@ from pocketstack.object.api import (
     names,
     quotas,
     staticweb,
+    symlinks,
     tempurl,
     versioning,
 )
 from pocketstack.object.diskfile import ObjectState
 from pocketstack.object.store import ObjectStore
+from pocketstack.object.syncrealms import SyncConfig
 
 OBJECT = "/v1/{account}/{container}/{obj:path}"
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
@@ -153,6 +156,7 @@ def object_headers(state: ObjectState, etag: str) -> dict[str, str]:
         headers["X-Delete-At"] = meta["X-Delete-At"]
     if large.is_slo(meta):
         headers["X-Static-Large-Object"] = "True"
+    headers.update(symlinks.client_headers(meta))
     return headers
 
 
@@ -186,8 +190,9 @@ class ObjectsApi:
     a TempURL allow (``access.authorize``); an overwritten or deleted object of a
     versioned container is archived first (``versioning``)."""
 
-    def __init__(self, store: ObjectStore):
+    def __init__(self, store: ObjectStore, sync: SyncConfig | None = None):
         self.store = store
+        self.sync = sync or SyncConfig.none()
 
     def _load(self, account: str, container: str, obj: str) -> ObjectState:
         state = self.store.object_state(account, container, obj)
@@ -230,6 +235,11 @@ class ObjectsApi:
         names.check(account, container, obj)
         access.authorize(req, self.store, account, container, obj)
         state = self._load(account, container, obj)
+        location = None
+        if req.query.get("symlink") != "get":
+            (account, _container, _obj), state, location = symlinks.follow(
+                (account, container, obj), state, self._load,
+                lambda *target: access.authorize(req, self.store, *target))
         if multipart_manifest(req) == "get" and large.is_slo(state.metadata):
             manifest = json.dumps(large.read_manifest(state)).encode()
             headers = object_headers(state, state.metadata["ETag"])
@@ -237,6 +247,8 @@ class ObjectsApi:
                             media_type="application/json; charset=utf-8")
         pieces, etag = large.pieces(self.store, account, state, access.SegmentAccess(req, self.store, account))
         headers = object_headers(state, etag)
+        if location is not None:
+            headers["Content-Location"] = location
         grant = req.attributes.get("tempurl")
         if grant is not None:
             headers = tempurl.outgoing(headers)
@@ -255,28 +267,72 @@ class ObjectsApi:
         if "extract-archive" in req.query:
             await run_in_threadpool(access.authorize_account, req, account, True)
             return await extract.extract(req, self.store, account, f"{container}/{obj}")
-        await run_in_threadpool(access.authorize, req, self.store, account, container, obj, write=True)
+        synced_at = await run_in_threadpool(self._authorize_write, req, account, container, obj)
         check_content_type(req.headers)
         if "x-copy-from" in req.headers:
             source = object_path(req.headers["x-copy-from"])
             if source is None:
                 raise errors.InvalidCopyFrom()
             return await self._copy(req, (account, *source), (account, container, obj))
-        updates = user_metadata(req.headers, obj)
+        expected = Expected.of(req.headers)
+        check: Callable[[str, int], None] = expected.check
+        listed = None
+        if symlinks.requested(req.headers):
+            updates = await run_in_threadpool(self._link, req, (account, container, obj))
+            check, listed = symlinks.empty_body, (0, symlinks.listed_etag(updates, symlinks.EMPTY_ETAG))
+        else:
+            updates = user_metadata(req.headers, obj)
         container_info = await run_in_threadpool(self._container_info, account, container)
         length = req.headers.get("content-length", "")
         await run_in_threadpool(self._check_quotas, req, account, container_info,
                                 int(length) if length.isdigit() else 0)
         await run_in_threadpool(self._check_if_none_match, req, account, container, obj)
-        if multipart_manifest(req) == "put":
+        if multipart_manifest(req) == "put" and listed is None:
             return await self._put_manifest(req, (account, container, obj), updates, container_info)
-        expected = Expected.of(req.headers)
         await self._archive(req, account, container, obj, container_info)
-        timestamp = timestamps.now()
+        timestamp = synced_at or timestamps.now()
         etag, _size = await self.store.put_object(account, container, obj, req.raw.stream(), updates, timestamp,
-                                                  expected.check)
+                                                  check, listed)
         await run_in_threadpool(expirer.enqueue, self.store, account, container, obj, updates)
         return created(etag, timestamp)
+
+    def _authorize_write(self, req: ApiRequest, account: str, container: str, obj: str) -> str | None:
+        """Let a PUT or DELETE in (blocking): a container syncer's that proves the
+        container's sync key, at the timestamp it carries (returned; 409 when the object
+        is newer already), else as ``access.authorize`` says."""
+        if containersync.is_sync_request(req.headers):
+            found = self.store.container(account, container)
+            path = containersync.object_path(account, container, obj)
+            if containersync.authorized(req, found[1] if found else None, self.sync, path):
+                stamp = containersync.request_timestamp(req.headers)
+                if self.store.object_state(account, container, obj).timestamp >= stamp:
+                    raise errors.SyncedOlder()
+                req.attributes["container_sync"] = True
+                return stamp
+        access.authorize(req, self.store, account, container, obj, write=True)
+        return None
+
+    def _link(self, req: ApiRequest, here: tuple[str, str, str]) -> dict[str, str]:
+        """A symlink PUT's metadata (blocking): its target, checked now for a static link,
+        whose type it takes unless the request gives one.  A container syncer's copy of a
+        static link is taken as it comes (Swift's symlink_override): its target was
+        checked where the link was made."""
+        symlinks.check_empty(req.headers)
+        link = symlinks.parse(req.headers, here)
+        size = None
+        default = symlinks.CONTENT_TYPE
+        if link.etag and req.attributes.get("container_sync"):
+            size = req.headers.get("x-symlink-target-bytes", "0")
+        elif link.etag:
+            access.authorize(req, self.store, link.account, link.container, link.obj)
+            state = self.store.object_state(link.account, link.container, link.obj)
+            symlinks.check_static(link, state if versioning.live(state) else None)
+            default = state.metadata.get("Content-Type", default)
+            size = str(symlinks.size_of(state))
+        updates = user_metadata(req.headers, here[2], {"Content-Type": default})
+        if "content-type" not in req.headers:
+            updates["Content-Type"] = default
+        return {**updates, **symlinks.sysmeta(link, here[0], size)}
 
     async def _archive(self, req: ApiRequest, account: str, container: str, obj: str, container_info: dict) -> None:
         """Keep the object being overwritten when its container is versioned."""
@@ -321,9 +377,14 @@ class ObjectsApi:
         with its metadata unless ``X-Fresh-Metadata``, updated by the request's."""
         names.check(*source)
         names.check(*destination)
-        src_account = source[0]
         await run_in_threadpool(access.authorize, req, self.store, *source)
         state = await run_in_threadpool(self._load, *source)
+        as_link = req.query.get("symlink") == "get" and symlinks.is_link(state.metadata)
+        if not as_link:
+            source, state, _location = await run_in_threadpool(
+                symlinks.follow, source, state, self._load,
+                lambda *target: access.authorize(req, self.store, *target))
+        src_account = source[0]
         container_info = await run_in_threadpool(self._container_info, *destination[:2])
         pieces, _etag = await run_in_threadpool(large.pieces, self.store, src_account, state,
                                                 access.SegmentAccess(req, self.store, src_account))
@@ -334,9 +395,13 @@ class ObjectsApi:
                                       if k.lower().startswith("x-object-meta-") or k.lower() in EXTRA}
         current = {"Content-Type": state.metadata.get("Content-Type")}
         updates = {**inherited, **user_metadata(req.headers, destination[2], current)}
+        listed = None
+        if as_link:  # ?symlink=get: the copy is the same link
+            updates.update({k: state.metadata[k] for k in symlinks.SYSMETA if k in state.metadata})
+            listed = (0, symlinks.listed_etag(updates, symlinks.EMPTY_ETAG))
         timestamp = timestamps.now()
         etag, _size = await self.store.put_object(*destination, iterate_in_threadpool(body.stream(pieces)), updates,
-                                                  timestamp)
+                                                  timestamp, listing=listed)
         await run_in_threadpool(expirer.enqueue, self.store, *destination, updates)
         return copied(created(etag, timestamp), updates, source, state)
 
@@ -395,6 +460,8 @@ class ObjectsApi:
         """Replace the object's metadata (a ``.meta`` on every replica); a new
         Content-Type is listed too."""
         account, container, obj = _named(req)
+        if symlinks.requested(req.headers):
+            raise symlinks.PostTarget()
         access.authorize(req, self.store, account, container, obj, write=True)
         state = self._load(account, container, obj)
         updates = user_metadata(req.headers, obj, state.metadata)
@@ -407,7 +474,9 @@ class ObjectsApi:
             meta = state.metadata
             size = int(meta.get("X-Slo-Size", meta["Content-Length"]))
             self.store.update_listing(account, container, obj, timestamp, size, updates["Content-Type"],
-                                      meta.get("X-Slo-Etag", meta["ETag"]), False)
+                                      symlinks.listed_etag(meta, meta.get("X-Slo-Etag", meta["ETag"])), False)
+        if symlinks.is_link(state.metadata):
+            return symlinks.posted_to_link(state.metadata, account)
         return Response(status_code=202, media_type="text/html; charset=UTF-8")
 
     # -- deleting -----------------------------------------------------------------------------
@@ -416,7 +485,7 @@ class ObjectsApi:
         """Delete the object (in a versioned container: pop or push a version first);
         ``?multipart-manifest=delete`` deletes an SLO's segments with it."""
         account, container, obj = _named(req)
-        await run_in_threadpool(access.authorize, req, self.store, account, container, obj, write=True)
+        synced_at = await run_in_threadpool(self._authorize_write, req, account, container, obj)
         found = await run_in_threadpool(self.store.container, account, container)
         versions = versioning.location(found[1] if found else None)
         if versions is not None and req.query.get("multipart-manifest") != "delete":
@@ -425,9 +494,9 @@ class ObjectsApi:
                 await versioning.push_delete(req, self.store, account, container, obj, archive)
             elif await versioning.pop_delete(req, self.store, account, container, obj, archive):
                 return Response(status_code=204)
-        return await run_in_threadpool(self._delete, req, account, container, obj)
+        return await run_in_threadpool(self._delete, req, account, container, obj, synced_at)
 
-    def _delete(self, req: ApiRequest, account: str, container: str, obj: str) -> Response:
+    def _delete(self, req: ApiRequest, account: str, container: str, obj: str, synced_at: str | None) -> Response:
         state = self.store.object_state(account, container, obj)
         if state.exists and expirer.expired(state.metadata):
             # Like Swift's object server: the expired object is deleted now, but was
@@ -439,5 +508,5 @@ class ObjectsApi:
             lines = "\n".join(large.segment_paths(state) + [f"/{container}/{obj}"])
             req.body = lines.encode()
             return bulk.delete(req, self.store, account, access.SegmentAccess(req, self.store, account, write=True))
-        self.store.remove_object(account, container, obj, state)
+        self.store.tombstone(account, container, obj, state, synced_at or timestamps.now())
         return Response(status_code=204)

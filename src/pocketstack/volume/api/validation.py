@@ -10,16 +10,20 @@ refusal is a 400 in the Nova/Cinder fault format.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any
-
-import jsonschema
-from jsonschema import Draft4Validator
+from typing import TYPE_CHECKING, Any
 
 from pocketstack.volume import errors
 from pocketstack.volume.types import is_uuid_like
 
-_Draft4 = Draft4Validator.VALIDATORS
+if TYPE_CHECKING:
+    import jsonschema
+
+# Format name -> checker; jsonschema's FormatChecker is made from them on the first
+# validation (jsonschema is imported then: the volume API's first request with a body,
+# not its first request).
+_FORMATS: dict[str, Callable[[Any], bool]] = {"uuid": is_uuid_like}
 
 
 def _number(value: Any) -> int | float | None:
@@ -36,31 +40,42 @@ def _number(value: Any) -> int | float | None:
     return None
 
 
-def _bounded(keyword: str):
-    def check(validator, bound, instance, schema):
-        number = _number(instance)
-        if number is not None:
-            yield from _Draft4[keyword](validator, bound, number, schema)
-    return check
+@functools.cache
+def _cinder_validator() -> tuple[type[jsonschema.protocols.Validator], jsonschema.FormatChecker]:
+    """Draft 4 with Cinder's min/max, and the format checker of every :func:`add_format`
+    (each is added when the schemas module is imported, before any body is validated)."""
+    import jsonschema
+    from jsonschema import Draft4Validator
 
+    draft4 = Draft4Validator.VALIDATORS
 
-_CinderValidator = jsonschema.validators.extend(
-    Draft4Validator, {"minimum": _bounded("minimum"), "maximum": _bounded("maximum")})
-FORMATS = jsonschema.FormatChecker(formats=())
-FORMATS.checks("uuid")(is_uuid_like)
+    def bounded(keyword: str):
+        def check(validator, bound, instance, schema):
+            number = _number(instance)
+            if number is not None:
+                yield from draft4[keyword](validator, bound, number, schema)
+        return check
+
+    formats = jsonschema.FormatChecker(formats=())
+    for name, check in _FORMATS.items():
+        formats.checks(name)(check)
+    return jsonschema.validators.extend(Draft4Validator, {"minimum": bounded("minimum"),
+                                                          "maximum": bounded("maximum")}), formats
 
 
 def add_format(name: str, check: Callable[[Any], bool]) -> None:
     """A format whose checker may raise :class:`BadRequest` with Cinder's own message
     (Cinder's checkers for statuses do), or return False for the generic one."""
-    FORMATS.checks(name)(check)
+    _FORMATS[name] = check
+    _cinder_validator.cache_clear()
 
 
 def validate(body: Any, schema: dict) -> Any:
     """``body`` if it matches ``schema``; else a 400 worded as Cinder words it."""
     # Not cached by the schema's id: callers build wrappers per request, and a freed dict's
     # id is reused; a validator is cheap to make (jsonschema compiles nothing up front).
-    error = next(iter(_CinderValidator(schema, format_checker=FORMATS).iter_errors(body)), None)
+    validator, formats = _cinder_validator()
+    error = next(iter(validator(schema, format_checker=formats).iter_errors(body)), None)
     if error is None:
         return body
     if error.path:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pocketstack.compute.api.schemas.servers import HOSTNAMES, PERSONALITY
+from pocketstack.compute.api.schemas.servers import DISK_CONFIG, HOSTNAMES, PERSONALITY
 
+# Nova's ``admin_password``: any string.
+CHANGE_PASSWORD = {"type": "object", "required": ["adminPass"], "additionalProperties": False,
+                   "properties": {"adminPass": {"type": "string"}}}
 REBOOT = {"type": "object", "required": ["type"], "properties": {
     "type": {"type": "string", "pattern": "^([Hh][Aa][Rr][Dd]|[Ss][Oo][Ff][Tt])$"}}}
 RESIZE = {"type": "object", "required": ["flavorRef"], "properties": {
-    "flavorRef": {"type": ["string", "integer"], "minLength": 1}, "OS-DCF:diskConfig": {"type": "string"}},
+    "flavorRef": {"type": ["string", "integer"], "minLength": 1}, "OS-DCF:diskConfig": DISK_CONFIG},
     "additionalProperties": False}
 # ``migrate`` from 2.56 (before, its value is not looked at): an optional target host.
 MIGRATE_V256 = {"type": ["object", "null"], "additionalProperties": False, "properties": {
@@ -44,7 +47,7 @@ CREATE_IMAGE = {"type": "object", "required": ["name"], "properties": {
 REBUILD: dict[str, Any] = {"type": "object", "required": ["imageRef"], "properties": {
     "imageRef": {"type": "string", "minLength": 1}, "name": {"type": "string", "minLength": 1, "maxLength": 255},
     "adminPass": {"type": "string"}, "metadata": METADATA, "preserve_ephemeral": {"type": "boolean"},
-    "OS-DCF:diskConfig": {"type": "string"}, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
+    "OS-DCF:diskConfig": DISK_CONFIG, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
     "description": {"type": ["string", "null"], "maxLength": 255}, "key_name": {"type": ["string", "null"]},
     "user_data": {"type": ["string", "null"]}, "trusted_image_certificates": {"type": ["array", "null"]},
     "personality": PERSONALITY},

@@ -21,6 +21,8 @@ _BDM = {"type": "object", "properties": {
     "device_name": {"type": ["string", "null"]}, "disk_bus": {"type": "string"},
     "device_type": {"type": "string"}, "guest_format": {"type": "string"}, "tag": DEVICE_TAG,
     "volume_type": {"type": ["string", "null"]}}}
+# Nova's ``parameter_types.disk_config`` (``OS-DCF:diskConfig``).
+DISK_CONFIG = {"type": "string", "enum": ["AUTO", "MANUAL"]}
 # Nova's ``format: uuid`` (oslo's ``is_uuid_like``: 32 hex digits, hyphens optional).
 UUID = {"type": "string", "pattern": "^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$"}
 # Nova's ``_legacy_block_device_mapping`` (``block_device_mapping``, v1): the ids by name,
@@ -61,15 +63,21 @@ _SERVER_V21: dict[str, Any] = {
         "block_device_mapping_v2": {"type": "array", "items": _BDM},
         "config_drive": {"type": ["boolean", "string"]}, "adminPass": {"type": "string"},
         "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
-        "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
+        "OS-DCF:diskConfig": DISK_CONFIG,
         "trusted_image_certificates": {"type": ["array", "null"]},
         "personality": PERSONALITY}}
 
 
+# Nova's ``_hints``: the hints the scheduler reads are checked, any other is let through.
+# (``same_host`` checks only a list's items, as Nova's schema.)
+HINTS = {"type": "object", "properties": {
+    "same_host": {"type": ["string", "array"], "items": UUID},
+    "different_host": {"oneOf": [UUID, {"type": "array", "items": UUID}]}}}
+
+
 def _create(server: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": ["server"], "properties": {
-        "server": server, "os:scheduler_hints": {"type": "object"},
-        "OS-SCH-HNT:scheduler_hints": {"type": "object"}}}
+        "server": server, "os:scheduler_hints": HINTS, "OS-SCH-HNT:scheduler_hints": HINTS}}
 
 
 def _changed(base: dict[str, Any], add: dict[str, Any] | None = None, drop: tuple[str, ...] = (),
@@ -102,7 +110,7 @@ CREATE = {"2.1": _create(_SERVER_V21), "2.19": _create(_SERVER_V219), "2.37": _c
 
 _UPDATE_V21: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
     "name": NAME, "accessIPv4": {"type": "string"}, "accessIPv6": {"type": "string"},
-    "OS-DCF:diskConfig": {"type": "string"}}}
+    "OS-DCF:diskConfig": DISK_CONFIG}}
 _UPDATE_V219 = _changed({**_UPDATE_V21, "required": []}, {"description": DESCRIPTION})
 UPDATE = {start: {"type": "object", "required": ["server"], "properties": {"server": server}}
           for start, server in (("2.1", _UPDATE_V21), ("2.19", _UPDATE_V219),
