@@ -59,6 +59,8 @@ if [ "$PLUGIN" = neutron ]; then
 fi
 # The password rules run.sh --security-compliance describes to Tempest (lockout, history).
 POCKETSTACK_LOCKOUT_FAILURE_ATTEMPTS=2 POCKETSTACK_LOCKOUT_DURATION=5 POCKETSTACK_UNIQUE_LAST_PASSWORD_COUNT=2 \
+# Two file backends, so the multi-backend, retype-with-migration tests run.
+POCKETSTACK_VOLUME_BACKENDS=file,file2 \
 POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port" \
 "$bin/pocketstack" --data-dir "$data" up --port "$PORT" --admin-password "$password" \
     --clouds-file "$data/clouds.yaml" --fake-hosts 2 >"$data/cloud.log" 2>&1 &
@@ -98,7 +100,7 @@ os volume type create --public --property multiattach='<is> True' multiattach >/
 printf '[volume]\nvolume_type_multiattach = multiattach\n' >>"$data/extra.conf"
 
 "$here/run.sh" --auth-url "http://127.0.0.1:$PORT/identity" --admin-password "$password" \
-    --image --network --object --volume --compute --security-compliance \
+    --image --network --object --volume --volume-backends file,file2 --compute --security-compliance \
     --image-ref "$image" --image-ref-alt "$image_alt" --flavor-ref 42 --flavor-ref-alt 84 \
     --fixed-network-name private --public-network-id "$public" \
     --extra-conf "$data/extra.conf" --regex "$REGEX" --concurrency "$CONCURRENCY" || true

@@ -185,6 +185,22 @@ class InvalidVolume(BadRequest):
     msg_fmt = "Invalid volume: {reason}"
 
 
+class InvalidHost(BadRequest):
+    """A migration to a host no cinder-volume service serves."""
+    msg_fmt = "Invalid host: {reason}"
+
+
+class ManageExistingInvalidReference(BadRequest):
+    """A manage request's reference that names nothing the backend may adopt."""
+    msg_fmt = "Manage existing volume failed due to invalid backend reference {existing_ref}: {reason}"
+
+
+class ManageHostNotFound(ApiError):
+    """Cinder's 503 for a manage request naming a host no service serves."""
+    status = 503
+    msg_fmt = "Host '{host}' not found"
+
+
 class InvalidSnapshot(BadRequest):
     msg_fmt = "Invalid snapshot: {reason}"
 
