@@ -10,10 +10,11 @@ import contextlib
 import os
 
 import pytest
-from conftest import ADMIN_PASSWORD, Api, bootstrapped_cloud, unique
 from starlette.testclient import TestClient
 
 from pocketstack.common import config
+
+from conftest import ADMIN_PASSWORD, Api, bootstrapped_cloud, unique
 
 V = "OpenStack-API-Version"
 
