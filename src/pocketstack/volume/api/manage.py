@@ -96,7 +96,7 @@ class ManageApi:
         volume = self.volumes_api.volumes.get(req.caller, spec["volume_id"])
         req.authorize(target={"project_id": volume.project_id})
         snapshot = self.manage.manage_snapshot(req.caller, volume, spec)
-        return accepted({"snapshot": self.snapshots_api.render_many(req, [snapshot], extended=True)[0]})
+        return accepted({"snapshot": self.snapshots_api.render_many(req, [snapshot])[0]})
 
     def _listing(self, req: ApiRequest, snapshots: bool) -> dict:
         req.authorize()
