@@ -10,11 +10,18 @@ import contextlib
 import os
 
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from pocketstack.common import config
+from pocketstack.common.db.base import utcnow
+from pocketstack.volume import models as m
+from pocketstack.volume.recovery import recover
 
 from conftest import ADMIN_PASSWORD, Api, bootstrapped_cloud, unique
+from test_volume_api import call as api_call
+from test_volume_api import create_volume
+from test_volume_api import wait as api_wait
 
 V = "OpenStack-API-Version"
 
@@ -30,28 +37,15 @@ def two(tmp_path_factory):
         cloud = stack.enter_context(bootstrapped_cloud(settings))
         client = stack.enter_context(TestClient(cloud.asgi_app(), base_url="http://127.0.0.1:8780"))
         api = Api(client, cloud)
-        token = api.token("admin", ADMIN_PASSWORD, project="admin")
-        project = cloud.identity.validate_token(token).project_id
-        yield api, token, project, data_dir
+        yield api, api.token("admin", ADMIN_PASSWORD, project="admin"), data_dir
 
 
 def call(two, method, path, version="3.44", **kw):
-    api, token, project, _ = two
-    return api.request(method, f"/volume/v3/{project}{path}", token, headers={V: f"volume {version}"}, **kw)
+    return api_call(two[0], two[1], method, path, headers={V: f"volume {version}"}, **kw)
 
 
-def wait(two, path, key, statuses, timeout=20):
-    import time
-    deadline = time.monotonic() + timeout
-    while True:
-        response = call(two, "GET", path)
-        if response.status_code == 404 and statuses == ("deleted",):
-            return None
-        body = response.json()[key]
-        if body["status"] in statuses:
-            return body
-        assert time.monotonic() < deadline, body
-        time.sleep(0.05)
+def wait(two, path, key, statuses):
+    return api_wait(two[0], two[1], path, key, statuses)
 
 
 def make_type(two, **specs) -> str:
@@ -61,13 +55,11 @@ def make_type(two, **specs) -> str:
 
 
 def create(two, **spec) -> dict:
-    response = call(two, "POST", "/volumes", json={"volume": {"size": 1, "name": unique("vol"), **spec}})
-    assert response.status_code == 202, response.text
-    return wait(two, f"/volumes/{response.json()['volume']['id']}", "volume", ("available", "error"))
+    return create_volume(two[0], two[1], **spec)
 
 
 def test_types_choose_backends_and_listings_show_each(two):
-    data_dir = two[3]
+    data_dir = two[2]
     on_file = create(two, volume_type=make_type(two, volume_backend_name="file"))
     on_fast = create(two, volume_type=make_type(two, **{"capabilities:volume_backend_name": "fast"}))
     assert on_file["os-vol-host-attr:host"] == "pocketstack@file#file"
@@ -89,7 +81,7 @@ def test_types_choose_backends_and_listings_show_each(two):
 
 
 def test_migrate_and_retype_move_the_file(two):
-    data_dir = two[3]
+    data_dir = two[2]
     src_type, dst_type = make_type(two, volume_backend_name="file"), make_type(two, volume_backend_name="fast")
     volume = create(two, volume_type=src_type)
     path = data_dir / "volumes" / f"volume-{volume['id']}"
@@ -128,7 +120,7 @@ def test_migrate_and_retype_move_the_file(two):
 
 
 def test_unmanage_then_manage_volume_and_snapshot(two):
-    data_dir = two[3]
+    data_dir = two[2]
     volume = create(two)
     snap = call(two, "POST", "/snapshots", json={"snapshot": {"volume_id": volume["id"]}}).json()["snapshot"]
     wait(two, f"/snapshots/{snap['id']}", "snapshot", ("available",))
@@ -167,7 +159,7 @@ def test_unmanage_then_manage_volume_and_snapshot(two):
 
 
 def test_manage_references_stay_inside_the_backend(two):
-    data_dir = two[3]
+    data_dir = two[2]
     (data_dir / "secret").write_bytes(b"x")
     os.symlink(data_dir / "secret", data_dir / "volumes" / "link")
     (data_dir / "volumes" / "adir").mkdir()
@@ -181,8 +173,28 @@ def test_manage_references_stay_inside_the_backend(two):
                 {"source-name": f"volume-{managed['id']}"}):
         response = manage(ref)
         assert response.status_code == 400, (ref, response.text)
-    assert manage({"source-name": "x"}, host="nowhere@else").status_code == 503
+    assert manage({"source-name": "x"}, host="nowhere@else").status_code == 404
+    assert call(two, "GET", "/os-volume-manage?host=nowhere@else").status_code == 404
     assert call(two, "GET", "/os-volume-manage").status_code == 400  # no host
     assert call(two, "GET", "/os-volume-manage?host=pocketstack@file&sort_key=name").status_code == 400
     assert call(two, "POST", "/manageable_volumes", version="3.7", json={}).status_code == 404
     assert (data_dir / "secret").read_bytes() == b"x"
+
+
+def test_an_abandoned_migration_is_rolled_back(two):
+    """Recovery: a volume left ``migrating`` by a dead worker goes back to its host and
+    status with ``migration_status`` ``error``, the partial copy removed."""
+    api, data_dir = two[0], two[2]
+    volume = create(two, volume_type=make_type(two, volume_backend_name="file"))
+    partial = data_dir / "volumes-fast" / f"volume-{volume['id']}"
+    partial.write_bytes(b"half")
+    manager = api.cloud.service("volume").manager
+    with manager.db.session() as s:
+        s.execute(sa.update(m.Volume).where(m.Volume.id == volume["id"]).values(
+            status="maintenance", migration_status="migrating", task_started_at=utcnow(),
+            task_args={"dest": "pocketstack@fast#fast", "previous": "available"}))
+    assert recover(manager.worker, window=-1)["rolled_back"] >= 1
+    after = call(two, "GET", f"/volumes/{volume['id']}").json()["volume"]
+    assert after["status"] == "available" and after["migration_status"] == "error"
+    assert after["os-vol-host-attr:host"] == "pocketstack@file#file"
+    assert not partial.exists() and (data_dir / "volumes" / f"volume-{volume['id']}").exists()

@@ -195,12 +195,6 @@ class ManageExistingInvalidReference(BadRequest):
     msg_fmt = "Manage existing volume failed due to invalid backend reference {existing_ref}: {reason}"
 
 
-class ManageHostNotFound(ApiError):
-    """Cinder's 503 for a manage request naming a host no service serves."""
-    status = 503
-    msg_fmt = "Host '{host}' not found"
-
-
 class InvalidSnapshot(BadRequest):
     msg_fmt = "Invalid snapshot: {reason}"
 

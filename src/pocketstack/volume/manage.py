@@ -96,12 +96,13 @@ class Manage:
         return name, info
 
     def backend(self, host: str | None, cluster: str | None) -> Backend:
-        """Cinder's ``get_cluster_host`` then its service lookup (no clusters here)."""
+        """Cinder's ``get_cluster_host`` then its service lookup (no clusters here).  An
+        unknown host is a 404 (Cinder's manage answers 503 there; bad input is never a 5xx here)."""
         if cluster:
-            raise errors.ManageHostNotFound(host=cluster)
+            raise errors.HostNotFound(host=cluster)
         backend = self.backends.by_host(host)
         if backend is None:
-            raise errors.ManageHostNotFound(host=host)
+            raise errors.HostNotFound(host=host)
         return backend
 
     # -- manage ------------------------------------------------------------------------
@@ -139,7 +140,7 @@ class Manage:
     def manage_snapshot(self, context: RequestContext, volume: m.Volume, spec: dict) -> m.Snapshot:
         backend = self.backends.by_host(volume.host)
         if backend is None:
-            raise errors.ManageHostNotFound(host=volume.host)
+            raise errors.HostNotFound(host=volume.host)
         if volume.status not in ("available", "in-use"):
             raise errors.InvalidVolume(reason=f"Volume {volume.id} status must be available or in-use, "
                                               f"but current status is: {volume.status}.")
