@@ -65,7 +65,7 @@ def test_volume_lifecycle(api, member):
     assert volume["bootable"] == "false" and volume["volume_type"] == "__DEFAULT__"
     assert volume["metadata"] == {"purpose": "test"}
     vid = volume["id"]
-    path = api.cloud.service("volume").manager.driver.path(vid)
+    path = api.cloud.service("volume").manager.backends.all[0].driver.path(vid)
     assert path.stat().st_size == 1024 ** 3
 
     response = call(api, member, "PUT", f"/volumes/{vid}", json={"volume": {"name": "renamed"}})
@@ -143,7 +143,7 @@ def test_admin_reset_status_and_force_delete(api, admin_token):
 
 
 def test_snapshot_and_clone_copy_data(api, member):
-    driver = api.cloud.service("volume").manager.driver
+    driver = api.cloud.service("volume").manager.backends.all[0].driver
     vid = create_volume(api, member)["id"]
     with open(driver.path(vid), "r+b") as fh:
         fh.seek(12345)
@@ -273,7 +273,7 @@ def read(path, offset, length) -> bytes:
 
 
 def test_backup_incremental_restore(api, member):
-    driver = api.cloud.service("volume").manager.driver
+    driver = api.cloud.service("volume").manager.backends.all[0].driver
     vid = create_volume(api, member)["id"]
     with open(driver.path(vid), "r+b") as fh:
         fh.seek(5 << 20)

@@ -60,7 +60,7 @@ def store_is_object(api):
 
 
 def test_backup_restore_incremental_delete_in_object_store(api, member, store_is_object):
-    driver = api.cloud.service("volume").manager.driver
+    driver = api.cloud.service("volume").manager.backends.all[0].driver
     vid = create_volume(api, member, metadata={"purpose": "kept"})["id"]
     write(driver.path(vid), 5 * MiB, b"first" * 1000)
     write(driver.path(vid), 300 * MiB, bytes(range(256)) * 4096)
@@ -86,7 +86,7 @@ def test_backup_restore_incremental_delete_in_object_store(api, member, store_is
 
 
 def test_default_container_is_volumebackups(api, member, store_is_object):
-    driver = api.cloud.service("volume").manager.driver
+    driver = api.cloud.service("volume").manager.backends.all[0].driver
     vid = create_volume(api, member)["id"]
     write(driver.path(vid), 0, b"data")
     done = backup(api, member, vid)
@@ -103,7 +103,7 @@ def test_bad_container_name_is_refused(api, member):
 
 
 def test_chunk_corrupt_on_every_replica_fails_restore(api, member, store_is_object):
-    driver = api.cloud.service("volume").manager.driver
+    driver = api.cloud.service("volume").manager.backends.all[0].driver
     cluster = api.cloud.service("object").manager.cluster
     vid = create_volume(api, member)["id"]
     write(driver.path(vid), 0, b"precious" * 10000)

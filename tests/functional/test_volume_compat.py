@@ -117,7 +117,7 @@ def test_backup_of_a_snapshot(api, member, admin_token):  # noqa: F811
     """``POST /backups`` with ``snapshot_id`` backs up the snapshot's data, not the
     volume's, and shows the ``snapshot_id`` (Tempest's test_snapshot_backup); Cinder's
     checks: the snapshot must exist (404), be of that volume and ``available`` (400)."""
-    driver = api.cloud.service("volume").manager.driver
+    driver = api.cloud.service("volume").manager.backends.all[0].driver
     vid = create_volume(api, member)["id"]
     with open(driver.path(vid), "r+b") as fh:
         fh.write(b"as-snapshotted")

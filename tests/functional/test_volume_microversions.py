@@ -74,7 +74,7 @@ def test_346_volume_from_a_nova_image_comes_from_its_boot_snapshot(api, admin_to
 
 def test_347_volume_from_a_backup(api, admin_token):
     token = new_member(api, admin_token)
-    driver = api.cloud.service("volume").manager.driver
+    driver = api.cloud.service("volume").manager.backends.all[0].driver
     vid = create_volume(api, token, size=2)["id"]
     with open(driver.path(vid), "r+b") as fh:
         fh.seek(3 << 20)
@@ -494,7 +494,7 @@ def raw_image(api, token, data: bytes) -> str:
 
 def test_368_reimage(api, admin_token):
     token = new_member(api, admin_token)
-    driver = api.cloud.service("volume").manager.driver
+    driver = api.cloud.service("volume").manager.backends.all[0].driver
     image_id = raw_image(api, token, b"\x07" * 4096)
     vid = create_volume(api, token)["id"]
 

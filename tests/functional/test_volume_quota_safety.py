@@ -73,7 +73,7 @@ def test_extend_beyond_what_the_backend_can_hold_gives_the_gigabytes_back(api, m
 
 def test_extend_of_a_volume_whose_data_is_gone_fails_and_gives_the_gigabytes_back(api, member):
     volume = create_volume(api, member, size=2)
-    api.cloud.service("volume").manager.driver.path(volume["id"]).unlink()  # the backend lost the data
+    api.cloud.service("volume").manager.backends.all[0].driver.path(volume["id"]).unlink()  # the backend lost the data
     assert call(api, member, "POST", f"/volumes/{volume['id']}/action",
                 json={"os-extend": {"new_size": 5}}).status_code == 202
     after = settled(api, member, volume["id"])
@@ -133,7 +133,7 @@ def test_operations_failing_in_the_backend_count_until_deleted(api, member):
     """Creates from a snapshot or a clone, a snapshot and a backup whose source data the
     backend lost all fail; each failed resource counts (it exists, in ``error``) until it
     is deleted, which gives its quota back once."""
-    driver = api.cloud.service("volume").manager.driver
+    driver = api.cloud.service("volume").manager.backends.all[0].driver
     source = create_volume(api, member)
     snapshot = call(api, member, "POST", "/snapshots", json={"snapshot": {"volume_id": source["id"]}}).json()
     snapshot = wait(api, member, f"/snapshots/{snapshot['snapshot']['id']}", "snapshot", ("available",))

@@ -74,7 +74,7 @@ def test_recovery_leaves_nothing_stuck(cloud):
     get = lambda v: restarted.volumes.get(context, v.id)  # noqa: E731
     assert get(creating).status == "error" and "interrupted" in get(creating).status_reason
     assert get(extending).status == "available" and get(extending).size == 3
-    assert restarted.driver.path(extending.id).stat().st_size == 3 * 1024 ** 3
+    assert restarted.backends.all[0].driver.path(extending.id).stat().st_size == 3 * 1024 ** 3
     assert get(attaching).status == "available" and get(attaching).attach_count == 0
     assert get(uploading).status == "available"
     assert get(backing_up).status == "available"

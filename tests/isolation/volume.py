@@ -237,6 +237,11 @@ OPS = [
     volume_action("os-force_delete", None, ADMIN_ON_A, consumes="volume"),
     volume_action("os-retype", {"new_type": "{public_volume_type}"}, consumes="volume"),
     volume_action("os-show_image_metadata", None, OWN_READ),
+    # Migration and unmanage are the admin's (the one backend here: the same host is a 400).
+    volume_action("os-migrate_volume", {"host": "pocketstack@file"},
+                  expect(BAD_REQUEST, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND)),
+    volume_action("os-migrate_volume_completion", {"new_volume": "{volume}"}, ADMIN_ON_A),
+    volume_action("os-unmanage", None, ADMIN_ON_A, consumes="volume"),
     op_at("3.68", "volume", "action:os-reimage", "POST", "/volumes/{volume}/action", OWN_WRITE,
           body={"os-reimage": {"image_id": "{image}"}}, consumes="volume"),
     op("volume-metadata", "list", "GET", "/volumes/{volume}/metadata", OWN_READ),
@@ -257,6 +262,13 @@ OPS = [
     op("snapshot", "delete", "DELETE", "/snapshots/{snapshot}", OWN_WRITE, consumes="snapshot"),
     op("snapshot", "action:os-reset_status", "POST", "/snapshots/{snapshot}/action", ADMIN_ON_A,
        body={"os-reset_status": {"status": "available"}}),
+    op("snapshot", "action:os-unmanage", "POST", "/snapshots/{snapshot}/action", ADMIN_ON_A,
+       body={"os-unmanage": {}}, consumes="snapshot"),
+    # Adopting a file needs the admin; a reference to nothing is then Cinder's 400.  A
+    # snapshot's volume is looked up first (404 to another project).
+    op("snapshot", "manage-missing-ref", "POST", "/manageable_snapshots",
+       expect(BAD_REQUEST, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND),
+       body={"snapshot": {"volume_id": "{volume}", "ref": {"source-name": "snapshot-none"}}}),
     # A project member may report a snapshot's status, but only while it is creating or
     # deleting: this available snapshot is Cinder's 400 for whoever passes the policy.
     op("snapshot", "action:os-update_snapshot_status", "POST", "/snapshots/{snapshot}/action",
@@ -434,5 +446,11 @@ OPS = [
     op("volume-service", "thaw", "PUT", "/os-services/thaw",
        expect(BAD_REQUEST, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN), body={"host": "pocketstack"}),
     op("volume-pools", "list", "GET", "/scheduler-stats/get_pools", ADMIN_ONLY),
+    op("volume-manageable", "list", "GET", "/manageable_volumes?host=pocketstack@file", ADMIN_ONLY),
+    op("volume-manageable", "list-detail", "GET", "/os-volume-manage/detail?host=pocketstack@file", ADMIN_ONLY),
+    op("volume-manageable", "manage-missing-ref", "POST", "/os-volume-manage",
+       expect(BAD_REQUEST, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+       body={"volume": {"host": "pocketstack@file", "ref": {"source-name": "volume-none"}}}),
+    op("snapshot-manageable", "list", "GET", "/manageable_snapshots/detail?host=pocketstack@file", ADMIN_ONLY),
     op("volume-availability-zone", "list", "GET", "/os-availability-zone", EVERYONE),
 ]

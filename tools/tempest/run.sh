@@ -42,6 +42,7 @@ PUBLIC_NETWORK_ID="${TEMPEST_PUBLIC_NETWORK_ID:-}"        # [network] public_net
 FLOATING_NETWORK_NAME="${TEMPEST_FLOATING_NETWORK_NAME:-public}"  # [network] floating_network_name
 NOVA=false               # --compute: service_available nova + the [compute*] sections below
 CINDER=false             # --volume: service_available cinder + the [volume*] sections below
+VOLUME_BACKENDS="${TEMPEST_VOLUME_BACKENDS:-file}"  # [volume] backend_names (the cloud's volume_backends)
 IMAGE_REF="${TEMPEST_IMAGE_REF:-}"                # [compute] image_ref
 IMAGE_REF_ALT="${TEMPEST_IMAGE_REF_ALT:-}"        # [compute] image_ref_alt
 FLAVOR_REF="${TEMPEST_FLAVOR_REF:-}"              # [compute] flavor_ref
@@ -79,6 +80,8 @@ Options (environment variable in brackets):
   --public-network-id ID external network for router/floating-IP tests [TEMPEST_PUBLIC_NETWORK_ID]
   --floating-network-name NAME  [TEMPEST_FLOATING_NETWORK_NAME] ($FLOATING_NETWORK_NAME)
   --volume               mark Block Storage (cinder) available (file backend, volume 3.0-3.70)
+  --volume-backends NAMES  the cloud's file backends, comma-separated (its volume_backends):
+                         [volume] backend_names; two or more turn multi_backend on [TEMPEST_VOLUME_BACKENDS]
   --compute              mark Compute (nova) available; needs --image-ref and --flavor-ref
                          (the *-alt ones default to them); start the cloud with --fake-hosts 2
   --image-ref ID         [TEMPEST_IMAGE_REF]    --image-ref-alt ID   [TEMPEST_IMAGE_REF_ALT]
@@ -111,6 +114,7 @@ while [ $# -gt 0 ]; do
         --floating-network-name) FLOATING_NETWORK_NAME="$2"; shift 2 ;;
         --compute) NOVA=true; shift ;;
         --volume) CINDER=true; shift ;;
+        --volume-backends) VOLUME_BACKENDS="$2"; shift 2 ;;
         --image-ref) IMAGE_REF="$2"; shift 2 ;;
         --image-ref-alt) IMAGE_REF_ALT="$2"; shift 2 ;;
         --flavor-ref) FLAVOR_REF="$2"; shift 2 ;;
@@ -266,11 +270,13 @@ CONF
 fi
 
 if [ "$CINDER" = true ]; then
-    # What pocketstack's Block Storage implements (docs/volume.md): one file backend
-    # ("file", vendor pocketstack, protocol file), microversions 3.0-3.70, snapshots,
-    # clones, extend (of attached volumes too, 3.42), multiattach volume types, backups to the
+    # What pocketstack's Block Storage implements (docs/volume.md): file backends (each its
+    # name as volume_backend_name, vendor pocketstack, protocol file; with two or more, types
+    # choose one and retype/migration move volumes between them), microversions 3.0-3.70,
+    # snapshots, clones, extend (of attached volumes too, 3.42), multiattach volume types,
+    # manage/unmanage of volumes and snapshots (a file named by source-name), backups to the
     # object store (swift: objects in the backup's container; posix with volume_backup_store =
-    # "directory"); no manage/unmanage, replication, multiple backends or revert.  Multiattach
+    # "directory"); no replication, revert, or encrypted volumes (no key manager).  Multiattach
     # needs [volume] volume_type_multiattach (a type with multiattach="<is> True"; whole-cloud.sh
     # creates one and sets it through --extra-conf).  (A later section's value
     # wins in oslo.config, so this overrides the template's cinder = false.)
@@ -283,7 +289,9 @@ cinder = true
 catalog_type = block-storage
 min_microversion = 3.0
 max_microversion = 3.70
-backend_names = file
+backend_names = $VOLUME_BACKENDS
+manage_volume_ref = source-name,volume-%s
+manage_snapshot_ref = source-name,snapshot-%s
 storage_protocol = file
 vendor_name = pocketstack
 backup_driver = ${BACKUP_DRIVER:-swift}
@@ -292,12 +300,12 @@ volume_size = 1
 build_timeout = 120
 
 [volume-feature-enabled]
-multi_backend = false
+multi_backend = $([ "$(tr ',' '\n' <<<"$VOLUME_BACKENDS" | sort -u | grep -c .)" -ge 2 ] && echo true || echo false)
 backup = true
 snapshot = true
 clone = true
-manage_snapshot = false
-manage_volume = false
+manage_snapshot = true
+manage_volume = true
 replication = false
 extend_attached_volume = true
 extend_attached_encrypted_volume = false

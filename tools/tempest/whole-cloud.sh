@@ -85,8 +85,10 @@ if [ "$PLUGIN" = neutron ]; then
     export POCKETSTACK_NETWORK_QUOTA_ROUTER=100 POCKETSTACK_NETWORK_QUOTA_FLOATINGIP=500 \
         POCKETSTACK_NETWORK_QUOTA_SECURITY_GROUP=150 POCKETSTACK_NETWORK_QUOTA_SECURITY_GROUP_RULE=1000
 fi
-# The password rules run.sh --security-compliance describes to Tempest (lockout, history).
+# The password rules run.sh --security-compliance describes to Tempest (lockout, history);
+# two volume file backends, so the multi-backend and retype-with-migration tests run.
 POCKETSTACK_LOCKOUT_FAILURE_ATTEMPTS=2 POCKETSTACK_LOCKOUT_DURATION=5 POCKETSTACK_UNIQUE_LAST_PASSWORD_COUNT=2 \
+POCKETSTACK_VOLUME_BACKENDS=file,file2 \
 POCKETSTACK_IMAGE_IMPORT_ALLOWED_PORTS="80,443,$web_port,$PORT" POCKETSTACK_IMAGE_STORES="fast:100,slow:10" \
 POCKETSTACK_OBJECT_CONTAINER_SYNC_REALMS_FILE="$data/container-sync-realms.conf" \
 POCKETSTACK_OBJECT_CONTAINER_SYNC_CURRENT=//realm1/name1 POCKETSTACK_OBJECT_CONTAINER_SYNC_INTERVAL=2 \
@@ -149,7 +151,7 @@ os volume type create --public --property multiattach='<is> True' multiattach >/
 printf '[volume]\nvolume_type_multiattach = multiattach\n' >>"$data/extra.conf"
 
 "$here/run.sh" --auth-url "http://127.0.0.1:$PORT/identity" --admin-password "$password" \
-    --image --network --object --volume --compute --security-compliance \
+    --image --network --object --volume --volume-backends file,file2 --compute --security-compliance \
     --image-ref "$image" --image-ref-alt "$image_alt" --flavor-ref 42 --flavor-ref-alt 84 \
     --fixed-network-name private --public-network-id "$public" \
     --extra-conf "$data/extra.conf" --regex "$REGEX" --concurrency "$CONCURRENCY" || true

@@ -312,6 +312,11 @@ class Settings:
     # volume may sit in a `*-ing` state before a sweep treats it as abandoned by a worker
     # that never came back (a restarted worker settles its own work at once).
     volume_capacity_gb: int = 1000
+    # The file backends the volume service serves, comma-separated names (Cinder's
+    # enabled_backends): each is the host `pocketstack@<name>#<name>` with its own directory
+    # (`<data_dir>/volumes` for "file", `<data_dir>/volumes-<name>` for the others) and
+    # reports its name as `volume_backend_name`.  Each backend advertises volume_capacity_gb.
+    volume_backends: str = "file"
     volume_recovery_window: float = 300.0
     # Seconds every volume operation waits before its work (0 in real use): lets crash
     # tests kill a volume process in the middle of an operation.
@@ -520,6 +525,11 @@ class Settings:
     def auth_method_list(self) -> list[str]:
         """The enabled authentication methods (``auth_methods``)."""
         return [m.strip() for m in self.auth_methods.split(",") if m.strip()]
+
+    @property
+    def volume_backend_list(self) -> list[str]:
+        """``volume_backends`` as a list, each name once, in order."""
+        return list(dict.fromkeys(n.strip() for n in self.volume_backends.split(",") if n.strip()))
 
     @property
     def service_list(self) -> list[str] | None:

@@ -185,6 +185,16 @@ class InvalidVolume(BadRequest):
     msg_fmt = "Invalid volume: {reason}"
 
 
+class InvalidHost(BadRequest):
+    """A migration to a host no cinder-volume service serves."""
+    msg_fmt = "Invalid host: {reason}"
+
+
+class ManageExistingInvalidReference(BadRequest):
+    """A manage request's reference that names nothing the backend may adopt."""
+    msg_fmt = "Manage existing volume failed due to invalid backend reference {existing_ref}: {reason}"
+
+
 class InvalidSnapshot(BadRequest):
     msg_fmt = "Invalid snapshot: {reason}"
 

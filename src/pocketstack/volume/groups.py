@@ -28,7 +28,6 @@ from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.common.pagination import Paging
 from pocketstack.volume import errors, listing
 from pocketstack.volume import models as m
-from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.states import DELETABLE, existing, move, move_group, move_snapshot, rowcount
 
 # Cinder's group API: the statuses a volume may be added to or removed from a group in.
@@ -45,14 +44,14 @@ def _split(ids: str | None) -> list[str]:
 
 
 class Groups:
-    def __init__(self, db, worker, volumes, types, group_types, quotas, capabilities: Callable[[], Capabilities]):
+    def __init__(self, db, worker, volumes, types, group_types, quotas, serves: Callable[[dict], bool]):
         self.db = db
         self.worker = worker
         self.volumes = volumes
         self.types = types
         self.group_types = group_types
         self.quotas = quotas
-        self.capabilities = capabilities
+        self.serves = serves  # whether some backend serves a volume type's extra specs
         worker.handlers.update(group_create=self.settle_create, group_delete=self.settle_delete,
                                group_snapshot_create=self.settle_snapshot_create,
                                group_snapshot_delete=self.settle_snapshot_delete)
@@ -268,7 +267,7 @@ class Groups:
     def settle_create(self, group_id: str) -> None:
         """``creating`` → ``available`` once no volume of the group is still being created
         and the backend serves every volume type; ``error`` otherwise."""
-        served = self.capabilities().serves
+        served = self.serves
         specs = {t.id: t.extra_specs for t in self.types.list(RequestContext.admin(), None)}
 
         def work(s: Session) -> None:

@@ -8,19 +8,17 @@ objects.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from pocketstack.volume import models as m
 from pocketstack.volume.attachments import Attachments
+from pocketstack.volume.backends import Backends, VolumeData
 from pocketstack.volume.backup import BackupStore
 from pocketstack.volume.backup_stores import ConfiguredChunks
 from pocketstack.volume.backups import Backups
-from pocketstack.volume.drivers.base import Capabilities
-from pocketstack.volume.drivers.file import FileDriver
 from pocketstack.volume.encryption import Encryptions
 from pocketstack.volume.group_types import GroupTypes
 from pocketstack.volume.groups import Groups
+from pocketstack.volume.manage import Manage
 from pocketstack.volume.messages import Messages
+from pocketstack.volume.migration import Migrations
 from pocketstack.volume.qos import Qos
 from pocketstack.volume.quotas import Quotas
 from pocketstack.volume.retype import Retype
@@ -37,18 +35,22 @@ class VolumeManager:
     def __init__(self, cloud):
         settings = cloud.settings
         self.db = cloud.db
-        self.driver = FileDriver(settings.data_dir / "volumes", settings.volume_capacity_gb)
+        self.backends = Backends(cloud.db, settings.data_dir, settings.volume_backend_list,
+                                 settings.volume_capacity_gb)
+        self.data = VolumeData(self.backends)
         self.types = Types(cloud.db)
         self.qos = Qos(cloud.db)
         self.quotas = Quotas(cloud.db)
         self.messages = Messages(cloud.db)
-        self.worker = VolumeWorker(cloud, self.driver, self.quotas, self.types, self.capabilities)
+        self.worker = VolumeWorker(cloud, self.data, self.quotas, self.types, self.backends)
         self.volumes = Volumes(cloud.db, self.worker, self.types, self.quotas, cloud)
         self.snapshots = Snapshots(cloud.db, self.worker, self.volumes, self.quotas, self.types)
         self.volumes.snapshots = self.snapshots
         self.attachments = Attachments(cloud.db, self.volumes)
         self.transfers = Transfers(cloud.db, self.volumes, self.quotas, self.types)
-        self.retype = Retype(cloud.db, self.volumes, self.types, self.quotas, self.capabilities)
+        self.migrations = Migrations(cloud.db, self.worker, self.volumes, self.types, self.quotas)
+        self.retype = Retype(cloud.db, self.volumes, self.types, self.quotas, self.backends, self.migrations)
+        self.manage = Manage(cloud.db, self.worker, self.volumes, self.snapshots, self.types, self.quotas)
         key = bytes.fromhex(settings.volume_backup_key) if settings.volume_backup_key else None
         chunks = ConfiguredChunks(cloud)
         self.backups = Backups(cloud.db, self.worker, self.volumes, self.quotas, BackupStore(chunks, key),
@@ -56,14 +58,8 @@ class VolumeManager:
         self.encryptions = Encryptions(cloud.db, self.types)
         self.group_types = GroupTypes(cloud.db)
         self.groups = Groups(cloud.db, self.worker, self.volumes, self.types, self.group_types, self.quotas,
-                             self.capabilities)
+                             self.backends.serves)
         self.types.ensure_default()
 
     def volume_file(self, volume_id: str) -> str:
-        return str(self.driver.local_path(volume_id))
-
-    def capabilities(self) -> Capabilities:
-        """What the backend offers now (its free space counts the volumes allocated)."""
-        with self.db.session(readonly=True) as s:
-            allocated = s.scalar(sa.select(sa.func.coalesce(sa.func.sum(m.Volume.size), 0))) or 0
-        return self.driver.capabilities(int(allocated))
+        return str(self.data.local_path(volume_id))

@@ -45,6 +45,9 @@ class Volume(Base):
     source_volid: Mapped[str | None] = mapped_column(ID, nullable=True)
     image_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    # Cinder's migration_status: "migrating" while the worker moves the volume's data to
+    # another backend, then "success" or "error" (None: never migrated).
+    migration_status: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     # The generic volume group the volume belongs to (3.13+), if any.
     group_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
     # Why the volume is in ``error``/``error_deleting`` (shown to admins).

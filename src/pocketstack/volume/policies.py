@@ -40,6 +40,19 @@ RULES = (
     Rule("volume_extension:volume_admin_actions:reset_status", ADMIN, "Reset a volume's status (os-reset_status)."),
     Rule("volume_extension:volume_admin_actions:force_delete", ADMIN, "Force-delete a volume (os-force_delete)."),
     Rule("volume_extension:volume_admin_actions:force_detach", ADMIN, "Force-detach a volume (os-force_detach)."),
+    Rule("volume_extension:volume_admin_actions:migrate_volume", ADMIN, "Migrate a volume to another backend "
+                                                                        "(os-migrate_volume)."),
+    Rule("volume_extension:volume_admin_actions:migrate_volume_completion", ADMIN,
+         "Complete a generic volume migration (os-migrate_volume_completion)."),
+    Rule("volume_extension:volume_manage", ADMIN, "Adopt a backend's file as a volume (os-volume-manage, "
+                                                  "manageable_volumes)."),
+    Rule("volume_extension:volume_unmanage", ADMIN, "Stop managing a volume, keeping its data (os-unmanage)."),
+    Rule("volume_extension:list_manageable", ADMIN, "List a backend's files that volumes could manage."),
+    Rule("snapshot_extension:snapshot_manage", ADMIN, "Adopt a backend's file as a snapshot (os-snapshot-manage, "
+                                                      "manageable_snapshots)."),
+    Rule("snapshot_extension:snapshot_unmanage", ADMIN, "Stop managing a snapshot, keeping its data "
+                                                        "(os-unmanage)."),
+    Rule("snapshot_extension:list_manageable", ADMIN, "List a backend's files that snapshots could manage."),
     Rule("volume_extension:volume_image_metadata:set", MEMBER, "Set a volume's image metadata "
                                                                "(os-set_image_metadata)."),
     Rule("volume_extension:volume_image_metadata:remove", MEMBER, "Remove an item of a volume's image metadata "

@@ -51,7 +51,7 @@ from pocketstack.volume.states import (
 
 LOG = logging.getLogger(__name__)
 
-RESUME = {"deleting": "delete", "extending": "extend"}
+RESUME = {"deleting": "delete", "extending": "extend", "unmanaging": "unmanage"}
 FAIL = {"creating": "error", "downloading": "error", "restoring-backup": "error_restoring"}
 ROLL_BACK = ("uploading", "backing-up")
 
@@ -94,6 +94,8 @@ def _recover(worker, selected: Callable[[Any], sa.ColumnElement[bool]]) -> dict[
             m.Volume.status.in_(IN_PROGRESS), selected(m.Volume)))]
         snapshots = [(x.id, x.status) for x in s.scalars(sa.select(m.Snapshot).where(
             m.Snapshot.status.in_(SNAPSHOT_IN_PROGRESS), selected(m.Snapshot)))]
+        migrating = list(s.scalars(sa.select(m.Volume.id).where(m.Volume.migration_status == "migrating",
+                                                                 selected(m.Volume))))
         backups = [(b.id, b.status) for b in s.scalars(sa.select(m.Backup).where(
             m.Backup.status.in_(("creating", "restoring", "deleting")), selected(m.Backup)))]
     for volume_id, status, args in volumes:
@@ -114,6 +116,9 @@ def _recover(worker, selected: Callable[[Any], sa.ColumnElement[bool]]) -> dict[
             worker.cast(RESUME[status], volume_id)  # outside the lock: the operation takes it
         counts[outcome] += 1
         LOG.warning("volume %s was left %s: %s", volume_id, status, outcome.replace("_", " "))
+    for volume_id in migrating:  # a copy to another backend: rolled back (migration.py)
+        roll_back = worker.handlers["migrate_roll_back"]
+        _count(worker, counts, f"volume-{volume_id}", functools.partial(roll_back, volume_id))
     for backup_id, status in backups:
         _count(worker, counts, f"backup-{backup_id}", functools.partial(_recover_backup, worker, backup_id, status))
     for snapshot_id, status in snapshots:
@@ -136,9 +141,10 @@ def _count(worker, counts: dict[str, int], lock_name: str, recover_one: Callable
 
 
 def _recover_snapshot(worker, snapshot_id: str, status: str) -> str:
-    """``deleting`` resumes; an interrupted snapshot fails (its partial copy is removed)."""
-    if status == "deleting":
-        worker.cast("snapshot_delete", snapshot_id)
+    """``deleting`` and ``unmanaging`` resume; an interrupted snapshot fails (its partial
+    copy is removed)."""
+    if status in ("deleting", "unmanaging"):
+        worker.cast({"deleting": "snapshot_delete", "unmanaging": "snapshot_unmanage"}[status], snapshot_id)
         return "resumed"
     worker.driver.delete_snapshot(snapshot_id)
     run_in_transaction(worker.db, lambda s: move_snapshot(

@@ -30,7 +30,8 @@ DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_
 VOLUME_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "creating": ("available", "error"),
     "available": ("deleting", "extending", "reserved", "attaching", "backing-up",
-                  "uploading", "downloading", "restoring-backup", "awaiting-transfer", "available"),
+                  "uploading", "downloading", "restoring-backup", "awaiting-transfer", "available",
+                  "maintenance", "retyping", "unmanaging"),
     "reserved": ("attaching", "in-use", "available", "downloading"),
     "attaching": ("in-use", "available", "error_attaching"),
     "in-use": ("detaching", "in-use", "available", "uploading", "backing-up", "extending"),
@@ -42,7 +43,9 @@ VOLUME_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "backing-up": ("available", "in-use"),
     "restoring-backup": ("available", "error_restoring"),
     "awaiting-transfer": ("available",),  # transfer accepted (new owner) or deleted
-    "error": ("deleting", "available", "in-use", "downloading"),  # available / in-use: a (force-)detach
+    "error": ("deleting", "available", "in-use", "downloading", "unmanaging"),  # available / in-use: a (force-)detach
+    "retyping": ("available",),  # a retype that migrates the volume to another backend (migration.py)
+    "unmanaging": ("deleted",),  # os-unmanage: the row goes, the data stays (manage.py)
     "error_deleting": ("deleting",),
     "error_extending": ("deleting",),
     "error_restoring": ("deleting",),
@@ -51,9 +54,9 @@ VOLUME_TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 IN_PROGRESS = ("creating", "deleting", "extending", "attaching", "detaching", "uploading",
-               "downloading", "backing-up", "restoring-backup")
+               "downloading", "backing-up", "restoring-backup", "unmanaging")
 
-SNAPSHOT_IN_PROGRESS = ("creating", "deleting")
+SNAPSHOT_IN_PROGRESS = ("creating", "deleting", "unmanaging")
 
 
 def move(session: Session, volume_id: str, expected: str, status: str, *,

@@ -322,7 +322,7 @@ class Volumes:
         volume = m.Volume(id=volume_id or str(uuid.uuid4()), project_id=context.project_id, user_id=context.user_id,
                           name=spec.get("name"), description=spec.get("description"), size=size,
                           status=status, multiattach=multiattach, volume_type_id=vtype.id,
-                          availability_zone=zone, host="pocketstack@file#file",
+                          availability_zone=zone, host=self.placement(vtype, named),
                           task_started_at=utcnow(), task_args=task_args, group_id=spec.get("group_id"), **source)
         metadata = spec.get("metadata") or {}
         self.quotas.check_volume_size(context.project_id, size)
@@ -341,6 +341,18 @@ class Volumes:
                 also(s, volume)
         run_in_transaction(self.db, work)
         return self.get(context, volume.id)
+
+    def placement(self, vtype: m.VolumeType, named) -> str | None:
+        """The scheduler's choice of host for a new volume (None: no backend serves its
+        type; the worker then fails the create with Cinder's user message)."""
+        with self.db.session(readonly=True) as s:
+            if named.snapshot is not None:
+                source = s.scalar(sa.select(m.Volume.host).where(m.Volume.id == named.snapshot.volume_id))
+            else:
+                source = named.origin.host if named.origin is not None else None
+        has_source = named.snapshot is not None or named.origin is not None
+        backend = self.worker.backends.schedule(vtype.extra_specs, source if has_source else None)
+        return backend.host if backend is not None else None
 
     def _image(self, context: RequestContext, image_id: str):
         images = self._images()

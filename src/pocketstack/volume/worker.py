@@ -31,7 +31,7 @@ from pocketstack.common.db.cas import run_in_transaction
 from pocketstack.common.rpc.bridge import submit
 from pocketstack.volume import messages
 from pocketstack.volume import models as m
-from pocketstack.volume.drivers.base import Capabilities
+from pocketstack.volume.backends import Backends, VolumeData
 from pocketstack.volume.metadata import Items
 from pocketstack.volume.states import move, move_snapshot, rowcount
 from pocketstack.volume.volumes import image_metadata_of
@@ -52,12 +52,12 @@ def claim_row(model, status: str) -> Claim:
 
 
 class VolumeWorker:
-    def __init__(self, cloud, driver, quotas, types, capabilities: Callable[[], Capabilities]):
+    def __init__(self, cloud, driver: VolumeData, quotas, types, backends: Backends):
         self.cloud = cloud
         self.db = cloud.db
         self.image_items = Items(cloud.db, m.VolumeImageMetadata, "volume_id")
-        self.driver = driver
-        self.capabilities = capabilities  # what the backend offers now, for the scheduling check
+        self.driver = driver  # each volume's data, on its backend
+        self.backends = backends
         self.quotas = quotas
         self.types = types
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -73,7 +73,8 @@ class VolumeWorker:
             "create": claim_row(m.Volume, "creating"), "delete": claim_row(m.Volume, "deleting"),
             "reimage": claim_row(m.Volume, "downloading"),
             "extend": claim_row(m.Volume, "extending"), "upload_image": claim_row(m.Volume, "uploading"),
-            "snapshot_create": claim_row(m.Snapshot, "creating"), "snapshot_delete": claim_row(m.Snapshot, "deleting")}
+            "snapshot_create": claim_row(m.Snapshot, "creating"), "snapshot_delete": claim_row(m.Snapshot, "deleting"),
+            "unmanage": claim_row(m.Volume, "unmanaging"), "snapshot_unmanage": claim_row(m.Snapshot, "unmanaging")}
 
     # -- dispatch --------------------------------------------------------------------
     def cast(self, operation: str, resource_id: str) -> None:
@@ -127,7 +128,7 @@ class VolumeWorker:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     # -- helpers ---------------------------------------------------------------------
-    def _load(self, volume_id: str, status: str) -> m.Volume | None:
+    def load(self, volume_id: str, status: str) -> m.Volume | None:
         with self.db.session(readonly=True) as s:
             volume = s.get(m.Volume, volume_id)
             if volume is None or volume.status != status:
@@ -165,7 +166,7 @@ class VolumeWorker:
 
     # -- operations ------------------------------------------------------------------
     def do_create(self, volume_id: str) -> None:
-        volume = self._load(volume_id, "creating")
+        volume = self.load(volume_id, "creating")
         if volume is not None:
             self._create(volume)
             self._settle("group_create", volume.group_id)
@@ -177,8 +178,10 @@ class VolumeWorker:
         volume_id = volume.id
         args = volume.task_args or {}
         vtype = self.types.get_by_id(volume.volume_type_id)
-        if vtype is not None and not self.capabilities().serves(vtype.extra_specs or {}):
-            LOG.error("volume %s: no valid backend for volume type %s", volume_id, vtype.name)
+        backend = self.backends.by_host(volume.host)
+        if backend is None or (vtype is not None and not self.backends.capabilities(backend).serves(
+                vtype.extra_specs or {})):
+            LOG.error("volume %s: no valid backend for volume type %s", volume_id, vtype and vtype.name)
             self._fail_create(volume, "No valid backend was found.", messages.SCHEDULE_ALLOCATE_VOLUME,
                               messages.NO_BACKEND_AVAILABLE, host=None)
             return
@@ -221,7 +224,7 @@ class VolumeWorker:
             return bool(s.scalar(sa.select(m.Volume.bootable).where(m.Volume.id == volume_id)))
 
     def do_delete(self, volume_id: str) -> None:
-        volume = self._load(volume_id, "deleting")
+        volume = self.load(volume_id, "deleting")
         if volume is not None:
             self._delete(volume)
             self._settle("group_delete", volume.group_id)
@@ -238,17 +241,23 @@ class VolumeWorker:
         if snapshot_ids and self._snapshots_left(volume_id):
             self._finish(volume_id, "deleting", "error_deleting", status_reason="a snapshot could not be deleted")
             return
-        vtype = self.types.get_by_id(volume.volume_type_id)
         try:
             self.driver.delete_volume(volume_id)
         except Exception as error:  # noqa: BLE001
             self._finish(volume_id, "deleting", "error_deleting", status_reason=str(error))
             return
+        self.remove_volume_row(volume, "deleting")
+
+    def remove_volume_row(self, volume: m.Volume, status: str) -> None:
+        """The row of a volume deleted (or unmanaged) in ``status``, its metadata,
+        attachments and quota, in one transaction."""
+        volume_id = volume.id
+        vtype = self.types.get_by_id(volume.volume_type_id)
 
         def work(s: Session) -> None:
-            result = s.execute(sa.delete(m.Volume).where(m.Volume.id == volume_id, m.Volume.status == "deleting"))
+            result = s.execute(sa.delete(m.Volume).where(m.Volume.id == volume_id, m.Volume.status == status))
             if rowcount(result) != 1:
-                LOG.warning("volume %s: delete finished after the row moved on", volume_id)
+                LOG.warning("volume %s: %s finished after the row moved on", volume_id, status)
                 return
             s.execute(sa.delete(m.VolumeMetadata).where(m.VolumeMetadata.volume_id == volume_id))
             s.execute(sa.delete(m.Attachment).where(m.Attachment.volume_id == volume_id))
@@ -262,7 +271,7 @@ class VolumeWorker:
                             .where(m.Snapshot.volume_id == volume_id)) or 0
 
     def do_extend(self, volume_id: str) -> None:
-        volume = self._load(volume_id, "extending")
+        volume = self.load(volume_id, "extending")
         if volume is None:
             return
         new_size = (volume.task_args or {}).get("new_size")
@@ -311,7 +320,7 @@ class VolumeWorker:
     def do_reimage(self, volume_id: str) -> None:
         """``os-reimage`` (3.68): the image written over the volume's data, its image
         metadata replaced, the volume back to its status (``error`` when the write fails)."""
-        volume = self._load(volume_id, "downloading")
+        volume = self.load(volume_id, "downloading")
         if volume is None:
             return
         args = volume.task_args or {}
@@ -337,7 +346,7 @@ class VolumeWorker:
             LOG.warning("volume %s left downloading before the re-image finished: %s", volume_id, error)
 
     def do_upload_image(self, volume_id: str) -> None:
-        volume = self._load(volume_id, "uploading")
+        volume = self.load(volume_id, "uploading")
         if volume is None:
             return
         args = volume.task_args or {}
@@ -351,7 +360,7 @@ class VolumeWorker:
         self._finish(volume_id, "uploading", args.get("previous", "available"))
 
     def do_snapshot_create(self, snapshot_id: str) -> None:
-        snapshot = self._load_snapshot(snapshot_id, "creating")
+        snapshot = self.load_snapshot(snapshot_id, "creating")
         if snapshot is None:
             return
         try:
@@ -364,34 +373,35 @@ class VolumeWorker:
         self._settle("group_snapshot_create", snapshot.group_snapshot_id)
 
     def do_snapshot_delete(self, snapshot_id: str) -> None:
-        snapshot = self._load_snapshot(snapshot_id, "deleting")
+        snapshot = self.load_snapshot(snapshot_id, "deleting")
         if snapshot is None:
             return
-        with self.db.session(readonly=True) as s:
-            volume = s.get(m.Volume, snapshot.volume_id)
-            type_name = (self.types.get_by_id(volume.volume_type_id).name
-                         if volume is not None and volume.volume_type_id else None)
         try:
             self.driver.delete_snapshot(snapshot_id)
         except Exception as error:  # noqa: BLE001
             self._finish_snapshot(snapshot_id, "deleting", "error_deleting", status_reason=str(error))
         else:
-            self._remove_snapshot(snapshot, type_name)
+            self.remove_snapshot(snapshot, "deleting")
         self._settle("group_snapshot_delete", snapshot.group_snapshot_id)
 
-    def _remove_snapshot(self, snapshot: m.Snapshot, type_name: str | None) -> None:
-        """The deleted snapshot's row, metadata and quota, in one transaction."""
+    def remove_snapshot(self, snapshot: m.Snapshot, status: str) -> None:
+        """The row of a snapshot deleted (or unmanaged) in ``status``, its metadata and
+        quota, in one transaction."""
         snapshot_id = snapshot.id
+        with self.db.session(readonly=True) as s:
+            volume = s.get(m.Volume, snapshot.volume_id)
+            type_name = (self.types.get_by_id(volume.volume_type_id).name
+                         if volume is not None and volume.volume_type_id else None)
 
         def work(s: Session) -> None:
             s.execute(sa.delete(m.SnapshotMetadata).where(m.SnapshotMetadata.snapshot_id == snapshot_id))
             result = s.execute(sa.delete(m.Snapshot).where(m.Snapshot.id == snapshot_id,
-                                                           m.Snapshot.status == "deleting"))
+                                                           m.Snapshot.status == status))
             if rowcount(result) == 1:
                 self.quotas.reserve(s, snapshot.project_id, type_name, snapshots=-1, gigabytes=-snapshot.size)
         run_in_transaction(self.db, work)
 
-    def _load_snapshot(self, snapshot_id: str, status: str) -> m.Snapshot | None:
+    def load_snapshot(self, snapshot_id: str, status: str) -> m.Snapshot | None:
         with self.db.session(readonly=True) as s:
             snapshot = s.get(m.Snapshot, snapshot_id)
             if snapshot is None or snapshot.status != status:

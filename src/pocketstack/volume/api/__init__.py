@@ -16,6 +16,7 @@ from pocketstack.volume.api.discovery import DiscoveryApi
 from pocketstack.volume.api.encryption import EncryptionApi
 from pocketstack.volume.api.group_types import GroupTypesApi
 from pocketstack.volume.api.groups import GroupsApi, GroupSnapshotsApi
+from pocketstack.volume.api.manage import ManageApi
 from pocketstack.volume.api.messages import MessagesApi
 from pocketstack.volume.api.metadata import MetadataApi
 from pocketstack.volume.api.pools import PoolsApi
@@ -31,12 +32,14 @@ from pocketstack.volume.manager import VolumeManager
 
 
 def build_router(manager: VolumeManager) -> Router:
+    volumes = VolumesApi(manager.volumes, manager.types, manager.backups)
+    snapshots = SnapshotsApi(manager.snapshots, manager.volumes, manager.manage)
     router = Router().include(
-        VersionsApi(), DiscoveryApi(), VolumesApi(manager.volumes, manager.types, manager.backups),
-        VolumeActionsApi(manager.volumes, manager.attachments, manager.retype),
-        SnapshotsApi(manager.snapshots, manager.volumes), TypesApi(manager.types, manager.qos),
+        VersionsApi(), DiscoveryApi(), volumes,
+        VolumeActionsApi(manager.volumes, manager.attachments, manager.retype, manager.migrations, manager.manage),
+        snapshots, ManageApi(manager.manage, volumes, snapshots), TypesApi(manager.types, manager.qos),
         QuotasApi(manager.quotas, manager.types), AttachmentsApi(manager.attachments, manager.volumes),
-        PoolsApi(manager.capabilities), BackupsApi(manager.backups, manager.volumes), QosApi(manager.qos),
+        PoolsApi(manager.backends), BackupsApi(manager.backups, manager.volumes), QosApi(manager.qos),
         ServicesApi(manager.worker),
         MessagesApi(manager.messages), GroupTypesApi(manager.group_types), GroupsApi(manager.groups),
         GroupSnapshotsApi(manager.groups), EncryptionApi(manager.encryptions),

@@ -19,6 +19,8 @@ from pocketstack.volume.api.common import PREFIX, accepted, to_bool
 from pocketstack.volume.api.schemas import VOLUME_ACTIONS
 from pocketstack.volume.api.validation import validate
 from pocketstack.volume.attachments import Attachments
+from pocketstack.volume.manage import Manage
+from pocketstack.volume.migration import Migrations
 from pocketstack.volume.volumes import Volumes
 
 Action = Callable[[ApiRequest, m.Volume, Any], Any]
@@ -43,10 +45,13 @@ def on(volume: m.Volume) -> dict[str, str]:
 
 
 class VolumeActionsApi:
-    def __init__(self, volumes: Volumes, attachments: Attachments, retype: Callable[..., None]):
+    def __init__(self, volumes: Volumes, attachments: Attachments, retype: Callable[..., None],
+                 migrations: Migrations, manage: Manage):
         self.volumes = volumes
         self.attachments = attachments
         self.retype_volume = retype
+        self.migrations = migrations
+        self.manage = manage
         self.actions: dict[str, Action] = {
             "os-extend": self.extend, "os-reserve": self.reserve, "os-unreserve": self.unreserve,
             "os-attach": self.attach, "os-detach": self.detach, "os-force_detach": self.force_detach,
@@ -56,7 +61,9 @@ class VolumeActionsApi:
             "os-set_image_metadata": self.set_image_metadata, "os-unset_image_metadata": self.unset_image_metadata,
             "os-show_image_metadata": self.show_image_metadata,
             "os-initialize_connection": self.initialize_connection,
-            "os-terminate_connection": self.terminate_connection, "os-reimage": self.reimage}
+            "os-terminate_connection": self.terminate_connection, "os-reimage": self.reimage,
+            "os-migrate_volume": self.migrate, "os-migrate_volume_completion": self.migrate_completion,
+            "os-unmanage": self.unmanage}
 
     @route.post(PREFIX + "/volumes/{volume_id}/action")
     def action(self, req: ApiRequest) -> Any:
@@ -196,4 +203,29 @@ class VolumeActionsApi:
             self.attachments.check_user_detach(req.caller, attachment)
         for attachment in attached:
             self.attachments.delete(req.caller, attachment.id)
+        return accepted()
+
+    def migrate(self, req: ApiRequest, volume: m.Volume, args: dict) -> Response:
+        """To a host (``host@backend[#pool]``); from 3.16 a cluster may be named instead
+        (none exists here), one and only one of them (Cinder's ``get_cluster_host``)."""
+        req.authorize("volume_extension:volume_admin_actions:migrate_volume", on(volume))
+        host = args.get("host")
+        cluster = args.get("cluster") if req.at_least(3, 16) else None
+        if bool(host) == bool(cluster):
+            raise errors.InvalidInput(reason="One and only one of cluster and host must be set."
+                                      if req.at_least(3, 16) else "Host field is missing.")
+        for key in ("force_host_copy", "lock_volume"):
+            to_bool(args.get(key, False), key)
+        self.migrations.migrate(req.caller, volume.id, str(host or cluster))
+        return accepted()
+
+    def migrate_completion(self, req: ApiRequest, volume: m.Volume, args: dict) -> dict:
+        req.authorize("volume_extension:volume_admin_actions:migrate_volume_completion", on(volume))
+        error = args.get("error")
+        failed = to_bool(error, "error") if isinstance(error, str) else bool(error)
+        return {"save_volume_id": self.migrations.complete(req.caller, volume.id, args["new_volume"], failed)}
+
+    def unmanage(self, req: ApiRequest, volume: m.Volume, args: Any) -> Response:
+        req.authorize("volume_extension:volume_unmanage", on(volume))
+        self.manage.unmanage_volume(req.caller, volume.id)
         return accepted()

@@ -40,7 +40,8 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
         "volume_type": type_names.get(v.volume_type_id) if v.volume_type_id else None, "snapshot_id": v.snapshot_id,
         "source_volid": v.source_volid, "bootable": "true" if v.bootable else "false",
         "multiattach": v.multiattach, "encrypted": False, "replication_status": None,
-        "consistencygroup_id": None, "migration_status": None, "metadata": meta, "user_id": v.user_id,
+        "consistencygroup_id": None,
+        "migration_status": v.migration_status if req.caller.is_admin else None, "metadata": meta, "user_id": v.user_id,
         "attachments": [attachment_summary(a) for a in attachments], "links": links(req, "volumes", v.id),
     }
     if image_metadata and extended:
@@ -49,7 +50,7 @@ def volume(req: ApiRequest, v: m.Volume, metadata: dict, attachments: list[m.Att
         body["os-vol-tenant-attr:tenant_id"] = v.project_id
     if extended and req.allowed("volume_extension:volume_host_attribute"):
         body["os-vol-host-attr:host"] = v.host
-        body["os-vol-mig-status-attr:migstat"] = None
+        body["os-vol-mig-status-attr:migstat"] = v.migration_status
         body["os-vol-mig-status-attr:name_id"] = None
     if req.at_least(3, 13):
         body["group_id"] = v.group_id

@@ -369,6 +369,12 @@ VOLUME_ACTIONS = {
                                        required=("connector",)),
     "os-terminate_connection": action("os-terminate_connection", {"connector": {"type": "object"}},
                                       required=("connector",)),
+    "os-migrate_volume": action("os-migrate_volume", {
+        "host": {"type": ["string", "null"], "maxLength": 255}, "force_host_copy": BOOLEAN, "lock_volume": BOOLEAN,
+        "cluster": {"type": ["string", "null"], "minLength": 0, "maxLength": 255}}),
+    "os-migrate_volume_completion": action("os-migrate_volume_completion", {
+        "new_volume": UUID, "error": {"type": ["string", "null", "boolean"]}}, required=("new_volume",)),
+    "os-unmanage": bare_action("os-unmanage", ANYTHING),
     "os-reserve": bare_action("os-reserve", ANYTHING),
     "os-unreserve": bare_action("os-unreserve", ANYTHING),
     "os-force_delete": bare_action("os-force_delete", ANYTHING),
@@ -383,6 +389,7 @@ SNAPSHOT_ACTIONS = {
     "os-reset_status": action("os-reset_status", {"status": {"type": "string", "format": "snapshot_status"}},
                               required=("status",)),
     "os-force_delete": bare_action("os-force_delete", ANYTHING),
+    "os-unmanage": bare_action("os-unmanage", ANYTHING),
     "os-update_snapshot_status": action("os-update_snapshot_status", {
         "status": {"type": "string"}, "progress": {"format": "progress"}}, required=("status",)),
 }
@@ -446,3 +453,18 @@ UNSET_QOS_KEYS = wrapped("keys", QOS_UNSET_KEYS)
 RESTORE_BACKUP = wrapped("restore", BACKUP_RESTORE)
 UPDATE_BACKUP = wrapped("backup", BACKUP_UPDATE)
 ACCEPT_TRANSFER = wrapped("accept", TRANSFER_ACCEPT)
+
+
+# -- manage existing (cinder/api/schemas/volume_manage.py, snapshot_manage.py) -----------------
+MANAGE_VOLUME = {"type": "object", "properties": {"volume": {
+    "type": "object", "properties": {
+        "description": DESCRIPTION, "availability_zone": NAME, "bootable": BOOLEAN, "volume_type": NAME,
+        "name": NAME, "host": CINDER_HOST, "cluster": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+        "ref": {"type": ["object", "string"]}, "metadata": METADATA_OR_NULL},
+    "required": ["ref"], "additionalProperties": False}}, "required": ["volume"], "additionalProperties": False}
+MANAGE_SNAPSHOT = {"type": "object", "properties": {"snapshot": {
+    "type": "object", "properties": {
+        "description": DESCRIPTION, "metadata": METADATA_OR_NULL, "name": NAME, "volume_id": UUID,
+        "ref": {"type": ["object", "null", "string"]}},
+    "required": ["ref", "volume_id"], "additionalProperties": False}},
+    "required": ["snapshot"], "additionalProperties": False}

@@ -2,8 +2,9 @@
 ``os-hosts`` (Cinder's deprecated Hosts extension: the same services by host, and a
 cinder-volume host's volume and snapshot usage per project).
 
-All-in-one, one process plays cinder-scheduler, cinder-volume (the file backend) and
-cinder-backup; each is ``up`` while its worker loop runs.
+All-in-one, one process plays cinder-scheduler, cinder-volume (one service per file
+backend, ``pocketstack@<backend>``) and cinder-backup; each is ``up`` while its worker
+loop runs.
 
 The ``host`` filter matches as Cinder's ``_filter_host``: a bare host name also matches
 its backends and pools (``pocketstack`` matches ``pocketstack@file``), a backend its pools.
@@ -24,11 +25,10 @@ from pocketstack.common.db.base import utcnow
 from pocketstack.volume import errors
 from pocketstack.volume.api import schemas
 from pocketstack.volume.api.common import PREFIX
-from pocketstack.volume.api.pools import HOST
+from pocketstack.volume.backends import HOST, Backends
 from pocketstack.volume.volumes import Volumes
 from pocketstack.volume.worker import VolumeWorker
 
-ROWS = (("cinder-scheduler", "pocketstack"), ("cinder-volume", HOST), ("cinder-backup", "pocketstack"))
 VOLUME_BINARY = "cinder-volume"
 REPLICATION_CLUSTER = Version(3, 26)  # from here freeze/thaw name a host or a cluster
 CLUSTER_SUPPORT = Version(3, 7)
@@ -45,14 +45,17 @@ def host_matches(host: str, value: str) -> bool:
     return host.startswith(value + "#") or ("@" not in value and host.startswith(value + "@"))
 
 
-def service_rows(up: bool, query: Mapping[str, str], version: Version | None = None) -> list[dict]:
+def service_rows(backends: Backends, up: bool, query: Mapping[str, str],
+                 version: Version | None = None) -> list[dict]:
     """The services, filtered by the ``binary`` and ``host`` query parameters; ``version``
     adds what Cinder shows from it: ``cluster`` (3.7, none here) and the cinder-volume
     backend's ``backend_state`` (3.49: ``up`` while its pool reports, which it does while
     the worker runs)."""
     state = "up" if up else "down"
     services = [{"binary": binary, "host": host, "zone": "nova", "status": "enabled", "state": state,
-                 "updated_at": utcnow(), "disabled_reason": None} for binary, host in ROWS]
+                 "updated_at": utcnow(), "disabled_reason": None} for binary, host in (("cinder-scheduler", HOST),
+                                                  *(("cinder-volume", b.service_host) for b in backends.all),
+                                                  ("cinder-backup", HOST))]
     for service in services:
         if version is not None and version >= BACKEND_STATE and service["binary"] == VOLUME_BINARY:
             service["backend_state"] = "up" if up else None
@@ -66,11 +69,12 @@ def service_rows(up: bool, query: Mapping[str, str], version: Version | None = N
 class ServicesApi:
     def __init__(self, worker: VolumeWorker):
         self.worker = worker
+        self.backends = worker.backends
 
     @route.get(PREFIX + "/os-services", policy="volume_extension:services:index")
     def index(self, req: ApiRequest) -> dict:
         req.authorize()
-        return {"services": service_rows(self.worker.loop is not None, req.query, req.version)}
+        return {"services": service_rows(self.backends, self.worker.loop is not None, req.query, req.version)}
 
     @route.put(PREFIX + "/os-services/disable-log-reason", policy="volume_extension:services:update",
                body=schemas.SERVICE_DISABLE_LOG_REASON)
@@ -81,7 +85,7 @@ class ServicesApi:
         if not host:
             raise errors.ServiceHostMissing()
         binary = spec.get("binary") or spec.get("service")
-        if not service_rows(True, {"host": host, "binary": binary}):
+        if not service_rows(self.backends, True, {"host": host, "binary": binary}):
             raise errors.ServiceNotFound(binary=binary, host=host)
         raise errors.ServiceStateNotKept(action="disabling")
 
@@ -98,7 +102,7 @@ class ServicesApi:
                 raise errors.InvalidInput(reason=f"No service found with cluster={cluster}")
         elif not host:
             raise errors.ServiceHostMissing()
-        rows = service_rows(True, {"host": host, "binary": VOLUME_BINARY})
+        rows = service_rows(self.backends, True, {"host": host, "binary": VOLUME_BINARY})
         if not rows:
             raise errors.InvalidInput(reason=f"No service found with host={host}")
         return rows
@@ -124,6 +128,7 @@ class ServicesApi:
 class HostsApi:
     def __init__(self, worker: VolumeWorker, volumes: Volumes):
         self.worker = worker
+        self.backends = worker.backends
         self.volumes = volumes
 
     @route.get(PREFIX + "/os-hosts", policy="volume_extension:hosts")
@@ -134,14 +139,15 @@ class HostsApi:
         zone = req.query.get("zone")
         return {"hosts": [{"host_name": row["host"], "service": row["binary"], "zone": row["zone"],
                            "service-status": up, "service-state": row["status"], "last-update": row["updated_at"]}
-                          for row in service_rows(True, {}) if not zone or row["zone"] == zone]}
+                          for row in service_rows(self.backends, True, {}) if not zone or row["zone"] == zone]}
 
     @route.get(PREFIX + "/os-hosts/{host}", policy="volume_extension:hosts")
     def show(self, req: ApiRequest) -> dict:
         """A cinder-volume host's usage: the total, then each project's (numbers as strings)."""
         req.authorize()
         host = req.path_params["host"]
-        if not service_rows(True, {"binary": VOLUME_BINARY}) or host != HOST:
+        backend = self.backends.by_host(host)
+        if backend is None or host != backend.service_host:
             raise errors.ServiceNotFound(binary=None, host=host)
         usage = self.volumes.usage_on_host(host)
         totals = [sum(u[i] for u in usage.values()) for i in range(4)]

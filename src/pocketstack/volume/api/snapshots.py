@@ -27,6 +27,7 @@ from pocketstack.volume.api.common import (
 )
 from pocketstack.volume.api.validation import validate
 from pocketstack.volume.api.volumes import v1_names
+from pocketstack.volume.manage import Manage
 from pocketstack.volume.snapshots import Snapshots
 from pocketstack.volume.volumes import Volumes
 
@@ -44,9 +45,10 @@ def parse_snapshot_action(payload: Any) -> tuple[str, Any]:
 
 
 class SnapshotsApi:
-    def __init__(self, snapshots: Snapshots, volumes: Volumes):
+    def __init__(self, snapshots: Snapshots, volumes: Volumes, manage: Manage):
         self.snapshots = snapshots
         self.volumes = volumes
+        self.manage = manage
 
     def render_many(self, req: ApiRequest, rows: list[m.Snapshot], extended: bool = False) -> list[dict]:
         metadata = self.snapshots.metadata([s.id for s in rows])
@@ -113,12 +115,16 @@ class SnapshotsApi:
 
     @route.post(PREFIX + "/snapshots/{snapshot_id}/action")
     def action(self, req: ApiRequest) -> Response:
-        """``os-force_delete`` and ``os-reset_status``, each with its own admin rule, and
+        """``os-force_delete``, ``os-reset_status`` and ``os-unmanage``, each with its own admin rule, and
         ``os-update_snapshot_status`` (project members)."""
         name, args = parse_snapshot_action(req.json())
         if name == "os-force_delete":
             snapshot = self.load(req, "volume_extension:snapshot_admin_actions:force_delete")
             self.snapshots.delete(req.caller, snapshot.id, force=True)
+            return accepted()
+        if name == "os-unmanage":
+            snapshot = self.load(req, "snapshot_extension:snapshot_unmanage")
+            self.manage.unmanage_snapshot(req.caller, snapshot.id)
             return accepted()
         if name == "os-update_snapshot_status":
             snapshot = self.load(req, "snapshot_extension:snapshot_actions:update_snapshot_status")

@@ -44,7 +44,9 @@ class Capabilities:
     def serves(self, extra_specs: dict) -> bool:
         """Whether a volume type's extra specs let the scheduler pick this backend: the
         keys it matches by plain equality (``volume_backend_name``, ``vendor_name``,
-        ``storage_protocol``) equal ours, and ``multiattach`` only if we offer it."""
+        ``storage_protocol``) equal ours, and ``multiattach`` only if we offer it.  A key
+        may carry Cinder's ``capabilities:`` scope (the capabilities filter's)."""
+        extra_specs = {k.removeprefix("capabilities:"): v for k, v in extra_specs.items()}
         for key in MATCHED:
             if key in extra_specs and str(extra_specs[key]) != str(getattr(self, key)):
                 return False

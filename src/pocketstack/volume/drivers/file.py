@@ -63,7 +63,8 @@ def sparse_copy(source: Path, target: Path, size: int) -> None:
 class FileDriver(Driver):
     name = "file"
 
-    def __init__(self, root: Path, capacity_gb: int):
+    def __init__(self, root: Path, capacity_gb: int, backend_name: str = "file"):
+        self.backend_name = backend_name
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.capacity_gb = capacity_gb
@@ -98,12 +99,18 @@ class FileDriver(Driver):
     def clone_volume(self, source_id: str, volume_id: str, size_gb: int) -> None:
         self._copy(self.path(source_id), self.path(volume_id), size_gb)
 
+    def copy_in(self, source: Path, volume_id: str, size_gb: int) -> None:
+        """The volume ``volume_id`` here, a copy of ``source`` (a file of another backend:
+        a clone across backends, or a migration)."""
+        self._copy(source, self.path(volume_id), size_gb)
+
     def create_snapshot(self, volume_id: str, snapshot_id: str) -> None:
         source = self.path(volume_id)
         self._copy(source, self.snapshot_path(snapshot_id), 0)
 
     def delete_snapshot(self, snapshot_id: str) -> None:
         self.snapshot_path(snapshot_id).unlink(missing_ok=True)
+
 
     def volume_from_snapshot(self, snapshot_id: str, volume_id: str, size_gb: int) -> None:
         self._copy(self.snapshot_path(snapshot_id), self.path(volume_id), size_gb)
@@ -168,7 +175,7 @@ class FileDriver(Driver):
         disk = shutil.disk_usage(self.root)
         used = sum(p.stat().st_blocks * 512 for p in self.root.iterdir() if p.is_file())
         return Capabilities(
-            volume_backend_name="file", vendor_name="pocketstack", driver_version="1.0",
+            volume_backend_name=self.backend_name, vendor_name="pocketstack", driver_version="1.0",
             storage_protocol="file", total_capacity_gb=float(self.capacity_gb),
             free_capacity_gb=round(max(0.0, min(self.capacity_gb - allocated_gb, disk.free / GiB)), 2),
             allocated_capacity_gb=float(allocated_gb), thin_provisioning_support=True,
