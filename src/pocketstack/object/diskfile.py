@@ -100,10 +100,26 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _place(tmp_path: Path, directory: Path, name: str) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp_path, directory / name)
+    # The rename is tried first and the directories made only when it fails (as Swift's
+    # renamer does): an existing object's directory is the common case, and a
+    # ``mkdir(exist_ok=True)`` costs a failing system call and an exception every time.
+    try:
+        os.replace(tmp_path, directory / name)
+    except FileNotFoundError:
+        directory.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_path, directory / name)
     _fsync_dir(directory)
     cleanup(directory)
+
+
+def _create_tmp(device: Path):
+    """A new temp file under the device's ``tmp`` (made on first use): ``(path, file)``."""
+    path = tmp_dir(device) / uuid.uuid4().hex
+    try:
+        return path, open(path, "wb")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path, open(path, "wb")
 
 
 @dataclass
@@ -189,10 +205,7 @@ class ObjectWriter:
 
     def __init__(self, location: Location):
         self.location = location
-        directory = tmp_dir(location.device)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.tmp_path = directory / uuid.uuid4().hex
-        self._file = open(self.tmp_path, "wb")
+        self.tmp_path, self._file = _create_tmp(location.device)
 
     def write(self, chunk: bytes) -> None:
         self._file.write(chunk)
@@ -214,10 +227,8 @@ class ObjectWriter:
 
 def write_marker(location: Location, timestamp: str, extension: str, metadata: dict) -> None:
     """A bodiless ``.ts`` (delete) or ``.meta`` (POST) file carrying ``metadata``."""
-    directory = tmp_dir(location.device)
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp_path = directory / uuid.uuid4().hex
-    with open(tmp_path, "wb") as fh:
+    tmp_path, fh = _create_tmp(location.device)
+    with fh:
         _attach_metadata(fh, metadata)
         os.fsync(fh.fileno())
     _place(tmp_path, location.directory, timestamp + extension)

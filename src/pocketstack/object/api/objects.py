@@ -255,19 +255,9 @@ class ObjectsApi:
         if "extract-archive" in req.query:
             await run_in_threadpool(access.authorize_account, req, account, True)
             return await extract.extract(req, self.store, account, f"{container}/{obj}")
-        await run_in_threadpool(access.authorize, req, self.store, account, container, obj, write=True)
-        check_content_type(req.headers)
-        if "x-copy-from" in req.headers:
-            source = object_path(req.headers["x-copy-from"])
-            if source is None:
-                raise errors.InvalidCopyFrom()
+        source, updates, container_info = await run_in_threadpool(self._admit_put, req, account, container, obj)
+        if source is not None:
             return await self._copy(req, (account, *source), (account, container, obj))
-        updates = user_metadata(req.headers, obj)
-        container_info = await run_in_threadpool(self._container_info, account, container)
-        length = req.headers.get("content-length", "")
-        await run_in_threadpool(self._check_quotas, req, account, container_info,
-                                int(length) if length.isdigit() else 0)
-        await run_in_threadpool(self._check_if_none_match, req, account, container, obj)
         if multipart_manifest(req) == "put":
             return await self._put_manifest(req, (account, container, obj), updates, container_info)
         expected = Expected.of(req.headers)
@@ -275,8 +265,30 @@ class ObjectsApi:
         timestamp = timestamps.now()
         etag, _size = await self.store.put_object(account, container, obj, req.raw.stream(), updates, timestamp,
                                                   expected.check)
-        await run_in_threadpool(expirer.enqueue, self.store, account, container, obj, updates)
+        if updates.get("X-Delete-At"):  # otherwise there is nothing to queue: no thread trip
+            await run_in_threadpool(expirer.enqueue, self.store, account, container, obj, updates)
         return created(etag, timestamp)
+
+    def _admit_put(self, req: ApiRequest, account: str, container: str,
+                   obj: str) -> tuple[tuple[str, str] | None, dict[str, str], dict]:
+        """Every check before an upload, in one thread trip (blocking), in this order:
+        the caller may write, the Content-Type is valid, then either the
+        ``X-Copy-From`` source (nothing else) or the metadata to store, the
+        container's info once it exists, the quotas allow the upload and
+        ``If-None-Match`` holds."""
+        access.authorize(req, self.store, account, container, obj, write=True)
+        check_content_type(req.headers)
+        if "x-copy-from" in req.headers:
+            source = object_path(req.headers["x-copy-from"])
+            if source is None:
+                raise errors.InvalidCopyFrom()
+            return source, {}, {}
+        updates = user_metadata(req.headers, obj)
+        container_info = self._container_info(account, container)
+        length = req.headers.get("content-length", "")
+        self._check_quotas(req, account, container_info, int(length) if length.isdigit() else 0)
+        self._check_if_none_match(req, account, container, obj)
+        return None, updates, container_info
 
     async def _archive(self, req: ApiRequest, account: str, container: str, obj: str, container_info: dict) -> None:
         """Keep the object being overwritten when its container is versioned."""
