@@ -4,9 +4,13 @@
 Workloads, each with ``--concurrency`` clients (default 16):
 
   small    PUT then GET ``--small-count`` 4 KiB objects: objects/s
-  large    PUT then GET ``--large-count`` 16 MiB objects: MB/s (bodies streamed)
+  large    PUT then GET ``--large-count`` objects of ``--large-mib`` MiB (16): MB/s of
+           object data (bodies streamed)
   dd       ``dd`` writing and reading 256 MiB in the cloud's data dir (conv=fsync), the
-           disk's raw speed for comparison (3 replicas means 3x the bytes written)
+           disk's raw speed for comparison (3 replicas means 3x the bytes written); and
+           ``--dd-copies`` (3) ``dd`` writing one ``--large-mib`` file each at once, each
+           fsynced as a replica is: the disk's rate for one object's replicas, as MB/s
+           of object data (``dd_copies_mb_s``, comparable with ``large_put_mb_s``)
   listing  PUT ``--listing-count`` empty objects into one container, then time a JSON
            listing of 10,000 of them
 
@@ -93,7 +97,7 @@ async def run_many(count: int, concurrency: int, work, label: str = "") -> float
 async def bench(args) -> dict:
     token, account = credentials(args)
     headers = {"X-Auth-Token": token}
-    results = {}
+    results: dict = {"loadavg_start": os.getloadavg()[0]}
     workloads = set(args.workloads.split(","))
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     async with httpx.AsyncClient(headers=headers, timeout=300, limits=limits) as client:
@@ -107,7 +111,9 @@ async def bench(args) -> dict:
             results.update(await listing(client, account, args))
     if args.data_dir and "dd" in workloads:
         results.update(dd(args.data_dir))
+        results.update(dd_copies(args.data_dir, args.dd_copies, args.large_mib))
     results.update({f"{label}_server_cpu_ms_per_op": ms for label, ms in CPU_MS.items()})
+    results["loadavg_end"] = os.getloadavg()[0]
     return results
 
 
@@ -174,7 +180,7 @@ async def small_objects(client: httpx.AsyncClient, container: str, args) -> dict
 
 async def large_objects(client: httpx.AsyncClient, container: str, args) -> dict:
     results = {}
-    large = os.urandom(16 * 1024 * 1024)
+    large = os.urandom(args.large_mib * 1024 * 1024)
 
     async def put_large(i):
         (await client.put(f"{container}/l{i}", content=large)).raise_for_status()
@@ -185,7 +191,7 @@ async def large_objects(client: httpx.AsyncClient, container: str, args) -> dict
             async for _chunk in response.aiter_bytes():
                 pass
 
-    mb = args.large_count * 16
+    mb = args.large_count * args.large_mib
     results["large_put_mb_s"] = mb / await run_many(args.large_count, args.concurrency, put_large, "large_put")
     results["large_get_mb_s"] = mb / await run_many(args.large_count, args.concurrency, get_large, "large_get")
     return results
@@ -224,6 +230,25 @@ def dd(data_dir: str) -> dict:
     return {"dd_write_mb_s": _dd_rate(write), "dd_read_mb_s": _dd_rate(read)}
 
 
+def dd_copies(data_dir: str, copies: int, mib: int) -> dict:
+    """``copies`` files of ``mib`` MiB written at once by ``dd conv=fsync`` (data, then
+    an fsync of each file, as every replica of a PUT): MB/s of one copy's data, the
+    ceiling for an object PUT storing ``copies`` replicas on this disk."""
+    paths = [os.path.join(data_dir, f"dd-{uuid.uuid4().hex[:8]}") for _ in range(copies)]
+    started = time.monotonic()
+    try:
+        procs = [subprocess.Popen(["dd", "if=/dev/zero", f"of={path}", "bs=1M", f"count={mib}", "conv=fsync"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for path in paths]
+        if any(p.wait() for p in procs):
+            raise RuntimeError("dd failed")
+        elapsed = time.monotonic() - started
+    finally:
+        for path in paths:
+            if os.path.exists(path):
+                os.unlink(path)
+    return {"dd_copies": copies, "dd_copies_mb_s": mib / elapsed, "dd_copies_total_mb_s": copies * mib / elapsed}
+
+
 def _dd_rate(output: str) -> float:
     match = re.search(r"(\d+) bytes .* copied, ([\d.]+) s", output)
     return int(match.group(1)) / 1048576 / float(match.group(2)) if match else 0.0
@@ -244,6 +269,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--small-count", type=int, default=2000)
     parser.add_argument("--large-count", type=int, default=16)
+    parser.add_argument("--large-mib", type=int, default=16, help="size of the large objects (1..1024)")
+    parser.add_argument("--dd-copies", type=int, default=3, help="files dd writes at once (the replica count)")
     parser.add_argument("--listing-count", type=int, default=10000)
     parser.add_argument("--pids", default="", help="server process ids: report their CPU ms per operation")
     parser.add_argument("--json", action="store_true")
@@ -259,6 +286,8 @@ def main() -> int:
     for name in ("small_count", "large_count", "listing_count"):
         if not 0 < getattr(args, name) <= 100000:
             parser.error(f"--{name.replace('_', '-')} must be in 1..100000")
+    if not 0 < args.large_mib <= 1024 or not 0 < args.dd_copies <= 16:
+        parser.error("--large-mib must be in 1..1024 and --dd-copies in 1..16")
     SERVER_PIDS.extend(int(p) for p in args.pids.split(",") if p)
     results = asyncio.run(bench(args))
     print(json.dumps(results, indent=None if args.json else 2))

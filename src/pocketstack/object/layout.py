@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from pocketstack.object.ring import Ring, hash_path
@@ -39,9 +40,10 @@ class Location:
     def suffix(self) -> str:
         return self.name_hash[-3:]
 
-    @property
+    @cached_property
     def directory(self) -> Path:
-        return self.device / DATA_DIRS[self.kind] / str(self.partition) / self.suffix / self.name_hash
+        """Computed once per location (a write asks several times; pathlib joins are slow)."""
+        return self.device.joinpath(DATA_DIRS[self.kind], str(self.partition), self.suffix, self.name_hash)
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -60,6 +62,7 @@ class Cluster:
         self.devices_dir = root / "devices"
         self.hash_suffix = hash_suffix
         self.own_port = own_port
+        self._device_paths: dict[str, Path] = {}
         self.rings = {kind: Ring(root / f"{kind}.ring.gz", hash_suffix=hash_suffix, reload_time=1.0)
                       for kind in KINDS}
 
@@ -67,7 +70,11 @@ class Cluster:
         return hash_path(account, container, obj, suffix=self.hash_suffix).hex()
 
     def device_path(self, dev: dict) -> Path:
-        return self.devices_dir / dev["device"]
+        """``devices/<name>``, one Path per device name (every request asks for several)."""
+        path = self._device_paths.get(dev["device"])
+        if path is None:
+            path = self._device_paths[dev["device"]] = self.devices_dir / dev["device"]
+        return path
 
     def is_local(self, dev: dict) -> bool:
         if dev["port"] == 0:

@@ -7,7 +7,7 @@ import math
 import mimetypes
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -117,6 +117,20 @@ def declared_length(headers: Mapping[str, str]) -> int | None:
     if int(length) > MAX_OBJECT_SIZE:
         raise errors.ObjectTooLarge()
     return int(length)
+
+
+@dataclass(frozen=True)
+class _Admitted:
+    """What the checks before a PUT found: an ``X-Copy-From`` source (then nothing else),
+    or the metadata to store, the container's info, a container syncer's timestamp, the
+    check of the body once it has arrived and, for a symlink, what its listing shows."""
+
+    source: tuple[str, str] | None = None
+    updates: dict[str, str] = field(default_factory=dict)
+    container_info: dict = field(default_factory=dict)
+    synced_at: str | None = None
+    check: Callable[[str, int], None] | None = None
+    listed: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -267,34 +281,45 @@ class ObjectsApi:
         if "extract-archive" in req.query:
             await run_in_threadpool(access.authorize_account, req, account, True)
             return await extract.extract(req, self.store, account, f"{container}/{obj}")
-        synced_at = await run_in_threadpool(self._authorize_write, req, account, container, obj)
+        admitted = await run_in_threadpool(self._admit_put, req, account, container, obj)
+        if admitted.source is not None:
+            return await self._copy(req, (account, *admitted.source), (account, container, obj))
+        updates, container_info = admitted.updates, admitted.container_info
+        if multipart_manifest(req) == "put" and admitted.listed is None:
+            return await self._put_manifest(req, (account, container, obj), updates, container_info)
+        await self._archive(req, account, container, obj, container_info)
+        timestamp = admitted.synced_at or timestamps.now()
+        etag, _size = await self.store.put_object(account, container, obj, req.raw.stream(), updates, timestamp,
+                                                  admitted.check, admitted.listed)
+        if updates.get("X-Delete-At"):  # otherwise there is nothing to queue: no thread trip
+            await run_in_threadpool(expirer.enqueue, self.store, account, container, obj, updates)
+        return created(etag, timestamp)
+
+    def _admit_put(self, req: ApiRequest, account: str, container: str, obj: str) -> _Admitted:
+        """Every check before an upload, in one thread trip (blocking), in this order:
+        the caller may write (a container syncer at its own timestamp), the Content-Type
+        is valid, then either the ``X-Copy-From`` source (nothing else) or the metadata to
+        store (a symlink's, checked), the container's info once it exists, the quotas
+        allow the upload and ``If-None-Match`` holds."""
+        synced_at = self._authorize_write(req, account, container, obj)
         check_content_type(req.headers)
         if "x-copy-from" in req.headers:
             source = object_path(req.headers["x-copy-from"])
             if source is None:
                 raise errors.InvalidCopyFrom()
-            return await self._copy(req, (account, *source), (account, container, obj))
-        expected = Expected.of(req.headers)
-        check: Callable[[str, int], None] = expected.check
+            return _Admitted(source=source)
+        check: Callable[[str, int], None] = Expected.of(req.headers).check
         listed = None
         if symlinks.requested(req.headers):
-            updates = await run_in_threadpool(self._link, req, (account, container, obj))
+            updates = self._link(req, (account, container, obj))
             check, listed = symlinks.empty_body, (0, symlinks.listed_etag(updates, symlinks.EMPTY_ETAG))
         else:
             updates = user_metadata(req.headers, obj)
-        container_info = await run_in_threadpool(self._container_info, account, container)
+        container_info = self._container_info(account, container)
         length = req.headers.get("content-length", "")
-        await run_in_threadpool(self._check_quotas, req, account, container_info,
-                                int(length) if length.isdigit() else 0)
-        await run_in_threadpool(self._check_if_none_match, req, account, container, obj)
-        if multipart_manifest(req) == "put" and listed is None:
-            return await self._put_manifest(req, (account, container, obj), updates, container_info)
-        await self._archive(req, account, container, obj, container_info)
-        timestamp = synced_at or timestamps.now()
-        etag, _size = await self.store.put_object(account, container, obj, req.raw.stream(), updates, timestamp,
-                                                  check, listed)
-        await run_in_threadpool(expirer.enqueue, self.store, account, container, obj, updates)
-        return created(etag, timestamp)
+        self._check_quotas(req, account, container_info, int(length) if length.isdigit() else 0)
+        self._check_if_none_match(req, account, container, obj)
+        return _Admitted(None, updates, container_info, synced_at, check, listed)
 
     def _authorize_write(self, req: ApiRequest, account: str, container: str, obj: str) -> str | None:
         """Let a PUT or DELETE in (blocking): a container syncer's that proves the

@@ -122,9 +122,30 @@ class Run:
         for r, row in enumerate(self.rows):
             if not any(d in row for d in bad):
                 continue
+            if row.count(NONE_DEV) == len(row):
+                self._take_unassigned_row(r)
+                continue
             for part, dev_id in enumerate(row):
                 if dev_id in bad:
                     self._take(part, r, dev_id)
+
+    def _take_unassigned_row(self, r: int) -> None:
+        """:meth:`_take` for every slot of a row that holds nothing yet (a new ring, or
+        a replica added): the same gathered lists in the same order, built in bulk --
+        on a first build this is every partition-replica of the ring."""
+        n = len(self.rows[r])
+        entry = (r, NONE_DEV)
+        gathered = self.gathered
+        if not gathered:
+            gathered.update({part: [entry] for part in range(n)})
+        else:
+            for part in range(n):
+                slots = gathered.get(part)
+                if slots is None:
+                    gathered[part] = [entry]
+                else:
+                    slots.append(entry)
+        self.touched[:n] = b"\x01" * n
 
     def gather_dispersion(self) -> None:
         """One replica from each movable partition crowding a failure domain.
@@ -138,8 +159,8 @@ class Run:
         L = self.L
         maxr = L.maxr
         check = L.crowding_tiers(len(self.rows))
-        if not any(check):
-            return
+        if not any(check) or 0 not in self.touched:
+            return  # no bound can be exceeded, or every partition is gathered already (a new ring)
         flat = chain.from_iterable
         touched, last_moved, threshold = self.touched, self.last_moved, self.threshold
         excess = [p - t for p, t in zip(self.parts, L.target)]
@@ -282,6 +303,7 @@ class Run:
         self.gathered = {}
         self.rng.shuffle(items)
         size = L.size
+        assigned = moved = 0
         for part, slots in items:
             # Per tier, indexed by tier id: replicas of this partition below it, and
             # the room on devices below it that already hold the partition.
@@ -341,23 +363,31 @@ class Run:
                 if (avail[tid] <= 0 and old != NONE_DEV and old != dev_id and active[old]
                         and all(at[t] < maxr[t] for t in dev_tiers[old])):
                     dev_id = old  # nowhere better to go: staying costs nothing
-                if parts[dev_id] < target[dev_id]:
+                # The device takes one more: one less wanted below each of its tiers
+                # if it was short, and what it still wants counts as held room.
+                want = target[dev_id] - parts[dev_id]
+                parts[dev_id] += 1
+                if want > 1:
                     for t in dev_tiers[dev_id]:
                         avail[t] -= 1
-                parts[dev_id] += 1
-                want = target[dev_id] - parts[dev_id]
-                for t in dev_tiers[dev_id]:
-                    at[t] += 1
-                    if want > 0:
-                        held[t] += want
+                        at[t] += 1
+                        held[t] += want - 1
+                else:
+                    short = want == 1
+                    for t in dev_tiers[dev_id]:
+                        if short:
+                            avail[t] -= 1
+                        at[t] += 1
                 rows[r][part] = dev_id
                 if dev_id != old:
                     changed.add(part)
                     last_moved[part] = now
-                    if old == NONE_DEV:
-                        self.assigned += 1
+                    if initial:
+                        assigned += 1
                     else:
-                        self.moved += 1
+                        moved += 1
+        self.assigned += assigned
+        self.moved += moved
 
     def _fallback(self, kids: list[int], at: list[int], avail: list[int]) -> int:
         """Every child is at its planned maximum (rounding corner cases): take the
