@@ -26,6 +26,7 @@ from pocketstack.volume.api.metadata import MetadataApi, item
 from pocketstack.volume.api.pools import HOST, capabilities_view
 from pocketstack.volume.api.validation import validate
 from pocketstack.volume.attachments import Attachments
+from pocketstack.volume.backends import Backends
 from pocketstack.volume.drivers.base import Capabilities
 from pocketstack.volume.policies import RULES
 from pocketstack.volume.qos import Qos
@@ -144,19 +145,20 @@ def test_absolute_limits():
     assert out["totalBackupsUsed"] == 0
 
 
-def test_service_rows_filter_by_binary_and_host():
-    assert [r["binary"] for r in services.service_rows(True, {})] == [
-        "cinder-scheduler", "cinder-volume", "cinder-backup"]
-    rows = services.service_rows(False, {"host": HOST})
-    assert [(r["binary"], r["state"]) for r in rows] == [("cinder-volume", "down")]
-    assert services.service_rows(True, {"binary": "cinder-backup", "host": HOST}) == []
+def test_service_rows_filter_by_binary_and_host(tmp_path):
+    backends = Backends(None, tmp_path, ["file", "file2"], 10)
+    assert [r["binary"] for r in services.service_rows(backends, True, {})] == [
+        "cinder-scheduler", "cinder-volume", "cinder-volume", "cinder-backup"]
+    rows = services.service_rows(backends, False, {"host": f"{HOST}@file2"})
+    assert [(r["binary"], r["host"], r["state"]) for r in rows] == [("cinder-volume", f"{HOST}@file2", "down")]
+    assert services.service_rows(backends, True, {"binary": "cinder-backup", "host": f"{HOST}@file"}) == []
 
 
 def test_capabilities_view_namespaces_the_drivers_own():
     caps = Capabilities("file", "pocketstack", "1.0", "file", 100.0, 90.0, 10.0, True, False,
                         vendor={"pocketstack:sparse": True})
-    view = capabilities_view(caps)
-    assert view["namespace"] == "OS::Storage::Capabilities::" + HOST
+    view = capabilities_view(caps, f"{HOST}@file")
+    assert view["namespace"] == "OS::Storage::Capabilities::" + f"{HOST}@file"
     assert view["properties"]["pocketstack:sparse"]["type"] == "bool"
     assert view["properties"]["multiattach"]["type"] == "boolean"
 
