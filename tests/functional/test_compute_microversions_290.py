@@ -32,6 +32,12 @@ def test_hostname_on_create_update_and_rebuild_from_2_90(api, user, image, flavo
     r = create(api, token, image, flavor, "2.90", hostname="web-1", max_count=2)
     assert r.status_code == 400
     assert r.json()["badRequest"]["message"] == "Unable to allocate a single hostname to multiple instances"
+    derived = create(api, token, image, flavor, "2.90", name="Guest_Instance 1.Domain.com").json()["server"]
+    unnamed = create(api, token, image, flavor, "2.90", name="\u7684!").json()["server"]
+    for made, hostname in ((derived, "guest-instance-1-domain-com"), (unnamed, f"Server-{unnamed['id']}")):
+        wait(api, token, made["id"])  # Nova's sanitize_hostname, Server-<uuid> when nothing is left
+        assert call(api, "GET", f"/servers/{made['id']}", token, version="2.90").json()["server"][HOSTNAME] == hostname
+        call(api, "DELETE", f"/servers/{made['id']}", token)
     r = create(api, token, image, flavor, "2.90", hostname="web-1")
     assert r.status_code == 202, r.text
     server_id = r.json()["server"]["id"]

@@ -133,6 +133,8 @@ def test_quota_exceeded_message_and_counts(api, admin_token, image, flavor):
     reservation = r.json()["reservation_id"]
     servers = call(api, "GET", f"/servers/detail?reservation_id={reservation}", token).json()["servers"]
     assert sorted(s["name"] for s in servers) == ["many-1", "many-2", "many-3"]
+    detail = call(api, "GET", f"/servers/detail?reservation_id={reservation}", token, version="2.90").json()
+    assert sorted(s["OS-EXT-SRV-ATTR:hostname"] for s in detail["servers"]) == ["many-1", "many-2", "many-3"]
     body = boot(api, token, image, flavor["id"], expect=403)
     assert body["forbidden"]["message"] == ("Quota exceeded for instances: Requested 1, but already used 3 "
                                             "of 3 instances")

@@ -90,9 +90,25 @@ def check_personality(files: list[dict], limits: dict[str, int]) -> list[dict]:
     return [{"path": item["path"], "contents": item["contents"]} for item in files]
 
 
-def _hostname(name: str) -> str:
-    host = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
-    return host[:63] or "server"
+def sanitize_hostname(name: str) -> str:
+    """The guest hostname Nova derives from a server name (``nova.utils.sanitize_hostname``):
+    Latin-1 only, cut to dnsmasq's 63 characters, then spaces, underscores and dots become
+    dashes, every other character but word characters and dashes goes, lower case, no
+    leading or trailing dot or dash.  Exactly Nova's, for Tempest's FQDN test and for any
+    tool that predicts a guest's hostname from its name.  May be empty."""
+    host = name.encode("latin-1", "ignore").decode("latin-1")[:63]
+    host = re.sub(r"[ _.]", "-", host)
+    host = re.sub(r"[^\w.-]+", "", host)
+    return host.lower().strip(".-")
+
+
+def _hostname(name: str, instance_id: str, count: int, index: int) -> str:
+    """Nova's ``_populate_instance_names``: the sanitized name, ``-<n>`` appended when
+    several are booted at once, or ``Server-<uuid>`` when nothing of the name is left."""
+    host = sanitize_hostname(name)
+    if not host:
+        return f"Server-{instance_id}"
+    return f"{host}-{index + 1}" if count > 1 else host
 
 
 @dataclass
@@ -179,8 +195,9 @@ class Instances:
         instances = []
         for index in range(count):
             name = boot.name if count == 1 else f"{boot.name}-{index + 1}"
+            instance_id = str(uuid.uuid4())
             instances.append(dict(
-                id=str(uuid.uuid4()), name=name, description=boot.description, project_id=project,
+                id=instance_id, name=name, description=boot.description, project_id=project,
                 user_id=context.user_id, reservation_id=reservation_id, launch_index=index,
                 flavor_id=boot.flavor["id"], flavor=boot.flavor, image_ref=boot.image_ref,
                 image_properties=boot.image_properties, boot_from_volume=boot.boot_from_volume,
@@ -191,7 +208,8 @@ class Instances:
                 requested_networks=boot.requested_networks, requested_roles=list(context.roles),
                 vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=st.NOSTATE, guest={},
                 access_ipv4=boot.access_ipv4, access_ipv6=boot.access_ipv6,
-                security_groups=boot.security_groups, hostname=boot.hostname or _hostname(name),
+                security_groups=boot.security_groups,
+                hostname=boot.hostname or _hostname(boot.name, instance_id, count, index),
                 auto_disk_config=boot.auto_disk_config,
                 created_at=now, updated_at=now))
         limits = self.quotas.limits(project)
