@@ -36,7 +36,7 @@ DOWNLOAD = expect(OK, OK, FORBIDDEN, NOT_FOUND, NOT_FOUND)
 # An image shared with project B: B sees it, so it is refused (403) what it may not do.
 SHARED_OWNER_WRITES = expect(OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 # One store: Glance answers the stores discovery and deleting from a store 404 to
-# everyone (tests/functional/test_glance16_stores.py covers who may do what with several).
+# everyone (tests/functional/test_image_stores.py covers who may do what with several).
 NO_STORES = expect(NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
 # No image cache: the cache rules (admin) first, then 404 for the admin; an image the
 # caller cannot see is a 404 before the rule.

@@ -290,7 +290,7 @@ def test_curl_prints_the_body_exactly_and_posts_form_data(curl):
     assert headers.startswith(b"HTTP/1.0 200 ") and headers.endswith(b"\r\n\r\n172.24.4.10")
 
 
-def test_realval_curl_version_answers_as_curl(curl):
+def test_curl_version_answers_as_curl(curl):
     """Tempest runs `curl -V` in the guest before reading the metadata API (device tags,
     hostname): a failure makes it skip that check."""
     run, _ = curl

@@ -273,7 +273,7 @@ def test_udhcpc_hook_prefers_classless_static_routes(tmp_path):
                       "-4 route replace 0.0.0.0/0 via 10.0.0.1 dev eth0"]
 
 
-def test_realval_udhcpc_hook_leaves_another_nics_default_route(tmp_path):
+def test_udhcpc_hook_leaves_another_nics_default_route(tmp_path):
     """The first NIC with a default route keeps it: a lease on eth1 (Tempest's device
     tagging server has seven NICs) adds its address and other routes only; eth0's own
     renewals still replace it."""

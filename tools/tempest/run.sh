@@ -240,6 +240,8 @@ vnc_console = false
 spice_console = false
 serial_console = false
 change_password = true
+# A server's hostname is its name as Nova's sanitize_hostname makes it (compute/instances.py).
+hostname_fqdn_sanitization = true
 metadata_service = false
 config_drive = false
 personality = true

@@ -45,7 +45,8 @@ REGEX='tempest\.scenario\.test_server_basic_ops'
 # The tempest.api methods that only run with validation on (they SSH into the guest) or
 # with vnc_console on (a websocket RFB handshake through the noVNC proxy).
 c='tempest\.api\.compute\.'
-API_REGEX="${c}servers\.test_create_server\.(ServersTestJSON|ServersTestBootFromVolume)\.test_(verify_created_server_vcpus|host_name_is_same_as_server_name)\b"
+API_REGEX="${c}servers\.test_create_server\.(ServersTestJSON|ServersTestBootFromVolume|ServersTestManualDisk)\.test_(verify_created_server_vcpus|host_name_is_same_as_server_name)\b"
+API_REGEX+="|${c}servers\.test_create_server\.ServersTestFqdnHostnames\.test_create_server_with_fqdn_name\b"
 API_REGEX+="|${c}servers\.test_create_server\.ServersV294TestFqdnHostnames\.test_verify_hostname_allows_fqdn\b"
 API_REGEX+="|${c}admin\.test_create_server\.ServersWithSpecificFlavorTestJSON\.test_verify_created_server_ephemeral_disk\b"
 API_REGEX+="|${c}servers\.test_device_tagging\.|${c}servers\.test_attach_interfaces\."

@@ -19,7 +19,7 @@ from conftest import unique
 from test_compute_helpers import call, make_flavor, wait, wait_gone
 
 NET = "/network/v2.0"
-SECRET = "realval-device-metadata-secret"
+SECRET = "device-tag-metadata-secret"
 
 
 @pytest.fixture(scope="module")

@@ -33,15 +33,15 @@ PAYLOAD = os.urandom(1024 * 1024 + 7)
 @pytest.fixture(scope="module")
 def multi(backend, tmp_path_factory):
     port = free_port()
-    with scratch_database(backend, tmp_path_factory.mktemp(f"glance16-{backend}")) as url:
-        data_dir = tmp_path_factory.mktemp("glance16-data")
+    with scratch_database(backend, tmp_path_factory.mktemp(f"image-stores-{backend}")) as url:
+        data_dir = tmp_path_factory.mktemp("image-stores-data")
         settings = config.load(overrides={"data_dir": data_dir, "database_url": url, "bcrypt_rounds": 4,
                                           "port": port, "clouds_file": str(data_dir / "clouds.yaml"),
                                           "image_stores": "fast:100,slow:10"}, environ={})
         with bootstrapped_cloud(settings) as cloud:
             server = uvicorn.Config(cloud.asgi_app(), host="127.0.0.1", port=port, log_config=None,
                                     access_log=False, lifespan="off")
-            with serving(server, name="glance16-cloud"), \
+            with serving(server, name="image-stores-cloud"), \
                     TestClient(cloud.asgi_app(), base_url=f"http://127.0.0.1:{port}") as client:
                 api = Api(client, cloud)
                 api.port = port

@@ -29,7 +29,7 @@ V = "OpenStack-API-Version"
 @pytest.fixture(scope="module")
 def two(tmp_path_factory):
     """A cloud of its own with the backends ``file`` and ``fast``."""
-    data_dir = tmp_path_factory.mktemp("cinmb")
+    data_dir = tmp_path_factory.mktemp("volume-backends")
     settings = config.load(overrides={
         "data_dir": data_dir, "database_url": f"sqlite:///{data_dir}/db.sqlite", "bcrypt_rounds": 4, "port": 8780,
         "clouds_file": str(data_dir / "clouds.yaml"), "volume_backends": "file,fast"}, environ={})

@@ -47,7 +47,7 @@ def eventually(check, timeout: float = 30.0):
 
 def test_the_dhcp_and_l3_agents_are_the_datapath_that_serves(tmp_path: Path, prefix: str):
     env = {"POCKETSTACK_NETWORK_DATAPATH": "linux", "POCKETSTACK_NETWORK_DATAPATH_PREFIX": prefix,
-           "POCKETSTACK_NETWORK_AGENT_HOST": "netenv-host"}
+           "POCKETSTACK_NETWORK_AGENT_HOST": "agent-host"}
     try:
         with running_cloud(tmp_path, env=env) as cloud:
             def run(*args: str):
@@ -57,11 +57,11 @@ def test_the_dhcp_and_l3_agents_are_the_datapath_that_serves(tmp_path: Path, pre
                                          if a["Alive"]])
             by_type = {a["Agent Type"]: a for a in agents}
             assert set(by_type) == {"pocketstack datapath agent", "DHCP agent", "L3 agent"}
-            assert {a["Host"] for a in agents} == {"netenv-host"}
+            assert {a["Host"] for a in agents} == {"agent-host"}
             dhcp, l3 = by_type["DHCP agent"]["ID"], by_type["L3 agent"]["ID"]
 
-            net = run("network", "create", "netenv-net", "-f", "json")["id"]
-            run("subnet", "create", "--network", net, "--subnet-range", "10.77.0.0/24", "netenv-subnet")
+            net = run("network", "create", "agents-net", "-f", "json")["id"]
+            run("subnet", "create", "--network", net, "--subnet-range", "10.77.0.0/24", "agents-subnet")
             # Scheduled on the DHCP agent, served by its dnsmasq in the network's namespace.
             hosting = run("network", "agent", "list", "--network", net, "-f", "json")
             assert [a["ID"] for a in hosting] == [dhcp]
@@ -82,11 +82,11 @@ def test_the_dhcp_and_l3_agents_are_the_datapath_that_serves(tmp_path: Path, pre
             eventually(lambda: f"{prefix}dhcp-{net}" in namespaces(prefix))
 
             # A router with an interface is scheduled on the L3 agent, its namespace made.
-            router = run("router", "create", "netenv-router", "-f", "json")["id"]
-            run("router", "add", "subnet", router, "netenv-subnet")
+            router = run("router", "create", "agents-router", "-f", "json")["id"]
+            run("router", "add", "subnet", router, "agents-subnet")
             assert [a["ID"] for a in run("network", "agent", "list", "--router", router, "-f", "json")] == [l3]
             eventually(lambda: f"{prefix}router-{router}" in namespaces(prefix))
-            run("router", "remove", "subnet", router, "netenv-subnet")
+            run("router", "remove", "subnet", router, "agents-subnet")
             run("router", "delete", router)
             run("network", "delete", net)
             eventually(lambda: not {f"{prefix}dhcp-{net}", f"{prefix}router-{router}"} & namespaces(prefix))

@@ -32,7 +32,7 @@ cluster_x = {BASE}/object-store/v1/
 @pytest.fixture(scope="module")
 def sync_cloud(cloud, settings, tmp_path_factory):
     """Beside ``cloud``, on its database: identity and object storage with realm1."""
-    data_dir = tmp_path_factory.mktemp("swsync-data")
+    data_dir = tmp_path_factory.mktemp("container-sync-data")
     realms = data_dir / "container-sync-realms.conf"
     realms.write_text(REALMS)
     chosen = dataclasses.replace(settings, data_dir=data_dir, object_container_sync_realms_file=str(realms),
