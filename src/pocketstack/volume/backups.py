@@ -32,7 +32,7 @@ from pocketstack.volume import models as m
 from pocketstack.volume.backup import BackupStore
 from pocketstack.volume.backup_stores import DEFAULT_CONTAINER, BackupRef
 from pocketstack.volume.states import existing, move, move_snapshot, rowcount
-from pocketstack.volume.worker import Claim, claim_row
+from pocketstack.volume.worker import Claim, claim_row, load_if
 
 if TYPE_CHECKING:
     from pocketstack.volume.volumes import References
@@ -405,8 +405,7 @@ class Backups:
             return row
 
     def _load(self, backup_id: str, status: str) -> m.Backup | None:
-        row = self._row(backup_id)
-        return row if row is not None and row.status == status else None
+        return load_if(self.db, m.Backup, backup_id, status=status)
 
     def do_create(self, backup_id: str) -> None:
         backup = self._load(backup_id, "creating")

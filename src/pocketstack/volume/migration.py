@@ -28,6 +28,7 @@ from pocketstack.volume import errors
 from pocketstack.volume import models as m
 from pocketstack.volume.backends import Backend
 from pocketstack.volume.states import existing, move
+from pocketstack.volume.worker import load_if
 
 LOG = logging.getLogger(__name__)
 
@@ -95,12 +96,7 @@ class Migrations:
 
     # -- the worker's part -----------------------------------------------------------
     def _load(self, volume_id: str) -> m.Volume | None:
-        with self.db.session(readonly=True) as s:
-            row = s.get(m.Volume, volume_id)
-            if row is None or row.migration_status != MIGRATING:
-                return None
-            s.expunge(row)
-            return row
+        return load_if(self.db, m.Volume, volume_id, migration_status=MIGRATING)
 
     def run(self, volume_id: str) -> None:
         """Copy the file to the destination backend, switch the volume over, remove the source."""

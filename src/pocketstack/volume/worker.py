@@ -51,6 +51,18 @@ def claim_row(model, status: str) -> Claim:
     return claim
 
 
+def load_if(db, model, row_id: str, **expected):
+    """The ``model`` row ``row_id``, detached from its session, if its columns hold the
+    ``expected`` values: an operation acts only on a row still in the state it was cast
+    for (an admin reset it, another worker finished it: nothing to do)."""
+    with db.session(readonly=True) as s:
+        row = s.get(model, row_id)
+        if row is None or any(getattr(row, column) != value for column, value in expected.items()):
+            return None
+        s.expunge(row)
+        return row
+
+
 class VolumeWorker:
     def __init__(self, cloud, driver: VolumeData, quotas, types, backends: Backends):
         self.cloud = cloud
@@ -129,12 +141,7 @@ class VolumeWorker:
 
     # -- helpers ---------------------------------------------------------------------
     def load(self, volume_id: str, status: str) -> m.Volume | None:
-        with self.db.session(readonly=True) as s:
-            volume = s.get(m.Volume, volume_id)
-            if volume is None or volume.status != status:
-                return None
-            s.expunge(volume)
-            return volume
+        return load_if(self.db, m.Volume, volume_id, status=status)
 
     def _finish(self, volume_id: str, expected: str, status: str, **values) -> bool:
         def work(s: Session) -> None:
@@ -402,12 +409,7 @@ class VolumeWorker:
         run_in_transaction(self.db, work)
 
     def load_snapshot(self, snapshot_id: str, status: str) -> m.Snapshot | None:
-        with self.db.session(readonly=True) as s:
-            snapshot = s.get(m.Snapshot, snapshot_id)
-            if snapshot is None or snapshot.status != status:
-                return None
-            s.expunge(snapshot)
-            return snapshot
+        return load_if(self.db, m.Snapshot, snapshot_id, status=status)
 
     def _finish_snapshot(self, snapshot_id: str, expected: str, status: str, **values) -> None:
         try:
