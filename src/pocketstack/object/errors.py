@@ -340,3 +340,40 @@ class SyncedOlder(Conflict):
     """A container syncer's write older than the object it would replace: the newer stays."""
 
     msg_fmt = "There was a conflict when trying to complete your request."
+
+
+# -- symlinks (api/symlinks.py) ------------------------------------------------------------
+class InvalidTarget(PreconditionFailed):
+    msg_fmt = "X-Symlink-Target header must be of the form <container name>/<object name>"
+
+
+class SelfTarget(BadRequest):
+    msg_fmt = "Symlink cannot target itself"
+
+
+class BadTargetEtag(BadRequest):
+    msg_fmt = "Bad X-Symlink-Target-Etag format"
+
+
+class BadTargetAccount(PreconditionFailed):
+    msg_fmt = "Account name cannot contain slashes"
+
+
+class BodyNotEmpty(BadRequest):
+    msg_fmt = "Symlink requests require a zero byte body"
+
+
+class PostTarget(BadRequest):
+    msg_fmt = "A PUT request is required to set a symlink target"
+
+
+class TooManyLinks(Conflict):
+    msg_fmt = "Too many levels of symbolic links, maximum allowed is {limit}"
+
+
+class TargetMissing(Conflict):
+    msg_fmt = "X-Symlink-Target does not exist"
+
+
+class TargetEtagMismatch(Conflict):
+    msg_fmt = "Object Etag {found!r} does not match X-Symlink-Target-Etag header {wanted!r}"

@@ -486,7 +486,7 @@ class ObjectsApi:
         Content-Type is listed too."""
         account, container, obj = _named(req)
         if symlinks.requested(req.headers):
-            raise symlinks.PostTarget()
+            raise errors.PostTarget()
         access.authorize(req, self.store, account, container, obj, write=True)
         state = self._load(account, container, obj)
         updates = user_metadata(req.headers, obj, state.metadata)

@@ -21,7 +21,6 @@ from urllib.parse import quote, unquote
 
 from starlette.responses import Response
 
-from pocketstack.common.errors import BadRequest, Conflict
 from pocketstack.object import errors
 from pocketstack.object.diskfile import ObjectState
 
@@ -41,42 +40,6 @@ TARGET, TARGET_ACCOUNT, TARGET_ETAG, TARGET_BYTES = SYSMETA
 # Their names in the listed etag's parameters (Swift's).
 _LISTED = {TARGET: "symlink_target", TARGET_ACCOUNT: "symlink_target_account",
            TARGET_ETAG: "symlink_target_etag", TARGET_BYTES: "symlink_target_bytes"}
-
-
-class InvalidTarget(errors.PreconditionFailed):
-    msg_fmt = "X-Symlink-Target header must be of the form <container name>/<object name>"
-
-
-class SelfTarget(BadRequest):
-    msg_fmt = "Symlink cannot target itself"
-
-
-class BadTargetEtag(BadRequest):
-    msg_fmt = "Bad X-Symlink-Target-Etag format"
-
-
-class BadTargetAccount(errors.PreconditionFailed):
-    msg_fmt = "Account name cannot contain slashes"
-
-
-class BodyNotEmpty(BadRequest):
-    msg_fmt = "Symlink requests require a zero byte body"
-
-
-class PostTarget(BadRequest):
-    msg_fmt = "A PUT request is required to set a symlink target"
-
-
-class TooManyLinks(Conflict):
-    msg_fmt = "Too many levels of symbolic links, maximum allowed is {limit}"
-
-
-class TargetMissing(Conflict):
-    msg_fmt = "X-Symlink-Target does not exist"
-
-
-class TargetEtagMismatch(Conflict):
-    msg_fmt = "Object Etag {found!r} does not match X-Symlink-Target-Etag header {wanted!r}"
 
 
 @dataclass(frozen=True)
@@ -103,17 +66,17 @@ def parse(headers: Mapping[str, str], here: tuple[str, str, str]) -> Link:
     raw = unquote(headers["x-symlink-target"])
     container, _, obj = raw.partition("/")
     if raw.startswith("/") or not container or not obj:
-        raise InvalidTarget()
+        raise errors.InvalidTarget()
     account = here[0]
     if "x-symlink-target-account" in headers:
         account = unquote(headers["x-symlink-target-account"])
         if not account or "/" in account:
-            raise BadTargetAccount()
+            raise errors.BadTargetAccount()
     if (account, container, obj) == here:
-        raise SelfTarget()
+        raise errors.SelfTarget()
     etag = headers.get("x-symlink-target-etag", "").strip().strip('"') or None
     if etag and any(c in etag for c in ';"\\'):
-        raise BadTargetEtag()
+        raise errors.BadTargetEtag()
     return Link(account, container, obj, etag)
 
 
@@ -121,13 +84,13 @@ def check_empty(headers: Mapping[str, str]) -> None:
     """A symlink has no body (400 when the request declares one)."""
     length = headers.get("content-length")
     if length is not None and length.strip() not in ("0", ""):
-        raise BodyNotEmpty()
+        raise errors.BodyNotEmpty()
 
 
 def empty_body(_etag: str, size: int) -> None:
     """The upload check of a chunked symlink PUT: nothing may have arrived."""
     if size:
-        raise BodyNotEmpty()
+        raise errors.BodyNotEmpty()
 
 
 def sysmeta(link: Link, here_account: str, target_bytes: str | None) -> dict[str, str]:
@@ -155,10 +118,10 @@ def etag_of(state: ObjectState) -> str:
 def check_static(link: Link, target: ObjectState | None) -> None:
     """A static link's target must exist with the etag named (409 otherwise)."""
     if target is None:
-        raise TargetMissing(headers={"Content-Location": link.path})
+        raise errors.TargetMissing(headers={"Content-Location": link.path})
     found = etag_of(target)
     if found != link.etag:
-        raise TargetEtagMismatch(found=found, wanted=link.etag, headers={"Content-Location": link.path})
+        raise errors.TargetEtagMismatch(found=found, wanted=link.etag, headers={"Content-Location": link.path})
 
 
 def is_link(meta: Mapping[str, str]) -> bool:
@@ -216,7 +179,7 @@ def follow(names: tuple[str, str, str], state: ObjectState, load: Loader,
     hops = 0
     while is_link(state.metadata):
         if hops >= SYMLOOP_MAX:
-            raise TooManyLinks(limit=SYMLOOP_MAX)
+            raise errors.TooManyLinks(limit=SYMLOOP_MAX)
         hops += 1
         wanted = state.metadata.get(TARGET_ETAG)
         names = target_of(state.metadata, names[0])
@@ -227,7 +190,7 @@ def follow(names: tuple[str, str, str], state: ObjectState, load: Loader,
         except errors.ResourceNotFound:
             raise errors.ResourceNotFound(headers={"Content-Location": location}) from None
         if wanted and etag_of(state) != wanted:
-            raise TargetEtagMismatch(found=etag_of(state), wanted=wanted, headers={"Content-Location": location})
+            raise errors.TargetEtagMismatch(found=etag_of(state), wanted=wanted, headers={"Content-Location": location})
     return names, state, location
 
 
