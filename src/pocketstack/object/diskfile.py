@@ -104,16 +104,33 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _make_dirs(directory: Path) -> int:
+    """``directory`` and its missing parents made; how many were made."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)  # a concurrent PUT may have made it meanwhile
+    return len(missing)
+
+
 def _place(tmp_path: Path, directory: Path, name: str) -> None:
     # The rename is tried first and the directories made only when it fails (as Swift's
     # renamer does): an existing object's directory is the common case, and a
     # ``mkdir(exist_ok=True)`` costs a failing system call and an exception every time.
+    made = 0
     try:
         os.replace(tmp_path, directory / name)
     except FileNotFoundError:
-        directory.mkdir(parents=True, exist_ok=True)
+        made = _make_dirs(directory)
         os.replace(tmp_path, directory / name)
-    _fsync_dir(directory)
+    # The leaf directory holds the new name; each directory made here is itself a new name
+    # in its parent, fsynced too (Swift's renamer), or a crash could lose the whole path.
+    synced = directory
+    for _ in range(made + 1):
+        _fsync_dir(synced)
+        synced = synced.parent
     cleanup(directory)
 
 
