@@ -94,6 +94,18 @@ def backend_stacks(tmp_path_factory):
         yield BackendStacks(exits, tmp_path_factory)
 
 
+@pytest.fixture(scope="module")
+def module_stacks(tmp_path_factory):
+    """A module's own per-backend values (its own cloud on a database of its own, say),
+    made on first use and kept until the module ends.  A module fixture that depends on
+    ``backend`` is set up again at every change of backend, and a parametrized test puts
+    its other parameter sets of one backend among the next backend's tests: a module
+    cloud was built again two or three times per test.  Such a fixture looks its value
+    up here instead."""
+    with contextlib.ExitStack() as exits:
+        yield BackendStacks(exits, tmp_path_factory)
+
+
 @pytest.fixture(scope="session")
 def database_url(backend, backend_stacks):
     return backend_stacks.entered(

@@ -10,6 +10,7 @@ next answer to reflect the change: nothing waits for a TTL.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import time
 
@@ -67,12 +68,10 @@ class OtherProcess:
 
 
 @pytest.fixture(scope="module")
-def other(backend, cloud, settings):
+def other(backend, cloud, settings, module_stacks):
     if backend != "sqlite":
         pytest.skip("one second process is enough to show it; the generation row is the same on every backend")
-    process = OtherProcess(settings)
-    yield process
-    process.close()
+    return module_stacks.entered(backend, "other", lambda: contextlib.closing(OtherProcess(settings)))
 
 
 def _warm(other, auth: str, subject: str, query: str = "") -> dict:

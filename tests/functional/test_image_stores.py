@@ -8,6 +8,7 @@ really are in each store's directory."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -31,7 +32,12 @@ PAYLOAD = os.urandom(1024 * 1024 + 7)
 
 
 @pytest.fixture(scope="module")
-def multi(backend, tmp_path_factory):
+def multi(backend, module_stacks):
+    return module_stacks.entered(backend, "multi", lambda: _multi_store_cloud(backend, module_stacks.tmp_path_factory))
+
+
+@contextlib.contextmanager
+def _multi_store_cloud(backend, tmp_path_factory):
     port = free_port()
     with scratch_database(backend, tmp_path_factory.mktemp(f"image-stores-{backend}")) as url:
         data_dir = tmp_path_factory.mktemp("image-stores-data")

@@ -32,10 +32,14 @@ def test_dhcp_ports_take_the_lowest_free_addresses(api, admin_token):
     # A port given the first address is skipped over; a freed one is taken again.
     taken = create(api, admin_token, "port", {"network_id": net["id"],
                                               "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": "10.44.0.4"}]})
-    third = create(api, admin_token, "port", {"network_id": net["id"], "device_owner": "network:distributed"})
+    # (The subnet is named: which of two IPv4 subnets a port without fixed_ips draws from
+    # follows their creation times, equal to the second on MariaDB.)
+    third = create(api, admin_token, "port", {"network_id": net["id"], "device_owner": "network:distributed",
+                                              "fixed_ips": [{"subnet_id": subnet["id"]}]})
     assert fixed_ips(third) == ["10.44.0.5"]
     assert api.request("DELETE", f"{NET}/ports/{first['id']}", admin_token).status_code == 204
-    again = create(api, admin_token, "port", {"network_id": net["id"], "device_owner": "network:dhcp"})
+    again = create(api, admin_token, "port", {"network_id": net["id"], "device_owner": "network:dhcp",
+                                              "fixed_ips": [{"subnet_id": subnet["id"]}]})
     assert fixed_ips(again) == ["10.44.0.2"]
     # A DHCP port re-addressed onto a second subnet gets that subnet's first address.
     moved = api.request("PUT", f"{NET}/ports/{again['id']}", admin_token, json={"port": {"fixed_ips": [
@@ -50,3 +54,10 @@ def test_dhcp_ports_take_the_lowest_free_addresses(api, admin_token):
     for port in (second, taken, third):
         api.request("DELETE", f"{NET}/ports/{port['id']}", admin_token)
     assert api.request("DELETE", f"{NET}/networks/{net['id']}", admin_token).status_code in (204, 409)
+
+
+def test_a_dhcp_port_without_fixed_ips_takes_the_lowest_address(api, admin_token):
+    net, _ = network_with_subnet(api, admin_token, cidr="10.45.0.0/28")
+    create(api, admin_token, "port", {"network_id": net["id"], "fixed_ips": [{"ip_address": "10.45.0.2"}]})
+    dhcp = create(api, admin_token, "port", {"network_id": net["id"], "device_owner": "network:dhcp"})
+    assert fixed_ips(dhcp) == ["10.45.0.3"]

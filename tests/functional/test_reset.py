@@ -7,6 +7,7 @@ other modules built.  That shared cloud, which records no bootstrap state, refus
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tempfile
 import time
@@ -29,8 +30,13 @@ STATE = "/_pocketstack"
 
 
 @pytest.fixture(scope="module")
-def fresh(backend, tmp_path_factory):
+def fresh(backend, module_stacks):
     """A cloud of this module's own, bootstrapped as ``pocketstack up`` does."""
+    return module_stacks.entered(backend, "fresh", lambda: _fresh_cloud(backend, module_stacks.tmp_path_factory))
+
+
+@contextlib.contextmanager
+def _fresh_cloud(backend, tmp_path_factory):
     from pocketstack.cli.first_start import ALL_IN_ONE, prepare
     from pocketstack.cloud import Cloud
 
