@@ -61,6 +61,17 @@ def require_tools(tools: Mapping[str, str], why: str) -> None:
     pytest.skip(message + "; apt-get install them to run this test")
 
 
+def require_netns(tools: Mapping[str, str], why: str) -> None:
+    """``require_tools``, and root: what tests that make network namespaces need (the
+    Linux datapath, hosts in namespaces).  On CI a missing one is a failure."""
+    require_tools(tools, why)
+    if os.geteuid() != 0:
+        message = f"{why} needs root (network namespaces)"
+        if IN_CI:
+            pytest.fail(message + " (CI=true)", pytrace=False)
+        pytest.skip(message)
+
+
 def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run a command (``ip``, ``nft``...) and capture its output; a failure raises with its
     stderr unless ``check`` is false."""

@@ -42,7 +42,7 @@ from test_tiny_image import kvm_works
 from tinyimage import tiny_image_path
 
 from cloudproc import eventually, running_cloud
-from support import IN_CI, require_tools, sh
+from support import require_netns, sh
 
 TOOLS = {"ip": "iproute2", "nft": "nftables", "dnsmasq": "dnsmasq-base", "busybox": "busybox-static"}
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNbE0yIwLOuBnXq0tZm9qOLIF0ALxsDIlCzPOIq8tCW alpha@pocketstack"
@@ -124,12 +124,7 @@ def delete_rule(ns: str, chain: str, match: str) -> None:
 
 @pytest.fixture
 def prefix():
-    require_tools(TOOLS, "guests on the Linux datapath")
-    if os.geteuid() != 0:
-        message = "guests on the Linux datapath need root (network namespaces)"
-        if IN_CI:
-            pytest.fail(message + " (CI=true)", pytrace=False)
-        pytest.skip(message)
+    require_netns(TOOLS, "guests on the Linux datapath")
     return f"pst{random.randrange(16**4):04x}-"
 
 

@@ -62,7 +62,7 @@ from tinyimage import tiny_image_path
 
 from backends import scratch_database
 from cloudproc import BIN, ProcessGroup, admin_token, eventually, forget_cluster, free_port
-from support import IN_CI, require_service, require_tools, sh
+from support import require_netns, require_service, sh
 
 AMQP_PORT, REDIS_PORT, PG_PORT = 5672, 6379, 5432
 SERVICE_DOWN_TIME = 5
@@ -236,12 +236,7 @@ class Cloud(ProcessGroup):
 
 @pytest.fixture
 def cloud(tmp_path):
-    require_tools(TOOLS, "instance HA of hosts in network namespaces")
-    if os.geteuid() != 0:
-        message = "hosts in network namespaces need root"
-        if IN_CI:
-            pytest.fail(message + " (CI=true)", pytrace=False)
-        pytest.skip(message)
+    require_netns(TOOLS, "instance HA of hosts in network namespaces")
     for service in ("postgresql", "rabbitmq", "redis"):
         require_service(service)
     image = tiny_image_path()  # skips (or fails on CI) without the tools

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from support import IN_CI, require_tools, sh
+from support import require_netns, sh
 
 TOOLS = {"ip": "iproute2", "nft": "nftables", "dnsmasq": "dnsmasq-base", "busybox": "busybox-static"}
 UDHCPC_SCRIPT = """#!/bin/sh
@@ -226,12 +226,7 @@ def egress(ethertype="IPv4") -> dict:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    require_tools(TOOLS, "the Linux datapath")
-    if os.geteuid() != 0:
-        message = "the Linux datapath needs root (network namespaces)"
-        if IN_CI:
-            pytest.fail(message + " (CI=true)", pytrace=False)
-        pytest.skip(message)
+    require_netns(TOOLS, "the Linux datapath")
     from pocketstack.network.drivers.linux import LinuxDriver
     prefix = f"pst{random.randrange(16**4):04x}-"
     tmp = tmp_path_factory.mktemp("datapath")
@@ -691,11 +686,7 @@ def api_world(tmp_path):
     """An all-in-one cloud with ``network_datapath = "linux"``: the API's changes reach the
     driver as the service emits them (subnets, ports, security groups); its metadata API
     listens where the datapath's metadata proxies forward to."""
-    require_tools(TOOLS, "the Linux datapath")
-    if os.geteuid() != 0:
-        if IN_CI:
-            pytest.fail("the Linux datapath needs root (CI=true)", pytrace=False)
-        pytest.skip("the Linux datapath needs root (network namespaces)")
+    require_netns(TOOLS, "the Linux datapath")
     from starlette.testclient import TestClient
 
     from pocketstack.cloud import Cloud

@@ -15,7 +15,6 @@ stateful address of the port and the stateless DNS servers.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -27,7 +26,7 @@ from test_network_datapath import TOOLS, World, egress, ingress, mac, uid
 from pocketstack.network.ipam import AUTO_ADDRESS_MODES, eui64_address
 
 from cloudproc import eventually
-from support import IN_CI, require_tools, sh
+from support import require_netns, sh
 
 TOOLS6 = dict(TOOLS, radvd="radvd", dhclient="isc-dhcp-client")
 MODES = {"A": "slaac", "B": "dhcpv6-stateful", "C": "dhcpv6-stateless"}
@@ -121,12 +120,7 @@ class World6(World):
 
 @pytest.fixture(scope="module")
 def world6(tmp_path_factory):
-    require_tools(TOOLS6, "IPv6 on the Linux datapath")
-    if os.geteuid() != 0:
-        message = "the Linux datapath needs root (network namespaces)"
-        if IN_CI:
-            pytest.fail(message + " (CI=true)", pytrace=False)
-        pytest.skip(message)
+    require_netns(TOOLS6, "IPv6 on the Linux datapath")
     from pocketstack.network.drivers.linux import LinuxDriver
     prefix = f"pst{random.randrange(16**4):04x}-"
     tmp = tmp_path_factory.mktemp("datapath6")

@@ -8,7 +8,6 @@ namespaces carry a prefix unique to the run and are removed at the end.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import time
 from pathlib import Path
@@ -16,19 +15,14 @@ from pathlib import Path
 import pytest
 
 from cloudproc import running_cloud
-from support import IN_CI, require_tools, sh
+from support import require_netns, sh
 
 TOOLS = {"ip": "iproute2", "nft": "nftables", "dnsmasq": "dnsmasq-base"}
 
 
 @pytest.fixture
 def prefix():
-    require_tools(TOOLS, "the Linux datapath")
-    if os.geteuid() != 0:
-        message = "the Linux datapath needs root (network namespaces)"
-        if IN_CI:
-            pytest.fail(message + " (CI=true)", pytrace=False)
-        pytest.skip(message)
+    require_netns(TOOLS, "the Linux datapath")
     return f"pne{random.randrange(16**4):04x}-"
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from test_network_datapath import TOOLS, UDHCPC_SCRIPT, egress, ingress, mac, uid
 
-from support import IN_CI, require_tools, sh
+from support import require_netns, sh
 
 
 class Hosts:
@@ -99,12 +99,7 @@ class Hosts:
 
 @pytest.fixture(scope="module")
 def hosts(tmp_path_factory):
-    require_tools({**TOOLS, "bridge": "iproute2"}, "the Linux datapath")
-    if os.geteuid() != 0:
-        message = "the Linux datapath needs root (network namespaces)"
-        if IN_CI:
-            pytest.fail(message + " (CI=true)", pytrace=False)
-        pytest.skip(message)
+    require_netns({**TOOLS, "bridge": "iproute2"}, "the Linux datapath")
     prefix = f"psh{random.randrange(16**4):04x}-"
     h = Hosts(prefix, tmp_path_factory.mktemp("hosts"))
     try:

@@ -18,14 +18,13 @@ kernel), and the flat ones still run.
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 
 import pytest
 from test_network_datapath import TOOLS, World, egress, ingress
 
-from support import IN_CI, require_tools, sh
+from support import require_netns, sh
 
 PHYSNET_MTU = 1480
 
@@ -71,12 +70,7 @@ def provider(kind: str, physnet: str = "physnet1", segment: int | None = None) -
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    require_tools(TOOLS, "the Linux datapath")
-    if os.geteuid() != 0:
-        message = "the Linux datapath needs root (network namespaces)"
-        if IN_CI:
-            pytest.fail(message + " (CI=true)", pytrace=False)
-        pytest.skip(message)
+    require_netns(TOOLS, "the Linux datapath")
     from pocketstack.network.drivers.linux import LinuxDriver
     from pocketstack.network.drivers.physnets import Physnets
     prefix = f"psp{random.randrange(16**4):04x}-"
