@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -365,7 +365,8 @@ class TokenManager:
         password = body["user"].get("password") if isinstance(body["user"], dict) else None
         if not isinstance(password, str):
             raise errors.InvalidInput(field="identity.password.user.password", reason="a password is required.")
-        self.identity.ldap.prepare_login(body["user"])
+        if self._ldap_in_use():
+            self.identity.ldap.prepare_login(body["user"])
         with self.db.session(readonly=True) as s:
             user = self._find_user(s, body["user"])
             domain = s.get(m.Project, user.domain_id)
@@ -374,12 +375,17 @@ class TokenManager:
             raise errors.AuthenticationRequired()
         return user
 
+    def _ldap_in_use(self) -> bool:
+        """Whether LDAP can take part in a password login, as of the identity generation
+        (the request's): a cloud without directories then skips their two lookups per login."""
+        return bool(self.cache.as_of(self.cache.current(), "ldap_in_use", self.identity.ldap.in_use))
+
     def verify_password(self, user: m.User, password: str, *, allow_expired: bool = False) -> None:
         """Keystone's order: a locked account is refused before its password is even
         checked, a wrong password counts towards the lockout, then the user must be
         enabled and the password not expired.  bcrypt runs outside any transaction: it
         is slow by design."""
-        if self.identity.ldap.owns(user.id):
+        if self._ldap_in_use() and self.identity.ldap.owns(user.id):
             # The directory checks the password (a bind as the user) and keeps its own
             # lockout and expiry rules, as with Keystone's LDAP driver.
             if not self.identity.ldap.authenticate(user, password):
@@ -494,6 +500,17 @@ class TokenManager:
         return cred
 
     def resolve_scope(self, scope, user_id: str) -> tuple[int, str | None]:
+        """The scope a request asks for, as (type, id); the same request of the same user
+        resolves alike until identity data changes (its generation): names are looked up
+        once per generation."""
+        try:
+            key = ("scope", user_id, json.dumps(scope, sort_keys=True))
+        except (TypeError, ValueError):
+            return self._resolve_scope(scope, user_id)
+        return cast(tuple[int, str | None], self.cache.as_of(
+            self.cache.current(), key, lambda: self._resolve_scope(scope, user_id)))
+
+    def _resolve_scope(self, scope, user_id: str) -> tuple[int, str | None]:
         with self.db.session(readonly=True) as s:
             if scope in (None, "unscoped"):
                 user = s.get(m.User, user_id)
@@ -576,35 +593,35 @@ class TokenManager:
         return build
 
     def _check(self, token: str, payload: TokenPayload) -> ValidatedToken:
+        """A token sealed just now, checked as validation would -- but for revocation: an
+        event revokes tokens issued at or before its ``issued_before``, a time before this
+        token's ``issued_at`` (Keystone does not check revocations at issue either).  The
+        token's first validation checks them."""
         generation = self.cache.current()  # before the data, as in validate()
         with self.db.session(readonly=True) as s:
-            return self._check_in(s, token, payload, generation)
+            return self._check_in(s, token, payload, generation, fresh=True)
 
     def _roles(self, s: Session, generation: int | None, user_id: str, groups: list[str], *,
                project: m.Project | None = None, domain_id: str | None = None,
                system: bool = False) -> list[m.Role]:
         """The token's effective roles; as of ``generation`` (read before ``s`` began)
-        their ids are kept for the next token of the same user, groups and scope, which
-        then reads the roles themselves with one query (rows of its own session)."""
-        def build() -> list[str]:
-            roles = self.identity.assignment.effective_roles(s, user_id, project=project, domain_id=domain_id,
-                                                             system=system, groups=groups)
-            built.extend(roles)
-            return [r.id for r in roles]
-        built: list[m.Role] = []
+        they are kept for the next token of the same user, groups and scope, as copies
+        bound to no session (a session's rollback expires the rows it loaded)."""
+        def build() -> list[m.Role]:
+            return [m.Role(id=r.id, name=r.name, domain_id=r.domain_id, description=r.description,
+                           options=r.options, extra=r.extra)
+                    for r in self.identity.assignment.effective_roles(
+                        s, user_id, project=project, domain_id=domain_id, system=system, groups=groups)]
         if generation is None:
-            build()
-            return built
+            return build()
         key = (user_id, tuple(groups), project.id if project is not None else None, domain_id, system)
-        ids = self.cache.scope_roles(generation, key, build)
-        if built or not ids:
-            return built
-        return sorted(s.scalars(sa.select(m.Role).where(m.Role.id.in_(ids))), key=lambda r: r.name)
+        return self.cache.scope_roles(generation, key, build)
 
     def _check_in(self, s: Session, token: str, payload: TokenPayload,
-                  generation: int | None = None) -> ValidatedToken:
+                  generation: int | None = None, fresh: bool = False) -> ValidatedToken:
         """Everything that can invalidate ``payload`` since it was issued, checked in ``s``
-        (``generation``: the validation caches' generation, read before ``s`` began)."""
+        (``generation``: the validation caches' generation, read before ``s`` began;
+        ``fresh``: sealed just now, so no revocation event can cover it yet)."""
         user = s.get(m.User, payload.user_id)
         if user is None or not user.enabled:
             raise errors.UserNotFound(user_id=payload.user_id)
@@ -656,11 +673,15 @@ class TokenManager:
             vt.access_rules = AccessRuleManager.for_credential(s, cred.id) or None
         # A trust-scoped token also falls with its trustor's tokens.
         user_ids = [payload.user_id, *([vt.trust.trustor_user_id] if vt.trust else [])]
-        if self.identity.revoke.is_revoked(s, payload, user_ids=user_ids, user_domain_id=user.domain_id,
+        if not fresh and self.identity.revoke.is_revoked(s, payload, user_ids=user_ids, user_domain_id=user.domain_id,
                                            project_id=vt.project.id if vt.project else None,
                                            scope_domain_ids=scope_domains):
             raise errors.TokenNotValid(reason="The token has been revoked.")
-        vt.service_providers = ServiceProviderManager.in_token(s)
+        if generation is None:
+            vt.service_providers = ServiceProviderManager.in_token(s)
+        else:  # service providers are identity rows: the same list until identity changes
+            vt.service_providers = list(cast(list, self.cache.as_of(
+                generation, "service_providers", lambda: ServiceProviderManager.in_token(s))))
         return vt
 
     def _check_access_token(self, s: Session, vt: ValidatedToken, access_token_id: str) -> None:

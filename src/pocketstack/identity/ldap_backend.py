@@ -75,6 +75,14 @@ class LdapBackend:
         with self.db.session(readonly=True) as s:
             return s.get(m.IdMapping, public)
 
+    def in_use(self) -> bool:
+        """Whether any domain has a configured identity driver or any user or group was
+        ever mapped from a directory: without either, nothing of a login can be LDAP's."""
+        with self.db.session(readonly=True) as s:
+            configured = s.scalar(sa.select(m.DomainConfigOption.domain_id).where(
+                m.DomainConfigOption.group == "identity", m.DomainConfigOption.option == "driver").limit(1))
+            return configured is not None or s.scalar(sa.select(m.IdMapping.public_id).limit(1)) is not None
+
     def owns(self, public: str) -> bool:
         """Whether a user or group ID is one of a directory's."""
         return self.mapping(public) is not None

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -59,9 +59,13 @@ class ValidationCache:
         # A validated token's JSON without its catalog (pieces around it, see auth.py).
         self._rendered: OrderedDict[tuple[str, bool], tuple[int, tuple[bytes, ...]]] = OrderedDict()
         self._catalogs: dict[tuple[int, str | None], tuple[list[dict], bytes]] = {}
-        # Effective role ids per (user, groups, scope), all of one generation.
-        self._roles: dict[tuple, list[str]] = {}
+        # Effective roles per (user, groups, scope), all of one generation: rows loaded
+        # complete and detached (sessions never expire them), read only.
+        self._roles: dict[tuple, list] = {}
         self._roles_generation = -1
+        # Other facts read from identity tables (``as_of``), all of one generation.
+        self._facts: dict[Hashable, object] = {}
+        self._facts_generation = -1
         self._lock = threading.Lock()
         factory = db.session_factory
         event.listen(factory, "after_flush", self._note_flush)
@@ -154,12 +158,11 @@ class ValidationCache:
                 self._catalogs[key] = cached
         return cached
 
-    def scope_roles(self, generation: int, key: tuple, build: Callable[[], list[str]]) -> list[str]:
-        """The ids of the effective roles of a (user, groups, scope) ``key`` as of
-        ``generation`` (assignments, groups, the project tree and implied roles are
-        identity tables); ``build()`` computes them on a miss.  A new token of a known
-        user and scope -- every token issue -- then skips the half-dozen queries that
-        find them."""
+    def scope_roles(self, generation: int, key: tuple, build: Callable[[], list]) -> list:
+        """The effective roles of a (user, groups, scope) ``key`` as of ``generation``
+        (assignments, groups, the project tree, implied roles and roles are identity
+        tables); ``build()`` computes them on a miss.  A new token of a known user and
+        scope -- every token issue -- then skips the half-dozen queries that find them."""
         with self._lock:
             cached = self._roles.get(key) if self._roles_generation == generation else None
         if cached is not None:
@@ -170,6 +173,19 @@ class ValidationCache:
                 self._roles, self._roles_generation = {}, generation
             self._roles[key] = list(roles)
         return roles
+
+    def as_of(self, generation: int, key: Hashable, build: Callable[[], object]) -> object:
+        """A fact that only identity tables decide (``key`` names it), as of ``generation``;
+        ``build()`` reads it on a miss (an exception is not kept)."""
+        with self._lock:
+            if self._facts_generation == generation and key in self._facts:
+                return self._facts[key]
+        value = build()
+        with self._lock:
+            if self._facts_generation != generation or len(self._facts) >= self.max_rendered:
+                self._facts, self._facts_generation = {}, generation
+            self._facts[key] = value
+        return value
 
     def rendered(self, token: str, catalog: bool, generation: int,
                  render: Callable[[], tuple[bytes, ...]]) -> tuple[bytes, ...]:
