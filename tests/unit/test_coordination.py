@@ -123,3 +123,23 @@ def test_a_file_url_gets_toozs_file_driver_as_get_coordinator_would(tmp_path):
     finally:
         theirs.stop()
         ours.stop()
+
+
+def test_a_file_coordinator_runs_its_group_calls_inline(tmp_path):
+    """The file driver's calls run in the caller's thread (no pool whose idle worker made
+    every stop wait a second); a URL that names an executor still gets it."""
+    import futurist
+
+    url = _urls(tmp_path)["file"]
+    inline, pooled = Coordinator(url, "inline"), Coordinator(url + "?executor=threaded", "pooled")
+    inline.start()
+    pooled.start()
+    try:
+        inline.join("g")
+        pooled.join("g")
+        assert inline.members("g") == pooled.members("g") == {"inline", "pooled"}
+        assert isinstance(inline._coordinator._executor.executor, futurist.SynchronousExecutor)
+        assert isinstance(pooled._coordinator._executor.executor, futurist.ThreadPoolExecutor)
+    finally:
+        pooled.stop()
+        inline.stop()

@@ -43,7 +43,11 @@ def _driver(url: str, member_id: bytes) -> coordination.CoordinationDriver:
         return coordination.get_coordinator(url, member_id)
     from tooz.drivers.file import FileDriver
 
-    return FileDriver(member_id, parsed, parse_qs(parsed.query))
+    # The file driver's group calls run in the calling thread (``executor=synchronous``,
+    # unless the URL says otherwise): each is a few file operations whose result is
+    # waited for at once, and tooz's default thread pool made every stop wait a second
+    # for its idle worker to notice (futurist polls its queue once a second).
+    return FileDriver(member_id, parsed, {"executor": ["synchronous"], **parse_qs(parsed.query)})
 
 
 class Coordinator:
