@@ -1,5 +1,5 @@
 """Token issue reuses the effective roles of a (user, groups, scope) while identity data
-is unchanged (identity/validation_cache.py ``scope_roles``): every change that bears on
+is unchanged (identity/validation_cache.py ``as_of``): every change that bears on
 them -- a grant, a removal, an implied role, a group membership -- shows in the next
 token at once, in the issuing process and in another on the same database."""
 

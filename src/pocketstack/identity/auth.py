@@ -614,8 +614,8 @@ class TokenManager:
                         s, user_id, project=project, domain_id=domain_id, system=system, groups=groups)]
         if generation is None:
             return build()
-        key = (user_id, tuple(groups), project.id if project is not None else None, domain_id, system)
-        return self.cache.scope_roles(generation, key, build)
+        key = ("roles", user_id, tuple(groups), project.id if project is not None else None, domain_id, system)
+        return list(cast(list, self.cache.as_of(generation, key, build)))
 
     def _check_in(self, s: Session, token: str, payload: TokenPayload,
                   generation: int | None = None, fresh: bool = False) -> ValidatedToken:

@@ -59,11 +59,8 @@ class ValidationCache:
         # A validated token's JSON without its catalog (pieces around it, see auth.py).
         self._rendered: OrderedDict[tuple[str, bool], tuple[int, tuple[bytes, ...]]] = OrderedDict()
         self._catalogs: dict[tuple[int, str | None], tuple[list[dict], bytes]] = {}
-        # Effective roles per (user, groups, scope), all of one generation: rows loaded
-        # complete and detached (sessions never expire them), read only.
-        self._roles: dict[tuple, list] = {}
-        self._roles_generation = -1
-        # Other facts read from identity tables (``as_of``), all of one generation.
+        # Facts read from identity tables (``as_of``: a token's roles, its scope by name,
+        # the service providers ...), all of one generation.
         self._facts: dict[Hashable, object] = {}
         self._facts_generation = -1
         self._lock = threading.Lock()
@@ -158,25 +155,11 @@ class ValidationCache:
                 self._catalogs[key] = cached
         return cached
 
-    def scope_roles(self, generation: int, key: tuple, build: Callable[[], list]) -> list:
-        """The effective roles of a (user, groups, scope) ``key`` as of ``generation``
-        (assignments, groups, the project tree, implied roles and roles are identity
-        tables); ``build()`` computes them on a miss.  A new token of a known user and
-        scope -- every token issue -- then skips the half-dozen queries that find them."""
-        with self._lock:
-            cached = self._roles.get(key) if self._roles_generation == generation else None
-        if cached is not None:
-            return list(cached)
-        roles = build()
-        with self._lock:
-            if self._roles_generation != generation or len(self._roles) >= self.max_rendered:
-                self._roles, self._roles_generation = {}, generation
-            self._roles[key] = list(roles)
-        return roles
-
     def as_of(self, generation: int, key: Hashable, build: Callable[[], object]) -> object:
         """A fact that only identity tables decide (``key`` names it), as of ``generation``;
-        ``build()`` reads it on a miss (an exception is not kept)."""
+        ``build()`` reads it on a miss (an exception is not kept).  A new token of a known
+        user and scope -- every token issue -- then skips the queries that find its roles
+        and its scope.  The value is shared: callers only read it."""
         with self._lock:
             if self._facts_generation == generation and key in self._facts:
                 return self._facts[key]
